@@ -1,0 +1,5 @@
+import sys
+
+from graphsiem.cli import main
+
+sys.exit(main())

@@ -1,0 +1,240 @@
+"""The normalised data model: events, entities, relations and host sightings.
+
+This module does no I/O. Everything above it (ingest, stores, analytics, API)
+speaks these types.
+
+Identity is explicit: an entity is identified by ``(type, key)`` where ``key``
+is the *normalised* value (a lower-case short host name, a SHA-256, a hash of a
+normalised command line, ...).  ``value`` is what an analyst reads.  Two
+entities of different types never collide, even with equal keys.
+
+Time is a float of seconds since the Unix epoch, UTC, everywhere inside the
+library; it is rendered as ISO-8601 with a ``Z`` only at the edges.
+
+Why plain ``dataclasses(slots=True)`` and not pydantic inside the hot path:
+construction of a slotted dataclass costs ~0.3 µs against ~2 µs for a pydantic
+v2 model with validation (see ``benchmarks/bench_model.py``), and ingest builds
+several of these per event.  Validation happens once, at the edges (parsers and
+the HTTP API, where pydantic is used).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class EntityType(StrEnum):
+    """The entity types of the graph (PRODUCT.md, "Entity model")."""
+
+    HOST = "host"
+    USER = "user"
+    PROCESS = "process"
+    SCRIPT = "script"
+    FILE = "file"
+    DOMAIN = "domain"
+    IP = "ip"
+    URL = "url"
+
+    @property
+    def label(self) -> str:
+        """The Neo4j node label of this type (``host`` -> ``Host``)."""
+        return self.value.capitalize()
+
+
+class RelationType(StrEnum):
+    """Relation types between entities (PRODUCT.md, "Relations")."""
+
+    RAN = "RAN"  # host RAN process
+    SPAWNED = "SPAWNED"  # process SPAWNED process
+    WROTE = "WROTE"  # process WROTE file
+    LOADED = "LOADED"  # process LOADED file (Sysmon 7 image load)
+    ACCESSED = "ACCESSED"  # process ACCESSED process (e.g. LSASS, Sysmon 10)
+    INJECTED = "INJECTED"  # process INJECTED process (Sysmon 8 remote thread)
+    CONNECTED = "CONNECTED"  # process|host CONNECTED ip
+    RESOLVED = "RESOLVED"  # process|host RESOLVED domain
+    RESOLVES_TO = "RESOLVES_TO"  # domain RESOLVES_TO ip (DNS answers)
+    DOWNLOADED = "DOWNLOADED"  # host DOWNLOADED file
+    REQUESTED = "REQUESTED"  # host|process REQUESTED url
+    SERVED_BY = "SERVED_BY"  # file SERVED_BY domain|url
+    ON = "ON"  # url ON domain
+    EXECUTED = "EXECUTED"  # process EXECUTED script
+    LOGGED_ON = "LOGGED_ON"  # user LOGGED_ON host
+    RUN_AS = "RUN_AS"  # process RUN_AS user
+    MODIFIED = "MODIFIED"  # process MODIFIED registry-like file entity (Sysmon 13)
+    DELETED = "DELETED"  # process DELETED file (Sysmon 23)
+    ALERTED = "ALERTED"  # host|ip ALERTED (IDS alert) ip
+
+
+EntityKey = tuple[str, str]
+"""``(entity type, normalised key)``: the identity of an entity."""
+
+
+def entity_uid(entity_type: str, key: str) -> str:
+    """The single-string identity of an entity, ``"type:key"``.
+
+    Used as the node id in networkx graphs and as the ``uid`` property in Neo4j.
+
+    Examples
+    --------
+    >>> entity_uid("host", "ws-0001")
+    'host:ws-0001'
+    """
+    return f"{entity_type}:{key}"
+
+
+def split_uid(uid: str) -> EntityKey:
+    """Inverse of :func:`entity_uid`."""
+    entity_type, _, key = uid.partition(":")
+    return entity_type, key
+
+
+def stable_hash(*parts: str, length: int = 32) -> str:
+    """A stable hex digest of ``parts`` (never Python's salted ``hash()``).
+
+    Parts are joined with a unit separator so ``("ab", "c")`` and
+    ``("a", "bc")`` differ.
+    """
+    digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=32)
+    return digest.hexdigest()[:length]
+
+
+def epoch_to_iso(ts: float | None) -> str | None:
+    """Render epoch seconds as ISO-8601 UTC with millisecond precision and ``Z``."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+
+
+@dataclass(slots=True)
+class Event:
+    """One normalised telemetry record.
+
+    Attributes
+    ----------
+    id : str
+        Stable id derived from the source and the record (same record, same id),
+        so re-ingesting a file adds nothing.
+    kind : str
+        Namespaced kind, ``"sysmon:process_create"``, ``"zeek:http"``,
+        ``"suricata:alert"``, ``"winsec:logon"``, ``"powershell:script_block"``...
+    ts : float
+        Event time, epoch seconds UTC.
+    host : str | None
+        Normalised short host name of the endpoint the event is about (not the
+        collector), when known.
+    source : str
+        The parser (format) name that produced the event, e.g. ``"winlogbeat"``.
+    fields : dict
+        Normalised fields, ECS-style dotted names (``process.executable``,
+        ``process.command_line``, ``process.parent.executable``,
+        ``destination.ip``, ``dns.question.name``, ``url.full``,
+        ``file.sha256`` ...).  See ``docs/architecture.md`` for the list.
+    origin : str
+        Where the record came from: ``"path/to/file:line"`` or ``"api"``.
+    raw : dict | str | None
+        The original record, kept for evidence.
+    """
+
+    id: str
+    kind: str
+    ts: float
+    host: str | None
+    source: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""
+    raw: dict[str, Any] | str | None = None
+
+
+@dataclass(slots=True)
+class Entity:
+    """A node of the graph: one thing with fleet-wide identity.
+
+    Attributes
+    ----------
+    type : str
+        One of :class:`EntityType` values.
+    key : str
+        Normalised key; ``(type, key)`` is the identity.
+    value : str
+        Human-readable value (a command line, a domain, a host name).
+    props : dict
+        Extra properties (``registered_domain``, ``sha1``, ``decoded_command``...).
+        Scalars or lists of scalars only, so they map onto Neo4j properties.
+    """
+
+    type: str
+    key: str
+    value: str
+    props: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def uid(self) -> str:
+        return entity_uid(self.type, self.key)
+
+    @property
+    def ref(self) -> EntityKey:
+        return (self.type, self.key)
+
+
+EVIDENCE_CAP = 64
+"""How many evidence event ids a relation keeps.
+
+``count`` keeps counting past the cap; the kept ids are the first ones seen, so
+an analyst always has concrete events behind every edge.  Idempotency of
+re-ingest is guaranteed upstream by the journal (event ids are unique there);
+within the cap, stores also refuse to count the same evidence id twice.
+"""
+
+
+@dataclass(slots=True)
+class Relation:
+    """An aggregated edge ``src -[type]-> dst``.
+
+    A batch may carry several observations of the same edge pre-aggregated:
+    ``count`` equals ``len(evidence)`` for a fresh batch, and stores merge by
+    adding counts for evidence ids they have not yet seen, widening
+    ``first_seen``/``last_seen`` and appending evidence (never replacing).
+    """
+
+    src: EntityKey
+    type: str
+    dst: EntityKey
+    first_seen: float
+    last_seen: float
+    count: int = 1
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[EntityKey, str, EntityKey]:
+        return (self.src, self.type, self.dst)
+
+
+@dataclass(slots=True)
+class Sighting:
+    """``host`` saw ``entity`` between ``first_seen`` and ``last_seen``, ``count`` times.
+
+    Sightings are the host x entity incidence that prevalence analytics need:
+    a fleet-wide process node does not say on which hosts it ran, its sightings
+    do.  Stores merge sightings like relations (min/max/sum).
+    """
+
+    host: str
+    entity: EntityKey
+    first_seen: float
+    last_seen: float
+    count: int = 1
+
+
+@dataclass(slots=True)
+class Projection:
+    """What one batch of events adds to the graph."""
+
+    entities: list[Entity] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    sightings: list[Sighting] = field(default_factory=list)

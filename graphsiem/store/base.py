@@ -1,0 +1,121 @@
+"""The ``GraphStore`` protocol: what every graph backend offers.
+
+Two implementations pass one contract suite (``tests/graphsiem/store/test_contract.py``):
+:class:`graphsiem.store.embedded.EmbeddedStore` (networkx, persisted in a data
+directory) and :class:`graphsiem.store.neo4j_store.Neo4jStore` (official driver).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+import networkx as nx
+
+from graphsiem.model import Entity, EntityKey, Relation, Sighting
+
+Direction = Literal["out", "in", "both"]
+
+
+@dataclass(slots=True, frozen=True)
+class Neighbor:
+    """One neighbour of an entity: the relation that reaches it and the entity."""
+
+    relation: Relation
+    entity: Entity
+
+
+@dataclass(slots=True, frozen=True)
+class HostSighting:
+    """One row of the host x entity incidence, as read back from a store."""
+
+    host: str
+    entity: EntityKey
+    first_seen: float
+    last_seen: float
+    count: int
+
+
+class StoreError(RuntimeError):
+    """A store could not complete an operation (unreachable, bad data...)."""
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """A persistent entity graph.
+
+    All writes are batched upserts and idempotent per evidence id (see
+    :data:`graphsiem.model.EVIDENCE_CAP`).  Entity values are data: any string
+    (quotes, backticks, newlines, unicode, Cypher fragments) round-trips verbatim.
+    """
+
+    name: str
+
+    # -- writes -------------------------------------------------------------
+    def upsert_entities(self, entities: Sequence[Entity]) -> None:
+        """Create entities or merge ``props`` into existing ones (value kept if set)."""
+
+    def upsert_relations(self, relations: Sequence[Relation]) -> None:
+        """Create or merge aggregated relations; endpoints are created if missing."""
+
+    def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
+        """Create or merge host x entity sightings (min first, max last, sum count)."""
+
+    def flush(self) -> None:
+        """Make all writes so far durable."""
+
+    def close(self) -> None:
+        """Flush and release resources."""
+
+    def clear(self) -> None:
+        """Delete everything (tests, replay)."""
+
+    # -- reads --------------------------------------------------------------
+    def ping(self) -> bool:
+        """True when the backend is reachable."""
+
+    def get_entity(self, entity_type: str, key: str) -> Entity | None:
+        """The entity with identity ``(entity_type, key)``, or ``None``."""
+
+    def neighbors(
+        self,
+        entity_type: str,
+        key: str,
+        *,
+        direction: Direction = "both",
+        relation_types: Sequence[str] | None = None,
+        entity_types: Sequence[str] | None = None,
+        limit: int = 100,
+    ) -> list[Neighbor]:
+        """Entities one hop away, most-evidenced relations first, at most ``limit``."""
+
+    def subgraph(
+        self, keys: Iterable[EntityKey], *, radius: int = 1, limit: int = 5000
+    ) -> nx.MultiDiGraph:
+        """The graph around ``keys`` within ``radius`` hops.
+
+        Nodes are ``entity_uid(type, key)`` with attributes ``type``, ``key``,
+        ``value`` and the entity props; edges are keyed by relation type with
+        attributes ``type``, ``count``, ``first_seen``, ``last_seen``, ``evidence``.
+        """
+
+    def host_prevalence(self, keys: Iterable[EntityKey] | None = None) -> dict[EntityKey, int]:
+        """Distinct hosts that saw each entity (all entities when ``keys`` is None)."""
+
+    def iter_sightings(
+        self, *, entity_types: Sequence[str] | None = None, since: float | None = None
+    ) -> Iterator[HostSighting]:
+        """Stream the host x entity incidence (optionally only sightings with last_seen >= since)."""
+
+    def hosts_of(self, entity_type: str, key: str) -> list[HostSighting]:
+        """The sightings of one entity, one per host."""
+
+    def iter_entities(self, entity_type: str | None = None) -> Iterator[Entity]:
+        """Stream entities, optionally of one type."""
+
+    def iter_relations(self, relation_type: str | None = None) -> Iterator[Relation]:
+        """Stream relations, optionally of one type."""
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{"entities": {type: n}, "relations": {type: n}, "sightings": {"total": n}}``."""
