@@ -1,0 +1,131 @@
+"""Parser plugins and their registry.
+
+Ingest is two steps, each a plugin kind:
+
+* a **reader** frames a file into records: NDJSON lines, a JSON array or
+  concatenated pretty-printed objects, Zeek TSV rows (turned into dicts keyed by
+  the ``#fields`` names, typed by ``#types``, with ``_path`` set), EVTX records
+  (as evtx_dump-style dicts), plain text lines (syslog).  Readers live in
+  ``ingest/readers/``.
+* a **parser** turns one record (a ``dict`` or a ``str`` line) into normalised
+  :class:`graphsiem.model.Event` objects.  It has a ``name``, a cheap
+  ``sniff(record) -> bool`` and ``parse(record, context) -> Iterator[Event]``.
+
+Parsers leave ``Event.id`` empty: the pipeline derives a stable id from the
+parser name and the record's canonical text, so the same record always gets
+the same id, whichever file or API call brought it.
+
+A record a parser cannot handle raises :class:`ParseError` with the reason; the
+pipeline turns that into a ``Rejected`` entry (record, origin, reason) and goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from graphsiem.model import Event
+
+Record = dict[str, Any] | str
+
+
+class ParseError(ValueError):
+    """A record that its parser cannot turn into events; the message is the reason."""
+
+
+class UnknownFormatError(LookupError):
+    """No registered parser recognises a record, or a format name is unknown."""
+
+
+@dataclass(slots=True)
+class ParseContext:
+    """What a parser may know beyond the record itself.
+
+    Attributes
+    ----------
+    origin : str
+        ``"path:line"`` (or ``"path#record-n"``, ``"api"``) of the record, for evidence and errors.
+    path_hint : str | None
+        Log name guessed from the file name (``"conn"`` for ``conn.log``), used
+        when a Zeek JSON record carries no ``_path``.
+    default_timezone : str
+        IANA zone applied to zone-less timestamps that have no better source
+        (documented rule; default ``"UTC"``).
+    reference_year : int | None
+        Year for RFC 3164 syslog lines, which carry none (see the syslog parser).
+    extras : dict
+        Reader-specific hints.
+    """
+
+    origin: str = ""
+    path_hint: str | None = None
+    default_timezone: str = "UTC"
+    reference_year: int | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Parser(Protocol):
+    """A record-level format plugin."""
+
+    name: str
+
+    def sniff(self, record: Record) -> bool:
+        """Cheap check: could this record be of my format?  Must never raise."""
+
+    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
+        """Normalised events of the record; raise :class:`ParseError` on bad input."""
+
+
+class ParserRegistry:
+    """An ordered set of parsers (an instance, not a global).
+
+    Order matters for auto-detection: the first parser whose ``sniff`` accepts
+    a record wins, so specific formats are registered before generic ones.
+    """
+
+    def __init__(self) -> None:
+        self._parsers: dict[str, Parser] = {}
+
+    def register(self, parser: Parser) -> Parser:
+        """Add ``parser``; refuse a second parser with the same name."""
+        if parser.name in self._parsers:
+            raise ValueError(f"a parser named {parser.name!r} is already registered")
+        self._parsers[parser.name] = parser
+        return parser
+
+    def get(self, name: str) -> Parser:
+        """The parser called ``name``; :class:`UnknownFormatError` names the known ones."""
+        try:
+            return self._parsers[name]
+        except KeyError:
+            known = ", ".join(self._parsers) or "none"
+            raise UnknownFormatError(f"unknown format {name!r} (known: {known})") from None
+
+    def detect(self, record: Record) -> Parser:
+        """The first parser that sniffs ``record`` as its own."""
+        for parser in self._parsers.values():
+            try:
+                if parser.sniff(record):
+                    return parser
+            except Exception:  # noqa: BLE001 - a sniff must never break detection
+                continue
+        raise UnknownFormatError(_describe_unknown(record))
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._parsers)
+
+    def __iter__(self) -> Iterator[Parser]:
+        return iter(self._parsers.values())
+
+    def __len__(self) -> int:
+        return len(self._parsers)
+
+
+def _describe_unknown(record: Record) -> str:
+    if isinstance(record, dict):
+        keys = ", ".join(sorted(record)[:8])
+        return f"no parser recognises a JSON object with keys [{keys}]"
+    return f"no parser recognises the line {record[:80]!r}"
