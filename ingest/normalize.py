@@ -1,0 +1,254 @@
+"""Value normalisation shared by every parser: hosts, ids, IPs, domains, URLs, time.
+
+Each function takes what a record holds (often a string of uncertain shape) and
+returns the normalised form or ``None`` when the value is absent; it raises
+``ValueError`` with a reason when a value is present but malformed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+from datetime import UTC, datetime
+from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+_UNSET = {None, "", "-", "(empty)"}
+
+
+def is_unset(value: object) -> bool:
+    """True for values that mean "absent" in the sources (``-``, ``(empty)``, ``""``)."""
+    return value is None or (isinstance(value, str) and value in _UNSET)
+
+
+@lru_cache(maxsize=65536)
+def normalize_host(name: str | None) -> str | None:
+    """Short, lower-case host name: ``WORKSTATION5.theshire.local`` -> ``workstation5``.
+
+    IP literals are returned canonical and whole (they are not host names);
+    ``DOMAIN\\HOST$`` machine accounts lose the domain and ``$``.
+
+    Examples
+    --------
+    >>> normalize_host("WORKSTATION5.theshire.local")
+    'workstation5'
+    >>> normalize_host("10.0.0.5")
+    '10.0.0.5'
+    """
+    if name is None:
+        return None
+    text = str(name).strip().strip(".")
+    if is_unset(text):
+        return None
+    ip = canonical_ip(text, strict=False)
+    if ip is not None:
+        return ip
+    if "\\" in text:
+        text = text.rsplit("\\", 1)[1]
+    text = text.rstrip("$")
+    short = text.split(".", 1)[0].lower()
+    return short or None
+
+
+@lru_cache(maxsize=65536)
+def canonical_ip(value: str | None, *, strict: bool = True) -> str | None:
+    """Canonical text of an IPv4/IPv6 address (``::ffff:1.2.3.4`` -> ``1.2.3.4``).
+
+    With ``strict=False`` a non-IP returns ``None`` instead of raising.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    if is_unset(text):
+        return None
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        if strict:
+            raise ValueError(f"not an IP address: {text[:64]!r}") from None
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+def parse_int(value: object) -> int | None:
+    """An int from an int, a decimal string or a hex string (``"0x2730"``)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    text = str(value).strip()
+    if is_unset(text):
+        return None
+    try:
+        if text.lower().startswith("0x"):
+            return int(text, 16)
+        return int(text)
+    except ValueError:
+        raise ValueError(f"not an integer: {text[:32]!r}") from None
+
+
+_DOMAIN_RE = re.compile(r"^[a-z0-9_*]([a-z0-9_\-*]{0,62})(\.[a-z0-9_\-*]{1,63})*$")
+
+
+def normalize_domain(value: str | None) -> str | None:
+    """Lower-case FQDN without a trailing dot; IDNA-encoded; ``None`` for IPs/empties."""
+    if value is None:
+        return None
+    text = str(value).strip().rstrip(".").lower()
+    if is_unset(text):
+        return None
+    if canonical_ip(text, strict=False) is not None:
+        return None
+    if not text.isascii():
+        try:
+            text = text.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"not a domain name: {text[:64]!r}") from None
+    if not _DOMAIN_RE.match(text):
+        raise ValueError(f"not a domain name: {text[:64]!r}")
+    return text
+
+
+def registered_domain(domain: str) -> str:
+    """The registrable part of a domain, by a last-two-labels rule with common 2LD suffixes.
+
+    A full public-suffix list would be more exact; this heuristic covers the
+    ``co.uk``-style suffixes that matter in practice and needs no download.
+    """
+    labels = domain.split(".")
+    if len(labels) <= 2:
+        return domain
+    if labels[-2] in {"co", "com", "net", "org", "gov", "ac", "edu"} and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
+
+
+def normalize_url(url: str, *, host: str | None = None, scheme: str = "http") -> str:
+    """``scheme://host[:port]/path?query`` with scheme and host lower case, default port dropped.
+
+    ``url`` may be a path only (Zeek ``uri``); then ``host`` and ``scheme`` complete it.
+    """
+    text = url.strip()
+    if not text.lower().startswith(("http://", "https://", "ftp://")):
+        if host is None:
+            raise ValueError(f"relative URL without a host: {text[:64]!r}")
+        if not text.startswith("/"):
+            text = "/" + text
+        text = f"{scheme}://{host}{text}"
+    parts = urlsplit(text)
+    hostname = (parts.hostname or "").lower()
+    netloc = hostname
+    if ":" in hostname:  # IPv6 literal
+        netloc = f"[{hostname}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        netloc = f"{netloc}:{port}"
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def split_hashes(value: str | None) -> dict[str, str]:
+    """Sysmon ``Hashes`` (``SHA1=..,MD5=..,SHA256=..,IMPHASH=..``) as ``{"sha1": ..}``."""
+    result: dict[str, str] = {}
+    if not value:
+        return result
+    for part in str(value).split(","):
+        algorithm, sep, digest = part.partition("=")
+        if sep and digest.strip():
+            result[algorithm.strip().lower()] = digest.strip().lower()
+    return result
+
+
+_ENC_RE = re.compile(
+    r"(?:^|\s)[-/]e(?:n(?:c(?:o(?:d(?:e(?:d(?:c(?:o(?:m(?:m(?:a(?:n(?:d)?)?)?)?)?)?)?)?)?)?)?)?)?"
+    r"\s+([A-Za-z0-9+/=]{8,})",
+    re.IGNORECASE,
+)
+
+
+def decode_powershell_command(command_line: str | None) -> str | None:
+    """Decode a PowerShell ``-enc``/``-EncodedCommand`` (any prefix) payload, base64 UTF-16LE.
+
+    Returns ``None`` when there is no encoded command or it does not decode.
+    """
+    if not command_line:
+        return None
+    match = _ENC_RE.search(command_line)
+    if not match:
+        return None
+    payload = match.group(1)
+    payload += "=" * (-len(payload) % 4)
+    try:
+        return base64.b64decode(payload, validate=True).decode("utf-16-le")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def normalize_command_line(command_line: str) -> str:
+    """Case-folded command line with runs of whitespace collapsed, for identity keys."""
+    return " ".join(command_line.split()).lower()
+
+
+# -- time -----------------------------------------------------------------
+
+_SYSMON_UTC = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def parse_timestamp(value: object, *, default_timezone: str = "UTC") -> float:
+    """Epoch seconds (UTC) from the timestamp shapes of the corpus.
+
+    Accepted: epoch numbers (seconds; milliseconds when > 1e11), epoch strings,
+    ISO-8601 with ``Z``, ``+02:00`` or ``+0200`` offsets, and zone-less
+    ``YYYY-MM-DD[ T]HH:MM:SS[.fff]``.  Zone-less values are read in
+    ``default_timezone`` (the documented rule: Sysmon ``UtcTime`` is UTC by
+    definition; other zone-less fields use the configured source zone).
+    """
+    if value is None or isinstance(value, bool):
+        raise ValueError("missing timestamp")
+    if isinstance(value, int | float):
+        number = float(value)
+        return number / 1000.0 if number > 1e11 else number
+    text = str(value).strip()
+    if not text:
+        raise ValueError("empty timestamp")
+    try:
+        number = float(text)
+    except ValueError:
+        pass
+    else:
+        return number / 1000.0 if number > 1e11 else number
+    iso = text.replace(" ", "T", 1) if _SYSMON_UTC.match(text) else text
+    if iso.endswith(("Z", "z")):
+        iso = iso[:-1] + "+00:00"
+    # +0200 -> +02:00 (EVE writes offsets without a colon)
+    if len(iso) > 5 and iso[-5] in "+-" and iso[-4:].isdigit() and "T" in iso:
+        iso = iso[:-2] + ":" + iso[-2:]
+    # Python < 3.12 fromisoformat accepts only 3 or 6 fractional digits
+    iso = re.sub(r"(\.\d{6})\d+", r"\1", iso)
+    iso = re.sub(r"\.(\d{1,5})(?=[+-]|$)", lambda m: "." + m.group(1).ljust(6, "0"), iso)
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        raise ValueError(f"unrecognised timestamp {text[:40]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_zone(default_timezone))
+    return moment.astimezone(UTC).timestamp()
