@@ -37,6 +37,24 @@ class HostSighting:
     count: int
 
 
+@dataclass(slots=True, frozen=True)
+class EntityPrevalence:
+    """Fleet-wide prevalence of one entity, aggregated over its sightings.
+
+    ``first_seen`` is the earliest sighting on any host; ``host_first_seen`` are
+    the per-host first sightings (sorted), so analytics can measure how
+    synchronised the hosts' first contacts were without reading every sighting.
+    """
+
+    entity: EntityKey
+    value: str
+    hosts: int
+    first_seen: float
+    last_seen: float
+    count: int
+    host_first_seen: tuple[float, ...] = ()
+
+
 class StoreError(RuntimeError):
     """A store could not complete an operation (unreachable, bad data...)."""
 
@@ -107,6 +125,11 @@ class GraphStore(Protocol):
         self, *, entity_types: Sequence[str] | None = None, since: float | None = None
     ) -> Iterator[HostSighting]:
         """Stream the host x entity incidence (optionally only sightings with last_seen >= since)."""
+
+    def entity_prevalence(
+        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1
+    ) -> Iterator[EntityPrevalence]:
+        """Per-entity aggregation of sightings (on Neo4j computed by Cypher aggregation)."""
 
     def hosts_of(self, entity_type: str, key: str) -> list[HostSighting]:
         """The sightings of one entity, one per host."""
