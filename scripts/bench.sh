@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every benchmark in benchmarks/ (not part of the test command).  Needs the
+# test set-up (Neo4j jars, Chromium): it runs scripts/test.sh's installers first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh "dev,notebooks"
+scripts/install_system_deps.sh
+scripts/build_web.sh
+scripts/neo4j/neo4j.sh provision
+for bench in benchmarks/bench_*.py benchmarks/evaluate_fleet.py; do
+    [ -f "$bench" ] || continue
+    echo "=== $bench"
+    .venv/bin/python "$bench"
+done
