@@ -1,0 +1,317 @@
+"""Parser for Suricata EVE JSON records (NDJSON lines or elements of a JSON array).
+
+Every record gives one ``suricata:<event_type>`` event.  The five-tuple maps to
+``source.*``/``destination.*``/``network.transport``; ``app_proto`` to
+``network.protocol``; the event's own sub-objects (``flow``, ``tcp``, ``alert``,
+``http``, ...) are kept flattened as ``suricata.<object>.<key>`` (scalars and
+lists of scalars; the nested rest stays in ``Event.raw``).  flow, dns (EVE v1,
+v2 ``answers``/``grouped`` and v3 ``queries``), http, tls, fileinfo, alert and
+anomaly records also set the normalised fields of ``docs/fields.md``.
+
+Documented choices:
+
+* Event time is ``timestamp``, except for ``flow`` records: Suricata writes
+  them when the flow ends (and some sensors stamp them with the capture
+  start), so ``flow.start`` is the time of the connection itself.
+* ``http.hostname`` is the URL host as the client wrote it.  It can differ from
+  ``dest_ip`` (NAT: a public IP in ``hostname``, a private ``dest_ip``):
+  ``url.full`` uses the hostname as given, ``destination.domain`` is set only
+  when it is a name, never an IP.  Without a hostname the URL host is
+  ``dest_ip`` (and ``http_port``/``dest_port`` when not the default).
+* A non-standard top-level ``host`` (Slips names its sensor there) is kept as
+  ``suricata.host``; it is not the endpoint, so ``Event.host`` is ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from graphsiem.model import Event
+from ingest.normalize import canonical_ip, normalize_domain, normalize_url, parse_timestamp
+from ingest.parsers.base import ParseContext, ParseError, Parser, Record
+
+SOURCE = "suricata"
+
+_FIVE_TUPLE = frozenset(
+    {"timestamp", "event_type", "src_ip", "src_port", "dest_ip", "dest_port", "proto"}
+)
+_MAX_DEPTH = 3
+_SCALARS = (str, int, float, bool)
+
+
+def _time(value: Any, what: str) -> float:
+    if isinstance(value, str):
+        try:
+            # Python >= 3.11 reads EVE's "+0200" offsets directly; fast path.
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.tzinfo is not None:
+                return moment.timestamp()
+    try:
+        return parse_timestamp(value)
+    except ValueError as error:
+        raise ParseError(f"EVE {what}: {error}") from None
+
+
+def _flatten(prefix: str, value: dict[str, Any], fields: dict[str, Any], depth: int) -> None:
+    for key, item in value.items():
+        name = f"{prefix}.{key}"
+        if isinstance(item, dict):
+            if depth < _MAX_DEPTH:
+                _flatten(name, item, fields, depth + 1)
+        elif item is None or isinstance(item, _SCALARS):
+            fields[name] = item
+        elif isinstance(item, list) and all(isinstance(x, _SCALARS) for x in item):
+            fields[name] = item
+
+
+def _ip(record: dict[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    try:
+        return canonical_ip(str(value))
+    except ValueError as error:
+        raise ParseError(f"EVE {key}: {error}") from None
+
+
+def _port(record: dict[str, Any], key: str) -> int | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ParseError(f"EVE {key}: not a port ({str(value)[:32]!r})")
+
+
+def _domain_or_none(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return normalize_domain(value)
+    except ValueError:
+        return None
+
+
+def _set(fields: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None and value != "":
+        fields[key] = value
+
+
+def _answer_value(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    ip = canonical_ip(value, strict=False)
+    if ip is not None:
+        return ip
+    return _domain_or_none(value) or value
+
+
+# -- per-type mappings --------------------------------------------------------
+
+
+def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    dns = record.get("dns")
+    if not isinstance(dns, dict):
+        return
+    fields["network.protocol"] = "dns"
+    rrname = dns.get("rrname")
+    queries = dns.get("queries")
+    if rrname is None and isinstance(queries, list) and queries and isinstance(queries[0], dict):
+        rrname = queries[0].get("rrname")  # EVE v3
+    _set(fields, "dns.question.name", _domain_or_none(rrname))
+    _set(fields, "dns.rcode", dns.get("rcode"))
+    answers: list[Any] = []
+    if isinstance(dns.get("answers"), list):  # v2 detailed
+        answers = [a.get("rdata") for a in dns["answers"] if isinstance(a, dict) and "rdata" in a]
+    elif isinstance(dns.get("grouped"), dict):  # v2 grouped only
+        for values in dns["grouped"].values():
+            if isinstance(values, list):
+                answers.extend(values)
+    elif dns.get("type") == "answer" and "rdata" in dns:  # v1: one answer per record
+        answers = [dns["rdata"]]
+    if answers:
+        fields["dns.answers"] = [_answer_value(answer) for answer in answers]
+
+
+def _url_host(http: dict[str, Any], fields: dict[str, Any]) -> str | None:
+    host = http.get("hostname")
+    if not isinstance(host, str) or not host:
+        host = fields.get("destination.ip")
+        if host is None:
+            return None
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # IPv6 literal
+    port = http.get("http_port", fields.get("destination.port"))
+    if isinstance(port, int):
+        # normalize_url drops the scheme's default port again
+        host = f"{host}:{port}"
+    return host
+
+
+def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    http = record.get("http")
+    if not isinstance(http, dict):
+        return
+    fields.setdefault("network.protocol", "http")
+    _set(fields, "http.request.method", http.get("http_method"))
+    _set(fields, "http.response.status_code", http.get("status"))
+    _set(fields, "user_agent.original", http.get("http_user_agent"))
+    _set(fields, "destination.domain", _domain_or_none(http.get("hostname")))
+    url = http.get("url")
+    if not isinstance(url, str) or not url:
+        return
+    protocol = http.get("protocol")
+    scheme = protocol.split("/", 1)[0].lower() if isinstance(protocol, str) and protocol else "http"
+    if not scheme.isalpha():
+        scheme = "http"
+    try:
+        if "://" in url[:16] and not url.lower().startswith(("http://", "https://", "ftp://")):
+            full = url.strip()  # rtsp:// and other schemes normalize_url does not know
+        else:
+            full = normalize_url(url, host=_url_host(http, fields), scheme=scheme)
+    except ValueError:
+        return
+    fields["url.full"] = full
+    parts = urlsplit(full)
+    _set(fields, "url.path", parts.path)
+    _set(fields, "url.domain", _domain_or_none(parts.hostname))
+
+
+def _map_tls(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    tls = record.get("tls")
+    if not isinstance(tls, dict):
+        return
+    fields["network.protocol"] = "tls"
+    sni = tls.get("sni")
+    if isinstance(sni, str) and sni:
+        domain = _domain_or_none(sni)
+        fields["tls.server_name"] = domain or sni.lower()
+        _set(fields, "destination.domain", domain)
+    ja3 = tls.get("ja3")
+    if isinstance(ja3, dict):
+        _set(fields, "tls.ja3", ja3.get("hash"))
+    _set(fields, "x509.subject", tls.get("subject"))
+    _set(fields, "x509.issuer", tls.get("issuerdn"))
+
+
+def _map_fileinfo(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    info = record.get("fileinfo")
+    if not isinstance(info, dict):
+        return
+    filename = info.get("filename")
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1] if isinstance(filename, str) else ""
+    if name:  # HTTP files are named by their URL path; "/" names no file
+        fields["file.path"] = filename
+        fields["file.name"] = name.lower()
+    for algorithm in ("sha256", "sha1", "md5"):
+        digest = info.get(algorithm)
+        if isinstance(digest, str) and digest:
+            fields["file.hash." + algorithm] = digest.lower()
+    _set(fields, "file.size", info.get("size"))
+    http = record.get("http")
+    if isinstance(http, dict):
+        _set(fields, "file.mime_type", http.get("http_content_type"))
+    _map_http(record, fields)
+
+
+def _map_alert(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    alert = record.get("alert")
+    if not isinstance(alert, dict):
+        raise ParseError("EVE alert record without an alert object")
+    _set(fields, "rule.name", alert.get("signature"))
+    signature_id = alert.get("signature_id")
+    if signature_id is not None:
+        fields["rule.id"] = str(signature_id)
+    _set(fields, "rule.category", alert.get("category"))
+    _set(fields, "alert.severity", alert.get("severity"))
+    _map_http(record, fields)
+
+
+def _map_anomaly(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    anomaly = record.get("anomaly")
+    if isinstance(anomaly, dict):
+        _set(fields, "message", anomaly.get("event"))
+
+
+_MAPPERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
+    "dns": _map_dns,
+    "http": _map_http,
+    "tls": _map_tls,
+    "fileinfo": _map_fileinfo,
+    "alert": _map_alert,
+    "anomaly": _map_anomaly,
+}
+
+
+class SuricataEveParser:
+    """Suricata EVE records -> ``suricata:<event_type>`` events."""
+
+    name = SOURCE
+
+    def sniff(self, record: Record) -> bool:
+        """A dict with ``event_type`` and ``timestamp``."""
+        return isinstance(record, dict) and "event_type" in record and "timestamp" in record
+
+    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
+        """One event per record; :class:`ParseError` names what is wrong."""
+        if not isinstance(record, dict):
+            raise ParseError("an EVE record must be a JSON object")
+        event_type = record.get("event_type")
+        if not isinstance(event_type, str) or not event_type:
+            raise ParseError(f"EVE record with event_type {event_type!r}")
+        ts = self._event_time(record, event_type)
+        fields: dict[str, Any] = {}
+        _set(fields, "source.ip", _ip(record, "src_ip"))
+        _set(fields, "source.port", _port(record, "src_port"))
+        _set(fields, "destination.ip", _ip(record, "dest_ip"))
+        _set(fields, "destination.port", _port(record, "dest_port"))
+        proto = record.get("proto")
+        if isinstance(proto, str) and proto:
+            fields["network.transport"] = proto.lower()
+        app_proto = record.get("app_proto")
+        if isinstance(app_proto, str) and app_proto and app_proto != "failed":
+            fields["network.protocol"] = app_proto.lower()
+        for key, value in record.items():
+            if key in _FIVE_TUPLE:
+                continue
+            if isinstance(value, dict):
+                _flatten("suricata." + key, value, fields, 1)
+            elif value is None or isinstance(value, _SCALARS):
+                fields["suricata." + key] = value
+        mapper = _MAPPERS.get(event_type)
+        if mapper is not None:
+            try:
+                mapper(record, fields)
+            except ParseError:
+                raise
+            except (TypeError, ValueError, AttributeError) as error:
+                raise ParseError(f"EVE {event_type} record: {error}") from None
+        yield Event(
+            id="",
+            kind=f"suricata:{event_type}",
+            ts=ts,
+            host=None,
+            source=SOURCE,
+            fields=fields,
+            origin=context.origin,
+            raw=record,
+        )
+
+    @staticmethod
+    def _event_time(record: dict[str, Any], event_type: str) -> float:
+        if event_type == "flow":
+            flow = record.get("flow")
+            if isinstance(flow, dict) and flow.get("start") is not None:
+                return _time(flow["start"], "flow.start")
+        return _time(record.get("timestamp"), "timestamp")
+
+
+def parsers() -> list[Parser]:
+    """The parsers this module provides, for the default registry."""
+    return [SuricataEveParser()]
