@@ -1,0 +1,311 @@
+"""The JSON shapes that carry Windows events, reduced to one common record.
+
+Every Windows source in the corpus says the same things in a different layout:
+the channel, the event id, the endpoint's name, a time and the event-data
+name/value pairs.  Each ``from_*`` function here reads one layout into a
+:class:`WinRecord`; :mod:`ingest.parsers.windows_events` then maps that record
+to a normalised :class:`~graphsiem.model.Event` in one place, so the per-event
+rules are written once for every shape.
+
+Shapes
+------
+winlogbeat 6.x
+    ``event_data`` (``user_data``), ``computer_name``, ``event_id``,
+    ``log_name``, ``@timestamp``.  ``host.name`` is the collector: ignored.
+winlogbeat 7/8
+    ``winlog.event_data``, ``winlog.computer_name``, ``winlog.event_id``,
+    ``winlog.channel``, ``@timestamp``.  ``host.name`` is the agent: ignored.
+nxlog
+    Flat: ``Hostname``, ``EventID``, ``Channel`` and the event data at the top
+    level; via Logstash it gains ``@timestamp``/``@version``/``tags`` and a
+    ``host`` that is the WEC collector: ignored.
+sentinel
+    Azure Sentinel ``SecurityEvent``/``Event`` exports: ``Computer``,
+    ``TimeGenerated``, ``EventID`` (int or string), ``Channel`` or
+    ``EventLog``; event data flattened at the top level, sometimes with
+    ``_string``/``_dynamic`` suffixes, or packed in ``EventData`` as a JSON
+    string or an XML ``<Data Name=..>`` string.
+evtx_json
+    evtx_dump output: ``Event.System`` (``EventID`` maybe ``{"#text": ..}``,
+    ``Channel``, ``Computer``, ``TimeCreated.#attributes.SystemTime``) and
+    ``Event.EventData`` or ``Event.UserData``.
+cee
+    ``@cee:`` JSON from Windows event-log-to-syslog agents (EvntSLog):
+    ``source``, ``nteventlogtype``, ``id``, ``msg``; the time comes from the
+    syslog header.
+
+Every function raises :class:`~ingest.parsers.base.ParseError` naming what is
+missing; they never copy the event data when the layout does not require it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ingest.parsers.base import ParseError
+
+
+@dataclass(slots=True)
+class WinRecord:
+    """One Windows event in layout-neutral form.
+
+    Attributes
+    ----------
+    channel : str
+        Channel / log name as written (``""`` when the record has none).
+    event_id : int
+        The event id.
+    computer : str | None
+        The endpoint's name as written (never the collector's).
+    data : Mapping
+        Event-data name -> value (may be the record itself for flat shapes).
+    time : object
+        The record's own timestamp (zoned when the shape has one), used when
+        the event data carries no Sysmon ``UtcTime``.
+    message : str | None
+        Rendered message text, when present.
+    """
+
+    channel: str
+    event_id: int
+    computer: str | None
+    data: Mapping[str, Any]
+    time: object
+    message: str | None = None
+
+
+def _event_id(value: object, shape: str) -> int:
+    if isinstance(value, dict):  # evtx_dump: {"#text": 4688, "#attributes": {"Qualifiers": ..}}
+        value = value.get("#text")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise ParseError(f"{shape} record has no usable event id ({str(value)[:32]!r})")
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+# -- winlogbeat ------------------------------------------------------------
+
+
+def from_winlogbeat(record: Mapping[str, Any]) -> WinRecord:
+    """Winlogbeat 6.x (``event_data``) or 7/8 (``winlog.*``) record."""
+    winlog = record.get("winlog")
+    if isinstance(winlog, dict):
+        source: Mapping[str, Any] = winlog
+        channel = winlog.get("channel") or winlog.get("log_name") or ""
+        message = record.get("message")
+    else:
+        source = record
+        channel = record.get("log_name") or ""
+        message = record.get("message")
+    data = source.get("event_data")
+    if not isinstance(data, dict):
+        data = source.get("user_data")
+        if not isinstance(data, dict):
+            data = {}
+    return WinRecord(
+        channel=_text(channel) or "",
+        event_id=_event_id(source.get("event_id"), "winlogbeat"),
+        computer=_text(source.get("computer_name")),
+        data=data,
+        time=record.get("@timestamp"),
+        message=_text(message),
+    )
+
+
+def is_winlogbeat(record: Mapping[str, Any]) -> bool:
+    """Cheap shape test for :func:`from_winlogbeat`."""
+    winlog = record.get("winlog")
+    if isinstance(winlog, dict):
+        return "event_id" in winlog
+    return "event_id" in record and "computer_name" in record
+
+
+# -- nxlog -----------------------------------------------------------------
+
+
+def from_nxlog(record: Mapping[str, Any]) -> WinRecord:
+    """NXLog flat record (also via Logstash, whose ``host`` is the collector)."""
+    time = record.get("TimeCreated") or record.get("@timestamp")
+    if time is None:
+        # EventTime is local time without a zone; the caller applies the
+        # configured source zone to zone-less values.
+        time = record.get("EventTime") or record.get("EventReceivedTime")
+    return WinRecord(
+        channel=_text(record.get("Channel")) or "",
+        event_id=_event_id(record.get("EventID"), "nxlog"),
+        computer=_text(record.get("Hostname")),
+        data=record,
+        time=time,
+        message=_text(record.get("Message")),
+    )
+
+
+def is_nxlog(record: Mapping[str, Any]) -> bool:
+    """Cheap shape test for :func:`from_nxlog`."""
+    return "EventID" in record and "Hostname" in record
+
+
+# -- Azure Sentinel ----------------------------------------------------------
+
+_SENTINEL_SUFFIXES = ("_string", "_dynamic")
+_XML_DATA_RE = re.compile(r"<Data(?:\s+Name=\"([^\"]*)\")?\s*(?:/>|>(.*?)</Data>)", re.DOTALL)
+
+
+def _xml_event_data(text: str) -> dict[str, Any]:
+    """Named ``<Data>`` elements of an ``EventData`` XML string.
+
+    A regular expression, not an XML parser: the string is attacker-influenced
+    and only ``<Data Name="..">value</Data>`` pairs are wanted, so no entity
+    expansion or DTD processing can happen.  Unnamed ``<Data>`` values are
+    kept as ``Data1``, ``Data2``...
+    """
+    result: dict[str, Any] = {}
+    unnamed = 0
+    for name, value in _XML_DATA_RE.findall(text):
+        if not name:
+            unnamed += 1
+            name = f"Data{unnamed}"
+        result[name] = html.unescape(value)
+    return result
+
+
+def _sentinel_event_data(value: object) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return {}
+    text = value.strip()
+    if text[0] in "{[":
+        try:
+            decoded = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return {}
+        if isinstance(decoded, dict):
+            # {"EventData": {..}} or a flat name -> value object
+            inner = decoded.get("EventData", decoded)
+            return inner if isinstance(inner, dict) else {}
+        if isinstance(decoded, list):  # EventData_dynamic: the unnamed values in order
+            return {f"Data{i}": value for i, value in enumerate(decoded, 1)}
+        return {}
+    if text.startswith("<"):
+        return _xml_event_data(text)
+    return {}
+
+
+def from_sentinel(record: Mapping[str, Any]) -> WinRecord:
+    """Azure Sentinel ``SecurityEvent`` / ``Event`` table row."""
+    data: dict[str, Any] = {}
+    for key, value in record.items():
+        if key.endswith(_SENTINEL_SUFFIXES):
+            key = key.rsplit("_", 1)[0]
+            if key == "EventData":
+                continue
+        data.setdefault(key, value)
+    for packed in ("EventData", "EventData_string", "EventData_dynamic"):
+        if packed in record:
+            for key, value in _sentinel_event_data(record[packed]).items():
+                data.setdefault(key, value)
+    channel = record.get("Channel") or record.get("EventLog")
+    if not channel and record.get("Type") == "SecurityEvent":
+        channel = "Security"
+    message = record.get("RenderedDescription") or record.get("Activity")
+    return WinRecord(
+        channel=_text(channel) or "",
+        event_id=_event_id(record.get("EventID"), "sentinel"),
+        computer=_text(record.get("Computer")),
+        data=data,
+        time=record.get("TimeGenerated"),
+        message=_text(message),
+    )
+
+
+def is_sentinel(record: Mapping[str, Any]) -> bool:
+    """Cheap shape test for :func:`from_sentinel`."""
+    return "TimeGenerated" in record and "Computer" in record and "EventID" in record
+
+
+# -- evtx_dump JSON ----------------------------------------------------------
+
+
+def _evtx_event_data(event: Mapping[str, Any]) -> dict[str, Any]:
+    data = event.get("EventData")
+    if isinstance(data, dict):
+        if "Data" in data and len(data) <= 2:
+            # unnamed <Data> elements: {"Data": {"#text": [..]}} or {"Data": [..]}
+            inner = data["Data"]
+            if isinstance(inner, dict):
+                inner = inner.get("#text")
+            if isinstance(inner, list):
+                return {f"Data{i}": value for i, value in enumerate(inner, 1)}
+            if inner is not None:
+                return {"Data1": inner}
+        return data
+    user_data = event.get("UserData")
+    if isinstance(user_data, dict):
+        # <UserData><LogFileCleared ...>fields</LogFileCleared></UserData>
+        for value in user_data.values():
+            if isinstance(value, dict):
+                return value
+    return {}
+
+
+def from_evtx_json(record: Mapping[str, Any]) -> WinRecord:
+    """evtx_dump-style record ``{"Event": {"System": .., "EventData": ..}}``."""
+    event = record.get("Event")
+    if not isinstance(event, dict) or not isinstance(event.get("System"), dict):
+        raise ParseError("evtx_json record has no Event.System object")
+    system = event["System"]
+    created = system.get("TimeCreated")
+    time = None
+    if isinstance(created, dict):
+        attributes = created.get("#attributes")
+        time = attributes.get("SystemTime") if isinstance(attributes, dict) else None
+    elif isinstance(created, str):
+        time = created
+    return WinRecord(
+        channel=_text(system.get("Channel")) or "",
+        event_id=_event_id(system.get("EventID"), "evtx_json"),
+        computer=_text(system.get("Computer")),
+        data=_evtx_event_data(event),
+        time=time,
+        message=None,
+    )
+
+
+def is_evtx_json(record: Mapping[str, Any]) -> bool:
+    """Cheap shape test for :func:`from_evtx_json`."""
+    event = record.get("Event")
+    return isinstance(event, dict) and "System" in event
+
+
+# -- @cee (syslog-carried) ---------------------------------------------------
+
+
+def from_cee(payload: Mapping[str, Any], time: object) -> WinRecord:
+    """A Windows event carried as ``@cee:`` JSON (EvntSLog style), timed by its syslog header."""
+    return WinRecord(
+        channel=_text(payload.get("nteventlogtype")) or "",
+        event_id=_event_id(payload.get("id"), "cee"),
+        computer=_text(payload.get("source")),
+        data=payload,
+        time=time,
+        message=_text(payload.get("msg")),
+    )
+
+
+def is_cee_windows(payload: Mapping[str, Any]) -> bool:
+    """Cheap shape test for :func:`from_cee`."""
+    return "nteventlogtype" in payload and "id" in payload
