@@ -1,0 +1,251 @@
+// The cluster view (and the exploration view, which is the same page without
+// a cluster): graph, selection details, evidence, explanation, triage, copy.
+
+import { api, entityPath } from './api.js';
+import { asCypher, asPython } from './copy.js';
+import { hostRows } from './aggregate.js';
+import { byId, el, fill, fmtNumber, fmtTime } from './dom.js';
+import { clearEvidence, showEvidence } from './evidence.js';
+import { GraphView } from './graph.js';
+import { normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode } from './model.js';
+import { Triage } from './triage.js';
+
+function featureRow(feature) {
+  const contribution = Number(feature.contribution ?? 0);
+  const meter = el('meter', { min: '0', max: '1', value: String(Math.min(1, Math.abs(contribution))) });
+  return el(
+    'tr',
+    {},
+    el('td', { text: feature.label ?? feature.name ?? '' }),
+    el('td', { class: 'num', text: fmtNumber(feature.value) }),
+    el('td', { class: 'num', text: fmtNumber(feature.baseline) }),
+    el('td', { class: 'num' }, meter, ` ${fmtNumber(contribution)}`),
+  );
+}
+
+export class ClusterView {
+  constructor() {
+    this.cluster = null;
+    this.events = new Map();
+    this.graph = new GraphView(byId('graph'), {
+      onSelect: (target) => this.select(target),
+      onHistory: (depth, what) => {
+        byId('tool-undo').disabled = depth === 0;
+        if (what) this.status(`${what} · ${depth} step${depth === 1 ? '' : 's'} to undo`);
+      },
+      onHosts: (expanded, group) => this.showHosts(expanded, group),
+    });
+    this.triage = new Triage();
+    this.wireToolbar();
+  }
+
+  status(text) {
+    byId('tool-status').textContent = text;
+  }
+
+  wireToolbar() {
+    byId('tool-hosts').addEventListener('click', () => this.graph.toggleHosts());
+    byId('tool-expand').addEventListener('click', () => this.expandSelected());
+    byId('tool-pin').addEventListener('click', () => {
+      const n = this.graph.pinToggle(this.graph.selected() ?? null);
+      this.status(n ? `pinned/unpinned ${n} node(s)` : 'select a node to pin');
+    });
+    byId('tool-hide').addEventListener('click', () => {
+      const n = this.graph.hide(this.graph.selected());
+      this.status(n ? `hid ${n} element(s)` : 'select something to hide');
+    });
+    byId('tool-undo').addEventListener('click', () => {
+      const what = this.graph.undo();
+      this.status(what ? `undid ${what}` : 'nothing to undo');
+    });
+    byId('tool-layout').addEventListener('click', () => this.graph.relayout());
+    byId('tool-fit').addEventListener('click', () => this.graph.fit());
+    byId('copy-cypher').addEventListener('click', () => this.copy(asCypher(this.graph.visibleEntities(), { clusterId: this.cluster?.id }).text));
+    byId('copy-python').addEventListener('click', () => this.copy(asPython(this.graph.visibleEntities(), { clusterId: this.cluster?.id }).text));
+  }
+
+  async copy(text) {
+    byId('copy-panel').hidden = false;
+    byId('copy-output').value = text;
+    try {
+      await navigator.clipboard.writeText(text);
+      this.status('copied to the clipboard');
+    } catch {
+      // Clipboard access can be refused (permissions, no focus); the text
+      // stays in the panel for a manual copy.
+      byId('copy-output').select();
+      this.status('clipboard unavailable: the text is selected in the panel');
+    }
+  }
+
+  /** Open cluster `id`; resolves when the page is interactive. */
+  async open(id) {
+    performance.mark('cluster-open');
+    document.body.dataset.state = 'cluster-loading';
+    const detail = await api(`/v1/clusters/${encodeURIComponent(id)}`);
+    performance.mark('cluster-fetched');
+    const cluster = normaliseCluster(detail.cluster ?? detail);
+    this.cluster = cluster;
+    this.events = normaliseEvents(detail);
+    byId('cluster-title').textContent = `Risk ${fmtNumber(Math.round(cluster.score * 10) / 10)} · ${cluster.host_count} hosts`;
+    byId('cluster-summary').textContent = cluster.summary;
+    byId('cluster-meta').textContent = `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`;
+    fill(byId('explanation-table').tBodies[0], cluster.features.map(featureRow));
+    byId('explanation-table').closest('details').hidden = false;
+    this.resetPanels();
+    const graph = normaliseGraph(detail);
+    await this.graph.load(graph);
+    performance.mark('graph-rendered');
+    byId('tool-hosts').hidden = !this.graph.hostGroup;
+    byId('tool-hosts').textContent = 'Expand hosts';
+    this.triage.show(cluster);
+    document.body.dataset.state = 'cluster-ready';
+    await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+    performance.mark('cluster-interactive');
+  }
+
+  /** An exploration without a cluster, starting from one entity. */
+  async explore(entity) {
+    if (this.cluster !== null || !this.graph.cy) {
+      this.cluster = null;
+      this.events = new Map();
+      byId('cluster-title').textContent = 'Exploration';
+      byId('cluster-summary').textContent = 'Search entities and expand their neighbours.';
+      byId('cluster-meta').textContent = '';
+      byId('explanation-table').closest('details').hidden = true;
+      this.triage.show(null);
+      this.resetPanels();
+      await this.graph.load({ nodes: [], edges: [] }, { aggregate: false });
+      byId('tool-hosts').hidden = true;
+    }
+    if (entity) await this.addEntity(entity);
+    document.body.dataset.state = 'explore-ready';
+  }
+
+  resetPanels() {
+    byId('hosts-panel').hidden = true;
+    byId('copy-panel').hidden = true;
+    clearEvidence();
+    fill(byId('selection'), el('p', { class: 'muted', text: 'Click a node or an edge to see its details and the events behind it.' }));
+  }
+
+  /** Add one entity (from search) to the graph, with its neighbours. */
+  async addEntity(entity) {
+    const node = normaliseNode(entity);
+    const added = this.graph.addGraph({ nodes: [node], edges: [] });
+    const element = this.graph.cy.getElementById(node.id);
+    element.select();
+    this.select(element);
+    this.status(added ? `added ${node.type} ${node.value}` : `${node.type} already shown`);
+    await this.expand(element);
+  }
+
+  async expandSelected() {
+    const nodes = this.graph.selected()?.filter('node');
+    if (!nodes || nodes.empty()) {
+      this.status('select a node to expand');
+      return;
+    }
+    await this.expand(nodes[0]);
+  }
+
+  async expand(node) {
+    if (node.data('type') === 'aggregate') {
+      this.graph.toggleHosts();
+      return;
+    }
+    const limit = Math.max(1, Math.min(500, Number(byId('tool-limit').value) || 25));
+    const type = byId('tool-types').value;
+    try {
+      const answer = await api(`${entityPath(node.data('type'), node.data('value'))}/neighbors`, {
+        params: { depth: 1, limit, types: type || null },
+      });
+      const graph = normaliseNeighbors(answer, node.id());
+      const added = this.graph.addGraph(graph, node);
+      this.mergeEvents(answer);
+      this.status(added ? `expanded ${node.data('value')}: ${added} new element(s)` : 'no new neighbours');
+    } catch (error) {
+      this.status(`could not expand: ${error.message}`);
+    }
+  }
+
+  mergeEvents(answer) {
+    for (const [id, event] of normaliseEvents(answer || {})) this.events.set(id, event);
+  }
+
+  showHosts(expanded, group) {
+    byId('tool-hosts').textContent = expanded ? 'Collapse hosts' : 'Expand hosts';
+    byId('hosts-panel').hidden = !expanded;
+    if (!expanded) return;
+    const rows = hostRows(group.hosts, group.hostEdges);
+    byId('hosts-title').textContent = `Hosts (${rows.length})`;
+    fill(byId('hosts-table').tBodies[0], rows.map((r) => el(
+      'tr',
+      { dataset: { host: r.name } },
+      el('td', { class: 'mono', text: r.name }),
+      el('td', { class: 'num', text: String(r.relations) }),
+      el('td', { class: 'num', text: String(r.events) }),
+      el('td', { text: fmtTime(r.first_seen) }),
+      el('td', { text: fmtTime(r.last_seen) }),
+    )));
+  }
+
+  select(target) {
+    const panel = byId('selection');
+    if (!target) {
+      return;
+    }
+    const data = target.data();
+    if (target.isNode()) {
+      const edges = target.connectedEdges();
+      const ids = edges.map((e) => e.data('evidence') || []).flat();
+      const rows = [
+        ['type', data.type],
+        ['value', data.value],
+        ['key', data.key],
+        ['relations shown', String(edges.length)],
+        ...Object.entries(data.props || {}).slice(0, 12).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+      ];
+      fill(panel, this.definitionList(rows), data.type === 'aggregate'
+        ? el('button', { type: 'button', text: this.graph.hostGroup?.expanded ? 'Collapse hosts' : 'Expand hosts', onclick: () => this.graph.toggleHosts() })
+        : el('button', { type: 'button', text: 'Expand neighbours', onclick: () => this.expand(target) }));
+      showEvidence(`${data.type} ${data.value}`, ids, this.events);
+      if (data.type !== 'aggregate') this.loadPrevalence(target, panel);
+    } else {
+      const source = target.source().data('value');
+      const dest = target.target().data('value');
+      const rows = [
+        ['relation', data.type],
+        ['from', source],
+        ['to', dest],
+        ['count', String(data.count)],
+        ['first seen', fmtTime(data.first_seen)],
+        ['last seen', fmtTime(data.last_seen)],
+      ];
+      if (data.aggregate) rows.push(['hosts', String(data.hosts)]);
+      fill(panel, this.definitionList(rows));
+      showEvidence(`${source} ${data.type} ${dest}`, data.evidence || [], this.events);
+    }
+  }
+
+  definitionList(rows) {
+    return el('dl', { class: 'kv' }, rows.map(([k, v]) => [el('dt', { text: k }), el('dd', { class: 'mono', text: v ?? '' })]));
+  }
+
+  async loadPrevalence(node, panel) {
+    try {
+      const info = await api(entityPath(node.data('type'), node.data('value')));
+      if (this.graph.selected()?.id?.() !== node.id() && !node.selected()) return;
+      const prevalence = info.prevalence ?? info;
+      const hosts = prevalence.hosts ?? prevalence.host_count;
+      const rows = [
+        ['fleet hosts', Array.isArray(hosts) ? String(hosts.length) : fmtNumber(hosts)],
+        ['first seen', fmtTime(prevalence.first_seen ?? info.first_seen)],
+        ['last seen', fmtTime(prevalence.last_seen ?? info.last_seen)],
+      ];
+      panel.append(el('h4', { text: 'Prevalence' }), this.definitionList(rows));
+    } catch {
+      // Prevalence is a bonus; the selection details stand without it.
+    }
+  }
+}

@@ -1,0 +1,133 @@
+// Entry point: sign-in, routing (#/ queue, #/clusters/<id>, #/explore) and search.
+
+import { api, auth, ApiError } from './api.js';
+import { ClusterView } from './cluster.js';
+import { byId, el, fill, shorten } from './dom.js';
+import { Queue } from './queue.js';
+
+let queue;
+let clusterView;
+
+function showOnly(section) {
+  for (const id of ['signin', 'queue', 'cluster']) byId(id).hidden = id !== section;
+  const signedIn = section !== 'signin';
+  byId('search-form').hidden = !signedIn;
+  byId('sign-out').hidden = !signedIn;
+}
+
+async function route() {
+  if (!auth.get()) {
+    queue?.stop();
+    showOnly('signin');
+    document.body.dataset.state = 'signed-out';
+    byId('signin-key').focus();
+    return;
+  }
+  const hash = window.location.hash;
+  const match = hash.match(/^#\/clusters\/(.+)$/);
+  if (match) {
+    queue.stop();
+    showOnly('cluster');
+    try {
+      await clusterView.open(decodeURIComponent(match[1]));
+    } catch (error) {
+      document.body.dataset.state = 'cluster-error';
+      byId('cluster-title').textContent = 'Cluster unavailable';
+      byId('cluster-summary').textContent = error.message;
+    }
+  } else if (hash.startsWith('#/explore')) {
+    queue.stop();
+    showOnly('cluster');
+    await clusterView.explore(null);
+  } else {
+    showOnly('queue');
+    queue.start();
+    document.body.dataset.state = 'queue';
+  }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const key = byId('signin-key').value.trim();
+  const error = byId('signin-error');
+  error.textContent = '';
+  try {
+    // A cheap analyst-only call proves the key and its role before keeping it.
+    await api('/v1/clusters', { params: { limit: 1 }, key });
+    auth.set(key);
+    byId('signin-key').value = '';
+    await route();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) error.textContent = 'This key is not valid (unknown or revoked).';
+    else if (e instanceof ApiError && e.status === 403) error.textContent = 'This key does not have the analyst role.';
+    else error.textContent = `Sign-in failed: ${e.message}`;
+  }
+}
+
+function signOut() {
+  auth.clear();
+  queue.reset();
+  clusterView.graph.destroy();
+  window.location.hash = '#/';
+  route();
+}
+
+async function search(event) {
+  event.preventDefault();
+  const q = byId('search-input').value.trim();
+  const list = byId('search-results');
+  if (!q) {
+    list.hidden = true;
+    return;
+  }
+  try {
+    const answer = await api('/v1/entities', { params: { q, limit: 20 } });
+    const items = Array.isArray(answer) ? answer : answer.entities ?? answer.items ?? answer.results ?? [];
+    fill(list, items.length
+      ? items.map((entity) => el(
+        'li',
+        {},
+        el('button', {
+          type: 'button',
+          title: String(entity.value ?? ''),
+          onclick: () => pick(entity),
+        }, el('span', { class: `type type-${entity.type}`, text: entity.type }), ` ${shorten(entity.value, 90)}`),
+      ))
+      : [el('li', { class: 'muted', text: 'No entity matches.' })]);
+    list.hidden = false;
+  } catch (error) {
+    fill(list, el('li', { class: 'error', text: `Search failed: ${error.message}` }));
+    list.hidden = false;
+  }
+}
+
+async function pick(entity) {
+  byId('search-results').hidden = true;
+  if (byId('cluster').hidden) {
+    // Start an exploration; the hash change must not reload the view.
+    window.history.pushState(null, '', '#/explore');
+    queue.stop();
+    showOnly('cluster');
+    await clusterView.explore(entity);
+  } else {
+    await clusterView.addEntity(entity);
+  }
+}
+
+function start() {
+  queue = new Queue({ onOpen: (id) => { window.location.hash = `#/clusters/${encodeURIComponent(id)}`; } });
+  clusterView = new ClusterView();
+  byId('signin-form').addEventListener('submit', signIn);
+  byId('sign-out').addEventListener('click', signOut);
+  byId('search-form').addEventListener('submit', search);
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') byId('search-results').hidden = true;
+  });
+  window.addEventListener('hashchange', route);
+  window.addEventListener('graphsiem:signed-out', route);
+  // Tests and the browser benchmark read these to know what the page is doing.
+  window.graphsiem = { queue, clusterView };
+  route();
+}
+
+start();

@@ -1,0 +1,120 @@
+// Turn API payloads into the shapes the page works with, in one place, so a
+// change of the API's field names is one edit here.
+
+export const ENTITY_TYPES = ['host', 'user', 'process', 'script', 'file', 'domain', 'ip', 'url'];
+
+export function uidOf(type, key) {
+  return `${type}:${key}`;
+}
+
+function endpointUid(end) {
+  if (end === null || end === undefined) return null;
+  if (typeof end === 'string') return end;
+  if (Array.isArray(end)) return uidOf(end[0], end[1]);
+  if (end.uid || end.id) return end.uid || end.id;
+  return uidOf(end.type, end.key ?? end.value);
+}
+
+function evidenceIds(evidence) {
+  if (!Array.isArray(evidence)) return [];
+  return evidence
+    .map((e) => (typeof e === 'string' ? e : e && (e.event_id ?? e.id)))
+    .filter((e) => e !== null && e !== undefined)
+    .map(String);
+}
+
+/** A cluster row of the queue or the head of a cluster view. */
+export function normaliseCluster(raw) {
+  const triage = raw.triage || {};
+  const explanation = raw.explanation || {};
+  const hosts = Array.isArray(raw.hosts) ? raw.hosts : [];
+  return {
+    id: String(raw.id),
+    score: Number(raw.score ?? raw.risk ?? 0),
+    hosts,
+    host_count: Number(raw.host_count ?? raw.hosts_count ?? hosts.length),
+    entities: Array.isArray(raw.entities) ? raw.entities : [],
+    summary: String(explanation.summary ?? raw.summary ?? ''),
+    features: Array.isArray(explanation.features) ? explanation.features : [],
+    first_seen: raw.first_seen ?? null,
+    last_seen: raw.last_seen ?? null,
+    status: raw.status ?? triage.status ?? 'open',
+    verdict: raw.verdict ?? triage.verdict ?? '',
+    assignee: raw.assignee ?? triage.assignee ?? '',
+    note: raw.note ?? triage.note ?? '',
+    pivot: raw.pivot ?? null,
+  };
+}
+
+/** A node of the graph: {id, type, key, value, props}. */
+export function normaliseNode(raw) {
+  const type = raw.type ?? raw.entity_type ?? 'unknown';
+  const key = String(raw.key ?? raw.value ?? raw.id ?? '');
+  const value = String(raw.value ?? raw.key ?? '');
+  const id = String(raw.uid ?? raw.id ?? uidOf(type, key));
+  const { uid: _u, id: _i, type: _t, key: _k, value: _v, ...props } = raw;
+  return { id, type, key, value, props: raw.props ?? props };
+}
+
+/** An edge of the graph: {id, source, target, type, count, first_seen, last_seen, evidence}. */
+export function normaliseEdge(raw, index = 0) {
+  const source = endpointUid(raw.source ?? raw.src ?? raw.from);
+  const target = endpointUid(raw.target ?? raw.dst ?? raw.to);
+  const type = String(raw.type ?? raw.relation ?? raw.key ?? 'RELATED');
+  return {
+    id: String(raw.id ?? `${source}|${type}|${target}|${index}`),
+    source,
+    target,
+    type,
+    count: Number(raw.count ?? 1),
+    first_seen: raw.first_seen ?? null,
+    last_seen: raw.last_seen ?? null,
+    evidence: evidenceIds(raw.evidence ?? raw.evidence_ids),
+  };
+}
+
+/** {nodes, edges} from a cluster detail or a neighbours answer. */
+export function normaliseGraph(raw) {
+  const graph = raw.subgraph ?? raw.graph ?? raw;
+  const nodes = (graph.nodes || []).map(normaliseNode);
+  const edges = (graph.edges || graph.links || []).map(normaliseEdge);
+  return { nodes, edges };
+}
+
+/** Neighbours answer -> {nodes, edges}; accepts a graph or a list of {relation, entity}. */
+export function normaliseNeighbors(raw, origin) {
+  if (raw && (raw.nodes || raw.subgraph || raw.graph)) return normaliseGraph(raw);
+  const list = Array.isArray(raw) ? raw : raw?.neighbors ?? raw?.items ?? [];
+  const nodes = [];
+  const edges = [];
+  list.forEach((item, i) => {
+    const entity = normaliseNode(item.entity ?? item);
+    nodes.push(entity);
+    const rel = item.relation;
+    if (rel) edges.push(normaliseEdge(rel, i));
+    else edges.push(normaliseEdge({ source: origin, target: entity.id, type: item.type ?? 'RELATED' }, i));
+  });
+  return { nodes, edges };
+}
+
+/** Evidence events keyed by event id. */
+export function normaliseEvents(raw) {
+  const list = raw?.evidence_events ?? raw?.events ?? [];
+  const byId = new Map();
+  for (const event of list) {
+    if (event && (event.id ?? event.event_id)) byId.set(String(event.id ?? event.event_id), event);
+  }
+  return byId;
+}
+
+/** The audit trail, oldest first. */
+export function normaliseAudit(raw) {
+  const list = Array.isArray(raw) ? raw : raw?.audit ?? raw?.entries ?? raw?.items ?? [];
+  return list.map((entry) => ({
+    at: entry.at ?? entry.ts ?? entry.when ?? entry.time ?? '',
+    who: entry.who ?? entry.actor ?? entry.key_name ?? entry.user ?? '',
+    field: entry.field ?? entry.action ?? '',
+    old: entry.old ?? entry.old_value ?? entry.before ?? null,
+    new: entry.new ?? entry.new_value ?? entry.after ?? entry.changes ?? null,
+  }));
+}
