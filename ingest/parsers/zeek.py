@@ -138,7 +138,7 @@ def _domain_or_none(value: Any) -> str | None:
 
 
 def _set(fields: dict[str, Any], key: str, value: Any) -> None:
-    if value is not None:
+    if value is not None and value != "":
         fields[key] = value
 
 

@@ -1,0 +1,288 @@
+"""Unit tests of the Zeek parser over the project's own fixtures (no corpus needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphsiem.model import Event
+from ingest.parsers.base import ParseContext, ParseError
+from ingest.parsers.zeek import ZeekParser, log_name_from_hint, parsers
+from ingest.readers.base import RawRecord
+from ingest.readers.zeek_tsv import ZeekTsvReader
+
+FIXTURES = Path(__file__).parent / "fixtures" / "zeek"
+RECORDS: dict[str, dict[str, Any]] = json.loads((FIXTURES / "records.json").read_text())
+PARSER = ZeekParser()
+
+
+def parse_one(record: dict[str, Any], path_hint: str | None = None) -> Event:
+    events = list(PARSER.parse(record, ParseContext(origin="fixture:1", path_hint=path_hint)))
+    assert len(events) == 1
+    return events[0]
+
+
+# (fixture case, expected kind, expected ts, fields the event must carry with these values)
+CASES: list[tuple[str, str, float, dict[str, Any]]] = [
+    (
+        "conn_epoch_ts",
+        "zeek:conn",
+        1767607200.125,
+        {
+            "source.ip": "192.0.2.10",
+            "source.port": 49152,
+            "destination.ip": "203.0.113.7",
+            "destination.port": 443,
+            "network.transport": "tcp",
+            "network.protocol": "ssl",
+            "zeek.duration": 1.5,
+            "zeek.uid": "CJ1",
+        },
+    ),
+    (
+        "conn_iso_ts",
+        "zeek:conn",
+        1767607200.125,
+        {"source.ip": "192.0.2.10", "destination.ip": "2001:db8::7"},
+    ),
+    (
+        "dns_answers",
+        "zeek:dns",
+        1767607201.0,
+        {
+            "dns.question.name": "rare-cdn.example.com",
+            "dns.answers": ["edge.example.net", "203.0.113.9", "v=spf1 -all"],
+            "dns.rcode": "NOERROR",
+            "network.protocol": "dns",
+            "network.transport": "udp",
+            "zeek.TTLs": [300.0, 60.0, 60.0],
+        },
+    ),
+    ("dns_bad_query", "zeek:dns", 1767607201.5, {"zeek.query": "bad name with spaces"}),
+    (
+        "http_host_uri",
+        "zeek:http",
+        1767607202.5,
+        {
+            "url.full": "http://cdn.example.com/img/logo.png?v=1",
+            "url.domain": "cdn.example.com",
+            "url.path": "/img/logo.png",
+            "destination.domain": "cdn.example.com",
+            "http.request.method": "GET",
+            "http.response.status_code": 200,
+            "user_agent.original": "Mozilla/5.0",
+        },
+    ),
+    (
+        "http_no_request_line",
+        "zeek:http",
+        1767607203.0,
+        {"url.full": "http://203.0.113.8:8080/", "http.response.status_code": 404},
+    ),
+    (
+        "files_tx_rx",
+        "zeek:files",
+        1767607204.0,
+        {
+            "source.ip": "203.0.113.7",
+            "destination.ip": "192.0.2.10",
+            "file.hash.sha256": "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+            "file.hash.md5": "0cc175b9c0f1b6a831c399e269772661",
+            "file.hash.sha1": "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8",
+            "file.mime_type": "image/png",
+            "file.path": "C:\\Temp\\Logo.PNG",
+            "file.name": "logo.png",
+            "file.size": 2048,
+            "network.protocol": "http",
+            "zeek.conn_uids": ["CJ5"],
+        },
+    ),
+    (
+        "files_is_orig",
+        "zeek:files",
+        1767607205.0,
+        {"source.ip": "203.0.113.7", "destination.ip": "192.0.2.10", "file.size": 512},
+    ),
+    (
+        "ssl_sni",
+        "zeek:ssl",
+        1767607206.0,
+        {
+            "tls.server_name": "login.example.org",
+            "destination.domain": "login.example.org",
+            "tls.ja3": "e7d705a3286e19ea42f587b344ee6865",
+            "network.protocol": "tls",
+        },
+    ),
+    (
+        "x509_cert",
+        "zeek:x509",
+        1767607206.1,
+        {
+            "x509.subject": "CN=login.example.org",
+            "x509.issuer": "CN=Example CA",
+            "x509.san": ["login.example.org", "*.example.org"],
+            "zeek.certificate.not_valid_before": 1735689600.0,
+        },
+    ),
+    (
+        "dhcp_lease",
+        "zeek:dhcp",
+        1767607207.0,
+        {
+            "dhcp.assigned_ip": "192.0.2.50",
+            "dhcp.hostname": "ws-0042",
+            "dhcp.mac": "aa:bb:cc:dd:ee:ff",
+            "dhcp.lease_seconds": 86400.0,
+            "source.ip": "192.0.2.50",
+            "destination.ip": "192.0.2.1",
+        },
+    ),
+    (
+        "notice_scan",
+        "zeek:notice",
+        1767607208.0,
+        {
+            "rule.name": "Scan::Port_Scan",
+            "message": "192.0.2.66 scanned at least 15 unique ports",
+            "source.ip": "192.0.2.66",
+            "destination.ip": "192.0.2.10",
+            "destination.port": 22,
+            "zeek.actions": ["Notice::ACTION_LOG"],
+        },
+    ),
+    (
+        "kerberos_other",
+        "zeek:kerberos",
+        1767607209.0,
+        {
+            "zeek.client": "alice/CORP.EXAMPLE",
+            "zeek.success": True,
+            "zeek.till": 0.0,
+            "destination.port": 88,
+        },
+    ),
+    (
+        "syslog_cee",
+        "zeek:syslog",
+        1767607210.0,
+        {
+            "message": RECORDS["syslog_cee"]["message"],
+            "log.syslog.facility": "LOCAL0",
+            "log.syslog.severity": "INFO",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "kind", "ts", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_record_maps_to_normalised_fields(
+    case: str, kind: str, ts: float, expected: dict[str, Any]
+) -> None:
+    event = parse_one(RECORDS[case])
+    assert (event.kind, event.ts) == (kind, ts)
+    assert {key: event.fields.get(key) for key in expected} == expected
+
+
+def test_sensor_event_has_no_host_and_keeps_raw_and_origin() -> None:
+    record = RECORDS["conn_epoch_ts"]
+    event = parse_one(record)
+    assert event.host is None
+    assert event.id == ""
+    assert event.source == "zeek"
+    assert event.raw is record
+    assert event.origin == "fixture:1"
+
+
+def test_write_ts_and_path_are_not_fields() -> None:
+    event = parse_one(RECORDS["conn_iso_ts"])
+    assert not {"zeek._path", "zeek._write_ts", "zeek.ts"} & set(event.fields)
+
+
+def test_invalid_dns_name_keeps_event_without_domain_field() -> None:
+    event = parse_one(RECORDS["dns_bad_query"])
+    assert "dns.question.name" not in event.fields
+
+
+def test_log_name_comes_from_path_hint_without_path() -> None:
+    event = parse_one(RECORDS["no_path_weird"], path_hint="logs/weird.00:00:00-01:00:00.log.gz")
+    assert event.kind == "zeek:weird"
+    assert event.fields["destination.ip"] == "192.0.2.255"
+
+
+@pytest.mark.parametrize(
+    ("hint", "name"),
+    [("conn", "conn"), ("conn.log", "conn"), ("x/y/dns.json", "dns"), (None, None), ("", None)],
+)
+def test_log_name_from_hint(hint: str | None, name: str | None) -> None:
+    assert log_name_from_hint(hint) == name
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ({"ts": 1.0, "uid": "C1"}, "without _path"),
+        ({"_path": "conn", "uid": "C1"}, "without ts"),
+        ({"_path": "conn", "ts": "yesterday"}, "ts"),
+        ({"_path": "conn", "ts": {"sec": 1}}, "ts"),
+        ({"_path": "conn", "ts": True}, "ts"),
+        ({"_path": "conn", "ts": 1.0, "id.orig_h": "not-an-ip"}, "id.orig_h"),
+        ({"_path": "conn", "ts": 1.0, "id.orig_p": "eighty"}, "id.orig_p"),
+    ],
+)
+def test_bad_record_is_rejected_with_reason(record: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        list(PARSER.parse(record, ParseContext()))
+
+
+def test_text_record_is_rejected() -> None:
+    with pytest.raises(ParseError, match="JSON object"):
+        list(PARSER.parse("1.0\tC1\t192.0.2.1", ParseContext()))
+
+
+@pytest.mark.parametrize(
+    ("record", "is_zeek"),
+    [
+        ({"_path": "conn"}, True),
+        ({"ts": 1.0, "uid": "C1"}, True),
+        ({"ts": 1.0, "id.orig_h": "192.0.2.1"}, True),
+        ({"ts": 1.0}, False),
+        ({"event_type": "flow", "timestamp": "2026-01-05T10:00:00Z"}, False),
+        ("#separator \\x09", False),
+    ],
+)
+def test_sniff(record: Any, is_zeek: bool) -> None:
+    assert PARSER.sniff(record) is is_zeek
+
+
+def test_parsers_lists_the_zeek_parser() -> None:
+    assert [parser.name for parser in parsers()] == ["zeek"]
+
+
+def _tsv_events(path: Path) -> list[Event]:
+    events = []
+    with path.open("rb") as stream:
+        for item in ZeekTsvReader().read(stream, str(path)):
+            assert isinstance(item, RawRecord), item
+            context = ParseContext(origin=item.origin, path_hint=item.path_hint)
+            events.extend(PARSER.parse(item.record, context))
+    return events
+
+
+def test_tsv_rows_parse_like_json_records() -> None:
+    events = _tsv_events(FIXTURES / "conn_http.log")
+    by_uid = {event.fields["zeek.uid"]: event for event in events}
+    assert [event.kind for event in events] == ["zeek:conn"] * 2 + ["zeek:http"] * 3
+    assert by_uid["CAbc3"].fields["url.full"] == "http://cdn.example.com/img/logo.png?v=1"
+    assert by_uid["CAbc3"].fields["user_agent.original"] == "Mozilla/5.0\t(test)"
+    assert by_uid["CAbc4"].fields["url.full"] == "http://203.0.113.8:8080/"
+    assert by_uid["CAbc5"].fields["url.full"] == "http://upload.example.net/a\\b"
+    # "-" (unset) and "(empty)" both leave no normalised user agent
+    assert "user_agent.original" not in by_uid["CAbc4"].fields
+    assert "user_agent.original" not in by_uid["CAbc5"].fields
+    json_http = parse_one(RECORDS["http_host_uri"])
+    for key in ("url.full", "url.domain", "destination.domain", "http.request.method"):
+        assert by_uid["CAbc3"].fields[key] == json_http.fields[key]

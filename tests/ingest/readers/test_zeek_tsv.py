@@ -1,0 +1,164 @@
+"""Tests of the Zeek TSV reader over the project's own small logs."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.zeek_tsv import ZeekTsvReader, log_name, readers, unescape
+
+FIXTURE = Path(__file__).parents[1] / "parsers" / "fixtures" / "zeek" / "conn_http.log"
+READER = ZeekTsvReader()
+
+HEADER = (
+    "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+    "#path\tdemo\n#fields\tts\tn\tname\ttags\n#types\ttime\tcount\tstring\tset[string]\n"
+)
+
+
+def read_text(text: str, path: str = "demo.log") -> list[RawRecord | ReadError]:
+    return list(READER.read(io.BytesIO(text.encode()), path))
+
+
+def read_fixture() -> list[RawRecord | ReadError]:
+    with FIXTURE.open("rb") as stream:
+        return list(READER.read(stream, "conn_http.log"))
+
+
+def test_concatenated_logs_give_every_row_with_its_own_path() -> None:
+    items = read_fixture()
+    assert all(isinstance(item, RawRecord) for item in items)
+    assert [item.record["_path"] for item in items] == ["conn"] * 2 + ["http"] * 3
+
+
+def test_types_drive_values() -> None:
+    first, second = (item.record for item in read_fixture()[:2])
+    assert first["ts"] == 1767607200.125
+    assert first["id.orig_p"] == 49152
+    assert first["duration"] == 1.5
+    assert first["orig_bytes"] == 1024
+    assert first["local_orig"] is True and second["local_orig"] is False
+    assert first["tunnel_parents"] == []
+    assert second["tunnel_parents"] == ["CTun1", "CTun2"]
+
+
+def test_unset_field_leaves_key_out() -> None:
+    second = read_fixture()[1].record
+    assert "duration" not in second and "orig_bytes" not in second
+
+
+def test_escapes_are_undone_after_splitting() -> None:
+    http = [item.record for item in read_fixture()[2:]]
+    assert http[0]["user_agent"] == "Mozilla/5.0\t(test)"
+    assert http[2]["uri"] == "/a\\b"
+    assert http[2]["user_agent"] == ""  # "(empty)" string
+    assert http[2]["resp_mime_types"] == ["text/plain", "application/json"]
+
+
+def test_record_metadata() -> None:
+    item = read_fixture()[0]
+    assert isinstance(item, RawRecord)
+    assert item.origin == "conn_http.log:9"
+    assert item.format_hint == "zeek"
+    assert item.path_hint == "conn"
+    assert item.text.startswith("conn\t1767607200.125000\t")
+
+
+def test_identical_lines_in_different_logs_have_different_text() -> None:
+    row = "1.000000\t1\tx\t(empty)\n"
+    one = read_text(HEADER + row)[0]
+    other = read_text(HEADER.replace("#path\tdemo", "#path\tother") + row)[0]
+    assert isinstance(one, RawRecord) and isinstance(other, RawRecord)
+    assert one.text != other.text
+
+
+def test_wrong_number_of_values_is_a_read_error_and_reading_goes_on() -> None:
+    items = read_text(HEADER + "1.0\t1\n2.0\t2\tok\ta,b\n#close\t2026-01-05-11-00-00\n")
+    assert isinstance(items[0], ReadError)
+    assert items[0].origin == "demo.log:8"
+    assert "2 values" in items[0].reason and "4" in items[0].reason
+    assert isinstance(items[1], RawRecord) and items[1].record["tags"] == ["a", "b"]
+
+
+def test_bad_typed_value_names_the_field() -> None:
+    (item,) = read_text(HEADER + "1.0\tmany\tx\t-\n")
+    assert isinstance(item, ReadError)
+    assert "'n'" in item.reason
+
+
+def test_row_before_fields_header_is_a_read_error() -> None:
+    (item,) = read_text("#separator \\x09\n1.0\tx\n")
+    assert isinstance(item, ReadError) and "#fields" in item.reason
+
+
+def test_mismatched_types_header_is_a_read_error() -> None:
+    items = read_text("#separator \\x09\n#fields\ta\tb\n#types\tstring\n")
+    assert isinstance(items[0], ReadError) and "#types" in items[0].reason
+
+
+def test_custom_separators_and_markers() -> None:
+    text = (
+        "#separator \\x7c\n#set_separator|;\n#empty_field|EMPTY\n#unset_field|NIL\n"
+        "#fields|ts|tags|note\n#types|time|vector[count]|string\n"
+        "5.5|1;2;3|NIL\n6.5|EMPTY|a\\x7cb\n"
+    )
+    first, second = (item.record for item in read_text(text, "x/notes.log"))  # type: ignore[union-attr]
+    assert first == {"_path": "notes", "ts": 5.5, "tags": [1, 2, 3]}
+    assert second == {"_path": "notes", "ts": 6.5, "tags": [], "note": "a|b"}
+
+
+def test_fields_without_types_stay_strings() -> None:
+    (item,) = read_text("#separator \\x09\n#path\tp\n#fields\ta\tb\n1\t-\n")
+    assert isinstance(item, RawRecord)
+    assert item.record == {"_path": "p", "a": "1"}
+
+
+@pytest.mark.parametrize(
+    ("head", "is_zeek"),
+    [(b"#separator \\x09\n#set_separator\t,", True), (b'{"_path":"conn"}', False), (b"", False)],
+)
+def test_sniff(head: bytes, is_zeek: bool) -> None:
+    assert READER.sniff(head, "x.log") is is_zeek
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("conn.log", "conn"), ("/a/b/conn.00:00:00-01:00:00.log.gz", "conn"), ("dns", "dns")],
+)
+def test_log_name(path: str, name: str) -> None:
+    assert log_name(path) == name
+
+
+def test_unescape() -> None:
+    assert unescape("a\\x09b\\\\c\\x2cd") == "a\tb\\c,d"
+    assert unescape("plain") == "plain"
+
+
+def test_readers_lists_the_reader() -> None:
+    assert [reader.name for reader in readers()] == ["zeek_tsv"]
+
+
+_row_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=40
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_row_text, min_size=1, max_size=6))
+def test_any_row_is_a_record_or_a_read_error(rows: list[str]) -> None:
+    data_rows = [row for row in rows if row and not row.startswith("#")]
+    items = read_text(HEADER + "\n".join(rows) + "\n")
+    header_errors = [
+        item
+        for item in items
+        if isinstance(item, ReadError) and item.reason.startswith("Zeek TSV header")
+    ]
+    assert len(items) - len(header_errors) == len(data_rows)
+    for item in items:
+        if isinstance(item, ReadError):
+            assert item.reason and item.origin.startswith("demo.log:")
