@@ -70,7 +70,7 @@ export async function api(path, { method = 'GET', params, body, key } = {}) {
   return payload;
 }
 
-/** The path segment for an entity value (slashes, spaces... all encoded). */
-export function entityPath(type, value) {
-  return `/v1/entities/${encodeURIComponent(type)}/${encodeURIComponent(value)}`;
+/** The path of an entity by its key (the API also accepts values, but a process is found by its key only). */
+export function entityPath(type, key) {
+  return `/v1/entities/${encodeURIComponent(type)}/${encodeURIComponent(key)}`;
 }

@@ -157,7 +157,7 @@ export class ClusterView {
     const limit = Math.max(1, Math.min(500, Number(byId('tool-limit').value) || 25));
     const type = byId('tool-types').value;
     try {
-      const answer = await api(`${entityPath(node.data('type'), node.data('value'))}/neighbors`, {
+      const answer = await api(`${entityPath(node.data('type'), node.data('key'))}/neighbors`, {
         params: { depth: 1, limit, types: type || null },
       });
       const graph = normaliseNeighbors(answer, node.id());
@@ -234,7 +234,7 @@ export class ClusterView {
 
   async loadPrevalence(node, panel) {
     try {
-      const info = await api(entityPath(node.data('type'), node.data('value')));
+      const info = await api(entityPath(node.data('type'), node.data('key')));
       if (this.graph.selected()?.id?.() !== node.id() && !node.selected()) return;
       const prevalence = info.prevalence ?? info;
       const hosts = prevalence.hosts ?? prevalence.host_count;

@@ -97,12 +97,19 @@ export function normaliseNeighbors(raw, origin) {
   return { nodes, edges };
 }
 
-/** Evidence events keyed by event id. */
+/**
+ * Evidence events keyed by event id.  Accepts the API's evidence references
+ * (`{source, event_id, event}`, `event` null when the journal lacks it) or a
+ * plain list of events.
+ */
 export function normaliseEvents(raw) {
-  const list = raw?.evidence_events ?? raw?.events ?? [];
+  const list = raw?.evidence_events ?? raw?.events ?? raw?.evidence ?? [];
   const byId = new Map();
-  for (const event of list) {
-    if (event && (event.id ?? event.event_id)) byId.set(String(event.id ?? event.event_id), event);
+  for (const item of Array.isArray(list) ? list : []) {
+    if (!item || typeof item !== 'object') continue;
+    const event = item.event !== undefined ? item.event : item;
+    const id = item.event_id ?? event?.id;
+    if (event && id !== undefined && id !== null) byId.set(String(id), event);
   }
   return byId;
 }
