@@ -31,6 +31,7 @@ written is kept in ``host.name.original``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -500,6 +501,9 @@ def _fast_utc(text: str) -> float | None:
     return moment.timestamp() + fraction
 
 
+_LATEST = 4102444800.0  # 2100-01-01: later times are corrupt or mis-scaled values
+
+
 def event_time(data: Data, record_time: object, default_timezone: str) -> float:
     """Epoch seconds by the module's time rule (Sysmon ``UtcTime`` first)."""
     utc = data.get("UtcTime")
@@ -514,9 +518,12 @@ def event_time(data: Data, record_time: object, default_timezone: str) -> float:
     if record_time is None or is_unset(record_time):
         raise ParseError("no timestamp (UtcTime, @timestamp, TimeCreated or TimeGenerated)")
     try:
-        return parse_timestamp(record_time, default_timezone=default_timezone)
-    except ValueError as exc:
+        ts = parse_timestamp(record_time, default_timezone=default_timezone)
+    except (ValueError, OverflowError) as exc:
         raise ParseError(f"bad timestamp: {exc}") from None
+    if not (math.isfinite(ts) and 0.0 <= ts < _LATEST):
+        raise ParseError(f"timestamp out of range: {str(record_time)[:40]!r}")
+    return ts
 
 
 def to_event(

@@ -1,0 +1,306 @@
+"""Windows JSON parsers on the project's own fixtures: every shape, every covered event id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graphsiem.model import Event
+from ingest.parsers.base import ParseContext, ParseError, ParserRegistry
+from ingest.parsers.windows import parsers
+
+FIXTURES = Path(__file__).parent / "fixtures" / "windows"
+SHAPES = {
+    "winlogbeat6.ndjson": "winlogbeat",
+    "winlogbeat7.ndjson": "winlogbeat",
+    "nxlog.ndjson": "nxlog",
+    "sentinel.ndjson": "sentinel",
+    "evtx_dump.ndjson": "evtx_json",
+}
+DECODED = "Write-Output 'graphsiem-test'"
+
+
+def _registry() -> ParserRegistry:
+    registry = ParserRegistry()
+    for parser in parsers():
+        registry.register(parser)
+    return registry
+
+
+REGISTRY = _registry()
+
+
+def _records(name: str) -> list[dict]:
+    return [orjson.loads(line) for line in (FIXTURES / name).read_bytes().splitlines() if line]
+
+
+def _parse(record: dict, context: ParseContext | None = None) -> Event:
+    parser = REGISTRY.detect(record)
+    events = list(parser.parse(record, context or ParseContext(origin="fixture:1")))
+    assert len(events) == 1
+    return events[0]
+
+
+# The same five logical events are written in every shape; each must give
+# these fields (a subset check: shapes may add more, never differ on these).
+COMMON_EXPECTED = [
+    (
+        "sysmon:process_create",
+        1709632800.123,  # Sysmon UtcTime wins over the record's own time
+        {
+            "event.code": "1",
+            "event.channel": "Microsoft-Windows-Sysmon/Operational",
+            "host.name.original": "WS-0042.corp.example",
+            "process.executable": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+            "process.name": "powershell.exe",
+            "process.pid": 4242,
+            "process.guid": "1a2b3c4d-0001-0002-0003-000000000001",
+            "process.command_line_decoded": DECODED,
+            "process.parent.executable": "C:\\Windows\\System32\\wscript.exe",
+            "process.parent.name": "wscript.exe",
+            "process.parent.pid": 4100,
+            "process.parent.guid": "1a2b3c4d-0001-0002-0003-000000000000",
+            "process.parent.command_line": "wscript.exe C:\\Users\\alice\\invoice.vbs",
+            "process.hash.sha1": "a" * 40,
+            "process.hash.md5": "b" * 32,
+            "process.hash.sha256": "c" * 64,
+            "process.hash.imphash": "d" * 32,
+            "process.integrity_level": "Medium",
+            "process.working_directory": "C:\\Users\\alice\\",
+            "user.name": "corp\\alice",
+        },
+    ),
+    (
+        "winsec:logon",
+        1709632801.5,
+        {
+            "event.code": "4624",
+            "event.outcome": "success",
+            "user.name": "corp\\alice",
+            "winlog.logon.type": 10,
+            "source.ip": "10.1.2.3",
+            "source.port": 50123,
+            "source.workstation": "ws-0099",
+            "process.pid": 500,
+            "process.name": "svchost.exe",
+        },
+    ),
+    (
+        "winsec:process_create",
+        1709632802.25,
+        {
+            "event.code": "4688",
+            "process.executable": "C:\\Windows\\System32\\cmd.exe",
+            "process.name": "cmd.exe",
+            "process.pid": 0x2730,
+            "process.command_line": "cmd.exe /c whoami",
+            "process.parent.executable": "C:\\Windows\\explorer.exe",
+            "process.parent.name": "explorer.exe",
+            "process.parent.pid": 0x1F4,
+            "user.name": "corp\\alice",
+        },
+    ),
+    (
+        "powershell:script_block",
+        1709632803.0,
+        {
+            "event.code": "4104",
+            "powershell.script_block_text": DECODED,
+            "powershell.script_block_id": "abcdef01-2345-6789-abcd-ef0123456789",
+            "powershell.message_number": 1,
+            "powershell.message_total": 1,
+        },
+    ),
+    ("windows:other", 1709632804.0, {"event.code": "7036", "event.channel": "System"}),
+]
+
+
+@pytest.mark.parametrize("fixture", sorted(SHAPES))
+def test_each_shape_is_detected_by_its_parser(fixture: str) -> None:
+    for record in _records(fixture):
+        assert REGISTRY.detect(record).name == SHAPES[fixture]
+
+
+@pytest.mark.parametrize("fixture", sorted(SHAPES))
+@pytest.mark.parametrize("index", range(len(COMMON_EXPECTED)))
+def test_each_shape_gives_the_same_normalised_event(fixture: str, index: int) -> None:
+    kind, ts, expected = COMMON_EXPECTED[index]
+    event = _parse(_records(fixture)[index])
+    assert event.kind == kind
+    assert event.ts == pytest.approx(ts, abs=1e-3)
+    assert event.host == "ws-0042"
+    assert event.source == SHAPES[fixture]
+    assert event.id == ""
+    assert {key: event.fields.get(key) for key in expected} == expected
+
+
+@pytest.mark.parametrize("fixture", ["winlogbeat6.ndjson", "winlogbeat7.ndjson", "nxlog.ndjson"])
+def test_collector_host_is_never_the_event_host(fixture: str) -> None:
+    for record in _records(fixture):
+        event = _parse(record)
+        assert event.host == "ws-0042"
+        assert "collector01" not in orjson.dumps(event.fields).decode()
+        assert "wec01" not in orjson.dumps(event.fields).decode()
+
+
+# One NXLog record per further event id, with the fields it must give.
+EVENT_ID_EXPECTED = [
+    ("sysmon:network_connect", {
+        "process.name": "agent.exe", "process.pid": 4242, "user.name": "corp\\alice",
+        "network.transport": "tcp", "network.direction": "outbound",
+        "source.ip": "10.1.2.3", "source.port": 50000,
+        "destination.ip": "203.0.113.7", "destination.port": 443,
+        "destination.domain": "cdn.example.net",
+    }),
+    ("sysmon:process_terminate", {"process.executable": "C:\\Tools\\agent.exe", "process.pid": 4242}),
+    ("sysmon:image_load", {
+        "process.name": "agent.exe", "file.path": "C:\\Tools\\evil.dll", "file.name": "evil.dll",
+        "file.hash.sha256": "abcdef0123456789" * 4,
+    }),
+    ("sysmon:remote_thread", {
+        "process.name": "agent.exe", "process.guid": "1a2b3c4d-0001-0002-0003-000000000001",
+        "target.process.name": "explorer.exe", "target.process.pid": 0x270,
+        "target.process.guid": "1a2b3c4d-0001-0002-0003-0000000000ff",
+    }),
+    ("sysmon:process_access", {
+        "process.executable": "C:\\Tools\\agent.exe", "process.pid": 4242,
+        "target.process.executable": "C:\\Windows\\system32\\lsass.exe",
+        "target.process.name": "lsass.exe", "target.process.pid": 612,
+        "target.process.guid": "1a2b3c4d-0001-0002-0003-0000000000ee",
+        "target.granted_access": "0x1010", "user.name": "corp\\alice",
+    }),
+    ("sysmon:file_create", {
+        "file.path": "C:\\Users\\alice\\AppData\\Local\\Temp\\Payload.PNG", "file.name": "payload.png",
+    }),
+    ("sysmon:registry_set", {
+        "registry.path": "HKLM\\System\\CurrentControlSet\\Control\\Terminal Server\\fDenyTSConnections",
+        "registry.value": "DWORD (0x00000000)", "event.action": "SetValue",
+    }),
+    ("sysmon:dns_query", {
+        "dns.question.name": "cdn.example.net", "dns.rcode": "0",
+        "dns.answers": ["edge.example.net", "203.0.113.7", "198.51.100.9"],
+        "process.name": "agent.exe",
+    }),
+    ("sysmon:file_delete", {
+        "file.name": "notes.txt", "file.hash.md5": "0123456789abcdef" * 2,
+    }),
+    ("winsec:logon_failed", {
+        "event.outcome": "failure", "user.name": "corp\\bob", "winlog.logon.type": 3,
+        "source.ip": "198.51.100.20", "source.port": 0, "source.workstation": "attacker-pc",
+    }),
+    ("winsec:special_privileges", {"user.name": "corp\\administrator"}),
+    ("powershell:pipeline", {
+        "powershell.command": "Invoke-WebRequest",
+        "powershell.host_application": "powershell.exe -enc " + (
+            "VwByAGkAdABlAC0ATwB1AHQAcAB1AHQAIAAnAGcAcgBhAHAAaABzAGkAZQBtAC0AdABlAHMAdAAnAA=="
+        ),
+        "process.command_line_decoded": DECODED,
+        "user.name": "corp\\alice",
+    }),
+]
+
+
+@pytest.mark.parametrize(("index", "case"), list(enumerate(EVENT_ID_EXPECTED)))
+def test_event_id_mapping(index: int, case: tuple[str, dict]) -> None:
+    kind, expected = case
+    event = _parse(_records("event_ids.ndjson")[index])
+    assert event.kind == kind
+    assert {key: event.fields.get(key) for key in expected} == expected
+
+
+def test_sysmon_events_are_timed_by_utctime_others_by_the_record() -> None:
+    records = _records("event_ids.ndjson")
+    assert _parse(records[0]).ts == pytest.approx(1709632803.0)  # UtcTime 10:00:03
+    assert _parse(records[9]).ts == pytest.approx(1709632800.0)  # TimeCreated 10:00:00Z
+
+
+def test_zone_less_event_time_uses_the_configured_zone() -> None:
+    record = {"Hostname": "WS-0042", "EventID": 7036, "Channel": "System",
+              "EventTime": "2024-03-05 11:00:01"}
+    context = ParseContext(origin="fixture:1", default_timezone="Europe/Paris")
+    assert _parse(record, context).ts == pytest.approx(1709632801.0)  # 10:00:01Z
+
+
+def test_sentinel_event_data_packed_as_json_string() -> None:
+    event = _parse(_records("sentinel_packed.ndjson")[0])
+    assert event.kind == "winsec:logon"
+    assert event.fields["user.name"] == "corp\\carol"
+    assert event.fields["source.ip"] == "10.9.8.7"
+    assert event.fields["event.channel"] == "Security"  # from Type=SecurityEvent
+    assert event.host == "dc-01"
+
+
+def test_sentinel_event_data_packed_as_xml_string() -> None:
+    event = _parse(_records("sentinel_packed.ndjson")[1])
+    assert event.kind == "winsec:special_privileges"
+    assert event.fields["user.name"] == "corp & co\\carol"
+
+
+@pytest.mark.parametrize("keywords", ["0x8020000000000000", -9223372036854775808,
+                                      ["Audit Success"], None, {"odd": 1}])
+def test_keywords_drift_is_harmless(keywords: object) -> None:
+    record = _records("nxlog.ndjson")[1]
+    record["Keywords"] = keywords
+    assert _parse(record).kind == "winsec:logon"
+
+
+@pytest.mark.parametrize(("record", "reason"), [
+    ({"Hostname": "WS-1", "EventID": "abc", "Channel": "Security",
+      "TimeCreated": "2024-03-05T10:00:00Z"}, "event id"),
+    ({"Hostname": "WS-1", "EventID": 4688, "Channel": "Security"}, "no timestamp"),
+    ({"Hostname": "WS-1", "EventID": 4688, "Channel": "Security",
+      "TimeCreated": "yesterday"}, "bad timestamp"),
+    ({"Hostname": "WS-1", "EventID": 4688, "Channel": "Security",
+      "TimeCreated": "2024-03-05T10:00:00Z", "NewProcessId": "0xZZ"}, "NewProcessId"),
+    ({"Event": {"System": "nope"}}, "Event.System"),
+])
+def test_bad_records_are_rejected_with_a_reason(record: dict, reason: str) -> None:
+    parser = next(p for p in parsers() if p.sniff(record) or p.name == "evtx_json"
+                  and "Event" in record)
+    with pytest.raises(ParseError, match=reason):
+        list(parser.parse(record, ParseContext(origin="fixture:1")))
+
+
+def test_parsers_refuse_non_objects() -> None:
+    for parser in parsers():
+        assert parser.sniff("EventID 4624") is False
+        with pytest.raises(ParseError):
+            list(parser.parse("EventID 4624", ParseContext()))
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    index=st.integers(min_value=0, max_value=4),
+    fixture=st.sampled_from(sorted(SHAPES)),
+    mutations=st.dictionaries(st.sampled_from([
+        "EventID", "event_id", "Channel", "Hostname", "computer_name", "TimeCreated", "@timestamp",
+        "UtcTime", "ProcessId", "NewProcessId", "CommandLine", "Image", "Hashes", "TimeGenerated",
+        "Computer", "event_data", "winlog", "Event", "IpAddress", "LogonType", "QueryResults",
+    ]), _json_values, max_size=4),
+)
+def test_mutated_records_parse_or_are_rejected_with_a_reason(
+    index: int, fixture: str, mutations: dict
+) -> None:
+    record = _records(fixture)[index]
+    record.update(mutations)
+    for parser in parsers():
+        if not parser.sniff(record):
+            continue
+        try:
+            events = list(parser.parse(record, ParseContext(origin="fuzz:1")))
+        except ParseError as exc:
+            assert str(exc)
+        else:
+            assert len(events) == 1
+            assert isinstance(events[0].ts, float)
