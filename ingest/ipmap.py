@@ -1,0 +1,162 @@
+"""The time-aware IP -> host map that joins network-sensor events to hosts.
+
+Zeek and Suricata see IP addresses, endpoints see host names.  The map is a set
+of intervals ``(ip, start, end, host)`` learnt from two kinds of evidence:
+
+* **DHCP leases** (``zeek:dhcp``: ``dhcp.assigned_ip``, ``dhcp.hostname``,
+  ``dhcp.lease_seconds``): ``[ts, ts + lease]`` (a day when the lease time is
+  unknown).  A new lease of the same IP to another host ends the earlier
+  intervals of other hosts at the new lease's start.
+* **Endpoint network events** (``sysmon:network_connect`` on a known host: its
+  local address, ``source.ip`` for outbound connections): the point ``ts``
+  widened by :data:`ENDPOINT_SLACK` either side; observations of the same IP
+  and host that touch are merged into one interval.
+
+``lookup(ip, ts)`` returns the host whose interval holds ``ts`` (the one that
+started last when several do), or ``None``: an unmapped IP stays an ``ip``
+entity and adds no host.  The map is persisted in the journal database
+(table ``ip_hosts``) so later ingests see earlier leases.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from graphsiem.model import Event
+from ingest.normalize import canonical_ip, normalize_host
+
+DEFAULT_LEASE = 86400.0
+"""Lease length (s) assumed when a DHCP record gives none."""
+
+ENDPOINT_SLACK = 3600.0
+"""How long (s) either side of an endpoint network event its address is trusted."""
+
+_LOOPBACK = ("127.", "::1", "0.0.0.0", "::")
+
+
+@dataclass(slots=True)
+class Interval:
+    """``host`` held ``ip`` from ``start`` to ``end`` (epoch seconds)."""
+
+    start: float
+    end: float
+    host: str
+    source: str
+
+
+class IpHostMap:
+    """Intervals per IP, in memory, with dirty tracking for persistence.
+
+    Examples
+    --------
+    >>> m = IpHostMap()
+    >>> m.add_lease("10.0.0.5", "ws-1", 1000.0, 600.0)
+    >>> m.lookup("10.0.0.5", 1200.0), m.lookup("10.0.0.5", 1700.0)
+    ('ws-1', None)
+    """
+
+    def __init__(self) -> None:
+        self._intervals: dict[str, list[Interval]] = {}
+        self._dirty: set[str] = set()
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._intervals.values())
+
+    # -- learning -----------------------------------------------------------
+    def observe(self, event: Event) -> bool:
+        """Learn from ``event`` if it carries an IP -> host binding; True if it did."""
+        fields = event.fields
+        if event.kind == "zeek:dhcp" or event.kind.endswith(":dhcp"):
+            ip, host = fields.get("dhcp.assigned_ip"), fields.get("dhcp.hostname")
+            if ip and host:
+                lease = fields.get("dhcp.lease_seconds")
+                self.add_lease(ip, host, event.ts, float(lease) if lease else DEFAULT_LEASE)
+                return True
+            return False
+        if event.kind == "sysmon:network_connect" and event.host:
+            inbound = fields.get("network.direction") == "inbound"
+            local = fields.get("destination.ip" if inbound else "source.ip")
+            if local and not str(local).startswith(_LOOPBACK) and local != event.host:
+                self.add_endpoint(local, event.host, event.ts)
+                return True
+        return False
+
+    def add_lease(self, ip: str, host: str, start: float, seconds: float) -> None:
+        """Record a DHCP lease of ``ip`` to ``host`` for ``seconds`` from ``start``."""
+        ip = canonical_ip(ip) or ip
+        host = normalize_host(host) or host
+        intervals = self._intervals.setdefault(ip, [])
+        end = start + max(seconds, 0.0)
+        for interval in intervals:
+            if interval.host != host and interval.start < start < interval.end:
+                interval.end = start  # the address moved to another host
+        self._merge(ip, Interval(start, end, host, "dhcp"), gap=0.0)
+
+    def add_endpoint(self, ip: str, host: str, ts: float) -> None:
+        """Record that ``host`` used ``ip`` at ``ts`` (an endpoint network event)."""
+        ip = canonical_ip(ip, strict=False) or ip
+        self._merge(ip, Interval(ts - ENDPOINT_SLACK, ts + ENDPOINT_SLACK, host, "endpoint"), gap=0.0)
+
+    def _merge(self, ip: str, new: Interval, *, gap: float) -> None:
+        intervals = self._intervals.setdefault(ip, [])
+        self._dirty.add(ip)
+        for interval in intervals:
+            if (
+                interval.host == new.host
+                and interval.source == new.source
+                and interval.start - gap <= new.end
+                and new.start <= interval.end + gap
+            ):
+                interval.start = min(interval.start, new.start)
+                interval.end = max(interval.end, new.end)
+                return
+        intervals.append(new)
+        intervals.sort(key=lambda i: i.start)
+
+    # -- lookup -------------------------------------------------------------
+    def lookup(self, ip: str | None, ts: float) -> str | None:
+        """The host holding ``ip`` at ``ts``, or ``None`` when unknown."""
+        if not ip:
+            return None
+        intervals = self._intervals.get(ip)
+        if not intervals:
+            return None
+        for interval in reversed(intervals):  # latest start first
+            if interval.start <= ts <= interval.end:
+                return interval.host
+        return None
+
+    def intervals(self, ip: str) -> list[Interval]:
+        """The known intervals of ``ip`` (sorted by start)."""
+        return list(self._intervals.get(ip, ()))
+
+    # -- persistence --------------------------------------------------------
+    def load(self, db: sqlite3.Connection) -> IpHostMap:
+        """Read every interval from the ``ip_hosts`` table; returns ``self``."""
+        for ip, start, end, host, source in db.execute(
+            "SELECT ip, start, end, host, source FROM ip_hosts ORDER BY ip, start"
+        ):
+            self._intervals.setdefault(ip, []).append(Interval(start, end, host, source))
+        self._dirty.clear()
+        return self
+
+    def save(self, db: sqlite3.Connection) -> int:
+        """Write the intervals of the IPs changed since the last save; returns how many IPs."""
+        if not self._dirty:
+            return 0
+        dirty = sorted(self._dirty)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for ip in dirty:
+                db.execute("DELETE FROM ip_hosts WHERE ip = ?", (ip,))
+                db.executemany(
+                    "INSERT OR REPLACE INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)",
+                    [(ip, i.start, i.end, i.host, i.source) for i in self._intervals.get(ip, ())],
+                )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        self._dirty.clear()
+        return len(dirty)

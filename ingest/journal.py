@@ -1,0 +1,302 @@
+"""The durable journal of accepted events and kept rejections (SQLite, WAL mode).
+
+The journal is the system of record: the graph is a projection of it and can
+be caught up or rebuilt from it alone (:meth:`Journal.pending`,
+:func:`ingest.replay.replay`).  An event is committed here *before* the ingest
+reports it accepted, and its stable id is unique, so ingesting the same file
+twice adds nothing.
+
+Tables
+------
+``events``    seq (autoincrement, the projection order), id (unique), kind, ts,
+              host, source, origin, fields (JSON), raw (JSON).
+``rejected``  origin, format, reason, raw, at (unique per origin+reason+raw).
+``meta``      key/value: the projection checkpoint (last projected seq).
+``ip_hosts``  the time-aware IP -> host intervals (:mod:`ingest.ipmap`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from graphsiem.model import Event, stable_hash
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    ts REAL NOT NULL,
+    host TEXT,
+    source TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    fields BLOB NOT NULL,
+    raw BLOB
+);
+CREATE TABLE IF NOT EXISTS rejected (
+    key TEXT PRIMARY KEY,
+    origin TEXT NOT NULL,
+    format TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ip_hosts (
+    ip TEXT NOT NULL,
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    host TEXT NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (ip, start, host)
+);
+"""
+
+_CHECKPOINT = "projected_seq"
+_IN_CHUNK = 500  # SQLite's default variable limit is 999 (older builds): stay under it
+
+
+@dataclass(slots=True, frozen=True)
+class Rejection:
+    """A record the ingest could not accept, kept with the reason."""
+
+    origin: str
+    format: str
+    reason: str
+    raw: str
+    at: float
+
+
+@dataclass(slots=True, frozen=True)
+class JournalEvent:
+    """An event as journaled, with its sequence number (the projection order)."""
+
+    seq: int
+    event: Event
+
+
+class Journal:
+    """The SQLite journal at ``path`` (created on demand, WAL mode).
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file, usually ``<data>/journal.sqlite``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> journal = Journal(pathlib.Path(tempfile.mkdtemp()) / "journal.sqlite")
+    >>> event = Event(id="e1", kind="ecs:event", ts=0.0, host="ws-1", source="ecs")
+    >>> [e.id for e in journal.append([event])], journal.append([event])
+    (['e1'], [])
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), so
+        # "check which ids exist, insert the rest" is atomic across processes.
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit survives power loss, not only a crash; one fsync per
+        # batch of thousands of events costs little.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    # -- writes -------------------------------------------------------------
+    def append(self, events: Sequence[Event], *, raw_json: Sequence[str] | None = None) -> list[Event]:
+        """Insert the events whose id is new; return those, in order, once committed.
+
+        Parameters
+        ----------
+        events : sequence of Event
+            Events with their stable ids set.
+        raw_json : sequence of str, optional
+            The JSON text of each event's ``raw`` when the caller already has it
+            (the pipeline passes the reader's canonical text), to avoid a re-dump.
+        """
+        if not events:
+            return []
+        fresh: dict[str, int] = {}
+        for index, event in enumerate(events):
+            fresh.setdefault(event.id, index)
+        dumps = orjson.dumps
+        with self._transaction():
+            existing = self._existing(list(fresh))
+            rows = []
+            inserted = []
+            for event_id, index in fresh.items():
+                if event_id in existing:
+                    continue
+                event = events[index]
+                raw = raw_json[index] if raw_json is not None else dumps(event.raw).decode()
+                rows.append(
+                    (
+                        event.id,
+                        event.kind,
+                        event.ts,
+                        event.host,
+                        event.source,
+                        event.origin,
+                        dumps(event.fields, default=str),
+                        raw,
+                    )
+                )
+                inserted.append(event)
+            self._db.executemany(
+                "INSERT INTO events (id, kind, ts, host, source, origin, fields, raw)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return inserted
+
+    def reject(self, rejections: Iterable[tuple[str, str, str, str]]) -> int:
+        """Keep rejected records ``(origin, format, reason, raw)``; return how many were new."""
+        now = time.time()
+        rows = [
+            (stable_hash(origin, reason, raw), origin, fmt, reason, raw, now)
+            for origin, fmt, reason, raw in rejections
+        ]
+        if not rows:
+            return 0
+        with self._transaction():
+            before = self._db.total_changes
+            self._db.executemany(
+                "INSERT OR IGNORE INTO rejected (key, origin, format, reason, raw, at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            return self._db.total_changes - before
+
+    def set_checkpoint(self, seq: int) -> None:
+        """Record that every event up to ``seq`` is projected into the graph."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (_CHECKPOINT, str(seq)),
+            )
+
+    # -- reads --------------------------------------------------------------
+    def checkpoint(self) -> int:
+        """The last projected seq (0 when nothing is projected)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_CHECKPOINT,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def last_seq(self) -> int:
+        """The highest seq in the journal (0 when empty)."""
+        row = self._db.execute("SELECT MAX(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def get(self, ids: Iterable[str]) -> list[Event]:
+        """The events with these ids (unknown ids are left out), with ``raw``."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Event] = {}
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = (
+                "SELECT seq, id, kind, ts, host, source, origin, fields, raw FROM events"  # noqa: S608 - only placeholders are interpolated
+                f" WHERE id IN ({marks})"
+            )
+            for row in self._db.execute(query, chunk):
+                found[row[1]] = _event(row, with_raw=True)
+        return [found[i] for i in wanted if i in found]
+
+    def iter_events(
+        self, after_seq: int = 0, *, with_raw: bool = False, batch: int = 5000
+    ) -> Iterator[JournalEvent]:
+        """Stream events with ``seq > after_seq`` in seq order (bounded memory)."""
+        columns = "seq, id, kind, ts, host, source, origin, fields" + (", raw" if with_raw else "")
+        last = after_seq
+        while True:
+            rows = self._db.execute(
+                f"SELECT {columns} FROM events WHERE seq > ? ORDER BY seq LIMIT ?",  # noqa: S608 - fixed column list
+                (last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield JournalEvent(row[0], _event(row, with_raw=with_raw))
+            last = rows[-1][0]
+
+    def rejected(self, limit: int = 100, offset: int = 0) -> list[Rejection]:
+        """Kept rejections, oldest first."""
+        rows = self._db.execute(
+            "SELECT origin, format, reason, raw, at FROM rejected ORDER BY at, rowid LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        return [Rejection(*row) for row in rows]
+
+    def counts(self) -> dict[str, int]:
+        """``{"events": n, "rejected": n, "projected_seq": n, "last_seq": n}``."""
+        events = self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+        rejected = self._db.execute("SELECT COUNT(*) FROM rejected").fetchone()[0]
+        return {
+            "events": events,
+            "rejected": rejected,
+            "projected_seq": self.checkpoint(),
+            "last_seq": self.last_seq(),
+        }
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection (for tables that live beside the journal, like ``ip_hosts``)."""
+        return self._db
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------
+    def _existing(self, ids: list[str]) -> set[str]:
+        existing: set[str] = set()
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT id FROM events WHERE id IN ({marks})"  # noqa: S608 - placeholders only
+            existing.update(row[0] for row in self._db.execute(query, chunk))
+        return existing
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rollback on error): one writer at a time."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _event(row: tuple, *, with_raw: bool) -> Event:
+    raw = orjson.loads(row[8]) if with_raw and row[8] is not None else None
+    return Event(
+        id=row[1],
+        kind=row[2],
+        ts=row[3],
+        host=row[4],
+        source=row[5],
+        fields=orjson.loads(row[7]),
+        origin=row[6],
+        raw=raw,
+    )

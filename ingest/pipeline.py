@@ -1,0 +1,378 @@
+"""The ingest pipeline: files or an HTTP body -> records -> events -> journal -> graph.
+
+Order of operations (the rule for time-aware IP joins)
+------------------------------------------------------
+1. Every file of the call is read, parsed and **journaled** in batches of
+   ``batch_size`` records (bounded memory: one batch at a time).  A batch is
+   committed before its records count as accepted.  While journaling, the new
+   events that bind an IP to a host (DHCP leases, endpoint network events) are
+   fed to the persisted :class:`~ingest.ipmap.IpHostMap`.
+2. Only then is the journal **projected** into the graph from the projection
+   checkpoint on.  So a Zeek ``conn.log`` sees the DHCP leases of a
+   ``dhcp.log`` given in the *same call*, whatever the file order; leases from
+   earlier calls are in the persisted map.  Events of a later call do not
+   re-map events already projected.
+
+Ids: ``stable_hash(parser name, record text)``, plus the event's index when a
+record yields several events, so the same record always gets the same id.
+
+Nothing a record contains can make the pipeline raise: reader framing errors,
+unknown formats and every exception from a parser become rejections naming
+the record's origin and the reason; they are kept in the journal.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from graphsiem.model import Event, stable_hash
+from graphsiem.store.base import GraphStore
+from ingest.ipmap import IpHostMap
+from ingest.journal import Journal
+from ingest.parsers.base import ParseContext, Parser, ParserRegistry, UnknownFormatError
+from ingest.readers.base import RawRecord, Reader, ReadError
+from ingest.readers.files import (
+    choose_reader,
+    default_readers,
+    iter_files,
+    open_binary,
+    path_hint,
+    read_head,
+    skip_reason,
+)
+from ingest.readers.json_stream import JsonStreamReader
+from ingest.readers.ndjson import NdjsonReader, canonical_json
+from ingest.registry import default_registry
+from ingest.replay import project_pending
+from ingest.report import Counts, IngestReport
+
+BATCH_SIZE = 5000
+MAX_RAW_CHARS = 100_000
+"""Rejected raw text kept per record (a megabyte of garbage need not be kept whole)."""
+
+Progress = Callable[[int], None]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A record parsed in the current batch, waiting for the journal commit."""
+
+    file: Counts
+    format: Counts
+    ids: list[str]
+
+
+class _Session:
+    """The state of one ingest call: the current batch and the report."""
+
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        registry: ParserRegistry | None,
+        format: str,
+        default_timezone: str,
+        batch_size: int,
+        progress: Progress | None = None,
+    ) -> None:
+        self.started = time.perf_counter()
+        self.journal = journal
+        self.registry = registry = registry or default_registry()
+        self.forced: Parser | None = None if format == "auto" else registry.get(format)
+        self.timezone = default_timezone
+        self.batch_size = batch_size
+        self.progress = progress
+        self.report = IngestReport()
+        self.ipmap = IpHostMap().load(journal.connection)
+        self.events: list[Event] = []
+        self.raw_json: list[str] = []
+        self.pending: list[_Pending] = []
+        self.rejections: list[tuple[str, str, str, str]] = []
+        self.records = 0
+
+    # -- per record ---------------------------------------------------------
+    def take(
+        self, item: RawRecord | ReadError, file: Counts, reader_name: str, hint: str | None
+    ) -> None:
+        self.records += 1
+        if isinstance(item, ReadError):
+            self._reject(file, self.report.format(reader_name), item.origin, reader_name, item.reason, item.raw)
+        else:
+            self._parse(item, file, hint)
+        if self.records >= self.batch_size:
+            self.flush()
+
+    def _parse(self, raw: RawRecord, file: Counts, hint: str | None) -> None:
+        record = raw.record
+        try:
+            parser = self._parser_for(raw)
+        except UnknownFormatError as exc:
+            self._reject(file, self.report.format("unknown"), raw.origin, "unknown", str(exc), raw.text)
+            return
+        name = parser.name
+        formats = self.report.format(name)
+        context = ParseContext(
+            origin=raw.origin, path_hint=raw.path_hint or hint, default_timezone=self.timezone
+        )
+        try:
+            events = list(parser.parse(record, context))
+            problem = _check_events(events)
+        except Exception as exc:  # noqa: BLE001 - any parser failure is a rejection, never a crash
+            problem = _reason(exc)
+        if problem:
+            self._reject(file, formats, raw.origin, name, problem, raw.text)
+            return
+        text = raw.text
+        raw_json = text if isinstance(record, dict) and _is_json_text(text) else _dump(record)
+        ids = []
+        several = len(events) > 1
+        for index, event in enumerate(events):
+            event.id = stable_hash(name, text, str(index)) if several else stable_hash(name, text)
+            if not event.origin:
+                event.origin = raw.origin
+            if not event.source:
+                event.source = name
+            if event.raw is None:
+                event.raw = record
+            ids.append(event.id)
+            self.events.append(event)
+            self.raw_json.append(raw_json)
+        self.pending.append(_Pending(file, formats, ids))
+
+    def _parser_for(self, raw: RawRecord) -> Parser:
+        if self.forced is not None:
+            return self.forced
+        if raw.format_hint:
+            try:
+                return self.registry.get(raw.format_hint)
+            except UnknownFormatError:
+                pass
+        return self.registry.detect(raw.record)
+
+    def _reject(self, file: Counts, formats: Counts, origin: str, fmt: str, reason: str, raw: str) -> None:
+        for counts in (file, formats, self.report.total):
+            counts.received += 1
+            counts.rejected += 1
+        self.rejections.append((origin, fmt, reason, raw[:MAX_RAW_CHARS]))
+
+    def finish(self, store: GraphStore | None) -> IngestReport:
+        """Commit the last batch, project the journal into ``store``, close the report."""
+        self.flush()
+        _project(self, store)
+        self.report.seconds = time.perf_counter() - self.started
+        return self.report
+
+    # -- per batch ----------------------------------------------------------
+    def flush(self) -> None:
+        """Commit the batch to the journal, then count its records as accepted."""
+        new = self.journal.append(self.events, raw_json=self.raw_json) if self.events else []
+        for event in new:
+            self.ipmap.observe(event)
+        self.ipmap.save(self.journal.connection)
+        if self.rejections:
+            self.journal.reject(self.rejections)
+        fresh = {event.id for event in new}
+        total = self.report.total
+        for item in self.pending:
+            new_ids = [i for i in item.ids if i in fresh]
+            for event_id in new_ids:
+                fresh.discard(event_id)
+            is_duplicate = bool(item.ids) and not new_ids
+            for counts in (item.file, item.format, total):
+                counts.received += 1
+                counts.accepted += 1
+                counts.events += len(new_ids)
+                counts.duplicates += is_duplicate
+        if self.progress is not None:
+            self.progress(self.records)
+        self.events, self.raw_json, self.pending, self.rejections = [], [], [], []
+        self.records = 0
+
+
+def _check_events(events: list[Any]) -> str | None:
+    """Why a parser's output is unusable (a parser bug surfaced as a rejection), or None."""
+    for event in events:
+        if not isinstance(event, Event):
+            return f"parser returned {type(event).__name__}, not an Event"
+        if not isinstance(event.ts, int | float) or isinstance(event.ts, bool) or not math.isfinite(event.ts):
+            return f"event has no valid time (ts={event.ts!r})"
+        if not isinstance(event.kind, str) or not event.kind:
+            return "event has no kind"
+        if not isinstance(event.fields, dict):
+            return "event fields are not a mapping"
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    from ingest.parsers.base import ParseError
+
+    if isinstance(exc, ParseError):
+        return str(exc) or "unparseable record"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _is_json_text(text: str) -> bool:
+    return text.startswith("{") and text.endswith("}")
+
+
+def _dump(record: Any) -> str:
+    return orjson.dumps(record, default=str).decode("utf-8")
+
+
+def _progress_bar(enabled: bool | None, desc: str) -> tuple[Progress | None, Callable[[], None]]:
+    """A tqdm bar on a terminal (or when forced); returns (update, close)."""
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit=" rec", unit_scale=True, file=sys.stderr, leave=False)
+    return bar.update, bar.close
+
+
+def ingest_paths(
+    paths: Iterable[str | Path],
+    *,
+    store: GraphStore | None,
+    journal: Journal,
+    registry: ParserRegistry | None = None,
+    format: str = "auto",
+    default_timezone: str = "UTC",
+    progress: bool | None = None,
+    readers: Sequence[Reader] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> IngestReport:
+    """Ingest files and directories: journal every accepted event, then project into ``store``.
+
+    Parameters
+    ----------
+    paths : iterable of path
+        Files (any supported format, gzip or not) and directories (recursive).
+    store : GraphStore or None
+        Where the graph projection goes; ``None`` journals only (the graph can
+        be caught up later with :func:`ingest.replay.project_pending`).
+    journal : Journal
+        The durable event journal.
+    registry : ParserRegistry, optional
+        Parsers for auto-detection (default: :func:`ingest.registry.default_registry`).
+    format : str
+        ``"auto"`` (detect per record) or a parser name to force.
+    default_timezone : str
+        IANA zone for zone-less timestamps without a better source.
+    progress : bool, optional
+        Show a progress bar; default: when standard error is a terminal.
+
+    Returns
+    -------
+    IngestReport
+        received = accepted + rejected per file, per format and in total.
+
+    Raises
+    ------
+    UnknownFormatError
+        When ``format`` names no registered parser (before anything is read).
+    """
+    readers = list(readers) if readers is not None else default_readers()
+    update, close = _progress_bar(progress, "ingest")
+    session = _Session(
+        journal=journal, registry=registry, format=format,
+        default_timezone=default_timezone, batch_size=batch_size, progress=update,
+    )
+    try:
+        for path in iter_files(paths):
+            _ingest_file(session, path, readers)
+        session.flush()
+    finally:
+        close()
+    return session.finish(store)
+
+
+def _ingest_file(session: _Session, path: Path, readers: Sequence[Reader]) -> None:
+    display = str(path)
+    file_report = session.report.file(display)
+    reason = skip_reason(path)
+    if reason is None:
+        try:
+            head = read_head(path)
+        except OSError as exc:
+            reason = f"cannot read: {exc.strerror or exc}"
+        else:
+            chosen = choose_reader(path, readers, head)
+            reason = chosen.reason if chosen.reader is None else None
+    if reason is not None:
+        file_report.skipped = reason
+        return
+    reader = chosen.reader
+    assert reader is not None
+    file_report.reader = reader.name
+    hint = path_hint(path)
+    counts = file_report.counts
+    try:
+        with open_binary(path) as stream:
+            for item in reader.read(stream, display):
+                session.take(item, counts, reader.name, hint)
+    except Exception as exc:  # noqa: BLE001 - truncated gzip, I/O or library error mid-file
+        session.take(ReadError(display, f"file could not be read to the end: {exc}", ""), counts, reader.name, hint)
+
+
+def _project(session: _Session, store: GraphStore | None) -> None:
+    if store is None:
+        return
+    update, close = _progress_bar(None if session.progress else False, "project")
+    try:
+        summary = project_pending(session.journal, store, ipmap=session.ipmap, progress=update)
+    finally:
+        close()
+    session.report.projected = summary.as_dict()
+
+
+def ingest_records(
+    body: bytes | str | Sequence[dict[str, Any]],
+    *,
+    store: GraphStore | None,
+    journal: Journal,
+    registry: ParserRegistry | None = None,
+    format: str = "auto",
+    default_timezone: str = "UTC",
+    origin: str = "api",
+    batch_size: int = BATCH_SIZE,
+) -> IngestReport:
+    """Ingest an HTTP body: a JSON array, NDJSON, or already-decoded JSON objects.
+
+    Records are auto-detected per record (or ``format`` forces a parser); the
+    report has one "file" named ``origin``.  See :func:`ingest_paths` for the rest.
+    """
+    session = _Session(
+        journal=journal, registry=registry, format=format,
+        default_timezone=default_timezone, batch_size=batch_size,
+    )
+    counts = session.report.file(origin).counts
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    if isinstance(body, bytes | bytearray):
+        reader: Reader = NdjsonReader()
+        if not reader.sniff(bytes(body[:65536]), origin):
+            reader = JsonStreamReader()
+        session.report.file(origin).reader = reader.name
+        for item in reader.read(io.BytesIO(body), origin):
+            session.take(item, counts, reader.name, None)
+    else:
+        session.report.file(origin).reader = "objects"
+        for number, record in enumerate(body, start=1):
+            where = f"{origin}#{number}"
+            if isinstance(record, dict):
+                item: RawRecord | ReadError = RawRecord(record, where, canonical_json(record))
+            else:
+                item = ReadError(where, f"not a JSON object (a {type(record).__name__})", _dump(record))
+            session.take(item, counts, "objects", None)
+    return session.finish(store)

@@ -1,0 +1,559 @@
+"""Normalised events -> entities, aggregated relations and host sightings.
+
+This is the one place that knows the entity model of ``PRODUCT.md``.  It reads
+the fields of ``docs/fields.md`` and nothing format-specific beyond a few Zeek
+join keys (``zeek.fuid``, ``zeek.resp_fuids``).
+
+Identity rules
+--------------
+* host: normalised short name (``Event.host``; sensor events reach hosts through
+  the time-aware :class:`ingest.ipmap.IpHostMap`).
+* user: ``domain\\name`` lower case (already normalised by parsers).
+* process: key ``stable_hash(lower image path, normalize_command_line(cmdline))``;
+  value the command line (else the image); props image, name, command_line,
+  decoded_command.  Events that name a process only by image and GUID (Sysmon
+  3/10/11...) resolve to the full process of the same host and GUID when its
+  creation was projected earlier in the same run.
+* script: key ``stable_hash`` of the whitespace-collapsed 4104 text; value the
+  first 200 characters; 4104 is attributed to the process of the same host and
+  pid when known, else to the host.
+* file: SHA-256 when known, else the lower-case path (or name).
+* domain: FQDN (prop ``registered_domain``); ip: canonical text; url: normalised.
+
+Every relation's evidence is the event id; relations are aggregated per batch
+(one :class:`Relation` per ``(src, type, dst)``) because this is the hot path.
+A :class:`Sighting` ``(host, entity)`` is added for every non-host entity an
+event on a known host touches: that is what prevalence analytics count.
+
+Network-sensor events (``host`` is ``None``) map their source and destination
+IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
+(``ip CONNECTED ip``) and adds no host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from graphsiem.model import (
+    EVIDENCE_CAP,
+    Entity,
+    EntityKey,
+    EntityType,
+    Event,
+    Projection,
+    Relation,
+    RelationType,
+    Sighting,
+    stable_hash,
+)
+from ingest.ipmap import IpHostMap
+from ingest.normalize import (
+    canonical_ip,
+    decode_powershell_command,
+    normalize_command_line,
+    normalize_domain,
+    registered_domain,
+)
+
+HOST, USER, PROCESS, SCRIPT, FILE, DOMAIN, IP, URL = (
+    EntityType.HOST.value,
+    EntityType.USER.value,
+    EntityType.PROCESS.value,
+    EntityType.SCRIPT.value,
+    EntityType.FILE.value,
+    EntityType.DOMAIN.value,
+    EntityType.IP.value,
+    EntityType.URL.value,
+)
+R = RelationType
+
+SCRIPT_VALUE_CHARS = 200
+SCRIPT_TEXT_CHARS = 65536
+"""Script text kept as a property (searchable); longer blocks are truncated."""
+
+_CACHE_LIMIT = 200_000
+_POWERSHELL_HINTS = ("powershell", "pwsh")
+
+
+class Accumulator:
+    """Per-batch aggregation of entities, relations and sightings."""
+
+    __slots__ = ("entities", "relations", "sightings")
+
+    def __init__(self) -> None:
+        self.entities: dict[EntityKey, Entity] = {}
+        self.relations: dict[tuple[EntityKey, str, EntityKey], list[Any]] = {}
+        self.sightings: dict[tuple[str, EntityKey], list[float]] = {}
+
+    def entity(self, type_: str, key: str, value: str, props: dict[str, Any] | None = None) -> EntityKey:
+        """Add (or merge props into) an entity; returns its ``(type, key)``."""
+        ref = (type_, key)
+        known = self.entities.get(ref)
+        if known is None:
+            self.entities[ref] = Entity(type_, key, value, props or {})
+        elif props:
+            for name, prop in props.items():
+                known.props.setdefault(name, prop)
+        return ref
+
+    def relate(self, src: EntityKey, type_: str, dst: EntityKey, ts: float, event_id: str) -> None:
+        """Count one observation of ``src -[type]-> dst``."""
+        key = (src, type_, dst)
+        agg = self.relations.get(key)
+        if agg is None:
+            self.relations[key] = [ts, ts, 1, [event_id]]
+            return
+        if ts < agg[0]:
+            agg[0] = ts
+        if ts > agg[1]:
+            agg[1] = ts
+        if event_id not in agg[3]:
+            agg[2] += 1
+            if len(agg[3]) < EVIDENCE_CAP:
+                agg[3].append(event_id)
+
+    def sight(self, host: str, ref: EntityKey, ts: float) -> None:
+        """Count one event of ``host`` touching ``ref``."""
+        key = (host, ref)
+        agg = self.sightings.get(key)
+        if agg is None:
+            self.sightings[key] = [ts, ts, 1]
+            return
+        if ts < agg[0]:
+            agg[0] = ts
+        if ts > agg[1]:
+            agg[1] = ts
+        agg[2] += 1
+
+    def projection(self) -> Projection:
+        """The aggregated batch as a :class:`Projection`."""
+        return Projection(
+            entities=list(self.entities.values()),
+            relations=[
+                Relation(src, type_, dst, first, last, count, evidence)
+                for (src, type_, dst), (first, last, count, evidence) in self.relations.items()
+            ],
+            sightings=[
+                Sighting(host, ref, first, last, int(count))
+                for (host, ref), (first, last, count) in self.sightings.items()
+            ],
+        )
+
+
+class _Ctx:
+    """One event being projected: its hosts, and the entities it touched."""
+
+    __slots__ = ("acc", "event", "fields", "ts", "host", "hosts", "touched")
+
+    def __init__(self, acc: Accumulator, event: Event, host: str | None, hosts: tuple[str, ...]):
+        self.acc = acc
+        self.event = event
+        self.fields = event.fields
+        self.ts = event.ts
+        self.host: EntityKey | None = None
+        if host:
+            self.host = acc.entity(HOST, host, host)
+        for other in hosts:
+            acc.entity(HOST, other, other)
+        self.hosts = hosts
+        self.touched: set[EntityKey] = set()
+
+    def rel(self, src: EntityKey | None, type_: str, dst: EntityKey | None) -> None:
+        if src is None or dst is None:
+            return
+        self.acc.relate(src, type_, dst, self.ts, self.event.id)
+        self.touched.add(src)
+        self.touched.add(dst)
+
+    def touch(self, ref: EntityKey | None) -> None:
+        if ref is not None:
+            self.touched.add(ref)
+
+
+class Projector:
+    """Projects batches of events; keeps the cross-event join state of one run.
+
+    Parameters
+    ----------
+    ipmap : IpHostMap, optional
+        The IP -> host intervals for network-sensor events (empty if omitted).
+
+    Examples
+    --------
+    >>> from graphsiem.model import Event
+    >>> event = Event(id="e1", kind="sysmon:process_create", ts=1.0, host="ws-1",
+    ...               source="test", fields={"process.executable": "C:\\\\a.exe",
+    ...                                      "process.command_line": "a.exe -x"})
+    >>> p = Projector().project([event])
+    >>> sorted(e.type for e in p.entities), [r.type for r in p.relations]
+    (['host', 'process'], ['RAN'])
+    """
+
+    def __init__(self, ipmap: IpHostMap | None = None) -> None:
+        self.ipmap = ipmap if ipmap is not None else IpHostMap()
+        self._processes: dict[tuple[str, str], EntityKey] = {}
+        self._fuid_file: dict[str, EntityKey] = {}
+        self._fuid_url: dict[str, tuple[EntityKey, EntityKey | None]] = {}
+        self._handlers = {
+            "sysmon:process_create": self._process_create,
+            "winsec:process_create": self._process_create,
+            "sysmon:network_connect": self._network_connect,
+            "sysmon:dns_query": self._dns,
+            "sysmon:file_create": self._file_action(R.WROTE),
+            "sysmon:file_delete": self._file_action(R.DELETED),
+            "sysmon:image_load": self._file_action(R.LOADED),
+            "sysmon:registry_set": self._registry,
+            "sysmon:process_access": self._process_pair(R.ACCESSED),
+            "sysmon:remote_thread": self._process_pair(R.INJECTED),
+            "sysmon:process_terminate": self._process_only,
+            "powershell:script_block": self._script_block,
+            "winsec:logon": self._logon,
+            "winsec:logon_failed": self._user_only,
+            "winsec:special_privileges": self._user_only,
+        }
+
+    # -- driving ------------------------------------------------------------
+    def project(self, events: Iterable[Event]) -> Projection:
+        """The aggregated :class:`Projection` of ``events``."""
+        acc = Accumulator()
+        for event in events:
+            self.project_into(acc, event)
+        return acc.projection()
+
+    def project_into(self, acc: Accumulator, event: Event) -> None:
+        """Add one event's entities, relations and sightings to ``acc``."""
+        fields = event.fields
+        host = event.host
+        if host and canonical_ip(host, strict=False):  # an IP in the host slot is not a host name
+            host = self.ipmap.lookup(canonical_ip(host, strict=False), event.ts)
+        if host:
+            ctx = _Ctx(acc, event, host, (host,))
+            handler = self._handlers.get(event.kind)
+            if handler is not None:
+                handler(ctx)
+            else:
+                self._generic(ctx)
+        else:
+            self._sensor(acc, event, fields)
+            return
+        self._sight(ctx)
+
+    def _sight(self, ctx: _Ctx) -> None:
+        acc, ts = ctx.acc, ctx.ts
+        for ref in ctx.touched:
+            if ref[0] == HOST:
+                continue
+            for host in ctx.hosts:
+                acc.sight(host, ref, ts)
+
+    # -- entity builders ----------------------------------------------------
+    def _process(self, ctx: _Ctx, prefix: str) -> EntityKey | None:
+        fields = ctx.fields
+        exe = fields.get(prefix + ".executable")
+        cmd = fields.get(prefix + ".command_line")
+        guid = fields.get(prefix + ".guid")
+        host = ctx.hosts[0] if ctx.hosts else None
+        if guid and host and not cmd:
+            known = self._processes.get((host, guid))
+            if known is not None:
+                return known
+        if not exe and not cmd:
+            return None
+        exe = str(exe) if exe else ""
+        cmd = str(cmd) if cmd else ""
+        key = stable_hash(exe.lower(), normalize_command_line(cmd))
+        name = fields.get(prefix + ".name") or _basename(exe) or None
+        props: dict[str, Any] = {}
+        if exe:
+            props["image"] = exe
+        if name:
+            props["name"] = name
+        if cmd:
+            props["command_line"] = cmd
+            decoded = fields.get(prefix + ".command_line_decoded")
+            if decoded is None and any(h in cmd.lower() for h in _POWERSHELL_HINTS):
+                decoded = decode_powershell_command(cmd)
+            if decoded:
+                props["decoded_command"] = decoded
+        sha256 = fields.get(prefix + ".hash.sha256")
+        if sha256:
+            props["sha256"] = sha256
+        ref = ctx.acc.entity(PROCESS, key, cmd or exe, props)
+        if host and cmd:  # a full identity: later events of this process resolve to it
+            cache = self._processes
+            if len(cache) > _CACHE_LIMIT:
+                cache.clear()
+            if guid:
+                cache[(host, guid)] = ref
+            pid = fields.get(prefix + ".pid")
+            if pid is not None:
+                cache[(host, f"pid:{pid}")] = ref
+        return ref
+
+    def _user(self, ctx: _Ctx, name: str = "user.name") -> EntityKey | None:
+        user = ctx.fields.get(name)
+        if not user:
+            return None
+        user = str(user).lower()
+        return ctx.acc.entity(USER, user, user)
+
+    def _file(self, ctx: _Ctx, prefix: str = "file") -> EntityKey | None:
+        fields = ctx.fields
+        sha256 = fields.get(prefix + ".hash.sha256")
+        path = fields.get(prefix + ".path") or fields.get(prefix + ".name")
+        if sha256:
+            key = str(sha256).lower()
+        elif path:
+            key = str(path).lower()
+        else:
+            other = fields.get(prefix + ".hash.sha1") or fields.get(prefix + ".hash.md5")
+            if not other:
+                return None
+            key = str(other).lower()
+        props: dict[str, Any] = {}
+        for name in ("sha1", "md5"):
+            digest = fields.get(f"{prefix}.hash.{name}")
+            if digest:
+                props[name] = digest
+        if sha256:
+            props["sha256"] = sha256
+        if path:
+            props["path"] = path
+            props["name"] = fields.get(prefix + ".name") or _basename(str(path))
+        mime = fields.get(prefix + ".mime_type")
+        if mime:
+            props["mime_type"] = mime
+        return ctx.acc.entity(FILE, key, str(path or key), props)
+
+    def _domain(self, ctx: _Ctx, value: Any) -> EntityKey | None:
+        if not value:
+            return None
+        try:
+            domain = normalize_domain(str(value))
+        except ValueError:
+            return None
+        if not domain:
+            return None
+        return ctx.acc.entity(DOMAIN, domain, domain, {"registered_domain": registered_domain(domain)})
+
+    def _ip(self, ctx: _Ctx | Accumulator, value: Any) -> EntityKey | None:
+        ip = canonical_ip(str(value), strict=False) if value else None
+        if not ip:
+            return None
+        acc = ctx.acc if isinstance(ctx, _Ctx) else ctx
+        return acc.entity(IP, ip, ip)
+
+    def _url(self, ctx: _Ctx) -> EntityKey | None:
+        url = ctx.fields.get("url.full")
+        if not url:
+            return None
+        return ctx.acc.entity(URL, str(url), str(url))
+
+    # -- endpoint handlers --------------------------------------------------
+    def _process_create(self, ctx: _Ctx) -> None:
+        process = self._process(ctx, "process")
+        ctx.rel(ctx.host, R.RAN, process)
+        ctx.rel(self._process(ctx, "process.parent"), R.SPAWNED, process)
+        ctx.rel(process, R.RUN_AS, self._user(ctx))
+
+    def _process_only(self, ctx: _Ctx) -> None:
+        ctx.touch(self._process(ctx, "process"))
+
+    def _network_connect(self, ctx: _Ctx) -> None:
+        fields = ctx.fields
+        inbound = fields.get("network.direction") == "inbound"
+        remote = self._ip(ctx, fields.get("source.ip" if inbound else "destination.ip"))
+        process = self._process(ctx, "process")
+        ctx.rel(process, R.CONNECTED, remote)
+        ctx.rel(ctx.host, R.CONNECTED, remote)
+        domain = self._domain(ctx, fields.get("destination.domain"))
+        if not inbound:
+            ctx.rel(domain, R.RESOLVES_TO, remote)
+
+    def _dns(self, ctx: _Ctx) -> None:
+        domain = self._domain(ctx, ctx.fields.get("dns.question.name"))
+        ctx.rel(self._process(ctx, "process"), R.RESOLVED, domain)
+        ctx.rel(ctx.host, R.RESOLVED, domain)
+        self._answers(ctx, domain)
+
+    def _answers(self, ctx: _Ctx, domain: EntityKey | None) -> None:
+        answers = ctx.fields.get("dns.answers")
+        if domain is None or not answers:
+            return
+        if isinstance(answers, str):
+            answers = answers.replace(";", " ").split()
+        for answer in answers:
+            ip = self._ip(ctx, answer)
+            ctx.rel(domain, R.RESOLVES_TO, ip)
+
+    def _file_action(self, relation: str):  # noqa: ANN202 - returns a handler
+        def handler(ctx: _Ctx) -> None:
+            ctx.rel(self._process(ctx, "process"), relation, self._file(ctx))
+
+        return handler
+
+    def _registry(self, ctx: _Ctx) -> None:
+        path = ctx.fields.get("registry.path")
+        if not path:
+            return
+        key = ctx.acc.entity(FILE, str(path).lower(), str(path), {"path": path, "registry": True})
+        ctx.rel(self._process(ctx, "process"), R.MODIFIED, key)
+
+    def _process_pair(self, relation: str):  # noqa: ANN202 - returns a handler
+        def handler(ctx: _Ctx) -> None:
+            ctx.rel(self._process(ctx, "process"), relation, self._process(ctx, "target.process"))
+
+        return handler
+
+    def _script_block(self, ctx: _Ctx) -> None:
+        text = ctx.fields.get("powershell.script_block_text")
+        if not text:
+            return
+        text = str(text)
+        normalised = " ".join(text.split())
+        script = ctx.acc.entity(
+            SCRIPT,
+            stable_hash(normalised),
+            text[:SCRIPT_VALUE_CHARS],
+            {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text)},
+        )
+        pid = ctx.fields.get("process.pid")
+        process = None
+        if pid is not None:
+            process = self._processes.get((ctx.hosts[0], f"pid:{pid}"))
+        if process is None:
+            process = self._process(ctx, "process")
+        ctx.rel(process if process is not None else ctx.host, R.EXECUTED, script)
+
+    def _logon(self, ctx: _Ctx) -> None:
+        ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
+        ctx.touch(self._ip(ctx, ctx.fields.get("source.ip")))
+
+    def _user_only(self, ctx: _Ctx) -> None:
+        ctx.touch(self._user(ctx))
+
+    def _generic(self, ctx: _Ctx) -> None:
+        """Events without a specific rule (ECS, other Windows events, syslog): by field presence."""
+        fields = ctx.fields
+        process = self._process(ctx, "process")
+        if process is not None:
+            ctx.rel(ctx.host, R.RAN, process)
+            ctx.rel(self._process(ctx, "process.parent"), R.SPAWNED, process)
+            ctx.rel(process, R.RUN_AS, self._user(ctx))
+        else:
+            ctx.touch(self._user(ctx))
+        actor = process if process is not None else ctx.host
+        if "dns.question.name" in fields:
+            domain = self._domain(ctx, fields["dns.question.name"])
+            ctx.rel(actor, R.RESOLVED, domain)
+            self._answers(ctx, domain)
+        if "destination.ip" in fields:
+            ctx.rel(actor, R.CONNECTED, self._ip(ctx, fields["destination.ip"]))
+        url = self._url(ctx)
+        if url is not None:
+            ctx.rel(actor, R.REQUESTED, url)
+            ctx.rel(url, R.ON, self._domain(ctx, fields.get("url.domain")))
+        file = self._file(ctx)
+        if file is not None:
+            if url is not None:
+                ctx.rel(ctx.host, R.DOWNLOADED, file)
+                ctx.rel(file, R.SERVED_BY, url)
+            elif process is not None:
+                ctx.rel(process, R.WROTE, file)
+            else:
+                ctx.touch(file)
+
+    # -- network sensors ----------------------------------------------------
+    def _sensor(self, acc: Accumulator, event: Event, fields: dict[str, Any]) -> None:
+        """A Zeek/Suricata-style event: IPs first, hosts through the time-aware map."""
+        ts = event.ts
+        src_ip = canonical_ip(str(fields["source.ip"]), strict=False) if fields.get("source.ip") else None
+        dst_ip = (
+            canonical_ip(str(fields["destination.ip"]), strict=False) if fields.get("destination.ip") else None
+        )
+        src_host = self.ipmap.lookup(src_ip, ts)
+        dst_host = self.ipmap.lookup(dst_ip, ts)
+        kind = event.kind
+        if kind.endswith(":dhcp"):
+            assigned = fields.get("dhcp.assigned_ip")
+            named = fields.get("dhcp.hostname")
+            if named and assigned and self.ipmap.lookup(assigned, ts) == named:
+                src_host = named
+        hosts = tuple(h for h in dict.fromkeys((src_host, dst_host)) if h)
+        ctx = _Ctx(acc, event, src_host, hosts)
+        src = self._ip(ctx, src_ip)
+        dst = self._ip(ctx, dst_ip)
+        actor = ctx.host if ctx.host is not None else src
+        if kind.endswith((":alert", ":notice")):
+            ctx.rel(actor, R.ALERTED, dst)
+        else:
+            ctx.rel(actor, R.CONNECTED, dst)
+        if "dns.question.name" in fields:
+            domain = self._domain(ctx, fields["dns.question.name"])
+            ctx.rel(ctx.host, R.RESOLVED, domain)
+            ctx.touch(domain)
+            self._answers(ctx, domain)
+        url = self._url(ctx)
+        domain = self._domain(ctx, fields.get("url.domain") or fields.get("destination.domain"))
+        if url is not None:
+            ctx.rel(ctx.host, R.REQUESTED, url)
+            ctx.rel(url, R.ON, domain)
+            ctx.touch(url)
+        elif domain is not None:  # TLS SNI, x509 names...
+            ctx.touch(domain)
+        if "dhcp.assigned_ip" in fields:
+            ctx.touch(self._ip(ctx, fields["dhcp.assigned_ip"]))
+        self._sensor_files(ctx, fields, url, domain, dst_host)
+        self._sight(ctx)
+
+    def _sensor_files(
+        self,
+        ctx: _Ctx,
+        fields: dict[str, Any],
+        url: EntityKey | None,
+        domain: EntityKey | None,
+        receiver: str | None,
+    ) -> None:
+        """Files seen on the wire; Zeek's ``files`` and ``http`` logs join on file ids."""
+        file = self._file(ctx)
+        if file is not None:
+            if receiver:
+                ctx.rel((HOST, receiver), R.DOWNLOADED, file)
+            ctx.rel(file, R.SERVED_BY, url)
+            if url is not None:
+                ctx.rel(file, R.SERVED_BY, domain)
+            fuid = fields.get("zeek.fuid")
+            if fuid:
+                self._remember(self._fuid_file, str(fuid), file)
+                served = self._fuid_url.get(str(fuid))
+                if served is not None:
+                    ctx.rel(file, R.SERVED_BY, served[0])
+                    ctx.rel(file, R.SERVED_BY, served[1])
+        if url is not None:
+            fuids = fields.get("zeek.resp_fuids") or ()
+            if isinstance(fuids, str):
+                fuids = fuids.split(",")
+            for fuid in fuids:
+                self._remember(self._fuid_url, str(fuid), (url, domain))
+                known = self._fuid_file.get(str(fuid))
+                if known is not None:
+                    ctx.rel(known, R.SERVED_BY, url)
+                    ctx.rel(known, R.SERVED_BY, domain)
+
+    @staticmethod
+    def _remember(cache: dict, key: str, value: Any) -> None:
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        cache[key] = value
+
+
+def project_events(events: Iterable[Event], ipmap: IpHostMap | None = None) -> Projection:
+    """Convenience: project ``events`` with a fresh :class:`Projector`."""
+    return Projector(ipmap).project(events)
+
+
+def _basename(path: str) -> str:
+    if not path:
+        return ""
+    return path.replace("\\", "/").rsplit("/", 1)[-1].lower()

@@ -1,0 +1,123 @@
+"""Input files: directory walking, skipping non-telemetry, gzip, reader choice.
+
+A path may be a file or a directory (walked recursively, sorted, hidden
+entries ignored).  Files that are not telemetry (licences, checksums, READMEs,
+YAML metadata) are *skipped* with a reason, which the ingest report lists; they
+are not rejections.  Gzip is recognised by its magic bytes, whatever the name.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from ingest.readers.base import Reader
+from ingest.readers.json_stream import JsonStreamReader
+from ingest.readers.ndjson import NdjsonReader
+from ingest.readers.text_lines import TextLinesReader
+
+try:  # TEMPORARY during parallel development: plain imports by 14:30
+    from ingest.readers.evtx import EvtxReader
+except ImportError:  # pragma: no cover
+    EvtxReader = None  # type: ignore[assignment,misc]
+try:
+    from ingest.readers.zeek_tsv import ZeekTsvReader
+except ImportError:  # pragma: no cover
+    ZeekTsvReader = None  # type: ignore[assignment,misc]
+
+HEAD_BYTES = 64 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+_SKIP_NAMES = {"license", "licence", "copying", "notice", "sha256sums", "md5sums", "sha1sums"}
+_SKIP_PREFIXES = ("readme", "license", "licence", "changelog")
+_SKIP_SUFFIXES = (
+    ".md", ".rst", ".yml", ".yaml", ".sha256", ".md5", ".sig", ".asc", ".py", ".html", ".pdf",
+    ".png", ".jpg", ".zip", ".7z", ".tar",
+)
+
+
+def default_readers() -> list[Reader]:
+    """The file readers in sniff order: binary and header-marked formats first, plain text last."""
+    readers: list[Reader] = []
+    if EvtxReader is not None:
+        readers.append(EvtxReader())
+    if ZeekTsvReader is not None:
+        readers.append(ZeekTsvReader())
+    return readers + [NdjsonReader(), JsonStreamReader(), TextLinesReader()]
+
+
+def skip_reason(path: Path) -> str | None:
+    """Why ``path`` is not telemetry (by name), or ``None`` when it should be read."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    if name in _SKIP_NAMES or name.startswith(_SKIP_PREFIXES):
+        return "not telemetry (documentation or licence file)"
+    if name.endswith(_SKIP_SUFFIXES):
+        return f"not telemetry ({Path(name).suffix} file)"
+    return None
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Every file under ``paths`` (files as given, directories recursively, sorted)."""
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield path
+
+
+def is_gzip(path: Path) -> bool:
+    """True when the file starts with the gzip magic bytes."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """Open ``path`` for reading, transparently decompressing gzip."""
+    if is_gzip(path):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")  # noqa: SIM115 - the caller closes it
+
+
+def read_head(path: Path) -> bytes:
+    """The first :data:`HEAD_BYTES` of the (decompressed) file, for sniffing."""
+    with open_binary(path) as handle:
+        return handle.read(HEAD_BYTES)
+
+
+def path_hint(path: Path) -> str:
+    """The log name a file name suggests: ``conn`` for ``conn.log`` or ``conn.00:00:00-01:00:00.log.gz``."""
+    return path.name.split(".", 1)[0].lower()
+
+
+@dataclass(slots=True)
+class ChosenReader:
+    """The reader picked for a file, or why none was."""
+
+    reader: Reader | None
+    reason: str = ""
+
+
+def choose_reader(path: Path, readers: Iterable[Reader], head: bytes | None = None) -> ChosenReader:
+    """The first reader whose ``sniff`` accepts the file's head."""
+    if head is None:
+        head = read_head(path)
+    if not head:
+        return ChosenReader(None, "empty file")
+    for reader in readers:
+        try:
+            if reader.sniff(head, str(path)):
+                return ChosenReader(reader)
+        except Exception:  # noqa: BLE001, S112 - a sniff must never stop the walk
+            continue
+    return ChosenReader(None, "no reader recognises this file (binary or unknown format)")

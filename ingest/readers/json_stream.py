@@ -1,0 +1,166 @@
+"""Streaming reader for JSON documents that are not one object per line.
+
+Handles one JSON array (``jq -s`` output, pretty-printed or not), one
+pretty-printed object, and several pretty-printed objects concatenated
+(``evtx_dump -o json``).  The file is decoded incrementally through a bounded
+window (``json.JSONDecoder.raw_decode`` from the current position), so a 2 GB
+array never sits in memory: only the element being decoded does.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.ndjson import canonical_json
+
+_WHITESPACE = " \t\r\n"
+_CHUNK = 1 << 20
+MAX_RECORD_CHARS = 64 << 20
+"""A single element larger than this is rejected instead of growing the window further."""
+
+
+def _first_significant(head: bytes) -> bytes:
+    return head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
+
+
+def _may_be_truncated(exc: json.JSONDecodeError, available: int) -> bool:
+    """Could more input fix this error?  Only if it is at the window's end or in an open string."""
+    return exc.pos >= available - 1 or exc.msg.startswith("Unterminated string")
+
+
+class JsonStreamReader:
+    """Frames a JSON array or a sequence of concatenated JSON objects into records.
+
+    Every element must be a JSON object; anything else becomes a
+    :class:`ReadError` naming the element number and line.
+    """
+
+    name = "json"
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        return _first_significant(head) in (b"[", b"{")
+
+    def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
+        return _JsonWindow(stream, path).records()
+
+
+class _JsonWindow:
+    """The decoding state: a text window over the stream and a position in it."""
+
+    def __init__(self, stream: BinaryIO, path: str) -> None:
+        self.stream = stream
+        self.path = path
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+        self.buffer = ""
+        self.pos = 0
+        self.line = 1  # line number of buffer[0]
+        self.eof = False
+        self.scanner = json.JSONDecoder()
+
+    # -- window management --------------------------------------------------
+    def _fill(self) -> bool:
+        """Read one more chunk; False at end of file."""
+        if self.eof:
+            return False
+        chunk = self.stream.read(_CHUNK)
+        if not chunk:
+            self.eof = True
+            self.buffer += self.decoder.decode(b"", final=True)
+            return False
+        if self.pos > _CHUNK:  # drop what has been consumed, keep line numbers right
+            self.line += self.buffer.count("\n", 0, self.pos)
+            self.buffer = self.buffer[self.pos :]
+            self.pos = 0
+        self.buffer += self.decoder.decode(chunk)
+        return True
+
+    def _peek(self) -> str:
+        """The next non-whitespace character ('' at end of input)."""
+        while True:
+            while self.pos < len(self.buffer) and self.buffer[self.pos] in _WHITESPACE:
+                self.pos += 1
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if not self._fill():
+                return ""
+
+    def _line_at(self, pos: int) -> int:
+        return self.line + self.buffer.count("\n", 0, pos)
+
+    # -- decoding -----------------------------------------------------------
+    def _decode_value(self) -> tuple[object, str] | ReadError:
+        """Decode the value at ``pos``, reading more input while it is incomplete."""
+        start = self.pos
+        while True:
+            try:
+                value, end = self.scanner.raw_decode(self.buffer, start)
+            except json.JSONDecodeError as exc:
+                if _may_be_truncated(exc, len(self.buffer)) and (
+                    len(self.buffer) - start < MAX_RECORD_CHARS and self._fill()
+                ):
+                    start = self.pos  # _fill may have shifted the window
+                    continue
+                return self._resync(start, f"invalid JSON: {exc.msg} (line {self._line_at(exc.pos)})")
+            text = self.buffer[start:end]
+            self.pos = end
+            return value, text
+
+    def _resync(self, start: int, reason: str) -> ReadError:
+        """Skip a malformed element: resume at the next line that opens an object."""
+        raw = self.buffer[start : start + 2000]
+        next_object = self.buffer.find("\n{", start + 1)
+        nested = self.buffer.find("\n  {", start + 1)
+        candidates = [p for p in (next_object, nested) if p != -1]
+        self.pos = min(candidates) + 1 if candidates else len(self.buffer)
+        if not candidates:
+            self.eof = True  # nothing recognisable follows: stop after reporting
+        return ReadError(f"{self.path}#{self._element + 1}", reason, raw)
+
+    def records(self) -> Iterator[RawRecord | ReadError]:
+        self._element = 0
+        first = self._peek()
+        in_array = first == "["
+        if in_array:
+            self.pos += 1
+        while True:
+            char = self._peek()
+            if char == "":
+                if in_array:
+                    yield ReadError(f"{self.path}#{self._element + 1}", "unterminated JSON array", "")
+                return
+            if in_array and char == "]":
+                self.pos += 1
+                tail = self._peek()
+                if tail == "[":  # several arrays concatenated: keep going
+                    self.pos += 1
+                    continue
+                if tail:
+                    yield ReadError(
+                        f"{self.path}#{self._element + 1}",
+                        f"unexpected data after the JSON array (line {self._line_at(self.pos)})",
+                        self.buffer[self.pos : self.pos + 200],
+                    )
+                return
+            if char == ",":
+                self.pos += 1
+                continue
+            line = self._line_at(self.pos)
+            decoded = self._decode_value()
+            self._element += 1
+            origin = f"{self.path}#{self._element}"
+            if isinstance(decoded, ReadError):
+                yield decoded
+                if self.eof and self.pos >= len(self.buffer):
+                    return
+                continue
+            value, text = decoded
+            if not isinstance(value, dict):
+                yield ReadError(
+                    origin, f"element is not a JSON object (a {type(value).__name__}, line {line})", text[:2000]
+                )
+                continue
+            yield RawRecord(value, origin, canonical_json(value))

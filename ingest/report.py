@@ -1,0 +1,109 @@
+"""The ingest report: received = accepted + rejected, per file, per format and in total."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Counts:
+    """Record counts of one file, one format or the whole ingest.
+
+    ``duplicates`` are accepted records whose events were already in the
+    journal (accepted, not new); ``events`` counts the new events journaled.
+    """
+
+    received: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    events: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.received += other.received
+        self.accepted += other.accepted
+        self.rejected += other.rejected
+        self.duplicates += other.duplicates
+        self.events += other.events
+
+
+@dataclass(slots=True)
+class FileReport:
+    """One input file: the reader used (or why it was skipped) and its counts."""
+
+    path: str
+    reader: str | None = None
+    skipped: str | None = None
+    counts: Counts = field(default_factory=Counts)
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """Everything one ingest call did."""
+
+    files: dict[str, FileReport] = field(default_factory=dict)
+    formats: dict[str, Counts] = field(default_factory=dict)
+    total: Counts = field(default_factory=Counts)
+    projected: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def file(self, path: str) -> FileReport:
+        report = self.files.get(path)
+        if report is None:
+            report = self.files[path] = FileReport(path)
+        return report
+
+    def format(self, name: str) -> Counts:
+        counts = self.formats.get(name)
+        if counts is None:
+            counts = self.formats[name] = Counts()
+        return counts
+
+    @property
+    def skipped(self) -> list[FileReport]:
+        return [f for f in self.files.values() if f.skipped]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``graphsiem ingest --json`` and ``POST /events``."""
+        return {
+            "received": self.total.received,
+            "accepted": self.total.accepted,
+            "rejected": self.total.rejected,
+            "duplicates": self.total.duplicates,
+            "events": self.total.events,
+            "files": [
+                {"path": f.path, "reader": f.reader, "skipped": f.skipped, **asdict(f.counts)}
+                for f in self.files.values()
+            ],
+            "formats": {name: asdict(counts) for name, counts in sorted(self.formats.items())},
+            "projected": dict(self.projected),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def render(self) -> str:
+        """A plain-text table for terminals."""
+        header = f"{'':<48} {'received':>9} {'accepted':>9} {'rejected':>9} {'dupes':>7} {'events':>8}"
+        lines = [header, "per file:"]
+        for f in self.files.values():
+            if f.skipped:
+                lines.append(f"  {_clip(f.path, 46):<46} skipped: {f.skipped}")
+            else:
+                lines.append(f"  {_clip(f.path, 46):<46} {_row(f.counts)}")
+        lines.append("per format:")
+        for name, counts in sorted(self.formats.items()):
+            lines.append(f"  {_clip(name, 46):<46} {_row(counts)}")
+        lines.append(f"{'total':<48} {_row(self.total)}")
+        if self.projected:
+            parts = ", ".join(f"{k} {v}" for k, v in self.projected.items())
+            lines.append(f"projected into the graph: {parts}")
+        lines.append(f"took {self.seconds:.2f} s")
+        return "\n".join(lines)
+
+
+def _row(c: Counts) -> str:
+    return f"{c.received:>9} {c.accepted:>9} {c.rejected:>9} {c.duplicates:>7} {c.events:>8}"
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
