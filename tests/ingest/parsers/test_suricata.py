@@ -1,0 +1,239 @@
+"""Unit tests of the Suricata EVE parser over the project's own fixtures."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphsiem.model import Event
+from ingest.parsers.base import ParseContext, ParseError
+from ingest.parsers.suricata import SuricataEveParser, parsers
+
+FIXTURES = Path(__file__).parent / "fixtures" / "suricata"
+RECORDS: dict[str, dict[str, Any]] = json.loads((FIXTURES / "records.json").read_text())
+PARSER = SuricataEveParser()
+
+
+def utc(text: str) -> float:
+    """Epoch seconds of a UTC wall-clock time, ``YYYY-MM-DDTHH:MM:SS[.ffffff]``."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def parse_one(record: dict[str, Any]) -> Event:
+    events = list(PARSER.parse(record, ParseContext(origin="eve.json:7")))
+    assert len(events) == 1
+    return events[0]
+
+
+# (fixture case, kind, event time in UTC, fields the event must carry with these values)
+CASES: list[tuple[str, str, str, dict[str, Any]]] = [
+    (
+        "flow_logged_late",
+        "suricata:flow",
+        "2026-01-05T10:00:00.500000",  # flow.start, not the later timestamp; +0200 applied
+        {
+            "source.ip": "192.0.2.10",
+            "source.port": 49152,
+            "destination.ip": "203.0.113.7",
+            "destination.port": 443,
+            "network.transport": "tcp",
+            "network.protocol": "tls",
+            "suricata.flow_id": 11,
+            "suricata.flow.state": "closed",
+            "suricata.tcp.syn": True,
+            "suricata.host": "sensor-1.example",
+        },
+    ),
+    ("flow_failed_proto", "suricata:flow", "2026-01-05T10:00:00", {"network.protocol": None}),
+    (
+        "dns_v1_query",
+        "suricata:dns",
+        "2026-01-05T10:00:01",
+        {
+            "dns.question.name": "rare-cdn.example.com",
+            "network.protocol": "dns",
+            "dns.answers": None,
+        },
+    ),
+    (
+        "dns_v1_answer",
+        "suricata:dns",
+        "2026-01-05T10:00:01.100000",
+        {"dns.answers": ["203.0.113.9"], "dns.rcode": "NOERROR"},
+    ),
+    (
+        "dns_v2_answers",
+        "suricata:dns",
+        "2026-01-05T10:00:02",
+        {
+            "dns.question.name": "www.example.org",
+            "dns.answers": ["edge.example.net", "203.0.113.10"],
+        },
+    ),
+    ("dns_v2_grouped", "suricata:dns", "2026-01-05T10:00:03", {"dns.answers": ["2001:db8::25"]}),
+    (
+        "dns_v3_queries",
+        "suricata:dns",
+        "2026-01-05T10:00:04",
+        {"dns.question.name": "v3.example.com"},
+    ),
+    (
+        "http_nat_hostname_ip",
+        "suricata:http",
+        "2026-01-05T08:00:05",
+        {
+            "url.full": "http://198.51.100.80/index.html",
+            "destination.ip": "192.168.1.129",
+            "destination.domain": None,
+            "url.domain": None,
+            "http.response.status_code": 200,
+            "http.request.method": "GET",
+            "user_agent.original": "curl/8.0",
+        },
+    ),
+    (
+        "http_named_host",
+        "suricata:http",
+        "2026-01-05T10:00:06",
+        {
+            "url.full": "http://updates.example.com:8080/dl/tool.exe?x=1",
+            "url.domain": "updates.example.com",
+            "url.path": "/dl/tool.exe",
+            "destination.domain": "updates.example.com",
+        },
+    ),
+    (
+        "http_rtsp",
+        "suricata:http",
+        "2026-01-05T10:00:07",
+        {"url.full": "rtsp://198.51.100.80:554/11", "http.request.method": "DESCRIBE"},
+    ),
+    (
+        "tls_sni",
+        "suricata:tls",
+        "2026-01-05T10:00:08",
+        {
+            "tls.server_name": "login.example.org",
+            "destination.domain": "login.example.org",
+            "tls.ja3": "e7d705a3286e19ea42f587b344ee6865",
+            "x509.subject": "CN=login.example.org",
+            "x509.issuer": "CN=Example CA",
+            "network.protocol": "tls",
+        },
+    ),
+    (
+        "fileinfo_exe",
+        "suricata:fileinfo",
+        "2026-01-05T10:00:09",
+        {
+            "file.name": "tool.exe",
+            "file.path": "/dl/Tool.EXE",
+            "file.hash.sha256": "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb",
+            "file.hash.md5": "0cc175b9c0f1b6a831c399e269772661",
+            "file.size": 4096,
+            "file.mime_type": "application/octet-stream",
+            "url.full": "http://updates.example.com:8080/dl/Tool.EXE",
+            "suricata.fileinfo.magic": "PE32 executable (GUI) Intel 80386, for MS Windows",
+        },
+    ),
+    (
+        "fileinfo_root_path",
+        "suricata:fileinfo",
+        "2026-01-05T10:00:09.500000",
+        {"file.size": 47, "file.name": None, "file.path": None},
+    ),
+    (
+        "alert_scan",
+        "suricata:alert",
+        "2018-03-24T20:37:19.037299",  # -0600 offset applied
+        {
+            "rule.name": "ET SCAN Potential SSH Scan",
+            "rule.id": "2001219",
+            "rule.category": "Attempted Information Leak",
+            "alert.severity": 2,
+            "suricata.alert.metadata.tag": ["SCAN"],
+        },
+    ),
+    (
+        "anomaly_applayer",
+        "suricata:anomaly",
+        "2026-01-05T10:00:10",
+        {"message": "APPLAYER_DETECT_PROTOCOL_ONLY_ONE_DIRECTION"},
+    ),
+    (
+        "smb_other_type",
+        "suricata:smb",
+        "2026-01-05T10:00:11",
+        {"suricata.smb.command": "SMB2_COMMAND_TREE_CONNECT", "destination.port": 445},
+    ),
+    (
+        "stats_no_tuple",
+        "suricata:stats",
+        "2026-01-05T10:00:12",
+        {"suricata.stats.capture.kernel_drops": 0, "source.ip": None},
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "kind", "when", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_record_maps_to_normalised_fields(
+    case: str, kind: str, when: str, expected: dict[str, Any]
+) -> None:
+    event = parse_one(RECORDS[case])
+    assert (event.kind, event.ts) == (kind, utc(when))
+    assert {key: event.fields.get(key) for key in expected} == expected
+
+
+def test_every_fixture_case_is_in_the_table() -> None:
+    assert {case for case, *_ in CASES} == set(RECORDS)
+
+
+def test_sensor_host_field_is_not_the_endpoint() -> None:
+    event = parse_one(RECORDS["flow_logged_late"])
+    assert event.host is None
+    assert (event.id, event.source, event.origin) == ("", "suricata", "eve.json:7")
+    assert event.raw is RECORDS["flow_logged_late"]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"event_type": None}, "event_type"),
+        ({"event_type": 7}, "event_type"),
+        ({"timestamp": "soon"}, "timestamp"),
+        ({"timestamp": None}, "timestamp"),
+        ({"src_ip": "999.1.1.1"}, "src_ip"),
+        ({"dest_port": "443"}, "dest_port"),
+        ({"alert": "ET SCAN"}, "alert object"),
+    ],
+)
+def test_bad_record_is_rejected_with_reason(change: dict[str, Any], reason: str) -> None:
+    record = {**RECORDS["alert_scan"], **change}
+    with pytest.raises(ParseError, match=reason):
+        list(PARSER.parse(record, ParseContext()))
+
+
+def test_text_record_is_rejected() -> None:
+    with pytest.raises(ParseError, match="JSON object"):
+        list(PARSER.parse('{"event_type": "flow"}', ParseContext()))
+
+
+@pytest.mark.parametrize(
+    ("record", "is_eve"),
+    [
+        ({"event_type": "flow", "timestamp": "2026-01-05T10:00:00+0000"}, True),
+        ({"event_type": "flow"}, False),
+        ({"_path": "conn", "ts": 1.0}, False),
+        ("event_type timestamp", False),
+    ],
+)
+def test_sniff(record: Any, is_eve: bool) -> None:
+    assert PARSER.sniff(record) is is_eve
+
+
+def test_parsers_lists_the_eve_parser() -> None:
+    assert [parser.name for parser in parsers()] == ["suricata"]
