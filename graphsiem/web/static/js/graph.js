@@ -109,13 +109,21 @@ export class GraphView {
     this.hostGroup = view.aggregated
       ? { hosts: view.hosts, hostEdges: view.hostEdges, expanded: false }
       : null;
-    const elements = [...view.nodes.map(nodeElement), ...view.edges.map(edgeElement)];
+    // Start on a circle: force-directed layouts cannot separate nodes that
+    // all start at the same point.
+    const radius = 40 * Math.sqrt(view.nodes.length + 1);
+    const elements = [
+      ...view.nodes.map((n, i) => ({
+        ...nodeElement(n),
+        position: { x: radius * Math.cos((2 * Math.PI * i) / view.nodes.length), y: radius * Math.sin((2 * Math.PI * i) / view.nodes.length) },
+      })),
+      ...view.edges.map(edgeElement),
+    ];
     this.cy = cytoscape({
       container: this.container,
       elements,
       style: stylesheet(),
       layout: { name: 'preset' },
-      wheelSensitivity: 0.3,
       minZoom: 0.05,
       maxZoom: 4,
       textureOnViewport: elements.length > 2000,
@@ -143,10 +151,17 @@ export class GraphView {
     // cose reads well up to a few hundred nodes; past that it costs seconds,
     // and concentric by degree still puts the shared entities in the middle.
     const options = n <= 250
-      ? { name: 'cose', animate: false, randomize: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 90, numIter: 600, fit: true, padding: 30 }
+      ? { name: 'cose', animate: false, randomize: false, nodeRepulsion: () => 60000, idealEdgeLength: () => 150, numIter: 600, fit: true, padding: 30 }
       : { name: 'concentric', animate: false, concentric: (node) => node.degree(), levelWidth: () => 2, minNodeSpacing: 8, fit: true, padding: 30 };
     const layout = cy.elements().not('node.pinned').layout(options);
-    const done = new Promise((resolve) => layout.one('layoutstop', resolve));
+    const done = new Promise((resolve) => layout.one('layoutstop', () => {
+      // A handful of nodes would otherwise be fitted at a giant zoom.
+      if (cy.zoom() > 1.3) {
+        cy.zoom(1.3);
+        cy.center();
+      }
+      resolve();
+    }));
     layout.run();
     return done;
   }
