@@ -70,6 +70,18 @@ class Incidence:
         return self.first_seen.data[start:end]
 
 
+    def select(self, columns: np.ndarray) -> Incidence:
+        """The incidence restricted to ``columns`` (in that order)."""
+        columns = np.asarray(columns, dtype=np.int64)
+        return Incidence(
+            hosts=self.hosts,
+            entities=[self.entities[j] for j in columns],
+            seen=self.seen[:, columns],
+            first_seen=self.first_seen[:, columns],
+            count=self.count[:, columns],
+        )
+
+
 def build_incidence(
     sightings: Iterable[HostSighting], *, exclude_types: Sequence[str] = ("host",)
 ) -> Incidence:

@@ -1,0 +1,125 @@
+"""``DetectionConfig``: every knob of a detection run, loadable from YAML or JSON.
+
+Notebooks tune a configuration and save it (:meth:`DetectionConfig.save`);
+``graphsiem detect --config FILE`` and the API load it back.  Unknown keys are
+refused with their name, so a typo does not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from graphsiem.model import EntityKey
+
+
+class ConfigError(ValueError):
+    """A detection configuration file or mapping is invalid."""
+
+
+@dataclass(slots=True, frozen=True)
+class DetectionConfig:
+    """Parameters of :func:`analytics.detect.detect`.
+
+    Attributes
+    ----------
+    min_hosts : int
+        Fewest hosts (active in the window) for a pivot.
+    window_hours : float
+        Length of the detection window, ending at the newest data; the
+        baseline is everything before it.
+    max_fraction : float
+        Fleet share above which an entity is ubiquitous: never a pivot or member.
+    min_coverage, min_overlap, dedupe_overlap : float
+        Clustering thresholds (see :func:`analytics.clusters.fan_out_clusters`).
+    suppressed : frozenset of (type, key)
+        Pivots a benign triage verdict suppressed: they start no cluster.
+    n_estimators, max_samples, random_state : scorer parameters
+        Passed to :class:`analytics.scoring.ClusterScorer`.
+    evidence_top : int
+        Clusters (highest risk first) that get evidence references.
+    evidence_per_cluster : int
+        Most evidence references per cluster.
+    """
+
+    min_hosts: int = 3
+    window_hours: float = 24.0
+    max_fraction: float = 0.5
+    min_coverage: float = 0.5
+    min_overlap: float = 0.8
+    dedupe_overlap: float = 0.5
+    suppressed: frozenset[EntityKey] = field(default_factory=frozenset)
+    n_estimators: int = 200
+    max_samples: int | float | str = "auto"
+    random_state: int | None = 0
+    evidence_top: int = 50
+    evidence_per_cluster: int = 20
+
+    def __post_init__(self) -> None:
+        if self.min_hosts < 2:
+            raise ConfigError(f"min_hosts must be >= 2, got {self.min_hosts}")
+        if self.window_hours <= 0:
+            raise ConfigError(f"window_hours must be > 0, got {self.window_hours}")
+        for name in ("max_fraction", "min_coverage", "min_overlap", "dedupe_overlap"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ConfigError(f"{name} must be in (0, 1], got {value}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DetectionConfig:
+        """Build from a mapping; ``suppressed`` is a list of ``[type, key]`` pairs."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown detection setting(s): {', '.join(unknown)}")
+        values = dict(data)
+        if "suppressed" in values:
+            try:
+                values["suppressed"] = frozenset((str(t), str(k)) for t, k in values["suppressed"])
+            except (TypeError, ValueError) as exc:
+                raise ConfigError("suppressed must be a list of [type, key] pairs") from exc
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ConfigError(str(exc)) from exc
+
+    @classmethod
+    def load(cls, path: str | Path) -> DetectionConfig:
+        """Read a YAML or JSON file (YAML is a superset of JSON, so one parser)."""
+        text = Path(path).read_text(encoding="utf-8")
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not YAML/JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings")
+        try:
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (``suppressed`` as sorted pairs), the inverse of :meth:`from_dict`."""
+        data = asdict(self)
+        data["suppressed"] = [list(p) for p in sorted(self.suppressed)]
+        return data
+
+    def save(self, path: str | Path) -> None:
+        """Write as JSON (``.json``) or YAML (anything else)."""
+        path = Path(path)
+        if path.suffix == ".json":
+            path.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
+        else:
+            path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=True), encoding="utf-8")
+
+    def scorer_params(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`analytics.scoring.ClusterScorer`."""
+        return {
+            "n_estimators": self.n_estimators,
+            "max_samples": self.max_samples,
+            "random_state": self.random_state,
+        }

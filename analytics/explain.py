@@ -1,0 +1,174 @@
+"""Explanations: which features drove a cluster's risk, and a one-line summary.
+
+Attribution method: **replace-with-baseline delta**.  For cluster ``x`` and
+feature ``f``, ``x'`` is ``x`` with feature ``f`` set to its fleet baseline (the
+median of ``f`` over all candidate clusters of the detection), and
+
+    contribution_f = (risk(x) - risk(x')) / 100
+
+i.e. how many risk points (as a share of the 0–100 scale) the cluster would
+lose if that one feature were ordinary.  Positive = the feature made the
+cluster more suspicious.  It needs one extra batch of forest evaluations per
+feature, is exact for the fitted model, and reads directly in risk points; it
+does not account for interactions (two features that are only suspicious
+together each get part of the credit).
+
+Explanations are data (:class:`FeatureContribution`); the summary is rendered
+from those data here, at the edge, and treats every entity value as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts
+from analytics.scoring import ClusterScorer
+
+_BEHAVIOUR_TEXT = {
+    "lsass_access": "LSASS memory accessed",
+    "remote_thread": "remote thread injected",
+    "encoded_command": "encoded PowerShell command",
+    "download_from_new_domain": "download from a new domain",
+}
+_VERB = {"domain": "contacted", "ip": "contacted", "url": "requested", "file": "got"}
+_MAX_VALUE = 80
+
+
+@dataclass(slots=True, frozen=True)
+class FeatureContribution:
+    """One feature of an explanation: its value, the fleet baseline and its contribution."""
+
+    name: str
+    value: float
+    baseline: float
+    contribution: float
+    description: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(slots=True, frozen=True)
+class Explanation:
+    """Why a cluster scored what it did."""
+
+    summary: str
+    features: tuple[FeatureContribution, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"summary": self.summary, "features": [f.to_dict() for f in self.features]}
+
+
+def feature_baseline(X: np.ndarray) -> np.ndarray:
+    """Fleet baseline of each feature: its median over all candidate clusters."""
+    if len(X) == 0:
+        return np.zeros(len(SCORED_FEATURES))
+    return np.median(X, axis=0)
+
+
+def contributions(scorer: ClusterScorer, X: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """Replace-with-baseline contributions, shape ``(n_clusters, n_features)``.
+
+    Parameters
+    ----------
+    scorer : ClusterScorer
+        Fitted scorer.
+    X : ndarray of shape (n, f)
+        Cluster features.
+    baseline : ndarray of shape (f,)
+        Value each feature is replaced with.
+
+    Examples
+    --------
+    >>> rng = np.random.RandomState(0)
+    >>> X = np.vstack([rng.normal(size=(40, 2)), [[9.0, 0.0]]])
+    >>> s = ClusterScorer(random_state=0).fit(X)
+    >>> c = contributions(s, X, np.median(X, axis=0))
+    >>> bool(c[-1, 0] > c[-1, 1])
+    True
+    """
+    n, f = X.shape
+    if n == 0:
+        return np.zeros((0, f))
+    risk = scorer.risk(X)
+    # One batch: row block k is X with column k replaced by its baseline.
+    replaced = np.repeat(X[None, :, :], f, axis=0)
+    for k in range(f):
+        replaced[k, :, k] = baseline[k]
+    counterfactual = scorer.risk(replaced.reshape(f * n, f)).reshape(f, n).T
+    return (risk[:, None] - counterfactual) / 100.0
+
+
+def explain(
+    facts: ClusterFacts,
+    contribution: np.ndarray,
+    baseline: np.ndarray,
+    *,
+    pivot_type: str,
+    pivot_value: str,
+    host_count: int,
+    pivot_is_new: bool,
+) -> Explanation:
+    """The explanation of one cluster, features sorted by contribution (largest first)."""
+    rows = [
+        FeatureContribution(
+            name=name,
+            value=round(float(facts.features[name]), 4),
+            baseline=round(float(baseline[k]), 4),
+            contribution=round(float(contribution[k]), 4),
+            description=FEATURE_DESCRIPTIONS[name],
+        )
+        for k, name in enumerate(SCORED_FEATURES)
+    ]
+    rows.sort(key=lambda r: (-r.contribution, r.name))
+    summary = summarize(
+        facts,
+        pivot_type=pivot_type,
+        pivot_value=pivot_value,
+        host_count=host_count,
+        pivot_is_new=pivot_is_new,
+    )
+    return Explanation(summary=summary, features=tuple(rows))
+
+
+def summarize(
+    facts: ClusterFacts, *, pivot_type: str, pivot_value: str, host_count: int, pivot_is_new: bool
+) -> str:
+    """One line an analyst can read.
+
+    Examples
+    --------
+    >>> from analytics.features import ClusterFacts, LineagePair
+    >>> f = ClusterFacts({"first_contact_spread_min": 9.0, "exclusivity": 1.0}, [LineagePair("wscript.exe", "powershell.exe", 65, 0.0)], [], ["lsass_access"], [])
+    >>> summarize(f, pivot_type="domain", pivot_value="cdn.example", host_count=65, pivot_is_new=True)
+    '65 hosts first contacted domain cdn.example within 9 minutes; it is seen nowhere else; powershell.exe spawned by wscript.exe is new in the fleet; LSASS memory accessed'
+    """
+    value = pivot_value if len(pivot_value) <= _MAX_VALUE else pivot_value[: _MAX_VALUE - 1] + "…"
+    spread = facts.features.get("first_contact_spread_min", 0.0)
+    verb = _VERB.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
+    if pivot_is_new:
+        head = f"{host_count} hosts first {verb} {pivot_type} {value} within {_duration(spread)}"
+    else:
+        head = f"{host_count} hosts {verb} {pivot_type} {value} (known before the window)"
+    parts = [head]
+    exclusivity = facts.features.get("exclusivity", 0.0)
+    if exclusivity >= 0.995:
+        parts.append("it is seen nowhere else")
+    else:
+        parts.append(f"{100 * (1 - exclusivity):.0f}% of its sightings are outside these hosts")
+    if facts.new_pairs:
+        names = ", ".join(str(p) for p in facts.new_pairs[:2])
+        parts.append(f"{names} {'is' if len(facts.new_pairs) == 1 else 'are'} new in the fleet")
+    if facts.behaviours:
+        parts.append(", ".join(_BEHAVIOUR_TEXT.get(b, b) for b in facts.behaviours))
+    return "; ".join(parts)
+
+
+def _duration(minutes: float) -> str:
+    if minutes < 1.5:
+        return "a minute"
+    if minutes < 120:
+        return f"{minutes:.0f} minutes"
+    return f"{minutes / 60:.0f} hours"

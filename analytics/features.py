@@ -1,0 +1,389 @@
+"""Prevalence features of entities and of fan-out clusters, time-aware.
+
+Time is split in two: the **detection window** (default: the last 24 h of data)
+and the **baseline** (everything before).  An entity is *new* when the fleet
+first saw it inside the window.
+
+Every function here is pure: arrays, mappings and relations in, arrays and
+dictionaries out, so each is unit-tested on hand-built data.  The store is read
+once, by :mod:`analytics.detect`.
+
+Cluster features fed to the scorer (:data:`SCORED_FEATURES`) are chosen so that
+what is *unusual among clusters* is what is suspicious: benign fleet activity
+(software seen for days, browsing spread over the day, admin tools) sits in the
+dense middle, and a campaign that is new, synchronised, confined to its hosts,
+seen by endpoint and network sensors and showing attack behaviour is isolated
+along several features at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analytics.incidence import Incidence
+from graphsiem.model import EntityKey, EntityType, Relation
+from graphsiem.store.base import EntityPrevalence
+
+DAY = 86400.0
+
+SCORED_FEATURES: tuple[str, ...] = (
+    "new_member_fraction",
+    "first_contact_spread_min",
+    "exclusivity",
+    "new_lineage",
+    "rare_lineage",
+    "source_kinds",
+    "suspicious_behaviours",
+    "member_types",
+    "events_per_host_day",
+)
+"""Cluster features the scorer sees, in column order."""
+
+FEATURE_DESCRIPTIONS: dict[str, str] = {
+    "new_member_fraction": "share of member entities first seen by the fleet inside the window",
+    "first_contact_spread_min": "inter-quartile range of the hosts' first contact with the pivot, minutes",
+    "exclusivity": "share of the members' sightings (hosts) that fall inside the cluster",
+    "new_lineage": "parent -> child image pairs of member processes first seen inside the window",
+    "rare_lineage": "parent -> child image pairs of member processes seen on no host outside the cluster",
+    "source_kinds": "kinds of evidence among members: endpoint (process, script, user) and network (domain, ip, url, file)",
+    "suspicious_behaviours": "distinct attack behaviours (LSASS access, remote thread, encoded command, download from a new domain)",
+    "member_types": "distinct entity types among the members",
+    "events_per_host_day": "sightings per host per active day of the pivot",
+}
+
+ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER})
+NETWORK_TYPES = frozenset({EntityType.DOMAIN, EntityType.IP, EntityType.URL, EntityType.FILE})
+
+_ENCODED = re.compile(r"(?:^|\s)[-/]e(?:c|nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}", re.IGNORECASE)
+_IMAGE_PROPS = ("image", "executable", "process.executable", "path")
+
+
+@dataclass(slots=True, frozen=True)
+class Window:
+    """The detection window ``[start, end]`` in epoch seconds; the baseline is before ``start``."""
+
+    start: float
+    end: float
+
+    @classmethod
+    def ending_at(cls, end: float, seconds: float = DAY) -> Window:
+        """The window of ``seconds`` that ends at ``end``."""
+        return cls(end - seconds, end)
+
+
+@dataclass(slots=True)
+class EntityStats:
+    """Fleet-wide prevalence of the incidence's columns (arrays aligned with its columns).
+
+    ``window_hosts`` count hosts active in the window; ``total_hosts``,
+    ``first_seen``, ``last_seen`` and ``count`` are over all time.
+    """
+
+    values: list[str]
+    window_hosts: np.ndarray
+    total_hosts: np.ndarray
+    first_seen: np.ndarray
+    last_seen: np.ndarray
+    count: np.ndarray
+    n_hosts: int
+    window: Window
+
+    @property
+    def is_new(self) -> np.ndarray:
+        """First seen by the fleet inside the window."""
+        return self.first_seen >= self.window.start
+
+    @property
+    def fleet_fraction(self) -> np.ndarray:
+        """Share of the fleet that ever saw the entity."""
+        return self.total_hosts / max(self.n_hosts, 1)
+
+    @property
+    def age_days(self) -> np.ndarray:
+        """Days between the fleet's first sighting and the window start (0 when new)."""
+        return np.maximum(self.window.start - self.first_seen, 0.0) / DAY
+
+    @property
+    def active_days(self) -> np.ndarray:
+        """Span between the fleet's first and last sightings, days (at least one)."""
+        return np.maximum((self.last_seen - self.first_seen) / DAY, 1.0)
+
+
+def entity_stats(
+    incidence: Incidence,
+    prevalence: Iterable[EntityPrevalence],
+    *,
+    window: Window,
+    n_hosts: int | None = None,
+) -> EntityStats:
+    """Align fleet-wide prevalence with the incidence's columns.
+
+    Columns without a prevalence row fall back to what the window shows.
+
+    Parameters
+    ----------
+    incidence : Incidence
+        Window incidence (sightings active in the window).
+    prevalence : iterable of EntityPrevalence
+        Fleet-wide aggregation (all time).
+    window : Window
+    n_hosts : int, optional
+        Fleet size; default the number of rows of the incidence.
+    """
+    columns = incidence.column_index()
+    m = len(incidence.entities)
+    window_hosts = incidence.host_counts()
+    total = window_hosts.astype(np.float64).copy()
+    first = np.full(m, np.inf)
+    last = np.full(m, -np.inf)
+    count = np.asarray(incidence.count.sum(axis=0)).ravel()
+    values = [key for _, key in incidence.entities]
+    for row in prevalence:
+        j = columns.get(row.entity)
+        if j is None:
+            continue
+        total[j] = max(row.hosts, window_hosts[j])
+        first[j], last[j], count[j] = row.first_seen, row.last_seen, row.count
+        values[j] = row.value
+    missing = ~np.isfinite(first)
+    if missing.any():
+        fs = incidence.first_seen
+        for j in np.flatnonzero(missing):
+            cells = fs.data[fs.indptr[j] : fs.indptr[j + 1]]
+            first[j] = cells.min() if len(cells) else window.start
+            last[j] = window.end
+    return EntityStats(
+        values=values,
+        window_hosts=window_hosts,
+        total_hosts=total,
+        first_seen=first,
+        last_seen=last,
+        count=count,
+        n_hosts=max(n_hosts or 0, len(incidence.hosts)),
+        window=window,
+    )
+
+
+def first_contact_spread_minutes(first_contacts: np.ndarray) -> float:
+    """Inter-quartile range of hosts' first contact times, in minutes.
+
+    The IQR and not the full range, so one late host does not hide that most of
+    the fleet touched the entity within minutes.
+
+    Examples
+    --------
+    >>> first_contact_spread_minutes(np.array([0.0, 60.0, 120.0, 180.0, 86400.0]))
+    2.0
+    """
+    if len(first_contacts) < 2:
+        return 0.0
+    q75, q25 = np.percentile(first_contacts, [75, 25])
+    return float((q75 - q25) / 60.0)
+
+
+# -- process lineage and behaviours --------------------------------------------
+
+
+def image_name(value: str, props: Mapping[str, object] | None = None) -> str:
+    """Lower-case file name of a process's image, from its props or its command line.
+
+    Examples
+    --------
+    >>> image_name('"C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe" -nop')
+    'powershell.exe'
+    >>> image_name("cmd.exe /c whoami")
+    'cmd.exe'
+    """
+    text = ""
+    for prop in _IMAGE_PROPS:
+        candidate = (props or {}).get(prop)
+        if isinstance(candidate, str) and candidate:
+            text = candidate
+            break
+    else:
+        stripped = value.strip()
+        if stripped.startswith('"'):
+            text = stripped[1:].split('"', 1)[0]
+        else:
+            lowered = stripped.lower()
+            end = lowered.find(".exe")
+            text = stripped[: end + 4] if end >= 0 else (stripped.split(" ", 1)[0] if stripped else "")
+    return re.split(r"[\\/]", text)[-1].lower() or "?"
+
+
+def is_encoded_command(value: str, props: Mapping[str, object] | None = None) -> bool:
+    """True for a command line carrying an encoded PowerShell command (``-enc <base64>``)."""
+    if props and props.get("decoded_command"):
+        return True
+    return bool(_ENCODED.search(value))
+
+
+@dataclass(slots=True, frozen=True)
+class LineagePair:
+    """A parent image -> child image pair over the fleet.
+
+    ``hosts`` sums the host counts of the child processes with that pair
+    (capped at the fleet size): an upper bound of the hosts that ran the pair,
+    exact when each child command line runs under one parent.
+    """
+
+    parent: str
+    child: str
+    hosts: int
+    first_seen: float
+
+    def __str__(self) -> str:
+        return f"{self.child} spawned by {self.parent}"
+
+
+def lineage_index(
+    spawned: Iterable[Relation],
+    images: Mapping[EntityKey, str],
+    host_counts: Mapping[EntityKey, int],
+    *,
+    n_hosts: int,
+) -> dict[EntityKey, list[LineagePair]]:
+    """For each child process, the fleet-wide lineage pairs it takes part in.
+
+    Parameters
+    ----------
+    spawned : iterable of Relation
+        ``process SPAWNED process`` relations.
+    images : mapping
+        Image file name of each process key (see :func:`image_name`).
+    host_counts : mapping
+        Fleet-wide distinct hosts of each process (missing = 1).
+    n_hosts : int
+        Fleet size, caps the pair host counts.
+    """
+    pair_hosts: dict[tuple[str, str], int] = defaultdict(int)
+    pair_first: dict[tuple[str, str], float] = {}
+    children: dict[EntityKey, set[tuple[str, str]]] = defaultdict(set)
+    seen_children: set[tuple[tuple[str, str], EntityKey]] = set()
+    for rel in spawned:
+        pair = (images.get(rel.src, "?"), images.get(rel.dst, "?"))
+        if (pair, rel.dst) not in seen_children:
+            seen_children.add((pair, rel.dst))
+            pair_hosts[pair] += host_counts.get(rel.dst, 1)
+        pair_first[pair] = min(pair_first.get(pair, np.inf), rel.first_seen)
+        children[rel.dst].add(pair)
+    pairs = {
+        pair: LineagePair(pair[0], pair[1], min(pair_hosts[pair], n_hosts), pair_first[pair])
+        for pair in pair_hosts
+    }
+    return {child: sorted((pairs[p] for p in ps), key=str) for child, ps in children.items()}
+
+
+def behaviour_index(
+    accessed: Iterable[Relation], injected: Iterable[Relation], images: Mapping[EntityKey, str]
+) -> dict[EntityKey, set[str]]:
+    """Attack behaviours per source process: ``lsass_access`` and ``remote_thread``."""
+    found: dict[EntityKey, set[str]] = defaultdict(set)
+    for rel in accessed:
+        if images.get(rel.dst) == "lsass.exe":
+            found[rel.src].add("lsass_access")
+    for rel in injected:
+        found[rel.src].add("remote_thread")
+    return found
+
+
+# -- cluster features ------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class FeatureContext:
+    """Everything cluster features are computed from (built once per detection)."""
+
+    incidence: Incidence
+    stats: EntityStats
+    lineage: Mapping[EntityKey, list[LineagePair]] = field(default_factory=dict)
+    behaviours: Mapping[EntityKey, set[str]] = field(default_factory=dict)
+    encoded: frozenset[EntityKey] = frozenset()
+
+
+@dataclass(slots=True)
+class ClusterFacts:
+    """Features of one cluster plus the facts an explanation cites."""
+
+    features: dict[str, float]
+    new_pairs: list[LineagePair]
+    rare_pairs: list[LineagePair]
+    behaviours: list[str]
+    new_members: list[EntityKey]
+
+
+def cluster_features(
+    context: FeatureContext, pivot: int, members: np.ndarray, host_rows: np.ndarray
+) -> ClusterFacts:
+    """Features of the cluster ``pivot`` + ``members`` (columns) over ``host_rows``.
+
+    Parameters
+    ----------
+    context : FeatureContext
+    pivot : int
+        Column of the pivot entity.
+    members : ndarray of int
+        Columns of all member entities (the pivot included).
+    host_rows : ndarray of int
+        Rows of the cluster's hosts.
+    """
+    inc, stats = context.incidence, context.stats
+    keys = [inc.entities[j] for j in members]
+    is_new = stats.is_new[members]
+    inside = np.asarray(inc.seen[host_rows][:, members].sum(axis=0)).ravel()
+    total = stats.total_hosts[members]
+    exclusivity = float(inside.sum() / max(total.sum(), 1.0))
+
+    n_cluster = len(host_rows)
+    new_pairs: dict[str, LineagePair] = {}
+    rare_pairs: dict[str, LineagePair] = {}
+    behaviours: set[str] = set()
+    for key in keys:
+        for pair in context.lineage.get(key, ()):
+            if pair.first_seen >= stats.window.start:
+                new_pairs[str(pair)] = pair
+            if pair.hosts <= n_cluster:
+                rare_pairs[str(pair)] = pair
+        behaviours |= context.behaviours.get(key, set())
+        if key in context.encoded:
+            behaviours.add("encoded_command")
+    types = {t for t, _ in keys}
+    new_types = {t for (t, _), n in zip(keys, is_new, strict=True) if n}
+    if EntityType.DOMAIN in new_types and types & {EntityType.FILE, EntityType.URL}:
+        behaviours.add("download_from_new_domain")
+    kinds = int(bool(types & ENDPOINT_TYPES)) + int(bool(types & NETWORK_TYPES))
+
+    contacts = inc.first_seen_of(pivot)
+    pivot_rows = inc.hosts_of(pivot)
+    pivot_counts = inc.count.data[inc.count.indptr[pivot] : inc.count.indptr[pivot + 1]]
+    in_cluster = np.isin(pivot_rows, host_rows)
+    per_host = float(pivot_counts[in_cluster].mean()) if in_cluster.any() else 0.0
+    features = {
+        "new_member_fraction": float(is_new.mean()),
+        "first_contact_spread_min": first_contact_spread_minutes(contacts[in_cluster]),
+        "exclusivity": exclusivity,
+        "new_lineage": float(len(new_pairs)),
+        "rare_lineage": float(len(rare_pairs)),
+        "source_kinds": float(kinds),
+        "suspicious_behaviours": float(len(behaviours)),
+        "member_types": float(len(types)),
+        "events_per_host_day": per_host / float(stats.active_days[pivot]),
+    }
+    return ClusterFacts(
+        features=features,
+        new_pairs=sorted(new_pairs.values(), key=str),
+        rare_pairs=sorted(rare_pairs.values(), key=str),
+        behaviours=sorted(behaviours),
+        new_members=[k for k, n in zip(keys, is_new, strict=True) if n],
+    )
+
+
+def feature_matrix(rows: Iterable[Mapping[str, float]]) -> np.ndarray:
+    """Stack feature dictionaries into an ``(n, len(SCORED_FEATURES))`` array."""
+    data = [[float(r[name]) for name in SCORED_FEATURES] for r in rows]
+    return np.asarray(data, dtype=np.float64).reshape(len(data), len(SCORED_FEATURES))

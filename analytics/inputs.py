@@ -1,0 +1,103 @@
+"""Read what a detection needs from a store, once, with bounded queries.
+
+* fleet-wide prevalence: :meth:`GraphStore.entity_prevalence` (a Cypher
+  aggregation on Neo4j, entities on at least two hosts);
+* the window incidence: :meth:`GraphStore.iter_sightings` with ``since`` = the
+  window start (only sightings active in the window leave the database);
+* process metadata and three relation types (``SPAWNED``, ``ACCESSED``,
+  ``INJECTED``) for lineage and behaviour features.
+
+The whole graph is never pulled: no host-to-entity relation is read here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analytics.config import DetectionConfig
+from analytics.features import (
+    EntityStats,
+    FeatureContext,
+    Window,
+    behaviour_index,
+    entity_stats,
+    image_name,
+    is_encoded_command,
+    lineage_index,
+)
+from analytics.incidence import Incidence, build_incidence
+from graphsiem.model import Entity, EntityKey, EntityType, RelationType
+from graphsiem.store.base import GraphStore
+
+_PREVALENCE_TYPES = [t.value for t in EntityType if t is not EntityType.HOST]
+
+
+@dataclass(slots=True)
+class DetectionInputs:
+    """The arrays and indexes a detection works on."""
+
+    window: Window
+    incidence: Incidence
+    stats: EntityStats
+    context: FeatureContext
+    processes: dict[EntityKey, Entity] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def load_inputs(
+    store: GraphStore, config: DetectionConfig, *, now: float | None = None
+) -> DetectionInputs | None:
+    """Read prevalence, window incidence and process context from ``store``.
+
+    Parameters
+    ----------
+    store : GraphStore
+    config : DetectionConfig
+    now : float, optional
+        End of the detection window; default the newest sighting in the store.
+
+    Returns
+    -------
+    DetectionInputs or None
+        ``None`` when the store holds no shared entity at all.
+    """
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    prevalence = list(store.entity_prevalence(entity_types=_PREVALENCE_TYPES, min_hosts=2))
+    timings["prevalence_s"] = time.perf_counter() - t
+    if not prevalence:
+        return None
+    end = now if now is not None else max(p.last_seen for p in prevalence)
+    window = Window.ending_at(end, config.window_hours * 3600.0)
+
+    t = time.perf_counter()
+    incidence = build_incidence(store.iter_sightings(since=window.start))
+    shared = np.flatnonzero(incidence.host_counts() >= 2)
+    incidence = incidence.select(shared)
+    timings["incidence_s"] = time.perf_counter() - t
+
+    n_hosts = store.counts().get("entities", {}).get(EntityType.HOST.value, 0)
+    stats = entity_stats(incidence, prevalence, window=window, n_hosts=n_hosts)
+
+    t = time.perf_counter()
+    processes = {e.ref: e for e in store.iter_entities(EntityType.PROCESS.value)}
+    images = {ref: image_name(e.value, e.props) for ref, e in processes.items()}
+    encoded = frozenset(ref for ref, e in processes.items() if is_encoded_command(e.value, e.props))
+    process_hosts = {p.entity: p.hosts for p in prevalence if p.entity[0] == EntityType.PROCESS}
+    lineage = lineage_index(
+        store.iter_relations(RelationType.SPAWNED.value),
+        images,
+        process_hosts,
+        n_hosts=stats.n_hosts,
+    )
+    behaviours = behaviour_index(
+        store.iter_relations(RelationType.ACCESSED.value),
+        store.iter_relations(RelationType.INJECTED.value),
+        images,
+    )
+    timings["context_s"] = time.perf_counter() - t
+    context = FeatureContext(incidence, stats, lineage, behaviours, encoded)
+    return DetectionInputs(window, incidence, stats, context, processes, timings)

@@ -1,0 +1,107 @@
+"""``Cluster`` and ``DetectionResult``: what a detection hands to the API, CLI and notebooks.
+
+:meth:`Cluster.to_contract` renders exactly the cluster contract of PRODUCT.md
+(timestamps as ISO-8601 with ``Z``; ``entities`` as ``{type, value}``) plus a
+few extra keys (``pivot``, ``entity_keys``, ``features``) that consumers may
+ignore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from analytics.explain import Explanation
+from graphsiem.model import Entity, epoch_to_iso, stable_hash
+from graphsiem.store.base import GraphStore
+
+
+def cluster_id(pivot_type: str, pivot_key: str) -> str:
+    """Stable id of the cluster grown from a pivot (same pivot, same id across runs)."""
+    return stable_hash("cluster", pivot_type, pivot_key, length=16)
+
+
+@dataclass(slots=True)
+class Cluster:
+    """A scored fan-out cluster.
+
+    Attributes
+    ----------
+    id : str
+        Stable: a hash of the pivot's type and key.
+    pivot : Entity
+        The entity the cluster grew from.
+    score : float
+        Risk 0–100, higher = more suspicious.
+    hosts : list of str
+        Normalised host names, sorted.
+    entities : list of Entity
+        Member entities, pivot first.
+    first_seen, last_seen : float
+        Epoch seconds: first sighting of a member on a cluster host, and the
+        last sighting of any member.
+    features : dict
+        Raw feature values (scored features plus context such as ``host_count``).
+    explanation : Explanation
+    evidence : list of dict
+        ``{"source", "event_id"}`` references to events behind member relations.
+    """
+
+    id: str
+    pivot: Entity
+    score: float
+    hosts: list[str]
+    entities: list[Entity]
+    first_seen: float
+    last_seen: float
+    features: dict[str, float]
+    explanation: Explanation
+    evidence: list[dict[str, str]] = field(default_factory=list)
+
+    def to_contract(self) -> dict[str, Any]:
+        """The PRODUCT.md cluster contract of this cluster (plus extra keys)."""
+        return {
+            "id": self.id,
+            "score": round(float(self.score), 2),
+            "hosts": list(self.hosts),
+            "entities": [{"type": e.type, "value": e.value} for e in self.entities],
+            "first_seen": epoch_to_iso(self.first_seen),
+            "last_seen": epoch_to_iso(self.last_seen),
+            "explanation": self.explanation.to_dict(),
+            "evidence": list(self.evidence),
+            "pivot": {"type": self.pivot.type, "key": self.pivot.key, "value": self.pivot.value},
+            "entity_keys": [{"type": e.type, "key": e.key} for e in self.entities],
+            "features": dict(self.features),
+        }
+
+    def subgraph(self, store: GraphStore, *, radius: int = 1, limit: int = 5000) -> nx.MultiDiGraph:
+        """The graph around the members in ``store`` (hosts, parents, network peers)."""
+        return store.subgraph([e.ref for e in self.entities], radius=radius, limit=limit)
+
+
+@dataclass(slots=True)
+class DetectionResult:
+    """The clusters of one detection run, highest risk first, and how it went.
+
+    ``stats`` holds counts (fleet size, sightings, candidates, clusters) and
+    phase timings in seconds.
+    """
+
+    clusters: list[Cluster]
+    started_at: float
+    duration_s: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_contract(self, top: int | None = None) -> dict[str, Any]:
+        """``{"clusters": [...]}`` as in PRODUCT.md, plus ``detection`` metadata."""
+        clusters = self.clusters if top is None else self.clusters[:top]
+        return {
+            "clusters": [c.to_contract() for c in clusters],
+            "detection": {
+                "started_at": epoch_to_iso(self.started_at),
+                "duration_s": round(self.duration_s, 3),
+                "stats": self.stats,
+            },
+        }

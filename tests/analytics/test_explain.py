@@ -1,0 +1,63 @@
+"""Explanations: replace-with-baseline contributions and the one-line summary."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analytics.explain import contributions, explain, feature_baseline, summarize
+from analytics.features import SCORED_FEATURES, ClusterFacts, LineagePair
+from analytics.scoring import ClusterScorer
+
+
+def _facts(**overrides):
+    features = {name: 0.0 for name in SCORED_FEATURES}
+    features.update(overrides)
+    return ClusterFacts(features, [], [], [], [])
+
+
+def test_contribution_is_the_risk_lost_when_the_feature_is_ordinary():
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(size=(60, 3)), [[0.0, 10.0, 0.0]]])
+    scorer = ClusterScorer(random_state=0).fit(X)
+    base = feature_baseline(X)
+    c = contributions(scorer, X, base)
+    assert c.shape == X.shape
+    assert int(np.argmax(c[-1])) == 1
+    replaced = X[-1].copy()
+    replaced[1] = base[1]
+    expected = (scorer.risk(X[-1:])[0] - scorer.risk(replaced[None])[0]) / 100
+    assert c[-1, 1] == np.float64(expected)
+
+
+def test_no_clusters_no_contributions():
+    scorer = ClusterScorer(random_state=0).fit(np.random.RandomState(0).normal(size=(10, 2)))
+    assert contributions(scorer, np.zeros((0, 2)), np.zeros(2)).shape == (0, 2)
+
+
+def test_explanation_lists_every_feature_by_contribution():
+    facts = _facts(exclusivity=1.0)
+    contrib = np.linspace(0.0, 0.8, len(SCORED_FEATURES))
+    e = explain(facts, contrib, np.zeros(len(SCORED_FEATURES)), pivot_type="domain",
+                pivot_value="x.example", host_count=5, pivot_is_new=True)
+    assert [f.name for f in e.features] == list(SCORED_FEATURES)[::-1]
+    d = e.to_dict()
+    assert set(d) == {"summary", "features"}
+    assert set(d["features"][0]) >= {"name", "value", "baseline", "contribution"}
+
+
+def test_summary_of_an_old_pivot_seen_elsewhere():
+    text = summarize(_facts(exclusivity=0.6), pivot_type="process", pivot_value="psexec.exe",
+                     host_count=4, pivot_is_new=False)
+    assert text == "4 hosts ran process psexec.exe (known before the window); 40% of its sightings are outside these hosts"
+
+
+def test_summary_truncates_long_values_and_keeps_markup_as_text():
+    value = "<script>alert(1)</script>" + "A" * 200
+    facts = ClusterFacts({"first_contact_spread_min": 300.0, "exclusivity": 1.0},
+                         [LineagePair("a.exe", "b.exe", 1, 0.0), LineagePair("c.exe", "d.exe", 1, 0.0)],
+                         [], ["remote_thread"], [])
+    text = summarize(facts, pivot_type="url", pivot_value=value, host_count=3, pivot_is_new=True)
+    assert "<script>alert(1)</script>" in text
+    assert "A" * 100 not in text
+    assert "within 5 hours" in text
+    assert "b.exe spawned by a.exe, d.exe spawned by c.exe are new in the fleet" in text

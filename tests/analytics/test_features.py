@@ -1,0 +1,137 @@
+"""Entity and cluster features on hand-built data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analytics.clusters import fan_out_clusters
+from analytics.features import (
+    SCORED_FEATURES,
+    FeatureContext,
+    Window,
+    behaviour_index,
+    cluster_features,
+    entity_stats,
+    feature_matrix,
+    first_contact_spread_minutes,
+    image_name,
+    is_encoded_command,
+    lineage_index,
+)
+from analytics.incidence import build_incidence
+from graphsiem.model import Relation
+from graphsiem.store.base import EntityPrevalence
+from tests.analytics.fleet import CAMPAIGN, DAY, END, START, fleet_sightings
+
+
+@pytest.fixture
+def fleet():
+    inc = build_incidence(fleet_sightings())
+    stats = entity_stats(inc, [], window=Window(END - DAY, END), n_hosts=40)
+    return inc, stats
+
+
+def test_new_entities_are_those_first_seen_in_the_window(fleet):
+    inc, stats = fleet
+    col = inc.column_index()
+    assert stats.is_new[col[("domain", "bad.example")]]
+    assert not stats.is_new[col[("process", "explorer")]]
+    assert stats.age_days[col[("process", "explorer")]] == pytest.approx(1.0, abs=0.01)
+
+
+def test_prevalence_rows_override_window_counts(fleet):
+    inc, _ = fleet
+    prevalence = [EntityPrevalence(("domain", "bad.example"), "bad.example", 30, START, END, 99)]
+    stats = entity_stats(inc, prevalence, window=Window(END - DAY, END), n_hosts=40)
+    j = inc.column_index()[("domain", "bad.example")]
+    assert stats.total_hosts[j] == 30
+    assert stats.first_seen[j] == START
+    assert not stats.is_new[j]
+    assert stats.fleet_fraction[j] == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize(
+    ("contacts", "expected"),
+    [([0.0], 0.0), ([0.0, 600.0], 5.0), ([0.0, 60.0, 120.0, 180.0, 10 * DAY], 2.0)],
+)
+def test_first_contact_spread_is_an_iqr_in_minutes(contacts, expected):
+    assert first_contact_spread_minutes(np.array(contacts)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "props", "expected"),
+    [
+        ("C:\\Windows\\System32\\cmd.exe /c dir", None, "cmd.exe"),
+        ('"C:\\Program Files\\A B\\app.exe" --x', None, "app.exe"),
+        ("whatever", {"image": "C:\\Windows\\wscript.exe"}, "wscript.exe"),
+        ("", None, "?"),
+    ],
+)
+def test_image_name(value, props, expected):
+    assert image_name(value, props) == expected
+
+
+def test_encoded_command_detection():
+    assert is_encoded_command("powershell.exe -nop -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA")
+    assert is_encoded_command("powershell.exe", {"decoded_command": "IEX ..."})
+    assert not is_encoded_command("powershell.exe -ExecutionPolicy Bypass -File inv.ps1")
+
+
+def _rel(src, type_, dst, first):
+    return Relation(src, type_, dst, first, first)
+
+
+def test_lineage_pairs_aggregate_hosts_by_image_pair():
+    images = {("process", "w"): "wscript.exe", ("process", "p1"): "powershell.exe",
+              ("process", "p2"): "powershell.exe", ("process", "e"): "explorer.exe"}
+    spawned = [_rel(("process", "w"), "SPAWNED", ("process", "p1"), 10.0),
+               _rel(("process", "w"), "SPAWNED", ("process", "p2"), 5.0),
+               _rel(("process", "e"), "SPAWNED", ("process", "w"), 1.0)]
+    index = lineage_index(spawned, images, {("process", "p1"): 3, ("process", "p2"): 4}, n_hosts=5)
+    (pair,) = index[("process", "p1")]
+    assert (pair.parent, pair.child, pair.hosts, pair.first_seen) == ("wscript.exe", "powershell.exe", 5, 5.0)
+    assert str(pair) == "powershell.exe spawned by wscript.exe"
+
+
+def test_behaviours_flag_lsass_access_and_injection():
+    images = {("process", "m"): "mimi.exe", ("process", "l"): "lsass.exe", ("process", "n"): "notepad.exe"}
+    found = behaviour_index(
+        [_rel(("process", "m"), "ACCESSED", ("process", "l"), 1.0),
+         _rel(("process", "n"), "ACCESSED", ("process", "m"), 1.0)],
+        [_rel(("process", "n"), "INJECTED", ("process", "m"), 1.0)],
+        images,
+    )
+    assert found[("process", "m")] == {"lsass_access"}
+    assert found[("process", "n")] == {"remote_thread"}
+
+
+def test_campaign_cluster_features(fleet):
+    inc, stats = fleet
+    col = inc.column_index()
+    images = {("process", "cradle"): "powershell.exe", ("process", "parent"): "wscript.exe",
+              ("process", "lsass"): "lsass.exe"}
+    lineage = lineage_index([_rel(("process", "parent"), "SPAWNED", ("process", "cradle"), END - 3600)],
+                            images, {("process", "cradle"): 8}, n_hosts=40)
+    behaviours = behaviour_index([_rel(("process", "cradle"), "ACCESSED", ("process", "lsass"), END)], [], images)
+    context = FeatureContext(inc, stats, lineage, behaviours, frozenset({("process", "cradle")}))
+    (cluster,) = [c for c in fan_out_clusters(inc, stats) if inc.entities[c.pivot] in CAMPAIGN]
+    facts = cluster_features(context, cluster.pivot, cluster.members, cluster.hosts)
+    f = facts.features
+    assert set(f) == set(SCORED_FEATURES)
+    assert f["new_member_fraction"] == 1.0
+    assert f["exclusivity"] == 1.0
+    assert f["first_contact_spread_min"] == pytest.approx(3.5)  # 8 hosts, one a minute
+    assert f["new_lineage"] == 1.0 and f["rare_lineage"] == 1.0
+    assert f["source_kinds"] == 2.0
+    assert facts.behaviours == ["download_from_new_domain", "encoded_command", "lsass_access"]
+    assert f["member_types"] == 3.0
+    assert col[("domain", "bad.example")] == cluster.pivot
+
+
+def test_feature_matrix_orders_columns_like_scored_features():
+    row = {name: float(i) for i, name in enumerate(SCORED_FEATURES)}
+    X = feature_matrix([row, row])
+    assert X.shape == (2, len(SCORED_FEATURES))
+    assert X[0].tolist() == list(range(len(SCORED_FEATURES)))
+    assert feature_matrix([]).shape == (0, len(SCORED_FEATURES))
