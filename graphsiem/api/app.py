@@ -1,0 +1,150 @@
+"""The application factory: ``create_app(settings, store)``.
+
+Nothing is built at import time.  The app owns its state database, journal,
+metrics registry, detection runner, webhook notifier and (when ports are set)
+syslog listener; the caller owns the graph store and closes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+
+import graphsiem
+from graphsiem.api.context import AppContext
+from graphsiem.api.errors import install_handlers
+from graphsiem.api.metrics import Metrics
+from graphsiem.api.middleware import BodyLimitMiddleware, RequestCountMiddleware
+from graphsiem.api.routers import clusters, detections, entities, events, health, keys, suppressions
+from graphsiem.api.services.detections import DetectionRunner
+from graphsiem.api.state import Role, StateStore
+from graphsiem.settings import Settings
+from graphsiem.store.base import GraphStore
+
+log = logging.getLogger("graphsiem.api")
+
+DESCRIPTION = """
+Graph-based security event correlation.
+
+* **Ingest** events (`POST /v1/events`, `POST /v1/files`) with an `ingest` key.
+* Read **clusters** and **entities**, triage, run **detections** with an `analyst` key.
+* `admin` keys may do everything, including managing keys (`/v1/keys`).
+
+Send the key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.  A missing,
+unknown or revoked key is **401**; a key whose role may not use a route is **403**.
+Errors share one body: `{"error": {"code", "message", "field", "details"}}`.
+"""
+
+
+def _build_webhook(settings: Settings, metrics: Metrics) -> Any:
+    if not settings.webhook_url or settings.webhook_secret is None:
+        return None
+    from graphsiem.webhook import WebhookNotifier
+
+    return WebhookNotifier(
+        url=settings.webhook_url, secret=settings.webhook_secret.get_secret_value(),
+        min_score=settings.webhook_min_score, max_attempts=settings.webhook_max_attempts,
+        backoff_s=settings.webhook_backoff_s, timeout_s=settings.webhook_timeout_s,
+        on_result=lambda outcome: metrics.webhook_deliveries.labels(outcome).inc(),
+    )
+
+
+def create_app(settings: Settings, store: GraphStore) -> FastAPI:
+    """Build the GraphSIEM HTTP application.
+
+    Parameters
+    ----------
+    settings : Settings
+        Validated settings (data directory, limits, schedule, webhook, syslog).
+    store : GraphStore
+        An open graph store; the caller closes it after the app has stopped.
+
+    Returns
+    -------
+    FastAPI
+        The app; its lifespan starts the detection schedule and the syslog
+        listener (when configured) and stops them on shutdown.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    metrics = Metrics()
+    state = StateStore(settings.state_path)
+    from graphsiem.api.services.ingest import IngestService
+
+    ctx = AppContext(settings=settings, store=store, state=state, metrics=metrics,
+                     webhook=_build_webhook(settings, metrics))
+    ctx.ingest = IngestService(ctx)
+    ctx.detections = DetectionRunner(ctx)
+    if settings.bootstrap_admin_key is not None:
+        state.ensure_key(settings.bootstrap_admin_key.get_secret_value(), role=Role.ADMIN,
+                         name="bootstrap-admin")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        listener = None
+        if settings.detect_interval_s > 0:
+            tasks.append(asyncio.create_task(ctx.detections.schedule(settings.detect_interval_s)))
+        if settings.syslog_udp_port is not None or settings.syslog_tcp_port is not None:
+            from graphsiem.syslog_listener import SyslogListener
+
+            listener = SyslogListener(
+                ctx.ingest.ingest_syslog, host=settings.syslog_host,
+                udp_port=settings.syslog_udp_port, tcp_port=settings.syslog_tcp_port,
+                batch_records=settings.syslog_batch_records, flush_s=settings.syslog_flush_s,
+                max_message=settings.syslog_max_message_bytes)
+            await listener.start()
+        app.state.syslog = listener
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            if listener is not None:
+                await listener.stop()
+            ctx.detections.shutdown()
+            if ctx.webhook is not None:
+                ctx.webhook.close()
+            ctx.ingest.close()
+            state.close()
+
+    app = FastAPI(
+        title="GraphSIEM API", version=graphsiem.__version__, description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "ingest", "description": "Push events and log files (ingest role)."},
+            {"name": "clusters", "description": "Scored clusters, triage, case bundles."},
+            {"name": "entities", "description": "Entity prevalence, neighbours, search."},
+            {"name": "detections", "description": "Run detection and follow runs."},
+            {"name": "suppressions", "description": "Pivots suppressed by benign verdicts."},
+            {"name": "keys", "description": "API key administration (admin)."},
+            {"name": "health", "description": "Liveness, readiness, metrics."},
+        ],
+    )
+    app.state.ctx = ctx
+    install_handlers(app)
+    for module in (health, events, clusters, entities, detections, suppressions, keys):
+        app.include_router(module.router)
+    _mount_web(app)
+    app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body_bytes,
+                       max_upload=settings.max_upload_bytes, upload_paths=frozenset({"/v1/files"}))
+    app.add_middleware(RequestCountMiddleware, metrics=metrics)
+    return app
+
+
+def _mount_web(app: FastAPI) -> None:
+    """Serve the analysts' page at ``/`` when the web package provides ``mount``."""
+    try:
+        from graphsiem import web
+    except ImportError:  # pragma: no cover - the page is optional for API-only deployments
+        return
+    mount = getattr(web, "mount", None)
+    if mount is not None:
+        mount(app)

@@ -1,0 +1,151 @@
+"""Domain errors and their one mapping to HTTP responses.
+
+Services raise :class:`ApiError` subclasses (or let library errors such as
+:class:`graphsiem.store.base.StoreError` through); :func:`install_handlers`
+turns every one of them into a JSON body of one shape::
+
+    {"error": {"code": "not_found", "message": "...", "field": null, "details": []}}
+
+No handler ever puts an exception's traceback, a file path or a repr of
+internal objects in a response: unexpected errors are logged server-side and
+answered with a fixed message and a correlation id.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from graphsiem.api.responses import JsonResponse
+from graphsiem.store.base import StoreError
+
+log = logging.getLogger("graphsiem.api")
+
+
+class ApiError(Exception):
+    """A domain error with its HTTP status, a stable code and an optional field."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None,
+                 details: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details or []
+        self.headers = headers
+
+
+class BadRequest(ApiError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="graphsiem"'})
+
+
+class Forbidden(ApiError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ApiError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class Unprocessable(ApiError):
+    status_code = 422
+    code = "unprocessable"
+
+
+class Unavailable(ApiError):
+    status_code = 503
+    code = "unavailable"
+
+
+def error_body(code: str, message: str, *, field: str | None = None,
+               details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The JSON body every error response carries."""
+    return {"error": {"code": code, "message": message, "field": field,
+                      "details": details or []}}
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        # Only the location, the reason and the error type: pydantic's "input"
+        # and "ctx" can echo large or attacker-controlled values back.
+        details.append({"field": ".".join(loc), "reason": str(err.get("msg", "invalid")),
+                        "type": str(err.get("type", ""))})
+    return details
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Register the single mapping from exceptions to HTTP responses on ``app``."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JsonResponse:
+        return JsonResponse(
+            error_body(exc.code, exc.message, field=exc.field, details=exc.details),
+            status_code=exc.status_code, headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JsonResponse:
+        details = _validation_details(exc)
+        first = details[0] if details else {"field": None, "reason": "invalid request"}
+        message = f"{first['field']}: {first['reason']}" if first["field"] else first["reason"]
+        return JsonResponse(
+            error_body("validation_error", message, field=first["field"], details=details),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JsonResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return JsonResponse(error_body(code, message), status_code=exc.status_code,
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StoreError)
+    async def _store(_: Request, exc: StoreError) -> JsonResponse:
+        incident = secrets.token_hex(6)
+        log.error("store error [%s]: %s", incident, exc)
+        return JsonResponse(
+            error_body("store_unavailable", f"the graph store failed (incident {incident})"),
+            status_code=503,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JsonResponse:
+        incident = secrets.token_hex(6)
+        log.exception("unhandled error [%s]", incident, exc_info=exc)
+        return JsonResponse(
+            error_body("internal_error", f"internal error (incident {incident})"),
+            status_code=500,
+        )

@@ -1,0 +1,248 @@
+"""Request and response bodies of the ``/v1`` API (pydantic v2, with examples)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graphsiem.api.state import Role, Status, Verdict
+
+_CLUSTER_ID = "3f2a9c41d0b84e6f9a7c1e2d3b4a5f60"
+
+
+class Rejection(BaseModel):
+    origin: str = Field(description="Where the record came from: `api:<n>`, `file:line`.")
+    reason: str
+
+
+class FormatCounts(BaseModel):
+    received: int
+    accepted: int
+    rejected: int
+
+
+class IngestReport(BaseModel):
+    """``received = accepted + rejected``; accepted records are journaled."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "received": 3, "accepted": 2, "rejected": 1,
+        "rejections": [{"origin": "api:3", "reason": "invalid JSON: unexpected character"}],
+        "by_format": {"suricata": {"received": 2, "accepted": 2, "rejected": 0}},
+        "rejections_truncated": False,
+    }]})
+
+    received: int
+    accepted: int
+    rejected: int
+    duplicates: int = Field(0, description="Accepted records already in the journal.")
+    events: int = Field(0, description="New events journaled.")
+    rejections: list[Rejection] = Field(default_factory=list,
+                                        description="Reasons, capped (see rejections_truncated).")
+    rejections_truncated: bool = False
+    by_format: dict[str, FormatCounts] = Field(default_factory=dict)
+
+
+class EntityRef(BaseModel):
+    type: str
+    value: str
+
+
+class Pivot(BaseModel):
+    type: str
+    key: str
+
+
+class TriageOut(BaseModel):
+    status: Status = Status.OPEN
+    verdict: Verdict | None = None
+    assignee: str | None = None
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+
+class ClusterSummary(BaseModel):
+    """One row of the cluster queue: the PRODUCT.md contract fields plus triage."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": _CLUSTER_ID, "score": 97.3, "host_count": 65, "hosts": ["ws-0001"],
+        "entities": [{"type": "domain", "value": "cdn-img-delivery.example"}],
+        "first_seen": "2026-11-20T09:00:00.000Z", "last_seen": "2026-11-20T09:09:00.000Z",
+        "summary": "65 hosts first contacted cdn-img-delivery.example within 9 minutes",
+        "pivot": {"type": "domain", "key": "cdn-img-delivery.example"},
+        "triage": {"status": "open", "verdict": None, "assignee": None},
+    }]})
+
+    id: str
+    score: float
+    host_count: int
+    hosts: list[str]
+    entities: list[EntityRef]
+    first_seen: str | None = None
+    last_seen: str | None = None
+    summary: str = ""
+    pivot: Pivot | None = None
+    is_active: bool = True
+    triage: TriageOut
+
+
+class ClusterPage(BaseModel):
+    items: list[ClusterSummary]
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` to get the next page; null on the last page.")
+
+
+class GraphNode(BaseModel):
+    id: str
+    type: str
+    key: str
+    value: str
+    props: dict[str, Any] = Field(default_factory=dict)
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    type: str
+    count: int = 1
+    first_seen: str | None = None
+    last_seen: str | None = None
+    evidence: list[str] = Field(default_factory=list)
+
+
+class GraphOut(BaseModel):
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool = False
+
+
+class EvidenceEvent(BaseModel):
+    """An event behind a cluster, read back from the journal (``event`` null if missing)."""
+
+    source: str | None = None
+    event_id: str
+    event: dict[str, Any] | None = None
+
+
+class ClusterDetail(ClusterSummary):
+    explanation: dict[str, Any] = Field(default_factory=dict)
+    members: list[dict[str, Any]] = Field(default_factory=list)
+    subgraph: GraphOut
+    evidence: list[EvidenceEvent] = Field(default_factory=list)
+
+
+class CaseBundle(BaseModel):
+    """A self-contained export of a cluster for a case or ticketing system."""
+
+    format: str = "graphsiem.case-bundle/v1"
+    exported_at: str
+    exported_by: str
+    cluster: ClusterDetail
+    audit: list[AuditOut]
+
+
+class TriagePatch(BaseModel):
+    """Triage changes; omitted fields stay as they are; ``verdict: null`` clears it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"status": "investigating", "assignee": "alice", "note": "checking the PNG downloads"},
+        {"verdict": "benign", "note": "MSP inventory script"},
+    ]})
+
+    status: Status | None = None
+    verdict: Verdict | None = None
+    assignee: str | None = Field(None, max_length=200)
+    note: str | None = Field(None, min_length=1, max_length=10_000)
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: str
+    actor: str
+    field: str
+    old: str | None = None
+    new: str | None = None
+
+
+class SuppressionOut(BaseModel):
+    pivot: Pivot
+    cluster_id: str
+    created_at: str
+    created_by: str
+
+
+class DetectionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "9f1c2b3a4d5e6f70", "status": "done", "trigger": "api",
+        "requested_at": "2026-11-20T10:00:00.000Z", "requested_by": "analyst-1 (ab12cd34ef56)",
+        "duration_s": 1.8, "cluster_count": 12,
+    }]})
+
+    id: str
+    status: str
+    trigger: str
+    requested_at: str
+    requested_by: str
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_s: float | None = None
+    cluster_count: int | None = None
+    error: str | None = None
+
+
+class HostSeen(BaseModel):
+    host: str
+    first_seen: str | None
+    last_seen: str | None
+    count: int
+
+
+class EntityOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "domain", "key": "cdn-img-delivery.example", "value": "cdn-img-delivery.example",
+        "props": {"registered_domain": "cdn-img-delivery.example"},
+        "prevalence": {"hosts": 65, "first_seen": "2026-11-20T09:00:00.000Z",
+                       "last_seen": "2026-11-20T09:09:00.000Z", "count": 130},
+        "hosts": [{"host": "ws-0001", "first_seen": "2026-11-20T09:00:00.000Z",
+                   "last_seen": "2026-11-20T09:00:00.000Z", "count": 2}],
+        "hosts_truncated": False,
+    }]})
+
+    type: str
+    key: str
+    value: str
+    props: dict[str, Any] = Field(default_factory=dict)
+    prevalence: dict[str, Any]
+    hosts: list[HostSeen]
+    hosts_truncated: bool = False
+
+
+class NeighborsOut(BaseModel):
+    center: str = Field(description="Node id (`type:key`) of the entity asked for.")
+    depth: int
+    graph: GraphOut
+
+
+class EntityHit(BaseModel):
+    type: str
+    key: str
+    value: str
+
+
+class EntitySearchOut(BaseModel):
+    items: list[EntityHit]
+    truncated: bool
+
+
+class HealthOut(BaseModel):
+    status: str
+    store: str | None = None
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+    name: str = Field("", max_length=100)
+
+
+CaseBundle.model_rebuild()

@@ -1,0 +1,180 @@
+"""Cluster queue, detail, triage, audit, suppressions and case bundles.
+
+Clusters are read from the snapshots the latest detection stored in the state
+database (so listing never re-runs analytics); the subgraph is read live from
+the graph store and evidence events from the journal.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from typing import Any
+
+import orjson
+
+from graphsiem.api.context import AppContext
+from graphsiem.api.errors import NotFound, Unprocessable
+from graphsiem.api.schemas import (
+    AuditOut,
+    CaseBundle,
+    ClusterDetail,
+    ClusterPage,
+    ClusterSummary,
+    EvidenceEvent,
+    GraphOut,
+    SuppressionOut,
+    TriageOut,
+    TriagePatch,
+)
+from graphsiem.api.services.graph_json import graph_to_json
+from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
+from graphsiem.model import epoch_to_iso
+
+
+def encode_cursor(score: float, cluster_id: str) -> str:
+    """An opaque keyset cursor: the last row's (score, id)."""
+    return base64.urlsafe_b64encode(orjson.dumps([score, cluster_id])).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    """Inverse of :func:`encode_cursor`; 422 naming ``cursor`` when it is not one."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        score, cluster_id = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(cluster_id, str) or isinstance(score, bool):
+            raise TypeError
+        return float(score), cluster_id
+    except (ValueError, TypeError, binascii.Error, UnicodeEncodeError, orjson.JSONDecodeError):
+        raise Unprocessable("not a cursor returned by this API", field="cursor") from None
+
+
+def _triage_out(triage: Triage) -> TriageOut:
+    return TriageOut(status=triage.status, verdict=triage.verdict, assignee=triage.assignee,
+                     updated_at=epoch_to_iso(triage.updated_at), updated_by=triage.updated_by)
+
+
+def _summary_fields(row: ClusterRow) -> dict[str, Any]:
+    data = row.data
+    explanation = data.get("explanation") or {}
+    return {
+        "id": row.id, "score": row.score, "host_count": row.host_count,
+        "hosts": data.get("hosts", []), "entities": data.get("entities", []),
+        "first_seen": data.get("first_seen"), "last_seen": data.get("last_seen"),
+        "summary": str(explanation.get("summary", "")),
+        "pivot": {"type": row.pivot_type, "key": row.pivot_key} if row.pivot_type else None,
+        "is_active": row.is_active, "triage": _triage_out(row.triage),
+    }
+
+
+def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | None,
+                  verdict: Verdict | None, since: float | None, cursor: str | None,
+                  limit: int) -> ClusterPage:
+    """One page of the queue, highest score first, and the cursor of the next page."""
+    after = decode_cursor(cursor) if cursor else None
+    rows = ctx.state.list_clusters(min_score=min_score, status=status, verdict=verdict,
+                                   since=since, after=after, limit=limit + 1)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].score, rows[-1].id) if has_more and rows else None
+    return ClusterPage(items=[ClusterSummary(**_summary_fields(r)) for r in rows],
+                       next_cursor=next_cursor)
+
+
+def get_row(ctx: AppContext, cluster_id: str) -> ClusterRow:
+    row = ctx.state.get_cluster(cluster_id)
+    if row is None:
+        raise NotFound(f"no cluster {cluster_id[:80]!r}", field="cluster_id")
+    return row
+
+
+def _member_keys(row: ClusterRow) -> list[tuple[str, str]]:
+    members = row.data.get("members") or []
+    return [(str(m["type"]), str(m["key"])) for m in members if "type" in m and "key" in m]
+
+
+def subgraph(ctx: AppContext, row: ClusterRow, *, max_edges: int = 20_000) -> GraphOut:
+    """The graph around the cluster's members (one hop: their hosts, parents, peers)."""
+    keys = _member_keys(row)
+    if not keys:
+        return GraphOut(nodes=[], edges=[])
+    with ctx.store_guard():
+        graph = ctx.store.subgraph(keys, radius=1, limit=max_edges)
+    return graph_to_json(graph, max_edges=max_edges)
+
+
+def evidence(ctx: AppContext, row: ClusterRow) -> list[EvidenceEvent]:
+    """The cluster's evidence references with the journaled events behind them."""
+    refs = (row.data.get("evidence") or [])[: ctx.settings.evidence_limit]
+    ids = [str(r.get("event_id")) for r in refs if r.get("event_id")]
+    events: dict[str, dict[str, Any]] = {}
+    if ids and ctx.journal is not None:
+        from graphsiem.api.services.journal_view import events_by_id
+
+        events = events_by_id(ctx.journal, ids)
+        for event in events.values():
+            event["origin"] = ctx.ingest.public_origin(str(event.get("origin") or ""))
+    return [EvidenceEvent(source=r.get("source"), event_id=str(r.get("event_id")),
+                          event=events.get(str(r.get("event_id"))))
+            for r in refs if r.get("event_id")]
+
+
+def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
+    """Members, subgraph, explanation and evidence events of one cluster."""
+    row = get_row(ctx, cluster_id)
+    return ClusterDetail(
+        **_summary_fields(row),
+        explanation=row.data.get("explanation") or {},
+        members=row.data.get("members") or [],
+        subgraph=subgraph(ctx, row),
+        evidence=evidence(ctx, row),
+    )
+
+
+def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
+                 actor: str) -> ClusterSummary:
+    """Apply a triage change; benign suppresses the pivot, anything else lifts it."""
+    row = get_row(ctx, cluster_id)
+    sent = patch.model_fields_set
+    if not sent:
+        raise Unprocessable("nothing to change: send status, verdict, assignee or note",
+                            field="body")
+    if "status" in sent and patch.status is None:
+        raise Unprocessable("status cannot be null", field="status")
+    changes: dict[str, str | None] = {}
+    if "status" in sent and patch.status is not None:
+        changes["status"] = patch.status.value
+    if "verdict" in sent:
+        changes["verdict"] = patch.verdict.value if patch.verdict else None
+    if "assignee" in sent:
+        changes["assignee"] = patch.assignee or None
+    pivot = (row.pivot_type, row.pivot_key) if row.pivot_type else None
+    ctx.state.update_triage(cluster_id, actor=actor, changes=changes, note=patch.note,
+                            pivot=pivot)
+    return ClusterSummary(**_summary_fields(get_row(ctx, cluster_id)))
+
+
+def audit(ctx: AppContext, cluster_id: str) -> list[AuditOut]:
+    get_row(ctx, cluster_id)
+    return [AuditOut(id=e.id, at=epoch_to_iso(e.at) or "", actor=e.actor, field=e.field,
+                     old=e.old, new=e.new)
+            for e in ctx.state.audit_trail(cluster_id)]
+
+
+def bundle(ctx: AppContext, cluster_id: str, *, actor: str) -> CaseBundle:
+    """A case bundle: the full cluster detail plus its audit trail."""
+    return CaseBundle(exported_at=epoch_to_iso(time.time()) or "", exported_by=actor,
+                      cluster=cluster_detail(ctx, cluster_id), audit=audit(ctx, cluster_id))
+
+
+def suppressions(ctx: AppContext) -> list[SuppressionOut]:
+    return [SuppressionOut(pivot={"type": s.pivot_type, "key": s.pivot_key},
+                           cluster_id=s.cluster_id, created_at=epoch_to_iso(s.created_at) or "",
+                           created_by=s.created_by)
+            for s in ctx.state.list_suppressions()]
+
+
+def lift_suppression(ctx: AppContext, *, pivot_type: str, pivot_key: str, actor: str) -> None:
+    if not ctx.state.delete_suppression(pivot_type, pivot_key, actor=actor):
+        raise NotFound(f"no suppression of {pivot_type}:{pivot_key[:200]}", field="pivot")

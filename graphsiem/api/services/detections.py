@@ -1,0 +1,117 @@
+"""Detection runs: on request and on a schedule, one at a time, recorded in state.
+
+A run calls :func:`analytics.detect.detect` with the suppressed pivots, stores
+each cluster's contract dict (plus its pivot and member keys) as the active
+snapshot, counts metrics and hands new or grown clusters to the webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from graphsiem.api.context import AppContext
+from graphsiem.api.errors import NotFound
+from graphsiem.api.schemas import DetectionOut
+from graphsiem.api.state import DetectionRun
+from graphsiem.model import epoch_to_iso
+
+log = logging.getLogger("graphsiem.api.detections")
+
+
+def _ts(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    from datetime import datetime
+
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def snapshot(cluster: Any) -> dict[str, Any]:
+    """The stored form of an analytics ``Cluster``: its contract plus member keys and epochs."""
+    data = dict(cluster.to_contract())
+    pivot = cluster.pivot
+    data["pivot"] = {"type": str(pivot.type), "key": str(pivot.key), "value": str(pivot.value)}
+    data["members"] = [{"type": str(e.type), "key": str(e.key), "value": str(e.value)}
+                       for e in cluster.entities]
+    data["first_seen_ts"] = _ts(cluster.first_seen)
+    data["last_seen_ts"] = _ts(cluster.last_seen)
+    return data
+
+
+def to_out(run: DetectionRun) -> DetectionOut:
+    return DetectionOut(
+        id=run.id, status=run.status, trigger=run.trigger,
+        requested_at=epoch_to_iso(run.requested_at) or "", requested_by=run.requested_by,
+        started_at=epoch_to_iso(run.started_at), finished_at=epoch_to_iso(run.finished_at),
+        duration_s=run.duration_s, cluster_count=run.cluster_count, error=run.error,
+    )
+
+
+class DetectionRunner:
+    """Runs detections on one worker thread so that two runs never overlap."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect")
+
+    def submit(self, *, trigger: str, requested_by: str) -> tuple[DetectionRun, Future[None]]:
+        """Queue a run; returns its record (status ``queued``) and a future."""
+        run = self.ctx.state.create_detection(trigger=trigger, requested_by=requested_by)
+        return run, self._pool.submit(self.run, run.id, trigger)
+
+    def run(self, run_id: str, trigger: str = "api") -> None:
+        """Execute run ``run_id`` now, on the calling thread."""
+        ctx = self.ctx
+        started = time.time()
+        ctx.state.update_detection(run_id, status="running", started_at=started)
+        try:
+            from analytics.detect import DetectionConfig, detect
+
+            config = DetectionConfig(suppressed=frozenset(ctx.state.suppressed_pivots()))
+            # Every accepted (journaled) event must be in the graph before detection.
+            ctx.ingest.catch_up()
+            with ctx.store_guard():
+                result = detect(ctx.store, config=config, journal=ctx.journal)
+            stored = [snapshot(c) for c in result.clusters]
+            pairs = ctx.state.save_clusters(run_id, stored)
+        except Exception as exc:  # noqa: BLE001 - a failed run is recorded, not raised
+            duration = time.time() - started
+            log.exception("detection %s failed", run_id)
+            ctx.state.update_detection(run_id, status="failed", finished_at=time.time(),
+                                       duration_s=duration,
+                                       error=f"{type(exc).__name__}: detection failed")
+            ctx.metrics.detection_runs.labels(trigger, "failed").inc()
+            ctx.metrics.detection_duration.observe(duration)
+            return
+        duration = time.time() - started
+        ctx.state.update_detection(run_id, status="done", finished_at=time.time(),
+                                   duration_s=duration, cluster_count=len(stored))
+        ctx.metrics.detection_runs.labels(trigger, "done").inc()
+        ctx.metrics.detection_duration.observe(duration)
+        ctx.metrics.active_clusters.set(len(stored))
+        if ctx.webhook is not None:
+            ctx.webhook.notify_clusters(pairs, detection_id=run_id)
+
+    async def schedule(self, interval_s: float) -> None:
+        """Run a detection every ``interval_s`` seconds until cancelled."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(interval_s)
+            _, future = self.submit(trigger="schedule", requested_by="scheduler")
+            await asyncio.wrap_future(future, loop=loop)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def get_detection(ctx: AppContext, run_id: str) -> DetectionOut:
+    run = ctx.state.get_detection(run_id)
+    if run is None:
+        raise NotFound(f"no detection run {run_id[:80]!r}", field="detection_id")
+    return to_out(run)

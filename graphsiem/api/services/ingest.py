@@ -1,0 +1,294 @@
+"""Ingest for the API, uploads and syslog: the same pipeline as ``graphsiem ingest``.
+
+An answer is given once the records are **journaled** (that is what accepted
+means); projecting the journal into the graph happens on a background thread
+that batches whatever has arrived, so the HTTP path pays only for parsing and
+the journal commit.  Detection first catches the projection up
+(:meth:`IngestService.catch_up`), so it always sees every accepted event.
+
+SQLite connections belong to the thread that opened them, so each worker
+thread gets its own :class:`ingest.journal.Journal` on the same file (WAL mode
+lets them interleave).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import secrets
+import shutil
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from graphsiem.api.context import AppContext
+from graphsiem.api.errors import PayloadTooLarge, Unprocessable
+from graphsiem.api.schemas import FormatCounts, IngestReport, Rejection
+from ingest.journal import Journal
+from ingest.parsers.base import UnknownFormatError
+from ingest.pipeline import ingest_paths, ingest_records
+from ingest.replay import project_pending
+from ingest.report import IngestReport as PipelineReport
+
+log = logging.getLogger("graphsiem.api.ingest")
+
+MAX_REJECTIONS_SHOWN = 100
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl",
+                 "application/json-seq", "application/x-jsonlines")
+
+
+def safe_file_name(name: str) -> str:
+    """A file name that is only a name: no directories, no dot-files, safe characters.
+
+    Examples
+    --------
+    >>> safe_file_name("../../etc/passwd")
+    'passwd'
+    >>> safe_file_name("C:\\\\logs\\\\conn.log.gz")
+    'conn.log.gz'
+    >>> safe_file_name("")
+    'upload'
+    """
+    base = re.split(r"[\\/]", name)[-1]
+    base = _SAFE_NAME.sub("_", base).lstrip("._-")[:100]
+    return base or "upload"
+
+
+class _RecordingJournal:
+    """A journal that also remembers the rejections of one call (to answer with them).
+
+    The pipeline keeps rejections in the journal; the API must also say which
+    records of *this* request were rejected and why.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+        self.rejections: list[tuple[str, str]] = []
+        self.rejected_total = 0
+
+    def reject(self, rejections: Iterable[tuple[str, str, str, str]]) -> int:
+        rows = list(rejections)
+        self.rejected_total += len(rows)
+        room = MAX_REJECTIONS_SHOWN - len(self.rejections)
+        self.rejections.extend((origin, reason) for origin, _, reason, _ in rows[:max(room, 0)])
+        return self._journal.reject(rows)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._journal, name)
+
+
+class IngestService:
+    """Journals API bodies, uploads and syslog batches; projects in the background."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._local = threading.local()
+        self._journals: list[Journal] = []
+        self._journals_lock = threading.Lock()
+        self._project_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._data_prefix = str(ctx.settings.data_dir.resolve())
+        self._projector = threading.Thread(target=self._project_loop, name="projector",
+                                           daemon=True)
+        self._projector.start()
+        ctx.journal = _ThreadJournal(self)
+
+    # -- journals -----------------------------------------------------------
+    def journal(self) -> Journal:
+        """This thread's journal connection."""
+        journal = getattr(self._local, "journal", None)
+        if journal is None:
+            journal = Journal(self.ctx.settings.journal_path)
+            self._local.journal = journal
+            with self._journals_lock:
+                self._journals.append(journal)
+        return journal
+
+    # -- entry points ---------------------------------------------------------
+    def ingest_body(self, body: bytes, *, fmt: str = "auto",
+                    content_type: str = "") -> IngestReport:
+        """Ingest an HTTP body framed by ``content_type`` (or sniffed)."""
+        kind = _framing(body, content_type)
+        limit = self.ctx.settings.max_batch_records
+        if kind == "lines":
+            if _count_lines(body) > limit:
+                raise _too_many(limit)
+            return self._ingest_text(body, fmt=fmt, channel="api", name="api-body.log")
+        payload: bytes | list[Any] = body
+        if kind == "json":
+            try:
+                decoded = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                decoded = None  # let the pipeline's stream reader reject the bad parts
+            if isinstance(decoded, dict):
+                decoded = [decoded]
+            if isinstance(decoded, list):
+                payload = decoded
+            elif decoded is not None:
+                raise Unprocessable("a JSON body must be an array of objects or one object",
+                                    field="body")
+        count = len(payload) if isinstance(payload, list) else _count_lines(body)
+        if count > limit:
+            raise _too_many(limit)
+        if count == 0:
+            return IngestReport(received=0, accepted=0, rejected=0)
+        journal = _RecordingJournal(self.journal())
+        try:
+            report = ingest_records(payload, store=None, journal=journal, format=fmt,
+                                    origin="api")
+        except UnknownFormatError as exc:
+            raise Unprocessable(str(exc), field="format") from None
+        return self._finish(report, journal, channel="api")
+
+    def ingest_upload(self, stream: BinaryIO, filename: str, *, fmt: str = "auto"
+                      ) -> IngestReport:
+        """Store an uploaded file under ``<data>/uploads`` and ingest it."""
+        folder = self.ctx.settings.upload_dir / secrets.token_hex(8)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = (folder / safe_file_name(filename)).resolve()
+        # Belt and braces: the sanitised name cannot escape, but check anyway.
+        if not target.is_relative_to(folder.resolve()):
+            raise Unprocessable("invalid file name", field="file")
+        try:
+            with target.open("wb") as out:
+                shutil.copyfileobj(stream, out, length=1024 * 1024)
+            return self._ingest_path(target, fmt=fmt, channel="file")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def ingest_syslog(self, messages: list[str], transport: str) -> IngestReport:
+        """Sink of the syslog listener: one batch of messages, one per line."""
+        # A message never spans lines in the spool file: embedded newlines
+        # (possible with octet-counting) are escaped as in RFC 5424 practice.
+        text = "\n".join(m.replace("\r", "\\r").replace("\n", "\\n") for m in messages) + "\n"
+        fmt = "syslog" if "syslog" in _parser_names() else "auto"
+        return self._ingest_text(text.encode("utf-8"), fmt=fmt, channel=f"syslog-{transport}",
+                                 name=f"syslog-{transport}.log")
+
+    # -- helpers -------------------------------------------------------------------
+    def _ingest_text(self, data: bytes, *, fmt: str, channel: str, name: str) -> IngestReport:
+        folder = self.ctx.settings.data_dir / "spool" / secrets.token_hex(8)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        try:
+            path.write_bytes(data)
+            return self._ingest_path(path, fmt=fmt, channel=channel)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _ingest_path(self, path: Path, *, fmt: str, channel: str) -> IngestReport:
+        journal = _RecordingJournal(self.journal())
+        try:
+            report = ingest_paths([path], store=None, journal=journal, format=fmt,
+                                  progress=False)
+        except UnknownFormatError as exc:
+            raise Unprocessable(str(exc), field="format") from None
+        skipped = [f.skipped for f in report.files.values() if f.skipped]
+        if skipped and not report.total.received:
+            raise Unprocessable(f"file not ingested: {skipped[0]}", field="file")
+        return self._finish(report, journal, channel=channel)
+
+    def _finish(self, report: PipelineReport, journal: _RecordingJournal, *,
+                channel: str) -> IngestReport:
+        total = report.total
+        self.ctx.metrics.count_ingest(channel, accepted=total.accepted, rejected=total.rejected)
+        if total.events:
+            self._wake.set()
+        return IngestReport(
+            received=total.received, accepted=total.accepted, rejected=total.rejected,
+            duplicates=total.duplicates, events=total.events,
+            rejections=[Rejection(origin=self.public_origin(o), reason=self.public_origin(r))
+                        for o, r in journal.rejections],
+            rejections_truncated=journal.rejected_total > len(journal.rejections),
+            by_format={name: FormatCounts(received=c.received, accepted=c.accepted,
+                                          rejected=c.rejected)
+                       for name, c in report.formats.items()},
+        )
+
+    def public_origin(self, text: str) -> str:
+        """``text`` with the data directory's absolute path replaced by ``<data>``."""
+        return text.replace(self._data_prefix, "<data>")
+
+    # -- projection ---------------------------------------------------------------
+    def catch_up(self) -> int:
+        """Project every journaled event into the graph now; returns how many."""
+        with self._project_lock, self.ctx.store_guard():
+            return project_pending(self.journal(), self.ctx.store).events
+
+    def _project_loop(self) -> None:
+        while not self._stop.is_set():
+            if not self._wake.wait(timeout=1.0):
+                continue
+            # A short pause lets concurrent requests land in one projection batch.
+            self._stop.wait(0.05)
+            self._wake.clear()
+            try:
+                self.catch_up()
+            except Exception:  # noqa: BLE001 - retried on the next wake; the journal keeps all
+                log.exception("background projection failed; will retry")
+                self._stop.wait(1.0)
+                self._wake.set()
+
+    def close(self) -> None:
+        """Stop the projector after a last catch-up, and close the journals."""
+        self._stop.set()
+        self._projector.join(timeout=10)
+        try:
+            self.catch_up()
+        except Exception:  # noqa: BLE001 - the journal keeps everything for the next start
+            log.exception("final projection failed; the journal keeps the events")
+        with self._journals_lock:
+            for journal in self._journals:
+                try:
+                    journal.close()
+                except Exception:  # noqa: BLE001, S110 - a connection of a finished thread
+                    pass
+            self._journals.clear()
+
+
+class _ThreadJournal:
+    """``ctx.journal``: journal reads on whichever thread asks."""
+
+    def __init__(self, service: IngestService) -> None:
+        self._service = service
+
+    def get(self, ids: Iterable[str]) -> list[Any]:
+        return self._service.journal().get(ids)
+
+
+def _framing(body: bytes, content_type: str) -> str:
+    """``json`` (array/object), ``ndjson`` or ``lines``, from the type or the first byte."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _NDJSON_TYPES:
+        return "ndjson"
+    if media == "text/plain":
+        return "lines"
+    first = body.lstrip()[:1]
+    if media == "application/json" or first == b"[":
+        return "json" if first in (b"[", b"{", b"") else "lines"
+    if first == b"{":
+        return "ndjson"
+    return "lines"
+
+
+def _count_lines(body: bytes) -> int:
+    return body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+
+
+def _too_many(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"batch exceeds the limit of {limit} records", field="body",
+                           details=[{"field": "body", "reason": "too many records",
+                                     "limit": limit}])
+
+
+@functools.cache
+def _parser_names() -> tuple[str, ...]:
+    from ingest.registry import default_registry
+
+    return tuple(default_registry().names)

@@ -1,0 +1,517 @@
+"""The service's own state in SQLite (``<data>/state.sqlite``).
+
+What lives here is what the graph and the journal do not hold: API keys
+(hashed), triage of clusters (status, verdict, assignee) with its audit trail,
+suppressed pivots, detection runs and the latest snapshot of every cluster.
+
+One connection guarded by a lock: FastAPI runs sync handlers on a thread pool
+and the writes here are small, so serialising them is cheaper than a pool.
+WAL mode lets ``graphsiem keys`` (another process) write while the server reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+KEY_PREFIX = "gsk"
+
+
+class Role(StrEnum):
+    """API key roles.  ``admin`` may do everything."""
+
+    INGEST = "ingest"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    INVESTIGATING = "investigating"
+    CLOSED = "closed"
+
+
+class Verdict(StrEnum):
+    MALICIOUS = "malicious"
+    BENIGN = "benign"
+
+
+@dataclass(slots=True, frozen=True)
+class ApiKey:
+    """A key as stored: never the secret itself, only its SHA-256."""
+
+    id: str
+    name: str
+    role: Role
+    created_at: float
+    revoked_at: float | None = None
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(slots=True, frozen=True)
+class Triage:
+    cluster_id: str
+    status: Status
+    verdict: Verdict | None
+    assignee: str | None
+    updated_at: float | None
+    updated_by: str | None
+
+
+@dataclass(slots=True, frozen=True)
+class AuditEntry:
+    id: int
+    cluster_id: str
+    at: float
+    actor: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(slots=True, frozen=True)
+class Suppression:
+    pivot_type: str
+    pivot_key: str
+    cluster_id: str
+    created_at: float
+    created_by: str
+
+
+@dataclass(slots=True, frozen=True)
+class DetectionRun:
+    id: str
+    status: str  # queued | running | done | failed
+    trigger: str  # api | schedule
+    requested_at: float
+    requested_by: str
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float | None = None
+    cluster_count: int | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class ClusterRow:
+    """The stored snapshot of one cluster (its contract dict) and its triage."""
+
+    id: str
+    score: float
+    host_count: int
+    entity_count: int
+    pivot_type: str
+    pivot_key: str
+    first_seen: float | None
+    last_seen: float | None
+    detection_id: str
+    is_active: bool
+    data: dict[str, Any]
+    triage: Triage
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_keys (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+    hash TEXT NOT NULL, created_at REAL NOT NULL, revoked_at REAL
+);
+CREATE TABLE IF NOT EXISTS triage (
+    cluster_id TEXT PRIMARY KEY, status TEXT NOT NULL DEFAULT 'open', verdict TEXT,
+    assignee TEXT, updated_at REAL, updated_by TEXT
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cluster_id TEXT NOT NULL, at REAL NOT NULL,
+    actor TEXT NOT NULL, field TEXT NOT NULL, old TEXT, new TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_cluster ON audit(cluster_id, id);
+CREATE TABLE IF NOT EXISTS suppressions (
+    pivot_type TEXT NOT NULL, pivot_key TEXT NOT NULL, cluster_id TEXT NOT NULL,
+    created_at REAL NOT NULL, created_by TEXT NOT NULL,
+    PRIMARY KEY (pivot_type, pivot_key)
+);
+CREATE TABLE IF NOT EXISTS detections (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, trigger TEXT NOT NULL,
+    requested_at REAL NOT NULL, requested_by TEXT NOT NULL, started_at REAL,
+    finished_at REAL, duration_s REAL, cluster_count INTEGER, error TEXT
+);
+CREATE TABLE IF NOT EXISTS clusters (
+    id TEXT PRIMARY KEY, score REAL NOT NULL, host_count INTEGER NOT NULL,
+    entity_count INTEGER NOT NULL, pivot_type TEXT NOT NULL, pivot_key TEXT NOT NULL,
+    first_seen REAL, last_seen REAL, detection_id TEXT NOT NULL,
+    is_active INTEGER NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clusters_rank ON clusters(is_active, score DESC, id);
+"""
+
+
+def hash_key(secret: str) -> str:
+    """SHA-256 of a whole key string (prefix, id and secret)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def parse_key_id(key: str) -> str | None:
+    """The id part of ``gsk_<id>_<secret>``, or ``None`` when it is not shaped so."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1]
+
+
+class StateStore:
+    """SQLite-backed service state.
+
+    Parameters
+    ----------
+    path : Path
+        The database file (created with its directory if missing).
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(params)).fetchall()
+
+    # -- API keys -----------------------------------------------------------
+    def create_key(self, *, role: Role | str, name: str = "") -> tuple[ApiKey, str]:
+        """Create a key; returns the stored record and the secret (shown once)."""
+        role = Role(role)
+        key_id = secrets.token_hex(6)
+        secret = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+        record = ApiKey(id=key_id, name=name or f"{role.value}-{key_id}", role=role,
+                        created_at=time.time())
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO api_keys (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                (record.id, record.name, record.role.value, hash_key(secret), record.created_at),
+            )
+        return record, secret
+
+    def ensure_key(self, secret: str, *, role: Role | str, name: str) -> ApiKey:
+        """Register a caller-chosen key (bootstrap from the environment), idempotently."""
+        key_id = parse_key_id(secret)
+        if key_id is None:
+            # A free-form bootstrap secret gets an id derived from its hash.
+            key_id = hash_key(secret)[:12]
+        existing = self.get_key(key_id)
+        if existing is not None:
+            return existing
+        record = ApiKey(id=key_id, name=name, role=Role(role), created_at=time.time())
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO api_keys (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                (record.id, record.name, record.role.value, hash_key(secret), record.created_at),
+            )
+        return record
+
+    def verify_key(self, secret: str) -> ApiKey | None:
+        """The key record for ``secret`` if it exists (revoked or not), else ``None``."""
+        key_id = parse_key_id(secret) or hash_key(secret)[:12]
+        rows = self._query("SELECT * FROM api_keys WHERE id = ?", (key_id,))
+        if not rows or not hmac.compare_digest(rows[0]["hash"], hash_key(secret)):
+            return None
+        return _key(rows[0])
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        rows = self._query("SELECT * FROM api_keys WHERE id = ?", (key_id,))
+        return _key(rows[0]) if rows else None
+
+    def list_keys(self) -> list[ApiKey]:
+        return [_key(r) for r in self._query("SELECT * FROM api_keys ORDER BY created_at, id")]
+
+    def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key; ``False`` when there is no such key."""
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+                (time.time(), key_id),
+            )
+            return cur.rowcount > 0
+
+    # -- clusters -------------------------------------------------------------
+    def save_clusters(
+        self, detection_id: str, clusters: list[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """Store a detection's clusters as the active set.
+
+        Each item of ``clusters`` is the contract dict plus ``pivot``
+        ``{"type", "key"}``.  Returns ``(new, previous)`` pairs so the caller can
+        tell new and grown clusters apart (``previous`` is ``None`` for new ones).
+        """
+        pairs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        with self._tx() as db:
+            previous = {
+                r["id"]: json.loads(r["data"])
+                for r in db.execute("SELECT id, data FROM clusters WHERE is_active = 1")
+            }
+            db.execute("UPDATE clusters SET is_active = 0 WHERE is_active = 1")
+            for cluster in clusters:
+                pivot = cluster.get("pivot") or {}
+                db.execute(
+                    "INSERT OR REPLACE INTO clusters (id, score, host_count, entity_count, "
+                    "pivot_type, pivot_key, first_seen, last_seen, detection_id, is_active, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                    (
+                        cluster["id"], float(cluster["score"]), len(cluster.get("hosts", [])),
+                        len(cluster.get("entities", [])), str(pivot.get("type", "")),
+                        str(pivot.get("key", "")), cluster.get("first_seen_ts"),
+                        cluster.get("last_seen_ts"), detection_id, json.dumps(cluster),
+                    ),
+                )
+                pairs.append((cluster, previous.get(cluster["id"])))
+        return pairs
+
+    def get_cluster(self, cluster_id: str) -> ClusterRow | None:
+        rows = self._query(_CLUSTER_SELECT + " WHERE c.id = ?", (cluster_id,))
+        return _cluster(rows[0]) if rows else None
+
+    def list_clusters(
+        self,
+        *,
+        min_score: float | None = None,
+        status: Status | None = None,
+        verdict: Verdict | None = None,
+        since: float | None = None,
+        after: tuple[float, str] | None = None,
+        limit: int = 50,
+        include_inactive: bool = False,
+    ) -> list[ClusterRow]:
+        """Clusters ranked by score (desc) then id, after the keyset cursor ``after``."""
+        where: list[str] = []
+        params: list[Any] = []
+        if not include_inactive:
+            where.append("c.is_active = 1")
+        if min_score is not None:
+            where.append("c.score >= ?")
+            params.append(min_score)
+        if status is not None:
+            where.append("COALESCE(t.status, 'open') = ?")
+            params.append(Status(status).value)
+        if verdict is not None:
+            where.append("t.verdict = ?")
+            params.append(Verdict(verdict).value)
+        if since is not None:
+            where.append("c.last_seen >= ?")
+            params.append(since)
+        if after is not None:
+            where.append("(c.score < ? OR (c.score = ? AND c.id > ?))")
+            params.extend([after[0], after[0], after[1]])
+        # The WHERE clauses are fixed fragments chosen above; values are parameters.
+        sql = _CLUSTER_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY c.score DESC, c.id LIMIT ?"
+        params.append(limit)
+        return [_cluster(r) for r in self._query(sql, params)]
+
+    # -- triage -------------------------------------------------------------------
+    def get_triage(self, cluster_id: str) -> Triage:
+        rows = self._query("SELECT * FROM triage WHERE cluster_id = ?", (cluster_id,))
+        return _triage(rows[0]) if rows else _default_triage(cluster_id)
+
+    def update_triage(
+        self,
+        cluster_id: str,
+        *,
+        actor: str,
+        changes: dict[str, str | None],
+        note: str | None = None,
+        pivot: tuple[str, str] | None = None,
+    ) -> Triage:
+        """Apply triage ``changes`` (status, verdict, assignee) and log each one.
+
+        A change to ``verdict`` benign suppresses ``pivot``; a change away from
+        benign lifts that suppression.  A ``note`` is logged as its own entry.
+        """
+        now = time.time()
+        with self._tx() as db:
+            rows = db.execute("SELECT * FROM triage WHERE cluster_id = ?", (cluster_id,)).fetchall()
+            current = _triage(rows[0]) if rows else _default_triage(cluster_id)
+            values = {
+                "status": current.status.value,
+                "verdict": current.verdict.value if current.verdict else None,
+                "assignee": current.assignee,
+            }
+            for field_name, new in changes.items():
+                old = values[field_name]
+                if old == new:
+                    continue
+                values[field_name] = new
+                db.execute(
+                    "INSERT INTO audit (cluster_id, at, actor, field, old, new) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (cluster_id, now, actor, field_name, old, new),
+                )
+                if field_name == "verdict" and pivot is not None:
+                    if new == Verdict.BENIGN.value:
+                        db.execute(
+                            "INSERT OR REPLACE INTO suppressions VALUES (?, ?, ?, ?, ?)",
+                            (pivot[0], pivot[1], cluster_id, now, actor),
+                        )
+                    elif old == Verdict.BENIGN.value:
+                        db.execute(
+                            "DELETE FROM suppressions WHERE pivot_type = ? AND pivot_key = ?",
+                            pivot,
+                        )
+            if note:
+                db.execute(
+                    "INSERT INTO audit (cluster_id, at, actor, field, old, new) "
+                    "VALUES (?, ?, ?, 'note', NULL, ?)",
+                    (cluster_id, now, actor, note),
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO triage VALUES (?, ?, ?, ?, ?, ?)",
+                (cluster_id, values["status"], values["verdict"], values["assignee"], now, actor),
+            )
+        return self.get_triage(cluster_id)
+
+    def audit_trail(self, cluster_id: str) -> list[AuditEntry]:
+        rows = self._query("SELECT * FROM audit WHERE cluster_id = ? ORDER BY id", (cluster_id,))
+        return [AuditEntry(**dict(r)) for r in rows]
+
+    # -- suppressions ---------------------------------------------------------------
+    def list_suppressions(self) -> list[Suppression]:
+        rows = self._query("SELECT * FROM suppressions ORDER BY created_at, pivot_type, pivot_key")
+        return [Suppression(**dict(r)) for r in rows]
+
+    def delete_suppression(self, pivot_type: str, pivot_key: str, *, actor: str) -> bool:
+        """Lift a suppression; the cluster's benign verdict is cleared (and audited)."""
+        now = time.time()
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT cluster_id FROM suppressions WHERE pivot_type = ? AND pivot_key = ?",
+                (pivot_type, pivot_key),
+            ).fetchall()
+            if not rows:
+                return False
+            cluster_id = rows[0]["cluster_id"]
+            db.execute(
+                "DELETE FROM suppressions WHERE pivot_type = ? AND pivot_key = ?",
+                (pivot_type, pivot_key),
+            )
+            cur = db.execute(
+                "UPDATE triage SET verdict = NULL, updated_at = ?, updated_by = ? "
+                "WHERE cluster_id = ? AND verdict = 'benign'",
+                (now, actor, cluster_id),
+            )
+            if cur.rowcount:
+                db.execute(
+                    "INSERT INTO audit (cluster_id, at, actor, field, old, new) "
+                    "VALUES (?, ?, ?, 'verdict', 'benign', NULL)",
+                    (cluster_id, now, actor),
+                )
+        return True
+
+    def suppressed_pivots(self) -> set[tuple[str, str]]:
+        return {(s.pivot_type, s.pivot_key) for s in self.list_suppressions()}
+
+    # -- detection runs ---------------------------------------------------------------
+    def create_detection(self, *, trigger: str, requested_by: str) -> DetectionRun:
+        run = DetectionRun(
+            id=secrets.token_hex(8), status="queued", trigger=trigger,
+            requested_at=time.time(), requested_by=requested_by,
+        )
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO detections (id, status, trigger, requested_at, requested_by) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (run.id, run.status, run.trigger, run.requested_at, run.requested_by),
+            )
+        return run
+
+    def update_detection(self, run_id: str, **values: Any) -> None:
+        allowed = {"status", "started_at", "finished_at", "duration_s", "cluster_count", "error"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"unknown detection fields: {sorted(unknown)}")
+        # Column names come from the fixed ``allowed`` set, never from data.
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        with self._tx() as db:
+            db.execute(
+                f"UPDATE detections SET {assignments} WHERE id = ?",  # noqa: S608
+                (*values.values(), run_id),
+            )
+
+    def get_detection(self, run_id: str) -> DetectionRun | None:
+        rows = self._query("SELECT * FROM detections WHERE id = ?", (run_id,))
+        return DetectionRun(**dict(rows[0])) if rows else None
+
+    def list_detections(self, *, limit: int = 20) -> list[DetectionRun]:
+        rows = self._query("SELECT * FROM detections ORDER BY requested_at DESC LIMIT ?", (limit,))
+        return [DetectionRun(**dict(r)) for r in rows]
+
+
+_CLUSTER_SELECT = (
+    "SELECT c.*, t.status AS t_status, t.verdict AS t_verdict, t.assignee AS t_assignee, "
+    "t.updated_at AS t_updated_at, t.updated_by AS t_updated_by "
+    "FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id"
+)
+
+
+def _key(row: sqlite3.Row) -> ApiKey:
+    return ApiKey(id=row["id"], name=row["name"], role=Role(row["role"]),
+                  created_at=row["created_at"], revoked_at=row["revoked_at"])
+
+
+def _default_triage(cluster_id: str) -> Triage:
+    return Triage(cluster_id, Status.OPEN, None, None, None, None)
+
+
+def _triage(row: sqlite3.Row) -> Triage:
+    return Triage(
+        cluster_id=row["cluster_id"], status=Status(row["status"]),
+        verdict=Verdict(row["verdict"]) if row["verdict"] else None,
+        assignee=row["assignee"], updated_at=row["updated_at"], updated_by=row["updated_by"],
+    )
+
+
+def _cluster(row: sqlite3.Row) -> ClusterRow:
+    triage = Triage(
+        cluster_id=row["id"], status=Status(row["t_status"] or "open"),
+        verdict=Verdict(row["t_verdict"]) if row["t_verdict"] else None,
+        assignee=row["t_assignee"], updated_at=row["t_updated_at"],
+        updated_by=row["t_updated_by"],
+    )
+    return ClusterRow(
+        id=row["id"], score=row["score"], host_count=row["host_count"],
+        entity_count=row["entity_count"], pivot_type=row["pivot_type"],
+        pivot_key=row["pivot_key"], first_seen=row["first_seen"], last_seen=row["last_seen"],
+        detection_id=row["detection_id"], is_active=bool(row["is_active"]),
+        data=json.loads(row["data"]), triage=triage,
+    )

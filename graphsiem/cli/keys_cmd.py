@@ -1,0 +1,77 @@
+"""``graphsiem keys``: create, list and revoke API keys in ``<data>/state.sqlite``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from graphsiem.api.state import Role, StateStore
+from graphsiem.model import epoch_to_iso
+from graphsiem.settings import Settings
+
+
+def _state() -> StateStore:
+    return StateStore(Settings().state_path)
+
+
+def _create(args: argparse.Namespace) -> int:
+    state = _state()
+    try:
+        record, secret = state.create_key(role=args.role, name=args.name or "")
+    finally:
+        state.close()
+    # The secret is printed once, alone on stdout, so it can be captured by a
+    # script; the description goes to stderr.
+    print(f"created {record.role.value} key {record.id} ({record.name}); "
+          "store it now, it is not shown again:", file=sys.stderr)
+    print(secret)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    state = _state()
+    try:
+        keys = state.list_keys()
+    finally:
+        state.close()
+    rows = [{"id": k.id, "name": k.name, "role": k.role.value,
+             "created_at": epoch_to_iso(k.created_at), "revoked_at": epoch_to_iso(k.revoked_at)}
+            for k in keys]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'id':<14} {'role':<8} {'created':<25} {'revoked':<25} name")
+    for row in rows:
+        print(f"{row['id']:<14} {row['role']:<8} {row['created_at']:<25} "
+              f"{row['revoked_at'] or '-':<25} {row['name']}")
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    state = _state()
+    try:
+        found = state.revoke_key(args.id)
+    finally:
+        state.close()
+    if not found:
+        print(f"graphsiem keys revoke: no key with id {args.id!r}", file=sys.stderr)
+        return 1
+    print(f"revoked key {args.id}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``keys create|list|revoke``."""
+    parser = subparsers.add_parser("keys", help="manage API keys (stored hashed)")
+    actions = parser.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", help="create a key and print it once")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", default="", help="a label for the audit trail")
+    create.set_defaults(func=_create)
+    listing = actions.add_parser("list", help="list keys (never the secrets)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_list)
+    revoke = actions.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("id")
+    revoke.set_defaults(func=_revoke)

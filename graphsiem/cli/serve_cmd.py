@@ -1,0 +1,54 @@
+"""``graphsiem serve``: the HTTP API (uvicorn, one process), optionally with syslog."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pydantic import ValidationError
+
+from graphsiem.settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from graphsiem.api import create_app
+    from graphsiem.store import open_store
+
+    overrides = {name: value for name, value in {
+        "host": args.host, "port": args.port, "store": args.store,
+        "syslog_udp_port": args.syslog_udp, "syslog_tcp_port": args.syslog_tcp,
+    }.items() if value is not None}
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            print(f"graphsiem serve: invalid setting {field}: {err['msg']}", file=sys.stderr)
+        return 2
+    store = open_store(settings.store)
+    try:
+        app = create_app(settings, store)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                    access_log=args.access_log, proxy_headers=False)
+    finally:
+        store.close()
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``serve``."""
+    parser = subparsers.add_parser(
+        "serve", help="run the HTTP API (settings from GRAPHSIEM_* environment variables)")
+    parser.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    parser.add_argument("--store", default=None, help="store spec (default: embedded)")
+    parser.add_argument("--syslog-udp", type=int, default=None, metavar="PORT",
+                        help="also receive syslog over UDP on this port")
+    parser.add_argument("--syslog-tcp", type=int, default=None, metavar="PORT",
+                        help="also receive syslog over TCP on this port")
+    parser.add_argument("--log-level", default="info",
+                        choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.set_defaults(func=_serve)

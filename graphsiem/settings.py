@@ -1,0 +1,105 @@
+"""Service settings, read from the environment (prefix ``GRAPHSIEM_``).
+
+Nothing here is read at import time: build a :class:`Settings` where it is
+needed (``graphsiem serve``, tests), so a test can set its own values without
+touching the process environment.
+
+Examples
+--------
+>>> s = Settings(data_dir="/tmp/gs", detect_interval_s=0)
+>>> s.state_path.name
+'state.sqlite'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """``$GRAPHSIEM_DATA`` is handled by the ``data`` alias; this is the fallback."""
+    return Path(".graphsiem")
+
+
+class Settings(BaseSettings):
+    """Validated settings of the HTTP service, the syslog listener and the webhook.
+
+    Every field maps to ``GRAPHSIEM_<FIELD>`` (case-insensitive), except
+    ``data_dir`` which is ``GRAPHSIEM_DATA`` as in the rest of the project.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRAPHSIEM_", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir, validation_alias="GRAPHSIEM_DATA")
+    store: str = Field("embedded", description="Store spec for graphsiem.store.open_store.")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+
+    # Limits: a request larger than max_body_bytes is answered 413 before it is
+    # read into memory; a batch with more records than max_batch_records is 413.
+    max_body_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1024)
+    max_batch_records: int = Field(100_000, ge=1)
+    page_size_max: int = Field(500, ge=1, le=10_000)
+    page_size_default: int = Field(50, ge=1)
+    neighbors_limit_max: int = Field(1000, ge=1)
+    search_limit_max: int = Field(200, ge=1)
+    evidence_limit: int = Field(200, ge=0)
+
+    # Scheduled detection: 0 disables it (the default).
+    detect_interval_s: float = Field(0.0, ge=0.0)
+
+    bootstrap_admin_key: SecretStr | None = None
+
+    # Webhook: fires when a new or grown cluster reaches webhook_min_score.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_min_score: float = Field(80.0, ge=0.0, le=100.0)
+    webhook_max_attempts: int = Field(5, ge=1, le=20)
+    webhook_backoff_s: float = Field(0.5, ge=0.0)
+    webhook_timeout_s: float = Field(5.0, gt=0.0)
+
+    # Syslog listener (None: off).  Bound to syslog_host, loopback by default.
+    syslog_host: str = "127.0.0.1"
+    syslog_udp_port: int | None = Field(None, ge=0, le=65535)
+    syslog_tcp_port: int | None = Field(None, ge=0, le=65535)
+    syslog_batch_records: int = Field(500, ge=1)
+    syslog_flush_s: float = Field(0.5, gt=0.0)
+    syslog_max_message_bytes: int = Field(64 * 1024, ge=480)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("webhook_url must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        if self.page_size_default > self.page_size_max:
+            raise ValueError("page_size_default must not exceed page_size_max")
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("webhook_url needs webhook_secret (payloads are HMAC-signed)")
+        return self
+
+    @property
+    def state_path(self) -> Path:
+        """``<data>/state.sqlite``: keys, triage, suppressions, detection runs."""
+        return self.data_dir / "state.sqlite"
+
+    @property
+    def journal_path(self) -> Path:
+        """``<data>/journal.sqlite``: accepted and rejected records."""
+        return self.data_dir / "journal.sqlite"
+
+    @property
+    def upload_dir(self) -> Path:
+        """``<data>/uploads``: files received by ``POST /v1/files``."""
+        return self.data_dir / "uploads"
