@@ -1,0 +1,40 @@
+"""``graphsiem rejected``: list the records ingest could not accept, with the reason."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from graphsiem import paths
+from graphsiem.model import epoch_to_iso
+from ingest.journal import Journal
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``rejected`` sub-command."""
+    parser = subparsers.add_parser(
+        "rejected", help="list rejected records kept by ingest (origin, format, reason)"
+    )
+    parser.add_argument("--limit", type=int, default=50, help="how many (default 50)")
+    parser.add_argument("--offset", type=int, default=0, help="skip this many first")
+    parser.add_argument("--data", default=None, help="data directory (default $GRAPHSIEM_DATA or ./.graphsiem)")
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print kept rejections, oldest first."""
+    with Journal(paths.journal_path(args.data)) as journal:
+        rows = journal.rejected(limit=args.limit, offset=args.offset)
+        total = journal.counts()["rejected"]
+    if args.json:
+        print(json.dumps({"total": total, "rejected": [
+            {"origin": r.origin, "format": r.format, "reason": r.reason, "raw": r.raw,
+             "at": epoch_to_iso(r.at)} for r in rows
+        ]}, indent=2))
+        return 0
+    print(f"{total} rejected record(s) kept; showing {len(rows)} from {args.offset}")
+    for r in rows:
+        # repr() of the raw text: attacker-controlled bytes must not drive the terminal
+        print(f"{r.origin}\t[{r.format}]\t{r.reason}\n    {r.raw[:160]!r}")
+    return 0

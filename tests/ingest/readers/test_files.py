@@ -1,0 +1,73 @@
+"""Input files: directory walking, skipping non-telemetry, gzip, reader choice."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from ingest.readers.files import (
+    choose_reader,
+    default_readers,
+    iter_files,
+    open_binary,
+    path_hint,
+    skip_reason,
+)
+
+
+def test_directories_are_walked_recursively_and_sorted(fixtures):
+    files = [p.relative_to(fixtures / "tree").as_posix() for p in iter_files([fixtures / "tree"])]
+    assert files == ["LICENSE", "README.md", "blob.bin", "info.yml", "sub/ecs_events.ndjson"]
+
+
+@pytest.mark.parametrize(
+    ("name", "skipped"),
+    [
+        ("LICENSE", True),
+        ("README.md", True),
+        ("info.yml", True),
+        ("SHA256SUMS", True),
+        ("conn.log", False),
+        ("conn.log.gz", False),
+        ("events.json", False),
+        ("Security.evtx", False),
+    ],
+)
+def test_non_telemetry_is_skipped_by_name(name, skipped):
+    assert (skip_reason(Path(name)) is not None) is skipped
+
+
+@pytest.mark.parametrize(
+    ("fixture", "reader"),
+    [
+        ("ecs_events.ndjson", "ndjson"),
+        ("array_pretty.json", "json"),
+        ("concatenated_pretty.json", "json"),
+        ("lines.log", "text"),
+        ("mixed_quality.ndjson", "ndjson"),
+    ],
+)
+def test_reader_is_chosen_by_content(fixtures, fixture, reader):
+    assert choose_reader(fixtures / fixture, default_readers()).reader.name == reader
+
+
+def test_gzip_is_recognised_by_magic_bytes_whatever_the_name(fixtures, tmp_path):
+    packed = tmp_path / "events.data"  # no .gz suffix on purpose
+    packed.write_bytes(gzip.compress((fixtures / "ecs_events.ndjson").read_bytes()))
+    assert choose_reader(packed, default_readers()).reader.name == "ndjson"
+    with open_binary(packed) as stream:
+        assert stream.read() == (fixtures / "ecs_events.ndjson").read_bytes()
+
+
+def test_binary_and_empty_files_get_no_reader(fixtures, tmp_path):
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    assert choose_reader(fixtures / "tree" / "blob.bin", default_readers()).reader is None
+    assert choose_reader(empty, default_readers()).reason == "empty file"
+
+
+def test_path_hint_is_the_log_name():
+    assert path_hint(Path("/x/conn.log")) == "conn"
+    assert path_hint(Path("dns.00:00:00-01:00:00.log.gz")) == "dns"

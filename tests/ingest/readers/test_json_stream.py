@@ -1,0 +1,72 @@
+"""Streaming JSON reader: arrays, concatenated pretty-printed objects, bounded window."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from ingest.readers import json_stream
+from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.json_stream import JsonStreamReader
+
+
+def read(data: bytes, chunk: int | None = None, monkeypatch=None) -> list[RawRecord | ReadError]:
+    if chunk is not None:
+        monkeypatch.setattr(json_stream, "_CHUNK", chunk)
+    return list(JsonStreamReader().read(io.BytesIO(data), "f.json"))
+
+
+def test_pretty_array_elements_are_records(fixtures):
+    items = read((fixtures / "array_pretty.json").read_bytes())
+    assert all(isinstance(i, RawRecord) for i in items)
+    assert [i.origin for i in items] == ["f.json#1", "f.json#2", "f.json#3"]
+    assert items[1].record["message"] == 'a string with "quotes", [brackets] and {braces}'
+
+
+def test_concatenated_pretty_objects_are_records(fixtures):
+    items = read((fixtures / "concatenated_pretty.json").read_bytes())
+    assert [i.record["process"]["command_line"] for i in items] == ["sh -c id", "id"]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_tiny_windows_give_the_same_records(fixtures, monkeypatch, chunk):
+    data = (fixtures / "array_pretty.json").read_bytes()
+    expected = [i.text for i in read(data)]
+    assert [i.text for i in read(data, chunk, monkeypatch)] == expected
+
+
+def test_window_is_trimmed_while_streaming(monkeypatch):
+    monkeypatch.setattr(json_stream, "_CHUNK", 4096)
+    element = b'{"k": "' + b"x" * 100 + b'"}'
+    data = b"[" + b",\n".join([element] * 5000) + b"]"
+    window = json_stream._JsonWindow(io.BytesIO(data), "big")
+    peak = 0
+    for count, _item in enumerate(window.records(), start=1):
+        peak = max(peak, len(window.buffer))
+    assert count == 5000
+    assert peak < 3 * 4096  # bounded by the chunk size, not the file size
+
+
+def test_utf8_split_across_chunks_is_decoded(monkeypatch):
+    data = '[{"name": "naïve – ünïcödé"}]'.encode()
+    assert read(data, 1, monkeypatch)[0].record["name"] == "naïve – ünïcödé"
+
+
+def test_non_object_elements_and_garbage_are_read_errors():
+    items = read(b'[{"a": 1}, 2, {"b": 2}]')
+    assert isinstance(items[1], ReadError) and "not a JSON object" in items[1].reason
+    assert [i.record for i in items if isinstance(i, RawRecord)] == [{"a": 1}, {"b": 2}]
+
+
+def test_malformed_element_is_reported_and_reading_resumes():
+    data = b'{\n  "a": 1\n}\n{\n  "b": tru\n}\n{\n  "c": 3\n}\n'
+    items = read(data)
+    errors = [i for i in items if isinstance(i, ReadError)]
+    assert len(errors) == 1 and "invalid JSON" in errors[0].reason
+    assert [i.record for i in items if isinstance(i, RawRecord)] == [{"a": 1}, {"c": 3}]
+
+
+def test_unterminated_array_is_reported():
+    items = read(b'[{"a": 1},')
+    assert isinstance(items[-1], ReadError) and "unterminated" in items[-1].reason

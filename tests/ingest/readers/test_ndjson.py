@@ -1,0 +1,46 @@
+"""NDJSON reader: framing, canonical text, per-line errors."""
+
+from __future__ import annotations
+
+import io
+
+import orjson
+
+from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.ndjson import NdjsonReader, canonical_json
+
+
+def read(data: bytes) -> list[RawRecord | ReadError]:
+    return list(NdjsonReader().read(io.BytesIO(data), "f.ndjson"))
+
+
+def test_sniff_accepts_object_lines_and_refuses_pretty_json():
+    reader = NdjsonReader()
+    assert reader.sniff(b'\n{"a": 1}\n{"b": 2}\n', "x")
+    assert not reader.sniff(b"{\n  \"a\": 1\n}\n", "x")
+    assert not reader.sniff(b"[1, 2]\n", "x")
+    assert not reader.sniff(b"Mar  1 10:00:00 host app: msg\n", "x")
+
+
+def test_records_carry_line_origins_and_sorted_canonical_text():
+    items = read(b'{"b": 1, "a": 2}\n\n{"c": [1, 2]}\n')
+    assert [i.origin for i in items] == ["f.ndjson:1", "f.ndjson:3"]
+    assert items[0].record == {"b": 1, "a": 2}
+    assert items[0].text == '{"a":2,"b":1}'
+
+
+def test_canonical_text_ignores_key_order_and_spacing():
+    assert canonical_json({"b": 1, "a": {"y": 1, "x": 2}}) == canonical_json(
+        orjson.loads(b'{ "a": {"x": 2, "y": 1}, "b": 1 }')
+    )
+
+
+def test_bad_lines_become_read_errors_and_reading_goes_on(fixtures):
+    with open(fixtures / "mixed_quality.ndjson", "rb") as stream:
+        items = list(NdjsonReader().read(stream, "m"))
+    errors = [i for i in items if isinstance(i, ReadError)]
+    records = [i for i in items if isinstance(i, RawRecord)]
+    assert [e.origin for e in errors] == ["m:2", "m:3"]
+    assert "invalid JSON" in errors[0].reason and errors[0].raw == "this line is not json"
+    assert "not a JSON object" in errors[1].reason
+    assert len(records) == 3

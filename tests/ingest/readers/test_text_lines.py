@@ -1,0 +1,25 @@
+"""Text line reader: the line as read is the record and its canonical text."""
+
+from __future__ import annotations
+
+import io
+
+from ingest.readers.text_lines import TextLinesReader, looks_like_text
+
+
+def test_lines_lose_crlf_and_blank_lines_are_skipped(fixtures):
+    with open(fixtures / "lines.log", "rb") as stream:
+        items = list(TextLinesReader().read(stream, "l.log"))
+    assert [i.origin for i in items] == ["l.log:1", "l.log:3"]
+    assert items[0].record == items[0].text == "Mar  1 10:00:00 ws-0004 sshd[123]: Accepted publickey for bob"
+
+
+def test_invalid_utf8_is_replaced_not_lost():
+    items = list(TextLinesReader().read(io.BytesIO(b"abc\xff\xfedef\n"), "x"))
+    assert items[0].record == "abc\ufffd\ufffddef"
+
+
+def test_binary_is_not_text():
+    assert not looks_like_text(b"\x00\x01\x02binary")
+    assert not looks_like_text(b"")
+    assert looks_like_text("héllo wörld\n".encode())

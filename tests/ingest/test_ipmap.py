@@ -1,0 +1,71 @@
+"""The time-aware IP -> host map: DHCP leases, endpoint observations, persistence."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphsiem.model import Event
+from ingest.ipmap import ENDPOINT_SLACK, IpHostMap
+
+
+def dhcp(ts: float, ip: str, host: str, lease: float | None = 3600.0) -> Event:
+    fields = {"dhcp.assigned_ip": ip, "dhcp.hostname": host}
+    if lease is not None:
+        fields["dhcp.lease_seconds"] = lease
+    return Event(id="", kind="zeek:dhcp", ts=ts, host=None, source="zeek", fields=fields)
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [(999.0, None), (1000.0, "ws-1"), (5000.0, "ws-1"), (5200.5, None), (9000.0, None)],
+)
+def test_leases_map_an_ip_only_within_their_time(ts, expected):
+    ipmap = IpHostMap()
+    ipmap.observe(dhcp(1000.0, "10.0.0.5", "ws-1"))
+    ipmap.observe(dhcp(1600.0, "10.0.0.5", "ws-1"))  # a renewal extends the lease to 5200
+    assert ipmap.lookup("10.0.0.5", ts) == expected
+    assert len(ipmap) == 1
+
+
+def test_a_moved_address_ends_the_previous_lease():
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.0.0.5", "ws-1", 0.0, 1000.0)
+    ipmap.add_lease("10.0.0.5", "ws-2", 500.0, 1000.0)
+    assert ipmap.lookup("10.0.0.5", 400.0) == "ws-1"
+    assert ipmap.lookup("10.0.0.5", 600.0) == "ws-2"
+    assert ipmap.intervals("10.0.0.5")[0].end == 500.0
+
+
+def test_lease_without_length_lasts_a_day():
+    ipmap = IpHostMap()
+    ipmap.observe(dhcp(0.0, "10.0.0.9", "WS-9.corp.example", lease=None))
+    assert ipmap.lookup("10.0.0.9", 86000.0) == "ws-9"
+    assert ipmap.lookup("10.0.0.9", 90000.0) is None
+
+
+def test_endpoint_connections_map_their_local_address_around_their_time():
+    event = Event(id="", kind="sysmon:network_connect", ts=10_000.0, host="ws-3", source="x",
+                  fields={"source.ip": "10.0.0.7", "destination.ip": "203.0.113.1"})
+    ipmap = IpHostMap()
+    assert ipmap.observe(event)
+    assert ipmap.lookup("10.0.0.7", 10_000.0 + ENDPOINT_SLACK - 1) == "ws-3"
+    assert ipmap.lookup("10.0.0.7", 10_000.0 + ENDPOINT_SLACK + 1) is None
+    assert ipmap.lookup("203.0.113.1", 10_000.0) is None
+
+
+def test_inbound_endpoint_connections_map_the_destination():
+    event = Event(id="", kind="sysmon:network_connect", ts=0.0, host="srv-1", source="x",
+                  fields={"source.ip": "198.51.100.3", "destination.ip": "10.0.0.8",
+                          "network.direction": "inbound"})
+    ipmap = IpHostMap()
+    ipmap.observe(event)
+    assert ipmap.lookup("10.0.0.8", 0.0) == "srv-1" and ipmap.lookup("198.51.100.3", 0.0) is None
+
+
+def test_map_persists_in_the_journal_database(journal):
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.0.0.5", "ws-1", 0.0, 100.0)
+    assert ipmap.save(journal.connection) == 1
+    assert ipmap.save(journal.connection) == 0  # nothing changed since
+    again = IpHostMap().load(journal.connection)
+    assert again.lookup("10.0.0.5", 50.0) == "ws-1"

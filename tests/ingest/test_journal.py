@@ -1,0 +1,64 @@
+"""The journal: durable, idempotent by event id, rejections kept, checkpoint."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from graphsiem.model import Event
+from ingest.journal import Journal
+
+
+def make(event_id: str, ts: float = 1.0, **fields) -> Event:
+    return Event(id=event_id, kind="ecs:event", ts=ts, host="ws-1", source="ecs",
+                 fields=fields, origin=f"f:{event_id}", raw={"id": event_id})
+
+
+def test_append_returns_only_new_events_in_order(journal):
+    assert [e.id for e in journal.append([make("a"), make("b")])] == ["a", "b"]
+    assert [e.id for e in journal.append([make("b"), make("c"), make("c")])] == ["c"]
+    assert journal.counts()["events"] == 3
+
+
+def test_events_are_committed_before_append_returns(journal):
+    journal.append([make("a", **{"process.pid": 4})])
+    # a second, independent connection sees the row: it is committed, not pending
+    other = sqlite3.connect(journal.path)
+    assert other.execute("SELECT id, kind FROM events").fetchall() == [("a", "ecs:event")]
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    other.close()
+
+
+def test_events_survive_reopening(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as journal:
+        journal.append([make("a", **{"url.full": "http://x/"})])
+    with Journal(tmp_path / "j.sqlite") as journal:
+        (event,) = journal.get(["a", "missing"])
+    assert event.fields == {"url.full": "http://x/"} and event.raw == {"id": "a"}
+    assert event.origin == "f:a" and event.host == "ws-1"
+
+
+def test_iter_events_streams_in_seq_order_after_a_seq(journal):
+    journal.append([make(str(i)) for i in range(12)])
+    assert [e.event.id for e in journal.iter_events(after_seq=10, batch=2)] == ["10", "11"]
+    assert [e.seq for e in journal.iter_events(batch=5)] == list(range(1, 13))
+
+
+def test_raw_text_given_by_the_caller_is_stored(journal):
+    journal.append([make("a")], raw_json=['{"line":"as read"}'])
+    assert journal.get(["a"])[0].raw == {"line": "as read"}
+
+
+def test_rejections_are_kept_once_with_their_reason(journal):
+    rows = [("f.json:3", "ndjson", "invalid JSON: x", "{oops"), ("f.json:9", "zeek", "no ts", "{}")]
+    assert journal.reject(rows) == 2
+    assert journal.reject(rows) == 0  # the same file twice keeps one copy
+    kept = journal.rejected(limit=10)
+    assert [(r.origin, r.format, r.reason, r.raw) for r in kept] == rows
+    assert journal.rejected(limit=1, offset=1)[0].origin == "f.json:9"
+
+
+def test_checkpoint_starts_at_zero_and_moves(journal):
+    journal.append([make("a"), make("b")])
+    assert journal.checkpoint() == 0 and journal.last_seq() == 2
+    journal.set_checkpoint(2)
+    assert journal.counts() == {"events": 2, "rejected": 0, "projected_seq": 2, "last_seq": 2}
