@@ -24,16 +24,27 @@ Documented choices:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from graphsiem.model import Event
-from ingest.normalize import canonical_ip, normalize_domain, normalize_url, parse_timestamp
+from ingest.normalize import normalize_url, parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
+from ingest.parsers.sensor_fields import (
+    Mapper,
+    answer_value,
+    domain_or_none,
+    ip_field,
+    port_field,
+    sensor_event,
+    set_field,
+    set_server_name,
+)
 
 SOURCE = "suricata"
+LABEL = "EVE"
 
 _FIVE_TUPLE = frozenset(
     {"timestamp", "event_type", "src_ip", "src_port", "dest_ip", "dest_port", "proto"}
@@ -70,48 +81,6 @@ def _flatten(prefix: str, value: dict[str, Any], fields: dict[str, Any], depth: 
             fields[name] = item
 
 
-def _ip(record: dict[str, Any], key: str) -> str | None:
-    value = record.get(key)
-    if value is None:
-        return None
-    try:
-        return canonical_ip(str(value))
-    except ValueError as error:
-        raise ParseError(f"EVE {key}: {error}") from None
-
-
-def _port(record: dict[str, Any], key: str) -> int | None:
-    value = record.get(key)
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise ParseError(f"EVE {key}: not a port ({str(value)[:32]!r})")
-
-
-def _domain_or_none(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return normalize_domain(value)
-    except ValueError:
-        return None
-
-
-def _set(fields: dict[str, Any], key: str, value: Any) -> None:
-    if value is not None and value != "":
-        fields[key] = value
-
-
-def _answer_value(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    ip = canonical_ip(value, strict=False)
-    if ip is not None:
-        return ip
-    return _domain_or_none(value) or value
-
-
 # -- per-type mappings --------------------------------------------------------
 
 
@@ -124,8 +93,8 @@ def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
     queries = dns.get("queries")
     if rrname is None and isinstance(queries, list) and queries and isinstance(queries[0], dict):
         rrname = queries[0].get("rrname")  # EVE v3
-    _set(fields, "dns.question.name", _domain_or_none(rrname))
-    _set(fields, "dns.rcode", dns.get("rcode"))
+    set_field(fields, "dns.question.name", domain_or_none(rrname))
+    set_field(fields, "dns.rcode", dns.get("rcode"))
     answers: list[Any] = []
     if isinstance(dns.get("answers"), list):  # v2 detailed
         answers = [a.get("rdata") for a in dns["answers"] if isinstance(a, dict) and "rdata" in a]
@@ -136,7 +105,7 @@ def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
     elif dns.get("type") == "answer" and "rdata" in dns:  # v1: one answer per record
         answers = [dns["rdata"]]
     if answers:
-        fields["dns.answers"] = [_answer_value(answer) for answer in answers]
+        fields["dns.answers"] = [answer_value(answer) for answer in answers]
 
 
 def _url_host(http: dict[str, Any], fields: dict[str, Any]) -> str | None:
@@ -159,10 +128,10 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     if not isinstance(http, dict):
         return
     fields.setdefault("network.protocol", "http")
-    _set(fields, "http.request.method", http.get("http_method"))
-    _set(fields, "http.response.status_code", http.get("status"))
-    _set(fields, "user_agent.original", http.get("http_user_agent"))
-    _set(fields, "destination.domain", _domain_or_none(http.get("hostname")))
+    set_field(fields, "http.request.method", http.get("http_method"))
+    set_field(fields, "http.response.status_code", http.get("status"))
+    set_field(fields, "user_agent.original", http.get("http_user_agent"))
+    set_field(fields, "destination.domain", domain_or_none(http.get("hostname")))
     url = http.get("url")
     if not isinstance(url, str) or not url:
         return
@@ -179,8 +148,8 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
         return
     fields["url.full"] = full
     parts = urlsplit(full)
-    _set(fields, "url.path", parts.path)
-    _set(fields, "url.domain", _domain_or_none(parts.hostname))
+    set_field(fields, "url.path", parts.path)
+    set_field(fields, "url.domain", domain_or_none(parts.hostname))
 
 
 def _map_tls(record: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -188,16 +157,12 @@ def _map_tls(record: dict[str, Any], fields: dict[str, Any]) -> None:
     if not isinstance(tls, dict):
         return
     fields["network.protocol"] = "tls"
-    sni = tls.get("sni")
-    if isinstance(sni, str) and sni:
-        domain = _domain_or_none(sni)
-        fields["tls.server_name"] = domain or sni.lower()
-        _set(fields, "destination.domain", domain)
+    set_server_name(fields, tls.get("sni"))
     ja3 = tls.get("ja3")
     if isinstance(ja3, dict):
-        _set(fields, "tls.ja3", ja3.get("hash"))
-    _set(fields, "x509.subject", tls.get("subject"))
-    _set(fields, "x509.issuer", tls.get("issuerdn"))
+        set_field(fields, "tls.ja3", ja3.get("hash"))
+    set_field(fields, "x509.subject", tls.get("subject"))
+    set_field(fields, "x509.issuer", tls.get("issuerdn"))
 
 
 def _map_fileinfo(record: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -213,10 +178,10 @@ def _map_fileinfo(record: dict[str, Any], fields: dict[str, Any]) -> None:
         digest = info.get(algorithm)
         if isinstance(digest, str) and digest:
             fields["file.hash." + algorithm] = digest.lower()
-    _set(fields, "file.size", info.get("size"))
+    set_field(fields, "file.size", info.get("size"))
     http = record.get("http")
     if isinstance(http, dict):
-        _set(fields, "file.mime_type", http.get("http_content_type"))
+        set_field(fields, "file.mime_type", http.get("http_content_type"))
     _map_http(record, fields)
 
 
@@ -224,22 +189,22 @@ def _map_alert(record: dict[str, Any], fields: dict[str, Any]) -> None:
     alert = record.get("alert")
     if not isinstance(alert, dict):
         raise ParseError("EVE alert record without an alert object")
-    _set(fields, "rule.name", alert.get("signature"))
+    set_field(fields, "rule.name", alert.get("signature"))
     signature_id = alert.get("signature_id")
     if signature_id is not None:
         fields["rule.id"] = str(signature_id)
-    _set(fields, "rule.category", alert.get("category"))
-    _set(fields, "alert.severity", alert.get("severity"))
+    set_field(fields, "rule.category", alert.get("category"))
+    set_field(fields, "alert.severity", alert.get("severity"))
     _map_http(record, fields)
 
 
 def _map_anomaly(record: dict[str, Any], fields: dict[str, Any]) -> None:
     anomaly = record.get("anomaly")
     if isinstance(anomaly, dict):
-        _set(fields, "message", anomaly.get("event"))
+        set_field(fields, "message", anomaly.get("event"))
 
 
-_MAPPERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
+_MAPPERS: dict[str, Mapper] = {
     "dns": _map_dns,
     "http": _map_http,
     "tls": _map_tls,
@@ -267,10 +232,10 @@ class SuricataEveParser:
             raise ParseError(f"EVE record with event_type {event_type!r}")
         ts = self._event_time(record, event_type)
         fields: dict[str, Any] = {}
-        _set(fields, "source.ip", _ip(record, "src_ip"))
-        _set(fields, "source.port", _port(record, "src_port"))
-        _set(fields, "destination.ip", _ip(record, "dest_ip"))
-        _set(fields, "destination.port", _port(record, "dest_port"))
+        set_field(fields, "source.ip", ip_field(record, "src_ip", LABEL))
+        set_field(fields, "source.port", port_field(record, "src_port", LABEL))
+        set_field(fields, "destination.ip", ip_field(record, "dest_ip", LABEL))
+        set_field(fields, "destination.port", port_field(record, "dest_port", LABEL))
         proto = record.get("proto")
         if isinstance(proto, str) and proto:
             fields["network.transport"] = proto.lower()
@@ -284,23 +249,14 @@ class SuricataEveParser:
                 _flatten("suricata." + key, value, fields, 1)
             elif value is None or isinstance(value, _SCALARS):
                 fields["suricata." + key] = value
-        mapper = _MAPPERS.get(event_type)
-        if mapper is not None:
-            try:
-                mapper(record, fields)
-            except ParseError:
-                raise
-            except (TypeError, ValueError, AttributeError) as error:
-                raise ParseError(f"EVE {event_type} record: {error}") from None
-        yield Event(
-            id="",
+        yield sensor_event(
+            source=SOURCE,
             kind=f"suricata:{event_type}",
             ts=ts,
-            host=None,
-            source=SOURCE,
+            record=record,
             fields=fields,
-            origin=context.origin,
-            raw=record,
+            mapper=_MAPPERS.get(event_type),
+            context=context,
         )
 
     @staticmethod

@@ -31,21 +31,32 @@ Documented choices:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from graphsiem.model import Event
 from ingest.normalize import (
     canonical_ip,
-    normalize_domain,
     normalize_host,
     normalize_url,
     parse_timestamp,
 )
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
+from ingest.parsers.sensor_fields import (
+    Mapper,
+    answer_value,
+    domain_or_none,
+    ip_field,
+    port_field,
+    sensor_event,
+    set_field,
+    set_server_name,
+)
 
 SOURCE = "zeek"
+LABEL = "Zeek"
 
 _SKIPPED = frozenset({"_path", "_write_ts", "ts"})
 _PREFIXED: dict[str, str] = {}
@@ -59,26 +70,32 @@ def _prefixed(key: str) -> str:
     return name
 
 
-def _is_iso_time(value: str) -> bool:
-    return len(value) >= 20 and value[-1] == "Z" and value[10] == "T" and value[4] == "-"
-
-
 def _iso_to_epoch(value: str) -> float:
-    return round(parse_timestamp(value), 6)
+    try:
+        # Fast path: Python >= 3.11 reads Zeek's "...T..:..:..ffffffZ" directly.
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        # zone-less or unusual shapes: the shared, documented rules
+        return round(parse_timestamp(value), 6)
+    return round(moment.timestamp(), 6)
 
 
 def _normal_value(value: Any) -> Any:
     """One Zeek value in the shared normal form (times as epoch, floats to microseconds)."""
-    if isinstance(value, float):
+    kind = type(value)
+    if kind is float:
         return round(value, 6)
-    if isinstance(value, str):
-        if _is_iso_time(value):
+    if kind is str:
+        # brim's JSON writes Zeek ``time`` values as ISO-8601 with a Z
+        if len(value) >= 20 and value[-1] == "Z" and value[10] == "T" and value[4] == "-":
             try:
                 return _iso_to_epoch(value)
             except ValueError:
                 return value
         return value
-    if isinstance(value, list):
+    if kind is list:
         return [_normal_value(item) for item in value]
     return value
 
@@ -98,48 +115,10 @@ def _event_time(value: Any) -> float:
         return round(float(value), 6)
     if isinstance(value, str):
         try:
-            return round(parse_timestamp(value), 6)
+            return _iso_to_epoch(value)
         except ValueError as error:
             raise ParseError(f"Zeek ts: {error}") from None
     raise ParseError(f"Zeek ts has type {type(value).__name__}")
-
-
-def _ip(record: dict[str, Any], key: str) -> str | None:
-    value = record.get(key)
-    if value is None:
-        return None
-    try:
-        return canonical_ip(str(value))
-    except ValueError as error:
-        raise ParseError(f"Zeek field {key}: {error}") from None
-
-
-def _port(record: dict[str, Any], key: str) -> int | None:
-    value = record.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ParseError(f"Zeek field {key}: not a port ({value!r})")
-    if isinstance(value, int):
-        return value
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ParseError(f"Zeek field {key}: not a port ({str(value)[:32]!r})") from None
-
-
-def _domain_or_none(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return normalize_domain(value)
-    except ValueError:
-        return None
-
-
-def _set(fields: dict[str, Any], key: str, value: Any) -> None:
-    if value is not None and value != "":
-        fields[key] = value
 
 
 def _lower(value: Any) -> str | None:
@@ -150,27 +129,18 @@ def _lower(value: Any) -> str | None:
 
 
 def _map_conn(record: dict[str, Any], fields: dict[str, Any]) -> None:
-    _set(fields, "network.transport", _lower(record.get("proto")))
-    _set(fields, "network.protocol", _lower(record.get("service")))
-
-
-def _dns_answer(answer: Any) -> Any:
-    if not isinstance(answer, str):
-        return answer
-    ip = canonical_ip(answer, strict=False)
-    if ip is not None:
-        return ip
-    return _domain_or_none(answer) or answer
+    set_field(fields, "network.transport", _lower(record.get("proto")))
+    set_field(fields, "network.protocol", _lower(record.get("service")))
 
 
 def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
-    _set(fields, "network.transport", _lower(record.get("proto")))
+    set_field(fields, "network.transport", _lower(record.get("proto")))
     fields["network.protocol"] = "dns"
-    _set(fields, "dns.question.name", _domain_or_none(record.get("query")))
-    _set(fields, "dns.rcode", record.get("rcode_name"))
+    set_field(fields, "dns.question.name", domain_or_none(record.get("query")))
+    set_field(fields, "dns.rcode", record.get("rcode_name"))
     answers = record.get("answers")
     if isinstance(answers, list) and answers:
-        fields["dns.answers"] = [_dns_answer(answer) for answer in answers]
+        fields["dns.answers"] = [answer_value(answer) for answer in answers]
 
 
 def _http_host(record: dict[str, Any], fields: dict[str, Any]) -> str | None:
@@ -187,9 +157,9 @@ def _http_host(record: dict[str, Any], fields: dict[str, Any]) -> str | None:
 
 def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     fields["network.protocol"] = "http"
-    _set(fields, "http.request.method", record.get("method"))
-    _set(fields, "http.response.status_code", record.get("status_code"))
-    _set(fields, "user_agent.original", record.get("user_agent"))
+    set_field(fields, "http.request.method", record.get("method"))
+    set_field(fields, "http.response.status_code", record.get("status_code"))
+    set_field(fields, "user_agent.original", record.get("user_agent"))
     host = _http_host(record, fields)
     uri = record.get("uri")
     if not isinstance(uri, str) or not uri:
@@ -202,7 +172,7 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["url.full"] = url
         parts = urlsplit(url)
         fields["url.path"] = parts.path
-        domain = _domain_or_none(parts.hostname)
+        domain = domain_or_none(parts.hostname)
         if domain is not None:
             fields["url.domain"] = domain
             fields["destination.domain"] = domain
@@ -223,14 +193,14 @@ def _map_files(record: dict[str, Any], fields: dict[str, Any]) -> None:
         digest = record.get(algorithm)
         if isinstance(digest, str) and digest:
             fields["file.hash." + algorithm] = digest.lower()
-    _set(fields, "file.mime_type", record.get("mime_type"))
+    set_field(fields, "file.mime_type", record.get("mime_type"))
     filename = record.get("filename")
     if isinstance(filename, str) and filename:
         fields["file.path"] = filename
         fields["file.name"] = _basename(filename)
     size = record.get("total_bytes", record.get("seen_bytes"))
-    _set(fields, "file.size", size)
-    _set(fields, "network.protocol", _lower(record.get("source")))
+    set_field(fields, "file.size", size)
+    set_field(fields, "network.protocol", _lower(record.get("source")))
     sender, receiver = _first_ip(record.get("tx_hosts")), _first_ip(record.get("rx_hosts"))
     if sender is None and receiver is None and "source.ip" in fields:
         # Zeek >= 5: the connection's sides; is_orig says whether the originator sent it.
@@ -238,26 +208,22 @@ def _map_files(record: dict[str, Any], fields: dict[str, Any]) -> None:
         sender, receiver = (orig, resp) if record.get("is_orig") else (resp, orig)
         fields.pop("source.port", None)
         fields.pop("destination.port", None)
-    _set(fields, "source.ip", sender)
-    _set(fields, "destination.ip", receiver)
+    set_field(fields, "source.ip", sender)
+    set_field(fields, "destination.ip", receiver)
 
 
 def _map_ssl(record: dict[str, Any], fields: dict[str, Any]) -> None:
     fields["network.protocol"] = "tls"
-    server_name = record.get("server_name")
-    if isinstance(server_name, str) and server_name:
-        domain = _domain_or_none(server_name)
-        fields["tls.server_name"] = domain or server_name.lower()
-        _set(fields, "destination.domain", domain)
-    _set(fields, "tls.ja3", _lower(record.get("ja3")))
+    set_server_name(fields, record.get("server_name"))
+    set_field(fields, "tls.ja3", _lower(record.get("ja3")))
 
 
 def _map_x509(record: dict[str, Any], fields: dict[str, Any]) -> None:
-    _set(fields, "x509.subject", record.get("certificate.subject"))
-    _set(fields, "x509.issuer", record.get("certificate.issuer"))
+    set_field(fields, "x509.subject", record.get("certificate.subject"))
+    set_field(fields, "x509.issuer", record.get("certificate.issuer"))
     san = record.get("san.dns")
     if isinstance(san, list) and san:
-        fields["x509.san"] = [_domain_or_none(name) or name for name in san]
+        fields["x509.san"] = [domain_or_none(name) or name for name in san]
 
 
 def _map_dhcp(record: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -266,39 +232,39 @@ def _map_dhcp(record: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["dhcp.assigned_ip"] = canonical_ip(str(assigned), strict=False)
     host_name = record.get("host_name") or record.get("client_fqdn")
     if isinstance(host_name, str):
-        _set(fields, "dhcp.hostname", normalize_host(host_name))
-    _set(fields, "dhcp.mac", _lower(record.get("mac")))
-    _set(fields, "dhcp.lease_seconds", fields.get("zeek.lease_time"))
+        set_field(fields, "dhcp.hostname", normalize_host(host_name))
+    set_field(fields, "dhcp.mac", _lower(record.get("mac")))
+    set_field(fields, "dhcp.lease_seconds", fields.get("zeek.lease_time"))
     if "source.ip" not in fields:
-        _set(fields, "source.ip", _ip(record, "client_addr"))
-        _set(fields, "destination.ip", _ip(record, "server_addr"))
+        set_field(fields, "source.ip", ip_field(record, "client_addr", LABEL))
+        set_field(fields, "destination.ip", ip_field(record, "server_addr", LABEL))
 
 
 def _map_notice(record: dict[str, Any], fields: dict[str, Any]) -> None:
-    _set(fields, "rule.name", record.get("note"))
-    _set(fields, "message", record.get("msg"))
+    set_field(fields, "rule.name", record.get("note"))
+    set_field(fields, "message", record.get("msg"))
     if "source.ip" not in fields:
-        _set(fields, "source.ip", _ip(record, "src"))
+        set_field(fields, "source.ip", ip_field(record, "src", LABEL))
     if "destination.ip" not in fields:
-        _set(fields, "destination.ip", _ip(record, "dst"))
-        _set(fields, "destination.port", _port(record, "p"))
-    _set(fields, "network.transport", _lower(record.get("proto")))
+        set_field(fields, "destination.ip", ip_field(record, "dst", LABEL))
+        set_field(fields, "destination.port", port_field(record, "p", LABEL))
+    set_field(fields, "network.transport", _lower(record.get("proto")))
 
 
 def _map_syslog(record: dict[str, Any], fields: dict[str, Any]) -> None:
-    _set(fields, "message", record.get("message"))
-    _set(fields, "log.syslog.facility", record.get("facility"))
-    _set(fields, "log.syslog.severity", record.get("severity"))
-    _set(fields, "network.transport", _lower(record.get("proto")))
+    set_field(fields, "message", record.get("message"))
+    set_field(fields, "log.syslog.facility", record.get("facility"))
+    set_field(fields, "log.syslog.severity", record.get("severity"))
+    set_field(fields, "network.transport", _lower(record.get("proto")))
 
 
 def _map_software(record: dict[str, Any], fields: dict[str, Any]) -> None:
     # software.log names the host running the software in ``host``.
     if "source.ip" not in fields:
-        _set(fields, "source.ip", _ip(record, "host"))
+        set_field(fields, "source.ip", ip_field(record, "host", LABEL))
 
 
-_MAPPERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], None]] = {
+_MAPPERS: dict[str, Mapper] = {
     "conn": _map_conn,
     "dns": _map_dns,
     "http": _map_http,
@@ -339,27 +305,18 @@ class ZeekParser:
         for key, value in record.items():
             if key not in _SKIPPED:
                 fields[_prefixed(key)] = _normal_value(value)
-        _set(fields, "source.ip", _ip(record, "id.orig_h"))
-        _set(fields, "source.port", _port(record, "id.orig_p"))
-        _set(fields, "destination.ip", _ip(record, "id.resp_h"))
-        _set(fields, "destination.port", _port(record, "id.resp_p"))
-        mapper = _MAPPERS.get(path)
-        if mapper is not None:
-            try:
-                mapper(record, fields)
-            except ParseError:
-                raise
-            except (TypeError, ValueError, AttributeError) as error:
-                raise ParseError(f"Zeek {path} record: {error}") from None
-        yield Event(
-            id="",
+        set_field(fields, "source.ip", ip_field(record, "id.orig_h", LABEL))
+        set_field(fields, "source.port", port_field(record, "id.orig_p", LABEL))
+        set_field(fields, "destination.ip", ip_field(record, "id.resp_h", LABEL))
+        set_field(fields, "destination.port", port_field(record, "id.resp_p", LABEL))
+        yield sensor_event(
+            source=SOURCE,
             kind=f"zeek:{path}",
             ts=ts,
-            host=None,
-            source=SOURCE,
+            record=record,
             fields=fields,
-            origin=context.origin,
-            raw=record,
+            mapper=_MAPPERS.get(path),
+            context=context,
         )
 
 

@@ -207,7 +207,7 @@ def test_sensor_host_field_is_not_the_endpoint() -> None:
         ({"timestamp": "soon"}, "timestamp"),
         ({"timestamp": None}, "timestamp"),
         ({"src_ip": "999.1.1.1"}, "src_ip"),
-        ({"dest_port": "443"}, "dest_port"),
+        ({"dest_port": "https"}, "dest_port"),
         ({"alert": "ET SCAN"}, "alert object"),
     ],
 )

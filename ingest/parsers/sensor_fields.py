@@ -1,0 +1,112 @@
+"""Helpers shared by the network-sensor parsers (Zeek, Suricata EVE).
+
+Both read flat JSON-ish records, set the same normalised fields and build one
+sensor event (no endpoint host) per record; these helpers keep the two parsers
+to their format-specific mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from graphsiem.model import Event
+from ingest.normalize import canonical_ip, normalize_domain
+from ingest.parsers.base import ParseContext, ParseError
+
+Mapper = Callable[[dict[str, Any], dict[str, Any]], None]
+"""A per-log / per-event-type mapping: reads the record, adds normalised fields."""
+
+
+def set_field(fields: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``fields[key]`` unless ``value`` is absent (``None`` or an empty string)."""
+    if value is not None and value != "":
+        fields[key] = value
+
+
+def domain_or_none(value: Any) -> str | None:
+    """The normalised domain of ``value``, or ``None`` for IPs, non-strings and bad names."""
+    if not isinstance(value, str):
+        return None
+    return _cached_domain(value)
+
+
+@lru_cache(maxsize=65536)
+def _cached_domain(value: str) -> str | None:
+    # Sensor logs repeat the same few names; the cache keeps the regex off the hot path.
+    try:
+        return normalize_domain(value)
+    except ValueError:
+        return None
+
+
+def set_server_name(fields: dict[str, Any], server_name: Any) -> None:
+    """TLS SNI: ``tls.server_name`` (lower case) and, when it is a valid name, ``destination.domain``."""
+    if isinstance(server_name, str) and server_name:
+        domain = domain_or_none(server_name)
+        fields["tls.server_name"] = domain or server_name.lower()
+        set_field(fields, "destination.domain", domain)
+
+
+def answer_value(answer: Any) -> Any:
+    """A DNS answer: canonical IP, normalised name, or the text as given (TXT...)."""
+    if not isinstance(answer, str):
+        return answer
+    ip = canonical_ip(answer, strict=False)
+    if ip is not None:
+        return ip
+    return domain_or_none(answer) or answer
+
+
+def ip_field(record: dict[str, Any], key: str, label: str) -> str | None:
+    """Canonical IP of ``record[key]``; :class:`ParseError` (``"<label> <key>: ..."``) if not an IP."""
+    value = record.get(key)
+    if value is None:
+        return None
+    try:
+        return canonical_ip(str(value))
+    except ValueError as error:
+        raise ParseError(f"{label} {key}: {error}") from None
+
+
+def port_field(record: dict[str, Any], key: str, label: str) -> int | None:
+    """``record[key]`` as a port number; :class:`ParseError` when it is not an integer."""
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    raise ParseError(f"{label} {key}: not a port ({str(value)[:32]!r})")
+
+
+def sensor_event(
+    *,
+    source: str,
+    kind: str,
+    ts: float,
+    record: dict[str, Any],
+    fields: dict[str, Any],
+    mapper: Mapper | None,
+    context: ParseContext,
+) -> Event:
+    """Apply ``mapper`` (if any) and build the sensor event; mapper slips become :class:`ParseError`."""
+    if mapper is not None:
+        try:
+            mapper(record, fields)
+        except ParseError:
+            raise
+        except (TypeError, ValueError, AttributeError) as error:
+            raise ParseError(f"{kind} record: {error}") from None
+    return Event(
+        id="",
+        kind=kind,
+        ts=ts,
+        host=None,
+        source=source,
+        fields=fields,
+        origin=context.origin,
+        raw=record,
+    )
