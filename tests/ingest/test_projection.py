@@ -1,0 +1,179 @@
+"""Projection rules: which entities, relations and sightings each event kind yields."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphsiem.model import Event, stable_hash
+from ingest.ipmap import IpHostMap
+from ingest.normalize import normalize_command_line
+from ingest.projection import Projector, project_events
+
+PS = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+PS_CMD = "powershell.exe -nop -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA="
+
+
+def ev(kind: str, host: str | None = "ws-1", ts: float = 100.0, event_id: str = "e1", **fields) -> Event:
+    return Event(id=event_id, kind=kind, ts=ts, host=host, source="test",
+                 fields={k.replace("__", "."): v for k, v in fields.items()})
+
+
+def process_key(image: str, cmd: str) -> str:
+    return stable_hash(image.lower(), normalize_command_line(cmd))
+
+
+def edges(projection) -> set[tuple[str, str, str]]:
+    return {(r.src[0], r.type, r.dst[0]) for r in projection.relations}
+
+
+CASES = [
+    (
+        ev("sysmon:process_create", process__executable=PS, process__command_line=PS_CMD,
+           process__parent__executable="C:\\Windows\\System32\\wscript.exe",
+           process__parent__command_line="wscript.exe a.vbs", user__name="corp\\bob"),
+        {("host", "RAN", "process"), ("process", "SPAWNED", "process"), ("process", "RUN_AS", "user")},
+    ),
+    (
+        ev("sysmon:network_connect", process__executable=PS, destination__ip="203.0.113.7",
+           source__ip="10.0.0.5", destination__domain="cdn.example"),
+        {("process", "CONNECTED", "ip"), ("host", "CONNECTED", "ip"), ("domain", "RESOLVES_TO", "ip")},
+    ),
+    (
+        ev("sysmon:dns_query", process__executable=PS, dns__question__name="cdn.example",
+           dns__answers=["203.0.113.7", "cname.example"]),
+        {("process", "RESOLVED", "domain"), ("host", "RESOLVED", "domain"), ("domain", "RESOLVES_TO", "ip")},
+    ),
+    (
+        ev("sysmon:file_create", process__executable=PS, file__path="C:\\Temp\\Logo.PNG"),
+        {("process", "WROTE", "file")},
+    ),
+    (
+        ev("sysmon:image_load", process__executable=PS, file__path="C:\\x.dll", file__hash__sha256="ab" * 32),
+        {("process", "LOADED", "file")},
+    ),
+    (
+        ev("sysmon:process_access", process__executable="C:\\m\\mimikatz.exe",
+           target__process__executable="C:\\Windows\\System32\\lsass.exe", target__granted_access="0x1010"),
+        {("process", "ACCESSED", "process")},
+    ),
+    (
+        ev("sysmon:remote_thread", process__executable="C:\\a.exe", target__process__executable="C:\\b.exe"),
+        {("process", "INJECTED", "process")},
+    ),
+    (
+        ev("sysmon:registry_set", process__executable="C:\\a.exe", registry__path="HKLM\\Run\\x"),
+        {("process", "MODIFIED", "file")},
+    ),
+    (ev("winsec:logon", user__name="corp\\bob", source__ip="10.0.0.9"), {("user", "LOGGED_ON", "host")}),
+    (ev("powershell:script_block", powershell__script_block_text="Write-Host  hi"), {("host", "EXECUTED", "script")}),
+    (
+        ev("ecs:event", url__full="http://cdn.example/a.png", url__domain="cdn.example",
+           file__hash__sha256="cd" * 32, destination__ip="203.0.113.7"),
+        {("host", "REQUESTED", "url"), ("url", "ON", "domain"), ("host", "DOWNLOADED", "file"),
+         ("file", "SERVED_BY", "url"), ("host", "CONNECTED", "ip")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("event", "expected"), CASES, ids=[c[0].kind for c in CASES])
+def test_event_kinds_yield_their_relations(event, expected):
+    projection = project_events([event])
+    assert edges(projection) == expected
+    assert all(r.evidence == ["e1"] and r.count == 1 for r in projection.relations)
+
+
+def test_process_identity_is_image_and_normalised_command_line():
+    a = ev("sysmon:process_create", process__executable=PS, process__command_line=PS_CMD)
+    b = ev("sysmon:process_create", host="ws-2", event_id="e2",
+           process__executable=PS.upper(), process__command_line="  " + PS_CMD.upper().replace(" ", "   "))
+    projection = project_events([a, b])
+    (process,) = [e for e in projection.entities if e.type == "process"]
+    assert process.key == process_key(PS, PS_CMD)
+    assert process.value == PS_CMD
+    assert process.props["decoded_command"] == "IEX (New-Object)"
+    assert process.props["name"] == "powershell.exe"
+    hosts = sorted(s.host for s in projection.sightings if s.entity == ("process", process.key))
+    assert hosts == ["ws-1", "ws-2"]
+
+
+def test_relations_are_aggregated_per_batch_with_all_evidence():
+    events = [ev("sysmon:process_create", ts=t, event_id=f"e{t}", process__executable=PS,
+                 process__command_line=PS_CMD) for t in (5.0, 1.0, 9.0)]
+    (ran,) = project_events(events).relations
+    assert (ran.count, ran.first_seen, ran.last_seen) == (3, 1.0, 9.0)
+    assert ran.evidence == ["e5.0", "e1.0", "e9.0"]
+
+
+def test_later_events_of_a_process_resolve_to_its_full_identity_by_guid():
+    create = ev("sysmon:process_create", process__executable=PS, process__command_line=PS_CMD,
+                process__guid="abc", process__pid=42)
+    connect = ev("sysmon:network_connect", event_id="e2", process__executable=PS, process__guid="abc",
+                 destination__ip="203.0.113.7")
+    script = ev("powershell:script_block", event_id="e3", process__pid=42,
+                powershell__script_block_text="IEX (New-Object Net.WebClient)")
+    projection = Projector().project([create, connect, script])
+    full = ("process", process_key(PS, PS_CMD))
+    assert {(r.src, r.type) for r in projection.relations} >= {(full, "CONNECTED"), (full, "EXECUTED")}
+
+
+def test_script_identity_collapses_whitespace_and_keeps_text():
+    a = ev("powershell:script_block", powershell__script_block_text="Get-Process |\n   Select  Name")
+    b = ev("powershell:script_block", event_id="e2", powershell__script_block_text="Get-Process | Select Name")
+    scripts = [e for e in project_events([a, b]).entities if e.type == "script"]
+    assert len(scripts) == 1 and scripts[0].key == stable_hash("Get-Process | Select Name")
+    assert scripts[0].props["text"].startswith("Get-Process")
+
+
+def test_file_identity_prefers_sha256_then_lower_path():
+    hashed = ev("sysmon:file_create", process__executable=PS, file__path="C:\\A.exe", file__hash__sha256="ab" * 32)
+    plain = ev("sysmon:file_create", event_id="e2", process__executable=PS, file__path="C:\\B.EXE")
+    keys = sorted(e.key for e in project_events([hashed, plain]).entities if e.type == "file")
+    assert keys == ["ab" * 32, "c:\\b.exe"]
+
+
+def test_domains_carry_their_registered_domain():
+    event = ev("sysmon:dns_query", dns__question__name="a.b.cdn.example.co.uk")
+    (domain,) = [e for e in project_events([event]).entities if e.type == "domain"]
+    assert domain.props["registered_domain"] == "example.co.uk"
+
+
+def test_sensor_events_reach_hosts_through_the_time_aware_ip_map():
+    ipmap = IpHostMap()
+    ipmap.add_lease("192.168.1.41", "mkt01", 1000.0, 3600.0)
+    conn = ev("zeek:http", host=None, ts=1500.0, source__ip="192.168.1.41", destination__ip="10.0.5.13",
+              url__full="http://10.0.5.13:8080/x", zeek__resp_fuids=["F1"])
+    early = ev("zeek:conn", host=None, ts=500.0, event_id="e2", source__ip="192.168.1.41",
+               destination__ip="10.0.5.13")
+    projection = Projector(ipmap).project([conn, early])
+    rels = {(r.src, r.type, r.dst) for r in projection.relations}
+    assert (("host", "mkt01"), "CONNECTED", ("ip", "10.0.5.13")) in rels
+    assert (("host", "mkt01"), "REQUESTED", ("url", "http://10.0.5.13:8080/x")) in rels
+    # before the lease the address is not the host's: the IP stays the actor
+    assert (("ip", "192.168.1.41"), "CONNECTED", ("ip", "10.0.5.13")) in rels
+    sighted = {(s.host, s.entity) for s in projection.sightings}
+    assert ("mkt01", ("url", "http://10.0.5.13:8080/x")) in sighted
+    assert all(s.host == "mkt01" for s in projection.sightings)
+
+
+def test_zeek_files_join_http_by_file_id_in_either_order():
+    http = ev("zeek:http", host=None, event_id="h", source__ip="10.0.0.5", destination__ip="198.51.100.1",
+              url__full="http://dl.example/p.exe", url__domain="dl.example", zeek__resp_fuids=["Fx"])
+    files = ev("zeek:files", host=None, event_id="f", source__ip="198.51.100.1", destination__ip="10.0.0.5",
+               file__hash__sha256="ef" * 32, zeek__fuid="Fx")
+    for order in ([http, files], [files, http]):
+        ipmap = IpHostMap()
+        ipmap.add_lease("10.0.0.5", "ws-5", 0.0, 1000.0)
+        rels = {(r.src[0], r.type, r.dst[0]) for r in Projector(ipmap).project(order).relations}
+        assert {("file", "SERVED_BY", "url"), ("file", "SERVED_BY", "domain"),
+                ("host", "DOWNLOADED", "file")} <= rels
+
+
+def test_ip_in_the_host_slot_is_not_a_host_name():
+    event = ev("syslog:message", host="10.9.9.9", message="hello")
+    assert not [e for e in project_events([event]).entities if e.type == "host"]
+
+
+def test_alerts_link_source_to_destination():
+    event = ev("suricata:alert", host=None, source__ip="198.51.100.2", destination__ip="10.0.0.5",
+               rule__name="ET SCAN")
+    assert edges(project_events([event])) == {("ip", "ALERTED", "ip")}
