@@ -1,0 +1,199 @@
+"""Evaluate a cluster ranking against a simulator's ``ground_truth.json``.
+
+**Matching rule.**  A ranked cluster matches a truth entry (campaign or decoy)
+when both hold:
+
+1. it shares at least one indicator with the entry: an indicator
+   ``{type, value}`` equals a member's ``(type, value)`` or ``(type, key)``,
+   compared case-insensitively with whitespace collapsed;
+2. at least half of the cluster's hosts are hosts of the entry.
+
+When several entries match, the one with the largest host Jaccard wins.
+
+**Ranks.**  Only the first cluster matching an entry counts; later clusters
+matching the same entry are dropped from the list before ranks are computed, so
+a method is not penalised for splitting one campaign into several rows (this
+favours the one-entity baselines, never the scorer).  Unmatched clusters stay
+and count as false positives.
+
+**Metrics** (attacks = entries of kind ``attack``):
+
+* rank of each entry (``None`` when not found);
+* recall@k = attacks ranked <= k / attacks;
+* precision@k = clusters in the top k that match an attack / k;
+* average precision = mean over attacks of (attacks ranked <= r) / r at each
+  attack's rank r (0 for an attack never found);
+* decoys in the top 10 = benign entries matched within the top 10.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+_SPACE = re.compile(r"\s+")
+
+
+def _norm(value: object) -> str:
+    return _SPACE.sub(" ", str(value)).strip().lower()
+
+
+@dataclass(slots=True, frozen=True)
+class TruthEntry:
+    """One campaign or decoy of the ground truth."""
+
+    name: str
+    kind: str  # "attack" | "benign"
+    hosts: frozenset[str]
+    indicators: frozenset[tuple[str, str]]
+    is_seed: bool = False
+
+
+def load_truth(source: str | Path | Mapping[str, Any]) -> list[TruthEntry]:
+    """Read ``ground_truth.json`` (path or parsed) into entries.
+
+    Accepts ``{"campaigns": [...], "decoys": [...]}``, ``{"scenarios": [...]}``
+    or a bare list; every entry needs ``kind`` and ``hosts``.  The seed
+    campaign is the entry flagged ``"seed": true``, else the attack whose
+    name or label mentions "seed", else the first attack.
+    """
+    data = json.loads(Path(source).read_text(encoding="utf-8")) if isinstance(source, (str, Path)) else source
+    if isinstance(data, list):
+        rows = data
+    else:
+        rows = [r for v in data.values() if isinstance(v, list) for r in v if isinstance(r, dict) and "kind" in r]
+    entries = []
+    for i, row in enumerate(rows):
+        if "kind" not in row or "hosts" not in row:
+            raise ValueError(f"ground truth entry {i} lacks 'kind' or 'hosts'")
+        name = str(row.get("name") or row.get("label") or f"entry-{i}")
+        indicators = frozenset((_norm(x["type"]), _norm(x["value"])) for x in row.get("indicators", ()))
+        flagged = bool(row.get("seed")) or "seed" in _norm(f"{row.get('name', '')} {row.get('label', '')}")
+        entries.append(TruthEntry(name, str(row["kind"]), frozenset(map(_norm, row["hosts"])), indicators, flagged))
+    attacks = [e for e in entries if e.kind == "attack"]
+    if attacks and not any(e.is_seed for e in attacks):
+        first = attacks[0]
+        entries[entries.index(first)] = TruthEntry(first.name, first.kind, first.hosts, first.indicators, True)
+    return entries
+
+
+def _cluster_terms(cluster: Mapping[str, Any]) -> set[tuple[str, str]]:
+    terms = {(_norm(e["type"]), _norm(e["value"])) for e in cluster.get("entities", ())}
+    terms |= {(_norm(e["type"]), _norm(e["key"])) for e in cluster.get("entity_keys", ())}
+    return terms
+
+
+def match(cluster: Mapping[str, Any], truth: Sequence[TruthEntry]) -> TruthEntry | None:
+    """The truth entry a contract-shaped cluster matches (see the module rule), or ``None``."""
+    hosts = {_norm(h) for h in cluster.get("hosts", ())}
+    if not hosts:
+        return None
+    terms = _cluster_terms(cluster)
+    best, best_jaccard = None, -1.0
+    for entry in truth:
+        shared = len(hosts & entry.hosts)
+        if not (entry.indicators & terms) or shared < 0.5 * len(hosts):
+            continue
+        jaccard = shared / len(hosts | entry.hosts)
+        if jaccard > best_jaccard:
+            best, best_jaccard = entry, jaccard
+    return best
+
+
+@dataclass(slots=True)
+class Evaluation:
+    """Metrics of one ranking."""
+
+    ranks: dict[str, int | None]
+    kinds: dict[str, str]
+    seed: str | None
+    recall_at_5: float
+    recall_at_10: float
+    precision_at_5: float
+    precision_at_10: float
+    average_precision: float
+    decoys_in_top_10: int
+    rows: int
+    matched: list[str | None] = field(default_factory=list)
+
+    @property
+    def seed_rank(self) -> int | None:
+        return self.ranks.get(self.seed) if self.seed else None
+
+    @property
+    def attacks_in_top_10(self) -> int:
+        return sum(1 for n, r in self.ranks.items() if self.kinds[n] == "attack" and r is not None and r <= 10)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(seed_rank=self.seed_rank, attacks_in_top_10=self.attacks_in_top_10)
+        return data
+
+
+def evaluate(clusters: Iterable[Mapping[str, Any]], truth: Sequence[TruthEntry]) -> Evaluation:
+    """Score a ranking (contract-shaped clusters, best first) against ``truth``.
+
+    Examples
+    --------
+    >>> t = [TruthEntry("c", "attack", frozenset({"a", "b"}), frozenset({("domain", "x")}), True)]
+    >>> e = evaluate([{"hosts": ["z"], "entities": []},
+    ...               {"hosts": ["a", "b"], "entities": [{"type": "domain", "value": "X"}]}], t)
+    >>> e.ranks, e.average_precision
+    ({'c': 2}, 0.5)
+    """
+    found: dict[str, int] = {}
+    kept: list[str | None] = []
+    for cluster in clusters:
+        entry = match(cluster, truth)
+        if entry is not None and entry.name in found:
+            continue
+        kept.append(entry.name if entry else None)
+        if entry is not None:
+            found[entry.name] = len(kept)
+    kinds = {e.name: e.kind for e in truth}
+    attacks = [e.name for e in truth if e.kind == "attack"]
+    attack_ranks = sorted(found[a] for a in attacks if a in found)
+
+    def recall(k: int) -> float:
+        return sum(1 for r in attack_ranks if r <= k) / len(attacks) if attacks else 0.0
+
+    def precision(k: int) -> float:
+        return sum(1 for n in kept[:k] if n is not None and kinds[n] == "attack") / k
+
+    ap = sum((i + 1) / r for i, r in enumerate(attack_ranks)) / len(attacks) if attacks else 0.0
+    decoys = {n for n in kept[:10] if n is not None and kinds[n] != "attack"}
+    seed = next((e.name for e in truth if e.is_seed), None)
+    return Evaluation(
+        ranks={e.name: found.get(e.name) for e in truth},
+        kinds=kinds,
+        seed=seed,
+        recall_at_5=recall(5),
+        recall_at_10=recall(10),
+        precision_at_5=precision(5),
+        precision_at_10=precision(10),
+        average_precision=ap,
+        decoys_in_top_10=len(decoys),
+        rows=len(kept),
+        matched=kept,
+    )
+
+
+def render(evaluation: Evaluation) -> str:
+    """A plain-text report: per-entry ranks, then the metrics."""
+    lines = [f"{'entry':32} {'kind':7} rank"]
+    for name, rank in evaluation.ranks.items():
+        mark = "  (seed)" if name == evaluation.seed else ""
+        lines.append(f"{name[:32]:32} {evaluation.kinds[name]:7} {rank if rank is not None else '-'}{mark}")
+    e = evaluation
+    lines += [
+        "",
+        f"recall@5 {e.recall_at_5:.2f}  recall@10 {e.recall_at_10:.2f}  "
+        f"precision@5 {e.precision_at_5:.2f}  precision@10 {e.precision_at_10:.2f}",
+        f"average precision {e.average_precision:.3f}  decoys in top 10: {e.decoys_in_top_10}  "
+        f"attacks in top 10: {e.attacks_in_top_10}  seed rank: {e.seed_rank or '-'}",
+    ]
+    return "\n".join(lines)
