@@ -1,0 +1,324 @@
+"""Syslog lines: RFC 3164 and RFC 5424, with CEF and ``@cee:`` payloads.
+
+Framing
+-------
+* RFC 5424: ``<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG``; also accepted
+  without ``<PRI>`` (Zeek's ``syslog.log`` strips it).
+* RFC 3164: ``[<PRI>]Mmm dd hh:mm:ss HOST TAG[PID]: MSG`` with any run of
+  spaces between fields (``Jun  9``) and tags like ``sshd(pam_unix)[19939]``
+  (the tag is kept as written in ``log.syslog.appname``).  A line whose
+  fourth token looks like a tag (``sshd[1]:``) has no HOST.
+* A bare ``CEF:`` line (no syslog header).
+
+Time
+----
+RFC 5424 timestamps carry a zone.  RFC 3164 has no year and no zone: the
+year is ``context.reference_year`` when given (for example the year of the
+file); otherwise the current UTC year, and the previous year when that
+would put the line more than one day in the future (a December line read in
+January).  A 29 February in a year without one moves back to the last leap
+year.  The clock time is read in ``context.default_timezone``.
+
+Payloads
+--------
+* ``@cee: {json}``: a Windows event (EvntSLog ``nteventlogtype``/``id``, or
+  any Windows JSON layout of :mod:`ingest.parsers.windows`) becomes the same
+  Windows event as from an endpoint log, timed by the syslog header; other
+  JSON becomes ``syslog:message`` with its ``msg``.
+* ``CEF:0|...``: ``cef:<name>`` events (:mod:`ingest.parsers.syslog_cef`),
+  timed by ``rt``/``end``/``start`` or else by the header.
+* Anything else: ``syslog:message``.  For sshd/PAM lines, ``rhost=`` and
+  ``user=`` become ``source.ip``/``source.domain`` and ``user.name``.
+
+:func:`parse_syslog_text` is the entry point for callers that hold a syslog
+line inside another record (the Zeek parser's ``syslog`` log).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from graphsiem.model import Event
+from ingest.normalize import canonical_ip, normalize_host, parse_timestamp
+from ingest.parsers.base import ParseContext, ParseError, Record
+from ingest.parsers.syslog_cef import cef_fields, cef_kind, cef_time, split_cef
+from ingest.parsers.windows import parsers as windows_parsers
+from ingest.parsers.windows_events import to_event
+from ingest.parsers.windows_shapes import from_cee, is_cee_windows
+
+FACILITIES = (
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+    "authpriv", "ftp", "ntp", "security", "console", "solaris-cron",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+)
+SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+_MONTHS = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+_PRI_RE = re.compile(r"<(\d{1,3})>")
+_RFC5424_RE = re.compile(r"(\d{1,2}) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) ?")
+_RFC3164_RE = re.compile(
+    r"([A-Z][a-z]{2}) +(\d{1,2}) +(\d{2}):(\d{2}):(\d{2})(?:\.\d+)? +(.*)", re.DOTALL
+)
+_ISO_HEAD_RE = re.compile(r"(\d{4}-\d{2}-\d{2}T\S+) +(.*)", re.DOTALL)
+_TAG_RE = re.compile(r"([^\s\[\]:]+(?:\([^)\s]*\))?)(?:\[([^\]\s]*)\])?: ?(.*)", re.DOTALL)
+_SD_PARAM_RE = re.compile(r'([^\s=\]"]+)="((?:[^"\\]|\\.)*)"')
+_SNIFF_RE = re.compile(
+    r"<\d{1,3}>|[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} |\d{1,2} \d{4}-\d{2}-\d{2}T|CEF:\d"
+)
+_RHOST_RE = re.compile(r"\brhost=(\S+)")
+_USER_RE = re.compile(r"\buser=(\S+)")
+_LEAP_YEARS_BACK = 8
+_DAY = 86400.0
+
+
+class _Header:
+    """What the syslog header said; fields are ``None`` when absent or ``-``."""
+
+    __slots__ = ("ts", "hostname", "appname", "procid", "msgid", "pri", "structured")
+
+    def __init__(self) -> None:
+        self.ts: float | None = None
+        self.hostname: str | None = None
+        self.appname: str | None = None
+        self.procid: str | None = None
+        self.msgid: str | None = None
+        self.pri: int | None = None
+        self.structured: dict[str, str] = {}
+
+
+def _nil(value: str) -> str | None:
+    return None if value == "-" else value
+
+
+def _year_3164(month: int, day: int, clock: tuple[int, int, int], context: ParseContext) -> float:
+    """Epoch seconds of a year-less RFC 3164 date by the module's year rule."""
+    explicit = context.reference_year
+    year = explicit if explicit is not None else datetime.now().year
+    for _ in range(_LEAP_YEARS_BACK):
+        try:
+            moment = datetime(year, month, day, *clock)
+        except ValueError:
+            if month == 2 and day == 29:
+                year -= 1
+                continue
+            raise ParseError(f"invalid RFC 3164 date: month {month} day {day}") from None
+        ts = parse_timestamp(moment.isoformat(), default_timezone=context.default_timezone)
+        if explicit is None and ts > time.time() + _DAY:
+            year -= 1
+            explicit = year  # roll back once, then accept
+            continue
+        return ts
+    raise ParseError(f"invalid RFC 3164 date: month {month} day {day}")
+
+
+def _structured_data(text: str, header: _Header) -> str:
+    """Consume RFC 5424 STRUCTURED-DATA; return the message after it."""
+    if text.startswith("-"):
+        return text[2:] if text.startswith("- ") else text[1:]
+    index = 0
+    while index < len(text) and text[index] == "[":
+        end = index + 1
+        while end < len(text) and text[end] != "]":
+            end += 2 if text[end] == "\\" else 1  # skip escaped \] \" \\
+        element = text[index + 1:end]
+        sd_id, _, params = element.partition(" ")
+        for name, value in _SD_PARAM_RE.findall(params):
+            header.structured[f"syslog.sd.{sd_id}.{name}"] = re.sub(r"\\(.)", r"\1", value)
+        index = end + 1
+    rest = text[index:]
+    return rest[1:] if rest.startswith(" ") else rest
+
+
+def _split_tag(text: str, header: _Header) -> str:
+    if text.startswith("CEF:"):
+        return text  # "host CEF:0|..." carries no tag; "CEF" is not a program name
+    match = _TAG_RE.match(text)
+    if match is None:
+        return text
+    header.appname, pid, message = match.group(1), match.group(2), match.group(3)
+    header.procid = pid or None
+    return message
+
+
+def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
+    """Header fields and the message text of a syslog line."""
+    header = _Header()
+    text = line.rstrip("\r\n")
+    pri = _PRI_RE.match(text)
+    if pri is not None:
+        header.pri = int(pri.group(1))
+        if header.pri > 191:
+            raise ParseError(f"syslog PRI {header.pri} out of range (0-191)")
+        text = text[pri.end():]
+    if text.startswith("CEF:"):
+        return header, text
+    rfc5424 = _RFC5424_RE.match(text)
+    if rfc5424 is not None and rfc5424.group(2)[:1].isdigit() and "T" in rfc5424.group(2):
+        _, stamp, host, app, procid, msgid = rfc5424.groups()
+        try:
+            header.ts = parse_timestamp(stamp, default_timezone=context.default_timezone)
+        except ValueError as exc:
+            raise ParseError(f"RFC 5424 timestamp: {exc}") from None
+        header.hostname, header.appname = _nil(host), _nil(app)
+        header.procid, header.msgid = _nil(procid), _nil(msgid)
+        message = _structured_data(text[rfc5424.end():], header)
+        return header, message.removeprefix("\ufeff")
+    rfc3164 = _RFC3164_RE.match(text)
+    if rfc3164 is not None:
+        month = _MONTHS.get(rfc3164.group(1))
+        if month is None:
+            raise ParseError(f"RFC 3164 month {rfc3164.group(1)!r} unknown")
+        clock = (int(rfc3164.group(3)), int(rfc3164.group(4)), int(rfc3164.group(5)))
+        header.ts = _year_3164(month, int(rfc3164.group(2)), clock, context)
+        rest = rfc3164.group(6)
+    else:
+        iso = _ISO_HEAD_RE.match(text)  # rsyslog high-precision 3164 variant
+        if iso is None:
+            raise ParseError(f"not a syslog line: {line[:60]!r}")
+        try:
+            header.ts = parse_timestamp(iso.group(1), default_timezone=context.default_timezone)
+        except ValueError as exc:
+            raise ParseError(f"syslog timestamp: {exc}") from None
+        rest = iso.group(2)
+    host, _, after = rest.partition(" ")
+    if host.endswith(":") or "[" in host or not after:
+        return header, _split_tag(rest, header)  # no HOST field: the tag comes first
+    header.hostname = host
+    return header, _split_tag(after.lstrip(" "), header)
+
+
+def _base_fields(header: _Header) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    if header.hostname:
+        fields["log.syslog.hostname"] = header.hostname
+        fields["host.name.original"] = header.hostname
+    if header.appname:
+        fields["log.syslog.appname"] = header.appname
+    if header.procid:
+        fields["log.syslog.procid"] = header.procid
+    if header.msgid:
+        fields["log.syslog.msgid"] = header.msgid
+    if header.pri is not None:
+        fields["log.syslog.facility"] = FACILITIES[header.pri >> 3]
+        fields["log.syslog.severity"] = SEVERITIES[header.pri & 7]
+    fields.update(header.structured)
+    return fields
+
+
+def _windows_from_cee(
+    payload: dict[str, Any], header: _Header, context: ParseContext, source: str, raw: Record
+) -> Event | None:
+    if is_cee_windows(payload):
+        if header.ts is None:
+            raise ParseError("@cee Windows event without a syslog timestamp")
+        return to_event(from_cee(payload, header.ts), source=source, context=context, raw=raw)
+    for parser in windows_parsers():
+        if parser.sniff(payload):
+            return next(iter(parser.parse(payload, context)))
+    return None
+
+
+def _auth_fields(message: str, fields: dict[str, Any]) -> None:
+    if "rhost=" in message:
+        match = _RHOST_RE.search(message)
+        if match:
+            ip = canonical_ip(match.group(1), strict=False)
+            if ip is not None:
+                fields["source.ip"] = ip
+            else:
+                fields["source.domain"] = match.group(1).lower()
+    if "user=" in message:
+        match = _USER_RE.search(message)
+        if match:
+            fields["user.name"] = match.group(1).lower()
+
+
+def parse_syslog_text(
+    line: str,
+    context: ParseContext,
+    *,
+    source: str = "syslog",
+    raw: Record | None = None,
+) -> Event:
+    """The normalised event of one syslog line.
+
+    Parameters
+    ----------
+    line : str
+        RFC 3164/5424 line (``<PRI>`` optional), or a bare ``CEF:`` line.
+    context : ParseContext
+        Origin, time zone and reference year (see the module's time rule).
+    source : str
+        ``Event.source`` (the Zeek parser passes ``"zeek"``).
+    raw : dict or str, optional
+        The record to keep as evidence; defaults to ``line``.
+
+    Raises
+    ------
+    ParseError
+        Not a syslog line, a bad timestamp, a malformed CEF header or @cee JSON.
+    """
+    header, message = _parse_header(line, context)
+    evidence = line if raw is None else raw
+    if message.startswith("@cee:"):
+        try:
+            payload = orjson.loads(message[5:].strip())
+        except orjson.JSONDecodeError as exc:
+            raise ParseError(f"@cee payload is not JSON: {exc}") from None
+        if not isinstance(payload, dict):
+            raise ParseError("@cee payload is not a JSON object")
+        event = _windows_from_cee(payload, header, context, source, evidence)
+        if event is not None:
+            return event
+        message = str(payload.get("msg", message))
+    if message.startswith("CEF:"):
+        cef_header, extension = split_cef(message)
+        fields = _base_fields(header)
+        fields.update(cef_fields(cef_header, extension))
+        ts = cef_time(extension, context.default_timezone) or header.ts
+        if ts is None:
+            raise ParseError("CEF event without rt/end/start and without a syslog timestamp")
+        host_name = extension.get("dvchost") or header.hostname
+        return Event(
+            id="", kind=cef_kind(cef_header[5]), ts=ts,
+            host=normalize_host(host_name) if host_name else None,
+            source=source, fields=fields, origin=context.origin, raw=evidence,
+        )
+    if header.ts is None:
+        raise ParseError(f"not a syslog line: {line[:60]!r}")
+    fields = _base_fields(header)
+    fields["message"] = message
+    _auth_fields(message, fields)
+    return Event(
+        id="", kind="syslog:message", ts=header.ts,
+        host=normalize_host(header.hostname) if header.hostname else None,
+        source=source, fields=fields, origin=context.origin, raw=evidence,
+    )
+
+
+class SyslogParser:
+    """The ``syslog`` parser plugin: text lines (str records)."""
+
+    name = "syslog"
+
+    def sniff(self, record: Record) -> bool:
+        """True for a line starting with ``<PRI>``, a 3164 date, a 5424 version+date or ``CEF:``."""
+        return isinstance(record, str) and _SNIFF_RE.match(record) is not None
+
+    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
+        """The one event of a syslog line."""
+        if not isinstance(record, str):
+            raise ParseError(f"syslog expects a text line, got {type(record).__name__}")
+        yield parse_syslog_text(record, context, source=self.name)
+
+
+def parsers() -> list[SyslogParser]:
+    """The syslog parser plugins (one)."""
+    return [SyslogParser()]

@@ -1,0 +1,166 @@
+"""Syslog parser on the project's own lines: RFC 3164/5424, CEF, @cee Windows events."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphsiem.model import Event
+from ingest.parsers.base import ParseContext, ParseError
+from ingest.parsers.syslog import SyslogParser, parse_syslog_text
+from ingest.parsers.syslog_cef import parse_extension, split_cef
+
+LINES = (Path(__file__).parent / "fixtures" / "syslog" / "lines.log").read_text("utf-8").splitlines()
+PARSER = SyslogParser()
+CONTEXT_2024 = ParseContext(origin="lines.log:1", reference_year=2024)
+
+
+def _parse(line: str, context: ParseContext = CONTEXT_2024) -> Event:
+    assert PARSER.sniff(line)
+    (event,) = PARSER.parse(line, context)
+    return event
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+# (line index, kind, host, time UTC, expected fields subset)
+CASES = [
+    (0, "syslog:message", "web-01", "2024-03-05T10:00:01", {
+        "log.syslog.appname": "sshd", "log.syslog.procid": "4242",
+        "log.syslog.facility": "auth", "log.syslog.severity": "info",
+        "message": "Failed password for invalid user admin from 203.0.113.9 port 50022 ssh2",
+    }),
+    (1, "syslog:message", "web-01", "2024-03-15T10:00:02", {
+        "log.syslog.appname": "sshd(pam_unix)", "log.syslog.procid": "4243",
+        "source.ip": "203.0.113.9", "user.name": "root",
+    }),
+    (2, "syslog:message", "web-01", "2024-03-05T10:00:03", {
+        "log.syslog.appname": "kernel", "message": "eth0: link up",
+    }),
+    (3, "syslog:message", None, "2024-03-05T10:00:04", {
+        "log.syslog.appname": "cron", "log.syslog.procid": "77",
+        "message": "(root) CMD (run-parts /etc/cron.hourly)",
+    }),
+    (4, "syslog:message", "app-02", "2024-03-05T09:00:05.25", {
+        "log.syslog.appname": "billing", "log.syslog.procid": "991", "log.syslog.msgid": "ID47",
+        "log.syslog.facility": "local4", "log.syslog.severity": "notice",
+        "syslog.sd.exampleSDID@32473.iut": "3",
+        "syslog.sd.exampleSDID@32473.eventSource": 'App"x]',
+        "syslog.sd.meta.seq": "7",
+        "message": "invoice 42 paid",
+    }),
+    (5, "winsec:logon", "ws-0042", "2024-03-05T09:00:06", {
+        "event.code": "4624", "event.channel": "Security", "user.name": "corp\\alice",
+        "winlog.logon.type": 10, "source.ip": "10.1.2.3", "source.port": 50123,
+        "message": "An account was successfully logged on.",
+    }),
+    (6, "sysmon:process_create", "ws-0042", "2024-03-05T09:00:06.5", {
+        "process.name": "cmd.exe", "process.pid": 77, "process.parent.name": "explorer.exe",
+    }),
+    (7, "cef:port_scan_detected", "fw-01", "2024-03-05T10:00:08", {
+        "cef.vendor": "Example Corp", "cef.product": "Edge Firewall", "rule.id": "100|7",
+        "rule.name": "Port scan detected", "alert.severity": "7",
+        "source.ip": "203.0.113.9", "source.port": 40000,
+        "destination.ip": "10.1.2.3", "destination.port": 22, "network.transport": "tcp",
+        "source.domain": "scanner.example.net", "destination.domain": "ws-0042",
+        "user.name": "corp\\alice", "event.action": "blocked",
+        "message": "scan of 1=many ports\nsecond line", "cef.zone": "dmz",
+        "url.full": "http://example.com/a?b=1", "file.name": "invoice.pdf",
+        "file.hash.md5": "0123456789abcdef0123456789abcdef",
+    }),
+    (8, "cef:blocked_download", "proxy-01", "2024-03-05T10:00:09", {
+        "http.request.method": "GET", "url.full": "https://cdn.example.net/img.png",
+        "observer.hostname": "proxy-01.corp.example",
+    }),
+    (9, "syslog:message", "pc-test", "2018-03-24T15:59:37", {
+        "log.syslog.appname": "EvntSLog", "message": "Special privileges assigned to new logon.",
+    }),
+]
+
+
+@pytest.mark.parametrize(("index", "kind", "host", "moment", "expected"), CASES)
+def test_fixture_lines(index: int, kind: str, host: str | None, moment: str, expected: dict) -> None:
+    event = _parse(LINES[index])
+    assert event.kind == kind
+    assert event.host == host
+    assert event.ts == pytest.approx(_epoch(moment))
+    assert event.origin == "lines.log:1"
+    assert {key: event.fields.get(key) for key in expected} == expected
+
+
+def test_cee_windows_events_keep_the_line_as_evidence() -> None:
+    event = _parse(LINES[5])
+    assert event.source == "syslog"
+    assert event.raw == LINES[5]
+
+
+def test_zeek_callers_name_the_source_and_keep_their_record() -> None:
+    record = {"_path": "syslog", "message": LINES[9]}
+    event = parse_syslog_text(LINES[9], CONTEXT_2024, source="zeek", raw=record)
+    assert event.source == "zeek" and event.raw is record
+
+
+def test_3164_time_is_read_in_the_configured_zone() -> None:
+    context = ParseContext(reference_year=2024, default_timezone="Europe/Paris")
+    assert _parse(LINES[2], context).ts == pytest.approx(_epoch("2024-03-05T09:00:03"))
+
+
+def test_3164_year_defaults_to_this_year_unless_that_is_in_the_future() -> None:
+    now = datetime.now(UTC)
+    tomorrow_plus = datetime.fromtimestamp(time.time() + 3 * 86400, UTC)
+    past = "Jan  1 00:00:01 h app: x"
+    future = f"{tomorrow_plus:%b} {tomorrow_plus.day:2d} 12:00:00 h app: x"
+    assert datetime.fromtimestamp(_parse(past, ParseContext()).ts, UTC).year == now.year
+    expected_future_year = tomorrow_plus.year - 1
+    assert datetime.fromtimestamp(_parse(future, ParseContext()).ts, UTC).year == expected_future_year
+
+
+def test_3164_february_29_moves_to_a_leap_year() -> None:
+    event = _parse("Feb 29 12:00:00 h app: leap", ParseContext(reference_year=2023))
+    assert datetime.fromtimestamp(event.ts, UTC).year == 2020
+
+
+def test_cef_header_and_extension_escapes() -> None:
+    header, extension = split_cef(r"CEF:0|V\|x|P|1|sig|na\\me|3|a=1 b=two words c=x\=y")
+    assert header == ["0", "V|x", "P", "1", "sig", "na\\me", "3"]
+    assert extension == {"a": "1", "b": "two words", "c": "x=y"}
+    assert parse_extension("") == {}
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("<999>Mar  5 10:00:01 h a: x", "PRI"),
+    ("<13>1 2024-13-45T99:00:00Z h a - - - x", "timestamp"),
+    ("<13>1 2024-03-05T09:00:06Z h EvntSLog - - - @cee: {not json", "@cee"),
+    ("CEF:0|only|three", "CEF header"),
+    ("CEF:0|V|P|1|s|n|3|src=1.2.3.4", "without rt"),
+    ("<13>just words", "not a syslog line"),
+])
+def test_bad_lines_are_rejected_with_a_reason(line: str, reason: str) -> None:
+    with pytest.raises(ParseError, match=reason):
+        list(PARSER.parse(line, CONTEXT_2024))
+
+
+def test_sniff_accepts_only_syslog_text() -> None:
+    assert all(PARSER.sniff(line) for line in LINES)
+    assert not PARSER.sniff({"message": LINES[0]})
+    assert not PARSER.sniff("hello world")
+    assert not PARSER.sniff('{"EventID": 1}')
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(LINES), st.integers(min_value=0, max_value=200), st.text(max_size=12))
+def test_mutated_lines_parse_or_are_rejected_with_a_reason(line: str, cut: int, noise: str) -> None:
+    mutated = line[:cut] + noise + line[cut + len(noise):]
+    try:
+        events = list(PARSER.parse(mutated, CONTEXT_2024))
+    except ParseError as exc:
+        assert str(exc)
+    else:
+        assert len(events) == 1 and isinstance(events[0].ts, float)
