@@ -38,3 +38,13 @@ def corpus() -> Path:
             pytest.fail(f"sample corpus not found at {path} (set GRAPHSIEM_SAMPLES)")
         pytest.skip(f"sample corpus not found at {path}")
     return path
+
+
+@pytest.fixture
+def graph(tmp_path: Path):
+    """A real embedded graph store in a temporary data directory."""
+    from graphsiem.store import open_store
+
+    store = open_store("embedded", data_dir=tmp_path)
+    yield store
+    store.close()

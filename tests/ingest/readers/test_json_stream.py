@@ -41,8 +41,9 @@ def test_window_is_trimmed_while_streaming(monkeypatch):
     element = b'{"k": "' + b"x" * 100 + b'"}'
     data = b"[" + b",\n".join([element] * 5000) + b"]"
     window = json_stream._JsonWindow(io.BytesIO(data), "big")
-    peak = 0
-    for count, _item in enumerate(window.records(), start=1):
+    peak = count = 0
+    for _item in window.records():
+        count += 1
         peak = max(peak, len(window.buffer))
     assert count == 5000
     assert peak < 3 * 4096  # bounded by the chunk size, not the file size

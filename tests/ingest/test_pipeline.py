@@ -1,0 +1,151 @@
+"""The pipeline end to end: files -> journal -> graph, counts, idempotency, rejections."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+
+from graphsiem.model import Event
+from ingest.parsers.base import ParseError, ParserRegistry, UnknownFormatError
+from ingest.parsers.ecs import EcsParser
+from ingest.pipeline import ingest_paths, ingest_records
+from ingest.replay import project_pending, replay
+
+
+def relation_counts(store) -> dict:
+    return {(r.src, r.type, r.dst): r.count for r in store.iter_relations()}
+
+
+def test_counts_add_up_and_non_telemetry_is_skipped(fixtures, journal, graph):
+    report = ingest_paths([fixtures / "tree"], store=graph, journal=journal, progress=False)
+    skipped = {Path(f.path).name: f.skipped for f in report.skipped}
+    assert set(skipped) == {"LICENSE", "README.md", "info.yml", "blob.bin"}
+    assert "no reader" in skipped["blob.bin"]
+    assert report.total.received == report.total.accepted + report.total.rejected == 4
+    assert report.formats["ecs"].accepted == 4
+    assert report.projected["events"] == 4
+    assert graph.get_entity("host", "ws-0001") is not None
+
+
+def test_ingesting_the_same_file_twice_adds_nothing(fixtures, journal, graph):
+    path = fixtures / "ecs_events.ndjson"
+    first = ingest_paths([path], store=graph, journal=journal, progress=False)
+    before = (journal.counts(), relation_counts(graph), graph.counts())
+    second = ingest_paths([path], store=graph, journal=journal, progress=False)
+    assert first.total.events == 4 and first.total.duplicates == 0
+    assert second.total.accepted == second.total.duplicates == 4 and second.total.events == 0
+    assert (journal.counts(), relation_counts(graph), graph.counts()) == before
+
+
+def test_bad_records_are_rejected_with_origin_and_reason_and_kept(fixtures, journal):
+    report = ingest_paths([fixtures / "mixed_quality.ndjson"], store=None, journal=journal, progress=False)
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (5, 1, 4)
+    kept = {r.origin.rsplit(":", 1)[1]: r for r in journal.rejected()}
+    assert set(kept) == {"2", "3", "5", "6"}
+    assert "invalid JSON" in kept["2"].reason and kept["2"].format == "ndjson"
+    assert "not a JSON object" in kept["3"].reason
+    assert "timestamp" in kept["5"].reason and kept["5"].format == "ecs"
+    assert "no parser recognises" in kept["6"].reason and kept["6"].format == "unknown"
+    file_counts = report.files[str(fixtures / "mixed_quality.ndjson")].counts
+    assert file_counts.received == file_counts.accepted + file_counts.rejected
+
+
+def test_every_parser_exception_becomes_a_rejection(fixtures, journal):
+    class Broken:
+        name = "broken"
+
+        def sniff(self, record):
+            return True
+
+        def parse(self, record, context):
+            if "process" in record:
+                raise KeyError("boom")
+            yield Event(id="", kind="x:y", ts=float("nan"), host=None, source="broken")
+
+    registry = ParserRegistry()
+    registry.register(Broken())
+    report = ingest_paths([fixtures / "array_pretty.json"], store=None, journal=journal,
+                          registry=registry, progress=False)
+    reasons = sorted(r.reason for r in journal.rejected())
+    assert report.total.rejected == 3 and report.total.accepted == 0
+    assert reasons[0].startswith("KeyError") and "no valid time" in reasons[1]
+
+
+def test_forced_format_and_unknown_format(fixtures, journal):
+    report = ingest_paths([fixtures / "concatenated_pretty.json"], store=None, journal=journal,
+                          format="ecs", progress=False)
+    assert report.formats["ecs"].accepted == 2
+    with pytest.raises(UnknownFormatError, match="unknown format 'nope'"):
+        ingest_paths([fixtures / "ecs_events.ndjson"], store=None, journal=journal, format="nope")
+
+
+def test_gzip_files_are_read_transparently(fixtures, journal, tmp_path):
+    packed = tmp_path / "events.ndjson.gz"
+    packed.write_bytes(gzip.compress((fixtures / "ecs_events.ndjson").read_bytes()))
+    report = ingest_paths([packed], store=None, journal=journal, progress=False)
+    assert report.total.accepted == 4 and report.files[str(packed)].reader == "ndjson"
+
+
+def test_api_bodies_give_the_same_event_ids_as_files(fixtures, journal):
+    lines = (fixtures / "ecs_events.ndjson").read_bytes()
+    objects = [orjson.loads(line) for line in lines.splitlines()]
+    from_file = ingest_paths([fixtures / "ecs_events.ndjson"], store=None, journal=journal, progress=False)
+    assert from_file.total.events == 4
+    for body in (lines, orjson.dumps(objects, option=orjson.OPT_INDENT_2), objects):
+        report = ingest_records(body, store=None, journal=journal)
+        assert report.total.duplicates == 4 and report.total.events == 0
+    bad = ingest_records(b"[1, {\"x\": 2}]", store=None, journal=journal)
+    assert (bad.total.received, bad.total.rejected) == (2, 2)
+
+
+def test_dhcp_leases_of_the_same_call_map_sensor_events_whatever_the_file_order(fixtures, journal, graph):
+    ingest_paths([fixtures / "sensor"], store=graph, journal=journal, progress=False)  # a_conn before b_dhcp
+    linked = {n.entity.key for n in graph.neighbors("host", "ws-0042", direction="out")}
+    assert "198.51.100.77" in linked  # within the lease
+    assert "198.51.100.78" not in linked  # two hours before the lease: not this host's
+    hosts = {h.host for h in graph.hosts_of("ip", "198.51.100.77")}
+    assert hosts == {"ws-0042"}
+
+
+def test_leases_persist_for_later_ingests(fixtures, journal, graph):
+    ingest_paths([fixtures / "sensor" / "b_dhcp.json"], store=graph, journal=journal, progress=False)
+    ingest_paths([fixtures / "sensor" / "a_conn.json"], store=graph, journal=journal, progress=False)
+    linked = {n.entity.key for n in graph.neighbors("host", "ws-0042", direction="out")}
+    assert "198.51.100.77" in linked
+
+
+def test_graph_catches_up_and_rebuilds_from_the_journal_alone(fixtures, journal, graph, tmp_path):
+    ingest_paths([fixtures / "ecs_events.ndjson", fixtures / "sensor"], store=None, journal=journal,
+                 progress=False)
+    assert graph.counts()["entities"] == {} or sum(graph.counts()["entities"].values()) == 0
+    summary = project_pending(journal, graph)
+    assert summary.events == journal.counts()["events"] == journal.checkpoint()
+    caught_up = (graph.counts(), relation_counts(graph))
+    assert project_pending(journal, graph).events == 0  # nothing pending any more
+    replay(journal, graph)
+    assert (graph.counts(), relation_counts(graph)) == caught_up
+
+
+def test_a_copy_of_a_file_elsewhere_is_the_same_events(fixtures, journal, tmp_path):
+    copy = tmp_path / "elsewhere.ndjson"
+    shutil.copy(fixtures / "ecs_events.ndjson", copy)
+    ingest_paths([fixtures / "ecs_events.ndjson"], store=None, journal=journal, progress=False)
+    assert ingest_paths([copy], store=None, journal=journal, progress=False).total.duplicates == 4
+
+
+def test_parse_error_messages_are_kept_verbatim(journal):
+    class Picky(EcsParser):
+        name = "picky"
+
+        def parse(self, record, context):
+            raise ParseError("field 'x' is missing")
+
+    registry = ParserRegistry()
+    registry.register(Picky())
+    ingest_records([{"@timestamp": 1, "host": {"name": "a"}}], store=None, journal=journal,
+                   registry=registry)
+    assert journal.rejected()[0].reason == "field 'x' is missing"
