@@ -28,7 +28,9 @@ class EventLookup(Protocol):
 def evidence_ids(
     graph: nx.MultiDiGraph, members: Iterable[EntityKey], hosts: Iterable[str], *, limit: int
 ) -> list[tuple[str, str]]:
-    """``(relation type, event id)`` pairs behind edges inside the cluster.
+    """``(relation type, event id)`` pairs behind the edges of the members.
+
+    Edges to hosts outside the cluster are left out.
 
     Parameters
     ----------
@@ -48,11 +50,17 @@ def evidence_ids(
     >>> evidence_ids(g, [("domain", "x")], ["a"], limit=5)
     [('RESOLVED', 'e1'), ('RESOLVED', 'e2')]
     """
-    inside = {entity_uid(t, k) for t, k in members} | {entity_uid("host", h) for h in hosts}
+    cluster_hosts = {entity_uid("host", h) for h in hosts}
     member_uids = {entity_uid(t, k) for t, k in members}
+
+    def relevant(uid: str) -> bool:
+        # Any neighbour of a member (a parent process, LSASS, an IP) except
+        # hosts outside the cluster, whose events say nothing about it.
+        return not uid.startswith("host:") or uid in cluster_hosts
+
     by_type: dict[str, list[str]] = defaultdict(list)
     for src, dst, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
-        if src in inside and dst in inside and (src in member_uids or dst in member_uids):
+        if (src in member_uids and relevant(dst)) or (dst in member_uids and relevant(src)):
             rel = str(data.get("type", ""))
             by_type[rel].extend(str(i) for i in data.get("evidence", ()) or ())
     out: list[tuple[str, str]] = []
