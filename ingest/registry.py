@@ -8,13 +8,11 @@ the generic ECS parser last.  To add a format, see ``docs/adding-a-format.md``.
 
 from __future__ import annotations
 
-from ingest.parsers import ecs, suricata, windows, zeek
+from ingest.parsers import ecs, suricata, syslog, windows, zeek
 from ingest.parsers.base import ParserRegistry
 
-try:  # TEMPORARY during parallel development: a plain import by 14:30
-    from ingest.parsers import syslog
-except ImportError:  # pragma: no cover
-    syslog = None  # type: ignore[assignment]
+DEFAULT_MODULES = (windows, zeek, suricata, syslog, ecs)
+"""Parser modules in sniff order; each exposes ``parsers() -> list[Parser]``."""
 
 
 def default_registry() -> ParserRegistry:
@@ -26,11 +24,7 @@ def default_registry() -> ParserRegistry:
     'ecs'
     """
     registry = ParserRegistry()
-    modules = [windows, zeek, suricata]
-    if syslog is not None:
-        modules.append(syslog)
-    modules.append(ecs)
-    for module in modules:
+    for module in DEFAULT_MODULES:
         for parser in module.parsers():
             registry.register(parser)
     return registry

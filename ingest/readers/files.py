@@ -16,18 +16,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ingest.readers.base import Reader
+from ingest.readers.evtx import EvtxReader
 from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader
 from ingest.readers.text_lines import TextLinesReader
-
-try:  # TEMPORARY during parallel development: plain imports by 14:30
-    from ingest.readers.evtx import EvtxReader
-except ImportError:  # pragma: no cover
-    EvtxReader = None  # type: ignore[assignment,misc]
-try:
-    from ingest.readers.zeek_tsv import ZeekTsvReader
-except ImportError:  # pragma: no cover
-    ZeekTsvReader = None  # type: ignore[assignment,misc]
+from ingest.readers.zeek_tsv import ZeekTsvReader
 
 HEAD_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
@@ -42,12 +35,7 @@ _SKIP_SUFFIXES = (
 
 def default_readers() -> list[Reader]:
     """The file readers in sniff order: binary and header-marked formats first, plain text last."""
-    readers: list[Reader] = []
-    if EvtxReader is not None:
-        readers.append(EvtxReader())
-    if ZeekTsvReader is not None:
-        readers.append(ZeekTsvReader())
-    return readers + [NdjsonReader(), JsonStreamReader(), TextLinesReader()]
+    return [EvtxReader(), ZeekTsvReader(), NdjsonReader(), JsonStreamReader(), TextLinesReader()]
 
 
 def skip_reason(path: Path) -> str | None:
