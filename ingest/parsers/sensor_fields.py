@@ -15,6 +15,8 @@ from graphsiem.model import Event
 from ingest.normalize import canonical_ip, normalize_domain
 from ingest.parsers.base import ParseContext, ParseError
 
+_MIN_TS, _MAX_TS = 0.0, 253402300799.0  # 1970-01-01 .. 9999-12-31: what epoch_to_iso can render
+
 Mapper = Callable[[dict[str, Any], dict[str, Any]], None]
 """A per-log / per-event-type mapping: reads the record, adds normalised fields."""
 
@@ -93,6 +95,8 @@ def sensor_event(
     context: ParseContext,
 ) -> Event:
     """Apply ``mapper`` (if any) and build the sensor event; mapper slips become :class:`ParseError`."""
+    if not _MIN_TS <= ts <= _MAX_TS:  # also false for NaN
+        raise ParseError(f"{kind} record: time {ts!r} is outside 1970..9999")
     if mapper is not None:
         try:
             mapper(record, fields)

@@ -54,15 +54,16 @@ _SCALARS = (str, int, float, bool)
 
 
 def _time(value: Any, what: str) -> float:
-    if isinstance(value, str):
-        try:
-            # Python >= 3.11 reads EVE's "+0200" offsets directly; fast path.
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            if moment.tzinfo is not None:
-                return moment.timestamp()
+    if not isinstance(value, str):
+        # EVE always writes ISO-8601 text; a number here is no EVE time.
+        raise ParseError(f"EVE {what} is not an ISO-8601 string ({str(value)[:32]!r})")
+    try:
+        # Python >= 3.11 reads EVE's "+0200" offsets directly; fast path.
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is not None:
+        return moment.timestamp()
     try:
         return parse_timestamp(value)
     except ValueError as error:

@@ -206,6 +206,8 @@ def test_sensor_host_field_is_not_the_endpoint() -> None:
         ({"event_type": 7}, "event_type"),
         ({"timestamp": "soon"}, "timestamp"),
         ({"timestamp": None}, "timestamp"),
+        ({"timestamp": 1622987986.4}, "ISO-8601"),
+        ({"timestamp": "0001-01-01T00:00:00+0000"}, "outside 1970"),
         ({"src_ip": "999.1.1.1"}, "src_ip"),
         ({"dest_port": "https"}, "dest_port"),
         ({"alert": "ET SCAN"}, "alert object"),
