@@ -1,0 +1,280 @@
+"""The interpreter of scenario steps: one handler per action of the vocabulary.
+
+Each handler takes the run context, the step, and the host the step runs on,
+emits endpoint and network records, and reports ground-truth indicators with
+the value the graph will show (domain FQDN, file SHA-256, normalised URL,
+command line as logged, script text).
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import random
+from collections.abc import Callable
+from functools import lru_cache
+from itertools import accumulate
+from typing import Any
+
+from graphsiem.simulator import winevents
+from graphsiem.simulator.catalog import binary_for, domain_ip, web_domains
+from graphsiem.simulator.context import (
+    SYSTEM_USER,
+    Proc,
+    RunContext,
+    process_guid,
+    standing_process,
+)
+from graphsiem.simulator.fleet import NETBIOS_DOMAIN, Host
+from graphsiem.simulator.randomness import hex_digest, windows_guid, zeek_id
+from graphsiem.simulator.scenario import Step, render
+
+Handler = Callable[[RunContext, Step, Host], None]
+_POWERSHELL_AGENT = "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.19041.3570"
+_BROWSER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                  "(KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36")
+_MIME = {"png": "image/png", "exe": "application/x-dosexec", "msi": "application/x-msi",
+         "ps1": "text/plain", "html": "text/html", "zip": "application/zip", "cab": "application/vnd.ms-cab-compressed",
+         "js": "application/javascript", "hta": "text/html"}
+
+
+def _text(ctx: RunContext, step: Step, key: str, default: str | None = None) -> str | None:
+    value = step.params.get(key, default)
+    return None if value is None else render(str(value), ctx.variables)
+
+
+def _size(ctx: RunContext, value: Any, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, list):
+        return ctx.rng.randint(int(value[0]), int(value[1]))
+    return int(value)
+
+
+def _user(ctx: RunContext, host: Host, value: str | None) -> str:
+    if value in (None, "user"):
+        return host.domain_user
+    if value == "system":
+        return SYSTEM_USER
+    if value == "admin":
+        return f"{NETBIOS_DOMAIN}\\adm-{host.user}"
+    return render(value, ctx.variables)
+
+
+def _parent(ctx: RunContext, step: Step, host: Host, is_system: bool) -> Proc:
+    name = step.params.get("parent")
+    if name is None or name == "previous":
+        return ctx.current(host, fallback="services" if is_system else "explorer")
+    if "\\" not in name:
+        return standing_process(ctx.seed, host, name, ctx.day)
+    image = render(name, ctx.variables)
+    command_line = _text(ctx, step, "parent_command_line", image)
+    rng = random.Random(hash_int(ctx.seed, host.short, image, ctx.day))
+    return Proc(image, command_line, windows_guid(rng), rng.randrange(500, 20000, 4),
+                SYSTEM_USER if is_system else host.domain_user, "Medium", "C:\\Windows\\system32\\",
+                binary_for(image))
+
+
+def hash_int(*parts: object) -> int:
+    return int(hex_digest(*map(str, parts))[:16], 16)
+
+
+def do_process(ctx: RunContext, step: Step, host: Host) -> None:
+    """Sysmon 1 (and optionally 4104 for an encoded command, Sysmon 7 for its loads)."""
+    encoded = step.params.get("encoded_command")
+    if encoded is not None:
+        script = render(str(encoded), ctx.variables)
+        ctx.variables["encoded"] = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+    user = _user(ctx, host, step.params.get("user"))
+    is_system = user == SYSTEM_USER
+    parent = _parent(ctx, step, host, is_system)
+    image = _text(ctx, step, "image")
+    command_line = _text(ctx, step, "command_line")
+    default_dir = "C:\\Windows\\system32\\" if is_system else f"C:\\Users\\{user.split(chr(92))[-1]}\\"
+    integrity = step.params.get("integrity") or ("System" if is_system else "High" if "adm-" in user else "Medium")
+    if step.params.get("long_running"):
+        # one identity per host and command line, so later runs can act as this process
+        stable = random.Random(hash_int(ctx.seed, host.short, command_line))
+        guid, pid = windows_guid(stable), stable.randrange(1000, 24000, 4)
+    else:
+        guid, pid = process_guid(host, ctx.ts), ctx.rng.randrange(1000, 24000, 4)
+    proc = Proc(image, command_line, guid, pid,
+                user, integrity, _text(ctx, step, "current_directory", default_dir),
+                binary_for(image, None if step.params.get("version") is None else str(step.params["version"])))
+    logon_id = f"0x{hash_int(ctx.seed, host.short, user, ctx.day) % 0xFFFFFF:x}" if not is_system else "0x3e7"
+    logon_guid = "{" + f"{hash_int('logon', host.short, user, ctx.day):032x}"[:8] + "-0000-0000-0000-000000000000}"
+    ctx.push(host, proc)
+    if not step.params.get("emit", True):
+        return
+    ctx.endpoint(host, winevents.process_create(ctx.ts + host.skew, proc, parent,
+                                                logon_guid=logon_guid, logon_id=logon_id))
+    ctx.mark(host, "process", command_line, step)
+    for dll in step.params.get("loads", []):
+        ctx.ts += ctx.rng.uniform(0.01, 0.2)
+        ctx.endpoint(host, winevents.image_load(ctx.ts + host.skew, proc, binary_for(render(dll, ctx.variables))))
+    if encoded is not None and step.params.get("log_script", True):
+        ctx.ts += ctx.rng.uniform(0.05, 0.5)
+        _script(ctx, step, host, proc, script)
+
+
+def _script(ctx: RunContext, step: Step, host: Host, proc: Proc, text: str, path: str = "") -> None:
+    ctx.endpoint(host, winevents.script_block(ctx.ts + host.skew, text=text,
+                                              block_id=windows_guid(ctx.rng)[1:-1], path=path,
+                                              account=proc.account))
+    ctx.mark(host, "script", text, step)
+
+
+def do_script_block(ctx: RunContext, step: Step, host: Host) -> None:
+    """PowerShell 4104 by the current process."""
+    _script(ctx, step, host, ctx.current(host), _text(ctx, step, "text"), _text(ctx, step, "path", ""))
+
+
+def do_dns(ctx: RunContext, step: Step, host: Host) -> None:
+    domain = _text(ctx, step, "domain").lower()
+    ctx.resolve(host, ctx.current(host), domain)
+    ctx.mark(host, "domain", domain, step)
+
+
+def do_connect(ctx: RunContext, step: Step, host: Host) -> None:
+    """A TCP/UDP connection, resolving its domain first unless ``resolve: false``."""
+    proc = ctx.current(host)
+    domain = _text(ctx, step, "domain")
+    if domain:
+        domain = domain.lower()
+        ip = ctx.resolve(host, proc, domain) if step.params.get("resolve", True) else domain_ip(domain)
+        ctx.mark(host, "domain", domain, step)
+    else:
+        ip = _text(ctx, step, "ip")
+        ctx.mark(host, "ip", ip, step)
+    ctx.connect(host, proc, ip=ip, port=int(step.params["port"]),
+                protocol=step.params.get("protocol", "tcp"), hostname=domain or "",
+                bytes_out=_size(ctx, step.params.get("bytes_out"), 900),
+                bytes_in=_size(ctx, step.params.get("bytes_in"), 5000))
+
+
+def do_download(ctx: RunContext, step: Step, host: Host) -> None:
+    """An HTTP GET: DNS, Sysmon 3, Zeek conn + http + files (one hash per content)."""
+    url = _text(ctx, step, "url")
+    scheme, _, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    domain = authority.lower()
+    uri = slash + path or "/"
+    proc = ctx.current(host)
+    ip = ctx.resolve(host, proc, domain) if step.params.get("resolve", True) else domain_ip(domain)
+    name = _text(ctx, step, "file_name") or uri.rsplit("/", 1)[-1].split("?", 1)[0] or "index.html"
+    extension = name.rsplit(".", 1)[-1].lower()
+    mime = step.params.get("mime_type") or _MIME.get(extension, "application/octet-stream")
+    content = _text(ctx, step, "content", url)
+    size = _size(ctx, step.params.get("size"), 48_000)
+    uid, client, client_port = ctx.connect(host, proc, ip=ip, port=80, hostname=domain,
+                                           bytes_out=180 + len(uri), bytes_in=size + 320, service="http")
+    fuid = zeek_id(ctx.rng, "F")
+    status = int(step.params.get("status", 200))
+    agent = _text(ctx, step, "user_agent") or (_POWERSHELL_AGENT if "powershell" in proc.image.lower() else _BROWSER_AGENT)
+    ctx.sink.network("http", ctx.ts + 0.02, {
+        "ts": ctx.ts + 0.02, "uid": uid, "id.orig_h": client, "id.orig_p": client_port,
+        "id.resp_h": ip, "id.resp_p": 80, "trans_depth": 1, "method": "GET", "host": domain,
+        "uri": uri, "version": "1.1", "user_agent": agent, "request_body_len": 0,
+        "response_body_len": size, "status_code": status, "status_msg": "OK" if status == 200 else "Not Found",
+        "tags": [], "resp_fuids": [fuid], "resp_mime_types": [mime],
+    })
+    ctx.sink.network("files", ctx.ts + 0.05, {
+        "ts": ctx.ts + 0.05, "fuid": fuid, "tx_hosts": [ip], "rx_hosts": [client], "conn_uids": [uid],
+        "source": "HTTP", "depth": 0, "analyzers": ["MD5", "SHA1", "SHA256"], "mime_type": mime,
+        "filename": name if extension not in {"html"} else None, "duration": 0.01, "local_orig": False,
+        "is_orig": False, "seen_bytes": size, "total_bytes": size, "missing_bytes": 0,
+        "overflow_bytes": 0, "timedout": False, "md5": hex_digest("md5", content, length=32),
+        "sha1": hex_digest("sha1", content, length=40), "sha256": hex_digest("sha256", content),
+    })
+    ctx.mark(host, "domain", domain, step)
+    ctx.mark(host, "url", f"{scheme.lower()}://{domain}{uri}", step)
+    ctx.mark(host, "file", hex_digest("sha256", content), step)
+    save_to = _text(ctx, step, "save_to")
+    if save_to:
+        ctx.ts += ctx.rng.uniform(0.05, 0.3)
+        ctx.endpoint(host, winevents.file_create(ctx.ts + host.skew, proc, save_to))
+
+
+def do_file_create(ctx: RunContext, step: Step, host: Host) -> None:
+    proc = ctx.current(host)
+    ctx.endpoint(host, winevents.file_create(ctx.ts + host.skew, proc, _text(ctx, step, "path")))
+    ctx.mark(host, None, None, step)
+
+
+def do_lsass_access(ctx: RunContext, step: Step, host: Host) -> None:
+    """Sysmon 10: the current process opens LSASS."""
+    lsass = standing_process(ctx.seed, host, "lsass", ctx.day)
+    ctx.endpoint(host, winevents.process_access(
+        ctx.ts + host.skew, ctx.current(host), lsass,
+        granted_access=str(step.params.get("granted_access", "0x1010")),
+        thread_id=ctx.rng.randrange(1000, 20000, 4)))
+    ctx.mark(host, None, None, step)
+
+
+def do_image_load(ctx: RunContext, step: Step, host: Host) -> None:
+    binary = binary_for(_text(ctx, step, "image"), _text(ctx, step, "version"))
+    ctx.endpoint(host, winevents.image_load(ctx.ts + host.skew, ctx.current(host), binary))
+
+
+def do_logon(ctx: RunContext, step: Step, host: Host) -> None:
+    """Security 4624 on the step's host; ``from: source`` makes it a network logon from the source."""
+    logon_type = int(step.params.get("logon_type", 3))
+    account = _user(ctx, host, step.params.get("user"))
+    domain, _, name = account.partition("\\")
+    remote = ctx.source if step.params.get("from") == "source" else None
+    ip = remote.ip_at(ctx.ts) if remote is not None else ("-" if logon_type != 3 else "127.0.0.1")
+    process = ("0x0", "-") if logon_type == 3 else ("0x2a4", "C:\\Windows\\System32\\svchost.exe")
+    target = (domain.upper() if domain != "NT AUTHORITY" else domain, name,
+              f"S-1-5-21-3623811015-3361044348-30300820-{hash_int(account) % 90000 + 10000}")
+    ctx.endpoint(host, winevents.logon(
+        ctx.ts + host.skew, logon_type=logon_type, target=target,
+        target_logon_id=f"0x{ctx.rng.getrandbits(24):x}",
+        workstation=remote.upper if remote is not None else host.upper, ip=ip,
+        port=ctx.rng.randrange(49152, 65535) if remote is not None else 0,
+        logon_guid=windows_guid(ctx.rng), process=process))
+    ctx.mark(host, "user", account.lower(), step)
+    if remote is not None and ctx.truth is not None:
+        ctx.truth.observe(remote.short, ctx.ts, None, None)
+
+
+@lru_cache(maxsize=16)
+def _zipf_cdf(count: int, exponent: float) -> tuple[float, ...]:
+    weights = [1.0 / (rank ** exponent) for rank in range(1, count + 1)]
+    total = sum(weights)
+    return tuple(value / total for value in accumulate(weights))
+
+
+def do_browse(ctx: RunContext, step: Step, host: Host) -> None:
+    """Zipf-distributed web visits by the current process (a browser)."""
+    count_domains = int(step.params.get("domains", 2000))
+    domains = web_domains(count_domains)
+    cdf = _zipf_cdf(count_domains, float(step.params.get("zipf", 1.1)))
+    mean = float(step.params.get("visits", 10)) * ctx.density
+    visits = max(0, round(ctx.rng.gauss(mean, mean * 0.3)))
+    http_fraction = float(step.params.get("http_fraction", 0.1))
+    proc = ctx.current(host)
+    for _ in range(visits):
+        domain = domains[min(bisect.bisect_left(cdf, ctx.rng.random()), count_domains - 1)]
+        ip = ctx.resolve(host, proc, domain)
+        if ctx.rng.random() < http_fraction:
+            page = f"/{ctx.rng.choice(('index', 'news', 'article', 'search', 'product'))}/{ctx.rng.randrange(1, 40)}.html"
+            params = {"url": f"http://{domain}{page}", "size": [2000, 90000], "resolve": False}
+            do_download(ctx, Step("download", params, False, (0, 0), False), host)
+        else:
+            ctx.connect(host, proc, ip=ip, port=443, hostname=domain,
+                        bytes_out=ctx.rng.randint(600, 4000), bytes_in=ctx.rng.randint(2000, 400_000))
+        ctx.ts += ctx.rng.uniform(5.0, 180.0)
+
+
+HANDLERS: dict[str, Handler] = {
+    "process": do_process,
+    "script_block": do_script_block,
+    "dns": do_dns,
+    "connect": do_connect,
+    "download": do_download,
+    "file_create": do_file_create,
+    "lsass_access": do_lsass_access,
+    "image_load": do_image_load,
+    "logon": do_logon,
+    "browse": do_browse,
+}

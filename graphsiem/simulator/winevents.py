@@ -1,0 +1,247 @@
+"""Windows events (Sysmon, PowerShell, Security) as their providers write them.
+
+A :class:`WinEvent` holds what the Windows event log holds: channel, event id,
+provider, and the ``EventData`` fields as strings in schema order.  The
+collectors (Winlogbeat, NXLog) only re-shape it; they never invent data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
+POWERSHELL_CHANNEL = "Microsoft-Windows-PowerShell/Operational"
+SECURITY_CHANNEL = "Security"
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    name: str
+    guid: str
+
+
+SYSMON = Provider("Microsoft-Windows-Sysmon", "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}")
+POWERSHELL = Provider("Microsoft-Windows-PowerShell", "{a0c1853b-5c40-4b15-8766-3cf1c58f985a}")
+SECURITY = Provider("Microsoft-Windows-Security-Auditing", "{54849625-5478-4994-a5ba-3e3b0328c30d}")
+
+SYSTEM_ACCOUNT = ("NT AUTHORITY", "SYSTEM", "S-1-5-18")
+
+_TASKS = {
+    1: "Process Create (rule: ProcessCreate)",
+    3: "Network connection detected (rule: NetworkConnect)",
+    7: "Image loaded (rule: ImageLoad)",
+    10: "Process accessed (rule: ProcessAccess)",
+    11: "File created (rule: FileCreate)",
+    22: "Dns query (rule: DnsQuery)",
+}
+_SYSMON_VERSIONS = {1: 5, 3: 5, 7: 3, 10: 3, 11: 2, 22: 5}
+
+
+@dataclass(slots=True)
+class WinEvent:
+    """One Windows event record.
+
+    Attributes
+    ----------
+    ts : float
+        Event time on the endpoint's clock (skew applied), epoch seconds.
+    data : dict
+        ``EventData`` name -> string value, in the provider's schema order.
+    account : tuple
+        ``(domain, name, sid)`` of the event's user (``winlog.user`` / NXLog ``AccountName``).
+    """
+
+    ts: float
+    channel: str
+    event_id: int
+    provider: Provider
+    task: str
+    opcode: str
+    version: int
+    level: str
+    data: dict[str, str]
+    account: tuple[str, str, str]
+
+
+def utc_text(ts: float) -> str:
+    """Sysmon ``UtcTime``: ``2026-11-01 10:12:03.123`` (UTC, no zone marker)."""
+    moment = datetime.fromtimestamp(ts, tz=UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def sysmon(ts: float, event_id: int, data: dict[str, str]) -> WinEvent:
+    """A Sysmon event; ``data`` must already start with ``RuleName``/``UtcTime``."""
+    return WinEvent(ts, SYSMON_CHANNEL, event_id, SYSMON, _TASKS[event_id], "Info",
+                    _SYSMON_VERSIONS[event_id], "information", data, SYSTEM_ACCOUNT)
+
+
+def process_create(ts: float, proc, parent, *, logon_guid: str, logon_id: str) -> WinEvent:
+    """Sysmon 1 for ``proc`` (a :class:`~graphsiem.simulator.context.Proc`) spawned by ``parent``."""
+    binary = proc.binary
+    return sysmon(ts, 1, {
+        "RuleName": "-",
+        "UtcTime": utc_text(ts),
+        "ProcessGuid": proc.guid,
+        "ProcessId": str(proc.pid),
+        "Image": proc.image,
+        "FileVersion": binary.version,
+        "Description": binary.description,
+        "Product": binary.product,
+        "Company": binary.company,
+        "OriginalFileName": binary.original_file_name,
+        "CommandLine": proc.command_line,
+        "CurrentDirectory": proc.current_directory,
+        "User": proc.user,
+        "LogonGuid": logon_guid,
+        "LogonId": logon_id,
+        "TerminalSessionId": "0" if proc.user.startswith("NT AUTHORITY") else "1",
+        "IntegrityLevel": proc.integrity,
+        "Hashes": binary.hashes,
+        "ParentProcessGuid": parent.guid,
+        "ParentProcessId": str(parent.pid),
+        "ParentImage": parent.image,
+        "ParentCommandLine": parent.command_line,
+        "ParentUser": parent.user,
+    })
+
+
+def network_connect(ts: float, proc, *, protocol: str, source_ip: str, source_port: int,
+                    destination_ip: str, destination_port: int, destination_hostname: str) -> WinEvent:
+    """Sysmon 3, an outbound connection initiated by ``proc``."""
+    return sysmon(ts, 3, {
+        "RuleName": "-",
+        "UtcTime": utc_text(ts),
+        "ProcessGuid": proc.guid,
+        "ProcessId": str(proc.pid),
+        "Image": proc.image,
+        "User": proc.user,
+        "Protocol": protocol,
+        "Initiated": "true",
+        "SourceIsIpv6": "false",
+        "SourceIp": source_ip,
+        "SourceHostname": "-",
+        "SourcePort": str(source_port),
+        "SourcePortName": "-",
+        "DestinationIsIpv6": "false",
+        "DestinationIp": destination_ip,
+        "DestinationHostname": destination_hostname or "-",
+        "DestinationPort": str(destination_port),
+        "DestinationPortName": {443: "https", 80: "http", 445: "microsoft-ds"}.get(destination_port, "-"),
+    })
+
+
+def image_load(ts: float, proc, binary) -> WinEvent:
+    """Sysmon 7, ``proc`` loaded the module ``binary``."""
+    return sysmon(ts, 7, {
+        "RuleName": "-",
+        "UtcTime": utc_text(ts),
+        "ProcessGuid": proc.guid,
+        "ProcessId": str(proc.pid),
+        "Image": proc.image,
+        "ImageLoaded": binary.path,
+        "FileVersion": binary.version,
+        "Description": binary.description,
+        "Product": binary.product,
+        "Company": binary.company,
+        "OriginalFileName": binary.original_file_name,
+        "Hashes": binary.hashes,
+        "Signed": "true" if binary.company != "-" else "false",
+        "Signature": binary.company if binary.company != "-" else "-",
+        "SignatureStatus": "Valid" if binary.company != "-" else "Unavailable",
+        "User": proc.user,
+    })
+
+
+def process_access(ts: float, proc, target, *, granted_access: str, thread_id: int) -> WinEvent:
+    """Sysmon 10, ``proc`` opened a handle to ``target`` (typically LSASS)."""
+    return sysmon(ts, 10, {
+        "RuleName": "-",
+        "UtcTime": utc_text(ts),
+        "SourceProcessGUID": proc.guid,
+        "SourceProcessId": str(proc.pid),
+        "SourceThreadId": str(thread_id),
+        "SourceImage": proc.image,
+        "TargetProcessGUID": target.guid,
+        "TargetProcessId": str(target.pid),
+        "TargetImage": target.image,
+        "GrantedAccess": granted_access,
+        "CallTrace": "C:\\Windows\\SYSTEM32\\ntdll.dll+9d4c4|C:\\Windows\\System32\\KERNELBASE.dll+2c13e|UNKNOWN(00007FF8A1B2C3D4)",
+        "SourceUser": proc.user,
+        "TargetUser": target.user,
+    })
+
+
+def file_create(ts: float, proc, path: str) -> WinEvent:
+    """Sysmon 11, ``proc`` created ``path``."""
+    return sysmon(ts, 11, {
+        "RuleName": "-",
+        "UtcTime": utc_text(ts),
+        "ProcessGuid": proc.guid,
+        "ProcessId": str(proc.pid),
+        "Image": proc.image,
+        "TargetFilename": path,
+        "CreationUtcTime": utc_text(ts),
+        "User": proc.user,
+    })
+
+
+def dns_query(ts: float, proc, *, name: str, answers: list[str]) -> WinEvent:
+    """Sysmon 22, ``proc`` resolved ``name``; answers in Sysmon's ``::ffff:a.b.c.d;`` form."""
+    return sysmon(ts, 22, {
+        "RuleName": "-",
+        "UtcTime": utc_text(ts),
+        "ProcessGuid": proc.guid,
+        "ProcessId": str(proc.pid),
+        "QueryName": name,
+        "QueryStatus": "0",
+        "QueryResults": "".join(f"::ffff:{ip};" for ip in answers),
+        "Image": proc.image,
+        "User": proc.user,
+    })
+
+
+def script_block(ts: float, *, text: str, block_id: str, path: str,
+                 account: tuple[str, str, str]) -> WinEvent:
+    """PowerShell 4104, a script block compiled by the engine (one part)."""
+    return WinEvent(ts, POWERSHELL_CHANNEL, 4104, POWERSHELL, "Execute a Remote Command",
+                    "On create calls", 1, "warning" if "IEX" in text or "-enc" in text else "verbose",
+                    {"MessageNumber": "1", "MessageTotal": "1", "ScriptBlockText": text,
+                     "ScriptBlockId": block_id, "Path": path},
+                    account)
+
+
+def logon(ts: float, *, logon_type: int, target: tuple[str, str, str], target_logon_id: str,
+          workstation: str, ip: str, port: int, logon_guid: str, process: tuple[str, str]) -> WinEvent:
+    """Security 4624, a successful logon of ``target`` (``(domain, name, sid)``)."""
+    package = "Kerberos" if logon_type == 3 else "Negotiate"
+    pid, process_name = process
+    return WinEvent(ts, SECURITY_CHANNEL, 4624, SECURITY, "Logon", "Info", 2, "information", {
+        "SubjectUserSid": "S-1-5-18" if logon_type != 3 else "S-1-0-0",
+        "SubjectUserName": "-" if logon_type == 3 else "SYSTEM",
+        "SubjectDomainName": "-" if logon_type == 3 else "NT AUTHORITY",
+        "SubjectLogonId": "0x0" if logon_type == 3 else "0x3e7",
+        "TargetUserSid": target[2],
+        "TargetUserName": target[1],
+        "TargetDomainName": target[0],
+        "TargetLogonId": target_logon_id,
+        "LogonType": str(logon_type),
+        "LogonProcessName": "Kerberos" if logon_type == 3 else "User32 ",
+        "AuthenticationPackageName": package,
+        "WorkstationName": workstation,
+        "LogonGuid": logon_guid,
+        "TransmittedServices": "-",
+        "LmPackageName": "-",
+        "KeyLength": "0",
+        "ProcessId": pid,
+        "ProcessName": process_name,
+        "IpAddress": ip,
+        "IpPort": str(port),
+        "ImpersonationLevel": "%%1833",
+        "RestrictedAdminMode": "-",
+        "TargetOutboundUserName": "-",
+        "TargetOutboundDomainName": "-",
+        "VirtualAccount": "%%1843",
+        "TargetLinkedLogonId": "0x0",
+        "ElevatedToken": "%%1842",
+    }, SYSTEM_ACCOUNT)
