@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from graphsiem.model import Event
@@ -124,10 +125,20 @@ def _put_hashes(fields: Fields, prefix: str, value: object) -> None:
         fields[f"{prefix}hash.{algorithm}"] = digest
 
 
+# A session's PowerShell host command line repeats in every 4103 event and in
+# its children's parent command lines; decoding a multi-KB stager each time
+# dominated the parse cost of such files.  Bounded: at most 1024 entries.
+_decode_cached = lru_cache(maxsize=1024)(decode_powershell_command)
+
+
 def _put_decoded(fields: Fields, command: object) -> None:
     if command is None:
         return
-    decoded = decode_powershell_command(str(command))
+    text = str(command)
+    # cheap guard: every -enc/-EncodedCommand spelling has "-e"/"/e" in some case
+    if "-e" not in text and "/e" not in text and "-E" not in text and "/E" not in text:
+        return
+    decoded = _decode_cached(text)
     if decoded is not None:
         fields["process.command_line_decoded"] = decoded
 
@@ -481,24 +492,50 @@ def _family(channel: str, event_id: int) -> str:
     return family
 
 
-def _fast_utc(text: str) -> float | None:
-    """``YYYY-MM-DD HH:MM:SS[.fff]`` as UTC epoch seconds without the general parser."""
-    if len(text) < 19 or text[4] != "-" or text[10] != " " or text[13] != ":":
+def _fast_utc(text: str, *, require_zone: bool) -> float | None:
+    """``YYYY-MM-DD[ T]HH:MM:SS[.fff][Z]`` as UTC epoch seconds, without the general parser.
+
+    Sysmon ``UtcTime`` has no ``Z`` and is UTC by definition; a record time
+    takes this path only when it ends in ``Z`` (``require_zone``).  Anything
+    else returns ``None`` and goes to :func:`ingest.normalize.parse_timestamp`.
+    """
+    end = len(text)
+    if end < 19 or text[4] != "-" or text[10] not in " T" or text[13] != ":":
         return None
+    if text[-1] in "Zz":
+        end -= 1
+    elif require_zone:
+        return None
+    midnight = _midnight(text[:10])
     try:
-        moment = datetime(
-            int(text[0:4]), int(text[5:7]), int(text[8:10]),
-            int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=UTC,
-        )
+        hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
     except ValueError:
         return None
-    fraction = 0.0
-    if len(text) > 20 and text[19] == ".":
-        digits = text[20:]
-        if not digits.isdigit():
+    if midnight is None or hour > 23 or minute > 59 or second > 60:
+        return None
+    seconds = midnight + hour * 3600 + minute * 60 + second
+    if end == 19:
+        return float(seconds)
+    digits = text[20:end]
+    if text[19] != "." or not digits.isdigit():
+        return None
+    return seconds + int(digits) / 10 ** len(digits)
+
+
+_midnights: dict[str, float] = {}
+
+
+def _midnight(day: str) -> float | None:
+    """Epoch seconds of ``YYYY-MM-DD`` 00:00 UTC, memoised (events cluster on few days)."""
+    value = _midnights.get(day)
+    if value is None:
+        try:
+            value = datetime(int(day[0:4]), int(day[5:7]), int(day[8:10]), tzinfo=UTC).timestamp()
+        except ValueError:
             return None
-        fraction = int(digits) / 10 ** len(digits)
-    return moment.timestamp() + fraction
+        if len(_midnights) < 65536:
+            _midnights[day] = value
+    return value
 
 
 _LATEST = 4102444800.0  # 2100-01-01: later times are corrupt or mis-scaled values
@@ -508,7 +545,7 @@ def event_time(data: Data, record_time: object, default_timezone: str) -> float:
     """Epoch seconds by the module's time rule (Sysmon ``UtcTime`` first)."""
     utc = data.get("UtcTime")
     if isinstance(utc, str) and utc and not is_unset(utc):
-        fast = _fast_utc(utc)
+        fast = _fast_utc(utc, require_zone=False)
         if fast is not None:
             return fast
         try:
@@ -517,6 +554,9 @@ def event_time(data: Data, record_time: object, default_timezone: str) -> float:
             pass  # fall back to the record's own time
     if record_time is None or is_unset(record_time):
         raise ParseError("no timestamp (UtcTime, @timestamp, TimeCreated or TimeGenerated)")
+    ts = _fast_utc(record_time, require_zone=True) if isinstance(record_time, str) else None
+    if ts is not None:
+        return ts
     try:
         ts = parse_timestamp(record_time, default_timezone=default_timezone)
     except (ValueError, OverflowError) as exc:

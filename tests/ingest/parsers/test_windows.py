@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -10,8 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphsiem.model import Event
+from ingest.normalize import parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, ParserRegistry
 from ingest.parsers.windows import parsers
+from ingest.parsers.windows_events import event_time
 
 FIXTURES = Path(__file__).parent / "fixtures" / "windows"
 SHAPES = {
@@ -304,3 +307,20 @@ def test_mutated_records_parse_or_are_rejected_with_a_reason(
         else:
             assert len(events) == 1
             assert isinstance(events[0].ts, float)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2099, 12, 31)),
+    separator=st.sampled_from([" ", "T"]),
+    digits=st.integers(min_value=0, max_value=7),
+)
+def test_fast_sysmon_time_agrees_with_the_general_parser(
+    moment: datetime, separator: str, digits: int
+) -> None:
+    text = moment.strftime(f"%Y-%m-%d{separator}%H:%M:%S")
+    if digits:
+        text += "." + f"{moment.microsecond:06d}{moment.microsecond % 10}"[:digits]
+    expected = parse_timestamp(text, default_timezone="UTC")
+    assert event_time({"UtcTime": text}, None, "UTC") == pytest.approx(expected, abs=1e-6)
+    assert event_time({}, text + "Z", "Europe/Paris") == pytest.approx(expected, abs=1e-6)
