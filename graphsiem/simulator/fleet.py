@@ -91,7 +91,7 @@ class Host:
 
 
 def build_fleet(hosts: int, days: int, start: float, seed: int) -> list[Host]:
-    """``hosts`` machines: ~8 % servers (at least 3), ~2 % IT workstations (at least 1).
+    """``hosts`` machines: ~8 % servers (at least 3), ~2 % IT workstations (at least 2).
 
     Parameters
     ----------
@@ -107,7 +107,7 @@ def build_fleet(hosts: int, days: int, start: float, seed: int) -> list[Host]:
     if hosts < 5:
         raise ValueError(f"a fleet needs at least 5 hosts, got {hosts}")
     servers = max(3, round(hosts * 0.08))
-    it = max(1, round(hosts * 0.02))
+    it = max(2, round(hosts * 0.02))
     workstations = hosts - servers - it
     width = max(4, len(str(hosts)))
     plan = [("workstations", "WS", n) for n in range(1, workstations + 1)]
