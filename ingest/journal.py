@@ -111,7 +111,13 @@ class Journal:
         self._db.executescript(_SCHEMA)
 
     # -- writes -------------------------------------------------------------
-    def append(self, events: Sequence[Event], *, raw_json: Sequence[str] | None = None) -> list[Event]:
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        raw_json: Sequence[str] | None = None,
+        fields_json: Sequence[bytes] | None = None,
+    ) -> list[Event]:
         """Insert the events whose id is new; return those, in order, once committed.
 
         Parameters
@@ -121,6 +127,9 @@ class Journal:
         raw_json : sequence of str, optional
             The JSON text of each event's ``raw`` when the caller already has it
             (the pipeline passes the reader's canonical text), to avoid a re-dump.
+        fields_json : sequence of bytes, optional
+            Each event's ``fields`` already serialised (the pipeline serialises
+            them while it can still reject the record), to avoid a re-dump.
         """
         if not events:
             return []
@@ -145,7 +154,9 @@ class Journal:
                         event.host,
                         event.source,
                         event.origin,
-                        dumps(event.fields, default=str),
+                        fields_json[index]
+                        if fields_json is not None
+                        else dumps(event.fields, default=str),
                         raw,
                     )
                 )

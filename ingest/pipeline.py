@@ -95,6 +95,7 @@ class _Session:
         self.ipmap = IpHostMap().load(journal.connection)
         self.events: list[Event] = []
         self.raw_json: list[str] = []
+        self.fields_json: list[bytes] = []
         self.pending: list[_Pending] = []
         self.rejections: list[tuple[str, str, str, str]] = []
         self.records = 0
@@ -123,9 +124,13 @@ class _Session:
         context = ParseContext(
             origin=raw.origin, path_hint=raw.path_hint or hint, default_timezone=self.timezone
         )
+        fields_json: list[bytes] = []
         try:
             events = list(parser.parse(record, context))
             problem = _check_events(events)
+            if problem is None:
+                # serialised here, where a bad value can still reject the record
+                fields_json = [orjson.dumps(e.fields, default=str) for e in events]
         except Exception as exc:  # noqa: BLE001 - any parser failure is a rejection, never a crash
             problem = _reason(exc)
         if problem:
@@ -133,6 +138,7 @@ class _Session:
             return
         text = raw.text
         raw_json = text if isinstance(record, dict) and _is_json_text(text) else _dump(record)
+        self.fields_json.extend(fields_json)
         ids = []
         several = len(events) > 1
         for index, event in enumerate(events):
@@ -174,7 +180,11 @@ class _Session:
     # -- per batch ----------------------------------------------------------
     def flush(self) -> None:
         """Commit the batch to the journal, then count its records as accepted."""
-        new = self.journal.append(self.events, raw_json=self.raw_json) if self.events else []
+        new = (
+            self.journal.append(self.events, raw_json=self.raw_json, fields_json=self.fields_json)
+            if self.events
+            else []
+        )
         for event in new:
             self.ipmap.observe(event)
         self.ipmap.save(self.journal.connection)
@@ -194,7 +204,8 @@ class _Session:
                 counts.duplicates += is_duplicate
         if self.progress is not None:
             self.progress(self.records)
-        self.events, self.raw_json, self.pending, self.rejections = [], [], [], []
+        self.events, self.raw_json, self.fields_json = [], [], []
+        self.pending, self.rejections = [], []
         self.records = 0
 
 
@@ -209,6 +220,10 @@ def _check_events(events: list[Any]) -> str | None:
             return "event has no kind"
         if not isinstance(event.fields, dict):
             return "event fields are not a mapping"
+        if event.host is not None and not isinstance(event.host, str):
+            return f"event host is a {type(event.host).__name__}, not text"
+        if not isinstance(event.origin, str) or not isinstance(event.source, str):
+            return "event origin/source is not text"
     return None
 
 
@@ -225,7 +240,11 @@ def _is_json_text(text: str) -> bool:
 
 
 def _dump(record: Any) -> str:
-    return orjson.dumps(record, default=str).decode("utf-8")
+    """JSON text of anything a client may send (falls back to ``repr`` for what JSON cannot hold)."""
+    try:
+        return orjson.dumps(record, default=str).decode("utf-8")
+    except (TypeError, ValueError):
+        return orjson.dumps(repr(record)[:MAX_RAW_CHARS]).decode("utf-8")
 
 
 def _progress_bar(enabled: bool | None, desc: str) -> tuple[Progress | None, Callable[[], None]]:
@@ -371,7 +390,10 @@ def ingest_records(
         for number, record in enumerate(body, start=1):
             where = f"{origin}#{number}"
             if isinstance(record, dict):
-                item: RawRecord | ReadError = RawRecord(record, where, canonical_json(record))
+                try:
+                    item: RawRecord | ReadError = RawRecord(record, where, canonical_json(record))
+                except (TypeError, ValueError) as exc:  # e.g. integers beyond 64 bits
+                    item = ReadError(where, f"record cannot be serialised: {exc}", _dump(record))
             else:
                 item = ReadError(where, f"not a JSON object (a {type(record).__name__})", _dump(record))
             session.take(item, counts, "objects", None)

@@ -163,4 +163,7 @@ class _JsonWindow:
                     origin, f"element is not a JSON object (a {type(value).__name__}, line {line})", text[:2000]
                 )
                 continue
-            yield RawRecord(value, origin, canonical_json(value))
+            try:
+                yield RawRecord(value, origin, canonical_json(value))
+            except (TypeError, ValueError) as exc:  # integers beyond 64 bits
+                yield ReadError(origin, f"element cannot be serialised: {exc} (line {line})", text[:2000])
