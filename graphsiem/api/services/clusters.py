@@ -141,7 +141,7 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
         raise Unprocessable("nothing to change: send status, verdict, assignee or note",
                             field="body")
     if "status" in sent and patch.status is None:
-        raise Unprocessable("status cannot be null", field="status")
+        raise Unprocessable("status cannot be null", field="body.status")
     changes: dict[str, str | None] = {}
     if "status" in sent and patch.status is not None:
         changes["status"] = patch.status.value

@@ -223,7 +223,7 @@ class IngestService:
 
     def _project_loop(self) -> None:
         while not self._stop.is_set():
-            if not self._wake.wait(timeout=1.0):
+            if not self._wake.wait(timeout=1.0) or self._stop.is_set():
                 continue
             # A short pause lets concurrent requests land in one projection batch.
             self._stop.wait(0.05)
@@ -238,6 +238,7 @@ class IngestService:
     def close(self) -> None:
         """Stop the projector after a last catch-up, and close the journals."""
         self._stop.set()
+        self._wake.set()
         self._projector.join(timeout=10)
         try:
             self.catch_up()
@@ -271,7 +272,7 @@ def _framing(body: bytes, content_type: str) -> str:
         return "lines"
     first = body.lstrip()[:1]
     if media == "application/json" or first == b"[":
-        return "json" if first in (b"[", b"{", b"") else "lines"
+        return "json"
     if first == b"{":
         return "ndjson"
     return "lines"
