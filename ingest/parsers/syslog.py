@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -100,7 +100,7 @@ def _nil(value: str) -> str | None:
 def _year_3164(month: int, day: int, clock: tuple[int, int, int], context: ParseContext) -> float:
     """Epoch seconds of a year-less RFC 3164 date by the module's year rule."""
     explicit = context.reference_year
-    year = explicit if explicit is not None else datetime.now().year
+    year = explicit if explicit is not None else datetime.now(UTC).year
     for _ in range(_LEAP_YEARS_BACK):
         try:
             moment = datetime(year, month, day, *clock)
@@ -322,3 +322,29 @@ class SyslogParser:
 def parsers() -> list[SyslogParser]:
     """The syslog parser plugins (one)."""
     return [SyslogParser()]
+
+
+def windows_events_in_zeek_syslog(record: dict[str, Any], context: ParseContext) -> list[Event]:
+    """The Windows event that a Zeek ``syslog`` record carries as ``@cee:`` JSON, if any.
+
+    For the Zeek parser: it keeps its own ``zeek:syslog`` event (the network
+    view: sender, receiver, facility) and adds this endpoint event, so the
+    Windows event reaches the same host entities as an endpoint log would.
+    A message that is not a well-formed ``@cee`` Windows event adds nothing
+    (the ``zeek:syslog`` event still holds the message text).
+
+    Examples
+    --------
+    >>> line = ('1 2018-03-24T08:59:37-07:00 PC-1.example EvntSLog - - - @cee: '
+    ...         '{"source": "PC-1.example", "nteventlogtype": "System", "id": "7036"}')
+    >>> [e.kind for e in windows_events_in_zeek_syslog({"message": line}, ParseContext())]
+    ['windows:other']
+    """
+    message = record.get("message")
+    if not isinstance(message, str) or "@cee:" not in message:
+        return []
+    try:
+        event = parse_syslog_text(message, context, source="zeek", raw=record)
+    except ParseError:
+        return []
+    return [] if event.kind == "syslog:message" else [event]

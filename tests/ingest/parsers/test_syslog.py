@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from graphsiem.model import Event
 from ingest.parsers.base import ParseContext, ParseError
-from ingest.parsers.syslog import SyslogParser, parse_syslog_text
+from ingest.parsers.syslog import SyslogParser, parse_syslog_text, windows_events_in_zeek_syslog
 from ingest.parsers.syslog_cef import parse_extension, split_cef
 
 LINES = (Path(__file__).parent / "fixtures" / "syslog" / "lines.log").read_text("utf-8").splitlines()
@@ -164,3 +164,12 @@ def test_mutated_lines_parse_or_are_rejected_with_a_reason(line: str, cut: int, 
         assert str(exc)
     else:
         assert len(events) == 1 and isinstance(events[0].ts, float)
+
+
+def test_zeek_syslog_records_yield_the_carried_windows_event_only() -> None:
+    carried = windows_events_in_zeek_syslog({"_path": "syslog", "message": LINES[5][4:]}, CONTEXT_2024)
+    assert [e.kind for e in carried] == ["winsec:logon"]
+    assert carried[0].source == "zeek" and carried[0].host == "ws-0042"
+    assert windows_events_in_zeek_syslog({"message": LINES[9]}, CONTEXT_2024) == []
+    assert windows_events_in_zeek_syslog({"message": "x @cee: {bad"}, CONTEXT_2024) == []
+    assert windows_events_in_zeek_syslog({"message": 42}, CONTEXT_2024) == []
