@@ -10,7 +10,9 @@ of intervals ``(ip, start, end, host)`` learnt from two kinds of evidence:
 * **Endpoint network events** (``sysmon:network_connect`` on a known host: its
   local address, ``source.ip`` for outbound connections): the point ``ts``
   widened by :data:`ENDPOINT_SLACK` either side; observations of the same IP
-  and host that touch are merged into one interval.
+  and host that touch are merged into one interval.  Sensor events whose
+  record proves the sending machine (``source.hostname``, e.g. a Zeek Kerberos
+  request by the machine account ``HOST$``) count the same way.
 
 ``lookup(ip, ts)`` returns the host whose interval holds ``ts`` (the one that
 started last when several do), or ``None``: an unmapped IP stays an ``ip``
@@ -74,6 +76,14 @@ class IpHostMap:
                 self.add_lease(ip, host, event.ts, float(lease) if lease else DEFAULT_LEASE)
                 return True
             return False
+        sender, sender_ip = fields.get("source.hostname"), fields.get("source.ip")
+        if event.host is None and isinstance(sender, str) and isinstance(sender_ip, str):
+            # A sensor event that proves which machine sent it (Zeek Kerberos
+            # machine-account requests): as good as an endpoint observation.
+            host = normalize_host(sender)
+            if host and sender_ip:
+                self.add_endpoint(sender_ip, host, event.ts)
+                return True
         if event.kind == "sysmon:network_connect" and event.host:
             inbound = fields.get("network.direction") == "inbound"
             local = fields.get("destination.ip" if inbound else "source.ip")

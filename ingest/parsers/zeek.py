@@ -26,7 +26,11 @@ Documented choices:
   (``uri`` unset), ``url.full`` is the server origin ``http://host[:port]/``.
 * A DNS query name or TLS SNI that is not a valid domain name stays in
   ``zeek.query``/``zeek.server_name`` but gets no normalised domain field.
-* Sensor events have no endpoint: ``Event.host`` is ``None``.
+* Sensor events have no endpoint: ``Event.host`` is ``None``.  When a record
+  proves which machine sent it (a successful Kerberos request by a machine
+  account ``HOST$``), ``source.hostname`` names it, so the IP -> host map can
+  learn ``source.ip`` = that host.  NTLM workstation names are client-supplied
+  and unauthenticated, so they are not used that way.
 """
 
 from __future__ import annotations
@@ -258,6 +262,18 @@ def _map_syslog(record: dict[str, Any], fields: dict[str, Any]) -> None:
     set_field(fields, "network.transport", _lower(record.get("proto")))
 
 
+def _map_kerberos(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    # A successful request by a machine account ("MKT01$/PANDALAB.COM") proves the
+    # originator holds that computer's secret: the IP -> host evidence of a
+    # network without DHCP logs.  Failed requests prove nothing.
+    client = record.get("client")
+    if record.get("success") is not True or not isinstance(client, str):
+        return
+    principal = client.split("/", 1)[0].split("@", 1)[0]
+    if len(principal) > 1 and principal.endswith("$"):
+        set_field(fields, "source.hostname", normalize_host(principal))
+
+
 def _map_software(record: dict[str, Any], fields: dict[str, Any]) -> None:
     # software.log names the host running the software in ``host``.
     if "source.ip" not in fields:
@@ -273,6 +289,7 @@ _MAPPERS: dict[str, Mapper] = {
     "x509": _map_x509,
     "dhcp": _map_dhcp,
     "notice": _map_notice,
+    "kerberos": _map_kerberos,
     "syslog": _map_syslog,
     "software": _map_software,
 }

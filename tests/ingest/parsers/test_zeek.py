@@ -163,7 +163,20 @@ CASES: list[tuple[str, str, float, dict[str, Any]]] = [
             "zeek.success": True,
             "zeek.till": 0.0,
             "destination.port": 88,
+            "source.hostname": None,  # a user, not a machine account
         },
+    ),
+    (
+        "kerberos_machine_account",
+        "zeek:kerberos",
+        1767607212.0,
+        {"source.ip": "192.0.2.50", "source.hostname": "ws-0042"},
+    ),
+    (
+        "kerberos_machine_failed",
+        "zeek:kerberos",
+        1767607213.0,
+        {"source.ip": "192.0.2.66", "source.hostname": None},
     ),
     (
         "syslog_cee",

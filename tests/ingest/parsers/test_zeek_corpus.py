@@ -113,3 +113,12 @@ def test_lsass_dns_names_are_normalised() -> None:
     names = {e.fields.get("dns.question.name") for e in lsass_events() if e.kind == "zeek:dns"}
     names.discard(None)
     assert names and all(name == name.lower() and not name.endswith(".") for name in names)
+
+
+def test_lsass_kerberos_machine_account_names_the_victim_host() -> None:
+    bindings = {
+        (e.fields["source.ip"], e.fields["source.hostname"])
+        for e in lsass_events()
+        if "source.hostname" in e.fields
+    }
+    assert bindings == {("192.168.1.41", "mkt01")}

@@ -1,0 +1,54 @@
+"""End to end: the LSASS campaign Zeek logs through the real pipeline into the embedded store.
+
+The logs carry no DHCP: the victim's IP is tied to its host name by Kerberos
+requests of its machine account (``MKT01$``), and from there the graph links
+the host ``mkt01`` to the attacker's IP and the HTTP URLs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graphsiem.store.embedded import EmbeddedStore
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+from tests.ingest.parsers.test_zeek_corpus import LSASS
+
+ATTACKER = ("ip", "10.0.5.13")
+VICTIM = ("host", "mkt01")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    data = tmp_path_factory.mktemp("lsass")
+    store = EmbeddedStore(data / "graph")
+    report = ingest_paths(
+        [LSASS], store=store, journal=Journal(data / "journal.sqlite"), progress=False
+    )
+    assert report.total.received == report.total.accepted == 261
+    yield store
+    store.close()
+
+
+def edges(store: EmbeddedStore, relation: str) -> set[tuple[tuple[str, str], tuple[str, str]]]:
+    return {(r.src, r.dst) for r in store.iter_relations(relation)}
+
+
+def test_victim_host_connected_to_attacker_ip(store: EmbeddedStore) -> None:
+    assert (VICTIM, ATTACKER) in edges(store, "CONNECTED")
+
+
+def test_victim_host_requested_the_attacker_urls(store: EmbeddedStore) -> None:
+    requested = {dst for src, dst in edges(store, "REQUESTED") if src == VICTIM}
+    assert ("url", "http://10.0.5.13/") in requested
+
+
+def test_ingesting_again_adds_nothing(store: EmbeddedStore, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    first = ingest_paths([LSASS], store=None, journal=journal, progress=False)
+    second = ingest_paths([LSASS], store=None, journal=journal, progress=False)
+    assert first.total.accepted == 261
+    assert second.total.duplicates == 261
