@@ -75,6 +75,10 @@ def _guid(value: object) -> str:
 
 
 def _pid(value: object, name: str) -> int | None:
+    if value.__class__ is int:
+        return value  # type: ignore[return-value]
+    if value.__class__ is str and value.isdigit() and value.isascii():
+        return int(value)  # the common case, without parse_int's checks
     try:
         return parse_int(value)
     except ValueError as exc:
@@ -175,6 +179,15 @@ def _put_port(fields: Fields, key: str, value: object) -> None:
         fields[key] = port
 
 
+@lru_cache(maxsize=65536)
+def _domain(name: str) -> str | None:
+    """Normalised domain or ``None`` when malformed (cached: few names, many queries)."""
+    try:
+        return normalize_domain(name)
+    except ValueError:
+        return None
+
+
 def _sysmon_process(fields: Fields, data: Data) -> None:
     _put_process(fields, "process.", data, "Image", "ProcessId", ("ProcessGuid",))
     _put_user(fields, _user(None, _get(data, "User")))
@@ -217,10 +230,7 @@ def _sysmon_3(data: Data, fields: Fields) -> str:
     _put_port(fields, "destination.port", _get(data, "DestinationPort"))
     hostname = _get(data, "DestinationHostname")
     if hostname is not None:
-        try:
-            domain = normalize_domain(str(hostname))
-        except ValueError:
-            domain = None
+        domain = _domain(str(hostname))
         if domain is not None:
             fields["destination.domain"] = domain
     initiated = _get(data, "Initiated")
@@ -318,10 +328,7 @@ def _sysmon_22(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
     name = _get(data, "QueryName")
     if name is not None:
-        try:
-            domain = normalize_domain(str(name))
-        except ValueError:
-            domain = str(name).strip().rstrip(".").lower()
+        domain = _domain(str(name)) or str(name).strip().rstrip(".").lower()
         if domain:
             fields["dns.question.name"] = domain
     status = _get(data, "QueryStatus")
