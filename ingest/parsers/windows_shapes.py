@@ -161,7 +161,9 @@ def is_nxlog(record: Mapping[str, Any]) -> bool:
 # -- Azure Sentinel ----------------------------------------------------------
 
 _SENTINEL_SUFFIXES = ("_string", "_dynamic")
-_XML_DATA_RE = re.compile(r"<Data(?:\s+Name=\"([^\"]*)\")?\s*(?:/>|>(.*?)</Data>)", re.DOTALL)
+_XML_DATA_RE = re.compile(
+    r"""<Data(?:\s+Name=["']([^"']*)["'])?\s*(?:/>|>(.*?)</Data>)""", re.DOTALL
+)
 
 
 def _xml_event_data(text: str) -> dict[str, Any]:
@@ -240,16 +242,29 @@ def is_sentinel(record: Mapping[str, Any]) -> bool:
 # -- evtx_dump JSON ----------------------------------------------------------
 
 
+def _data_list(values: list[Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for index, value in enumerate(values, 1):
+        if isinstance(value, dict):
+            attributes = value.get("#attributes")
+            name = attributes.get("Name") if isinstance(attributes, dict) else None
+            result[str(name) if name else f"Data{index}"] = value.get("#text")
+        else:
+            result[f"Data{index}"] = value
+    return result
+
+
 def _evtx_event_data(event: Mapping[str, Any]) -> dict[str, Any]:
     data = event.get("EventData")
     if isinstance(data, dict):
         if "Data" in data and len(data) <= 2:
-            # unnamed <Data> elements: {"Data": {"#text": [..]}} or {"Data": [..]}
+            # unnamed <Data> elements: {"Data": {"#text": [..]}} or {"Data": [..]};
+            # or named ones kept apart: [{"#attributes": {"Name": ..}, "#text": ..}]
             inner = data["Data"]
             if isinstance(inner, dict):
                 inner = inner.get("#text")
             if isinstance(inner, list):
-                return {f"Data{i}": value for i, value in enumerate(inner, 1)}
+                return _data_list(inner)
             if inner is not None:
                 return {"Data1": inner}
         return data

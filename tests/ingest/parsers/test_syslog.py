@@ -173,3 +173,25 @@ def test_zeek_syslog_records_yield_the_carried_windows_event_only() -> None:
     assert windows_events_in_zeek_syslog({"message": LINES[9]}, CONTEXT_2024) == []
     assert windows_events_in_zeek_syslog({"message": "x @cee: {bad"}, CONTEXT_2024) == []
     assert windows_events_in_zeek_syslog({"message": 42}, CONTEXT_2024) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_random_text_parses_or_is_rejected_with_a_reason(text: str) -> None:
+    try:
+        events = list(PARSER.parse(text, CONTEXT_2024))
+    except ParseError as exc:
+        assert str(exc)
+    else:
+        assert len(events) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="|\\= abc:CEF0", max_size=80))
+def test_random_cef_payloads_parse_or_are_rejected_with_a_reason(tail: str) -> None:
+    try:
+        events = list(PARSER.parse("<13>Mar  5 10:00:00 h CEF:0|" + tail, CONTEXT_2024))
+    except ParseError as exc:
+        assert str(exc)
+    else:
+        assert len(events) == 1 and events[0].kind.startswith(("cef:", "syslog:"))

@@ -324,3 +324,35 @@ def test_fast_sysmon_time_agrees_with_the_general_parser(
     expected = parse_timestamp(text, default_timezone="UTC")
     assert event_time({"UtcTime": text}, None, "UTC") == pytest.approx(expected, abs=1e-6)
     assert event_time({}, text + "Z", "Europe/Paris") == pytest.approx(expected, abs=1e-6)
+
+
+def test_evtx_dump_named_data_kept_apart_from_attributes() -> None:
+    record = {"Event": {"System": {
+        "EventID": 10, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "WS-7",
+        "TimeCreated": {"#attributes": {"SystemTime": "2024-03-05T10:00:00.000000Z"}}},
+        "EventData": {"Data": [
+            {"#attributes": {"Name": "SourceImage"}, "#text": "C:\\Tools\\dumper.exe"},
+            {"#attributes": {"Name": "TargetImage"}, "#text": "C:\\Windows\\System32\\lsass.exe"},
+        ]}}}
+    event = _parse(record)
+    assert event.kind == "sysmon:process_access"
+    assert event.fields["target.process.name"] == "lsass.exe"
+    assert event.fields["process.name"] == "dumper.exe"
+
+
+def test_evtx_dump_user_data_is_read_as_event_data() -> None:
+    record = {"Event": {"System": {
+        "EventID": 4672, "Channel": "Security", "Computer": "WS-7",
+        "TimeCreated": {"#attributes": {"SystemTime": "2024-03-05T10:00:00Z"}}},
+        "UserData": {"Wrapper": {"SubjectUserName": "eve", "SubjectDomainName": "CORP"}}}}
+    assert _parse(record).fields["user.name"] == "corp\\eve"
+
+
+def test_sentinel_xml_event_data_with_single_quotes_and_unnamed_values() -> None:
+    record = {"TimeGenerated": "2024-03-05T10:00:00Z", "Computer": "WS-7", "EventID": 4688,
+              "Channel": "Security",
+              "EventData": "<EventData><Data Name='NewProcessName'>C:\\x\\a.exe</Data>"
+                           "<Data Name='NewProcessId'>0x10</Data><Data>loose</Data></EventData>"}
+    event = _parse(record)
+    assert event.fields["process.name"] == "a.exe"
+    assert event.fields["process.pid"] == 16
