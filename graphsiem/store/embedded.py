@@ -1,0 +1,462 @@
+"""The embedded default store: a networkx ``MultiDiGraph`` persisted in a directory.
+
+Nodes are ``entity_uid(type, key)`` with attributes ``type``, ``key``, ``value``
+and the entity props; edges are keyed by relation type with ``type``, ``count``,
+``first_seen``, ``last_seen`` and ``evidence``.  Sightings (host x entity) live
+beside the graph in ``{entity uid: {host: [first_seen, last_seen, count]}}``.
+
+Persistence: ``flush()`` writes one pickle (protocol 5) to a temporary file and
+renames it over ``graph.pickle``, so a reader never sees a half-written file.
+Writers take an exclusive ``flock`` on ``write.lock`` from their first write
+until ``flush()``; a writer that finds the file changed since it loaded it
+reloads first, so two processes never overwrite each other's batches.  Reads
+reload a newer file when this instance has nothing unflushed.
+
+The pickle is only ever read from the local data directory the store itself
+writes; it is not an exchange format.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pickle
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from graphsiem.model import Entity, EntityKey, Relation, Sighting, entity_uid
+from graphsiem.store.base import Direction, EntityPrevalence, HostSighting, Neighbor, StoreError
+from graphsiem.store.merge import (
+    ENTITY_TYPES,
+    RELATION_TYPES,
+    bfs_nodes,
+    check_relation,
+    check_relation_type,
+    check_type,
+    coalesce_entities,
+    coalesce_sightings,
+    merge_evidence,
+)
+
+GRAPH_FILE = "graph.pickle"
+LOCK_FILE = "write.lock"
+FORMAT_VERSION = 1
+_NODE_FIELDS = ("type", "key", "value")
+
+EdgeId = tuple[str, str, str]
+"""``(src uid, relation type, dst uid)``."""
+
+
+class EmbeddedStore:
+    """A :class:`~graphsiem.store.base.GraphStore` on networkx, persisted in ``directory``.
+
+    Parameters
+    ----------
+    directory : path
+        Created when missing; holds ``graph.pickle`` and ``write.lock``.
+    lock_timeout : float
+        Seconds a write waits for another process's write lock before failing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from graphsiem.model import Relation
+    >>> store = EmbeddedStore(tempfile.mkdtemp())
+    >>> store.upsert_relations([Relation(("host", "ws-1"), "RAN", ("process", "p1"), 1.0, 2.0, 1, ["e1"])])
+    >>> store.counts()["relations"]
+    {'RAN': 1}
+    >>> store.close()
+    """
+
+    name = "embedded"
+
+    def __init__(self, directory: str | os.PathLike[str], *, lock_timeout: float = 30.0) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.lock_timeout = lock_timeout
+        self._path = self.directory / GRAPH_FILE
+        self._lock_fd: int | None = None
+        self._dirty = False
+        self._closed = False
+        self._stamp: tuple[int, int, int] | None = None
+        self._reset()
+        self._load()
+
+    # -- persistence ----------------------------------------------------------
+    def _reset(self) -> None:
+        self._graph = nx.MultiDiGraph()
+        self._edges: dict[EdgeId, dict[str, Any]] = {}
+        self._sightings: dict[str, dict[str, list[Any]]] = {}
+
+    def _disk_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self._path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _load(self) -> None:
+        stamp = self._disk_stamp()
+        if stamp is None:
+            self._reset()
+            self._stamp = None
+            return
+        try:
+            with self._path.open("rb") as handle:
+                state = pickle.load(handle)  # noqa: S301 - our own file, see module docstring
+        except (OSError, pickle.UnpicklingError, EOFError) as exc:
+            raise StoreError(f"cannot read embedded graph {self._path}: {exc}") from exc
+        if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
+            raise StoreError(f"{self._path} is not a GraphSIEM graph (format {FORMAT_VERSION})")
+        self._graph = state["graph"]
+        self._sightings = state["sightings"]
+        self._edges = {
+            (u, k, v): data for u, v, k, data in self._graph.edges(keys=True, data=True)
+        }
+        self._stamp = stamp
+
+    def _refresh(self) -> None:
+        """Pick up another process's flush, unless this instance has unflushed writes."""
+        self._check_open()
+        if not self._dirty and self._disk_stamp() != self._stamp:
+            self._load()
+
+    def _begin_write(self) -> None:
+        self._check_open()
+        if self._lock_fd is None:
+            self._lock_fd = self._acquire_lock()
+            if self._disk_stamp() != self._stamp:
+                self._load()
+        self._dirty = True
+
+    def _acquire_lock(self) -> int:
+        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                    os.close(fd)
+                    raise StoreError(
+                        f"{self.directory} is being written by another process (pid {holder}); "
+                        f"gave up after {self.lock_timeout:.0f}s"
+                    ) from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        return fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"embedded store {self.directory} is closed")
+
+    def flush(self) -> None:
+        """Write the graph atomically (temp file + rename) and release the write lock."""
+        self._check_open()
+        if self._dirty:
+            state = {"format": FORMAT_VERSION, "graph": self._graph, "sightings": self._sightings}
+            fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.directory)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump(state, handle, protocol=5)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, self._path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            dir_fd = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+            self._stamp = self._disk_stamp()
+            self._dirty = False
+        self._release_lock()
+
+    def close(self) -> None:
+        """Flush and release the lock; the instance cannot be used afterwards."""
+        if not self._closed:
+            self.flush()
+            self._closed = True
+
+    def clear(self) -> None:
+        """Delete every entity, relation and sighting (persisted at the next flush)."""
+        self._begin_write()
+        self._reset()
+
+    def ping(self) -> bool:
+        """True while the store is open (there is no server to reach)."""
+        return not self._closed
+
+    # -- writes ---------------------------------------------------------------
+    def _ensure_node(self, entity_type: str, key: str) -> str:
+        uid = f"{entity_type}:{key}"
+        if uid not in self._graph._node:
+            self._graph.add_node(uid, type=entity_type, key=key, value=key)
+        return uid
+
+    def upsert_entities(self, entities: Sequence[Entity]) -> None:
+        """Create entities or merge props into existing ones (see ``merge.py``)."""
+        merged = coalesce_entities(entities)
+        self._begin_write()
+        nodes = self._graph._node
+        for entity in merged:
+            uid = entity_uid(entity.type, entity.key)
+            attrs = nodes.get(uid)
+            if attrs is None:
+                self._graph.add_node(
+                    uid, type=entity.type, key=entity.key, value=entity.value or entity.key,
+                    **entity.props,
+                )
+            else:
+                attrs.update(entity.props)
+                if entity.value:
+                    attrs["value"] = entity.value
+
+    def upsert_relations(self, relations: Sequence[Relation]) -> None:
+        """Create or merge aggregated relations; endpoints are created when missing."""
+        for relation in relations:  # validate the whole batch before changing anything
+            if (
+                relation.type not in RELATION_TYPES
+                or relation.src[0] not in ENTITY_TYPES
+                or relation.dst[0] not in ENTITY_TYPES
+                or not relation.src[1]
+                or not relation.dst[1]
+            ):
+                check_relation(relation)
+        self._begin_write()
+        edges = self._edges
+        for relation in relations:
+            src_type, src_key = relation.src
+            dst_type, dst_key = relation.dst
+            edge_id = (f"{src_type}:{src_key}", relation.type, f"{dst_type}:{dst_key}")
+            data = edges.get(edge_id)
+            if data is None:
+                src = self._ensure_node(src_type, src_key)
+                dst = self._ensure_node(dst_type, dst_key)
+                evidence: list[str] = []
+                count = merge_evidence(evidence, relation.evidence, relation.count)
+                self._graph.add_edge(
+                    src, dst, key=relation.type, type=relation.type, count=count,
+                    first_seen=relation.first_seen, last_seen=relation.last_seen,
+                    evidence=evidence,
+                )
+                edges[edge_id] = self._graph._succ[src][dst][relation.type]
+            else:
+                data["count"] += merge_evidence(data["evidence"], relation.evidence, relation.count)
+                if relation.first_seen < data["first_seen"]:
+                    data["first_seen"] = relation.first_seen
+                if relation.last_seen > data["last_seen"]:
+                    data["last_seen"] = relation.last_seen
+
+    def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
+        """Create or merge host x entity sightings (min first, max last, summed count)."""
+        merged = coalesce_sightings(sightings)
+        self._begin_write()
+        for sighting in merged:
+            self._ensure_node("host", sighting.host)
+            uid = self._ensure_node(*sighting.entity)
+            hosts = self._sightings.setdefault(uid, {})
+            row = hosts.get(sighting.host)
+            if row is None:
+                hosts[sighting.host] = [sighting.first_seen, sighting.last_seen, sighting.count]
+            else:
+                row[0] = min(row[0], sighting.first_seen)
+                row[1] = max(row[1], sighting.last_seen)
+                row[2] += sighting.count
+
+    # -- reads ----------------------------------------------------------------
+    def _entity(self, uid: str) -> Entity:
+        attrs = self._graph._node[uid]
+        props = {k: (list(v) if isinstance(v, list) else v) for k, v in attrs.items()
+                 if k not in _NODE_FIELDS}
+        return Entity(attrs["type"], attrs["key"], attrs["value"], props)
+
+    def _ref(self, uid: str) -> EntityKey:
+        attrs = self._graph._node[uid]
+        return (attrs["type"], attrs["key"])
+
+    def _relation(self, src: str, dst: str, data: dict[str, Any]) -> Relation:
+        return Relation(
+            self._ref(src), data["type"], self._ref(dst), data["first_seen"], data["last_seen"],
+            data["count"], list(data["evidence"]),
+        )
+
+    def get_entity(self, entity_type: str, key: str) -> Entity | None:
+        """The entity ``(entity_type, key)`` or ``None``."""
+        check_type(entity_type)
+        self._refresh()
+        uid = entity_uid(entity_type, key)
+        return self._entity(uid) if uid in self._graph._node else None
+
+    def neighbors(
+        self,
+        entity_type: str,
+        key: str,
+        *,
+        direction: Direction = "both",
+        relation_types: Sequence[str] | None = None,
+        entity_types: Sequence[str] | None = None,
+        limit: int = 100,
+    ) -> list[Neighbor]:
+        """Entities one hop away, most-evidenced relations first, at most ``limit``."""
+        check_type(entity_type)
+        if direction not in ("out", "in", "both"):
+            raise ValueError(f"direction must be 'out', 'in' or 'both', not {direction!r}")
+        rel_filter = {check_relation_type(t) for t in relation_types} if relation_types else None
+        ent_filter = {check_type(t) for t in entity_types} if entity_types else None
+        self._refresh()
+        uid = entity_uid(entity_type, key)
+        if uid not in self._graph._node:
+            return []
+        found: dict[EdgeId, tuple[str, bool, dict[str, Any]]] = {}
+        sides = []
+        if direction in ("out", "both"):
+            sides.append((self._graph._succ[uid], True))
+        if direction in ("in", "both"):
+            sides.append((self._graph._pred[uid], False))
+        for adjacency, is_out in sides:
+            for other, keyed in adjacency.items():
+                if ent_filter is not None and self._graph._node[other]["type"] not in ent_filter:
+                    continue
+                for rel_type, data in keyed.items():
+                    if rel_filter is None or rel_type in rel_filter:
+                        edge = (uid, rel_type, other) if is_out else (other, rel_type, uid)
+                        found[edge] = (other, is_out, data)
+        # The same order as the Neo4j query: count desc, type, other end, in before out.
+        ordered = sorted(found.items(), key=lambda item: (-item[1][2]["count"], item[0][1],
+                                                          item[1][0], item[1][1]))
+        return [
+            Neighbor(self._relation(src, dst, data), self._entity(other))
+            for (src, _, dst), (other, _, data) in ordered[:limit]
+        ]
+
+    def subgraph(
+        self, keys: Iterable[EntityKey], *, radius: int = 1, limit: int = 5000
+    ) -> nx.MultiDiGraph:
+        """The induced graph on the nodes within ``radius`` hops of ``keys`` (either direction)."""
+        self._refresh()
+        graph = self._graph
+        seeds = [uid for uid in (entity_uid(check_type(t), k) for t, k in keys) if uid in graph._node]
+
+        def expand(frontier: list[str]) -> Iterator[str]:
+            for uid in frontier:
+                yield from graph._succ[uid]
+                yield from graph._pred[uid]
+
+        nodes = bfs_nodes(seeds, radius=radius, limit=limit, expand=expand)
+        members = set(nodes)
+        result = nx.MultiDiGraph()
+        result.add_nodes_from((uid, dict(self._entity(uid).props, type=graph._node[uid]["type"],
+                                         key=graph._node[uid]["key"],
+                                         value=graph._node[uid]["value"])) for uid in nodes)
+        for src in nodes:
+            for dst, keyed in graph._succ[src].items():
+                if dst in members:
+                    for rel_type, data in keyed.items():
+                        result.add_edge(src, dst, key=rel_type, **dict(data, evidence=list(data["evidence"])))
+        return result
+
+    def host_prevalence(self, keys: Iterable[EntityKey] | None = None) -> dict[EntityKey, int]:
+        """Distinct hosts per entity (every sighted entity when ``keys`` is None)."""
+        self._refresh()
+        if keys is None:
+            return {self._ref(uid): len(hosts) for uid, hosts in self._sightings.items()}
+        return {
+            (t, k): len(self._sightings.get(entity_uid(check_type(t), k), ())) for t, k in keys
+        }
+
+    def iter_sightings(
+        self, *, entity_types: Sequence[str] | None = None, since: float | None = None
+    ) -> Iterator[HostSighting]:
+        """Every host x entity sighting, optionally of some types and with last_seen >= since."""
+        wanted = {check_type(t) for t in entity_types} if entity_types else None
+        self._refresh()
+        for uid, hosts in list(self._sightings.items()):
+            ref = self._ref(uid)
+            if wanted is not None and ref[0] not in wanted:
+                continue
+            for host, (first, last, count) in hosts.items():
+                if since is None or last >= since:
+                    yield HostSighting(host, ref, first, last, count)
+
+    def entity_prevalence(
+        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1
+    ) -> Iterator[EntityPrevalence]:
+        """Per-entity aggregation of sightings, ordered by (type, key)."""
+        wanted = {check_type(t) for t in entity_types} if entity_types else None
+        self._refresh()
+        rows = []
+        for uid, hosts in self._sightings.items():
+            attrs = self._graph._node[uid]
+            if (wanted is None or attrs["type"] in wanted) and len(hosts) >= min_hosts:
+                rows.append((attrs["type"], attrs["key"], attrs["value"], hosts))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        for entity_type, key, value, hosts in rows:
+            firsts = sorted(row[0] for row in hosts.values())
+            yield EntityPrevalence(
+                entity=(entity_type, key), value=value, hosts=len(hosts), first_seen=firsts[0],
+                last_seen=max(row[1] for row in hosts.values()),
+                count=sum(row[2] for row in hosts.values()), host_first_seen=tuple(firsts),
+            )
+
+    def hosts_of(self, entity_type: str, key: str) -> list[HostSighting]:
+        """The sightings of one entity, one per host, sorted by host."""
+        self._refresh()
+        hosts = self._sightings.get(entity_uid(check_type(entity_type), key), {})
+        return [
+            HostSighting(host, (entity_type, key), first, last, count)
+            for host, (first, last, count) in sorted(hosts.items())
+        ]
+
+    def iter_entities(self, entity_type: str | None = None) -> Iterator[Entity]:
+        """Every entity, optionally of one type."""
+        if entity_type is not None:
+            check_type(entity_type)
+        self._refresh()
+        for uid, attrs in list(self._graph._node.items()):
+            if entity_type is None or attrs["type"] == entity_type:
+                yield self._entity(uid)
+
+    def iter_relations(self, relation_type: str | None = None) -> Iterator[Relation]:
+        """Every relation, optionally of one type."""
+        if relation_type is not None:
+            check_relation_type(relation_type)
+        self._refresh()
+        for (src, rel_type, dst), data in list(self._edges.items()):
+            if relation_type is None or rel_type == relation_type:
+                yield self._relation(src, dst, data)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Entities and relations by type, and the number of sightings."""
+        self._refresh()
+        entities = Counter(attrs["type"] for attrs in self._graph._node.values())
+        relations = Counter(rel_type for _, rel_type, _ in self._edges)
+        sightings = sum(len(hosts) for hosts in self._sightings.values())
+        return {
+            "entities": dict(sorted(entities.items())),
+            "relations": dict(sorted(relations.items())),
+            "sightings": {"total": sightings},
+        }
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,199 @@
+"""Upsert semantics shared by every store: validation, batch coalescing, merging.
+
+Both stores follow these rules so that the contract suite sees one behaviour:
+
+* a relation's ``count`` grows by the incoming count minus the incoming evidence
+  ids already recorded on the edge (so the same evidence twice counts once);
+  evidence ids are appended up to :data:`~graphsiem.model.EVIDENCE_CAP`, never
+  replaced; ``first_seen`` only moves earlier and ``last_seen`` only later;
+* a sighting merges by min/max/sum;
+* an entity upsert merges ``props`` into the stored ones and replaces ``value``
+  only with a non-empty value.  Nodes created as relation endpoints start with
+  ``value = key``.
+
+The Neo4j store expresses the same rules in Cypher (see ``neo4j_queries.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from graphsiem.model import (
+    EVIDENCE_CAP,
+    Entity,
+    EntityKey,
+    EntityType,
+    Relation,
+    RelationType,
+    Sighting,
+)
+
+ENTITY_TYPES = frozenset(t.value for t in EntityType)
+RELATION_TYPES = frozenset(t.value for t in RelationType)
+RESERVED_PROPS = frozenset({"uid", "key", "type", "value", "full_key"})
+_SCALARS = (str, int, float, bool)
+
+
+def check_type(entity_type: str, what: str = "entity") -> str:
+    """Return ``entity_type`` or raise ``ValueError`` if it is not an :class:`EntityType`."""
+    if entity_type not in ENTITY_TYPES:
+        raise ValueError(f"{what}: unknown entity type {entity_type!r}")
+    return entity_type
+
+
+def check_relation_type(relation_type: str, what: str = "relation") -> str:
+    """Return ``relation_type`` or raise ``ValueError`` if it is not a :class:`RelationType`."""
+    if relation_type not in RELATION_TYPES:
+        raise ValueError(f"{what}: unknown relation type {relation_type!r}")
+    return relation_type
+
+
+def clean_props(entity: Entity) -> dict[str, Any]:
+    """The entity's props ready to store: ``None`` dropped, everything else checked.
+
+    Raises
+    ------
+    ValueError
+        Naming the entity and the property, when a property name is reserved or
+        a value is not a scalar or a homogeneous list of scalars (what Neo4j
+        can store; the embedded store holds itself to the same rule).
+    """
+    cleaned: dict[str, Any] = {}
+    for name, value in entity.props.items():
+        if value is None:
+            continue
+        where = f"entity {entity.type}:{entity.key!r} property {name!r}"
+        if not isinstance(name, str) or name in RESERVED_PROPS:
+            raise ValueError(f"{where}: reserved or non-string property name")
+        if isinstance(value, (list, tuple)):
+            kinds = {type(item) for item in value}
+            if not all(isinstance(item, _SCALARS) for item in value) or len(kinds) > 1:
+                raise ValueError(f"{where}: lists must hold scalars of one type")
+            value = list(value)
+        elif not isinstance(value, _SCALARS):
+            raise ValueError(f"{where}: unsupported value type {type(value).__name__}")
+        cleaned[name] = value
+    return cleaned
+
+
+def check_entity(entity: Entity) -> None:
+    """Raise ``ValueError`` naming the entity when its type or key is unusable."""
+    check_type(entity.type, f"entity {entity.type}:{entity.key!r}")
+    if not isinstance(entity.key, str) or not entity.key:
+        raise ValueError(f"entity of type {entity.type}: key must be a non-empty string")
+    if not isinstance(entity.value, str):
+        raise ValueError(f"entity {entity.type}:{entity.key!r}: value must be a string")
+
+
+def check_relation(relation: Relation) -> None:
+    """Raise ``ValueError`` naming the relation when its types or keys are unusable."""
+    what = f"relation {relation.src} -[{relation.type}]-> {relation.dst}"
+    check_relation_type(relation.type, what)
+    for entity_type, key in (relation.src, relation.dst):
+        check_type(entity_type, what)
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{what}: endpoint keys must be non-empty strings")
+
+
+def merge_evidence(stored: list[str], incoming: Iterable[str], count: int) -> int:
+    """Append unseen ``incoming`` ids to ``stored`` (up to the cap); return the count to add.
+
+    Each incoming id already in ``stored`` is one observation already counted,
+    so it is subtracted from ``count``.
+
+    Examples
+    --------
+    >>> kept = ["e1"]
+    >>> merge_evidence(kept, ["e1", "e2"], 2), kept
+    (1, ['e1', 'e2'])
+    """
+    duplicates = 0
+    for event_id in incoming:
+        if event_id in stored:
+            duplicates += 1
+        elif len(stored) < EVIDENCE_CAP:
+            stored.append(event_id)
+    return max(count - duplicates, 0)
+
+
+def coalesce_entities(entities: Sequence[Entity]) -> list[Entity]:
+    """One entity per identity, in first-seen order, merged with the rules above."""
+    merged: dict[EntityKey, Entity] = {}
+    for entity in entities:
+        check_entity(entity)
+        props = clean_props(entity)
+        seen = merged.get((entity.type, entity.key))
+        if seen is None:
+            merged[(entity.type, entity.key)] = Entity(entity.type, entity.key, entity.value, props)
+        else:
+            seen.props.update(props)
+            if entity.value:
+                seen.value = entity.value
+    return list(merged.values())
+
+
+def coalesce_relations(relations: Sequence[Relation]) -> list[Relation]:
+    """One relation per ``(src, type, dst)``, merged with :func:`merge_evidence`."""
+    merged: dict[tuple[EntityKey, str, EntityKey], Relation] = {}
+    for relation in relations:
+        check_relation(relation)
+        key = (relation.src, relation.type, relation.dst)
+        seen = merged.get(key)
+        if seen is None:
+            seen = merged[key] = Relation(
+                relation.src, relation.type, relation.dst, relation.first_seen,
+                relation.last_seen, 0, [],
+            )
+        else:
+            seen.first_seen = min(seen.first_seen, relation.first_seen)
+            seen.last_seen = max(seen.last_seen, relation.last_seen)
+        seen.count += merge_evidence(seen.evidence, relation.evidence, relation.count)
+    return list(merged.values())
+
+
+def coalesce_sightings(sightings: Sequence[Sighting]) -> list[Sighting]:
+    """One sighting per ``(host, entity)``: min first seen, max last seen, summed count."""
+    merged: dict[tuple[str, EntityKey], Sighting] = {}
+    for sighting in sightings:
+        check_type(sighting.entity[0], f"sighting of {sighting.entity} on {sighting.host!r}")
+        if not sighting.host or not sighting.entity[1]:
+            raise ValueError(f"sighting of {sighting.entity} on {sighting.host!r}: empty host or key")
+        key = (sighting.host, sighting.entity)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = Sighting(
+                sighting.host, sighting.entity, sighting.first_seen, sighting.last_seen,
+                sighting.count,
+            )
+        else:
+            seen.first_seen = min(seen.first_seen, sighting.first_seen)
+            seen.last_seen = max(seen.last_seen, sighting.last_seen)
+            seen.count += sighting.count
+    return list(merged.values())
+
+
+def bfs_nodes(
+    seeds: Iterable[str],
+    *,
+    radius: int,
+    limit: int,
+    expand: Callable[[list[str]], Iterable[str]],
+) -> list[str]:
+    """Node ids within ``radius`` hops of ``seeds``, at most ``limit``, layer by layer.
+
+    ``expand(frontier)`` returns the neighbours (either direction) of the
+    frontier's nodes.  When a layer would pass ``limit`` it is cut in sorted
+    order, so every store returns the same nodes.
+    """
+    found: dict[str, None] = {}
+    frontier = sorted(set(seeds))[:limit]
+    found.update(dict.fromkeys(frontier))
+    for _ in range(radius):
+        if not frontier or len(found) >= limit:
+            break
+        layer = sorted(set(expand(frontier)) - found.keys())
+        layer = layer[: limit - len(found)]
+        found.update(dict.fromkeys(layer))
+        frontier = layer
+    return list(found)

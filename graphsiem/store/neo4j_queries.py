@@ -1,0 +1,251 @@
+"""Cypher text for :mod:`graphsiem.store.neo4j_store`.
+
+Every value travels as a parameter.  The only things spliced into query text
+are node labels and relationship types, and those come from the fixed
+:class:`~graphsiem.model.EntityType` / :class:`~graphsiem.model.RelationType`
+enums (``label_of`` and ``rel_type_of`` refuse anything else), never from data.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from graphsiem.model import EntityType, RelationType
+
+SEEN = "SEEN"
+"""Relationship type of sightings: ``(:Host)-[:SEEN]->(:Entity)``."""
+
+ALL_REL_TYPES = "|".join(t.value for t in RelationType)
+"""Pattern for "any entity relation" that leaves ``SEEN`` out."""
+
+
+def label_of(entity_type: str) -> str:
+    """The node label of an entity type, only ever from :class:`EntityType`."""
+    return EntityType(entity_type).label
+
+
+def rel_type_of(relation_type: str) -> str:
+    """A relationship type, only ever from :class:`RelationType`."""
+    return RelationType(relation_type).value
+
+
+def constraint_statements() -> list[str]:
+    """Uniqueness constraints: ``key`` per entity label, ``uid`` over all entities."""
+    statements = [
+        "CREATE CONSTRAINT entity_uid IF NOT EXISTS FOR (n:Entity) REQUIRE n.uid IS UNIQUE"
+    ]
+    for entity_type in EntityType:
+        statements.append(
+            f"CREATE CONSTRAINT {entity_type.value}_key IF NOT EXISTS "
+            f"FOR (n:{entity_type.label}) REQUIRE n.key IS UNIQUE"
+        )
+    return statements
+
+
+@cache
+def ensure_nodes(entity_type: str) -> str:
+    """Create missing nodes ``{key, uid, full_key}`` of one type (value = key)."""
+    return f"""
+UNWIND $rows AS row
+MERGE (n:{label_of(entity_type)} {{key: row.key}})
+ON CREATE SET n:Entity, n.uid = row.uid, n.type = $type,
+              n.value = coalesce(row.full_key, row.key), n.full_key = row.full_key
+"""
+
+
+@cache
+def upsert_entities(entity_type: str) -> str:
+    """Merge entity rows ``{key, uid, full_key, value, props}`` of one type."""
+    return ensure_nodes(entity_type) + """SET n += row.props
+SET n.value = CASE WHEN row.value <> '' THEN row.value ELSE n.value END
+"""
+
+
+@cache
+def upsert_relations(src_type: str, relation_type: str, dst_type: str) -> str:
+    """Merge relation rows of one ``(src label, type, dst label)`` group.
+
+    Endpoints exist already (``ensure_nodes`` ran first in the same
+    transaction).  The count grows by the incoming count minus the incoming
+    evidence ids the edge already holds; evidence is appended up to ``$cap``.
+    """
+    return f"""
+UNWIND $rows AS row
+MATCH (a:{label_of(src_type)} {{key: row.src}})
+MATCH (b:{label_of(dst_type)} {{key: row.dst}})
+MERGE (a)-[r:{rel_type_of(relation_type)}]->(b)
+ON CREATE SET r.count = 0, r.evidence = [], r.first_seen = row.first_seen,
+              r.last_seen = row.last_seen
+WITH r, row, [e IN row.evidence WHERE NOT e IN r.evidence] AS fresh
+SET r.count = r.count + CASE WHEN row.count - (size(row.evidence) - size(fresh)) > 0
+                             THEN row.count - (size(row.evidence) - size(fresh)) ELSE 0 END,
+    r.first_seen = CASE WHEN row.first_seen < r.first_seen THEN row.first_seen
+                        ELSE r.first_seen END,
+    r.last_seen = CASE WHEN row.last_seen > r.last_seen THEN row.last_seen ELSE r.last_seen END,
+    r.evidence = (r.evidence + fresh)[0..$cap]
+"""
+
+
+def naive_upsert_relation(src_type: str, relation_type: str, dst_type: str) -> str:
+    """One relation per statement, endpoints merged inline (the benchmark's baseline)."""
+    return f"""
+MERGE (a:{label_of(src_type)} {{key: $src}})
+ON CREATE SET a:Entity, a.uid = $src_uid, a.type = $src_type, a.value = $src
+MERGE (b:{label_of(dst_type)} {{key: $dst}})
+ON CREATE SET b:Entity, b.uid = $dst_uid, b.type = $dst_type, b.value = $dst
+MERGE (a)-[r:{rel_type_of(relation_type)}]->(b)
+ON CREATE SET r.count = 0, r.evidence = [], r.first_seen = $first_seen, r.last_seen = $last_seen
+WITH r, [e IN $evidence WHERE NOT e IN r.evidence] AS fresh
+SET r.count = r.count + $count - (size($evidence) - size(fresh)),
+    r.first_seen = CASE WHEN $first_seen < r.first_seen THEN $first_seen ELSE r.first_seen END,
+    r.last_seen = CASE WHEN $last_seen > r.last_seen THEN $last_seen ELSE r.last_seen END,
+    r.evidence = (r.evidence + fresh)[0..$cap]
+"""
+
+
+@cache
+def upsert_sightings(entity_type: str) -> str:
+    """Merge sighting rows ``{host, key}`` of one entity type (endpoints exist already)."""
+    return f"""
+UNWIND $rows AS row
+MATCH (h:Host {{key: row.host}})
+MATCH (n:{label_of(entity_type)} {{key: row.key}})
+MERGE (h)-[s:{SEEN}]->(n)
+ON CREATE SET s.first_seen = row.first_seen, s.last_seen = row.last_seen, s.count = row.count
+ON MATCH SET s.first_seen = CASE WHEN row.first_seen < s.first_seen THEN row.first_seen
+                                 ELSE s.first_seen END,
+             s.last_seen = CASE WHEN row.last_seen > s.last_seen THEN row.last_seen
+                                ELSE s.last_seen END,
+             s.count = s.count + row.count
+"""
+
+
+@cache
+def get_entity(entity_type: str) -> str:
+    """One node by key."""
+    return f"MATCH (n:{label_of(entity_type)} {{key: $key}}) RETURN properties(n) AS n"
+
+
+_NEIGHBOR_PATTERNS = {
+    "out": f"(n)-[r:{ALL_REL_TYPES}]->(m)",
+    "in": f"(n)<-[r:{ALL_REL_TYPES}]-(m)",
+    "both": f"(n)-[r:{ALL_REL_TYPES}]-(m)",
+}
+
+
+@cache
+def neighbors(entity_type: str, direction: str) -> str:
+    """Relations of one node with the node at the other end, most-evidenced first."""
+    pattern = _NEIGHBOR_PATTERNS[direction]
+    return f"""
+MATCH (n:{label_of(entity_type)} {{key: $key}})
+MATCH {pattern}
+WHERE ($rel_types IS NULL OR type(r) IN $rel_types)
+  AND ($entity_types IS NULL OR m.type IN $entity_types)
+WITH DISTINCT r, m, startNode(r) = n AS is_out
+RETURN type(r) AS type, properties(r) AS r, properties(m) AS m, is_out
+ORDER BY r.count DESC, type, m.uid, is_out
+LIMIT $limit
+"""
+
+
+EXPAND = f"""
+UNWIND $uids AS uid
+MATCH (n:Entity {{uid: uid}})-[:{ALL_REL_TYPES}]-(m)
+RETURN DISTINCT m.uid AS uid
+"""
+
+INDUCED = f"""
+UNWIND $uids AS uid
+MATCH (a:Entity {{uid: uid}})-[r:{ALL_REL_TYPES}]->(b)
+WHERE b.uid IN $uids
+RETURN a.uid AS src, b.uid AS dst, type(r) AS type, properties(r) AS r
+"""
+
+NODES_BY_UID = """
+UNWIND $uids AS uid
+MATCH (n:Entity {uid: uid})
+RETURN properties(n) AS n
+"""
+
+HOST_PREVALENCE_ALL = f"""
+MATCH (:Host)-[:{SEEN}]->(n:Entity)
+RETURN n.type AS type, n.key AS key, n.full_key AS full_key, count(*) AS hosts
+"""
+
+HOST_PREVALENCE_KEYS = f"""
+UNWIND $uids AS uid
+OPTIONAL MATCH (:Host)-[s:{SEEN}]->(:Entity {{uid: uid}})
+RETURN uid, count(s) AS hosts
+"""
+
+SIGHTINGS = f"""
+MATCH (h:Host)-[s:{SEEN}]->(n:Entity)
+WHERE ($types IS NULL OR n.type IN $types) AND ($since IS NULL OR s.last_seen >= $since)
+RETURN h.key AS host, h.full_key AS host_full, n.type AS type, n.key AS key,
+       n.full_key AS full_key, s.first_seen AS first_seen, s.last_seen AS last_seen,
+       s.count AS count
+"""
+
+ENTITY_PREVALENCE = f"""
+MATCH (:Host)-[s:{SEEN}]->(n:Entity)
+WHERE $types IS NULL OR n.type IN $types
+WITH n, count(s) AS hosts, min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen,
+     sum(s.count) AS count, collect(s.first_seen) AS firsts
+WHERE hosts >= $min_hosts
+RETURN n.type AS type, n.key AS key, n.full_key AS full_key, n.value AS value, hosts,
+       first_seen, last_seen, count, firsts
+ORDER BY type, coalesce(full_key, key)
+"""
+
+
+@cache
+def hosts_of(entity_type: str) -> str:
+    """The sightings of one entity."""
+    return f"""
+MATCH (h:Host)-[s:{SEEN}]->(n:{label_of(entity_type)} {{key: $key}})
+RETURN h.key AS host, h.full_key AS host_full, s.first_seen AS first_seen,
+       s.last_seen AS last_seen, s.count AS count
+ORDER BY coalesce(host_full, host)
+"""
+
+
+ALL_ENTITIES = "MATCH (n:Entity) RETURN properties(n) AS n"
+
+
+@cache
+def entities_of(entity_type: str) -> str:
+    """Every node of one label."""
+    return f"MATCH (n:{label_of(entity_type)}) RETURN properties(n) AS n"
+
+
+@cache
+def relations_of(relation_type: str | None) -> str:
+    """Every relation, of one type or of all entity relation types."""
+    rel = rel_type_of(relation_type) if relation_type else ALL_REL_TYPES
+    return f"""
+MATCH (a:Entity)-[r:{rel}]->(b:Entity)
+RETURN a.type AS src_type, coalesce(a.full_key, a.key) AS src_key, type(r) AS type,
+       b.type AS dst_type, coalesce(b.full_key, b.key) AS dst_key, properties(r) AS r
+"""
+
+
+@cache
+def count_label(entity_type: str) -> str:
+    """Node count of one label (answered from the count store)."""
+    return f"MATCH (n:{label_of(entity_type)}) RETURN count(n) AS n"
+
+
+@cache
+def count_rel_type(relation_type: str) -> str:
+    """Relationship count of one type (answered from the count store)."""
+    rel = SEEN if relation_type == SEEN else rel_type_of(relation_type)
+    return f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n"
+
+
+CLEAR_BATCH = """
+MATCH (n:Entity)
+WITH n LIMIT $batch
+DETACH DELETE n
+RETURN count(*) AS deleted
+"""

@@ -1,0 +1,431 @@
+"""The Neo4j store, through the official ``neo4j`` driver.
+
+Nodes carry the label ``Entity`` plus their type's label (``Host``, ``Process``
+...) and the properties ``uid``, ``key``, ``type``, ``value`` and the entity
+props; ``key`` is unique per label and ``uid`` over ``Entity``.  Relations are
+relationships of the :class:`~graphsiem.model.RelationType` types with
+``count``, ``first_seen``, ``last_seen`` and ``evidence``; sightings are
+``(:Host)-[:SEEN {first_seen, last_seen, count}]->(:Entity)``.
+
+Writes are batched ``UNWIND $rows ... MERGE`` statements grouped by label and
+relation type, one managed transaction per chunk (``execute_write`` retries
+transient errors such as deadlocks).  Upsert semantics are those of
+:mod:`graphsiem.store.merge`, written in Cypher in :mod:`.neo4j_queries`.
+
+Neo4j cannot index a string of more than about 8 KB, so a key longer than
+:data:`MAX_INDEXED_KEY_BYTES` (or one that starts with :data:`HASHED_PREFIX`)
+is indexed as ``HASHED_PREFIX + hash`` and kept verbatim in ``full_key``; reads
+return the verbatim key, so callers never see the difference.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import networkx as nx
+from neo4j import (
+    Driver,
+    GraphDatabase,
+    ManagedTransaction,
+    NotificationDisabledClassification,
+    RoutingControl,
+)
+from neo4j.exceptions import DriverError, Neo4jError
+
+from graphsiem.model import (
+    EVIDENCE_CAP,
+    Entity,
+    EntityKey,
+    EntityType,
+    Relation,
+    RelationType,
+    Sighting,
+    entity_uid,
+    stable_hash,
+)
+from graphsiem.store import neo4j_queries as q
+from graphsiem.store.base import Direction, EntityPrevalence, HostSighting, Neighbor, StoreError
+from graphsiem.store.merge import (
+    RESERVED_PROPS,
+    bfs_nodes,
+    check_relation_type,
+    check_type,
+    coalesce_entities,
+    coalesce_relations,
+    coalesce_sightings,
+)
+
+MAX_INDEXED_KEY_BYTES = 4000
+HASHED_PREFIX = "~h:"
+DEFAULT_BATCH_SIZE = 10_000
+T = TypeVar("T")
+
+
+def index_key(key: str) -> tuple[str, str | None]:
+    """``(indexed key, full key or None)`` for a verbatim entity key.
+
+    Examples
+    --------
+    >>> index_key("ws-0001")
+    ('ws-0001', None)
+    >>> index_key("x" * 5000)[0].startswith(HASHED_PREFIX)
+    True
+    """
+    if key.startswith(HASHED_PREFIX) or len(key.encode("utf-8", "surrogatepass")) > MAX_INDEXED_KEY_BYTES:
+        return HASHED_PREFIX + stable_hash(key, length=64), key
+    return key, None
+
+
+def _node_row(entity_type: str, key: str) -> dict[str, Any]:
+    indexed, full = index_key(key)
+    return {"key": indexed, "uid": entity_uid(entity_type, indexed), "full_key": full}
+
+
+def _entity(props: dict[str, Any]) -> Entity:
+    key = props.get("full_key") or props["key"]
+    extra = {k: v for k, v in props.items() if k not in RESERVED_PROPS}
+    return Entity(props["type"], key, props["value"], extra)
+
+
+def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class Neo4jStore:
+    """A :class:`~graphsiem.store.base.GraphStore` in a Neo4j 5 database.
+
+    Parameters
+    ----------
+    uri : str
+        ``bolt://host:port`` or ``neo4j://host:port``.
+    user, password : str
+        Credentials (auth is always on).
+    database : str
+        Database name, passed explicitly on every call.
+    batch_size : int
+        Rows per write transaction.
+    driver : neo4j.Driver, optional
+        An existing driver (the store does not close it then).
+
+    Raises
+    ------
+    StoreError
+        When the server cannot be reached or refuses the credentials.
+    """
+
+    name = "neo4j"
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        user: str = "neo4j",
+        password: str = "",
+        database: str = "neo4j",
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        driver: Driver | None = None,
+    ) -> None:
+        self.uri = uri
+        self.database = database
+        self.batch_size = batch_size
+        self._owns_driver = driver is None
+        try:
+            # "Relationship type does not exist" warnings are expected: queries
+            # name every RelationType, used or not.
+            self._driver = driver or GraphDatabase.driver(
+                uri, auth=(user, password),
+                notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
+            )
+            self._driver.verify_connectivity()
+            for statement in q.constraint_statements():
+                self._driver.execute_query(statement, database_=database)
+        except (DriverError, Neo4jError, ValueError) as exc:
+            raise StoreError(f"Neo4j at {uri} (database {database!r}): {exc}") from exc
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Neo4jStore:
+        """A store configured from ``GRAPHSIEM_NEO4J_URI``, ``_USER``, ``_PASSWORD``, ``_DATABASE``."""
+        env = os.environ if environ is None else environ
+        uri = env.get("GRAPHSIEM_NEO4J_URI")
+        if not uri:
+            raise StoreError("GRAPHSIEM_NEO4J_URI is not set (e.g. bolt://127.0.0.1:7687)")
+        return cls(
+            uri,
+            user=env.get("GRAPHSIEM_NEO4J_USER", "neo4j"),
+            password=env.get("GRAPHSIEM_NEO4J_PASSWORD", ""),
+            database=env.get("GRAPHSIEM_NEO4J_DATABASE", "neo4j"),
+        )
+
+    # -- plumbing -------------------------------------------------------------
+    def _write(self, work: Callable[[ManagedTransaction], None]) -> None:
+        try:
+            with self._driver.session(database=self.database) as session:
+                session.execute_write(work)
+        except (DriverError, Neo4jError) as exc:
+            raise StoreError(f"Neo4j write failed: {exc}") from exc
+
+    def _read(self, query: str, **params: Any) -> list[Any]:
+        try:
+            records, _, _ = self._driver.execute_query(
+                query, params, database_=self.database, routing_=RoutingControl.READ
+            )
+        except (DriverError, Neo4jError) as exc:
+            raise StoreError(f"Neo4j read failed: {exc}") from exc
+        return records
+
+    def _ensure_nodes(self, tx: ManagedTransaction, refs: Iterable[EntityKey]) -> None:
+        by_type: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for entity_type, key in refs:
+            by_type[entity_type].setdefault(key, _node_row(entity_type, key))
+        for entity_type, rows in by_type.items():
+            tx.run(q.ensure_nodes(entity_type), rows=list(rows.values()), type=entity_type).consume()
+
+    # -- writes ---------------------------------------------------------------
+    def upsert_entities(self, entities: Sequence[Entity]) -> None:
+        """Create entities or merge props into existing ones (see ``merge.py``)."""
+        merged = coalesce_entities(entities)
+        for chunk in _chunks(merged, self.batch_size):
+            by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for entity in chunk:
+                row = _node_row(entity.type, entity.key)
+                row.update(value=entity.value, props=entity.props)
+                by_type[entity.type].append(row)
+
+            def work(tx: ManagedTransaction, by_type: dict[str, list[dict[str, Any]]] = by_type) -> None:
+                for entity_type, rows in by_type.items():
+                    tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type).consume()
+
+            self._write(work)
+
+    def upsert_relations(self, relations: Sequence[Relation]) -> None:
+        """Create or merge aggregated relations; endpoints are created when missing."""
+        merged = coalesce_relations(relations)
+        for chunk in _chunks(merged, self.batch_size):
+            groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+            for rel in chunk:
+                groups[(rel.src[0], rel.type, rel.dst[0])].append({
+                    "src": index_key(rel.src[1])[0], "dst": index_key(rel.dst[1])[0],
+                    "count": rel.count, "first_seen": rel.first_seen,
+                    "last_seen": rel.last_seen, "evidence": rel.evidence,
+                })
+
+            def work(
+                tx: ManagedTransaction,
+                chunk: Sequence[Relation] = chunk,
+                groups: dict[tuple[str, str, str], list[dict[str, Any]]] = groups,
+            ) -> None:
+                self._ensure_nodes(tx, [r.src for r in chunk] + [r.dst for r in chunk])
+                for (src_type, rel_type, dst_type), rows in groups.items():
+                    tx.run(
+                        q.upsert_relations(src_type, rel_type, dst_type), rows=rows,
+                        cap=EVIDENCE_CAP,
+                    ).consume()
+
+            self._write(work)
+
+    def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
+        """Create or merge host x entity sightings (min first, max last, summed count)."""
+        merged = coalesce_sightings(sightings)
+        for chunk in _chunks(merged, self.batch_size):
+            by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for s in chunk:
+                by_type[s.entity[0]].append({
+                    "host": index_key(s.host)[0], "key": index_key(s.entity[1])[0],
+                    "first_seen": s.first_seen, "last_seen": s.last_seen, "count": s.count,
+                })
+
+            def work(
+                tx: ManagedTransaction,
+                chunk: Sequence[Sighting] = chunk,
+                by_type: dict[str, list[dict[str, Any]]] = by_type,
+            ) -> None:
+                self._ensure_nodes(tx, [("host", s.host) for s in chunk] + [s.entity for s in chunk])
+                for entity_type, rows in by_type.items():
+                    tx.run(q.upsert_sightings(entity_type), rows=rows).consume()
+
+            self._write(work)
+
+    def flush(self) -> None:
+        """Nothing to do: every batch is committed when its call returns."""
+
+    def close(self) -> None:
+        """Close the driver (unless it was passed in)."""
+        if self._owns_driver:
+            self._driver.close()
+
+    def clear(self) -> None:
+        """Delete every entity (in batches, so a large graph fits in memory); keep the schema."""
+        while True:
+            records = self._read_write(q.CLEAR_BATCH, batch=10_000)
+            if not records or records[0]["deleted"] == 0:
+                return
+
+    def _read_write(self, query: str, **params: Any) -> list[Any]:
+        try:
+            records, _, _ = self._driver.execute_query(query, params, database_=self.database)
+        except (DriverError, Neo4jError) as exc:
+            raise StoreError(f"Neo4j write failed: {exc}") from exc
+        return records
+
+    # -- reads ----------------------------------------------------------------
+    def ping(self) -> bool:
+        """True when the server answers."""
+        try:
+            self._driver.verify_connectivity()
+        except (DriverError, Neo4jError, OSError):
+            return False
+        return True
+
+    def get_entity(self, entity_type: str, key: str) -> Entity | None:
+        """The entity ``(entity_type, key)`` or ``None``."""
+        records = self._read(q.get_entity(entity_type), key=index_key(key)[0])
+        return _entity(records[0]["n"]) if records else None
+
+    def neighbors(
+        self,
+        entity_type: str,
+        key: str,
+        *,
+        direction: Direction = "both",
+        relation_types: Sequence[str] | None = None,
+        entity_types: Sequence[str] | None = None,
+        limit: int = 100,
+    ) -> list[Neighbor]:
+        """Entities one hop away, most-evidenced relations first, at most ``limit``."""
+        check_type(entity_type)
+        if direction not in ("out", "in", "both"):
+            raise ValueError(f"direction must be 'out', 'in' or 'both', not {direction!r}")
+        records = self._read(
+            q.neighbors(entity_type, direction),
+            key=index_key(key)[0],
+            rel_types=[check_relation_type(t) for t in relation_types] if relation_types else None,
+            entity_types=[check_type(t) for t in entity_types] if entity_types else None,
+            limit=limit,
+        )
+        here = (entity_type, key)
+        result = []
+        for record in records:
+            other = _entity(record["m"])
+            props = record["r"]
+            src, dst = (here, other.ref) if record["is_out"] else (other.ref, here)
+            relation = Relation(
+                src, record["type"], dst, props["first_seen"], props["last_seen"],
+                props["count"], list(props["evidence"]),
+            )
+            result.append(Neighbor(relation, other))
+        return result
+
+    def subgraph(
+        self, keys: Iterable[EntityKey], *, radius: int = 1, limit: int = 5000
+    ) -> nx.MultiDiGraph:
+        """The induced graph on the nodes within ``radius`` hops of ``keys`` (either direction)."""
+        seed_uids = [_node_row(check_type(t), k)["uid"] for t, k in keys]
+        existing = [r["n"]["uid"] for r in self._read(q.NODES_BY_UID, uids=seed_uids)]
+
+        def expand(frontier: list[str]) -> list[str]:
+            return [r["uid"] for r in self._read(q.EXPAND, uids=frontier)]
+
+        db_uids = bfs_nodes(existing, radius=radius, limit=limit, expand=expand)
+        nodes = {r["n"]["uid"]: _entity(r["n"]) for r in self._read(q.NODES_BY_UID, uids=db_uids)}
+        graph = nx.MultiDiGraph()
+        for db_uid in db_uids:
+            entity = nodes[db_uid]
+            graph.add_node(entity.uid, **entity.props, type=entity.type, key=entity.key,
+                           value=entity.value)
+        for record in self._read(q.INDUCED, uids=db_uids):
+            props = record["r"]
+            graph.add_edge(
+                nodes[record["src"]].uid, nodes[record["dst"]].uid, key=record["type"],
+                type=record["type"], count=props["count"], first_seen=props["first_seen"],
+                last_seen=props["last_seen"], evidence=list(props["evidence"]),
+            )
+        return graph
+
+    def host_prevalence(self, keys: Iterable[EntityKey] | None = None) -> dict[EntityKey, int]:
+        """Distinct hosts per entity (every sighted entity when ``keys`` is None)."""
+        if keys is None:
+            return {
+                (r["type"], r["full_key"] or r["key"]): r["hosts"]
+                for r in self._read(q.HOST_PREVALENCE_ALL)
+            }
+        refs = {_node_row(check_type(t), k)["uid"]: (t, k) for t, k in keys}
+        records = self._read(q.HOST_PREVALENCE_KEYS, uids=list(refs))
+        return {refs[r["uid"]]: r["hosts"] for r in records}
+
+    def iter_sightings(
+        self, *, entity_types: Sequence[str] | None = None, since: float | None = None
+    ) -> Iterator[HostSighting]:
+        """Every host x entity sighting, optionally of some types and with last_seen >= since."""
+        types = [check_type(t) for t in entity_types] if entity_types else None
+        for r in self._read(q.SIGHTINGS, types=types, since=since):
+            yield HostSighting(
+                r["host_full"] or r["host"], (r["type"], r["full_key"] or r["key"]),
+                r["first_seen"], r["last_seen"], r["count"],
+            )
+
+    def entity_prevalence(
+        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1
+    ) -> Iterator[EntityPrevalence]:
+        """Per-entity aggregation of sightings, computed in the database, ordered by (type, key)."""
+        types = [check_type(t) for t in entity_types] if entity_types else None
+        for r in self._read(q.ENTITY_PREVALENCE, types=types, min_hosts=min_hosts):
+            yield EntityPrevalence(
+                entity=(r["type"], r["full_key"] or r["key"]), value=r["value"], hosts=r["hosts"],
+                first_seen=r["first_seen"], last_seen=r["last_seen"], count=r["count"],
+                host_first_seen=tuple(sorted(r["firsts"])),
+            )
+
+    def hosts_of(self, entity_type: str, key: str) -> list[HostSighting]:
+        """The sightings of one entity, one per host, sorted by host."""
+        records = self._read(q.hosts_of(entity_type), key=index_key(key)[0])
+        return [
+            HostSighting(r["host_full"] or r["host"], (entity_type, key), r["first_seen"],
+                         r["last_seen"], r["count"])
+            for r in records
+        ]
+
+    def iter_entities(self, entity_type: str | None = None) -> Iterator[Entity]:
+        """Every entity, optionally of one type."""
+        query = q.entities_of(entity_type) if entity_type is not None else q.ALL_ENTITIES
+        for record in self._read(query):
+            yield _entity(record["n"])
+
+    def iter_relations(self, relation_type: str | None = None) -> Iterator[Relation]:
+        """Every relation, optionally of one type."""
+        for r in self._read(q.relations_of(relation_type)):
+            props = r["r"]
+            yield Relation(
+                (r["src_type"], r["src_key"]), r["type"], (r["dst_type"], r["dst_key"]),
+                props["first_seen"], props["last_seen"], props["count"], list(props["evidence"]),
+            )
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Entities and relations by type, and the number of sightings (from the count store)."""
+
+        def work(tx: ManagedTransaction) -> dict[str, dict[str, int]]:
+            def one(query: str) -> int:
+                return int(tx.run(query).single(strict=True)["n"])
+
+            entities = Counter({t.value: one(q.count_label(t.value)) for t in EntityType})
+            relations = Counter({t.value: one(q.count_rel_type(t.value)) for t in RelationType})
+            return {
+                "entities": dict(sorted((+entities).items())),
+                "relations": dict(sorted((+relations).items())),
+                "sightings": {"total": one(q.count_rel_type(q.SEEN))},
+            }
+
+        try:
+            with self._driver.session(database=self.database) as session:
+                return session.execute_read(work)
+        except (DriverError, Neo4jError) as exc:
+            raise StoreError(f"Neo4j read failed: {exc}") from exc
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
