@@ -1,0 +1,120 @@
+"""Ingest throughput per format, end to end into the embedded store, against the parse floor.
+
+For each corpus group the records are tiled into a temporary file of about
+``--records`` records (each copy carries a ``_bench_copy`` number so its
+events are new, not duplicates), then:
+
+* **end-to-end**: ``ingest_paths`` into a fresh journal and embedded store
+  (read, detect, parse, journal commit, projection, store upsert and flush);
+* **raw parse**: ``orjson.loads`` over the same records (the parsing floor);
+* **ratio**: end-to-end rate / raw rate.
+
+Targets (issue 3): >= 30,000 events/s on one core for Windows JSON and Zeek
+JSON, and end-to-end >= 0.25x the raw parse rate.
+
+Run: ``python benchmarks/bench_ingest.py [--records 200000] [--only NAME]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from graphsiem.store import open_store  # noqa: E402
+from ingest.journal import Journal  # noqa: E402
+from ingest.pipeline import ingest_paths  # noqa: E402
+
+SAMPLES = Path(os.environ.get("GRAPHSIEM_SAMPLES", REPO / ".." / "shared" / "datasets")).resolve()
+OTRF = SAMPLES / "otrf-security-datasets"
+
+GROUPS: dict[str, list[Path]] = {
+    "windows-json": [
+        OTRF / "cmd_process_herpaderping_snippingtool_2020-10-2708290130.json",
+        OTRF / "cmd_bitsadmin_download_psh_script_2020-10-2302365189.json",
+        OTRF / "empire_launcher_vbs_2020-09-04160940.json",
+        OTRF / "empire_enable_rdp_2019-05-18203650.json",
+        OTRF / "golden_saml" / "WindowsEvents.json",
+    ],
+    "zeek-json": sorted((SAMPLES / "brimdata-zed-sample-data" / "zeek-json").glob("*.json")),
+    "suricata-eve": [SAMPLES / "stratosphere-slips" / "test6-malicious.suricata.json"],
+}
+
+
+def source_records(paths: list[Path]) -> list[dict]:
+    records = []
+    for path in paths:
+        for line in path.read_bytes().splitlines():
+            if line.strip():
+                records.append(orjson.loads(line))
+    return records
+
+
+def tile(records: list[dict], target: int, out: Path) -> list[bytes]:
+    """Write ~``target`` records (re-numbered copies) as NDJSON; return the lines."""
+    lines = []
+    copy = 0
+    while len(lines) < target:
+        for record in records:
+            lines.append(orjson.dumps({**record, "_bench_copy": copy}))
+        copy += 1
+    out.write_bytes(b"\n".join(lines) + b"\n")
+    return lines
+
+
+def raw_rate(lines: list[bytes]) -> float:
+    loads = orjson.loads
+    best = 0.0
+    for _ in range(3):
+        start = time.perf_counter()
+        for line in lines:
+            loads(line)
+        best = max(best, len(lines) / (time.perf_counter() - start))
+    return best
+
+
+def end_to_end(path: Path, workdir: Path) -> tuple[float, int, float]:
+    store = open_store("embedded", data_dir=workdir)
+    journal = Journal(workdir / "journal.sqlite")
+    start = time.perf_counter()
+    report = ingest_paths([path], store=store, journal=journal, progress=False)
+    store.close()
+    elapsed = time.perf_counter() - start
+    journal.close()
+    assert report.total.rejected < 0.01 * report.total.received, report.total
+    return report.total.events / elapsed, report.total.events, elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--only", choices=sorted(GROUPS), default=None)
+    args = parser.parse_args()
+    print(f"{'format':<14} {'records':>8} {'events':>8} {'seconds':>8} {'e2e ev/s':>10} "
+          f"{'raw loads/s':>12} {'ratio':>6}  target")
+    for name, paths in GROUPS.items():
+        if args.only and name != args.only:
+            continue
+        records = source_records(paths)
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+            data = Path(tmp) / "tiled.ndjson"
+            lines = tile(records, args.records, data)
+            raw = raw_rate(lines)
+            rate, events, elapsed = end_to_end(data, Path(tmp) / "data")
+        ratio = rate / raw
+        target = "ok" if rate >= 30_000 and ratio >= 0.25 else "below (>=30k ev/s, >=0.25x)"
+        print(f"{name:<14} {len(lines):>8} {events:>8} {elapsed:>8.2f} {rate:>10,.0f} "
+              f"{raw:>12,.0f} {ratio:>6.2f}  {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
