@@ -62,15 +62,13 @@ from ingest.parsers.sensor_fields import (
 SOURCE = "zeek"
 LABEL = "Zeek"
 
-_SKIPPED = frozenset({"_path", "_write_ts", "ts"})
-_PREFIXED: dict[str, str] = {}
+# "zeek.<key>" for every key seen, interned so no record builds the same string
+# again; the keys that are not fields map to "".
+_FIELD_NAMES: dict[str, str] = {"_path": "", "_write_ts": "", "ts": ""}
 
 
-def _prefixed(key: str) -> str:
-    # Interning "zeek.<key>" avoids building the same string for every record.
-    name = _PREFIXED.get(key)
-    if name is None:
-        name = _PREFIXED[key] = "zeek." + key
+def _field_name(key: str) -> str:
+    name = _FIELD_NAMES[key] = "zeek." + key
     return name
 
 
@@ -86,19 +84,23 @@ def _iso_to_epoch(value: str) -> float:
     return round(moment.timestamp(), 6)
 
 
+def _normal_text(value: str) -> str | float:
+    # brim's JSON writes Zeek ``time`` values as ISO-8601 with a Z
+    if len(value) >= 20 and value[-1] == "Z" and value[10] == "T" and value[4] == "-":
+        try:
+            return _iso_to_epoch(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _normal_value(value: Any) -> Any:
     """One Zeek value in the shared normal form (times as epoch, floats to microseconds)."""
     kind = type(value)
     if kind is float:
         return round(value, 6)
     if kind is str:
-        # brim's JSON writes Zeek ``time`` values as ISO-8601 with a Z
-        if len(value) >= 20 and value[-1] == "Z" and value[10] == "T" and value[4] == "-":
-            try:
-                return _iso_to_epoch(value)
-            except ValueError:
-                return value
-        return value
+        return _normal_text(value)
     if kind is list:
         return [_normal_value(item) for item in value]
     return value
@@ -319,9 +321,23 @@ class ZeekParser:
             raise ParseError(f"Zeek {path} record without ts")
         ts = _event_time(record["ts"])
         fields: dict[str, Any] = {}
+        names = _FIELD_NAMES
         for key, value in record.items():
-            if key not in _SKIPPED:
-                fields[_prefixed(key)] = _normal_value(value)
+            # the hot loop of Zeek ingest: _normal_value inlined for the common types
+            name = names.get(key)
+            if name is None:
+                name = _field_name(key)
+            elif not name:
+                continue
+            kind = type(value)
+            if kind is float:
+                value = round(value, 6)
+            elif kind is str:
+                if len(value) >= 20 and value[-1] == "Z":
+                    value = _normal_text(value)
+            elif kind is list:
+                value = _normal_value(value)
+            fields[name] = value
         set_field(fields, "source.ip", ip_field(record, "id.orig_h", LABEL))
         set_field(fields, "source.port", port_field(record, "id.orig_p", LABEL))
         set_field(fields, "destination.ip", ip_field(record, "id.resp_h", LABEL))
