@@ -303,10 +303,12 @@ class ZeekParser:
     name = SOURCE
 
     def sniff(self, record: Record) -> bool:
-        """A dict with ``_path``, or with ``ts`` and a connection ``uid``/``id.orig_h``."""
+        """A dict with ``_path``, or with ``ts`` and a ``uid``/``id.orig_h``/``fuid``."""
         if not isinstance(record, dict):
             return False
-        return "_path" in record or ("ts" in record and ("uid" in record or "id.orig_h" in record))
+        if "_path" in record:
+            return True
+        return "ts" in record and ("uid" in record or "id.orig_h" in record or "fuid" in record)
 
     def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
         """One event per record; :class:`ParseError` names what is wrong."""

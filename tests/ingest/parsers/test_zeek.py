@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from graphsiem.model import Event
+from ingest.journal import Journal
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.zeek import ZeekParser, log_name_from_hint, parsers
+from ingest.pipeline import ingest_paths
 from ingest.readers.base import RawRecord
 from ingest.readers.zeek_tsv import ZeekTsvReader
 
@@ -262,6 +267,7 @@ def test_text_record_is_rejected() -> None:
         ({"_path": "conn"}, True),
         ({"ts": 1.0, "uid": "C1"}, True),
         ({"ts": 1.0, "id.orig_h": "192.0.2.1"}, True),
+        ({"ts": 1.0, "fuid": "F1", "tx_hosts": []}, True),
         ({"ts": 1.0}, False),
         ({"event_type": "flow", "timestamp": "2026-01-05T10:00:00Z"}, False),
         ("#separator \\x09", False),
@@ -299,3 +305,18 @@ def test_tsv_rows_parse_like_json_records() -> None:
     json_http = parse_one(RECORDS["http_host_uri"])
     for key in ("url.full", "url.domain", "destination.domain", "http.request.method"):
         assert by_uid["CAbc3"].fields[key] == json_http.fields[key]
+
+
+def test_gzipped_tsv_and_pathless_json_through_the_pipeline(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "conn_http.log.gz").write_bytes(
+        gzip.compress((FIXTURES / "conn_http.log").read_bytes())
+    )
+    pathless = {key: value for key, value in RECORDS["dns_answers"].items() if key != "_path"}
+    (logs / "dns.00:00:00-01:00:00.json").write_bytes(orjson.dumps(pathless) + b"\n")
+    journal = Journal(tmp_path / "journal.sqlite")
+    report = ingest_paths([logs], store=None, journal=journal, progress=False)
+    assert (report.total.received, report.total.accepted) == (6, 6)
+    kinds = Counter(row.event.kind for row in journal.iter_events())
+    assert kinds == Counter({"zeek:conn": 2, "zeek:http": 3, "zeek:dns": 1})
