@@ -13,13 +13,14 @@ collector's local zone with no zone marker.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from graphsiem.simulator.fleet import Host
 from graphsiem.simulator.randomness import rng_for, windows_guid
+from graphsiem.simulator.timefmt import iso_ms, utc_text
 from graphsiem.simulator.winevents import SECURITY, SYSMON, WinEvent
 
 WINLOGBEAT_VERSION = "8.11.1"
@@ -31,12 +32,6 @@ _KEYWORDS = {SYSMON.name: -9223372036854775808, SECURITY.name: -9214364837600034
 _NXLOG_TASKS = {SECURITY.name: 12544}
 
 
-def iso_ms(ts: float) -> str:
-    """``2026-11-01T10:12:03.123Z``."""
-    moment = datetime.fromtimestamp(ts, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 @lru_cache(maxsize=16)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
@@ -44,6 +39,8 @@ def _zone(name: str) -> ZoneInfo:
 
 def local_text(ts: float, zone: str) -> str:
     """NXLog's ``EventTime``: local wall-clock time, seconds, no zone."""
+    if zone == "UTC":
+        return utc_text(float(int(ts)))[:19]
     return datetime.fromtimestamp(ts, tz=_zone(zone)).strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -8,7 +8,8 @@ collectors (Winlogbeat, NXLog) only re-shape it; they never invent data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+
+from graphsiem.simulator.timefmt import utc_text
 
 SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
 POWERSHELL_CHANNEL = "Microsoft-Windows-PowerShell/Operational"
@@ -62,12 +63,6 @@ class WinEvent:
     level: str
     data: dict[str, str]
     account: tuple[str, str, str]
-
-
-def utc_text(ts: float) -> str:
-    """Sysmon ``UtcTime``: ``2026-11-01 10:12:03.123`` (UTC, no zone marker)."""
-    moment = datetime.fromtimestamp(ts, tz=UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
 def sysmon(ts: float, event_id: int, data: dict[str, str]) -> WinEvent:

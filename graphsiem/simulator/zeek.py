@@ -67,21 +67,22 @@ LOGS = tuple(FIELDS)
 _FLOAT_TYPES = {"time", "interval"}
 
 
+_NAMES = {log: frozenset(name for name, _ in fields) for log, fields in FIELDS.items()}
+_FLOATS = {log: tuple(name for name, kind in fields if kind in _FLOAT_TYPES) for log, fields in FIELDS.items()}
+_ORDER = {log: tuple(name for name, _ in fields) for log, fields in FIELDS.items()}
+
+
 def _clean(log: str, values: dict[str, Any]) -> dict[str, Any]:
     """``values`` in the log's field order, unset (``None``) fields dropped, floats fixed to µs."""
-    record: dict[str, Any] = {}
-    for name, kind in FIELDS[log]:
-        value = values.get(name)
-        if value is None:
-            continue
-        if kind in _FLOAT_TYPES:
-            value = round(float(value), 6)
-        elif kind == "vector[interval]":
-            value = [round(float(v), 6) for v in value]
-        record[name] = value
-    unknown = set(values) - {name for name, _ in FIELDS[log]}
+    unknown = values.keys() - _NAMES[log]
     if unknown:
         raise KeyError(f"zeek {log}: unknown fields {sorted(unknown)}")
+    record = {name: values[name] for name in _ORDER[log] if values.get(name) is not None}
+    for name in _FLOATS[log]:
+        if name in record:
+            record[name] = round(float(record[name]), 6)
+    if "TTLs" in record:
+        record["TTLs"] = [round(float(v), 6) for v in record["TTLs"]]
     return record
 
 
