@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from graphsiem.model import Event
+from ingest.journal import Journal
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.suricata import SuricataEveParser, parsers
+from ingest.pipeline import ingest_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "suricata"
 RECORDS: dict[str, dict[str, Any]] = json.loads((FIXTURES / "records.json").read_text())
@@ -239,3 +243,17 @@ def test_sniff(record: Any, is_eve: bool) -> None:
 
 def test_parsers_lists_the_eve_parser() -> None:
     assert [parser.name for parser in parsers()] == ["suricata"]
+
+
+def test_ndjson_and_pretty_array_through_the_pipeline(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    records = list(RECORDS.values())
+    lines, array = records[:10], records[10:]
+    (logs / "eve.json").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in lines))
+    (logs / "alerts.json").write_text(json.dumps(array, indent=2))
+    journal = Journal(tmp_path / "journal.sqlite")
+    report = ingest_paths([logs], store=None, journal=journal, progress=False)
+    assert (report.total.received, report.total.accepted) == (len(records), len(records))
+    kinds = Counter(row.event.kind for row in journal.iter_events())
+    assert kinds == Counter(f"suricata:{r['event_type']}" for r in records)
