@@ -417,8 +417,10 @@ def _powershell_4103(data: Data, fields: Fields) -> str:
         fields["powershell.command"] = command
     application = context.get("Host Application")
     if application:
+        # Kept apart from process.command_line on purpose: it is written
+        # differently from the Sysmon/4688 command line of the same process
+        # (quotes, spacing), and would make a second process entity.
         fields["powershell.host_application"] = application
-        fields["process.command_line"] = application
         _put_decoded(fields, application)
     _put_user(fields, _user(None, context.get("User")))
     script = context.get("Script Name")
@@ -611,6 +613,15 @@ def to_event(
     if mapper is not None:
         try:
             kind = mapper(data, fields)
+            if family == "powershell" and "process.pid" not in fields:
+                # the writer of a PowerShell event is the PowerShell process:
+                # its pid lets the projection tie the script to that process
+                try:
+                    pid = parse_int(win.execution_pid)
+                except ValueError:
+                    pid = None  # an envelope detail: not worth losing the event
+                if pid is not None:
+                    fields["process.pid"] = pid
         except ParseError as exc:
             raise ParseError(f"{win.channel or 'Windows'} event {win.event_id}: {exc}") from None
     if win.message:

@@ -70,6 +70,10 @@ class WinRecord:
         the event data carries no Sysmon ``UtcTime``.
     message : str | None
         Rendered message text, when present.
+    execution_pid : object
+        Id of the process that wrote the event (``System.Execution``,
+        ``ExecutionProcessID``, ``process_id``): for PowerShell events that is
+        the PowerShell process itself.
     """
 
     channel: str
@@ -78,6 +82,7 @@ class WinRecord:
     data: Mapping[str, Any]
     time: object
     message: str | None = None
+    execution_pid: object = None
 
 
 def _event_id(value: object, shape: str) -> int:
@@ -105,11 +110,13 @@ def from_winlogbeat(record: Mapping[str, Any]) -> WinRecord:
     if isinstance(winlog, dict):
         source: Mapping[str, Any] = winlog
         channel = winlog.get("channel") or winlog.get("log_name") or ""
-        message = record.get("message")
+        process = winlog.get("process")
+        execution_pid = process.get("pid") if isinstance(process, dict) else None
     else:
         source = record
         channel = record.get("log_name") or ""
-        message = record.get("message")
+        execution_pid = record.get("process_id")
+    message = record.get("message")
     data = source.get("event_data")
     if not isinstance(data, dict):
         data = source.get("user_data")
@@ -122,6 +129,7 @@ def from_winlogbeat(record: Mapping[str, Any]) -> WinRecord:
         data=data,
         time=record.get("@timestamp"),
         message=_text(message),
+        execution_pid=execution_pid,
     )
 
 
@@ -150,6 +158,7 @@ def from_nxlog(record: Mapping[str, Any]) -> WinRecord:
         data=record,
         time=time,
         message=_text(record.get("Message")),
+        execution_pid=record.get("ExecutionProcessID"),
     )
 
 
@@ -290,6 +299,8 @@ def from_evtx_json(record: Mapping[str, Any]) -> WinRecord:
         time = attributes.get("SystemTime") if isinstance(attributes, dict) else None
     elif isinstance(created, str):
         time = created
+    execution = system.get("Execution")
+    attributes = execution.get("#attributes") if isinstance(execution, dict) else None
     return WinRecord(
         channel=_text(system.get("Channel")) or "",
         event_id=_event_id(system.get("EventID"), "evtx_json"),
@@ -297,6 +308,7 @@ def from_evtx_json(record: Mapping[str, Any]) -> WinRecord:
         data=_evtx_event_data(event),
         time=time,
         message=None,
+        execution_pid=attributes.get("ProcessID") if isinstance(attributes, dict) else None,
     )
 
 

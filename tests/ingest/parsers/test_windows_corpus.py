@@ -113,6 +113,18 @@ def test_empire_vbs_yields_wscript_to_powershell_with_the_decoded_stager() -> No
     assert event.ts == pytest.approx(1599250195.76)  # Sysmon UtcTime 2020-09-04 20:09:55.760
 
 
+def test_empire_vbs_script_block_names_the_powershell_process() -> None:
+    events, _, _ = _parse_file("empire_launcher_vbs_2020-09-04160940.json")
+    (block,) = [e for e in events if e.kind == "powershell:script_block"]
+    (stager,) = [e for e in events if e.kind == "sysmon:process_create"
+                 and e.fields["process.name"] == "powershell.exe"]
+    assert block.fields["process.pid"] == stager.fields["process.pid"] == 2316
+    pipelines = [e for e in events if e.kind == "powershell:pipeline"]
+    assert pipelines and all(e.fields["process.pid"] == 2316 for e in pipelines)
+    assert all("process.command_line" not in e.fields for e in pipelines)
+    assert all("webclient" in e.fields["process.command_line_decoded"].lower() for e in pipelines)
+
+
 def test_nxlog_via_logstash_host_is_the_endpoint_not_the_wec_collector() -> None:
     events, _, _ = _parse_file("empire_launcher_vbs_2020-09-04160940.json")
     assert {e.host for e in events} == {"workstation5", "workstation6", "mordordc"}

@@ -81,6 +81,14 @@ def test_lsass_sample_gives_a_process_access_to_lsass() -> None:
     assert event.fields["target.granted_access"] == "0x1010"
 
 
+def test_script_block_takes_the_powershell_pid_from_the_record_system() -> None:
+    (item,) = _read(_corpus_file("exec_emotet_ps_4104.evtx"))
+    (event,) = EVTX_JSON.parse(item.record, ParseContext(origin=item.origin))
+    assert event.kind == "powershell:script_block"
+    assert event.fields["process.pid"] == 6620
+    assert "downloadfile" in event.fields["powershell.script_block_text"].lower().replace("`", "")
+
+
 def test_origins_are_unique_record_numbers() -> None:
     items = _read(_corpus_file("DE_1102_security_log_cleared.evtx"))
     assert len({i.origin for i in items}) == len(items)
