@@ -3,6 +3,8 @@
 Both shapes arrive as flat dicts with Zeek's dotted keys (``id.orig_h``) and
 ``_path`` (JSON streaming logs write it; the TSV reader sets it from ``#path``;
 otherwise the log name comes from the file name via ``ParseContext.path_hint``).
+Records re-shaped with nested objects (``"id": {"orig_h": ...}``, as some
+shippers write them) are read as the dotted keys Zeek itself writes.
 
 Rules, so that the TSV and JSON copies of one log give identical events:
 
@@ -104,6 +106,42 @@ def _normal_value(value: Any) -> Any:
     if kind is list:
         return [_normal_value(item) for item in value]
     return value
+
+
+def _zeek_fields(record: dict[str, Any]) -> dict[str, Any] | None:
+    """``zeek.<key>`` fields of a flat record; ``None`` when a value is a nested object."""
+    fields: dict[str, Any] = {}
+    names = _FIELD_NAMES
+    for key, value in record.items():
+        # the hot loop of Zeek ingest: _normal_value inlined for the common types
+        name = names.get(key)
+        if name is None:
+            name = _field_name(key)
+        elif not name:
+            continue
+        kind = type(value)
+        if kind is float:
+            value = round(value, 6)
+        elif kind is str:
+            if len(value) >= 20 and value[-1] == "Z":
+                value = _normal_text(value)
+        elif kind is list:
+            value = _normal_value(value)
+        elif kind is dict:
+            return None
+        fields[name] = value
+    return fields
+
+
+def _dotted(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"id": {"orig_h": x}}`` -> ``{"id.orig_h": x}``, as Zeek itself writes it."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        if isinstance(value, dict):
+            flat.update(_dotted(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def log_name_from_hint(hint: str | None) -> str | None:
@@ -322,29 +360,17 @@ class ZeekParser:
         if "ts" not in record:
             raise ParseError(f"Zeek {path} record without ts")
         ts = _event_time(record["ts"])
-        fields: dict[str, Any] = {}
-        names = _FIELD_NAMES
-        for key, value in record.items():
-            # the hot loop of Zeek ingest: _normal_value inlined for the common types
-            name = names.get(key)
-            if name is None:
-                name = _field_name(key)
-            elif not name:
-                continue
-            kind = type(value)
-            if kind is float:
-                value = round(value, 6)
-            elif kind is str:
-                if len(value) >= 20 and value[-1] == "Z":
-                    value = _normal_text(value)
-            elif kind is list:
-                value = _normal_value(value)
-            fields[name] = value
+        raw = record
+        fields = _zeek_fields(record)
+        if fields is None:  # nested objects (Filebeat-style "id": {...}): Zeek's dotted keys first
+            record = _dotted(record)
+            fields = _zeek_fields(record)
+            assert fields is not None
         set_field(fields, "source.ip", ip_field(record, "id.orig_h", LABEL))
         set_field(fields, "source.port", port_field(record, "id.orig_p", LABEL))
         set_field(fields, "destination.ip", ip_field(record, "id.resp_h", LABEL))
         set_field(fields, "destination.port", port_field(record, "id.resp_p", LABEL))
-        yield sensor_event(
+        event = sensor_event(
             source=SOURCE,
             kind=f"zeek:{path}",
             ts=ts,
@@ -353,6 +379,8 @@ class ZeekParser:
             mapper=_MAPPERS.get(path),
             context=context,
         )
+        event.raw = raw
+        yield event
 
 
 def parsers() -> list[Parser]:

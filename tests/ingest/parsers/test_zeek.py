@@ -220,6 +220,15 @@ def test_write_ts_and_path_are_not_fields() -> None:
     assert not {"zeek._path", "zeek._write_ts", "zeek.ts"} & set(event.fields)
 
 
+def test_nested_id_object_reads_like_dotted_keys() -> None:
+    flat = RECORDS["conn_epoch_ts"]
+    nested = {key: value for key, value in flat.items() if not key.startswith("id.")}
+    nested["id"] = {key[3:]: value for key, value in flat.items() if key.startswith("id.")}
+    event = parse_one(nested)
+    assert event.fields == parse_one(flat).fields
+    assert event.raw is nested
+
+
 def test_invalid_dns_name_keeps_event_without_domain_field() -> None:
     event = parse_one(RECORDS["dns_bad_query"])
     assert "dns.question.name" not in event.fields
