@@ -137,36 +137,32 @@ class Journal:
         for index, event in enumerate(events):
             fresh.setdefault(event.id, index)
         dumps = orjson.dumps
+        rows = [
+            (
+                event_id,
+                events[index].kind,
+                events[index].ts,
+                events[index].host,
+                events[index].source,
+                events[index].origin,
+                fields_json[index] if fields_json is not None else dumps(events[index].fields, default=str),
+                raw_json[index] if raw_json is not None else dumps(events[index].raw, default=str).decode(),
+            )
+            for event_id, index in fresh.items()
+        ]
         with self._transaction():
-            existing = self._existing(list(fresh))
-            rows = []
-            inserted = []
-            for event_id, index in fresh.items():
-                if event_id in existing:
-                    continue
-                event = events[index]
-                raw = raw_json[index] if raw_json is not None else dumps(event.raw).decode()
-                rows.append(
-                    (
-                        event.id,
-                        event.kind,
-                        event.ts,
-                        event.host,
-                        event.source,
-                        event.origin,
-                        fields_json[index]
-                        if fields_json is not None
-                        else dumps(event.fields, default=str),
-                        raw,
-                    )
-                )
-                inserted.append(event)
+            # Inside one IMMEDIATE transaction nobody else writes, so the rows
+            # with a seq above the previous maximum are exactly the new ones.
+            before = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
             self._db.executemany(
-                "INSERT INTO events (id, kind, ts, host, source, origin, fields, raw)"
+                "INSERT OR IGNORE INTO events (id, kind, ts, host, source, origin, fields, raw)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-        return inserted
+            new_ids = self._db.execute(
+                "SELECT id FROM events WHERE seq > ? ORDER BY seq", (before,)
+            ).fetchall()
+        return [events[fresh[row[0]]] for row in new_ids]
 
     def reject(self, rejections: Iterable[tuple[str, str, str, str]]) -> int:
         """Keep rejected records ``(origin, format, reason, raw)``; return how many were new."""
@@ -273,15 +269,6 @@ class Journal:
         self.close()
 
     # -- internals ----------------------------------------------------------
-    def _existing(self, ids: list[str]) -> set[str]:
-        existing: set[str] = set()
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT id FROM events WHERE id IN ({marks})"  # noqa: S608 - placeholders only
-            existing.update(row[0] for row in self._db.execute(query, chunk))
-        return existing
-
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 

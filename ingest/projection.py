@@ -192,9 +192,12 @@ class Projector:
 
     def __init__(self, ipmap: IpHostMap | None = None) -> None:
         self.ipmap = ipmap if ipmap is not None else IpHostMap()
+        self.errors = 0
+        self.failed: list[str] = []
         self._processes: dict[tuple[str, str], EntityKey] = {}
         self._fuid_file: dict[str, EntityKey] = {}
         self._fuid_url: dict[str, tuple[EntityKey, EntityKey | None]] = {}
+        self._domains: dict[Any, str] = {}
         self._handlers = {
             "sysmon:process_create": self._process_create,
             "winsec:process_create": self._process_create,
@@ -215,10 +218,21 @@ class Projector:
 
     # -- driving ------------------------------------------------------------
     def project(self, events: Iterable[Event]) -> Projection:
-        """The aggregated :class:`Projection` of ``events``."""
+        """The aggregated :class:`Projection` of ``events``.
+
+        An event whose fields defeat a rule (a parser bug: a list where a name
+        belongs) is skipped and counted in :attr:`errors`, with its id kept in
+        :attr:`failed`: it stays in the journal, and the rest of the batch is
+        projected.
+        """
         acc = Accumulator()
         for event in events:
-            self.project_into(acc, event)
+            try:
+                self.project_into(acc, event)
+            except Exception:  # noqa: BLE001 - one odd event must not stop the graph
+                self.errors += 1
+                if len(self.failed) < 1000:
+                    self.failed.append(event.id)
         return acc.projection()
 
     def project_into(self, acc: Accumulator, event: Event) -> None:
@@ -329,10 +343,15 @@ class Projector:
     def _domain(self, ctx: _Ctx, value: Any) -> EntityKey | None:
         if not value:
             return None
-        try:
-            domain = normalize_domain(str(value))
-        except ValueError:
-            return None
+        if not isinstance(value, str):
+            value = str(value)
+        domain = self._domains.get(value)  # the same names recur: normalise each once per run
+        if domain is None:
+            try:
+                domain = normalize_domain(str(value)) or ""
+            except ValueError:
+                domain = ""
+            self._remember(self._domains, value, domain)
         if not domain:
             return None
         return ctx.acc.entity(DOMAIN, domain, domain, {"registered_domain": registered_domain(domain)})

@@ -31,6 +31,7 @@ class ProjectionSummary:
     entities: int = 0
     relations: int = 0
     sightings: int = 0
+    errors: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -38,6 +39,7 @@ class ProjectionSummary:
             "entities": self.entities,
             "relations": self.relations,
             "sightings": self.sightings,
+            "errors": self.errors,
         }
 
 
@@ -91,6 +93,7 @@ def project_pending(
                 since_flush = 0
     if chunk:
         apply()
+    summary.errors = projector.errors
     if summary.events:
         store.flush()
         journal.set_checkpoint(last_seq)

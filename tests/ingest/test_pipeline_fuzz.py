@@ -101,7 +101,18 @@ def journal(tmp_path_factory) -> Journal:
         yield journal
 
 
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory):
+    """A real embedded store: accepted records are projected too."""
+    from graphsiem.store import open_store
+
+    store = open_store("embedded", data_dir=tmp_path_factory.mktemp("fuzz-graph"))
+    yield store
+    store.close()
+
+
 def check(report, journal: Journal, rejected_before: int) -> None:
+    assert report.projected.get("errors", 0) == 0
     total = report.total
     assert total.received == total.accepted + total.rejected
     for counts in report.formats.values():
@@ -119,9 +130,9 @@ def test_there_are_seeds_for_every_registered_parser():
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(records=st.lists(mutated_records(), min_size=1, max_size=8))
-def test_mutated_json_records_never_break_the_pipeline(journal, records):
+def test_mutated_json_records_never_break_the_pipeline(journal, graph, records):
     before = journal.counts()["rejected"]
-    report = ingest_records(list(records), store=None, journal=journal)
+    report = ingest_records(list(records), store=graph, journal=journal)
     assert report.total.received == len(records)
     check(report, journal, before)
 
@@ -129,16 +140,16 @@ def test_mutated_json_records_never_break_the_pipeline(journal, records):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.binary(max_size=300) | st.lists(mutated_records(), max_size=4).map(
     lambda rs: "\n".join(json.dumps(r) for r in rs).encode()))
-def test_random_http_bodies_never_break_the_pipeline(journal, body):
+def test_random_http_bodies_never_break_the_pipeline(journal, graph, body):
     before = journal.counts()["rejected"]
-    check(ingest_records(body, store=None, journal=journal), journal, before)
+    check(ingest_records(body, store=graph, journal=journal), journal, before)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(mutated_lines(), min_size=1, max_size=6))
-def test_mutated_text_lines_never_break_the_pipeline(journal, tmp_path_factory, lines):
+def test_mutated_text_lines_never_break_the_pipeline(journal, graph, tmp_path_factory, lines):
     path = tmp_path_factory.mktemp("lines") / "fuzz.log"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogatepass")
     before = journal.counts()["rejected"]
-    report = ingest_paths([path], store=None, journal=journal, progress=False)
+    report = ingest_paths([path], store=graph, journal=journal, progress=False)
     check(report, journal, before)
