@@ -66,7 +66,7 @@ def _time(value: Any, what: str) -> float:
         return moment.timestamp()
     try:
         return parse_timestamp(value)
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise ParseError(f"EVE {what}: {error}") from None
 
 

@@ -91,7 +91,7 @@ def _normal_text(value: str) -> str | float:
     if len(value) >= 20 and value[-1] == "Z" and value[10] == "T" and value[4] == "-":
         try:
             return _iso_to_epoch(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             return value
     return value
 
@@ -160,7 +160,7 @@ def _event_time(value: Any) -> float:
     if isinstance(value, str):
         try:
             return _iso_to_epoch(value)
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             raise ParseError(f"Zeek ts: {error}") from None
     raise ParseError(f"Zeek ts has type {type(value).__name__}")
 
@@ -246,12 +246,13 @@ def _map_files(record: dict[str, Any], fields: dict[str, Any]) -> None:
     set_field(fields, "file.size", size)
     set_field(fields, "network.protocol", _lower(record.get("source")))
     sender, receiver = _first_ip(record.get("tx_hosts")), _first_ip(record.get("rx_hosts"))
-    if sender is None and receiver is None and "source.ip" in fields:
+    if sender is None and receiver is None:
         # Zeek >= 5: the connection's sides; is_orig says whether the originator sent it.
-        orig, resp = fields["source.ip"], fields.get("destination.ip")
+        orig, resp = fields.get("source.ip"), fields.get("destination.ip")
         sender, receiver = (orig, resp) if record.get("is_orig") else (resp, orig)
-        fields.pop("source.port", None)
-        fields.pop("destination.port", None)
+    # the ports belong to the connection's sides, not to sender and receiver
+    for key in ("source.ip", "source.port", "destination.ip", "destination.port"):
+        fields.pop(key, None)
     set_field(fields, "source.ip", sender)
     set_field(fields, "destination.ip", receiver)
 
