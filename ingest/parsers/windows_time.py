@@ -1,0 +1,90 @@
+"""The event time rule of the Windows mapping (see :mod:`ingest.parsers.windows_events`).
+
+Sysmon ``UtcTime`` first, then the record's zoned time, then zone-less values
+in the configured zone; a fast path skips the general parser for the
+``YYYY-MM-DD[ T]HH:MM:SS[.fff][Z]`` forms that make up nearly every record.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ingest.normalize import is_unset, parse_timestamp
+from ingest.parsers.base import ParseError
+
+
+def _fast_utc(text: str, *, require_zone: bool) -> float | None:
+    """``YYYY-MM-DD[ T]HH:MM:SS[.fff][Z]`` as UTC epoch seconds, without the general parser.
+
+    Sysmon ``UtcTime`` has no ``Z`` and is UTC by definition; a record time
+    takes this path only when it ends in ``Z`` (``require_zone``).  Anything
+    else returns ``None`` and goes to :func:`ingest.normalize.parse_timestamp`.
+    """
+    end = len(text)
+    if end < 19 or text[4] != "-" or text[10] not in " T" or text[13] != ":":
+        return None
+    if text[-1] in "Zz":
+        end -= 1
+    elif require_zone:
+        return None
+    midnight = _midnight(text[:10])
+    try:
+        hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    except ValueError:
+        return None
+    if midnight is None or hour > 23 or minute > 59 or second > 60:
+        return None
+    seconds = midnight + hour * 3600 + minute * 60 + second
+    if end == 19:
+        return float(seconds)
+    digits = text[20:end]
+    if text[19] != "." or not digits.isdigit():
+        return None
+    return seconds + int(digits) / 10 ** len(digits)
+
+
+_midnights: dict[str, float] = {}
+
+
+def _midnight(day: str) -> float | None:
+    """Epoch seconds of ``YYYY-MM-DD`` 00:00 UTC, memoised (events cluster on few days)."""
+    value = _midnights.get(day)
+    if value is None:
+        try:
+            value = datetime(int(day[0:4]), int(day[5:7]), int(day[8:10]), tzinfo=UTC).timestamp()
+        except ValueError:
+            return None
+        if len(_midnights) < 65536:
+            _midnights[day] = value
+    return value
+
+
+_LATEST = 4102444800.0  # 2100-01-01: later times are corrupt or mis-scaled values
+
+
+def event_time(data: Mapping[str, Any], record_time: object, default_timezone: str) -> float:
+    """Epoch seconds by the module's time rule (Sysmon ``UtcTime`` first)."""
+    utc = data.get("UtcTime")
+    if isinstance(utc, str) and utc and not is_unset(utc):
+        fast = _fast_utc(utc, require_zone=False)
+        if fast is not None:
+            return fast
+        try:
+            return parse_timestamp(utc, default_timezone="UTC")
+        except ValueError:
+            pass  # fall back to the record's own time
+    if record_time is None or is_unset(record_time):
+        raise ParseError("no timestamp (UtcTime, @timestamp, TimeCreated or TimeGenerated)")
+    ts = _fast_utc(record_time, require_zone=True) if isinstance(record_time, str) else None
+    if ts is not None:
+        return ts
+    try:
+        ts = parse_timestamp(record_time, default_timezone=default_timezone)
+    except (ValueError, OverflowError) as exc:
+        raise ParseError(f"bad timestamp: {exc}") from None
+    if not (math.isfinite(ts) and 0.0 <= ts < _LATEST):
+        raise ParseError(f"timestamp out of range: {str(record_time)[:40]!r}")
+    return ts
