@@ -9,27 +9,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.web.support import CHROMIUM, CHROMIUM_ARGS
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "web"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _require(condition: bool, reason: str) -> None:
@@ -39,40 +27,6 @@ def _require(condition: bool, reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A free TCP port on loopback (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class LiveServer:
-    """A uvicorn server of ``app`` in a daemon thread on a free loopback port."""
-
-    def __init__(self, app) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -143,3 +97,72 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+class Site:
+    """A running GraphSIEM service: its URL, data directory, store and keys."""
+
+    def __init__(self, url: str, data_dir: Path, store, keys: dict[str, str]) -> None:
+        self.url = url
+        self.data_dir = data_dir
+        self.store = store
+        self.keys = keys
+
+    def api(self, method: str, path: str, *, role: str = "analyst", **kwargs):
+        """Call the API with a key of ``role`` (httpx); raises on an error status."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.keys[role]}"}
+        response = httpx.request(method, self.url + path, headers=headers, timeout=60, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def detect(self) -> dict:
+        """Run a detection through the API and wait until it is done."""
+        import time
+
+        run = self.api("POST", "/v1/detections")
+        deadline = time.monotonic() + 120
+        while run["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, "detection did not finish in 120 s"
+            time.sleep(0.2)
+            run = self.api("GET", f"/v1/detections/{run['id']}")
+        assert run["status"] == "done", run
+        return run
+
+
+def start_site(data_dir: Path, prepare=None):
+    """Open an embedded store in ``data_dir``, let ``prepare(store, data_dir)`` fill it,
+    create keys, and serve ``create_app`` on loopback.  A context manager."""
+    import contextlib
+
+    from graphsiem.api import create_app
+    from graphsiem.settings import Settings
+    from graphsiem.store.embedded import EmbeddedStore
+    from tests.web.support import LiveServer, analyst_key
+
+    @contextlib.contextmanager
+    def running():
+        store = EmbeddedStore(data_dir / "graph")
+        try:
+            if prepare is not None:
+                prepare(store, data_dir)
+            keys = {role: analyst_key(data_dir, role=role) for role in ("analyst", "ingest")}
+            app = create_app(Settings(data_dir=data_dir), store)
+            with LiveServer(app) as server:
+                yield Site(server.url, data_dir, store, keys)
+        finally:
+            store.close()
+
+    return running()
+
+
+@pytest.fixture(scope="module")
+def fanout_site(tmp_path_factory):
+    """A service holding one synthesised 120-host fan-out cluster."""
+    from tests.web.support import synthesise_fanout
+
+    data_dir = tmp_path_factory.mktemp("fanout")
+    with start_site(data_dir, lambda store, d: synthesise_fanout(store, d, hosts=120)) as site:
+        site.cluster = site.api("GET", "/v1/clusters")["items"][0]
+        yield site
