@@ -89,11 +89,12 @@ def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
     dns = record.get("dns")
     if not isinstance(dns, dict):
         return
-    fields["network.protocol"] = "dns"
+    fields.setdefault("network.protocol", "dns")
     rrname = dns.get("rrname")
-    queries = dns.get("queries")
+    # EVE v3 records ("queries") and alert metadata ("query") list the questions
+    queries = dns.get("queries", dns.get("query"))
     if rrname is None and isinstance(queries, list) and queries and isinstance(queries[0], dict):
-        rrname = queries[0].get("rrname")  # EVE v3
+        rrname = queries[0].get("rrname")
     set_field(fields, "dns.question.name", domain_or_none(rrname))
     set_field(fields, "dns.rcode", dns.get("rcode"))
     answers: list[Any] = []
@@ -157,7 +158,7 @@ def _map_tls(record: dict[str, Any], fields: dict[str, Any]) -> None:
     tls = record.get("tls")
     if not isinstance(tls, dict):
         return
-    fields["network.protocol"] = "tls"
+    fields.setdefault("network.protocol", "tls")
     set_server_name(fields, tls.get("sni"))
     ja3 = tls.get("ja3")
     if isinstance(ja3, dict):
@@ -196,7 +197,10 @@ def _map_alert(record: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["rule.id"] = str(signature_id)
     set_field(fields, "rule.category", alert.get("category"))
     set_field(fields, "alert.severity", alert.get("severity"))
+    # app-layer metadata logged with the alert names what the flow was about
     _map_http(record, fields)
+    _map_tls(record, fields)
+    _map_dns(record, fields)
 
 
 def _map_anomaly(record: dict[str, Any], fields: dict[str, Any]) -> None:

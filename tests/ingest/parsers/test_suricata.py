@@ -163,6 +163,16 @@ CASES: list[tuple[str, str, str, dict[str, Any]]] = [
         },
     ),
     (
+        "alert_with_app_layer",
+        "suricata:alert",
+        "2026-01-05T10:00:13",
+        {
+            "rule.id": "2027863",
+            "dns.question.name": "payload.example.top",
+            "tls.server_name": "cdn.example.top",
+        },
+    ),
+    (
         "anomaly_applayer",
         "suricata:anomaly",
         "2026-01-05T10:00:10",
