@@ -51,6 +51,7 @@ from ingest.parsers.syslog_cef import cef_fields, cef_kind, cef_time, split_cef
 from ingest.parsers.windows import parsers as windows_parsers
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_shapes import from_cee, is_cee_windows
+from ingest.parsers.windows_time import checked_time
 
 FACILITIES = (
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
@@ -164,7 +165,7 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
         _, stamp, host, app, procid, msgid = rfc5424.groups()
         try:
             header.ts = parse_timestamp(stamp, default_timezone=context.default_timezone)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ParseError(f"RFC 5424 timestamp: {exc}") from None
         header.hostname, header.appname = _nil(host), _nil(app)
         header.procid, header.msgid = _nil(procid), _nil(msgid)
@@ -184,7 +185,7 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
             raise ParseError(f"not a syslog line: {line[:60]!r}")
         try:
             header.ts = parse_timestamp(iso.group(1), default_timezone=context.default_timezone)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise ParseError(f"syslog timestamp: {exc}") from None
         rest = iso.group(2)
     host, _, after = rest.partition(" ")
@@ -285,6 +286,7 @@ def parse_syslog_text(
         ts = cef_time(extension, context.default_timezone) or header.ts
         if ts is None:
             raise ParseError("CEF event without rt/end/start and without a syslog timestamp")
+        ts = checked_time(ts, ts)
         host_name = extension.get("dvchost") or header.hostname
         return Event(
             id="", kind=cef_kind(cef_header[5]), ts=ts,
@@ -293,11 +295,12 @@ def parse_syslog_text(
         )
     if header.ts is None:
         raise ParseError(f"not a syslog line: {line[:60]!r}")
+    ts = checked_time(header.ts, header.ts)
     fields = _base_fields(header)
     fields["message"] = message
     _auth_fields(message, fields)
     return Event(
-        id="", kind="syslog:message", ts=header.ts,
+        id="", kind="syslog:message", ts=ts,
         host=normalize_host(header.hostname) if header.hostname else None,
         source=source, fields=fields, origin=context.origin, raw=evidence,
     )

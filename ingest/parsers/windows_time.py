@@ -62,7 +62,15 @@ def _midnight(day: str) -> float | None:
     return value
 
 
-_LATEST = 4102444800.0  # 2100-01-01: later times are corrupt or mis-scaled values
+LATEST = 4102444800.0
+"""2100-01-01 UTC: later event times are corrupt or mis-scaled values."""
+
+
+def checked_time(ts: float, written: object) -> float:
+    """``ts`` when it is a plausible event time (1970 to 2100), else :class:`ParseError`."""
+    if math.isfinite(ts) and 0.0 <= ts < LATEST:
+        return ts
+    raise ParseError(f"timestamp out of range: {str(written)[:40]!r}")
 
 
 def event_time(data: Mapping[str, Any], record_time: object, default_timezone: str) -> float:
@@ -73,9 +81,9 @@ def event_time(data: Mapping[str, Any], record_time: object, default_timezone: s
         if fast is not None:
             return fast
         try:
-            return parse_timestamp(utc, default_timezone="UTC")
-        except ValueError:
-            pass  # fall back to the record's own time
+            return checked_time(parse_timestamp(utc, default_timezone="UTC"), utc)
+        except (ValueError, OverflowError):
+            pass  # a malformed UtcTime: fall back to the record's own time
     if record_time is None or is_unset(record_time):
         raise ParseError("no timestamp (UtcTime, @timestamp, TimeCreated or TimeGenerated)")
     ts = _fast_utc(record_time, require_zone=True) if isinstance(record_time, str) else None
@@ -85,6 +93,4 @@ def event_time(data: Mapping[str, Any], record_time: object, default_timezone: s
         ts = parse_timestamp(record_time, default_timezone=default_timezone)
     except (ValueError, OverflowError) as exc:
         raise ParseError(f"bad timestamp: {exc}") from None
-    if not (math.isfinite(ts) and 0.0 <= ts < _LATEST):
-        raise ParseError(f"timestamp out of range: {str(record_time)[:40]!r}")
-    return ts
+    return checked_time(ts, record_time)
