@@ -141,6 +141,9 @@ def test_cef_header_and_extension_escapes() -> None:
     ("CEF:0|only|three", "CEF header"),
     ("CEF:0|V|P|1|s|n|3|src=1.2.3.4", "without rt"),
     ("<13>just words", "not a syslog line"),
+    ("CEF:0|V|P|1|s|n|3|rt=99999999999999999999", "out of range"),
+    ("<13>1 1960-01-01T00:00:00Z h a - - - x", "out of range"),
+    ("<13>1 9999-12-31T23:59:59-14:00 h a - - - x", "timestamp"),
 ])
 def test_bad_lines_are_rejected_with_a_reason(line: str, reason: str) -> None:
     with pytest.raises(ParseError, match=reason):
