@@ -6,8 +6,8 @@ samples_dir
     ``Path`` of the third-party sample data: ``$GRAPHSIEM_SAMPLES`` else
     ``<repo>/../shared/datasets``.  Fails (never skips) when it is missing.
 neo4j_server
-    Session-wide :class:`Neo4jServer` (``uri``, ``user``, ``password``,
-    ``database``).  Uses ``GRAPHSIEM_NEO4J_URI`` (+ ``_USER``, ``_PASSWORD``,
+    Session-wide :class:`~graphsiem.store.neo4j_server.Neo4jServer` (``uri``, ``user``, ``password``,
+    ``database``, ``environ()`` for subprocesses, ``connect()`` for a new store).  Uses ``GRAPHSIEM_NEO4J_URI`` (+ ``_USER``, ``_PASSWORD``,
     ``_DATABASE``) when set; otherwise starts a private Neo4j through
     ``scripts/neo4j/neo4j.sh`` in a temporary home on a free port, so parallel
     sessions on one machine do not collide, and stops it at the end of the
@@ -34,45 +34,22 @@ Example
 from __future__ import annotations
 
 import os
-import secrets
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from graphsiem.store.base import GraphStore
 from graphsiem.store.embedded import EmbeddedStore
+from graphsiem.store.neo4j_server import (
+    Neo4jServer,
+    Neo4jStartError,
+    start_private_server,
+    stop_private_server,
+)
 from graphsiem.store.neo4j_store import Neo4jStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-NEO4J_SCRIPT = REPO_ROOT / "scripts" / "neo4j" / "neo4j.sh"
-
-
-@dataclass(frozen=True)
-class Neo4jServer:
-    """Where the test Neo4j listens and how to log in."""
-
-    uri: str
-    user: str
-    password: str
-    database: str = "neo4j"
-
-    def connect(self, **kwargs: object) -> Neo4jStore:
-        """A new :class:`Neo4jStore` (with its own driver) on this server."""
-        return Neo4jStore(
-            self.uri, user=self.user, password=self.password, database=self.database, **kwargs
-        )
-
-    def environ(self) -> dict[str, str]:
-        """The ``GRAPHSIEM_NEO4J_*`` variables for subprocesses (CLI, API) under test."""
-        return {
-            "GRAPHSIEM_NEO4J_URI": self.uri,
-            "GRAPHSIEM_NEO4J_USER": self.user,
-            "GRAPHSIEM_NEO4J_PASSWORD": self.password,
-            "GRAPHSIEM_NEO4J_DATABASE": self.database,
-        }
 
 
 @pytest.fixture(scope="session")
@@ -86,42 +63,22 @@ def samples_dir() -> Path:
     return path
 
 
-def _start_private_neo4j(home: Path) -> tuple[Neo4jServer, str]:
-    password = secrets.token_urlsafe(18)
-    # A loaded 2-core CI box can need minutes for a cold JVM start.
-    env = dict(os.environ, NEO4J_PASSWORD=password)
-    env.setdefault("NEO4J_START_TIMEOUT", "300")
-    proc = subprocess.run(
-        [str(NEO4J_SCRIPT), "start", str(home)],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
-    )
-    if proc.returncode != 0:
-        pytest.fail(
-            f"Neo4j did not start (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}",
-            pytrace=False,
-        )
-    info = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
-    return Neo4jServer(info["bolt_uri"], "neo4j", password), info.get("log", "")
-
-
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
     """A reachable Neo4j 5 server for this test session (see module docstring)."""
-    uri = os.environ.get("GRAPHSIEM_NEO4J_URI")
-    if uri:
-        yield Neo4jServer(
-            uri,
-            os.environ.get("GRAPHSIEM_NEO4J_USER", "neo4j"),
-            os.environ.get("GRAPHSIEM_NEO4J_PASSWORD", ""),
-            os.environ.get("GRAPHSIEM_NEO4J_DATABASE", "neo4j"),
-        )
+    configured = Neo4jServer.from_env()
+    if configured is not None:
+        yield configured
         return
     home = tmp_path_factory.mktemp("neo4j-home")
-    server, _ = _start_private_neo4j(home)
+    try:
+        server = start_private_server(home)
+    except Neo4jStartError as exc:
+        pytest.fail(str(exc), pytrace=False)
     try:
         yield server
     finally:
-        subprocess.run([str(NEO4J_SCRIPT), "stop", str(home)], capture_output=True, check=False)
+        stop_private_server(home)
 
 
 @pytest.fixture(scope="session")

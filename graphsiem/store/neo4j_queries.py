@@ -63,26 +63,32 @@ SET n.value = CASE WHEN row.value <> '' THEN row.value ELSE n.value END
 
 @cache
 def upsert_relations(src_type: str, relation_type: str, dst_type: str) -> str:
-    """Merge relation rows of one ``(src label, type, dst label)`` group.
+    """Merge relation rows ``{src, dst, p: {count, first_seen, last_seen, evidence}}``.
 
     Endpoints exist already (``ensure_nodes`` ran first in the same
     transaction).  The count grows by the incoming count minus the incoming
     evidence ids the edge already holds; evidence is appended up to ``$cap``.
+    Why it is written this way (measured, see ``benchmarks/bench_store.py``):
+    the SET items run in order, so ``count`` is computed from the evidence list
+    before it is extended, and reading and writing in one SET keeps the planner
+    from materialising every row (no ``Eager``); a new edge takes its whole
+    property map in one ``SET r = row.p``.
     """
     return f"""
 UNWIND $rows AS row
 MATCH (a:{label_of(src_type)} {{key: row.src}})
 MATCH (b:{label_of(dst_type)} {{key: row.dst}})
 MERGE (a)-[r:{rel_type_of(relation_type)}]->(b)
-ON CREATE SET r.count = 0, r.evidence = [], r.first_seen = row.first_seen,
-              r.last_seen = row.last_seen
-WITH r, row, [e IN row.evidence WHERE NOT e IN r.evidence] AS fresh
-SET r.count = r.count + CASE WHEN row.count - (size(row.evidence) - size(fresh)) > 0
-                             THEN row.count - (size(row.evidence) - size(fresh)) ELSE 0 END,
-    r.first_seen = CASE WHEN row.first_seen < r.first_seen THEN row.first_seen
+ON CREATE SET r = row.p
+ON MATCH SET
+    r.count = r.count + CASE
+        WHEN row.p.count - size([e IN row.p.evidence WHERE e IN r.evidence]) > 0
+        THEN row.p.count - size([e IN row.p.evidence WHERE e IN r.evidence]) ELSE 0 END,
+    r.evidence = (r.evidence + [e IN row.p.evidence WHERE NOT e IN r.evidence])[0..$cap],
+    r.first_seen = CASE WHEN row.p.first_seen < r.first_seen THEN row.p.first_seen
                         ELSE r.first_seen END,
-    r.last_seen = CASE WHEN row.last_seen > r.last_seen THEN row.last_seen ELSE r.last_seen END,
-    r.evidence = (r.evidence + fresh)[0..$cap]
+    r.last_seen = CASE WHEN row.p.last_seen > r.last_seen THEN row.p.last_seen
+                       ELSE r.last_seen END
 """
 
 
@@ -105,18 +111,21 @@ SET r.count = r.count + $count - (size($evidence) - size(fresh)),
 
 @cache
 def upsert_sightings(entity_type: str) -> str:
-    """Merge sighting rows ``{host, key}`` of one entity type (endpoints exist already)."""
+    """Merge sighting rows ``{host, key, p: {first_seen, last_seen, count}}`` of one type.
+
+    Endpoints exist already (``ensure_nodes`` ran first in the same transaction).
+    """
     return f"""
 UNWIND $rows AS row
 MATCH (h:Host {{key: row.host}})
 MATCH (n:{label_of(entity_type)} {{key: row.key}})
 MERGE (h)-[s:{SEEN}]->(n)
-ON CREATE SET s.first_seen = row.first_seen, s.last_seen = row.last_seen, s.count = row.count
-ON MATCH SET s.first_seen = CASE WHEN row.first_seen < s.first_seen THEN row.first_seen
+ON CREATE SET s = row.p
+ON MATCH SET s.first_seen = CASE WHEN row.p.first_seen < s.first_seen THEN row.p.first_seen
                                  ELSE s.first_seen END,
-             s.last_seen = CASE WHEN row.last_seen > s.last_seen THEN row.last_seen
+             s.last_seen = CASE WHEN row.p.last_seen > s.last_seen THEN row.p.last_seen
                                 ELSE s.last_seen END,
-             s.count = s.count + row.count
+             s.count = s.count + row.p.count
 """
 
 

@@ -209,8 +209,8 @@ class Neo4jStore:
             for rel in chunk:
                 groups[(rel.src[0], rel.type, rel.dst[0])].append({
                     "src": index_key(rel.src[1])[0], "dst": index_key(rel.dst[1])[0],
-                    "count": rel.count, "first_seen": rel.first_seen,
-                    "last_seen": rel.last_seen, "evidence": rel.evidence,
+                    "p": {"count": rel.count, "first_seen": rel.first_seen,
+                          "last_seen": rel.last_seen, "evidence": rel.evidence},
                 })
 
             def work(
@@ -235,7 +235,7 @@ class Neo4jStore:
             for s in chunk:
                 by_type[s.entity[0]].append({
                     "host": index_key(s.host)[0], "key": index_key(s.entity[1])[0],
-                    "first_seen": s.first_seen, "last_seen": s.last_seen, "count": s.count,
+                    "p": {"first_seen": s.first_seen, "last_seen": s.last_seen, "count": s.count},
                 })
 
             def work(
