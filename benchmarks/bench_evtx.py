@@ -42,8 +42,9 @@ def rust_evtx(path: Path) -> int:
     count = 0
     with path.open("rb") as stream:
         for item in PyEvtxParser(stream, number_of_threads=1).records_json():
-            orjson.loads(item["data"])
-            count += 1
+            if item is not None:
+                orjson.loads(item["data"])
+                count += 1
     return count
 
 

@@ -117,12 +117,13 @@ class EvtxReader:
             return
         count = 0
         while True:
+            done = False
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:
                     item = next(records)
                 except StopIteration:
-                    item = None
+                    done = True
                 except (OSError, RuntimeError, ValueError) as exc:
                     yield ReadError(
                         f"{path}#after-{count}", f"EVTX parse error, rest of file unread: {exc}", ""
@@ -132,9 +133,12 @@ class EvtxReader:
                 yield ReadError(
                     f"{path}#after-{count}", f"EVTX record skipped: {warning.message}", ""
                 )
-            if item is None:
+            if done:
                 return
             count += 1
+            if not isinstance(item, dict):
+                yield ReadError(f"{path}#after-{count - 1}", "EVTX library gave no record", "")
+                continue
             yield self._record(item, path)
 
     def _record(self, item: dict, path: str) -> RawRecord | ReadError:
