@@ -356,3 +356,16 @@ def test_sentinel_xml_event_data_with_single_quotes_and_unnamed_values() -> None
     event = _parse(record)
     assert event.fields["process.name"] == "a.exe"
     assert event.fields["process.pid"] == 16
+
+
+@pytest.mark.parametrize("channel", ["security", "SECURITY", ""])
+def test_security_events_are_known_by_any_channel_spelling_or_none(channel: str) -> None:
+    record = _records("nxlog.ndjson")[1]
+    record["Channel"] = channel
+    assert _parse(record).kind == "winsec:logon"
+
+
+def test_sysmon_ids_are_not_guessed_without_a_sysmon_channel() -> None:
+    record = _records("nxlog.ndjson")[0]
+    record["Channel"] = "Application"
+    assert _parse(record).kind == "windows:other"
