@@ -91,6 +91,12 @@ def mount(app: FastAPI) -> None:
     ['/', '/static']
     """
 
+    if hasattr(app.state, "ctx"):
+        # Built by graphsiem.api.create_app: add the evidence route the page uses.
+        from graphsiem.web.evidence_api import router
+
+        app.include_router(router)
+
     @app.get("/", include_in_schema=False)
     def index() -> Response:
         return FileResponse(STATIC_DIR / "index.html", headers=SECURITY_HEADERS)

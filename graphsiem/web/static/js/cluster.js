@@ -23,6 +23,11 @@ function featureRow(feature) {
   );
 }
 
+// Events fetched per click: enough to read, bounded so a 1,000-host edge
+// does not turn into 1,000 journal reads.
+const EVIDENCE_FETCH_MAX = 200;
+const EVIDENCE_BATCH = 100;
+
 export class ClusterView {
   constructor() {
     this.cluster = null;
@@ -163,6 +168,7 @@ export class ClusterView {
       const graph = normaliseNeighbors(answer, node.id());
       const added = this.graph.addGraph(graph, node);
       this.mergeEvents(answer);
+      if (added) await this.graph.relayout();
       this.status(added ? `expanded ${node.data('value')}: ${added} new element(s)` : 'no new neighbours');
     } catch (error) {
       this.status(`could not expand: ${error.message}`);
@@ -209,7 +215,7 @@ export class ClusterView {
       fill(panel, this.definitionList(rows), data.type === 'aggregate'
         ? el('button', { type: 'button', text: this.graph.hostGroup?.expanded ? 'Collapse hosts' : 'Expand hosts', onclick: () => this.graph.toggleHosts() })
         : el('button', { type: 'button', text: 'Expand neighbours', onclick: () => this.expand(target) }));
-      showEvidence(`${data.type} ${data.value}`, ids, this.events);
+      this.evidenceFor(`${data.type} ${data.value}`, ids);
       if (data.type !== 'aggregate') this.loadPrevalence(target, panel);
     } else {
       const source = target.source().data('value');
@@ -224,8 +230,27 @@ export class ClusterView {
       ];
       if (data.aggregate) rows.push(['hosts', String(data.hosts)]);
       fill(panel, this.definitionList(rows));
-      showEvidence(`${source} ${data.type} ${dest}`, data.evidence || [], this.events);
+      this.evidenceFor(`${source} ${data.type} ${dest}`, data.evidence || []);
     }
+  }
+
+  /** Show the evidence of a click now, then again once missing events are fetched. */
+  async evidenceFor(caption, ids) {
+    const token = (this.evidenceToken = (this.evidenceToken ?? 0) + 1);
+    document.body.dataset.evidence = 'loading';
+    showEvidence(caption, ids, this.events);
+    const missing = [...new Set(ids)].filter((id) => !this.events.has(id)).slice(0, EVIDENCE_FETCH_MAX);
+    for (let i = 0; i < missing.length; i += EVIDENCE_BATCH) {
+      try {
+        const answer = await api('/v1/evidence', { params: { ids: missing.slice(i, i + EVIDENCE_BATCH) } });
+        for (const event of answer.items || []) this.events.set(String(event.id), event);
+      } catch {
+        break; // the ids stay listed; the table says they were not loaded
+      }
+    }
+    if (token !== this.evidenceToken) return;
+    if (missing.length) showEvidence(caption, ids, this.events);
+    document.body.dataset.evidence = 'ready';
   }
 
   definitionList(rows) {

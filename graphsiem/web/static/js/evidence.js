@@ -33,7 +33,7 @@ export function showEvidence(caption, ids, events) {
   const found = unique.filter((id) => events.has(id));
   const missing = unique.length - found.length;
   byId('evidence-caption').textContent = `${caption}: ${unique.length} evidence event${unique.length === 1 ? '' : 's'}`
-    + (missing ? ` (${missing} not in the cluster's evidence sample, listed by id)` : '');
+    + (missing ? ` (${missing} not loaded, listed by id)` : '');
   const rows = found.slice(0, 500).map((id) => {
     const event = events.get(id);
     return el(
