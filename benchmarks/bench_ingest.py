@@ -9,6 +9,12 @@ events are new, not duplicates), then:
 * **raw parse**: ``orjson.loads`` over the same records (the parsing floor);
 * **ratio**: end-to-end rate / raw rate.
 
+Rates are per CPU second of this process (``time.process_time``: "one core"),
+so that other work on a shared machine does not distort them; the wall-clock
+seconds of the end-to-end run are printed too.  Note ``process_time`` does not
+count time blocked in ``fsync`` (the journal's durable commits), which the
+wall-clock figure does.
+
 Targets (issue 3): >= 30,000 events/s on one core for Windows JSON and Zeek
 JSON, and end-to-end >= 0.25x the raw parse rate.
 
@@ -74,23 +80,25 @@ def raw_rate(lines: list[bytes]) -> float:
     loads = orjson.loads
     best = 0.0
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         for line in lines:
             loads(line)
-        best = max(best, len(lines) / (time.perf_counter() - start))
+        best = max(best, len(lines) / (time.process_time() - start))
     return best
 
 
 def end_to_end(path: Path, workdir: Path) -> tuple[float, int, float]:
+    """(events per CPU second, events, wall seconds) of one ingest into a fresh store."""
     store = open_store("embedded", data_dir=workdir)
     journal = Journal(workdir / "journal.sqlite")
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     report = ingest_paths([path], store=store, journal=journal, progress=False)
     store.close()
-    elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    wall = time.perf_counter() - wall
     journal.close()
     assert report.total.rejected < 0.01 * report.total.received, report.total
-    return report.total.events / elapsed, report.total.events, elapsed
+    return report.total.events / cpu, report.total.events, wall
 
 
 def main() -> int:
@@ -98,7 +106,7 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--only", choices=sorted(GROUPS), default=None)
     args = parser.parse_args()
-    print(f"{'format':<14} {'records':>8} {'events':>8} {'seconds':>8} {'e2e ev/s':>10} "
+    print(f"{'format':<14} {'records':>8} {'events':>8} {'wall s':>8} {'e2e ev/s':>10} "
           f"{'raw loads/s':>12} {'ratio':>6}  target")
     for name, paths in GROUPS.items():
         if args.only and name != args.only:

@@ -104,6 +104,11 @@ class Journal:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), so
         # "check which ids exist, insert the rest" is atomic across processes.
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
+        # Large pages: rows are a few KB (fields + raw record); 64 KiB pages halve
+        # the insert cost against the 4 KiB default (measured, bench_ingest).
+        # Only takes effect when the file is created, before WAL is switched on.
+        self._db.execute("PRAGMA page_size=65536")
+        self._db.execute("PRAGMA cache_size=-65536")
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a commit survives power loss, not only a crash; one fsync per
         # batch of thousands of events costs little.

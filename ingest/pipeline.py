@@ -37,7 +37,7 @@ import orjson
 from graphsiem.model import Event, stable_hash
 from graphsiem.store.base import GraphStore
 from ingest.ipmap import IpHostMap
-from ingest.journal import Journal
+from ingest.journal import Journal, JournalEvent
 from ingest.parsers.base import ParseContext, Parser, ParserRegistry, UnknownFormatError
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.files import (
@@ -56,6 +56,9 @@ from ingest.replay import project_pending
 from ingest.report import Counts, IngestReport
 
 BATCH_SIZE = 5000
+MEMORY_EVENTS = 50_000
+"""New events an ingest call keeps in memory to project them without re-reading
+the journal; larger calls stream them back from the journal (bounded memory)."""
 MAX_RAW_CHARS = 100_000
 """Rejected raw text kept per record (a megabyte of garbage need not be kept whole)."""
 
@@ -93,12 +96,16 @@ class _Session:
         self.progress = progress
         self.report = IngestReport()
         self.ipmap = IpHostMap().load(journal.connection)
+        # Projection from memory is possible only if nothing was pending before us.
+        self.start_seq = journal.last_seq()
+        self.memory: list[Event] | None = [] if journal.checkpoint() == self.start_seq else None
         self.events: list[Event] = []
         self.raw_json: list[str] = []
         self.fields_json: list[bytes] = []
         self.pending: list[_Pending] = []
         self.rejections: list[tuple[str, str, str, str]] = []
         self.records = 0
+        self._shapes: dict[tuple[str, ...], Parser] = {}
 
     # -- per record ---------------------------------------------------------
     def take(
@@ -162,7 +169,19 @@ class _Session:
                 return self.registry.get(raw.format_hint)
             except UnknownFormatError:
                 pass
-        return self.registry.detect(raw.record)
+        record = raw.record
+        if not isinstance(record, dict):
+            return self.registry.detect(record)
+        # Records of one source share their key layout: remember which parser
+        # claimed a layout and re-check only its sniff (sniffs read keys first).
+        shape = tuple(record)
+        parser = self._shapes.get(shape)
+        if parser is not None and parser.sniff(record):
+            return parser
+        parser = self.registry.detect(record)
+        if len(self._shapes) < 4096:
+            self._shapes[shape] = parser
+        return parser
 
     def _reject(self, file: Counts, formats: Counts, origin: str, fmt: str, reason: str, raw: str) -> None:
         for counts in (file, formats, self.report.total):
@@ -187,6 +206,13 @@ class _Session:
         )
         for event in new:
             self.ipmap.observe(event)
+        if self.memory is not None:
+            if len(self.memory) + len(new) > MEMORY_EVENTS:
+                self.memory = None  # too many: the projection re-reads the journal
+            else:
+                for event in new:
+                    event.raw = None  # journaled; the projection never needs it
+                self.memory.extend(new)
         self.ipmap.save(self.journal.connection)
         if self.rejections:
             self.journal.reject(self.rejections)
@@ -349,10 +375,23 @@ def _project(session: _Session, store: GraphStore | None) -> None:
         return
     update, close = _progress_bar(None if session.progress else False, "project")
     try:
-        summary = project_pending(session.journal, store, ipmap=session.ipmap, progress=update)
+        summary = project_pending(
+            session.journal, store, ipmap=session.ipmap, progress=update, pending=_in_memory(session)
+        )
     finally:
         close()
     session.report.projected = summary.as_dict()
+
+
+def _in_memory(session: _Session) -> list[JournalEvent] | None:
+    """This call's new events with their seqs, if they are exactly what is pending."""
+    memory = session.memory
+    journal = session.journal
+    if memory is None or journal.checkpoint() != session.start_seq:
+        return None
+    if journal.last_seq() != session.start_seq + len(memory):
+        return None  # another writer appended meanwhile: read the journal instead
+    return [JournalEvent(session.start_seq + n, e) for n, e in enumerate(memory, start=1)]
 
 
 def ingest_records(

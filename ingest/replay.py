@@ -9,13 +9,13 @@ graph (and the IP -> host map) from the journal alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from graphsiem.model import Event, Projection
 from graphsiem.store.base import GraphStore
 from ingest.ipmap import IpHostMap
-from ingest.journal import Journal
+from ingest.journal import Journal, JournalEvent
 from ingest.projection import Projector
 
 PROJECT_BATCH = 5000
@@ -60,8 +60,14 @@ def project_pending(
     ipmap: IpHostMap | None = None,
     batch_size: int = PROJECT_BATCH,
     progress: Callable[[int], None] | None = None,
+    pending: Iterable[JournalEvent] | None = None,
 ) -> ProjectionSummary:
-    """Project the events after the checkpoint into ``store``; returns what was written."""
+    """Project the events after the checkpoint into ``store``; returns what was written.
+
+    ``pending`` lets a caller that still holds exactly those events in memory
+    (the pipeline, for small ingests) skip re-reading them from the journal;
+    by default they are streamed from the journal.
+    """
     if ipmap is None:
         ipmap = IpHostMap().load(journal.connection)
     projector = Projector(ipmap)
@@ -69,6 +75,8 @@ def project_pending(
     chunk: list[Event] = []
     last_seq = journal.checkpoint()
     since_flush = 0
+    if pending is None:
+        pending = journal.iter_events(after_seq=last_seq, batch=batch_size)
 
     def apply() -> None:
         projection = projector.project(chunk)
@@ -81,7 +89,7 @@ def project_pending(
             progress(len(chunk))
         chunk.clear()
 
-    for item in journal.iter_events(after_seq=last_seq, batch=batch_size):
+    for item in pending:
         chunk.append(item.event)
         last_seq = item.seq
         if len(chunk) >= batch_size:

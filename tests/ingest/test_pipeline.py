@@ -149,3 +149,28 @@ def test_parse_error_messages_are_kept_verbatim(journal):
     ingest_records([{"@timestamp": 1, "host": {"name": "a"}}], store=None, journal=journal,
                    registry=registry)
     assert journal.rejected()[0].reason == "field 'x' is missing"
+
+
+@pytest.mark.parametrize("memory_events", [2, 50_000])
+def test_projection_from_memory_or_from_the_journal_gives_the_same_graph(
+    fixtures, tmp_path, monkeypatch, memory_events
+):
+    from graphsiem.store import open_store
+    from ingest import pipeline
+    from ingest.journal import Journal
+
+    monkeypatch.setattr(pipeline, "MEMORY_EVENTS", memory_events)
+    inputs = [fixtures / "ecs_events.ndjson", fixtures / "sensor", fixtures / "array_pretty.json"]
+    graphs = []
+    for mode in ("direct", "catch-up"):
+        data = tmp_path / mode
+        store = open_store("embedded", data_dir=data)
+        with Journal(data / "journal.sqlite") as journal:
+            ingest_paths(inputs, store=store if mode == "direct" else None, journal=journal,
+                         progress=False)
+            if mode == "catch-up":
+                project_pending(journal, store)
+        graphs.append((store.counts(), relation_counts(store),
+                       sorted((s.host, s.entity, s.count) for s in store.iter_sightings())))
+        store.close()
+    assert graphs[0] == graphs[1]
