@@ -1,7 +1,8 @@
 """Fan-out clusters: entities shared by the same hosts, grown from a pivot.
 
-A **pivot** is an entity active in the detection window on at least
-``min_hosts`` hosts and not ubiquitous (fleet share at most ``max_fraction``).
+A **pivot** is an entity first seen by the fleet in the detection window
+(optionally: merely active in it) on at least ``min_hosts`` hosts and not
+ubiquitous (fleet share at most ``max_fraction``).
 Each pivot collects the **members** whose host sets overlap its own strongly:
 
 * *coverage*: the member is on at least ``min_coverage`` of the pivot's hosts;
@@ -89,6 +90,7 @@ def fan_out_clusters(
     min_overlap: float = 0.8,
     dedupe_overlap: float = 0.5,
     excluded: frozenset[tuple[str, str]] = frozenset(),
+    new_pivots_only: bool = True,
 ) -> list[RawCluster]:
     """Grow fan-out clusters from pivots over a window incidence.
 
@@ -112,6 +114,11 @@ def fan_out_clusters(
         already form a higher-priority cluster.
     excluded : frozenset of (type, key)
         Entities that may not be pivots (triage suppression of benign verdicts).
+    new_pivots_only : bool
+        Only entities first seen by the fleet inside the window start clusters
+        (members may be older).  What the fleet already did before the window
+        is its baseline, not a detection; and an isolation forest would
+        otherwise isolate "new" itself, since old clusters vastly outnumber new ones.
 
     Returns
     -------
@@ -142,6 +149,8 @@ def fan_out_clusters(
     pool_total = stats.total_hosts[pool].astype(np.float64)
 
     eligible = pool_hosts >= min_hosts
+    if new_pivots_only:
+        eligible &= stats.is_new[pool]
     if excluded:
         eligible &= np.array([incidence.entities[j] not in excluded for j in pool])
     absorbed = np.zeros(len(pool), dtype=bool)

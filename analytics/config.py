@@ -36,6 +36,8 @@ class DetectionConfig:
         Fleet share above which an entity is ubiquitous: never a pivot or member.
     min_coverage, min_overlap, dedupe_overlap : float
         Clustering thresholds (see :func:`analytics.clusters.fan_out_clusters`).
+    new_pivots_only : bool
+        Only entities first seen in the window start clusters.
     suppressed : frozenset of (type, key)
         Pivots a benign triage verdict suppressed: they start no cluster.
     n_estimators, max_samples, random_state : scorer parameters
@@ -52,6 +54,7 @@ class DetectionConfig:
     min_coverage: float = 0.5
     min_overlap: float = 0.8
     dedupe_overlap: float = 0.5
+    new_pivots_only: bool = True
     suppressed: frozenset[EntityKey] = field(default_factory=frozenset)
     n_estimators: int = 200
     max_samples: int | float | str = "auto"

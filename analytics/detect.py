@@ -77,6 +77,7 @@ def detect(
         min_overlap=config.min_overlap,
         dedupe_overlap=config.dedupe_overlap,
         excluded=config.suppressed,
+        new_pivots_only=config.new_pivots_only,
     )
     stats["clustering_s"] = time.perf_counter() - t
 
@@ -133,6 +134,7 @@ def score_clusters(
         first_seen = float(block.data.min()) if block.nnz else float(st.first_seen[c.pivot])
         last_seen = float(st.last_seen[c.members].max())
         features = dict(f.features)
+        features.update(f.context)
         features["host_count"] = float(len(hosts))
         features["pivot_fleet_fraction"] = round(float(st.fleet_fraction[c.pivot]), 4)
         features["pivot_age_days"] = round(float(st.age_days[c.pivot]), 3)
@@ -158,7 +160,8 @@ def score_clusters(
                 explanation=explanation,
             )
         )
-    clusters.sort(key=lambda c: (-c.score, -len(c.hosts), c.id))
+    # Ties (identical features, identical risk) in id order: arbitrary but stable.
+    clusters.sort(key=lambda c: (-c.score, c.id))
     return clusters
 
 

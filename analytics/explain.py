@@ -146,7 +146,7 @@ def summarize(
     '65 hosts first contacted domain cdn.example within 9 minutes; it is seen nowhere else; powershell.exe spawned by wscript.exe is new in the fleet; LSASS memory accessed'
     """
     value = pivot_value if len(pivot_value) <= _MAX_VALUE else pivot_value[: _MAX_VALUE - 1] + "…"
-    spread = facts.features.get("first_contact_spread_min", 0.0)
+    spread = facts.context.get("first_contact_spread_raw_min", facts.features.get("first_contact_spread_min", 0.0))
     verb = _VERB.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
     if pivot_is_new:
         head = f"{host_count} hosts first {verb} {pivot_type} {value} within {_duration(spread)}"

@@ -18,6 +18,7 @@ along several features at once.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -32,29 +33,42 @@ from graphsiem.store.base import EntityPrevalence
 DAY = 86400.0
 
 SCORED_FEATURES: tuple[str, ...] = (
-    "new_member_fraction",
     "first_contact_spread_min",
+    "burst_hosts",
     "exclusivity",
-    "new_lineage",
-    "rare_lineage",
+    "interpreter_lineage",
     "source_kinds",
     "suspicious_behaviours",
-    "member_types",
-    "events_per_host_day",
+    "repeat_contacts",
 )
 """Cluster features the scorer sees, in column order."""
 
+SPREAD_CAP_MIN = 60.0
+"""First contacts spread over more than an hour are not a synchronised fan-out."""
+REPEAT_FLOOR_PER_DAY = 24.0
+"""Contact up to hourly is ordinary (updaters, browsing); only more often counts."""
+
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "new_member_fraction": "share of member entities first seen by the fleet inside the window",
-    "first_contact_spread_min": "inter-quartile range of the hosts' first contact with the pivot, minutes",
-    "exclusivity": "share of the members' sightings (hosts) that fall inside the cluster",
-    "new_lineage": "parent -> child image pairs of member processes first seen inside the window",
-    "rare_lineage": "parent -> child image pairs of member processes seen on no host outside the cluster",
-    "source_kinds": "kinds of evidence among members: endpoint (process, script, user) and network (domain, ip, url, file)",
-    "suspicious_behaviours": "distinct attack behaviours (LSASS access, remote thread, encoded command, download from a new domain)",
-    "member_types": "distinct entity types among the members",
-    "events_per_host_day": "sightings per host per active day of the pivot",
+    "first_contact_spread_min": "inter-quartile range of the hosts' first contact with a new pivot, minutes, capped at 60 (slower is not synchronised; a pivot known before the window takes the cap)",
+    "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster (else 0)",
+    "exclusivity": "share of the new members' hosts that are cluster hosts (0 without new members)",
+    "interpreter_lineage": "new parent -> child pairs whose child is a script host or living-off-the-land binary",
+    "source_kinds": "kinds of evidence among new members: endpoint (process, script, user) and external network (domain, ip, url, file; not counted when every member IP is internal)",
+    "suspicious_behaviours": "attack behaviours first shown in the window (LSASS access, remote thread, encoded command, download then execution from a new external domain)",
+    "repeat_contacts": "sightings of the pivot per cluster host per day, floored at 24 (only contact more often than hourly counts: beacons repeat)",
 }
+
+INTERPRETERS = frozenset(
+    {
+        "powershell.exe", "pwsh.exe", "cmd.exe", "wscript.exe", "cscript.exe", "mshta.exe",
+        "rundll32.exe", "regsvr32.exe", "certutil.exe", "bitsadmin.exe", "wmic.exe",
+        "psexesvc.exe", "schtasks.exe", "installutil.exe", "msbuild.exe",
+    }
+)
+"""Script hosts and living-off-the-land binaries: a new parent spawning one is a classic
+first stage (Office or a script launching PowerShell, WMI launching cmd).  Installers
+(``msiexec.exe``) are left out on purpose: software deployment spawns them every day."""
 
 ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER})
 NETWORK_TYPES = frozenset({EntityType.DOMAIN, EntityType.IP, EntityType.URL, EntityType.FILE})
@@ -169,6 +183,21 @@ def entity_stats(
     )
 
 
+def burst_size(first_contacts: np.ndarray, span_s: float = 600.0) -> int:
+    """Most first contacts that fall within one ``span_s`` interval (a sliding window).
+
+    Examples
+    --------
+    >>> burst_size(np.array([0.0, 30.0, 100.0, 5000.0, 5100.0]), span_s=600.0)
+    3
+    """
+    if len(first_contacts) == 0:
+        return 0
+    t = np.sort(first_contacts)
+    ends = np.searchsorted(t, t + span_s, side="right")
+    return int((ends - np.arange(len(t))).max())
+
+
 def first_contact_spread_minutes(first_contacts: np.ndarray) -> float:
     """Inter-quartile range of hosts' first contact times, in minutes.
 
@@ -281,15 +310,32 @@ def lineage_index(
 
 def behaviour_index(
     accessed: Iterable[Relation], injected: Iterable[Relation], images: Mapping[EntityKey, str]
-) -> dict[EntityKey, set[str]]:
-    """Attack behaviours per source process: ``lsass_access`` and ``remote_thread``."""
-    found: dict[EntityKey, set[str]] = defaultdict(set)
+) -> dict[EntityKey, dict[str, float]]:
+    """Attack behaviours per source process, with when the fleet first showed them.
+
+    ``lsass_access`` (a process opened LSASS) and ``remote_thread`` (a process
+    injected a thread into another).
+    """
+    found: dict[EntityKey, dict[str, float]] = defaultdict(dict)
+
+    def note(rel: Relation, name: str) -> None:
+        found[rel.src][name] = min(found[rel.src].get(name, np.inf), rel.first_seen)
+
     for rel in accessed:
         if images.get(rel.dst) == "lsass.exe":
-            found[rel.src].add("lsass_access")
+            note(rel, "lsass_access")
     for rel in injected:
-        found[rel.src].add("remote_thread")
+        note(rel, "remote_thread")
     return found
+
+
+def is_private_ip(value: str) -> bool:
+    """True for private, loopback and link-local addresses (internal servers)."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback or address.is_link_local
 
 
 # -- cluster features ------------------------------------------------------------
@@ -302,7 +348,7 @@ class FeatureContext:
     incidence: Incidence
     stats: EntityStats
     lineage: Mapping[EntityKey, list[LineagePair]] = field(default_factory=dict)
-    behaviours: Mapping[EntityKey, set[str]] = field(default_factory=dict)
+    behaviours: Mapping[EntityKey, Mapping[str, float]] = field(default_factory=dict)
     encoded: frozenset[EntityKey] = frozenset()
 
 
@@ -315,12 +361,19 @@ class ClusterFacts:
     rare_pairs: list[LineagePair]
     behaviours: list[str]
     new_members: list[EntityKey]
+    context: dict[str, float] = field(default_factory=dict)
 
 
 def cluster_features(
     context: FeatureContext, pivot: int, members: np.ndarray, host_rows: np.ndarray
 ) -> ClusterFacts:
     """Features of the cluster ``pivot`` + ``members`` (columns) over ``host_rows``.
+
+    Novelty gates every feature but the first two: exclusivity, lineage, source
+    kinds, member types and behaviours are measured on what is *new in the
+    window* only.  Software the fleet ran before the window (an admin tool that
+    opens LSASS on IT hosts, an hourly updater) then looks like the rest of the
+    fleet's history, and only fresh activity can stand out.
 
     Parameters
     ----------
@@ -333,53 +386,78 @@ def cluster_features(
         Rows of the cluster's hosts.
     """
     inc, stats = context.incidence, context.stats
+    start = stats.window.start
     keys = [inc.entities[j] for j in members]
     is_new = stats.is_new[members]
-    inside = np.asarray(inc.seen[host_rows][:, members].sum(axis=0)).ravel()
-    total = stats.total_hosts[members]
-    exclusivity = float(inside.sum() / max(total.sum(), 1.0))
+    new_keys = [k for k, n in zip(keys, is_new, strict=True) if n]
+    new_cols = members[is_new]
+    inside = np.asarray(inc.seen[host_rows][:, new_cols].sum(axis=0)).ravel()
+    total = stats.total_hosts[new_cols]
+    exclusivity = float(inside.sum() / total.sum()) if len(new_cols) else 0.0
 
     n_cluster = len(host_rows)
     new_pairs: dict[str, LineagePair] = {}
     rare_pairs: dict[str, LineagePair] = {}
     behaviours: set[str] = set()
-    for key in keys:
+    for key in new_keys:
         for pair in context.lineage.get(key, ()):
-            if pair.first_seen >= stats.window.start:
+            if pair.first_seen >= start:
                 new_pairs[str(pair)] = pair
-            if pair.hosts <= n_cluster:
-                rare_pairs[str(pair)] = pair
-        behaviours |= context.behaviours.get(key, set())
+                if pair.hosts <= n_cluster:
+                    rare_pairs[str(pair)] = pair
+        behaviours |= {b for b, t in context.behaviours.get(key, {}).items() if t >= start}
         if key in context.encoded:
             behaviours.add("encoded_command")
-    types = {t for t, _ in keys}
-    new_types = {t for (t, _), n in zip(keys, is_new, strict=True) if n}
-    if EntityType.DOMAIN in new_types and types & {EntityType.FILE, EntityType.URL}:
+    new_types = {t for t, _ in new_keys}
+    ips = [k for t, k in keys if t == EntityType.IP]
+    is_external = not ips or not all(is_private_ip(ip) for ip in ips)
+    executes = bool(new_types & {EntityType.PROCESS, EntityType.SCRIPT})
+    downloads = bool(new_types & {EntityType.FILE, EntityType.URL})
+    if EntityType.DOMAIN in new_types and downloads and executes and is_external:
         behaviours.add("download_from_new_domain")
-    kinds = int(bool(types & ENDPOINT_TYPES)) + int(bool(types & NETWORK_TYPES))
+    # A new internal server (every member IP private) is managed infrastructure:
+    # only egress to the outside counts as network-side support.
+    kinds = int(bool(new_types & ENDPOINT_TYPES)) + int(bool(new_types & NETWORK_TYPES) and is_external)
 
-    contacts = inc.first_seen_of(pivot)
-    pivot_rows = inc.hosts_of(pivot)
-    pivot_counts = inc.count.data[inc.count.indptr[pivot] : inc.count.indptr[pivot + 1]]
-    in_cluster = np.isin(pivot_rows, host_rows)
-    per_host = float(pivot_counts[in_cluster].mean()) if in_cluster.any() else 0.0
+    in_cluster = np.isin(inc.hosts_of(pivot), host_rows)
+    if stats.is_new[pivot]:
+        contacts = inc.first_seen_of(pivot)[in_cluster]
+        spread = first_contact_spread_minutes(contacts)
+        burst = burst_size(contacts)
+        # A fan-out is one burst; a rollout that happens to reach 8 of its 110
+        # hosts in some 10 minutes is not, so a minority burst counts as none.
+        burst = burst if burst >= 0.5 * max(len(contacts), 1) else 0
+    else:
+        spread, burst = (stats.window.end - start) / 60.0, 0
+    pivot_counts = inc.count.data[inc.count.indptr[pivot] : inc.count.indptr[pivot + 1]][in_cluster]
+    repeats = float(pivot_counts.mean()) / float(stats.active_days[pivot]) if len(pivot_counts) else 0.0
+    interpreters = [p for p in new_pairs.values() if p.child in INTERPRETERS]
     features = {
-        "new_member_fraction": float(is_new.mean()),
-        "first_contact_spread_min": first_contact_spread_minutes(contacts[in_cluster]),
+        # One-sided clips: the benign side of a feature collapses onto one value,
+        # so the forest can only find a cluster unusual in the suspicious direction.
+        "first_contact_spread_min": min(spread, SPREAD_CAP_MIN),
+        "burst_hosts": float(burst),
         "exclusivity": exclusivity,
-        "new_lineage": float(len(new_pairs)),
-        "rare_lineage": float(len(rare_pairs)),
+        "interpreter_lineage": float(len(interpreters)),
         "source_kinds": float(kinds),
         "suspicious_behaviours": float(len(behaviours)),
-        "member_types": float(len(types)),
-        "events_per_host_day": per_host / float(stats.active_days[pivot]),
+        "repeat_contacts": max(repeats, REPEAT_FLOOR_PER_DAY),
+    }
+    context = {
+        "new_member_fraction": float(is_new.mean()),
+        "first_contact_spread_raw_min": round(spread, 3),
+        "repeat_contacts_raw": round(repeats, 3),
+        "new_lineage": float(len(new_pairs)),
+        "rare_lineage": float(len(rare_pairs)),
+        "member_types": float(len({t for t, _ in keys})),
     }
     return ClusterFacts(
         features=features,
         new_pairs=sorted(new_pairs.values(), key=str),
         rare_pairs=sorted(rare_pairs.values(), key=str),
         behaviours=sorted(behaviours),
-        new_members=[k for k, n in zip(keys, is_new, strict=True) if n],
+        new_members=new_keys,
+        context=context,
     )
 
 

@@ -13,11 +13,13 @@ converts to a risk in [0, 100], higher = more suspicious:
 
 where ``d(x) = -decision_function(x)`` is how far the sample lies past the
 forest's decision threshold (``offset_``; for ``contamination="auto"`` the
-threshold of the original paper, anomaly score 0.5), and ``s`` is a robust
-spread of ``d`` over the training samples (the inter-quartile range / 1.349,
-floored).  So risk 50 sits exactly on the forest's decision threshold, and every
-training spread further out multiplies the odds by e: a sample 3 spreads past
-the threshold scores 95.  The mapping is monotone in the anomaly score, fixed at
+threshold of the original paper, anomaly score 0.5), and ``s`` is the standard
+deviation of ``d`` over the training samples (floored at 1e-3).  So risk 50 sits
+exactly on the forest's decision threshold, and every training standard
+deviation further out multiplies the odds by e: a sample 2 deviations past the
+threshold scores 88, 3 deviations 95.  (The standard deviation and not a
+quantile range: most clusters of a fleet are alike, their quantiles coincide,
+and a quantile-based scale would saturate every outlier at 100.)  The mapping is monotone in the anomaly score, fixed at
 ``fit`` and deterministic for a given ``random_state``.
 """
 
@@ -62,7 +64,7 @@ class ClusterScorer(OutlierMixin, BaseEstimator):
     offset_ : float
         Threshold of ``decision_function`` (copied from the forest).
     risk_scale_ : float
-        Robust spread of the training decision values used by :meth:`risk`.
+        Standard deviation of the training decision values, the scale of :meth:`risk`.
     n_features_in_ : int
         Number of features seen at ``fit``.
 
@@ -118,8 +120,7 @@ class ClusterScorer(OutlierMixin, BaseEstimator):
         ).fit(self._transform(X))
         self.offset_ = float(self.forest_.offset_)
         training = -self.forest_.decision_function(self._transform(X))
-        q75, q25 = np.percentile(training, [75, 25])
-        self.risk_scale_ = float(max((q75 - q25) / 1.349, _MIN_SPREAD))
+        self.risk_scale_ = float(max(np.std(training), _MIN_SPREAD))
         return self
 
     def _checked(self, X) -> np.ndarray:

@@ -35,7 +35,7 @@ def test_member_seen_widely_outside_is_not_merged():
     s = [HostSighting(h, ("domain", "x"), 100.0, 100.0, 1) for h in "abcd"]
     s += [HostSighting(h, ("ip", "1"), 100.0, 100.0, 1) for h in "abcdefghij"]
     s += [HostSighting(h, ("process", "filler"), 100.0, 100.0, 1) for h in "klmnopqrstuvwxyz"]
-    inc, clusters = _clusters(s, max_fraction=0.9)
+    inc, clusters = _clusters(s, max_fraction=0.9, new_pivots_only=False)
     domain = next(c for c in clusters if inc.entities[c.pivot] == ("domain", "x"))
     assert [inc.entities[j] for j in domain.members] == [("domain", "x")]
 
@@ -43,8 +43,8 @@ def test_member_seen_widely_outside_is_not_merged():
 def test_too_few_hosts_is_no_pivot():
     s = [HostSighting(h, ("domain", "x"), 100.0, 100.0, 1) for h in "ab"]
     s += [HostSighting(h, ("process", "filler"), 100.0, 100.0, 1) for h in "cdefgh"]
-    _, clusters = _clusters(s, min_hosts=3)
-    assert clusters == [] or all(len(c.hosts) >= 3 for c in clusters)
+    _, clusters = _clusters(s, min_hosts=3, max_fraction=0.9, new_pivots_only=False)
+    assert [len(c.hosts) for c in clusters] == [6]
 
 
 def test_suppressed_pivot_starts_no_cluster():
@@ -58,3 +58,11 @@ def test_no_two_clusters_share_most_members():
     for i, a in enumerate(sets):
         for b in sets[i + 1 :]:
             assert len(a & b) < 0.5 * min(len(a), len(b))
+
+
+def test_only_new_entities_are_pivots_by_default():
+    inc, clusters = _clusters(fleet_sightings())
+    old = {inc.entities[c.pivot] for c in _clusters(fleet_sightings(), new_pivots_only=False)[1]}
+    new = {inc.entities[c.pivot] for c in clusters}
+    assert new < old
+    assert ("domain", "bad.example") in new

@@ -11,12 +11,14 @@ from analytics.features import (
     FeatureContext,
     Window,
     behaviour_index,
+    burst_size,
     cluster_features,
     entity_stats,
     feature_matrix,
     first_contact_spread_minutes,
     image_name,
     is_encoded_command,
+    is_private_ip,
     lineage_index,
 )
 from analytics.incidence import build_incidence
@@ -102,8 +104,8 @@ def test_behaviours_flag_lsass_access_and_injection():
         [_rel(("process", "n"), "INJECTED", ("process", "m"), 1.0)],
         images,
     )
-    assert found[("process", "m")] == {"lsass_access"}
-    assert found[("process", "n")] == {"remote_thread"}
+    assert found[("process", "m")] == {"lsass_access": 1.0}
+    assert found[("process", "n")] == {"remote_thread": 1.0}
 
 
 def test_campaign_cluster_features(fleet):
@@ -113,19 +115,21 @@ def test_campaign_cluster_features(fleet):
               ("process", "lsass"): "lsass.exe"}
     lineage = lineage_index([_rel(("process", "parent"), "SPAWNED", ("process", "cradle"), END - 3600)],
                             images, {("process", "cradle"): 8}, n_hosts=40)
-    behaviours = behaviour_index([_rel(("process", "cradle"), "ACCESSED", ("process", "lsass"), END)], [], images)
+    behaviours = behaviour_index([_rel(("process", "cradle"), "ACCESSED", ("process", "lsass"), END - 60)], [], images)
     context = FeatureContext(inc, stats, lineage, behaviours, frozenset({("process", "cradle")}))
     (cluster,) = [c for c in fan_out_clusters(inc, stats) if inc.entities[c.pivot] in CAMPAIGN]
     facts = cluster_features(context, cluster.pivot, cluster.members, cluster.hosts)
     f = facts.features
     assert set(f) == set(SCORED_FEATURES)
-    assert f["new_member_fraction"] == 1.0
+    assert facts.context["new_member_fraction"] == 1.0
     assert f["exclusivity"] == 1.0
     assert f["first_contact_spread_min"] == pytest.approx(3.5)  # 8 hosts, one a minute
-    assert f["new_lineage"] == 1.0 and f["rare_lineage"] == 1.0
+    assert f["burst_hosts"] == 8.0
+    assert f["interpreter_lineage"] == 1.0  # powershell.exe under wscript.exe, new
+    assert facts.context["new_lineage"] == 1.0
     assert f["source_kinds"] == 2.0
     assert facts.behaviours == ["download_from_new_domain", "encoded_command", "lsass_access"]
-    assert f["member_types"] == 3.0
+    assert f["repeat_contacts"] == 24.0  # 3 a day: floored to hourly
     assert col[("domain", "bad.example")] == cluster.pivot
 
 
@@ -135,3 +139,23 @@ def test_feature_matrix_orders_columns_like_scored_features():
     assert X.shape == (2, len(SCORED_FEATURES))
     assert X[0].tolist() == list(range(len(SCORED_FEATURES)))
     assert feature_matrix([]).shape == (0, len(SCORED_FEATURES))
+
+
+def test_behaviours_known_before_the_window_do_not_count(fleet):
+    inc, stats = fleet
+    images = {("process", "cradle"): "powershell.exe", ("process", "lsass"): "lsass.exe"}
+    old = behaviour_index([_rel(("process", "cradle"), "ACCESSED", ("process", "lsass"), START)], [], images)
+    context = FeatureContext(inc, stats, {}, old, frozenset())
+    (cluster,) = [c for c in fan_out_clusters(inc, stats) if inc.entities[c.pivot] in CAMPAIGN]
+    facts = cluster_features(context, cluster.pivot, cluster.members, cluster.hosts)
+    assert "lsass_access" not in facts.behaviours
+
+
+@pytest.mark.parametrize(("contacts", "expected"), [([], 0), ([5.0], 1), ([0.0, 599.0, 601.0, 1300.0], 2)])
+def test_burst_size_counts_contacts_in_the_busiest_span(contacts, expected):
+    assert burst_size(np.array(contacts), span_s=600.0) == expected
+
+
+@pytest.mark.parametrize(("ip", "private"), [("10.1.2.3", True), ("127.0.0.1", True), ("8.8.8.8", False), ("x", False)])
+def test_is_private_ip(ip, private):
+    assert is_private_ip(ip) is private
