@@ -50,7 +50,6 @@ _FIVE_TUPLE = frozenset(
     {"timestamp", "event_type", "src_ip", "src_port", "dest_ip", "dest_port", "proto"}
 )
 _MAX_DEPTH = 3
-_SCALARS = (str, int, float, bool)
 
 
 def _time(value: Any, what: str) -> float:
@@ -70,15 +69,27 @@ def _time(value: Any, what: str) -> float:
         raise ParseError(f"EVE {what}: {error}") from None
 
 
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+# "<prefix>.<key>" names, interned: EVE repeats the same few hundred keys.
+_NAMES: dict[tuple[str, str], str] = {}
+_NAME_CACHE_LIMIT = 65536
+
+
 def _flatten(prefix: str, value: dict[str, Any], fields: dict[str, Any], depth: int) -> None:
+    scalar_types = _SCALAR_TYPES
     for key, item in value.items():
-        name = f"{prefix}.{key}"
-        if isinstance(item, dict):
+        name = _NAMES.get((prefix, key))
+        if name is None:
+            name = f"{prefix}.{key}"
+            if len(_NAMES) < _NAME_CACHE_LIMIT:  # bounded: keys are attacker-controlled
+                _NAMES[(prefix, key)] = name
+        kind = type(item)
+        if kind in scalar_types:
+            fields[name] = item
+        elif kind is dict:
             if depth < _MAX_DEPTH:
                 _flatten(name, item, fields, depth + 1)
-        elif item is None or isinstance(item, _SCALARS):
-            fields[name] = item
-        elif isinstance(item, list) and all(isinstance(x, _SCALARS) for x in item):
+        elif kind is list and all(type(x) in scalar_types and x is not None for x in item):
             fields[name] = item
 
 
@@ -252,7 +263,7 @@ class SuricataEveParser:
                 continue
             if isinstance(value, dict):
                 _flatten("suricata." + key, value, fields, 1)
-            elif value is None or isinstance(value, _SCALARS):
+            elif type(value) in _SCALAR_TYPES:
                 fields["suricata." + key] = value
         yield sensor_event(
             source=SOURCE,

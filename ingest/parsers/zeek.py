@@ -69,8 +69,13 @@ LABEL = "Zeek"
 _FIELD_NAMES: dict[str, str] = {"_path": "", "_write_ts": "", "ts": ""}
 
 
+_NAME_CACHE_LIMIT = 65536
+
+
 def _field_name(key: str) -> str:
-    name = _FIELD_NAMES[key] = "zeek." + key
+    name = "zeek." + key
+    if len(_FIELD_NAMES) < _NAME_CACHE_LIMIT:  # bounded: keys are attacker-controlled
+        _FIELD_NAMES[key] = name
     return name
 
 
