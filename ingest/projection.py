@@ -102,13 +102,16 @@ class Accumulator:
         key = (src, type_, dst)
         agg = self.relations.get(key)
         if agg is None:
-            self.relations[key] = [ts, ts, 1, [event_id]]
+            self.relations[key] = [ts, ts, 1, [event_id], event_id]
             return
         if ts < agg[0]:
             agg[0] = ts
         if ts > agg[1]:
             agg[1] = ts
-        if event_id not in agg[3]:
+        # one event relates a pair at most once; its relations are added together,
+        # so comparing with the last event seen is enough (O(1), not a list scan)
+        if agg[4] != event_id:
+            agg[4] = event_id
             agg[2] += 1
             if len(agg[3]) < EVIDENCE_CAP:
                 agg[3].append(event_id)
@@ -132,7 +135,7 @@ class Accumulator:
             entities=list(self.entities.values()),
             relations=[
                 Relation(src, type_, dst, first, last, count, evidence)
-                for (src, type_, dst), (first, last, count, evidence) in self.relations.items()
+                for (src, type_, dst), (first, last, count, evidence, _) in self.relations.items()
             ],
             sightings=[
                 Sighting(host, ref, first, last, int(count))
