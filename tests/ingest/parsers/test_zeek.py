@@ -329,3 +329,16 @@ def test_gzipped_tsv_and_pathless_json_through_the_pipeline(tmp_path: Path) -> N
     assert (report.total.received, report.total.accepted) == (6, 6)
     kinds = Counter(row.event.kind for row in journal.iter_events())
     assert kinds == Counter({"zeek:conn": 2, "zeek:http": 3, "zeek:dns": 1})
+
+
+def test_field_name_cache_stays_bounded_under_random_keys() -> None:
+    from ingest.parsers import zeek
+
+    record = {
+        "_path": "weird",
+        "ts": 1.0,
+        **{f"k{n}": n for n in range(zeek._NAME_CACHE_LIMIT + 10)},
+    }
+    event = parse_one(record)
+    assert event.fields[f"zeek.k{zeek._NAME_CACHE_LIMIT + 9}"] == zeek._NAME_CACHE_LIMIT + 9
+    assert len(zeek._FIELD_NAMES) <= zeek._NAME_CACHE_LIMIT
