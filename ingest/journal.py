@@ -22,10 +22,15 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from graphsiem.model import Event, stable_hash
+
+if TYPE_CHECKING:
+    from graphsiem.store.base import GraphStore
+    from ingest.replay import ProjectionSummary
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -257,6 +262,19 @@ class Journal:
             "projected_seq": self.checkpoint(),
             "last_seq": self.last_seq(),
         }
+
+    # -- graph ----------------------------------------------------------------
+    def catch_up(self, store: GraphStore) -> ProjectionSummary:
+        """Project the events after the checkpoint into ``store`` (see :mod:`ingest.replay`)."""
+        from ingest.replay import project_pending
+
+        return project_pending(self, store)
+
+    def replay(self, store: GraphStore) -> ProjectionSummary:
+        """Clear ``store`` and rebuild the graph from this journal alone."""
+        from ingest.replay import replay
+
+        return replay(self, store)
 
     @property
     def connection(self) -> sqlite3.Connection:

@@ -125,8 +125,10 @@ def test_graph_catches_up_and_rebuilds_from_the_journal_alone(fixtures, journal,
     summary = project_pending(journal, graph)
     assert summary.events == journal.counts()["events"] == journal.checkpoint()
     caught_up = (graph.counts(), relation_counts(graph))
-    assert project_pending(journal, graph).events == 0  # nothing pending any more
+    assert journal.catch_up(graph).events == 0  # nothing pending any more
     replay(journal, graph)
+    assert (graph.counts(), relation_counts(graph)) == caught_up
+    journal.replay(graph)
     assert (graph.counts(), relation_counts(graph)) == caught_up
 
 

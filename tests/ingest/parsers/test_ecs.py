@@ -1,0 +1,103 @@
+"""The generic ECS parser: nested or dotted documents, normalisation, and not stealing Windows."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from ingest.parsers.base import ParseContext, ParseError
+from ingest.parsers.ecs import EcsParser, flatten
+from ingest.registry import default_registry
+
+PARSER = EcsParser()
+
+
+def parse(record):
+    (event,) = PARSER.parse(record, ParseContext(origin="t:1"))
+    return event
+
+
+def test_nested_and_dotted_documents_give_the_same_event():
+    nested = {"@timestamp": "2026-03-01T10:00:00Z", "host": {"name": "WS-1.corp"},
+              "process": {"executable": "C:\\x\\A.exe", "pid": "0x10", "parent": {"pid": 4}}}
+    dotted = {"@timestamp": "2026-03-01T10:00:00Z", "host.name": "WS-1.corp",
+              "process.executable": "C:\\x\\A.exe", "process.pid": "0x10", "process.parent.pid": 4}
+    a, b = parse(nested), parse(dotted)
+    assert (a.kind, a.ts, a.host, a.fields) == (b.kind, b.ts, b.host, b.fields)
+    assert a.host == "ws-1" and a.fields["process.pid"] == 16 and a.fields["process.name"] == "a.exe"
+
+
+@pytest.mark.parametrize(
+    ("record", "field", "expected"),
+    [
+        ({"url": {"full": "HTTP://Example.ORG:80/a?b=1"}}, "url.full", "http://example.org/a?b=1"),
+        ({"url": {"full": "https://Example.org/x"}}, "url.domain", "example.org"),
+        ({"dns": {"question": {"name": "A.Example.org."}}}, "dns.question.name", "a.example.org"),
+        ({"dns": {"question": {"name": "a.example"}, "answers": [{"data": "::ffff:10.0.0.1"}]}},
+         "dns.answers", ["10.0.0.1"]),
+        ({"destination": {"ip": "::ffff:198.51.100.9", "port": "443"}}, "destination.ip", "198.51.100.9"),
+        ({"destination": {"ip": "198.51.100.9", "port": "443"}}, "destination.port", 443),
+        ({"user": {"name": "Bob", "domain": "CORP"}}, "user.name", "corp\\bob"),
+        ({"file": {"path": "C:\\T\\Logo.PNG", "hash": {"sha256": "AB" * 32}}}, "file.hash.sha256", "ab" * 32),
+        ({"file": {"path": "C:\\T\\Logo.PNG"}}, "file.name", "logo.png"),
+        ({"process": {"command_line": "powershell -enc SQBFAFgA"}}, "process.command_line_decoded", "IEX"),
+    ],
+)
+def test_fields_are_normalised(record, field, expected):
+    event = parse({"@timestamp": 1772359200, "host": {"name": "h"}, **record})
+    assert event.fields[field] == expected
+
+
+def test_zone_less_time_uses_the_context_zone():
+    record = {"@timestamp": "2026-03-01 10:00:00", "host": {"name": "h"}, "process": {"pid": 1}}
+    (utc,) = PARSER.parse(record, ParseContext())
+    (paris,) = PARSER.parse(record, ParseContext(default_timezone="Europe/Paris"))
+    assert utc.ts - paris.ts == 3600
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"host": {"name": "h"}, "process": {"pid": 1}},  # no time at all
+        {"@timestamp": "yesterday", "host": {"name": "h"}, "process": {"pid": 1}},
+        {"@timestamp": 1, "destination": {"ip": "not-an-ip"}},
+        {"@timestamp": 1, "process": {"pid": "twelve"}},
+    ],
+)
+def test_bad_records_raise_parse_error_with_a_reason(record):
+    with pytest.raises(ParseError) as error:
+        parse(record)
+    assert str(error.value)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"@timestamp": "2026-03-01T10:00:00Z", "host": {"name": "wec"},
+         "winlog": {"event_id": 1, "computer_name": "ws-1", "event_data": {}}},
+        {"@timestamp": "2026-03-01T10:00:00Z", "host": {"name": "wec"}, "event_id": 1,
+         "computer_name": "ws-1", "event_data": {"Image": "C:\\a.exe"}},
+        {"_path": "conn", "ts": 1.0, "source": {"ip": "10.0.0.1"}},
+        {"timestamp": "2026-03-01T10:00:00+0000", "event_type": "flow", "src_ip": "10.0.0.1",
+         "host": "sensor"},
+        {"EventID": 1, "Hostname": "ws-1", "@timestamp": "2026-03-01T10:00:00Z", "host": "wec"},
+        {"message": "no ECS group", "@timestamp": 1},
+        "a text line",
+    ],
+)
+def test_sniff_does_not_steal_other_formats(record):
+    assert not PARSER.sniff(record)
+
+
+def test_the_default_registry_sends_ecs_documents_to_ecs_and_winlogbeat_to_winlogbeat():
+    registry = default_registry()
+    ecs = {"@timestamp": "2026-03-01T10:00:00Z", "host": {"name": "ws"}, "process": {"pid": 1}}
+    beat = {"@timestamp": "2026-03-01T10:00:00Z", "host": {"name": "wec"},
+            "winlog": {"event_id": 1, "computer_name": "ws", "channel": "Microsoft-Windows-Sysmon/Operational",
+                       "event_data": {"Image": "C:\\a.exe"}}}
+    assert registry.detect(ecs).name == "ecs"
+    assert registry.detect(beat).name == "winlogbeat"
+
+
+def test_flatten_keeps_lists_as_leaves():
+    assert flatten(orjson.loads(b'{"a": {"b": [1, {"c": 2}]}}')) == {"a.b": [1, {"c": 2}]}
