@@ -19,18 +19,20 @@ writes; it is not an exchange format.
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import pickle
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from graphsiem.model import Entity, EntityKey, Relation, Sighting, entity_uid
+from graphsiem.model import EVIDENCE_CAP, Entity, EntityKey, Relation, Sighting, entity_uid
 from graphsiem.store.base import Direction, EntityPrevalence, HostSighting, Neighbor, StoreError
 from graphsiem.store.merge import (
     ENTITY_TYPES,
@@ -48,6 +50,18 @@ GRAPH_FILE = "graph.pickle"
 LOCK_FILE = "write.lock"
 FORMAT_VERSION = 1
 _NODE_FIELDS = ("type", "key", "value")
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (restoring its previous state after)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 EdgeId = tuple[str, str, str]
 """``(src uid, relation type, dst uid)``."""
@@ -230,7 +244,17 @@ class EmbeddedStore:
                     attrs["value"] = entity.value
 
     def upsert_relations(self, relations: Sequence[Relation]) -> None:
-        """Create or merge aggregated relations; endpoints are created when missing."""
+        """Create or merge aggregated relations; endpoints are created when missing.
+
+        This is the ingest hot path (target >= 200,000 relations/s, see
+        ``benchmarks/bench_store.py``), so it writes networkx's adjacency dicts
+        directly instead of calling ``add_edge`` (which costs as much as the
+        rest of the loop): ``_succ[u][v]`` and ``_pred[v][u]`` share one
+        ``{relation type: attributes}`` dict, exactly as ``add_edge`` builds it.
+        The cyclic garbage collector is paused for the batch: every new edge
+        allocates containers, and the collections they trigger rescan the whole
+        graph (measured: 2.4x slower).  The graph holds no reference cycles.
+        """
         for relation in relations:  # validate the whole batch before changing anything
             if (
                 relation.type not in RELATION_TYPES
@@ -241,29 +265,45 @@ class EmbeddedStore:
             ):
                 check_relation(relation)
         self._begin_write()
-        edges = self._edges
+        with _gc_paused():
+            self._merge_relations(relations)
+
+    def _merge_relations(self, relations: Sequence[Relation]) -> None:
+        edges, graph = self._edges, self._graph
+        nodes, succ, pred = graph._node, graph._succ, graph._pred
         for relation in relations:
             src_type, src_key = relation.src
             dst_type, dst_key = relation.dst
-            edge_id = (f"{src_type}:{src_key}", relation.type, f"{dst_type}:{dst_key}")
+            rel_type = relation.type
+            src, dst = f"{src_type}:{src_key}", f"{dst_type}:{dst_key}"
+            edge_id = (src, rel_type, dst)
             data = edges.get(edge_id)
-            if data is None:
-                src = self._ensure_node(src_type, src_key)
-                dst = self._ensure_node(dst_type, dst_key)
-                evidence: list[str] = []
-                count = merge_evidence(evidence, relation.evidence, relation.count)
-                self._graph.add_edge(
-                    src, dst, key=relation.type, type=relation.type, count=count,
-                    first_seen=relation.first_seen, last_seen=relation.last_seen,
-                    evidence=evidence,
-                )
-                edges[edge_id] = self._graph._succ[src][dst][relation.type]
-            else:
+            if data is not None:
                 data["count"] += merge_evidence(data["evidence"], relation.evidence, relation.count)
                 if relation.first_seen < data["first_seen"]:
                     data["first_seen"] = relation.first_seen
                 if relation.last_seen > data["last_seen"]:
                     data["last_seen"] = relation.last_seen
+                continue
+            if src not in nodes:
+                graph.add_node(src, type=src_type, key=src_key, value=src_key)
+            if dst not in nodes:
+                graph.add_node(dst, type=dst_type, key=dst_key, value=dst_key)
+            evidence = list(dict.fromkeys(relation.evidence))
+            count = relation.count - (len(relation.evidence) - len(evidence))
+            if len(evidence) > EVIDENCE_CAP:
+                del evidence[EVIDENCE_CAP:]
+            data = {
+                "type": rel_type, "count": count if count > 0 else 0,
+                "first_seen": relation.first_seen, "last_seen": relation.last_seen,
+                "evidence": evidence,
+            }
+            keyed = succ[src].get(dst)
+            if keyed is None:
+                keyed = succ[src][dst] = pred[dst][src] = {}
+            keyed[rel_type] = data
+            edges[edge_id] = data
+        nx._clear_cache(graph)
 
     def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
         """Create or merge host x entity sightings (min first, max last, summed count)."""
