@@ -38,7 +38,10 @@ SCORED_FEATURES: tuple[str, ...] = (
     "exclusivity",
     "interpreter_lineage",
     "source_kinds",
-    "suspicious_behaviours",
+    "lsass_access",
+    "encoded_command",
+    "download_from_new_domain",
+    "remote_thread",
     "repeat_contacts",
 )
 """Cluster features the scorer sees, in column order."""
@@ -55,9 +58,15 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "exclusivity": "share of the new members' hosts that are cluster hosts (0 without new members)",
     "interpreter_lineage": "new parent -> child pairs whose child is a script host or living-off-the-land binary",
     "source_kinds": "kinds of evidence among new members: endpoint (process, script, user) and external network (domain, ip, url, file; not counted when every member IP is internal)",
-    "suspicious_behaviours": "attack behaviours first shown in the window (LSASS access, remote thread, encoded command, download then execution from a new external domain)",
+    "lsass_access": "1 when a new member process first opened LSASS inside the window",
+    "encoded_command": "1 when a new member process carries an encoded PowerShell command",
+    "download_from_new_domain": "1 when the cluster downloads from a new external domain and runs something new",
+    "remote_thread": "1 when a new member process first injected a remote thread inside the window",
     "repeat_contacts": "sightings of the pivot per cluster host per day, floored at 24 (only contact more often than hourly counts: beacons repeat)",
 }
+
+BEHAVIOURS: tuple[str, ...] = ("lsass_access", "encoded_command", "download_from_new_domain", "remote_thread")
+"""Attack behaviours, each a scored 0/1 feature."""
 
 INTERPRETERS = frozenset(
     {
@@ -440,7 +449,9 @@ def cluster_features(
         "exclusivity": exclusivity,
         "interpreter_lineage": float(len(interpreters)),
         "source_kinds": float(kinds),
-        "suspicious_behaviours": float(len(behaviours)),
+        # One column per behaviour, not a count: each is independent evidence,
+        # and the forest isolates a cluster faster the more columns single it out.
+        **{name: float(name in behaviours) for name in BEHAVIOURS},
         "repeat_contacts": max(repeats, REPEAT_FLOOR_PER_DAY),
     }
     context = {
@@ -450,6 +461,7 @@ def cluster_features(
         "new_lineage": float(len(new_pairs)),
         "rare_lineage": float(len(rare_pairs)),
         "member_types": float(len({t for t, _ in keys})),
+        "suspicious_behaviours": float(len(behaviours)),
     }
     return ClusterFacts(
         features=features,

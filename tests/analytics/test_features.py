@@ -129,6 +129,7 @@ def test_campaign_cluster_features(fleet):
     assert facts.context["new_lineage"] == 1.0
     assert f["source_kinds"] == 2.0
     assert facts.behaviours == ["download_from_new_domain", "encoded_command", "lsass_access"]
+    assert (f["lsass_access"], f["encoded_command"], f["download_from_new_domain"], f["remote_thread"]) == (1, 1, 1, 0)
     assert f["repeat_contacts"] == 24.0  # 3 a day: floored to hourly
     assert col[("domain", "bad.example")] == cluster.pivot
 
