@@ -60,6 +60,7 @@ from ingest.parsers.sensor_fields import (
     set_field,
     set_server_name,
 )
+from ingest.parsers.syslog import windows_events_in_zeek_syslog
 
 SOURCE = "zeek"
 LABEL = "Zeek"
@@ -387,6 +388,10 @@ class ZeekParser:
         )
         event.raw = raw
         yield event
+        if path == "syslog":
+            # Zeek's syslog.log carries Windows events as RFC 5424 "@cee:" JSON:
+            # the endpoint event joins the graph like an endpoint log would.
+            yield from windows_events_in_zeek_syslog(record, context)
 
 
 def parsers() -> list[Parser]:

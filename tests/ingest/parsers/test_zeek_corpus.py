@@ -71,7 +71,9 @@ def test_corpus_has_zeek_files() -> None:
 @pytest.mark.parametrize("path", TSV_FILES + JSON_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_record_parses_or_is_rejected_with_reason(path: Path) -> None:
     parse = parse_tsv if path.suffix == ".log" else parse_json
-    received, events, rejected = parse(path)
+    received, all_events, rejected = parse(path)
+    # syslog records may also carry a Windows event ("@cee:"), yielded after the zeek event
+    events = [event for event in all_events if event.kind.startswith("zeek:")]
     assert received > 0
     assert received == len(events) + len(rejected)
     assert all(rejected), "a rejection without a reason"
@@ -122,3 +124,13 @@ def test_lsass_kerberos_machine_account_names_the_victim_host() -> None:
         if "source.hostname" in e.fields
     }
     assert bindings == {("192.168.1.41", "mkt01")}
+
+
+@pytest.mark.parametrize("path", [BRIM / "zeek-default" / "syslog.log", BRIM / "zeek-json" / "syslog.json"])
+def test_syslog_cee_payloads_become_windows_events_on_their_hosts(path: Path) -> None:
+    parse = parse_tsv if path.suffix == ".log" else parse_json
+    _, events, _ = parse(path)
+    windows = [event for event in events if not event.kind.startswith("zeek:")]
+    assert windows, "the Brim syslog.log carries @cee Windows events"
+    assert all(event.host for event in windows)
+    assert all(event.kind.startswith(("windows:", "sysmon:", "winsec:", "powershell:")) for event in windows)

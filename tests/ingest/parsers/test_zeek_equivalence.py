@@ -29,7 +29,8 @@ def test_tsv_and_json_give_identical_events(tsv_path: Path) -> None:
         BRIM / "zeek-json" / f"{tsv_path.stem}.json"
     )
     assert tsv_rejected == json_rejected == []
-    assert tsv_received == json_received == len(tsv_events)
+    # every record gives one zeek event, and syslog records may add the @cee Windows event
+    assert tsv_received == json_received == sum(e.kind.startswith("zeek:") for e in tsv_events)
     for number, (tsv_event, json_event) in enumerate(zip(tsv_events, json_events, strict=True), 1):
         assert (tsv_event.kind, tsv_event.ts, tsv_event.fields) == (
             json_event.kind,
