@@ -6,7 +6,7 @@ import { asCypher, asPython } from './copy.js';
 import { hostRows } from './aggregate.js';
 import { byId, el, fill, fmtNumber, fmtTime } from './dom.js';
 import { clearEvidence, showEvidence } from './evidence.js';
-import { GraphView } from './graph.js';
+import { GraphView, HOSTS_DRAWN_MAX } from './graph.js';
 import { normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode } from './model.js';
 import { Triage } from './triage.js';
 
@@ -85,6 +85,7 @@ export class ClusterView {
 
   /** Open cluster `id`; resolves when the page is interactive. */
   async open(id) {
+    performance.clearMarks();
     performance.mark('cluster-open');
     document.body.dataset.state = 'cluster-loading';
     const detail = await api(`/v1/clusters/${encodeURIComponent(id)}`);
@@ -100,7 +101,7 @@ export class ClusterView {
     this.resetPanels();
     const graph = normaliseGraph(detail);
     await this.graph.load(graph);
-    performance.mark('graph-rendered');
+    performance.mark('graph-laid-out');
     byId('tool-hosts').hidden = !this.graph.hostGroup;
     byId('tool-hosts').textContent = 'Expand hosts';
     this.triage.show(cluster);
@@ -184,7 +185,9 @@ export class ClusterView {
     byId('hosts-panel').hidden = !expanded;
     if (!expanded) return;
     const rows = hostRows(group.hosts, group.hostEdges);
-    byId('hosts-title').textContent = `Hosts (${rows.length})`;
+    byId('hosts-title').textContent = rows.length > HOSTS_DRAWN_MAX
+      ? `Hosts (${rows.length}; drawn one by one up to ${HOSTS_DRAWN_MAX})`
+      : `Hosts (${rows.length})`;
     fill(byId('hosts-table').tBodies[0], rows.map((r) => el(
       'tr',
       { dataset: { host: r.name } },
