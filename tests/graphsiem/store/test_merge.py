@@ -1,0 +1,60 @@
+"""Upsert rules shared by the stores."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphsiem.model import EVIDENCE_CAP, Entity, Relation
+from graphsiem.store.merge import bfs_nodes, clean_props, coalesce_relations, merge_evidence
+
+
+def test_merge_evidence_subtracts_known_ids_and_caps():
+    kept = [f"e{i}" for i in range(EVIDENCE_CAP - 1)]
+
+    added = merge_evidence(kept, ["e0", "new1", "new2"], 3)
+
+    assert added == 2
+    assert kept[-1] == "new1" and len(kept) == EVIDENCE_CAP
+
+
+@pytest.mark.parametrize(("props", "reason"), [
+    ({"key": "x"}, "reserved"),
+    ({"nested": {"a": 1}}, "unsupported value type dict"),
+    ({"mixed": [1, "a"]}, "one type"),
+])
+def test_bad_props_name_the_entity_and_property(props, reason):
+    with pytest.raises(ValueError, match=reason) as info:
+        clean_props(Entity("host", "ws-1", "ws-1", props))
+    assert "host:'ws-1'" in str(info.value)
+
+
+def test_none_props_are_dropped():
+    assert clean_props(Entity("host", "ws-1", "ws-1", {"a": None, "b": 1})) == {"b": 1}
+
+
+ids = st.lists(st.sampled_from([f"e{i}" for i in range(8)]), min_size=1, max_size=4, unique=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ids, min_size=1, max_size=6))
+def test_coalescing_counts_each_evidence_id_once(batches):
+    relations = [Relation(("host", "h"), "RAN", ("process", "p"), 1.0, 1.0, len(b), b)
+                 for b in batches]
+
+    (merged,) = coalesce_relations(relations)
+
+    distinct = list(dict.fromkeys(e for b in batches for e in b))
+    assert merged.count == len(distinct)
+    assert merged.evidence == distinct
+
+
+def test_bfs_cuts_layers_in_sorted_order():
+    graph = {"a": ["c", "b"], "b": ["d"], "c": ["e"]}
+
+    def expand(frontier):
+        return [n for f in frontier for n in graph.get(f, [])]
+
+    assert bfs_nodes(["a"], radius=2, limit=10, expand=expand) == ["a", "b", "c", "d", "e"]
+    assert bfs_nodes(["a"], radius=2, limit=2, expand=expand) == ["a", "b"]
