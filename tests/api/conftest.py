@@ -101,12 +101,3 @@ def fleet_api(api: Api) -> Api:
     assert run["status"] == "done", run
     return api
 
-
-# TEMPORARY until the shared ``store`` fixture lands in tests/conftest.py.
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Any]:
-    from graphsiem.store import open_store
-
-    opened = open_store("embedded", data_dir=tmp_path / "store")
-    yield opened
-    opened.close()

