@@ -28,7 +28,6 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,15 +64,6 @@ MAX_RAW_CHARS = 100_000
 Progress = Callable[[int], None]
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A record parsed in the current batch, waiting for the journal commit."""
-
-    file: Counts
-    format: Counts
-    ids: list[str]
-
-
 class _Session:
     """The state of one ingest call: the current batch and the report."""
 
@@ -102,10 +92,11 @@ class _Session:
         self.events: list[Event] = []
         self.raw_json: list[str] = []
         self.fields_json: list[bytes] = []
-        self.pending: list[_Pending] = []
+        self.pending: list[tuple[Counts, Counts, list[str]]] = []  # file, format, event ids
         self.rejections: list[tuple[str, str, str, str]] = []
         self.records = 0
         self._shapes: dict[tuple[str, ...], Parser] = {}
+        self._context = ParseContext(default_timezone=default_timezone)
 
     # -- per record ---------------------------------------------------------
     def take(
@@ -128,9 +119,10 @@ class _Session:
             return
         name = parser.name
         formats = self.report.format(name)
-        context = ParseContext(
-            origin=raw.origin, path_hint=raw.path_hint or hint, default_timezone=self.timezone
-        )
+        # one context object, updated per record: parsers consume it while parsing
+        context = self._context
+        context.origin = raw.origin
+        context.path_hint = raw.path_hint or hint
         fields_json: list[bytes] = []
         try:
             events = list(parser.parse(record, context))
@@ -154,12 +146,10 @@ class _Session:
                 event.origin = raw.origin
             if not event.source:
                 event.source = name
-            if event.raw is None:
-                event.raw = record
             ids.append(event.id)
             self.events.append(event)
             self.raw_json.append(raw_json)
-        self.pending.append(_Pending(file, formats, ids))
+        self.pending.append((file, formats, ids))
 
     def _parser_for(self, raw: RawRecord) -> Parser:
         if self.forced is not None:
@@ -218,15 +208,17 @@ class _Session:
             self.journal.reject(self.rejections)
         fresh = {event.id for event in new}
         total = self.report.total
-        for item in self.pending:
-            new_ids = [i for i in item.ids if i in fresh]
-            for event_id in new_ids:
-                fresh.discard(event_id)
-            is_duplicate = bool(item.ids) and not new_ids
-            for counts in (item.file, item.format, total):
+        for file, formats, ids in self.pending:
+            new_ids = 0
+            for event_id in ids:
+                if event_id in fresh:
+                    fresh.discard(event_id)  # a repeated record in the batch is not new twice
+                    new_ids += 1
+            is_duplicate = bool(ids) and not new_ids
+            for counts in (file, formats, total):
                 counts.received += 1
                 counts.accepted += 1
-                counts.events += len(new_ids)
+                counts.events += new_ids
                 counts.duplicates += is_duplicate
         if self.progress is not None:
             self.progress(self.records)
