@@ -73,7 +73,7 @@ def project_pending(
     projector = Projector(ipmap)
     summary = ProjectionSummary()
     chunk: list[Event] = []
-    last_seq = journal.checkpoint()
+    last_seq = _reconcile_checkpoint(journal, store)
     since_flush = 0
     if pending is None:
         pending = journal.iter_events(after_seq=last_seq, batch=batch_size)
@@ -96,6 +96,7 @@ def project_pending(
             apply()
             since_flush += batch_size
             if since_flush >= FLUSH_EVERY:
+                _mark(store, last_seq)
                 store.flush()
                 journal.set_checkpoint(last_seq)
                 since_flush = 0
@@ -103,9 +104,32 @@ def project_pending(
         apply()
     summary.errors = projector.errors
     if summary.events:
+        _mark(store, last_seq)
         store.flush()
         journal.set_checkpoint(last_seq)
     return summary
+
+
+def _reconcile_checkpoint(journal: Journal, store: GraphStore) -> int:
+    """The checkpoint, moved up to the store's own mark when the store is ahead.
+
+    A store that records the projected seq atomically with its data (the
+    embedded store) is ahead after a crash between its flush and the journal's
+    checkpoint write; re-projecting those events would count them twice.
+    """
+    checkpoint = journal.checkpoint()
+    reader = getattr(store, "projection_mark", None)
+    stored = reader() if reader is not None else None
+    if stored is not None and stored > checkpoint:
+        journal.set_checkpoint(stored)
+        return int(stored)
+    return checkpoint
+
+
+def _mark(store: GraphStore, seq: int) -> None:
+    writer = getattr(store, "set_projection_mark", None)
+    if writer is not None:
+        writer(seq)
 
 
 def rebuild_ipmap(journal: Journal) -> IpHostMap:

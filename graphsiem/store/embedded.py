@@ -107,6 +107,7 @@ class EmbeddedStore:
         self._graph = nx.MultiDiGraph()
         self._edges: dict[EdgeId, dict[str, Any]] = {}
         self._sightings: dict[str, dict[str, list[Any]]] = {}
+        self._mark: int | None = None
 
     def _disk_stamp(self) -> tuple[int, int, int] | None:
         try:
@@ -130,6 +131,7 @@ class EmbeddedStore:
             raise StoreError(f"{self._path} is not a GraphSIEM graph (format {FORMAT_VERSION})")
         self._graph = state["graph"]
         self._sightings = state["sightings"]
+        self._mark = state.get("projection_mark")
         self._edges = {
             (u, k, v): data for u, v, k, data in self._graph.edges(keys=True, data=True)
         }
@@ -183,7 +185,8 @@ class EmbeddedStore:
         """Write the graph atomically (temp file + rename) and release the write lock."""
         self._check_open()
         if self._dirty:
-            state = {"format": FORMAT_VERSION, "graph": self._graph, "sightings": self._sightings}
+            state = {"format": FORMAT_VERSION, "graph": self._graph, "sightings": self._sightings,
+                     "projection_mark": self._mark}
             fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.directory)
             try:
                 with os.fdopen(fd, "wb") as handle:
@@ -208,6 +211,22 @@ class EmbeddedStore:
         if not self._closed:
             self.flush()
             self._closed = True
+
+    def projection_mark(self) -> int | None:
+        """The journal seq this graph was projected up to (see :meth:`set_projection_mark`)."""
+        self._refresh()
+        return self._mark
+
+    def set_projection_mark(self, seq: int) -> None:
+        """Record, in the same atomic file as the graph, the last journal seq it holds.
+
+        The journal's checkpoint is written after the graph's flush; a crash in
+        between (the checkpoint may wait for the journal's write lock behind
+        ingest commits) would project those events again and double their
+        sighting counts.  This mark lands with the graph, so catch-up trusts it.
+        """
+        self._begin_write()
+        self._mark = seq
 
     def clear(self) -> None:
         """Delete every entity, relation and sighting (persisted at the next flush)."""
