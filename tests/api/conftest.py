@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,9 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def start_api(settings: Settings, store: Any) -> Iterator[Api]:
+@contextmanager
+def running_api(settings: Settings, store: Any) -> Iterator[Api]:
+    """A started app (lifespan run) with keys of every role, stopped on exit."""
     app = create_app(settings, store)
     ctx: AppContext = app.state.ctx
     keys = {role: ctx.state.create_key(role=role, name=f"test-{role}")[1] for role in ROLES}
@@ -90,7 +93,8 @@ def start_api(settings: Settings, store: Any) -> Iterator[Api]:
 def api(store: Any, tmp_path: Path) -> Iterator[Api]:
     """A fresh app over an empty store."""
     store.clear()
-    yield from start_api(make_settings(tmp_path / "data"), store)
+    with running_api(make_settings(tmp_path / "data"), store) as running:
+        yield running
 
 
 @pytest.fixture

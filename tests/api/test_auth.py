@@ -104,10 +104,10 @@ def test_keys_created_through_the_api_work_once_and_revoke(api: Api) -> None:
 
 
 def test_bootstrap_admin_key_from_settings(store: Any, tmp_path) -> None:
-    from tests.api.conftest import make_settings, start_api
+    from tests.api.conftest import make_settings, running_api
 
     settings = make_settings(tmp_path / "boot", bootstrap_admin_key="bootstrap-secret-0123456789")
-    for api in start_api(settings, store):
+    with running_api(settings, store) as api:
         response = api.client.get("/v1/keys", headers={"X-API-Key": "bootstrap-secret-0123456789"})
         assert response.status_code == 200
         assert "bootstrap-admin" in [k["name"] for k in response.json()]

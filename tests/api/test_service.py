@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from graphsiem.store.embedded import EmbeddedStore
-from tests.api.conftest import Api, make_settings, start_api
+from tests.api.conftest import Api, make_settings, running_api
 
 
 def test_detection_run_is_recorded_and_counted(fleet_api: Api) -> None:
@@ -30,7 +30,7 @@ def test_unknown_detection_is_404(api: Api) -> None:
 
 def test_scheduled_detection_runs_on_its_own(store: Any, tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", detect_interval_s=0.2)
-    for api in start_api(settings, store):
+    with running_api(settings, store) as api:
         api.ingest_fleet()
         deadline = time.monotonic() + 60
         runs: list[dict] = []
@@ -51,7 +51,7 @@ def test_readyz_is_503_when_the_store_is_unreachable(kind: str, tmp_path: Path,
     else:
         lost = EmbeddedStore(tmp_path / "graph")
     lost.close()  # the backend is gone: closed driver / closed store
-    for api in start_api(make_settings(tmp_path / "data"), lost):
+    with running_api(make_settings(tmp_path / "data"), lost) as api:
         response = api.client.get("/readyz")
         assert response.status_code == 503
         assert response.json()["error"]["code"] == "unavailable"
