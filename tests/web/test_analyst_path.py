@@ -1,0 +1,171 @@
+"""The analyst's path on a simulated fleet, in Chromium against the real service.
+
+simulate (60 hosts, 1 day, seed 7) -> ingest_paths into an embedded store and
+the journal -> ``create_app`` on loopback -> detection through the API; then:
+sign in -> the queue shows the seed campaign first -> open it -> the graph
+shows the aggregate host node, the domain, the file and the script -> expand
+the hosts -> click an edge and see its evidence -> set the verdict -> reload
+and see it kept.  Screenshots of every step go to test-artifacts/web/.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.web.conftest import screenshot, start_site
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NODES_JS = "() => window.graphsiem.clusterView.graph.cy.nodes().map(n => n.data())"
+
+# The midpoint of an edge touching `uid` that no node covers, so that a real
+# click there selects the edge.
+EDGE_POINT_JS = """(uid) => {
+  const cy = window.graphsiem.clusterView.graph.cy;
+  const box = cy.container().getBoundingClientRect();
+  for (const edge of cy.getElementById(uid).connectedEdges()) {
+    const p = edge.renderedMidpoint();
+    const covered = cy.nodes().some((n) => {
+      const b = n.renderedBoundingBox({includeLabels: false});
+      return p.x >= b.x1 - 4 && p.x <= b.x2 + 4 && p.y >= b.y1 - 4 && p.y <= b.y2 + 4;
+    });
+    if (!covered && p.x > 5 && p.y > 5 && p.x < cy.width() - 5 && p.y < cy.height() - 5) {
+      return {x: box.left + p.x, y: box.top + p.y, id: edge.id()};
+    }
+  }
+  return null;
+}"""
+
+
+@pytest.fixture(scope="module")
+def fleet_site(tmp_path_factory):
+    from graphsiem.simulator import simulate
+    from ingest.journal import Journal
+    from ingest.pipeline import ingest_paths
+
+    root = tmp_path_factory.mktemp("fleet")
+    simulate(root / "fleet", hosts=60, days=1, seed=7)
+    truth = json.loads((root / "fleet" / "ground_truth.json").read_text())
+
+    def prepare(store, data_dir):
+        journal = Journal(data_dir / "journal.sqlite")
+        try:
+            report = ingest_paths([root / "fleet" / "endpoint", root / "fleet" / "network"],
+                                  store=store, journal=journal, progress=False)
+        finally:
+            journal.close()
+        assert report.total.rejected == 0
+
+    with start_site(root / "data", prepare) as site:
+        site.detect()
+        site.seed = next(s for s in truth["scenarios"] if s["name"] == "seed_campaign")
+        yield site
+
+
+def test_the_analyst_path(page, fleet_site):
+    seed = fleet_site.seed
+    clusters = fleet_site.api("GET", "/v1/clusters", params={"limit": 500})["items"]
+    seed_cluster = next(c for c in clusters if c["pivot"] == {"type": seed["pivot"]["type"],
+                                                               "key": seed["pivot"]["value"]})
+
+    # Sign in: the queue shows the seed campaign first.
+    page.goto(fleet_site.url + "/")
+    page.fill("#signin-key", fleet_site.keys["analyst"])
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#queue-body tr")
+    first = page.locator("#queue-body tr").first
+    assert first.get_attribute("data-cluster-id") == seed_cluster["id"]
+    assert seed["pivot"]["value"] in first.inner_text()
+    assert page.locator("#queue-body tr").count() == len(clusters)
+    screenshot(page, "path-1-queue")
+
+    # Open it: the aggregate host node, the domain, the file and the script.
+    first.click()
+    page.wait_for_selector("body[data-state=cluster-ready]")
+    nodes = page.evaluate(NODES_JS)
+    aggregate = [n for n in nodes if n["type"] == "aggregate"]
+    assert len(aggregate) == 1
+    assert aggregate[0]["label"] == f"{seed['host_count']} hosts"
+    values = {(n["type"], n["value"]) for n in nodes}
+    keys = {(n["type"], n["key"]) for n in nodes}
+    indicators = {(i["type"], i["value"]) for i in seed["indicators"]}
+    domain = ("domain", seed["pivot"]["value"])
+    assert domain in values
+    assert next(i for i in indicators if i[0] == "file") in keys  # the PNG, by its SHA-256
+    assert {i for i in indicators if i[0] == "script"} & values  # the cradle's script block
+    assert not any(n["type"] == "host" for n in nodes)
+    screenshot(page, "path-2-cluster")
+
+    # Expand the hosts into the host table, and collapse back.
+    page.click("#tool-hosts")
+    page.wait_for_selector("#hosts-panel:not([hidden])")
+    hosts = page.eval_on_selector_all("#hosts-table tbody tr", "rows => rows.map(r => r.dataset.host)")
+    assert sorted(hosts) == sorted(seed["hosts"])
+    screenshot(page, "path-3-hosts")
+    page.click("#tool-hosts")
+    page.wait_for_selector("#hosts-panel[hidden]", state="attached")
+
+    # Click an edge of the domain: its evidence events, read from the journal.
+    point = page.evaluate(EDGE_POINT_JS, f"domain:{seed['pivot']['value']}")
+    assert point is not None, "every edge of the domain is covered by a node"
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_selector("body[data-evidence=ready]")
+    assert page.evaluate("() => window.graphsiem.clusterView.graph.cy.$(':selected').map(e => e.id())") == [point["id"]]
+    assert "relation" in page.inner_text("#selection")
+    loaded = page.locator("#evidence-table tbody tr:not(.missing)")
+    assert loaded.count() >= 1
+    assert seed["pivot"]["value"] in page.text_content("#evidence-table")
+    screenshot(page, "path-4-evidence")
+
+    # Set the verdict (and an assignee and a note): the audit trail records it.
+    page.select_option("#triage-verdict", "malicious")
+    page.select_option("#triage-status", "investigating")
+    page.fill("#triage-assignee", "alice")
+    page.fill("#triage-note", "PNG-borne PowerShell on the seed hosts")
+    page.click("#triage-form button[type=submit]")
+    page.wait_for_selector("#triage-result:has-text('Saved')")
+    audit = page.inner_text("#audit-list")
+    assert "verdict" in audit and "malicious" in audit and "alice" in audit
+    screenshot(page, "path-5-verdict")
+
+    # Reload: the verdict is kept (and the key, for this tab only).
+    page.reload()
+    page.wait_for_selector("body[data-state=cluster-ready]")
+    assert page.input_value("#triage-verdict") == "malicious"
+    assert page.input_value("#triage-status") == "investigating"
+    assert page.input_value("#triage-assignee") == "alice"
+    assert "PNG-borne PowerShell" in page.inner_text("#audit-list")
+    page.click("a.back")
+    page.wait_for_selector(f"#queue-body tr[data-cluster-id='{seed_cluster['id']}']")
+    row = page.locator(f"#queue-body tr[data-cluster-id='{seed_cluster['id']}']").inner_text()
+    assert "malicious" in row and "investigating" in row
+    screenshot(page, "path-6-queue-after")
+    assert page.watch.errors == [] and page.watch.csp_violations == []
+
+
+def test_queue_sorts_and_filters(page, fleet_site):
+    page.goto(fleet_site.url + "/")
+    page.fill("#signin-key", fleet_site.keys["analyst"])
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#queue-body tr")
+    risks = [float(t) for t in page.eval_on_selector_all("#queue-body td.risk", "c => c.map(x => x.innerText)")]
+    assert risks == sorted(risks, reverse=True)
+
+    page.click("th[data-sort=host_count]")
+    counts = [int(t) for t in page.eval_on_selector_all("#queue-body tr td:nth-child(2)", "c => c.map(x => x.innerText)")]
+    assert counts == sorted(counts, reverse=True)
+
+    page.fill("#filter-min-score", "80")
+    page.dispatch_event("#filter-min-score", "change")
+    page.wait_for_function("() => [...document.querySelectorAll('#queue-body td.risk')].every(c => Number(c.innerText) >= 80)")
+    expected = len(fleet_site.api("GET", "/v1/clusters", params={"min_score": 80, "limit": 500})["items"])
+    assert page.locator("#queue-body tr").count() == expected
+
+    # The text filter narrows the rows in the page (summary, hosts, entity values).
+    total = page.locator("#queue-body tr").count()
+    page.fill("#filter-text", fleet_site.seed["pivot"]["value"])
+    rows = page.locator("#queue-body tr")
+    assert 1 <= rows.count() < total
+    assert fleet_site.seed["pivot"]["value"] in rows.first.inner_text()
