@@ -113,8 +113,6 @@ def evidence(ctx: AppContext, row: ClusterRow) -> list[EvidenceEvent]:
         from graphsiem.api.services.journal_view import events_by_id
 
         events = events_by_id(ctx.journal, ids)
-        for event in events.values():
-            event["origin"] = ctx.ingest.public_origin(str(event.get("origin") or ""))
     return [EvidenceEvent(source=r.get("source"), event_id=str(r.get("event_id")),
                           event=events.get(str(r.get("event_id"))))
             for r in refs if r.get("event_id")]

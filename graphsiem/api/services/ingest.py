@@ -264,7 +264,11 @@ class _ThreadJournal:
         self._service = service
 
     def get(self, ids: Iterable[str]) -> list[Any]:
-        return self._service.journal().get(ids)
+        """Events by id, their origins rewritten so no server path leaves the API."""
+        events = self._service.journal().get(ids)
+        for event in events:
+            event.origin = self._service.public_origin(event.origin or "")
+        return events
 
 
 def _framing(body: bytes, content_type: str) -> str:
