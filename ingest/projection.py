@@ -33,6 +33,7 @@ IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from graphsiem.model import (
@@ -66,7 +67,8 @@ HOST, USER, PROCESS, SCRIPT, FILE, DOMAIN, IP, URL = (
     EntityType.IP.value,
     EntityType.URL.value,
 )
-R = RelationType
+# plain str values (not enum members), so stores and JSON see "RAN", never RelationType.RAN
+R = SimpleNamespace(**{t.name: t.value for t in RelationType})
 
 SCRIPT_VALUE_CHARS = 200
 SCRIPT_TEXT_CHARS = 65536

@@ -87,7 +87,7 @@ class IngestReport:
         lines = [header, "per file:"]
         for f in self.files.values():
             if f.skipped:
-                lines.append(f"  {_clip(f.path, 46):<46} skipped: {f.skipped}")
+                lines.append(f"  {_clip(f.path, 46):<46} skipped: {printable(f.skipped)}")
             else:
                 lines.append(f"  {_clip(f.path, 46):<46} {_row(f.counts)}")
         lines.append("per format:")
@@ -105,5 +105,22 @@ def _row(c: Counts) -> str:
     return f"{c.received:>9} {c.accepted:>9} {c.rejected:>9} {c.duplicates:>7} {c.events:>8}"
 
 
+def printable(text: str) -> str:
+    r"""``text`` with control characters escaped, safe to print on a terminal.
+
+    File names, origins and rejection reasons can carry attacker-chosen bytes
+    (an ANSI escape in a file name or a record); they are shown, never obeyed.
+
+    Examples
+    --------
+    >>> printable("evil\x1b[2J")
+    'evil\\x1b[2J'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _clip(text: str, width: int) -> str:
+    text = printable(text)
     return text if len(text) <= width else "…" + text[-(width - 1) :]

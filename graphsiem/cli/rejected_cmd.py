@@ -8,6 +8,7 @@ import json
 from graphsiem import paths
 from graphsiem.model import epoch_to_iso
 from ingest.journal import Journal
+from ingest.report import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"{total} rejected record(s) kept; showing {len(rows)} from {args.offset}")
     for r in rows:
         # repr() of the raw text: attacker-controlled bytes must not drive the terminal
-        print(f"{r.origin}\t[{r.format}]\t{r.reason}\n    {r.raw[:160]!r}")
+        print(f"{printable(r.origin)}\t[{printable(r.format)}]\t{printable(r.reason)}\n    {r.raw[:160]!r}")
     return 0

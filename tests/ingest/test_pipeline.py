@@ -176,3 +176,10 @@ def test_projection_from_memory_or_from_the_journal_gives_the_same_graph(
                        sorted((s.host, s.entity, s.count) for s in store.iter_sightings())))
         store.close()
     assert graphs[0] == graphs[1]
+
+
+def test_terminal_output_escapes_control_characters_from_names(tmp_path, journal):
+    evil = tmp_path / "evil\x1b[2Jname.log"
+    evil.write_text("not json, not syslog\x1b[31m\n")
+    report = ingest_paths([evil], store=None, journal=journal, progress=False)
+    assert "\x1b" not in report.render() and "\\x1b[2J" in report.render()
