@@ -23,6 +23,7 @@ Targets (issue 2): embedded >= 200,000 rel/s; Neo4j batched >= 20,000 rel/s and
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -70,24 +71,54 @@ def batches(relations: Sequence[Relation], size: int) -> list[Sequence[Relation]
     return [relations[i : i + size] for i in range(0, len(relations), size)]
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+class Clock:
+    """Wall time, this process's CPU time and (when its PID is known) the server's CPU time.
+
+    On a shared 2-core machine the wall rate depends on everyone else's load;
+    the CPU rates say what the code costs.  Both are printed.
+    """
+
+    def __init__(self, server_pid: int | None = None) -> None:
+        self.server_pid = server_pid
+
+    def _server_cpu(self) -> float:
+        if self.server_pid is None:
+            return 0.0
+        try:
+            fields = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def measure(self, fn) -> tuple[float, float, float]:
+        """``(wall, client cpu, server cpu)`` seconds spent in ``fn()``."""
+        wall, cpu, server = time.perf_counter(), time.process_time(), self._server_cpu()
+        fn()
+        return (time.perf_counter() - wall, time.process_time() - cpu,
+                self._server_cpu() - server)
+
+
+def line(label: str, n: int, spent: tuple[float, float, float], extra: str = "") -> str:
+    wall, cpu, server = spent
+    text = f"{label:<26}: {n / wall:9,.0f} rel/s wall ({n:,} in {wall:.2f}s; client CPU {cpu:.2f}s"
+    if server:
+        text += f", server CPU {server:.2f}s = {n / server:,.0f} rel/server-CPU-s"
+    return text + extra + ")"
 
 
 def bench_embedded(relations: Sequence[Relation], batch: int) -> None:
+    clock = Clock()
+    n = len(relations)
     with tempfile.TemporaryDirectory() as tmp:
         store = EmbeddedStore(Path(tmp))
         parts = batches(relations, batch)
-        fresh = timed(lambda: [store.upsert_relations(p) for p in parts])
-        merge = timed(lambda: [store.upsert_relations(p) for p in parts])
-        flush = timed(store.flush)
+        fresh = clock.measure(lambda: [store.upsert_relations(p) for p in parts])
+        merge = clock.measure(lambda: [store.upsert_relations(p) for p in parts])
+        flush = clock.measure(store.flush)
         store.close()
-    n = len(relations)
-    print(f"embedded  new edges     : {n / fresh:12,.0f} rel/s  ({n:,} in {fresh:.2f}s)")
-    print(f"embedded  merge (re-run): {n / merge:12,.0f} rel/s  ({n:,} in {merge:.2f}s)")
-    print(f"embedded  flush to disk : {flush:.2f}s")
+    print(line("embedded new edges", n, fresh, f" = {n / fresh[1]:,.0f} rel/CPU-s"))
+    print(line("embedded merge (re-run)", n, merge, f" = {n / merge[1]:,.0f} rel/CPU-s"))
+    print(f"{'embedded flush to disk':<26}: {flush[0]:.2f}s")
 
 
 def naive_upsert(store: Neo4jStore, relations: Sequence[Relation]) -> None:
@@ -103,7 +134,11 @@ def naive_upsert(store: Neo4jStore, relations: Sequence[Relation]) -> None:
             ).consume()
 
 
-def bench_neo4j(server: Neo4jServer, relations: Sequence[Relation], batch: int, naive_rows: int) -> None:
+def bench_neo4j(
+    server: Neo4jServer, relations: Sequence[Relation], batch: int, naive_rows: int,
+    server_pid: int | None,
+) -> None:
+    clock = Clock(server_pid)
     store = server.connect(batch_size=batch)
     try:
         # Warm-up: plan every query once so the timings measure writes, not the planner.
@@ -113,22 +148,22 @@ def bench_neo4j(server: Neo4jServer, relations: Sequence[Relation], batch: int, 
 
         parts = batches(relations, batch)
         n = len(relations)
-        fresh = timed(lambda: [store.upsert_relations(p) for p in parts])
-        merge = timed(lambda: [store.upsert_relations(p) for p in parts])
-        assert store.counts()["relations"] and sum(store.counts()["relations"].values()) == n
-        print(f"neo4j     batched new   : {n / fresh:12,.0f} rel/s  ({n:,} in {fresh:.2f}s, batch {batch})")
-        print(f"neo4j     batched merge : {n / merge:12,.0f} rel/s  ({n:,} in {merge:.2f}s)")
+        fresh = clock.measure(lambda: [store.upsert_relations(p) for p in parts])
+        merge = clock.measure(lambda: [store.upsert_relations(p) for p in parts])
+        assert sum(store.counts()["relations"].values()) == n
+        print(line(f"neo4j batched new (b={batch})", n, fresh))
+        print(line("neo4j batched merge", n, merge))
 
         subset = relations[:naive_rows]
-        store.clear()
-        batched_subset = timed(lambda: [store.upsert_relations(p) for p in batches(subset, batch)])
-        store.clear()
-        naive = timed(lambda: naive_upsert(store, subset))
         m = len(subset)
-        print(f"neo4j     naive 1/row   : {m / naive:12,.0f} rel/s  ({m:,} in {naive:.2f}s)")
-        print(f"neo4j     batched, same : {m / batched_subset:12,.0f} rel/s  ({m:,} in {batched_subset:.2f}s)")
-        print(f"neo4j     batched/naive : {naive / batched_subset:12.1f}x  (same {m:,} rows)")
-        print(f"neo4j     batched(all)/naive: {(n / fresh) / (m / naive):8.1f}x")
+        store.clear()
+        batched = clock.measure(lambda: [store.upsert_relations(p) for p in batches(subset, batch)])
+        store.clear()
+        naive = clock.measure(lambda: naive_upsert(store, subset))
+        print(line("neo4j naive, 1 MERGE/row", m, naive))
+        print(line("neo4j batched, same rows", m, batched))
+        print(f"{'neo4j batched/naive':<26}: {naive[0] / batched[0]:9.1f}x on the same {m:,} rows; "
+              f"{(n / fresh[0]) / (m / naive[0]):.1f}x for the full batched run")
         store.clear()
     finally:
         store.close()
@@ -140,24 +175,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=10_000)
     parser.add_argument("--naive-rows", type=int, default=5_000)
     parser.add_argument("--skip-neo4j", action="store_true")
+    parser.add_argument("--neo4j-pid", type=int,
+                        help="PID of a local server given by URI, to report its CPU time")
     args = parser.parse_args(argv)
 
     relations = generate(args.relations)
-    print(f"{len(relations):,} distinct relations, batches of {args.batch:,}")
+    print(f"{len(relations):,} distinct relations, batches of {args.batch:,}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     bench_embedded(relations, args.batch)
     if args.skip_neo4j:
         return 0
     server = Neo4jServer.from_env()
-    home = None
+    home, server_pid = None, args.neo4j_pid
     if server is None:
         home = Path(tempfile.mkdtemp(prefix="bench-neo4j-"))
         server = start_private_server(home)
+        server_pid = int((home / "neo4j.pid").read_text())
         print(f"started private Neo4j at {server.uri} (home {home})")
     try:
-        bench_neo4j(server, relations, args.batch, args.naive_rows)
+        bench_neo4j(server, relations, args.batch, args.naive_rows, server_pid)
     finally:
         if home is not None:
             stop_private_server(home)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

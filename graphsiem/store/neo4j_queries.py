@@ -252,7 +252,17 @@ def count_rel_type(relation_type: str) -> str:
     return f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n"
 
 
-CLEAR_BATCH = """
+CLEAR_RELATIONSHIPS = """
+MATCH (:Entity)-[r]->()
+WITH r LIMIT $batch
+DELETE r
+RETURN count(*) AS deleted
+"""
+"""Relationships go first, in bounded batches: a ``DETACH DELETE`` of a busy
+node drags all its relationships into one transaction and can pass
+``dbms.memory.transaction.total.max``."""
+
+CLEAR_NODES = """
 MATCH (n:Entity)
 WITH n LIMIT $batch
 DETACH DELETE n

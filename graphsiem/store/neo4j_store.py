@@ -259,10 +259,11 @@ class Neo4jStore:
 
     def clear(self) -> None:
         """Delete every entity (in batches, so a large graph fits in memory); keep the schema."""
-        while True:
-            records = self._read_write(q.CLEAR_BATCH, batch=10_000)
-            if not records or records[0]["deleted"] == 0:
-                return
+        for query in (q.CLEAR_RELATIONSHIPS, q.CLEAR_NODES):
+            while True:
+                records = self._read_write(query, batch=20_000)
+                if not records or records[0]["deleted"] == 0:
+                    break
 
     def _read_write(self, query: str, **params: Any) -> list[Any]:
         try:
