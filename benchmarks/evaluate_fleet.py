@@ -45,7 +45,7 @@ def prepare(workdir: Path, *, hosts: int, days: int, seed: int, density: float, 
     store = open_store(None, data_dir=data)
     try:
         with Journal(data / "journal.sqlite") as journal:
-            report = ingest_paths([base / "telemetry"], store=store, journal=journal, progress=False)
+            report = ingest_paths([base / "telemetry" / "endpoint", base / "telemetry" / "network"], store=store, journal=journal, progress=False)
     finally:
         store.close()
     ingest_s = time.perf_counter() - t
