@@ -16,28 +16,38 @@ SVG = "\"><svg onload=window.__xss=2>"
 COMMAND = f"cmd.exe /c echo {IMG} {SCRIPT} {SVG}"
 URI = f"/{IMG}{SCRIPT}.png"
 HOSTS = [f"xss-{i:02d}" for i in range(6)]
+# Hosts that see none of it: six hosts of twenty make the payload process a
+# rare fan-out (detection ignores what most of the fleet does).
+QUIET_HOSTS = [f"ws-{i:02d}" for i in range(14)]
+
+
+def process_creation(host: str, index: int, ts: str, command: str) -> dict:
+    """A Sysmon event 1 as Winlogbeat 7 ships it."""
+    image = command.split(" ", 1)[0]
+    return {
+        "@timestamp": ts,
+        "winlog": {
+            "channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1,
+            "computer_name": f"{host}.corp.example", "record_id": 1000 + index,
+            "event_data": {
+                "UtcTime": ts.replace("T", " ").rstrip("Z"),
+                "ProcessGuid": f"{{00000000-0000-0000-0000-{index:012d}}}",
+                "ProcessId": str(4000 + index), "Image": f"C:\\Windows\\System32\\{image}",
+                "CommandLine": command, "ParentImage": "C:\\Windows\\explorer.exe",
+                "ParentProcessId": "100", "ParentProcessGuid": "{00000000-0000-0000-0000-000000000001}",
+                "ParentCommandLine": "C:\\Windows\\explorer.exe", "User": "CORP\\alice",
+            },
+        },
+    }
 
 
 def hostile_events() -> list[dict]:
     """Sysmon process creations (winlogbeat 7) and Zeek HTTP requests carrying the payloads."""
-    events = []
+    events = [process_creation(host, 100 + i, f"2026-11-20T08:{i:02d}:00.000Z", "notepad.exe report.txt")
+              for i, host in enumerate(QUIET_HOSTS + HOSTS)]
     for i, host in enumerate(HOSTS):
         ts = f"2026-11-20T09:00:{10 + i:02d}.000Z"
-        events.append({
-            "@timestamp": ts,
-            "winlog": {
-                "channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1,
-                "computer_name": f"{host}.corp.example", "record_id": 1000 + i,
-                "event_data": {
-                    "UtcTime": ts.replace("T", " ").rstrip("Z"),
-                    "ProcessGuid": f"{{00000000-0000-0000-0000-{i:012d}}}", "ProcessId": str(4000 + i),
-                    "Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": COMMAND,
-                    "ParentImage": "C:\\Windows\\explorer.exe", "ParentProcessId": "100",
-                    "ParentProcessGuid": "{00000000-0000-0000-0000-000000000001}",
-                    "ParentCommandLine": "C:\\Windows\\explorer.exe", "User": "CORP\\alice",
-                },
-            },
-        })
+        events.append(process_creation(host, i, ts, COMMAND))
         events.append({
             "_path": "http", "ts": f"2026-11-20T09:01:{10 + i:02d}.000000Z", "uid": f"CXss{i}",
             "id.orig_h": f"10.1.0.{10 + i}", "id.orig_p": 50000 + i, "id.resp_h": "203.0.113.66",
@@ -107,4 +117,34 @@ def test_payloads_in_search_graph_and_evidence_show_as_text(page, hostile_site):
     page.wait_for_function(
         "() => window.graphsiem.clusterView.graph.cy.nodes('[type = \"url\"]').length > 0")
     assert IMG in page.inner_text("#selection")
+    assert_nothing_ran(page)
+
+
+def test_new_clusters_appear_without_reload_and_show_payloads_as_text(page, hostile_site):
+    # ?poll=500: the queue refreshes every half second (5 s by default).
+    page.goto(hostile_site.url + "/?poll=500")
+    page.fill("#signin-key", hostile_site.keys["analyst"])
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("body[data-state=queue]")
+    page.wait_for_selector("#queue-status:has-text('clusters')")
+    before = page.locator("#queue-body tr").count()
+
+    run = hostile_site.detect()
+    assert run["cluster_count"] > before
+    page.wait_for_function(f"() => document.querySelectorAll('#queue-body tr').length == {run['cluster_count']}")
+    assert page.locator("#queue-body tr.is-new .badge").count() == run["cluster_count"] - before
+    screenshot(page, "hostile-queue-new")
+
+    # Open the cluster whose members carry the payloads: summary, graph and panels as text.
+    clusters = hostile_site.api("GET", "/v1/clusters", params={"limit": 500})["items"]
+    hostile = next(c for c in clusters if any(IMG in e["value"] for e in c["entities"]))
+    page.click(f"#queue-body tr[data-cluster-id='{hostile['id']}']")
+    page.wait_for_selector("body[data-state=cluster-ready]")
+    values = page.evaluate("() => window.graphsiem.clusterView.graph.cy.nodes().map(n => n.data('value'))")
+    assert any(IMG in v for v in values)
+    page.evaluate("""() => { const cy = window.graphsiem.clusterView.graph.cy;
+                     cy.nodes().filter(n => (n.data('value') || '').includes('onerror'))[0].emit('tap'); }""")
+    page.wait_for_selector("body[data-evidence=ready]")
+    assert IMG in page.inner_text("#selection")
+    screenshot(page, "hostile-cluster")
     assert_nothing_ran(page)

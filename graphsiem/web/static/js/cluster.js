@@ -93,7 +93,7 @@ export class ClusterView {
     const cluster = normaliseCluster(detail.cluster ?? detail);
     this.cluster = cluster;
     this.events = normaliseEvents(detail);
-    byId('cluster-title').textContent = `Risk ${fmtNumber(Math.round(cluster.score * 10) / 10)} · ${cluster.host_count} hosts`;
+    byId('cluster-title').textContent = `Risk ${cluster.score.toFixed(1)} · ${cluster.host_count} hosts`;
     byId('cluster-summary').textContent = cluster.summary;
     byId('cluster-meta').textContent = `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`;
     fill(byId('explanation-table').tBodies[0], cluster.features.map(featureRow));

@@ -168,7 +168,7 @@ export class GraphView {
     // cose reads well up to a few hundred nodes; past that it costs seconds,
     // and concentric by degree still puts the shared entities in the middle.
     const options = n <= 250
-      ? { name: 'cose', animate: false, randomize: false, nodeRepulsion: () => 60000, idealEdgeLength: () => 150, numIter: 600, fit: true, padding: 30 }
+      ? { name: 'cose', animate: false, randomize: false, nodeDimensionsIncludeLabels: true, nodeRepulsion: () => 400000, nodeOverlap: 40, idealEdgeLength: () => 120, gravity: 0.5, numIter: 1000, fit: true, padding: 30 }
       : { name: 'concentric', animate: false, concentric: (node) => node.degree(), levelWidth: () => 2, minNodeSpacing: 8, fit: true, padding: 30 };
     const layout = cy.elements().not('node.pinned').layout(options);
     const done = new Promise((resolve) => layout.one('layoutstop', () => {

@@ -2,7 +2,7 @@
 // clusters appear without a reload.
 
 import { api } from './api.js';
-import { byId, el, fill, fmtNumber, fmtTime } from './dom.js';
+import { byId, el, fill, fmtTime } from './dom.js';
 import { normaliseCluster } from './model.js';
 
 const PAGE_SIZE = 100;
@@ -125,7 +125,7 @@ export class Queue {
           onclick: open,
           onkeydown: (e) => { if (e.key === 'Enter') open(); },
         },
-        el('td', { class: 'risk', text: fmtNumber(Math.round(c.score * 10) / 10) }),
+        el('td', { class: 'risk', text: c.score.toFixed(1) }),
         el('td', { class: 'num', text: String(c.host_count) }),
         el('td', { class: 'summary' }, this.fresh.has(c.id) ? el('span', { class: 'badge', text: 'new' }) : null, c.summary || '(no summary)'),
         el('td', { text: fmtTime(c.first_seen) }),
