@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import networkx as nx
 from neo4j import (
+    READ_ACCESS,
     Driver,
     GraphDatabase,
     ManagedTransaction,
@@ -176,6 +177,21 @@ class Neo4jStore:
         except (DriverError, Neo4jError) as exc:
             raise StoreError(f"Neo4j read failed: {exc}") from exc
         return records
+
+    def _stream(self, query: str, **params: Any) -> Iterator[Any]:
+        """Records of a read query, fetched lazily (the driver pulls 1000 at a time).
+
+        For the ``iter_*`` methods, whose results can be the whole graph.  An
+        auto-commit transaction, since a managed one cannot outlive its
+        function; a read has nothing to retry halfway anyway.
+        """
+        try:
+            with self._driver.session(
+                database=self.database, default_access_mode=READ_ACCESS
+            ) as session:
+                yield from session.run(query, params)
+        except (DriverError, Neo4jError) as exc:
+            raise StoreError(f"Neo4j read failed: {exc}") from exc
 
     def _ensure_nodes(self, tx: ManagedTransaction, refs: Iterable[EntityKey]) -> None:
         by_type: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -362,7 +378,7 @@ class Neo4jStore:
     ) -> Iterator[HostSighting]:
         """Every host x entity sighting, optionally of some types and with last_seen >= since."""
         types = [check_type(t) for t in entity_types] if entity_types else None
-        for r in self._read(q.SIGHTINGS, types=types, since=since):
+        for r in self._stream(q.SIGHTINGS, types=types, since=since):
             yield HostSighting(
                 r["host_full"] or r["host"], (r["type"], r["full_key"] or r["key"]),
                 r["first_seen"], r["last_seen"], r["count"],
@@ -373,7 +389,7 @@ class Neo4jStore:
     ) -> Iterator[EntityPrevalence]:
         """Per-entity aggregation of sightings, computed in the database, ordered by (type, key)."""
         types = [check_type(t) for t in entity_types] if entity_types else None
-        for r in self._read(q.ENTITY_PREVALENCE, types=types, min_hosts=min_hosts):
+        for r in self._stream(q.ENTITY_PREVALENCE, types=types, min_hosts=min_hosts):
             yield EntityPrevalence(
                 entity=(r["type"], r["full_key"] or r["key"]), value=r["value"], hosts=r["hosts"],
                 first_seen=r["first_seen"], last_seen=r["last_seen"], count=r["count"],
@@ -392,12 +408,12 @@ class Neo4jStore:
     def iter_entities(self, entity_type: str | None = None) -> Iterator[Entity]:
         """Every entity, optionally of one type."""
         query = q.entities_of(entity_type) if entity_type is not None else q.ALL_ENTITIES
-        for record in self._read(query):
+        for record in self._stream(query):
             yield _entity(record["n"])
 
     def iter_relations(self, relation_type: str | None = None) -> Iterator[Relation]:
         """Every relation, optionally of one type."""
-        for r in self._read(q.relations_of(relation_type)):
+        for r in self._stream(q.relations_of(relation_type)):
             props = r["r"]
             yield Relation(
                 (r["src_type"], r["src_key"]), r["type"], (r["dst_type"], r["dst_key"]),
