@@ -159,6 +159,12 @@ class IpHostMap:
         db.execute("BEGIN IMMEDIATE")
         try:
             for ip in dirty:
+                # another process (the API beside a CLI ingest) may have learnt
+                # intervals of this IP since we loaded: merge, never overwrite
+                for start, end, host, source in db.execute(
+                    "SELECT start, end, host, source FROM ip_hosts WHERE ip = ?", (ip,)
+                ).fetchall():
+                    self._merge(ip, Interval(start, end, host, source), gap=0.0)
                 db.execute("DELETE FROM ip_hosts WHERE ip = ?", (ip,))
                 db.executemany(
                     "INSERT OR REPLACE INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)",

@@ -69,3 +69,13 @@ def test_map_persists_in_the_journal_database(journal):
     assert ipmap.save(journal.connection) == 0  # nothing changed since
     again = IpHostMap().load(journal.connection)
     assert again.lookup("10.0.0.5", 50.0) == "ws-1"
+
+
+def test_saving_merges_with_intervals_another_writer_saved(journal):
+    first, second = IpHostMap(), IpHostMap()
+    first.add_lease("10.0.0.5", "ws-1", 0.0, 100.0)
+    second.add_lease("10.0.0.5", "ws-1", 500.0, 100.0)  # learnt by another process meanwhile
+    first.save(journal.connection)
+    second.save(journal.connection)
+    merged = IpHostMap().load(journal.connection)
+    assert merged.lookup("10.0.0.5", 50.0) == "ws-1" and merged.lookup("10.0.0.5", 550.0) == "ws-1"
