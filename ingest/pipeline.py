@@ -55,8 +55,8 @@ from ingest.replay import project_pending
 from ingest.report import Counts, IngestReport
 
 BATCH_SIZE = 5000
-MEMORY_EVENTS = 50_000
-"""New events an ingest call keeps in memory to project them without re-reading
+MEMORY_EVENTS = 20_000
+"""New events (~2.6 KB each in memory for Windows events) an ingest call keeps to project them without re-reading
 the journal; larger calls stream them back from the journal (bounded memory)."""
 MAX_RAW_CHARS = 100_000
 """Rejected raw text kept per record (a megabyte of garbage need not be kept whole)."""
@@ -262,7 +262,13 @@ def _dump(record: Any) -> str:
     try:
         return orjson.dumps(record, default=str).decode("utf-8")
     except (TypeError, ValueError):
+        pass
+    try:
         return orjson.dumps(repr(record)[:MAX_RAW_CHARS]).decode("utf-8")
+    except RecursionError:
+        # A deeply nested value (a JSON body of [[[[...]]]]) defeats repr too;
+        # the rejection must still be kept, so keep a description instead.
+        return orjson.dumps(f"<{type(record).__name__} nested too deeply to keep>").decode()
 
 
 def _progress_bar(enabled: bool | None, desc: str) -> tuple[Progress | None, Callable[[], None]]:
