@@ -140,7 +140,8 @@ def summarize(
 
     Examples
     --------
-    >>> from analytics.features import ClusterFacts, LineagePair
+    >>> from analytics.features import ClusterFacts
+    >>> from analytics.lineage import LineagePair
     >>> f = ClusterFacts({"first_contact_spread_min": 9.0, "exclusivity": 1.0}, [LineagePair("wscript.exe", "powershell.exe", 65, 0.0)], [], ["lsass_access"], [])
     >>> summarize(f, pivot_type="domain", pivot_value="cdn.example", host_count=65, pivot_is_new=True)
     '65 hosts first contacted domain cdn.example within 9 minutes; it is seen nowhere else; powershell.exe spawned by wscript.exe is new in the fleet; LSASS memory accessed'

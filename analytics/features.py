@@ -19,15 +19,14 @@ along several features at once.
 from __future__ import annotations
 
 import ipaddress
-import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from analytics.incidence import Incidence
-from graphsiem.model import EntityKey, EntityType, Relation
+from analytics.lineage import INTERPRETERS, LineagePair
+from graphsiem.model import EntityKey, EntityType
 from graphsiem.store.base import EntityPrevalence
 
 DAY = 86400.0
@@ -68,22 +67,9 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
 BEHAVIOURS: tuple[str, ...] = ("lsass_access", "encoded_command", "download_from_new_domain", "remote_thread")
 """Attack behaviours, each a scored 0/1 feature."""
 
-INTERPRETERS = frozenset(
-    {
-        "powershell.exe", "pwsh.exe", "cmd.exe", "wscript.exe", "cscript.exe", "mshta.exe",
-        "rundll32.exe", "regsvr32.exe", "certutil.exe", "bitsadmin.exe", "wmic.exe",
-        "psexesvc.exe", "schtasks.exe", "installutil.exe", "msbuild.exe",
-    }
-)
-"""Script hosts and living-off-the-land binaries: a new parent spawning one is a classic
-first stage (Office or a script launching PowerShell, WMI launching cmd).  Installers
-(``msiexec.exe``) are left out on purpose: software deployment spawns them every day."""
-
 ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER})
 NETWORK_TYPES = frozenset({EntityType.DOMAIN, EntityType.IP, EntityType.URL, EntityType.FILE})
 
-_ENCODED = re.compile(r"(?:^|\s)[-/]e(?:c|nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}", re.IGNORECASE)
-_IMAGE_PROPS = ("image", "executable", "process.executable", "path")
 
 
 @dataclass(slots=True, frozen=True)
@@ -222,120 +208,6 @@ def first_contact_spread_minutes(first_contacts: np.ndarray) -> float:
         return 0.0
     q75, q25 = np.percentile(first_contacts, [75, 25])
     return float((q75 - q25) / 60.0)
-
-
-# -- process lineage and behaviours --------------------------------------------
-
-
-def image_name(value: str, props: Mapping[str, object] | None = None) -> str:
-    """Lower-case file name of a process's image, from its props or its command line.
-
-    Examples
-    --------
-    >>> image_name('"C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe" -nop')
-    'powershell.exe'
-    >>> image_name("cmd.exe /c whoami")
-    'cmd.exe'
-    """
-    text = ""
-    for prop in _IMAGE_PROPS:
-        candidate = (props or {}).get(prop)
-        if isinstance(candidate, str) and candidate:
-            text = candidate
-            break
-    else:
-        stripped = value.strip()
-        if stripped.startswith('"'):
-            text = stripped[1:].split('"', 1)[0]
-        else:
-            lowered = stripped.lower()
-            end = lowered.find(".exe")
-            text = stripped[: end + 4] if end >= 0 else (stripped.split(" ", 1)[0] if stripped else "")
-    return re.split(r"[\\/]", text)[-1].lower() or "?"
-
-
-def is_encoded_command(value: str, props: Mapping[str, object] | None = None) -> bool:
-    """True for a command line carrying an encoded PowerShell command (``-enc <base64>``)."""
-    if props and props.get("decoded_command"):
-        return True
-    return bool(_ENCODED.search(value))
-
-
-@dataclass(slots=True, frozen=True)
-class LineagePair:
-    """A parent image -> child image pair over the fleet.
-
-    ``hosts`` sums the host counts of the child processes with that pair
-    (capped at the fleet size): an upper bound of the hosts that ran the pair,
-    exact when each child command line runs under one parent.
-    """
-
-    parent: str
-    child: str
-    hosts: int
-    first_seen: float
-
-    def __str__(self) -> str:
-        return f"{self.child} spawned by {self.parent}"
-
-
-def lineage_index(
-    spawned: Iterable[Relation],
-    images: Mapping[EntityKey, str],
-    host_counts: Mapping[EntityKey, int],
-    *,
-    n_hosts: int,
-) -> dict[EntityKey, list[LineagePair]]:
-    """For each child process, the fleet-wide lineage pairs it takes part in.
-
-    Parameters
-    ----------
-    spawned : iterable of Relation
-        ``process SPAWNED process`` relations.
-    images : mapping
-        Image file name of each process key (see :func:`image_name`).
-    host_counts : mapping
-        Fleet-wide distinct hosts of each process (missing = 1).
-    n_hosts : int
-        Fleet size, caps the pair host counts.
-    """
-    pair_hosts: dict[tuple[str, str], int] = defaultdict(int)
-    pair_first: dict[tuple[str, str], float] = {}
-    children: dict[EntityKey, set[tuple[str, str]]] = defaultdict(set)
-    seen_children: set[tuple[tuple[str, str], EntityKey]] = set()
-    for rel in spawned:
-        pair = (images.get(rel.src, "?"), images.get(rel.dst, "?"))
-        if (pair, rel.dst) not in seen_children:
-            seen_children.add((pair, rel.dst))
-            pair_hosts[pair] += host_counts.get(rel.dst, 1)
-        pair_first[pair] = min(pair_first.get(pair, np.inf), rel.first_seen)
-        children[rel.dst].add(pair)
-    pairs = {
-        pair: LineagePair(pair[0], pair[1], min(pair_hosts[pair], n_hosts), pair_first[pair])
-        for pair in pair_hosts
-    }
-    return {child: sorted((pairs[p] for p in ps), key=str) for child, ps in children.items()}
-
-
-def behaviour_index(
-    accessed: Iterable[Relation], injected: Iterable[Relation], images: Mapping[EntityKey, str]
-) -> dict[EntityKey, dict[str, float]]:
-    """Attack behaviours per source process, with when the fleet first showed them.
-
-    ``lsass_access`` (a process opened LSASS) and ``remote_thread`` (a process
-    injected a thread into another).
-    """
-    found: dict[EntityKey, dict[str, float]] = defaultdict(dict)
-
-    def note(rel: Relation, name: str) -> None:
-        found[rel.src][name] = min(found[rel.src].get(name, np.inf), rel.first_seen)
-
-    for rel in accessed:
-        if images.get(rel.dst) == "lsass.exe":
-            note(rel, "lsass_access")
-    for rel in injected:
-        note(rel, "remote_thread")
-    return found
 
 
 def is_private_ip(value: str) -> bool:

@@ -18,17 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analytics.config import DetectionConfig
-from analytics.features import (
-    EntityStats,
-    FeatureContext,
-    Window,
-    behaviour_index,
-    entity_stats,
-    image_name,
-    is_encoded_command,
-    lineage_index,
-)
+from analytics.features import EntityStats, FeatureContext, Window, entity_stats
 from analytics.incidence import Incidence, build_incidence
+from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
 from graphsiem.model import Entity, EntityKey, EntityType, RelationType
 from graphsiem.store.base import GraphStore
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from analytics.explain import contributions, explain, feature_baseline, summarize
-from analytics.features import SCORED_FEATURES, ClusterFacts, LineagePair
+from analytics.features import SCORED_FEATURES, ClusterFacts
+from analytics.lineage import LineagePair
 from analytics.scoring import ClusterScorer
 
 
