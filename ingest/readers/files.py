@@ -25,7 +25,10 @@ from ingest.readers.zeek_tsv import ZeekTsvReader
 HEAD_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 
-_SKIP_NAMES = {"license", "licence", "copying", "notice", "sha256sums", "md5sums", "sha1sums"}
+_SKIP_NAMES = {
+    "license", "licence", "copying", "notice", "sha256sums", "md5sums", "sha1sums",
+    "ground_truth.json",  # written next to the telemetry by `graphsiem simulate`
+}
 _SKIP_PREFIXES = ("readme", "license", "licence", "changelog")
 _SKIP_SUFFIXES = (
     ".md", ".rst", ".yml", ".yaml", ".sha256", ".md5", ".sig", ".asc", ".py", ".html", ".pdf",
