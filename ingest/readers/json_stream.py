@@ -105,6 +105,9 @@ class _JsonWindow:
                     start = self.pos  # _fill may have shifted the window
                     continue
                 return self._resync(start, f"invalid JSON: {exc.msg} (line {self._line_at(exc.pos)})")
+            except RecursionError:
+                # [[[[...]]]] deeper than Python's stack: a rejection, not a crash.
+                return self._resync(start, f"invalid JSON: nested too deeply (line {self._line_at(start)})")
             text = self.buffer[start:end]
             self.pos = end
             return value, text
