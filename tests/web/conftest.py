@@ -131,9 +131,10 @@ class Site:
         return run
 
 
-def start_site(data_dir: Path, prepare=None):
-    """Open an embedded store in ``data_dir``, let ``prepare(store, data_dir)`` fill it,
-    create keys, and serve ``create_app`` on loopback.  A context manager."""
+def start_site(data_dir: Path, prepare=None, store=None):
+    """Open an embedded store in ``data_dir`` (or use ``store``), let
+    ``prepare(store, data_dir)`` fill it, create keys, and serve ``create_app``
+    on loopback.  A context manager."""
     import contextlib
 
     from graphsiem.api import create_app
@@ -143,16 +144,17 @@ def start_site(data_dir: Path, prepare=None):
 
     @contextlib.contextmanager
     def running():
-        store = EmbeddedStore(data_dir / "graph")
+        graph = store if store is not None else EmbeddedStore(data_dir / "graph")
         try:
             if prepare is not None:
-                prepare(store, data_dir)
+                prepare(graph, data_dir)
             keys = {role: analyst_key(data_dir, role=role) for role in ("analyst", "ingest")}
-            app = create_app(Settings(data_dir=data_dir), store)
+            app = create_app(Settings(data_dir=data_dir), graph)
             with LiveServer(app) as server:
-                yield Site(server.url, data_dir, store, keys)
+                yield Site(server.url, data_dir, graph, keys)
         finally:
-            store.close()
+            if store is None:
+                graph.close()
 
     return running()
 

@@ -147,10 +147,12 @@ def test_copy_as_cypher_passes_values_as_parameters(page, fanout_site):
     open_cluster(page, fanout_site, fanout_site.cluster["id"])
     page.click("#copy-cypher")
     text = page.input_value("#copy-output")
-    param_line = next(line for line in text.splitlines() if line.startswith(":param uids => "))
-    uids = json.loads(param_line.removeprefix(":param uids => ").rstrip(";"))
-    assert len(uids) == 120 + 6
-    assert "domain:cdn-img-delivery.example" in uids
+    params_line = next(line for line in text.splitlines() if line.startswith("// params: "))
+    params = json.loads(params_line.removeprefix("// params: "))
+    assert len(params["uids"]) == 120 + 6 and params["full_keys"] == []
+    assert "domain:cdn-img-delivery.example" in params["uids"]
+    param_line = next(line for line in text.splitlines() if line.startswith(":param "))
+    assert json.dumps(params["uids"], separators=(",", ":")) in param_line
     query = text.split(param_line, 1)[1]
     assert "$uids" in query and "cdn-img-delivery" not in query
 

@@ -6,8 +6,14 @@
 // are valid Cypher and Python string literals, so JSON.stringify is the
 // escaping for both.
 
-function uids(entities) {
-  return [...new Set(entities.map((e) => `${e.type}:${e.key}`))].sort();
+// graphsiem.store.neo4j_store indexes keys of more than 4,000 UTF-8 bytes
+// (or starting with "~h:") by a hash the browser cannot compute (BLAKE2b);
+// those entities are matched on their verbatim `full_key` instead.
+const MAX_INDEXED_KEY_BYTES = 4000;
+const HASHED_PREFIX = '~h:';
+
+function isIndexedVerbatim(key) {
+  return !key.startsWith(HASHED_PREFIX) && new TextEncoder().encode(key).length <= MAX_INDEXED_KEY_BYTES;
 }
 
 /**
@@ -17,19 +23,27 @@ function uids(entities) {
  * @returns {{query: string, params: Object, text: string}}
  */
 export function asCypher(entities, { clusterId } = {}) {
-  const params = { uids: uids(entities) };
+  const unique = [...new Map(entities.map((e) => [`${e.type}:${e.key}`, e])).values()];
+  const params = {
+    uids: unique.filter((e) => isIndexedVerbatim(e.key)).map((e) => `${e.type}:${e.key}`).sort(),
+    full_keys: unique.filter((e) => !isIndexedVerbatim(e.key)).map((e) => e.key).sort(),
+  };
   const query = [
-    'MATCH (n) WHERE n.uid IN $uids',
-    'OPTIONAL MATCH (n)-[r]->(m) WHERE m.uid IN $uids',
+    'MATCH (n:Entity) WHERE n.uid IN $uids OR n.full_key IN $full_keys',
+    // SEEN: the store's host sightings, bookkeeping rather than relations.
+    "OPTIONAL MATCH (n)-[r]->(m:Entity) WHERE type(r) <> 'SEEN' AND (m.uid IN $uids OR m.full_key IN $full_keys)",
     'RETURN n, r, m',
   ].join('\n');
+  const count = unique.length;
   const header = clusterId
-    ? `// GraphSIEM view of cluster ${JSON.stringify(clusterId)}: ${params.uids.length} entities.`
-    : `// GraphSIEM exploration view: ${params.uids.length} entities.`;
+    ? `// GraphSIEM view of cluster ${JSON.stringify(clusterId)}: ${count} entities.`
+    : `// GraphSIEM exploration view: ${count} entities.`;
   const text = [
     header,
     '// Neo4j Browser: run the :param line first, then the query.',
-    `:param uids => ${JSON.stringify(params.uids)};`,
+    '// A driver (session.run(query, params)): the same parameters as JSON:',
+    `// params: ${JSON.stringify(params)}`,
+    `:param {uids: ${JSON.stringify(params.uids)}, full_keys: ${JSON.stringify(params.full_keys)}};`,
     '',
     `${query};`,
     '',
