@@ -20,6 +20,7 @@ return the verbatim key, so callers never see the difference.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -89,6 +90,23 @@ def _entity(props: dict[str, Any]) -> Entity:
     key = props.get("full_key") or props["key"]
     extra = {k: v for k, v in props.items() if k not in RESERVED_PROPS}
     return Entity(props["type"], key, props["value"], extra)
+
+
+def _has_unencodable(value: Any) -> bool:
+    """True when a string anywhere in ``value`` cannot be encoded as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_unencodable(k) or _has_unencodable(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_unencodable(v) for v in value)
+    if dataclasses.is_dataclass(value):
+        return any(_has_unencodable(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return False
 
 
 def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -162,10 +180,18 @@ class Neo4jStore:
         )
 
     # -- plumbing -------------------------------------------------------------
-    def _write(self, work: Callable[[ManagedTransaction], None]) -> None:
+    def _write(self, work: Callable[[ManagedTransaction], None], records: Sequence[Any]) -> None:
         try:
             with self._driver.session(database=self.database) as session:
                 session.execute_write(work)
+        except UnicodeEncodeError as exc:
+            # Bolt carries UTF-8: a lone surrogate (e.g. from a JSON "\ud800"
+            # escape) cannot be sent.  Name the record instead of the codec.
+            culprit = next((r for r in records if _has_unencodable(r)), None)
+            raise ValueError(
+                f"{culprit!r}: holds a string that is not valid Unicode "
+                f"(lone surrogate); Neo4j stores UTF-8 only"
+            ) from exc
         except (DriverError, Neo4jError) as exc:
             raise StoreError(f"Neo4j write failed: {exc}") from exc
 
@@ -215,7 +241,7 @@ class Neo4jStore:
                 for entity_type, rows in by_type.items():
                     tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type).consume()
 
-            self._write(work)
+            self._write(work, chunk)
 
     def upsert_relations(self, relations: Sequence[Relation]) -> None:
         """Create or merge aggregated relations; endpoints are created when missing."""
@@ -241,7 +267,7 @@ class Neo4jStore:
                         cap=EVIDENCE_CAP,
                     ).consume()
 
-            self._write(work)
+            self._write(work, chunk)
 
     def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
         """Create or merge host x entity sightings (min first, max last, summed count)."""
@@ -263,7 +289,7 @@ class Neo4jStore:
                 for entity_type, rows in by_type.items():
                     tx.run(q.upsert_sightings(entity_type), rows=rows).consume()
 
-            self._write(work)
+            self._write(work, chunk)
 
     def flush(self) -> None:
         """Nothing to do: every batch is committed when its call returns."""

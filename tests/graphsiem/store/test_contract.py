@@ -332,7 +332,7 @@ def test_ping(store):
 HOSTILE = [
     "it's \"quoted\"",
     "back`tick` `` and \\ backslash \\\\ end\\",
-    "multi\nline\r\nvalue\ttab",
+    "multi\nline\r\nvalue\ttab and a NUL \x00 byte",
     "unicode: ÿ 雪 🦀 \u200b zero-width, RTL \u202e",
     "'}) MATCH (n) DETACH DELETE n //",
     "\"}) MATCH (n) DETACH DELETE n //",
