@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from graphsiem.simulator.catalog import STANDING
 from graphsiem.simulator.fleet import GROUPS
 from graphsiem.simulator.vocabulary import (
     ACTIONS,
@@ -261,6 +262,14 @@ def _step(value: Any, where: str, fail, has_source: bool) -> Step:
     delay = value.get("delay", [0.2, 3.0])
     delay = (float(delay), float(delay)) if isinstance(delay, int | float) else (float(delay[0]), float(delay[1]))
     params = {k: v for k, v in value.items() if k not in STEP_KEYS}
+    parent = params.get("parent")
+    if parent is not None and parent != "previous" and parent not in STANDING and "\\" not in str(parent):
+        fail(f"{where}.parent", f"expected previous, a standing process ({', '.join(STANDING)}) "
+                                f"or an image path, got {parent!r}")
+    if params.get("from") not in (None, "source"):
+        fail(f"{where}.from", f"only 'source' is known, got {params['from']!r}")
+    if params.get("from") == "source" and not has_source:
+        fail(f"{where}.from", "from: source needs a 'source' host selection in the scenario")
     for key, param in params.items():
         for text in _strings(param):
             for variable in _TEMPLATE.findall(text):
