@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from ingest.journal import Journal
 
 FIXTURES = Path(__file__).parent / "fixtures"
-REPO = Path(__file__).parents[2]
 
 
 @pytest.fixture
@@ -27,17 +25,9 @@ def journal(tmp_path: Path) -> Journal:
 
 
 @pytest.fixture(scope="session")
-def corpus() -> Path:
-    """The third-party sample corpus (``$GRAPHSIEM_SAMPLES``, default ``../shared/datasets``).
-
-    Read in place, never copied.  Missing corpus: skip locally, fail under ``CI=true``.
-    """
-    path = Path(os.environ.get("GRAPHSIEM_SAMPLES", REPO / ".." / "shared" / "datasets")).resolve()
-    if not path.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"sample corpus not found at {path} (set GRAPHSIEM_SAMPLES)")
-        pytest.skip(f"sample corpus not found at {path}")
-    return path
+def corpus(samples_dir: Path) -> Path:
+    """The third-party sample corpus, read in place (``samples_dir`` of ``tests/conftest.py``)."""
+    return samples_dir.resolve()
 
 
 @pytest.fixture
