@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from analytics.explain import contributions, explain, feature_baseline, summarize
 from analytics.features import SCORED_FEATURES, ClusterFacts
@@ -16,18 +17,38 @@ def _facts(**overrides):
     return ClusterFacts(features, [], [], [], [])
 
 
-def test_contribution_is_the_risk_lost_when_the_feature_is_ordinary():
+@pytest.fixture
+def fitted():
     rng = np.random.RandomState(0)
-    X = np.vstack([rng.normal(size=(60, 3)), [[0.0, 10.0, 0.0]]])
-    scorer = ClusterScorer(random_state=0).fit(X)
+    X = np.vstack([rng.normal(size=(60, 3)), [[0.0, 10.0, 0.0]], [[6.0, 6.0, 6.0]]])
+    return ClusterScorer(random_state=0).fit(X), X
+
+
+def test_contributions_sum_to_the_risk_above_the_baseline(fitted):
+    scorer, X = fitted
     base = feature_baseline(X)
     c = contributions(scorer, X, base)
     assert c.shape == X.shape
-    assert int(np.argmax(c[-1])) == 1
-    replaced = X[-1].copy()
-    replaced[1] = base[1]
-    expected = (scorer.risk(X[-1:])[0] - scorer.risk(replaced[None])[0]) / 100
-    assert c[-1, 1] == np.float64(expected)
+    expected = (scorer.risk(X) - scorer.risk(base[None])[0]) / 100
+    np.testing.assert_allclose(c.sum(axis=1), expected, atol=1e-9)
+
+
+def test_the_unusual_feature_gets_the_credit(fitted):
+    scorer, X = fitted
+    c = contributions(scorer, X, feature_baseline(X))
+    assert int(np.argmax(c[-2])) == 1
+    # Redundant evidence is shared, not lost: each of three extreme features gets a share.
+    assert np.all(c[-1] > 0.05)
+
+
+def test_a_feature_at_its_baseline_contributes_nothing(fitted):
+    scorer, X = fitted
+    base = feature_baseline(X)
+    x = base.copy()
+    x[0] = 5.0
+    c = contributions(scorer, x[None], base)
+    assert c[0, 1] == 0.0 and c[0, 2] == 0.0
+    assert c[0, 0] == pytest.approx((scorer.risk(x[None])[0] - scorer.risk(base[None])[0]) / 100)
 
 
 def test_no_clusters_no_contributions():
