@@ -130,7 +130,8 @@ def score_clusters(
         members = [_entity(inputs, j) for j in c.members]
         pivot = members[0]
         hosts = sorted(inc.hosts[r] for r in c.hosts)
-        block = inc.first_seen[c.hosts][:, c.members]
+        # Columns first: slicing a CSC matrix by column touches only those columns.
+        block = inc.first_seen[:, c.members][c.hosts]
         first_seen = float(block.data.min()) if block.nnz else float(st.first_seen[c.pivot])
         last_seen = float(st.last_seen[c.members].max())
         features = dict(f.features)

@@ -272,7 +272,8 @@ def cluster_features(
     is_new = stats.is_new[members]
     new_keys = [k for k, n in zip(keys, is_new, strict=True) if n]
     new_cols = members[is_new]
-    inside = np.asarray(inc.seen[host_rows][:, new_cols].sum(axis=0)).ravel()
+    # Columns first: slicing a CSC matrix by column touches only those columns.
+    inside = np.asarray(inc.seen[:, new_cols][host_rows].sum(axis=0)).ravel()
     total = stats.total_hosts[new_cols]
     exclusivity = float(inside.sum() / total.sum()) if len(new_cols) else 0.0
 
