@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -99,6 +99,14 @@ def mount(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False)
     def index() -> Response:
+        if not has_vendor_assets():
+            # Without Cytoscape.js the page's modules cannot load; say why
+            # instead of serving a page that silently shows nothing.
+            return PlainTextResponse(
+                "The analysts' page is not built: run scripts/build_web.sh "
+                "(npm ci in web/, vendors Cytoscape.js).",
+                status_code=503, headers=SECURITY_HEADERS,
+            )
         return FileResponse(STATIC_DIR / "index.html", headers=SECURITY_HEADERS)
 
     app.mount(

@@ -168,3 +168,24 @@ def test_copy_as_python_rebuilds_the_same_view_from_the_store(page, fanout_site)
     view = namespace["view"]
     assert view.number_of_nodes() == 126
     assert view.number_of_edges() == 120 * 5 + 3
+
+
+def test_a_key_revoked_mid_session_returns_to_sign_in(page, fanout_site):
+    from graphsiem.api.state import StateStore, parse_key_id
+    from tests.web.support import analyst_key
+
+    key = analyst_key(fanout_site.data_dir)  # its own key: the others stay valid
+    page.goto(fanout_site.url + "/?poll=500")
+    page.fill("#signin-key", key)
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#queue-body tr")
+    state = StateStore(fanout_site.data_dir / "state.sqlite")
+    try:
+        assert state.revoke_key(parse_key_id(key))
+    finally:
+        state.close()
+    # The next poll is refused: the key is dropped and the data leaves the page.
+    page.wait_for_selector("body[data-state=signed-out]")
+    assert page.is_visible("#signin") and not page.is_visible("#queue")
+    assert page.locator("#queue-body tr").count() == 0
+    assert page.evaluate("() => sessionStorage.length") == 0

@@ -72,3 +72,13 @@ def test_scripts_never_parse_markup_or_evaluate_code():
             if forbidden.search(line) and not line.lstrip().startswith("//"):
                 offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_an_unbuilt_page_says_how_to_build_it(monkeypatch, client):
+    import graphsiem.web as web
+
+    monkeypatch.setattr(web, "has_vendor_assets", lambda: False)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "scripts/build_web.sh" in response.text
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY

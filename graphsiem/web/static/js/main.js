@@ -17,7 +17,10 @@ function showOnly(section) {
 
 async function route() {
   if (!auth.get()) {
-    queue?.stop();
+    // Signed out (or the key was refused): no data stays in the page.
+    queue.reset();
+    clusterView.graph.destroy();
+    byId('search-results').hidden = true;
     showOnly('signin');
     document.body.dataset.state = 'signed-out';
     byId('signin-key').focus();
@@ -66,8 +69,6 @@ async function signIn(event) {
 
 function signOut() {
   auth.clear();
-  queue.reset();
-  clusterView.graph.destroy();
   window.location.hash = '#/';
   route();
 }
