@@ -22,14 +22,14 @@ def features():
 
 
 def test_risk_is_highest_for_the_outlier(features):
-    risk = ClusterScorer(random_state=0).fit(features).risk(features)
+    risk = ClusterScorer(n_estimators=50, random_state=0).fit(features).risk(features)
     assert int(np.argmax(risk)) == len(features) - 1
     assert risk[-1] > 90
     assert np.median(risk[:-1]) < 50
 
 
 def test_risk_is_bounded_and_monotone_in_decision_function(features):
-    scorer = ClusterScorer(random_state=0).fit(features)
+    scorer = ClusterScorer(n_estimators=50, random_state=0).fit(features)
     risk = scorer.risk(features)
     assert np.all((risk >= 0) & (risk <= 100))
     order = np.argsort(-scorer.decision_function(features))
@@ -37,15 +37,15 @@ def test_risk_is_bounded_and_monotone_in_decision_function(features):
 
 
 def test_risk_fifty_on_the_decision_threshold(features):
-    scorer = ClusterScorer(random_state=0).fit(features)
+    scorer = ClusterScorer(n_estimators=50, random_state=0).fit(features)
     risk = scorer.risk(features)
     decision = scorer.decision_function(features)
     assert np.all((risk > 50) == (decision < 0))
 
 
 def test_same_random_state_same_scores(features):
-    a = ClusterScorer(random_state=3).fit(features).risk(features)
-    b = ClusterScorer(random_state=3).fit(features).risk(features)
+    a = ClusterScorer(n_estimators=50, random_state=3).fit(features).risk(features)
+    b = ClusterScorer(n_estimators=50, random_state=3).fit(features).risk(features)
     np.testing.assert_array_equal(a, b)
 
 
