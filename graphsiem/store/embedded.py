@@ -35,14 +35,13 @@ import networkx as nx
 from graphsiem.model import EVIDENCE_CAP, Entity, EntityKey, Relation, Sighting, entity_uid
 from graphsiem.store.base import Direction, EntityPrevalence, HostSighting, Neighbor, StoreError
 from graphsiem.store.merge import (
-    ENTITY_TYPES,
-    RELATION_TYPES,
     bfs_nodes,
     check_relation,
     check_relation_type,
     check_type,
     coalesce_entities,
     coalesce_sightings,
+    is_plausible_relation,
     merge_evidence,
 )
 
@@ -275,13 +274,7 @@ class EmbeddedStore:
         graph (measured: 2.4x slower).  The graph holds no reference cycles.
         """
         for relation in relations:  # validate the whole batch before changing anything
-            if (
-                relation.type not in RELATION_TYPES
-                or relation.src[0] not in ENTITY_TYPES
-                or relation.dst[0] not in ENTITY_TYPES
-                or not relation.src[1]
-                or not relation.dst[1]
-            ):
+            if not is_plausible_relation(relation):
                 check_relation(relation)
         self._begin_write()
         with _gc_paused():
