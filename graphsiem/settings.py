@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     search_limit_max: int = Field(200, ge=1)
     evidence_limit: int = Field(200, ge=0)
 
+    # Background projection of the journal into the graph: it waits until ingest
+    # has been quiet for project_idle_s, but never lets accepted events wait
+    # longer than project_max_lag_s (sustained ingest then projects in batches).
+    project_idle_s: float = Field(0.25, ge=0.0)
+    project_max_lag_s: float = Field(10.0, gt=0.0)
+
     # Scheduled detection: 0 disables it (the default).
     detect_interval_s: float = Field(0.0, ge=0.0)
 

@@ -33,6 +33,7 @@ class AppContext:
     webhook: WebhookNotifier | None = None
     detections: Any = None  # services.detections.DetectionRunner, set by create_app
     ingest: Any = None  # services.ingest.IngestService, set by create_app
+    caches: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def store_guard(self) -> AbstractContextManager[Any]:

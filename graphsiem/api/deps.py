@@ -22,7 +22,10 @@ _bearer = HTTPBearer(auto_error=False, description="API key as a Bearer token.")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key header.")
 
 
-def get_context(request: Request) -> AppContext:
+# The dependencies are ``async``: FastAPI runs sync dependencies on a worker
+# thread, and three thread hops per request cost more than the work itself
+# (one primary-key read in SQLite).
+async def get_context(request: Request) -> AppContext:
     """The :class:`AppContext` built by ``create_app``."""
     return request.app.state.ctx
 
@@ -43,7 +46,7 @@ class Principal:
         return f"{self.name} ({self.key_id})"
 
 
-def authenticate(
+async def authenticate(
     ctx: Context,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header_key: Annotated[str | None, Security(_header)],
@@ -68,7 +71,7 @@ def require(*roles: Role):
     allowed = frozenset(roles) | {Role.ADMIN}
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def _check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def _check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in allowed:
             raise Forbidden(f"role {principal.role.value!r} may not do this (needs one of: {names})")
         return principal

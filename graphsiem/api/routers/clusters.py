@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from graphsiem.api.deps import AnalystCaller, Context
 from graphsiem.api.schemas import (
@@ -37,13 +38,14 @@ async def list_clusters(
         description="Only clusters last seen at or after this ISO-8601 time.")] = None,
     cursor: Annotated[str | None, Query(max_length=512, description="From next_cursor.")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Page size (capped).")] = None,
-) -> ClusterPage:
+) -> Response:
     # Reads only the state database: cheap enough to run on the event loop,
     # which keeps the queue fast under many concurrent clients.
     size = min(limit or ctx.settings.page_size_default, ctx.settings.page_size_max)
     since_ts = since.timestamp() if since is not None else None
-    return service.list_clusters(ctx, min_score=min_score, status=status, verdict=verdict,
-                                 since=since_ts, cursor=cursor, limit=size)
+    body = service.list_clusters_json(ctx, min_score=min_score, status=status, verdict=verdict,
+                                      since=since_ts, cursor=cursor, limit=size)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/{cluster_id}", response_model=ClusterDetail, responses=_NOT_FOUND,

@@ -68,6 +68,28 @@ def _summary_fields(row: ClusterRow) -> dict[str, Any]:
     }
 
 
+_PAGE_CACHE_SIZE = 256
+
+
+def list_clusters_json(ctx: AppContext, **query: Any) -> bytes:
+    """:func:`list_clusters` rendered as JSON, cached until the state next changes.
+
+    The queue is the most polled resource (web page, SOAR pollers) and changes
+    only when a detection or a triage writes the state database, so pages are
+    kept per query and thrown away as a whole on any write.
+    """
+    cache: dict[tuple[Any, ...], bytes] = ctx.caches.setdefault("clusters", {})
+    version = ctx.state.version
+    key = (version, *sorted(query.items()))
+    body = cache.get(key)
+    if body is None:
+        body = list_clusters(ctx, **query).model_dump_json().encode("utf-8")
+        if len(cache) >= _PAGE_CACHE_SIZE or any(k[0] != version for k in cache):
+            cache.clear()
+        cache[key] = body
+    return body
+
+
 def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | None,
                   verdict: Verdict | None, since: float | None, cursor: str | None,
                   limit: int) -> ClusterPage:

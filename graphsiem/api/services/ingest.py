@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -226,11 +227,20 @@ class IngestService:
             return project_pending(self.journal(), self.ctx.store).events
 
     def _project_loop(self) -> None:
+        # Projection competes with request handling for the interpreter, so it
+        # waits for a pause in ingest (project_idle_s) but never lets accepted
+        # events wait more than project_max_lag_s.
+        settings = self.ctx.settings
         while not self._stop.is_set():
             if not self._wake.wait(timeout=1.0) or self._stop.is_set():
                 continue
-            # A short pause lets concurrent requests land in one projection batch.
-            self._stop.wait(0.05)
+            first_pending = time.monotonic()
+            while not self._stop.is_set():
+                self._wake.clear()
+                if self._stop.wait(settings.project_idle_s) or not self._wake.is_set():
+                    break  # ingest went quiet (or we are stopping)
+                if time.monotonic() - first_pending >= settings.project_max_lag_s:
+                    break
             self._wake.clear()
             try:
                 self.catch_up()
