@@ -11,7 +11,8 @@ neo4j_server
     ``_DATABASE``) when set; otherwise starts a private Neo4j through
     ``scripts/neo4j/neo4j.sh`` in a temporary home on a free port, so parallel
     sessions on one machine do not collide, and stops it at the end of the
-    session.  Started only when a test asks for it.  A server that cannot start
+    session.  Tests empty the database: point ``GRAPHSIEM_NEO4J_URI`` only at
+    a scratch server.  Started only when a test asks for it.  A server that cannot start
     fails the test with the server log; Neo4j tests are never skipped.
 neo4j_store
     A :class:`~graphsiem.store.neo4j_store.Neo4jStore` on that server, emptied

@@ -13,7 +13,8 @@ reloads first, so two processes never overwrite each other's batches.  Reads
 reload a newer file when this instance has nothing unflushed.
 
 The pickle is only ever read from the local data directory the store itself
-writes; it is not an exchange format.
+writes; it is not an exchange format.  An instance is not thread-safe: callers
+that share one between threads serialise access (the API context holds a lock).
 """
 
 from __future__ import annotations
