@@ -5,6 +5,21 @@
 # fixture (tests/conftest.py) through scripts/neo4j/neo4j.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The public sample corpus (third-party, never committed): $GRAPHSIEM_SAMPLES,
+# else ../shared/datasets beside the checkout, else the workplace's copy.
+if [ -z "${GRAPHSIEM_SAMPLES:-}" ]; then
+    for candidate in ../shared/datasets /work/shared/datasets; do
+        if [ -d "$candidate" ]; then
+            GRAPHSIEM_SAMPLES="$(cd "$candidate" && pwd)"
+            break
+        fi
+    done
+fi
+if [ -z "${GRAPHSIEM_SAMPLES:-}" ] || [ ! -d "$GRAPHSIEM_SAMPLES" ]; then
+    echo "test.sh: sample corpus not found; set GRAPHSIEM_SAMPLES to the datasets folder" >&2
+    exit 1
+fi
+export GRAPHSIEM_SAMPLES
 scripts/bootstrap.sh "dev,notebooks"
 scripts/install_system_deps.sh
 scripts/build_web.sh
