@@ -1,0 +1,30 @@
+"""The same ingest projects the same graph into each store (embedded and real Neo4j)."""
+
+from __future__ import annotations
+
+from graphsiem.store import open_store
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+
+
+def graph_facts(store) -> tuple:
+    relations = sorted((r.src, r.type, r.dst, r.count, sorted(r.evidence)) for r in store.iter_relations())
+    sightings = sorted((s.host, s.entity, s.count) for s in store.iter_sightings())
+    return relations, sightings
+
+
+def test_both_stores_receive_the_same_projection(store, fixtures, tmp_path):
+    inputs = [fixtures / "ecs_events.ndjson", fixtures / "sensor", fixtures / "concatenated_pretty.json"]
+    reference = open_store("embedded", data_dir=tmp_path / "reference")
+    results = []
+    for index, target in enumerate((reference, store)):
+        with Journal(tmp_path / f"journal-{index}.sqlite") as journal:
+            report = ingest_paths(inputs, store=target, journal=journal, progress=False)
+        assert report.projected["errors"] == 0
+        results.append(graph_facts(target))
+    reference.close()
+    assert results[0] == results[1]
+    linked = {n.entity.key for n in store.neighbors("host", "ws-0042", direction="out")}
+    assert "198.51.100.77" in linked
+    process = next(e for e in store.iter_entities("process") if "decoded_command" in e.props)
+    assert process.props["decoded_command"] == "IEX (New-Object)"
