@@ -87,6 +87,19 @@ class Settings(BaseSettings):
             raise ValueError("webhook_url must start with http:// or https://")
         return value
 
+    @field_validator("webhook_secret", "bootstrap_admin_key", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value: object) -> object:
+        # docker compose passes unset optional variables as empty strings.
+        return None if value == "" else value
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _check_bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("bootstrap_admin_key must be at least 16 characters")
+        return value
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
         if self.page_size_default > self.page_size_max:
