@@ -85,7 +85,8 @@ def test_the_analyst_path(page, fleet_site):
     first.click()
     page.wait_for_selector("body[data-state=cluster-ready]")
     nodes = page.evaluate(NODES_JS)
-    aggregate = [n for n in nodes if n["type"] == "aggregate"]
+    # One node for the hosts (other aggregates group per-host satellites: users, files...).
+    aggregate = [n for n in nodes if n["type"] == "aggregate" and n["props"]["member_type"] == "host"]
     assert len(aggregate) == 1
     assert aggregate[0]["label"] == f"{seed['host_count']} hosts"
     values = {(n["type"], n["value"]) for n in nodes}
@@ -97,6 +98,15 @@ def test_the_analyst_path(page, fleet_site):
     assert {i for i in indicators if i[0] == "script"} & values  # the cradle's script block
     assert not any(n["type"] == "host" for n in nodes)
     screenshot(page, "path-2-cluster")
+
+    # Per-host satellites are aggregated too (each victim's user): one click opens them, undo closes.
+    users = next(n for n in nodes if n["type"] == "aggregate" and n["props"]["member_type"] == "user")
+    page.evaluate(f"() => window.graphsiem.clusterView.graph.cy.getElementById('{users['id']}').emit('tap')")
+    page.click(f"#selection button:has-text('Expand {users['label']}')")
+    expanded = page.evaluate(NODES_JS)
+    assert sum(n["type"] == "user" for n in expanded) == users["props"]["members"]
+    page.click("#tool-undo")
+    assert [n["id"] for n in page.evaluate(NODES_JS) if n["type"] == "user"] == []
 
     # Expand the hosts into the host table, and collapse back.
     page.click("#tool-hosts")

@@ -157,7 +157,7 @@ export class ClusterView {
 
   async expand(node) {
     if (node.data('type') === 'aggregate') {
-      this.graph.toggleHosts();
+      this.graph.toggleAggregate(node.id());
       return;
     }
     const limit = Math.max(1, Math.min(500, Number(byId('tool-limit').value) || 25));
@@ -216,7 +216,7 @@ export class ClusterView {
         ...Object.entries(data.props || {}).slice(0, 12).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
       ];
       fill(panel, this.definitionList(rows), data.type === 'aggregate'
-        ? el('button', { type: 'button', text: this.graph.hostGroup?.expanded ? 'Collapse hosts' : 'Expand hosts', onclick: () => this.graph.toggleHosts() })
+        ? el('button', { type: 'button', text: `Expand ${data.value}`, onclick: () => this.graph.toggleAggregate(target.id()) })
         : el('button', { type: 'button', text: 'Expand neighbours', onclick: () => this.expand(target) }));
       this.evidenceFor(`${data.type} ${data.value}`, ids);
       if (data.type !== 'aggregate') this.loadPrevalence(target, panel);

@@ -5,7 +5,7 @@
 // are pixels, never markup.
 
 import cytoscape from '../vendor/cytoscape.esm.min.js';
-import { AGGREGATE_ID, aggregateHosts } from './aggregate.js';
+import { AGGREGATE_ID, collapse, edgesOf, findAggregates } from './aggregate.js';
 import { shorten } from './dom.js';
 
 const TYPE_STYLE = {
@@ -38,7 +38,7 @@ function stylesheet() {
         'border-color': '#333',
         // Labels too small to read are not drawn: with a thousand hosts on
         // screen, text is most of the rendering cost.
-        'min-zoomed-font-size': 7,
+        'min-zoomed-font-size': 5,
       },
     },
     {
@@ -53,7 +53,7 @@ function stylesheet() {
         'font-size': 8,
         color: '#555',
         'text-rotation': 'autorotate',
-        'min-zoomed-font-size': 7,
+        'min-zoomed-font-size': 5,
       },
     },
     // Thousands of edges: straight, unlabelled, no arrows (far cheaper to draw).
@@ -67,13 +67,16 @@ function stylesheet() {
   ];
   for (const [type, { shape, color }] of Object.entries(TYPE_STYLE)) {
     rules.push({ selector: `node[type = "${type}"]`, style: { shape, 'background-color': color } });
+    // An aggregate wears the colour of what it stands for on its border.
+    rules.push({ selector: `node[memberType = "${type}"]`, style: { 'border-color': color, 'border-width': 5 } });
   }
   return rules;
 }
 
 function nodeElement(node) {
   const label = node.type === 'aggregate' ? node.value : shorten(node.value, 40);
-  return { group: 'nodes', data: { id: node.id, type: node.type, key: node.key, value: node.value, label, props: node.props || {} } };
+  const memberType = node.type === 'aggregate' ? node.props?.member_type ?? '' : '';
+  return { group: 'nodes', data: { id: node.id, type: node.type, key: node.key, value: node.value, label, memberType, props: node.props || {} } };
 }
 
 function edgeElement(edge) {
@@ -114,16 +117,23 @@ export class GraphView {
     this.hooks = hooks;
     this.cy = null;
     this.history = [];
-    this.hostGroup = null; // {hosts, hostEdges, aggregateNode, aggregateEdges, expanded}
+    this.data = { nodes: [], edges: [] }; // everything known, drawn or not
+    this.aggregates = new Map();
+    this.collapsed = new Set();
+    this.hidden = new Set();
+    this.hostGroup = null; // {hosts, hostEdges, expanded} when hosts are aggregated
   }
 
-  /** Draw a normalised graph, hosts aggregated; resolves after the first layout. */
+  /** Draw a normalised graph, fan-outs aggregated; resolves after the first layout. */
   load(graph, { aggregate = true } = {}) {
     this.destroy();
-    const view = aggregate ? aggregateHosts(graph) : { ...graph, aggregated: false };
-    this.hostGroup = view.aggregated
-      ? { hosts: view.hosts, hostEdges: view.hostEdges, expanded: false }
-      : null;
+    this.data = { nodes: [...graph.nodes], edges: [...graph.edges] };
+    this.aggregates = aggregate ? findAggregates(this.data) : new Map();
+    this.collapsed = new Set(this.aggregates.keys());
+    this.hidden = new Set();
+    const hosts = this.aggregates.get(AGGREGATE_ID);
+    this.hostGroup = hosts ? { hosts: hosts.members, hostEdges: edgesOf(this.data, hosts.members), expanded: false } : null;
+    const view = collapse(this.data, this.aggregates, this.collapsed);
     // Start on a circle: force-directed layouts cannot separate nodes that
     // all start at the same point.
     const radius = 40 * Math.sqrt(view.nodes.length + 1);
@@ -234,8 +244,11 @@ export class GraphView {
 
   hide(elements) {
     if (!elements || elements.empty()) return 0;
+    const ids = elements.nodes().map((n) => n.id());
+    ids.forEach((id) => this.hidden.add(id));
     const removed = elements.union(elements.connectedEdges()).remove();
     this.push('hide', () => {
+      ids.forEach((id) => this.hidden.delete(id));
       removed.restore();
     });
     return removed.nodes().length + removed.edges().length;
@@ -244,11 +257,14 @@ export class GraphView {
   /** Add nodes and edges not yet drawn; returns how many were new. */
   addGraph(graph, near = null) {
     const cy = this.cy;
-    const newNodes = graph.nodes.filter((n) => cy.getElementById(n.id).empty());
+    const known = new Set(this.data.nodes.map((n) => n.id));
+    const newNodes = graph.nodes.filter((n) => cy.getElementById(n.id).empty() && !known.has(n.id));
     const nodeIds = new Set(newNodes.map((n) => n.id));
     const present = (id) => nodeIds.has(id) || !cy.getElementById(id).empty();
     const newEdges = graph.edges.filter((e) => cy.getElementById(e.id).empty() && present(e.source) && present(e.target));
     if (!newNodes.length && !newEdges.length) return 0;
+    this.data.nodes.push(...newNodes);
+    this.data.edges.push(...newEdges);
     const center = near?.position?.() ?? { x: 0, y: 0 };
     const added = cy.add([
       ...newNodes.map((n, i) => ({
@@ -257,61 +273,87 @@ export class GraphView {
       })),
       ...newEdges.map(edgeElement),
     ]);
-    this.push('expand', () => added.remove());
+    this.push('expand', () => {
+      added.remove();
+      const nodeSet = new Set(newNodes);
+      const edgeSet = new Set(newEdges);
+      this.data.nodes = this.data.nodes.filter((n) => !nodeSet.has(n));
+      this.data.edges = this.data.edges.filter((e) => !edgeSet.has(e));
+    });
     return added.length;
   }
 
-  /** Swap the host aggregate for the individual hosts, or back. */
-  toggleHosts({ record = true } = {}) {
-    const group = this.hostGroup;
+  /**
+   * Redraw after the set of collapsed aggregates changed: nodes still drawn
+   * keep their place, pins and hidden nodes are kept, members of an opened
+   * aggregate are laid on a ring where the aggregate was.
+   */
+  redraw(opened = null) {
     const cy = this.cy;
-    if (!group || !cy) return false;
-    const drawn = group.hosts.length <= HOSTS_DRAWN_MAX;
+    const positions = new Map(cy.nodes().map((n) => [n.id(), { ...n.position() }]));
+    const pinned = new Set(cy.nodes('.pinned').map((n) => n.id()));
+    const view = collapse(this.data, this.aggregates, this.collapsed);
+    const nodes = view.nodes.filter((n) => !this.hidden.has(n.id));
+    const drawn = new Set(nodes.map((n) => n.id));
+    const edges = view.edges.filter((e) => drawn.has(e.source) && drawn.has(e.target));
+    const center = (opened && positions.get(opened)) || { x: 0, y: 0 };
+    const fresh = nodes.filter((n) => !positions.has(n.id));
+    const ring = Math.max(80, fresh.length * 3);
+    fresh.forEach((n, i) => positions.set(n.id, {
+      x: center.x + ring * Math.cos((2 * Math.PI * i) / fresh.length),
+      y: center.y + ring * Math.sin((2 * Math.PI * i) / fresh.length),
+    }));
+    const dense = edges.length > DENSE_EDGES;
     cy.batch(() => {
-      if (!drawn) {
-        // Too many to draw usefully: the host table is the expanded view.
-        group.expanded = !group.expanded;
-        cy.getElementById(AGGREGATE_ID).toggleClass('expanded', group.expanded);
-      } else if (!group.expanded) {
-        const aggregate = cy.getElementById(AGGREGATE_ID);
-        const at = aggregate.nonempty() ? aggregate.position() : { x: 0, y: 0 };
-        group.removed = aggregate.union(aggregate.connectedEdges()).remove();
-        const ring = Math.max(80, group.hosts.length * 3);
-        const hostElements = group.hosts.map((h, i) => ({
-          ...nodeElement(h),
-          position: { x: at.x + ring * Math.cos((2 * Math.PI * i) / group.hosts.length), y: at.y + ring * Math.sin((2 * Math.PI * i) / group.hosts.length) },
-        }));
-        const ids = new Set(cy.nodes().map((n) => n.id()));
-        group.hosts.forEach((h) => ids.add(h.id));
-        const edges = group.hostEdges.filter((e) => ids.has(e.source) && ids.has(e.target)).map(edgeElement);
-        if (edges.length > DENSE_EDGES) {
-          edges.forEach((e) => { e.classes = 'dense'; });
-          hostElements.forEach((n) => { n.classes = 'dense'; });
-        }
-        group.added = cy.add([...hostElements, ...edges]);
-        group.expanded = true;
-      } else {
-        group.added.remove();
-        group.removed.restore();
-        group.expanded = false;
-      }
+      cy.elements().remove();
+      cy.add([
+        ...nodes.map((n) => ({ ...nodeElement(n), position: positions.get(n.id), classes: dense && n.type === 'host' ? 'dense' : '' })),
+        ...edges.map((e) => ({ ...edgeElement(e), classes: dense ? 'dense' : '' })),
+      ]);
+      cy.nodes().forEach((n) => {
+        if (pinned.has(n.id())) n.addClass('pinned').lock();
+      });
     });
-    if (drawn) this.fit();
-    if (record) this.push(group.expanded ? 'expand hosts' : 'collapse hosts', () => this.toggleHosts({ record: false }));
-    this.hooks.onHosts?.(group.expanded, group);
-    return group.expanded;
+    this.fit();
   }
 
-  /** Entities drawn now: (type, key) pairs, the aggregate standing for its hosts. */
+  /** Open or close one aggregate. */
+  toggleAggregate(id, { record = true } = {}) {
+    const agg = this.aggregates.get(id);
+    if (!agg || !this.cy) return false;
+    const opening = this.collapsed.has(id);
+    if (id === AGGREGATE_ID && agg.members.length > HOSTS_DRAWN_MAX) {
+      // Too many to draw usefully: the host table is the expanded view.
+      // The node stays collapsed in the graph, marked as opened.
+      const opening2 = !this.hostGroup.expanded;
+      this.cy.getElementById(AGGREGATE_ID).toggleClass('expanded', opening2);
+      this.hostGroup.expanded = opening2;
+      if (record) this.push(`${opening2 ? 'expand' : 'collapse'} ${agg.label}`, () => this.toggleAggregate(id, { record: false }));
+      this.hooks.onHosts?.(opening2, this.hostGroup);
+      return opening2;
+    } else {
+      if (opening) this.collapsed.delete(id);
+      else this.collapsed.add(id);
+      this.redraw(opening ? id : null);
+      if (id === AGGREGATE_ID) this.hostGroup.expanded = opening;
+    }
+    if (record) this.push(`${opening ? 'expand' : 'collapse'} ${agg.label}`, () => this.toggleAggregate(id, { record: false }));
+    if (id === AGGREGATE_ID) this.hooks.onHosts?.(opening, this.hostGroup);
+    return opening;
+  }
+
+  toggleHosts(options) {
+    return this.toggleAggregate(AGGREGATE_ID, options);
+  }
+
+  /** Entities drawn now: (type, key) pairs, an aggregate standing for its members. */
   visibleEntities() {
     const out = [];
     if (!this.cy) return out;
     this.cy.nodes().forEach((n) => {
-      if (n.id() === AGGREGATE_ID && this.hostGroup) {
-        this.hostGroup.hosts.forEach((h) => out.push({ type: h.type, key: h.key, value: h.value }));
-      } else {
-        out.push({ type: n.data('type'), key: n.data('key'), value: n.data('value') });
-      }
+      const agg = this.aggregates.get(n.id());
+      if (agg) agg.members.forEach((m) => out.push({ type: m.type, key: m.key, value: m.value }));
+      else out.push({ type: n.data('type'), key: n.data('key'), value: n.data('value') });
     });
     return out;
   }
