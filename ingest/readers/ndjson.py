@@ -8,6 +8,7 @@ from typing import BinaryIO
 import orjson
 
 from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.text_lines import MAX_LINE_BYTES, TOO_LONG, iter_lines
 
 _SORTED = orjson.OPT_SORT_KEYS
 
@@ -45,10 +46,13 @@ class NdjsonReader:
     def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
         loads = orjson.loads
         dumps = orjson.dumps
-        for number, line in enumerate(stream, start=1):
+        for number, line in iter_lines(stream):
+            origin = f"{path}:{number}"
+            if line is TOO_LONG:
+                yield ReadError(origin, f"line longer than {MAX_LINE_BYTES} bytes", "")
+                continue
             if not line.strip():
                 continue
-            origin = f"{path}:{number}"
             try:
                 record = loads(line)
             except orjson.JSONDecodeError as exc:

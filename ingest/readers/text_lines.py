@@ -9,6 +9,35 @@ from ingest.readers.base import RawRecord, ReadError
 
 _CONTROL = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))
 
+MAX_LINE_BYTES = 16 << 20
+"""A longer line is rejected (and skipped) rather than read whole into memory."""
+
+TOO_LONG = object()
+"""Marker yielded by :func:`iter_lines` in place of an over-long line."""
+
+
+def iter_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | object]]:
+    """``(line number, line)`` pairs; a line over ``max_bytes`` comes out as :data:`TOO_LONG`.
+
+    An over-long line is consumed in ``max_bytes`` pieces, so even a file with
+    no newline at all never sits in memory.
+    """
+    readline = stream.readline
+    number = 0
+    while True:
+        line = readline(max_bytes + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while True:  # skip the rest of this line
+                rest = readline(max_bytes)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, TOO_LONG
+            continue
+        yield number, line
+
 
 def looks_like_text(head: bytes) -> bool:
     """True when ``head`` decodes as UTF-8 (allowing a cut last character) without NULs/control bytes."""
@@ -38,7 +67,10 @@ class TextLinesReader:
         return looks_like_text(head)
 
     def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
-        for number, raw in enumerate(stream, start=1):
+        for number, raw in iter_lines(stream):
+            if raw is TOO_LONG:
+                yield ReadError(f"{path}:{number}", f"line longer than {MAX_LINE_BYTES} bytes", "")
+                continue
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if not line.strip():
                 continue

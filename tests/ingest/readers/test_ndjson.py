@@ -44,3 +44,12 @@ def test_bad_lines_become_read_errors_and_reading_goes_on(fixtures):
     assert "invalid JSON" in errors[0].reason and errors[0].raw == "this line is not json"
     assert "not a JSON object" in errors[1].reason
     assert len(records) == 3
+
+
+def test_over_long_lines_are_read_errors(monkeypatch):
+    from ingest.readers import text_lines
+
+    monkeypatch.setattr(text_lines.iter_lines, "__defaults__", (64,))
+    items = read(b'{"a": 1}\n{"b": "' + b"z" * 200 + b'"}\n{"c": 3}\n')
+    assert isinstance(items[1], ReadError) and "longer than" in items[1].reason
+    assert [i.record for i in items if isinstance(i, RawRecord)] == [{"a": 1}, {"c": 3}]

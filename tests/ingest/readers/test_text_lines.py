@@ -23,3 +23,15 @@ def test_binary_is_not_text():
     assert not looks_like_text(b"\x00\x01\x02binary")
     assert not looks_like_text(b"")
     assert looks_like_text("héllo wörld\n".encode())
+
+
+def test_over_long_lines_are_rejected_without_reading_them_whole():
+    from ingest.readers.base import ReadError
+    from ingest.readers.text_lines import TOO_LONG, iter_lines
+
+    data = b"short\n" + b"x" * 100 + b"\nafter\n" + b"y" * 50
+    assert [(n, line if line is TOO_LONG else line) for n, line in iter_lines(io.BytesIO(data), 20)] == [
+        (1, b"short\n"), (2, TOO_LONG), (3, b"after\n"), (4, TOO_LONG)
+    ]
+    items = list(TextLinesReader().read(io.BytesIO(b"ok\n"), "f"))
+    assert not isinstance(items[0], ReadError)
