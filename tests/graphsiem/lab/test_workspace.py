@@ -1,4 +1,4 @@
-"""``graphsiem.lab``: the notebook facade over a small simulated fleet (embedded store)."""
+"""``graphsiem.lab``: the notebook facade (workspace, cluster views, evaluation tables, drawing) over a small simulated fleet."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from neo4j.exceptions import ClientError
 
 from analytics.config import DetectionConfig
 from graphsiem import lab
+from graphsiem.lab.drawing import node_label
 from graphsiem.model import Entity, EntityType, Sighting
 from graphsiem.store.neo4j_server import Neo4jServer
 from graphsiem.store.neo4j_store import Neo4jStore
@@ -158,10 +159,10 @@ def test_open_refuses_an_unknown_store(tmp_path: Path) -> None:
 
 
 def test_draw_labels_members_and_escapes_mathtext(clusters) -> None:
-    assert lab._label({"value": "$a$"}) == r"\$a\$"
+    assert node_label({"value": "$a$"}) == r"\$a\$"
     ax = clusters[0].draw()
     texts = {t.get_text() for t in ax.texts}
-    assert lab._label({"value": clusters[0].pivot.value}) in texts
+    assert node_label({"value": clusters[0].pivot.value}) in texts
     assert not any(t.startswith("ws-") for t in texts), "hosts are not labelled"
 
 

@@ -1,0 +1,123 @@
+"""``ClusterView``: a scored cluster bound to the workspace it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from analytics.evidence import evidence_ids
+from analytics.explain import Explanation
+from analytics.result import Cluster
+from graphsiem.lab.drawing import draw_subgraph
+from graphsiem.lab.optional import pandas, timestamps
+from graphsiem.model import Entity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from graphsiem.lab.workspace import Workspace
+
+
+@dataclass(slots=True)
+class ClusterView:
+    """A scored cluster bound to the workspace it came from.
+
+    Attributes mirror :class:`analytics.result.Cluster` (``id``, ``score``,
+    ``hosts``, ``entities``, ``pivot``, ``features``, ``explanation``); the
+    methods fetch what lives in the store or the journal.
+    """
+
+    cluster: Cluster
+    workspace: Workspace
+
+    @property
+    def id(self) -> str:
+        return self.cluster.id
+
+    @property
+    def score(self) -> float:
+        """Risk 0–100, higher = more suspicious."""
+        return self.cluster.score
+
+    @property
+    def hosts(self) -> list[str]:
+        return self.cluster.hosts
+
+    @property
+    def entities(self) -> list[Entity]:
+        """Member entities, pivot first."""
+        return self.cluster.entities
+
+    @property
+    def pivot(self) -> Entity:
+        return self.cluster.pivot
+
+    @property
+    def features(self) -> dict[str, float]:
+        return self.cluster.features
+
+    @property
+    def explanation(self) -> Explanation:
+        """``summary`` (one line) and ``features`` (value, baseline, contribution)."""
+        return self.cluster.explanation
+
+    def __repr__(self) -> str:
+        return f"<ClusterView risk={self.score:.1f} hosts={len(self.hosts)} pivot={self.pivot.type}:{self.pivot.value[:60]!r}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The PRODUCT.md cluster contract (what ``graphsiem detect --json`` writes)."""
+        return self.cluster.to_contract()
+
+    def explanation_frame(self) -> pd.DataFrame:
+        """The explanation's features as a table, largest contribution first."""
+        pd = pandas()
+        return pd.DataFrame([f.to_dict() for f in self.explanation.features])
+
+    def subgraph(self, radius: int = 1, limit: int = 5000) -> nx.MultiDiGraph:
+        """The store's graph around the members (nodes ``type:key``, edges by relation type)."""
+        return self.cluster.subgraph(self.workspace.store, radius=radius, limit=limit)
+
+    def evidence(self, limit: int = 50) -> pd.DataFrame:
+        """The journaled events behind the cluster's relations, one row per event.
+
+        Uses the references detection attached; clusters past
+        ``DetectionConfig.evidence_top`` (and baseline rows) get theirs looked
+        up the same way (:func:`analytics.evidence.evidence_ids`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``event_id, time, kind, host, source, origin, fields`` (``fields``
+            holds the normalised field dictionary).
+        """
+        pd = pandas()
+        ids = [ref["event_id"] for ref in self.cluster.evidence][:limit]
+        if not ids:
+            graph = self.subgraph()
+            pairs = evidence_ids(graph, [e.ref for e in self.entities], self.hosts, limit=limit)
+            ids = [event_id for _, event_id in pairs]
+        events = self.workspace.journal.get(ids)
+        frame = pd.DataFrame(
+            {
+                "event_id": [e.id for e in events],
+                "time": timestamps([e.ts for e in events]),
+                "kind": [e.kind for e in events],
+                "host": [e.host for e in events],
+                "source": [e.source for e in events],
+                "origin": [e.origin for e in events],
+                "fields": [e.fields for e in events],
+            }
+        )
+        return frame.sort_values("time", kind="stable").reset_index(drop=True)
+
+    def draw(self, ax: Any = None, *, radius: int = 1, seed: int = 0) -> Any:
+        """Draw :meth:`subgraph` with the members highlighted (see :func:`draw_subgraph`)."""
+        ax = draw_subgraph(self.subgraph(radius=radius), ax, highlight=[e.uid for e in self.entities], seed=seed)
+        ax.set_title(f"risk {self.score:.1f}: {len(self.hosts)} hosts, {len(self.entities)} members")
+        return ax
+
+    def with_score(self, score: float) -> ClusterView:
+        """A copy with another risk (explanation unchanged), e.g. after :meth:`Workspace.rescore`."""
+        return ClusterView(replace(self.cluster, score=float(score)), self.workspace)
