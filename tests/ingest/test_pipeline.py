@@ -183,3 +183,9 @@ def test_terminal_output_escapes_control_characters_from_names(tmp_path, journal
     evil.write_text("not json, not syslog\x1b[31m\n")
     report = ingest_paths([evil], store=None, journal=journal, progress=False)
     assert "\x1b" not in report.render() and "\\x1b[2J" in report.render()
+
+
+def test_progress_bar_goes_to_stderr_when_asked(fixtures, journal, graph, capsys):
+    ingest_paths([fixtures / "ecs_events.ndjson"], store=graph, journal=journal, progress=True)
+    captured = capsys.readouterr()
+    assert "ingest" in captured.err and captured.out == ""
