@@ -35,7 +35,10 @@ Example
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -64,22 +67,65 @@ def samples_dir() -> Path:
     return path
 
 
+class _PrivateNeo4j:
+    """A private server started in the background as soon as collection shows it is needed.
+
+    Start-up (a cold JVM: 10-40 s on a busy 2-core box) then overlaps with the
+    tests that run before the first Neo4j test instead of adding to them.
+    """
+
+    def __init__(self) -> None:
+        self.home = Path(tempfile.mkdtemp(prefix="graphsiem-test-neo4j-"))
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neo4j-start")
+        self._future = self._pool.submit(start_private_server, self.home)
+
+    def server(self) -> Neo4jServer:
+        return self._future.result()
+
+    def stop(self) -> None:
+        try:
+            self._future.result()
+        except Exception:  # noqa: BLE001 - the failure was reported by the fixture
+            pass
+        stop_private_server(self.home)
+        self._pool.shutdown()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+_PRIVATE_NEO4J: list[_PrivateNeo4j] = []
+
+
+def _needs_neo4j(item: pytest.Item) -> bool:
+    # ``store`` picks its backend with getfixturevalue, invisible in the closure,
+    # so its Neo4j case is recognised by the ``neo4j`` marker it carries.
+    return item.get_closest_marker("neo4j") is not None or "neo4j_server" in getattr(
+        item, "fixturenames", ()
+    )
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the private Neo4j early when a selected test will need it."""
+    if Neo4jServer.from_env() is None and any(_needs_neo4j(i) for i in session.items):
+        _PRIVATE_NEO4J.append(_PrivateNeo4j())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    while _PRIVATE_NEO4J:
+        _PRIVATE_NEO4J.pop().stop()
+
+
 @pytest.fixture(scope="session")
-def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jServer]:
+def neo4j_server() -> Neo4jServer:
     """A reachable Neo4j 5 server for this test session (see module docstring)."""
     configured = Neo4jServer.from_env()
     if configured is not None:
-        yield configured
-        return
-    home = tmp_path_factory.mktemp("neo4j-home")
+        return configured
+    if not _PRIVATE_NEO4J:  # requested dynamically by a test collection did not flag
+        _PRIVATE_NEO4J.append(_PrivateNeo4j())
     try:
-        server = start_private_server(home)
+        return _PRIVATE_NEO4J[0].server()
     except Neo4jStartError as exc:
         pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        stop_private_server(home)
 
 
 @pytest.fixture(scope="session")
