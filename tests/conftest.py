@@ -105,7 +105,9 @@ def _needs_neo4j(item: pytest.Item) -> bool:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the private Neo4j early when a selected test will need it."""
-    if Neo4jServer.from_env() is None and any(_needs_neo4j(i) for i in session.items):
+    if session.config.option.collectonly or Neo4jServer.from_env() is not None:
+        return
+    if any(_needs_neo4j(i) for i in session.items):
         _PRIVATE_NEO4J.append(_PrivateNeo4j())
 
 
