@@ -155,3 +155,21 @@ def test_ingest_is_counted_in_metrics(api: Api) -> None:
     text = api.get("/metrics", role="analyst").text
     assert 'graphsiem_ingest_records_total{channel="api",outcome="accepted"} 4.0' in text
     assert 'graphsiem_ingest_records_total{channel="api",outcome="rejected"} 1.0' in text
+
+
+@pytest.mark.parametrize("relative", [
+    "evtx-attack-samples/Lateral Movement/LM_wmiexec_impacket_sysmon_whoami.evtx",
+    "otrf-security-datasets/LSASS_campaign_01_zeek/dns.log",
+    "suricata-sample-data/wrccdc-2018/alerts-only.json",
+    "loghub/Linux_2k.log",
+])
+def test_real_sample_files_upload(api: Api, samples_dir: Path, relative: str) -> None:
+    path = samples_dir / relative
+    with path.open("rb") as handle:
+        response = api.post("/v1/files", role="ingest", files={"file": (path.name, handle)})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["received"] > 0
+    assert report["received"] == report["accepted"] + report["rejected"]
+    assert report["rejected"] <= report["received"] // 100
+    assert all(r["origin"].startswith("<data>/") for r in report["rejections"])
