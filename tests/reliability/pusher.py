@@ -36,8 +36,10 @@ class Pusher:
         An ingest (or admin) key.
     """
 
-    def __init__(self, url_of, key: str, *, clients: int = 4, batch_size: int = 25) -> None:
+    def __init__(self, url_of, key: str, *, clients: int = 4, batch_size: int = 25,
+                 pause_s: float = 0.0) -> None:
         self.url_of = url_of
+        self.pause_s = pause_s  # between batches of one client: bounds the event rate
         self.key = key
         self.batch_size = batch_size
         self.stats = [ClientStats() for _ in range(clients)]
@@ -107,6 +109,8 @@ class Pusher:
                         if retried and body.get("duplicates"):
                             stats.resent_duplicates += 1
                     pending = None
+                    if self.pause_s:
+                        time.sleep(self.pause_s)
                 elif response.status_code >= 500 or response.status_code == 429:
                     stats.failures += 1
                     retried = True

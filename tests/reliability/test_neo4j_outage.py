@@ -71,7 +71,7 @@ def test_ingest_survives_a_neo4j_outage_and_the_graph_catches_up(tmp_path: Path)
     try:
         key = create_key(data_dir, "ingest")
         server.start()
-        pusher = Pusher(lambda: server.url, key, clients=2, batch_size=20)
+        pusher = Pusher(lambda: server.url, key, clients=2, batch_size=20, pause_s=0.1)
         pusher.start()
         _wait_acked(pusher, 200)
         before = pusher.acked_count()
@@ -80,6 +80,7 @@ def test_ingest_survives_a_neo4j_outage_and_the_graph_catches_up(tmp_path: Path)
         ready = httpx.get(server.url + "/readyz", timeout=60).status_code
         time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_at)))
         during = pusher.acked_count() - before
+        pusher.pause()  # the outage is over for the clients; Neo4j's restart is not timed
         behind = journal_counts(data_dir)
         assert server.alive(), server.log_tail()
         assert ready == 503, "readiness must report the store down"
@@ -87,6 +88,7 @@ def test_ingest_survives_a_neo4j_outage_and_the_graph_catches_up(tmp_path: Path)
         assert behind["projected_seq"] < behind["last_seq"]
         _restart(home, neo4j)
         up_at = time.monotonic()
+        pusher.resume()
         _wait_acked(pusher, pusher.acked_count() + 100)
         pusher.drain()
         caught_up = wait_projected(data_dir, timeout=300)
