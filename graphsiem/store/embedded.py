@@ -5,26 +5,19 @@ and the entity props; edges are keyed by relation type with ``type``, ``count``,
 ``first_seen``, ``last_seen`` and ``evidence``.  Sightings (host x entity) live
 beside the graph in ``{entity uid: {host: [first_seen, last_seen, count]}}``.
 
-Persistence: ``flush()`` writes one pickle (protocol 5) to a temporary file and
-renames it over ``graph.pickle``, so a reader never sees a half-written file.
-Writers take an exclusive ``flock`` on ``write.lock`` from their first write
-until ``flush()``; a writer that finds the file changed since it loaded it
-reloads first, so two processes never overwrite each other's batches.  Reads
-reload a newer file when this instance has nothing unflushed.
-
-The pickle is only ever read from the local data directory the store itself
-writes; it is not an exchange format.  An instance is not thread-safe: callers
+Persistence (:mod:`graphsiem.store.snapshot`): ``flush()`` atomically replaces
+``graph.pickle``, so a reader never sees a half-written file.  Writers hold an
+exclusive lock on ``write.lock`` from their first write until ``flush()``; a
+writer that finds the file changed since it loaded it reloads first, so two
+processes never overwrite each other's batches.  Reads reload a newer file when
+this instance has nothing unflushed.  An instance is not thread-safe: callers
 that share one between threads serialise access (the API context holds a lock).
 """
 
 from __future__ import annotations
 
-import fcntl
 import gc
 import os
-import pickle
-import tempfile
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -45,6 +38,7 @@ from graphsiem.store.merge import (
     is_plausible_relation,
     merge_evidence,
 )
+from graphsiem.store.snapshot import SnapshotFile, WriterLock
 
 GRAPH_FILE = "graph.pickle"
 LOCK_FILE = "write.lock"
@@ -94,8 +88,8 @@ class EmbeddedStore:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.lock_timeout = lock_timeout
-        self._path = self.directory / GRAPH_FILE
-        self._lock_fd: int | None = None
+        self._file = SnapshotFile(self.directory / GRAPH_FILE, format_version=FORMAT_VERSION)
+        self._lock = WriterLock(self.directory / LOCK_FILE, timeout=lock_timeout)
         self._dirty = False
         self._closed = False
         self._stamp: tuple[int, int, int] | None = None
@@ -109,26 +103,13 @@ class EmbeddedStore:
         self._sightings: dict[str, dict[str, list[Any]]] = {}
         self._mark: int | None = None
 
-    def _disk_stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = self._path.stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_mtime_ns, st.st_size)
-
     def _load(self) -> None:
-        stamp = self._disk_stamp()
+        stamp = self._file.stamp()
         if stamp is None:
             self._reset()
             self._stamp = None
             return
-        try:
-            with self._path.open("rb") as handle:
-                state = pickle.load(handle)  # noqa: S301 - our own file, see module docstring
-        except (OSError, pickle.UnpicklingError, EOFError) as exc:
-            raise StoreError(f"cannot read embedded graph {self._path}: {exc}") from exc
-        if not isinstance(state, dict) or state.get("format") != FORMAT_VERSION:
-            raise StoreError(f"{self._path} is not a GraphSIEM graph (format {FORMAT_VERSION})")
+        state = self._file.load()
         self._graph = state["graph"]
         self._sightings = state["sightings"]
         self._mark = state.get("projection_mark")
@@ -140,42 +121,16 @@ class EmbeddedStore:
     def _refresh(self) -> None:
         """Pick up another process's flush, unless this instance has unflushed writes."""
         self._check_open()
-        if not self._dirty and self._disk_stamp() != self._stamp:
+        if not self._dirty and self._file.stamp() != self._stamp:
             self._load()
 
     def _begin_write(self) -> None:
         self._check_open()
-        if self._lock_fd is None:
-            self._lock_fd = self._acquire_lock()
-            if self._disk_stamp() != self._stamp:
-                self._load()
+        if not self._lock.is_held:
+            self._lock.acquire()
+            if self._file.stamp() != self._stamp:
+                self._load()  # another writer flushed since we loaded: build on its graph
         self._dirty = True
-
-    def _acquire_lock(self) -> int:
-        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                    os.close(fd)
-                    raise StoreError(
-                        f"{self.directory} is being written by another process (pid {holder}); "
-                        f"gave up after {self.lock_timeout:.0f}s"
-                    ) from None
-                time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        return fd
-
-    def _release_lock(self) -> None:
-        if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
-            self._lock_fd = None
 
     def _check_open(self) -> None:
         if self._closed:
@@ -185,26 +140,12 @@ class EmbeddedStore:
         """Write the graph atomically (temp file + rename) and release the write lock."""
         self._check_open()
         if self._dirty:
-            state = {"format": FORMAT_VERSION, "graph": self._graph, "sightings": self._sightings,
-                     "projection_mark": self._mark}
-            fd, tmp = tempfile.mkstemp(prefix=".graph-", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    pickle.dump(state, handle, protocol=5)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self._path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            dir_fd = os.open(self.directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-            self._stamp = self._disk_stamp()
+            self._stamp = self._file.save({
+                "graph": self._graph, "sightings": self._sightings,
+                "projection_mark": self._mark,
+            })
             self._dirty = False
-        self._release_lock()
+        self._lock.release()
 
     def close(self) -> None:
         """Flush and release the lock; the instance cannot be used afterwards."""
