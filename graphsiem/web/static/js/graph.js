@@ -101,11 +101,11 @@ function edgeElement(edge) {
 }
 
 // Past this many host edges the expanded view draws them the cheap way.
-const DENSE_EDGES = 1000;
+const DENSE_EDGES = 300;
 // Past this many hosts, expanding lists them in the host table only: a ring
 // of thousands of nodes costs seconds to draw and tells the analyst nothing
 // the table does not.
-export const HOSTS_DRAWN_MAX = 300;
+export const HOSTS_DRAWN_MAX = 200;
 
 export class GraphView {
   /**
