@@ -119,17 +119,25 @@ class Workspace:
         Parameters
         ----------
         window_hours : float, optional
-            Detection window ending at the newest data (default that of
-            :class:`DetectionConfig`).
+            Length of the detection window, which ends where
+            :func:`analytics.detect.detect` ends it (default that of
+            :class:`DetectionConfig`); ``frame.attrs["window"]`` holds its bounds.
         min_hosts : int
             Leave out entities seen on fewer hosts.
+
+        Examples
+        --------
+        >>> features = ws.features(min_hosts=2)                                  # doctest: +SKIP
+        >>> features[features.is_new].sort_values("first_contact_spread_min")     # doctest: +SKIP
         """
         pd = pandas()
         types = [t.value for t in EntityType if t is not EntityType.HOST]
-        rows = list(self.store.entity_prevalence(entity_types=types, min_hosts=min_hosts))
+        fetched = list(self.store.entity_prevalence(entity_types=types, min_hosts=min(min_hosts, 2)))
+        rows = [r for r in fetched if r.hosts >= min_hosts]
         n_hosts = max(self.store.counts().get("entities", {}).get(EntityType.HOST.value, 0), 1)
         hours = window_hours if window_hours is not None else DetectionConfig().window_hours
-        end = max((r.last_seen for r in rows), default=0.0)
+        # The window ends where detection's does: the newest sighting of an entity on 2+ hosts.
+        end = max((r.last_seen for r in fetched if r.hosts >= 2), default=0.0)
         window = Window.ending_at(end, hours * 3600.0)
         firsts = [np.asarray(r.host_first_seen, dtype=np.float64) for r in rows]
         frame = pd.DataFrame(
@@ -161,6 +169,13 @@ class Workspace:
             Default ``DetectionConfig()``.
         **settings
             Overrides of single settings, e.g. ``detect(min_hosts=4)``.
+
+        Examples
+        --------
+        >>> clusters = ws.detect(new_pivots_only=False)       # doctest: +SKIP
+        >>> top = clusters[0]                                 # doctest: +SKIP
+        >>> top.explanation.summary, top.hosts[:3]            # doctest: +SKIP
+        >>> top.evidence()[["time", "kind", "host"]]          # doctest: +SKIP
         """
         config = replace(config or DetectionConfig(), **settings)
         result = run_detection(self.store, config=config, journal=self.journal)
