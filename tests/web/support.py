@@ -147,3 +147,23 @@ def synthesise_fanout(store: Any, data_dir: Path, *, hosts: int, start: float = 
     finally:
         state.close()
     return cluster
+
+
+def process_creation(host: str, index: int, ts: str, command: str) -> dict:
+    """A Sysmon event 1 as Winlogbeat 7 ships it."""
+    image = command.split(" ", 1)[0]
+    return {
+        "@timestamp": ts,
+        "winlog": {
+            "channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1,
+            "computer_name": f"{host}.corp.example", "record_id": 1000 + index,
+            "event_data": {
+                "UtcTime": ts.replace("T", " ").rstrip("Z"),
+                "ProcessGuid": f"{{00000000-0000-0000-0000-{index:012d}}}",
+                "ProcessId": str(4000 + index), "Image": f"C:\\Windows\\System32\\{image}",
+                "CommandLine": command, "ParentImage": "C:\\Windows\\explorer.exe",
+                "ParentProcessId": "100", "ParentProcessGuid": "{00000000-0000-0000-0000-000000000001}",
+                "ParentCommandLine": "C:\\Windows\\explorer.exe", "User": "CORP\\alice",
+            },
+        },
+    }

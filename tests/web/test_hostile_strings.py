@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import screenshot, start_site
+from tests.web.support import process_creation
 
 pytestmark = pytest.mark.browser
 
@@ -19,26 +20,6 @@ HOSTS = [f"xss-{i:02d}" for i in range(6)]
 # Hosts that see none of it: six hosts of twenty make the payload process a
 # rare fan-out (detection ignores what most of the fleet does).
 QUIET_HOSTS = [f"ws-{i:02d}" for i in range(14)]
-
-
-def process_creation(host: str, index: int, ts: str, command: str) -> dict:
-    """A Sysmon event 1 as Winlogbeat 7 ships it."""
-    image = command.split(" ", 1)[0]
-    return {
-        "@timestamp": ts,
-        "winlog": {
-            "channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1,
-            "computer_name": f"{host}.corp.example", "record_id": 1000 + index,
-            "event_data": {
-                "UtcTime": ts.replace("T", " ").rstrip("Z"),
-                "ProcessGuid": f"{{00000000-0000-0000-0000-{index:012d}}}",
-                "ProcessId": str(4000 + index), "Image": f"C:\\Windows\\System32\\{image}",
-                "CommandLine": command, "ParentImage": "C:\\Windows\\explorer.exe",
-                "ParentProcessId": "100", "ParentProcessGuid": "{00000000-0000-0000-0000-000000000001}",
-                "ParentCommandLine": "C:\\Windows\\explorer.exe", "User": "CORP\\alice",
-            },
-        },
-    }
 
 
 def hostile_events() -> list[dict]:
