@@ -50,6 +50,7 @@ class Workspace:
         self.data_dir = data_dir
         self.journal = Journal(paths.journal_path(data_dir))
         self.last_detection: DetectionResult | None = None
+        self._driver: Any = None  # neo4j.Driver of cypher(), opened on first use
 
     def __repr__(self) -> str:
         return f"<Workspace store={self.store.name} data_dir={str(self.data_dir)!r}>"
@@ -61,7 +62,10 @@ class Workspace:
         self.close()
 
     def close(self) -> None:
-        """Flush and close the store and the journal."""
+        """Flush and close the store and the journal (and the Cypher driver, if opened)."""
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
         self.store.close()
         self.journal.close()
 
@@ -259,14 +263,15 @@ class Workspace:
         if self.store.name != "neo4j":
             raise TypeError(f"cypher() needs a Neo4j workspace; this one uses the {self.store.name} store")
         store: Any = self.store
+        if self._driver is None:
+            # Same notification filter as the store: warnings about property keys
+            # or relationship types not (yet) in the graph are expected noise.
+            quiet = [neo4j.NotificationDisabledClassification.UNRECOGNIZED]
+            self._driver = neo4j.GraphDatabase.driver(
+                store.uri, auth=_neo4j_auth(), notifications_disabled_classifications=quiet
+            )
         routing = neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ
-        # Same notification filter as the store: warnings about property keys
-        # or relationship types not (yet) in the graph are expected noise.
-        quiet = [neo4j.NotificationDisabledClassification.UNRECOGNIZED]
-        with neo4j.GraphDatabase.driver(
-            store.uri, auth=_neo4j_auth(), notifications_disabled_classifications=quiet
-        ) as driver:
-            records, _, keys = driver.execute_query(query, params, database_=store.database, routing_=routing)
+        records, _, keys = self._driver.execute_query(query, params, database_=store.database, routing_=routing)
         return pd.DataFrame([r.values() for r in records], columns=keys)
 
 
