@@ -161,8 +161,10 @@ def score_clusters(
                 explanation=explanation,
             )
         )
-    # Ties (identical features, identical risk) in id order: arbitrary but stable.
-    clusters.sort(key=lambda c: (-c.score, c.id))
+    # Ties (identical features, so identical risk: common, since the one-sided
+    # features clip ordinary clusters onto one point) go rarest first, the
+    # hunter's "least frequency of occurrence" order; then id, for stability.
+    clusters.sort(key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
     return clusters
 
 
