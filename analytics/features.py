@@ -6,7 +6,7 @@ first saw it inside the window.
 
 Every function here is pure: arrays, mappings and relations in, arrays and
 dictionaries out, so each is unit-tested on hand-built data.  The store is read
-once, by :mod:`analytics.detect`.
+once, by :mod:`analytics.inputs`.
 
 Cluster features fed to the scorer (:data:`SCORED_FEATURES`) are chosen so that
 what is *unusual among clusters* is what is suspicious: benign fleet activity
@@ -51,7 +51,7 @@ REPEAT_FLOOR_PER_DAY = 24.0
 """Contact up to hourly is ordinary (updaters, browsing); only more often counts."""
 
 FEATURE_DESCRIPTIONS: dict[str, str] = {
-    "new_member_fraction": "share of member entities first seen by the fleet inside the window",
+    "new_member_fraction": "share of member entities first seen by the fleet inside the window (context, not scored)",
     "first_contact_spread_min": "inter-quartile range of the hosts' first contact with a new pivot, minutes, capped at 60 (slower is not synchronised; a pivot known before the window takes the cap)",
     "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster (else 0)",
     "exclusivity": "share of the new members' hosts that are cluster hosts (0 without new members)",
@@ -69,7 +69,6 @@ BEHAVIOURS: tuple[str, ...] = ("lsass_access", "encoded_command", "download_from
 
 ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER})
 NETWORK_TYPES = frozenset({EntityType.DOMAIN, EntityType.IP, EntityType.URL, EntityType.FILE})
-
 
 
 @dataclass(slots=True, frozen=True)
