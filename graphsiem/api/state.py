@@ -197,6 +197,17 @@ class StateStore:
         with self._lock:
             self._db.close()
 
+    def change_token(self) -> tuple[int, int]:
+        """Changes whenever the database does, whoever wrote it.
+
+        ``version`` counts this process's commits; SQLite's ``data_version``
+        moves when another connection (another server process, the CLI)
+        commits.  Read caches key on the pair.
+        """
+        with self._lock:
+            other = self._db.execute("PRAGMA data_version").fetchone()[0]
+        return (self.version, other)
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:

@@ -157,3 +157,17 @@ def test_case_bundle_is_self_contained(fleet_api: Api) -> None:
     assert cluster["id"] == cid and cluster["members"] and cluster["subgraph"]["nodes"]
     assert cluster["explanation"]["summary"] and cluster["evidence"]
     assert [e["new"] for e in bundle["audit"]] == ["escalated to IR"]
+
+
+def test_queue_reflects_writes_by_another_process(fleet_api: Api) -> None:
+    from graphsiem.api.state import StateStore
+
+    cid = _top(fleet_api)["id"]
+    assert fleet_api.get("/v1/clusters", params={"status": "closed"}).json()["items"] == []
+    other = StateStore(fleet_api.ctx.settings.state_path)  # e.g. a second server process
+    try:
+        other.update_triage(cid, actor="elsewhere", changes={"status": "closed"})
+    finally:
+        other.close()
+    closed = fleet_api.get("/v1/clusters", params={"status": "closed"}).json()["items"]
+    assert [c["id"] for c in closed] == [cid]

@@ -79,7 +79,7 @@ def list_clusters_json(ctx: AppContext, **query: Any) -> bytes:
     kept per query and thrown away as a whole on any write.
     """
     cache: dict[tuple[Any, ...], bytes] = ctx.caches.setdefault("clusters", {})
-    version = ctx.state.version
+    version = ctx.state.change_token()
     key = (version, *sorted(query.items()))
     body = cache.get(key)
     if body is None:
