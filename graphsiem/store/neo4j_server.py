@@ -81,7 +81,7 @@ def start_private_server(home: Path, *, timeout: float = 300.0) -> Neo4jServer:
     Neo4jStartError
         With the script's output and the tail of the server log.
     """
-    password = secrets.token_urlsafe(18)
+    password = "gs" + secrets.token_hex(16)  # never starts with "-" (neo4j-admin would read an option)
     env = dict(os.environ, NEO4J_PASSWORD=password, NEO4J_START_TIMEOUT=str(int(timeout)))
     proc = subprocess.run(
         [str(NEO4J_SCRIPT), "start", str(home)],

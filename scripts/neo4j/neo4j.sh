@@ -131,7 +131,7 @@ start() {
     local java_cmd=(java -cp "$lib_dir/*")
     export NEO4J_HOME="$home" NEO4J_CONF="$home/conf"
     if [ ! -f "$home/data/dbms/auth.ini" ]; then
-        password="${NEO4J_PASSWORD:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')}"
+        password="${NEO4J_PASSWORD:-$(python3 -c 'import secrets; print("gs" + secrets.token_hex(16))')}"
         [ "${#password}" -ge 8 ] || die "NEO4J_PASSWORD must be at least 8 characters (Neo4j rule)"
         if ! "${java_cmd[@]}" org.neo4j.server.startup.Neo4jAdminCommand \
                 dbms set-initial-password "$password" >"$home/logs/admin.log" 2>&1; then
