@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import time
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -173,3 +175,21 @@ def test_real_sample_files_upload(api: Api, samples_dir: Path, relative: str) ->
     assert report["received"] == report["accepted"] + report["rejected"]
     assert report["rejected"] <= report["received"] // 100
     assert all(r["origin"].startswith("<data>/") for r in report["rejections"])
+
+
+def test_events_journaled_before_a_restart_are_projected_at_start(api: Api, store: Any) -> None:
+    from ingest.pipeline import ingest_records
+    from tests.api.conftest import running_api
+
+    # Journal directly (as if the previous server died before projecting).
+    journal = api.ctx.ingest.journal()
+    report = ingest_records(EVENTS[:6], store=None, journal=journal)
+    assert report.total.events == 6
+    assert journal.checkpoint() < journal.last_seq()
+    with running_api(api.ctx.settings, store) as restarted:
+        deadline = time.monotonic() + 30
+        while journal.checkpoint() < journal.last_seq():
+            assert time.monotonic() < deadline, "not projected after restart"
+            time.sleep(0.05)
+        host = EVENTS[0]["host"]["name"]
+        assert restarted.get(f"/v1/entities/host/{host}").status_code == 200

@@ -101,6 +101,9 @@ class IngestService:
         self._data_prefix = str(ctx.settings.data_dir.resolve())
         self._projector = threading.Thread(target=self._project_loop, name="projector",
                                            daemon=True)
+        # Events journaled before a crash (accepted, not yet projected) are
+        # projected as soon as the service starts.
+        self._wake.set()
         self._projector.start()
         ctx.journal = _ThreadJournal(self)
 
