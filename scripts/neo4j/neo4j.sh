@@ -134,7 +134,7 @@ start() {
         password="${NEO4J_PASSWORD:-$(python3 -c 'import secrets; print("gs" + secrets.token_hex(16))')}"
         [ "${#password}" -ge 8 ] || die "NEO4J_PASSWORD must be at least 8 characters (Neo4j rule)"
         if ! "${java_cmd[@]}" org.neo4j.server.startup.Neo4jAdminCommand \
-                dbms set-initial-password "$password" >"$home/logs/admin.log" 2>&1; then
+                dbms set-initial-password -- "$password" >"$home/logs/admin.log" 2>&1; then
             cat "$home/logs/admin.log" >&2
             die "set-initial-password failed (log above: $home/logs/admin.log)"
         fi
