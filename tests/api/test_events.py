@@ -193,3 +193,10 @@ def test_events_journaled_before_a_restart_are_projected_at_start(api: Api, stor
             time.sleep(0.05)
         host = EVENTS[0]["host"]["name"]
         assert restarted.get(f"/v1/entities/host/{host}").status_code == 200
+
+
+def test_empty_upload_is_422_with_the_reason(api: Api) -> None:
+    response = api.post("/v1/files", role="ingest", files={"file": ("conn.log", b"")})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["field"] == "file" and "empty" in error["message"]
