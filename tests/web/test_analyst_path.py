@@ -136,6 +136,7 @@ def test_the_analyst_path(page, fleet_site):
     page.fill("#triage-note", "PNG-borne PowerShell on the seed hosts")
     page.click("#triage-form button[type=submit]")
     page.wait_for_selector("#triage-result:has-text('Saved')")
+    page.wait_for_selector("#audit-list li:has-text('verdict')")
     audit = page.inner_text("#audit-list")
     assert "verdict" in audit and "malicious" in audit and "alice" in audit
     screenshot(page, "path-5-verdict")

@@ -142,6 +142,18 @@ def test_search_and_expand_neighbours_with_a_limit_and_a_type(page, fanout_site)
     assert page.evaluate(
         "window.graphsiem.clusterView.graph.cy.getElementById('domain:cdn-img-delivery.example').empty()")
 
+    # A real double-click on a host node expands it (type filter still "domain").
+    point = page.evaluate("""() => {
+      const cy = window.graphsiem.clusterView.graph.cy;
+      const host = cy.nodes('[type = "host"]').filter((n) => n.id() !== 'host:ws-0000')[0];
+      const p = host.renderedPosition();
+      const box = cy.container().getBoundingClientRect();
+      return {x: box.left + p.x, y: box.top + p.y};
+    }""")
+    page.mouse.dblclick(point["x"], point["y"])
+    page.wait_for_function(
+        "() => window.graphsiem.clusterView.graph.cy.getElementById('domain:cdn-img-delivery.example').nonempty()")
+
 
 def test_copy_as_cypher_passes_values_as_parameters(page, fanout_site):
     open_cluster(page, fanout_site, fanout_site.cluster["id"])

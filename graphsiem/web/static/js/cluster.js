@@ -34,6 +34,7 @@ export class ClusterView {
     this.events = new Map();
     this.graph = new GraphView(byId('graph'), {
       onSelect: (target) => this.select(target),
+      onExpand: (node) => this.expand(node),
       onHistory: (depth, what) => {
         byId('tool-undo').disabled = depth === 0;
         if (what) this.status(`${what} · ${depth} step${depth === 1 ? '' : 's'} to undo`);

@@ -157,6 +157,8 @@ export class GraphView {
     // The browser benchmark reads this mark: the first frame with the graph.
     this.cy.one('render', () => performance.mark('graph-first-render'));
     this.cy.on('tap', 'node, edge', (evt) => this.hooks.onSelect?.(evt.target));
+    // Double-click a node: expand it (neighbours, or the members of an aggregate).
+    this.cy.on('dbltap', 'node', (evt) => this.hooks.onExpand?.(evt.target));
     this.cy.on('tap', (evt) => {
       if (evt.target === this.cy) this.hooks.onSelect?.(null);
     });

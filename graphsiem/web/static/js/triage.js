@@ -48,8 +48,9 @@ export class Triage {
       await api(`/v1/clusters/${encodeURIComponent(this.clusterId)}`, { method: 'PATCH', body: patch });
       this.current = wanted;
       byId('triage-note').value = '';
-      result.textContent = `Saved ${new Date().toISOString().slice(11, 19)}Z.`;
       await this.loadAudit();
+      // Said last, so that "Saved" means the audit trail shows the change too.
+      result.textContent = `Saved ${new Date().toISOString().slice(11, 19)}Z.`;
     } catch (error) {
       result.textContent = `Not saved: ${error.message}`;
     }
