@@ -164,14 +164,21 @@ class Journal:
             # Inside one IMMEDIATE transaction nobody else writes, so the rows
             # with a seq above the previous maximum are exactly the new ones.
             before = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+            changes = self._db.total_changes
             self._db.executemany(
                 "INSERT OR IGNORE INTO events (id, kind, ts, host, source, origin, fields, raw)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            new_ids = self._db.execute(
-                "SELECT id FROM events WHERE seq > ? ORDER BY seq", (before,)
-            ).fetchall()
+            if self._db.total_changes - changes == len(rows):
+                # every row went in (the usual first ingest): they are new, in row order
+                new_ids = None
+            else:
+                new_ids = self._db.execute(
+                    "SELECT id FROM events WHERE seq > ? ORDER BY seq", (before,)
+                ).fetchall()
+        if new_ids is None:
+            return [events[index] for index in fresh.values()]
         return [events[fresh[row[0]]] for row in new_ids]
 
     def reject(self, rejections: Iterable[tuple[str, str, str, str]]) -> int:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from graphsiem.model import Event, Projection
 from graphsiem.store.base import GraphStore
+from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal, JournalEvent
 from ingest.projection import Projector
@@ -68,6 +69,18 @@ def project_pending(
     (the pipeline, for small ingests) skip re-reading them from the journal;
     by default they are streamed from the journal.
     """
+    with fewer_collections():
+        return _project_pending(journal, store, ipmap, batch_size, progress, pending)
+
+
+def _project_pending(
+    journal: Journal,
+    store: GraphStore,
+    ipmap: IpHostMap | None,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    pending: Iterable[JournalEvent] | None,
+) -> ProjectionSummary:
     if ipmap is None:
         ipmap = IpHostMap().load(journal.connection)
     projector = Projector(ipmap)
