@@ -27,7 +27,13 @@ def _serve(args: argparse.Namespace) -> int:
             field = ".".join(str(p) for p in err["loc"]) or "settings"
             print(f"graphsiem serve: invalid setting {field}: {err['msg']}", file=sys.stderr)
         return 2
-    store = open_store(settings.store, data_dir=settings.data_dir)
+    from graphsiem.store.base import StoreError
+
+    try:
+        store = open_store(settings.store, data_dir=settings.data_dir)
+    except (StoreError, ValueError) as exc:
+        print(f"graphsiem serve: cannot open store {settings.store!r}: {exc}", file=sys.stderr)
+        return 1
     try:
         app = create_app(settings, store)
         uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,

@@ -99,3 +99,10 @@ def test_serve_refuses_invalid_settings(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("GRAPHSIEM_WEBHOOK_URL", "ftp://example.invalid/hook")
     assert main(["serve", "--port", "0"]) == 2
     assert "webhook_url" in capsys.readouterr().err
+
+
+def test_serve_names_an_unreachable_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GRAPHSIEM_DATA", str(tmp_path))
+    assert main(["serve", "--store", f"bolt://127.0.0.1:{_free_port()}"]) == 1
+    assert "cannot open store" in capsys.readouterr().err
