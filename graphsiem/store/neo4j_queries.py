@@ -72,7 +72,8 @@ def upsert_relations(src_type: str, relation_type: str, dst_type: str) -> str:
     """Merge relation rows ``{src, dst, p: {count, first_seen, last_seen, evidence}}``.
 
     Endpoints exist already (``ensure_nodes`` ran first in the same
-    transaction).  The count grows by the incoming count minus the incoming
+    transaction, or the store knows them); ``written`` tells the store whether
+    every row found its endpoints.  The count grows by the incoming count minus the incoming
     evidence ids the edge already holds; evidence is appended up to ``$cap``.
     Why it is written this way (measured, see ``benchmarks/bench_store.py``):
     the SET items run in order, so ``count`` is computed from the evidence list
@@ -95,6 +96,7 @@ ON MATCH SET
                         ELSE r.first_seen END,
     r.last_seen = CASE WHEN row.p.last_seen > r.last_seen THEN row.p.last_seen
                        ELSE r.last_seen END
+RETURN count(*) AS written
 """
 
 
@@ -119,7 +121,7 @@ SET r.count = r.count + $count - (size($evidence) - size(fresh)),
 def upsert_sightings(entity_type: str) -> str:
     """Merge sighting rows ``{host, key, p: {first_seen, last_seen, count}}`` of one type.
 
-    Endpoints exist already (``ensure_nodes`` ran first in the same transaction).
+    Endpoints exist already (see :func:`upsert_relations`); returns ``written``.
     """
     return f"""{WRITE_PREFIX}
 UNWIND $rows AS row
@@ -132,6 +134,7 @@ ON MATCH SET s.first_seen = CASE WHEN row.p.first_seen < s.first_seen THEN row.p
              s.last_seen = CASE WHEN row.p.last_seen > s.last_seen THEN row.p.last_seen
                                 ELSE s.last_seen END,
              s.count = s.count + row.p.count
+RETURN count(*) AS written
 """
 
 

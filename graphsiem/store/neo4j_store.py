@@ -92,6 +92,14 @@ def _entity(props: dict[str, Any]) -> Entity:
     return Entity(props["type"], key, props["value"], extra)
 
 
+KNOWN_NODES_MAX = 1_000_000
+"""Endpoints remembered as existing; past this the memory is dropped and rebuilt."""
+
+
+class _StaleNodeCache(Exception):
+    """A node this store believed existed is gone; replay the transaction in full."""
+
+
 def _has_unencodable(value: Any) -> bool:
     """True when a string anywhere in ``value`` cannot be encoded as UTF-8."""
     if isinstance(value, str):
@@ -152,6 +160,7 @@ class Neo4jStore:
         self.database = database
         self.batch_size = batch_size
         self._owns_driver = driver is None
+        self._known_nodes: set[EntityKey] = set()
         try:
             # "Relationship type does not exist" warnings are expected: queries
             # name every RelationType, used or not.
@@ -219,12 +228,43 @@ class Neo4jStore:
         except (DriverError, Neo4jError) as exc:
             raise StoreError(f"Neo4j read failed: {exc}") from exc
 
-    def _ensure_nodes(self, tx: ManagedTransaction, refs: Iterable[EntityKey]) -> None:
-        by_type: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-        for entity_type, key in refs:
-            by_type[entity_type].setdefault(key, _node_row(entity_type, key))
-        for entity_type, rows in by_type.items():
-            tx.run(q.ensure_nodes(entity_type), rows=list(rows.values()), type=entity_type).consume()
+    def _write_linked(
+        self,
+        records: Sequence[Any],
+        endpoints: list[EntityKey],
+        statements: list[tuple[str, list[dict[str, Any]], dict[str, Any]]],
+    ) -> None:
+        """Run relationship ``statements`` in one transaction after creating missing endpoints.
+
+        Endpoints this instance has already written are not merged again (on
+        a busy fleet that was ~40% of the server's work per batch).  Each
+        statement reports how many rows found both endpoints; if a "known"
+        node has gone (another client cleared the database) the transaction
+        is rolled back and replayed with every endpoint merged, so nothing is
+        lost and nothing counted twice.
+        """
+        unknown = [ref for ref in dict.fromkeys(endpoints) if ref not in self._known_nodes]
+
+        def work(tx: ManagedTransaction, refs: list[EntityKey]) -> None:
+            by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for entity_type, key in refs:
+                by_type[entity_type].append(_node_row(entity_type, key))
+            for entity_type, rows in by_type.items():
+                tx.run(q.ensure_nodes(entity_type), rows=rows, type=entity_type).consume()
+            for query, rows, params in statements:
+                written = tx.run(query, rows=rows, **params).single(strict=True)["written"]
+                if written != len(rows):
+                    raise _StaleNodeCache
+
+        try:
+            self._write(lambda tx: work(tx, unknown), records)
+        except _StaleNodeCache:
+            self._known_nodes.clear()
+            unknown = list(dict.fromkeys(endpoints))
+            self._write(lambda tx: work(tx, unknown), records)
+        if len(self._known_nodes) > KNOWN_NODES_MAX:
+            self._known_nodes.clear()
+        self._known_nodes.update(unknown)
 
     # -- writes ---------------------------------------------------------------
     def upsert_entities(self, entities: Sequence[Entity]) -> None:
@@ -242,6 +282,7 @@ class Neo4jStore:
                     tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type).consume()
 
             self._write(work, chunk)
+            self._known_nodes.update(entity.ref for entity in chunk)
 
     def upsert_relations(self, relations: Sequence[Relation]) -> None:
         """Create or merge aggregated relations; endpoints are created when missing."""
@@ -255,19 +296,12 @@ class Neo4jStore:
                           "last_seen": rel.last_seen, "evidence": rel.evidence},
                 })
 
-            def work(
-                tx: ManagedTransaction,
-                chunk: Sequence[Relation] = chunk,
-                groups: dict[tuple[str, str, str], list[dict[str, Any]]] = groups,
-            ) -> None:
-                self._ensure_nodes(tx, [r.src for r in chunk] + [r.dst for r in chunk])
-                for (src_type, rel_type, dst_type), rows in groups.items():
-                    tx.run(
-                        q.upsert_relations(src_type, rel_type, dst_type), rows=rows,
-                        cap=EVIDENCE_CAP,
-                    ).consume()
-
-            self._write(work, chunk)
+            self._write_linked(
+                chunk,
+                [r.src for r in chunk] + [r.dst for r in chunk],
+                [(q.upsert_relations(*group), rows, {"cap": EVIDENCE_CAP})
+                 for group, rows in groups.items()],
+            )
 
     def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
         """Create or merge host x entity sightings (min first, max last, summed count)."""
@@ -280,16 +314,11 @@ class Neo4jStore:
                     "p": {"first_seen": s.first_seen, "last_seen": s.last_seen, "count": s.count},
                 })
 
-            def work(
-                tx: ManagedTransaction,
-                chunk: Sequence[Sighting] = chunk,
-                by_type: dict[str, list[dict[str, Any]]] = by_type,
-            ) -> None:
-                self._ensure_nodes(tx, [("host", s.host) for s in chunk] + [s.entity for s in chunk])
-                for entity_type, rows in by_type.items():
-                    tx.run(q.upsert_sightings(entity_type), rows=rows).consume()
-
-            self._write(work, chunk)
+            self._write_linked(
+                chunk,
+                [("host", s.host) for s in chunk] + [s.entity for s in chunk],
+                [(q.upsert_sightings(entity_type), rows, {}) for entity_type, rows in by_type.items()],
+            )
 
     def flush(self) -> None:
         """Nothing to do: every batch is committed when its call returns."""
@@ -301,6 +330,7 @@ class Neo4jStore:
 
     def clear(self) -> None:
         """Delete every entity (in batches, so a large graph fits in memory); keep the schema."""
+        self._known_nodes.clear()
         for query in (q.CLEAR_RELATIONSHIPS, q.CLEAR_NODES):
             while True:
                 records = self._read_write(query, batch=20_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graphsiem.model import Entity, EntityType
+from graphsiem.model import Entity, EntityType, Relation, Sighting
 from graphsiem.store.base import StoreError
 from graphsiem.store.neo4j_store import HASHED_PREFIX, MAX_INDEXED_KEY_BYTES, Neo4jStore, index_key
 
@@ -53,3 +53,18 @@ def test_a_lone_surrogate_is_refused_naming_the_record(neo4j_store):
 def test_wrong_password_is_a_store_error(neo4j_server):
     with pytest.raises(StoreError, match=neo4j_server.uri):
         Neo4jStore(neo4j_server.uri, user=neo4j_server.user, password="wrong-password")
+
+
+def test_nodes_deleted_behind_the_store_are_recreated(neo4j_store, neo4j_server):
+    ran = Relation(("host", "ws-1"), "RAN", ("process", "p1"), 1.0, 2.0, 2, ["e1"])
+    neo4j_store.upsert_relations([ran])  # the store now remembers both endpoints
+    other = neo4j_server.connect()
+    other.clear()  # ...which another client deletes
+    other.close()
+
+    neo4j_store.upsert_relations([ran])
+    neo4j_store.upsert_sightings([Sighting("ws-1", ("process", "p1"), 1.0, 2.0)])
+
+    (relation,) = neo4j_store.iter_relations("RAN")
+    assert (relation.count, relation.evidence) == (2, ["e1"])
+    assert neo4j_store.host_prevalence([("process", "p1")]) == {("process", "p1"): 1}
