@@ -23,6 +23,10 @@ function detailText(body, fallback) {
   if (!body) return fallback;
   const detail = body.detail ?? body.error ?? body.message;
   if (typeof detail === 'string') return detail;
+  // the API's error envelope: {"error": {"code", "message", "field", "details"}}
+  if (detail && typeof detail.message === 'string') {
+    return detail.field ? `${detail.field}: ${detail.message}` : detail.message;
+  }
   if (Array.isArray(detail)) {
     return detail.map((d) => `${(d.loc || []).join('.')}: ${d.msg ?? JSON.stringify(d)}`).join('; ');
   }
