@@ -13,6 +13,13 @@ Order of operations (the rule for time-aware IP joins)
    earlier calls are in the persisted map.  Events of a later call do not
    re-map events already projected.
 
+   Exception, for speed and memory: while every batch so far holds only
+   endpoint events (a host name, not an IP), each batch is projected into the
+   store right after its commit.  Their projection never consults the IP map,
+   so it is the same as at the end; it is flushed and checkpointed with the
+   rest at the end.  The first batch with a sensor event ends this, and it and
+   all later events are projected at the end as described above.
+
 Ids: ``stable_hash(parser name, record text)``, plus the event's index when a
 record yields several events, so the same record always gets the same id.
 
@@ -39,7 +46,9 @@ from graphsiem.store.base import GraphStore
 from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal, JournalEvent
+from ingest.normalize import canonical_ip
 from ingest.parsers.base import ParseContext, Parser, ParserRegistry, UnknownFormatError
+from ingest.projection import Projector
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.files import (
     choose_reader,
@@ -53,7 +62,7 @@ from ingest.readers.files import (
 from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader, canonical_json
 from ingest.registry import default_registry
-from ingest.replay import project_pending
+from ingest.replay import EarlyProjection, ProjectionSummary, project_batch, project_pending
 from ingest.report import Counts, IngestReport
 
 BATCH_SIZE = 5000
@@ -78,6 +87,7 @@ class _Session:
         default_timezone: str,
         batch_size: int,
         progress: Progress | None = None,
+        store: GraphStore | None = None,
     ) -> None:
         self.started = time.perf_counter()
         self.journal = journal
@@ -91,6 +101,10 @@ class _Session:
         # Projection from memory is possible only if nothing was pending before us.
         self.start_seq = journal.last_seq()
         self.memory: list[Event] | None = [] if journal.checkpoint() == self.start_seq else None
+        # Early projection of endpoint batches (see the module docstring).
+        self.store = store
+        self.early: EarlyProjection | None = None
+        self.streaming = store is not None and self.memory is not None
         self.events: list[Event] = []
         self.raw_json: list[str] = []
         self.fields_json: list[bytes] = []
@@ -211,7 +225,9 @@ class _Session:
         )
         for event in new:
             self.ipmap.observe(event)
-        if self.memory is not None:
+        if self.streaming and new and self._project_early(new):
+            pass
+        elif self.memory is not None:
             if len(self.memory) + len(new) > MEMORY_EVENTS:
                 self.memory = None  # too many: the projection re-reads the journal
             else:
@@ -247,12 +263,38 @@ class _Session:
                 counts.duplicates += is_duplicate
         self._next_batch()
 
+    def _project_early(self, new: list[Event]) -> bool:
+        """Project a batch of endpoint events now; False (and never again) otherwise."""
+        journal = self.journal
+        early = self.early
+        done = early.seq if early is not None else self.start_seq
+        if (
+            self.memory  # events already wait for the end: keep the journal order
+            or not all(_endpoint_bound(event) for event in new)
+            or journal.checkpoint() != self.start_seq
+            or journal.last_seq() != done + len(new)  # another writer appended meanwhile
+        ):
+            self.streaming = False
+            return False
+        if early is None:
+            early = self.early = EarlyProjection(Projector(self.ipmap), done, ProjectionSummary())
+        assert self.store is not None
+        project_batch(early.projector, self.store, new, early.summary)
+        early.seq = done + len(new)
+        return True
+
     def _next_batch(self) -> None:
         if self.progress is not None:
             self.progress(self.records)
         self.events, self.raw_json, self.fields_json = [], [], []
         self.pending, self.rejections = [], []
         self.records = 0
+
+
+def _endpoint_bound(event: Event) -> bool:
+    """True when projecting ``event`` cannot depend on IP -> host mappings (a named host)."""
+    host = event.host
+    return bool(host) and canonical_ip(host, strict=False) is None
 
 
 def _id_of(name: str, text: str) -> str:
@@ -380,7 +422,7 @@ def ingest_paths(
         update, close = _progress_bar(progress, "ingest")
         session = _Session(
             journal=journal, registry=registry, format=format,
-            default_timezone=default_timezone, batch_size=batch_size, progress=update,
+            default_timezone=default_timezone, batch_size=batch_size, progress=update, store=store,
         )
         try:
             for path in iter_files(paths):
@@ -425,7 +467,8 @@ def _project(session: _Session, store: GraphStore | None) -> None:
     update, close = _progress_bar(None if session.progress else False, "project")
     try:
         summary = project_pending(
-            session.journal, store, ipmap=session.ipmap, progress=update, pending=_in_memory(session)
+            session.journal, store, ipmap=session.ipmap, progress=update,
+            pending=_in_memory(session), early=session.early,
         )
     finally:
         close()
@@ -438,9 +481,10 @@ def _in_memory(session: _Session) -> list[JournalEvent] | None:
     journal = session.journal
     if memory is None or journal.checkpoint() != session.start_seq:
         return None
-    if journal.last_seq() != session.start_seq + len(memory):
+    done = session.early.seq if session.early is not None else session.start_seq
+    if journal.last_seq() != done + len(memory):
         return None  # another writer appended meanwhile: read the journal instead
-    return [JournalEvent(session.start_seq + n, e) for n, e in enumerate(memory, start=1)]
+    return [JournalEvent(done + n, e) for n, e in enumerate(memory, start=1)]
 
 
 def ingest_records(
@@ -464,7 +508,7 @@ def ingest_records(
             body,
             _Session(
                 journal=journal, registry=registry, format=format,
-                default_timezone=default_timezone, batch_size=batch_size,
+                default_timezone=default_timezone, batch_size=batch_size, store=store,
             ),
             store,
             origin,

@@ -75,6 +75,8 @@ SCRIPT_TEXT_CHARS = 65536
 """Script text kept as a property (searchable); longer blocks are truncated."""
 
 _CACHE_LIMIT = 200_000
+_PROCESS_KEY_LIMIT = 20_000
+"""Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
 
 
@@ -203,6 +205,7 @@ class Projector:
         self._fuid_file: dict[str, EntityKey] = {}
         self._fuid_url: dict[str, tuple[EntityKey, EntityKey | None]] = {}
         self._domains: dict[Any, str] = {}
+        self._process_keys: dict[tuple[str, str], tuple[str, str | None]] = {}
         self._handlers = {
             "sysmon:process_create": self._process_create,
             "winsec:process_create": self._process_create,
@@ -281,7 +284,16 @@ class Projector:
             return None
         exe = str(exe) if exe else ""
         cmd = str(cmd) if cmd else ""
-        key = stable_hash(exe.lower(), normalize_command_line(cmd))
+        # A process recurs in many events (image loads, registry writes...): its
+        # key and decoded command are computed once per run, not per event.
+        known_key = self._process_keys.get((exe, cmd))
+        if known_key is None:
+            decoded_guess = None
+            if cmd and any(h in cmd.lower() for h in _POWERSHELL_HINTS):
+                decoded_guess = decode_powershell_command(cmd)
+            known_key = (stable_hash(exe.lower(), normalize_command_line(cmd)), decoded_guess)
+            self._remember(self._process_keys, (exe, cmd), known_key, _PROCESS_KEY_LIMIT)
+        key = known_key[0]
         name = fields.get(prefix + ".name") or _basename(exe) or None
         props: dict[str, Any] = {}
         if exe:
@@ -291,8 +303,8 @@ class Projector:
         if cmd:
             props["command_line"] = cmd
             decoded = fields.get(prefix + ".command_line_decoded")
-            if decoded is None and any(h in cmd.lower() for h in _POWERSHELL_HINTS):
-                decoded = decode_powershell_command(cmd)
+            if decoded is None:
+                decoded = known_key[1]
             if decoded:
                 props["decoded_command"] = decoded
         sha256 = fields.get(prefix + ".hash.sha256")
@@ -566,8 +578,8 @@ class Projector:
                     ctx.rel(known, R.SERVED_BY, domain)
 
     @staticmethod
-    def _remember(cache: dict, key: str, value: Any) -> None:
-        if len(cache) > _CACHE_LIMIT:
+    def _remember(cache: dict, key: Any, value: Any, limit: int = _CACHE_LIMIT) -> None:
+        if len(cache) > limit:
             cache.clear()
         cache[key] = value
 

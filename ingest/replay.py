@@ -54,6 +54,30 @@ def apply_projection(store: GraphStore, projection: Projection) -> None:
         store.upsert_sightings(projection.sightings)
 
 
+@dataclass(slots=True)
+class EarlyProjection:
+    """Events a caller already projected into a store (not yet flushed), in journal order.
+
+    The pipeline projects batches of endpoint events as it journals them (see
+    :mod:`ingest.pipeline`); :func:`project_pending` then goes on from ``seq``
+    with the same ``projector`` (its join state) and flushes everything once.
+    """
+
+    projector: Projector
+    seq: int
+    summary: ProjectionSummary
+
+
+def project_batch(projector: Projector, store: GraphStore, events: list[Event], summary: ProjectionSummary) -> None:
+    """Project one batch of ``events`` into ``store`` (no flush) and count it in ``summary``."""
+    projection = projector.project(events)
+    apply_projection(store, projection)
+    summary.events += len(events)
+    summary.entities += len(projection.entities)
+    summary.relations += len(projection.relations)
+    summary.sightings += len(projection.sightings)
+
+
 def project_pending(
     journal: Journal,
     store: GraphStore,
@@ -62,15 +86,18 @@ def project_pending(
     batch_size: int = PROJECT_BATCH,
     progress: Callable[[int], None] | None = None,
     pending: Iterable[JournalEvent] | None = None,
+    early: EarlyProjection | None = None,
 ) -> ProjectionSummary:
     """Project the events after the checkpoint into ``store``; returns what was written.
 
     ``pending`` lets a caller that still holds exactly those events in memory
     (the pipeline, for small ingests) skip re-reading them from the journal;
-    by default they are streamed from the journal.
+    by default they are streamed from the journal.  ``early`` says which
+    events the caller already projected into ``store`` (they are flushed and
+    checkpointed here with the rest, and counted in the summary).
     """
     with fewer_collections():
-        return _project_pending(journal, store, ipmap, batch_size, progress, pending)
+        return _project_pending(journal, store, ipmap, batch_size, progress, pending, early)
 
 
 def _project_pending(
@@ -80,24 +107,22 @@ def _project_pending(
     batch_size: int,
     progress: Callable[[int], None] | None,
     pending: Iterable[JournalEvent] | None,
+    early: EarlyProjection | None,
 ) -> ProjectionSummary:
     if ipmap is None:
         ipmap = IpHostMap().load(journal.connection)
-    projector = Projector(ipmap)
-    summary = ProjectionSummary()
+    projector = early.projector if early is not None else Projector(ipmap)
+    summary = early.summary if early is not None else ProjectionSummary()
     chunk: list[Event] = []
     last_seq = _reconcile_checkpoint(journal, store)
+    if early is not None and early.seq > last_seq:
+        last_seq = early.seq
     since_flush = 0
     if pending is None:
         pending = journal.iter_events(after_seq=last_seq, batch=batch_size)
 
     def apply() -> None:
-        projection = projector.project(chunk)
-        apply_projection(store, projection)
-        summary.events += len(chunk)
-        summary.entities += len(projection.entities)
-        summary.relations += len(projection.relations)
-        summary.sightings += len(projection.sightings)
+        project_batch(projector, store, chunk, summary)
         if progress is not None:
             progress(len(chunk))
         chunk.clear()

@@ -189,3 +189,45 @@ def test_progress_bar_goes_to_stderr_when_asked(fixtures, journal, graph, capsys
     ingest_paths([fixtures / "ecs_events.ndjson"], store=graph, journal=journal, progress=True)
     captured = capsys.readouterr()
     assert "ingest" in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize("memory_events", [3, 50_000])
+def test_endpoint_batches_projected_early_give_the_same_graph_as_a_catch_up(
+    fixtures, tmp_path, monkeypatch, memory_events
+):
+    from graphsiem.store import open_store
+    from ingest import pipeline
+    from ingest.journal import Journal
+
+    early_batches = []
+    real_batch = pipeline.project_batch
+
+    def counting_batch(projector, store, events, summary):
+        early_batches.append(len(events))
+        real_batch(projector, store, events, summary)
+
+    monkeypatch.setattr(pipeline, "project_batch", counting_batch)
+    monkeypatch.setattr(pipeline, "MEMORY_EVENTS", memory_events)
+    # endpoint events first (projected batch by batch), then sensor events, whose
+    # DHCP lease comes after the conn events it maps: the early phase must end there
+    inputs = [fixtures / "ecs_events.ndjson", fixtures / "sensor"]
+    graphs, summaries = [], []
+    for mode in ("direct", "catch-up"):
+        data = tmp_path / mode
+        store = open_store("embedded", data_dir=data)
+        with Journal(data / "journal.sqlite") as journal:
+            report = ingest_paths(inputs, store=store if mode == "direct" else None, journal=journal,
+                                  progress=False, batch_size=1)
+            if mode == "catch-up":
+                summaries.append(project_pending(journal, store).events)
+            else:
+                summaries.append(report.projected["events"])
+            assert journal.checkpoint() == journal.last_seq()
+        graphs.append((store.counts(), relation_counts(store),
+                       sorted((s.host, s.entity, s.count) for s in store.iter_sightings())))
+        store.close()
+    assert early_batches == [1, 1, 1, 1]  # the four ECS endpoint records, one batch each
+    assert summaries[0] == summaries[1] == report.total.events
+    assert graphs[0] == graphs[1]
+    hosts = {s[0] for s in graphs[0][2]}
+    assert "ws-0042" in hosts  # the sensor events still met the lease of the same call
