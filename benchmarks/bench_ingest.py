@@ -33,7 +33,7 @@ zeek-json         20,811      23,651     901,400      0.03
 suricata-eve      15,385      21,625     571,140      0.04
 ================  ==========  =========  ===========  =====
 
-"before" is commit 4aa75a9 run the same way minutes apart (see ``git log``
+"before" is commit 21c71b6 run the same way minutes apart (see ``git log``
 of ``ingest/`` for each step).
 Where the time goes now (Windows JSON, per event, measured with per-stage
 CPU timers): read + ``orjson.loads`` + canonical text ~10 us, parse ~12 us,
