@@ -35,6 +35,7 @@ from tests.reliability.server import (  # noqa: E402 - after the path fix
     ServerProcess,
     batches,
     create_key,
+    dns_event,
     journal_counts,
     post_batch,
 )
@@ -51,8 +52,10 @@ def rss_mib(pid: int) -> float:
 class Load:
     """Client threads posting unique events; optional pacing to a target rate."""
 
-    def __init__(self, url: str, key: str, *, clients: int, batch: int, first_client: int) -> None:
+    def __init__(self, url: str, key: str, *, clients: int, batch: int, first_client: int,
+                 vocabulary: int = 0) -> None:
         self.url, self.key, self.batch = url, key, batch
+        self.vocabulary = vocabulary
         self.clients = clients
         self.first_client = first_client
         self.latencies: list[float] = []
@@ -75,7 +78,8 @@ class Load:
         return out
 
     def _client(self, index: int) -> None:
-        source = batches(index, self.batch)
+        source = (steady_batches(index, self.batch, self.vocabulary) if self.vocabulary
+                  else batches(index, self.batch))
         next_at = time.monotonic()
         with httpx.Client() as client:
             while not self.stop.is_set():
@@ -100,6 +104,20 @@ class Load:
                         self.errors += 1
 
 
+def steady_batches(client: int, size: int, vocabulary: int):
+    """Endless batches of unique events over a bounded set of ``vocabulary`` domains per client.
+
+    Events stay unique (each has its own timestamp, hence its own id), but the
+    graph stops growing once every domain was seen: a steady state, where a
+    growing server memory would mean a leak rather than a bigger graph.
+    """
+    n = 0
+    while True:
+        yield [dns_event(client, n + i, domain=f"c{client}-d{(n + i) % vocabulary}.steady.example")
+               for i in range(size)]
+        n += size
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -116,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe-s", type=float, default=30.0)
     parser.add_argument("--every", type=float, default=30.0)
     parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--vocabulary", type=int, default=2000,
+                        help="distinct domains per soak client (0: every event a new domain, "
+                             "so the graph grows without bound)")
     args = parser.parse_args(argv)
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="graphsiem-soak-")) / "data"
@@ -140,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{rss_mib(pid):.0f} MiB after", flush=True)
 
         soak = Load(server.url, key, clients=args.clients, batch=args.batch,
-                    first_client=args.clients)
+                    first_client=args.clients, vocabulary=args.vocabulary)
         soak.batch_interval = args.clients * args.batch / target
         started = time.monotonic()
         threads = soak.run()

@@ -53,6 +53,12 @@ def _gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
+        # The graph is long-lived and holds no reference cycles: move everything
+        # alive now out of the collector's sight, or the collections that the
+        # batch's allocations trigger right after re-enabling rescan the whole
+        # graph (measured: 30% of an upsert batch's CPU time).  Refcounting still
+        # frees what the graph drops; clear() unfreezes.
+        gc.freeze()
         if was_enabled:
             gc.enable()
 
@@ -173,6 +179,7 @@ class EmbeddedStore:
         """Delete every entity, relation and sighting (persisted at the next flush)."""
         self._begin_write()
         self._reset()
+        gc.unfreeze()  # what upserts froze may now be garbage (see _gc_paused)
 
     def ping(self) -> bool:
         """True while the store is open (there is no server to reach)."""
@@ -239,10 +246,16 @@ class EmbeddedStore:
                 if relation.last_seen > data["last_seen"]:
                     data["last_seen"] = relation.last_seen
                 continue
+            # new endpoints: the three dicts networkx's add_node would create, without its
+            # per-call overhead (half the cost of a new edge when both ends are new)
             if src not in nodes:
-                graph.add_node(src, type=src_type, key=src_key, value=src_key)
+                nodes[src] = {"type": src_type, "key": src_key, "value": src_key}
+                succ[src] = {}
+                pred[src] = {}
             if dst not in nodes:
-                graph.add_node(dst, type=dst_type, key=dst_key, value=dst_key)
+                nodes[dst] = {"type": dst_type, "key": dst_key, "value": dst_key}
+                succ[dst] = {}
+                pred[dst] = {}
             evidence = list(dict.fromkeys(relation.evidence))
             count = relation.count - (len(relation.evidence) - len(evidence))
             if len(evidence) > EVIDENCE_CAP:
