@@ -22,7 +22,7 @@ def _need(path: Path) -> Path:
     if not path.is_file():
         if os.environ.get("CI") == "true":
             pytest.fail(f"corpus file missing: {path} (set GRAPHSIEM_SAMPLES)")
-        pytest.skip(f"corpus not found at {SAMPLES}")
+        pytest.fail(f"corpus not found at {SAMPLES} (set GRAPHSIEM_SAMPLES)")
     return path
 
 

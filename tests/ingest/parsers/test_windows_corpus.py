@@ -35,7 +35,7 @@ def _need_corpus() -> None:
     if not OTRF.is_dir():
         if os.environ.get("CI") == "true":
             pytest.fail(f"corpus missing at {SAMPLES} (set GRAPHSIEM_SAMPLES)")
-        pytest.skip(f"corpus not found at {SAMPLES}")
+        pytest.fail(f"corpus not found at {SAMPLES} (set GRAPHSIEM_SAMPLES)")
 
 
 def _registry() -> ParserRegistry:

@@ -26,7 +26,7 @@ BRIM = SAMPLES / "brimdata-zed-sample-data"
 PARSER = ZeekParser()
 
 if not SAMPLES.is_dir() and os.environ.get("CI") != "true":
-    pytest.skip(f"sample corpus not found at {SAMPLES}", allow_module_level=True)
+    pytest.fail(f"sample corpus not found at {SAMPLES} (set GRAPHSIEM_SAMPLES)", pytrace=False)
 
 TSV_FILES = sorted(LSASS.glob("*.log")) + sorted((BRIM / "zeek-default").glob("*.log"))
 JSON_FILES = sorted((BRIM / "zeek-json").glob("*.json"))

@@ -36,7 +36,7 @@ def _corpus_file(name: str) -> Path:
     if not matches:
         if os.environ.get("CI") == "true":
             pytest.fail(f"corpus file {name} missing under {SAMPLES}")
-        pytest.skip(f"corpus not found at {SAMPLES}")
+        pytest.fail(f"corpus not found at {SAMPLES} (set GRAPHSIEM_SAMPLES)")
     return matches[0]
 
 
