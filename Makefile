@@ -13,5 +13,5 @@ bench:
 	scripts/bench.sh
 
 lint:
-	.venv/bin/ruff check graphsiem ingest analytics tests benchmarks
+	.venv/bin/ruff check graphsiem ingest analytics tests benchmarks scripts
 	.venv/bin/mypy

@@ -24,4 +24,8 @@ scripts/bootstrap.sh "dev,notebooks"
 scripts/install_system_deps.sh
 scripts/build_web.sh
 scripts/neo4j/neo4j.sh provision
+# lint and type-check first: cheap, and a failure here fails the run
+.venv/bin/ruff check graphsiem ingest analytics tests benchmarks scripts
+.venv/bin/mypy
+.venv/bin/python scripts/check_notebooks.py
 exec .venv/bin/python -m pytest "$@"
