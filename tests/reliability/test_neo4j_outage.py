@@ -8,8 +8,8 @@ acknowledged event exactly once.
 
 This test starts its own Neo4j (so stopping it cannot disturb the session's
 server), runs ``graphsiem serve --store bolt://...`` as a subprocess, pushes
-from two clients, stops Neo4j for ``OUTAGE_S`` seconds of ingest (the
-benchmark figure in the docs uses 30 s; 8 s keeps the test short), restarts it
+from two clients, stops Neo4j for ``OUTAGE_S`` seconds of ingest (30 s, as the issue asks;
+``GRAPHSIEM_OUTAGE_S`` shortens it while developing), restarts it
 on the same port and home, and compares the graph with what was acknowledged.
 """
 
@@ -40,7 +40,7 @@ from tests.reliability.server import (
     wait_projected,
 )
 
-OUTAGE_S = float(os.environ.get("GRAPHSIEM_OUTAGE_S", "8"))
+OUTAGE_S = float(os.environ.get("GRAPHSIEM_OUTAGE_S", "30"))
 
 
 def _restart(home: Path, server: Neo4jServer) -> None:
