@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -55,10 +56,14 @@ def _gc_paused() -> Iterator[None]:
     finally:
         # The graph is long-lived and holds no reference cycles: move everything
         # alive now out of the collector's sight, or the collections that the
-        # batch's allocations trigger right after re-enabling rescan the whole
-        # graph (measured: 30% of an upsert batch's CPU time).  Refcounting still
-        # frees what the graph drops; clear() unfreezes.
-        gc.freeze()
+        # batch's allocations trigger right after re-enabling rescan the new
+        # containers (measured: 30% of an upsert batch's CPU time).  Refcounting
+        # still frees what the graph drops; clear() unfreezes.  Only on the main
+        # thread (CLI, notebooks, benchmarks): freezing is process-wide, and in a
+        # server whose projector runs on a worker thread it would also freeze
+        # in-flight request objects whose cycles then could never be collected.
+        if threading.current_thread() is threading.main_thread():
+            gc.freeze()
         if was_enabled:
             gc.enable()
 
