@@ -91,9 +91,10 @@ server.http.listen_address=127.0.0.1:$http_port
 server.http.advertised_address=127.0.0.1:$http_port
 server.https.enabled=false
 dbms.security.auth_enabled=true
-server.memory.heap.initial_size=512m
-server.memory.heap.max_size=512m
-server.memory.pagecache.size=256m
+# NEO4J_HEAP / NEO4J_PAGECACHE override the small defaults meant for tests
+server.memory.heap.initial_size=${NEO4J_HEAP:-512m}
+server.memory.heap.max_size=${NEO4J_HEAP:-512m}
+server.memory.pagecache.size=${NEO4J_PAGECACHE:-256m}
 dbms.memory.transaction.total.max=256m
 dbms.usage_report.enabled=false
 db.tx_log.rotation.retention_policy=1 files
@@ -146,7 +147,7 @@ start() {
     # Without the bootloader nothing turns the conf's heap size into JVM flags,
     # so they are passed here, with the --add-opens Neo4j's own launcher uses
     # (the page cache falls back to a slow mode without java.nio access).
-    nohup "${java_cmd[@]}" -Xms512m -Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
+    nohup "${java_cmd[@]}" "-Xms${NEO4J_HEAP:-512m}" "-Xmx${NEO4J_HEAP:-512m}" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
         -XX:-OmitStackTraceInFastThrow -XX:+DisableExplicitGC -Djdk.nio.maxCachedBufferSize=1024 \
         --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
         --add-opens=java.base/sun.nio.ch=ALL-UNNAMED -Dio.netty.tryReflectionSetAccessible=true \
