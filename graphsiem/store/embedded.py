@@ -31,6 +31,7 @@ from graphsiem.model import EVIDENCE_CAP, Entity, EntityKey, Relation, Sighting,
 from graphsiem.store.base import Direction, EntityPrevalence, HostSighting, Neighbor, StoreError
 from graphsiem.store.merge import (
     bfs_nodes,
+    check_neighbor_query,
     check_relation,
     check_relation_type,
     check_type,
@@ -328,11 +329,11 @@ class EmbeddedStore:
         limit: int = 100,
     ) -> list[Neighbor]:
         """Entities one hop away, most-evidenced relations first, at most ``limit``."""
-        check_type(entity_type)
-        if direction not in ("out", "in", "both"):
-            raise ValueError(f"direction must be 'out', 'in' or 'both', not {direction!r}")
-        rel_filter = {check_relation_type(t) for t in relation_types} if relation_types else None
-        ent_filter = {check_type(t) for t in entity_types} if entity_types else None
+        rel_types, ent_types = check_neighbor_query(
+            entity_type, direction, relation_types, entity_types
+        )
+        rel_filter = set(rel_types) if rel_types else None
+        ent_filter = set(ent_types) if ent_types else None
         self._refresh()
         uid = entity_uid(entity_type, key)
         if uid not in self._graph._node:

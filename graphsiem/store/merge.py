@@ -49,6 +49,25 @@ def check_relation_type(relation_type: str, what: str = "relation") -> str:
     return relation_type
 
 
+def check_neighbor_query(
+    entity_type: str,
+    direction: str,
+    relation_types: Sequence[str] | None,
+    entity_types: Sequence[str] | None,
+) -> tuple[list[str] | None, list[str] | None]:
+    """Validate a ``neighbors`` call (shared by both stores).
+
+    Returns the relation-type and entity-type filters (``None`` = no filter),
+    each checked against its enum; raises ``ValueError`` naming what is wrong.
+    """
+    check_type(entity_type)
+    if direction not in ("out", "in", "both"):
+        raise ValueError(f"direction must be 'out', 'in' or 'both', not {direction!r}")
+    rel_filter = [check_relation_type(t) for t in relation_types] if relation_types else None
+    ent_filter = [check_type(t) for t in entity_types] if entity_types else None
+    return rel_filter, ent_filter
+
+
 def clean_props(entity: Entity) -> dict[str, Any]:
     """The entity's props ready to store: ``None`` dropped, everything else checked.
 

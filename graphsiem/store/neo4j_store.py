@@ -53,7 +53,7 @@ from graphsiem.store.base import Direction, EntityPrevalence, HostSighting, Neig
 from graphsiem.store.merge import (
     RESERVED_PROPS,
     bfs_nodes,
-    check_relation_type,
+    check_neighbor_query,
     check_type,
     coalesce_entities,
     coalesce_relations,
@@ -369,14 +369,14 @@ class Neo4jStore:
         limit: int = 100,
     ) -> list[Neighbor]:
         """Entities one hop away, most-evidenced relations first, at most ``limit``."""
-        check_type(entity_type)
-        if direction not in ("out", "in", "both"):
-            raise ValueError(f"direction must be 'out', 'in' or 'both', not {direction!r}")
+        rel_types, ent_types = check_neighbor_query(
+            entity_type, direction, relation_types, entity_types
+        )
         records = self._read(
             q.neighbors(entity_type, direction),
             key=index_key(key)[0],
-            rel_types=[check_relation_type(t) for t in relation_types] if relation_types else None,
-            entity_types=[check_type(t) for t in entity_types] if entity_types else None,
+            rel_types=rel_types,
+            entity_types=ent_types,
             limit=limit,
         )
         here = (entity_type, key)
