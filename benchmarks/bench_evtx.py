@@ -19,7 +19,7 @@ The corpus files are small (1 to 112 records), so each file is read
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,10 +31,12 @@ from ingest.parsers.base import ParseContext
 from ingest.parsers.windows import WindowsJsonParser, parsers
 from ingest.readers.evtx import EvtxReader
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.samples
+from tests.samples import samples_path  # noqa: E402
+
 
 def _samples() -> Path:
-    default = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
-    return Path(os.environ.get("GRAPHSIEM_SAMPLES", default))
+    return samples_path()
 
 
 def rust_evtx(path: Path) -> int:

@@ -47,7 +47,6 @@ exceed a quarter of its time per record.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -63,8 +62,9 @@ from ingest.journal import Journal  # noqa: E402
 from ingest.parsers.base import ParseContext  # noqa: E402
 from ingest.pipeline import ingest_paths  # noqa: E402
 from ingest.registry import default_registry  # noqa: E402
+from tests.samples import samples_path  # noqa: E402
 
-SAMPLES = Path(os.environ.get("GRAPHSIEM_SAMPLES", REPO / ".." / "shared" / "datasets")).resolve()
+SAMPLES = samples_path()
 OTRF = SAMPLES / "otrf-security-datasets"
 
 GROUPS: dict[str, list[Path]] = {

@@ -34,7 +34,6 @@ Example
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -52,6 +51,7 @@ from graphsiem.store.neo4j_server import (
     stop_private_server,
 )
 from graphsiem.store.neo4j_store import Neo4jStore
+from tests.samples import samples_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +59,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     """The sample datasets folder (``$GRAPHSIEM_SAMPLES`` or ``../shared/datasets``)."""
-    path = Path(os.environ.get("GRAPHSIEM_SAMPLES") or REPO_ROOT.parent / "shared" / "datasets")
+    path = samples_path()
     if not path.is_dir():
         pytest.fail(
             f"sample data not found at {path}: set GRAPHSIEM_SAMPLES to the datasets folder"

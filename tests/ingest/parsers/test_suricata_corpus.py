@@ -16,9 +16,10 @@ import pytest
 from graphsiem.model import Event
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.suricata import SuricataEveParser
+from tests.samples import samples_path
 
 REPO = Path(__file__).parents[3]
-SAMPLES = Path(os.environ.get("GRAPHSIEM_SAMPLES", REPO / ".." / "shared" / "datasets")).resolve()
+SAMPLES = samples_path()
 SLIPS = SAMPLES / "stratosphere-slips" / "test6-malicious.suricata.json"
 ALERTS = SAMPLES / "suricata-sample-data" / "wrccdc-2018" / "alerts-only.json"
 PARSER = SuricataEveParser()

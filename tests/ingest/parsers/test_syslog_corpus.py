@@ -11,9 +11,10 @@ import pytest
 
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.syslog import SyslogParser, parse_syslog_text
+from tests.samples import samples_path
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = Path(os.environ.get("GRAPHSIEM_SAMPLES", ROOT.parent / "shared" / "datasets"))
+SAMPLES = samples_path()
 LINUX = SAMPLES / "loghub" / "Linux_2k.log"
 BRIM_SYSLOG = SAMPLES / "brimdata-zed-sample-data" / "zeek-json" / "syslog.json"
 

@@ -16,9 +16,10 @@ import pytest
 from graphsiem.model import Event
 from ingest.parsers.base import ParseContext, ParseError, ParserRegistry, UnknownFormatError
 from ingest.parsers.windows import parsers
+from tests.samples import samples_path
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = Path(os.environ.get("GRAPHSIEM_SAMPLES", ROOT.parent / "shared" / "datasets"))
+SAMPLES = samples_path()
 OTRF = SAMPLES / "otrf-security-datasets"
 
 NDJSON_FILES = {

@@ -18,9 +18,10 @@ from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.zeek import ZeekParser
 from ingest.readers.base import RawRecord
 from ingest.readers.zeek_tsv import ZeekTsvReader
+from tests.samples import samples_path
 
 REPO = Path(__file__).parents[3]
-SAMPLES = Path(os.environ.get("GRAPHSIEM_SAMPLES", REPO / ".." / "shared" / "datasets")).resolve()
+SAMPLES = samples_path()
 LSASS = SAMPLES / "otrf-security-datasets" / "LSASS_campaign_01_zeek"
 BRIM = SAMPLES / "brimdata-zed-sample-data"
 PARSER = ZeekParser()

@@ -14,9 +14,10 @@ from ingest.parsers.base import ParseContext
 from ingest.parsers.windows import parsers
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.evtx import EvtxReader
+from tests.samples import samples_path
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = Path(os.environ.get("GRAPHSIEM_SAMPLES", ROOT.parent / "shared" / "datasets"))
+SAMPLES = samples_path()
 EVTX_FILES = sorted(SAMPLES.rglob("*.evtx")) if SAMPLES.is_dir() else []
 LSASS = "sysmon_10_lsass_mimikatz_sekurlsa_logonpasswords.evtx"
 # record counts from the corpus README
