@@ -48,9 +48,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from hashlib import blake2b
 import tempfile
 import time
+from hashlib import blake2b
 from pathlib import Path
 
 import orjson
