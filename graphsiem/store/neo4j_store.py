@@ -117,6 +117,31 @@ def _has_unencodable(value: Any) -> bool:
     return False
 
 
+_SHORT_KEY_CHARS = MAX_INDEXED_KEY_BYTES // 4
+"""A key of at most this many characters fits the index whatever it holds
+(UTF-8 takes at most 4 bytes per character)."""
+
+
+def _indexed(key: str) -> str:
+    """``index_key(key)[0]``, without encoding the usual short key to measure it."""
+    if len(key) <= _SHORT_KEY_CHARS and not key.startswith(HASHED_PREFIX):
+        return key
+    return index_key(key)[0]
+
+
+def _relation_columns(relations: Sequence[Relation]) -> dict[str, Any]:
+    """The parameters of :func:`~graphsiem.store.neo4j_queries.upsert_relations`."""
+    return {
+        "src": [_indexed(r.src[1]) for r in relations],
+        "dst": [_indexed(r.dst[1]) for r in relations],
+        "count": [r.count for r in relations],
+        "first_seen": [r.first_seen for r in relations],
+        "last_seen": [r.last_seen for r in relations],
+        "evidence": [r.evidence for r in relations],
+        "cap": EVIDENCE_CAP,
+    }
+
+
 def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -232,9 +257,12 @@ class Neo4jStore:
         self,
         records: Sequence[Any],
         endpoints: list[EntityKey],
-        statements: list[tuple[str, list[dict[str, Any]], dict[str, Any]]],
+        statements: list[tuple[str, dict[str, Any], int]],
     ) -> None:
         """Run relationship ``statements`` in one transaction after creating missing endpoints.
+
+        Each statement is ``(query, parameters, rows)``, ``rows`` being how
+        many relationships it must write.
 
         Endpoints this instance has already written are not merged again (on
         a busy fleet that was ~40% of the server's work per batch).  Each
@@ -251,9 +279,9 @@ class Neo4jStore:
                 by_type[entity_type].append(_node_row(entity_type, key))
             for entity_type, rows in by_type.items():
                 tx.run(q.ensure_nodes(entity_type), rows=rows, type=entity_type).consume()
-            for query, rows, params in statements:
-                written = tx.run(query, rows=rows, **params).single(strict=True)["written"]
-                if written != len(rows):
+            for query, params, n_rows in statements:
+                written = tx.run(query, params).single(strict=True)["written"]
+                if written != n_rows:
                     raise _StaleNodeCache
 
         try:
@@ -285,22 +313,21 @@ class Neo4jStore:
             self._known_nodes.update(entity.ref for entity in chunk)
 
     def upsert_relations(self, relations: Sequence[Relation]) -> None:
-        """Create or merge aggregated relations; endpoints are created when missing."""
+        """Create or merge aggregated relations; endpoints are created when missing.
+
+        Rows go to the server as columns per ``(src type, relation type, dst
+        type)`` (see :func:`~graphsiem.store.neo4j_queries.upsert_relations`).
+        """
         merged = coalesce_relations(relations)
         for chunk in _chunks(merged, self.batch_size):
-            groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+            groups: dict[tuple[str, str, str], list[Relation]] = defaultdict(list)
             for rel in chunk:
-                groups[(rel.src[0], rel.type, rel.dst[0])].append({
-                    "src": index_key(rel.src[1])[0], "dst": index_key(rel.dst[1])[0],
-                    "p": {"count": rel.count, "first_seen": rel.first_seen,
-                          "last_seen": rel.last_seen, "evidence": rel.evidence},
-                })
-
+                groups[(rel.src[0], rel.type, rel.dst[0])].append(rel)
             self._write_linked(
                 chunk,
                 [r.src for r in chunk] + [r.dst for r in chunk],
-                [(q.upsert_relations(*group), rows, {"cap": EVIDENCE_CAP})
-                 for group, rows in groups.items()],
+                [(q.upsert_relations(*group), _relation_columns(rels), len(rels))
+                 for group, rels in groups.items()],
             )
 
     def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
@@ -317,7 +344,8 @@ class Neo4jStore:
             self._write_linked(
                 chunk,
                 [("host", s.host) for s in chunk] + [s.entity for s in chunk],
-                [(q.upsert_sightings(entity_type), rows, {}) for entity_type, rows in by_type.items()],
+                [(q.upsert_sightings(entity_type), {"rows": rows}, len(rows))
+                 for entity_type, rows in by_type.items()],
             )
 
     def flush(self) -> None:

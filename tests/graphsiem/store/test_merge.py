@@ -58,3 +58,15 @@ def test_bfs_cuts_layers_in_sorted_order():
 
     assert bfs_nodes(["a"], radius=2, limit=10, expand=expand) == ["a", "b", "c", "d", "e"]
     assert bfs_nodes(["a"], radius=2, limit=2, expand=expand) == ["a", "b"]
+
+def test_coalescing_never_modifies_the_callers_relations():
+    first = Relation(("host", "h"), "RAN", ("process", "p"), 5.0, 6.0, 1, ["e1"])
+    again = Relation(("host", "h"), "RAN", ("process", "p"), 1.0, 9.0, 2, ["e1", "e2"])
+    irregular = Relation(("host", "h"), "RAN", ("process", "q"), 1.0, 1.0, 3, ["e1", "e1", "e3"])
+
+    merged = coalesce_relations([first, again, irregular])
+
+    assert (first.first_seen, first.last_seen, first.count, first.evidence) == (5.0, 6.0, 1, ["e1"])
+    assert again.evidence == ["e1", "e2"] and irregular.evidence == ["e1", "e1", "e3"]
+    assert [(r.first_seen, r.last_seen, r.count, r.evidence) for r in merged] == [
+        (1.0, 9.0, 2, ["e1", "e2"]), (1.0, 1.0, 2, ["e1", "e3"])]
