@@ -18,6 +18,12 @@ of intervals ``(ip, start, end, host)`` learnt from two kinds of evidence:
 started last when several do), or ``None``: an unmapped IP stays an ``ip``
 entity and adds no host.  The map is persisted in the journal database
 (table ``ip_hosts``) so later ingests see earlier leases.
+
+A projection made before the map is complete (the pipeline projects sensor
+batches as it journals them) looks IPs up through an :class:`IpWatch`: it
+remembers the times each IP was looked up at, and the map flags it as soon as
+a change to an interval of that IP covers one of those times, i.e. as soon as
+an answer it gave might no longer be the answer of the final map.
 """
 
 from __future__ import annotations
@@ -61,6 +67,7 @@ class IpHostMap:
     def __init__(self) -> None:
         self._intervals: dict[str, list[Interval]] = {}
         self._dirty: set[str] = set()
+        self._watches: list[IpWatch] = []
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._intervals.values())
@@ -100,6 +107,8 @@ class IpHostMap:
         end = start + max(seconds, 0.0)
         for interval in intervals:
             if interval.host != host and interval.start < start < interval.end:
+                if self._watches:
+                    self._changed(ip, start, interval.end)
                 interval.end = start  # the address moved to another host
         self._merge(ip, Interval(start, end, host, "dhcp"), gap=0.0)
 
@@ -118,11 +127,27 @@ class IpHostMap:
                 and interval.start - gap <= new.end
                 and new.start <= interval.end + gap
             ):
-                interval.start = min(interval.start, new.start)
-                interval.end = max(interval.end, new.end)
+                start, end = min(interval.start, new.start), max(interval.end, new.end)
+                if self._watches and (start, end) != (interval.start, interval.end):
+                    self._changed(ip, start, end)
+                interval.start, interval.end = start, end
                 return
+        before = list(intervals) if self._watches else None
         intervals.append(new)
         intervals.sort(key=lambda i: i.start)
+        if before is not None:
+            # Lookups try the latest start first.  A merge above may have moved a
+            # start without re-sorting; if this sort reorders older intervals,
+            # answers anywhere in the IP's span may change, not only in ``new``.
+            kept_order = all(a is b for a, b in zip((i for i in intervals if i is not new), before, strict=True))
+            if kept_order:
+                self._changed(ip, new.start, new.end)
+            else:
+                self._changed(ip, min(i.start for i in intervals), max(i.end for i in intervals))
+
+    def _changed(self, ip: str, start: float, end: float) -> None:
+        for watch in self._watches:
+            watch.changed_between(ip, start, end)
 
     # -- lookup -------------------------------------------------------------
     def lookup(self, ip: str | None, ts: float) -> str | None:
@@ -136,6 +161,17 @@ class IpHostMap:
             if interval.start <= ts <= interval.end:
                 return interval.host
         return None
+
+    def watch(self) -> IpWatch:
+        """A view of this map that remembers its lookups; see :class:`IpWatch`."""
+        watch = IpWatch(self)
+        self._watches.append(watch)
+        return watch
+
+    def unwatch(self, watch: IpWatch) -> None:
+        """Stop reporting changes to ``watch``."""
+        if watch in self._watches:
+            self._watches.remove(watch)
 
     def intervals(self, ip: str) -> list[Interval]:
         """The known intervals of ``ip`` (sorted by start)."""
@@ -176,3 +212,52 @@ class IpHostMap:
         db.execute("COMMIT")
         self._dirty.clear()
         return len(dirty)
+
+
+class IpWatch:
+    """Lookups through an :class:`IpHostMap` that notice when the map changes under them.
+
+    Each IP looked up keeps the span of times it was looked up at; a later
+    change to one of that IP's intervals that reaches into the span sets
+    :attr:`changed`.  While :attr:`changed` is False, every answer given
+    through the watch is still the map's answer (conservatively: a change
+    may set it without altering an answer).
+
+    Examples
+    --------
+    >>> m = IpHostMap()
+    >>> watch = m.watch()
+    >>> watch.lookup("10.0.0.5", 1200.0) is None, watch.changed
+    (True, False)
+    >>> m.add_lease("10.0.0.5", "ws-1", 5000.0, 600.0)  # later than anything looked up
+    >>> watch.changed
+    False
+    >>> m.add_lease("10.0.0.5", "ws-2", 1000.0, 600.0)  # covers t=1200: that answer is now stale
+    >>> watch.changed
+    True
+    """
+
+    __slots__ = ("_map", "_spans", "changed")
+
+    def __init__(self, ipmap: IpHostMap) -> None:
+        self._map = ipmap
+        self._spans: dict[str, list[float]] = {}
+        self.changed = False
+
+    def lookup(self, ip: str | None, ts: float) -> str | None:
+        """:meth:`IpHostMap.lookup`, remembering that ``ip`` was looked up at ``ts``."""
+        if ip:
+            span = self._spans.get(ip)
+            if span is None:
+                self._spans[ip] = [ts, ts]
+            elif ts < span[0]:
+                span[0] = ts
+            elif ts > span[1]:
+                span[1] = ts
+        return self._map.lookup(ip, ts)
+
+    def changed_between(self, ip: str, start: float, end: float) -> None:
+        """Called by the map: the answers for ``ip`` between ``start`` and ``end`` may have changed."""
+        span = self._spans.get(ip)
+        if span is not None and span[0] <= end and start <= span[1]:
+            self.changed = True

@@ -20,6 +20,13 @@ Order of operations (the rule for time-aware IP joins)
    rest at the end.  The first batch with a sensor event ends this, and it and
    all later events are projected at the end as described above.
 
+   Those later batches are still projected as they are journaled, but
+   speculatively (:class:`~ingest.replay.SpeculativeProjection`): the results
+   are held, not stored, and applied at the end only if no IP -> host answer
+   they used has changed since; otherwise (or past a memory budget) the
+   events are projected again from the journal.  Either way the graph is the
+   one the rule above gives.
+
 Ids: ``stable_hash(parser name, record text)``, plus the event's index when a
 record yields several events, so the same record always gets the same id.
 
@@ -45,7 +52,7 @@ from graphsiem.model import Event, stable_hash
 from graphsiem.store.base import GraphStore
 from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap
-from ingest.journal import Journal, JournalEvent
+from ingest.journal import Journal
 from ingest.normalize import canonical_ip
 from ingest.parsers.base import ParseContext, Parser, ParserRegistry, UnknownFormatError
 from ingest.projection import Projector
@@ -62,13 +69,16 @@ from ingest.readers.files import (
 from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader, canonical_json
 from ingest.registry import default_registry
-from ingest.replay import EarlyProjection, ProjectionSummary, project_batch, project_pending
+from ingest.replay import (
+    EarlyProjection,
+    ProjectionSummary,
+    SpeculativeProjection,
+    project_batch,
+    project_pending,
+)
 from ingest.report import Counts, IngestReport
 
 BATCH_SIZE = 5000
-MEMORY_EVENTS = 20_000
-"""New events (~2.6 KB each in memory for Windows events) an ingest call keeps to project them without re-reading
-the journal; larger calls stream them back from the journal (bounded memory)."""
 MAX_RAW_CHARS = 100_000
 """Rejected raw text kept per record (a megabyte of garbage need not be kept whole)."""
 
@@ -98,13 +108,14 @@ class _Session:
         self.progress = progress
         self.report = IngestReport()
         self.ipmap = IpHostMap().load(journal.connection)
-        # Projection from memory is possible only if nothing was pending before us.
+        # Projecting while journaling is possible only if nothing was pending before us.
         self.start_seq = journal.last_seq()
-        self.memory: list[Event] | None = [] if journal.checkpoint() == self.start_seq else None
-        # Early projection of endpoint batches (see the module docstring).
         self.store = store
+        is_caught_up = journal.checkpoint() == self.start_seq
+        # Early projection of endpoint batches, then speculative projection (see the module docstring).
         self.early: EarlyProjection | None = None
-        self.streaming = store is not None and self.memory is not None
+        self.speculation: SpeculativeProjection | None = None
+        self.streaming = store is not None and is_caught_up
         self.events: list[Event] = []
         self.raw_json: list[str] = []
         self.fields_json: list[bytes] = []
@@ -225,15 +236,8 @@ class _Session:
         )
         for event in new:
             self.ipmap.observe(event)
-        if self.streaming and new and self._project_early(new):
-            pass
-        elif self.memory is not None:
-            if len(self.memory) + len(new) > MEMORY_EVENTS:
-                self.memory = None  # too many: the projection re-reads the journal
-            else:
-                for event in new:
-                    event.raw = None  # journaled; the projection never needs it
-                self.memory.extend(new)
+        if self.streaming and new:
+            self._project_now(new)
         self.ipmap.save(self.journal.connection)
         if self.rejections:
             self.journal.reject(self.rejections)
@@ -263,25 +267,38 @@ class _Session:
                 counts.duplicates += is_duplicate
         self._next_batch()
 
-    def _project_early(self, new: list[Event]) -> bool:
-        """Project a batch of endpoint events now; False (and never again) otherwise."""
+    def _project_now(self, new: list[Event]) -> None:
+        """Project a journaled batch: into the store while all are endpoint events, else speculatively."""
         journal = self.journal
         early = self.early
-        done = early.seq if early is not None else self.start_seq
-        if (
-            self.memory  # events already wait for the end: keep the journal order
-            or not all(_endpoint_bound(event) for event in new)
-            or journal.checkpoint() != self.start_seq
-            or journal.last_seq() != done + len(new)  # another writer appended meanwhile
-        ):
-            self.streaming = False
-            return False
+        speculation = self.speculation
+        done = speculation.seq if speculation is not None else early.seq if early is not None else self.start_seq
+        if journal.checkpoint() != self.start_seq or journal.last_seq() != done + len(new):
+            # another writer appended or projected meanwhile: project from the journal at the end
+            self._stop_streaming()
+            return
+        for event in new:
+            event.raw = None  # journaled; the projection never needs it
+        if speculation is not None:
+            if not speculation.add(new):
+                self._stop_streaming()
+            return
         if early is None:
             early = self.early = EarlyProjection(Projector(self.ipmap), done, ProjectionSummary())
-        assert self.store is not None
-        project_batch(early.projector, self.store, new, early.summary)
-        early.seq = done + len(new)
-        return True
+        if all(_endpoint_bound(event) for event in new):
+            assert self.store is not None
+            project_batch(early.projector, self.store, new, early.summary)
+            early.seq = done + len(new)
+            return
+        speculation = self.speculation = SpeculativeProjection(early.projector, self.ipmap, done)
+        if not speculation.add(new):
+            self._stop_streaming()
+
+    def _stop_streaming(self) -> None:
+        self.streaming = False
+        if self.speculation is not None:
+            self.speculation.abandon()
+            self.speculation = None
 
     def _next_batch(self) -> None:
         if self.progress is not None:
@@ -468,23 +485,11 @@ def _project(session: _Session, store: GraphStore | None) -> None:
     try:
         summary = project_pending(
             session.journal, store, ipmap=session.ipmap, progress=update,
-            pending=_in_memory(session), early=session.early,
+            early=session.early, speculation=session.speculation,
         )
     finally:
         close()
     session.report.projected = summary.as_dict()
-
-
-def _in_memory(session: _Session) -> list[JournalEvent] | None:
-    """This call's new events with their seqs, if they are exactly what is pending."""
-    memory = session.memory
-    journal = session.journal
-    if memory is None or journal.checkpoint() != session.start_seq:
-        return None
-    done = session.early.seq if session.early is not None else session.start_seq
-    if journal.last_seq() != done + len(memory):
-        return None  # another writer appended meanwhile: read the journal instead
-    return [JournalEvent(done + n, e) for n, e in enumerate(memory, start=1)]
 
 
 def ingest_records(

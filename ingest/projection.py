@@ -48,7 +48,7 @@ from graphsiem.model import (
     Sighting,
     stable_hash,
 )
-from ingest.ipmap import IpHostMap
+from ingest.ipmap import IpHostMap, IpWatch
 from ingest.normalize import (
     canonical_ip,
     decode_powershell_command,
@@ -197,7 +197,7 @@ class Projector:
     (['host', 'process'], ['RAN'])
     """
 
-    def __init__(self, ipmap: IpHostMap | None = None) -> None:
+    def __init__(self, ipmap: IpHostMap | IpWatch | None = None) -> None:
         self.ipmap = ipmap if ipmap is not None else IpHostMap()
         self.errors = 0
         self.failed: list[str] = []
@@ -223,6 +223,22 @@ class Projector:
             "winsec:logon_failed": self._user_only,
             "winsec:special_privileges": self._user_only,
         }
+
+    def fork(self, ipmap: IpHostMap | IpWatch) -> Projector:
+        """A projector that goes on from this one's join state (copied), with ``ipmap``.
+
+        This projector is left as it is, so a caller can drop the fork and
+        project the same events again from here.
+        """
+        other = Projector(ipmap)
+        other.errors = self.errors
+        other.failed = list(self.failed)
+        other._processes = dict(self._processes)
+        other._fuid_file = dict(self._fuid_file)
+        other._fuid_url = dict(self._fuid_url)
+        other._domains = dict(self._domains)
+        other._process_keys = dict(self._process_keys)
+        return other
 
     # -- driving ------------------------------------------------------------
     def project(self, events: Iterable[Event]) -> Projection:

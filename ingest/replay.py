@@ -5,11 +5,17 @@ event after the projection checkpoint, in journal order, then flushes the
 store and advances the checkpoint: a crash between journaling and projection
 is repaired by the next call.  :func:`replay` clears the store and rebuilds the
 graph (and the IP -> host map) from the journal alone.
+
+:class:`SpeculativeProjection` lets the pipeline project batches as it
+journals them, before the call's IP -> host map is complete, and hold the
+results: :func:`project_pending` applies them only when no answer the map gave
+them has changed since (else it projects those events again from the journal),
+so the graph is the same either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from graphsiem.model import Event, Projection
@@ -22,6 +28,11 @@ from ingest.projection import Projector
 PROJECT_BATCH = 5000
 FLUSH_EVERY = 200_000
 """Events projected between store flushes (and checkpoint advances) in long runs."""
+HELD_ITEMS = 250_000
+"""Entities + relations + sightings a :class:`SpeculativeProjection` may hold: ~240 B each
+(tracemalloc, Zeek/EVE/Windows corpora), so ~60 MB, about what 20,000 Windows events take in
+memory.  Past it, the call's held batches are dropped and projected again from the journal.
+The corpora need 0.03 (Zeek), 0.5 (EVE) and 0.65 (Windows) items per event."""
 
 
 @dataclass(slots=True)
@@ -68,11 +79,125 @@ class EarlyProjection:
     summary: ProjectionSummary
 
 
+@dataclass(slots=True)
+class ProjectedBatch:
+    """The projection of one batch of ``events`` journal events, the last of which has seq ``seq``."""
+
+    seq: int
+    events: int
+    projection: Projection
+
+
+class SpeculativeProjection:
+    """Batches projected while they are journaled, held until the call's IP -> host map is complete.
+
+    Sensor events must be projected with every DHCP lease of the call (see
+    :mod:`ingest.pipeline`), yet re-reading them from the journal costs about
+    as much as projecting them.  This projects each batch right away with a
+    fork of the projector, looking IPs up through an :class:`~ingest.ipmap.IpWatch`,
+    in the same batches of ``batch_size`` events as :func:`project_pending`,
+    and keeps the :class:`~graphsiem.model.Projection` objects (aggregated:
+    far smaller than the events).  :func:`project_pending` applies them if
+    the watch saw no change to an answer it gave and the journal holds exactly
+    these events after ``after_seq``; otherwise it drops them and projects
+    from the journal as usual, with the original projector.
+
+    Memory is bounded by ``budget`` held items (default :data:`HELD_ITEMS`);
+    past it (or once the map has changed under it) the speculation gives up
+    and frees what it held.
+    """
+
+    def __init__(
+        self,
+        projector: Projector,
+        ipmap: IpHostMap,
+        after_seq: int,
+        *,
+        batch_size: int | None = None,
+        budget: int | None = None,
+    ) -> None:
+        self._ipmap = ipmap
+        self._watch = ipmap.watch()
+        self.projector = projector.fork(self._watch)
+        self.after_seq = after_seq
+        self.seq = after_seq
+        self.batches: list[ProjectedBatch] = []
+        self.abandoned = False
+        self._chunk: list[Event] = []
+        self._batch_size = PROJECT_BATCH if batch_size is None else batch_size
+        self._budget = HELD_ITEMS if budget is None else budget
+        self._items = 0
+
+    def add(self, events: list[Event]) -> bool:
+        """Take the next journaled events (in seq order); False once the speculation is given up."""
+        if self.abandoned:
+            return False
+        chunk = self._chunk
+        chunk.extend(events)
+        self.seq += len(events)
+        size = self._batch_size
+        while len(chunk) >= size:
+            head = chunk[:size]
+            del chunk[:size]
+            self._hold(head, self.seq - len(chunk))
+        if self._watch.changed or self._items > self._budget:
+            self.abandon()
+            return False
+        return True
+
+    def _hold(self, events: list[Event], seq: int) -> None:
+        projection = self.projector.project(events)
+        self._items += len(projection.entities) + len(projection.relations) + len(projection.sightings)
+        self.batches.append(ProjectedBatch(seq, len(events), projection))
+
+    def abandon(self) -> None:
+        """Give up: free what is held and stop watching the map."""
+        self.abandoned = True
+        self.batches = []
+        self._chunk = []
+        self._ipmap.unwatch(self._watch)
+
+    def finish(self, journal: Journal, after_seq: int) -> list[ProjectedBatch] | None:
+        """Every batch, if they are exactly what :func:`project_pending` would project now; else None."""
+        if self.abandoned:
+            return None
+        if self._chunk:
+            self._hold(self._chunk, self.seq)
+            self._chunk = []
+        usable = (
+            not self._watch.changed
+            and after_seq == self.after_seq
+            and journal.last_seq() == self.seq  # nobody else appended meanwhile
+        )
+        batches = self.batches
+        self.abandon()
+        return batches if usable else None
+
+
+def _project_events(
+    projector: Projector, events: Iterable[JournalEvent], batch_size: int
+) -> Iterator[ProjectedBatch]:
+    """Project ``events`` in batches of ``batch_size``, one batch at a time."""
+    chunk: list[Event] = []
+    seq = 0
+    for item in events:
+        chunk.append(item.event)
+        seq = item.seq
+        if len(chunk) >= batch_size:
+            yield ProjectedBatch(seq, len(chunk), projector.project(chunk))
+            chunk = []
+    if chunk:
+        yield ProjectedBatch(seq, len(chunk), projector.project(chunk))
+
+
 def project_batch(projector: Projector, store: GraphStore, events: list[Event], summary: ProjectionSummary) -> None:
     """Project one batch of ``events`` into ``store`` (no flush) and count it in ``summary``."""
-    projection = projector.project(events)
+    _apply_counted(store, projector.project(events), len(events), summary)
+
+
+def _apply_counted(store: GraphStore, projection: Projection, events: int, summary: ProjectionSummary) -> None:
     apply_projection(store, projection)
-    summary.events += len(events)
+    summary.events += events
     summary.entities += len(projection.entities)
     summary.relations += len(projection.relations)
     summary.sightings += len(projection.sightings)
@@ -83,21 +208,27 @@ def project_pending(
     store: GraphStore,
     *,
     ipmap: IpHostMap | None = None,
-    batch_size: int = PROJECT_BATCH,
+    batch_size: int | None = None,
     progress: Callable[[int], None] | None = None,
     pending: Iterable[JournalEvent] | None = None,
     early: EarlyProjection | None = None,
+    speculation: SpeculativeProjection | None = None,
 ) -> ProjectionSummary:
     """Project the events after the checkpoint into ``store``; returns what was written.
 
     ``pending`` lets a caller that still holds exactly those events in memory
-    (the pipeline, for small ingests) skip re-reading them from the journal;
-    by default they are streamed from the journal.  ``early`` says which
-    events the caller already projected into ``store`` (they are flushed and
-    checkpointed here with the rest, and counted in the summary).
+    skip re-reading them from the journal; by default they are streamed from
+    the journal.  ``early`` says which events the caller already projected
+    into ``store`` (they are flushed and checkpointed here with the rest, and
+    counted in the summary).  ``speculation`` holds the caller's projections
+    of the events after those; they are applied when still valid (see
+    :class:`SpeculativeProjection`), else the events are projected again.
+    Events are projected in batches of ``batch_size`` (default :data:`PROJECT_BATCH`).
     """
+    if batch_size is None:
+        batch_size = PROJECT_BATCH
     with fewer_collections():
-        return _project_pending(journal, store, ipmap, batch_size, progress, pending, early)
+        return _project_pending(journal, store, ipmap, batch_size, progress, pending, early, speculation)
 
 
 def _project_pending(
@@ -108,38 +239,40 @@ def _project_pending(
     progress: Callable[[int], None] | None,
     pending: Iterable[JournalEvent] | None,
     early: EarlyProjection | None,
+    speculation: SpeculativeProjection | None,
 ) -> ProjectionSummary:
-    if ipmap is None:
-        ipmap = IpHostMap().load(journal.connection)
-    projector = early.projector if early is not None else Projector(ipmap)
     summary = early.summary if early is not None else ProjectionSummary()
-    chunk: list[Event] = []
     last_seq = _reconcile_checkpoint(journal, store)
     if early is not None and early.seq > last_seq:
         last_seq = early.seq
+    held = speculation.finish(journal, last_seq) if speculation is not None else None
+    batches: Iterable[ProjectedBatch]
+    if held is not None:
+        assert speculation is not None
+        projector = speculation.projector
+        batches = held
+    else:
+        if ipmap is None:
+            ipmap = IpHostMap().load(journal.connection)
+        projector = early.projector if early is not None else Projector(ipmap)
+        if pending is None:
+            pending = journal.iter_events(after_seq=last_seq, batch=batch_size)
+        batches = _project_events(projector, pending, batch_size)
     since_flush = 0
-    if pending is None:
-        pending = journal.iter_events(after_seq=last_seq, batch=batch_size)
-
-    def apply() -> None:
-        project_batch(projector, store, chunk, summary)
+    for batch in batches:
+        _apply_counted(store, batch.projection, batch.events, summary)
         if progress is not None:
-            progress(len(chunk))
-        chunk.clear()
-
-    for item in pending:
-        chunk.append(item.event)
-        last_seq = item.seq
-        if len(chunk) >= batch_size:
-            apply()
+            progress(batch.events)
+        last_seq = batch.seq
+        if batch.events >= batch_size:
             since_flush += batch_size
             if since_flush >= FLUSH_EVERY:
                 _mark(store, last_seq)
                 store.flush()
                 journal.set_checkpoint(last_seq)
                 since_flush = 0
-    if chunk:
-        apply()
+    if held is not None:
+        held.clear()  # applied: let the projections go
     summary.errors = projector.errors
     if summary.events:
         _mark(store, last_seq)

@@ -79,3 +79,57 @@ def test_saving_merges_with_intervals_another_writer_saved(journal):
     second.save(journal.connection)
     merged = IpHostMap().load(journal.connection)
     assert merged.lookup("10.0.0.5", 50.0) == "ws-1" and merged.lookup("10.0.0.5", 550.0) == "ws-1"
+
+
+def test_a_watch_answers_like_the_map():
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.0.0.5", "ws-1", 1000.0, 600.0)
+    watch = ipmap.watch()
+    assert [watch.lookup("10.0.0.5", t) for t in (900.0, 1200.0)] == [None, "ws-1"]
+    assert watch.lookup(None, 1200.0) is None and not watch.changed
+
+
+@pytest.mark.parametrize(
+    ("change", "is_changed"),
+    [
+        (lambda m: m.add_lease("10.0.0.5", "ws-2", 5000.0, 600.0), False),  # after every lookup
+        (lambda m: m.add_lease("10.0.0.9", "ws-2", 1000.0, 600.0), False),  # another IP
+        (lambda m: m.add_lease("10.0.0.5", "ws-1", 1000.0, 600.0), False),  # the same lease again
+        (lambda m: m.add_lease("10.0.0.5", "ws-1", 1500.0, 600.0), True),  # a renewal over t=1550
+        (lambda m: m.add_lease("10.0.0.5", "ws-2", 1100.0, 60.0), True),  # moved: ends ws-1's lease at 1100
+        (lambda m: m.add_endpoint("10.0.0.7", "ws-3", 2000.0), True),  # an IP looked up when unknown
+        (lambda m: m.add_endpoint("10.0.0.7", "ws-3", 2000.0 + 3 * ENDPOINT_SLACK), False),  # ... but far later
+    ],
+)
+def test_a_watch_notices_changes_that_reach_the_times_it_looked_up(change, is_changed):
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.0.0.5", "ws-1", 1000.0, 600.0)
+    watch = ipmap.watch()
+    watch.lookup("10.0.0.5", 1200.0)
+    watch.lookup("10.0.0.5", 1550.0)
+    watch.lookup("10.0.0.7", 2000.0)
+    change(ipmap)
+    assert watch.changed is is_changed
+
+
+def test_a_sort_that_reorders_older_intervals_counts_as_a_change_everywhere():
+    ipmap = IpHostMap()
+    ipmap.add_endpoint("10.0.0.5", "ws-1", 10_000.0)  # [6400, 13600]
+    ipmap.add_lease("10.0.0.5", "ws-2", 8000.0, 600.0)  # [8000, 8600]; ws-1's now ends at 8000
+    ipmap.add_lease("10.0.0.5", "ws-2", 5000.0, 3100.0)  # merged: [5000, 8600], now out of order
+    watch = ipmap.watch()
+    assert watch.lookup("10.0.0.5", 7000.0) == "ws-2"
+    # far from t=7000, but the sort it triggers puts ws-1's interval last, and
+    # lookups try the last one first
+    ipmap.add_endpoint("10.0.0.5", "ws-3", 50_000.0)
+    assert watch.changed
+    assert ipmap.lookup("10.0.0.5", 7000.0) == "ws-1"  # the answer did change
+
+
+def test_an_unwatched_watch_hears_no_more_changes():
+    ipmap = IpHostMap()
+    watch = ipmap.watch()
+    watch.lookup("10.0.0.5", 1200.0)
+    ipmap.unwatch(watch)
+    ipmap.add_lease("10.0.0.5", "ws-1", 1000.0, 600.0)
+    assert not watch.changed

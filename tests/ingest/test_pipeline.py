@@ -20,6 +20,29 @@ def relation_counts(store) -> dict:
     return {(r.src, r.type, r.dst): r.count for r in store.iter_relations()}
 
 
+def direct_and_caught_up(inputs, tmp_path, **options) -> list[tuple[tuple, int]]:
+    """(graph, events projected) of ``inputs`` ingested into a store, then journaled only and caught up."""
+    from graphsiem.store import open_store
+    from ingest.journal import Journal
+
+    results = []
+    for mode in ("direct", "catch-up"):
+        data = tmp_path / mode
+        store = open_store("embedded", data_dir=data)
+        with Journal(data / "journal.sqlite") as journal:
+            report = ingest_paths(inputs, store=store if mode == "direct" else None, journal=journal,
+                                  progress=False, **options)
+            if mode == "catch-up":
+                projected = project_pending(journal, store).events
+            else:
+                projected = report.projected["events"]
+            assert journal.checkpoint() == journal.last_seq() == report.total.events
+        sightings = sorted((s.host, s.entity, s.first_seen, s.last_seen, s.count) for s in store.iter_sightings())
+        results.append(((store.counts(), relation_counts(store), sightings), projected))
+        store.close()
+    return results
+
+
 def test_counts_add_up_and_non_telemetry_is_skipped(fixtures, journal, graph):
     report = ingest_paths([fixtures / "tree"], store=graph, journal=journal, progress=False)
     skipped = {Path(f.path).name: f.skipped for f in report.skipped}
@@ -153,29 +176,18 @@ def test_parse_error_messages_are_kept_verbatim(journal):
     assert journal.rejected()[0].reason == "field 'x' is missing"
 
 
-@pytest.mark.parametrize("memory_events", [2, 50_000])
-def test_projection_from_memory_or_from_the_journal_gives_the_same_graph(
-    fixtures, tmp_path, monkeypatch, memory_events
+@pytest.mark.parametrize("held_items", [2, 50_000])
+def test_projection_while_journaling_or_from_the_journal_gives_the_same_graph(
+    fixtures, tmp_path, monkeypatch, held_items
 ):
-    from graphsiem.store import open_store
-    from ingest import pipeline
-    from ingest.journal import Journal
+    from ingest import replay as replay_module
 
-    monkeypatch.setattr(pipeline, "MEMORY_EVENTS", memory_events)
+    # 2: the speculative projection gives up at once (over its budget) and the
+    # events are re-read from the journal; 50,000: it holds everything
+    monkeypatch.setattr(replay_module, "HELD_ITEMS", held_items)
     inputs = [fixtures / "ecs_events.ndjson", fixtures / "sensor", fixtures / "array_pretty.json"]
-    graphs = []
-    for mode in ("direct", "catch-up"):
-        data = tmp_path / mode
-        store = open_store("embedded", data_dir=data)
-        with Journal(data / "journal.sqlite") as journal:
-            ingest_paths(inputs, store=store if mode == "direct" else None, journal=journal,
-                         progress=False)
-            if mode == "catch-up":
-                project_pending(journal, store)
-        graphs.append((store.counts(), relation_counts(store),
-                       sorted((s.host, s.entity, s.count) for s in store.iter_sightings())))
-        store.close()
-    assert graphs[0] == graphs[1]
+    direct, caught_up = direct_and_caught_up(inputs, tmp_path)
+    assert direct == caught_up
 
 
 def test_terminal_output_escapes_control_characters_from_names(tmp_path, journal):
@@ -191,13 +203,12 @@ def test_progress_bar_goes_to_stderr_when_asked(fixtures, journal, graph, capsys
     assert "ingest" in captured.err and captured.out == ""
 
 
-@pytest.mark.parametrize("memory_events", [3, 50_000])
+@pytest.mark.parametrize("held_items", [3, 50_000])
 def test_endpoint_batches_projected_early_give_the_same_graph_as_a_catch_up(
-    fixtures, tmp_path, monkeypatch, memory_events
+    fixtures, tmp_path, monkeypatch, held_items
 ):
-    from graphsiem.store import open_store
     from ingest import pipeline
-    from ingest.journal import Journal
+    from ingest import replay as replay_module
 
     early_batches = []
     real_batch = pipeline.project_batch
@@ -207,27 +218,43 @@ def test_endpoint_batches_projected_early_give_the_same_graph_as_a_catch_up(
         real_batch(projector, store, events, summary)
 
     monkeypatch.setattr(pipeline, "project_batch", counting_batch)
-    monkeypatch.setattr(pipeline, "MEMORY_EVENTS", memory_events)
+    monkeypatch.setattr(replay_module, "HELD_ITEMS", held_items)
     # endpoint events first (projected batch by batch), then sensor events, whose
     # DHCP lease comes after the conn events it maps: the early phase must end there
     inputs = [fixtures / "ecs_events.ndjson", fixtures / "sensor"]
-    graphs, summaries = [], []
-    for mode in ("direct", "catch-up"):
-        data = tmp_path / mode
-        store = open_store("embedded", data_dir=data)
-        with Journal(data / "journal.sqlite") as journal:
-            report = ingest_paths(inputs, store=store if mode == "direct" else None, journal=journal,
-                                  progress=False, batch_size=1)
-            if mode == "catch-up":
-                summaries.append(project_pending(journal, store).events)
-            else:
-                summaries.append(report.projected["events"])
-            assert journal.checkpoint() == journal.last_seq()
-        graphs.append((store.counts(), relation_counts(store),
-                       sorted((s.host, s.entity, s.count) for s in store.iter_sightings())))
-        store.close()
+    (graph, projected), caught_up = direct_and_caught_up(inputs, tmp_path, batch_size=1)
     assert early_batches == [1, 1, 1, 1]  # the four ECS endpoint records, one batch each
-    assert summaries[0] == summaries[1] == report.total.events
-    assert graphs[0] == graphs[1]
-    hosts = {s[0] for s in graphs[0][2]}
+    assert (graph, projected) == caught_up and projected == 7
+    hosts = {s[0] for s in graph[2]}
     assert "ws-0042" in hosts  # the sensor events still met the lease of the same call
+
+
+@pytest.mark.parametrize(
+    ("files", "batch_size", "is_kept"),
+    [
+        (["b_dhcp.json", "a_conn.json"], 1, True),  # the lease is known before any lookup
+        (["a_conn.json", "b_dhcp.json"], 5000, True),  # one batch: the lease is learnt before projecting it
+        (["a_conn.json", "b_dhcp.json"], 1, False),  # a conn event was projected before its lease
+    ],
+)
+def test_speculative_projection_is_kept_only_when_the_ip_map_did_not_change_under_it(
+    fixtures, tmp_path, monkeypatch, files, batch_size, is_kept
+):
+    from ingest import replay as replay_module
+
+    outcomes = []
+    real_finish = replay_module.SpeculativeProjection.finish
+
+    def recording_finish(self, journal, after_seq):
+        held = real_finish(self, journal, after_seq)
+        outcomes.append(held is not None)
+        return held
+
+    monkeypatch.setattr(replay_module.SpeculativeProjection, "finish", recording_finish)
+    monkeypatch.setattr(replay_module, "PROJECT_BATCH", 1)  # project each event as it is journaled
+    inputs = [fixtures / "sensor" / name for name in files]
+    direct, caught_up = direct_and_caught_up(inputs, tmp_path, batch_size=batch_size)
+    # kept: applied at the end; else given up when the lease arrived, or refused at the end
+    assert any(outcomes) is is_kept
+    assert direct == caught_up and direct[1] == 3
+    assert ("ws-0042", ("ip", "198.51.100.77")) in {s[:2] for s in direct[0][2]}
