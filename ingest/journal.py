@@ -143,23 +143,32 @@ class Journal:
         """
         if not events:
             return []
-        fresh: dict[str, int] = {}
-        for index, event in enumerate(events):
-            fresh.setdefault(event.id, index)
         dumps = orjson.dumps
-        rows = [
-            (
-                event_id,
-                events[index].kind,
-                events[index].ts,
-                events[index].host,
-                events[index].source,
-                events[index].origin,
-                fields_json[index] if fields_json is not None else dumps(events[index].fields, default=str),
-                raw_json[index] if raw_json is not None else dumps(events[index].raw, default=str).decode(),
-            )
-            for event_id, index in fresh.items()
-        ]
+        ids = [event.id for event in events]
+        fresh: dict[str, int] | None = None  # id -> first index, when ids repeat
+        if len(set(ids)) == len(ids) and fields_json is not None and raw_json is not None:
+            # the pipeline's case: distinct ids, JSON already made (one pass, no index lookups)
+            rows = [
+                (event.id, event.kind, event.ts, event.host, event.source, event.origin, fields, raw)
+                for event, fields, raw in zip(events, fields_json, raw_json, strict=True)
+            ]
+        else:
+            fresh = {}
+            for index, event_id in enumerate(ids):
+                fresh.setdefault(event_id, index)
+            rows = [
+                (
+                    event_id,
+                    events[index].kind,
+                    events[index].ts,
+                    events[index].host,
+                    events[index].source,
+                    events[index].origin,
+                    fields_json[index] if fields_json is not None else dumps(events[index].fields, default=str),
+                    raw_json[index] if raw_json is not None else dumps(events[index].raw, default=str).decode(),
+                )
+                for event_id, index in fresh.items()
+            ]
         with self._transaction():
             # Inside one IMMEDIATE transaction nobody else writes, so the rows
             # with a seq above the previous maximum are exactly the new ones.
@@ -177,6 +186,9 @@ class Journal:
                 new_ids = self._db.execute(
                     "SELECT id FROM events WHERE seq > ? ORDER BY seq", (before,)
                 ).fetchall()
+        if fresh is None:
+            # distinct ids: the new rows are the events themselves, in order
+            return list(events) if new_ids is None else _in_order(events, new_ids)
         if new_ids is None:
             return [events[index] for index in fresh.values()]
         return [events[fresh[row[0]]] for row in new_ids]
@@ -314,6 +326,12 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _in_order(events: Sequence[Event], new_ids: list[tuple[str]]) -> list[Event]:
+    """The events (distinct ids) whose ids are ``new_ids``, in that order."""
+    by_id = {event.id: event for event in events}
+    return [by_id[row[0]] for row in new_ids]
 
 
 def _event(row: tuple, *, with_raw: bool) -> Event:

@@ -119,7 +119,7 @@ class _Session:
         self.events: list[Event] = []
         self.raw_json: list[str] = []
         self.fields_json: list[bytes] = []
-        self.pending: list[tuple[Counts, Counts, list[str]]] = []  # file, format, event ids
+        self.pending: list[tuple[Counts, Counts, Sequence[str]]] = []  # file, format, event ids
         self.rejections: list[tuple[str, str, str, str]] = []
         self.records = 0
         self._shapes: dict[tuple[str, ...], Parser] = {}
@@ -245,11 +245,7 @@ class _Session:
         if len(new) == len(self.events):
             # every event is new and distinct (the journal keeps one per id):
             # each record counts all its events, none is a duplicate
-            for file, formats, ids in self.pending:
-                for counts in (file, formats, total):
-                    counts.received += 1
-                    counts.accepted += 1
-                    counts.events += len(ids)
+            _count_all_new(self.pending, total)
             self._next_batch()
             return
         fresh = {event.id for event in new}
@@ -306,6 +302,29 @@ class _Session:
         self.events, self.raw_json, self.fields_json = [], [], []
         self.pending, self.rejections = [], []
         self.records = 0
+
+
+def _count_all_new(pending: list[tuple[Counts, Counts, Sequence[str]]], total: Counts) -> None:
+    """Count records whose events are all new: per run of one file and format, not per record."""
+    run_file: Counts | None = None
+    run_formats: Counts | None = None
+    records = events = 0
+    for file, formats, ids in pending:
+        if file is not run_file or formats is not run_formats:
+            if run_file is not None and run_formats is not None:
+                _add_accepted((run_file, run_formats, total), records, events)
+            run_file, run_formats, records, events = file, formats, 0, 0
+        records += 1
+        events += len(ids)
+    if run_file is not None and run_formats is not None:
+        _add_accepted((run_file, run_formats, total), records, events)
+
+
+def _add_accepted(targets: tuple[Counts, Counts, Counts], records: int, events: int) -> None:
+    for counts in targets:
+        counts.received += records
+        counts.accepted += records
+        counts.events += events
 
 
 def _endpoint_bound(event: Event) -> bool:

@@ -33,6 +33,7 @@ IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -347,28 +348,31 @@ class Projector:
 
     def _file(self, ctx: _Ctx, prefix: str = "file") -> EntityKey | None:
         fields = ctx.fields
-        sha256 = fields.get(prefix + ".hash.sha256")
-        path = fields.get(prefix + ".path") or fields.get(prefix + ".name")
+        k_sha256, k_path, k_name, k_sha1, k_md5, k_mime = _file_keys(prefix)
+        sha256 = fields.get(k_sha256)
+        path = fields.get(k_path) or fields.get(k_name)
+        sha1 = fields.get(k_sha1)
+        md5 = fields.get(k_md5)
         if sha256:
             key = str(sha256).lower()
         elif path:
             key = str(path).lower()
         else:
-            other = fields.get(prefix + ".hash.sha1") or fields.get(prefix + ".hash.md5")
+            other = sha1 or md5
             if not other:
                 return None
             key = str(other).lower()
         props: dict[str, Any] = {}
-        for name in ("sha1", "md5"):
-            digest = fields.get(f"{prefix}.hash.{name}")
-            if digest:
-                props[name] = digest
+        if sha1:
+            props["sha1"] = sha1
+        if md5:
+            props["md5"] = md5
         if sha256:
             props["sha256"] = sha256
         if path:
             props["path"] = path
-            props["name"] = fields.get(prefix + ".name") or _basename(str(path))
-        mime = fields.get(prefix + ".mime_type")
+            props["name"] = fields.get(k_name) or _basename(str(path))
+        mime = fields.get(k_mime)
         if mime:
             props["mime_type"] = mime
         return ctx.acc.entity(FILE, key, str(path or key), props)
@@ -390,7 +394,7 @@ class Projector:
         return ctx.acc.entity(DOMAIN, domain, domain, {"registered_domain": registered_domain(domain)})
 
     def _ip(self, ctx: _Ctx | Accumulator, value: Any) -> EntityKey | None:
-        ip = canonical_ip(str(value), strict=False) if value else None
+        ip = _loose_ip(str(value)) if value else None
         if not ip:
             return None
         acc = ctx.acc if isinstance(ctx, _Ctx) else ctx
@@ -520,10 +524,10 @@ class Projector:
     def _sensor(self, acc: Accumulator, event: Event, fields: dict[str, Any]) -> None:
         """A Zeek/Suricata-style event: IPs first, hosts through the time-aware map."""
         ts = event.ts
-        src_ip = canonical_ip(str(fields["source.ip"]), strict=False) if fields.get("source.ip") else None
-        dst_ip = (
-            canonical_ip(str(fields["destination.ip"]), strict=False) if fields.get("destination.ip") else None
-        )
+        src_ip = fields.get("source.ip")
+        src_ip = _loose_ip(str(src_ip)) if src_ip else None
+        dst_ip = fields.get("destination.ip")
+        dst_ip = _loose_ip(str(dst_ip)) if dst_ip else None
         src_host = self.ipmap.lookup(src_ip, ts)
         dst_host = self.ipmap.lookup(dst_ip, ts)
         kind = event.kind
@@ -603,6 +607,25 @@ class Projector:
 def project_events(events: Iterable[Event], ipmap: IpHostMap | None = None) -> Projection:
     """Convenience: project ``events`` with a fresh :class:`Projector`."""
     return Projector(ipmap).project(events)
+
+
+@lru_cache(maxsize=65536)
+def _loose_ip(text: str) -> str | None:
+    """``canonical_ip(text, strict=False)`` behind a one-argument cache (keywords make lru keys dearer)."""
+    return canonical_ip(text, strict=False)
+
+
+_FILE_KEYS: dict[str, tuple[str, str, str, str, str, str]] = {}
+
+
+def _file_keys(prefix: str) -> tuple[str, str, str, str, str, str]:
+    """The field names a file entity reads under ``prefix`` (built once per prefix: the hot path)."""
+    keys = _FILE_KEYS.get(prefix)
+    if keys is None:
+        keys = _FILE_KEYS[prefix] = tuple(  # type: ignore[assignment]
+            f"{prefix}.{name}" for name in ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
+        )
+    return keys  # type: ignore[return-value]
 
 
 def _basename(path: str) -> str:

@@ -171,6 +171,30 @@ def _event_time(value: Any) -> float:
     raise ParseError(f"Zeek ts has type {type(value).__name__}")
 
 
+def _set_connection(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    """``source.*``/``destination.*`` from ``id.orig_h/p`` and ``id.resp_h/p``.
+
+    The same as ``set_field(fields, "source.ip", ip_field(record, "id.orig_h", LABEL))``
+    and so on, with the calls spared for absent keys and plain int ports (every record).
+    """
+    get = record.get
+    for ip_key, ip_name, port_key, port_name in _CONNECTION:
+        if get(ip_key) is not None:
+            ip = ip_field(record, ip_key, LABEL)
+            if ip:
+                fields[ip_name] = ip
+        port = get(port_key)
+        if port is not None:
+            fields[port_name] = port if port.__class__ is int else port_field(record, port_key, LABEL)
+
+
+_CONNECTION = (
+    ("id.orig_h", "source.ip", "id.orig_p", "source.port"),
+    ("id.resp_h", "destination.ip", "id.resp_p", "destination.port"),
+)
+_KINDS: dict[str, str] = {}
+
+
 def _lower(value: Any) -> str | None:
     return value.lower() if isinstance(value, str) and value else None
 
@@ -373,13 +397,15 @@ class ZeekParser:
             record = _dotted(record)
             fields = _zeek_fields(record)
             assert fields is not None
-        set_field(fields, "source.ip", ip_field(record, "id.orig_h", LABEL))
-        set_field(fields, "source.port", port_field(record, "id.orig_p", LABEL))
-        set_field(fields, "destination.ip", ip_field(record, "id.resp_h", LABEL))
-        set_field(fields, "destination.port", port_field(record, "id.resp_p", LABEL))
+        _set_connection(record, fields)
+        kind = _KINDS.get(path)
+        if kind is None:
+            kind = f"zeek:{path}"
+            if len(_KINDS) < _NAME_CACHE_LIMIT:  # bounded: paths are attacker-controlled
+                _KINDS[path] = kind
         event = sensor_event(
             source=SOURCE,
-            kind=f"zeek:{path}",
+            kind=kind,
             ts=ts,
             record=record,
             fields=fields,

@@ -62,3 +62,21 @@ def test_checkpoint_starts_at_zero_and_moves(journal):
     assert journal.checkpoint() == 0 and journal.last_seq() == 2
     journal.set_checkpoint(2)
     assert journal.counts() == {"events": 2, "rejected": 0, "projected_seq": 2, "last_seq": 2}
+
+
+def test_prepared_json_and_dumped_json_give_the_same_rows_and_new_events(tmp_path):
+    import orjson
+
+    batches = [[make("a", x=1), make("b", y=[2])], [make("b", y=[2]), make("c", z="3")]]
+    tables, returned = [], []
+    for prepared in (False, True):
+        with Journal(tmp_path / f"{prepared}.sqlite") as journal:
+            for batch in batches:
+                options = {}
+                if prepared:  # what the pipeline passes: distinct ids, JSON made beforehand
+                    options = {"fields_json": [orjson.dumps(e.fields) for e in batch],
+                               "raw_json": [orjson.dumps(e.raw).decode() for e in batch]}
+                returned.append([e.id for e in journal.append(batch, **options)])
+            tables.append(journal.connection.execute("SELECT * FROM events ORDER BY seq").fetchall())
+    assert returned == [["a", "b"], ["c"]] * 2
+    assert tables[0] == tables[1] and len(tables[0]) == 3

@@ -177,3 +177,13 @@ def test_alerts_link_source_to_destination():
     event = ev("suricata:alert", host=None, source__ip="198.51.100.2", destination__ip="10.0.0.5",
                rule__name="ET SCAN")
     assert edges(project_events([event])) == {("ip", "ALERTED", "ip")}
+
+
+def test_file_props_keep_every_digest_and_the_mime_type():
+    event = ev("sysmon:file_create", process__executable=PS, file__path="C:\\A.exe",
+               file__hash__sha1="11" * 20, file__hash__md5="22" * 16, file__mime_type="application/x-dosexec")
+    (file,) = [e for e in project_events([event]).entities if e.type == "file"]
+    assert file.key == "c:\\a.exe"
+    assert file.props == {"sha1": "11" * 20, "md5": "22" * 16, "path": "C:\\A.exe", "name": "a.exe",
+                          "mime_type": "application/x-dosexec"}
+    assert list(file.props) == ["sha1", "md5", "path", "name", "mime_type"]

@@ -258,6 +258,8 @@ def test_log_name_from_hint(hint: str | None, name: str | None) -> None:
         ({"_path": "conn", "ts": True}, "ts"),
         ({"_path": "conn", "ts": 1.0, "id.orig_h": "not-an-ip"}, "id.orig_h"),
         ({"_path": "conn", "ts": 1.0, "id.orig_p": "eighty"}, "id.orig_p"),
+        ({"_path": "conn", "ts": 1.0, "id.resp_p": True}, "id.resp_p"),
+        ({"_path": "conn", "ts": 1.0, "id.resp_h": 7.5}, "id.resp_h"),
     ],
 )
 def test_bad_record_is_rejected_with_reason(record: dict[str, Any], reason: str) -> None:
@@ -342,3 +344,27 @@ def test_field_name_cache_stays_bounded_under_random_keys() -> None:
     event = parse_one(record)
     assert event.fields[f"zeek.k{zeek._NAME_CACHE_LIMIT + 9}"] == zeek._NAME_CACHE_LIMIT + 9
     assert len(zeek._FIELD_NAMES) <= zeek._NAME_CACHE_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("connection", "expected"),
+    [
+        ({"id.orig_h": "192.0.2.1", "id.orig_p": 5, "id.resp_h": "::ffff:192.0.2.2", "id.resp_p": "80"},
+         {"source.ip": "192.0.2.1", "source.port": 5, "destination.ip": "192.0.2.2", "destination.port": 80}),
+        ({"id.orig_h": "-", "id.resp_p": 0}, {"destination.port": 0}),  # unset address, port 0 kept
+        ({}, {}),
+    ],
+)
+def test_connection_endpoints_become_source_and_destination(connection, expected) -> None:
+    event = parse_one({"_path": "weird", "ts": 1.0, **connection})
+    endpoints = {k: v for k, v in event.fields.items() if k.startswith(("source.", "destination."))}
+    assert endpoints == expected
+    assert list(endpoints) == list(expected)  # the JSON the journal stores keeps this order
+
+
+def test_kind_cache_stays_bounded_under_random_paths() -> None:
+    from ingest.parsers import zeek
+
+    kinds = [parse_one({"_path": f"p{n}", "ts": 1.0}).kind for n in range(zeek._NAME_CACHE_LIMIT + 10)]
+    assert kinds[-1] == f"zeek:p{zeek._NAME_CACHE_LIMIT + 9}" and len(set(kinds)) == len(kinds)
+    assert len(zeek._KINDS) <= zeek._NAME_CACHE_LIMIT
