@@ -262,20 +262,24 @@ class EmbeddedStore:
                 nodes[dst] = {"type": dst_type, "key": dst_key, "value": dst_key}
                 succ[dst] = {}
                 pred[dst] = {}
-            evidence = list(dict.fromkeys(relation.evidence))
-            count = relation.count - (len(relation.evidence) - len(evidence))
+            evidence = relation.evidence[:]  # a copy: merges append to it
+            count = relation.count
+            if len(evidence) > 1 and len(set(evidence)) < len(evidence):
+                evidence = list(dict.fromkeys(evidence))
+                count -= len(relation.evidence) - len(evidence)
             if len(evidence) > EVIDENCE_CAP:
                 del evidence[EVIDENCE_CAP:]
-            data = {
+            data = edges[edge_id] = {
                 "type": rel_type, "count": count if count > 0 else 0,
                 "first_seen": relation.first_seen, "last_seen": relation.last_seen,
                 "evidence": evidence,
             }
-            keyed = succ[src].get(dst)
+            out = succ[src]
+            keyed = out.get(dst)
             if keyed is None:
-                keyed = succ[src][dst] = pred[dst][src] = {}
-            keyed[rel_type] = data
-            edges[edge_id] = data
+                out[dst] = pred[dst][src] = {rel_type: data}
+            else:
+                keyed[rel_type] = data
         nx._clear_cache(graph)
 
     def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
