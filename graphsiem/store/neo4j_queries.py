@@ -48,9 +48,7 @@ def constraint_statements() -> list[str]:
     return statements
 
 
-@cache
-def ensure_nodes(entity_type: str) -> str:
-    """Create missing nodes ``{key, uid, full_key}`` of one type (value = key)."""
+def _merge_nodes(entity_type: str) -> str:
     return f"""{WRITE_PREFIX}
 UNWIND $rows AS row
 MERGE (n:{label_of(entity_type)} {{key: row.key}})
@@ -59,35 +57,56 @@ ON CREATE SET n:Entity, n.uid = row.uid, n.type = $type,
 """
 
 
+NODE_IDS = "RETURN n.key AS key, elementId(n) AS id\n"
+"""What node writes return: the store remembers each node's element id, so that
+relation writes find their endpoints without an index seek."""
+
+
+@cache
+def ensure_nodes(entity_type: str) -> str:
+    """Create missing nodes ``{key, uid, full_key}`` of one type (value = key); returns ``key, id``."""
+    return _merge_nodes(entity_type) + NODE_IDS
+
+
 @cache
 def upsert_entities(entity_type: str) -> str:
-    """Merge entity rows ``{key, uid, full_key, value, props}`` of one type."""
-    return ensure_nodes(entity_type) + """SET n += row.props
+    """Merge entity rows ``{key, uid, full_key, value, props}`` of one type; returns ``key, id``."""
+    return _merge_nodes(entity_type) + """SET n += row.props
 SET n.value = CASE WHEN row.value <> '' THEN row.value ELSE n.value END
-"""
+""" + NODE_IDS
 
 
 @cache
 def upsert_relations(src_type: str, relation_type: str, dst_type: str) -> str:
-    """Merge relations given as columns ``$src, $dst, $count, $first_seen, $last_seen, $evidence``.
+    """Merge relations given as columns ``$a, $src, $b, $dst, $count, $first_seen, $last_seen, $evidence``.
 
-    Row ``i`` is ``$src[i] -> $dst[i]`` with its count, times and evidence
+    Row ``i`` is the node with element id ``$a[i]`` and key ``$src[i]`` to the
+    one with ``$b[i]`` and ``$dst[i]``, with its count, times and evidence
     list.  Endpoints exist already (``ensure_nodes`` ran first in the same
     transaction, or the store knows them); ``written`` tells the store whether
     every row found its endpoints.  The count grows by the incoming count minus
     the incoming evidence ids the edge already holds; evidence is appended up to
     ``$cap``.  Why it is written this way (measured, see
-    ``benchmarks/bench_store.py``): columns instead of one map per row cost the
-    client a third less to build and send and the server less to decode and
-    collect (22k -> 26k new relations per server CPU-second); the SET items run
-    in order, so ``count`` is computed from the evidence list before it is
-    extended, and reading and writing in one SET keeps the planner from
-    materialising every row (no ``Eager``).
+    ``benchmarks/bench_store.py``):
+
+    * endpoints are found by element id, not by key: in an updating query the
+      planner turns a unique-index seek into a *locking* seek that opens a
+      fresh index reader per row (a fifth of the server's time on new edges).
+      The key is still compared (``toString`` keeps the planner from turning
+      that comparison back into an index seek), so an id that another client's
+      delete freed for reuse by a different node matches no row, ``written``
+      comes up short and the store replays with fresh ids.  Together with
+      columns instead of one map per row: 22k -> 28k new relations per server
+      CPU-second;
+    * the SET items run in order, so ``count`` is computed from the evidence
+      list before it is extended, and reading and writing in one SET keeps the
+      planner from materialising every row (no ``Eager``).
     """
+    src_label, dst_label = label_of(src_type), label_of(dst_type)
     return f"""{WRITE_PREFIX}
 UNWIND range(0, size($src) - 1) AS i
-MATCH (a:{label_of(src_type)} {{key: $src[i]}})
-MATCH (b:{label_of(dst_type)} {{key: $dst[i]}})
+MATCH (a:{src_label}) WHERE elementId(a) = $a[i] AND toString(a.key) = $src[i]
+MATCH (b:{dst_label}) WHERE elementId(b) = $b[i] AND toString(b.key) = $dst[i]
 MERGE (a)-[r:{rel_type_of(relation_type)}]->(b)
 ON CREATE SET r.count = $count[i], r.first_seen = $first_seen[i], r.last_seen = $last_seen[i],
               r.evidence = $evidence[i]

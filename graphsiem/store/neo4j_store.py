@@ -96,6 +96,18 @@ KNOWN_NODES_MAX = 1_000_000
 """Endpoints remembered as existing; past this the memory is dropped and rebuilt."""
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Statement:
+    """One relationship write of a linked batch (see ``Neo4jStore._write_linked``)."""
+
+    query: str
+    params: dict[str, Any]
+    rows: int
+    """Rows the statement must write; fewer means an endpoint was not found."""
+    ends: tuple[list[EntityKey], list[EntityKey]] | None = None
+    """Each row's endpoints, when the query takes their element ids as ``$a`` / ``$b``."""
+
+
 class _StaleNodeCache(Exception):
     """A node this store believed existed is gone; replay the transaction in full."""
 
@@ -142,6 +154,15 @@ def _relation_columns(relations: Sequence[Relation]) -> dict[str, Any]:
     }
 
 
+def _element_ids(
+    refs: list[EntityKey], created: dict[EntityKey, str], known: dict[EntityKey, str]
+) -> list[str]:
+    """Element ids of ``refs``: written in this transaction, else remembered from before."""
+    if not created:
+        return [known[ref] for ref in refs]
+    return [created[ref] if ref in created else known[ref] for ref in refs]
+
+
 def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -185,7 +206,7 @@ class Neo4jStore:
         self.database = database
         self.batch_size = batch_size
         self._owns_driver = driver is None
-        self._known_nodes: set[EntityKey] = set()
+        self._known_nodes: dict[EntityKey, str] = {}  # endpoint -> element id
         try:
             # "Relationship type does not exist" warnings are expected: queries
             # name every RelationType, used or not.
@@ -214,10 +235,10 @@ class Neo4jStore:
         )
 
     # -- plumbing -------------------------------------------------------------
-    def _write(self, work: Callable[[ManagedTransaction], None], records: Sequence[Any]) -> None:
+    def _write(self, work: Callable[[ManagedTransaction], T], records: Sequence[Any]) -> T:
         try:
             with self._driver.session(database=self.database) as session:
-                session.execute_write(work)
+                return session.execute_write(work)
         except UnicodeEncodeError as exc:
             # Bolt carries UTF-8: a lone surrogate (e.g. from a JSON "\ud800"
             # escape) cannot be sent.  Name the record instead of the codec.
@@ -257,42 +278,53 @@ class Neo4jStore:
         self,
         records: Sequence[Any],
         endpoints: list[EntityKey],
-        statements: list[tuple[str, dict[str, Any], int]],
+        statements: list[_Statement],
     ) -> None:
         """Run relationship ``statements`` in one transaction after creating missing endpoints.
 
-        Each statement is ``(query, parameters, rows)``, ``rows`` being how
-        many relationships it must write.
-
         Endpoints this instance has already written are not merged again (on
-        a busy fleet that was ~40% of the server's work per batch).  Each
-        statement reports how many rows found both endpoints; if a "known"
+        a busy fleet that was ~40% of the server's work per batch), and their
+        element ids are remembered for statements that find endpoints by id.
+        Each statement reports how many rows found both endpoints; if a "known"
         node has gone (another client cleared the database) the transaction
         is rolled back and replayed with every endpoint merged, so nothing is
         lost and nothing counted twice.
         """
-        unknown = [ref for ref in dict.fromkeys(endpoints) if ref not in self._known_nodes]
+        known = self._known_nodes
+        unknown = [ref for ref in dict.fromkeys(endpoints) if ref not in known]
 
-        def work(tx: ManagedTransaction, refs: list[EntityKey]) -> None:
-            by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for entity_type, key in refs:
-                by_type[entity_type].append(_node_row(entity_type, key))
-            for entity_type, rows in by_type.items():
-                tx.run(q.ensure_nodes(entity_type), rows=rows, type=entity_type).consume()
-            for query, params, n_rows in statements:
-                written = tx.run(query, params).single(strict=True)["written"]
-                if written != n_rows:
+        def work(tx: ManagedTransaction, refs: list[EntityKey]) -> dict[EntityKey, str]:
+            by_type: dict[str, list[EntityKey]] = defaultdict(list)
+            for ref in refs:
+                by_type[ref[0]].append(ref)
+            created: dict[EntityKey, str] = {}
+            for entity_type, typed in by_type.items():
+                rows = [_node_row(entity_type, key) for _, key in typed]
+                ids = {r["key"]: r["id"] for r in tx.run(q.ensure_nodes(entity_type), rows=rows,
+                                                          type=entity_type)}
+                created.update((ref, ids[row["key"]]) for ref, row in zip(typed, rows, strict=True))
+            for statement in statements:
+                params = statement.params
+                if statement.ends is not None:
+                    starts, ends = statement.ends
+                    params = dict(params, a=_element_ids(starts, created, known),
+                                  b=_element_ids(ends, created, known))
+                written = tx.run(statement.query, params).single(strict=True)["written"]
+                if written != statement.rows:
                     raise _StaleNodeCache
+            return created
 
         try:
-            self._write(lambda tx: work(tx, unknown), records)
+            created = self._write(lambda tx: work(tx, unknown), records)
         except _StaleNodeCache:
+            known.clear()
+            created = self._write(lambda tx: work(tx, list(dict.fromkeys(endpoints))), records)
+        self._remember(created)
+
+    def _remember(self, ids: dict[EntityKey, str]) -> None:
+        if len(self._known_nodes) + len(ids) > KNOWN_NODES_MAX:
             self._known_nodes.clear()
-            unknown = list(dict.fromkeys(endpoints))
-            self._write(lambda tx: work(tx, unknown), records)
-        if len(self._known_nodes) > KNOWN_NODES_MAX:
-            self._known_nodes.clear()
-        self._known_nodes.update(unknown)
+        self._known_nodes.update(ids)
 
     # -- writes ---------------------------------------------------------------
     def upsert_entities(self, entities: Sequence[Entity]) -> None:
@@ -305,12 +337,17 @@ class Neo4jStore:
                 row.update(value=entity.value, props=entity.props)
                 by_type[entity.type].append(row)
 
-            def work(tx: ManagedTransaction, by_type: dict[str, list[dict[str, Any]]] = by_type) -> None:
-                for entity_type, rows in by_type.items():
-                    tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type).consume()
+            def work(
+                tx: ManagedTransaction, by_type: dict[str, list[dict[str, Any]]] = by_type
+            ) -> dict[tuple[str, str], str]:
+                return {
+                    (entity_type, r["key"]): r["id"]
+                    for entity_type, rows in by_type.items()
+                    for r in tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type)
+                }
 
-            self._write(work, chunk)
-            self._known_nodes.update(entity.ref for entity in chunk)
+            ids = self._write(work, chunk)
+            self._remember({e.ref: ids[(e.type, index_key(e.key)[0])] for e in chunk})
 
     def upsert_relations(self, relations: Sequence[Relation]) -> None:
         """Create or merge aggregated relations; endpoints are created when missing.
@@ -326,7 +363,8 @@ class Neo4jStore:
             self._write_linked(
                 chunk,
                 [r.src for r in chunk] + [r.dst for r in chunk],
-                [(q.upsert_relations(*group), _relation_columns(rels), len(rels))
+                [_Statement(q.upsert_relations(*group), _relation_columns(rels), len(rels),
+                            ([r.src for r in rels], [r.dst for r in rels]))
                  for group, rels in groups.items()],
             )
 
@@ -344,7 +382,7 @@ class Neo4jStore:
             self._write_linked(
                 chunk,
                 [("host", s.host) for s in chunk] + [s.entity for s in chunk],
-                [(q.upsert_sightings(entity_type), {"rows": rows}, len(rows))
+                [_Statement(q.upsert_sightings(entity_type), {"rows": rows}, len(rows))
                  for entity_type, rows in by_type.items()],
             )
 

@@ -68,3 +68,17 @@ def test_nodes_deleted_behind_the_store_are_recreated(neo4j_store, neo4j_server)
     (relation,) = neo4j_store.iter_relations("RAN")
     assert (relation.count, relation.evidence) == (2, ["e1"])
     assert neo4j_store.host_prevalence([("process", "p1")]) == {("process", "p1"): 1}
+
+
+def test_a_remembered_node_id_now_held_by_another_node_is_not_used(neo4j_store):
+    # Neo4j reuses the ids of deleted nodes.  Simulate another client deleting
+    # ws-1 and a new node ws-2 getting its id: the store's memory of ws-1 now
+    # points at ws-2, and the write must still land on ws-1.
+    neo4j_store.upsert_relations([Relation(("host", "ws-1"), "RAN", ("process", "p1"), 1.0, 2.0, 1, ["e1"])])
+    neo4j_store.upsert_entities([Entity("host", "ws-2", "ws-2")])
+    neo4j_store._known_nodes[("host", "ws-1")] = neo4j_store._known_nodes[("host", "ws-2")]
+
+    neo4j_store.upsert_relations([Relation(("host", "ws-1"), "RAN", ("process", "p2"), 3.0, 4.0, 1, ["e2"])])
+
+    assert sorted((r.src, r.dst) for r in neo4j_store.iter_relations("RAN")) == [
+        (("host", "ws-1"), ("process", "p1")), (("host", "ws-1"), ("process", "p2"))]
