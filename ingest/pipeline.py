@@ -53,7 +53,7 @@ from graphsiem.store.base import GraphStore
 from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
-from ingest.normalize import canonical_ip
+from ingest.normalize import ip_or_none
 from ingest.parsers.base import ParseContext, Parser, ParserRegistry, UnknownFormatError
 from ingest.projection import Projector
 from ingest.readers.base import RawRecord, Reader, ReadError
@@ -330,7 +330,7 @@ def _add_accepted(targets: tuple[Counts, Counts, Counts], records: int, events: 
 def _endpoint_bound(event: Event) -> bool:
     """True when projecting ``event`` cannot depend on IP -> host mappings (a named host)."""
     host = event.host
-    return bool(host) and canonical_ip(host, strict=False) is None
+    return bool(host) and ip_or_none(host) is None
 
 
 def _id_of(name: str, text: str) -> str:

@@ -33,7 +33,6 @@ IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -51,8 +50,8 @@ from graphsiem.model import (
 )
 from ingest.ipmap import IpHostMap, IpWatch
 from ingest.normalize import (
-    canonical_ip,
     decode_powershell_command,
+    ip_or_none,
     normalize_command_line,
     normalize_domain,
     registered_domain,
@@ -264,8 +263,10 @@ class Projector:
         """Add one event's entities, relations and sightings to ``acc``."""
         fields = event.fields
         host = event.host
-        if host and canonical_ip(host, strict=False):  # an IP in the host slot is not a host name
-            host = self.ipmap.lookup(canonical_ip(host, strict=False), event.ts)
+        if host:
+            ip = ip_or_none(str(host))
+            if ip:  # an IP in the host slot is not a host name
+                host = self.ipmap.lookup(ip, event.ts)
         if host:
             ctx = _Ctx(acc, event, host, (host,))
             handler = self._handlers.get(event.kind)
@@ -394,7 +395,7 @@ class Projector:
         return ctx.acc.entity(DOMAIN, domain, domain, {"registered_domain": registered_domain(domain)})
 
     def _ip(self, ctx: _Ctx | Accumulator, value: Any) -> EntityKey | None:
-        ip = _loose_ip(str(value)) if value else None
+        ip = ip_or_none(str(value)) if value else None
         if not ip:
             return None
         acc = ctx.acc if isinstance(ctx, _Ctx) else ctx
@@ -525,9 +526,9 @@ class Projector:
         """A Zeek/Suricata-style event: IPs first, hosts through the time-aware map."""
         ts = event.ts
         src_ip = fields.get("source.ip")
-        src_ip = _loose_ip(str(src_ip)) if src_ip else None
+        src_ip = ip_or_none(str(src_ip)) if src_ip else None
         dst_ip = fields.get("destination.ip")
-        dst_ip = _loose_ip(str(dst_ip)) if dst_ip else None
+        dst_ip = ip_or_none(str(dst_ip)) if dst_ip else None
         src_host = self.ipmap.lookup(src_ip, ts)
         dst_host = self.ipmap.lookup(dst_ip, ts)
         kind = event.kind
@@ -607,12 +608,6 @@ class Projector:
 def project_events(events: Iterable[Event], ipmap: IpHostMap | None = None) -> Projection:
     """Convenience: project ``events`` with a fresh :class:`Projector`."""
     return Projector(ipmap).project(events)
-
-
-@lru_cache(maxsize=65536)
-def _loose_ip(text: str) -> str | None:
-    """``canonical_ip(text, strict=False)`` behind a one-argument cache (keywords make lru keys dearer)."""
-    return canonical_ip(text, strict=False)
 
 
 _FILE_KEYS: dict[str, tuple[str, str, str, str, str, str]] = {}
