@@ -537,10 +537,15 @@ class Projector:
             named = fields.get("dhcp.hostname")
             if named and assigned and self.ipmap.lookup(assigned, ts) == named:
                 src_host = named
-        hosts = tuple(h for h in dict.fromkeys((src_host, dst_host)) if h)
+        # the distinct known hosts, source first (as tuple(dict.fromkeys(...)) filtered, without the dict)
+        if src_host:
+            hosts: tuple[str, ...] = (src_host,) if not dst_host or dst_host == src_host else (src_host, dst_host)
+        else:
+            hosts = (dst_host,) if dst_host else ()
         ctx = _Ctx(acc, event, src_host, hosts)
-        src = self._ip(ctx, src_ip)
-        dst = self._ip(ctx, dst_ip)
+        # src_ip/dst_ip are canonical already: their entities directly, not through _ip
+        src = acc.entity(IP, src_ip, src_ip) if src_ip else None
+        dst = acc.entity(IP, dst_ip, dst_ip) if dst_ip else None
         actor = ctx.host if ctx.host is not None else src
         if kind.endswith((":alert", ":notice")):
             ctx.rel(actor, R.ALERTED, dst)
