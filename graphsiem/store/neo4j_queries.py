@@ -57,20 +57,23 @@ ON CREATE SET n:Entity, n.uid = row.uid, n.type = $type,
 """
 
 
-NODE_IDS = "RETURN n.key AS key, elementId(n) AS id\n"
+NODE_IDS = "RETURN collect(n.key) AS keys, collect(elementId(n)) AS ids\n"
 """What node writes return: the store remembers each node's element id, so that
-relation writes find their endpoints without an index seek."""
+relation writes find their endpoints without an index seek.  Two lists in one
+record, because the driver builds a Python object per record (measured: client
+CPU for 5,000 relations into an empty graph, 150 ms with a record per node,
+55 ms with the lists)."""
 
 
 @cache
 def ensure_nodes(entity_type: str) -> str:
-    """Create missing nodes ``{key, uid, full_key}`` of one type (value = key); returns ``key, id``."""
+    """Create missing nodes ``{key, uid, full_key}`` of one type (value = key); returns ``keys, ids``."""
     return _merge_nodes(entity_type) + NODE_IDS
 
 
 @cache
 def upsert_entities(entity_type: str) -> str:
-    """Merge entity rows ``{key, uid, full_key, value, props}`` of one type; returns ``key, id``."""
+    """Merge entity rows ``{key, uid, full_key, value, props}`` of one type; returns ``keys, ids``."""
     return _merge_nodes(entity_type) + """SET n += row.props
 SET n.value = CASE WHEN row.value <> '' THEN row.value ELSE n.value END
 """ + NODE_IDS

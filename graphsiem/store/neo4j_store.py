@@ -33,6 +33,7 @@ from neo4j import (
     GraphDatabase,
     ManagedTransaction,
     NotificationDisabledClassification,
+    Result,
     RoutingControl,
 )
 from neo4j.exceptions import DriverError, Neo4jError
@@ -152,6 +153,12 @@ def _relation_columns(relations: Sequence[Relation]) -> dict[str, Any]:
         "evidence": [r.evidence for r in relations],
         "cap": EVIDENCE_CAP,
     }
+
+
+def _node_ids(result: Result) -> dict[str, str]:
+    """``{indexed key: element id}`` from a node write's ``keys, ids`` record."""
+    record = result.single(strict=True)
+    return dict(zip(record["keys"], record["ids"], strict=True))
 
 
 def _element_ids(
@@ -300,8 +307,7 @@ class Neo4jStore:
             created: dict[EntityKey, str] = {}
             for entity_type, typed in by_type.items():
                 rows = [_node_row(entity_type, key) for _, key in typed]
-                ids = {r["key"]: r["id"] for r in tx.run(q.ensure_nodes(entity_type), rows=rows,
-                                                          type=entity_type)}
+                ids = _node_ids(tx.run(q.ensure_nodes(entity_type), rows=rows, type=entity_type))
                 created.update((ref, ids[row["key"]]) for ref, row in zip(typed, rows, strict=True))
             for statement in statements:
                 params = statement.params
@@ -341,9 +347,11 @@ class Neo4jStore:
                 tx: ManagedTransaction, by_type: dict[str, list[dict[str, Any]]] = by_type
             ) -> dict[tuple[str, str], str]:
                 return {
-                    (entity_type, r["key"]): r["id"]
+                    (entity_type, key): element_id
                     for entity_type, rows in by_type.items()
-                    for r in tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type)
+                    for key, element_id in _node_ids(
+                        tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type)
+                    ).items()
                 }
 
             ids = self._write(work, chunk)
