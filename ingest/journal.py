@@ -148,8 +148,10 @@ class Journal:
         fresh: dict[str, int] | None = None  # id -> first index, when ids repeat
         if len(set(ids)) == len(ids) and fields_json is not None and raw_json is not None:
             # the pipeline's case: distinct ids, JSON already made (one pass, no index lookups)
+            # fields as bytearray: the same BLOB, but Python's sqlite3 binds bytes
+            # through its adapter lookup (~3,000 instructions a value), bytearray directly
             rows = [
-                (event.id, event.kind, event.ts, event.host, event.source, event.origin, fields, raw)
+                (event.id, event.kind, event.ts, event.host, event.source, event.origin, bytearray(fields), raw)
                 for event, fields, raw in zip(events, fields_json, raw_json, strict=True)
             ]
         else:

@@ -77,6 +77,8 @@ def test_prepared_json_and_dumped_json_give_the_same_rows_and_new_events(tmp_pat
                     options = {"fields_json": [orjson.dumps(e.fields) for e in batch],
                                "raw_json": [orjson.dumps(e.raw).decode() for e in batch]}
                 returned.append([e.id for e in journal.append(batch, **options)])
-            tables.append(journal.connection.execute("SELECT * FROM events ORDER BY seq").fetchall())
+            tables.append(journal.connection.execute(
+                "SELECT *, typeof(fields), typeof(raw) FROM events ORDER BY seq").fetchall())
     assert returned == [["a", "b"], ["c"]] * 2
     assert tables[0] == tables[1] and len(tables[0]) == 3
+    assert {row[-2:] for row in tables[1]} == {("blob", "text")}  # fields bound as bytearray stay a BLOB
