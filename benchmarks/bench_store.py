@@ -25,15 +25,17 @@ path's worst case).
 Targets (issue 2): embedded >= 200,000 rel/s; Neo4j batched >= 20,000 rel/s and
 >= 20x the naive path.
 
-Measured 2026-11-28 on the shared 2-core machine, load average 3.8 at the
-start and 2.4 at the end (other sessions busy), medians of the runs:
+Measured 2026-11-28 on the shared 2-core machine (other sessions busy), two
+full runs, medians of the runs (load average start -> end):
 
-* embedded new edges 238k rel/s wall (203-241k; 245k per CPU-second), merges 770k;
-* Neo4j batched new 24.2k rel/s wall (3 runs 21.0-27.5k; 29.7k per server
-  CPU-second, client 0.69 s per 100k), merges 47.6k;
-* batched/naive on the same 5,000 rows: 34.9x on the fleet-sized sample
-  (5 rounds 28.4-61.8x); 18.2x on the head of the full run (14.2-20.3x);
-  the full batched run is 29.1x the naive rate.
+* embedded new edges 238k / 300k rel/s wall (runs 203-330k; 245k / 301k per
+  CPU-second), merges 770k / 850k;
+* Neo4j batched new 24.2k / 20.2k rel/s wall (runs 18.0-27.5k; 29.7k / 22.7k
+  per server CPU-second, client 0.7 s per 100k), merges 47.6k / 49.4k;
+* batched/naive on the same 5,000 rows: 34.9x / 39.5x on the fleet-sized
+  sample (rounds 28.4-61.8x); 18.2x / 18.4x on the head of the full run
+  (rounds 14.2-20.7x); the full batched run is 29.1x / 22.1x the naive rate.
+  (load 3.8 -> 2.4 / 1.5 -> 1.8)
 
 Before this round of work (same machine, load ~2): Neo4j new 8.0-15.4k rel/s
 (8.7k per server CPU-second, 512m heap, cold JIT), embedded 170-283k.
