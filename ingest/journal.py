@@ -146,6 +146,7 @@ class Journal:
         dumps = orjson.dumps
         ids = [event.id for event in events]
         fresh: dict[str, int] | None = None  # id -> first index, when ids repeat
+        rows: list[tuple[object, ...]]
         if len(set(ids)) == len(ids) and fields_json is not None and raw_json is not None:
             # the pipeline's case: distinct ids, JSON already made (one pass, no index lookups)
             # fields as bytearray: the same BLOB, but Python's sqlite3 binds bytes

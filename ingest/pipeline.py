@@ -550,8 +550,8 @@ def _ingest_body(
         if not reader.sniff(bytes(body[:65536]), origin):
             reader = JsonStreamReader()
         session.report.file(origin).reader = reader.name
-        for item in reader.read(io.BytesIO(body), origin):
-            session.take(item, counts, reader.name, None)
+        for framed in reader.read(io.BytesIO(body), origin):
+            session.take(framed, counts, reader.name, None)
     else:
         session.report.file(origin).reader = "objects"
         for number, record in enumerate(body, start=1):

@@ -12,11 +12,15 @@ _CONTROL = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))
 MAX_LINE_BYTES = 16 << 20
 """A longer line is rejected (and skipped) rather than read whole into memory."""
 
-TOO_LONG = object()
-"""Marker yielded by :func:`iter_lines` in place of an over-long line."""
+class _TooLong(bytes):
+    """The type of :data:`TOO_LONG`: bytes, so lines stay typed as bytes; compare by identity."""
 
 
-def iter_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | object]]:
+TOO_LONG = _TooLong()
+"""Marker yielded by :func:`iter_lines` in place of an over-long line (test with ``is``)."""
+
+
+def iter_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes]]:
     """``(line number, line)`` pairs; a line over ``max_bytes`` comes out as :data:`TOO_LONG`.
 
     An over-long line is consumed in ``max_bytes`` pieces, so even a file with
