@@ -72,6 +72,37 @@ def ensure_nodes(entity_type: str) -> str:
 
 
 @cache
+def find_nodes(entity_type: str) -> str:
+    """The nodes of one type among ``$keys`` that exist; returns ``keys, ids``.
+
+    A read-only statement, so its index seeks take no locks (in an updating
+    query they would be locking seeks, see :func:`upsert_relations`).
+    """
+    return f"""{WRITE_PREFIX}
+UNWIND $keys AS key
+MATCH (n:{label_of(entity_type)} {{key: key}})
+""" + NODE_IDS
+
+
+@cache
+def create_nodes(entity_type: str) -> str:
+    """Create nodes ``{key, uid, full_key}`` of one type (value = key); returns ``keys, ids``.
+
+    For nodes :func:`find_nodes` did not find in the same transaction.  If
+    another transaction creates one of them in between, the key uniqueness
+    constraint fails this statement (after that transaction commits) and the
+    store redoes its transaction with :func:`ensure_nodes`.  Cheaper than
+    ``MERGE`` for a new node, which seeks the key twice (the second time
+    locking) before creating it.
+    """
+    return f"""{WRITE_PREFIX}
+UNWIND $rows AS row
+CREATE (n:{label_of(entity_type)}:Entity {{key: row.key, uid: row.uid, type: $type,
+        value: coalesce(row.full_key, row.key), full_key: row.full_key}})
+""" + NODE_IDS
+
+
+@cache
 def upsert_entities(entity_type: str) -> str:
     """Merge entity rows ``{key, uid, full_key, value, props}`` of one type; returns ``keys, ids``."""
     return _merge_nodes(entity_type) + """SET n += row.props

@@ -24,6 +24,7 @@ import dataclasses
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import networkx as nx
@@ -36,7 +37,7 @@ from neo4j import (
     Result,
     RoutingControl,
 )
-from neo4j.exceptions import DriverError, Neo4jError
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 
 from graphsiem.model import (
     EVIDENCE_CAP,
@@ -111,6 +112,10 @@ class _Statement:
 
 class _StaleNodeCache(Exception):
     """A node this store believed existed is gone; replay the transaction in full."""
+
+
+class _NodeRace(Exception):
+    """Another transaction created a node this one was creating; replay with ``MERGE``."""
 
 
 def _has_unencodable(value: Any) -> bool:
@@ -242,10 +247,23 @@ class Neo4jStore:
         )
 
     # -- plumbing -------------------------------------------------------------
-    def _write(self, work: Callable[[ManagedTransaction], T], records: Sequence[Any]) -> T:
+    def _write(
+        self, work: Callable[[ManagedTransaction], T], records: Sequence[Any], *,
+        on_conflict: type[Exception] | None = None,
+    ) -> T:
+        """Run ``work`` in a managed write transaction (retried on transient errors).
+
+        A uniqueness-constraint failure raises ``on_conflict`` when given, so
+        the caller can redo its transaction another way; otherwise, like every
+        other driver or server error, a :class:`StoreError`.
+        """
         try:
             with self._driver.session(database=self.database) as session:
                 return session.execute_write(work)
+        except ConstraintError as exc:
+            if on_conflict is None:
+                raise StoreError(f"Neo4j write failed: {exc}") from exc
+            raise on_conflict from exc
         except UnicodeEncodeError as exc:
             # Bolt carries UTF-8: a lone surrogate (e.g. from a JSON "\ud800"
             # escape) cannot be sent.  Name the record instead of the codec.
@@ -292,22 +310,34 @@ class Neo4jStore:
         Endpoints this instance has already written are not merged again (on
         a busy fleet that was ~40% of the server's work per batch), and their
         element ids are remembered for statements that find endpoints by id.
-        Each statement reports how many rows found both endpoints; if a "known"
-        node has gone (another client cleared the database) the transaction
-        is rolled back and replayed with every endpoint merged, so nothing is
-        lost and nothing counted twice.
+        The others are looked up with a lock-free read and the missing ones
+        created with ``CREATE``, cheaper than ``MERGE`` for a new node; if
+        another writer creates one of them first, the key constraint fails the
+        transaction and it is replayed with ``MERGE``, which waits for that
+        writer and finds its node.  Each statement reports how many rows found
+        both endpoints; if a "known" node has gone (another client cleared the
+        database) the transaction is rolled back and replayed with every
+        endpoint merged, so nothing is lost and nothing counted twice.
         """
         known = self._known_nodes
         unknown = [ref for ref in dict.fromkeys(endpoints) if ref not in known]
 
-        def work(tx: ManagedTransaction, refs: list[EntityKey]) -> dict[EntityKey, str]:
+        def work(tx: ManagedTransaction, refs: list[EntityKey], create: bool) -> dict[EntityKey, str]:
             by_type: dict[str, list[EntityKey]] = defaultdict(list)
             for ref in refs:
                 by_type[ref[0]].append(ref)
             created: dict[EntityKey, str] = {}
             for entity_type, typed in by_type.items():
                 rows = [_node_row(entity_type, key) for _, key in typed]
-                ids = _node_ids(tx.run(q.ensure_nodes(entity_type), rows=rows, type=entity_type))
+                if create:
+                    keys = [row["key"] for row in rows]
+                    ids = _node_ids(tx.run(q.find_nodes(entity_type), keys=keys))
+                    missing = [row for row in rows if row["key"] not in ids]
+                    if missing:
+                        ids.update(_node_ids(
+                            tx.run(q.create_nodes(entity_type), rows=missing, type=entity_type)))
+                else:
+                    ids = _node_ids(tx.run(q.ensure_nodes(entity_type), rows=rows, type=entity_type))
                 created.update((ref, ids[row["key"]]) for ref, row in zip(typed, rows, strict=True))
             for statement in statements:
                 params = statement.params
@@ -320,11 +350,19 @@ class Neo4jStore:
                     raise _StaleNodeCache
             return created
 
-        try:
-            created = self._write(lambda tx: work(tx, unknown), records)
-        except _StaleNodeCache:
-            known.clear()
-            created = self._write(lambda tx: work(tx, list(dict.fromkeys(endpoints))), records)
+        refs, create = unknown, True
+        for _ in range(3):  # at most: a race, then a stale cache (or the other way round)
+            try:
+                created = self._write(partial(work, refs=refs, create=create), records,
+                                      on_conflict=_NodeRace)
+                break
+            except _StaleNodeCache:
+                known.clear()
+                refs, create = list(dict.fromkeys(endpoints)), False
+            except _NodeRace:
+                create = False
+        else:
+            raise StoreError("Neo4j write failed: endpoints kept changing under the transaction")
         self._remember(created)
 
     def _remember(self, ids: dict[EntityKey, str]) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from graphsiem.model import Entity, EntityType, Relation, Sighting
@@ -18,6 +21,67 @@ def test_uniqueness_constraints_exist_per_label_and_on_uid(neo4j_store):
               if r["type"] == "UNIQUENESS"}
 
     assert {(t.label, "key") for t in EntityType} | {("Entity", "uid")} <= unique
+
+
+def _nodes_per_key(store, label):
+    records, _, _ = store._driver.execute_query(
+        f"MATCH (n:{label}) RETURN n.key AS key, count(*) AS n", database_=store.database)
+    return {r["key"]: r["n"] for r in records}
+
+
+def test_two_stores_creating_the_same_new_nodes_at_once_make_one_node_each(neo4j_store, neo4j_server):
+    others = [neo4j_server.connect() for _ in range(2)]
+    start = threading.Barrier(2)
+    errors = []
+
+    def write(store, tag):
+        try:
+            start.wait()
+            for round_ in range(5):  # fresh nodes each round, so every round can race
+                store.upsert_relations([
+                    Relation(("host", f"ws-{round_}-{i % 50}"), "RAN", ("process", f"p-{round_}-{i}"),
+                             1.0, 2.0, 1, [f"{tag}-{round_}-{i}"])
+                    for i in range(500)])
+        except Exception as exc:  # surfaced below, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(s, tag)) for s, tag in zip(others, "ab", strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for other in others:
+        other.close()
+
+    assert errors == []
+    hosts, processes = _nodes_per_key(neo4j_store, "Host"), _nodes_per_key(neo4j_store, "Process")
+    assert (len(hosts), len(processes)) == (250, 2500)
+    assert set(hosts.values()) == set(processes.values()) == {1}
+    assert {r.count for r in neo4j_store.iter_relations("RAN")} == {2}
+
+
+def test_a_node_another_transaction_is_creating_is_waited_for_and_reused(neo4j_store, neo4j_server):
+    # Another client creates ws-1 in an open transaction: the store's lock-free
+    # lookup does not see it, so the store's CREATE waits on the key constraint,
+    # fails when the other commits, and the store redoes its write with MERGE.
+    other = neo4j_server.connect()
+    session = other._driver.session(database=other.database)
+    tx = session.begin_transaction()
+    tx.run("CREATE (:Host:Entity {key: 'ws-1', uid: 'host:ws-1', type: 'host', value: 'other'})")
+    threading.Timer(1.0, tx.commit).start()
+    began = time.monotonic()
+    try:
+        neo4j_store.upsert_relations([Relation(("host", "ws-1"), "RAN", ("process", "p1"), 1.0, 2.0, 1, ["e1"])])
+    finally:
+        time.sleep(0.1)
+        session.close()
+        other.close()
+
+    assert time.monotonic() - began >= 1.0  # it did wait for the other transaction
+    assert _nodes_per_key(neo4j_store, "Host") == {"ws-1": 1}
+    assert neo4j_store.get_entity("host", "ws-1").value == "other"
+    (relation,) = neo4j_store.iter_relations("RAN")
+    assert relation.src == ("host", "ws-1")
 
 
 def test_nodes_carry_entity_and_type_labels_and_identity_properties(neo4j_store):
