@@ -176,21 +176,24 @@ SET r.count = r.count + $count - (size($evidence) - size(fresh)),
 
 @cache
 def upsert_sightings(entity_type: str) -> str:
-    """Merge sighting rows ``{host, key, p: {first_seen, last_seen, count}}`` of one type.
+    """Merge sightings given as columns ``$a, $host, $b, $key, $first_seen, $last_seen, $count``.
 
-    Endpoints exist already (see :func:`upsert_relations`); returns ``written``.
+    Row ``i`` is host ``$host[i]`` (element id ``$a[i]``) seeing the entity
+    ``$key[i]`` (element id ``$b[i]``).  Endpoints are found by element id with
+    their keys compared, for the reasons given in :func:`upsert_relations`;
+    returns ``written``.
     """
     return f"""{WRITE_PREFIX}
-UNWIND $rows AS row
-MATCH (h:Host {{key: row.host}})
-MATCH (n:{label_of(entity_type)} {{key: row.key}})
+UNWIND range(0, size($host) - 1) AS i
+MATCH (h:Host) WHERE elementId(h) = $a[i] AND toString(h.key) = $host[i]
+MATCH (n:{label_of(entity_type)}) WHERE elementId(n) = $b[i] AND toString(n.key) = $key[i]
 MERGE (h)-[s:{SEEN}]->(n)
-ON CREATE SET s = row.p
-ON MATCH SET s.first_seen = CASE WHEN row.p.first_seen < s.first_seen THEN row.p.first_seen
+ON CREATE SET s.first_seen = $first_seen[i], s.last_seen = $last_seen[i], s.count = $count[i]
+ON MATCH SET s.first_seen = CASE WHEN $first_seen[i] < s.first_seen THEN $first_seen[i]
                                  ELSE s.first_seen END,
-             s.last_seen = CASE WHEN row.p.last_seen > s.last_seen THEN row.p.last_seen
+             s.last_seen = CASE WHEN $last_seen[i] > s.last_seen THEN $last_seen[i]
                                 ELSE s.last_seen END,
-             s.count = s.count + row.p.count
+             s.count = s.count + $count[i]
 RETURN count(*) AS written
 """
 

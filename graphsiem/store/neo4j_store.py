@@ -160,6 +160,17 @@ def _relation_columns(relations: Sequence[Relation]) -> dict[str, Any]:
     }
 
 
+def _sighting_columns(sightings: Sequence[Sighting]) -> dict[str, Any]:
+    """The parameters of :func:`~graphsiem.store.neo4j_queries.upsert_sightings`."""
+    return {
+        "host": [_indexed(s.host) for s in sightings],
+        "key": [_indexed(s.entity[1]) for s in sightings],
+        "first_seen": [s.first_seen for s in sightings],
+        "last_seen": [s.last_seen for s in sightings],
+        "count": [s.count for s in sightings],
+    }
+
+
 def _node_ids(result: Result) -> dict[str, str]:
     """``{indexed key: element id}`` from a node write's ``keys, ids`` record."""
     record = result.single(strict=True)
@@ -418,18 +429,15 @@ class Neo4jStore:
         """Create or merge host x entity sightings (min first, max last, summed count)."""
         merged = coalesce_sightings(sightings)
         for chunk in _chunks(merged, self.batch_size):
-            by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            by_type: dict[str, list[Sighting]] = defaultdict(list)
             for s in chunk:
-                by_type[s.entity[0]].append({
-                    "host": index_key(s.host)[0], "key": index_key(s.entity[1])[0],
-                    "p": {"first_seen": s.first_seen, "last_seen": s.last_seen, "count": s.count},
-                })
-
+                by_type[s.entity[0]].append(s)
             self._write_linked(
                 chunk,
                 [("host", s.host) for s in chunk] + [s.entity for s in chunk],
-                [_Statement(q.upsert_sightings(entity_type), {"rows": rows}, len(rows))
-                 for entity_type, rows in by_type.items()],
+                [_Statement(q.upsert_sightings(entity_type), _sighting_columns(typed), len(typed),
+                            ([("host", s.host) for s in typed], [s.entity for s in typed]))
+                 for entity_type, typed in by_type.items()],
             )
 
     def flush(self) -> None:
