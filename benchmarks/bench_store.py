@@ -26,16 +26,26 @@ Targets (issue 2): embedded >= 200,000 rel/s; Neo4j batched >= 20,000 rel/s and
 >= 20x the naive path.
 
 Measured 2026-11-28 on the shared 2-core machine (other sessions busy), two
-full runs, medians of the runs (load average start -> end):
+full runs after new endpoints became lookup + ``CREATE`` and sightings went by
+element id, medians of the runs (load average start -> end):
 
-* embedded new edges 238k / 300k rel/s wall (runs 203-330k; 245k / 301k per
-  CPU-second), merges 770k / 850k;
-* Neo4j batched new 24.2k / 20.2k rel/s wall (runs 18.0-27.5k; 29.7k / 22.7k
-  per server CPU-second, client 0.7 s per 100k), merges 47.6k / 49.4k;
-* batched/naive on the same 5,000 rows: 34.9x / 39.5x on the fleet-sized
-  sample (rounds 28.4-61.8x); 18.2x / 18.4x on the head of the full run
-  (rounds 14.2-20.7x); the full batched run is 29.1x / 22.1x the naive rate.
-  (load 3.8 -> 2.4 / 1.5 -> 1.8)
+* embedded new edges 330k / 293k rel/s wall (runs 270-343k), merges 871k / 853k;
+* Neo4j batched new 21.4k / 23.8k rel/s wall (runs 20.0-24.4k; 17.5k / 27.2k
+  per server CPU-second, client 0.9-1.0 s per 100k), merges 39.3k / 45.5k;
+* batched/naive on the same 5,000 rows: 36.4x / 40.9x on the fleet-sized
+  sample (rounds 26.3-65.2x); 22.0x / 18.7x on the head of the full run
+  (rounds 12.8-25.8x; batched 16.7k / 15.4k rel/s, naive 779 / 778 rel/s);
+  the full batched run is 27.5x / 30.6x the naive rate.
+  (load 1.5 -> 1.4 / 1.3 -> 1.5)
+
+Before that (two runs, load 3.8 -> 2.4 / 1.5 -> 1.8): Neo4j new 24.2k / 20.2k
+rel/s wall, head-of-run ratio 18.2x / 18.4x (rounds 14.2-20.7x), fleet-sized
+34.9x / 39.5x.  Head of the run alone, alternating rounds on one warm server
+(load 0.7-1.9): ``MERGE`` of new nodes 13.1k rel/s wall, 11.5k per server
+CPU-second; lookup + ``CREATE`` 16.3k, 19.2k.  Sightings (100,000 over known
+nodes, load 1.6): by key 24.7k/s new, 30.5k merge; by element id 34.3k, 46.2k.
+A plain index instead of the ``uid`` uniqueness constraint made no measurable
+difference (18.2k vs 19.2k per server CPU-second) and was not kept.
 
 Before this round of work (same machine, load ~2): Neo4j new 8.0-15.4k rel/s
 (8.7k per server CPU-second, 512m heap, cold JIT), embedded 170-283k.
