@@ -25,7 +25,18 @@ path's worst case).
 Targets (issue 2): embedded >= 200,000 rel/s; Neo4j batched >= 20,000 rel/s and
 >= 20x the naive path.
 
-Measured 2026-11-28 on the shared 2-core machine (other sessions busy), two
+Latest run, ``--naive-full`` (2026-11-28 17:00, machine quiet: load 0.1 -> 1.2):
+
+* embedded new edges 244k rel/s wall (runs 237-249k), merges 748k;
+* Neo4j batched new 23.0k rel/s wall (runs 22.7-23.1k; 21.8k per server
+  CPU-second), merges 39.6k;
+* **the naive path over all 100,000 rows: 812 rel/s, so batched/naive on the
+  same rows is 28.3x**;
+* same 5,000 rows: 39.9x on the fleet-sized sample (rounds 35.3-51.0x), 21.3x
+  on the head of the full run (rounds 17.2-26.9x: its worst case, below 20x in
+  2 of 5 rounds).
+
+Earlier, on the shared 2-core machine (other sessions busy), two
 full runs after new endpoints became lookup + ``CREATE`` and sightings went by
 element id, medians of the runs (load average start -> end):
 
@@ -187,7 +198,7 @@ def naive_upsert(store: Neo4jStore, relations: Sequence[Relation]) -> None:
 
 def bench_neo4j(
     server: Neo4jServer, relations: Sequence[Relation], batch: int, naive_rows: int,
-    server_pid: int | None, warmup: int, repeat: int, ratio_rounds: int,
+    server_pid: int | None, warmup: int, repeat: int, ratio_rounds: int, naive_full: bool = False,
 ) -> None:
     clock = Clock(server_pid)
     store = server.connect(batch_size=batch)
@@ -248,6 +259,15 @@ def bench_neo4j(
         naive_rate = m / sorted(r[0] for r in naive_runs)[len(naive_runs) // 2]
         full_rate = n / sorted(f[0] for f in fresh)[len(fresh) // 2]
         print(f"{'full batched run / naive':<26}: {full_rate / naive_rate:9.1f}x (head-of-fleet naive rate)")
+        if naive_full:
+            # The plainest comparison: the naive path over every row of the full
+            # run, from an empty graph like each batched "new" run (~2 minutes).
+            whole = clock.measure(partial(naive_upsert, store, relations))
+            assert sum(store.counts()["relations"].values()) == n
+            store.clear()
+            print(median_run("neo4j naive, whole run", n, [whole]))
+            print(f"{'whole run batched/naive':<26}: {whole[0] / sorted(f[0] for f in fresh)[len(fresh) // 2]:9.1f}x "
+                  f"(same {n:,} rows, batched median of {len(fresh)} runs)")
     finally:
         store.close()
 
@@ -264,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=4,
                         help="untimed rounds (new + merge of every relation) to warm Neo4j up")
     parser.add_argument("--skip-neo4j", action="store_true")
+    parser.add_argument("--naive-full", action="store_true",
+                        help="also run the naive path over every row of the full run (~2 min)")
     parser.add_argument("--neo4j-pid", type=int,
                         help="PID of a local server given by URI, to report its CPU time")
     args = parser.parse_args(argv)
@@ -291,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"page cache {os.environ['NEO4J_PAGECACHE']})")
     try:
         bench_neo4j(server, relations, args.batch, args.naive_rows, server_pid, args.warmup,
-                    args.repeat, args.ratio_rounds)
+                    args.repeat, args.ratio_rounds, args.naive_full)
     finally:
         if home is not None:
             stop_private_server(home)

@@ -10,5 +10,8 @@ scripts/neo4j/neo4j.sh provision
 for bench in benchmarks/bench_*.py benchmarks/evaluate_fleet.py; do
     [ -f "$bench" ] || continue
     echo "=== $bench"
-    .venv/bin/python "$bench"
+    case "$bench" in
+        *bench_store.py) .venv/bin/python "$bench" --naive-full ;;
+        *) .venv/bin/python "$bench" ;;
+    esac
 done
