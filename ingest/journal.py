@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,7 @@ CREATE TABLE IF NOT EXISTS ip_hosts (
 """
 
 _CHECKPOINT = "projected_seq"
+_IDENTITY = "journal_id"
 _IN_CHUNK = 500  # SQLite's default variable limit is 999 (older builds): stay under it
 
 
@@ -119,6 +121,7 @@ class Journal:
         # batch of thousands of events costs little.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._identity: str | None = None
 
     # -- writes -------------------------------------------------------------
     def append(
@@ -224,6 +227,22 @@ class Journal:
             )
 
     # -- reads --------------------------------------------------------------
+    @property
+    def identity(self) -> str:
+        """A random id made once per journal (``meta`` key ``journal_id``).
+
+        Stores that keep their own projection mark (Neo4j) tie it to this id:
+        seqs of two journals projected into one database are not comparable.
+        """
+        if self._identity is None:
+            with self._transaction():
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_IDENTITY, uuid.uuid4().hex)
+                )
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_IDENTITY,)).fetchone()
+            self._identity = str(row[0])
+        return self._identity
+
     def checkpoint(self) -> int:
         """The last projected seq (0 when nothing is projected)."""
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_CHECKPOINT,)).fetchone()

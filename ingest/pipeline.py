@@ -283,7 +283,9 @@ class _Session:
             early = self.early = EarlyProjection(Projector(self.ipmap), done, ProjectionSummary())
         if all(_endpoint_bound(event) for event in new):
             assert self.store is not None
-            project_batch(early.projector, self.store, new, early.summary)
+            project_batch(
+                early.projector, self.store, new, early.summary, (journal.identity, done + len(new))
+            )
             early.seq = done + len(new)
             return
         speculation = self.speculation = SpeculativeProjection(early.projector, self.ipmap, done)

@@ -190,13 +190,29 @@ def _project_events(
         yield ProjectedBatch(seq, len(chunk), projector.project(chunk))
 
 
-def project_batch(projector: Projector, store: GraphStore, events: list[Event], summary: ProjectionSummary) -> None:
-    """Project one batch of ``events`` into ``store`` (no flush) and count it in ``summary``."""
-    _apply_counted(store, projector.project(events), len(events), summary)
+def project_batch(
+    projector: Projector, store: GraphStore, events: list[Event], summary: ProjectionSummary,
+    mark: tuple[str, int] | None = None,
+) -> None:
+    """Project one batch of ``events`` into ``store`` (no flush) and count it in ``summary``.
+
+    ``mark`` is ``(journal identity, seq of the batch's last event)``: a store
+    that can write a batch and its projection mark atomically (Neo4j's
+    ``apply_batch``) then writes the batch exactly once, even when it is
+    retried after a failure.
+    """
+    _apply_counted(store, projector.project(events), len(events), summary, mark)
 
 
-def _apply_counted(store: GraphStore, projection: Projection, events: int, summary: ProjectionSummary) -> None:
-    apply_projection(store, projection)
+def _apply_counted(
+    store: GraphStore, projection: Projection, events: int, summary: ProjectionSummary,
+    mark: tuple[str, int] | None,
+) -> None:
+    atomic = getattr(store, "apply_batch", None)
+    if atomic is not None and mark is not None:
+        atomic(projection, mark[1], mark[0])
+    else:
+        apply_projection(store, projection)
     summary.events += events
     summary.entities += len(projection.entities)
     summary.relations += len(projection.relations)
@@ -260,7 +276,7 @@ def _project_pending(
         batches = _project_events(projector, pending, batch_size)
     since_flush = 0
     for batch in batches:
-        _apply_counted(store, batch.projection, batch.events, summary)
+        _apply_counted(store, batch.projection, batch.events, summary, (journal.identity, batch.seq))
         if progress is not None:
             progress(batch.events)
         last_seq = batch.seq
@@ -285,12 +301,16 @@ def _reconcile_checkpoint(journal: Journal, store: GraphStore) -> int:
     """The checkpoint, moved up to the store's own mark when the store is ahead.
 
     A store that records the projected seq atomically with its data (the
-    embedded store) is ahead after a crash between its flush and the journal's
-    checkpoint write; re-projecting those events would count them twice.
+    embedded store at each flush, Neo4j with every batch) is ahead after a
+    crash between its write and the journal's checkpoint write; re-projecting
+    those events would count them twice.
     """
     checkpoint = journal.checkpoint()
     reader = getattr(store, "projection_mark", None)
     stored = reader() if reader is not None else None
+    batch_reader = getattr(store, "batch_mark", None)
+    if batch_reader is not None:
+        stored = batch_reader(journal.identity)
     if stored is not None and stored > checkpoint:
         journal.set_checkpoint(stored)
         return int(stored)

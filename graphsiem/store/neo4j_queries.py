@@ -38,7 +38,9 @@ def rel_type_of(relation_type: str) -> str:
 def constraint_statements() -> list[str]:
     """Uniqueness constraints: ``key`` per entity label, ``uid`` over all entities."""
     statements = [
-        "CREATE CONSTRAINT entity_uid IF NOT EXISTS FOR (n:Entity) REQUIRE n.uid IS UNIQUE"
+        "CREATE CONSTRAINT entity_uid IF NOT EXISTS FOR (n:Entity) REQUIRE n.uid IS UNIQUE",
+        # one projection mark node (see PROJECTION_MARK_*): MERGE must not race to two
+        "CREATE CONSTRAINT graphsiem_meta_name IF NOT EXISTS FOR (m:GraphsiemMeta) REQUIRE m.name IS UNIQUE",
     ]
     for entity_type in EntityType:
         statements.append(
@@ -330,6 +332,24 @@ RETURN count(*) AS deleted
 """Relationships go first, in bounded batches: a ``DETACH DELETE`` of a busy
 node drags all its relationships into one transaction and can pass
 ``dbms.memory.transaction.total.max``."""
+
+PROJECTION_MARK_ADVANCE = """
+MERGE (m:GraphsiemMeta {name: 'projection'})
+ON CREATE SET m.seq = 0, m.journal = $journal
+WITH m, CASE WHEN m.journal = $journal THEN m.seq ELSE 0 END AS before
+SET m.seq = CASE WHEN $seq > before THEN $seq ELSE before END, m.journal = $journal
+RETURN before
+"""
+"""Move the projection mark of journal ``$journal`` up to ``$seq``; returns the
+mark before (0 when the mark belonged to another journal).  Run first in a
+batch's transaction, it also takes the mark node's write lock, so concurrent
+projectors apply their batches one after the other."""
+
+PROJECTION_MARK_READ = """
+MATCH (m:GraphsiemMeta {name: 'projection'}) WHERE m.journal = $journal RETURN m.seq AS seq
+"""
+
+CLEAR_PROJECTION_MARK = "MATCH (m:GraphsiemMeta {name: 'projection'}) DELETE m"
 
 CLEAR_NODES = """
 MATCH (n:Entity)

@@ -9,7 +9,9 @@ relationships of the :class:`~graphsiem.model.RelationType` types with
 
 Writes are batched ``UNWIND $rows ... MERGE`` statements grouped by label and
 relation type, one managed transaction per chunk (``execute_write`` retries
-transient errors such as deadlocks).  Upsert semantics are those of
+transient errors such as deadlocks).  The ingest's projection writes each batch through
+:meth:`Neo4jStore.apply_batch` instead: its relations, sightings and the projection
+mark in one transaction, so a batch is written exactly once.  Upsert semantics are those of
 :mod:`graphsiem.store.merge`, written in Cypher in :mod:`.neo4j_queries`.
 
 Neo4j cannot index a string of more than about 8 KB, so a key longer than
@@ -44,6 +46,7 @@ from graphsiem.model import (
     Entity,
     EntityKey,
     EntityType,
+    Projection,
     Relation,
     RelationType,
     Sighting,
@@ -108,6 +111,34 @@ class _Statement:
     """Rows the statement must write; fewer means an endpoint was not found."""
     ends: tuple[list[EntityKey], list[EntityKey]] | None = None
     """Each row's endpoints, when the query takes their element ids as ``$a`` / ``$b``."""
+
+
+class _AlreadyApplied(Exception):
+    """The projection mark is already at or past this batch: roll back, write nothing."""
+
+
+def _relation_statements(relations: Sequence[Relation]) -> list[_Statement]:
+    """Relation writes as columns per ``(src type, relation type, dst type)``."""
+    groups: dict[tuple[str, str, str], list[Relation]] = defaultdict(list)
+    for rel in relations:
+        groups[(rel.src[0], rel.type, rel.dst[0])].append(rel)
+    return [
+        _Statement(q.upsert_relations(*group), _relation_columns(rels), len(rels),
+                   ([r.src for r in rels], [r.dst for r in rels]))
+        for group, rels in groups.items()
+    ]
+
+
+def _sighting_statements(sightings: Sequence[Sighting]) -> list[_Statement]:
+    """Sighting writes as columns per entity type."""
+    by_type: dict[str, list[Sighting]] = defaultdict(list)
+    for s in sightings:
+        by_type[s.entity[0]].append(s)
+    return [
+        _Statement(q.upsert_sightings(entity_type), _sighting_columns(typed), len(typed),
+                   ([("host", s.host) for s in typed], [s.entity for s in typed]))
+        for entity_type, typed in by_type.items()
+    ]
 
 
 class _StaleNodeCache(Exception):
@@ -315,8 +346,12 @@ class Neo4jStore:
         records: Sequence[Any],
         endpoints: list[EntityKey],
         statements: list[_Statement],
+        guard: Callable[[ManagedTransaction], None] | None = None,
     ) -> None:
         """Run relationship ``statements`` in one transaction after creating missing endpoints.
+
+        ``guard`` runs first in the transaction; an exception from it rolls
+        the whole transaction back and propagates.
 
         Endpoints this instance has already written are not merged again (on
         a busy fleet that was ~40% of the server's work per batch), and their
@@ -334,6 +369,8 @@ class Neo4jStore:
         unknown = [ref for ref in dict.fromkeys(endpoints) if ref not in known]
 
         def work(tx: ManagedTransaction, refs: list[EntityKey], create: bool) -> dict[EntityKey, str]:
+            if guard is not None:
+                guard(tx)
             by_type: dict[str, list[EntityKey]] = defaultdict(list)
             for ref in refs:
                 by_type[ref[0]].append(ref)
@@ -414,31 +451,69 @@ class Neo4jStore:
         """
         merged = coalesce_relations(relations)
         for chunk in _chunks(merged, self.batch_size):
-            groups: dict[tuple[str, str, str], list[Relation]] = defaultdict(list)
-            for rel in chunk:
-                groups[(rel.src[0], rel.type, rel.dst[0])].append(rel)
-            self._write_linked(
-                chunk,
-                [r.src for r in chunk] + [r.dst for r in chunk],
-                [_Statement(q.upsert_relations(*group), _relation_columns(rels), len(rels),
-                            ([r.src for r in rels], [r.dst for r in rels]))
-                 for group, rels in groups.items()],
-            )
+            self._write_linked(chunk, [r.src for r in chunk] + [r.dst for r in chunk], _relation_statements(chunk))
 
     def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
         """Create or merge host x entity sightings (min first, max last, summed count)."""
         merged = coalesce_sightings(sightings)
         for chunk in _chunks(merged, self.batch_size):
-            by_type: dict[str, list[Sighting]] = defaultdict(list)
-            for s in chunk:
-                by_type[s.entity[0]].append(s)
             self._write_linked(
-                chunk,
-                [("host", s.host) for s in chunk] + [s.entity for s in chunk],
-                [_Statement(q.upsert_sightings(entity_type), _sighting_columns(typed), len(typed),
-                            ([("host", s.host) for s in typed], [s.entity for s in typed]))
-                 for entity_type, typed in by_type.items()],
+                chunk, [("host", s.host) for s in chunk] + [s.entity for s in chunk], _sighting_statements(chunk)
             )
+
+    def apply_batch(self, projection: Projection, seq: int, journal: str) -> bool:
+        """Write one projected batch and move the projection mark to ``seq``, exactly once.
+
+        Relations past their evidence cap and sightings add counts, so a batch
+        written twice would count twice.  Entities are merged first (writing
+        them again changes nothing); then every relation and sighting of the
+        batch and the mark go in **one** transaction, which first checks the
+        mark: a batch whose ``seq`` is not above it was already written and is
+        skipped.  After a failure anywhere in the batch, the catch-up starts
+        again after the mark (see :meth:`batch_mark`), so nothing is lost and
+        nothing is counted twice.
+
+        Parameters
+        ----------
+        projection : Projection
+            One batch of the journal, projected.
+        seq : int
+            The journal seq of the batch's last event.
+        journal : str
+            The journal's identity (:attr:`ingest.journal.Journal.identity`):
+            seqs of different journals are not comparable.
+
+        Returns
+        -------
+        bool
+            False when the batch had already been written (nothing changed).
+        """
+        if projection.entities:
+            self.upsert_entities(projection.entities)
+        relations = coalesce_relations(projection.relations)
+        sightings = coalesce_sightings(projection.sightings)
+
+        def guard(tx: ManagedTransaction) -> None:
+            before = tx.run(q.PROJECTION_MARK_ADVANCE, seq=seq, journal=journal).single(strict=True)["before"]
+            if before >= seq:
+                raise _AlreadyApplied
+
+        try:
+            self._write_linked(
+                [*relations, *sightings],
+                [r.src for r in relations] + [r.dst for r in relations]
+                + [("host", s.host) for s in sightings] + [s.entity for s in sightings],
+                _relation_statements(relations) + _sighting_statements(sightings),
+                guard=guard,
+            )
+        except _AlreadyApplied:
+            return False
+        return True
+
+    def batch_mark(self, journal: str) -> int | None:
+        """The seq of ``journal`` up to which :meth:`apply_batch` wrote batches (None: none here)."""
+        records = self._read(q.PROJECTION_MARK_READ, journal=journal)
+        return int(records[0]["seq"]) if records else None
 
     def flush(self) -> None:
         """Nothing to do: every batch is committed when its call returns."""
@@ -451,6 +526,7 @@ class Neo4jStore:
     def clear(self) -> None:
         """Delete every entity (in batches, so a large graph fits in memory); keep the schema."""
         self._known_nodes.clear()
+        self._read_write(q.CLEAR_PROJECTION_MARK)  # a rebuilt graph starts from seq 0
         for query in (q.CLEAR_RELATIONSHIPS, q.CLEAR_NODES):
             while True:
                 records = self._read_write(query, batch=20_000)

@@ -213,9 +213,9 @@ def test_endpoint_batches_projected_early_give_the_same_graph_as_a_catch_up(
     early_batches = []
     real_batch = pipeline.project_batch
 
-    def counting_batch(projector, store, events, summary):
+    def counting_batch(projector, store, events, summary, mark=None):
         early_batches.append(len(events))
-        real_batch(projector, store, events, summary)
+        real_batch(projector, store, events, summary, mark)
 
     monkeypatch.setattr(pipeline, "project_batch", counting_batch)
     monkeypatch.setattr(replay_module, "HELD_ITEMS", held_items)

@@ -64,7 +64,10 @@ def _raw_node_count(neo4j_server: Any) -> tuple[int, int]:
                                   auth=(neo4j_server.user, neo4j_server.password))
     try:
         with driver.session(database=neo4j_server.database) as session:
-            nodes = session.run("MATCH (n) RETURN count(n) AS c").single()["c"]
+            # every node but the one projection mark (label GraphsiemMeta) is an entity
+            nodes = session.run("MATCH (n) WHERE NOT n:GraphsiemMeta RETURN count(n) AS c").single()["c"]
+            marks = session.run("MATCH (n:GraphsiemMeta) RETURN count(n) AS c").single()["c"]
+            assert marks <= 1, marks
             pwned = session.run(
                 "MATCH (n) WHERE n:Pwned OR n.pwned IS NOT NULL RETURN count(n) AS c"
             ).single()["c"]
