@@ -8,8 +8,8 @@ reason); anything else is an unhandled exception and is printed with the
 input that caused it.  The events a parse yields must also serialise for the
 journal (``orjson`` with the pipeline's options).
 
-atheris (coverage-guided) does not build on this Python (3.11, no
-libFuzzer toolchain), so the long run is hypothesis with many examples.
+The long run is hypothesis with many examples (the issue allows it); the
+coverage-guided atheris was not used.
 
 Usage::
 
@@ -22,7 +22,6 @@ Prints inputs tried and unhandled exceptions per parser; exits 1 if any.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -32,33 +31,17 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.parsers.base import ParseContext, ParseError
-from ingest.registry import default_registry
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-TESTS = Path(__file__).resolve().parent.parent / "tests" / "ingest"
-FIXTURES = TESTS / "parsers" / "fixtures"
-
-
-def _ndjson(path: Path) -> list[Any]:
-    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+from ingest.parsers.base import ParseContext, ParseError  # noqa: E402
+from ingest.registry import default_registry  # noqa: E402
+from tests.ingest.fuzz_seeds import seed_lines, seed_objects  # noqa: E402
 
 
 def seed_records() -> list[Any]:
     """Valid records of every format (dicts) and syslog lines (str), from the test fixtures."""
-    records: list[Any] = _ndjson(TESTS / "fixtures" / "ecs_events.ndjson")
-    for path in sorted((FIXTURES / "windows").glob("*.ndjson")):
-        records += _ndjson(path)
-    for name in ("zeek", "suricata"):
-        path = FIXTURES / name / "records.json"
-        if path.exists():
-            records += list(json.loads(path.read_text()).values())
-    for path in sorted((TESTS / "fixtures" / "sensor").glob("*.json")):
-        records += _ndjson(path)
-    for path in (FIXTURES / "syslog" / "lines.log", TESTS / "fixtures" / "lines.log"):
-        if path.exists():
-            records += [line for line in path.read_text(errors="replace").splitlines()
-                        if line.strip()]
-    return records
+    return [*seed_objects(), *seed_lines()]
 
 
 def parser_names() -> list[str]:

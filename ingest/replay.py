@@ -306,11 +306,13 @@ def _reconcile_checkpoint(journal: Journal, store: GraphStore) -> int:
     those events would count them twice.
     """
     checkpoint = journal.checkpoint()
-    reader = getattr(store, "projection_mark", None)
-    stored = reader() if reader is not None else None
-    batch_reader = getattr(store, "batch_mark", None)
+    stored: int | None = None
+    batch_reader = getattr(store, "batch_mark", None)  # Neo4j: per batch, per journal
     if batch_reader is not None:
         stored = batch_reader(journal.identity)
+    else:
+        reader = getattr(store, "projection_mark", None)  # embedded: at each flush
+        stored = reader() if reader is not None else None
     if stored is not None and stored > checkpoint:
         journal.set_checkpoint(stored)
         return int(stored)

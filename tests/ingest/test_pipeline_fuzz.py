@@ -9,10 +9,8 @@ its origin and a reason.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,34 +18,10 @@ from hypothesis import strategies as st
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths, ingest_records
 from ingest.registry import default_registry
+from tests.ingest.fuzz_seeds import seed_lines, seed_objects
 
-TESTS = Path(__file__).parent
-PARSER_FIXTURES = TESTS / "parsers" / "fixtures"
-
-
-def _ndjson(path: Path) -> list[dict[str, Any]]:
-    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
-
-
-def _seed_records() -> list[dict[str, Any]]:
-    records = _ndjson(TESTS / "fixtures" / "ecs_events.ndjson")
-    for path in sorted((PARSER_FIXTURES / "windows").glob("*.ndjson")):
-        records += _ndjson(path)
-    for name in ("zeek", "suricata"):
-        path = PARSER_FIXTURES / name / "records.json"
-        if path.exists():
-            records += list(json.loads(path.read_text()).values())
-    return [r for r in records if isinstance(r, dict)]
-
-
-SEEDS = _seed_records()
-SEED_LINES = [
-    line
-    for path in (PARSER_FIXTURES / "syslog" / "lines.log", TESTS / "fixtures" / "lines.log")
-    if path.exists()
-    for line in path.read_text(errors="replace").splitlines()
-    if line.strip()
-]
+SEEDS = seed_objects()
+SEED_LINES = seed_lines()
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=40)
 values = st.recursive(

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from graphsiem.cli import main
-from graphsiem.store.embedded import EmbeddedStore
-from tests.analytics.fleet import CAMPAIGN_HOSTS, populate
+from tests.analytics.fleet import CAMPAIGN_HOSTS
 
 
-@pytest.fixture
-def data_dir(tmp_path):
-    store = EmbeddedStore(tmp_path / "data" / "graph")
-    populate(store)
-    store.close()
-    return tmp_path / "data"
-
-
-def test_evaluate_reads_detect_output(data_dir, tmp_path, capsys):
+def test_evaluate_reads_detect_output(fleet_data_dir, tmp_path, capsys):
     clusters = tmp_path / "clusters.json"
-    assert main(["detect", "--data", str(data_dir), "--json", str(clusters), "--quiet"]) == 0
+    assert main(["detect", "--data", str(fleet_data_dir), "--json", str(clusters), "--quiet"]) == 0
     truth = tmp_path / "ground_truth.json"
     truth.write_text(json.dumps({"scenarios": [
         {"name": "campaign", "kind": "attack", "hosts": CAMPAIGN_HOSTS,
