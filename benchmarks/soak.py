@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -139,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
                              "so the graph grows without bound)")
     args = parser.parse_args(argv)
 
-    data_dir = args.data or Path(tempfile.mkdtemp(prefix="graphsiem-soak-")) / "data"
+    scratch = None if args.data else Path(tempfile.mkdtemp(prefix="graphsiem-soak-"))
+    data_dir = args.data or scratch / "data"
     key = create_key(data_dir, "ingest")
     server = ServerProcess(data_dir)
     server.start()
@@ -199,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if (soak.errors or probe.errors or lost) else 0
     finally:
         server.kill()
+        if scratch is not None:  # a 10-minute soak journals ~0.7 GB; --data keeps it
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
