@@ -8,8 +8,12 @@ twice adds nothing.
 
 Tables
 ------
-``events``    seq (autoincrement, the projection order), id (unique), kind, ts,
-              host, source, origin, fields (JSON), raw (JSON).
+``events``    seq (autoincrement, the projection order), id, kind, ts,
+              host, source, origin, fields (JSON), raw (JSON).  Ids are unique,
+              kept so by :mod:`ingest.id_index` rather than by an SQLite index
+              (whose random-key writes made appends slow down as the journal
+              grew); journals made before keep their ``UNIQUE`` index too.
+``id_runs``   the persisted part of that id index (derived data).
 ``rejected``  origin, format, reason, raw, at (unique per origin+reason+raw).
 ``meta``      key/value: the projection checkpoint (last projected seq).
 ``ip_hosts``  the time-aware IP -> host intervals (:mod:`ingest.ipmap`).
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from graphsiem.model import Event, stable_hash
+from ingest.id_index import ID_RUNS_SCHEMA, IdIndex, id_prefix
 
 if TYPE_CHECKING:
     from graphsiem.store.base import GraphStore
@@ -36,7 +41,7 @@ if TYPE_CHECKING:
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     kind TEXT NOT NULL,
     ts REAL NOT NULL,
     host TEXT,
@@ -120,8 +125,9 @@ class Journal:
         # FULL: a commit survives power loss, not only a crash; one fsync per
         # batch of thousands of events costs little.
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + ID_RUNS_SCHEMA)
         self._identity: str | None = None
+        self._ids: IdIndex | None = None  # loaded on first use: only appends and get() need it
 
     # -- writes -------------------------------------------------------------
     def append(
@@ -176,28 +182,30 @@ class Journal:
                 for event_id, index in fresh.items()
             ]
         with self._transaction():
-            # Inside one IMMEDIATE transaction nobody else writes, so the rows
-            # with a seq above the previous maximum are exactly the new ones.
-            before = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
-            changes = self._db.total_changes
-            self._db.executemany(
-                "INSERT OR IGNORE INTO events (id, kind, ts, host, source, origin, fields, raw)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            if self._db.total_changes - changes == len(rows):
-                # every row went in (the usual first ingest): they are new, in row order
-                new_ids = None
-            else:
-                new_ids = self._db.execute(
-                    "SELECT id FROM events WHERE seq > ? ORDER BY seq", (before,)
-                ).fetchall()
+            # Inside one IMMEDIATE transaction nobody else writes: catch up with
+            # the rows other writers committed, then drop the ids already held.
+            ids_index = self._synced_ids()
+            row_ids = [str(row[0]) for row in rows]
+            prefixes = [id_prefix(row_id) for row_id in row_ids]
+            held = ids_index.existing(self._db, row_ids, prefixes)
+            if held:
+                kept = [i for i, row in enumerate(rows) if row[0] not in held]
+                rows = [rows[i] for i in kept]
+                prefixes = [prefixes[i] for i in kept]
+            before = ids_index.high_water
+            if rows:
+                self._db.executemany(
+                    "INSERT INTO events (id, kind, ts, host, source, origin, fields, raw)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+            seqs = self._new_seqs(before, len(rows))
+            pending = ids_index.prepare(self._db, prefixes, seqs)
+        ids_index.commit(pending)  # only now: a failed transaction leaves the index as it was
         if fresh is None:
             # distinct ids: the new rows are the events themselves, in order
-            return list(events) if new_ids is None else _in_order(events, new_ids)
-        if new_ids is None:
-            return [events[index] for index in fresh.values()]
-        return [events[fresh[row[0]]] for row in new_ids]
+            return list(events) if not held else [e for e in events if e.id not in held]
+        return [events[index] for event_id, index in fresh.items() if event_id not in held]
 
     def reject(self, rejections: Iterable[tuple[str, str, str, str]]) -> int:
         """Keep rejected records ``(origin, format, reason, raw)``; return how many were new."""
@@ -256,16 +264,21 @@ class Journal:
     def get(self, ids: Iterable[str]) -> list[Event]:
         """The events with these ids (unknown ids are left out), with ``raw``."""
         wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return []
+        seqs = self._synced_ids().candidate_seqs([id_prefix(i) for i in wanted])
         found: dict[str, Event] = {}
-        for start in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[start : start + _IN_CHUNK]
+        wanted_set = set(wanted)
+        for start in range(0, len(seqs), _IN_CHUNK):
+            chunk = seqs[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             query = (
                 "SELECT seq, id, kind, ts, host, source, origin, fields, raw FROM events"  # noqa: S608 - only placeholders are interpolated
-                f" WHERE id IN ({marks})"
+                f" WHERE seq IN ({marks})"
             )
             for row in self._db.execute(query, chunk):
-                found[row[1]] = _event(row, with_raw=True)
+                if row[1] in wanted_set:  # a prefix match is only a candidate
+                    found[row[1]] = _event(row, with_raw=True)
         return [found[i] for i in wanted if i in found]
 
     def iter_events(
@@ -336,6 +349,25 @@ class Journal:
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
 
+    def _synced_ids(self) -> IdIndex:
+        """The id index, caught up with every row committed so far."""
+        if self._ids is None:
+            self._ids = IdIndex.load(self._db)
+        else:
+            self._ids.sync(self._db)
+        return self._ids
+
+    def _new_seqs(self, before: int, count: int) -> list[int]:
+        """The seqs of the ``count`` rows just inserted after seq ``before``, in order."""
+        if not count:
+            return []
+        top, rows = self._db.execute(
+            "SELECT MAX(seq), COUNT(*) FROM events WHERE seq > ?", (before,)
+        ).fetchone()
+        if top == before + count and rows == count:  # AUTOINCREMENT without gaps: the usual case
+            return list(range(before + 1, before + count + 1))
+        return [r[0] for r in self._db.execute("SELECT seq FROM events WHERE seq > ? ORDER BY seq", (before,))]
+
 
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rollback on error): one writer at a time."""
@@ -348,12 +380,6 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
-
-
-def _in_order(events: Sequence[Event], new_ids: list[tuple[str]]) -> list[Event]:
-    """The events (distinct ids) whose ids are ``new_ids``, in that order."""
-    by_id = {event.id: event for event in events}
-    return [by_id[row[0]] for row in new_ids]
 
 
 def _event(row: tuple, *, with_raw: bool) -> Event:
