@@ -162,7 +162,8 @@ class _Ctx:
         if host:
             self.host = acc.entity(HOST, host, host)
         for other in hosts:
-            acc.entity(HOST, other, other)
+            if other != host:  # the event's own host was added just above
+                acc.entity(HOST, other, other)
         self.hosts = hosts
         self.touched: set[EntityKey] = set()
 
@@ -290,9 +291,10 @@ class Projector:
     # -- entity builders ----------------------------------------------------
     def _process(self, ctx: _Ctx, prefix: str) -> EntityKey | None:
         fields = ctx.fields
-        exe = fields.get(prefix + ".executable")
-        cmd = fields.get(prefix + ".command_line")
-        guid = fields.get(prefix + ".guid")
+        k_exe, k_cmd, k_guid, k_name, k_decoded, k_sha256, k_pid = _process_keys(prefix)
+        exe = fields.get(k_exe)
+        cmd = fields.get(k_cmd)
+        guid = fields.get(k_guid)
         host = ctx.hosts[0] if ctx.hosts else None
         if guid and host and not cmd:
             known = self._processes.get((host, guid))
@@ -312,30 +314,43 @@ class Projector:
             known_key = (stable_hash(exe.lower(), normalize_command_line(cmd)), decoded_guess)
             self._remember(self._process_keys, (exe, cmd), known_key, _PROCESS_KEY_LIMIT)
         key = known_key[0]
-        name = fields.get(prefix + ".name") or _basename(exe) or None
-        props: dict[str, Any] = {}
-        if exe:
+        acc = ctx.acc
+        ref = (PROCESS, key)
+        entity = acc.entities.get(ref)
+        if entity is None:
+            props: dict[str, Any] = {}
+        else:
+            # A process recurs: only the properties it still lacks are computed
+            # (what Accumulator.entity's setdefault merge would have kept).
+            props = entity.props
+        if exe and "image" not in props:
             props["image"] = exe
-        if name:
-            props["name"] = name
+        if "name" not in props:
+            name = fields.get(k_name) or _basename(exe) or None
+            if name:
+                props["name"] = name
         if cmd:
-            props["command_line"] = cmd
-            decoded = fields.get(prefix + ".command_line_decoded")
-            if decoded is None:
-                decoded = known_key[1]
-            if decoded:
-                props["decoded_command"] = decoded
-        sha256 = fields.get(prefix + ".hash.sha256")
-        if sha256:
-            props["sha256"] = sha256
-        ref = ctx.acc.entity(PROCESS, key, cmd or exe, props)
+            if "command_line" not in props:
+                props["command_line"] = cmd
+            if "decoded_command" not in props:
+                decoded = fields.get(k_decoded)
+                if decoded is None:
+                    decoded = known_key[1]
+                if decoded:
+                    props["decoded_command"] = decoded
+        if "sha256" not in props:
+            sha256 = fields.get(k_sha256)
+            if sha256:
+                props["sha256"] = sha256
+        if entity is None:
+            acc.entities[ref] = Entity(PROCESS, key, cmd or exe, props)
         if host and cmd:  # a full identity: later events of this process resolve to it
             cache = self._processes
             if len(cache) > _CACHE_LIMIT:
                 cache.clear()
             if guid:
                 cache[(host, guid)] = ref
-            pid = fields.get(prefix + ".pid")
+            pid = fields.get(k_pid)
             if pid is not None:
                 cache[(host, f"pid:{pid}")] = ref
         return ref
@@ -493,6 +508,8 @@ class Projector:
     def _generic(self, ctx: _Ctx) -> None:
         """Events without a specific rule (ECS, other Windows events, syslog): by field presence."""
         fields = ctx.fields
+        if fields.keys().isdisjoint(_GENERIC_KEYS):
+            return  # most unmapped Windows events: code, channel, host and message only
         process = self._process(ctx, "process")
         if process is not None:
             ctx.rel(ctx.host, R.RAN, process)
@@ -615,6 +632,13 @@ def project_events(events: Iterable[Event], ipmap: IpHostMap | None = None) -> P
     return Projector(ipmap).project(events)
 
 
+_GENERIC_KEYS = frozenset((
+    "process.executable", "process.command_line", "process.guid", "user.name", "dns.question.name",
+    "destination.ip", "url.full", "file.hash.sha256", "file.path", "file.name", "file.hash.sha1",
+    "file.hash.md5",
+))
+"""Every field :meth:`Projector._generic` can act on: an event with none of them adds only its host."""
+
 _FILE_KEYS: dict[str, tuple[str, str, str, str, str, str]] = {}
 
 
@@ -624,6 +648,20 @@ def _file_keys(prefix: str) -> tuple[str, str, str, str, str, str]:
     if keys is None:
         keys = _FILE_KEYS[prefix] = tuple(  # type: ignore[assignment]
             f"{prefix}.{name}" for name in ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
+        )
+    return keys  # type: ignore[return-value]
+
+
+_PROCESS_KEYS: dict[str, tuple[str, str, str, str, str, str, str]] = {}
+
+
+def _process_keys(prefix: str) -> tuple[str, str, str, str, str, str, str]:
+    """The field names a process entity reads under ``prefix`` (built once per prefix: the hot path)."""
+    keys = _PROCESS_KEYS.get(prefix)
+    if keys is None:
+        keys = _PROCESS_KEYS[prefix] = tuple(  # type: ignore[assignment]
+            f"{prefix}.{name}"
+            for name in ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid")
         )
     return keys  # type: ignore[return-value]
 

@@ -53,6 +53,7 @@ from ingest.parsers.windows_fields import (
     put_process,
     put_user,
     user_name,
+    value_of,
 )
 from ingest.parsers.windows_shapes import WinRecord
 from ingest.parsers.windows_time import event_time
@@ -62,7 +63,7 @@ __all__ = ["event_time", "to_event"]
 
 def _sysmon_process(fields: Fields, data: Data) -> None:
     put_process(fields, "process.", data, "Image", "ProcessId", ("ProcessGuid",))
-    put_user(fields, user_name(None, first_set(data, "User")))
+    put_user(fields, user_name(None, value_of(data, "User")))
 
 
 # -- Sysmon --------------------------------------------------------------------
@@ -81,11 +82,11 @@ def _sysmon_1(data: Data, fields: Fields) -> str:
     )
     put_decoded(fields, fields.get("process.command_line"))
     put_hashes(fields, "process.", data.get("Hashes"))
-    put_user(fields, user_name(None, first_set(data, "User")))
-    directory = first_set(data, "CurrentDirectory")
+    put_user(fields, user_name(None, value_of(data, "User")))
+    directory = value_of(data, "CurrentDirectory")
     if directory is not None:
         fields["process.working_directory"] = str(directory)
-    integrity = first_set(data, "IntegrityLevel")
+    integrity = value_of(data, "IntegrityLevel")
     if integrity is not None:
         fields["process.integrity_level"] = str(integrity)
     return "sysmon:process_create"
@@ -93,19 +94,19 @@ def _sysmon_1(data: Data, fields: Fields) -> str:
 
 def _sysmon_3(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
-    protocol = first_set(data, "Protocol")
+    protocol = value_of(data, "Protocol")
     if protocol is not None:
         fields["network.transport"] = str(protocol).lower()
-    put_ip(fields, "source.ip", first_set(data, "SourceIp"))
-    put_port(fields, "source.port", first_set(data, "SourcePort"))
-    put_ip(fields, "destination.ip", first_set(data, "DestinationIp"))
-    put_port(fields, "destination.port", first_set(data, "DestinationPort"))
-    hostname = first_set(data, "DestinationHostname")
+    put_ip(fields, "source.ip", value_of(data, "SourceIp"))
+    put_port(fields, "source.port", value_of(data, "SourcePort"))
+    put_ip(fields, "destination.ip", value_of(data, "DestinationIp"))
+    put_port(fields, "destination.port", value_of(data, "DestinationPort"))
+    hostname = value_of(data, "DestinationHostname")
     if hostname is not None:
         domain = domain_or_none(str(hostname))
         if domain is not None:
             fields["destination.domain"] = domain
-    initiated = first_set(data, "Initiated")
+    initiated = value_of(data, "Initiated")
     if initiated is not None:
         fields["network.direction"] = (
             "outbound" if str(initiated).lower() in ("true", "1") else "inbound"
@@ -120,7 +121,7 @@ def _sysmon_5(data: Data, fields: Fields) -> str:
 
 def _sysmon_7(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
-    put_file(fields, first_set(data, "ImageLoaded"))
+    put_file(fields, value_of(data, "ImageLoaded"))
     put_hashes(fields, "file.", data.get("Hashes"))
     return "sysmon:image_load"
 
@@ -144,7 +145,7 @@ def _sysmon_8(data: Data, fields: Fields) -> str:
 
 def _sysmon_10(data: Data, fields: Fields) -> str:
     _source_and_target(data, fields)
-    access = first_set(data, "GrantedAccess")
+    access = value_of(data, "GrantedAccess")
     if access is not None:
         fields["target.granted_access"] = str(access)
     return "sysmon:process_access"
@@ -152,16 +153,16 @@ def _sysmon_10(data: Data, fields: Fields) -> str:
 
 def _sysmon_11(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
-    put_file(fields, first_set(data, "TargetFilename"))
+    put_file(fields, value_of(data, "TargetFilename"))
     return "sysmon:file_create"
 
 
 def _registry(data: Data, fields: Fields) -> None:
     _sysmon_process(fields, data)
-    target = first_set(data, "TargetObject")
+    target = value_of(data, "TargetObject")
     if target is not None:
         fields["registry.path"] = str(target)
-    action = first_set(data, "EventType")
+    action = value_of(data, "EventType")
     if action is not None:
         fields["event.action"] = str(action)
 
@@ -173,7 +174,7 @@ def _sysmon_12_14(data: Data, fields: Fields) -> str:
 
 def _sysmon_13(data: Data, fields: Fields) -> str:
     _registry(data, fields)
-    details = first_set(data, "Details")
+    details = value_of(data, "Details")
     if details is not None:
         fields["registry.value"] = str(details)
     return "sysmon:registry_set"
@@ -198,15 +199,15 @@ def _dns_answers(value: str) -> list[str]:
 
 def _sysmon_22(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
-    name = first_set(data, "QueryName")
+    name = value_of(data, "QueryName")
     if name is not None:
         domain = domain_or_none(str(name)) or str(name).strip().rstrip(".").lower()
         if domain:
             fields["dns.question.name"] = domain
-    status = first_set(data, "QueryStatus")
+    status = value_of(data, "QueryStatus")
     if status is not None:
         fields["dns.rcode"] = str(status)
-    results = first_set(data, "QueryResults")
+    results = value_of(data, "QueryResults")
     if results is not None:
         fields["dns.answers"] = _dns_answers(str(results))
     return "sysmon:dns_query"
@@ -214,7 +215,7 @@ def _sysmon_22(data: Data, fields: Fields) -> str:
 
 def _sysmon_23(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
-    put_file(fields, first_set(data, "TargetFilename"))
+    put_file(fields, value_of(data, "TargetFilename"))
     put_hashes(fields, "file.", data.get("Hashes"))
     return "sysmon:file_delete"
 
@@ -223,16 +224,16 @@ def _sysmon_23(data: Data, fields: Fields) -> str:
 
 
 def _logon(data: Data, fields: Fields) -> None:
-    put_user(fields, user_name(first_set(data, "TargetDomainName"), first_set(data, "TargetUserName")))
-    logon_type = first_set(data, "LogonType")
+    put_user(fields, user_name(value_of(data, "TargetDomainName"), value_of(data, "TargetUserName")))
+    logon_type = value_of(data, "LogonType")
     if logon_type is not None:
         try:
             fields["winlog.logon.type"] = parse_int(logon_type)
         except ValueError:
             fields["winlog.logon.type"] = str(logon_type)
-    put_ip(fields, "source.ip", first_set(data, "IpAddress"))
-    put_port(fields, "source.port", first_set(data, "IpPort"))
-    workstation = first_set(data, "WorkstationName")
+    put_ip(fields, "source.ip", value_of(data, "IpAddress"))
+    put_port(fields, "source.port", value_of(data, "IpPort"))
+    workstation = value_of(data, "WorkstationName")
     if workstation is not None:
         fields["source.workstation"] = normalize_host(str(workstation)) or str(workstation)
     put_process(fields, "process.", data, "ProcessName", "ProcessId", ())
@@ -251,7 +252,7 @@ def _security_4625(data: Data, fields: Fields) -> str:
 
 
 def _security_4672(data: Data, fields: Fields) -> str:
-    put_user(fields, user_name(first_set(data, "SubjectDomainName"), first_set(data, "SubjectUserName")))
+    put_user(fields, user_name(value_of(data, "SubjectDomainName"), value_of(data, "SubjectUserName")))
     return "winsec:special_privileges"
 
 
@@ -262,9 +263,9 @@ def _security_4688(data: Data, fields: Fields) -> str:
     )
     put_decoded(fields, fields.get("process.command_line"))
     # The target subject is the new process's account when it differs from the creator.
-    user = user_name(first_set(data, "TargetDomainName"), first_set(data, "TargetUserName"))
+    user = user_name(value_of(data, "TargetDomainName"), value_of(data, "TargetUserName"))
     if user is None:
-        user = user_name(first_set(data, "SubjectDomainName"), first_set(data, "SubjectUserName"))
+        user = user_name(value_of(data, "SubjectDomainName"), value_of(data, "SubjectUserName"))
     put_user(fields, user)
     return "winsec:process_create"
 
@@ -283,7 +284,7 @@ def _context_info(text: str) -> dict[str, str]:
 
 
 def _powershell_4103(data: Data, fields: Fields) -> str:
-    context = _context_info(str(first_set(data, "ContextInfo") or ""))
+    context = _context_info(str(value_of(data, "ContextInfo") or ""))
     command = context.get("Command Name")
     if command:
         fields["powershell.command"] = command
@@ -298,17 +299,17 @@ def _powershell_4103(data: Data, fields: Fields) -> str:
     script = context.get("Script Name")
     if script:
         put_file(fields, script)
-    payload = first_set(data, "Payload")
+    payload = value_of(data, "Payload")
     if payload is not None:
         fields["powershell.payload"] = str(payload)
     return "powershell:pipeline"
 
 
 def _powershell_4104(data: Data, fields: Fields) -> str:
-    text = first_set(data, "ScriptBlockText")
+    text = value_of(data, "ScriptBlockText")
     if text is not None:
         fields["powershell.script_block_text"] = str(text)
-    block_id = first_set(data, "ScriptBlockId")
+    block_id = value_of(data, "ScriptBlockId")
     if block_id is not None:
         fields["powershell.script_block_id"] = normalize_guid(block_id)
     for key, name in (("MessageNumber", "powershell.message_number"),
@@ -316,7 +317,7 @@ def _powershell_4104(data: Data, fields: Fields) -> str:
         number = parse_pid(data.get(key), key)
         if number is not None:
             fields[name] = number
-    put_file(fields, first_set(data, "Path"))
+    put_file(fields, value_of(data, "Path"))
     return "powershell:script_block"
 
 

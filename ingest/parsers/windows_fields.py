@@ -22,25 +22,69 @@ from ingest.parsers.base import ParseError
 Fields = dict[str, Any]
 Data = Mapping[str, Any]
 
+UNSET_TEXT = frozenset(("", "-", "(empty)"))
+"""The strings :func:`ingest.normalize.is_unset` reads as absent (a test keeps them in step)."""
+
+
+def value_of(data: Data, key: str) -> Any:
+    """``data[key]`` when present and set, else ``None`` (:func:`first_set` for one key).
+
+    The mapping reads one key per value tens of times per event: this is
+    ``is_unset`` inlined, without the loop over a ``*keys`` tuple.
+    """
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and value in UNSET_TEXT):
+        return None
+    return value
 
 
 def first_set(data: Data, *keys: str) -> Any:
     """The first present, set value among ``keys`` (shapes spell some names differently)."""
     for key in keys:
         value = data.get(key)
-        if value is not None and not is_unset(value):
+        if value is not None and not (isinstance(value, str) and value in UNSET_TEXT):
             return value
     return None
 
 
+# Process-wide memo tables of the mapping.  Images, process GUIDs and Sysmon
+# ``Hashes`` values recur across events (every image load of one process, every
+# load of one DLL), so each is normalised once.  Bounded in entries and in key
+# length (input is attacker-influenced): a full table is cleared, a long value
+# is normalised without being remembered.
+_MEMO_LIMIT = 65536
+_MEMO_KEY_CHARS = 1024
+_basenames: dict[str, str] = {}
+_guids: dict[str, str] = {}
+_hash_fields: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+
+
+def _remember(table: dict, key: Any, text: str, value: Any) -> None:
+    if len(text) > _MEMO_KEY_CHARS:
+        return
+    if len(table) >= _MEMO_LIMIT:
+        table.clear()
+    table[key] = value
+
+
 def basename(path: str) -> str:
     """Lower-case file name of a Windows or POSIX path."""
-    return path.rsplit("\\", 1)[-1].rsplit("/", 1)[-1].lower()
+    name = _basenames.get(path)
+    if name is None:
+        name = path.rsplit("\\", 1)[-1].rsplit("/", 1)[-1].lower()
+        _remember(_basenames, path, path, name)
+    return name
 
 
 def normalize_guid(value: object) -> str:
     """GUID text without braces, lower case."""
-    return str(value).strip().strip("{}").lower()
+    if value.__class__ is not str:
+        return str(value).strip().strip("{}").lower()
+    guid = _guids.get(value)  # type: ignore[call-overload]
+    if guid is None:
+        guid = value.strip().strip("{}").lower()  # type: ignore[attr-defined]
+        _remember(_guids, value, value, guid)  # type: ignore[arg-type]
+    return guid
 
 
 def parse_pid(value: object, name: str) -> int | None:
@@ -75,29 +119,45 @@ def put_process(
     command_key: str | None = None,
 ) -> None:
     """``<prefix>executable/name/pid/guid[/command_line]`` from one process's keys."""
-    image = first_set(data, image_key)
+    names = _PROCESS_FIELDS.get(prefix)
+    if names is None:
+        names = _PROCESS_FIELDS[prefix] = (
+            prefix + "executable", prefix + "name", prefix + "pid", prefix + "guid", prefix + "command_line",
+        )
+    image = value_of(data, image_key)
     if image is not None:
         image = str(image)
-        fields[prefix + "executable"] = image
-        fields[prefix + "name"] = basename(image)
+        fields[names[0]] = image
+        fields[names[1]] = basename(image)
     pid = parse_pid(data.get(pid_key), pid_key)
     if pid is not None:
-        fields[prefix + "pid"] = pid
-    guid = first_set(data, *guid_keys)
-    if guid is not None:
-        fields[prefix + "guid"] = normalize_guid(guid)
+        fields[names[2]] = pid
+    for key in guid_keys:
+        guid = value_of(data, key)
+        if guid is not None:
+            fields[names[3]] = normalize_guid(guid)
+            break
     if command_key is not None:
-        command = first_set(data, command_key)
+        command = value_of(data, command_key)
         if command is not None:
-            fields[prefix + "command_line"] = str(command)
+            fields[names[4]] = str(command)
+
+
+# prefix -> its five field names, built once (prefix + "..." per call was measurable)
+_PROCESS_FIELDS: dict[str, tuple[str, str, str, str, str]] = {}
 
 
 def put_hashes(fields: Fields, prefix: str, value: object) -> None:
     """``<prefix>hash.<algorithm>`` from a Sysmon ``Hashes`` value."""
     if value is None or is_unset(value):
         return
-    for algorithm, digest in split_hashes(str(value)).items():
-        fields[f"{prefix}hash.{algorithm}"] = digest
+    text = str(value)
+    pairs = _hash_fields.get((prefix, text))
+    if pairs is None:
+        pairs = tuple((f"{prefix}hash.{algorithm}", digest) for algorithm, digest in split_hashes(text).items())
+        _remember(_hash_fields, (prefix, text), text, pairs)
+    for name, digest in pairs:
+        fields[name] = digest
 
 
 # A session's PowerShell host command line repeats in every 4103 event and in

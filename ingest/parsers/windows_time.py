@@ -24,26 +24,53 @@ def _fast_utc(text: str, *, require_zone: bool) -> float | None:
     else returns ``None`` and goes to :func:`ingest.normalize.parse_timestamp`.
     """
     end = len(text)
-    if end < 19 or text[4] != "-" or text[10] not in " T" or text[13] != ":":
+    if end < 19:
         return None
     if text[-1] in "Zz":
         end -= 1
     elif require_zone:
         return None
-    midnight = _midnight(text[:10])
+    # Events cluster in few minutes: the epoch of "YYYY-MM-DD HH:MM" is looked up,
+    # not re-parsed; only the seconds and their fraction are read per event.
+    minute = _minutes.get(text[:16])
+    if minute is None:
+        minute = _minute_start(text[:16])
+        if minute is None:
+            return None
     try:
-        hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+        second = int(text[17:19])
     except ValueError:
         return None
-    if midnight is None or hour > 23 or minute > 59 or second > 60:
+    if second > 60:
         return None
-    seconds = midnight + hour * 3600 + minute * 60 + second
+    seconds = minute + second
     if end == 19:
-        return float(seconds)
+        return seconds
     digits = text[20:end]
     if text[19] != "." or not digits.isdigit():
         return None
     return seconds + int(digits) / 10 ** len(digits)
+
+
+_minutes: dict[str, float] = {}
+
+
+def _minute_start(head: str) -> float | None:
+    """Epoch seconds of ``YYYY-MM-DD[ T]HH:MM`` UTC (memoised in ``_minutes``), ``None`` if malformed."""
+    if head[4] != "-" or head[10] not in " T" or head[13] != ":":
+        return None
+    midnight = _midnight(head[:10])
+    try:
+        hour, minute = int(head[11:13]), int(head[14:16])
+    except ValueError:
+        return None
+    if midnight is None or hour > 23 or minute > 59:
+        return None
+    # float + int: exact, and the same value the per-event sum gave before
+    start = midnight + hour * 3600 + minute * 60
+    if len(_minutes) < 65536:
+        _minutes[head] = start
+    return start
 
 
 _midnights: dict[str, float] = {}

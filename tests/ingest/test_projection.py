@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from graphsiem.model import Event, stable_hash
+from ingest import projection as projection_module
 from ingest.ipmap import IpHostMap
 from ingest.normalize import normalize_command_line
 from ingest.projection import Projector, project_events
@@ -187,3 +191,52 @@ def test_file_props_keep_every_digest_and_the_mime_type():
     assert file.props == {"sha1": "11" * 20, "md5": "22" * 16, "path": "C:\\A.exe", "name": "a.exe",
                           "mime_type": "application/x-dosexec"}
     assert list(file.props) == ["sha1", "md5", "path", "name", "mime_type"]
+
+
+def test_a_recurring_process_keeps_its_first_props_and_gains_the_ones_it_lacked():
+    first = ev("sysmon:process_create", process__executable=PS, process__command_line=PS_CMD,
+               process__name="first-name.exe")
+    later = ev("sysmon:process_create", event_id="e2", process__executable=PS, process__command_line=PS_CMD,
+               process__name="other.exe", process__hash__sha256="ab" * 32)
+    (process,) = [e for e in project_events([first, later]).entities if e.type == "process"]
+    assert process.props == {"image": PS, "name": "first-name.exe", "command_line": PS_CMD,
+                             "decoded_command": "IEX (New-Object)", "sha256": "ab" * 32}
+    assert list(process.props) == ["image", "name", "command_line", "decoded_command", "sha256"]
+
+
+def test_an_unmapped_event_naming_a_known_process_by_guid_is_tied_to_it():
+    create = ev("sysmon:process_create", process__executable=PS, process__command_line=PS_CMD,
+                process__guid="abc")
+    other = ev("windows:other", event_id="e2", process__guid="abc", event__code="4663")
+    relations = Projector().project([create, other]).relations
+    (ran,) = [r for r in relations if r.type == "RAN"]
+    assert ran.dst == ("process", process_key(PS, PS_CMD)) and ran.evidence == ["e1", "e2"]
+
+
+def _documented_fields() -> list[str]:
+    """Every field name in the tables of docs/fields.md."""
+    text = (Path(__file__).parents[2] / "docs" / "fields.md").read_text()
+    names = set()
+    for line in text.splitlines():
+        if line.startswith("| `"):
+            names.update(name for name in re.findall(r"`([a-z][a-z0-9_.<>-]*)`", line.split("|")[1]))
+    return sorted(name for name in names if "<" not in name)
+
+
+@pytest.mark.parametrize("name", _documented_fields())
+def test_the_generic_rule_skips_only_events_it_has_nothing_to_read_in(name, monkeypatch):
+    """The early exit of the generic rule (no field it reads) changes no projection."""
+    known = ev("sysmon:process_create", process__executable=PS, process__command_line=PS_CMD,
+               process__guid="abc", process__pid=42)
+    values = {"dns.answers": ["203.0.113.7"], "process.pid": 42, "process.guid": "abc"}
+    event = Event(id="e2", kind="windows:other", ts=100.0, host="ws-1", source="test",
+                  fields={name: values.get(name, "203.0.113.7" if name.endswith(".ip") else "x")})
+
+    def project():
+        projection = Projector().project([known, event])
+        return (sorted(map(repr, projection.entities)), sorted(map(repr, projection.relations)),
+                sorted(map(repr, projection.sightings)))
+
+    fast = project()
+    monkeypatch.setattr(projection_module, "_GENERIC_KEYS", frozenset(_documented_fields()))
+    assert project() == fast

@@ -1,0 +1,60 @@
+"""Value helpers of the Windows mapping: unset values and the bounded memo tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.normalize import is_unset, split_hashes
+from ingest.parsers import windows_fields
+from ingest.parsers.windows_fields import basename, first_set, normalize_guid, put_hashes, value_of
+
+VALUES = [None, "", "-", "(empty)", " ", "x", "-x", 0, 1, False, [], {}, "0"]
+HASHES = "SHA1=AA,MD5=BB,SHA256=CC,IMPHASH=DD"
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_value_of_and_first_set_read_as_absent_what_is_unset_does(value: object) -> None:
+    expected = None if is_unset(value) else value
+    assert value_of({"k": value}, "k") == expected
+    assert first_set({"k": value}, "k") == expected
+    assert first_set({"k": value, "j": "y"}, "k", "j") == (expected if expected is not None else "y")
+
+
+def test_every_unset_text_is_unset_for_normalize() -> None:
+    assert all(is_unset(text) for text in windows_fields.UNSET_TEXT)
+
+
+def test_memo_tables_stay_bounded_and_answers_do_not_depend_on_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(windows_fields, "_MEMO_LIMIT", 4)
+    monkeypatch.setattr(windows_fields, "_basenames", {})
+    monkeypatch.setattr(windows_fields, "_guids", {})
+    monkeypatch.setattr(windows_fields, "_hash_fields", {})
+    for round_ in range(2):  # the second round reads what the first remembered
+        for n in range(10):
+            assert basename(f"C:\\Dir\\App{n}.EXE") == f"app{n}.exe"
+            assert normalize_guid(f"{{ABC-{n}}}") == f"abc-{n}"
+            fields: dict = {}
+            put_hashes(fields, "file.", f"{HASHES},CRC=E{n}")
+            assert fields == {f"file.hash.{k}": v for k, v in split_hashes(f"{HASHES},CRC=E{n}").items()}
+        assert max(map(len, (windows_fields._basenames, windows_fields._guids, windows_fields._hash_fields))) <= 4, round_
+
+
+def test_long_values_are_normalised_but_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(windows_fields, "_basenames", {})
+    path = "C:\\" + "d\\" * 2000 + "Long.EXE"
+    assert basename(path) == "long.exe"
+    assert basename("C:\\short.EXE") == "short.exe"
+    assert list(windows_fields._basenames) == ["C:\\short.EXE"]
+
+
+def test_hash_fields_are_per_prefix() -> None:
+    process: dict = {}
+    file: dict = {}
+    put_hashes(process, "process.", HASHES)
+    put_hashes(file, "file.", HASHES)
+    assert process["process.hash.sha256"] == "cc" and file["file.hash.sha256"] == "cc"
+    assert not any(key.startswith("file.") for key in process)
+
+
+def test_non_text_guids_are_normalised_too() -> None:
+    assert normalize_guid(12345) == "12345"
