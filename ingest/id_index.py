@@ -33,7 +33,10 @@ high-water mark) inside the journal's write lock, before it checks ids.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
@@ -263,6 +266,47 @@ class IdIndex:
             newer, older = runs.pop(), runs.pop()
             runs.append(_merged(older, newer))
         return runs
+
+
+class SharedIdIndex:
+    """The one :class:`IdIndex` of a journal file in this process, shared by its connections.
+
+    The API opens a journal connection per thread; one index per connection
+    would hold the same 16 bytes a row once per thread.  Hold :attr:`lock`
+    from before the write transaction until :meth:`IdIndex.commit`, so no
+    thread sees the index between a commit and its update.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._index: IdIndex | None = None
+
+    def synced(self, db: sqlite3.Connection) -> IdIndex:
+        """The index caught up with every row committed so far (call with :attr:`lock` held)."""
+        if self._index is None:
+            self._index = IdIndex.load(db)
+        else:
+            self._index.sync(db)
+        return self._index
+
+
+_SHARED: weakref.WeakValueDictionary[tuple[int, int], SharedIdIndex] = weakref.WeakValueDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_index(path: str | os.PathLike[str]) -> SharedIdIndex:
+    """The shared index of the journal file at ``path`` (which must exist).
+
+    Keyed by device and inode, not by name: a journal deleted and made again
+    at the same path is a new file and gets a new index.
+    """
+    status = os.stat(path)
+    key = (status.st_dev, status.st_ino)
+    with _SHARED_LOCK:
+        shared = _SHARED.get(key)
+        if shared is None:
+            shared = _SHARED[key] = SharedIdIndex()
+        return shared
 
 
 def _run_keys(db: sqlite3.Connection) -> list[tuple[int, int]]:

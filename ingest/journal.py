@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from graphsiem.model import Event, stable_hash
-from ingest.id_index import ID_RUNS_SCHEMA, IdIndex, id_prefix
+from ingest.id_index import ID_RUNS_SCHEMA, id_prefix, shared_index
 
 if TYPE_CHECKING:
     from graphsiem.store.base import GraphStore
@@ -127,7 +127,8 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA + ID_RUNS_SCHEMA)
         self._identity: str | None = None
-        self._ids: IdIndex | None = None  # loaded on first use: only appends and get() need it
+        # one id index per file in this process (loaded on first append or get)
+        self._ids = shared_index(self.path)
 
     # -- writes -------------------------------------------------------------
     def append(
@@ -181,27 +182,28 @@ class Journal:
                 )
                 for event_id, index in fresh.items()
             ]
-        with self._transaction():
-            # Inside one IMMEDIATE transaction nobody else writes: catch up with
-            # the rows other writers committed, then drop the ids already held.
-            ids_index = self._synced_ids()
-            row_ids = [str(row[0]) for row in rows]
-            prefixes = [id_prefix(row_id) for row_id in row_ids]
-            held = ids_index.existing(self._db, row_ids, prefixes)
-            if held:
-                kept = [i for i, row in enumerate(rows) if row[0] not in held]
-                rows = [rows[i] for i in kept]
-                prefixes = [prefixes[i] for i in kept]
-            before = ids_index.high_water
-            if rows:
-                self._db.executemany(
-                    "INSERT INTO events (id, kind, ts, host, source, origin, fields, raw)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            seqs = self._new_seqs(before, len(rows))
-            pending = ids_index.prepare(self._db, prefixes, seqs)
-        ids_index.commit(pending)  # only now: a failed transaction leaves the index as it was
+        with self._ids.lock:  # from the catch-up to the index update, no other thread looks
+            with self._transaction():
+                # Inside one IMMEDIATE transaction nobody else writes: catch up with
+                # the rows other writers committed, then drop the ids already held.
+                ids_index = self._ids.synced(self._db)
+                row_ids = [str(row[0]) for row in rows]
+                prefixes = [id_prefix(row_id) for row_id in row_ids]
+                held = ids_index.existing(self._db, row_ids, prefixes)
+                if held:
+                    kept = [i for i, row in enumerate(rows) if row[0] not in held]
+                    rows = [rows[i] for i in kept]
+                    prefixes = [prefixes[i] for i in kept]
+                before = ids_index.high_water
+                if rows:
+                    self._db.executemany(
+                        "INSERT INTO events (id, kind, ts, host, source, origin, fields, raw)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                seqs = self._new_seqs(before, len(rows))
+                pending = ids_index.prepare(self._db, prefixes, seqs)
+            ids_index.commit(pending)  # only now: a failed transaction leaves the index as it was
         if fresh is None:
             # distinct ids: the new rows are the events themselves, in order
             return list(events) if not held else [e for e in events if e.id not in held]
@@ -266,7 +268,8 @@ class Journal:
         wanted = list(dict.fromkeys(ids))
         if not wanted:
             return []
-        seqs = self._synced_ids().candidate_seqs([id_prefix(i) for i in wanted])
+        with self._ids.lock:
+            seqs = self._ids.synced(self._db).candidate_seqs([id_prefix(i) for i in wanted])
         found: dict[str, Event] = {}
         wanted_set = set(wanted)
         for start in range(0, len(seqs), _IN_CHUNK):
@@ -348,14 +351,6 @@ class Journal:
     # -- internals ----------------------------------------------------------
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
-
-    def _synced_ids(self) -> IdIndex:
-        """The id index, caught up with every row committed so far."""
-        if self._ids is None:
-            self._ids = IdIndex.load(self._db)
-        else:
-            self._ids.sync(self._db)
-        return self._ids
 
     def _new_seqs(self, before: int, count: int) -> list[int]:
         """The seqs of the ``count`` rows just inserted after seq ``before``, in order."""

@@ -82,6 +82,7 @@ def test_ids_sharing_a_prefix_are_told_apart_by_their_full_id(tmp_path, monkeypa
 def test_two_connections_appending_in_turn_share_one_id_set(tmp_path, small_seal):
     path = tmp_path / "j.sqlite"
     first, second = Journal(path), Journal(path)
+    assert first._ids is second._ids  # one index per file in a process, not one per connection
     try:
         for start in range(0, 120, 20):
             writer, other = (first, second) if start % 40 == 0 else (second, first)
@@ -93,6 +94,48 @@ def test_two_connections_appending_in_turn_share_one_id_set(tmp_path, small_seal
         first.close()
         second.close()
     assert duplicated_ids(path) == []
+
+
+def test_an_index_adopts_the_runs_and_rows_another_writer_committed(tmp_path, small_seal):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal:
+        append(journal, ids(0, 10))
+    db = sqlite3.connect(path)
+    try:
+        index = IdIndex.load(db)  # as another process would hold it
+        assert index.high_water == 10 and not index.runs
+        with Journal(path) as journal:
+            append(journal, ids(10, 50))  # seals and merges runs this index has not seen
+        index.sync(db)
+        assert [(run.first_seq, run.last_seq) for run in index.runs] == run_keys(path)
+        assert index.high_water == 60
+        wanted = ids(0, 70)
+        assert index.existing(db, wanted, [id_prefix(i) for i in wanted]) == set(ids(0, 60))
+    finally:
+        db.close()
+
+
+def test_threads_with_their_own_connections_store_each_id_once(tmp_path, small_seal):
+    import threading
+
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    barrier = threading.Barrier(4)
+
+    def writer() -> None:
+        with Journal(path) as journal:
+            for r in range(20):
+                barrier.wait(30)
+                journal.append([make(i) for i in ids(r * 10, 25)])
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert duplicated_ids(path) == []
+    with Journal(path) as journal:
+        assert journal.counts()["events"] == 19 * 10 + 25
 
 
 def _writer(path: str, start: int, rounds: int, barrier) -> None:
