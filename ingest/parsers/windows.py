@@ -68,7 +68,10 @@ class WindowsJsonParser:
         """The one normalised event of ``record``."""
         if not isinstance(record, dict):
             raise ParseError(f"{self.name} expects a JSON object, got {type(record).__name__}")
-        yield to_event(self._read_shape(record), source=self.name, context=context, raw=record)
+        # the raw record (journaled beside the event) keeps a mapped event's message
+        yield to_event(
+            self._read_shape(record), source=self.name, context=context, raw=record, mapped_message=False
+        )
 
     def __repr__(self) -> str:
         return f"WindowsJsonParser({self.name!r})"

@@ -14,7 +14,8 @@ from graphsiem.model import Event
 from ingest.normalize import parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, ParserRegistry
 from ingest.parsers.windows import parsers
-from ingest.parsers.windows_events import event_time
+from ingest.parsers.windows_events import event_time, to_event
+from ingest.parsers.windows_shapes import from_winlogbeat
 
 FIXTURES = Path(__file__).parent / "fixtures" / "windows"
 SHAPES = {
@@ -369,3 +370,36 @@ def test_sysmon_ids_are_not_guessed_without_a_sysmon_channel() -> None:
     record = _records("nxlog.ndjson")[0]
     record["Channel"] = "Application"
     assert _parse(record).kind == "windows:other"
+
+
+def _message_of(record: dict) -> str | None:
+    return (record.get("message") or record.get("Message") or record.get("RenderedDescription")
+            or record.get("Activity"))
+
+
+def _with_nxlog_messages() -> list[dict]:
+    return [{**record, "Message": f"rendered {index}"} for index, record in enumerate(_records("nxlog.ndjson"))]
+
+
+@pytest.mark.parametrize("records", [
+    _records("winlogbeat7.ndjson"), _records("sentinel.ndjson"), _with_nxlog_messages(),
+], ids=["winlogbeat7", "sentinel", "nxlog"])
+def test_only_unmapped_events_copy_the_message_the_raw_record_keeps_it(records: list[dict]) -> None:
+    kinds = set()
+    for record in records:
+        message = _message_of(record)
+        assert message
+        event = _parse(record)
+        kinds.add(event.kind)
+        if event.kind == "windows:other":
+            assert event.fields["message"] == message
+        else:
+            assert "message" not in event.fields
+        assert event.raw is record and _message_of(event.raw) == message
+    assert "windows:other" in kinds and len(kinds) == len(records)
+
+
+def test_callers_may_keep_the_message_of_mapped_events() -> None:
+    record = _records("winlogbeat7.ndjson")[1]
+    event = to_event(from_winlogbeat(record), source="winlogbeat", context=ParseContext(), raw=record)
+    assert event.kind == "winsec:logon" and event.fields["message"] == "fixture"
