@@ -35,3 +35,7 @@ echo "== evaluate against the simulator's ground truth"
 
 echo
 echo "clusters (contract JSON): $WORK/clusters.json"
+echo "kept in $WORK ($(du -sh "$WORK" | cut -f1)): explore with"
+echo "  GRAPHSIEM_DATA=$DATA .venv/bin/graphsiem keys create --role analyst"
+echo "  GRAPHSIEM_DATA=$DATA .venv/bin/graphsiem serve   (then http://127.0.0.1:8000/)"
+echo "remove with: rm -rf $WORK"
