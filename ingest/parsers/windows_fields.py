@@ -51,9 +51,10 @@ def first_set(data: Data, *keys: str) -> Any:
 # ``Hashes`` values recur across events (every image load of one process, every
 # load of one DLL), so each is normalised once.  Bounded in entries and in key
 # length (input is attacker-influenced): a full table is cleared, a long value
-# is normalised without being remembered.
-_MEMO_LIMIT = 65536
-_MEMO_KEY_CHARS = 1024
+# is normalised without being remembered, so a table stays near 10 MB at most.
+# The five OTRF Windows files need 415 basenames, 215 GUIDs, 461 hash values.
+_MEMO_LIMIT = 16384
+_MEMO_KEY_CHARS = 512
 _basenames: dict[str, str] = {}
 _guids: dict[str, str] = {}
 _hash_fields: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
