@@ -89,8 +89,10 @@ class ClusterView:
         Returns
         -------
         pandas.DataFrame
-            ``event_id, time, kind, host, source, origin, fields`` (``fields``
-            holds the normalised field dictionary).
+            ``event_id, time, kind, host, source, origin, fields, raw``
+            (``fields`` holds the normalised field dictionary, ``raw`` the
+            record as received: a mapped Windows event's rendered message is
+            only there).
         """
         pd = pandas()
         ids = [ref["event_id"] for ref in self.cluster.evidence][:limit]
@@ -108,6 +110,7 @@ class ClusterView:
                 "source": [e.source for e in events],
                 "origin": [e.origin for e in events],
                 "fields": [e.fields for e in events],
+                "raw": [e.raw for e in events],
             }
         )
         return frame.sort_values("time", kind="stable").reset_index(drop=True)

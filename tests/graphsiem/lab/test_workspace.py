@@ -91,6 +91,7 @@ def test_evidence_is_the_journaled_events_the_detection_referenced(fleet, cluste
     assert list(frame["time"]) == sorted(frame["time"])
     first = ws.journal.get([frame.loc[0, "event_id"]])[0]
     assert (frame.loc[0, "kind"], frame.loc[0, "origin"], frame.loc[0, "fields"]) == (first.kind, first.origin, first.fields)
+    assert frame.loc[0, "raw"] == first.raw and isinstance(first.raw, dict)  # the record as received
 
 
 def test_evidence_of_a_baseline_row_is_looked_up_from_the_graph(fleet) -> None:
