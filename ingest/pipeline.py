@@ -123,6 +123,7 @@ class _Session:
         self.rejections: list[tuple[str, str, str, str]] = []
         self.records = 0
         self._shapes: dict[tuple[str, ...], Parser] = {}
+        self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
         self._context = ParseContext(default_timezone=default_timezone)
 
     # -- per record ---------------------------------------------------------
@@ -145,45 +146,52 @@ class _Session:
             self._reject(file, self.report.format("unknown"), raw.origin, "unknown", str(exc), raw.text)
             return
         name = parser.name
-        formats = self.report.format(name)
+        formats = self._formats.get(name)
+        if formats is None:
+            formats = self._formats[name] = self.report.format(name)
         # one context object, updated per record: parsers consume it while parsing
         context = self._context
-        context.origin = raw.origin
+        context.origin = origin = raw.origin
         context.path_hint = raw.path_hint or hint
         fields_json: list[bytes] = []
         try:
             events = list(parser.parse(record, context))
-            problem = _check_events(events)
-            if problem is None:
+            if len(events) == 1 and _is_plain(event := events[0]):
+                problem = None
                 # serialised here, where a bad value can still reject the record
-                fields_json = [orjson.dumps(e.fields, default=str) for e in events]
+                fields_json = [orjson.dumps(event.fields, default=str)]
+            else:
+                problem = _check_events(events)
+                if problem is None:
+                    fields_json = [orjson.dumps(e.fields, default=str) for e in events]
         except Exception as exc:  # noqa: BLE001 - any parser failure is a rejection, never a crash
             problem = _reason(exc)
         if problem:
-            self._reject(file, formats, raw.origin, name, problem, raw.text)
+            self._reject(file, formats, origin, name, problem, raw.text)
             return
         text = raw.text
         if record.__class__ is dict and text[:1] == "{" and text[-1:] == "}":
             raw_json = text  # the reader's canonical JSON text: no re-dump
         else:
             raw_json = _dump(record)
-        self.fields_json.extend(fields_json)
         if len(events) == 1:  # the common case, without the loop's bookkeeping
             event = events[0]
             event.id = event_id = _id_of(name, text)
             if not event.origin:
-                event.origin = raw.origin
+                event.origin = origin
             if not event.source:
                 event.source = name
             self.events.append(event)
             self.raw_json.append(raw_json)
+            self.fields_json.append(fields_json[0])
             self.pending.append((file, formats, (event_id,)))
             return
+        self.fields_json.extend(fields_json)
         ids = []
         for index, event in enumerate(events):
             event.id = stable_hash(name, text, str(index))
             if not event.origin:
-                event.origin = raw.origin
+                event.origin = origin
             if not event.source:
                 event.source = name
             ids.append(event.id)
@@ -343,23 +351,27 @@ def _id_of(name: str, text: str) -> str:
 def _check_events(events: list[Any]) -> str | None:
     """Why a parser's output is unusable (a parser bug surfaced as a rejection), or None."""
     for event in events:
-        # fast path: exact types, as every parser produces them (ts - ts is 0.0 only when finite)
-        if (
-            event.__class__ is Event
-            and event.ts.__class__ is float
-            and event.ts - event.ts == 0.0
-            and event.kind.__class__ is str
-            and event.kind
-            and event.fields.__class__ is dict
-            and (event.host is None or event.host.__class__ is str)
-            and event.origin.__class__ is str
-            and event.source.__class__ is str
-        ):
+        if _is_plain(event):
             continue
         problem = _check_event(event)
         if problem is not None:
             return problem
     return None
+
+
+def _is_plain(event: Any) -> bool:
+    """The fast check: an Event of exact types, as every parser makes them (``ts - ts`` is 0.0 only when finite)."""
+    return (
+        event.__class__ is Event
+        and event.ts.__class__ is float
+        and event.ts - event.ts == 0.0
+        and event.kind.__class__ is str
+        and event.kind != ""
+        and event.fields.__class__ is dict
+        and (event.host is None or event.host.__class__ is str)
+        and event.origin.__class__ is str
+        and event.source.__class__ is str
+    )
 
 
 def _check_event(event: Any) -> str | None:
