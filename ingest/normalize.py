@@ -250,7 +250,7 @@ def parse_timestamp(value: object, *, default_timezone: str = "UTC") -> float:
     if iso.endswith(("Z", "z")):
         iso = iso[:-1] + "+00:00"
     # +0200 -> +02:00 (EVE writes offsets without a colon)
-    if len(iso) > 5 and iso[-5] in "+-" and iso[-4:].isdigit() and "T" in iso:
+    if len(iso) > 5 and iso[-5] in "+-" and iso[-4:].isascii() and iso[-4:].isdigit() and "T" in iso:
         iso = iso[:-2] + ":" + iso[-2:]
     # Python < 3.12 fromisoformat accepts only 3 or 6 fractional digits
     iso = re.sub(r"(\.\d{6})\d+", r"\1", iso)

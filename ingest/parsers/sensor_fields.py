@@ -79,7 +79,8 @@ def port_field(record: dict[str, Any], key: str, label: str) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit():
+    # isascii: str.isdigit() accepts "²", which int() refuses
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     raise ParseError(f"{label} {key}: not a port ({str(value)[:32]!r})")
 

@@ -115,7 +115,7 @@ def cef_time(extension: dict[str, str], default_timezone: str) -> float | None:
         value = extension.get(key)
         if not value:
             continue
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             return parse_timestamp(int(value), default_timezone=default_timezone)
         for layout in _TIME_FORMATS:
             try:
@@ -155,9 +155,8 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
             ip = canonical_ip(value, strict=False)
             fields[_IP_KEYS[key] if ip else f"cef.{key}"] = ip or value
         elif key in _PORT_KEYS:
-            fields[_PORT_KEYS[key] if value.isdigit() else f"cef.{key}"] = (
-                int(value) if value.isdigit() else value
-            )
+            is_port = value.isascii() and value.isdigit()  # int() refuses "²"
+            fields[_PORT_KEYS[key] if is_port else f"cef.{key}"] = int(value) if is_port else value
         elif key in ("shost", "dhost"):
             _put_host(fields, "source" if key == "shost" else "destination", value)
         elif key == "request":
@@ -168,7 +167,7 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
         elif key == "fileHash":
             algorithm = _HASH_BY_LENGTH.get(len(value), "unknown")
             fields[f"file.hash.{algorithm}"] = value.lower()
-        elif key == "fsize" and value.isdigit():
+        elif key == "fsize" and value.isascii() and value.isdigit():
             fields["file.size"] = int(value)
         elif key in _LOWER_KEYS:
             fields[_LOWER_KEYS[key]] = value.lower()

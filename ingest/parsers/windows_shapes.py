@@ -90,7 +90,7 @@ def _event_id(value: object, shape: str) -> int:
         value = value.get("#text")
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.isascii() and value.strip().isdigit():
         return int(value)
     raise ParseError(f"{shape} record has no usable event id ({str(value)[:32]!r})")
 

@@ -47,7 +47,7 @@ def _fast_utc(text: str, *, require_zone: bool) -> float | None:
     if end == 19:
         return seconds
     digits = text[20:end]
-    if text[19] != "." or not digits.isdigit():
+    if text[19] != "." or not (digits.isascii() and digits.isdigit()):
         return None
     return seconds + int(digits) / 10 ** len(digits)
 

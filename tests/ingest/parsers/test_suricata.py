@@ -224,6 +224,7 @@ def test_sensor_host_field_is_not_the_endpoint() -> None:
         ({"timestamp": "0001-01-01T00:00:00+0000"}, "outside 1970"),
         ({"src_ip": "999.1.1.1"}, "src_ip"),
         ({"dest_port": "https"}, "dest_port"),
+        ({"dest_port": "\u00b2"}, "dest_port"),  # "²".isdigit() is True, int() refuses it
         ({"alert": "ET SCAN"}, "alert object"),
     ],
 )

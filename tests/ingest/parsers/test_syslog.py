@@ -127,6 +127,15 @@ def test_3164_february_29_moves_to_a_leap_year() -> None:
     assert datetime.fromtimestamp(event.ts, UTC).year == 2020
 
 
+def test_cef_digit_lookalikes_stay_text_instead_of_failing_int() -> None:
+    # "²".isdigit() is True but int("²") raises: such values are kept as text
+    line = "CEF:0|V|P|1|s|n|3|rt=1709632800000 spt=\u00b2 dpt=443 fsize=1\u00b2"
+    (event,) = SyslogParser().parse(line, ParseContext())
+    assert event.fields["destination.port"] == 443
+    assert event.fields["cef.spt"] == "\u00b2" and "source.port" not in event.fields
+    assert "file.size" not in event.fields
+
+
 def test_cef_header_and_extension_escapes() -> None:
     header, extension = split_cef(r"CEF:0|V\|x|P|1|sig|na\\me|3|a=1 b=two words c=x\=y")
     assert header == ["0", "V|x", "P", "1", "sig", "na\\me", "3"]

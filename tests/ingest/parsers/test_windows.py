@@ -255,6 +255,8 @@ def test_keywords_drift_is_harmless(keywords: object) -> None:
 @pytest.mark.parametrize(("record", "reason"), [
     ({"Hostname": "WS-1", "EventID": "abc", "Channel": "Security",
       "TimeCreated": "2024-03-05T10:00:00Z"}, "event id"),
+    ({"Hostname": "WS-1", "EventID": "46\u00b2", "Channel": "Security",  # isdigit, not int()
+      "TimeCreated": "2024-03-05T10:00:00Z"}, "event id"),
     ({"Hostname": "WS-1", "EventID": 4688, "Channel": "Security"}, "no timestamp"),
     ({"Hostname": "WS-1", "EventID": 4688, "Channel": "Security",
       "TimeCreated": "yesterday"}, "bad timestamp"),

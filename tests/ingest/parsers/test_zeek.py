@@ -262,6 +262,7 @@ def test_log_name_from_hint(hint: str | None, name: str | None) -> None:
         ({"_path": "conn", "ts": True}, "ts"),
         ({"_path": "conn", "ts": 1.0, "id.orig_h": "not-an-ip"}, "id.orig_h"),
         ({"_path": "conn", "ts": 1.0, "id.orig_p": "eighty"}, "id.orig_p"),
+        ({"_path": "conn", "ts": 1.0, "id.orig_p": "8\u00b2"}, "id.orig_p"),  # isdigit, not int()
         ({"_path": "conn", "ts": 1.0, "id.resp_p": True}, "id.resp_p"),
         ({"_path": "conn", "ts": 1.0, "id.resp_h": 7.5}, "id.resp_h"),
     ],
