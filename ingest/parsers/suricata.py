@@ -265,15 +265,7 @@ class SuricataEveParser:
                 _flatten("suricata." + key, value, fields, 1)
             elif type(value) in _SCALAR_TYPES:
                 fields["suricata." + key] = value
-        yield sensor_event(
-            source=SOURCE,
-            kind=f"suricata:{event_type}",
-            ts=ts,
-            record=record,
-            fields=fields,
-            mapper=_MAPPERS.get(event_type),
-            context=context,
-        )
+        yield sensor_event(SOURCE, f"suricata:{event_type}", ts, record, fields, _MAPPERS.get(event_type), context)
 
     @staticmethod
     def _event_time(record: dict[str, Any], event_type: str) -> float:

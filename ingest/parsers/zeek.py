@@ -51,13 +51,12 @@ from ingest.normalize import (
 )
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
 from ingest.parsers.sensor_fields import (
-    _MAX_TS,
-    _MIN_TS,
     Mapper,
     answer_value,
     domain_or_none,
     ip_field,
     port_field,
+    sensor_event,
     set_field,
     set_server_name,
 )
@@ -452,20 +451,7 @@ class ZeekParser:
             kind = f"zeek:{path}"
             if len(_KINDS) < _NAME_CACHE_LIMIT:  # bounded: paths are attacker-controlled
                 _KINDS[path] = kind
-        # sensor_event's checks and mapping, with the Event built positionally
-        # here: the keyword call costs ~0.3 us a record (measured).  The same lines as
-        # sensor_fields.sensor_event, which Suricata still calls.
-        if not _MIN_TS <= ts <= _MAX_TS:  # also false for NaN
-            raise ParseError(f"{kind} record: time {ts!r} is outside 1970..9999")
-        mapper = _MAPPERS.get(path)
-        if mapper is not None:
-            try:
-                mapper(record, fields)
-            except ParseError:
-                raise
-            except (TypeError, ValueError, AttributeError) as error:
-                raise ParseError(f"{kind} record: {error}") from None
-        yield Event("", kind, ts, None, SOURCE, fields, context.origin, raw)
+        yield sensor_event(SOURCE, kind, ts, record, fields, _MAPPERS.get(path), context, raw)
         if path == "syslog":
             # Zeek's syslog.log carries Windows events as RFC 5424 "@cee:" JSON:
             # the endpoint event joins the graph like an endpoint log would.
