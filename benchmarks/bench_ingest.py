@@ -22,26 +22,29 @@ JSON, and end-to-end >= 0.25x the raw parse rate.
 
 Run: ``python benchmarks/bench_ingest.py [--records 200000] [--only NAME]``.
 
-Figures (2026-11-28, default 200,000 records, 2 shared cores at load ~19, so
-absolute rates are low and vary by ~10%; end-to-end events per CPU second):
+Figures (2026-11-28, default 200,000 records, 2 shared cores at load ~1.0-1.3,
+three runs; end-to-end events per CPU second):
 
-================  ==========  =========  ===========  =====
-format            before      after      raw loads/s  ratio
-================  ==========  =========  ===========  =====
-windows-json      11,323      15,062     265,392      0.06
-zeek-json         20,811      23,651     901,400      0.03
-suricata-eve      15,385      21,625     571,140      0.04
-================  ==========  =========  ===========  =====
+================  ===============  ===============  ===========  ====  =======
+format            session 2        now              raw loads/s  ratio ceiling
+================  ===============  ===============  ===========  ====  =======
+windows-json      14,638-17,617    20,310-21,659    262-266k     0.08  0.17
+zeek-json         29,305-33,034    36,851-38,087    865-883k     0.04  0.10
+suricata-eve      21,883-24,054    26,884-27,559    571-578k     0.05  0.15
+================  ===============  ===============  ===========  ====  =======
 
-"before" is commit 21c71b6 run the same way minutes apart (see ``git log``
-of ``ingest/`` for each step).
-Where the time goes now (Windows JSON, per event, measured with per-stage
-CPU timers): read + ``orjson.loads`` + canonical text ~10 us, parse ~12 us,
-id hash (blake2b of ~2.8 KB) ~5 us, journal insert ~12 us (SQLite, bytes
-written dominate), projection ~7 us, store ~3 us.  The targets (>= 30,000
-ev/s and >= 0.25x raw loads) are not met on this machine: the raw
-``orjson.loads`` rate is a C loop, and the journal write and parse alone
-exceed a quarter of its time per record.
+What changed (see ``git log`` of ``ingest/``): the journal's id index
+(no SQLite index on ``events.id``), less per-record work in the Windows and
+Zeek parsers, the projection and the pipeline, mapped Windows events without
+a second copy of the rendered message in ``fields`` (journal 5,531 -> 4,664
+bytes an event), and ``Event.raw`` dropped once its JSON text is kept.
+Where the time goes now (Windows JSON, per event): id work (loads, canonical
+text, blake2b) ~10 us, journal insert ~11.5 us, parse ~7 us, projection
+~3.5 us, fields dump ~2 us, store ~2 us.  The ">= 30,000 ev/s" target is met
+for Zeek JSON, not for Windows JSON, whose 2.8 KB records cost ~21 us in the
+id work and the durable journal write alone; ">= 0.25x" is not met for any
+format (``docs/performance.md`` explains why: the ceiling column is the
+ratio left if everything but the id work and the journal write were free).
 """
 
 from __future__ import annotations
@@ -208,7 +211,9 @@ def main() -> int:
         # one loads) plus the durable journal write, per record.
         per_record = events / len(lines)
         ceiling = (1 / raw) / (ids + journal * per_record)
-        target = "ok" if rate >= 30_000 and ratio >= 0.25 else "below (>=30k ev/s, >=0.25x)"
+        # each target on its own: >= 30k ev/s is set for Windows JSON and Zeek JSON only
+        speed = ("30k ok" if rate >= 30_000 else "30k below") if name != "suricata-eve" else "30k n/a"
+        target = f"{speed}, 0.25x {'ok' if ratio >= 0.25 else 'below'}"
         print(f"{name:<14} {len(lines):>8} {events:>8} {elapsed:>8.2f} {rate:>10,.0f} "
               f"{raw:>12,.0f} {ratio:>6.2f} {parsing:>12,.0f} {ids * 1e6:>6.1f} {journal * 1e6:>10.1f} "
               f"{ceiling:>7.2f}  {target}")
