@@ -13,10 +13,17 @@ per row of the last stretch:
 
 The second column grows with the journal: each commit rewrites every index
 leaf its random ids land on (64 KiB pages) into the WAL and again at the
-checkpoint.  Figures (2026-11-28, 2 shared cores, load 2-3, 1 KB rows; both
-include making the batch's events): first 250k rows, id index 6.6 us a row,
-unique index 8.9; rows 1.75M-2M, id index 9.0, unique index 35.9 (x4.0, wall
-60 us a row) and still rising.
+checkpoint.  Figures (2026-11-28, 2 cores, 1 KB rows; both include making the
+batch's events), CPU us a row:
+
+=============  ==========================  ==========================
+load           first 250k rows             rows 1.75M-2M
+=============  ==========================  ==========================
+0.1            id 7.1, unique 7.2          id 8.0, unique 32.5 (x4.1)
+2-3            id 6.6, unique 8.9          id 9.0, unique 35.9 (x4.0)
+=============  ==========================  ==========================
+
+The unique index is still rising at 2M rows (wall 45-60 us a row there).
 
 Run: ``python benchmarks/bench_journal.py [--rows 2000000] [--row-bytes 1000]``.
 """
