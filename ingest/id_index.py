@@ -37,7 +37,7 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 
@@ -87,19 +87,14 @@ class Run:
     prefixes: np.ndarray
     seqs: np.ndarray
 
-    def matches(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(positions in wanted, seqs)`` of every entry whose prefix is in ``wanted``."""
+    def matches(self, wanted: np.ndarray) -> np.ndarray:
+        """The seqs of every entry whose prefix is in ``wanted``."""
         left = np.searchsorted(self.prefixes, wanted, side="left")
         right = np.searchsorted(self.prefixes, wanted, side="right")
-        counts = right - left
-        hits = np.nonzero(counts)[0]
-        if not hits.size:
-            return hits, hits
-        if int(counts[hits].max()) == 1:  # the usual case: one entry per prefix
-            return hits, self.seqs[left[hits]]
-        positions = np.repeat(hits, counts[hits])
-        entries = np.concatenate([np.arange(left[i], right[i]) for i in hits])
-        return positions, self.seqs[entries]
+        hits = np.nonzero(right > left)[0]
+        if not hits.size or int((right[hits] - left[hits]).max()) == 1:  # one entry per prefix: usual
+            return self.seqs[left[hits]]
+        return self.seqs[np.concatenate([np.arange(left[i], right[i]) for i in hits])]
 
 
 def _merged(older: Run, newer: Run) -> Run:
@@ -121,7 +116,7 @@ class _Pending:
 
 @dataclass
 class IdIndex:
-    """The in-memory dedupe index of one :class:`~ingest.journal.Journal` connection."""
+    """The in-memory dedupe index of one journal file (one per process: :class:`SharedIdIndex`)."""
 
     runs: list[Run] = field(default_factory=list)
     recent: dict[int, int] = field(default_factory=dict)
@@ -190,7 +185,7 @@ class IdIndex:
         if self.runs and prefixes:
             wanted = np.fromiter(prefixes, dtype=_PREFIX, count=len(prefixes))
             for run in self.runs:
-                seqs.update(run.matches(wanted)[1].tolist())
+                seqs.update(run.matches(wanted).tolist())
         return sorted(seqs)
 
     def existing(self, db: sqlite3.Connection, ids: Sequence[str], prefixes: Sequence[int]) -> set[str]:
@@ -200,14 +195,7 @@ class IdIndex:
             return set()
         # a prefix match is a candidate only: compare the full ids of those rows
         wanted = set(ids)
-        found: set[str] = set()
-        for start in range(0, len(seqs), _IN_CHUNK):
-            chunk = seqs[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for (event_id,) in db.execute(f"SELECT id FROM events WHERE seq IN ({marks})", chunk):  # noqa: S608 - only placeholders are interpolated
-                if event_id in wanted:
-                    found.add(event_id)
-        return found
+        return {row[0] for row in rows_by_seq(db, "id", seqs) if row[0] in wanted}
 
     # -- appending -------------------------------------------------------------
     def prepare(self, db: sqlite3.Connection, prefixes: list[int], seqs: list[int]) -> _Pending:
@@ -307,6 +295,17 @@ def shared_index(path: str | os.PathLike[str]) -> SharedIdIndex:
         if shared is None:
             shared = _SHARED[key] = SharedIdIndex()
         return shared
+
+
+def rows_by_seq(db: sqlite3.Connection, columns: str, seqs: Sequence[int]) -> Iterator[tuple]:
+    """``SELECT columns FROM events`` for the rows ``seqs`` (chunked under SQLite's variable limit).
+
+    ``columns`` is a fixed column list from the caller, never data.
+    """
+    for start in range(0, len(seqs), _IN_CHUNK):
+        chunk = seqs[start : start + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        yield from db.execute(f"SELECT {columns} FROM events WHERE seq IN ({marks})", chunk)  # noqa: S608 - only placeholders and fixed columns are interpolated
 
 
 def _run_keys(db: sqlite3.Connection) -> list[tuple[int, int]]:

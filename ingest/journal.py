@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from graphsiem.model import Event, stable_hash
-from ingest.id_index import ID_RUNS_SCHEMA, id_prefix, shared_index
+from ingest.id_index import ID_RUNS_SCHEMA, id_prefix, rows_by_seq, shared_index
 
 if TYPE_CHECKING:
     from graphsiem.store.base import GraphStore
@@ -71,7 +71,6 @@ CREATE TABLE IF NOT EXISTS ip_hosts (
 
 _CHECKPOINT = "projected_seq"
 _IDENTITY = "journal_id"
-_IN_CHUNK = 500  # SQLite's default variable limit is 999 (older builds): stay under it
 
 
 @dataclass(slots=True, frozen=True)
@@ -153,61 +152,42 @@ class Journal:
         """
         if not events:
             return []
-        dumps = orjson.dumps
+        if fields_json is None:
+            fields_json = [orjson.dumps(e.fields, default=str) for e in events]
+        if raw_json is None:
+            raw_json = [orjson.dumps(e.raw, default=str).decode() for e in events]
         ids = [event.id for event in events]
-        fresh: dict[str, int] | None = None  # id -> first index, when ids repeat
-        rows: list[tuple[object, ...]]
-        if len(set(ids)) == len(ids) and fields_json is not None and raw_json is not None:
-            # the pipeline's case: distinct ids, JSON already made (one pass, no index lookups)
-            # fields as bytearray: the same BLOB, but Python's sqlite3 binds bytes
-            # through its adapter lookup (~3,000 instructions a value), bytearray directly
-            rows = [
-                (event.id, event.kind, event.ts, event.host, event.source, event.origin, bytearray(fields), raw)
-                for event, fields, raw in zip(events, fields_json, raw_json, strict=True)
-            ]
-        else:
-            fresh = {}
-            for index, event_id in enumerate(ids):
-                fresh.setdefault(event_id, index)
-            rows = [
-                (
-                    event_id,
-                    events[index].kind,
-                    events[index].ts,
-                    events[index].host,
-                    events[index].source,
-                    events[index].origin,
-                    fields_json[index] if fields_json is not None else dumps(events[index].fields, default=str),
-                    raw_json[index] if raw_json is not None else dumps(events[index].raw, default=str).decode(),
-                )
-                for event_id, index in fresh.items()
-            ]
+        first: dict[str, int] = {}  # the first event of each id (a batch may repeat a record)
+        for n, event_id in enumerate(ids):
+            first.setdefault(event_id, n)
+        order = list(first.values())
         with self._ids.lock:  # from the catch-up to the index update, no other thread looks
             with self._transaction():
                 # Inside one IMMEDIATE transaction nobody else writes: catch up with
                 # the rows other writers committed, then drop the ids already held.
                 ids_index = self._ids.synced(self._db)
-                row_ids = [str(row[0]) for row in rows]
-                prefixes = [id_prefix(row_id) for row_id in row_ids]
-                held = ids_index.existing(self._db, row_ids, prefixes)
+                prefixes = [id_prefix(ids[n]) for n in order]
+                held = ids_index.existing(self._db, [ids[n] for n in order], prefixes)
                 if held:
-                    kept = [i for i, row in enumerate(rows) if row[0] not in held]
-                    rows = [rows[i] for i in kept]
-                    prefixes = [prefixes[i] for i in kept]
+                    kept = [k for k, n in enumerate(order) if ids[n] not in held]
+                    order = [order[k] for k in kept]
+                    prefixes = [prefixes[k] for k in kept]
                 before = ids_index.high_water
-                if rows:
+                if order:
+                    # fields as bytearray: the same BLOB, but Python's sqlite3 binds bytes
+                    # through its adapter lookup (~3,000 instructions a value), bytearray directly
                     self._db.executemany(
                         "INSERT INTO events (id, kind, ts, host, source, origin, fields, raw)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
+                        [
+                            (e.id, e.kind, e.ts, e.host, e.source, e.origin, bytearray(fields_json[n]), raw_json[n])
+                            for n, e in zip(order, map(events.__getitem__, order), strict=True)
+                        ],
                     )
-                seqs = self._new_seqs(before, len(rows))
+                seqs = self._new_seqs(before, len(order))
                 pending = ids_index.prepare(self._db, prefixes, seqs)
             ids_index.commit(pending)  # only now: a failed transaction leaves the index as it was
-        if fresh is None:
-            # distinct ids: the new rows are the events themselves, in order
-            return list(events) if not held else [e for e in events if e.id not in held]
-        return [events[index] for event_id, index in fresh.items() if event_id not in held]
+        return [events[n] for n in order]
 
     def reject(self, rejections: Iterable[tuple[str, str, str, str]]) -> int:
         """Keep rejected records ``(origin, format, reason, raw)``; return how many were new."""
@@ -270,18 +250,12 @@ class Journal:
             return []
         with self._ids.lock:
             seqs = self._ids.synced(self._db).candidate_seqs([id_prefix(i) for i in wanted])
-        found: dict[str, Event] = {}
         wanted_set = set(wanted)
-        for start in range(0, len(seqs), _IN_CHUNK):
-            chunk = seqs[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            query = (
-                "SELECT seq, id, kind, ts, host, source, origin, fields, raw FROM events"  # noqa: S608 - only placeholders are interpolated
-                f" WHERE seq IN ({marks})"
-            )
-            for row in self._db.execute(query, chunk):
-                if row[1] in wanted_set:  # a prefix match is only a candidate
-                    found[row[1]] = _event(row, with_raw=True)
+        found = {
+            row[1]: _event(row, with_raw=True)
+            for row in rows_by_seq(self._db, "seq, id, kind, ts, host, source, origin, fields, raw", seqs)
+            if row[1] in wanted_set  # a prefix match is only a candidate
+        }
         return [found[i] for i in wanted if i in found]
 
     def iter_events(

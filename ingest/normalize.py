@@ -16,12 +16,13 @@ from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-_UNSET = {None, "", "-", "(empty)"}
+UNSET_TEXT = frozenset(("", "-", "(empty)"))
+"""The strings that mean "absent" in the sources (hot paths test membership directly)."""
 
 
 def is_unset(value: object) -> bool:
     """True for values that mean "absent" in the sources (``-``, ``(empty)``, ``""``)."""
-    return value is None or (isinstance(value, str) and value in _UNSET)
+    return value is None or (isinstance(value, str) and value in UNSET_TEXT)
 
 
 @lru_cache(maxsize=65536)

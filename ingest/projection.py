@@ -291,7 +291,7 @@ class Projector:
     # -- entity builders ----------------------------------------------------
     def _process(self, ctx: _Ctx, prefix: str) -> EntityKey | None:
         fields = ctx.fields
-        k_exe, k_cmd, k_guid, k_name, k_decoded, k_sha256, k_pid = _process_keys(prefix)
+        k_exe, k_cmd, k_guid, k_name, k_decoded, k_sha256, k_pid = _field_names("process", prefix)
         exe = fields.get(k_exe)
         cmd = fields.get(k_cmd)
         guid = fields.get(k_guid)
@@ -364,7 +364,7 @@ class Projector:
 
     def _file(self, ctx: _Ctx, prefix: str = "file") -> EntityKey | None:
         fields = ctx.fields
-        k_sha256, k_path, k_name, k_sha1, k_md5, k_mime = _file_keys(prefix)
+        k_sha256, k_path, k_name, k_sha1, k_md5, k_mime = _field_names("file", prefix)
         sha256 = fields.get(k_sha256)
         path = fields.get(k_path) or fields.get(k_name)
         sha1 = fields.get(k_sha1)
@@ -639,31 +639,21 @@ _GENERIC_KEYS = frozenset((
 ))
 """Every field :meth:`Projector._generic` can act on: an event with none of them adds only its host."""
 
-_FILE_KEYS: dict[str, tuple[str, str, str, str, str, str]] = {}
+_FIELD_NAMES: dict[tuple[str, str], tuple[str, ...]] = {}
+_FILE_SUFFIXES = ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
+_PROCESS_SUFFIXES = ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid")
 
 
-def _file_keys(prefix: str) -> tuple[str, str, str, str, str, str]:
-    """The field names a file entity reads under ``prefix`` (built once per prefix: the hot path)."""
-    keys = _FILE_KEYS.get(prefix)
-    if keys is None:
-        keys = _FILE_KEYS[prefix] = tuple(  # type: ignore[assignment]
-            f"{prefix}.{name}" for name in ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
-        )
-    return keys  # type: ignore[return-value]
+def _field_names(entity: str, prefix: str) -> tuple[str, ...]:
+    """The field names an entity of ``entity`` ("file", "process") reads under ``prefix``.
 
-
-_PROCESS_KEYS: dict[str, tuple[str, str, str, str, str, str, str]] = {}
-
-
-def _process_keys(prefix: str) -> tuple[str, str, str, str, str, str, str]:
-    """The field names a process entity reads under ``prefix`` (built once per prefix: the hot path)."""
-    keys = _PROCESS_KEYS.get(prefix)
-    if keys is None:
-        keys = _PROCESS_KEYS[prefix] = tuple(  # type: ignore[assignment]
-            f"{prefix}.{name}"
-            for name in ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid")
-        )
-    return keys  # type: ignore[return-value]
+    Built once per prefix: ``f"{prefix}.{name}"`` per event was measurable on the hot path.
+    """
+    names = _FIELD_NAMES.get((entity, prefix))
+    if names is None:
+        suffixes = _FILE_SUFFIXES if entity == "file" else _PROCESS_SUFFIXES
+        names = _FIELD_NAMES[(entity, prefix)] = tuple(f"{prefix}.{suffix}" for suffix in suffixes)
+    return names
 
 
 def _basename(path: str) -> str:

@@ -67,7 +67,7 @@ def ip_field(record: dict[str, Any], key: str, label: str) -> str | None:
     if value is None:
         return None
     try:
-        return canonical_ip(str(value))
+        return canonical_ip(value if value.__class__ is str else str(value))
     except ValueError as error:
         raise ParseError(f"{label} {key}: {error}") from None
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from ingest.normalize import (
+    UNSET_TEXT,
     canonical_ip,
     decode_powershell_command,
     is_unset,
@@ -22,8 +23,6 @@ from ingest.parsers.base import ParseError
 Fields = dict[str, Any]
 Data = Mapping[str, Any]
 
-UNSET_TEXT = frozenset(("", "-", "(empty)"))
-"""The strings :func:`ingest.normalize.is_unset` reads as absent (a test keeps them in step)."""
 
 
 def value_of(data: Data, key: str) -> Any:

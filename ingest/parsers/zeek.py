@@ -215,12 +215,8 @@ def _set_connection(record: dict[str, Any], fields: dict[str, Any]) -> None:
     """
     get = record.get
     for ip_key, ip_name, port_key, port_name in _CONNECTION:
-        value = get(ip_key)
-        if value is not None:
-            try:  # ip_field, inlined
-                ip = canonical_ip(value if type(value) is str else str(value))
-            except ValueError as error:
-                raise ParseError(f"{LABEL} {ip_key}: {error}") from None
+        if get(ip_key) is not None:
+            ip = ip_field(record, ip_key, LABEL)
             if ip:
                 fields[ip_name] = ip
         port = get(port_key)

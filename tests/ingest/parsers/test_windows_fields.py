@@ -20,10 +20,6 @@ def test_value_of_and_first_set_read_as_absent_what_is_unset_does(value: object)
     assert first_set({"k": value, "j": "y"}, "k", "j") == (expected if expected is not None else "y")
 
 
-def test_every_unset_text_is_unset_for_normalize() -> None:
-    assert all(is_unset(text) for text in windows_fields.UNSET_TEXT)
-
-
 def test_memo_tables_stay_bounded_and_answers_do_not_depend_on_them(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(windows_fields, "_MEMO_LIMIT", 4)
     monkeypatch.setattr(windows_fields, "_basenames", {})
