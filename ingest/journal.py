@@ -4,18 +4,24 @@ The journal is the system of record: the graph is a projection of it and can
 be caught up or rebuilt from it alone (:meth:`Journal.pending`,
 :func:`ingest.replay.replay`).  An event is committed here *before* the ingest
 reports it accepted, and its stable id is unique, so ingesting the same file
-twice adds nothing.
+twice adds nothing.  How ids are derived from records is the journal's id
+scheme (:attr:`Journal.id_scheme`, :mod:`ingest.event_ids`), fixed once per
+journal so that a file ingested again keeps the ids it got the first time.
 
 Tables
 ------
 ``events``    seq (autoincrement, the projection order), id, kind, ts,
-              host, source, origin, fields (JSON), raw (JSON).  Ids are unique,
+              host, source, origin, fields (JSON), raw (JSON: the record text
+              the id was derived from, e.g. the NDJSON line as read in id
+              scheme 2, else canonical or re-dumped JSON).  Ids are unique,
               kept so by :mod:`ingest.id_index` rather than by an SQLite index
               (whose random-key writes made appends slow down as the journal
               grew); journals made before keep their ``UNIQUE`` index too.
 ``id_runs``   the persisted part of that id index (derived data).
 ``rejected``  origin, format, reason, raw, at (unique per origin+reason+raw).
-``meta``      key/value: the projection checkpoint (last projected seq).
+``meta``      key/value: the projection checkpoint (``projected_seq``), the
+              journal's random identity (``journal_id``) and its event id
+              scheme (``id_scheme``).
 ``ip_hosts``  the time-aware IP -> host intervals (:mod:`ingest.ipmap`).
 """
 
@@ -32,6 +38,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from graphsiem.model import Event, stable_hash
+from ingest.event_ids import CANONICAL_TEXT, NEWEST, SCHEMES
 from ingest.id_index import ID_RUNS_SCHEMA, id_prefix, rows_by_seq, shared_index
 
 if TYPE_CHECKING:
@@ -71,6 +78,7 @@ CREATE TABLE IF NOT EXISTS ip_hosts (
 
 _CHECKPOINT = "projected_seq"
 _IDENTITY = "journal_id"
+_ID_SCHEME = "id_scheme"
 
 
 @dataclass(slots=True, frozen=True)
@@ -100,6 +108,11 @@ class Journal:
     path : str or Path
         The database file, usually ``<data>/journal.sqlite``.
 
+    Raises
+    ------
+    ValueError
+        When the journal's id scheme is not one this version knows.
+
     Examples
     --------
     >>> import tempfile, pathlib
@@ -126,6 +139,11 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA + ID_RUNS_SCHEMA)
         self._identity: str | None = None
+        try:
+            self._id_scheme = self._load_id_scheme()
+        except ValueError:
+            self._db.close()
+            raise
         # one id index per file in this process (loaded on first append or get)
         self._ids = shared_index(self.path)
 
@@ -233,6 +251,18 @@ class Journal:
             self._identity = str(row[0])
         return self._identity
 
+    @property
+    def id_scheme(self) -> int:
+        """How this journal derives event ids from records (``meta`` key ``id_scheme``).
+
+        A journal made new gets :data:`ingest.event_ids.NEWEST` (2); one that
+        already held events or rejections without the key was filled under
+        the rule from before schemes existed and stays on scheme 1, so a file
+        ingested into it again keeps its ids (and adds nothing).  Decided
+        when the journal is opened first, read once per connection.
+        """
+        return self._id_scheme
+
     def checkpoint(self) -> int:
         """The last projected seq (0 when nothing is projected)."""
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_CHECKPOINT,)).fetchone()
@@ -325,6 +355,24 @@ class Journal:
     # -- internals ----------------------------------------------------------
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+    def _load_id_scheme(self) -> int:
+        """The stored id scheme; a journal without one gets it now (see :attr:`id_scheme`)."""
+        query = "SELECT value FROM meta WHERE key = ?"
+        row = self._db.execute(query, (_ID_SCHEME,)).fetchone()
+        if row is None:
+            with self._transaction():  # decided once, atomically against other writers
+                row = self._db.execute(query, (_ID_SCHEME,)).fetchone()
+                if row is None:
+                    held = self._db.execute(
+                        "SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM rejected)"
+                    ).fetchone()[0]
+                    row = (str(CANONICAL_TEXT if held else NEWEST),)
+                    self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (_ID_SCHEME, row[0]))
+        value = str(row[0])
+        if not value.isdigit() or int(value) not in SCHEMES:
+            raise ValueError(f"{self.path}: unknown event id scheme {value!r} (this version knows {SCHEMES})")
+        return int(value)
 
     def _new_seqs(self, before: int, count: int) -> list[int]:
         """The seqs of the ``count`` rows just inserted after seq ``before``, in order."""

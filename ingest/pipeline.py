@@ -27,8 +27,13 @@ Order of operations (the rule for time-aware IP joins)
    events are projected again from the journal.  Either way the graph is the
    one the rule above gives.
 
-Ids: ``stable_hash(parser name, record text)``, plus the event's index when a
-record yields several events, so the same record always gets the same id.
+Ids: derived from the parser name and the record (plus the event's index when
+a record yields several events), so the same record always gets the same id.
+The rule is the journal's id scheme (:mod:`ingest.event_ids`): a new journal
+hashes the record's bytes as read (an NDJSON line) with sha256 and keeps that
+very line as the event's raw evidence; a journal that held events before
+schemes existed keeps ``stable_hash(parser name, canonical text)``, so a file
+ingested into it again adds nothing.
 
 Nothing a record contains can make the pipeline raise: reader framing errors,
 unknown formats and every exception from a parser become rejections naming
@@ -42,14 +47,14 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from hashlib import blake2b
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from graphsiem.model import Event, stable_hash
+from graphsiem.model import Event
 from graphsiem.store.base import GraphStore
+from ingest.event_ids import AS_READ, as_read_id, canonical_text_id
 from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
@@ -122,6 +127,7 @@ class _Session:
         self.pending: list[tuple[Counts, Counts, Sequence[str]]] = []  # file, format, event ids
         self.rejections: list[tuple[str, str, str, str]] = []
         self.records = 0
+        self.is_as_read = journal.id_scheme == AS_READ  # which id rule (ingest.event_ids), fixed per journal
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
         self._context = ParseContext(default_timezone=default_timezone)
@@ -140,10 +146,15 @@ class _Session:
 
     def _parse(self, raw: RawRecord, file: Counts, hint: str | None) -> None:
         record = raw.record
+        text = raw.text
+        if not raw.is_canonical and not self.is_as_read and isinstance(record, dict):
+            # a JSON line as read, into a scheme-1 journal: its id, raw and
+            # rejection text are the canonical text, exactly as before schemes
+            text = canonical_json(record)
         try:
             parser = self._parser_for(raw)
         except UnknownFormatError as exc:
-            self._reject(file, self.report.format("unknown"), raw.origin, "unknown", str(exc), raw.text)
+            self._reject(file, self.report.format("unknown"), raw.origin, "unknown", str(exc), text)
             return
         name = parser.name
         formats = self._formats.get(name)
@@ -167,20 +178,21 @@ class _Session:
         except Exception as exc:  # noqa: BLE001 - any parser failure is a rejection, never a crash
             problem = _reason(exc)
         if problem:
-            self._reject(file, formats, origin, name, problem, raw.text)
+            self._reject(file, formats, origin, name, problem, text)
             return
-        text = raw.text
-        if record.__class__ is dict and text[:1] == "{" and text[-1:] == "}":
-            raw_json = text  # the reader's canonical JSON text: no re-dump
+        if not raw.is_canonical or (record.__class__ is dict and text[:1] == "{" and text[-1:] == "}"):
+            raw_json = text  # the JSON text the id is derived from (a line as read, or canonical): no re-dump
         else:
             raw_json = _dump(record)
+        # scheme 2 hashes the bytes as read where the reader kept them (no encode of 2.8 KB)
+        data = (raw.data or text.encode("utf-8", "surrogatepass")) if self.is_as_read else None
         # From here raw_json stands for the record: nothing downstream reads
         # Event.raw (the journal stores raw_json, the projection never needs it),
         # and freeing the record now, while its memory is hot, instead of at the
         # end of the batch made Zeek JSON ingest ~8% faster per CPU second (measured).
         if len(events) == 1:  # the common case, without the loop's bookkeeping
             event = events[0]
-            event.id = event_id = _id_of(name, text)
+            event.id = event_id = canonical_text_id(name, text) if data is None else as_read_id(name, data)
             event.raw = None
             if not event.origin:
                 event.origin = origin
@@ -194,7 +206,7 @@ class _Session:
         self.fields_json.extend(fields_json)
         ids = []
         for index, event in enumerate(events):
-            event.id = stable_hash(name, text, str(index))
+            event.id = canonical_text_id(name, text, index) if data is None else as_read_id(name, data, index)
             event.raw = None
             if not event.origin:
                 event.origin = origin
@@ -345,11 +357,6 @@ def _endpoint_bound(event: Event) -> bool:
     """True when projecting ``event`` cannot depend on IP -> host mappings (a named host)."""
     host = event.host
     return bool(host) and ip_or_none(host) is None
-
-
-def _id_of(name: str, text: str) -> str:
-    """``stable_hash(name, text)``, inlined: it runs once per record."""
-    return blake2b(f"{name}\x1f{text}".encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()[:32]
 
 
 def _check_events(events: list[Any]) -> str | None:

@@ -2,8 +2,9 @@
 
 A reader sees the first bytes of a (decompressed) file to ``sniff`` it and then
 ``read``s records from a binary stream.  Each record comes with its origin
-(``path:line`` or ``path#n``) and the canonical text the pipeline hashes into
-the stable event id.  A record the reader cannot even frame (a line that is
+(``path:line`` or ``path#n``) and its text, from which the pipeline derives the
+stable event id (:mod:`ingest.event_ids`): the line as read where the reader
+reads lines, else the canonical JSON text.  A record the reader cannot even frame (a line that is
 not JSON) comes out as a :class:`ReadError`, which the pipeline rejects with
 its reason while reading on.
 """
@@ -28,12 +29,21 @@ class RawRecord:
     origin : str
         ``"path:line"`` or ``"path#n"``.
     text : str
-        Canonical text of the record (the line as read, or the JSON re-dumped
-        with sorted keys) from which the stable event id is derived.
+        Text of the record, from which the stable event id is derived: the
+        line as read (NDJSON, text lines; without the line ending), or the
+        JSON re-dumped with sorted keys (:func:`~ingest.readers.ndjson.canonical_json`)
+        where the reader has no per-record text (pretty-printed JSON, EVTX).
     path_hint : str | None
         Log name from the file (Zeek ``#path`` or ``conn`` from ``conn.log``).
     format_hint : str | None
         Parser name when the reader knows it (Zeek TSV rows -> ``"zeek"``).
+    data : bytes | None
+        ``text`` as the UTF-8 bytes read, when the reader has them (NDJSON):
+        scheme-2 ids hash them without encoding ``text`` again.
+    is_canonical : bool
+        False when ``record`` is a JSON object and ``text`` is its line as read
+        rather than its canonical text: a journal on id scheme 1 then derives
+        the id (and keeps the raw text) from ``canonical_json(record)``.
     """
 
     record: Record
@@ -41,6 +51,8 @@ class RawRecord:
     text: str
     path_hint: str | None = None
     format_hint: str | None = None
+    data: bytes | None = None
+    is_canonical: bool = True
 
 
 @dataclass(slots=True)

@@ -1,4 +1,11 @@
-"""NDJSON reader: one JSON object per line (Winlogbeat, NXLog, Zeek JSON, EVE...)."""
+"""NDJSON reader: one JSON object per line (Winlogbeat, NXLog, Zeek JSON, EVE...).
+
+A record's text is its line as read, without the line ending (``RawRecord.text``,
+with the bytes in ``RawRecord.data``): the input of scheme-2 event ids and the
+raw evidence the journal keeps, byte for byte.  The record is not re-dumped;
+journals on id scheme 1 derive ids from :func:`canonical_json` of the record,
+which the pipeline computes for them (see :mod:`ingest.event_ids`).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,11 @@ _SORTED = orjson.OPT_SORT_KEYS
 
 
 def canonical_json(record: dict) -> str:
-    """The canonical text of a JSON object: sorted keys, compact (the stable-id input)."""
+    """The canonical text of a JSON object: sorted keys, compact.
+
+    The stable-id input of scheme 1, and of scheme 2 for records a reader has
+    no text of their own for (pretty-printed JSON, API objects).
+    """
     return orjson.dumps(record, option=_SORTED).decode("utf-8")
 
 
@@ -45,7 +56,6 @@ class NdjsonReader:
 
     def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
         loads = orjson.loads
-        dumps = orjson.dumps
         for number, line in iter_lines(stream):
             origin = f"{path}:{number}"
             if line is TOO_LONG:
@@ -63,7 +73,9 @@ class NdjsonReader:
                     origin, f"not a JSON object (a {type(record).__name__})", _text(line)
                 )
                 continue
-            yield RawRecord(record, origin, dumps(record, option=_SORTED).decode("utf-8"))
+            data = line.rstrip(b"\r\n")
+            # orjson accepted the line, so it is valid UTF-8 and valid JSON
+            yield RawRecord(record, origin, data.decode("utf-8"), data=data, is_canonical=False)
 
 
 def _text(line: bytes) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from graphsiem.model import Event
 from ingest.journal import Journal
 
@@ -82,3 +84,63 @@ def test_prepared_json_and_dumped_json_give_the_same_rows_and_new_events(tmp_pat
     assert returned == [["a", "b"], ["c"]] * 2
     assert tables[0] == tables[1] and len(tables[0]) == 3
     assert {row[-2:] for row in tables[1]} == {("blob", "text")}  # fields bound as bytearray stay a BLOB
+
+
+def scheme_key(path) -> list[tuple[str]]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT value FROM meta WHERE key = 'id_scheme'").fetchall()
+    finally:
+        db.close()
+
+
+def drop_scheme_key(path) -> None:
+    """Leave the journal as code from before id schemes did: no ``id_scheme`` key."""
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DELETE FROM meta WHERE key = 'id_scheme'")
+    db.close()
+
+
+def test_a_new_journal_gets_id_scheme_2_and_keeps_it(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal:
+        assert journal.id_scheme == 2
+        journal.append([make("a")])
+    assert scheme_key(path) == [("2",)]  # stored when the journal was made, not on first use
+    with Journal(path) as journal:
+        assert journal.id_scheme == 2  # events now, but the key decides
+
+
+@pytest.mark.parametrize("held", ["events", "rejections"])
+def test_a_journal_with_content_and_no_scheme_key_stays_on_scheme_1(tmp_path, held):
+    # (rejections too: they are keyed by their raw text, which scheme 1 keeps canonical)
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal:
+        if held == "events":
+            journal.append([make("a")])
+        else:
+            journal.reject([("f:1", "ecs", "no ts", "{}")])
+    drop_scheme_key(path)
+    with Journal(path) as journal:
+        assert journal.id_scheme == 1
+    assert scheme_key(path) == [("1",)]
+
+
+def test_an_empty_journal_without_the_key_gets_scheme_2(tmp_path):
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    drop_scheme_key(path)
+    with Journal(path) as journal:
+        assert journal.id_scheme == 2
+
+
+def test_an_unknown_id_scheme_is_refused(tmp_path):
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'id_scheme'")
+    db.close()
+    with pytest.raises(ValueError, match="unknown event id scheme '3'"):
+        Journal(path)

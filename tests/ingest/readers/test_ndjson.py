@@ -1,4 +1,4 @@
-"""NDJSON reader: framing, canonical text, per-line errors."""
+"""NDJSON reader: framing, the line as read as the record's text, per-line errors."""
 
 from __future__ import annotations
 
@@ -22,11 +22,16 @@ def test_sniff_accepts_object_lines_and_refuses_pretty_json():
     assert not reader.sniff(b"Mar  1 10:00:00 host app: msg\n", "x")
 
 
-def test_records_carry_line_origins_and_sorted_canonical_text():
-    items = read(b'{"b": 1, "a": 2}\n\n{"c": [1, 2]}\n')
+def test_records_carry_line_origins_and_the_line_as_read_without_its_ending():
+    items = read(b'{"b": 1, "a": "\xc3\xa9"}\r\n\n{"c": [1, 2]}')
     assert [i.origin for i in items] == ["f.ndjson:1", "f.ndjson:3"]
-    assert items[0].record == {"b": 1, "a": 2}
-    assert items[0].text == '{"a":2,"b":1}'
+    assert items[0].record == {"b": 1, "a": "\u00e9"}
+    # not re-dumped: key order, spacing and bytes stay as read
+    assert items[0].data == b'{"b": 1, "a": "\xc3\xa9"}' and items[0].text == '{"b": 1, "a": "\u00e9"}'
+    assert (items[1].data, items[1].text) == (b'{"c": [1, 2]}', '{"c": [1, 2]}')
+    # so it is flagged: a scheme-1 journal derives its ids from canonical_json(record) instead
+    assert not any(i.is_canonical for i in items)
+    assert canonical_json(items[0].record) == '{"a":"\u00e9","b":1}'
 
 
 def test_canonical_text_ignores_key_order_and_spacing():
