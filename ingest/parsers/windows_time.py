@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest.normalize import is_unset, parse_timestamp
+from ingest.normalize import UNSET_TEXT, parse_timestamp
 from ingest.parsers.base import ParseError
 
 
-def _fast_utc(text: str, *, require_zone: bool) -> float | None:
+def _fast_utc(text: str, require_zone: bool) -> float | None:
     """``YYYY-MM-DD[ T]HH:MM:SS[.fff][Z]`` as UTC epoch seconds, without the general parser.
 
     Sysmon ``UtcTime`` has no ``Z`` and is UTC by definition; a record time
@@ -30,26 +30,60 @@ def _fast_utc(text: str, *, require_zone: bool) -> float | None:
         end -= 1
     elif require_zone:
         return None
-    # Events cluster in few minutes: the epoch of "YYYY-MM-DD HH:MM" is looked up,
-    # not re-parsed; only the seconds and their fraction are read per event.
-    minute = _minutes.get(text[:16])
+    # Events cluster in few seconds: the epoch of "YYYY-MM-DD HH:MM:SS" and the
+    # value of ".fff" are looked up, not re-parsed (two dict reads instead of
+    # a dozen slices, int() calls and checks; 0.4 us of 7 per Windows record).
+    seconds = _seconds.get(text[:19])
+    if seconds is None:
+        seconds = _second_start(text[:19])
+        if seconds is None:
+            return None
+    if end == 19:
+        return seconds
+    fraction = _fractions.get(text[19:end])
+    if fraction is None:
+        fraction = _fraction(text[19:end])
+        if fraction is None:
+            return None
+    return seconds + fraction
+
+
+_seconds: dict[str, float] = {}
+_SECONDS_LIMIT = 65536
+
+
+def _second_start(head: str) -> float | None:
+    """Epoch seconds of ``YYYY-MM-DD[ T]HH:MM:SS`` UTC (memoised in ``_seconds``), ``None`` if malformed."""
+    minute = _minutes.get(head[:16])
     if minute is None:
-        minute = _minute_start(text[:16])
+        minute = _minute_start(head[:16])
         if minute is None:
             return None
     try:
-        second = int(text[17:19])
+        second = int(head[17:19])
     except ValueError:
         return None
     if second > 60:
         return None
-    seconds = minute + second
-    if end == 19:
-        return seconds
-    digits = text[20:end]
-    if text[19] != "." or not (digits.isascii() and digits.isdigit()):
+    start = minute + second
+    if len(_seconds) >= _SECONDS_LIMIT:
+        _seconds.clear()  # a time-ordered stream has moved on: keep the table warm for the new seconds
+    _seconds[head] = start
+    return start
+
+
+_fractions: dict[str, float] = {}
+
+
+def _fraction(text: str) -> float | None:
+    """``.fff`` as seconds, ``None`` unless a dot and ASCII digits (up to ``.ddd`` memoised in ``_fractions``)."""
+    digits = text[1:]
+    if text[0] != "." or not (digits.isascii() and digits.isdigit()):
         return None
-    return seconds + int(digits) / 10 ** len(digits)
+    value = int(digits) / 10 ** len(digits)
+    if len(text) <= 4:  # at most 1,111 valid keys: no bound needed
+        _fractions[text] = value
+    return value
 
 
 _minutes: dict[str, float] = {}
@@ -103,21 +137,27 @@ def checked_time(ts: float, written: object) -> float:
 def event_time(data: Mapping[str, Any], record_time: object, default_timezone: str) -> float:
     """Epoch seconds by the module's time rule (Sysmon ``UtcTime`` first)."""
     utc = data.get("UtcTime")
-    if isinstance(utc, str) and utc and not is_unset(utc):
-        fast = _fast_utc(utc, require_zone=False)
+    if isinstance(utc, str) and utc not in UNSET_TEXT:
+        fast = _fast_utc(utc, False)
         if fast is not None:
             return fast
         try:
             return checked_time(parse_timestamp(utc, default_timezone="UTC"), utc)
         except (ValueError, OverflowError):
             pass  # a malformed UtcTime: fall back to the record's own time
-    if record_time is None or is_unset(record_time):
-        raise ParseError("no timestamp (UtcTime, @timestamp, TimeCreated or TimeGenerated)")
-    ts = _fast_utc(record_time, require_zone=True) if isinstance(record_time, str) else None
-    if ts is not None:
-        return ts
+    if isinstance(record_time, str):
+        if record_time in UNSET_TEXT:
+            raise ParseError(_NO_TIME)
+        ts = _fast_utc(record_time, True)
+        if ts is not None:
+            return ts
+    elif record_time is None:
+        raise ParseError(_NO_TIME)
     try:
         ts = parse_timestamp(record_time, default_timezone=default_timezone)
     except (ValueError, OverflowError) as exc:
         raise ParseError(f"bad timestamp: {exc}") from None
     return checked_time(ts, record_time)
+
+
+_NO_TIME = "no timestamp (UtcTime, @timestamp, TimeCreated or TimeGenerated)"

@@ -1,0 +1,56 @@
+"""The Windows time rule's fast path: its memo tables change no answer and stay bounded."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.parsers import windows_time
+from ingest.parsers.base import ParseError
+from ingest.parsers.windows_time import event_time
+
+
+def _exact(moment: datetime, fraction: str) -> float:
+    """Whole UTC seconds plus the written fraction, as one correctly rounded division."""
+    seconds = float(calendar.timegm(moment.timetuple()))
+    return seconds + int(fraction) / 10 ** len(fraction) if fraction else seconds
+
+
+@pytest.fixture
+def empty_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for table in ("_seconds", "_fractions", "_minutes", "_midnights"):
+        monkeypatch.setattr(windows_time, table, {})
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2099, 12, 31)),
+    digits=st.text(alphabet="0123456789", max_size=7),
+)
+def test_remembered_times_equal_the_exact_value(moment: datetime, digits: str) -> None:
+    text = moment.strftime("%Y-%m-%d %H:%M:%S") + (f".{digits}" if digits else "")
+    expected = _exact(moment, digits)
+    for _ in range(2):  # the second read comes from the memo tables
+        assert event_time({"UtcTime": text}, None, "UTC") == expected
+        assert event_time({}, text.replace(" ", "T") + "Z", "UTC") == expected
+
+
+def test_seconds_table_is_cleared_when_full(monkeypatch: pytest.MonkeyPatch, empty_tables: None) -> None:
+    monkeypatch.setattr(windows_time, "_SECONDS_LIMIT", 4)
+    for round_ in range(2):
+        for second in range(10):
+            moment = datetime(2024, 3, 5, 10, 0, second)
+            assert event_time({"UtcTime": f"2024-03-05 10:00:{second:02d}.250"}, None, "UTC") == _exact(moment, "250")
+        assert len(windows_time._seconds) <= 4, round_
+
+
+def test_only_short_valid_fractions_are_remembered(empty_tables: None) -> None:
+    assert event_time({}, "2024-03-05T10:00:00.1234567Z", "UTC") == _exact(datetime(2024, 3, 5, 10), "1234567")
+    assert event_time({}, "2024-03-05T10:00:00.5Z", "UTC") == _exact(datetime(2024, 3, 5, 10), "5")
+    with pytest.raises(ParseError, match="bad timestamp"):
+        event_time({}, "2024-03-05T10:00:00.5xZ", "UTC")
+    assert list(windows_time._fractions) == [".5"]
