@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from graphsiem.model import Event, stable_hash
-from ingest.event_ids import AS_READ, CANONICAL_TEXT, as_read_id, canonical_text_id, record_id
+from ingest.event_ids import AS_READ, CANONICAL_TEXT, as_read_id, canonical_text_id
 from ingest.journal import Journal
 from ingest.parsers.base import ParserRegistry
 from ingest.parsers.ecs import EcsParser
@@ -80,27 +80,18 @@ def pair_registry() -> ParserRegistry:
 def test_scheme_1_is_stable_hash_of_name_and_text(index):
     parts = ("ecs", '{"a":1}') + (() if index is None else (str(index),))
     assert canonical_text_id("ecs", '{"a":1}', index) == stable_hash(*parts)
-    assert record_id(CANONICAL_TEXT, "ecs", '{"a":1}', index) == stable_hash(*parts)
 
 
 @pytest.mark.parametrize("index", [None, 0, 3])
 def test_scheme_2_is_sha256_of_name_and_bytes_as_read(index):
     line = '{"b": 1, "a": "\u00e9"}'
-    expected = as_read_rule("ecs", line.encode(), index)
-    assert as_read_id("ecs", line.encode(), index) == expected
-    assert record_id(AS_READ, "ecs", line, index) == expected  # text encoded when no bytes are given
-    assert record_id(AS_READ, "ecs", "ignored", index, data=line.encode()) == expected
+    assert as_read_id("ecs", line.encode(), index) == as_read_rule("ecs", line.encode(), index)
 
 
 def test_ids_tell_parsers_indexes_and_formatting_apart():
     ids = {as_read_id("ecs", b'{"a":1}'), as_read_id("zeek", b'{"a":1}'), as_read_id("ecs", b'{"a":1}', 0),
            as_read_id("ecs", b'{"a": 1}'), canonical_text_id("ecs", '{"a":1}')}
     assert len(ids) == 5 and all(len(i) == 32 for i in ids)
-
-
-def test_an_unknown_scheme_is_refused():
-    with pytest.raises(ValueError, match="unknown event id scheme 7"):
-        record_id(7, "ecs", "{}")
 
 
 # -- new journals: scheme 2 -------------------------------------------------------
