@@ -31,13 +31,14 @@ from graphsiem.model import EVIDENCE_CAP, Entity, EntityKey, Relation, Sighting,
 from graphsiem.store.base import Direction, EntityPrevalence, HostSighting, Neighbor, StoreError
 from graphsiem.store.merge import (
     bfs_nodes,
+    check_entities,
     check_neighbor_query,
     check_relation,
     check_relation_type,
+    check_sighting,
     check_type,
-    coalesce_entities,
-    coalesce_sightings,
     is_plausible_relation,
+    is_plausible_sighting,
     merge_evidence,
 )
 from graphsiem.store.snapshot import SnapshotFile, WriterLock
@@ -192,29 +193,32 @@ class EmbeddedStore:
         return not self._closed
 
     # -- writes ---------------------------------------------------------------
-    def _ensure_node(self, entity_type: str, key: str) -> str:
-        uid = f"{entity_type}:{key}"
-        if uid not in self._graph._node:
-            self._graph.add_node(uid, type=entity_type, key=key, value=key)
-        return uid
-
     def upsert_entities(self, entities: Sequence[Entity]) -> None:
-        """Create entities or merge props into existing ones (see ``merge.py``)."""
-        merged = coalesce_entities(entities)
+        """Create entities or merge props into existing ones (see ``merge.py``).
+
+        The batch is checked whole first, then merged row by row, which gives
+        what merging the coalesced batch would (see
+        :func:`~graphsiem.store.merge.check_entities`) without building it.
+        New nodes get networkx's three dicts directly, as in
+        :meth:`_merge_relations`.
+        """
+        cleaned = check_entities(entities)
         self._begin_write()
-        nodes = self._graph._node
-        for entity in merged:
-            uid = entity_uid(entity.type, entity.key)
+        graph = self._graph
+        nodes, succ, pred = graph._node, graph._succ, graph._pred
+        for entity, props in zip(entities, cleaned, strict=True):
+            uid = f"{entity.type}:{entity.key}"
             attrs = nodes.get(uid)
             if attrs is None:
-                self._graph.add_node(
-                    uid, type=entity.type, key=entity.key, value=entity.value or entity.key,
-                    **entity.props,
-                )
+                attrs = nodes[uid] = {"type": entity.type, "key": entity.key, "value": entity.value or entity.key}
+                attrs.update(props)
+                succ[uid] = {}
+                pred[uid] = {}
             else:
-                attrs.update(entity.props)
+                attrs.update(props)
                 if entity.value:
                     attrs["value"] = entity.value
+        nx._clear_cache(graph)
 
     def upsert_relations(self, relations: Sequence[Relation]) -> None:
         """Create or merge aggregated relations; endpoints are created when missing.
@@ -283,20 +287,40 @@ class EmbeddedStore:
         nx._clear_cache(graph)
 
     def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
-        """Create or merge host x entity sightings (min first, max last, summed count)."""
-        merged = coalesce_sightings(sightings)
+        """Create or merge host x entity sightings (min first, max last, summed count).
+
+        Rows are checked whole first, then merged one by one: min/max/sum into
+        the stored row gives what coalescing the batch first would.
+        """
+        for sighting in sightings:
+            if not is_plausible_sighting(sighting):
+                check_sighting(sighting)
         self._begin_write()
-        for sighting in merged:
-            self._ensure_node("host", sighting.host)
-            uid = self._ensure_node(*sighting.entity)
-            hosts = self._sightings.setdefault(uid, {})
-            row = hosts.get(sighting.host)
+        graph = self._graph
+        nodes, succ, pred = graph._node, graph._succ, graph._pred
+        stored = self._sightings
+        for sighting in sightings:
+            host = sighting.host
+            entity_type, key = sighting.entity
+            for node_type, node_key in (("host", host), (entity_type, key)):
+                uid = f"{node_type}:{node_key}"
+                if uid not in nodes:  # a new endpoint: networkx's three dicts, as in _merge_relations
+                    nodes[uid] = {"type": node_type, "key": node_key, "value": node_key}
+                    succ[uid] = {}
+                    pred[uid] = {}
+            hosts = stored.get(uid)
+            if hosts is None:
+                hosts = stored[uid] = {}
+            row = hosts.get(host)
             if row is None:
-                hosts[sighting.host] = [sighting.first_seen, sighting.last_seen, sighting.count]
+                hosts[host] = [sighting.first_seen, sighting.last_seen, sighting.count]
             else:
-                row[0] = min(row[0], sighting.first_seen)
-                row[1] = max(row[1], sighting.last_seen)
+                if sighting.first_seen < row[0]:
+                    row[0] = sighting.first_seen
+                if sighting.last_seen > row[1]:
+                    row[1] = sighting.last_seen
                 row[2] += sighting.count
+        nx._clear_cache(graph)
 
     # -- reads ----------------------------------------------------------------
     def _entity(self, uid: str) -> Entity:

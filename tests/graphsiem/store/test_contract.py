@@ -134,6 +134,17 @@ def test_entity_upsert_merges_props_and_replaces_value_only_when_given(store):
     )
 
 
+def test_repeated_entity_in_one_batch_merges_like_separate_batches(store):
+    store.upsert_entities([
+        Entity("process", PS[1], "", {"image": "ps.exe", "name": "first"}),
+        Entity("process", PS[1], "powershell.exe -nop", {"name": "second"}),
+        Entity("process", PS[1], "", {"sha256": "ab"}),
+    ])
+
+    assert store.get_entity(*PS) == Entity(
+        "process", PS[1], "powershell.exe -nop", {"image": "ps.exe", "name": "second", "sha256": "ab"})
+
+
 def test_sightings_merge_min_max_sum(store):
     store.upsert_sightings([Sighting("ws-a", PS, 10.0, 20.0, 2)])
     store.upsert_sightings([Sighting("ws-a", PS, 5.0, 15.0, 3), Sighting("ws-a", PS, 12.0, 25.0, 1)])
@@ -152,7 +163,11 @@ def test_invalid_batch_is_refused_whole_with_reason(store):
     with pytest.raises(ValueError, match="spaceship"):
         store.upsert_entities([Entity("spaceship", "x", "x")])
     with pytest.raises(ValueError, match="reserved"):
-        store.upsert_entities([Entity("host", "ws-a", "ws-a", {"key": "other"})])
+        store.upsert_entities([Entity("host", "ws-b", "ws-b"), Entity("host", "ws-a", "ws-a", {"key": "other"})])
+    with pytest.raises(ValueError, match="empty host"):
+        store.upsert_sightings([Sighting("ws-a", PS, 1.0, 1.0), Sighting("", PS, 1.0, 1.0)])
+    with pytest.raises(ValueError, match="spaceship"):
+        store.upsert_sightings([Sighting("ws-a", PS, 1.0, 1.0), Sighting("ws-a", ("spaceship", "x"), 1.0, 1.0)])
 
     assert store.counts() == {"entities": {}, "relations": {}, "sightings": {"total": 0}}
 

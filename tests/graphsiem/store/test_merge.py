@@ -6,8 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphsiem.model import EVIDENCE_CAP, Entity, Relation
-from graphsiem.store.merge import bfs_nodes, clean_props, coalesce_relations, merge_evidence
+from graphsiem.model import EVIDENCE_CAP, Entity, Relation, Sighting
+from graphsiem.store.merge import (
+    bfs_nodes,
+    clean_props,
+    coalesce_entities,
+    coalesce_relations,
+    coalesce_sightings,
+    merge_evidence,
+)
 
 
 def test_merge_evidence_subtracts_known_ids_and_caps():
@@ -32,6 +39,38 @@ def test_bad_props_name_the_entity_and_property(props, reason):
 
 def test_none_props_are_dropped():
     assert clean_props(Entity("host", "ws-1", "ws-1", {"a": None, "b": 1})) == {"b": 1}
+
+
+@pytest.mark.parametrize("props", [{"a": "x", "n": 1, "f": 1.5, "b": True}, {"a": ("x", "y")}, {"a": None}])
+def test_cleaned_props_are_a_new_dict(props):
+    entity = Entity("host", "ws-1", "ws-1", dict(props))
+
+    cleaned = clean_props(entity)
+    cleaned["added"] = 1
+
+    assert entity.props == props
+
+
+def test_coalescing_entities_never_modifies_the_callers_props():
+    first = Entity("process", "p", "", {"image": "a.exe"})
+    again = Entity("process", "p", "a.exe -x", {"name": "a.exe"})
+
+    (merged,) = coalesce_entities([first, again])
+
+    assert first.props == {"image": "a.exe"} and again.props == {"name": "a.exe"}
+    assert (merged.value, merged.props) == ("a.exe -x", {"image": "a.exe", "name": "a.exe"})
+
+
+def test_coalescing_never_modifies_the_callers_sightings():
+    first = Sighting("ws-1", ("process", "p"), 5.0, 6.0, 1)
+    again = Sighting("ws-1", ("process", "p"), 1.0, 9.0, 2)
+    other = Sighting("ws-2", ("process", "p"), 3.0, 3.0, 1)
+
+    merged = coalesce_sightings([first, again, other])
+
+    assert (first.first_seen, first.last_seen, first.count) == (5.0, 6.0, 1)
+    assert [(s.host, s.first_seen, s.last_seen, s.count) for s in merged] == [
+        ("ws-1", 1.0, 9.0, 3), ("ws-2", 3.0, 3.0, 1)]
 
 
 ids = st.lists(st.sampled_from([f"e{i}" for i in range(8)]), min_size=1, max_size=4, unique=True)
