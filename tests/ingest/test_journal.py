@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 
 import pytest
 
 from graphsiem.model import Event
+from ingest.id_index import id_prefix, shared_index
 from ingest.journal import Journal
 
 
@@ -144,3 +146,25 @@ def test_an_unknown_id_scheme_is_refused(tmp_path):
     db.close()
     with pytest.raises(ValueError, match="unknown event id scheme '3'"):
         Journal(path)
+
+
+def test_appends_after_deleted_top_rows_index_the_seqs_autoincrement_gave(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal:
+        journal.append([make("a"), make("b"), make("c")])
+    del journal
+    gc.collect()  # the next Journal loads its id index afresh: it has seen seq 1 only
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DELETE FROM events WHERE seq >= 2")
+    db.close()
+    with Journal(path) as journal:
+        # AUTOINCREMENT never reuses a seq: the new rows are 4 and 5, not 2 and 3
+        assert [e.id for e in journal.append([make("d"), make("e")])] == ["d", "e"]
+        assert [e.seq for e in journal.iter_events()] == [1, 4, 5]
+        assert [e.id for e in journal.get(["e", "d", "a"])] == ["e", "d", "a"]
+        shared = shared_index(path)
+        with shared.lock:  # the id index points at those seqs, not at 2 and 3
+            index = shared.synced(journal.connection)
+            assert [index.candidate_seqs([id_prefix(i)]) for i in "de"] == [[4], [5]]
+        assert journal.append([make("d"), make("e")]) == []
