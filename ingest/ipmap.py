@@ -76,26 +76,34 @@ class IpHostMap:
     def observe(self, event: Event) -> bool:
         """Learn from ``event`` if it carries an IP -> host binding; True if it did."""
         fields = event.fields
-        if event.kind == "zeek:dhcp" or event.kind.endswith(":dhcp"):
+        kind = event.kind
+        if kind.endswith(":dhcp"):
             ip, host = fields.get("dhcp.assigned_ip"), fields.get("dhcp.hostname")
             if ip and host:
                 lease = fields.get("dhcp.lease_seconds")
                 self.add_lease(ip, host, event.ts, float(lease) if lease else DEFAULT_LEASE)
                 return True
             return False
-        sender, sender_ip = fields.get("source.hostname"), fields.get("source.ip")
-        if event.host is None and isinstance(sender, str) and isinstance(sender_ip, str):
-            # A sensor event that proves which machine sent it (Zeek Kerberos
-            # machine-account requests): as good as an endpoint observation.
-            host = normalize_host(sender)
-            if host and sender_ip:
-                self.add_endpoint(sender_ip, host, event.ts)
-                return True
-        if event.kind == "sysmon:network_connect" and event.host:
+        # Called for every ingested event: the tests are ordered so that the common
+        # cases (an endpoint event that is no network connection, a sensor event
+        # naming no sender) leave after one or two of them.
+        named = event.host
+        if named is None:
+            sender = fields.get("source.hostname")
+            if isinstance(sender, str):
+                sender_ip = fields.get("source.ip")
+                # A sensor event that proves which machine sent it (Zeek Kerberos
+                # machine-account requests): as good as an endpoint observation.
+                host = normalize_host(sender) if isinstance(sender_ip, str) else None
+                if host and sender_ip:
+                    self.add_endpoint(sender_ip, host, event.ts)
+                    return True
+            return False
+        if kind == "sysmon:network_connect" and named:
             inbound = fields.get("network.direction") == "inbound"
             local = fields.get("destination.ip" if inbound else "source.ip")
-            if local and not str(local).startswith(_LOOPBACK) and local != event.host:
-                self.add_endpoint(local, event.host, event.ts)
+            if local and not str(local).startswith(_LOOPBACK) and local != named:
+                self.add_endpoint(local, named, event.ts)
                 return True
         return False
 

@@ -268,19 +268,24 @@ class Projector:
             ip = ip_or_none(str(host))
             if ip:  # an IP in the host slot is not a host name
                 host = self.ipmap.lookup(ip, event.ts)
-        if host:
-            ctx = _Ctx(acc, event, host, (host,))
-            handler = self._handlers.get(event.kind)
-            if handler is not None:
-                handler(ctx)
-            else:
-                self._generic(ctx)
-        else:
+        if not host:
             self._sensor(acc, event, fields)
             return
+        handler = self._handlers.get(event.kind)
+        if handler is None:
+            if fields.keys().isdisjoint(_GENERIC_KEYS):
+                # most unmapped Windows events (code, channel, host and message only,
+                # a quarter of a Windows corpus): their host is all they add
+                acc.entity(HOST, host, host)
+                return
+            handler = self._generic
+        ctx = _Ctx(acc, event, host, (host,))
+        handler(ctx)
         self._sight(ctx)
 
     def _sight(self, ctx: _Ctx) -> None:
+        if not ctx.hosts:  # a sensor event between unmapped IPs sights nothing
+            return
         acc, ts = ctx.acc, ctx.ts
         for ref in ctx.touched:
             if ref[0] == HOST:
@@ -289,9 +294,10 @@ class Projector:
                 acc.sight(host, ref, ts)
 
     # -- entity builders ----------------------------------------------------
-    def _process(self, ctx: _Ctx, prefix: str) -> EntityKey | None:
+    def _process(self, ctx: _Ctx, names: tuple[str, ...]) -> EntityKey | None:
+        """The process named by the fields ``names`` (one of the ``_PROCESS*`` tuples), or None."""
         fields = ctx.fields
-        k_exe, k_cmd, k_guid, k_name, k_decoded, k_sha256, k_pid = _field_names("process", prefix)
+        k_exe, k_cmd, k_guid, k_name, k_decoded, k_sha256, k_pid = names
         exe = fields.get(k_exe)
         cmd = fields.get(k_cmd)
         guid = fields.get(k_guid)
@@ -362,9 +368,9 @@ class Projector:
         user = str(user).lower()
         return ctx.acc.entity(USER, user, user)
 
-    def _file(self, ctx: _Ctx, prefix: str = "file") -> EntityKey | None:
+    def _file(self, ctx: _Ctx) -> EntityKey | None:
         fields = ctx.fields
-        k_sha256, k_path, k_name, k_sha1, k_md5, k_mime = _field_names("file", prefix)
+        k_sha256, k_path, k_name, k_sha1, k_md5, k_mime = _FILE
         sha256 = fields.get(k_sha256)
         path = fields.get(k_path) or fields.get(k_name)
         sha1 = fields.get(k_sha1)
@@ -378,20 +384,31 @@ class Projector:
             if not other:
                 return None
             key = str(other).lower()
-        props: dict[str, Any] = {}
-        if sha1:
+        acc = ctx.acc
+        ref = (FILE, key)
+        entity = acc.entities.get(ref)
+        # A file recurs (the same DLLs load all day): only the properties it still
+        # lacks are computed, as in _process (what Accumulator.entity's setdefault
+        # merge would have kept).
+        props: dict[str, Any] = {} if entity is None else entity.props
+        if sha1 and "sha1" not in props:
             props["sha1"] = sha1
-        if md5:
+        if md5 and "md5" not in props:
             props["md5"] = md5
-        if sha256:
+        if sha256 and "sha256" not in props:
             props["sha256"] = sha256
         if path:
-            props["path"] = path
-            props["name"] = fields.get(k_name) or _basename(str(path))
-        mime = fields.get(k_mime)
-        if mime:
-            props["mime_type"] = mime
-        return ctx.acc.entity(FILE, key, str(path or key), props)
+            if "path" not in props:
+                props["path"] = path
+            if "name" not in props:
+                props["name"] = fields.get(k_name) or _basename(str(path))
+        if "mime_type" not in props:
+            mime = fields.get(k_mime)
+            if mime:
+                props["mime_type"] = mime
+        if entity is None:
+            acc.entities[ref] = Entity(FILE, key, str(path or key), props)
+        return ref
 
     def _domain(self, ctx: _Ctx, value: Any) -> EntityKey | None:
         if not value:
@@ -407,7 +424,14 @@ class Projector:
             self._remember(self._domains, value, domain)
         if not domain:
             return None
-        return ctx.acc.entity(DOMAIN, domain, domain, {"registered_domain": registered_domain(domain)})
+        acc = ctx.acc
+        ref = (DOMAIN, domain)
+        entity = acc.entities.get(ref)
+        if entity is None:
+            acc.entities[ref] = Entity(DOMAIN, domain, domain, {"registered_domain": registered_domain(domain)})
+        elif "registered_domain" not in entity.props:  # a recurring name: its props are set already
+            entity.props["registered_domain"] = registered_domain(domain)
+        return ref
 
     def _ip(self, ctx: _Ctx | Accumulator, value: Any) -> EntityKey | None:
         ip = ip_or_none(str(value)) if value else None
@@ -424,19 +448,19 @@ class Projector:
 
     # -- endpoint handlers --------------------------------------------------
     def _process_create(self, ctx: _Ctx) -> None:
-        process = self._process(ctx, "process")
+        process = self._process(ctx, _PROCESS)
         ctx.rel(ctx.host, R.RAN, process)
-        ctx.rel(self._process(ctx, "process.parent"), R.SPAWNED, process)
+        ctx.rel(self._process(ctx, _PARENT), R.SPAWNED, process)
         ctx.rel(process, R.RUN_AS, self._user(ctx))
 
     def _process_only(self, ctx: _Ctx) -> None:
-        ctx.touch(self._process(ctx, "process"))
+        ctx.touch(self._process(ctx, _PROCESS))
 
     def _network_connect(self, ctx: _Ctx) -> None:
         fields = ctx.fields
         inbound = fields.get("network.direction") == "inbound"
         remote = self._ip(ctx, fields.get("source.ip" if inbound else "destination.ip"))
-        process = self._process(ctx, "process")
+        process = self._process(ctx, _PROCESS)
         ctx.rel(process, R.CONNECTED, remote)
         ctx.rel(ctx.host, R.CONNECTED, remote)
         domain = self._domain(ctx, fields.get("destination.domain"))
@@ -445,7 +469,7 @@ class Projector:
 
     def _dns(self, ctx: _Ctx) -> None:
         domain = self._domain(ctx, ctx.fields.get("dns.question.name"))
-        ctx.rel(self._process(ctx, "process"), R.RESOLVED, domain)
+        ctx.rel(self._process(ctx, _PROCESS), R.RESOLVED, domain)
         ctx.rel(ctx.host, R.RESOLVED, domain)
         self._answers(ctx, domain)
 
@@ -461,7 +485,7 @@ class Projector:
 
     def _file_action(self, relation: str):  # noqa: ANN202 - returns a handler
         def handler(ctx: _Ctx) -> None:
-            ctx.rel(self._process(ctx, "process"), relation, self._file(ctx))
+            ctx.rel(self._process(ctx, _PROCESS), relation, self._file(ctx))
 
         return handler
 
@@ -470,11 +494,11 @@ class Projector:
         if not path:
             return
         key = ctx.acc.entity(FILE, str(path).lower(), str(path), {"path": path, "registry": True})
-        ctx.rel(self._process(ctx, "process"), R.MODIFIED, key)
+        ctx.rel(self._process(ctx, _PROCESS), R.MODIFIED, key)
 
     def _process_pair(self, relation: str):  # noqa: ANN202 - returns a handler
         def handler(ctx: _Ctx) -> None:
-            ctx.rel(self._process(ctx, "process"), relation, self._process(ctx, "target.process"))
+            ctx.rel(self._process(ctx, _PROCESS), relation, self._process(ctx, _TARGET))
 
         return handler
 
@@ -495,7 +519,7 @@ class Projector:
         if pid is not None:
             process = self._processes.get((ctx.hosts[0], f"pid:{pid}"))
         if process is None:
-            process = self._process(ctx, "process")
+            process = self._process(ctx, _PROCESS)
         ctx.rel(process if process is not None else ctx.host, R.EXECUTED, script)
 
     def _logon(self, ctx: _Ctx) -> None:
@@ -506,14 +530,15 @@ class Projector:
         ctx.touch(self._user(ctx))
 
     def _generic(self, ctx: _Ctx) -> None:
-        """Events without a specific rule (ECS, other Windows events, syslog): by field presence."""
+        """Events without a specific rule (ECS, other Windows events, syslog): by field presence.
+
+        Only called for events with one of :data:`_GENERIC_KEYS` (see :meth:`project_into`).
+        """
         fields = ctx.fields
-        if fields.keys().isdisjoint(_GENERIC_KEYS):
-            return  # most unmapped Windows events: code, channel, host and message only
-        process = self._process(ctx, "process")
+        process = self._process(ctx, _PROCESS)
         if process is not None:
             ctx.rel(ctx.host, R.RAN, process)
-            ctx.rel(self._process(ctx, "process.parent"), R.SPAWNED, process)
+            ctx.rel(self._process(ctx, _PARENT), R.SPAWNED, process)
             ctx.rel(process, R.RUN_AS, self._user(ctx))
         else:
             ctx.touch(self._user(ctx))
@@ -568,6 +593,11 @@ class Projector:
             ctx.rel(actor, R.ALERTED, dst)
         else:
             ctx.rel(actor, R.CONNECTED, dst)
+        if fields.keys().isdisjoint(_SENSOR_KEYS):
+            # most sensor events (flows, connections, alerts) are IPs and ports only:
+            # nothing below would add anything
+            self._sight(ctx)
+            return
         if "dns.question.name" in fields:
             domain = self._domain(ctx, fields["dns.question.name"])
             ctx.rel(ctx.host, R.RESOLVED, domain)
@@ -637,23 +667,30 @@ _GENERIC_KEYS = frozenset((
     "destination.ip", "url.full", "file.hash.sha256", "file.path", "file.name", "file.hash.sha1",
     "file.hash.md5",
 ))
-"""Every field :meth:`Projector._generic` can act on: an event with none of them adds only its host."""
+"""Every field :meth:`Projector._generic` can act on: an event with none of them adds only its host
+(:meth:`Projector.project_into` does that without building a :class:`_Ctx`)."""
 
-_FIELD_NAMES: dict[tuple[str, str], tuple[str, ...]] = {}
 _FILE_SUFFIXES = ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
 _PROCESS_SUFFIXES = ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid")
 
 
-def _field_names(entity: str, prefix: str) -> tuple[str, ...]:
-    """The field names an entity of ``entity`` ("file", "process") reads under ``prefix``.
+def _field_names(prefix: str, suffixes: tuple[str, ...]) -> tuple[str, ...]:
+    """``prefix.suffix`` for each suffix: built once at import (f-strings per event were measurable)."""
+    return tuple(f"{prefix}.{suffix}" for suffix in suffixes)
 
-    Built once per prefix: ``f"{prefix}.{name}"`` per event was measurable on the hot path.
-    """
-    names = _FIELD_NAMES.get((entity, prefix))
-    if names is None:
-        suffixes = _FILE_SUFFIXES if entity == "file" else _PROCESS_SUFFIXES
-        names = _FIELD_NAMES[(entity, prefix)] = tuple(f"{prefix}.{suffix}" for suffix in suffixes)
-    return names
+
+_PROCESS = _field_names("process", _PROCESS_SUFFIXES)
+_PARENT = _field_names("process.parent", _PROCESS_SUFFIXES)
+_TARGET = _field_names("target.process", _PROCESS_SUFFIXES)
+_FILE = _field_names("file", _FILE_SUFFIXES)
+
+_SENSOR_KEYS = frozenset((
+    "dns.question.name", "url.full", "url.domain", "destination.domain", "dhcp.assigned_ip",
+    *_FILE[:5],
+))
+"""Every field :meth:`Projector._sensor` reads past the source and destination IPs (of the
+file fields, those that give :meth:`Projector._file` an entity): a sensor event with none
+of them adds only its IPs, its hosts and their relation."""
 
 
 def _basename(path: str) -> str:

@@ -204,6 +204,16 @@ def test_a_recurring_process_keeps_its_first_props_and_gains_the_ones_it_lacked(
     assert list(process.props) == ["image", "name", "command_line", "decoded_command", "sha256"]
 
 
+def test_a_recurring_file_keeps_its_first_props_and_gains_the_ones_it_lacked():
+    first = ev("sysmon:image_load", process__executable=PS, file__path="C:\\A.dll", file__hash__sha256="ab" * 32)
+    later = ev("sysmon:image_load", event_id="e2", process__executable=PS, file__path="C:\\B.dll",
+               file__name="b.dll", file__hash__sha256="ab" * 32, file__hash__md5="22" * 16)
+    (file,) = [e for e in project_events([first, later]).entities if e.type == "file"]
+    assert (file.key, file.value) == ("ab" * 32, "C:\\A.dll")
+    assert file.props == {"sha256": "ab" * 32, "path": "C:\\A.dll", "name": "a.dll", "md5": "22" * 16}
+    assert list(file.props) == ["sha256", "path", "name", "md5"]
+
+
 def test_an_unmapped_event_naming_a_known_process_by_guid_is_tied_to_it():
     create = ev("sysmon:process_create", process__executable=PS, process__command_line=PS_CMD,
                 process__guid="abc")
@@ -239,4 +249,27 @@ def test_the_generic_rule_skips_only_events_it_has_nothing_to_read_in(name, monk
 
     fast = project()
     monkeypatch.setattr(projection_module, "_GENERIC_KEYS", frozenset(_documented_fields()))
+    assert project() == fast
+
+
+@pytest.mark.parametrize("name", _documented_fields())
+def test_the_sensor_rule_skips_only_events_it_has_nothing_to_read_in(name, monkeypatch):
+    """The early exit of the sensor rule (IPs and ports only) changes no projection."""
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.0.0.5", "ws-1", 0.0, 1000.0)
+    http = ev("zeek:http", host=None, event_id="e1", source__ip="10.0.0.5", destination__ip="203.0.113.7",
+              url__full="http://cdn.example/a.png", url__domain="cdn.example", zeek__resp_fuids=["F1"])
+    values = {"dns.answers": ["203.0.113.7"], "zeek.fuid": "F1", "zeek.resp_fuids": ["F1"],
+              "dhcp.lease_seconds": 60, "dhcp.hostname": "ws-2"}
+    fields = {"source.ip": "10.0.0.5", "destination.ip": "203.0.113.7"}
+    fields[name] = values.get(name, "203.0.113.9" if name.endswith(".ip") else "x")
+    event = Event(id="e2", kind="zeek:files", ts=100.0, host=None, source="test", fields=fields)
+
+    def project():
+        projection = Projector(ipmap).project([http, event])
+        return (sorted(map(repr, projection.entities)), sorted(map(repr, projection.relations)),
+                sorted(map(repr, projection.sightings)))
+
+    fast = project()
+    monkeypatch.setattr(projection_module, "_SENSOR_KEYS", frozenset(_documented_fields()))
     assert project() == fast
