@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.readers.files import (
+    READ_BUFFER_BYTES,
     choose_reader,
     default_readers,
     iter_files,
@@ -15,6 +16,7 @@ from ingest.readers.files import (
     path_hint,
     skip_reason,
 )
+from ingest.readers.text_lines import iter_lines
 
 
 def test_directories_are_walked_recursively_and_sorted(fixtures):
@@ -59,6 +61,17 @@ def test_gzip_is_recognised_by_magic_bytes_whatever_the_name(fixtures, tmp_path)
     assert choose_reader(packed, default_readers()).reader.name == "ndjson"
     with open_binary(packed) as stream:
         assert stream.read() == (fixtures / "ecs_events.ndjson").read_bytes()
+
+
+@pytest.mark.parametrize("packing", [bytes, gzip.compress])
+def test_lines_are_framed_whole_across_read_buffer_boundaries(tmp_path, packing):
+    # lines of every length around the buffer size, and one longer than the buffer
+    sizes = [1, 2, 3, READ_BUFFER_BYTES - 1, READ_BUFFER_BYTES, READ_BUFFER_BYTES + 1, 2 * READ_BUFFER_BYTES + 7, 5]
+    lines = [bytes([97 + n % 26]) * size + b"\n" for n, size in enumerate(sizes)]
+    path = tmp_path / "lines.log"
+    path.write_bytes(packing(b"".join(lines) + b"tail without newline"))
+    with open_binary(path) as stream:
+        assert [line for _, line in iter_lines(stream)] == [*lines, b"tail without newline"]
 
 
 def test_binary_and_empty_files_get_no_reader(fixtures, tmp_path):
