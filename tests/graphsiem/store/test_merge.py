@@ -26,6 +26,27 @@ def test_merge_evidence_subtracts_known_ids_and_caps():
     assert kept[-1] == "new1" and len(kept) == EVIDENCE_CAP
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 150), max_size=EVIDENCE_CAP, unique=True),
+    st.lists(st.integers(0, 150), max_size=80),
+    st.integers(0, 200),
+)
+def test_merge_evidence_follows_the_rule_at_every_size(stored, incoming, count):
+    """Long lists take a set lookup instead of a list scan: same ids kept, same count.
+
+    The reference merges the ids one call at a time, which always takes the list scan.
+    """
+    stored_ids, incoming_ids = [f"e{i}" for i in stored], [f"e{i}" for i in incoming]
+    expected = list(stored_ids)
+    duplicates = sum(1 - merge_evidence(expected, [event_id], 1) for event_id in incoming_ids)
+
+    added = merge_evidence(stored_ids, incoming_ids, count)
+
+    assert added == max(count - duplicates, 0)
+    assert stored_ids == expected
+
+
 @pytest.mark.parametrize(("props", "reason"), [
     ({"key": "x"}, "reserved"),
     ({"nested": {"a": 1}}, "unsupported value type dict"),
