@@ -254,14 +254,17 @@ class IpWatch:
 
     def lookup(self, ip: str | None, ts: float) -> str | None:
         """:meth:`IpHostMap.lookup`, remembering that ``ip`` was looked up at ``ts``."""
-        if ip:
-            span = self._spans.get(ip)
-            if span is None:
-                self._spans[ip] = [ts, ts]
-            elif ts < span[0]:
-                span[0] = ts
-            elif ts > span[1]:
-                span[1] = ts
+        if not ip:
+            return None
+        span = self._spans.get(ip)
+        if span is None:
+            self._spans[ip] = [ts, ts]
+        elif ts < span[0]:
+            span[0] = ts
+        elif ts > span[1]:
+            span[1] = ts
+        if ip not in self._map._intervals:  # most addresses a sensor sees are no host's
+            return None
         return self._map.lookup(ip, ts)
 
     def changed_between(self, ip: str, start: float, end: float) -> None:

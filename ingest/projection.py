@@ -584,18 +584,23 @@ class Projector:
             hosts: tuple[str, ...] = (src_host,) if not dst_host or dst_host == src_host else (src_host, dst_host)
         else:
             hosts = (dst_host,) if dst_host else ()
+        # most sensor events (flows, connections, alerts) are IPs and ports only:
+        # nothing past their IP relation would add anything
+        is_bare = fields.keys().isdisjoint(_SENSOR_KEYS)
+        rel_type = R.ALERTED if kind.endswith((":alert", ":notice")) else R.CONNECTED
+        if is_bare and not hosts:
+            # and with neither end mapped (most of them), nothing is sighted: no _Ctx
+            src = acc.entity(IP, src_ip, src_ip) if src_ip else None
+            dst = acc.entity(IP, dst_ip, dst_ip) if dst_ip else None
+            if src is not None and dst is not None:
+                acc.relate(src, rel_type, dst, ts, event.id)
+            return
         ctx = _Ctx(acc, event, src_host, hosts)
         # src_ip/dst_ip are canonical already: their entities directly, not through _ip
         src = acc.entity(IP, src_ip, src_ip) if src_ip else None
         dst = acc.entity(IP, dst_ip, dst_ip) if dst_ip else None
-        actor = ctx.host if ctx.host is not None else src
-        if kind.endswith((":alert", ":notice")):
-            ctx.rel(actor, R.ALERTED, dst)
-        else:
-            ctx.rel(actor, R.CONNECTED, dst)
-        if fields.keys().isdisjoint(_SENSOR_KEYS):
-            # most sensor events (flows, connections, alerts) are IPs and ports only:
-            # nothing below would add anything
+        ctx.rel(ctx.host if ctx.host is not None else src, rel_type, dst)
+        if is_bare:
             self._sight(ctx)
             return
         if "dns.question.name" in fields:

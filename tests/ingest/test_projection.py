@@ -252,11 +252,13 @@ def test_the_generic_rule_skips_only_events_it_has_nothing_to_read_in(name, monk
     assert project() == fast
 
 
+@pytest.mark.parametrize("is_mapped", [True, False], ids=["mapped", "unmapped"])
 @pytest.mark.parametrize("name", _documented_fields())
-def test_the_sensor_rule_skips_only_events_it_has_nothing_to_read_in(name, monkeypatch):
-    """The early exit of the sensor rule (IPs and ports only) changes no projection."""
+def test_the_sensor_rule_skips_only_events_it_has_nothing_to_read_in(name, is_mapped, monkeypatch):
+    """The early exits of the sensor rule (IPs and ports only; also no host) change no projection."""
     ipmap = IpHostMap()
-    ipmap.add_lease("10.0.0.5", "ws-1", 0.0, 1000.0)
+    if is_mapped:
+        ipmap.add_lease("10.0.0.5", "ws-1", 0.0, 1000.0)
     http = ev("zeek:http", host=None, event_id="e1", source__ip="10.0.0.5", destination__ip="203.0.113.7",
               url__full="http://cdn.example/a.png", url__domain="cdn.example", zeek__resp_fuids=["F1"])
     values = {"dns.answers": ["203.0.113.7"], "zeek.fuid": "F1", "zeek.resp_fuids": ["F1"],
