@@ -22,29 +22,31 @@ JSON, and end-to-end >= 0.25x the raw parse rate.
 
 Run: ``python benchmarks/bench_ingest.py [--records 200000] [--only NAME]``.
 
-Figures (2026-11-28, default 200,000 records, 2 shared cores at load ~1.0-1.3,
-three runs; end-to-end events per CPU second):
+Figures (2026-11-28, default 200,000 records, 2 shared cores, end-to-end
+events per CPU second; "session 3" at load 1.0-1.3, "now" over three runs at
+load 0.5-1.2):
 
 ================  ===============  ===============  ===========  ====  =======
-format            session 2        now              raw loads/s  ratio ceiling
+format            session 3        now              raw loads/s  ratio ceiling
 ================  ===============  ===============  ===========  ====  =======
-windows-json      14,638-17,617    20,310-21,659    262-266k     0.08  0.17
-zeek-json         29,305-33,034    36,851-38,087    865-883k     0.04  0.10
-suricata-eve      21,883-24,054    26,884-27,559    571-578k     0.05  0.15
+windows-json      20,310-21,659    26,285-27,744    266-269k     0.10  0.20-0.22
+zeek-json         36,851-38,087    40,818-42,036    882-907k     0.05  0.11
+suricata-eve      26,884-27,559    29,519-32,323    577-598k     0.05  0.15-0.17
 ================  ===============  ===============  ===========  ====  =======
 
-What changed (see ``git log`` of ``ingest/``): the journal's id index
-(no SQLite index on ``events.id``), less per-record work in the Windows and
-Zeek parsers, the projection and the pipeline, mapped Windows events without
-a second copy of the rendered message in ``fields`` (journal 5,531 -> 4,664
-bytes an event), and ``Event.raw`` dropped once its JSON text is kept.
-Where the time goes now (Windows JSON, per event): id work (loads, canonical
-text, blake2b) ~10 us, journal insert ~11.5 us, parse ~7 us, projection
-~3.5 us, fields dump ~2 us, store ~2 us.  The ">= 30,000 ev/s" target is met
-for Zeek JSON, not for Windows JSON, whose 2.8 KB records cost ~21 us in the
-id work and the durable journal write alone; ">= 0.25x" is not met for any
-format (``docs/performance.md`` explains why: the ceiling column is the
-ratio left if everything but the id work and the journal write were free).
+What changed this session (see ``git log`` of ``ingest/``): id scheme 2 for
+new journals (sha256 of the line as read, no sorted-key re-dump:
+``ingest/event_ids.py``), files read through a 1 MiB buffer, fewer calls in
+the Windows parser and its time rule, and a projection and embedded store
+that skip what an event cannot add.  Where the time goes now (Windows JSON,
+per event, process-time stage timers): reading and ``orjson.loads`` ~6 us,
+parse and fields dump ~7.7 us, the id (sha256 of 2.8 KB) ~2 us, the journal
+append ~11.5 us (of which SQLite's insert and commit ~7.9 us), projection and
+store ~4.8 us, the pipeline's per-record and per-batch bookkeeping and freeing
+the batch the rest (~5 us).  The ">= 30,000 ev/s" target is met for Zeek
+JSON, not for Windows JSON; ">= 0.25x" is not met for any format
+(``docs/performance.md`` explains why: the ceiling column is the ratio left
+if everything but the id work and the journal write were free).
 """
 
 from __future__ import annotations
@@ -53,7 +55,6 @@ import argparse
 import sys
 import tempfile
 import time
-from hashlib import blake2b
 from pathlib import Path
 
 import orjson
@@ -63,6 +64,7 @@ sys.path.insert(0, str(REPO))
 
 from graphsiem.model import Event  # noqa: E402
 from graphsiem.store import open_store  # noqa: E402
+from ingest.event_ids import as_read_id  # noqa: E402
 from ingest.journal import Journal  # noqa: E402
 from ingest.parsers.base import ParseContext  # noqa: E402
 from ingest.pipeline import BATCH_SIZE, ingest_paths  # noqa: E402
@@ -131,16 +133,18 @@ def parse_rate(lines: list[bytes]) -> float:
 
 
 def id_floor(lines: list[bytes]) -> float:
-    """CPU seconds per record of the stable-id work alone: loads, canonical dumps, blake2b.
+    """CPU seconds per record of the stable-id work alone, as a new journal does it.
 
-    This is what any pipeline with the issue's id rule (an id derived from the
-    record, whatever its formatting) must do per record, in C here.
+    A new journal derives ids with scheme 2 (:mod:`ingest.event_ids`): the
+    record is decoded once (the parser needs it anyway) and its bytes as read
+    are hashed with sha256.  This is what any pipeline with the issue's id rule
+    (an id derived from the record) must do per record, in C here.
     """
-    loads, dumps, sort = orjson.loads, orjson.dumps, orjson.OPT_SORT_KEYS
+    loads = orjson.loads
     start = time.process_time()
     for line in lines:
-        text = dumps(loads(line), option=sort)
-        blake2b(b"bench\x1f" + text, digest_size=32).hexdigest()
+        loads(line)
+        as_read_id("bench", line)
     return (time.process_time() - start) / len(lines)
 
 
