@@ -24,14 +24,14 @@ Run: ``python benchmarks/bench_ingest.py [--records 200000] [--only NAME]``.
 
 Figures (2026-11-28, default 200,000 records, 2 shared cores, end-to-end
 events per CPU second; "session 3" at load 1.0-1.3, "now" over three runs at
-load 0.5-1.2):
+load 1.0-1.1, after the journal binds its rows from a generator):
 
 ================  ===============  ===============  ===========  ====  =======
 format            session 3        now              raw loads/s  ratio ceiling
 ================  ===============  ===============  ===========  ====  =======
-windows-json      20,310-21,659    26,285-27,744    266-269k     0.10  0.20-0.22
-zeek-json         36,851-38,087    40,818-42,036    882-907k     0.05  0.11
-suricata-eve      26,884-27,559    29,519-32,323    577-598k     0.05  0.15-0.17
+windows-json      20,310-21,659    25,873-28,865    265-268k     0.10  0.19-0.22
+zeek-json         36,851-38,087    39,844-44,511    875-887k     0.05  0.11
+suricata-eve      26,884-27,559    29,932-33,633    500-582k     0.05  0.18
 ================  ===============  ===============  ===========  ====  =======
 
 What changed this session (see ``git log`` of ``ingest/``): id scheme 2 for
