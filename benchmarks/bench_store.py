@@ -25,7 +25,14 @@ path's worst case).
 Targets (issue 2): embedded >= 200,000 rel/s; Neo4j batched >= 20,000 rel/s and
 >= 20x the naive path.
 
-Latest run, ``--naive-full`` (2026-11-28 17:00, machine quiet: load 0.1 -> 1.2):
+Latest run, ``--naive-full`` (2026-11-28 21:20, load 0.3 -> 1.1): embedded new
+edges 258k rel/s wall (runs 251-266k); Neo4j batched new 23.8k rel/s wall
+(runs 23.5-23.9k, 28.5k per server CPU-second), merges 38.9k; the naive path
+over all 100,000 rows 963 rel/s, **batched/naive on the same rows 24.7x**;
+5,000-row samples: fleet-sized 37.3x (rounds 29.8-59.1x), head of the full run
+19.5x (rounds 18.3-26.3x).
+
+The run before, ``--naive-full`` (2026-11-28 17:00, machine quiet: load 0.1 -> 1.2):
 
 * embedded new edges 244k rel/s wall (runs 237-249k), merges 748k;
 * Neo4j batched new 23.0k rel/s wall (runs 22.7-23.1k; 21.8k per server
