@@ -26,8 +26,10 @@ gets a new scheme-2 id.
 
 from __future__ import annotations
 
-from hashlib import blake2b, sha256
+from hashlib import sha256
 from typing import Any
+
+from graphsiem.model import stable_hash
 
 CANONICAL_TEXT = 1
 """Scheme 1: blake2b over the parser name and the record's canonical text."""
@@ -58,12 +60,12 @@ def canonical_text_id(name: str, text: str, index: int | None = None) -> str:
 
     Examples
     --------
-    >>> from graphsiem.model import stable_hash
-    >>> canonical_text_id("ecs", '{"a":1}') == stable_hash("ecs", '{"a":1}')
+    >>> import hashlib
+    >>> expected = hashlib.blake2b(b'ecs\x1f{"a":1}', digest_size=32).hexdigest()[:32]
+    >>> canonical_text_id("ecs", '{"a":1}') == expected
     True
     """
-    joined = f"{name}\x1f{text}" if index is None else f"{name}\x1f{text}\x1f{index}"
-    return blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()[:32]
+    return stable_hash(name, text) if index is None else stable_hash(name, text, str(index))
 
 
 def as_read_id(name: str, data: bytes, index: int | None = None) -> str:

@@ -302,12 +302,12 @@ class EmbeddedStore:
         for sighting in sightings:
             host = sighting.host
             entity_type, key = sighting.entity
-            for node_type, node_key in (("host", host), (entity_type, key)):
-                uid = f"{node_type}:{node_key}"
-                if uid not in nodes:  # a new endpoint: networkx's three dicts, as in _merge_relations
-                    nodes[uid] = {"type": node_type, "key": node_key, "value": node_key}
-                    succ[uid] = {}
-                    pred[uid] = {}
+            uid = f"{entity_type}:{key}"
+            for node_uid, node_type, node_key in ((f"host:{host}", "host", host), (uid, entity_type, key)):
+                if node_uid not in nodes:  # a new endpoint: networkx's three dicts, as in _merge_relations
+                    nodes[node_uid] = {"type": node_type, "key": node_key, "value": node_key}
+                    succ[node_uid] = {}
+                    pred[node_uid] = {}
             hosts = stored.get(uid)
             if hosts is None:
                 hosts = stored[uid] = {}

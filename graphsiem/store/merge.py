@@ -202,10 +202,7 @@ def coalesce_entities(entities: Sequence[Entity]) -> list[Entity]:
     :class:`Entity` with cleaned props (see :func:`clean_props`).
     """
     merged: dict[EntityKey, Entity] = {}
-    for entity in entities:
-        if not is_plausible_entity(entity):
-            check_entity(entity)
-        props = clean_props(entity)
+    for entity, props in zip(entities, check_entities(entities), strict=True):
         seen = merged.get((entity.type, entity.key))
         if seen is None:
             merged[(entity.type, entity.key)] = Entity(entity.type, entity.key, entity.value, props)
