@@ -3,8 +3,8 @@
 Why not SQLite's own ``UNIQUE`` index
 -------------------------------------
 Event ids are hashes, so a batch of 5,000 new ids lands on 5,000 random
-leaves of a B-tree index.  Each leaf a commit touches is written whole to the
-WAL and again at the checkpoint.  Once the index has more leaves than a batch
+leaves of a B-tree index.  Each leaf a commit touches is written whole twice
+(to the WAL or the rollback journal, and to the database).  Once the index has more leaves than a batch
 has rows, every new row costs a full index page (64 KiB with the journal's
 page size): measured with 1 KB rows, the append cost grew from 6 us a row on
 an empty journal to 33 us at 2 million rows and kept climbing

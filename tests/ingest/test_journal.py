@@ -9,7 +9,7 @@ import pytest
 
 from graphsiem.model import Event
 from ingest.id_index import id_prefix, shared_index
-from ingest.journal import Journal
+from ingest.journal import ROLLBACK_MODE, Journal
 
 
 def make(event_id: str, ts: float = 1.0, **fields) -> Event:
@@ -28,8 +28,59 @@ def test_events_are_committed_before_append_returns(journal):
     # a second, independent connection sees the row: it is committed, not pending
     other = sqlite3.connect(journal.path)
     assert other.execute("SELECT id, kind FROM events").fetchall() == [("a", "ecs:event")]
-    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     other.close()
+
+
+def test_a_new_journal_uses_a_rollback_journal_not_wal(journal):
+    journal.append([make("a")])
+    assert journal.sqlite_journal_mode == ROLLBACK_MODE == "truncate"
+    assert journal.connection.execute("PRAGMA journal_mode").fetchone()[0] == "truncate"
+    assert not journal.path.with_name(journal.path.name + "-wal").exists()
+
+
+def test_a_reader_sees_none_of_a_batch_until_it_commits(journal):
+    journal.append([make("a")])
+    reader = sqlite3.connect(journal.path, timeout=5)
+    journal.connection.execute("BEGIN IMMEDIATE")
+    journal.connection.execute(
+        "INSERT INTO events (id, kind, ts, source, origin, fields) VALUES ('b', 'k', 0, 's', 'o', x'7b7d')"
+    )
+    # the writer holds its lock, the reader still reads (the state before the batch)
+    assert reader.execute("SELECT id FROM events").fetchall() == [("a",)]
+    journal.connection.execute("COMMIT")
+    assert reader.execute("SELECT id FROM events ORDER BY seq").fetchall() == [("a",), ("b",)]
+    reader.close()
+
+
+def _wal_journal(path):
+    """A journal as an earlier version left it: WAL mode, kept in the file."""
+    with Journal(path) as journal:
+        journal.append([make("old")])
+    db = sqlite3.connect(path, isolation_level=None)
+    assert db.execute("PRAGMA journal_mode=WAL").fetchone()[0] == "wal"
+    db.close()
+
+
+def test_a_wal_journal_of_an_earlier_version_is_switched_when_opened_alone(tmp_path):
+    path = tmp_path / "j.sqlite"
+    _wal_journal(path)
+    with Journal(path) as journal:
+        assert journal.sqlite_journal_mode == "truncate"
+        assert [e.id for e in journal.append([make("old"), make("new")])] == ["new"]
+    with Journal(path) as journal:
+        assert journal.sqlite_journal_mode == "truncate" and journal.counts()["events"] == 2
+
+
+def test_a_wal_journal_held_open_elsewhere_stays_wal_and_works(tmp_path):
+    path = tmp_path / "j.sqlite"
+    _wal_journal(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("SELECT COUNT(*) FROM events").fetchone()  # opens the WAL
+    with Journal(path) as journal:
+        assert journal.sqlite_journal_mode == "wal"  # cannot leave WAL while another connection has it
+        assert [e.id for e in journal.append([make("new")])] == ["new"]
+    assert holder.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2
+    holder.close()
 
 
 def test_events_survive_reopening(tmp_path):

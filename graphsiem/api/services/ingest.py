@@ -7,8 +7,8 @@ the journal commit.  Detection first catches the projection up
 (:meth:`IngestService.catch_up`), so it always sees every accepted event.
 
 SQLite connections belong to the thread that opened them, so each worker
-thread gets its own :class:`ingest.journal.Journal` on the same file (WAL mode
-lets them interleave).
+thread gets its own :class:`ingest.journal.Journal` on the same file (SQLite's
+locks let them interleave: a reader waits out a batch's commit).
 """
 
 from __future__ import annotations
