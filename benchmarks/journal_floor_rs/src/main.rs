@@ -4,8 +4,10 @@
 //! This program asks whether a compiled pipeline would escape them: it reads an
 //! NDJSON file and, per record, decodes it (serde_json: the parser needs the
 //! record), derives the stable id, builds a journal row and inserts it into a
-//! table of the journal's schema (`ingest/journal.py`: WAL, synchronous=FULL,
-//! 64 KiB pages), committing every 5,000 rows as the pipeline does.
+//! table of the journal's schema (`ingest/journal.py`: rollback journal in
+//! TRUNCATE mode, synchronous=FULL, 64 KiB pages), committing every 5,000 rows
+//! as the pipeline does. `--wal` uses WAL instead, as journals did before
+//! 2026-11-28 22:10.
 //! No parsing into normalised fields, no projection, no graph: a floor.
 //!
 //! The id follows the journal's id scheme (`ingest/event_ids.py`):
@@ -32,10 +34,10 @@
 //!
 //! Run (crates from crates.io):
 //!     cargo run --release --manifest-path benchmarks/journal_floor_rs/Cargo.toml -- \
-//!         FILE.ndjson [DB] [--scheme 1|2] [--unique-index] [--keep]
+//!         FILE.ndjson [DB] [--scheme 1|2] [--unique-index] [--wal] [--keep]
 //! FILE is, e.g., the tiled corpus `bench_ingest.py` writes (see its `tile`).
-//! DB defaults to a file in the system's temporary directory; it and its -wal
-//! and -shm files are removed at the end unless `--keep` is given.
+//! DB defaults to a file in the system's temporary directory; it and its
+//! -journal, -wal and -shm files are removed at the end unless `--keep` is given.
 //! Prints microseconds per record for each step (wall time), records per
 //! second of wall time, and records per CPU-second of the process (user +
 //! system; time spent waiting for fsync is not CPU time). Reading a line and
@@ -60,7 +62,9 @@ use std::time::Instant;
 const BATCH: usize = 5000;
 /// The parser name that starts every id (`name \x1f ...`).
 const NAME: &[u8] = b"bench";
-const PRAGMAS: &str = "PRAGMA page_size=65536; PRAGMA cache_size=-65536; PRAGMA journal_mode=WAL;
+/// `ingest/journal.py`'s settings, with `{mode}` `TRUNCATE` (its `ROLLBACK_MODE`) or `WAL`.
+const PRAGMAS: &str =
+    "PRAGMA page_size=65536; PRAGMA cache_size=-65536; PRAGMA journal_mode={mode};
 PRAGMA synchronous=FULL;";
 /// `ingest/journal.py`'s `events` table, with `{unique}` either empty (the id
 /// index keeps ids unique) or `UNIQUE` (journals made before the id index).
@@ -73,13 +77,15 @@ struct Options {
     db: std::path::PathBuf,
     scheme: u8,
     is_unique_index: bool,
+    is_wal: bool,
     is_kept: bool,
 }
 
 fn options() -> Result<Options, String> {
-    let usage = "usage: journal-floor FILE.ndjson [DB] [--scheme 1|2] [--unique-index] [--keep]";
+    let usage =
+        "usage: journal-floor FILE.ndjson [DB] [--scheme 1|2] [--unique-index] [--wal] [--keep]";
     let (mut path, mut db, mut scheme) = (None, None, 2u8);
-    let (mut is_unique_index, mut is_kept) = (false, false);
+    let (mut is_unique_index, mut is_wal, mut is_kept) = (false, false, false);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -91,6 +97,7 @@ fn options() -> Result<Options, String> {
                 }
             }
             "--unique-index" => is_unique_index = true,
+            "--wal" => is_wal = true,
             "--keep" => is_kept = true,
             _ if arg.starts_with("--") => return Err(format!("unknown option {arg}\n{usage}")),
             _ if path.is_none() => path = Some(arg),
@@ -108,13 +115,14 @@ fn options() -> Result<Options, String> {
         db,
         scheme,
         is_unique_index,
+        is_wal,
         is_kept,
     })
 }
 
-/// Removes the database and its WAL files (the disk is shared).
+/// Removes the database and its journal files (the disk is shared).
 fn remove_db(db: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-journal", "-wal", "-shm"] {
         let mut name = db.as_os_str().to_owned();
         name.push(suffix);
         let _ = std::fs::remove_file(name);
@@ -193,7 +201,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let conn = rusqlite::Connection::open(&options.db)?;
-    conn.execute_batch(PRAGMAS)?;
+    conn.execute_batch(
+        &PRAGMAS.replace("{mode}", if options.is_wal { "WAL" } else { "TRUNCATE" }),
+    )?;
     conn.execute_batch(&EVENTS.replace(
         "{unique}",
         if options.is_unique_index {
@@ -286,7 +296,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         format!("id {:.2} (sha256 of the line as read)", us(hash))
     };
     println!(
-        "scheme {}, {}: {count} records ({skipped} skipped as repeats), {:.0} records/s wall, \
+        "scheme {}, {}, {}: {count} records ({skipped} skipped as repeats), {:.0} records/s wall, \
          {:.0} records/CPU-s; us per record: decode {:.2}, {id_steps}, row {:.2}, \
          SQLite insert+commit {:.2}",
         options.scheme,
@@ -294,6 +304,11 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
             "UNIQUE id index"
         } else {
             "in-memory id prefixes"
+        },
+        if options.is_wal {
+            "WAL"
+        } else {
+            "rollback journal"
         },
         count as f64 / total,
         count as f64 / cpu,
