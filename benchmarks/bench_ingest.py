@@ -20,7 +20,10 @@ wall-clock figure does.
 Targets (issue 3): >= 30,000 events/s on one core for Windows JSON and Zeek
 JSON, and end-to-end >= 0.25x the raw parse rate.
 
-Run: ``python benchmarks/bench_ingest.py [--records 200000] [--only NAME]``.
+The end-to-end run is repeated (``--repeat``, default 3), each into a fresh
+journal and store; the median is printed and judged, the range beside it.
+
+Run: ``python benchmarks/bench_ingest.py [--records 200000] [--only NAME] [--repeat 3]``.
 
 Figures (2026-11-28, default 200,000 records, 2 shared cores, end-to-end
 events per CPU second; "session 3" at load 1.0-1.3, "now" over three runs at
@@ -52,6 +55,7 @@ if everything but the id work and the journal write were free).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -193,8 +197,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--only", choices=sorted(GROUPS), default=None)
+    parser.add_argument(
+        "--repeat", type=int, default=3,
+        help="end-to-end runs per format, each into a fresh journal and store (the median is judged)",
+    )
     args = parser.parse_args()
-    print(f"{'format':<14} {'records':>8} {'events':>8} {'wall s':>8} {'e2e ev/s':>10} "
+    print(f"{'format':<14} {'records':>8} {'events':>8} {'wall s':>8} {'e2e ev/s':>10} {'e2e runs':>15} "
           f"{'raw loads/s':>12} {'ratio':>6} {'parse rec/s':>12} {'id us':>6} {'journal us':>10} "
           f"{'ceiling':>7}  target")
     for name, paths in GROUPS.items():
@@ -207,8 +215,17 @@ def main() -> int:
             raw = raw_rate(lines)
             parsing = parse_rate(lines)
             ids = id_floor(lines)
-            rate, events, elapsed = end_to_end(data, Path(tmp) / "data")
-            journal = journal_floor(Path(tmp) / "data" / "journal.sqlite", Path(tmp))
+            # One run's rate varies by 10% or more on a shared machine: the
+            # median of several runs is the figure judged, the range is shown.
+            runs = []
+            for run in range(max(1, args.repeat)):
+                workdir = Path(tmp) / f"data{run}"
+                runs.append(end_to_end(data, workdir))
+                if run:  # a Windows journal of 200k events is ~1 GB: keep only the first
+                    shutil.rmtree(workdir)
+            rate, events, elapsed = sorted(runs)[len(runs) // 2]  # (rate, events, wall): by rate
+            journal = journal_floor(Path(tmp) / "data0" / "journal.sqlite", Path(tmp))
+            spread = f"{min(r[0] for r in runs) / 1000:,.1f}-{max(r[0] for r in runs) / 1000:,.1f}k"
         ratio = rate / raw
         # The best ratio a pipeline with this journal could reach if parsing,
         # projection and the graph cost nothing: the id work (which includes
@@ -218,7 +235,7 @@ def main() -> int:
         # each target on its own: >= 30k ev/s is set for Windows JSON and Zeek JSON only
         speed = ("30k ok" if rate >= 30_000 else "30k below") if name != "suricata-eve" else "30k n/a"
         target = f"{speed}, 0.25x {'ok' if ratio >= 0.25 else 'below'}"
-        print(f"{name:<14} {len(lines):>8} {events:>8} {elapsed:>8.2f} {rate:>10,.0f} "
+        print(f"{name:<14} {len(lines):>8} {events:>8} {elapsed:>8.2f} {rate:>10,.0f} {spread:>15} "
               f"{raw:>12,.0f} {ratio:>6.2f} {parsing:>12,.0f} {ids * 1e6:>6.1f} {journal * 1e6:>10.1f} "
               f"{ceiling:>7.2f}  {target}")
     return 0
