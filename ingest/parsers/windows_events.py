@@ -55,12 +55,12 @@ from ingest.parsers.windows_fields import (
     first_set,
     normalize_guid,
     parse_pid,
+    process_setter,
     put_decoded,
     put_file,
     put_hashes,
     put_ip,
     put_port,
-    put_process,
     put_user,
     user_name,
     value_of,
@@ -71,28 +71,28 @@ from ingest.parsers.windows_time import event_time
 __all__ = ["event_time", "to_event"]
 
 
+_put_process = process_setter("process.", "Image", "ProcessId", ("ProcessGuid",))
+
+
 def _sysmon_process(fields: Fields, data: Data) -> None:
-    put_process(fields, "process.", data, "Image", "ProcessId", ("ProcessGuid",))
-    put_user(fields, user_name(None, value_of(data, "User")))
+    _put_process(fields, data)
+    put_user(fields, user_name(None, data.get("User")))
 
 
 # -- Sysmon --------------------------------------------------------------------
 
+_put_created = process_setter("process.", "Image", "ProcessId", ("ProcessGuid",), "CommandLine")
+_put_creator = process_setter(
+    "process.parent.", "ParentImage", "ParentProcessId", ("ParentProcessGuid",), "ParentCommandLine"
+)
+
 
 def _sysmon_1(data: Data, fields: Fields) -> str:
-    put_process(fields, "process.", data, "Image", "ProcessId", ("ProcessGuid",), "CommandLine")
-    put_process(
-        fields,
-        "process.parent.",
-        data,
-        "ParentImage",
-        "ParentProcessId",
-        ("ParentProcessGuid",),
-        "ParentCommandLine",
-    )
+    _put_created(fields, data)
+    _put_creator(fields, data)
     put_decoded(fields, fields.get("process.command_line"))
     put_hashes(fields, "process.", data.get("Hashes"))
-    put_user(fields, user_name(None, value_of(data, "User")))
+    put_user(fields, user_name(None, data.get("User")))
     directory = value_of(data, "CurrentDirectory")
     if directory is not None:
         fields["process.working_directory"] = str(directory)
@@ -131,20 +131,20 @@ def _sysmon_5(data: Data, fields: Fields) -> str:
 
 def _sysmon_7(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
-    put_file(fields, value_of(data, "ImageLoaded"))
+    put_file(fields, data.get("ImageLoaded"))
     put_hashes(fields, "file.", data.get("Hashes"))
     return "sysmon:image_load"
 
 
+_put_source = process_setter("process.", "SourceImage", "SourceProcessId", ("SourceProcessGuid", "SourceProcessGUID"))
+_put_target = process_setter(
+    "target.process.", "TargetImage", "TargetProcessId", ("TargetProcessGuid", "TargetProcessGUID")
+)
+
+
 def _source_and_target(data: Data, fields: Fields) -> None:
-    put_process(
-        fields, "process.", data, "SourceImage", "SourceProcessId",
-        ("SourceProcessGuid", "SourceProcessGUID"),
-    )
-    put_process(
-        fields, "target.process.", data, "TargetImage", "TargetProcessId",
-        ("TargetProcessGuid", "TargetProcessGUID"),
-    )
+    _put_source(fields, data)
+    _put_target(fields, data)
     put_user(fields, user_name(None, first_set(data, "SourceUser", "User")))
 
 
@@ -163,7 +163,7 @@ def _sysmon_10(data: Data, fields: Fields) -> str:
 
 def _sysmon_11(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
-    put_file(fields, value_of(data, "TargetFilename"))
+    put_file(fields, data.get("TargetFilename"))
     return "sysmon:file_create"
 
 
@@ -225,12 +225,14 @@ def _sysmon_22(data: Data, fields: Fields) -> str:
 
 def _sysmon_23(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
-    put_file(fields, value_of(data, "TargetFilename"))
+    put_file(fields, data.get("TargetFilename"))
     put_hashes(fields, "file.", data.get("Hashes"))
     return "sysmon:file_delete"
 
 
 # -- Security --------------------------------------------------------------------
+
+_put_logon_process = process_setter("process.", "ProcessName", "ProcessId")
 
 
 def _logon(data: Data, fields: Fields) -> None:
@@ -246,7 +248,7 @@ def _logon(data: Data, fields: Fields) -> None:
     workstation = value_of(data, "WorkstationName")
     if workstation is not None:
         fields["source.workstation"] = normalize_host(str(workstation)) or str(workstation)
-    put_process(fields, "process.", data, "ProcessName", "ProcessId", ())
+    _put_logon_process(fields, data)
 
 
 def _security_4624(data: Data, fields: Fields) -> str:
@@ -266,11 +268,13 @@ def _security_4672(data: Data, fields: Fields) -> str:
     return "winsec:special_privileges"
 
 
+_put_new_process = process_setter("process.", "NewProcessName", "NewProcessId", (), "CommandLine")
+_put_new_parent = process_setter("process.parent.", "ParentProcessName", "ProcessId")
+
+
 def _security_4688(data: Data, fields: Fields) -> str:
-    put_process(fields, "process.", data, "NewProcessName", "NewProcessId", (), "CommandLine")
-    put_process(
-        fields, "process.parent.", data, "ParentProcessName", "ProcessId", (),
-    )
+    _put_new_process(fields, data)
+    _put_new_parent(fields, data)
     put_decoded(fields, fields.get("process.command_line"))
     # The target subject is the new process's account when it differs from the creator.
     user = user_name(value_of(data, "TargetDomainName"), value_of(data, "TargetUserName"))
@@ -384,6 +388,25 @@ def _family(channel: str, event_id: int) -> str:
     return family
 
 
+# (channel, event id) -> ("event.code" text, mapper or None, is a PowerShell event).
+# A stream repeats a few dozen pairs, so the channel's family, the mapper and
+# str(event_id) are found once per pair, not once per event.  Bounded like
+# _family_cache: event ids are attacker-influenced.
+Route = tuple[str, Mapper | None, bool]
+_routes: dict[tuple[str, int], Route] = {}
+
+
+def _route(channel: str, event_id: int) -> Route:
+    key = (channel, event_id)
+    route = _routes.get(key)
+    if route is None:
+        family = _family(channel, event_id)
+        route = (str(event_id), _MAPPERS.get((family, event_id)), family == "powershell")
+        if len(_routes) < 4096:
+            _routes[key] = route
+    return route
+
+
 def to_event(
     win: WinRecord,
     *,
@@ -414,19 +437,19 @@ def to_event(
         No usable timestamp, or a malformed process id.
     """
     data = win.data
-    fields: Fields = {"event.code": str(win.event_id), "event.channel": win.channel}
+    channel = win.channel
+    code, mapper, is_powershell = _route(channel, win.event_id)
+    fields: Fields = {"event.code": code, "event.channel": channel}
     computer = win.computer
     host = None
     if computer:
         fields["host.name.original"] = computer
         host = normalize_host(computer)
-    family = _family(win.channel, win.event_id)
-    mapper = _MAPPERS.get((family, win.event_id))
     kind = "windows:other"
     if mapper is not None:
         try:
             kind = mapper(data, fields)
-            if family == "powershell" and "process.pid" not in fields:
+            if is_powershell and "process.pid" not in fields:
                 # the writer of a PowerShell event is the PowerShell process:
                 # its pid lets the projection tie the script to that process
                 try:
@@ -436,7 +459,7 @@ def to_event(
                 if pid is not None:
                     fields["process.pid"] = pid
         except ParseError as exc:
-            raise ParseError(f"{win.channel or 'Windows'} event {win.event_id}: {exc}") from None
+            raise ParseError(f"{channel or 'Windows'} event {win.event_id}: {exc}") from None
     if win.message and (mapped_message or kind == "windows:other"):
         fields["message"] = win.message
     ts = event_time(data, win.time, context.default_timezone)

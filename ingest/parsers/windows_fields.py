@@ -6,14 +6,14 @@ record holds, normalised by :mod:`ingest.normalize`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
 from ingest.normalize import (
     UNSET_TEXT,
-    canonical_ip,
     decode_powershell_command,
+    ip_or_none,
     is_unset,
     parse_int,
     split_hashes,
@@ -22,7 +22,6 @@ from ingest.parsers.base import ParseError
 
 Fields = dict[str, Any]
 Data = Mapping[str, Any]
-
 
 
 def value_of(data: Data, key: str) -> Any:
@@ -56,7 +55,7 @@ _MEMO_LIMIT = 16384
 _MEMO_KEY_CHARS = 512
 _basenames: dict[str, str] = {}
 _guids: dict[str, str] = {}
-_hash_fields: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+_hash_fields: dict[tuple[str, str], dict[str, str]] = {}
 
 
 def _remember(table: dict, key: Any, text: str, value: Any) -> None:
@@ -101,63 +100,96 @@ def parse_pid(value: object, name: str) -> int | None:
 
 def user_name(domain: object, name: object) -> str | None:
     """``domain\\name`` lower case; a name that already holds the domain is kept whole."""
-    if name is None or is_unset(name):
+    if name is None or (isinstance(name, str) and name in UNSET_TEXT):
         return None
     text = str(name).strip()
-    if "\\" in text or domain is None or is_unset(domain):
+    if domain is None or "\\" in text or is_unset(domain):
         return text.lower()
     return f"{domain}\\{text}".lower()
 
 
-def put_process(
-    fields: Fields,
+ProcessSetter = Callable[[Fields, Data], None]
+
+
+def process_setter(
     prefix: str,
-    data: Data,
     image_key: str,
     pid_key: str,
-    guid_keys: tuple[str, ...],
+    guid_keys: tuple[str, ...] = (),
     command_key: str | None = None,
-) -> None:
-    """``<prefix>executable/name/pid/guid[/command_line]`` from one process's keys."""
-    names = _PROCESS_FIELDS.get(prefix)
-    if names is None:
-        names = _PROCESS_FIELDS[prefix] = (
-            prefix + "executable", prefix + "name", prefix + "pid", prefix + "guid", prefix + "command_line",
-        )
-    image = value_of(data, image_key)
-    if image is not None:
-        image = str(image)
-        fields[names[0]] = image
-        fields[names[1]] = basename(image)
-    pid = parse_pid(data.get(pid_key), pid_key)
-    if pid is not None:
-        fields[names[2]] = pid
-    for key in guid_keys:
-        guid = value_of(data, key)
-        if guid is not None:
-            fields[names[3]] = normalize_guid(guid)
-            break
-    if command_key is not None:
-        command = value_of(data, command_key)
-        if command is not None:
-            fields[names[4]] = str(command)
+) -> ProcessSetter:
+    """A setter of ``<prefix>executable/name/pid/guid[/command_line]`` from one process's keys.
 
+    The mapping sets a process from fixed keys in every Sysmon and Security
+    event; a setter made once per key set holds its field names and keys
+    itself and reads each value inline (the ``value_of``/``parse_pid`` rules),
+    where a general function took seven arguments and made five calls.
 
-# prefix -> its five field names, built once (prefix + "..." per call was measurable)
-_PROCESS_FIELDS: dict[str, tuple[str, str, str, str, str]] = {}
+    Parameters
+    ----------
+    prefix : str
+        Field-name prefix, ``"process."``, ``"process.parent."``, ``"target.process."``.
+    image_key, pid_key : str
+        Event-data keys of the image path and the process id.
+    guid_keys : tuple of str
+        Keys of the process GUID, first set one wins (spellings differ by shape).
+    command_key : str, optional
+        Key of the command line.
+
+    Returns
+    -------
+    callable
+        ``setter(fields, data)``; raises :class:`ParseError` naming ``pid_key``
+        when the process id is malformed.
+
+    Examples
+    --------
+    >>> fields = {}
+    >>> put = process_setter("process.", "Image", "ProcessId", ("ProcessGuid",))
+    >>> put(fields, {"Image": "X.EXE", "ProcessId": "42", "ProcessGuid": "{AB-CD}"})
+    >>> fields
+    {'process.executable': 'X.EXE', 'process.name': 'x.exe', 'process.pid': 42, 'process.guid': 'ab-cd'}
+    """
+    executable, name, pid_name, guid_name, command_name = (
+        prefix + "executable", prefix + "name", prefix + "pid", prefix + "guid", prefix + "command_line",
+    )
+
+    def put(fields: Fields, data: Data) -> None:
+        image = data.get(image_key)
+        if image is not None and not (isinstance(image, str) and image in UNSET_TEXT):
+            image = str(image)
+            fields[executable] = image
+            short = _basenames.get(image)
+            fields[name] = short if short is not None else basename(image)
+        pid = data.get(pid_key)
+        if pid is not None:
+            if pid.__class__ is not int:
+                pid = parse_pid(pid, pid_key)
+            if pid is not None:
+                fields[pid_name] = pid
+        for key in guid_keys:
+            guid = data.get(key)
+            if guid is not None and not (isinstance(guid, str) and guid in UNSET_TEXT):
+                fields[guid_name] = normalize_guid(guid)
+                break
+        if command_key is not None:
+            command = data.get(command_key)
+            if command is not None and not (isinstance(command, str) and command in UNSET_TEXT):
+                fields[command_name] = str(command)
+
+    return put
 
 
 def put_hashes(fields: Fields, prefix: str, value: object) -> None:
     """``<prefix>hash.<algorithm>`` from a Sysmon ``Hashes`` value."""
-    if value is None or is_unset(value):
+    if value is None or (isinstance(value, str) and value in UNSET_TEXT):
         return
     text = str(value)
-    pairs = _hash_fields.get((prefix, text))
-    if pairs is None:
-        pairs = tuple((f"{prefix}hash.{algorithm}", digest) for algorithm, digest in split_hashes(text).items())
-        _remember(_hash_fields, (prefix, text), text, pairs)
-    for name, digest in pairs:
-        fields[name] = digest
+    named = _hash_fields.get((prefix, text))
+    if named is None:
+        named = {f"{prefix}hash.{algorithm}": digest for algorithm, digest in split_hashes(text).items()}
+        _remember(_hash_fields, (prefix, text), text, named)
+    fields.update(named)  # one C call instead of a loop over four pairs
 
 
 # A session's PowerShell host command line repeats in every 4103 event and in
@@ -181,11 +213,12 @@ def put_decoded(fields: Fields, command: object) -> None:
 
 def put_file(fields: Fields, path: object) -> None:
     """``file.path`` as written and ``file.name`` lower case."""
-    if path is None or is_unset(path):
+    if path is None or (isinstance(path, str) and path in UNSET_TEXT):
         return
     text = str(path)
     fields["file.path"] = text
-    fields["file.name"] = basename(text)
+    name = _basenames.get(text)
+    fields["file.name"] = name if name is not None else basename(text)
 
 
 def put_user(fields: Fields, user: str | None) -> None:
@@ -199,7 +232,7 @@ def put_ip(fields: Fields, key: str, value: object) -> None:
     # Lenient: a malformed address is not a reason to lose the event.
     if value is None:
         return
-    ip = canonical_ip(str(value), strict=False)
+    ip = ip_or_none(str(value))  # canonical_ip(.., strict=False), memoised: addresses recur
     if ip is not None:
         fields[key] = ip
 

@@ -6,7 +6,16 @@ import pytest
 
 from ingest.normalize import is_unset, split_hashes
 from ingest.parsers import windows_fields
-from ingest.parsers.windows_fields import basename, first_set, normalize_guid, put_hashes, value_of
+from ingest.parsers.base import ParseError
+from ingest.parsers.windows_fields import (
+    basename,
+    first_set,
+    normalize_guid,
+    parse_pid,
+    process_setter,
+    put_hashes,
+    value_of,
+)
 
 VALUES = [None, "", "-", "(empty)", " ", "x", "-x", 0, 1, False, [], {}, "0"]
 HASHES = "SHA1=AA,MD5=BB,SHA256=CC,IMPHASH=DD"
@@ -54,3 +63,31 @@ def test_hash_fields_are_per_prefix() -> None:
 
 def test_non_text_guids_are_normalised_too() -> None:
     assert normalize_guid(12345) == "12345"
+
+
+@pytest.mark.parametrize("value", VALUES, ids=repr)
+def test_process_setter_reads_values_as_value_of_does(value: object) -> None:
+    data = {"Image": value, "Guid": value, "GUID": "{B}", "Cmd": value}
+    fields: dict = {}
+    process_setter("p.", "Image", "Pid", ("Guid", "GUID"), "Cmd")(fields, data)
+    image, guid = value_of(data, "Image"), value_of(data, "Guid")
+    expected: dict = {}
+    if image is not None:
+        expected = {"p.executable": str(image), "p.name": basename(str(image))}
+    expected["p.guid"] = normalize_guid(guid) if guid is not None else "b"
+    if image is not None:
+        expected["p.command_line"] = str(image)
+    assert list(fields.items()) == list(expected.items())  # same values, same order
+
+
+@pytest.mark.parametrize("pid", [None, "-", "", 7, "7", "0x1F", " 8 ", True, 3.0], ids=repr)
+def test_process_setter_reads_pids_as_parse_pid_does(pid: object) -> None:
+    fields: dict = {}
+    process_setter("p.", "Image", "Pid")(fields, {"Pid": pid})
+    expected = parse_pid(pid, "Pid")
+    assert fields == ({} if expected is None else {"p.pid": expected})
+
+
+def test_process_setter_names_the_key_of_a_malformed_pid() -> None:
+    with pytest.raises(ParseError, match="SourceProcessId"):
+        process_setter("p.", "Image", "SourceProcessId")({}, {"SourceProcessId": "12ab"})
