@@ -138,6 +138,13 @@ def event_time(data: Mapping[str, Any], record_time: object, default_timezone: s
     """Epoch seconds by the module's time rule (Sysmon ``UtcTime`` first)."""
     utc = data.get("UtcTime")
     if isinstance(utc, str) and utc not in UNSET_TEXT:
+        # A second and a fraction both seen before: two lookups, no call.
+        # Any miss (new second, "Z", no or odd fraction) takes _fast_utc.
+        seconds = _seconds.get(utc[:19])
+        if seconds is not None:
+            fraction = _fractions.get(utc[19:])
+            if fraction is not None:
+                return seconds + fraction
         fast = _fast_utc(utc, False)
         if fast is not None:
             return fast
@@ -148,6 +155,12 @@ def event_time(data: Mapping[str, Any], record_time: object, default_timezone: s
     if isinstance(record_time, str):
         if record_time in UNSET_TEXT:
             raise ParseError(_NO_TIME)
+        if record_time[-1:] == "Z":  # as for UtcTime above: two lookups when both are known
+            seconds = _seconds.get(record_time[:19])
+            if seconds is not None:
+                fraction = _fractions.get(record_time[19:-1])
+                if fraction is not None:
+                    return seconds + fraction
         ts = _fast_utc(record_time, True)
         if ts is not None:
             return ts

@@ -54,3 +54,22 @@ def test_only_short_valid_fractions_are_remembered(empty_tables: None) -> None:
     with pytest.raises(ParseError, match="bad timestamp"):
         event_time({}, "2024-03-05T10:00:00.5xZ", "UTC")
     assert list(windows_time._fractions) == [".5"]
+
+
+@pytest.mark.parametrize(
+    ("utc", "record_time", "fraction"),
+    [
+        ("2024-03-05 10:00:00.250Z", None, "250"),  # a known second, a fraction with a zone letter
+        ("2024-03-05 10:00:00", None, ""),  # a known second, no fraction
+        (None, "2024-03-05T10:00:00Z", ""),
+        (None, "2024-03-05T10:00:00.250z", "250"),  # lower-case zone letter
+        (None, "2024-03-05T10:00:00.2500000Z", "2500000"),  # a fraction too long to remember
+    ],
+)
+def test_known_seconds_with_other_tails_read_exactly(utc: str | None, record_time: str | None, fraction: str) -> None:
+    moment = datetime(2024, 3, 5, 10)
+    # the second and the fraction ".250" are remembered first, by the common forms
+    assert event_time({"UtcTime": "2024-03-05 10:00:00.250"}, None, "UTC") == _exact(moment, "250")
+    assert event_time({}, "2024-03-05T10:00:00.250Z", "UTC") == _exact(moment, "250")
+    data = {} if utc is None else {"UtcTime": utc}
+    assert event_time(data, record_time, "UTC") == _exact(moment, fraction)
