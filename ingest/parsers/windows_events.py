@@ -71,12 +71,8 @@ from ingest.parsers.windows_time import event_time
 __all__ = ["event_time", "to_event"]
 
 
-_put_process = process_setter("process.", "Image", "ProcessId", ("ProcessGuid",))
-
-
-def _sysmon_process(fields: Fields, data: Data) -> None:
-    _put_process(fields, data)
-    put_user(fields, user_name(None, data.get("User")))
+# The process and account of most Sysmon events, set by one call.
+_sysmon_process = process_setter("process.", "Image", "ProcessId", ("ProcessGuid",), user_key="User")
 
 
 # -- Sysmon --------------------------------------------------------------------

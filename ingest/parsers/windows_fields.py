@@ -117,6 +117,7 @@ def process_setter(
     pid_key: str,
     guid_keys: tuple[str, ...] = (),
     command_key: str | None = None,
+    user_key: str | None = None,
 ) -> ProcessSetter:
     """A setter of ``<prefix>executable/name/pid/guid[/command_line]`` from one process's keys.
 
@@ -135,6 +136,8 @@ def process_setter(
         Keys of the process GUID, first set one wins (spellings differ by shape).
     command_key : str, optional
         Key of the command line.
+    user_key : str, optional
+        Key of the account name, set last as ``user.name`` (``user_name(None, value)``).
 
     Returns
     -------
@@ -163,19 +166,26 @@ def process_setter(
             fields[name] = short if short is not None else basename(image)
         pid = data.get(pid_key)
         if pid is not None:
-            if pid.__class__ is not int:
+            if pid.__class__ is str and pid.isdigit() and pid.isascii():
+                fields[pid_name] = int(pid)
+            else:
                 pid = parse_pid(pid, pid_key)
-            if pid is not None:
-                fields[pid_name] = pid
+                if pid is not None:
+                    fields[pid_name] = pid
         for key in guid_keys:
             guid = data.get(key)
             if guid is not None and not (isinstance(guid, str) and guid in UNSET_TEXT):
-                fields[guid_name] = normalize_guid(guid)
+                known = _guids.get(guid) if guid.__class__ is str else None
+                fields[guid_name] = known if known is not None else normalize_guid(guid)
                 break
         if command_key is not None:
             command = data.get(command_key)
             if command is not None and not (isinstance(command, str) and command in UNSET_TEXT):
                 fields[command_name] = str(command)
+        if user_key is not None:
+            user = data.get(user_key)
+            if user is not None and not (isinstance(user, str) and user in UNSET_TEXT):
+                fields["user.name"] = str(user).strip().lower()
 
     return put
 

@@ -14,6 +14,7 @@ from ingest.parsers.windows_fields import (
     parse_pid,
     process_setter,
     put_hashes,
+    user_name,
     value_of,
 )
 
@@ -91,3 +92,11 @@ def test_process_setter_reads_pids_as_parse_pid_does(pid: object) -> None:
 def test_process_setter_names_the_key_of_a_malformed_pid() -> None:
     with pytest.raises(ParseError, match="SourceProcessId"):
         process_setter("p.", "Image", "SourceProcessId")({}, {"SourceProcessId": "12ab"})
+
+
+@pytest.mark.parametrize("value", [*VALUES, " Domain\\User ", "NT AUTHORITY\\SYSTEM"], ids=repr)
+def test_process_setter_reads_the_user_as_user_name_does(value: object) -> None:
+    fields: dict = {}
+    process_setter("p.", "Image", "Pid", user_key="User")(fields, {"User": value})
+    expected = user_name(None, value)
+    assert fields == ({} if expected is None else {"user.name": expected})
