@@ -45,17 +45,19 @@ def first_set(data: Data, *keys: str) -> Any:
     return None
 
 
-# Process-wide memo tables of the mapping.  Images, process GUIDs and Sysmon
-# ``Hashes`` values recur across events (every image load of one process, every
-# load of one DLL), so each is normalised once.  Bounded in entries and in key
-# length (input is attacker-influenced): a full table is cleared, a long value
-# is normalised without being remembered, so a table stays near 10 MB at most.
-# The five OTRF Windows files need 415 basenames, 215 GUIDs, 461 hash values.
+# Process-wide memo tables of the mapping.  Images, process GUIDs, pid texts
+# and Sysmon ``Hashes`` values recur across events (every event of one
+# process, every load of one DLL), so each is normalised once.  Bounded in
+# entries and in key length (input is attacker-influenced): a full table is
+# cleared, a long value is normalised without being remembered, so a table
+# stays near 10 MB at most.  The five OTRF Windows files need 415 basenames,
+# 215 GUIDs, 461 hash values and 236 pid texts.
 _MEMO_LIMIT = 16384
 _MEMO_KEY_CHARS = 512
 _basenames: dict[str, str] = {}
 _guids: dict[str, str] = {}
 _hash_fields: dict[tuple[str, str], dict[str, str]] = {}
+_pids: dict[str, int] = {}
 
 
 def _remember(table: dict, key: Any, text: str, value: Any) -> None:
@@ -166,12 +168,16 @@ def process_setter(
             fields[name] = short if short is not None else basename(image)
         pid = data.get(pid_key)
         if pid is not None:
-            if pid.__class__ is str and pid.isdigit() and pid.isascii():
-                fields[pid_name] = int(pid)
+            if pid.__class__ is str:
+                number = _pids.get(pid)
+                if number is None:
+                    number = parse_pid(pid, pid_key)
+                    if number is not None:
+                        _remember(_pids, pid, pid, number)
             else:
-                pid = parse_pid(pid, pid_key)
-                if pid is not None:
-                    fields[pid_name] = pid
+                number = parse_pid(pid, pid_key)
+            if number is not None:
+                fields[pid_name] = number
         for key in guid_keys:
             guid = data.get(key)
             if guid is not None and not (isinstance(guid, str) and guid in UNSET_TEXT):

@@ -35,6 +35,8 @@ def test_memo_tables_stay_bounded_and_answers_do_not_depend_on_them(monkeypatch:
     monkeypatch.setattr(windows_fields, "_basenames", {})
     monkeypatch.setattr(windows_fields, "_guids", {})
     monkeypatch.setattr(windows_fields, "_hash_fields", {})
+    monkeypatch.setattr(windows_fields, "_pids", {})
+    put_pid = process_setter("p.", "Image", "Pid")
     for round_ in range(2):  # the second round reads what the first remembered
         for n in range(10):
             assert basename(f"C:\\Dir\\App{n}.EXE") == f"app{n}.exe"
@@ -42,7 +44,11 @@ def test_memo_tables_stay_bounded_and_answers_do_not_depend_on_them(monkeypatch:
             fields: dict = {}
             put_hashes(fields, "file.", f"{HASHES},CRC=E{n}")
             assert fields == {f"file.hash.{k}": v for k, v in split_hashes(f"{HASHES},CRC=E{n}").items()}
-        assert max(map(len, (windows_fields._basenames, windows_fields._guids, windows_fields._hash_fields))) <= 4, round_
+            fields = {}
+            put_pid(fields, {"Pid": f"0x{n:x}" if n % 2 else str(n)})
+            assert fields == {"p.pid": n}
+        tables = (windows_fields._basenames, windows_fields._guids, windows_fields._hash_fields, windows_fields._pids)
+        assert max(map(len, tables)) <= 4, round_
 
 
 def test_long_values_are_normalised_but_not_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
