@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from ingest.readers.base import RawRecord, ReadError
@@ -34,13 +34,18 @@ def iter_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tu
             return
         number += 1
         if len(line) > max_bytes and not line.endswith(b"\n"):
-            while True:  # skip the rest of this line
-                rest = readline(max_bytes)
-                if not rest or rest.endswith(b"\n"):
-                    break
+            skip_rest_of_line(readline, max_bytes)
             yield number, TOO_LONG
             continue
         yield number, line
+
+
+def skip_rest_of_line(readline: Callable[[int], bytes], max_bytes: int) -> None:
+    """Consume the rest of an over-long line in ``max_bytes`` pieces (never all of it at once)."""
+    while True:
+        rest = readline(max_bytes)
+        if not rest or rest.endswith(b"\n"):
+            return
 
 
 def looks_like_text(head: bytes) -> bool:

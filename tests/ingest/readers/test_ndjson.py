@@ -34,6 +34,14 @@ def test_records_carry_line_origins_and_the_line_as_read_without_its_ending():
     assert canonical_json(items[0].record) == '{"a":"\u00e9","b":1}'
 
 
+def test_blank_and_whitespace_lines_are_skipped_but_counted():
+    items = read(b'\n  \t\r\n {"a": 1} \r\n\r\n{"b": 2}\n   ')
+    assert [i.origin for i in items] == ["f.ndjson:3", "f.ndjson:5"]
+    # surrounding spaces are JSON whitespace: the record is read, its text keeps them
+    assert (items[0].record, items[0].data) == ({"a": 1}, b' {"a": 1} ')
+    assert all(isinstance(i, RawRecord) for i in items)
+
+
 def test_canonical_text_ignores_key_order_and_spacing():
     assert canonical_json({"b": 1, "a": {"y": 1, "x": 2}}) == canonical_json(
         orjson.loads(b'{ "a": {"x": 2, "y": 1}, "b": 1 }')
@@ -51,10 +59,9 @@ def test_bad_lines_become_read_errors_and_reading_goes_on(fixtures):
     assert len(records) == 3
 
 
-def test_over_long_lines_are_read_errors(monkeypatch):
-    from ingest.readers import text_lines
-
-    monkeypatch.setattr(text_lines.iter_lines, "__defaults__", (64,))
-    items = read(b'{"a": 1}\n{"b": "' + b"z" * 200 + b'"}\n{"c": 3}\n')
-    assert isinstance(items[1], ReadError) and "longer than" in items[1].reason
+def test_over_long_lines_are_read_errors():
+    data = b'{"a": 1}\n{"b": "' + b"z" * 200 + b'"}\n{"c": 3}\n'
+    items = list(NdjsonReader(max_line_bytes=64).read(io.BytesIO(data), "f"))
+    assert isinstance(items[1], ReadError) and items[1].reason == "line longer than 64 bytes"
+    assert items[1].origin == "f:2"
     assert [i.record for i in items if isinstance(i, RawRecord)] == [{"a": 1}, {"c": 3}]
