@@ -29,6 +29,7 @@ an answer it gave might no longer be the answer of the final map.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphsiem.model import Event
@@ -106,6 +107,21 @@ class IpHostMap:
                 self.add_endpoint(local, named, event.ts)
                 return True
         return False
+
+    def observe_all(self, events: Iterable[Event]) -> int:
+        """:meth:`observe` each event in turn; return how many taught the map something.
+
+        The pipeline's per-batch call: the common events (an endpoint event that
+        is no network connection) are passed over here, without a method call each.
+        """
+        observe = self.observe
+        learnt = 0
+        for event in events:
+            kind = event.kind
+            if event.host is not None and kind != "sysmon:network_connect" and not kind.endswith(":dhcp"):
+                continue  # what observe would conclude for it, after the same tests
+            learnt += observe(event)
+        return learnt
 
     def add_lease(self, ip: str, host: str, start: float, seconds: float) -> None:
         """Record a DHCP lease of ``ip`` to ``host`` for ``seconds`` from ``start``."""

@@ -133,3 +133,25 @@ def test_an_unwatched_watch_hears_no_more_changes():
     ipmap.unwatch(watch)
     ipmap.add_lease("10.0.0.5", "ws-1", 1000.0, 600.0)
     assert not watch.changed
+
+
+def test_observe_all_learns_what_observe_learns_event_by_event():
+    events = [
+        dhcp(0.0, "10.0.0.5", "ws-1"),
+        Event(id="", kind="sysmon:process_create", ts=1.0, host="ws-2", source="x",
+              fields={"source.ip": "10.0.0.6"}),  # an endpoint event that is no connection: nothing
+        Event(id="", kind="sysmon:network_connect", ts=2.0, host="ws-3", source="x",
+              fields={"source.ip": "10.0.0.7", "destination.ip": "203.0.113.1"}),
+        Event(id="", kind="sysmon:network_connect", ts=3.0, host="", source="x",
+              fields={"source.ip": "10.0.0.9"}),  # no host name: nothing
+        Event(id="", kind="zeek:kerberos", ts=4.0, host=None, source="zeek",
+              fields={"source.hostname": "WS-4$", "source.ip": "10.0.0.8"}),
+        Event(id="", kind="zeek:conn", ts=5.0, host=None, source="zeek", fields={"source.ip": "10.0.0.1"}),
+    ]
+    one_by_one = IpHostMap()
+    learnt = sum(one_by_one.observe(event) for event in events)
+    together = IpHostMap()
+    assert together.observe_all(events) == learnt == 3
+    for ip in ("10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8", "10.0.0.9"):
+        assert together.intervals(ip) == one_by_one.intervals(ip)
+    assert together.lookup("10.0.0.8", 4.0) == one_by_one.lookup("10.0.0.8", 4.0) is not None

@@ -63,6 +63,24 @@ def test_ingesting_the_same_file_twice_adds_nothing(fixtures, journal, graph):
     assert (journal.counts(), relation_counts(graph), graph.counts()) == before
 
 
+@pytest.mark.parametrize("batch_size", [2, 5000])
+def test_repeats_count_as_duplicates_of_their_own_file_and_format(fixtures, journal, tmp_path, batch_size):
+    ecs_lines = (fixtures / "ecs_events.ndjson").read_bytes().splitlines()[:2]
+    zeek_line = (fixtures / "sensor" / "a_conn.json").read_bytes().splitlines()[0]
+    (tmp_path / "a.ndjson").write_bytes(b"\n".join([ecs_lines[0], zeek_line, ecs_lines[0]]) + b"\n")
+    (tmp_path / "b.ndjson").write_bytes(b"\n".join([zeek_line, ecs_lines[1], b"not json"]) + b"\n")
+    report = ingest_paths([tmp_path], store=None, journal=journal, progress=False, batch_size=batch_size)
+    counts = {Path(f.path).name: f.counts for f in report.files.values()}
+    # a repeat inside one file, and across files in one batch, is a duplicate where it is read
+    assert (counts["a.ndjson"].received, counts["a.ndjson"].events, counts["a.ndjson"].duplicates) == (3, 2, 1)
+    assert (counts["b.ndjson"].received, counts["b.ndjson"].events, counts["b.ndjson"].duplicates) == (3, 1, 1)
+    assert counts["b.ndjson"].rejected == 1
+    ecs, zeek = report.formats["ecs"], report.formats["zeek"]
+    assert (ecs.received, ecs.accepted, ecs.events, ecs.duplicates) == (3, 3, 2, 1)
+    assert (zeek.received, zeek.accepted, zeek.events, zeek.duplicates) == (2, 2, 1, 1)
+    assert report.total.events == journal.last_seq() == 3
+
+
 def test_bad_records_are_rejected_with_origin_and_reason_and_kept(fixtures, journal):
     report = ingest_paths([fixtures / "mixed_quality.ndjson"], store=None, journal=journal, progress=False)
     assert (report.total.received, report.total.accepted, report.total.rejected) == (5, 1, 4)
