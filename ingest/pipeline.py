@@ -527,12 +527,13 @@ def _ingest_file(session: _Session, path: Path, readers: Sequence[Reader]) -> No
     file_report.reader = reader.name
     hint = path_hint(path)
     counts = file_report.counts
+    take, name = session.take, reader.name  # looked up once per file, not per record
     try:
         with open_binary(path) as stream:
             for item in reader.read(stream, display):
-                session.take(item, counts, reader.name, hint)
+                take(item, counts, name, hint)
     except Exception as exc:  # noqa: BLE001 - truncated gzip, I/O or library error mid-file
-        session.take(ReadError(display, f"file could not be read to the end: {exc}", ""), counts, reader.name, hint)
+        take(ReadError(display, f"file could not be read to the end: {exc}", ""), counts, name, hint)
 
 
 def _project(session: _Session, store: GraphStore | None) -> None:
