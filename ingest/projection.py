@@ -120,18 +120,26 @@ class Accumulator:
             if len(agg[3]) < EVIDENCE_CAP:
                 agg[3].append(event_id)
 
-    def sight(self, host: str, ref: EntityKey, ts: float) -> None:
-        """Count one event of ``host`` touching ``ref``."""
-        key = (host, ref)
-        agg = self.sightings.get(key)
-        if agg is None:
-            self.sightings[key] = [ts, ts, 1]
-            return
-        if ts < agg[0]:
-            agg[0] = ts
-        if ts > agg[1]:
-            agg[1] = ts
-        agg[2] += 1
+    def sight(self, hosts: tuple[str, ...], refs: Iterable[EntityKey], ts: float) -> None:
+        """Count one event of each of ``hosts`` touching each entity of ``refs`` but hosts.
+
+        One call per event, not per sighting: this runs for every entity every event touches.
+        """
+        sightings = self.sightings
+        for ref in refs:
+            if ref[0] == HOST:
+                continue
+            for host in hosts:
+                key = (host, ref)
+                agg = sightings.get(key)
+                if agg is None:
+                    sightings[key] = [ts, ts, 1]
+                    continue
+                if ts < agg[0]:
+                    agg[0] = ts
+                if ts > agg[1]:
+                    agg[1] = ts
+                agg[2] += 1
 
     def projection(self) -> Projection:
         """The aggregated batch as a :class:`Projection`."""
@@ -159,8 +167,11 @@ class _Ctx:
         self.fields = event.fields
         self.ts = event.ts
         self.host: EntityKey | None = None
+        entities = acc.entities
         if host:
-            self.host = acc.entity(HOST, host, host)
+            ref = self.host = (HOST, host)
+            if ref not in entities:  # as acc.entity(HOST, host, host), without the call
+                entities[ref] = Entity(HOST, host, host, {})
         for other in hosts:
             if other != host:  # the event's own host was added just above
                 acc.entity(HOST, other, other)
@@ -170,9 +181,27 @@ class _Ctx:
     def rel(self, src: EntityKey | None, type_: str, dst: EntityKey | None) -> None:
         if src is None or dst is None:
             return
-        self.acc.relate(src, type_, dst, self.ts, self.event.id)
-        self.touched.add(src)
-        self.touched.add(dst)
+        # Accumulator.relate, inlined: this runs for every relation of every event
+        key = (src, type_, dst)
+        ts = self.ts
+        event_id = self.event.id
+        relations = self.acc.relations
+        agg = relations.get(key)
+        if agg is None:
+            relations[key] = [ts, ts, 1, [event_id], event_id]
+        else:
+            if ts < agg[0]:
+                agg[0] = ts
+            if ts > agg[1]:
+                agg[1] = ts
+            if agg[4] != event_id:  # see Accumulator.relate
+                agg[4] = event_id
+                agg[2] += 1
+                if len(agg[3]) < EVIDENCE_CAP:
+                    agg[3].append(event_id)
+        touched = self.touched
+        touched.add(src)
+        touched.add(dst)
 
     def touch(self, ref: EntityKey | None) -> None:
         if ref is not None:
@@ -206,7 +235,9 @@ class Projector:
         self._fuid_file: dict[str, EntityKey] = {}
         self._fuid_url: dict[str, tuple[EntityKey, EntityKey | None]] = {}
         self._domains: dict[Any, str] = {}
-        self._process_keys: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
+        self._host_ips: dict[Any, str] = {}
+        """``ip_or_none`` of each event host seen ("" for a name)."""
         self._handlers = {
             "sysmon:process_create": self._process_create,
             "winsec:process_create": self._process_create,
@@ -239,6 +270,7 @@ class Projector:
         other._fuid_url = dict(self._fuid_url)
         other._domains = dict(self._domains)
         other._process_keys = dict(self._process_keys)
+        other._host_ips = dict(self._host_ips)
         return other
 
     # -- driving ------------------------------------------------------------
@@ -265,7 +297,10 @@ class Projector:
         fields = event.fields
         host = event.host
         if host:
-            ip = ip_or_none(str(host))
+            ip = self._host_ips.get(host)
+            if ip is None:  # the same few host names recur: each is tested once per run
+                ip = ip_or_none(str(host)) or ""
+                self._remember(self._host_ips, host, ip)
             if ip:  # an IP in the host slot is not a host name
                 host = self.ipmap.lookup(ip, event.ts)
         if not host:
@@ -286,12 +321,7 @@ class Projector:
     def _sight(self, ctx: _Ctx) -> None:
         if not ctx.hosts:  # a sensor event between unmapped IPs sights nothing
             return
-        acc, ts = ctx.acc, ctx.ts
-        for ref in ctx.touched:
-            if ref[0] == HOST:
-                continue
-            for host in ctx.hosts:
-                acc.sight(host, ref, ts)
+        ctx.acc.sight(ctx.hosts, ctx.touched, ctx.ts)
 
     # -- entity builders ----------------------------------------------------
     def _process(self, ctx: _Ctx, names: tuple[str, ...]) -> EntityKey | None:
@@ -317,11 +347,10 @@ class Projector:
             decoded_guess = None
             if cmd and any(h in cmd.lower() for h in _POWERSHELL_HINTS):
                 decoded_guess = decode_powershell_command(cmd)
-            known_key = (stable_hash(exe.lower(), normalize_command_line(cmd)), decoded_guess)
+            known_key = ((PROCESS, stable_hash(exe.lower(), normalize_command_line(cmd))), decoded_guess)
             self._remember(self._process_keys, (exe, cmd), known_key, _PROCESS_KEY_LIMIT)
-        key = known_key[0]
+        ref = known_key[0]  # the entity key itself, not rebuilt per event
         acc = ctx.acc
-        ref = (PROCESS, key)
         entity = acc.entities.get(ref)
         if entity is None:
             props: dict[str, Any] = {}
@@ -349,7 +378,7 @@ class Projector:
             if sha256:
                 props["sha256"] = sha256
         if entity is None:
-            acc.entities[ref] = Entity(PROCESS, key, cmd or exe, props)
+            acc.entities[ref] = Entity(PROCESS, ref[1], cmd or exe, props)
         if host and cmd:  # a full identity: later events of this process resolve to it
             cache = self._processes
             if len(cache) > _CACHE_LIMIT:
@@ -535,12 +564,17 @@ class Projector:
         Only called for events with one of :data:`_GENERIC_KEYS` (see :meth:`project_into`).
         """
         fields = ctx.fields
+        keys = fields.keys()
         process = self._process(ctx, _PROCESS)
+        # A rule whose fields are all missing adds nothing: it is skipped (most generic
+        # events are a process and fields no rule reads, e.g. Sysmon registry events)
         if process is not None:
             ctx.rel(ctx.host, R.RAN, process)
-            ctx.rel(self._process(ctx, _PARENT), R.SPAWNED, process)
-            ctx.rel(process, R.RUN_AS, self._user(ctx))
-        else:
+            if not keys.isdisjoint(_PARENT_IDENTITY):
+                ctx.rel(self._process(ctx, _PARENT), R.SPAWNED, process)
+            if "user.name" in fields:
+                ctx.rel(process, R.RUN_AS, self._user(ctx))
+        elif "user.name" in fields:
             ctx.touch(self._user(ctx))
         actor = process if process is not None else ctx.host
         if "dns.question.name" in fields:
@@ -549,11 +583,11 @@ class Projector:
             self._answers(ctx, domain)
         if "destination.ip" in fields:
             ctx.rel(actor, R.CONNECTED, self._ip(ctx, fields["destination.ip"]))
-        url = self._url(ctx)
+        url = self._url(ctx) if "url.full" in fields else None
         if url is not None:
             ctx.rel(actor, R.REQUESTED, url)
             ctx.rel(url, R.ON, self._domain(ctx, fields.get("url.domain")))
-        file = self._file(ctx)
+        file = None if keys.isdisjoint(_FILE_IDENTITY) else self._file(ctx)
         if file is not None:
             if url is not None:
                 ctx.rel(ctx.host, R.DOWNLOADED, file)
@@ -688,6 +722,10 @@ _PROCESS = _field_names("process", _PROCESS_SUFFIXES)
 _PARENT = _field_names("process.parent", _PROCESS_SUFFIXES)
 _TARGET = _field_names("target.process", _PROCESS_SUFFIXES)
 _FILE = _field_names("file", _FILE_SUFFIXES)
+_PARENT_IDENTITY = frozenset(_PARENT[:3])
+"""The parent fields without which :meth:`Projector._process` finds no parent (image, command line, GUID)."""
+_FILE_IDENTITY = frozenset(_FILE[:5])
+"""The file fields without which :meth:`Projector._file` finds no file (hashes, path, name)."""
 
 _SENSOR_KEYS = frozenset((
     "dns.question.name", "url.full", "url.domain", "destination.domain", "dhcp.assigned_ip",

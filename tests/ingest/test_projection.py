@@ -26,6 +26,12 @@ def process_key(image: str, cmd: str) -> str:
     return stable_hash(image.lower(), normalize_command_line(cmd))
 
 
+def dumped(projection) -> tuple[list[str], list[str], list[str]]:
+    """Every entity, relation and sighting of ``projection``, in a comparable form."""
+    return (sorted(map(repr, projection.entities)), sorted(map(repr, projection.relations)),
+            sorted(map(repr, projection.sightings)))
+
+
 def edges(projection) -> set[tuple[str, str, str]]:
     return {(r.src[0], r.type, r.dst[0]) for r in projection.relations}
 
@@ -243,9 +249,7 @@ def test_the_generic_rule_skips_only_events_it_has_nothing_to_read_in(name, monk
                   fields={name: values.get(name, "203.0.113.7" if name.endswith(".ip") else "x")})
 
     def project():
-        projection = Projector().project([known, event])
-        return (sorted(map(repr, projection.entities)), sorted(map(repr, projection.relations)),
-                sorted(map(repr, projection.sightings)))
+        return dumped(Projector().project([known, event]))
 
     fast = project()
     monkeypatch.setattr(projection_module, "_GENERIC_KEYS", frozenset(_documented_fields()))
@@ -268,10 +272,38 @@ def test_the_sensor_rule_skips_only_events_it_has_nothing_to_read_in(name, is_ma
     event = Event(id="e2", kind="zeek:files", ts=100.0, host=None, source="test", fields=fields)
 
     def project():
-        projection = Projector(ipmap).project([http, event])
-        return (sorted(map(repr, projection.entities)), sorted(map(repr, projection.relations)),
-                sorted(map(repr, projection.sightings)))
+        return dumped(Projector(ipmap).project([http, event]))
 
     fast = project()
     monkeypatch.setattr(projection_module, "_SENSOR_KEYS", frozenset(_documented_fields()))
     assert project() == fast
+
+
+@pytest.mark.parametrize("name", _documented_fields())
+def test_the_generic_rule_skips_a_parent_or_file_only_when_it_has_none_of_their_fields(name, monkeypatch):
+    """Skipping the parent and file rules (none of their identity fields) changes no projection."""
+    known = ev("sysmon:process_create", event_id="e0", process__executable="C:\\p.exe",
+               process__command_line="p.exe -x", process__guid="x")
+    values = {"dns.answers": ["203.0.113.7"], "process.pid": 42, "process.parent.guid": "x"}
+    event = Event(id="e2", kind="sysmon:registry_event", ts=100.0, host="ws-1", source="test",
+                  fields={"process.executable": PS, "process.guid": "abc",
+                          name: values.get(name, "203.0.113.7" if name.endswith(".ip") else "x")})
+
+    def project():
+        return dumped(Projector().project([known, event]))
+
+    fast = project()
+    monkeypatch.setattr(projection_module, "_PARENT_IDENTITY", frozenset(_documented_fields()))
+    monkeypatch.setattr(projection_module, "_FILE_IDENTITY", frozenset(_documented_fields()))
+    assert project() == fast
+
+
+def test_an_ip_in_the_host_slot_is_mapped_at_each_event_time():
+    """The projector remembers that a host slot holds an IP, not which host it mapped to."""
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.9.9.9", "ws-a", 0.0, 100.0)
+    ipmap.add_lease("10.9.9.9", "ws-b", 200.0, 100.0)
+    events = [ev("sysmon:process_terminate", host="10.9.9.9", ts=ts, event_id=f"e{ts}", process__executable=PS,
+                 process__command_line=PS_CMD) for ts in (50.0, 250.0)]
+    sightings = Projector(ipmap).project(events).sightings
+    assert sorted((s.host, s.first_seen) for s in sightings) == [("ws-a", 50.0), ("ws-b", 250.0)]
