@@ -256,16 +256,10 @@ class EmbeddedStore:
                 if relation.last_seen > data["last_seen"]:
                     data["last_seen"] = relation.last_seen
                 continue
-            # new endpoints: the three dicts networkx's add_node would create, without its
-            # per-call overhead (half the cost of a new edge when both ends are new)
             if src not in nodes:
-                nodes[src] = {"type": src_type, "key": src_key, "value": src_key}
-                succ[src] = {}
-                pred[src] = {}
+                self._add_endpoint(src, src_type, src_key)
             if dst not in nodes:
-                nodes[dst] = {"type": dst_type, "key": dst_key, "value": dst_key}
-                succ[dst] = {}
-                pred[dst] = {}
+                self._add_endpoint(dst, dst_type, dst_key)
             evidence = relation.evidence[:]  # a copy: merges append to it
             count = relation.count
             if len(evidence) > 1 and len(set(evidence)) < len(evidence):
@@ -286,6 +280,17 @@ class EmbeddedStore:
                 keyed[rel_type] = data
         nx._clear_cache(graph)
 
+    def _add_endpoint(self, uid: str, entity_type: str, key: str) -> None:
+        """A node for a relation or sighting endpoint not upserted as an entity (``value = key``).
+
+        The three dicts networkx's ``add_node`` would create, without its per-call
+        overhead (half the cost of a new edge when both ends are new).
+        """
+        graph = self._graph
+        graph._node[uid] = {"type": entity_type, "key": key, "value": key}
+        graph._succ[uid] = {}
+        graph._pred[uid] = {}
+
     def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
         """Create or merge host x entity sightings (min first, max last, summed count).
 
@@ -297,17 +302,20 @@ class EmbeddedStore:
                 check_sighting(sighting)
         self._begin_write()
         graph = self._graph
-        nodes, succ, pred = graph._node, graph._succ, graph._pred
+        nodes = graph._node
         stored = self._sightings
+        known_hosts: set[str] = set()  # a batch's few hosts: each host node is checked once
         for sighting in sightings:
             host = sighting.host
             entity_type, key = sighting.entity
             uid = f"{entity_type}:{key}"
-            for node_uid, node_type, node_key in ((f"host:{host}", "host", host), (uid, entity_type, key)):
-                if node_uid not in nodes:  # a new endpoint: networkx's three dicts, as in _merge_relations
-                    nodes[node_uid] = {"type": node_type, "key": node_key, "value": node_key}
-                    succ[node_uid] = {}
-                    pred[node_uid] = {}
+            if host not in known_hosts:
+                known_hosts.add(host)
+                host_uid = f"host:{host}"
+                if host_uid not in nodes:
+                    self._add_endpoint(host_uid, "host", host)
+            if uid not in nodes:
+                self._add_endpoint(uid, entity_type, key)
             hosts = stored.get(uid)
             if hosts is None:
                 hosts = stored[uid] = {}

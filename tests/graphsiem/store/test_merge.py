@@ -33,13 +33,19 @@ def test_merge_evidence_subtracts_known_ids_and_caps():
     st.integers(0, 200),
 )
 def test_merge_evidence_follows_the_rule_at_every_size(stored, incoming, count):
-    """Long lists take a set lookup instead of a list scan: same ids kept, same count.
+    """One id, a full list, long lists (a set lookup): each path keeps the ids and count of the rule.
 
-    The reference merges the ids one call at a time, which always takes the list scan.
+    The reference is the rule written out: each incoming id already kept is one
+    observation counted before; an unknown one is kept while there is room.
     """
     stored_ids, incoming_ids = [f"e{i}" for i in stored], [f"e{i}" for i in incoming]
     expected = list(stored_ids)
-    duplicates = sum(1 - merge_evidence(expected, [event_id], 1) for event_id in incoming_ids)
+    duplicates = 0
+    for event_id in incoming_ids:
+        if event_id in expected:
+            duplicates += 1
+        elif len(expected) < EVIDENCE_CAP:
+            expected.append(event_id)
 
     added = merge_evidence(stored_ids, incoming_ids, count)
 
@@ -130,3 +136,13 @@ def test_coalescing_never_modifies_the_callers_relations():
     assert again.evidence == ["e1", "e2"] and irregular.evidence == ["e1", "e1", "e3"]
     assert [(r.first_seen, r.last_seen, r.count, r.evidence) for r in merged] == [
         (1.0, 9.0, 2, ["e1", "e2"]), (1.0, 1.0, 2, ["e1", "e3"])]
+
+
+@pytest.mark.parametrize("incoming", [["e1"], ["x"], ["x", "e1", "e1", "y"], ["x", "y"]])
+def test_merge_evidence_into_a_full_list_counts_only_unknown_ids(incoming):
+    kept = [f"e{i}" for i in range(EVIDENCE_CAP)]
+
+    added = merge_evidence(kept, incoming, 10)
+
+    assert added == 10 - sum(event_id in kept for event_id in incoming)
+    assert kept == [f"e{i}" for i in range(EVIDENCE_CAP)]
