@@ -127,7 +127,7 @@ class _Session:
         # Per accepted record of the batch, how many events it made (its events
         # are consecutive in self.events), and the runs of records of one file
         # and format: (file counts, format counts, index of the run's first record).
-        # A run per source instead of a tuple per record (measured: see flush).
+        # Two tuples a record fewer than (file, format, ids) per record; flush counts a run at a time.
         self.sizes: list[int] = []
         self.runs: list[tuple[Counts, Counts, int]] = []
         self._run_file: Counts | None = None
