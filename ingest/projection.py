@@ -311,12 +311,14 @@ class Projector:
             if fields.keys().isdisjoint(_GENERIC_KEYS):
                 # most unmapped Windows events (code, channel, host and message only,
                 # a quarter of a Windows corpus): their host is all they add
-                acc.entity(HOST, host, host)
+                ref = (HOST, host)
+                if ref not in acc.entities:  # as acc.entity(HOST, host, host), without the call
+                    acc.entities[ref] = Entity(HOST, host, host, {})
                 return
             handler = self._generic
         ctx = _Ctx(acc, event, host, (host,))
         handler(ctx)
-        self._sight(ctx)
+        acc.sight(ctx.hosts, ctx.touched, ctx.ts)  # as self._sight(ctx): an endpoint event has its host
 
     def _sight(self, ctx: _Ctx) -> None:
         if not ctx.hosts:  # a sensor event between unmapped IPs sights nothing
