@@ -278,18 +278,22 @@ class SharedIdIndex:
         return self._index
 
 
-_SHARED: weakref.WeakValueDictionary[tuple[int, int], SharedIdIndex] = weakref.WeakValueDictionary()
+_SHARED: weakref.WeakValueDictionary[tuple[int, int, str], SharedIdIndex] = weakref.WeakValueDictionary()
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_index(path: str | os.PathLike[str]) -> SharedIdIndex:
-    """The shared index of the journal file at ``path`` (which must exist).
+def shared_index(path: str | os.PathLike[str], identity: str) -> SharedIdIndex:
+    """The shared index of the journal file at ``path`` (which must exist) with this ``identity``.
 
-    Keyed by device and inode, not by name: a journal deleted and made again
-    at the same path is a new file and gets a new index.
+    Keyed by device, inode and the journal's random identity
+    (:attr:`ingest.journal.Journal.identity`), not by name: a journal deleted
+    and made again at the same path is another journal, even when the file
+    system gives the new file the old one's inode while an index of the old
+    one is still in use (that happened: the stale index then missed the new
+    journal's rows).  A copy of a journal file has another inode.
     """
     status = os.stat(path)
-    key = (status.st_dev, status.st_ino)
+    key = (status.st_dev, status.st_ino, identity)
     with _SHARED_LOCK:
         shared = _SHARED.get(key)
         if shared is None:

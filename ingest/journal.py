@@ -163,8 +163,10 @@ class Journal:
         except ValueError:
             self._db.close()
             raise
-        # one id index per file in this process (loaded on first append or get)
-        self._ids = shared_index(self.path)
+        # one id index per journal in this process (loaded on first append or get),
+        # keyed by the file and the journal's identity: a journal deleted and made
+        # again may get the same inode while the old one's index is still alive
+        self._ids = shared_index(self.path, self.identity)
 
     # -- writes -------------------------------------------------------------
     def append(
@@ -264,11 +266,14 @@ class Journal:
         seqs of two journals projected into one database are not comparable.
         """
         if self._identity is None:
-            with self._transaction():
-                self._db.execute(
-                    "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_IDENTITY, uuid.uuid4().hex)
-                )
-            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_IDENTITY,)).fetchone()
+            query = "SELECT value FROM meta WHERE key = ?"
+            row = self._db.execute(query, (_IDENTITY,)).fetchone()
+            if row is None:  # a journal's first open makes it (a read otherwise: no write lock)
+                with self._transaction():
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_IDENTITY, uuid.uuid4().hex)
+                    )
+                row = self._db.execute(query, (_IDENTITY,)).fetchone()
             self._identity = str(row[0])
         return self._identity
 

@@ -214,8 +214,36 @@ def test_appends_after_deleted_top_rows_index_the_seqs_autoincrement_gave(tmp_pa
         assert [e.id for e in journal.append([make("d"), make("e")])] == ["d", "e"]
         assert [e.seq for e in journal.iter_events()] == [1, 4, 5]
         assert [e.id for e in journal.get(["e", "d", "a"])] == ["e", "d", "a"]
-        shared = shared_index(path)
+        shared = shared_index(path, journal.identity)
         with shared.lock:  # the id index points at those seqs, not at 2 and 3
             index = shared.synced(journal.connection)
             assert [index.candidate_seqs([id_prefix(i)]) for i in "de"] == [[4], [5]]
         assert journal.append([make("d"), make("e")]) == []
+
+
+def test_the_id_index_is_shared_per_journal_identity_not_per_inode(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as first, Journal(path) as second:
+        assert first.identity == second.identity
+        assert shared_index(path, first.identity) is shared_index(path, second.identity)
+        # another journal on the same inode (a deleted file's inode reused) gets its own index
+        assert shared_index(path, "another journal") is not shared_index(path, first.identity)
+
+
+def test_a_journal_made_again_at_a_path_does_not_inherit_the_old_index(tmp_path):
+    # The old journal stays open while its file is deleted and made again: file
+    # systems hand the freed inode to the new file, and an index keyed by inode
+    # alone was stale (it had indexed seqs the new journal has not written).
+    path = tmp_path / "j.sqlite"
+    previous = Journal(path)
+    previous.append([make(f"old-{n}") for n in range(50)])
+    for round_ in range(20):
+        previous.close()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        journal = Journal(path)
+        events = [make(f"r{round_}-{n}") for n in range(3)] + [make("old-1")]
+        assert [e.id for e in journal.append(events)] == [e.id for e in events]
+        assert journal.append(events) == []
+        previous = journal
+    previous.close()
