@@ -103,6 +103,15 @@ def test_raw_text_given_by_the_caller_is_stored(journal):
     assert journal.get(["a"])[0].raw == {"line": "as read"}
 
 
+def test_raw_given_as_utf8_bytes_is_stored_as_the_same_text(journal):
+    line = '{"b": 1, "a": "caf\u00e9 \u2603"}'
+    journal.append([make("text")], raw_json=[line])
+    journal.append([make("bytes")], raw_json=[bytearray(line.encode("utf-8"))])
+    rows = journal.connection.execute("SELECT raw, typeof(raw) FROM events ORDER BY seq").fetchall()
+    assert rows == [(line, "text"), (line, "text")]
+    assert journal.get(["bytes"])[0].raw == {"b": 1, "a": "caf\u00e9 \u2603"}
+
+
 def test_rejections_are_kept_once_with_their_reason(journal):
     rows = [("f.json:3", "ndjson", "invalid JSON: x", "{oops"), ("f.json:9", "zeek", "no ts", "{}")]
     assert journal.reject(rows) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import orjson
+import pytest
 
 from ingest.readers.base import RawRecord, ReadError
 from ingest.readers.ndjson import NdjsonReader, canonical_json
@@ -32,6 +33,18 @@ def test_records_carry_line_origins_and_the_line_as_read_without_its_ending():
     # so it is flagged: a scheme-1 journal derives its ids from canonical_json(record) instead
     assert not any(i.is_canonical for i in items)
     assert canonical_json(items[0].record) == '{"a":"\u00e9","b":1}'
+
+
+def test_a_line_is_decoded_to_text_only_when_asked():
+    (item,) = read(b'{"a": "\xc3\xa9"}\n')
+    assert item._text is None  # the pipeline hashes and journals the bytes; a rejection asks for text
+    assert item.text == '{"a": "\u00e9"}' and item._text == item.text
+    assert item == RawRecord({"a": "\u00e9"}, "f.ndjson:1", '{"a": "\u00e9"}', None, None, item.data, False)
+
+
+def test_a_record_needs_its_text_or_its_bytes():
+    with pytest.raises(ValueError, match="f:1: a record needs its text or its bytes"):
+        RawRecord({}, "f:1", None)
 
 
 def test_blank_and_whitespace_lines_are_skipped_but_counted():
