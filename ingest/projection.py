@@ -237,6 +237,8 @@ class Projector:
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}
+        self._ctx: _Ctx = _Ctx.__new__(_Ctx)
+        """The context of endpoint events, refilled for each (see project_into)."""
         """``ip_or_none`` of each event host seen ("" for a name)."""
         self._handlers = {
             "sysmon:process_create": self._process_create,
@@ -290,6 +292,7 @@ class Projector:
                 self.errors += 1
                 if len(self.failed) < 1000:
                     self.failed.append(event.id)
+        self._ctx = _Ctx.__new__(_Ctx)  # the refilled context lets go of this batch
         return acc.projection()
 
     def project_into(self, acc: Accumulator, event: Event) -> None:
@@ -316,9 +319,20 @@ class Projector:
                     acc.entities[ref] = Entity(HOST, host, host, {})
                 return
             handler = self._generic
-        ctx = _Ctx(acc, event, host, (host,))
+        # _Ctx(acc, event, host, (host,)), refilled: building one was ~0.5 us of every endpoint event
+        ctx = self._ctx
+        ctx.acc = acc
+        ctx.event = event
+        ctx.fields = fields
+        ts = ctx.ts = event.ts
+        ref = ctx.host = (HOST, host)
+        hosts = ctx.hosts = (host,)
+        touched: set[EntityKey] = set()
+        ctx.touched = touched
+        if ref not in acc.entities:
+            acc.entities[ref] = Entity(HOST, host, host, {})
         handler(ctx)
-        acc.sight(ctx.hosts, ctx.touched, ctx.ts)  # as self._sight(ctx): an endpoint event has its host
+        acc.sight(hosts, touched, ts)  # as self._sight(ctx)
 
     def _sight(self, ctx: _Ctx) -> None:
         if not ctx.hosts:  # a sensor event between unmapped IPs sights nothing

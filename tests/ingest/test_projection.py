@@ -307,3 +307,18 @@ def test_an_ip_in_the_host_slot_is_mapped_at_each_event_time():
                  process__command_line=PS_CMD) for ts in (50.0, 250.0)]
     sightings = Projector(ipmap).project(events).sightings
     assert sorted((s.host, s.first_seen) for s in sightings) == [("ws-a", 50.0), ("ws-b", 250.0)]
+
+
+def test_an_event_a_rule_fails_on_is_counted_and_sights_nothing():
+    """A failing rule's event is counted in errors; the next event does not sight what it touched."""
+    bad = ev("sysmon:dns_query", event_id="bad", process__executable=PS, dns__question__name="cdn.example",
+             dns__answers=5)
+    good = ev("sysmon:process_terminate", event_id="good", process__executable="C:\\a.exe",
+              process__command_line="a.exe")
+    projector = Projector()
+
+    projection = projector.project([bad, good])
+
+    assert (projector.errors, projector.failed) == (1, ["bad"])
+    assert [s.entity[0] for s in projection.sightings] == ["process"]
+    assert [s.entity[1] for s in projection.sightings] == [process_key("C:\\a.exe", "a.exe")]
