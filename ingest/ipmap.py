@@ -215,27 +215,40 @@ class IpHostMap:
         """Write the intervals of the IPs changed since the last save; returns how many IPs."""
         if not self._dirty:
             return 0
-        dirty = sorted(self._dirty)
         db.execute("BEGIN IMMEDIATE")
         try:
-            for ip in dirty:
-                # another process (the API beside a CLI ingest) may have learnt
-                # intervals of this IP since we loaded: merge, never overwrite
-                for start, end, host, source in db.execute(
-                    "SELECT start, end, host, source FROM ip_hosts WHERE ip = ?", (ip,)
-                ).fetchall():
-                    self._merge(ip, Interval(start, end, host, source), gap=0.0)
-                db.execute("DELETE FROM ip_hosts WHERE ip = ?", (ip,))
-                db.executemany(
-                    "INSERT OR REPLACE INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)",
-                    [(ip, i.start, i.end, i.host, i.source) for i in self._intervals.get(ip, ())],
-                )
+            written = self.write(db)
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-        self._dirty.clear()
-        return len(dirty)
+        self.saved(written)
+        return len(written)
+
+    def write(self, db: sqlite3.Connection) -> list[str]:
+        """:meth:`save`'s writes, inside a transaction the caller holds; returns the IPs written.
+
+        They stay marked changed until the caller's transaction has committed
+        and it calls :meth:`saved` with them (a rollback loses nothing).
+        """
+        dirty = sorted(self._dirty)
+        for ip in dirty:
+            # another process (the API beside a CLI ingest) may have learnt
+            # intervals of this IP since we loaded: merge, never overwrite
+            for start, end, host, source in db.execute(
+                "SELECT start, end, host, source FROM ip_hosts WHERE ip = ?", (ip,)
+            ).fetchall():
+                self._merge(ip, Interval(start, end, host, source), gap=0.0)
+            db.execute("DELETE FROM ip_hosts WHERE ip = ?", (ip,))
+            db.executemany(
+                "INSERT OR REPLACE INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)",
+                [(ip, i.start, i.end, i.host, i.source) for i in self._intervals.get(ip, ())],
+            )
+        return dirty
+
+    def saved(self, ips: Iterable[str]) -> None:
+        """Mark ``ips`` saved: their intervals as written by :meth:`write` are committed."""
+        self._dirty.difference_update(ips)
 
 
 class IpWatch:

