@@ -285,9 +285,10 @@ class Projector:
         projected.
         """
         acc = Accumulator()
+        project_into = self.project_into
         for event in events:
             try:
-                self.project_into(acc, event)
+                project_into(acc, event)
             except Exception:  # noqa: BLE001 - one odd event must not stop the graph
                 self.errors += 1
                 if len(self.failed) < 1000:
@@ -538,8 +539,19 @@ class Projector:
         path = ctx.fields.get("registry.path")
         if not path:
             return
-        key = ctx.acc.entity(FILE, str(path).lower(), str(path), {"path": path, "registry": True})
-        ctx.rel(self._process(ctx, _PROCESS), R.MODIFIED, key)
+        text = str(path)
+        ref = (FILE, text.lower())
+        entities = ctx.acc.entities
+        entity = entities.get(ref)
+        if entity is None:
+            entities[ref] = Entity(FILE, ref[1], text, {"path": path, "registry": True})
+        else:  # a recurring key: what Accumulator.entity's setdefault merge keeps, without its props dict
+            props = entity.props
+            if "path" not in props:
+                props["path"] = path
+            if "registry" not in props:
+                props["registry"] = True
+        ctx.rel(self._process(ctx, _PROCESS), R.MODIFIED, ref)
 
     def _process_pair(self, relation: str):  # noqa: ANN202 - returns a handler
         def handler(ctx: _Ctx) -> None:

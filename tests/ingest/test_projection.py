@@ -322,3 +322,14 @@ def test_an_event_a_rule_fails_on_is_counted_and_sights_nothing():
     assert (projector.errors, projector.failed) == (1, ["bad"])
     assert [s.entity[0] for s in projection.sightings] == ["process"]
     assert [s.entity[1] for s in projection.sightings] == [process_key("C:\\a.exe", "a.exe")]
+
+
+def test_a_registry_key_already_projected_keeps_its_props_and_gains_the_ones_it_lacked():
+    file = ev("sysmon:file_create", event_id="e0", process__executable=PS, file__path="HKLM\\Run\\X")
+    first = ev("sysmon:registry_set", event_id="e1", process__executable=PS, registry__path="HKLM\\Run\\x")
+    again = ev("sysmon:registry_set", event_id="e2", process__executable=PS, registry__path="HKLM\\RUN\\x")
+    (key,) = [e for e in project_events([file, first, again]).entities if e.type == "file"]
+    assert (key.key, key.value) == ("hklm\\run\\x", "HKLM\\Run\\X")
+    assert key.props == {"path": "HKLM\\Run\\X", "name": "x", "registry": True}
+    (alone,) = [e for e in project_events([first, again]).entities if e.type == "file"]
+    assert (alone.value, alone.props) == ("HKLM\\Run\\x", {"path": "HKLM\\Run\\x", "registry": True})
