@@ -20,7 +20,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,6 +29,7 @@ import orjson
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import PayloadTooLarge, Unprocessable
 from graphsiem.api.schemas import FormatCounts, IngestReport, Rejection
+from graphsiem.model import Event
 from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError
 from ingest.pipeline import ingest_paths, ingest_records
@@ -74,10 +75,18 @@ class _RecordingJournal:
 
     def reject(self, rejections: Iterable[tuple[str, str, str, str]]) -> int:
         rows = list(rejections)
+        self._remember(rows)
+        return self._journal.reject(rows)
+
+    def append(self, events: Sequence[Event], **options: Any) -> list[Event]:
+        # the pipeline hands a batch's rejections to append, to keep them in its transaction
+        self._remember(options.get("rejections", ()))
+        return self._journal.append(events, **options)
+
+    def _remember(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
         self.rejected_total += len(rows)
         room = MAX_REJECTIONS_SHOWN - len(self.rejections)
         self.rejections.extend((origin, reason) for origin, _, reason, _ in rows[:max(room, 0)])
-        return self._journal.reject(rows)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._journal, name)
