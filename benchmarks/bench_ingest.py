@@ -26,30 +26,30 @@ journal and store; the median is printed and judged, the range beside it.
 Run: ``python benchmarks/bench_ingest.py [--records 200000] [--only NAME] [--repeat 3]``.
 
 Figures (2026-11-28, default 200,000 records, 2 shared cores, end-to-end
-events per CPU second; "session 3" at load 1.0-1.3, "now" over three runs at
-load 1.0-1.1, after the journal binds its rows from a generator):
+events per CPU second; "session 3" at load 1.0-1.3; "before" over three runs
+at load 1.0-1.1 (WAL journal); "now" the median of ``--repeat 5`` with its
+range, after the rollback journal, one commit per batch, lines journaled as
+bytes and the parser, pipeline and projection trims of the evening):
 
-================  ===============  ===============  ===========  ====  =======
-format            session 3        now              raw loads/s  ratio ceiling
-================  ===============  ===============  ===========  ====  =======
-windows-json      20,310-21,659    25,873-28,865    265-268k     0.10  0.19-0.22
-zeek-json         36,851-38,087    39,844-44,511    875-887k     0.05  0.11
-suricata-eve      26,884-27,559    29,932-33,633    500-582k     0.05  0.18
-================  ===============  ===============  ===========  ====  =======
+================  ===============  ===============  ========================  =====  =======
+format            session 3        before           now (median, range)       ratio  ceiling
+================  ===============  ===============  ========================  =====  =======
+windows-json      20,310-21,659    25,873-28,865    31,819 (30.1-33.1k) [1]   0.12   0.25
+zeek-json         36,851-38,087    39,844-44,511    43,359 (40.7-43.9k) [2]   0.05   0.12
+suricata-eve      26,884-27,559    29,932-33,633    32,329 (30.6-33.6k) [2]   0.05   0.17
+================  ===============  ===============  ========================  =====  =======
 
-What changed this session (see ``git log`` of ``ingest/``): id scheme 2 for
-new journals (sha256 of the line as read, no sorted-key re-dump:
-``ingest/event_ids.py``), files read through a 1 MiB buffer, fewer calls in
-the Windows parser and its time rule, and a projection and embedded store
-that skip what an event cannot add.  Where the time goes now (Windows JSON,
-per event, process-time stage timers): reading and ``orjson.loads`` ~6 us,
-parse and fields dump ~7.7 us, the id (sha256 of 2.8 KB) ~2 us, the journal
-append ~11.5 us (of which SQLite's insert and commit ~7.9 us), projection and
-store ~4.8 us, the pipeline's per-record and per-batch bookkeeping and freeing
-the batch the rest (~5 us).  The ">= 30,000 ev/s" target is met for Zeek
-JSON, not for Windows JSON; ">= 0.25x" is not met for any format
-(``docs/performance.md`` explains why: the ceiling column is the ratio left
-if everything but the id work and the journal write were free).
+[1] load 0.7-0.9; at load 2.1 falling to 1.1 the median was 29,878 (29.3-31.8k).
+[2] load 2.1 falling to 1.1.
+
+Where a Windows event's ~31 us go now: reading and ``orjson.loads`` ~5.5 us,
+parse and fields dump ~6.2 us, the id (sha256 of 2.8 KB) ~2 us, the journal
+append ~8.3 us (SQLite's insert ~4 us and commit ~1.7 us of it), projection
+and store ~4.4 us, per-record and per-batch bookkeeping (freeing the batch
+~1.2 us) the rest.  The ">= 30,000 ev/s" target is met for Zeek JSON and, at
+the median on a quiet machine, for Windows JSON; ">= 0.25x" is not met for
+any format (``docs/performance.md`` explains why: the ceiling column is the
+ratio left if everything but the id work and the journal write were free).
 """
 
 from __future__ import annotations
