@@ -274,3 +274,22 @@ def test_speculative_projection_is_kept_only_when_the_ip_map_did_not_change_unde
     assert any(outcomes) is is_kept
     assert direct == caught_up and direct[1] == 3
     assert ("ws-0042", ("ip", "198.51.100.77")) in {s[:2] for s in direct[0][2]}
+
+
+def test_one_valid_event_of_loose_types_is_accepted_like_any_other(journal):
+    # An int time (not float) is valid but takes the full check, not the fast one:
+    # the record must still be accepted with its fields, in a batch of its own or not.
+    class IntTime(EcsParser):
+        name = "int-time"
+
+        def sniff(self, record):
+            return True
+
+        def parse(self, record, context):
+            yield Event(id="", kind="x:y", ts=5, host="ws-1", source="", fields={"n": record["n"]})
+
+    registry = ParserRegistry()
+    registry.register(IntTime())
+    report = ingest_records([{"n": 1}, {"n": 2}], store=None, journal=journal, registry=registry)
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (2, 2, 0)
+    assert sorted(e.event.fields["n"] for e in journal.iter_events()) == [1, 2]
