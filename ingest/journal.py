@@ -39,7 +39,7 @@ import orjson
 
 from graphsiem.model import Event, stable_hash
 from ingest.event_ids import CANONICAL_TEXT, NEWEST, SCHEMES
-from ingest.id_index import ID_RUNS_SCHEMA, id_prefix, rows_by_seq, shared_index
+from ingest.id_index import ID_RUNS_SCHEMA, id_prefixes, rows_by_seq, shared_index
 
 if TYPE_CHECKING:
     from graphsiem.store.base import GraphStore
@@ -220,7 +220,7 @@ class Journal:
                 # Inside one IMMEDIATE transaction nobody else writes: catch up with
                 # the rows other writers committed, then drop the ids already held.
                 ids_index = self._ids.synced(self._db)
-                prefixes = [id_prefix(ids[n]) for n in order]
+                prefixes = id_prefixes([ids[n] for n in order])
                 held = ids_index.existing(self._db, [ids[n] for n in order], prefixes)
                 if held:
                     kept = [k for k, n in enumerate(order) if ids[n] not in held]
@@ -321,7 +321,7 @@ class Journal:
         if not wanted:
             return []
         with self._ids.lock:
-            seqs = self._ids.synced(self._db).candidate_seqs([id_prefix(i) for i in wanted])
+            seqs = self._ids.synced(self._db).candidate_seqs(id_prefixes(wanted))
         wanted_set = set(wanted)
         found = {
             row[1]: _event(row, with_raw=True)

@@ -9,7 +9,7 @@ import pytest
 
 from graphsiem.model import Event, stable_hash
 from ingest import id_index
-from ingest.id_index import IdIndex, id_prefix
+from ingest.id_index import IdIndex, id_prefix, id_prefixes
 from ingest.journal import Journal
 
 
@@ -50,6 +50,18 @@ def test_prefix_of_hex_ids_is_their_first_64_bits_and_other_ids_are_hashed():
     assert 0 <= id_prefix("-123456789abcdef0123") < 2**64  # a sign is not hex digits
 
 
+@pytest.mark.parametrize(
+    "odd_one",
+    ["e1", "0x123456789abcdef0ff", "-123456789abcdef0123", "+123456789abcdef0123", "1234_6789abcdef01ff",
+     " 123456789abcdef01", "ab cdef012345678999", "ABCDEF0123456789ff", "\u0663" * 20, "g" * 32],
+)
+def test_the_batch_prefixes_are_the_prefixes_id_by_id(odd_one):
+    digests = [stable_hash(str(n)) for n in range(50)]
+    for batch in (digests, [*digests, odd_one], [odd_one, *digests], [odd_one]):
+        assert id_prefixes(batch) == [id_prefix(i) for i in batch]
+    assert id_prefixes([]) == []
+
+
 def test_sealed_runs_still_refuse_every_id_already_held(tmp_path, small_seal):
     path = tmp_path / "j.sqlite"
     with Journal(path) as journal:
@@ -69,7 +81,7 @@ def test_sealed_runs_still_refuse_every_id_already_held(tmp_path, small_seal):
 def test_ids_sharing_a_prefix_are_told_apart_by_their_full_id(tmp_path, monkeypatch, small_seal):
     # every id gets the same prefix: each lookup finds every row as a candidate
     monkeypatch.setattr(id_index, "id_prefix", lambda _id: 7)
-    monkeypatch.setattr("ingest.journal.id_prefix", lambda _id: 7)
+    monkeypatch.setattr("ingest.journal.id_prefixes", lambda ids: [7] * len(ids))
     with Journal(tmp_path / "j.sqlite") as journal:
         assert append(journal, ["a", "b", "c"]) == ["a", "b", "c"]
         for first in range(0, 40, 8):
