@@ -237,9 +237,9 @@ class Projector:
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}
+        """``ip_or_none`` of each event host seen ("" for a name)."""
         self._ctx: _Ctx = _Ctx.__new__(_Ctx)
         """The context of endpoint events, refilled for each (see project_into)."""
-        """``ip_or_none`` of each event host seen ("" for a name)."""
         self._handlers = {
             "sysmon:process_create": self._process_create,
             "winsec:process_create": self._process_create,
