@@ -34,13 +34,14 @@ bytes and the parser, pipeline and projection trims of the evening):
 ================  ===============  ===============  ========================  =====  =======
 format            session 3        before           now (median, range)       ratio  ceiling
 ================  ===============  ===============  ========================  =====  =======
-windows-json      20,310-21,659    25,873-28,865    31,819 (30.1-33.1k) [1]   0.12   0.25
-zeek-json         36,851-38,087    39,844-44,511    43,359 (40.7-43.9k) [2]   0.05   0.12
-suricata-eve      26,884-27,559    29,932-33,633    32,329 (30.6-33.6k) [2]   0.05   0.17
+windows-json      20,310-21,659    25,873-28,865    32,071 (31.1-32.9k) [1]   0.12   0.24
+zeek-json         36,851-38,087    39,844-44,511    41,317 (40.6-43.1k)       0.05   0.11
+suricata-eve      26,884-27,559    29,932-33,633    30,775 (26.0-31.8k)       0.05   0.17
 ================  ===============  ===============  ========================  =====  =======
 
-[1] load 0.7-0.9; at load 2.1 falling to 1.1 the median was 29,878 (29.3-31.8k).
-[2] load 2.1 falling to 1.1.
+"now" at load 0.6-1.0.  [1] a second run: 31,988 (29.6-34.1k); at load 2.1
+falling to 1.1, on a commit before the last trims, the median was 29,878
+(29.3-31.8k).
 
 Where a Windows event's ~31 us go now: reading and ``orjson.loads`` ~5.5 us,
 parse and fields dump ~6.2 us, the id (sha256 of 2.8 KB) ~2 us, the journal
