@@ -157,16 +157,16 @@ class Journal:
         # batch of thousands of events costs little.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA + ID_RUNS_SCHEMA)
-        self._identity: str | None = None
         try:
             self._id_scheme = self._load_id_scheme()
         except ValueError:
             self._db.close()
             raise
+        self._identity = self._meta_once(_IDENTITY, lambda: uuid.uuid4().hex)
         # one id index per journal in this process (loaded on first append or get),
         # keyed by the file and the journal's identity: a journal deleted and made
         # again may get the same inode while the old one's index is still alive
-        self._ids = shared_index(self.path, self.identity)
+        self._ids = shared_index(self.path, self._identity)
 
     # -- writes -------------------------------------------------------------
     def append(
@@ -220,8 +220,9 @@ class Journal:
                 # Inside one IMMEDIATE transaction nobody else writes: catch up with
                 # the rows other writers committed, then drop the ids already held.
                 ids_index = self._ids.synced(self._db)
-                prefixes = id_prefixes([ids[n] for n in order])
-                held = ids_index.existing(self._db, [ids[n] for n in order], prefixes)
+                new_ids = [ids[n] for n in order]
+                prefixes = id_prefixes(new_ids)
+                held = ids_index.existing(self._db, new_ids, prefixes)
                 if held:
                     kept = [k for k, n in enumerate(order) if ids[n] not in held]
                     order = [order[k] for k in kept]
@@ -276,16 +277,6 @@ class Journal:
         Stores that keep their own projection mark (Neo4j) tie it to this id:
         seqs of two journals projected into one database are not comparable.
         """
-        if self._identity is None:
-            query = "SELECT value FROM meta WHERE key = ?"
-            row = self._db.execute(query, (_IDENTITY,)).fetchone()
-            if row is None:  # a journal's first open makes it (a read otherwise: no write lock)
-                with self._transaction():
-                    self._db.execute(
-                        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (_IDENTITY, uuid.uuid4().hex)
-                    )
-                row = self._db.execute(query, (_IDENTITY,)).fetchone()
-            self._identity = str(row[0])
         return self._identity
 
     @property
@@ -411,20 +402,32 @@ class Journal:
         )
         return self._db.total_changes - before
 
+    def _meta_once(self, key: str, decide: Callable[[], str]) -> str:
+        """The ``meta`` value of ``key``; when there is none, ``decide()`` makes it, once.
+
+        A read when the value exists (no write lock); otherwise decided and
+        stored inside one write transaction, so concurrent first opens agree.
+        """
+        query = "SELECT value FROM meta WHERE key = ?"
+        row = self._db.execute(query, (key,)).fetchone()
+        if row is None:
+            with self._transaction():
+                row = self._db.execute(query, (key,)).fetchone()
+                if row is None:
+                    row = (decide(),)
+                    self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, row[0]))
+        return str(row[0])
+
     def _load_id_scheme(self) -> int:
         """The stored id scheme; a journal without one gets it now (see :attr:`id_scheme`)."""
-        query = "SELECT value FROM meta WHERE key = ?"
-        row = self._db.execute(query, (_ID_SCHEME,)).fetchone()
-        if row is None:
-            with self._transaction():  # decided once, atomically against other writers
-                row = self._db.execute(query, (_ID_SCHEME,)).fetchone()
-                if row is None:
-                    held = self._db.execute(
-                        "SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM rejected)"
-                    ).fetchone()[0]
-                    row = (str(CANONICAL_TEXT if held else NEWEST),)
-                    self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (_ID_SCHEME, row[0]))
-        value = str(row[0])
+
+        def decide() -> str:
+            held = self._db.execute(
+                "SELECT EXISTS (SELECT 1 FROM events) OR EXISTS (SELECT 1 FROM rejected)"
+            ).fetchone()[0]
+            return str(CANONICAL_TEXT if held else NEWEST)
+
+        value = self._meta_once(_ID_SCHEME, decide)
         if not value.isdigit() or int(value) not in SCHEMES:
             raise ValueError(f"{self.path}: unknown event id scheme {value!r} (this version knows {SCHEMES})")
         return int(value)

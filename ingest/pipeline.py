@@ -206,26 +206,23 @@ class _Session:
         if problem:
             self._reject(file, formats, origin, name, problem, raw.text if text is None else text)
             return
-        # The JSON text the id is derived from is the raw the journal keeps (a line
-        # as read, or canonical text): no re-dump.
-        data = raw.data
-        if not raw.is_canonical:
-            if text is None:
-                # scheme 2, a line as read: its bytes, stored as the same text
-                # (a bytearray: Python's sqlite3 binds bytes through a slower path)
-                raw_json: str | bytearray = bytearray(data) if data is not None else raw.text
-            else:
-                raw_json = text
-        else:
-            if text is None:
-                text = raw.text
-            raw_json = text if record.__class__ is dict and text[:1] == "{" and text[-1:] == "}" else _dump(record)
-        # scheme 2 hashes the bytes as read where the reader kept them (no encode of 2.8 KB)
-        if self.is_as_read:
-            if data is None:
-                data = (raw.text if text is None else text).encode("utf-8", "surrogatepass")
-        else:
+        # The journal keeps as raw the text the id is derived from (a line as read,
+        # or canonical text): no re-dump.  Scheme 2 hashes the bytes as read where
+        # the reader kept them (no encode of 2.8 KB); scheme 1 hashes ``text``.
+        raw_json: str | bytearray
+        if not self.is_as_read:
             data = None
+            raw_json = cast(str, text) if not raw.is_canonical else _raw_of(record, raw.text)
+        else:
+            data = raw.data
+            if raw.is_canonical:
+                raw_json = _raw_of(record, raw.text)
+            else:
+                # a line as read: its bytes, stored as the same text (a bytearray:
+                # Python's sqlite3 binds bytes through a slower path)
+                raw_json = bytearray(data) if data is not None else raw.text
+            if data is None:
+                data = raw.text.encode("utf-8", "surrogatepass")
         # From here raw_json stands for the record: nothing downstream reads
         # Event.raw (the journal stores raw_json, the projection never needs it),
         # and freeing the record now, while its memory is hot, instead of at the
@@ -308,8 +305,7 @@ class _Session:
             self.events, raw_json=self.raw_json, fields_json=self.fields_json,
             rejections=self.rejections, before_commit=learn,
         )
-        ipmap.saved(written)
-        ipmap.save(self.journal.connection)  # nothing left to write unless the batch had no events
+        ipmap.saved(written)  # only observe_all, above, teaches the map: nothing else is left to save
         if self.streaming and new:
             self._project_now(new)
         total = self.report.total
@@ -455,6 +451,11 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, ParseError):
         return str(exc) or "unparseable record"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _raw_of(record: Any, text: str) -> str:
+    """The raw JSON of a record whose text is canonical: that text when it is the object's, else a dump."""
+    return text if record.__class__ is dict and text[:1] == "{" and text[-1:] == "}" else _dump(record)
 
 
 def _dump(record: Any) -> str:

@@ -199,21 +199,19 @@ class EmbeddedStore:
         The batch is checked whole first, then merged row by row, which gives
         what merging the coalesced batch would (see
         :func:`~graphsiem.store.merge.check_entities`) without building it.
-        New nodes get networkx's three dicts directly, as in
-        :meth:`_merge_relations`.
+        New nodes get networkx's three dicts directly (:meth:`_new_node`).
         """
         cleaned = check_entities(entities)
         self._begin_write()
         graph = self._graph
-        nodes, succ, pred = graph._node, graph._succ, graph._pred
+        nodes = graph._node
         for entity, props in zip(entities, cleaned, strict=True):
             uid = f"{entity.type}:{entity.key}"
             attrs = nodes.get(uid)
             if attrs is None:
-                attrs = nodes[uid] = {"type": entity.type, "key": entity.key, "value": entity.value or entity.key}
+                attrs = {"type": entity.type, "key": entity.key, "value": entity.value or entity.key}
                 attrs.update(props)
-                succ[uid] = {}
-                pred[uid] = {}
+                self._new_node(uid, attrs)
             else:
                 attrs.update(props)
                 if entity.value:
@@ -281,13 +279,15 @@ class EmbeddedStore:
         nx._clear_cache(graph)
 
     def _add_endpoint(self, uid: str, entity_type: str, key: str) -> None:
-        """A node for a relation or sighting endpoint not upserted as an entity (``value = key``).
+        """A node for a relation or sighting endpoint not upserted as an entity (``value = key``)."""
+        self._new_node(uid, {"type": entity_type, "key": key, "value": key})
 
-        The three dicts networkx's ``add_node`` would create, without its per-call
-        overhead (half the cost of a new edge when both ends are new).
-        """
+    def _new_node(self, uid: str, attrs: dict[str, Any]) -> None:
+        """Add node ``uid`` with ``attrs``: the three dicts networkx's ``add_node`` would
+        create, without its per-call overhead (half the cost of a new edge when both
+        ends are new)."""
         graph = self._graph
-        graph._node[uid] = {"type": entity_type, "key": key, "value": key}
+        graph._node[uid] = attrs
         graph._succ[uid] = {}
         graph._pred[uid] = {}
 
