@@ -51,7 +51,7 @@ _UNIQUE_SCHEMA = """
 CREATE TABLE events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
     ts REAL NOT NULL, host TEXT, source TEXT NOT NULL, origin TEXT NOT NULL,
-    fields BLOB NOT NULL, raw BLOB
+    fields BLOB NOT NULL, raw BLOB, id_scheme INTEGER NOT NULL
 )
 """
 
@@ -81,8 +81,8 @@ def unique_index_append(journal: Journal) -> Callable[[list[Event], list[bytes],
         db.execute("BEGIN IMMEDIATE")
         db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         db.executemany(
-            "INSERT OR IGNORE INTO events (id, kind, ts, host, source, origin, fields, raw)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO events (id, kind, ts, host, source, origin, fields, raw, id_scheme)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 2)",
             rows,
         )
         db.execute("COMMIT")

@@ -13,7 +13,8 @@ Tables
 ``events``    seq (autoincrement, the projection order), id, kind, ts,
               host, source, origin, fields (JSON), raw (JSON: the record text
               the id was derived from, e.g. the NDJSON line as read in id
-              scheme 2, else canonical or re-dumped JSON).  Ids are unique,
+              scheme 2, else canonical or re-dumped JSON), id_scheme (the
+              scheme that made the id; see :data:`EVENTS_TABLE`).  Ids are unique,
               kept so by :mod:`ingest.id_index` rather than by an SQLite index
               (whose random-key writes made appends slow down as the journal
               grew); journals made before keep their ``UNIQUE`` index too.
@@ -38,14 +39,14 @@ from typing import TYPE_CHECKING
 import orjson
 
 from graphsiem.model import Event, stable_hash
-from ingest.event_ids import CANONICAL_TEXT, NEWEST, SCHEMES
+from ingest.event_ids import AS_READ, CANONICAL_TEXT, NEWEST, SCHEMES
 from ingest.id_index import ID_RUNS_SCHEMA, id_prefixes, rows_by_seq, shared_index
 
 if TYPE_CHECKING:
     from graphsiem.store.base import GraphStore
     from ingest.replay import ProjectionSummary
 
-_SCHEMA = """
+EVENTS_TABLE = """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL,
@@ -55,8 +56,30 @@ CREATE TABLE IF NOT EXISTS events (
     source TEXT NOT NULL,
     origin TEXT NOT NULL,
     fields BLOB NOT NULL,
-    raw BLOB
+    raw BLOB,
+    id_scheme INTEGER NOT NULL
 );
+"""
+"""The events table as this version makes it.
+
+``id_scheme NOT NULL`` is the guard against a downgrade: versions from before
+id schemes insert rows without that column, so in a journal made by this
+version their insert fails (``NOT NULL constraint failed: events.id_scheme``)
+instead of adding scheme-1 ids beside the scheme-2 ids of the same records,
+which would let a file ingested again add every event a second time.  A check
+in SQL rather than in Python because the old version's Python is the one
+that runs.  Tables an earlier version made get the column through
+:meth:`Journal._add_id_scheme_column`, nullable (SQLite cannot add a
+``NOT NULL`` column without a default): those journals keep working, unguarded.
+"""
+
+_INSERT_COLUMNS = "INSERT INTO events (id, kind, ts, host, source, origin, fields, raw, id_scheme)"
+_INSERT_EVENTS = {  # the scheme as a literal, not a parameter bound again for every row
+    CANONICAL_TEXT: _INSERT_COLUMNS + " VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), 1)",
+    AS_READ: _INSERT_COLUMNS + " VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), 2)",
+}
+
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS rejected (
     key TEXT PRIMARY KEY,
     origin TEXT NOT NULL,
@@ -156,12 +179,14 @@ class Journal:
         # FULL: a commit survives power loss, not only a crash; one fsync per
         # batch of thousands of events costs little.
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA + ID_RUNS_SCHEMA)
+        self._db.executescript(EVENTS_TABLE + _SCHEMA + ID_RUNS_SCHEMA)
         try:
             self._id_scheme = self._load_id_scheme()
         except ValueError:
             self._db.close()
             raise
+        self._add_id_scheme_column()
+        self._insert_events = _INSERT_EVENTS[self._id_scheme]
         self._identity = self._meta_once(_IDENTITY, lambda: uuid.uuid4().hex)
         # one id index per journal in this process (loaded on first append or get),
         # keyed by the file and the journal's identity: a journal deleted and made
@@ -235,8 +260,7 @@ class Journal:
                     # ~4% more Windows events per CPU second than a list of 5,000 tuples (measured).
                     # raw cast to TEXT: a bytearray of UTF-8 is stored as the text it holds
                     self._db.executemany(
-                        "INSERT INTO events (id, kind, ts, host, source, origin, fields, raw)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))",
+                        self._insert_events,
                         (
                             (e.id, e.kind, e.ts, e.host, e.source, e.origin, bytearray(fields_json[n]), raw_json[n])
                             for n, e in zip(order, map(events.__getitem__, order), strict=True)
@@ -432,6 +456,26 @@ class Journal:
             raise ValueError(f"{self.path}: unknown event id scheme {value!r} (this version knows {SCHEMES})")
         return int(value)
 
+    def _add_id_scheme_column(self) -> None:
+        """Give an ``events`` table made by an earlier version its ``id_scheme`` column.
+
+        An empty table of a scheme-2 journal is made again as
+        :data:`EVENTS_TABLE`, with the downgrade guard; a table holding rows
+        (or a scheme-1 journal's, whose old writers hash the same way) gets
+        the column nullable, as ``ALTER TABLE`` allows.
+        """
+        if _has_column(self._db, "events", "id_scheme"):
+            return
+        with self._transaction():  # two first opens at once: the second sees the column
+            if _has_column(self._db, "events", "id_scheme"):
+                return
+            empty = not self._db.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchone()[0]
+            if empty and self._id_scheme == AS_READ:
+                self._db.execute("DROP TABLE events")
+                self._db.execute(EVENTS_TABLE)
+            else:
+                self._db.execute("ALTER TABLE events ADD COLUMN id_scheme INTEGER")
+
     def _new_seqs(self, before: int, count: int) -> list[int]:
         """The seqs of the ``count`` rows just inserted after seq ``before``, in order.
 
@@ -448,6 +492,11 @@ class Journal:
         if low is not None and high - low + 1 == count:  # AUTOINCREMENT numbers one transaction's rows in a row
             return list(range(low, high + 1))
         return [r[0] for r in self._db.execute("SELECT seq FROM events WHERE seq > ? ORDER BY seq", (before,))]
+
+
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether ``table`` has ``column`` (``table`` is one of this module's names)."""
+    return any(row[1] == column for row in db.execute("SELECT * FROM pragma_table_info(?)", (table,)))
 
 
 def _use_rollback_journal(db: sqlite3.Connection) -> str:

@@ -43,7 +43,7 @@ def test_a_reader_sees_none_of_a_batch_until_it_commits(journal):
     reader = sqlite3.connect(journal.path, timeout=5)
     journal.connection.execute("BEGIN IMMEDIATE")
     journal.connection.execute(
-        "INSERT INTO events (id, kind, ts, source, origin, fields) VALUES ('b', 'k', 0, 's', 'o', x'7b7d')"
+        "INSERT INTO events (id, kind, ts, source, origin, fields, id_scheme) VALUES ('b', 'k', 0, 's', 'o', x'7b7d', 2)"
     )
     # the writer holds its lock, the reader still reads (the state before the batch)
     assert reader.execute("SELECT id FROM events").fetchall() == [("a",)]
@@ -206,6 +206,85 @@ def test_an_unknown_id_scheme_is_refused(tmp_path):
     db.close()
     with pytest.raises(ValueError, match="unknown event id scheme '3'"):
         Journal(path)
+
+
+PRE_SCHEME_INSERT = (
+    "INSERT INTO events (id, kind, ts, host, source, origin, fields, raw)"
+    " VALUES (?, 'ecs:event', 1.0, 'ws-1', 'ecs', 'f:x', x'7b7d', '{}')"
+)
+"""How versions from before id schemes insert a row (the same statement, without ``id_scheme``)."""
+
+PRE_SCHEME_TABLE = (
+    "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, kind TEXT NOT NULL,"
+    " ts REAL NOT NULL, host TEXT, source TEXT NOT NULL, origin TEXT NOT NULL, fields BLOB NOT NULL, raw BLOB)"
+)
+"""The events table as versions from before id schemes made it."""
+
+
+def event_rows(path) -> list[tuple]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT id, id_scheme FROM events ORDER BY seq").fetchall()
+    finally:
+        db.close()
+
+
+def test_rows_keep_the_scheme_that_made_their_id(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as journal:
+        journal.append([make("a"), make("b")])
+        assert event_rows(journal.path) == [("a", 2), ("b", 2)]
+
+
+def test_an_older_version_cannot_write_its_ids_into_a_scheme_2_journal(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as journal:
+        journal.append([make("a")])
+    old = sqlite3.connect(path)  # what an older version's append runs, in its own transaction
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL constraint failed: events.id_scheme"):
+        with old:
+            old.execute(PRE_SCHEME_INSERT, ("b",))
+    old.close()
+    assert event_rows(path) == [("a", 2)]  # nothing of the failed batch, nothing lost before it
+    with Journal(path) as journal:
+        assert [e.id for e in journal.append([make("a"), make("c")])] == ["c"]
+
+
+def test_a_table_from_before_schemes_gets_the_column_and_keeps_working(tmp_path):
+    path = tmp_path / "j.sqlite"
+    db = sqlite3.connect(path)
+    with db:
+        db.execute(PRE_SCHEME_TABLE)
+        db.execute(PRE_SCHEME_INSERT, ("a",))
+    db.close()
+    with Journal(path) as journal:
+        assert journal.id_scheme == 1  # it held events
+        assert [e.id for e in journal.append([make("a"), make("b")])] == ["b"]
+    # ALTER TABLE can only add the column nullable: the old row has none, an older
+    # version may still write (it hashes as scheme 1 does, so that is harmless here)
+    db = sqlite3.connect(path)
+    with db:
+        db.execute(PRE_SCHEME_INSERT, ("c",))
+    db.close()
+    assert event_rows(path) == [("a", None), ("b", 1), ("c", None)]
+    with Journal(path) as journal:  # opened again: the column is there, nothing is redone
+        assert [e.event.id for e in journal.iter_events()] == ["a", "b", "c"]
+
+
+def test_an_empty_table_from_before_schemes_is_made_again_with_the_guard(tmp_path):
+    path = tmp_path / "j.sqlite"
+    db = sqlite3.connect(path)
+    with db:
+        db.execute(PRE_SCHEME_TABLE)
+    db.close()
+    with Journal(path) as journal:
+        assert journal.id_scheme == 2
+        journal.append([make("a")])
+    old = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="events.id_scheme"):
+        with old:
+            old.execute(PRE_SCHEME_INSERT, ("b",))
+    old.close()
+    assert event_rows(path) == [("a", 2)]
 
 
 def test_appends_after_deleted_top_rows_index_the_seqs_autoincrement_gave(tmp_path):
