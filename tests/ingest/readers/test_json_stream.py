@@ -71,3 +71,42 @@ def test_malformed_element_is_reported_and_reading_resumes():
 def test_unterminated_array_is_reported():
     items = read(b'[{"a": 1},')
     assert isinstance(items[-1], ReadError) and "unterminated" in items[-1].reason
+
+
+def _pretty_array_with_bad_elements() -> tuple[bytes, dict[int, int]]:
+    """A pretty-printed array of 400 objects where some elements are bad; element -> its line."""
+    parts, lines, line = [], {}, 2  # line 1 is "["
+    for n in range(1, 401):
+        if n % 97 == 0:
+            element = "[1, 2]"  # not an object
+        elif n % 131 == 0:
+            element = f'{{\n    "n": {n},\n    "bad": tru\n  }}'  # invalid JSON on its third line
+        else:
+            element = f'{{\n    "n": {n},\n    "pad": "{"x" * (n % 50)}"\n  }}'
+        lines[n] = line
+        parts.append("  " + element)
+        line += element.count("\n") + 1
+    return ("[\n" + ",\n".join(parts) + "\n]\n").encode(), lines
+
+
+@pytest.mark.parametrize("chunk", [64, 1000, 1 << 20])
+def test_errors_name_the_right_line_anywhere_in_a_long_file(monkeypatch, chunk):
+    # the window is cut many times with small chunks: line numbers must survive every cut
+    data, lines = _pretty_array_with_bad_elements()
+    items = read(data, chunk, monkeypatch)
+    not_objects = {i.origin: i.reason for i in items if isinstance(i, ReadError) and "not a JSON object" in i.reason}
+    invalid = {i.origin: i.reason for i in items if isinstance(i, ReadError) and "invalid JSON" in i.reason}
+    assert not_objects == {f"f.json#{n}": f"element is not a JSON object (a list, line {lines[n]})"
+                           for n in (97, 194, 291, 388)}
+    assert set(invalid) == {"f.json#131", "f.json#262", "f.json#393"}
+    for n in (131, 262, 393):
+        assert invalid[f"f.json#{n}"].endswith(f"(line {lines[n] + 2})"), invalid[f"f.json#{n}"]
+    records = [i.record["n"] for i in items if isinstance(i, RawRecord)]
+    assert records == [n for n in range(1, 401) if n % 97 and n % 131]
+
+
+def test_data_after_the_array_names_its_line(monkeypatch):
+    data, _ = _pretty_array_with_bad_elements()
+    last_line = data.count(b"\n") + 1
+    items = read(data + b"trailing\n", 64, monkeypatch)
+    assert items[-1].reason == f"unexpected data after the JSON array (line {last_line})"
