@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+
+EXIT_BROKEN_PIPE = 141
+"""The exit status when standard output closed early: 128 + SIGPIPE, as a shell reports it."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +40,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # The reader of standard output left (``graphsiem ingest --json | head``):
+        # what was done is done (an ingest is journaled before it reports), so no
+        # traceback; stdout goes to /dev/null so that flushing it at exit cannot
+        # fail again (the recipe of Python's signal documentation).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

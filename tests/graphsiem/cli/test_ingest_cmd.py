@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from graphsiem.cli import main
@@ -38,3 +40,17 @@ def test_unknown_format_and_missing_path_exit_2(tmp_path, capsys):
     assert "unknown format 'nope'" in capsys.readouterr().err
     assert main(["ingest", str(tmp_path / "absent.log"), "--data", str(tmp_path)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback_and_the_ingest_stands(tmp_path, capsys):
+    # as `graphsiem ingest --json | head -c 0`: standard output is closed before the report
+    command = [sys.executable, "-m", "graphsiem", "ingest", str(FIXTURES / "ecs_events.ndjson"),
+               "--data", str(tmp_path), "--json", "--no-progress"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 141 and "Traceback" not in stderr, stderr
+    # the first run journaled every event: the same file again adds nothing
+    assert main(["ingest", str(FIXTURES / "ecs_events.ndjson"), "--data", str(tmp_path), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["received"], again["duplicates"], again["events"]) == (4, 4, 0)
