@@ -38,6 +38,12 @@ def test_a_new_journal_uses_a_rollback_journal_not_wal(journal):
     assert not journal.path.with_name(journal.path.name + "-wal").exists()
 
 
+def test_commits_wait_for_the_disk(journal):
+    # synchronous=FULL: a commit returns after fsync, so an accepted batch survives
+    # power loss (NORMAL would only survive a crash of the process); 2 is FULL
+    assert journal.connection.execute("PRAGMA synchronous").fetchone()[0] == 2
+
+
 def test_a_reader_sees_none_of_a_batch_until_it_commits(journal):
     journal.append([make("a")])
     reader = sqlite3.connect(journal.path, timeout=5)
