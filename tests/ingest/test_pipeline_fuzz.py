@@ -1,7 +1,9 @@
 """Property tests: random and mutated records through the whole pipeline.
 
 Seeds are the valid fixtures of every registered parser (this project's own
-files under ``tests/ingest``).  Whatever the mutation, nothing raises out of
+files under ``tests/ingest``); whole files are damaged byte by byte too, for
+the framings that are not lines: pretty-printed JSON (an array, concatenated
+objects) and EVTX (a corpus file, the project having no EVTX of its own).  Whatever the mutation, nothing raises out of
 the pipeline, received = accepted + rejected, and every rejection is kept with
 its origin and a reason.
 """
@@ -9,6 +11,7 @@ its origin and a reason.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,7 @@ from ingest.pipeline import ingest_paths, ingest_records
 from ingest.registry import default_registry
 from tests.ingest.fuzz_seeds import seed_lines, seed_objects
 
+FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = seed_objects()
 SEED_LINES = seed_lines()
 
@@ -127,3 +131,61 @@ def test_mutated_text_lines_never_break_the_pipeline(journal, graph, tmp_path_fa
     before = journal.counts()["rejected"]
     report = ingest_paths([path], store=graph, journal=journal, progress=False)
     check(report, journal, before)
+
+
+# -- whole files, mutated byte by byte: the framings read without lines ----------------
+@st.composite
+def mutated_bytes(draw: st.DrawFn, data: bytes, keep_first: int = 0, within: int | None = None) -> bytes:
+    """``data`` with a few bytes overwritten, a slice cut out or random bytes spliced in.
+
+    The first ``keep_first`` bytes stay (a file's magic), so that the reader
+    under test is the one that gets the damage; ``within`` keeps the damage in
+    the first bytes, where a mostly empty file holds its data.
+    """
+    data = bytearray(data)
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(keep_first, min(len(data), within or len(data)) - 1))
+        kind = draw(st.integers(0, 2))
+        if kind == 0:
+            data[at] = draw(st.integers(0, 255))
+        elif kind == 1:
+            del data[at : at + draw(st.integers(1, 64))]
+        else:
+            data[at:at] = draw(st.binary(min_size=1, max_size=16))
+        if len(data) <= keep_first + 1:
+            break
+    return bytes(data)
+
+
+def ingest_file(journal: Journal, graph, directory, name: str, data: bytes) -> None:
+    path = directory / name
+    path.write_bytes(data)
+    before = journal.counts()["rejected"]
+    report = ingest_paths([path], store=graph, journal=journal, progress=False)
+    check(report, journal, before)
+
+
+PRETTY = (FIXTURES / "array_pretty.json").read_bytes() + (FIXTURES / "concatenated_pretty.json").read_bytes()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=mutated_bytes(PRETTY))
+def test_mutated_pretty_json_files_never_break_the_pipeline(journal, graph, tmp_path_factory, data):
+    # one JSON array followed by concatenated pretty-printed objects, then damaged
+    ingest_file(journal, graph, tmp_path_factory.mktemp("pretty"), "fuzz.json", data)
+
+
+@pytest.fixture(scope="module")
+def evtx_sample(samples_dir) -> bytes:
+    """A real EVTX file of the corpus (69 KB, one Sysmon event): the project has no EVTX of its own."""
+    return (samples_dir / "evtx-attack-samples" / "Credential Access"
+            / "sysmon_10_lsass_mimikatz_sekurlsa_logonpasswords.evtx").read_bytes()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_evtx_files_never_break_the_pipeline(journal, graph, tmp_path_factory, evtx_sample, data):
+    # keeps "ElfFile\0" (the EVTX reader reads it) and damages the file header, the
+    # first chunk's header and its records: the rest of the 69 KB is empty chunk space
+    damaged = data.draw(mutated_bytes(evtx_sample, keep_first=8, within=4096 + 512 + 2048))
+    ingest_file(journal, graph, tmp_path_factory.mktemp("evtx"), "fuzz.evtx", damaged)
