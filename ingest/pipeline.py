@@ -103,6 +103,7 @@ class _Session:
         batch_size: int,
         progress: Progress | None = None,
         store: GraphStore | None = None,
+        reference_year: int | None = None,
     ) -> None:
         self.started = time.perf_counter()
         self.journal = journal
@@ -137,7 +138,7 @@ class _Session:
         self.is_as_read = journal.id_scheme == AS_READ  # which id rule (ingest.event_ids), fixed per journal
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
-        self._context = ParseContext(default_timezone=default_timezone)
+        self._context = ParseContext(default_timezone=default_timezone, reference_year=reference_year)
 
     # -- per record ---------------------------------------------------------
     def take(
@@ -495,6 +496,7 @@ def ingest_paths(
     progress: bool | None = None,
     readers: Sequence[Reader] | None = None,
     batch_size: int = BATCH_SIZE,
+    reference_year: int | None = None,
 ) -> IngestReport:
     """Ingest files and directories: journal every accepted event, then project into ``store``.
 
@@ -515,6 +517,9 @@ def ingest_paths(
         IANA zone for zone-less timestamps without a better source.
     progress : bool, optional
         Show a progress bar; default: when standard error is a terminal.
+    reference_year : int, optional
+        Year of timestamps written without one (RFC 3164 syslog), for files of
+        a known year; default: the syslog parser's rule relative to now.
 
     Returns
     -------
@@ -532,6 +537,7 @@ def ingest_paths(
         session = _Session(
             journal=journal, registry=registry, format=format,
             default_timezone=default_timezone, batch_size=batch_size, progress=update, store=store,
+            reference_year=reference_year,
         )
         try:
             for path in iter_files(paths):

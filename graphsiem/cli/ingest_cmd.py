@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from graphsiem import paths
 from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
+
+FIRST_YEAR, LAST_YEAR = 1970, 2099
+"""``--year`` bounds: the event times the parsers accept (1970 to 2100)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,14 +36,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--store", default=None, help="graph store: embedded (default) or neo4j")
     parser.add_argument("--data", default=None, help="data directory (default $GRAPHSIEM_DATA or ./.graphsiem)")
     parser.add_argument("--timezone", default="UTC", help="IANA zone for zone-less timestamps (default UTC)")
+    parser.add_argument(
+        "--year",
+        type=int,
+        default=None,
+        metavar="YYYY",
+        help="year of timestamps written without one (RFC 3164 syslog), e.g. the year of an "
+        "archived file; default: the most recent such date not more than a day ahead of now",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Ingest ``args.paths``; exit 0 when every record was accepted, 1 when some were rejected."""
-    from graphsiem.store import open_store
+    """Ingest ``args.paths``; exit 0 when every record was accepted, 1 when some were rejected.
+
+    Exit 2, before anything is read, for a missing path, an unknown format,
+    time zone or store, a year outside 1970-2099, or a store that cannot be opened.
+    """
+    from graphsiem.store import StoreError, open_store
 
     missing = [p for p in args.paths if not _exists(p)]
     if missing:
@@ -52,8 +68,16 @@ def run(args: argparse.Namespace) -> int:
         except UnknownFormatError as exc:
             print(f"graphsiem ingest: {exc}", file=sys.stderr)
             return 2
+    problem = _option_problem(args)
+    if problem is not None:
+        print(f"graphsiem ingest: {problem}", file=sys.stderr)
+        return 2
     data = paths.data_dir(args.data)
-    store = open_store(args.store, data_dir=data)
+    try:
+        store = open_store(args.store, data_dir=data)
+    except (ValueError, StoreError) as exc:
+        print(f"graphsiem ingest: {exc}", file=sys.stderr)
+        return 2
     try:
         with Journal(paths.journal_path(data)) as journal:
             report = ingest_paths(
@@ -63,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 registry=registry,
                 format=args.format,
                 default_timezone=args.timezone,
+                reference_year=args.year,
                 progress=False if args.no_progress else None,
             )
     finally:
@@ -72,6 +97,24 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(report.render())
     return 1 if report.total.rejected else 0
+
+
+def _option_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``--timezone`` or ``--year``, checked before any record is read.
+
+    A bad zone would otherwise reject every zone-less record, one by one, as
+    if the records were at fault.
+    """
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
+        return (
+            f"unknown time zone {args.timezone!r} for --timezone: "
+            "use an IANA name such as UTC, Europe/Paris or America/New_York"
+        )
+    if args.year is not None and not FIRST_YEAR <= args.year <= LAST_YEAR:
+        return f"--year {args.year} is outside {FIRST_YEAR}-{LAST_YEAR}, the event times accepted"
+    return None
 
 
 def _exists(path: str) -> bool:

@@ -21,7 +21,8 @@ pipeline turns that into a ``Rejected`` entry (record, origin, reason) and goes 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -56,6 +57,9 @@ class ParseContext:
         Year for RFC 3164 syslog lines, which carry none (see the syslog parser).
     extras : dict
         Reader-specific hints.
+    clock : callable
+        Epoch seconds now (default :func:`time.time`), for rules that depend on
+        the current time (the RFC 3164 year); tests inject a fixed clock.
     """
 
     origin: str = ""
@@ -63,6 +67,7 @@ class ParseContext:
     default_timezone: str = "UTC"
     reference_year: int | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    clock: Callable[[], float] = time.time
 
 
 @runtime_checkable

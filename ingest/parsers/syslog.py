@@ -10,21 +10,26 @@ Framing
   fourth token looks like a tag (``sshd[1]:``) has no HOST.
 * A bare ``CEF:`` line (no syslog header).
 
-Time
-----
-RFC 5424 timestamps carry a zone.  RFC 3164 has no year and no zone: the
-year is ``context.reference_year`` when given (for example the year of the
-file); otherwise the current UTC year, and the previous year when that
-would put the line more than one day in the future (a December line read in
-January).  A 29 February in a year without one moves back to the last leap
-year.  The clock time is read in ``context.default_timezone``.
+Time (docs/fields.md, "Syslog time")
+------------------------------------
+RFC 5424 timestamps carry a zone.  A NILVALUE (``-``) timestamp takes the
+payload's own time (CEF ``rt``/``end``/``start``, a ``@cee`` Windows event's
+time); without one the line is rejected, naming the rule: a file has no
+receipt time.  RFC 3164 has no year and no zone: the clock time is read in
+``context.default_timezone``; the year is ``context.reference_year`` when
+given (for example the year of the file); otherwise, with now
+(``context.clock``) taken in that zone, the year among last, this and next
+year that puts the line nearest to now and not more than
+:data:`FUTURE_TOLERANCE_S` (one day) in the future.  A 29 February skips the
+years without one, back to the last leap year.
 
 Payloads
 --------
 * ``@cee: {json}``: a Windows event (EvntSLog ``nteventlogtype``/``id``, or
   any Windows JSON layout of :mod:`ingest.parsers.windows`) becomes the same
-  Windows event as from an endpoint log, timed by the syslog header; other
-  JSON becomes ``syslog:message`` with its ``msg``.
+  Windows event as from an endpoint log, timed by its own time, else by the
+  syslog header, and hosted by its own endpoint name, else by the header's
+  HOSTNAME; other JSON becomes ``syslog:message`` with its ``msg``.
 * ``CEF:0|...``: ``cef:<name>`` events (:mod:`ingest.parsers.syslog_cef`),
   timed by ``rt``/``end``/``start`` or else by the header.
 * Anything else: ``syslog:message``.  For sshd/PAM lines, ``rhost=`` and
@@ -36,21 +41,32 @@ line inside another record (the Zeek parser's ``syslog`` log).
 
 from __future__ import annotations
 
+import math
 import re
-import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
 from graphsiem.model import Event
-from ingest.normalize import canonical_ip, normalize_host, parse_timestamp
+from ingest.normalize import UNSET_TEXT, canonical_ip, normalize_host, parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Record
 from ingest.parsers.syslog_cef import cef_fields, cef_kind, cef_time, split_cef
-from ingest.parsers.windows import parsers as windows_parsers
 from ingest.parsers.windows_events import to_event
-from ingest.parsers.windows_shapes import from_cee, is_cee_windows
+from ingest.parsers.windows_shapes import (
+    from_cee,
+    from_evtx_json,
+    from_nxlog,
+    from_sentinel,
+    from_winlogbeat,
+    is_cee_windows,
+    is_evtx_json,
+    is_nxlog,
+    is_sentinel,
+    is_winlogbeat,
+)
 from ingest.parsers.windows_time import checked_time
 
 FACILITIES = (
@@ -75,17 +91,19 @@ _SNIFF_RE = re.compile(
 )
 _RHOST_RE = re.compile(r"\brhost=(\S+)")
 _USER_RE = re.compile(r"\buser=(\S+)")
-_LEAP_YEARS_BACK = 8
-_DAY = 86400.0
+_YEARS_BACK = 10  # from next year back past the previous leap year (at most 8 years apart)
+FUTURE_TOLERANCE_S = 86400.0
+"""How far in the future an RFC 3164 line may be dated (sender clocks run ahead)."""
 
 
 class _Header:
     """What the syslog header said; fields are ``None`` when absent or ``-``."""
 
-    __slots__ = ("ts", "hostname", "appname", "procid", "msgid", "pri", "structured")
+    __slots__ = ("ts", "is_nil_time", "hostname", "appname", "procid", "msgid", "pri", "structured")
 
     def __init__(self) -> None:
         self.ts: float | None = None
+        self.is_nil_time = False  # an RFC 5424 header whose TIMESTAMP is NILVALUE
         self.hostname: str | None = None
         self.appname: str | None = None
         self.procid: str | None = None
@@ -98,25 +116,61 @@ def _nil(value: str) -> str | None:
     return None if value == "-" else value
 
 
+def _local_year(now: float, zone: str) -> int:
+    """The year at epoch ``now`` in ``zone``, from a per-zone cache of the current year's span."""
+    span = _year_spans.get(zone)
+    if span is None or not span[0] <= now < span[1]:
+        tz = ZoneInfo(zone)
+        year = datetime.fromtimestamp(now, tz).year
+        start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+        span = _year_spans[zone] = (start.timestamp(), end.timestamp(), year)
+    return span[2]
+
+
+_year_spans: dict[str, tuple[float, float, int]] = {}
+"""Zone -> (start, end, year) of the year "now" was last in: a zone lookup (~2 us) per
+line only once a year (or when an injected clock jumps)."""
+
+
 def _year_3164(month: int, day: int, clock: tuple[int, int, int], context: ParseContext) -> float:
-    """Epoch seconds of a year-less RFC 3164 date by the module's year rule."""
-    explicit = context.reference_year
-    year = explicit if explicit is not None else datetime.now(UTC).year
-    for _ in range(_LEAP_YEARS_BACK):
+    """Epoch seconds of a year-less RFC 3164 date by the module's year rule.
+
+    Candidate years are tried newest first, so the first one accepted is the
+    one nearest to now; 29 February skips the years without one.
+    """
+    zone = context.default_timezone
+    if context.reference_year is not None:
+        first, latest, is_guess = context.reference_year, math.inf, False
+    else:
+        now = context.clock()
+        # this year is the year now in the source zone: a New Year's line in
+        # Auckland is read in the new year while UTC is still in the old one
+        first, latest, is_guess = _local_year(now, zone) + 1, now + FUTURE_TOLERANCE_S, True
+    for year in range(first, first - _YEARS_BACK, -1):
+        if is_guess and year == first and (month, day) > (1, 3):
+            # next year's date after 3 January is more than a day ahead of
+            # any moment this year (zone offset changes are at most a day)
+            continue
         try:
             moment = datetime(year, month, day, *clock)
         except ValueError:
             if month == 2 and day == 29:
-                year -= 1
-                continue
+                continue  # not a leap year: the one before
             raise ParseError(f"invalid RFC 3164 date: month {month} day {day}") from None
-        ts = parse_timestamp(moment.isoformat(), default_timezone=context.default_timezone)
-        if explicit is None and ts > time.time() + _DAY:
-            year -= 1
-            explicit = year  # roll back once, then accept
-            continue
-        return ts
+        ts = parse_timestamp(moment.isoformat(), default_timezone=zone)
+        if ts <= latest:
+            return ts
     raise ParseError(f"invalid RFC 3164 date: month {month} day {day}")
+
+
+def _without_time(header: _Header, what: str) -> ParseError:
+    """The rejection of a line whose event has no time, naming the rule."""
+    if header.is_nil_time:
+        return ParseError(
+            f"{what}, and the RFC 5424 TIMESTAMP is NILVALUE ('-'): a file has no "
+            "receipt time to stamp it with (docs/fields.md, Syslog time)"
+        )
+    return ParseError(f"{what} and without a syslog timestamp")
 
 
 def _structured_data(text: str, header: _Header) -> str:
@@ -161,12 +215,17 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
     if text.startswith("CEF:"):
         return header, text
     rfc5424 = _RFC5424_RE.match(text)
-    if rfc5424 is not None and rfc5424.group(2)[:1].isdigit() and "T" in rfc5424.group(2):
+    if rfc5424 is not None and (
+        rfc5424.group(2) == "-" or rfc5424.group(2)[:1].isdigit() and "T" in rfc5424.group(2)
+    ):
         _, stamp, host, app, procid, msgid = rfc5424.groups()
-        try:
-            header.ts = parse_timestamp(stamp, default_timezone=context.default_timezone)
-        except (ValueError, OverflowError) as exc:
-            raise ParseError(f"RFC 5424 timestamp: {exc}") from None
+        if stamp == "-":
+            header.is_nil_time = True  # the payload may still carry a time (CEF rt, @cee)
+        else:
+            try:
+                header.ts = parse_timestamp(stamp, default_timezone=context.default_timezone)
+            except (ValueError, OverflowError) as exc:
+                raise ParseError(f"RFC 5424 timestamp: {exc}") from None
         header.hostname, header.appname = _nil(host), _nil(app)
         header.procid, header.msgid = _nil(procid), _nil(msgid)
         message = _structured_data(text[rfc5424.end():], header)
@@ -213,17 +272,43 @@ def _base_fields(header: _Header) -> dict[str, Any]:
     return fields
 
 
+_CEE_SHAPES = (
+    (is_cee_windows, lambda payload: from_cee(payload, None)),
+    (is_evtx_json, from_evtx_json),
+    (is_winlogbeat, from_winlogbeat),
+    (is_sentinel, from_sentinel),
+    (is_nxlog, from_nxlog),
+)
+"""The Windows layouts an ``@cee`` payload may have, EvntSLog first, then the
+endpoint layouts in the order of :func:`ingest.parsers.windows.parsers`."""
+
+
 def _windows_from_cee(
     payload: dict[str, Any], header: _Header, context: ParseContext, source: str, raw: Record
 ) -> Event | None:
-    if is_cee_windows(payload):
-        if header.ts is None:
-            raise ParseError("@cee Windows event without a syslog timestamp")
-        return to_event(from_cee(payload, header.ts), source=source, context=context, raw=raw)
-    for parser in windows_parsers():
-        if parser.sniff(payload):
-            return next(iter(parser.parse(payload, context)))
-    return None
+    """The Windows event of an ``@cee`` payload, or ``None`` when it is not one.
+
+    The payload's own time and endpoint name come first; the syslog header's
+    time and hostname stand in when the payload has none (EvntSLog never
+    writes a time; an NXLog ``@cee`` line may leave out ``EventTime``).
+    """
+    for is_shape, read_shape in _CEE_SHAPES:
+        if is_shape(payload):
+            win = read_shape(payload)
+            break
+    else:
+        return None
+    has_no_time = win.time is None or (isinstance(win.time, str) and win.time in UNSET_TEXT)
+    if has_no_time and header.ts is not None:
+        win.time, has_no_time = header.ts, False
+    if not win.computer:
+        win.computer = header.hostname
+    try:
+        return to_event(win, source=source, context=context, raw=raw)
+    except ParseError as exc:
+        if has_no_time:  # a Sysmon UtcTime would still have timed it: say what failed
+            raise _without_time(header, f"@cee Windows event: {exc}") from None
+        raise
 
 
 def _auth_fields(message: str, fields: dict[str, Any]) -> None:
@@ -285,7 +370,7 @@ def parse_syslog_text(
         fields.update(cef_fields(cef_header, extension))
         ts = cef_time(extension, context.default_timezone) or header.ts
         if ts is None:
-            raise ParseError("CEF event without rt/end/start and without a syslog timestamp")
+            raise _without_time(header, "CEF event without rt/end/start")
         ts = checked_time(ts, ts)
         host_name = extension.get("dvchost") or header.hostname
         return Event(
@@ -294,6 +379,8 @@ def parse_syslog_text(
             source=source, fields=fields, origin=context.origin, raw=evidence,
         )
     if header.ts is None:
+        if header.is_nil_time:
+            raise _without_time(header, "syslog message without a time of its own")
         raise ParseError(f"not a syslog line: {line[:60]!r}")
     ts = checked_time(header.ts, header.ts)
     fields = _base_fields(header)

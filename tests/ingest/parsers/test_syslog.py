@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -101,6 +100,37 @@ def test_cee_windows_events_keep_the_line_as_evidence() -> None:
     assert event.raw == LINES[5]
 
 
+NXLOG_CEE = (
+    '<14>1 2024-03-05T09:00:10Z WS-0042.corp.example nxlog - - - @cee: {{"EventID": 4688, '
+    '"Hostname": {host}, "Channel": "Security", {time}"NewProcessName": "C:\\\\Windows\\\\cmd.exe", '
+    '"NewProcessId": "0x4d", "ParentProcessName": "C:\\\\Windows\\\\explorer.exe"}}'
+)
+
+
+@pytest.mark.parametrize(("host", "own_time", "expected_host", "expected_time"), [
+    ('"WS-0042.corp.example"', "", "ws-0042", "2024-03-05T09:00:10"),
+    ('"WS-0042.corp.example"', '"EventTime": "-", ', "ws-0042", "2024-03-05T09:00:10"),
+    ('"DC-01.corp.example"', '"EventTime": "2024-03-05 08:59:59", ', "dc-01", "2024-03-05T08:59:59"),
+    ('""', "", "ws-0042", "2024-03-05T09:00:10"),
+    ("null", "", "ws-0042", "2024-03-05T09:00:10"),
+])
+def test_cee_nxlog_events_fall_back_to_the_header_time_and_host(
+    host: str, own_time: str, expected_host: str, expected_time: str
+) -> None:
+    line = NXLOG_CEE.format(host=host, time=own_time)
+    event = _parse(line)
+    assert event.kind == "winsec:process_create"
+    assert (event.host, event.ts) == (expected_host, pytest.approx(_epoch(expected_time)))
+    assert event.fields["process.executable"].endswith("cmd.exe")
+    # a syslog line like the EvntSLog ones: the line is the evidence, syslog the source
+    assert (event.source, event.raw) == ("syslog", line)
+
+
+def test_cee_evntslog_events_without_source_take_the_header_host() -> None:
+    line = LINES[5].replace('"source": "WS-0042.corp.example", ', "")
+    assert _parse(line).host == "ws-0042"
+
+
 def test_zeek_callers_name_the_source_and_keep_their_record() -> None:
     record = {"_path": "syslog", "message": LINES[9]}
     event = parse_syslog_text(LINES[9], CONTEXT_2024, source="zeek", raw=record)
@@ -112,19 +142,7 @@ def test_3164_time_is_read_in_the_configured_zone() -> None:
     assert _parse(LINES[2], context).ts == pytest.approx(_epoch("2024-03-05T09:00:03"))
 
 
-def test_3164_year_defaults_to_this_year_unless_that_is_in_the_future() -> None:
-    now = datetime.now(UTC)
-    tomorrow_plus = datetime.fromtimestamp(time.time() + 3 * 86400, UTC)
-    past = "Jan  1 00:00:01 h app: x"
-    future = f"{tomorrow_plus:%b} {tomorrow_plus.day:2d} 12:00:00 h app: x"
-    assert datetime.fromtimestamp(_parse(past, ParseContext()).ts, UTC).year == now.year
-    expected_future_year = tomorrow_plus.year - 1
-    assert datetime.fromtimestamp(_parse(future, ParseContext()).ts, UTC).year == expected_future_year
-
-
-def test_3164_february_29_moves_to_a_leap_year() -> None:
-    event = _parse("Feb 29 12:00:00 h app: leap", ParseContext(reference_year=2023))
-    assert datetime.fromtimestamp(event.ts, UTC).year == 2020
+# The RFC 3164 year rule and RFC 5424 NILVALUE times: test_syslog_time.py (injected clock).
 
 
 def test_cef_digit_lookalikes_stay_text_instead_of_failing_int() -> None:
