@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -223,10 +223,19 @@ class NeighborsOut(BaseModel):
     graph: GraphOut
 
 
+SearchField = Literal["value", "key", "decoded_command", "text"]
+
+
 class EntityHit(BaseModel):
     type: str
     key: str
     value: str
+    matched: SearchField = Field(
+        default="value", description="What contained the query: the value, the key, a process's "
+        "`decoded_command` (its PowerShell -EncodedCommand, decoded) or a script's `text`.")
+    snippet: str | None = Field(
+        default=None, description="For `decoded_command` and `text` hits, the matched property around "
+        "the first occurrence of the query (attacker-controlled data: show it as text).")
 
 
 class EntitySearchOut(BaseModel):

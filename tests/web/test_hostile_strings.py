@@ -4,6 +4,8 @@ and are opened in the page (search, graph, details, evidence, queue)."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.web.conftest import screenshot, start_site
@@ -58,6 +60,13 @@ def assert_nothing_ran(page):
     assert page.watch.csp_violations == []
 
 
+def sign_in(page, site, query: str = "") -> None:
+    page.goto(site.url + "/" + query)
+    page.fill("#signin-key", site.keys["analyst"])
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("body[data-state=queue]")
+
+
 def search(page, text):
     page.fill("#search-input", text)
     page.click("#search-form button[type=submit]")
@@ -65,10 +74,7 @@ def search(page, text):
 
 
 def test_payloads_in_search_graph_and_evidence_show_as_text(page, hostile_site):
-    page.goto(hostile_site.url + "/")
-    page.fill("#signin-key", hostile_site.keys["analyst"])
-    page.click("#signin-form button[type=submit]")
-    page.wait_for_selector("body[data-state=queue]")
+    sign_in(page, hostile_site)
 
     search(page, "onerror")
     results = page.inner_text("#search-results")
@@ -103,10 +109,7 @@ def test_payloads_in_search_graph_and_evidence_show_as_text(page, hostile_site):
 
 def test_new_clusters_appear_without_reload_and_show_payloads_as_text(page, hostile_site):
     # ?poll=500: the queue refreshes every half second (5 s by default).
-    page.goto(hostile_site.url + "/?poll=500")
-    page.fill("#signin-key", hostile_site.keys["analyst"])
-    page.click("#signin-form button[type=submit]")
-    page.wait_for_selector("body[data-state=queue]")
+    sign_in(page, hostile_site, "?poll=500")
     page.wait_for_selector("#queue-status:has-text('clusters')")
     before = page.locator("#queue-body tr").count()
 
@@ -128,4 +131,38 @@ def test_new_clusters_appear_without_reload_and_show_payloads_as_text(page, host
     page.wait_for_selector("body[data-evidence=ready]")
     assert IMG in page.inner_text("#selection")
     screenshot(page, "hostile-cluster")
+    assert_nothing_ran(page)
+
+
+# A stager whose payload is only visible decoded: the search finds it by a word
+# of the decoded script and shows that script's markup as text.
+DECODED = f"{IMG} Write-Host 'WombatBeacon' {SCRIPT}"
+ENCODED_COMMAND = "powershell.exe -nop -w hidden -enc " + base64.b64encode(
+    DECODED.encode("utf-16-le")).decode("ascii")
+
+
+@pytest.fixture(scope="module")
+def encoded_site(tmp_path_factory):
+    with start_site(tmp_path_factory.mktemp("encoded")) as site:
+        events = [process_creation("enc-01", 1, "2026-11-20T09:00:00.000Z", ENCODED_COMMAND)]
+        report = site.api("POST", "/v1/events", role="ingest", json=events)
+        assert report["accepted"] == 1, report
+        yield site
+
+
+def test_a_decoded_command_hit_shows_its_snippet_as_text(page, encoded_site):
+    sign_in(page, encoded_site)
+
+    search(page, "wombatbeacon")
+    match = page.locator("#search-results .match")
+    assert match.count() == 1
+    assert match.inner_text() == f"decoded_command: {DECODED}"
+    # Only the snippet names the word: the value shown is the base64 command line.
+    button = page.inner_text("#search-results button")
+    assert "WombatBeacon" not in button.replace(match.inner_text(), "")
+    screenshot(page, "decoded-command-search")
+    assert_nothing_ran(page)
+    page.click("#search-results button:has-text('powershell.exe')")
+    page.wait_for_selector("body[data-state=explore-ready]")
+    assert ENCODED_COMMAND in page.inner_text("#selection")
     assert_nothing_ran(page)

@@ -14,6 +14,7 @@ from graphsiem.api.schemas import (
     EntitySearchOut,
     HostSeen,
     NeighborsOut,
+    SearchField,
 )
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.model import Entity, entity_uid, epoch_to_iso
@@ -114,23 +115,95 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
     return NeighborsOut(center=center.uid, depth=depth, graph=graph_to_json(graph))
 
 
+SEARCHED_PROPS: dict[str, tuple[SearchField, ...]] = {
+    "process": ("decoded_command",),
+    "script": ("text",),
+}
+"""Properties searched after value and key, per entity type (names set by ``ingest.projection``).
+
+Both hold text an attacker wrote that the value does not show: a process's value
+is its command line, where an ``-EncodedCommand`` payload is base64, and a
+script's value is only the first 200 characters of its text.
+"""
+
+SNIPPET_CONTEXT = 60
+"""Characters kept on each side of the match in a hit's ``snippet``."""
+
+
+def _snippet(text: str, lowered: str, at: int, length: int) -> str:
+    """The text around ``lowered[at:at + length]``, with ellipses where it was cut.
+
+    A few characters change length when lowered (``"İ"`` becomes two), so an
+    index into the lowered text only points into the original when the lengths
+    agree; otherwise the excerpt is taken from the lowered text itself.
+    """
+    source = text if len(text) == len(lowered) else lowered
+    start = max(0, at - SNIPPET_CONTEXT)
+    end = min(len(source), at + length + SNIPPET_CONTEXT)
+    return ("…" if start else "") + source[start:end] + ("…" if end < len(source) else "")
+
+
+def _property_hit(entity: Entity, needle: str) -> EntityHit | None:
+    """A hit on the first of the entity's searched properties that contains ``needle``."""
+    for name in SEARCHED_PROPS.get(entity.type, ()):
+        text = entity.props.get(name)
+        if not isinstance(text, str):
+            continue
+        lowered = text.lower()
+        at = lowered.find(needle)
+        if at >= 0:
+            return EntityHit(type=entity.type, key=entity.key, value=entity.value,
+                             matched=name,
+                             snippet=_snippet(text, lowered, at, len(needle)))
+    return None
+
+
 def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> EntitySearchOut:
-    """Entities whose value or key starts with, then contains, ``q`` (case-insensitive).
+    """Entities whose value or key, then searched property, contains ``q`` (case-insensitive).
 
     The protocol has no index for substrings, so this scans entities (of one
-    type when given); prefix hits rank before substring hits.
+    type when given).  Hits rank: value or key starting with ``q``, then value
+    or key containing it, then a process's ``decoded_command`` or a script's
+    ``text`` containing it (see :data:`SEARCHED_PROPS`).  Each hit names what
+    matched; property hits carry a snippet.  Each rank keeps at most
+    ``limit + 1`` hits, and the scan stops once prefix hits alone exceed ``limit``.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        The running app (its store is read under the store guard).
+    q : str
+        Text to find; compared lower-cased.
+    entity_type : str or None
+        Only entities of this type.
+    limit : int
+        Maximum hits returned; ``truncated`` says whether there were more.
+
+    Returns
+    -------
+    EntitySearchOut
+        The hits, best rank first.
     """
     needle = q.lower()
     prefix: list[EntityHit] = []
     inner: list[EntityHit] = []
+    in_props: list[EntityHit] = []
     with ctx.store_guard():
         for entity in ctx.store.iter_entities(entity_type):
             value, key = entity.value.lower(), entity.key.lower()
             if value.startswith(needle) or key.startswith(needle):
-                prefix.append(EntityHit(type=entity.type, key=entity.key, value=entity.value))
+                matched: SearchField = "value" if value.startswith(needle) else "key"
+                prefix.append(EntityHit(type=entity.type, key=entity.key, value=entity.value,
+                                        matched=matched))
                 if len(prefix) > limit:
                     break
-            elif len(inner) <= limit and (needle in value or needle in key):
-                inner.append(EntityHit(type=entity.type, key=entity.key, value=entity.value))
-    hits = (prefix + inner)
+            elif needle in value or needle in key:
+                if len(inner) <= limit:
+                    inner.append(EntityHit(type=entity.type, key=entity.key, value=entity.value,
+                                           matched="value" if needle in value else "key"))
+            elif len(in_props) <= limit:
+                hit = _property_hit(entity, needle)
+                if hit is not None:
+                    in_props.append(hit)
+    hits = prefix + inner + in_props
     return EntitySearchOut(items=hits[:limit], truncated=len(hits) > limit)

@@ -92,7 +92,10 @@ async function search(event) {
           type: 'button',
           title: String(entity.value ?? ''),
           onclick: () => pick(entity),
-        }, el('span', { class: `type type-${entity.type}`, text: entity.type }), ` ${shorten(entity.value, 90)}`),
+        }, el('span', { class: `type type-${entity.type}`, text: entity.type }), ` ${shorten(entity.value, 90)}`,
+        // Hits inside a decoded command or a script's text: the value alone
+        // would not show why they matched.  Attacker text, so a text node.
+        entity.snippet ? el('span', { class: 'match', text: `${entity.matched}: ${entity.snippet}` }) : null),
       ))
       : [el('li', { class: 'muted', text: 'No entity matches.' })]);
     list.hidden = false;
