@@ -2,7 +2,8 @@
 
 This is the one place that knows the entity model of ``PRODUCT.md``.  It reads
 the fields of ``docs/fields.md`` and nothing format-specific beyond a few Zeek
-join keys (``zeek.fuid``, ``zeek.resp_fuids``).
+join keys (``zeek.fuid``, ``zeek.resp_fuids``; ``zeek.cert_chain_fps`` /
+``zeek.cert_chain_fuids`` of ssl and ``zeek.fingerprint`` / ``zeek.id`` of x509).
 
 Identity rules
 --------------
@@ -27,11 +28,19 @@ event on a known host touches: that is what prevalence analytics count.
 
 Network-sensor events (``host`` is ``None``) map their source and destination
 IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
-(``ip CONNECTED ip``) and adds no host.
+(``ip CONNECTED ip``) and adds no host.  The actor of what a client does
+(``CONNECTED``, ``RESOLVED`` a DNS name or TLS SNI, ``REQUESTED`` a URL) is the
+flow's client: ``client.ip`` when the parser names it (Suricata's server-to-client
+records), else the source.  An IP is an entity only when a relation names it.
+The name a client asked for (SNI) and a certificate's names (``x509.san``, else
+the CN of ``x509.subject``) are ``domain RESOLVES_TO ip`` of the server that
+answered; Zeek's x509 records reach that server through the ssl record whose
+certificate chain starts with them (fingerprint or file id, either order).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
@@ -75,6 +84,10 @@ SCRIPT_TEXT_CHARS = 65536
 """Script text kept as a property (searchable); longer blocks are truncated."""
 
 _CACHE_LIMIT = 200_000
+_CERT_NAMES_LIMIT = 64
+"""Names taken from one certificate (a CDN's can list hundreds of SANs)."""
+_CERT_SERVERS_LIMIT = 16
+"""Servers remembered per certificate, for x509 records projected after their ssl records."""
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
@@ -239,6 +252,10 @@ class Projector:
         self._processes: dict[tuple[str, str], EntityKey] = {}
         self._fuid_file: dict[str, EntityKey] = {}
         self._fuid_url: dict[str, tuple[EntityKey, EntityKey | None]] = {}
+        self._cert_names: dict[str, tuple[str, ...]] = {}
+        """Zeek x509: certificate id (fingerprint or file id) -> its names."""
+        self._cert_servers: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+        """Zeek ssl: host certificate id -> ((server IP, client hosts), ...), immutable so forks share them."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}
@@ -275,6 +292,8 @@ class Projector:
         other._processes = dict(self._processes)
         other._fuid_file = dict(self._fuid_file)
         other._fuid_url = dict(self._fuid_url)
+        other._cert_names = dict(self._cert_names)
+        other._cert_servers = dict(self._cert_servers)
         other._domains = dict(self._domains)
         other._process_keys = dict(self._process_keys)
         other._host_ips = dict(self._host_ips)
@@ -646,37 +665,101 @@ class Projector:
         is_bare = fields.keys().isdisjoint(_SENSOR_KEYS)
         rel_type = R.ALERTED if kind.endswith((":alert", ":notice")) else R.CONNECTED
         if is_bare and not hosts:
-            # and with neither end mapped (most of them), nothing is sighted: no _Ctx
-            src = acc.entity(IP, src_ip, src_ip) if src_ip else None
-            dst = acc.entity(IP, dst_ip, dst_ip) if dst_ip else None
-            if src is not None and dst is not None:
-                acc.relate(src, rel_type, dst, ts, event.id)
+            # and with neither end mapped (most of them), nothing is sighted: no _Ctx.
+            # A lone IP (software.log's host...) relates to nothing: no entity.
+            if src_ip and dst_ip:
+                acc.relate(acc.entity(IP, src_ip, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip), ts, event.id)
             return
         ctx = _Ctx(acc, event, src_host, hosts)
-        # src_ip/dst_ip are canonical already: their entities directly, not through _ip
-        src = acc.entity(IP, src_ip, src_ip) if src_ip else None
-        dst = acc.entity(IP, dst_ip, dst_ip) if dst_ip else None
-        ctx.rel(ctx.host if ctx.host is not None else src, rel_type, dst)
         if is_bare:
+            if dst_ip:
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
             self._sight(ctx)
             return
+        # The client's side: the source, unless the parser says the client is the destination
+        # (a server-to-client packet); src_ip/dst_ip are canonical already, as client.ip is.
+        client_ip = fields.get("client.ip")
+        if client_ip is not None and client_ip == dst_ip and dst_ip != src_ip:
+            client_host, client, server = dst_host, dst_ip, src_ip
+            server_domain = fields.get("source.domain")
+        else:
+            client_host, client, server = src_host, src_ip, dst_ip
+            server_domain = fields.get("destination.domain")
+        # an alert keeps its packet's direction (the signature's source and target);
+        # a connection is the client's
+        if rel_type == R.ALERTED:
+            if dst_ip:
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
+        elif server:
+            ctx.rel(self._actor(acc, client_host, client), rel_type, acc.entity(IP, server, server))
         if "dns.question.name" in fields:
             domain = self._domain(ctx, fields["dns.question.name"])
-            ctx.rel(ctx.host, R.RESOLVED, domain)
-            ctx.touch(domain)
-            self._answers(ctx, domain)
+            if domain is not None:
+                ctx.rel(self._actor(acc, client_host, client), R.RESOLVED, domain)
+                ctx.touch(domain)
+                self._answers(ctx, domain)
         url = self._url(ctx)
-        domain = self._domain(ctx, fields.get("url.domain") or fields.get("destination.domain"))
+        domain = self._domain(ctx, fields.get("url.domain") or server_domain)
         if url is not None:
-            ctx.rel(ctx.host, R.REQUESTED, url)
+            ctx.rel(self._actor(acc, client_host, client), R.REQUESTED, url)
             ctx.rel(url, R.ON, domain)
             ctx.touch(url)
-        elif domain is not None:  # TLS SNI, x509 names...
+        elif domain is not None:  # TLS SNI, an HTTP host without a URL: the name the client asked for
+            ctx.rel(self._actor(acc, client_host, client), R.RESOLVED, domain)
+            if server:
+                ctx.rel(domain, R.RESOLVES_TO, acc.entity(IP, server, server))
             ctx.touch(domain)
         if "dhcp.assigned_ip" in fields:
             ctx.touch(self._ip(ctx, fields["dhcp.assigned_ip"]))
+        if not fields.keys().isdisjoint(_CERT_KEYS):
+            self._certificate(ctx, fields, server)
         self._sensor_files(ctx, fields, url, domain, dst_host)
         self._sight(ctx)
+
+    @staticmethod
+    def _actor(acc: Accumulator, host: str | None, ip: str | None) -> EntityKey | None:
+        """The host at ``ip`` when mapped, else the IP itself (an entity only now, as a relation names it)."""
+        if host:
+            return (HOST, host)  # the event's hosts are entities already (_Ctx.fill)
+        return acc.entity(IP, ip, ip) if ip else None
+
+    def _certificate(self, ctx: _Ctx, fields: dict[str, Any], server: str | None) -> None:
+        """A certificate's names ``RESOLVES_TO`` the server that presented it.
+
+        One record may name both (Suricata tls); Zeek logs the certificate (x509,
+        no IPs) apart from the connection (ssl, whose chain starts with the host
+        certificate's fingerprint or file id), so each side is remembered until
+        the other arrives.
+        """
+        names = _certificate_names(fields)
+        chain = fields.get("zeek.cert_chain_fps") or fields.get("zeek.cert_chain_fuids")
+        if server is not None and names:
+            pairs: tuple[tuple[str, tuple[str, ...]], ...] = ((server, ctx.hosts),)
+        elif server is not None and chain:
+            cert_id = str(chain[0] if isinstance(chain, list) else chain.split(",", 1)[0])
+            known = self._cert_servers.get(cert_id, ())
+            if all(ip != server for ip, _ in known):
+                self._remember(self._cert_servers, cert_id, (*known[-(_CERT_SERVERS_LIMIT - 1):], (server, ctx.hosts)))
+            names = self._cert_names.get(cert_id, ())
+            pairs = ((server, ctx.hosts),)
+        elif names:
+            own_id = fields.get("zeek.fingerprint") or fields.get("zeek.id")
+            if not own_id:
+                return
+            self._remember(self._cert_names, str(own_id), names)
+            pairs = self._cert_servers.get(str(own_id), ())
+        else:
+            return
+        if not pairs:  # no server known yet: no entities either (they would relate to nothing)
+            return
+        acc = ctx.acc
+        refs = [ref for ref in (self._domain(ctx, name) for name in names) if ref is not None]
+        for ip, hosts in pairs:
+            server_ref = acc.entity(IP, ip, ip)
+            for ref in refs:
+                ctx.rel(ref, R.RESOLVES_TO, server_ref)
+            if hosts and hosts != ctx.hosts:  # an x509 record has no hosts: the ssl record's clients saw it
+                acc.sight(hosts, refs, ctx.ts)
 
     def _sensor_files(
         self,
@@ -750,13 +833,39 @@ _PARENT_IDENTITY = frozenset(_PARENT[:3])
 _FILE_IDENTITY = frozenset(_FILE[:5])
 """The file fields without which :meth:`Projector._file` finds no file (hashes, path, name)."""
 
+_CERT_KEYS = frozenset(("x509.san", "x509.subject", "zeek.cert_chain_fps", "zeek.cert_chain_fuids"))
+"""The fields :meth:`Projector._certificate` reads a certificate or a certificate chain from."""
+
 _SENSOR_KEYS = frozenset((
-    "dns.question.name", "url.full", "url.domain", "destination.domain", "dhcp.assigned_ip",
-    *_FILE[:5],
+    "dns.question.name", "url.full", "url.domain", "destination.domain", "source.domain", "client.ip",
+    "dhcp.assigned_ip", *_FILE[:5], *_CERT_KEYS,
 ))
 """Every field :meth:`Projector._sensor` reads past the source and destination IPs (of the
 file fields, those that give :meth:`Projector._file` an entity): a sensor event with none
 of them adds only its IPs, its hosts and their relation."""
+
+
+_COMMON_NAME = re.compile(r"(?:^|,)\s*CN=((?:\\.|[^,\\])*)", re.IGNORECASE)
+_DN_ESCAPE = re.compile(r"\\(.)")
+
+
+def _certificate_names(fields: dict[str, Any]) -> tuple[str, ...]:
+    """The DNS names a certificate is for: its SAN DNS names, else its subject's CN (RFC 6125), no wildcards.
+
+    >>> _certificate_names({"x509.subject": "emailAddress=a@b.example,CN=prosacco.sons.com,O=P\\, S"})
+    ('prosacco.sons.com',)
+    """
+    san = fields.get("x509.san")
+    if san:
+        names = [san] if isinstance(san, str) else [str(name) for name in san if name]
+    else:
+        subject = fields.get("x509.subject")
+        match = _COMMON_NAME.search(subject) if isinstance(subject, str) else None
+        if match is None:
+            return ()
+        names = [_DN_ESCAPE.sub(r"\1", match.group(1)).strip()]
+    # a wildcard ("*.cdn.example") names no one domain: it is left out
+    return tuple(name for name in names if name and not name.startswith("*"))[:_CERT_NAMES_LIMIT]
 
 
 def _basename(path: str) -> str:

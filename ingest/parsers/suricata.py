@@ -16,10 +16,19 @@ Documented choices:
 * ``http.hostname`` is the URL host as the client wrote it.  It can differ from
   ``dest_ip`` (NAT: a public IP in ``hostname``, a private ``dest_ip``):
   ``url.full`` uses the hostname as given, ``destination.domain`` is set only
-  when it is a name, never an IP.  Without a hostname the URL host is
-  ``dest_ip`` (and ``http_port``/``dest_port`` when not the default).
+  when it is a name, never an IP.  Without a hostname the URL host is the
+  server's IP (and ``http_port``, else the server's port, when not the default).
 * A non-standard top-level ``host`` (Slips names its sensor there) is kept as
   ``suricata.host``; it is not the endpoint, so ``Event.host`` is ``None``.
+* ``source.*``/``destination.*`` are the record's own tuple, i.e. the packet's
+  direction for alerts and fileinfo: a server-to-client packet has the server
+  as its source.  Records with app-layer data (http, tls, dns, fileinfo, and
+  alerts carrying them) also name the flow's sides, ``client.ip``/``.port``
+  and ``server.ip``/``.port``; see :func:`server_is_source` for how.  The URL
+  port is ``http.http_port``, else the server's port (never the client's
+  ephemeral one), and the server's name from ``hostname`` or SNI is
+  ``destination.domain`` when the destination is the server, ``source.domain``
+  when the source is.
 """
 
 from __future__ import annotations
@@ -101,6 +110,7 @@ def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
     if not isinstance(dns, dict):
         return
     fields.setdefault("network.protocol", "dns")
+    _set_sides(record, fields)
     rrname = dns.get("rrname")
     # EVE v3 records ("queries") and alert metadata ("query") list the questions
     queries = dns.get("queries", dns.get("query"))
@@ -121,15 +131,106 @@ def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["dns.answers"] = [answer_value(answer) for answer in answers]
 
 
+# Port classes for telling the server from the client when a record says nothing
+# of the flow's direction: well-known (< 1024), registered below the ephemeral
+# range, ephemeral (>= 32768: Linux's default range starts there, IANA's and
+# Windows' at 49152).
+_WELL_KNOWN_BELOW = 1024
+_EPHEMERAL_FROM = 32768
+
+
+def _port_class(port: int) -> int:
+    return 0 if port < _WELL_KNOWN_BELOW else 1 if port < _EPHEMERAL_FROM else 2
+
+
+def server_is_source(record: dict[str, Any], fields: dict[str, Any]) -> bool:
+    """Whether the record's source is the server of its flow (a server-to-client packet).
+
+    In order, the first that answers:
+
+    1. the ``flow`` object's own ``src_ip``/``src_port`` (Suricata >= 7 writes the
+       flow's client side there on alerts): the source is the server when the
+       flow's source is the record's destination;
+    2. ``direction`` (top level, Suricata >= 7, or ``alert.direction``):
+       ``to_client`` means the source is the server, ``to_server`` the destination;
+    3. the ports: the side whose port is of a lower class (well-known < 1024 <
+       registered < 32768 <= ephemeral) is the server; ports of one class leave
+       the record's own direction (the destination is the server).
+
+    Examples
+    --------
+    >>> server_is_source({}, {"source.port": 80, "destination.port": 50317})
+    True
+    >>> server_is_source({"direction": "to_server"}, {"source.port": 80, "destination.port": 50317})
+    False
+    """
+    flow = record.get("flow")
+    if type(flow) is dict and "src_ip" in flow:
+        flow_src, flow_port = flow.get("src_ip"), flow.get("src_port")
+        if flow_src == record.get("src_ip") and flow_port in (None, record.get("src_port")):
+            return False
+        if flow_src == record.get("dest_ip") and flow_port in (None, record.get("dest_port")):
+            return True
+    direction = record.get("direction")
+    if direction is None:
+        alert = record.get("alert")
+        if type(alert) is dict:
+            direction = alert.get("direction")
+    if direction == "to_client":
+        return True
+    if direction == "to_server":
+        return False
+    src_port, dest_port = fields.get("source.port"), fields.get("destination.port")
+    if src_port and dest_port:  # 0 (ICMP, or no port) tells nothing
+        return _port_class(src_port) < _port_class(dest_port)
+    return False
+
+
+_SIDES = (
+    ("client.ip", "source.ip", "client.port", "source.port"),
+    ("server.ip", "destination.ip", "server.port", "destination.port"),
+)
+_SIDES_REVERSED = (
+    ("client.ip", "destination.ip", "client.port", "destination.port"),
+    ("server.ip", "source.ip", "server.port", "source.port"),
+)
+
+
+def _set_sides(record: dict[str, Any], fields: dict[str, Any]) -> bool:
+    """``client.*``/``server.*`` from the tuple; True when the server is the source.
+
+    An alert carrying two app-layer objects sets them twice, to the same values.
+    """
+    if "source.ip" not in fields or "destination.ip" not in fields:
+        return False
+    is_reversed = server_is_source(record, fields)
+    for ip_name, ip_key, port_name, port_key in _SIDES_REVERSED if is_reversed else _SIDES:
+        fields[ip_name] = fields[ip_key]
+        port = fields.get(port_key)
+        if port is not None:
+            fields[port_name] = port
+    return is_reversed
+
+
+def _server_domain(fields: dict[str, Any], is_reversed: bool) -> None:
+    """The server's name belongs to the source when the source is the server."""
+    if is_reversed and "destination.domain" in fields:
+        fields["source.domain"] = fields.pop("destination.domain")
+
+
 def _url_host(http: dict[str, Any], fields: dict[str, Any]) -> str | None:
     host = http.get("hostname")
     if not isinstance(host, str) or not host:
-        host = fields.get("destination.ip")
+        host = fields.get("server.ip")
         if host is None:
             return None
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"  # IPv6 literal
-    port = http.get("http_port", fields.get("destination.port"))
+    # The Host header's port, else the server's: the client's ephemeral port
+    # would give every client its own URL.
+    port = http.get("http_port")
+    if not isinstance(port, int):
+        port = fields.get("server.port")
     if isinstance(port, int):
         # normalize_url drops the scheme's default port again
         host = f"{host}:{port}"
@@ -141,10 +242,12 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     if not isinstance(http, dict):
         return
     fields.setdefault("network.protocol", "http")
+    is_reversed = _set_sides(record, fields)
     set_field(fields, "http.request.method", http.get("http_method"))
     set_field(fields, "http.response.status_code", http.get("status"))
     set_field(fields, "user_agent.original", http.get("http_user_agent"))
-    set_field(fields, "destination.domain", domain_or_none(http.get("hostname")))
+    server_domain = "source.domain" if is_reversed else "destination.domain"
+    set_field(fields, server_domain, domain_or_none(http.get("hostname")))
     url = http.get("url")
     if not isinstance(url, str) or not url:
         return
@@ -171,6 +274,7 @@ def _map_tls(record: dict[str, Any], fields: dict[str, Any]) -> None:
         return
     fields.setdefault("network.protocol", "tls")
     set_server_name(fields, tls.get("sni"))
+    _server_domain(fields, _set_sides(record, fields))
     ja3 = tls.get("ja3")
     if isinstance(ja3, dict):
         set_field(fields, "tls.ja3", ja3.get("hash"))

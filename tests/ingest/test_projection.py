@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from graphsiem.model import Event, stable_hash
 from ingest import projection as projection_module
 from ingest.ipmap import IpHostMap
 from ingest.normalize import normalize_command_line
+from ingest.parsers.base import ParseContext
+from ingest.parsers.suricata import SuricataEveParser
+from ingest.parsers.zeek import ZeekParser
 from ingest.projection import Projector, project_events
 
 PS = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
@@ -333,3 +337,184 @@ def test_a_registry_key_already_projected_keeps_its_props_and_gains_the_ones_it_
     assert key.props == {"path": "HKLM\\Run\\X", "name": "x", "registry": True}
     (alone,) = [e for e in project_events([first, again]).entities if e.type == "file"]
     assert (alone.value, alone.props) == ("HKLM\\Run\\x", {"path": "HKLM\\Run\\x", "registry": True})
+
+
+# -- network sensors: one case per Zeek log and EVE event type, through the real parsers ----------
+
+_PARSER_FIXTURES = Path(__file__).parent / "parsers" / "fixtures"
+ZEEK_RECORDS = json.loads((_PARSER_FIXTURES / "zeek" / "records.json").read_text())
+EVE_RECORDS = json.loads((_PARSER_FIXTURES / "suricata" / "records.json").read_text())
+FILE_SHA256 = "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"
+
+
+def parsed(record: dict, event_id: str = "e1") -> Event:
+    """The one event the Zeek or EVE parser makes of ``record``, with ``event_id``."""
+    parser = SuricataEveParser() if "event_type" in record else ZeekParser()
+    (event,) = parser.parse(record, ParseContext(origin="fixture:1"))
+    event.id = event_id
+    return event
+
+
+def graph(projection) -> tuple[set, set]:
+    """``({(type, key)}, {(src, type, dst)})`` of a projection: what the graph gains."""
+    return ({(e.type, e.key) for e in projection.entities},
+            {(r.src, r.type, r.dst) for r in projection.relations})
+
+
+def ip(value: str) -> tuple[str, str]:
+    return ("ip", value)
+
+
+def domain(value: str) -> tuple[str, str]:
+    return ("domain", value)
+
+
+def one_link(src: str, type_: str, dst: str) -> tuple[set, set]:
+    """The graph of an event that only links two addresses."""
+    return {ip(src), ip(dst)}, {(ip(src), type_, ip(dst))}
+
+
+URL_TOOL = ("url", "http://updates.example.com:8080/dl/Tool.EXE")
+SENSOR_CASES = [
+    (  # the client resolved the name; its A answer is an IP (CNAME and TXT answers are not)
+        "zeek:dns", ZEEK_RECORDS["dns_answers"],
+        {ip("192.0.2.11"), ip("198.51.100.53"), domain("rare-cdn.example.com"), ip("203.0.113.9")},
+        {(ip("192.0.2.11"), "CONNECTED", ip("198.51.100.53")),
+         (ip("192.0.2.11"), "RESOLVED", domain("rare-cdn.example.com")),
+         (domain("rare-cdn.example.com"), "RESOLVES_TO", ip("203.0.113.9"))},
+    ),
+    (  # SNI: the name the client asked for, served at the responder
+        "zeek:ssl", ZEEK_RECORDS["ssl_sni"],
+        {ip("192.0.2.10"), ip("203.0.113.7"), domain("login.example.org")},
+        {(ip("192.0.2.10"), "CONNECTED", ip("203.0.113.7")),
+         (ip("192.0.2.10"), "RESOLVED", domain("login.example.org")),
+         (domain("login.example.org"), "RESOLVES_TO", ip("203.0.113.7"))},
+    ),
+    (  # a certificate alone names no server: nothing yet (its names wait for their ssl record)
+        "zeek:x509", ZEEK_RECORDS["x509_cert"], set(), set(),
+    ),
+    ("zeek:dhcp", ZEEK_RECORDS["dhcp_lease"], *one_link("192.0.2.50", "CONNECTED", "192.0.2.1")),
+    ("zeek:notice", ZEEK_RECORDS["notice_scan"], *one_link("192.0.2.66", "ALERTED", "192.0.2.10")),
+    (  # an answer packet (the server is its source): the client still resolves and connects
+        "suricata:dns", EVE_RECORDS["dns_v2_answers"],
+        {ip("192.0.2.11"), ip("198.51.100.53"), domain("www.example.org"), ip("203.0.113.10")},
+        {(ip("192.0.2.11"), "CONNECTED", ip("198.51.100.53")),
+         (ip("192.0.2.11"), "RESOLVED", domain("www.example.org")),
+         (domain("www.example.org"), "RESOLVES_TO", ip("203.0.113.10"))},
+    ),
+    (  # SNI and the certificate's CN, both served at the server
+        "suricata:tls", EVE_RECORDS["tls_sni"],
+        {ip("192.0.2.10"), ip("203.0.113.11"), domain("login.example.org")},
+        {(ip("192.0.2.10"), "CONNECTED", ip("203.0.113.11")),
+         (ip("192.0.2.10"), "RESOLVED", domain("login.example.org")),
+         (domain("login.example.org"), "RESOLVES_TO", ip("203.0.113.11"))},
+    ),
+    (  # the file travels server -> client: the client (the destination) requested the URL
+        "suricata:fileinfo", EVE_RECORDS["fileinfo_exe"],
+        {ip("192.0.2.10"), ip("203.0.113.7"), URL_TOOL, domain("updates.example.com"), ("file", FILE_SHA256)},
+        {(ip("192.0.2.10"), "CONNECTED", ip("203.0.113.7")),
+         (ip("192.0.2.10"), "REQUESTED", URL_TOOL),
+         (URL_TOOL, "ON", domain("updates.example.com")),
+         (("file", FILE_SHA256), "SERVED_BY", URL_TOOL),
+         (("file", FILE_SHA256), "SERVED_BY", domain("updates.example.com"))},
+    ),
+    ("suricata:anomaly", EVE_RECORDS["anomaly_applayer"], *one_link("198.51.100.200", "CONNECTED", "192.168.1.129")),
+    ("suricata:flow", EVE_RECORDS["flow_logged_late"], *one_link("192.0.2.10", "CONNECTED", "203.0.113.7")),
+]
+
+
+@pytest.mark.parametrize(("kind", "record", "entities", "relations"), SENSOR_CASES,
+                         ids=[case[0] for case in SENSOR_CASES])
+def test_each_sensor_kind_yields_exactly_its_entities_and_relations(kind, record, entities, relations):
+    event = parsed(record)
+    assert event.kind == kind
+    projection = Projector().project([event])
+    assert graph(projection) == (entities, relations)
+    assert all(r.evidence == ["e1"] for r in projection.relations)
+    assert projection.sightings == []  # no address is mapped to a host
+
+
+def _lease(ip_text: str, host: str) -> IpHostMap:
+    ipmap = IpHostMap()
+    ipmap.add_lease(ip_text, host, 0.0, 2e9)
+    return ipmap
+
+
+def test_a_mapped_dhcp_client_connects_and_sights_its_lease():
+    projection = Projector(_lease("192.0.2.50", "ws-0042")).project([parsed(ZEEK_RECORDS["dhcp_lease"])])
+    assert graph(projection) == ({("host", "ws-0042"), ip("192.0.2.1"), ip("192.0.2.50")},
+                                 {(("host", "ws-0042"), "CONNECTED", ip("192.0.2.1"))})
+    assert {(s.host, s.entity) for s in projection.sightings} == {("ws-0042", ip("192.0.2.1")),
+                                                                  ("ws-0042", ip("192.0.2.50"))}
+
+
+def test_a_server_to_client_file_is_requested_and_downloaded_by_the_client_host():
+    """The fileinfo packet goes server -> client: the host at the destination requested the URL."""
+    projection = Projector(_lease("192.0.2.10", "ws-10")).project([parsed(EVE_RECORDS["fileinfo_exe"])])
+    _, relations = graph(projection)
+    host = ("host", "ws-10")
+    assert {(host, "CONNECTED", ip("203.0.113.7")), (host, "REQUESTED", URL_TOOL),
+            (host, "DOWNLOADED", ("file", FILE_SHA256))} <= relations
+    assert not {r for r in relations if r[0] == ip("203.0.113.7")}  # the server requested nothing
+
+
+def test_a_server_to_client_alert_keeps_its_packet_direction_but_the_client_requests():
+    """WRCCDC 2018: an alert on the response from hax.lol to 10.47.23.82."""
+    record = {**EVE_RECORDS["alert_scan"], "src_ip": "206.251.244.225", "src_port": 80,
+              "dest_ip": "10.47.23.82", "dest_port": 50317, "app_proto": "http",
+              "http": {"hostname": "hax.lol", "url": "/lol.js", "http_method": "GET", "status": 200}}
+    projection = Projector(_lease("10.47.23.82", "ws-82")).project([parsed(record)])
+    url = ("url", "http://hax.lol/lol.js")
+    assert graph(projection)[1] == {
+        (ip("206.251.244.225"), "ALERTED", ip("10.47.23.82")),
+        (("host", "ws-82"), "REQUESTED", url),
+        (url, "ON", domain("hax.lol")),
+    }
+    assert {(s.host, s.entity) for s in projection.sightings} == {
+        ("ws-82", url), ("ws-82", domain("hax.lol")), ("ws-82", ip("206.251.244.225")),
+        ("ws-82", ip("10.47.23.82")),
+    }
+
+
+X509 = {**ZEEK_RECORDS["x509_cert"], "san.dns": ["Portal.Example.org", "*.example.org"]}
+SSL = {**ZEEK_RECORDS["ssl_sni"], "cert_chain_fps": ["ab12", "cd34"]}
+
+
+@pytest.mark.parametrize("x509_first", [True, False], ids=["x509-first", "ssl-first"])
+def test_zeek_certificate_names_reach_the_server_of_the_ssl_record_that_presented_them(x509_first):
+    """x509 (no IPs) joins ssl by the first fingerprint of its chain, in either order and batch."""
+    x509, ssl = parsed(X509, "x"), parsed(SSL, "s")
+    projector = Projector(_lease("192.0.2.10", "ws-10"))
+    first, second = (x509, ssl) if x509_first else (ssl, x509)
+    projections = [projector.project([first]), projector.project([second])]
+    relations = {(r.src, r.type, r.dst): r.evidence for p in projections for r in p.relations}
+    # the certificate's SAN (not its wildcard), related by the event that completed the join
+    assert relations[(domain("portal.example.org"), "RESOLVES_TO", ip("203.0.113.7"))] == [second.id]
+    assert not [key for key in relations if "*" in key[0][1]]
+    # the client host saw the certificate's names
+    sighted = {(s.host, s.entity) for p in projections for s in p.sightings}
+    assert ("ws-10", domain("portal.example.org")) in sighted
+
+
+def test_an_intermediate_certificate_does_not_name_the_server():
+    """Only the host certificate (first of the chain) is joined to the server."""
+    intermediate = {**X509, "fingerprint": "cd34", "san.dns": ["ca.example.net"]}
+    projection = Projector().project([parsed(SSL, "s"), parsed(intermediate, "x")])
+    assert domain("ca.example.net") not in graph(projection)[0]
+
+
+def test_old_zeek_x509_joins_ssl_by_file_id():
+    """Zeek < 4.2: x509 ``id`` is the certificate's file id, listed in ssl ``cert_chain_fuids``."""
+    x509 = {key: value for key, value in X509.items() if key != "fingerprint"} | {"id": "FX1"}
+    ssl = {**ZEEK_RECORDS["ssl_sni"], "cert_chain_fuids": ["FX1"]}
+    relations = graph(Projector().project([parsed(ssl, "s"), parsed(x509, "x")]))[1]
+    assert (domain("portal.example.org"), "RESOLVES_TO", ip("203.0.113.7")) in relations
+
+
+def test_a_lone_address_without_a_counterpart_is_no_entity():
+    """software.log names one IP and nothing it relates to: the graph gains nothing."""
+    software = {"_path": "software", "ts": 1767607214.0, "host": "192.0.2.30", "host_p": 22,
+                "software_type": "SSH::SERVER", "name": "OpenSSH", "unparsed_version": "OpenSSH_8.9"}
+    assert graph(Projector().project([parsed(software)])) == (set(), set())
+    mapped = Projector(_lease("192.0.2.30", "srv-30")).project([parsed(software)])
+    assert graph(mapped) == ({("host", "srv-30")}, set())

@@ -268,3 +268,79 @@ def test_ndjson_and_pretty_array_through_the_pipeline(tmp_path: Path) -> None:
     assert (report.total.received, report.total.accepted) == (len(records), len(records))
     kinds = Counter(row.event.kind for row in journal.iter_events())
     assert kinds == Counter(f"suricata:{r['event_type']}" for r in records)
+
+
+# -- which side is the server: URLs carry the server's port, the client is named --------------
+
+HAX = {  # WRCCDC 2018 alerts-only.json: an alert on the response, server -> client
+    "timestamp": "2018-03-23T15:46:53.339346-0600", "event_type": "alert",
+    "src_ip": "206.251.244.225", "src_port": 80, "dest_ip": "10.47.23.82", "dest_port": 50317,
+    "proto": "TCP", "app_proto": "http",
+    "alert": {"signature_id": 2018327, "signature": "ET WEB_CLIENT Possible BeEF Module in use"},
+    "http": {"hostname": "hax.lol", "url": "/lol.js", "http_method": "GET", "status": 200},
+}
+
+
+def sides(record: dict[str, Any]) -> tuple[Any, ...]:
+    fields = parse_one(record).fields
+    return tuple(fields.get(k) for k in ("client.ip", "client.port", "server.ip", "server.port"))
+
+
+REVERSED = ("10.47.23.82", 50317, "206.251.244.225", 80)
+FORWARD = ("206.251.244.225", 80, "10.47.23.82", 50317)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({}, REVERSED),  # well-known source port, ephemeral destination: the source serves
+        # Suricata >= 7: the flow object names the flow's own client, which wins over the ports
+        ({"flow": {"src_ip": "10.47.23.82", "src_port": 50317, "dest_ip": "206.251.244.225"}}, REVERSED),
+        ({"flow": {"src_ip": "206.251.244.225", "src_port": 80, "dest_ip": "10.47.23.82"}}, FORWARD),
+        ({"direction": "to_server"}, FORWARD),
+        ({"direction": "to_client", "src_port": 50317, "dest_port": 80}, ("10.47.23.82", 80, "206.251.244.225", 50317)),
+        ({"alert": {"signature_id": 1, "direction": "to_server"}}, FORWARD),
+        ({"src_port": 8093, "dest_port": 50506}, ("10.47.23.82", 50506, "206.251.244.225", 8093)),
+        ({"src_port": 50506, "dest_port": 8093}, ("206.251.244.225", 50506, "10.47.23.82", 8093)),
+        # ports of one class say nothing: the record's own direction stands
+        ({"src_port": 8080, "dest_port": 1041}, ("206.251.244.225", 8080, "10.47.23.82", 1041)),
+        ({"src_port": 0, "dest_port": 0}, ("206.251.244.225", 0, "10.47.23.82", 0)),
+    ],
+)
+def test_client_and_server_follow_the_flow_not_the_packet(change: dict[str, Any], expected: tuple) -> None:
+    assert sides({**HAX, **change}) == expected
+
+
+def test_a_server_to_client_url_has_the_server_port_and_the_name_on_the_server_side() -> None:
+    fields = parse_one(HAX).fields
+    assert fields["url.full"] == "http://hax.lol/lol.js"  # was http://hax.lol:50317/lol.js
+    assert (fields["source.domain"], fields.get("destination.domain")) == ("hax.lol", None)
+    assert (fields["source.ip"], fields["destination.ip"]) == ("206.251.244.225", "10.47.23.82")
+
+
+@pytest.mark.parametrize(
+    ("change", "url"),
+    [
+        ({"src_port": 8080}, "http://hax.lol:8080/lol.js"),  # the server's port, not the client's
+        ({"http": {**HAX["http"], "http_port": 8443}}, "http://hax.lol:8443/lol.js"),  # Host header
+        ({"http": {"url": "/lol.js"}, "src_port": 8080}, "http://206.251.244.225:8080/lol.js"),
+    ],
+)
+def test_the_url_port_is_the_host_headers_else_the_servers(change: dict[str, Any], url: str) -> None:
+    assert parse_one({**HAX, **change}).fields["url.full"] == url
+
+
+def test_fixture_records_name_their_client() -> None:
+    """fileinfo and DNS answers travel server -> client; requests and flows do not say."""
+    assert sides(RECORDS["fileinfo_exe"]) == ("192.0.2.10", 49170, "203.0.113.7", 8080)
+    assert sides(RECORDS["dns_v1_answer"]) == ("192.0.2.11", 53000, "198.51.100.53", 53)
+    assert sides(RECORDS["dns_v1_query"]) == ("192.0.2.11", 53000, "198.51.100.53", 53)
+    assert sides(RECORDS["http_named_host"]) == ("192.0.2.10", 49170, "203.0.113.7", 8080)
+    assert sides(RECORDS["flow_logged_late"]) == (None,) * 4  # no app-layer data
+
+
+def test_a_server_to_client_tls_alert_puts_the_sni_on_the_server_side() -> None:
+    record = {**HAX, "src_port": 443, "app_proto": "tls", "http": None, "tls": {"sni": "Login.Example.org"}}
+    fields = parse_one(record).fields
+    assert (fields.get("source.domain"), fields.get("destination.domain")) == ("login.example.org", None)
+    assert fields["tls.server_name"] == "login.example.org"

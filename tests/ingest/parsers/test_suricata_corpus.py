@@ -9,6 +9,7 @@ import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
@@ -23,6 +24,7 @@ SAMPLES = samples_path()
 SLIPS = SAMPLES / "stratosphere-slips" / "test6-malicious.suricata.json"
 ALERTS = SAMPLES / "suricata-sample-data" / "wrccdc-2018" / "alerts-only.json"
 PARSER = SuricataEveParser()
+_EPHEMERAL = 32768
 
 if not SAMPLES.is_dir() and os.environ.get("CI") != "true":
     pytest.fail(f"sample corpus not found at {SAMPLES} (set GRAPHSIEM_SAMPLES)", pytrace=False)
@@ -104,3 +106,29 @@ def test_alerts_only_array_parses() -> None:
     assert {event.kind for event in events} == {"suricata:alert"}
     assert all(event.fields.get("rule.name") and event.fields.get("rule.id") for event in events)
     assert len({event.fields["rule.id"] for event in events}) == 207  # one alert per signature
+
+
+@pytest.mark.parametrize("path", [ALERTS, SLIPS], ids=["wrccdc-alerts", "slips"])
+def test_no_url_carries_the_clients_port(path: Path) -> None:
+    """A URL's port is the Host header's or the server's: never the client's ephemeral one."""
+    records = orjson.loads(path.read_bytes()) if path == ALERTS else ndjson_records(path)
+    events, _ = parse_all(records)
+    with_url = [event.fields for event in events if "url.full" in event.fields]
+    assert len(with_url) >= 60
+    for fields in with_url:
+        port = urlsplit(fields["url.full"]).port
+        assert port is None or port != fields["client.port"], fields["url.full"]
+        assert port is None or port < _EPHEMERAL or port == fields.get("suricata.http.http_port"), fields["url.full"]
+
+
+def test_wrccdc_responses_name_the_client_at_their_destination() -> None:
+    events, _ = parse_all(orjson.loads(ALERTS.read_bytes()))
+    by_url = {event.fields["url.full"]: event.fields for event in events if "url.full" in event.fields}
+    for url, client in [
+        ("http://hax.lol/lol.js", "10.47.23.82"),
+        ("http://www.microsoft.com/", "10.47.5.152"),
+        ("http://download.cdn.mozilla.net/pub/firefox/releases/59.0.1/win64/en-US/Firefox%20Setup%2059.0.1.exe",
+         "10.47.1.152"),
+        ("http://10.47.8.218:8093/libhtp::request_uri_not_seen", "10.128.0.215"),
+    ]:
+        assert by_url[url]["client.ip"] == by_url[url]["destination.ip"] == client, url
