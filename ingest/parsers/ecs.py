@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from graphsiem.model import Event
 from ingest.normalize import (
@@ -146,7 +147,8 @@ def _processes(flat: dict[str, Any], fields: dict[str, Any]) -> None:
             fields[prefix + ".executable"] = exe
         if cmd:
             fields[prefix + ".command_line"] = cmd
-            decoded = decode_powershell_command(cmd)
+            # PowerShell only, judged by the image (else the name, else the command line's program)
+            decoded = decode_powershell_command(cmd, exe or name)
             if decoded:
                 fields[prefix + ".command_line_decoded"] = decoded
         if name or exe:
@@ -210,10 +212,15 @@ def _network(flat: dict[str, Any], fields: dict[str, Any]) -> None:
     url = _text(flat.get("url.full")) or _text(flat.get("url.original"))
     url_domain = normalize_domain(_text(flat.get("url.domain")))
     if url:
-        full = normalize_url(url, host=url_domain)
-        fields["url.full"] = full
-        host = full.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
-        url_domain = url_domain or normalize_domain(host)
+        try:
+            full = normalize_url(url, host=url_domain)
+        except ValueError:
+            # a URL without a host, or with a bad host or port: kept as written, not fixed up
+            fields["url.original"] = url
+        else:
+            fields["url.full"] = full
+            # normalize_url wrote the host as normalize_domain does, or as an IP
+            url_domain = url_domain or normalize_domain(urlsplit(full).hostname)
     if url_domain:
         fields["url.domain"] = url_domain
     path = _text(flat.get("url.path"))

@@ -14,6 +14,7 @@ from ingest.normalize import (
     UNSET_TEXT,
     decode_powershell_command,
     ip_or_none,
+    is_powershell_image,
     is_unset,
     parse_int,
     split_hashes,
@@ -212,17 +213,38 @@ def put_hashes(fields: Fields, prefix: str, value: object) -> None:
 # its children's parent command lines; decoding a multi-KB stager each time
 # dominated the parse cost of such files.  Bounded: at most 1024 entries.
 _decode_cached = lru_cache(maxsize=1024)(decode_powershell_command)
+# Image path -> is it PowerShell: one dict hit per process-create event (images recur).
+_powershell_images: dict[str, bool] = {}
 
 
 def put_decoded(fields: Fields, command: object) -> None:
-    """``process.command_line_decoded`` when ``command`` carries a PowerShell ``-enc`` payload."""
+    """``process.command_line_decoded`` when ``command`` carries a PowerShell ``-EncodedCommand`` payload.
+
+    Only for PowerShell: the event's ``process.executable`` (or, when not set,
+    the command line's program) must be powershell.exe, pwsh.exe or
+    powershell_ise.exe, the rule of :func:`ingest.normalize.decode_powershell_command`.
+    ``command`` stays as it is; the decoded text goes beside it.
+    """
     if command is None:
         return
+    image = None
+    executable = fields.get("process.executable")
+    if executable is not None:
+        image = str(executable)
+        known = _powershell_images.get(image)
+        if known is None:
+            known = is_powershell_image(image)
+            _remember(_powershell_images, image, image, known)
+        if not known:
+            return
     text = str(command)
-    # cheap guard: every -enc/-EncodedCommand spelling has "-e"/"/e" in some case
-    if "-e" not in text and "/e" not in text and "-E" not in text and "/E" not in text:
+    # cheap guard: every switch spelling starts with "-", "/" or a dash and an "e"
+    if (
+        "-e" not in text and "-E" not in text and "/e" not in text and "/E" not in text
+        and "\u2013" not in text and "\u2014" not in text and "\u2015" not in text
+    ):
         return
-    decoded = _decode_cached(text)
+    decoded = _decode_cached(text, image)
     if decoded is not None:
         fields["process.command_line_decoded"] = decoded
 

@@ -101,3 +101,44 @@ def test_the_default_registry_sends_ecs_documents_to_ecs_and_winlogbeat_to_winlo
 
 def test_flatten_keeps_lists_as_leaves():
     assert flatten(orjson.loads(b'{"a": {"b": [1, {"c": 2}]}}')) == {"a.b": [1, {"c": 2}]}
+
+
+@pytest.mark.parametrize(
+    ("process", "decoded"),
+    [
+        ({"command_line": "powershell -ec SQBFAFgA"}, "IEX"),
+        ({"command_line": "x -ec SQBFAFgA", "executable": "/usr/bin/pwsh"}, "IEX"),
+        ({"command_line": "x -ec SQBFAFgA", "name": "powershell.exe"}, "IEX"),  # the name when no image
+        ({"command_line": "cmd /c echo -e SGVsbG8gV29ybGQhISE="}, None),
+        ({"command_line": "powershell -enc SQBFAFgA", "executable": "C:\\Windows\\System32\\cmd.exe"}, None),
+        ({"command_line": "powershell -e SGVsbG8gV29ybGQhISE="}, None),  # PowerShell, garbage payload
+        ({"parent": {"command_line": "cmd /c echo -e SGVsbG8gV29ybGQhISE="}}, None),
+    ],
+)
+def test_command_lines_are_decoded_only_for_powershell(process, decoded):
+    event = parse({"@timestamp": 1772359200, "host": {"name": "h"}, "process": process})
+    prefix = "process.parent" if "parent" in process else "process"
+    assert event.fields.get(prefix + ".command_line_decoded") == decoded
+    assert event.fields[prefix + ".command_line"] == (process.get("parent") or process)["command_line"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ({"full": "http://Bücher.Example./a"},
+         {"url.full": "http://xn--bcher-kva.example/a", "url.domain": "xn--bcher-kva.example"}),
+        ({"full": "http://[2001:db8::1]/a"}, {"url.full": "http://[2001:db8::1]/a"}),  # an IP: no url.domain
+        # malformed: kept as written in url.original, the event is not lost and the port not dropped
+        ({"full": "http://example.org:99999/a"}, {"url.original": "http://example.org:99999/a"}),
+        ({"original": "/a/b"}, {"url.original": "/a/b"}),
+    ],
+)
+def test_urls_use_the_domain_rule_and_malformed_ones_stay_as_written(url, expected):
+    event = parse({"@timestamp": 1772359200, "host": {"name": "h"}, "url": url})
+    got = {k: v for k, v in event.fields.items() if k.startswith("url.")}
+    assert got == expected
+
+
+def test_epoch_nanoseconds_are_read_by_magnitude():
+    event = parse({"@timestamp": 1772359200123456789, "host": {"name": "192.168.1.41:8080"}})
+    assert event.ts == pytest.approx(1772359200.123457) and event.host == "192.168.1.41"

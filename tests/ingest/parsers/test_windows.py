@@ -405,3 +405,28 @@ def test_callers_may_keep_the_message_of_mapped_events() -> None:
     record = _records("winlogbeat7.ndjson")[1]
     event = to_event(from_winlogbeat(record), source="winlogbeat", context=ParseContext(), raw=record)
     assert event.kind == "winsec:logon" and event.fields["message"] == "fixture"
+
+
+def _sysmon_1(image: str, command_line: str) -> dict:
+    record = _records("winlogbeat7.ndjson")[0]
+    record["winlog"]["event_data"].update(Image=image, CommandLine=command_line)
+    return record
+
+
+@pytest.mark.parametrize(
+    ("image", "command_line", "decoded"),
+    [
+        # the audit's false positive: cmd.exe echoing text that happens to follow "-e"
+        (r"C:\Windows\System32\cmd.exe", "cmd /c echo -e SGVsbG8gV29ybGQhISE=", None),
+        (r"C:\Windows\System32\cmd.exe", "cmd /c powershell -enc SQBFAFgA", None),
+        # PowerShell by its image, whatever the command line's program is written as
+        (r"C:\Program Files\PowerShell\7\pwsh.exe", "pwsh -ec SQBFAFgA", "IEX"),
+        (r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", '"powershell" \u2013enc "SQBFAFgA"', "IEX"),
+        # PowerShell, but what follows -e is not a script
+        (r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", "powershell -e SGVsbG8gV29ybGQhISE=", None),
+    ],
+)
+def test_sysmon_1_decodes_only_powershell_scripts(image: str, command_line: str, decoded: str | None) -> None:
+    event = _parse(_sysmon_1(image, command_line))
+    assert event.fields["process.command_line"] == command_line  # kept as written
+    assert event.fields.get("process.command_line_decoded") == decoded
