@@ -23,8 +23,13 @@ does; the empty marker (``(empty)``) is an empty list or an empty string.
 
 Zeek escapes the separator, non-printable bytes and the backslash itself in
 values (``\\x09``, ``\\\\``); they are unescaped after splitting, so an escaped
-separator never splits a value.  A new ``#separator`` line starts a new header
-block, which handles logs concatenated into one file.
+separator never splits a value.  Older Zeek versions (and any version, for
+bytes that are not UTF-8) escape every non-ASCII byte, so a run of ``\\xNN`` escapes is
+read as UTF-8 bytes (``caf\\xc3\\xa9`` -> ``café``), as Zeek's JSON writer
+would have written the value; a byte that is not part of valid UTF-8 keeps its
+``\\xNN`` text, which is also what Zeek's JSON writer writes for it.  A new
+``#separator`` line starts a new header block, which handles logs
+concatenated into one file.
 """
 
 from __future__ import annotations
@@ -39,23 +44,29 @@ from ingest.readers.base import RawRecord, ReadError
 FORMAT_HINT = "zeek"
 """Name of the parser that reads this reader's records (``ingest.parsers.zeek``)."""
 
-_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|\\)")
+_ESCAPE_RE = re.compile(r"((?:\\x[0-9a-fA-F]{2})+)|\\\\")
 
 
 def _unescape_match(match: re.Match[str]) -> str:
-    code = match.group(1)
-    if code == "\\":
+    run = match.group(1)
+    if run is None:
         return "\\"
-    return chr(int(code[1:], 16))
+    # a run of escaped bytes is UTF-8 text; an invalid byte keeps its \xNN text
+    return bytes.fromhex(run.replace("\\x", "")).decode("utf-8", "backslashreplace")
 
 
 def unescape(value: str) -> str:
-    r"""Undo Zeek's ASCII escaping (``\x09`` -> tab, ``\\`` -> ``\``).
+    r"""Undo Zeek's ASCII escaping (``\x09`` -> tab, ``\\`` -> ``\``, ``\xc3\xa9`` -> ``é``).
+
+    Runs of ``\xNN`` escapes are decoded as UTF-8; bytes that are not valid
+    UTF-8 stay ``\xNN`` text (lower-case hex), as Zeek's JSON writer writes them.
 
     Examples
     --------
     >>> unescape(r"a\x09b\\c")
     'a\tb\\c'
+    >>> unescape(r"caf\xc3\xa9 \xff")
+    'café \\xff'
     """
     if "\\" not in value:
         return value

@@ -139,6 +139,37 @@ def test_unescape() -> None:
     assert unescape("plain") == "plain"
 
 
+@pytest.mark.parametrize(
+    ("escaped", "text"),
+    [
+        ("caf\\xc3\\xa9", "café"),  # older Zeek escapes every non-ASCII byte: UTF-8, not Latin-1
+        ("\\xe2\\x82\\xac 5", "€ 5"),
+        ("\\xf0\\x9f\\x98\\x80\\x09x", "\U0001f600\tx"),  # one run: emoji then tab
+        ("\\xC3\\xA9", "é"),  # either hex case
+        # not UTF-8: the byte keeps its \xNN text (lower case), as Zeek's JSON writer writes it
+        ("caf\\xe9", "caf\\xe9"),
+        ("\\xff\\xc3\\xa9\\xc3", "\\xffé\\xc3"),  # valid bytes of a run still decode
+        ("\\\\xc3\\xa9", "\\xc3\\xa9"),  # an escaped backslash starts no escape: "\" then "xc3", then \xa9
+    ],
+)
+def test_runs_of_escaped_bytes_are_utf8(escaped: str, text: str) -> None:
+    assert unescape(escaped) == text
+
+
+def test_tsv_values_read_like_zeeks_json_writes_them() -> None:
+    """The same value in TSV (bytes escaped) and in JSON (UTF-8 text) is one value."""
+    (item,) = read_text(HEADER + "1.0\t1\tcaf\\xc3\\xa9\\x2c na\\xc3\\xafve\tr\\xc3\\xa9sum\\xc3\\xa9,\\xff\n")
+    assert isinstance(item, RawRecord)
+    assert (item.record["name"], item.record["tags"]) == ("café, naïve", ["résumé", "\\xff"])
+
+
+def test_a_raw_byte_that_is_not_utf8_reads_as_its_escape() -> None:
+    """A log with a raw Latin-1 byte: the same text as Zeek's escape of that byte."""
+    raw = READER.read(io.BytesIO(HEADER.encode() + b"1.0\t1\tcaf\xe9\t-\n"), "demo.log")
+    (item,) = list(raw)
+    assert isinstance(item, RawRecord) and item.record["name"] == "caf\\xe9"
+
+
 def test_readers_lists_the_reader() -> None:
     assert [reader.name for reader in readers()] == ["zeek_tsv"]
 
