@@ -89,7 +89,7 @@ CASES: list[tuple[str, str, float, dict[str, Any]]] = [
         "http_no_request_line",
         "zeek:http",
         1767607203.0,
-        {"url.full": "http://203.0.113.8:8080/", "http.response.status_code": 404},
+        {"url.full": "http://203.0.113.8:8080/", "url.path": "/", "http.response.status_code": 404},
     ),
     (
         "files_tx_rx",
@@ -396,3 +396,14 @@ def test_iso_times_are_whole_microseconds_that_round_would_keep(moment: datetime
     aware = moment.replace(tzinfo=zone)
     for text in (aware.isoformat(), aware.isoformat().replace("+00:00", "Z")):
         assert _same(zeek._iso_to_epoch(text), round(aware.timestamp(), 6))
+
+
+@pytest.mark.parametrize("uri", [None, ""], ids=["unset", "empty"])
+def test_http_without_a_request_line_is_the_origin_url_of_its_host(uri: str | None) -> None:
+    """docs/fields.md: no ``uri`` gives the server's origin URL, path ``/``."""
+    record = {key: value for key, value in RECORDS["http_host_uri"].items() if key != "uri"}
+    if uri is not None:
+        record["uri"] = uri
+    fields = parse_one(record).fields
+    assert (fields["url.full"], fields["url.path"], fields["url.domain"]) == (
+        "http://cdn.example.com/", "/", "cdn.example.com")
