@@ -16,6 +16,7 @@ import pytest
 from graphsiem.store import open_store
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
+from ingest.projection import Projector
 
 
 def documented_records(corpus: Path) -> dict[str, int]:
@@ -157,3 +158,25 @@ def test_slips_eve_gives_five_thousand_received(ingested):
     report, _, _, corpus = ingested
     counts = report.files[str(corpus / "stratosphere-slips" / "test6-malicious.suricata.json")].counts
     assert counts.received == 5000 and counts.accepted + counts.rejected == 5000
+
+
+def test_sensor_urls_use_the_server_port_and_sensor_entities_are_related(ingested):
+    """EVE records sent server -> client build URLs with the server's port, not the
+    client's ephemeral one, and every URL, domain and IP the sensor rule makes is in a
+    relation (SNI, certificate names, unmapped clients' DNS and URLs used to be orphans)."""
+    _, store, journal, _ = ingested
+    urls = {e.key for e in store.iter_entities("url")}
+    assert {"http://hax.lol/lol.js", "http://www.microsoft.com/"} <= urls
+    assert not [u for u in urls if u.startswith(("http://hax.lol:", "http://www.microsoft.com:",
+                                                 "http://download.cdn.mozilla.net:"))]
+    related = {end for r in store.iter_relations() for end in (tuple(r.src), tuple(r.dst))}
+    stored = {(e.type, e.key) for kind in ("url", "domain", "ip") for e in store.iter_entities(kind)}
+    # what the sensor rule alone makes of the host-less events (no IP map: the store may
+    # have mapped some addresses to hosts, hence the intersection with what it holds)
+    sensor = Projector().project(item.event for item in journal.iter_events() if item.event.host is None)
+    made = {(e.type, e.key) for e in sensor.entities if e.type in ("url", "domain", "ip")} & stored
+    assert len(made) > 1000
+    assert sorted(made - related) == []
+    # the LSASS campaign's meterpreter certificate names its server
+    assert any(r.src == ("domain", "prosacco.sons.com") and r.dst == ("ip", "10.0.5.13")
+               for r in store.iter_relations("RESOLVES_TO"))
