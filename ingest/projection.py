@@ -59,12 +59,12 @@ from graphsiem.model import (
 )
 from ingest.ipmap import IpHostMap, IpWatch
 from ingest.normalize import (
-    decode_powershell_command,
     ip_or_none,
     normalize_command_line,
     normalize_domain,
     registered_domain,
 )
+from ingest.powershell import decode_powershell_command
 
 HOST, USER, PROCESS, SCRIPT, FILE, DOMAIN, IP, URL = (
     EntityType.HOST.value,

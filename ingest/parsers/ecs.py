@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from graphsiem.model import Event
 from ingest.normalize import (
     canonical_ip,
-    decode_powershell_command,
     is_unset,
     normalize_domain,
     normalize_host,
@@ -30,6 +29,7 @@ from ingest.normalize import (
     split_hashes,
 )
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
+from ingest.powershell import decode_powershell_command
 
 NAME = "ecs"
 

