@@ -48,7 +48,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import orjson
 
@@ -60,6 +60,7 @@ from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
 from ingest.normalize import ip_or_none
 from ingest.parsers.base import ParseContext, Parser, ParserRegistry, UnknownFormatError
+from ingest.progress import IngestProgress
 from ingest.projection import Projector
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.files import (
@@ -101,7 +102,7 @@ class _Session:
         format: str,
         default_timezone: str,
         batch_size: int,
-        progress: Progress | None = None,
+        progress: IngestProgress | None = None,
         store: GraphStore | None = None,
         reference_year: int | None = None,
     ) -> None:
@@ -384,7 +385,7 @@ class _Session:
 
     def _next_batch(self) -> None:
         if self.progress is not None:
-            self.progress(self.records)
+            self.progress.batch(self.records)
         self.events, self.raw_json, self.fields_json = [], [], []
         self.sizes, self.runs, self.rejections = [], [], []
         self._run_file = self._run_formats = None
@@ -532,23 +533,40 @@ def ingest_paths(
         When ``format`` names no registered parser (before anything is read).
     """
     readers = list(readers) if readers is not None else default_readers()
+    files: Iterable[Path] = iter_files(paths)
+    bar = None
+    if sys.stderr.isatty() if progress is None else progress:
+        files = list(files)  # the bar's total is the size of every file, known before reading
+        bar = IngestProgress(files)
     with fewer_collections():
-        update, close = _progress_bar(progress, "ingest")
         session = _Session(
             journal=journal, registry=registry, format=format,
-            default_timezone=default_timezone, batch_size=batch_size, progress=update, store=store,
+            default_timezone=default_timezone, batch_size=batch_size, progress=bar, store=store,
             reference_year=reference_year,
         )
         try:
-            for path in iter_files(paths):
+            for path in files:
                 _ingest_file(session, path, readers)
             session.flush()
         finally:
-            close()
+            if bar is not None:
+                bar.close()
         return session.finish(store)
 
 
 def _ingest_file(session: _Session, path: Path, readers: Sequence[Reader]) -> None:
+    bar = session.progress
+    if bar is None:
+        _read_file(session, path, readers)
+        return
+    bar.file_started(path, None)
+    try:
+        _read_file(session, path, readers)
+    finally:
+        bar.file_finished()
+
+
+def _read_file(session: _Session, path: Path, readers: Sequence[Reader]) -> None:
     display = str(path)
     file_report = session.report.file(display)
     reason = skip_reason(path)
@@ -571,10 +589,20 @@ def _ingest_file(session: _Session, path: Path, readers: Sequence[Reader]) -> No
     take, name = session.take, reader.name  # looked up once per file, not per record
     try:
         with open_binary(path) as stream:
+            if session.progress is not None:
+                session.progress.file_started(path, _descriptor(stream))
             for item in reader.read(stream, display):
                 take(item, counts, name, hint)
     except Exception as exc:  # noqa: BLE001 - truncated gzip, I/O or library error mid-file
         take(ReadError(display, f"file could not be read to the end: {exc}", ""), counts, name, hint)
+
+
+def _descriptor(stream: BinaryIO) -> int | None:
+    """The descriptor of the file on disk under ``stream`` (gzip included), for the progress bar."""
+    try:
+        return stream.fileno()
+    except (OSError, AttributeError, ValueError):
+        return None
 
 
 def _project(session: _Session, store: GraphStore | None) -> None:
