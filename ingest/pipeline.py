@@ -105,6 +105,7 @@ class _Session:
         progress: IngestProgress | None = None,
         store: GraphStore | None = None,
         reference_year: int | None = None,
+        received_at: float | None = None,
     ) -> None:
         self.started = time.perf_counter()
         self.journal = journal
@@ -139,7 +140,9 @@ class _Session:
         self.is_as_read = journal.id_scheme == AS_READ  # which id rule (ingest.event_ids), fixed per journal
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
-        self._context = ParseContext(default_timezone=default_timezone, reference_year=reference_year)
+        self._context = ParseContext(
+            default_timezone=default_timezone, reference_year=reference_year, received_at=received_at
+        )
 
     # -- per record ---------------------------------------------------------
     def take(
@@ -498,6 +501,7 @@ def ingest_paths(
     readers: Sequence[Reader] | None = None,
     batch_size: int = BATCH_SIZE,
     reference_year: int | None = None,
+    received_at: float | None = None,
 ) -> IngestReport:
     """Ingest files and directories: journal every accepted event, then project into ``store``.
 
@@ -521,6 +525,9 @@ def ingest_paths(
     reference_year : int, optional
         Year of timestamps written without one (RFC 3164 syslog), for files of
         a known year; default: the syslog parser's rule relative to now.
+    received_at : float, optional
+        When a live source handed the records over (the syslog listener's
+        spool): RFC 5424 lines without a TIMESTAMP take it.  Files have none.
 
     Returns
     -------
@@ -542,7 +549,7 @@ def ingest_paths(
         session = _Session(
             journal=journal, registry=registry, format=format,
             default_timezone=default_timezone, batch_size=batch_size, progress=bar, store=store,
-            reference_year=reference_year,
+            reference_year=reference_year, received_at=received_at,
         )
         try:
             for path in files:

@@ -60,6 +60,10 @@ class ParseContext:
     clock : callable
         Epoch seconds now (default :func:`time.time`), for rules that depend on
         the current time (the RFC 3164 year); tests inject a fixed clock.
+    received_at : float | None
+        When a live source handed over the records (the syslog listener's
+        receipt time); ``None`` for files, which have none.  An RFC 5424 line
+        whose TIMESTAMP is NILVALUE takes it.
     """
 
     origin: str = ""
@@ -68,6 +72,7 @@ class ParseContext:
     reference_year: int | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
+    received_at: float | None = None
 
 
 @runtime_checkable

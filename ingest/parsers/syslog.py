@@ -14,8 +14,9 @@ Time (docs/fields.md, "Syslog time")
 ------------------------------------
 RFC 5424 timestamps carry a zone.  A NILVALUE (``-``) timestamp takes the
 payload's own time (CEF ``rt``/``end``/``start``, a ``@cee`` Windows event's
-time); without one the line is rejected, naming the rule: a file has no
-receipt time.  RFC 3164 has no year and no zone: the clock time is read in
+time), else the receipt time of a live source (``context.received_at``, the
+syslog listener's, marked ``log.syslog.time_source: receipt``); without either
+the line is rejected, naming the rule: a file has no receipt time.  RFC 3164 has no year and no zone: the clock time is read in
 ``context.default_timezone``; the year is ``context.reference_year`` when
 given (for example the year of the file); otherwise, with now
 (``context.clock``) taken in that zone, the year among last, this and next
@@ -99,11 +100,12 @@ FUTURE_TOLERANCE_S = 86400.0
 class _Header:
     """What the syslog header said; fields are ``None`` when absent or ``-``."""
 
-    __slots__ = ("ts", "is_nil_time", "hostname", "appname", "procid", "msgid", "pri", "structured")
+    __slots__ = ("ts", "is_nil_time", "received_at", "hostname", "appname", "procid", "msgid", "pri", "structured")
 
     def __init__(self) -> None:
         self.ts: float | None = None
         self.is_nil_time = False  # an RFC 5424 header whose TIMESTAMP is NILVALUE
+        self.received_at: float | None = None  # then, a live source's receipt time (context.received_at)
         self.hostname: str | None = None
         self.appname: str | None = None
         self.procid: str | None = None
@@ -161,6 +163,10 @@ def _year_3164(month: int, day: int, clock: tuple[int, int, int], context: Parse
         if ts <= latest:
             return ts
     raise ParseError(f"invalid RFC 3164 date: month {month} day {day}")
+
+
+TIME_SOURCE = "log.syslog.time_source"
+"""Set to ``"receipt"`` when an event's time is the receipt time of a live source (NILVALUE TIMESTAMP)."""
 
 
 def _without_time(header: _Header, what: str) -> ParseError:
@@ -221,6 +227,7 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
         _, stamp, host, app, procid, msgid = rfc5424.groups()
         if stamp == "-":
             header.is_nil_time = True  # the payload may still carry a time (CEF rt, @cee)
+            header.received_at = context.received_at
         else:
             try:
                 header.ts = parse_timestamp(stamp, default_timezone=context.default_timezone)
@@ -299,12 +306,18 @@ def _windows_from_cee(
     else:
         return None
     has_no_time = win.time is None or (isinstance(win.time, str) and win.time in UNSET_TEXT)
+    is_receipt_time = False
     if has_no_time and header.ts is not None:
         win.time, has_no_time = header.ts, False
+    elif has_no_time and header.received_at is not None:
+        win.time, has_no_time, is_receipt_time = header.received_at, False, True
     if not win.computer:
         win.computer = header.hostname
     try:
-        return to_event(win, source=source, context=context, raw=raw)
+        event = to_event(win, source=source, context=context, raw=raw)
+        if is_receipt_time:
+            event.fields[TIME_SOURCE] = "receipt"
+        return event
     except ParseError as exc:
         if has_no_time:  # a Sysmon UtcTime would still have timed it: say what failed
             raise _without_time(header, f"@cee Windows event: {exc}") from None
@@ -369,6 +382,9 @@ def parse_syslog_text(
         fields = _base_fields(header)
         fields.update(cef_fields(cef_header, extension))
         ts = cef_time(extension, context.default_timezone) or header.ts
+        if ts is None and header.received_at is not None:
+            ts = header.received_at
+            fields[TIME_SOURCE] = "receipt"
         if ts is None:
             raise _without_time(header, "CEF event without rt/end/start")
         ts = checked_time(ts, ts)
@@ -378,12 +394,17 @@ def parse_syslog_text(
             host=normalize_host(host_name) if host_name else None,
             source=source, fields=fields, origin=context.origin, raw=evidence,
         )
-    if header.ts is None:
-        if header.is_nil_time:
-            raise _without_time(header, "syslog message without a time of its own")
-        raise ParseError(f"not a syslog line: {line[:60]!r}")
-    ts = checked_time(header.ts, header.ts)
     fields = _base_fields(header)
+    ts = header.ts
+    if ts is None:
+        if header.received_at is not None:
+            ts = header.received_at
+            fields[TIME_SOURCE] = "receipt"
+        elif header.is_nil_time:
+            raise _without_time(header, "syslog message without a time of its own")
+        else:
+            raise ParseError(f"not a syslog line: {line[:60]!r}")
+    ts = checked_time(ts, ts)
     fields["message"] = message
     _auth_fields(message, fields)
     return Event(

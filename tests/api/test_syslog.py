@@ -39,11 +39,11 @@ def test_tcp_framing_refuses_oversized_or_broken_frames(data: bytes) -> None:
         TcpFramer(max_message=1024).feed(data)
 
 
-def _logger(port: int, transport: str, message: str, *extra: str) -> None:
+def _logger(port: int, transport: str, message: str, *extra: str, rfc5424: str = "--rfc5424") -> None:
     logger = shutil.which("logger")
     assert logger, "util-linux logger is needed (scripts/install_system_deps.sh installs it)"
     subprocess.run([logger, "--server", "127.0.0.1", "--port", str(port), f"--{transport}",
-                    "--rfc5424", "--tag", "sshd", *extra, message], check=True, timeout=10)
+                    rfc5424, "--tag", "sshd", *extra, message], check=True, timeout=10)
 
 
 def _wait_for(predicate: Any, timeout: float = 20.0) -> Any:
@@ -85,3 +85,18 @@ def test_logger_over_udp_and_tcp_reaches_the_journal_and_graph(store: Any, tmp_p
         assert journal.checkpoint() == journal.last_seq()
         host = cef.host
         assert host and api.get(f"/v1/entities/host/{host}").status_code == 200
+
+
+def test_a_line_sent_without_a_timestamp_is_dated_by_its_receipt(store: Any, tmp_path: Path) -> None:
+    # logger --rfc5424=notime writes NILVALUE ("-") for the TIMESTAMP: a file would
+    # reject the line (it has no receipt time), the listener knows when it arrived
+    settings = make_settings(tmp_path / "data", syslog_udp_port=0, syslog_flush_s=0.05)
+    with running_api(settings, store) as api:
+        before = time.time()
+        _logger(api.app.state.syslog.udp_port, "udp", "disk full on /var", rfc5424="--rfc5424=notime")
+        _wait_for(lambda: _accepted(api, "syslog-udp") >= 1)
+        after = time.time()
+        assert api.ctx.metrics.ingest_records.labels("syslog-udp", "accepted")._value.get() == 1
+        (event,) = [item.event for item in api.ctx.ingest.journal().iter_events()]
+        assert before <= event.ts <= after and event.fields["log.syslog.time_source"] == "receipt"
+        assert event.fields["message"] == "disk full on /var"

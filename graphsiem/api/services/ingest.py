@@ -185,25 +185,31 @@ class IngestService:
         # (possible with octet-counting) are escaped as in RFC 5424 practice.
         text = "\n".join(m.replace("\r", "\\r").replace("\n", "\\n") for m in messages) + "\n"
         fmt = "syslog" if "syslog" in _parser_names() else "auto"
+        # the batch's receipt time (within the listener's flush interval of each
+        # message's): what RFC 5424 lines sent without a TIMESTAMP are dated by
         return self._ingest_text(text.encode("utf-8"), fmt=fmt, channel=f"syslog-{transport}",
-                                 name=f"syslog-{transport}.log")
+                                 name=f"syslog-{transport}.log", received_at=time.time())
 
     # -- helpers -------------------------------------------------------------------
-    def _ingest_text(self, data: bytes, *, fmt: str, channel: str, name: str) -> IngestReport:
+    def _ingest_text(
+        self, data: bytes, *, fmt: str, channel: str, name: str, received_at: float | None = None
+    ) -> IngestReport:
         folder = self.ctx.settings.data_dir / "spool" / secrets.token_hex(8)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
         try:
             path.write_bytes(data)
-            return self._ingest_path(path, fmt=fmt, channel=channel)
+            return self._ingest_path(path, fmt=fmt, channel=channel, received_at=received_at)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _ingest_path(self, path: Path, *, fmt: str, channel: str) -> IngestReport:
+    def _ingest_path(
+        self, path: Path, *, fmt: str, channel: str, received_at: float | None = None
+    ) -> IngestReport:
         journal = _RecordingJournal(self.journal())
         try:
             report = ingest_paths([path], store=None, journal=journal, format=fmt,
-                                  progress=False)
+                                  progress=False, received_at=received_at)
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         skipped = [f.skipped for f in report.files.values() if f.skipped]

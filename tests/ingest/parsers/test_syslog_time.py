@@ -104,3 +104,27 @@ def test_5424_nil_timestamp_takes_the_time_a_cee_windows_payload_carries() -> No
     evntslog = '<13>1 - WS-1 EvntSLog - - - @cee: {"source": "WS-1", "nteventlogtype": "System", "id": "7036"}'
     with pytest.raises(ParseError, match=r"@cee Windows event: no timestamp .*NILVALUE"):
         list(PARSER.parse(evntslog, ParseContext()))
+
+
+RECEIVED = 1764374400.25  # 2025-11-29T00:00:00.25Z: a listener's receipt time
+
+
+@pytest.mark.parametrize("line", [
+    "<13>1 - web-01 app - - - disk full",
+    "<13>1 - fw-01 - - - - CEF:0|V|P|1|s|Blocked|5|src=203.0.113.9",
+    '<13>1 - WS-1 EvntSLog - - - @cee: {"source": "WS-1", "nteventlogtype": "System", "id": "7036"}',
+])
+def test_5424_nil_timestamp_from_a_live_source_takes_its_receipt_time_marked(line: str) -> None:
+    (event,) = PARSER.parse(line, ParseContext(received_at=RECEIVED))
+    assert event.ts == RECEIVED and event.fields["log.syslog.time_source"] == "receipt"
+
+
+def test_a_time_of_its_own_wins_over_the_receipt_time() -> None:
+    context = ParseContext(received_at=RECEIVED)
+    dated = [
+        "<13>1 2024-03-05T10:00:00Z web-01 app - - - disk full",
+        "<13>1 - fw-01 - - - - CEF:0|V|P|1|s|Blocked|5|rt=1709632800000 src=203.0.113.9",
+    ]
+    for line in dated:
+        (event,) = PARSER.parse(line, context)
+        assert event.ts == _at("2024-03-05T10:00:00") and "log.syslog.time_source" not in event.fields
