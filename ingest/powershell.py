@@ -215,20 +215,23 @@ def _has_second_command(args: list[str]) -> bool:
     return False
 
 
-def _is_script_text(text: str) -> bool:
+def _is_script_text(text: str, *, strict: bool = False) -> bool:
     """Mostly printable, mostly ASCII text: what a decoded script is and garbage is not.
 
     At most 2% of the characters may be controls (other than tab, CR, LF),
     replacements of unpaired surrogates or private-use/non-characters, and at
     least half must be ASCII (PowerShell's syntax is; ASCII bytes read as
-    UTF-16LE, the common false decode, give CJK-range characters).
+    UTF-16LE, the common false decode, give CJK-range characters).  ``strict``
+    (a program not named PowerShell) asks for nine tenths ASCII.
     """
     if not text:
         return False
     bad = len(_NOT_SCRIPT.findall(text))
     if bad * 50 > len(text):
         return False
-    return text.isascii() or len(_NOT_ASCII.findall(text)) * 2 <= len(text)
+    if text.isascii():
+        return True
+    return len(_NOT_ASCII.findall(text)) * (10 if strict else 2) <= len(text)
 
 
 def decode_powershell_command(command_line: str | None, executable: str | None = None) -> str | None:
@@ -240,30 +243,30 @@ def decode_powershell_command(command_line: str | None, executable: str | None =
         The process's command line, program first; kept untouched by callers,
         the decoded text goes beside it.
     executable : str, optional
-        The process image.  Decoding happens only when it (or, when not given,
-        the command line's program) is powershell.exe, pwsh.exe or
-        powershell_ise.exe: ``cmd /c echo -e SGVsbG8=`` carries no script.
+        The process image.  When it (or, when not given, the command line's
+        program) is not powershell.exe, pwsh.exe or powershell_ise.exe, the
+        payload is still decoded, since a renamed copy of PowerShell
+        (``svch0st.exe -enc ...``, MITRE T1036.003) runs it just the same, but
+        the text must be nine tenths ASCII: ``cmd /c echo -e SGVsbG8gV29ybGQhISE=``
+        gives CJK-range garbage, not a script.
 
     Returns
     -------
     str or None
-        The decoded script; ``None`` when the program is not PowerShell, there
-        is no encoded command, the payload is not base64, or its UTF-16LE text
-        is not mostly printable, mostly ASCII text (see ``_is_script_text``).
+        The decoded script; ``None`` when there is no encoded command, the
+        payload is not base64, or its UTF-16LE text is not mostly printable,
+        mostly ASCII text (see ``_is_script_text``).
 
     Examples
     --------
     >>> decode_powershell_command("powershell.exe -nop -enc SQBFAFgA")
     'IEX'
-    >>> decode_powershell_command("cmd /c echo -e SQBFAFgA") is None
+    >>> decode_powershell_command("svch0st.exe -nop -enc SQBFAFgA", r"C:\\Users\\Public\\svch0st.exe")
+    'IEX'
+    >>> decode_powershell_command("cmd /c echo -e SGVsbG8gV29ybGQhISE=") is None
     True
     """
     if not command_line:
-        return None
-    if executable is not None:
-        if not is_powershell_image(executable):
-            return None
-    elif not is_powershell_image(command_line[: _program_end(command_line)]):
         return None
     payload = encoded_command_payload(command_line)
     if not payload:
@@ -279,4 +282,6 @@ def decode_powershell_command(command_line: str | None, executable: str | None =
         return None
     # as .NET's Encoding.Unicode: a lone surrogate or odd last byte becomes U+FFFD
     text = raw.decode("utf-16-le", errors="replace")
-    return text if _is_script_text(text) else None
+    if executable is None:
+        executable = command_line[: _program_end(command_line)]
+    return text if _is_script_text(text, strict=not is_powershell_image(executable)) else None

@@ -18,7 +18,7 @@ from ingest.normalize import (
     split_hashes,
 )
 from ingest.parsers.base import ParseError
-from ingest.powershell import decode_powershell_command, is_powershell_image
+from ingest.powershell import decode_powershell_command
 
 Fields = dict[str, Any]
 Data = Mapping[str, Any]
@@ -212,30 +212,20 @@ def put_hashes(fields: Fields, prefix: str, value: object) -> None:
 # its children's parent command lines; decoding a multi-KB stager each time
 # dominated the parse cost of such files.  Bounded: at most 1024 entries.
 _decode_cached = lru_cache(maxsize=1024)(decode_powershell_command)
-# Image path -> is it PowerShell: one dict hit per process-create event (images recur).
-_powershell_images: dict[str, bool] = {}
 
 
 def put_decoded(fields: Fields, command: object) -> None:
     """``process.command_line_decoded`` when ``command`` carries a PowerShell ``-EncodedCommand`` payload.
 
-    Only for PowerShell: the event's ``process.executable`` (or, when not set,
-    the command line's program) must be powershell.exe, pwsh.exe or
-    powershell_ise.exe, the rule of :func:`ingest.powershell.decode_powershell_command`.
+    For any image: a renamed copy of PowerShell runs the payload too; the
+    event's ``process.executable`` only decides how strict the check of the
+    decoded text is (:func:`ingest.powershell.decode_powershell_command`).
     ``command`` stays as it is; the decoded text goes beside it.
     """
     if command is None:
         return
-    image = None
     executable = fields.get("process.executable")
-    if executable is not None:
-        image = str(executable)
-        known = _powershell_images.get(image)
-        if known is None:
-            known = is_powershell_image(image)
-            _remember(_powershell_images, image, image, known)
-        if not known:
-            return
+    image = None if executable is None else str(executable)
     text = str(command)
     # cheap guard: every switch spelling starts with "-", "/" or a dash and an "e"
     if (

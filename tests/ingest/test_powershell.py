@@ -80,8 +80,6 @@ def test_spellings_powershell_accepts_are_decoded(command_line: str) -> None:
         f"powershell e{B64}",
         f"cmd /c echo -e {B64}",  # not PowerShell
         f"cmd.exe /c powershell -enc {B64}",  # the process is cmd.exe; its child's line has its own event
-        f"python -enc {B64}",
-        f"C:\\tools\\powershell-helper.exe -enc {B64}",
     ],
 )
 def test_spellings_powershell_refuses_are_not_decoded(command_line: str) -> None:
@@ -130,27 +128,34 @@ def test_a_script_with_a_few_odd_characters_is_still_decoded() -> None:
     assert decode_powershell_command(f"powershell -enc {_b64(script)}") == script
 
 
+MIXED = "IEX $a # " + "\u00e9\u00e8" * 4
+"""A script about half ASCII: text for PowerShell, too little ASCII for another program."""
+
+
 @pytest.mark.parametrize(
-    ("executable", "decodes"),
+    ("executable", "is_powershell"),
     [
         (PS, True),
         ("pwsh", True),
         ("/usr/bin/pwsh", True),
         ("POWERSHELL.EXE", True),
-        (r"C:\Windows\System32\cmd.exe", False),
+        (r"C:\Users\Public\svch0st.exe", False),  # a renamed copy (T1036.003)
         (r"C:\Windows\System32\wscript.exe", False),
         ("powershell.exe.bak", False),
     ],
 )
-def test_the_executable_decides_when_given(executable: str, decodes: bool) -> None:
+def test_any_image_decodes_and_the_image_sets_how_strict(executable: str, is_powershell: bool) -> None:
     # the command line's own program is powershell; the image given wins
-    result = decode_powershell_command(f"powershell -enc {B64}", executable)
-    assert (result == SCRIPT) if decodes else result is None
+    assert decode_powershell_command(f"powershell -enc {B64}", executable) == SCRIPT
+    mixed = decode_powershell_command(f"powershell -enc {_b64(MIXED)}", executable)
+    assert mixed == (MIXED if is_powershell else None)
 
 
-def test_the_command_line_program_decides_when_no_executable() -> None:
-    assert decode_powershell_command(f"whatever.exe -enc {B64}", PS) == SCRIPT
-    assert decode_powershell_command(f"whatever.exe -enc {B64}") is None
+def test_the_command_line_program_sets_how_strict_when_no_executable() -> None:
+    assert decode_powershell_command(f"whatever.exe -enc {B64}") == SCRIPT
+    assert decode_powershell_command(f"whatever.exe -enc {_b64(MIXED)}") is None
+    assert decode_powershell_command(f"powershell.exe -enc {_b64(MIXED)}") == MIXED
+    assert decode_powershell_command(f"whatever.exe -enc {_b64(MIXED)}", PS) == MIXED
 
 
 def test_is_powershell_image() -> None:

@@ -424,9 +424,11 @@ def _sysmon_1(image: str, command_line: str) -> dict:
         (r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", '"powershell" \u2013enc "SQBFAFgA"', "IEX"),
         # PowerShell, but what follows -e is not a script
         (r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", "powershell -e SGVsbG8gV29ybGQhISE=", None),
+        # a renamed copy of PowerShell (T1036.003) runs the payload just the same
+        (r"C:\Users\Public\svch0st.exe", "svch0st.exe -nop -w hidden -enc SQBFAFgA", "IEX"),
     ],
 )
-def test_sysmon_1_decodes_only_powershell_scripts(image: str, command_line: str, decoded: str | None) -> None:
+def test_sysmon_1_decodes_scripts_not_garbage(image: str, command_line: str, decoded: str | None) -> None:
     event = _parse(_sysmon_1(image, command_line))
     assert event.fields["process.command_line"] == command_line  # kept as written
     assert event.fields.get("process.command_line_decoded") == decoded

@@ -115,8 +115,9 @@ def test_process_setter_reads_the_user_as_user_name_does(value: object) -> None:
         # 4103 Host Application: no process.executable, the command line's program decides
         ({}, r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe -ec SQBFAFgA", "IEX"),
         ({}, "cmd /c echo -e SQBFAFgA", None),
-        # Sysmon 1 / 4688: the image decides
-        ({"process.executable": r"C:\Windows\System32\cmd.exe"}, "powershell -enc SQBFAFgA", None),
+        # Sysmon 1 / 4688: any image (a renamed PowerShell runs the payload too); the
+        # image only decides how strict the check of the decoded text is
+        ({"process.executable": r"C:\Users\Public\svch0st.exe"}, "svch0st -enc SQBFAFgA", "IEX"),
         ({"process.executable": r"C:\Windows\System32\cmd.exe"}, "cmd /c echo -e SGVsbG8gV29ybGQhISE=", None),
         ({"process.executable": "PWSH.EXE"}, "x -e SQBFAFgA", "IEX"),
         ({"process.executable": "pwsh"}, "pwsh \u2014EncodedCommand SQBFAFgA", "IEX"),  # no "-e" in the text
@@ -124,17 +125,6 @@ def test_process_setter_reads_the_user_as_user_name_does(value: object) -> None:
         ({}, None, None),
     ],
 )
-def test_put_decoded_only_for_powershell(fields: dict, command: str | None, decoded: str | None) -> None:
+def test_put_decoded_scripts_not_garbage(fields: dict, command: str | None, decoded: str | None) -> None:
     put_decoded(fields, command)
     assert fields.get("process.command_line_decoded") == decoded
-
-
-def test_put_decoded_image_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(windows_fields, "_MEMO_LIMIT", 2)
-    monkeypatch.setattr(windows_fields, "_powershell_images", {})
-    for round_ in range(2):
-        for image in ("a.exe", "pwsh.exe", "c.exe"):
-            fields = {"process.executable": image}
-            put_decoded(fields, "p -enc SQBFAFgA")
-            assert fields.get("process.command_line_decoded") == ("IEX" if image == "pwsh.exe" else None), round_
-        assert len(windows_fields._powershell_images) <= 2
