@@ -186,7 +186,10 @@ def normalize_url(url: str, *, host: str | None = None, scheme: str = "http") ->
     if ip is not None:
         netloc = f"[{ip}]" if ":" in ip else ip
     else:
-        netloc = normalize_domain(hostname) or ""
+        domain = normalize_domain(hostname)
+        if domain is None:  # an unset marker ("-", "(empty)"): no host to name
+            raise ValueError(f"URL without a host: {text[:64]!r}")
+        netloc = domain
     try:
         port = parts.port
     except ValueError:

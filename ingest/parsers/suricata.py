@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graphsiem.model import Event
-from ingest.normalize import normalize_url, parse_timestamp
+from ingest.normalize import is_unset, normalize_url, parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
 from ingest.parsers.sensor_fields import (
     Mapper,
@@ -218,9 +218,10 @@ def _server_domain(fields: dict[str, Any], is_reversed: bool) -> None:
         fields["source.domain"] = fields.pop("destination.domain")
 
 
-def _url_host(http: dict[str, Any], fields: dict[str, Any]) -> str | None:
-    host = http.get("hostname")
-    if not isinstance(host, str) or not host:
+def _url_host(http: dict[str, Any], fields: dict[str, Any], *, header: bool = True) -> str | None:
+    """The URL's host and port: the Host header's name (``header``), else the server's IP."""
+    host = http.get("hostname") if header else None
+    if not isinstance(host, str) or is_unset(host):
         host = fields.get("server.ip")
         if host is None:
             return None
@@ -261,7 +262,17 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
         else:
             full = normalize_url(url, host=_url_host(http, fields), scheme=scheme)
     except ValueError:
-        return
+        # The Host header is the client's to write: one that names no host
+        # ("-evil.com", "evil .com") must not hide the request.  It went to the
+        # server's IP; the URL as written stays beside it.
+        hostname = http.get("hostname")
+        if not isinstance(hostname, str) or is_unset(hostname) or "://" in url[:16]:
+            return
+        fields["url.original"] = f"{scheme}://{hostname}{url}"
+        try:
+            full = normalize_url(url, host=_url_host(http, fields, header=False), scheme=scheme)
+        except ValueError:
+            return
     fields["url.full"] = full
     parts = urlsplit(full)
     set_field(fields, "url.path", parts.path)

@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 from graphsiem.model import Event
 from ingest.normalize import (
     canonical_ip,
+    is_unset,
     normalize_host,
     normalize_url,
     parse_timestamp,
@@ -254,9 +255,10 @@ def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["dns.answers"] = [answer_value(answer) for answer in answers]
 
 
-def _http_host(record: dict[str, Any], fields: dict[str, Any]) -> str | None:
-    host = record.get("host")
-    if isinstance(host, str) and host:
+def _http_host(record: dict[str, Any], fields: dict[str, Any], *, header: bool = True) -> str | None:
+    """The URL's host: the ``host`` header (``header``), else the responder's IP and port."""
+    host = record.get("host") if header else None
+    if isinstance(host, str) and not is_unset(host):
         return host
     ip = fields.get("destination.ip")
     if ip is None:
@@ -279,6 +281,16 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
         url = normalize_url(uri, host=host) if host or "://" in uri else None
     except ValueError:
         url = None
+        header = record.get("host")
+        if isinstance(header, str) and not is_unset(header) and "://" not in uri:
+            # a Host header that names no host ("-evil.com"): the request went to
+            # the responder; the URL as written stays beside it
+            fields["url.original"] = f"http://{header}{uri}"
+            fallback = _http_host(record, fields, header=False)
+            try:
+                url = normalize_url(uri, host=fallback) if fallback else None
+            except ValueError:
+                url = None
     if url is not None:
         fields["url.full"] = url
         parts = urlsplit(url)

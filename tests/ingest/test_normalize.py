@@ -122,3 +122,10 @@ def test_relative_urls_take_the_host_and_its_port() -> None:
     assert normalize_url("index.php", host="Bücher.Example:8080") == "http://xn--bcher-kva.example:8080/index.php"
     with pytest.raises(ValueError, match="port"):
         normalize_url("/x", host="example.org:0x50")
+
+
+@pytest.mark.parametrize("host", ["-", "(empty)"])
+def test_an_unset_marker_is_no_url_host(host: str) -> None:
+    # 'http:///x' would merge every such request, to any server, into one URL entity
+    with pytest.raises(ValueError, match="URL without a host"):
+        normalize_url("/x", host=host)

@@ -344,3 +344,22 @@ def test_a_server_to_client_tls_alert_puts_the_sni_on_the_server_side() -> None:
     fields = parse_one(record).fields
     assert (fields.get("source.domain"), fields.get("destination.domain")) == ("login.example.org", None)
     assert fields["tls.server_name"] == "login.example.org"
+
+
+@pytest.mark.parametrize(
+    ("hostname", "original"),
+    [
+        ("-evil.com", "http://-evil.com/payload.exe"),  # the client writes the Host header
+        ("evil .com", "http://evil .com/payload.exe"),
+        ("ev%69l.com", "http://ev%69l.com/payload.exe"),
+        ("-", None),  # unset: the server's IP, nothing to keep
+    ],
+)
+def test_a_host_header_that_names_no_host_does_not_hide_the_request(hostname: str, original: str | None) -> None:
+    event = parse_one({
+        "timestamp": "2024-03-05T10:00:00.000000+0000", "event_type": "http", "proto": "TCP",
+        "src_ip": "10.0.0.5", "src_port": 50000, "dest_ip": "203.0.113.9", "dest_port": 80,
+        "http": {"hostname": hostname, "url": "/payload.exe", "http_method": "GET"},
+    })
+    assert event.fields["url.full"] == "http://203.0.113.9/payload.exe"
+    assert event.fields.get("url.original") == original

@@ -407,3 +407,16 @@ def test_http_without_a_request_line_is_the_origin_url_of_its_host(uri: str | No
     fields = parse_one(record).fields
     assert (fields["url.full"], fields["url.path"], fields["url.domain"]) == (
         "http://cdn.example.com/", "/", "cdn.example.com")
+
+
+@pytest.mark.parametrize(
+    ("host", "original"),
+    [("-evil.com", "http://-evil.com/payload.exe"), ("evil .com", "http://evil .com/payload.exe"), ("-", None)],
+)
+def test_a_host_header_that_names_no_host_does_not_hide_the_request(host: str, original: str | None) -> None:
+    event = parse_one({
+        "_path": "http", "ts": 1709632800.0, "uid": "C1", "id.orig_h": "10.0.0.5", "id.orig_p": 50000,
+        "id.resp_h": "203.0.113.9", "id.resp_p": 8080, "method": "GET", "host": host, "uri": "/payload.exe",
+    })
+    assert event.fields["url.full"] == "http://203.0.113.9:8080/payload.exe"  # the responder, its port
+    assert event.fields.get("url.original") == original
