@@ -35,7 +35,8 @@ records), else the source.  An IP is an entity only when a relation names it.
 The name a client asked for (SNI) and a certificate's names (``x509.san``, else
 the CN of ``x509.subject``) are ``domain RESOLVES_TO ip`` of the server that
 answered; Zeek's x509 records reach that server through the ssl record whose
-certificate chain starts with them (fingerprint or file id, either order).
+certificate chain starts with them (fingerprint or file id, either order,
+within one projector: one ingest call or one replay; see ``docs/fields.md``).
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ _CACHE_LIMIT = 200_000
 _CERT_NAMES_LIMIT = 64
 """Names taken from one certificate (a CDN's can list hundreds of SANs)."""
 _CERT_SERVERS_LIMIT = 16
+_CERT_LIMIT = 20_000
+"""Certificates remembered for the x509/ssl join: up to 64 names each, so ~100 MB at most, not the
+1 GiB that the general cache limit (200,000) would allow on CDN-heavy x509 logs."""
 """Servers remembered per certificate, for x509 records projected after their ssl records."""
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
@@ -110,8 +114,10 @@ class Accumulator:
         if known is None:
             self.entities[ref] = Entity(type_, key, value, props or {})
         elif props:
-            for name, prop in props.items():
-                known.props.setdefault(name, prop)
+            # the last value wins, as the stores merge props across batches: the
+            # result is the same wherever batches happen to be cut (live ingest
+            # cuts by records, a replay by events)
+            known.props.update(props)
         return ref
 
     def relate(self, src: EntityKey, type_: str, dst: EntityKey, ts: float, event_id: str) -> None:
@@ -386,18 +392,21 @@ class Projector:
         if entity is None:
             props: dict[str, Any] = {}
         else:
-            # A process recurs: only the properties it still lacks are computed
-            # (what Accumulator.entity's setdefault merge would have kept).
+            # A process recurs: only the properties it still lacks are computed,
+            # but the spellings of its image and command line (one key covers
+            # case and spacing variants) are the last event's, as the stores keep
+            # the last value across batches: the graph is then the same wherever
+            # batches are cut (a live ingest cuts by records, a replay by events).
             props = entity.props
-        if exe and "image" not in props:
+            entity.value = cmd or exe
+        if exe:
             props["image"] = exe
         if "name" not in props:
             name = fields.get(k_name) or _basename(exe) or None
             if name:
                 props["name"] = name
         if cmd:
-            if "command_line" not in props:
-                props["command_line"] = cmd
+            props["command_line"] = cmd
             if "decoded_command" not in props:
                 decoded = fields.get(k_decoded)
                 if decoded is None:
@@ -735,18 +744,20 @@ class Projector:
         chain = fields.get("zeek.cert_chain_fps") or fields.get("zeek.cert_chain_fuids")
         if server is not None and names:
             pairs: tuple[tuple[str, tuple[str, ...]], ...] = ((server, ctx.hosts),)
-        elif server is not None and chain:
-            cert_id = str(chain[0] if isinstance(chain, list) else chain.split(",", 1)[0])
+        elif server is not None and (cert_id := _first_certificate(chain)) is not None:
             known = self._cert_servers.get(cert_id, ())
             if all(ip != server for ip, _ in known):
-                self._remember(self._cert_servers, cert_id, (*known[-(_CERT_SERVERS_LIMIT - 1):], (server, ctx.hosts)))
+                self._remember(
+                self._cert_servers, cert_id, (*known[-(_CERT_SERVERS_LIMIT - 1):], (server, ctx.hosts)),
+                _CERT_LIMIT,
+            )
             names = self._cert_names.get(cert_id, ())
             pairs = ((server, ctx.hosts),)
         elif names:
             own_id = fields.get("zeek.fingerprint") or fields.get("zeek.id")
             if not own_id:
                 return
-            self._remember(self._cert_names, str(own_id), names)
+            self._remember(self._cert_names, str(own_id), names, _CERT_LIMIT)
             pairs = self._cert_servers.get(str(own_id), ())
         else:
             return
@@ -800,6 +811,20 @@ class Projector:
         if len(cache) > limit:
             cache.clear()
         cache[key] = value
+
+
+def _first_certificate(chain: object) -> str | None:
+    """The host certificate's id: the first of a Zeek ``cert_chain_fps``/``cert_chain_fuids`` list or text.
+
+    Anything else (a number, an empty list: a damaged record) names no certificate.
+    """
+    if isinstance(chain, list):
+        first = chain[0] if chain else None
+    elif isinstance(chain, str):
+        first = chain.split(",", 1)[0]
+    else:
+        return None
+    return str(first) if first not in (None, "") else None
 
 
 def project_events(events: Iterable[Event], ipmap: IpHostMap | None = None) -> Projection:

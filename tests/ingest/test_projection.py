@@ -103,11 +103,33 @@ def test_process_identity_is_image_and_normalised_command_line():
     projection = project_events([a, b])
     (process,) = [e for e in projection.entities if e.type == "process"]
     assert process.key == process_key(PS, PS_CMD)
-    assert process.value == PS_CMD
-    assert process.props["decoded_command"] == "IEX (New-Object)"
+    # one entity for both spellings; it shows the last one, as the stores keep the
+    # last value across batches: the same wherever batches are cut
+    assert process.value == b.fields["process.command_line"]
+    assert process.props["image"] == PS.upper() and process.props["command_line"] == process.value
+    assert process.props["decoded_command"] == "IEX (New-Object)"  # from the first (the payload's case matters)
     assert process.props["name"] == "powershell.exe"
     hosts = sorted(s.host for s in projection.sightings if s.entity == ("process", process.key))
     assert hosts == ["ws-1", "ws-2"]
+
+
+def test_process_spellings_do_not_depend_on_where_batches_are_cut(tmp_path):
+    from graphsiem.store import open_store
+    from ingest.replay import ProjectionSummary, project_batch
+
+    a = ev("sysmon:process_create", process__executable=PS, process__command_line=PS_CMD)
+    b = ev("sysmon:process_create", host="ws-2", event_id="e2",
+           process__executable=PS.upper(), process__command_line=PS_CMD.upper())
+    seen = []
+    for batches in ([[a, b]], [[a], [b]]):
+        store = open_store("embedded", data_dir=tmp_path / str(len(batches)))
+        projector = Projector()
+        for batch in batches:
+            project_batch(projector, store, batch, ProjectionSummary())
+        (process,) = store.iter_entities("process")
+        seen.append((process.value, process.props["image"], process.props["command_line"]))
+        store.close()
+    assert seen[0] == seen[1] == (PS_CMD.upper(), PS.upper(), PS_CMD.upper())
 
 
 def test_relations_are_aggregated_per_batch_with_all_evidence():
@@ -518,3 +540,12 @@ def test_a_lone_address_without_a_counterpart_is_no_entity():
     assert graph(Projector().project([parsed(software)])) == (set(), set())
     mapped = Projector(_lease("192.0.2.30", "srv-30")).project([parsed(software)])
     assert graph(mapped) == ({("host", "srv-30")}, set())
+
+
+@pytest.mark.parametrize("chain", [5, True, 1.5, [], ""])
+def test_a_damaged_certificate_chain_joins_nothing_and_fails_nothing(chain):
+    """A scalar or empty ``cert_chain_fps`` names no certificate: the event still projects."""
+    projector = Projector()
+    projection = projector.project([parsed({**ZEEK_RECORDS["ssl_sni"], "cert_chain_fps": chain}, "s")])
+    assert projector.errors == 0 and projector.failed == []
+    assert projection.relations  # the connection and the SNI are still there
