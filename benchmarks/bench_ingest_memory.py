@@ -79,25 +79,20 @@ def write_tiled(records: list[dict], target_bytes: int, path: Path, framing: str
     The bytes of records are before compression (``gz``), as the pipeline reads them.
     """
     raw = gzip.open(path, "wb", compresslevel=1) if framing == "gz" else open(path, "wb")  # noqa: SIM115
+    is_array = framing == "array"
+    # an array's elements pretty-printed and separated by commas, else one record a line
+    option, separator, end = (orjson.OPT_INDENT_2, b",\n", b"\n]\n") if is_array else (0, b"\n", b"\n")
     written = count = copy = 0
     with raw as out:
-        if framing == "array":
-            out.write(b"[\n")
+        out.write(b"[\n" if is_array else b"")
         while written < target_bytes:
             for record in records:
-                line = orjson.dumps({**record, "_bench_copy": copy})
-                if framing == "array":
-                    line = (b",\n" if count else b"") + orjson.dumps(
-                        {**record, "_bench_copy": copy}, option=orjson.OPT_INDENT_2
-                    )
-                    out.write(line)
-                else:
-                    out.write(line + b"\n")
-                written += len(line)
+                text = orjson.dumps({**record, "_bench_copy": copy}, option=option)
+                out.write(separator + text if count else text)
+                written += len(text)
                 count += 1
             copy += 1
-        if framing == "array":
-            out.write(b"\n]\n")
+        out.write(end)
     return count, written
 
 

@@ -8,6 +8,7 @@ returns the normalised form or ``None`` when the value is absent; it raises
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -245,11 +246,11 @@ def epoch_seconds(number: int | float) -> float:
     1772359200.1234567
     """
     size = abs(number)
-    if size != size or size == float("inf"):
+    if not math.isfinite(size):
         raise ValueError(f"not a finite epoch time: {number!r}")
     for limit, per_second in _EPOCH_UNITS:
         if size < limit:
-            return number / per_second if per_second != 1 else float(number)
+            return number / per_second
     return number / 1_000_000_000
 
 

@@ -566,7 +566,7 @@ def _ingest_file(session: _Session, path: Path, readers: Sequence[Reader]) -> No
     if bar is None:
         _read_file(session, path, readers)
         return
-    bar.file_started(path, None)
+    bar.file_started(path)
     try:
         _read_file(session, path, readers)
     finally:
@@ -597,7 +597,7 @@ def _read_file(session: _Session, path: Path, readers: Sequence[Reader]) -> None
     try:
         with open_binary(path) as stream:
             if session.progress is not None:
-                session.progress.file_started(path, _descriptor(stream))
+                session.progress.file_opened(_descriptor(stream))
             for item in reader.read(stream, display):
                 take(item, counts, name, hint)
     except Exception as exc:  # noqa: BLE001 - truncated gzip, I/O or library error mid-file

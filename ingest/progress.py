@@ -51,12 +51,16 @@ class IngestProgress:
         self._fd: int | None = None
         self._size = 0
 
-    def file_started(self, path: Path, fd: int | None) -> None:
-        """The ingest opened ``path``; ``fd`` is its descriptor on disk (None when it has none)."""
+    def file_started(self, path: Path) -> None:
+        """The ingest turned to ``path`` (to read it or skip it)."""
         try:
             self._size = path.stat().st_size
         except OSError:
             self._size = 0
+        self._fd = None
+
+    def file_opened(self, fd: int | None) -> None:
+        """The current file is open; ``fd`` is its descriptor on disk (None when it has none)."""
         self._fd = fd
 
     def file_finished(self) -> None:

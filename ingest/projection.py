@@ -88,10 +88,10 @@ _CACHE_LIMIT = 200_000
 _CERT_NAMES_LIMIT = 64
 """Names taken from one certificate (a CDN's can list hundreds of SANs)."""
 _CERT_SERVERS_LIMIT = 16
+"""Servers remembered per certificate, for x509 records projected after their ssl records."""
 _CERT_LIMIT = 20_000
 """Certificates remembered for the x509/ssl join: up to 64 names each, so ~100 MB at most, not the
 1 GiB that the general cache limit (200,000) would allow on CDN-heavy x509 logs."""
-"""Servers remembered per certificate, for x509 records projected after their ssl records."""
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
@@ -747,10 +747,8 @@ class Projector:
         elif server is not None and (cert_id := _first_certificate(chain)) is not None:
             known = self._cert_servers.get(cert_id, ())
             if all(ip != server for ip, _ in known):
-                self._remember(
-                self._cert_servers, cert_id, (*known[-(_CERT_SERVERS_LIMIT - 1):], (server, ctx.hosts)),
-                _CERT_LIMIT,
-            )
+                servers = (*known[-(_CERT_SERVERS_LIMIT - 1):], (server, ctx.hosts))
+                self._remember(self._cert_servers, cert_id, servers, _CERT_LIMIT)
             names = self._cert_names.get(cert_id, ())
             pairs = ((server, ctx.hosts),)
         elif names:

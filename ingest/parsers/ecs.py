@@ -147,7 +147,7 @@ def _processes(flat: dict[str, Any], fields: dict[str, Any]) -> None:
             fields[prefix + ".executable"] = exe
         if cmd:
             fields[prefix + ".command_line"] = cmd
-            # PowerShell only, judged by the image (else the name, else the command line's program)
+            # the image (else the name) sets how strict the check of the decoded text is
             decoded = decode_powershell_command(cmd, exe or name)
             if decoded:
                 fields[prefix + ".command_line_decoded"] = decoded

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphsiem.model import Event
-from ingest.normalize import canonical_ip, normalize_domain
+from ingest.normalize import canonical_ip, is_unset, normalize_domain, normalize_url
 from ingest.parsers.base import ParseContext, ParseError
 
 _MIN_TS, _MAX_TS = 0.0, 253402300799.0  # 1970-01-01 .. 9999-12-31: what epoch_to_iso can render
@@ -39,6 +39,34 @@ def _cached_domain(value: str) -> str | None:
     # Sensor logs repeat the same few names; the cache keeps the regex off the hot path.
     try:
         return normalize_domain(value)
+    except ValueError:
+        return None
+
+
+def request_url(
+    fields: dict[str, Any], path: str, header: Any, host_for: Callable[[str | None], str | None],
+    scheme: str = "http",
+) -> str | None:
+    """The normalised URL of an HTTP request for ``path``, or ``None`` when there is none to make.
+
+    ``host_for(name)`` is the URL host for the Host header's ``name``, or for
+    the server's address when ``name`` is ``None``.  The Host header is the
+    client's to write: one that names no host (``-evil.com``, ``evil .com``)
+    must not hide the request, which went to the server; the URL as written
+    is then kept in ``url.original``.
+    """
+    name = header if isinstance(header, str) and not is_unset(header) else None
+    is_absolute = "://" in path[:16]
+    try:
+        host = host_for(name)
+        return normalize_url(path, host=host, scheme=scheme) if host or is_absolute else None
+    except ValueError:
+        if name is None or is_absolute:
+            return None
+    fields["url.original"] = f"{scheme}://{name}{path}"
+    server = host_for(None)
+    try:
+        return normalize_url(path, host=server, scheme=scheme) if server else None
     except ValueError:
         return None
 

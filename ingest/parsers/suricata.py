@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graphsiem.model import Event
-from ingest.normalize import is_unset, normalize_url, parse_timestamp
+from ingest.normalize import parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
 from ingest.parsers.sensor_fields import (
     Mapper,
@@ -47,6 +47,7 @@ from ingest.parsers.sensor_fields import (
     domain_or_none,
     ip_field,
     port_field,
+    request_url,
     sensor_event,
     set_field,
     set_server_name,
@@ -218,13 +219,11 @@ def _server_domain(fields: dict[str, Any], is_reversed: bool) -> None:
         fields["source.domain"] = fields.pop("destination.domain")
 
 
-def _url_host(http: dict[str, Any], fields: dict[str, Any], *, header: bool = True) -> str | None:
-    """The URL's host and port: the Host header's name (``header``), else the server's IP."""
-    host = http.get("hostname") if header else None
-    if not isinstance(host, str) or is_unset(host):
-        host = fields.get("server.ip")
-        if host is None:
-            return None
+def _url_host(http: dict[str, Any], fields: dict[str, Any], name: str | None) -> str | None:
+    """The URL's host and port: ``name`` (the Host header's), else the server's IP."""
+    host = name if name is not None else fields.get("server.ip")
+    if host is None:
+        return None
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"  # IPv6 literal
     # The Host header's port, else the server's: the client's ephemeral port
@@ -256,23 +255,14 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     scheme = protocol.split("/", 1)[0].lower() if isinstance(protocol, str) and protocol else "http"
     if not scheme.isalpha():
         scheme = "http"
-    try:
-        if "://" in url[:16] and not url.lower().startswith(("http://", "https://", "ftp://")):
-            full = url.strip()  # rtsp:// and other schemes normalize_url does not know
-        else:
-            full = normalize_url(url, host=_url_host(http, fields), scheme=scheme)
-    except ValueError:
-        # The Host header is the client's to write: one that names no host
-        # ("-evil.com", "evil .com") must not hide the request.  It went to the
-        # server's IP; the URL as written stays beside it.
-        hostname = http.get("hostname")
-        if not isinstance(hostname, str) or is_unset(hostname) or "://" in url[:16]:
-            return
-        fields["url.original"] = f"{scheme}://{hostname}{url}"
-        try:
-            full = normalize_url(url, host=_url_host(http, fields, header=False), scheme=scheme)
-        except ValueError:
-            return
+    if "://" in url[:16] and not url.lower().startswith(("http://", "https://", "ftp://")):
+        full: str | None = url.strip()  # rtsp:// and other schemes normalize_url does not know
+    else:
+        full = request_url(
+            fields, url, http.get("hostname"), lambda name: _url_host(http, fields, name), scheme
+        )
+    if full is None:
+        return
     fields["url.full"] = full
     parts = urlsplit(full)
     set_field(fields, "url.path", parts.path)

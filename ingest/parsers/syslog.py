@@ -16,7 +16,8 @@ RFC 5424 timestamps carry a zone.  A NILVALUE (``-``) timestamp takes the
 payload's own time (CEF ``rt``/``end``/``start``, a ``@cee`` Windows event's
 time), else the receipt time of a live source (``context.received_at``, the
 syslog listener's, marked ``log.syslog.time_source: receipt``); without either
-the line is rejected, naming the rule: a file has no receipt time.  RFC 3164 has no year and no zone: the clock time is read in
+the line is rejected, naming the rule: a file has no receipt time.  RFC 3164
+has no year and no zone: the clock time is read in
 ``context.default_timezone``; the year is ``context.reference_year`` when
 given (for example the year of the file); otherwise, with now
 (``context.clock``) taken in that zone, the year among last, this and next
@@ -100,12 +101,12 @@ FUTURE_TOLERANCE_S = 86400.0
 class _Header:
     """What the syslog header said; fields are ``None`` when absent or ``-``."""
 
-    __slots__ = ("ts", "is_nil_time", "received_at", "hostname", "appname", "procid", "msgid", "pri", "structured")
+    __slots__ = ("ts", "is_nil_time", "is_receipt_time", "hostname", "appname", "procid", "msgid", "pri", "structured")
 
     def __init__(self) -> None:
         self.ts: float | None = None
         self.is_nil_time = False  # an RFC 5424 header whose TIMESTAMP is NILVALUE
-        self.received_at: float | None = None  # then, a live source's receipt time (context.received_at)
+        self.is_receipt_time = False  # then ts is a live source's receipt time (context.received_at)
         self.hostname: str | None = None
         self.appname: str | None = None
         self.procid: str | None = None
@@ -169,6 +170,13 @@ TIME_SOURCE = "log.syslog.time_source"
 """Set to ``"receipt"`` when an event's time is the receipt time of a live source (NILVALUE TIMESTAMP)."""
 
 
+def _header_time(header: _Header, fields: dict[str, Any]) -> float | None:
+    """The header's time for an event without one of its own; ``fields`` say when it is a receipt time."""
+    if header.is_receipt_time:
+        fields[TIME_SOURCE] = "receipt"
+    return header.ts
+
+
 def _without_time(header: _Header, what: str) -> ParseError:
     """The rejection of a line whose event has no time, naming the rule."""
     if header.is_nil_time:
@@ -226,8 +234,10 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
     ):
         _, stamp, host, app, procid, msgid = rfc5424.groups()
         if stamp == "-":
-            header.is_nil_time = True  # the payload may still carry a time (CEF rt, @cee)
-            header.received_at = context.received_at
+            # the payload may still carry a time (CEF rt, @cee); else a live source's receipt time
+            header.is_nil_time = True
+            header.ts = context.received_at
+            header.is_receipt_time = header.ts is not None
         else:
             try:
                 header.ts = parse_timestamp(stamp, default_timezone=context.default_timezone)
@@ -306,22 +316,20 @@ def _windows_from_cee(
     else:
         return None
     has_no_time = win.time is None or (isinstance(win.time, str) and win.time in UNSET_TEXT)
-    is_receipt_time = False
-    if has_no_time and header.ts is not None:
+    is_header_time = has_no_time and header.ts is not None
+    if is_header_time:
         win.time, has_no_time = header.ts, False
-    elif has_no_time and header.received_at is not None:
-        win.time, has_no_time, is_receipt_time = header.received_at, False, True
     if not win.computer:
         win.computer = header.hostname
     try:
         event = to_event(win, source=source, context=context, raw=raw)
-        if is_receipt_time:
-            event.fields[TIME_SOURCE] = "receipt"
-        return event
     except ParseError as exc:
         if has_no_time:  # a Sysmon UtcTime would still have timed it: say what failed
             raise _without_time(header, f"@cee Windows event: {exc}") from None
         raise
+    if is_header_time:
+        _header_time(header, event.fields)
+    return event
 
 
 def _auth_fields(message: str, fields: dict[str, Any]) -> None:
@@ -381,10 +389,7 @@ def parse_syslog_text(
         cef_header, extension = split_cef(message)
         fields = _base_fields(header)
         fields.update(cef_fields(cef_header, extension))
-        ts = cef_time(extension, context.default_timezone) or header.ts
-        if ts is None and header.received_at is not None:
-            ts = header.received_at
-            fields[TIME_SOURCE] = "receipt"
+        ts = cef_time(extension, context.default_timezone) or _header_time(header, fields)
         if ts is None:
             raise _without_time(header, "CEF event without rt/end/start")
         ts = checked_time(ts, ts)
@@ -395,15 +400,11 @@ def parse_syslog_text(
             source=source, fields=fields, origin=context.origin, raw=evidence,
         )
     fields = _base_fields(header)
-    ts = header.ts
+    ts = _header_time(header, fields)
     if ts is None:
-        if header.received_at is not None:
-            ts = header.received_at
-            fields[TIME_SOURCE] = "receipt"
-        elif header.is_nil_time:
+        if header.is_nil_time:
             raise _without_time(header, "syslog message without a time of its own")
-        else:
-            raise ParseError(f"not a syslog line: {line[:60]!r}")
+        raise ParseError(f"not a syslog line: {line[:60]!r}")
     ts = checked_time(ts, ts)
     fields["message"] = message
     _auth_fields(message, fields)

@@ -45,9 +45,7 @@ from urllib.parse import urlsplit
 from graphsiem.model import Event
 from ingest.normalize import (
     canonical_ip,
-    is_unset,
     normalize_host,
-    normalize_url,
     parse_timestamp,
 )
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
@@ -57,6 +55,7 @@ from ingest.parsers.sensor_fields import (
     domain_or_none,
     ip_field,
     port_field,
+    request_url,
     sensor_event,
     set_field,
     set_server_name,
@@ -255,11 +254,10 @@ def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["dns.answers"] = [answer_value(answer) for answer in answers]
 
 
-def _http_host(record: dict[str, Any], fields: dict[str, Any], *, header: bool = True) -> str | None:
-    """The URL's host: the ``host`` header (``header``), else the responder's IP and port."""
-    host = record.get("host") if header else None
-    if isinstance(host, str) and not is_unset(host):
-        return host
+def _http_host(fields: dict[str, Any], name: str | None) -> str | None:
+    """The URL's host: ``name`` (the ``host`` header's), else the responder's IP and port."""
+    if name is not None:
+        return name
     ip = fields.get("destination.ip")
     if ip is None:
         return None
@@ -273,24 +271,10 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     set_field(fields, "http.request.method", record.get("method"))
     set_field(fields, "http.response.status_code", record.get("status_code"))
     set_field(fields, "user_agent.original", record.get("user_agent"))
-    host = _http_host(record, fields)
     uri = record.get("uri")
     if not isinstance(uri, str) or not uri:
         uri = "/"
-    try:
-        url = normalize_url(uri, host=host) if host or "://" in uri else None
-    except ValueError:
-        url = None
-        header = record.get("host")
-        if isinstance(header, str) and not is_unset(header) and "://" not in uri:
-            # a Host header that names no host ("-evil.com"): the request went to
-            # the responder; the URL as written stays beside it
-            fields["url.original"] = f"http://{header}{uri}"
-            fallback = _http_host(record, fields, header=False)
-            try:
-                url = normalize_url(uri, host=fallback) if fallback else None
-            except ValueError:
-                url = None
+    url = request_url(fields, uri, record.get("host"), lambda name: _http_host(fields, name))
     if url is not None:
         fields["url.full"] = url
         parts = urlsplit(url)

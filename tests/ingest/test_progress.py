@@ -25,14 +25,16 @@ def test_position_follows_the_file_offset_then_counts_the_whole_file(tmp_path):
     progress = IngestProgress([plain, packed], file=io.StringIO())
     assert progress.bar.total == sum(sizes)
     with open_binary(plain) as stream:
-        progress.file_started(plain, stream.fileno())
+        progress.file_started(plain)
+        progress.file_opened(stream.fileno())
         stream.readline()
         # the OS offset: one read-ahead buffer in, not the whole file, not nothing
         assert 0 < progress.position < sizes[0]
     progress.file_finished()
     assert progress.position == sizes[0]
     with open_binary(packed) as stream:
-        progress.file_started(packed, stream.fileno())
+        progress.file_started(packed)
+        progress.file_opened(stream.fileno())
         stream.read(2_000_000)  # decompressed bytes; the offset is in the compressed file
         assert sizes[0] < progress.position <= sum(sizes)
         progress.batch(5000)
