@@ -97,6 +97,7 @@ CREATE TABLE IF NOT EXISTS ip_hosts (
     source TEXT NOT NULL,
     PRIMARY KEY (ip, start, host)
 );
+CREATE TABLE IF NOT EXISTS projection_state (seq INTEGER PRIMARY KEY, state BLOB NOT NULL);
 """
 
 ROLLBACK_MODE = "truncate"
@@ -284,14 +285,35 @@ class Journal:
         with self._transaction():
             return self._insert_rejections(rejections)
 
-    def set_checkpoint(self, seq: int) -> None:
-        """Record that every event up to ``seq`` is projected into the graph."""
+    def set_checkpoint(self, seq: int, join_state: bytes | None = None) -> None:
+        """Record that every event up to ``seq`` is projected into the graph.
+
+        ``join_state`` is the projector's join state after event ``seq``
+        (:meth:`ingest.projection.Projector.join_state`), saved in the same
+        transaction so a later ingest call goes on from it; older states are
+        dropped.  States after ``seq`` (a checkpoint moved back, as a replay
+        does) are dropped too: a state is only ever read at or before the
+        checkpoint.
+        """
         with self._transaction():
             self._db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (_CHECKPOINT, str(seq)),
             )
+            self._db.execute("DELETE FROM projection_state WHERE seq > ?", (seq,))
+            if join_state is not None:
+                self._db.execute("DELETE FROM projection_state WHERE seq < ?", (seq,))
+                self._db.execute(
+                    "INSERT OR REPLACE INTO projection_state (seq, state) VALUES (?, ?)", (seq, join_state)
+                )
+
+    def join_state(self, at_most: int) -> tuple[int, bytes] | None:
+        """The newest saved projector join state ``(seq, state)`` with ``seq <= at_most``, or None."""
+        row = self._db.execute(
+            "SELECT seq, state FROM projection_state WHERE seq <= ? ORDER BY seq DESC LIMIT 1", (at_most,)
+        ).fetchone()
+        return (int(row[0]), bytes(row[1])) if row else None
 
     # -- reads --------------------------------------------------------------
     @property

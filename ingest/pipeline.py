@@ -61,7 +61,6 @@ from ingest.journal import Journal
 from ingest.normalize import ip_or_none
 from ingest.parsers.base import ParseContext, Parser, ParserRegistry, UnknownFormatError
 from ingest.progress import IngestProgress
-from ingest.projection import Projector
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.files import (
     choose_reader,
@@ -81,6 +80,7 @@ from ingest.replay import (
     SpeculativeProjection,
     project_batch,
     project_pending,
+    resume_projector,
 )
 from ingest.report import Counts, IngestReport
 
@@ -367,7 +367,7 @@ class _Session:
                 self._stop_streaming()
             return
         if early is None:
-            early = self.early = EarlyProjection(Projector(self.ipmap), done, ProjectionSummary())
+            early = self.early = EarlyProjection(resume_projector(journal, self.ipmap, done), done, ProjectionSummary())
         # a batch names a handful of hosts: each is checked once, not once per event (~0.1 us an event)
         if all(_is_endpoint_host(host) for host in {event.host for event in new}):
             assert self.store is not None

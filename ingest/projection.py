@@ -14,7 +14,8 @@ Identity rules
   value the command line (else the image); props image, name, command_line,
   decoded_command.  Events that name a process only by image and GUID (Sysmon
   3/10/11...) resolve to the full process of the same host and GUID when its
-  creation was projected earlier in the same run.
+  creation was projected earlier, in this ingest call or an earlier one
+  (the join state below).
 * script: key ``stable_hash`` of the whitespace-collapsed 4104 text; value the
   first 200 characters; 4104 is attributed to the process of the same host and
   pid when known, else to the host.
@@ -35,8 +36,14 @@ records), else the source.  An IP is an entity only when a relation names it.
 The name a client asked for (SNI) and a certificate's names (``x509.san``, else
 the CN of ``x509.subject``) are ``domain RESOLVES_TO ip`` of the server that
 answered; Zeek's x509 records reach that server through the ssl record whose
-certificate chain starts with them (fingerprint or file id, either order,
-within one projector: one ingest call or one replay; see ``docs/fields.md``).
+certificate chain starts with them (fingerprint or file id, either order;
+see ``docs/fields.md``).
+
+What later events join on (process identities by host and GUID or pid, Zeek
+file ids, certificates and their servers) is the projector's join state:
+:meth:`Projector.join_state` is saved in the journal with the projection
+checkpoint and restored by the next ingest call (``ingest.replay.resume_projector``),
+so a graph built by many calls is the graph one replay of the journal builds.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ import re
 from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
+
+import orjson
 
 from graphsiem.model import (
     EVIDENCE_CAP,
@@ -95,6 +104,12 @@ _CERT_LIMIT = 20_000
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
+JOIN_STATE_VERSION = 1
+"""Format of :meth:`Projector.join_state`; a state of another version is not read (the joins are
+learnt again from the journal instead)."""
+_JOINS = ("_processes", "_fuid_file", "_fuid_url", "_cert_names", "_cert_servers")
+"""The projector's join state: what a later event joins on.  The other caches are memos of pure
+functions of their keys, which are the same whether kept or not."""
 
 
 class Accumulator:
@@ -233,7 +248,7 @@ class _Ctx:
 
 
 class Projector:
-    """Projects batches of events; keeps the cross-event join state of one run.
+    """Projects batches of events; keeps the cross-event join state (saved between calls, see above).
 
     Parameters
     ----------
@@ -304,6 +319,37 @@ class Projector:
         other._process_keys = dict(self._process_keys)
         other._host_ips = dict(self._host_ips)
         return other
+
+    # -- join state across calls ----------------------------------------------
+    def join_state(self) -> bytes:
+        """What later events join on, as bytes the journal keeps with the projection checkpoint.
+
+        That is the process identities by host and GUID or pid, Zeek file ids
+        of ``files`` and ``http`` records, and the certificates and servers of
+        the x509/ssl join.  An ingest call that starts from the checkpoint
+        restores it (:meth:`restore_join_state`), so events join across calls
+        exactly as they do in one replay over the journal.
+        """
+        state: dict[str, Any] = {name: list(getattr(self, name).items()) for name in _JOINS}
+        state["version"] = JOIN_STATE_VERSION
+        return orjson.dumps(state)
+
+    def restore_join_state(self, state: bytes) -> bool:
+        """Take over a :meth:`join_state`; False (and nothing changed) when it cannot be read.
+
+        JSON has no tuples: each join's keys and values are made the tuples the
+        projector itself makes, so they compare and hash the same.
+        """
+        try:
+            data = orjson.loads(state)
+            if data.get("version") != JOIN_STATE_VERSION:
+                return False
+            joins = {name: dict(map(_RESTORE[name], data[name])) for name in _JOINS}
+        except (orjson.JSONDecodeError, AttributeError, IndexError, KeyError, TypeError, ValueError):
+            return False
+        for name, join in joins.items():
+            setattr(self, name, join)
+        return True
 
     # -- driving ------------------------------------------------------------
     def project(self, events: Iterable[Event]) -> Projection:
@@ -809,6 +855,47 @@ class Projector:
         if len(cache) > limit:
             cache.clear()
         cache[key] = value
+
+
+def _entity_key(pair: list[str]) -> EntityKey:
+    type_, key = pair
+    return (type_, key)
+
+
+def _restore_process(item: list[list[Any]]) -> tuple[tuple[str, Any], EntityKey]:
+    (host, guid), ref = item
+    return (host, guid), _entity_key(ref)
+
+
+def _restore_file(item: list[Any]) -> tuple[str, EntityKey]:
+    fuid, ref = item
+    return fuid, _entity_key(ref)
+
+
+def _restore_url(item: list[Any]) -> tuple[str, tuple[EntityKey, EntityKey | None]]:
+    fuid, (url, domain) = item
+    return fuid, (_entity_key(url), None if domain is None else _entity_key(domain))
+
+
+def _restore_names(item: list[Any]) -> tuple[str, tuple[str, ...]]:
+    cert_id, names = item
+    return cert_id, tuple(names)
+
+
+def _restore_servers(item: list[Any]) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    cert_id, servers = item
+    return cert_id, tuple((ip, tuple(hosts)) for ip, hosts in servers)
+
+
+_RESTORE = {
+    "_processes": _restore_process,
+    "_fuid_file": _restore_file,
+    "_fuid_url": _restore_url,
+    "_cert_names": _restore_names,
+    "_cert_servers": _restore_servers,
+}
+"""Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
+not JSON's lists); a pair of another shape raises, and the state is not taken."""
 
 
 def _first_certificate(chain: object) -> str | None:

@@ -11,6 +11,10 @@ journals them, before the call's IP -> host map is complete, and hold the
 results: :func:`project_pending` applies them only when no answer the map gave
 them has changed since (else it projects those events again from the journal),
 so the graph is the same either way.
+
+Each run goes on from the join state of the one before
+(:func:`resume_projector`): it is saved with the checkpoint, so events join
+events of earlier calls as they do in one replay.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 from graphsiem.model import Event, Projection
 from graphsiem.store.base import GraphStore
 from ingest.gc_tuning import fewer_collections
-from ingest.ipmap import IpHostMap
+from ingest.ipmap import IpHostMap, IpWatch
 from ingest.journal import Journal, JournalEvent
 from ingest.projection import Projector
 
@@ -174,6 +178,69 @@ class SpeculativeProjection:
         return batches if usable else None
 
 
+def resume_projector(journal: Journal, ipmap: IpHostMap | IpWatch, seq: int) -> Projector:
+    """A projector with the join state of a projection of the journal up to event ``seq``.
+
+    Events join on what earlier events taught (a Sysmon network event on the
+    process its creation named, a Zeek x509 record on the server of its ssl
+    record), and those may have come in an earlier ingest call.  The journal
+    keeps the join state with the checkpoint (:meth:`Journal.set_checkpoint`);
+    events between a saved state and ``seq`` (a store that got ahead of the
+    checkpoint, a journal from before join states were kept) are projected
+    again into nothing, only to learn their joins.  So the graph of many
+    calls is the graph one replay of the journal makes.
+
+    Parameters
+    ----------
+    journal : Journal
+        The journal whose events up to ``seq`` are projected already.
+    ipmap : IpHostMap or IpWatch
+        The IP -> host map the projector looks sensor events up in.
+    seq : int
+        The last projected seq (0: nothing, a fresh projector).
+
+    Returns
+    -------
+    Projector
+        Ready for the events after ``seq``.
+    """
+    kept = _RESUMABLE.pop(journal.identity, None)
+    if kept is not None and kept[0] == seq and seq > 0:
+        projector = kept[1]  # this process saved its state at seq: no need to read it back
+        projector.ipmap = ipmap
+        projector.errors = 0
+        projector.failed.clear()
+        return projector
+    projector = Projector(ipmap)
+    if seq <= 0:
+        return projector
+    saved = journal.join_state(seq)
+    start = saved[0] if saved is not None and projector.restore_join_state(saved[1]) else 0
+    if start < seq:
+        for _ in _project_events(projector, _until(journal.iter_events(after_seq=start), seq), PROJECT_BATCH):
+            pass  # only the join state is wanted: these events are in the graph already
+        projector.errors = 0
+        projector.failed.clear()
+    return projector
+
+
+_RESUMABLE: dict[str, tuple[int, Projector]] = {}
+"""Per journal identity, the projector whose join state this process saved last, with its seq.
+
+A long-lived process (the API's projection loop) goes on with it instead of
+reading the state back: up to tens of MB when the join caches are full
+(``docs/performance.md``).  It is taken out when used, so only one run
+ever goes on from it.
+"""
+
+
+def _until(events: Iterable[JournalEvent], seq: int) -> Iterator[JournalEvent]:
+    for item in events:
+        if item.seq > seq:
+            return
+        yield item
+
+
 def _project_events(
     projector: Projector, events: Iterable[JournalEvent], batch_size: int
 ) -> Iterator[ProjectedBatch]:
@@ -270,7 +337,7 @@ def _project_pending(
     else:
         if ipmap is None:
             ipmap = IpHostMap().load(journal.connection)
-        projector = early.projector if early is not None else Projector(ipmap)
+        projector = early.projector if early is not None else resume_projector(journal, ipmap, last_seq)
         if pending is None:
             pending = journal.iter_events(after_seq=last_seq, batch=batch_size)
         batches = _project_events(projector, pending, batch_size)
@@ -285,7 +352,9 @@ def _project_pending(
             if since_flush >= FLUSH_EVERY:
                 _mark(store, last_seq)
                 store.flush()
-                journal.set_checkpoint(last_seq)
+                # held batches were all projected before the first was applied: the
+                # projector's state is past last_seq then, so it is saved at the end only
+                journal.set_checkpoint(last_seq, None if held is not None else projector.join_state())
                 since_flush = 0
     if held is not None:
         held.clear()  # applied: let the projections go
@@ -293,7 +362,8 @@ def _project_pending(
     if summary.events:
         _mark(store, last_seq)
         store.flush()
-        journal.set_checkpoint(last_seq)
+        journal.set_checkpoint(last_seq, projector.join_state())
+        _RESUMABLE[journal.identity] = (last_seq, projector)
     return summary
 
 

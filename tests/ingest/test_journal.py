@@ -134,6 +134,19 @@ def test_checkpoint_starts_at_zero_and_moves(journal):
     assert journal.counts() == {"events": 2, "rejected": 0, "projected_seq": 2, "last_seq": 2}
 
 
+def test_a_join_state_is_kept_with_its_checkpoint_and_read_at_or_before_one(journal):
+    journal.append([make("a"), make("b"), make("c")])
+    assert journal.join_state(3) is None
+    journal.set_checkpoint(1, b"one")
+    journal.set_checkpoint(2)  # a checkpoint without a state keeps the older state
+    assert journal.join_state(3) == (1, b"one") and journal.join_state(0) is None
+    journal.set_checkpoint(3, b"three")  # a newer state replaces the older one
+    assert journal.join_state(3) == (3, b"three") and journal.join_state(2) is None
+    assert journal.connection.execute("SELECT COUNT(*) FROM projection_state").fetchone()[0] == 1
+    journal.set_checkpoint(0)  # moved back (a replay): the state is past it, so it goes
+    assert journal.join_state(3) is None and journal.checkpoint() == 0
+
+
 def test_prepared_json_and_dumped_json_give_the_same_rows_and_new_events(tmp_path):
     import orjson
 
