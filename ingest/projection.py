@@ -17,8 +17,9 @@ Identity rules
   creation was projected earlier, in this ingest call or an earlier one
   (the join state below).
 * script: key ``stable_hash`` of the whitespace-collapsed 4104 text; value the
-  first 200 characters; 4104 is attributed to the process of the same host and
-  pid when known, else to the host.
+  first 200 characters; 4104 is attributed to the process that held its pid on
+  its host at the block's time (Windows reuses pids: the last process seen with
+  that pid at or before that time), else to the host.
 * file: SHA-256 when known, else the lower-case path (or name).
 * domain: FQDN (prop ``registered_domain``); ip: canonical text; url: normalised.
 
@@ -50,6 +51,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import islice
 from types import SimpleNamespace
 from typing import Any
 
@@ -101,13 +103,15 @@ _CERT_SERVERS_LIMIT = 16
 _CERT_LIMIT = 20_000
 """Certificates remembered for the x509/ssl join: up to 64 names each, so ~100 MB at most, not the
 1 GiB that the general cache limit (200,000) would allow on CDN-heavy x509 logs."""
+_PID_HOLDERS = 8
+"""Processes remembered per host and pid (Windows reuses pids)."""
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
-JOIN_STATE_VERSION = 1
+JOIN_STATE_VERSION = 2
 """Format of :meth:`Projector.join_state`; a state of another version is not read (the joins are
 learnt again from the journal instead)."""
-_JOINS = ("_processes", "_fuid_file", "_fuid_url", "_cert_names", "_cert_servers")
+_JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_cert_names", "_cert_servers")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 
@@ -271,6 +275,9 @@ class Projector:
         self.errors = 0
         self.failed: list[str] = []
         self._processes: dict[tuple[str, str], EntityKey] = {}
+        """Full process identities by (host, GUID)."""
+        self._pids: dict[tuple[str, str], tuple[tuple[float, EntityKey], ...]] = {}
+        """Per (host, pid), the processes that held it, each with the earliest time seen, by time."""
         self._fuid_file: dict[str, EntityKey] = {}
         self._fuid_url: dict[str, tuple[EntityKey, EntityKey | None]] = {}
         self._cert_names: dict[str, tuple[str, ...]] = {}
@@ -311,6 +318,7 @@ class Projector:
         other.errors = self.errors
         other.failed = list(self.failed)
         other._processes = dict(self._processes)
+        other._pids = dict(self._pids)
         other._fuid_file = dict(self._fuid_file)
         other._fuid_url = dict(self._fuid_url)
         other._cert_names = dict(self._cert_names)
@@ -466,15 +474,37 @@ class Projector:
         if entity is None:
             acc.entities[ref] = Entity(PROCESS, ref[1], cmd or exe, props)
         if host and cmd:  # a full identity: later events of this process resolve to it
-            cache = self._processes
-            if len(cache) > _CACHE_LIMIT:
-                cache.clear()
             if guid:
-                cache[(host, guid)] = ref
+                self._remember(self._processes, (host, guid), ref)
             pid = fields.get(k_pid)
             if pid is not None:
-                cache[(host, f"pid:{pid}")] = ref
+                self._held_pid(host, pid, ctx.ts, ref)
         return ref
+
+    def _held_pid(self, host: str, pid: Any, ts: float, ref: EntityKey) -> None:
+        """Remember that ``ref`` held ``pid`` on ``host`` at ``ts`` (the earliest such time per process).
+
+        Windows reuses pids, so a pid names a process only at a time: see :meth:`_pid_holder`.
+        """
+        key = (host, str(pid))  # "4242" and 4242 are one pid
+        held = self._pids.get(key)
+        if held is None:
+            self._remember(self._pids, key, ((ts, ref),))
+            return
+        if held[-1][1] == ref and held[-1][0] <= ts:
+            return  # the common case: the same process seen again later
+        others = [entry for entry in held if entry[1] != ref]
+        first = min([ts, *(at for at, known in held if known == ref)])
+        self._pids[key] = tuple(sorted([*others, (first, ref)])[-_PID_HOLDERS:])
+
+    def _pid_holder(self, host: str, pid: Any, ts: float) -> EntityKey | None:
+        """The process that last took ``pid`` on ``host`` at or before ``ts``, if one is known."""
+        holder = None
+        for at, ref in self._pids.get((host, str(pid)), ()):
+            if at > ts:
+                break
+            holder = ref
+        return holder
 
     def _user(self, ctx: _Ctx, name: str = "user.name") -> EntityKey | None:
         user = ctx.fields.get(name)
@@ -574,7 +604,17 @@ class Projector:
     def _network_connect(self, ctx: _Ctx) -> None:
         fields = ctx.fields
         inbound = fields.get("network.direction") == "inbound"
-        remote = self._ip(ctx, fields.get("source.ip" if inbound else "destination.ip"))
+        # Sysmon writes an inbound connection's local side as source or destination;
+        # the parser names it (host.ip) when it can tell, and the peer is the other side
+        local = fields.get("host.ip")
+        source, destination = fields.get("source.ip"), fields.get("destination.ip")
+        if local is not None and local == source:
+            peer = destination
+        elif local is not None and local == destination:
+            peer = source
+        else:
+            peer = source if inbound else destination
+        remote = self._ip(ctx, peer)
         process = self._process(ctx, _PROCESS)
         ctx.rel(process, R.CONNECTED, remote)
         ctx.rel(ctx.host, R.CONNECTED, remote)
@@ -643,7 +683,7 @@ class Projector:
         pid = ctx.fields.get("process.pid")
         process = None
         if pid is not None:
-            process = self._processes.get((ctx.hosts[0], f"pid:{pid}"))
+            process = self._pid_holder(ctx.hosts[0], pid, ctx.ts)
         if process is None:
             process = self._process(ctx, _PROCESS)
         ctx.rel(process if process is not None else ctx.host, R.EXECUTED, script)
@@ -853,7 +893,10 @@ class Projector:
     @staticmethod
     def _remember(cache: dict, key: Any, value: Any, limit: int = _CACHE_LIMIT) -> None:
         if len(cache) > limit:
-            cache.clear()
+            # the older half goes (dicts keep insertion order): a long run keeps joining
+            # what it saw recently, where clearing made every join miss at once
+            for old in list(islice(cache, len(cache) // 2)):
+                del cache[old]
         cache[key] = value
 
 
@@ -865,6 +908,11 @@ def _entity_key(pair: list[str]) -> EntityKey:
 def _restore_process(item: list[list[Any]]) -> tuple[tuple[str, Any], EntityKey]:
     (host, guid), ref = item
     return (host, guid), _entity_key(ref)
+
+
+def _restore_pid(item: list[Any]) -> tuple[tuple[str, str], tuple[tuple[float, EntityKey], ...]]:
+    (host, pid), held = item
+    return (host, pid), tuple((at, _entity_key(ref)) for at, ref in held)
 
 
 def _restore_file(item: list[Any]) -> tuple[str, EntityKey]:
@@ -889,6 +937,7 @@ def _restore_servers(item: list[Any]) -> tuple[str, tuple[tuple[str, tuple[str, 
 
 _RESTORE = {
     "_processes": _restore_process,
+    "_pids": _restore_pid,
     "_fuid_file": _restore_file,
     "_fuid_url": _restore_url,
     "_cert_names": _restore_names,

@@ -609,3 +609,63 @@ def test_a_join_state_that_cannot_be_read_changes_nothing(state):
     before = projector.join_state()
     assert projector.restore_join_state(state) is False
     assert projector.join_state() == before
+
+
+# -- pids are reused: a script block belongs to the process that held its pid at its time ---------
+
+NOTEPAD = "C:\\Windows\\System32\\notepad.exe"
+
+
+def _create(pid: int, ts: float, image: str, cmd: str, event_id: str) -> Event:
+    return ev("sysmon:process_create", ts=ts, event_id=event_id, process__executable=image,
+              process__command_line=cmd, process__pid=pid)
+
+
+def _runner_of_script(at: float) -> set:
+    """Who EXECUTED a script block of pid 4242 at ``at``, after PowerShell (10:00) and then notepad
+    (12:00) held that pid, both projected before the block."""
+    projector = Projector()
+    projector.project([_create(4242, 36000.0, PS, PS_CMD, "ps"),
+                       _create(4242, 43200.0, NOTEPAD, "notepad.exe report.txt", "np")])
+    block = ev("powershell:script_block", ts=at, event_id="sb", process__pid="4242",
+               powershell__script_block_text="Invoke-Mimikatz -DumpCreds")
+    return {r.src for r in projector.project([block]).relations if r.type == "EXECUTED"}
+
+
+def test_a_script_block_belongs_to_the_process_holding_its_pid_at_its_time():
+    powershell = ("process", process_key(PS, PS_CMD))
+    notepad = ("process", process_key(NOTEPAD, "notepad.exe report.txt"))
+    assert _runner_of_script(36300.0) == {powershell}  # 10:05, before notepad took the pid
+    assert _runner_of_script(45000.0) == {notepad}  # 12:30
+    assert _runner_of_script(30000.0) == {("host", "ws-1")}  # before any known holder: the host
+
+
+def test_a_process_seen_again_keeps_the_earliest_time_it_held_its_pid():
+    projector = Projector()
+    later, earlier = _create(7, 500.0, PS, PS_CMD, "a"), _create(7, 100.0, PS, PS_CMD, "b")
+    projector.project([later, earlier])  # projected out of time order
+    assert projector._pids[("ws-1", "7")] == ((100.0, ("process", process_key(PS, PS_CMD))),)
+
+
+def test_a_full_cache_drops_its_older_half_not_everything():
+    cache: dict[int, int] = {}
+    for n in range(11):
+        Projector._remember(cache, n, n, limit=10)
+    Projector._remember(cache, 11, 11, limit=10)
+    assert list(cache) == [*range(5, 12)]  # of 11 entries the older 5 went; then the new one
+
+
+@pytest.mark.parametrize(("local", "peer"), [
+    ("172.18.39.5", "172.18.39.106"),  # the local side written as source (HFDC01, port 135)
+    ("172.18.39.106", "172.18.39.5"),  # as destination
+    (None, "172.18.39.5"),  # not told: an inbound event's source, as Sysmon documents it
+])
+def test_an_inbound_connection_is_to_the_side_that_is_not_the_local_one(local, peer):
+    fields = {"process__executable": "C:\\Windows\\System32\\svchost.exe", "network__direction": "inbound",
+              "source__ip": "172.18.39.5", "source__port": 135,
+              "destination__ip": "172.18.39.106", "destination__port": 53118}
+    if local is not None:
+        fields["host__ip"] = local
+    relations = Projector().project([ev("sysmon:network_connect", host="hfdc01", **fields)]).relations
+    assert {(r.src[0], r.dst) for r in relations if r.type == "CONNECTED"} == {
+        ("host", ("ip", peer)), ("process", ("ip", peer))}
