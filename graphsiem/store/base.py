@@ -7,9 +7,9 @@ directory) and :class:`graphsiem.store.neo4j_store.Neo4jStore` (official driver)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import networkx as nx
 
@@ -53,6 +53,89 @@ class EntityPrevalence:
     last_seen: float
     count: int
     host_first_seen: tuple[float, ...] = ()
+
+
+SEARCHED_PROP: dict[str, str] = {
+    "process": "decoded_command",
+    "script": "text",
+}
+"""The property searched after value and key, per entity type (names set by ``ingest.projection``).
+
+Both hold text an attacker wrote that the value does not show: a process's value
+is its command line, where an ``-EncodedCommand`` payload is base64, and a
+script's value is only the first 200 characters of its text.
+"""
+
+PREFIX, CONTAINS, IN_PROP = 0, 1, 2
+"""Search ranks, best first: value or key starts with the needle; value or key
+contains it; the type's :data:`SEARCHED_PROP` contains it."""
+
+
+@dataclass(slots=True, frozen=True)
+class SearchHit:
+    """One entity found by :meth:`GraphStore.search_entities`.
+
+    ``matched`` is ``"value"``, ``"key"`` or the name of the searched property;
+    ``rank`` is :data:`PREFIX`, :data:`CONTAINS` or :data:`IN_PROP`.
+    """
+
+    entity: Entity
+    matched: str
+    rank: int
+
+
+def match_rank(needle: str, entity_type: str, key: str, value: str,
+               props: Mapping[str, Any]) -> tuple[int, str] | None:
+    """``(rank, matched)`` of one entity for a lower-cased ``needle``, or ``None``.
+
+    The reference definition of the search that every store must agree with:
+    comparisons on ``str.lower()`` copies; a value hit wins over a key hit of
+    the same rank.
+
+    Examples
+    --------
+    >>> match_rank("cdn", "domain", "img.cdn.example", "img.cdn.example", {})
+    (1, 'value')
+    >>> match_rank("quokka", "process", "ab12", "powershell -enc ...", {"decoded_command": "IEX Quokka"})
+    (2, 'decoded_command')
+    """
+    lowered_value, lowered_key = value.lower(), key.lower()
+    if lowered_value.startswith(needle):
+        return PREFIX, "value"
+    if lowered_key.startswith(needle):
+        return PREFIX, "key"
+    if needle in lowered_value:
+        return CONTAINS, "value"
+    if needle in lowered_key:
+        return CONTAINS, "key"
+    name = SEARCHED_PROP.get(entity_type)
+    if name is not None:
+        text = props.get(name)
+        if isinstance(text, str) and needle in text.lower():
+            return IN_PROP, name
+    return None
+
+
+def scan_search(entities: Iterable[Entity], needle: str, limit: int) -> list[SearchHit]:
+    """:meth:`GraphStore.search_entities` by reading ``entities`` one by one.
+
+    Each rank keeps at most ``limit + 1`` hits in the order read; the scan
+    stops once prefix hits alone exceed ``limit``.  Returns at most ``limit + 1``
+    hits, best rank first.
+    """
+    needle = needle.lower()
+    ranks: tuple[list[SearchHit], list[SearchHit], list[SearchHit]] = ([], [], [])
+    for entity in entities:
+        found = match_rank(needle, entity.type, entity.key, entity.value, entity.props)
+        if found is None:
+            continue
+        rank, matched = found
+        kept = ranks[rank]
+        if len(kept) <= limit:
+            kept.append(SearchHit(entity, matched, rank))
+        if rank == PREFIX and len(kept) > limit:
+            break
+    return [*ranks[PREFIX], *ranks[CONTAINS], *ranks[IN_PROP]][: limit + 1]
 
 
 class StoreError(RuntimeError):
@@ -139,6 +222,18 @@ class GraphStore(Protocol):
 
     def iter_relations(self, relation_type: str | None = None) -> Iterator[Relation]:
         """Stream relations, optionally of one type."""
+
+    def search_entities(
+        self, needle: str, *, entity_type: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        """Entities whose value, key or searched property contains ``needle`` (case-insensitive).
+
+        Ranked as :func:`match_rank` defines: value or key starting with
+        ``needle``, then containing it, then the type's :data:`SEARCHED_PROP`
+        containing it.  Returns at most ``limit + 1`` hits, best rank first (more
+        than ``limit`` means there were more); within a rank the order is the
+        store's.  ``needle`` is lower-cased with ``str.lower``.
+        """
 
     def counts(self) -> dict[str, dict[str, int]]:
         """``{"entities": {type: n}, "relations": {type: n}, "sightings": {"total": n}}``."""

@@ -28,7 +28,15 @@ from typing import Any
 import networkx as nx
 
 from graphsiem.model import EVIDENCE_CAP, Entity, EntityKey, Relation, Sighting, entity_uid
-from graphsiem.store.base import Direction, EntityPrevalence, HostSighting, Neighbor, StoreError
+from graphsiem.store.base import (
+    Direction,
+    EntityPrevalence,
+    HostSighting,
+    Neighbor,
+    SearchHit,
+    StoreError,
+    scan_search,
+)
 from graphsiem.store.merge import (
     bfs_nodes,
     check_entities,
@@ -482,6 +490,28 @@ class EmbeddedStore:
         for uid, attrs in list(self._graph._node.items()):
             if entity_type is None or attrs["type"] == entity_type:
                 yield self._entity(uid)
+
+    def search_entities(
+        self, needle: str, *, entity_type: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        """Entities whose value, key or searched property contains ``needle``, by a scan.
+
+        See :meth:`~graphsiem.store.base.GraphStore.search_entities`.  The graph
+        is in memory, so the scan reads node attributes in insertion order; only
+        hits are built into full entities.
+        """
+        if entity_type is not None:
+            check_type(entity_type)
+        self._refresh()
+        nodes = self._graph._node
+        # The node's attribute dict stands in for its props: only the searched
+        # property is read, and copying every node's props is what made a
+        # scan through iter_entities slow.
+        views = (Entity(attrs["type"], attrs["key"], attrs["value"], attrs)
+                 for attrs in nodes.values()
+                 if entity_type is None or attrs["type"] == entity_type)
+        return [SearchHit(self._entity(entity_uid(hit.entity.type, hit.entity.key)), hit.matched, hit.rank)
+                for hit in scan_search(views, needle, limit)]
 
     def iter_relations(self, relation_type: str | None = None) -> Iterator[Relation]:
         """Every relation, optionally of one type."""

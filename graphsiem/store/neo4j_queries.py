@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from graphsiem.model import EntityType, RelationType
+from graphsiem.store.base import CONTAINS, IN_PROP, PREFIX
 
 SEEN = "SEEN"
 """Relationship type of sightings: ``(:Host)-[:SEEN]->(:Entity)``."""
@@ -50,12 +51,54 @@ def constraint_statements() -> list[str]:
     return statements
 
 
+SEARCH_VALUE, SEARCH_KEY, SEARCH_TEXT = "_search_value", "_search_key", "_search_text"
+"""Lower-cased copies (``str.lower``, computed by the client) of an entity's
+value, key and searched property (:data:`~graphsiem.store.base.SEARCHED_PROP`),
+each under a TEXT index for ``STARTS WITH`` / ``CONTAINS``.  The key copy is
+absent when it equals the value copy (most types' key is their value), which
+keeps a second index entry off most nodes."""
+
+LONG = "_long"
+"""Suffix of the same copies when they are too long for a TEXT index (see
+``MAX_TEXT_INDEX_BYTES`` in the store): kept unindexed on nodes that carry the
+:data:`SEARCH_OVERFLOW` label, which a search scans."""
+
+SEARCH_OVERFLOW = "SearchOverflow"
+"""Label of nodes that have (or once had) a copy too long to index."""
+
+SEARCH_COPIES = tuple(name + suffix for name in (SEARCH_VALUE, SEARCH_KEY, SEARCH_TEXT)
+                      for suffix in ("", LONG))
+"""Every property a search copy can take; never an entity prop on reads."""
+
+
+
+def entity_props(var: str) -> str:
+    """A node's properties as reads return them: without the search copies.
+
+    A script's copy is as long as its text; reads never need the copies, so
+    they are nulled here instead of being sent (and dropped by the client).
+    """
+    return f"{var} {{.*, " + ", ".join(f"{copy}: null" for copy in SEARCH_COPIES) + "}"
+
+
+SEARCH_VERSION = 1
+"""Version of the search copies; the ``GraphsiemMeta {name: 'search'}`` node
+holds the version a database's nodes were all given (see ``SEARCH_BACKFILL``)."""
+
+
+def search_index_statements() -> list[str]:
+    """TEXT indexes (trigram, ``text-2.0``) on the indexed search copies of every entity."""
+    return [f"CREATE TEXT INDEX entity{name} IF NOT EXISTS FOR (n:Entity) ON (n.{name})"
+            for name in (SEARCH_VALUE, SEARCH_KEY, SEARCH_TEXT)]
+
+
 def _merge_nodes(entity_type: str) -> str:
     return f"""{WRITE_PREFIX}
 UNWIND $rows AS row
 MERGE (n:{label_of(entity_type)} {{key: row.key}})
 ON CREATE SET n:Entity, n.uid = row.uid, n.type = $type,
-              n.value = coalesce(row.full_key, row.key), n.full_key = row.full_key
+              n.value = coalesce(row.full_key, row.key), n.full_key = row.full_key,
+              n.{SEARCH_VALUE} = row.sv, n.{SEARCH_VALUE}{LONG} = row.svl
 """
 
 
@@ -69,7 +112,11 @@ CPU for 5,000 relations into an empty graph, 150 ms with a record per node,
 
 @cache
 def ensure_nodes(entity_type: str) -> str:
-    """Create missing nodes ``{key, uid, full_key}`` of one type (value = key); returns ``keys, ids``."""
+    """Create missing nodes ``{key, uid, full_key, sv, svl}`` of one type (value = key); returns ``keys, ids``.
+
+    ``sv`` / ``svl`` are the search copy of the value (the lower-cased key),
+    one of them null (setting a property to null leaves it unset).
+    """
     return _merge_nodes(entity_type) + NODE_IDS
 
 
@@ -88,7 +135,10 @@ MATCH (n:{label_of(entity_type)} {{key: key}})
 
 @cache
 def create_nodes(entity_type: str) -> str:
-    """Create nodes ``{key, uid, full_key}`` of one type (value = key); returns ``keys, ids``.
+    """Create nodes ``{key, uid, full_key, sv, svl}`` of one type (value = key); returns ``keys, ids``.
+
+    ``sv`` / ``svl`` are the search copy of the value (the lower-cased key),
+    one of them null (a null property is not created).
 
     For nodes :func:`find_nodes` did not find in the same transaction.  If
     another transaction creates one of them in between, the key uniqueness
@@ -100,16 +150,105 @@ def create_nodes(entity_type: str) -> str:
     return f"""{WRITE_PREFIX}
 UNWIND $rows AS row
 CREATE (n:{label_of(entity_type)}:Entity {{key: row.key, uid: row.uid, type: $type,
-        value: coalesce(row.full_key, row.key), full_key: row.full_key}})
+        value: coalesce(row.full_key, row.key), full_key: row.full_key,
+        {SEARCH_VALUE}: row.sv, {SEARCH_VALUE}{LONG}: row.svl}})
 """ + NODE_IDS
 
 
 @cache
 def upsert_entities(entity_type: str) -> str:
-    """Merge entity rows ``{key, uid, full_key, value, props}`` of one type; returns ``keys, ids``."""
+    """Merge entity rows ``{key, uid, full_key, value, props, sv, svl, search}`` of one type; returns ``keys, ids``.
+
+    ``search`` holds the search copies the row changes (a null removes one):
+    value and key copies when the row has a value, the text copy when its
+    props have the searched property; ``sv`` / ``svl`` the value copy of a
+    node created without a value (its key), null otherwise.
+    """
     return _merge_nodes(entity_type) + """SET n += row.props
 SET n.value = CASE WHEN row.value <> '' THEN row.value ELSE n.value END
+SET n += row.search
 """ + NODE_IDS
+
+
+@cache
+def mark_search_overflow(entity_type: str) -> str:
+    """Label the nodes of one type among ``$keys`` as holding a search copy too long to index."""
+    return f"""{WRITE_PREFIX}
+UNWIND $keys AS key
+MATCH (n:{label_of(entity_type)} {{key: key}})
+SET n:{SEARCH_OVERFLOW}
+"""
+
+
+_VALUE = f"coalesce(n.{SEARCH_VALUE}, n.{SEARCH_VALUE}{LONG}, '')"
+_KEY = f"coalesce(n.{SEARCH_KEY}, n.{SEARCH_KEY}{LONG}, '')"
+# (indexed copies, operator, rows of a better rank to leave out, what matched)
+_RANKS = {
+    PREFIX: ((SEARCH_VALUE, SEARCH_KEY), "STARTS WITH", "true",
+             f"CASE WHEN {_VALUE} STARTS WITH $needle THEN 'value' ELSE 'key' END"),
+    CONTAINS: ((SEARCH_VALUE, SEARCH_KEY), "CONTAINS",
+               f"NOT ({_VALUE} STARTS WITH $needle OR {_KEY} STARTS WITH $needle)",
+               f"CASE WHEN {_VALUE} CONTAINS $needle THEN 'value' ELSE 'key' END"),
+    IN_PROP: ((SEARCH_TEXT,), "CONTAINS",
+              f"NOT ({_VALUE} CONTAINS $needle OR {_KEY} CONTAINS $needle)", "'prop'"),
+}
+
+
+@cache
+def search_rank(rank: int, entity_type: str | None) -> str:
+    """Up to ``$limit`` distinct nodes of one search rank for the lower-cased ``$needle``.
+
+    One branch per indexed copy, each an index scan, and one over the
+    :data:`SEARCH_OVERFLOW` nodes' unindexed copies (the hints keep the
+    planner from scanning a type's label instead when a type filter makes
+    it look small).  A
+    branch leaves out nodes of a better rank, so the ranks never overlap;
+    ``matched`` is computed from the node, not from the branch that found it.
+    Returns ``n`` (the node's properties, search copies nulled: a script's
+    text is not sent twice) and ``matched`` (``'prop'`` on the third rank).
+    """
+    copies, operator, exclude, matched = _RANKS[rank]
+    only = f" AND n:{label_of(entity_type)}" if entity_type is not None else ""
+    branches = [
+        f"MATCH (n:Entity) USING TEXT INDEX n:Entity({copy})\n"
+        f"WHERE n.{copy} {operator} $needle AND {exclude}{only}\nRETURN n LIMIT $limit"
+        for copy in copies
+    ]
+    overflow = " OR ".join(f"n.{copy}{LONG} {operator} $needle" for copy in copies)
+    branches.append(f"MATCH (n:{SEARCH_OVERFLOW}) USING SCAN n:{SEARCH_OVERFLOW}\n"
+                    f"WHERE ({overflow}) AND {exclude}{only}\nRETURN n LIMIT $limit")
+    unions = "\nUNION ALL\n".join(branches)
+    return f"""CALL () {{
+{unions}
+}}
+WITH DISTINCT n LIMIT $limit
+RETURN {entity_props("n")} AS n, {matched} AS matched
+"""
+
+
+SEARCH_MARK_READ = "MATCH (m:GraphsiemMeta {name: 'search'}) RETURN m.version AS version"
+
+SEARCH_MARK_SET = "MERGE (m:GraphsiemMeta {name: 'search'}) SET m.version = $version"
+
+SEARCH_BACKFILL_READ = f"""
+MATCH (n:Entity) WHERE n.uid > $after
+WITH n ORDER BY n.uid LIMIT $batch
+RETURN n.uid AS uid, n.type AS type, coalesce(n.full_key, n.key) AS key, n.value AS value,
+       n.{SEARCH_VALUE} IS NOT NULL OR n.{SEARCH_VALUE}{LONG} IS NOT NULL AS done,
+       properties(n) AS props
+"""
+"""One batch of nodes in ``uid`` order (the uid constraint's index gives the
+order) for the copies of a graph written before search copies existed."""
+
+SEARCH_BACKFILL_WRITE = f"""
+UNWIND $rows AS row
+MATCH (n:Entity {{uid: row.uid}})
+WHERE n.{SEARCH_VALUE} IS NULL AND n.{SEARCH_VALUE}{LONG} IS NULL
+SET n += row.search
+FOREACH (_ IN CASE WHEN row.overflow THEN [1] ELSE [] END | SET n:{SEARCH_OVERFLOW})
+"""
+"""Write the copies of nodes that still have none (a writer of this version
+may have given them fresh copies since the batch was read)."""
 
 
 @cache
@@ -203,7 +342,7 @@ RETURN count(*) AS written
 @cache
 def get_entity(entity_type: str) -> str:
     """One node by key."""
-    return f"MATCH (n:{label_of(entity_type)} {{key: $key}}) RETURN properties(n) AS n"
+    return f"MATCH (n:{label_of(entity_type)} {{key: $key}}) RETURN {entity_props('n')} AS n"
 
 
 _NEIGHBOR_PATTERNS = {
@@ -223,7 +362,7 @@ MATCH {pattern}
 WHERE ($rel_types IS NULL OR type(r) IN $rel_types)
   AND ($entity_types IS NULL OR m.type IN $entity_types)
 WITH DISTINCT r, m, startNode(r) = n AS is_out
-RETURN type(r) AS type, properties(r) AS r, properties(m) AS m, is_out
+RETURN type(r) AS type, properties(r) AS r, {entity_props("m")} AS m, is_out
 ORDER BY r.count DESC, type, m.uid, is_out
 LIMIT $limit
 """
@@ -242,10 +381,10 @@ WHERE b.uid IN $uids
 RETURN a.uid AS src, b.uid AS dst, type(r) AS type, properties(r) AS r
 """
 
-NODES_BY_UID = """
+NODES_BY_UID = f"""
 UNWIND $uids AS uid
-MATCH (n:Entity {uid: uid})
-RETURN properties(n) AS n
+MATCH (n:Entity {{uid: uid}})
+RETURN {entity_props("n")} AS n
 """
 
 HOST_PREVALENCE_ALL = f"""
@@ -290,13 +429,13 @@ ORDER BY coalesce(host_full, host)
 """
 
 
-ALL_ENTITIES = "MATCH (n:Entity) RETURN properties(n) AS n"
+ALL_ENTITIES = f"MATCH (n:Entity) RETURN {entity_props('n')} AS n"
 
 
 @cache
 def entities_of(entity_type: str) -> str:
     """Every node of one label."""
-    return f"MATCH (n:{label_of(entity_type)}) RETURN properties(n) AS n"
+    return f"MATCH (n:{label_of(entity_type)}) RETURN {entity_props('n')} AS n"
 
 
 @cache

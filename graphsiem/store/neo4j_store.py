@@ -18,6 +18,16 @@ Neo4j cannot index a string of more than about 8 KB, so a key longer than
 :data:`MAX_INDEXED_KEY_BYTES` (or one that starts with :data:`HASHED_PREFIX`)
 is indexed as ``HASHED_PREFIX + hash`` and kept verbatim in ``full_key``; reads
 return the verbatim key, so callers never see the difference.
+
+Entity search (:meth:`Neo4jStore.search_entities`) reads TEXT indexes over
+lower-cased copies of each node's value, key and searched property, written by
+every statement that writes the node (see ``SEARCH_VALUE`` in
+:mod:`.neo4j_queries`).  Copies are lower-cased here, with Python's
+``str.lower``, so both stores agree on what matches (Cypher's ``toLower``
+differs on a few characters).  A copy longer than :data:`MAX_TEXT_INDEX_BYTES`
+cannot be indexed: it is kept unindexed on a node labelled ``SearchOverflow``,
+and searches scan those nodes.  A graph written before the copies existed gets
+them when a store first opens it (:meth:`Neo4jStore._backfill_search`).
 """
 
 from __future__ import annotations
@@ -54,7 +64,18 @@ from graphsiem.model import (
     stable_hash,
 )
 from graphsiem.store import neo4j_queries as q
-from graphsiem.store.base import Direction, EntityPrevalence, HostSighting, Neighbor, StoreError
+from graphsiem.store.base import (
+    CONTAINS,
+    IN_PROP,
+    PREFIX,
+    SEARCHED_PROP,
+    Direction,
+    EntityPrevalence,
+    HostSighting,
+    Neighbor,
+    SearchHit,
+    StoreError,
+)
 from graphsiem.store.merge import (
     RESERVED_PROPS,
     bfs_nodes,
@@ -69,6 +90,17 @@ MAX_INDEXED_KEY_BYTES = 4000
 HASHED_PREFIX = "~h:"
 DEFAULT_BATCH_SIZE = 10_000
 T = TypeVar("T")
+
+MAX_TEXT_INDEX_BYTES = 32766
+"""Longest string (UTF-8 bytes) a TEXT index takes: measured on Neo4j 5.26, one
+byte more fails the writing transaction ("Property value is too large to
+index"); the documentation says "around 32 kb"."""
+
+_SHORT_TEXT_CHARS = MAX_TEXT_INDEX_BYTES // 4
+"""A string of at most this many characters fits a TEXT index whatever it holds."""
+
+SEARCH_BACKFILL_BATCH = 5_000
+"""Nodes read and written per transaction when an older graph gets its search copies."""
 
 
 def index_key(key: str) -> tuple[str, str | None]:
@@ -91,10 +123,65 @@ def _node_row(entity_type: str, key: str) -> dict[str, Any]:
     return {"key": indexed, "uid": entity_uid(entity_type, indexed), "full_key": full}
 
 
+_NOT_PROPS = RESERVED_PROPS | frozenset(q.SEARCH_COPIES)
+
+
 def _entity(props: dict[str, Any]) -> Entity:
     key = props.get("full_key") or props["key"]
-    extra = {k: v for k, v in props.items() if k not in RESERVED_PROPS}
+    extra = {k: v for k, v in props.items() if k not in _NOT_PROPS}
     return Entity(props["type"], key, props["value"], extra)
+
+
+def _copy(name: str, text: str | None) -> dict[str, str | None]:
+    """The search copy ``name`` of ``text`` (lower-cased), and its long twin nulled, or the other way round.
+
+    Examples
+    --------
+    >>> _copy("_search_value", "WS-01")
+    {'_search_value': 'ws-01', '_search_value_long': None}
+    >>> _copy("_search_value", None)
+    {'_search_value': None, '_search_value_long': None}
+    """
+    if text is None:
+        return {name: None, name + q.LONG: None}
+    lowered = text.lower()
+    if len(lowered) <= _SHORT_TEXT_CHARS or len(
+        lowered.encode("utf-8", "surrogatepass")
+    ) <= MAX_TEXT_INDEX_BYTES:
+        return {name: lowered, name + q.LONG: None}
+    return {name: None, name + q.LONG: lowered}
+
+
+def _key_copy(row: dict[str, Any]) -> None:
+    """Give a node row ``sv`` / ``svl``: the value copy of a node created with value = key."""
+    copy = _copy(q.SEARCH_VALUE, row["full_key"] or row["key"])
+    row["sv"], row["svl"] = copy[q.SEARCH_VALUE], copy[q.SEARCH_VALUE + q.LONG]
+
+
+def _search_copies(entity: Entity) -> dict[str, str | None]:
+    """The search copies an entity upsert changes (nulls remove stale ones).
+
+    Value and key when the entity has a value (the key copy only when it
+    differs from the value copy); the searched property's copy when the
+    props have it (none when it is not a string: only strings are searched).
+    """
+    copies: dict[str, str | None] = {}
+    if entity.value:
+        value, key = _copy(q.SEARCH_VALUE, entity.value), _copy(q.SEARCH_KEY, entity.key)
+        if list(value.values()) == list(key.values()):
+            key = _copy(q.SEARCH_KEY, None)
+        copies.update(value)
+        copies.update(key)
+    name = SEARCHED_PROP.get(entity.type)
+    if name is not None and name in entity.props:
+        text = entity.props[name]
+        copies.update(_copy(q.SEARCH_TEXT, text if isinstance(text, str) else None))
+    return copies
+
+
+def _is_overflow(copies: dict[str, Any]) -> bool:
+    return any(copies.get(name + q.LONG) is not None
+               for name in (q.SEARCH_VALUE, q.SEARCH_KEY, q.SEARCH_TEXT))
 
 
 KNOWN_NODES_MAX = 1_000_000
@@ -217,6 +304,14 @@ def _element_ids(
     return [created[ref] if ref in created else known[ref] for ref in refs]
 
 
+def _mark_overflow(tx: ManagedTransaction, entity_type: str, rows: list[dict[str, Any]]) -> None:
+    """Label the nodes of ``rows`` that got a search copy too long to index (rarely any)."""
+    keys = [row["key"] for row in rows
+            if row.get("svl") is not None or _is_overflow(row.get("search", {}))]
+    if keys:
+        tx.run(q.mark_search_overflow(entity_type), keys=keys).consume()
+
+
 def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -269,10 +364,13 @@ class Neo4jStore:
                 notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
             )
             self._driver.verify_connectivity()
-            for statement in q.constraint_statements():
+            for statement in q.constraint_statements() + q.search_index_statements():
                 self._driver.execute_query(statement, database_=database)
+            # A new index fills in the background; searches hint it, so wait.
+            self._driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
         except (DriverError, Neo4jError, ValueError) as exc:
             raise StoreError(f"Neo4j at {uri} (database {database!r}): {exc}") from exc
+        self._backfill_search()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Neo4jStore:
@@ -287,6 +385,42 @@ class Neo4jStore:
             password=env.get("GRAPHSIEM_NEO4J_PASSWORD", ""),
             database=env.get("GRAPHSIEM_NEO4J_DATABASE", "neo4j"),
         )
+
+    def _backfill_search(self) -> None:
+        """Give every node of a graph written before search copies existed its copies.
+
+        Runs when the database's search mark is below
+        :data:`~graphsiem.store.neo4j_queries.SEARCH_VERSION` (a new database
+        gets the mark at once): reads the nodes in ``uid`` order, computes the
+        copies of those that have none, and writes them in batches of
+        :data:`SEARCH_BACKFILL_BATCH`; the mark is set only after the last
+        batch, so an interrupted backfill starts again at the next open.
+        Writers of this version give nodes copies as they write them, and the
+        write skips nodes that have one by then.  Writers of an older version
+        writing at the same time are not supported: their new nodes would
+        have no copies and never be found.
+        """
+        records = self._read(q.SEARCH_MARK_READ)
+        if records and (records[0]["version"] or 0) >= q.SEARCH_VERSION:
+            return
+        after = ""
+        while True:
+            batch = self._read(q.SEARCH_BACKFILL_READ, after=after, batch=SEARCH_BACKFILL_BATCH)
+            if not batch:
+                break
+            after = batch[-1]["uid"]
+            rows = []
+            for r in batch:
+                if r["done"]:
+                    continue
+                props = r["props"]
+                entity = Entity(r["type"], r["key"], r["value"],
+                                {k: v for k, v in props.items() if k not in _NOT_PROPS})
+                search = _search_copies(entity)
+                rows.append({"uid": r["uid"], "search": search, "overflow": _is_overflow(search)})
+            if rows:
+                self._read_write(q.SEARCH_BACKFILL_WRITE, rows=rows)
+        self._read_write(q.SEARCH_MARK_SET, version=q.SEARCH_VERSION)
 
     # -- plumbing -------------------------------------------------------------
     def _write(
@@ -382,10 +516,16 @@ class Neo4jStore:
                     ids = _node_ids(tx.run(q.find_nodes(entity_type), keys=keys))
                     missing = [row for row in rows if row["key"] not in ids]
                     if missing:
+                        for row in missing:
+                            _key_copy(row)
                         ids.update(_node_ids(
                             tx.run(q.create_nodes(entity_type), rows=missing, type=entity_type)))
+                        _mark_overflow(tx, entity_type, missing)
                 else:
+                    for row in rows:
+                        _key_copy(row)
                     ids = _node_ids(tx.run(q.ensure_nodes(entity_type), rows=rows, type=entity_type))
+                    _mark_overflow(tx, entity_type, rows)
                 created.update((ref, ids[row["key"]]) for ref, row in zip(typed, rows, strict=True))
             for statement in statements:
                 params = statement.params
@@ -426,19 +566,22 @@ class Neo4jStore:
             by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for entity in chunk:
                 row = _node_row(entity.type, entity.key)
-                row.update(value=entity.value, props=entity.props)
+                row.update(value=entity.value, props=entity.props, search=_search_copies(entity))
+                if entity.value:
+                    row["sv"] = row["svl"] = None  # ``search`` sets the value copy
+                else:
+                    _key_copy(row)  # created with value = key; else the copies stay
                 by_type[entity.type].append(row)
 
             def work(
                 tx: ManagedTransaction, by_type: dict[str, list[dict[str, Any]]] = by_type
             ) -> dict[tuple[str, str], str]:
-                return {
-                    (entity_type, key): element_id
-                    for entity_type, rows in by_type.items()
-                    for key, element_id in _node_ids(
-                        tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type)
-                    ).items()
-                }
+                ids: dict[tuple[str, str], str] = {}
+                for entity_type, rows in by_type.items():
+                    written = _node_ids(tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type))
+                    ids.update(((entity_type, key), element_id) for key, element_id in written.items())
+                    _mark_overflow(tx, entity_type, rows)
+                return ids
 
             ids = self._write(work, chunk)
             self._remember({e.ref: ids[(e.type, index_key(e.key)[0])] for e in chunk})
@@ -671,6 +814,30 @@ class Neo4jStore:
                 (r["src_type"], r["src_key"]), r["type"], (r["dst_type"], r["dst_key"]),
                 props["first_seen"], props["last_seen"], props["count"], list(props["evidence"]),
             )
+
+    def search_entities(
+        self, needle: str, *, entity_type: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        """Entities whose value, key or searched property contains ``needle``, from TEXT indexes.
+
+        See :meth:`~graphsiem.store.base.GraphStore.search_entities`.  One
+        query per rank (:func:`~graphsiem.store.neo4j_queries.search_rank`),
+        each asking for the ``limit + 1`` hits still wanted, and none once
+        that many are found; within a rank, hits come in index order.
+        """
+        if entity_type is not None:
+            check_type(entity_type)
+        needle = needle.lower()
+        hits: list[SearchHit] = []
+        for rank in (PREFIX, CONTAINS, IN_PROP):
+            wanted = limit + 1 - len(hits)
+            if wanted <= 0:
+                break
+            for record in self._read(q.search_rank(rank, entity_type), needle=needle, limit=wanted):
+                entity = _entity(record["n"])
+                matched = SEARCHED_PROP[entity.type] if rank == IN_PROP else record["matched"]
+                hits.append(SearchHit(entity, matched, rank))
+        return hits
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Entities and relations by type, and the number of sightings (from the count store)."""

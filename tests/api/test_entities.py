@@ -152,3 +152,20 @@ def test_search_finds_a_script_by_its_text_beyond_its_value(stager_api: Api) -> 
     assert [(h["type"], h["matched"]) for h in hits] == [("script", "text")]
     assert SCRIPT_WORD not in hits[0]["value"]
     assert hits[0]["snippet"].startswith("…") and hits[0]["snippet"].endswith(f"'{SCRIPT_WORD}'")
+
+
+# A script block past the TEXT index's limit (32,766 bytes on Neo4j), the word at
+# its very end, and a word that lower-cases differently in Python and Java.
+LONG_SCRIPT_WORD = "MarmosetBeacon"
+LONG_SCRIPT = "Write-Output 'pad'\n" * 3000 + f"# {LONG_SCRIPT_WORD} ΣΊΣΥΦΟΣ"
+
+
+def test_search_finds_a_word_at_the_end_of_a_script_too_long_to_index(api: Api) -> None:
+    report = api.post("/v1/events", role="ingest",
+                      json=[_script_block("ws-0005", 21, LONG_SCRIPT)])
+    assert report.status_code == 200 and report.json()["accepted"] == 1, report.text
+    api.ctx.ingest.catch_up()
+    for q in (LONG_SCRIPT_WORD.upper(), "beacon σίσυφος"):
+        hits = api.get("/v1/entities", params={"q": q}, role="analyst").json()["items"]
+        assert [(h["type"], h["matched"]) for h in hits] == [("script", "text")], q
+        assert hits[0]["snippet"].endswith(f"# {LONG_SCRIPT_WORD} ΣΊΣΥΦΟΣ")

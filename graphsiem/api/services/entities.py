@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import networkx as nx
 
@@ -18,7 +19,7 @@ from graphsiem.api.schemas import (
 )
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.model import Entity, entity_uid, epoch_to_iso
-from graphsiem.store.base import GraphStore
+from graphsiem.store.base import IN_PROP, GraphStore, SearchHit
 
 
 def _candidate_keys(entity_type: str, value: str) -> list[str]:
@@ -115,17 +116,6 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
     return NeighborsOut(center=center.uid, depth=depth, graph=graph_to_json(graph))
 
 
-SEARCHED_PROPS: dict[str, tuple[SearchField, ...]] = {
-    "process": ("decoded_command",),
-    "script": ("text",),
-}
-"""Properties searched after value and key, per entity type (names set by ``ingest.projection``).
-
-Both hold text an attacker wrote that the value does not show: a process's value
-is its command line, where an ``-EncodedCommand`` payload is base64, and a
-script's value is only the first 200 characters of its text.
-"""
-
 SNIPPET_CONTEXT = 60
 """Characters kept on each side of the match in a hit's ``snippet``."""
 
@@ -143,30 +133,28 @@ def _snippet(text: str, lowered: str, at: int, length: int) -> str:
     return ("…" if start else "") + source[start:end] + ("…" if end < len(source) else "")
 
 
-def _property_hit(entity: Entity, needle: str) -> EntityHit | None:
-    """A hit on the first of the entity's searched properties that contains ``needle``."""
-    for name in SEARCHED_PROPS.get(entity.type, ()):
-        text = entity.props.get(name)
-        if not isinstance(text, str):
-            continue
+def _hit(found: SearchHit, needle: str) -> EntityHit:
+    """The API's hit for a store's; property hits get a snippet around the first match."""
+    entity = found.entity
+    matched = cast(SearchField, found.matched)
+    snippet = None
+    if found.rank == IN_PROP:
+        text = entity.props[found.matched]
         lowered = text.lower()
-        at = lowered.find(needle)
-        if at >= 0:
-            return EntityHit(type=entity.type, key=entity.key, value=entity.value,
-                             matched=name,
-                             snippet=_snippet(text, lowered, at, len(needle)))
-    return None
+        snippet = _snippet(text, lowered, lowered.find(needle), len(needle))
+    return EntityHit(type=entity.type, key=entity.key, value=entity.value, matched=matched,
+                     snippet=snippet)
 
 
 def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> EntitySearchOut:
     """Entities whose value or key, then searched property, contains ``q`` (case-insensitive).
 
-    The protocol has no index for substrings, so this scans entities (of one
-    type when given).  Hits rank: value or key starting with ``q``, then value
-    or key containing it, then a process's ``decoded_command`` or a script's
-    ``text`` containing it (see :data:`SEARCHED_PROPS`).  Each hit names what
-    matched; property hits carry a snippet.  Each rank keeps at most
-    ``limit + 1`` hits, and the scan stops once prefix hits alone exceed ``limit``.
+    The store finds them (:meth:`~graphsiem.store.base.GraphStore.search_entities`:
+    text indexes on Neo4j, a scan of the in-memory graph on the embedded store).
+    Hits rank: value or key starting with ``q``, then value or key containing
+    it, then a process's ``decoded_command`` or a script's ``text`` containing
+    it (:data:`~graphsiem.store.base.SEARCHED_PROP`).  Each hit names what matched; property hits
+    carry a snippet.
 
     Parameters
     ----------
@@ -185,25 +173,7 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
         The hits, best rank first.
     """
     needle = q.lower()
-    prefix: list[EntityHit] = []
-    inner: list[EntityHit] = []
-    in_props: list[EntityHit] = []
     with ctx.store_guard():
-        for entity in ctx.store.iter_entities(entity_type):
-            value, key = entity.value.lower(), entity.key.lower()
-            if value.startswith(needle) or key.startswith(needle):
-                matched: SearchField = "value" if value.startswith(needle) else "key"
-                prefix.append(EntityHit(type=entity.type, key=entity.key, value=entity.value,
-                                        matched=matched))
-                if len(prefix) > limit:
-                    break
-            elif needle in value or needle in key:
-                if len(inner) <= limit:
-                    inner.append(EntityHit(type=entity.type, key=entity.key, value=entity.value,
-                                           matched="value" if needle in value else "key"))
-            elif len(in_props) <= limit:
-                hit = _property_hit(entity, needle)
-                if hit is not None:
-                    in_props.append(hit)
-    hits = prefix + inner + in_props
-    return EntitySearchOut(items=hits[:limit], truncated=len(hits) > limit)
+        found = ctx.store.search_entities(needle, entity_type=entity_type, limit=limit)
+    hits = [_hit(hit, needle) for hit in found[:limit]]
+    return EntitySearchOut(items=hits, truncated=len(found) > limit)

@@ -92,8 +92,10 @@ def test_nodes_carry_entity_and_type_labels_and_identity_properties(neo4j_store)
         {"key": "evil.example"}, database_=neo4j_store.database)
 
     assert sorted(records[0]["labels"]) == ["Domain", "Entity"]
+    # plus the search copy of the value; none of the key, which lowers to the same
     assert records[0]["p"] == {"uid": "domain:evil.example", "key": "evil.example",
-                               "type": "domain", "value": "Evil.Example", "rd": "x"}
+                               "type": "domain", "value": "Evil.Example", "rd": "x",
+                               "_search_value": "evil.example"}
 
 
 def test_overlong_keys_are_indexed_by_hash_and_read_back_verbatim(neo4j_store):
