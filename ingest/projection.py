@@ -20,7 +20,8 @@ Identity rules
   first 200 characters; 4104 is attributed to the process that held its pid on
   its host at the block's time (Windows reuses pids: the last process seen with
   that pid at or before that time), else to the host.
-* file: SHA-256 when known, else the lower-case path (or name).
+* file: SHA-256 when known, else the lower-case path (or name), else another
+  digest; a file on the wire with none of them, by its sender, MIME type and size.
 * domain: FQDN (prop ``registered_domain``); ip: canonical text; url: normalised.
 
 Every relation's evidence is the event id; relations are aggregated per batch
@@ -808,7 +809,7 @@ class Projector:
             ctx.touch(self._ip(ctx, fields["dhcp.assigned_ip"]))
         if not fields.keys().isdisjoint(_CERT_KEYS):
             self._certificate(ctx, fields, server)
-        self._sensor_files(ctx, fields, url, domain, dst_host)
+        self._sensor_files(ctx, fields, url, domain, dst_host, src_ip)
         self._sight(ctx)
 
     @staticmethod
@@ -863,9 +864,10 @@ class Projector:
         url: EntityKey | None,
         domain: EntityKey | None,
         receiver: str | None,
+        sender: str | None,
     ) -> None:
         """Files seen on the wire; Zeek's ``files`` and ``http`` logs join on file ids."""
-        file = self._file(ctx)
+        file = self._file(ctx) or self._unnamed_transfer(ctx, fields, sender)
         if file is not None:
             if receiver:
                 ctx.rel((HOST, receiver), R.DOWNLOADED, file)
@@ -889,6 +891,24 @@ class Projector:
                 if known is not None:
                     ctx.rel(known, R.SERVED_BY, url)
                     ctx.rel(known, R.SERVED_BY, domain)
+
+    @staticmethod
+    def _unnamed_transfer(ctx: _Ctx, fields: dict[str, Any], sender: str | None) -> EntityKey | None:
+        """A file on the wire with no digest and no name, known by its sender, type and size.
+
+        Zeek hashes files only when its file analysis is on, and a PE fetched by
+        a bare GET has no name (the LSASS campaign's 7,168-byte stager): without
+        this it left no file, no ``DOWNLOADED`` and no join to its URL.  Two
+        files of one type and size from one server are one entity: the price of
+        having no better identity, and what a fan-out of one payload needs.
+        """
+        mime = fields.get("file.mime_type")
+        size = fields.get("file.size")
+        if not mime or not size or not sender:
+            return None
+        key = "transfer:" + stable_hash(sender, str(mime).lower(), str(size))
+        return ctx.acc.entity(FILE, key, f"{mime}, {size} bytes from {sender}",
+                              {"mime_type": mime, "size": size, "sender": sender})
 
     @staticmethod
     def _remember(cache: dict, key: Any, value: Any, limit: int = _CACHE_LIMIT) -> None:
@@ -997,11 +1017,11 @@ _CERT_KEYS = frozenset(("x509.san", "x509.subject", "zeek.cert_chain_fps", "zeek
 
 _SENSOR_KEYS = frozenset((
     "dns.question.name", "url.full", "url.domain", "destination.domain", "source.domain", "client.ip",
-    "dhcp.assigned_ip", *_FILE[:5], *_CERT_KEYS,
+    "dhcp.assigned_ip", *_FILE, *_CERT_KEYS,
 ))
-"""Every field :meth:`Projector._sensor` reads past the source and destination IPs (of the
-file fields, those that give :meth:`Projector._file` an entity): a sensor event with none
-of them adds only its IPs, its hosts and their relation."""
+"""Every field :meth:`Projector._sensor` reads past the source and destination IPs (the file
+fields give a file entity, the MIME type with a size one known by its sender): a sensor event
+with none of them adds only its IPs, its hosts and their relation."""
 
 
 _COMMON_NAME = re.compile(r"(?:^|,)\s*CN=((?:\\.|[^,\\])*)", re.IGNORECASE)

@@ -309,10 +309,15 @@ def _map_files(record: dict[str, Any], fields: dict[str, Any]) -> None:
     set_field(fields, "file.size", size)
     set_field(fields, "network.protocol", _lower(record.get("source")))
     sender, receiver = _first_ip(record.get("tx_hosts")), _first_ip(record.get("rx_hosts"))
+    is_orig = record.get("is_orig")
     if sender is None and receiver is None:
         # Zeek >= 5: the connection's sides; is_orig says whether the originator sent it.
         orig, resp = fields.get("source.ip"), fields.get("destination.ip")
-        sender, receiver = (orig, resp) if record.get("is_orig") else (resp, orig)
+        sender, receiver = (orig, resp) if is_orig else (resp, orig)
+    if isinstance(is_orig, bool):
+        # the connection's client: the receiver of a download (the responder sent it),
+        # the sender of an upload; source and destination stay sender and receiver
+        set_field(fields, "client.ip", sender if is_orig else receiver)
     # the ports belong to the connection's sides, not to sender and receiver
     for key in ("source.ip", "source.port", "destination.ip", "destination.port"):
         fields.pop(key, None)

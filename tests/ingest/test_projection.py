@@ -480,6 +480,26 @@ def test_a_server_to_client_file_is_requested_and_downloaded_by_the_client_host(
     assert not {r for r in relations if r[0] == ip("203.0.113.7")}  # the server requested nothing
 
 
+def test_an_unhashed_unnamed_zeek_download_is_a_file_known_by_sender_type_and_size():
+    """Zeek files without digests or a name (LSASS campaign): the client host downloaded it, and two
+    such transfers of one type and size from one server are one file (a payload's fan-out)."""
+    record = ZEEK_RECORDS["files_is_orig"]  # 512 bytes of application/x-dosexec, responder -> originator
+    again = {**record, "fuid": "FJ3", "uid": "CJ70", "id.orig_h": "192.0.2.11"}
+    ipmap = _lease("192.0.2.10", "ws-10")
+    ipmap.add_lease("192.0.2.11", "ws-11", 1767607000.0, 3600.0)
+    projection = Projector(ipmap).project([parsed(record, "f1"), parsed(again, "f2")])
+    entities, relations = graph(projection)
+    (file,) = [ref for ref in entities if ref[0] == "file"]
+    assert {(("host", "ws-10"), "DOWNLOADED", file), (("host", "ws-11"), "DOWNLOADED", file),
+            # the receiver is the connection's client: it connected to the sender, not the reverse
+            (("host", "ws-10"), "CONNECTED", ip("203.0.113.7"))} <= relations
+    assert not {r for r in relations if r[0] == ip("203.0.113.7")}
+    (entity,) = [e for e in projection.entities if e.type == "file"]
+    assert entity.props == {"mime_type": "application/x-dosexec", "size": 512, "sender": "203.0.113.7"}
+    other_size = Projector(ipmap).project([parsed({**record, "seen_bytes": 513}, "f3")])
+    assert {e.key for e in other_size.entities if e.type == "file"} != {file[1]}
+
+
 def test_a_server_to_client_alert_keeps_its_packet_direction_but_the_client_requests():
     """WRCCDC 2018: an alert on the response from hax.lol to 10.47.23.82."""
     record = {**EVE_RECORDS["alert_scan"], "src_ip": "206.251.244.225", "src_port": 80,

@@ -113,7 +113,9 @@ CASES: list[tuple[str, str, float, dict[str, Any]]] = [
         "files_is_orig",
         "zeek:files",
         1767607205.0,
-        {"source.ip": "203.0.113.7", "destination.ip": "192.0.2.10", "file.size": 512},
+        # the responder sent it (is_orig false): the receiver, the originator, is the client
+        {"source.ip": "203.0.113.7", "destination.ip": "192.0.2.10", "file.size": 512,
+         "client.ip": "192.0.2.10"},
     ),
     (
         "ssl_sni",

@@ -46,6 +46,19 @@ def test_victim_host_requested_the_attacker_urls(store: EmbeddedStore) -> None:
     assert ("url", "http://10.0.5.13/") in requested
 
 
+def test_victim_host_downloaded_the_unhashed_stager_from_the_attacker(store: EmbeddedStore) -> None:
+    """files.log has the 7,168-byte PE with no digest and no name: it is known by sender, type and size."""
+    downloads = {}
+    for src, ref in edges(store, "DOWNLOADED"):
+        entity = store.get_entity(*ref)
+        if src == VICTIM and entity is not None:
+            downloads[(entity.props["mime_type"], entity.props["size"], entity.props["sender"])] = ref
+    assert ("application/x-dosexec", 7168, "10.0.5.13") in downloads  # beside the HTML pages it fetched
+    # and the file reaches the URL of the http record that carried it (joined by file id)
+    stager = downloads[("application/x-dosexec", 7168, "10.0.5.13")]
+    assert {dst[0] for src, dst in edges(store, "SERVED_BY") if src == stager} >= {"url"}
+
+
 def test_ingesting_again_adds_nothing(store: EmbeddedStore, tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.sqlite")
     first = ingest_paths([LSASS], store=None, journal=journal, progress=False)
