@@ -9,6 +9,13 @@ Zeek ``_path``, Suricata ``event_type``), so order is not its only protection.
 
 Time: ``@timestamp`` (else ``event.created``, ``event.ingested``, ``timestamp``);
 zone-less values are read in the context's default time zone.
+
+Host (docs/fields.md, "ECS host"): ``host.name`` (else ``host.hostname``) is
+the event's host, except in a device's view of other machines' traffic
+(:func:`is_device_view`: a firewall, proxy or IDS record shipped by Filebeat
+or Packetbeat), whose ``host.name`` is the machine that shipped it: such an
+event has no host, so that the projection's sensor rule finds the client
+through the IP -> host map, and the device is ``observer.name``.
 """
 
 from __future__ import annotations
@@ -49,6 +56,14 @@ _COPIED = (
 _INTS = (
     "process.pid", "process.parent.pid", "source.port", "destination.port",
 )
+_SENSOR_AGENTS = frozenset(("zeek", "suricata", "snort", "squid", "netflow", "packetbeat"))
+"""``event.module``, ``agent.type`` or ``event.dataset`` prefix of shippers of network-sensor
+records that may carry no ``observer.*`` (Filebeat's zeek and suricata modules, Packetbeat)."""
+_TRAFFIC = ("source.ip", "destination.ip", "client.ip", "server.ip", "url.full", "url.original",
+            "dns.question.name")
+"""Fields that name the traffic a record reports: without one a device's record is about the device."""
+_ADDRESSES = ("source.ip", "destination.ip", "client.ip", "server.ip")
+_OBSERVER_TEXT = ("observer.hostname", "observer.type", "observer.vendor", "observer.product")
 
 
 def flatten(record: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -118,7 +133,11 @@ class EcsParser:
             fields["event.code"] = str(fields["event.code"])
         host_name = flat.get("host.name") or flat.get("host.hostname")
         host = normalize_host(str(host_name)) if not is_unset(host_name) else None
-        if host:
+        is_device = is_device_view(flat)
+        _observer(flat, fields, host if is_device else None)
+        if is_device:
+            host = None  # the shipper's name is the device's (observer.name), not the client's
+        elif host:
             fields["host.name.original"] = host_name
         _processes(flat, fields)
         _user(flat, fields)
@@ -128,6 +147,73 @@ class EcsParser:
             id="", kind="ecs:event", ts=ts, host=host, source=NAME, fields=fields,
             origin=context.origin, raw=record,
         )
+
+
+def is_device_view(flat: dict[str, Any]) -> bool:
+    """Whether a flattened ECS record is a device's view of other machines' traffic.
+
+    True when the record names no process (an endpoint agent's record names
+    the process behind a connection: Elastic Defend, Sysmon via Winlogbeat,
+    Auditbeat), comes from a device (an ``observer.*`` field: Filebeat's
+    firewall, proxy and IDS modules; or a network-sensor shipper,
+    :data:`_SENSOR_AGENTS`), names traffic (:data:`_TRAFFIC`), and the
+    shipping host is neither end of it (``host.ip`` is not among the
+    addresses: Packetbeat on an endpoint, a firewall's own connection).
+
+    Examples
+    --------
+    >>> is_device_view({"host.name": "zeek-sensor01", "observer.type": "ids",
+    ...                 "source.ip": "10.0.0.5", "destination.ip": "198.51.100.7"})
+    True
+    >>> is_device_view({"host.name": "ws-1", "process.pid": 4, "observer.vendor": "crowdstrike",
+    ...                 "source.ip": "10.0.0.5", "destination.ip": "198.51.100.7"})
+    False
+    """
+    has_observer = False
+    for key in flat:
+        if key.startswith("process."):
+            return False
+        if key.startswith("observer."):
+            has_observer = True
+    if not has_observer and not _is_sensor_shipper(flat):
+        return False
+    if all(is_unset(flat.get(key)) for key in _TRAFFIC):
+        return False
+    own = _addresses(flat.get("host.ip"))
+    return not own or own.isdisjoint(
+        ip for key in _ADDRESSES for ip in _addresses(flat.get(key))
+    )
+
+
+def _is_sensor_shipper(flat: dict[str, Any]) -> bool:
+    dataset = flat.get("event.dataset")
+    names = (flat.get("event.module"), flat.get("agent.type"),
+             dataset.split(".", 1)[0] if isinstance(dataset, str) else None)
+    return any(isinstance(name, str) and name.lower() in _SENSOR_AGENTS for name in names)
+
+
+def _addresses(value: Any) -> set[str]:
+    """The valid addresses of an ECS IP field (a string or a list of them)."""
+    values = value if isinstance(value, list) else [value]
+    return {ip for ip in (canonical_ip(str(v), strict=False) for v in values if not is_unset(v)) if ip}
+
+
+def _observer(flat: dict[str, Any], fields: dict[str, Any], shipper: str | None) -> None:
+    """``observer.*``: the device; ``shipper`` (a device view's host.name) names it when it has no name."""
+    for name in _OBSERVER_TEXT:
+        value = _text(flat.get(name))
+        if value:
+            fields[name] = value
+    written = _text(flat.get("observer.name")) or _text(flat.get("observer.hostname"))
+    device = normalize_host(written) if written else shipper
+    if device:
+        fields["observer.name"] = device
+    addresses = flat.get("observer.ip")
+    for value in addresses if isinstance(addresses, list) else [addresses]:
+        ip = canonical_ip(_text(value), strict=False)
+        if ip:
+            fields["observer.ip"] = ip  # ECS allows a list: the first valid address
+            break
 
 
 def _text(value: Any) -> str | None:
@@ -190,10 +276,15 @@ def _files(flat: dict[str, Any], fields: dict[str, Any]) -> None:
 
 
 def _network(flat: dict[str, Any], fields: dict[str, Any]) -> None:
-    for side in ("source", "destination"):
+    for side, peer in (("source", "client"), ("destination", "server")):
         ip = canonical_ip(_text(flat.get(side + ".ip")))
-        if ip:
-            fields[side + ".ip"] = ip
+        peer_ip = canonical_ip(_text(flat.get(peer + ".ip")))
+        if peer_ip:
+            # ECS client/server name the flow's roles whichever way the record points;
+            # the sensor rule reads client.ip (docs/fields.md); alone they stand for the ends
+            fields[peer + ".ip"] = peer_ip
+        if ip or peer_ip:
+            fields[side + ".ip"] = ip or peer_ip
     domain = normalize_domain(_text(flat.get("destination.domain")))
     if domain:
         fields["destination.domain"] = domain

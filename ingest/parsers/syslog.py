@@ -8,6 +8,10 @@ Framing
   spaces between fields (``Jun  9``) and tags like ``sshd(pam_unix)[19939]``
   (the tag is kept as written in ``log.syslog.appname``).  A line whose
   fourth token looks like a tag (``sshd[1]:``) has no HOST.
+* rsyslog's high-precision variant: ``[<PRI>]2024-03-01T10:00:00.123456+01:00
+  HOST TAG[PID]: MSG`` (``RSYSLOG_FileFormat``, the ``/var/log/auth.log`` of
+  current Ubuntu).  Without ``<PRI>`` a line is taken for one only when a
+  HOST and a TAG follow a zoned RFC 3339 time.
 * A bare ``CEF:`` line (no syslog header).
 
 Time (docs/fields.md, "Syslog time")
@@ -18,8 +22,10 @@ time), else the receipt time of a live source (``context.received_at``, the
 syslog listener's, marked ``log.syslog.time_source: receipt``); without either
 the line is rejected, naming the rule: a file has no receipt time.  RFC 3164
 has no year and no zone: the clock time is read in
-``context.default_timezone``; the year is ``context.reference_year`` when
-given (for example the year of the file); otherwise, with now
+``context.default_timezone``; the year (:mod:`ingest.parsers.syslog_time`) is
+``context.reference_year`` for the first line of a file, moving to the next
+year when a later line's month goes back by more than six months (``Dec 31``
+then ``Jan  1``: New Year inside the file); otherwise, with now
 (``context.clock``) taken in that zone, the year among last, this and next
 year that puts the line nearest to now and not more than
 :data:`FUTURE_TOLERANCE_S` (one day) in the future.  A 29 February skips the
@@ -33,7 +39,13 @@ Payloads
   syslog header, and hosted by its own endpoint name, else by the header's
   HOSTNAME; other JSON becomes ``syslog:message`` with its ``msg``.
 * ``CEF:0|...``: ``cef:<name>`` events (:mod:`ingest.parsers.syslog_cef`),
-  timed by ``rt``/``end``/``start`` or else by the header.
+  timed by ``rt``/``end``/``start`` or else by the header (when a time the
+  payload has does not read, marked ``log.syslog.time_source: header``).  The
+  device (``dvchost``, else the HOSTNAME) is ``observer.*``; it is also the
+  event's host unless the event is the device's view of other machines'
+  traffic (:func:`ingest.parsers.syslog_cef.is_device_view`: a firewall or
+  proxy line naming ``src``/``dst``/``request``), which has none, so that the
+  projection's sensor rule finds the client through the IP -> host map.
 * Anything else: ``syslog:message``.  For sshd/PAM lines, ``rhost=`` and
   ``user=`` become ``source.ip``/``source.domain`` and ``user.name``.
 
@@ -43,19 +55,20 @@ line inside another record (the Zeek parser's ``syslog`` log).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 
 from graphsiem.model import Event
 from ingest.normalize import UNSET_TEXT, canonical_ip, normalize_host, parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Record
-from ingest.parsers.syslog_cef import cef_fields, cef_kind, cef_time, split_cef
+from ingest.parsers.syslog_cef import cef_fields, cef_kind, cef_time, is_device_view, split_cef
+
+# FUTURE_TOLERANCE_S is re-exported: the pipeline names it here as its bound on event times
+from ingest.parsers.syslog_time import FUTURE_TOLERANCE_S as FUTURE_TOLERANCE_S
+from ingest.parsers.syslog_time import yearless_time
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_shapes import (
     from_cee,
@@ -90,12 +103,13 @@ _TAG_RE = re.compile(r"([^\s\[\]:]+(?:\([^)\s]*\))?)(?:\[([^\]\s]*)\])?: ?(.*)",
 _SD_PARAM_RE = re.compile(r'([^\s=\]"]+)="((?:[^"\\]|\\.)*)"')
 _SNIFF_RE = re.compile(
     r"<\d{1,3}>|[A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} |\d{1,2} \d{4}-\d{2}-\d{2}T|CEF:\d"
+    # rsyslog's RSYSLOG_FileFormat (/var/log/auth.log on current Ubuntu): an RFC 3339
+    # time with its offset, HOST and a TAG; without <PRI>, so the whole head is checked
+    r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:?\d{2}) +\S+ +"
+    r"[^\s\[\]:]+(?:\[[^\]\s]*\])?:"
 )
 _RHOST_RE = re.compile(r"\brhost=(\S+)")
 _USER_RE = re.compile(r"\buser=(\S+)")
-_YEARS_BACK = 10  # from next year back past the previous leap year (at most 8 years apart)
-FUTURE_TOLERANCE_S = 86400.0
-"""How far in the future an RFC 3164 line may be dated (sender clocks run ahead)."""
 
 
 class _Header:
@@ -117,53 +131,6 @@ class _Header:
 
 def _nil(value: str) -> str | None:
     return None if value == "-" else value
-
-
-def _local_year(now: float, zone: str) -> int:
-    """The year at epoch ``now`` in ``zone``, from a per-zone cache of the current year's span."""
-    span = _year_spans.get(zone)
-    if span is None or not span[0] <= now < span[1]:
-        tz = ZoneInfo(zone)
-        year = datetime.fromtimestamp(now, tz).year
-        start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
-        span = _year_spans[zone] = (start.timestamp(), end.timestamp(), year)
-    return span[2]
-
-
-_year_spans: dict[str, tuple[float, float, int]] = {}
-"""Zone -> (start, end, year) of the year "now" was last in: a zone lookup (~2 us) per
-line only once a year (or when an injected clock jumps)."""
-
-
-def _year_3164(month: int, day: int, clock: tuple[int, int, int], context: ParseContext) -> float:
-    """Epoch seconds of a year-less RFC 3164 date by the module's year rule.
-
-    Candidate years are tried newest first, so the first one accepted is the
-    one nearest to now; 29 February skips the years without one.
-    """
-    zone = context.default_timezone
-    if context.reference_year is not None:
-        first, latest, is_guess = context.reference_year, math.inf, False
-    else:
-        now = context.clock()
-        # this year is the year now in the source zone: a New Year's line in
-        # Auckland is read in the new year while UTC is still in the old one
-        first, latest, is_guess = _local_year(now, zone) + 1, now + FUTURE_TOLERANCE_S, True
-    for year in range(first, first - _YEARS_BACK, -1):
-        if is_guess and year == first and (month, day) > (1, 3):
-            # next year's date after 3 January is more than a day ahead of
-            # any moment this year (zone offset changes are at most a day)
-            continue
-        try:
-            moment = datetime(year, month, day, *clock)
-        except ValueError:
-            if month == 2 and day == 29:
-                continue  # not a leap year: the one before
-            raise ParseError(f"invalid RFC 3164 date: month {month} day {day}") from None
-        ts = parse_timestamp(moment.isoformat(), default_timezone=zone)
-        if ts <= latest:
-            return ts
-    raise ParseError(f"invalid RFC 3164 date: month {month} day {day}")
 
 
 TIME_SOURCE = "log.syslog.time_source"
@@ -252,8 +219,8 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
         month = _MONTHS.get(rfc3164.group(1))
         if month is None:
             raise ParseError(f"RFC 3164 month {rfc3164.group(1)!r} unknown")
-        clock = (int(rfc3164.group(3)), int(rfc3164.group(4)), int(rfc3164.group(5)))
-        header.ts = _year_3164(month, int(rfc3164.group(2)), clock, context)
+        clock = (int(rfc3164.group(3)), int(rfc3164.group(4)), int(rfc3164.group(5)), 0)
+        header.ts = yearless_time(month, int(rfc3164.group(2)), clock, context)
         rest = rfc3164.group(6)
     else:
         iso = _ISO_HEAD_RE.match(text)  # rsyslog high-precision 3164 variant
@@ -347,6 +314,42 @@ def _auth_fields(message: str, fields: dict[str, Any]) -> None:
             fields["user.name"] = match.group(1).lower()
 
 
+def _cef_event(message: str, header: _Header, context: ParseContext, source: str, evidence: Record) -> Event:
+    """The ``cef:<name>`` event of a CEF payload (timed, and hosted by the device or not at all).
+
+    A network device's view of other machines' traffic (:func:`is_device_view`)
+    has no host: the projection's sensor rule finds the client through the
+    IP -> host map; the device stays in ``observer.*``.
+    """
+    cef_header, extension = split_cef(message)
+    fields = _base_fields(header)
+    fields.update(cef_fields(cef_header, extension))
+    ts, unreadable = cef_time(extension, context)
+    for key, value, _ in unreadable:
+        fields[f"cef.{key}"] = value  # kept as written beside the time that stood in
+    if ts is None:
+        ts = _header_time(header, fields)
+        if ts is None:
+            raise _without_time(header, unreadable[0][2] if unreadable else "CEF event without rt/end/start")
+        if unreadable and not header.is_receipt_time:
+            fields[TIME_SOURCE] = "header"
+    ts = checked_time(ts, ts)
+    device = extension.get("dvchost") or header.hostname
+    device_name = normalize_host(device) if device else None
+    if device_name and canonical_ip(device_name, strict=False) is None:
+        fields["observer.name"] = device_name
+    elif device_name:
+        fields.setdefault("observer.ip", device_name)  # a HOSTNAME written as an address
+    host = device_name
+    if is_device_view(extension, fields):
+        fields.pop("host.name.original", None)
+        host = None
+    return Event(
+        id="", kind=cef_kind(cef_header[5]), ts=ts, host=host,
+        source=source, fields=fields, origin=context.origin, raw=evidence,
+    )
+
+
 def parse_syslog_text(
     line: str,
     context: ParseContext,
@@ -386,19 +389,7 @@ def parse_syslog_text(
             return event
         message = str(payload.get("msg", message))
     if message.startswith("CEF:"):
-        cef_header, extension = split_cef(message)
-        fields = _base_fields(header)
-        fields.update(cef_fields(cef_header, extension))
-        ts = cef_time(extension, context.default_timezone) or _header_time(header, fields)
-        if ts is None:
-            raise _without_time(header, "CEF event without rt/end/start")
-        ts = checked_time(ts, ts)
-        host_name = extension.get("dvchost") or header.hostname
-        return Event(
-            id="", kind=cef_kind(cef_header[5]), ts=ts,
-            host=normalize_host(host_name) if host_name else None,
-            source=source, fields=fields, origin=context.origin, raw=evidence,
-        )
+        return _cef_event(message, header, context, source, evidence)
     fields = _base_fields(header)
     ts = _header_time(header, fields)
     if ts is None:

@@ -4,17 +4,43 @@ Header fields escape ``\\|`` and ``\\\\``; extension values escape ``\\=``,
 ``\\\\``, ``\\n`` and ``\\r``, and may hold spaces (a value runs to the next
 unescaped `` key=``).  Well-known extension keys map to the normalised fields
 of ``docs/fields.md``; the rest are kept as ``cef.<key>`` (custom strings
-``csN`` under their ``csNLabel``: ``cef.<label>``).
+``csN`` under their ``csNLabel``: ``cef.<label>``).  The reporting device is
+``observer.*`` (vendor and product from the header).
+
+Host names: ``shost``/``dhost`` name the machine at ``src``/``dst``.  When
+that address is internal (:data:`INTERNAL_NETWORKS`) the name is a machine of
+the fleet: ``source.hostname``/``destination.hostname``, normalised like any
+host name (the IP -> host map learns ``src`` -> ``shost`` from it, as from a
+Zeek Kerberos machine account); otherwise, or without an address, it is the
+DNS name of an outside machine: ``source.domain``/``destination.domain``.
+
+Times (:func:`cef_time`): ``rt``, else ``end``, ``start``, ``deviceReceiptTime``,
+in any layout of the CEF standard: epoch milliseconds, or ``MMM dd [yyyy]
+HH:mm:ss[.SSS] [zzz]``.  The zone is ``UTC``/``GMT``/``UT``/``Z``, an offset
+(``GMT+01:00``, ``+0100``), or an IANA or fixed zone :mod:`zoneinfo` knows
+(``Europe/Paris``, ``EST``); without one, ``ParseContext.default_timezone``.
+A layout without a year takes the year of RFC 3164 syslog
+(:mod:`ingest.parsers.syslog_time`).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from ipaddress import ip_address, ip_network
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from ingest.normalize import canonical_ip, normalize_domain, normalize_url, parse_timestamp
-from ingest.parsers.base import ParseError
+from ingest.normalize import (
+    canonical_ip,
+    normalize_domain,
+    normalize_host,
+    normalize_url,
+    parse_timestamp,
+)
+from ingest.parsers.base import ParseContext, ParseError
+from ingest.parsers.syslog_time import yearless_time
+from ingest.parsers.windows_time import checked_time
 
 _KEY_RE = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\-\[\]]+)=")
 _VALUE_ESCAPES = {"=": "=", "\\": "\\", "n": "\n", "r": "\r", "|": "|"}
@@ -43,7 +69,25 @@ _LOWER_KEYS = {
 }
 _HASH_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256"}
 _TIME_KEYS = ("rt", "end", "start", "deviceReceiptTime")
-_TIME_FORMATS = ("%b %d %Y %H:%M:%S.%f", "%b %d %Y %H:%M:%S")
+_TEXT_TIME_RE = re.compile(
+    r"([A-Za-z]{3}) +(\d{1,2})(?: +(\d{4}))? +(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: +(\S+))?"
+)
+_OFFSET_RE = re.compile(r"(?:GMT|UTC|UT)?([+-])(\d{1,2})(?::?(\d{2}))?")
+_MONTHS = {name: number for number, name in enumerate(
+    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+_UTC_NAMES = frozenset(("UTC", "GMT", "UT", "Z"))
+
+INTERNAL_NETWORKS = tuple(ip_network(net) for net in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
+    "fc00::/7", "fe80::/10",
+))
+"""Addresses of the fleet's own machines (RFC 1918, shared CGN space, link-local, IPv6 ULA):
+an ``shost``/``dhost`` of one of them is a host name, of any other a domain."""
+
+_PARTY_KEYS = ("src", "dst", "shost", "dhost", "request")
+"""Extension keys that name a machine (or the URL a client asked for) in the traffic an event reports."""
+_PROCESS_KEYS = ("sproc", "dproc", "spid", "dpid")
+"""Extension keys only an endpoint product writes: its record is about its own machine."""
 
 
 def _split_header(text: str) -> tuple[list[str], str]:
@@ -109,25 +153,80 @@ def split_cef(text: str) -> tuple[list[str], dict[str, str]]:
     return header, parse_extension(extension)
 
 
-def cef_time(extension: dict[str, str], default_timezone: str) -> float | None:
-    """Event time from ``rt``/``end``/``start`` (epoch ms or ``MMM dd yyyy HH:mm:ss``)."""
+def _zone(name: str) -> tzinfo:
+    """The zone of a CEF time's ``zzz``; :class:`ParseError` when no zone has that name."""
+    upper = name.upper()
+    if upper in _UTC_NAMES:
+        return UTC
+    offset = _OFFSET_RE.fullmatch(upper)
+    if offset is not None:
+        hours, minutes = int(offset.group(2)), int(offset.group(3) or 0)
+        if hours > 23 or minutes > 59:
+            raise ParseError(f"zone offset {name[:12]!r} out of range")
+        sign = -1 if offset.group(1) == "-" else 1
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # unknown, malformed or a directory of the zone tree
+        raise ParseError(f"unknown time zone {name[:40]!r}") from None
+
+
+def _text_time(value: str, context: ParseContext) -> float | None:
+    """``MMM dd [yyyy] HH:mm:ss[.SSS] [zzz]`` as epoch seconds; ``None`` for another layout."""
+    match = _TEXT_TIME_RE.fullmatch(value)
+    if match is None:
+        return None
+    month_name, day, year, hour, minute, second, fraction, zone_name = match.groups()
+    month = _MONTHS.get(month_name.upper())
+    if month is None:
+        raise ParseError(f"month {month_name!r} unknown")
+    zone = _zone(zone_name) if zone_name else ZoneInfo(context.default_timezone)
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    clock = (int(hour), int(minute), int(second), micro)
+    if year is None:
+        return yearless_time(month, int(day), clock, context, zone, what="CEF date")
+    try:
+        return datetime(int(year), month, int(day), *clock, tzinfo=zone).astimezone(UTC).timestamp()
+    except (ValueError, OverflowError) as exc:
+        raise ParseError(f"invalid date: {exc}") from None
+
+
+def cef_time(extension: dict[str, str], context: ParseContext) -> tuple[float | None, list[tuple[str, str, str]]]:
+    """The event time of ``rt``, else ``end``, ``start``, ``deviceReceiptTime`` (module docstring).
+
+    Returns
+    -------
+    ts : float or None
+        Epoch seconds of the first of them that reads as a time from 1970 to
+        2100; ``None`` when none does (the caller falls back to the syslog
+        header's time).
+    unreadable : list of (key, value, reason)
+        The ones before it that did not read, in that order.
+
+    Examples
+    --------
+    >>> cef_time({"rt": "Mar 01 2024 10:00:02 GMT+01:00"}, ParseContext())
+    (1709283602.0, [])
+    >>> cef_time({"rt": "yesterday"}, ParseContext())
+    (None, [('rt', 'yesterday', "CEF rt: unrecognised time 'yesterday'")])
+    """
+    unreadable: list[tuple[str, str, str]] = []
     for key in _TIME_KEYS:
         value = extension.get(key)
         if not value:
             continue
-        if value.isascii() and value.isdigit():
-            return parse_timestamp(int(value), default_timezone=default_timezone)
-        for layout in _TIME_FORMATS:
-            try:
-                moment = datetime.strptime(value, layout)
-            except ValueError:
-                continue
-            return parse_timestamp(moment.isoformat(), default_timezone=default_timezone)
         try:
-            return parse_timestamp(value, default_timezone=default_timezone)
-        except ValueError:
-            raise ParseError(f"CEF {key}: unrecognised time {value[:40]!r}") from None
-    return None
+            if value.isascii() and value.isdigit():
+                ts = parse_timestamp(int(value), default_timezone=context.default_timezone)
+            else:
+                text = _text_time(value, context)
+                ts = text if text is not None else parse_timestamp(value, default_timezone=context.default_timezone)
+            return checked_time(ts, value), unreadable
+        except ParseError as exc:
+            unreadable.append((key, value, f"CEF {key}: {exc}"))
+        except (ValueError, OverflowError):
+            unreadable.append((key, value, f"CEF {key}: unrecognised time {value[:40]!r}"))
+    return None, unreadable
 
 
 def cef_kind(name: str) -> str:
@@ -147,6 +246,10 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
         "rule.name": header[5],
         "alert.severity": header[6],
     }
+    if header[1]:
+        fields["observer.vendor"] = header[1]
+    if header[2]:
+        fields["observer.product"] = header[2]
     labels = {key[:-5]: value for key, value in extension.items() if key.endswith("Label")}
     for key, value in extension.items():
         if not value or key.endswith("Label") or key in _TIME_KEYS:
@@ -158,7 +261,8 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
             is_port = value.isascii() and value.isdigit()  # int() refuses "²"
             fields[_PORT_KEYS[key] if is_port else f"cef.{key}"] = int(value) if is_port else value
         elif key in ("shost", "dhost"):
-            _put_host(fields, "source" if key == "shost" else "destination", value)
+            address = extension.get("src" if key == "shost" else "dst")
+            _put_host(fields, "source" if key == "shost" else "destination", value, address)
         elif key == "request":
             try:
                 fields["url.full"] = normalize_url(value)
@@ -180,13 +284,61 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
     return fields
 
 
-def _put_host(fields: dict[str, Any], side: str, value: str) -> None:
+def _put_host(fields: dict[str, Any], side: str, value: str, address: str | None) -> None:
+    """``shost``/``dhost``: an address, a fleet host's name, or an outside machine's domain (module docstring)."""
     ip = canonical_ip(value, strict=False)
     if ip is not None:
         fields.setdefault(f"{side}.ip", ip)
         return
+    if is_internal(address):
+        host = normalize_host(value)
+        if host:
+            fields[f"{side}.hostname"] = host
+            return
     try:
         domain = normalize_domain(value)
     except ValueError:
         domain = None
     fields[f"{side}.domain"] = domain or value
+
+
+def is_internal(address: str | None) -> bool:
+    """Whether ``address`` is one of :data:`INTERNAL_NETWORKS` (``False`` for no or no valid address).
+
+    >>> is_internal("10.0.0.5"), is_internal("203.0.113.9"), is_internal("fw01")
+    (True, False, False)
+    """
+    ip = canonical_ip(address, strict=False) if address else None
+    if ip is None:
+        return False
+    parsed = ip_address(ip)
+    return any(parsed in network for network in INTERNAL_NETWORKS)
+
+
+def is_device_view(extension: dict[str, str], fields: dict[str, Any]) -> bool:
+    """Whether a CEF event is a network device's view of other machines' traffic.
+
+    True when the extension names a party of the traffic (``src``, ``dst``,
+    ``shost``, ``dhost``, or the ``request`` a client made) and no process
+    (``sproc``, ``dproc``, ``spid``, ``dpid``: an endpoint product's record of
+    its own machine), and the device (``observer.ip``, ``observer.name``) is
+    neither end.  Such an event gets no host: the client is found through the
+    IP -> host map, not pinned on the firewall or proxy that logged it.
+
+    Examples
+    --------
+    >>> is_device_view({"src": "10.0.0.5", "dst": "198.51.100.7"}, {"source.ip": "10.0.0.5"})
+    True
+    >>> is_device_view({"src": "10.0.0.5", "sproc": "curl"}, {"source.ip": "10.0.0.5"})
+    False
+    >>> is_device_view({"suser": "bob"}, {})
+    False
+    """
+    if not any(extension.get(key) for key in _PARTY_KEYS):
+        return False
+    if any(extension.get(key) for key in _PROCESS_KEYS):
+        return False
+    ends = (fields.get("source.ip"), fields.get("destination.ip"),
+            fields.get("source.hostname"), fields.get("destination.hostname"))
+    device = (fields.get("observer.ip"), fields.get("observer.name"))
+    return not any(name is not None and name in ends for name in device)

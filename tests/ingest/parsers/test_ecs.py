@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 
+from ingest.ipmap import IpHostMap
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.ecs import EcsParser, flatten
+from ingest.projection import Projector
 from ingest.registry import default_registry
 
 PARSER = EcsParser()
@@ -143,3 +147,69 @@ def test_urls_use_the_domain_rule_and_malformed_ones_stay_as_written(url, expect
 def test_epoch_nanoseconds_are_read_by_magnitude():
     event = parse({"@timestamp": 1772359200123456789, "host": {"name": "192.168.1.41:8080"}})
     assert event.ts == pytest.approx(1772359200.123457) and event.host == "192.168.1.41"
+
+
+# -- device views: traffic a sensor, firewall or proxy saw has no host of its own ---------------
+
+DEVICES = [orjson.loads(line) for line in
+           (Path(__file__).parent / "fixtures" / "ecs" / "devices.ndjson").read_bytes().splitlines()]
+LEASE_START = 1709280000.0  # 2024-03-01T08:00:00Z: the fixture records are from 10:00
+
+
+def _device_event(index: int):
+    (event,) = PARSER.parse(DEVICES[index], ParseContext(origin=f"devices.ndjson:{index + 1}"))
+    event.id = f"e{index}"
+    return event
+
+
+@pytest.mark.parametrize(("index", "observer"), [
+    (0, {"observer.name": "zeek-sensor01", "observer.type": "ids", "observer.vendor": "zeek"}),
+    (1, {"observer.name": "zeek-sensor01"}),  # Filebeat's zeek module, no observer.*
+    (2, {"observer.name": "proxy01", "observer.type": "proxy", "observer.product": "squid"}),
+    (7, {"observer.name": "pa-5050", "observer.hostname": "PA-5050.corp.example", "observer.ip": "192.0.2.1"}),
+])
+def test_device_views_have_no_host_and_keep_the_device_as_observer(index, observer):
+    event = _device_event(index)
+    assert event.host is None
+    assert {key: event.fields.get(key) for key in observer} == observer
+    assert "host.name.original" not in event.fields
+    assert event.fields["source.ip"] == "10.0.0.5"
+
+
+@pytest.mark.parametrize(("index", "why"), [
+    (3, "an endpoint agent names the process (an EDR export with observer.* too)"),
+    (4, "no observer and no network-sensor shipper: an endpoint's own connection"),
+    (5, "Packetbeat on the endpoint: host.ip is the source"),
+])
+def test_endpoint_records_keep_their_host(index, why):
+    assert _device_event(index).host == "ws-0042", why
+
+
+def test_a_device_record_about_the_device_itself_keeps_it_as_host():
+    event = _device_event(6)
+    assert event.host == "fw01" and event.fields["observer.name"] == "fw01"
+
+
+def test_client_and_server_stand_for_the_missing_ends():
+    fields = _device_event(7).fields
+    assert (fields["source.ip"], fields["destination.ip"]) == ("10.0.0.5", "198.51.100.7")
+    assert (fields["client.ip"], fields["server.ip"]) == ("10.0.0.5", "198.51.100.7")
+
+
+def test_zeek_and_squid_records_reach_the_client_host_through_a_dhcp_lease():
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.0.0.5", "ws-0042", LEASE_START, 86400.0)
+    projection = Projector(ipmap).project([_device_event(0), _device_event(1), _device_event(2)])
+    relations = {(r.src, r.type, r.dst) for r in projection.relations}
+    client = ("host", "ws-0042")
+    assert (client, "CONNECTED", ("ip", "198.51.100.7")) in relations
+    assert (client, "RESOLVED", ("domain", "cdn-img.example")) in relations
+    assert (client, "REQUESTED", ("url", "http://cdn-img.example/x.png")) in relations
+    # the sensor and the proxy are no hosts that connected or fetched the PNG
+    assert {(e.type, e.key) for e in projection.entities if e.type == "host"} == {client}
+    assert {("ws-0042", "url"), ("ws-0042", "file")} <= {(s.host, s.entity[0]) for s in projection.sightings}
+
+
+def test_endpoint_network_records_stay_on_their_host_in_the_graph():
+    relations = {(r.src[0], r.src[1], r.type) for r in Projector(IpHostMap()).project([_device_event(4)]).relations}
+    assert ("host", "ws-0042", "CONNECTED") in relations

@@ -63,20 +63,26 @@ CASES = [
     (6, "sysmon:process_create", "ws-0042", "2024-03-05T09:00:06.5", {
         "process.name": "cmd.exe", "process.pid": 77, "process.parent.name": "explorer.exe",
     }),
-    (7, "cef:port_scan_detected", "fw-01", "2024-03-05T10:00:08", {
+    # a firewall's view of others' traffic: no host (the sensor rule maps the client), the device is the observer
+    (7, "cef:port_scan_detected", None, "2024-03-05T10:00:08", {
+        "observer.name": "fw-01", "observer.vendor": "Example Corp", "observer.product": "Edge Firewall",
+        "host.name.original": None,
         "cef.vendor": "Example Corp", "cef.product": "Edge Firewall", "rule.id": "100|7",
         "rule.name": "Port scan detected", "alert.severity": "7",
         "source.ip": "203.0.113.9", "source.port": 40000,
         "destination.ip": "10.1.2.3", "destination.port": 22, "network.transport": "tcp",
-        "source.domain": "scanner.example.net", "destination.domain": "ws-0042",
+        # shost of an outside address is its DNS name; dhost of an internal one a fleet host's name
+        "source.domain": "scanner.example.net", "source.hostname": None,
+        "destination.hostname": "ws-0042", "destination.domain": None,
         "user.name": "corp\\alice", "event.action": "blocked",
         "message": "scan of 1=many ports\nsecond line", "cef.zone": "dmz",
         "url.full": "http://example.com/a?b=1", "file.name": "invoice.pdf",
         "file.hash.md5": "0123456789abcdef0123456789abcdef",
     }),
-    (8, "cef:blocked_download", "proxy-01", "2024-03-05T10:00:09", {
+    # a proxy's record of a client's request: not the proxy's own download
+    (8, "cef:blocked_download", None, "2024-03-05T10:00:09", {
         "http.request.method": "GET", "url.full": "https://cdn.example.net/img.png",
-        "observer.hostname": "proxy-01.corp.example",
+        "observer.hostname": "proxy-01.corp.example", "observer.name": "proxy-01",
     }),
     (9, "syslog:message", "pc-test", "2018-03-24T15:59:37", {
         "log.syslog.appname": "EvntSLog", "message": "Special privileges assigned to new logon.",

@@ -91,7 +91,7 @@ def test_5424_nil_timestamp_of_a_plain_message_is_rejected_naming_the_rule() -> 
 def test_5424_nil_timestamp_takes_the_time_a_cef_payload_carries() -> None:
     line = "<13>1 - fw-01 - - - - CEF:0|V|P|1|s|Blocked|5|rt=1709632808000 src=203.0.113.9"
     (event,) = PARSER.parse(line, ParseContext())
-    assert event.ts == _at("2024-03-05T10:00:08") and event.host == "fw-01"
+    assert event.ts == _at("2024-03-05T10:00:08") and event.fields["observer.name"] == "fw-01"
     with pytest.raises(ParseError, match=r"without rt/end/start, and the RFC 5424 TIMESTAMP is NILVALUE"):
         list(PARSER.parse("<13>1 - fw-01 - - - - CEF:0|V|P|1|s|Blocked|5|src=203.0.113.9", ParseContext()))
 
@@ -128,3 +128,162 @@ def test_a_time_of_its_own_wins_over_the_receipt_time() -> None:
     for line in dated:
         (event,) = PARSER.parse(line, context)
         assert event.ts == _at("2024-03-05T10:00:00") and "log.syslog.time_source" not in event.fields
+
+
+# -- RFC 3164 year with --year: New Year inside a file --------------------------------
+
+
+def _dated_lines(lines: list[str], year: int | None = 2005, origin: str = "messages", now: str = "2026-11-29T00:00:00",
+                 context: ParseContext | None = None) -> list[str]:
+    """The UTC times of ``lines`` read in order as lines 1, 2, ... of one file."""
+    fixed = _at(now)
+    context = context or ParseContext(reference_year=year, clock=lambda: fixed)
+    dated = []
+    for number, line in enumerate(lines, 1):
+        context.origin = f"{origin}:{number}"
+        (event,) = PARSER.parse(line, context)
+        dated.append(datetime.fromtimestamp(event.ts, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return dated
+
+
+def test_3164_reference_year_moves_to_the_next_year_at_new_year_in_a_file() -> None:
+    lines = ["Dec 31 23:59:59 h app: x", "Jan  1 00:00:01 h app: x", "Mar  1 00:00:00 h app: x"]
+    assert _dated_lines(lines) == ["2005-12-31T23:59:59", "2006-01-01T00:00:01", "2006-03-01T00:00:00"]
+
+
+def test_3164_reference_year_keeps_the_year_for_a_line_written_late() -> None:
+    # a line late across a month's end, and a late December line just after New Year
+    lines = ["Mar 31 23:59:59 h app: x", "Apr  1 00:00:01 h app: x", "Mar 31 23:59:58 h app: x",
+             "Dec 31 23:59:59 h app: x", "Jan  1 00:00:01 h app: x", "Dec 31 23:59:58 h app: x",
+             "Jan  1 00:00:02 h app: x"]
+    assert _dated_lines(lines) == [
+        "2005-03-31T23:59:59", "2005-04-01T00:00:01", "2005-03-31T23:59:58",
+        "2005-12-31T23:59:59", "2006-01-01T00:00:01", "2005-12-31T23:59:58", "2006-01-01T00:00:02",
+    ]
+
+
+def test_3164_each_file_starts_in_the_reference_year() -> None:
+    context = ParseContext(reference_year=2005)
+    december_then_january = ["Dec 31 23:59:59 h app: x", "Jan  1 00:00:01 h app: x"]
+    assert _dated_lines(december_then_january, context=context, origin="a.log")[1] == "2006-01-01T00:00:01"
+    # a second file, and the first file read again (its line numbers start over)
+    assert _dated_lines(["Jan  5 00:00:00 h app: x"], context=context, origin="b.log") == ["2005-01-05T00:00:00"]
+    assert _dated_lines(december_then_january, context=context, origin="b.log")[0] == "2005-12-31T23:59:59"
+    assert _dated_lines(["Jan  5 00:00:00 h app: x"], context=context, origin="b.log") == ["2005-01-05T00:00:00"]
+
+
+def test_3164_without_reference_year_each_line_stays_nearest_to_now() -> None:
+    lines = ["Dec 31 23:59:59 h app: x", "Jan  1 00:00:01 h app: x"]
+    assert _dated_lines(lines, year=None, now="2026-06-01T00:00:00") == ["2025-12-31T23:59:59", "2026-01-01T00:00:01"]
+
+
+def test_3164_a_rejected_date_does_not_move_the_file_on() -> None:
+    context = ParseContext(reference_year=2005, origin="m:1")
+    (first,) = PARSER.parse("Dec 31 23:59:59 h app: x", context)
+    context.origin = "m:2"
+    with pytest.raises(ParseError, match="month 4 day 31"):
+        list(PARSER.parse("Apr 31 00:00:00 h app: x", context))
+    context.origin = "m:3"
+    (after,) = PARSER.parse("Jan  1 00:00:01 h app: x", context)
+    assert after.ts - first.ts == 2.0
+
+
+def test_3164_new_year_through_the_pipeline_with_a_given_year(tmp_path) -> None:
+    from ingest.journal import Journal
+    from ingest.pipeline import ingest_paths
+
+    for name in ("a.log", "b.log"):  # two files: each starts in the given year
+        (tmp_path / name).write_text(f"Dec 31 23:59:59 {name[0]} app: x\nJan  1 00:00:01 {name[0]} app: y\n")
+    journal = Journal(tmp_path / "journal.sqlite")
+    try:
+        report = ingest_paths([tmp_path / "a.log", tmp_path / "b.log"], store=None, journal=journal,
+                              progress=False, reference_year=2005)
+        assert report.total.accepted == 4
+        dated = sorted((e.event.host, e.event.ts) for e in journal.iter_events())
+    finally:
+        journal.close()
+    expected = [_at("2005-12-31T23:59:59"), _at("2006-01-01T00:00:01")]
+    assert dated == [("a", expected[0]), ("a", expected[1]), ("b", expected[0]), ("b", expected[1])]
+
+
+# -- CEF rt layouts ----------------------------------------------------------------------
+
+CEF_TIMES = {
+    "epoch-ms": ("1709287202000", "2024-03-01T10:00:02"),
+    "MMM dd yyyy HH:mm:ss.SSS zzz": ("Mar 01 2024 10:00:02.250 UTC", "2024-03-01T10:00:02.250"),
+    "MMM dd yyyy HH:mm:ss.SSS": ("Mar 01 2024 10:00:02.250", "2024-03-01T10:00:02.250"),
+    "MMM dd yyyy HH:mm:ss zzz": ("Mar 01 2024 10:00:02 UTC", "2024-03-01T10:00:02"),
+    "MMM dd yyyy HH:mm:ss": ("Mar 01 2024 10:00:02", "2024-03-01T10:00:02"),
+    "MMM dd HH:mm:ss.SSS zzz": ("Mar 01 10:00:02.000 UTC", "2024-03-01T10:00:02"),
+    "MMM dd HH:mm:ss.SSS": ("Mar 01 10:00:02.500", "2024-03-01T10:00:02.500"),
+    "MMM dd HH:mm:ss zzz": ("Mar 01 10:00:02 GMT", "2024-03-01T10:00:02"),
+    "MMM dd HH:mm:ss": ("Mar  1 10:00:02", "2024-03-01T10:00:02"),
+    "GMT+00:00": ("Mar 01 2024 10:00:02 GMT+00:00", "2024-03-01T10:00:02"),
+    "GMT-08:00": ("Mar 01 2024 02:00:02 GMT-08:00", "2024-03-01T10:00:02"),
+    "bare-offset": ("Mar 01 2024 11:00:02 +0100", "2024-03-01T10:00:02"),
+    "Z": ("Mar 01 2024 10:00:02 Z", "2024-03-01T10:00:02"),
+    "iana-zone": ("Mar 01 2024 11:00:02 Europe/Paris", "2024-03-01T10:00:02"),
+    "fixed-zoneinfo-abbreviation": ("Mar 01 2024 05:00:02 EST", "2024-03-01T10:00:02"),
+    "iso-8601": ("2024-03-01T10:00:02Z", "2024-03-01T10:00:02"),
+}
+
+
+@pytest.mark.parametrize(("rt", "expected"), CEF_TIMES.values(), ids=CEF_TIMES)
+def test_cef_rt_in_every_layout_of_the_cef_standard(rt: str, expected: str) -> None:
+    fixed = _at("2024-06-01T00:00:00")
+    context = ParseContext(clock=lambda: fixed)  # no header time: only rt can date these
+    (event,) = PARSER.parse(f"CEF:0|V|FW|1|1|Allowed|3|src=10.0.0.5 rt={rt}", context)
+    assert event.ts == pytest.approx(datetime.fromisoformat(expected).replace(tzinfo=UTC).timestamp())
+    assert "log.syslog.time_source" not in event.fields
+
+
+def test_cef_rt_without_a_year_takes_the_syslog_year_rule() -> None:
+    line = "CEF:0|V|FW|1|1|Allowed|3|src=10.0.0.5 rt=Dec 31 23:59:59 UTC"
+    assert _dated_lines([line], year=None, now="2026-06-01T00:00:00") == ["2025-12-31T23:59:59"]
+    new_year = ["<134>Dec 31 23:59:58 fw01 " + line, "<134>Jan  1 00:00:01 fw01 " + line.replace(
+        "Dec 31 23:59:59", "Jan 01 00:00:00")]
+    assert _dated_lines(new_year) == ["2005-12-31T23:59:59", "2006-01-01T00:00:00"]
+
+
+@pytest.mark.parametrize("rt", ["Mar 01 2024 10:00:02 PST", "Mar 01 2024 10:00:02 GMT+25:00",
+                                "Feb 30 2024 10:00:02", "yesterday", "99999999999999999999"])
+def test_an_unreadable_cef_rt_falls_back_to_the_header_time_marked(rt: str) -> None:
+    line = f"<134>1 2024-03-01T10:00:09Z fw01 - - - - CEF:0|V|FW|1|1|Allowed|3|src=10.0.0.5 rt={rt}"
+    (event,) = PARSER.parse(line, ParseContext())
+    assert event.ts == _at("2024-03-01T10:00:09")
+    assert event.fields["log.syslog.time_source"] == "header"
+    assert event.fields["cef.rt"] == rt
+
+
+def test_an_unreadable_cef_rt_gives_way_to_a_readable_end() -> None:
+    line = "<134>1 2024-03-01T10:00:09Z fw01 - - - - CEF:0|V|FW|1|1|Allowed|3|rt=Mar 01 2024 PST end=1709287202000"
+    (event,) = PARSER.parse(line, ParseContext())
+    assert event.ts == _at("2024-03-01T10:00:02") and "log.syslog.time_source" not in event.fields
+
+
+def test_an_unreadable_cef_rt_without_a_header_time_is_rejected_naming_it() -> None:
+    with pytest.raises(ParseError, match=r"CEF rt: unknown time zone 'PST' and without a syslog timestamp"):
+        list(PARSER.parse("CEF:0|V|FW|1|1|Allowed|3|rt=Mar 01 2024 10:00:02 PST", ParseContext()))
+
+
+# -- rsyslog's RFC 3339 lines without <PRI> ------------------------------------------------
+
+
+def test_rsyslog_file_format_without_pri_is_syslog() -> None:
+    line = "2024-03-01T10:00:00.123456+01:00 web01 sshd[123]: Accepted publickey for bob from 10.0.0.5 port 5 ssh2"
+    assert PARSER.sniff(line) and PARSER.sniff("<38>" + line)
+    (event,) = PARSER.parse(line, ParseContext())
+    (with_pri,) = PARSER.parse("<38>" + line, ParseContext())
+    assert event.ts == pytest.approx(_at("2024-03-01T09:00:00.123456"))
+    assert (event.kind, event.host, event.ts) == (with_pri.kind, with_pri.host, with_pri.ts)
+    assert event.fields["log.syslog.appname"] == "sshd" and event.fields["log.syslog.procid"] == "123"
+
+
+@pytest.mark.parametrize("text", [
+    "2024-03-01T10:00:00Z",  # a time alone
+    "2024-03-01T10:00:00 web01 sshd[1]: x",  # RFC 3339 requires the offset
+    "2024-03-01T10:00:00Z INFO starting the server",  # an application log: no tag
+    "2024-03-01 10:00:00+01:00 web01 sshd[1]: x",
+])
+def test_other_iso_timestamped_text_is_not_taken_for_syslog(text: str) -> None:
+    assert not PARSER.sniff(text)

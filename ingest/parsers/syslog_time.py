@@ -1,0 +1,165 @@
+"""The year of year-less syslog dates: RFC 3164 headers and CEF ``rt`` without a year.
+
+The rule (docs/fields.md, "Syslog time"):
+
+* with ``context.reference_year`` (``graphsiem ingest --year``): the first such
+  date of a file is in that year; each later one is in the year of the one
+  before it, moved to the next year when its month goes back by more than
+  six months (``Dec 31`` then ``Jan  1``: New Year inside the file) and back
+  again when it goes forward by more than six months after such a move (a
+  late ``Dec 31`` line just after New Year), never before the given year.  A
+  smaller step back (a line written late across a month's end) keeps the year.
+* without it: with now (``context.clock``) taken in the date's zone, the
+  year among last, this and next year that puts the date nearest to now and
+  not more than :data:`FUTURE_TOLERANCE_S` (one day) in the future.
+
+A 29 February skips the years without one, back to the last leap year.
+
+The per-file state of the first rule is kept in ``context.extras`` (the
+pipeline keeps one :class:`~ingest.parsers.base.ParseContext` for a whole
+ingest and sets its ``origin`` to ``path:line`` per record): a new path, or a
+line number lower than the last one seen (the same file read again), starts
+a file afresh.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from ingest.parsers.base import ParseContext, ParseError
+
+FUTURE_TOLERANCE_S = 86400.0
+"""How far in the future a year-less date may be dated (sender clocks run ahead)."""
+
+ROLLOVER_MONTHS = 6
+"""A month further back than this from the last date of a file (with a given year) is the next year's."""
+
+_YEARS_BACK = 10  # from next year back past the previous leap year (at most 8 years apart)
+_STATE_KEY = "syslog.file_year"
+
+
+class _FileYear:
+    """Where a file's year-less dates have got to: the file, its last line, year and month."""
+
+    __slots__ = ("path", "line", "reference", "year", "month")
+
+    def __init__(self, path: str, line: int | None, reference: int, month: int) -> None:
+        self.path, self.line, self.reference = path, line, reference
+        self.year, self.month = reference, month
+
+    def year_of(self, month: int) -> int:
+        """The year of a date in ``month`` that follows the file's last date."""
+        if self.month - month > ROLLOVER_MONTHS:
+            return self.year + 1
+        if month - self.month > ROLLOVER_MONTHS and self.year > self.reference:
+            return self.year - 1
+        return self.year
+
+
+def _position(origin: str) -> tuple[str, int | None]:
+    """``("path", line)`` of an origin ``path:line`` or ``path#n``; the line is ``None`` without one."""
+    for separator in (":", "#"):
+        head, found, tail = origin.rpartition(separator)
+        if found and tail.isascii() and tail.isdigit():
+            return head, int(tail)
+    return origin, None
+
+
+def _file_state(context: ParseContext, reference: int, month: int) -> tuple[_FileYear, int | None]:
+    """This file's year state (started afresh for a new file) and the current line number."""
+    path, line = _position(context.origin)
+    state = context.extras.get(_STATE_KEY)
+    if (
+        not isinstance(state, _FileYear)
+        or state.path != path
+        or state.reference != reference
+        or (line is not None and state.line is not None and line < state.line)
+    ):
+        state = context.extras[_STATE_KEY] = _FileYear(path, line, reference, month)
+    return state, line
+
+
+def _local_year(now: float, zone: tzinfo) -> int:
+    """The year at epoch ``now`` in ``zone``, from a per-zone cache of the current year's span."""
+    span = _year_spans.get(zone)
+    if span is None or not span[0] <= now < span[1]:
+        year = datetime.fromtimestamp(now, zone).year
+        start, end = datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+        span = _year_spans[zone] = (start.timestamp(), end.timestamp(), year)
+    return span[2]
+
+
+_year_spans: dict[tzinfo, tuple[float, float, int]] = {}
+"""Zone -> (start, end, year) of the year "now" was last in: a zone lookup (~2 us) per
+line only once a year (or when an injected clock jumps)."""
+
+
+def yearless_time(
+    month: int,
+    day: int,
+    clock: tuple[int, int, int, int],
+    context: ParseContext,
+    zone: tzinfo | None = None,
+    *,
+    what: str = "RFC 3164 date",
+) -> float:
+    """Epoch seconds of a date without a year, by the module's year rule.
+
+    Parameters
+    ----------
+    month, day : int
+        The date (``day`` is checked against the month and year).
+    clock : tuple of int
+        Hour, minute, second and microsecond.
+    context : ParseContext
+        Reference year, time zone, clock and origin (for the per-file state).
+    zone : tzinfo, optional
+        The zone the date was written in; default ``context.default_timezone``.
+    what : str
+        Names the date in the error (``"RFC 3164 date"``, ``"CEF rt"``).
+
+    Raises
+    ------
+    ParseError
+        A day the month never has (``Apr 31``).
+
+    Examples
+    --------
+    >>> from datetime import UTC
+    >>> context = ParseContext(origin="a.log:1", reference_year=2005)
+    >>> datetime.fromtimestamp(yearless_time(12, 31, (23, 59, 59, 0), context), UTC).year
+    2005
+    >>> context.origin = "a.log:2"
+    >>> datetime.fromtimestamp(yearless_time(1, 1, (0, 0, 1, 0), context), UTC).year
+    2006
+    """
+    tz = zone if zone is not None else ZoneInfo(context.default_timezone)
+    state: _FileYear | None = None
+    line: int | None = None
+    if context.reference_year is not None:
+        state, line = _file_state(context, context.reference_year, month)
+        first, latest, is_guess = state.year_of(month), math.inf, False
+    else:
+        now = context.clock()
+        # this year is the year now in the date's zone: a New Year's line in
+        # Auckland is read in the new year while UTC is still in the old one
+        first, latest, is_guess = _local_year(now, tz) + 1, now + FUTURE_TOLERANCE_S, True
+    for year in range(first, first - _YEARS_BACK, -1):
+        if is_guess and year == first and (month, day) > (1, 3):
+            # next year's date after 3 January is more than a day ahead of
+            # any moment this year (zone offset changes are at most a day)
+            continue
+        try:
+            moment = datetime(year, month, day, *clock, tzinfo=tz)
+        except ValueError:
+            if month == 2 and day == 29:
+                continue  # not a leap year: the one before
+            raise ParseError(f"invalid {what}: month {month} day {day}") from None
+        ts = moment.astimezone(UTC).timestamp()
+        if ts <= latest:
+            if state is not None:  # only a date that was read moves the file on
+                state.line, state.year, state.month = line, first, month
+            return ts
+    raise ParseError(f"invalid {what}: month {month} day {day}")
