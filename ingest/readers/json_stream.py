@@ -2,7 +2,10 @@
 
 Handles one JSON array (``jq -s`` output, pretty-printed or not), one
 pretty-printed object, and several pretty-printed objects concatenated
-(``evtx_dump -o json``).  The file is decoded incrementally through a bounded
+(``evtx_dump -o json``).  ``evtx_dump -o json`` prints a ``Record <id>`` line
+before each object unless given ``--dont-show-record-number``
+(``omerbenamram/evtx``, ``src/bin/evtx_dump.rs``): such a line is skipped
+where it stands between two top-level objects, never inside one.  The file is decoded incrementally through a bounded
 window (``json.JSONDecoder.raw_decode`` from the current position), so a 2 GB
 array never sits in memory: only the element being decoded does.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -23,13 +27,29 @@ MAX_RECORD_CHARS = 64 << 20
 """A single element larger than this is rejected instead of growing the window further."""
 
 
-def _first_significant(head: bytes) -> bytes:
-    return head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
+_RECORD_LINE = re.compile(r"Record \d{1,20}[ \t\r]{0,8}(?:\n|\Z)")
+"""evtx_dump's line before each record: ``Record 74514`` (a 64-bit record id has at most 20 digits)."""
+_RECORD_LINE_HEAD = re.compile(rb"Record \d{1,20}[ \t\r]{0,8}\n[ \t\r\n]*\{")
+_MAX_RECORD_LINE = 64
+"""Characters looked at for a ``Record`` line: more than the longest one (36) with its newline."""
+
+
+def _significant(head: bytes) -> bytes:
+    return head.lstrip(b" \t\r\n\xef\xbb\xbf")
+
+
+_LONGEST_LITERAL = len("-Infinity")
 
 
 def _may_be_truncated(exc: json.JSONDecodeError, available: int) -> bool:
-    """Could more input fix this error?  Only if it is at the window's end or in an open string."""
-    return exc.pos >= available - 1 or exc.msg.startswith("Unterminated string")
+    """Could more input fix this error?  Only if it is near the window's end or in an open string.
+
+    "Near" is within the longest bare literal: ``nul`` cut from ``null`` by the
+    window's end fails as "Expecting value" at its first letter, which read a
+    valid element with a ``null``, ``true`` or ``false`` across a 1 MiB
+    boundary as invalid JSON.
+    """
+    return exc.pos >= available - _LONGEST_LITERAL or exc.msg.startswith("Unterminated string")
 
 
 class JsonStreamReader:
@@ -42,7 +62,8 @@ class JsonStreamReader:
     name = "json"
 
     def sniff(self, head: bytes, path: str) -> bool:
-        return _first_significant(head) in (b"[", b"{")
+        start = _significant(head)
+        return start[:1] in (b"[", b"{") or _RECORD_LINE_HEAD.match(start) is not None
 
     def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
         return _JsonWindow(stream, path).records()
@@ -94,6 +115,20 @@ class _JsonWindow:
                 return self.buffer[self.pos]
             if not self._fill():
                 return ""
+
+    def _skip_record_line(self) -> bool:
+        """Skip an evtx_dump ``Record <id>`` line at ``pos``; False (and nothing skipped) if there is none."""
+        while True:
+            end = self.buffer.find("\n", self.pos, self.pos + _MAX_RECORD_LINE)
+            if end != -1 or len(self.buffer) - self.pos >= _MAX_RECORD_LINE or not self._fill():
+                break
+        # \Z is the end of the input here: the window holds the line's newline, or
+        # more than the longest Record line, or everything up to the end of the file
+        match = _RECORD_LINE.match(self.buffer, self.pos)
+        if match is None:
+            return False
+        self.pos = match.end()
+        return True
 
     def _line_at(self, pos: int) -> int:
         """The line number of ``buffer[pos]``; counts only from the last position asked about."""
@@ -162,6 +197,8 @@ class _JsonWindow:
                 return
             if char == ",":
                 self.pos += 1
+                continue
+            if char == "R" and not in_array and self._skip_record_line():
                 continue
             line = self._line_at(self.pos)
             decoded = self._decode_value()

@@ -15,7 +15,7 @@ from typing import BinaryIO
 import orjson
 
 from ingest.readers.base import RawRecord, ReadError
-from ingest.readers.text_lines import MAX_LINE_BYTES, skip_rest_of_line
+from ingest.readers.text_lines import MAX_LINE_BYTES, skip_rest_of_line, too_long_reason
 
 _SORTED = orjson.OPT_SORT_KEYS
 
@@ -70,8 +70,8 @@ class NdjsonReader:
             number += 1
             origin = f"{path}:{number}"
             if len(line) == limit and not line.endswith(b"\n"):
-                skip_rest_of_line(readline, max_bytes)
-                yield ReadError(origin, f"line longer than {max_bytes} bytes", "")
+                length = limit + skip_rest_of_line(readline, max_bytes)
+                yield ReadError(origin, too_long_reason(length, max_bytes), "")
                 continue
             try:
                 record = loads(line)

@@ -12,16 +12,30 @@ _CONTROL = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32))
 MAX_LINE_BYTES = 16 << 20
 """A longer line is rejected (and skipped) rather than read whole into memory."""
 
-class _TooLong(bytes):
-    """The type of :data:`TOO_LONG`: bytes, so lines stay typed as bytes; compare by identity."""
+
+class TooLongLine(bytes):
+    """Yielded by :func:`iter_lines` in place of a line over the limit: no bytes, only its length.
+
+    A ``bytes`` (empty), so lines stay typed as bytes; tell it apart by its class.
+    """
+
+    length: int
+    """The line's length in bytes up to its ``\n`` (a ``\r`` before it counts)."""
+
+    @classmethod
+    def of(cls, length: int) -> TooLongLine:
+        line = cls()
+        line.length = length
+        return line
 
 
-TOO_LONG = _TooLong()
-"""Marker yielded by :func:`iter_lines` in place of an over-long line (test with ``is``)."""
+def too_long_reason(length: int, max_bytes: int) -> str:
+    """The reason a line over the limit is rejected: its length and the limit."""
+    return f"line too long: {length} bytes, over the limit of {max_bytes} bytes"
 
 
 def iter_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes]]:
-    """``(line number, line)`` pairs; a line over ``max_bytes`` comes out as :data:`TOO_LONG`.
+    """``(line number, line)`` pairs; a line over ``max_bytes`` comes out as a :class:`TooLongLine`.
 
     An over-long line is consumed in ``max_bytes`` pieces, so even a file with
     no newline at all never sits in memory.
@@ -34,18 +48,27 @@ def iter_lines(stream: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator[tu
             return
         number += 1
         if len(line) > max_bytes and not line.endswith(b"\n"):
-            skip_rest_of_line(readline, max_bytes)
-            yield number, TOO_LONG
+            yield number, TooLongLine.of(len(line) + skip_rest_of_line(readline, max_bytes))
             continue
         yield number, line
 
 
-def skip_rest_of_line(readline: Callable[[int], bytes], max_bytes: int) -> None:
-    """Consume the rest of an over-long line in ``max_bytes`` pieces (never all of it at once)."""
+def skip_rest_of_line(readline: Callable[[int], bytes], max_bytes: int) -> int:
+    """Consume the rest of an over-long line in ``max_bytes`` pieces (never all of it at once).
+
+    Returns
+    -------
+    int
+        The bytes consumed up to the line's ``\n`` (a ``\r`` before it counts).
+    """
+    skipped = 0
     while True:
         rest = readline(max_bytes)
-        if not rest or rest.endswith(b"\n"):
-            return
+        if not rest:
+            return skipped
+        if rest.endswith(b"\n"):
+            return skipped + len(rest) - 1
+        skipped += len(rest)
 
 
 def looks_like_text(head: bytes) -> bool:
@@ -77,8 +100,8 @@ class TextLinesReader:
 
     def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
         for number, raw in iter_lines(stream):
-            if raw is TOO_LONG:
-                yield ReadError(f"{path}:{number}", f"line longer than {MAX_LINE_BYTES} bytes", "")
+            if isinstance(raw, TooLongLine):
+                yield ReadError(f"{path}:{number}", too_long_reason(raw.length, MAX_LINE_BYTES), "")
                 continue
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if not line.strip():

@@ -29,7 +29,9 @@ read as UTF-8 bytes (``caf\\xc3\\xa9`` -> ``café``), as Zeek's JSON writer
 would have written the value; a byte that is not part of valid UTF-8 keeps its
 ``\\xNN`` text, which is also what Zeek's JSON writer writes for it.  A new
 ``#separator`` line starts a new header block, which handles logs
-concatenated into one file.
+concatenated into one file.  A line longer than ``max_line_bytes`` (16 MiB,
+as NDJSON's) is a :class:`ReadError` naming its length, read in pieces and
+never held whole; the rest of the file goes on.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from pathlib import PurePath
 from typing import Any, BinaryIO
 
 from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.text_lines import MAX_LINE_BYTES, TooLongLine, iter_lines, too_long_reason
 
 FORMAT_HINT = "zeek"
 """Name of the parser that reads this reader's records (``ingest.parsers.zeek``)."""
@@ -163,6 +166,10 @@ class ZeekTsvReader:
 
     name = "zeek_tsv"
 
+    def __init__(self, *, max_line_bytes: int = MAX_LINE_BYTES) -> None:
+        self.max_line_bytes = max_line_bytes
+        """A longer line is a :class:`ReadError` (and skipped), never read whole into memory."""
+
     def sniff(self, head: bytes, path: str) -> bool:
         """A Zeek TSV file starts with its ``#separator`` line."""
         return head.startswith(b"#separator")
@@ -171,9 +178,12 @@ class ZeekTsvReader:
         """Yield one :class:`RawRecord` per data row, a :class:`ReadError` per bad row."""
         header = _Header("\t")
         default_path = log_name(path)
-        for line_number, raw_line in enumerate(stream, 1):
-            line = raw_line.decode("utf-8", "backslashreplace").rstrip("\r\n")
+        for line_number, raw_line in iter_lines(stream, self.max_line_bytes):
             origin = f"{path}:{line_number}"
+            if isinstance(raw_line, TooLongLine):
+                yield ReadError(origin, too_long_reason(raw_line.length, self.max_line_bytes), "")
+                continue
+            line = raw_line.decode("utf-8", "backslashreplace").rstrip("\r\n")
             if not line:
                 continue
             if line.startswith("#"):

@@ -84,3 +84,23 @@ def test_binary_and_empty_files_get_no_reader(fixtures, tmp_path):
 def test_path_hint_is_the_log_name():
     assert path_hint(Path("/x/conn.log")) == "conn"
     assert path_hint(Path("dns.00:00:00-01:00:00.log.gz")) == "dns"
+
+
+# -- what every reader sees: UTF-8, whatever the file's encoding ---------------------------
+@pytest.mark.parametrize("fixture", ["ecs_events.ndjson", "array_pretty.json", "concatenated_pretty.json"])
+@pytest.mark.parametrize(
+    ("encoding", "packing"),
+    [("utf-16", bytes), ("utf-16", gzip.compress), ("utf-16-be", bytes), ("utf-32", bytes)],
+)
+def test_utf16_and_utf32_exports_give_the_events_of_utf8(fixtures, tmp_path, journaled, fixture, encoding, packing):
+    # Windows PowerShell 5.1's Out-File and ">" write UTF-16LE with a mark and CRLF line ends:
+    # before, "no reader recognises this file" and nothing was counted
+    text = (fixtures / fixture).read_text(encoding="utf-8")
+    marked = {"utf-16": "utf-16-le", "utf-16-be": "utf-16-be", "utf-32": "utf-32-le"}[encoding]
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-32-le": b"\xff\xfe\x00\x00"}[marked]
+    exported = tmp_path / "export" / fixture
+    exported.parent.mkdir()
+    exported.write_bytes(packing(bom + text.replace("\n", "\r\n").encode(marked)))
+    assert journaled(exported, exported.parent) == journaled(fixtures / fixture, tmp_path)
+    assert choose_reader(exported, default_readers()).reader.name == choose_reader(
+        fixtures / fixture, default_readers()).reader.name

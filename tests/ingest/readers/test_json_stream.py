@@ -110,3 +110,74 @@ def test_data_after_the_array_names_its_line(monkeypatch):
     last_line = data.count(b"\n") + 1
     items = read(data + b"trailing\n", 64, monkeypatch)
     assert items[-1].reason == f"unexpected data after the JSON array (line {last_line})"
+
+
+# -- evtx_dump -o json: a "Record <id>" line before each object ---------------------------
+def _without_record_lines(data: bytes) -> bytes:
+    return b"".join(line for line in data.splitlines(keepends=True) if not line.startswith(b"Record "))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 20])
+def test_evtx_dump_record_lines_between_objects_are_skipped(fixtures, monkeypatch, chunk):
+    data = (fixtures / "evtx_dump_records.json").read_bytes()
+    assert data.startswith(b"Record 5021\n{") and data.count(b"\nRecord ") == 2
+    items = read(data, chunk, monkeypatch)
+    assert all(isinstance(i, RawRecord) for i in items)
+    assert [i.record["Event"]["System"]["EventRecordID"] for i in items] == [5021, 5022, 88213]
+    assert items == read(_without_record_lines(data), chunk, monkeypatch)
+
+
+def test_evtx_dump_output_gives_the_events_of_the_same_file_without_record_lines(fixtures, tmp_path, journaled):
+    from ingest.readers.files import choose_reader, default_readers
+
+    dumped = tmp_path / "dumped" / "Security.json"
+    plain = tmp_path / "plain" / "Security.json"
+    data = (fixtures / "evtx_dump_records.json").read_bytes()
+    for path, text in [(dumped, data), (plain, _without_record_lines(data))]:
+        path.parent.mkdir()
+        path.write_bytes(text)
+    assert choose_reader(dumped, default_readers()).reader.name == "json"
+    got = journaled(dumped, dumped.parent)  # before: no event, a rejection per line
+    assert [kind for _, kind, *_ in got] == ["sysmon:process_create", "sysmon:network_connect", "winsec:logon"]
+    assert got == journaled(plain, plain.parent)
+
+
+def test_evtx_dump_without_indent_and_crlf_record_lines_are_skipped():
+    data = b'Record 1\r\n{"Event": {"a": 1}}\r\nRecord 2\r\n{"Event": {"a": 2}}\r\nRecord 3'
+    assert [i.record for i in read(data)] == [{"Event": {"a": 1}}, {"Event": {"a": 2}}]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{\n  "a": 1,\nRecord 2\n  "b": 2\n}\n',  # inside an object: invalid JSON, not skipped
+        b'[\nRecord 1\n{"a": 1}\n]\n',  # inside an array
+        b'Record 1 of 2\n{"a": 1}\n',  # not evtx_dump's line
+    ],
+)
+def test_record_lines_are_skipped_only_between_top_level_values(data):
+    assert any(isinstance(i, ReadError) for i in read(data))
+
+
+@pytest.mark.parametrize(
+    ("head", "is_json"),
+    [
+        (b"Record 5021\n{\n", True),
+        (b"Record 18446744073709551615\r\n  {", True),
+        (b"\xef\xbb\xbfRecord 1\n{", True),
+        (b"Record 5021\n<Event>", False),  # evtx_dump -o xml
+        (b"Record of the meeting\n{", False),
+        (b"Record 12345678901234567890123\n{", False),
+    ],
+)
+def test_sniff_accepts_evtx_dump_json_output(head, is_json):
+    assert JsonStreamReader().sniff(head, "x") is is_json
+
+
+@pytest.mark.parametrize("chunk", range(1, 12))
+def test_literals_cut_by_the_window_are_read_whole(monkeypatch, chunk):
+    # "nul" at the window's end failed as "Expecting value": a valid element rejected
+    data = b'[{"a": null, "bb": true, "c": false, "d": -Infinity, "e": 12345}]'
+    assert [i.record for i in read(data, chunk, monkeypatch)] == [
+        {"a": None, "bb": True, "c": False, "d": float("-inf"), "e": 12345}
+    ]

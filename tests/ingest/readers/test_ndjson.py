@@ -75,6 +75,6 @@ def test_bad_lines_become_read_errors_and_reading_goes_on(fixtures):
 def test_over_long_lines_are_read_errors():
     data = b'{"a": 1}\n{"b": "' + b"z" * 200 + b'"}\n{"c": 3}\n'
     items = list(NdjsonReader(max_line_bytes=64).read(io.BytesIO(data), "f"))
-    assert isinstance(items[1], ReadError) and items[1].reason == "line longer than 64 bytes"
+    assert isinstance(items[1], ReadError) and items[1].reason == "line too long: 209 bytes, over the limit of 64 bytes"
     assert items[1].origin == "f:2"
     assert [i.record for i in items if isinstance(i, RawRecord)] == [{"a": 1}, {"c": 3}]

@@ -27,12 +27,13 @@ def test_binary_is_not_text():
 
 def test_over_long_lines_are_rejected_without_reading_them_whole():
     from ingest.readers.base import ReadError
-    from ingest.readers.text_lines import TOO_LONG, iter_lines
+    from ingest.readers.text_lines import TooLongLine, iter_lines
 
-    data = b"short\n" + b"x" * 100 + b"\nafter\n" + b"y" * 50
-    # the marker is an (empty) bytes object: tell it apart by identity, not by value
-    assert [(n, "too long" if line is TOO_LONG else line) for n, line in iter_lines(io.BytesIO(data), 20)] == [
-        (1, b"short\n"), (2, "too long"), (3, b"after\n"), (4, "too long")
-    ]
+    data = b"short\n" + b"x" * 100 + b"\r\nafter\n" + b"y" * 50
+    # the marker is an (empty) bytes object: tell it apart by its class, not by value;
+    # its length counts the bytes before the newline, a \r among them
+    assert [
+        (n, line.length if isinstance(line, TooLongLine) else line) for n, line in iter_lines(io.BytesIO(data), 20)
+    ] == [(1, b"short\n"), (2, 101), (3, b"after\n"), (4, 50)]
     items = list(TextLinesReader().read(io.BytesIO(b"ok\n"), "f"))
     assert not isinstance(items[0], ReadError)

@@ -85,6 +85,55 @@ def test_wrong_number_of_values_is_a_read_error_and_reading_goes_on() -> None:
     assert isinstance(items[1], RawRecord) and items[1].record["tags"] == ["a", "b"]
 
 
+class _RecordingStream(io.BytesIO):
+    """Remembers the most bytes one read returned: what the reader held of a line at once."""
+
+    most = 0
+
+    def readline(self, size: int | None = -1) -> bytes:
+        line = super().readline(size)
+        self.most = max(self.most, len(line))
+        return line
+
+    def __iter__(self):  # the reader must not iterate lines whole
+        raise AssertionError("lines read unbounded")
+
+
+def test_an_over_long_row_is_a_read_error_and_never_held_whole() -> None:
+    long_row = "2.0\t2\t" + "x" * 5000 + "\t-"
+    data = (HEADER + "1.0\t1\tok\t-\n" + long_row + "\n3.0\t3\tok\t-\n").encode()
+    stream = _RecordingStream(data)
+    items = list(ZeekTsvReader(max_line_bytes=256).read(stream, "demo.log"))
+    assert stream.most <= 257  # the limit and one byte to tell a full line from a cut one
+    assert [type(i).__name__ for i in items] == ["RawRecord", "ReadError", "RawRecord"]
+    assert items[1].origin == "demo.log:9"
+    assert items[1].reason == f"line too long: {len(long_row)} bytes, over the limit of 256 bytes"
+    assert [i.record["n"] for i in items if isinstance(i, RawRecord)] == [1, 3]  # the rest of the file goes on
+
+
+def test_an_over_long_row_is_rejected_by_the_pipeline(tmp_path) -> None:
+    from ingest.journal import Journal
+    from ingest.pipeline import ingest_paths
+    from ingest.readers.files import default_readers
+
+    path = tmp_path / "conn.log"
+    path.write_bytes(FIXTURE.read_bytes().replace(b"\n#close", b"\n" + b"y" * 3000 + b"\n#close", 1))
+    readers = [ZeekTsvReader(max_line_bytes=1024) if r.name == "zeek_tsv" else r for r in default_readers()]
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([path], store=None, journal=journal, progress=False, readers=readers)
+        (rejection,) = journal.rejected()
+    assert report.files[str(path)].reader == "zeek_tsv"
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (6, 5, 1)
+    assert rejection.reason == "line too long: 3000 bytes, over the limit of 1024 bytes"
+    assert rejection.origin.startswith(f"{path}:")
+
+
+def test_the_default_limit_is_the_ndjson_one() -> None:
+    from ingest.readers.ndjson import NdjsonReader
+
+    assert ZeekTsvReader().max_line_bytes == NdjsonReader().max_line_bytes == 16 << 20
+
+
 def test_bad_typed_value_names_the_field() -> None:
     (item,) = read_text(HEADER + "1.0\tmany\tx\t-\n")
     assert isinstance(item, ReadError)
