@@ -8,7 +8,8 @@ of intervals ``(ip, start, end, host)`` learnt from two kinds of evidence:
   unknown).  A new lease of the same IP to another host ends the earlier
   intervals of other hosts at the new lease's start.
 * **Endpoint network events** (``sysmon:network_connect`` on a known host: its
-  local address, ``source.ip`` for outbound connections): the point ``ts``
+  local address, ``host.ip``, which the Windows parser sets only when it can
+  tell the host's own side of the connection): the point ``ts``
   widened by :data:`ENDPOINT_SLACK` either side; observations of the same IP
   and host that touch are merged into one interval.  Sensor events whose
   record proves the sending machine (``source.hostname``, e.g. a Zeek Kerberos
@@ -101,9 +102,11 @@ class IpHostMap:
                     return True
             return False
         if kind == "sysmon:network_connect" and named:
-            inbound = fields.get("network.direction") == "inbound"
-            local = fields.get("destination.ip" if inbound else "source.ip")
-            if local and not str(local).startswith(_LOOPBACK) and local != named:
+            # host.ip: the side of the connection the parser found to be the
+            # host's own (Sysmon writes either side as Source on inbound
+            # connections); none when it could not tell, and then nothing is learnt
+            local = fields.get("host.ip")
+            if isinstance(local, str) and local and not local.startswith(_LOOPBACK) and local != named:
                 self.add_endpoint(local, named, event.ts)
                 return True
         return False

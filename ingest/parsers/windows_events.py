@@ -7,7 +7,8 @@ into a :class:`~graphsiem.model.Event` with the fields and kinds of
 and the time rule below in :mod:`ingest.parsers.windows_time`.
 
 Covered: Sysmon 1, 3, 5, 7, 8, 10, 11, 12/13/14, 22, 23; Security 4624, 4625,
-4672, 4688; PowerShell 4103, 4104.  Every other event is kept as
+4672, 4688; PowerShell 4103, 4104 (Windows PowerShell and PowerShell 7's
+``PowerShellCore/Operational``).  Every other event is kept as
 ``windows:other`` with the common fields (code, channel, host, message).
 
 Message rule
@@ -42,7 +43,9 @@ written is kept in ``host.name.original``.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from graphsiem.model import Event
@@ -109,15 +112,94 @@ def _sysmon_3(data: Data, fields: Fields) -> str:
     put_port(fields, "destination.port", value_of(data, "DestinationPort"))
     hostname = value_of(data, "DestinationHostname")
     if hostname is not None:
-        domain = domain_or_none(str(hostname))
-        if domain is not None:
-            fields["destination.domain"] = domain
+        # A reverse (PTR) lookup of the address, whose owner writes it: it is
+        # no name the host asked for, so it is not destination.domain.
+        ptr = domain_or_none(str(hostname))
+        if ptr is not None:
+            fields["destination.ptr"] = ptr
     initiated = value_of(data, "Initiated")
     if initiated is not None:
-        fields["network.direction"] = (
-            "outbound" if str(initiated).lower() in ("true", "1") else "inbound"
-        )
+        initiated = str(initiated).lower() in ("true", "1")
+        fields["network.direction"] = "outbound" if initiated else "inbound"
+    local = _local_side(data, fields, initiated)
+    if local is not None and _can_be_a_host(local):
+        fields["host.ip"] = local
     return "sysmon:network_connect"
+
+
+EPHEMERAL_PORTS = 49152
+"""First port of the dynamic range (IANA, Windows since Vista): a port below it is taken to listen."""
+
+
+def _local_side(data: Data, fields: Fields, initiated: bool | None) -> str | None:
+    """The address of the event's own host in a Sysmon 3 connection, or ``None`` when it cannot be told.
+
+    Sysmon writes the two ends as it found them in the socket, not as client
+    and server: for a connection it did not initiate, the local end is
+    ``Source`` in some events and ``Destination`` in others.  The rule (``docs/fields.md``):
+
+    1. the one side whose ``SourceHostname``/``DestinationHostname`` names the
+       event's computer (short names equal, and the domains too when both
+       are written), unless rule 2 picks the other side;
+    2. else, for ``Initiated`` true, the source; for false, the side whose port
+       is below :data:`EPHEMERAL_PORTS` while the other's is not (the
+       listening end); when both sides name the computer, the address they
+       share if rule 2 picks none;
+    3. else none.
+    """
+    source_ip = fields.get("source.ip")
+    destination_ip = fields.get("destination.ip")
+    by_role = None
+    if initiated:
+        by_role = source_ip
+    elif initiated is not None:
+        source_port, destination_port = fields.get("source.port"), fields.get("destination.port")
+        if source_port is not None and destination_port is not None:
+            if source_port < EPHEMERAL_PORTS <= destination_port:
+                by_role = source_ip
+            elif destination_port < EPHEMERAL_PORTS <= source_port:
+                by_role = destination_ip
+    computer = fields.get("host.name.original")
+    source_named = _names_computer(value_of(data, "SourceHostname"), computer)
+    destination_named = _names_computer(value_of(data, "DestinationHostname"), computer)
+    if source_named != destination_named:
+        named = source_ip if source_named else destination_ip
+        # The remote end's name is a PTR record its owner writes: a name that
+        # contradicts the connection's own roles proves nothing either way.
+        return named if by_role is None or by_role == named else None
+    if by_role is None and source_named and source_ip == destination_ip:
+        return source_ip  # a loopback or self connection, both ends named
+    return by_role
+
+
+@lru_cache(maxsize=4096)
+def _can_be_a_host(ip: str) -> bool:
+    """False for a group or no address (multicast, broadcast, unspecified): an SSDP
+    packet to ``239.255.255.250:1900`` has the group on the listening side."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return not (address.is_multicast or address.is_unspecified or ip == "255.255.255.255")
+
+
+def _names_computer(hostname: object, computer: object) -> bool:
+    """Whether a Sysmon 3 host name is the event's computer: short names equal, domains too when both have one."""
+    if hostname is None or not computer:
+        return False
+    return _is_computer_name(str(hostname), str(computer))
+
+
+@lru_cache(maxsize=4096)  # a host's connections repeat the same few (name, computer) pairs
+def _is_computer_name(hostname: str, computer: str) -> bool:
+    name, computer = hostname.strip().rstrip("."), computer.strip().rstrip(".")
+    short = normalize_host(name)
+    if short is None or short != normalize_host(computer) or canonical_ip(short, strict=False) is not None:
+        return False
+    _, _, domain = name.partition(".")
+    _, _, computer_domain = computer.partition(".")
+    # "HR001.evil.example" (a PTR the remote end wrote) is not HR001.shire.com
+    return not (domain and computer_domain) or domain.lower() == computer_domain.lower()
 
 
 def _sysmon_5(data: Data, fields: Fields) -> str:
@@ -362,6 +444,9 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
 _FAMILY_BY_ID = {4624: "security", 4625: "security", 4672: "security", 4688: "security",
                  4103: "powershell", 4104: "powershell"}
 
+# Windows PowerShell 5.1 and PowerShell 7 (pwsh) write the same 4103/4104 events.
+_POWERSHELL_CHANNELS = frozenset(("microsoft-windows-powershell/operational", "powershellcore/operational"))
+
 _family_cache: dict[str, str] = {}
 
 
@@ -375,7 +460,7 @@ def _family(channel: str, event_id: int) -> str:
             family = "sysmon"
         elif lowered == "security":
             family = "security"
-        elif lowered == "microsoft-windows-powershell/operational":
+        elif lowered in _POWERSHELL_CHANNELS:
             family = "powershell"
         else:
             family = lowered

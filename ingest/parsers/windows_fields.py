@@ -58,6 +58,7 @@ _basenames: dict[str, str] = {}
 _guids: dict[str, str] = {}
 _hash_fields: dict[tuple[str, str], dict[str, str]] = {}
 _pids: dict[str, int] = {}
+_users: dict[tuple[object, object], str] = {}
 
 
 def _remember(table: dict, key: Any, text: str, value: Any) -> None:
@@ -101,13 +102,49 @@ def parse_pid(value: object, name: str) -> int | None:
 
 
 def user_name(domain: object, name: object) -> str | None:
-    """``domain\\name`` lower case; a name that already holds the domain is kept whole."""
+    r"""``domain\name`` lower case, the domain as its first label; a UPN ``name@domain`` as ``domain\name``.
+
+    One account is written several ways: ``SHIRE\hfdc01$`` by one event,
+    ``shire.com`` and ``hfdc01$`` by another, ``alice@corp.example`` by a
+    Kerberos or Azure one.  The domain is cut to its first label, lower case,
+    as host names are (:func:`ingest.normalize.normalize_host`), so that these
+    are one user entity.  A domain held in ``name`` (``DOMAIN\name`` or
+    ``name@domain``) wins over ``domain``.
+
+    Examples
+    --------
+    >>> user_name("simulandlabs.com", "CJones"), user_name(None, "SHIRE.COM\\HFDC01$")
+    ('simulandlabs\\cjones', 'shire\\hfdc01$')
+    >>> user_name(None, "alice@corp.example"), user_name(None, "NT AUTHORITY\\SYSTEM")
+    ('corp\\alice', 'nt authority\\system')
+    """
     if name is None or (isinstance(name, str) and name in UNSET_TEXT):
         return None
+    # Accounts recur in every event of a session: each spelling is normalised once.
+    memo = name.__class__ is str and (domain is None or domain.__class__ is str)
+    if memo:
+        known = _users.get((domain, name))
+        if known is not None:
+            return known
     text = str(name).strip()
-    if domain is None or "\\" in text or is_unset(domain):
-        return text.lower()
-    return f"{domain}\\{text}".lower()
+    named_domain = domain
+    if "\\" in text:
+        named_domain, text = text.split("\\", 1)
+    elif "@" in text:
+        account, _, upn_domain = text.rpartition("@")
+        if account and upn_domain:
+            named_domain, text = upn_domain, account
+    label = None if named_domain is None or is_unset(named_domain) else _domain_label(str(named_domain))
+    user = f"{label}\\{text}".lower() if label else text.lower()
+    if memo:
+        _remember(_users, (domain, name), f"{domain or ''}{name}", user)
+    return user
+
+
+def _domain_label(domain: str) -> str:
+    """First label of a domain, as hosts are cut (``SHIRE.COM`` -> ``shire``); ``.`` (this machine) stays."""
+    text = domain.strip()
+    return text.split(".", 1)[0] or text
 
 
 ProcessSetter = Callable[[Fields, Data], None]
@@ -191,7 +228,8 @@ def process_setter(
         if user_key is not None:
             user = data.get(user_key)
             if user is not None and not (isinstance(user, str) and user in UNSET_TEXT):
-                fields["user.name"] = str(user).strip().lower()
+                known = _users.get((None, user)) if user.__class__ is str else None
+                fields["user.name"] = known if known is not None else user_name(None, user)
 
     return put
 

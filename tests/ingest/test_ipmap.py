@@ -6,6 +6,7 @@ import pytest
 
 from graphsiem.model import Event
 from ingest.ipmap import ENDPOINT_SLACK, IpHostMap
+from ingest.pipeline import ingest_paths
 
 
 def dhcp(ts: float, ip: str, host: str, lease: float | None = 3600.0) -> Event:
@@ -43,23 +44,43 @@ def test_lease_without_length_lasts_a_day():
     assert ipmap.lookup("10.0.0.9", 90000.0) is None
 
 
+def connect(ts: float, host: str, source: str, destination: str, **fields: str) -> Event:
+    """A Sysmon 3 event as the Windows parser makes it; ``host.ip`` only when given."""
+    return Event(id="", kind="sysmon:network_connect", ts=ts, host=host, source="nxlog",
+                 fields={"source.ip": source, "destination.ip": destination, **fields})
+
+
 def test_endpoint_connections_map_their_local_address_around_their_time():
-    event = Event(id="", kind="sysmon:network_connect", ts=10_000.0, host="ws-3", source="x",
-                  fields={"source.ip": "10.0.0.7", "destination.ip": "203.0.113.1"})
     ipmap = IpHostMap()
-    assert ipmap.observe(event)
+    assert ipmap.observe(connect(10_000.0, "ws-3", "10.0.0.7", "203.0.113.1", **{"host.ip": "10.0.0.7"}))
     assert ipmap.lookup("10.0.0.7", 10_000.0 + ENDPOINT_SLACK - 1) == "ws-3"
     assert ipmap.lookup("10.0.0.7", 10_000.0 + ENDPOINT_SLACK + 1) is None
     assert ipmap.lookup("203.0.113.1", 10_000.0) is None
 
 
-def test_inbound_endpoint_connections_map_the_destination():
-    event = Event(id="", kind="sysmon:network_connect", ts=0.0, host="srv-1", source="x",
-                  fields={"source.ip": "198.51.100.3", "destination.ip": "10.0.0.8",
-                          "network.direction": "inbound"})
+@pytest.mark.parametrize("local", ["10.0.0.8", "198.51.100.3"])
+def test_the_local_address_is_host_ip_whichever_side_sysmon_wrote_it(local):
+    # HFDC01 writes an inbound RPC connection with its own address as source
+    event = connect(0.0, "srv-1", "198.51.100.3", "10.0.0.8", **{"network.direction": "inbound", "host.ip": local})
     ipmap = IpHostMap()
-    ipmap.observe(event)
-    assert ipmap.lookup("10.0.0.8", 0.0) == "srv-1" and ipmap.lookup("198.51.100.3", 0.0) is None
+    assert ipmap.observe(event)
+    other = "10.0.0.8" if local == "198.51.100.3" else "198.51.100.3"
+    assert ipmap.lookup(local, 0.0) == "srv-1" and ipmap.lookup(other, 0.0) is None
+
+
+@pytest.mark.parametrize("direction", ["inbound", "outbound", None])
+def test_nothing_is_learnt_when_the_local_address_is_not_known(direction):
+    fields = {"network.direction": direction} if direction else {}
+    ipmap = IpHostMap()
+    assert not ipmap.observe(connect(0.0, "srv-1", "198.51.100.3", "10.0.0.8", **fields))
+    assert len(ipmap) == 0
+
+
+@pytest.mark.parametrize("local", ["127.0.0.1", "::1", "srv-1", ["10.0.0.8"], ""])
+def test_loopback_names_and_non_addresses_are_not_learnt(local):
+    ipmap = IpHostMap()
+    assert not ipmap.observe(connect(0.0, "srv-1", "10.0.0.9", "10.0.0.8", **{"host.ip": local}))
+    assert len(ipmap) == 0
 
 
 def test_map_persists_in_the_journal_database(journal):
@@ -158,9 +179,11 @@ def test_observe_all_learns_what_observe_learns_event_by_event():
         Event(id="", kind="sysmon:process_create", ts=1.0, host="ws-2", source="x",
               fields={"source.ip": "10.0.0.6"}),  # an endpoint event that is no connection: nothing
         Event(id="", kind="sysmon:network_connect", ts=2.0, host="ws-3", source="x",
-              fields={"source.ip": "10.0.0.7", "destination.ip": "203.0.113.1"}),
+              fields={"source.ip": "10.0.0.7", "destination.ip": "203.0.113.1", "host.ip": "10.0.0.7"}),
+        Event(id="", kind="sysmon:network_connect", ts=2.5, host="ws-3", source="x",
+              fields={"source.ip": "10.0.0.10", "destination.ip": "203.0.113.1"}),  # no host.ip: nothing
         Event(id="", kind="sysmon:network_connect", ts=3.0, host="", source="x",
-              fields={"source.ip": "10.0.0.9"}),  # no host name: nothing
+              fields={"source.ip": "10.0.0.9", "host.ip": "10.0.0.9"}),  # no host name: nothing
         Event(id="", kind="zeek:kerberos", ts=4.0, host=None, source="zeek",
               fields={"source.hostname": "WS-4$", "source.ip": "10.0.0.8"}),
         Event(id="", kind="zeek:conn", ts=5.0, host=None, source="zeek", fields={"source.ip": "10.0.0.1"}),
@@ -169,6 +192,50 @@ def test_observe_all_learns_what_observe_learns_event_by_event():
     learnt = sum(one_by_one.observe(event) for event in events)
     together = IpHostMap()
     assert together.observe_all(events) == learnt == 3
-    for ip in ("10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8", "10.0.0.9"):
+    for ip in ("10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8", "10.0.0.9", "10.0.0.10"):
         assert together.intervals(ip) == one_by_one.intervals(ip)
     assert together.lookup("10.0.0.8", 4.0) == one_by_one.lookup("10.0.0.8", 4.0) is not None
+
+
+# The corpus files with Sysmon 3 events, and every IP -> host the map may learn from each.
+# Sysmon writes inbound connections with the local end as source or destination:
+# HFDC01 172.18.39.5:135 -> HR001 172.18.39.106:53118, MORDORDC dns.exe
+# 172.18.38.5:53 -> WORKSTATION5 172.18.39.5:63162, IEWIN7 10.0.2.18:445 <- 10.0.2.19.
+CORPUS_IP_HOSTS = {
+    "otrf-security-datasets/empire_enable_rdp_2019-05-18203650.json": {
+        "172.18.39.5": {"hfdc01"}, "fe80::e086:822b:9735:45c8": {"hfdc01"},
+        "172.18.39.106": {"hr001"}, "172.18.39.105": {"it001"},
+    },
+    "otrf-security-datasets/empire_launcher_vbs_2020-09-04160940.json": {
+        "172.18.38.5": {"mordordc"}, "172.18.39.5": {"workstation5"},
+    },
+    "otrf-security-datasets/cmd_bitsadmin_download_psh_script_2020-10-2302365189.json": {
+        "192.168.2.5": {"workstation5"},  # not the SSDP group 239.255.255.250
+    },
+    "evtx-attack-samples/Lateral Movement/LM_sysmon_psexec_smb_meterpreter.evtx": {"10.0.2.18": {"iewin7"}},
+    "evtx-attack-samples/Lateral Movement/LM_wmiexec_impacket_sysmon_whoami.evtx": {"10.0.2.18": {"iewin7"}},
+}
+
+
+# host CONNECTED ip: the peer, never the host's own address (it was, with the old rule)
+CORPUS_PEERS = {
+    "otrf-security-datasets/empire_enable_rdp_2019-05-18203650.json": (
+        ("hfdc01", "172.18.39.106"), ("hfdc01", "172.18.39.5")),
+    "otrf-security-datasets/empire_launcher_vbs_2020-09-04160940.json": (
+        ("mordordc", "172.18.39.5"), ("mordordc", "172.18.38.5")),
+    "evtx-attack-samples/Lateral Movement/LM_sysmon_psexec_smb_meterpreter.evtx": (
+        ("iewin7", "10.0.2.19"), ("iewin7", "10.0.2.18")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_IP_HOSTS))
+def test_corpus_ip_hosts_name_the_machine_that_holds_the_address(name, corpus, journal, graph):
+    ingest_paths([corpus / name], store=graph, journal=journal, progress=False)
+    learnt: dict[str, set[str]] = {}
+    for ip, host in journal.connection.execute("SELECT ip, host FROM ip_hosts"):
+        learnt.setdefault(ip, set()).add(host)
+    assert learnt == CORPUS_IP_HOSTS[name]
+    if name in CORPUS_PEERS:
+        peer, own = CORPUS_PEERS[name]
+        connected = {(r.src[1], r.dst[1]) for r in graph.iter_relations("CONNECTED") if r.src[0] == "host"}
+        assert peer in connected and own not in connected

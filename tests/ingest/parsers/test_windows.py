@@ -158,7 +158,7 @@ EVENT_ID_EXPECTED = [
         "network.transport": "tcp", "network.direction": "outbound",
         "source.ip": "10.1.2.3", "source.port": 50000,
         "destination.ip": "203.0.113.7", "destination.port": 443,
-        "destination.domain": "cdn.example.net",
+        "destination.ptr": "cdn.example.net", "destination.domain": None, "host.ip": "10.1.2.3",
     }),
     ("sysmon:process_terminate", {"process.executable": "C:\\Tools\\agent.exe", "process.pid": 4242}),
     ("sysmon:image_load", {

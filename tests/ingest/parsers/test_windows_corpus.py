@@ -146,7 +146,33 @@ def test_golden_saml_hosts_and_logons() -> None:
     assert {e.host for e in events} == {"dc01", "adfs01"}
     logons = [e for e in events if e.kind == "winsec:logon"]
     assert len(logons) == 28
-    assert "simulandlabs.com\\wardog" in {e.fields.get("user.name") for e in logons}
+    assert "simulandlabs\\wardog" in {e.fields.get("user.name") for e in logons}
+
+
+# Accounts the corpus writes two ways (NetBIOS and DNS domain): one user name each.
+ONE_ACCOUNT = {
+    "golden_saml/WindowsEvents.json": ("simulandlabs\\cjones", {"simulandlabs", "simulandlabs.com"}),
+    "empire_enable_rdp_2019-05-18203650.json": ("shire\\hfdc01$", {"shire", "shire.com"}),
+    "empire_launcher_vbs_2020-09-04160940.json": ("theshire\\mordordc$", {"theshire", "theshire.local"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONE_ACCOUNT))
+def test_an_account_written_with_either_domain_name_is_one_user(name: str) -> None:
+    events, _, _ = _parse_file(name)
+    user, spellings = ONE_ACCOUNT[name]
+    account = user.split("\\", 1)[1]
+    written = set()
+    for event in events:
+        raw = event.raw.get("event_data", event.raw) if isinstance(event.raw, dict) else {}
+        for prefix in ("Subject", "Target"):
+            if str(raw.get(f"{prefix}UserName", "")).lower() == account:
+                written.add(str(raw.get(f"{prefix}DomainName")).lower())
+    assert spellings <= written  # the corpus does write both
+    names = {e.fields.get("user.name") for e in events}
+    assert user in names
+    assert not {n for n in names if n and n.endswith("\\" + account) and n != user}
+    assert not {n for n in names if n and "." in n.partition("\\")[0]}
 
 
 def test_golden_saml_rows_without_channel_still_parse() -> None:

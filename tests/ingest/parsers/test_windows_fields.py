@@ -101,7 +101,9 @@ def test_process_setter_names_the_key_of_a_malformed_pid() -> None:
         process_setter("p.", "Image", "SourceProcessId")({}, {"SourceProcessId": "12ab"})
 
 
-@pytest.mark.parametrize("value", [*VALUES, " Domain\\User ", "NT AUTHORITY\\SYSTEM"], ids=repr)
+@pytest.mark.parametrize(
+    "value", [*VALUES, " Domain\\User ", "NT AUTHORITY\\SYSTEM", "CORP.EXAMPLE\\Bob", "bob@corp.example"], ids=repr
+)
 def test_process_setter_reads_the_user_as_user_name_does(value: object) -> None:
     fields: dict = {}
     process_setter("p.", "Image", "Pid", user_key="User")(fields, {"User": value})
@@ -128,3 +130,43 @@ def test_process_setter_reads_the_user_as_user_name_does(value: object) -> None:
 def test_put_decoded_scripts_not_garbage(fields: dict, command: str | None, decoded: str | None) -> None:
     put_decoded(fields, command)
     assert fields.get("process.command_line_decoded") == decoded
+
+
+@pytest.mark.parametrize(
+    ("domain", "name", "expected"),
+    [
+        # one account, every spelling the corpus has of it -> one user entity
+        ("SIMULANDLABS", "cjones", "simulandlabs\\cjones"),
+        ("simulandlabs.com", "CJones", "simulandlabs\\cjones"),
+        (None, "SIMULANDLABS.COM\\cjones", "simulandlabs\\cjones"),
+        (None, "cjones@simulandlabs.com", "simulandlabs\\cjones"),
+        ("CORP", "cjones@SimulandLabs.com", "simulandlabs\\cjones"),  # the name's own domain wins
+        ("theshire.local", "MORDORDC$", "theshire\\mordordc$"),
+        (None, "THESHIRE\\MORDORDC$", "theshire\\mordordc$"),
+        ("shire.com", "HFDC01$", "shire\\hfdc01$"),
+        # names without a domain, or that only look like UPNs
+        (None, "root", "root"),
+        ("-", "Guest", "guest"),
+        (None, "@corp.example", "@corp.example"),
+        (None, "alice@", "alice@"),
+        ("NT AUTHORITY", "NETWORK SERVICE", "nt authority\\network service"),
+        (None, " NT AUTHORITY\\SYSTEM ", "nt authority\\system"),
+        (".", "alice", ".\\alice"),  # the local machine, as Windows writes it
+        ("corp & co", "carol", "corp & co\\carol"),
+        (None, "-", None),
+        ("CORP", None, None),
+    ],
+)
+def test_user_name_gives_one_spelling_per_account(domain: object, name: object, expected: str | None) -> None:
+    assert user_name(domain, name) == expected
+    assert user_name(domain, name) == expected  # the second answer comes from the memo table
+
+
+def test_user_memo_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(windows_fields, "_MEMO_LIMIT", 4)
+    monkeypatch.setattr(windows_fields, "_users", {})
+    for n in range(10):
+        assert user_name(f"D{n}.example", f"U{n}") == f"d{n}\\u{n}"
+    assert len(windows_fields._users) <= 4
+    assert user_name("x" * 600, "u") == "x" * 600 + "\\u"
+    assert ("x" * 600, "u") not in windows_fields._users
