@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from graphsiem import paths
 from ingest.journal import Journal
-from ingest.parsers.base import UnknownFormatError
+from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
-
-FIRST_YEAR, LAST_YEAR = 1970, 2099
-"""``--year`` bounds: the event times the parsers accept (1970 to 2100)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,13 +101,9 @@ def _option_problem(args: argparse.Namespace) -> str | None:
     A bad zone would otherwise reject every zone-less record, one by one, as
     if the records were at fault.
     """
-    try:
-        ZoneInfo(args.timezone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
-        return (
-            f"unknown time zone {args.timezone!r} for --timezone: "
-            "use an IANA name such as UTC, Europe/Paris or America/New_York"
-        )
+    problem = timezone_problem(args.timezone)
+    if problem is not None:
+        return f"--timezone: {problem}"
     if args.year is not None and not FIRST_YEAR <= args.year <= LAST_YEAR:
         return f"--year {args.year} is outside {FIRST_YEAR}-{LAST_YEAR}, the event times accepted"
     return None

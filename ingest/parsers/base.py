@@ -25,10 +25,30 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from graphsiem.model import Event
 
 Record = dict[str, Any] | str
+
+FIRST_YEAR, LAST_YEAR = 1970, 2099
+"""Bounds of a given ``reference_year`` (``graphsiem ingest --year``, the API's ``year``)."""
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a ``default_timezone`` (None when it is an IANA zone).
+
+    Checked before any record is read: a bad zone would otherwise reject every
+    zone-less record, one by one, as if the records were at fault.
+
+    >>> timezone_problem("Europe/Paris") is None, timezone_problem("Mars/Olympus")[:17]
+    (True, 'unknown time zone')
+    """
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
+        return f"unknown time zone {name!r}: use an IANA name such as UTC, Europe/Paris or America/New_York"
+    return None
 
 
 class ParseError(ValueError):

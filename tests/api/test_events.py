@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,34 @@ def test_syslog_text_body(api: Api) -> None:
     assert report["received"] == 2
     assert report["received"] == report["accepted"] + report["rejected"]
     assert all("<data>" in r["origin"] or r["origin"].startswith("<") for r in report["rejections"])
+
+
+def test_a_year_and_a_zone_date_year_less_syslog_as_the_cli_does(api: Api) -> None:
+    """loghub's Linux_2k.log style: no year, local time; ``year`` and ``timezone`` say which."""
+    line = b"<13>Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; rhost=218.188.2.4\n"
+    report = api.post("/v1/events", role="ingest", content=line, headers={"Content-Type": "text/plain"},
+                      params={"year": 2005, "timezone": "Europe/Paris"}).json()
+    assert (report["received"], report["accepted"]) == (1, 1)
+    journal = api.ctx.ingest.journal()
+    (event,) = [item.event for item in journal.iter_events()]
+    assert event.ts == datetime(2005, 6, 14, 13, 16, 1, tzinfo=UTC).timestamp()  # 15:16 CEST
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+    ({"timezone": "Europe"}, "timezone"),
+    ({"year": 1969}, "year"),
+    ({"year": 2100}, "year"),
+])
+def test_a_bad_zone_or_year_is_422_naming_it_before_anything_is_read(api: Api, params: dict,
+                                                                    field: str) -> None:
+    body = b"<13>Jun 14 15:16:01 combo sshd[1]: x\n"
+    for path, kwargs in (("/v1/events", {"content": body, "headers": {"Content-Type": "text/plain"}}),
+                         ("/v1/files", {"files": {"file": ("a.log", body)}})):
+        answer = api.post(path, role="ingest", params=params, **kwargs)
+        assert answer.status_code == 422, (path, answer.text)
+        assert field in answer.text
+    assert api.ctx.ingest.journal().counts()["events"] == 0
 
 
 def test_forced_format_and_unknown_format(api: Api) -> None:

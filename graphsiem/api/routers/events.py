@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from graphsiem.api.deps import Context, IngestCaller
 from graphsiem.api.schemas import IngestReport
+from ingest.parsers.base import FIRST_YEAR, LAST_YEAR
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 
@@ -16,6 +17,16 @@ Format = Annotated[str, Query(
     min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
     description="Parser name (`suricata`, `zeek`, `winlogbeat`, `syslog`, ...) or `auto` "
                 "(each record is sniffed).")]
+
+Timezone = Annotated[str, Query(
+    min_length=1, max_length=64,
+    description="IANA time zone of timestamps written without one and without a better source "
+                "(as `graphsiem ingest --timezone`; docs/fields.md), e.g. `Europe/Paris`.")]
+
+Year = Annotated[int | None, Query(
+    ge=FIRST_YEAR, le=LAST_YEAR,
+    description="Year of timestamps written without one (RFC 3164 syslog lines), as "
+                "`graphsiem ingest --year`; by default the date nearest to now.")]
 
 _EVENTS_BODY = {
     "required": True,
@@ -50,6 +61,7 @@ _EVENTS_BODY = {
 )
 async def post_events(
     ctx: Context, _: IngestCaller, request: Request, format: Format = "auto",
+    timezone: Timezone = "UTC", year: Year = None,
 ) -> IngestReport:
     """Framing follows ``Content-Type`` (``application/json``: an array or one object;
     ``application/x-ndjson``; ``text/plain``: one record per line) or, when absent
@@ -58,7 +70,7 @@ async def post_events(
     body = await request.body()
     content_type = request.headers.get("content-type", "")
     return await run_in_threadpool(ctx.ingest.ingest_body, body, fmt=format,
-                                   content_type=content_type)
+                                   content_type=content_type, timezone=timezone, year=year)
 
 
 @router.post(
@@ -70,10 +82,10 @@ async def post_events(
 async def post_file(
     ctx: Context, _: IngestCaller,
     file: Annotated[UploadFile, File(description="The log file; its name is only a hint.")],
-    format: Format = "auto",
+    format: Format = "auto", timezone: Timezone = "UTC", year: Year = None,
 ) -> IngestReport:
     """The file is stored under the data directory with a generated name (the
     client's file name is sanitised and only used as a format hint, never as a path),
     then ingested like ``graphsiem ingest``."""
     return await run_in_threadpool(ctx.ingest.ingest_upload, file.file, file.filename or "",
-                                   fmt=format)
+                                   fmt=format, timezone=timezone, year=year)

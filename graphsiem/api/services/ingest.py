@@ -31,7 +31,7 @@ from graphsiem.api.errors import PayloadTooLarge, Unprocessable
 from graphsiem.api.schemas import FormatCounts, IngestReport, Rejection
 from graphsiem.model import Event
 from ingest.journal import Journal
-from ingest.parsers.base import UnknownFormatError
+from ingest.parsers.base import UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths, ingest_records
 from ingest.replay import project_pending
 from ingest.report import IngestReport as PipelineReport
@@ -128,15 +128,21 @@ class IngestService:
         return journal
 
     # -- entry points ---------------------------------------------------------
-    def ingest_body(self, body: bytes, *, fmt: str = "auto",
-                    content_type: str = "") -> IngestReport:
-        """Ingest an HTTP body framed by ``content_type`` (or sniffed)."""
+    def ingest_body(self, body: bytes, *, fmt: str = "auto", content_type: str = "",
+                    timezone: str = "UTC", year: int | None = None) -> IngestReport:
+        """Ingest an HTTP body framed by ``content_type`` (or sniffed).
+
+        ``timezone`` and ``year`` are ``graphsiem ingest``'s ``--timezone`` and
+        ``--year``: the zone of zone-less timestamps, the year of year-less ones.
+        """
+        _check_timezone(timezone)
         kind = _framing(body, content_type)
         limit = self.ctx.settings.max_batch_records
         if kind == "lines":
             if _count_lines(body) > limit:
                 raise _too_many(limit)
-            return self._ingest_text(body, fmt=fmt, channel="api", name="api-body.log")
+            return self._ingest_text(body, fmt=fmt, channel="api", name="api-body.log",
+                                     timezone=timezone, year=year)
         payload: bytes | list[Any] = body
         if kind == "json":
             try:
@@ -158,14 +164,15 @@ class IngestService:
         journal = _RecordingJournal(self.journal())
         try:
             report = ingest_records(payload, store=None, journal=journal, format=fmt,
-                                    origin="api")
+                                    origin="api", default_timezone=timezone)
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         return self._finish(report, journal, channel="api")
 
-    def ingest_upload(self, stream: BinaryIO, filename: str, *, fmt: str = "auto"
-                      ) -> IngestReport:
-        """Store an uploaded file under ``<data>/uploads`` and ingest it."""
+    def ingest_upload(self, stream: BinaryIO, filename: str, *, fmt: str = "auto",
+                      timezone: str = "UTC", year: int | None = None) -> IngestReport:
+        """Store an uploaded file under ``<data>/uploads`` and ingest it (see :meth:`ingest_body`)."""
+        _check_timezone(timezone)
         folder = self.ctx.settings.upload_dir / secrets.token_hex(8)
         folder.mkdir(parents=True, exist_ok=True)
         target = (folder / safe_file_name(filename)).resolve()
@@ -175,7 +182,7 @@ class IngestService:
         try:
             with target.open("wb") as out:
                 shutil.copyfileobj(stream, out, length=1024 * 1024)
-            return self._ingest_path(target, fmt=fmt, channel="file")
+            return self._ingest_path(target, fmt=fmt, channel="file", timezone=timezone, year=year)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -192,24 +199,28 @@ class IngestService:
 
     # -- helpers -------------------------------------------------------------------
     def _ingest_text(
-        self, data: bytes, *, fmt: str, channel: str, name: str, received_at: float | None = None
+        self, data: bytes, *, fmt: str, channel: str, name: str, received_at: float | None = None,
+        timezone: str = "UTC", year: int | None = None,
     ) -> IngestReport:
         folder = self.ctx.settings.data_dir / "spool" / secrets.token_hex(8)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
         try:
             path.write_bytes(data)
-            return self._ingest_path(path, fmt=fmt, channel=channel, received_at=received_at)
+            return self._ingest_path(path, fmt=fmt, channel=channel, received_at=received_at,
+                                     timezone=timezone, year=year)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
     def _ingest_path(
-        self, path: Path, *, fmt: str, channel: str, received_at: float | None = None
+        self, path: Path, *, fmt: str, channel: str, received_at: float | None = None,
+        timezone: str = "UTC", year: int | None = None,
     ) -> IngestReport:
         journal = _RecordingJournal(self.journal())
         try:
             report = ingest_paths([path], store=None, journal=journal, format=fmt,
-                                  progress=False, received_at=received_at)
+                                  progress=False, received_at=received_at,
+                                  default_timezone=timezone, reference_year=year)
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         skipped = [f.skipped for f in report.files.values() if f.skipped]
@@ -297,6 +308,12 @@ class _ThreadJournal:
         for event in events:
             event.origin = self._service.public_origin(event.origin or "")
         return events
+
+
+def _check_timezone(name: str) -> None:
+    problem = timezone_problem(name)
+    if problem is not None:
+        raise Unprocessable(problem, field="timezone")
 
 
 def _framing(body: bytes, content_type: str) -> str:

@@ -96,7 +96,7 @@ def test_year_outside_the_accepted_event_times_exits_2(tmp_path, capsys, year):
 def test_unknown_timezone_exits_2_before_reading(tmp_path, capsys, zone):
     assert main(["ingest", str(FIXTURES / "lines.log"), "--data", str(tmp_path), "--timezone", zone]) == 2
     err = capsys.readouterr().err
-    assert f"unknown time zone {zone!r} for --timezone" in err and "Traceback" not in err
+    assert f"--timezone: unknown time zone {zone!r}" in err and "Traceback" not in err
     assert not (tmp_path / "journal.sqlite").exists()  # nothing read, nothing rejected
 
 
