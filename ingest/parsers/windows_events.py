@@ -338,11 +338,24 @@ def _security_4624(data: Data, fields: Fields) -> str:
 def _security_4625(data: Data, fields: Fields) -> str:
     _logon(data, fields)
     fields["event.outcome"] = "failure"
+    # why it failed: 0xc000006a is a wrong password for a real account, 0xc0000064 an
+    # account that does not exist (a spray's tell), 0xc0000234 a locked-out account
+    for name, key in (("Status", "status"), ("SubStatus", "sub_status"), ("FailureReason", "reason")):
+        value = value_of(data, name)
+        if value is not None and str(value).strip():
+            text = str(value).strip()
+            fields["winlog.logon.failure." + key] = text.lower() if text[:2] in ("0x", "0X") else text
     return "winsec:logon_failed"
 
 
 def _security_4672(data: Data, fields: Fields) -> str:
     put_user(fields, user_name(value_of(data, "SubjectDomainName"), value_of(data, "SubjectUserName")))
+    privileges = value_of(data, "PrivilegeList")
+    if privileges is not None:
+        # one privilege per line in the event, separated by tabs and newlines
+        names = str(privileges).split()
+        if names:
+            fields["winlog.privileges"] = names
     return "winsec:special_privileges"
 
 

@@ -351,6 +351,25 @@ def test_evtx_dump_user_data_is_read_as_event_data() -> None:
     assert _parse(record).fields["user.name"] == "corp\\eve"
 
 
+def test_a_failed_logon_keeps_why_it_failed() -> None:
+    """4625 Status/SubStatus tell a wrong password (0xC000006A) from an account that does not exist."""
+    record = {"TimeGenerated": "2024-03-05T10:00:00Z", "Computer": "DC-1", "EventID": "4625",
+              "Channel": "Security",
+              "EventData": {"TargetUserName": "ghost", "TargetDomainName": "CORP", "LogonType": "3",
+                            "Status": "0xC000006D", "SubStatus": "0xC0000064", "FailureReason": "%%2313",
+                            "IpAddress": "198.51.100.9"}}
+    fields = _parse(record).fields
+    assert (fields["winlog.logon.failure.status"], fields["winlog.logon.failure.sub_status"],
+            fields["winlog.logon.failure.reason"]) == ("0xc000006d", "0xc0000064", "%%2313")
+
+
+def test_special_privileges_are_listed() -> None:
+    record = {"TimeGenerated": "2024-03-05T10:00:00Z", "Computer": "WS-7", "EventID": 4672, "Channel": "Security",
+              "EventData": {"SubjectUserName": "eve", "SubjectDomainName": "CORP",
+                            "PrivilegeList": "SeDebugPrivilege\r\n\t\t\tSeTcbPrivilege\r\n\t\t\t"}}
+    assert _parse(record).fields["winlog.privileges"] == ["SeDebugPrivilege", "SeTcbPrivilege"]
+
+
 def test_sentinel_xml_event_data_with_single_quotes_and_unnamed_values() -> None:
     record = {"TimeGenerated": "2024-03-05T10:00:00Z", "Computer": "WS-7", "EventID": 4688,
               "Channel": "Security",
