@@ -12,6 +12,7 @@ import math
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
@@ -152,6 +153,8 @@ def registered_domain(domain: str) -> str:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
+_NOT_IN_A_HOST = frozenset("/\\@?#")
+"""Characters that end a URL's authority or split its userinfo: a ``host`` given with one names no host."""
 
 
 def normalize_url(url: str, *, host: str | None = None, scheme: str = "http") -> str:
@@ -163,19 +166,44 @@ def normalize_url(url: str, *, host: str | None = None, scheme: str = "http") ->
     ``http://xn--bcher-kva.example/``.  ``url`` may be a path only (Zeek
     ``uri``); then ``host`` and ``scheme`` complete it.
 
+    The host is read where a browser reads it (the WHATWG URL standard, for
+    these special schemes): a ``\\`` before the query is a ``/``, so
+    ``http://evil.com\\@google.com/`` is ``http://evil.com/@google.com/``, a
+    request to evil.com; and a host whose last label is a number is an IPv4
+    address in any of the spellings browsers accept, written as a dotted quad
+    (``http://2130706433/``, ``http://0x7f.1/``, ``http://0177.0.0.1/`` ->
+    ``http://127.0.0.1/``), so it keys the IP it names.  A relative ``url``'s
+    ``host`` must be a host (and port) alone: one with ``/``, ``\\``, ``@``,
+    ``?`` or ``#`` (a Host header ``evil.com@google.com``) is refused.
+
     Raises ``ValueError`` (the module's rule for a present but malformed value)
-    for a URL without a host, a host that is not a domain name or an IP, or a
-    port that is not a number from 0 to 65535: callers keep such a URL as
-    written (``url.original``) or leave it to the raw record, never with its
-    port silently dropped.
+    for a URL without a host, a host that is not a domain name or an IP (a
+    numeric host that is no valid IPv4 address, ``http://256.0.0.1/``,
+    included), or a port that is not a number from 0 to 65535: callers keep
+    such a URL as written (``url.original``) or leave it to the raw record,
+    never with its port silently dropped.
 
     >>> normalize_url("HTTP://Example.ORG:80/a?b=1"), normalize_url("/x", host="[::FFFF:10.0.0.1]:8080")
     ('http://example.org/a?b=1', 'http://10.0.0.1:8080/x')
+    >>> normalize_url("http://evil.com\\\\@google.com/"), normalize_url("http://0x7f.1:8080/")
+    ('http://evil.com/@google.com/', 'http://127.0.0.1:8080/')
     """
     text = url.strip()
+    colon = text.find(":", 3, 6)
+    if colon > 0 and text[colon + 1 : colon + 2] in ("/", "\\") and text[:colon].lower() in _DEFAULT_PORTS:
+        # WHATWG: in a special URL, "\\" before the query or fragment is "/"
+        # (browsers send http://a\@b/ to a, where urlsplit would find host b).
+        end = len(text)
+        for mark in "?#":
+            found = text.find(mark, 0, end)
+            if found >= 0:
+                end = found
+        text = text[:end].replace("\\", "/") + text[end:]
     if not text.lower().startswith(("http://", "https://", "ftp://")):
         if host is None:
             raise ValueError(f"relative URL without a host: {text[:64]!r}")
+        if not _NOT_IN_A_HOST.isdisjoint(host):
+            raise ValueError(f"not a URL host: {host[:64]!r}")
         if not text.startswith("/"):
             text = "/" + text
         text = f"{scheme}://{host}{text}"
@@ -183,6 +211,8 @@ def normalize_url(url: str, *, host: str | None = None, scheme: str = "http") ->
     hostname = parts.hostname
     if not hostname:
         raise ValueError(f"URL without a host: {text[:64]!r}")
+    if ":" not in hostname and _ends_in_a_number(hostname):
+        hostname = _whatwg_ipv4(hostname)
     ip = canonical_ip(hostname, strict=False)
     if ip is not None:
         netloc = f"[{ip}]" if ":" in ip else ip
@@ -198,6 +228,55 @@ def normalize_url(url: str, *, host: str | None = None, scheme: str = "http") ->
     if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
         netloc = f"{netloc}:{port}"
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def _ends_in_a_number(host: str) -> bool:
+    """WHATWG "ends in a number": the host's last label (a trailing dot aside) is an IPv4 number."""
+    last = host[:-1] if host.endswith(".") else host
+    last = last.rpartition(".")[2]
+    # a label that does not start with a digit is no number (nor "0x..."): the common case, one test
+    if not last or not ("0" <= last[0] <= "9"):
+        return False
+    return (last.isascii() and last.isdigit()) or _ipv4_number(last) is not None
+
+
+def _ipv4_number(part: str) -> int | None:
+    """WHATWG IPv4 number parser: decimal, ``0x`` hex or ``0``-led octal (``0x`` alone is 0); ``None`` if not one."""
+    digits, radix = part, 10
+    if part[:2] in ("0x", "0X"):
+        digits, radix = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        digits, radix = part[1:], 8
+    if not digits:
+        return 0 if radix != 10 else None
+    allowed = "0123456789abcdefABCDEF" if radix == 16 else "01234567" if radix == 8 else "0123456789"
+    if not all(char in allowed for char in digits):
+        return None
+    return int(digits, radix)
+
+
+def _whatwg_ipv4(host: str) -> str:
+    """The dotted quad of a host that ends in a number, by the WHATWG IPv4 parser; ``ValueError`` if invalid.
+
+    One to four parts, each decimal, hex or octal; every part but the last is
+    a byte, the last fills the remaining bytes (``127.1`` is 127.0.0.1,
+    ``2130706433`` is 127.0.0.1).
+    """
+    labels = host.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()
+    numbers = [_ipv4_number(label) for label in labels] if len(labels) <= 4 else [None]
+    if (
+        any(number is None for number in numbers)
+        or any(cast(int, number) > 255 for number in numbers[:-1])
+        or cast(int, numbers[-1]) >= 256 ** (5 - len(numbers))
+    ):
+        raise ValueError(f"URL with a numeric host that is no IPv4 address: {host[:64]!r}")
+    value = 0
+    for number in numbers[:-1]:
+        value = value * 256 + cast(int, number)
+    value = value * 256 ** (5 - len(numbers)) + cast(int, numbers[-1])
+    return str(ipaddress.IPv4Address(value))
 
 
 def split_hashes(value: str | None) -> dict[str, str]:
