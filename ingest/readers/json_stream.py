@@ -2,12 +2,14 @@
 
 Handles one JSON array (``jq -s`` output, pretty-printed or not), one
 pretty-printed object, and several pretty-printed objects concatenated
-(``evtx_dump -o json``).  ``evtx_dump -o json`` prints a ``Record <id>`` line
-before each object unless given ``--dont-show-record-number``
-(``omerbenamram/evtx``, ``src/bin/evtx_dump.rs``): such a line is skipped
-where it stands between two top-level objects, never inside one.  The file is decoded incrementally through a bounded
+(``evtx_dump -o json``).  The file is decoded incrementally through a bounded
 window (``json.JSONDecoder.raw_decode`` from the current position), so a 2 GB
 array never sits in memory: only the element being decoded does.
+
+``evtx_dump -o json`` prints a ``Record <id>`` line before each object unless
+given ``--dont-show-record-number`` (``omerbenamram/evtx``,
+``src/bin/evtx_dump.rs``): such a line is skipped where it stands between two
+top-level objects, never inside an object or an array.
 """
 
 from __future__ import annotations

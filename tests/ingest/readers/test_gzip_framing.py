@@ -77,7 +77,7 @@ def gzip_cases(draw: st.DrawFn) -> GzipCase:
     return GzipCase(data, lines, lines, damaged=False)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=gzip_cases())
 def test_gzip_framing_never_breaks_the_pipeline_and_keeps_whole_members(tmp_path_factory, case):
     directory = tmp_path_factory.mktemp("gzip")
