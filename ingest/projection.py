@@ -809,7 +809,12 @@ class Projector:
             ctx.touch(self._ip(ctx, fields["dhcp.assigned_ip"]))
         if not fields.keys().isdisjoint(_CERT_KEYS):
             self._certificate(ctx, fields, server)
-        self._sensor_files(ctx, fields, url, domain, dst_host, src_ip)
+        if "user.name" in fields:  # a proxy's or VPN's user: seen where the client is
+            ctx.touch(self._user(ctx))
+        # the file's receiver: the destination of records that follow the file (Zeek files,
+        # EVE fileinfo), else the client that asked for it (a proxy's or firewall's record)
+        receiver = dst_host if kind in _FILE_TRANSFER_KINDS else client_host
+        self._sensor_files(ctx, fields, url, domain, receiver, src_ip if kind in _FILE_TRANSFER_KINDS else server)
         self._sight(ctx)
 
     @staticmethod
@@ -1015,9 +1020,12 @@ _FILE_IDENTITY = frozenset(_FILE[:5])
 _CERT_KEYS = frozenset(("x509.san", "x509.subject", "zeek.cert_chain_fps", "zeek.cert_chain_fuids"))
 """The fields :meth:`Projector._certificate` reads a certificate or a certificate chain from."""
 
+_FILE_TRANSFER_KINDS = frozenset(("zeek:files", "suricata:fileinfo"))
+"""Sensor records whose source and destination are a file's sender and receiver (elsewhere the
+client and the server, whichever way the file went)."""
 _SENSOR_KEYS = frozenset((
     "dns.question.name", "url.full", "url.domain", "destination.domain", "source.domain", "client.ip",
-    "dhcp.assigned_ip", *_FILE, *_CERT_KEYS,
+    "dhcp.assigned_ip", "user.name", *_FILE, *_CERT_KEYS,
 ))
 """Every field :meth:`Projector._sensor` reads past the source and destination IPs (the file
 fields give a file entity, the MIME type with a size one known by its sender): a sensor event

@@ -689,3 +689,18 @@ def test_an_inbound_connection_is_to_the_side_that_is_not_the_local_one(local, p
     relations = Projector().project([ev("sysmon:network_connect", host="hfdc01", **fields)]).relations
     assert {(r.src[0], r.dst) for r in relations if r.type == "CONNECTED"} == {
         ("host", ("ip", peer)), ("process", ("ip", peer))}
+
+
+def test_a_proxy_download_is_downloaded_by_the_client_host_and_sights_its_user():
+    """A proxy's or firewall's record names client (source) and server: the file went to the client."""
+    proxy = ev("cef:proxy_request", host=None, ts=1200.0, source__ip="10.0.0.5", destination__ip="198.51.100.7",
+               url__full="http://cdn-img.example/x.png", url__domain="cdn-img.example",
+               file__name="x.png", user__name="corp\\bob")
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.0.0.5", "ws-0042", 1000.0, 600.0)
+    projection = Projector(ipmap).project([proxy])
+    _, relations = graph(projection)
+    host = ("host", "ws-0042")
+    assert {(host, "DOWNLOADED", ("file", "x.png")), (host, "REQUESTED", ("url", "http://cdn-img.example/x.png")),
+            (("file", "x.png"), "SERVED_BY", ("url", "http://cdn-img.example/x.png"))} <= relations
+    assert ("ws-0042", ("user", "corp\\bob")) in {(s.host, s.entity) for s in projection.sightings}
