@@ -37,7 +37,23 @@ ingested into it again adds nothing.
 
 Nothing a record contains can make the pipeline raise: reader framing errors,
 unknown formats and every exception from a parser become rejections naming
-the record's origin and the reason; they are kept in the journal.
+the record's origin and the reason; they are kept in the journal.  So does a
+file chosen for reading that cannot be read at all (a damaged gzip header, an
+I/O error): one rejected record, its origin the file.  Files that are not
+telemetry by name or content (:func:`~ingest.readers.files.skip_reason`, an
+empty file, no reader) are skipped, not rejected.
+
+Plausible event times
+---------------------
+Every event's time must lie in the window from :data:`EARLIEST_EVENT_TIME`
+(1990-01-01 UTC) to the ingest's clock (``time.time()``, read once a batch)
+plus :data:`FUTURE_TOLERANCE_S` (one day), whatever the parser; a record with
+an event outside it is rejected with a reason naming the time and the window.
+A Windows ``UtcTime`` of 1601-01-01 or 9999-12-31, a Zeek ``ts`` in the year
+5138, are corrupt values: one such event would date an entity's first or last
+sighting centuries away and make a new domain look old.  ``time_window``
+(``ingest_paths``/``ingest_records``) replaces the window, e.g. for archives
+dated before 1990.
 """
 
 from __future__ import annotations
@@ -52,7 +68,7 @@ from typing import Any, BinaryIO, cast
 
 import orjson
 
-from graphsiem.model import Event
+from graphsiem.model import Event, epoch_to_iso
 from graphsiem.store.base import GraphStore
 from ingest.event_ids import AS_READ, as_read_id, canonical_text_id
 from ingest.gc_tuning import fewer_collections
@@ -90,6 +106,18 @@ MAX_RAW_CHARS = 100_000
 
 Progress = Callable[[int], None]
 
+UNREADABLE = "unreadable"
+"""The format under which a file that cannot be read at all is counted and its rejection kept."""
+
+EARLIEST_EVENT_TIME = 631152000.0
+"""1990-01-01 UTC: an earlier event time is a corrupt or unset value (Windows' 1601 epoch, 0)."""
+
+FUTURE_TOLERANCE_S = 86400.0
+"""How far past the ingest's clock an event time may lie (a sender's clock running ahead, zones).
+
+The same day the RFC 3164 year rule allows (``ingest.parsers.syslog.FUTURE_TOLERANCE_S``).
+"""
+
 
 class _Session:
     """The state of one ingest call: the current batch and the report."""
@@ -106,8 +134,13 @@ class _Session:
         store: GraphStore | None = None,
         reference_year: int | None = None,
         received_at: float | None = None,
+        time_window: tuple[float, float] | None = None,
     ) -> None:
         self.started = time.perf_counter()
+        # The plausible event times (module docstring); the end moves with the
+        # clock, read once a batch (a long ingest must not reject today's events).
+        self.fixed_window = time_window
+        self.earliest, self.latest = time_window or _window()
         self.journal = journal
         self.registry = registry = registry or default_registry()
         self.forced: Parser | None = None if format == "auto" else registry.get(format)
@@ -194,14 +227,15 @@ class _Session:
         context = self._context
         context.origin = origin = raw.origin
         context.path_hint = raw.path_hint or hint
+        earliest, latest = self.earliest, self.latest
         try:
             events = list(parser.parse(record, context))
-            if len(events) == 1 and _is_plain(event := events[0]):
+            if len(events) == 1 and _is_plain(event := events[0], earliest, latest):
                 problem = None
                 # serialised here, where a bad value can still reject the record
                 fields_json = orjson.dumps(event.fields, default=str)
             else:
-                problem = _check_events(events)
+                problem = _check_events(events, earliest, latest)
                 if problem is None:
                     many_fields_json = [orjson.dumps(e.fields, default=str) for e in events]
                     if len(events) == 1:  # one valid event of looser types (an int time)
@@ -393,6 +427,8 @@ class _Session:
         self.sizes, self.runs, self.rejections = [], [], []
         self._run_file = self._run_formats = None
         self.records = 0
+        if self.fixed_window is None:
+            self.earliest, self.latest = _window()
 
 
 def _add_accepted(targets: tuple[Counts, Counts, Counts], records: int, events: int) -> None:
@@ -407,23 +443,32 @@ def _is_endpoint_host(host: str | None) -> bool:
     return bool(host) and ip_or_none(host) is None
 
 
-def _check_events(events: list[Any]) -> str | None:
-    """Why a parser's output is unusable (a parser bug surfaced as a rejection), or None."""
+def _window() -> tuple[float, float]:
+    """The default plausible event times: 1990 to one day past the clock (see the module docstring)."""
+    return EARLIEST_EVENT_TIME, time.time() + FUTURE_TOLERANCE_S
+
+
+def _check_events(events: list[Any], earliest: float, latest: float) -> str | None:
+    """Why a parser's output is unusable (a parser bug or an implausible time), or None."""
     for event in events:
-        if _is_plain(event):
+        if _is_plain(event, earliest, latest):
             continue
-        problem = _check_event(event)
+        problem = _check_event(event, earliest, latest)
         if problem is not None:
             return problem
     return None
 
 
-def _is_plain(event: Any) -> bool:
-    """The fast check: an Event of exact types, as every parser makes them (``ts - ts`` is 0.0 only when finite)."""
+def _is_plain(event: Any, earliest: float, latest: float) -> bool:
+    """The fast check: an Event of exact types, as every parser makes them, at a plausible time.
+
+    The window check also refuses NaN and infinities (every comparison with
+    NaN is false), so it replaces the finiteness test ``ts - ts == 0.0``.
+    """
     return (
         event.__class__ is Event
         and event.ts.__class__ is float
-        and event.ts - event.ts == 0.0
+        and earliest <= event.ts <= latest
         and event.kind.__class__ is str
         and event.kind != ""
         and event.fields.__class__ is dict
@@ -433,12 +478,17 @@ def _is_plain(event: Any) -> bool:
     )
 
 
-def _check_event(event: Any) -> str | None:
+def _check_event(event: Any, earliest: float, latest: float) -> str | None:
     """The full check of one event (any types): the reason it is unusable, or None."""
     if not isinstance(event, Event):
         return f"parser returned {type(event).__name__}, not an Event"
     if not isinstance(event.ts, int | float) or isinstance(event.ts, bool) or not math.isfinite(event.ts):
         return f"event has no valid time (ts={event.ts!r})"
+    if not earliest <= event.ts <= latest:
+        return (
+            f"event time {_time_text(event.ts)} is outside the plausible window "
+            f"{_time_text(earliest)} .. {_time_text(latest)}"
+        )
     if not isinstance(event.kind, str) or not event.kind:
         return "event has no kind"
     if not isinstance(event.fields, dict):
@@ -448,6 +498,14 @@ def _check_event(event: Any) -> str | None:
     if not isinstance(event.origin, str) or not isinstance(event.source, str):
         return "event origin/source is not text"
     return None
+
+
+def _time_text(ts: float) -> str:
+    """``ts`` as ISO-8601 UTC, or as the number where no calendar date can show it (past 9999)."""
+    try:
+        return cast(str, epoch_to_iso(ts))
+    except (ValueError, OverflowError, OSError):
+        return repr(ts)
 
 
 def _reason(exc: BaseException) -> str:
@@ -502,6 +560,7 @@ def ingest_paths(
     batch_size: int = BATCH_SIZE,
     reference_year: int | None = None,
     received_at: float | None = None,
+    time_window: tuple[float, float] | None = None,
 ) -> IngestReport:
     """Ingest files and directories: journal every accepted event, then project into ``store``.
 
@@ -528,6 +587,10 @@ def ingest_paths(
     received_at : float, optional
         When a live source handed the records over (the syslog listener's
         spool): RFC 5424 lines without a TIMESTAMP take it.  Files have none.
+    time_window : (float, float), optional
+        The plausible event times, epoch seconds from and to (inclusive); a
+        record with an event outside is rejected.  Default: from
+        :data:`EARLIEST_EVENT_TIME` to the clock plus :data:`FUTURE_TOLERANCE_S`.
 
     Returns
     -------
@@ -549,7 +612,7 @@ def ingest_paths(
         session = _Session(
             journal=journal, registry=registry, format=format,
             default_timezone=default_timezone, batch_size=batch_size, progress=bar, store=store,
-            reference_year=reference_year, received_at=received_at,
+            reference_year=reference_year, received_at=received_at, time_window=time_window,
         )
         try:
             for path in files:
@@ -581,10 +644,14 @@ def _read_file(session: _Session, path: Path, readers: Sequence[Reader]) -> None
         try:
             head = read_head(path)
         except OSError as exc:
-            reason = f"cannot read: {exc.strerror or exc}"
-        else:
-            chosen = choose_reader(path, readers, head)
-            reason = chosen.reason if chosen.reader is None else None
+            # Chosen for reading, but unreadable (a damaged gzip header, an I/O
+            # error): a record lost, not a file to pass over, so it counts as
+            # one rejection the totals, the journal and the exit status show.
+            problem = ReadError(display, f"file cannot be read: {exc.strerror or exc}", "")
+            session.take(problem, file_report.counts, UNREADABLE, None)
+            return
+        chosen = choose_reader(path, readers, head)
+        reason = chosen.reason if chosen.reader is None else None
     if reason is not None:
         file_report.skipped = reason
         return
@@ -636,6 +703,7 @@ def ingest_records(
     default_timezone: str = "UTC",
     origin: str = "api",
     batch_size: int = BATCH_SIZE,
+    time_window: tuple[float, float] | None = None,
 ) -> IngestReport:
     """Ingest an HTTP body: a JSON array, NDJSON, or already-decoded JSON objects.
 
@@ -648,6 +716,7 @@ def ingest_records(
             _Session(
                 journal=journal, registry=registry, format=format,
                 default_timezone=default_timezone, batch_size=batch_size, store=store,
+                time_window=time_window,
             ),
             store,
             origin,

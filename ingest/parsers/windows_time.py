@@ -111,12 +111,19 @@ _midnights: dict[str, float] = {}
 
 
 def _midnight(day: str) -> float | None:
-    """Epoch seconds of ``YYYY-MM-DD`` 00:00 UTC, memoised (events cluster on few days)."""
+    """Epoch seconds of ``YYYY-MM-DD`` 00:00 UTC, memoised (events cluster on few days).
+
+    ``None`` for a malformed day and for one outside :func:`checked_time`'s
+    range (1970 to 2099): the general path then refuses it with its reason,
+    so the fast path accepts no time the general one would not.
+    """
     value = _midnights.get(day)
     if value is None:
         try:
             value = datetime(int(day[0:4]), int(day[5:7]), int(day[8:10]), tzinfo=UTC).timestamp()
         except ValueError:
+            return None
+        if not 0.0 <= value < LATEST:
             return None
         if len(_midnights) < 65536:
             _midnights[day] = value

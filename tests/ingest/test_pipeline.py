@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from graphsiem.model import Event
 from ingest.parsers.base import ParseError, ParserRegistry, UnknownFormatError
 from ingest.parsers.ecs import EcsParser
-from ingest.pipeline import ingest_paths, ingest_records
+from ingest.pipeline import EARLIEST_EVENT_TIME, FUTURE_TOLERANCE_S, ingest_paths, ingest_records
 from ingest.replay import project_pending, replay
 
 
@@ -286,10 +288,138 @@ def test_one_valid_event_of_loose_types_is_accepted_like_any_other(journal):
             return True
 
         def parse(self, record, context):
-            yield Event(id="", kind="x:y", ts=5, host="ws-1", source="", fields={"n": record["n"]})
+            yield Event(id="", kind="x:y", ts=1_700_000_000, host="ws-1", source="", fields={"n": record["n"]})
 
     registry = ParserRegistry()
     registry.register(IntTime())
     report = ingest_records([{"n": 1}, {"n": 2}], store=None, journal=journal, registry=registry)
     assert (report.total.received, report.total.accepted, report.total.rejected) == (2, 2, 0)
     assert sorted(e.event.fields["n"] for e in journal.iter_events()) == [1, 2]
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ecs(when: str, n: int = 0) -> dict:
+    return {"@timestamp": when, "host": {"name": f"ws-{n}"}, "process": {"executable": "C:\\x.exe", "pid": n}}
+
+
+def _nxlog(utc: str, created: str) -> dict:
+    return {"Hostname": "WS-0042", "EventID": 5, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "TimeCreated": created, "UtcTime": utc, "ProcessGuid": "{1A2B3C4D-0001-0002-0003-000000000001}",
+            "ProcessId": "4242", "Image": "C:\\Tools\\agent.exe"}
+
+
+def _zeek(ts: object) -> dict:
+    return {"_path": "conn", "ts": ts, "uid": "C1", "id.orig_h": "10.0.0.1", "id.orig_p": 1,
+            "id.resp_h": "10.0.0.2", "id.resp_p": 80, "proto": "tcp"}
+
+
+def _eve(when: str) -> dict:
+    return {"timestamp": when, "flow_id": 1, "event_type": "flow", "src_ip": "10.0.0.1", "src_port": 1,
+            "dest_ip": "10.0.0.2", "dest_port": 80, "proto": "TCP"}
+
+
+IMPLAUSIBLE = [
+    # (record, text the reason must name): the parser's own range, or the pipeline's window
+    pytest.param(_nxlog("9999-12-31 23:59:59.999", "9999-12-31T23:59:59.999Z"), "out of range", id="windows-9999"),
+    pytest.param(_nxlog("1601-01-01 00:00:00.000", "1601-01-01T00:00:00.000Z"), "out of range", id="windows-1601"),
+    pytest.param(_nxlog("2099-06-01 00:00:00.000", "2099-06-01T00:00:00.000Z"), "2099-06-01T00:00:00", id="windows-2099"),
+    pytest.param(_zeek(99999999999), "5138-11-16T09:46:39", id="zeek-5138"),
+    pytest.param(_eve("9999-12-31T23:59:59.000000+0000"), "9999-12-31T23:59:59", id="eve-9999"),
+    pytest.param(_ecs("0001-01-01T00:00:00Z"), "0001-01-01T00:00:00", id="ecs-0001"),
+    pytest.param(_ecs("1989-12-31T23:59:59Z"), "1989-12-31T23:59:59", id="ecs-1989"),
+    pytest.param(_zeek(0), "1970-01-01T00:00:00", id="zeek-epoch-0"),
+]
+
+
+@pytest.mark.parametrize(("record", "named"), IMPLAUSIBLE)
+def test_a_record_with_an_implausible_time_is_rejected_and_the_rest_goes_on(journal, graph, record, named):
+    good = [_ecs("2024-03-05T10:00:00Z", 1), _ecs("2024-03-05T10:00:01Z", 2)]
+    report = ingest_records([good[0], record, good[1]], store=graph, journal=journal)
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (3, 2, 1)
+    (rejection,) = journal.rejected()
+    assert named in rejection.reason and rejection.origin == "api#2"
+    if "out of range" not in named:  # the pipeline's window: the reason names it
+        assert "outside the plausible window 1990-01-01T00:00:00" in rejection.reason
+    assert sorted(e.event.host for e in journal.iter_events()) == ["ws-1", "ws-2"]
+    assert graph.get_entity("host", "ws-1") is not None and graph.get_entity("host", "ws-2") is not None
+
+
+def test_a_windows_utctime_outside_the_range_gives_way_to_the_record_time(journal):
+    report = ingest_records([_nxlog("1601-01-01 00:00:00.000", "2024-03-05T10:00:00.000Z")],
+                            store=None, journal=journal)
+    assert report.total.accepted == 1
+    (stored,) = journal.iter_events()
+    assert stored.event.ts == datetime(2024, 3, 5, 10, tzinfo=UTC).timestamp()
+
+
+def test_the_window_ends_a_day_past_the_clock_and_starts_in_1990(journal):
+    now = time.time()
+    records = [
+        _ecs(_iso(EARLIEST_EVENT_TIME), 1),  # the first second of 1990: in
+        _ecs(_iso(now + 3600), 2),  # a sender's clock an hour ahead: in
+        _ecs(_iso(now + FUTURE_TOLERANCE_S + 3600), 3),  # a day and an hour ahead: out
+    ]
+    report = ingest_records(records, store=None, journal=journal)
+    assert (report.total.accepted, report.total.rejected) == (2, 1)
+    assert journal.rejected()[0].origin == "api#3"
+
+
+def test_the_end_of_the_window_moves_with_the_clock_between_batches(journal, monkeypatch):
+    # A long ingest reads the clock once a batch: a record dated after the first
+    # batch's window but within the clock's when its own batch starts is kept.
+    start = time.time()
+    clock = iter([start, start + 2 * FUTURE_TOLERANCE_S, start + 2 * FUTURE_TOLERANCE_S])
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: next(clock, None) or real_time() + 2 * FUTURE_TOLERANCE_S)
+    ahead = _ecs(_iso(start + 1.5 * FUTURE_TOLERANCE_S), 1)
+    report = ingest_records([_ecs("2024-03-05T10:00:00Z", 0), ahead], store=None, journal=journal, batch_size=1)
+    assert (report.total.accepted, report.total.rejected) == (2, 0)
+
+
+def test_a_time_window_given_replaces_the_default(journal):
+    old, recent = _ecs("1985-06-01T00:00:00Z", 1), _ecs("2024-03-05T10:00:00Z", 2)
+    window = (datetime(1980, 1, 1, tzinfo=UTC).timestamp(), datetime(2000, 1, 1, tzinfo=UTC).timestamp())
+    report = ingest_records([old, recent], store=None, journal=journal, time_window=window)
+    assert (report.total.accepted, report.total.rejected) == (1, 1)
+    assert "2024-03-05T10:00:00" in journal.rejected()[0].reason and "2000-01-01T00:00:00" in journal.rejected()[0].reason
+
+
+def test_every_event_of_a_record_must_be_plausible(journal):
+    class Pair(EcsParser):
+        name = "pair"
+
+        def sniff(self, record):
+            return True
+
+        def parse(self, record, context):
+            yield Event(id="", kind="x:y", ts=1_700_000_000.0, host="ws-1", source="", fields={})
+            yield Event(id="", kind="x:z", ts=record["ts"], host="ws-1", source="", fields={})
+
+    registry = ParserRegistry()
+    registry.register(Pair())
+    report = ingest_records([{"ts": 1_700_000_001.0}, {"ts": 253402300799.0}], store=None, journal=journal,
+                            registry=registry)
+    assert (report.total.accepted, report.total.rejected, report.total.events) == (1, 1, 2)
+    assert "9999-12-31T23:59:59" in journal.rejected()[0].reason
+
+
+def test_a_file_that_cannot_be_read_is_a_rejection_not_a_skip(fixtures, journal, tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    damaged = inputs / "events.ndjson.gz"
+    damaged.write_bytes(b"\x1f\x8b\x09garbage, not a gzip header")
+    shutil.copy(fixtures / "ecs_events.ndjson", inputs / "good.ndjson")
+    (inputs / "README.md").write_text("about these files")
+    report = ingest_paths([inputs], store=None, journal=journal, progress=False)
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (5, 4, 1)
+    file = report.files[str(damaged)]
+    assert file.skipped is None and (file.counts.received, file.counts.rejected) == (1, 1)
+    assert [Path(f.path).name for f in report.skipped] == ["README.md"]  # deliberate skips stay skips
+    assert report.formats["unreadable"].rejected == 1
+    (kept,) = journal.rejected()
+    assert kept.origin == str(damaged) and kept.format == "unreadable"
+    assert kept.reason.startswith("file cannot be read") and "gzip" in kept.reason.lower()
+    assert report.to_dict()["rejected"] == 1

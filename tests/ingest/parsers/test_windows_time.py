@@ -73,3 +73,28 @@ def test_known_seconds_with_other_tails_read_exactly(utc: str | None, record_tim
     assert event_time({}, "2024-03-05T10:00:00.250Z", "UTC") == _exact(moment, "250")
     data = {} if utc is None else {"UtcTime": utc}
     assert event_time(data, record_time, "UTC") == _exact(moment, fraction)
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "1601-01-01", "2100-01-01", "1969-12-31"])
+@pytest.mark.parametrize("is_warm", [False, True])
+def test_the_fast_path_refuses_times_outside_the_documented_range(day: str, is_warm: bool) -> None:
+    # Before, the fast path returned these (1601 is Windows' zero FILETIME) and
+    # only the general parser's checked_time applied the 1970-2099 range.
+    if is_warm:  # the same day and second already read once: the memo lookups must not let it in
+        with pytest.raises(ParseError):
+            event_time({"UtcTime": f"{day} 23:59:59.999"}, None, "UTC")
+    with pytest.raises(ParseError, match="out of range"):
+        event_time({}, f"{day}T23:59:59.999Z", "UTC")
+    with pytest.raises(ParseError, match="out of range"):
+        event_time({}, f"{day}T23:59:59Z", "UTC")
+    # an implausible UtcTime is a malformed one: the record's own time dates the event
+    moment = datetime(2024, 3, 5, 10)
+    assert event_time({"UtcTime": f"{day} 23:59:59.999"}, "2024-03-05T10:00:00Z", "UTC") == _exact(moment, "")
+    with pytest.raises(ParseError, match="out of range"):
+        event_time({"UtcTime": f"{day} 23:59:59.999"}, f"{day}T23:59:59Z", "UTC")
+
+
+@pytest.mark.parametrize(("day", "expected"), [("1970-01-01", 0.0), ("2099-12-31", 4102358400.0)])
+def test_the_fast_path_keeps_the_ends_of_its_range(day: str, expected: float) -> None:
+    assert event_time({"UtcTime": f"{day} 00:00:00"}, None, "UTC") == expected
+    assert event_time({}, f"{day}T00:00:00Z", "UTC") == expected
