@@ -260,3 +260,16 @@ def test_a_graph_written_before_search_copies_gets_them_when_opened(neo4j_store,
         assert version == q.SEARCH_VERSION
     finally:
         reopened.close()
+
+
+@pytest.mark.neo4j
+def test_a_batch_of_large_scripts_fits_in_the_transaction_memory(neo4j_store):
+    # 4,000 scripts of 8 KiB: 32M characters of copies, whose TEXT index state
+    # in one transaction passed the test server's 256 MiB limit
+    text = "Get-Process | Where-Object { $_.CPU -gt 100 } # padding\n" * 146
+    scripts = [Entity("script", f"s{i}", text[:200], {"text": f"{i} marker{i}x {text}"})
+               for i in range(4_000)]
+    neo4j_store.upsert_entities(scripts)
+    assert neo4j_store.counts()["entities"] == {"script": 4_000}
+    (hit,) = neo4j_store.search_entities("marker3999x", limit=5)
+    assert (hit.entity.key, hit.matched) == ("s3999", "text")
