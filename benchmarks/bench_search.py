@@ -29,6 +29,16 @@ copies per entity can be compared with a checkout from before them
 Neo4j: ``GRAPHSIEM_NEO4J_URI`` (+ ``_USER``/``_PASSWORD``) when set, otherwise a
 private server with the deployed memory settings (1g heap, 512m page cache),
 stopped at the end.  The database is cleared: point it at a scratch database.
+
+Latest run (2026-11-29 02:30, load 4.0 -> 4.1, medians of 5): Neo4j, 100,000
+entities, scan 2.5-2.7 s wall (1.8-1.9 s client CPU, ~0.8 s server CPU) ->
+index 7-31 ms for every query whose scan reads everything; 8,831 entities
+196-713 ms -> 14-43 ms.  Embedded, 100,000: 85-398 ms -> 0.1-122 ms (1.8-3.7x
+less CPU; lowering 25 MB of script text is most of what is left).  Writes
+(``--write-only``, alternating with the code from before, load 4.6 -> 1.8):
+a new non-script entity 40.6 -> 83.7 us server CPU, 10.8 -> 19.8 us client;
+a new 5.2 KiB script 115 -> 474 us server CPU.  See docs/performance.md,
+"Entity search".
 """
 
 from __future__ import annotations
