@@ -25,6 +25,41 @@ def is_unset(value: object) -> bool:
     return value is None or (isinstance(value, str) and value in UNSET_TEXT)
 
 
+def normalize_user(domain: object, name: object) -> str:
+    r"""``domain\name`` lower case, the domain as its first label; a UPN ``name@domain`` as ``domain\name``.
+
+    One account is written several ways: ``SHIRE\hfdc01$`` by one event,
+    ``shire.com`` and ``hfdc01$`` by another, ``alice@corp.example`` by a
+    Kerberos or Azure one, ``CORP\Bob`` by a proxy.  The domain is cut to its
+    first label, lower case, as host names are (:func:`normalize_host`), so
+    that these are one user entity, whichever parser saw them.  A domain held
+    in ``name`` (``DOMAIN\name`` or ``name@domain``) wins over ``domain``.
+
+    Examples
+    --------
+    >>> normalize_user("simulandlabs.com", "CJones"), normalize_user(None, "SHIRE.COM\\HFDC01$")
+    ('simulandlabs\\cjones', 'shire\\hfdc01$')
+    >>> normalize_user(None, "alice@corp.example"), normalize_user(None, "NT AUTHORITY\\SYSTEM")
+    ('corp\\alice', 'nt authority\\system')
+    """
+    text = str(name).strip()
+    named_domain = domain
+    if "\\" in text:
+        named_domain, text = text.split("\\", 1)
+    elif "@" in text:
+        account, _, upn_domain = text.rpartition("@")
+        if account and upn_domain:
+            named_domain, text = upn_domain, account
+    label = None if named_domain is None or is_unset(named_domain) else _domain_label(str(named_domain))
+    return f"{label}\\{text}".lower() if label else text.lower()
+
+
+def _domain_label(domain: str) -> str:
+    """First label of a domain, as hosts are cut (``SHIRE.COM`` -> ``shire``); ``.`` (this machine) stays."""
+    text = domain.strip()
+    return text.split(".", 1)[0] or text
+
+
 @lru_cache(maxsize=65536)
 def normalize_host(name: str | None) -> str | None:
     """Short, lower-case host name: ``WORKSTATION5.theshire.local`` -> ``workstation5``.

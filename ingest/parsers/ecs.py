@@ -31,6 +31,7 @@ from ingest.normalize import (
     normalize_domain,
     normalize_host,
     normalize_url,
+    normalize_user,
     parse_int,
     parse_timestamp,
     split_hashes,
@@ -252,10 +253,7 @@ def _user(flat: dict[str, Any], fields: dict[str, Any]) -> None:
     name = _text(flat.get("user.name"))
     if not name:
         return
-    domain = _text(flat.get("user.domain"))
-    if domain and "\\" not in name:
-        name = f"{domain}\\{name}"
-    fields["user.name"] = name.lower()
+    fields["user.name"] = normalize_user(_text(flat.get("user.domain")), name)
 
 
 def _files(flat: dict[str, Any], fields: dict[str, Any]) -> None:

@@ -62,7 +62,13 @@ from typing import Any
 import orjson
 
 from graphsiem.model import Event
-from ingest.normalize import UNSET_TEXT, canonical_ip, normalize_host, parse_timestamp
+from ingest.normalize import (
+    UNSET_TEXT,
+    canonical_ip,
+    normalize_host,
+    normalize_user,
+    parse_timestamp,
+)
 from ingest.parsers.base import ParseContext, ParseError, Record
 from ingest.parsers.syslog_cef import cef_fields, cef_kind, cef_time, is_device_view, split_cef
 
@@ -311,7 +317,7 @@ def _auth_fields(message: str, fields: dict[str, Any]) -> None:
     if "user=" in message:
         match = _USER_RE.search(message)
         if match:
-            fields["user.name"] = match.group(1).lower()
+            fields["user.name"] = normalize_user(None, match.group(1))
 
 
 def _cef_event(message: str, header: _Header, context: ParseContext, source: str, evidence: Record) -> Event:

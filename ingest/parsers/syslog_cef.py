@@ -36,6 +36,7 @@ from ingest.normalize import (
     normalize_domain,
     normalize_host,
     normalize_url,
+    normalize_user,
     parse_timestamp,
 )
 from ingest.parsers.base import ParseContext, ParseError
@@ -64,8 +65,6 @@ _LOWER_KEYS = {
     "fname": "file.name",
     "sproc": "process.name",
     "dproc": "target.process.name",
-    "suser": "user.name",
-    "duser": "destination.user.name",
 }
 _HASH_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256"}
 _TIME_KEYS = ("rt", "end", "start", "deviceReceiptTime")
@@ -273,6 +272,8 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
             fields[f"file.hash.{algorithm}"] = value.lower()
         elif key == "fsize" and value.isascii() and value.isdigit():
             fields["file.size"] = int(value)
+        elif key in ("suser", "duser"):
+            fields["user.name" if key == "suser" else "destination.user.name"] = normalize_user(None, value)
         elif key in _LOWER_KEYS:
             fields[_LOWER_KEYS[key]] = value.lower()
         elif key in labels:

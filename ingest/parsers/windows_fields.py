@@ -13,7 +13,7 @@ from typing import Any
 from ingest.normalize import (
     UNSET_TEXT,
     ip_or_none,
-    is_unset,
+    normalize_user,
     parse_int,
     split_hashes,
 )
@@ -102,22 +102,7 @@ def parse_pid(value: object, name: str) -> int | None:
 
 
 def user_name(domain: object, name: object) -> str | None:
-    r"""``domain\name`` lower case, the domain as its first label; a UPN ``name@domain`` as ``domain\name``.
-
-    One account is written several ways: ``SHIRE\hfdc01$`` by one event,
-    ``shire.com`` and ``hfdc01$`` by another, ``alice@corp.example`` by a
-    Kerberos or Azure one.  The domain is cut to its first label, lower case,
-    as host names are (:func:`ingest.normalize.normalize_host`), so that these
-    are one user entity.  A domain held in ``name`` (``DOMAIN\name`` or
-    ``name@domain``) wins over ``domain``.
-
-    Examples
-    --------
-    >>> user_name("simulandlabs.com", "CJones"), user_name(None, "SHIRE.COM\\HFDC01$")
-    ('simulandlabs\\cjones', 'shire\\hfdc01$')
-    >>> user_name(None, "alice@corp.example"), user_name(None, "NT AUTHORITY\\SYSTEM")
-    ('corp\\alice', 'nt authority\\system')
-    """
+    """:func:`ingest.normalize.normalize_user` of a Windows event's account, memoised; None when unset."""
     if name is None or (isinstance(name, str) and name in UNSET_TEXT):
         return None
     # Accounts recur in every event of a session: each spelling is normalised once.
@@ -126,25 +111,10 @@ def user_name(domain: object, name: object) -> str | None:
         known = _users.get((domain, name))
         if known is not None:
             return known
-    text = str(name).strip()
-    named_domain = domain
-    if "\\" in text:
-        named_domain, text = text.split("\\", 1)
-    elif "@" in text:
-        account, _, upn_domain = text.rpartition("@")
-        if account and upn_domain:
-            named_domain, text = upn_domain, account
-    label = None if named_domain is None or is_unset(named_domain) else _domain_label(str(named_domain))
-    user = f"{label}\\{text}".lower() if label else text.lower()
+    user = normalize_user(domain, name)
     if memo:
         _remember(_users, (domain, name), f"{domain or ''}{name}", user)
     return user
-
-
-def _domain_label(domain: str) -> str:
-    """First label of a domain, as hosts are cut (``SHIRE.COM`` -> ``shire``); ``.`` (this machine) stays."""
-    text = domain.strip()
-    return text.split(".", 1)[0] or text
 
 
 ProcessSetter = Callable[[Fields, Data], None]
