@@ -16,6 +16,8 @@ from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from publicsuffixlist import PublicSuffixList
+
 UNSET_TEXT = frozenset(("", "-", "(empty)"))
 """The strings that mean "absent" in the sources (hot paths test membership directly)."""
 
@@ -173,18 +175,32 @@ def normalize_domain(value: str | None) -> str | None:
     return text
 
 
+@lru_cache(maxsize=65536)
 def registered_domain(domain: str) -> str:
-    """The registrable part of a domain, by a last-two-labels rule with common 2LD suffixes.
+    """The registrable part of a domain, by the Public Suffix List (ICANN and private sections).
 
-    A full public-suffix list would be more exact; this heuristic covers the
-    ``co.uk``-style suffixes that matter in practice and needs no download.
+    The private section matters for security: each name under a dynamic-DNS
+    or hosting suffix (``duckdns.org``, ``github.io``, ``blogspot.com``) is
+    owned by someone else, so ``x.duckdns.org`` is its own registered domain,
+    not one ``duckdns.org`` shared by every tenant.  A name that is a public
+    suffix itself (``co.uk``) or has one label is its own.  The list is the
+    copy bundled with the ``publicsuffixlist`` package (no download at run
+    time; a newer list comes with a package update).
+
+    Examples
+    --------
+    >>> registered_domain("www.example.co.uk"), registered_domain("x.duckdns.org")
+    ('example.co.uk', 'x.duckdns.org')
+    >>> registered_domain("cdn-img-delivery.example"), registered_domain("ws-0042")
+    ('cdn-img-delivery.example', 'ws-0042')
     """
-    labels = domain.split(".")
-    if len(labels) <= 2:
-        return domain
-    if labels[-2] in {"co", "com", "net", "org", "gov", "ac", "edu"} and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    return _public_suffixes().privatesuffix(domain) or domain
+
+
+@lru_cache(maxsize=1)
+def _public_suffixes() -> PublicSuffixList:
+    """The list, parsed once (65 ms) on first use rather than at import."""
+    return PublicSuffixList()
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}

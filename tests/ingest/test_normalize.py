@@ -14,6 +14,7 @@ from ingest.normalize import (
     normalize_host,
     normalize_url,
     parse_timestamp,
+    registered_domain,
 )
 
 
@@ -195,3 +196,17 @@ def test_a_host_with_url_delimiters_is_no_host(host: str) -> None:
     # a Host header evil.com@google.com would otherwise make the URL google.com's
     with pytest.raises(ValueError, match="not a URL host"):
         normalize_url("/x", host=host)
+
+
+@pytest.mark.parametrize(("domain", "registered"), [
+    ("www.example.co.uk", "example.co.uk"),
+    ("login.microsoftonline.com", "microsoftonline.com"),
+    ("x.duckdns.org", "x.duckdns.org"),  # dynamic DNS: each name has its own owner
+    ("a.b.github.io", "b.github.io"),
+    ("co.uk", "co.uk"),  # a public suffix itself
+    ("ws-0042", "ws-0042"),  # one label
+    ("cdn-img-delivery.example", "cdn-img-delivery.example"),  # not delegated: its last label is the suffix
+    ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+])
+def test_registered_domain_follows_the_public_suffix_list(domain: str, registered: str) -> None:
+    assert registered_domain(domain) == registered
