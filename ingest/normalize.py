@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+import unicodedata
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import cast
@@ -78,10 +79,17 @@ def normalize_host(name: str | None) -> str | None:
     'workstation5'
     >>> normalize_host("10.0.0.5"), normalize_host("192.168.1.41:8080")
     ('10.0.0.5', '192.168.1.41')
+    >>> normalize_host("ＷＯＲＫＳＴＡＴＩＯＮ5。theshire。local")
+    'workstation5'
     """
     if name is None:
         return None
-    text = str(name).strip().strip(".")
+    text = str(name).strip()
+    if not text.isascii():
+        # compatibility forms are one name: fullwidth ＷＯＲＫＳＴＡＴＩＯＮ5 (and an
+        # ideographic full stop) is workstation5, not a host of its own
+        text = unicodedata.normalize("NFKC", text).replace("\u3002", ".").strip()
+    text = text.strip(".")
     if is_unset(text):
         return None
     ip = canonical_ip(text, strict=False)

@@ -45,6 +45,9 @@ def test_ip_or_none_is_the_lenient_canonical_ip(text):
         ("192.168.1.999", "192.168.1.999"),  # dotted digits: not a name to cut
         ("CORP\\WS-9$", "ws-9"),
         ("-", None),
+        ("\uff37\uff33\uff0d\uff10\uff10\uff14\uff12.corp", "ws-0042"),  # fullwidth: the same host
+        ("WS-0042\u3002corp\u3002example", "ws-0042"),  # ideographic full stops
+        ("\uff11\uff10.\uff10.\uff10.\uff15", "10.0.0.5"),  # a fullwidth address is the address
     ],
 )
 def test_normalize_host(text: str, expected: str | None) -> None:
