@@ -149,16 +149,22 @@ def parse_int(value: object) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"not an integer: {value!r}")
         return int(value)
     text = str(value).strip()
     if is_unset(text):
         return None
-    try:
-        if text.lower().startswith("0x"):
-            return int(text, 16)
-        return int(text)
-    except ValueError:
-        raise ValueError(f"not an integer: {text[:32]!r}") from None
+    # int() also reads other scripts' digits ("٣") and underscores ("1_000"); a log's
+    # numbers are ASCII, so those are damaged or crafted values, not numbers
+    if text.isascii() and "_" not in text:
+        try:
+            if text.lower().startswith("0x"):
+                return int(text, 16)
+            return int(text)
+        except ValueError:
+            pass
+    raise ValueError(f"not an integer: {text[:32]!r}")
 
 
 _DOMAIN_RE = re.compile(r"^[a-z0-9_*]([a-z0-9_\-*]{0,62})(\.[a-z0-9_\-*]{1,63})*$")

@@ -13,6 +13,7 @@ from ingest.normalize import (
     normalize_domain,
     normalize_host,
     normalize_url,
+    parse_int,
     parse_timestamp,
     registered_domain,
 )
@@ -213,3 +214,17 @@ def test_a_host_with_url_delimiters_is_no_host(host: str) -> None:
 ])
 def test_registered_domain_follows_the_public_suffix_list(domain: str, registered: str) -> None:
     assert registered_domain(domain) == registered
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (4242, 4242), ("4242", 4242), (" 4242 ", 4242), ("0x1092", 4242), ("0X1092", 4242), (4242.0, 4242),
+    ("-", None), (None, None), (True, None),
+])
+def test_parse_int_reads_decimal_and_hex(value: object, expected: int | None) -> None:
+    assert parse_int(value) == expected
+
+
+@pytest.mark.parametrize("value", ["\u0663", "1_000", "0x_10", "12ab", "4242.5", float("nan"), float("inf"), "\uff14"])
+def test_parse_int_refuses_what_no_log_writes_as_a_number(value: object) -> None:
+    with pytest.raises(ValueError, match="not an integer"):
+        parse_int(value)
