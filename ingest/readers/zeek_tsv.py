@@ -108,7 +108,7 @@ _SCALAR_CONVERTERS: dict[str, Callable[[str], Any]] = {
 class _Header:
     """The settings of one header block; builds the per-column converters."""
 
-    __slots__ = ("separator", "set_separator", "empty", "unset", "path", "fields", "columns")
+    __slots__ = ("separator", "set_separator", "empty", "unset", "path", "fields", "columns", "closed")
 
     def __init__(self, separator: str) -> None:
         self.separator = separator
@@ -118,6 +118,8 @@ class _Header:
         self.path: str | None = None
         self.fields: list[str] | None = None
         self.columns: list[tuple[str, Callable[[str], Any]]] | None = None
+        self.closed = False
+        """After ``#close``: the block is over, and rows need a new header."""
 
     def set_types(self, types: list[str]) -> None:
         if self.fields is None or len(types) != len(self.fields):
@@ -195,7 +197,11 @@ class ZeekTsvReader:
                 continue
             if header.columns is None:
                 if header.fields is None:
-                    yield ReadError(origin, "Zeek TSV data row before any #fields header", line)
+                    reason = (
+                        "Zeek TSV data row after #close, before a new header block"
+                        if header.closed else "Zeek TSV data row before any #fields header"
+                    )
+                    yield ReadError(origin, reason, line)
                     continue
                 header.untyped()
             yield self._row(header, line, origin, default_path)
@@ -218,12 +224,17 @@ class ZeekTsvReader:
         elif keyword == "#fields":
             header.fields = value.split(header.separator)
             header.columns = None
+        elif keyword == "#close":
+            # Zeek writes nothing after it: rows there were appended by something else
+            # (a crashed writer's tail, a concatenation without the next header)
+            header.fields = header.columns = None
+            header.closed = True
         elif keyword == "#types":
             try:
                 header.set_types(value.split(header.separator))
             except ValueError as error:
                 return ReadError(origin, f"Zeek TSV header: {error}", line)
-        # #open, #close and unknown comment lines carry nothing a record needs.
+        # #open and unknown comment lines carry nothing a record needs.
         return None
 
     @staticmethod

@@ -145,6 +145,15 @@ def test_row_before_fields_header_is_a_read_error() -> None:
     assert isinstance(item, ReadError) and "#fields" in item.reason
 
 
+def test_rows_after_close_need_a_new_header_block() -> None:
+    """Zeek writes nothing after #close: an appended row is a read error, a new block reads again."""
+    items = read_text(HEADER + "1.0\t1\ta\tx\n#close\t2026-01-05-10-00-00\n2.0\t2\tb\ty\n"
+                      + HEADER + "3.0\t3\tc\tz\n")
+    assert [type(item).__name__ for item in items] == ["RawRecord", "ReadError", "RawRecord"]
+    assert "after #close" in items[1].reason and items[1].origin == "demo.log:10"
+    assert [item.record["n"] for item in items if isinstance(item, RawRecord)] == [1, 3]
+
+
 def test_mismatched_types_header_is_a_read_error() -> None:
     items = read_text("#separator \\x09\n#fields\ta\tb\n#types\tstring\n")
     assert isinstance(items[0], ReadError) and "#types" in items[0].reason
