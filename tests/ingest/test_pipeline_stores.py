@@ -28,3 +28,20 @@ def test_both_stores_receive_the_same_projection(store, fixtures, tmp_path):
     assert "198.51.100.77" in linked
     process = next(e for e in store.iter_entities("process") if "decoded_command" in e.props)
     assert process.props["decoded_command"] == "IEX (New-Object)"
+
+
+def test_the_empire_vbs_stager_is_found_by_its_decoded_text_in_each_store(store, samples_dir, tmp_path):
+    """The issue's Empire VBS case end to end: wscript.exe -> powershell.exe, and the stager's decoded
+    text (only base64 in its command line) found by the stores' entity search."""
+    path = samples_dir / "otrf-security-datasets" / "empire_launcher_vbs_2020-09-04160940.json"
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([path], store=store, journal=journal, progress=False)
+    assert report.total.rejected == 0
+    hits = store.search_entities("/news.php", entity_type="process")
+    stagers = [hit for hit in hits if hit.matched == "decoded_command"]
+    assert len(stagers) == 1
+    stager = stagers[0].entity
+    assert "/news.php" not in stager.value and "-enc" in stager.value.lower()  # the command line hides it
+    parents = {n.entity.props.get("name") for n in store.neighbors("process", stager.key, direction="in")
+               if n.relation.type == "SPAWNED"}
+    assert parents == {"wscript.exe"}
