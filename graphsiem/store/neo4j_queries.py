@@ -12,6 +12,7 @@ from functools import cache
 
 from graphsiem.model import EntityType, RelationType
 from graphsiem.store.base import CONTAINS, IN_PROP, PREFIX
+from graphsiem.store.merge import SEARCH_COPIES
 
 SEEN = "SEEN"
 """Relationship type of sightings: ``(:Host)-[:SEEN]->(:Entity)``."""
@@ -66,9 +67,10 @@ LONG = "_long"
 SEARCH_OVERFLOW = "SearchOverflow"
 """Label of nodes that have (or once had) a copy too long to index."""
 
-SEARCH_COPIES = tuple(name + suffix for name in (SEARCH_VALUE, SEARCH_KEY, SEARCH_TEXT)
-                      for suffix in ("", LONG))
-"""Every property a search copy can take; never an entity prop on reads."""
+# SEARCH_COPIES (from merge, where they are reserved names): every property a search copy can
+# take, these three and their LONG forms; never an entity prop on reads.
+assert {name + suffix for name in (SEARCH_VALUE, SEARCH_KEY, SEARCH_TEXT) for suffix in ("", LONG)} == set(
+    SEARCH_COPIES)
 
 
 

@@ -129,7 +129,7 @@ def _node_row(entity_type: str, key: str) -> dict[str, Any]:
     return {"key": indexed, "uid": entity_uid(entity_type, indexed), "full_key": full}
 
 
-_NOT_PROPS = RESERVED_PROPS | frozenset(q.SEARCH_COPIES)
+_NOT_PROPS = RESERVED_PROPS
 
 
 def _entity(props: dict[str, Any]) -> Entity:

@@ -55,6 +55,8 @@ def test_merge_evidence_follows_the_rule_at_every_size(stored, incoming, count):
 
 @pytest.mark.parametrize(("props", "reason"), [
     ({"key": "x"}, "reserved"),
+    ({"_search_value": "x"}, "reserved"),  # the Neo4j store's search copies are its own
+    ({"_search_text_long": "x"}, "reserved"),
     ({"nested": {"a": 1}}, "unsupported value type dict"),
     ({"mixed": [1, "a"]}, "one type"),
 ])
