@@ -218,8 +218,6 @@ def _public_suffixes() -> PublicSuffixList:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
-_NOT_IN_A_HOST = frozenset("/\\@?#")
-"""Characters that end a URL's authority or split its userinfo: a ``host`` given with one names no host."""
 
 
 def normalize_url(url: str, *, host: str | None = None, scheme: str = "http") -> str:
@@ -254,38 +252,26 @@ def normalize_url(url: str, *, host: str | None = None, scheme: str = "http") ->
     ('http://evil.com/@google.com/', 'http://127.0.0.1:8080/')
     """
     text = url.strip()
-    colon = text.find(":", 3, 6)
-    if colon > 0 and text[colon + 1 : colon + 2] in ("/", "\\") and text[:colon].lower() in _DEFAULT_PORTS:
-        # WHATWG: in a special URL, "\\" before the query or fragment is "/"
-        # (browsers send http://a\@b/ to a, where urlsplit would find host b).
-        end = len(text)
-        for mark in "?#":
-            found = text.find(mark, 0, end)
-            if found >= 0:
-                end = found
-        text = text[:end].replace("\\", "/") + text[end:]
-    if not text.lower().startswith(("http://", "https://", "ftp://")):
+    if "\\" in text:
+        text = _backslashes_as_slashes(text)
+    is_relative = not text.lower().startswith(("http://", "https://", "ftp://"))
+    if is_relative:
         if host is None:
             raise ValueError(f"relative URL without a host: {text[:64]!r}")
-        if not _NOT_IN_A_HOST.isdisjoint(host):
-            raise ValueError(f"not a URL host: {host[:64]!r}")
         if not text.startswith("/"):
             text = "/" + text
         text = f"{scheme}://{host}{text}"
     parts = urlsplit(text)
+    # A host given must be the whole authority, without userinfo: a "/", "?"
+    # or "#" in it would end the authority early, an "@" (or "\\@") name another host.
+    if is_relative and (parts.netloc != host or "@" in parts.netloc):
+        raise ValueError(f"not a URL host: {cast(str, host)[:64]!r}")
     hostname = parts.hostname
     if not hostname:
         raise ValueError(f"URL without a host: {text[:64]!r}")
-    if ":" not in hostname and _ends_in_a_number(hostname):
-        hostname = _whatwg_ipv4(hostname)
-    ip = canonical_ip(hostname, strict=False)
-    if ip is not None:
-        netloc = f"[{ip}]" if ":" in ip else ip
-    else:
-        domain = normalize_domain(hostname)
-        if domain is None:  # an unset marker ("-", "(empty)"): no host to name
-            raise ValueError(f"URL without a host: {text[:64]!r}")
-        netloc = domain
+    netloc = _url_host(hostname)
+    if netloc is None:  # an unset marker ("-", "(empty)"): no host to name
+        raise ValueError(f"URL without a host: {text[:64]!r}")
     try:
         port = parts.port
     except ValueError:
@@ -293,6 +279,38 @@ def normalize_url(url: str, *, host: str | None = None, scheme: str = "http") ->
     if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
         netloc = f"{netloc}:{port}"
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
+def _backslashes_as_slashes(text: str) -> str:
+    """WHATWG: in a special URL (http, https, ftp), a ``\\`` before the query or fragment is a ``/``.
+
+    Browsers send ``http://a\\@b/`` to ``a``, where :func:`urllib.parse.urlsplit`
+    would find host ``b``.  Other text (a path only, another scheme) is returned as is.
+    """
+    colon = text.find(":", 3, 6)
+    if colon < 0 or text[colon + 1 : colon + 2] not in ("/", "\\") or text[:colon].lower() not in _DEFAULT_PORTS:
+        return text
+    end = len(text)
+    for mark in "?#":
+        found = text.find(mark, 0, end)
+        if found >= 0:
+            end = found
+    return text[:end].replace("\\", "/") + text[end:]
+
+
+@lru_cache(maxsize=65536)
+def _url_host(hostname: str) -> str | None:
+    """A URL host as :func:`normalize_url` writes it: ``[IPv6]``, dotted quad or domain; ``None`` if unset.
+
+    Memoised: traffic repeats few hosts, and the IPv4 and domain checks cost
+    microseconds each.  Raises ``ValueError`` for a host that is neither.
+    """
+    if ":" not in hostname and _ends_in_a_number(hostname):
+        hostname = _whatwg_ipv4(hostname)
+    ip = canonical_ip(hostname, strict=False)
+    if ip is not None:
+        return f"[{ip}]" if ":" in ip else ip
+    return normalize_domain(hostname)
 
 
 def _ends_in_a_number(host: str) -> bool:
