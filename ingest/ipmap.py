@@ -106,6 +106,10 @@ class IpHostMap:
             # host's own (Sysmon writes either side as Source on inbound
             # connections); none when it could not tell, and then nothing is learnt
             local = fields.get("host.ip")
+            if local is None and "host.ip_unknown" not in fields:
+                # journaled before the parser named the local side (a replay of an older
+                # journal): the rule the map had then, so the rebuilt map is the map it had
+                local = fields.get("destination.ip" if fields.get("network.direction") == "inbound" else "source.ip")
             if isinstance(local, str) and local and not local.startswith(_LOOPBACK) and local != named:
                 self.add_endpoint(local, named, event.ts)
                 return True

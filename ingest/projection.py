@@ -104,8 +104,10 @@ _CERT_SERVERS_LIMIT = 16
 _CERT_LIMIT = 20_000
 """Certificates remembered for the x509/ssl join: up to 64 names each, so ~100 MB at most, not the
 1 GiB that the general cache limit (200,000) would allow on CDN-heavy x509 logs."""
-_PID_HOLDERS = 8
+_PID_HOLDERS = 4
 """Processes remembered per host and pid (Windows reuses pids)."""
+_PID_LIMIT = 100_000
+"""(host, pid) keys remembered: with up to four processes each, about as much as the GUID cache."""
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
@@ -289,6 +291,8 @@ class Projector:
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}
         """``ip_or_none`` of each event host seen ("" for a name)."""
+        self.state_seq = 0
+        """The seq of the join state the journal holds for this projector's line (see ``ingest.replay``)."""
         self._ctx: _Ctx = _Ctx.__new__(_Ctx)
         """The context of endpoint events, refilled for each (see project_into)."""
         self._handlers = {
@@ -318,6 +322,7 @@ class Projector:
         other = Projector(ipmap)
         other.errors = self.errors
         other.failed = list(self.failed)
+        other.state_seq = self.state_seq
         other._processes = dict(self._processes)
         other._pids = dict(self._pids)
         other._fuid_file = dict(self._fuid_file)
@@ -342,6 +347,10 @@ class Projector:
         state: dict[str, Any] = {name: list(getattr(self, name).items()) for name in _JOINS}
         state["version"] = JOIN_STATE_VERSION
         return orjson.dumps(state)
+
+    def join_entries(self) -> int:
+        """How many entries the join state holds: what saving it costs grows with this."""
+        return sum(len(getattr(self, name)) for name in _JOINS)
 
     def restore_join_state(self, state: bytes) -> bool:
         """Take over a :meth:`join_state`; False (and nothing changed) when it cannot be read.
@@ -490,7 +499,7 @@ class Projector:
         key = (host, str(pid))  # "4242" and 4242 are one pid
         held = self._pids.get(key)
         if held is None:
-            self._remember(self._pids, key, ((ts, ref),))
+            self._remember(self._pids, key, ((ts, ref),), _PID_LIMIT)
             return
         if held[-1][1] == ref and held[-1][0] <= ts:
             return  # the common case: the same process seen again later

@@ -216,6 +216,7 @@ def resume_projector(journal: Journal, ipmap: IpHostMap | IpWatch, seq: int) -> 
         return projector
     saved = journal.join_state(seq)
     start = saved[0] if saved is not None and projector.restore_join_state(saved[1]) else 0
+    projector.state_seq = start
     if start < seq:
         for _ in _project_events(projector, _until(journal.iter_events(after_seq=start), seq), PROJECT_BATCH):
             pass  # only the join state is wanted: these events are in the graph already
@@ -326,8 +327,16 @@ def _project_pending(
 ) -> ProjectionSummary:
     summary = early.summary if early is not None else ProjectionSummary()
     last_seq = _reconcile_checkpoint(journal, store)
-    if early is not None and early.seq > last_seq:
-        last_seq = early.seq
+    if early is not None:
+        if early.seq > last_seq:
+            last_seq = early.seq
+        elif early.seq < last_seq:
+            # another writer projected past this call's early batches (they are in the
+            # store, and so are the events after them): the early projector never saw
+            # those events, so the journal's join state at last_seq is taken instead
+            early = None
+    elif speculation is None and pending is None and journal.last_seq() <= last_seq:
+        return summary  # nothing to project (a detection's catch-up, a file ingested again)
     held = speculation.finish(journal, last_seq) if speculation is not None else None
     batches: Iterable[ProjectedBatch]
     if held is not None:
@@ -354,7 +363,7 @@ def _project_pending(
                 store.flush()
                 # held batches were all projected before the first was applied: the
                 # projector's state is past last_seq then, so it is saved at the end only
-                journal.set_checkpoint(last_seq, None if held is not None else projector.join_state())
+                _checkpoint(journal, last_seq, None if held is not None else projector)
                 since_flush = 0
     if held is not None:
         held.clear()  # applied: let the projections go
@@ -362,9 +371,30 @@ def _project_pending(
     if summary.events:
         _mark(store, last_seq)
         store.flush()
-        journal.set_checkpoint(last_seq, projector.join_state())
+        _checkpoint(journal, last_seq, projector)
         _RESUMABLE[journal.identity] = (last_seq, projector)
     return summary
+
+
+STATE_SAVE_SHARE = 4
+"""The join state is saved with a checkpoint once at least 1/4 as many events as it has entries
+were projected since it was last saved."""
+
+
+def _checkpoint(journal: Journal, seq: int, projector: Projector | None) -> None:
+    """Set the checkpoint at ``seq``, with ``projector``'s join state when saving it is due.
+
+    Saving costs in proportion to the state (up to tens of MB when the join
+    caches are full), so a call that projected a handful of events does not
+    pay it: the journal keeps the older state, and a process that starts from
+    there learns the joins of the events since (at most a quarter of the
+    state's entries) again from the journal (:func:`resume_projector`).
+    """
+    state = None
+    if projector is not None and seq - projector.state_seq >= projector.join_entries() // STATE_SAVE_SHARE:
+        state = projector.join_state()
+        projector.state_seq = seq
+    journal.set_checkpoint(seq, state)
 
 
 def _reconcile_checkpoint(journal: Journal, store: GraphStore) -> int:

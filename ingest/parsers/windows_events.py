@@ -124,6 +124,10 @@ def _sysmon_3(data: Data, fields: Fields) -> str:
     local = _local_side(data, fields, initiated)
     if local is not None and _can_be_a_host(local):
         fields["host.ip"] = local
+    else:
+        # said, so that the IP map tells "not told" from an event journaled before
+        # this rule (no host.ip either), for which it keeps the rule of then
+        fields["host.ip_unknown"] = True
     return "sysmon:network_connect"
 
 

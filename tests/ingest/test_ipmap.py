@@ -72,8 +72,16 @@ def test_the_local_address_is_host_ip_whichever_side_sysmon_wrote_it(local):
 def test_nothing_is_learnt_when_the_local_address_is_not_known(direction):
     fields = {"network.direction": direction} if direction else {}
     ipmap = IpHostMap()
-    assert not ipmap.observe(connect(0.0, "srv-1", "198.51.100.3", "10.0.0.8", **fields))
+    assert not ipmap.observe(connect(0.0, "srv-1", "198.51.100.3", "10.0.0.8", **fields, **{"host.ip_unknown": True}))
     assert len(ipmap) == 0
+
+
+@pytest.mark.parametrize(("direction", "local"), [("outbound", "198.51.100.3"), ("inbound", "10.0.0.8")])
+def test_an_event_journaled_before_the_local_side_rule_keeps_the_rule_of_then(direction, local):
+    """A replay of an older journal (no host.ip, no host.ip_unknown) rebuilds the map it had."""
+    ipmap = IpHostMap()
+    assert ipmap.observe(connect(0.0, "srv-1", "198.51.100.3", "10.0.0.8", **{"network.direction": direction}))
+    assert ipmap.lookup(local, 0.0) == "srv-1"
 
 
 @pytest.mark.parametrize("local", ["127.0.0.1", "::1", "srv-1", ["10.0.0.8"], ""])
@@ -181,7 +189,8 @@ def test_observe_all_learns_what_observe_learns_event_by_event():
         Event(id="", kind="sysmon:network_connect", ts=2.0, host="ws-3", source="x",
               fields={"source.ip": "10.0.0.7", "destination.ip": "203.0.113.1", "host.ip": "10.0.0.7"}),
         Event(id="", kind="sysmon:network_connect", ts=2.5, host="ws-3", source="x",
-              fields={"source.ip": "10.0.0.10", "destination.ip": "203.0.113.1"}),  # no host.ip: nothing
+              fields={"source.ip": "10.0.0.10", "destination.ip": "203.0.113.1",
+                      "host.ip_unknown": True}),  # the local side not told: nothing
         Event(id="", kind="sysmon:network_connect", ts=3.0, host="", source="x",
               fields={"source.ip": "10.0.0.9", "host.ip": "10.0.0.9"}),  # no host name: nothing
         Event(id="", kind="zeek:kerberos", ts=4.0, host=None, source="zeek",

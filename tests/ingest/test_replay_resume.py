@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from graphsiem.model import Event
+from graphsiem.store.embedded import EmbeddedStore
+from ingest import replay as replay_module
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
 from ingest.projection import Projector
-from ingest.replay import resume_projector
+from ingest.replay import (
+    EarlyProjection,
+    ProjectionSummary,
+    project_batch,
+    project_pending,
+    resume_projector,
+)
 
 IMAGE = "C:\\t\\a.exe"
 
@@ -74,4 +82,70 @@ def test_nothing_projected_is_a_fresh_projector(tmp_path):
     try:
         assert resume_projector(journal, IpHostMap(), 0).join_state() == Projector().join_state()
     finally:
+        journal.close()
+
+
+def _connect(n: int, guid: str) -> Event:
+    return Event(id=f"n{n}", kind="sysmon:network_connect", ts=float(n), host="ws-1", source="test",
+                 fields={"process.executable": IMAGE, "process.guid": guid, "destination.ip": f"203.0.113.{n}",
+                         "host.ip_unknown": True})
+
+
+def _connected_processes(store) -> set:
+    return {r.src for r in store.iter_relations("CONNECTED") if r.src[0] == "process"}
+
+
+def test_a_call_whose_early_batches_another_writer_projected_past_goes_on_from_the_journal(tmp_path):
+    """Review finding: the early projector stopped at seq 2, another writer projected seq 3 (a new
+    process); event 4 names that process by GUID only and must join it."""
+    events = [_create(1), _create(2), _create(3), _connect(4, "g-3")]
+    journal = _journal(tmp_path, events)
+    store = EmbeddedStore(tmp_path / "graph")
+    try:
+        early = Projector()
+        project_batch(early, store, events[:2], ProjectionSummary())
+        journal.set_checkpoint(3)  # the other writer's checkpoint (its graph writes are not the point)
+        project_pending(journal, store, early=EarlyProjection(early, 2, ProjectionSummary(events=2)))
+        (full,) = [(e.type, e.key) for e in Projector().project(events[2:3]).entities if e.type == "process"]
+        assert _connected_processes(store) == {full}  # not an image-only process
+    finally:
+        store.close()
+        journal.close()
+
+
+def test_nothing_to_project_reads_and_learns_nothing(tmp_path):
+    """A detection's catch-up with nothing new must not project the journal again to learn joins."""
+    events = [_create(n) for n in range(1, 4)]
+    journal = _journal(tmp_path, events)
+    store = EmbeddedStore(tmp_path / "graph")
+    try:
+        journal.set_checkpoint(3)  # projected, by a version that saved no join state
+        kept = Projector()
+        replay_module._RESUMABLE[journal.identity] = (3, kept)
+        summary = project_pending(journal, store)
+        assert summary.events == 0
+        assert replay_module._RESUMABLE[journal.identity] == (3, kept)  # untouched: no resume ran
+    finally:
+        replay_module._RESUMABLE.pop(journal.identity, None)
+        store.close()
+        journal.close()
+
+
+def test_a_small_call_on_a_big_state_leaves_the_older_state_and_still_joins(tmp_path):
+    """Saving a state costs with its size: a call of a few events keeps the older one in the journal,
+    and a new process learns the few events since from the journal, joining exactly the same."""
+    events = [_create(n) for n in range(1, 41)]
+    journal = _journal(tmp_path, events[:39])
+    store = EmbeddedStore(tmp_path / "graph")
+    try:
+        project_pending(journal, store)  # 39 events, 78 entries (GUIDs and pids): saved
+        assert journal.join_state(39)[0] == 39
+        journal.append(events[39:])
+        project_pending(journal, store)  # 1 event < 80 / 4: not saved again
+        assert journal.join_state(40)[0] == 39 and journal.checkpoint() == 40
+        live = replay_module._RESUMABLE.pop(journal.identity)[1]
+        fresh = resume_projector(journal, IpHostMap(), 40)  # a new process
+        assert fresh.join_state() == live.join_state() and ("ws-1", "g-40") in fresh._processes
+    finally:
+        store.close()
         journal.close()

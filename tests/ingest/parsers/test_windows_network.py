@@ -66,6 +66,8 @@ def _sysmon_3(source: str, destination: str, initiated: str | None, computer: st
 def test_host_ip_is_the_local_end(source: str, destination: str, initiated: str | None, local: str | None) -> None:
     event = _sysmon_3(source, destination, initiated)
     assert event.fields.get("host.ip") == local
+    # "not told" is said, so the IP map can tell it from an event journaled before the rule
+    assert event.fields.get("host.ip_unknown", False) is (local is None)
     # the ends stay as Sysmon wrote them
     assert event.fields["source.ip"] + ":" + str(event.fields["source.port"]) == source.partition("/")[0]
 
