@@ -28,6 +28,26 @@ def is_unset(value: object) -> bool:
     return value is None or (isinstance(value, str) and value in UNSET_TEXT)
 
 
+INTERNAL_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
+    "fc00::/7", "fe80::/10",
+))
+"""Addresses of the fleet's own machines (RFC 1918, shared CGN space, link-local, IPv6 ULA)."""
+
+
+def is_internal(address: str | None) -> bool:
+    """Whether ``address`` is one of :data:`INTERNAL_NETWORKS` (``False`` for no or no valid address).
+
+    >>> is_internal("10.0.0.5"), is_internal("203.0.113.9"), is_internal("fw01")
+    (True, False, False)
+    """
+    ip = canonical_ip(address, strict=False) if address else None
+    if ip is None:
+        return False
+    parsed = ipaddress.ip_address(ip)
+    return any(parsed in network for network in INTERNAL_NETWORKS)
+
+
 def normalize_user(domain: object, name: object) -> str:
     r"""``domain\name`` lower case, the domain as its first label; a UPN ``name@domain`` as ``domain\name``.
 

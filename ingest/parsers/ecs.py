@@ -276,7 +276,9 @@ def _files(flat: dict[str, Any], fields: dict[str, Any]) -> None:
 def _network(flat: dict[str, Any], fields: dict[str, Any]) -> None:
     for side, peer in (("source", "client"), ("destination", "server")):
         ip = canonical_ip(_text(flat.get(side + ".ip")))
-        peer_ip = canonical_ip(_text(flat.get(peer + ".ip")))
+        # lenient: the roles only add to the ends, so a bad one ("unknown") must not reject
+        # the record, as a bad source.ip or destination.ip does
+        peer_ip = canonical_ip(_text(flat.get(peer + ".ip")), strict=False)
         if peer_ip:
             # ECS client/server name the flow's roles whichever way the record points;
             # the sensor rule reads client.ip (docs/fields.md); alone they stand for the ends

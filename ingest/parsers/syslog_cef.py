@@ -8,7 +8,7 @@ of ``docs/fields.md``; the rest are kept as ``cef.<key>`` (custom strings
 ``observer.*`` (vendor and product from the header).
 
 Host names: ``shost``/``dhost`` name the machine at ``src``/``dst``.  When
-that address is internal (:data:`INTERNAL_NETWORKS`) the name is a machine of
+that address is internal (:func:`ingest.normalize.is_internal`) the name is a machine of
 the fleet: ``source.hostname``/``destination.hostname``, normalised like any
 host name (the IP -> host map learns ``src`` -> ``shost`` from it, as from a
 Zeek Kerberos machine account); otherwise, or without an address, it is the
@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from ipaddress import ip_address, ip_network
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ingest.normalize import (
     canonical_ip,
+    is_internal,
     normalize_domain,
     normalize_host,
     normalize_url,
@@ -76,12 +76,6 @@ _MONTHS = {name: number for number, name in enumerate(
     ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
 _UTC_NAMES = frozenset(("UTC", "GMT", "UT", "Z"))
 
-INTERNAL_NETWORKS = tuple(ip_network(net) for net in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
-    "fc00::/7", "fe80::/10",
-))
-"""Addresses of the fleet's own machines (RFC 1918, shared CGN space, link-local, IPv6 ULA):
-an ``shost``/``dhost`` of one of them is a host name, of any other a domain."""
 
 _PARTY_KEYS = ("src", "dst", "shost", "dhost", "request")
 """Extension keys that name a machine (or the URL a client asked for) in the traffic an event reports."""
@@ -293,6 +287,9 @@ def _put_host(fields: dict[str, Any], side: str, value: str, address: str | None
         return
     if is_internal(address):
         host = normalize_host(value)
+        if host and canonical_ip(host, strict=False) is not None:
+            fields.setdefault(f"{side}.ip", host)  # an address in another spelling (fullwidth digits)
+            return
         if host:
             fields[f"{side}.hostname"] = host
             return
@@ -301,19 +298,6 @@ def _put_host(fields: dict[str, Any], side: str, value: str, address: str | None
     except ValueError:
         domain = None
     fields[f"{side}.domain"] = domain or value
-
-
-def is_internal(address: str | None) -> bool:
-    """Whether ``address`` is one of :data:`INTERNAL_NETWORKS` (``False`` for no or no valid address).
-
-    >>> is_internal("10.0.0.5"), is_internal("203.0.113.9"), is_internal("fw01")
-    (True, False, False)
-    """
-    ip = canonical_ip(address, strict=False) if address else None
-    if ip is None:
-        return False
-    parsed = ip_address(ip)
-    return any(parsed in network for network in INTERNAL_NETWORKS)
 
 
 def is_device_view(extension: dict[str, str], fields: dict[str, Any]) -> bool:

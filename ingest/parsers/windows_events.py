@@ -49,7 +49,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphsiem.model import Event
-from ingest.normalize import canonical_ip, normalize_host, parse_int
+from ingest.normalize import canonical_ip, is_internal, normalize_host, parse_int
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.sensor_fields import domain_or_none
 from ingest.parsers.windows_fields import (
@@ -169,8 +169,12 @@ def _local_side(data: Data, fields: Fields, initiated: bool | None) -> str | Non
     if source_named != destination_named:
         named = source_ip if source_named else destination_ip
         # The remote end's name is a PTR record its owner writes: a name that
-        # contradicts the connection's own roles proves nothing either way.
-        return named if by_role is None or by_role == named else None
+        # contradicts the connection's own roles proves nothing either way, and
+        # alone it is taken only for an internal address (an outside one naming
+        # our computer is a crafted PTR that would map the attacker's IP to us)
+        if by_role is not None:
+            return named if by_role == named else None
+        return named if is_internal(named) else None
     if by_role is None and source_named and source_ip == destination_ip:
         return source_ip  # a loopback or self connection, both ends named
     return by_role
@@ -346,6 +350,8 @@ def _security_4625(data: Data, fields: Fields) -> str:
     # account that does not exist (a spray's tell), 0xc0000234 a locked-out account
     for name, key in (("Status", "status"), ("SubStatus", "sub_status"), ("FailureReason", "reason")):
         value = value_of(data, name)
+        if isinstance(value, list):  # a shape that gives each value as a list of one
+            value = " ".join(str(item) for item in value)
         if value is not None and str(value).strip():
             text = str(value).strip()
             fields["winlog.logon.failure." + key] = text.lower() if text[:2] in ("0x", "0X") else text
@@ -356,8 +362,9 @@ def _security_4672(data: Data, fields: Fields) -> str:
     put_user(fields, user_name(value_of(data, "SubjectDomainName"), value_of(data, "SubjectUserName")))
     privileges = value_of(data, "PrivilegeList")
     if privileges is not None:
-        # one privilege per line in the event, separated by tabs and newlines
-        names = str(privileges).split()
+        # one privilege per line in the event, separated by tabs and newlines (or a list)
+        names = [str(name) for name in privileges] if isinstance(privileges, list) else str(privileges).split()
+        names = [name for text in names for name in text.split()]
         if names:
             fields["winlog.privileges"] = names
     return "winsec:special_privileges"

@@ -196,6 +196,14 @@ def test_client_and_server_stand_for_the_missing_ends():
     assert (fields["client.ip"], fields["server.ip"]) == ("10.0.0.5", "198.51.100.7")
 
 
+@pytest.mark.parametrize("bad", ["unknown", ["10.0.0.5", "10.0.0.6"], 7])
+def test_a_bad_client_or_server_address_does_not_reject_the_record(bad):
+    (event,) = PARSER.parse({"@timestamp": "2024-03-01T10:00:00Z", "host": {"name": "ws-1"},
+                             "process": {"executable": "C:\\a.exe"}, "client": {"ip": bad},
+                             "server": {"ip": bad}}, ParseContext(origin="t:1"))
+    assert event.host == "ws-1" and "client.ip" not in event.fields
+
+
 def test_zeek_and_squid_records_reach_the_client_host_through_a_dhcp_lease():
     ipmap = IpHostMap()
     ipmap.add_lease("10.0.0.5", "ws-0042", LEASE_START, 86400.0)

@@ -52,6 +52,13 @@ def test_shost_of_an_internal_address_is_the_source_hostname_not_a_domain() -> N
     assert "source.domain" not in fields
 
 
+def test_an_address_spelled_in_fullwidth_digits_in_shost_is_an_address_not_a_host_name() -> None:
+    line = ("<13>1 2024-03-01T10:00:00Z fw01 fw - - - CEF:0|V|FW|1|100|allowed|3|src=10.0.0.5 "
+            "dst=198.51.100.7 shost=\uff11\uff10.\uff10.\uff10.\uff19")
+    (event,) = PARSER.parse(line, ParseContext(origin="t:1"))
+    assert "source.hostname" not in event.fields and event.fields["source.ip"] == "10.0.0.5"
+
+
 def test_the_client_reaches_its_host_through_a_dhcp_lease() -> None:
     ipmap = IpHostMap()
     ipmap.add_lease("10.0.0.5", "ws-0042", LEASE_START, 86400.0)

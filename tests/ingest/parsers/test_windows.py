@@ -361,12 +361,16 @@ def test_a_failed_logon_keeps_why_it_failed() -> None:
     fields = _parse(record).fields
     assert (fields["winlog.logon.failure.status"], fields["winlog.logon.failure.sub_status"],
             fields["winlog.logon.failure.reason"]) == ("0xc000006d", "0xc0000064", "%%2313")
+    record["EventData"]["SubStatus"] = ["0xC0000064"]  # a list, as some shapes give
+    assert _parse(record).fields["winlog.logon.failure.sub_status"] == "0xc0000064"
 
 
 def test_special_privileges_are_listed() -> None:
     record = {"TimeGenerated": "2024-03-05T10:00:00Z", "Computer": "WS-7", "EventID": 4672, "Channel": "Security",
               "EventData": {"SubjectUserName": "eve", "SubjectDomainName": "CORP",
                             "PrivilegeList": "SeDebugPrivilege\r\n\t\t\tSeTcbPrivilege\r\n\t\t\t"}}
+    assert _parse(record).fields["winlog.privileges"] == ["SeDebugPrivilege", "SeTcbPrivilege"]
+    record["EventData"]["PrivilegeList"] = ["SeDebugPrivilege", "SeTcbPrivilege"]  # a list, as some shapes give
     assert _parse(record).fields["winlog.privileges"] == ["SeDebugPrivilege", "SeTcbPrivilege"]
 
 

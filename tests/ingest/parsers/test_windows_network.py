@@ -55,6 +55,11 @@ def _sysmon_3(source: str, destination: str, initiated: str | None, computer: st
         # a name (a PTR its owner writes) that contradicts the roles proves nothing
         ("172.18.39.5:50000", "198.51.100.66:443/HFDC01", "true", None),
         ("172.18.39.5:50000/-", "198.51.100.66:443/hfdc01.shire.com", "true", None),
+        # when only a name decides, an outside address that names our computer is a crafted
+        # PTR (the review's case: it mapped the attacker's IP to hfdc01), not our address
+        ("198.51.100.66:50123/HFDC01", "172.18.39.5:49667", "false", None),
+        ("198.51.100.66:50123/hfdc01.", "172.18.39.5:49667", "false", None),
+        ("172.18.39.5:50123/HFDC01", "172.18.39.7:49667", "false", "172.18.39.5"),  # an internal one is
         # a name of another domain is another machine, not this one
         ("172.18.39.5:135", "198.51.100.66:53118/HFDC01.evil.example", "false", "172.18.39.5"),
         ("172.18.39.5:50000", "198.51.100.66:53118/HFDC01.evil.example", "false", None),
