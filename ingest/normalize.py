@@ -48,22 +48,26 @@ def is_internal(address: str | None) -> bool:
     return any(parsed in network for network in INTERNAL_NETWORKS)
 
 
-def normalize_user(domain: object, name: object) -> str:
-    r"""``domain\name`` lower case, the domain as its first label; a UPN ``name@domain`` as ``domain\name``.
+def normalize_user(domain: object, name: object, *, first_label: bool = False) -> str:
+    r"""``domain\name`` lower case; a UPN ``name@domain`` as ``domain\name``.
 
-    One account is written several ways: ``SHIRE\hfdc01$`` by one event,
-    ``shire.com`` and ``hfdc01$`` by another, ``alice@corp.example`` by a
-    Kerberos or Azure one, ``CORP\Bob`` by a proxy.  The domain is cut to its
-    first label, lower case, as host names are (:func:`normalize_host`), so
-    that these are one user entity, whichever parser saw them.  A domain held
-    in ``name`` (``DOMAIN\name`` or ``name@domain``) wins over ``domain``.
+    One account is written several ways: ``CORP\Bob`` by one event, ``corp``
+    and ``bob`` by another, ``CORP\bob`` by a proxy: these are one user
+    entity, whichever parser saw them.  A domain held in ``name``
+    (``DOMAIN\name`` or ``name@domain``) wins over ``domain``.
+
+    ``first_label`` cuts a dotted domain to its first label, as host names are
+    (:func:`normalize_host`): Windows writes one domain as ``SHIRE`` in one
+    event and ``shire.com`` in another, and the events come from the fleet's
+    own machines.  Other sources keep the whole domain: a VPN or proxy user
+    ``bob@corp.attacker.net`` must not become the fleet's ``corp\bob``.
 
     Examples
     --------
-    >>> normalize_user("simulandlabs.com", "CJones"), normalize_user(None, "SHIRE.COM\\HFDC01$")
-    ('simulandlabs\\cjones', 'shire\\hfdc01$')
+    >>> normalize_user("simulandlabs.com", "CJones", first_label=True), normalize_user(None, "CORP\\Bob")
+    ('simulandlabs\\cjones', 'corp\\bob')
     >>> normalize_user(None, "alice@corp.example"), normalize_user(None, "NT AUTHORITY\\SYSTEM")
-    ('corp\\alice', 'nt authority\\system')
+    ('corp.example\\alice', 'nt authority\\system')
     """
     text = str(name).strip()
     named_domain = domain
@@ -73,7 +77,10 @@ def normalize_user(domain: object, name: object) -> str:
         account, _, upn_domain = text.rpartition("@")
         if account and upn_domain:
             named_domain, text = upn_domain, account
-    label = None if named_domain is None or is_unset(named_domain) else _domain_label(str(named_domain))
+    if named_domain is None or is_unset(named_domain):
+        label = None
+    else:
+        label = _domain_label(str(named_domain)) if first_label else str(named_domain).strip().rstrip(".")
     return f"{label}\\{text}".lower() if label else text.lower()
 
 

@@ -111,7 +111,7 @@ def user_name(domain: object, name: object) -> str | None:
         known = _users.get((domain, name))
         if known is not None:
             return known
-    user = normalize_user(domain, name)
+    user = normalize_user(domain, name, first_label=True)
     if memo:
         _remember(_users, (domain, name), f"{domain or ''}{name}", user)
     return user
