@@ -21,7 +21,6 @@ with one ``ReadError`` naming it.  Nothing is dropped silently.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -39,21 +38,46 @@ _SORTED = orjson.OPT_SORT_KEYS
 _SPOOL_LIMIT = 16 * 1024 * 1024
 
 
-def _seekable(stream: BinaryIO) -> BinaryIO:
-    """A seekable file for the parser, which jumps between 64 KiB chunks.
+SPOOL_SLACK_CHUNKS = 64
+"""Chunks copied past what a compressed EVTX file's header declares: a log closed uncleanly
+can hold chunks its header does not count yet."""
+SPOOL_MAX_BYTES = 1 << 30
+"""At most this much of a compressed EVTX file is copied to disk (1 GiB: a Windows log is 20 MiB
+by default), whatever its header declares: a small ``.evtx.gz`` must not fill the disk."""
+
+
+def _seekable(stream: BinaryIO) -> tuple[BinaryIO, str | None]:
+    """A seekable file for the parser, which jumps between 64 KiB chunks, and why it is cut short.
 
     A decompressing stream (``.evtx.gz``) cannot seek cheaply, so it is copied
-    to a spooled temporary file first (memory up to 16 MiB, then disk).
+    to a spooled temporary file first (memory up to 16 MiB, then disk), but
+    only as far as the header's chunk count (plus :data:`SPOOL_SLACK_CHUNKS`)
+    and :data:`SPOOL_MAX_BYTES` allow: the rest is not read, and the reason
+    says so.
     """
     try:
         if stream.seekable():
-            return stream
+            return stream, None
     except (AttributeError, ValueError):
         pass
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_LIMIT)  # noqa: SIM115 - returned
-    shutil.copyfileobj(stream, spool)
+    header = stream.read(_HEADER_SIZE)
+    spool.write(header)
+    chunks = int.from_bytes(header[0x2A:0x2C], "little") if header.startswith(EVTX_MAGIC) else 0
+    limit = min(_HEADER_SIZE + (chunks + SPOOL_SLACK_CHUNKS) * _CHUNK_SIZE, SPOOL_MAX_BYTES)
+    copied = len(header)
+    while copied < limit:
+        block = stream.read(min(1 << 20, limit - copied))
+        if not block:
+            break
+        spool.write(block)
+        copied += len(block)
+    cut = None
+    if copied >= limit and stream.read(1):
+        cut = (f"compressed EVTX data goes on past {limit} bytes (the header declares {chunks} chunks): "
+               "the rest is not read")
     spool.seek(0)
-    return spool  # type: ignore[return-value]
+    return spool, cut  # type: ignore[return-value]
 
 
 _HEADER_SIZE = 4096
@@ -105,7 +129,9 @@ class EvtxReader:
 
     def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
         """Stream the event records of an EVTX file."""
-        stream = _seekable(stream)
+        stream, cut = _seekable(stream)
+        if cut:
+            yield ReadError(f"{path}#0", cut, "")
         shortfall = _truncation(stream)
         if shortfall:
             yield ReadError(f"{path}#0", shortfall, "")

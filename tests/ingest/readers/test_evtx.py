@@ -12,8 +12,10 @@ import pytest
 
 from ingest.parsers.base import ParseContext
 from ingest.parsers.windows import parsers
+from ingest.readers import evtx as evtx_module
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.evtx import EvtxReader
+from ingest.readers.files import open_binary
 from tests.samples import samples_path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -101,6 +103,27 @@ def test_gzip_stream_is_read_without_seeking() -> None:
     stream = gzip.GzipFile(fileobj=io.BytesIO(compressed))
     items = list(EvtxReader().read(stream, "x.evtx.gz"))  # type: ignore[arg-type]
     assert len(items) == 7 and all(isinstance(i, RawRecord) for i in items)
+
+
+def test_a_compressed_file_is_copied_only_as_far_as_its_header_declares(monkeypatch, tmp_path) -> None:
+    """Review finding: a 306 KB .evtx.gz made a 300 MiB temporary file. The copy stops at the
+    declared chunks plus a slack; the records are read and the cut is reported."""
+    path = _corpus_file("LM_wmiexec_impacket_sysmon_whoami.evtx")
+    data = path.read_bytes()
+    declared = 4096 + int.from_bytes(data[0x2A:0x2C], "little") * 65536
+    monkeypatch.setattr(evtx_module, "SPOOL_SLACK_CHUNKS", 1)
+    padded = data + bytes(declared + 3 * 65536 - len(data))  # zeros past the slack: a bomb's shape
+    (tmp_path / "x.evtx.gz").write_bytes(gzip.compress(padded))
+    spooled = []
+    real = evtx_module._seekable
+    monkeypatch.setattr(evtx_module, "_seekable", lambda s: spooled.append(real(s)) or spooled[-1])
+    with open_binary(tmp_path / "x.evtx.gz") as stream:  # as the pipeline opens it: no seeking
+        items = list(EvtxReader().read(stream, "x.evtx.gz"))
+    spool, _ = spooled[0]
+    assert spool.seek(0, 2) == declared + 65536  # not the whole padded stream
+    assert sum(isinstance(i, RawRecord) for i in items) == 7
+    (cut,) = [i for i in items if isinstance(i, ReadError) and "goes on past" in i.reason]
+    assert cut.origin == "x.evtx.gz#0"
 
 
 def test_not_an_evtx_file_is_one_read_error() -> None:
