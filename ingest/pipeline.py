@@ -75,7 +75,14 @@ from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
 from ingest.normalize import ip_or_none
-from ingest.parsers.base import ParseContext, Parser, ParserRegistry, UnknownFormatError
+from ingest.parsers.base import (
+    EARLIEST_EVENT_TIME,
+    FUTURE_TOLERANCE_S,
+    ParseContext,
+    Parser,
+    ParserRegistry,
+    UnknownFormatError,
+)
 from ingest.progress import IngestProgress
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.files import (
@@ -109,14 +116,9 @@ Progress = Callable[[int], None]
 UNREADABLE = "unreadable"
 """The format under which a file that cannot be read at all is counted and its rejection kept."""
 
-EARLIEST_EVENT_TIME = 631152000.0
-"""1990-01-01 UTC: an earlier event time is a corrupt or unset value (Windows' 1601 epoch, 0)."""
-
-FUTURE_TOLERANCE_S = 86400.0
-"""How far past the ingest's clock an event time may lie (a sender's clock running ahead, zones).
-
-The same day the RFC 3164 year rule allows (``ingest.parsers.syslog.FUTURE_TOLERANCE_S``).
-"""
+# EARLIEST_EVENT_TIME and FUTURE_TOLERANCE_S (ingest.parsers.base): the parsers' own time checks
+# use the same window, so a record whose preferred time is outside it falls back to its other time
+# in the parser instead of being rejected here
 
 
 class _Session:

@@ -31,6 +31,12 @@ from graphsiem.model import Event
 
 Record = dict[str, Any] | str
 
+EARLIEST_EVENT_TIME = 631152000.0
+"""1990-01-01 UTC: an earlier event time is a corrupt or unset value (Windows' 1601 epoch, 0)."""
+
+FUTURE_TOLERANCE_S = 86400.0
+"""How far past the clock an event time may lie (a sender's clock running ahead, zones)."""
+
 FIRST_YEAR, LAST_YEAR = 1970, 2099
 """Bounds of a given ``reference_year`` (``graphsiem ingest --year``, the API's ``year``)."""
 

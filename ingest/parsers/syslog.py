@@ -339,7 +339,7 @@ def _cef_event(message: str, header: _Header, context: ParseContext, source: str
             raise _without_time(header, unreadable[0][2] if unreadable else "CEF event without rt/end/start")
         if unreadable and not header.is_receipt_time:
             fields[TIME_SOURCE] = "header"
-    ts = checked_time(ts, ts)
+    ts = checked_time(ts, ts, context.clock())
     device = extension.get("dvchost") or header.hostname
     device_name = normalize_host(device) if device else None
     if device_name and canonical_ip(device_name, strict=False) is None:
@@ -402,7 +402,7 @@ def parse_syslog_text(
         if header.is_nil_time:
             raise _without_time(header, "syslog message without a time of its own")
         raise ParseError(f"not a syslog line: {line[:60]!r}")
-    ts = checked_time(ts, ts)
+    ts = checked_time(ts, ts, context.clock())
     fields["message"] = message
     _auth_fields(message, fields)
     return Event(

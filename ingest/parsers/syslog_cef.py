@@ -214,7 +214,7 @@ def cef_time(extension: dict[str, str], context: ParseContext) -> tuple[float | 
             else:
                 text = _text_time(value, context)
                 ts = text if text is not None else parse_timestamp(value, default_timezone=context.default_timezone)
-            return checked_time(ts, value), unreadable
+            return checked_time(ts, value, context.clock()), unreadable
         except ParseError as exc:
             unreadable.append((key, value, f"CEF {key}: {exc}"))
         except (ValueError, OverflowError):

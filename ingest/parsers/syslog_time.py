@@ -28,9 +28,8 @@ import math
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from ingest.parsers.base import ParseContext, ParseError
+from ingest.parsers.base import FUTURE_TOLERANCE_S, ParseContext, ParseError
 
-FUTURE_TOLERANCE_S = 86400.0
 """How far in the future a year-less date may be dated (sender clocks run ahead)."""
 
 ROLLOVER_MONTHS = 6

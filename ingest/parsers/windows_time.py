@@ -8,12 +8,13 @@ in the configured zone; a fast path skips the general parser for the
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from ingest.normalize import UNSET_TEXT, parse_timestamp
-from ingest.parsers.base import ParseError
+from ingest.parsers.base import EARLIEST_EVENT_TIME, FUTURE_TOLERANCE_S, ParseError
 
 
 def _fast_utc(text: str, require_zone: bool) -> float | None:
@@ -114,7 +115,7 @@ def _midnight(day: str) -> float | None:
     """Epoch seconds of ``YYYY-MM-DD`` 00:00 UTC, memoised (events cluster on few days).
 
     ``None`` for a malformed day and for one outside :func:`checked_time`'s
-    range (1970 to 2099): the general path then refuses it with its reason,
+    window (1990 to a day past the clock): the general path then refuses it with its reason,
     so the fast path accepts no time the general one would not.
     """
     value = _midnights.get(day)
@@ -123,7 +124,7 @@ def _midnight(day: str) -> float | None:
             value = datetime(int(day[0:4]), int(day[5:7]), int(day[8:10]), tzinfo=UTC).timestamp()
         except ValueError:
             return None
-        if not 0.0 <= value < LATEST:
+        if not EARLIEST_EVENT_TIME <= value < min(LATEST, time.time() + FUTURE_TOLERANCE_S - 86399):
             return None
         if len(_midnights) < 65536:
             _midnights[day] = value
@@ -134,9 +135,18 @@ LATEST = 4102444800.0
 """2100-01-01 UTC: later event times are corrupt or mis-scaled values."""
 
 
-def checked_time(ts: float, written: object) -> float:
-    """``ts`` when it is a plausible event time (1970 to 2100), else :class:`ParseError`."""
-    if math.isfinite(ts) and 0.0 <= ts < LATEST:
+def checked_time(ts: float, written: object, now: float | None = None) -> float:
+    """``ts`` when it is a plausible event time, else :class:`ParseError`.
+
+    Plausible is the pipeline's window: from 1990 (:data:`EARLIEST_EVENT_TIME`)
+    to a day past the clock (and before 2100).  Parsers that have another time
+    (Windows ``UtcTime`` then the record's time; CEF ``rt`` then the syslog
+    header's) fall back to it when the first is outside, so such a record is
+    not rejected for a time it did not need.  ``now`` is the clock (a parser's
+    ``ParseContext.clock()``; default the time now).
+    """
+    latest = (time.time() if now is None else now) + FUTURE_TOLERANCE_S
+    if math.isfinite(ts) and EARLIEST_EVENT_TIME <= ts <= latest and ts < LATEST:  # as the pipeline's
         return ts
     raise ParseError(f"timestamp out of range: {str(written)[:40]!r}")
 

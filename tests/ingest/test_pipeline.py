@@ -325,13 +325,36 @@ IMPLAUSIBLE = [
     # (record, text the reason must name): the parser's own range, or the pipeline's window
     pytest.param(_nxlog("9999-12-31 23:59:59.999", "9999-12-31T23:59:59.999Z"), "out of range", id="windows-9999"),
     pytest.param(_nxlog("1601-01-01 00:00:00.000", "1601-01-01T00:00:00.000Z"), "out of range", id="windows-1601"),
-    pytest.param(_nxlog("2099-06-01 00:00:00.000", "2099-06-01T00:00:00.000Z"), "2099-06-01T00:00:00", id="windows-2099"),
+    pytest.param(_nxlog("2099-06-01 00:00:00.000", "2099-06-01T00:00:00.000Z"), "out of range", id="windows-2099"),
     pytest.param(_zeek(99999999999), "5138-11-16T09:46:39", id="zeek-5138"),
     pytest.param(_eve("9999-12-31T23:59:59.000000+0000"), "9999-12-31T23:59:59", id="eve-9999"),
     pytest.param(_ecs("0001-01-01T00:00:00Z"), "0001-01-01T00:00:00", id="ecs-0001"),
     pytest.param(_ecs("1989-12-31T23:59:59Z"), "1989-12-31T23:59:59", id="ecs-1989"),
     pytest.param(_zeek(0), "1970-01-01T00:00:00", id="zeek-epoch-0"),
 ]
+
+
+@pytest.mark.parametrize(("record", "expected"), [
+    # Windows UtcTime outside the window gives way to the record's own time, as a malformed one does
+    (_nxlog("1985-06-01 00:00:00.000", "2024-03-05T10:00:00.000Z"), "2024-03-05T10:00:00"),
+    (_nxlog("2090-06-01 00:00:00.000", "2024-03-05T10:00:00.000Z"), "2024-03-05T10:00:00"),
+    # a device with an unset clock (CEF rt=0, 1980): the syslog header's time
+    ("<13>1 2024-03-05T10:00:00Z fw01 fw - - - CEF:0|V|FW|1|100|allowed|3|rt=0 src=10.0.0.5 dst=198.51.100.7",
+     "2024-03-05T10:00:00"),
+    ("<13>1 2024-03-05T10:00:00Z fw01 fw - - - CEF:0|V|FW|1|100|allowed|3|rt=Jan 01 1980 00:00:00 UTC "
+     "src=10.0.0.5 dst=198.51.100.7", "2024-03-05T10:00:00"),
+])
+def test_a_record_whose_first_time_is_implausible_takes_its_other_time(journal, tmp_path, record, expected):
+    """Review finding: the parsers fell back only outside 1970-2099 while the pipeline's window is
+    1990 to a day past the clock, so these records were rejected for a time they did not need."""
+    if isinstance(record, str):  # a syslog line: a file of one line
+        (tmp_path / "fw.log").write_text(record + "\n")
+        report = ingest_paths([tmp_path / "fw.log"], store=None, journal=journal, progress=False)
+    else:
+        report = ingest_records([record], store=None, journal=journal)
+    assert (report.total.received, report.total.accepted) == (1, 1), journal.rejected()
+    (item,) = journal.iter_events()
+    assert datetime.fromtimestamp(item.event.ts, UTC).strftime("%Y-%m-%dT%H:%M:%S") == expected
 
 
 @pytest.mark.parametrize(("record", "named"), IMPLAUSIBLE)

@@ -63,8 +63,10 @@ def test_3164_year_is_the_nearest_to_now_in_the_source_zone(now: str, zone: str,
 
 def test_3164_reference_year_wins_over_the_clock() -> None:
     assert _dated("Jun 14 15:16:01 combo ftpd[1]: x", "2026-11-29T00:00:00", year=2005) == "2005-06-14T15:16:01"
-    # a date after "now" is the reference year's all the same: the year is given, not guessed
-    assert _dated("Dec 30 00:00:00 h app: x", "2026-01-01T00:00:00", year=2026) == "2026-12-30T00:00:00"
+    # the year is given, not guessed: a date of it more than a day after "now" is no plausible
+    # event time, and the parser says so (as the pipeline's time window would)
+    with pytest.raises(ParseError, match="out of range"):
+        _dated("Dec 30 00:00:00 h app: x", "2026-01-01T00:00:00", year=2026)
 
 
 def test_3164_reference_year_without_february_29_moves_to_the_last_leap_year() -> None:
