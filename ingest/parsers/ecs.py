@@ -134,8 +134,9 @@ class EcsParser:
             fields["event.code"] = str(fields["event.code"])
         host_name = flat.get("host.name") or flat.get("host.hostname")
         host = normalize_host(str(host_name)) if not is_unset(host_name) else None
-        is_device = is_device_view(flat)
-        _observer(flat, fields, host if is_device else None)
+        is_device, has_observer = _device_view(flat)
+        if has_observer or is_device:  # most endpoint records have neither: nothing to copy
+            _observer(flat, fields, host if is_device else None)
         if is_device:
             host = None  # the shipper's name is the device's (observer.name), not the client's
         elif host:
@@ -170,20 +171,26 @@ def is_device_view(flat: dict[str, Any]) -> bool:
     ...                 "source.ip": "10.0.0.5", "destination.ip": "198.51.100.7"})
     False
     """
-    has_observer = False
+    return _device_view(flat)[0]
+
+
+def _device_view(flat: dict[str, Any]) -> tuple[bool, bool]:
+    """:func:`is_device_view`, and whether the record has an ``observer.*`` field (one pass)."""
+    has_observer = has_process = False
     for key in flat:
-        if key.startswith("process."):
-            return False
-        if key.startswith("observer."):
+        first = key[:1]  # most keys start with neither letter: one comparison each
+        if first == "o" and key.startswith("observer."):
             has_observer = True
-    if not has_observer and not _is_sensor_shipper(flat):
-        return False
+        elif first == "p" and key.startswith("process."):
+            has_process = True
+    if has_process or (not has_observer and not _is_sensor_shipper(flat)):
+        return False, has_observer
     if all(is_unset(flat.get(key)) for key in _TRAFFIC):
-        return False
+        return False, has_observer
     own = _addresses(flat.get("host.ip"))
     return not own or own.isdisjoint(
         ip for key in _ADDRESSES for ip in _addresses(flat.get(key))
-    )
+    ), has_observer
 
 
 def _is_sensor_shipper(flat: dict[str, Any]) -> bool:
