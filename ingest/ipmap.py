@@ -32,6 +32,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from graphsiem.model import Event
 from ingest.normalize import canonical_ip, normalize_host
@@ -53,6 +54,25 @@ class Interval:
     end: float
     host: str
     source: str
+
+
+def connection_ends(fields: dict) -> tuple[Any, Any]:
+    """``(local, peer)`` addresses of a Sysmon 3 event (``local`` None when unknown).
+
+    Sysmon writes an inbound connection's own end as source or destination;
+    the Windows parser names it (``host.ip``, ``docs/fields.md``) when it can
+    tell, and the peer is the other side.  Without ``host.ip`` the peer is the
+    side Sysmon's direction names (the destination of an outbound connection,
+    the source of an inbound one).  The other side is then the local end only
+    for an event journaled before the parser named it (no ``host.ip_unknown``):
+    the rule of then, so a replay of an older journal rebuilds the map it had.
+    """
+    source, destination = fields.get("source.ip"), fields.get("destination.ip")
+    local = fields.get("host.ip")
+    if local is not None:
+        return local, destination if local == source else source
+    guess, peer = (destination, source) if fields.get("network.direction") == "inbound" else (source, destination)
+    return (None if "host.ip_unknown" in fields else guess), peer
 
 
 class IpHostMap:
@@ -102,14 +122,7 @@ class IpHostMap:
                     return True
             return False
         if kind == "sysmon:network_connect" and named:
-            # host.ip: the side of the connection the parser found to be the
-            # host's own (Sysmon writes either side as Source on inbound
-            # connections); none when it could not tell, and then nothing is learnt
-            local = fields.get("host.ip")
-            if local is None and "host.ip_unknown" not in fields:
-                # journaled before the parser named the local side (a replay of an older
-                # journal): the rule the map had then, so the rebuilt map is the map it had
-                local = fields.get("destination.ip" if fields.get("network.direction") == "inbound" else "source.ip")
+            local = connection_ends(fields)[0]
             if isinstance(local, str) and local and not local.startswith(_LOOPBACK) and local != named:
                 self.add_endpoint(local, named, event.ts)
                 return True

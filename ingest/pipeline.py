@@ -45,10 +45,11 @@ empty file, no reader) are skipped, not rejected.
 
 Plausible event times
 ---------------------
-Every event's time must lie in the window from :data:`EARLIEST_EVENT_TIME`
-(1990-01-01 UTC) to the ingest's clock (``time.time()``, read once a batch)
-plus :data:`FUTURE_TOLERANCE_S` (one day), whatever the parser; a record with
-an event outside it is rejected with a reason naming the time and the window.
+Every event's time must lie in the window from 1990-01-01 UTC to the
+ingest's clock (``time.time()``, read once a batch) plus one day
+(:func:`ingest.parsers.base.plausible_window`, which the parsers' own time
+checks share), whatever the parser; a record with an event outside it is
+rejected with a reason naming the time and the window.
 A Windows ``UtcTime`` of 1601-01-01 or 9999-12-31, a Zeek ``ts`` in the year
 5138, are corrupt values: one such event would date an entity's first or last
 sighting centuries away and make a new domain look old.  ``time_window``
@@ -76,12 +77,11 @@ from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
 from ingest.normalize import ip_or_none
 from ingest.parsers.base import (
-    EARLIEST_EVENT_TIME,
-    FUTURE_TOLERANCE_S,
     ParseContext,
     Parser,
     ParserRegistry,
     UnknownFormatError,
+    plausible_window,
 )
 from ingest.progress import IngestProgress
 from ingest.readers.base import RawRecord, Reader, ReadError
@@ -116,10 +116,6 @@ Progress = Callable[[int], None]
 UNREADABLE = "unreadable"
 """The format under which a file that cannot be read at all is counted and its rejection kept."""
 
-# EARLIEST_EVENT_TIME and FUTURE_TOLERANCE_S (ingest.parsers.base): the parsers' own time checks
-# use the same window, so a record whose preferred time is outside it falls back to its other time
-# in the parser instead of being rejected here
-
 
 class _Session:
     """The state of one ingest call: the current batch and the report."""
@@ -142,7 +138,7 @@ class _Session:
         # The plausible event times (module docstring); the end moves with the
         # clock, read once a batch (a long ingest must not reject today's events).
         self.fixed_window = time_window
-        self.earliest, self.latest = time_window or _window()
+        self.earliest, self.latest = time_window or plausible_window()
         self.journal = journal
         self.registry = registry = registry or default_registry()
         self.forced: Parser | None = None if format == "auto" else registry.get(format)
@@ -430,7 +426,7 @@ class _Session:
         self._run_file = self._run_formats = None
         self.records = 0
         if self.fixed_window is None:
-            self.earliest, self.latest = _window()
+            self.earliest, self.latest = plausible_window()
 
 
 def _add_accepted(targets: tuple[Counts, Counts, Counts], records: int, events: int) -> None:
@@ -443,11 +439,6 @@ def _add_accepted(targets: tuple[Counts, Counts, Counts], records: int, events: 
 def _is_endpoint_host(host: str | None) -> bool:
     """True when projecting an event of ``host`` cannot depend on IP -> host mappings (a named host)."""
     return bool(host) and ip_or_none(host) is None
-
-
-def _window() -> tuple[float, float]:
-    """The default plausible event times: 1990 to one day past the clock (see the module docstring)."""
-    return EARLIEST_EVENT_TIME, time.time() + FUTURE_TOLERANCE_S
 
 
 def _check_events(events: list[Any], earliest: float, latest: float) -> str | None:
@@ -592,7 +583,7 @@ def ingest_paths(
     time_window : (float, float), optional
         The plausible event times, epoch seconds from and to (inclusive); a
         record with an event outside is rejected.  Default: from
-        :data:`EARLIEST_EVENT_TIME` to the clock plus :data:`FUTURE_TOLERANCE_S`.
+        :func:`ingest.parsers.base.plausible_window` (1990 to the clock plus a day).
 
     Returns
     -------

@@ -70,7 +70,7 @@ from graphsiem.model import (
     Sighting,
     stable_hash,
 )
-from ingest.ipmap import IpHostMap, IpWatch
+from ingest.ipmap import IpHostMap, IpWatch, connection_ends
 from ingest.normalize import (
     ip_or_none,
     normalize_command_line,
@@ -323,12 +323,8 @@ class Projector:
         other.errors = self.errors
         other.failed = list(self.failed)
         other.state_seq = self.state_seq
-        other._processes = dict(self._processes)
-        other._pids = dict(self._pids)
-        other._fuid_file = dict(self._fuid_file)
-        other._fuid_url = dict(self._fuid_url)
-        other._cert_names = dict(self._cert_names)
-        other._cert_servers = dict(self._cert_servers)
+        for name in _JOINS:
+            setattr(other, name, dict(getattr(self, name)))
         other._domains = dict(self._domains)
         other._process_keys = dict(self._process_keys)
         other._host_ips = dict(self._host_ips)
@@ -614,17 +610,7 @@ class Projector:
     def _network_connect(self, ctx: _Ctx) -> None:
         fields = ctx.fields
         inbound = fields.get("network.direction") == "inbound"
-        # Sysmon writes an inbound connection's local side as source or destination;
-        # the parser names it (host.ip) when it can tell, and the peer is the other side
-        local = fields.get("host.ip")
-        source, destination = fields.get("source.ip"), fields.get("destination.ip")
-        if local is not None and local == source:
-            peer = destination
-        elif local is not None and local == destination:
-            peer = source
-        else:
-            peer = source if inbound else destination
-        remote = self._ip(ctx, peer)
+        remote = self._ip(ctx, connection_ends(fields)[1])
         process = self._process(ctx, _PROCESS)
         ctx.rel(process, R.CONNECTED, remote)
         ctx.rel(ctx.host, R.CONNECTED, remote)
@@ -820,10 +806,13 @@ class Projector:
             self._certificate(ctx, fields, server)
         if "user.name" in fields:  # a proxy's or VPN's user: seen where the client is
             ctx.touch(self._user(ctx))
-        # the file's receiver: the destination of records that follow the file (Zeek files,
-        # EVE fileinfo), else the client that asked for it (a proxy's or firewall's record)
-        receiver = dst_host if kind in _FILE_TRANSFER_KINDS else client_host
-        self._sensor_files(ctx, fields, url, domain, receiver, src_ip if kind in _FILE_TRANSFER_KINDS else server)
+        # the file's receiver and sender: the destination and source of records that follow
+        # the file (Zeek files, EVE fileinfo), else the client that asked for it and the server
+        # (a proxy's or firewall's record)
+        if kind in _FILE_TRANSFER_KINDS:
+            self._sensor_files(ctx, fields, url, domain, dst_host, src_ip)
+        else:
+            self._sensor_files(ctx, fields, url, domain, client_host, server)
         self._sight(ctx)
 
     @staticmethod

@@ -208,20 +208,16 @@ def resume_projector(journal: Journal, ipmap: IpHostMap | IpWatch, seq: int) -> 
     if kept is not None and kept[0] == seq and seq > 0:
         projector = kept[1]  # this process saved its state at seq: no need to read it back
         projector.ipmap = ipmap
-        projector.errors = 0
-        projector.failed.clear()
-        return projector
-    projector = Projector(ipmap)
-    if seq <= 0:
-        return projector
-    saved = journal.join_state(seq)
-    start = saved[0] if saved is not None and projector.restore_join_state(saved[1]) else 0
-    projector.state_seq = start
-    if start < seq:
-        for _ in _project_events(projector, _until(journal.iter_events(after_seq=start), seq), PROJECT_BATCH):
-            pass  # only the join state is wanted: these events are in the graph already
-        projector.errors = 0
-        projector.failed.clear()
+    else:
+        projector = Projector(ipmap)
+        saved = journal.join_state(seq) if seq > 0 else None
+        start = saved[0] if saved is not None and projector.restore_join_state(saved[1]) else 0
+        projector.state_seq = start
+        if start < seq:
+            for _ in _project_events(projector, _until(journal.iter_events(after_seq=start), seq), PROJECT_BATCH):
+                pass  # only the join state is wanted: these events are in the graph already
+    projector.errors = 0  # this run's count, not the earlier events'
+    projector.failed.clear()
     return projector
 
 

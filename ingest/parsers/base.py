@@ -37,6 +37,12 @@ EARLIEST_EVENT_TIME = 631152000.0
 FUTURE_TOLERANCE_S = 86400.0
 """How far past the clock an event time may lie (a sender's clock running ahead, zones)."""
 
+
+def plausible_window(now: float | None = None) -> tuple[float, float]:
+    """The plausible event times, inclusive: :data:`EARLIEST_EVENT_TIME` to ``now`` (default the
+    clock) plus :data:`FUTURE_TOLERANCE_S`; the pipeline and the parsers' time checks share it."""
+    return EARLIEST_EVENT_TIME, (time.time() if now is None else now) + FUTURE_TOLERANCE_S
+
 FIRST_YEAR, LAST_YEAR = 1970, 2099
 """Bounds of a given ``reference_year`` (``graphsiem ingest --year``, the API's ``year``)."""
 

@@ -28,7 +28,7 @@ year when a later line's month goes back by more than six months (``Dec 31``
 then ``Jan  1``: New Year inside the file); otherwise, with now
 (``context.clock``) taken in that zone, the year among last, this and next
 year that puts the line nearest to now and not more than
-:data:`FUTURE_TOLERANCE_S` (one day) in the future.  A 29 February skips the
+:data:`ingest.parsers.base.FUTURE_TOLERANCE_S` (one day) in the future.  A 29 February skips the
 years without one, back to the last leap year.
 
 Payloads
@@ -71,9 +71,6 @@ from ingest.normalize import (
 )
 from ingest.parsers.base import ParseContext, ParseError, Record
 from ingest.parsers.syslog_cef import cef_fields, cef_kind, cef_time, is_device_view, split_cef
-
-# FUTURE_TOLERANCE_S is re-exported: the pipeline names it here as its bound on event times
-from ingest.parsers.syslog_time import FUTURE_TOLERANCE_S as FUTURE_TOLERANCE_S
 from ingest.parsers.syslog_time import yearless_time
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_shapes import (

@@ -8,13 +8,12 @@ in the configured zone; a fast path skips the general parser for the
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from ingest.normalize import UNSET_TEXT, parse_timestamp
-from ingest.parsers.base import EARLIEST_EVENT_TIME, FUTURE_TOLERANCE_S, ParseError
+from ingest.parsers.base import ParseError, plausible_window
 
 
 def _fast_utc(text: str, require_zone: bool) -> float | None:
@@ -124,7 +123,8 @@ def _midnight(day: str) -> float | None:
             value = datetime(int(day[0:4]), int(day[5:7]), int(day[8:10]), tzinfo=UTC).timestamp()
         except ValueError:
             return None
-        if not EARLIEST_EVENT_TIME <= value < min(LATEST, time.time() + FUTURE_TOLERANCE_S - 86399):
+        earliest, latest = plausible_window()
+        if not earliest <= value < min(LATEST, latest - 86399):  # the whole day inside the window
             return None
         if len(_midnights) < 65536:
             _midnights[day] = value
@@ -145,8 +145,8 @@ def checked_time(ts: float, written: object, now: float | None = None) -> float:
     not rejected for a time it did not need.  ``now`` is the clock (a parser's
     ``ParseContext.clock()``; default the time now).
     """
-    latest = (time.time() if now is None else now) + FUTURE_TOLERANCE_S
-    if math.isfinite(ts) and EARLIEST_EVENT_TIME <= ts <= latest and ts < LATEST:  # as the pipeline's
+    earliest, latest = plausible_window(now)
+    if math.isfinite(ts) and earliest <= ts <= latest and ts < LATEST:
         return ts
     raise ParseError(f"timestamp out of range: {str(written)[:40]!r}")
 

@@ -11,9 +11,15 @@ from pathlib import Path
 import pytest
 
 from graphsiem.model import Event
-from ingest.parsers.base import ParseError, ParserRegistry, UnknownFormatError
+from ingest.parsers.base import (
+    EARLIEST_EVENT_TIME,
+    FUTURE_TOLERANCE_S,
+    ParseError,
+    ParserRegistry,
+    UnknownFormatError,
+)
 from ingest.parsers.ecs import EcsParser
-from ingest.pipeline import EARLIEST_EVENT_TIME, FUTURE_TOLERANCE_S, ingest_paths, ingest_records
+from ingest.pipeline import ingest_paths, ingest_records
 from ingest.replay import project_pending, replay
 
 
