@@ -4,8 +4,8 @@ A path may be a file or a directory (walked recursively, sorted, hidden
 entries ignored).  Files that are not telemetry (licences, checksums, READMEs,
 YAML metadata) are *skipped* with a reason, which the ingest report lists; they
 are not rejections.  Gzip is recognised by its magic bytes, whatever the name,
-and UTF-16/UTF-32 text by its byte-order mark; readers see UTF-8 bytes
-(:mod:`ingest.readers.streams`).
+and UTF-16/UTF-32 text by its byte-order mark or, without one, by its first
+code units; readers see UTF-8 bytes (:mod:`ingest.readers.streams`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader
 from ingest.readers.streams import (
     GZIP_MAGIC,
+    SNIFF_BYTES,
     DamagedFileError,
     GzipMembers,
     Utf8Transcoder,
-    bom_encoding,
+    text_encoding,
 )
 from ingest.readers.text_lines import TextLinesReader
 from ingest.readers.zeek_tsv import ZeekTsvReader
@@ -84,7 +85,9 @@ def open_binary(path: Path) -> io.BufferedReader:
     """Open ``path`` for reading as UTF-8 bytes: gzip decompressed, UTF-16/32 transcoded.
 
     Gzip is recognised by its magic bytes, UTF-16 and UTF-32 by their
-    byte-order mark (after decompression); a plain file is returned as opened.
+    byte-order mark or, without one, by ASCII text's pattern of NULs in the
+    first code units (after decompression; :func:`~ingest.readers.streams.text_encoding`).
+    Both are decided once, from the first bytes; a plain file is returned as opened.
 
     Raises
     ------
@@ -99,9 +102,9 @@ def open_binary(path: Path) -> io.BufferedReader:
         # peek costs no read call of its own: it fills the buffer the first read then uses
         if stream.peek(len(GZIP_MAGIC)).startswith(GZIP_MAGIC):
             stream = io.BufferedReader(GzipMembers(stream, str(path)), buffer_size=READ_BUFFER_BYTES)
-        bom = bom_encoding(stream.peek(4)[:4])
-        if bom is not None:
-            encoding, mark = bom
+        text = text_encoding(stream.peek(SNIFF_BYTES)[:SNIFF_BYTES])
+        if text is not None:
+            encoding, mark = text
             stream.read(mark)
             stream = io.BufferedReader(Utf8Transcoder(stream, encoding), buffer_size=READ_BUFFER_BYTES)
     except BaseException:

@@ -9,9 +9,11 @@ was on disk:
   ``gzip.GzipFile`` it keeps the data of the complete members when junk
   follows them, and it raises only :class:`DamagedFileError` (an ``OSError``)
   for a damaged file, never ``EOFError``, ``zlib.error`` or ``BadGzipFile``.
-* :class:`Utf8Transcoder` turns UTF-16 or UTF-32 text with a byte-order mark
-  (Windows PowerShell 5.1's ``Out-File`` and ``>`` write UTF-16LE) into
-  UTF-8, a chunk at a time.
+* :class:`Utf8Transcoder` turns UTF-16 or UTF-32 text into UTF-8, a chunk at
+  a time: text with a byte-order mark (Windows PowerShell 5.1's ``Out-File``
+  and ``>`` write UTF-16LE with one), and text without one whose first code
+  units are ASCII (.NET's ``Encoding.Unicode.GetBytes``, ``iconv -t UTF-16LE``),
+  as :func:`text_encoding` tells.
 
 Damage is raised *after* the good bytes before it have been returned: the
 read that finds it returns what it decompressed, and the next read raises.  A
@@ -48,6 +50,30 @@ _BOMS = (
 )
 
 
+UNMARKED_UNITS = 8
+"""Code units of ASCII text that identify UTF-16 or UTF-32 without a byte-order mark.
+
+Telemetry starts with ASCII (``{``, ``[``, ``#``, ``<``, a date, a name), so
+eight printable characters each followed (little-endian) or preceded
+(big-endian) by NUL bytes are decisive: UTF-8 text has no NUL there, gzip and
+EVTX (``ElfFile\\x00``) have their own magic, and a file with NULs later, or
+NUL padding first (a log truncated under its writer), has no such pattern."""
+
+SNIFF_BYTES = 4 * UNMARKED_UNITS
+"""Bytes :func:`text_encoding` needs to decide (UTF-32's eight code units)."""
+
+_UNMARKED_MIN_UNITS = 4  # a shorter text is no telemetry record: left as it is
+_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r"  # the ASCII a text file starts with
+_UNMARKED = (
+    # (code unit width, offset of its ASCII byte, codec); UTF-32 first only for clarity:
+    # its pattern has a NUL where UTF-16's has a character, so the two never both match
+    (4, 0, "utf-32-le"),
+    (4, 3, "utf-32-be"),
+    (2, 0, "utf-16-le"),
+    (2, 1, "utf-16-be"),
+)
+
+
 class DamagedFileError(OSError):
     """A file that cannot be read (to the end): truncated or corrupt gzip, junk after it.
 
@@ -73,6 +99,79 @@ def bom_encoding(head: bytes) -> tuple[str, int] | None:
         if head.startswith(bom):
             return encoding, len(bom)
     return None
+
+
+def unmarked_encoding(head: bytes) -> str | None:
+    """The codec of UTF-16/UTF-32 text without a byte-order mark at the start of ``head``, if it is one.
+
+    It is one when its first :data:`UNMARKED_UNITS` code units (at least four,
+    for a shorter ``head``) are all printable ASCII, tab, CR or LF: one byte of
+    that, the rest of each unit NUL.
+
+    Examples
+    --------
+    >>> unmarked_encoding('{"a": 1}'.encode("utf-16-le"))
+    'utf-16-le'
+    >>> unmarked_encoding(b'{"a": 1}\\x00\\x00') is None
+    True
+    """
+    if b"\x00" not in head[:2]:
+        return None  # each pattern has a NUL in the first two bytes: the usual answer, at once
+    for width, at, encoding in _UNMARKED:
+        units = min(UNMARKED_UNITS, len(head) // width)
+        if units < _UNMARKED_MIN_UNITS:
+            continue
+        end = units * width
+        if head[at:end:width].translate(None, _TEXT_BYTES):
+            continue  # a unit whose character byte is not ASCII text (or is NUL)
+        zeros = bytes(units)
+        if all(head[offset:end:width] == zeros for offset in range(width) if offset != at):
+            return encoding
+    return None
+
+
+def text_encoding(head: bytes) -> tuple[str, int] | None:
+    """The codec of UTF-16/UTF-32 text at the start of ``head``, and the length of its mark.
+
+    A byte-order mark decides (:func:`bom_encoding`); without one, the pattern
+    of ASCII text's first code units does (:func:`unmarked_encoding`, mark
+    length 0).  ``None`` for anything else: UTF-8, binary, gzip.  Give it
+    :data:`SNIFF_BYTES` bytes.
+
+    Examples
+    --------
+    >>> text_encoding(b"\\xfe\\xff\\x00{")
+    ('utf-16-be', 2)
+    >>> text_encoding("<Event xmlns=".encode("utf-16-be"))
+    ('utf-16-be', 0)
+    >>> text_encoding(b"ElfFile\\x00\\x00\\x00\\x00\\x00") is None
+    True
+    """
+    marked = bom_encoding(head)
+    if marked is not None:
+        return marked
+    unmarked = unmarked_encoding(head)
+    return None if unmarked is None else (unmarked, 0)
+
+
+def as_utf8(data: bytes) -> bytes:
+    """``data`` as UTF-8 when it is UTF-16/UTF-32 text (:func:`text_encoding`), else unchanged.
+
+    For bodies held in memory (an HTTP request); files are transcoded as they
+    are read, by :class:`Utf8Transcoder`.  Invalid code units become U+FFFD.
+
+    Examples
+    --------
+    >>> as_utf8('[{"a": "é"}]'.encode("utf-16-le")) == '[{"a": "é"}]'.encode()
+    True
+    >>> as_utf8(b"<13>Jan  1 00:00:00 h app: x")
+    b'<13>Jan  1 00:00:00 h app: x'
+    """
+    found = text_encoding(data[:SNIFF_BYTES])
+    if found is None:
+        return data
+    encoding, mark = found
+    return data[mark:].decode(encoding, "replace").encode("utf-8", "replace")
 
 
 class _OverStream(io.RawIOBase):
@@ -196,10 +295,11 @@ class Utf8Transcoder(_OverStream):
     Parameters
     ----------
     encoded : io.BufferedIOBase
-        The text, positioned after its byte-order mark; closed with this stream.
+        The text, positioned after its byte-order mark if it has one; closed
+        with this stream.
     encoding : str
         A codec without mark handling (``"utf-16-le"``, ``"utf-32-be"``...),
-        as :func:`bom_encoding` names it.
+        as :func:`text_encoding` names it.
 
     Bytes that are not valid in ``encoding`` (a lone surrogate, a last
     character cut off) become U+FFFD, as the readers decode invalid UTF-8.

@@ -33,6 +33,7 @@ from graphsiem.model import Event
 from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths, ingest_records
+from ingest.readers.streams import as_utf8
 from ingest.replay import project_pending
 from ingest.report import IngestReport as PipelineReport
 
@@ -134,8 +135,12 @@ class IngestService:
 
         ``timezone`` and ``year`` are ``graphsiem ingest``'s ``--timezone`` and
         ``--year``: the zone of zone-less timestamps, the year of year-less ones.
+        A UTF-16 or UTF-32 body, with a byte-order mark or without (its first
+        characters ASCII), is read as its UTF-8 text, as files are.
         """
         _check_timezone(timezone)
+        # before framing: the framing looks at the first byte, and orjson reads only UTF-8
+        body = as_utf8(body)
         kind = _framing(body, content_type)
         limit = self.ctx.settings.max_batch_records
         if kind == "lines":

@@ -16,6 +16,7 @@ from ingest.readers.files import (
     path_hint,
     skip_reason,
 )
+from ingest.readers.streams import text_encoding
 from ingest.readers.text_lines import iter_lines
 
 
@@ -90,17 +91,46 @@ def test_path_hint_is_the_log_name():
 @pytest.mark.parametrize("fixture", ["ecs_events.ndjson", "array_pretty.json", "concatenated_pretty.json"])
 @pytest.mark.parametrize(
     ("encoding", "packing"),
-    [("utf-16", bytes), ("utf-16", gzip.compress), ("utf-16-be", bytes), ("utf-32", bytes)],
+    [("utf-16", bytes), ("utf-16", gzip.compress), ("utf-16-be", bytes), ("utf-32", bytes), ("utf-32-be", bytes)],
 )
-def test_utf16_and_utf32_exports_give_the_events_of_utf8(fixtures, tmp_path, journaled, fixture, encoding, packing):
+@pytest.mark.parametrize("has_mark", [True, False], ids=["marked", "unmarked"])
+def test_utf16_and_utf32_exports_give_the_events_of_utf8(
+    fixtures, tmp_path, journaled, fixture, encoding, packing, has_mark
+):
     # Windows PowerShell 5.1's Out-File and ">" write UTF-16LE with a mark and CRLF line ends:
-    # before, "no reader recognises this file" and nothing was counted
+    # before, "no reader recognises this file" and nothing was counted.  .NET's
+    # Encoding.Unicode.GetBytes and iconv -t UTF-16LE write no mark: before, the file was
+    # rejected as one bad record (LE) or skipped as unknown (BE)
     text = (fixtures / fixture).read_text(encoding="utf-8")
-    marked = {"utf-16": "utf-16-le", "utf-16-be": "utf-16-be", "utf-32": "utf-32-le"}[encoding]
-    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-32-le": b"\xff\xfe\x00\x00"}[marked]
+    marked = {"utf-16": "utf-16-le", "utf-16-be": "utf-16-be", "utf-32": "utf-32-le", "utf-32-be": "utf-32-be"}[encoding]
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-32-le": b"\xff\xfe\x00\x00",
+           "utf-32-be": b"\x00\x00\xfe\xff"}[marked]
     exported = tmp_path / "export" / fixture
     exported.parent.mkdir()
-    exported.write_bytes(packing(bom + text.replace("\n", "\r\n").encode(marked)))
+    exported.write_bytes(packing((bom if has_mark else b"") + text.replace("\n", "\r\n").encode(marked)))
     assert journaled(exported, exported.parent) == journaled(fixtures / fixture, tmp_path)
     assert choose_reader(exported, default_readers()).reader.name == choose_reader(
         fixtures / fixture, default_readers()).reader.name
+
+
+def test_the_encoding_is_decided_once_a_file_not_once_a_record(fixtures, tmp_path, monkeypatch):
+    # the per-record path of a UTF-8 file is what it was: the sniff runs when the file is
+    # opened (for the head, then for the read), whatever its number of records
+    from ingest.journal import Journal
+    from ingest.pipeline import ingest_paths
+    from ingest.readers import files
+
+    calls: list[bytes] = []
+
+    def counted(head: bytes):
+        calls.append(head)
+        return text_encoding(head)
+
+    monkeypatch.setattr(files, "text_encoding", counted)
+    rows = (fixtures / "ecs_events.ndjson").read_bytes().splitlines(keepends=True)
+    many = tmp_path / "many.ndjson"
+    many.write_bytes(b"".join(rows) * 50)
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([many], store=None, journal=journal, progress=False)
+    assert report.total.received == report.total.accepted == len(rows) * 50 > 100
+    assert len(calls) == 2 and all(head.startswith(b'{"@timestamp"') for head in calls)
