@@ -13,7 +13,12 @@ The rule (docs/fields.md, "Syslog time"):
   year among last, this and next year that puts the date nearest to now and
   not more than :data:`FUTURE_TOLERANCE_S` (one day) in the future.
 
-A 29 February skips the years without one, back to the last leap year.
+A 29 February: with ``context.reference_year``, a ``Feb 29`` in a year without
+one (the given year, or the later year a file has moved on to) is rejected,
+naming the date and the year: the year was given, and a date it does not have
+is a mistake in the line or in the year, not a reason to date the line years
+earlier.  Without it, the guessed years skip the years without one, back to
+the last leap year.
 
 The per-file state of the first rule is kept in ``context.extras`` (the
 pipeline keeps one :class:`~ingest.parsers.base.ParseContext` for a whole
@@ -24,7 +29,6 @@ a file afresh.
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -122,7 +126,8 @@ def yearless_time(
     Raises
     ------
     ParseError
-        A day the month never has (``Apr 31``).
+        A day the month never has (``Apr 31``), or ``Feb 29`` in a given
+        (``reference_year``) year without one.
 
     Examples
     --------
@@ -135,18 +140,14 @@ def yearless_time(
     2006
     """
     tz = zone if zone is not None else ZoneInfo(context.default_timezone)
-    state: _FileYear | None = None
-    line: int | None = None
     if context.reference_year is not None:
-        state, line = _file_state(context, context.reference_year, month)
-        first, latest, is_guess = state.year_of(month), math.inf, False
-    else:
-        now = context.clock()
-        # this year is the year now in the date's zone: a New Year's line in
-        # Auckland is read in the new year while UTC is still in the old one
-        first, latest, is_guess = _local_year(now, tz) + 1, now + FUTURE_TOLERANCE_S, True
+        return _in_given_year(month, day, clock, context, context.reference_year, tz, what)
+    now = context.clock()
+    # this year is the year now in the date's zone: a New Year's line in
+    # Auckland is read in the new year while UTC is still in the old one
+    first, latest = _local_year(now, tz) + 1, now + FUTURE_TOLERANCE_S
     for year in range(first, first - _YEARS_BACK, -1):
-        if is_guess and year == first and (month, day) > (1, 3):
+        if year == first and (month, day) > (1, 3):
             # next year's date after 3 January is more than a day ahead of
             # any moment this year (zone offset changes are at most a day)
             continue
@@ -154,11 +155,29 @@ def yearless_time(
             moment = datetime(year, month, day, *clock, tzinfo=tz)
         except ValueError:
             if month == 2 and day == 29:
-                continue  # not a leap year: the one before
+                continue  # a guessed year without one: the one before
             raise ParseError(f"invalid {what}: month {month} day {day}") from None
         ts = moment.astimezone(UTC).timestamp()
         if ts <= latest:
-            if state is not None:  # only a date that was read moves the file on
-                state.line, state.year, state.month = line, first, month
             return ts
     raise ParseError(f"invalid {what}: month {month} day {day}")
+
+
+def _in_given_year(
+    month: int, day: int, clock: tuple[int, int, int, int], context: ParseContext, reference: int,
+    tz: tzinfo, what: str,
+) -> float:
+    """Epoch seconds of the date in the file's year, from the given ``reference`` year (module rule)."""
+    state, line = _file_state(context, reference, month)
+    year = state.year_of(month)
+    try:
+        moment = datetime(year, month, day, *clock, tzinfo=tz)
+    except ValueError:
+        if month == 2 and day == 29:
+            source = "the given year" if year == reference else "the file's year after New Year"
+            raise ParseError(
+                f"invalid {what}: Feb 29 does not exist in {year}, {source} (--year {reference})"
+            ) from None
+        raise ParseError(f"invalid {what}: month {month} day {day}") from None
+    state.line, state.year, state.month = line, year, month  # only a date that was read moves the file on
+    return moment.astimezone(UTC).timestamp()

@@ -69,8 +69,40 @@ def test_3164_reference_year_wins_over_the_clock() -> None:
         _dated("Dec 30 00:00:00 h app: x", "2026-01-01T00:00:00", year=2026)
 
 
-def test_3164_reference_year_without_february_29_moves_to_the_last_leap_year() -> None:
-    assert _dated("Feb 29 12:00:00 h app: x", "2026-11-29T00:00:00", year=2023) == "2020-02-29T12:00:00"
+def test_3164_reference_year_without_february_29_rejects_the_line_naming_the_date_and_year() -> None:
+    # the year was given: dating the line in 2020 (as before) put it three years off, silently
+    with pytest.raises(ParseError, match=r"^invalid RFC 3164 date: Feb 29 does not exist in 2023, "
+                                         r"the given year \(--year 2023\)$"):
+        _dated("Feb 29 12:00:00 h app: x", "2026-11-29T00:00:00", year=2023)
+    assert _dated("Feb 29 12:00:00 h app: x", "2026-11-29T00:00:00", year=2024) == "2024-02-29T12:00:00"
+
+
+def test_3164_feb_29_in_the_year_a_file_moved_on_to_is_judged_in_that_year() -> None:
+    new_year = ["Dec 31 23:59:59 h app: x", "Feb 29 12:00:00 h app: x"]
+    assert _dated_lines(new_year, year=2023) == ["2023-12-31T23:59:59", "2024-02-29T12:00:00"]
+    with pytest.raises(ParseError, match=r"Feb 29 does not exist in 2023, the file's year after New Year "
+                                         r"\(--year 2022\)"):
+        _dated_lines(new_year, year=2022)
+
+
+def test_3164_feb_29_through_the_pipeline_with_a_year_without_one(tmp_path) -> None:
+    from ingest.journal import Journal
+    from ingest.pipeline import ingest_paths
+
+    path = tmp_path / "messages"
+    path.write_text("Feb 28 23:59:59 h app: a\nFeb 29 00:00:00 h app: b\nMar  1 00:00:00 h app: c\n")
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([path], store=None, journal=journal, progress=False, reference_year=2023)
+        dated = sorted(e.event.ts for e in journal.iter_events())
+        reasons = [(r.origin, r.reason) for r in journal.rejected()]
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (3, 2, 1)
+    assert dated == [_at("2023-02-28T23:59:59"), _at("2023-03-01T00:00:00")]
+    assert reasons == [(f"{path}:2", "invalid RFC 3164 date: Feb 29 does not exist in 2023, the given year (--year 2023)")]
+
+
+def test_cef_rt_feb_29_in_a_year_without_one_names_the_year() -> None:
+    with pytest.raises(ParseError, match=r"CEF rt: invalid CEF date: Feb 29 does not exist in 2023"):
+        list(PARSER.parse("CEF:0|V|FW|1|1|Allowed|3|rt=Feb 29 10:00:00 UTC", ParseContext(reference_year=2023)))
 
 
 def test_3164_default_clock_is_the_real_time() -> None:
@@ -179,15 +211,20 @@ def test_3164_without_reference_year_each_line_stays_nearest_to_now() -> None:
     assert _dated_lines(lines, year=None, now="2026-06-01T00:00:00") == ["2025-12-31T23:59:59", "2026-01-01T00:00:01"]
 
 
-def test_3164_a_rejected_date_does_not_move_the_file_on() -> None:
-    context = ParseContext(reference_year=2005, origin="m:1")
-    (first,) = PARSER.parse("Dec 31 23:59:59 h app: x", context)
+@pytest.mark.parametrize(("year", "before", "bad", "reason", "after"), [
+    (2005, "Dec 31 23:59:59", "Apr 31 00:00:00", "month 4 day 31", "Jan  1 00:00:01"),
+    (2023, "Feb 28 23:59:59", "Feb 29 00:00:00", "Feb 29 does not exist in 2023", "Mar  1 00:00:01"),
+], ids=["no-such-day", "feb-29-in-a-common-year"])
+def test_3164_a_rejected_date_does_not_move_the_file_on(year: int, before: str, bad: str, reason: str,
+                                                        after: str) -> None:
+    context = ParseContext(reference_year=year, origin="m:1")
+    (first,) = PARSER.parse(f"{before} h app: x", context)
     context.origin = "m:2"
-    with pytest.raises(ParseError, match="month 4 day 31"):
-        list(PARSER.parse("Apr 31 00:00:00 h app: x", context))
+    with pytest.raises(ParseError, match=reason):
+        list(PARSER.parse(f"{bad} h app: x", context))
     context.origin = "m:3"
-    (after,) = PARSER.parse("Jan  1 00:00:01 h app: x", context)
-    assert after.ts - first.ts == 2.0
+    (then,) = PARSER.parse(f"{after} h app: x", context)
+    assert then.ts - first.ts == 2.0
 
 
 def test_3164_new_year_through_the_pipeline_with_a_given_year(tmp_path) -> None:
