@@ -24,6 +24,7 @@ Tables
               journal's random identity (``journal_id``) and its event id
               scheme (``id_scheme``).
 ``ip_hosts``  the time-aware IP -> host intervals (:mod:`ingest.ipmap`).
+``host_clocks``  Windows hosts' clock offsets learnt from Sysmon (:mod:`ingest.host_clocks`).
 """
 
 from __future__ import annotations
@@ -98,6 +99,13 @@ CREATE TABLE IF NOT EXISTS ip_hosts (
     PRIMARY KEY (ip, start, host)
 );
 CREATE TABLE IF NOT EXISTS projection_state (seq INTEGER PRIMARY KEY, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS host_clocks (
+    host TEXT NOT NULL,
+    field TEXT NOT NULL,
+    offset REAL NOT NULL,
+    learnt_at REAL NOT NULL,
+    PRIMARY KEY (host, field)
+);
 """
 
 ROLLBACK_MODE = "truncate"

@@ -73,6 +73,7 @@ from graphsiem.model import Event, epoch_to_iso
 from graphsiem.store.base import GraphStore
 from ingest.event_ids import AS_READ, as_read_id, canonical_text_id
 from ingest.gc_tuning import fewer_collections
+from ingest.host_clocks import HostClocks
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
 from ingest.normalize import ip_or_none
@@ -147,6 +148,7 @@ class _Session:
         self.progress = progress
         self.report = IngestReport()
         self.ipmap = IpHostMap().load(journal.connection)
+        self.host_clocks = HostClocks().load(journal.connection)
         # Projecting while journaling is possible only if nothing was pending before us.
         self.start_seq = journal.last_seq()
         self.store = store
@@ -172,7 +174,8 @@ class _Session:
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
         self._context = ParseContext(
-            default_timezone=default_timezone, reference_year=reference_year, received_at=received_at
+            default_timezone=default_timezone, reference_year=reference_year, received_at=received_at,
+            host_clocks=self.host_clocks,
         )
 
     # -- per record ---------------------------------------------------------
@@ -330,6 +333,7 @@ class _Session:
         """Commit the batch to the journal, then count its records as accepted."""
         ipmap = self.ipmap
         written: list[str] = []
+        self._settle_clocks()
 
         def learn(new: list[Event]) -> None:
             # The IP -> host intervals the new events teach are saved in their
@@ -337,12 +341,14 @@ class _Session:
             # of up to three, each waiting for an fsync (~1.5 ms here, measured).
             ipmap.observe_all(new)
             written.extend(ipmap.write(self.journal.connection))
+            self.host_clocks.write(self.journal.connection)
 
         new = self.journal.append(
             self.events, raw_json=self.raw_json, fields_json=self.fields_json,
             rejections=self.rejections, before_commit=learn,
         )
         ipmap.saved(written)  # only observe_all, above, teaches the map: nothing else is left to save
+        self.host_clocks.saved()
         if self.streaming and new:
             self._project_now(new)
         total = self.report.total
@@ -371,6 +377,17 @@ class _Session:
                     counts.events += new_ids
                     counts.duplicates += is_duplicate
         self._next_batch()
+
+    def _settle_clocks(self) -> None:
+        """Date the batch's records that waited for their host's clock (:mod:`ingest.host_clocks`)."""
+        changed = self.host_clocks.settle()
+        if not changed:
+            return
+        where = {id(event): index for index, event in enumerate(self.events)}
+        for event in changed:
+            index = where.get(id(event))
+            if index is not None:  # else its record was rejected after parsing
+                self.fields_json[index] = orjson.dumps(event.fields, default=str)
 
     def _run_bounds(self) -> list[tuple[Counts, Counts, int, int, int, int]]:
         """Each run as (file, formats, first record, end record, first event, end event)."""

@@ -24,10 +24,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from graphsiem.model import Event
+
+if TYPE_CHECKING:
+    from ingest.host_clocks import HostClocks
 
 Record = dict[str, Any] | str
 
@@ -96,6 +99,9 @@ class ParseContext:
         When a live source handed over the records (the syslog listener's
         receipt time); ``None`` for files, which have none.  An RFC 5424 line
         whose TIMESTAMP is NILVALUE takes it.
+    host_clocks : HostClocks | None
+        Windows hosts' clock offsets learnt from Sysmon (:mod:`ingest.host_clocks`);
+        the pipeline gives one per ingest call, ``None`` dates records as written.
     """
 
     origin: str = ""
@@ -105,6 +111,7 @@ class ParseContext:
     extras: dict[str, Any] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
     received_at: float | None = None
+    host_clocks: HostClocks | None = None
 
 
 @runtime_checkable

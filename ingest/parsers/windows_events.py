@@ -32,8 +32,13 @@ Time rule
 3. a zone-less value (NXLog ``EventTime``) is read in
    ``context.default_timezone``.
 
-Known limit: the 2020-10 OTRF NXLog files label local time as ``Z`` in
-``TimeCreated``; only their Sysmon events (rule 1) get the true UTC time.
+4. an NXLog record without ``UtcTime`` whose host's clock was learnt from
+   its Sysmon records (:mod:`ingest.host_clocks`): ``TimeCreated``, else
+   ``EventTime``, minus the learnt offset (``event.timezone``).  The 2020-10
+   OTRF NXLog files label local time as ``Z`` in ``TimeCreated``, and NXLog
+   behind Logstash has only a zone-less ``EventTime`` beside the collector's
+   late ``@timestamp``: their Security and PowerShell events get their host's
+   true time this way.
 
 Host rule: the endpoint (``computer_name``, ``Hostname``, ``Computer``,
 ``System.Computer``, ``@cee`` ``source``), normalised by
@@ -46,7 +51,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from graphsiem.model import Event
 from ingest.normalize import canonical_ip, is_internal, normalize_host, parse_int
@@ -69,7 +74,10 @@ from ingest.parsers.windows_fields import (
     value_of,
 )
 from ingest.parsers.windows_shapes import WinRecord
-from ingest.parsers.windows_time import event_time
+from ingest.parsers.windows_time import event_time, wall_seconds
+
+if TYPE_CHECKING:
+    from ingest.host_clocks import HostClocks
 
 __all__ = ["event_time", "to_event"]
 
@@ -110,13 +118,14 @@ def _sysmon_3(data: Data, fields: Fields) -> str:
     put_port(fields, "source.port", value_of(data, "SourcePort"))
     put_ip(fields, "destination.ip", value_of(data, "DestinationIp"))
     put_port(fields, "destination.port", value_of(data, "DestinationPort"))
-    hostname = value_of(data, "DestinationHostname")
-    if hostname is not None:
-        # A reverse (PTR) lookup of the address, whose owner writes it: it is
-        # no name the host asked for, so it is not destination.domain.
-        ptr = domain_or_none(str(hostname))
-        if ptr is not None:
-            fields["destination.ptr"] = ptr
+    for name_field, ptr_field in _PTR_FIELDS:
+        hostname = value_of(data, name_field)
+        if hostname is not None:
+            # A reverse (PTR) lookup of the address, whose owner writes it: it is
+            # no name the host asked for, so it is not destination.domain.
+            ptr = domain_or_none(str(hostname))
+            if ptr is not None:
+                fields[ptr_field] = ptr
     initiated = value_of(data, "Initiated")
     if initiated is not None:
         initiated = str(initiated).lower() in ("true", "1")
@@ -130,6 +139,8 @@ def _sysmon_3(data: Data, fields: Fields) -> str:
         fields["host.ip_unknown"] = True
     return "sysmon:network_connect"
 
+
+_PTR_FIELDS = (("SourceHostname", "source.ptr"), ("DestinationHostname", "destination.ptr"))
 
 EPHEMERAL_PORTS = 49152
 """First port of the dynamic range (IANA, Windows since Vista): a port below it is taken to listen."""
@@ -569,4 +580,19 @@ def to_event(
         fields["message"] = win.message
     ts = event_time(data, win.time, context.default_timezone)
     # positional (id, kind, ts, host, source, fields, origin, raw): keywords cost 0.25 us a record
-    return Event("", kind, ts, host, source, fields, context.origin, raw)
+    event = Event("", kind, ts, host, source, fields, context.origin, raw)
+    clock_field = win.clock_field
+    if clock_field is not None and host is not None and context.host_clocks is not None:
+        _host_clock(event, data, clock_field, win.clock_text, context.host_clocks)
+    return event
+
+
+def _host_clock(event: Event, data: Data, field: str, written: object, clocks: HostClocks) -> None:
+    """Learn the host's clock from a Sysmon record, or date a record without ``UtcTime`` by it."""
+    utc_text = data.get("UtcTime")
+    if utc_text is None:
+        clocks.date(event, field, written)
+    elif utc_text.__class__ is str and clocks.is_due(cast(str, event.host), field, utc_text):
+        utc = wall_seconds(utc_text)
+        if utc is not None and utc == event.ts:  # dated by a valid UtcTime: it teaches the clock
+            clocks.observe(cast(str, event.host), field, written, utc)

@@ -77,6 +77,12 @@ class WinRecord:
         Id of the process that wrote the event (``System.Execution``,
         ``ExecutionProcessID``, ``process_id``): for PowerShell events that is
         the PowerShell process itself.
+    clock_field : str | None
+        The field holding the host's own clock where a collector may have
+        written local time (NXLog ``TimeCreated``, else ``EventTime``), for
+        :mod:`ingest.host_clocks`; ``None`` for shapes that date events in UTC.
+    clock_text : object
+        That field's value.
     """
 
     channel: str
@@ -86,6 +92,8 @@ class WinRecord:
     time: object
     message: str | None = None
     execution_pid: object = None
+    clock_field: str | None = None
+    clock_text: object = None
 
 
 def _event_id(value: object, shape: str) -> int:
@@ -152,17 +160,27 @@ def is_winlogbeat(record: Mapping[str, Any]) -> bool:
 
 def from_nxlog(record: Mapping[str, Any]) -> WinRecord:
     """NXLog flat record (also via Logstash, whose ``host`` is the collector)."""
-    time = record.get("TimeCreated") or record.get("@timestamp")
-    if time is None:
-        # EventTime is local time without a zone; the caller applies the
-        # configured source zone to zone-less values.
-        time = record.get("EventTime") or record.get("EventReceivedTime")
+    created = record.get("TimeCreated")
+    # The host's clock (ingest.host_clocks): TimeCreated, which some NXLog
+    # setups fill with local time marked Z, else EventTime, local time with no
+    # zone (NXLog behind Logstash, whose @timestamp is the collector's receipt).
+    if created:
+        clock_field, clock_text, time = "TimeCreated", created, created
+    else:
+        clock_text = record.get("EventTime")
+        clock_field = "EventTime" if clock_text else None
+        time = record.get("@timestamp")
+        if time is None:
+            # EventTime is local time without a zone; the caller applies the
+            # configured source zone to zone-less values.
+            time = clock_text or record.get("EventReceivedTime")
     channel = record.get("Channel")
     event_id = record.get("EventID")
     computer = record.get("Hostname")
     message = record.get("Message")
     # text and int values taken as they are, without a call (see from_winlogbeat)
-    return WinRecord(  # positional (see WinRecord): channel, event_id, computer, data, time, message, execution_pid
+    # positional (see WinRecord): channel, event_id, computer, data, time, message, execution_pid, clock
+    return WinRecord(
         channel if channel.__class__ is str else _text(channel) or "",
         event_id if event_id.__class__ is int else _event_id(event_id, "nxlog"),
         computer if computer.__class__ is str else _text(computer),
@@ -170,6 +188,8 @@ def from_nxlog(record: Mapping[str, Any]) -> WinRecord:
         time,
         message if message.__class__ is str else _text(message),
         record.get("ExecutionProcessID"),
+        clock_field,
+        clock_text,
     )
 
 

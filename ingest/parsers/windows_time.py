@@ -191,3 +191,14 @@ def event_time(data: Mapping[str, Any], record_time: object, default_timezone: s
 
 
 _NO_TIME = "no timestamp (UtcTime, @timestamp, TimeCreated or TimeGenerated)"
+
+
+def wall_seconds(written: object) -> float | None:
+    """A host clock's ``YYYY-MM-DD[ T]HH:MM:SS[.fff][Z]`` as if it were UTC, ``None`` if it is not such text.
+
+    The ``Z`` is not believed: :mod:`ingest.host_clocks` compares this value
+    with Sysmon's ``UtcTime`` to learn what the host's clock really is.
+    """
+    if not isinstance(written, str):
+        return None
+    return _fast_utc(written, False)

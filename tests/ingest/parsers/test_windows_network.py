@@ -99,3 +99,14 @@ def test_destination_hostname_is_a_ptr_name_not_a_domain(hostname: str, ptr: str
     event = _sysmon_3("10.0.0.7:50000", "203.0.113.250:443/" + hostname, "true")
     assert event.fields.get("destination.ptr") == ptr
     assert "destination.domain" not in event.fields
+
+
+@pytest.mark.parametrize(
+    ("hostname", "ptr"),
+    [("scanner.Evil.example.", "scanner.evil.example"), ("HR001", "hr001"), ("-", None), ("bad name!", None)],
+)
+def test_source_hostname_is_a_ptr_name_too(hostname: str, ptr: str | None) -> None:
+    # an inbound connection: the source is the remote peer, whose owner writes its reverse name
+    event = _sysmon_3("198.51.100.9:50000/" + hostname, "172.18.39.5:3389/HFDC01.shire.com", "false")
+    assert event.fields.get("source.ptr") == ptr
+    assert "source.domain" not in event.fields

@@ -42,8 +42,8 @@ EXPECTED = [
         "event.code": "3", **AGENT, "user.name": "corp\\alice", "network.transport": "tcp",
         "network.direction": "outbound", "source.ip": "10.1.2.3", "source.port": 50000,
         "destination.ip": "203.0.113.7", "destination.port": 443,
-        # the PTR name of the remote address: not a domain the host asked for
-        "destination.ptr": "login.example.net",
+        # the PTR names of both addresses: not domains the host asked for
+        "source.ptr": "ws-0042.corp.example", "destination.ptr": "login.example.net",
         "host.ip": "10.1.2.3",
     }),
     ("sysmon:network_connect", 1709632804.0, SYSMON, {
@@ -52,7 +52,7 @@ EXPECTED = [
         "user.name": "nt authority\\network service", "network.transport": "tcp", "network.direction": "inbound",
         # kept as Sysmon wrote them: the local end (port 135) as source
         "source.ip": "10.1.2.3", "source.port": 135, "destination.ip": "10.1.2.99", "destination.port": 53118,
-        "destination.ptr": "ws-0099",
+        "source.ptr": "ws-0042.corp.example", "destination.ptr": "ws-0099",
         "host.ip": "10.1.2.3",
     }),
     ("sysmon:file_create", 1709632811.0, SYSMON, {
