@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from ingest.host_clocks import HostClocks  # noqa: E402
 from ingest.parsers.base import ParseContext, ParseError  # noqa: E402
 from ingest.registry import default_registry  # noqa: E402
 from tests.ingest.fuzz_seeds import seed_lines, seed_objects  # noqa: E402
@@ -103,6 +104,9 @@ def fuzz_parser(name: str, *, examples: int, seed: int | None = None
     tried = 0
     unhandled: list[tuple[str, str]] = []
     unserialisable = [0]
+    # one learner for the run, as in an ingest call: mutated Sysmon records
+    # teach host clocks that the mutated records after them are dated by
+    context = ParseContext(origin="fuzz", host_clocks=HostClocks())
 
     def one(record: Any) -> None:
         nonlocal tried
@@ -113,11 +117,16 @@ def fuzz_parser(name: str, *, examples: int, seed: int | None = None
             unhandled.append((f"sniff: {type(exc).__name__}: {exc}", repr(record)[:300]))
             return
         try:
-            events = list(parser.parse(record, ParseContext(origin="fuzz")))
+            events = list(parser.parse(record, context))
         except ParseError:
             return
         except Exception as exc:  # noqa: BLE001 - the finding we are looking for
             unhandled.append((f"parse: {type(exc).__name__}: {exc}", repr(record)[:300]))
+            return
+        try:
+            context.host_clocks.settle()  # as the pipeline does at a batch's commit
+        except Exception as exc:  # noqa: BLE001 - the finding we are looking for
+            unhandled.append((f"settle: {type(exc).__name__}: {exc}", repr(record)[:300]))
             return
         for event in events:
             try:
