@@ -57,7 +57,8 @@ class RelationType(StrEnum):
     INJECTED = "INJECTED"  # process INJECTED process (Sysmon 8 remote thread)
     CONNECTED = "CONNECTED"  # process|host CONNECTED ip
     RESOLVED = "RESOLVED"  # process|host RESOLVED domain
-    RESOLVES_TO = "RESOLVES_TO"  # domain RESOLVES_TO ip (DNS answers)
+    RESOLVES_TO = "RESOLVES_TO"  # domain RESOLVES_TO ip (DNS answers, the server's certificate names)
+    CLAIMED_AT = "CLAIMED_AT"  # domain CLAIMED_AT ip (a client named it there: TLS SNI, HTTP Host)
     DOWNLOADED = "DOWNLOADED"  # host DOWNLOADED file
     REQUESTED = "REQUESTED"  # host|process REQUESTED url
     SERVED_BY = "SERVED_BY"  # file SERVED_BY domain|url

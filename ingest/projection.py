@@ -21,7 +21,9 @@ Identity rules
   its host at the block's time (Windows reuses pids: the last process seen with
   that pid at or before that time), else to the host.
 * file: SHA-256 when known, else the lower-case path (or name), else another
-  digest; a file on the wire with none of them, by its sender, MIME type and size.
+  digest; a file on the wire with none of them, by its URL, MIME type and size
+  when the URL is known (the record's own, or for Zeek ``files`` the ``http``
+  record's, joined by file id), else by its sender, MIME type and size.
 * domain: FQDN (prop ``registered_domain``); ip: canonical text; url: normalised.
 
 Every relation's evidence is the event id; relations are aggregated per batch
@@ -35,14 +37,19 @@ IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
 (``CONNECTED``, ``RESOLVED`` a DNS name or TLS SNI, ``REQUESTED`` a URL) is the
 flow's client: ``client.ip`` when the parser names it (Suricata's server-to-client
 records), else the source.  An IP is an entity only when a relation names it.
-The name a client asked for (SNI) and a certificate's names (``x509.san``, else
-the CN of ``x509.subject``) are ``domain RESOLVES_TO ip`` of the server that
-answered; Zeek's x509 records reach that server through the ssl record whose
-certificate chain starts with them (fingerprint or file id, either order;
-see ``docs/fields.md``).
+A certificate's names (``x509.san``, else the CN of ``x509.subject``) are
+``domain RESOLVES_TO ip`` of the server that presented it, as a DNS answer's
+addresses are; Zeek's x509 records reach that server through the ssl record
+whose certificate chain starts with them (fingerprint or file id, either
+order; see ``docs/fields.md``).  The name a client asked for without a DNS
+answer (TLS SNI, an HTTP host without a URL) is only the client's claim: the
+client chooses it, so malware can name ``login.microsoftonline.com`` to its
+own server.  It is ``domain CLAIMED_AT ip``, never ``RESOLVES_TO``, so what
+follows ``RESOLVES_TO`` reads only what a resolver or the server itself said.
 
 What later events join on (process identities by host and GUID or pid, Zeek
-file ids, certificates and their servers) is the projector's join state:
+file ids, Zeek HTTP downloads waiting for their URL, certificates and their
+servers) is the projector's join state:
 :meth:`Projector.join_state` is saved in the journal with the projection
 checkpoint and restored by the next ingest call (``ingest.replay.resume_projector``),
 so a graph built by many calls is the graph one replay of the journal builds.
@@ -111,12 +118,15 @@ _PID_LIMIT = 100_000
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
-JOIN_STATE_VERSION = 2
+JOIN_STATE_VERSION = 3
 """Format of :meth:`Projector.join_state`; a state of another version is not read (the joins are
 learnt again from the journal instead)."""
-_JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_cert_names", "_cert_servers")
+_JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
+_PendingTransfer = tuple[str, float, str | None, tuple[str, ...], Any, Any]
+"""A Zeek HTTP download waiting for its URL: the files record's event id and time, its receiver host
+(or None), its hosts, and the file's MIME type and size."""
 
 
 class Accumulator:
@@ -283,6 +293,9 @@ class Projector:
         """Per (host, pid), the processes that held it, each with the earliest time seen, by time."""
         self._fuid_file: dict[str, EntityKey] = {}
         self._fuid_url: dict[str, tuple[EntityKey, EntityKey | None]] = {}
+        self._fuid_pending: dict[str, _PendingTransfer] = {}
+        """Zeek files: HTTP downloads with no digest and no name whose http record (their URL) is not
+        seen yet, by file id (see :meth:`_sensor_files`)."""
         self._cert_names: dict[str, tuple[str, ...]] = {}
         """Zeek x509: certificate id (fingerprint or file id) -> its names."""
         self._cert_servers: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
@@ -798,7 +811,8 @@ class Projector:
         elif domain is not None:  # TLS SNI, an HTTP host without a URL: the name the client asked for
             ctx.rel(self._actor(acc, client_host, client), R.RESOLVED, domain)
             if server:
-                ctx.rel(domain, R.RESOLVES_TO, acc.entity(IP, server, server))
+                # the client's claim, not a resolver's or the server's answer (module docstring)
+                ctx.rel(domain, R.CLAIMED_AT, acc.entity(IP, server, server))
             ctx.touch(domain)
         if "dhcp.assigned_ip" in fields:
             ctx.touch(self._ip(ctx, fields["dhcp.assigned_ip"]))
@@ -870,17 +884,33 @@ class Projector:
         sender: str | None,
     ) -> None:
         """Files seen on the wire; Zeek's ``files`` and ``http`` logs join on file ids."""
-        file = self._file(ctx) or self._unnamed_transfer(ctx, fields, sender)
+        fuid = fields.get("zeek.fuid")
+        fuid = str(fuid) if fuid else None
+        served = self._fuid_url.get(fuid) if fuid else None
+        file = self._file(ctx)
+        if file is None:
+            mime = fields.get("file.mime_type")
+            size = fields.get("file.size")
+            if mime and size:
+                known_url = url if url is not None else served[0] if served is not None else None
+                if known_url is not None:
+                    file = _url_transfer(ctx.acc, known_url, mime, size)
+                elif fuid and _awaits_http_record(fields):
+                    # Its identity is its URL, which the http record names (Zeek writes files.log
+                    # and http.log apart, in either order): the file waits for it, so that the
+                    # same download is one entity whichever log is read first.
+                    pending = (ctx.event.id, ctx.ts, receiver, ctx.hosts, mime, size)
+                    self._remember(self._fuid_pending, fuid, pending)
+                elif sender:
+                    file = _sender_transfer(ctx.acc, sender, mime, size)
         if file is not None:
             if receiver:
                 ctx.rel((HOST, receiver), R.DOWNLOADED, file)
             ctx.rel(file, R.SERVED_BY, url)
             if url is not None:
                 ctx.rel(file, R.SERVED_BY, domain)
-            fuid = fields.get("zeek.fuid")
             if fuid:
-                self._remember(self._fuid_file, str(fuid), file)
-                served = self._fuid_url.get(str(fuid))
+                self._remember(self._fuid_file, fuid, file)
                 if served is not None:
                     ctx.rel(file, R.SERVED_BY, served[0])
                     ctx.rel(file, R.SERVED_BY, served[1])
@@ -889,29 +919,37 @@ class Projector:
             if isinstance(fuids, str):
                 fuids = fuids.split(",")
             for fuid in fuids:
-                self._remember(self._fuid_url, str(fuid), (url, domain))
-                known = self._fuid_file.get(str(fuid))
+                fuid = str(fuid)
+                self._remember(self._fuid_url, fuid, (url, domain))
+                known = self._fuid_file.get(fuid)
                 if known is not None:
                     ctx.rel(known, R.SERVED_BY, url)
                     ctx.rel(known, R.SERVED_BY, domain)
+                waiting = self._fuid_pending.pop(fuid, None)
+                if waiting is not None:
+                    self._remember(self._fuid_file, fuid, self._arrived(ctx.acc, waiting, url, domain))
 
     @staticmethod
-    def _unnamed_transfer(ctx: _Ctx, fields: dict[str, Any], sender: str | None) -> EntityKey | None:
-        """A file on the wire with no digest and no name, known by its sender, type and size.
+    def _arrived(acc: Accumulator, pending: _PendingTransfer, url: EntityKey, domain: EntityKey | None) -> EntityKey:
+        """A waiting download whose URL is now known: what its files record would have added then.
 
-        Zeek hashes files only when its file analysis is on, and a PE fetched by
-        a bare GET has no name (the LSASS campaign's 7,168-byte stager): without
-        this it left no file, no ``DOWNLOADED`` and no join to its URL.  Two
-        files of one type and size from one server are one entity: the price of
-        having no better identity, and what a fan-out of one payload needs.
+        The relations and sightings carry the files record's event id and time, so the graph is the
+        one the files record gives when its http record came first (``_sensor_files``).
         """
-        mime = fields.get("file.mime_type")
-        size = fields.get("file.size")
-        if not mime or not size or not sender:
-            return None
-        key = "transfer:" + stable_hash(sender, str(mime).lower(), str(size))
-        return ctx.acc.entity(FILE, key, f"{mime}, {size} bytes from {sender}",
-                              {"mime_type": mime, "size": size, "sender": sender})
+        event_id, ts, receiver, hosts, mime, size = pending
+        file = _url_transfer(acc, url, mime, size)
+        for host in hosts:  # this batch may not hold them (the files record's may be another)
+            acc.entity(HOST, host, host)
+        if receiver:
+            acc.relate((HOST, receiver), R.DOWNLOADED, file, ts, event_id)
+        acc.relate(file, R.SERVED_BY, url, ts, event_id)
+        touched = [file, url]
+        if domain is not None:
+            acc.relate(file, R.SERVED_BY, domain, ts, event_id)
+            touched.append(domain)
+        if hosts:
+            acc.sight(hosts, touched, ts)
+        return file
 
     @staticmethod
     def _remember(cache: dict, key: Any, value: Any, limit: int = _CACHE_LIMIT) -> None:
@@ -948,6 +986,11 @@ def _restore_url(item: list[Any]) -> tuple[str, tuple[EntityKey, EntityKey | Non
     return fuid, (_entity_key(url), None if domain is None else _entity_key(domain))
 
 
+def _restore_pending(item: list[Any]) -> tuple[str, _PendingTransfer]:
+    fuid, (event_id, ts, receiver, hosts, mime, size) = item
+    return fuid, (event_id, ts, receiver, tuple(hosts), mime, size)
+
+
 def _restore_names(item: list[Any]) -> tuple[str, tuple[str, ...]]:
     cert_id, names = item
     return cert_id, tuple(names)
@@ -963,11 +1006,45 @@ _RESTORE = {
     "_pids": _restore_pid,
     "_fuid_file": _restore_file,
     "_fuid_url": _restore_url,
+    "_fuid_pending": _restore_pending,
     "_cert_names": _restore_names,
     "_cert_servers": _restore_servers,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""
+
+
+def _url_transfer(acc: Accumulator, url: EntityKey, mime: Any, size: Any) -> EntityKey:
+    """A file on the wire with no digest and no name, known by the URL it came from, type and size.
+
+    The same payload fetched from one URL by many hosts is one entity (a payload's fan-out), and
+    different files of one type and size from one server are not.  The same bytes served at two
+    URLs are two files: the price of having no digest.
+    """
+    key = "transfer:" + stable_hash("url", url[1], str(mime).lower(), str(size))
+    return acc.entity(FILE, key, f"{mime}, {size} bytes from {url[1]}",
+                      {"mime_type": mime, "size": size, "url": url[1]})
+
+
+def _sender_transfer(acc: Accumulator, sender: str, mime: Any, size: Any) -> EntityKey:
+    """A file on the wire with no digest, no name and no known URL, known by its sender, type and size.
+
+    Zeek hashes files only when its file analysis is on, and a transfer outside HTTP has no URL:
+    two files of one type and size from one server are then one entity.
+    """
+    key = "transfer:" + stable_hash(sender, str(mime).lower(), str(size))
+    return acc.entity(FILE, key, f"{mime}, {size} bytes from {sender}",
+                      {"mime_type": mime, "size": size, "sender": sender})
+
+
+def _awaits_http_record(fields: dict[str, Any]) -> bool:
+    """Whether a Zeek files record is an HTTP download, whose http record lists it in ``resp_fuids``.
+
+    An upload (``is_orig``: the client sent it) is listed in ``orig_fuids``, which names no place it
+    came from; a record that does not say its direction keeps the sender rule.
+    """
+    return (fields.get("network.protocol") == "http" and "client.ip" in fields
+            and fields.get("client.ip") == fields.get("destination.ip"))
 
 
 def _first_certificate(chain: object) -> str | None:

@@ -405,12 +405,12 @@ SENSOR_CASES = [
          (ip("192.0.2.11"), "RESOLVED", domain("rare-cdn.example.com")),
          (domain("rare-cdn.example.com"), "RESOLVES_TO", ip("203.0.113.9"))},
     ),
-    (  # SNI: the name the client asked for, served at the responder
+    (  # SNI: the name the client asked for, claimed (by the client) at the responder
         "zeek:ssl", ZEEK_RECORDS["ssl_sni"],
         {ip("192.0.2.10"), ip("203.0.113.7"), domain("login.example.org")},
         {(ip("192.0.2.10"), "CONNECTED", ip("203.0.113.7")),
          (ip("192.0.2.10"), "RESOLVED", domain("login.example.org")),
-         (domain("login.example.org"), "RESOLVES_TO", ip("203.0.113.7"))},
+         (domain("login.example.org"), "CLAIMED_AT", ip("203.0.113.7"))},
     ),
     (  # a certificate alone names no server: nothing yet (its names wait for their ssl record)
         "zeek:x509", ZEEK_RECORDS["x509_cert"], set(), set(),
@@ -424,11 +424,12 @@ SENSOR_CASES = [
          (ip("192.0.2.11"), "RESOLVED", domain("www.example.org")),
          (domain("www.example.org"), "RESOLVES_TO", ip("203.0.113.10"))},
     ),
-    (  # SNI and the certificate's CN, both served at the server
+    (  # SNI (the client's claim) and the certificate's CN (the server's own statement)
         "suricata:tls", EVE_RECORDS["tls_sni"],
         {ip("192.0.2.10"), ip("203.0.113.11"), domain("login.example.org")},
         {(ip("192.0.2.10"), "CONNECTED", ip("203.0.113.11")),
          (ip("192.0.2.10"), "RESOLVED", domain("login.example.org")),
+         (domain("login.example.org"), "CLAIMED_AT", ip("203.0.113.11")),
          (domain("login.example.org"), "RESOLVES_TO", ip("203.0.113.11"))},
     ),
     (  # the file travels server -> client: the client (the destination) requested the URL
@@ -480,10 +481,12 @@ def test_a_server_to_client_file_is_requested_and_downloaded_by_the_client_host(
     assert not {r for r in relations if r[0] == ip("203.0.113.7")}  # the server requested nothing
 
 
-def test_an_unhashed_unnamed_zeek_download_is_a_file_known_by_sender_type_and_size():
-    """Zeek files without digests or a name (LSASS campaign): the client host downloaded it, and two
-    such transfers of one type and size from one server are one file (a payload's fan-out)."""
-    record = ZEEK_RECORDS["files_is_orig"]  # 512 bytes of application/x-dosexec, responder -> originator
+def test_an_unhashed_unnamed_zeek_download_without_a_url_is_a_file_known_by_sender_type_and_size():
+    """Zeek files without digests, a name or a URL (a transfer outside HTTP): the client host
+    downloaded it, and two such transfers of one type and size from one server are one file.
+    (HTTP downloads are known by their URL: tests/ingest/test_projection_transfers.py.)"""
+    # 512 bytes of application/x-dosexec, responder -> originator
+    record = {**ZEEK_RECORDS["files_is_orig"], "source": "FTP_DATA"}
     again = {**record, "fuid": "FJ3", "uid": "CJ70", "id.orig_h": "192.0.2.11"}
     ipmap = _lease("192.0.2.10", "ws-10")
     ipmap.add_lease("192.0.2.11", "ws-11", 1767607000.0, 3600.0)
@@ -583,6 +586,7 @@ def _taught_projector() -> Projector:
            url__full="http://dl.example/p.exe", url__domain="dl.example", zeek__resp_fuids=["Fx"]),
         ev("zeek:files", host=None, event_id="f", source__ip="198.51.100.1", destination__ip="192.0.2.10",
            file__hash__sha256="ef" * 32, zeek__fuid="Fy"),
+        parsed(ZEEK_RECORDS["files_is_orig"], "w"),  # an HTTP download waiting for its http record
         parsed(SSL, "s"),
         parsed({**X509, "fingerprint": "99"}, "x"),
     ])
@@ -611,6 +615,9 @@ def test_a_restored_projector_joins_what_the_one_it_came_from_would():
            url__full="http://dl.example/q.exe", url__domain="dl.example", zeek__resp_fuids=["Fy"]),
         parsed(X509, "x2"),
         parsed({**SSL, "cert_chain_fps": ["99"]}, "s2"),
+        # names the URL of the download that waited for it (FJ2)
+        ev("zeek:http", host=None, event_id="h3", source__ip="192.0.2.10", destination__ip="203.0.113.7",
+           url__full="http://dl.example/r.exe", url__domain="dl.example", zeek__resp_fuids=["FJ2"]),
     ]
     restored = Projector(_lease("192.0.2.10", "ws-10"))
     assert restored.restore_join_state(_taught_projector().join_state())
