@@ -12,18 +12,27 @@ events, and a timeline that interleaves them is wrong.
 A Sysmon record carries both clocks: ``UtcTime`` (UTC by definition) and the
 collector's field.  Their difference, when it is a whole number of quarter
 hours (every zone's offset is; ±2 minutes for a late write), is the host
-field's offset from UTC.  :class:`HostClocks` keeps the last offset seen per
-``(host, field)``; a record of that host without ``UtcTime`` is then dated
-by its field minus the offset, and says so in ``event.timezone`` (ECS: the
-offset a zone-less time was read in).  The latest observation wins, so a
-change of daylight saving time is followed at the next Sysmon record.
+field's offset from UTC at that moment.  Only the Sysmon channel teaches: any
+other event with a ``UtcTime`` field proves nothing about the clock.
 
-Records read before the first Sysmon record of their host, in the same
-batch, are settled at the batch's commit (:meth:`HostClocks.settle`), so a
-file that starts with Security events is dated as a whole.  The offsets are
-kept in the journal's ``host_clocks`` table, written in the batch's
-transaction, so a later ingest call (an agent's small batches) dates its
-records by what an earlier call learnt.
+Offsets change (daylight saving time; a host moved to another zone), and
+files arrive out of order (a backfill of last summer after this winter), so
+:class:`HostClocks` keeps, per ``(host, field)``, **runs**: spans of Sysmon
+time over which one offset was observed, like the IP map's intervals.  A
+record of that host without ``UtcTime`` is dated by the run nearest to it
+(its field minus a run's offset, compared with the run's span), and says so
+in ``event.timezone`` (ECS: the offset a zone-less time was read in).  A
+crafted Sysmon record therefore moves only the records nearer to it than to
+any genuine observation.
+
+Within a batch (5,000 records) the order of records does not matter: at the
+batch's commit (:meth:`HostClocks.settle`) every clock-dated record of a host
+whose runs changed during the batch is dated again, and records read before
+their host's first Sysmon record are dated then.  The runs are kept in the
+journal's ``host_clocks`` table, written in the batch's transaction, so a
+later ingest call dates its records by what an earlier call learnt; a record
+journaled before a nearer observation arrived in a later batch keeps the
+time it was given.
 
 The journal keeps the dated events; a replay reads them, so live = replay
 needs no clock state.
@@ -43,8 +52,12 @@ SKEW_TOLERANCE_S = 120.0
 """How far from a whole number of quarter hours a skew may be: a late write, not a zone."""
 MAX_OFFSET_S = 14 * 3600.0
 """The widest zone offset (UTC+14, Line Islands)."""
-UNSETTLED_LIMIT = 65536
-"""At most this many records a batch wait for their host's clock (more: dated as written)."""
+MAX_RUNS = 512
+"""Runs kept per (host, field): two changes a year for decades; beyond it the oldest go."""
+PENDING_LIMIT = 65536
+"""At most this many records a batch are (re)dated at its commit (more: dated as they were read)."""
+
+Key = tuple[str, str]
 
 
 def offset_text(offset: float) -> str:
@@ -55,21 +68,25 @@ def offset_text(offset: float) -> str:
 
 
 @dataclass(slots=True)
-class _Unsettled:
-    event: Event
-    field: str
-    wall: float
+class ClockRun:
+    """A span of Sysmon time (UTC epoch seconds) over which one offset was observed."""
+
+    start: float
+    end: float
+    offset: float
 
 
 class HostClocks:
-    """Per ``(host, field)`` offsets from UTC, learnt from Sysmon records (module docstring)."""
+    """Per ``(host, field)`` runs of offsets from UTC, learnt from Sysmon records (module docstring)."""
 
     def __init__(self) -> None:
-        self.offsets: dict[tuple[str, str], float] = {}
-        self._learnt_at: dict[tuple[str, str], float] = {}
-        self._dirty: set[tuple[str, str]] = set()
-        self._unsettled: list[_Unsettled] = []
-        self._minutes: dict[tuple[str, str], str] = {}
+        self.runs: dict[Key, list[ClockRun]] = {}
+        self._dirty: set[Key] = set()
+        self._changed: set[Key] = set()  # keys whose nearest run may differ since the batch began
+        # (event, key, wall clock) of the batch's clock-dated records: tuples, not
+        # objects (one a record of a learnt host; ~0.1 us less each, measured)
+        self._pending: list[tuple[Event, Key, float]] = []
+        self._minutes: dict[Key, str] = {}
 
     # -- learning ---------------------------------------------------------
     def is_due(self, host: str, field: str, utc_text: str) -> bool:
@@ -89,7 +106,7 @@ class HostClocks:
         return True
 
     def observe(self, host: str, field: str, written: object, utc: float) -> None:
-        """Learn ``field``'s offset on ``host`` from a record dated ``utc`` by Sysmon.
+        """Learn ``field``'s offset on ``host`` at ``utc`` from a Sysmon record.
 
         ``written`` is the field's text; a skew that is not a whole number of
         quarter hours (±:data:`SKEW_TOLERANCE_S`) or wider than any zone says
@@ -103,79 +120,135 @@ class HostClocks:
         if abs(skew - offset) > SKEW_TOLERANCE_S or abs(offset) > MAX_OFFSET_S:
             return
         key = (host, field)
-        if self.offsets.get(key) != offset:
-            self.offsets[key] = offset
+        runs = self.runs.setdefault(key, [])
+        if _add(runs, utc, offset):
             self._dirty.add(key)
-        if utc > self._learnt_at.get(key, 0.0):
-            self._learnt_at[key] = utc
+            if len(runs) > 1:
+                self._changed.add(key)
+
+    def offset(self, host: str, field: str, wall: float) -> float | None:
+        """The offset of the run nearest to a record written at ``wall`` on ``host``, ``None`` if none."""
+        runs = self.runs.get((host, field))
+        return _nearest(runs, wall) if runs else None
 
     # -- dating -----------------------------------------------------------
     def date(self, event: Event, field: str, written: object) -> None:
-        """Date ``event`` (of a host, without ``UtcTime``) by its host's ``field``, if learnt.
+        """Date ``event`` (of a host, without ``UtcTime``) by its host's ``field``.
 
-        Unknown yet: the event keeps its time and waits for :meth:`settle`.
+        By the runs known now; :meth:`settle` dates it again if its host's runs
+        change before the batch commits, or for the first time if none are known yet.
         """
         # A TimeCreated ending in Z dated the event as written: its wall clock is
         # the event's time, no second parse (~0.25 us a record)
-        wall = event.ts if field == "TimeCreated" and written.__class__ is str and written[-1:] in "Zz" \
-            else wall_seconds(written)
+        if field == "TimeCreated" and isinstance(written, str) and written[-1:] in ("Z", "z"):
+            wall: float | None = event.ts
+        else:
+            wall = wall_seconds(written)
         if wall is None:
             return
-        offset = self.offsets.get((event.host or "", field))
-        if offset is None:
-            if len(self._unsettled) < UNSETTLED_LIMIT:
-                self._unsettled.append(_Unsettled(event, field, wall))
-            return
-        _apply(event, field, wall, offset)
+        key = (event.host or "", field)
+        if len(self._pending) < PENDING_LIMIT:
+            self._pending.append((event, key, wall))
+        runs = self.runs.get(key)
+        if runs:
+            _apply(event, field, wall, runs[0].offset if len(runs) == 1 else _nearest(runs, wall))
 
     def settle(self) -> list[Event]:
-        """Date the batch's waiting events whose host's clock is now known; returns those changed."""
+        """Date the batch's records by the runs known at its end; returns the events changed."""
         changed = []
         earliest, latest = plausible_window()
-        for waiting in self._unsettled:
-            event = waiting.event
-            offset = self.offsets.get((event.host or "", waiting.field))
-            if (
-                offset is not None
-                and earliest <= waiting.wall - offset <= latest  # the batch's events were checked as written
-                and _apply(event, waiting.field, waiting.wall, offset)
-            ):
+        recheck = self._changed
+        for event, key, wall in self._pending:
+            if "event.timezone" in event.fields and key not in recheck:
+                continue  # dated by runs that have not changed since
+            runs = self.runs.get(key)
+            if not runs:
+                continue
+            offset = _nearest(runs, wall)
+            ts = wall - offset
+            if ts != event.ts and earliest <= ts <= latest and _apply(event, key[1], wall, offset):
                 changed.append(event)
-        self._unsettled.clear()
+        self._pending.clear()
+        recheck.clear()
         return changed
 
     # -- persistence ------------------------------------------------------
     def load(self, db: sqlite3.Connection) -> HostClocks:
-        """Read the offsets saved in the journal's ``host_clocks`` table; returns ``self``."""
-        for host, field, offset, learnt_at in db.execute(
-            "SELECT host, field, offset, learnt_at FROM host_clocks"
+        """Read the runs saved in the journal's ``host_clocks`` table; returns ``self``."""
+        for host, field, start, end, offset in db.execute(
+            "SELECT host, field, start, end, offset FROM host_clocks ORDER BY host, field, start"
         ):
-            self.offsets[(host, field)] = offset
-            self._learnt_at[(host, field)] = learnt_at
+            self.runs.setdefault((host, field), []).append(ClockRun(start, end, offset))
         self._dirty.clear()
         return self
 
     def write(self, db: sqlite3.Connection) -> None:
-        """Write the changed offsets inside the caller's transaction (the batch's).
+        """Write the changed keys' runs inside the caller's transaction (the batch's).
 
-        Another writer may have learnt a host since we loaded: the observation
-        of the later event time wins, as it would in one process.
+        Another writer may have learnt the same host since we loaded: its runs
+        are merged into ours as observations at their ends, never overwritten.
         """
         for key in sorted(self._dirty):
-            row = db.execute(
-                "SELECT offset, learnt_at FROM host_clocks WHERE host = ? AND field = ?", key
-            ).fetchone()
-            if row is not None and row[1] > self._learnt_at.get(key, 0.0):
-                self.offsets[key], self._learnt_at[key] = row
-                continue
-            db.execute(
-                "INSERT OR REPLACE INTO host_clocks (host, field, offset, learnt_at) VALUES (?, ?, ?, ?)",
-                (*key, self.offsets[key], self._learnt_at.get(key, 0.0)),
+            runs = self.runs[key]
+            for start, end, offset in db.execute(
+                "SELECT start, end, offset FROM host_clocks WHERE host = ? AND field = ?", key
+            ).fetchall():
+                _add(runs, start, offset)
+                _add(runs, end, offset)
+            db.execute("DELETE FROM host_clocks WHERE host = ? AND field = ?", key)
+            db.executemany(
+                "INSERT INTO host_clocks (host, field, start, end, offset) VALUES (?, ?, ?, ?, ?)",
+                [(*key, run.start, run.end, run.offset) for run in runs],
             )
 
     def saved(self) -> None:
         """The caller's transaction of :meth:`write` committed."""
         self._dirty.clear()
+
+
+def _add(runs: list[ClockRun], utc: float, offset: float) -> bool:
+    """Put an observation into ``runs`` (sorted, disjoint); ``False`` if it changes nothing."""
+    index = 0
+    for index, run in enumerate(runs):  # noqa: B007 - the index is read after the loop
+        if run.start <= utc <= run.end:
+            if run.offset == offset:
+                return False
+            # another offset inside a run: the run is cut around the observation
+            runs[index : index + 1] = [
+                ClockRun(run.start, utc, run.offset), ClockRun(utc, utc, offset), ClockRun(utc, run.end, run.offset)
+            ]
+            return True
+        if utc < run.start:
+            break
+    else:
+        index = len(runs)
+    before = runs[index - 1] if index > 0 else None
+    after = runs[index] if index < len(runs) else None
+    if before is not None and before.offset == offset:
+        before.end = utc
+        if after is not None and after.offset == offset:  # the gap between two equal runs is closed
+            before.end = after.end
+            del runs[index]
+    elif after is not None and after.offset == offset:
+        after.start = utc
+    else:
+        runs.insert(index, ClockRun(utc, utc, offset))
+        if len(runs) > MAX_RUNS:
+            del runs[0]
+    return True
+
+
+def _nearest(runs: list[ClockRun], wall: float) -> float:
+    """The offset of the run whose span is nearest to ``wall`` read in that run's offset."""
+    if len(runs) == 1:
+        return runs[0].offset
+    best_offset, best_distance = runs[0].offset, float("inf")
+    for run in runs:
+        ts = wall - run.offset
+        distance = run.start - ts if ts < run.start else ts - run.end if ts > run.end else 0.0
+        if distance <= best_distance:  # a tie goes to the later run
+            best_offset, best_distance = run.offset, distance
+    return best_offset
 
 
 def _apply(event: Event, field: str, wall: float, offset: float) -> bool:
@@ -185,6 +258,10 @@ def _apply(event: Event, field: str, wall: float, offset: float) -> bool:
     :meth:`HostClocks.settle`, which runs after that check, makes its own.
     """
     if offset == 0.0 and field == "TimeCreated":
+        if "event.timezone" in event.fields:  # dated by another run before the batch ended
+            event.ts = wall
+            del event.fields["event.timezone"]
+            return True
         return False
     event.ts = wall - offset
     text = _offset_texts.get(offset)
@@ -195,7 +272,6 @@ def _apply(event: Event, field: str, wall: float, offset: float) -> bool:
 
 
 _offset_texts: dict[float, str] = {}
-
 
 CLOCK_FIELDS = ("TimeCreated", "EventTime")
 """NXLog's fields a host clock is learnt for: ``TimeCreated``, else the zone-less ``EventTime``."""

@@ -24,7 +24,7 @@ Tables
               journal's random identity (``journal_id``) and its event id
               scheme (``id_scheme``).
 ``ip_hosts``  the time-aware IP -> host intervals (:mod:`ingest.ipmap`).
-``host_clocks``  Windows hosts' clock offsets learnt from Sysmon (:mod:`ingest.host_clocks`).
+``host_clocks``  Windows hosts' clock offsets learnt from Sysmon, as runs of time (:mod:`ingest.host_clocks`).
 """
 
 from __future__ import annotations
@@ -102,10 +102,11 @@ CREATE TABLE IF NOT EXISTS projection_state (seq INTEGER PRIMARY KEY, state BLOB
 CREATE TABLE IF NOT EXISTS host_clocks (
     host TEXT NOT NULL,
     field TEXT NOT NULL,
-    offset REAL NOT NULL,
-    learnt_at REAL NOT NULL,
-    PRIMARY KEY (host, field)
+    start REAL NOT NULL,
+    end REAL NOT NULL,
+    offset REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS host_clocks_by_host ON host_clocks (host, field);
 """
 
 ROLLBACK_MODE = "truncate"

@@ -583,16 +583,23 @@ def to_event(
     event = Event("", kind, ts, host, source, fields, context.origin, raw)
     clock_field = win.clock_field
     if clock_field is not None and host is not None and context.host_clocks is not None:
-        _host_clock(event, data, clock_field, win.clock_text, context.host_clocks)
+        _host_clock(event, data, channel, clock_field, win.clock_text, context.host_clocks)
     return event
 
 
-def _host_clock(event: Event, data: Data, field: str, written: object, clocks: HostClocks) -> None:
+def _host_clock(
+    event: Event, data: Data, channel: str, field: str, written: object, clocks: HostClocks
+) -> None:
     """Learn the host's clock from a Sysmon record, or date a record without ``UtcTime`` by it."""
     utc_text = data.get("UtcTime")
     if utc_text is None:
         clocks.date(event, field, written)
-    elif utc_text.__class__ is str and clocks.is_due(cast(str, event.host), field, utc_text):
+    elif (
+        utc_text.__class__ is str
+        and channel  # only Sysmon's UtcTime is UTC by definition: another channel's field proves nothing
+        and _family(channel, 0) == "sysmon"
+        and clocks.is_due(cast(str, event.host), field, utc_text)
+    ):
         utc = wall_seconds(utc_text)
         if utc is not None and utc == event.ts:  # dated by a valid UtcTime: it teaches the clock
             clocks.observe(cast(str, event.host), field, written, utc)

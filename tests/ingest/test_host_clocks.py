@@ -34,7 +34,7 @@ def test_a_quarter_hour_skew_is_learnt_and_dates_the_host() -> None:
     clocks = HostClocks()
     # Sysmon at 12:28:54.351 UTC, its TimeCreated written as local time with a Z, 2 ms later
     clocks.observe("ws5", "TimeCreated", "2020-10-27T08:28:54.353Z", _epoch("2020-10-27 12:28:54.351"))
-    assert clocks.offsets == {("ws5", "TimeCreated"): -14400.0}
+    assert clocks.offset("ws5", "TimeCreated", _epoch("2020-10-27 08:28:57")) == -14400.0
     event = _event(ts=_epoch("2020-10-27 08:28:57.061"))
     clocks.date(event, "TimeCreated", "2020-10-27T08:28:57.061Z")
     assert event.ts == pytest.approx(_epoch("2020-10-27 12:28:57.061"))
@@ -47,18 +47,59 @@ def test_a_skew_that_is_no_zone_teaches_nothing() -> None:
     clocks.observe("ws5", "EventTime", "2020-09-04 16:16:38", _epoch("2020-09-04 20:09:38.962"))
     # 15 hours: wider than any zone
     clocks.observe("ws5", "TimeCreated", "2020-09-05T11:09:38Z", _epoch("2020-09-04 20:09:38"))
-    assert clocks.offsets == {}
+    assert clocks.runs == {}
 
 
-def test_the_latest_observation_wins_and_a_true_utc_field_is_left_alone() -> None:
+def test_a_true_utc_time_created_is_left_alone() -> None:
     clocks = HostClocks()
-    clocks.observe("ws5", "TimeCreated", "2020-10-27T08:00:00Z", _epoch("2020-10-27 12:00:00"))
-    clocks.observe("ws5", "TimeCreated", "2020-11-02T12:00:01Z", _epoch("2020-11-02 12:00:00"))  # clock fixed
-    assert clocks.offsets[("ws5", "TimeCreated")] == 0.0
+    clocks.observe("ws5", "TimeCreated", "2020-11-02T12:00:01Z", _epoch("2020-11-02 12:00:00"))
     event = _event(ts=_epoch("2020-11-02 12:00:05"))
     clocks.date(event, "TimeCreated", "2020-11-02T12:00:05Z")
     assert event.ts == _epoch("2020-11-02 12:00:05")
     assert "event.timezone" not in event.fields
+
+
+def test_each_record_takes_the_offset_of_its_own_time_whatever_order_they_came_in() -> None:
+    # a backfill of last summer after this winter: the winter run must not date summer records
+    clocks = HostClocks()
+    clocks.observe("nyc02", "TimeCreated", "2021-01-15T07:00:00Z", _epoch("2021-01-15 12:00:00"))  # EST
+    clocks.observe("nyc02", "TimeCreated", "2020-07-15T08:00:02Z", _epoch("2020-07-15 12:00:02"))  # EDT
+    clocks.observe("nyc02", "TimeCreated", "2020-07-20T08:00:00Z", _epoch("2020-07-20 12:00:00"))
+    assert [(run.offset, run.start, run.end) for run in clocks.runs[("nyc02", "TimeCreated")]] == [
+        (-14400.0, _epoch("2020-07-15 12:00:02"), _epoch("2020-07-20 12:00:00")),
+        (-18000.0, _epoch("2021-01-15 12:00:00"), _epoch("2021-01-15 12:00:00")),
+    ]
+    # as the parser gives them: dated as written until the clock rule
+    summer = _event(host="nyc02", ts=_epoch("2020-07-15 08:00:00"))
+    winter = _event(host="nyc02", ts=_epoch("2021-01-16 07:00:00"))
+    clocks.date(summer, "TimeCreated", "2020-07-15T08:00:00Z")
+    clocks.date(winter, "TimeCreated", "2021-01-16T07:00:00Z")
+    assert summer.ts == _epoch("2020-07-15 12:00:00")
+    assert winter.ts == _epoch("2021-01-16 12:00:00")
+
+
+def test_an_offset_inside_a_run_cuts_it() -> None:
+    clocks = HostClocks()
+    for hour in (0, 12):
+        clocks.observe("ws5", "TimeCreated", f"2020-10-27T{hour:02d}:00:00Z", _epoch(f"2020-10-27 {hour + 4:02d}:00:00"))
+    clocks.observe("ws5", "TimeCreated", "2020-10-27T06:00:00Z", _epoch("2020-10-27 11:00:00"))  # -5 at 11:00
+    offsets = [run.offset for run in clocks.runs[("ws5", "TimeCreated")]]
+    assert offsets == [-14400.0, -18000.0, -14400.0]
+    assert clocks.offset("ws5", "TimeCreated", _epoch("2020-10-27 06:00:00")) == -18000.0
+    assert clocks.offset("ws5", "TimeCreated", _epoch("2020-10-27 01:00:00")) == -14400.0
+
+
+def test_the_batch_is_dated_by_the_run_nearest_each_record_not_the_last_one() -> None:
+    # the end of daylight saving time inside one batch: a logon at 20:00 local (EDT) comes
+    # before the 00:00:05 UTC process, whatever the later EST observation says
+    clocks = HostClocks()
+    logon = _event(host="nyc01", ts=_epoch("2020-10-31 20:00:00"))
+    clocks.date(logon, "TimeCreated", "2020-10-31T20:00:00Z")
+    clocks.observe("nyc01", "TimeCreated", "2020-10-31T20:00:05Z", _epoch("2020-11-01 00:00:05"))
+    clocks.observe("nyc01", "TimeCreated", "2020-11-01T07:00:00Z", _epoch("2020-11-01 12:00:00"))
+    assert clocks.settle() == [logon]
+    assert logon.ts == _epoch("2020-11-01 00:00:00")
+    assert logon.fields["event.timezone"] == "-04:00"
 
 
 def test_events_before_the_first_sysmon_record_are_settled_at_the_batch_end() -> None:
@@ -74,21 +115,22 @@ def test_events_before_the_first_sysmon_record_are_settled_at_the_batch_end() ->
     assert clocks.settle() == []  # each batch settles its own records once
 
 
-def test_offsets_round_trip_the_journal_and_the_later_observation_wins(tmp_path: Path) -> None:
+def test_runs_round_trip_the_journal_and_another_writers_runs_are_merged(tmp_path: Path) -> None:
     with Journal(tmp_path / "journal.sqlite") as journal:
         db = journal.connection
         first = HostClocks()
-        first.observe("ws5", "TimeCreated", "2020-10-27T08:00:00Z", _epoch("2020-10-27 12:00:00"))
+        first.observe("ws5", "TimeCreated", "2020-07-01T08:00:00Z", _epoch("2020-07-01 12:00:00"))
         with db:
             first.write(db)
         first.saved()
-        # a second writer, loaded before, learnt an older observation: it must not overwrite
-        stale = HostClocks()
-        stale.observe("ws5", "TimeCreated", "2020-10-20T12:00:00Z", _epoch("2020-10-20 12:00:00"))
+        # a second writer, loaded before, learnt the winter: both runs are kept
+        second = HostClocks()
+        second.observe("ws5", "TimeCreated", "2021-01-15T07:00:00Z", _epoch("2021-01-15 12:00:00"))
         with db:
-            stale.write(db)
-        assert stale.offsets[("ws5", "TimeCreated")] == -14400.0
-        assert HostClocks().load(db).offsets == {("ws5", "TimeCreated"): -14400.0}
+            second.write(db)
+        loaded = HostClocks().load(db)
+        assert [run.offset for run in loaded.runs[("ws5", "TimeCreated")]] == [-14400.0, -18000.0]
+        assert loaded.offset("ws5", "TimeCreated", _epoch("2020-07-02 08:00:00")) == -14400.0
 
 
 # -- through the pipeline -----------------------------------------------------
@@ -176,3 +218,29 @@ def test_the_otrf_herpaderping_security_events_line_up_with_sysmon(corpus: Path,
                 created[event.kind] = event.ts
     # Security 4688 and Sysmon 1 of the same process creation: the same moment, not four hours apart
     assert abs(created["winsec:process_create"] - created["sysmon:process_create"]) < 2.0
+
+
+def test_a_backfill_of_another_season_does_not_move_the_later_calls(journal: Journal) -> None:
+    # three ingest calls: winter, then last summer's backfill, then winter again (the audit's case)
+    def record(event_id: int, channel: str, created: str, **data: object) -> dict:
+        return {"EventID": event_id, "Channel": channel, "Hostname": "NYC02", "TimeCreated": created, **data}
+
+    sysmon = "Microsoft-Windows-Sysmon/Operational"
+    process = {"Image": "C:\\w.exe", "ProcessId": "1", "ProcessGuid": "{1b8c4b5e-1111-2222-3333-444455556666}"}
+    ingest_records([record(1, sysmon, "2021-01-15T07:00:00Z", UtcTime="2021-01-15 12:00:00", **process)],
+                   store=None, journal=journal)
+    ingest_records([record(4624, "Security", "2020-07-15T08:00:00Z", TargetUserName="a", LogonType="3"),
+                    record(1, sysmon, "2020-07-15T08:00:02Z", UtcTime="2020-07-15 12:00:02", **process)],
+                   store=None, journal=journal)
+    ingest_records([record(4625, "Security", "2021-01-16T07:00:00Z", TargetUserName="b", LogonType="3")],
+                   store=None, journal=journal)
+    times = _times(journal)
+    assert times["4624"] == (_epoch("2020-07-15 12:00:00"), "-04:00")
+    assert times["4625"] == (_epoch("2021-01-16 12:00:00"), "-05:00")
+
+
+def test_only_the_sysmon_channel_teaches_a_clock(journal: Journal) -> None:
+    crafted = _nxlog(1000, "Application", "2020-10-27T04:00:00.000Z", UtcTime="2020-10-27 08:00:00.000")
+    logon = _nxlog(4624, "Security", "2020-10-27T09:00:00.000Z", TargetUserName="bob", LogonType="3")
+    ingest_records([crafted, logon], store=None, journal=journal)
+    assert _times(journal)["4624"] == (_epoch("2020-10-27 09:00:00"), None)
