@@ -2,16 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 
 from graphsiem.api.deps import Context, IngestCaller
 from graphsiem.api.schemas import IngestReport
+from graphsiem.api.services.ingest import BODY_CODINGS, check_content_encoding, decode_content
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR
 
-router = APIRouter(prefix="/v1", tags=["ingest"])
+_UPLOAD_CODING_HINT = ("send the file itself gzip-compressed (a .gz file is recognised by its "
+                       "content) instead of compressing the multipart request")
+
+
+class _CodingCheckedRoute(APIRoute):
+    """Refuses an unsupported ``Content-Encoding`` (415) before the body is read or parsed.
+
+    FastAPI parses a multipart form before the endpoint (or any dependency)
+    runs, so ``/v1/files`` could not answer for the encoding itself: a gzip
+    envelope got the form parser's vague 400.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        endpoint = self.endpoint
+
+        async def checked(request: Request) -> Response:
+            header = request.headers.get("content-encoding")
+            if header:
+                # read per request: the endpoints are given their codings after they are routed
+                check_content_encoding(header, accepted=getattr(endpoint, "content_codings", ()),
+                                       hint=getattr(endpoint, "content_coding_hint", ""))
+            return await handler(request)
+
+        return checked
+
+
+router = APIRouter(prefix="/v1", tags=["ingest"], route_class=_CodingCheckedRoute)
 
 Format = Annotated[str, Query(
     min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
@@ -56,7 +86,11 @@ _EVENTS_BODY = {
     "/events", response_model=IngestReport,
     summary="Ingest events: a JSON array, NDJSON, or syslog text lines",
     openapi_extra={"requestBody": _EVENTS_BODY},
-    responses={413: {"description": "Body or batch over the limit (the limit is named)."},
+    responses={400: {"description": "A body that is not valid data of its `Content-Encoding`."},
+               413: {"description": "Body, decompressed body or batch over the limit (the limit "
+                                    "is named)."},
+               415: {"description": "A `Content-Encoding` other than gzip, x-gzip, deflate "
+                                    "(zstd when installed) or identity."},
                422: {"description": "Unknown format or unreadable body (field and reason)."}},
 )
 async def post_events(
@@ -66,8 +100,17 @@ async def post_events(
     """Framing follows ``Content-Type`` (``application/json``: an array or one object;
     ``application/x-ndjson``; ``text/plain``: one record per line) or, when absent
     or generic, the first byte of the body.  ``accepted`` records are journaled
-    before the answer; each rejected record is listed with its reason."""
+    before the answer; each rejected record is listed with its reason.
+
+    A body sent with ``Content-Encoding: gzip`` (``x-gzip``, ``deflate``, ``zstd``
+    when installed) is decompressed first, up to the body limit: shippers
+    compress (Fluent Bit ``compress gzip``, Vector, Logstash ``http_compression``)."""
     body = await request.body()
+    coding = request.headers.get("content-encoding")
+    if coding and body:
+        # already checked by the route class: only the decoding (and its size bound) is left
+        body = await run_in_threadpool(decode_content, body, coding,
+                                       limit=ctx.settings.max_body_bytes)
     content_type = request.headers.get("content-type", "")
     return await run_in_threadpool(ctx.ingest.ingest_body, body, fmt=format,
                                    content_type=content_type, timezone=timezone, year=year)
@@ -77,6 +120,8 @@ async def post_events(
     "/files", response_model=IngestReport,
     summary="Upload a log file (Zeek, EVE, EVTX, Windows JSON, syslog; gzip accepted)",
     responses={413: {"description": "Upload over the limit (the limit is named)."},
+               415: {"description": "A `Content-Encoding` on the request: upload a .gz file "
+                                    "instead."},
                422: {"description": "Unknown format or unreadable file (field and reason)."}},
 )
 async def post_file(
@@ -89,3 +134,8 @@ async def post_file(
     then ingested like ``graphsiem ingest``."""
     return await run_in_threadpool(ctx.ingest.ingest_upload, file.file, file.filename or "",
                                    fmt=format, timezone=timezone, year=year)
+
+
+post_events.content_codings = BODY_CODINGS  # type: ignore[attr-defined]
+post_file.content_codings = ()  # type: ignore[attr-defined]
+post_file.content_coding_hint = _UPLOAD_CODING_HINT  # type: ignore[attr-defined]

@@ -14,12 +14,14 @@ locks let them interleave: a reader waits out a batch's commit).
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import re
 import secrets
 import shutil
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -27,7 +29,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from graphsiem.api.context import AppContext
-from graphsiem.api.errors import PayloadTooLarge, Unprocessable
+from graphsiem.api.errors import ApiError, BadRequest, PayloadTooLarge, Unprocessable
 from graphsiem.api.schemas import FormatCounts, IngestReport, Rejection
 from graphsiem.model import Event
 from ingest.journal import Journal
@@ -43,6 +45,144 @@ MAX_REJECTIONS_SHOWN = 100
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl",
                  "application/json-seq", "application/x-jsonlines")
+
+
+class UnsupportedMediaType(ApiError):
+    """415: a ``Content-Encoding`` the endpoint cannot decode."""
+
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+def _zstd_module() -> Any | None:
+    """``zstandard`` when installed: it is not a dependency (httpx's optional extra brings it)."""
+    try:
+        import zstandard
+    except ImportError:
+        return None
+    return zstandard
+
+
+BODY_CODINGS: tuple[str, ...] = ("gzip", "x-gzip", "deflate") + (("zstd",) if _zstd_module() else ())
+"""``Content-Encoding`` values ``POST /v1/events`` decodes (``identity`` too)."""
+
+
+def check_content_encoding(header: str, *, accepted: Sequence[str] = BODY_CODINGS,
+                           hint: str = "") -> list[str]:
+    """The codings of a ``Content-Encoding`` header, in the order they were applied.
+
+    Raises
+    ------
+    UnsupportedMediaType
+        A coding not in ``accepted`` (nor ``identity``), before the body is read;
+        the answer names it and lists what is accepted in ``Accept-Encoding``
+        (RFC 7694).
+    """
+    codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    unknown = [c for c in codings if c not in accepted]
+    if unknown:
+        allowed = ", ".join(("identity", *accepted))
+        raise UnsupportedMediaType(
+            f"Content-Encoding {', '.join(unknown)} is not supported here (accepted: {allowed})"
+            + (f"; {hint}" if hint else ""),
+            field="Content-Encoding", headers={"Accept-Encoding": ", ".join(accepted) or "identity"})
+    return codings
+
+
+def decode_content(body: bytes, header: str, *, limit: int) -> bytes:
+    """``body`` with its ``Content-Encoding`` undone, never more than ``limit`` bytes of output.
+
+    ``limit`` is the request body limit (``max_body_bytes``): the decompressed
+    body is held in memory as a plain one is, so it gets the same bound, and a
+    small gzip of gigabytes of zeros (a zip bomb) stops at it.  ``deflate`` is
+    the zlib format (RFC 9110), or raw deflate as some clients send it;
+    concatenated gzip members are all read, as ``gzip -d`` does.
+
+    Raises
+    ------
+    UnsupportedMediaType
+        An encoding that is not supported (415).
+    PayloadTooLarge
+        The decoded body exceeds ``limit`` (413, naming it).
+    BadRequest
+        The body is not valid data of its encoding (400): truncated, corrupt,
+        or followed by junk.
+
+    Examples
+    --------
+    >>> import gzip
+    >>> decode_content(gzip.compress(b'{"a": 1}\\n'), "gzip", limit=1024)
+    b'{"a": 1}\\n'
+    """
+    if not body:
+        return body  # nothing was compressed: no records, as an empty plain body
+    for coding in reversed(check_content_encoding(header)):
+        if coding == "zstd":
+            body = _unzstd(body, limit)
+        elif coding == "deflate":
+            # a zlib stream starts with a CMF/FLG pair that is a multiple of 31 (RFC 1950)
+            is_zlib = len(body) >= 2 and body[0] & 0x0F == 8 and (body[0] << 8 | body[1]) % 31 == 0
+            body = _inflate(body, 15 if is_zlib else -15, limit, coding)
+        else:
+            body = _inflate(body, 31, limit, coding)
+    return body
+
+
+def _inflate(data: bytes, wbits: int, limit: int, coding: str) -> bytes:
+    out = bytearray()
+    is_gzip = wbits == 31
+    while True:
+        inflater = zlib.decompressobj(wbits=wbits)
+        pending = data
+        try:
+            while pending and not inflater.eof:
+                # max_length 0 would mean unlimited: there is always one byte of room here
+                out += inflater.decompress(pending, limit + 1 - len(out))
+                if len(out) > limit:
+                    raise _decoded_too_large(limit, coding)
+                pending = inflater.unconsumed_tail
+        except zlib.error as exc:
+            raise _bad_coding(coding, f"corrupt data ({exc})") from None
+        if not inflater.eof:
+            raise _bad_coding(coding, "the data ends early (truncated)")
+        rest = inflater.unused_data
+        if is_gzip:
+            rest = rest.lstrip(b"\x00")  # zero padding between members, as gzip -d allows
+        if not rest:
+            return bytes(out)
+        if not is_gzip or not rest.startswith(b"\x1f\x8b"):
+            raise _bad_coding(coding, f"{len(rest)} bytes of other data after the compressed data")
+        data = rest
+
+
+def _unzstd(data: bytes, limit: int) -> bytes:
+    zstandard = _zstd_module()
+    assert zstandard is not None  # check_content_encoding accepts zstd only when installed
+    reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True)
+    out = bytearray()
+    try:
+        while len(out) <= limit:
+            chunk = reader.read(min(1 << 20, limit + 1 - len(out)))
+            if not chunk:
+                break
+            out += chunk
+    except zstandard.ZstdError as exc:
+        raise _bad_coding("zstd", f"corrupt data ({exc})") from None
+    if len(out) > limit:
+        raise _decoded_too_large(limit, "zstd")
+    return bytes(out)
+
+
+def _decoded_too_large(limit: int, coding: str) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"the body decompressed ({coding}) exceeds the limit of {limit} bytes", field="body",
+        details=[{"field": "body", "reason": "too large once decompressed", "limit": limit}])
+
+
+def _bad_coding(coding: str, problem: str) -> BadRequest:
+    return BadRequest(f"the body is not valid {coding} data (Content-Encoding: {coding}): {problem}",
+                      field="Content-Encoding")
 
 
 def safe_file_name(name: str) -> str:
