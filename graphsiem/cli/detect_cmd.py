@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from graphsiem import paths
+from ingest.report import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
-        print(f"graphsiem detect: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        # Escaped as the ingest report escapes paths: a file name can carry terminal escapes.
+        shown = ", ".join(printable(p) for p in missing)
+        print(f"graphsiem detect: no such file or directory: {shown}", file=sys.stderr)
         return 2
     try:
         config = DetectionConfig.load(args.config) if args.config else DetectionConfig()
@@ -85,12 +88,12 @@ def render_table(clusters: list[dict], *, top: int, duration_s: float) -> str:
     """
     lines = [f"{len(clusters)} clusters in {duration_s:.1f} s", "", f"{'rank':>4} {'risk':>5} {'hosts':>5}  summary"]
     for rank, c in enumerate(clusters[:top], start=1):
-        lines.append(f"{rank:>4} {c['score']:>5.1f} {len(c['hosts']):>5}  {_safe(c['explanation']['summary'])}")
+        lines.append(f"{rank:>4} {c['score']:>5.1f} {len(c['hosts']):>5}  {printable(c['explanation']['summary'])}")
     for rank, c in enumerate(clusters[:top], start=1):
         lines += ["", f"#{rank} risk {c['score']:.1f}  cluster {c['id']}  {c['first_seen']} .. {c['last_seen']}"]
-        lines.append(f"  hosts: {_safe(', '.join(c['hosts'][:8]))}{' ...' if len(c['hosts']) > 8 else ''}")
+        lines.append(f"  hosts: {printable(', '.join(c['hosts'][:8]))}{' ...' if len(c['hosts']) > 8 else ''}")
         for e in c["entities"][:8]:
-            lines.append(f"  {e['type']:>8}: {_safe(e['value'][:120])}")
+            lines.append(f"  {e['type']:>8}: {printable(e['value'][:120])}")
         drivers = [f for f in c["explanation"]["features"] if f["contribution"] > 0][:4]
         for f in drivers:
             lines.append(
@@ -98,9 +101,6 @@ def render_table(clusters: list[dict], *, top: int, duration_s: float) -> str:
             )
         if c["evidence"]:
             refs = ", ".join(f"{r['source']}:{r['event_id']}" for r in c["evidence"][:3])
-            lines.append(f"  evidence: {_safe(refs)}{' ...' if len(c['evidence']) > 3 else ''}")
+            lines.append(f"  evidence: {printable(refs)}{' ...' if len(c['evidence']) > 3 else ''}")
     return "\n".join(lines)
 
-
-def _safe(text: str) -> str:
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

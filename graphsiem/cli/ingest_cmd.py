@@ -11,6 +11,7 @@ from ingest.journal import Journal
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
+from ingest.report import printable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
 
     missing = [p for p in args.paths if not _exists(p)]
     if missing:
-        print(f"graphsiem ingest: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        # A path is attacker-namable (a dangling symlink in a dropped folder):
+        # shown with its control characters escaped, never obeyed by the terminal.
+        shown = ", ".join(printable(p) for p in missing)
+        print(f"graphsiem ingest: no such file or directory: {shown}", file=sys.stderr)
         return 2
     registry = default_registry()
     if args.format != "auto":
