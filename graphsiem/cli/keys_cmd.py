@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
+from graphsiem.api.services.keys import key_name_problem
 from graphsiem.api.state import Role, StateStore
 from graphsiem.model import epoch_to_iso
 from graphsiem.settings import Settings
+from ingest.report import printable
 
 
 def _state() -> StateStore:
@@ -16,6 +19,10 @@ def _state() -> StateStore:
 
 
 def _create(args: argparse.Namespace) -> int:
+    problem = key_name_problem(args.name or "")
+    if problem is not None:
+        print(f"graphsiem keys create: --name: {problem}", file=sys.stderr)
+        return 2
     state = _state()
     try:
         record, secret = state.create_key(role=args.role, name=args.name or "")
@@ -35,7 +42,7 @@ def _list(args: argparse.Namespace) -> int:
         keys = state.list_keys()
     finally:
         state.close()
-    rows = [{"id": k.id, "name": k.name, "role": k.role.value,
+    rows: list[dict[str, Any]] = [{"id": k.id, "name": k.name, "role": k.role.value,
              "created_at": epoch_to_iso(k.created_at), "revoked_at": epoch_to_iso(k.revoked_at)}
             for k in keys]
     if args.json:
@@ -43,8 +50,10 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     print(f"{'id':<14} {'role':<8} {'created':<25} {'revoked':<25} name")
     for row in rows:
+        # Names made before they were checked (or written to the database by
+        # other means) may still hold escapes: shown, never obeyed.
         print(f"{row['id']:<14} {row['role']:<8} {row['created_at']:<25} "
-              f"{row['revoked_at'] or '-':<25} {row['name']}")
+              f"{row['revoked_at'] or '-':<25} {printable(row['name'])}")
     return 0
 
 

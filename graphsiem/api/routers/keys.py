@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from graphsiem.api.deps import AdminCaller, Context
 from graphsiem.api.errors import NotFound
 from graphsiem.api.schemas import KeyCreate
+from graphsiem.api.services.keys import key_name_problem
 from graphsiem.api.state import ApiKey, Role
 from graphsiem.model import epoch_to_iso
 
@@ -42,6 +44,11 @@ def list_keys(ctx: Context, _: AdminCaller) -> list[KeyOut]:
 @router.post("", response_model=KeyCreated, status_code=201,
              summary="Create a key; the secret is in this response only")
 def create_key(ctx: Context, _: AdminCaller, body: KeyCreate) -> KeyCreated:
+    problem = key_name_problem(body.name)
+    if problem is not None:
+        # Raised as the schema's own validation errors are, so the answer is the
+        # same 422 with the field named (body.name) as for a name too long.
+        raise RequestValidationError([{"loc": ("body", "name"), "msg": problem, "type": "value_error"}])
     record, secret = ctx.state.create_key(role=body.role, name=body.name)
     return KeyCreated(**_out(record), key=secret)
 
