@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from graphsiem.model import Event
 from ingest.normalize import (
     canonical_ip,
+    digest_fields,
     is_unset,
     normalize_domain,
     normalize_host,
@@ -250,10 +251,7 @@ def _processes(flat: dict[str, Any], fields: dict[str, Any]) -> None:
         guid = _text(flat.get(prefix + ".entity_id"))
         if guid:
             fields[prefix + ".guid"] = guid.strip("{}").lower()
-        for algorithm in ("sha256", "sha1", "md5"):
-            digest = _text(flat.get(f"{prefix}.hash.{algorithm}"))
-            if digest:
-                fields[f"{prefix}.hash.{algorithm}"] = digest.lower()
+        fields.update(digest_fields(prefix + ".", _hash_values(flat, prefix)))
 
 
 def _user(flat: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -270,14 +268,22 @@ def _files(flat: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["file.path"] = path
     if path or name:
         fields["file.name"] = (name or _basename(path or "")).lower()
-    for algorithm in ("sha256", "sha1", "md5"):
-        digest = _text(flat.get(f"file.hash.{algorithm}"))
-        if digest:
-            fields[f"file.hash.{algorithm}"] = digest.lower()
+    fields.update(digest_fields("file.", _hash_values(flat, "file")))
     hashes = _text(flat.get("file.hashes"))
     if hashes:
-        for algorithm, digest in split_hashes(hashes).items():
-            fields.setdefault(f"file.hash.{algorithm}", digest)
+        for name, digest in digest_fields("file.", split_hashes(hashes).items()).items():
+            fields.setdefault(name, digest)
+
+
+_HASH_KEYS = {
+    prefix: tuple((algorithm, f"{prefix}.hash.{algorithm}") for algorithm in ("sha256", "sha1", "md5"))
+    for prefix in ("process", "process.parent", "file")
+}
+
+
+def _hash_values(flat: dict[str, Any], prefix: str) -> list[tuple[str, Any]]:
+    """``(algorithm, value)`` of the ``<prefix>.hash.*`` present, for :func:`~ingest.normalize.digest_fields`."""
+    return [(algorithm, value) for algorithm, key in _HASH_KEYS[prefix] if (value := flat.get(key)) is not None]
 
 
 def _network(flat: dict[str, Any], fields: dict[str, Any]) -> None:

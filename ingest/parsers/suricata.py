@@ -39,7 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graphsiem.model import Event
-from ingest.normalize import parse_timestamp
+from ingest.normalize import digest_fields, parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
 from ingest.parsers.sensor_fields import (
     Mapper,
@@ -292,10 +292,7 @@ def _map_fileinfo(record: dict[str, Any], fields: dict[str, Any]) -> None:
     if name:  # HTTP files are named by their URL path; "/" names no file
         fields["file.path"] = filename
         fields["file.name"] = name.lower()
-    for algorithm in ("sha256", "sha1", "md5"):
-        digest = info.get(algorithm)
-        if isinstance(digest, str) and digest:
-            fields["file.hash." + algorithm] = digest.lower()
+    fields.update(digest_fields("file.", [(algorithm, info.get(algorithm)) for algorithm in ("sha256", "sha1", "md5")]))
     set_field(fields, "file.size", info.get("size"))
     http = record.get("http")
     if isinstance(http, dict):

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from ingest.normalize import (
     canonical_ip,
     is_internal,
+    normalize_digest,
     normalize_domain,
     normalize_host,
     normalize_url,
@@ -67,6 +68,7 @@ _LOWER_KEYS = {
     "dproc": "target.process.name",
 }
 _HASH_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256"}
+"""CEF ``fileHash`` names no algorithm: a digest's length tells it."""
 _TIME_KEYS = ("rt", "end", "start", "deviceReceiptTime")
 _TEXT_TIME_RE = re.compile(
     r"([A-Za-z]{3}) +(\d{1,2})(?: +(\d{4}))? +(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: +(\S+))?"
@@ -262,8 +264,7 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
             except ValueError:
                 fields["url.original"] = value
         elif key == "fileHash":
-            algorithm = _HASH_BY_LENGTH.get(len(value), "unknown")
-            fields[f"file.hash.{algorithm}"] = value.lower()
+            _put_file_hash(fields, value)
         elif key == "fsize" and value.isascii() and value.isdigit():
             fields["file.size"] = int(value)
         elif key in ("suser", "duser"):
@@ -277,6 +278,23 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
         else:
             fields[f"cef.{key}"] = value
     return fields
+
+
+def _put_file_hash(fields: dict[str, Any], value: str) -> None:
+    """``file.hash.<algorithm>`` from CEF ``fileHash`` when it is a digest (the shared rule, ``normalize_digest``).
+
+    A value that is no digest of a known length (``N/A``, ``zz``) stays as
+    ``cef.fileHash``, as other unread extension values do; a placeholder (all
+    zeros, the empty input's digest) gives no field.
+    """
+    algorithm = _HASH_BY_LENGTH.get(len(value.strip()), "")
+    try:
+        digest = normalize_digest(algorithm, value)
+    except ValueError:
+        fields["cef.fileHash"] = value
+        return
+    if digest is not None:
+        fields[f"file.hash.{algorithm}"] = digest
 
 
 def _put_host(fields: dict[str, Any], side: str, value: str, address: str | None) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ingest.normalize import (
     UNSET_TEXT,
+    digest_fields,
     ip_or_none,
     normalize_user,
     parse_int,
@@ -211,7 +212,7 @@ def put_hashes(fields: Fields, prefix: str, value: object) -> None:
     text = str(value)
     named = _hash_fields.get((prefix, text))
     if named is None:
-        named = {f"{prefix}hash.{algorithm}": digest for algorithm, digest in split_hashes(text).items()}
+        named = digest_fields(prefix, split_hashes(text).items())
         _remember(_hash_fields, (prefix, text), text, named)
     fields.update(named)  # one C call instead of a loop over four pairs
 

@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 from graphsiem.model import Event
 from ingest.normalize import (
     canonical_ip,
+    digest_fields,
     normalize_host,
     parse_timestamp,
 )
@@ -295,11 +296,11 @@ def _first_ip(value: Any) -> str | None:
     return None
 
 
+_DIGESTS = ("sha256", "sha1", "md5")
+
+
 def _map_files(record: dict[str, Any], fields: dict[str, Any]) -> None:
-    for algorithm in ("sha256", "sha1", "md5"):
-        digest = record.get(algorithm)
-        if isinstance(digest, str) and digest:
-            fields["file.hash." + algorithm] = digest.lower()
+    fields.update(digest_fields("file.", [(algorithm, record.get(algorithm)) for algorithm in _DIGESTS]))
     set_field(fields, "file.mime_type", record.get("mime_type"))
     filename = record.get("filename")
     if isinstance(filename, str) and filename:
