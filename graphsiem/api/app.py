@@ -19,7 +19,11 @@ import graphsiem
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import install_handlers
 from graphsiem.api.metrics import Metrics
-from graphsiem.api.middleware import BodyLimitMiddleware, RequestCountMiddleware
+from graphsiem.api.middleware import (
+    BodyLimitMiddleware,
+    RequestCountMiddleware,
+    SecurityHeadersMiddleware,
+)
 from graphsiem.api.routers import clusters, detections, entities, events, health, keys, suppressions
 from graphsiem.api.services.detections import DetectionRunner
 from graphsiem.api.state import Role, StateStore
@@ -136,6 +140,8 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes, upload_paths=frozenset({"/v1/files"}))
     app.add_middleware(RequestCountMiddleware, metrics=metrics)
+    # Outermost, so the 413s answered by the body limit get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Pure-ASGI middleware: request body limits and request counting.
+"""Pure-ASGI middleware: request body limits, request counting, security headers.
 
 Written as plain ASGI callables rather than ``BaseHTTPMiddleware`` so that a
 request body is never buffered by the middleware itself, and the overhead per
@@ -132,3 +132,45 @@ class RequestCountMiddleware:
             # Unknown methods share one label: a client must not grow the registry.
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             self.metrics.http_requests.labels(method, f"{status['code'] // 100}xx").inc()
+
+
+JSON_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+"""For JSON answers: nothing may load, run or frame them, should a browser ever render one."""
+
+
+def _is_json(content_type: bytes) -> bool:
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or media.endswith(b"+json")
+
+
+class SecurityHeadersMiddleware:
+    """``X-Content-Type-Options: nosniff`` on every response, a deny-all CSP on JSON ones.
+
+    Evidence records and case bundles are attacker-written text served as JSON;
+    ``nosniff`` stops a browser from taking one for HTML or script, and the CSP
+    keeps one opened directly from running or loading anything.  A response
+    that already names a policy (the analysts' page and its assets, with their
+    own) keeps it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower(): value for name, value in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if (b"content-security-policy" not in names
+                        and _is_json(names.get(b"content-type", b""))):
+                    headers.append((b"content-security-policy", JSON_CONTENT_SECURITY_POLICY.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
