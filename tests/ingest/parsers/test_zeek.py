@@ -257,7 +257,6 @@ def test_log_name_from_hint(hint: str | None, name: str | None) -> None:
 @pytest.mark.parametrize(
     ("record", "reason"),
     [
-        ({"ts": 1.0, "uid": "C1"}, "without _path"),
         ({"_path": "conn", "uid": "C1"}, "without ts"),
         ({"_path": "conn", "ts": "yesterday"}, "ts"),
         ({"_path": "conn", "ts": {"sec": 1}}, "ts"),
