@@ -5,7 +5,8 @@ entries ignored).  Files that are not telemetry (licences, checksums, READMEs,
 YAML metadata) are *skipped* with a reason, which the ingest report lists; they
 are not rejections.  Gzip is recognised by its magic bytes, whatever the name,
 and UTF-16/UTF-32 text by its byte-order mark or, without one, by its first
-code units; readers see UTF-8 bytes (:mod:`ingest.readers.streams`).
+code units; readers see UTF-8 bytes, without a UTF-8 byte-order mark
+(:mod:`ingest.readers.streams`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ingest.readers.ndjson import NdjsonReader
 from ingest.readers.streams import (
     GZIP_MAGIC,
     SNIFF_BYTES,
+    UTF8_BOM,
     DamagedFileError,
     GzipMembers,
     Utf8Transcoder,
@@ -87,7 +89,8 @@ def open_binary(path: Path) -> io.BufferedReader:
     Gzip is recognised by its magic bytes, UTF-16 and UTF-32 by their
     byte-order mark or, without one, by ASCII text's pattern of NULs in the
     first code units (after decompression; :func:`~ingest.readers.streams.text_encoding`).
-    Both are decided once, from the first bytes; a plain file is returned as opened.
+    Both are decided once, from the first bytes; a UTF-8 byte-order mark there
+    is skipped; a plain file is returned as opened.
 
     Raises
     ------
@@ -102,11 +105,16 @@ def open_binary(path: Path) -> io.BufferedReader:
         # peek costs no read call of its own: it fills the buffer the first read then uses
         if stream.peek(len(GZIP_MAGIC)).startswith(GZIP_MAGIC):
             stream = io.BufferedReader(GzipMembers(stream, str(path)), buffer_size=READ_BUFFER_BYTES)
-        text = text_encoding(stream.peek(SNIFF_BYTES)[:SNIFF_BYTES])
-        if text is not None:
-            encoding, mark = text
-            stream.read(mark)
-            stream = io.BufferedReader(Utf8Transcoder(stream, encoding), buffer_size=READ_BUFFER_BYTES)
+        head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+        if head.startswith(UTF8_BOM):
+            # once, here, for every reader: a record's bytes (and id) as without the mark
+            stream.read(len(UTF8_BOM))
+        else:
+            text = text_encoding(head)
+            if text is not None:
+                encoding, mark = text
+                stream.read(mark)
+                stream = io.BufferedReader(Utf8Transcoder(stream, encoding), buffer_size=READ_BUFFER_BYTES)
     except BaseException:
         stream.close()
         raise

@@ -14,6 +14,8 @@ was on disk:
   and ``>`` write UTF-16LE with one), and text without one whose first code
   units are ASCII (.NET's ``Encoding.Unicode.GetBytes``, ``iconv -t UTF-16LE``),
   as :func:`text_encoding` tells.
+* A UTF-8 byte-order mark (:data:`UTF8_BOM`) at the start is skipped, once:
+  the readers see the same bytes as for the file without it.
 
 Damage is raised *after* the good bytes before it have been returned: the
 read that finds it returns what it decompressed, and the next read raises.  A
@@ -32,6 +34,12 @@ from typing import BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of every gzip member."""
+
+UTF8_BOM = codecs.BOM_UTF8
+"""The UTF-8 byte-order mark, which Windows PowerShell 5.1 writes first (``Out-File
+-Encoding UTF8``, ``Set-Content -Encoding UTF8``).  It is dropped once, at the
+start of a file or body, before any reader sees the bytes: a record's bytes, and
+so its id, are then the same with and without it."""
 
 _GZIP_WBITS = 31  # zlib's gzip framing: header, deflate data, CRC-32 and length checked
 _COMPRESSED_CHUNK = 8 << 10
@@ -85,8 +93,8 @@ class DamagedFileError(OSError):
 def bom_encoding(head: bytes) -> tuple[str, int] | None:
     """The codec and mark length of a UTF-16/UTF-32 byte-order mark at the start of ``head``.
 
-    A UTF-8 mark is not one of them: UTF-8 needs no transcoding (the readers
-    skip its mark themselves).
+    A UTF-8 mark is not one of them: UTF-8 needs no transcoding; the stream
+    drops its mark (:data:`UTF8_BOM`, :func:`as_utf8`, ``open_binary``).
 
     Examples
     --------
@@ -166,7 +174,14 @@ def as_utf8(data: bytes) -> bytes:
     True
     >>> as_utf8(b"<13>Jan  1 00:00:00 h app: x")
     b'<13>Jan  1 00:00:00 h app: x'
+
+    A UTF-8 byte-order mark at the start is dropped (once), as ``open_binary`` does:
+
+    >>> as_utf8(b'\\xef\\xbb\\xbf{"a": 1}')
+    b'{"a": 1}'
     """
+    if data.startswith(UTF8_BOM):
+        return data[len(UTF8_BOM) :]
     found = text_encoding(data[:SNIFF_BYTES])
     if found is None:
         return data
