@@ -1,7 +1,8 @@
 """Input files: directory walking, skipping non-telemetry, gzip, reader choice.
 
 A path may be a file or a directory (walked recursively, sorted, hidden
-entries ignored).  Files that are not telemetry (licences, checksums, READMEs,
+entries ignored, symbolic links to directories followed, each real directory
+and each real file once per call).  Files that are not telemetry (licences, checksums, READMEs,
 YAML metadata) are *skipped* with a reason, which the ingest report lists; they
 are not rejections.  Gzip is recognised by its magic bytes, whatever the name,
 and UTF-16/UTF-32 text by its byte-order mark or, without one, by its first
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,18 +65,100 @@ def skip_reason(path: Path) -> str | None:
     return None
 
 
-def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
-    """Every file under ``paths`` (files as given, directories recursively, sorted)."""
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One file an ingest call names or finds, and whether it was already met in the call."""
+
+    path: Path
+    """As given, or as found under a given directory (through the links walked)."""
+    same_as: Path | None = None
+    """The path under which this real file (same device and inode) came first in the
+    call, when it did: the file is read once, under that path."""
+
+
+def iter_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[InputFile]:
+    """Every file under ``paths``, each real file once: files as given, directories recursively.
+
+    Directories are walked depth first, each directory's files (sorted by name)
+    before its subdirectories (sorted); names starting with ``.`` are ignored.
+    Symbolic links to directories are followed (``sensor1 -> ../real``), each
+    real directory (device and inode) walked once, so a link back up the tree
+    ends instead of looping.  A regular file met again in the call, under any
+    spelling (``f.json``, ``./f.json``, ``../dir/f.json``, a link, a hard link),
+    comes out with :attr:`InputFile.same_as` set, for the caller to report and
+    not read twice.  Other files (FIFOs, sockets, devices, dangling links) come
+    out as found: :func:`skip_reason` or the read reports them.
+    """
+    seen_dirs: set[tuple[int, int]] = set()
+    seen_files: dict[tuple[int, int] | str, Path] = {}
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    if not name.startswith("."):
-                        yield Path(root) / name
+            yield from _walk(path, seen_dirs, seen_files)
         else:
-            yield path
+            yield _first_or_again(path, seen_files)
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """The files :func:`iter_inputs` finds, each real file once (repeats left out)."""
+    for found in iter_inputs(paths):
+        if found.same_as is None:
+            yield found.path
+
+
+def _walk(top: Path, seen_dirs: set[tuple[int, int]],
+          seen_files: dict[tuple[int, int] | str, Path]) -> Iterator[InputFile]:
+    # an explicit stack rather than recursion: a deep tree must not exhaust Python's stack
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        try:
+            info = os.stat(folder)  # through links: the real directory
+        except OSError:
+            continue  # vanished or unreadable, as os.walk passes over it
+        key = (info.st_dev, info.st_ino)
+        if key in seen_dirs:
+            continue  # a link back to a directory already walked (or being walked)
+        seen_dirs.add(key)
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted((entry.name, _is_dir(entry)) for entry in entries
+                                if not entry.name.startswith("."))
+        except OSError:
+            continue
+        for name, is_dir in listed:
+            if not is_dir:
+                yield _first_or_again(folder / name, seen_files)
+        # reversed onto the stack: the subdirectories are walked in sorted order
+        pending.extend(folder / name for name, is_dir in reversed(listed) if is_dir)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows a symbolic link
+    except OSError:
+        return False
+
+
+def _first_or_again(path: Path, seen: dict[tuple[int, int] | str, Path]) -> InputFile:
+    key = _file_key(path)
+    if key is None:
+        return InputFile(path)
+    first = seen.setdefault(key, path)
+    return InputFile(path, None if first is path else first)
+
+
+def _file_key(path: Path) -> tuple[int, int] | str | None:
+    """The identity of a regular file: device and inode (its resolved path where there is no inode)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None  # the read reports it
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    if info.st_ino:
+        return (info.st_dev, info.st_ino)
+    return str(path.resolve())
 
 
 READ_BUFFER_BYTES = 1 << 20
