@@ -4,7 +4,7 @@
 import { api, entityPath } from './api.js';
 import { asCypher, asPython } from './copy.js';
 import { hostRows } from './aggregate.js';
-import { byId, el, fill, fmtNumber, fmtTime } from './dom.js';
+import { byId, el, fill, fmtNumber, fmtTime, setText } from './dom.js';
 import { clearEvidence, showEvidence } from './evidence.js';
 import { GraphView, HOSTS_DRAWN_MAX } from './graph.js';
 import { normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode } from './model.js';
@@ -46,7 +46,7 @@ export class ClusterView {
   }
 
   status(text) {
-    byId('tool-status').textContent = text;
+    setText(byId('tool-status'), text);
   }
 
   wireToolbar() {
@@ -95,8 +95,8 @@ export class ClusterView {
     this.cluster = cluster;
     this.events = normaliseEvents(detail);
     byId('cluster-title').textContent = `Risk ${cluster.score.toFixed(1)} · ${cluster.host_count} hosts`;
-    byId('cluster-summary').textContent = cluster.summary;
-    byId('cluster-meta').textContent = `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`;
+    setText(byId('cluster-summary'), cluster.summary);
+    setText(byId('cluster-meta'), `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`);
     fill(byId('explanation-table').tBodies[0], cluster.features.map(featureRow));
     byId('explanation-table').closest('details').hidden = false;
     this.resetPanels();

@@ -4,7 +4,21 @@
 // Values are passed as parameters, never spliced into the query text: a
 // command line full of quotes and braces stays data.  JSON string literals
 // are valid Cypher and Python string literals, so JSON.stringify is the
-// escaping for both.
+// escaping for both; `literal` then writes the characters that steer the
+// display (C1 controls, BiDi overrides, line separators: JSON leaves them raw)
+// as \uXXXX too, which both languages read back as the same character, so the
+// analyst reads in the snippet what the query will match.
+
+// JSON.stringify already writes the C0 controls as escapes; the rest is
+// dom.js's STEERING_BEYOND_C0.
+import { codeEscape, STEERING_BEYOND_C0 } from './dom.js';
+
+/** JSON text of `value` with the display-steering characters escaped as \uXXXX. */
+export function literal(value) {
+  // Such characters only ever occur inside JSON strings, so escaping them
+  // keeps the text valid JSON, Python and Cypher.
+  return JSON.stringify(value).replace(STEERING_BEYOND_C0, codeEscape);
+}
 
 // graphsiem.store.neo4j_store indexes keys of more than 4,000 UTF-8 bytes
 // (or starting with "~h:") by a hash the browser cannot compute (BLAKE2b);
@@ -36,14 +50,14 @@ export function asCypher(entities, { clusterId } = {}) {
   ].join('\n');
   const count = unique.length;
   const header = clusterId
-    ? `// GraphSIEM view of cluster ${JSON.stringify(clusterId)}: ${count} entities.`
+    ? `// GraphSIEM view of cluster ${literal(clusterId)}: ${count} entities.`
     : `// GraphSIEM exploration view: ${count} entities.`;
   const text = [
     header,
     '// Neo4j Browser: run the :param line first, then the query.',
     '// A driver (session.run(query, params)): the same parameters as JSON:',
-    `// params: ${JSON.stringify(params)}`,
-    `:param {uids: ${JSON.stringify(params.uids)}, full_keys: ${JSON.stringify(params.full_keys)}};`,
+    `// params: ${literal(params)}`,
+    `:param {uids: ${literal(params.uids)}, full_keys: ${literal(params.full_keys)}};`,
     '',
     `${query};`,
     '',
@@ -61,14 +75,14 @@ export function asPython(entities, { clusterId } = {}) {
     .sort((a, b) => `${a[0]}:${a[1]}`.localeCompare(`${b[0]}:${b[1]}`));
   const lines = [
     clusterId
-      ? `# GraphSIEM view of cluster ${JSON.stringify(clusterId)}: ${keys.length} entities.`
+      ? `# GraphSIEM view of cluster ${literal(clusterId)}: ${keys.length} entities.`
       : `# GraphSIEM exploration view: ${keys.length} entities.`,
     'from graphsiem.store import open_store',
     '',
     '# The store the service uses: e.g. "embedded:.graphsiem" or "neo4j://localhost:7687".',
     'store = open_store("embedded:.graphsiem")',
     'keys = [',
-    ...keys.map(([type, key]) => `    (${JSON.stringify(type)}, ${JSON.stringify(key)}),`),
+    ...keys.map(([type, key]) => `    (${literal(type)}, ${literal(key)}),`),
     ']',
     '# radius=0: these entities and the relations among them.',
     'view = store.subgraph(keys, radius=0)',

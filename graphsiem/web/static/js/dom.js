@@ -3,20 +3,63 @@
 // Every string shown on this page may come from an attacker (command lines,
 // URLs, file and host names), so nothing here parses markup: no innerHTML,
 // no insertAdjacentHTML, no document.write.  Attributes are set one by one.
+// Text goes through visibleText first: a character that steers the display
+// (a right-to-left override, a line separator, a terminal escape) is shown as
+// its \uXXXX code instead of acting.
+
+// DEL, C1 controls, the BiDi marks, embeddings, overrides and isolates
+// (U+061C, U+200E/F, U+202A-E, U+2066-9) and the line and paragraph
+// separators: what JSON.stringify leaves raw (copy.js escapes them after it).
+const STEERING = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+export const STEERING_BEYOND_C0 = new RegExp(`[${STEERING}]`, 'g');
+// With the C0 controls: everything visibleText escapes.  Tab and line feed are
+// the only exceptions, and only on request.
+const HIDDEN = new RegExp(`[\\u0000-\\u001f${STEERING}]`, 'g');
+const HIDDEN_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f${STEERING}]`, 'g');
+
+/** `\uXXXX` (lower-case hex) for one UTF-16 code unit. */
+export function codeEscape(char) {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Data as the analyst must read it: display-steering characters made visible.
+ *
+ * "report\u202Eexe.txt" is shown as `report\u202eexe.txt`, not as the
+ * "reporttxt.exe" the override would draw.
+ * @param {*} value  anything; null and undefined give ''
+ * @param {{keepLines?: boolean}} options  keep tab and line feed (a raw
+ *   record pretty-printed in a <pre>)
+ * @returns {string}
+ */
+export function visibleText(value, { keepLines = false } = {}) {
+  const text = value === null || value === undefined ? '' : String(value);
+  return text.replace(keepLines ? HIDDEN_BUT_LINES : HIDDEN, codeEscape);
+}
+
+/** Set the text of `node` to `value`, display-steering characters made visible. */
+export function setText(node, value) {
+  node.textContent = visibleText(value);
+  return node;
+}
 
 /**
  * Create an element.
  * @param {string} tag
- * @param {Object} props  `text` sets textContent, `class` the class list,
+ * @param {Object} props  `text` sets textContent (through visibleText;
+ *   `lines: true` keeps its tabs and line feeds), `class` the class list,
  *   `on<event>` adds a listener, `dataset` copies data-* values; anything
- *   else becomes an attribute (never use this for href/src with data).
- * @param {...(Node|string|number|null)} children  strings become text nodes.
+ *   else becomes an attribute (never use this for href/src with data), a
+ *   `title` through visibleText as it is shown too.
+ * @param {...(Node|string|number|null)} children  strings become text nodes
+ *   (through visibleText).
  */
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === 'text') node.textContent = String(value);
+    if (value === null || value === undefined || value === false || name === 'lines') continue;
+    if (name === 'text') node.textContent = visibleText(value, { keepLines: Boolean(props.lines) });
+    else if (name === 'title') node.setAttribute('title', visibleText(value));
     else if (name === 'class') node.className = value;
     else if (name === 'dataset') Object.assign(node.dataset, value);
     else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
@@ -24,7 +67,7 @@ export function el(tag, props = {}, ...children) {
   }
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : String(child));
+    node.append(child instanceof Node ? child : visibleText(child));
   }
   return node;
 }
@@ -36,9 +79,10 @@ export function byId(id) {
   return node;
 }
 
-/** Replace the children of `node` with `children` (strings become text). */
+/** Replace the children of `node` with `children` (strings become text, through visibleText). */
 export function fill(node, ...children) {
-  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined));
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined)
+    .map((c) => (c instanceof Node ? c : visibleText(c))));
   return node;
 }
 

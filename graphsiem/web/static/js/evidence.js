@@ -1,7 +1,7 @@
 // The evidence table: the raw events behind a node or an edge.  Every value,
 // the raw record included, is rendered as text.
 
-import { byId, el, fill, fmtTime } from './dom.js';
+import { byId, el, fill, fmtTime, setText } from './dom.js';
 
 const DETAIL_FIELDS = [
   'process.command_line', 'url.full', 'dns.question.name', 'file.name', 'file.path',
@@ -32,8 +32,8 @@ export function showEvidence(caption, ids, events) {
   const unique = [...new Set(ids)];
   const found = unique.filter((id) => events.has(id));
   const missing = unique.length - found.length;
-  byId('evidence-caption').textContent = `${caption}: ${unique.length} evidence event${unique.length === 1 ? '' : 's'}`
-    + (missing ? ` (${missing} not loaded, listed by id)` : '');
+  setText(byId('evidence-caption'), `${caption}: ${unique.length} evidence event${unique.length === 1 ? '' : 's'}`
+    + (missing ? ` (${missing} not loaded, listed by id)` : ''));
   const rows = found.slice(0, 500).map((id) => {
     const event = events.get(id);
     return el(
@@ -47,7 +47,7 @@ export function showEvidence(caption, ids, events) {
         'td',
         { class: 'evidence-detail' },
         el('div', { class: 'mono', text: summaryOf(event) }),
-        el('details', {}, el('summary', { text: 'raw event' }), el('pre', { class: 'raw', text: rawText(event) })),
+        el('details', {}, el('summary', { text: 'raw event' }), el('pre', { class: 'raw', text: rawText(event), lines: true })),
       ),
     );
   });

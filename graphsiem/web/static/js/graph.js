@@ -6,7 +6,7 @@
 
 import cytoscape from '../vendor/cytoscape.esm.min.js';
 import { AGGREGATE_ID, collapse, edgesOf, findAggregates } from './aggregate.js';
-import { shorten } from './dom.js';
+import { shorten, visibleText } from './dom.js';
 
 const TYPE_STYLE = {
   host: { shape: 'round-rectangle', color: '#4e79a7' },
@@ -74,13 +74,15 @@ function stylesheet() {
 }
 
 function nodeElement(node) {
-  const label = node.type === 'aggregate' ? node.value : shorten(node.value, 40);
+  // Drawn on a canvas, which applies BiDi too: the label shows the codes, not their effect.
+  const label = node.type === 'aggregate' ? visibleText(node.value) : shorten(visibleText(node.value), 40);
   const memberType = node.type === 'aggregate' ? node.props?.member_type ?? '' : '';
   return { group: 'nodes', data: { id: node.id, type: node.type, key: node.key, value: node.value, label, memberType, props: node.props || {} } };
 }
 
 function edgeElement(edge) {
-  const label = edge.aggregate ? `${edge.type} ×${edge.hosts}` : edge.count > 1 ? `${edge.type} ×${edge.count}` : edge.type;
+  const type = visibleText(edge.type);
+  const label = edge.aggregate ? `${type} ×${edge.hosts}` : edge.count > 1 ? `${type} ×${edge.count}` : type;
   return {
     group: 'edges',
     data: {

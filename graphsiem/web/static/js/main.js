@@ -2,7 +2,7 @@
 
 import { api, auth, ApiError } from './api.js';
 import { ClusterView } from './cluster.js';
-import { byId, el, fill, shorten } from './dom.js';
+import { byId, el, fill, setText, shorten } from './dom.js';
 import { Queue } from './queue.js';
 
 let queue;
@@ -36,7 +36,7 @@ async function route() {
     } catch (error) {
       document.body.dataset.state = 'cluster-error';
       byId('cluster-title').textContent = 'Cluster unavailable';
-      byId('cluster-summary').textContent = error.message;
+      setText(byId('cluster-summary'), error.message);
     }
   } else if (hash.startsWith('#/explore')) {
     queue.stop();
@@ -63,7 +63,7 @@ async function signIn(event) {
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) error.textContent = 'This key is not valid (unknown or revoked).';
     else if (e instanceof ApiError && e.status === 403) error.textContent = 'This key does not have the analyst role.';
-    else error.textContent = `Sign-in failed: ${e.message}`;
+    else setText(error, `Sign-in failed: ${e.message}`);
   }
 }
 

@@ -2,7 +2,7 @@
 // clusters appear without a reload.
 
 import { api } from './api.js';
-import { byId, el, fill, fmtTime } from './dom.js';
+import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { normaliseCluster } from './model.js';
 
 const PAGE_SIZE = 100;
@@ -82,7 +82,7 @@ export class Queue {
       status.textContent = `${clusters.length} clusters · updated ${new Date().toISOString().slice(11, 19)}Z`;
       this.render();
     } catch (error) {
-      status.textContent = `Could not load clusters: ${error.message}`;
+      setText(status, `Could not load clusters: ${error.message}`);
     } finally {
       this.loading = false;
     }

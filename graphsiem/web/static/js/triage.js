@@ -1,7 +1,7 @@
 // Triage: status, verdict, assignee and note, saved with PATCH; the audit trail.
 
 import { api } from './api.js';
-import { byId, el, fill, fmtTime } from './dom.js';
+import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { normaliseAudit } from './model.js';
 
 export class Triage {
@@ -52,7 +52,7 @@ export class Triage {
       // Said last, so that "Saved" means the audit trail shows the change too.
       result.textContent = `Saved ${new Date().toISOString().slice(11, 19)}Z.`;
     } catch (error) {
-      result.textContent = `Not saved: ${error.message}`;
+      setText(result, `Not saved: ${error.message}`);
     }
   }
 
