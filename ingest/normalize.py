@@ -96,23 +96,40 @@ def normalize_host(name: str | None) -> str | None:
     """Short, lower-case host name: ``WORKSTATION5.theshire.local`` -> ``workstation5``.
 
     IP literals are returned canonical and whole (they are not host names),
-    and so is any dotted all-numeric text (no host name is all digits);
+    and so is any dotted all-numeric text (no host name is all digits); a
+    zero-padded dotted quad is read in decimal (``010.000.000.005`` ->
+    ``10.0.0.5``: devices pad numbers for width, and no log means octal);
     a ``:port`` is dropped (``ws-1.corp:3389``, ``10.0.0.5:8080``,
-    ``[2001:db8::1]:443``); ``DOMAIN\\HOST$`` machine accounts lose the
-    domain and ``$``.
+    ``[2001:db8::1]:443``), but text with a ``:`` that is no port
+    (``10.0.0.5:abc``) is no host name: ``None``.  ``DOMAIN\\HOST$`` machine
+    accounts lose the domain and ``$``.  Control and format characters (a
+    trailing NUL, a zero-width space) are removed.
+
+    A non-ASCII name is one host however it is written: compatibility forms
+    (fullwidth letters, an ideographic full stop) are folded (NFKC), and the
+    label is kept in Unicode, IDNA-mapped, whether written in Unicode or as
+    punycode: ``BÜCHER.corp.local`` and ``xn--bcher-kva.corp.local`` are both
+    ``bücher`` (Windows, the main source of host names, writes Unicode; the
+    ``domain`` entity of the same name is its punycode, ``normalize_domain``).
 
     Examples
     --------
     >>> normalize_host("WORKSTATION5.theshire.local")
     'workstation5'
-    >>> normalize_host("10.0.0.5"), normalize_host("192.168.1.41:8080")
-    ('10.0.0.5', '192.168.1.41')
+    >>> normalize_host("10.0.0.5"), normalize_host("192.168.1.41:8080"), normalize_host("10.0.0.5:abc")
+    ('10.0.0.5', '192.168.1.41', None)
     >>> normalize_host("ＷＯＲＫＳＴＡＴＩＯＮ5。theshire。local")
     'workstation5'
+    >>> normalize_host("BÜCHER.corp.local"), normalize_host("xn--bcher-kva.corp.local")
+    ('bücher', 'bücher')
     """
     if name is None:
         return None
-    text = str(name).strip()
+    text = str(name)
+    if not text.isprintable():
+        # a NUL or zero-width character is no part of a name, only a way to make two of one
+        text = "".join(char for char in text if unicodedata.category(char) not in _INVISIBLE)
+    text = text.strip()
     if not text.isascii():
         # compatibility forms are one name: fullwidth ＷＯＲＫＳＴＡＴＩＯＮ5 (and an
         # ideographic full stop) is workstation5, not a host of its own
@@ -124,16 +141,45 @@ def normalize_host(name: str | None) -> str | None:
     if ip is not None:
         return ip
     host, sep, port = text.rpartition(":")
-    if sep and port.isascii() and port.isdigit() and (host.startswith("[") or ":" not in host):
-        # host:port or [IPv6]:port (a bare IPv6 address was taken whole above)
-        return normalize_host(host)
+    if sep:
+        if (host.startswith("[") or ":" not in host) and port.isascii() and port.isdigit() and int(port) <= 65535:
+            # host:port or [IPv6]:port (a bare IPv6 address was taken whole above)
+            return normalize_host(host)
+        return None  # a ":" that no port explains: no host name has one
     if text.replace(".", "").isdigit() and text.isascii():
-        return text  # dotted digits: an address written oddly, not a name to cut
+        return _padded_quad(text) or text  # dotted digits: an address written oddly, not a name to cut
     if "\\" in text:
         text = text.rsplit("\\", 1)[1]
     text = text.rstrip("$")
     short = text.split(".", 1)[0].lower()
+    if not short.isascii() or short.startswith("xn--"):
+        short = _unicode_label(short)
     return short or None
+
+
+_INVISIBLE = frozenset(("Cc", "Cf"))
+"""Unicode categories removed from host names: controls (NUL, newline) and format characters (U+200B)."""
+
+
+def _padded_quad(text: str) -> str | None:
+    """``010.000.000.005`` -> ``10.0.0.5``: four decimal numbers up to 255, some zero-padded; else ``None``."""
+    parts = text.split(".")
+    if len(parts) != 4 or not all(0 < len(part) <= 3 and int(part) <= 255 for part in parts):
+        return None
+    return ".".join(str(int(part)) for part in parts)
+
+
+def _unicode_label(label: str) -> str:
+    """A host label in Unicode, IDNA-mapped: ``xn--bcher-kva`` and ``bücher`` are ``bücher``.
+
+    The round trip through the IDNA codec (the one :func:`normalize_domain`
+    uses) applies its mapping (case, NFKC) to a Unicode label and decodes a
+    punycode one; a label it refuses (too long, not valid punycode) stays.
+    """
+    try:
+        return label.encode("idna").decode("idna")
+    except UnicodeError:
+        return label
 
 
 @lru_cache(maxsize=65536)
@@ -171,13 +217,17 @@ def ip_or_none(text: str) -> str | None:
 
 
 def parse_int(value: object) -> int | None:
-    """An int from an int, a decimal string or a hex string (``"0x2730"``)."""
+    """An int from an int, a whole float, a decimal string or a hex string (``"0x2730"``).
+
+    Raises ``ValueError`` for anything else, a float with a fraction included.
+    """
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
+        # 4242.0 is an integer written by a JSON encoder; 12.5 is no pid or port, not 12
+        if not value.is_integer():
             raise ValueError(f"not an integer: {value!r}")
         return int(value)
     text = str(value).strip()
