@@ -200,6 +200,119 @@ def encoded_command_payload(command_line: str) -> str | None:
     return None
 
 
+# -- cmd.exe /c powershell ... ------------------------------------------------------
+#
+# cmd.exe runs the text after its /C (/K, /R) switch as a command line of its
+# own: "cmd.exe /c powershell -enc ..." is how droppers and WMI/Office macros
+# start a stager.  That text is read as cmd reads it: the first and last
+# quotes go when it starts with one (and is not a quoted program alone), "^"
+# escapes outside quotes, "&", "&&", "|", "||" separate commands, and "start"
+# (with its switches and title) or "call" run the command that follows.
+
+_CMD_IMAGES = frozenset(("cmd", "cmd.exe"))
+# cmd's own switches before /C: /Q /D /A /U /S and /E:, /F:, /V:, /T: with a value
+_CMD_RUN_SWITCH = re.compile(r"(?:[ \t]*/(?:[qdausQDAUS]|[efvtEFVT]:[^ \t/]*))*[ \t]*/[ckrCKR]")
+_COMMAND_SEPARATOR = re.compile(r'"[^"]*"?|[&|]')
+_START_SWITCH = re.compile(r'[ \t]*(?:"[^"]*"|/[^ \t]+)')
+_START_DIRECTORY = re.compile(r'[ \t]*(?:"[^"]*"?|[^ \t]+)')
+_CMD_DEPTH = 3
+
+
+def powershell_run_by_cmd(command_line: str, depth: int = 0) -> str | None:
+    """The PowerShell command line a ``cmd.exe /c ...`` line runs, else ``None``.
+
+    The first command run through ``/c``, ``/k`` or ``/r`` (also after
+    ``start``, ``call``, ``&``, ``|`` or a nested ``cmd /c``) whose program
+    is powershell.exe, pwsh.exe or powershell_ise.exe.
+
+    >>> powershell_run_by_cmd('cmd.exe /q /c "cd %TEMP% & start /b powershell -enc SQBFAFgA"')
+    'powershell -enc SQBFAFgA'
+    >>> powershell_run_by_cmd("cmd /c echo -e SGVsbG8=") is None
+    True
+    """
+    end = _program_end(command_line)
+    if not is_cmd_image(command_line[:end]):
+        return None
+    switch = _CMD_RUN_SWITCH.match(command_line, end)
+    if switch is None:
+        return None
+    inner = command_line[switch.end() :].strip()
+    candidates = [inner]
+    if inner.startswith('"'):
+        # cmd drops the first and the last quote, unless the text is a quoted program alone
+        last = inner.rfind('"')
+        candidates.insert(0, inner[1:last] + inner[last + 1 :] if last > 0 else inner[1:])
+    for text in candidates:
+        for command in _cmd_commands(text):
+            program = command[: _program_end(command)]
+            if is_powershell_image(program):
+                return command
+            if depth < _CMD_DEPTH and is_cmd_image(program):
+                nested = powershell_run_by_cmd(command, depth + 1)
+                if nested is not None:
+                    return nested
+    return None
+
+
+def is_cmd_image(path: str | None) -> bool:
+    """True when ``path`` names cmd.exe (any folder, case, quotes, ``.exe`` or not)."""
+    if not path:
+        return False
+    return path.strip().strip('"').rsplit("\\", 1)[-1].rsplit("/", 1)[-1].lower() in _CMD_IMAGES
+
+
+def _cmd_commands(text: str) -> list[str]:
+    """The commands of a cmd line: split at unquoted ``&``/``|``, ``^`` escapes and ``@`` gone, ``start``/``call`` dropped."""
+    if "^" in text:
+        text = _without_carets(text)
+    commands: list[str] = []
+    start = 0
+    for match in _COMMAND_SEPARATOR.finditer(text):
+        if match.group() in ("&", "|"):
+            commands.append(text[start : match.start()])
+            start = match.end()
+    commands.append(text[start:])
+    return [command for command in map(_run_command, commands) if command]
+
+
+def _without_carets(text: str) -> str:
+    """cmd's escape: a ``^`` outside double quotes goes, the character after it stays."""
+    out: list[str] = []
+    quoted = escaped = False
+    for char in text:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "^" and not quoted:
+            escaped = True
+        else:
+            if char == '"':
+                quoted = not quoted
+            out.append(char)
+    return "".join(out)
+
+
+def _run_command(command: str) -> str:
+    """The command ``command`` runs: without a leading ``@``, ``call``, or ``start`` with its switches and title."""
+    command = command.strip().lstrip("@").strip()
+    word = command.split(None, 1)[0].lower() if command else ""
+    if word == "call":
+        return command[4:].strip()
+    if word == "start":
+        rest, titled = command[5:], False
+        while (switch := _START_SWITCH.match(rest)) is not None:
+            token = switch.group().strip()
+            if token.startswith('"'):
+                if titled:  # start's first quoted argument is its title; a second is the program
+                    break
+                titled = True
+            rest = rest[switch.end() :]
+            if token.lower() == "/d":  # /D takes the working directory as its next argument
+                rest = rest[_START_DIRECTORY.match(rest).end() :]  # type: ignore[union-attr]  # matches ""
+        return rest.strip()
+    return command
+
+
 def _has_second_command(args: list[str]) -> bool:
     """True when ``args`` (after the payload) hold a command PowerShell refuses beside an encoded one.
 
@@ -257,9 +370,15 @@ def decode_powershell_command(command_line: str | None, executable: str | None =
         payload is not base64, or its UTF-16LE text is not mostly printable,
         mostly ASCII text (see ``_is_script_text``).
 
+    A ``cmd.exe /c`` (``/k``, ``/r``) line that runs PowerShell is decoded
+    as the PowerShell command line it runs (:func:`powershell_run_by_cmd`),
+    so the stager is searchable on the cmd.exe process too.
+
     Examples
     --------
     >>> decode_powershell_command("powershell.exe -nop -enc SQBFAFgA")
+    'IEX'
+    >>> decode_powershell_command('cmd.exe /c "powershell -nop -enc SQBFAFgA"', r"C:\\Windows\\System32\\cmd.exe")
     'IEX'
     >>> decode_powershell_command("svch0st.exe -nop -enc SQBFAFgA", r"C:\\Users\\Public\\svch0st.exe")
     'IEX'
@@ -270,7 +389,9 @@ def decode_powershell_command(command_line: str | None, executable: str | None =
         return None
     payload = encoded_command_payload(command_line)
     if not payload:
-        return None
+        # cmd.exe /c powershell -enc ...: the stager is decoded on the cmd.exe process too
+        inner = powershell_run_by_cmd(command_line)
+        return None if inner is None else decode_powershell_command(inner)
     # .NET skips white space anywhere in a base64 string
     payload = "".join(payload.split())
     if not _BASE64_TEXT.fullmatch(payload) or len(payload) % 4 == 1:

@@ -79,7 +79,6 @@ def test_spellings_powershell_accepts_are_decoded(command_line: str) -> None:
         f"powershell enc {B64}",
         f"powershell e{B64}",
         f"cmd /c echo -e {B64}",  # not PowerShell
-        f"cmd.exe /c powershell -enc {B64}",  # the process is cmd.exe; its child's line has its own event
     ],
 )
 def test_spellings_powershell_refuses_are_not_decoded(command_line: str) -> None:
@@ -162,3 +161,86 @@ def test_is_powershell_image() -> None:
     assert [is_powershell_image(p) for p in (PS, '"pwsh.exe"', "powershell_ise", None, "", "ps.exe")] == [
         True, True, True, False, False, False,
     ]
+
+
+# -- cmd.exe /c powershell ... ----------------------------------------------------------------
+
+CMD = r"C:\Windows\System32\cmd.exe"
+
+
+@pytest.mark.parametrize(
+    "command_line",
+    [
+        f"cmd.exe /c powershell -enc {B64}",
+        f"cmd /C powershell.exe -nop -w hidden -enc {B64}",
+        f'{CMD} /c "powershell -nop -w hidden -enc {B64}"',
+        f'"{CMD}" /k "{PS}" -enc {B64}',
+        f"cmd /r pwsh -ec {B64}",
+        f"cmd.exe /q /c powershell -enc {B64}",
+        f"cmd.exe /q/c powershell -enc {B64}",
+        f'cmd /V:ON /E:ON /c "set a=1&& powershell -enc {B64}"',
+        f"cmd /c echo hi & powershell -enc {B64}",
+        f"cmd /c ver | powershell -enc {B64}",
+        f'cmd /c start "" /min powershell -enc {B64}',
+        f'cmd /c start /b "" "{PS}" -enc {B64}',
+        rf'cmd /c start /d "C:\Program Files" powershell -enc {B64}',
+        f"cmd /c call powershell -enc {B64}",
+        f"cmd /c @powershell -enc {B64}",
+        f"cmd.exe /c p^ower^shell -e^nc {B64}",  # cmd's escape character
+        f"cmd /c cmd /c powershell -enc {B64}",
+    ],
+)
+def test_powershell_run_through_cmd_is_decoded_on_the_cmd_process(command_line: str) -> None:
+    assert decode_powershell_command(command_line, CMD) == SCRIPT
+    assert decode_powershell_command(command_line) == SCRIPT
+
+
+@pytest.mark.parametrize(
+    "command_line",
+    [
+        f"cmd /c echo -enc {B64}",  # not PowerShell: echo's text
+        "cmd /c echo -e SGVsbG8gV29ybGQhISE=",
+        f"cmd /c powershell -c echo -enc {B64}",  # -Command takes the rest: the script's text
+        f"cmd /c powershell -enc {B64} extra",  # PowerShell refuses a second command
+        f'cmd /c "echo powershell -enc {B64}"',
+        f"cmd /c notepad.exe -enc {B64}",
+        f"cmd powershell -enc {B64}",  # no /c: cmd runs nothing
+        "cmd /c",
+        f"explorer.exe /c powershell -enc {B64}",  # only cmd reads /c so
+    ],
+)
+def test_cmd_lines_that_run_no_encoded_powershell_are_not_decoded(command_line: str) -> None:
+    assert decode_powershell_command(command_line, CMD) is None
+
+
+def test_cmd_decoding_through_the_windows_parser_and_its_parent_field() -> None:
+    from ingest.parsers.base import ParseContext
+    from ingest.parsers.windows import parsers
+
+    record = {
+        "@timestamp": "2024-03-05T10:00:05.000Z", "agent": {"type": "winlogbeat", "version": "8.11.0"},
+        "winlog": {"computer_name": "WS-1", "event_id": "1", "channel": "Microsoft-Windows-Sysmon/Operational",
+                   "event_data": {"UtcTime": "2024-03-05 10:00:00.123", "ProcessId": "42", "Image": CMD,
+                                  "CommandLine": f'cmd.exe /c "powershell -nop -enc {B64}"',
+                                  "ParentImage": r"C:\Program Files\Microsoft Office\WINWORD.EXE",
+                                  "ParentCommandLine": "WINWORD.EXE /n invoice.doc"}},
+    }
+    (parser,) = [p for p in parsers() if p.sniff(record)]
+    (event,) = parser.parse(record, ParseContext(origin="t:1"))
+    assert event.fields["process.command_line_decoded"] == SCRIPT
+
+
+def test_the_cmd_parent_of_powershell_carries_the_stager_in_the_graph(journal, graph) -> None:
+    from ingest.pipeline import ingest_records
+
+    parent = f'cmd.exe /c "powershell -nop -enc {B64}"'
+    record = {
+        "@timestamp": "2024-03-05T10:00:05.000Z", "agent": {"type": "winlogbeat", "version": "8.11.0"},
+        "winlog": {"computer_name": "WS-1", "event_id": "1", "channel": "Microsoft-Windows-Sysmon/Operational",
+                   "event_data": {"UtcTime": "2024-03-05 10:00:00.123", "ProcessId": "42", "Image": PS,
+                                  "CommandLine": f"powershell -nop -enc {B64}", "ParentImage": CMD,
+                                  "ParentCommandLine": parent}},
+    }
+    assert ingest_records([record], store=graph, journal=journal).total.accepted == 1
+    by_command = {entity.value: entity for entity in graph.iter_entities("process")}
+    assert by_command[parent].props["decoded_command"] == SCRIPT

@@ -442,7 +442,8 @@ def _sysmon_1(image: str, command_line: str) -> dict:
     [
         # the audit's false positive: cmd.exe echoing text that happens to follow "-e"
         (r"C:\Windows\System32\cmd.exe", "cmd /c echo -e SGVsbG8gV29ybGQhISE=", None),
-        (r"C:\Windows\System32\cmd.exe", "cmd /c powershell -enc SQBFAFgA", None),
+        # cmd.exe running PowerShell: the stager is searchable on the cmd.exe process too
+        (r"C:\Windows\System32\cmd.exe", "cmd /c powershell -enc SQBFAFgA", "IEX"),
         # PowerShell by its image, whatever the command line's program is written as
         (r"C:\Program Files\PowerShell\7\pwsh.exe", "pwsh -ec SQBFAFgA", "IEX"),
         (r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", '"powershell" \u2013enc "SQBFAFgA"', "IEX"),
