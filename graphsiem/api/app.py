@@ -122,6 +122,10 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     app = FastAPI(
         title="GraphSIEM API", version=graphsiem.__version__, description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's pages load Swagger UI and ReDoc from a CDN (floating version,
+        # no integrity) on the origin that holds the analyst's key: the web
+        # package serves /docs from its vendored copy instead (graphsiem.web.api_docs).
+        docs_url=None, redoc_url=None,
         openapi_tags=[
             {"name": "ingest", "description": "Push events and log files (ingest role)."},
             {"name": "clusters", "description": "Scored clusters, triage, case bundles."},
