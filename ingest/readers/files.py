@@ -4,7 +4,9 @@ A path may be a file or a directory (walked recursively, sorted, hidden
 entries ignored, symbolic links to directories followed, each real directory
 and each real file once per call).  Files that are not telemetry (licences, checksums, READMEs,
 YAML metadata) are *skipped* with a reason, which the ingest report lists; they
-are not rejections.  Gzip is recognised by its magic bytes, whatever the name,
+are not rejections.  So are files that are not regular files (FIFOs, sockets,
+devices), which are never opened: a FIFO without a writer would block the
+ingest for ever.  Gzip is recognised by its magic bytes, whatever the name,
 and UTF-16/UTF-32 text by its byte-order mark or, without one, by its first
 code units; readers see UTF-8 bytes, without a UTF-8 byte-order mark
 (:mod:`ingest.readers.streams`).
@@ -53,8 +55,23 @@ def default_readers() -> list[Reader]:
     return [EvtxReader(), ZeekTsvReader(), NdjsonReader(), JsonStreamReader(), TextLinesReader()]
 
 
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"),
+)
+
+
 def skip_reason(path: Path) -> str | None:
-    """Why ``path`` is not telemetry (by name), or ``None`` when it should be read."""
+    """Why ``path`` is not to be read, or ``None`` when it should be.
+
+    Not a regular file (a FIFO, a socket, a device: opening a FIFO without a
+    writer blocks for ever, a device never ends), or not telemetry by its name.
+    A path that cannot be looked at (missing, a dangling link) is left to the
+    read, which reports it as unreadable.
+    """
+    kind = special_file_kind(path)
+    if kind is not None:
+        return f"not a regular file ({kind})"
     name = path.name.lower()
     if name.endswith(".gz"):
         name = name[:-3]
@@ -74,6 +91,20 @@ class InputFile:
     same_as: Path | None = None
     """The path under which this real file (same device and inode) came first in the
     call, when it did: the file is read once, under that path."""
+
+
+def special_file_kind(path: Path) -> str | None:
+    """What ``path`` is when it exists and is not a regular file (through links): ``"a FIFO"``..."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    for is_kind, kind in _SPECIAL_FILES:
+        if is_kind(mode):
+            return kind
+    return "a special file"
 
 
 def iter_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[InputFile]:
