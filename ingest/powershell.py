@@ -230,6 +230,11 @@ def powershell_run_by_cmd(command_line: str, depth: int = 0) -> str | None:
     >>> powershell_run_by_cmd("cmd /c echo -e SGVsbG8=") is None
     True
     """
+    lowered = command_line.lower()
+    if "^" in lowered:
+        lowered = lowered.replace("^", "")
+    if "powershell" not in lowered and "pwsh" not in lowered:
+        return None  # the common case, at C speed: most cmd lines run no PowerShell
     end = _program_end(command_line)
     if not is_cmd_image(command_line[:end]):
         return None
