@@ -251,7 +251,7 @@ def _processes(flat: dict[str, Any], fields: dict[str, Any]) -> None:
         guid = _text(flat.get(prefix + ".entity_id"))
         if guid:
             fields[prefix + ".guid"] = guid.strip("{}").lower()
-        fields.update(digest_fields(prefix + ".", _hash_values(flat, prefix)))
+        _put_hashes(flat, fields, prefix)
 
 
 def _user(flat: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -268,7 +268,7 @@ def _files(flat: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["file.path"] = path
     if path or name:
         fields["file.name"] = (name or _basename(path or "")).lower()
-    fields.update(digest_fields("file.", _hash_values(flat, "file")))
+    _put_hashes(flat, fields, "file")
     hashes = _text(flat.get("file.hashes"))
     if hashes:
         for name, digest in digest_fields("file.", split_hashes(hashes).items()).items():
@@ -276,14 +276,23 @@ def _files(flat: dict[str, Any], fields: dict[str, Any]) -> None:
 
 
 _HASH_KEYS = {
-    prefix: tuple((algorithm, f"{prefix}.hash.{algorithm}") for algorithm in ("sha256", "sha1", "md5"))
+    prefix: (prefix + ".", tuple((algorithm, f"{prefix}.hash.{algorithm}") for algorithm in ("sha256", "sha1", "md5")))
     for prefix in ("process", "process.parent", "file")
 }
 
 
-def _hash_values(flat: dict[str, Any], prefix: str) -> list[tuple[str, Any]]:
-    """``(algorithm, value)`` of the ``<prefix>.hash.*`` present, for :func:`~ingest.normalize.digest_fields`."""
-    return [(algorithm, value) for algorithm, key in _HASH_KEYS[prefix] if (value := flat.get(key)) is not None]
+def _put_hashes(flat: dict[str, Any], fields: dict[str, Any], prefix: str) -> None:
+    """``<prefix>.hash.*`` by the shared digest rule (:func:`~ingest.normalize.digest_fields`)."""
+    field_prefix, keys = _HASH_KEYS[prefix]
+    values = None
+    for algorithm, key in keys:  # most records have no hash: no list, no call for them
+        value = flat.get(key)
+        if value is not None:
+            if values is None:
+                values = []
+            values.append((algorithm, value))
+    if values is not None:
+        fields.update(digest_fields(field_prefix, values))
 
 
 def _network(flat: dict[str, Any], fields: dict[str, Any]) -> None:
