@@ -87,9 +87,10 @@ from ingest.parsers.base import (
 from ingest.progress import IngestProgress
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.files import (
+    InputFile,
     choose_reader,
     default_readers,
-    iter_files,
+    iter_inputs,
     open_binary,
     path_hint,
     read_head,
@@ -595,7 +596,10 @@ def ingest_paths(
     Parameters
     ----------
     paths : iterable of path
-        Files (any supported format, gzip or not) and directories (recursive).
+        Files (any supported format, gzip or not) and directories (recursive,
+        through symbolic links).  Each real file is read once per call, under
+        the first path it is met by; a later different spelling of it (``./f``,
+        ``../dir/f``, a link) is a skipped row naming that first path.
     store : GraphStore or None
         Where the graph projection goes; ``None`` journals only (the graph can
         be caught up later with :func:`ingest.replay.project_pending`).
@@ -631,11 +635,11 @@ def ingest_paths(
         When ``format`` names no registered parser (before anything is read).
     """
     readers = list(readers) if readers is not None else default_readers()
-    files: Iterable[Path] = iter_files(paths)
+    files: Iterable[InputFile] = iter_inputs(paths)
     bar = None
     if sys.stderr.isatty() if progress is None else progress:
         files = list(files)  # the bar's total is the size of every file, known before reading
-        bar = IngestProgress(files)
+        bar = IngestProgress([found.path for found in files if found.same_as is None])
     with fewer_collections():
         session = _Session(
             journal=journal, registry=registry, format=format,
@@ -643,8 +647,14 @@ def ingest_paths(
             reference_year=reference_year, received_at=received_at, time_window=time_window,
         )
         try:
-            for path in files:
-                _ingest_file(session, path, readers)
+            for found in files:
+                if found.same_as is None:
+                    _ingest_file(session, found.path, readers)
+                elif str(found.path) != str(found.same_as):
+                    # a real file read once per call, under the first name met; the
+                    # other spellings are listed so the report shows where each went
+                    session.report.file(str(found.path)).skipped = (
+                        f"the same file as {found.same_as} (read once in this call)")
             session.flush()
         finally:
             if bar is not None:
