@@ -17,9 +17,13 @@ class Rejection(BaseModel):
 
 
 class FormatCounts(BaseModel):
+    """One format's counts, named as in ``graphsiem ingest --json``'s ``formats``."""
+
     received: int
     accepted: int
     rejected: int
+    duplicates: int = Field(0, description="Accepted records already in the journal.")
+    events: int = Field(0, description="New events journaled.")
 
 
 class IngestReport(BaseModel):
@@ -28,7 +32,8 @@ class IngestReport(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "received": 3, "accepted": 2, "rejected": 1,
         "rejections": [{"origin": "api:3", "reason": "invalid JSON: unexpected character"}],
-        "by_format": {"suricata": {"received": 2, "accepted": 2, "rejected": 0}},
+        "by_format": {"suricata": {"received": 2, "accepted": 2, "rejected": 0,
+                                   "duplicates": 0, "events": 2}},
         "rejections_truncated": False,
     }]})
 

@@ -264,6 +264,10 @@ def path_hint(path: Path) -> str:
     return path.name.split(".", 1)[0].lower()
 
 
+EMPTY_FILE = "empty file"
+"""The skip reason of a file with no bytes (after decompression and a UTF-8 mark)."""
+
+
 @dataclass(slots=True)
 class ChosenReader:
     """The reader picked for a file, or why none was."""
@@ -277,7 +281,7 @@ def choose_reader(path: Path, readers: Iterable[Reader], head: bytes | None = No
     if head is None:
         head = read_head(path)
     if not head:
-        return ChosenReader(None, "empty file")
+        return ChosenReader(None, EMPTY_FILE)
     for reader in readers:
         try:
             if reader.sniff(head, str(path)):

@@ -35,6 +35,7 @@ from graphsiem.model import Event
 from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths, ingest_records
+from ingest.readers.files import EMPTY_FILE
 from ingest.readers.streams import as_utf8
 from ingest.replay import project_pending
 from ingest.report import IngestReport as PipelineReport
@@ -368,7 +369,11 @@ class IngestService:
                                   default_timezone=timezone, reference_year=year)
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
-        skipped = [f.skipped for f in report.files.values() if f.skipped]
+        # A file skipped for what it holds (not telemetry, no reader knows it) is a
+        # client error: its bytes would go unread.  An empty one holds nothing to
+        # lose: zero counts, as `graphsiem ingest` skips it with exit 0 and an empty
+        # JSON or NDJSON body is answered.
+        skipped = [f.skipped for f in report.files.values() if f.skipped and f.skipped != EMPTY_FILE]
         if skipped and not report.total.received:
             raise Unprocessable(f"file not ingested: {skipped[0]}", field="file")
         return self._finish(report, journal, channel=channel)
@@ -386,7 +391,8 @@ class IngestService:
                         for o, r in journal.rejections],
             rejections_truncated=journal.rejected_total > len(journal.rejections),
             by_format={name: FormatCounts(received=c.received, accepted=c.accepted,
-                                          rejected=c.rejected)
+                                          rejected=c.rejected, duplicates=c.duplicates,
+                                          events=c.events)
                        for name, c in report.formats.items()},
         )
 
