@@ -23,7 +23,7 @@ class _CodingCheckedRoute(APIRoute):
 
     FastAPI parses a multipart form before the endpoint (or any dependency)
     runs, so ``/v1/files`` could not answer for the encoding itself: a gzip
-    envelope got the form parser's vague 400.
+    envelope got a 400 from the form parser (measured), which names no encoding.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
