@@ -1,8 +1,10 @@
 """Parser for Zeek logs: JSON records and the typed rows of the TSV reader.
 
 Both shapes arrive as flat dicts with Zeek's dotted keys (``id.orig_h``) and
-``_path`` (JSON streaming logs write it; the TSV reader sets it from ``#path``;
-otherwise the log name comes from the file name via ``ParseContext.path_hint``).
+``_path`` (JSON streaming logs write it; the TSV reader sets it from ``#path``).
+Plain Zeek JSON has no ``_path``: the log is the one whose fields the record's
+keys are (:func:`pathless_log`), else a known log named in the file name
+(``ParseContext.path_hint``), else ``unknown`` (``zeek:unknown``).
 Records re-shaped with nested objects (``"id": {"orig_h": ...}``, as some
 shippers write them) are read as the dotted keys Zeek itself writes.
 
