@@ -56,7 +56,7 @@ class UnsupportedMediaType(ApiError):
 
 
 def _zstd_module() -> Any | None:
-    """``zstandard`` when installed: it is not a dependency (httpx's optional extra brings it)."""
+    """``zstandard`` (a dependency; an install without it still serves gzip and deflate)."""
     try:
         import zstandard
     except ImportError:
