@@ -164,6 +164,7 @@ def from_nxlog(record: Mapping[str, Any]) -> WinRecord:
     # The host's clock (ingest.host_clocks): TimeCreated, which some NXLog
     # setups fill with local time marked Z, else EventTime, local time with no
     # zone (NXLog behind Logstash, whose @timestamp is the collector's receipt).
+    clock_field: str | None
     if created:
         clock_field, clock_text, time = "TimeCreated", created, created
     else:
