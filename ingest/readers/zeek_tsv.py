@@ -180,6 +180,7 @@ class ZeekTsvReader:
         """Yield one :class:`RawRecord` per data row, a :class:`ReadError` per bad row."""
         header = _Header("\t")
         default_path = log_name(path)
+        file_name = PurePath(path).name
         for line_number, raw_line in iter_lines(stream, self.max_line_bytes):
             origin = f"{path}:{line_number}"
             if isinstance(raw_line, TooLongLine):
@@ -204,7 +205,7 @@ class ZeekTsvReader:
                     yield ReadError(origin, reason, line)
                     continue
                 header.untyped()
-            yield self._row(header, line, origin, default_path)
+            yield self._row(header, line, origin, default_path, file_name)
 
     @staticmethod
     def _header_line(header: _Header, line: str, origin: str) -> _Header | ReadError | None:
@@ -238,7 +239,9 @@ class ZeekTsvReader:
         return None
 
     @staticmethod
-    def _row(header: _Header, line: str, origin: str, default_path: str) -> RawRecord | ReadError:
+    def _row(
+        header: _Header, line: str, origin: str, default_path: str, file_name: str
+    ) -> RawRecord | ReadError:
         assert header.columns is not None
         values = line.split(header.separator)
         if len(values) != len(header.columns):
@@ -247,8 +250,12 @@ class ZeekTsvReader:
                 f"Zeek TSV row has {len(values)} values, #fields names {len(header.columns)}",
                 line,
             )
+        # Without #path the parser tells the log from the row's fields (and the
+        # file name's tokens), as for Zeek JSON without _path: a first token of
+        # the file name is no log name ("sensor1-dns.log").  The id's text keeps
+        # the first token, as before, so such files keep their event ids.
         zeek_path = header.path or default_path
-        record: dict[str, Any] = {"_path": zeek_path}
+        record: dict[str, Any] = {"_path": header.path} if header.path else {}
         unset = header.unset
         for (name, convert), value in zip(header.columns, values, strict=True):
             if value == unset:
@@ -261,7 +268,7 @@ class ZeekTsvReader:
             record=record,
             origin=origin,
             text=f"{zeek_path}\t{line}",
-            path_hint=zeek_path,
+            path_hint=header.path or file_name,
             format_hint=FORMAT_HINT,
         )
 

@@ -166,8 +166,9 @@ def test_custom_separators_and_markers() -> None:
         "5.5|1;2;3|NIL\n6.5|EMPTY|a\\x7cb\n"
     )
     first, second = (item.record for item in read_text(text, "x/notes.log"))  # type: ignore[union-attr]
-    assert first == {"_path": "notes", "ts": 5.5, "tags": [1, 2, 3]}
-    assert second == {"_path": "notes", "ts": 6.5, "tags": [], "note": "a|b"}
+    # no #path: the record has no _path, the parser tells the log (file name as a hint)
+    assert first == {"ts": 5.5, "tags": [1, 2, 3]}
+    assert second == {"ts": 6.5, "tags": [], "note": "a|b"}
 
 
 def test_fields_without_types_stay_strings() -> None:
@@ -251,3 +252,26 @@ def test_any_row_is_a_record_or_a_read_error(rows: list[str]) -> None:
     for item in items:
         if isinstance(item, ReadError):
             assert item.reason and item.origin.startswith("demo.log:")
+
+
+def test_a_log_without_path_is_told_by_its_fields_not_the_first_token_of_its_name(tmp_path: Path) -> None:
+    from ingest.journal import Journal
+    from ingest.pipeline import ingest_paths
+
+    dns = (
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n"
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype_name\trcode_name\n"
+        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\tstring\n"
+        "1767607200.5\tCa1\t10.0.0.5\t53000\t10.0.0.1\t53\tudp\tcdn.example.net\tA\tNOERROR\n"
+    )
+    path = tmp_path / "sensor1-dns.log"
+    path.write_text(dns)
+    [item] = read_text(dns, str(path))
+    assert isinstance(item, RawRecord)
+    assert "_path" not in item.record and item.path_hint == "sensor1-dns.log"
+    assert item.text.startswith("sensor1-dns\t")  # the id's text as before: same event ids
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        ingest_paths([path], store=None, journal=journal, progress=False)
+        [row] = list(journal.iter_events())
+    assert row.event.kind == "zeek:dns"  # was zeek:sensor1-dns, with no DNS fields
+    assert row.event.fields["dns.question.name"] == "cdn.example.net"
