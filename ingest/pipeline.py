@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -653,8 +654,8 @@ def ingest_paths(
                 elif str(found.path) != str(found.same_as):
                     # a real file read once per call, under the first name met; the
                     # other spellings are listed so the report shows where each went
-                    session.report.file(str(found.path)).skipped = (
-                        f"the same file as {found.same_as} (read once in this call)")
+                    session.report.file(path_text(found.path)).skipped = (
+                        f"the same file as {path_text(found.same_as)} (read once in this call)")
             session.flush()
         finally:
             if bar is not None:
@@ -674,8 +675,21 @@ def _ingest_file(session: _Session, path: Path, readers: Sequence[Reader]) -> No
         bar.file_finished()
 
 
+def path_text(path: Path | str) -> str:
+    """``path`` as text that can be stored and printed: bytes of a file name that
+    are not UTF-8 (held by Python as lone surrogates) written as ``\\xNN``.
+
+    The journal (SQLite, UTF-8) cannot store a lone surrogate: one such name in
+    a folder stopped the whole ingest with a traceback.
+    """
+    text = str(path)
+    if text.isascii():
+        return text
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
 def _read_file(session: _Session, path: Path, readers: Sequence[Reader]) -> None:
-    display = str(path)
+    display = path_text(path)
     file_report = session.report.file(display)
     reason = skip_reason(path)
     if reason is None:
