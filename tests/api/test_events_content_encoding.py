@@ -150,3 +150,25 @@ def test_a_gzip_multipart_request_to_files_is_415_pointing_at_the_gz_file(api: A
     assert api.ctx.ingest.journal().counts()["events"] == 0
     as_part = api.post("/v1/files", role="ingest", files={"file": ("eve.json.gz", gzip.compress(NDJSON))})
     assert as_part.json()["accepted"] == 6
+
+
+def _zstd_frames(*parts: bytes) -> bytes:
+    return b"".join(_zstd(part) for part in parts)
+
+
+@pytest.mark.parametrize("body", [
+    _zstd(NDJSON)[:-4],  # the frame without its last 4 bytes (its checksum or block end)
+    # two frames (a shipper compressing each chunk) cut in the middle of the second
+    _zstd_frames(NDJSON[:len(NDJSON) // 2], NDJSON[len(NDJSON) // 2:])[:-(len(_zstd(NDJSON[len(NDJSON) // 2:])) // 2)],
+], ids=["last-4-bytes", "second-frame-halved"])
+def test_a_truncated_zstd_body_is_400_and_nothing_is_journaled(api: Api, body: bytes) -> None:
+    answer = _post(api, body, "zstd")
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["field"] == "Content-Encoding" and "truncated" in error["message"], error
+    assert api.ctx.ingest.journal().counts()["events"] == 0
+
+
+def test_zstd_frames_concatenated_are_all_read(api: Api) -> None:
+    half = NDJSON.index(b"\n", len(NDJSON) // 2) + 1
+    assert _post(api, _zstd_frames(NDJSON[:half], NDJSON[half:]), "zstd").json()["accepted"] == 6

@@ -160,18 +160,36 @@ def _inflate(data: bytes, wbits: int, limit: int, coding: str) -> bytes:
 def _unzstd(data: bytes, limit: int) -> bytes:
     zstandard = _zstd_module()
     assert zstandard is not None  # check_content_encoding accepts zstd only when installed
-    reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True)
-    out = bytearray()
+    decompressor = zstandard.ZstdDecompressor()
+    # First pass: measure the output without holding it, stopping past the limit (a small
+    # frame of gigabytes of zeros never decompresses whole).  The stream reader stops at
+    # the end of the input without saying a frame was cut short, so it cannot decode.
+    reader = decompressor.stream_reader(io.BytesIO(data), read_across_frames=True)
+    size = 0
     try:
-        while len(out) <= limit:
-            chunk = reader.read(min(1 << 20, limit + 1 - len(out)))
+        while size <= limit:
+            chunk = reader.read(min(1 << 20, limit + 1 - size))
             if not chunk:
                 break
-            out += chunk
+            size += len(chunk)
     except zstandard.ZstdError as exc:
         raise _bad_coding("zstd", f"corrupt data ({exc})") from None
-    if len(out) > limit:
+    if size > limit:
         raise _decoded_too_large(limit, "zstd")
+    # Second pass, frame by frame: every frame must reach its end (a truncated body
+    # would otherwise be accepted with its last records lost).  Its output is the
+    # first pass's, so it stays within the limit.
+    out = bytearray()
+    pending = data
+    try:
+        while pending:
+            frame = decompressor.decompressobj()
+            out += frame.decompress(pending)
+            if not frame.eof:
+                raise _bad_coding("zstd", "the data ends early (truncated)")
+            pending = frame.unused_data
+    except zstandard.ZstdError as exc:
+        raise _bad_coding("zstd", f"corrupt data ({exc})") from None
     return bytes(out)
 
 
