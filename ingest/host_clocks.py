@@ -95,6 +95,20 @@ class HostClocks:
         The first of each minute of ``UtcTime`` per ``(host, field)`` is: a
         zone's offset changes twice a year, and comparing every record's two
         clocks cost ~0.5 us (a fifth of a Windows record's parse, measured).
+
+        Parameters
+        ----------
+        host : str
+            The normalised host name.
+        field : str
+            The clock field (``TimeCreated`` or ``EventTime``).
+        utc_text : str
+            The record's Sysmon ``UtcTime`` as written.
+
+        Returns
+        -------
+        bool
+            True for the first record of a minute of ``UtcTime``.
         """
         key = (host, field)
         minute = utc_text[:16]
@@ -108,9 +122,20 @@ class HostClocks:
     def observe(self, host: str, field: str, written: object, utc: float) -> None:
         """Learn ``field``'s offset on ``host`` at ``utc`` from a Sysmon record.
 
-        ``written`` is the field's text; a skew that is not a whole number of
-        quarter hours (±:data:`SKEW_TOLERANCE_S`) or wider than any zone says
-        nothing about the zone and is ignored.
+        A skew that is not a whole number of quarter hours
+        (±:data:`SKEW_TOLERANCE_S`) or wider than any zone says nothing about
+        the zone and is ignored.
+
+        Parameters
+        ----------
+        host : str
+            The normalised host name.
+        field : str
+            The clock field the collector wrote (``TimeCreated`` or ``EventTime``).
+        written : object
+            That field's value in the Sysmon record.
+        utc : float
+            The record's ``UtcTime``, epoch seconds.
         """
         wall = wall_seconds(written)
         if wall is None:
@@ -127,7 +152,22 @@ class HostClocks:
                 self._changed.add(key)
 
     def offset(self, host: str, field: str, wall: float) -> float | None:
-        """The offset of the run nearest to a record written at ``wall`` on ``host``, ``None`` if none."""
+        """The offset of the run nearest to a record written at ``wall`` on ``host``.
+
+        Parameters
+        ----------
+        host : str
+            The normalised host name.
+        field : str
+            The clock field.
+        wall : float
+            The record's field read as if it were UTC, epoch seconds.
+
+        Returns
+        -------
+        float or None
+            Seconds to subtract from ``wall``; ``None`` when nothing was learnt.
+        """
         runs = self.runs.get((host, field))
         return _nearest(runs, wall) if runs else None
 
@@ -137,6 +177,15 @@ class HostClocks:
 
         By the runs known now; :meth:`settle` dates it again if its host's runs
         change before the batch commits, or for the first time if none are known yet.
+
+        Parameters
+        ----------
+        event : Event
+            The parsed event (``ts`` as written, ``host`` set); changed in place.
+        field : str
+            The clock field its time came from.
+        written : object
+            That field's value.
         """
         # A TimeCreated ending in Z dated the event as written: its wall clock is
         # the event's time, no second parse (~0.25 us a record)
@@ -153,10 +202,23 @@ class HostClocks:
         if runs:
             _apply(event, field, wall, runs[0].offset if len(runs) == 1 else _nearest(runs, wall))
 
-    def settle(self) -> list[Event]:
-        """Date the batch's records by the runs known at its end; returns the events changed."""
+    def settle(self, window: tuple[float, float] | None = None) -> list[Event]:
+        """Date the batch's records by the runs known at its end.
+
+        Parameters
+        ----------
+        window : tuple of float, optional
+            The ingest's plausible event times (``earliest, latest``); a record
+            whose new time falls outside keeps the time it was checked with.
+            Default :func:`ingest.parsers.base.plausible_window`.
+
+        Returns
+        -------
+        list of Event
+            The events whose time changed (their fields must be serialised again).
+        """
         changed = []
-        earliest, latest = plausible_window()
+        earliest, latest = window or plausible_window()
         recheck = self._changed
         for event, key, wall in self._pending:
             if "event.timezone" in event.fields and key not in recheck:
@@ -174,7 +236,18 @@ class HostClocks:
 
     # -- persistence ------------------------------------------------------
     def load(self, db: sqlite3.Connection) -> HostClocks:
-        """Read the runs saved in the journal's ``host_clocks`` table; returns ``self``."""
+        """Read the runs saved in the journal's ``host_clocks`` table.
+
+        Parameters
+        ----------
+        db : sqlite3.Connection
+            The journal's connection.
+
+        Returns
+        -------
+        HostClocks
+            ``self``.
+        """
         for host, field, start, end, offset in db.execute(
             "SELECT host, field, start, end, offset FROM host_clocks ORDER BY host, field, start"
         ):
@@ -187,6 +260,11 @@ class HostClocks:
 
         Another writer may have learnt the same host since we loaded: its runs
         are merged into ours as observations at their ends, never overwritten.
+
+        Parameters
+        ----------
+        db : sqlite3.Connection
+            The journal's connection, inside the batch's transaction.
         """
         for key in sorted(self._dirty):
             runs = self.runs[key]
@@ -272,6 +350,3 @@ def _apply(event: Event, field: str, wall: float, offset: float) -> bool:
 
 
 _offset_texts: dict[float, str] = {}
-
-CLOCK_FIELDS = ("TimeCreated", "EventTime")
-"""NXLog's fields a host clock is learnt for: ``TimeCreated``, else the zone-less ``EventTime``."""

@@ -400,7 +400,7 @@ class _Session:
 
     def _settle_clocks(self) -> None:
         """Date the batch's records that waited for their host's clock (:mod:`ingest.host_clocks`)."""
-        changed = self.host_clocks.settle()
+        changed = self.host_clocks.settle((self.earliest, self.latest))
         if not changed:
             return
         where = {id(event): index for index, event in enumerate(self.events)}

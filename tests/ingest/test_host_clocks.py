@@ -244,3 +244,14 @@ def test_only_the_sysmon_channel_teaches_a_clock(journal: Journal) -> None:
     logon = _nxlog(4624, "Security", "2020-10-27T09:00:00.000Z", TargetUserName="bob", LogonType="3")
     ingest_records([crafted, logon], store=None, journal=journal)
     assert _times(journal)["4624"] == (_epoch("2020-10-27 09:00:00"), None)
+
+
+def test_re_dating_at_the_commit_keeps_the_ingest_s_time_window(journal: Journal) -> None:
+    # the window ends at 10:00; the logon, read before the Sysmon record that teaches -4 h,
+    # would move to 12:00: it keeps the time it was checked with instead of leaving the window
+    logon = _nxlog(4624, "Security", "2020-10-27T08:00:00.000Z", TargetUserName="bob", LogonType="3")
+    sysmon = _nxlog(1, "Microsoft-Windows-Sysmon/Operational", "2020-10-27T05:00:00.000Z",
+                    UtcTime="2020-10-27 09:00:00.000", Image="C:\\w.exe", ProcessId="1")
+    window = (_epoch("2020-10-01 00:00:00"), _epoch("2020-10-27 10:00:00"))
+    ingest_records([logon, sysmon], store=None, journal=journal, time_window=window)
+    assert _times(journal)["4624"] == (_epoch("2020-10-27 08:00:00"), None)
