@@ -172,3 +172,66 @@ def test_a_truncated_zstd_body_is_400_and_nothing_is_journaled(api: Api, body: b
 def test_zstd_frames_concatenated_are_all_read(api: Api) -> None:
     half = NDJSON.index(b"\n", len(NDJSON) // 2) + 1
     assert _post(api, _zstd_frames(NDJSON[:half], NDJSON[half:]), "zstd").json()["accepted"] == 6
+
+
+class _CountingZlib:
+    """The real zlib, counting the compressed bytes handed to its decompressors.
+
+    The count is the work measure: it is linear in the body when each byte is fed
+    about once, and it fails the test as soon as it is not (re-feeding the rest of
+    the body for each member made it quadratic), without waiting for the old pace.
+    """
+
+    error = zlib.error
+
+    def __init__(self, budget: int) -> None:
+        self.fed = 0
+        self.budget = budget
+
+    def decompressobj(self, wbits: int) -> _CountedInflater:
+        return _CountedInflater(self, zlib.decompressobj(wbits=wbits))
+
+
+class _CountedInflater:
+    def __init__(self, counter: _CountingZlib, inner) -> None:
+        self.counter = counter
+        self.inner = inner
+
+    def decompress(self, data, max_length: int = 0) -> bytes:
+        self.counter.fed += len(data)
+        assert self.counter.fed <= self.counter.budget, (
+            f"{self.counter.fed} bytes fed for a {self.counter.budget}-byte budget")
+        return self.inner.decompress(data, max_length)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("padding", [b"", b"\x00"], ids=["members", "zero-padded"])
+def test_many_gzip_members_take_linear_work(monkeypatch: pytest.MonkeyPatch, padding: bytes) -> None:
+    from graphsiem.api.services import ingest
+
+    member = gzip.compress(b"") + padding  # 20 bytes: each one a new decompressor
+    # 1 MB: re-slicing the rest per member fed ~25 GB to zlib (past the budget after
+    # ~30 members); 8 MiB of such members took 53 CPU-s before
+    count = 50_000
+    body = member * count + gzip.compress(b"last\n")
+    counting = _CountingZlib(budget=len(body) + count * 600)  # a few hundred bytes a member
+    monkeypatch.setattr(ingest, "zlib", counting)
+    assert decode_content(body, "gzip", limit=1 << 20) == b"last\n"
+    assert counting.fed >= len(body) - count * len(padding)  # every member was read
+
+
+@pytest.mark.parametrize("body", [
+    gzip.compress(b"a\n") + b"\x00" * 3,  # zero padding at the end, as gzip -d allows
+    gzip.compress(b"a\n") + b"\x00" * 70_000 + gzip.compress(b"b\n"),  # padding over a slice
+    gzip.compress(bytes(range(256)) * 1200),  # a member fed over many slices
+])
+def test_gzip_padding_and_long_members_still_decode(body: bytes) -> None:
+    assert decode_content(body, "gzip", limit=1 << 20) == gzip.decompress(body)
+
+
+def test_gzip_junk_after_padding_is_still_400() -> None:
+    with pytest.raises(ApiError) as raised:
+        decode_content(gzip.compress(b"a\n") + b"\x00\x00junk", "gzip", limit=1024)
+    assert raised.value.status_code == 400 and "4 bytes of other data" in str(raised.value)
