@@ -235,3 +235,38 @@ def test_gzip_junk_after_padding_is_still_400() -> None:
     with pytest.raises(ApiError) as raised:
         decode_content(gzip.compress(b"a\n") + b"\x00\x00junk", "gzip", limit=1024)
     assert raised.value.status_code == 400 and "4 bytes of other data" in str(raised.value)
+
+
+def _syslog_lines(count: int) -> bytes:
+    return b"".join(b"<13>1 2026-11-20T09:00:00Z ws-%04d sshd 42 - - Accepted password %d\n"
+                    % (i % 10, i) for i in range(count))
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/octet-stream", ""])
+def test_a_gzip_body_without_content_encoding_has_the_record_limit(api: Api, content_type: str) -> None:
+    # Before, the text path handed it to the file reader, which gunzips by content with no
+    # limit: a small gzip of more records than max_batch_records was accepted whole.
+    limit = api.ctx.settings.max_batch_records
+    body = gzip.compress(_syslog_lines(limit + 1))
+    assert len(body) < api.ctx.settings.max_body_bytes
+    answer = _post(api, body, None, content_type)
+    assert answer.status_code == 413, answer.text
+    assert str(limit) in answer.json()["error"]["message"]
+    assert api.ctx.ingest.journal().counts()["events"] == 0
+
+
+def test_a_gzip_body_without_content_encoding_has_the_body_limit(api: Api) -> None:
+    limit = api.ctx.settings.max_body_bytes
+    # over the body limit once decompressed, with fewer records than the record limit
+    lines = b"".join(line.rstrip(b"\n") + b" " + b"x" * 600 + b"\n" for line in _syslog_lines(500).splitlines())
+    assert len(lines) > limit and 500 < api.ctx.settings.max_batch_records
+    answer = _post(api, gzip.compress(lines), None, "text/plain")
+    assert answer.status_code == 413, answer.text
+    assert "decompressed" in answer.json()["error"]["message"]
+    assert api.ctx.ingest.journal().counts()["events"] == 0
+
+
+def test_a_gzip_body_without_content_encoding_within_the_limits_is_read(api: Api) -> None:
+    assert _post(api, gzip.compress(NDJSON), None, "text/plain").json()["accepted"] == 6
+    damaged = _post(api, gzip.compress(NDJSON)[:-12], None, "text/plain")
+    assert damaged.status_code == 400 and "truncated" in damaged.json()["error"]["message"]
