@@ -270,3 +270,26 @@ def test_a_gzip_body_without_content_encoding_within_the_limits_is_read(api: Api
     assert _post(api, gzip.compress(NDJSON), None, "text/plain").json()["accepted"] == 6
     damaged = _post(api, gzip.compress(NDJSON)[:-12], None, "text/plain")
     assert damaged.status_code == 400 and "truncated" in damaged.json()["error"]["message"]
+
+
+def _post_coding_lines(api: Api, body: bytes, *lines: str):
+    # httpx sends a list of header pairs as separate lines, as a proxy may
+    headers = [*api.headers("ingest").items(), ("Content-Type", "application/x-ndjson"),
+               *(("Content-Encoding", value) for value in lines)]
+    return api.client.post("/v1/events", content=body, headers=headers)
+
+
+# gzip alone would pass anyway (a body starting with 1f 8b is decoded without the header);
+# deflate has no such rescue
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "zstd"])
+def test_repeated_content_encoding_lines_are_one_list(api: Api, coding: str) -> None:
+    answer = _post_coding_lines(api, CODINGS[coding](NDJSON), "identity", coding)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 6
+
+
+def test_an_unsupported_coding_on_a_second_line_is_415(api: Api) -> None:
+    answer = _post_coding_lines(api, b"\x8b\x00\x01 compressed somehow", "identity", "br")
+    assert answer.status_code == 415, answer.text
+    assert "br" in answer.json()["error"]["message"]
+    assert api.ctx.ingest.journal().counts()["events"] == 0

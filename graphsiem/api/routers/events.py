@@ -18,6 +18,15 @@ _UPLOAD_CODING_HINT = ("send the file itself gzip-compressed (a .gz file is reco
                        "content) instead of compressing the multipart request")
 
 
+def _content_encoding(request: Request) -> str:
+    """Every ``Content-Encoding`` line, joined: repeated lines are one list (RFC 9110 5.3).
+
+    ``headers.get`` gave only the first line, so ``identity`` then ``gzip`` was read as
+    identity (the gzip body framed as text) and ``identity`` then ``br`` was not refused.
+    """
+    return ", ".join(request.headers.getlist("content-encoding"))
+
+
 class _CodingCheckedRoute(APIRoute):
     """Refuses an unsupported ``Content-Encoding`` (415) before the body is read or parsed.
 
@@ -31,7 +40,7 @@ class _CodingCheckedRoute(APIRoute):
         endpoint = self.endpoint
 
         async def checked(request: Request) -> Response:
-            header = request.headers.get("content-encoding")
+            header = _content_encoding(request)
             if header:
                 # read per request: the endpoints are given their codings after they are routed
                 check_content_encoding(header, accepted=getattr(endpoint, "content_codings", ()),
@@ -106,7 +115,7 @@ async def post_events(
     when installed) is decompressed first, up to the body limit: shippers
     compress (Fluent Bit ``compress gzip``, Vector, Logstash ``http_compression``)."""
     body = await request.body()
-    coding = request.headers.get("content-encoding")
+    coding = _content_encoding(request)
     if coding and body:
         # already checked by the route class: only the decoding (and its size bound) is left
         body = await run_in_threadpool(decode_content, body, coding,
