@@ -306,6 +306,55 @@ def _layout_logs(record: dict[str, Any]) -> tuple[tuple[str, ...], int]:
     return found
 
 
+# Words an application's own JSON uses as keys too ({"ts", "level", "message"},
+# {"ts", "user", "password", "command"}): they prove no Zeek log.  A record
+# without _path and without Zeek's connection keys is claimed only by fields that
+# belong to one log alone and are none of these words (see _claimed_layout).
+_GENERIC_KEYS = frozenset(
+    "name host version level message location command user password status result action path size date from "
+    "to subject id source method uri url mode direction client server success service note msg proto facility "
+    "severity cause node filter init peer domain query answers auth rejected origin referrer tags analyzers "
+    "analyzer depth extracted filename md5 sha1 sha256 entropy issuer curve established resumed fingerprint "
+    "dropped dst src n p sub actions notice endpoint operation arg till error_msg hostname machine os subsystem "
+    "serial cc tls seq warning content_type community poll precision ttl remote_ip matched sources acks gaps "
+    "files mem timers cookie client_name stratum call_id cert_type addl duration history type".split()
+)
+_SPECIFIC_FIELDS: dict[str, frozenset[str]] = {
+    log: frozenset(field for field in fields if len(_LOGS_BY_FIELD[field]) == 1 and field not in _GENERIC_KEYS)
+    for log, fields in _LOG_FIELDS.items()
+}
+_claims: dict[tuple[str, ...], bool] = {}
+"""Key layout -> whether a record without _path or connection keys is Zeek: one decision per layout."""
+
+
+def _claimed_layout(record: dict[str, Any]) -> bool:
+    """Whether ``record``'s keys are one log's fields, at least three of them and two that only that log has.
+
+    Every key (beyond ts, uid, id.* and Brim's _write_ts) must be a field of
+    the log: a key foreign to it means some other JSON.  Two of them must be
+    fields no other log has and no application would use for itself
+    (``software_type``, ``certificate.subject``, ``compile_ts``): logs made of
+    generic names (reporter, syslog, loaded_scripts, known_hosts, weird) are
+    therefore never claimed without ``_path`` or connection keys.  Memoised by
+    the key layout, as :func:`_layout_logs`.
+    """
+    layout = tuple(record)
+    known = _claims.get(layout)
+    if known is not None:
+        return known
+    keys = [key for key in layout if key not in _COMMON_KEYS]
+    claimed = False
+    if len(keys) >= 3:
+        logs = set(_LOGS_BY_FIELD.get(keys[0], ()))
+        for key in keys[1:]:
+            logs.intersection_update(_LOGS_BY_FIELD.get(key, ()))
+        claimed = any(sum(key in _SPECIFIC_FIELDS[log] for key in keys) >= 2 for log in logs)
+    if len(_claims) >= _LAYOUT_LIMIT:  # bounded: keys are attacker-controlled
+        _claims.clear()
+    _claims[layout] = claimed
+    return claimed
+
+
 UNKNOWN_LOG = "unknown"
 """The log name of a record whose log neither ``_path``, its keys nor its file name tell (``zeek:unknown``)."""
 
@@ -590,10 +639,16 @@ class ZeekParser:
     name = SOURCE
 
     def sniff(self, record: Record) -> bool:
-        """A dict with ``_path``; or with ``ts`` and a ``uid``/``id.orig_h``/``fuid``, or two keys of one log.
+        """A dict with ``_path``; or with ``ts`` and a key only Zeek writes, or with ``ts`` and one log's own keys.
 
-        The last case is plain Zeek JSON of logs without a connection (x509,
-        pe, software, packet_filter...), decided once per key layout.
+        Keys only Zeek writes are ``id.orig_h``, ``id.resp_h``, ``fuid``, and
+        ``uid`` beside a connection (``id.*`` flat, or nested as
+        ``"id": {"orig_h": ...}``); ``uid`` alone is an application's user id
+        as often.  Without them, plain Zeek JSON of logs without a connection
+        (x509, pe, software, dhcp...) is claimed when its keys are one log's
+        fields with two only that log has (:func:`_claimed_layout`, decided
+        once per key layout): ``{"ts", "level", "message"}`` or
+        ``{"ts", "user", "password", "command"}`` is not Zeek.
         """
         if not isinstance(record, dict):
             return False
@@ -601,7 +656,13 @@ class ZeekParser:
             return True
         if "ts" not in record:
             return False
-        return "uid" in record or "id.orig_h" in record or "fuid" in record or _layout_logs(record)[1] >= 2
+        if "id.orig_h" in record or "id.resp_h" in record or "fuid" in record:
+            return True
+        if "uid" in record:
+            nested = record.get("id")
+            if isinstance(nested, dict) and ("orig_h" in nested or "resp_h" in nested):
+                return True
+        return _claimed_layout(record)
 
     def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
         """One event per record; :class:`ParseError` names what is wrong."""

@@ -282,7 +282,8 @@ def test_text_record_is_rejected() -> None:
     ("record", "is_zeek"),
     [
         ({"_path": "conn"}, True),
-        ({"ts": 1.0, "uid": "C1"}, True),
+        ({"ts": 1.0, "uid": "C1"}, False),  # uid alone is an application's user id as often (no id.*)
+        ({"ts": 1.0, "uid": "C1", "id.resp_h": "192.0.2.1"}, True),
         ({"ts": 1.0, "id.orig_h": "192.0.2.1"}, True),
         ({"ts": 1.0, "fuid": "F1", "tx_hosts": []}, True),
         ({"ts": 1.0}, False),
