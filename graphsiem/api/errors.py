@@ -26,6 +26,9 @@ from graphsiem.store.base import StoreError
 
 log = logging.getLogger("graphsiem.api")
 
+JSON_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+"""For JSON answers: nothing may load, run or frame them, should a browser ever render one."""
+
 
 class ApiError(Exception):
     """A domain error with its HTTP status, a stable code and an optional field."""
@@ -145,7 +148,11 @@ def install_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JsonResponse:
         incident = secrets.token_hex(6)
         log.exception("unhandled error [%s]", incident, exc_info=exc)
+        # Starlette answers this one from its ServerErrorMiddleware, outside every added
+        # middleware: SecurityHeadersMiddleware never sees it, so the headers are set here.
         return JsonResponse(
             error_body("internal_error", f"internal error (incident {incident})"),
             status_code=500,
+            headers={"X-Content-Type-Options": "nosniff",
+                     "Content-Security-Policy": JSON_CONTENT_SECURITY_POLICY},
         )

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphsiem.api.errors import error_body
+from graphsiem.api.errors import JSON_CONTENT_SECURITY_POLICY, error_body
 from graphsiem.api.metrics import Metrics
 
 
@@ -132,10 +132,6 @@ class RequestCountMiddleware:
             # Unknown methods share one label: a client must not grow the registry.
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             self.metrics.http_requests.labels(method, f"{status['code'] // 100}xx").inc()
-
-
-JSON_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
-"""For JSON answers: nothing may load, run or frame them, should a browser ever render one."""
 
 
 def _is_json(content_type: bytes) -> bool:

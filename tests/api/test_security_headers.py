@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 
+from graphsiem.api.app import create_app
 from graphsiem.store.embedded import EmbeddedStore
 from graphsiem.web import CONTENT_SECURITY_POLICY
 from tests.api.conftest import Api, make_settings, running_api
@@ -78,3 +80,24 @@ def test_other_responses_are_nosniff_and_the_page_keeps_its_own_policy(detected:
         assert response.status_code in (200, 503), path  # 503 when the page is not built
         assert response.headers.get_list("content-security-policy") == [CONTENT_SECURITY_POLICY], path
         assert response.headers.get_list("x-content-type-options") == ["nosniff"], path
+
+
+def test_an_unexpected_error_500_is_nosniff_with_the_policy(tmp_path) -> None:
+    # Starlette answers an unhandled exception from ServerErrorMiddleware, which sits
+    # outside the middlewares the app adds: the headers must come from the handler.
+    store = EmbeddedStore(tmp_path / "graph")
+    try:
+        app = create_app(make_settings(tmp_path / "data"), store)
+
+        @app.get("/test-only/boom")
+        async def boom() -> None:
+            raise RuntimeError("a bug")
+
+        with TestClient(app, raise_server_exceptions=False) as client:
+            response = client.get("/test-only/boom")
+    finally:
+        store.close()
+    assert response.status_code == 500, response.text
+    assert response.json()["error"]["code"] == "internal_error"
+    assert response.headers.get_list("x-content-type-options") == ["nosniff"]
+    assert response.headers.get_list("content-security-policy") == [JSON_CSP]
