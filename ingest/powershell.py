@@ -206,13 +206,19 @@ def encoded_command_payload(command_line: str) -> str | None:
 # own: "cmd.exe /c powershell -enc ..." is how droppers and WMI/Office macros
 # start a stager.  That text is read as cmd reads it: the first and last
 # quotes go when it starts with one (and is not a quoted program alone), "^"
-# escapes outside quotes, "&", "&&", "|", "||" separate commands, and "start"
-# (with its switches and title) or "call" run the command that follows.
+# escapes outside quotes, redirections outside quotes (">nul", "2>&1",
+# "1>c:\t\o.txt", "< nul") are cmd's and not the command's arguments, "&",
+# "&&", "|", "||" separate commands (not the "&" of ">&"), and "start" (with
+# its switches and title) or "call" run the command that follows.  "cmd/c" is
+# "cmd /c": cmd ends its own name at the "/".
 
 _CMD_IMAGES = frozenset(("cmd", "cmd.exe"))
 # cmd's own switches before /C: /Q /D /A /U /S and /E:, /F:, /V:, /T: with a value
 _CMD_RUN_SWITCH = re.compile(r"(?:[ \t]*/(?:[qdausQDAUS]|[efvtEFVT]:[^ \t/]*))*[ \t]*/[ckrCKR]")
 _COMMAND_SEPARATOR = re.compile(r'"[^"]*"?|[&|]')
+# a quoted string (kept), or a redirection: [n]>, [n]>> to a handle (&n) or a
+# file, or < from a file; the file ends at white space or at cmd's next operator
+_REDIRECTION = re.compile(r'"[^"]*"?|[0-9]?>>?(?:&[0-9]|[ \t]*(?:"[^"]*"?|[^ \t&|<>"]+))|<[ \t]*(?:"[^"]*"?|[^ \t&|<>"]+)')
 _START_SWITCH = re.compile(r'[ \t]*(?:"[^"]*"|/[^ \t]+)')
 _START_DIRECTORY = re.compile(r'[ \t]*(?:"[^"]*"?|[^ \t]+)')
 _CMD_DEPTH = 3
@@ -237,7 +243,11 @@ def powershell_run_by_cmd(command_line: str, depth: int = 0) -> str | None:
         return None  # the common case, at C speed: most cmd lines run no PowerShell
     end = _program_end(command_line)
     if not is_cmd_image(command_line[:end]):
-        return None
+        # "cmd/c ..." (and "cmd.exe/c"): cmd ends its name at the first "/" after the folder
+        slash = command_line.find("/", command_line.rfind("\\", 0, end) + 1, end)
+        if slash < 0 or not is_cmd_image(command_line[:slash]):
+            return None
+        end = slash
     switch = _CMD_RUN_SWITCH.match(command_line, end)
     if switch is None:
         return None
@@ -267,9 +277,15 @@ def is_cmd_image(path: str | None) -> bool:
 
 
 def _cmd_commands(text: str) -> list[str]:
-    """The commands of a cmd line: split at unquoted ``&``/``|``, ``^`` escapes and ``@`` gone, ``start``/``call`` dropped."""
+    """The commands of a cmd line: split at unquoted ``&``/``|``, ``^`` escapes, redirections and ``@`` gone.
+
+    ``start`` and ``call`` are dropped too: the command they run is the command.
+    """
     if "^" in text:
         text = _without_carets(text)
+    if ">" in text or "<" in text:
+        # before splitting: the "&" of "2>&1" separates no command
+        text = _REDIRECTION.sub(_blank_redirection, text)
     commands: list[str] = []
     start = 0
     for match in _COMMAND_SEPARATOR.finditer(text):
@@ -278,6 +294,12 @@ def _cmd_commands(text: str) -> list[str]:
             start = match.end()
     commands.append(text[start:])
     return [command for command in map(_run_command, commands) if command]
+
+
+def _blank_redirection(match: re.Match[str]) -> str:
+    """A quoted string as it is; a redirection as one space (it separates words like white space)."""
+    found = match.group()
+    return found if found[0] == '"' else " "
 
 
 def _without_carets(text: str) -> str:
