@@ -73,20 +73,27 @@ def test_visible_text_escapes_exactly_the_steering_characters(page, rlo_site):
     answer = page.evaluate("""async () => {
         const { visibleText } = await import('/static/js/dom.js');
         const steering = [];
-        for (let c = 0; c <= 0xffff; c += 1) {
-          const ch = String.fromCharCode(c);
+        for (let c = 0; c <= 0x10ffff; c += 1) {
           if (c >= 0xd800 && c <= 0xdfff) continue;
+          const ch = String.fromCodePoint(c);
           if (visibleText(ch) !== ch) steering.push(c);
         }
         return { steering, rlo: visibleText('a\\u202eb'), lines: visibleText('a\\tb\\nc\\rd', { keepLines: true }),
-                 plain: visibleText('ÿ ع 👩\\u200d💻 \\u200b'), none: visibleText(null) };
+                 plain: visibleText('ÿ ع 👩\\u200d💻 \\u200c'), none: visibleText(null),
+                 zwsp: visibleText('pay\\u200bpal\\u00ad\\ufeff'),
+                 tags: visibleText('ok\\u{e0001}\\u{e0068}\\u{e0069}\\u{e007f}!') };
     }""")
-    expected = ([*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029,
-                 *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+    expected = ([*range(0x00, 0x20), *range(0x7F, 0xA0), 0x00AD, 0x034F, 0x061C, 0x180E, 0x200B,
+                 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+                 *range(0x2066, 0x2070), 0xFEFF, 0xE0001, *range(0xE0020, 0xE0080)])
     assert answer["steering"] == expected
     assert answer["rlo"] == "a\\u202eb"
     assert answer["lines"] == "a\tb\nc\\u000dd"
-    assert answer["plain"] == "ÿ ع 👩\u200d💻 \u200b" and answer["none"] == ""
+    # ZWJ and ZWNJ stay raw: emoji sequences and scripts need them
+    assert answer["plain"] == "ÿ ع 👩\u200d💻 \u200c" and answer["none"] == ""
+    # invisible format characters are shown as codes; a tag character is one code, not two halves
+    assert answer["zwsp"] == "pay\\u200bpal\\u00ad\\ufeff"
+    assert answer["tags"] == "ok\\U000e0001\\U000e0068\\U000e0069\\U000e007f!"
 
 
 def test_search_selection_graph_and_evidence_show_the_codes(page, rlo_site):
@@ -177,3 +184,16 @@ def test_the_escaped_param_line_is_cypher_that_neo4j_reads_as_the_values(page, r
         records, _, _ = driver.execute_query(f"RETURN {literal} AS p", database_=neo4j_server.database)
     # Neo4j reads \u202e back as the character: the :param values are the view's keys.
     assert any(URI in uid for uid in records[0]["p"]["uids"])
+
+
+def test_copy_literals_escape_the_invisible_characters_and_python_reads_them_back(page, rlo_site):
+    import ast
+
+    sign_in(page, rlo_site)
+    value = "pay\u200bpal\u00ad\ufeff ok\U000e0001\U000e0068\U000e007f \u200d"
+    written = page.evaluate("""async (value) => {
+        const { literal } = await import('/static/js/copy.js');
+        return literal(value);
+    }""", value)
+    assert written == '"pay\\u200bpal\\u00ad\\ufeff ok\\U000e0001\\U000e0068\\U000e007f \u200d"'
+    assert ast.literal_eval(written) == value  # one character per escape, as Python reads it

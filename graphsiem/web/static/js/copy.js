@@ -5,9 +5,10 @@
 // command line full of quotes and braces stays data.  JSON string literals
 // are valid Cypher and Python string literals, so JSON.stringify is the
 // escaping for both; `literal` then writes the characters that steer the
-// display (C1 controls, BiDi overrides, line separators: JSON leaves them raw)
-// as \uXXXX too, which both languages read back as the same character, so the
-// analyst reads in the snippet what the query will match.
+// display or hide text (C1 controls, BiDi overrides, line separators,
+// zero-width and tag characters: JSON leaves them raw) as \uXXXX too, or
+// \UXXXXXXXX beyond U+FFFF, which both languages read back as the same
+// character, so the analyst reads in the snippet what the query will match.
 
 // JSON.stringify already writes the C0 controls as escapes; the rest is
 // dom.js's STEERING_BEYOND_C0.
@@ -16,7 +17,7 @@ import { codeEscape, STEERING_BEYOND_C0 } from './dom.js';
 /** JSON text of `value` with the display-steering characters escaped as \uXXXX. */
 export function literal(value) {
   // Such characters only ever occur inside JSON strings, so escaping them
-  // keeps the text valid JSON, Python and Cypher.
+  // keeps the text valid Python and Cypher (\U is not JSON: only those read it).
   return JSON.stringify(value).replace(STEERING_BEYOND_C0, codeEscape);
 }
 

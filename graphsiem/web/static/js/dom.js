@@ -8,18 +8,32 @@
 // its \uXXXX code instead of acting.
 
 // DEL, C1 controls, the BiDi marks, embeddings, overrides and isolates
-// (U+061C, U+200E/F, U+202A-E, U+2066-9) and the line and paragraph
-// separators: what JSON.stringify leaves raw (copy.js escapes them after it).
-const STEERING = '\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
-export const STEERING_BEYOND_C0 = new RegExp(`[${STEERING}]`, 'g');
+// (U+061C, U+200E/F, U+202A-E, U+2066-9), the line and paragraph separators,
+// and the invisible format characters that hide or split a word without a
+// trace: soft hyphen, combining grapheme joiner, Mongolian vowel separator,
+// zero-width space, word joiner and invisible operators (U+2060-4), the
+// deprecated format controls (U+206A-F), the BOM as zero-width no-break
+// space, and the tag characters (U+E0001, U+E0020-7F: invisible text that
+// rides along a string).  ZWNJ and ZWJ (U+200C/D) stay: scripts and emoji
+// sequences need them.  What JSON.stringify leaves raw (copy.js escapes them
+// after it).  The `u` flag makes a tag character one match, not two halves.
+const STEERING = '\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u180e\\u200b\\u200e\\u200f\\u2028\\u2029'
+  + '\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\u{e0001}\\u{e0020}-\\u{e007f}';
+export const STEERING_BEYOND_C0 = new RegExp(`[${STEERING}]`, 'gu');
 // With the C0 controls: everything visibleText escapes.  Tab and line feed are
 // the only exceptions, and only on request.
-const HIDDEN = new RegExp(`[\\u0000-\\u001f${STEERING}]`, 'g');
-const HIDDEN_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f${STEERING}]`, 'g');
+const HIDDEN = new RegExp(`[\\u0000-\\u001f${STEERING}]`, 'gu');
+const HIDDEN_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f${STEERING}]`, 'gu');
 
-/** `\uXXXX` (lower-case hex) for one UTF-16 code unit. */
+/**
+ * `\uXXXX` (lower-case hex) for one character; `\UXXXXXXXX` beyond U+FFFF,
+ * which Python and Cypher both read back as that character (a pair of `\u`
+ * surrogates would be two characters in Python).
+ */
 export function codeEscape(char) {
-  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  const code = char.codePointAt(0);
+  return code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 /**
