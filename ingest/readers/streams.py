@@ -186,7 +186,10 @@ def as_utf8(data: bytes) -> bytes:
     if found is None:
         return data
     encoding, mark = found
-    return data[mark:].decode(encoding, "replace").encode("utf-8", "replace")
+    text = data[mark:].decode(encoding, "replace")
+    if text.startswith("\ufeff"):  # the text's own mark after the encoding's, as Utf8Transcoder drops it
+        text = text[1:]
+    return text.encode("utf-8", "replace")
 
 
 class _OverStream(io.RawIOBase):
@@ -318,6 +321,9 @@ class Utf8Transcoder(_OverStream):
 
     Bytes that are not valid in ``encoding`` (a lone surrogate, a last
     character cut off) become U+FFFD, as the readers decode invalid UTF-8.
+    One U+FEFF at the start of the text is dropped: text that held a mark
+    before it was written as UTF-16 has two, and the UTF-8 one it would
+    become is skipped for files that are UTF-8 already (``open_binary``).
     """
 
     def __init__(self, encoded: io.BufferedIOBase, encoding: str) -> None:
@@ -327,6 +333,7 @@ class Utf8Transcoder(_OverStream):
         self._pending = b""  # UTF-8 bytes not yet returned, from self._position
         self._position = 0
         self._at_end = False
+        self._started = False  # whether text came yet (a leading U+FEFF is dropped from the first)
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         while self._position >= len(self._pending):
@@ -338,6 +345,10 @@ class Utf8Transcoder(_OverStream):
             if not chunk:
                 self._at_end = True
             text = self._decoder.decode(chunk, final=self._at_end)
+            if not self._started and text:
+                self._started = True
+                if text[0] == "\ufeff":
+                    text = text[1:]
             self._pending, self._position = text.encode("utf-8", "replace"), 0
         view = memoryview(buffer).cast("B")
         count = min(len(view), len(self._pending) - self._position)
