@@ -68,9 +68,19 @@ class _SecuredStatic:
         await self._app(scope, receive, send_with_headers)
 
 
+VENDOR_ASSETS = ("cytoscape.esm.min.js", "swagger-ui-bundle.js", "swagger-ui.css",
+                 "swagger-ui-oauth2-redirect.js")
+"""What ``scripts/build_web.sh`` vendors under ``static/vendor/``: the page's graph
+library and the API explorer's Swagger UI (``/docs``, its redirect page)."""
+
+
 def has_vendor_assets() -> bool:
-    """True when ``scripts/build_web.sh`` has vendored Cytoscape.js."""
-    return (STATIC_DIR / "vendor" / "cytoscape.esm.min.js").is_file()
+    """True when ``scripts/build_web.sh`` has vendored Cytoscape.js and Swagger UI.
+
+    Cytoscape alone was not enough: a vendor directory without Swagger UI (an
+    older build, an interrupted one) passed, and ``/docs`` then answered 503.
+    """
+    return all((STATIC_DIR / "vendor" / name).is_file() for name in VENDOR_ASSETS)
 
 
 def mount(app: FastAPI) -> None:

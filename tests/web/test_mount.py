@@ -82,3 +82,19 @@ def test_an_unbuilt_page_says_how_to_build_it(monkeypatch, client):
     assert response.status_code == 503
     assert "scripts/build_web.sh" in response.text
     assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
+@pytest.mark.parametrize("missing", ["cytoscape.esm.min.js", "swagger-ui-bundle.js", "swagger-ui.css"])
+def test_vendor_assets_need_cytoscape_and_swagger_ui(monkeypatch, tmp_path, missing):
+    # A real static directory holding every vendored file but one: the check must see
+    # the gap (it looked at Cytoscape only, so a build without Swagger UI passed).
+    import graphsiem.web as web
+
+    (tmp_path / "vendor").mkdir()
+    for name in ("cytoscape.esm.min.js", "swagger-ui-bundle.js", "swagger-ui.css",
+                 "swagger-ui-oauth2-redirect.js"):
+        (tmp_path / "vendor" / name).write_bytes(b"// vendored\n")
+    monkeypatch.setattr(web, "STATIC_DIR", tmp_path)
+    assert web.has_vendor_assets()
+    (tmp_path / "vendor" / missing).unlink()
+    assert not web.has_vendor_assets()
