@@ -186,14 +186,17 @@ def test_the_escaped_param_line_is_cypher_that_neo4j_reads_as_the_values(page, r
     assert any(URI in uid for uid in records[0]["p"]["uids"])
 
 
-def test_copy_literals_escape_the_invisible_characters_and_python_reads_them_back(page, rlo_site):
+def test_copy_literals_escape_the_invisible_characters_and_read_back_as_the_value(page, rlo_site):
     import ast
 
     sign_in(page, rlo_site)
     value = "pay\u200bpal\u00ad\ufeff ok\U000e0001\U000e0068\U000e007f \u200d"
-    written = page.evaluate("""async (value) => {
+    python, cypher = page.evaluate("""async (value) => {
         const { literal } = await import('/static/js/copy.js');
-        return literal(value);
+        return [literal(value, { python: true }), literal(value)];
     }""", value)
-    assert written == '"pay\\u200bpal\\u00ad\\ufeff ok\\U000e0001\\U000e0068\\U000e007f \u200d"'
-    assert ast.literal_eval(written) == value  # one character per escape, as Python reads it
+    assert python == '"pay\\u200bpal\\u00ad\\ufeff ok\\U000e0001\\U000e0068\\U000e007f \u200d"'
+    assert ast.literal_eval(python) == value  # one character per escape, as Python reads it
+    # Cypher and JSON (the params comment line) read a surrogate pair as one character
+    assert cypher == '"pay\\u200bpal\\u00ad\\ufeff ok\\udb40\\udc01\\udb40\\udc68\\udb40\\udc7f \u200d"'
+    assert json.loads(cypher) == value

@@ -6,19 +6,37 @@
 // are valid Cypher and Python string literals, so JSON.stringify is the
 // escaping for both; `literal` then writes the characters that steer the
 // display or hide text (C1 controls, BiDi overrides, line separators,
-// zero-width and tag characters: JSON leaves them raw) as \uXXXX too, or
-// \UXXXXXXXX beyond U+FFFF, which both languages read back as the same
-// character, so the analyst reads in the snippet what the query will match.
+// zero-width and tag characters: JSON leaves them raw) as \uXXXX too (beyond
+// U+FFFF a surrogate pair for Cypher, \UXXXXXXXX for Python), which both
+// languages read back as the same character, so the analyst reads in the
+// snippet what the query will match.
 
 // JSON.stringify already writes the C0 controls as escapes; the rest is
 // dom.js's STEERING_BEYOND_C0.
 import { codeEscape, STEERING_BEYOND_C0 } from './dom.js';
 
-/** JSON text of `value` with the display-steering characters escaped as \uXXXX. */
-export function literal(value) {
+/** Each UTF-16 code unit of `char` as \uXXXX: a character beyond U+FFFF as its surrogate pair. */
+function utf16Escape(char) {
+  let out = '';
+  for (let i = 0; i < char.length; i += 1) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
+
+/**
+ * JSON text of `value` with the display-steering and invisible characters escaped.
+ *
+ * Beyond U+FFFF (the tag characters) the escape depends on the reader: JSON and
+ * Cypher (Java strings, UTF-16) read a \u surrogate pair as one character,
+ * Python reads it as two lone surrogates, so the Python snippet writes
+ * \UXXXXXXXX instead (not JSON, which that snippet never needs to be).
+ * @param {*} value
+ * @param {{python?: boolean}} options
+ * @returns {string}
+ */
+export function literal(value, { python = false } = {}) {
   // Such characters only ever occur inside JSON strings, so escaping them
-  // keeps the text valid Python and Cypher (\U is not JSON: only those read it).
-  return JSON.stringify(value).replace(STEERING_BEYOND_C0, codeEscape);
+  // keeps the text valid JSON, Python and Cypher.
+  return JSON.stringify(value).replace(STEERING_BEYOND_C0, python ? codeEscape : utf16Escape);
 }
 
 // graphsiem.store.neo4j_store indexes keys of more than 4,000 UTF-8 bytes
@@ -76,14 +94,14 @@ export function asPython(entities, { clusterId } = {}) {
     .sort((a, b) => `${a[0]}:${a[1]}`.localeCompare(`${b[0]}:${b[1]}`));
   const lines = [
     clusterId
-      ? `# GraphSIEM view of cluster ${literal(clusterId)}: ${keys.length} entities.`
+      ? `# GraphSIEM view of cluster ${literal(clusterId, { python: true })}: ${keys.length} entities.`
       : `# GraphSIEM exploration view: ${keys.length} entities.`,
     'from graphsiem.store import open_store',
     '',
     '# The store the service uses: e.g. "embedded:.graphsiem" or "neo4j://localhost:7687".',
     'store = open_store("embedded:.graphsiem")',
     'keys = [',
-    ...keys.map(([type, key]) => `    (${literal(type)}, ${literal(key)}),`),
+    ...keys.map(([type, key]) => `    (${literal(type, { python: true })}, ${literal(key, { python: true })}),`),
     ']',
     '# radius=0: these entities and the relations among them.',
     'view = store.subgraph(keys, radius=0)',

@@ -26,9 +26,9 @@ const HIDDEN = new RegExp(`[\\u0000-\\u001f${STEERING}]`, 'gu');
 const HIDDEN_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f${STEERING}]`, 'gu');
 
 /**
- * `\uXXXX` (lower-case hex) for one character; `\UXXXXXXXX` beyond U+FFFF,
- * which Python and Cypher both read back as that character (a pair of `\u`
- * surrogates would be two characters in Python).
+ * `\uXXXX` (lower-case hex) for one character; `\UXXXXXXXX` beyond U+FFFF:
+ * one code for one character, as Python writes it (Python would read a pair
+ * of `\u` surrogates as two characters; copy.js uses this for Python).
  */
 export function codeEscape(char) {
   const code = char.codePointAt(0);
