@@ -8,7 +8,10 @@ events are new, not duplicates), then:
   (read, detect, parse, journal commit, projection, store upsert and flush);
 * **raw parse**: ``orjson.loads`` over the same records (the parsing floor);
 * **parse**: ``orjson.loads`` + registry detection + the format's parser alone
-  (no ids, no journal, no graph): where the time goes;
+  (no ids, no journal, no graph), with the host-clock learner settled once a
+  batch as in an ingest call (since 29 Nov; it then holds a batch's clock-dated
+  events, as the pipeline does, so this column fell from ~110k to ~91-98k
+  Windows records/s against the same e2e figure): where the time goes;
 * **ratio**: end-to-end rate / raw rate.
 
 Rates are per CPU second of this process (``time.process_time``: "one core"),
