@@ -18,7 +18,8 @@ from graphsiem.model import Event
 from ingest.journal import Journal
 from ingest.parsers import zeek
 from ingest.parsers.base import ParseContext, ParseError
-from ingest.parsers.zeek import ZeekParser, log_name_from_hint, parsers, round_micro
+from ingest.parsers.zeek import ZeekParser, parsers, round_micro
+from ingest.parsers.zeek_logs import log_name_from_hint
 from ingest.pipeline import ingest_paths
 from ingest.readers.base import RawRecord
 from ingest.readers.zeek_tsv import ZeekTsvReader

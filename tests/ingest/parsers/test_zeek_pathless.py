@@ -15,9 +15,10 @@ import orjson
 import pytest
 
 from ingest.journal import Journal
-from ingest.parsers import zeek
+from ingest.parsers import zeek_logs
 from ingest.parsers.base import ParseContext
-from ingest.parsers.zeek import ZeekParser, log_name_from_hint, pathless_log
+from ingest.parsers.zeek import ZeekParser
+from ingest.parsers.zeek_logs import log_name_from_hint, pathless_log
 from ingest.pipeline import ingest_paths
 from ingest.registry import default_registry
 from tests.samples import samples_path
@@ -119,9 +120,9 @@ def test_a_record_with_ts_and_one_common_word_is_not_taken_for_zeek() -> None:
 
 
 def test_the_layout_memo_stays_bounded() -> None:
-    for n in range(zeek._LAYOUT_LIMIT + 10):
+    for n in range(zeek_logs._LAYOUT_LIMIT + 10):
         pathless_log({"ts": 1.0, f"k{n}": 1, "query": "a.example"}, None)
-    assert len(zeek._layouts) <= zeek._LAYOUT_LIMIT
+    assert len(zeek_logs._layouts) <= zeek_logs._LAYOUT_LIMIT
 
 
 def test_plain_zeek_json_files_through_the_pipeline(tmp_path: Path) -> None:

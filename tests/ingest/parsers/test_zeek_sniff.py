@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ingest.journal import Journal
-from ingest.parsers import zeek
+from ingest.parsers import zeek_logs
 from ingest.parsers.zeek import ZeekParser
 from ingest.pipeline import ingest_records
 
@@ -74,6 +74,6 @@ def test_a_foreign_key_beside_one_logs_keys_is_not_zeek() -> None:
 
 
 def test_the_claim_memo_stays_bounded() -> None:
-    for n in range(zeek._LAYOUT_LIMIT + 10):
+    for n in range(zeek_logs._LAYOUT_LIMIT + 10):
         PARSER.sniff({"ts": 1.0, f"k{n}": 1, "software_type": "x", "unparsed_version": "y"})
-    assert len(zeek._claims) <= zeek._LAYOUT_LIMIT
+    assert len(zeek_logs._claims) <= zeek_logs._LAYOUT_LIMIT
