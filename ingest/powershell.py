@@ -82,9 +82,14 @@ def is_powershell_image(path: str | None) -> bool:
     >>> is_powershell_image(r"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\PowerShell.EXE"), is_powershell_image("cmd")
     (True, False)
     """
+    return _image_name(path) in _POWERSHELL_IMAGES
+
+
+def _image_name(path: str | None) -> str:
+    """The lower-cased file name of an image path (any folder, quotes), ``""`` for none."""
     if not path:
-        return False
-    return path.strip().strip('"').rsplit("\\", 1)[-1].rsplit("/", 1)[-1].lower() in _POWERSHELL_IMAGES
+        return ""
+    return path.strip().strip('"').rsplit("\\", 1)[-1].rsplit("/", 1)[-1].lower()
 
 
 def _program_end(command_line: str) -> int:
@@ -271,9 +276,7 @@ def powershell_run_by_cmd(command_line: str, depth: int = 0) -> str | None:
 
 def is_cmd_image(path: str | None) -> bool:
     """True when ``path`` names cmd.exe (any folder, case, quotes, ``.exe`` or not)."""
-    if not path:
-        return False
-    return path.strip().strip('"').rsplit("\\", 1)[-1].rsplit("/", 1)[-1].lower() in _CMD_IMAGES
+    return _image_name(path) in _CMD_IMAGES
 
 
 def _cmd_commands(text: str) -> list[str]:

@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ingest.normalize import (
+    DIGEST_LENGTHS,
     canonical_ip,
     is_internal,
     normalize_digest,
@@ -67,8 +68,8 @@ _LOWER_KEYS = {
     "sproc": "process.name",
     "dproc": "target.process.name",
 }
-_HASH_BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256"}
-"""CEF ``fileHash`` names no algorithm: a digest's length tells it."""
+_HASH_BY_LENGTH = {length: name for name, length in DIGEST_LENGTHS.items() if name != "imphash"}
+"""CEF ``fileHash`` names no algorithm: a digest's length tells it (32 hex digits: MD5, not an imphash)."""
 _TIME_KEYS = ("rt", "end", "start", "deviceReceiptTime")
 _TEXT_TIME_RE = re.compile(
     r"([A-Za-z]{3}) +(\d{1,2})(?: +(\d{4}))? +(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: +(\S+))?"
