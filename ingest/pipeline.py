@@ -88,14 +88,18 @@ from ingest.parsers.base import (
 from ingest.progress import IngestProgress
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.files import (
+    STDIN_NAME,
     InputFile,
+    StreamInput,
     choose_reader,
     default_readers,
     iter_inputs,
     open_binary,
+    open_stream,
     path_hint,
     read_head,
     skip_reason,
+    stdin_input,
 )
 from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader, canonical_json
@@ -591,6 +595,8 @@ def ingest_paths(
     reference_year: int | None = None,
     received_at: float | None = None,
     time_window: tuple[float, float] | None = None,
+    stdin: BinaryIO | None = None,
+    stdin_name: str = STDIN_NAME,
 ) -> IngestReport:
     """Ingest files and directories: journal every accepted event, then project into ``store``.
 
@@ -600,7 +606,9 @@ def ingest_paths(
         Files (any supported format, gzip or not) and directories (recursive,
         through symbolic links).  Each real file is read once per call, under
         the first path it is met by; a later different spelling of it (``./f``,
-        ``../dir/f``, a link) is a skipped row naming that first path.
+        ``../dir/f``, a link) is a skipped row naming that first path.  The
+        string ``"-"`` is standard input, read once, in its place
+        (:func:`~ingest.readers.files.open_stream`); a file named ``-`` is ``./-``.
     store : GraphStore or None
         Where the graph projection goes; ``None`` journals only (the graph can
         be caught up later with :func:`ingest.replay.project_pending`).
@@ -624,6 +632,11 @@ def ingest_paths(
         The plausible event times, epoch seconds from and to (inclusive); a
         record with an event outside is rejected.  Default: from
         :func:`ingest.parsers.base.plausible_window` (1990 to the clock plus a day).
+    stdin : binary stream, optional
+        What the path ``"-"`` reads (default ``sys.stdin.buffer``).
+    stdin_name : str
+        The name it goes by in the report, rejections and journal rows
+        (``<stdin>:12``); event ids do not depend on it.
 
     Returns
     -------
@@ -634,13 +647,20 @@ def ingest_paths(
     ------
     UnknownFormatError
         When ``format`` names no registered parser (before anything is read).
+    ValueError
+        When ``"-"`` is named more than once, or standard input is closed
+        (before anything is read).
     """
     readers = list(readers) if readers is not None else default_readers()
-    files: Iterable[InputFile] = iter_inputs(paths)
+    paths = list(paths)
+    files: Iterable[InputFile | StreamInput] = iter_inputs(paths, stdin_input(paths, stdin, stdin_name))
     bar = None
     if sys.stderr.isatty() if progress is None else progress:
         files = list(files)  # the bar's total is the size of every file, known before reading
-        bar = IngestProgress([found.path for found in files if found.same_as is None])
+        bar = IngestProgress([
+            found if isinstance(found, StreamInput) else found.path
+            for found in files if isinstance(found, StreamInput) or found.same_as is None
+        ])
     with fewer_collections():
         session = _Session(
             journal=journal, registry=registry, format=format,
@@ -649,7 +669,9 @@ def ingest_paths(
         )
         try:
             for found in files:
-                if found.same_as is None:
+                if isinstance(found, StreamInput):
+                    _ingest_stream(session, found, readers)
+                elif found.same_as is None:
                     _ingest_file(session, found.path, readers)
                 elif str(found.path) != str(found.same_as):
                     # a real file read once per call, under the first name met; the
@@ -710,17 +732,61 @@ def _read_file(session: _Session, path: Path, readers: Sequence[Reader]) -> None
     reader = chosen.reader
     assert reader is not None
     file_report.reader = reader.name
-    hint = path_hint(path)
-    counts = file_report.counts
-    take, name = session.take, reader.name  # looked up once per file, not per record
     try:
         with open_binary(path) as stream:
             if session.progress is not None:
                 session.progress.file_opened(_descriptor(stream))
-            for item in reader.read(stream, display):
-                take(item, counts, name, hint)
+            _take_all(session, reader, stream, display, file_report.counts, path_hint(path), "file")
+    except Exception as exc:  # noqa: BLE001 - an I/O or library error opening the file
+        _take_failure(session, reader, display, file_report.counts, "file", exc)
+
+
+def _take_all(
+    session: _Session, reader: Reader, stream: BinaryIO, display: str, counts: Counts, hint: str, noun: str
+) -> None:
+    """Every record ``reader`` frames from ``stream`` into the session; a read failure is one rejection."""
+    take, name = session.take, reader.name  # looked up once per file, not per record
+    try:
+        for item in reader.read(stream, display):
+            take(item, counts, name, hint)
     except Exception as exc:  # noqa: BLE001 - truncated gzip, I/O or library error mid-file
-        take(ReadError(display, f"file could not be read to the end: {exc}", ""), counts, name, hint)
+        _take_failure(session, reader, display, counts, noun, exc)
+
+
+def _take_failure(session: _Session, reader: Reader, display: str, counts: Counts, noun: str, exc: Exception) -> None:
+    problem = ReadError(display, f"{noun} could not be read to the end: {exc}", "")
+    session.take(problem, counts, reader.name, None)
+
+
+def _ingest_stream(session: _Session, source: StreamInput, readers: Sequence[Reader]) -> None:
+    """Read standard input (or another stream read once): as a file, without stat, reopen or seek.
+
+    Not judged by its name (``--source-name README.md`` still reads it): the
+    user piped it.  Empty, or no reader's, it is skipped as such a file is.
+    """
+    display = path_text(source.name)
+    file_report = session.report.file(display)
+    bar = session.progress
+    try:
+        try:
+            opened = open_stream(source.stream, display)
+        except OSError as exc:  # an I/O error, a gzip stream damaged from its first bytes
+            problem = ReadError(display, f"stream cannot be read: {exc.strerror or exc}", "")
+            session.take(problem, file_report.counts, UNREADABLE, None)
+            return
+        with opened.stream as stream:
+            if bar is not None:
+                bar.stream_started(lambda: opened.source.consumed)
+            chosen = choose_reader(display, readers, opened.head)
+            if chosen.reader is None:
+                file_report.skipped = chosen.reason
+                return
+            file_report.reader = chosen.reader.name
+            hint = path_hint(Path(display))  # "conn" from --source-name conn.log; "<stdin>" names no log
+            _take_all(session, chosen.reader, stream, display, file_report.counts, hint, "stream")
+    finally:
+        if bar is not None:
+            bar.file_finished()
 
 
 def _descriptor(stream: BinaryIO) -> int | None:

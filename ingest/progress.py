@@ -6,21 +6,30 @@ the files already read, plus how far the operating system has read into the
 current one (its file offset, which for gzip is in the compressed file).  It
 shows the percentage, the rate and the time left, with the records so far
 beside them.  It is updated once per batch, never per record.
+
+Standard input (``graphsiem ingest -``) has no size: with it among the
+sources the bar has no total, and shows the bytes taken from the stream (as
+for a file, compressed bytes for gzip), the rate and the records, without a
+percentage or a time left.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from ingest.readers.files import StreamInput
 
-def input_bytes(paths: Iterable[Path]) -> int:
-    """The size on disk of ``paths`` (files that cannot be read count 0)."""
+
+def input_bytes(paths: Iterable[Path | StreamInput]) -> int | None:
+    """The size on disk of ``paths`` (files that cannot be read count 0); None with a stream among them."""
     total = 0
     for path in paths:
+        if isinstance(path, StreamInput):
+            return None
         try:
             total += path.stat().st_size
         except OSError:
@@ -33,13 +42,14 @@ class IngestProgress:
 
     Parameters
     ----------
-    paths : list of Path
-        Every file the ingest will read, in order.
+    paths : list of Path or StreamInput
+        Every file the ingest will read, in order; with a stream (standard
+        input) among them, the bar counts bytes without a total.
     file : text stream, optional
         Where the bar is drawn (default: standard error).
     """
 
-    def __init__(self, paths: list[Path], file: IO[str] | None = None) -> None:
+    def __init__(self, paths: list[Path | StreamInput], file: IO[str] | None = None) -> None:
         from tqdm import tqdm
 
         self.bar: Any = tqdm(
@@ -50,6 +60,7 @@ class IngestProgress:
         self._done = 0  # bytes of the files finished
         self._fd: int | None = None
         self._size = 0
+        self._consumed: Callable[[], int] | None = None  # bytes taken from the current stream
 
     def file_started(self, path: Path) -> None:
         """The ingest turned to ``path`` (to read it or skip it)."""
@@ -63,10 +74,14 @@ class IngestProgress:
         """The current file is open; ``fd`` is its descriptor on disk (None when it has none)."""
         self._fd = fd
 
+    def stream_started(self, consumed: Callable[[], int]) -> None:
+        """The ingest turned to a stream of unknown size; ``consumed()`` tells the bytes taken so far."""
+        self._fd, self._size, self._consumed = None, 0, consumed
+
     def file_finished(self) -> None:
-        """The current file (read, skipped or failed) is done: all its bytes count."""
-        self._done += self._size
-        self._fd, self._size = None, 0
+        """The current file or stream (read, skipped or failed) is done: all its bytes count."""
+        self._done += self._size if self._consumed is None else self._consumed()
+        self._fd, self._size, self._consumed = None, 0, None
         self._show()
 
     def batch(self, records: int) -> None:
@@ -76,9 +91,11 @@ class IngestProgress:
 
     @property
     def position(self) -> int:
-        """Bytes read so far: the finished files and the current file's offset on disk."""
+        """Bytes read so far: the finished files and the current file's offset on disk (or stream's count)."""
         offset = 0
-        if self._fd is not None:
+        if self._consumed is not None:
+            offset = self._consumed()
+        elif self._fd is not None:
             try:
                 offset = min(os.lseek(self._fd, 0, os.SEEK_CUR), self._size)
             except OSError:

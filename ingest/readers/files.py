@@ -10,6 +10,12 @@ ingest for ever.  Gzip is recognised by its magic bytes, whatever the name,
 and UTF-16/UTF-32 text by its byte-order mark or, without one, by its first
 code units; readers see UTF-8 bytes, without a UTF-8 byte-order mark
 (:mod:`ingest.readers.streams`).
+
+Standard input is a source too: the path ``-`` (the string; a file named
+``-`` is ``./-``) stands for it (:class:`StreamInput`).  It is read once, as
+it comes: it has no size, cannot be reopened or looked up by device and
+inode, so gzip, UTF-16/32 and the reader are told from bytes read ahead and
+then handed on before the rest (:func:`open_stream`).
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from __future__ import annotations
 import io
 import os
 import stat
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ingest.readers.base import Reader
 from ingest.readers.evtx import EvtxReader
@@ -107,7 +115,76 @@ def special_file_kind(path: Path) -> str | None:
     return "a special file"
 
 
-def iter_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[InputFile]:
+STDIN = "-"
+"""The path that stands for standard input; a file named ``-`` is given as ``./-``."""
+
+STDIN_NAME = "<stdin>"
+"""The name standard input goes by in reports, rejections and the journal, unless named."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamInput:
+    """A source that is a stream, not a file: standard input, named ``-`` among the paths.
+
+    Read once, as it comes (:func:`open_stream`): it has no size, cannot be
+    reopened, and is never "the same file" as a path (``f.json - < f.json``
+    reads both; the journal's ids make the second one add nothing).
+    """
+
+    stream: BinaryIO
+    """The binary stream (``sys.stdin.buffer``, never its text wrapper)."""
+    name: str = STDIN_NAME
+    """Its name in the report, in rejections (``<stdin>:12``) and in journal rows."""
+
+
+def is_stdin(path: object) -> bool:
+    """Whether ``path`` stands for standard input: the string ``"-"`` (a ``Path("-")`` is a file)."""
+    return isinstance(path, str) and path == STDIN
+
+
+def stdin_input(
+    paths: Sequence[object], stream: BinaryIO | None = None, name: str | None = None
+) -> StreamInput | None:
+    """The standard-input source that ``paths`` name with ``-``, or ``None`` when none is ``-``.
+
+    Parameters
+    ----------
+    paths : sequence
+        The paths of an ingest call.
+    stream : binary stream, optional
+        What ``-`` reads (default ``sys.stdin.buffer``).
+    name : str, optional
+        Its name in reports and rejections (default :data:`STDIN_NAME`).
+
+    Raises
+    ------
+    ValueError
+        ``-`` is named more than once (a stream can be read only once), or
+        standard input is closed.
+
+    Examples
+    --------
+    >>> import io
+    >>> stdin_input(["a.json", "-"], io.BytesIO(b"{}"), "upstream.json").name
+    'upstream.json'
+    >>> stdin_input(["a.json"]) is None
+    True
+    """
+    named = sum(1 for path in paths if is_stdin(path))
+    if not named:
+        return None
+    if named > 1:
+        raise ValueError(f"standard input ('-') is named {named} times; it can be read only once")
+    if stream is None:
+        if sys.stdin is None:
+            raise ValueError("standard input ('-') is closed")
+        stream = sys.stdin.buffer
+    return StreamInput(stream, name or STDIN_NAME)
+
+
+def iter_inputs(
+    paths: Iterable[str | os.PathLike[str]], stdin: StreamInput | None = None
+) -> Iterator[InputFile | StreamInput]:
     """Every file under ``paths``, each real file once: files as given, directories recursively.
 
     Directories are walked depth first, each directory's files (sorted by name)
@@ -118,11 +195,16 @@ def iter_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[InputFile]:
     spelling (``f.json``, ``./f.json``, ``../dir/f.json``, a link, a hard link),
     comes out with :attr:`InputFile.same_as` set, for the caller to report and
     not read twice.  Other files (FIFOs, sockets, devices, dangling links) come
-    out as found: :func:`skip_reason` or the read reports them.
+    out as found: :func:`skip_reason` or the read reports them.  Given
+    ``stdin`` (:func:`stdin_input`), the path ``-`` comes out as that source,
+    in its place among the others.
     """
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: dict[tuple[int, int] | str, Path] = {}
     for item in paths:
+        if stdin is not None and is_stdin(item):
+            yield stdin
+            continue
         path = Path(item)
         if path.is_dir():
             yield from _walk(path, seen_dirs, seen_files)
@@ -133,7 +215,7 @@ def iter_inputs(paths: Iterable[str | os.PathLike[str]]) -> Iterator[InputFile]:
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     """The files :func:`iter_inputs` finds, each real file once (repeats left out)."""
     for found in iter_inputs(paths):
-        if found.same_as is None:
+        if isinstance(found, InputFile) and found.same_as is None:
             yield found.path
 
 
@@ -215,11 +297,19 @@ def open_binary(path: Path) -> io.BufferedReader:
         the read after the last good byte, also as :class:`DamagedFileError`.
     """
     # what open(path, "rb", buffering=READ_BUFFER_BYTES) builds, typed as what it is
-    stream: io.BufferedReader = io.BufferedReader(io.FileIO(path, "rb"), buffer_size=READ_BUFFER_BYTES)
+    return _as_utf8(io.BufferedReader(io.FileIO(path, "rb"), buffer_size=READ_BUFFER_BYTES), str(path))
+
+
+def _as_utf8(stream: io.BufferedReader, name: str) -> io.BufferedReader:
+    """``stream`` gunzipped and transcoded as its first bytes say (:func:`open_binary`); closed on failure.
+
+    ``stream.peek`` must see the first :data:`SNIFF_BYTES` at once: true of a
+    file, and of a stream behind a :class:`ReadAhead` of that many bytes.
+    """
     try:
         # peek costs no read call of its own: it fills the buffer the first read then uses
         if stream.peek(len(GZIP_MAGIC)).startswith(GZIP_MAGIC):
-            stream = io.BufferedReader(GzipMembers(stream, str(path)), buffer_size=READ_BUFFER_BYTES)
+            stream = io.BufferedReader(GzipMembers(stream, name), buffer_size=READ_BUFFER_BYTES)
         head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
         if head.startswith(UTF8_BOM):
             # once, here, for every reader: a record's bytes (and id) as without the mark
@@ -243,20 +333,140 @@ def read_head(path: Path) -> bytes:
     (reading it in full reports the damage); one damaged from the start raises
     :class:`DamagedFileError`, an ``OSError`` like any file that cannot be read.
     """
-    head = bytearray()
     with open_binary(path) as handle:
-        while len(head) < HEAD_BYTES:
-            try:
-                # read1 (one read below) keeps what came before a damage; read() would drop it
-                chunk = handle.read1(HEAD_BYTES - len(head))
-            except DamagedFileError:
-                if head:
-                    break
-                raise
-            if not chunk:
+        return _read_ahead(handle, HEAD_BYTES)
+
+
+def _read_ahead(stream: BinaryIO | io.BufferedIOBase, size: int) -> bytes:
+    """Up to ``size`` first bytes of ``stream`` (fewer only at its end or before a damage)."""
+    head = bytearray()
+    # read1 (one read below) keeps what came before a damage, and takes a pipe's
+    # bytes as they come; read() would drop the first and wait on the second
+    read1 = getattr(stream, "read1", stream.read)
+    while len(head) < size:
+        try:
+            chunk = read1(size - len(head))
+        except DamagedFileError:
+            if head:
                 break
-            head += chunk
+            raise
+        if not chunk:
+            break
+        head += chunk
     return bytes(head)
+
+
+class ReadAhead(io.RawIOBase):
+    """A stream whose first bytes were read ahead, to be looked at, then the stream as if untouched.
+
+    Standard input cannot be peeked at beyond what one read brings (a pipe may
+    hand over a single byte first), nor reopened after sniffing, as files are:
+    the bytes read ahead are replayed before the rest.
+
+    Parameters
+    ----------
+    inner : binary stream
+        The stream, of which ``head`` was read.
+    head : bytes
+        Its first bytes, already read.
+    owns_inner : bool
+        Whether closing this closes ``inner`` (not so for ``sys.stdin.buffer``).
+
+    Examples
+    --------
+    >>> import io
+    >>> inner = io.BytesIO(b'{"a": 1}\\n{"b": 2}\\n')
+    >>> stream = io.BufferedReader(ReadAhead(inner, inner.read(3)))
+    >>> stream.read()
+    b'{"a": 1}\\n{"b": 2}\\n'
+    """
+
+    def __init__(self, inner: BinaryIO | io.BufferedIOBase, head: bytes, *, owns_inner: bool = True) -> None:
+        super().__init__()
+        self._inner = inner
+        self._head = memoryview(head)
+        self._owns_inner = owns_inner
+        self.consumed = len(head)
+        """Bytes taken from ``inner`` so far (the progress bar's count for a stream)."""
+        # readinto1: one read below, so a pipe's records come on as they arrive
+        self._readinto = getattr(inner, "readinto1", None) or getattr(inner, "readinto", None)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            count = min(len(view), len(self._head))
+            view[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        if self._readinto is not None:
+            count = self._readinto(view)
+        else:  # a stream with read() only
+            data = self._inner.read(len(view))
+            count = len(data)
+            view[:count] = data
+        self.consumed += count
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                if self._owns_inner:
+                    self._inner.close()
+            finally:
+                super().close()
+
+
+@dataclass(slots=True)
+class OpenedStream:
+    """A stream opened as :func:`open_binary` opens a file, with its head for sniffing."""
+
+    stream: BinaryIO
+    """UTF-8 bytes from the first (gunzipped, transcoded, without a UTF-8 mark)."""
+    head: bytes
+    """The first :data:`HEAD_BYTES` of ``stream``, for :func:`choose_reader`."""
+    source: ReadAhead
+    """The bottom of the stack: ``source.consumed`` is the bytes taken from the stream."""
+
+
+def open_stream(source: BinaryIO, name: str) -> OpenedStream:
+    """Open a stream that is read once (standard input) as :func:`open_binary` opens a file.
+
+    Gzip magic, byte-order marks and UTF-16/32 without one are told from
+    bytes read ahead of the stream, and the reader's 64 KiB head is read ahead
+    of the decoded bytes; both are replayed (:class:`ReadAhead`), so the
+    stream is read once, in order, and never closed here (``sys.stdin``).
+
+    Parameters
+    ----------
+    source : binary stream
+        ``sys.stdin.buffer`` or any binary stream; not closed.
+    name : str
+        Its name, for error messages.
+
+    Raises
+    ------
+    OSError
+        As :func:`open_binary` and :func:`read_head` (a gzip stream damaged from the start).
+
+    Examples
+    --------
+    >>> import gzip, io
+    >>> opened = open_stream(io.BytesIO(gzip.compress(b'{"a": 1}\\n')), "<stdin>")
+    >>> opened.head, opened.stream.read()
+    (b'{"a": 1}\\n', b'{"a": 1}\\n')
+    """
+    bottom = ReadAhead(source, _read_ahead(source, SNIFF_BYTES), owns_inner=False)
+    decoded = _as_utf8(io.BufferedReader(bottom, buffer_size=READ_BUFFER_BYTES), name)
+    try:
+        head = _read_ahead(decoded, HEAD_BYTES)
+    except BaseException:
+        decoded.close()
+        raise
+    stream = io.BufferedReader(ReadAhead(decoded, head), buffer_size=READ_BUFFER_BYTES)
+    return OpenedStream(stream, head, bottom)
 
 
 def path_hint(path: Path) -> str:
@@ -276,10 +486,10 @@ class ChosenReader:
     reason: str = ""
 
 
-def choose_reader(path: Path, readers: Iterable[Reader], head: bytes | None = None) -> ChosenReader:
-    """The first reader whose ``sniff`` accepts the file's head."""
+def choose_reader(path: Path | str, readers: Iterable[Reader], head: bytes | None = None) -> ChosenReader:
+    """The first reader whose ``sniff`` accepts the file's head (``path`` is read when ``head`` is not given)."""
     if head is None:
-        head = read_head(path)
+        head = read_head(Path(path))
     if not head:
         return ChosenReader(None, EMPTY_FILE)
     for reader in readers:
