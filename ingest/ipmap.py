@@ -1,24 +1,38 @@
 """The time-aware IP -> host map that joins network-sensor events to hosts.
 
 Zeek and Suricata see IP addresses, endpoints see host names.  The map is a set
-of intervals ``(ip, start, end, host)`` learnt from two kinds of evidence:
+of intervals ``(ip, start, end, host)`` learnt from two kinds of evidence, told
+by normalised fields (``docs/fields.md``), not by parser:
 
-* **DHCP leases** (``zeek:dhcp``: ``dhcp.assigned_ip``, ``dhcp.hostname``,
-  ``dhcp.lease_seconds``): ``[ts, ts + lease]`` (a day when the lease time is
-  unknown).  A new lease of the same IP to another host ends the earlier
-  intervals of other hosts at the new lease's start.
-* **Endpoint network events** (``sysmon:network_connect`` on a known host: its
-  local address, ``host.ip``, which the Windows parser sets only when it can
-  tell the host's own side of the connection): the point ``ts``
-  widened by :data:`ENDPOINT_SLACK` either side; observations of the same IP
-  and host that touch are merged into one interval.  Sensor events whose
-  record proves the sending machine (``source.hostname``, e.g. a Zeek Kerberos
-  request by the machine account ``HOST$``) count the same way.
+* **DHCP leases** (any event with ``dhcp.assigned_ip`` and ``dhcp.hostname``:
+  Zeek ``dhcp.log``, Suricata EVE ``dhcp``; ``dhcp.lease_seconds``):
+  ``[ts, ts + lease]`` (a day when the lease time is unknown).  A new lease of
+  the same IP to another host ends the earlier intervals of other hosts at the
+  new lease's start.  Only a granted lease teaches: when the record lists its
+  DHCP message types (``dhcp.message_types``) they must include ``ACK`` (a
+  DISCOVER/OFFER exchange offers an address nobody may take; Zeek fills
+  ``assigned_addr`` from an OFFER too).  A record without the list (Zeek before
+  2.6 logged ACKs only; events journaled before the list was kept) teaches as
+  before.  A generic host name (:func:`is_generic_host_name`: ``iPhone``,
+  ``localhost``, ...) teaches nothing: many devices send it, and a lease would
+  make them one host.
+* **Endpoint network events**: an event of a known host (``Event.host``) that
+  names its own end of a connection, ``host.ip``, one of ``source.ip`` /
+  ``destination.ip`` (the Windows parser sets it on Sysmon 3 only when it can
+  tell the host's own side; any endpoint parser may set it the same way): the
+  point ``ts`` widened by :data:`ENDPOINT_SLACK` either side; observations of
+  the same IP and host that touch are merged into one interval.  Network
+  sensors' events have no ``Event.host``, so a flow they saw never teaches who
+  owns an address.  Sensor events whose record proves the sending machine
+  (``source.hostname``, e.g. a Zeek Kerberos request by the machine account
+  ``HOST$``) count the same way.
 
 ``lookup(ip, ts)`` returns the host whose interval holds ``ts`` (the one that
-started last when several do), or ``None``: an unmapped IP stays an ``ip``
-entity and adds no host.  The map is persisted in the journal database
-(table ``ip_hosts``) so later ingests see earlier leases.
+started last when several do; a NetBIOS-truncated name gives way to the one
+full name it begins that holds the IP at the same time, :func:`_full_name`),
+or ``None``: an unmapped IP stays an ``ip`` entity and adds no host.  The map
+is persisted in the journal database (table ``ip_hosts``) so later ingests see
+earlier leases.
 
 A projection made before the map is complete (the pipeline projects sensor
 batches as it journals them) looks IPs up through an :class:`IpWatch`: it
@@ -43,7 +57,45 @@ DEFAULT_LEASE = 86400.0
 ENDPOINT_SLACK = 3600.0
 """How long (s) either side of an endpoint network event its address is trusted."""
 
+NETBIOS_LENGTH = 15
+"""Windows' NetBIOS computer names (and so machine accounts ``NAME$``) are host names cut to this length."""
+
 _LOOPBACK = ("127.", "::1", "0.0.0.0", "::")
+_NO_LEASE = frozenset({"0.0.0.0", "255.255.255.255"})  # what a request or a broadcast carries
+
+GENERIC_HOST_NAMES = frozenset({
+    # placeholders written where a name is missing
+    "localhost", "unknown", "none", "null", "nil", "undefined", "n/a", "default", "(none)",
+    # the factory names of whole device families (each phone of a kind says the same)
+    "iphone", "ipad", "ipod", "android", "espressif", "raspberrypi", "chromecast",
+    "macbook", "macbook-pro", "macbook-air", "imac", "mac",
+    # distributions' installer defaults
+    "ubuntu", "debian", "kali", "linux",
+})
+"""Host names many devices send in DHCP (as :func:`ingest.normalize.normalize_host` gives them).
+
+A lease to one of them teaches the IP map nothing (:func:`is_generic_host_name`):
+two iPhones leasing two addresses as ``iPhone`` would otherwise be one host
+``iphone``.  Names made unique by the device (``Johns-iPhone``,
+``android-3f2a9c...``, ``DESKTOP-7H2K9QX``) are names."""
+
+
+def is_generic_host_name(name: str) -> bool:
+    """Whether a DHCP host name names no one device: a placeholder, a family default, an address.
+
+    ``name`` is normalised (:func:`ingest.normalize.normalize_host`).  Generic
+    are :data:`GENERIC_HOST_NAMES`, a name with no letter or digit (``-``,
+    ``?``), and an IP address written as the name.  No MAC rule is added: one
+    laptop leases with several MACs (Wi-Fi and a dock, a randomised Wi-Fi
+    address per network or per day), which looks the same as two devices
+    sharing a name.
+
+    >>> [is_generic_host_name(n) for n in ("iphone", "localhost", "-", "10.1.6.10", "johns-iphone", "ws-0300")]
+    [True, True, True, True, False, False]
+    """
+    if name in GENERIC_HOST_NAMES or not any(char.isalnum() for char in name):
+        return True
+    return canonical_ip(name, strict=False) is not None
 
 
 @dataclass(slots=True)
@@ -98,10 +150,13 @@ class IpHostMap:
     def observe(self, event: Event) -> bool:
         """Learn from ``event`` if it carries an IP -> host binding; True if it did."""
         fields = event.fields
-        kind = event.kind
-        if kind.endswith(":dhcp"):
-            ip, host = fields.get("dhcp.assigned_ip"), fields.get("dhcp.hostname")
-            if ip and host:
+        if "dhcp.assigned_ip" in fields:
+            ip, host = fields["dhcp.assigned_ip"], fields.get("dhcp.hostname")
+            types = fields.get("dhcp.message_types")
+            if (
+                ip and ip not in _NO_LEASE and isinstance(host, str) and host and not is_generic_host_name(host)
+                and (types is None or "ACK" in types)
+            ):
                 lease = fields.get("dhcp.lease_seconds")
                 self.add_lease(ip, host, event.ts, float(lease) if lease else DEFAULT_LEASE)
                 return True
@@ -121,11 +176,18 @@ class IpHostMap:
                     self.add_endpoint(sender_ip, host, event.ts)
                     return True
             return False
-        if kind == "sysmon:network_connect" and named:
-            local = connection_ends(fields)[0]
-            if isinstance(local, str) and local and not local.startswith(_LOOPBACK) and local != named:
-                self.add_endpoint(local, named, event.ts)
-                return True
+        if not named:
+            return False
+        local = fields.get("host.ip")
+        if local is None:
+            if event.kind != "sysmon:network_connect":
+                return False
+            local = connection_ends(fields)[0]  # journaled before host.ip: the rule of then
+        elif local != fields.get("source.ip") and local != fields.get("destination.ip"):
+            return False  # an address of the host, but not this connection's end
+        if isinstance(local, str) and local and not local.startswith(_LOOPBACK) and local != named:
+            self.add_endpoint(local, named, event.ts)
+            return True
         return False
 
     def observe_all(self, events: Iterable[Event]) -> int:
@@ -137,8 +199,12 @@ class IpHostMap:
         observe = self.observe
         learnt = 0
         for event in events:
-            kind = event.kind
-            if event.host is not None and kind != "sysmon:network_connect" and not kind.endswith(":dhcp"):
+            if (
+                event.host is not None
+                and "host.ip" not in (fields := event.fields)
+                and "dhcp.assigned_ip" not in fields
+                and event.kind != "sysmon:network_connect"
+            ):
                 continue  # what observe would conclude for it, after the same tests
             learnt += observe(event)
         return learnt
@@ -203,7 +269,10 @@ class IpHostMap:
             return None
         for interval in reversed(intervals):  # latest start first
             if interval.start <= ts <= interval.end:
-                return interval.host
+                host = interval.host
+                if len(host) == NETBIOS_LENGTH and len(intervals) > 1:
+                    return _full_name(intervals, host, ts)
+                return host
         return None
 
     def watch(self) -> IpWatch:
@@ -269,6 +338,26 @@ class IpHostMap:
     def saved(self, ips: Iterable[str]) -> None:
         """Mark ``ips`` saved: their intervals as written by :meth:`write` are committed."""
         self._dirty.difference_update(ips)
+
+
+def _full_name(intervals: list[Interval], host: str, ts: float) -> str:
+    """The one longer name that ``host`` (15 characters, NetBIOS-truncated) begins, held at ``ts``.
+
+    A machine account (``LAPTOP-VERYLONG$``, Zeek Kerberos) is the computer's
+    NetBIOS name, its host name cut to 15 characters; the endpoint's own
+    events name it in full (``laptop-verylongname01``).  Both holding the same
+    address at the same time, they are one machine: an Active Directory domain
+    allows one computer per NetBIOS name.  Only the intervals of this address
+    covering ``ts`` are read, so the answer is the same whatever the order
+    the evidence came in (live = replay); with no such name, or two, ``host``
+    stays.  Outside the endpoint's intervals the truncated name is a host of
+    its own (``docs/fields.md``).
+    """
+    longer = {
+        i.host for i in intervals
+        if i.start <= ts <= i.end and len(i.host) > NETBIOS_LENGTH and i.host.startswith(host)
+    }
+    return longer.pop() if len(longer) == 1 else host
 
 
 class IpWatch:

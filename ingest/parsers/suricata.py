@@ -5,14 +5,18 @@ Every record gives one ``suricata:<event_type>`` event.  The five-tuple maps to
 ``network.protocol``; the event's own sub-objects (``flow``, ``tcp``, ``alert``,
 ``http``, ...) are kept flattened as ``suricata.<object>.<key>`` (scalars and
 lists of scalars; the nested rest stays in ``Event.raw``).  flow, dns (EVE v1,
-v2 ``answers``/``grouped`` and v3 ``queries``), http, tls, fileinfo, alert and
-anomaly records also set the normalised fields of ``docs/fields.md``.
+v2 ``answers``/``grouped`` and v3 ``queries``), http, tls, fileinfo, alert,
+anomaly and dhcp records also set the normalised fields of ``docs/fields.md``
+(dhcp: those of Zeek's ``dhcp.log``, so the IP -> host map learns leases from
+either sensor; see :func:`_map_dhcp`).
 
 Documented choices:
 
 * Event time is ``timestamp``, except for ``flow`` records: Suricata writes
   them when the flow ends (and some sensors stamp them with the capture
   start), so ``flow.start`` is the time of the connection itself.
+* A ``CONNECT`` (``url`` ``host:port``) gets the tunnel's origin as
+  ``url.full`` and no ``url.path``, as for Zeek (``ingest.parsers.zeek.tunnel_url``).
 * ``http.hostname`` is the URL host as the client wrote it.  It can differ from
   ``dest_ip`` (NAT: a public IP in ``hostname``, a private ``dest_ip``):
   ``url.full`` uses the hostname as given, ``destination.domain`` is set only
@@ -39,7 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from graphsiem.model import Event
-from ingest.normalize import digest_fields, parse_timestamp
+from ingest.normalize import canonical_ip, digest_fields, normalize_host, parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
 from ingest.parsers.sensor_fields import (
     Mapper,
@@ -52,6 +56,7 @@ from ingest.parsers.sensor_fields import (
     set_field,
     set_server_name,
 )
+from ingest.parsers.zeek import tunnel_url
 
 SOURCE = "suricata"
 LABEL = "EVE"
@@ -255,8 +260,12 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     scheme = protocol.split("/", 1)[0].lower() if isinstance(protocol, str) and protocol else "http"
     if not scheme.isalpha():
         scheme = "http"
-    if "://" in url[:16] and not url.lower().startswith(("http://", "https://", "ftp://")):
-        full: str | None = url.strip()  # rtsp:// and other schemes normalize_url does not know
+    is_tunnel = http.get("http_method") == "CONNECT" and "/" not in url
+    if is_tunnel:  # the tunnel's far end, "host:port" (ingest.parsers.zeek.tunnel_url)
+        fields["url.original"] = url
+        full: str | None = tunnel_url(url)
+    elif "://" in url[:16] and not url.lower().startswith(("http://", "https://", "ftp://")):
+        full = url.strip()  # rtsp:// and other schemes normalize_url does not know
     else:
         full = request_url(
             fields, url, http.get("hostname"), lambda name: _url_host(http, fields, name), scheme
@@ -265,7 +274,8 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
         return
     fields["url.full"] = full
     parts = urlsplit(full)
-    set_field(fields, "url.path", parts.path)
+    if not is_tunnel:
+        set_field(fields, "url.path", parts.path)
     set_field(fields, "url.domain", domain_or_none(parts.hostname))
 
 
@@ -300,6 +310,51 @@ def _map_fileinfo(record: dict[str, Any], fields: dict[str, Any]) -> None:
     _map_http(record, fields)
 
 
+_UNASSIGNED = ("0.0.0.0", None)
+_NOT_A_CLIENT = ("0.0.0.0", "255.255.255.255", None)
+
+
+def _map_dhcp(record: dict[str, Any], fields: dict[str, Any]) -> None:
+    """The normalised ``dhcp.*`` fields of Zeek's ``dhcp.log`` from one EVE DHCP message.
+
+    EVE logs each message alone (without ``extended: yes``, the ACKs only):
+    ``assigned_ip`` is the reply's ``yiaddr`` (``0.0.0.0`` in requests, then
+    unset here), ``dhcp_type`` the message type, kept as the one-item
+    ``dhcp.message_types`` so that the IP map learns a lease only from an ACK;
+    ``hostname`` is option 12 of that message, which servers do not always echo
+    in the ACK: an ACK without it teaches no lease (the request that named the
+    host is another record; they are not joined).  A reply to a unicast
+    address names the flow's sides (``client.ip`` its destination,
+    ``server.ip`` its source), so the client's host is the one that connected.
+    """
+    dhcp = record.get("dhcp")
+    if not isinstance(dhcp, dict):
+        return
+    assigned = dhcp.get("assigned_ip")
+    ip = canonical_ip(assigned, strict=False) if isinstance(assigned, str) else None
+    if ip not in _UNASSIGNED:
+        fields["dhcp.assigned_ip"] = ip
+    host_name = dhcp.get("hostname")
+    if isinstance(host_name, str):
+        set_field(fields, "dhcp.hostname", normalize_host(host_name))
+    mac = dhcp.get("client_mac")
+    if isinstance(mac, str) and mac:
+        fields["dhcp.mac"] = mac.lower()
+    lease = dhcp.get("lease_time")
+    if isinstance(lease, int | float) and not isinstance(lease, bool):
+        fields["dhcp.lease_seconds"] = lease
+    kind = dhcp.get("dhcp_type")
+    if isinstance(kind, str) and kind:
+        fields["dhcp.message_types"] = [kind.upper()]
+    client = fields.get("destination.ip")
+    if dhcp.get("type") == "reply" and client not in _NOT_A_CLIENT and "source.ip" in fields:
+        # a reply's source is the server: the client is its unicast destination
+        # (a broadcast reply's client is known by its MAC only)
+        for name, key in (("client.ip", "destination.ip"), ("client.port", "destination.port"),
+                          ("server.ip", "source.ip"), ("server.port", "source.port")):
+            set_field(fields, name, fields.get(key))
+
+
 def _map_alert(record: dict[str, Any], fields: dict[str, Any]) -> None:
     alert = record.get("alert")
     if not isinstance(alert, dict):
@@ -329,6 +384,7 @@ _MAPPERS: dict[str, Mapper] = {
     "fileinfo": _map_fileinfo,
     "alert": _map_alert,
     "anomaly": _map_anomaly,
+    "dhcp": _map_dhcp,
 }
 
 

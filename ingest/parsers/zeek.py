@@ -13,7 +13,10 @@ Rules, so that the TSV and JSON copies of one log give identical events:
 * every Zeek field is kept as ``zeek.<name>`` (``_path``/``_write_ts`` dropped);
 * times become epoch floats: ``ts`` and any ISO-8601 ``...Z`` string value
   (brim's JSON writes ``time`` fields that way, ``1970-01-01T00:00:00.000000Z``
-  for zero), and
+  for zero); a numeric ``ts`` of :data:`MILLIS_FROM` or more is milliseconds
+  (``LogAscii::json_timestamps=JSON::TS_MILLIS``), and the other ``time``
+  fields of such a log stay as written (JSON does not say which numbers are
+  times), and
 * floats are rounded to microseconds, the precision of Zeek's ASCII writer.
 
 On top of the ``zeek.*`` fields, conn, dns, http, files, ssl, x509, dhcp and
@@ -28,6 +31,11 @@ Documented choices:
 * ``http`` without a ``host`` header uses the responder address (and its port
   when not 80) as the URL host; when Zeek did not see the request line
   (``uri`` unset), ``url.full`` is the server origin ``http://host[:port]/``.
+  A ``CONNECT`` names no resource but the tunnel's far end (``uri`` is
+  ``host:port``): ``url.full`` is that origin, ``https://host/`` (browsers
+  tunnel through a proxy only for TLS) unless the port is 80
+  (``http://host/``), ``url.original`` the target as written, and no
+  ``url.path``; the responder is the proxy, not the target.
 * A DNS query name or TLS SNI that is not a valid domain name stays in
   ``zeek.query``/``zeek.server_name`` but gets no normalised domain field.
 * Sensor events have no endpoint: ``Event.host`` is ``None``.  When a record
@@ -48,7 +56,9 @@ from graphsiem.model import Event
 from ingest.normalize import (
     canonical_ip,
     digest_fields,
+    epoch_seconds,
     normalize_host,
+    normalize_url,
     parse_timestamp,
 )
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
@@ -182,6 +192,14 @@ def _dotted(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+MILLIS_FROM = 1e11
+"""A numeric ``ts`` this large or larger is milliseconds (:func:`ingest.normalize.epoch_seconds`).
+
+As seconds it would be after the year 5138; as milliseconds it is after
+1973-03-03.  Any ``ts`` in seconds an ingest accepts (up to a day past its
+clock) is below it, so a seconds value is never read as milliseconds."""
+
+
 def _event_time(value: Any) -> float:
     kind = type(value)
     if kind is str:  # JSON logs (ISO-8601); the checks below, in the order of the common cases
@@ -189,12 +207,17 @@ def _event_time(value: Any) -> float:
             return _iso_to_epoch(value)
         except (ValueError, OverflowError) as error:
             raise ParseError(f"Zeek ts: {error}") from None
-    if kind is float:  # TSV rows and epoch-time JSON
+    if kind is float and -MILLIS_FROM < value < MILLIS_FROM:  # TSV rows and epoch-time JSON
         return round_micro(value)
     if isinstance(value, bool) or value is None:
         raise ParseError(f"Zeek record has no usable ts ({value!r})")
     if isinstance(value, int | float):
-        return round(float(value), 6)
+        # LogAscii::json_timestamps=JSON::TS_MILLIS writes integer milliseconds;
+        # epoch_seconds tells them by magnitude (module docstring)
+        try:
+            return round(epoch_seconds(value), 6)
+        except ValueError as error:
+            raise ParseError(f"Zeek ts: {error}") from None
     if isinstance(value, str):
         try:
             return _iso_to_epoch(value)
@@ -262,6 +285,30 @@ def _http_host(fields: dict[str, Any], name: str | None) -> str | None:
     return literal if port in (None, 80) else f"{literal}:{port}"
 
 
+def tunnel_url(target: str) -> str | None:
+    """The origin URL of an HTTP ``CONNECT host:port`` tunnel, or ``None`` when ``target`` names none.
+
+    A ``CONNECT`` requests no resource: its target is the tunnel's far end.
+    Browsers tunnel through a proxy only for TLS, so the scheme is ``https``
+    unless the port is 80.
+
+    >>> tunnel_url("c2.evil-example.com:443"), tunnel_url("[2001:db8::1]:8443"), tunnel_url("ws.example:80")
+    ('https://c2.evil-example.com/', 'https://[2001:db8::1]:8443/', 'http://ws.example/')
+    >>> tunnel_url("c2.example:https") is None
+    True
+    """
+    try:
+        parts = urlsplit("//" + target)
+        host, port = parts.hostname, parts.port
+        if not host:
+            return None
+        literal = f"[{host}]" if ":" in host else host
+        return normalize_url("/", host=literal if port is None else f"{literal}:{port}",
+                             scheme="http" if port == 80 else "https")
+    except ValueError:  # a port that is no number, a bracket left open, a host that is no name
+        return None
+
+
 def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     fields["network.protocol"] = "http"
     set_field(fields, "http.request.method", record.get("method"))
@@ -270,11 +317,17 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     uri = record.get("uri")
     if not isinstance(uri, str) or not uri:
         uri = "/"
-    url = request_url(fields, uri, record.get("host"), lambda name: _http_host(fields, name))
+    is_tunnel = record.get("method") == "CONNECT" and "/" not in uri
+    if is_tunnel:
+        fields["url.original"] = uri
+        url = tunnel_url(uri)
+    else:
+        url = request_url(fields, uri, record.get("host"), lambda name: _http_host(fields, name))
     if url is not None:
         fields["url.full"] = url
         parts = urlsplit(url)
-        fields["url.path"] = parts.path
+        if not is_tunnel:
+            fields["url.path"] = parts.path
         domain = domain_or_none(parts.hostname)
         if domain is not None:
             fields["url.domain"] = domain
@@ -339,6 +392,11 @@ def _map_dhcp(record: dict[str, Any], fields: dict[str, Any]) -> None:
     assigned = record.get("assigned_addr", record.get("assigned_ip"))
     if assigned is not None:
         fields["dhcp.assigned_ip"] = canonical_ip(str(assigned), strict=False)
+    types = record.get("msg_types")
+    if isinstance(types, list):
+        # the IP map learns a lease only from an exchange the server ACKed: Zeek
+        # fills assigned_addr from an OFFER as well (ingest.ipmap)
+        fields["dhcp.message_types"] = [str(kind).upper() for kind in types]
     host_name = record.get("host_name") or record.get("client_fqdn")
     if isinstance(host_name, str):
         set_field(fields, "dhcp.hostname", normalize_host(host_name))

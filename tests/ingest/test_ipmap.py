@@ -196,12 +196,20 @@ def test_observe_all_learns_what_observe_learns_event_by_event():
         Event(id="", kind="zeek:kerberos", ts=4.0, host=None, source="zeek",
               fields={"source.hostname": "WS-4$", "source.ip": "10.0.0.8"}),
         Event(id="", kind="zeek:conn", ts=5.0, host=None, source="zeek", fields={"source.ip": "10.0.0.1"}),
+        Event(id="", kind="edr:network", ts=6.0, host="ws-5", source="x",  # any endpoint parser's own end
+              fields={"source.ip": "10.0.0.11", "destination.ip": "203.0.113.1", "host.ip": "10.0.0.11"}),
+        Event(id="", kind="edr:network", ts=6.5, host="ws-5", source="x",  # not this connection's end
+              fields={"source.ip": "10.0.0.13", "destination.ip": "203.0.113.1", "host.ip": "10.0.0.12"}),
+        Event(id="", kind="suricata:dhcp", ts=7.0, host=None, source="suricata",
+              fields={"dhcp.assigned_ip": "10.0.0.14", "dhcp.hostname": "ws-6", "dhcp.message_types": ["OFFER"]}),
+        dhcp(8.0, "10.0.0.15", "iphone"),
     ]
     one_by_one = IpHostMap()
     learnt = sum(one_by_one.observe(event) for event in events)
     together = IpHostMap()
-    assert together.observe_all(events) == learnt == 3
-    for ip in ("10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8", "10.0.0.9", "10.0.0.10"):
+    assert together.observe_all(events) == learnt == 4
+    for ip in ("10.0.0.5", "10.0.0.6", "10.0.0.7", "10.0.0.8", "10.0.0.9", "10.0.0.10", "10.0.0.11", "10.0.0.12",
+               "10.0.0.13", "10.0.0.14", "10.0.0.15"):
         assert together.intervals(ip) == one_by_one.intervals(ip)
     assert together.lookup("10.0.0.8", 4.0) == one_by_one.lookup("10.0.0.8", 4.0) is not None
 

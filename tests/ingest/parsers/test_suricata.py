@@ -363,3 +363,43 @@ def test_a_host_header_that_names_no_host_does_not_hide_the_request(hostname: st
     })
     assert event.fields["url.full"] == "http://203.0.113.9/payload.exe"
     assert event.fields.get("url.original") == original
+
+
+def test_a_connect_request_is_the_origin_of_its_tunnels_far_end() -> None:
+    """As for Zeek (audit L2): not http://c2.evil-example.com:443/c2.evil-example.com:443."""
+    event = parse_one({"timestamp": "2024-03-05T10:15:33.000000+0000", "flow_id": 2, "event_type": "http",
+                       "src_ip": "10.1.2.42", "src_port": 50000, "dest_ip": "10.1.0.8", "dest_port": 3128,
+                       "proto": "TCP", "http": {"hostname": "c2.evil-example.com", "http_port": 443,
+                                                "url": "c2.evil-example.com:443", "http_method": "CONNECT",
+                                                "protocol": "HTTP/1.1", "status": 200}})
+    assert event.fields["url.full"] == "https://c2.evil-example.com/"
+    assert event.fields["url.original"] == "c2.evil-example.com:443" and "url.path" not in event.fields
+
+
+DHCP_ACK = {"timestamp": "2024-03-05T09:00:00.000000+0000", "flow_id": 1, "event_type": "dhcp",
+            "src_ip": "10.1.0.1", "src_port": 67, "dest_ip": "10.1.5.5", "dest_port": 68, "proto": "UDP",
+            "dhcp": {"type": "reply", "id": 7, "client_mac": "00:11:22:33:44:AA", "assigned_ip": "10.1.5.5",
+                     "dhcp_type": "ack", "lease_time": 86400, "hostname": "WS-0300.corp.example"}}
+
+
+def test_a_dhcp_ack_sets_the_lease_fields_zeek_dhcp_sets() -> None:
+    fields = parse_one(DHCP_ACK).fields
+    assert {key: fields[key] for key in fields if key.startswith("dhcp.")} == {
+        "dhcp.assigned_ip": "10.1.5.5", "dhcp.hostname": "ws-0300", "dhcp.mac": "00:11:22:33:44:aa",
+        "dhcp.lease_seconds": 86400, "dhcp.message_types": ["ACK"]}
+    assert (fields["client.ip"], fields["server.ip"]) == ("10.1.5.5", "10.1.0.1")
+
+
+@pytest.mark.parametrize(
+    ("change", "absent"),
+    [
+        ({"assigned_ip": "0.0.0.0", "type": "request", "dhcp_type": "request"}, "dhcp.assigned_ip"),
+        ({"hostname": None}, "dhcp.hostname"),
+        ({"lease_time": None}, "dhcp.lease_seconds"),  # written only with extended: yes
+    ],
+)
+def test_a_dhcp_message_without_a_value_sets_no_field_for_it(change: dict[str, Any], absent: str) -> None:
+    record = json.loads(json.dumps(DHCP_ACK))
+    record["dhcp"].update(change)
+    record["dhcp"] = {key: value for key, value in record["dhcp"].items() if value is not None}
+    assert absent not in parse_one(record).fields

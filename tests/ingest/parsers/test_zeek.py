@@ -423,3 +423,55 @@ def test_a_host_header_that_names_no_host_does_not_hide_the_request(host: str, o
     })
     assert event.fields["url.full"] == "http://203.0.113.9:8080/payload.exe"  # the responder, its port
     assert event.fields.get("url.original") == original
+
+
+# -- JSON::TS_MILLIS timestamps (audit M5) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        (1709633733123, 1709633733.123),  # LogAscii::json_timestamps=JSON::TS_MILLIS
+        (1709633733123.0, 1709633733.123),
+        (1709633733, 1709633733.0),  # an integer count of seconds stays seconds
+        (1709633733.123456, 1709633733.123456),
+        (99_999_999_999, 99_999_999_999.0),  # the largest seconds value, year 5138: never milliseconds
+        (100_000_000_000, 100_000_000.0),  # the smallest milliseconds value, 1973-03-03
+    ],
+)
+def test_a_numeric_ts_is_milliseconds_only_where_no_seconds_value_can_be(ts: float, expected: float) -> None:
+    event = parse_one({"_path": "conn", "ts": ts, "uid": "C1", "id.orig_h": "10.0.0.1", "id.resp_h": "10.0.0.2"})
+    assert event.ts == expected
+
+
+def test_a_millisecond_log_is_accepted_through_the_pipeline(tmp_path: Path) -> None:
+    path = tmp_path / "conn.log"
+    path.write_text('{"_path":"conn","ts":1709633733123,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":5,'
+                    '"id.resp_h":"10.0.0.2","id.resp_p":80,"proto":"tcp"}\n')
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([path], store=None, journal=journal, progress=False)
+        assert (report.total.accepted, report.total.rejected) == (1, 0)
+        assert [item.event.ts for item in journal.iter_events()] == [1709633733.123]
+
+
+# -- HTTP CONNECT (audit L2) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("uri", "url", "domain"),
+    [
+        ("c2.evil-example.com:443", "https://c2.evil-example.com/", "c2.evil-example.com"),
+        ("c2.evil-example.com:8443", "https://c2.evil-example.com:8443/", "c2.evil-example.com"),
+        ("ws.example.com:80", "http://ws.example.com/", "ws.example.com"),
+        ("[2001:db8::1]:443", "https://[2001:db8::1]/", None),
+        ("c2.evil-example.com:https", None, None),  # no port number: kept as written only
+    ],
+)
+def test_a_connect_request_is_the_origin_of_its_tunnels_far_end(uri: str, url: str | None, domain: str | None) -> None:
+    event = parse_one({"_path": "http", "ts": 1709633733.5, "uid": "C1", "id.orig_h": "10.1.2.42",
+                       "id.orig_p": 50000, "id.resp_h": "10.1.0.8", "id.resp_p": 3128, "method": "CONNECT",
+                       "host": uri, "uri": uri, "status_code": 200})
+    fields = event.fields
+    assert fields.get("url.full") == url and fields["url.original"] == uri
+    assert fields.get("url.domain") == domain and "url.path" not in fields
+    assert fields["destination.ip"] == "10.1.0.8"  # the proxy, not the target
