@@ -1,14 +1,17 @@
 """The default parser registry: every built-in format, in sniff order.
 
 Order matters for auto-detection (the first parser whose ``sniff`` accepts a
-record wins): the Windows shapes (distinctive keys) first, then Zeek
-(``_path``/``uid``), Suricata EVE (``event_type``), syslog (text lines) and
-the generic ECS parser last.  To add a format, see ``docs/adding-a-format.md``.
+record wins): Elasticsearch export wrappers first (a ``_source`` beside
+``_index``/``_id``, or ``hits.hits``: keys no format's own record has at its
+top), whose documents go back through the others; then the Windows shapes
+(distinctive keys), Zeek (``_path``/``uid``), Suricata EVE (``event_type``),
+syslog (text lines) and the generic ECS parser last.  To add a format, see
+``docs/adding-a-format.md``.
 """
 
 from __future__ import annotations
 
-from ingest.parsers import ecs, suricata, syslog, windows, zeek
+from ingest.parsers import ecs, elasticsearch, suricata, syslog, windows, zeek
 from ingest.parsers.base import ParserRegistry
 
 DEFAULT_MODULES = (windows, zeek, suricata, syslog, ecs)
@@ -18,12 +21,17 @@ DEFAULT_MODULES = (windows, zeek, suricata, syslog, ecs)
 def default_registry() -> ParserRegistry:
     """A new registry holding the built-in parsers (specific before generic).
 
+    The export wrapper (:mod:`ingest.parsers.elasticsearch`) is registered
+    first and reads the documents it unwraps with this same registry.
+
     Examples
     --------
-    >>> default_registry().names[-1]
-    'ecs'
+    >>> default_registry().names[0], default_registry().names[-1]
+    ('elasticsearch', 'ecs')
     """
     registry = ParserRegistry()
+    for parser in elasticsearch.parsers(registry):
+        registry.register(parser)
     for module in DEFAULT_MODULES:
         for parser in module.parsers():
             registry.register(parser)
