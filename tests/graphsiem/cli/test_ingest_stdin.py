@@ -25,11 +25,10 @@ from tests.ingest.stdin_sources import FIXTURES, mixed_formats_ndjson, zeek_json
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _graphsiem(*args: str, stdin: bytes | None = b"", timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
-    """Run ``python -m graphsiem ARGS`` with ``stdin`` piped in (None: the child's stdin is /dev/null)."""
+def _graphsiem(*args: str, stdin: bytes = b"", timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m graphsiem ARGS`` with ``stdin`` piped in."""
     return subprocess.run(
-        [sys.executable, "-m", "graphsiem", *args], cwd=REPO, input=stdin,
-        stdin=subprocess.DEVNULL if stdin is None else None, capture_output=True, timeout=timeout,
+        [sys.executable, "-m", "graphsiem", *args], cwd=REPO, input=stdin, capture_output=True, timeout=timeout,
     )
 
 
@@ -98,6 +97,21 @@ def test_empty_stdin_gives_zero_counts_and_exit_0(tmp_path):
     assert (report["received"], report["accepted"], report["rejected"], report["events"]) == (0, 0, 0, 0)
     assert report["files"] == [{"path": "<stdin>", "reader": None, "skipped": "empty file", "received": 0,
                                 "accepted": 0, "rejected": 0, "duplicates": 0, "events": 0}]
+
+
+@pytest.mark.parametrize("content", [b"", gzip.compress(zeek_json_lines())], ids=["empty", "gzip"])
+def test_stdin_redirected_from_a_file_is_read_as_the_pipe(tmp_path, content):
+    # `graphsiem ingest - < conn.json.gz`: standard input is a regular file, read as it comes
+    redirected = tmp_path / "input.bin"
+    redirected.write_bytes(content)
+    with redirected.open("rb") as stdin:
+        child = subprocess.run(
+            [sys.executable, "-m", "graphsiem", "ingest", "-", "--data", str(tmp_path / "data"), "--json"],
+            cwd=REPO, stdin=stdin, capture_output=True, timeout=120,
+        )
+    report = json.loads(child.stdout)
+    assert child.returncode == 0, child.stderr.decode()
+    assert report["accepted"] == (2 if content else 0) and report["rejected"] == 0
 
 
 def test_dash_twice_exits_2_before_anything_is_read(tmp_path):
