@@ -184,14 +184,14 @@ SET n:{SEARCH_OVERFLOW}
 
 _VALUE = f"coalesce(n.{SEARCH_VALUE}, n.{SEARCH_VALUE}{LONG}, '')"
 _KEY = f"coalesce(n.{SEARCH_KEY}, n.{SEARCH_KEY}{LONG}, '')"
-# (indexed copies, operator, rows of a better rank to leave out, what matched)
+# (indexed copies, operator, index hint, rows of a better rank to leave out, what matched)
 _RANKS = {
-    PREFIX: ((SEARCH_VALUE, SEARCH_KEY), "STARTS WITH", "true",
+    PREFIX: ((SEARCH_VALUE, SEARCH_KEY), "STARTS WITH", "TEXT INDEX SEEK", "true",
              f"CASE WHEN {_VALUE} STARTS WITH $needle THEN 'value' ELSE 'key' END"),
-    CONTAINS: ((SEARCH_VALUE, SEARCH_KEY), "CONTAINS",
+    CONTAINS: ((SEARCH_VALUE, SEARCH_KEY), "CONTAINS", "TEXT INDEX",
                f"NOT ({_VALUE} STARTS WITH $needle OR {_KEY} STARTS WITH $needle)",
                f"CASE WHEN {_VALUE} CONTAINS $needle THEN 'value' ELSE 'key' END"),
-    IN_PROP: ((SEARCH_TEXT,), "CONTAINS",
+    IN_PROP: ((SEARCH_TEXT,), "CONTAINS", "TEXT INDEX",
               f"NOT ({_VALUE} CONTAINS $needle OR {_KEY} CONTAINS $needle)", "'prop'"),
 }
 
@@ -200,19 +200,25 @@ _RANKS = {
 def search_rank(rank: int, entity_type: str | None) -> str:
     """Up to ``$limit`` distinct nodes of one search rank for the lower-cased ``$needle``.
 
-    One branch per indexed copy, each an index scan, and one over the
-    :data:`SEARCH_OVERFLOW` nodes' unindexed copies (the hints keep the
-    planner from scanning a type's label instead when a type filter makes
-    it look small).  A
+    One branch per indexed copy, each reading its TEXT index for the needle,
+    and one over the :data:`SEARCH_OVERFLOW` nodes' unindexed copies.  The
+    hints keep the planner from scanning a type's label instead when a type
+    filter makes it look small.  A prefix branch's hint asks for a *seek*:
+    with ``USING TEXT INDEX`` alone, an index whose statistics were sampled
+    while it was empty (a new or just-cleared database) made the planner
+    read every entry of the index and filter them (``NodeIndexScan``)
+    instead of seeking the prefix.  ``CONTAINS`` has no seek to ask for
+    (``SEEK`` fails the query); its hinted plan is the index's
+    ``NodeIndexContainsScan``.  A
     branch leaves out nodes of a better rank, so the ranks never overlap;
     ``matched`` is computed from the node, not from the branch that found it.
     Returns ``n`` (the node's properties, search copies nulled: a script's
     text is not sent twice) and ``matched`` (``'prop'`` on the third rank).
     """
-    copies, operator, exclude, matched = _RANKS[rank]
+    copies, operator, hint, exclude, matched = _RANKS[rank]
     only = f" AND n:{label_of(entity_type)}" if entity_type is not None else ""
     branches = [
-        f"MATCH (n:Entity) USING TEXT INDEX n:Entity({copy})\n"
+        f"MATCH (n:Entity) USING {hint} n:Entity({copy})\n"
         f"WHERE n.{copy} {operator} $needle AND {exclude}{only}\nRETURN n LIMIT $limit"
         for copy in copies
     ]
