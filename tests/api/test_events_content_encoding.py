@@ -19,6 +19,7 @@ from graphsiem.api.errors import ApiError
 from graphsiem.api.services.ingest import decode_content
 from tests.api.conftest import Api
 from tests.api.fleet import fleet_events
+from tests.zlib_counting import CountingZlib
 
 EVENTS = fleet_events()[:6]
 NDJSON = b"".join(orjson.dumps(record) + b"\n" for record in EVENTS)
@@ -174,50 +175,18 @@ def test_zstd_frames_concatenated_are_all_read(api: Api) -> None:
     assert _post(api, _zstd_frames(NDJSON[:half], NDJSON[half:]), "zstd").json()["accepted"] == 6
 
 
-class _CountingZlib:
-    """The real zlib, counting the compressed bytes handed to its decompressors.
-
-    The count is the work measure: it is linear in the body when each byte is fed
-    about once, and it fails the test as soon as it is not (re-feeding the rest of
-    the body for each member made it quadratic), without waiting for the old pace.
-    """
-
-    error = zlib.error
-
-    def __init__(self, budget: int) -> None:
-        self.fed = 0
-        self.budget = budget
-
-    def decompressobj(self, wbits: int) -> _CountedInflater:
-        return _CountedInflater(self, zlib.decompressobj(wbits=wbits))
-
-
-class _CountedInflater:
-    def __init__(self, counter: _CountingZlib, inner) -> None:
-        self.counter = counter
-        self.inner = inner
-
-    def decompress(self, data, max_length: int = 0) -> bytes:
-        self.counter.fed += len(data)
-        assert self.counter.fed <= self.counter.budget, (
-            f"{self.counter.fed} bytes fed for a {self.counter.budget}-byte budget")
-        return self.inner.decompress(data, max_length)
-
-    def __getattr__(self, name: str):
-        return getattr(self.inner, name)
-
-
 @pytest.mark.parametrize("padding", [b"", b"\x00"], ids=["members", "zero-padded"])
 def test_many_gzip_members_take_linear_work(monkeypatch: pytest.MonkeyPatch, padding: bytes) -> None:
-    from graphsiem.api.services import ingest
+    # bodies are decoded by the file reader's GzipMembers: its zlib is the one counted
+    from ingest.readers import streams
 
     member = gzip.compress(b"") + padding  # 20 bytes: each one a new decompressor
     # 1 MB: re-slicing the rest per member fed ~25 GB to zlib (past the budget after
     # ~30 members); 8 MiB of such members took 53 CPU-s before
     count = 50_000
     body = member * count + gzip.compress(b"last\n")
-    counting = _CountingZlib(budget=len(body) + count * 600)  # a few hundred bytes a member
-    monkeypatch.setattr(ingest, "zlib", counting)
+    counting = CountingZlib(budget=len(body) + count * 600)  # a few hundred bytes a member
+    monkeypatch.setattr(streams, "zlib", counting)
     assert decode_content(body, "gzip", limit=1 << 20) == b"last\n"
     assert counting.fed >= len(body) - count * len(padding)  # every member was read
 
@@ -235,6 +204,24 @@ def test_gzip_junk_after_padding_is_still_400() -> None:
     with pytest.raises(ApiError) as raised:
         decode_content(gzip.compress(b"a\n") + b"\x00\x00junk", "gzip", limit=1024)
     assert raised.value.status_code == 400 and "4 bytes of other data" in str(raised.value)
+
+
+@pytest.mark.parametrize(("coding", "body", "problem"), [
+    ("deflate", zlib.compress(b"a\n" * 1000)[:-3], "the data ends early (truncated)"),
+    ("deflate-raw", _raw_deflate(bytes(range(256)) * 40)[:-10], "the data ends early (truncated)"),
+    ("deflate", zlib.compress(b"a\n") + b"\x00\x00junk", "6 bytes of other data after the compressed data"),
+    ("deflate-raw", _raw_deflate(b"a\n") + b"x", "1 bytes of other data after the compressed data"),
+    ("deflate", zlib.compress(b"a\n") + zlib.compress(b"b\n"), "10 bytes of other data"),  # one stream only
+    ("gzip", gzip.compress(b"a\n")[:-1], "the data ends early (truncated)"),
+    ("gzip", gzip.compress(b"a\n") + b"\x1f", "1 bytes of other data"),  # half a magic at the end
+    ("gzip", gzip.compress(b"a\n")[:-8] + b"\x00" * 8, "corrupt data (Error -3 while decompressing data: incorrect data check)"),
+])
+def test_damaged_deflate_and_gzip_bodies_are_400_naming_the_damage(coding: str, body: bytes, problem: str) -> None:
+    header = "deflate" if coding == "deflate-raw" else coding
+    with pytest.raises(ApiError) as raised:
+        decode_content(body, header, limit=1 << 20)
+    assert raised.value.status_code == 400
+    assert f"the body is not valid {header} data (Content-Encoding: {header}): {problem}" in str(raised.value)
 
 
 def _syslog_lines(count: int) -> bytes:

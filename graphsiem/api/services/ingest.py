@@ -21,7 +21,6 @@ import secrets
 import shutil
 import threading
 import time
-import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -36,7 +35,7 @@ from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths, ingest_records
 from ingest.readers.files import EMPTY_FILE
-from ingest.readers.streams import as_utf8
+from ingest.readers.streams import DamagedFileError, GzipMembers, as_utf8
 from ingest.replay import project_pending
 from ingest.report import IngestReport as PipelineReport
 
@@ -130,46 +129,32 @@ def decode_content(body: bytes, header: str, *, limit: int) -> bytes:
     return body
 
 
-_FIRST_FEED = 256
-_MAX_FEED = 64 << 10
-_ZEROS = re.compile(rb"\x00*")
+_OUTPUT_CHUNK = 1 << 20  # decoded bytes asked for at a time
 
 
 def _inflate(data: bytes, wbits: int, limit: int, coding: str) -> bytes:
-    # The input is fed as slices of a view at an offset, never as "the rest of the body":
-    # re-slicing the rest for each gzip member copied it once per member, so a body of
-    # many tiny members took quadratic time (8 MiB of empty members: 53 CPU-s, measured).
-    # A member's first slice is small and the next ones double, so the bytes zlib copies
-    # back as unused_data stay about the size of each member.
-    out = bytearray()
-    is_gzip = wbits == 31
-    view = memoryview(data)
-    offset, end = 0, len(data)
-    while True:
-        inflater = zlib.decompressobj(wbits=wbits)
-        feed = _FIRST_FEED
-        try:
-            while offset < end and not inflater.eof:
-                pending: bytes | memoryview = view[offset:offset + feed]
-                offset += len(pending)
-                feed = min(2 * feed, _MAX_FEED)
-                while pending and not inflater.eof:
-                    # max_length 0 would mean unlimited: there is always one byte of room here
-                    out += inflater.decompress(pending, limit + 1 - len(out))
-                    if len(out) > limit:
-                        raise _decoded_too_large(limit, coding)
-                    pending = inflater.unconsumed_tail
-        except zlib.error as exc:
-            raise _bad_coding(coding, f"corrupt data ({exc})") from None
-        if not inflater.eof:
-            raise _bad_coding(coding, "the data ends early (truncated)")
-        offset -= len(inflater.unused_data)  # what the member left of its last slice
-        if is_gzip:
-            offset = _ZEROS.match(data, offset).end()  # type: ignore[union-attr]  # zero padding between members, as gzip -d allows
-        if offset == end:
-            return bytes(out)
-        if not is_gzip or not data.startswith(b"\x1f\x8b", offset):
-            raise _bad_coding(coding, f"{end - offset} bytes of other data after the compressed data")
+    # The file reader's decoder (GzipMembers: members fed linearly, zero padding,
+    # trailing data found), asked for at most limit + 1 bytes so a bomb stops there.
+    # Chunks of 1 MiB joined once at the end: decoding into one growing buffer took a
+    # 50 MB body from 0.10-0.12 to 0.14-0.15 CPU-s (measured), its output out of cache.
+    decoded = GzipMembers(io.BytesIO(data), f"Content-Encoding: {coding}", wbits=wbits)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := decoded.read(min(_OUTPUT_CHUNK, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise _decoded_too_large(limit, coding)
+    except DamagedFileError as exc:
+        if exc.damage == "trailing":
+            problem = f"{len(data) - exc.at} bytes of other data after the compressed data"
+        elif exc.damage == "truncated":
+            problem = "the data ends early (truncated)"
+        else:
+            problem = f"corrupt data ({exc.detail})"
+        raise _bad_coding(coding, problem) from None
+    return b"".join(chunks)
 
 
 def _unzstd(data: bytes, limit: int) -> bytes:

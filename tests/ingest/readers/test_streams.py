@@ -21,6 +21,7 @@ from ingest.readers.streams import (
     bom_encoding,
     text_encoding,
 )
+from tests.zlib_counting import CountingZlib
 
 ROWS = b'{"a":1}\n{"a":2}\n{"a":3}\n'
 
@@ -157,6 +158,76 @@ def test_only_oserrors_come_out_of_a_damaged_gzip(tmp_path_factory, members, dam
         expected = None
     if mine is not None and expected is not None:
         assert mine == expected
+
+
+@pytest.mark.parametrize("padding", [b"", b"\x00"], ids=["members", "zero-padded"])
+def test_many_tiny_gzip_members_take_linear_work(tmp_path, monkeypatch, padding):
+    # 50,000 empty 20-byte members: fed whole 8 KiB reads, each member made zlib copy the
+    # rest of its read back (~4 KiB a member, ~200 MB in all); fed small slices that
+    # double, a member costs what it is plus a slice (8 MiB of them: 1.2 CPU-s -> ~0.6)
+    count = 50_000
+    path = tmp_path / "empty-members.gz"
+    path.write_bytes((gzip.compress(b"") + padding) * count + gzip.compress(ROWS))
+    counting = CountingZlib(budget=path.stat().st_size + count * 600)
+    monkeypatch.setattr(streams, "zlib", counting)
+    assert read_all(path) == ROWS
+    assert counting.fed >= path.stat().st_size - count * len(padding)  # every member was read
+
+
+def _pack(data: bytes, wbits: int) -> bytes:
+    packer = zlib.compressobj(level=9, wbits=wbits)
+    return packer.compress(data) + packer.flush()
+
+
+def _read_in_pieces(packed: bytes, wbits: int, size: int) -> bytes:
+    stream = streams.GzipMembers(io.BytesIO(packed), "body", wbits=wbits)
+    out, piece = bytearray(), bytearray(size)
+    while count := stream.readinto(piece):
+        out += piece[:count]
+    return bytes(out)
+
+
+# Texts whose raw deflate (level 9) ends in a match that a 1-byte read cuts after zlib took
+# the last input (found by search: about 1 read size in 25 of random texts does this)
+CUT_LAST_MATCH = [b"abcaacabcacaaabbaaacb" + b"z" * 63, b"aacccaccbaaacabbacacbccaacccabaccacac" + b"z" * 213]
+
+
+@pytest.mark.parametrize("data", [*CUT_LAST_MATCH, bytes(range(200)) * 7 + b"a" * 2000],
+                         ids=["cut-match-1", "cut-match-2", "long-match"])
+@pytest.mark.parametrize("wbits", [31, 15, -15], ids=["gzip", "zlib", "raw-deflate"])
+def test_every_read_size_gives_the_whole_stream(wbits, data):
+    # zlib may have taken all the input and still hold output when a read is full: raw
+    # deflate has no trailer after its last match, so that output must be asked for at
+    # the end of the input, not taken for a truncation
+    packed = _pack(data, wbits)
+    assert all(_read_in_pieces(packed, wbits, size) == data for size in range(1, 300))
+
+
+@pytest.mark.parametrize(("wbits", "tail"), [(15, b"\x00"), (-15, b"x"), (15, _pack(b"more", 15))],
+                         ids=["zlib-then-zero", "raw-then-byte", "zlib-twice"])
+def test_a_single_stream_takes_nothing_after_it(wbits, tail):
+    # zlib and raw deflate (HTTP's deflate) are one stream: no padding, no second member
+    packed = _pack(ROWS, wbits)
+    stream = streams.GzipMembers(io.BytesIO(packed + tail), "body", wbits=wbits)
+    assert stream.read(len(ROWS)) == ROWS
+    with pytest.raises(DamagedFileError) as raised:
+        stream.read(1)
+    assert (raised.value.damage, raised.value.at) == ("trailing", len(packed))
+    assert str(raised.value) == f"body: data at byte {len(packed)} after the deflate stream (trailing garbage)"
+
+
+@pytest.mark.parametrize(("packed", "damage", "at"), [
+    (gzip.compress(ROWS)[:-3], "truncated", 0),
+    (gzip.compress(ROWS) + b"\x00\x00junk", "trailing", len(gzip.compress(ROWS)) + 2),
+    (gzip.compress(ROWS)[:-8] + b"\x00" * 8, "corrupt", 0),
+], ids=["truncated", "trailing", "corrupt"])
+def test_the_damage_is_named_for_callers_that_word_it_their_way(packed, damage, at):
+    # the API's 400 says "N bytes of other data" from `at`, "truncated", or zlib's complaint
+    stream = streams.GzipMembers(io.BytesIO(packed), "body")
+    with pytest.raises(DamagedFileError) as raised:
+        stream.read()
+    assert (raised.value.damage, raised.value.at) == (damage, at)
+    assert (raised.value.detail == "Error -3 while decompressing data: incorrect data check") == (damage == "corrupt")
 
 
 # -- UTF-16 / UTF-32 ---------------------------------------------------------------------
