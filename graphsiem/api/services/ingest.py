@@ -63,7 +63,22 @@ def _zstd_module() -> Any | None:
     return zstandard
 
 
-BODY_CODINGS: tuple[str, ...] = ("gzip", "x-gzip", "deflate") + (("zstd",) if _zstd_module() else ())
+def _brotli_module() -> Any | None:
+    """Google's ``brotli`` (a dependency), when it can bound its output.
+
+    ``Decompressor.process(..., output_buffer_limit=)`` came with
+    ``can_accept_more_data`` (brotli 1.1): without them a small body could
+    decompress to gigabytes in one call, so an older brotli leaves ``br`` a 415.
+    """
+    try:
+        import brotli
+    except ImportError:
+        return None
+    return brotli if hasattr(brotli.Decompressor, "can_accept_more_data") else None
+
+
+BODY_CODINGS: tuple[str, ...] = (("gzip", "x-gzip", "deflate") + (("zstd",) if _zstd_module() else ())
+                                 + (("br",) if _brotli_module() else ()))
 """``Content-Encoding`` values ``POST /v1/events`` decodes (``identity`` too)."""
 
 
@@ -97,7 +112,9 @@ def decode_content(body: bytes, header: str, *, limit: int) -> bytes:
     body is held in memory as a plain one is, so it gets the same bound, and a
     small gzip of gigabytes of zeros (a zip bomb) stops at it.  ``deflate`` is
     the zlib format (RFC 9110), or raw deflate as some clients send it;
-    concatenated gzip members are all read, as ``gzip -d`` does.
+    concatenated gzip members are all read, as ``gzip -d`` does (by the file
+    reader's :class:`~ingest.readers.streams.GzipMembers`).  ``zstd`` and
+    ``br`` are decoded when ``zstandard`` and ``brotli`` are installed.
 
     Raises
     ------
@@ -120,6 +137,8 @@ def decode_content(body: bytes, header: str, *, limit: int) -> bytes:
     for coding in reversed(check_content_encoding(header)):
         if coding == "zstd":
             body = _unzstd(body, limit)
+        elif coding == "br":
+            body = _unbrotli(body, limit)
         elif coding == "deflate":
             # a zlib stream starts with a CMF/FLG pair that is a multiple of 31 (RFC 1950)
             is_zlib = len(body) >= 2 and body[0] & 0x0F == 8 and (body[0] << 8 | body[1]) % 31 == 0
@@ -191,6 +210,30 @@ def _unzstd(data: bytes, limit: int) -> bytes:
     except zstandard.ZstdError as exc:
         raise _bad_coding("zstd", f"corrupt data ({exc})") from None
     return bytes(out)
+
+
+def _unbrotli(data: bytes, limit: int) -> bytes:
+    brotli = _brotli_module()
+    assert brotli is not None  # check_content_encoding accepts br only when installed
+    decompressor = brotli.Decompressor()
+    chunks: list[bytes] = []
+    size, pending = 0, data
+    try:
+        while True:
+            # The buffer stops growing once it reaches the limit given, so one call returns
+            # at most about twice that (32 KiB at least): a bomb stops near limit + 1.
+            chunk = decompressor.process(pending, output_buffer_limit=min(_OUTPUT_CHUNK, limit + 1 - size))
+            pending = b""  # the decoder keeps what it did not use; later calls only drain it
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise _decoded_too_large(limit, "br")
+            if decompressor.is_finished():
+                return b"".join(chunks)
+            if not chunk:  # it waits for input the body does not have
+                raise _bad_coding("br", "the data ends early (truncated)")
+    except brotli.error as exc:  # corrupt, or data after the end of the stream
+        raise _bad_coding("br", f"corrupt data ({exc})") from None
 
 
 def _gunzip_sniffed(body: bytes, limit: int) -> bytes:
