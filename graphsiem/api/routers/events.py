@@ -22,7 +22,7 @@ def _content_encoding(request: Request) -> str:
     """Every ``Content-Encoding`` line, joined: repeated lines are one list (RFC 9110 5.3).
 
     ``headers.get`` gave only the first line, so ``identity`` then ``gzip`` was read as
-    identity (the gzip body framed as text) and ``identity`` then ``br`` was not refused.
+    identity (the gzip body framed as text) and ``identity`` then ``compress`` was not refused.
     """
     return ", ".join(request.headers.getlist("content-encoding"))
 
@@ -98,8 +98,8 @@ _EVENTS_BODY = {
     responses={400: {"description": "A body that is not valid data of its `Content-Encoding`."},
                413: {"description": "Body, decompressed body or batch over the limit (the limit "
                                     "is named)."},
-               415: {"description": "A `Content-Encoding` other than gzip, x-gzip, deflate "
-                                    "(zstd when installed) or identity."},
+               415: {"description": "A `Content-Encoding` other than gzip, x-gzip, deflate, "
+                                    "zstd, br or identity."},
                422: {"description": "Unknown format or unreadable body (field and reason)."}},
 )
 async def post_events(
