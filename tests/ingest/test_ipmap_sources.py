@@ -272,3 +272,17 @@ def test_a_truncated_machine_account_joins_no_host_it_cannot_tell(records, owner
     ingest(tmp_path, journal, graph, [*records, kerberos("LAPTOP-VERYLONG$", "10.1.8.8"),
                                       zeek_conn("10.1.8.8", ts="2024-03-05T09:20:00Z")])
     assert (("host", owner), ("ip", FLOW_TARGET)) in connected(graph)
+
+
+def test_an_elastic_defend_connection_maps_its_hosts_address(tmp_path, journal, graph):
+    """The ECS parser names the host's own end (``host.ip``) as the Windows parser does for Sysmon 3."""
+    defend = {"@timestamp": "2024-03-05T10:00:00Z", "agent": {"type": "endpoint"},
+              "event": {"category": ["network"], "type": ["start"], "action": "connection_attempted",
+                        "module": "endpoint", "dataset": "endpoint.events.network"},
+              "host": {"name": "WS-0500", "ip": ["10.1.5.50", "fe80::1"]},
+              "network": {"direction": "egress", "transport": "tcp"},
+              "source": {"ip": "10.1.5.50", "port": 50123}, "destination": {"ip": "203.0.113.10", "port": 443},
+              "process": {"pid": 4242, "executable": "C:\\Windows\\System32\\curl.exe", "entity_id": "abc"}}
+    ingest(tmp_path, journal, graph, [defend, zeek_conn("10.1.5.50", ts="2024-03-05T10:20:00Z")])
+    assert set(journal.connection.execute("SELECT ip, host FROM ip_hosts")) == {("10.1.5.50", "ws-0500")}
+    assert (("host", "ws-0500"), ("ip", FLOW_TARGET)) in connected(graph)
