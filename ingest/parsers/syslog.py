@@ -57,7 +57,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -70,7 +72,8 @@ from ingest.normalize import (
     parse_timestamp,
 )
 from ingest.parsers.base import ParseContext, ParseError, Record
-from ingest.parsers.syslog_cef import cef_fields, cef_kind, cef_time, is_device_view, split_cef
+from ingest.parsers.syslog_cef import Payload, is_device_view, read_cef
+from ingest.parsers.syslog_leef import read_leef
 from ingest.parsers.syslog_time import yearless_time
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_shapes import (
@@ -99,8 +102,13 @@ _MONTHS = {name: number for number, name in enumerate(
 _PRI_RE = re.compile(r"<(\d{1,3})>")
 _RFC5424_RE = re.compile(r"(\d{1,2}) +(\S+) +(\S+) +(\S+) +(\S+) +(\S+) ?")
 _RFC3164_RE = re.compile(
-    r"([A-Z][a-z]{2}) +(\d{1,2}) +(\d{2}):(\d{2}):(\d{2})(?:\.\d+)? +(.*)", re.DOTALL
+    # Cisco ASA/FTD write the year ("Mar 05 2024 10:15:33") and, without a device id, a ":" after the time
+    r"([A-Z][a-z]{2}) +(\d{1,2}) +(?:(\d{4}) +)?(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?:? +(.*)", re.DOTALL
 )
+_CISCO_TAG_RE = re.compile(r"%(ASA|FTD|PIX|FWSM)-(?:[a-z]+-)?([0-7])-(\d{6}): ?(.*)", re.DOTALL)
+"""A Cisco firewall's message tag (``%ASA-6-302013:``): product, level and message id."""
+_CISCO_HEAD_RE = re.compile(r"(?:(\S+) +: +)?(?=%(?:ASA|FTD|PIX|FWSM)-)")
+"""A Cisco line with no timestamp (``no logging timestamp``): the tag, after ``device-id :`` if any."""
 _ISO_HEAD_RE = re.compile(r"(\d{4}-\d{2}-\d{2}T\S+) +(.*)", re.DOTALL)
 _TAG_RE = re.compile(r"([^\s\[\]:]+(?:\([^)\s]*\))?)(?:\[([^\]\s]*)\])?: ?(.*)", re.DOTALL)
 _SD_PARAM_RE = re.compile(r'([^\s=\]"]+)="((?:[^"\\]|\\.)*)"')
@@ -110,19 +118,30 @@ _SNIFF_RE = re.compile(
     # time with its offset, HOST and a TAG; without <PRI>, so the whole head is checked
     r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:?\d{2}) +\S+ +"
     r"[^\s\[\]:]+(?:\[[^\]\s]*\])?:"
+    # Cisco ASA's own date with its year, and a bare LEEF payload
+    # and a Cisco line without PRI or timestamp (rejected by the time rule, with its reason)
+    r"|[A-Z][a-z]{2} +\d{1,2} \d{4} \d{2}:\d{2}:\d{2}[: ]|LEEF:\d|%(?:ASA|FTD|PIX|FWSM)-\d-\d{6}:"
 )
 _RHOST_RE = re.compile(r"\brhost=(\S+)")
 _USER_RE = re.compile(r"\buser=(\S+)")
+_SSHD_RE = re.compile(
+    r"(?:(Accepted)|Failed) \S+ for (?:invalid user )?(\S*) from (\S+) port (\d{1,5})"
+    r"|Invalid user (\S*) from (\S+)(?: port (\d{1,5}))?"
+)
+"""sshd's own log-on lines: ``Accepted password for jdoe from 192.0.2.66 port 52311 ssh2``,
+``Failed publickey for invalid user admin from ... port ...``, ``Invalid user admin from ...``."""
 
 
 class _Header:
     """What the syslog header said; fields are ``None`` when absent or ``-``."""
 
-    __slots__ = ("ts", "is_nil_time", "is_receipt_time", "hostname", "appname", "procid", "msgid", "pri", "structured")
+    __slots__ = ("ts", "no_time", "is_receipt_time", "hostname", "appname", "procid", "msgid",
+                 "pri", "structured", "cisco")
 
     def __init__(self) -> None:
         self.ts: float | None = None
-        self.is_nil_time = False  # an RFC 5424 header whose TIMESTAMP is NILVALUE
+        self.no_time: str | None = None  # why the header has no time (NILVALUE, a Cisco line without one)
+        self.cisco: tuple[str, str, str] | None = None  # product, level, message id of a %ASA-6-302013 tag
         self.is_receipt_time = False  # then ts is a live source's receipt time (context.received_at)
         self.hostname: str | None = None
         self.appname: str | None = None
@@ -149,9 +168,9 @@ def _header_time(header: _Header, fields: dict[str, Any]) -> float | None:
 
 def _without_time(header: _Header, what: str) -> ParseError:
     """The rejection of a line whose event has no time, naming the rule."""
-    if header.is_nil_time:
+    if header.no_time:
         return ParseError(
-            f"{what}, and the RFC 5424 TIMESTAMP is NILVALUE ('-'): a file has no "
+            f"{what}, and {header.no_time}: a file has no "
             "receipt time to stamp it with (docs/fields.md, Syslog time)"
         )
     return ParseError(f"{what} and without a syslog timestamp")
@@ -176,8 +195,15 @@ def _structured_data(text: str, header: _Header) -> str:
 
 
 def _split_tag(text: str, header: _Header) -> str:
-    if text.startswith("CEF:"):
+    if text.startswith(("CEF:", "LEEF:")):
         return text  # "host CEF:0|..." carries no tag; "CEF" is not a program name
+    if text.startswith(": "):
+        text = text[2:]  # Cisco "Mar 05 2024 10:15:33 fw01 : %ASA-..." (logging device-id)
+    cisco = _CISCO_TAG_RE.match(text)
+    if cisco is not None:
+        # the message id is no program name: it goes to event.code, not the appname
+        header.cisco = cisco.group(1), cisco.group(2), cisco.group(3)
+        return cisco.group(4)
     match = _TAG_RE.match(text)
     if match is None:
         return text
@@ -196,8 +222,16 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
         if header.pri > 191:
             raise ParseError(f"syslog PRI {header.pri} out of range (0-191)")
         text = text[pri.end():]
-    if text.startswith("CEF:"):
+    if text.startswith(("CEF:", "LEEF:")):
         return header, text
+    cisco = _CISCO_HEAD_RE.match(text)
+    if cisco is not None:
+        # "<166>%ASA-6-302013: ..." (no "logging timestamp"): a live source's receipt time, or rejected
+        header.no_time = "the Cisco line has no timestamp (the device's 'no logging timestamp')"
+        header.ts = context.received_at
+        header.is_receipt_time = header.ts is not None
+        header.hostname = cisco.group(1)
+        return header, _split_tag(text[cisco.end():], header)
     rfc5424 = _RFC5424_RE.match(text)
     if rfc5424 is not None and (
         rfc5424.group(2) == "-" or rfc5424.group(2)[:1].isdigit() and "T" in rfc5424.group(2)
@@ -205,7 +239,7 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
         _, stamp, host, app, procid, msgid = rfc5424.groups()
         if stamp == "-":
             # the payload may still carry a time (CEF rt, @cee); else a live source's receipt time
-            header.is_nil_time = True
+            header.no_time = "the RFC 5424 TIMESTAMP is NILVALUE ('-')"
             header.ts = context.received_at
             header.is_receipt_time = header.ts is not None
         else:
@@ -222,9 +256,12 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
         month = _MONTHS.get(rfc3164.group(1))
         if month is None:
             raise ParseError(f"RFC 3164 month {rfc3164.group(1)!r} unknown")
-        clock = (int(rfc3164.group(3)), int(rfc3164.group(4)), int(rfc3164.group(5)), 0)
-        header.ts = yearless_time(month, int(rfc3164.group(2)), clock, context)
-        rest = rfc3164.group(6)
+        clock = (int(rfc3164.group(4)), int(rfc3164.group(5)), int(rfc3164.group(6)), 0)
+        if rfc3164.group(3) is None:
+            header.ts = yearless_time(month, int(rfc3164.group(2)), clock, context)
+        else:
+            header.ts = _dated_time(int(rfc3164.group(3)), month, int(rfc3164.group(2)), clock, context)
+        rest = rfc3164.group(7)
     else:
         iso = _ISO_HEAD_RE.match(text)  # rsyslog high-precision 3164 variant
         if iso is None:
@@ -235,10 +272,19 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
             raise ParseError(f"syslog timestamp: {exc}") from None
         rest = iso.group(2)
     host, _, after = rest.partition(" ")
-    if host.endswith(":") or "[" in host or not after:
+    if host.endswith(":") or "[" in host or not after or host.startswith("%"):
         return header, _split_tag(rest, header)  # no HOST field: the tag comes first
     header.hostname = host
     return header, _split_tag(after.lstrip(" "), header)
+
+
+def _dated_time(year: int, month: int, day: int, clock: tuple[int, int, int, int], context: ParseContext) -> float:
+    """A 3164-style date that carries its year (Cisco ASA), read in ``context.default_timezone``."""
+    try:
+        moment = datetime(year, month, day, *clock, tzinfo=ZoneInfo(context.default_timezone))
+    except ValueError as exc:
+        raise ParseError(f"invalid syslog date: {exc}") from None
+    return moment.timestamp()
 
 
 def _base_fields(header: _Header) -> dict[str, Any]:
@@ -255,6 +301,12 @@ def _base_fields(header: _Header) -> dict[str, Any]:
     if header.pri is not None:
         fields["log.syslog.facility"] = FACILITIES[header.pri >> 3]
         fields["log.syslog.severity"] = SEVERITIES[header.pri & 7]
+    if header.cisco is not None:
+        product, level, message_id = header.cisco
+        fields["event.code"] = message_id
+        fields["observer.vendor"] = "Cisco"
+        fields["observer.product"] = product
+        fields.setdefault("log.syslog.severity", SEVERITIES[int(level)])
     fields.update(header.structured)
     return fields
 
@@ -315,40 +367,66 @@ def _auth_fields(message: str, fields: dict[str, Any]) -> None:
         match = _USER_RE.search(message)
         if match:
             fields["user.name"] = normalize_user(None, match.group(1))
+    if " from " in message:
+        _sshd_fields(message, fields)
 
 
-def _cef_event(message: str, header: _Header, context: ParseContext, source: str, evidence: Record) -> Event:
-    """The ``cef:<name>`` event of a CEF payload (timed, and hosted by the device or not at all).
+def _sshd_fields(message: str, fields: dict[str, Any]) -> None:
+    """``user.name``, ``source.ip`` (else ``source.domain``), ``source.port``, ``event.outcome`` of sshd's lines."""
+    match = _SSHD_RE.search(message)
+    if match is None:
+        return
+    accepted, user, address, port, invalid_user, invalid_address, invalid_port = match.groups()
+    if invalid_address is not None:
+        user, address, port = invalid_user, invalid_address, invalid_port
+    if user:
+        fields["user.name"] = normalize_user(None, user)
+    ip = canonical_ip(address, strict=False)
+    if ip is not None:
+        fields["source.ip"] = ip
+    else:  # sshd's UseDNS writes the client's reverse name
+        fields["source.domain"] = address.lower()
+    if port is not None and int(port) <= 65535:
+        fields["source.port"] = int(port)
+    fields["event.outcome"] = "success" if accepted else "failure"
 
-    A network device's view of other machines' traffic (:func:`is_device_view`)
-    has no host: the projection's sensor rule finds the client through the
-    IP -> host map; the device stays in ``observer.*``.
+
+def _device_event(payload: Payload, header: _Header, context: ParseContext, source: str, evidence: Record) -> Event:
+    """A CEF or LEEF event: timed by its payload, else the header; hosted by the device or not at all.
+
+    The device is ``dvchost`` (for an endpoint product, the endpoint), else
+    the syslog HOSTNAME.  When ``dvchost`` names it, the HOSTNAME is the
+    relay's (an ArcSight SmartConnector's) and stays ``log.syslog.hostname``;
+    ``host.name.original`` is ``dvchost`` as written.  A network device's
+    view of other machines' traffic (:func:`is_device_view`) has no host: the
+    projection's sensor rule finds the client through the IP -> host map; the
+    device stays in ``observer.*``.
     """
-    cef_header, extension = split_cef(message)
     fields = _base_fields(header)
-    fields.update(cef_fields(cef_header, extension))
-    ts, unreadable = cef_time(extension, context)
-    for key, value, _ in unreadable:
-        fields[f"cef.{key}"] = value  # kept as written beside the time that stood in
+    fields.update(payload.fields)
+    ts, unreadable, device = payload.ts, payload.unreadable, payload.device
     if ts is None:
         ts = _header_time(header, fields)
         if ts is None:
-            raise _without_time(header, unreadable[0][2] if unreadable else "CEF event without rt/end/start")
+            raise _without_time(header, unreadable[0][2] if unreadable else payload.missing)
         if unreadable and not header.is_receipt_time:
             fields[TIME_SOURCE] = "header"
     ts = checked_time(ts, ts, context.clock())
-    device = extension.get("dvchost") or header.hostname
+    if device:
+        fields["host.name.original"] = device
+    else:
+        device = header.hostname
     device_name = normalize_host(device) if device else None
     if device_name and canonical_ip(device_name, strict=False) is None:
         fields["observer.name"] = device_name
     elif device_name:
         fields.setdefault("observer.ip", device_name)  # a HOSTNAME written as an address
     host = device_name
-    if is_device_view(extension, fields):
+    if is_device_view(payload.parties, fields):
         fields.pop("host.name.original", None)
         host = None
     return Event(
-        id="", kind=cef_kind(cef_header[5]), ts=ts, host=host,
+        id="", kind=payload.kind, ts=ts, host=host,
         source=source, fields=fields, origin=context.origin, raw=evidence,
     )
 
@@ -392,11 +470,13 @@ def parse_syslog_text(
             return event
         message = str(payload.get("msg", message))
     if message.startswith("CEF:"):
-        return _cef_event(message, header, context, source, evidence)
+        return _device_event(read_cef(message, context), header, context, source, evidence)
+    if message.startswith("LEEF:"):
+        return _device_event(read_leef(message, context), header, context, source, evidence)
     fields = _base_fields(header)
     ts = _header_time(header, fields)
     if ts is None:
-        if header.is_nil_time:
+        if header.no_time:
             raise _without_time(header, "syslog message without a time of its own")
         raise ParseError(f"not a syslog line: {line[:60]!r}")
     ts = checked_time(ts, ts, context.clock())

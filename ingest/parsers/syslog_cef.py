@@ -11,8 +11,24 @@ Host names: ``shost``/``dhost`` name the machine at ``src``/``dst``.  When
 that address is internal (:func:`ingest.normalize.is_internal`) the name is a machine of
 the fleet: ``source.hostname``/``destination.hostname``, normalised like any
 host name (the IP -> host map learns ``src`` -> ``shost`` from it, as from a
-Zeek Kerberos machine account); otherwise, or without an address, it is the
-DNS name of an outside machine: ``source.domain``/``destination.domain``.
+Zeek Kerberos machine account).  Without an address it is the machine the
+device names (ArcSight's Windows connector writes the 4625's computer as
+``dhost``): ``*.hostname`` too, with the name as written in ``cef.shost``/
+``cef.dhost``, never a domain, which the projection would read as a DNS
+lookup that never happened.  Beside an outside address it is that machine's
+DNS name: ``source.domain``/``destination.domain``.
+
+Processes: ``sproc``/``spid`` are the acting process (``process.*``),
+``dproc``/``dpid`` the one acted on (``target.process.*``); a path keeps its
+case in ``*.executable`` and gives the lower-case basename as ``*.name``.
+Custom strings labelled as a command line or parent (``cs1Label=CommandLine``,
+``ParentCommandLine``, ``ParentProcessName``, ``ParentProcessId``) are
+``process.command_line`` (decoded as the Windows parsers decode it),
+``process.parent.*``.
+
+URLs (:func:`put_request`): ``request`` in quotes is read without them; one
+without a scheme that is clearly ``host/path`` gives ``url.domain`` and
+``url.path``, and ``url.full`` only when ``dpt`` or ``app`` tells the scheme.
 
 Times (:func:`cef_time`): ``rt``, else ``end``, ``start``, ``deviceReceiptTime``,
 in any layout of the CEF standard: epoch milliseconds, or ``MMM dd [yyyy]
@@ -27,7 +43,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from ingest.normalize import (
@@ -39,10 +56,12 @@ from ingest.normalize import (
     normalize_host,
     normalize_url,
     normalize_user,
+    parse_int,
     parse_timestamp,
 )
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.syslog_time import yearless_time
+from ingest.parsers.windows_fields import put_decoded
 from ingest.parsers.windows_time import checked_time
 
 _KEY_RE = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\-\[\]]+)=")
@@ -65,9 +84,24 @@ _LOWER_KEYS = {
     "proto": "network.transport",
     "app": "network.protocol",
     "fname": "file.name",
-    "sproc": "process.name",
-    "dproc": "target.process.name",
 }
+_PROCESS_PREFIXES = {"sproc": "process", "spid": "process", "dproc": "target.process", "dpid": "target.process"}
+"""CEF's source and destination process: the acting process and the one acted on (Sysmon 8/10's target)."""
+_PROCESS_LABELS = {
+    "commandline": "process.command_line",
+    "processcommandline": "process.command_line",
+    "cmdline": "process.command_line",
+    "parentcommandline": "process.parent.command_line",
+    "parentprocess": "process.parent.executable",
+    "parentprocessname": "process.parent.executable",
+    "parentimage": "process.parent.executable",
+    "parentprocesspath": "process.parent.executable",
+    "parentprocessid": "process.parent.pid",
+    "parentpid": "process.parent.pid",
+}
+"""Custom-string labels (``cs1Label=CommandLine``) endpoint products give process fields under,
+folded (lower case, no spaces, ``_`` or ``-``); other labels stay ``cef.<label>``."""
+_LABEL_FOLD_RE = re.compile(r"[\s_\-]+")
 _HASH_BY_LENGTH = {length: name for name, length in DIGEST_LENGTHS.items() if name != "imphash"}
 """CEF ``fileHash`` names no algorithm: a digest's length tells it (32 hex digits: MD5, not an imphash)."""
 _TIME_KEYS = ("rt", "end", "start", "deviceReceiptTime")
@@ -86,13 +120,16 @@ _PROCESS_KEYS = ("sproc", "dproc", "spid", "dpid")
 """Extension keys only an endpoint product writes: its record is about its own machine."""
 
 
-def _split_header(text: str) -> tuple[list[str], str]:
-    """The seven header fields (unescaped) and the raw extension."""
+def split_header(text: str, count: int, what: str) -> tuple[list[str], str]:
+    """The first ``count`` ``|``-separated header fields (``\\|``, ``\\\\`` unescaped) and what follows.
+
+    Raises :class:`ParseError` naming ``what`` (``CEF``, ``LEEF``) when there are fewer.
+    """
     fields: list[str] = []
     current: list[str] = []
     index = 0
     length = len(text)
-    while index < length and len(fields) < 7:
+    while index < length and len(fields) < count:
         char = text[index]
         if char == "\\" and index + 1 < length and text[index + 1] in "|\\":
             current.append(text[index + 1])
@@ -104,8 +141,8 @@ def _split_header(text: str) -> tuple[list[str], str]:
         else:
             current.append(char)
         index += 1
-    if len(fields) < 7:
-        raise ParseError(f"CEF header has {len(fields) + 1} of 8 pipe-separated fields")
+    if len(fields) < count:
+        raise ParseError(f"{what} header has {len(fields) + 1} of {count + 1} pipe-separated fields")
     return fields, text[index:]
 
 
@@ -145,7 +182,7 @@ def split_cef(text: str) -> tuple[list[str], dict[str, str]]:
     """Header fields (version, vendor, product, version, sig id, name, severity) and extension."""
     if not text.startswith("CEF:"):
         raise ParseError("not a CEF payload (no 'CEF:' prefix)")
-    header, extension = _split_header(text[4:])
+    header, extension = split_header(text[4:], 7, "CEF")
     return header, parse_extension(extension)
 
 
@@ -225,6 +262,29 @@ def cef_time(extension: dict[str, str], context: ParseContext) -> tuple[float | 
     return None, unreadable
 
 
+class Payload(NamedTuple):
+    """What a CEF or LEEF payload says, for the syslog parser's device-event rule."""
+
+    kind: str
+    fields: dict[str, Any]
+    ts: float | None  # the payload's own time; None when it has none that reads
+    unreadable: list[tuple[str, str, str]]  # (key, value, reason) of times that did not read
+    missing: str  # the reason to give when neither the payload nor the header has a time
+    device: str | None  # the device the payload names (CEF dvchost)
+    parties: dict[str, str]  # what is_device_view reads, under CEF's names
+
+
+def read_cef(message: str, context: ParseContext) -> Payload:
+    """The :class:`Payload` of a ``CEF:`` message; unread times are kept as ``cef.<key>``."""
+    header, extension = split_cef(message)
+    fields = cef_fields(header, extension)
+    ts, unreadable = cef_time(extension, context)
+    for key, value, _ in unreadable:
+        fields[f"cef.{key}"] = value  # kept as written beside the time that stood in
+    return Payload(cef_kind(header[5]), fields, ts, unreadable, "CEF event without rt/end/start",
+                   extension.get("dvchost"), extension)
+
+
 def cef_kind(name: str) -> str:
     """``cef:<name>`` with the name slugged (``Port scan`` -> ``cef:port_scan``)."""
     slug = _SLUG_RE.sub("_", name.lower()).strip("_")[:64]
@@ -233,37 +293,21 @@ def cef_kind(name: str) -> str:
 
 def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
     """Normalised fields of a CEF event (see the module docstring)."""
-    fields: dict[str, Any] = {
-        "cef.version": header[0],
-        "cef.vendor": header[1],
-        "cef.product": header[2],
-        "cef.product_version": header[3],
-        "rule.id": header[4],
-        "rule.name": header[5],
-        "alert.severity": header[6],
-    }
-    if header[1]:
-        fields["observer.vendor"] = header[1]
-    if header[2]:
-        fields["observer.product"] = header[2]
+    fields = device_header("cef", header)
+    fields.update({"rule.id": header[4], "rule.name": header[5], "alert.severity": header[6]})
     labels = {key[:-5]: value for key, value in extension.items() if key.endswith("Label")}
     for key, value in extension.items():
         if not value or key.endswith("Label") or key in _TIME_KEYS:
             continue
         if key in _IP_KEYS:
-            ip = canonical_ip(value, strict=False)
-            fields[_IP_KEYS[key] if ip else f"cef.{key}"] = ip or value
+            put_ip(fields, _IP_KEYS[key], f"cef.{key}", value)
         elif key in _PORT_KEYS:
-            is_port = value.isascii() and value.isdigit()  # int() refuses "²"
-            fields[_PORT_KEYS[key] if is_port else f"cef.{key}"] = int(value) if is_port else value
+            put_number(fields, _PORT_KEYS[key], f"cef.{key}", value)
         elif key in ("shost", "dhost"):
             address = extension.get("src" if key == "shost" else "dst")
-            _put_host(fields, "source" if key == "shost" else "destination", value, address)
+            put_host(fields, "source" if key == "shost" else "destination", value, address, written_as=f"cef.{key}")
         elif key == "request":
-            try:
-                fields["url.full"] = normalize_url(value)
-            except ValueError:
-                fields["url.original"] = value
+            put_request(fields, value, extension)
         elif key == "fileHash":
             _put_file_hash(fields, value)
         elif key == "fsize" and value.isascii() and value.isdigit():
@@ -272,13 +316,131 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
             fields["user.name" if key == "suser" else "destination.user.name"] = normalize_user(None, value)
         elif key in _LOWER_KEYS:
             fields[_LOWER_KEYS[key]] = value.lower()
+        elif key in _PROCESS_PREFIXES:
+            _put_process(fields, _PROCESS_PREFIXES[key], key, value)
         elif key in labels:
-            fields[f"cef.{labels[key]}"] = value
+            _put_label(fields, labels[key], value)
         elif key in _TEXT_KEYS:
             fields[_TEXT_KEYS[key]] = value
         else:
             fields[f"cef.{key}"] = value
     return fields
+
+
+def device_header(prefix: str, header: list[str]) -> dict[str, Any]:
+    """A CEF or LEEF header's format version, vendor, product and its version; the device as observer."""
+    fields: dict[str, Any] = {
+        f"{prefix}.version": header[0],
+        f"{prefix}.vendor": header[1],
+        f"{prefix}.product": header[2],
+        f"{prefix}.product_version": header[3],
+    }
+    if header[1]:
+        fields["observer.vendor"] = header[1]
+    if header[2]:
+        fields["observer.product"] = header[2]
+    return fields
+
+
+def put_ip(fields: dict[str, Any], target: str, unread: str, value: str) -> None:
+    """The canonical address in ``target``; a value that is none stays, as written, in ``unread``."""
+    ip = canonical_ip(value, strict=False)
+    fields[target if ip else unread] = ip or value
+
+
+def put_number(fields: dict[str, Any], target: str, unread: str, value: str) -> None:
+    """A decimal count or port as an int in ``target``; anything else stays, as written, in ``unread``."""
+    is_number = value.isascii() and value.isdigit()  # int() refuses "²"
+    fields[target if is_number else unread] = int(value) if is_number else value
+
+
+def _put_process(fields: dict[str, Any], prefix: str, key: str, value: str) -> None:
+    """``sproc``/``dproc`` (an image path or a name) and ``spid``/``dpid`` as the Windows parsers write them.
+
+    A path keeps its case in ``<prefix>.executable``; ``<prefix>.name`` is its
+    lower-case basename.  A pid that is no number stays ``cef.<key>``.
+    """
+    if key.endswith("pid"):
+        _put_pid(fields, f"{prefix}.pid", key, value)
+        return
+    if "\\" in value or "/" in value:
+        fields[f"{prefix}.executable"] = value
+        value = re.split(r"[\\/]", value)[-1] or value
+    fields[f"{prefix}.name"] = value.lower()
+
+
+def _put_pid(fields: dict[str, Any], target: str, key: str, value: str) -> None:
+    """An int pid (decimal or ``0x`` hex) in ``target``; anything else stays ``cef.<key>``."""
+    try:
+        pid = parse_int(value)
+    except ValueError:
+        pid = None
+    if pid is None or pid < 0:
+        fields[f"cef.{key}"] = value
+    else:
+        fields[target] = pid
+
+
+def _put_label(fields: dict[str, Any], label: str, value: str) -> None:
+    """A custom string under its label: a process field when the label names one (``_PROCESS_LABELS``)."""
+    target = _PROCESS_LABELS.get(_LABEL_FOLD_RE.sub("", label.lower()))
+    if target is None:
+        fields[f"cef.{label}"] = value
+    elif target.endswith(".pid"):
+        _put_pid(fields, target, label, value)
+    else:
+        fields[target] = value
+        if target == "process.command_line":
+            put_decoded(fields, value)
+        elif target == "process.parent.executable":
+            _put_process(fields, "process.parent", "parent", value)
+
+
+_SCHEMES_BY_PORT = {"80": "http", "8080": "http", "443": "https", "8443": "https", "21": "ftp"}
+_SCHEMES_BY_APP = {"http": "http", "web-browsing": "http", "https": "https", "ssl": "https", "ftp": "ftp"}
+_HOST_PATH_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?(?::\d{1,5})?(?:[/?].*)?")
+"""``host[:port][/path]`` whose host is a DNS name with an alphabetic top-level label (``cdn.example/img``)."""
+
+
+def put_request(fields: dict[str, Any], value: str, extension: dict[str, str]) -> None:
+    """``url.full`` (and ``url.domain``, ``url.path``) of a CEF ``request`` or LEEF ``url``.
+
+    A value in quotes is read without them.  A value without a scheme that is
+    clearly ``host/path`` (PAN-OS writes ``cdn.example/img/logo.png``) gives
+    ``url.domain`` and ``url.path``; it gives ``url.full`` only when the port
+    (``dpt`` 80/8080, 443/8443, 21) or the application (``app``) says the
+    scheme, since a guessed ``http://`` would key the URL of an HTTPS request
+    apart from the same URL seen elsewhere.  Anything else that is no URL
+    stays ``url.original``, as written.
+    """
+    text = value.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    try:
+        url = normalize_url(text)
+    except ValueError:
+        url = None
+    if url is None and _HOST_PATH_RE.fullmatch(text):
+        app = extension.get("app", "").lower()
+        scheme = _SCHEMES_BY_APP.get(app) or _SCHEMES_BY_PORT.get(extension.get("dpt", ""))
+        try:
+            parts = urlsplit(normalize_url("http://" + text))
+        except ValueError:
+            parts = None
+        if parts is not None and parts.hostname:
+            fields["url.original"] = value
+            fields["url.domain"] = parts.hostname
+            fields["url.path"] = parts.path
+            if scheme is not None:
+                fields["url.full"] = normalize_url(f"{scheme}://{text}")
+            return
+    if url is None:
+        fields["url.original"] = value
+        return
+    fields["url.full"] = url
+    host = urlsplit(url).hostname
+    if host and canonical_ip(host, strict=False) is None:
+        fields["url.domain"] = host
 
 
 def _put_file_hash(fields: dict[str, Any], value: str) -> None:
@@ -298,19 +460,27 @@ def _put_file_hash(fields: dict[str, Any], value: str) -> None:
         fields[f"file.hash.{algorithm}"] = digest
 
 
-def _put_host(fields: dict[str, Any], side: str, value: str, address: str | None) -> None:
-    """``shost``/``dhost``: an address, a fleet host's name, or an outside machine's domain (module docstring)."""
+def put_host(fields: dict[str, Any], side: str, value: str, address: str | None, *, written_as: str | None) -> None:
+    """``shost``/``dhost``: an address, a fleet host's name, or an outside machine's domain (module docstring).
+
+    A name without an address is also kept as written, under ``written_as`` (when given).
+    """
     ip = canonical_ip(value, strict=False)
     if ip is not None:
         fields.setdefault(f"{side}.ip", ip)
         return
-    if is_internal(address):
+    if not address or is_internal(address):
+        # a name without an address is the machine the device names (ArcSight's Windows
+        # connector: dhost=DC01.corp.example.com for the 4625's computer), not a DNS name
+        # a client looked up: a domain there would become a resolution that never happened
         host = normalize_host(value)
         if host and canonical_ip(host, strict=False) is not None:
             fields.setdefault(f"{side}.ip", host)  # an address in another spelling (fullwidth digits)
             return
         if host:
             fields[f"{side}.hostname"] = host
+            if not address and written_as:
+                fields[written_as] = value  # the FQDN, as written
             return
     try:
         domain = normalize_domain(value)

@@ -222,12 +222,18 @@ def test_random_text_parses_or_is_rejected_with_a_reason(text: str) -> None:
         assert len(events) == 1
 
 
+@pytest.mark.parametrize(("prefix", "alphabet"), [
+    ("CEF:0|", "|\\= abc:CEF0"),
+    ("LEEF:1.0|", "|\\=^\t x0123LEF:abcsrdtv."),
+    ("LEEF:2.0|", "|\\=^\t x0123LEF:abcsrdtv.#"),
+])
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet="|\\= abc:CEF0", max_size=80))
-def test_random_cef_payloads_parse_or_are_rejected_with_a_reason(tail: str) -> None:
+@given(data=st.data())
+def test_random_cef_and_leef_payloads_parse_or_are_rejected_with_a_reason(prefix: str, alphabet: str, data) -> None:
+    tail = data.draw(st.text(alphabet=alphabet, max_size=80))
     try:
-        events = list(PARSER.parse("<13>Mar  5 10:00:00 h CEF:0|" + tail, CONTEXT_2024))
+        events = list(PARSER.parse("<13>Mar  5 10:00:00 h " + prefix + tail, CONTEXT_2024))
     except ParseError as exc:
         assert str(exc)
     else:
-        assert len(events) == 1 and events[0].kind.startswith(("cef:", "syslog:"))
+        assert len(events) == 1 and events[0].kind.startswith(("cef:", "leef:", "syslog:"))
