@@ -1,4 +1,4 @@
-"""Syslog lines: RFC 3164 and RFC 5424, with CEF and ``@cee:`` payloads.
+"""Syslog lines: RFC 3164 and RFC 5424, with CEF, LEEF and ``@cee:`` payloads.
 
 Framing
 -------
@@ -12,13 +12,18 @@ Framing
   HOST TAG[PID]: MSG`` (``RSYSLOG_FileFormat``, the ``/var/log/auth.log`` of
   current Ubuntu).  Without ``<PRI>`` a line is taken for one only when a
   HOST and a TAG follow a zoned RFC 3339 time.
-* A bare ``CEF:`` line (no syslog header).
+* Cisco ASA/FTD/PIX/FWSM: ``[<PRI>]Mmm dd yyyy hh:mm:ss[:] [HOST :] %ASA-6-302013: MSG``
+  (``logging timestamp``, the year written, ``device-id`` optional), behind a
+  relay's RFC 3164 header (``Mmm dd hh:mm:ss HOST %ASA-...``), or with no
+  timestamp at all (``<PRI>[HOST : ]%ASA-...``).  The message id is
+  ``event.code`` (``302013``), the product ``observer.product``, never the appname.
+* A bare ``CEF:`` or ``LEEF:`` line (no syslog header).
 
 Time (docs/fields.md, "Syslog time")
 ------------------------------------
-RFC 5424 timestamps carry a zone.  A NILVALUE (``-``) timestamp takes the
-payload's own time (CEF ``rt``/``end``/``start``, a ``@cee`` Windows event's
-time), else the receipt time of a live source (``context.received_at``, the
+RFC 5424 timestamps carry a zone.  A NILVALUE (``-``) timestamp, or a Cisco
+line without one, takes the payload's own time (CEF ``rt``/``end``/``start``,
+a ``@cee`` Windows event's time), else the receipt time of a live source (``context.received_at``, the
 syslog listener's, marked ``log.syslog.time_source: receipt``); without either
 the line is rejected, naming the rule: a file has no receipt time.  RFC 3164
 has no year and no zone: the clock time is read in
@@ -29,7 +34,8 @@ then ``Jan  1``: New Year inside the file); otherwise, with now
 (``context.clock``) taken in that zone, the year among last, this and next
 year that puts the line nearest to now and not more than
 :data:`ingest.parsers.base.FUTURE_TOLERANCE_S` (one day) in the future.  A 29 February skips the
-years without one, back to the last leap year.
+years without one, back to the last leap year.  A Cisco date with its year
+is read in ``context.default_timezone`` too.
 
 Payloads
 --------
@@ -41,13 +47,21 @@ Payloads
 * ``CEF:0|...``: ``cef:<name>`` events (:mod:`ingest.parsers.syslog_cef`),
   timed by ``rt``/``end``/``start`` or else by the header (when a time the
   payload has does not read, marked ``log.syslog.time_source: header``).  The
-  device (``dvchost``, else the HOSTNAME) is ``observer.*``; it is also the
+  device (``dvchost``, else the HOSTNAME) is ``observer.*``; with ``dvchost``
+  the HOSTNAME is the relay's (an ArcSight SmartConnector) and stays only
+  ``log.syslog.hostname``, ``host.name.original`` being ``dvchost``.  The device is also the
   event's host unless the event is the device's view of other machines'
   traffic (:func:`ingest.parsers.syslog_cef.is_device_view`: a firewall or
   proxy line naming ``src``/``dst``/``request``), which has none, so that the
   projection's sensor rule finds the client through the IP -> host map.
+* ``LEEF:1.0|...``/``LEEF:2.0|...``: one ``leef:event`` kind
+  (:mod:`ingest.parsers.syslog_leef`), timed by ``devTime`` and hosted by
+  the rule of CEF's (the device is the HOSTNAME).
 * Anything else: ``syslog:message``.  For sshd/PAM lines, ``rhost=`` and
-  ``user=`` become ``source.ip``/``source.domain`` and ``user.name``.
+  ``user=`` become ``source.ip``/``source.domain`` and ``user.name``; sshd's
+  own ``Accepted``/``Failed <method> for [invalid user] NAME from ADDR port
+  N`` and ``Invalid user NAME from ADDR`` give ``user.name``, ``source.ip``
+  (``source.domain`` for a name), ``source.port`` and ``event.outcome``.
 
 :func:`parse_syslog_text` is the entry point for callers that hold a syslog
 line inside another record (the Zeek parser's ``syslog`` log).

@@ -1,4 +1,4 @@
-"""Syslog device variants the audit of 2026-11-29 found lost (M6-M11): through the pipeline into the graph.
+"""Syslog device variants the audit of 2026-11-29 found lost (M6-M11, a guard for L10): into the graph.
 
 Cisco ASA layouts, LEEF 1.0/2.0 payloads, sshd's own log-on lines, CEF
 ``dhost`` without ``dst``, endpoint CEF processes and scheme-less ``request``.
@@ -197,6 +197,13 @@ def test_a_dhost_without_dst_is_the_destination_host_not_a_dns_name(tmp_path, jo
     assert graph.get_entity("domain", "dc01.corp.example.com") is None
 
 
+def test_a_dhost_that_is_the_reporting_computer_makes_it_the_events_host(tmp_path, journal, graph) -> None:
+    # ArcSight's Windows connector names the computer as dvchost too: the event is that computer's
+    _, (event,) = ingest(tmp_path, journal, graph, ARCSIGHT_4625.replace("dhost=", "dvchost=DC01.corp.example.com dhost="))
+    assert (event.host, event.fields["host.name.original"]) == ("dc01", "DC01.corp.example.com")
+    assert graph.get_entity("host", "dc01") is not None and not relations(graph, "RESOLVED")
+
+
 # -- M10: endpoint CEF processes ------------------------------------------------------------------
 
 EDR = ("<13>Mar  5 10:00:08 conn01 CEF:0|Example|EDR|1|7|Process started|5|dvchost=WS-0042.corp.example "
@@ -262,3 +269,19 @@ def test_a_quoted_request_is_read_without_its_quotes(request_value: str, expecte
 def test_a_request_that_is_no_host_and_path_stays_as_written(request_value: str) -> None:
     fields = parse(f"CEF:0|V|Proxy|1|7|req|1|src=10.0.0.5 request={request_value} rt=1709632809000").fields
     assert fields["url.original"] == request_value and "url.domain" not in fields
+
+
+# -- L10: a HOSTNAME written as an address --------------------------------------------------------
+
+
+def test_a_hostname_written_as_an_address_reaches_the_host_the_map_knows(tmp_path, journal, graph) -> None:
+    # a guard, not a fix of this parser: the projection maps an event host that is an IP (it did before)
+    lease = tmp_path / "dhcp.json"
+    lease.write_text('{"_path":"dhcp","ts":"2024-03-05T09:00:00Z","mac":"aa:aa:aa:aa:aa:01","host_name":"WS-0300",'
+                     '"assigned_addr":"10.1.2.42","lease_time":86400.0,"msg_types":["REQUEST","ACK"]}\n')
+    ingest_paths([lease], store=graph, journal=journal, progress=False)
+    _, events = ingest(tmp_path, journal, graph, "<38>Mar  5 10:00:12 10.1.2.42 sshd[4250]: Accepted password "
+                                                 "for jdoe from 192.0.2.66 port 52311 ssh2")
+    assert events[-1].host == "10.1.2.42"  # the journal keeps what the line said
+    assert ("ws-0300", ("user", "jdoe")) in {(s.host, s.entity) for s in graph.iter_sightings()}
+    assert graph.get_entity("host", "10.1.2.42") is None
