@@ -9,7 +9,7 @@ import pytest
 
 from graphsiem.model import Event
 from ingest.id_index import id_prefix, shared_index
-from ingest.journal import ROLLBACK_MODE, Journal
+from ingest.journal import ROLLBACK_MODE, ROWS_PER_INSERT, Journal
 
 
 def make(event_id: str, ts: float = 1.0, **fields) -> Event:
@@ -389,3 +389,37 @@ def test_a_failing_before_commit_rolls_the_whole_batch_back(journal):
 def test_rejections_alone_are_kept_by_append(journal):
     assert journal.append([], rejections=[("f:1", "ndjson", "bad", "x")]) == []
     assert [r.raw for r in journal.rejected()] == ["x"]
+
+
+def test_a_batch_written_many_rows_a_statement_keeps_each_row_its_values_and_order(journal):
+    journal.append([make("held-1"), make("held-2")])
+    count = 2 * ROWS_PER_INSERT + 5  # two full statements, then rows one a statement
+    events = [make(f"e{n}", ts=float(n), n=n) for n in range(count)]
+    # held ids and a repeat in the batch: the rows written are a subset, in batch order
+    batch = events[:3] + [make("held-1")] + events[3:70] + [make("e5")] + events[70:] + [make("held-2")]
+    new = journal.append(batch)
+    assert [e.id for e in new] == [e.id for e in events]
+    rows = journal.connection.execute(
+        "SELECT seq, id, ts, fields, raw, typeof(fields), typeof(raw) FROM events WHERE seq > 2 ORDER BY seq"
+    ).fetchall()
+    assert [row[0] for row in rows] == list(range(3, 3 + count))
+    assert [(row[1], row[2]) for row in rows] == [(e.id, e.ts) for e in events]
+    assert [row[3] for row in rows] == [f'{{"n":{n}}}'.encode() for n in range(count)]
+    assert [row[4] for row in rows] == [f'{{"id":"e{n}"}}' for n in range(count)]
+    assert {row[5:] for row in rows} == {("blob", "text")}
+    last = journal.connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+    assert last == (2 + count,)
+
+
+def test_a_row_failing_inside_a_many_row_statement_rolls_the_whole_batch_back(journal):
+    journal.append([make("a")])
+    events = [make(f"e{n}") for n in range(2 * ROWS_PER_INSERT)]
+    events[ROWS_PER_INSERT + 3].kind = None  # NOT NULL: fails in the second statement, after a whole one
+    with pytest.raises(sqlite3.IntegrityError, match="events.kind"):
+        journal.append(events)
+    assert journal.counts()["events"] == 1
+    assert journal.connection.execute("SELECT seq FROM sqlite_sequence").fetchall() == [(1,)]
+    # nothing of the batch was kept, in the table or the id index
+    events[ROWS_PER_INSERT + 3].kind = "ecs:event"
+    assert len(journal.append(events)) == 2 * ROWS_PER_INSERT
+    assert journal.last_seq() == 1 + 2 * ROWS_PER_INSERT
