@@ -388,12 +388,12 @@ def _put_label(fields: dict[str, Any], label: str, value: str) -> None:
         fields[f"cef.{label}"] = value
     elif target.endswith(".pid"):
         _put_pid(fields, target, label, value)
+    elif target == "process.parent.executable":
+        _put_process(fields, "process.parent", "parent", value)  # a bare name is no executable path
     else:
         fields[target] = value
         if target == "process.command_line":
             put_decoded(fields, value)
-        elif target == "process.parent.executable":
-            _put_process(fields, "process.parent", "parent", value)
 
 
 _SCHEMES_BY_PORT = {"80": "http", "8080": "http", "443": "https", "8443": "https", "21": "ftp"}

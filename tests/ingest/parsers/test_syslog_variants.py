@@ -224,6 +224,7 @@ def test_endpoint_cef_processes_become_process_entities(tmp_path, journal, graph
         "wscript.exe", "wscript.exe invoice.vbs")
     assert (fields["target.process.name"], fields["target.process.pid"]) == ("lsass.exe", 640)
     assert "cef.CommandLine" not in fields
+    assert fields["process.parent.executable"] == "C:\\Windows\\System32\\wscript.exe"
     # the event is the endpoint's (dvchost), the connector only relayed it
     assert (event.host, fields["host.name.original"], fields["log.syslog.hostname"]) == (
         "ws-0042", "WS-0042.corp.example", "conn01")
@@ -254,6 +255,14 @@ def test_a_request_without_scheme_or_port_gives_the_domain_only(tmp_path, journa
     assert "url.full" not in event.fields  # http:// or https://: a guess would key a URL apart
     assert event.fields["url.domain"] == "cdn.example"
     assert (("ip", "10.0.0.5"), ("domain", "cdn.example")) in relations(graph, "RESOLVED")
+
+
+def test_a_parent_written_as_a_bare_name_is_a_name_not_an_executable_path() -> None:
+    fields = parse("CEF:0|V|EDR|1|7|p|1|dvchost=ws1 sproc=cmd.exe cs2Label=Parent Process Name cs2=Explorer.EXE "
+                   "cs3Label=ParentProcessId cs3=0x1a2b rt=1709632809000").fields
+    assert (fields["process.name"], fields["process.parent.name"], fields["process.parent.pid"]) == (
+        "cmd.exe", "explorer.exe", 0x1A2B)
+    assert "process.executable" not in fields and "process.parent.executable" not in fields
 
 
 @pytest.mark.parametrize(("request_value", "expected"), [
