@@ -66,7 +66,6 @@ from ingest.parsers.windows_time import checked_time
 
 _KEY_RE = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\-\[\]]+)=")
 _VALUE_ESCAPES = {"=": "=", "\\": "\\", "n": "\n", "r": "\r", "|": "|"}
-_SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 _IP_KEYS = {"src": "source.ip", "dst": "destination.ip", "dvc": "observer.ip"}
 _PORT_KEYS = {"spt": "source.port", "dpt": "destination.port"}
@@ -281,14 +280,11 @@ def read_cef(message: str, context: ParseContext) -> Payload:
     ts, unreadable = cef_time(extension, context)
     for key, value, _ in unreadable:
         fields[f"cef.{key}"] = value  # kept as written beside the time that stood in
-    return Payload(cef_kind(header[5]), fields, ts, unreadable, "CEF event without rt/end/start",
+    # One kind for every CEF event: a kind made from the free-text name gave each device
+    # vocabulary its own kinds, an unbounded set; the name is rule.name, the id rule.id.
+    return Payload("cef:event", fields, ts, unreadable, "CEF event without rt/end/start",
                    extension.get("dvchost"), extension)
 
-
-def cef_kind(name: str) -> str:
-    """``cef:<name>`` with the name slugged (``Port scan`` -> ``cef:port_scan``)."""
-    slug = _SLUG_RE.sub("_", name.lower()).strip("_")[:64]
-    return f"cef:{slug or 'event'}"
 
 
 def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:

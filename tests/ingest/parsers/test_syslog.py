@@ -64,7 +64,7 @@ CASES = [
         "process.name": "cmd.exe", "process.pid": 77, "process.parent.name": "explorer.exe",
     }),
     # a firewall's view of others' traffic: no host (the sensor rule maps the client), the device is the observer
-    (7, "cef:port_scan_detected", None, "2024-03-05T10:00:08", {
+    (7, "cef:event", None, "2024-03-05T10:00:08", {
         "observer.name": "fw-01", "observer.vendor": "Example Corp", "observer.product": "Edge Firewall",
         "host.name.original": None,
         "cef.vendor": "Example Corp", "cef.product": "Edge Firewall", "rule.id": "100|7",
@@ -80,7 +80,7 @@ CASES = [
         "file.hash.md5": "0123456789abcdef0123456789abcdef",
     }),
     # a proxy's record of a client's request: not the proxy's own download
-    (8, "cef:blocked_download", None, "2024-03-05T10:00:09", {
+    (8, "cef:event", None, "2024-03-05T10:00:09", {
         "http.request.method": "GET", "url.full": "https://cdn.example.net/img.png",
         "observer.hostname": "proxy-01.corp.example", "observer.name": "proxy-01",
     }),
