@@ -44,7 +44,7 @@ Payloads
   Windows event as from an endpoint log, timed by its own time, else by the
   syslog header, and hosted by its own endpoint name, else by the header's
   HOSTNAME; other JSON becomes ``syslog:message`` with its ``msg``.
-* ``CEF:0|...``: ``cef:<name>`` events (:mod:`ingest.parsers.syslog_cef`),
+* ``CEF:0|...``: ``cef:event`` events (:mod:`ingest.parsers.syslog_cef`),
   timed by ``rt``/``end``/``start`` or else by the header (when a time the
   payload has does not read, marked ``log.syslog.time_source: header``).  The
   device (``dvchost``, else the HOSTNAME) is ``observer.*``; with ``dvchost``
