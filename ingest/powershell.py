@@ -218,8 +218,10 @@ def encoded_command_payload(command_line: str) -> str | None:
 # "cmd /c": cmd ends its own name at the "/".
 
 _CMD_IMAGES = frozenset(("cmd", "cmd.exe"))
-# cmd's own switches before /C: /Q /D /A /U /S and /E:, /F:, /V:, /T: with a value
-_CMD_RUN_SWITCH = re.compile(r"(?:[ \t]*/(?:[qdausQDAUS]|[efvtEFVT]:[^ \t/]*))*[ \t]*/[ckrCKR]")
+# cmd's own switches before /C: /Q /D /A /U /S /X /Y, /E:, /F:, /V:, /T: with a value, and
+# any other letter, which cmd ignores: Cobalt Strike's and Metasploit's service command
+# "%COMSPEC% /b /c start /b /min powershell -enc ..." relies on that for its /b
+_CMD_RUN_SWITCH = re.compile(r"(?:[ \t]*/(?:[abd-jl-qs-zABD-JL-QS-Z](?::[^ \t/]*)?))*[ \t]*/[ckrCKR]")
 _COMMAND_SEPARATOR = re.compile(r'"[^"]*"?|[&|]')
 # a quoted string (kept), or a redirection: [n]>, [n]>> to a handle (&n) or a
 # file, or < from a file; the file ends at white space or at cmd's next operator

@@ -60,3 +60,21 @@ def test_lines_that_run_no_encoded_powershell_stay_undecoded(command_line: str) 
 
 def test_a_quoted_greater_than_sign_stays_in_the_command() -> None:
     assert powershell_run_by_cmd('cmd /c powershell -c "echo a>b"') == 'powershell -c "echo a>b"'
+
+
+@pytest.mark.parametrize(
+    "command_line",
+    [
+        # Cobalt Strike's and Metasploit's psexec service command: cmd ignores the /b
+        rf"C:\Windows\system32\cmd.exe /b /c start /b /min powershell -nop -w hidden -encodedcommand {B64}",
+        f"cmd.exe /x /b /q /c powershell -enc {B64}",
+        f"cmd /V:ON /b /c powershell -enc {B64}",
+    ],
+)
+def test_switches_cmd_ignores_before_slash_c_still_reach_the_command(command_line: str) -> None:
+    assert decode_powershell_command(command_line, CMD) == SCRIPT
+
+
+def test_a_slash_k_or_r_after_other_switches_still_runs_the_command() -> None:
+    assert powershell_run_by_cmd(f"cmd /b /k powershell -enc {B64}") == f"powershell -enc {B64}"
+    assert powershell_run_by_cmd(f"cmd /b /r powershell -enc {B64}") == f"powershell -enc {B64}"
