@@ -384,8 +384,26 @@ class _Session:
                 _add_accepted((file, formats, total), end - first, end_event - first_event)
             self._next_batch()
             return
-        fresh = {event.id for event in new}
         events = self.events
+        sizes = self.sizes
+        if len(events) == len(sizes) and sizes.count(1) == len(sizes):
+            # One event a record (Windows, Zeek, EVE lines), some held or repeated: a record
+            # is new when its event object is one the journal returned (the first of each new
+            # id), counted per run in C instead of a Python loop a record (valgrind: -5.5k
+            # instructions a Windows event in batches with a few duplicates)
+            taken = set(map(id, new))
+            is_new = list(map(taken.__contains__, map(id, events)))
+            for file, formats, first, end, _, _ in runs:
+                records = end - first
+                fresh_records = sum(is_new[first:end])
+                for counts in (file, formats, total):
+                    counts.received += records
+                    counts.accepted += records
+                    counts.events += fresh_records
+                    counts.duplicates += records - fresh_records
+            self._next_batch()
+            return
+        fresh = {event.id for event in new}
         for file, formats, first, end, event_index, _ in runs:
             for size in self.sizes[first:end]:
                 new_ids = 0
