@@ -328,7 +328,9 @@ EVENT_DATA_CHARS = 1024
 _COMMAND_DATA = ("ImagePath", "ServiceFileName")
 """Event data that is a command line to be run (System 7045, Security 4697 services): decoded when it
 carries a PowerShell ``-EncodedCommand``."""
-_data_fields: dict[str, str] = {}
+_COMMAND_FIELDS = tuple((f"winlog.event_data.{key}", f"winlog.event_data.{key}_decoded") for key in _COMMAND_DATA)
+_data_fields: tuple[dict[Any, str], dict[Any, str]] = ({}, {})
+"""Per shape kind (event data apart, flat), key -> field name, ``""`` for a key that is no event data."""
 
 
 def keep_event_data(fields: Fields, data: Data, *, flat: bool) -> None:
@@ -340,31 +342,39 @@ def keep_event_data(fields: Fields, data: Data, *, flat: bool) -> None:
     :data:`EVENT_DATA_FIELDS` values of at most :data:`EVENT_DATA_CHARS`
     characters, lists and objects left to the raw record.
     """
+    names = _data_fields[flat]
     kept = 0
     for key, value in data.items():
+        name = names.get(key)
+        if name is None:
+            # each key is judged once per shape kind: a quarter of a Windows corpus is unmapped
+            name = _data_field(key, flat)
+            if len(names) < 4096:  # names are few; bounded against junk keys
+                names[key] = name
+        if not name:
+            continue
         if value.__class__ is str:
-            if value in UNSET_TEXT:
+            # UNSET_TEXT's longest is 7 characters: a long text is never hashed for the test
+            if len(value) < 8 and value in UNSET_TEXT:
                 continue
             if len(value) > EVENT_DATA_CHARS:
                 value = value[:EVENT_DATA_CHARS]
         elif not (value.__class__ is int or value.__class__ is float or value.__class__ is bool):
             continue
-        if flat and key in _ENVELOPE_KEYS:
-            continue
-        name = _data_fields.get(key)
-        if name is None:
-            if key.__class__ is not str or len(key) > 64:
-                continue
-            name = "winlog.event_data." + key
-            if len(_data_fields) < 4096:  # names are few; bounded against junk keys
-                _data_fields[key] = name
         fields[name] = value
         kept += 1
         if kept == EVENT_DATA_FIELDS:
             break
-    for key in _COMMAND_DATA:
-        command = fields.get("winlog.event_data." + key)
+    for field, decoded_field in _COMMAND_FIELDS:
+        command = fields.get(field)
         if command.__class__ is str:
             decoded = decoded_command(command)
             if decoded is not None:
-                fields["winlog.event_data." + key + "_decoded"] = decoded
+                fields[decoded_field] = decoded
+
+
+def _data_field(key: object, flat: bool) -> str:
+    """The field of an event-data key, ``""`` for an envelope key (flat shapes) or a junk key."""
+    if key.__class__ is not str or len(key) > 64 or (flat and key in _ENVELOPE_KEYS):  # type: ignore[arg-type]
+        return ""
+    return "winlog.event_data." + key  # type: ignore[operator]

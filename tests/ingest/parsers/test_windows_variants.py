@@ -134,9 +134,29 @@ def test_renamed_powershell_4104_without_event_data_gives_its_script(ingest) -> 
     assert event.kind == "powershell:script_block"
     assert event.fields["powershell.script_block_id"] == "4bd2e3a1-0000-4e6b-9c5c-1f2a3b4c5d6e"
     assert event.fields["process.pid"] == 6000
+    assert (event.fields["powershell.message_number"], event.fields["powershell.message_total"]) == (1, 1)
     [(src, script)] = got.edges("EXECUTED")
     assert src == ("host", "ws-0042")
     assert got.entities("script")[script[1]].props["text"] == STAGER
+
+
+def test_renamed_powershell_4103_context_is_read_from_its_ecs_fields(ingest) -> None:
+    host_application = f"powershell.exe -nop -enc {ENCODED}"
+    got = ingest({
+        "@timestamp": "2024-03-05T10:55:01Z", "event": {"code": "4103"},
+        "powershell": {"command": {"name": "New-Object", "type": "Cmdlet"}},
+        "process": {"command_line": host_application, "title": "ConsoleHost"},
+        "user": {"name": "jdoe", "domain": "CORP"},
+        "winlog": {"channel": "Microsoft-Windows-PowerShell/Operational", "computer_name": "WS-0042",
+                   "event_id": 4103, "record_id": "3", "process": {"pid": 6000},
+                   "event_data": {"Payload": "CommandInvocation(New-Object): \"New-Object\""}},
+    })
+    [event] = got.events
+    assert event.kind == "powershell:pipeline"
+    assert event.fields["powershell.command"] == "New-Object"
+    assert event.fields["powershell.host_application"] == host_application
+    assert event.fields["process.command_line_decoded"] == STAGER
+    assert event.fields["user.name"] == "corp\\jdoe"
 
 
 def test_renamed_sysmon_network_dns_and_file_events_keep_their_entities(ingest) -> None:
