@@ -219,6 +219,14 @@ def test_sysmon_26_delete_detected_is_a_deleted_file(ingest) -> None:
     assert got.edges("DELETED") == {(_process(DROPPER, ""), ("file", PAYLOAD_SHA256))}
 
 
+def test_sysmon_27_blocked_executable_is_sighted_without_a_written_relation(ingest) -> None:
+    got = ingest(_sysmon(27, **PROCESS_DATA, TargetFilename="C:\\Users\\Public\\payload.exe",
+                         Hashes=f"SHA256={PAYLOAD_SHA256}"))
+    assert got.events[0].kind == "sysmon:file_block_executable"
+    assert got.edges("WROTE") == set()
+    assert [s.host for s in got.store.hosts_of("file", PAYLOAD_SHA256)] == ["ws-0042"]
+
+
 def test_sysmon_15_zone_identifier_links_the_download_to_its_url(ingest) -> None:
     chrome = "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe"
     got = ingest(_sysmon(
