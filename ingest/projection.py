@@ -324,6 +324,13 @@ class Projector:
             "winsec:logon": self._logon,
             "winsec:logon_failed": self._user_only,
             "winsec:special_privileges": self._user_only,
+            "sysmon:file_executable_detected": self._file_action(R.WROTE),
+            "sysmon:file_delete_detected": self._file_action(R.DELETED),
+            "sysmon:file_block_executable": self._file_blocked,
+            "sysmon:file_block_shredding": self._file_blocked,
+            "sysmon:file_stream_create": self._file_stream,
+            "sysmon:driver_load": self._driver_load,
+            "sysmon:wmi_consumer": self._wmi_consumer,
         }
 
     def fork(self, ipmap: IpHostMap | IpWatch) -> Projector:
@@ -696,6 +703,54 @@ class Projector:
         if process is None:
             process = self._process(ctx, _PROCESS)
         ctx.rel(process if process is not None else ctx.host, R.EXECUTED, script)
+
+    # -- Sysmon 6, 15, 20, 27/28 ----------------------------------------------
+    def _file_stream(self, ctx: _Ctx) -> None:
+        """Sysmon 15: the process WROTE the file; a Zone.Identifier's ``HostUrl`` (``url.full``) is
+        where it came from: ``host DOWNLOADED file SERVED_BY url ON domain``."""
+        file = self._file(ctx)
+        ctx.rel(self._process(ctx, _PROCESS), R.WROTE, file)
+        url = self._url(ctx)
+        if url is not None and file is not None:
+            ctx.rel(ctx.host, R.DOWNLOADED, file)
+            ctx.rel(file, R.SERVED_BY, url)
+            ctx.rel(url, R.ON, self._domain(ctx, ctx.fields.get("url.domain")))
+
+    def _driver_load(self, ctx: _Ctx) -> None:
+        """Sysmon 6: ``host LOADED file`` (the kernel loads a driver: the event names no process),
+        the file with its signature (props ``signed``, ``signature``, ``signature_status``)."""
+        file = self._file(ctx)
+        if file is None:
+            return
+        props = ctx.acc.entities[file].props
+        fields = ctx.fields
+        for field, prop in _SIGNATURE_PROPS:
+            value = fields.get(field)
+            if value is not None:
+                props[prop] = value
+        ctx.rel(ctx.host, R.LOADED, file)
+
+    def _file_blocked(self, ctx: _Ctx) -> None:
+        """Sysmon 27/28: a write or delete Sysmon blocked: the process and the file, no relation."""
+        ctx.touch(self._process(ctx, _PROCESS))
+        ctx.touch(self._file(ctx))
+
+    def _wmi_consumer(self, ctx: _Ctx) -> None:
+        """Sysmon 20: a WMI consumer's command or script (``wmi.consumer.destination``) as a script
+        entity, searchable; a PowerShell ``-EncodedCommand`` is known by its decoded script, the
+        entity its 4104 block gets when the consumer runs it.  No relation: nothing ran yet."""
+        fields = ctx.fields
+        ctx.touch(self._user(ctx))
+        destination = fields.get("wmi.consumer.destination")
+        if not destination:
+            return
+        text = str(fields.get("wmi.consumer.destination_decoded") or destination)
+        props: dict[str, Any] = {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text),
+                                 "wmi_command": str(destination)[:SCRIPT_TEXT_CHARS]}
+        name = fields.get("wmi.consumer.name")
+        if name:
+            props["wmi_consumer"] = str(name)
+        ctx.touch(ctx.acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props))
 
     def _logon(self, ctx: _Ctx) -> None:
         ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
@@ -1091,6 +1146,10 @@ _PARENT_IDENTITY = frozenset(_PARENT[:3])
 """The parent fields without which :meth:`Projector._process` finds no parent (image, command line, GUID)."""
 _FILE_IDENTITY = frozenset(_FILE[:5])
 """The file fields without which :meth:`Projector._file` finds no file (hashes, path, name)."""
+
+_SIGNATURE_PROPS = (("file.code_signature.signed", "signed"), ("file.code_signature.subject_name", "signature"),
+                    ("file.code_signature.status", "signature_status"))
+"""Sysmon 6 signature fields -> the driver file's props."""
 
 _CERT_KEYS = frozenset(("x509.san", "x509.subject", "zeek.cert_chain_fps", "zeek.cert_chain_fuids"))
 """The fields :meth:`Projector._certificate` reads a certificate or a certificate chain from."""
