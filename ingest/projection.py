@@ -20,7 +20,8 @@ Identity rules
   is the process that held that pid on that host at that time, when one is
   known and its image name agrees, else an image-only node.
 * script: key ``stable_hash`` of the whitespace-collapsed 4104 text; value the
-  first 200 characters; 4104 is attributed to the process that held its pid on
+  first 200 characters; a block logged in parts is also one script of its joined
+  text, added by the part that completes it; 4104 is attributed to the process that held its pid on
   its host at the block's time (Windows reuses pids: the last process seen with
   that pid at or before that time), else to the host.
 * file: its strongest digest, SHA-256 > SHA-1 > MD5, else the lower-case path
@@ -126,11 +127,19 @@ _PID_LIMIT = 100_000
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
+_SCRIPT_PARTS_LIMIT = 256
+"""Parts a 4104 block may have to be joined (~32 KB each: 8 MB of script); longer ones are not."""
+_SCRIPT_JOIN_CHARS = 4_000_000
+"""Characters of parts one block may hold while it waits for the rest."""
+_SCRIPT_BLOCKS_LIMIT = 64
+"""Blocks waiting for parts (parts arrive together: a few wait at a time; a lossy log leaves some)."""
 JOIN_STATE_VERSION = 4
 """Format of :meth:`Projector.join_state`; a state of another version is not read (the joins are
-learnt again from the journal instead).  4: pid holders carry their image name, and file keys
-prefer SHA-1/MD5 to names (version 3's remembered Zeek file ids name the older keys)."""
-_JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers")
+learnt again from the journal instead).  4: pid holders carry their image name, file keys
+prefer SHA-1/MD5 to names (version 3's remembered Zeek file ids name the older keys), and the
+parts of long PowerShell blocks wait for each other."""
+_JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
+          "_script_parts")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 _PendingTransfer = tuple[str, float, str | None, tuple[str, ...], Any, Any]
@@ -310,6 +319,8 @@ class Projector:
         """Zeek x509: certificate id (fingerprint or file id) -> its names."""
         self._cert_servers: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
         """Zeek ssl: host certificate id -> ((server IP, client hosts), ...), immutable so forks share them."""
+        self._script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]] = {}
+        """PowerShell 4104: (host, block id) -> (parts in all, ((number, text), ...) seen so far)."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}
@@ -754,24 +765,51 @@ class Projector:
         return handler
 
     def _script_block(self, ctx: _Ctx) -> None:
-        text = ctx.fields.get("powershell.script_block_text")
+        fields = ctx.fields
+        text = fields.get("powershell.script_block_text")
         if not text:
             return
         text = str(text)
-        normalised = " ".join(text.split())
-        script = ctx.acc.entity(
-            SCRIPT,
-            stable_hash(normalised),
-            text[:SCRIPT_VALUE_CHARS],
-            {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text)},
-        )
-        pid = ctx.fields.get("process.pid")
+        script = _script(ctx.acc, text)
+        pid = fields.get("process.pid")
         process = None
         if pid is not None:
             process = self._pid_holder(ctx.hosts[0], pid, ctx.ts)
         if process is None:
             process = self._process(ctx, _PROCESS)
-        ctx.rel(process if process is not None else ctx.host, R.EXECUTED, script)
+        runner = process if process is not None else ctx.host
+        ctx.rel(runner, R.EXECUTED, script)
+        total = fields.get("powershell.message_total")
+        if isinstance(total, int) and 1 < total <= _SCRIPT_PARTS_LIMIT:
+            ctx.rel(runner, R.EXECUTED, self._script_part(ctx, text, total))
+
+    def _script_part(self, ctx: _Ctx, text: str, total: int) -> EntityKey | None:
+        """The whole script once ``text``, one of its ``total`` parts, completes it; else None.
+
+        PowerShell logs a long block as parts of ~32 KB (4104 ``MessageNumber`` of
+        ``MessageTotal``, one ``ScriptBlockId``), cut anywhere: each part stays a script of its
+        own (a lost part loses no other), and the part that completes the block adds the whole
+        text as one more, so text across a cut is found and the same long script on many hosts
+        is one node.  The parts wait in the join state (saved between calls), by host and block
+        id, immutable so that forks share them.
+        """
+        fields = ctx.fields
+        block_id = fields.get("powershell.script_block_id")
+        number = fields.get("powershell.message_number")
+        if not block_id or not isinstance(number, int) or not 1 <= number <= total:
+            return None
+        key = (ctx.hosts[0], str(block_id))
+        known = self._script_parts.get(key)
+        parts = dict(known[1]) if known is not None and known[0] == total else {}
+        parts[number] = text
+        if len(parts) < total:
+            if sum(map(len, parts.values())) <= _SCRIPT_JOIN_CHARS:
+                self._remember(self._script_parts, key, (total, tuple(sorted(parts.items()))), _SCRIPT_BLOCKS_LIMIT)
+            else:  # too long to hold: its parts stay scripts of their own
+                self._script_parts.pop(key, None)
+            return None
+        del self._script_parts[key]
+        return _script(ctx.acc, "".join(parts[n] for n in range(1, total + 1)), total)
 
     def _logon(self, ctx: _Ctx) -> None:
         ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
@@ -1099,6 +1137,11 @@ def _restore_pid(item: list[Any]) -> tuple[tuple[str, str], tuple[tuple[float, E
     return (host, pid), tuple((at, _entity_key(ref), str(name)) for at, ref, name in held)
 
 
+def _restore_script_parts(item: list[Any]) -> tuple[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]:
+    (host, block_id), (total, parts) = item
+    return (host, block_id), (int(total), tuple((int(number), str(text)) for number, text in parts))
+
+
 def _restore_file(item: list[Any]) -> tuple[str, EntityKey]:
     fuid, ref = item
     return fuid, _entity_key(ref)
@@ -1132,9 +1175,18 @@ _RESTORE = {
     "_fuid_pending": _restore_pending,
     "_cert_names": _restore_names,
     "_cert_servers": _restore_servers,
+    "_script_parts": _restore_script_parts,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""
+
+
+def _script(acc: Accumulator, text: str, parts: int = 0) -> EntityKey:
+    """The script of ``text``: keyed by its whitespace-collapsed text; ``parts`` when joined from parts."""
+    props: dict[str, Any] = {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text)}
+    if parts:
+        props["parts"] = parts
+    return acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props)
 
 
 def _url_transfer(acc: Accumulator, url: EntityKey, mime: Any, size: Any) -> EntityKey:

@@ -597,6 +597,9 @@ def _taught_projector() -> Projector:
         parsed(ZEEK_RECORDS["files_is_orig"], "w"),  # an HTTP download waiting for its http record
         parsed(SSL, "s"),
         parsed({**X509, "fingerprint": "99"}, "x"),
+        # the first of two parts of a long PowerShell block, waiting for the second
+        ev("powershell:script_block", event_id="b1", process__pid=4242, powershell__script_block_text="IEX (New-",
+           powershell__script_block_id="blk-1", powershell__message_number=1, powershell__message_total=2),
     ])
     return projector
 
@@ -617,6 +620,8 @@ def test_a_restored_projector_joins_what_the_one_it_came_from_would():
         ev("sysmon:network_connect", event_id="n", process__executable=PS, process__guid="g-1",
            destination__ip="203.0.113.5"),
         ev("powershell:script_block", event_id="p", process__pid=4242, powershell__script_block_text="IEX x"),
+        ev("powershell:script_block", event_id="b2", process__pid=4242, powershell__script_block_text="Object)",
+           powershell__script_block_id="blk-1", powershell__message_number=2, powershell__message_total=2),
         ev("zeek:files", host=None, event_id="f2", source__ip="198.51.100.1", destination__ip="192.0.2.10",
            file__hash__sha256="ab" * 32, zeek__fuid="Fx"),
         ev("zeek:http", host=None, event_id="h2", source__ip="192.0.2.10", destination__ip="198.51.100.1",

