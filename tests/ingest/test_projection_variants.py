@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from graphsiem.model import stable_hash
+from graphsiem.model import Event, stable_hash
 from ingest import replay as replay_module
 from ingest.journal import Journal
 from ingest.normalize import normalize_command_line
@@ -275,6 +275,15 @@ def test_a_cname_chain_is_kept_as_domains_that_resolve_to_each_other(store, tmp_
     }
     assert {("ws-0042", domain("e7.cdn.example")), ("ws-0042", domain("rare-app.cdn.example"))} <= set(
         graph["sightings"])
+
+
+def test_a_one_label_answer_is_no_cname():
+    """An ECS answer object without data reaches the projection as the text "None" (audit M14)."""
+    event = Event(id="e1", kind="ecs:event", ts=1.0, host="ws-1", source="test",
+                  fields={"dns.question.name": "a.example", "dns.answers": ["None", "203.0.113.5"]})
+    projection = Projector().project([event])
+    assert {(r.src, r.dst) for r in projection.relations if r.type == "RESOLVES_TO"} == {
+        (domain("a.example"), ip("203.0.113.5"))}
 
 
 def test_the_names_answering_a_reverse_lookup_are_no_cname_chain(store, tmp_path):
