@@ -955,6 +955,13 @@ class Projector:
             dst_ip = None
         src_host = self.ipmap.lookup(src_ip, ts)
         dst_host = self.ipmap.lookup(dst_ip, ts)
+        # a device that names a machine but not its address (a CEF shost/dhost without
+        # src/dst, LEEF identHostName) names that end's host: the parser normalised it
+        if src_ip is None and not src_host:
+            src_host = fields.get("source.hostname")
+        named_dst = dst_ip is None and not dst_host and fields.get("destination.hostname")
+        if named_dst:
+            dst_host = named_dst
         kind = event.kind
         if kind.endswith(":dhcp"):
             assigned = fields.get("dhcp.assigned_ip")
@@ -981,6 +988,8 @@ class Projector:
             dst_ip_related = None
         else:
             dst_ip_related = dst_ip
+        if named_dst and named_dst == src_host:
+            named_dst = None  # a machine's record of itself: no relation to itself
         if is_bare and not hosts:
             # and with neither end mapped (most of them), nothing is sighted: no _Ctx.
             # A lone IP (software.log's host...) relates to nothing: no entity.
@@ -992,6 +1001,8 @@ class Projector:
         if is_bare:
             if dst_ip_related:
                 ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip_related, dst_ip_related))
+            elif named_dst:  # the source reached the named machine: its host, no address
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, (HOST, named_dst))
             self._sight(ctx)
             return
         # The client's side: the source, unless the parser says the client is the destination
@@ -1008,8 +1019,12 @@ class Projector:
         if rel_type == R.ALERTED:
             if dst_ip:
                 ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
+            elif named_dst:
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, (HOST, named_dst))
         elif server and dst_ip_related:
             ctx.rel(self._actor(acc, client_host, client), rel_type, acc.entity(IP, server, server))
+        elif named_dst:
+            ctx.rel(self._actor(acc, client_host, client), rel_type, (HOST, named_dst))
         if "dns.question.name" in fields:
             domain = self._domain(ctx, fields["dns.question.name"])
             if domain is not None:
