@@ -15,13 +15,18 @@ Identity rules
   decoded_command.  Events that name a process only by image and GUID (Sysmon
   3/10/11...) resolve to the full process of the same host and GUID when its
   creation was projected earlier, in this ingest call or an earlier one
-  (the join state below).
+  (the join state below).  A creation's parent without a command line of its
+  own (Security 4688 names only its image and pid, older Windows only its pid)
+  is the process that held that pid on that host at that time, when one is
+  known and its image name agrees, else an image-only node.
 * script: key ``stable_hash`` of the whitespace-collapsed 4104 text; value the
-  first 200 characters; 4104 is attributed to the process that held its pid on
+  first 200 characters; a block logged in parts is also one script of its joined
+  text, added by the part that completes it; 4104 is attributed to the process that held its pid on
   its host at the block's time (Windows reuses pids: the last process seen with
   that pid at or before that time), else to the host.
-* file: SHA-256 when known, else the lower-case path (or name), else another
-  digest; a file on the wire with none of them, by its URL, MIME type and size
+* file: its strongest digest, SHA-256 > SHA-1 > MD5, else the lower-case path
+  (or name): a name never merges files whose digests differ, and one content is
+  one node at every path; a file on the wire with none of them, by its URL, MIME type and size
   when the URL is known (the record's own, or for Zeek ``files`` the ``http``
   record's, joined by file id), else by its sender, MIME type and size.
 * domain: FQDN (prop ``registered_domain``); ip: canonical text; url: normalised.
@@ -36,7 +41,11 @@ IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
 (``ip CONNECTED ip``) and adds no host.  The actor of what a client does
 (``CONNECTED``, ``RESOLVED`` a DNS name or TLS SNI, ``REQUESTED`` a URL) is the
 flow's client: ``client.ip`` when the parser names it (Suricata's server-to-client
-records), else the source.  An IP is an entity only when a relation names it.
+records), else the source.  An IP is an entity only when a relation names it, and
+never the unspecified or broadcast address.  A file on the wire is ``DOWNLOADED``
+by the host that received it and ``UPLOADED`` by the client that sent it (Zeek's
+``is_orig``); a files record that does not say which side was the client relates
+neither side to the other.
 A certificate's names (``x509.san``, else the CN of ``x509.subject``) are
 ``domain RESOLVES_TO ip`` of the server that presented it, as a DNS answer's
 addresses are; Zeek's x509 records reach that server through the ssl record
@@ -118,10 +127,19 @@ _PID_LIMIT = 100_000
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
-JOIN_STATE_VERSION = 3
+_SCRIPT_PARTS_LIMIT = 256
+"""Parts a 4104 block may have to be joined (~32 KB each: 8 MB of script); longer ones are not."""
+_SCRIPT_JOIN_CHARS = 4_000_000
+"""Characters of parts one block may hold while it waits for the rest."""
+_SCRIPT_BLOCKS_LIMIT = 64
+"""Blocks waiting for parts (parts arrive together: a few wait at a time; a lossy log leaves some)."""
+JOIN_STATE_VERSION = 4
 """Format of :meth:`Projector.join_state`; a state of another version is not read (the joins are
-learnt again from the journal instead)."""
-_JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers")
+learnt again from the journal instead).  4: pid holders carry their image name, file keys
+prefer SHA-1/MD5 to names (version 3's remembered Zeek file ids name the older keys), and the
+parts of long PowerShell blocks wait for each other."""
+_JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
+          "_script_parts")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 _PendingTransfer = tuple[str, float, str | None, tuple[str, ...], Any, Any]
@@ -289,8 +307,9 @@ class Projector:
         self.failed: list[str] = []
         self._processes: dict[tuple[str, str], EntityKey] = {}
         """Full process identities by (host, GUID)."""
-        self._pids: dict[tuple[str, str], tuple[tuple[float, EntityKey], ...]] = {}
-        """Per (host, pid), the processes that held it, each with the earliest time seen, by time."""
+        self._pids: dict[tuple[str, str], tuple[tuple[float, EntityKey, str], ...]] = {}
+        """Per (host, pid), the processes that held it, each with the earliest time seen and its
+        lower-case image name ("" when unknown), by time."""
         self._fuid_file: dict[str, EntityKey] = {}
         self._fuid_url: dict[str, tuple[EntityKey, EntityKey | None]] = {}
         self._fuid_pending: dict[str, _PendingTransfer] = {}
@@ -300,10 +319,15 @@ class Projector:
         """Zeek x509: certificate id (fingerprint or file id) -> its names."""
         self._cert_servers: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
         """Zeek ssl: host certificate id -> ((server IP, client hosts), ...), immutable so forks share them."""
+        self._script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]] = {}
+        """PowerShell 4104: (host, block id) -> (parts in all, ((number, text), ...) seen so far)."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}
         """``ip_or_none`` of each event host seen ("" for a name)."""
+        self._kind_rules: dict[str, tuple[str, bool]] = {}
+        """Per sensor event kind: its relation between the ends, and whether its ends are a file's sender
+        and receiver."""
         self.state_seq = 0
         """The seq of the join state the journal holds for this projector's line (see ``ingest.replay``)."""
         self._ctx: _Ctx = _Ctx.__new__(_Ctx)
@@ -322,8 +346,15 @@ class Projector:
             "sysmon:process_terminate": self._process_only,
             "powershell:script_block": self._script_block,
             "winsec:logon": self._logon,
-            "winsec:logon_failed": self._user_only,
+            "winsec:logon_failed": self._logon_failed,
             "winsec:special_privileges": self._user_only,
+            "sysmon:file_executable_detected": self._file_action(R.WROTE),
+            "sysmon:file_delete_detected": self._file_action(R.DELETED),
+            "sysmon:file_block_executable": self._file_blocked,
+            "sysmon:file_block_shredding": self._file_blocked,
+            "sysmon:file_stream_create": self._file_stream,
+            "sysmon:driver_load": self._driver_load,
+            "sysmon:wmi_consumer": self._wmi_consumer,
         }
 
     def fork(self, ipmap: IpHostMap | IpWatch) -> Projector:
@@ -497,32 +528,40 @@ class Projector:
                 self._remember(self._processes, (host, guid), ref)
             pid = fields.get(k_pid)
             if pid is not None:
-                self._held_pid(host, pid, ctx.ts, ref)
+                self._held_pid(host, pid, ctx.ts, ref, exe)
         return ref
 
-    def _held_pid(self, host: str, pid: Any, ts: float, ref: EntityKey) -> None:
-        """Remember that ``ref`` held ``pid`` on ``host`` at ``ts`` (the earliest such time per process).
+    def _held_pid(self, host: str, pid: Any, ts: float, ref: EntityKey, exe: str = "") -> None:
+        """Remember that ``ref`` (image ``exe``) held ``pid`` on ``host`` at ``ts`` (the earliest such time).
 
         Windows reuses pids, so a pid names a process only at a time: see :meth:`_pid_holder`.
         """
         key = (host, str(pid))  # "4242" and 4242 are one pid
         held = self._pids.get(key)
         if held is None:
-            self._remember(self._pids, key, ((ts, ref),), _PID_LIMIT)
+            self._remember(self._pids, key, ((ts, ref, _basename(exe)),), _PID_LIMIT)
             return
         if held[-1][1] == ref and held[-1][0] <= ts:
             return  # the common case: the same process seen again later
         others = [entry for entry in held if entry[1] != ref]
-        first = min([ts, *(at for at, known in held if known == ref)])
-        self._pids[key] = tuple(sorted([*others, (first, ref)])[-_PID_HOLDERS:])
+        first = min([ts, *(at for at, known, _ in held if known == ref)])
+        self._pids[key] = tuple(sorted([*others, (first, ref, _basename(exe))])[-_PID_HOLDERS:])
 
-    def _pid_holder(self, host: str, pid: Any, ts: float) -> EntityKey | None:
-        """The process that last took ``pid`` on ``host`` at or before ``ts``, if one is known."""
+    def _pid_holder(self, host: str, pid: Any, ts: float, name: str = "") -> EntityKey | None:
+        """The process that last took ``pid`` on ``host`` at or before ``ts``, if one is known.
+
+        With an image ``name`` (lower case), a holder of another image is no answer: the process
+        that held the pid then was not seen (its creation was not logged), and the one seen
+        before it had ended.
+        """
         holder = None
-        for at, ref in self._pids.get((host, str(pid)), ()):
+        holder_name = ""
+        for at, ref, held_name in self._pids.get((host, str(pid)), ()):
             if at > ts:
                 break
-            holder = ref
+            holder, holder_name = ref, held_name
+        if holder is not None and name and holder_name and holder_name != name:
+            return None
         return holder
 
     def _user(self, ctx: _Ctx, name: str = "user.name") -> EntityKey | None:
@@ -533,6 +572,14 @@ class Projector:
         return ctx.acc.entity(USER, user, user)
 
     def _file(self, ctx: _Ctx) -> EntityKey | None:
+        """The file an event names: by its strongest digest, SHA-256 > SHA-1 > MD5, else its path or name.
+
+        A digest is the content; a path or name is only where it was, or what a sender called it.
+        So digests come first for every source: two invoices.pdf from two servers, or a replaced
+        DLL at a system path (a hijack), stay two files, and one payload is one node at every
+        path and on every host.  A weaker digest of the same bytes still differs from a stronger
+        one (hosts or sensors hashing differently give two nodes): the price of keying by content.
+        """
         fields = ctx.fields
         k_sha256, k_path, k_name, k_sha1, k_md5, k_mime = _FILE
         sha256 = fields.get(k_sha256)
@@ -541,13 +588,12 @@ class Projector:
         md5 = fields.get(k_md5)
         if sha256:
             key = str(sha256).lower()
+        elif sha1 or md5:
+            key = str(sha1 or md5).lower()
         elif path:
             key = str(path).lower()
         else:
-            other = sha1 or md5
-            if not other:
-                return None
-            key = str(other).lower()
+            return None
         acc = ctx.acc
         ref = (FILE, key)
         entity = acc.entities.get(ref)
@@ -614,8 +660,31 @@ class Projector:
     def _process_create(self, ctx: _Ctx) -> None:
         process = self._process(ctx, _PROCESS)
         ctx.rel(ctx.host, R.RAN, process)
-        ctx.rel(self._process(ctx, _PARENT), R.SPAWNED, process)
+        ctx.rel(self._parent(ctx), R.SPAWNED, process)
         ctx.rel(process, R.RUN_AS, self._user(ctx))
+
+    def _parent(self, ctx: _Ctx) -> EntityKey | None:
+        """A creation's parent: itself when the event names it fully (a command line), else the
+        process known by its GUID, else the one that held its pid on the host at the event's time
+        (Security 4688 names the parent by image and pid only, older Windows by pid alone), else
+        its image alone.
+
+        Without the pid join every 4688 parent was one image-only node shared by the fleet, and a
+        chain broke after one level (powershell -> cmd /c whoami, then "cmd.exe" -> net user).
+        """
+        fields = ctx.fields
+        k_exe, k_cmd, k_guid = _PARENT[:3]
+        if not fields.get(k_cmd):
+            host = ctx.hosts[0]
+            guid = fields.get(k_guid)
+            if not guid or (host, guid) not in self._processes:
+                pid = fields.get(_PARENT[6])
+                if pid is not None:
+                    exe = fields.get(k_exe)
+                    holder = self._pid_holder(host, pid, ctx.ts, _basename(str(exe)) if exe else "")
+                    if holder is not None:
+                        return holder
+        return self._process(ctx, _PARENT)
 
     def _process_only(self, ctx: _Ctx) -> None:
         ctx.touch(self._process(ctx, _PROCESS))
@@ -623,13 +692,17 @@ class Projector:
     def _network_connect(self, ctx: _Ctx) -> None:
         fields = ctx.fields
         inbound = fields.get("network.direction") == "inbound"
-        remote = self._ip(ctx, connection_ends(fields)[1])
+        peer = connection_ends(fields)[1]
+        remote = None if peer in _NO_PEER else self._ip(ctx, peer)
         process = self._process(ctx, _PROCESS)
+        domain = self._domain(ctx, fields.get("destination.domain"))
+        if inbound:  # the peer connected to this host's process (RDP, SMB, WinRM: lateral movement)
+            ctx.rel(remote, R.CONNECTED, process)
+            ctx.rel(remote, R.CONNECTED, ctx.host)
+            return
         ctx.rel(process, R.CONNECTED, remote)
         ctx.rel(ctx.host, R.CONNECTED, remote)
-        domain = self._domain(ctx, fields.get("destination.domain"))
-        if not inbound:
-            ctx.rel(domain, R.RESOLVES_TO, remote)
+        ctx.rel(domain, R.RESOLVES_TO, remote)
 
     def _dns(self, ctx: _Ctx) -> None:
         domain = self._domain(ctx, ctx.fields.get("dns.question.name"))
@@ -638,14 +711,38 @@ class Projector:
         self._answers(ctx, domain)
 
     def _answers(self, ctx: _Ctx, domain: EntityKey | None) -> None:
-        answers = ctx.fields.get("dns.answers")
+        """A DNS answer: the question ``RESOLVES_TO`` each address and along its CNAME chain.
+
+        The chain is the answers' names in their order (``www.a.example`` -> ``a.cdn.example`` ->
+        ``e1.cdn.example``), each ``RESOLVES_TO`` the next, and its last name ``RESOLVES_TO`` the
+        addresses as the question does.  Names answer a PTR, MX or NS question too: they are a chain
+        only for A/AAAA/CNAME questions, or when the type is not said, for a question that is
+        not a reverse lookup (``.arpa``).
+        """
+        fields = ctx.fields
+        answers = fields.get("dns.answers")
         if domain is None or not answers:
             return
         if isinstance(answers, str):
             answers = answers.replace(";", " ").split()
+        alias = domain  # the chain's last name so far
+        is_chain: bool | None = None  # asked once, at the first name
         for answer in answers:
             ip = self._ip(ctx, answer)
-            ctx.rel(domain, R.RESOLVES_TO, ip)
+            if ip is not None:
+                ctx.rel(domain, R.RESOLVES_TO, ip)
+                if alias is not domain:
+                    ctx.rel(alias, R.RESOLVES_TO, ip)
+                continue
+            if is_chain is None:
+                qtype = fields.get("zeek.qtype_name")
+                is_chain = qtype in _ALIAS_QUERY_TYPES if qtype else not domain[1].endswith(".arpa")
+            if is_chain:
+                name = self._domain(ctx, answer)
+                # a CNAME names a host in a zone: one label is a parser's placeholder ("None")
+                if name is not None and name != alias and "." in name[1]:
+                    ctx.rel(alias, R.RESOLVES_TO, name)
+                    alias = name
 
     def _file_action(self, relation: str):  # noqa: ANN202 - returns a handler
         def handler(ctx: _Ctx) -> None:
@@ -678,28 +775,128 @@ class Projector:
         return handler
 
     def _script_block(self, ctx: _Ctx) -> None:
-        text = ctx.fields.get("powershell.script_block_text")
+        fields = ctx.fields
+        text = fields.get("powershell.script_block_text")
         if not text:
             return
         text = str(text)
-        normalised = " ".join(text.split())
-        script = ctx.acc.entity(
-            SCRIPT,
-            stable_hash(normalised),
-            text[:SCRIPT_VALUE_CHARS],
-            {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text)},
-        )
-        pid = ctx.fields.get("process.pid")
+        script = _script(ctx.acc, text)
+        pid = fields.get("process.pid")
         process = None
         if pid is not None:
             process = self._pid_holder(ctx.hosts[0], pid, ctx.ts)
         if process is None:
             process = self._process(ctx, _PROCESS)
-        ctx.rel(process if process is not None else ctx.host, R.EXECUTED, script)
+        runner = process if process is not None else ctx.host
+        ctx.rel(runner, R.EXECUTED, script)
+        total = fields.get("powershell.message_total")
+        if isinstance(total, int) and 1 < total <= _SCRIPT_PARTS_LIMIT:
+            ctx.rel(runner, R.EXECUTED, self._script_part(ctx, text, total))
+
+    def _script_part(self, ctx: _Ctx, text: str, total: int) -> EntityKey | None:
+        """The whole script once ``text``, one of its ``total`` parts, completes it; else None.
+
+        PowerShell logs a long block as parts of ~32 KB (4104 ``MessageNumber`` of
+        ``MessageTotal``, one ``ScriptBlockId``), cut anywhere: each part stays a script of its
+        own (a lost part loses no other), and the part that completes the block adds the whole
+        text as one more, so text across a cut is found and the same long script on many hosts
+        is one node.  The parts wait in the join state (saved between calls), by host and block
+        id, immutable so that forks share them.
+        """
+        fields = ctx.fields
+        block_id = fields.get("powershell.script_block_id")
+        number = fields.get("powershell.message_number")
+        if not block_id or not isinstance(number, int) or not 1 <= number <= total:
+            return None
+        key = (ctx.hosts[0], str(block_id))
+        known = self._script_parts.get(key)
+        parts = dict(known[1]) if known is not None and known[0] == total else {}
+        parts[number] = text
+        if len(parts) < total:
+            if sum(map(len, parts.values())) <= _SCRIPT_JOIN_CHARS:
+                self._remember(self._script_parts, key, (total, tuple(sorted(parts.items()))), _SCRIPT_BLOCKS_LIMIT)
+            else:  # too long to hold: its parts stay scripts of their own
+                self._script_parts.pop(key, None)
+            return None
+        del self._script_parts[key]
+        return _script(ctx.acc, "".join(parts[n] for n in range(1, total + 1)), total)
+
+    # -- Sysmon 6, 15, 20, 27/28 ----------------------------------------------
+    def _file_stream(self, ctx: _Ctx) -> None:
+        """Sysmon 15: the process WROTE the file; a Zone.Identifier's ``HostUrl`` (``url.full``) is
+        where it came from: ``host DOWNLOADED file SERVED_BY url ON domain``."""
+        file = self._file(ctx)
+        ctx.rel(self._process(ctx, _PROCESS), R.WROTE, file)
+        url = self._url(ctx)
+        if url is not None and file is not None:
+            ctx.rel(ctx.host, R.DOWNLOADED, file)
+            ctx.rel(file, R.SERVED_BY, url)
+            ctx.rel(url, R.ON, self._domain(ctx, ctx.fields.get("url.domain")))
+
+    def _driver_load(self, ctx: _Ctx) -> None:
+        """Sysmon 6: ``host LOADED file`` (the kernel loads a driver: the event names no process),
+        the file with its signature (props ``signed``, ``signature``, ``signature_status``)."""
+        file = self._file(ctx)
+        if file is None:
+            return
+        props = ctx.acc.entities[file].props
+        fields = ctx.fields
+        for field, prop in _SIGNATURE_PROPS:
+            value = fields.get(field)
+            if value is not None:
+                props[prop] = value
+        ctx.rel(ctx.host, R.LOADED, file)
+
+    def _file_blocked(self, ctx: _Ctx) -> None:
+        """Sysmon 27/28: a write or delete Sysmon blocked: the process and the file, no relation."""
+        ctx.touch(self._process(ctx, _PROCESS))
+        ctx.touch(self._file(ctx))
+
+    def _wmi_consumer(self, ctx: _Ctx) -> None:
+        """Sysmon 20: a WMI consumer's command or script (``wmi.consumer.destination``) as a script
+        entity, searchable; a PowerShell ``-EncodedCommand`` is known by its decoded script, the
+        entity its 4104 block gets when the consumer runs it.  No relation: nothing ran yet."""
+        fields = ctx.fields
+        ctx.touch(self._user(ctx))
+        destination = fields.get("wmi.consumer.destination")
+        if not destination:
+            return
+        text = str(fields.get("wmi.consumer.destination_decoded") or destination)
+        props: dict[str, Any] = {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text),
+                                 "wmi_command": str(destination)[:SCRIPT_TEXT_CHARS]}
+        name = fields.get("wmi.consumer.name")
+        if name:
+            props["wmi_consumer"] = str(name)
+        ctx.touch(ctx.acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props))
 
     def _logon(self, ctx: _Ctx) -> None:
         ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
-        ctx.touch(self._ip(ctx, ctx.fields.get("source.ip")))
+        self._logon_source(ctx, R.LOGGED_ON)
+
+    def _logon_failed(self, ctx: _Ctx) -> None:
+        ctx.touch(self._user(ctx))
+        self._logon_source(ctx, R.CONNECTED)  # it reached the host, but did not log on
+
+    def _logon_source(self, ctx: _Ctx, relation: str) -> None:
+        """A logon from another machine: its address and its workstation name ``relation`` this host.
+
+        That is lateral movement (``ws-0042 LOGGED_ON srv-01``, ``203.0.113.9 CONNECTED dc01`` for a
+        spray's failures).  The address stays an IP: endpoint events are projected before the
+        call's IP -> host map is complete (``ingest.pipeline``), so mapping it here would make a
+        graph that a replay does not.  A logon from the machine itself (loopback, its own name)
+        relates nothing; its address is sighted as before.
+        """
+        fields = ctx.fields
+        ip = self._ip(ctx, fields.get("source.ip"))
+        if ip is not None:
+            if ip[1] in _LOCAL_SOURCES:
+                ctx.touch(ip)
+            else:
+                ctx.rel(ip, relation, ctx.host)
+        workstation = fields.get("source.workstation")
+        host = ctx.host
+        if workstation and host is not None and workstation != host[1] and not ip_or_none(str(workstation)):
+            ctx.rel(ctx.acc.entity(HOST, str(workstation), str(workstation)), relation, host)
 
     def _user_only(self, ctx: _Ctx) -> None:
         ctx.touch(self._user(ctx))
@@ -751,8 +948,20 @@ class Projector:
         src_ip = ip_or_none(str(src_ip)) if src_ip else None
         dst_ip = fields.get("destination.ip")
         dst_ip = ip_or_none(str(dst_ip)) if dst_ip else None
+        # a DHCP client without an address yet, a broadcast: no machine is at either end
+        if src_ip in _NO_PEER:
+            src_ip = None
+        if dst_ip in _NO_PEER:
+            dst_ip = None
         src_host = self.ipmap.lookup(src_ip, ts)
         dst_host = self.ipmap.lookup(dst_ip, ts)
+        # a device that names a machine but not its address (a CEF shost/dhost without
+        # src/dst, LEEF identHostName) names that end's host: the parser normalised it
+        if src_ip is None and not src_host:
+            src_host = fields.get("source.hostname")
+        named_dst = dst_ip is None and not dst_host and fields.get("destination.hostname")
+        if named_dst:
+            dst_host = named_dst
         kind = event.kind
         if kind.endswith(":dhcp"):
             assigned = fields.get("dhcp.assigned_ip")
@@ -767,17 +976,33 @@ class Projector:
         # most sensor events (flows, connections, alerts) are IPs and ports only:
         # nothing past their IP relation would add anything
         is_bare = fields.keys().isdisjoint(_SENSOR_KEYS)
-        rel_type = R.ALERTED if kind.endswith((":alert", ":notice")) else R.CONNECTED
+        rule = self._kind_rules.get(kind)
+        if rule is None:  # a handful of kinds: each is read once per run (endswith was ~0.1 us an event)
+            rule = (R.ALERTED if kind.endswith((":alert", ":notice")) else R.CONNECTED, kind in _FILE_TRANSFER_KINDS)
+            self._remember(self._kind_rules, kind, rule)
+        rel_type, is_transfer = rule
+        if is_transfer and "client.ip" not in fields:
+            # source and destination are the file's sender and receiver; which of them opened the
+            # connection is not said (a Zeek files record without is_orig): no CONNECTED, which
+            # would point from the server to its client for every download
+            dst_ip_related = None
+        else:
+            dst_ip_related = dst_ip
+        if named_dst and named_dst == src_host:
+            named_dst = None  # a machine's record of itself: no relation to itself
         if is_bare and not hosts:
             # and with neither end mapped (most of them), nothing is sighted: no _Ctx.
             # A lone IP (software.log's host...) relates to nothing: no entity.
-            if src_ip and dst_ip:
-                acc.relate(acc.entity(IP, src_ip, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip), ts, event.id)
+            if src_ip and dst_ip_related:
+                acc.relate(acc.entity(IP, src_ip, src_ip), rel_type,
+                           acc.entity(IP, dst_ip_related, dst_ip_related), ts, event.id)
             return
         ctx = _Ctx(acc, event, src_host, hosts)
         if is_bare:
-            if dst_ip:
-                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
+            if dst_ip_related:
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip_related, dst_ip_related))
+            elif named_dst:  # the source reached the named machine: its host, no address
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, (HOST, named_dst))
             self._sight(ctx)
             return
         # The client's side: the source, unless the parser says the client is the destination
@@ -794,8 +1019,12 @@ class Projector:
         if rel_type == R.ALERTED:
             if dst_ip:
                 ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
-        elif server:
+            elif named_dst:
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, (HOST, named_dst))
+        elif server and dst_ip_related:
             ctx.rel(self._actor(acc, client_host, client), rel_type, acc.entity(IP, server, server))
+        elif named_dst:
+            ctx.rel(self._actor(acc, client_host, client), rel_type, (HOST, named_dst))
         if "dns.question.name" in fields:
             domain = self._domain(ctx, fields["dns.question.name"])
             if domain is not None:
@@ -823,8 +1052,10 @@ class Projector:
         # the file's receiver and sender: the destination and source of records that follow
         # the file (Zeek files, EVE fileinfo), else the client that asked for it and the server
         # (a proxy's or firewall's record)
-        if kind in _FILE_TRANSFER_KINDS:
-            self._sensor_files(ctx, fields, url, domain, dst_host, src_ip)
+        if is_transfer:
+            # a file the client sent (is_orig: an HTTP POST/PUT body, an SMB write) is its sender's upload
+            uploader = self._actor(acc, src_host, src_ip) if client_ip is not None and client_ip == src_ip else None
+            self._sensor_files(ctx, fields, url, domain, dst_host, src_ip, uploader)
         else:
             self._sensor_files(ctx, fields, url, domain, client_host, server)
         self._sight(ctx)
@@ -882,8 +1113,13 @@ class Projector:
         domain: EntityKey | None,
         receiver: str | None,
         sender: str | None,
+        uploader: EntityKey | None = None,
     ) -> None:
-        """Files seen on the wire; Zeek's ``files`` and ``http`` logs join on file ids."""
+        """Files seen on the wire; Zeek's ``files`` and ``http`` logs join on file ids.
+
+        ``receiver`` (a host) DOWNLOADED the file; ``uploader`` (a host or IP), the client that
+        sent it, UPLOADED it.
+        """
         fuid = fields.get("zeek.fuid")
         fuid = str(fuid) if fuid else None
         served = self._fuid_url.get(fuid) if fuid else None
@@ -906,8 +1142,10 @@ class Projector:
         if file is not None:
             if receiver:
                 ctx.rel((HOST, receiver), R.DOWNLOADED, file)
-            ctx.rel(file, R.SERVED_BY, url)
-            if url is not None:
+            if uploader is not None:  # the URL is where it went, not where it came from
+                ctx.rel(uploader, R.UPLOADED, file)
+            elif url is not None:
+                ctx.rel(file, R.SERVED_BY, url)
                 ctx.rel(file, R.SERVED_BY, domain)
             if fuid:
                 self._remember(self._fuid_file, fuid, file)
@@ -971,9 +1209,14 @@ def _restore_process(item: list[list[Any]]) -> tuple[tuple[str, Any], EntityKey]
     return (host, guid), _entity_key(ref)
 
 
-def _restore_pid(item: list[Any]) -> tuple[tuple[str, str], tuple[tuple[float, EntityKey], ...]]:
+def _restore_pid(item: list[Any]) -> tuple[tuple[str, str], tuple[tuple[float, EntityKey, str], ...]]:
     (host, pid), held = item
-    return (host, pid), tuple((at, _entity_key(ref)) for at, ref in held)
+    return (host, pid), tuple((at, _entity_key(ref), str(name)) for at, ref, name in held)
+
+
+def _restore_script_parts(item: list[Any]) -> tuple[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]:
+    (host, block_id), (total, parts) = item
+    return (host, block_id), (int(total), tuple((int(number), str(text)) for number, text in parts))
 
 
 def _restore_file(item: list[Any]) -> tuple[str, EntityKey]:
@@ -1009,9 +1252,18 @@ _RESTORE = {
     "_fuid_pending": _restore_pending,
     "_cert_names": _restore_names,
     "_cert_servers": _restore_servers,
+    "_script_parts": _restore_script_parts,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""
+
+
+def _script(acc: Accumulator, text: str, parts: int = 0) -> EntityKey:
+    """The script of ``text``: keyed by its whitespace-collapsed text; ``parts`` when joined from parts."""
+    props: dict[str, Any] = {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text)}
+    if parts:
+        props["parts"] = parts
+    return acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props)
 
 
 def _url_transfer(acc: Accumulator, url: EntityKey, mime: Any, size: Any) -> EntityKey:
@@ -1092,8 +1344,20 @@ _PARENT_IDENTITY = frozenset(_PARENT[:3])
 _FILE_IDENTITY = frozenset(_FILE[:5])
 """The file fields without which :meth:`Projector._file` finds no file (hashes, path, name)."""
 
+_SIGNATURE_PROPS = (("file.code_signature.signed", "signed"), ("file.code_signature.subject_name", "signature"),
+                    ("file.code_signature.status", "signature_status"))
+"""Sysmon 6 signature fields -> the driver file's props."""
+
 _CERT_KEYS = frozenset(("x509.san", "x509.subject", "zeek.cert_chain_fps", "zeek.cert_chain_fuids"))
 """The fields :meth:`Projector._certificate` reads a certificate or a certificate chain from."""
+
+_NO_PEER = frozenset(("0.0.0.0", "::", "255.255.255.255"))
+"""Addresses that name no machine at the other end: unspecified (a DHCP client before its lease)
+and the limited broadcast.  ``0.0.0.0 CONNECTED 255.255.255.255`` was one fleet-wide edge."""
+_LOCAL_SOURCES = _NO_PEER | {"127.0.0.1", "::1"}
+"""Logon source addresses of a logon from the machine itself."""
+_ALIAS_QUERY_TYPES = frozenset(("A", "AAAA", "CNAME"))
+"""Query types whose name answers are the CNAME chain (others' are PTR, MX, NS... targets)."""
 
 _FILE_TRANSFER_KINDS = frozenset(("zeek:files", "suricata:fileinfo"))
 """Sensor records whose source and destination are a file's sender and receiver (elsewhere the

@@ -6,10 +6,19 @@ into a :class:`~graphsiem.model.Event` with the fields and kinds of
 ``docs/fields.md``.  Value setters live in :mod:`ingest.parsers.windows_fields`
 and the time rule below in :mod:`ingest.parsers.windows_time`.
 
-Covered: Sysmon 1, 3, 5, 7, 8, 10, 11, 12/13/14, 22, 23; Security 4624, 4625,
-4672, 4688; PowerShell 4103, 4104 (Windows PowerShell and PowerShell 7's
-``PowerShellCore/Operational``).  Every other event is kept as
-``windows:other`` with the common fields (code, channel, host, message).
+Covered: Sysmon 1, 3, 5, 6, 7, 8, 10, 11, 12/13/14, 15, 17/18, 19/20/21, 22,
+23, 25, 26, 27/28, 29; Security 4624, 4625, 4672, 4688; PowerShell 4103, 4104
+(Windows PowerShell and PowerShell 7's ``PowerShellCore/Operational``).  Every
+other event is kept as ``windows:other`` with the common fields (code,
+channel, host, message) and its event data, bounded, as
+``winlog.event_data.<Name>`` (:func:`~ingest.parsers.windows_fields.keep_event_data`).
+
+ECS fallback: Winlogbeat 7's sysmon module, Winlogbeat 8 and Elastic Agent
+rename Sysmon and PowerShell event data to ECS fields; when a record's event
+data lacks the first name its event reads (``Image``, ``ScriptBlockText``...),
+the names are read back from those fields
+(:data:`~ingest.parsers.windows_shapes.ECS_FALLBACKS`); a record that kept its
+event data pays one lookup.
 
 Message rule
 ------------
@@ -49,18 +58,31 @@ written is kept in ``host.name.original``.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from graphsiem.model import Event
-from ingest.normalize import canonical_ip, is_internal, normalize_host, parse_int
+from ingest.normalize import (
+    UNSET_TEXT,
+    canonical_ip,
+    is_internal,
+    normalize_domain,
+    normalize_host,
+    normalize_url,
+    parse_int,
+)
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.sensor_fields import domain_or_none
 from ingest.parsers.windows_fields import (
+    EVENT_DATA_SOURCES,
     Data,
     Fields,
+    decoded_command,
     first_set,
+    keep_event_data,
     normalize_guid,
     parse_pid,
     process_setter,
@@ -73,7 +95,7 @@ from ingest.parsers.windows_fields import (
     user_name,
     value_of,
 )
-from ingest.parsers.windows_shapes import WinRecord
+from ingest.parsers.windows_shapes import ECS_FALLBACKS, EcsReader, WinRecord, ecs_event_data
 from ingest.parsers.windows_time import event_time, wall_seconds
 
 __all__ = ["event_time", "to_event"]
@@ -103,7 +125,55 @@ def _sysmon_1(data: Data, fields: Fields) -> str:
     integrity = value_of(data, "IntegrityLevel")
     if integrity is not None:
         fields["process.integrity_level"] = str(integrity)
+    _put_optional(fields, data, _PROCESS_OPTIONAL)
+    parent_user = user_name(None, data.get("ParentUser"))
+    if parent_user is not None:
+        fields["process.parent.user.name"] = parent_user
     return "sysmon:process_create"
+
+
+def _text_value(value: object) -> object:
+    return str(value)
+
+
+def _lower_text(value: object) -> object:
+    return str(value).strip().lower()
+
+
+def _int_or_text(value: object) -> object:
+    try:
+        return parse_int(value)
+    except ValueError:
+        return str(value)
+
+
+def _true_or_false(value: object) -> object:
+    return value if isinstance(value, bool) else str(value).strip().lower() == "true"
+
+
+Optional = tuple[tuple[str, str, Callable[[object], object]], ...]
+"""Optional Sysmon values kept as fields: (event-data name, field, conversion)."""
+
+_PROCESS_OPTIONAL: Optional = (
+    ("OriginalFileName", "process.pe.original_file_name", _text_value),
+    ("LogonId", "winlog.logon.id", _lower_text),
+    ("LogonGuid", "winlog.logon.guid", normalize_guid),
+    ("TerminalSessionId", "process.terminal_session_id", _int_or_text),
+)
+_IMAGE_OPTIONAL: Optional = (
+    ("OriginalFileName", "file.pe.original_file_name", _text_value),
+    ("Signed", "file.code_signature.signed", _true_or_false),
+    ("Signature", "file.code_signature.subject_name", _text_value),
+    ("SignatureStatus", "file.code_signature.status", _text_value),
+)
+
+
+def _put_optional(fields: Fields, data: Data, names: Optional) -> None:
+    """The optional values of ``names`` that the event data sets (Sysmon writes some only by config)."""
+    for key, field, convert in names:
+        value = data.get(key)
+        if value is not None and not (value.__class__ is str and value in UNSET_TEXT):
+            fields[field] = convert(value)
 
 
 def _sysmon_3(data: Data, fields: Fields) -> str:
@@ -227,7 +297,16 @@ def _sysmon_7(data: Data, fields: Fields) -> str:
     _sysmon_process(fields, data)
     put_file(fields, data.get("ImageLoaded"))
     put_hashes(fields, "file.", data.get("Hashes"))
+    _put_optional(fields, data, _IMAGE_OPTIONAL)
     return "sysmon:image_load"
+
+
+def _sysmon_6(data: Data, fields: Fields) -> str:
+    # a driver has no process in the event: the kernel loads it
+    put_file(fields, data.get("ImageLoaded"))
+    put_hashes(fields, "file.", data.get("Hashes"))
+    _put_optional(fields, data, _IMAGE_OPTIONAL)
+    return "sysmon:driver_load"
 
 
 _put_source = process_setter("process.", "SourceImage", "SourceProcessId", ("SourceProcessGuid", "SourceProcessGUID"))
@@ -252,6 +331,10 @@ def _sysmon_10(data: Data, fields: Fields) -> str:
     access = value_of(data, "GrantedAccess")
     if access is not None:
         fields["target.granted_access"] = str(access)
+    trace = value_of(data, "CallTrace")
+    if trace is not None:
+        # the source thread's stack: an UNKNOWN(...) frame is code outside any module (injected)
+        fields["process.call_trace"] = str(trace)
     return "sysmon:process_access"
 
 
@@ -317,11 +400,160 @@ def _sysmon_22(data: Data, fields: Fields) -> str:
     return "sysmon:dns_query"
 
 
-def _sysmon_23(data: Data, fields: Fields) -> str:
+def _file_with_hashes(data: Data, fields: Fields) -> None:
     _sysmon_process(fields, data)
     put_file(fields, data.get("TargetFilename"))
     put_hashes(fields, "file.", data.get("Hashes"))
+
+
+def _sysmon_23(data: Data, fields: Fields) -> str:
+    _file_with_hashes(data, fields)
     return "sysmon:file_delete"
+
+
+def _sysmon_26(data: Data, fields: Fields) -> str:
+    _file_with_hashes(data, fields)  # as 23, the file not archived
+    return "sysmon:file_delete_detected"
+
+
+def _sysmon_27(data: Data, fields: Fields) -> str:
+    _file_with_hashes(data, fields)
+    return "sysmon:file_block_executable"
+
+
+def _sysmon_28(data: Data, fields: Fields) -> str:
+    _file_with_hashes(data, fields)
+    return "sysmon:file_block_shredding"
+
+
+def _sysmon_29(data: Data, fields: Fields) -> str:
+    _file_with_hashes(data, fields)  # a new file with a PE header: a dropped executable
+    return "sysmon:file_executable_detected"
+
+
+_ZONE_VALUES = re.compile(r"(?:^|\s)(ZoneId|ReferrerUrl|HostUrl)=(\S+)", re.IGNORECASE)
+_STREAM_CONTENTS_CHARS = 4096
+
+
+def _sysmon_15(data: Data, fields: Fields) -> str:
+    """A named stream created (``file:stream``); ``Hash`` is the stream's content's.
+
+    For ``Zone.Identifier`` (the mark of the web a browser or mail client
+    writes beside what it saved) the entity is the file itself, with the URL
+    it came from (``HostUrl``); the stream's hash is the mark's, kept apart so
+    that two downloads from one URL are not one file.  Any other stream is its
+    own file entity, known by its content's hash (a payload hidden in a stream).
+    """
+    _sysmon_process(fields, data)
+    target = value_of(data, "TargetFilename")
+    if target is None:
+        return "sysmon:file_stream_create"
+    path, stream = _split_stream(str(target))
+    if stream is not None:
+        fields["file.stream.name"] = stream
+    contents = value_of(data, "Contents")
+    if stream is not None and stream.lower() == "zone.identifier":
+        put_file(fields, path)
+        put_hashes(fields, "file.stream.", data.get("Hash"))
+        if contents is not None:
+            _put_zone(fields, str(contents))
+    else:
+        put_file(fields, str(target))
+        put_hashes(fields, "file.", data.get("Hash"))
+    if contents is not None:
+        fields["file.stream.contents"] = str(contents)[:_STREAM_CONTENTS_CHARS]
+    return "sysmon:file_stream_create"
+
+
+def _split_stream(target: str) -> tuple[str, str | None]:
+    """``C:\\d\\a.exe:Zone.Identifier[:$DATA]`` -> (``C:\\d\\a.exe``, ``Zone.Identifier``); a drive's colon is no stream."""
+    if target.upper().endswith(":$DATA"):
+        target = target[:-6]
+    cut = target.rfind(":")
+    if cut <= 1 or "\\" in target[cut:] or "/" in target[cut:]:
+        return target, None
+    return target[:cut], target[cut + 1:] or None
+
+
+def _put_zone(fields: Fields, contents: str) -> None:
+    """``ZoneId``, ``HostUrl`` (the download's URL) and ``ReferrerUrl`` of a Zone.Identifier mark."""
+    for name, value in _ZONE_VALUES.findall(contents):
+        name = name.lower()
+        if name == "zoneid":
+            fields["file.zone_id"] = _int_or_text(value)
+        elif name == "referrerurl":
+            fields["http.request.referrer"] = value
+        elif "url.full" not in fields and "url.original" not in fields:
+            try:
+                full = normalize_url(value)
+            except ValueError:
+                # no web URL (about:internet, a local path): kept as written
+                fields["url.original"] = value
+                continue
+            fields["url.full"] = full
+            domain = normalize_domain(urlsplit(full).hostname)
+            if domain:
+                fields["url.domain"] = domain
+
+
+_PIPE: Optional = (("PipeName", "pipe.name", _text_value),)
+
+
+def _sysmon_17(data: Data, fields: Fields) -> str:
+    _sysmon_process(fields, data)
+    _put_optional(fields, data, _PIPE)
+    return "sysmon:pipe_created"
+
+
+def _sysmon_18(data: Data, fields: Fields) -> str:
+    _sysmon_process(fields, data)
+    _put_optional(fields, data, _PIPE)
+    return "sysmon:pipe_connected"
+
+
+def _wmi(data: Data, fields: Fields, names: Optional) -> None:
+    put_user(fields, user_name(None, data.get("User")))
+    _put_optional(fields, data, names)
+
+
+_WMI_OPERATION = ("Operation", "event.action", _text_value)
+_WMI_FILTER: Optional = (_WMI_OPERATION, ("EventNamespace", "wmi.namespace", _text_value),
+                         ("Name", "wmi.filter.name", _text_value), ("Query", "wmi.filter.query", _text_value))
+_WMI_CONSUMER: Optional = (_WMI_OPERATION, ("Name", "wmi.consumer.name", _text_value),
+                           ("Type", "wmi.consumer.type", _text_value),
+                           ("Destination", "wmi.consumer.destination", _text_value))
+_WMI_BINDING: Optional = (_WMI_OPERATION, ("Consumer", "wmi.consumer.name", _text_value),
+                          ("Filter", "wmi.filter.name", _text_value))
+_TAMPERING: Optional = (("Type", "event.action", _text_value),)  # "Image is replaced", "Image is locked for access"
+
+
+def _sysmon_19(data: Data, fields: Fields) -> str:
+    _wmi(data, fields, _WMI_FILTER)
+    return "sysmon:wmi_filter"
+
+
+def _sysmon_20(data: Data, fields: Fields) -> str:
+    _wmi(data, fields, _WMI_CONSUMER)
+    destination = fields.get("wmi.consumer.destination")
+    # CommandLineEventConsumer ("Command Line"): the command WmiPrvSE starts
+    if destination is not None and "script" not in fields.get("wmi.consumer.type", "").lower():
+        decoded = decoded_command(destination)
+        if decoded is None and len(destination) > 1 and destination[0] == destination[-1] == '"':
+            decoded = decoded_command(destination[1:-1])  # Sysmon quotes the whole property
+        if decoded is not None:
+            fields["wmi.consumer.destination_decoded"] = decoded
+    return "sysmon:wmi_consumer"
+
+
+def _sysmon_21(data: Data, fields: Fields) -> str:
+    _wmi(data, fields, _WMI_BINDING)
+    return "sysmon:wmi_binding"
+
+
+def _sysmon_25(data: Data, fields: Fields) -> str:
+    _sysmon_process(fields, data)
+    _put_optional(fields, data, _TAMPERING)
+    return "sysmon:process_tampering"
 
 
 # -- Security --------------------------------------------------------------------
@@ -468,6 +700,18 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
     ("sysmon", 14): _sysmon_12_14,
     ("sysmon", 22): _sysmon_22,
     ("sysmon", 23): _sysmon_23,
+    ("sysmon", 6): _sysmon_6,
+    ("sysmon", 15): _sysmon_15,
+    ("sysmon", 17): _sysmon_17,
+    ("sysmon", 18): _sysmon_18,
+    ("sysmon", 19): _sysmon_19,
+    ("sysmon", 20): _sysmon_20,
+    ("sysmon", 21): _sysmon_21,
+    ("sysmon", 25): _sysmon_25,
+    ("sysmon", 26): _sysmon_26,
+    ("sysmon", 27): _sysmon_27,
+    ("sysmon", 28): _sysmon_28,
+    ("sysmon", 29): _sysmon_29,
     ("security", 4624): _security_4624,
     ("security", 4625): _security_4625,
     ("security", 4672): _security_4672,
@@ -511,7 +755,8 @@ def _family(channel: str, event_id: int) -> str:
 # is a Sysmon event).  A stream repeats a few dozen pairs, so the channel's family,
 # the mapper and str(event_id) are found once per pair, not once per event.
 # Bounded like _family_cache: event ids are attacker-influenced.
-Route = tuple[str, Mapper | None, bool, bool]
+# The fifth item is the pair's ECS fallback (ingest.parsers.windows_shapes.ECS_FALLBACKS).
+Route = tuple[str, Mapper | None, bool, bool, tuple[tuple[str, EcsReader], ...] | None]
 _routes: dict[tuple[str, int], Route] = {}
 
 
@@ -522,7 +767,8 @@ def _route(channel: str, event_id: int) -> Route:
         family = _family(channel, event_id)
         # a channel's family does not depend on the event id; without a channel
         # it is guessed from the id, never as Sysmon (see _FAMILY_BY_ID)
-        route = (str(event_id), _MAPPERS.get((family, event_id)), family == "powershell", family == "sysmon")
+        route = (str(event_id), _MAPPERS.get((family, event_id)), family == "powershell",
+                 family == "sysmon", ECS_FALLBACKS.get((family, event_id)))
         if len(_routes) < 4096:
             _routes[key] = route
     return route
@@ -559,7 +805,11 @@ def to_event(
     """
     data = win.data
     channel = win.channel
-    code, mapper, is_powershell, is_sysmon = _route(channel, win.event_id)
+    code, mapper, is_powershell, is_sysmon, fallback = _route(channel, win.event_id)
+    if fallback is not None and win.ecs is not None and fallback[0][0] not in data:
+        # a Winlogbeat 7 sysmon module / Elastic Agent record: its event data was
+        # renamed to ECS fields (one lookup for a record that kept it)
+        data = ecs_event_data(data, win.ecs, fallback)
     fields: Fields = {"event.code": code, "event.channel": channel}
     computer = win.computer
     host = None
@@ -581,7 +831,12 @@ def to_event(
                     fields["process.pid"] = pid
         except ParseError as exc:
             raise ParseError(f"{channel or 'Windows'} event {win.event_id}: {exc}") from None
-    if win.message and (mapped_message or kind == "windows:other"):
+    if kind == "windows:other":
+        if win.message:
+            fields["message"] = win.message
+        if data:
+            keep_event_data(fields, data, flat=source not in EVENT_DATA_SOURCES)
+    elif mapped_message and win.message:
         fields["message"] = win.message
     ts = event_time(data, win.time, context.default_timezone)
     # positional (id, kind, ts, host, source, fields, origin, raw): keywords cost 0.25 us a record

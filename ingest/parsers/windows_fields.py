@@ -247,6 +247,23 @@ def put_decoded(fields: Fields, command: object) -> None:
         fields["process.command_line_decoded"] = decoded
 
 
+def decoded_command(command: str) -> str | None:
+    """The script of a PowerShell ``-EncodedCommand`` in a command line that is no process's yet
+    (a service's ``ImagePath``, a WMI consumer's command), or ``None``.
+
+    A leading ``%COMSPEC%`` is read as ``cmd.exe``, which it expands to when
+    the service or consumer starts (the service a PsExec-style tool installs:
+    ``%COMSPEC% /b /c start /b /min powershell -nop -w hidden -enc ...``).
+
+    >>> decoded_command("%COMSPEC% /c start /min powershell -nop -enc SQBFAFgA")
+    'IEX'
+    """
+    text = command.strip()
+    if text[:9].upper() == "%COMSPEC%":
+        text = "cmd.exe" + text[9:]
+    return _decode_cached(text, None)
+
+
 def put_file(fields: Fields, path: object) -> None:
     """``file.path`` as written and ``file.name`` lower case."""
     if path is None or (isinstance(path, str) and path in UNSET_TEXT):
@@ -281,3 +298,83 @@ def put_port(fields: Fields, key: str, value: object) -> None:
         return
     if port is not None:
         fields[key] = port
+
+
+# -- unmapped events: their event data as fields ---------------------------------
+
+EVENT_DATA_SOURCES = frozenset(("winlogbeat", "evtx_json"))
+"""Shapes whose event data is apart from the envelope; the others (NXLog, Sentinel, ``@cee``) are flat."""
+_ENVELOPE_KEYS = frozenset((
+    # NXLog (also behind Logstash)
+    "EventTime", "EventReceivedTime", "Hostname", "Keywords", "EventType", "SeverityValue", "Severity",
+    "EventID", "SourceName", "ProviderGuid", "Version", "Task", "OpcodeValue", "Opcode", "RecordNumber",
+    "ActivityID", "RelatedActivityID", "ThreadID", "Channel", "Message", "Category", "SourceModuleName",
+    "SourceModuleType", "TimeCreated", "ExecutionProcessID", "ExecutionThreadID", "Domain", "AccountName",
+    "UserID", "AccountType", "Level", "LevelValue", "EventTypeOrignal", "ERROR_EVT_UNRESOLVED",
+    "@timestamp", "@version", "host", "tags", "port", "type",
+    # Azure Sentinel
+    "TimeGenerated", "Computer", "MG", "ManagementGroupName", "Type", "_ResourceId", "TenantId",
+    "SourceSystem", "EventSourceName", "Activity", "SourceComputerId", "EventOriginId", "TimeCollected",
+    "EventLog", "EventLevel", "EventLevelName", "RenderedDescription", "EventCategory", "EventData",
+    "ParameterXml", "HostCustomEntity", "AccountCustomEntity", "timestamp",
+    # @cee (EvntSLog)
+    "source", "nteventlogtype", "id", "msg",
+))
+"""Keys of the flat shapes that are the record's envelope, not event data."""
+EVENT_DATA_FIELDS = 32
+"""Event-data values kept per unmapped event (the raw record keeps them all)."""
+EVENT_DATA_CHARS = 1024
+"""Characters kept of one value (a 4698 task's XML is longer; the raw record keeps it whole)."""
+_COMMAND_DATA = ("ImagePath", "ServiceFileName")
+"""Event data that is a command line to be run (System 7045, Security 4697 services): decoded when it
+carries a PowerShell ``-EncodedCommand``."""
+_COMMAND_FIELDS = tuple((f"winlog.event_data.{key}", f"winlog.event_data.{key}_decoded") for key in _COMMAND_DATA)
+_data_fields: tuple[dict[Any, str], dict[Any, str]] = ({}, {})
+"""Per shape kind (event data apart, flat), key -> field name, ``""`` for a key that is no event data."""
+
+
+def keep_event_data(fields: Fields, data: Data, *, flat: bool) -> None:
+    """``winlog.event_data.<Name>`` for the text and number values of an unmapped event, bounded.
+
+    ``flat`` says the event data shares its mapping with the record's envelope
+    (NXLog, Sentinel, ``@cee``), whose keys are left out.  The names are
+    Windows' own, as Winlogbeat writes them; at most
+    :data:`EVENT_DATA_FIELDS` values of at most :data:`EVENT_DATA_CHARS`
+    characters, lists and objects left to the raw record.
+    """
+    names = _data_fields[flat]
+    kept = 0
+    for key, value in data.items():
+        name = names.get(key)
+        if name is None:
+            # each key is judged once per shape kind: a quarter of a Windows corpus is unmapped
+            name = _data_field(key, flat)
+            if len(names) < 4096:  # names are few; bounded against junk keys
+                names[key] = name
+        if not name:
+            continue
+        if value.__class__ is str:
+            # UNSET_TEXT's longest is 7 characters: a long text is never hashed for the test
+            if len(value) < 8 and value in UNSET_TEXT:
+                continue
+            if len(value) > EVENT_DATA_CHARS:
+                value = value[:EVENT_DATA_CHARS]
+        elif not (value.__class__ is int or value.__class__ is float or value.__class__ is bool):
+            continue
+        fields[name] = value
+        kept += 1
+        if kept == EVENT_DATA_FIELDS:
+            break
+    for field, decoded_field in _COMMAND_FIELDS:
+        command = fields.get(field)
+        if command.__class__ is str:
+            decoded = decoded_command(command)
+            if decoded is not None:
+                fields[decoded_field] = decoded
+
+
+def _data_field(key: object, flat: bool) -> str:
+    """The field of an event-data key, ``""`` for an envelope key (flat shapes) or a junk key."""
+    if key.__class__ is not str or len(key) > 64 or (flat and key in _ENVELOPE_KEYS):  # type: ignore[arg-type]
+        return ""
+    return "winlog.event_data." + key  # type: ignore[operator]

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,9 @@ class WinRecord:
         :mod:`ingest.host_clocks`; ``None`` for shapes that date events in UTC.
     clock_text : object
         That field's value.
+    ecs : Mapping or None
+        The whole record when its layout may have moved event data out to ECS
+        fields (Winlogbeat 7/8, Elastic Agent: :func:`ecs_event_data`), else ``None``.
     """
 
     channel: str
@@ -94,6 +97,7 @@ class WinRecord:
     execution_pid: object = None
     clock_field: str | None = None
     clock_text: object = None
+    ecs: Mapping[str, Any] | None = None
 
 
 def _event_id(value: object, shape: str) -> int:
@@ -122,10 +126,16 @@ def from_winlogbeat(record: Mapping[str, Any]) -> WinRecord:
         channel = winlog.get("channel") or winlog.get("log_name") or ""
         process = winlog.get("process")
         execution_pid = process.get("pid") if isinstance(process, dict) else None
+        # Winlogbeat 7's sysmon module and Elastic Agent move event data out to
+        # ECS fields: the mapping falls back to them (ecs_event_data)
+        ecs: Mapping[str, Any] | None = record
     else:
         source = record
         channel = record.get("log_name") or ""
         execution_pid = record.get("process_id")
+        ecs = None
+    if not channel:
+        channel = _provider_channel(source)
     message = record.get("message")
     data = source.get("event_data")
     if not isinstance(data, dict):
@@ -144,7 +154,29 @@ def from_winlogbeat(record: Mapping[str, Any]) -> WinRecord:
         record.get("@timestamp"),
         message if message.__class__ is str else _text(message),
         execution_pid,
+        None,
+        None,
+        ecs,
     )
+
+
+# The channel each provider of a mapped event writes to, for a record that
+# names its provider but not its channel (a Winlogbeat processor that drops
+# winlog.channel): these providers write the mapped events to one channel only.
+_PROVIDER_CHANNELS = {
+    "microsoft-windows-sysmon": "Microsoft-Windows-Sysmon/Operational",
+    "microsoft-windows-security-auditing": "Security",
+    "microsoft-windows-powershell": "Microsoft-Windows-PowerShell/Operational",
+    "powershellcore": "PowerShellCore/Operational",
+}
+
+
+def _provider_channel(source: Mapping[str, Any]) -> str:
+    """The channel of a record without one, from its provider (``provider_name``, 6.x ``source_name``)."""
+    provider = source.get("provider_name") or source.get("source_name")
+    if not isinstance(provider, str):
+        return ""
+    return _PROVIDER_CHANNELS.get(provider.strip().lower(), "")
 
 
 def is_winlogbeat(record: Mapping[str, Any]) -> bool:
@@ -153,6 +185,221 @@ def is_winlogbeat(record: Mapping[str, Any]) -> bool:
     if isinstance(winlog, dict):
         return "event_id" in winlog
     return "event_id" in record and "computer_name" in record
+
+
+# -- ECS renames (Winlogbeat 7 sysmon module, Winlogbeat 8, Elastic Agent) ------
+#
+# These pipelines *rename* event data to ECS fields (Image -> process.executable,
+# ScriptBlockText -> powershell.file.script_block_text...), so winlog.event_data
+# may hold only what they left (RuleName, IntegrityLevel) or be gone.  For such
+# a record the mapping reads the Sysmon names back from the ECS fields.
+
+EcsReader = Callable[[Mapping[str, Any]], Any]
+
+
+def _ecs_path(dotted: str) -> EcsReader:
+    """A reader of one ECS field, nested (``{"process": {"pid": ..}}``) or flat (``"process.pid"``)."""
+    parts = tuple(dotted.split("."))
+
+    def read(record: Mapping[str, Any]) -> Any:
+        value: Any = record
+        for part in parts:
+            if not isinstance(value, dict):
+                value = None
+                break
+            value = value.get(part)
+        return record.get(dotted) if value is None else value
+
+    return read
+
+
+def _ecs_user(prefix: str) -> EcsReader:
+    """``DOMAIN\\name`` from ``<prefix>.domain`` and ``<prefix>.name`` (the Sysmon ``User`` value)."""
+    read_name, read_domain = _ecs_path(prefix + ".name"), _ecs_path(prefix + ".domain")
+
+    def read(record: Mapping[str, Any]) -> Any:
+        name = read_name(record)
+        if not isinstance(name, str) or not name:
+            return None
+        domain = read_domain(record)
+        return f"{domain}\\{name}" if isinstance(domain, str) and domain and "\\" not in name else name
+
+    return read
+
+
+def _ecs_hashes(*prefixes: str) -> EcsReader:
+    """A Sysmon ``Hashes`` text (``SHA256=..,MD5=..,IMPHASH=..``) from the first of ``<prefix>.hash``
+    that is set (``<prefix>.pe.imphash`` too)."""
+    readers = [(_ecs_path(prefix + ".hash"), _ecs_path(prefix + ".pe.imphash")) for prefix in prefixes]
+
+    def read(record: Mapping[str, Any]) -> Any:
+        for read_hashes, read_imphash in readers:
+            hashes = read_hashes(record)
+            pairs = [f"{alg.upper()}={value}" for alg, value in hashes.items()
+                     if isinstance(value, str)] if isinstance(hashes, dict) else []
+            imphash = read_imphash(record)
+            if isinstance(imphash, str):
+                pairs.append(f"IMPHASH={imphash}")
+            if pairs:
+                return ",".join(pairs)
+        return None
+
+    return read
+
+
+def _ecs_initiated(record: Mapping[str, Any]) -> Any:
+    """Sysmon 3 ``Initiated`` from ``network.direction`` (``egress``/``outbound`` is true)."""
+    direction = _read_direction(record)
+    if not isinstance(direction, str):
+        return None
+    direction = direction.lower()
+    if direction in ("egress", "outbound"):
+        return "true"
+    if direction in ("ingress", "inbound"):
+        return "false"
+    return None
+
+
+_read_direction = _ecs_path("network.direction")
+_read_answers = _ecs_path("dns.answers")
+_read_resolved = _ecs_path("dns.resolved_ip")
+
+
+def _ecs_query_results(record: Mapping[str, Any]) -> Any:
+    """Sysmon 22 ``QueryResults`` (``type:  5 name;1.2.3.4;``) from ``dns.answers`` / ``dns.resolved_ip``."""
+    parts = []
+    answers = _read_answers(record)
+    if isinstance(answers, list):
+        for answer in answers:
+            data = answer.get("data") if isinstance(answer, dict) else answer
+            if data is None:
+                continue
+            kind = answer.get("type") if isinstance(answer, dict) else None
+            # a name answer (CNAME) is written "type:  5 name" by Sysmon; addresses bare
+            parts.append(f"type:  5 {data}" if kind not in (None, "A", "AAAA") else str(data))
+    if not parts:
+        resolved = _read_resolved(record)
+        if isinstance(resolved, list):
+            parts = [str(ip) for ip in resolved if ip is not None]
+    return ";".join(parts) + ";" if parts else None
+
+
+def _ecs_signed(record: Mapping[str, Any]) -> Any:
+    signed = _read_signed(record)
+    return None if signed is None else str(signed).lower()
+
+
+_read_signed = _ecs_path("file.code_signature.signed")
+
+
+def _ecs_context_info(record: Mapping[str, Any]) -> Any:
+    """PowerShell 4103 ``ContextInfo`` (``Key = value`` lines) from the ECS fields it was parsed into."""
+    lines = [f"{key} = {value}" for key, read in _CONTEXT_KEYS
+             if isinstance(value := read(record), str) and value]
+    return "\n".join(lines) if lines else None
+
+
+_CONTEXT_KEYS = (
+    ("Command Name", _ecs_path("powershell.command.name")),
+    ("Host Application", _ecs_path("process.command_line")),
+    ("User", _ecs_user("user")),
+    ("Script Name", _ecs_path("file.path")),
+)
+
+_P = _ecs_path
+_SYSMON_PROCESS = (("Image", _P("process.executable")), ("ProcessId", _P("process.pid")),
+                   ("ProcessGuid", _P("process.entity_id")), ("User", _ecs_user("user")))
+_FILE_PATH = (("TargetFilename", _P("file.path")),)
+_FILE_HASHES = (("Hashes", _ecs_hashes("file", "process")),)  # Winlogbeat 7 writes 23's under process.hash
+_SIGNATURE = (("Signature", _P("file.code_signature.subject_name")),
+              ("SignatureStatus", _P("file.code_signature.status")), ("Signed", _ecs_signed))
+
+ECS_FALLBACKS: dict[tuple[str, int], tuple[tuple[str, EcsReader], ...]] = {
+    ("sysmon", 1): (
+        _SYSMON_PROCESS[0],
+        ("CommandLine", _P("process.command_line")),
+        *_SYSMON_PROCESS[1:],
+        ("CurrentDirectory", _P("process.working_directory")),
+        ("ParentImage", _P("process.parent.executable")),
+        ("ParentProcessId", _P("process.parent.pid")),
+        ("ParentProcessGuid", _P("process.parent.entity_id")),
+        ("ParentCommandLine", _P("process.parent.command_line")),
+        ("OriginalFileName", _P("process.pe.original_file_name")),
+        ("Hashes", _ecs_hashes("process")),
+    ),
+    ("sysmon", 3): (
+        ("SourceIp", _P("source.ip")), *_SYSMON_PROCESS,
+        ("SourcePort", _P("source.port")), ("DestinationIp", _P("destination.ip")),
+        ("DestinationPort", _P("destination.port")), ("Protocol", _P("network.transport")),
+        ("SourceHostname", _P("source.domain")), ("DestinationHostname", _P("destination.domain")),
+        ("Initiated", _ecs_initiated),
+    ),
+    ("sysmon", 5): _SYSMON_PROCESS,
+    ("sysmon", 6): (("ImageLoaded", _P("file.path")), ("Hashes", _ecs_hashes("file")), *_SIGNATURE),
+    ("sysmon", 7): (
+        ("ImageLoaded", _P("file.path")), *_SYSMON_PROCESS, ("Hashes", _ecs_hashes("file")),
+        ("OriginalFileName", _P("file.pe.original_file_name")), *_SIGNATURE,
+    ),
+    ("sysmon", 8): (("SourceImage", _P("process.executable")), ("SourceProcessId", _P("process.pid")),
+                    ("SourceProcessGuid", _P("process.entity_id")), ("SourceUser", _ecs_user("user"))),
+    ("sysmon", 10): (("SourceImage", _P("process.executable")), ("SourceProcessId", _P("process.pid")),
+                     ("SourceProcessGUID", _P("process.entity_id")), ("SourceUser", _ecs_user("user"))),
+    ("sysmon", 11): (*_FILE_PATH, *_SYSMON_PROCESS),
+    ("sysmon", 12): (("TargetObject", _P("registry.path")), *_SYSMON_PROCESS),
+    ("sysmon", 13): (("TargetObject", _P("registry.path")), *_SYSMON_PROCESS),
+    ("sysmon", 14): (("TargetObject", _P("registry.path")), *_SYSMON_PROCESS),
+    ("sysmon", 15): (*_FILE_PATH, *_SYSMON_PROCESS, ("Hash", _ecs_hashes("file"))),
+    ("sysmon", 17): (("PipeName", _P("file.name")), *_SYSMON_PROCESS),
+    ("sysmon", 18): (("PipeName", _P("file.name")), *_SYSMON_PROCESS),
+    ("sysmon", 19): (("User", _ecs_user("user")),),
+    ("sysmon", 20): (("Destination", _P("process.executable")), ("User", _ecs_user("user"))),
+    ("sysmon", 21): (("User", _ecs_user("user")),),
+    ("sysmon", 22): (
+        ("QueryName", _P("dns.question.name")), *_SYSMON_PROCESS,
+        ("QueryResults", _ecs_query_results), ("QueryStatus", _P("sysmon.dns.status")),
+    ),
+    ("sysmon", 23): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
+    ("sysmon", 25): _SYSMON_PROCESS,
+    ("sysmon", 26): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
+    ("sysmon", 29): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
+    ("powershell", 4104): (
+        ("ScriptBlockText", _P("powershell.file.script_block_text")),
+        ("ScriptBlockId", _P("powershell.file.script_block_id")),
+        ("MessageNumber", _P("powershell.sequence")), ("MessageTotal", _P("powershell.total")),
+        ("Path", _P("file.path")),
+    ),
+    ("powershell", 4103): (("ContextInfo", _ecs_context_info),),
+}
+"""Per (family, event id), the Sysmon / PowerShell names and the ECS fields they are read back from;
+the first name is the one whose presence in the event data says nothing was moved out."""
+
+
+def ecs_event_data(
+    data: Mapping[str, Any], record: Mapping[str, Any], names: tuple[tuple[str, EcsReader], ...]
+) -> Mapping[str, Any]:
+    """``data`` completed with the ``names`` it lacks, read from the record's ECS fields.
+
+    Called only when the first of ``names`` is missing (a record that carries
+    its event data costs one lookup).  ``data`` itself is not changed: a new
+    mapping is returned when anything was found, else ``data``.
+
+    Examples
+    --------
+    >>> record = {"process": {"executable": "C:\\\\a.exe", "pid": 7}, "user": {"name": "bob", "domain": "CORP"}}
+    >>> data = ecs_event_data({"RuleName": "-"}, record, ECS_FALLBACKS[("sysmon", 5)])
+    >>> data["Image"], data["ProcessId"], data["User"]
+    ('C:\\\\a.exe', 7, 'CORP\\\\bob')
+    """
+    found: dict[str, Any] = {}
+    for name, read in names:
+        value = data.get(name)
+        if value is None or value == "":
+            value = read(record)
+            if value is not None:
+                found[name] = value
+    if not found:
+        return data
+    return {**data, **found}
 
 
 # -- nxlog -----------------------------------------------------------------
@@ -283,13 +530,28 @@ def is_sentinel(record: Mapping[str, Any]) -> bool:
 # -- evtx_dump JSON ----------------------------------------------------------
 
 
+def _element_text(value: object) -> object:
+    """An element's ``#text``: evtx_dump writes a value split into several text
+    nodes (around an escaped character, a line break) as a list of the parts."""
+    if isinstance(value, list) and value and all(isinstance(part, str) for part in value):
+        return "".join(value)
+    return value
+
+
+def _unwrap_text(value: object) -> object:
+    """``{"#text": .., "#attributes": ..}`` -> its text; anything else as it is."""
+    if isinstance(value, dict) and "#text" in value:
+        return value["#text"]
+    return value
+
+
 def _data_list(values: list[Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for index, value in enumerate(values, 1):
         if isinstance(value, dict):
             attributes = value.get("#attributes")
             name = attributes.get("Name") if isinstance(attributes, dict) else None
-            result[str(name) if name else f"Data{index}"] = value.get("#text")
+            result[str(name) if name else f"Data{index}"] = _element_text(value.get("#text"))
         else:
             result[f"Data{index}"] = value
     return result
@@ -308,6 +570,10 @@ def _evtx_event_data(event: Mapping[str, Any]) -> dict[str, Any]:
                 return _data_list(inner)
             if inner is not None:
                 return {"Data1": inner}
+        for value in data.values():
+            if value.__class__ is list or value.__class__ is dict:
+                # a value split into text nodes, or given with attributes: its text
+                return {key: _element_text(_unwrap_text(value)) for key, value in data.items()}
         return data
     user_data = event.get("UserData")
     if isinstance(user_data, dict):

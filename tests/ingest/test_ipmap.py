@@ -254,5 +254,7 @@ def test_corpus_ip_hosts_name_the_machine_that_holds_the_address(name, corpus, j
     assert learnt == CORPUS_IP_HOSTS[name]
     if name in CORPUS_PEERS:
         peer, own = CORPUS_PEERS[name]
-        connected = {(r.src[1], r.dst[1]) for r in graph.iter_relations("CONNECTED") if r.src[0] == "host"}
+        # (host, other end) of its connections: outbound ones run from the host, inbound from the peer
+        connected = {(r.src[1], r.dst[1]) if r.src[0] == "host" else (r.dst[1], r.src[1])
+                     for r in graph.iter_relations("CONNECTED") if "host" in (r.src[0], r.dst[0])}
         assert peer in connected and own not in connected

@@ -55,7 +55,8 @@ CASES = [
     (
         ev("sysmon:dns_query", process__executable=PS, dns__question__name="cdn.example",
            dns__answers=["203.0.113.7", "cname.example"]),
-        {("process", "RESOLVED", "domain"), ("host", "RESOLVED", "domain"), ("domain", "RESOLVES_TO", "ip")},
+        {("process", "RESOLVED", "domain"), ("host", "RESOLVED", "domain"), ("domain", "RESOLVES_TO", "ip"),
+         ("domain", "RESOLVES_TO", "domain")},  # the CNAME
     ),
     (
         ev("sysmon:file_create", process__executable=PS, file__path="C:\\Temp\\Logo.PNG"),
@@ -78,7 +79,8 @@ CASES = [
         ev("sysmon:registry_set", process__executable="C:\\a.exe", registry__path="HKLM\\Run\\x"),
         {("process", "MODIFIED", "file")},
     ),
-    (ev("winsec:logon", user__name="corp\\bob", source__ip="10.0.0.9"), {("user", "LOGGED_ON", "host")}),
+    (ev("winsec:logon", user__name="corp\\bob", source__ip="10.0.0.9"),
+     {("user", "LOGGED_ON", "host"), ("ip", "LOGGED_ON", "host")}),  # the account, and where it came from
     (ev("powershell:script_block", powershell__script_block_text="Write-Host  hi"), {("host", "EXECUTED", "script")}),
     (
         ev("ecs:event", url__full="http://cdn.example/a.png", url__domain="cdn.example",
@@ -219,7 +221,7 @@ def test_file_props_keep_every_digest_and_the_mime_type():
     event = ev("sysmon:file_create", process__executable=PS, file__path="C:\\A.exe",
                file__hash__sha1="11" * 20, file__hash__md5="22" * 16, file__mime_type="application/x-dosexec")
     (file,) = [e for e in project_events([event]).entities if e.type == "file"]
-    assert file.key == "c:\\a.exe"
+    assert file.key == "11" * 20  # the strongest digest, not the path
     assert file.props == {"sha1": "11" * 20, "md5": "22" * 16, "path": "C:\\A.exe", "name": "a.exe",
                           "mime_type": "application/x-dosexec"}
     assert list(file.props) == ["sha1", "md5", "path", "name", "mime_type"]
@@ -400,10 +402,13 @@ URL_TOOL = ("url", "http://updates.example.com:8080/dl/Tool.EXE")
 SENSOR_CASES = [
     (  # the client resolved the name; its A answer is an IP (CNAME and TXT answers are not)
         "zeek:dns", ZEEK_RECORDS["dns_answers"],
-        {ip("192.0.2.11"), ip("198.51.100.53"), domain("rare-cdn.example.com"), ip("203.0.113.9")},
+        {ip("192.0.2.11"), ip("198.51.100.53"), domain("rare-cdn.example.com"), ip("203.0.113.9"),
+         domain("edge.example.net")},
         {(ip("192.0.2.11"), "CONNECTED", ip("198.51.100.53")),
          (ip("192.0.2.11"), "RESOLVED", domain("rare-cdn.example.com")),
-         (domain("rare-cdn.example.com"), "RESOLVES_TO", ip("203.0.113.9"))},
+         (domain("rare-cdn.example.com"), "RESOLVES_TO", ip("203.0.113.9")),
+         (domain("rare-cdn.example.com"), "RESOLVES_TO", domain("edge.example.net")),  # the CNAME chain
+         (domain("edge.example.net"), "RESOLVES_TO", ip("203.0.113.9"))},
     ),
     (  # SNI: the name the client asked for, claimed (by the client) at the responder
         "zeek:ssl", ZEEK_RECORDS["ssl_sni"],
@@ -419,10 +424,13 @@ SENSOR_CASES = [
     ("zeek:notice", ZEEK_RECORDS["notice_scan"], *one_link("192.0.2.66", "ALERTED", "192.0.2.10")),
     (  # an answer packet (the server is its source): the client still resolves and connects
         "suricata:dns", EVE_RECORDS["dns_v2_answers"],
-        {ip("192.0.2.11"), ip("198.51.100.53"), domain("www.example.org"), ip("203.0.113.10")},
+        {ip("192.0.2.11"), ip("198.51.100.53"), domain("www.example.org"), ip("203.0.113.10"),
+         domain("edge.example.net")},
         {(ip("192.0.2.11"), "CONNECTED", ip("198.51.100.53")),
          (ip("192.0.2.11"), "RESOLVED", domain("www.example.org")),
-         (domain("www.example.org"), "RESOLVES_TO", ip("203.0.113.10"))},
+         (domain("www.example.org"), "RESOLVES_TO", ip("203.0.113.10")),
+         (domain("www.example.org"), "RESOLVES_TO", domain("edge.example.net")),  # the CNAME chain
+         (domain("edge.example.net"), "RESOLVES_TO", ip("203.0.113.10"))},
     ),
     (  # SNI (the client's claim) and the certificate's CN (the server's own statement)
         "suricata:tls", EVE_RECORDS["tls_sni"],
@@ -589,6 +597,9 @@ def _taught_projector() -> Projector:
         parsed(ZEEK_RECORDS["files_is_orig"], "w"),  # an HTTP download waiting for its http record
         parsed(SSL, "s"),
         parsed({**X509, "fingerprint": "99"}, "x"),
+        # the first of two parts of a long PowerShell block, waiting for the second
+        ev("powershell:script_block", event_id="b1", process__pid=4242, powershell__script_block_text="IEX (New-",
+           powershell__script_block_id="blk-1", powershell__message_number=1, powershell__message_total=2),
     ])
     return projector
 
@@ -609,6 +620,8 @@ def test_a_restored_projector_joins_what_the_one_it_came_from_would():
         ev("sysmon:network_connect", event_id="n", process__executable=PS, process__guid="g-1",
            destination__ip="203.0.113.5"),
         ev("powershell:script_block", event_id="p", process__pid=4242, powershell__script_block_text="IEX x"),
+        ev("powershell:script_block", event_id="b2", process__pid=4242, powershell__script_block_text="Object)",
+           powershell__script_block_id="blk-1", powershell__message_number=2, powershell__message_total=2),
         ev("zeek:files", host=None, event_id="f2", source__ip="198.51.100.1", destination__ip="192.0.2.10",
            file__hash__sha256="ab" * 32, zeek__fuid="Fx"),
         ev("zeek:http", host=None, event_id="h2", source__ip="192.0.2.10", destination__ip="198.51.100.1",
@@ -671,7 +684,7 @@ def test_a_process_seen_again_keeps_the_earliest_time_it_held_its_pid():
     projector = Projector()
     later, earlier = _create(7, 500.0, PS, PS_CMD, "a"), _create(7, 100.0, PS, PS_CMD, "b")
     projector.project([later, earlier])  # projected out of time order
-    assert projector._pids[("ws-1", "7")] == ((100.0, ("process", process_key(PS, PS_CMD))),)
+    assert projector._pids[("ws-1", "7")] == ((100.0, ("process", process_key(PS, PS_CMD)), "powershell.exe"),)
 
 
 def test_a_full_cache_drops_its_older_half_not_everything():
@@ -694,8 +707,9 @@ def test_an_inbound_connection_is_to_the_side_that_is_not_the_local_one(local, p
     if local is not None:
         fields["host__ip"] = local
     relations = Projector().project([ev("sysmon:network_connect", host="hfdc01", **fields)]).relations
-    assert {(r.src[0], r.dst) for r in relations if r.type == "CONNECTED"} == {
-        ("host", ("ip", peer)), ("process", ("ip", peer))}
+    # the peer connected to this host and its process, not the other way round
+    assert {(r.src, r.dst[0]) for r in relations if r.type == "CONNECTED"} == {
+        (("ip", peer), "host"), (("ip", peer), "process")}
 
 
 def test_a_proxy_download_is_downloaded_by_the_client_host_and_sights_its_user():
