@@ -127,12 +127,16 @@ _PID_LIMIT = 100_000
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
+_PLACEHOLDER_NAMES = frozenset(("localhost", "unknown", "none", "null", "nil", "undefined", "n/a", "default"))
+"""Workstation names that name no machine (a 4624/4625 from the host itself, or none given)."""
 _SCRIPT_PARTS_LIMIT = 256
 """Parts a 4104 block may have to be joined (~32 KB each: 8 MB of script); longer ones are not."""
 _SCRIPT_JOIN_CHARS = 4_000_000
 """Characters of parts one block may hold while it waits for the rest."""
-_SCRIPT_BLOCKS_LIMIT = 64
-"""Blocks waiting for parts (parts arrive together: a few wait at a time; a lossy log leaves some)."""
+_SCRIPT_BLOCKS_LIMIT = 1024
+"""Blocks waiting for parts (one fleet-wide script logged in parts waits on every host at once)."""
+_SCRIPT_WAITING_CHARS = 16_000_000
+"""Characters of parts all waiting blocks may hold together (the join state is saved between calls)."""
 JOIN_STATE_VERSION = 4
 """Format of :meth:`Projector.join_state`; a state of another version is not read (the joins are
 learnt again from the journal instead).  4: pid holders carry their image name, file keys
@@ -679,7 +683,8 @@ class Projector:
             guid = fields.get(k_guid)
             if not guid or (host, guid) not in self._processes:
                 pid = fields.get(_PARENT[6])
-                if pid is not None:
+                # a process is never its own parent (a crafted 4688 with ProcessId = NewProcessId)
+                if pid is not None and pid != fields.get(_PROCESS[6]):
                     exe = fields.get(k_exe)
                     holder = self._pid_holder(host, pid, ctx.ts, _basename(str(exe)) if exe else "")
                     if holder is not None:
@@ -809,17 +814,36 @@ class Projector:
         if not block_id or not isinstance(number, int) or not 1 <= number <= total:
             return None
         key = (ctx.hosts[0], str(block_id))
-        known = self._script_parts.get(key)
+        waiting = self._script_parts
+        known = waiting.pop(key, None)
+        if known is None and number != 1 and len(waiting) >= _SCRIPT_BLOCKS_LIMIT:
+            # a later part of a block that is not waiting (read before its first, or its first
+            # was dropped when the state was full) may wait for nothing: when full it does not
+            # push out a block that can still complete (dropping those emptied the state of a
+            # fleet's parts read by part number, so nothing above the limit joined)
+            return None
         parts = dict(known[1]) if known is not None and known[0] == total else {}
         parts[number] = text
         if len(parts) < total:
             if sum(map(len, parts.values())) <= _SCRIPT_JOIN_CHARS:
-                self._remember(self._script_parts, key, (total, tuple(sorted(parts.items()))), _SCRIPT_BLOCKS_LIMIT)
-            else:  # too long to hold: its parts stay scripts of their own
-                self._script_parts.pop(key, None)
+                waiting[key] = (total, tuple(sorted(parts.items())))  # re-inserted: the last touched
+                self._bound_script_parts()
+            # else too long to hold: its parts stay scripts of their own
             return None
-        del self._script_parts[key]
         return _script(ctx.acc, "".join(parts[n] for n in range(1, total + 1)), total)
+
+    def _bound_script_parts(self) -> None:
+        """Drop the blocks touched longest ago until the waiting parts fit both bounds.
+
+        One block at a time, so a state that overflows still joins what it holds (dropping
+        half at once, with a fleet's parts arriving by part number, joined nothing above the
+        limit).  The sum is taken over the few blocks that wait: 4104 parts are rare events.
+        """
+        waiting = self._script_parts
+        chars = sum(len(text) for _, items in waiting.values() for _, text in items)
+        while waiting and (len(waiting) > _SCRIPT_BLOCKS_LIMIT or chars > _SCRIPT_WAITING_CHARS):
+            _, items = waiting.pop(next(iter(waiting)))  # dicts keep insertion order: the oldest
+            chars -= sum(len(text) for _, text in items)
 
     # -- Sysmon 6, 15, 20, 27/28 ----------------------------------------------
     def _file_stream(self, ctx: _Ctx) -> None:
@@ -893,10 +917,13 @@ class Projector:
                 ctx.touch(ip)
             else:
                 ctx.rel(ip, relation, ctx.host)
-        workstation = fields.get("source.workstation")
+        workstation = str(fields.get("source.workstation") or "").strip()
         host = ctx.host
-        if workstation and host is not None and workstation != host[1] and not ip_or_none(str(workstation)):
-            ctx.rel(ctx.acc.entity(HOST, str(workstation), str(workstation)), relation, host)
+        # a blank, "localhost" or another placeholder names no other machine ("KALI" does: the
+        # attacker's default name is evidence, unlike a DHCP lease's generic name)
+        if (workstation and host is not None and workstation != host[1] and not ip_or_none(workstation)
+                and workstation.lower() not in _PLACEHOLDER_NAMES and any(map(str.isalnum, workstation))):
+            ctx.rel(ctx.acc.entity(HOST, workstation, workstation), relation, host)
 
     def _user_only(self, ctx: _Ctx) -> None:
         ctx.touch(self._user(ctx))
@@ -955,13 +982,6 @@ class Projector:
             dst_ip = None
         src_host = self.ipmap.lookup(src_ip, ts)
         dst_host = self.ipmap.lookup(dst_ip, ts)
-        # a device that names a machine but not its address (a CEF shost/dhost without
-        # src/dst, LEEF identHostName) names that end's host: the parser normalised it
-        if src_ip is None and not src_host:
-            src_host = fields.get("source.hostname")
-        named_dst = dst_ip is None and not dst_host and fields.get("destination.hostname")
-        if named_dst:
-            dst_host = named_dst
         kind = event.kind
         if kind.endswith(":dhcp"):
             assigned = fields.get("dhcp.assigned_ip")
@@ -988,8 +1008,6 @@ class Projector:
             dst_ip_related = None
         else:
             dst_ip_related = dst_ip
-        if named_dst and named_dst == src_host:
-            named_dst = None  # a machine's record of itself: no relation to itself
         if is_bare and not hosts:
             # and with neither end mapped (most of them), nothing is sighted: no _Ctx.
             # A lone IP (software.log's host...) relates to nothing: no entity.
@@ -1001,8 +1019,6 @@ class Projector:
         if is_bare:
             if dst_ip_related:
                 ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip_related, dst_ip_related))
-            elif named_dst:  # the source reached the named machine: its host, no address
-                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, (HOST, named_dst))
             self._sight(ctx)
             return
         # The client's side: the source, unless the parser says the client is the destination
@@ -1019,12 +1035,8 @@ class Projector:
         if rel_type == R.ALERTED:
             if dst_ip:
                 ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
-            elif named_dst:
-                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, (HOST, named_dst))
         elif server and dst_ip_related:
             ctx.rel(self._actor(acc, client_host, client), rel_type, acc.entity(IP, server, server))
-        elif named_dst:
-            ctx.rel(self._actor(acc, client_host, client), rel_type, (HOST, named_dst))
         if "dns.question.name" in fields:
             domain = self._domain(ctx, fields["dns.question.name"])
             if domain is not None:

@@ -345,3 +345,61 @@ def test_the_parts_of_a_script_block_across_ingest_calls_join_as_in_a_replay(emb
     assert [key for key, (_, props) in live["entities"].items() if dict(props).get("parts") == 3]
     for part in ("counts", "entities", "relations", "sightings"):
         assert live[part] == rebuilt[part], part
+
+
+# -- the review of the join: bounds that degrade one block at a time -----------------------------
+
+def test_more_blocks_waiting_than_the_limit_still_join_the_ones_kept(monkeypatch):
+    """A fleet-wide script in two parts, read as every host's part 1, then every part 2.
+
+    Dropping the older half when full, and storing each part 2 whose part 1 was dropped as a
+    new block, joined nothing once more blocks waited than the limit (0 of 66 with 64).
+    """
+    import ingest.projection as projection_module
+
+    monkeypatch.setattr(projection_module, "_SCRIPT_BLOCKS_LIMIT", 8)
+    hosts = [f"ws-{n:04d}" for n in range(12)]
+
+    def part(number: int, host_name: str) -> Event:
+        return Event(id=f"{host_name}-{number}", kind="powershell:script_block", ts=1709632800.0 + number,
+                     host=host_name, source="test", fields={
+                         "powershell.script_block_text": ("A" * 10, "B" * 10)[number - 1],
+                         "powershell.script_block_id": "{same-block-everywhere}",
+                         "powershell.message_number": number, "powershell.message_total": 2})
+
+    events = [part(1, name) for name in hosts] + [part(2, name) for name in hosts]
+    projection = Projector().project(events)
+    whole = [e.key for e in projection.entities if e.type == "script" and e.props.get("parts") == 2]
+    assert len(whole) == 1  # the same script on every host: one node
+    joined = {s.host for s in projection.sightings if s.entity == ("script", whole[0])}
+    # the last 8 hosts' first parts were kept and joined; the first 4 were dropped
+    assert joined == set(hosts[4:])
+
+
+def test_the_waiting_parts_are_bounded_in_characters(monkeypatch):
+    import ingest.projection as projection_module
+
+    monkeypatch.setattr(projection_module, "_SCRIPT_WAITING_CHARS", 25)
+    projector = Projector()
+    for n in range(5):
+        projector.project([Event(id=f"b{n}", kind="powershell:script_block", ts=1709632800.0 + n, host="ws-1",
+                                 source="test", fields={"powershell.script_block_text": "x" * 10,
+                                                        "powershell.script_block_id": f"{{block-{n}}}",
+                                                        "powershell.message_number": 1,
+                                                        "powershell.message_total": 2})])
+    held = projector._script_parts
+    assert sum(len(text) for _, items in held.values() for _, text in items) <= 25
+    assert list(held) == [("ws-1", "{block-3}"), ("ws-1", "{block-4}")]  # the most recent ones
+
+
+def test_a_blank_or_local_workstation_names_no_other_machine(store, tmp_path):
+    graph = ingest(store, tmp_path, [logon(4624, 1, "10.1.2.42", " "),
+                                     logon(4625, 2, "::1", "localhost")])
+    assert all(src[0] != "host" or src[1] not in ("", " ", "localhost")
+               for src, _ in edges(graph, "LOGGED_ON") | edges(graph, "CONNECTED"))
+
+
+def test_a_process_is_never_its_own_parent(store, tmp_path):
+    crafted = security_4688(1, "2024-03-05T10:20:00Z", "0x1e6c", CMD, "cmd.exe /c whoami", "0x1e6c", CMD)
+    graph = ingest(store, tmp_path, [crafted])
+    assert all(src != dst for src, dst in edges(graph, "SPAWNED"))
