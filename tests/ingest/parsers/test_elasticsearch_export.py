@@ -135,3 +135,14 @@ def test_the_origin_is_restored_after_a_search_response():
     with pytest.raises(ParseError):
         list(parser.parse({"hits": {"hits": [hit({"x": 1})]}}, context))
     assert context.origin == "f:1"
+
+
+def test_each_event_of_a_search_response_journals_its_own_hit_not_the_whole_response(tmp_path, journal, graph):
+    hits = [hit({**ZEEK, "uid": f"C{n}", "id.orig_p": 50000 + n}, doc_id=f"h{n}") for n in range(200)]
+    response = orjson.dumps({"took": 1, "hits": {"hits": hits}})
+    report = ingest(tmp_path, journal, graph, "response.json", response)
+    assert report.total.events == 200
+    rows = journal.connection.execute("SELECT raw FROM events ORDER BY seq").fetchall()
+    # each event's evidence is its own hit: the journal holds the response about once, not 200 times
+    assert [orjson.loads(raw)["_id"] for (raw,) in rows] == [f"h{n}" for n in range(200)]
+    assert sum(len(raw) for (raw,) in rows) < 1.2 * len(response)
