@@ -290,6 +290,15 @@ def _ecs_signed(record: Mapping[str, Any]) -> Any:
 
 
 _read_signed = _ecs_path("file.code_signature.signed")
+_read_registry_strings = _ecs_path("registry.data.strings")
+
+
+def _ecs_registry_details(record: Mapping[str, Any]) -> Any:
+    """Sysmon 13 ``Details`` from ``registry.data.strings`` (Winlogbeat 8's pipeline moves it there)."""
+    strings = _read_registry_strings(record)
+    if isinstance(strings, list):
+        strings = next((value for value in strings if isinstance(value, str)), None)
+    return strings if isinstance(strings, str) else None
 
 
 def _ecs_context_info(record: Mapping[str, Any]) -> Any:
@@ -346,7 +355,7 @@ ECS_FALLBACKS: dict[tuple[str, int], tuple[tuple[str, EcsReader], ...]] = {
                      ("SourceProcessGUID", _P("process.entity_id")), ("SourceUser", _ecs_user("user"))),
     ("sysmon", 11): (*_FILE_PATH, *_SYSMON_PROCESS),
     ("sysmon", 12): (("TargetObject", _P("registry.path")), *_SYSMON_PROCESS),
-    ("sysmon", 13): (("TargetObject", _P("registry.path")), *_SYSMON_PROCESS),
+    ("sysmon", 13): (("TargetObject", _P("registry.path")), *_SYSMON_PROCESS, ("Details", _ecs_registry_details)),
     ("sysmon", 14): (("TargetObject", _P("registry.path")), *_SYSMON_PROCESS),
     ("sysmon", 15): (*_FILE_PATH, *_SYSMON_PROCESS, ("Hash", _ecs_hashes("file"))),
     ("sysmon", 17): (("PipeName", _P("file.name")), *_SYSMON_PROCESS),
@@ -361,6 +370,8 @@ ECS_FALLBACKS: dict[tuple[str, int], tuple[tuple[str, EcsReader], ...]] = {
     ("sysmon", 23): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
     ("sysmon", 25): _SYSMON_PROCESS,
     ("sysmon", 26): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
+    ("sysmon", 27): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
+    ("sysmon", 28): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
     ("sysmon", 29): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
     ("powershell", 4104): (
         ("ScriptBlockText", _P("powershell.file.script_block_text")),

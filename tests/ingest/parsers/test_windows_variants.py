@@ -412,3 +412,21 @@ def test_evtx_dump_value_split_into_text_nodes_is_one_text(ingest) -> None:
     assert [event.fields["process.command_line"] for event in got.events] == [
         "cmd.exe /c whoami & net user"] * 2
     assert len(got.entities("process")) == 1
+
+
+# -- the review of the ECS fallback: what Winlogbeat 8's sysmon pipeline moves out ---------------
+
+def test_renamed_registry_value_and_blocked_file_events_keep_their_values(ingest) -> None:
+    process = {"entity_id": "{8b5e4f1a-7c2d-65e6-1a02-000000001100}", "pid": 7788, "executable": DROPPER}
+    run_key = "HKU\\S-1-5-21-1\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\updater"
+    got = ingest(
+        _winlogbeat(13, {"RuleName": "-", "EventType": "SetValue"}, record_id=1, process=process,
+                    registry={"path": run_key, "data": {"strings": ["C:\\Users\\jdoe\\evil.exe"], "type": "SZ"}}),
+        _winlogbeat(27, {"RuleName": "-"}, record_id=2, process=process, user={"name": "jdoe", "domain": "CORP"},
+                    file={"path": "C:\\Users\\Public\\payload.exe"}),
+    )
+    registry, blocked = got.events
+    assert (registry.fields["registry.path"], registry.fields["registry.value"]) == (
+        run_key, "C:\\Users\\jdoe\\evil.exe")
+    assert blocked.fields["file.path"] == "C:\\Users\\Public\\payload.exe"
+    assert blocked.fields["process.executable"] == DROPPER and blocked.fields["user.name"] == "corp\\jdoe"
