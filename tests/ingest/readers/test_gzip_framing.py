@@ -58,7 +58,9 @@ def gzip_cases(draw: st.DrawFn) -> GzipCase:
     kind = draw(st.sampled_from(["none", "truncated", "junk", "zero padding", "junk between", "flipped byte"]))
     if kind == "truncated":
         cut = draw(st.integers(2, len(data) - 1))  # the magic stays: this is the gzip path
-        return GzipCase(data[:cut], lines, whole_before(cut), damaged=cut not in ends)
+        if cut in ends:  # cut at a member's end: a whole file of the members before it
+            return GzipCase(data[:cut], whole_before(cut), whole_before(cut), damaged=False)
+        return GzipCase(data[:cut], lines, whole_before(cut), damaged=True)
     if kind == "junk":
         junk = draw(st.binary(min_size=1, max_size=40).filter(lambda b: b.strip(b"\x00")))
         return GzipCase(data + junk, lines, lines, damaged=True)
