@@ -63,9 +63,11 @@ NETBIOS_LENGTH = 15
 _LOOPBACK = ("127.", "::1", "0.0.0.0", "::")
 _NO_LEASE = frozenset({"0.0.0.0", "255.255.255.255"})  # what a request or a broadcast carries
 
-GENERIC_HOST_NAMES = frozenset({
-    # placeholders written where a name is missing
-    "localhost", "unknown", "none", "null", "nil", "undefined", "n/a", "default", "(none)",
+PLACEHOLDER_HOST_NAMES = frozenset({"localhost", "unknown", "none", "null", "nil", "undefined", "n/a", "default",
+                                    "(none)"})
+"""Names written where a machine's name is missing (or for the machine itself): they name no machine."""
+
+GENERIC_HOST_NAMES = PLACEHOLDER_HOST_NAMES | frozenset({
     # the factory names of whole device families (each phone of a kind says the same)
     "iphone", "ipad", "ipod", "android", "espressif", "raspberrypi", "chromecast",
     "macbook", "macbook-pro", "macbook-air", "imac", "mac",

@@ -49,6 +49,23 @@ def is_internal(address: str | None) -> bool:
     return any(parsed in network for network in INTERNAL_NETWORKS)
 
 
+@lru_cache(maxsize=4096)
+def can_be_a_host(ip: str) -> bool:
+    """Whether ``ip`` can be one machine's address: not a group or no address (multicast,
+    broadcast, unspecified), nor text that is no address.
+
+    An SSDP packet to ``239.255.255.250:1900`` has the group on the listening side.
+
+    >>> can_be_a_host("10.0.0.5"), can_be_a_host("239.255.255.250"), can_be_a_host("0.0.0.0"), can_be_a_host("x")
+    (True, False, False, False)
+    """
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return not (address.is_multicast or address.is_unspecified or ip == "255.255.255.255")
+
+
 def normalize_user(domain: object, name: object, *, first_label: bool = False) -> str:
     r"""``domain\name`` lower case; a UPN ``name@domain`` as ``domain\name``.
 

@@ -86,7 +86,7 @@ from graphsiem.model import (
     Sighting,
     stable_hash,
 )
-from ingest.ipmap import IpHostMap, IpWatch, connection_ends
+from ingest.ipmap import PLACEHOLDER_HOST_NAMES, IpHostMap, IpWatch, connection_ends
 from ingest.normalize import (
     ip_or_none,
     normalize_command_line,
@@ -127,8 +127,6 @@ _PID_LIMIT = 100_000
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
-_PLACEHOLDER_NAMES = frozenset(("localhost", "unknown", "none", "null", "nil", "undefined", "n/a", "default"))
-"""Workstation names that name no machine (a 4624/4625 from the host itself, or none given)."""
 _SCRIPT_PARTS_LIMIT = 256
 """Parts a 4104 block may have to be joined (~32 KB each: 8 MB of script); longer ones are not."""
 _SCRIPT_JOIN_CHARS = 4_000_000
@@ -922,7 +920,7 @@ class Projector:
         # a blank, "localhost" or another placeholder names no other machine ("KALI" does: the
         # attacker's default name is evidence, unlike a DHCP lease's generic name)
         if (workstation and host is not None and workstation != host[1] and not ip_or_none(workstation)
-                and workstation.lower() not in _PLACEHOLDER_NAMES and any(map(str.isalnum, workstation))):
+                and workstation.lower() not in PLACEHOLDER_HOST_NAMES and any(map(str.isalnum, workstation))):
             ctx.rel(ctx.acc.entity(HOST, workstation, workstation), relation, host)
 
     def _user_only(self, ctx: _Ctx) -> None:

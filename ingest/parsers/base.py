@@ -116,7 +116,12 @@ class ParseContext:
 
 @runtime_checkable
 class Parser(Protocol):
-    """A record-level format plugin."""
+    """A record-level format plugin.
+
+    A parser whose record holds several documents (an Elasticsearch search response) may set
+    a class attribute ``events_carry_raw = True`` and give each event its own document as
+    ``raw``: the pipeline then journals that instead of the whole record once per event.
+    """
 
     name: str
 

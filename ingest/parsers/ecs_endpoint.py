@@ -8,10 +8,9 @@ observation, with its fields in the shape the Windows parser gives Sysmon's.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
-from ingest.normalize import canonical_ip, is_unset
+from ingest.normalize import can_be_a_host, canonical_ip, is_unset
 
 GENERIC_KIND = "ecs:event"
 """The kind of every other ECS record."""
@@ -93,12 +92,9 @@ def _own_end(flat: dict[str, Any], fields: dict[str, Any]) -> None:
         local = source if direction == "outbound" else destination
     else:
         local = None
-    if local is not None and _is_unicast(local):
+    if local is not None and can_be_a_host(local):
         fields["host.ip"] = local
     else:
         fields["host.ip_unknown"] = True
 
 
-def _is_unicast(ip: str) -> bool:
-    address = ipaddress.ip_address(ip)
-    return not (address.is_multicast or address.is_unspecified or ip == "255.255.255.255")

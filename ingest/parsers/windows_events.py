@@ -57,7 +57,6 @@ written is kept in ``host.name.original``.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
 from functools import lru_cache
@@ -67,6 +66,7 @@ from urllib.parse import urlsplit
 from graphsiem.model import Event
 from ingest.normalize import (
     UNSET_TEXT,
+    can_be_a_host,
     canonical_ip,
     is_internal,
     normalize_domain,
@@ -198,7 +198,7 @@ def _sysmon_3(data: Data, fields: Fields) -> str:
         initiated = str(initiated).lower() in ("true", "1")
         fields["network.direction"] = "outbound" if initiated else "inbound"
     local = _local_side(data, fields, initiated)
-    if local is not None and _can_be_a_host(local):
+    if local is not None and can_be_a_host(local):
         fields["host.ip"] = local
     else:
         # said, so that the IP map tells "not told" from an event journaled before
@@ -256,17 +256,6 @@ def _local_side(data: Data, fields: Fields, initiated: bool | None) -> str | Non
     if by_role is None and source_named and source_ip == destination_ip:
         return source_ip  # a loopback or self connection, both ends named
     return by_role
-
-
-@lru_cache(maxsize=4096)
-def _can_be_a_host(ip: str) -> bool:
-    """False for a group or no address (multicast, broadcast, unspecified): an SSDP
-    packet to ``239.255.255.250:1900`` has the group on the listening side."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return not (address.is_multicast or address.is_unspecified or ip == "255.255.255.255")
 
 
 def _names_computer(hostname: object, computer: object) -> bool:
@@ -499,16 +488,15 @@ def _put_zone(fields: Fields, contents: str) -> None:
 _PIPE: Optional = (("PipeName", "pipe.name", _text_value),)
 
 
-def _sysmon_17(data: Data, fields: Fields) -> str:
-    _sysmon_process(fields, data)
-    _put_optional(fields, data, _PIPE)
-    return "sysmon:pipe_created"
+def _process_and(kind: str, names: Optional) -> Mapper:
+    """A mapper of a Sysmon event that is its process and a few values (``names``) as fields."""
 
+    def mapper(data: Data, fields: Fields) -> str:
+        _sysmon_process(fields, data)
+        _put_optional(fields, data, names)
+        return kind
 
-def _sysmon_18(data: Data, fields: Fields) -> str:
-    _sysmon_process(fields, data)
-    _put_optional(fields, data, _PIPE)
-    return "sysmon:pipe_connected"
+    return mapper
 
 
 def _wmi(data: Data, fields: Fields, names: Optional) -> None:
@@ -548,12 +536,6 @@ def _sysmon_20(data: Data, fields: Fields) -> str:
 def _sysmon_21(data: Data, fields: Fields) -> str:
     _wmi(data, fields, _WMI_BINDING)
     return "sysmon:wmi_binding"
-
-
-def _sysmon_25(data: Data, fields: Fields) -> str:
-    _sysmon_process(fields, data)
-    _put_optional(fields, data, _TAMPERING)
-    return "sysmon:process_tampering"
 
 
 # -- Security --------------------------------------------------------------------
@@ -702,12 +684,12 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
     ("sysmon", 23): _sysmon_23,
     ("sysmon", 6): _sysmon_6,
     ("sysmon", 15): _sysmon_15,
-    ("sysmon", 17): _sysmon_17,
-    ("sysmon", 18): _sysmon_18,
+    ("sysmon", 17): _process_and("sysmon:pipe_created", _PIPE),
+    ("sysmon", 18): _process_and("sysmon:pipe_connected", _PIPE),
     ("sysmon", 19): _sysmon_19,
     ("sysmon", 20): _sysmon_20,
     ("sysmon", 21): _sysmon_21,
-    ("sysmon", 25): _sysmon_25,
+    ("sysmon", 25): _process_and("sysmon:process_tampering", _TAMPERING),
     ("sysmon", 26): _sysmon_26,
     ("sysmon", 27): _sysmon_27,
     ("sysmon", 28): _sysmon_28,

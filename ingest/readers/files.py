@@ -39,6 +39,7 @@ from ingest.readers.streams import (
     UTF8_BOM,
     DamagedFileError,
     GzipMembers,
+    ReadAhead,
     Utf8Transcoder,
     text_encoding,
 )
@@ -304,7 +305,7 @@ def _as_utf8(stream: io.BufferedReader, name: str) -> io.BufferedReader:
     """``stream`` gunzipped and transcoded as its first bytes say (:func:`open_binary`); closed on failure.
 
     ``stream.peek`` must see the first :data:`SNIFF_BYTES` at once: true of a
-    file, and of a stream behind a :class:`ReadAhead` of that many bytes.
+    file, and of a stream behind a :class:`~ingest.readers.streams.ReadAhead` of that many bytes.
     """
     try:
         # peek costs no read call of its own: it fills the buffer the first read then uses
@@ -354,69 +355,6 @@ def _read_ahead(stream: BinaryIO | io.BufferedIOBase, size: int) -> bytes:
             break
         head += chunk
     return bytes(head)
-
-
-class ReadAhead(io.RawIOBase):
-    """A stream whose first bytes were read ahead, to be looked at, then the stream as if untouched.
-
-    Standard input cannot be peeked at beyond what one read brings (a pipe may
-    hand over a single byte first), nor reopened after sniffing, as files are:
-    the bytes read ahead are replayed before the rest.
-
-    Parameters
-    ----------
-    inner : binary stream
-        The stream, of which ``head`` was read.
-    head : bytes
-        Its first bytes, already read.
-    owns_inner : bool
-        Whether closing this closes ``inner`` (not so for ``sys.stdin.buffer``).
-
-    Examples
-    --------
-    >>> import io
-    >>> inner = io.BytesIO(b'{"a": 1}\\n{"b": 2}\\n')
-    >>> stream = io.BufferedReader(ReadAhead(inner, inner.read(3)))
-    >>> stream.read()
-    b'{"a": 1}\\n{"b": 2}\\n'
-    """
-
-    def __init__(self, inner: BinaryIO | io.BufferedIOBase, head: bytes, *, owns_inner: bool = True) -> None:
-        super().__init__()
-        self._inner = inner
-        self._head = memoryview(head)
-        self._owns_inner = owns_inner
-        self.consumed = len(head)
-        """Bytes taken from ``inner`` so far (the progress bar's count for a stream)."""
-        # readinto1: one read below, so a pipe's records come on as they arrive
-        self._readinto = getattr(inner, "readinto1", None) or getattr(inner, "readinto", None)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        view = memoryview(buffer).cast("B")
-        if self._head:
-            count = min(len(view), len(self._head))
-            view[:count] = self._head[:count]
-            self._head = self._head[count:]
-            return count
-        if self._readinto is not None:
-            count = self._readinto(view)
-        else:  # a stream with read() only
-            data = self._inner.read(len(view))
-            count = len(data)
-            view[:count] = data
-        self.consumed += count
-        return count
-
-    def close(self) -> None:
-        if not self.closed:
-            try:
-                if self._owns_inner:
-                    self._inner.close()
-            finally:
-                super().close()
 
 
 @dataclass(slots=True)
