@@ -38,7 +38,10 @@ event on a known host touches: that is what prevalence analytics count.
 
 Network-sensor events (``host`` is ``None``) map their source and destination
 IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
-(``ip CONNECTED ip``) and adds no host.  The actor of what a client does
+(``ip CONNECTED ip``) and adds no host.  A connection reaches the server's host
+when its address is mapped (``ip|host CONNECTED host``: an inbound connection to
+a known machine, as an inbound Sysmon 3 is ``ip CONNECTED host``); an alert's
+target stays its IP (``host|ip ALERTED ip``).  The actor of what a client does
 (``CONNECTED``, ``RESOLVED`` a DNS name or TLS SNI, ``REQUESTED`` a URL) is the
 flow's client: ``client.ip`` when the parser names it (Suricata's server-to-client
 records), else the source.  An IP is an entity only when a relation names it, and
@@ -985,7 +988,12 @@ class Projector:
             assigned = fields.get("dhcp.assigned_ip")
             named = fields.get("dhcp.hostname")
             if named and assigned and self.ipmap.lookup(assigned, ts) == named:
-                src_host = named
+                # the lease's holder is the client: the destination of a reply that names it
+                # (an EVE ACK from the server), else the source (a Zeek record, a request)
+                if dst_ip is not None and fields.get("client.ip") == dst_ip and dst_ip != src_ip:
+                    dst_host = named
+                else:
+                    src_host = named
         # the distinct known hosts, source first (as tuple(dict.fromkeys(...)) filtered, without the dict)
         if src_host:
             hosts: tuple[str, ...] = (src_host,) if not dst_host or dst_host == src_host else (src_host, dst_host)
@@ -1016,25 +1024,27 @@ class Projector:
         ctx = _Ctx(acc, event, src_host, hosts)
         if is_bare:
             if dst_ip_related:
-                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip_related, dst_ip_related))
+                target = self._server(acc, src_host, dst_host if rel_type != R.ALERTED else None, dst_ip_related)
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, target)
             self._sight(ctx)
             return
         # The client's side: the source, unless the parser says the client is the destination
         # (a server-to-client packet); src_ip/dst_ip are canonical already, as client.ip is.
         client_ip = fields.get("client.ip")
         if client_ip is not None and client_ip == dst_ip and dst_ip != src_ip:
-            client_host, client, server = dst_host, dst_ip, src_ip
+            client_host, client, server_host, server = dst_host, dst_ip, src_host, src_ip
             server_domain = fields.get("source.domain")
         else:
-            client_host, client, server = src_host, src_ip, dst_ip
+            client_host, client, server_host, server = src_host, src_ip, dst_host, dst_ip
             server_domain = fields.get("destination.domain")
-        # an alert keeps its packet's direction (the signature's source and target);
-        # a connection is the client's
+        # an alert keeps its packet's direction (the signature's source and target: host|ip
+        # ALERTED ip, the model's rule); a connection is the client's, and reaches the server's
+        # host when mapped (an inbound connection, as an inbound Sysmon 3: ip CONNECTED host)
         if rel_type == R.ALERTED:
             if dst_ip:
                 ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
         elif server and dst_ip_related:
-            ctx.rel(self._actor(acc, client_host, client), rel_type, acc.entity(IP, server, server))
+            ctx.rel(self._actor(acc, client_host, client), rel_type, self._server(acc, client_host, server_host, server))
         if "dns.question.name" in fields:
             domain = self._domain(ctx, fields["dns.question.name"])
             if domain is not None:
@@ -1076,6 +1086,18 @@ class Projector:
         if host:
             return (HOST, host)  # the event's hosts are entities already (_Ctx.fill)
         return acc.entity(IP, ip, ip) if ip else None
+
+    @staticmethod
+    def _server(acc: Accumulator, client_host: str | None, host: str | None, ip: str) -> EntityKey:
+        """The far end of a connection: the host at ``ip`` when mapped, else the IP.
+
+        A connection reaches the host it was made to (``ip|host CONNECTED host``, as an inbound
+        Sysmon 3 is ``ip CONNECTED host``); the IP map only reads flows, never learns from them.
+        Both ends on one host (its own second address) keep the address: no host connects to itself.
+        """
+        if host and host != client_host:
+            return (HOST, host)  # the event's hosts are entities already (_Ctx.fill)
+        return acc.entity(IP, ip, ip)
 
     def _certificate(self, ctx: _Ctx, fields: dict[str, Any], server: str | None) -> None:
         """A certificate's names ``RESOLVES_TO`` the server that presented it.
