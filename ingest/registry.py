@@ -5,16 +5,17 @@ record wins): Elasticsearch export wrappers first (a ``_source`` beside
 ``_index``/``_id``, or ``hits.hits``: keys no format's own record has at its
 top), whose documents go back through the others; then the Windows shapes
 (distinctive keys), Zeek (``_path``/``uid``), Suricata EVE (``event_type``),
-syslog (text lines) and the generic ECS parser last.  To add a format, see
+Windows event XML (text starting ``<Event``), syslog (text lines: ``<PRI>`` is
+digits, so it never claims ``<Event``) and the generic ECS parser last.  To add a format, see
 ``docs/adding-a-format.md``.
 """
 
 from __future__ import annotations
 
-from ingest.parsers import ecs, elasticsearch, suricata, syslog, windows, zeek
+from ingest.parsers import ecs, elasticsearch, suricata, syslog, windows, windows_xml, zeek
 from ingest.parsers.base import ParserRegistry
 
-DEFAULT_MODULES = (windows, zeek, suricata, syslog, ecs)
+DEFAULT_MODULES = (windows, zeek, suricata, windows_xml, syslog, ecs)
 """Parser modules in sniff order; each exposes ``parsers() -> list[Parser]``."""
 
 

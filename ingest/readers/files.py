@@ -44,6 +44,7 @@ from ingest.readers.streams import (
     text_encoding,
 )
 from ingest.readers.text_lines import TextLinesReader
+from ingest.readers.xml_events import XmlEventsReader
 from ingest.readers.zeek_tsv import ZeekTsvReader
 
 HEAD_BYTES = 64 * 1024
@@ -60,8 +61,15 @@ _SKIP_SUFFIXES = (
 
 
 def default_readers() -> list[Reader]:
-    """The file readers in sniff order: binary and header-marked formats first, plain text last."""
-    return [EvtxReader(), ZeekTsvReader(), NdjsonReader(), JsonStreamReader(), TextLinesReader()]
+    """The file readers in sniff order: binary and header-marked formats first, plain text last.
+
+    Windows event XML (its first element ``<Event>`` or ``<Events>``) comes before plain text,
+    which would otherwise take it line by line and cut a pretty-printed event apart.
+    """
+    return [
+        EvtxReader(), ZeekTsvReader(), NdjsonReader(), JsonStreamReader(), XmlEventsReader(),
+        TextLinesReader(),
+    ]
 
 
 _SPECIAL_FILES = (

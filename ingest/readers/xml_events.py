@@ -1,0 +1,281 @@
+"""Windows event XML reader: frames each ``<Event>`` element of a file into a text record.
+
+The files: ``wevtutil qe Security /f:xml`` (events concatenated with no root
+element, often no line break between them), PowerShell ``Get-WinEvent | %
+{ $_.ToXml() }`` (often UTF-16LE from ``Out-File``, sometimes pretty-printed
+over many lines), Event Viewer's "Save as XML" (an ``<?xml?>`` declaration
+and an ``<Events>`` root).  UTF-16/32 and byte-order marks are undone before
+any reader sees the file (:func:`ingest.readers.files.open_binary`); a file
+whose declaration names a legacy 8-bit encoding (``windows-1252``) is decoded
+by it.
+
+Framing is textual, not an XML parse of the file: from an ``<Event`` start
+tag (followed by a space, ``>`` or ``/``: never ``<Events>`` or
+``<EventData>``) to the next ``</Event>``.  So the file is read in 1 MiB
+blocks and only one element is held, never the file: an element longer than
+``max_event_bytes`` is a :class:`~ingest.readers.base.ReadError` with its
+length and is skipped to its end tag without being kept.  An element with no
+end tag before the next ``<Event`` is rejected as cut, and framing goes on
+from that next one.  Between elements, an ``<?xml?>`` declaration, comments
+and the ``<Events>`` root tags are expected; a ``<!DOCTYPE>`` is refused (a
+DTD's entities are never read: an event that uses one is then rejected by
+the parser, :mod:`ingest.parsers.windows_xml`), and any other text is
+rejected with its line, once per stretch.
+
+Records: the element's text, ``format_hint="windows_xml"``, origin
+``path#n`` (the n-th element of the file); the bytes as read are kept
+(``RawRecord.data``), so a scheme-2 event id hashes the element's bytes and
+re-reading the file gives the same ids (:mod:`ingest.event_ids`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from ingest.readers.base import RawRecord, ReadError
+
+FORMAT_HINT = "windows_xml"
+MAX_EVENT_BYTES = 4 << 20
+"""An element past this is rejected and skipped.  An EVTX record is at most 64 KiB of binary
+XML; its text (escaped, indented) stays far below 4 MiB."""
+
+_CHUNK = 1 << 20
+_START = re.compile(rb"<Event[\s>/]")
+_END = re.compile(rb"</Event\s*>")
+_KEEP = 16
+"""Bytes kept at a block's end while searching: more than the longest tag searched for, split by a block boundary."""
+_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_MARKUP = re.compile(rb"<\?.*?\?>|<!--.*?-->|</?Events(?:\s[^>]*)?>|\s+", re.DOTALL)
+_DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
+_MAX_GAP = 64 << 10
+"""Text kept between two elements to judge it; past this it is counted, not kept."""
+_UNICODE = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
+
+
+def is_xml_events(head: bytes) -> bool:
+    """Whether a file's first bytes (UTF-8, mark removed) are Windows event XML.
+
+    The first element is ``<Event>`` or ``<Events>``; before it there may
+    be only an ``<?xml?>`` declaration, comments or a ``<!DOCTYPE>`` (claimed,
+    so that it is refused with its reason rather than read as text).
+
+    >>> is_xml_events(b'<?xml version="1.0" encoding="UTF-16"?>\\r\\n<Events><Event xmlns="x">')
+    True
+    >>> is_xml_events(b"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>")
+    True
+    >>> is_xml_events(b"<EventData>"), is_xml_events(b"<13>Oct 11 22:14:15 host <Event>")
+    (False, False)
+    """
+    text = head.lstrip()
+    if not text.startswith(b"<"):
+        return False
+    found = _FIRST_TAG.search(text)
+    if found is None or found.group(1) not in (b"Event", b"Events"):
+        return False
+    before = text[: found.start()]
+    if before and not before.startswith((b"<?", b"<!")):
+        return False
+    return text[found.end(): found.end() + 1] in (b" ", b"\t", b"\r", b"\n", b">", b"/", b"")
+
+
+def _declared_encoding(head: bytes) -> str | None:
+    """A legacy encoding the ``<?xml?>`` declaration names (None for Unicode, already UTF-8 here)."""
+    found = _DECLARED.search(head[:512])
+    if found is None:
+        return None
+    try:
+        name = codecs.lookup(found.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+    return None if name in _UNICODE or name == "ascii" else name
+
+
+class XmlEventsReader:
+    """Frames the ``<Event>`` elements of a Windows event XML file (module docstring).
+
+    Parameters
+    ----------
+    max_event_bytes : int
+        A longer element is a :class:`ReadError` and is skipped, never held.
+
+    Examples
+    --------
+    >>> import io
+    >>> data = b'<Events><Event><System/></Event><Event><System/></Event></Events>'
+    >>> [(r.origin, r.record) for r in XmlEventsReader().read(io.BytesIO(data), "f.xml")]
+    [('f.xml#1', '<Event><System/></Event>'), ('f.xml#2', '<Event><System/></Event>')]
+    """
+
+    name = "xml_events"
+
+    def __init__(self, *, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+        self.max_event_bytes = max_event_bytes
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        """:func:`is_xml_events` of the head."""
+        return is_xml_events(head)
+
+    def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
+        """The file's elements, one record each, in order; what is not one, as rejections."""
+        return _Framer(stream, path, self.max_event_bytes).frames()
+
+
+class _Framer:
+    """One read of one file: a block buffer, the position in it, and the counts origins need."""
+
+    def __init__(self, stream: BinaryIO, path: str, max_bytes: int) -> None:
+        self.stream = stream
+        self.path = path
+        self.max_bytes = max_bytes
+        self.buffer = b""
+        self.eof = False
+        self.number = 0  # elements met
+        self.line = 1  # line of buffer[mark]: counted on, never again from the start (linear)
+        self.mark = 0
+        self.encoding: str | None = None
+
+    def _line(self, position: int) -> int:
+        """The line of ``buffer[position]``; positions asked for only grow."""
+        if position > self.mark:
+            self.line += self.buffer.count(b"\n", self.mark, position)
+            self.mark = position
+        return self.line
+
+    def _more(self, keep_from: int) -> bool:
+        """Drop the buffer before ``keep_from`` and read a block; False at the end of the file."""
+        self._line(keep_from)
+        self.mark -= keep_from
+        block = b"" if self.eof else self.stream.read(_CHUNK)
+        if not block:
+            self.eof = True
+            self.buffer = self.buffer[keep_from:]
+            return False
+        self.buffer = self.buffer[keep_from:] + block
+        return True
+
+    def frames(self) -> Iterator[RawRecord | ReadError]:
+        self._more(0)
+        self.encoding = _declared_encoding(self.buffer)
+        position = 0
+        gap = bytearray()  # text between elements, up to _MAX_GAP
+        gap_size = 0
+        gap_line = 1
+        while True:
+            found = _START.search(self.buffer, position)
+            if found is None:
+                keep = max(position, len(self.buffer) - _KEEP)
+                gap_size += keep - position
+                if len(gap) < _MAX_GAP:
+                    gap += self.buffer[position: keep][: _MAX_GAP - len(gap)]
+                if not self._more(keep):
+                    gap += self.buffer[: max(0, _MAX_GAP - len(gap))]
+                    gap_size += len(self.buffer)
+                    yield from self._gap(bytes(gap), gap_size, gap_line)
+                    return
+                position = 0
+                continue
+            start = found.start()
+            if len(gap) < _MAX_GAP:
+                gap += self.buffer[position:start][: _MAX_GAP - len(gap)]
+            gap_size += start - position
+            yield from self._gap(bytes(gap), gap_size, gap_line)
+            gap.clear()
+            gap_size = 0
+            self.number += 1
+            frame = yield from self._element(start)
+            position = frame
+            gap_line = self._line(position)
+
+    def _element(self, start: int) -> Iterator[RawRecord | ReadError]:
+        """Frame the element starting at ``buffer[start]``; returns the position after it."""
+        origin = f"{self.path}#{self.number}"
+        closing = self.buffer.find(b">", start, start + 4096)
+        if closing > 0 and self.buffer[closing - 1: closing] == b"/":
+            yield ReadError(origin, f"empty <Event/> element: no event (line {self._line(start)})",
+                            self._text(self.buffer[start: closing + 1]))
+            return closing + 1
+        search_from = start + 6
+        while True:
+            end = _END.search(self.buffer, search_from)
+            following = _START.search(self.buffer, start + 1, end.start() if end else len(self.buffer))
+            if following is not None:
+                line = self._line(start)
+                yield ReadError(
+                    origin, f"<Event> element cut short: another <Event> begins before its </Event> (line {line})",
+                    self._text(self.buffer[start: min(following.start(), start + 2000)]),
+                )
+                return following.start()
+            if end is not None and end.end() - start <= self.max_bytes:
+                yield self._record(self.buffer[start: end.end()], origin)
+                return end.end()
+            if end is not None or len(self.buffer) - start > self.max_bytes:
+                return (yield from self._skip(start, origin))
+            search_from = max(start + 6, len(self.buffer) - _KEEP) - start
+            line = self._line(start)
+            if not self._more(start):
+                yield ReadError(
+                    origin, f"<Event> element cut short: the file ends before its </Event> (line {line})",
+                    self._text(self.buffer[:2000]),
+                )
+                return len(self.buffer)
+            start = 0
+
+    def _skip(self, start: int, origin: str) -> Iterator[ReadError]:
+        """Consume an element over the limit to its end tag, holding a block at most."""
+        line = self._line(start)
+        length = 0
+        search_from = start
+        while True:
+            end = _END.search(self.buffer, search_from)
+            if end is not None:
+                length += end.end() - start
+                yield ReadError(
+                    origin,
+                    f"<Event> element too long: {length} bytes, over the limit of {self.max_bytes} bytes (line {line})",
+                    "",
+                )
+                return end.end()
+            keep = max(start, len(self.buffer) - _KEEP)
+            length += keep - start
+            if not self._more(keep):
+                length += len(self.buffer)
+                yield ReadError(
+                    origin,
+                    f"<Event> element too long: over {length} bytes with no </Event> before the end of the file, "
+                    f"over the limit of {self.max_bytes} bytes (line {line})",
+                    "",
+                )
+                return len(self.buffer)
+            start = search_from = 0
+
+    def _gap(self, gap: bytes, size: int, line: int) -> Iterator[ReadError]:
+        """Text between elements: expected markup passes; a DTD or anything else is rejected."""
+        if not size or not gap.strip():
+            return
+        where = f"{self.path}:{line}"
+        if b"<!DOCTYPE" in gap:
+            yield ReadError(
+                where, "a DTD (<!DOCTYPE>) in an XML event file: refused, its entities are neither expanded "
+                "nor fetched (an event that uses one is rejected)", self._text(gap[:2000]),
+            )
+            return
+        rest = _MARKUP.sub(b"", gap)
+        if rest or size > len(gap):
+            yield ReadError(
+                where, f"text outside any <Event> element ({size} bytes from line {line})",
+                self._text(gap[:2000]),
+            )
+
+    def _record(self, data: bytes, origin: str) -> RawRecord:
+        if self.encoding is not None:
+            # a legacy 8-bit file: the UTF-8 text is the record; ids hash that text
+            text = data.decode(self.encoding, "replace")
+            return RawRecord(text, origin, text, None, FORMAT_HINT)
+        text = data.decode("utf-8", "replace")
+        return RawRecord(text, origin, text, None, FORMAT_HINT, data)
+
+    def _text(self, data: bytes) -> str:
+        return data.decode(self.encoding or "utf-8", "replace")

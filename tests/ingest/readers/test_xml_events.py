@@ -1,0 +1,199 @@
+"""Windows event XML files: each ``<Event>`` framed, whatever tool wrote the file, in bounded memory."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import time
+import tracemalloc
+from pathlib import Path
+
+import orjson
+import pytest
+from evtx import PyEvtxParser
+
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.files import choose_reader, default_readers
+from ingest.readers.xml_events import XmlEventsReader, is_xml_events
+from tests.ingest.parsers.test_windows_xml import BILLION_LAUGHS
+from tests.ingest.parsers.windows_xml_render import render
+
+FIXTURE = Path(__file__).parents[1] / "parsers" / "fixtures" / "windows" / "evtx_dump.ndjson"
+
+
+def fixture_records() -> list[dict]:
+    return [orjson.loads(line) for line in FIXTURE.read_bytes().splitlines()]
+
+
+def wevtutil(records: list[dict]) -> bytes:
+    """``wevtutil qe /f:xml``: events back to back, no root, no line break."""
+    return "".join(render(record, "wevtutil") for record in records).encode()
+
+
+def powershell(records: list[dict]) -> bytes:
+    """``Get-WinEvent | % { $_.ToXml() } | Out-File``: UTF-16LE with its mark, CRLF between events."""
+    return codecs.BOM_UTF16_LE + "\r\n".join(render(record, "toxml") for record in records).encode("utf-16-le")
+
+
+def event_viewer(records: list[dict]) -> bytes:
+    """Event Viewer's "Save as XML": a declaration, an <Events> root, pretty-printed events."""
+    body = "\r\n".join(render(record, "pretty") for record in records)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\r\n<Events>\r\n{body}\r\n</Events>\r\n'.encode()
+
+
+def frames(data: bytes, **options) -> list[RawRecord | ReadError]:
+    return list(XmlEventsReader(**options).read(io.BytesIO(data), "f.xml"))
+
+
+def ingest(tmp_path: Path, journal: Journal, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return ingest_paths([path], store=None, journal=journal, progress=False)
+
+
+def journaled(journal: Journal) -> list[tuple]:
+    return sorted((e.event.kind, e.event.ts, e.event.host, orjson.dumps(e.event.fields, option=orjson.OPT_SORT_KEYS))
+                  for e in journal.iter_events())
+
+
+@pytest.mark.parametrize("writer", [wevtutil, powershell, event_viewer])
+def test_each_tool_s_file_is_chosen_and_read_to_the_same_events(tmp_path, writer):
+    records = fixture_records()
+    path = tmp_path / f"{writer.__name__}.xml"
+    path.write_bytes(writer(records))
+    assert choose_reader(path, default_readers()).reader.name == "xml_events"
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([path], store=None, journal=journal, progress=False)
+        assert (report.total.received, report.total.accepted, report.total.rejected) == (5, 5, 0), journal.rejected()
+        assert report.formats["windows_xml"].accepted == 5
+        events = journaled(journal)
+    json_path = tmp_path / "same.ndjson"
+    json_path.write_bytes(FIXTURE.read_bytes())
+    with Journal(tmp_path / "json.sqlite") as journal:
+        ingest_paths([json_path], store=None, journal=journal, progress=False)
+        # the mapped kinds' fields are equal; the one unmapped (7036) keeps its event data as text
+        assert [e[:3] for e in events] == [e[:3] for e in journaled(journal)]
+
+
+def test_reingesting_the_same_file_adds_nothing(tmp_path, journal):
+    data = wevtutil(fixture_records())
+    first = ingest(tmp_path, journal, "security.xml", data)
+    again = ingest(tmp_path, journal, "security.xml", data)
+    assert first.total.events == 5 and again.total.accepted == 5
+    assert (again.total.events, again.total.duplicates) == (0, 5)
+    assert journal.counts()["events"] == 5
+
+
+def test_the_element_s_bytes_are_the_record_and_its_id_input():
+    records = fixture_records()
+    data = wevtutil(records)
+    framed = frames(data)
+    assert [r.data for r in framed] == [render(record, "wevtutil").encode() for record in records]
+    assert [r.origin for r in framed] == [f"f.xml#{n}" for n in range(1, 6)]
+    assert {r.format_hint for r in framed} == {"windows_xml"}
+
+
+def test_utf16_without_a_mark_and_a_utf8_mark_are_read_as_with_none(tmp_path):
+    records = fixture_records()
+    plain = "\n".join(render(record, "toxml") for record in records)
+    for name, data in (("bare16.xml", plain.encode("utf-16-le")), ("bom8.xml", codecs.BOM_UTF8 + plain.encode()),
+                       ("be16.xml", codecs.BOM_UTF16_BE + plain.encode("utf-16-be"))):
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert choose_reader(path, default_readers()).reader.name == "xml_events", name
+        with Journal(tmp_path / f"{name}.sqlite") as journal:
+            report = ingest_paths([path], store=None, journal=journal, progress=False)
+            assert (report.total.accepted, report.total.rejected) == (5, 0), name
+
+
+def test_a_declared_legacy_encoding_is_decoded():
+    record = fixture_records()[0]
+    record["Event"]["System"]["Computer"] = "PC-Müller"
+    data = b'<?xml version="1.0" encoding="windows-1252"?>' + render(record, "toxml").encode("cp1252")
+    (framed,) = frames(data)
+    assert "<Computer>PC-Müller</Computer>" in framed.record
+
+
+def test_events_across_read_blocks_are_framed_whole(corpus):
+    # the corpus' EVTX records as the evtx library renders them (pretty, one declaration each), over 2 MiB
+    texts = []
+    for path in sorted(corpus.rglob("*.evtx")):
+        texts += [item["data"] for item in PyEvtxParser(str(path)).records()]
+    data = "\n".join(texts).encode() * 12
+    assert len(data) > 2 << 20
+    framed = frames(data)
+    assert all(isinstance(r, RawRecord) for r in framed)
+    expected = [text[text.index("<Event"):].rstrip() for text in texts] * 12
+    assert [r.record for r in framed] == expected
+
+
+@pytest.mark.parametrize(("data", "reason", "kept"), [
+    (b"<Event><System/></Event>garbage<Event><System/></Event>", "text outside any <Event>", 2),
+    (b"<Event><System><EventID>1</EventID><Event><System/></Event>", "cut short: another <Event> begins", 1),
+    (b"<Event><System/></Event><Event><System>", "cut short: the file ends", 1),
+    (b"<Events><Event/><Event><System/></Event></Events>", "empty <Event/>", 1),
+    (b"<Event>" + b"x" * 5000 + b"</Event><Event><System/></Event>", "too long: 5015 bytes, over the limit of 4096", 1),
+    (b"<Event>" + b"x" * 9000, "too long: over 9007 bytes with no </Event>", 0),
+])
+def test_what_is_not_one_event_is_rejected_with_its_reason_and_reading_goes_on(data, reason, kept):
+    framed = frames(data, max_event_bytes=4096)
+    errors = [r for r in framed if isinstance(r, ReadError)]
+    assert len(errors) == 1 and reason in errors[0].reason
+    assert sum(isinstance(r, RawRecord) for r in framed) == kept
+
+
+def test_an_element_over_the_limit_is_never_held(tmp_path):
+    # 48 MiB inside one element, limit 1 MiB: framing holds a block or two, not the element
+    path = tmp_path / "huge.xml"
+    with path.open("wb") as handle:
+        handle.write(b"<Event><System><EventID>1</EventID></System><EventData><Data Name='a'>")
+        for _ in range(48):
+            handle.write(b"A" * (1 << 20))
+        handle.write(b"</Data></EventData></Event><Event><System/></Event>")
+    tracemalloc.start()
+    try:
+        with path.open("rb") as handle:
+            framed = list(XmlEventsReader(max_event_bytes=1 << 20).read(handle, str(path)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [type(r).__name__ for r in framed] == ["ReadError", "RawRecord"]
+    assert "too long" in framed[0].reason
+    assert peak < 8 << 20
+
+
+def test_sniff_claims_event_xml_and_nothing_else(fixtures):
+    assert is_xml_events(b"\r\n  <Event xmlns='x'>") and is_xml_events(b"<?xml version='1.0'?><!-- x --><Events>")
+    assert is_xml_events(BILLION_LAUGHS.encode())  # claimed, to be refused with its reason
+    for head in (b"<EventData>", b"<13>Oct 11 22:14:15 h su: <Event>", b'{"Event": {}}', b"<html><Event>",
+                 b"text <Event>"):
+        assert not is_xml_events(head), head
+    for path in sorted((fixtures).rglob("*")):
+        if path.is_file():
+            assert choose_reader(path, default_readers()).reader.name != "xml_events" if choose_reader(
+                path, default_readers()).reader else True, path
+
+
+def test_a_billion_laughs_file_is_refused_and_nothing_is_expanded(tmp_path, journal):
+    started = time.process_time()
+    report = ingest(tmp_path, journal, "lol.xml", BILLION_LAUGHS.encode())
+    assert time.process_time() - started < 5
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (2, 0, 2)
+    reasons = {r.origin.rsplit("/", 1)[1]: r.reason for r in journal.rejected()}
+    assert "DTD (<!DOCTYPE>) in an XML event file: refused" in reasons["lol.xml:1"]
+    assert "undeclared entity" in reasons["lol.xml#1"] and "no entity is ever expanded" in reasons["lol.xml#1"]
+    assert all("lollol" not in (r.raw or "") for r in journal.rejected())
+
+
+def test_an_external_entity_file_is_refused_and_nothing_is_read(tmp_path, journal):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    data = (f'<?xml version="1.0"?><!DOCTYPE Event [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>'
+            "<Event><System><EventID>1</EventID><TimeCreated SystemTime='2024-03-05T10:00:00Z'/>"
+            "<Computer>&xxe;</Computer></System></Event>").encode()
+    report = ingest(tmp_path, journal, "xxe.xml", data)
+    assert (report.total.accepted, report.total.rejected) == (0, 2)
+    assert all("TOP-SECRET" not in (r.raw or "") + r.reason for r in journal.rejected())
+    assert journal.counts()["events"] == 0
