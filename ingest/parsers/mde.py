@@ -1,0 +1,295 @@
+"""Microsoft Defender for Endpoint (MDE) advanced hunting rows: process, network, file, registry, logon...
+
+Three shapes carry the same rows (the ``Device*`` tables of advanced hunting):
+
+* **Streaming API** (Event Hub, storage account): ``{"time", "tenantId",
+  "operationName": "Publish", "category": "AdvancedHunting-<Table>",
+  "properties": {row}}``, one per line; an Event Hub message ``{"records":
+  [record, ...]}`` is one record of several events, each journaled with its
+  own record (``events_carry_raw``);
+* **Microsoft Sentinel / Log Analytics**: the flat row with ``Type`` (the
+  table), ``TimeGenerated`` and ``TenantId``;
+* **advanced hunting API / portal export**: the flat row alone.  Its table
+  is told from the row (:func:`table_of`): a ``DeviceNetworkInfo`` row has
+  ``IPAddresses`` or ``NetworkAdapterName``; else the ``ActionType`` names
+  it (each action type but ``DnsQueryResponse`` belongs to one table:
+  ``ProcessCreated``, ``Connection*`` and ``*Inspected``, ``File*``,
+  ``ImageLoaded``, ``Registry*``, ``Logon*``); else a row with
+  ``Protocol`` and ``RemoteIP`` is ``DeviceNetworkEvents``, one with
+  ``LogonType`` ``DeviceLogonEvents``, one with ``RegistryKey`` and no
+  ``FileName`` ``DeviceRegistryEvents``, and any other ``DeviceEvents``.
+
+Sniff: a ``category`` starting ``AdvancedHunting-`` beside a ``properties``
+object (or a ``records`` list whose first item is one); a ``Type`` starting
+``Device`` beside ``DeviceName`` or ``DeviceId``; or ``Timestamp``,
+``DeviceId``, ``DeviceName`` and ``ActionType`` (``IPAddresses`` or
+``NetworkAdapterName`` for ``DeviceNetworkInfo``, which has no action).
+``DeviceId`` keeps out Defender for Identity's rows (``IdentityLogonEvents``
+has ``DeviceName`` and ``ActionType``, about another machine's logon).
+
+Rows: the mapping is by ``ActionType`` (:mod:`ingest.parsers.mde_tables`): a
+row that is the observation a Sysmon or Security event stands for takes that
+kind and its fields (``ProcessCreated`` is ``sysmon:process_create``, a
+connection ``sysmon:network_connect``, ``LogonSuccess`` ``winsec:logon``...),
+so the projection and the IP -> host map treat it exactly as that event.  A
+``DeviceNetworkInfo`` row gives one ``mde:network_info`` event per address
+the adapter holds, each an address assignment the IP -> host map learns
+(``dhcp.assigned_ip`` -> ``dhcp.hostname``, as from a DHCP lease: a day from
+the report, ended early by the address's next holder); an adapter that is
+not up, or holds no address, gives one event that teaches nothing.  Every
+other row is ``mde:event`` with its process and account.  ``Event.source``
+is ``mde``; ``event.dataset`` is the table, ``event.action`` the action type.
+
+Time: ``Timestamp`` (UTC, ISO with seven fractional digits), else
+``TimeGenerated``, else the streaming record's ``time``.  Host: ``DeviceName``
+(an FQDN) normalised to the short name, as written in ``host.name.original``;
+``DeviceId`` is ``host.id``.  A row without ``DeviceName`` is rejected: it
+cannot be placed on a machine.  Only ``Device*`` tables are read: the
+streaming API's other tables (``EmailEvents``, ``IdentityLogonEvents``,
+``AlertInfo``...) are rejected with their table named.
+
+Columns no rule reads are kept as ``mde.<Column>``, and ``AdditionalFields``'
+members as ``mde.additional.<name>`` (text, number and boolean values, text
+cut to :data:`REMAINDER_CHARS`), at most :data:`REMAINDER_LIMIT` of them in
+row order; ``mde.remainder_dropped`` counts the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphsiem.model import Event
+from ingest.normalize import UNSET_TEXT, normalize_host, parse_timestamp
+from ingest.parsers.base import ParseContext, ParseError, Parser, Record
+from ingest.parsers.mde_columns import INITIATING_COLUMNS, additional_fields, network_info
+from ingest.parsers.mde_tables import NETWORK_INFO_KIND, mapper_of
+
+NAME = "mde"
+
+STREAMING_PREFIX = "AdvancedHunting-"
+TABLE_PREFIX = "Device"
+
+REMAINDER_LIMIT = 64
+"""Unmapped values kept per event (the raw record keeps them all)."""
+REMAINDER_CHARS = 1024
+"""Characters kept of one unmapped text value."""
+RECORDS_LIMIT = 100_000
+"""Rows read from one Event Hub message; a longer list is refused (one record must stay one batch's worth)."""
+
+_READ = frozenset(("Timestamp", "TimeGenerated", "DeviceName", "DeviceId", "ActionType", "AdditionalFields"))
+_ENVELOPE = frozenset((
+    # Log Analytics' own columns: where and when the row was stored, not what happened
+    "TenantId", "Type", "SourceSystem", "MachineGroup", "_ResourceId", "_ItemId", "_BilledSize", "_IsBillable",
+    "_TimeReceived", "_Internal_WorkspaceResourceId", "_SubscriptionId",
+))
+_SKIPPED = _READ | _ENVELOPE | INITIATING_COLUMNS
+
+_ACTION_PREFIXES = (
+    ("Connection", "DeviceNetworkEvents"), ("Inbound", "DeviceNetworkEvents"), ("Listening", "DeviceNetworkEvents"),
+    ("File", "DeviceFileEvents"), ("Registry", "DeviceRegistryEvents"), ("Logon", "DeviceLogonEvents"),
+    ("ProcessCreated", "DeviceProcessEvents"), ("ImageLoaded", "DeviceImageLoadEvents"),
+)
+"""Action-type prefixes that name one table (``DnsQueryResponse`` does not: it is in two)."""
+
+
+def _table_of_action(action: str) -> str | None:
+    for prefix, table in _ACTION_PREFIXES:
+        if action.startswith(prefix):
+            return table
+    return "DeviceNetworkEvents" if action.endswith("Inspected") else None
+
+def table_of(row: dict[str, Any]) -> str:
+    """The table of a flat advanced hunting row, told from its columns (module docstring).
+
+    >>> table_of({"ActionType": "ConnectionSuccess", "RemoteIP": "203.0.113.7"})
+    'DeviceNetworkEvents'
+    >>> table_of({"IPAddresses": "[]"}), table_of({"ActionType": "AntivirusDetection", "FileName": "x.exe"})
+    ('DeviceNetworkInfo', 'DeviceEvents')
+    """
+    if "IPAddresses" in row or "NetworkAdapterName" in row:
+        return "DeviceNetworkInfo"
+    action = row.get("ActionType")
+    if isinstance(action, str):
+        table = _table_of_action(action)
+        if table is not None:
+            return table
+    if "Protocol" in row and "RemoteIP" in row:
+        return "DeviceNetworkEvents"
+    if "LogonType" in row:
+        return "DeviceLogonEvents"
+    if "RegistryKey" in row and "FileName" not in row:
+        return "DeviceRegistryEvents"
+    return "DeviceEvents"
+
+
+def is_streaming_record(record: object) -> bool:
+    """A streaming API record: ``category`` ``AdvancedHunting-<Table>`` and a ``properties`` object."""
+    if not isinstance(record, dict):
+        return False
+    category = record.get("category")
+    return isinstance(category, str) and category.startswith(STREAMING_PREFIX) and isinstance(
+        record.get("properties"), dict)
+
+
+class MdeParser:
+    """MDE advanced hunting rows, in each of their three shapes, -> normalised events."""
+
+    name = NAME
+    events_carry_raw = True  # an Event Hub message journals each event with its own record
+
+    def sniff(self, record: Record) -> bool:
+        """One of the three shapes (module docstring); reads at most four keys of other records."""
+        if record.__class__ is not dict:
+            return False
+        assert isinstance(record, dict)
+        if "category" in record:
+            return is_streaming_record(record)
+        table = record.get("Type")
+        if table is not None:
+            return isinstance(table, str) and table.startswith(TABLE_PREFIX) and (
+                "DeviceName" in record or "DeviceId" in record)
+        records = record.get("records")
+        if records is not None:
+            return isinstance(records, list) and bool(records) and is_streaming_record(records[0])
+        return "Timestamp" in record and "DeviceId" in record and "DeviceName" in record and (
+            "ActionType" in record or "IPAddresses" in record or "NetworkAdapterName" in record)
+
+    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
+        """The events of one record; :class:`ParseError` names what is wrong with a row."""
+        if not isinstance(record, dict):
+            raise ParseError("an MDE record must be a JSON object")
+        records = record.get("records")
+        if "category" not in record and "Type" not in record and isinstance(records, list):
+            yield from self._message(records, context)
+            return
+        events = _events(record, context, raw=None)
+        if len(events) == 1:
+            events[0].raw = record
+        # else a network info row's addresses: raw None, so each is journaled with the record as read
+        yield from events
+
+    def _message(self, records: list[Any], context: ParseContext) -> Iterator[Event]:
+        """An Event Hub message: every row, each event with its own record; one bad row rejects the message."""
+        if not records:
+            raise ParseError("an Event Hub message with no records")
+        if len(records) > RECORDS_LIMIT:
+            raise ParseError(f"an Event Hub message of {len(records)} records (at most {RECORDS_LIMIT})")
+        events: list[Event] = []
+        for number, item in enumerate(records, start=1):
+            if not is_streaming_record(item):
+                raise ParseError(f"record {number} of the message is no advanced hunting record")
+            try:
+                found = _events(item, context, raw=item)
+            except ParseError as exc:
+                raise ParseError(f"record {number} of the message: {exc}") from None
+            for event in found:
+                event.origin = f"{context.origin}#record-{number}"
+            events.extend(found)
+        yield from events
+
+
+def _events(record: dict[str, Any], context: ParseContext, raw: dict[str, Any] | None) -> list[Event]:
+    """The events of one streaming, Sentinel or flat record (not a message of several)."""
+    if "category" in record:
+        if not is_streaming_record(record):
+            raise ParseError("a streaming record needs a category AdvancedHunting-<table> and a properties object")
+        table = record["category"][len(STREAMING_PREFIX):]
+        row = record["properties"]
+        fallback = record.get("time")
+    else:
+        row = record
+        table = record.get("Type")
+        if table is None:
+            table = table_of(record)
+        elif not isinstance(table, str):
+            raise ParseError("Type is not a table name")
+        fallback = None
+    if not table.startswith(TABLE_PREFIX):
+        raise ParseError(f"advanced hunting table {table[:64]!r} is not read (only Device* tables)")
+    try:
+        return _row_events(row, table, fallback, context, raw)
+    except ParseError as exc:
+        raise ParseError(f"MDE {table[:64]} row: {exc}") from None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+        raise ParseError(f"MDE {table[:64]} row: {exc}") from None
+
+
+def _set(value: object) -> bool:
+    return value is not None and not (value.__class__ is str and value in UNSET_TEXT)
+
+
+def _row_events(
+    row: dict[str, Any], table: str, fallback: object, context: ParseContext, raw: dict[str, Any] | None
+) -> list[Event]:
+    stamp = next((v for v in (row.get("Timestamp"), row.get("TimeGenerated"), fallback) if _set(v)), None)
+    if stamp is None:
+        raise ParseError("no Timestamp")
+    ts = parse_timestamp(stamp, default_timezone=context.default_timezone)
+    device = row.get("DeviceName")
+    host = normalize_host(str(device)) if _set(device) and not isinstance(device, dict | list) else None
+    if host is None:
+        raise ParseError("no DeviceName")
+    fields: dict[str, Any] = {"event.dataset": table, "host.name.original": str(device)}
+    device_id = row.get("DeviceId")
+    if _set(device_id) and isinstance(device_id, str | int):
+        fields["host.id"] = str(device_id)
+    action = row.get("ActionType")
+    if _set(action) and isinstance(action, str):
+        fields["event.action"] = action
+    additional = additional_fields(row.get("AdditionalFields"))
+    origin = context.origin
+    if table == "DeviceNetworkInfo":
+        held = network_info(row, fields)
+        _remainder(row, fields, _NETWORK_INFO_READ, additional)
+        if not held:
+            return [Event("", NETWORK_INFO_KIND, ts, host, NAME, fields, origin, raw)]
+        return [
+            Event("", NETWORK_INFO_KIND, ts, host, NAME,
+                  {**fields, "dhcp.assigned_ip": ip, "dhcp.hostname": host}, origin, raw)
+            for ip in held
+        ]
+    mapper, read = mapper_of(action)
+    kind = mapper(row, fields, additional)
+    _remainder(row, fields, read, additional)
+    # positional (id, kind, ts, host, source, fields, origin, raw), as the Windows parser makes them
+    return [Event("", kind, ts, host, NAME, fields, origin, raw)]
+
+
+_NETWORK_INFO_READ = frozenset(("MacAddress", "NetworkAdapterStatus", "IPAddresses"))
+_SCALARS = (str, int, float, bool)
+_INT64 = 2**63
+
+
+def _remainder(row: dict[str, Any], fields: dict[str, Any], read: frozenset[str], additional: dict[str, Any]) -> None:
+    """Unread columns as ``mde.<Column>``, then ``AdditionalFields`` as ``mde.additional.<name>``, bounded."""
+    kept = dropped = 0
+    for prefix, items in (("mde.", row.items()), ("mde.additional.", additional.items())):
+        for key, value in items:
+            if key in read or (prefix == "mde." and key in _SKIPPED):
+                continue
+            if not isinstance(value, _SCALARS) or not isinstance(key, str) or len(key) > 64:
+                continue  # objects and lists (dynamic columns) stay in the raw record
+            if value.__class__ is str:
+                if value in UNSET_TEXT:
+                    continue
+                if len(value) > REMAINDER_CHARS:
+                    value = value[:REMAINDER_CHARS]
+            elif value.__class__ is int and not -_INT64 <= value < _INT64:
+                value = str(value)  # JSON (and the journal) holds 64-bit integers: kept as its digits
+            if kept == REMAINDER_LIMIT:
+                dropped += 1
+                continue
+            fields[prefix + key] = value
+            kept += 1
+    if dropped:
+        fields["mde.remainder_dropped"] = dropped
+
+
+def parsers() -> list[Parser]:
+    """The MDE parser (one plugin for the three shapes).
+
+    >>> [p.name for p in parsers()]
+    ['mde']
+    """
+    return [MdeParser()]
