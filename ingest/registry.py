@@ -1,19 +1,24 @@
 """The default parser registry: every built-in format, in sniff order.
 
 Order matters for auto-detection (the first parser whose ``sniff`` accepts a
-record wins): Elasticsearch export wrappers first (a ``_source`` beside
-``_index``/``_id``, or ``hits.hits``: keys no format's own record has at its
-top), whose documents go back through the others; then the Windows shapes
-(distinctive keys), Zeek (``_path``/``uid``), Suricata EVE (``event_type``),
-Windows event XML (text starting ``<Event``), syslog (text lines: ``<PRI>`` is
-digits, so it never claims ``<Event``) and the generic ECS parser last.  To add a format, see
+record wins): the export wrappers first, Elasticsearch (a ``_source`` beside
+``_index``/``_id``, or ``hits.hits``) and Splunk (``result`` beside
+``preview``/``offset``, ``_raw`` beside ``_time``/``sourcetype``, or only HEC's
+keys): keys no format's own record has at its top; their inner records go back
+through the others.  Then the Windows shapes (distinctive keys), Zeek
+(``_path``/``uid``), Suricata EVE (``event_type``), Windows event XML (text
+starting ``<Event``), syslog (text lines: ``<PRI>`` is digits, so it never
+claims ``<Event``) and the generic ECS parser last.  To add a format, see
 ``docs/adding-a-format.md``.
 """
 
 from __future__ import annotations
 
-from ingest.parsers import ecs, elasticsearch, suricata, syslog, windows, windows_xml, zeek
+from ingest.parsers import ecs, elasticsearch, splunk, suricata, syslog, windows, windows_xml, zeek
 from ingest.parsers.base import ParserRegistry
+
+WRAPPER_MODULES = (elasticsearch, splunk)
+"""Export wrappers, first; each exposes ``parsers(registry) -> list[Parser]``."""
 
 DEFAULT_MODULES = (windows, zeek, suricata, windows_xml, syslog, ecs)
 """Parser modules in sniff order; each exposes ``parsers() -> list[Parser]``."""
@@ -22,8 +27,9 @@ DEFAULT_MODULES = (windows, zeek, suricata, windows_xml, syslog, ecs)
 def default_registry() -> ParserRegistry:
     """A new registry holding the built-in parsers (specific before generic).
 
-    The export wrapper (:mod:`ingest.parsers.elasticsearch`) is registered
-    first and reads the documents it unwraps with this same registry.
+    The export wrappers (:mod:`ingest.parsers.elasticsearch`,
+    :mod:`ingest.parsers.splunk`) are registered first and read the records
+    they unwrap with this same registry.
 
     Examples
     --------
@@ -31,8 +37,9 @@ def default_registry() -> ParserRegistry:
     ('elasticsearch', 'ecs')
     """
     registry = ParserRegistry()
-    for parser in elasticsearch.parsers(registry):
-        registry.register(parser)
+    for wrapper in WRAPPER_MODULES:
+        for parser in wrapper.parsers(registry):
+            registry.register(parser)
     for module in DEFAULT_MODULES:
         for parser in module.parsers():
             registry.register(parser)

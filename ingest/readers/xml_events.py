@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import BinaryIO
 
 from ingest.readers.base import RawRecord, ReadError
@@ -185,11 +185,10 @@ class _Framer:
             gap.clear()
             gap_size = 0
             self.number += 1
-            frame = yield from self._element(start)
-            position = frame
+            position = yield from self._element(start)
             gap_line = self._line(position)
 
-    def _element(self, start: int) -> Iterator[RawRecord | ReadError]:
+    def _element(self, start: int) -> Generator[RawRecord | ReadError, None, int]:
         """Frame the element starting at ``buffer[start]``; returns the position after it."""
         origin = f"{self.path}#{self.number}"
         closing = self.buffer.find(b">", start, start + 4096)
@@ -223,7 +222,7 @@ class _Framer:
                 return len(self.buffer)
             start = 0
 
-    def _skip(self, start: int, origin: str) -> Iterator[ReadError]:
+    def _skip(self, start: int, origin: str) -> Generator[ReadError, None, int]:
         """Consume an element over the limit to its end tag, holding a block at most."""
         line = self._line(start)
         length = 0

@@ -1,0 +1,244 @@
+"""Splunk exports: events wrapped in Splunk's metadata, read by the parser of the event.
+
+The shapes (each framed by the JSON readers: a line, an array element, or
+concatenated objects):
+
+* an **export line**: ``{"preview": false, "offset": 0, "result": {...}}``,
+  as ``splunk search ... -output json`` and the REST ``/search/jobs/export``
+  endpoint stream them, one per line;
+* a **result**: ``{"_raw": "...", "_time": "...", "host": "...", "sourcetype": "..."}``,
+  an element of a results array (``[{...}, ...]``, a saved search's JSON);
+* a **results page**: ``{"results": [result, ...]}`` (REST ``.../results?output_mode=json``),
+  one record for all its results;
+* an **HEC payload**: ``{"time": ..., "host": ..., "sourcetype": ..., "event": {...} or "..."}``,
+  what a forwarder or an HTTP Event Collector client sends; only HEC's own
+  keys (``time``, ``host``, ``source``, ``sourcetype``, ``index``, ``event``,
+  ``fields``) at its top, which keeps an ECS document's ``event`` object apart.
+
+:class:`SplunkExportParser` claims these and hands the inner record to the
+parser auto-detection picks among the registry's others: ``_raw`` (or a text
+``event``) that is an XML event (``XmlWinEventLog``, ``<Event ...>``) goes to
+:mod:`ingest.parsers.windows_xml`, one that is JSON text is decoded and read
+as the object it is (Sysmon JSON, Suricata EVE, Zeek JSON...), anything else
+is read as a text line (syslog); an ``event`` object is read as it is.  A
+``_raw`` no parser recognises rejects the record with the reason, naming the
+Splunk ``sourcetype``.
+
+Host: Splunk's ``host`` is the host the forwarder that read the source
+assigned (the machine whose log it is, or the one named by a host rule), so
+where a Windows event carries no ``Computer`` it names that machine, and it
+fills the event's host.  It fills nothing else: a network sensor's or
+device's record of other machines' traffic has no host on purpose (it
+reaches its hosts through the IP map), and there Splunk's ``host`` is the
+sensor's or the syslog relay's.
+
+Event ids: as for every format, from this parser's name (``splunk``) and the
+record as read, so re-ingesting an export adds nothing, while the same event
+read unwrapped is another event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import orjson
+
+from graphsiem.model import Event
+from ingest.normalize import normalize_host
+from ingest.parsers.base import (
+    ParseContext,
+    ParseError,
+    Parser,
+    ParserRegistry,
+    Record,
+    UnknownFormatError,
+)
+
+NAME = "splunk"
+
+HEC_KEYS = frozenset(("time", "host", "source", "sourcetype", "index", "event", "fields"))
+"""The top-level keys of an HTTP Event Collector event (HEC refuses any other)."""
+
+HOST_FILLED_SOURCES = frozenset(("windows_xml", "evtx_json", "winlogbeat", "sentinel", "nxlog"))
+"""Parsers whose events Splunk's ``host`` may name (module docstring: an endpoint's own log)."""
+
+_RESULT_MARKS = ("_time", "sourcetype", "_indextime", "_cd", "_bkt", "_serial", "_si")
+
+
+def is_export_line(record: Any) -> bool:
+    """An export line: a ``result`` object beside ``preview`` or ``offset``.
+
+    >>> is_export_line({"preview": False, "offset": 0, "result": {"_raw": "x"}})
+    True
+    """
+    return isinstance(record, dict) and isinstance(record.get("result"), dict) and (
+        "preview" in record or "offset" in record or "lastrow" in record
+    )
+
+
+def is_result(record: Any) -> bool:
+    """A search result: ``_raw`` text beside one of Splunk's own fields (``_time``, ``sourcetype``...).
+
+    >>> is_result({"_raw": "<13>Oct 11 22:14:15 h su: x", "_time": "2024-01-01T00:00:00.000+00:00"})
+    True
+    """
+    return (
+        isinstance(record, dict) and isinstance(record.get("_raw"), str)
+        and any(mark in record for mark in _RESULT_MARKS)
+    )
+
+
+def is_results_page(record: Any) -> bool:
+    """A REST results page: ``results`` a list, beside ``preview`` or ``init_offset``."""
+    return isinstance(record, dict) and isinstance(record.get("results"), list) and (
+        "preview" in record or "init_offset" in record or "fields" in record
+    )
+
+
+def is_hec(record: Any) -> bool:
+    """An HEC event: only HEC's keys, an ``event``, and Splunk's types (text ``host``, a number ``time``).
+
+    >>> is_hec({"time": 1700000000, "host": "ws-1", "sourcetype": "XmlWinEventLog", "event": "<Event>"})
+    True
+    >>> is_hec({"event": {"kind": "event"}, "host": {"name": "ws-1"}})  # ECS, not HEC
+    False
+    """
+    if not isinstance(record, dict) or "event" not in record or not record.keys() <= HEC_KEYS:
+        return False
+    host = record.get("host")
+    if host is not None and not isinstance(host, str):
+        return False
+    stamp = record.get("time")
+    if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, int | float | str)):
+        return False
+    # a lone {"event": {...}} is too little to call it Splunk's; a text event is HEC's raw form
+    return isinstance(record["event"], str) or len(record) > 1
+
+
+def _inner(raw: object) -> Record | None:
+    """The record inside ``_raw`` or a text ``event``: a JSON object decoded, an XML event without
+    the white space around it, else the text as a text reader frames a line (line ending dropped)."""
+    if isinstance(raw, dict):
+        return raw
+    if not isinstance(raw, str):
+        return None
+    text = raw.rstrip("\r\n")
+    start = text.lstrip()[:1]
+    if start == "{":
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return text
+        return value if isinstance(value, dict) else text
+    if start == "<" and text.lstrip().startswith("<Event"):
+        return text.strip()
+    return text
+
+
+class SplunkExportParser:
+    """Splunk export lines, results, results pages and HEC events -> the events inside (module docstring).
+
+    Parameters
+    ----------
+    registry : ParserRegistry
+        Where the inner records' parsers are found (by auto-detection, the
+        wrappers excepted); the default registry passes itself.
+    """
+
+    name = NAME
+    events_carry_raw = True
+    """A results page's events each carry their own result as ``raw``: the pipeline journals that."""
+
+    def __init__(self, registry: ParserRegistry) -> None:
+        self.registry = registry
+
+    def sniff(self, record: Record) -> bool:
+        """One of the shapes above; never raises."""
+        return is_export_line(record) or is_result(record) or is_hec(record) or is_results_page(record)
+
+    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
+        """The events of the wrapped record(s); :class:`ParseError` names the sourcetype that failed."""
+        if not isinstance(record, dict):
+            raise ParseError(f"{NAME} expects a JSON object, got {type(record).__name__}")
+        if is_export_line(record):
+            yield from self._result(record["result"], context, None)
+        elif is_result(record):
+            yield from self._result(record, context, None)
+        elif is_hec(record):
+            yield from self._wrapped(record, record["event"], context, None)
+        elif is_results_page(record):
+            results = record["results"]
+            if not results:
+                raise ParseError("a Splunk results page with no results")
+            origin = context.origin
+            try:
+                for position, result in enumerate(results, 1):
+                    context.origin = f"{origin}#result-{position}"
+                    yield from self._result(result, context, position)
+            finally:
+                context.origin = origin
+        else:
+            raise ParseError("not a Splunk export line, result, results page or HEC event")
+
+    def _result(self, result: Any, context: ParseContext, position: int | None) -> Iterator[Event]:
+        if not isinstance(result, dict):
+            where = "" if position is None else f" {position}"
+            raise ParseError(f"Splunk result{where} is not an object (a {type(result).__name__})")
+        if "_raw" not in result:
+            # a `| table` or `| stats` search: fields, not events
+            raise ParseError(
+                f"Splunk result without _raw (fields {', '.join(sorted(map(str, result))[:8])}): "
+                "export events, not a table"
+            )
+        yield from self._wrapped(result, result["_raw"], context, position)
+
+    def _wrapped(
+        self, wrapper: Mapping[str, Any], raw: object, context: ParseContext, position: int | None
+    ) -> Iterator[Event]:
+        sourcetype = str(wrapper.get("sourcetype") or "unknown")[:64]
+        where = f"Splunk result {position} " if position is not None else "Splunk "
+        inner = _inner(raw)
+        if inner is None or inner == "":
+            raise ParseError(f"{where}event of sourcetype {sourcetype!r} is empty or not text")
+        parser = self._parser_for(inner)
+        if parser is None:
+            raise ParseError(
+                f"{where}event of sourcetype {sourcetype!r}: no parser recognises it ({_describe(inner)})"
+            )
+        host = wrapper.get("host")
+        try:
+            for event in parser.parse(inner, context):
+                if event.host is None and isinstance(host, str) and event.source in HOST_FILLED_SOURCES:
+                    # the forwarder's host of an endpoint's own log (module docstring)
+                    event.host = normalize_host(host)
+                    if event.host is not None:
+                        event.fields.setdefault("host.name.original", host)
+                # a results page is one record: each event carries its own result (as
+                # elasticsearch.py's hits); otherwise the journal keeps the record as read
+                event.raw = dict(wrapper) if position is not None else None
+                yield event
+        except ParseError as error:
+            raise ParseError(f"{where}event of sourcetype {sourcetype!r}: {error}") from None
+
+    def _parser_for(self, inner: Record) -> Parser | None:
+        # No memo of key layouts (elasticsearch.py keeps one): a Splunk record's inner parser is
+        # found by the sniffs, which read a key or two each, and most _raw are text, which has no layout.
+        try:
+            parser = self.registry.detect(inner)
+        except UnknownFormatError:
+            return None
+        if parser is self or parser.name == "elasticsearch":
+            return None  # a wrapper inside a wrapper: no event of its own, and no nesting without end
+        return parser
+
+
+def _describe(inner: Record) -> str:
+    if isinstance(inner, dict):
+        return f"a JSON object with keys [{', '.join(sorted(map(str, inner))[:8])}]"
+    return f"text {inner[:80]!r}"
+
+
+def parsers(registry: ParserRegistry) -> list[Parser]:
+    """The parsers this module provides, reading inner records with ``registry``'s parsers."""
+    return [SplunkExportParser(registry)]

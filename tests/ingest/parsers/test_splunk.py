@@ -1,0 +1,189 @@
+"""Splunk exports: export lines, results, results pages and HEC events read by their inner record's parser."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import pytest
+from evtx import PyEvtxParser
+
+from ingest.journal import Journal
+from ingest.parsers.base import ParseContext, ParseError
+from ingest.parsers.splunk import is_hec
+from ingest.pipeline import ingest_paths, ingest_records
+from ingest.readers.files import choose_reader, default_readers
+from ingest.registry import default_registry
+
+REGISTRY = default_registry()
+SPLUNK = REGISTRY.get("splunk")
+
+
+def inner_records(corpus: Path) -> dict[str, tuple[str, object]]:
+    """One real record of each kind a Splunk index holds, with the sourcetype Splunk gives it:
+    (sourcetype, the record as Splunk's _raw or HEC event holds it)."""
+    emotet = next(PyEvtxParser(str(corpus / "evtx-attack-samples" / "Other" / "emotet" / "exec_emotet_ps_4104.evtx"))
+                  .records())["data"]
+    sigma = next((corpus / "sigma-regression").rglob("*.json"))
+    winlogbeat = next(
+        line for line in (corpus / "otrf-security-datasets" / "empire_enable_rdp_2019-05-18203650.json").read_text()
+        .splitlines() if '"Process Creation"' in line)
+    return {
+        "xml": ("XmlWinEventLog", emotet[emotet.index("<Event"):]),
+        "evtx_dump_text": ("_json", json.dumps(json.loads(sigma.read_text()))),
+        "winlogbeat_object": ("winlogbeat", orjson.loads(winlogbeat)),
+        "suricata_text": ("suricata", (corpus / "stratosphere-slips" / "test6-malicious.suricata.json")
+                          .read_text().splitlines()[0]),
+        "zeek_text": ("bro:ssh:json", (corpus / "brimdata-zed-sample-data" / "zeek-json" / "ssh.json")
+                      .read_text().splitlines()[0]),
+        "syslog": ("linux_messages_syslog", (corpus / "loghub" / "Linux_2k.log").read_text().splitlines()[0]),
+    }
+
+
+def direct(record: object):
+    """The events of the inner record read on its own, JSON text decoded as a JSON reader would."""
+    if isinstance(record, str) and record.startswith("{"):
+        record = orjson.loads(record)
+    return list(REGISTRY.detect(record).parse(record, ParseContext(origin="x", reference_year=2005)))
+
+
+def through_splunk(wrapper: dict):
+    return list(SPLUNK.parse(wrapper, ParseContext(origin="x", reference_year=2005)))
+
+
+def same(events, expected) -> None:
+    assert [(e.kind, e.ts, e.host, e.source, e.fields) for e in events] == [
+        (e.kind, e.ts, e.host, e.source, e.fields) for e in expected]
+
+
+def export_line(sourcetype: str, raw: object, host: str = "forwarder-host") -> dict:
+    return {"preview": False, "offset": 0, "lastrow": None,
+            "result": {"_raw": raw if isinstance(raw, str) else json.dumps(raw), "_time": "2024-03-05T10:00:00.000+00:00",
+                       "host": host, "source": "x", "sourcetype": sourcetype, "index": "main"}}
+
+
+def hec(sourcetype: str, event: object, host: str = "forwarder-host") -> dict:
+    return {"time": 1709632800.5, "host": host, "source": "x", "sourcetype": sourcetype, "index": "main",
+            "event": event}
+
+
+@pytest.mark.parametrize("kind", ["xml", "evtx_dump_text", "winlogbeat_object", "suricata_text", "zeek_text",
+                                  "syslog"])
+def test_each_wrapper_gives_the_events_of_its_inner_record(corpus, kind):
+    sourcetype, record = inner_records(corpus)[kind]
+    expected = direct(record)
+    assert expected and expected[0].kind != "windows:other"
+    for wrapper in (export_line(sourcetype, record), export_line(sourcetype, record)["result"],
+                    hec(sourcetype, record)):
+        assert SPLUNK.sniff(wrapper) and REGISTRY.detect(wrapper) is SPLUNK
+        same(through_splunk(wrapper), expected)
+
+
+def test_a_windows_event_without_its_computer_takes_splunk_s_host():
+    record = {"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                                   "TimeCreated": {"#attributes": {"SystemTime": "2024-03-05T10:00:00Z"}}},
+                        "EventData": {"UtcTime": "2024-03-05 10:00:00.000", "ProcessId": "42",
+                                      "Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd /c whoami"}}}
+    (event,) = through_splunk(hec("_json", record, host="WS-0042.corp.example"))
+    assert event.host == "ws-0042" and event.fields["host.name.original"] == "WS-0042.corp.example"
+    assert direct(record)[0].host is None
+
+
+def test_a_sensor_s_record_never_takes_splunk_s_host(corpus):
+    # Zeek and Suricata records are about other machines' traffic: Splunk's host is the sensor
+    for kind in ("suricata_text", "zeek_text"):
+        sourcetype, record = inner_records(corpus)[kind]
+        assert all(event.host is None for event in through_splunk(export_line(sourcetype, record, "zeek-sensor-1")))
+
+
+def test_an_event_s_own_host_wins_over_splunk_s(corpus):
+    sourcetype, record = inner_records(corpus)["xml"]
+    (event,) = through_splunk(export_line(sourcetype, record, host="wec-collector"))
+    assert event.host == "desktop-ripclip"
+
+
+@pytest.mark.parametrize(("wrapper", "reason"), [
+    (export_line("WinEventLog:Security", "LogName=Security\nEventCode=4688\nMessage=A new process"),
+     "sourcetype 'WinEventLog:Security': no parser recognises it"),
+    (export_line("my_app", {"user": "bob", "action": "login"}), "sourcetype 'my_app': no parser recognises it"),
+    ({"preview": False, "offset": 0, "result": {"count": "12", "host": "a"}}, "without _raw"),
+    (hec("XmlWinEventLog", "<Event><System><EventID>1</EventID>"), "sourcetype 'XmlWinEventLog': XML event is not"),
+    (hec("x", ""), "empty"),
+    ({"results": [], "preview": False}, "no results"),
+    ({"results": [{"_raw": "<Event", "sourcetype": "a"}, 3], "preview": False}, "not an object|no parser"),
+    (export_line("es", {"_index": "i", "_id": "1", "_source": {"a": 1}}), "no parser recognises it"),
+])
+def test_what_holds_no_event_is_rejected_with_its_sourcetype(wrapper, reason):
+    with pytest.raises(ParseError, match=reason):
+        through_splunk(wrapper)
+
+
+def test_hec_s_sniff_keeps_ecs_documents_apart():
+    assert not is_hec({"@timestamp": "2024-03-05T10:00:00Z", "event": {"kind": "event"}, "host": {"name": "a"}})
+    assert not is_hec({"event": {"kind": "event"}, "host": {"name": "a"}})
+    assert not is_hec({"event": {"kind": "event"}})
+    assert not is_hec({"event": "x", "time": True})
+    assert is_hec({"event": "<34>Oct 11 22:14:15 mymachine su: x"})
+
+
+def test_no_record_of_the_corpus_or_the_fixtures_is_taken_for_splunk(corpus, tmp_path):
+    fixtures = Path(__file__).parents[1] / "fixtures"
+    paths = [p for root in (corpus, fixtures, Path(__file__).parent / "fixtures") for p in sorted(root.rglob("*"))
+             if p.is_file() and p.suffix not in (".evtx", ".yml", ".md")]
+    checked = 0
+    for path in paths:
+        chosen = choose_reader(path, default_readers()).reader
+        if chosen is None or chosen.name not in ("ndjson", "json"):
+            continue
+        with path.open("rb") as handle:
+            for item in chosen.read(handle, str(path)):
+                record = getattr(item, "record", None)
+                if isinstance(record, dict):
+                    assert not SPLUNK.sniff(record), (path, item.origin)
+                    checked += 1
+    assert checked > 15000
+
+
+def ingest_file(tmp_path: Path, journal: Journal, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return ingest_paths([path], store=None, journal=journal, progress=False, reference_year=2005)
+
+
+def test_an_export_file_is_journaled_and_reingesting_it_adds_nothing(corpus, tmp_path, journal):
+    lines = b"".join(orjson.dumps(export_line(sourcetype, record)) + b"\n"
+                     for sourcetype, record in inner_records(corpus).values())
+    first = ingest_file(tmp_path, journal, "export.json", lines)
+    assert (first.total.received, first.total.accepted, first.total.rejected) == (6, 6, 0), journal.rejected()
+    assert first.formats["splunk"].accepted == 6
+    sources = sorted(item.event.source for item in journal.iter_events())
+    assert sources == ["evtx_json", "suricata", "syslog", "windows_xml", "winlogbeat", "zeek"]
+    again = ingest_file(tmp_path, journal, "export.json", lines)
+    assert (again.total.accepted, again.total.events) == (6, 0)
+    assert journal.counts()["events"] == first.total.events
+
+
+def test_a_results_array_and_concatenated_hec_events_are_read(corpus, tmp_path, journal):
+    records = list(inner_records(corpus).values())
+    array = json.dumps([export_line(s, r)["result"] for s, r in records], indent=2).encode()
+    report = ingest_file(tmp_path, journal, "results.json", array)
+    assert (report.total.accepted, report.total.rejected) == (6, 0)
+    concatenated = b"".join(json.dumps(hec(s, r), indent=1).encode() for s, r in records)
+    report = ingest_file(tmp_path, journal, "hec.json", concatenated)
+    assert (report.total.accepted, report.total.rejected) == (6, 0)
+    # a result and an HEC event of one record are different records, so different events
+    assert journal.counts()["events"] == 12
+
+
+def test_a_results_page_journals_each_event_with_its_own_result(corpus, journal):
+    records = list(inner_records(corpus).values())
+    page = {"preview": False, "init_offset": 0, "messages": [], "fields": [{"name": "_raw"}],
+            "results": [export_line(s, r)["result"] for s, r in records]}
+    report = ingest_records([page], store=None, journal=journal)
+    assert (report.total.received, report.total.accepted) == (1, 1)
+    kept = list(journal.iter_events())
+    assert len(kept) == 6
+    raws = [event.raw for event in journal.get(item.event.id for item in kept)]
+    assert sorted(raw["sourcetype"] for raw in raws) == sorted(s for s, _ in records)
+    assert all("results" not in raw for raw in raws)
