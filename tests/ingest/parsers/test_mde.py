@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ingest import registry as registry_module
 from ingest.ipmap import IpHostMap, connection_ends
 from ingest.journal import Journal
 from ingest.parsers import elasticsearch, mde, windows
@@ -52,8 +53,9 @@ def mde_registry() -> ParserRegistry:
     if mde not in modules:
         modules.insert(modules.index(windows) + 1, mde)
     registry = ParserRegistry()
-    for parser in elasticsearch.parsers(registry):
-        registry.register(parser)
+    for wrapper in getattr(registry_module, "WRAPPER_MODULES", (elasticsearch,)):  # Splunk's wrapper is coming
+        for parser in wrapper.parsers(registry):
+            registry.register(parser)
     for module in modules:
         for parser in module.parsers():
             registry.register(parser)
