@@ -302,8 +302,25 @@ def registered_domain(domain: str) -> str:
     ('example.co.uk', 'x.duckdns.org')
     >>> registered_domain("cdn-img-delivery.example"), registered_domain("ws-0042")
     ('cdn-img-delivery.example', 'ws-0042')
+
+    A reverse-lookup name (``9.113.0.203.in-addr.arpa``, ``….ip6.arpa``) names an
+    address, not something registered by name: its registered domain is the
+    reverse tree itself, ``in-addr.arpa`` or ``ip6.arpa`` (public suffixes, so
+    the list gave ``203.in-addr.arpa``, one "domain" per first octet).  Every
+    PTR lookup then shares one registered domain, as they share one owner of
+    their naming.
+
+    >>> registered_domain("9.113.0.203.in-addr.arpa"), registered_domain("1.0.ip6.arpa")
+    ('in-addr.arpa', 'ip6.arpa')
     """
+    for tree in _REVERSE_TREES:
+        if domain.endswith(tree):
+            return tree[1:]
     return _public_suffixes().privatesuffix(domain) or domain
+
+
+_REVERSE_TREES = (".in-addr.arpa", ".ip6.arpa")
+"""The reverse-lookup trees (RFC 1035 3.5, RFC 3596 2.5), with their leading dot."""
 
 
 @lru_cache(maxsize=1)

@@ -719,11 +719,10 @@ class Projector:
     def _answers(self, ctx: _Ctx, domain: EntityKey | None) -> None:
         """A DNS answer: the question ``RESOLVES_TO`` each address and along its CNAME chain.
 
-        The chain is the answers' names in their order (``www.a.example`` -> ``a.cdn.example`` ->
-        ``e1.cdn.example``), each ``RESOLVES_TO`` the next, and its last name ``RESOLVES_TO`` the
-        addresses as the question does.  Names answer a PTR, MX or NS question too: they are a chain
-        only for A/AAAA/CNAME questions, or when the type is not said, for a question that is
-        not a reverse lookup (``.arpa``).
+        The chain is the answers' CNAME names in their order (``www.a.example`` -> ``a.cdn.example``
+        -> ``e1.cdn.example``), each ``RESOLVES_TO`` the next, and its last name ``RESOLVES_TO`` the
+        addresses as the question does.  Names answer MX, NS, SRV and PTR questions too, so a name
+        is a CNAME only where the source says so (:func:`_cname_flags`).
         """
         fields = ctx.fields
         answers = fields.get("dns.answers")
@@ -732,18 +731,17 @@ class Projector:
         if isinstance(answers, str):
             answers = answers.replace(";", " ").split()
         alias = domain  # the chain's last name so far
-        is_chain: bool | None = None  # asked once, at the first name
-        for answer in answers:
+        is_cname: list[bool] | None = None  # read once, at the first name
+        for index, answer in enumerate(answers):
             ip = self._ip(ctx, answer)
             if ip is not None:
                 ctx.rel(domain, R.RESOLVES_TO, ip)
                 if alias is not domain:
                     ctx.rel(alias, R.RESOLVES_TO, ip)
                 continue
-            if is_chain is None:
-                qtype = fields.get("zeek.qtype_name")
-                is_chain = qtype in _ALIAS_QUERY_TYPES if qtype else not domain[1].endswith(".arpa")
-            if is_chain:
+            if is_cname is None:
+                is_cname = _cname_flags(fields, answers, domain[1])
+            if is_cname[index]:
                 name = self._domain(ctx, answer)
                 # a CNAME names a host in a zone: one label is a parser's placeholder ("None")
                 if name is not None and name != alias and "." in name[1]:
@@ -1390,6 +1388,37 @@ _LOCAL_SOURCES = _NO_PEER | {"127.0.0.1", "::1"}
 """Logon source addresses of a logon from the machine itself."""
 _ALIAS_QUERY_TYPES = frozenset(("A", "AAAA", "CNAME"))
 """Query types whose name answers are the CNAME chain (others' are PTR, MX, NS... targets)."""
+
+
+def _cname_flags(fields: dict[str, Any], answers: list[Any], question: str) -> list[bool]:
+    """Per answer, whether the source says it is a CNAME target.
+
+    * ``dns.answer_types`` (each answer's record type: EVE, and any parser that reads one) says it
+      exactly: a name is a CNAME when its record is one;
+    * else the question's type (``dns.question.type``, Zeek's ``qtype_name``): an A, AAAA or
+      CNAME question is answered by names only along its CNAME chain;
+    * else (Sysmon 22 as parsed today, generic ECS: no type at all) the names are a chain only
+      when the answer goes on to addresses, which the chain's end resolves to, and the question
+      is no reverse lookup (``.arpa``) and no service name (``_ldap._tcp...``, SRV): an MX or NS
+      answer is names only, and was taken as a chain.
+
+    >>> _cname_flags({"dns.answer_types": ["CNAME", "A", "MX"]}, ["b.example", "192.0.2.1", "mx.example"], "a.example")
+    [True, False, False]
+    >>> _cname_flags({}, ["mx1.example", "mx2.example"], "a.example")
+    [False, False]
+    >>> _cname_flags({}, ["cdn.example", "192.0.2.1"], "a.example")
+    [True, True]
+    """
+    types = fields.get("dns.answer_types")
+    if isinstance(types, list) and len(types) == len(answers):
+        return [kind == "CNAME" for kind in types]
+    qtype = fields.get("dns.question.type") or fields.get("zeek.qtype_name")
+    if qtype:
+        is_chain = qtype in _ALIAS_QUERY_TYPES
+    else:
+        is_chain = (not question.endswith(".arpa") and not question.startswith("_")
+                    and any(ip_or_none(str(answer)) for answer in answers))
+    return [is_chain] * len(answers)
 
 _FILE_TRANSFER_KINDS = frozenset(("zeek:files", "suricata:fileinfo"))
 """Sensor records whose source and destination are a file's sender and receiver (elsewhere the

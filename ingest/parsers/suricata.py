@@ -124,17 +124,34 @@ def _map_dns(record: dict[str, Any], fields: dict[str, Any]) -> None:
         rrname = queries[0].get("rrname")
     set_field(fields, "dns.question.name", domain_or_none(rrname))
     set_field(fields, "dns.rcode", dns.get("rcode"))
+    # the question's type: a v2/v3 record's own rrtype (v1 answers carry their answer's instead)
+    qtype = dns.get("rrtype") if dns.get("version") is not None or dns.get("type") == "query" else None
+    if qtype is None and isinstance(queries, list) and queries and isinstance(queries[0], dict):
+        qtype = queries[0].get("rrtype")
+    set_field(fields, "dns.question.type", _record_type(qtype))
     answers: list[Any] = []
-    if isinstance(dns.get("answers"), list):  # v2 detailed
-        answers = [a.get("rdata") for a in dns["answers"] if isinstance(a, dict) and "rdata" in a]
-    elif isinstance(dns.get("grouped"), dict):  # v2 grouped only
-        for values in dns["grouped"].values():
+    types: list[str | None] = []  # each answer's record type, so that only a CNAME extends a chain
+    if isinstance(dns.get("answers"), list):  # v2 detailed, v3
+        for answer in dns["answers"]:
+            if isinstance(answer, dict) and "rdata" in answer:
+                answers.append(answer["rdata"])
+                types.append(_record_type(answer.get("rrtype")))
+    elif isinstance(dns.get("grouped"), dict):  # v2 grouped only: the record type is the group's key
+        for kind, values in dns["grouped"].items():
             if isinstance(values, list):
                 answers.extend(values)
+                types.extend([_record_type(kind)] * len(values))
     elif dns.get("type") == "answer" and "rdata" in dns:  # v1: one answer per record
         answers = [dns["rdata"]]
+        types = [_record_type(dns.get("rrtype"))]
     if answers:
         fields["dns.answers"] = [answer_value(answer) for answer in answers]
+        fields["dns.answer_types"] = types
+
+
+def _record_type(value: Any) -> str | None:
+    """A DNS record type as EVE names it (``CNAME``, ``A``), upper case; None when not text."""
+    return value.upper() if isinstance(value, str) and value else None
 
 
 # Port classes for telling the server from the client when a record says nothing
