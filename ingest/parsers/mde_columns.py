@@ -54,6 +54,28 @@ def port_of(row: Row, key: str) -> int | None:
     return port if port is not None and 0 <= port <= 65535 else None
 
 
+_digests: dict[tuple[str, object, object, object], dict[str, str]] = {}
+"""Memo of :func:`put_digests`: a process's or DLL's digests recur in every row that names it."""
+
+
+def put_digests(fields: Fields, prefix: str, sha256: object, sha1: object, md5: object) -> None:
+    """``<prefix>hash.*`` of a row's SHA-256, SHA-1 and MD5 columns (:func:`digest_fields`' rule)."""
+    if not (sha256 or sha1 or md5):
+        return
+    key = (prefix, sha256, sha1, md5)
+    # only short texts are remembered: a junk megabyte in a hash column must not be held 16,384 times
+    if not all(value is None or (value.__class__ is str and len(value) <= 128) for value in key[1:]):  # type: ignore[arg-type]
+        fields.update(digest_fields(prefix, (("sha256", sha256), ("sha1", sha1), ("md5", md5))))
+        return
+    known = _digests.get(key)
+    if known is None:
+        known = digest_fields(prefix, (("sha256", sha256), ("sha1", sha1), ("md5", md5)))
+        if len(_digests) >= 16384:  # bounded, as the Windows mapping's memo tables
+            _digests.clear()
+        _digests[key] = known
+    fields.update(known)
+
+
 def image_path(folder: str | None, name: str | None) -> str | None:
     r"""A file's full path from MDE's ``FolderPath`` and ``FileName``.
 
@@ -105,10 +127,7 @@ def put_process(
     command = text_of(row, command_key)
     if command is not None:
         fields[prefix + "command_line"] = command
-    if row.get(sha256_key) or row.get(sha1_key) or row.get(md5_key):
-        fields.update(digest_fields(prefix, (
-            ("sha256", row.get(sha256_key)), ("sha1", row.get(sha1_key)), ("md5", row.get(md5_key)),
-        )))
+    put_digests(fields, prefix, row.get(sha256_key), row.get(sha1_key), row.get(md5_key))
 
 
 INITIATING = (

@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 from ingest.normalize import (
     can_be_a_host,
     canonical_ip,
-    digest_fields,
     normalize_domain,
     normalize_host,
     normalize_url,
@@ -40,6 +39,7 @@ from ingest.parsers.mde_columns import (
     json_list,
     port_of,
     put_actor,
+    put_digests,
     put_initiating,
     put_process,
     text_of,
@@ -158,10 +158,7 @@ def _put_file(fields: Fields, row: Row) -> None:
     if path is not None:
         fields["file.path"] = path
         fields["file.name"] = basename(path)
-    if row.get("SHA256") or row.get("SHA1") or row.get("MD5"):
-        fields.update(digest_fields("file.", (
-            ("sha256", row.get("SHA256")), ("sha1", row.get("SHA1")), ("md5", row.get("MD5")),
-        )))
+    put_digests(fields, "file.", row.get("SHA256"), row.get("SHA1"), row.get("MD5"))
 
 
 def _file_written(row: Row, fields: Fields, additional: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ Event Hub's and Log Analytics' envelopes.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from ingest import registry as registry_module
 from ingest.ipmap import IpHostMap, connection_ends
 from ingest.journal import Journal
+from ingest.normalize import parse_timestamp
 from ingest.parsers import elasticsearch, mde, windows
 from ingest.parsers.base import ParseContext, ParseError, ParserRegistry, UnknownFormatError
 from ingest.parsers.mde import REMAINDER_LIMIT, MdeParser, table_of
@@ -33,6 +35,7 @@ from ingest.readers.files import (
     skip_reason,
 )
 from ingest.registry import DEFAULT_MODULES, default_registry
+from tests.ingest.fuzz_seeds import seed_objects
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mde"
 ROWS: dict[str, dict[str, Any]] = json.loads((FIXTURES / "advanced_hunting.json").read_text(encoding="utf-8"))
@@ -388,6 +391,12 @@ def test_today_the_default_registry_rejects_mde_rows_and_with_the_parser_none_is
                 default_registry().detect(record)
 
 
+def test_no_fixture_of_another_format_is_claimed():
+    seeds = seed_objects()
+    assert len(seeds) > 50
+    assert [record for record in seeds if PARSER.sniff(record)] == []
+
+
 def _corpus_records(corpus: Path):
     """Every record the readers frame from every corpus file (as the pipeline reads it)."""
     readers = default_readers()
@@ -473,3 +482,12 @@ def test_mutated_rows_through_the_pipeline_are_accepted_or_rejected_with_a_reaso
     for rejection in fuzz_journal.rejected(limit=100_000, offset=before):
         assert rejection.origin and rejection.reason and rejection.format
 
+
+
+@settings(max_examples=200, deadline=None)
+@given(moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2099, 12, 31)),
+       tick=st.integers(0, 9))
+def test_the_direct_read_of_mdes_time_is_the_general_readers(moment, tick):
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + f"{tick}Z"  # seven digits, as MDE writes them
+    assert mde._seconds(stamp, "UTC") == parse_timestamp(stamp)
+    assert mde._seconds(stamp[:-1], "Europe/Paris") == parse_timestamp(stamp[:-1], default_timezone="Europe/Paris")
