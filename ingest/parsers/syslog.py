@@ -12,51 +12,34 @@ Framing
   HOST TAG[PID]: MSG`` (``RSYSLOG_FileFormat``, the ``/var/log/auth.log`` of
   current Ubuntu).  Without ``<PRI>`` a line is taken for one only when a
   HOST and a TAG follow a zoned RFC 3339 time.
-* Cisco ASA/FTD/PIX/FWSM: ``[<PRI>]Mmm dd yyyy hh:mm:ss[:] [HOST :] %ASA-6-302013: MSG``
-  (``logging timestamp``, the year written, ``device-id`` optional), behind a
-  relay's RFC 3164 header (``Mmm dd hh:mm:ss HOST %ASA-...``), or with no
-  timestamp at all (``<PRI>[HOST : ]%ASA-...``).  The message id is
-  ``event.code`` (``302013``), the product ``observer.product``, never the appname.
+* Cisco ASA/FTD/PIX/FWSM (``%ASA-6-302013: MSG`` with the year written, no
+  timestamp, or behind a relay's header): :mod:`ingest.parsers.syslog_asa`.
 * A bare ``CEF:`` or ``LEEF:`` line (no syslog header).
 
 Time (docs/fields.md, "Syslog time")
 ------------------------------------
 RFC 5424 timestamps carry a zone.  A NILVALUE (``-``) timestamp, or a Cisco
-line without one, takes the payload's own time (CEF ``rt``/``end``/``start``,
-a ``@cee`` Windows event's time), else the receipt time of a live source (``context.received_at``, the
-syslog listener's, marked ``log.syslog.time_source: receipt``); without either
-the line is rejected, naming the rule: a file has no receipt time.  RFC 3164
-has no year and no zone: the clock time is read in
-``context.default_timezone``; the year (:mod:`ingest.parsers.syslog_time`) is
-``context.reference_year`` for the first line of a file, moving to the next
-year when a later line's month goes back by more than six months (``Dec 31``
-then ``Jan  1``: New Year inside the file); otherwise, with now
-(``context.clock``) taken in that zone, the year among last, this and next
-year that puts the line nearest to now and not more than
-:data:`ingest.parsers.base.FUTURE_TOLERANCE_S` (one day) in the future.  A 29 February skips the
-years without one, back to the last leap year.  A Cisco date with its year
-is read in ``context.default_timezone`` too.
+line without one, takes the payload's own time (CEF ``rt``, a ``@cee``
+Windows event's), else a live source's receipt time (``context.received_at``,
+marked ``log.syslog.time_source: receipt``), else the line is rejected naming
+the rule.  RFC 3164 dates (and Cisco's, with their year) are read in
+``context.default_timezone``; the year of a year-less date is
+:mod:`ingest.parsers.syslog_time`'s rule.
 
 Payloads
 --------
-* ``@cee: {json}``: a Windows event (EvntSLog ``nteventlogtype``/``id``, or
-  any Windows JSON layout of :mod:`ingest.parsers.windows`) becomes the same
-  Windows event as from an endpoint log, timed by its own time, else by the
-  syslog header, and hosted by its own endpoint name, else by the header's
-  HOSTNAME; other JSON becomes ``syslog:message`` with its ``msg``.
-* ``CEF:0|...``: ``cef:event`` events (:mod:`ingest.parsers.syslog_cef`),
-  timed by ``rt``/``end``/``start`` or else by the header (when a time the
-  payload has does not read, marked ``log.syslog.time_source: header``).  The
-  device (``dvchost``, else the HOSTNAME) is ``observer.*``; with ``dvchost``
-  the HOSTNAME is the relay's (an ArcSight SmartConnector) and stays only
-  ``log.syslog.hostname``, ``host.name.original`` being ``dvchost``.  The device is also the
-  event's host unless the event is the device's view of other machines'
-  traffic (:func:`ingest.parsers.syslog_cef.is_device_view`: a firewall or
-  proxy line naming ``src``/``dst``/``request``), which has none, so that the
-  projection's sensor rule finds the client through the IP -> host map.
-* ``LEEF:1.0|...``/``LEEF:2.0|...``: one ``leef:event`` kind
-  (:mod:`ingest.parsers.syslog_leef`), timed by ``devTime`` and hosted by
-  the rule of CEF's (the device is the HOSTNAME).
+* ``@cee: {json}``: a Windows event (EvntSLog, or any layout of
+  :mod:`ingest.parsers.windows`) becomes the Windows event an endpoint log
+  gives, timed and hosted by its own time and name, else by the header's;
+  other JSON is ``syslog:message`` with its ``msg``.
+* ``CEF:0|...`` (:mod:`ingest.parsers.syslog_cef`, ``cef:event``) and
+  ``LEEF:1.0|``/``2.0|`` (:mod:`ingest.parsers.syslog_leef`, ``leef:event``):
+  timed by the payload, else the header; the device is ``observer.*`` and the
+  host, unless the line is the device's view of other machines' traffic
+  (:func:`_device_event`).
+* Cisco lines are ``syslog:message``; one that names traffic (302013, 106023,
+  304001...) gets its addresses (:func:`ingest.parsers.syslog_asa.asa_traffic`)
+  and, the firewall's view of other machines, no host, like a CEF device view.
 * Anything else: ``syslog:message``.  For sshd/PAM lines, ``rhost=`` and
   ``user=`` become ``source.ip``/``source.domain`` and ``user.name``; sshd's
   own ``Accepted``/``Failed <method> for [invalid user] NAME from ADDR port
@@ -71,9 +54,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -86,6 +67,15 @@ from ingest.normalize import (
     parse_timestamp,
 )
 from ingest.parsers.base import ParseContext, ParseError, Record
+from ingest.parsers.syslog_asa import (
+    CISCO_PRODUCTS,
+    CiscoTag,
+    asa_traffic,
+    cisco_head,
+    dated_time,
+    put_cisco_tag,
+    split_cisco_tag,
+)
 from ingest.parsers.syslog_cef import Payload, is_device_view, read_cef
 from ingest.parsers.syslog_leef import read_leef
 from ingest.parsers.syslog_time import yearless_time
@@ -119,10 +109,6 @@ _RFC3164_RE = re.compile(
     # Cisco ASA/FTD write the year ("Mar 05 2024 10:15:33") and, without a device id, a ":" after the time
     r"([A-Z][a-z]{2}) +(\d{1,2}) +(?:(\d{4}) +)?(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?:? +(.*)", re.DOTALL
 )
-_CISCO_TAG_RE = re.compile(r"%(ASA|FTD|PIX|FWSM)-(?:[a-z]+-)?([0-7])-(\d{6}): ?(.*)", re.DOTALL)
-"""A Cisco firewall's message tag (``%ASA-6-302013:``): product, level and message id."""
-_CISCO_HEAD_RE = re.compile(r"(?:(\S+) +: +)?(?=%(?:ASA|FTD|PIX|FWSM)-)")
-"""A Cisco line with no timestamp (``no logging timestamp``): the tag, after ``device-id :`` if any."""
 _ISO_HEAD_RE = re.compile(r"(\d{4}-\d{2}-\d{2}T\S+) +(.*)", re.DOTALL)
 _TAG_RE = re.compile(r"([^\s\[\]:]+(?:\([^)\s]*\))?)(?:\[([^\]\s]*)\])?: ?(.*)", re.DOTALL)
 _SD_PARAM_RE = re.compile(r'([^\s=\]"]+)="((?:[^"\\]|\\.)*)"')
@@ -134,7 +120,7 @@ _SNIFF_RE = re.compile(
     r"[^\s\[\]:]+(?:\[[^\]\s]*\])?:"
     # Cisco ASA's own date with its year, and a bare LEEF payload
     # and a Cisco line without PRI or timestamp (rejected by the time rule, with its reason)
-    r"|[A-Z][a-z]{2} +\d{1,2} \d{4} \d{2}:\d{2}:\d{2}[: ]|LEEF:\d|%(?:ASA|FTD|PIX|FWSM)-\d-\d{6}:"
+    rf"|[A-Z][a-z]{{2}} +\d{{1,2}} \d{{4}} \d{{2}}:\d{{2}}:\d{{2}}[: ]|LEEF:\d|%(?:{CISCO_PRODUCTS})-\d-\d{{6}}:"
 )
 _RHOST_RE = re.compile(r"\brhost=(\S+)")
 _USER_RE = re.compile(r"\buser=(\S+)")
@@ -155,7 +141,7 @@ class _Header:
     def __init__(self) -> None:
         self.ts: float | None = None
         self.no_time: str | None = None  # why the header has no time (NILVALUE, a Cisco line without one)
-        self.cisco: tuple[str, str, str] | None = None  # product, level, message id of a %ASA-6-302013 tag
+        self.cisco: CiscoTag | None = None  # product, level, message id of a %ASA-6-302013 tag
         self.is_receipt_time = False  # then ts is a live source's receipt time (context.received_at)
         self.hostname: str | None = None
         self.appname: str | None = None
@@ -213,11 +199,11 @@ def _split_tag(text: str, header: _Header) -> str:
         return text  # "host CEF:0|..." carries no tag; "CEF" is not a program name
     if text.startswith(": "):
         text = text[2:]  # Cisco "Mar 05 2024 10:15:33 fw01 : %ASA-..." (logging device-id)
-    cisco = _CISCO_TAG_RE.match(text)
+    cisco = split_cisco_tag(text)
     if cisco is not None:
         # the message id is no program name: it goes to event.code, not the appname
-        header.cisco = cisco.group(1), cisco.group(2), cisco.group(3)
-        return cisco.group(4)
+        header.cisco, message = cisco
+        return message
     match = _TAG_RE.match(text)
     if match is None:
         return text
@@ -238,14 +224,14 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
         text = text[pri.end():]
     if text.startswith(("CEF:", "LEEF:")):
         return header, text
-    cisco = _CISCO_HEAD_RE.match(text)
+    cisco = cisco_head(text)
     if cisco is not None:
         # "<166>%ASA-6-302013: ..." (no "logging timestamp"): a live source's receipt time, or rejected
         header.no_time = "the Cisco line has no timestamp (the device's 'no logging timestamp')"
         header.ts = context.received_at
         header.is_receipt_time = header.ts is not None
-        header.hostname = cisco.group(1)
-        return header, _split_tag(text[cisco.end():], header)
+        header.hostname, tagged = cisco
+        return header, _split_tag(tagged, header)
     rfc5424 = _RFC5424_RE.match(text)
     if rfc5424 is not None and (
         rfc5424.group(2) == "-" or rfc5424.group(2)[:1].isdigit() and "T" in rfc5424.group(2)
@@ -274,7 +260,7 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
         if rfc3164.group(3) is None:
             header.ts = yearless_time(month, int(rfc3164.group(2)), clock, context)
         else:
-            header.ts = _dated_time(int(rfc3164.group(3)), month, int(rfc3164.group(2)), clock, context)
+            header.ts = dated_time(int(rfc3164.group(3)), month, int(rfc3164.group(2)), clock, context)
         rest = rfc3164.group(7)
     else:
         iso = _ISO_HEAD_RE.match(text)  # rsyslog high-precision 3164 variant
@@ -292,15 +278,6 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
     return header, _split_tag(after.lstrip(" "), header)
 
 
-def _dated_time(year: int, month: int, day: int, clock: tuple[int, int, int, int], context: ParseContext) -> float:
-    """A 3164-style date that carries its year (Cisco ASA), read in ``context.default_timezone``."""
-    try:
-        moment = datetime(year, month, day, *clock, tzinfo=ZoneInfo(context.default_timezone))
-    except ValueError as exc:
-        raise ParseError(f"invalid syslog date: {exc}") from None
-    return moment.timestamp()
-
-
 def _base_fields(header: _Header) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if header.hostname:
@@ -316,11 +293,7 @@ def _base_fields(header: _Header) -> dict[str, Any]:
         fields["log.syslog.facility"] = FACILITIES[header.pri >> 3]
         fields["log.syslog.severity"] = SEVERITIES[header.pri & 7]
     if header.cisco is not None:
-        product, level, message_id = header.cisco
-        fields["event.code"] = message_id
-        fields["observer.vendor"] = "Cisco"
-        fields["observer.product"] = product
-        fields.setdefault("log.syslog.severity", SEVERITIES[int(level)])
+        put_cisco_tag(fields, header.cisco, SEVERITIES)
     fields.update(header.structured)
     return fields
 
@@ -430,12 +403,7 @@ def _device_event(payload: Payload, header: _Header, context: ParseContext, sour
         fields["host.name.original"] = device
     else:
         device = header.hostname
-    device_name = normalize_host(device) if device else None
-    if device_name and canonical_ip(device_name, strict=False) is None:
-        fields["observer.name"] = device_name
-    elif device_name:
-        fields.setdefault("observer.ip", device_name)  # a HOSTNAME written as an address
-    host = device_name
+    host = _put_device(fields, device)
     if is_device_view(payload.parties, fields):
         fields.pop("host.name.original", None)
         host = None
@@ -443,6 +411,16 @@ def _device_event(payload: Payload, header: _Header, context: ParseContext, sour
         id="", kind=payload.kind, ts=ts, host=host,
         source=source, fields=fields, origin=context.origin, raw=evidence,
     )
+
+
+def _put_device(fields: dict[str, Any], device: str | None) -> str | None:
+    """The device's normalised name (``observer.name``), or its address (``observer.ip``)."""
+    device_name = normalize_host(device) if device else None
+    if device_name and canonical_ip(device_name, strict=False) is None:
+        fields["observer.name"] = device_name
+    elif device_name:
+        fields.setdefault("observer.ip", device_name)  # a HOSTNAME written as an address
+    return device_name
 
 
 def parse_syslog_text(
@@ -495,10 +473,19 @@ def parse_syslog_text(
         raise ParseError(f"not a syslog line: {line[:60]!r}")
     ts = checked_time(ts, ts, context.clock())
     fields["message"] = message
-    _auth_fields(message, fields)
+    host = normalize_host(header.hostname) if header.hostname else None
+    traffic = asa_traffic(header.cisco[2], message) if header.cisco is not None else None
+    if traffic:
+        # the firewall's view of other machines' traffic: no host (the client is found through
+        # the IP -> host map), the firewall stays observer.* (as a CEF device view)
+        fields.update(traffic)
+        _put_device(fields, header.hostname)
+        fields.pop("host.name.original", None)
+        host = None
+    else:
+        _auth_fields(message, fields)
     return Event(
-        id="", kind="syslog:message", ts=ts,
-        host=normalize_host(header.hostname) if header.hostname else None,
+        id="", kind="syslog:message", ts=ts, host=host,
         source=source, fields=fields, origin=context.origin, raw=evidence,
     )
 

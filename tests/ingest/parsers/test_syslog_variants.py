@@ -59,7 +59,9 @@ def relations(graph, relation: str) -> set:
 ])
 def test_cisco_asa_layouts_are_read_with_the_message_id_as_event_code(line: str, host: str | None) -> None:
     event = parse(line)
-    assert (event.kind, event.host, event.ts) == ("syslog:message", host, _epoch("2024-03-05T10:15:33"))
+    # a Built connection is the firewall's view of other machines (syslog_asa): the firewall is the observer
+    assert (event.kind, event.host, event.ts) == ("syslog:message", None, _epoch("2024-03-05T10:15:33"))
+    assert event.fields.get("observer.name") == host
     assert event.fields["event.code"] == "302013"
     assert (event.fields["observer.vendor"], event.fields["observer.product"]) == ("Cisco", "ASA")
     assert "log.syslog.appname" not in event.fields  # %ASA-6-302013 is no program name
@@ -81,7 +83,8 @@ def test_a_cisco_line_without_timestamp_from_the_listener_takes_its_receipt_time
     report, events = ingest(tmp_path, journal, graph, f"<166>fw01 : {ASA_BUILT}", received_at=received)
     assert report.total.accepted == 1
     (event,) = events
-    assert (event.ts, event.host, event.fields["log.syslog.time_source"]) == (received, "fw01", "receipt")
+    assert (event.ts, event.fields["observer.name"], event.fields["log.syslog.time_source"]) == (
+        received, "fw01", "receipt")
 
 
 # -- M7: LEEF 1.0 and 2.0 -------------------------------------------------------------------------
