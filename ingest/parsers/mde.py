@@ -95,10 +95,13 @@ _ACTION_PREFIXES = (
 
 
 def _table_of_action(action: str) -> str | None:
+    """The one table an action type belongs to (:data:`_ACTION_PREFIXES`, the ``*Inspected`` network
+    inspections), else ``None``."""
     for prefix, table in _ACTION_PREFIXES:
         if action.startswith(prefix):
             return table
     return "DeviceNetworkEvents" if action.endswith("Inspected") else None
+
 
 def table_of(row: dict[str, Any]) -> str:
     """The table of a flat advanced hunting row, told from its columns (module docstring).
@@ -141,9 +144,8 @@ class MdeParser:
 
     def sniff(self, record: Record) -> bool:
         """One of the three shapes (module docstring); reads at most four keys of other records."""
-        if record.__class__ is not dict:
+        if not isinstance(record, dict):
             return False
-        assert isinstance(record, dict)
         if "category" in record:
             return is_streaming_record(record)
         table = record.get("Type")

@@ -8,6 +8,7 @@ written exactly as a Sysmon event's.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
@@ -165,14 +166,14 @@ INITIATING_COLUMNS = frozenset((
     *INITIATING, "InitiatingProcessAccountDomain", "InitiatingProcessAccountName", "InitiatingProcessAccountUpn",
     "InitiatingProcessParentFileName", "InitiatingProcessParentId",
 ))
-"""The columns every mapper reads (the row's actor); the others' are in :data:`MAPPERS`."""
+"""The columns every mapper reads (the row's actor); each mapper's own are in
+:data:`ingest.parsers.mde_tables.MAPPERS`."""
 
 
 def put_actor(row: Row, fields: Fields) -> None:
     """The row's initiating process as ``process.*`` (Sysmon's ``Image``), decoded as every command line is."""
     put_initiating(fields, row, "process.", "user.name")
     put_decoded(fields, fields.get("process.command_line"))
-
 
 
 # -- DeviceNetworkInfo ----------------------------------------------------------------
@@ -205,12 +206,11 @@ def addresses(value: object) -> list[str]:
     for item in json_list(value):
         text = item.get("IPAddress") if isinstance(item, dict) else item
         ip = canonical_ip(text, strict=False) if isinstance(text, str) else None
-        if ip is not None and can_be_a_host(ip) and not ip.startswith(_NOT_ONE_MACHINE) and ip not in found:
-            found.append(ip)
+        if ip is not None and ip not in found and can_be_a_host(ip):
+            address = ipaddress.ip_address(ip)
+            if not (address.is_loopback or address.is_link_local):
+                found.append(ip)
     return found
-
-
-_NOT_ONE_MACHINE = ("127.", "169.254.", "fe80:", "::1")
 
 
 def mac_address(value: str) -> str:

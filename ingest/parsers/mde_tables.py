@@ -45,6 +45,7 @@ from ingest.parsers.mde_columns import (
     text_of,
 )
 from ingest.parsers.sensor_fields import domain_or_none
+from ingest.parsers.windows_events import EPHEMERAL_PORTS
 from ingest.parsers.windows_fields import (
     basename,
     put_decoded,
@@ -86,7 +87,7 @@ _CONNECTIONS = {
     "InboundConnectionAccepted": ("inbound", "success"),
 }
 """Connection action types -> (direction, outcome); ``ConnectionFound`` (an open connection found by a
-scan) says no direction, and is read as the host's own (local to remote) like an outbound one."""
+scan) says no direction: its ports tell it (:func:`_connection`), else it is read local to remote."""
 
 
 def _put_port(fields: Fields, field: str, port: int | None) -> None:
@@ -105,6 +106,14 @@ def _connection(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
     put_actor(row, fields)
     action = str(row.get("ActionType"))
     direction, outcome = _CONNECTIONS[action]
+    local_port, remote_port = port_of(row, "LocalPort"), port_of(row, "RemotePort")
+    if direction is None and local_port is not None and remote_port is not None:
+        # an open connection a scan found: the listening end is the one below the dynamic range
+        # (Sysmon 3's rule for an event that does not say who initiated it)
+        if local_port < EPHEMERAL_PORTS <= remote_port:
+            direction = "inbound"
+        elif remote_port < EPHEMERAL_PORTS <= local_port:
+            direction = "outbound"
     local, remote = "source", "destination"
     if direction == "inbound":
         local, remote = remote, local
@@ -113,9 +122,9 @@ def _connection(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
     if outcome is not None:
         fields["event.outcome"] = outcome
     put_ip(fields, local + ".ip", text_of(row, "LocalIP"))
-    _put_port(fields, local + ".port", port_of(row, "LocalPort"))
+    _put_port(fields, local + ".port", local_port)
     put_ip(fields, remote + ".ip", text_of(row, "RemoteIP"))
-    _put_port(fields, remote + ".port", port_of(row, "RemotePort"))
+    _put_port(fields, remote + ".port", remote_port)
     protocol = text_of(row, "Protocol")
     if protocol is not None:
         fields["network.transport"] = _transport(protocol)

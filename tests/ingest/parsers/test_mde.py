@@ -193,12 +193,20 @@ def test_a_failed_logon_from_outside_and_a_logon_type_word_unknown_to_4624():
 @pytest.mark.parametrize(
     ("action", "direction", "outcome"),
     [("ConnectionFailed", "outbound", "failure"), ("ConnectionAttempt", "outbound", None),
-     ("ConnectionFound", None, None)],
+     ("ConnectionFound", "outbound", None)],
 )
 def test_connection_action_types(action, direction, outcome):
     fields = one_of({**ROWS["connection_success"], "ActionType": action}).fields
     assert (fields.get("network.direction"), fields.get("event.outcome")) == (direction, outcome)
     assert fields["host.ip"] == fields["source.ip"] == "10.1.2.42"
+
+
+def test_a_found_connection_takes_its_direction_from_its_ports():
+    row = {**ROWS["connection_success"], "ActionType": "ConnectionFound", "LocalPort": 445, "RemotePort": 53114}
+    fields = one_of(row).fields
+    assert (fields["network.direction"], fields["source.ip"], fields["destination.port"]) == ("inbound",
+                                                                                            "198.51.100.23", 445)
+    assert fields["host.ip"] == "10.1.2.42" and "destination.domain" not in fields
 
 
 def test_inbound_connection_puts_the_peer_first_and_the_ip_map_learns_the_local_end():
@@ -491,3 +499,12 @@ def test_the_direct_read_of_mdes_time_is_the_general_readers(moment, tick):
     stamp = moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + f"{tick}Z"  # seven digits, as MDE writes them
     assert mde._seconds(stamp, "UTC") == parse_timestamp(stamp)
     assert mde._seconds(stamp[:-1], "Europe/Paris") == parse_timestamp(stamp[:-1], default_timezone="Europe/Paris")
+
+
+def test_an_elasticsearch_hit_of_an_mde_row_is_read_by_this_parser(tmp_path):
+    hit = {"_index": "mde-2024.03.05", "_id": "10432", "_source": ROWS["process_created"]}
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_records([hit], store=None, journal=journal, registry=mde_registry())
+        (row,) = journal.iter_events()
+    assert report.total.accepted == 1 and row.event.kind == "sysmon:process_create"
+    assert row.event.fields["process.command_line_decoded"] == SCRIPT
