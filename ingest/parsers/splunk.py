@@ -24,6 +24,11 @@ is read as a text line (syslog); an ``event`` object is read as it is.  A
 ``_raw`` no parser recognises rejects the record with the reason, naming the
 Splunk ``sourcetype``.
 
+A Zeek record without ``_path`` whose keys fit several logs is named by a
+Zeek sourcetype (``bro:dns:json``, ``zeek_conn``, ``corelight_http``), else by
+the ``source`` file (``/opt/zeek/logs/current/dns.log``), as a file name names
+the log of a file read directly (``ParseContext.path_hint``).
+
 Host: Splunk's ``host`` is the host the forwarder that read the source
 assigned (the machine whose log it is, or the one named by a host rule), so
 where a Windows event carries no ``Computer`` it names that machine, and it
@@ -63,6 +68,7 @@ HEC_KEYS = frozenset(("time", "host", "source", "sourcetype", "index", "event", 
 HOST_FILLED_SOURCES = frozenset(("windows_xml", "evtx_json", "winlogbeat", "sentinel", "nxlog"))
 """Parsers whose events Splunk's ``host`` may name (module docstring: an endpoint's own log)."""
 
+_ZEEK_SOURCETYPES = ("bro", "zeek", "corelight")
 _RESULT_MARKS = ("_time", "sourcetype", "_indextime", "_cd", "_bkt", "_serial", "_si")
 
 
@@ -207,6 +213,10 @@ class SplunkExportParser:
                 f"{where}event of sourcetype {sourcetype!r}: no parser recognises it ({_describe(inner)})"
             )
         host = wrapper.get("host")
+        file_hint = context.path_hint
+        # the log a Zeek record without _path is of, when its keys leave it open: Splunk's
+        # sourcetype names it (bro:dns:json, zeek_conn, corelight_http), else its source file
+        context.path_hint = _log_hint(wrapper) or file_hint
         try:
             for event in parser.parse(inner, context):
                 if event.host is None and isinstance(host, str) and event.source in HOST_FILLED_SOURCES:
@@ -220,6 +230,8 @@ class SplunkExportParser:
                 yield event
         except ParseError as error:
             raise ParseError(f"{where}event of sourcetype {sourcetype!r}: {error}") from None
+        finally:
+            context.path_hint = file_hint
 
     def _parser_for(self, inner: Record) -> Parser | None:
         # No memo of key layouts (elasticsearch.py keeps one): a Splunk record's inner parser is
@@ -231,6 +243,15 @@ class SplunkExportParser:
         if parser is self or parser.name == "elasticsearch":
             return None  # a wrapper inside a wrapper: no event of its own, and no nesting without end
         return parser
+
+
+def _log_hint(wrapper: Mapping[str, Any]) -> str | None:
+    """A log name hint: a Zeek sourcetype, else the source (a file path; ``udp:514`` names no log)."""
+    sourcetype = wrapper.get("sourcetype")
+    if isinstance(sourcetype, str) and sourcetype.lower().startswith(_ZEEK_SOURCETYPES):
+        return sourcetype.replace(":", "-")
+    source = wrapper.get("source")
+    return source if isinstance(source, str) and source else None
 
 
 def _describe(inner: Record) -> str:

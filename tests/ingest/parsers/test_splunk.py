@@ -187,3 +187,28 @@ def test_a_results_page_journals_each_event_with_its_own_result(corpus, journal)
     raws = [event.raw for event in journal.get(item.event.id for item in kept)]
     assert sorted(raw["sourcetype"] for raw in raws) == sorted(s for s, _ in records)
     assert all("results" not in raw for raw in raws)
+
+
+def test_a_zeek_record_without_its_path_is_named_by_the_sourcetype_or_the_source():
+    record = {"ts": 1709632800.0, "uid": "C1", "id.orig_h": "10.0.0.5", "id.orig_p": 5300,
+              "id.resp_h": "10.0.0.1", "id.resp_p": 53}  # keys every log has: which log is open
+    cases = {("bro:dns:json", "udp:514"): "zeek:dns", ("zeek_conn", None): "zeek:conn",
+             ("_json", "/opt/zeek/logs/current/http.log"): "zeek:http", ("_json", "udp:514"): "zeek:unknown"}
+    for (sourcetype, source), kind in cases.items():
+        wrapper = {"_raw": json.dumps(record), "_time": "t", "sourcetype": sourcetype, "source": source}
+        assert [e.kind for e in through_splunk(wrapper)] == [kind], (sourcetype, source)
+
+
+def test_xml_win_event_log_keeps_the_rendered_message_of_an_unmapped_event():
+    raw = ("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+           "<Provider Name='Service Control Manager'/><EventID Qualifiers='16384'>7036</EventID>"
+           "<TimeCreated SystemTime='2024-03-05T10:00:00.0000000Z'/><Channel>System</Channel>"
+           "<Computer>WS-0042.corp.example</Computer><Security/></System><EventData>"
+           "<Data Name='param1'>Windows Update</Data><Data Name='param2'>running</Data></EventData>"
+           "<RenderingInfo Culture='en-US'><Message>The Windows Update service entered the running state."
+           "</Message><Level>Information</Level><Keywords><Keyword>Classic</Keyword></Keywords></RenderingInfo>"
+           "</Event>")
+    (event,) = through_splunk(export_line("XmlWinEventLog:System", raw, host="wec-01"))
+    assert (event.kind, event.host, event.source) == ("windows:other", "ws-0042", "windows_xml")
+    assert event.fields["message"] == "The Windows Update service entered the running state."
+    assert event.fields["winlog.event_data.param1"] == "Windows Update"

@@ -197,3 +197,12 @@ def test_an_external_entity_file_is_refused_and_nothing_is_read(tmp_path, journa
     assert (report.total.accepted, report.total.rejected) == (0, 2)
     assert all("TOP-SECRET" not in (r.raw or "") + r.reason for r in journal.rejected())
     assert journal.counts()["events"] == 0
+
+
+def test_standard_input_is_read_as_a_file(tmp_path, journal):
+    # Get-WinEvent ... | % { $_.ToXml() } piped on: UTF-16LE from PowerShell, through `graphsiem ingest -`
+    report = ingest_paths(["-"], store=None, journal=journal, progress=False,
+                          stdin=io.BytesIO(powershell(fixture_records())))
+    assert (report.total.accepted, report.total.rejected) == (5, 0)
+    assert report.formats["windows_xml"].accepted == 5
+    assert {item.event.origin.rsplit("#", 1)[0] for item in journal.iter_events()} == {"<stdin>"}
