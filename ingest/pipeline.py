@@ -27,6 +27,22 @@ Order of operations (the rule for time-aware IP joins)
    events are projected again from the journal.  Either way the graph is the
    one the rule above gives.
 
+Streams that trickle, and stopping
+----------------------------------
+A batch is committed when it is full, and at the end; standard input that is
+a pipe or a socket (``tail -F eve.json | graphsiem ingest -``) may never
+fill one nor end, so its batch is also committed once it holds records and
+no batch was committed for ``flush_seconds``, even while the read waits for
+bytes (:class:`~ingest.readers.streams.LiveSource` calls :meth:`_Session.pace`
+between records).  Such a batch is a batch like any other: journaled, then
+projected early or speculatively as above, so the journal and the graph are
+those of the same records in full batches; only the dating of a host's
+local-time records by Sysmon records of later batches differs
+(:mod:`ingest.host_clocks`).  A :class:`StopRequest` (``graphsiem ingest`` sets
+one on SIGINT and SIGTERM) ends the reading where no record is half-taken: at
+a batch's commit, or a stream's read; what was parsed is committed and
+projected as at the end.
+
 Ids: derived from the parser name and the record (plus the event's index when
 a record yields several events), so the same record always gets the same id.
 The rule is the journal's id scheme (:mod:`ingest.event_ids`): a new journal
@@ -103,6 +119,7 @@ from ingest.readers.files import (
 )
 from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader, canonical_json
+from ingest.readers.streams import LiveSource, live_descriptor
 from ingest.registry import default_registry
 from ingest.replay import (
     EarlyProjection,
@@ -115,6 +132,8 @@ from ingest.replay import (
 from ingest.report import Counts, IngestReport
 
 BATCH_SIZE = 5000
+FLUSH_SECONDS = 1.0
+"""How long a batch of a stream that trickles (a pipe) waits, at most, before it is journaled."""
 MAX_RAW_CHARS = 100_000
 """Rejected raw text kept per record (a megabyte of garbage need not be kept whole)."""
 
@@ -122,6 +141,60 @@ Progress = Callable[[int], None]
 
 UNREADABLE = "unreadable"
 """The format under which a file that cannot be read at all is counted and its rejection kept."""
+
+
+class StopRequest:
+    """A request to stop an ingest call's reading, which a signal handler may make at any moment.
+
+    Given to :func:`ingest_paths` (``stop=``): once :meth:`set`, the call reads
+    no further record (a file from its next batch on, a pipe at its next read,
+    at once when it is waiting for bytes), journals and projects the records
+    it has parsed, and returns their report.  :meth:`set` only records the
+    request and writes a byte to a pipe that a waiting read polls: nothing is
+    cut short half-way, so the batch and the report stay consistent.  Close it
+    (or use it as a context manager) to release that pipe.
+
+    Examples
+    --------
+    >>> with StopRequest() as stop:
+    ...     stop.set(2)
+    ...     stop.is_requested, stop.signum
+    (True, 2)
+    """
+
+    def __init__(self) -> None:
+        self.is_requested = False
+        self.signum: int | None = None
+        """The signal of the first request, when a signal made it."""
+        self.wake_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+
+    def set(self, signum: int | None = None) -> None:
+        """Ask the ingest call to stop reading (idempotent; safe in a signal handler)."""
+        if not self.is_requested:
+            self.signum = signum
+        self.is_requested = True
+        try:
+            os.write(self._write_fd, b"\0")
+        except OSError:  # the pipe is full (it has woken the read already) or closed
+            pass
+
+    def close(self) -> None:
+        for fd in (self.wake_fd, self._write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self) -> StopRequest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Stopped(BaseException):  # noqa: N818 - not an error: the way out of the reading, past `except Exception`
+    """Raised where the reading stops on a :class:`StopRequest`; :func:`ingest_paths` catches it."""
 
 
 class _Session:
@@ -140,8 +213,15 @@ class _Session:
         reference_year: int | None = None,
         received_at: float | None = None,
         time_window: tuple[float, float] | None = None,
+        flush_seconds: float | None = None,
+        stop: StopRequest | None = None,
     ) -> None:
         self.started = time.perf_counter()
+        # A stream's batch is journaled once it waited flush_seconds (pace); a stop
+        # request ends the reading at a batch's commit (flush) or a stream's read (pace).
+        self.flush_seconds = flush_seconds
+        self.stop = stop
+        self.flushed_at = time.monotonic()
         # The plausible event times (module docstring); the end moves with the
         # clock, read once a batch (a long ingest must not reject today's events).
         self.fixed_window = time_window
@@ -353,14 +433,40 @@ class _Session:
 
     def finish(self, store: GraphStore | None) -> IngestReport:
         """Commit the last batch, project the journal into ``store``, close the report."""
-        self.flush()
+        self.commit()
         _project(self, store)
         self.report.seconds = time.perf_counter() - self.started
         return self.report
 
+    def pace(self) -> float | None:
+        """Before a stream waits for bytes: stop if asked, commit a batch that waited long enough.
+
+        Returns how long the wait may last before this is due again (``None``:
+        until bytes come).  The batch is committed when it holds records and no
+        commit came for ``flush_seconds``; then the next record starts the
+        clock again.  Called between records (:class:`~ingest.readers.streams.LiveSource`),
+        so a commit here is one of a smaller batch: the same events and ids.
+        """
+        if self.stop is not None and self.stop.is_requested:
+            raise _Stopped
+        if not self.records or self.flush_seconds is None:
+            return None
+        wait = self.flushed_at + self.flush_seconds - time.monotonic()
+        if wait > 0:
+            return wait
+        self.commit()
+        return None
+
     # -- per batch ----------------------------------------------------------
     def flush(self) -> None:
+        """Commit the full batch (:meth:`take`); then stop reading if a stop was requested."""
+        self.commit()
+        if self.stop is not None and self.stop.is_requested:
+            raise _Stopped
+
+    def commit(self) -> None:
         """Commit the batch to the journal, then count its records as accepted."""
+        self.flushed_at = time.monotonic()
         ipmap = self.ipmap
         written: list[str] = []
         self._settle_clocks()
@@ -621,6 +727,8 @@ def ingest_paths(
     time_window: tuple[float, float] | None = None,
     stdin: BinaryIO | None = None,
     stdin_name: str = STDIN_NAME,
+    flush_seconds: float | None = FLUSH_SECONDS,
+    stop: StopRequest | None = None,
 ) -> IngestReport:
     """Ingest files and directories: journal every accepted event, then project into ``store``.
 
@@ -661,6 +769,21 @@ def ingest_paths(
     stdin_name : str
         The name it goes by in the report, rejections and journal rows
         (``<stdin>:12``); event ids do not depend on it.
+    flush_seconds : float or None
+        When standard input is a pipe or a socket, which may trickle
+        (``tail -F eve.json |``): a batch holding records is journaled (and
+        projected, as any batch) once no batch was for this many seconds, even
+        while the read waits for bytes; ``None``: by size and at the end only.
+        Files, and a file redirected to standard input, need no clock.  Smaller
+        batches journal the same events under the same ids; the one thing a
+        batch boundary changes is which Sysmon records date a host's
+        local-time records (:mod:`ingest.host_clocks`: those of its own batch and before).
+    stop : StopRequest, optional
+        Once set (a signal handler: ``graphsiem ingest`` on SIGINT and
+        SIGTERM), no further record is read: the records parsed so far are
+        journaled and projected, and the report of them is returned
+        (``stop.is_requested`` says it is partial).  A file stops at its next
+        batch, standard input at once.
 
     Returns
     -------
@@ -690,19 +813,25 @@ def ingest_paths(
             journal=journal, registry=registry, format=format,
             default_timezone=default_timezone, batch_size=batch_size, progress=bar, store=store,
             reference_year=reference_year, received_at=received_at, time_window=time_window,
+            flush_seconds=flush_seconds, stop=stop,
         )
         try:
-            for found in files:
-                if isinstance(found, StreamInput):
-                    _ingest_stream(session, found, readers)
-                elif found.same_as is None:
-                    _ingest_file(session, found.path, readers)
-                elif str(found.path) != str(found.same_as):
-                    # a real file read once per call, under the first name met; the
-                    # other spellings are listed so the report shows where each went
-                    session.report.file(path_text(found.path)).skipped = (
-                        f"the same file as {path_text(found.same_as)} (read once in this call)")
-            session.flush()
+            try:
+                for found in files:
+                    if stop is not None and stop.is_requested:
+                        break
+                    if isinstance(found, StreamInput):
+                        _ingest_stream(session, found, readers)
+                    elif found.same_as is None:
+                        _ingest_file(session, found.path, readers)
+                    elif str(found.path) != str(found.same_as):
+                        # a real file read once per call, under the first name met; the
+                        # other spellings are listed so the report shows where each went
+                        session.report.file(path_text(found.path)).skipped = (
+                            f"the same file as {path_text(found.same_as)} (read once in this call)")
+            except _Stopped:
+                pass  # asked to stop: what was parsed is committed, as at the end
+            session.commit()  # the last batch, while the bar still shows its count
         finally:
             if bar is not None:
                 bar.close()
@@ -791,9 +920,17 @@ def _ingest_stream(session: _Session, source: StreamInput, readers: Sequence[Rea
     display = path_text(source.name)
     file_report = session.report.file(display)
     bar = session.progress
+    stream_in: BinaryIO = source.stream
+    fd = live_descriptor(stream_in) if session.flush_seconds is not None or session.stop is not None else None
+    if fd is not None:
+        # a pipe may trickle: read it so that its batch is journaled while no byte comes
+        stop = session.stop
+        stream_in = cast(BinaryIO, LiveSource(
+            fd, pace=session.pace, wake_fd=None if stop is None else stop.wake_fd, pause=session.flush_seconds,
+        ))
     try:
         try:
-            opened = open_stream(source.stream, display)
+            opened = open_stream(stream_in, display)
         except OSError as exc:  # an I/O error, a gzip stream damaged from its first bytes
             problem = ReadError(display, f"stream cannot be read: {exc.strerror or exc}", "")
             session.take(problem, file_report.counts, UNREADABLE, None)

@@ -5,18 +5,36 @@ ingest -``), detected per record as a file is, gzip included.  A terminal on
 standard input is refused rather than read: its line discipline cuts a line
 past 4,095 bytes (a Windows record is often longer), so pasted records would
 be journaled damaged, and a prompt-less wait looks like a hang.
+
+A pipe that trickles (``tail -F eve.json | graphsiem ingest -``) has its
+records journaled once a batch has waited ``--flush-seconds`` (1 s), not
+only every 5,000 records and at its end.
+
+SIGINT (Ctrl-C) and SIGTERM stop the reading: the records parsed so far are
+journaled and projected, the report is printed marked as interrupted (and
+``"interrupted": true`` in ``--json``), and the exit status is 130 or 143 (128
+plus the signal).  A second signal quits at once, without the report, as a
+crash would: a batch whose commit it cuts off is rolled back as a whole by
+SQLite, and an ingest of the same input again journals what is missing (the
+same records get the same ids, so nothing is journaled twice).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
 
 from graphsiem import paths
 from ingest.journal import Journal
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
-from ingest.pipeline import ingest_paths
+from ingest.pipeline import FLUSH_SECONDS, StopRequest, ingest_paths
 from ingest.readers.files import STDIN, STDIN_NAME
 from ingest.registry import default_registry
 from ingest.report import printable
@@ -60,6 +78,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="year of timestamps written without one (RFC 3164 syslog), e.g. the year of an "
         "archived file; default: the most recent such date not more than a day ahead of now",
     )
+    parser.add_argument(
+        "--flush-seconds",
+        type=float,
+        default=FLUSH_SECONDS,
+        metavar="SECONDS",
+        help=f"when standard input is a pipe that trickles (tail -F eve.json | ...), journal the "
+        f"records read once they have waited this long (default {FLUSH_SECONDS:g}); 0: only every "
+        "5,000 records and at the end",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -96,32 +123,95 @@ def run(args: argparse.Namespace) -> int:
         print(f"graphsiem ingest: {problem}", file=sys.stderr)
         return 2
     data = paths.data_dir(args.data)
-    try:
-        store = open_store(args.store, data_dir=data)
-    except (ValueError, StoreError) as exc:
-        print(f"graphsiem ingest: {exc}", file=sys.stderr)
-        return 2
-    try:
-        with Journal(paths.journal_path(data)) as journal:
-            report = ingest_paths(
-                args.paths,
-                store=store,
-                journal=journal,
-                registry=registry,
-                format=args.format,
-                default_timezone=args.timezone,
-                reference_year=args.year,
-                progress=False if args.no_progress else None,
-                stdin=sys.stdin.buffer if STDIN in args.paths else None,
-                stdin_name=args.source_name or STDIN_NAME,
-            )
-    finally:
-        store.close()
+    with StopRequest() as stop, _stop_on_signals(stop):
+        try:
+            store = open_store(args.store, data_dir=data)
+        except (ValueError, StoreError) as exc:
+            print(f"graphsiem ingest: {exc}", file=sys.stderr)
+            return 2
+        try:
+            with Journal(paths.journal_path(data)) as journal:
+                report = ingest_paths(
+                    args.paths,
+                    store=store,
+                    journal=journal,
+                    registry=registry,
+                    format=args.format,
+                    default_timezone=args.timezone,
+                    reference_year=args.year,
+                    progress=False if args.no_progress else None,
+                    stdin=sys.stdin.buffer if STDIN in args.paths else None,
+                    stdin_name=args.source_name or STDIN_NAME,
+                    flush_seconds=args.flush_seconds or None,
+                    stop=stop,
+                )
+        finally:
+            store.close()
+    signum = stop.signum
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps({**report.to_dict(), "interrupted": signum is not None}, indent=2))
     else:
         print(report.render())
+        if signum is not None:
+            print(f"interrupted by {_signal_name(signum)}: reading stopped; the records counted above are journaled")
+    if signum is not None:
+        return _signal_status(signum)
     return 1 if report.total.rejected else 0
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: StopRequest) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``stop`` (the ingest ends its reading and reports); a second one quits.
+
+    Handlers can be set from the main thread only (a caller of :func:`run` on
+    another thread keeps Python's defaults).  The first signal only records
+    the request (:class:`~ingest.pipeline.StopRequest`) and says so on
+    standard error, by ``os.write``, which cannot meet a print in progress.
+    The second ends the process at once (``os._exit``, status 128 plus the
+    first signal), running no more code: what is on disk is then what a
+    crash leaves, which both keep whole, the journal (an SQLite transaction
+    not committed is rolled back when it is next opened) and the embedded
+    store (a snapshot is renamed into place whole, beside the journal seq it
+    holds).  A ``KeyboardInterrupt`` instead would run the ``finally``
+    blocks half-way through a batch's projection, and the store's close
+    would save that half.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        name = _signal_name(signum)
+        if stop.is_requested:
+            with contextlib.suppress(OSError):
+                os.write(2, (
+                    f"graphsiem ingest: {name} again: quit at once; the journal keeps the batches committed "
+                    "before (ingest the same input again to journal the rest)\n").encode())
+            os._exit(_signal_status(stop.signum or signum))
+        stop.set(signum)
+        with contextlib.suppress(OSError):
+            os.write(2, (
+                f"graphsiem ingest: {name}: stopping; journaling the records read so far "
+                f"({name} again to quit at once)\n").encode())
+
+    saved = {number: signal.signal(number, handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, previous in saved.items():
+            signal.signal(number, previous)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _signal_status(signum: int) -> int:
+    """The exit status of a command stopped by ``signum``, as a shell reports one killed by it."""
+    return 128 + int(signum)
 
 
 def _stdin_problem(args: argparse.Namespace) -> str | None:

@@ -39,6 +39,7 @@ from ingest.readers.streams import (
     UTF8_BOM,
     DamagedFileError,
     GzipMembers,
+    LiveSource,
     ReadAhead,
     Utf8Transcoder,
     text_encoding,
@@ -346,8 +347,12 @@ def read_head(path: Path) -> bytes:
         return _read_ahead(handle, HEAD_BYTES)
 
 
-def _read_ahead(stream: BinaryIO | io.BufferedIOBase, size: int) -> bytes:
-    """Up to ``size`` first bytes of ``stream`` (fewer only at its end or before a damage)."""
+def _read_ahead(stream: BinaryIO | io.BufferedIOBase, size: int, live: LiveSource | None = None) -> bytes:
+    """Up to ``size`` first bytes of ``stream`` (fewer only at its end or before a damage).
+
+    Given ``live``, the source at the bottom of ``stream`` pausing, fewer also
+    at a pause once they hold a whole line: a trickle is read as it comes.
+    """
     head = bytearray()
     # read1 (one read below) keeps what came before a damage, and takes a pipe's
     # bytes as they come; read() would drop the first and wait on the second
@@ -360,7 +365,10 @@ def _read_ahead(stream: BinaryIO | io.BufferedIOBase, size: int) -> bytes:
                 break
             raise
         if not chunk:
-            break
+            # a pause before a whole line is waited out (a sniff needs one), a wake is not
+            if live is None or live.ended or live.is_woken or b"\n" in head.lstrip():
+                break
+            continue
         head += chunk
     return bytes(head)
 
@@ -384,6 +392,10 @@ def open_stream(source: BinaryIO, name: str) -> OpenedStream:
     bytes read ahead of the stream, and the reader's 64 KiB head is read ahead
     of the decoded bytes; both are replayed (:class:`ReadAhead`), so the
     stream is read once, in order, and never closed here (``sys.stdin``).
+    A :class:`~ingest.readers.streams.LiveSource` with a ``pause`` (a pipe
+    that may trickle) ends the head at a pause once it holds a whole line,
+    when the stream is plain UTF-8 text: ``tail -F eve.json |`` is read from
+    its first lines, not once 64 KiB have come.
 
     Parameters
     ----------
@@ -404,13 +416,22 @@ def open_stream(source: BinaryIO, name: str) -> OpenedStream:
     >>> opened.head, opened.stream.read()
     (b'{"a": 1}\\n', b'{"a": 1}\\n')
     """
-    bottom = ReadAhead(source, _read_ahead(source, SNIFF_BYTES), owns_inner=False)
-    decoded = _as_utf8(io.BufferedReader(bottom, buffer_size=READ_BUFFER_BYTES), name)
+    live = source if isinstance(source, LiveSource) and source.pause is not None else None
+    if live is not None:
+        live.is_pausing = True
     try:
-        head = _read_ahead(decoded, HEAD_BYTES)
-    except BaseException:
-        decoded.close()
-        raise
+        bottom = ReadAhead(source, _read_ahead(source, SNIFF_BYTES, live), owns_inner=False)
+        decoded = _as_utf8(io.BufferedReader(bottom, buffer_size=READ_BUFFER_BYTES), name)
+        try:
+            # Pauses end the head only where nothing stands between it and the source: a
+            # read of 0 bytes would be the end of the stream to a gzip or UTF-16 decoder.
+            head = _read_ahead(decoded, HEAD_BYTES, live if decoded.raw is bottom else None)
+        except BaseException:
+            decoded.close()
+            raise
+    finally:
+        if live is not None:
+            live.is_pausing = False
     stream = io.BufferedReader(ReadAhead(decoded, head), buffer_size=READ_BUFFER_BYTES)
     return OpenedStream(stream, head, bottom)
 

@@ -1,0 +1,182 @@
+"""Standard input that trickles: a pipe's records are journaled while the writer keeps it open.
+
+``tail -F eve.json | graphsiem ingest -`` hands records over one at a time and
+never ends.  These tests feed a real OS pipe a few records at a time, with
+pauses, to the real command (``python -m graphsiem ingest -``, a child process)
+or to :func:`ingest.pipeline.ingest_paths`, and read the journal with
+:class:`ingest.journal.Journal` while the pipe is still open.  Deadlines are
+generous bounds on waiting, not claims about speed.
+"""
+
+from __future__ import annotations
+
+import array
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import termios
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from graphsiem.store import open_store
+from ingest.journal import Journal
+from ingest.pipeline import StopRequest, ingest_paths
+from tests.ingest.stdin_sources import FIXTURES, mixed_formats_ndjson
+from tests.ingest.test_pipeline_stores import graph_facts
+
+REPO = Path(__file__).resolve().parents[2]
+DEADLINE = 30.0
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` until it holds; fail after :data:`DEADLINE` seconds, naming ``what``."""
+    give_up = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < give_up, f"not within {DEADLINE:.0f} s: {what}"
+        time.sleep(0.02)
+
+
+def unread_bytes(write_fd: int) -> int:
+    """Bytes written to a pipe that its reader has not read yet (Linux answers on either end)."""
+    count = array.array("i", [0])
+    fcntl.ioctl(write_fd, termios.FIONREAD, count)
+    return count[0]
+
+
+def _journaled(path: Path) -> int:
+    """Events and rejections the journal at ``path`` holds (0 before the ingest has made it)."""
+    if not path.exists():
+        return 0
+    with Journal(path) as journal:
+        counts = journal.counts()
+    return counts["events"] + counts["rejected"]
+
+
+def _start(data_dir: Path, *options: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "graphsiem", "ingest", "-", "--data", str(data_dir), "--json", "--no-progress",
+         *options],
+        cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+def _groups() -> list[bytes]:
+    """Records in groups, written one group at a time: endpoint, sensor (a Zeek conn before the
+    DHCP lease that maps its client), mixed formats, and lines that are rejected."""
+    parts = [
+        (FIXTURES / "ecs_events.ndjson").read_bytes(),
+        (FIXTURES / "sensor" / "a_conn.json").read_bytes(),
+        (FIXTURES / "sensor" / "b_dhcp.json").read_bytes(),
+        mixed_formats_ndjson(),
+        (FIXTURES / "mixed_quality.ndjson").read_bytes(),
+    ]
+    return [part if part.endswith(b"\n") else part + b"\n" for part in parts]
+
+
+def _lines(data: bytes) -> int:
+    return sum(1 for line in data.splitlines() if line.strip())
+
+
+def _feed_groups(child: subprocess.Popen[bytes], journal: Path) -> int:
+    """Write each group to the child's pipe, left open, and wait until the journal holds it; the records written."""
+    assert child.stdin is not None
+    written = 0
+    for group in _groups():
+        child.stdin.write(group)
+        child.stdin.flush()
+        written += _lines(group)
+        # the pipe stays open and a batch holds 5,000 records: only the clock can journal these
+        wait_for(lambda target=written: _journaled(journal) >= target, f"{written} records journaled")
+    return written
+
+
+def test_records_piped_with_pauses_are_journaled_while_the_pipe_stays_open(tmp_path):
+    child = _start(tmp_path, "--flush-seconds", "0.2")
+    try:
+        written = _feed_groups(child, tmp_path / "journal.sqlite")
+    finally:
+        out, err = child.communicate(timeout=DEADLINE)
+    assert b"Traceback" not in err, err.decode()
+    report = json.loads(out)
+    assert child.returncode == 1  # mixed_quality.ndjson holds rejected lines
+    assert report["received"] == written == report["accepted"] + report["rejected"]
+    assert report["interrupted"] is False
+    assert _journaled(tmp_path / "journal.sqlite") == report["events"] + report["rejected"]
+
+
+def _rows(journal_path: Path) -> tuple[list[tuple], list[tuple]]:
+    with Journal(journal_path) as journal:
+        db = journal.connection
+        events = db.execute(
+            "SELECT id, kind, ts, host, source, origin, fields, raw FROM events ORDER BY seq").fetchall()
+        rejected = db.execute("SELECT origin, format, reason, raw FROM rejected ORDER BY rowid").fetchall()
+    return events, rejected
+
+
+def test_batches_made_by_the_clock_journal_and_project_what_one_batch_does(tmp_path):
+    data = b"".join(_groups())
+    as_file = tmp_path / "records.ndjson"
+    as_file.write_bytes(data)
+    reference = open_store("embedded", data_dir=tmp_path / "file")
+    with Journal(tmp_path / "file" / "journal.sqlite") as journal:
+        one_batch = ingest_paths([as_file], store=reference, journal=journal, progress=False)
+    expected = graph_facts(reference)
+    reference.close()
+
+    # the same bytes piped a group at a time, each group journaled (a batch of its own) before the next
+    live = tmp_path / "live"
+    child = _start(live, "--flush-seconds", "0.05", "--source-name", str(as_file))
+    try:
+        _feed_groups(child, live / "journal.sqlite")
+    finally:
+        out, err = child.communicate(timeout=DEADLINE)
+    assert b"Traceback" not in err, err.decode()
+    report = json.loads(out)
+    assert {k: report[k] for k in ("received", "accepted", "rejected", "events")} == {
+        "received": one_batch.total.received, "accepted": one_batch.total.accepted,
+        "rejected": one_batch.total.rejected, "events": one_batch.total.events}
+    # same ids, same rows in the same order, same rejections (origins too: --source-name is the file)
+    assert _rows(live / "journal.sqlite") == _rows(tmp_path / "file" / "journal.sqlite")
+    # the Zeek conn was projected before its DHCP lease came: the graph is still the one-batch graph
+    store = open_store("embedded", data_dir=live)
+    try:
+        assert graph_facts(store) == expected
+    finally:
+        store.close()
+    assert report["projected"]["events"] == one_batch.projected["events"]
+
+
+def test_a_stop_request_ends_a_read_waiting_on_a_pipe_and_journals_what_came(tmp_path):
+    read_end, write_end = os.pipe()
+    records = mixed_formats_ndjson()
+    reports = []
+    with StopRequest() as stop, open(read_end, "rb") as stdin:
+
+        def ingest() -> None:  # a journal is used by the thread that opened it
+            with Journal(tmp_path / "journal.sqlite") as journal:
+                reports.append(ingest_paths(
+                    ["-"], store=None, journal=journal, stdin=stdin, progress=False, flush_seconds=60.0, stop=stop))
+
+        worker = threading.Thread(target=ingest)
+        worker.start()
+        try:
+            os.write(write_end, records)
+            # once the worker holds every byte, it reads each whole line before it reads
+            # (and so stops) again: all the records count, whatever the timing
+            wait_for(lambda: unread_bytes(write_end) == 0, "the records read from the pipe")
+            stop.set()
+            worker.join(DEADLINE)
+            assert not worker.is_alive(), "the stop did not end the read"
+        finally:
+            os.close(write_end)
+            worker.join(DEADLINE)
+    (report,) = reports
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        counts = journal.counts()
+    # the pipe never ended and no batch was due: the stop alone journaled what was read
+    assert report.total.received == report.total.accepted == _lines(records)
+    assert counts["events"] == report.total.events == report.total.accepted
