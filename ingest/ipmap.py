@@ -13,7 +13,12 @@ by normalised fields (``docs/fields.md``), not by parser:
   DISCOVER/OFFER exchange offers an address nobody may take; Zeek fills
   ``assigned_addr`` from an OFFER too).  A record without the list (Zeek before
   2.6 logged ACKs only; events journaled before the list was kept) teaches as
-  before.  A generic host name (:func:`is_generic_host_name`: ``iPhone``,
+  before.  An ACK without a host name (Suricata EVE logs each DHCP message
+  alone, and servers seldom echo option 12) takes the name of the client's
+  request of the same transaction (``dhcp.transaction_id`` and ``dhcp.mac``)
+  seen at most :data:`DHCP_JOIN_SECONDS` before or after it: the requests
+  naming a host wait for their ACK, at most :data:`DHCP_REQUESTS_LIMIT` of
+  them, persisted with the intervals (table ``dhcp_requests``).  A generic host name (:func:`is_generic_host_name`: ``iPhone``,
   ``localhost``, ...) teaches nothing: many devices send it, and a lease would
   make them one host.
 * **Endpoint network events**: an event of a known host (``Event.host``) that
@@ -56,6 +61,18 @@ DEFAULT_LEASE = 86400.0
 
 ENDPOINT_SLACK = 3600.0
 """How long (s) either side of an endpoint network event its address is trusted."""
+
+DHCP_JOIN_SECONDS = 120.0
+"""How far apart (s) a DHCP request naming its host and the ACK of its transaction may be.  A client
+retransmits an unanswered request for about a minute (RFC 2131 4.1: 4, 8, 16, 32, 64 s, the last
+request refreshing the wait), and a transaction id is reused only by chance later."""
+
+DHCP_REQUESTS_LIMIT = 4096
+"""Named DHCP requests waiting for their ACK (the oldest seen go first): bounded memory and table."""
+
+_DHCP_TABLE = """CREATE TABLE IF NOT EXISTS dhcp_requests (
+    transaction_id TEXT NOT NULL, mac TEXT NOT NULL, ts REAL NOT NULL, host TEXT NOT NULL,
+    PRIMARY KEY (transaction_id, mac))"""
 
 NETBIOS_LENGTH = 15
 """Windows' NetBIOS computer names (and so machine accounts ``NAME$``) are host names cut to this length."""
@@ -144,6 +161,10 @@ class IpHostMap:
         self._intervals: dict[str, list[Interval]] = {}
         self._dirty: set[str] = set()
         self._watches: list[IpWatch] = []
+        self._requests: dict[tuple[str, str], tuple[float, str]] = {}
+        """Named DHCP requests, (transaction id, MAC) -> (time, host), the last seen last."""
+        self._requests_dirty: set[tuple[str, str]] = set()
+        self._requests_written: set[tuple[str, str]] = set()
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._intervals.values())
@@ -154,6 +175,8 @@ class IpHostMap:
         fields = event.fields
         if "dhcp.assigned_ip" in fields:
             ip, host = fields["dhcp.assigned_ip"], fields.get("dhcp.hostname")
+            if not host and "dhcp.transaction_id" in fields:
+                host = self._requested_name(fields, event.ts)
             types = fields.get("dhcp.message_types")
             if (
                 ip and ip not in _NO_LEASE and isinstance(host, str) and host and not is_generic_host_name(host)
@@ -168,6 +191,9 @@ class IpHostMap:
         # naming no sender) leave after one or two of them.
         named = event.host
         if named is None:
+            if "dhcp.transaction_id" in fields:
+                self._remember_request(fields, event.ts)
+                return False  # a request teaches nothing until its ACK grants the address
             sender = fields.get("source.hostname")
             if isinstance(sender, str):
                 sender_ip = fields.get("source.ip")
@@ -210,6 +236,28 @@ class IpHostMap:
                 continue  # what observe would conclude for it, after the same tests
             learnt += observe(event)
         return learnt
+
+    def _remember_request(self, fields: dict[str, Any], ts: float) -> None:
+        """Keep the host name a DHCP request (no address granted yet) gives for its transaction."""
+        host = fields.get("dhcp.hostname")
+        if not isinstance(host, str) or not host or is_generic_host_name(host):
+            return
+        key = (str(fields["dhcp.transaction_id"]), str(fields.get("dhcp.mac") or ""))
+        requests = self._requests
+        requests.pop(key, None)  # re-inserted: the last seen is the last to go
+        requests[key] = (ts, host)
+        self._requests_dirty.add(key)
+        while len(requests) > DHCP_REQUESTS_LIMIT:
+            oldest = next(iter(requests))
+            del requests[oldest]
+            self._requests_dirty.add(oldest)
+
+    def _requested_name(self, fields: dict[str, Any], ts: float) -> str | None:
+        """The host name the request of this ACK's transaction gave, when seen close enough in time."""
+        known = self._requests.get((str(fields["dhcp.transaction_id"]), str(fields.get("dhcp.mac") or "")))
+        if known is None or abs(ts - known[0]) > DHCP_JOIN_SECONDS:
+            return None
+        return known[1]
 
     def add_lease(self, ip: str, host: str, start: float, seconds: float) -> None:
         """Record a DHCP lease of ``ip`` to ``host`` for ``seconds`` from ``start``."""
@@ -294,17 +342,23 @@ class IpHostMap:
 
     # -- persistence --------------------------------------------------------
     def load(self, db: sqlite3.Connection) -> IpHostMap:
-        """Read every interval from the ``ip_hosts`` table; returns ``self``."""
+        """Read every interval from the ``ip_hosts`` table, and the DHCP requests waiting; returns ``self``."""
         for ip, start, end, host, source in db.execute(
             "SELECT ip, start, end, host, source FROM ip_hosts ORDER BY ip, start"
         ):
             self._intervals.setdefault(ip, []).append(Interval(start, end, host, source))
         self._dirty.clear()
+        # the table is made by the first write that needs it (in the writer's transaction): none yet, none waiting
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dhcp_requests'").fetchone():
+            rows = db.execute("SELECT transaction_id, mac, ts, host FROM dhcp_requests ORDER BY ts DESC LIMIT ?",
+                              (DHCP_REQUESTS_LIMIT,)).fetchall()
+            self._requests = {(xid, mac): (ts, host) for xid, mac, ts, host in reversed(rows)}
+        self._requests_dirty.clear()
         return self
 
     def save(self, db: sqlite3.Connection) -> int:
         """Write the intervals of the IPs changed since the last save; returns how many IPs."""
-        if not self._dirty:
+        if not self._dirty and not self._requests_dirty:
             return 0
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -322,6 +376,7 @@ class IpHostMap:
         They stay marked changed until the caller's transaction has committed
         and it calls :meth:`saved` with them (a rollback loses nothing).
         """
+        self._write_requests(db)
         dirty = sorted(self._dirty)
         for ip in dirty:
             # another process (the API beside a CLI ingest) may have learnt
@@ -337,9 +392,32 @@ class IpHostMap:
             )
         return dirty
 
+    def _write_requests(self, db: sqlite3.Connection) -> None:
+        """The DHCP requests changed since the last save: written, or deleted once dropped.
+
+        Only changed rows are touched, so another process's waiting requests stay; the table
+        keeps twice the limit at most (its oldest rows go), :meth:`load` reads the newest.
+        """
+        self._requests_written = set(self._requests_dirty)
+        if not self._requests_written:
+            return
+        db.execute(_DHCP_TABLE)
+        requests = self._requests
+        db.executemany("DELETE FROM dhcp_requests WHERE transaction_id = ? AND mac = ?",
+                       [key for key in self._requests_written if key not in requests])
+        db.executemany("INSERT OR REPLACE INTO dhcp_requests (transaction_id, mac, ts, host) VALUES (?, ?, ?, ?)",
+                       [(*key, *requests[key]) for key in self._requests_written if key in requests])
+        (rows,) = db.execute("SELECT COUNT(*) FROM dhcp_requests").fetchone()
+        if rows > 2 * DHCP_REQUESTS_LIMIT:
+            db.execute("DELETE FROM dhcp_requests WHERE rowid IN (SELECT rowid FROM dhcp_requests ORDER BY ts LIMIT ?)",
+                       (rows - DHCP_REQUESTS_LIMIT,))
+
     def saved(self, ips: Iterable[str]) -> None:
-        """Mark ``ips`` saved: their intervals as written by :meth:`write` are committed."""
+        """Mark ``ips`` saved: their intervals as written by :meth:`write` are committed (and the DHCP
+        requests it wrote)."""
         self._dirty.difference_update(ips)
+        self._requests_dirty.difference_update(self._requests_written)
+        self._requests_written = set()
 
 
 def _full_name(intervals: list[Interval], host: str, ts: float) -> str:

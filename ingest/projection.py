@@ -985,13 +985,15 @@ class Projector:
         if kind.endswith(":dhcp"):
             assigned = fields.get("dhcp.assigned_ip")
             named = fields.get("dhcp.hostname")
-            if named and assigned and self.ipmap.lookup(assigned, ts) == named:
-                # the lease's holder is the client: the destination of a reply that names it
-                # (an EVE ACK from the server), else the source (a Zeek record, a request)
+            holder = self.ipmap.lookup(assigned, ts) if assigned else None
+            # the lease's holder is the client (an ACK without the name too: the IP map joins an
+            # EVE ACK to the request that named the host): the destination of a reply that names
+            # it (an EVE ACK from the server), else the source (a Zeek record, a request)
+            if holder and (not named or holder == named):
                 if dst_ip is not None and fields.get("client.ip") == dst_ip and dst_ip != src_ip:
-                    dst_host = named
+                    dst_host = holder
                 else:
-                    src_host = named
+                    src_host = holder
         # the distinct known hosts, source first (as tuple(dict.fromkeys(...)) filtered, without the dict)
         if src_host:
             hosts: tuple[str, ...] = (src_host,) if not dst_host or dst_host == src_host else (src_host, dst_host)

@@ -339,8 +339,9 @@ def _map_dhcp(record: dict[str, Any], fields: dict[str, Any]) -> None:
     unset here), ``dhcp_type`` the message type, kept as the one-item
     ``dhcp.message_types`` so that the IP map learns a lease only from an ACK;
     ``hostname`` is option 12 of that message, which servers do not always echo
-    in the ACK: an ACK without it teaches no lease (the request that named the
-    host is another record; they are not joined).  A reply to a unicast
+    in the ACK: the transaction id (``id``) is ``dhcp.transaction_id``, on
+    which the IP map joins an ACK without a name to the request that named
+    the host (:mod:`ingest.ipmap`; EVE logs requests with ``extended: yes``).  A reply to a unicast
     address names the flow's sides (``client.ip`` its destination,
     ``server.ip`` its source), so the client's host is the one that connected.
     """
@@ -357,6 +358,9 @@ def _map_dhcp(record: dict[str, Any], fields: dict[str, Any]) -> None:
     mac = dhcp.get("client_mac")
     if isinstance(mac, str) and mac:
         fields["dhcp.mac"] = mac.lower()
+    transaction = dhcp.get("id")
+    if isinstance(transaction, int | str) and not isinstance(transaction, bool) and transaction != "":
+        fields["dhcp.transaction_id"] = str(transaction)
     lease = dhcp.get("lease_time")
     if isinstance(lease, int | float) and not isinstance(lease, bool):
         fields["dhcp.lease_seconds"] = lease

@@ -386,7 +386,7 @@ def test_a_dhcp_ack_sets_the_lease_fields_zeek_dhcp_sets() -> None:
     fields = parse_one(DHCP_ACK).fields
     assert {key: fields[key] for key in fields if key.startswith("dhcp.")} == {
         "dhcp.assigned_ip": "10.1.5.5", "dhcp.hostname": "ws-0300", "dhcp.mac": "00:11:22:33:44:aa",
-        "dhcp.lease_seconds": 86400, "dhcp.message_types": ["ACK"]}
+        "dhcp.lease_seconds": 86400, "dhcp.message_types": ["ACK"], "dhcp.transaction_id": "7"}
     assert (fields["client.ip"], fields["server.ip"]) == ("10.1.5.5", "10.1.0.1")
 
 
