@@ -18,9 +18,9 @@ by normalised fields (``docs/fields.md``), not by parser:
   request of the same transaction (``dhcp.transaction_id`` and ``dhcp.mac``)
   seen at most :data:`DHCP_JOIN_SECONDS` before or after it: the requests
   naming a host wait for their ACK, at most :data:`DHCP_REQUESTS_LIMIT` of
-  them, persisted with the intervals (table ``dhcp_requests``).  A generic host name (:func:`is_generic_host_name`: ``iPhone``,
-  ``localhost``, ...) teaches nothing: many devices send it, and a lease would
-  make them one host.
+  them, persisted with the intervals (table ``dhcp_requests``).  A generic
+  host name (:func:`is_generic_host_name`: ``iPhone``, ``localhost``, ...)
+  teaches nothing: many devices send it, and a lease would make them one host.
 * **Endpoint network events**: an event of a known host (``Event.host``) that
   names its own end of a connection, ``host.ip``, one of ``source.ip`` /
   ``destination.ip`` (the Windows parser sets it on Sysmon 3 only when it can

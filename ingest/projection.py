@@ -1422,6 +1422,7 @@ def _cname_flags(fields: dict[str, Any], answers: list[Any], question: str) -> l
                     and any(ip_or_none(str(answer)) for answer in answers))
     return [is_chain] * len(answers)
 
+
 _FILE_TRANSFER_KINDS = frozenset(("zeek:files", "suricata:fileinfo"))
 """Sensor records whose source and destination are a file's sender and receiver (elsewhere the
 client and the server, whichever way the file went)."""
