@@ -29,6 +29,12 @@ Zeek sourcetype (``bro:dns:json``, ``zeek_conn``, ``corelight_http``), else by
 the ``source`` file (``/opt/zeek/logs/current/dns.log``), as a file name names
 the log of a file read directly (``ParseContext.path_hint``).
 
+Time: Splunk's time of the event (``_time``; HEC's ``time``) is the clock
+the inner parser reads year-less dates against, so an RFC 3164 line of 2005
+exported from Splunk is dated in 2005 rather than near the day of the ingest
+(``--year`` still wins), and it dates a line that has no time of its own (an
+RFC 5424 ``-``), as a live source's receipt time would.
+
 Host: Splunk's ``host`` is the host the forwarder that read the source
 assigned (the machine whose log it is, or the one named by a host rule), so
 where a Windows event carries no ``Computer`` it names that machine, and it
@@ -44,13 +50,14 @@ read unwrapped is another event.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import orjson
 
 from graphsiem.model import Event
-from ingest.normalize import normalize_host
+from ingest.normalize import normalize_host, parse_timestamp
 from ingest.parsers.base import (
     ParseContext,
     ParseError,
@@ -58,6 +65,7 @@ from ingest.parsers.base import (
     ParserRegistry,
     Record,
     UnknownFormatError,
+    plausible_window,
 )
 
 NAME = "splunk"
@@ -213,10 +221,18 @@ class SplunkExportParser:
                 f"{where}event of sourcetype {sourcetype!r}: no parser recognises it ({_describe(inner)})"
             )
         host = wrapper.get("host")
-        file_hint = context.path_hint
+        file_hint, clock, received_at = context.path_hint, context.clock, context.received_at
         # the log a Zeek record without _path is of, when its keys leave it open: Splunk's
         # sourcetype names it (bro:dns:json, zeek_conn, corelight_http), else its source file
         context.path_hint = _log_hint(wrapper) or file_hint
+        indexed = _splunk_time(wrapper)
+        if indexed is not None:
+            # Splunk's time of the event stands for "now" where a parser reads a date against
+            # the clock (a year-less RFC 3164 date is put in the year nearest before it, not
+            # near the day of the ingest), and dates a line that has no time of its own
+            context.clock = lambda: indexed
+            if received_at is None:
+                context.received_at = indexed
         try:
             for event in parser.parse(inner, context):
                 if event.host is None and isinstance(host, str) and event.source in HOST_FILLED_SOURCES:
@@ -231,7 +247,7 @@ class SplunkExportParser:
         except ParseError as error:
             raise ParseError(f"{where}event of sourcetype {sourcetype!r}: {error}") from None
         finally:
-            context.path_hint = file_hint
+            context.path_hint, context.clock, context.received_at = file_hint, clock, received_at
 
     def _parser_for(self, inner: Record) -> Parser | None:
         # No memo of key layouts (elasticsearch.py keeps one): a Splunk record's inner parser is
@@ -243,6 +259,17 @@ class SplunkExportParser:
         if parser is self or parser.name == "elasticsearch":
             return None  # a wrapper inside a wrapper: no event of its own, and no nesting without end
         return parser
+
+
+def _splunk_time(wrapper: Mapping[str, Any]) -> float | None:
+    """Splunk's time of the event (``_time``, ISO or epoch; HEC ``time``), when plausible, else None."""
+    value = wrapper.get("_time", wrapper.get("time"))
+    try:
+        seconds = parse_timestamp(value)
+    except (ValueError, OverflowError):
+        return None
+    earliest, latest = plausible_window()
+    return seconds if math.isfinite(seconds) and earliest <= seconds <= latest else None
 
 
 def _log_hint(wrapper: Mapping[str, Any]) -> str | None:

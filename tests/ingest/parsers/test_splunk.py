@@ -212,3 +212,29 @@ def test_xml_win_event_log_keeps_the_rendered_message_of_an_unmapped_event():
     assert (event.kind, event.host, event.source) == ("windows:other", "ws-0042", "windows_xml")
     assert event.fields["message"] == "The Windows Update service entered the running state."
     assert event.fields["winlog.event_data.param1"] == "Windows Update"
+
+
+def test_splunk_s_time_is_the_clock_of_a_year_less_date_and_the_time_of_a_line_without_one(corpus):
+    line = (corpus / "loghub" / "Linux_2k.log").read_text().splitlines()[0]  # Jun 14 15:16:01, no year
+    for stamp in ("2005-06-14T17:16:01.000+02:00", "1118762161.000", 1118762161):
+        wrapper = {"_raw": line, "_time": stamp, "sourcetype": "syslog"} if isinstance(stamp, str) else {
+            "event": line, "time": stamp, "sourcetype": "syslog"}
+        (event,) = SPLUNK.parse(wrapper, ParseContext(origin="x"))
+        assert event.ts == 1118762161.0, stamp
+    # a given year (--year) still wins
+    (event,) = SPLUNK.parse({"_raw": line, "_time": "2005-06-14T15:16:01Z", "sourcetype": "syslog"},
+                            ParseContext(origin="x", reference_year=2004))
+    assert event.ts == 1087226161.0
+    # an RFC 5424 line without a time (NILVALUE) takes Splunk's
+    (event,) = SPLUNK.parse({"event": "<34>1 - ws-1 app - - - hello", "time": 1709632800.25, "host": "x"},
+                            ParseContext(origin="x"))
+    assert (event.ts, event.host) == (1709632800.25, "ws-1")
+
+
+def test_an_implausible_splunk_time_changes_nothing(corpus):
+    line = (corpus / "loghub" / "Linux_2k.log").read_text().splitlines()[0]
+    context = ParseContext(origin="x", clock=lambda: 1780000000.0)  # 2026-05-28
+    for stamp in ("t", "9999-01-01T00:00:00Z", float("nan"), None):
+        (event,) = SPLUNK.parse({"_raw": line, "_time": stamp, "sourcetype": "syslog"}, context)
+        assert event.ts == 1749914161.0  # 2025-06-14, the year the clock gives
+    assert context.clock() == 1780000000.0 and context.received_at is None
