@@ -132,7 +132,8 @@ def is_hec(record: Any) -> bool:
 
 def _inner(raw: object) -> Record | None:
     """The record inside ``_raw`` or a text ``event``: a JSON object decoded, an XML event without
-    the white space around it, else the text as a text reader frames a line (line ending dropped)."""
+    the white space (or ``<?xml?>`` declaration) before it, else the text as a text reader frames a
+    line (its line ending dropped)."""
     if isinstance(raw, dict):
         return raw
     if not isinstance(raw, str):
@@ -145,8 +146,13 @@ def _inner(raw: object) -> Record | None:
         except orjson.JSONDecodeError:
             return text
         return value if isinstance(value, dict) else text
-    if start == "<" and text.lstrip().startswith("<Event"):
-        return text.strip()
+    if start == "<":
+        xml = text.strip()
+        if xml.startswith("<?xml"):
+            # an event rendered with its declaration (a collector's choice): the element is the record
+            xml = xml[xml.find("?>") + 2:].lstrip()
+        if xml.startswith("<Event"):
+            return xml
     return text
 
 

@@ -209,6 +209,8 @@ def test_xml_win_event_log_keeps_the_rendered_message_of_an_unmapped_event():
            "</Message><Level>Information</Level><Keywords><Keyword>Classic</Keyword></Keywords></RenderingInfo>"
            "</Event>")
     (event,) = through_splunk(export_line("XmlWinEventLog:System", raw, host="wec-01"))
+    (declared,) = through_splunk(export_line("XmlWinEventLog:System", f"<?xml version='1.0'?>\r\n{raw}\r\n"))
+    assert declared.fields == event.fields
     assert (event.kind, event.host, event.source) == ("windows:other", "ws-0042", "windows_xml")
     assert event.fields["message"] == "The Windows Update service entered the running state."
     assert event.fields["winlog.event_data.param1"] == "Windows Update"
