@@ -20,7 +20,8 @@ from that next one.  Between elements, an ``<?xml?>`` declaration, comments
 and the ``<Events>`` root tags are expected; a ``<!DOCTYPE>`` is refused (a
 DTD's entities are never read: an event that uses one is then rejected by
 the parser, :mod:`ingest.parsers.windows_xml`), and any other text is
-rejected with its line, once per stretch.
+rejected with its line, once per stretch (a stretch is judged on its first
+64 KiB, and past them only blank or not: a longer comment is rejected too).
 
 Records: the element's text, ``format_hint="windows_xml"``, origin
 ``path#n`` (the n-th element of the file); the bytes as read are kept
@@ -136,6 +137,9 @@ class _Framer:
         self.line = 1  # line of buffer[mark]: counted on, never again from the start (linear)
         self.mark = 0
         self.encoding: str | None = None
+        self.gap = bytearray()  # text since the last element, up to _MAX_GAP bytes
+        self.gap_size = 0
+        self.gap_overflows = False  # text past _MAX_GAP that is not blank
 
     def _line(self, position: int) -> int:
         """The line of ``buffer[position]``; positions asked for only grow."""
@@ -160,33 +164,33 @@ class _Framer:
         self._more(0)
         self.encoding = _declared_encoding(self.buffer)
         position = 0
-        gap = bytearray()  # text between elements, up to _MAX_GAP
-        gap_size = 0
         gap_line = 1
         while True:
             found = _START.search(self.buffer, position)
             if found is None:
                 keep = max(position, len(self.buffer) - _KEEP)
-                gap_size += keep - position
-                if len(gap) < _MAX_GAP:
-                    gap += self.buffer[position: keep][: _MAX_GAP - len(gap)]
+                self._add_gap(self.buffer[position:keep])
                 if not self._more(keep):
-                    gap += self.buffer[: max(0, _MAX_GAP - len(gap))]
-                    gap_size += len(self.buffer)
-                    yield from self._gap(bytes(gap), gap_size, gap_line)
+                    self._add_gap(self.buffer)
+                    yield from self._gap(gap_line)
                     return
                 position = 0
                 continue
             start = found.start()
-            if len(gap) < _MAX_GAP:
-                gap += self.buffer[position:start][: _MAX_GAP - len(gap)]
-            gap_size += start - position
-            yield from self._gap(bytes(gap), gap_size, gap_line)
-            gap.clear()
-            gap_size = 0
+            self._add_gap(self.buffer[position:start])
+            yield from self._gap(gap_line)
             self.number += 1
             position = yield from self._element(start)
             gap_line = self._line(position)
+
+    def _add_gap(self, piece: bytes) -> None:
+        """Keep text between elements to judge it: up to _MAX_GAP bytes, and whether any past that is not blank."""
+        self.gap_size += len(piece)
+        room = _MAX_GAP - len(self.gap)
+        if room > 0:
+            self.gap += piece[:room]
+        if len(piece) > room and piece[max(room, 0):].strip():
+            self.gap_overflows = True
 
     def _element(self, start: int) -> Generator[RawRecord | ReadError, None, int]:
         """Frame the element starting at ``buffer[start]``; returns the position after it."""
@@ -250,9 +254,13 @@ class _Framer:
                 return len(self.buffer)
             start = search_from = 0
 
-    def _gap(self, gap: bytes, size: int, line: int) -> Iterator[ReadError]:
-        """Text between elements: expected markup passes; a DTD or anything else is rejected."""
-        if not size or not gap.strip():
+    def _gap(self, line: int) -> Iterator[ReadError]:
+        """The text kept since the last element: expected markup passes; a DTD or anything else is
+        rejected, once for the stretch.  The stretch is then forgotten."""
+        gap, size, overflows = bytes(self.gap), self.gap_size, self.gap_overflows
+        self.gap.clear()
+        self.gap_size, self.gap_overflows = 0, False
+        if not size or not (overflows or gap.strip()):
             return
         where = f"{self.path}:{line}"
         if b"<!DOCTYPE" in gap:
@@ -261,8 +269,7 @@ class _Framer:
                 "nor fetched (an event that uses one is rejected)", self._text(gap[:2000]),
             )
             return
-        rest = _MARKUP.sub(b"", gap)
-        if rest or size > len(gap):
+        if overflows or _MARKUP.sub(b"", gap):
             yield ReadError(
                 where, f"text outside any <Event> element ({size} bytes from line {line})",
                 self._text(gap[:2000]),

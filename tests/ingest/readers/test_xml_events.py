@@ -131,6 +131,8 @@ def test_events_across_read_blocks_are_framed_whole(corpus):
 
 @pytest.mark.parametrize(("data", "reason", "kept"), [
     (b"<Event><System/></Event>garbage<Event><System/></Event>", "text outside any <Event>", 2),
+    # junk past the 64 KiB of a stretch kept to judge it, after blanks: still found
+    (b"<Event><System/></Event>" + b" " * (70 << 10) + b"junk<Event><System/></Event>", "(71684 bytes", 2),
     (b"<Event><System><EventID>1</EventID><Event><System/></Event>", "cut short: another <Event> begins", 1),
     (b"<Event><System/></Event><Event><System>", "cut short: the file ends", 1),
     (b"<Events><Event/><Event><System/></Event></Events>", "empty <Event/>", 1),
