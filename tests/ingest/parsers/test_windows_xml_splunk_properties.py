@@ -22,6 +22,7 @@ from ingest.journal import Journal
 from ingest.pipeline import ingest_paths, ingest_records
 from tests.ingest.fuzz_seeds import seed_lines, seed_objects
 from tests.ingest.parsers.windows_xml_render import STYLES, render
+from tests.ingest.test_pipeline_fuzz import check  # received = accepted + rejected, reasons kept
 
 FIXTURE = Path(__file__).parent / "fixtures" / "windows" / "evtx_dump.ndjson"
 RECORDS = [orjson.loads(line) for line in FIXTURE.read_bytes().splitlines()]
@@ -116,16 +117,6 @@ def splunk_wrappers(draw: st.DrawFn) -> dict[str, Any]:
 def journal(tmp_path_factory) -> Journal:
     with Journal(tmp_path_factory.mktemp("xml-splunk-fuzz") / "journal.sqlite") as journal:
         yield journal
-
-
-def check(report, journal: Journal, rejected_before: int) -> None:
-    total = report.total
-    assert total.received == total.accepted + total.rejected
-    for counts in report.formats.values():
-        assert counts.received == counts.accepted + counts.rejected
-    kept = journal.rejected(limit=100_000, offset=rejected_before)
-    for rejection in kept:
-        assert rejection.origin and rejection.reason and rejection.format
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
