@@ -6,7 +6,7 @@ record holds, normalised by :mod:`ingest.normalize`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +25,11 @@ Fields = dict[str, Any]
 Data = Mapping[str, Any]
 
 
+UNSET_LONGEST = max(map(len, UNSET_TEXT))
+"""Length of the longest "absent" text: a longer value is set without the membership test, which
+would hash the whole text (a 700-character Sysmon 10 ``CallTrace``, a 5 KB 4103 ``ContextInfo``)."""
+
+
 def value_of(data: Data, key: str) -> Any:
     """``data[key]`` when present and set, else ``None`` (:func:`first_set` for one key).
 
@@ -32,7 +37,7 @@ def value_of(data: Data, key: str) -> Any:
     ``is_unset`` inlined, without the loop over a ``*keys`` tuple.
     """
     value = data.get(key)
-    if value is None or (isinstance(value, str) and value in UNSET_TEXT):
+    if value is None or (isinstance(value, str) and len(value) <= UNSET_LONGEST and value in UNSET_TEXT):
         return None
     return value
 
@@ -57,7 +62,7 @@ _MEMO_LIMIT = 16384
 _MEMO_KEY_CHARS = 512
 _basenames: dict[str, str] = {}
 _guids: dict[str, str] = {}
-_hash_fields: dict[tuple[str, str], dict[str, str]] = {}
+_hash_fields: dict[str, dict[str, dict[str, str]]] = {}  # prefix -> Hashes text -> fields (no key tuple per event)
 _pids: dict[str, int] = {}
 _users: dict[tuple[object, object], str] = {}
 
@@ -194,7 +199,10 @@ def process_setter(
                 break
         if command_key is not None:
             command = data.get(command_key)
-            if command is not None and not (isinstance(command, str) and command in UNSET_TEXT):
+            # a command line is hashed by nothing else: only a short one is tested (UNSET_LONGEST)
+            if command is not None and not (
+                isinstance(command, str) and len(command) <= UNSET_LONGEST and command in UNSET_TEXT
+            ):
                 fields[command_name] = str(command)
         if user_key is not None:
             user = data.get(user_key)
@@ -210,17 +218,44 @@ def put_hashes(fields: Fields, prefix: str, value: object) -> None:
     if value is None or (isinstance(value, str) and value in UNSET_TEXT):
         return
     text = str(value)
-    named = _hash_fields.get((prefix, text))
+    by_text = _hash_fields.get(prefix)
+    if by_text is None:
+        by_text = _hash_fields[prefix] = {}  # a few prefixes (process., file., file.stream.)
+    named = by_text.get(text)
     if named is None:
         named = digest_fields(prefix, split_hashes(text).items())
-        _remember(_hash_fields, (prefix, text), text, named)
+        _remember(by_text, text, text, named)
     fields.update(named)  # one C call instead of a loop over four pairs
 
 
 # A session's PowerShell host command line repeats in every 4103 event and in
 # its children's parent command lines; decoding a multi-KB stager each time
 # dominated the parse cost of such files.  Bounded: at most 1024 entries.
-_decode_cached = lru_cache(maxsize=1024)(decode_powershell_command)
+_decode_short = lru_cache(maxsize=1024)(decode_powershell_command)
+_LONG_COMMAND = 256
+_LONG_COMMANDS = 256
+_long_decoded: dict[tuple[int, str, str, str | None], tuple[str, str | None]] = {}
+
+
+def _decode_cached(text: str, image: str | None) -> str | None:
+    """:func:`~ingest.powershell.decode_powershell_command`, memoised.
+
+    A long command line (a stager's, 5 KB in the 4103 events that repeat it)
+    is looked up by its length and ends and then compared whole: the
+    ``lru_cache`` key hashed the whole text of every event, which cost more
+    than the comparison of a hit.
+    """
+    if len(text) <= _LONG_COMMAND:
+        return _decode_short(text, image)
+    key = (len(text), text[:64], text[-64:], image)
+    known = _long_decoded.get(key)
+    if known is not None and known[0] == text:
+        return known[1]
+    decoded = decode_powershell_command(text, image)
+    if len(_long_decoded) >= _LONG_COMMANDS:
+        _long_decoded.clear()
+    _long_decoded[key] = (text, decoded)
+    return decoded
 
 
 def put_decoded(fields: Fields, command: object) -> None:
@@ -342,17 +377,9 @@ def keep_event_data(fields: Fields, data: Data, *, flat: bool) -> None:
     :data:`EVENT_DATA_FIELDS` values of at most :data:`EVENT_DATA_CHARS`
     characters, lists and objects left to the raw record.
     """
-    names = _data_fields[flat]
     kept = 0
-    for key, value in data.items():
-        name = names.get(key)
-        if name is None:
-            # each key is judged once per shape kind: a quarter of a Windows corpus is unmapped
-            name = _data_field(key, flat)
-            if len(names) < 4096:  # names are few; bounded against junk keys
-                names[key] = name
-        if not name:
-            continue
+    for key, name in _data_plan(data, flat):
+        value = data[key]
         if value.__class__ is str:
             # UNSET_TEXT's longest is 7 characters: a long text is never hashed for the test
             if len(value) < 8 and value in UNSET_TEXT:
@@ -371,6 +398,43 @@ def keep_event_data(fields: Fields, data: Data, *, flat: bool) -> None:
             decoded = decoded_command(command)
             if decoded is not None:
                 fields[decoded_field] = decoded
+
+
+_plans: tuple[dict[tuple[Any, ...], tuple[tuple[Any, str], ...]], ...] = ({}, {})
+"""Per shape kind (as :data:`_data_fields`) and key layout, the event-data keys and their fields, in order."""
+_PLAN_KEYS = 128
+"""Keys of the longest layout given a plan: a layout is a key of :data:`_plans`."""
+
+
+def _data_plan(data: Data, flat: bool) -> Iterable[tuple[Any, str]]:
+    """(key, field) of each event-data key of ``data``, in its order.
+
+    A flat record (NXLog, Sentinel) is two thirds envelope: its layout, one of a
+    few per source and event, is looked up once instead of each of its
+    thirty-odd keys being judged and skipped.
+    """
+    names = _data_fields[flat]
+    if len(data) <= _PLAN_KEYS:
+        plans = _plans[flat]
+        layout = tuple(data)
+        plan = plans.get(layout)
+        if plan is None:
+            plan = tuple((key, name) for key in layout if (name := _field_of(names, key, flat)))
+            if len(plans) >= 1024:  # layouts are few; bounded against junk input
+                plans.clear()
+            plans[layout] = plan
+        return plan
+    return [(key, name) for key in data if (name := _field_of(names, key, flat))]
+
+
+def _field_of(names: dict[Any, str], key: object, flat: bool) -> str:
+    """:func:`_data_field`, judged once per key and shape kind (a quarter of a Windows corpus is unmapped)."""
+    name = names.get(key)
+    if name is None:
+        name = _data_field(key, flat)
+        if len(names) < 4096:  # names are few; bounded against junk keys
+            names[key] = name
+    return name
 
 
 def _data_field(key: object, flat: bool) -> str:

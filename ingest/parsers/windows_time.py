@@ -154,7 +154,8 @@ def checked_time(ts: float, written: object, now: float | None = None) -> float:
 def event_time(data: Mapping[str, Any], record_time: object, default_timezone: str) -> float:
     """Epoch seconds by the module's time rule (Sysmon ``UtcTime`` first)."""
     utc = data.get("UtcTime")
-    if isinstance(utc, str) and utc not in UNSET_TEXT:
+    # a UtcTime is longer than any "absent" text: tested by its length, not hashed
+    if isinstance(utc, str) and (len(utc) > _UNSET_LONGEST or utc not in UNSET_TEXT):
         # A second and a fraction both seen before: two lookups, no call.
         # Any miss (new second, "Z", no or odd fraction) takes _fast_utc.
         seconds = _seconds.get(utc[:19])
@@ -170,7 +171,7 @@ def event_time(data: Mapping[str, Any], record_time: object, default_timezone: s
         except (ValueError, OverflowError):
             pass  # a malformed UtcTime: fall back to the record's own time
     if isinstance(record_time, str):
-        if record_time in UNSET_TEXT:
+        if len(record_time) <= _UNSET_LONGEST and record_time in UNSET_TEXT:
             raise ParseError(_NO_TIME)
         if record_time[-1:] == "Z":  # as for UtcTime above: two lookups when both are known
             seconds = _seconds.get(record_time[:19])
@@ -190,6 +191,7 @@ def event_time(data: Mapping[str, Any], record_time: object, default_timezone: s
     return checked_time(ts, record_time)
 
 
+_UNSET_LONGEST = max(map(len, UNSET_TEXT))
 _NO_TIME = "no timestamp (UtcTime, @timestamp, TimeCreated or TimeGenerated)"
 
 

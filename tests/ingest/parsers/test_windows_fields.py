@@ -48,7 +48,8 @@ def test_memo_tables_stay_bounded_and_answers_do_not_depend_on_them(monkeypatch:
             fields = {}
             put_pid(fields, {"Pid": f"0x{n:x}" if n % 2 else str(n)})
             assert fields == {"p.pid": n}
-        tables = (windows_fields._basenames, windows_fields._guids, windows_fields._hash_fields, windows_fields._pids)
+        tables = (windows_fields._basenames, windows_fields._guids, *windows_fields._hash_fields.values(),
+                  windows_fields._pids)
         assert max(map(len, tables)) <= 4, round_
 
 
