@@ -1,6 +1,7 @@
 """Value helpers of the Windows mapping: read event-data values, set normalised fields.
 
-Used by :mod:`ingest.parsers.windows_events`; each setter writes only what the
+Used by the mappers of :mod:`ingest.parsers.windows_events` (``windows_sysmon*``,
+``windows_security``, ``windows_powershell``); each setter writes only what the
 record holds, normalised by :mod:`ingest.normalize`.
 """
 
@@ -23,6 +24,8 @@ from ingest.powershell import decode_powershell_command
 
 Fields = dict[str, Any]
 Data = Mapping[str, Any]
+Mapper = Callable[[Data, Fields], str]
+"""A mapper of one event id: sets ``fields`` from the event data, returns the event kind."""
 
 
 UNSET_LONGEST = max(map(len, UNSET_TEXT))
