@@ -284,6 +284,52 @@ def _ecs_query_results(record: Mapping[str, Any]) -> Any:
     return ";".join(parts) + ";" if parts else None
 
 
+_read_dns_status = _ecs_path("sysmon.dns.status")
+
+# Windows status codes of a DNS query (winerror.h, WinSock) by name: Winlogbeat's
+# sysmon module and ingest pipeline replace Sysmon 22's QueryStatus code by its
+# name.  Read back as the code Sysmon wrote, dns.rcode is the same whichever
+# collector carried the event; a name not listed here is kept as it is written.
+_DNS_STATUS_CODES = {
+    "SUCCESS": "0", "ERROR_ACCESS_DENIED": "5", "ERROR_NOT_ENOUGH_MEMORY": "8", "ERROR_INVALID_DATA": "13",
+    "ERROR_OUTOFMEMORY": "14", "ERROR_INVALID_NAME": "123", "ERROR_INVALID_NETNAME": "1214",
+    "ERROR_CANCELLED": "1223", "ERROR_TIMEOUT": "1460", "ERROR_OBJECT_NOT_FOUND": "4312",
+    "DNS_ERROR_RCODE_FORMAT_ERROR": "9001", "DNS_ERROR_RCODE_SERVER_FAILURE": "9002",
+    "DNS_ERROR_RCODE_NAME_ERROR": "9003", "DNS_ERROR_RCODE_NOT_IMPLEMENTED": "9004",
+    "DNS_ERROR_RCODE_REFUSED": "9005", "DNS_ERROR_RCODE_YXDOMAIN": "9006", "DNS_ERROR_RCODE_YXRRSET": "9007",
+    "DNS_ERROR_RCODE_NXRRSET": "9008", "DNS_ERROR_RCODE_NOTAUTH": "9009", "DNS_ERROR_RCODE_NOTZONE": "9010",
+    "DNS_ERROR_RCODE_BADSIG": "9016", "DNS_ERROR_RCODE_BADKEY": "9017", "DNS_ERROR_RCODE_BADTIME": "9018",
+    "DNS_INFO_NO_RECORDS": "9501", "DNS_ERROR_BAD_PACKET": "9502", "DNS_ERROR_NO_PACKET": "9503",
+    "DNS_ERROR_RCODE": "9504", "DNS_ERROR_UNSECURE_PACKET": "9505", "DNS_REQUEST_PENDING": "9506",
+    "DNS_ERROR_INVALID_TYPE": "9551", "DNS_ERROR_INVALID_IP_ADDRESS": "9552", "DNS_ERROR_TRY_AGAIN_LATER": "9554",
+    "DNS_ERROR_NON_RFC_NAME": "9556", "DNS_ERROR_INVALID_NAME_CHAR": "9560", "DNS_ERROR_NUMERIC_NAME": "9561",
+    "DNS_ERROR_RECORD_DOES_NOT_EXIST": "9701", "DNS_ERROR_NO_TCPIP": "9851", "DNS_ERROR_NO_DNS_SERVERS": "9852",
+    "WSAECONNRESET": "10054", "WSAENOBUFS": "10055", "WSAETIMEDOUT": "10060",
+}
+
+
+def _ecs_dns_status(record: Mapping[str, Any]) -> Any:
+    """Sysmon 22 ``QueryStatus`` (a Windows status code) from ``sysmon.dns.status``, where it is its name."""
+    status = _read_dns_status(record)
+    if status is None or isinstance(status, dict | list):
+        return None
+    text = str(status)
+    return _DNS_STATUS_CODES.get(text.strip().upper(), text)
+
+
+def _ecs_tampering_type(record: Mapping[str, Any]) -> Any:
+    """Sysmon 25 ``Type`` (``Image is replaced``) from ``message``, where Winlogbeat 8's pipeline renames it.
+
+    It renames only into a record without a rendered message, which is many
+    lines (``Process Tampering:``, ``RuleName: ...``): a message of more than
+    one line is that, not the ``Type``.
+    """
+    message = record.get("message")
+    if isinstance(message, str) and message and "\n" not in message and "\r" not in message:
+        return message
+    return None
+
+
 def _ecs_signed(record: Mapping[str, Any]) -> Any:
     signed = _read_signed(record)
     return None if signed is None else str(signed).lower()
@@ -365,10 +411,10 @@ ECS_FALLBACKS: dict[tuple[str, int], tuple[tuple[str, EcsReader], ...]] = {
     ("sysmon", 21): (("User", _ecs_user("user")),),
     ("sysmon", 22): (
         ("QueryName", _P("dns.question.name")), *_SYSMON_PROCESS,
-        ("QueryResults", _ecs_query_results), ("QueryStatus", _P("sysmon.dns.status")),
+        ("QueryResults", _ecs_query_results), ("QueryStatus", _ecs_dns_status),
     ),
     ("sysmon", 23): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
-    ("sysmon", 25): _SYSMON_PROCESS,
+    ("sysmon", 25): (*_SYSMON_PROCESS, ("Type", _ecs_tampering_type)),
     ("sysmon", 26): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
     ("sysmon", 27): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),
     ("sysmon", 28): (*_FILE_PATH, *_SYSMON_PROCESS, *_FILE_HASHES),

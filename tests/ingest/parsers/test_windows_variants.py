@@ -430,3 +430,40 @@ def test_renamed_registry_value_and_blocked_file_events_keep_their_values(ingest
         run_key, "C:\\Users\\jdoe\\evil.exe")
     assert blocked.fields["file.path"] == "C:\\Users\\Public\\payload.exe"
     assert blocked.fields["process.executable"] == DROPPER and blocked.fields["user.name"] == "corp\\jdoe"
+
+
+def test_renamed_tampering_type_is_read_back_from_the_message(ingest) -> None:
+    """Winlogbeat 8 renames Sysmon 25's Type to message when the record has no rendered message."""
+    process = {"entity_id": "{9497d8d9-b78b-6037-6f13-000000001000}", "pid": 2628, "executable": DROPPER}
+    rendered = "Process Tampering:\r\nRuleName: -\r\nType: Image is replaced\r\nImage: " + DROPPER
+    got = ingest(
+        _winlogbeat(25, None, record_id=1, process=process, message="Image is replaced"),
+        _winlogbeat(25, {"Type": "Image is locked for access"}, record_id=2, process=process, message=rendered),
+        # the rename failed (a rendered message was there) and Type was dropped after: no action, not the message
+        _winlogbeat(25, None, record_id=3, process=process, message=rendered),
+    )
+    moved, kept, lost = got.events
+    assert (moved.kind, moved.fields["event.action"]) == ("sysmon:process_tampering", "Image is replaced")
+    assert moved.fields["process.executable"] == DROPPER
+    assert kept.fields["event.action"] == "Image is locked for access"
+    assert "event.action" not in lost.fields and lost.fields["process.pid"] == 2628
+
+
+@pytest.mark.parametrize(("status", "rcode"), [
+    ("SUCCESS", "0"),  # the pipeline writes the name of the status code Sysmon wrote
+    ("DNS_ERROR_RCODE_NAME_ERROR", "9003"),
+    ("DNS_INFO_NO_RECORDS", "9501"),
+    ("ERROR_TIMEOUT", "1460"),
+    ("1234", "1234"),  # a code it has no name for stays the code
+    (9003, "9003"),
+])
+def test_renamed_dns_query_status_is_read_back_as_sysmons_code(ingest, status: object, rcode: str) -> None:
+    process = {"entity_id": "{8b5e4f1a-7c2d-65e6-1a02-000000001100}", "pid": 7788, "executable": POWERSHELL}
+    got = ingest(
+        _winlogbeat(22, None, record_id=1, process=process,
+                    dns={"question": {"name": "evil.example"}}, sysmon={"dns": {"status": status}}),
+        _sysmon(22, record_id=2, ProcessGuid=process["entity_id"], ProcessId="7788", Image=POWERSHELL,
+                QueryName="evil.example", QueryStatus=rcode),
+    )
+    renamed, raw = got.events
+    assert renamed.fields["dns.rcode"] == raw.fields["dns.rcode"] == rcode
