@@ -795,9 +795,11 @@ def ingest_paths(
     UnknownFormatError
         When ``format`` names no registered parser (before anything is read).
     ValueError
-        When ``"-"`` is named more than once, or standard input is closed
-        (before anything is read).
+        When ``"-"`` is named more than once, standard input is closed, or
+        ``flush_seconds`` is not a positive number (before anything is read).
     """
+    if flush_seconds is not None and not (math.isfinite(flush_seconds) and flush_seconds > 0):
+        raise ValueError(f"flush_seconds must be a positive number of seconds or None, not {flush_seconds!r}")
     readers = list(readers) if readers is not None else default_readers()
     paths = list(paths)
     files: Iterable[InputFile | StreamInput] = iter_inputs(paths, stdin_input(paths, stdin, stdin_name))

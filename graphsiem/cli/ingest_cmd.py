@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import signal
 import sys
@@ -96,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     """Ingest ``args.paths``; exit 0 when every record was accepted, 1 when some were rejected.
 
     Exit 2, before anything is read, for a missing path, an unknown format,
-    time zone or store, a year outside 1970-2099, or a store that cannot be opened.
+    time zone or store, a year outside 1970-2099, a negative ``--flush-seconds``,
+    or a store that cannot be opened; 130 or 143 when SIGINT or SIGTERM
+    stopped it (see the module docstring).
     """
     from graphsiem.store import StoreError, open_store
 
@@ -240,7 +243,7 @@ def _stdin_problem(args: argparse.Namespace) -> str | None:
 
 
 def _option_problem(args: argparse.Namespace) -> str | None:
-    """What is wrong with ``--timezone`` or ``--year``, checked before any record is read.
+    """What is wrong with ``--timezone``, ``--year`` or ``--flush-seconds``, checked before any record is read.
 
     A bad zone would otherwise reject every zone-less record, one by one, as
     if the records were at fault.
@@ -250,6 +253,8 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         return f"--timezone: {problem}"
     if args.year is not None and not FIRST_YEAR <= args.year <= LAST_YEAR:
         return f"--year {args.year} is outside {FIRST_YEAR}-{LAST_YEAR}, the event times accepted"
+    if not (math.isfinite(args.flush_seconds) and args.flush_seconds >= 0):
+        return f"--flush-seconds {args.flush_seconds:g}: give a number of seconds, or 0 to turn it off"
     return None
 
 

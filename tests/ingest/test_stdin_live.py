@@ -22,6 +22,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from graphsiem.cli import main
 from graphsiem.store import open_store
 from ingest.journal import Journal
 from ingest.pipeline import StopRequest, ingest_paths
@@ -180,3 +183,13 @@ def test_a_stop_request_ends_a_read_waiting_on_a_pipe_and_journals_what_came(tmp
     # the pipe never ended and no batch was due: the stop alone journaled what was read
     assert report.total.received == report.total.accepted == _lines(records)
     assert counts["events"] == report.total.events == report.total.accepted
+
+
+@pytest.mark.parametrize("seconds", ["-1", "nan", "inf"])
+def test_a_flush_interval_that_is_no_number_of_seconds_is_refused_before_reading(tmp_path, capsys, seconds):
+    path = FIXTURES / "ecs_events.ndjson"
+    assert main(["ingest", str(path), "--data", str(tmp_path), "--flush-seconds", seconds, "--no-progress"]) == 2
+    assert "--flush-seconds" in capsys.readouterr().err
+    assert not (tmp_path / "journal.sqlite").exists()
+    with pytest.raises(ValueError, match="flush_seconds"), Journal(tmp_path / "journal.sqlite") as journal:
+        ingest_paths([path], store=None, journal=journal, flush_seconds=0.0)
