@@ -5,7 +5,11 @@ record wins): the export wrappers first, Elasticsearch (a ``_source`` beside
 ``_index``/``_id``, or ``hits.hits``) and Splunk (``result`` beside
 ``preview``/``offset``, ``_raw`` beside ``_time``/``sourcetype``, or only HEC's
 keys): keys no format's own record has at its top; their inner records go back
-through the others.  Then the Windows shapes (distinctive keys), Zeek
+through the others.  Then the Windows shapes (distinctive keys), Microsoft
+Defender for Endpoint advanced hunting rows (``category: AdvancedHunting-*``,
+``Type: Device*``, or ``Timestamp`` + ``DeviceId`` + ``DeviceName`` +
+``ActionType``: keys no other format has; before Zeek's and Suricata's
+schemaless sniffs so a later loosening of those cannot take them), Zeek
 (``_path``/``uid``), Suricata EVE (``event_type``), Windows event XML (text
 starting ``<Event``), syslog (text lines: ``<PRI>`` is digits, so it never
 claims ``<Event``) and the generic ECS parser last.  To add a format, see
@@ -14,13 +18,23 @@ claims ``<Event``) and the generic ECS parser last.  To add a format, see
 
 from __future__ import annotations
 
-from ingest.parsers import ecs, elasticsearch, splunk, suricata, syslog, windows, windows_xml, zeek
+from ingest.parsers import (
+    ecs,
+    elasticsearch,
+    mde,
+    splunk,
+    suricata,
+    syslog,
+    windows,
+    windows_xml,
+    zeek,
+)
 from ingest.parsers.base import ParserRegistry
 
 WRAPPER_MODULES = (elasticsearch, splunk)
 """Export wrappers, first; each exposes ``parsers(registry) -> list[Parser]``."""
 
-DEFAULT_MODULES = (windows, zeek, suricata, windows_xml, syslog, ecs)
+DEFAULT_MODULES = (windows, mde, zeek, suricata, windows_xml, syslog, ecs)
 """Parser modules in sniff order; each exposes ``parsers() -> list[Parser]``."""
 
 

@@ -21,7 +21,7 @@ def _ndjson(path: Path) -> list[dict[str, Any]]:
 
 
 def seed_objects() -> list[dict[str, Any]]:
-    """JSON records: ECS, every Windows shape, Zeek, Suricata and the sensor fixtures."""
+    """JSON records: ECS, every Windows shape, Zeek, Suricata, MDE and the sensor fixtures."""
     records = _ndjson(TESTS / "fixtures" / "ecs_events.ndjson")
     for path in sorted((PARSER_FIXTURES / "windows").glob("*.ndjson")):
         records += _ndjson(path)
@@ -30,6 +30,10 @@ def seed_objects() -> list[dict[str, Any]]:
         if path.exists():
             records += list(json.loads(path.read_text()).values())
     for path in sorted((TESTS / "fixtures" / "sensor").glob("*.json")):
+        records += _ndjson(path)
+    mde = PARSER_FIXTURES / "mde"
+    records += list(json.loads((mde / "advanced_hunting.json").read_text()).values())
+    for path in sorted(mde.glob("*.ndjson")):
         records += _ndjson(path)
     return [r for r in records if isinstance(r, dict)]
 

