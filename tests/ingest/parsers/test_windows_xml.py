@@ -189,6 +189,16 @@ def test_pretty_printed_and_compact_xml_give_the_same_event():
     assert parse_xml(render(record, "pretty")).fields == parse_xml(render(record, "wevtutil")).fields
 
 
+def test_comments_and_cdata_read_through_defusedxml_give_the_event_the_c_parser_gives():
+    # text without "<!" takes the C parser, text with a comment or CDATA defusedxml's: same event
+    record = orjson.loads((FIXTURES / "evtx_dump.ndjson").read_bytes().splitlines()[0])
+    compact = render(record, "wevtutil")
+    assert "<!" not in compact
+    commented = compact.replace("<System>", "<!-- forwarded --><System>", 1)
+    commented = commented.replace("</Event>", "<![CDATA[]]></Event>", 1)
+    assert parse_xml(commented).fields == parse_xml(compact).fields
+
+
 @pytest.mark.parametrize(("text", "reason"), [
     ("<Event><System><EventID>1</EventID>", "not well formed"),
     ("<Event><EventData/></Event>", "no <System>"),
