@@ -40,11 +40,9 @@ Payloads
 * Cisco lines are ``syslog:message``; one that names traffic (302013, 106023,
   304001...) gets its addresses (:func:`ingest.parsers.syslog_asa.asa_traffic`)
   and, the firewall's view of other machines, no host, like a CEF device view.
-* Anything else: ``syslog:message``.  For sshd/PAM lines, ``rhost=`` and
-  ``user=`` become ``source.ip``/``source.domain`` and ``user.name``; sshd's
-  own ``Accepted``/``Failed <method> for [invalid user] NAME from ADDR port
-  N`` and ``Invalid user NAME from ADDR`` give ``user.name``, ``source.ip``
-  (``source.domain`` for a name), ``source.port`` and ``event.outcome``.
+* Anything else: ``syslog:message``; sshd's and PAM's log-on lines give
+  ``user.name``, ``source.ip``/``source.domain``, ``source.port`` and
+  ``event.outcome`` (:mod:`ingest.parsers.syslog_sshd`).
 
 :func:`parse_syslog_text` is the entry point for callers that hold a syslog
 line inside another record (the Zeek parser's ``syslog`` log).
@@ -63,7 +61,6 @@ from ingest.normalize import (
     UNSET_TEXT,
     canonical_ip,
     normalize_host,
-    normalize_user,
     parse_timestamp,
 )
 from ingest.parsers.base import ParseContext, ParseError, Record
@@ -78,6 +75,7 @@ from ingest.parsers.syslog_asa import (
 )
 from ingest.parsers.syslog_cef import Payload, is_device_view, read_cef
 from ingest.parsers.syslog_leef import read_leef
+from ingest.parsers.syslog_sshd import auth_fields
 from ingest.parsers.syslog_time import yearless_time
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_shapes import (
@@ -122,16 +120,6 @@ _SNIFF_RE = re.compile(
     # and a Cisco line without PRI or timestamp (rejected by the time rule, with its reason)
     rf"|[A-Z][a-z]{{2}} +\d{{1,2}} \d{{4}} \d{{2}}:\d{{2}}:\d{{2}}[: ]|LEEF:\d|%(?:{CISCO_PRODUCTS})-\d-\d{{6}}:"
 )
-_RHOST_RE = re.compile(r"\brhost=(\S+)")
-_USER_RE = re.compile(r"\buser=(\S+)")
-_SSHD_RE = re.compile(
-    r"(?:(Accepted)|Failed) \S+ for (?:invalid user )?(\S*) from (\S+) port (\d{1,5})"
-    r"|Invalid user (\S*) from (\S+)(?: port (\d{1,5}))?"
-)
-"""sshd's own log-on lines: ``Accepted password for jdoe from 192.0.2.66 port 52311 ssh2``,
-``Failed publickey for invalid user admin from ... port ...``, ``Invalid user admin from ...``."""
-
-
 class _Header:
     """What the syslog header said; fields are ``None`` when absent or ``-``."""
 
@@ -341,43 +329,6 @@ def _windows_from_cee(
     return event
 
 
-def _auth_fields(message: str, fields: dict[str, Any]) -> None:
-    if "rhost=" in message:
-        match = _RHOST_RE.search(message)
-        if match:
-            ip = canonical_ip(match.group(1), strict=False)
-            if ip is not None:
-                fields["source.ip"] = ip
-            else:
-                fields["source.domain"] = match.group(1).lower()
-    if "user=" in message:
-        match = _USER_RE.search(message)
-        if match:
-            fields["user.name"] = normalize_user(None, match.group(1))
-    if " from " in message:
-        _sshd_fields(message, fields)
-
-
-def _sshd_fields(message: str, fields: dict[str, Any]) -> None:
-    """``user.name``, ``source.ip`` (else ``source.domain``), ``source.port``, ``event.outcome`` of sshd's lines."""
-    match = _SSHD_RE.search(message)
-    if match is None:
-        return
-    accepted, user, address, port, invalid_user, invalid_address, invalid_port = match.groups()
-    if invalid_address is not None:
-        user, address, port = invalid_user, invalid_address, invalid_port
-    if user:
-        fields["user.name"] = normalize_user(None, user)
-    ip = canonical_ip(address, strict=False)
-    if ip is not None:
-        fields["source.ip"] = ip
-    else:  # sshd's UseDNS writes the client's reverse name
-        fields["source.domain"] = address.lower()
-    if port is not None and int(port) <= 65535:
-        fields["source.port"] = int(port)
-    fields["event.outcome"] = "success" if accepted else "failure"
-
-
 def _device_event(payload: Payload, header: _Header, context: ParseContext, source: str, evidence: Record) -> Event:
     """A CEF or LEEF event: timed by its payload, else the header; hosted by the device or not at all.
 
@@ -483,7 +434,7 @@ def parse_syslog_text(
         fields.pop("host.name.original", None)
         host = None
     else:
-        _auth_fields(message, fields)
+        auth_fields(message, fields)
     return Event(
         id="", kind="syslog:message", ts=ts, host=host,
         source=source, fields=fields, origin=context.origin, raw=evidence,
