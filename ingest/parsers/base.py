@@ -141,6 +141,12 @@ class Parser(Protocol):
     may also define ``parts(record) -> Iterable[tuple[Record, str]] | None``: see
     "Wrapper formats: parts" in the module docstring.  It is optional, so it is not
     a member of the protocol: ``isinstance(parser, Parser)`` holds with or without it.
+
+    A parser whose record holds several documents that it parses as one record may
+    instead set a class attribute ``events_carry_raw = True`` and give each event its own
+    document as ``raw``: the pipeline then journals that instead of the whole record once
+    per event.  (The record is still accepted or rejected whole: ``parts`` is the way to
+    let one bad document reject only itself.)
     """
 
     name: str
