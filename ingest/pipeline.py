@@ -259,6 +259,7 @@ class _Session:
         self.is_as_read = journal.id_scheme == AS_READ  # which id rule (ingest.event_ids), fixed per journal
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
+        self._parts: dict[str, tuple[Counts, PartsHook | None]] = {}  # see _parser_entry
         self._context = ParseContext(
             default_timezone=default_timezone, reference_year=reference_year, received_at=received_at,
             host_clocks=self.host_clocks,
@@ -266,13 +267,21 @@ class _Session:
 
     # -- per record ---------------------------------------------------------
     def take(
-        self, raw: RawRecord | ReadError, file: Counts, reader_name: str, hint: str | None
+        self,
+        raw: RawRecord | ReadError,
+        file: Counts,
+        reader_name: str,
+        hint: str | None,
+        part_of: Parser | None = None,
     ) -> None:
         """Parse one framed record into the batch (or reject it); commit the batch first if it is full.
 
         One method for the whole path of a record: each call saved is ~0.1 us a
         record (measured).  The batch is committed when the record after its
         last one arrives, or by :meth:`flush` at the end: the same batches.
+        A record whose parser splits it into parts (``parts`` in
+        :mod:`ingest.parsers.base`) is taken as those parts, each by a call with
+        ``part_of`` the parser, which parses it without detection and never splits it again.
         """
         if self.records >= self.batch_size:
             self.flush()
@@ -293,7 +302,9 @@ class _Session:
             else:
                 text = raw.text
         parser = self.forced
-        if parser is not None:
+        if part_of is not None:
+            parser = part_of  # a part is its wrapper's, whatever its own keys (a hit of only _source)
+        elif parser is not None:
             # --format turns auto-detection off, not the parser's own check: a record
             # its sniff does not claim would be "parsed" into an empty, host-less event
             # and journaled for good (--format ecs on Suricata EVE: 5,000 of them)
@@ -319,7 +330,11 @@ class _Session:
         name = parser.name
         formats = self._formats.get(name)
         if formats is None:
-            formats = self._formats[name] = self.report.format(name)
+            # a parser's first record, or any record of a parser with parts (kept out of
+            # _formats, so that ordinary records pay nothing for the parts hook)
+            formats, parts = self._parser_entry(parser)
+            if parts is not None and part_of is None and self._take_parts(parts, parser, raw, file, reader_name, hint):
+                return
         # one context object, updated per record: parsers consume it while parsing
         context = self._context
         context.origin = origin = raw.origin
@@ -397,6 +412,63 @@ class _Session:
                 self.raw_json.append(raw_json)
             event.raw = None
         self.sizes.append(len(events))
+
+    def _parser_entry(self, parser: Parser) -> tuple[Counts, PartsHook | None]:
+        """The report's counts of ``parser``'s format and its ``parts`` hook, looked up once a call.
+
+        A parser without ``parts`` is then cached in ``_formats`` (take's one lookup
+        a record); one with it stays in ``_parts`` and its records come here.
+        """
+        name = parser.name
+        entry = self._parts.get(name)
+        if entry is None:
+            formats = self.report.format(name)
+            parts = getattr(parser, "parts", None)
+            if parts is None:
+                self._formats[name] = formats
+            entry = self._parts[name] = (formats, parts)
+        return entry
+
+    def _take_parts(
+        self, parts: PartsHook, parser: Parser, raw: RawRecord, file: Counts, reader_name: str,
+        hint: str | None,
+    ) -> bool:
+        """Take each part of a wrapper record as a record; False when ``parser`` parses the record whole.
+
+        A part's text (its id's input and its raw evidence, :mod:`ingest.event_ids`) is its
+        canonical JSON; its origin is the record's plus the part's suffix.  A record of no
+        parts (an empty scroll page) is not counted at all.  A ``parts`` that fails (a
+        parser bug) rejects the record whole with the reason; the parts taken before stay.
+        """
+        origin, path_hint = raw.origin, raw.path_hint
+        try:
+            pieces = parts(raw.record)
+            if pieces is None:
+                return False
+            pieces = iter(pieces)
+        except Exception as exc:  # noqa: BLE001 - a failure to split is a rejection, never a crash
+            self._reject_whole(parser, raw, file, exc)
+            return True
+        self.records -= 1  # the parts are the batch's records, not the record that holds them
+        take = self.take
+        while True:
+            # only the splitting is guarded: an error of take itself (the journal's) must raise
+            try:
+                piece: Any = next(pieces, _END)
+                if piece is _END:
+                    return True
+                part, suffix = piece
+                text = part if part.__class__ is str else canonical_json(part)
+                item = RawRecord(part, f"{origin}{suffix}", text, path_hint)
+            except Exception as exc:  # noqa: BLE001 - as above
+                self._reject_whole(parser, raw, file, exc)
+                return True
+            take(item, file, reader_name, hint, parser)
+
+    def _reject_whole(self, parser: Parser, raw: RawRecord, file: Counts, exc: Exception) -> None:
+        """Reject a record whose parser's ``parts`` failed on it (the parts taken before stay)."""
+        name = parser.name
+        self._reject(file, self.report.format(name), raw.origin, name, f"cannot split into parts: {_reason(exc)}", raw.text)
 
     def _start_run(self, file: Counts, formats: Counts) -> None:
         self.runs.append((file, formats, len(self.sizes)))
@@ -670,6 +742,13 @@ def _time_text(ts: float) -> str:
         return cast(str, epoch_to_iso(ts))
     except (ValueError, OverflowError, OSError):
         return repr(ts)
+
+
+PartsHook = Callable[[Any], Iterable[tuple[Any, str]] | None]
+"""A wrapper parser's ``parts`` method (:mod:`ingest.parsers.base`)."""
+
+_END = object()
+"""The end of a parser's parts, for ``next`` (a part may be any JSON value, ``None`` too)."""
 
 
 def _reason(exc: BaseException) -> str:

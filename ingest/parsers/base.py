@@ -17,6 +17,25 @@ the same id, whichever file or API call brought it.
 
 A record a parser cannot handle raises :class:`ParseError` with the reason; the
 pipeline turns that into a ``Rejected`` entry (record, origin, reason) and goes on.
+
+Wrapper formats: parts
+----------------------
+A record may hold several independent records: an Elasticsearch search
+response holds its hits, a results array holds its rows.  Such a parser may
+define an optional method ``parts(record)`` that returns ``None`` for a record
+it parses whole (a single hit), or an iterable of ``(part, suffix)`` pairs:
+each ``part`` (a ``dict`` or ``str``) is then a record of its own for the
+pipeline, with origin ``<record's origin><suffix>`` (``"f.json:1#hit-3"``).
+The pipeline parses each part with the same parser (``parse(part, context)``)
+and never splits a part again; it counts, accepts and rejects the parts, not
+the record, so one bad part rejects only itself, with its own text, and a
+record of no parts (an empty scroll page) counts as nothing.  A part's event
+ids come from the parser's name and the part's canonical JSON
+(:func:`~ingest.readers.ndjson.canonical_json`), its raw evidence is that text
+(:mod:`ingest.event_ids`).  ``parts`` must be cheap for a record it does not
+split, must not raise for records ``sniff`` claimed (if it does, the record is
+rejected whole, its parts already taken kept), and is looked up once per
+parser per ingest call, so it cannot be added to a parser while it is used.
 """
 
 from __future__ import annotations
@@ -118,9 +137,16 @@ class ParseContext:
 class Parser(Protocol):
     """A record-level format plugin.
 
-    A parser whose record holds several documents (an Elasticsearch search response) may set
-    a class attribute ``events_carry_raw = True`` and give each event its own document as
-    ``raw``: the pipeline then journals that instead of the whole record once per event.
+    A parser whose records can hold several records (an Elasticsearch search response)
+    may also define ``parts(record) -> Iterable[tuple[Record, str]] | None``: see
+    "Wrapper formats: parts" in the module docstring.  It is optional, so it is not
+    a member of the protocol: ``isinstance(parser, Parser)`` holds with or without it.
+
+    A parser whose record holds several documents that it parses as one record may
+    instead set a class attribute ``events_carry_raw = True`` and give each event its own
+    document as ``raw``: the pipeline then journals that instead of the whole record once
+    per event.  (The record is still accepted or rejected whole: ``parts`` is the way to
+    let one bad document reject only itself.)
     """
 
     name: str

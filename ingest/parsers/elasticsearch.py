@@ -6,24 +6,48 @@ Two shapes carry a stored document (``_source``) inside Elasticsearch's own meta
   ``elasticdump``, ``jq -c '.hits.hits[]'`` or a scroll loop write them, one
   per NDJSON line;
 * a **search response**: ``{"took": ..., "hits": {"total": ..., "hits": [hit, ...]}}``
-  (``_search``, a scroll page, Kibana's "Inspect" response), one record for
-  all its hits.
+  (``_search``, a scroll page, Kibana's "Inspect" response), one framed
+  record for all its hits.
 
 :class:`ElasticsearchExportParser` claims both (its sniff reads one or two
 keys) and hands each ``_source`` to the parser that auto-detection picks for
 it among the registry's others, so a Winlogbeat document is read by the
 Windows parser, an ECS one by the ECS parser, a Zeek JSON line by the Zeek
-parser, exactly as if the document had been read on its own line.  A
-document no parser recognises, or a hit without ``_source``, rejects the
-record with the reason (and the hit's position and ``_id``); a search
-response with no hits is rejected too, as a record that holds no event.
+parser, exactly as if the document had been read on its own line.
 
-Event ids: the pipeline derives them, as for every format, from this parser's
-name (``elasticsearch``) and the record as read (its line's bytes; the
-canonical text where no bytes are kept), and for a search response the hit's
-position as the event index.  So re-ingesting an export adds nothing, but the
-same document read unwrapped, or in an export with other metadata (another
-``_score``, ``took`` or sort values), is a new event.
+A search response is split by :meth:`ElasticsearchExportParser.parts` (the
+wrapper hook of :mod:`ingest.parsers.base`): each of its hits is a record of
+its own for the pipeline, with origin ``<origin>#hit-<n>`` (``n`` from 1), so
+the report counts hits, not responses, and a hit that cannot be read (no
+``_source``, a document no parser recognises, an export inside an export, a
+document its parser refuses) is rejected alone, with the reason (and its
+``_id``) and its own text, while the response's other hits are accepted.  A
+response with no hits (``hits.hits == []``, the last page of every scroll
+loop) holds no event and is nothing: nothing received, nothing rejected; a
+file of only such pages ingests as zero records, not as an error.  A hit
+without ``_index`` or ``_id`` (``filter_path=hits.hits._source``) is read
+inside a response, though the sniff does not claim it on a line of its own.
+
+Event ids follow the pipeline's rule (:mod:`ingest.event_ids`) with this
+parser's name (``elasticsearch``):
+
+* a hit on its own line: over the line as read (scheme 2), or its canonical
+  JSON (scheme 1);
+* a hit of a search response: over **the hit's canonical JSON**
+  (:func:`ingest.readers.ndjson.canonical_json`: sorted keys, compact) in
+  both schemes, which is also the text journaled as its raw evidence; a hit
+  whose document yields several events adds the event's index as usual.
+
+So re-ingesting an export, or the same response pretty-printed or with its
+keys in another order, or with another ``took``, adds nothing; two hits of a
+response never share an id unless they are the same hit (same ``_index``,
+``_id``, ``_source`` and metadata: the same document, kept once).  The same
+document unwrapped, or returned by another search with another ``_score``
+or sort values, is a new event.  (Before hits were parts, a response's ids
+were over the whole response and the hit's position: a response ingested
+then and again now gives its events once more.)  The journal keeps each hit
+once, so a response's raw evidence is about its own size, not one copy of
+the response per event.
 """
 
 from __future__ import annotations
@@ -81,8 +105,6 @@ class ElasticsearchExportParser:
     """
 
     name = NAME
-    events_carry_raw = True
-    """A search response's events each carry their own hit as ``raw``: the pipeline journals that."""
 
     def __init__(self, registry: ParserRegistry) -> None:
         self.registry = registry
@@ -94,47 +116,56 @@ class ElasticsearchExportParser:
         """A search hit or a search response (:func:`is_hit`, :func:`is_search_response`)."""
         return is_hit(record) or is_search_response(record)
 
-    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
-        """The events of the record's document(s); :class:`ParseError` names the hit that failed."""
-        if is_hit(record):
-            assert isinstance(record, dict)
-            yield from self._document(record, context, None)
-            return
-        if not is_search_response(record):
-            raise ParseError("not an Elasticsearch hit or search response")
+    def parts(self, record: Record) -> Iterator[tuple[Any, str]] | None:
+        """A search response's hits, each with its origin suffix ``#hit-<n>``; ``None`` for anything else.
+
+        The pipeline takes each hit as a record of its own (:mod:`ingest.parsers.base`);
+        a hit, or a record that is neither, is parsed whole (and rejected there).
+
+        >>> parser = ElasticsearchExportParser(ParserRegistry())
+        >>> list(parser.parts({"hits": {"hits": [{"_id": "a"}, {"_id": "b"}]}}))
+        [({'_id': 'a'}, '#hit-1'), ({'_id': 'b'}, '#hit-2')]
+        >>> parser.parts({"_id": "a", "_source": {}}) is None, list(parser.parts({"hits": {"hits": []}}))
+        (True, [])
+        """
+        if is_hit(record) or not is_search_response(record):
+            return None
         assert isinstance(record, dict)
-        hits = record["hits"]["hits"]
-        if not hits:
-            raise ParseError("an Elasticsearch search response with no hits")
+        return ((hit, f"#hit-{position}") for position, hit in enumerate(record["hits"]["hits"], 1))
+
+    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
+        """The events of a hit's document; :class:`ParseError` says why a hit cannot be read.
+
+        Given a whole search response (a caller without the pipeline's :meth:`parts`),
+        the events of all its hits, each with its ``#hit-<n>`` origin; the first hit that
+        cannot be read then fails the response.
+        """
+        hits = self.parts(record)
+        if hits is None:
+            yield from self._document(record, context, "hit")
+            return
         origin = context.origin
         try:
-            for position, hit in enumerate(hits, 1):
-                # each hit's events name it in their origin: the evidence points at the document
-                context.origin = f"{origin}#hit-{position}"
-                yield from self._document(hit, context, position)
+            for hit, suffix in hits:
+                context.origin = f"{origin}{suffix}"
+                yield from self._document(hit, context, f"hit {suffix[5:]}")
         finally:
             context.origin = origin
 
-    def _document(self, hit: Any, context: ParseContext, position: int | None) -> Iterator[Event]:
-        where = "" if position is None else f"hit {position} "
+    def _document(self, hit: Any, context: ParseContext, where: str) -> Iterator[Event]:
         if not isinstance(hit, dict) or not isinstance(hit.get("_source"), dict):
-            raise ParseError(f"Elasticsearch {where}without a _source object")
+            raise ParseError(f"Elasticsearch {where} without a _source object")
         document = hit["_source"]
         parser = self._parser_for(document)
         if parser is None:
             raise ParseError(
-                f"Elasticsearch {where}(_id {str(hit.get('_id'))[:64]!r}): no parser recognises its _source "
+                f"Elasticsearch {where} (_id {str(hit.get('_id'))[:64]!r}): no parser recognises its _source "
                 f"(keys {', '.join(sorted(document)[:8])})"
             )
         try:
-            for event in parser.parse(document, context):
-                if position is not None:
-                    # a search response is one record: without its own hit as raw, each event
-                    # journaled the whole response (N hits, N copies: 57 MB for 153 KB)
-                    event.raw = hit
-                yield event
+            yield from parser.parse(document, context)
         except ParseError as error:
-            raise ParseError(f"Elasticsearch {where}(_id {str(hit.get('_id'))[:64]!r}): {error}") from None
+            raise ParseError(f"Elasticsearch {where} (_id {str(hit.get('_id'))[:64]!r}): {error}") from None
 
     def _parser_for(self, document: dict[str, Any]) -> Parser | None:
         layout = tuple(document)

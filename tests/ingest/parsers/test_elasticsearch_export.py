@@ -1,4 +1,8 @@
-"""Elasticsearch exports (M12): hits and search responses read by their documents' own parsers, into the graph."""
+"""Elasticsearch exports (M12): hits and search responses read by their documents' own parsers, into the graph.
+
+A search response's hits are records of their own (the parser's ``parts``): counted, accepted
+and rejected one by one, with ids over each hit's canonical JSON.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ingest.event_ids import as_read_id
+from ingest.event_ids import CANONICAL_TEXT, as_read_id, canonical_text_id
 from ingest.journal import Journal
 from ingest.parsers.base import ParseContext, ParseError
-from ingest.pipeline import ingest_paths
+from ingest.pipeline import ingest_paths, ingest_records
+from ingest.readers.ndjson import canonical_json
 from ingest.registry import default_registry
+from tests.ingest.test_event_ids import open_on_scheme_1
 
 WINLOGBEAT = {
     "@timestamp": "2024-03-05T10:15:30.120Z", "host": {"name": "wec01"},
@@ -79,12 +85,21 @@ def test_an_export_gives_the_graph_its_documents_give(tmp_path):
     assert any(relation == "SPAWNED" for _, relation, _ in export)
 
 
+def response(*hits: dict, took: int = 4) -> dict:
+    return {"took": took, "timed_out": False, "_shards": {"total": 1},
+            "hits": {"total": {"value": len(hits), "relation": "eq"}, "max_score": 1.0, "hits": list(hits)}}
+
+
+def zeek_hits(count: int) -> list[dict]:
+    return [hit({**ZEEK, "uid": f"C{n}", "id.orig_p": 50000 + n}, doc_id=f"h{n}") for n in range(count)]
+
+
 def test_a_search_response_gives_every_hit_with_its_position_in_the_origin(tmp_path, journal, graph):
-    response = {"took": 4, "timed_out": False, "_shards": {"total": 1},
-                "hits": {"total": {"value": 2, "relation": "eq"}, "max_score": 1.0,
-                         "hits": [hit(WINLOGBEAT), hit(ECS, doc_id="b2")]}}
-    report = ingest(tmp_path, journal, graph, "response.json", json.dumps(response, indent=2).encode())
-    assert (report.total.received, report.total.accepted, report.total.events) == (1, 1, 2)
+    data = json.dumps(response(hit(WINLOGBEAT), hit(ECS, doc_id="b2")), indent=2).encode()
+    report = ingest(tmp_path, journal, graph, "response.json", data)
+    # each hit is a record: the report counts hits
+    assert (report.total.received, report.total.accepted, report.total.events) == (2, 2, 2)
+    assert report.formats["elasticsearch"].received == 2
     events = events_of(journal)
     assert [e.kind for e in events] == ["sysmon:process_create", "ecs:event"]
     assert [e.origin.rsplit("#", 1)[1] for e in events] == ["hit-1", "hit-2"]
@@ -103,15 +118,74 @@ def test_event_ids_are_the_wrapper_s_name_over_the_line_as_read_and_re_ingest_ad
 @pytest.mark.parametrize(("record", "reason"), [
     (hit({"something": "else"}), "no parser recognises its _source"),
     (hit(hit(ECS)), "no parser recognises its _source"),  # an export inside an export
-    ({"hits": {"hits": []}}, "no hits"),
-    ({"hits": {"hits": [hit(ECS), {"_id": "x"}]}}, "hit 2 without a _source"),
-    ({"hits": {"hits": [hit({**ECS, "process": {"pid": "twelve"}}, doc_id="bad")]}}, "hit 1 (_id 'bad'): ECS record"),
+    (hit({**ECS, "process": {"pid": "twelve"}}, doc_id="bad"), "hit (_id 'bad'): ECS record"),
 ])
-def test_records_that_hold_no_readable_document_are_rejected_with_the_reason(tmp_path, journal, graph, record, reason):
+def test_hits_that_hold_no_readable_document_are_rejected_with_the_reason(tmp_path, journal, graph, record, reason):
     report = ingest(tmp_path, journal, graph, "export.ndjson", ndjson(record))
     assert (report.total.received, report.total.rejected) == (1, 1)
     (rejection,) = journal.rejected()
     assert rejection.format == "elasticsearch" and reason in rejection.reason
+
+
+@pytest.mark.parametrize(("bad", "reason"), [
+    ({"_id": "x"}, "hit without a _source object"),
+    ("a string", "hit without a _source object"),
+    (hit({"something": "else"}, doc_id="odd"), "hit (_id 'odd'): no parser recognises its _source"),
+    (hit(hit(ECS), doc_id="nested"), "no parser recognises its _source"),
+    (hit({**ECS, "process": {"pid": "twelve"}}, doc_id="bad"), "hit (_id 'bad'): ECS record"),
+])
+def test_a_bad_hit_rejects_only_itself_with_its_own_text(tmp_path, journal, graph, bad, reason):
+    hits = zeek_hits(200)
+    hits[56] = bad
+    report = ingest(tmp_path, journal, graph, "page.ndjson", ndjson(response(*hits)))
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (200, 199, 1)
+    assert (report.total.events, report.formats["elasticsearch"].rejected) == (199, 1)
+    (rejection,) = journal.rejected()
+    assert rejection.origin.endswith("page.ndjson:1#hit-57")
+    assert reason in rejection.reason
+    assert rejection.raw == (bad if isinstance(bad, str) else canonical_json(bad))
+    assert len(events_of(journal)) == 199
+
+
+def test_an_empty_scroll_page_is_nothing_received_and_nothing_rejected(tmp_path, journal, graph):
+    scroll = ndjson({**response(*zeek_hits(2)), "_scroll_id": "s1"},
+                    {**response(hit(ECS, doc_id="b2")), "_scroll_id": "s1"},
+                    {**response(), "_scroll_id": "s1"})  # the last page of every scroll loop
+    report = ingest(tmp_path, journal, graph, "scroll.ndjson", scroll)
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (3, 3, 0)
+    assert journal.rejected() == []
+
+
+def test_a_file_of_only_empty_pages_is_not_an_error(tmp_path, journal, graph):
+    report = ingest(tmp_path, journal, graph, "empty.json", json.dumps(response(), indent=2).encode() * 3)
+    (file,) = report.files.values()
+    assert file.skipped is None and file.reader is not None
+    assert (report.total.received, report.total.rejected, report.total.events) == (0, 0, 0)
+    assert journal.rejected() == []
+
+
+def test_hits_of_only_a_source_are_read_inside_a_response(tmp_path, journal, graph):
+    # filter_path=hits.hits._source: no _index or _id, which a line of its own needs to be sniffed
+    page = {"hits": {"hits": [{"_source": ECS}, {"_source": ZEEK}]}}
+    for fmt in ("auto", "elasticsearch"):
+        path = tmp_path / "filtered.ndjson"
+        path.write_bytes(ndjson({**page, "took": fmt}))
+        report = ingest_paths([path], store=graph, journal=journal, format=fmt, progress=False)
+        assert (report.total.received, report.total.accepted, report.total.rejected) == (2, 2, 0), fmt
+
+
+def test_a_response_s_hits_are_split_across_batches(tmp_path, journal, graph):
+    path = tmp_path / "page.ndjson"
+    path.write_bytes(ndjson(response(*zeek_hits(200))) + ndjson(hit(ECS, doc_id="b2")))
+    report = ingest_paths([path], store=graph, journal=journal, batch_size=64, progress=False)
+    assert (report.total.received, report.total.accepted, report.total.events) == (201, 201, 201)
+    assert len(events_of(journal)) == 201
+
+
+def test_a_response_posted_as_an_object_is_split_too(journal, graph):
+    report = ingest_records([response(*zeek_hits(3)), ZEEK], store=graph, journal=journal)
+    assert (report.total.received, report.total.accepted) == (4, 4)
+    assert [e.origin for e in events_of(journal)][:3] == ["api#1#hit-1", "api#1#hit-2", "api#1#hit-3"]
 
 
 def test_the_wrapper_sniffs_only_exports():
@@ -127,22 +201,46 @@ def test_the_wrapper_sniffs_only_exports():
         assert name != "elasticsearch", record
 
 
-def test_the_origin_is_restored_after_a_search_response():
+def test_parse_alone_reads_a_whole_response_and_restores_the_origin():
     parser = default_registry().get("elasticsearch")
     context = ParseContext(origin="f:1")
-    list(parser.parse({"hits": {"hits": [hit(ECS)]}}, context))
+    events = list(parser.parse({"hits": {"hits": [hit(ECS), hit(ZEEK)]}}, context))
+    assert [e.origin for e in events] == ["f:1#hit-1", "f:1#hit-2"]
     assert context.origin == "f:1"
-    with pytest.raises(ParseError):
-        list(parser.parse({"hits": {"hits": [hit({"x": 1})]}}, context))
+    with pytest.raises(ParseError, match="hit 2 "):
+        list(parser.parse({"hits": {"hits": [hit(ECS), hit({"x": 1})]}}, context))
     assert context.origin == "f:1"
 
 
 def test_each_event_of_a_search_response_journals_its_own_hit_not_the_whole_response(tmp_path, journal, graph):
-    hits = [hit({**ZEEK, "uid": f"C{n}", "id.orig_p": 50000 + n}, doc_id=f"h{n}") for n in range(200)]
-    response = orjson.dumps({"took": 1, "hits": {"hits": hits}})
-    report = ingest(tmp_path, journal, graph, "response.json", response)
+    hits = zeek_hits(200)
+    data = orjson.dumps(response(*hits))
+    report = ingest(tmp_path, journal, graph, "response.json", data)
     assert report.total.events == 200
     rows = journal.connection.execute("SELECT raw FROM events ORDER BY seq").fetchall()
     # each event's evidence is its own hit: the journal holds the response about once, not 200 times
-    assert [orjson.loads(raw)["_id"] for (raw,) in rows] == [f"h{n}" for n in range(200)]
-    assert sum(len(raw) for (raw,) in rows) < 1.2 * len(response)
+    assert [raw for (raw,) in rows] == [canonical_json(h) for h in hits]
+    assert sum(len(raw) for (raw,) in rows) < 1.05 * len(data)
+
+
+def test_a_hit_s_id_is_over_its_canonical_json_and_re_ingest_of_the_response_adds_nothing(tmp_path, journal, graph):
+    hits = zeek_hits(200)
+    ingest(tmp_path, journal, graph, "page.ndjson", ndjson(response(*hits)))
+    ids = [e.id for e in events_of(journal)]
+    assert ids == [as_read_id("elasticsearch", canonical_json(h).encode()) for h in hits]
+    assert len(set(ids)) == 200
+    # the same response again, pretty-printed, keys reordered, another "took": the same hits
+    again = response(*[dict(reversed(h.items())) for h in hits], took=99)
+    report = ingest(tmp_path, journal, graph, "again.json", json.dumps(again, indent=1).encode())
+    assert (report.total.accepted, report.total.duplicates, report.total.events) == (200, 200, 0)
+    assert [e.id for e in events_of(journal)] == ids
+
+
+def test_on_scheme_1_a_hit_has_one_id_on_its_own_line_and_in_a_response(tmp_path, graph):
+    with open_on_scheme_1(tmp_path / "journal.sqlite") as journal:
+        assert journal.id_scheme == CANONICAL_TEXT
+        ingest(tmp_path, journal, graph, "page.json", orjson.dumps(response(hit(ECS))))
+        (event,) = events_of(journal)
+        assert event.id == canonical_text_id("elasticsearch", canonical_json(hit(ECS)))
+        report = ingest(tmp_path, journal, graph, "line.ndjson", ndjson(hit(ECS)))
+        assert (report.total.duplicates, len(events_of(journal))) == (1, 1)
