@@ -426,12 +426,7 @@ def _network(flat: dict[str, Any], fields: dict[str, Any]) -> None:
     question = normalize_domain(_text(flat.get("dns.question.name")))
     if question:
         fields["dns.question.name"] = question
-        answers = _answers(flat.get("dns.answers", flat.get("dns.answers.data")))
-        if not answers:
-            # answers without data (type and TTL only) say nothing: the resolved addresses do
-            answers = _answers(flat.get("dns.resolved_ip"))
-        if answers:
-            fields["dns.answers"] = answers
+        _dns_answers(flat, fields)
     url = _text(flat.get("url.full")) or _text(flat.get("url.original"))
     url_domain = normalize_domain(_text(flat.get("url.domain")))
     if url:
@@ -451,16 +446,67 @@ def _network(flat: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["url.path"] = path
 
 
-def _answers(value: Any) -> list[str]:
-    """DNS answers (``dns.answers`` objects' ``data``, or plain values): IPs canonical, unset ones left out."""
-    answers = []
-    for answer in value if isinstance(value, list) else [value]:
+def _dns_answers(flat: dict[str, Any], fields: dict[str, Any]) -> None:
+    """``dns.question.type``, ``dns.answers`` and, parallel to them, ``dns.answer_types``.
+
+    The types are what tells the projection which name answers are CNAMEs (an
+    MX or NS target is no alias of the question): each ``dns.answers`` object's
+    ``type``, or a dotted ``dns.answers.type`` list as long as the
+    ``dns.answers.data`` one (an export's ``fields``).
+    """
+    qtype = _record_type(flat.get("dns.question.type"))
+    if qtype:
+        fields["dns.question.type"] = qtype
+    answers, types = _answers(flat.get("dns.answers", flat.get("dns.answers.data")), flat.get("dns.answers.type"))
+    if not answers:
+        # answers without data (type and TTL only) say nothing: the resolved addresses do
+        answers, types = _answers(flat.get("dns.resolved_ip"), None)
+    if answers:
+        fields["dns.answers"] = answers
+        if any(types):  # else the projection's rule for answers without types applies
+            fields["dns.answer_types"] = types
+
+
+def _answers(value: Any, dotted_types: Any) -> tuple[list[str], list[str | None]]:
+    """DNS answers (``dns.answers`` objects' ``data``, or plain values) and each one's record type.
+
+    IPs canonical, unset ones left out with their types; a type is None where
+    the record gives none.
+    """
+    values = value if isinstance(value, list) else [value]
+    if not isinstance(dotted_types, list):
+        dotted_types = [dotted_types]
+    if len(dotted_types) != len(values):
+        dotted_types = [None] * len(values)  # not parallel to the data: which type is whose is unknown
+    answers: list[str] = []
+    types: list[str | None] = []
+    for answer, dotted_type in zip(values, dotted_types, strict=True):
         data = answer.get("data") if isinstance(answer, dict) else answer
         if is_unset(data) or isinstance(data, dict | list):
             continue
         text = str(data)
         answers.append(canonical_ip(text, strict=False) or text)
-    return answers
+        types.append(_record_type(answer.get("type") if isinstance(answer, dict) else dotted_type))
+    return answers, types
+
+
+_RECORD_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV",
+                 64: "SVCB", 65: "HTTPS"}
+"""Record type numbers a shipper may write for ECS's names (others become RFC 3597's ``TYPE<n>``)."""
+
+
+def _record_type(value: Any) -> str | None:
+    """A DNS record type as ECS names it (``CNAME``, ``MX``), upper case; None when not said.
+
+    >>> _record_type("cname"), _record_type(5), _record_type("15"), _record_type(99), _record_type("")
+    ('CNAME', 'CNAME', 'MX', 'TYPE99', None)
+    """
+    if isinstance(value, bool) or is_unset(value) or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        return _RECORD_TYPES.get(int(text), f"TYPE{int(text)}")
+    return text.upper() or None
 
 
 def _registry(flat: dict[str, Any], fields: dict[str, Any]) -> None:
@@ -491,7 +537,8 @@ _MAPPED = frozenset((
     *(f"{group}.pe.{key}" for group in ("process", "process.parent", "file", "dll")
       for key in (*_PE_TEXT, "imphash")),
     *(f"{side}.ip" for side in ("source", "destination", "client", "server")),
-    "destination.domain", "dns.question.name", "dns.answers", "dns.answers.data", "dns.resolved_ip",
+    "destination.domain", "dns.question.name", "dns.question.type", "dns.answers", "dns.answers.data",
+    "dns.answers.type", "dns.resolved_ip",
     "url.full", "url.original", "url.domain", "url.path",
     "registry.path", "registry.data.strings", "observer.name", "observer.ip", *_OBSERVER_TEXT,
 ))
