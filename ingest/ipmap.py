@@ -59,6 +59,21 @@ from ingest.normalize import canonical_ip, normalize_host
 DEFAULT_LEASE = 86400.0
 """Lease length (s) assumed when a DHCP record gives none."""
 
+
+def lease_seconds(value: Any) -> float:
+    """A lease's length from ``dhcp.lease_seconds``: a positive finite number, else :data:`DEFAULT_LEASE`.
+
+    The field comes from records: a Zeek JSON ``lease_time`` written as a list, text
+    or ``null`` stopped a whole ingest in the IP map (found by the pipeline fuzz).
+
+    >>> lease_seconds(3600), lease_seconds([None]), lease_seconds(True), lease_seconds(float("nan"))
+    (3600.0, 86400.0, 86400.0, 86400.0)
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"):
+        return float(value)
+    return DEFAULT_LEASE
+
+
 ENDPOINT_SLACK = 3600.0
 """How long (s) either side of an endpoint network event its address is trusted."""
 
@@ -182,8 +197,7 @@ class IpHostMap:
                 ip and ip not in _NO_LEASE and isinstance(host, str) and host and not is_generic_host_name(host)
                 and (types is None or "ACK" in types)
             ):
-                lease = fields.get("dhcp.lease_seconds")
-                self.add_lease(ip, host, event.ts, float(lease) if lease else DEFAULT_LEASE)
+                self.add_lease(ip, host, event.ts, lease_seconds(fields.get("dhcp.lease_seconds")))
                 return True
             return False
         # Called for every ingested event: the tests are ordered so that the common

@@ -401,7 +401,9 @@ def _map_dhcp(record: dict[str, Any], fields: dict[str, Any]) -> None:
     if isinstance(host_name, str):
         set_field(fields, "dhcp.hostname", normalize_host(host_name))
     set_field(fields, "dhcp.mac", _lower(record.get("mac")))
-    set_field(fields, "dhcp.lease_seconds", fields.get("zeek.lease_time"))
+    lease = fields.get("zeek.lease_time")
+    if isinstance(lease, int | float) and not isinstance(lease, bool):  # an interval; a list or text is no length
+        fields["dhcp.lease_seconds"] = lease
     if "source.ip" not in fields:
         set_field(fields, "source.ip", ip_field(record, "client_addr", LABEL))
         set_field(fields, "destination.ip", ip_field(record, "server_addr", LABEL))

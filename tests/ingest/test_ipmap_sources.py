@@ -83,6 +83,15 @@ def test_an_eve_dhcp_ack_maps_the_clients_later_flows_to_its_host(tmp_path, jour
     assert (("host", "ws-0300"), ("ip", "10.1.0.1")) in connected(graph)
 
 
+@pytest.mark.parametrize("lease_time", [[None], "3600", None, True, -5], ids=["list", "text", "null", "bool", "negative"])
+def test_a_zeek_lease_time_that_is_no_number_takes_the_default_lease(lease_time, tmp_path, journal, graph):
+    # a list here raised TypeError in the IP map while committing the batch: the whole ingest stopped
+    record = {**zeek_dhcp("10.1.5.5", "WS-0300", "00:11:22:33:44:aa", ["ACK"]), "lease_time": lease_time}
+    ingest(tmp_path, journal, graph, [record, zeek_conn("10.1.5.5", ts="2024-03-05T20:00:00Z")])
+    # learnt with the default day, so a flow 11 hours later maps (a 3600 s lease would not)
+    assert (("host", "ws-0300"), ("ip", FLOW_TARGET)) in connected(graph)
+
+
 # -- only granted leases teach (L11) ----------------------------------------------
 
 
