@@ -24,6 +24,12 @@ Tables
               journal's random identity (``journal_id``) and its event id
               scheme (``id_scheme``).
 ``ip_hosts``  the time-aware IP -> host intervals (:mod:`ingest.ipmap`).
+``dhcp_requests``  DHCP requests naming their host that wait for the ACK of their
+              transaction: transaction id, client MAC (the key), time, host
+              name; at most ``DHCP_REQUESTS_LIMIT`` read back, made by the IP
+              map's first write that needs it (:mod:`ingest.ipmap`).  Derived
+              data, like ``ip_hosts``: :func:`ingest.replay.rebuild_ipmap`
+              replaces both.
 ``host_clocks``  Windows hosts' clock offsets learnt from Sysmon, as runs of time (:mod:`ingest.host_clocks`).
 """
 

@@ -422,18 +422,30 @@ def _mark(store: GraphStore, seq: int) -> None:
 
 
 def rebuild_ipmap(journal: Journal) -> IpHostMap:
-    """The IP -> host map learnt again from every journaled event (and saved)."""
+    """The IP -> host map learnt again from every journaled event, replacing the saved one.
+
+    The saved intervals (``ip_hosts``) and waiting DHCP requests
+    (``dhcp_requests``) are replaced in one transaction: a crash keeps the old
+    map whole, and nothing learnt from an event no longer in the journal (a
+    request whose event was removed would name a later call's ACK) outlives it.
+    """
     ipmap = IpHostMap()
     for item in journal.iter_events():
         ipmap.observe(item.event)
-    ipmap.save(journal.connection)
+    db = journal.connection
+    db.execute("BEGIN IMMEDIATE")
+    with db:  # the connection commits the transaction begun above, or rolls it back on an error
+        db.execute("DELETE FROM ip_hosts")
+        # made by the first write that needs it (ingest.ipmap): dropped, it is made again if needed
+        db.execute("DROP TABLE IF EXISTS dhcp_requests")
+        written = ipmap.write(db)
+    ipmap.saved(written)
     return ipmap
 
 
 def replay(journal: Journal, store: GraphStore) -> ProjectionSummary:
-    """Clear ``store`` and rebuild the graph from the journal alone."""
+    """Clear ``store`` and rebuild the graph (and the IP -> host map) from the journal alone."""
     store.clear()
-    journal.connection.execute("DELETE FROM ip_hosts")
     ipmap = rebuild_ipmap(journal)
     journal.set_checkpoint(0)
     return project_pending(journal, store, ipmap=ipmap)
