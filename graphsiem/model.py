@@ -55,7 +55,10 @@ class RelationType(StrEnum):
     LOADED = "LOADED"  # process LOADED file (Sysmon 7 image load)
     ACCESSED = "ACCESSED"  # process ACCESSED process (e.g. LSASS, Sysmon 10)
     INJECTED = "INJECTED"  # process INJECTED process (Sysmon 8 remote thread)
-    CONNECTED = "CONNECTED"  # process|host CONNECTED ip; ip CONNECTED process|host (inbound, failed logon)
+    # process|host CONNECTED ip; ip CONNECTED process|host (inbound Sysmon 3, failed logon); a sensor's
+    # connection (Zeek, EVE, a firewall's) reaches the server's host when its address is mapped then:
+    # ip|host CONNECTED host (ip|host CONNECTED ip when not)
+    CONNECTED = "CONNECTED"
     RESOLVED = "RESOLVED"  # process|host RESOLVED domain
     RESOLVES_TO = "RESOLVES_TO"  # domain RESOLVES_TO ip|domain (DNS answers and CNAMEs, certificate names)
     CLAIMED_AT = "CLAIMED_AT"  # domain CLAIMED_AT ip (a client named it there: TLS SNI, HTTP Host)
