@@ -732,12 +732,17 @@ class Projector:
             answers = answers.replace(";", " ").split()
         alias = domain  # the chain's last name so far
         is_cname: list[bool] | None = None  # read once, at the first name
+        # An MX/NS/SRV question's addresses are its targets' (Sysmon lists the mail server's
+        # A records after its MX name): not the question's.  Known by the question's type, or
+        # from the first name answer that is no CNAME on.
+        owns_addresses = _answers_address_question(fields)
         for index, answer in enumerate(answers):
             ip = self._ip(ctx, answer)
             if ip is not None:
-                ctx.rel(domain, R.RESOLVES_TO, ip)
-                if alias is not domain:
-                    ctx.rel(alias, R.RESOLVES_TO, ip)
+                if owns_addresses:
+                    ctx.rel(domain, R.RESOLVES_TO, ip)
+                    if alias is not domain:
+                        ctx.rel(alias, R.RESOLVES_TO, ip)
                 continue
             if is_cname is None:
                 is_cname = _cname_flags(fields, answers, domain[1])
@@ -747,6 +752,8 @@ class Projector:
                 if name is not None and name != alias and "." in name[1]:
                     ctx.rel(alias, R.RESOLVES_TO, name)
                     alias = name
+            else:
+                owns_addresses = False
 
     def _file_action(self, relation: str):  # noqa: ANN202 - returns a handler
         def handler(ctx: _Ctx) -> None:
@@ -1390,6 +1397,23 @@ _LOCAL_SOURCES = _NO_PEER | {"127.0.0.1", "::1"}
 """Logon source addresses of a logon from the machine itself."""
 _ALIAS_QUERY_TYPES = frozenset(("A", "AAAA", "CNAME"))
 """Query types whose name answers are the CNAME chain (others' are PTR, MX, NS... targets)."""
+
+
+def _answers_address_question(fields: dict[str, Any]) -> bool:
+    """Whether the answer's addresses are the question's: its type asks for addresses (A, AAAA,
+    CNAME, ANY), or no type is known.
+
+    >>> _answers_address_question({"dns.question.type": "MX"}), _answers_address_question({"zeek.qtype_name": "AAAA"})
+    (False, True)
+    >>> _answers_address_question({})
+    True
+    """
+    qtype = fields.get("dns.question.type") or fields.get("zeek.qtype_name")
+    return not qtype or qtype in _ADDRESS_QUERY_TYPES
+
+
+_ADDRESS_QUERY_TYPES = frozenset(("A", "AAAA", "CNAME", "ANY", "*"))
+"""Query types whose address answers are addresses of the question (or of its CNAME chain)."""
 
 
 def _cname_flags(fields: dict[str, Any], answers: list[Any], question: str) -> list[bool]:

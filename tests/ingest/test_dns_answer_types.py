@@ -80,6 +80,24 @@ def test_an_eve_mx_answer_with_its_addresses_links_no_name(store, tmp_path) -> N
     assert ("example.net", "mx1.example.net") not in resolves(store, tmp_path, [record])
 
 
+@pytest.mark.parametrize("record", [
+    v2("example.net", "MX", [("example.net", "MX", "mx1.example.net"), ("mx1.example.net", "A", "192.0.2.25")]),
+    {"_path": "dns", "ts": 1709633731.0, "uid": "C1", "id.orig_h": "192.0.2.11", "id.orig_p": 53000,
+     "id.resp_h": "198.51.100.53", "id.resp_p": 53, "proto": "udp", "query": "example.net", "qtype_name": "MX",
+     "answers": ["mx1.example.net", "192.0.2.25"]},
+], ids=["eve-v2-mx", "zeek-mx"])
+def test_the_addresses_of_an_mx_answer_are_not_the_question_s(record, store, tmp_path) -> None:
+    # the mail server's address: example.net RESOLVES_TO 192.0.2.25 would put the domain on it
+    assert ("example.net", "192.0.2.25") not in resolves(store, tmp_path, [record])
+
+
+def test_an_a_answer_after_a_cname_still_resolves_the_question(store, tmp_path) -> None:
+    record = v2("www.example.net", "A", [("www.example.net", "CNAME", "edge.cdn.example"),
+                                         ("edge.cdn.example", "A", "192.0.2.80")])
+    assert {("www.example.net", "192.0.2.80"), ("edge.cdn.example", "192.0.2.80")} <= resolves(store, tmp_path,
+                                                                                              [record])
+
+
 @pytest.mark.parametrize(("name", "results"), [
     ("example.net", "type:  15 mx1.example.net;type:  15 mx2.example.net;"),
     ("example.net", "type:  2 ns1.example.org;"),
