@@ -394,9 +394,8 @@ class _Session:
             self.sizes.append(1)
             return
         self.fields_json.extend(many_fields_json)
-        # a record of many documents (an Elasticsearch search response) journals each event
-        # with its own document, not the whole record once per event
-        own_raw = getattr(parser, "events_carry_raw", False)
+        # each event of a record that gives several is journaled with the record's text
+        # (a wrapper's part: its own, not the wrapper's; see _take_parts)
         for index, event in enumerate(events):
             event.id = (
                 canonical_text_id(name, cast(str, text), index) if data is None else as_read_id(name, data, index)
@@ -406,10 +405,7 @@ class _Session:
             if not event.source:
                 event.source = name
             self.events.append(event)
-            if own_raw and event.raw is not None:
-                self.raw_json.append(orjson.dumps(event.raw, default=str).decode())
-            else:
-                self.raw_json.append(raw_json)
+            self.raw_json.append(raw_json)
             event.raw = None
         self.sizes.append(len(events))
 

@@ -21,7 +21,8 @@ pipeline turns that into a ``Rejected`` entry (record, origin, reason) and goes 
 Wrapper formats: parts
 ----------------------
 A record may hold several independent records: an Elasticsearch search
-response holds its hits, a results array holds its rows.  Such a parser may
+response holds its hits, a Splunk results page its results, an MDE Event Hub
+message its records.  Such a parser may
 define an optional method ``parts(record)`` that returns ``None`` for a record
 it parses whole (a single hit), or an iterable of ``(part, suffix)`` pairs:
 each ``part`` (a ``dict`` or ``str``) is then a record of its own for the
@@ -36,12 +37,18 @@ ids come from the parser's name and the part's canonical JSON
 split, must not raise for records ``sniff`` claimed (if it does, the record is
 rejected whole, its parts already taken kept), and is looked up once per
 parser per ingest call, so it cannot be added to a parser while it is used.
+A part is read by the same ``parse`` as a record of its own (the parser cannot
+tell them apart), so ``parse`` must read or refuse, with a reason, whatever a
+part may be.  Each event of a record that gives several (a part's too) is
+journaled with that record's text.  ``parse`` given a whole wrapper record (a
+caller other than the pipeline, or another wrapper's inner record) reads all
+its parts, through :func:`parse_parts`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -141,12 +148,6 @@ class Parser(Protocol):
     may also define ``parts(record) -> Iterable[tuple[Record, str]] | None``: see
     "Wrapper formats: parts" in the module docstring.  It is optional, so it is not
     a member of the protocol: ``isinstance(parser, Parser)`` holds with or without it.
-
-    A parser whose record holds several documents that it parses as one record may
-    instead set a class attribute ``events_carry_raw = True`` and give each event its own
-    document as ``raw``: the pipeline then journals that instead of the whole record once
-    per event.  (The record is still accepted or rejected whole: ``parts`` is the way to
-    let one bad document reject only itself.)
     """
 
     name: str
@@ -156,6 +157,66 @@ class Parser(Protocol):
 
     def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
         """Normalised events of the record; raise :class:`ParseError` on bad input."""
+
+
+def parse_parts(
+    parts: Iterable[tuple[Any, str]],
+    context: ParseContext,
+    parse_part: Callable[[Any, ParseContext], Iterable[Event]],
+    empty: str,
+) -> Iterator[Event]:
+    """The events of a wrapper record read whole: each part by ``parse_part``, with its own origin.
+
+    The pipeline takes a wrapper's parts one by one (module docstring); a wrapper's
+    ``parse`` given the whole record (another caller, or a part that is itself a
+    wrapper record) reads them here.  Each part is read with ``context.origin`` set
+    to ``<origin><suffix>``, restored after; the first part that cannot be read
+    fails the record, its reason led by the suffix.  A record of no parts fails with
+    ``empty``: read whole, it is a record, and it holds no event (the pipeline counts
+    a record of no parts as nothing only where it splits it).
+
+    Parameters
+    ----------
+    parts : iterable of (part, suffix)
+        What the parser's ``parts`` returned for the record.
+    context : ParseContext
+        The record's context.
+    parse_part : callable
+        Reads one part: ``parse_part(part, context)`` gives its events or raises
+        :class:`ParseError`.
+    empty : str
+        The reason a record of no parts is refused.
+
+    Examples
+    --------
+    >>> def read(part, context):
+    ...     if not isinstance(part, int):
+    ...         raise ParseError("not a number")
+    ...     yield Event("", "n", float(part), None, "n", {}, context.origin)
+    >>> context = ParseContext(origin="f:1")
+    >>> [e.origin for e in parse_parts([(1, "#n-1"), (2, "#n-2")], context, read, "none")], context.origin
+    (['f:1#n-1', 'f:1#n-2'], 'f:1')
+    >>> for parts in ([(1, "#n-1"), ("x", "#n-2")], []):
+    ...     try:
+    ...         list(parse_parts(parts, context, read, "a list of no numbers"))
+    ...     except ParseError as error:
+    ...         print(error)
+    n-2: not a number
+    a list of no numbers
+    """
+    origin = context.origin
+    suffix = None
+    try:
+        for part, suffix in parts:
+            context.origin = f"{origin}{suffix}"
+            try:
+                yield from parse_part(part, context)
+            except ParseError as error:
+                raise ParseError(f"{suffix.lstrip('#')}: {error}") from None
+    finally:
+        context.origin = origin
+    if suffix is None:
+        raise ParseError(empty)
 
 
 class ParserRegistry:

@@ -63,6 +63,7 @@ from ingest.parsers.base import (
     ParserRegistry,
     Record,
     UnknownFormatError,
+    parse_parts,
 )
 
 NAME = "elasticsearch"
@@ -138,34 +139,29 @@ class ElasticsearchExportParser:
 
         Given a whole search response (a caller without the pipeline's :meth:`parts`),
         the events of all its hits, each with its ``#hit-<n>`` origin; the first hit that
-        cannot be read then fails the response.
+        cannot be read then fails the response, its reason led by ``hit-<n>: ``, and a
+        response of no hits, read whole, is refused: it holds no event.
         """
         hits = self.parts(record)
         if hits is None:
-            yield from self._document(record, context, "hit")
-            return
-        origin = context.origin
-        try:
-            for hit, suffix in hits:
-                context.origin = f"{origin}{suffix}"
-                yield from self._document(hit, context, f"hit {suffix[5:]}")
-        finally:
-            context.origin = origin
+            yield from self._document(record, context)
+        else:
+            yield from parse_parts(hits, context, self._document, "an Elasticsearch search response with no hits")
 
-    def _document(self, hit: Any, context: ParseContext, where: str) -> Iterator[Event]:
+    def _document(self, hit: Any, context: ParseContext) -> Iterator[Event]:
         if not isinstance(hit, dict) or not isinstance(hit.get("_source"), dict):
-            raise ParseError(f"Elasticsearch {where} without a _source object")
+            raise ParseError("Elasticsearch hit without a _source object")
         document = hit["_source"]
         parser = self._parser_for(document)
         if parser is None:
             raise ParseError(
-                f"Elasticsearch {where} (_id {str(hit.get('_id'))[:64]!r}): no parser recognises its _source "
+                f"Elasticsearch hit (_id {str(hit.get('_id'))[:64]!r}): no parser recognises its _source "
                 f"(keys {', '.join(sorted(document)[:8])})"
             )
         try:
             yield from parser.parse(document, context)
         except ParseError as error:
-            raise ParseError(f"Elasticsearch {where} (_id {str(hit.get('_id'))[:64]!r}): {error}") from None
+            raise ParseError(f"Elasticsearch hit (_id {str(hit.get('_id'))[:64]!r}): {error}") from None
 
     def _parser_for(self, document: dict[str, Any]) -> Parser | None:
         layout = tuple(document)

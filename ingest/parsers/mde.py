@@ -5,8 +5,7 @@ Three shapes carry the same rows (the ``Device*`` tables of advanced hunting):
 * **Streaming API** (Event Hub, storage account): ``{"time", "tenantId",
   "operationName": "Publish", "category": "AdvancedHunting-<Table>",
   "properties": {row}}``, one per line; an Event Hub message ``{"records":
-  [record, ...]}`` is one record of several events, each journaled with its
-  own record (``events_carry_raw``);
+  [record, ...]}`` is split into its records (below);
 * **Microsoft Sentinel / Log Analytics**: the flat row with ``Type`` (the
   table), ``TimeGenerated`` and ``TenantId``;
 * **advanced hunting API / portal export**: the flat row alone.  Its table
@@ -48,6 +47,23 @@ cannot be placed on a machine.  Only ``Device*`` tables are read: the
 streaming API's other tables (``EmailEvents``, ``IdentityLogonEvents``,
 ``AlertInfo``...) are rejected with their table named.
 
+Event Hub messages: a message is split by :meth:`MdeParser.parts` (the
+wrapper hook of :mod:`ingest.parsers.base`): each of its records is a record
+of its own for the pipeline, with origin ``<origin>#record-<n>`` (``n`` from
+1), counted, accepted or rejected alone (a row without ``DeviceName``, a table
+that is not read), with the reason and its own text.  Each is read as a record
+on its own line would be (a Log Analytics row in a message is read as one).
+Its event ids are over its canonical JSON
+(:func:`ingest.readers.ndjson.canonical_json`), also its raw evidence, so the
+same message again adds nothing, and on an id scheme 1 journal a record has
+one id in a message and on a line of its own.  (Before records were parts, a
+message's ids were over the whole message and the event's position.)  A
+message of no records (``{"records": []}``) is not claimed: nothing in it says
+it is MDE's (every Azure resource log streams through Event Hubs in that
+envelope), and Event Hubs delivers no empty message, so it is rejected as a
+record no parser recognises, unlike Elasticsearch's empty scroll page, which is
+the normal end of every scroll loop.
+
 Columns no rule reads are kept as ``mde.<Column>``, and ``AdditionalFields``'
 members as ``mde.additional.<name>`` (text, number and boolean values, text
 cut to :data:`REMAINDER_CHARS`), at most :data:`REMAINDER_LIMIT` of them in
@@ -62,7 +78,7 @@ from typing import Any
 
 from graphsiem.model import Event
 from ingest.normalize import UNSET_TEXT, normalize_host, parse_timestamp
-from ingest.parsers.base import ParseContext, ParseError, Parser, Record
+from ingest.parsers.base import ParseContext, ParseError, Parser, Record, parse_parts
 from ingest.parsers.mde_columns import INITIATING_COLUMNS, additional_fields, network_info
 from ingest.parsers.mde_tables import NETWORK_INFO_KIND, mapper_of
 
@@ -75,8 +91,6 @@ REMAINDER_LIMIT = 64
 """Unmapped values kept per event (the raw record keeps them all)."""
 REMAINDER_CHARS = 1024
 """Characters kept of one unmapped text value."""
-RECORDS_LIMIT = 100_000
-"""Rows read from one Event Hub message; a longer list is refused (one record must stay one batch's worth)."""
 
 _READ = frozenset(("Timestamp", "TimeGenerated", "DeviceName", "DeviceId", "ActionType", "AdditionalFields"))
 _ENVELOPE = frozenset((
@@ -140,7 +154,6 @@ class MdeParser:
     """MDE advanced hunting rows, in each of their three shapes, -> normalised events."""
 
     name = NAME
-    events_carry_raw = True  # an Event Hub message journals each event with its own record
 
     def sniff(self, record: Record) -> bool:
         """One of the three shapes (module docstring); reads at most four keys of other records."""
@@ -158,42 +171,41 @@ class MdeParser:
         return "Timestamp" in record and "DeviceId" in record and "DeviceName" in record and (
             "ActionType" in record or "IPAddresses" in record or "NetworkAdapterName" in record)
 
-    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
-        """The events of one record; :class:`ParseError` names what is wrong with a row."""
+    def parts(self, record: Record) -> Iterator[tuple[Any, str]] | None:
+        """An Event Hub message's records, each with its origin suffix ``#record-<n>``; ``None`` for a row.
+
+        The pipeline takes each record as a record of its own (:mod:`ingest.parsers.base`).
+        Asked of every MDE record, so a row costs one key lookup.
+
+        >>> message = {"records": [{"category": "AdvancedHunting-DeviceEvents", "properties": {}}]}
+        >>> [suffix for _, suffix in MdeParser().parts(message)], MdeParser().parts({"Timestamp": "t"})
+        (['#record-1'], None)
+        """
         if not isinstance(record, dict):
-            raise ParseError("an MDE record must be a JSON object")
+            return None
         records = record.get("records")
-        if "category" not in record and "Type" not in record and isinstance(records, list):
-            yield from self._message(records, context)
-            return
-        events = _events(record, context, raw=None)
-        if len(events) == 1:
-            events[0].raw = record
-        # else a network info row's addresses: raw None, so each is journaled with the record as read
-        yield from events
+        if records.__class__ is not list or "category" in record or "Type" in record:
+            return None  # a streaming or Log Analytics row is a row whatever else it holds
+        return ((item, f"#record-{number}") for number, item in enumerate(records, 1))
 
-    def _message(self, records: list[Any], context: ParseContext) -> Iterator[Event]:
-        """An Event Hub message: every row, each event with its own record; one bad row rejects the message."""
-        if not records:
-            raise ParseError("an Event Hub message with no records")
-        if len(records) > RECORDS_LIMIT:
-            raise ParseError(f"an Event Hub message of {len(records)} records (at most {RECORDS_LIMIT})")
-        events: list[Event] = []
-        for number, item in enumerate(records, start=1):
-            if not is_streaming_record(item):
-                raise ParseError(f"record {number} of the message is no advanced hunting record")
-            try:
-                found = _events(item, context, raw=item)
-            except ParseError as exc:
-                raise ParseError(f"record {number} of the message: {exc}") from None
-            for event in found:
-                event.origin = f"{context.origin}#record-{number}"
-            events.extend(found)
-        yield from events
+    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
+        """The events of one record; :class:`ParseError` names what is wrong with a row.
+
+        Given a whole Event Hub message (a caller without the pipeline's :meth:`parts`),
+        the events of all its records, each with its ``#record-<n>`` origin; the first
+        record that cannot be read then fails the message, its reason led by ``record-<n>: ``,
+        and a message of no records is refused.
+        """
+        records = self.parts(record)
+        if records is None:
+            return iter(_row(record, context))
+        return parse_parts(records, context, _row, "an Event Hub message with no records")
 
 
-def _events(record: dict[str, Any], context: ParseContext, raw: dict[str, Any] | None) -> list[Event]:
-    """The events of one streaming, Sentinel or flat record (not a message of several)."""
+def _row(record: Any, context: ParseContext) -> list[Event]:
+    """The events of one streaming, Sentinel or flat record (not a message of several), each with it as raw."""
+    if not isinstance(record, dict):
+        raise ParseError("an MDE record must be a JSON object")
     if "category" in record:
         if not is_streaming_record(record):
             raise ParseError("a streaming record needs a category AdvancedHunting-<table> and a properties object")
@@ -211,7 +223,7 @@ def _events(record: dict[str, Any], context: ParseContext, raw: dict[str, Any] |
     if not table.startswith(TABLE_PREFIX):
         raise ParseError(f"advanced hunting table {table[:64]!r} is not read (only Device* tables)")
     try:
-        return _row_events(row, table, fallback, context, raw)
+        return _row_events(row, table, fallback, context, record)
     except ParseError as exc:
         raise ParseError(f"MDE {table[:64]} row: {exc}") from None
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:

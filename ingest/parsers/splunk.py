@@ -9,7 +9,7 @@ concatenated objects):
 * a **result**: ``{"_raw": "...", "_time": "...", "host": "...", "sourcetype": "..."}``,
   an element of a results array (``[{...}, ...]``, a saved search's JSON);
 * a **results page**: ``{"results": [result, ...]}`` (REST ``.../results?output_mode=json``),
-  one record for all its results;
+  one framed record for all its results, split into them (below);
 * an **HEC payload**: ``{"time": ..., "host": ..., "sourcetype": ..., "event": {...} or "..."}``,
   what a forwarder or an HTTP Event Collector client sends; only HEC's own
   keys (``time``, ``host``, ``source``, ``sourcetype``, ``index``, ``event``,
@@ -43,9 +43,25 @@ device's record of other machines' traffic has no host on purpose (it
 reaches its hosts through the IP map), and there Splunk's ``host`` is the
 sensor's or the syslog relay's.
 
+Results pages: a page is split by :meth:`SplunkExportParser.parts` (the
+wrapper hook of :mod:`ingest.parsers.base`): each result is a record of its
+own for the pipeline, with origin ``<origin>#result-<n>`` (``n`` from 1), so
+the report counts results, not pages, and a result that cannot be read is
+rejected alone, with the reason and its own text, while the page's other
+results are accepted.  A result of a page is read as a result even without
+Splunk's own fields (``{"_raw": ...}`` alone, which a line of its own needs to
+be sniffed); a row without ``_raw`` (a ``| table`` search) is refused as
+such.  A page of no results (a search that matched nothing, a page past the
+end) holds no event and is nothing: nothing received, nothing rejected.
+
 Event ids: as for every format, from this parser's name (``splunk``) and the
 record as read, so re-ingesting an export adds nothing, while the same event
-read unwrapped is another event.
+read unwrapped is another event.  A result of a page: over the result's
+canonical JSON (:func:`ingest.readers.ndjson.canonical_json`), which is also
+its raw evidence, so the same page again (re-fetched, keys in another order,
+another ``init_offset``) adds nothing.  (Before results were parts, a page's
+ids were over the whole page and the event's position: a page ingested then
+and again now gives its events once more.)
 """
 
 from __future__ import annotations
@@ -65,6 +81,7 @@ from ingest.parsers.base import (
     ParserRegistry,
     Record,
     UnknownFormatError,
+    parse_parts,
     plausible_window,
 )
 
@@ -167,8 +184,6 @@ class SplunkExportParser:
     """
 
     name = NAME
-    events_carry_raw = True
-    """A results page's events each carry their own result as ``raw``: the pipeline journals that."""
 
     def __init__(self, registry: ParserRegistry) -> None:
         self.registry = registry
@@ -177,54 +192,65 @@ class SplunkExportParser:
         """One of the shapes above; never raises."""
         return is_export_line(record) or is_result(record) or is_hec(record) or is_results_page(record)
 
-    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
-        """The events of the wrapped record(s); :class:`ParseError` names the sourcetype that failed."""
-        if not isinstance(record, dict):
-            raise ParseError(f"{NAME} expects a JSON object, got {type(record).__name__}")
-        if is_export_line(record):
-            yield from self._result(record["result"], context, None)
-        elif is_result(record):
-            yield from self._result(record, context, None)
-        elif is_hec(record):
-            yield from self._wrapped(record, record["event"], context, None)
-        elif is_results_page(record):
-            results = record["results"]
-            if not results:
-                raise ParseError("a Splunk results page with no results")
-            origin = context.origin
-            try:
-                for position, result in enumerate(results, 1):
-                    context.origin = f"{origin}#result-{position}"
-                    yield from self._result(result, context, position)
-            finally:
-                context.origin = origin
-        else:
-            raise ParseError("not a Splunk export line, result, results page or HEC event")
+    def parts(self, record: Record) -> Iterator[tuple[Any, str]] | None:
+        """A results page's results, each with its origin suffix ``#result-<n>``; ``None`` for anything else.
 
-    def _result(self, result: Any, context: ParseContext, position: int | None) -> Iterator[Event]:
+        The pipeline takes each result as a record of its own (:mod:`ingest.parsers.base`).
+
+        >>> parser = SplunkExportParser(ParserRegistry())
+        >>> list(parser.parts({"preview": False, "results": [{"_raw": "a"}, {"_raw": "b"}]}))
+        [({'_raw': 'a'}, '#result-1'), ({'_raw': 'b'}, '#result-2')]
+        >>> parser.parts({"_raw": "a", "_time": "1"}) is None, list(parser.parts({"preview": False, "results": []}))
+        (True, [])
+        """
+        if not is_results_page(record) or is_export_line(record) or is_result(record):
+            return None  # the shapes parse reads first keep their precedence
+        assert isinstance(record, dict)
+        return ((result, f"#result-{position}") for position, result in enumerate(record["results"], 1))
+
+    def parse(self, record: Record, context: ParseContext) -> Iterator[Event]:
+        """The events of the wrapped record; :class:`ParseError` names the sourcetype that failed.
+
+        Any object that is no export line, HEC event or results page is read as a result (a
+        result of a page need not carry Splunk's own fields).  Given a whole results page (a
+        caller without the pipeline's :meth:`parts`), the events of all its results, each
+        with its ``#result-<n>`` origin; the first result that cannot be read then fails
+        the page, its reason led by ``result-<n>: ``, and a page of no results, read whole,
+        is refused: it holds no event.
+        """
+        if not isinstance(record, dict):
+            raise ParseError(f"a Splunk result or event is not a JSON object (a {type(record).__name__})")
+        if is_export_line(record):
+            yield from self._result(record["result"], context)
+        elif is_hec(record):
+            yield from self._wrapped(record, record["event"], context)
+        else:
+            results = self.parts(record)
+            if results is None:
+                yield from self._result(record, context)
+            else:
+                yield from parse_parts(results, context, self._result, "a Splunk results page with no results")
+
+    def _result(self, result: Any, context: ParseContext) -> Iterator[Event]:
         if not isinstance(result, dict):
-            where = "" if position is None else f" {position}"
-            raise ParseError(f"Splunk result{where} is not an object (a {type(result).__name__})")
+            raise ParseError(f"Splunk result is not an object (a {type(result).__name__})")
         if "_raw" not in result:
             # a `| table` or `| stats` search: fields, not events
             raise ParseError(
                 f"Splunk result without _raw (fields {', '.join(sorted(map(str, result))[:8])}): "
                 "export events, not a table"
             )
-        yield from self._wrapped(result, result["_raw"], context, position)
+        yield from self._wrapped(result, result["_raw"], context)
 
-    def _wrapped(
-        self, wrapper: Mapping[str, Any], raw: object, context: ParseContext, position: int | None
-    ) -> Iterator[Event]:
+    def _wrapped(self, wrapper: Mapping[str, Any], raw: object, context: ParseContext) -> Iterator[Event]:
         sourcetype = str(wrapper.get("sourcetype") or "unknown")[:64]
-        where = f"Splunk result {position} " if position is not None else "Splunk "
         inner = _inner(raw)
         if inner is None or inner == "":
-            raise ParseError(f"{where}event of sourcetype {sourcetype!r} is empty or not text")
+            raise ParseError(f"Splunk event of sourcetype {sourcetype!r} is empty or not text")
         parser = self._parser_for(inner)
         if parser is None:
             raise ParseError(
-                f"{where}event of sourcetype {sourcetype!r}: no parser recognises it ({_describe(inner)})"
+                f"Splunk event of sourcetype {sourcetype!r}: no parser recognises it ({_describe(inner)})"
             )
         host = wrapper.get("host")
         file_hint, clock, received_at = context.path_hint, context.clock, context.received_at
@@ -246,12 +272,9 @@ class SplunkExportParser:
                     event.host = normalize_host(host)
                     if event.host is not None:
                         event.fields.setdefault("host.name.original", host)
-                # a results page is one record: each event carries its own result (as
-                # elasticsearch.py's hits); otherwise the journal keeps the record as read
-                event.raw = dict(wrapper) if position is not None else None
                 yield event
         except ParseError as error:
-            raise ParseError(f"{where}event of sourcetype {sourcetype!r}: {error}") from None
+            raise ParseError(f"Splunk event of sourcetype {sourcetype!r}: {error}") from None
         finally:
             context.path_hint, context.clock, context.received_at = file_hint, clock, received_at
 

@@ -136,6 +136,13 @@ def test_each_event_of_a_part_journals_that_part_with_distinct_stable_ids(tmp_pa
     assert (again.total.duplicates, again.total.events) == (2, 0)
 
 
+def test_each_event_of_a_record_that_is_no_wrapper_journals_the_record_as_read(tmp_path, journal):
+    line = orjson.dumps(row(1, twice=True))
+    ingest(tmp_path, journal, Rows(), row(1, twice=True))
+    got = journal.connection.execute("SELECT id, raw FROM events ORDER BY seq").fetchall()
+    assert got == [(as_read_id("rows", line, 0), line.decode()), (as_read_id("rows", line, 1), line.decode())]
+
+
 def test_parts_is_looked_up_once_per_parser_not_per_record(tmp_path, journal):
     CountedRows.lookups = 0
     report = ingest(tmp_path, journal, CountedRows(), *[rows(row(n), row(n + 1000)) for n in range(300)])

@@ -207,9 +207,12 @@ def test_parse_alone_reads_a_whole_response_and_restores_the_origin():
     events = list(parser.parse({"hits": {"hits": [hit(ECS), hit(ZEEK)]}}, context))
     assert [e.origin for e in events] == ["f:1#hit-1", "f:1#hit-2"]
     assert context.origin == "f:1"
-    with pytest.raises(ParseError, match="hit 2 "):
+    with pytest.raises(ParseError, match="^hit-2: Elasticsearch hit "):
         list(parser.parse({"hits": {"hits": [hit(ECS), hit({"x": 1})]}}, context))
     assert context.origin == "f:1"
+    # read whole (a response inside another wrapper), a response of no hits holds no event: refused
+    with pytest.raises(ParseError, match="^an Elasticsearch search response with no hits$"):
+        list(parser.parse({"hits": {"hits": []}}, context))
 
 
 def test_each_event_of_a_search_response_journals_its_own_hit_not_the_whole_response(tmp_path, journal, graph):

@@ -279,11 +279,16 @@ def test_an_event_hub_message_gives_each_rows_events_with_its_own_record():
     assert [e.origin for e in events] == ["test#record-1", "test#record-2", "test#record-3", "test#record-3"]
 
 
-def test_a_bad_row_rejects_the_whole_message_naming_it():
+def test_parse_alone_fails_a_message_at_its_first_bad_record_naming_it():
+    # the pipeline takes a message's records one by one (test_mde_pipeline); a caller that parses
+    # the message whole (another wrapper's inner record) has one answer for all of it
     message = json.loads((FIXTURES / "eventhub_message.json").read_text(encoding="utf-8"))
     del message["records"][1]["properties"]["DeviceName"]
-    with pytest.raises(ParseError, match="record 2 of the message: MDE DeviceNetworkEvents row: no DeviceName"):
+    with pytest.raises(ParseError, match="^record-2: MDE DeviceNetworkEvents row: no DeviceName$"):
         parse(message)
+    assert CONTEXT.origin == "test"
+    with pytest.raises(ParseError, match="^an Event Hub message with no records$"):
+        parse({"records": []})
 
 
 def test_a_flat_rows_time_falls_back_to_time_generated_and_a_streaming_records_to_its_time():

@@ -14,16 +14,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from graphsiem.model import stable_hash
 from graphsiem.store import open_store
+from ingest.event_ids import as_read_id, canonical_text_id
 from ingest.journal import Journal
 from ingest.normalize import normalize_command_line
 from ingest.parsers.base import ParserRegistry
 from ingest.pipeline import ingest_paths, ingest_records
+from ingest.readers.ndjson import canonical_json
 from ingest.registry import default_registry
 from tests.ingest.parsers.test_mde import FIXTURES, ROWS, SCRIPT
+from tests.ingest.test_event_ids import open_on_scheme_1
 from tests.reliability.snapshot import snapshot
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
@@ -178,10 +182,11 @@ def test_the_fixture_files_ingest_whole_and_again_add_nothing(tmp_path):
         events = journal.counts()["events"]
         again = ingest_paths([FIXTURES], store=None, journal=journal, registry=registry, progress=False)
         assert journal.counts()["events"] == events
-    # advanced_hunting.json is one pretty-printed object of rows (not a row): the only rejection
-    assert {name: (c.accepted, c.rejected) for name, c in first.formats.items()} == {"mde": (13, 0), "unknown": (0, 1)}
+    # advanced_hunting.json is one pretty-printed object of rows (not a row): the only rejection;
+    # 6 streaming + 6 Log Analytics rows + the Event Hub message's 3 records, each a record
+    assert {name: (c.accepted, c.rejected) for name, c in first.formats.items()} == {"mde": (15, 0), "unknown": (0, 1)}
     assert first.total.received == first.total.accepted + first.total.rejected == again.total.received
-    # 6 streaming + 6 Log Analytics rows (the network info row gives two addresses) + one message of 3 rows (4)
+    # the network info row gives two addresses in each shape
     assert events == 7 + 7 + 4
 
 
@@ -193,3 +198,77 @@ def test_the_event_hub_message_journals_each_event_with_its_own_record(tmp_path)
     raws = [row.event.raw if isinstance(row.event.raw, dict) else json.loads(row.event.raw) for row in rows]
     assert raws == [message["records"][n] for n in (0, 1, 2, 2)]
     assert [row.event.origin for row in rows] == [f"api#1#record-{n}" for n in (1, 2, 3, 3)]
+
+
+def message() -> dict[str, Any]:
+    """The fixture's Event Hub message: process creation, connection, network info (two addresses)."""
+    return json.loads((FIXTURES / "eventhub_message.json").read_text(encoding="utf-8"))
+
+
+def ingest_message(tmp_path: Path, journal: Journal, name: str, data: bytes):
+    (tmp_path / name).write_bytes(data)
+    return ingest_paths([tmp_path / name], store=None, journal=journal, registry=default_registry(), progress=False)
+
+
+def without_device(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "properties": {k: v for k, v in record["properties"].items() if k != "DeviceName"}}
+
+
+@pytest.mark.parametrize(("spoil", "reason"), [
+    (without_device, "MDE DeviceNetworkEvents row: no DeviceName"),
+    (lambda record: {**record, "category": "AdvancedHunting-EmailEvents"},
+     "advanced hunting table 'EmailEvents' is not read (only Device* tables)"),
+    (lambda record: {"time": "x", "category": "Administrative", "properties": {}},
+     "a streaming record needs a category AdvancedHunting-<table> and a properties object"),
+    (lambda record: "text", "an MDE record must be a JSON object"),
+], ids=["no-device", "other-table", "azure-activity", "text"])
+def test_a_bad_record_of_a_message_rejects_only_itself(tmp_path, spoil, reason):
+    spoilt = message()
+    bad = spoilt["records"][1] = spoil(spoilt["records"][1])
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_message(tmp_path, journal, "message.json", orjson.dumps(spoilt))
+        assert (report.total.received, report.total.accepted, report.total.rejected) == (3, 2, 1)
+        mde = report.formats["mde"]
+        assert (mde.received, mde.accepted, mde.rejected, report.total.events) == (3, 2, 1, 3)
+        (rejection,) = journal.rejected()
+        assert (rejection.origin, rejection.format, rejection.reason) == (
+            f"{tmp_path / 'message.json'}:1#record-2", "mde", reason)
+        assert rejection.raw == (bad if isinstance(bad, str) else canonical_json(bad))
+        assert [row.event.origin.rsplit("#", 1)[1] for row in journal.iter_events()] == [
+            "record-1", "record-3", "record-3"]
+
+
+def test_each_record_s_ids_are_over_its_canonical_json_and_the_same_message_again_adds_nothing(tmp_path):
+    records = message()["records"]
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        ingest_message(tmp_path, journal, "message.json", orjson.dumps(message()))
+        texts = [canonical_json(record).encode() for record in records]
+        ids = [row.event.id for row in journal.iter_events()]
+        assert ids == [as_read_id("mde", texts[0]), as_read_id("mde", texts[1]),
+                       as_read_id("mde", texts[2], 0), as_read_id("mde", texts[2], 1)]
+        # received again from the hub: pretty-printed, keys in another order
+        again = {"records": [dict(reversed(record.items())) for record in records]}
+        report = ingest_message(tmp_path, journal, "again.json", json.dumps(again, indent=2).encode())
+        assert (report.total.received, report.total.duplicates, report.total.events) == (3, 3, 0)
+        assert journal.counts()["events"] == 4
+
+
+def test_on_scheme_1_a_record_has_one_id_in_a_message_and_on_a_line_of_its_own(tmp_path):
+    record = message()["records"][0]
+    with open_on_scheme_1(tmp_path / "journal.sqlite") as journal:
+        ingest_message(tmp_path, journal, "message.json", orjson.dumps({"records": [record]}))
+        (row,) = journal.iter_events()
+        assert row.event.id == canonical_text_id("mde", canonical_json(record))
+        report = ingest_message(tmp_path, journal, "line.ndjson", json.dumps(record).encode() + b"\n")
+        assert (report.total.duplicates, journal.counts()["events"]) == (1, 1)
+
+
+def test_an_empty_message_is_not_claimed(tmp_path):
+    # nothing in {"records": []} says it is MDE's (every Azure resource log streams in that
+    # envelope): it is rejected as unrecognised, unlike an empty Elasticsearch scroll page
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_message(tmp_path, journal, "empty.json", b'{"records": []}\n' + orjson.dumps(message()))
+        assert (report.total.received, report.total.accepted, report.total.rejected) == (4, 3, 1)
+        (rejection,) = journal.rejected()
+        assert (rejection.format, rejection.reason) == (
+            "unknown", "no parser recognises a JSON object with keys [records]")

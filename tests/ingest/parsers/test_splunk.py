@@ -9,11 +9,13 @@ import orjson
 import pytest
 from evtx import PyEvtxParser
 
+from ingest.event_ids import as_read_id
 from ingest.journal import Journal
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.splunk import is_hec
 from ingest.pipeline import ingest_paths, ingest_records
 from ingest.readers.files import choose_reader, default_readers
+from ingest.readers.ndjson import canonical_json
 from ingest.registry import default_registry
 
 REGISTRY = default_registry()
@@ -176,17 +178,89 @@ def test_a_results_array_and_concatenated_hec_events_are_read(corpus, tmp_path, 
     assert journal.counts()["events"] == 12
 
 
-def test_a_results_page_journals_each_event_with_its_own_result(corpus, journal):
-    records = list(inner_records(corpus).values())
-    page = {"preview": False, "init_offset": 0, "messages": [], "fields": [{"name": "_raw"}],
-            "results": [export_line(s, r)["result"] for s, r in records]}
-    report = ingest_records([page], store=None, journal=journal)
-    assert (report.total.received, report.total.accepted) == (1, 1)
-    kept = list(journal.iter_events())
-    assert len(kept) == 6
-    raws = [event.raw for event in journal.get(item.event.id for item in kept)]
-    assert sorted(raw["sourcetype"] for raw in raws) == sorted(s for s, _ in records)
-    assert all("results" not in raw for raw in raws)
+def page_of(*results: object, offset: int = 0) -> dict:
+    """A REST results page (``.../results?output_mode=json``)."""
+    return {"preview": False, "init_offset": offset, "messages": [], "fields": [{"name": "_raw"}],
+            "results": list(results)}
+
+
+SSHD = "<38>Mar  5 10:00:01 web-01 sshd[4242]: Failed password for root from 203.0.113.9 port 50022 ssh2"
+
+
+def sshd_result(n: int) -> dict:
+    return {"_raw": SSHD.replace("4242", str(4000 + n)), "_time": "2024-03-05T10:00:01.000+00:00", "host": "web-01",
+            "source": "/var/log/auth.log", "sourcetype": "linux_secure", "index": "main"}
+
+
+def test_a_results_page_is_taken_as_its_results_each_journaled_with_its_own(corpus, journal):
+    results = [export_line(s, r)["result"] for s, r in inner_records(corpus).values()]
+    report = ingest_records([page_of(*results)], store=None, journal=journal)
+    assert (report.total.received, report.total.accepted, report.total.events) == (6, 6, 6)
+    assert report.formats["splunk"].received == 6
+    rows = journal.connection.execute("SELECT id, raw, origin FROM events ORDER BY seq").fetchall()
+    # each event's id and evidence are its own result's canonical JSON, not the page's
+    assert [(raw, origin) for _, raw, origin in rows] == [
+        (canonical_json(result), f"api#1#result-{n}") for n, result in enumerate(results, 1)]
+    assert [id_ for id_, _, _ in rows] == [as_read_id("splunk", canonical_json(r).encode()) for r in results]
+
+
+@pytest.mark.parametrize(("bad", "reason"), [
+    ({"count": "12", "user": "bob"}, "Splunk result without _raw (fields count, user): export events, not a table"),
+    (3, "a Splunk result or event is not a JSON object (a int)"),
+    ({"_raw": "LogName=Security\nEventCode=4688", "sourcetype": "WinEventLog:Security"},
+     "Splunk event of sourcetype 'WinEventLog:Security': no parser recognises it "
+     "(text 'LogName=Security\\nEventCode=4688')"),
+    (page_of(), "a Splunk results page with no results"),  # a page inside a page holds no event: not nothing
+])
+def test_a_bad_result_rejects_only_itself_with_its_reason_and_its_own_text(tmp_path, journal, bad, reason):
+    page = page_of(sshd_result(1), bad, sshd_result(3))
+    report = ingest_file(tmp_path, journal, "page.json", orjson.dumps(page))
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (3, 2, 1)
+    splunk = report.formats["splunk"]
+    assert (splunk.received, splunk.accepted, splunk.rejected, report.total.events) == (3, 2, 1, 2)
+    (rejection,) = journal.rejected()
+    assert rejection.origin == f"{tmp_path / 'page.json'}:1#result-2"
+    assert (rejection.format, rejection.reason, rejection.raw) == ("splunk", reason, canonical_json(bad))
+    assert [item.event.origin.rsplit("#", 1)[1] for item in journal.iter_events()] == ["result-1", "result-3"]
+
+
+def test_the_same_page_again_adds_nothing_however_it_is_written(tmp_path, journal):
+    results = [sshd_result(n) for n in range(3)]
+    first = ingest_file(tmp_path, journal, "page.json", orjson.dumps(page_of(*results)))
+    assert (first.total.accepted, first.total.events) == (3, 3)
+    # fetched again: pretty-printed, keys in another order, another offset
+    again = page_of(*[dict(reversed(result.items())) for result in results], offset=100)
+    report = ingest_file(tmp_path, journal, "again.json", json.dumps(again, indent=2).encode())
+    assert (report.total.received, report.total.accepted, report.total.duplicates, report.total.events) == (3, 3, 3, 0)
+    assert journal.counts()["events"] == 3
+
+
+def test_an_empty_page_counts_as_nothing(tmp_path, journal):
+    pages = orjson.dumps(page_of(sshd_result(1))) + b"\n" + orjson.dumps(page_of(offset=1)) + b"\n"
+    report = ingest_file(tmp_path, journal, "pages.json", pages)
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (1, 1, 0)
+    only_empty = ingest_file(tmp_path, journal, "empty.json", json.dumps(page_of(), indent=2).encode() * 2)
+    (file,) = only_empty.files.values()
+    assert file.skipped is None and file.reader is not None
+    assert (only_empty.total.received, only_empty.total.rejected) == (0, 0)
+    assert journal.rejected() == []
+
+
+def test_a_result_of_a_page_needs_no_splunk_field_of_its_own(journal):
+    bare = {"_raw": SSHD}  # `| fields _raw`: a line of its own this bare is not claimed
+    assert not SPLUNK.sniff(bare)
+    report = ingest_records([page_of(bare)], store=None, journal=journal)
+    assert (report.total.accepted, report.total.events) == (1, 1)
+
+
+def test_parse_alone_reads_a_whole_page_and_restores_the_origin():
+    context = ParseContext(origin="f:1", reference_year=2024)
+    events = list(SPLUNK.parse(page_of(sshd_result(1), sshd_result(2)), context))
+    assert [e.origin for e in events] == ["f:1#result-1", "f:1#result-2"]
+    assert context.origin == "f:1"
+    with pytest.raises(ParseError, match="^result-2: Splunk result without _raw"):
+        list(SPLUNK.parse(page_of(sshd_result(1), {"count": "1"}), context))
+    assert context.origin == "f:1"
 
 
 def test_a_zeek_record_without_its_path_is_named_by_the_sourcetype_or_the_source():
