@@ -200,6 +200,28 @@ def _split_tag(text: str, header: _Header) -> str:
     return message
 
 
+def _rfc5424_cisco_tag(message: str, header: _Header) -> str:
+    """A Cisco tag an RFC 5424 relay kept: as APP-NAME (``fw01 %ASA-6-302013 - - Built ...``) or
+    at the head of MSG after a NIL APP-NAME (``fw01 - - - %ASA-6-302013: Built ...``).
+
+    The tag goes to ``event.code`` and ``observer.*`` as in the RFC 3164 layouts; it is no program
+    name, so APP-NAME is dropped.  Any other APP-NAME keeps its MSG as it is.
+    """
+    app = header.appname
+    if app is None:
+        tagged = message
+    elif app.startswith("%"):
+        tagged = f"{app}: {message}"
+    else:
+        return message
+    cisco = split_cisco_tag(tagged)
+    if cisco is None:
+        return message
+    header.cisco, message = cisco
+    header.appname = None
+    return message
+
+
 def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
     """Header fields and the message text of a syslog line."""
     header = _Header()
@@ -237,8 +259,8 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
                 raise ParseError(f"RFC 5424 timestamp: {exc}") from None
         header.hostname, header.appname = _nil(host), _nil(app)
         header.procid, header.msgid = _nil(procid), _nil(msgid)
-        message = _structured_data(text[rfc5424.end():], header)
-        return header, message.removeprefix("\ufeff")
+        message = _structured_data(text[rfc5424.end():], header).removeprefix("\ufeff")
+        return header, _rfc5424_cisco_tag(message, header)
     rfc3164 = _RFC3164_RE.match(text)
     if rfc3164 is not None:
         month = _MONTHS.get(rfc3164.group(1))

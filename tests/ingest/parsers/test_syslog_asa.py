@@ -153,3 +153,30 @@ def test_a_url_accessed_is_requested_by_the_mapped_client(tmp_path, journal, gra
     assert relations(graph, "REQUESTED") == {(("host", "ws-0300"), url)}
     assert relations(graph, "ON") == {(url, ("domain", "example.com"))}
     assert ("ws-0300", url) in {(s.host, s.entity) for s in graph.iter_sightings()}
+
+
+BUILT = ("Built outbound TCP connection 3 for outside:203.0.113.7/443 (203.0.113.7/443) "
+         "to inside:10.1.2.42/51238 (10.1.2.42/51238)")
+
+
+@pytest.mark.parametrize("line", [
+    "<166>1 2024-03-05T10:15:49.000Z fw01 %ASA-6-302013 - - " + BUILT,  # the tag as APP-NAME
+    "<166>1 2024-03-05T10:15:49.000Z fw01 - - - %ASA-6-302013: " + BUILT,  # the tag at the head of MSG
+])
+def test_rfc5424_relayed_asa_line_reads_as_the_rfc3164_layout(line: str) -> None:
+    (relayed,) = PARSER.parse(line, CONTEXT)
+    (direct,) = PARSER.parse("<166>Mar 05 2024 10:15:49 fw01 : %ASA-6-302013: " + BUILT, CONTEXT)
+    assert relayed.host is None
+    assert relayed.fields == direct.fields
+    assert relayed.fields["event.code"] == "302013"
+    assert relayed.fields["observer.name"] == "fw01"
+    assert relayed.fields["observer.product"] == "ASA"
+    assert (relayed.fields["source.ip"], relayed.fields["destination.port"]) == ("10.1.2.42", 443)
+    assert relayed.ts == direct.ts
+
+
+def test_rfc5424_other_app_name_keeps_a_cisco_looking_message() -> None:
+    """Only a NIL APP-NAME or a Cisco tag as APP-NAME is read as Cisco's: a program's text stays its own."""
+    (event,) = PARSER.parse("<166>1 2024-03-05T10:15:49.000Z web01 myapp - - %ASA-6-302013: " + BUILT, CONTEXT)
+    assert event.fields["log.syslog.appname"] == "myapp"
+    assert "event.code" not in event.fields and event.host == "web01"
