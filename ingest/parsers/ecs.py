@@ -12,10 +12,12 @@ zone-less values are read in the context's default time zone.
 
 Host (docs/fields.md, "ECS host"): ``host.name`` (else ``host.hostname``) is
 the event's host, except in a device's view of other machines' traffic
-(:func:`is_device_view`: a firewall, proxy or IDS record shipped by Filebeat
-or Packetbeat), whose ``host.name`` is the machine that shipped it: such an
-event has no host, so that the projection's sensor rule finds the client
-through the IP -> host map, and the device is ``observer.name``.
+(:func:`~ingest.parsers.ecs_network.is_device_view`: a firewall, proxy or
+IDS record shipped by Filebeat or Packetbeat), whose ``host.name`` is the
+machine that shipped it: such an event has no host, so that the
+projection's sensor rule finds the client through the IP -> host map, and
+the device is ``observer.name`` (:mod:`ingest.parsers.ecs_network` reads
+it, with the network ends, DNS and URL fields).
 
 Kinds: an endpoint record (one with a host) that is the observation a Sysmon
 event kind stands for takes that kind, so that the projection and the IP ->
@@ -41,24 +43,21 @@ import shlex
 import subprocess
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from graphsiem.model import Event
 from ingest.normalize import (
     DIGEST_LENGTHS,
-    canonical_ip,
     digest_fields,
     is_unset,
-    normalize_domain,
     normalize_host,
-    normalize_url,
     normalize_user,
     parse_int,
     parse_timestamp,
     split_hashes,
 )
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
-from ingest.parsers.ecs_endpoint import GENERIC_KIND, addresses, endpoint_kind, registry_path
+from ingest.parsers.ecs_endpoint import GENERIC_KIND, endpoint_kind, registry_path
+from ingest.parsers.ecs_network import NETWORK_KEYS, device_view, read_network, read_observer
 from ingest.parsers.ecs_zeek import native_record, zeek_log
 from ingest.parsers.zeek import ZeekParser
 from ingest.powershell import decode_powershell_command
@@ -81,14 +80,6 @@ _COPIED = (
 _INTS = (
     "process.pid", "process.parent.pid", "source.port", "destination.port",
 )
-_SENSOR_AGENTS = frozenset(("zeek", "suricata", "snort", "squid", "netflow", "packetbeat"))
-"""``event.module``, ``agent.type`` or ``event.dataset`` prefix of shippers of network-sensor
-records that may carry no ``observer.*`` (Filebeat's zeek and suricata modules, Packetbeat)."""
-_TRAFFIC = ("source.ip", "destination.ip", "client.ip", "server.ip", "url.full", "url.original",
-            "dns.question.name")
-"""Fields that name the traffic a record reports: without one a device's record is about the device."""
-_ADDRESSES = ("source.ip", "destination.ip", "client.ip", "server.ip")
-_OBSERVER_TEXT = ("observer.hostname", "observer.type", "observer.vendor", "observer.product")
 
 
 def flatten(record: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -161,9 +152,9 @@ class EcsParser:
                 fields[name] = value
         if "event.code" in fields:
             fields["event.code"] = str(fields["event.code"])
-        is_device, has_observer = _device_view(flat)
+        is_device, has_observer = device_view(flat)
         if has_observer or is_device:  # most endpoint records have neither: nothing to copy
-            _observer(flat, fields, host if is_device else None)
+            read_observer(flat, fields, host if is_device else None)
         if is_device:
             host = None  # the shipper's name is the device's (observer.name), not the client's
         elif host:
@@ -171,7 +162,7 @@ class EcsParser:
         _processes(flat, fields)
         _user(flat, fields)
         _files(flat, fields)
-        _network(flat, fields)
+        read_network(flat, fields)
         _registry(flat, fields)
         kind = endpoint_kind(flat, fields) if host else GENERIC_KIND
         _remainder(flat, fields)
@@ -198,73 +189,6 @@ def _zeek_event(
     if shipper:
         event.fields.setdefault("observer.name", shipper)
     return event
-
-
-def is_device_view(flat: dict[str, Any]) -> bool:
-    """Whether a flattened ECS record is a device's view of other machines' traffic.
-
-    True when the record names no process (an endpoint agent's record names
-    the process behind a connection: Elastic Defend, Sysmon via Winlogbeat,
-    Auditbeat), comes from a device (an ``observer.*`` field: Filebeat's
-    firewall, proxy and IDS modules; or a network-sensor shipper,
-    :data:`_SENSOR_AGENTS`), names traffic (:data:`_TRAFFIC`), and the
-    shipping host is neither end of it (``host.ip`` is not among the
-    addresses: Packetbeat on an endpoint, a firewall's own connection).
-
-    Examples
-    --------
-    >>> is_device_view({"host.name": "zeek-sensor01", "observer.type": "ids",
-    ...                 "source.ip": "10.0.0.5", "destination.ip": "198.51.100.7"})
-    True
-    >>> is_device_view({"host.name": "ws-1", "process.pid": 4, "observer.vendor": "crowdstrike",
-    ...                 "source.ip": "10.0.0.5", "destination.ip": "198.51.100.7"})
-    False
-    """
-    return _device_view(flat)[0]
-
-
-def _device_view(flat: dict[str, Any]) -> tuple[bool, bool]:
-    """:func:`is_device_view`, and whether the record has an ``observer.*`` field (one pass)."""
-    has_observer = has_process = False
-    for key in flat:
-        first = key[:1]  # most keys start with neither letter: one comparison each
-        if first == "o" and key.startswith("observer."):
-            has_observer = True
-        elif first == "p" and key.startswith("process."):
-            has_process = True
-    if has_process or (not has_observer and not _is_sensor_shipper(flat)):
-        return False, has_observer
-    if all(is_unset(flat.get(key)) for key in _TRAFFIC):
-        return False, has_observer
-    own = addresses(flat.get("host.ip"))
-    return not own or own.isdisjoint(
-        ip for key in _ADDRESSES for ip in addresses(flat.get(key))
-    ), has_observer
-
-
-def _is_sensor_shipper(flat: dict[str, Any]) -> bool:
-    dataset = flat.get("event.dataset")
-    names = (flat.get("event.module"), flat.get("agent.type"),
-             dataset.split(".", 1)[0] if isinstance(dataset, str) else None)
-    return any(isinstance(name, str) and name.lower() in _SENSOR_AGENTS for name in names)
-
-
-def _observer(flat: dict[str, Any], fields: dict[str, Any], shipper: str | None) -> None:
-    """``observer.*``: the device; ``shipper`` (a device view's host.name) names it when it has no name."""
-    for name in _OBSERVER_TEXT:
-        value = _text(flat.get(name))
-        if value:
-            fields[name] = value
-    written = _text(flat.get("observer.name")) or _text(flat.get("observer.hostname"))
-    device = normalize_host(written) if written else shipper
-    if device:
-        fields["observer.name"] = device
-    addresses = flat.get("observer.ip")
-    for value in addresses if isinstance(addresses, list) else [addresses]:
-        ip = canonical_ip(_text(value), strict=False)
-        if ip:
-            fields["observer.ip"] = ip  # ECS allows a list: the first valid address
-            break
 
 
 def _text(value: Any) -> str | None:
@@ -408,106 +332,6 @@ def _put_hashes(flat: dict[str, Any], fields: dict[str, Any], prefix: str, group
         fields.update(digest_fields(prefix + ".", values))
 
 
-def _network(flat: dict[str, Any], fields: dict[str, Any]) -> None:
-    for side, peer in (("source", "client"), ("destination", "server")):
-        ip = canonical_ip(_text(flat.get(side + ".ip")))
-        # lenient: the roles only add to the ends, so a bad one ("unknown") must not reject
-        # the record, as a bad source.ip or destination.ip does
-        peer_ip = canonical_ip(_text(flat.get(peer + ".ip")), strict=False)
-        if peer_ip:
-            # ECS client/server name the flow's roles whichever way the record points;
-            # the sensor rule reads client.ip (docs/fields.md); alone they stand for the ends
-            fields[peer + ".ip"] = peer_ip
-        if ip or peer_ip:
-            fields[side + ".ip"] = ip or peer_ip
-    domain = normalize_domain(_text(flat.get("destination.domain")))
-    if domain:
-        fields["destination.domain"] = domain
-    question = normalize_domain(_text(flat.get("dns.question.name")))
-    if question:
-        fields["dns.question.name"] = question
-        _dns_answers(flat, fields)
-    url = _text(flat.get("url.full")) or _text(flat.get("url.original"))
-    url_domain = normalize_domain(_text(flat.get("url.domain")))
-    if url:
-        try:
-            full = normalize_url(url, host=url_domain)
-        except ValueError:
-            # a URL without a host, or with a bad host or port: kept as written, not fixed up
-            fields["url.original"] = url
-        else:
-            fields["url.full"] = full
-            # normalize_url wrote the host as normalize_domain does, or as an IP
-            url_domain = url_domain or normalize_domain(urlsplit(full).hostname)
-    if url_domain:
-        fields["url.domain"] = url_domain
-    path = _text(flat.get("url.path"))
-    if path:
-        fields["url.path"] = path
-
-
-def _dns_answers(flat: dict[str, Any], fields: dict[str, Any]) -> None:
-    """``dns.question.type``, ``dns.answers`` and, parallel to them, ``dns.answer_types``.
-
-    The types are what tells the projection which name answers are CNAMEs (an
-    MX or NS target is no alias of the question): each ``dns.answers`` object's
-    ``type``, or a dotted ``dns.answers.type`` list as long as the
-    ``dns.answers.data`` one (an export's ``fields``).
-    """
-    qtype = _record_type(flat.get("dns.question.type"))
-    if qtype:
-        fields["dns.question.type"] = qtype
-    answers, types = _answers(flat.get("dns.answers", flat.get("dns.answers.data")), flat.get("dns.answers.type"))
-    if not answers:
-        # answers without data (type and TTL only) say nothing: the resolved addresses do
-        answers, types = _answers(flat.get("dns.resolved_ip"), None)
-    if answers:
-        fields["dns.answers"] = answers
-        if any(types):  # else the projection's rule for answers without types applies
-            fields["dns.answer_types"] = types
-
-
-def _answers(value: Any, dotted_types: Any) -> tuple[list[str], list[str | None]]:
-    """DNS answers (``dns.answers`` objects' ``data``, or plain values) and each one's record type.
-
-    IPs canonical, unset ones left out with their types; a type is None where
-    the record gives none.
-    """
-    values = value if isinstance(value, list) else [value]
-    if not isinstance(dotted_types, list):
-        dotted_types = [dotted_types]
-    if len(dotted_types) != len(values):
-        dotted_types = [None] * len(values)  # not parallel to the data: which type is whose is unknown
-    answers: list[str] = []
-    types: list[str | None] = []
-    for answer, dotted_type in zip(values, dotted_types, strict=True):
-        data = answer.get("data") if isinstance(answer, dict) else answer
-        if is_unset(data) or isinstance(data, dict | list):
-            continue
-        text = str(data)
-        answers.append(canonical_ip(text, strict=False) or text)
-        types.append(_record_type(answer.get("type") if isinstance(answer, dict) else dotted_type))
-    return answers, types
-
-
-_RECORD_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV",
-                 64: "SVCB", 65: "HTTPS"}
-"""Record type numbers a shipper may write for ECS's names (others become RFC 3597's ``TYPE<n>``)."""
-
-
-def _record_type(value: Any) -> str | None:
-    """A DNS record type as ECS names it (``CNAME``, ``MX``), upper case; None when not said.
-
-    >>> _record_type("cname"), _record_type(5), _record_type("15"), _record_type(99), _record_type("")
-    ('CNAME', 'CNAME', 'MX', 'TYPE99', None)
-    """
-    if isinstance(value, bool) or is_unset(value) or isinstance(value, dict | list):
-        return None
-    text = str(value).strip()
-    if text.isdigit():
-        return _RECORD_TYPES.get(int(text), f"TYPE{int(text)}")
-    return text.upper() or None
-
 
 def _registry(flat: dict[str, Any], fields: dict[str, Any]) -> None:
     """ECS ``registry.*`` as Sysmon 12-14 events are read: ``registry.path`` the key or value's full
@@ -536,11 +360,7 @@ _MAPPED = frozenset((
     *(key for keys in _HASH_KEYS.values() for _, key in keys),
     *(f"{group}.pe.{key}" for group in ("process", "process.parent", "file", "dll")
       for key in (*_PE_TEXT, "imphash")),
-    *(f"{side}.ip" for side in ("source", "destination", "client", "server")),
-    "destination.domain", "dns.question.name", "dns.question.type", "dns.answers", "dns.answers.data",
-    "dns.answers.type", "dns.resolved_ip",
-    "url.full", "url.original", "url.domain", "url.path",
-    "registry.path", "registry.data.strings", "observer.name", "observer.ip", *_OBSERVER_TEXT,
+    "registry.path", "registry.data.strings", *NETWORK_KEYS,
 ))
 """Flattened keys a rule above maps: the remainder is every other key."""
 
