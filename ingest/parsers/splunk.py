@@ -33,7 +33,14 @@ Time: Splunk's time of the event (``_time``; HEC's ``time``) is the clock
 the inner parser reads year-less dates against, so an RFC 3164 line of 2005
 exported from Splunk is dated in 2005 rather than near the day of the ingest
 (``--year`` still wins), and it dates a line that has no time of its own (an
-RFC 5424 ``-``), as a live source's receipt time would.
+RFC 5424 ``-``), as a live source's receipt time would.  A line whose date has
+no zone (RFC 3164, Cisco) is read in ``--timezone`` by its parser; where that
+differs from Splunk's ``_time`` by a zone offset (whole quarter hours, at most
+14 h), Splunk resolved the source's zone when it indexed the line, and the event
+takes Splunk's instant (``log.syslog.time_source: splunk``).
+
+A device's line that names no device (an ASA line without ``device-id``)
+takes Splunk's ``host`` as ``observer.name``.
 
 Host: Splunk's ``host`` is the host the forwarder that read the source
 assigned (the machine whose log it is, or the one named by a host rule), so
@@ -265,13 +272,21 @@ class SplunkExportParser:
             context.clock = lambda: indexed
             if received_at is None:
                 context.received_at = indexed
+        is_line = isinstance(inner, str) and parser.name in ZONELESS_LINE_PARSERS
         try:
             for event in parser.parse(inner, context):
-                if event.host is None and isinstance(host, str) and event.source in HOST_FILLED_SOURCES:
-                    # the forwarder's host of an endpoint's own log (module docstring)
-                    event.host = normalize_host(host)
-                    if event.host is not None:
-                        event.fields.setdefault("host.name.original", host)
+                if event.host is None and isinstance(host, str):
+                    if event.source in HOST_FILLED_SOURCES:
+                        # the forwarder's host of an endpoint's own log (module docstring)
+                        event.host = normalize_host(host)
+                        if event.host is not None:
+                            event.fields.setdefault("host.name.original", host)
+                    elif host and "observer.name" not in event.fields and _is_device_view(event.fields):
+                        # a device's line that names no device (an ASA line without device-id):
+                        # Splunk's host is the device or its relay, the best name there is
+                        event.fields["observer.name"] = host
+                if is_line and indexed is not None:
+                    _zone_from_splunk(event, indexed)
                 yield event
         except ParseError as error:
             raise ParseError(f"Splunk event of sourcetype {sourcetype!r}: {error}") from None
@@ -288,6 +303,37 @@ class SplunkExportParser:
         if parser is self or parser.name == "elasticsearch":
             return None  # a wrapper inside a wrapper: no event of its own, and no nesting without end
         return parser
+
+
+def _is_device_view(fields: Mapping[str, Any]) -> bool:
+    return any(key.startswith("observer.") for key in fields)
+
+
+def _zone_from_splunk(event: Event, indexed: float) -> None:
+    """Date a line read in a guessed zone at Splunk's time, when the two differ by a zone offset.
+
+    An RFC 3164 (or Cisco) date has no zone, so the line was read in ``--timezone``;
+    Splunk resolved the source's zone when it indexed the line, and ``_time`` is that
+    instant.  A difference of a whole number of quarter hours (every zone offset), at
+    most 14 h, is the zone: the event takes Splunk's instant.  A zoned time (RFC 5424)
+    agrees with Splunk's, and any other difference is not a zone, so it is left alone.
+
+    >>> event = Event(id="", kind="syslog:message", ts=1709637340.0, host=None, source="syslog", fields={})
+    >>> _zone_from_splunk(event, 1709633740.25); event.ts, event.fields["log.syslog.time_source"]
+    (1709633740.25, 'splunk')
+    """
+    difference = event.ts - indexed
+    quarters = round(difference / 900.0)
+    if quarters and abs(difference) <= _MAX_ZONE_OFFSET and abs(difference - quarters * 900.0) < 1.0:
+        event.ts = indexed
+        event.fields["log.syslog.time_source"] = "splunk"
+
+
+_MAX_ZONE_OFFSET = 14 * 3600.0 + 1.0
+"""The largest zone offset (UTC+14, Kiribati), with a second for Splunk's milliseconds."""
+
+ZONELESS_LINE_PARSERS = frozenset(("syslog",))
+"""Parsers of text lines whose dates may carry no zone (RFC 3164, Cisco): Splunk's ``_time`` dates them."""
 
 
 def _splunk_time(wrapper: Mapping[str, Any]) -> float | None:

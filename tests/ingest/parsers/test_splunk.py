@@ -314,3 +314,37 @@ def test_an_implausible_splunk_time_changes_nothing(corpus):
         (event,) = SPLUNK.parse({"_raw": line, "_time": stamp, "sourcetype": "syslog"}, context)
         assert event.ts == 1749914161.0  # 2025-06-14, the year the clock gives
     assert context.clock() == 1780000000.0 and context.received_at is None
+
+
+@pytest.mark.parametrize(("timezone", "stamp"), [
+    ("UTC", "2024-03-05T11:15:40.000+01:00"),  # Splunk shows its user's zone: the instant is 10:15:40Z
+    ("America/New_York", "2024-03-05T10:15:40.000+00:00"),
+    ("UTC", "1709633740.000"),
+])
+def test_a_zoneless_line_takes_splunk_s_instant_whatever_zone_it_was_read_in(timezone, stamp):
+    # the bastion writes local time (UTC+1): 11:15:40 is 10:15:40Z, which Splunk resolved at index time
+    line = "Mar  5 11:15:40 bastion sshd[2211]: Failed password for root from 198.51.100.9 port 40002 ssh2"
+    (event,) = SPLUNK.parse({"_raw": line, "_time": stamp, "sourcetype": "linux_secure", "host": "bastion"},
+                            ParseContext(origin="x", default_timezone=timezone))
+    assert event.ts == 1709633740.0
+    assert event.fields["log.syslog.time_source"] == "splunk"
+
+
+def test_a_zoned_line_or_a_difference_that_is_no_zone_keeps_its_own_time():
+    zoned = "<34>1 2024-03-05T10:15:40.5Z bastion sshd 2211 - - Failed password for root from 198.51.100.9 port 1 ssh2"
+    (event,) = SPLUNK.parse({"_raw": zoned, "_time": "2024-03-05T10:15:40.500+00:00", "sourcetype": "syslog"},
+                            ParseContext(origin="x"))
+    assert event.ts == 1709633740.5 and "log.syslog.time_source" not in event.fields
+    late = "Mar  5 10:15:40 bastion sshd[2211]: Failed password for root from 198.51.100.9 port 40002 ssh2"
+    (event,) = SPLUNK.parse({"_raw": late, "_time": "2024-03-05T10:22:13.000+00:00", "sourcetype": "linux_secure"},
+                            ParseContext(origin="x"))
+    assert event.ts == 1709633740.0  # 6 min 33 s is an indexing delay, not a zone
+
+
+def test_a_device_line_naming_no_device_takes_splunk_s_host_as_the_observer():
+    line = ("<166>Mar 05 2024 10:15:33: %ASA-6-302013: Built outbound TCP connection 3 for "
+            "outside:203.0.113.7/443 (203.0.113.7/443) to inside:10.1.2.42/51238 (10.1.2.42/51238)")
+    (event,) = SPLUNK.parse({"_raw": line, "_time": "2024-03-05T10:15:33.000+00:00", "sourcetype": "cisco:asa",
+                             "host": "fw01"}, ParseContext(origin="x"))
+    assert event.host is None and event.fields["observer.name"] == "fw01"
+    assert event.fields["source.ip"] == "10.1.2.42"
