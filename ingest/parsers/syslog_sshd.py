@@ -8,6 +8,17 @@ port N`` and ``Invalid user NAME from ADDR [port N]`` give ``user.name``,
 ``source.ip`` (``source.domain`` for a name: sshd's ``UseDNS`` writes the
 client's reverse name), ``source.port`` and ``event.outcome``.
 
+The client chooses the user name and sshd writes it as it came, spaces and
+all: ``Invalid user x from 10.1.2.42 port 22 from 198.51.100.9 port 40001``
+names the user ``x from 10.1.2.42 port 22``.  So an sshd line is read whole,
+from its start: the source is the *last* `` from ADDR port N`` before what
+sshd writes after it (`` ssh2``, ``: <key>``, `` [preauth]`` or the end), and
+the user name is all the text before it, kept as data.  The PAM keys are read
+only from PAM's ``authentication failure; ... rhost=ADDR ... user=NAME`` list,
+never from an sshd line, whose name could hold ``rhost=``; PAM writes
+``user=`` last, so the user name is the rest of the line and ``rhost=`` the
+first one.
+
 :func:`auth_fields` is called by :func:`ingest.parsers.syslog.parse_syslog_text`
 for a ``syslog:message`` that is not a firewall's traffic line.
 """
@@ -19,14 +30,24 @@ from typing import Any
 
 from ingest.normalize import canonical_ip, normalize_user
 
+_PAM_FAILURE_RE = re.compile(r"(?:pam_[\w-]+\([^)]*\): )?(?:PAM \d+ more )?authentication failures?; ")
+"""PAM's ``authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=ADDR  user=NAME``
+(pam_unix, pam_sss; ``PAM 2 more authentication failures; ...``), the only PAM lines with keys."""
 _RHOST_RE = re.compile(r"\brhost=(\S+)")
-_USER_RE = re.compile(r"\buser=(\S+)")
+_USER_RE = re.compile(r"\buser=(.*)", re.DOTALL)
+_TAIL = r"(?: ssh2)?(?:: .*)?(?: \[preauth\])?"
+"""What sshd writes after a client's address: the protocol, the key (``: RSA SHA256:...``), the phase."""
 _SSHD_RE = re.compile(
-    r"(?:(Accepted)|Failed) \S+ for (?:invalid user )?(\S*) from (\S+) port (\d{1,5})"
-    r"|Invalid user (\S*) from (\S+)(?: port (\d{1,5}))?"
+    rf"(?:(Accepted)|Failed) \S+ for (?:invalid user )?(.*) from (\S+) port (\d{{1,5}}){_TAIL}"
+    rf"|Invalid user (.*) from (\S+)(?: port (\d{{1,5}}))?{_TAIL}",
+    re.DOTALL,
 )
-"""sshd's own log-on lines: ``Accepted password for jdoe from 192.0.2.66 port 52311 ssh2``,
-``Failed publickey for invalid user admin from ... port ...``, ``Invalid user admin from ...``."""
+"""sshd's own log-on lines, matched whole: ``Accepted password for jdoe from 192.0.2.66 port 52311 ssh2``,
+``Failed publickey for invalid user admin from ... port ...``, ``Invalid user admin from ...``.  The name
+is greedy, so the address is the last `` from ADDR port N`` the line's end allows (the client's name
+may hold others)."""
+_REPEATED_RE = re.compile(r"message repeated \d+ times: \[ ?(.*?) ?\]", re.DOTALL)
+"""syslog's ``message repeated 2 times: [ Failed password for root from ... ssh2]``."""
 
 
 def auth_fields(message: str, fields: dict[str, Any]) -> None:
@@ -47,31 +68,39 @@ def auth_fields(message: str, fields: dict[str, Any]) -> None:
     >>> sorted(fields.items())
     [('event.outcome', 'failure'), ('source.ip', '192.0.2.66'), ('source.port', 52311), ('user.name', 'admin')]
     """
-    if "rhost=" in message:
-        match = _RHOST_RE.search(message)
-        if match:
-            ip = canonical_ip(match.group(1), strict=False)
-            if ip is not None:
-                fields["source.ip"] = ip
-            else:
-                fields["source.domain"] = match.group(1).lower()
-    if "user=" in message:
-        match = _USER_RE.search(message)
-        if match:
-            fields["user.name"] = normalize_user(None, match.group(1))
-    if " from " in message:
-        _sshd_fields(message, fields)
-
-
-def _sshd_fields(message: str, fields: dict[str, Any]) -> None:
-    """``user.name``, ``source.ip`` (else ``source.domain``), ``source.port``, ``event.outcome`` of sshd's lines."""
-    match = _SSHD_RE.search(message)
-    if match is None:
+    if " from " in message and _sshd_fields(message, fields):
         return
+    if "rhost=" in message or "user=" in message:
+        _pam_fields(message, fields)
+
+
+def _pam_fields(message: str, fields: dict[str, Any]) -> None:
+    """``source.ip`` (else ``source.domain``) and ``user.name`` of PAM's authentication failure list."""
+    if _PAM_FAILURE_RE.match(message) is None:
+        return
+    rhost = _RHOST_RE.search(message)
+    if rhost is not None:
+        ip = canonical_ip(rhost.group(1), strict=False)
+        if ip is not None:
+            fields["source.ip"] = ip
+        else:
+            fields["source.domain"] = rhost.group(1).lower()
+    user = _USER_RE.search(message, rhost.end() if rhost is not None else 0)
+    if user is not None and user.group(1).strip():
+        fields["user.name"] = normalize_user(None, user.group(1))
+
+
+def _sshd_fields(message: str, fields: dict[str, Any]) -> bool:
+    """``user.name``, ``source.ip`` (else ``source.domain``), ``source.port``, ``event.outcome`` of
+    sshd's log-on lines; whether the message is one."""
+    repeated = _REPEATED_RE.fullmatch(message)
+    match = _SSHD_RE.fullmatch(repeated.group(1) if repeated is not None else message)
+    if match is None:
+        return False
     accepted, user, address, port, invalid_user, invalid_address, invalid_port = match.groups()
     if invalid_address is not None:
         user, address, port = invalid_user, invalid_address, invalid_port
-    if user:
+    if user.strip():
         fields["user.name"] = normalize_user(None, user)
     ip = canonical_ip(address, strict=False)
     if ip is not None:
@@ -81,3 +110,4 @@ def _sshd_fields(message: str, fields: dict[str, Any]) -> None:
     if port is not None and int(port) <= 65535:
         fields["source.port"] = int(port)
     fields["event.outcome"] = "success" if accepted else "failure"
+    return True
