@@ -200,11 +200,14 @@ class _Framer:
             yield ReadError(origin, f"empty <Event/> element: no event (line {self._line(start)})",
                             self._text(self.buffer[start: closing + 1]))
             return closing + 1
-        search_from = start + 6
+        search_from = start + 6  # where an end tag may begin
+        start_from = start + 1  # where the next element may begin
         while True:
-            end = _END.search(self.buffer, search_from)
-            following = _START.search(self.buffer, start + 1, end.start() if end else len(self.buffer))
-            if following is not None:
+            # the next <Event first, and the end tag searched only before it: searching the end tag to the
+            # buffer's end for each start made '<Event>' * n quadratic (a block rescanned per element)
+            following = _START.search(self.buffer, start_from)
+            end = _END.search(self.buffer, search_from, following.start() if following else len(self.buffer))
+            if end is None and following is not None:
                 line = self._line(start)
                 yield ReadError(
                     origin, f"<Event> element cut short: another <Event> begins before its </Event> (line {line})",
@@ -217,6 +220,7 @@ class _Framer:
             if end is not None or len(self.buffer) - start > self.max_bytes:
                 return (yield from self._skip(start, origin))
             search_from = max(start + 6, len(self.buffer) - _KEEP) - start
+            start_from = max(start + 1, len(self.buffer) - _KEEP) - start
             line = self._line(start)
             if not self._more(start):
                 yield ReadError(
