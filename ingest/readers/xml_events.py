@@ -47,7 +47,8 @@ _CHUNK = 1 << 20
 _START = re.compile(rb"<Event[\s>/]")
 _END = re.compile(rb"</Event\s*>")
 _KEEP = 16
-"""Bytes kept at a block's end while searching: more than the longest tag searched for, split by a block boundary."""
+"""Bytes kept at a block's end while searching: more than the longest tag searched for, split by a block boundary
+(an end tag whose whitespace runs past them is kept from its ``</Event``: :func:`_resume_at`)."""
 _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _MARKUP = re.compile(rb"<\?.*?\?>|<!--.*?-->|</?Events(?:\s[^>]*)?>|\s+", re.DOTALL)
 _DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
@@ -94,6 +95,20 @@ def _declared_encoding(head: bytes) -> str | None:
     return None if name in _UNICODE or name == "ascii" else name
 
 
+def _resume_at(buffer: bytes, searched_from: int, hold: int) -> int:
+    """Where to search for an end tag again once the next block is read.
+
+    ``_KEEP`` bytes before the buffer's end, or earlier, from an end tag cut by the block boundary in
+    its whitespace (``</Event`` and blanks up to the end, its ``>`` in the next block), when that
+    holds at most ``hold`` bytes.  Only what was not searched before is looked at (linear).
+    """
+    keep = max(searched_from, len(buffer) - _KEEP)
+    tag = buffer.rfind(b"</Event", searched_from)
+    if 0 <= tag < keep and len(buffer) - tag <= hold and not buffer[tag + 7:].strip():
+        return tag
+    return keep
+
+
 class XmlEventsReader:
     """Frames the ``<Event>`` elements of a Windows event XML file (module docstring).
 
@@ -101,6 +116,8 @@ class XmlEventsReader:
     ----------
     max_event_bytes : int
         A longer element is a :class:`ReadError` and is skipped, never held.
+    block_size : int
+        Bytes read at a time (1 MiB); framing does not depend on it.
 
     Examples
     --------
@@ -112,8 +129,9 @@ class XmlEventsReader:
 
     name = "xml_events"
 
-    def __init__(self, *, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+    def __init__(self, *, max_event_bytes: int = MAX_EVENT_BYTES, block_size: int = _CHUNK) -> None:
         self.max_event_bytes = max_event_bytes
+        self.block_size = block_size
 
     def sniff(self, head: bytes, path: str) -> bool:
         """:func:`is_xml_events` of the head."""
@@ -121,16 +139,17 @@ class XmlEventsReader:
 
     def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
         """The file's elements, one record each, in order; what is not one, as rejections."""
-        return _Framer(stream, path, self.max_event_bytes).frames()
+        return _Framer(stream, path, self.max_event_bytes, self.block_size).frames()
 
 
 class _Framer:
     """One read of one file: a block buffer, the position in it, and the counts origins need."""
 
-    def __init__(self, stream: BinaryIO, path: str, max_bytes: int) -> None:
+    def __init__(self, stream: BinaryIO, path: str, max_bytes: int, block_size: int = _CHUNK) -> None:
         self.stream = stream
         self.path = path
         self.max_bytes = max_bytes
+        self.block_size = max(block_size, 2 * _KEEP)
         self.buffer = b""
         self.eof = False
         self.number = 0  # elements met
@@ -152,7 +171,7 @@ class _Framer:
         """Drop the buffer before ``keep_from`` and read a block; False at the end of the file."""
         self._line(keep_from)
         self.mark -= keep_from
-        block = b"" if self.eof else self.stream.read(_CHUNK)
+        block = b"" if self.eof else self.stream.read(self.block_size)
         if not block:
             self.eof = True
             self.buffer = self.buffer[keep_from:]
@@ -219,7 +238,7 @@ class _Framer:
                 return end.end()
             if end is not None or len(self.buffer) - start > self.max_bytes:
                 return (yield from self._skip(start, origin))
-            search_from = max(start + 6, len(self.buffer) - _KEEP) - start
+            search_from = _resume_at(self.buffer, search_from, len(self.buffer)) - start
             start_from = max(start + 1, len(self.buffer) - _KEEP) - start
             line = self._line(start)
             if not self._more(start):
@@ -245,7 +264,8 @@ class _Framer:
                     "",
                 )
                 return end.end()
-            keep = max(start, len(self.buffer) - _KEEP)
+            # an end tag's whitespace is held up to the limit, as an element is
+            keep = _resume_at(self.buffer, search_from, self.max_bytes)
             length += keep - start
             if not self._more(keep):
                 length += len(self.buffer)

@@ -235,3 +235,33 @@ def test_unclosed_event_starts_are_framed_in_linear_work(monkeypatch):
     assert len(framed) == 5000 and all("cut short" in r.reason for r in framed)
     assert scanned[0] <= 4 * len(data)  # was ~n²/2 bytes: 87 MB for these 35 KB
 
+
+def _event(text: str) -> bytes:
+    return f"<Event><System><EventID>{text}</EventID></System></Event".encode()
+
+
+def test_an_end_tag_whose_blanks_cross_the_block_boundary_is_found():
+    # '</Event' 20 bytes before 1 MiB, 40 blanks, its '>' in the next block (16 bytes were kept)
+    first, second = _event("1") + b" " * 40 + b">", _event("2") + b">"
+    blanks = b"\n" * ((1 << 20) - 20 - (len(_event("1")) - 7))  # between elements: blank is expected
+    data = blanks + first + second
+    assert data.index(b"</Event ") == (1 << 20) - 20
+    assert [r.record for r in frames(data)] == [first.decode(), second.decode()]
+
+
+@pytest.mark.parametrize("block_size", [32, 33, 47, 64, 100])
+def test_framing_does_not_depend_on_the_block_size(block_size):
+    data = b"".join(_event(str(n)) + b" \r\n\t" * n + b">" for n in range(1, 40)) + b"<Event>" + _event("x") + b">"
+    whole = [(type(r).__name__, r.record if isinstance(r, RawRecord) else r.reason) for r in frames(data)]
+    assert sum(name == "RawRecord" for name, _ in whole) == 40
+    assert [(type(r).__name__, r.record if isinstance(r, RawRecord) else r.reason)
+            for r in frames(data, block_size=block_size)] == whole
+
+
+def test_an_over_long_element_whose_end_tag_blanks_cross_a_block_is_skipped_to_it():
+    # the element over the limit is skipped to its own end tag, not to the next element's
+    data = b"<Event>" + b"x" * ((1 << 20) - 37) + b"</Event" + b" " * 40 + b">" + _event("2") + b">"
+    assert data.index(b"</Event") == (1 << 20) - 30
+    framed = frames(data, max_event_bytes=4096)
+    assert [type(r).__name__ for r in framed] == ["ReadError", "RawRecord"]
+    assert "too long" in framed[0].reason
