@@ -7,7 +7,9 @@ over many lines), Event Viewer's "Save as XML" (an ``<?xml?>`` declaration
 and an ``<Events>`` root).  UTF-16/32 and byte-order marks are undone before
 any reader sees the file (:func:`ingest.readers.files.open_binary`); a file
 whose declaration names a legacy 8-bit encoding (``windows-1252``) is decoded
-by it.
+by it.  A declared name that is no ASCII-compatible text encoding (Python's
+``hex``, ``rot13``, ``zlib``, ``base64`` codecs, ``utf-7``, ``unicode_escape``,
+EBCDIC) is ignored and the file read as UTF-8, as one with no declaration.
 
 Framing is textual, not an XML parse of the file: from an ``<Event`` start
 tag (followed by a space, ``>`` or ``/``: never ``<Events>`` or
@@ -54,6 +56,10 @@ _MARKUP = re.compile(rb"<\?.*?\?>|<!--.*?-->|</?Events(?:\s[^>]*)?>|\s+", re.DOT
 _DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
 _MAX_GAP = 64 << 10
 """Text kept between two elements to judge it; past this it is counted, not kept."""
+_ASCII_PROBE = b'<?xml version="1.0"?>\r\n<Event a=\'x\'>+-\\x41\\u0041&amp;</Event>\t'
+"""Markup every legacy encoding a Windows event file may declare reads unchanged (utf-7's ``+-``,
+the escape codecs' ``\\x41``/``\\u0041`` and EBCDIC do not)."""
+_ASCII_TEXT = _ASCII_PROBE.decode("ascii")
 _UNICODE = ("utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
 
 
@@ -84,15 +90,27 @@ def is_xml_events(head: bytes) -> bool:
 
 
 def _declared_encoding(head: bytes) -> str | None:
-    """A legacy encoding the ``<?xml?>`` declaration names (None for Unicode, already UTF-8 here)."""
+    """A legacy encoding the ``<?xml?>`` declaration names (None for Unicode, already UTF-8 here).
+
+    Only a text encoding that reads ASCII as ASCII counts: framing looks for ASCII tags in the bytes.
+    Any other name (unknown, a bytes-to-bytes codec such as ``hex`` or ``zlib``, ``utf-7``, EBCDIC)
+    gives None: the file is read as UTF-8.
+
+    >>> _declared_encoding(b'<?xml version="1.0" encoding="windows-1252"?>'), _declared_encoding(b'encoding="hex"')
+    ('cp1252', None)
+    """
     found = _DECLARED.search(head[:512])
     if found is None:
         return None
     try:
-        name = codecs.lookup(found.group(1).decode("ascii")).name
-    except LookupError:
+        codec = codecs.lookup(found.group(1).decode("ascii"))
+        # read as the records will be: with errors replaced (idna cannot), a non-ASCII byte at the end
+        if not getattr(codec, "_is_text_encoding", True) or not (_ASCII_PROBE + b"\xe9").decode(
+                codec.name, "replace").startswith(_ASCII_TEXT):
+            return None
+    except (LookupError, ValueError, TypeError):  # unknown; or the probe is no text in it
         return None
-    return None if name in _UNICODE or name == "ascii" else name
+    return None if codec.name in _UNICODE or codec.name == "ascii" else codec.name
 
 
 def _resume_at(buffer: bytes, searched_from: int, hold: int) -> int:

@@ -265,3 +265,15 @@ def test_an_over_long_element_whose_end_tag_blanks_cross_a_block_is_skipped_to_i
     framed = frames(data, max_event_bytes=4096)
     assert [type(r).__name__ for r in framed] == ["ReadError", "RawRecord"]
     assert "too long" in framed[0].reason
+
+
+@pytest.mark.parametrize("name", ["hex", "rot13", "zlib", "base64", "utf-7", "unicode_escape", "idna", "cp037"])
+def test_a_declared_name_that_is_no_ascii_text_encoding_is_read_as_utf8(tmp_path, name):
+    record = fixture_records()[0]
+    record["Event"]["System"]["Computer"] = "PC-Müller"
+    data = f'<?xml version="1.0" encoding="{name}"?><Events>{render(record, "toxml")}</Events>'.encode()
+    with Journal(tmp_path / "j.sqlite") as journal:
+        report = ingest(tmp_path, journal, "declared.xml", data)
+        assert (report.total.accepted, report.total.rejected) == (1, 0)
+        (item,) = journal.iter_events()
+        assert item.event.host == "pc-müller"
