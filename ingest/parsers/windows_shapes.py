@@ -49,6 +49,7 @@ from typing import Any
 import orjson
 
 from ingest.parsers.base import ParseError
+from ingest.parsers.ecs_network import _RECORD_TYPES
 
 
 @dataclass(slots=True)
@@ -275,14 +276,33 @@ def _ecs_query_results(record: Mapping[str, Any]) -> Any:
             if data is None:
                 continue
             kind = answer.get("type") if isinstance(answer, dict) else None
-            # a name answer (CNAME) is written "type:  5 name" by Sysmon; addresses bare
-            parts.append(f"type:  5 {data}" if kind not in (None, "A", "AAAA") else str(data))
+            kind = str(kind).strip().upper() if kind is not None else ""
+            # Sysmon writes a name answer with its record type's number ("type:  15 mx1.example");
+            # addresses bare.  Winlogbeat 8 names the type: an MX target is no CNAME
+            parts.append(str(data) if kind in ("", "A", "AAAA") else f"type:  {_sysmon_type(kind)} {data}")
     if not parts:
         resolved = _read_resolved(record)
         if isinstance(resolved, list):
             parts = [str(ip) for ip in resolved if ip is not None]
     return ";".join(parts) + ";" if parts else None
 
+
+def _sysmon_type(name: str) -> str:
+    """The number Sysmon writes for a DNS record type named by ECS (``MX`` -> ``15``, ``TYPE99`` -> ``99``).
+
+    A name with no number known is written as it is: the Sysmon 22 mapping reads a
+    name there as the type it names.
+
+    >>> _sysmon_type("CNAME"), _sysmon_type("TYPE99"), _sysmon_type("15"), _sysmon_type("NEWTYPE")
+    ('5', '99', '15', 'NEWTYPE')
+    """
+    if name.startswith("TYPE") and name[4:].isdigit():
+        return name[4:]
+    return _RECORD_NUMBERS.get(name, name)
+
+
+_RECORD_NUMBERS = {name: str(number) for number, name in _RECORD_TYPES.items()}
+"""Record type name -> its number, as Sysmon writes it."""
 
 _read_dns_status = _ecs_path("sysmon.dns.status")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ingest.normalize import can_be_a_host, canonical_ip, is_internal, normalize_host
+from ingest.parsers.ecs_network import _record_type as record_type
 from ingest.parsers.sensor_fields import domain_or_none
 from ingest.parsers.windows_fields import (
     Data,
@@ -125,9 +126,21 @@ def _is_computer_name(hostname: str, computer: str) -> bool:
     return not (domain and computer_domain) or domain.lower() == computer_domain.lower()
 
 
-def _dns_answers(value: str) -> list[str]:
-    """Sysmon ``QueryResults``: ``type:  5 cname;::ffff:1.2.3.4;`` -> names and canonical IPs."""
-    answers = []
+def _dns_answers(value: str) -> tuple[list[str], list[str | None]]:
+    """Sysmon ``QueryResults`` -> its answers (names, canonical IPs) and each one's record type.
+
+    A name is written with its record type's number (``type:  5 cdn.example``
+    for a CNAME, ``type:  15 mx1.example.net`` for an MX), an address bare
+    (``::ffff:192.0.2.25``, ``2001:db8::1``): its type is ``A`` or ``AAAA`` by
+    its form.  The types tell the projection which names are CNAMEs: an MX
+    target and its addresses are not the question's.  A number is named as
+    the ECS parser names it (``5`` -> ``CNAME``, ``99`` -> ``TYPE99``).
+
+    >>> _dns_answers("type:  15 mx1.example.net;::ffff:192.0.2.25;2001:db8::25;")
+    (['mx1.example.net', '192.0.2.25', '2001:db8::25'], ['MX', 'A', 'AAAA'])
+    """
+    answers: list[str] = []
+    types: list[str | None] = []
     for part in value.split(";"):
         part = part.strip()
         if not part:
@@ -137,9 +150,13 @@ def _dns_answers(value: str) -> list[str]:
             pieces = part[5:].split(None, 1)
             if len(pieces) == 2:
                 answers.append(pieces[1].strip().rstrip(".").lower())
+                types.append(record_type(pieces[0]))
             continue
-        answers.append(canonical_ip(part, strict=False) or part)
-    return answers
+        ip = canonical_ip(part, strict=False)
+        answers.append(ip or part)
+        # anything else bare is no form Sysmon writes: its type is not known
+        types.append(None if ip is None else "AAAA" if ":" in ip else "A")
+    return answers, types
 
 
 def _sysmon_22(data: Data, fields: Fields) -> str:
@@ -154,7 +171,10 @@ def _sysmon_22(data: Data, fields: Fields) -> str:
         fields["dns.rcode"] = str(status)
     results = value_of(data, "QueryResults")
     if results is not None:
-        fields["dns.answers"] = _dns_answers(str(results))
+        answers, types = _dns_answers(str(results))
+        fields["dns.answers"] = answers
+        if any(types):  # as the ECS parser: none known leaves the projection's rule for untyped answers
+            fields["dns.answer_types"] = types
     return "sysmon:dns_query"
 
 

@@ -62,6 +62,7 @@ EXPECTED = [
     ("sysmon:dns_query", 1709632822.0, SYSMON, {
         "event.code": "22", **AGENT, "user.name": "corp\\alice", "dns.question.name": "cdn.example.net",
         "dns.rcode": "0", "dns.answers": ["edge.example.net", "203.0.113.7", "198.51.100.9"],
+        "dns.answer_types": ["CNAME", "A", "A"],
     }),
     ("winsec:logon", 1709632824.5, "Security", {
         "event.code": "4624", "event.outcome": "success", "user.name": "corp\\alice",  # domain corp.example
