@@ -32,8 +32,10 @@ Safety: text holding a markup declaration (``<!``: a DOCTYPE, a comment,
 CDATA) is parsed with :mod:`defusedxml` and DTDs forbidden, so a
 ``<!DOCTYPE>`` (entity declarations: billion laughs, external entities) is
 rejected with its reason before any entity is expanded or fetched, and an
-entity the document uses without declaring is an XML error.  Nesting deeper
-than :data:`MAX_DEPTH` is rejected rather than walked.  Text without ``<!`` cannot
+entity the document uses without declaring is an XML error.  Text with more
+than :data:`MAX_TAGS` tags is rejected before it is parsed (the tree a parse
+builds is ~200 bytes an element: ``<a/>`` a million times took 235 MB), and
+nesting deeper than :data:`MAX_DEPTH` is rejected rather than walked.  Text without ``<!`` cannot
 declare an entity or name a DTD, so the standard library's C parser reads it.
 """
 
@@ -60,6 +62,14 @@ EVENT_DATA_LAYOUT = "evtx_json"
 
 MAX_DEPTH = 32
 """Deepest element nesting read (a Windows event nests 4 deep; ``UserData`` a few more)."""
+
+MAX_TAGS = 16_384
+"""Most ``<`` (start and end tags, comments) in one event's text.  Real events hold a few dozen
+elements, a few hundred at most.  An EVTX record (or the template it instantiates, kept in the same
+64 KiB chunk) is at most 64 KiB of binary XML, and an element costs at least ~10 bytes there (start
+token, size, name reference; end token): ~6,500 elements, ~13,000 tags.  The count is taken before
+parsing, so neither a flat element list nor a deep nesting is ever built past it (a count of ``<``
+bounds the depth too)."""
 
 _AFTER_TAG = frozenset(" \t\r\n>/")
 
@@ -152,7 +162,8 @@ def parse_event_xml(text: str) -> Element:
     ------
     ParseError
         A DTD, an entity declaration or an external reference (refused, never
-        expanded or fetched), or XML that is not well formed.
+        expanded or fetched), more than :data:`MAX_TAGS` tags (refused before
+        parsing), or XML that is not well formed.
 
     Examples
     --------
@@ -163,6 +174,10 @@ def parse_event_xml(text: str) -> Element:
     ...
     ingest.parsers.base.ParseError: XML event with a DTD (<!DOCTYPE e>): refused, its entities are neither expanded nor fetched
     """
+    tags = text.count("<")
+    if tags > MAX_TAGS:
+        raise ParseError(f"XML event has {tags} tags, over the limit of {MAX_TAGS}: not parsed "
+                         "(a 64 KiB EVTX record renders to ~13,000 at most)")
     try:
         if "<!" not in text:
             # Every XML attack here (entity expansion, external entities, DTD fetches) needs a

@@ -41,9 +41,12 @@ from typing import BinaryIO
 from ingest.readers.base import RawRecord, ReadError
 
 FORMAT_HINT = "windows_xml"
-MAX_EVENT_BYTES = 4 << 20
-"""An element past this is rejected and skipped.  An EVTX record is at most 64 KiB of binary
-XML; its text (escaped, indented) stays far below 4 MiB."""
+MAX_EVENT_BYTES = 1 << 20
+"""An element past this is rejected and skipped.  An EVTX record is at most 64 KiB of binary XML,
+its strings UTF-16: at most 32 K characters, ~96 KiB as UTF-8, a few times that escaped (``&amp;``)
+and indented, with a rendered message: a 4104 block of 32 K characters renders to ~100 KB.  1 MiB
+leaves several times the largest real event, and bounds what a parse of one element may build
+(:data:`ingest.parsers.windows_xml.MAX_TAGS` bounds its elements)."""
 
 _CHUNK = 1 << 20
 _START = re.compile(rb"<Event[\s>/]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+import tracemalloc
 from pathlib import Path
 
 import orjson
@@ -276,3 +277,33 @@ def test_syslog_and_xml_sniffs_are_disjoint(corpus):
     assert not syslog.sniff("<Events>") and not is_event_xml("<Events>") and not is_event_xml("<EventData>")
     assert default_registry().detect("<Event><System/></Event>").name == "windows_xml"
     assert default_registry().detect("<34>Oct 11 22:14:15 mymachine su: 'su root' failed").name == "syslog"
+
+
+@pytest.mark.parametrize("inside", [
+    "<a/>" * 1_000_000,  # 4 MB of empty elements: 235 MB of tree before
+    "<a>" * 460_000 + "</a>" * 460_000,  # nesting 460k deep: 151 MB before MAX_DEPTH fired
+])
+def test_a_tree_past_the_tag_limit_is_refused_before_it_is_built(inside: str) -> None:
+    from ingest.parsers.windows_xml import parse_event_xml
+
+    text = f"<Event><System><EventID>1</EventID></System><UserData>{inside}</UserData></Event>"
+    tracemalloc.start()
+    try:
+        with pytest.raises(ParseError, match="tags, over the limit of"):
+            parse_event_xml(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+
+
+def test_an_event_with_many_data_elements_under_the_tag_limit_is_read() -> None:
+    from ingest.parsers.windows_xml import MAX_TAGS, parse_event_xml
+
+    count = MAX_TAGS // 2 - 20
+    data = "".join(f'<Data Name="k{n}">v{n}</Data>' for n in range(count))
+    text = (f"<Event><System><Provider Name='x'/><EventID>9999</EventID><TimeCreated "
+            f"SystemTime='2024-03-05T10:00:00.000Z'/><Computer>ws-1</Computer></System><EventData>{data}</EventData></Event>")
+    assert len(parse_event_xml(text).find("EventData")) == count
+    assert parse_xml(text).fields["winlog.event_data.k5"] == "v5"
+

@@ -277,3 +277,14 @@ def test_a_declared_name_that_is_no_ascii_text_encoding_is_read_as_utf8(tmp_path
         assert (report.total.accepted, report.total.rejected) == (1, 0)
         (item,) = journal.iter_events()
         assert item.event.host == "pc-müller"
+
+
+def test_an_element_over_one_mib_is_rejected_by_default_and_the_next_is_read(tmp_path):
+    # a real event renders to ~100 KB at most (a 4104 block of 32k characters); 4 MiB of <a/> is none
+    data = (b"<Events><Event><System><EventID>1</EventID></System><UserData>" + b"<a/>" * ((1 << 20) // 4)
+            + b"</UserData></Event>" + wevtutil(fixture_records()[:1]) + b"</Events>")
+    with Journal(tmp_path / "j.sqlite") as journal:
+        report = ingest(tmp_path, journal, "big.xml", data)
+        assert (report.total.accepted, report.total.rejected) == (1, 1)
+    framed = frames(data)
+    assert "too long" in framed[0].reason and "limit of 1048576 bytes" in framed[0].reason
