@@ -417,15 +417,22 @@ def open_stream(source: BinaryIO, name: str) -> OpenedStream:
     (b'{"a": 1}\\n', b'{"a": 1}\\n')
     """
     live = source if isinstance(source, LiveSource) and source.pause is not None else None
-    if live is not None:
-        live.is_pausing = True
     try:
+        if live is not None:
+            live.is_pausing = True
         bottom = ReadAhead(source, _read_ahead(source, SNIFF_BYTES, live), owns_inner=False)
+        if live is not None:
+            # A pause may end a read only where nothing stands between the reader and
+            # the source: to a gzip or UTF-16 decoder (_as_utf8's peek included) a read
+            # of 0 bytes is the end of its input, so below one a pause is waited out
+            # (a stop still ends the wait, by pace).
+            live.is_pausing = False
         decoded = _as_utf8(io.BufferedReader(bottom, buffer_size=READ_BUFFER_BYTES), name)
+        is_plain = decoded.raw is bottom
         try:
-            # Pauses end the head only where nothing stands between it and the source: a
-            # read of 0 bytes would be the end of the stream to a gzip or UTF-16 decoder.
-            head = _read_ahead(decoded, HEAD_BYTES, live if decoded.raw is bottom else None)
+            if live is not None and is_plain:
+                live.is_pausing = True
+            head = _read_ahead(decoded, HEAD_BYTES, live if is_plain else None)
         except BaseException:
             decoded.close()
             raise

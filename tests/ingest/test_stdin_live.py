@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import array
 import fcntl
+import gzip
 import json
 import os
 import subprocess
@@ -193,3 +194,56 @@ def test_a_flush_interval_that_is_no_number_of_seconds_is_refused_before_reading
     assert not (tmp_path / "journal.sqlite").exists()
     with pytest.raises(ValueError, match="flush_seconds"), Journal(tmp_path / "journal.sqlite") as journal:
         ingest_paths([path], store=None, journal=journal, flush_seconds=0.0)
+
+
+def _feed_with_a_pause(child: subprocess.Popen[bytes], data: bytes, cut: int, pause: float) -> None:
+    """Write ``data[:cut]``, wait until the child holds it and ``pause`` seconds more, then write the rest
+    (``communicate`` closes the pipe)."""
+    assert child.stdin is not None
+    child.stdin.write(data[:cut])
+    child.stdin.flush()
+    wait_for(lambda: unread_bytes(child.stdin.fileno()) == 0, "the first bytes read from the pipe")
+    time.sleep(pause)  # several of the child's pauses (--flush-seconds) with no byte
+    rest = memoryview(data)[cut:]
+    try:
+        while rest:  # by descriptor: nothing is left buffered for close to flush into a closed pipe
+            rest = rest[os.write(child.stdin.fileno(), rest):]
+    except BrokenPipeError:  # the child took the pause for the end and left: its report says what it read
+        pass
+
+
+def _powershell_xml() -> tuple[bytes, int]:
+    from tests.ingest.readers.test_xml_events import fixture_records, powershell
+
+    records = fixture_records()
+    return powershell(records), len(records)
+
+
+def _encoded_ndjson(encode: Callable[[bytes], bytes]) -> tuple[bytes, int]:
+    records = mixed_formats_ndjson()
+    return encode(records), _lines(records)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: _encoded_ndjson(gzip.compress), id="gzip ndjson"),
+        pytest.param(lambda: _encoded_ndjson(lambda data: data.decode().encode("utf-16")), id="utf-16 ndjson"),
+        pytest.param(_powershell_xml, id="utf-16 ToXml xml"),
+    ],
+)
+def test_a_pause_in_a_decoded_pipe_is_not_its_end(tmp_path, make):
+    # a decoder (gunzip, UTF-16) takes a read of 0 bytes for the end of its input: a
+    # pause of the pipe under it must be waited out, never handed to it as 0 bytes
+    data, records = make()
+    cut = 600
+    assert len(data) > 2 * cut
+    child = _start(tmp_path, "--flush-seconds", "0.2")
+    try:
+        _feed_with_a_pause(child, data, cut, 1.5)
+    finally:
+        out, err = child.communicate(timeout=DEADLINE)
+    assert b"Traceback" not in err, err.decode()
+    report = json.loads(out)
+    assert (report["received"], report["accepted"], report["rejected"]) == (records, records, 0), err.decode()
+    assert child.returncode == 0
