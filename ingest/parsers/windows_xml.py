@@ -163,7 +163,8 @@ def parse_event_xml(text: str) -> Element:
     ParseError
         A DTD, an entity declaration or an external reference (refused, never
         expanded or fetched), more than :data:`MAX_TAGS` tags (refused before
-        parsing), or XML that is not well formed.
+        parsing), a lone surrogate (no XML character), or XML that is not well
+        formed.
 
     Examples
     --------
@@ -202,6 +203,12 @@ def parse_event_xml(text: str) -> Element:
                 f"XML event uses an undeclared entity ({exc}): DTDs are refused, so no entity is ever expanded"
             ) from None
         raise ParseError(f"XML event is not well formed: {exc}") from None
+    except UnicodeEncodeError as exc:
+        # the parser reads UTF-8: a lone surrogate (a record decoded with surrogateescape, or JSON's
+        # "\ud800") has no encoding, and is no XML character either
+        raise ParseError(
+            f"XML event holds a lone surrogate ({exc.object[exc.start]!r} at character {exc.start}): not XML text"
+        ) from None
 
 
 def xml_to_evtx_dict(root: Element) -> tuple[dict[str, Any], str | None]:

@@ -307,3 +307,9 @@ def test_an_event_with_many_data_elements_under_the_tag_limit_is_read() -> None:
     assert len(parse_event_xml(text).find("EventData")) == count
     assert parse_xml(text).fields["winlog.event_data.k5"] == "v5"
 
+
+@pytest.mark.parametrize("comment", ["", "<!-- read by defusedxml -->"])
+def test_a_lone_surrogate_is_a_parse_error(comment: str) -> None:
+    # e.g. a Splunk or JSON wrapper's "\ud800" in the XML text
+    with pytest.raises(ParseError, match="lone surrogate"):
+        parse_xml(f"<Event>{comment}<System><EventID>1</EventID><Computer>PC-\ud800</Computer></System></Event>")
