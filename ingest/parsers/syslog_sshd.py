@@ -35,11 +35,15 @@ _PAM_FAILURE_RE = re.compile(r"(?:pam_[\w-]+\([^)]*\): )?(?:PAM \d+ more )?authe
 (pam_unix, pam_sss; ``PAM 2 more authentication failures; ...``), the only PAM lines with keys."""
 _RHOST_RE = re.compile(r"\brhost=(\S+)")
 _USER_RE = re.compile(r"\buser=(.*)", re.DOTALL)
-_TAIL = r"(?: ssh2)?(?:: .*)?(?: \[preauth\])?"
-"""What sshd writes after a client's address: the protocol, the key (``: RSA SHA256:...``), the phase."""
+_TAIL = r"(?: ssh2(?:: .*)?)?(?: \[preauth\])?"
+"""What sshd writes after a client's address: the protocol, the key (``ssh2: RSA SHA256:...``; a
+certificate's ``ID`` there is its issuer's text), the phase."""
+_NAME = r"((?:(?! ssh2: ).)*)"
+"""The client's user name: anything but `` ssh2: ``, so an address in a certificate's ID after the key
+is never taken (a name holding `` ssh2: `` leaves the line unread rather than misread)."""
 _SSHD_RE = re.compile(
-    rf"(?:(Accepted)|Failed) \S+ for (?:invalid user )?(.*) from (\S+) port (\d{{1,5}}){_TAIL}"
-    rf"|Invalid user (.*) from (\S+)(?: port (\d{{1,5}}))?{_TAIL}",
+    rf"(?:(Accepted)|Failed) \S+ for (?:invalid user )?{_NAME} from (\S+) port (\d{{1,5}}){_TAIL}"
+    rf"|Invalid user {_NAME} from (\S+)(?: port (\d{{1,5}}))?{_TAIL}",
     re.DOTALL,
 )
 """sshd's own log-on lines, matched whole: ``Accepted password for jdoe from 192.0.2.66 port 52311 ssh2``,

@@ -75,3 +75,20 @@ def test_a_spoofed_address_is_not_journaled_and_the_whole_name_is_the_user(
     # the whole name is the user seen on the bastion; no account "x" is made up from part of it
     assert graph.get_entity("user", "x from 10.1.2.42 port 22") is not None
     assert graph.get_entity("user", "x") is None
+
+
+@pytest.mark.parametrize("message", [
+    "Accepted publickey for jdoe from 192.0.2.66 port 52311 ssh2: ED25519-CERT SHA256:abc ID x from 10.1.2.42 "
+    "port 22: y (serial 1) CA ED25519 SHA256:def",
+    "Failed publickey for invalid user q from 10.1.2.42 port 22 from 192.0.2.66 port 52311 ssh2: RSA-CERT "
+    "SHA256:abc ID x from 10.1.2.43 port 22 ssh2: z (serial 2) CA RSA SHA256:def",
+])
+def test_an_address_in_a_certificate_id_after_the_key_is_not_the_source(message: str) -> None:
+    fields = parse(message).fields
+    assert (fields["source.ip"], fields["source.port"]) == ("192.0.2.66", 52311)
+
+
+def test_a_name_holding_the_key_separator_leaves_the_line_unread_not_misread() -> None:
+    fields = parse("Failed password for invalid user a ssh2: b from 10.1.2.42 port 22 "
+                   "from 198.51.100.9 port 4000 ssh2").fields
+    assert not {"source.ip", "user.name"} & fields.keys()
