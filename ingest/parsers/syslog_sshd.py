@@ -12,7 +12,8 @@ The client chooses the user name and sshd writes it as it came, spaces and
 all: ``Invalid user x from 10.1.2.42 port 22 from 198.51.100.9 port 40001``
 names the user ``x from 10.1.2.42 port 22``.  So an sshd line is read whole,
 from its start: the source is the *last* `` from ADDR port N`` before what
-sshd writes after it (`` ssh2``, ``: <key>``, `` [preauth]`` or the end), and
+sshd writes after it (`` ssh2``, ``ssh2: <key>``, `` [preauth]`` or the end),
+never one in a certificate's ``ID`` after the key (the client's text too), and
 the user name is all the text before it, kept as data.  The PAM keys are read
 only from PAM's ``authentication failure; ... rhost=ADDR ... user=NAME`` list,
 never from an sshd line, whose name could hold ``rhost=``; PAM writes
@@ -35,21 +36,25 @@ _PAM_FAILURE_RE = re.compile(r"(?:pam_[\w-]+\([^)]*\): )?(?:PAM \d+ more )?authe
 (pam_unix, pam_sss; ``PAM 2 more authentication failures; ...``), the only PAM lines with keys."""
 _RHOST_RE = re.compile(r"\brhost=(\S+)")
 _USER_RE = re.compile(r"\buser=(.*)", re.DOTALL)
-_TAIL = r"(?: ssh2(?:: .*)?)?(?: \[preauth\])?"
-"""What sshd writes after a client's address: the protocol, the key (``ssh2: RSA SHA256:...``; a
-certificate's ``ID`` there is its issuer's text), the phase."""
-_NAME = r"((?:(?! ssh2: ).)*)"
-"""The client's user name: anything but `` ssh2: ``, so an address in a certificate's ID after the key
-is never taken (a name holding `` ssh2: `` leaves the line unread rather than misread)."""
-_SSHD_RE = re.compile(
-    rf"(?:(Accepted)|Failed) \S+ for (?:invalid user )?{_NAME} from (\S+) port (\d{{1,5}}){_TAIL}"
-    rf"|Invalid user {_NAME} from (\S+)(?: port (\d{{1,5}}))?{_TAIL}",
-    re.DOTALL,
+_SSHD_LINES = (
+    r"(?:(Accepted)|Failed) \S+ for (?:invalid user )?{name} from (\S+) port (\d{{1,5}}){tail}"
+    r"|Invalid user {name} from (\S+)(?: port (\d{{1,5}}))?{tail}"
 )
 """sshd's own log-on lines, matched whole: ``Accepted password for jdoe from 192.0.2.66 port 52311 ssh2``,
-``Failed publickey for invalid user admin from ... port ...``, ``Invalid user admin from ...``.  The name
-is greedy, so the address is the last `` from ADDR port N`` the line's end allows (the client's name
-may hold others)."""
+``Failed publickey for invalid user admin from ... port ... ssh2: RSA SHA256:...``, ``Invalid user admin
+from ...``.  The client chooses the name (``%.100s``) and, with a certificate, the ``ID`` sshd writes
+after the key (``ssh2: ED25519-CERT SHA256:... ID <text> (serial N) CA ...``): either may hold a
+`` from ADDR port N``."""
+_SSHD_RE = re.compile(
+    _SSHD_LINES.format(name=r"((?:(?! ssh2: ).)*)", tail=r"(?: ssh2(?:: .*)?)?(?: \[preauth\])?"), re.DOTALL)
+"""First reading: the name holds no `` ssh2: `` and is greedy, so the address is the last
+`` from ADDR port N`` before sshd's ``ssh2``, its key, ``[preauth]`` or the end (never one in a
+certificate's ID after the key)."""
+_SSHD_KEYLESS_RE = re.compile(
+    _SSHD_LINES.format(name="(.*)", tail=r"(?: ssh2)?(?: \[preauth\])?"), re.DOTALL)
+"""Second reading, for a name holding `` ssh2: ``: a line with no key after the address (a password
+failure, ``Invalid user``), the name greedy again.  A key line whose name holds `` ssh2: `` stays unread
+(no source, no user) rather than misread."""
 _REPEATED_RE = re.compile(r"message repeated \d+ times: \[ ?(.*?) ?\]", re.DOTALL)
 """syslog's ``message repeated 2 times: [ Failed password for root from ... ssh2]``."""
 
@@ -98,7 +103,8 @@ def _sshd_fields(message: str, fields: dict[str, Any]) -> bool:
     """``user.name``, ``source.ip`` (else ``source.domain``), ``source.port``, ``event.outcome`` of
     sshd's log-on lines; whether the message is one."""
     repeated = _REPEATED_RE.fullmatch(message)
-    match = _SSHD_RE.fullmatch(repeated.group(1) if repeated is not None else message)
+    line = repeated.group(1) if repeated is not None else message
+    match = _SSHD_RE.fullmatch(line) or _SSHD_KEYLESS_RE.fullmatch(line)
     if match is None:
         return False
     accepted, user, address, port, invalid_user, invalid_address, invalid_port = match.groups()

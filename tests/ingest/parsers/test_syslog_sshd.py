@@ -88,7 +88,11 @@ def test_an_address_in_a_certificate_id_after_the_key_is_not_the_source(message:
     assert (fields["source.ip"], fields["source.port"]) == ("192.0.2.66", 52311)
 
 
-def test_a_name_holding_the_key_separator_leaves_the_line_unread_not_misread() -> None:
+def test_a_name_holding_the_key_separator_is_read_on_a_keyless_line_and_never_misread() -> None:
+    """A password failure is still read; a key line with such a name is left unread, whatever its ID says."""
     fields = parse("Failed password for invalid user a ssh2: b from 10.1.2.42 port 22 "
                    "from 198.51.100.9 port 4000 ssh2").fields
+    assert (fields["source.ip"], fields["user.name"]) == ("198.51.100.9", "a ssh2: b from 10.1.2.42 port 22")
+    fields = parse("Failed publickey for invalid user a ssh2: b from 198.51.100.9 port 4000 ssh2: RSA-CERT "
+                   "SHA256:abc ID x from 10.1.2.43 port 22 ssh2 (serial 2) CA RSA SHA256:def").fields
     assert not {"source.ip", "user.name"} & fields.keys()
