@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -45,7 +46,7 @@ from ingest.readers.streams import (
     text_encoding,
 )
 from ingest.readers.text_lines import TextLinesReader
-from ingest.readers.xml_events import XmlEventsReader
+from ingest.readers.xml_events import _FIRST_TAG, XmlEventsReader
 from ingest.readers.zeek_tsv import ZeekTsvReader
 
 HEAD_BYTES = 64 * 1024
@@ -347,11 +348,57 @@ def read_head(path: Path) -> bytes:
         return _read_ahead(handle, HEAD_BYTES)
 
 
-def _read_ahead(stream: BinaryIO | io.BufferedIOBase, size: int, live: LiveSource | None = None) -> bytes:
+_RECORD_LINE_ALONE = re.compile(rb"Record \d{0,20}[ \t\r]{0,8}(?:\n[ \t\r\n]*)?")
+"""An evtx_dump ``Record N`` line and the blanks after it, before the ``{`` that makes it JSON."""
+
+
+def is_head_decided(head: bytes) -> bool:
+    """Whether a head of whole lines chooses the reader that more bytes would choose.
+
+    A live pipe's head (:func:`open_stream`) ends at a pause only then.  Each
+    default reader's ``sniff`` settles on a head's start, except in these
+    cases, where more bytes may change the choice and the head waits for them:
+    no whole line yet; XML whose first element's name has not come (a
+    declaration, a comment or a doctype alone: ``<Events>`` or ``<Event``
+    would make it Windows event XML); an evtx_dump ``Record N`` line before
+    its ``{``.  A first line that is a JSON object (NDJSON), ``{`` or ``[``
+    (a JSON document), ``#separator`` (Zeek TSV) or anything else decides,
+    the last for plain text: a later NUL or control byte would have refused
+    it as binary, which a live log line by line (``tail -F auth.log |``) is
+    not worth waiting 64 KiB for.
+
+    >>> is_head_decided(b'{"a": 1}\\n'), is_head_decided(b'<?xml version="1.0"?>\\n')
+    (True, False)
+    >>> is_head_decided(b'<?xml version="1.0"?>\\n<Events>\\n'), is_head_decided(b"Record 1\\n")
+    (True, False)
+    >>> is_head_decided(b"<13>Oct 11 22:14:15 host sshd[4]: x\\n")
+    True
+    """
+    text = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+    if b"\n" not in text:
+        return False
+    found = _FIRST_TAG.search(text) if text.startswith(b"<") else None
+    if found is None:
+        # markup alone (a declaration, a comment) may be followed by an <Event>; a syslog <13> may not
+        if text.startswith((b"<?", b"<!")):
+            return False
+    elif found.end() == len(text):  # an element's name, maybe cut: <Eve(nt)
+        return False
+    return _RECORD_LINE_ALONE.fullmatch(text) is None
+
+
+def _has_whole_line(head: bytes) -> bool:
+    return b"\n" in head.lstrip()
+
+
+def _read_ahead(
+    stream: BinaryIO | io.BufferedIOBase, size: int, live: LiveSource | None = None,
+    is_enough: Callable[[bytes], bool] = _has_whole_line,
+) -> bytes:
     """Up to ``size`` first bytes of ``stream`` (fewer only at its end or before a damage).
 
     Given ``live``, the source at the bottom of ``stream`` pausing, fewer also
-    at a pause once they hold a whole line: a trickle is read as it comes.
+    at a pause once ``is_enough`` of them (a whole line): a trickle is read as it comes.
     """
     head = bytearray()
     # read1 (one read below) keeps what came before a damage, and takes a pipe's
@@ -365,8 +412,8 @@ def _read_ahead(stream: BinaryIO | io.BufferedIOBase, size: int, live: LiveSourc
                 break
             raise
         if not chunk:
-            # a pause before a whole line is waited out (a sniff needs one), a wake is not
-            if live is None or live.ended or live.is_woken or b"\n" in head.lstrip():
+            # a pause before enough is waited out (a sniff needs a whole line), a wake is not
+            if live is None or live.ended or live.is_woken or is_enough(bytes(head)):
                 break
             continue
         head += chunk
@@ -393,9 +440,9 @@ def open_stream(source: BinaryIO, name: str) -> OpenedStream:
     of the decoded bytes; both are replayed (:class:`ReadAhead`), so the
     stream is read once, in order, and never closed here (``sys.stdin``).
     A :class:`~ingest.readers.streams.LiveSource` with a ``pause`` (a pipe
-    that may trickle) ends the head at a pause once it holds a whole line,
-    when the stream is plain UTF-8 text: ``tail -F eve.json |`` is read from
-    its first lines, not once 64 KiB have come.
+    that may trickle) ends the head at a pause once it decides the reader
+    (:func:`is_head_decided`), when the stream is plain UTF-8 text: ``tail -F
+    eve.json |`` is read from its first lines, not once 64 KiB have come.
 
     Parameters
     ----------
@@ -432,7 +479,7 @@ def open_stream(source: BinaryIO, name: str) -> OpenedStream:
         try:
             if live is not None and is_plain:
                 live.is_pausing = True
-            head = _read_ahead(decoded, HEAD_BYTES, live if is_plain else None)
+            head = _read_ahead(decoded, HEAD_BYTES, live if is_plain else None, is_head_decided)
         except BaseException:
             decoded.close()
             raise

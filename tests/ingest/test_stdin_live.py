@@ -247,3 +247,42 @@ def test_a_pause_in_a_decoded_pipe_is_not_its_end(tmp_path, make):
     report = json.loads(out)
     assert (report["received"], report["accepted"], report["rejected"]) == (records, records, 0), err.decode()
     assert child.returncode == 0
+
+
+def _xml_with_declaration() -> bytes:
+    from tests.ingest.readers.test_xml_events import event_viewer, fixture_records
+
+    # Event Viewer's file with LF line ends: its first line is the 39-byte declaration
+    return event_viewer(fixture_records()).replace(b"\r\n", b"\n")
+
+
+@pytest.mark.parametrize(
+    ("make", "cut"),
+    [
+        pytest.param(_xml_with_declaration, lambda data: data.index(b"\n") + 1, id="xml declaration, pause"),
+        pytest.param(lambda: (FIXTURES / "array_pretty.json").read_bytes(), lambda data: data.index(b"{") + 5,
+                     id="json array [ newline {, pause"),
+        pytest.param(lambda: (FIXTURES / "evtx_dump_records.json").read_bytes(),
+                     lambda data: data.index(b"\n") + 1, id="evtx_dump Record line, pause"),
+        pytest.param(lambda: (REPO / "tests/ingest/parsers/fixtures/zeek/conn_http.log").read_bytes(),
+                     lambda data: data.index(b"\n") + 1, id="zeek #separator, pause"),
+    ],
+)
+def test_a_pause_after_the_first_line_keeps_the_reader_of_the_whole_stream(tmp_path, make, cut):
+    data = make()
+    as_file = tmp_path / "records"
+    as_file.write_bytes(data)
+    with Journal(tmp_path / "file.sqlite") as journal:
+        expected = ingest_paths([as_file], store=None, journal=journal, progress=False)
+    child = _start(tmp_path / "live", "--flush-seconds", "0.2")
+    try:
+        _feed_with_a_pause(child, data, cut(data), 1.5)
+    finally:
+        out, err = child.communicate(timeout=DEADLINE)
+    assert b"Traceback" not in err, err.decode()
+    report = json.loads(out)
+    (file_report,) = expected.files.values()
+    assert report["files"][0]["reader"] == file_report.reader
+    assert (report["received"], report["accepted"], report["rejected"]) == (
+        expected.total.received, expected.total.accepted, expected.total.rejected)
+    assert expected.total.accepted > 1 and expected.total.rejected == 0
