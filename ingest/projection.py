@@ -1419,11 +1419,11 @@ _ADDRESS_QUERY_TYPES = frozenset(("A", "AAAA", "CNAME", "ANY", "*"))
 def _cname_flags(fields: dict[str, Any], answers: list[Any], question: str) -> list[bool]:
     """Per answer, whether the source says it is a CNAME target.
 
-    * ``dns.answer_types`` (each answer's record type: EVE, and any parser that reads one) says it
-      exactly: a name is a CNAME when its record is one;
+    * ``dns.answer_types`` (each answer's record type: EVE, Sysmon 22's ``type:  N``, ECS) says
+      it exactly: a name is a CNAME when its record is one;
     * else the question's type (``dns.question.type``, Zeek's ``qtype_name``): an A, AAAA or
       CNAME question is answered by names only along its CNAME chain;
-    * else (Sysmon 22 as parsed today, generic ECS: no type at all) the names are a chain only
+    * else (no type at all: ECS without types, MDE's ``DnsQueryResult``) the names are a chain only
       when the answer goes on to addresses, which the chain's end resolves to, and the question
       is no reverse lookup (``.arpa``) and no service name (``_ldap._tcp...``, SRV): an MX or NS
       answer is names only, and was taken as a chain.

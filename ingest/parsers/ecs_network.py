@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from ingest.normalize import canonical_ip, is_unset, normalize_domain, normalize_host, normalize_url
 from ingest.parsers.ecs_endpoint import addresses
+from ingest.parsers.sensor_fields import record_type
 
 _SENSOR_AGENTS = frozenset(("zeek", "suricata", "snort", "squid", "netflow", "packetbeat"))
 """``event.module``, ``agent.type`` or ``event.dataset`` prefix of shippers of network-sensor
@@ -166,7 +167,7 @@ def _dns_answers(flat: dict[str, Any], fields: dict[str, Any]) -> None:
     ``type``, or a dotted ``dns.answers.type`` list as long as the
     ``dns.answers.data`` one (an export's ``fields``).
     """
-    qtype = _record_type(flat.get("dns.question.type"))
+    qtype = record_type(flat.get("dns.question.type"))
     if qtype:
         fields["dns.question.type"] = qtype
     answers, types = _answers(flat.get("dns.answers", flat.get("dns.answers.data")), flat.get("dns.answers.type"))
@@ -198,24 +199,7 @@ def _answers(value: Any, dotted_types: Any) -> tuple[list[str], list[str | None]
             continue
         text = str(data)
         answers.append(canonical_ip(text, strict=False) or text)
-        types.append(_record_type(answer.get("type") if isinstance(answer, dict) else dotted_type))
+        types.append(record_type(answer.get("type") if isinstance(answer, dict) else dotted_type))
     return answers, types
 
 
-_RECORD_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV",
-                 64: "SVCB", 65: "HTTPS"}
-"""Record type numbers a shipper may write for ECS's names (others become RFC 3597's ``TYPE<n>``)."""
-
-
-def _record_type(value: Any) -> str | None:
-    """A DNS record type as ECS names it (``CNAME``, ``MX``), upper case; None when not said.
-
-    >>> _record_type("cname"), _record_type(5), _record_type("15"), _record_type(99), _record_type("")
-    ('CNAME', 'CNAME', 'MX', 'TYPE99', None)
-    """
-    if isinstance(value, bool) or is_unset(value) or isinstance(value, dict | list):
-        return None
-    text = str(value).strip()
-    if text.isdigit():
-        return _RECORD_TYPES.get(int(text), f"TYPE{int(text)}")
-    return text.upper() or None

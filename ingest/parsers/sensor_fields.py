@@ -141,3 +141,24 @@ def sensor_event(
         except (TypeError, ValueError, AttributeError) as error:
             raise ParseError(f"{kind} record: {error}") from None
     return Event("", kind, ts, None, source, fields, context.origin, record if raw is None else raw)
+
+
+RECORD_TYPES = {1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA", 33: "SRV",
+                 64: "SVCB", 65: "HTTPS"}
+"""Record type numbers a shipper may write for ECS's names (others become RFC 3597's ``TYPE<n>``)."""
+
+
+def record_type(value: Any) -> str | None:
+    """A DNS record type by name (``CNAME``, ``MX``), upper case, from a name or its number; None when not said.
+
+    Shared by the ECS, Windows (Sysmon 22 ``type:  N``) and ECS read-back parsers, so all name types alike.
+
+    >>> record_type("cname"), record_type(5), record_type("15"), record_type(99), record_type("")
+    ('CNAME', 'CNAME', 'MX', 'TYPE99', None)
+    """
+    if isinstance(value, bool) or is_unset(value) or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        return RECORD_TYPES.get(int(text), f"TYPE{int(text)}")
+    return text.upper() or None

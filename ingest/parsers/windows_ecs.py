@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ingest.parsers.ecs_network import _RECORD_TYPES
+from ingest.parsers.sensor_fields import RECORD_TYPES
 
 __all__ = ["ECS_FALLBACKS", "EcsReader", "ecs_event_data"]
 
@@ -125,7 +125,7 @@ def _sysmon_type(name: str) -> str:
     return _RECORD_NUMBERS.get(name, name)
 
 
-_RECORD_NUMBERS = {name: str(number) for number, name in _RECORD_TYPES.items()}
+_RECORD_NUMBERS = {name: str(number) for number, name in RECORD_TYPES.items()}
 """Record type name -> its number, as Sysmon writes it."""
 
 _read_dns_status = _ecs_path("sysmon.dns.status")

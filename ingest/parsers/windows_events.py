@@ -22,7 +22,7 @@ ECS fallback: Winlogbeat 7's sysmon module, Winlogbeat 8 and Elastic Agent
 rename Sysmon and PowerShell event data to ECS fields; when a record's event
 data lacks the first name its event reads (``Image``, ``ScriptBlockText``...),
 the names are read back from those fields
-(:data:`~ingest.parsers.windows_shapes.ECS_FALLBACKS`); a record that kept its
+(:data:`~ingest.parsers.windows_ecs.ECS_FALLBACKS`); a record that kept its
 event data pays one lookup.
 
 Message rule
@@ -67,10 +67,11 @@ from typing import Any
 from graphsiem.model import Event
 from ingest.normalize import normalize_host, parse_int
 from ingest.parsers.base import ParseContext, ParseError
+from ingest.parsers.windows_ecs import ECS_FALLBACKS, EcsReader, ecs_event_data
 from ingest.parsers.windows_fields import EVENT_DATA_SOURCES, Fields, Mapper, keep_event_data
 from ingest.parsers.windows_powershell import MAPPERS as POWERSHELL
 from ingest.parsers.windows_security import MAPPERS as SECURITY
-from ingest.parsers.windows_shapes import ECS_FALLBACKS, EcsReader, WinRecord, ecs_event_data
+from ingest.parsers.windows_shapes import WinRecord
 from ingest.parsers.windows_sysmon import MAPPERS as SYSMON
 from ingest.parsers.windows_sysmon_files import MAPPERS as SYSMON_FILES
 from ingest.parsers.windows_sysmon_network import EPHEMERAL_PORTS
@@ -127,7 +128,7 @@ def _family(channel: str, event_id: int) -> str:
 # is a Sysmon event).  A stream repeats a few dozen pairs, so the channel's family,
 # the mapper and str(event_id) are found once per pair, not once per event.
 # Bounded like _family_cache: event ids are attacker-influenced.
-# The fifth item is the pair's ECS fallback (ingest.parsers.windows_shapes.ECS_FALLBACKS).
+# The fifth item is the pair's ECS fallback (ingest.parsers.windows_ecs.ECS_FALLBACKS).
 Route = tuple[str, Mapper | None, bool, bool, tuple[tuple[str, EcsReader], ...] | None]
 _routes: dict[tuple[str, int], Route] = {}
 

@@ -52,12 +52,6 @@ import orjson
 
 from ingest.parsers.base import ParseError
 
-# The ECS read-back lives in ingest.parsers.windows_ecs; named here too for the
-# modules that import it from this one (ingest.parsers.windows_events)
-from ingest.parsers.windows_ecs import ECS_FALLBACKS as ECS_FALLBACKS
-from ingest.parsers.windows_ecs import EcsReader as EcsReader
-from ingest.parsers.windows_ecs import ecs_event_data as ecs_event_data
-
 
 @dataclass(slots=True)
 class WinRecord:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ingest.normalize import can_be_a_host, canonical_ip, is_internal, normalize_host
-from ingest.parsers.ecs_network import _record_type as record_type
-from ingest.parsers.sensor_fields import domain_or_none
+from ingest.parsers.sensor_fields import domain_or_none, record_type
 from ingest.parsers.windows_fields import (
     Data,
     Fields,

@@ -2,7 +2,7 @@
 
 A name answers MX, NS, SRV and PTR questions too: it is ``RESOLVES_TO`` of the
 question only where the source says it is a CNAME (an EVE record type, a Zeek
-A/AAAA/CNAME question), or, where nothing says a type (Sysmon 22 as parsed),
+A/AAAA/CNAME question, Sysmon's `type:  N`), or, where nothing says a type (untyped ECS, MDE),
 where the answer goes on to the addresses a chain ends in.  Records are
 ingested with :func:`ingest.pipeline.ingest_records` into a journal and the
 embedded store and read back.
@@ -105,7 +105,7 @@ def test_an_a_answer_after_a_cname_still_resolves_the_question(store, tmp_path) 
 ], ids=["mx", "ns", "srv-with-address"])
 def test_a_sysmon_name_answer_without_addresses_or_to_a_service_name_is_no_cname(name, results, store,
                                                                                   tmp_path) -> None:
-    # Sysmon's "type:  N" number is not kept by the parser: the answer's shape decides
+    # Sysmon's "type:  N" number is the answer's record type (dns.answer_types): no CNAME here
     resolves(store, tmp_path, [sysmon_22(name, results)])
     assert {r.dst for r in store.iter_relations("RESOLVES_TO") if r.dst[0] == "domain"} == set()
 
