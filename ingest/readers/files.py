@@ -43,6 +43,7 @@ from ingest.readers.streams import (
     LiveSource,
     ReadAhead,
     Utf8Transcoder,
+    mark_live,
     text_encoding,
 )
 from ingest.readers.text_lines import TextLinesReader
@@ -311,16 +312,17 @@ def open_binary(path: Path) -> io.BufferedReader:
     return _as_utf8(io.BufferedReader(io.FileIO(path, "rb"), buffer_size=READ_BUFFER_BYTES), str(path))
 
 
-def _as_utf8(stream: io.BufferedReader, name: str) -> io.BufferedReader:
+def _as_utf8(stream: io.BufferedReader, name: str, *, is_live: bool = False) -> io.BufferedReader:
     """``stream`` gunzipped and transcoded as its first bytes say (:func:`open_binary`); closed on failure.
 
     ``stream.peek`` must see the first :data:`SNIFF_BYTES` at once: true of a
     file, and of a stream behind a :class:`~ingest.readers.streams.ReadAhead` of that many bytes.
+    ``is_live``: a pipe read as it comes, whose gunzipped bytes come as they can be.
     """
     try:
         # peek costs no read call of its own: it fills the buffer the first read then uses
         if stream.peek(len(GZIP_MAGIC)).startswith(GZIP_MAGIC):
-            stream = io.BufferedReader(GzipMembers(stream, name), buffer_size=READ_BUFFER_BYTES)
+            stream = io.BufferedReader(GzipMembers(stream, name, is_live=is_live), buffer_size=READ_BUFFER_BYTES)
         head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
         if head.startswith(UTF8_BOM):
             # once, here, for every reader: a record's bytes (and id) as without the mark
@@ -474,7 +476,8 @@ def open_stream(source: BinaryIO, name: str) -> OpenedStream:
             # of 0 bytes is the end of its input, so below one a pause is waited out
             # (a stop still ends the wait, by pace).
             live.is_pausing = False
-        decoded = _as_utf8(io.BufferedReader(bottom, buffer_size=READ_BUFFER_BYTES), name)
+        decoded = _as_utf8(
+            io.BufferedReader(bottom, buffer_size=READ_BUFFER_BYTES), name, is_live=isinstance(source, LiveSource))
         is_plain = decoded.raw is bottom
         try:
             if live is not None and is_plain:
@@ -486,7 +489,9 @@ def open_stream(source: BinaryIO, name: str) -> OpenedStream:
     finally:
         if live is not None:
             live.is_pausing = False
-    stream = io.BufferedReader(ReadAhead(decoded, head), buffer_size=READ_BUFFER_BYTES)
+    stream: BinaryIO = io.BufferedReader(ReadAhead(decoded, head), buffer_size=READ_BUFFER_BYTES)
+    if isinstance(source, LiveSource):
+        stream = mark_live(stream)  # its readers take chunks as they come (chunk_reader)
     return OpenedStream(stream, head, bottom)
 
 

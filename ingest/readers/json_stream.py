@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 from ingest.readers.base import RawRecord, ReadError
 from ingest.readers.ndjson import canonical_json
+from ingest.readers.streams import chunk_reader
 
 _WHITESPACE = " \t\r\n"
 _CHUNK = 1 << 20
@@ -76,6 +77,7 @@ class _JsonWindow:
 
     def __init__(self, stream: BinaryIO, path: str) -> None:
         self.stream = stream
+        self.read = chunk_reader(stream)  # a live pipe's elements as they come, not at 1 MiB
         self.path = path
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
         self.buffer = ""
@@ -94,7 +96,7 @@ class _JsonWindow:
         """Read one more chunk; False at end of file."""
         if self.eof:
             return False
-        chunk = self.stream.read(_CHUNK)
+        chunk = self.read(_CHUNK)
         if not chunk:
             self.eof = True
             self.buffer += self.decoder.decode(b"", final=True)

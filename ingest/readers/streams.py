@@ -35,6 +35,7 @@ import re
 import select
 import stat
 import time
+import weakref
 import zlib
 from collections.abc import Callable
 from typing import BinaryIO
@@ -262,6 +263,10 @@ class GzipMembers(_OverStream):
         with zero padding allowed between them; 15 (zlib) or -15 (raw deflate)
         for one stream, after which any byte is trailing data (HTTP's
         ``Content-Encoding: deflate``).
+    is_live : bool
+        Whether ``compressed`` is a pipe read as its bytes come
+        (:class:`LiveSource`): a read returns the data decompressed so far
+        rather than wait for more, and reads below with ``read1``.
 
     Notes
     -----
@@ -279,8 +284,12 @@ class GzipMembers(_OverStream):
     member copied the rest of its read.
     """
 
-    def __init__(self, compressed: BinaryIO, name: str, *, wbits: int = _GZIP_WBITS) -> None:
+    def __init__(self, compressed: BinaryIO, name: str, *, wbits: int = _GZIP_WBITS, is_live: bool = False) -> None:
         super().__init__(compressed)
+        # Live (a pipe read as it comes): one read below at a time, and none once a read has
+        # output, which it returns; a file's reads stay whole (read fills 8 KiB, readinto the buffer).
+        self._is_live = is_live
+        self._read = getattr(compressed, "read1", compressed.read) if is_live else compressed.read
         self._name = name
         self._wbits = wbits
         self._is_gzip = wbits == _GZIP_WBITS
@@ -301,6 +310,8 @@ class GzipMembers(_OverStream):
         view = memoryview(buffer).cast("B")
         want, filled = len(view), 0
         while filled < want and not self._at_end and self._damage is None:
+            if filled and self._is_live and self._needs_read():
+                break  # what came so far, not a wait for more
             if not self._in_member:
                 self._start_member()
             elif self._offset < len(self._input) or self._refill():
@@ -373,12 +384,17 @@ class GzipMembers(_OverStream):
 
     def _refill(self, keep: bytes = b"") -> bool:
         """Read the next compressed bytes after ``keep`` (the unread end of the last read); False at the end."""
-        data = self._inner.read(_COMPRESSED_CHUNK)
+        data = self._read(_COMPRESSED_CHUNK)
         self._read_bytes += len(data)
         self._input = keep + data if keep else data
         self._view = memoryview(self._input)
         self._offset = 0
         return bool(data)
+
+    def _needs_read(self) -> bool:
+        """Whether going on needs a read below: the input is used up (between members: a magic's worth)."""
+        left = len(self._input) - self._offset
+        return left < len(GZIP_MAGIC) if not self._in_member else left == 0
 
     def _start_member(self) -> None:
         """Between members: skip zero padding, then start the next member, end, or find junk."""
@@ -460,6 +476,28 @@ class Utf8Transcoder(_OverStream):
         view[:count] = self._pending[self._position : self._position + count]
         self._position += count
         return count
+
+
+_LIVE_STREAMS: weakref.WeakSet[object] = weakref.WeakSet()
+
+
+def mark_live(stream: BinaryIO) -> BinaryIO:
+    """``stream``, marked as read as its bytes come (:func:`chunk_reader`); returned for chaining."""
+    _LIVE_STREAMS.add(stream)
+    return stream
+
+
+def chunk_reader(stream: BinaryIO) -> Callable[[int], bytes]:
+    """How a reader takes its next chunk of ``stream``: ``read1`` on a live pipe, else ``read``.
+
+    ``read(n)`` of a buffered stream waits for ``n`` bytes or the end: on a
+    pipe that trickles (:func:`mark_live`, :func:`ingest.readers.files.open_stream`)
+    the records would wait for 1 MiB or the pipe's end.  ``read1(n)`` returns
+    what one read below brings.  A file keeps ``read``: its chunks stay whole.
+    """
+    if stream in _LIVE_STREAMS:
+        return stream.read1  # type: ignore[attr-defined, no-any-return]
+    return stream.read
 
 
 class ReadAhead(io.RawIOBase):

@@ -39,6 +39,7 @@ from collections.abc import Generator, Iterator
 from typing import BinaryIO
 
 from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.streams import chunk_reader
 
 FORMAT_HINT = "windows_xml"
 MAX_EVENT_BYTES = 1 << 20
@@ -192,7 +193,7 @@ class _Framer:
         """Drop the buffer before ``keep_from`` and read a block; False at the end of the file."""
         self._line(keep_from)
         self.mark -= keep_from
-        block = b"" if self.eof else self.stream.read(self.block_size)
+        block = b"" if self.eof else chunk_reader(self.stream)(self.block_size)  # read1 on a live pipe
         if not block:
             self.eof = True
             self.buffer = self.buffer[keep_from:]

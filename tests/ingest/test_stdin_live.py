@@ -20,6 +20,7 @@ import sys
 import termios
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -286,3 +287,63 @@ def test_a_pause_after_the_first_line_keeps_the_reader_of_the_whole_stream(tmp_p
     assert (report["received"], report["accepted"], report["rejected"]) == (
         expected.total.received, expected.total.accepted, expected.total.rejected)
     assert expected.total.accepted > 1 and expected.total.rejected == 0
+
+
+def _json_array(lines: list[bytes]) -> bytes:
+    return b"[\n" + b",\n".join(lines) + b"\n]\n"
+
+
+def _json_array_groups() -> tuple[bytes, bytes, bytes]:
+    """A JSON array of the mixed records: its first 20 elements (and the comma after), the rest, and
+    an array of those 20 alone."""
+    lines = mixed_formats_ndjson().splitlines()
+    whole = _json_array(lines)
+    cut = whole.index(lines[20])
+    return whole[:cut], whole[cut:], _json_array(lines[:20])
+
+
+def _xml_groups() -> tuple[bytes, bytes, bytes]:
+    """Event Viewer XML: its first 3 events, the rest, and a file of those 3 alone."""
+    from tests.ingest.readers.test_xml_events import event_viewer, fixture_records
+
+    records = fixture_records()
+    whole = event_viewer(records)
+    cut = 0
+    for _ in range(3):
+        cut = whole.index(b"</Event>", cut) + len(b"</Event>\r\n")
+    return whole[:cut], whole[cut:], event_viewer(records[:3])
+
+
+def _gzip_groups() -> tuple[bytes, bytes, bytes]:
+    """Gzip NDJSON, flushed after its first 20 records: blank lines first and the first records over
+    again, so that the 64 KiB head (read whole below a decoder) has come before the 20."""
+    lines = mixed_formats_ndjson().splitlines(keepends=True)
+    first = b"\n" * 60_000 + b"".join(lines[:20]) * 2
+    packer = zlib.compressobj(wbits=31)
+    head = packer.compress(first) + packer.flush(zlib.Z_SYNC_FLUSH)
+    return head, packer.compress(b"".join(lines[20:])) + packer.flush(), first
+
+
+@pytest.mark.parametrize("groups", [_json_array_groups, _xml_groups, _gzip_groups],
+                         ids=["json array", "event viewer xml", "gzip ndjson"])
+def test_whole_records_of_a_chunked_format_are_journaled_while_the_pipe_stays_open(tmp_path, groups):
+    # a reader that takes its chunks by read(1 MiB) waits for 1 MiB or the end of the pipe
+    first, rest, first_alone = groups()
+    path = tmp_path / "first"
+    path.write_bytes(first_alone)
+    with Journal(tmp_path / "first.sqlite") as journal:
+        expected = ingest_paths([path], store=None, journal=journal, progress=False).total
+    assert expected.events > 1 and expected.rejected == 0
+    child = _start(tmp_path / "live", "--flush-seconds", "0.2")
+    try:
+        assert child.stdin is not None
+        child.stdin.write(first)
+        child.stdin.flush()
+        wait_for(lambda: _journaled(tmp_path / "live" / "journal.sqlite") >= expected.events,
+                 f"the first {expected.events} events journaled")
+        child.stdin.write(rest)
+    finally:
+        out, err = child.communicate(timeout=DEADLINE)
+    assert b"Traceback" not in err, err.decode()
+    report = json.loads(out)
+    assert report["rejected"] == 0 and report["accepted"] > expected.accepted
