@@ -284,7 +284,12 @@ class _Session:
         ``part_of`` the parser, which parses it without detection and never splits it again.
         """
         if self.records >= self.batch_size:
-            self.flush()
+            if part_of is None:
+                self.flush()
+            else:
+                # a part of a record already read: a stop waits for the record's last part
+                # (_take_parts), else the parts after this batch would be dropped unreported
+                self.commit()
         self.records += 1
         if isinstance(raw, ReadError):
             self._reject(file, self.report.format(reader_name), raw.origin, reader_name, raw.reason, raw.raw)
@@ -334,6 +339,8 @@ class _Session:
             # _formats, so that ordinary records pay nothing for the parts hook)
             formats, parts = self._parser_entry(parser)
             if parts is not None and part_of is None and self._take_parts(parts, parser, raw, file, reader_name, hint):
+                if self.stop is not None and self.stop.is_requested:
+                    raise _Stopped  # every part of the record is taken; ingest_paths commits them
                 return
         # one context object, updated per record: parsers consume it while parsing
         context = self._context

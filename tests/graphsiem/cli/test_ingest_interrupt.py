@@ -244,3 +244,40 @@ def test_a_batch_cut_off_inside_its_transaction_is_not_in_the_journal_after_a_re
         ]
         assert len(journal.append(again)) == 100
         assert journal.counts()["events"] == 200
+
+
+def test_a_stop_inside_a_record_of_parts_takes_every_part_of_it_and_no_record_after(tmp_path):
+    """An Elasticsearch response of 23 hits, batches of 5, a stop requested at its third hit: the
+    batch commit at the sixth must not end the reading half-way through the record already read."""
+    from ingest.parsers.base import ParseContext, ParserRegistry
+    from ingest.parsers.elasticsearch import ElasticsearchExportParser
+    from ingest.pipeline import StopRequest
+    from ingest.registry import DEFAULT_MODULES
+    from tests.ingest.parsers.test_elasticsearch_export import ZEEK, response, zeek_hits
+
+    class StopAtThirdHit(ElasticsearchExportParser):
+        """The real parser, which asks to stop (as a signal handler would) when it parses hit 3."""
+
+        def __init__(self, registry: ParserRegistry, stop: StopRequest) -> None:
+            super().__init__(registry)
+            self.stop = stop
+
+        def parse(self, record, context: ParseContext):
+            if context.origin.endswith("#hit-3"):
+                self.stop.set()
+            return super().parse(record, context)
+
+    path = tmp_path / "export.ndjson"
+    after = {**ZEEK, "uid": "after"}
+    path.write_bytes(json.dumps(response(*zeek_hits(23))).encode() + b"\n" + json.dumps(after).encode() + b"\n")
+    with StopRequest() as stop, Journal(tmp_path / "journal.sqlite") as journal:
+        registry = ParserRegistry()
+        registry.register(StopAtThirdHit(registry, stop))
+        for module in DEFAULT_MODULES:
+            for parser in module.parsers():
+                registry.register(parser)
+        report = ingest_paths([path], store=None, journal=journal, registry=registry, batch_size=5, progress=False,
+                              stop=stop)
+        origins = [item.event.origin for item in journal.iter_events()]
+    assert report.total.received == report.total.accepted == 23
+    assert origins == [f"{path}:1#hit-{n}" for n in range(1, 24)]
