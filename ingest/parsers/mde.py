@@ -72,8 +72,9 @@ row order; ``mde.remainder_dropped`` counts the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from graphsiem.model import Event
@@ -248,9 +249,13 @@ def _set(value: object) -> bool:
 def _row_events(
     row: dict[str, Any], table: str, fallback: object, context: ParseContext, raw: dict[str, Any] | None
 ) -> list[Event]:
-    stamp = next((v for v in (row.get("Timestamp"), row.get("TimeGenerated"), fallback) if _set(v)), None)
-    if stamp is None:
-        raise ParseError("no Timestamp")
+    stamp = row.get("Timestamp")
+    if not _set(stamp):
+        stamp = row.get("TimeGenerated")
+        if not _set(stamp):
+            stamp = fallback if _set(fallback) else None
+            if stamp is None:
+                raise ParseError("no Timestamp")
     ts = _seconds(stamp, context.default_timezone)
     device = row.get("DeviceName")
     host = normalize_host(str(device)) if _set(device) and not isinstance(device, dict | list) else None
@@ -284,9 +289,12 @@ def _row_events(
 
 _NETWORK_INFO_READ = frozenset(("MacAddress", "NetworkAdapterStatus", "IPAddresses"))
 _INT64 = 2**63
-_field_names: dict[tuple[frozenset[str], bool], dict[Any, str]] = {}
-"""Per (columns a mapper reads, is ``AdditionalFields``): key -> its field name, ``""`` for a key not kept.
-The same few dozen columns recur in every row: each is judged once (bounded against junk keys)."""
+_LAYOUTS = 4096
+_layouts: dict[tuple[frozenset[str], bool, tuple[Any, ...]], tuple[tuple[str, ...], Callable[[Any], Any]]] = {}
+"""Per (columns a mapper reads, is ``AdditionalFields``, the keys in order): the field names of the
+keys kept, and a getter of their values.  Rows of one table and action come with the same columns
+in the same order, so a row's keys are judged once for all its rows, and the columns not kept
+(about half: the actor's, those the mapper read) are not visited."""
 
 
 def _field_name(key: object, read: frozenset[str], is_additional: bool) -> str:
@@ -297,21 +305,45 @@ def _field_name(key: object, read: frozenset[str], is_additional: bool) -> str:
     return "" if key in _SKIPPED else "mde." + key
 
 
+def _no_values(items: Any) -> tuple[()]:
+    return ()
+
+
+def _layout(
+    items: dict[Any, Any], read: frozenset[str], is_additional: bool
+) -> tuple[tuple[str, ...], Callable[[Any], Any]]:
+    """The field names of the kept keys of ``items``, in order, and a getter of their values as a tuple
+    (memoised while the keys are short)."""
+    keys = tuple(items)
+    known = _layouts.get((read, is_additional, keys))
+    if known is not None:
+        return known
+    kept = [(key, name) for key in keys if (name := _field_name(key, read, is_additional))]
+    getter: Callable[[Any], Any]
+    if not kept:
+        getter = _no_values
+    elif len(kept) == 1:
+        only = kept[0][0]
+        getter = lambda items: (items[only],)  # noqa: E731 (itemgetter of one key gives no tuple)
+    else:
+        getter = itemgetter(*(key for key, _ in kept))
+    known = tuple(name for _, name in kept), getter
+    # bounded against junk: a row of long keys is judged again, not held
+    if all(key.__class__ is str and len(key) <= 64 for key in keys):
+        if len(_layouts) >= _LAYOUTS:
+            _layouts.clear()
+        _layouts[(read, is_additional, keys)] = known
+    return known
+
+
 def _remainder(row: dict[str, Any], fields: dict[str, Any], read: frozenset[str], additional: dict[str, Any]) -> None:
     """Unread columns as ``mde.<Column>``, then ``AdditionalFields`` as ``mde.additional.<name>``, bounded."""
     kept = dropped = 0
-    for is_additional, items in ((False, row.items()), (True, additional.items())):
-        names = _field_names.get((read, is_additional))
-        if names is None:
-            names = _field_names[(read, is_additional)] = {}
-        for key, value in items:
-            name = names.get(key)
-            if name is None:
-                name = _field_name(key, read, is_additional)
-                if len(names) < 4096 and isinstance(key, str) and len(key) <= 64:
-                    names[key] = name  # a long junk key is judged again, not held
-            if not name:
-                continue
+    for is_additional, items in ((False, row), (True, additional)):
+        if not items:
+            continue
+        names, values = _layout(items, read, is_additional)
+        for name, value in zip(names, values(items)):  # noqa: B905 (one length)
             kind = value.__class__
             if kind is str:
                 if value in UNSET_TEXT:

@@ -147,8 +147,7 @@ def account(row: Row, domain_key: str, name_key: str, upn_key: str) -> str | Non
     return user_name(None, upn) if upn is not None else None
 
 
-def put_initiating(fields: Fields, row: Row, prefix: str, user_field: str) -> None:
-    """The initiating process as ``<prefix>*`` and its account as ``user_field``; its parent's name and pid."""
+def _put_initiating(fields: Fields, row: Row, prefix: str, user_field: str) -> None:
     put_process(fields, row, prefix, INITIATING)
     user = account(row, "InitiatingProcessAccountDomain", "InitiatingProcessAccountName",
                     "InitiatingProcessAccountUpn")
@@ -162,18 +161,52 @@ def put_initiating(fields: Fields, row: Row, prefix: str, user_field: str) -> No
         fields[prefix + "parent.pid"] = parent_pid
 
 
-INITIATING_COLUMNS = frozenset((
+_ACTOR_COLUMNS = (
     *INITIATING, "InitiatingProcessAccountDomain", "InitiatingProcessAccountName", "InitiatingProcessAccountUpn",
     "InitiatingProcessParentFileName", "InitiatingProcessParentId",
-))
+)
+ACTORS = 4096
+"""Initiating processes remembered (:func:`put_initiating`); each holds at most :data:`ACTOR_CHARS` of text."""
+ACTOR_CHARS = 8192
+_actors: dict[tuple[str, str, bool, tuple[Any, ...], tuple[type, ...]], Fields] = {}
+
+
+def put_initiating(fields: Fields, row: Row, prefix: str, user_field: str, decode: bool = False) -> None:
+    """The initiating process as ``<prefix>*`` and its account as ``user_field``; its parent's name and pid;
+    with ``decode`` its command line's PowerShell payload (:func:`put_decoded`).
+
+    One process acts in many rows (each connection, file, registry value...) with the same
+    ``InitiatingProcess*`` columns: their fields are made once and copied (memoised by the
+    columns' values, bounded in entries and text, as the Windows mapping's tables).
+    """
+    values = tuple(map(row.get, _ACTOR_COLUMNS))
+    # with the values' classes: 1, 1.0 and True are equal keys but not read alike
+    key: tuple[str, str, bool, tuple[Any, ...], tuple[type, ...]] | None = (
+        prefix, user_field, decode, values, tuple(map(type, values)))
+    try:
+        known = _actors.get(key)  # type: ignore[arg-type]
+    except TypeError:  # an object or a list in a column: read, not remembered
+        known, key = None, None
+    if known is None:
+        known = {}
+        _put_initiating(known, row, prefix, user_field)
+        if decode:
+            put_decoded(known, known.get("process.command_line"))
+        if key is not None and sum(len(v) for v in values if v.__class__ is str) <= ACTOR_CHARS:
+            if len(_actors) >= ACTORS:
+                _actors.clear()
+            _actors[key] = known
+    fields.update(known)
+
+
+INITIATING_COLUMNS = frozenset(_ACTOR_COLUMNS)
 """The columns every mapper reads (the row's actor); each mapper's own are in
 :data:`ingest.parsers.mde_tables.MAPPERS`."""
 
 
 def put_actor(row: Row, fields: Fields) -> None:
     """The row's initiating process as ``process.*`` (Sysmon's ``Image``), decoded as every command line is."""
-    put_initiating(fields, row, "process.", "user.name")
-    put_decoded(fields, fields.get("process.command_line"))
+    put_initiating(fields, row, "process.", "user.name", decode=True)
 
 
 # -- DeviceNetworkInfo ----------------------------------------------------------------
@@ -202,6 +235,26 @@ def addresses(value: object) -> list[str]:
     >>> addresses('[{"IPAddress":"10.1.2.42","SubnetPrefix":24},{"IPAddress":"fe80::1"},{"IPAddress":"127.0.0.1"}]')
     ['10.1.2.42']
     """
+    # An adapter reports the same list in every DeviceNetworkInfo row (each change, and daily):
+    # its text is read once (judging an address with ipaddress is most of a row's cost).
+    if value.__class__ is str and len(value) <= ADDRESSES_CHARS:  # type: ignore[attr-defined]
+        known = _addresses.get(value)  # type: ignore[call-overload]
+        if known is None:
+            known = _addresses_of(value)
+            if len(_addresses) >= ADDRESS_LISTS:
+                _addresses.clear()
+            _addresses[value] = known  # type: ignore[index]
+        return list(known)
+    return list(_addresses_of(value))
+
+
+ADDRESS_LISTS = 1024
+"""``IPAddresses`` texts remembered (:func:`addresses`), each at most :data:`ADDRESSES_CHARS` long."""
+ADDRESSES_CHARS = 4096
+_addresses: dict[str, tuple[str, ...]] = {}
+
+
+def _addresses_of(value: object) -> tuple[str, ...]:
     found: list[str] = []
     for item in json_list(value):
         text = item.get("IPAddress") if isinstance(item, dict) else item
@@ -210,7 +263,7 @@ def addresses(value: object) -> list[str]:
             address = ipaddress.ip_address(ip)
             if not (address.is_loopback or address.is_link_local):
                 found.append(ip)
-    return found
+    return tuple(found)
 
 
 def mac_address(value: str) -> str:
