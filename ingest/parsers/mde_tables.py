@@ -44,7 +44,7 @@ from ingest.parsers.mde_columns import (
     put_process,
     text_of,
 )
-from ingest.parsers.sensor_fields import domain_or_none
+from ingest.parsers.sensor_fields import domain_or_none, record_type
 from ingest.parsers.windows_events import EPHEMERAL_PORTS
 from ingest.parsers.windows_fields import (
     basename,
@@ -280,19 +280,43 @@ def _logon(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
 
 # -- DeviceEvents ---------------------------------------------------------------------
 
-def _dns_answers(value: object) -> list[str]:
-    """``DnsQueryResult``: a list of objects (or their JSON text) whose result is an address or a name."""
-    answers = []
+def _dns_answers(value: object) -> tuple[list[str], list[str | None]]:
+    """``DnsQueryResult``: a list of objects (or their JSON text) whose result is an address or a name,
+    and each answer's record type.
+
+    An item says its type under ``DnsQueryType`` (as the rows MDE writes), ``Type`` or
+    ``QueryType``, a number or a name, read as the ECS and Sysmon 22 parsers read one
+    (:func:`~ingest.parsers.sensor_fields.record_type`: ``5`` -> ``CNAME``, ``15`` -> ``MX``,
+    ``99`` -> ``TYPE99``).  Beside typed answers an address with none is ``A`` or ``AAAA`` by
+    its form, as Sysmon writes addresses bare; a name with none is unknown (``None``).  When no
+    item says a type, none is given (the caller sets no list): typing only the addresses would
+    make every name a non-CNAME, where the projection's untyped rule reads a chain.
+
+    >>> _dns_answers('[{"DnsQueryType":15,"Result":"mx1.example.net"},{"Result":"192.0.2.25"}]')
+    (['mx1.example.net', '192.0.2.25'], ['MX', 'A'])
+    >>> _dns_answers([{"Result": "cdn.example"}, "192.0.2.1"])
+    (['cdn.example', '192.0.2.1'], [])
+    """
+    answers: list[str] = []
+    types: list[str | None] = []
+    said = False
     for item in json_list(value):
+        kind = None
         if isinstance(item, dict):
+            kind = next((record_type(item[key]) for key in _TYPE_KEYS if key in item), None)
             item = next((item[key] for key in _ANSWER_KEYS if isinstance(item.get(key), str)), None)
         if isinstance(item, str) and item.strip():
             text = item.strip()
-            answers.append(canonical_ip(text, strict=False) or text.rstrip(".").lower())
-    return answers
+            ip = canonical_ip(text, strict=False)
+            answers.append(ip or text.rstrip(".").lower())
+            said = said or kind is not None
+            types.append(kind if kind is not None or ip is None else "AAAA" if ":" in ip else "A")
+    return answers, types if said else []
 
 
 _ANSWER_KEYS = ("Result", "DnsQueryResult", "IPAddress", "Address", "Data")
+_TYPE_KEYS = ("DnsQueryType", "Type", "QueryType")
+"""Where a ``DnsQueryResult`` item says its record type (the first present is read)."""
 
 
 def _dns(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
@@ -303,9 +327,11 @@ def _dns(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
         domain = domain_or_none(name) or name.strip().rstrip(".").lower()
         if domain:
             fields["dns.question.name"] = domain
-    answers = _dns_answers(additional.get("DnsQueryResult"))
+    answers, types = _dns_answers(additional.get("DnsQueryResult"))
     if answers:
         fields["dns.answers"] = answers
+        if types:  # parallel to the answers: the projection tells a CNAME from an MX or NS target by them
+            fields["dns.answer_types"] = types
     return "sysmon:dns_query"
 
 
