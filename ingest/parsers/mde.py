@@ -290,6 +290,8 @@ def _row_events(
 _NETWORK_INFO_READ = frozenset(("MacAddress", "NetworkAdapterStatus", "IPAddresses"))
 _INT64 = 2**63
 _LAYOUTS = 4096
+_LAYOUT_KEYS = 256
+"""Keys of the longest layout remembered (a ``DeviceProcessEvents`` row has about 60 columns)."""
 _layouts: dict[tuple[frozenset[str], bool, tuple[Any, ...]], tuple[tuple[str, ...], Callable[[Any], Any]]] = {}
 """Per (columns a mapper reads, is ``AdditionalFields``, the keys in order): the field names of the
 keys kept, and a getter of their values.  Rows of one table and action come with the same columns
@@ -328,8 +330,8 @@ def _layout(
     else:
         getter = itemgetter(*(key for key, _ in kept))
     known = tuple(name for _, name in kept), getter
-    # bounded against junk: a row of long keys is judged again, not held
-    if all(key.__class__ is str and len(key) <= 64 for key in keys):
+    # bounded against junk: a row of many or long keys is judged again, not held
+    if len(keys) <= _LAYOUT_KEYS and all(key.__class__ is str and len(key) <= 64 for key in keys):
         if len(_layouts) >= _LAYOUTS:
             _layouts.clear()
         _layouts[(read, is_additional, keys)] = known

@@ -491,3 +491,33 @@ def test_an_elasticsearch_hit_of_an_mde_row_is_read_by_this_parser(tmp_path):
         (row,) = journal.iter_events()
     assert report.total.accepted == 1 and row.event.kind == "sysmon:process_create"
     assert row.event.fields["process.command_line_decoded"] == SCRIPT
+
+
+# -- memo tables (speed): never change what a row gives ---------------------------------------
+
+
+@pytest.mark.parametrize("value", [True, 1.0, "1"])
+def test_the_actor_memo_reads_equal_values_of_other_classes_apart(value) -> None:
+    from ingest.parsers import mde_columns
+
+    def fields_with(parent_pid: object) -> Any:
+        row = {**ROWS["connection_success"], "InitiatingProcessParentId": parent_pid}
+        try:
+            return parse(row)[0].fields
+        except ParseError as exc:
+            return str(exc)
+
+    mde_columns._actors.clear()
+    alone = fields_with(value)
+    mde_columns._actors.clear()
+    fields_with(1)  # 1 == 1.0 == True: remembered first under an equal key
+    assert fields_with(value) == alone
+
+
+def test_a_row_of_many_columns_is_read_but_its_layout_not_held() -> None:
+    row = {**ROWS["antivirus_detection"], **{f"Junk{i}": i for i in range(1000)}}
+    mde._layouts.clear()
+    (event,) = parse(row)
+    # the AdditionalFields' few keys are remembered, the row's thousand are not
+    assert mde._layouts and all(len(keys) < 100 for _, _, keys in mde._layouts)
+    assert event.fields["mde.remainder_dropped"] > 900 and event.fields["mde.Junk0"] == 0
