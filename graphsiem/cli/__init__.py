@@ -18,6 +18,9 @@ from collections.abc import Sequence
 EXIT_BROKEN_PIPE = 141
 """The exit status when standard output closed early: 128 + SIGPIPE, as a shell reports it."""
 
+EXIT_INTERRUPTED = 130
+"""The exit status of a command stopped by Ctrl-C (SIGINT): 128 + SIGINT, as a shell reports it."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every ``*_cmd`` module's sub-command registered."""
@@ -35,13 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``graphsiem`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
     try:
+        # inside the try: Ctrl-C during the sub-commands' imports (about 0.4 s, before
+        # `graphsiem ingest` sets its own handlers) is a quiet stop, not a traceback
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("graphsiem: interrupted by SIGINT", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of standard output left (``graphsiem ingest --json | head``):
         # what was done is done (an ingest is journaled before it reports), so no

@@ -291,12 +291,6 @@ def _has_mapped(pid: int, library: str) -> bool:
         return True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the window is the command line's imports (graphsiem/cli/__init__.py main, build_parser), "
-    "before graphsiem.cli.ingest_cmd runs: main must catch KeyboardInterrupt there",
-)
-@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc to see the child's start-up")
 def test_sigint_during_start_up_exits_130_with_one_line_and_no_traceback(tmp_path):
     # the EVTX extension is loaded by the import of ingest_cmd's readers, well before the
     # signal handlers are set: a SIGINT then meets Python's KeyboardInterrupt
