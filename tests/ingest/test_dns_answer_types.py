@@ -2,7 +2,7 @@
 
 A name answers MX, NS, SRV and PTR questions too: it is ``RESOLVES_TO`` of the
 question only where the source says it is a CNAME (an EVE record type, a Zeek
-A/AAAA/CNAME question, Sysmon's `type:  N`), or, where nothing says a type (untyped ECS, MDE),
+A/AAAA/CNAME question, Sysmon's `type:  N`), or, where nothing says a type (untyped ECS, MDE items without a type),
 where the answer goes on to the addresses a chain ends in.  Records are
 ingested with :func:`ingest.pipeline.ingest_records` into a journal and the
 embedded store and read back.
