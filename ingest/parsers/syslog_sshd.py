@@ -46,12 +46,12 @@ from ...``.  The client chooses the name (``%.100s``) and, with a certificate, t
 after the key (``ssh2: ED25519-CERT SHA256:... ID <text> (serial N) CA ...``): either may hold a
 `` from ADDR port N``."""
 _SSHD_RE = re.compile(
-    _SSHD_LINES.format(name=r"((?:(?! ssh2: ).)*)", tail=r"(?: ssh2(?:: .*)?)?(?: \[preauth\])?"), re.DOTALL)
+    _SSHD_LINES.format(name=r"((?:(?! ssh[12]: ).)*)", tail=r"(?: ssh[12](?:: .*)?)?(?: \[preauth\])?"), re.DOTALL)
 """First reading: the name holds no `` ssh2: `` and is greedy, so the address is the last
-`` from ADDR port N`` before sshd's ``ssh2``, its key, ``[preauth]`` or the end (never one in a
+`` from ADDR port N`` before sshd's ``ssh2`` (``ssh1``: protocol 1), its key, ``[preauth]`` or the end (never one in a
 certificate's ID after the key)."""
 _SSHD_KEYLESS_RE = re.compile(
-    _SSHD_LINES.format(name="(.*)", tail=r"(?: ssh2)?(?: \[preauth\])?"), re.DOTALL)
+    _SSHD_LINES.format(name="(.*)", tail=r"(?: ssh[12])?(?: \[preauth\])?"), re.DOTALL)
 """Second reading, for a name holding `` ssh2: ``: a line with no key after the address (a password
 failure, ``Invalid user``), the name greedy again.  A key line whose name holds `` ssh2: `` stays unread
 (no source, no user) rather than misread."""
@@ -103,7 +103,8 @@ def _sshd_fields(message: str, fields: dict[str, Any]) -> bool:
     """``user.name``, ``source.ip`` (else ``source.domain``), ``source.port``, ``event.outcome`` of
     sshd's log-on lines; whether the message is one."""
     repeated = _REPEATED_RE.fullmatch(message)
-    line = repeated.group(1) if repeated is not None else message
+    # trailing blanks (some forwarders pad lines) are no part of sshd's text
+    line = (repeated.group(1) if repeated is not None else message).rstrip()
     match = _SSHD_RE.fullmatch(line) or _SSHD_KEYLESS_RE.fullmatch(line)
     if match is None:
         return False

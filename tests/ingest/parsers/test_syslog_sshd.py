@@ -96,3 +96,16 @@ def test_a_name_holding_the_key_separator_is_read_on_a_keyless_line_and_never_mi
     fields = parse("Failed publickey for invalid user a ssh2: b from 198.51.100.9 port 4000 ssh2: RSA-CERT "
                    "SHA256:abc ID x from 10.1.2.43 port 22 ssh2 (serial 2) CA RSA SHA256:def").fields
     assert not {"source.ip", "user.name"} & fields.keys()
+
+
+@pytest.mark.parametrize(("message", "user"), [
+    ("Failed password for root from 198.51.100.9 port 40010 ssh2 ", "root"),  # a forwarder's padding
+    ("Failed password for root from 198.51.100.9 port 40010 ssh1", "root"),  # protocol 1 (older OpenSSH)
+    ("Failed password for invalid user r ssh1: x from 10.1.2.42 port 22 from 198.51.100.9 port 40010 ssh1",
+     "r ssh1: x from 10.1.2.42 port 22"),
+])
+def test_trailing_blanks_and_protocol_1_lines_keep_their_source(message: str, user: str) -> None:
+    # the whole-line match read neither: brute-force lines dropped out of the graph
+    event = parse(message)
+    assert (event.fields["source.ip"], event.fields["source.port"]) == ("198.51.100.9", 40010)
+    assert event.fields["user.name"] == user
