@@ -292,6 +292,10 @@ _INT64 = 2**63
 _LAYOUTS = 4096
 _LAYOUT_KEYS = 256
 """Keys of the longest layout remembered (a ``DeviceProcessEvents`` row has about 60 columns)."""
+_LAYOUT_KEY_BUDGET = 65536
+"""Keys held over all remembered layouts: 4,096 junk layouts of 256 long keys held 214 MiB (review);
+this holds about 15 MiB at worst, and some thousand real layouts of 40-60 columns."""
+_layout_keys_held = 0
 _layouts: dict[tuple[frozenset[str], bool, tuple[Any, ...]], tuple[tuple[str, ...], Callable[[Any], Any]]] = {}
 """Per (columns a mapper reads, is ``AdditionalFields``, the keys in order): the field names of the
 keys kept, and a getter of their values.  Rows of one table and action come with the same columns
@@ -332,9 +336,12 @@ def _layout(
     known = tuple(name for _, name in kept), getter
     # bounded against junk: a row of many or long keys is judged again, not held
     if len(keys) <= _LAYOUT_KEYS and all(key.__class__ is str and len(key) <= 64 for key in keys):
-        if len(_layouts) >= _LAYOUTS:
+        global _layout_keys_held
+        if len(_layouts) >= _LAYOUTS or _layout_keys_held + len(keys) > _LAYOUT_KEY_BUDGET:
             _layouts.clear()
+            _layout_keys_held = 0
         _layouts[(read, is_additional, keys)] = known
+        _layout_keys_held += len(keys)
     return known
 
 

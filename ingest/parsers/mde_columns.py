@@ -168,7 +168,12 @@ _ACTOR_COLUMNS = (
 ACTORS = 4096
 """Initiating processes remembered (:func:`put_initiating`); each holds at most :data:`ACTOR_CHARS` of text."""
 ACTOR_CHARS = 8192
+ACTOR_CHARS_BUDGET = 1 << 20
+"""Column text held over all remembered processes: 4,095 actors just under :data:`ACTOR_CHARS`
+held 76 MiB (review); with the fields made from it (executable, decoded payload, up to four
+bytes a character) this holds some 12 MiB at worst, and thousands of real processes."""
 _actors: dict[tuple[str, str, bool, tuple[Any, ...], tuple[type, ...]], Fields] = {}
+_actor_chars_held = 0
 
 
 def put_initiating(fields: Fields, row: Row, prefix: str, user_field: str, decode: bool = False) -> None:
@@ -192,10 +197,14 @@ def put_initiating(fields: Fields, row: Row, prefix: str, user_field: str, decod
         _put_initiating(known, row, prefix, user_field)
         if decode:
             put_decoded(known, known.get("process.command_line"))
-        if key is not None and sum(len(v) for v in values if v.__class__ is str) <= ACTOR_CHARS:
-            if len(_actors) >= ACTORS:
+        chars = sum(len(v) for v in values if v.__class__ is str)
+        if key is not None and chars <= ACTOR_CHARS:
+            global _actor_chars_held
+            if len(_actors) >= ACTORS or _actor_chars_held + chars > ACTOR_CHARS_BUDGET:
                 _actors.clear()
+                _actor_chars_held = 0
             _actors[key] = known
+            _actor_chars_held += chars
     fields.update(known)
 
 

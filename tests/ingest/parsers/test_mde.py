@@ -521,3 +521,22 @@ def test_a_row_of_many_columns_is_read_but_its_layout_not_held() -> None:
     # the AdditionalFields' few keys are remembered, the row's thousand are not
     assert mde._layouts and all(len(keys) < 100 for _, _, keys in mde._layouts)
     assert event.fields["mde.remainder_dropped"] > 900 and event.fields["mde.Junk0"] == 0
+
+
+def test_the_layout_memo_is_bounded_by_the_keys_it_holds() -> None:
+    # 400 junk layouts of ~230 long keys: within the entry and key-count caps each, 92k keys in all
+    mde._layouts.clear()
+    for n in range(400):
+        parse({**ROWS["connection_success"], **{f"J{n:03d}{i:03d}".ljust(64, "x"): i for i in range(200)}})
+    held = sum(len(keys) for _, _, keys in mde._layouts)
+    assert 0 < held <= mde._LAYOUT_KEY_BUDGET
+
+
+def test_the_actor_memo_is_bounded_by_the_text_it_holds() -> None:
+    from ingest.parsers import mde_columns
+
+    mde_columns._actors.clear()
+    for n in range(200):  # 200 processes of ~8,000 characters: 1.6M characters
+        parse({**ROWS["connection_success"], "InitiatingProcessCommandLine": f"cmd{n} /c " + "x" * 7900})
+    held = sum(len(value) for key in mde_columns._actors for value in key[3] if isinstance(value, str))
+    assert 0 < held <= mde_columns.ACTOR_CHARS_BUDGET
