@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphsiem.model import Event
-from ingest.normalize import canonical_ip, normalize_host
+from ingest.normalize import can_be_a_host, canonical_ip, normalize_host
 
 DEFAULT_LEASE = 86400.0
 """Lease length (s) assumed when a DHCP record gives none."""
@@ -93,7 +93,6 @@ NETBIOS_LENGTH = 15
 """Windows' NetBIOS computer names (and so machine accounts ``NAME$``) are host names cut to this length."""
 
 _LOOPBACK = ("127.", "::1", "0.0.0.0", "::")
-_NO_LEASE = frozenset({"0.0.0.0", "255.255.255.255"})  # what a request or a broadcast carries
 
 PLACEHOLDER_HOST_NAMES = frozenset({"localhost", "unknown", "none", "null", "nil", "undefined", "n/a", "default",
                                     "(none)"})
@@ -127,7 +126,17 @@ def is_generic_host_name(name: str) -> bool:
     >>> [is_generic_host_name(n) for n in ("iphone", "localhost", "-", "10.1.6.10", "johns-iphone", "ws-0300")]
     [True, True, True, True, False, False]
     """
-    if name in GENERIC_HOST_NAMES or not any(char.isalnum() for char in name):
+    return name in GENERIC_HOST_NAMES or is_placeholder_host_name(name)
+
+
+def is_placeholder_host_name(name: str) -> bool:
+    """Whether ``name`` stands where a machine's name is missing: a placeholder
+    (:data:`PLACEHOLDER_HOST_NAMES`, any case), no letter or digit, or an IP address.
+
+    >>> [is_placeholder_host_name(n) for n in ("LOCALHOST", "-", "10.1.6.10", "kali", "ws-0300")]
+    [True, True, True, False, False]
+    """
+    if name.lower() in PLACEHOLDER_HOST_NAMES or not any(char.isalnum() for char in name):
         return True
     return canonical_ip(name, strict=False) is not None
 
@@ -194,7 +203,7 @@ class IpHostMap:
                 host = self._requested_name(fields, event.ts)
             types = fields.get("dhcp.message_types")
             if (
-                ip and ip not in _NO_LEASE and isinstance(host, str) and host and not is_generic_host_name(host)
+                ip and can_be_a_host(ip) and isinstance(host, str) and host and not is_generic_host_name(host)
                 and (types is None or "ACK" in types)
             ):
                 self.add_lease(ip, host, event.ts, lease_seconds(fields.get("dhcp.lease_seconds")))
@@ -256,7 +265,7 @@ class IpHostMap:
         host = fields.get("dhcp.hostname")
         if not isinstance(host, str) or not host or is_generic_host_name(host):
             return
-        key = (str(fields["dhcp.transaction_id"]), str(fields.get("dhcp.mac") or ""))
+        key = _request_key(fields)
         requests = self._requests
         requests.pop(key, None)  # re-inserted: the last seen is the last to go
         requests[key] = (ts, host)
@@ -268,7 +277,7 @@ class IpHostMap:
 
     def _requested_name(self, fields: dict[str, Any], ts: float) -> str | None:
         """The host name the request of this ACK's transaction gave, when seen close enough in time."""
-        known = self._requests.get((str(fields["dhcp.transaction_id"]), str(fields.get("dhcp.mac") or "")))
+        known = self._requests.get(_request_key(fields))
         if known is None or abs(ts - known[0]) > DHCP_JOIN_SECONDS:
             return None
         return known[1]
@@ -432,6 +441,11 @@ class IpHostMap:
         self._dirty.difference_update(ips)
         self._requests_dirty.difference_update(self._requests_written)
         self._requests_written = set()
+
+
+def _request_key(fields: dict[str, Any]) -> tuple[str, str]:
+    """A DHCP transaction's key: its id and the client's MAC (a retry keeps both)."""
+    return str(fields["dhcp.transaction_id"]), str(fields.get("dhcp.mac") or "")
 
 
 def _full_name(intervals: list[Interval], host: str, ts: float) -> str:

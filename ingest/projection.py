@@ -89,7 +89,7 @@ from graphsiem.model import (
     Sighting,
     stable_hash,
 )
-from ingest.ipmap import PLACEHOLDER_HOST_NAMES, IpHostMap, IpWatch, connection_ends
+from ingest.ipmap import IpHostMap, IpWatch, connection_ends, is_placeholder_host_name
 from ingest.normalize import (
     ip_or_none,
     normalize_command_line,
@@ -927,8 +927,7 @@ class Projector:
         host = ctx.host
         # a blank, "localhost" or another placeholder names no other machine ("KALI" does: the
         # attacker's default name is evidence, unlike a DHCP lease's generic name)
-        if (workstation and host is not None and workstation != host[1] and not ip_or_none(workstation)
-                and workstation.lower() not in PLACEHOLDER_HOST_NAMES and any(map(str.isalnum, workstation))):
+        if workstation and host is not None and workstation != host[1] and not is_placeholder_host_name(workstation):
             ctx.rel(ctx.acc.entity(HOST, workstation, workstation), relation, host)
 
     def _user_only(self, ctx: _Ctx) -> None:
@@ -1031,8 +1030,9 @@ class Projector:
         ctx = _Ctx(acc, event, src_host, hosts)
         if is_bare:
             if dst_ip_related:
-                target = self._server(acc, src_host, dst_host if rel_type != R.ALERTED else None, dst_ip_related)
-                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, target)
+                # an alert's target stays its IP (the model's rule); a connection reaches the server's host
+                server_host = dst_host if rel_type != R.ALERTED and dst_host != src_host else None
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, self._actor(acc, server_host, dst_ip_related))
             self._sight(ctx)
             return
         # The client's side: the source, unless the parser says the client is the destination
@@ -1051,7 +1051,9 @@ class Projector:
             if dst_ip:
                 ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
         elif server and dst_ip_related:
-            ctx.rel(self._actor(acc, client_host, client), rel_type, self._server(acc, client_host, server_host, server))
+            # no host connects to itself: both ends on one host (its own second address) keep the address
+            ctx.rel(self._actor(acc, client_host, client), rel_type,
+                    self._actor(acc, server_host if server_host != client_host else None, server))
         if "dns.question.name" in fields:
             domain = self._domain(ctx, fields["dns.question.name"])
             if domain is not None:
@@ -1093,18 +1095,6 @@ class Projector:
         if host:
             return (HOST, host)  # the event's hosts are entities already (_Ctx.fill)
         return acc.entity(IP, ip, ip) if ip else None
-
-    @staticmethod
-    def _server(acc: Accumulator, client_host: str | None, host: str | None, ip: str) -> EntityKey:
-        """The far end of a connection: the host at ``ip`` when mapped, else the IP.
-
-        A connection reaches the host it was made to (``ip|host CONNECTED host``, as an inbound
-        Sysmon 3 is ``ip CONNECTED host``); the IP map only reads flows, never learns from them.
-        Both ends on one host (its own second address) keep the address: no host connects to itself.
-        """
-        if host and host != client_host:
-            return (HOST, host)  # the event's hosts are entities already (_Ctx.fill)
-        return acc.entity(IP, ip, ip)
 
     def _certificate(self, ctx: _Ctx, fields: dict[str, Any], server: str | None) -> None:
         """A certificate's names ``RESOLVES_TO`` the server that presented it.

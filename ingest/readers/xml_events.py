@@ -168,7 +168,7 @@ class _Framer:
     """One read of one file: a block buffer, the position in it, and the counts origins need."""
 
     def __init__(self, stream: BinaryIO, path: str, max_bytes: int, block_size: int = _CHUNK) -> None:
-        self.stream = stream
+        self.read = chunk_reader(stream)  # read1 on a live pipe, read on a file
         self.path = path
         self.max_bytes = max_bytes
         self.block_size = max(block_size, 2 * _KEEP)
@@ -193,7 +193,7 @@ class _Framer:
         """Drop the buffer before ``keep_from`` and read a block; False at the end of the file."""
         self._line(keep_from)
         self.mark -= keep_from
-        block = b"" if self.eof else chunk_reader(self.stream)(self.block_size)  # read1 on a live pipe
+        block = b"" if self.eof else self.read(self.block_size)
         if not block:
             self.eof = True
             self.buffer = self.buffer[keep_from:]
