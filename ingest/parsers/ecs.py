@@ -12,7 +12,7 @@ zone-less values are read in the context's default time zone.
 
 Host (docs/fields.md, "ECS host"): ``host.name`` (else ``host.hostname``) is
 the event's host, except in a device's view of other machines' traffic
-(:func:`~ingest.parsers.ecs_network.is_device_view`: a firewall, proxy or
+(:func:`~ingest.parsers.ecs_network.device_view`: a firewall, proxy or
 IDS record shipped by Filebeat or Packetbeat), whose ``host.name`` is the
 machine that shipped it: such an event has no host, so that the
 projection's sensor rule finds the client through the IP -> host map, and

@@ -4,7 +4,7 @@ Used by :mod:`ingest.parsers.ecs` (see its docstring, "Host"): the ends of a
 flow (``source``/``destination``, with ECS's ``client``/``server`` roles),
 ``destination.domain``, the DNS question and its typed answers, the URL; and
 whether the record is a device's view of other machines' traffic
-(:func:`is_device_view`: a firewall, proxy or IDS record, whose ``host.name``
+(:func:`device_view`: a firewall, proxy or IDS record, whose ``host.name``
 is the shipper, not a party), with the device as ``observer.*``.
 """
 
@@ -36,37 +36,32 @@ NETWORK_KEYS = frozenset((
 """Flattened keys this module maps (the ECS parser keeps no ``ecs.<key>`` remainder of them)."""
 
 
-def is_device_view(flat: dict[str, Any]) -> bool:
-    """Whether a flattened ECS record is a device's view of other machines' traffic.
+def device_view(flat: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether a flattened ECS record is a device's view of other machines' traffic, and whether
+    it has an ``observer.*`` field (one pass).
 
-    True when the record names no process (an endpoint agent's record names
-    the process behind a connection: Elastic Defend, Sysmon via Winlogbeat,
+    A device view names no process (an endpoint agent's record names the
+    process behind a connection: Elastic Defend, Sysmon via Winlogbeat,
     Auditbeat), comes from a device (an ``observer.*`` field: Filebeat's
     firewall, proxy and IDS modules; or a network-sensor shipper,
     :data:`_SENSOR_AGENTS`), names traffic (:data:`_TRAFFIC`), and the
     shipping host is neither end of it (``host.ip`` is not among the
     addresses: Packetbeat on an endpoint, a firewall's own connection).
 
-    Examples
-    --------
-    >>> is_device_view({"host.name": "zeek-sensor01", "observer.type": "ids",
-    ...                 "source.ip": "10.0.0.5", "destination.ip": "198.51.100.7"})
-    True
-    >>> is_device_view({"host.name": "ws-1", "process.pid": 4, "observer.vendor": "crowdstrike",
-    ...                 "source.ip": "10.0.0.5", "destination.ip": "198.51.100.7"})
-    False
-    """
-    return device_view(flat)[0]
-
-
-def device_view(flat: dict[str, Any]) -> tuple[bool, bool]:
-    """:func:`is_device_view`, and whether the record has an ``observer.*`` field (one pass).
-
     Returns
     -------
     tuple of bool
         ``(is a device view, has an observer.* field)``: the parser reads
         ``observer.*`` (:func:`read_observer`) when either is true.
+
+    Examples
+    --------
+    >>> device_view({"host.name": "zeek-sensor01", "observer.type": "ids",
+    ...              "source.ip": "10.0.0.5", "destination.ip": "198.51.100.7"})
+    (True, True)
+    >>> device_view({"host.name": "ws-1", "process.pid": 4, "observer.vendor": "crowdstrike",
+    ...              "source.ip": "10.0.0.5", "destination.ip": "198.51.100.7"})
+    (False, True)
     """
     has_observer = has_process = False
     for key in flat:

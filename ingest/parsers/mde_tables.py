@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 from ingest.normalize import (
     can_be_a_host,
     canonical_ip,
-    normalize_domain,
     normalize_host,
     normalize_url,
 )
@@ -44,7 +43,7 @@ from ingest.parsers.mde_columns import (
     put_process,
     text_of,
 )
-from ingest.parsers.sensor_fields import domain_or_none, record_type
+from ingest.parsers.sensor_fields import domain_or_none, put_url, record_type
 from ingest.parsers.windows_events import EPHEMERAL_PORTS
 from ingest.parsers.windows_fields import (
     basename,
@@ -182,15 +181,7 @@ def _file_written(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
     put_ip(fields, "file.origin.ip", text_of(row, "FileOriginIP"))
     if origin is None:
         return "sysmon:file_create"
-    try:
-        full = normalize_url(origin)
-    except ValueError:
-        fields["url.original"] = origin  # no web URL (about:internet, a share): kept as written
-    else:
-        fields["url.full"] = full
-        domain = normalize_domain(urlsplit(full).hostname)
-        if domain:
-            fields["url.domain"] = domain
+    put_url(fields, origin)
     return "sysmon:file_stream_create"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from graphsiem.model import Event
 from ingest.normalize import canonical_ip, is_unset, normalize_domain, normalize_url
@@ -162,3 +163,23 @@ def record_type(value: Any) -> str | None:
     if text.isdigit():
         return RECORD_TYPES.get(int(text), f"TYPE{int(text)}")
     return text.upper() or None
+
+
+def put_url(fields: dict[str, Any], value: str) -> None:
+    """``url.full`` and ``url.domain`` of a downloaded file's origin, else ``url.original``.
+
+    A value that is no web URL (``about:internet``, a share, a local path) is kept as written.
+    Shared by Sysmon 15's ``Zone.Identifier`` and MDE's ``FileOriginUrl``.
+
+    >>> fields = {}; put_url(fields, "HTTP://CDN.Example/a.png"); sorted(fields.items())
+    [('url.domain', 'cdn.example'), ('url.full', 'http://cdn.example/a.png')]
+    """
+    try:
+        full = normalize_url(value)
+    except ValueError:
+        fields["url.original"] = value
+        return
+    fields["url.full"] = full
+    domain = normalize_domain(urlsplit(full).hostname)
+    if domain:
+        fields["url.domain"] = domain

@@ -89,11 +89,7 @@ def _pam_fields(message: str, fields: dict[str, Any]) -> None:
         return
     rhost = _RHOST_RE.search(message)
     if rhost is not None:
-        ip = canonical_ip(rhost.group(1), strict=False)
-        if ip is not None:
-            fields["source.ip"] = ip
-        else:
-            fields["source.domain"] = rhost.group(1).lower()
+        _put_source(fields, rhost.group(1))
     user = _USER_RE.search(message, rhost.end() if rhost is not None else 0)
     if user is not None and user.group(1).strip():
         fields["user.name"] = normalize_user(None, user.group(1))
@@ -113,12 +109,17 @@ def _sshd_fields(message: str, fields: dict[str, Any]) -> bool:
         user, address, port = invalid_user, invalid_address, invalid_port
     if user.strip():
         fields["user.name"] = normalize_user(None, user)
-    ip = canonical_ip(address, strict=False)
-    if ip is not None:
-        fields["source.ip"] = ip
-    else:  # sshd's UseDNS writes the client's reverse name
-        fields["source.domain"] = address.lower()
+    _put_source(fields, address)
     if port is not None and int(port) <= 65535:
         fields["source.port"] = int(port)
     fields["event.outcome"] = "success" if accepted else "failure"
     return True
+
+
+def _put_source(fields: dict[str, Any], address: str) -> None:
+    """``source.ip``, else ``source.domain``: sshd's ``UseDNS`` and PAM's ``rhost`` may write the client's name."""
+    ip = canonical_ip(address, strict=False)
+    if ip is not None:
+        fields["source.ip"] = ip
+    else:
+        fields["source.domain"] = address.lower()

@@ -407,6 +407,8 @@ _plans: tuple[dict[tuple[Any, ...], tuple[tuple[Any, str], ...]], ...] = ({}, {}
 """Per shape kind (as :data:`_data_fields`) and key layout, the event-data keys and their fields, in order."""
 _PLAN_KEYS = 128
 """Keys of the longest layout given a plan: a layout is a key of :data:`_plans`."""
+_MEMO_KEY_CHARS = 64
+"""Longest key remembered (event-data names are short): a layout of long junk keys is judged, not held."""
 
 
 def _data_plan(data: Data, flat: bool) -> Iterable[tuple[Any, str]]:
@@ -423,9 +425,11 @@ def _data_plan(data: Data, flat: bool) -> Iterable[tuple[Any, str]]:
         plan = plans.get(layout)
         if plan is None:
             plan = tuple((key, name) for key in layout if (name := _field_of(names, key, flat)))
-            if len(plans) >= 1024:  # layouts are few; bounded against junk input
-                plans.clear()
-            plans[layout] = plan
+            # layouts are few and their keys short: bounded in entries and key length against junk input
+            if all(key.__class__ is str and len(key) <= _MEMO_KEY_CHARS for key in layout):
+                if len(plans) >= 1024:
+                    plans.clear()
+                plans[layout] = plan
         return plan
     return [(key, name) for key in data if (name := _field_of(names, key, flat))]
 
@@ -435,7 +439,7 @@ def _field_of(names: dict[Any, str], key: object, flat: bool) -> str:
     name = names.get(key)
     if name is None:
         name = _data_field(key, flat)
-        if len(names) < 4096:  # names are few; bounded against junk keys
+        if len(names) < 4096 and (key.__class__ is not str or len(key) <= _MEMO_KEY_CHARS):  # bounded against junk
             names[key] = name
     return name
 

@@ -6,7 +6,7 @@ covers; any other Security event is ``windows:other``.
 
 from __future__ import annotations
 
-from ingest.normalize import normalize_host, parse_int
+from ingest.normalize import normalize_host
 from ingest.parsers.windows_fields import (
     Data,
     Fields,
@@ -19,6 +19,7 @@ from ingest.parsers.windows_fields import (
     user_name,
     value_of,
 )
+from ingest.parsers.windows_sysmon import int_or_text
 
 __all__ = ["MAPPERS"]
 
@@ -29,10 +30,7 @@ def _logon(data: Data, fields: Fields) -> None:
     put_user(fields, user_name(value_of(data, "TargetDomainName"), value_of(data, "TargetUserName")))
     logon_type = value_of(data, "LogonType")
     if logon_type is not None:
-        try:
-            fields["winlog.logon.type"] = parse_int(logon_type)
-        except ValueError:
-            fields["winlog.logon.type"] = str(logon_type)
+        fields["winlog.logon.type"] = int_or_text(logon_type)
     put_ip(fields, "source.ip", value_of(data, "IpAddress"))
     put_port(fields, "source.port", value_of(data, "IpPort"))
     workstation = value_of(data, "WorkstationName")

@@ -8,9 +8,8 @@ the downloaded file its URL (:func:`_sysmon_15`).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
-from ingest.normalize import normalize_domain, normalize_url
+from ingest.parsers.sensor_fields import put_url
 from ingest.parsers.windows_fields import (
     Data,
     Fields,
@@ -114,16 +113,7 @@ def _put_zone(fields: Fields, contents: str) -> None:
         elif name == "referrerurl":
             fields["http.request.referrer"] = value
         elif "url.full" not in fields and "url.original" not in fields:
-            try:
-                full = normalize_url(value)
-            except ValueError:
-                # no web URL (about:internet, a local path): kept as written
-                fields["url.original"] = value
-                continue
-            fields["url.full"] = full
-            domain = normalize_domain(urlsplit(full).hostname)
-            if domain:
-                fields["url.domain"] = domain
+            put_url(fields, value)
 
 
 MAPPERS: dict[int, Mapper] = {
