@@ -11,10 +11,13 @@ client's reverse name), ``source.port`` and ``event.outcome``.
 The client chooses the user name and sshd writes it as it came, spaces and
 all: ``Invalid user x from 10.1.2.42 port 22 from 198.51.100.9 port 40001``
 names the user ``x from 10.1.2.42 port 22``.  So an sshd line is read whole,
-from its start: the source is the *last* `` from ADDR port N`` before what
-sshd writes after it (`` ssh2``, ``ssh2: <key>``, `` [preauth]`` or the end),
-never one in a certificate's ``ID`` after the key (the client's text too), and
-the user name is all the text before it, kept as data.  The PAM keys are read
+from its start, and the user name is all the text before the source, kept as
+data.  On a line with no key the source is the *last* `` from ADDR port N``,
+before sshd's `` ssh2`` and `` [preauth]``.  On a key line the source is the
+`` from ADDR port N ssh2: `` followed by what sshd writes after it: a key's
+type and fingerprint, or a certificate's with its ``ID`` (the client's text
+too) and CA.  When the name or the ID copies that text, so that two places
+fit, the line is left unread (no source, no user) rather than misread.  The PAM keys are read
 only from PAM's ``authentication failure; ... rhost=ADDR ... user=NAME`` list,
 never from an sshd line, whose name could hold ``rhost=``; PAM writes
 ``user=`` last, so the user name is the rest of the line and ``rhost=`` the
@@ -36,25 +39,21 @@ _PAM_FAILURE_RE = re.compile(r"(?:pam_[\w-]+\([^)]*\): )?(?:PAM \d+ more )?authe
 (pam_unix, pam_sss; ``PAM 2 more authentication failures; ...``), the only PAM lines with keys."""
 _RHOST_RE = re.compile(r"\brhost=(\S+)")
 _USER_RE = re.compile(r"\buser=(.*)", re.DOTALL)
-_SSHD_LINES = (
-    r"(?:(Accepted)|Failed) \S+ for (?:invalid user )?{name} from (\S+) port (\d{{1,5}}){tail}"
-    r"|Invalid user {name} from (\S+)(?: port (\d{{1,5}}))?{tail}"
-)
-"""sshd's own log-on lines, matched whole: ``Accepted password for jdoe from 192.0.2.66 port 52311 ssh2``,
-``Failed publickey for invalid user admin from ... port ... ssh2: RSA SHA256:...``, ``Invalid user admin
-from ...``.  The client chooses the name (``%.100s``) and, with a certificate, the ``ID`` sshd writes
-after the key (``ssh2: ED25519-CERT SHA256:... ID <text> (serial N) CA ...``): either may hold a
-`` from ADDR port N``."""
-_SSHD_RE = re.compile(
-    _SSHD_LINES.format(name=r"((?:(?! ssh[12]: ).)*)", tail=r"(?: ssh[12](?:: .*)?)?(?: \[preauth\])?"), re.DOTALL)
-"""First reading: the name holds no `` ssh2: `` and is greedy, so the address is the last
-`` from ADDR port N`` before sshd's ``ssh2`` (``ssh1``: protocol 1), its key, ``[preauth]`` or the end (never one in a
-certificate's ID after the key)."""
 _SSHD_KEYLESS_RE = re.compile(
-    _SSHD_LINES.format(name="(.*)", tail=r"(?: ssh[12])?(?: \[preauth\])?"), re.DOTALL)
-"""Second reading, for a name holding `` ssh2: ``: a line with no key after the address (a password
-failure, ``Invalid user``), the name greedy again.  A key line whose name holds `` ssh2: `` stays unread
-(no source, no user) rather than misread."""
+    r"(?:(Accepted)|Failed) \S+ for (?:invalid user )?(.*) from (\S+) port (\d{1,5})(?: ssh[12])?(?: \[preauth\])?"
+    r"|Invalid user (.*) from (\S+)(?: port (\d{1,5}))?(?: \[preauth\])?",
+    re.DOTALL)
+"""sshd's log-on lines with no key after the address, matched whole: ``Failed password for root
+from 192.0.2.66 port 52311 ssh2``, ``Invalid user admin from ... port ...``.  sshd's own text ends the
+line, so with the name greedy the address is the last `` from ADDR port N`` of it."""
+_KEY_LINE_START_RE = re.compile(r"(?:(Accepted)|Failed) \S+ for (?:invalid user )?")
+_KEY_ADDRESS_RE = re.compile(r" from (\S+) port (\d{1,5}) ssh[12]: ")
+_KEY_TAIL_RE = re.compile(
+    r"(?:[\w-]+-CERT \S+ ID .* \(serial \d+\) CA [\w-]+ \S+|(?![\w-]*-CERT )[\w-]+ \S+)(?: \[preauth\])?",
+    re.DOTALL | re.ASCII)
+"""What sshd writes after `` ssh2: `` on a key line: the key's type and fingerprint (``RSA SHA256:...``,
+older ``RSA 0f:a1:...``), or a certificate's (``ED25519-CERT SHA256:... ID <text> (serial N) CA ED25519
+SHA256:...``), then `` [preauth]`` at most."""
 _REPEATED_RE = re.compile(r"message repeated \d+ times: \[ ?(.*?) ?\]", re.DOTALL)
 """syslog's ``message repeated 2 times: [ Failed password for root from ... ssh2]``."""
 
@@ -101,12 +100,16 @@ def _sshd_fields(message: str, fields: dict[str, Any]) -> bool:
     repeated = _REPEATED_RE.fullmatch(message)
     # trailing blanks (some forwarders pad lines) are no part of sshd's text
     line = (repeated.group(1) if repeated is not None else message).rstrip()
-    match = _SSHD_RE.fullmatch(line) or _SSHD_KEYLESS_RE.fullmatch(line)
-    if match is None:
-        return False
-    accepted, user, address, port, invalid_user, invalid_address, invalid_port = match.groups()
-    if invalid_address is not None:
-        user, address, port = invalid_user, invalid_address, invalid_port
+    match = _SSHD_KEYLESS_RE.fullmatch(line)
+    if match is not None:
+        accepted, user, address, port, invalid_user, invalid_address, invalid_port = match.groups()
+        if invalid_address is not None:
+            user, address, port = invalid_user, invalid_address, invalid_port
+    else:
+        key_line = _key_line(line)
+        if key_line is None:
+            return False
+        accepted, user, address, port = key_line
     if user.strip():
         fields["user.name"] = normalize_user(None, user)
     _put_source(fields, address)
@@ -123,3 +126,24 @@ def _put_source(fields: dict[str, Any], address: str) -> None:
         fields["source.ip"] = ip
     else:
         fields["source.domain"] = address.lower()
+
+
+def _key_line(line: str) -> tuple[str | None, str, str, str] | None:
+    """(accepted, user, address, port) of an sshd key line, or ``None`` when it is none or ambiguous.
+
+    The client chooses the user name and a certificate's ``ID``, either of which may hold
+    `` from ADDR port N ssh2: ``.  Each such place is tried as sshd's: the line is read only when
+    exactly one of them is followed by what sshd writes after it (:data:`_KEY_TAIL_RE`), so a
+    copy of sshd's text in the name or the ID never names the source.
+    """
+    start = _KEY_LINE_START_RE.match(line)
+    if start is None:
+        return None
+    readings = [
+        found for found in _KEY_ADDRESS_RE.finditer(line, start.end())
+        if _KEY_TAIL_RE.fullmatch(line, found.end())
+    ]
+    if len(readings) != 1:
+        return None
+    (found,) = readings
+    return start.group(1), line[start.end() : found.start()], found.group(1), found.group(2)

@@ -88,13 +88,34 @@ def test_an_address_in_a_certificate_id_after_the_key_is_not_the_source(message:
     assert (fields["source.ip"], fields["source.port"]) == ("192.0.2.66", 52311)
 
 
-def test_a_name_holding_the_key_separator_is_read_on_a_keyless_line_and_never_misread() -> None:
-    """A password failure is still read; a key line with such a name is left unread, whatever its ID says."""
+def test_a_name_holding_the_key_separator_is_read_on_a_keyless_line() -> None:
     fields = parse("Failed password for invalid user a ssh2: b from 10.1.2.42 port 22 "
                    "from 198.51.100.9 port 4000 ssh2").fields
     assert (fields["source.ip"], fields["user.name"]) == ("198.51.100.9", "a ssh2: b from 10.1.2.42 port 22")
-    fields = parse("Failed publickey for invalid user a ssh2: b from 198.51.100.9 port 4000 ssh2: RSA-CERT "
-                   "SHA256:abc ID x from 10.1.2.43 port 22 ssh2 (serial 2) CA RSA SHA256:def").fields
+
+
+@pytest.mark.parametrize(("message", "user"), [
+    # a name copying sshd's key text before the real address: the first " ssh2: " was taken as sshd's,
+    # and the address before it (the client's choice) became the source
+    ("Failed password for invalid user x from 10.1.2.42 port 1 ssh2: RSA SHA256:y from 198.51.100.9 port 4000 ssh2",
+     "x from 10.1.2.42 port 1 ssh2: RSA SHA256:y"),
+    ("Failed publickey for invalid user x from 10.1.2.42 port 1 ssh2: RSA SHA256:y from 198.51.100.9 port 4000 "
+     "ssh2: ED25519 SHA256:realkey", "x from 10.1.2.42 port 1 ssh2: RSA SHA256:y"),
+    ("Failed publickey for invalid user a ssh2: b from 198.51.100.9 port 4000 ssh2: RSA-CERT "
+     "SHA256:abc ID x from 10.1.2.43 port 22 ssh2 (serial 2) CA RSA SHA256:def", "a ssh2: b"),
+    ("Accepted publickey for a ssh2: b from 198.51.100.9 port 4000 ssh2: RSA 0f:a1:33:00:11:22:33:44:55:66:77:88:"
+     "99:aa:bb:cc [preauth]", "a ssh2: b"),  # an OpenSSH before 6.8 writes MD5 fingerprints bare
+])
+def test_a_name_copying_sshds_key_text_does_not_choose_the_source(message: str, user: str) -> None:
+    fields = parse(message).fields
+    assert (fields["source.ip"], fields["source.port"], fields["user.name"]) == ("198.51.100.9", 4000, user.lower())
+
+
+def test_a_certificate_line_that_two_readings_fit_is_left_unread() -> None:
+    """The name and the ID are both the client's: each copies a whole certificate line's ending."""
+    fields = parse("Failed publickey for invalid user x from 10.1.2.42 port 1 ssh2: RSA-CERT SHA256:a ID i "
+                   "(serial 1) CA RSA SHA256:b from 198.51.100.9 port 4000 ssh2: RSA-CERT SHA256:c ID j "
+                   "(serial 2) CA RSA SHA256:d").fields
     assert not {"source.ip", "user.name"} & fields.keys()
 
 
