@@ -11,7 +11,8 @@ Defender for Endpoint advanced hunting rows (``category: AdvancedHunting-*``,
 ``ActionType``: keys no other format has; before Zeek's and Suricata's
 schemaless sniffs so a later loosening of those cannot take them), Zeek
 (``_path``/``uid``), Suricata EVE (``event_type``), Windows event XML (text
-starting ``<Event``), syslog (text lines: ``<PRI>`` is digits, so it never
+starting ``<Event``), classic Windows event text (Splunk ``WinEventLog``: a
+header time line, then ``LogName=``), syslog (text lines: ``<PRI>`` is digits, so it never
 claims ``<Event``) and the generic ECS parser last.  To add a format, see
 ``docs/adding-a-format.md``.
 """
@@ -26,6 +27,7 @@ from ingest.parsers import (
     suricata,
     syslog,
     windows,
+    windows_kv,
     windows_xml,
     zeek,
 )
@@ -34,7 +36,7 @@ from ingest.parsers.base import ParserRegistry
 WRAPPER_MODULES = (elasticsearch, splunk)
 """Export wrappers, first; each exposes ``parsers(registry) -> list[Parser]``."""
 
-DEFAULT_MODULES = (windows, mde, zeek, suricata, windows_xml, syslog, ecs)
+DEFAULT_MODULES = (windows, mde, zeek, suricata, windows_xml, windows_kv, syslog, ecs)
 """Parser modules in sniff order; each exposes ``parsers() -> list[Parser]``."""
 
 

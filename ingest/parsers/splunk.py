@@ -19,8 +19,11 @@ concatenated objects):
 parser auto-detection picks among the registry's others: ``_raw`` (or a text
 ``event``) that is an XML event (``XmlWinEventLog``, ``<Event ...>``) goes to
 :mod:`ingest.parsers.windows_xml`, one that is JSON text is decoded and read
-as the object it is (Sysmon JSON, Suricata EVE, Zeek JSON...), anything else
-is read as a text line (syslog); an ``event`` object is read as it is.  A
+as the object it is (Sysmon JSON, Suricata EVE, Zeek JSON...), classic
+Windows event text (``WinEventLog:*``, the add-on's ``renderXml = false``
+layout: a header time line, ``LogName=``..., ``Message=``) goes to
+:mod:`ingest.parsers.windows_kv`, anything else is read as a text line
+(syslog); an ``event`` object is read as it is.  A
 ``_raw`` no parser recognises rejects the record with the reason, naming the
 Splunk ``sourcetype``.
 
@@ -37,7 +40,10 @@ RFC 5424 ``-``), as a live source's receipt time would.  A line whose date has
 no zone (RFC 3164, Cisco) is read in ``--timezone`` by its parser; where that
 differs from Splunk's ``_time`` by a zone offset (whole quarter hours, at most
 14 h), Splunk resolved the source's zone when it indexed the line, and the event
-takes Splunk's instant (``log.syslog.time_source: splunk``).
+takes Splunk's instant (``log.syslog.time_source: splunk``).  While the
+inner record is parsed, Splunk's time is also in ``context.extras``
+(:data:`SPLUNK_TIME`), where :mod:`ingest.parsers.windows_kv` finds it to
+date a classic Windows event's zone-less header (its time rule).
 
 A device's line that names no device (an ASA line without ``device-id``)
 takes Splunk's ``host`` as ``observer.name``.
@@ -97,8 +103,12 @@ NAME = "splunk"
 HEC_KEYS = frozenset(("time", "host", "source", "sourcetype", "index", "event", "fields"))
 """The top-level keys of an HTTP Event Collector event (HEC refuses any other)."""
 
-HOST_FILLED_SOURCES = frozenset(("windows_xml", "evtx_json", "winlogbeat", "sentinel", "nxlog"))
+HOST_FILLED_SOURCES = frozenset(("windows_xml", "windows_kv", "evtx_json", "winlogbeat", "sentinel", "nxlog"))
 """Parsers whose events Splunk's ``host`` may name (module docstring: an endpoint's own log)."""
+
+SPLUNK_TIME = "splunk_time"
+"""``ParseContext.extras`` key holding Splunk's time of the event (epoch seconds) while the inner
+record is parsed: a parser of zone-less text may date it by it (:mod:`ingest.parsers.windows_kv`)."""
 
 _ZEEK_SOURCETYPES = ("bro", "zeek", "corelight")
 _RESULT_MARKS = ("_time", "sourcetype", "_indextime", "_cd", "_bkt", "_serial", "_si")
@@ -265,7 +275,10 @@ class SplunkExportParser:
         # sourcetype names it (bro:dns:json, zeek_conn, corelight_http), else its source file
         context.path_hint = _log_hint(wrapper) or file_hint
         indexed = _splunk_time(wrapper)
+        extras = context.extras
+        held = extras.pop(SPLUNK_TIME, None)  # an outer wrapper's, never this record's
         if indexed is not None:
+            extras[SPLUNK_TIME] = indexed
             # Splunk's time of the event stands for "now" where a parser reads a date against
             # the clock (a year-less RFC 3164 date is put in the year nearest before it, not
             # near the day of the ingest), and dates a line that has no time of its own
@@ -292,6 +305,9 @@ class SplunkExportParser:
             raise ParseError(f"Splunk event of sourcetype {sourcetype!r}: {error}") from None
         finally:
             context.path_hint, context.clock, context.received_at = file_hint, clock, received_at
+            extras.pop(SPLUNK_TIME, None)
+            if held is not None:
+                extras[SPLUNK_TIME] = held
 
     def _parser_for(self, inner: Record) -> Parser | None:
         # No memo of key layouts (elasticsearch.py keeps one): a Splunk record's inner parser is

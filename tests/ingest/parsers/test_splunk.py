@@ -106,8 +106,11 @@ def test_an_event_s_own_host_wins_over_splunk_s(corpus):
 
 
 @pytest.mark.parametrize(("wrapper", "reason"), [
-    (export_line("WinEventLog:Security", "LogName=Security\nEventCode=4688\nMessage=A new process"),
-     "sourcetype 'WinEventLog:Security': no parser recognises it"),
+    (export_line("my_kv", "Product=Widget\nAction=Sell\nMessage=A sale"),
+     "sourcetype 'my_kv': no parser recognises it"),
+    # a classic WinEventLog text is read (ingest.parsers.windows_kv), or refused for what it lacks
+    (export_line("WinEventLog:Security", "LogName=Security\nEventCode=4688x\nMessage=A new process"),
+     "sourcetype 'WinEventLog:Security': Windows event text without a numeric EventCode"),
     (export_line("my_app", {"user": "bob", "action": "login"}), "sourcetype 'my_app': no parser recognises it"),
     ({"preview": False, "offset": 0, "result": {"count": "12", "host": "a"}}, "without _raw"),
     (hec("XmlWinEventLog", "<Event><System><EventID>1</EventID>"), "sourcetype 'XmlWinEventLog': XML event is not"),
@@ -207,9 +210,8 @@ def test_a_results_page_is_taken_as_its_results_each_journaled_with_its_own(corp
 @pytest.mark.parametrize(("bad", "reason"), [
     ({"count": "12", "user": "bob"}, "Splunk result without _raw (fields count, user): export events, not a table"),
     (3, "a Splunk result or event is not a JSON object (a int)"),
-    ({"_raw": "LogName=Security\nEventCode=4688", "sourcetype": "WinEventLog:Security"},
-     "Splunk event of sourcetype 'WinEventLog:Security': no parser recognises it "
-     "(text 'LogName=Security\\nEventCode=4688')"),
+    ({"_raw": "Product=Widget\nAction=Sell", "sourcetype": "my_kv"},
+     "Splunk event of sourcetype 'my_kv': no parser recognises it (text 'Product=Widget\\nAction=Sell')"),
     (page_of(), "a Splunk results page with no results"),  # a page inside a page holds no event: not nothing
 ])
 def test_a_bad_result_rejects_only_itself_with_its_reason_and_its_own_text(tmp_path, journal, bad, reason):

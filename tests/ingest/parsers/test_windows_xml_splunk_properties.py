@@ -46,17 +46,23 @@ XML_PIECES = (
 def mutated_xml(draw: st.DrawFn) -> str:
     """One to four seed events, with pieces of XML (or random text) spliced in, cut out or doubled."""
     text = "".join(draw(st.lists(st.sampled_from(XML_EVENTS), min_size=1, max_size=4)))
-    for _ in range(draw(st.integers(0, 5))):
+    return splice(draw, text, XML_PIECES, edits=5, cut=80, double=200)
+
+
+def splice(draw: st.DrawFn, text: str, pieces: tuple[str, ...], *, edits: int, cut: int, double: int) -> str:
+    """``text`` with up to ``edits`` edits: a piece (or random text) put in, up to ``cut`` characters
+    cut out, or up to ``double`` characters doubled."""
+    for _ in range(draw(st.integers(0, edits))):
         at = draw(st.integers(0, len(text)))
         kind = draw(st.integers(0, 3))
         if kind == 0:
-            text = text[:at] + draw(st.sampled_from(XML_PIECES)) + text[at:]
+            text = text[:at] + draw(st.sampled_from(pieces)) + text[at:]
         elif kind == 1:
-            text = text[:at] + text[at + draw(st.integers(1, 80)):]
+            text = text[:at] + text[at + draw(st.integers(1, cut)):]
         elif kind == 2:
             text = text[:at] + draw(st.text(max_size=12)) + text[at:]
         else:
-            text = text[:at] + text[at: at + draw(st.integers(1, 200))] * 2 + text[at:]
+            text = text[:at] + text[at: at + draw(st.integers(1, double))] * 2 + text[at:]
     return text
 
 
