@@ -97,6 +97,7 @@ from ingest.parsers.base import (
     parse_parts,
     plausible_window,
 )
+from ingest.parsers.windows_xml import is_event_xml
 
 NAME = "splunk"
 
@@ -185,7 +186,7 @@ def _inner(raw: object) -> Record | None:
         if xml.startswith("<?xml"):
             # an event rendered with its declaration (a collector's choice): the element is the record
             xml = xml[xml.find("?>") + 2:].lstrip()
-        if xml.startswith("<Event"):
+        if is_event_xml(xml):  # <Event ...>, or prefixed: <e:Event xmlns:e="...">
             return xml
     return text
 

@@ -13,7 +13,11 @@ EBCDIC) is ignored and the file read as UTF-8, as one with no declaration.
 
 Framing is textual, not an XML parse of the file: from an ``<Event`` start
 tag (followed by a space, ``>`` or ``/``: never ``<Events>`` or
-``<EventData>``) to the next ``</Event>``.  So the file is read in 1 MiB
+``<EventData>``) to the next ``</Event>``.  The tags may carry a namespace
+prefix (``<e:Event xmlns:e="http://schemas.microsoft.com/win/2004/08/events/event">``
+... ``</e:Event>``, inside ``<e:Events>`` or not), as some collectors and
+XML APIs write them; a prefix declared only on the root is declared again
+by the parser (:mod:`ingest.parsers.windows_xml`).  So the file is read in 1 MiB
 blocks and only one element is held, never the file: an element longer than
 ``max_event_bytes`` is a :class:`~ingest.readers.base.ReadError` with its
 length and is skipped to its end tag without being kept.  An element with no
@@ -50,13 +54,17 @@ leaves several times the largest real event, and bounds what a parse of one elem
 (:data:`ingest.parsers.windows_xml.MAX_TAGS` bounds its elements)."""
 
 _CHUNK = 1 << 20
-_START = re.compile(rb"<Event[\s>/]")
-_END = re.compile(rb"</Event\s*>")
-_KEEP = 16
-"""Bytes kept at a block's end while searching: more than the longest tag searched for, split by a block boundary
-(an end tag whose whitespace runs past them is kept from its ``</Event``: :func:`_resume_at`)."""
+_PREFIX = rb"(?:[A-Za-z_][\w.-]{0,31}:)?"
+"""A namespace prefix (``e:`` of ``<e:Event xmlns:e="...">``), as some collectors write: up to 32 characters."""
+_START = re.compile(rb"<" + _PREFIX + rb"Event[\s>/]")
+_END = re.compile(rb"</" + _PREFIX + rb"Event\s*>")
+_CUT_END = re.compile(rb"</" + _PREFIX + rb"Event\s*")
+_KEEP = 48
+"""Bytes kept at a block's end while searching: more than the longest tag searched for (a prefix of 32
+characters), split by a block boundary (an end tag whose whitespace runs past them is kept from its
+``</Event``: :func:`_resume_at`)."""
 _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
-_MARKUP = re.compile(rb"<\?.*?\?>|<!--.*?-->|</?Events(?:\s[^>]*)?>|\s+", re.DOTALL)
+_MARKUP = re.compile(rb"<\?.*?\?>|<!--.*?-->|</?" + _PREFIX + rb"Events(?:\s[^>]*)?>|\s+", re.DOTALL)
 _DECLARED = re.compile(rb"<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
 _MAX_GAP = 64 << 10
 """Text kept between two elements to judge it; past this it is counted, not kept."""
@@ -78,6 +86,8 @@ def is_xml_events(head: bytes) -> bool:
     True
     >>> is_xml_events(b"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>")
     True
+    >>> is_xml_events(b'<e:Events xmlns:e="http://schemas.microsoft.com/win/2004/08/events/event"><e:Event>')
+    True
     >>> is_xml_events(b"<EventData>"), is_xml_events(b"<13>Oct 11 22:14:15 host <Event>")
     (False, False)
     """
@@ -85,7 +95,7 @@ def is_xml_events(head: bytes) -> bool:
     if not text.startswith(b"<"):
         return False
     found = _FIRST_TAG.search(text)
-    if found is None or found.group(1) not in (b"Event", b"Events"):
+    if found is None or found.group(1).rpartition(b":")[2] not in (b"Event", b"Events"):
         return False
     before = text[: found.start()]
     if before and not before.startswith((b"<?", b"<!")):
@@ -125,8 +135,9 @@ def _resume_at(buffer: bytes, searched_from: int, hold: int) -> int:
     holds at most ``hold`` bytes.  Only what was not searched before is looked at (linear).
     """
     keep = max(searched_from, len(buffer) - _KEEP)
-    tag = buffer.rfind(b"</Event", searched_from)
-    if 0 <= tag < keep and len(buffer) - tag <= hold and not buffer[tag + 7:].strip():
+    # a cut end tag is the buffer's last "</" (only blanks follow it)
+    tag = buffer.rfind(b"</", searched_from)
+    if 0 <= tag < keep and len(buffer) - tag <= hold and _CUT_END.fullmatch(buffer, tag):
         return tag
     return keep
 

@@ -241,11 +241,11 @@ def _event(text: str) -> bytes:
 
 
 def test_an_end_tag_whose_blanks_cross_the_block_boundary_is_found():
-    # '</Event' 20 bytes before 1 MiB, 40 blanks, its '>' in the next block (16 bytes were kept)
-    first, second = _event("1") + b" " * 40 + b">", _event("2") + b">"
-    blanks = b"\n" * ((1 << 20) - 20 - (len(_event("1")) - 7))  # between elements: blank is expected
+    # '</Event' 60 bytes before 1 MiB, 80 blanks, its '>' in the next block (48 bytes are kept)
+    first, second = _event("1") + b" " * 80 + b">", _event("2") + b">"
+    blanks = b"\n" * ((1 << 20) - 60 - (len(_event("1")) - 7))  # between elements: blank is expected
     data = blanks + first + second
-    assert data.index(b"</Event ") == (1 << 20) - 20
+    assert data.index(b"</Event ") == (1 << 20) - 60
     assert [r.record for r in frames(data)] == [first.decode(), second.decode()]
 
 
