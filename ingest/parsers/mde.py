@@ -82,6 +82,7 @@ from ingest.normalize import UNSET_TEXT, normalize_host, parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record, parse_parts
 from ingest.parsers.mde_columns import INITIATING_COLUMNS, additional_fields, network_info
 from ingest.parsers.mde_tables import NETWORK_INFO_KIND, mapper_of
+from ingest.parsers.windows_shapes import from_portal_time
 
 NAME = "mde"
 
@@ -239,6 +240,9 @@ def _seconds(stamp: object, default_timezone: str) -> float:
             return datetime.fromisoformat(stamp[:26] + "+00:00").timestamp()
         except ValueError:
             pass  # the general reader says what is wrong
+    elif stamp.__class__ is str and stamp[-1:] == "M":  # type: ignore[index]
+        # the Log Analytics portal's CSV export (2/25/2025, 9:19:25.391 AM, UTC)
+        stamp = from_portal_time(stamp) or stamp  # type: ignore[arg-type]
     return parse_timestamp(stamp, default_timezone=default_timezone)
 
 
@@ -345,6 +349,46 @@ def _layout(
     return known
 
 
+def _integer_text(text: str) -> Any:
+    """A ``long`` column's text as the JSON row's number (a 64-bit integer), else the text."""
+    digits = text[1:] if text[:1] == "-" else text
+    if len(text) <= 20 and digits.isdigit() and digits.isascii():
+        number = int(text)
+        if -_INT64 <= number < _INT64:
+            return number
+    return text
+
+
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _boolean_text(text: str) -> Any:
+    """A ``bool`` column's text (``true``, ``False``...) as the JSON row's boolean, else the text."""
+    return _BOOLEANS.get(text.lower(), text) if len(text) <= 5 else text
+
+
+def _time_text(text: str) -> str:
+    """A ``datetime`` column in the Log Analytics portal's text, as the ISO text of the JSON row."""
+    return (from_portal_time(text) or text) if text[-1:] == "M" else text
+
+
+_TEXT_TYPES: dict[str, Callable[[str], Any]] = {
+    **dict.fromkeys((f"mde.{column}" for column in (
+        "FileSize", "InitiatingProcessFileSize", "ProcessId", "ReportId", "LocalPort", "RemotePort", "LogonId",
+        "InitiatingProcessLogonId", "InitiatingProcessSessionId", "CreatedProcessSessionId", "RequestSourcePort",
+        "OSBuild")), _integer_text),
+    **dict.fromkeys((f"mde.{column}" for column in (
+        "IsAzureInfoProtectionApplied", "IsInitiatingProcessRemoteSession", "IsProcessRemoteSession",
+        "IsLocalAdmin", "IsAzureADJoined", "IsInternetFacing", "IsExcluded", "IsTransient")), _boolean_text),
+    **dict.fromkeys((f"mde.{column}" for column in (
+        "ProcessCreationTime", "InitiatingProcessCreationTime", "InitiatingProcessParentCreationTime")), _time_text),
+}
+"""The remainder's columns whose JSON value is a number, a boolean or a time, by the advanced hunting
+schema of the ``Device*`` tables.  A CSV export (:mod:`ingest.readers.csv_rows`) writes them as text:
+read so, they are the values the same row as JSON gives (a JSON row's value, already typed, is not
+text and is kept as it is)."""
+
+
 def _remainder(row: dict[str, Any], fields: dict[str, Any], read: frozenset[str], additional: dict[str, Any]) -> None:
     """Unread columns as ``mde.<Column>``, then ``AdditionalFields`` as ``mde.additional.<name>``, bounded."""
     kept = dropped = 0
@@ -357,6 +401,11 @@ def _remainder(row: dict[str, Any], fields: dict[str, Any], read: frozenset[str]
             if kind is str:
                 if value in UNSET_TEXT:
                     continue
+                typed = _TEXT_TYPES.get(name)
+                if typed is not None:  # a CSV export's text of a typed column: the JSON row's value
+                    value = typed(value)
+                    kind = value.__class__
+            if kind is str:
                 if len(value) > REMAINDER_CHARS:
                     value = value[:REMAINDER_CHARS]
             elif kind is int:

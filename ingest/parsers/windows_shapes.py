@@ -26,7 +26,10 @@ sentinel
     ``TimeGenerated``, ``EventID`` (int or string), ``Channel`` or
     ``EventLog``; event data flattened at the top level, sometimes with
     ``_string``/``_dynamic`` suffixes, or packed in ``EventData`` as a JSON
-    string or an XML ``<Data Name=..>`` string.
+    string or an XML ``<Data Name=..>`` string.  The Log Analytics portal's CSV export
+    (:mod:`ingest.readers.csv_rows`) writes every value as text and
+    ``TimeGenerated`` as ``2/25/2025, 9:19:25.391 AM`` (UTC,
+    :func:`from_portal_time`).
 evtx_json
     evtx_dump output: ``Event.System`` (``EventID`` maybe ``{"#text": ..}``,
     ``Channel``, ``Computer``, ``TimeCreated.#attributes.SystemTime``) and
@@ -46,6 +49,7 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -283,6 +287,47 @@ def _sentinel_event_data(value: object) -> dict[str, Any]:
     return {}
 
 
+_PORTAL_TIME = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4}),? (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))? ?([AP]M)", re.ASCII)
+
+
+def from_portal_time(text: str) -> str | None:
+    """The Azure portal's time (``M/D/YYYY, h:mm:ss.fff AM``, UTC) as ISO 8601, else ``None``.
+
+    The Log Analytics (Sentinel) portal exports a ``datetime`` column so in its
+    CSV, under a header ``TimeGenerated [UTC]``: US month-first and 12-hour,
+    milliseconds.  The ISO text has seven fractional digits, as Log Analytics
+    and Defender write their own times.  A text that is not exactly that form
+    (a day-first date, a 24-hour clock) gives ``None``: read as given, it
+    would be another instant.
+
+    >>> from_portal_time("2/25/2025, 9:19:25.391 AM"), from_portal_time("11/29/2026, 12:05:00 AM")
+    ('2025-02-25T09:19:25.3910000Z', '2026-11-29T00:05:00.0000000Z')
+    >>> from_portal_time("13/1/2025, 9:19:25 AM") is None, from_portal_time("2025-02-25T09:19:25Z") is None
+    (True, True)
+    """
+    found = _PORTAL_TIME.fullmatch(text.strip())
+    if found is None:
+        return None
+    month, day, year, hour, minute, second, fraction, half = found.groups()
+    clock = int(hour)
+    if not 1 <= clock <= 12:
+        return None
+    clock = clock % 12 + (12 if half == "PM" else 0)
+    try:
+        moment = datetime(int(year), int(month), int(day), clock, int(minute), int(second))
+    except ValueError:
+        return None
+    return f"{moment.isoformat()}.{(fraction or '').ljust(7, '0')}Z"
+
+
+def _sentinel_time(value: object) -> object:
+    """``TimeGenerated`` as the JSON shapes give it (ISO); the portal's CSV text read by :func:`from_portal_time`."""
+    if value.__class__ is str and value[-1:] == "M":  # type: ignore[index]
+        return from_portal_time(value) or value  # type: ignore[arg-type]
+    return value
+
+
 def from_sentinel(record: Mapping[str, Any]) -> WinRecord:
     """Azure Sentinel ``SecurityEvent`` / ``Event`` table row."""
     data: dict[str, Any] = {}
@@ -305,7 +350,7 @@ def from_sentinel(record: Mapping[str, Any]) -> WinRecord:
         _event_id(record.get("EventID"), "sentinel"),
         _text(record.get("Computer")),
         data,
-        record.get("TimeGenerated"),
+        _sentinel_time(record.get("TimeGenerated")),
         _text(message),
     )
 

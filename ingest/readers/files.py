@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ingest.readers.base import Reader
+from ingest.readers.csv_rows import CsvRowsReader
 from ingest.readers.evtx import EvtxReader
 from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader
@@ -67,11 +68,12 @@ def default_readers() -> list[Reader]:
     """The file readers in sniff order: binary and header-marked formats first, plain text last.
 
     Windows event XML (its first element ``<Event>`` or ``<Events>``) comes before plain text,
-    which would otherwise take it line by line and cut a pretty-printed event apart.
+    which would otherwise take it line by line and cut a pretty-printed event apart; so does a
+    CSV export, whose header names an export's columns (:mod:`ingest.readers.csv_rows`).
     """
     return [
         EvtxReader(), ZeekTsvReader(), NdjsonReader(), JsonStreamReader(), XmlEventsReader(),
-        TextLinesReader(),
+        CsvRowsReader(), TextLinesReader(),
     ]
 
 

@@ -1,0 +1,358 @@
+"""CSV reader: hunting results exported as CSV (Defender XDR, Sentinel / Log Analytics, Splunk).
+
+Analysts export query results as CSV: Defender XDR advanced hunting's
+"Export" (``Timestamp``, ``DeviceId``, ``DeviceName``, ``ActionType``...),
+Microsoft Sentinel / Log Analytics' "Export to CSV" (``TimeGenerated [UTC]``,
+``Computer``, ``EventID``, ``EventData`` as XML text...) and Splunk's
+``-output csv`` or "Export results" (``_time``, ``_raw``, ``host``...).  The
+first line is a header of column names; each row after it becomes a dict
+keyed by the header, every value text, for the parsers to read as they read
+the same row as JSON (:mod:`ingest.parsers.mde`, the ``sentinel`` Windows
+shape, :mod:`ingest.parsers.splunk`).
+
+Framing: Python's :mod:`csv` over the file's lines, read one by one
+(``readline``, as the other line readers: a pipe's rows come as they
+arrive), so a quoted value may hold commas, doubled quotes and line breaks
+(a command line, ``_raw``); ``\\r\\n`` endings are read; a UTF-8 byte-order
+mark is dropped before any reader sees the file (:mod:`ingest.readers.files`).
+The comma, a tab or a semicolon (a spreadsheet's re-save in some locales)
+separates values: the one whose header names the known columns.
+
+Rows:
+
+* An empty cell is an absent key, as the unset ``-`` of a Zeek TSV row is,
+  and as the parsers read a JSON ``null`` or ``""``: a CSV cell cannot tell
+  the two apart, and a sniff asking whether a column is in the row asks
+  whether it holds something.
+* A header column named ``X [UTC]`` (Log Analytics' mark of a ``datetime``
+  column shown in UTC) is the column ``X``; its values stay the text the
+  portal wrote (``2/25/2025, 9:19:25.391 AM``), which the parsers read.
+* Origin ``path:N``, ``N`` the line where the row starts (a row whose quoted
+  value holds line breaks spans several lines); the header is line 1.
+* The stable event id is over the canonical JSON of the row dict (as for
+  every dict record without a text of its own), so the same file again adds
+  nothing.
+
+Rejected, each as a :class:`~ingest.readers.base.ReadError` naming its line,
+while the other rows are read: a row with more or fewer cells than the
+header; a row the CSV grammar refuses (text after a closing quote, a quote
+left open at the end of the file); a row longer than ``max_record_bytes``
+(4 MiB), read in pieces and never held whole, skipped to the line where its
+quoted value closes.  A header that repeats a name, has an empty name or more
+than :data:`MAX_COLUMNS` columns is rejected, and so is every row under it
+(with that reason): a row cannot be keyed by it.
+
+Sniff: the first line is a header whose every name looks like a column name
+and which holds one of the anchor column sets of the exports read
+(:data:`ANCHORS`): ``Timestamp`` with ``DeviceName`` or ``ActionType``
+(Defender), ``TimeGenerated`` with ``EventID``, ``Computer`` or ``Type``
+(Log Analytics), ``_raw`` or ``_time`` (Splunk).  A syslog line with commas,
+Zeek TSV (``#separator``), JSON and XML are not headers of those names.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.ndjson import canonical_json
+
+MAX_RECORD_BYTES = 4 << 20
+"""A longer row (all its lines) is rejected and skipped, never held whole.  Exports cut values far
+below it (Log Analytics holds 32 KB a text column; Splunk's default ``TRUNCATE`` is 10,000 bytes a
+line); it also bounds the list of cells a row of delimiters alone makes (4M cells, 32 MB of references)."""
+
+MAX_COLUMNS = 4096
+"""Columns a header may name (Log Analytics' ``SecurityEvent`` has some 230)."""
+
+ANCHORS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("Timestamp", frozenset(("DeviceName", "ActionType"))),
+    ("TimeGenerated", frozenset(("EventID", "Computer", "Type"))),
+    ("_raw", frozenset()),
+    ("_time", frozenset()),
+)
+"""A header is an export's when it names a column here and, for a non-empty set, one of the set."""
+
+DELIMITERS = (",", "\t", ";")
+
+UTC_SUFFIX = " [UTC]"
+"""Log Analytics' portal names a ``datetime`` column ``TimeGenerated [UTC]`` in its CSV."""
+
+_NAME = re.compile(r"[A-Za-z_@$][\w.\-:@$()/ ]{0,127}")
+"""A column name: a letter first, then no punctuation a log line is made of (``<``, ``>``, ``=``, quotes,
+``,``); spaces inside are Splunk's renamed fields'."""
+
+_SNIFF_CHARS = 16384
+"""Characters of the first line a sniff reads (a header of 4,096 short names fits)."""
+
+
+def column_name(name: str) -> str:
+    """A header cell as the row's key: without Log Analytics' `` [UTC]`` mark.
+
+    >>> column_name("TimeGenerated [UTC]"), column_name("DeviceName")
+    ('TimeGenerated', 'DeviceName')
+    """
+    return name[: -len(UTC_SUFFIX)] if name.endswith(UTC_SUFFIX) else name
+
+
+def is_export_header(names: list[str]) -> bool:
+    """Whether ``names`` (header cells, as :func:`column_name` gives them) are an export's header.
+
+    Every name must look like a column name and one anchor set (:data:`ANCHORS`) be present.
+
+    >>> is_export_header(["Timestamp", "DeviceId", "DeviceName", "ActionType"])
+    True
+    >>> is_export_header(["TimeGenerated", "Computer", "EventID"]), is_export_header(["_time", "host", "_raw"])
+    (True, True)
+    >>> is_export_header(["Oct 11 22:14:15 host app: Timestamp", "DeviceName"]), is_export_header(["a", "b"])
+    (False, False)
+    """
+    if len(names) < 2 or not all(_NAME.fullmatch(name) and not name.endswith(" ") for name in names):
+        return False
+    present = set(names)
+    return any(anchor in present and (not others or not others.isdisjoint(present)) for anchor, others in ANCHORS)
+
+
+def header_delimiter(line: str) -> str | None:
+    """The delimiter with which ``line`` is an export's header (:func:`is_export_header`), else ``None``.
+
+    >>> header_delimiter('"TimeGenerated [UTC]",Computer,EventID'), header_delimiter("_time\\t_raw")
+    (',', '\\t')
+    >>> header_delimiter("Nov 29 10:31:02 web01 app: Timestamp,DeviceName") is None
+    True
+    """
+    for delimiter in DELIMITERS:
+        if delimiter not in line:
+            continue
+        try:
+            cells = next(csv.reader([line], delimiter=delimiter, strict=True))
+        except (csv.Error, StopIteration):
+            continue
+        if is_export_header([column_name(cell) for cell in cells]):
+            return delimiter
+    return None
+
+
+def _allow_fields(limit: int) -> None:
+    # The csv module's field limit is one for the process (128 KiB by default, far below a
+    # Splunk _raw or an AdditionalFields): raised to the record limit, never lowered, so the
+    # limit that rejects a row is this reader's, with its reason, and no other user of csv
+    # gets a smaller one than it had.
+    if csv.field_size_limit() < limit:
+        csv.field_size_limit(limit)
+
+
+class _RecordTooLong(Exception):
+    """Raised from inside the csv reader's line source: the row passed the record limit."""
+
+
+RAW_TEXT_BYTES = 4096
+"""Bytes of a rejected row kept as its raw text (the row itself may be megabytes)."""
+
+
+class _Lines:
+    """The file's lines as text for :func:`csv.reader`, tracking the current row.
+
+    The csv reader asks for a line when it starts a row or a quoted value
+    runs on; this knows where the row started, keeps its first bytes (a
+    rejection's raw text) and its quote count (where a quoted value closes),
+    and stops a row at ``max_bytes``.
+    """
+
+    __slots__ = ("_stream", "_readline", "_max_bytes", "number", "start", "size", "quotes", "head", "line_ended")
+
+    def __init__(self, stream: BinaryIO, max_bytes: int) -> None:
+        self._stream = stream
+        self._readline = stream.readline
+        self._max_bytes = max_bytes
+        self.number = 0
+        """Lines read so far."""
+        self.start = 0
+        """The line the current row started on (0 before its first)."""
+        self.size = 0
+        self.quotes = 0
+        self.head = bytearray()
+        self.line_ended = True
+
+    def new_row(self) -> None:
+        self.start = self.size = self.quotes = 0
+        self.head.clear()
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        raw = self._readline(self._max_bytes - self.size + 1)
+        if not raw:
+            raise StopIteration
+        self.line_ended = raw.endswith(b"\n")
+        self.number += self.line_ended
+        if not self.start:
+            self.start = self.number + (not self.line_ended)
+        self.size += len(raw)
+        self.quotes += raw.count(b'"')
+        if len(self.head) < RAW_TEXT_BYTES:
+            self.head += raw[: RAW_TEXT_BYTES - len(self.head)]
+        if self.size > self._max_bytes:
+            raise _RecordTooLong
+        return raw.decode("utf-8", "replace")
+
+    def skip_row(self) -> int:
+        """Consume the rest of an over-long row, never holding it: to the end of the line where its
+        open quoted value (if any) has closed.  Returns the row's length in bytes."""
+        size, is_quoted = self.size, self.quotes % 2 == 1
+        if not (self.line_ended and not is_quoted):
+            peek = getattr(self._stream, "peek", None)
+            if peek is None:
+                size += self._skip_by_lines(is_quoted)
+            else:
+                size += self._skip_by_chunks(peek, is_quoted)
+        self.new_row()
+        return size
+
+    def _skip_by_chunks(self, peek: Any, is_quoted: bool) -> int:
+        # hop from quote to quote through the buffered bytes (a C search each): a value of
+        # 100 MB of short lines is not a million readline calls
+        skipped = 0
+        while chunk := peek(1):
+            position, end = 0, -1
+            while True:
+                quote = chunk.find(b'"', position)
+                if not is_quoted:
+                    newline = chunk.find(b"\n", position)
+                    if newline >= 0 and (quote < 0 or newline < quote):
+                        end = newline + 1
+                        break
+                if quote < 0:
+                    break
+                is_quoted, position = not is_quoted, quote + 1
+            taken = len(chunk) if end < 0 else end
+            self.number += chunk.count(b"\n", 0, taken)
+            self._stream.read(taken)
+            skipped += taken
+            if end >= 0:
+                break
+        return skipped
+
+    def _skip_by_lines(self, is_quoted: bool) -> int:
+        skipped = 0
+        line_ended = self.line_ended
+        while not (line_ended and not is_quoted):
+            rest = self._readline(self._max_bytes)
+            if not rest:
+                break
+            skipped += len(rest)
+            is_quoted ^= rest.count(b'"') % 2 == 1
+            line_ended = rest.endswith(b"\n")
+            self.number += line_ended
+        return skipped
+
+    def raw_text(self) -> str:
+        """The current row's first :data:`RAW_TEXT_BYTES` as read, for a rejection."""
+        return self.head.decode("utf-8", "replace").rstrip("\r\n")
+
+
+class CsvRowsReader:
+    """Frames a CSV export into one dict record per row (see the module docstring)."""
+
+    name = "csv"
+
+    def __init__(self, *, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
+        self.max_record_bytes = max_record_bytes
+        """A longer row is a :class:`ReadError` (and skipped), never read whole into memory."""
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        """The first line is an export's header (:func:`header_delimiter`)."""
+        text = head[: _SNIFF_CHARS * 4].removeprefix(b"\xef\xbb\xbf")
+        end = text.find(b"\n")
+        line = (text if end < 0 else text[:end]).rstrip(b"\r")
+        # cheap refusals first: JSON, XML, Zeek's #separator, syslog's <PRI> never start a header
+        if not line or line[:1] in b"{[<#" or line[:1].isspace():
+            return False
+        try:
+            decoded = line.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return header_delimiter(decoded[:_SNIFF_CHARS]) is not None
+
+    def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
+        """Yield one :class:`RawRecord` per row, a :class:`ReadError` per row that cannot be read."""
+        _allow_fields(self.max_record_bytes)
+        lines = _Lines(stream, self.max_record_bytes)
+        header: list[str] | None = None
+        header_error = ""
+        header_line = 0
+        delimiter = ","
+        rows = csv.reader(lines, delimiter=delimiter, strict=True)
+        while True:
+            lines.new_row()
+            try:
+                cells = next(rows)
+            except StopIteration:
+                return
+            except _RecordTooLong:
+                origin = f"{path}:{lines.start}"
+                size = lines.skip_row()
+                yield ReadError(origin, _too_long_reason(size, self.max_record_bytes), "")
+                # the csv reader's state is of the row cut off: a new one starts at the next line
+                rows = csv.reader(lines, delimiter=delimiter, strict=True)
+                continue
+            except csv.Error as exc:
+                yield ReadError(f"{path}:{lines.start}", f"CSV row not readable: {exc}", lines.raw_text())
+                continue
+            if not cells:
+                continue  # a blank line
+            origin = f"{path}:{lines.start}"
+            if header is None:
+                header_line = lines.start
+                header, header_error, delimiter = _header(cells, lines.raw_text(), header_line)
+                if header_error:
+                    yield ReadError(origin, header_error, lines.raw_text())
+                if delimiter != ",":
+                    rows = csv.reader(lines, delimiter=delimiter, strict=True)
+                continue
+            if header_error:
+                yield ReadError(origin, f"CSV row under a header that cannot key it ({header_error})",
+                                lines.raw_text())
+                continue
+            if len(cells) != len(header):
+                yield ReadError(
+                    origin,
+                    f"CSV row has {len(cells)} cells, the header (line {header_line}) names {len(header)} columns",
+                    lines.raw_text())
+                continue
+            record: dict[str, Any] = {name: value for name, value in zip(header, cells, strict=True) if value}
+            yield RawRecord(record, origin, canonical_json(record))
+
+
+def _header(cells: list[str], text: str, line: int) -> tuple[list[str], str, str]:
+    """The header's names, why it cannot key rows (``""`` when it can) and its delimiter.
+
+    The first row was split on commas; a header the sniff chose for another
+    delimiter is split again on it.
+    """
+    delimiter = header_delimiter(text.splitlines()[0] if text else "") or ","
+    if delimiter != ",":
+        try:
+            cells = next(csv.reader([text], delimiter=delimiter, strict=True))
+        except (csv.Error, StopIteration) as exc:
+            return [], f"CSV header (line {line}) not readable: {exc}", delimiter
+    names = [column_name(cell) for cell in cells]
+    if len(names) > MAX_COLUMNS:
+        return names, f"CSV header (line {line}) names {len(names)} columns, over the limit of {MAX_COLUMNS}", delimiter
+    seen: dict[str, int] = {}
+    for number, name in enumerate(names, 1):
+        if not name:
+            return names, f"CSV header (line {line}): column {number} has no name", delimiter
+        if name in seen:
+            return (names, f"CSV header (line {line}): column {name[:64]!r} is named twice "
+                           f"(columns {seen[name]} and {number})", delimiter)
+        seen[name] = number
+    return names, "", delimiter
+
+
+def _too_long_reason(size: int, max_bytes: int) -> str:
+    return f"CSV row too long: {size} bytes, over the limit of {max_bytes} bytes"

@@ -1,0 +1,60 @@
+"""MDE rows exported as CSV (Defender advanced hunting, Log Analytics) give the events of the same rows as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.parsers.base import ParseContext
+from ingest.parsers.mde import MdeParser
+from tests.ingest.parsers.export_events import file_events, row_events
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXPORTS = FIXTURES / "exports"
+ROWS = list(json.loads((FIXTURES / "mde" / "advanced_hunting.json").read_text(encoding="utf-8")).values())
+
+
+def test_the_defender_export_gives_the_events_of_the_advanced_hunting_rows(tmp_path):
+    # every value text: numbers (ProcessId, RemotePort, ReportId), booleans, AdditionalFields as JSON text
+    exported = file_events(EXPORTS / "mde_advanced_hunting.csv", tmp_path)
+    assert exported == row_events(ROWS, tmp_path)
+    assert len(exported) == 15  # 14 rows; the network_info row's adapter holds two addresses
+
+
+def test_the_log_analytics_export_gives_the_events_of_its_json_rows(tmp_path):
+    # the portal's times (3/5/2024, 10:20:00.123 AM, headers 'Timestamp [UTC]'): its JSON twin holds
+    # the same instants to the millisecond, the precision the portal exports
+    rows = json.loads((EXPORTS / "mde_log_analytics.json").read_text(encoding="utf-8"))
+    exported = file_events(EXPORTS / "mde_log_analytics.csv", tmp_path)
+    assert exported == row_events(rows, tmp_path)
+    assert {kind for kind, *_ in exported} >= {"sysmon:process_create", "sysmon:network_connect"}
+
+
+def test_typed_columns_read_from_text_are_the_json_values():
+    row = {**ROWS[0], "FileSize": "452608", "ReportId": "-12", "IsProcessRemoteSession": "False",
+           "IsLocalAdmin": "TRUE", "ProcessCreationTime": "3/5/2024, 10:20:00.123 PM"}
+    (event,) = MdeParser().parse(row, ParseContext(origin="t"))
+    assert event.fields["mde.FileSize"] == 452608 and event.fields["mde.ReportId"] == -12
+    assert event.fields["mde.IsProcessRemoteSession"] is False and event.fields["mde.IsLocalAdmin"] is True
+    assert event.fields["mde.ProcessCreationTime"] == "2024-03-05T22:20:00.1230000Z"
+
+
+@pytest.mark.parametrize(("column", "text"), [
+    ("FileSize", "452,608"), ("ReportId", "99999999999999999999"), ("IsLocalAdmin", "yes"),
+    ("ProcessCreationTime", "05/03/2024 22:20"),
+])
+def test_text_that_is_not_its_columns_type_is_kept_as_text(column, text):
+    (event,) = MdeParser().parse({**ROWS[0], column: text}, ParseContext(origin="t"))
+    assert event.fields[f"mde.{column}"] == text
+
+
+@pytest.mark.parametrize(("stamp", "expected"), [
+    ("3/5/2024, 10:20:00.123 AM", 1709634000.123),
+    ("3/5/2024, 12:00:00.000 AM", 1709596800.0),
+    ("3/5/2024, 12:00:00 PM", 1709640000.0),
+])
+def test_the_portal_time_is_read_as_utc(stamp, expected):
+    (event,) = MdeParser().parse({**ROWS[0], "Timestamp": stamp}, ParseContext(origin="t"))
+    assert event.ts == pytest.approx(expected, abs=1e-6)
