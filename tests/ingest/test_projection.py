@@ -10,6 +10,7 @@ import pytest
 
 from graphsiem.model import Event, stable_hash
 from ingest import projection as projection_module
+from ingest import projection_endpoint, projection_network, projection_state
 from ingest.ipmap import IpHostMap
 from ingest.normalize import normalize_command_line
 from ingest.parsers.base import ParseContext
@@ -280,7 +281,7 @@ def test_the_generic_rule_skips_only_events_it_has_nothing_to_read_in(name, monk
         return dumped(Projector().project([known, event]))
 
     fast = project()
-    monkeypatch.setattr(projection_module, "_GENERIC_KEYS", frozenset(_documented_fields()))
+    monkeypatch.setattr(projection_module, "GENERIC_KEYS", frozenset(_documented_fields()))
     assert project() == fast
 
 
@@ -303,7 +304,7 @@ def test_the_sensor_rule_skips_only_events_it_has_nothing_to_read_in(name, is_ma
         return dumped(Projector(ipmap).project([http, event]))
 
     fast = project()
-    monkeypatch.setattr(projection_module, "_SENSOR_KEYS", frozenset(_documented_fields()))
+    monkeypatch.setattr(projection_network, "_SENSOR_KEYS", frozenset(_documented_fields()))
     assert project() == fast
 
 
@@ -321,8 +322,8 @@ def test_the_generic_rule_skips_a_parent_or_file_only_when_it_has_none_of_their_
         return dumped(Projector().project([known, event]))
 
     fast = project()
-    monkeypatch.setattr(projection_module, "_PARENT_IDENTITY", frozenset(_documented_fields()))
-    monkeypatch.setattr(projection_module, "_FILE_IDENTITY", frozenset(_documented_fields()))
+    monkeypatch.setattr(projection_endpoint, "_PARENT_IDENTITY", frozenset(_documented_fields()))
+    monkeypatch.setattr(projection_endpoint, "_FILE_IDENTITY", frozenset(_documented_fields()))
     assert project() == fast
 
 
@@ -608,7 +609,7 @@ def test_a_restored_join_state_is_the_state_it_was_taken_from():
     taught = _taught_projector()
     fresh = Projector()
     assert fresh.restore_join_state(taught.join_state())
-    for name in projection_module._JOINS:
+    for name in projection_state.JOINS:
         assert getattr(fresh, name) == getattr(taught, name), name
         assert getattr(taught, name), f"{name} was not taught: the test would prove nothing"
     assert fresh.join_state() == taught.join_state()

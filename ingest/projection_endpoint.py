@@ -1,0 +1,333 @@
+"""Endpoint events (Sysmon, Windows Security, PowerShell, ECS, syslog with a host): one rule per kind.
+
+Each rule of :class:`EndpointRules` takes the event's :class:`EventContext` and relates the
+entities it names to the event's host; :meth:`EndpointRules._generic` reads events
+without a rule of their own by field presence.  PowerShell blocks logged in parts wait
+here for each other (``_script_parts``, part of the join state).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphsiem.model import Entity, EntityKey, stable_hash
+from ingest.ipmap import connection_ends, is_placeholder_host_name
+from ingest.projection_accumulator import FILE, HOST, SCRIPT, EventContext, R
+from ingest.projection_entities import (
+    FILE_FIELDS,
+    NO_PEER,
+    PARENT_FIELDS,
+    PROCESS_FIELDS,
+    SCRIPT_TEXT_CHARS,
+    SCRIPT_VALUE_CHARS,
+    TARGET_FIELDS,
+    basename,
+    script_entity,
+)
+from ingest.projection_names import NameRules
+
+_SCRIPT_PARTS_LIMIT = 256
+"""Parts a 4104 block may have to be joined (~32 KB each: 8 MB of script); longer ones are not."""
+_SCRIPT_JOIN_CHARS = 4_000_000
+"""Characters of parts one block may hold while it waits for the rest."""
+_SCRIPT_BLOCKS_LIMIT = 1024
+"""Blocks waiting for parts (one fleet-wide script logged in parts waits on every host at once)."""
+_SCRIPT_WAITING_CHARS = 16_000_000
+"""Characters of parts all waiting blocks may hold together (the join state is saved between calls)."""
+
+GENERIC_KEYS = frozenset((
+    "process.executable", "process.command_line", "process.guid", "user.name", "dns.question.name",
+    "destination.ip", "url.full", "file.hash.sha256", "file.path", "file.name", "file.hash.sha1",
+    "file.hash.md5",
+))
+"""Every field :meth:`EndpointRules._generic` can act on: an event with none of them adds only its host
+(:meth:`ingest.projection.Projector.project_into` does that without building an :class:`EventContext`)."""
+
+_PARENT_IDENTITY = frozenset(PARENT_FIELDS[:3])
+"""The parent fields without which :meth:`EntityBuilders._process` finds no parent (image, command line, GUID)."""
+_FILE_IDENTITY = frozenset(FILE_FIELDS[:5])
+"""The file fields without which :meth:`EntityBuilders._file` finds no file (hashes, path, name)."""
+
+_SIGNATURE_PROPS = (("file.code_signature.signed", "signed"), ("file.code_signature.subject_name", "signature"),
+                    ("file.code_signature.status", "signature_status"))
+"""Sysmon 6 signature fields -> the driver file's props."""
+
+_LOCAL_SOURCES = NO_PEER | {"127.0.0.1", "::1"}
+"""Logon source addresses of a logon from the machine itself."""
+
+
+class EndpointRules(NameRules):
+    """The endpoint rules of :class:`ingest.projection.Projector`, by event kind."""
+
+    _script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]
+
+    def _process_create(self, ctx: EventContext) -> None:
+        process = self._process(ctx, PROCESS_FIELDS)
+        ctx.rel(ctx.host, R.RAN, process)
+        ctx.rel(self._parent(ctx), R.SPAWNED, process)
+        ctx.rel(process, R.RUN_AS, self._user(ctx))
+
+    def _parent(self, ctx: EventContext) -> EntityKey | None:
+        """A creation's parent: itself when the event names it fully (a command line), else the
+        process known by its GUID, else the one that held its pid on the host at the event's time
+        (Security 4688 names the parent by image and pid only, older Windows by pid alone), else
+        its image alone.
+
+        Without the pid join every 4688 parent was one image-only node shared by the fleet, and a
+        chain broke after one level (powershell -> cmd /c whoami, then "cmd.exe" -> net user).
+        """
+        fields = ctx.fields
+        k_exe, k_cmd, k_guid = PARENT_FIELDS[:3]
+        if not fields.get(k_cmd):
+            host = ctx.hosts[0]
+            guid = fields.get(k_guid)
+            if not guid or (host, guid) not in self._processes:
+                pid = fields.get(PARENT_FIELDS[6])
+                # a process is never its own parent (a crafted 4688 with ProcessId = NewProcessId)
+                if pid is not None and pid != fields.get(PROCESS_FIELDS[6]):
+                    exe = fields.get(k_exe)
+                    holder = self._pid_holder(host, pid, ctx.ts, basename(str(exe)) if exe else "")
+                    if holder is not None:
+                        return holder
+        return self._process(ctx, PARENT_FIELDS)
+
+    def _process_only(self, ctx: EventContext) -> None:
+        ctx.touch(self._process(ctx, PROCESS_FIELDS))
+
+    def _network_connect(self, ctx: EventContext) -> None:
+        fields = ctx.fields
+        inbound = fields.get("network.direction") == "inbound"
+        peer = connection_ends(fields)[1]
+        remote = None if peer in NO_PEER else self._ip(ctx, peer)
+        process = self._process(ctx, PROCESS_FIELDS)
+        domain = self._domain(ctx, fields.get("destination.domain"))
+        if inbound:  # the peer connected to this host's process (RDP, SMB, WinRM: lateral movement)
+            ctx.rel(remote, R.CONNECTED, process)
+            ctx.rel(remote, R.CONNECTED, ctx.host)
+            return
+        ctx.rel(process, R.CONNECTED, remote)
+        ctx.rel(ctx.host, R.CONNECTED, remote)
+        ctx.rel(domain, R.RESOLVES_TO, remote)
+
+    def _dns(self, ctx: EventContext) -> None:
+        domain = self._domain(ctx, ctx.fields.get("dns.question.name"))
+        ctx.rel(self._process(ctx, PROCESS_FIELDS), R.RESOLVED, domain)
+        ctx.rel(ctx.host, R.RESOLVED, domain)
+        self._answers(ctx, domain)
+
+    def _file_action(self, relation: str):  # noqa: ANN202 - returns a handler
+        def handler(ctx: EventContext) -> None:
+            ctx.rel(self._process(ctx, PROCESS_FIELDS), relation, self._file(ctx))
+
+        return handler
+
+    def _registry(self, ctx: EventContext) -> None:
+        path = ctx.fields.get("registry.path")
+        if not path:
+            return
+        text = str(path)
+        ref = (FILE, text.lower())
+        entities = ctx.acc.entities
+        entity = entities.get(ref)
+        if entity is None:
+            entities[ref] = Entity(FILE, ref[1], text, {"path": path, "registry": True})
+        else:  # a recurring key: what Accumulator.entity's setdefault merge keeps, without its props dict
+            props = entity.props
+            if "path" not in props:
+                props["path"] = path
+            if "registry" not in props:
+                props["registry"] = True
+        ctx.rel(self._process(ctx, PROCESS_FIELDS), R.MODIFIED, ref)
+
+    def _process_pair(self, relation: str):  # noqa: ANN202 - returns a handler
+        def handler(ctx: EventContext) -> None:
+            ctx.rel(self._process(ctx, PROCESS_FIELDS), relation, self._process(ctx, TARGET_FIELDS))
+
+        return handler
+
+    def _script_block(self, ctx: EventContext) -> None:
+        fields = ctx.fields
+        text = fields.get("powershell.script_block_text")
+        if not text:
+            return
+        text = str(text)
+        script = script_entity(ctx.acc, text)
+        pid = fields.get("process.pid")
+        process = None
+        if pid is not None:
+            process = self._pid_holder(ctx.hosts[0], pid, ctx.ts)
+        if process is None:
+            process = self._process(ctx, PROCESS_FIELDS)
+        runner = process if process is not None else ctx.host
+        ctx.rel(runner, R.EXECUTED, script)
+        total = fields.get("powershell.message_total")
+        if isinstance(total, int) and 1 < total <= _SCRIPT_PARTS_LIMIT:
+            ctx.rel(runner, R.EXECUTED, self._script_part(ctx, text, total))
+
+    def _script_part(self, ctx: EventContext, text: str, total: int) -> EntityKey | None:
+        """The whole script once ``text``, one of its ``total`` parts, completes it; else None.
+
+        PowerShell logs a long block as parts of ~32 KB (4104 ``MessageNumber`` of
+        ``MessageTotal``, one ``ScriptBlockId``), cut anywhere: each part stays a script of its
+        own (a lost part loses no other), and the part that completes the block adds the whole
+        text as one more, so text across a cut is found and the same long script on many hosts
+        is one node.  The parts wait in the join state (saved between calls), by host and block
+        id, immutable so that forks share them.
+        """
+        fields = ctx.fields
+        block_id = fields.get("powershell.script_block_id")
+        number = fields.get("powershell.message_number")
+        if not block_id or not isinstance(number, int) or not 1 <= number <= total:
+            return None
+        key = (ctx.hosts[0], str(block_id))
+        waiting = self._script_parts
+        known = waiting.pop(key, None)
+        if known is None and number != 1 and len(waiting) >= _SCRIPT_BLOCKS_LIMIT:
+            # a later part of a block that is not waiting (read before its first, or its first
+            # was dropped when the state was full) may wait for nothing: when full it does not
+            # push out a block that can still complete (dropping those emptied the state of a
+            # fleet's parts read by part number, so nothing above the limit joined)
+            return None
+        parts = dict(known[1]) if known is not None and known[0] == total else {}
+        parts[number] = text
+        if len(parts) < total:
+            if sum(map(len, parts.values())) <= _SCRIPT_JOIN_CHARS:
+                waiting[key] = (total, tuple(sorted(parts.items())))  # re-inserted: the last touched
+                self._bound_script_parts()
+            # else too long to hold: its parts stay scripts of their own
+            return None
+        return script_entity(ctx.acc, "".join(parts[n] for n in range(1, total + 1)), total)
+
+    def _bound_script_parts(self) -> None:
+        """Drop the blocks touched longest ago until the waiting parts fit both bounds.
+
+        One block at a time, so a state that overflows still joins what it holds (dropping
+        half at once, with a fleet's parts arriving by part number, joined nothing above the
+        limit).  The sum is taken over the few blocks that wait: 4104 parts are rare events.
+        """
+        waiting = self._script_parts
+        chars = sum(len(text) for _, items in waiting.values() for _, text in items)
+        while waiting and (len(waiting) > _SCRIPT_BLOCKS_LIMIT or chars > _SCRIPT_WAITING_CHARS):
+            _, items = waiting.pop(next(iter(waiting)))  # dicts keep insertion order: the oldest
+            chars -= sum(len(text) for _, text in items)
+
+    # -- Sysmon 6, 15, 20, 27/28 ----------------------------------------------
+    def _file_stream(self, ctx: EventContext) -> None:
+        """Sysmon 15: the process WROTE the file; a Zone.Identifier's ``HostUrl`` (``url.full``) is
+        where it came from: ``host DOWNLOADED file SERVED_BY url ON domain``."""
+        file = self._file(ctx)
+        ctx.rel(self._process(ctx, PROCESS_FIELDS), R.WROTE, file)
+        url = self._url(ctx)
+        if url is not None and file is not None:
+            ctx.rel(ctx.host, R.DOWNLOADED, file)
+            ctx.rel(file, R.SERVED_BY, url)
+            ctx.rel(url, R.ON, self._domain(ctx, ctx.fields.get("url.domain")))
+
+    def _driver_load(self, ctx: EventContext) -> None:
+        """Sysmon 6: ``host LOADED file`` (the kernel loads a driver: the event names no process),
+        the file with its signature (props ``signed``, ``signature``, ``signature_status``)."""
+        file = self._file(ctx)
+        if file is None:
+            return
+        props = ctx.acc.entities[file].props
+        fields = ctx.fields
+        for field, prop in _SIGNATURE_PROPS:
+            value = fields.get(field)
+            if value is not None:
+                props[prop] = value
+        ctx.rel(ctx.host, R.LOADED, file)
+
+    def _file_blocked(self, ctx: EventContext) -> None:
+        """Sysmon 27/28: a write or delete Sysmon blocked: the process and the file, no relation."""
+        ctx.touch(self._process(ctx, PROCESS_FIELDS))
+        ctx.touch(self._file(ctx))
+
+    def _wmi_consumer(self, ctx: EventContext) -> None:
+        """Sysmon 20: a WMI consumer's command or script (``wmi.consumer.destination``) as a script
+        entity, searchable; a PowerShell ``-EncodedCommand`` is known by its decoded script, the
+        entity its 4104 block gets when the consumer runs it.  No relation: nothing ran yet."""
+        fields = ctx.fields
+        ctx.touch(self._user(ctx))
+        destination = fields.get("wmi.consumer.destination")
+        if not destination:
+            return
+        text = str(fields.get("wmi.consumer.destination_decoded") or destination)
+        props: dict[str, Any] = {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text),
+                                 "wmi_command": str(destination)[:SCRIPT_TEXT_CHARS]}
+        name = fields.get("wmi.consumer.name")
+        if name:
+            props["wmi_consumer"] = str(name)
+        ctx.touch(ctx.acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props))
+
+    def _logon(self, ctx: EventContext) -> None:
+        ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
+        self._logon_source(ctx, R.LOGGED_ON)
+
+    def _logon_failed(self, ctx: EventContext) -> None:
+        ctx.touch(self._user(ctx))
+        self._logon_source(ctx, R.CONNECTED)  # it reached the host, but did not log on
+
+    def _logon_source(self, ctx: EventContext, relation: str) -> None:
+        """A logon from another machine: its address and its workstation name ``relation`` this host.
+
+        That is lateral movement (``ws-0042 LOGGED_ON srv-01``, ``203.0.113.9 CONNECTED dc01`` for a
+        spray's failures).  The address stays an IP: endpoint events are projected before the
+        call's IP -> host map is complete (``ingest.pipeline``), so mapping it here would make a
+        graph that a replay does not.  A logon from the machine itself (loopback, its own name)
+        relates nothing; its address is sighted as before.
+        """
+        fields = ctx.fields
+        ip = self._ip(ctx, fields.get("source.ip"))
+        if ip is not None:
+            if ip[1] in _LOCAL_SOURCES:
+                ctx.touch(ip)
+            else:
+                ctx.rel(ip, relation, ctx.host)
+        workstation = str(fields.get("source.workstation") or "").strip()
+        host = ctx.host
+        # a blank, "localhost" or another placeholder names no other machine ("KALI" does: the
+        # attacker's default name is evidence, unlike a DHCP lease's generic name)
+        if workstation and host is not None and workstation != host[1] and not is_placeholder_host_name(workstation):
+            ctx.rel(ctx.acc.entity(HOST, workstation, workstation), relation, host)
+
+    def _user_only(self, ctx: EventContext) -> None:
+        ctx.touch(self._user(ctx))
+
+    def _generic(self, ctx: EventContext) -> None:
+        """Events without a specific rule (ECS, other Windows events, syslog): by field presence.
+
+        Only called for events with one of :data:`GENERIC_KEYS` (see :meth:`project_into`).
+        """
+        fields = ctx.fields
+        keys = fields.keys()
+        process = self._process(ctx, PROCESS_FIELDS)
+        # A rule whose fields are all missing adds nothing: it is skipped (most generic
+        # events are a process and fields no rule reads, e.g. Sysmon registry events)
+        if process is not None:
+            ctx.rel(ctx.host, R.RAN, process)
+            if not keys.isdisjoint(_PARENT_IDENTITY):
+                ctx.rel(self._process(ctx, PARENT_FIELDS), R.SPAWNED, process)
+            if "user.name" in fields:
+                ctx.rel(process, R.RUN_AS, self._user(ctx))
+        elif "user.name" in fields:
+            ctx.touch(self._user(ctx))
+        actor = process if process is not None else ctx.host
+        if "dns.question.name" in fields:
+            domain = self._domain(ctx, fields["dns.question.name"])
+            ctx.rel(actor, R.RESOLVED, domain)
+            self._answers(ctx, domain)
+        if "destination.ip" in fields:
+            ctx.rel(actor, R.CONNECTED, self._ip(ctx, fields["destination.ip"]))
+        url = self._url(ctx) if "url.full" in fields else None
+        if url is not None:
+            ctx.rel(actor, R.REQUESTED, url)
+            ctx.rel(url, R.ON, self._domain(ctx, fields.get("url.domain")))
+        file = None if keys.isdisjoint(_FILE_IDENTITY) else self._file(ctx)
+        if file is not None:
+            if url is not None:
+                ctx.rel(ctx.host, R.DOWNLOADED, file)
+                ctx.rel(file, R.SERVED_BY, url)
+            elif process is not None:
+                ctx.rel(process, R.WROTE, file)
+            else:
+                ctx.touch(file)

@@ -1,0 +1,309 @@
+"""The entities the projection's rules build: processes, users, files, domains, IPs, URLs, scripts.
+
+:class:`EntityBuilders` holds the builders the endpoint, name, transfer and sensor rules
+share, with the process join by host and GUID or pid (Windows reuses pids) and the memo
+tables that make a recurring entity cheap.  The field names they read are built once here
+(``PROCESS_FIELDS`` and its parent and target variants, ``FILE_FIELDS``).
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+from graphsiem.model import Entity, EntityKey, stable_hash
+from ingest.normalize import (
+    ip_or_none,
+    normalize_command_line,
+    normalize_domain,
+    registered_domain,
+)
+from ingest.powershell import decode_powershell_command
+from ingest.projection_accumulator import (
+    DOMAIN,
+    FILE,
+    IP,
+    PROCESS,
+    SCRIPT,
+    URL,
+    USER,
+    Accumulator,
+    EventContext,
+)
+
+SCRIPT_VALUE_CHARS = 200
+SCRIPT_TEXT_CHARS = 65536
+"""Script text kept as a property (searchable); longer blocks are truncated."""
+
+_CACHE_LIMIT = 200_000
+_PID_HOLDERS = 4
+"""Processes remembered per host and pid (Windows reuses pids)."""
+_PID_LIMIT = 100_000
+"""(host, pid) keys remembered: with up to four processes each, about as much as the GUID cache."""
+_PROCESS_KEY_LIMIT = 20_000
+"""Cached process keys; command lines can be long, so this cache is kept smaller."""
+_POWERSHELL_HINTS = ("powershell", "pwsh")
+
+_FILE_SUFFIXES = ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
+_PROCESS_SUFFIXES = ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid")
+
+
+def _field_names(prefix: str, suffixes: tuple[str, ...]) -> tuple[str, ...]:
+    """``prefix.suffix`` for each suffix: built once at import (f-strings per event were measurable)."""
+    return tuple(f"{prefix}.{suffix}" for suffix in suffixes)
+
+
+PROCESS_FIELDS = _field_names("process", _PROCESS_SUFFIXES)
+PARENT_FIELDS = _field_names("process.parent", _PROCESS_SUFFIXES)
+TARGET_FIELDS = _field_names("target.process", _PROCESS_SUFFIXES)
+FILE_FIELDS = _field_names("file", _FILE_SUFFIXES)
+
+NO_PEER = frozenset(("0.0.0.0", "::", "255.255.255.255"))
+"""Addresses that name no machine at the other end: unspecified (a DHCP client before its lease)
+and the limited broadcast.  ``0.0.0.0 CONNECTED 255.255.255.255`` was one fleet-wide edge."""
+
+
+class EntityBuilders:
+    """The entity builders of :class:`ingest.projection.Projector`, and the process join they keep.
+
+    A mixin: the projector's ``__init__`` makes the state declared here.
+    """
+
+    _processes: dict[tuple[str, str], EntityKey]
+    _pids: dict[tuple[str, str], tuple[tuple[float, EntityKey, str], ...]]
+    _domains: dict[Any, str]
+    _process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]]
+
+    def _process(self, ctx: EventContext, names: tuple[str, ...]) -> EntityKey | None:
+        """The process named by the fields ``names`` (``PROCESS_FIELDS``, ``PARENT_FIELDS`` or ``TARGET_FIELDS``), or None."""
+        fields = ctx.fields
+        k_exe, k_cmd, k_guid, k_name, k_decoded, k_sha256, k_pid = names
+        exe = fields.get(k_exe)
+        cmd = fields.get(k_cmd)
+        guid = fields.get(k_guid)
+        host = ctx.hosts[0] if ctx.hosts else None
+        if guid and host and not cmd:
+            known = self._processes.get((host, guid))
+            if known is not None:
+                return known
+        if not exe and not cmd:
+            return None
+        exe = str(exe) if exe else ""
+        cmd = str(cmd) if cmd else ""
+        # A process recurs in many events (image loads, registry writes...): its
+        # key and decoded command are computed once per run, not per event.
+        known_key = self._process_keys.get((exe, cmd))
+        if known_key is None:
+            decoded_guess = None
+            if cmd and any(h in cmd.lower() for h in _POWERSHELL_HINTS):
+                decoded_guess = decode_powershell_command(cmd)
+            known_key = ((PROCESS, stable_hash(exe.lower(), normalize_command_line(cmd))), decoded_guess)
+            self._remember(self._process_keys, (exe, cmd), known_key, _PROCESS_KEY_LIMIT)
+        ref = known_key[0]  # the entity key itself, not rebuilt per event
+        acc = ctx.acc
+        entity = acc.entities.get(ref)
+        if entity is None:
+            props: dict[str, Any] = {}
+        else:
+            # A process recurs: only the properties it still lacks are computed,
+            # but the spellings of its image and command line (one key covers
+            # case and spacing variants) are the last event's, as the stores keep
+            # the last value across batches: the graph is then the same wherever
+            # batches are cut (a live ingest cuts by records, a replay by events).
+            props = entity.props
+            entity.value = cmd or exe
+        if exe:
+            props["image"] = exe
+        if "name" not in props:
+            name = fields.get(k_name) or basename(exe) or None
+            if name:
+                props["name"] = name
+        if cmd:
+            props["command_line"] = cmd
+            if "decoded_command" not in props:
+                decoded = fields.get(k_decoded)
+                if decoded is None:
+                    decoded = known_key[1]
+                if decoded:
+                    props["decoded_command"] = decoded
+        if "sha256" not in props:
+            sha256 = fields.get(k_sha256)
+            if sha256:
+                props["sha256"] = sha256
+        if entity is None:
+            acc.entities[ref] = Entity(PROCESS, ref[1], cmd or exe, props)
+        if host and cmd:  # a full identity: later events of this process resolve to it
+            if guid:
+                self._remember(self._processes, (host, guid), ref)
+            pid = fields.get(k_pid)
+            if pid is not None:
+                self._held_pid(host, pid, ctx.ts, ref, exe)
+        return ref
+
+    def _held_pid(self, host: str, pid: Any, ts: float, ref: EntityKey, exe: str = "") -> None:
+        """Remember that ``ref`` (image ``exe``) held ``pid`` on ``host`` at ``ts`` (the earliest such time).
+
+        Windows reuses pids, so a pid names a process only at a time: see :meth:`_pid_holder`.
+        """
+        key = (host, str(pid))  # "4242" and 4242 are one pid
+        held = self._pids.get(key)
+        if held is None:
+            self._remember(self._pids, key, ((ts, ref, basename(exe)),), _PID_LIMIT)
+            return
+        if held[-1][1] == ref and held[-1][0] <= ts:
+            return  # the common case: the same process seen again later
+        others = [entry for entry in held if entry[1] != ref]
+        first = min([ts, *(at for at, known, _ in held if known == ref)])
+        self._pids[key] = tuple(sorted([*others, (first, ref, basename(exe))])[-_PID_HOLDERS:])
+
+    def _pid_holder(self, host: str, pid: Any, ts: float, name: str = "") -> EntityKey | None:
+        """The process that last took ``pid`` on ``host`` at or before ``ts``, if one is known.
+
+        With an image ``name`` (lower case), a holder of another image is no answer: the process
+        that held the pid then was not seen (its creation was not logged), and the one seen
+        before it had ended.
+        """
+        holder = None
+        holder_name = ""
+        for at, ref, held_name in self._pids.get((host, str(pid)), ()):
+            if at > ts:
+                break
+            holder, holder_name = ref, held_name
+        if holder is not None and name and holder_name and holder_name != name:
+            return None
+        return holder
+
+    def _user(self, ctx: EventContext, name: str = "user.name") -> EntityKey | None:
+        user = ctx.fields.get(name)
+        if not user:
+            return None
+        user = str(user).lower()
+        return ctx.acc.entity(USER, user, user)
+
+    def _file(self, ctx: EventContext) -> EntityKey | None:
+        """The file an event names: by its strongest digest, SHA-256 > SHA-1 > MD5, else its path or name.
+
+        A digest is the content; a path or name is only where it was, or what a sender called it.
+        So digests come first for every source: two invoices.pdf from two servers, or a replaced
+        DLL at a system path (a hijack), stay two files, and one payload is one node at every
+        path and on every host.  A weaker digest of the same bytes still differs from a stronger
+        one (hosts or sensors hashing differently give two nodes): the price of keying by content.
+        """
+        fields = ctx.fields
+        k_sha256, k_path, k_name, k_sha1, k_md5, k_mime = FILE_FIELDS
+        sha256 = fields.get(k_sha256)
+        path = fields.get(k_path) or fields.get(k_name)
+        sha1 = fields.get(k_sha1)
+        md5 = fields.get(k_md5)
+        if sha256:
+            key = str(sha256).lower()
+        elif sha1 or md5:
+            key = str(sha1 or md5).lower()
+        elif path:
+            key = str(path).lower()
+        else:
+            return None
+        acc = ctx.acc
+        ref = (FILE, key)
+        entity = acc.entities.get(ref)
+        # A file recurs (the same DLLs load all day): only the properties it still
+        # lacks are computed, as in _process (what Accumulator.entity's setdefault
+        # merge would have kept).
+        props: dict[str, Any] = {} if entity is None else entity.props
+        if sha1 and "sha1" not in props:
+            props["sha1"] = sha1
+        if md5 and "md5" not in props:
+            props["md5"] = md5
+        if sha256 and "sha256" not in props:
+            props["sha256"] = sha256
+        if path:
+            if "path" not in props:
+                props["path"] = path
+            if "name" not in props:
+                props["name"] = fields.get(k_name) or basename(str(path))
+        if "mime_type" not in props:
+            mime = fields.get(k_mime)
+            if mime:
+                props["mime_type"] = mime
+        if entity is None:
+            acc.entities[ref] = Entity(FILE, key, str(path or key), props)
+        return ref
+
+    def _domain(self, ctx: EventContext, value: Any) -> EntityKey | None:
+        if not value:
+            return None
+        if not isinstance(value, str):
+            value = str(value)
+        domain = self._domains.get(value)  # the same names recur: normalise each once per run
+        if domain is None:
+            try:
+                domain = normalize_domain(str(value)) or ""
+            except ValueError:
+                domain = ""
+            self._remember(self._domains, value, domain)
+        if not domain:
+            return None
+        acc = ctx.acc
+        ref = (DOMAIN, domain)
+        entity = acc.entities.get(ref)
+        if entity is None:
+            acc.entities[ref] = Entity(DOMAIN, domain, domain, {"registered_domain": registered_domain(domain)})
+        elif "registered_domain" not in entity.props:  # a recurring name: its props are set already
+            entity.props["registered_domain"] = registered_domain(domain)
+        return ref
+
+    def _ip(self, ctx: EventContext | Accumulator, value: Any) -> EntityKey | None:
+        ip = ip_or_none(str(value)) if value else None
+        if not ip:
+            return None
+        acc = ctx.acc if isinstance(ctx, EventContext) else ctx
+        return acc.entity(IP, ip, ip)
+
+    def _url(self, ctx: EventContext) -> EntityKey | None:
+        url = ctx.fields.get("url.full")
+        if not url:
+            return None
+        return ctx.acc.entity(URL, str(url), str(url))
+
+    @staticmethod
+    def _remember(cache: dict, key: Any, value: Any, limit: int = _CACHE_LIMIT) -> None:
+        if len(cache) > limit:
+            # the older half goes (dicts keep insertion order): a long run keeps joining
+            # what it saw recently, where clearing made every join miss at once
+            for old in list(islice(cache, len(cache) // 2)):
+                del cache[old]
+        cache[key] = value
+
+
+def script_entity(acc: Accumulator, text: str, parts: int = 0) -> EntityKey:
+    """Add the script of ``text`` to ``acc``: keyed by its whitespace-collapsed text.
+
+    Parameters
+    ----------
+    acc : Accumulator
+        The batch it goes to.
+    text : str
+        The script text (a 4104 block, a joined block, a WMI consumer's command).
+    parts : int, optional
+        How many logged parts it was joined from (a ``parts`` prop when not 0).
+
+    Returns
+    -------
+    EntityKey
+        ``("script", key)``.
+    """
+    props: dict[str, Any] = {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text)}
+    if parts:
+        props["parts"] = parts
+    return acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props)
+
+
+def basename(path: str) -> str:
+    """The lower-case last component of a Windows or POSIX ``path`` ("" for none).
+
+    >>> basename("C:\\Windows\\System32\\CMD.EXE"), basename("/usr/bin/curl"), basename("")
+    ('cmd.exe', 'curl', '')
+    """
+    if not path:
+        return ""
+    return path.replace("\\", "/").rsplit("/", 1)[-1].lower()

@@ -1,0 +1,162 @@
+"""Network-sensor events (Zeek, Suricata, devices' records): IPs first, hosts through the IP map.
+
+:meth:`SensorRules._sensor` reads an event with no host of its own: its ends map to hosts
+at the event's time (``ingest.ipmap``), the flow's client is the actor of what it asked
+for (DNS, URLs, TLS SNI), and certificates and files go to ``ingest.projection_names``
+and ``ingest.projection_transfers``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphsiem.model import EntityKey, Event
+from ingest.ipmap import IpHostMap, IpWatch
+from ingest.normalize import ip_or_none
+from ingest.projection_accumulator import HOST, IP, Accumulator, EventContext, R
+from ingest.projection_entities import FILE_FIELDS, NO_PEER
+from ingest.projection_names import CERT_KEYS, NameRules
+from ingest.projection_transfers import FILE_TRANSFER_KINDS, TransferRules
+
+_SENSOR_KEYS = frozenset((
+    "dns.question.name", "url.full", "url.domain", "destination.domain", "source.domain", "client.ip",
+    "dhcp.assigned_ip", "user.name", *FILE_FIELDS, *CERT_KEYS,
+))
+"""Every field :meth:`SensorRules._sensor` reads past the source and destination IPs (the file
+fields give a file entity, the MIME type with a size one known by its sender): a sensor event
+with none of them adds only its IPs, its hosts and their relation."""
+
+
+class SensorRules(NameRules, TransferRules):
+    """The network-sensor rule of :class:`ingest.projection.Projector`."""
+
+    ipmap: IpHostMap | IpWatch
+    _kind_rules: dict[str, tuple[str, bool]]
+
+    def _sensor(self, acc: Accumulator, event: Event, fields: dict[str, Any]) -> None:
+        """A Zeek/Suricata-style event: IPs first, hosts through the time-aware map."""
+        ts = event.ts
+        src_ip = fields.get("source.ip")
+        src_ip = ip_or_none(str(src_ip)) if src_ip else None
+        dst_ip = fields.get("destination.ip")
+        dst_ip = ip_or_none(str(dst_ip)) if dst_ip else None
+        # a DHCP client without an address yet, a broadcast: no machine is at either end
+        if src_ip in NO_PEER:
+            src_ip = None
+        if dst_ip in NO_PEER:
+            dst_ip = None
+        src_host = self.ipmap.lookup(src_ip, ts)
+        dst_host = self.ipmap.lookup(dst_ip, ts)
+        kind = event.kind
+        if kind.endswith(":dhcp"):
+            assigned = fields.get("dhcp.assigned_ip")
+            named = fields.get("dhcp.hostname")
+            holder = self.ipmap.lookup(assigned, ts) if assigned else None
+            # the lease's holder is the client (an ACK without the name too: the IP map joins an
+            # EVE ACK to the request that named the host): the destination of a reply that names
+            # it (an EVE ACK from the server), else the source (a Zeek record, a request)
+            if holder and (not named or holder == named):
+                if dst_ip is not None and fields.get("client.ip") == dst_ip and dst_ip != src_ip:
+                    dst_host = holder
+                else:
+                    src_host = holder
+        # the distinct known hosts, source first (as tuple(dict.fromkeys(...)) filtered, without the dict)
+        if src_host:
+            hosts: tuple[str, ...] = (src_host,) if not dst_host or dst_host == src_host else (src_host, dst_host)
+        else:
+            hosts = (dst_host,) if dst_host else ()
+        # most sensor events (flows, connections, alerts) are IPs and ports only:
+        # nothing past their IP relation would add anything
+        is_bare = fields.keys().isdisjoint(_SENSOR_KEYS)
+        rule = self._kind_rules.get(kind)
+        if rule is None:  # a handful of kinds: each is read once per run (endswith was ~0.1 us an event)
+            rule = (R.ALERTED if kind.endswith((":alert", ":notice")) else R.CONNECTED, kind in FILE_TRANSFER_KINDS)
+            self._remember(self._kind_rules, kind, rule)
+        rel_type, is_transfer = rule
+        if is_transfer and "client.ip" not in fields:
+            # source and destination are the file's sender and receiver; which of them opened the
+            # connection is not said (a Zeek files record without is_orig): no CONNECTED, which
+            # would point from the server to its client for every download
+            dst_ip_related = None
+        else:
+            dst_ip_related = dst_ip
+        if is_bare and not hosts:
+            # and with neither end mapped (most of them), nothing is sighted: no EventContext.
+            # A lone IP (software.log's host...) relates to nothing: no entity.
+            if src_ip and dst_ip_related:
+                acc.relate(acc.entity(IP, src_ip, src_ip), rel_type,
+                           acc.entity(IP, dst_ip_related, dst_ip_related), ts, event.id)
+            return
+        ctx = EventContext(acc, event, src_host, hosts)
+        if is_bare:
+            if dst_ip_related:
+                # an alert's target stays its IP (the model's rule); a connection reaches the server's host
+                server_host = dst_host if rel_type != R.ALERTED and dst_host != src_host else None
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, self._actor(acc, server_host, dst_ip_related))
+            self._sight(ctx)
+            return
+        # The client's side: the source, unless the parser says the client is the destination
+        # (a server-to-client packet); src_ip/dst_ip are canonical already, as client.ip is.
+        client_ip = fields.get("client.ip")
+        if client_ip is not None and client_ip == dst_ip and dst_ip != src_ip:
+            client_host, client, server_host, server = dst_host, dst_ip, src_host, src_ip
+            server_domain = fields.get("source.domain")
+        else:
+            client_host, client, server_host, server = src_host, src_ip, dst_host, dst_ip
+            server_domain = fields.get("destination.domain")
+        # an alert keeps its packet's direction (the signature's source and target: host|ip
+        # ALERTED ip, the model's rule); a connection is the client's, and reaches the server's
+        # host when mapped (an inbound connection, as an inbound Sysmon 3: ip CONNECTED host)
+        if rel_type == R.ALERTED:
+            if dst_ip:
+                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
+        elif server and dst_ip_related:
+            # no host connects to itself: both ends on one host (its own second address) keep the address
+            ctx.rel(self._actor(acc, client_host, client), rel_type,
+                    self._actor(acc, server_host if server_host != client_host else None, server))
+        if "dns.question.name" in fields:
+            domain = self._domain(ctx, fields["dns.question.name"])
+            if domain is not None:
+                ctx.rel(self._actor(acc, client_host, client), R.RESOLVED, domain)
+                ctx.touch(domain)
+                self._answers(ctx, domain)
+        url = self._url(ctx)
+        domain = self._domain(ctx, fields.get("url.domain") or server_domain)
+        if url is not None:
+            ctx.rel(self._actor(acc, client_host, client), R.REQUESTED, url)
+            ctx.rel(url, R.ON, domain)
+            ctx.touch(url)
+        elif domain is not None:  # TLS SNI, an HTTP host without a URL: the name the client asked for
+            ctx.rel(self._actor(acc, client_host, client), R.RESOLVED, domain)
+            if server:
+                # the client's claim, not a resolver's or the server's answer (module docstring)
+                ctx.rel(domain, R.CLAIMED_AT, acc.entity(IP, server, server))
+            ctx.touch(domain)
+        if "dhcp.assigned_ip" in fields:
+            ctx.touch(self._ip(ctx, fields["dhcp.assigned_ip"]))
+        if not fields.keys().isdisjoint(CERT_KEYS):
+            self._certificate(ctx, fields, server)
+        if "user.name" in fields:  # a proxy's or VPN's user: seen where the client is
+            ctx.touch(self._user(ctx))
+        # the file's receiver and sender: the destination and source of records that follow
+        # the file (Zeek files, EVE fileinfo), else the client that asked for it and the server
+        # (a proxy's or firewall's record)
+        if is_transfer:
+            # a file the client sent (is_orig: an HTTP POST/PUT body, an SMB write) is its sender's upload
+            uploader = self._actor(acc, src_host, src_ip) if client_ip is not None and client_ip == src_ip else None
+            self._sensor_files(ctx, fields, url, domain, dst_host, src_ip, uploader)
+        else:
+            self._sensor_files(ctx, fields, url, domain, client_host, server)
+        self._sight(ctx)
+
+    @staticmethod
+    def _actor(acc: Accumulator, host: str | None, ip: str | None) -> EntityKey | None:
+        """The host at ``ip`` when mapped, else the IP itself (an entity only now, as a relation names it)."""
+        if host:
+            return (HOST, host)  # the event's hosts are entities already (EventContext.fill)
+        return acc.entity(IP, ip, ip) if ip else None
+
+    def _sight(self, ctx: EventContext) -> None:
+        if not ctx.hosts:  # a sensor event between unmapped IPs sights nothing
+            return
+        ctx.acc.sight(ctx.hosts, ctx.touched, ctx.ts)

@@ -1,0 +1,122 @@
+"""The projector's join state: saved with the projection checkpoint, restored by the next ingest call.
+
+What later events join on (processes by host and GUID or pid, Zeek file ids, downloads
+waiting for their URL, certificates and their servers, PowerShell parts) is kept as
+bytes in the journal, so a graph built by many calls is the graph one replay builds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from graphsiem.model import EntityKey
+from ingest.projection_transfers import PendingTransfer
+
+JOIN_STATE_VERSION = 4
+"""Format of :meth:`JoinState.join_state`; a state of another version is not read (the joins are
+learnt again from the journal instead).  4: pid holders carry their image name, file keys
+prefer SHA-1/MD5 to names (version 3's remembered Zeek file ids name the older keys), and the
+parts of long PowerShell blocks wait for each other."""
+JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
+         "_script_parts")
+"""The projector's join state: what a later event joins on.  The other caches are memos of pure
+functions of their keys, which are the same whether kept or not."""
+
+
+class JoinState:
+    """Saving and restoring the join state of :class:`ingest.projection.Projector` (a mixin)."""
+
+    def join_state(self) -> bytes:
+        """What later events join on, as bytes the journal keeps with the projection checkpoint.
+
+        That is the process identities by host and GUID or pid, Zeek file ids
+        of ``files`` and ``http`` records, and the certificates and servers of
+        the x509/ssl join.  An ingest call that starts from the checkpoint
+        restores it (:meth:`restore_join_state`), so events join across calls
+        exactly as they do in one replay over the journal.
+        """
+        state: dict[str, Any] = {name: list(getattr(self, name).items()) for name in JOINS}
+        state["version"] = JOIN_STATE_VERSION
+        return orjson.dumps(state)
+
+    def join_entries(self) -> int:
+        """How many entries the join state holds: what saving it costs grows with this."""
+        return sum(len(getattr(self, name)) for name in JOINS)
+
+    def restore_join_state(self, state: bytes) -> bool:
+        """Take over a :meth:`join_state`; False (and nothing changed) when it cannot be read.
+
+        JSON has no tuples: each join's keys and values are made the tuples the
+        projector itself makes, so they compare and hash the same.
+        """
+        try:
+            data = orjson.loads(state)
+            if data.get("version") != JOIN_STATE_VERSION:
+                return False
+            joins = {name: dict(map(_RESTORE[name], data[name])) for name in JOINS}
+        except (orjson.JSONDecodeError, AttributeError, IndexError, KeyError, TypeError, ValueError):
+            return False
+        for name, join in joins.items():
+            setattr(self, name, join)
+        return True
+
+
+def _entity_key(pair: list[str]) -> EntityKey:
+    type_, key = pair
+    return (type_, key)
+
+
+def _restore_process(item: list[list[Any]]) -> tuple[tuple[str, Any], EntityKey]:
+    (host, guid), ref = item
+    return (host, guid), _entity_key(ref)
+
+
+def _restore_pid(item: list[Any]) -> tuple[tuple[str, str], tuple[tuple[float, EntityKey, str], ...]]:
+    (host, pid), held = item
+    return (host, pid), tuple((at, _entity_key(ref), str(name)) for at, ref, name in held)
+
+
+def _restore_script_parts(item: list[Any]) -> tuple[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]:
+    (host, block_id), (total, parts) = item
+    return (host, block_id), (int(total), tuple((int(number), str(text)) for number, text in parts))
+
+
+def _restore_file(item: list[Any]) -> tuple[str, EntityKey]:
+    fuid, ref = item
+    return fuid, _entity_key(ref)
+
+
+def _restore_url(item: list[Any]) -> tuple[str, tuple[EntityKey, EntityKey | None]]:
+    fuid, (url, domain) = item
+    return fuid, (_entity_key(url), None if domain is None else _entity_key(domain))
+
+
+def _restore_pending(item: list[Any]) -> tuple[str, PendingTransfer]:
+    fuid, (event_id, ts, receiver, hosts, mime, size) = item
+    return fuid, (event_id, ts, receiver, tuple(hosts), mime, size)
+
+
+def _restore_names(item: list[Any]) -> tuple[str, tuple[str, ...]]:
+    cert_id, names = item
+    return cert_id, tuple(names)
+
+
+def _restore_servers(item: list[Any]) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    cert_id, servers = item
+    return cert_id, tuple((ip, tuple(hosts)) for ip, hosts in servers)
+
+
+_RESTORE = {
+    "_processes": _restore_process,
+    "_pids": _restore_pid,
+    "_fuid_file": _restore_file,
+    "_fuid_url": _restore_url,
+    "_fuid_pending": _restore_pending,
+    "_cert_names": _restore_names,
+    "_cert_servers": _restore_servers,
+    "_script_parts": _restore_script_parts,
+}
+"""Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
+not JSON's lists); a pair of another shape raises, and the state is not taken."""

@@ -1,0 +1,147 @@
+"""Files on the wire: who downloaded or uploaded them, and the Zeek files/http join by file id.
+
+A file with a digest or a name is keyed as any file (``ingest.projection_entities``); one
+with neither is known by its URL, MIME type and size, and a Zeek HTTP download whose
+``http`` record (its URL) is not read yet waits for it in the join state, so the same
+download is one entity whichever log is read first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphsiem.model import EntityKey, stable_hash
+from ingest.projection_accumulator import FILE, HOST, Accumulator, EventContext, R
+from ingest.projection_entities import EntityBuilders
+
+PendingTransfer = tuple[str, float, str | None, tuple[str, ...], Any, Any]
+"""A Zeek HTTP download waiting for its URL: the files record's event id and time, its receiver host
+(or None), its hosts, and the file's MIME type and size."""
+FILE_TRANSFER_KINDS = frozenset(("zeek:files", "suricata:fileinfo"))
+"""Sensor records whose source and destination are a file's sender and receiver (elsewhere the
+client and the server, whichever way the file went)."""
+
+
+class TransferRules(EntityBuilders):
+    """Files seen by network sensors, for :class:`ingest.projection.Projector`."""
+
+    _fuid_file: dict[str, EntityKey]
+    _fuid_url: dict[str, tuple[EntityKey, EntityKey | None]]
+    _fuid_pending: dict[str, PendingTransfer]
+
+    def _sensor_files(
+        self,
+        ctx: EventContext,
+        fields: dict[str, Any],
+        url: EntityKey | None,
+        domain: EntityKey | None,
+        receiver: str | None,
+        sender: str | None,
+        uploader: EntityKey | None = None,
+    ) -> None:
+        """Files seen on the wire; Zeek's ``files`` and ``http`` logs join on file ids.
+
+        ``receiver`` (a host) DOWNLOADED the file; ``uploader`` (a host or IP), the client that
+        sent it, UPLOADED it.
+        """
+        fuid = fields.get("zeek.fuid")
+        fuid = str(fuid) if fuid else None
+        served = self._fuid_url.get(fuid) if fuid else None
+        file = self._file(ctx)
+        if file is None:
+            mime = fields.get("file.mime_type")
+            size = fields.get("file.size")
+            if mime and size:
+                known_url = url if url is not None else served[0] if served is not None else None
+                if known_url is not None:
+                    file = _url_transfer(ctx.acc, known_url, mime, size)
+                elif fuid and _awaits_http_record(fields):
+                    # Its identity is its URL, which the http record names (Zeek writes files.log
+                    # and http.log apart, in either order): the file waits for it, so that the
+                    # same download is one entity whichever log is read first.
+                    pending = (ctx.event.id, ctx.ts, receiver, ctx.hosts, mime, size)
+                    self._remember(self._fuid_pending, fuid, pending)
+                elif sender:
+                    file = _sender_transfer(ctx.acc, sender, mime, size)
+        if file is not None:
+            if receiver:
+                ctx.rel((HOST, receiver), R.DOWNLOADED, file)
+            if uploader is not None:  # the URL is where it went, not where it came from
+                ctx.rel(uploader, R.UPLOADED, file)
+            elif url is not None:
+                ctx.rel(file, R.SERVED_BY, url)
+                ctx.rel(file, R.SERVED_BY, domain)
+            if fuid:
+                self._remember(self._fuid_file, fuid, file)
+                if served is not None:
+                    ctx.rel(file, R.SERVED_BY, served[0])
+                    ctx.rel(file, R.SERVED_BY, served[1])
+        if url is not None:
+            fuids = fields.get("zeek.resp_fuids") or ()
+            if isinstance(fuids, str):
+                fuids = fuids.split(",")
+            for fuid in fuids:
+                fuid = str(fuid)
+                self._remember(self._fuid_url, fuid, (url, domain))
+                known = self._fuid_file.get(fuid)
+                if known is not None:
+                    ctx.rel(known, R.SERVED_BY, url)
+                    ctx.rel(known, R.SERVED_BY, domain)
+                waiting = self._fuid_pending.pop(fuid, None)
+                if waiting is not None:
+                    self._remember(self._fuid_file, fuid, self._arrived(ctx.acc, waiting, url, domain))
+
+    @staticmethod
+    def _arrived(acc: Accumulator, pending: PendingTransfer, url: EntityKey, domain: EntityKey | None) -> EntityKey:
+        """A waiting download whose URL is now known: what its files record would have added then.
+
+        The relations and sightings carry the files record's event id and time, so the graph is the
+        one the files record gives when its http record came first (``_sensor_files``).
+        """
+        event_id, ts, receiver, hosts, mime, size = pending
+        file = _url_transfer(acc, url, mime, size)
+        for host in hosts:  # this batch may not hold them (the files record's may be another)
+            acc.entity(HOST, host, host)
+        if receiver:
+            acc.relate((HOST, receiver), R.DOWNLOADED, file, ts, event_id)
+        acc.relate(file, R.SERVED_BY, url, ts, event_id)
+        touched = [file, url]
+        if domain is not None:
+            acc.relate(file, R.SERVED_BY, domain, ts, event_id)
+            touched.append(domain)
+        if hosts:
+            acc.sight(hosts, touched, ts)
+        return file
+
+
+def _url_transfer(acc: Accumulator, url: EntityKey, mime: Any, size: Any) -> EntityKey:
+    """A file on the wire with no digest and no name, known by the URL it came from, type and size.
+
+    The same payload fetched from one URL by many hosts is one entity (a payload's fan-out), and
+    different files of one type and size from one server are not.  The same bytes served at two
+    URLs are two files: the price of having no digest.
+    """
+    key = "transfer:" + stable_hash("url", url[1], str(mime).lower(), str(size))
+    return acc.entity(FILE, key, f"{mime}, {size} bytes from {url[1]}",
+                      {"mime_type": mime, "size": size, "url": url[1]})
+
+
+def _sender_transfer(acc: Accumulator, sender: str, mime: Any, size: Any) -> EntityKey:
+    """A file on the wire with no digest, no name and no known URL, known by its sender, type and size.
+
+    Zeek hashes files only when its file analysis is on, and a transfer outside HTTP has no URL:
+    two files of one type and size from one server are then one entity.
+    """
+    key = "transfer:" + stable_hash(sender, str(mime).lower(), str(size))
+    return acc.entity(FILE, key, f"{mime}, {size} bytes from {sender}",
+                      {"mime_type": mime, "size": size, "sender": sender})
+
+
+def _awaits_http_record(fields: dict[str, Any]) -> bool:
+    """Whether a Zeek files record is an HTTP download, whose http record lists it in ``resp_fuids``.
+
+    An upload (``is_orig``: the client sent it) is listed in ``orig_fuids``, which names no place it
+    came from; a record that does not say its direction keeps the sender rule.
+    """
+    return (fields.get("network.protocol") == "http" and "client.ip" in fields
+            and fields.get("client.ip") == fields.get("destination.ip"))
