@@ -82,7 +82,7 @@ from ingest.normalize import UNSET_TEXT, normalize_host, parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record, parse_parts
 from ingest.parsers.mde_columns import INITIATING_COLUMNS, additional_fields, network_info
 from ingest.parsers.mde_tables import NETWORK_INFO_KIND, mapper_of
-from ingest.parsers.windows_shapes import from_portal_time
+from ingest.parsers.windows_shapes import portal_time_or_value
 
 NAME = "mde"
 
@@ -240,9 +240,8 @@ def _seconds(stamp: object, default_timezone: str) -> float:
             return datetime.fromisoformat(stamp[:26] + "+00:00").timestamp()
         except ValueError:
             pass  # the general reader says what is wrong
-    elif stamp.__class__ is str and stamp[-1:] == "M":  # type: ignore[index]
-        # the Log Analytics portal's CSV export (2/25/2025, 9:19:25.391 AM, UTC)
-        stamp = from_portal_time(stamp) or stamp  # type: ignore[arg-type]
+    else:  # a portal's CSV export (2/25/2025, 9:19:25.391 AM; May 7, 2024 18:41:25)
+        stamp = portal_time_or_value(stamp)
     return parse_timestamp(stamp, default_timezone=default_timezone)
 
 
@@ -367,11 +366,6 @@ def _boolean_text(text: str) -> Any:
     return _BOOLEANS.get(text.lower(), text) if len(text) <= 5 else text
 
 
-def _time_text(text: str) -> str:
-    """A ``datetime`` column in the Log Analytics portal's text, as the ISO text of the JSON row."""
-    return (from_portal_time(text) or text) if text[-1:] == "M" else text
-
-
 _TEXT_TYPES: dict[str, Callable[[str], Any]] = {
     **dict.fromkeys((f"mde.{column}" for column in (
         "FileSize", "InitiatingProcessFileSize", "ProcessId", "ReportId", "LocalPort", "RemotePort", "LogonId",
@@ -381,7 +375,7 @@ _TEXT_TYPES: dict[str, Callable[[str], Any]] = {
         "IsAzureInfoProtectionApplied", "IsInitiatingProcessRemoteSession", "IsProcessRemoteSession",
         "IsLocalAdmin", "IsAzureADJoined", "IsInternetFacing", "IsExcluded", "IsTransient")), _boolean_text),
     **dict.fromkeys((f"mde.{column}" for column in (
-        "ProcessCreationTime", "InitiatingProcessCreationTime", "InitiatingProcessParentCreationTime")), _time_text),
+        "ProcessCreationTime", "InitiatingProcessCreationTime", "InitiatingProcessParentCreationTime")), portal_time_or_value),
 }
 """The remainder's columns whose JSON value is a number, a boolean or a time, by the advanced hunting
 schema of the ``Device*`` tables.  A CSV export (:mod:`ingest.readers.csv_rows`) writes them as text:

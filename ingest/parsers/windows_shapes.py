@@ -288,42 +288,64 @@ def _sentinel_event_data(value: object) -> dict[str, Any]:
 
 
 _PORTAL_TIME = re.compile(
-    r"(\d{1,2})/(\d{1,2})/(\d{4}),? (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))? ?([AP]M)", re.ASCII)
+    r"(?:(\d{1,2})/(\d{1,2})/|([A-Z][a-z]{2}) (\d{1,2}), )(\d{4}),? (\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?"
+    r"(?: ?([AP]M))?", re.ASCII)
+_MONTHS = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 
 
 def from_portal_time(text: str) -> str | None:
-    """The Azure portal's time (``M/D/YYYY, h:mm:ss.fff AM``, UTC) as ISO 8601, else ``None``.
+    """A Microsoft portal's time, as its CSV exports write it, as ISO 8601 UTC; else ``None``.
 
-    The Log Analytics (Sentinel) portal exports a ``datetime`` column so in its
-    CSV, under a header ``TimeGenerated [UTC]``: US month-first and 12-hour,
-    milliseconds.  The ISO text has seven fractional digits, as Log Analytics
-    and Defender write their own times.  A text that is not exactly that form
-    (a day-first date, a 24-hour clock) gives ``None``: read as given, it
-    would be another instant.
+    The Log Analytics (Sentinel) portal exports a ``datetime`` column under a
+    header ``TimeGenerated [UTC]`` as ``2/25/2025, 9:19:25.391 AM``: US
+    month-first, 12-hour, milliseconds.  The Defender portal's advanced
+    hunting export writes the user's locale: ISO 8601, ``May 7, 2024 6:41:25.321 PM``
+    or ``May 7, 2024 18:41:25``, or the month-first form.  Read here: the
+    month-first form with ``AM``/``PM`` (upper case, as the US locale writes
+    it) and the month-name forms, 12- or 24-hour.  A day-first date
+    (``13/03/2024, 3:40:13.988 pm``), a numeric date on a 24-hour clock
+    (either order possible) or anything else gives ``None``: read as given,
+    it could be another instant.  Both portals export in UTC unless the user
+    chose local time, which the text does not say: it is read as UTC.  The
+    ISO text has seven fractional digits, as Log Analytics and Defender write
+    their own times.
 
     >>> from_portal_time("2/25/2025, 9:19:25.391 AM"), from_portal_time("11/29/2026, 12:05:00 AM")
     ('2025-02-25T09:19:25.3910000Z', '2026-11-29T00:05:00.0000000Z')
-    >>> from_portal_time("13/1/2025, 9:19:25 AM") is None, from_portal_time("2025-02-25T09:19:25Z") is None
-    (True, True)
+    >>> from_portal_time("May 7, 2024 6:41:25.321 PM"), from_portal_time("May 7, 2024 18:41:25")
+    ('2024-05-07T18:41:25.3210000Z', '2024-05-07T18:41:25.0000000Z')
+    >>> from_portal_time("13/1/2025, 9:19:25 AM"), from_portal_time("2/25/2025 09:19:25")
+    (None, None)
     """
     found = _PORTAL_TIME.fullmatch(text.strip())
     if found is None:
         return None
-    month, day, year, hour, minute, second, fraction, half = found.groups()
+    month, day, month_name, named_day, year, hour, minute, second, fraction, half = found.groups()
     clock = int(hour)
-    if not 1 <= clock <= 12:
-        return None
-    clock = clock % 12 + (12 if half == "PM" else 0)
+    if half is not None:
+        if not 1 <= clock <= 12:
+            return None
+        clock = clock % 12 + (12 if half == "PM" else 0)
+    elif month_name is None:
+        return None  # 05/12/2024 18:41:25: May 12th or December 5th
+    number = _MONTHS.get(month_name) if month_name is not None else int(month)
     try:
-        moment = datetime(int(year), int(month), int(day), clock, int(minute), int(second))
+        moment = datetime(int(year), number or 0, int(day or named_day), clock, int(minute), int(second))
     except ValueError:
         return None
     return f"{moment.isoformat()}.{(fraction or '').ljust(7, '0')}Z"
 
 
-def _sentinel_time(value: object) -> object:
-    """``TimeGenerated`` as the JSON shapes give it (ISO); the portal's CSV text read by :func:`from_portal_time`."""
-    if value.__class__ is str and value[-1:] == "M":  # type: ignore[index]
+def portal_time_or_value(value: object) -> object:
+    """``value`` as ISO 8601 when it is a portal's time text (:func:`from_portal_time`), else as it is.
+
+    Cheap for the usual values: ISO text starts with a digit and ends with one or ``Z``.
+
+    >>> portal_time_or_value("2/25/2025, 9:19:25.391 AM"), portal_time_or_value("2025-02-25T09:19:25Z")
+    ('2025-02-25T09:19:25.3910000Z', '2025-02-25T09:19:25Z')
+    """
+    if value.__class__ is str and (value[-1:] == "M" or value[:1].isalpha()):  # type: ignore[index]
         return from_portal_time(value) or value  # type: ignore[arg-type]
     return value
 
@@ -350,7 +372,7 @@ def from_sentinel(record: Mapping[str, Any]) -> WinRecord:
         _event_id(record.get("EventID"), "sentinel"),
         _text(record.get("Computer")),
         data,
-        _sentinel_time(record.get("TimeGenerated")),
+        portal_time_or_value(record.get("TimeGenerated")),
         _text(message),
     )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.parsers.base import ParseContext
+from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.mde import MdeParser
 from tests.ingest.parsers.export_events import file_events, row_events
 
@@ -54,7 +54,15 @@ def test_text_that_is_not_its_columns_type_is_kept_as_text(column, text):
     ("3/5/2024, 10:20:00.123 AM", 1709634000.123),
     ("3/5/2024, 12:00:00.000 AM", 1709596800.0),
     ("3/5/2024, 12:00:00 PM", 1709640000.0),
+    ("Mar 5, 2024 10:20:00.123 AM", 1709634000.123),  # the Defender portal's export in a US locale
+    ("Mar 5, 2024 22:20:00", 1709677200.0),
 ])
 def test_the_portal_time_is_read_as_utc(stamp, expected):
     (event,) = MdeParser().parse({**ROWS[0], "Timestamp": stamp}, ParseContext(origin="t"))
     assert event.ts == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("stamp", ["13/03/2024, 3:40:13.988 pm", "05/03/2024 18:41:25"])
+def test_a_numeric_date_that_could_be_day_first_is_refused(stamp):
+    with pytest.raises(ParseError, match="unrecognised timestamp"):
+        list(MdeParser().parse({**ROWS[0], "Timestamp": stamp}, ParseContext(origin="t")))

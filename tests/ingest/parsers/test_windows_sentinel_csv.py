@@ -37,14 +37,17 @@ def test_quoted_command_lines_keep_their_quotes_commas_and_line_breaks(tmp_path)
     ("1/1/2025, 12:00:00 AM", "2025-01-01T00:00:00.0000000Z"),
     ("1/1/2025, 12:30:00.5 PM", "2025-01-01T12:30:00.5000000Z"),
     ("2/29/2024 1:02:03 AM", "2024-02-29T01:02:03.0000000Z"),
+    ("Apr 15, 2024 11:09:27 AM", "2024-04-15T11:09:27.0000000Z"),
+    ("Dec 1, 2024 23:59:59.5", "2024-12-01T23:59:59.5000000Z"),
 ])
-def test_portal_times_are_read_month_first_on_a_12_hour_clock(text, iso):
+def test_portal_times_are_read_month_first_or_by_month_name(text, iso):
     assert from_portal_time(text) == iso
 
 
 @pytest.mark.parametrize("text", [
     "25/2/2025, 9:19:25 AM", "2/30/2025, 9:19:25 AM", "2/25/2025, 13:19:25 PM", "2/25/2025, 0:19:25 AM",
-    "2/25/2025, 09:19:25", "2025-02-25T09:19:25Z", "",
+    "2/25/2025, 09:19:25", "2025-02-25T09:19:25Z", "", "13/03/2024, 3:40:13.988 pm", "Foo 1, 2024 1:00:00 AM",
+    "Apr 31, 2024 11:09:27 AM",
 ])
 def test_other_text_is_no_portal_time(text):
     assert from_portal_time(text) is None
