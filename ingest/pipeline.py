@@ -43,6 +43,17 @@ one on SIGINT and SIGTERM) ends the reading where no record is half-taken: at
 a batch's commit, or a stream's read; what was parsed is committed and
 projected as at the end.
 
+Such a stream's graph follows it: once journaled events have waited
+``settle_seconds`` unprojected, the session **settles** (:meth:`_Session.settle`),
+a call boundary as if the ingest had ended there and a new one begun: the
+speculation is settled as at the end, the store flushed and the checkpoint
+advanced, and the records after it are projected early or speculatively from
+the new checkpoint.  So a sensor event is mapped with the leases journaled up
+to the settle that projects it, as in separate calls; a lease journaled later
+does not re-map it.  A crash between settles loses nothing: the journal and
+the store's projection mark are those of the last settle (or batch, for Neo4j),
+and the next call catches up from there.
+
 Ids: derived from the parser name and the record (plus the event's index when
 a record yields several events), so the same record always gets the same id.
 The rule is the journal's id scheme (:mod:`ingest.event_ids`): a new journal
@@ -134,6 +145,14 @@ from ingest.report import Counts, IngestReport
 BATCH_SIZE = 5000
 FLUSH_SECONDS = 1.0
 """How long a batch of a stream that trickles (a pipe) waits, at most, before it is journaled."""
+SETTLE_SECONDS = {"embedded": 60.0, "neo4j": 5.0}
+"""How long journaled events of a live stream wait, at most, before its graph is settled, per store.
+
+A settle of the embedded store saves the whole graph file (seconds for a graph
+of millions of relations) and makes every reader load it again; Neo4j's costs
+a checkpoint and the re-projection of held sensor batches whose IP map changed."""
+SETTLE_DEFAULT = SETTLE_SECONDS["embedded"]
+"""The period for a store of another kind: assumed to pay for a flush as the embedded store does."""
 MAX_RAW_CHARS = 100_000
 """Rejected raw text kept per record (a megabyte of garbage need not be kept whole)."""
 
@@ -214,6 +233,7 @@ class _Session:
         received_at: float | None = None,
         time_window: tuple[float, float] | None = None,
         flush_seconds: float | None = None,
+        settle_seconds: float | None = None,
         stop: StopRequest | None = None,
     ) -> None:
         self.started = time.perf_counter()
@@ -222,6 +242,12 @@ class _Session:
         self.flush_seconds = flush_seconds
         self.stop = stop
         self.flushed_at = time.monotonic()
+        # A live stream's graph is settled (a call boundary, :meth:`settle`) once journaled
+        # events have waited settle_seconds unprojected; only while one is read (_ingest_stream).
+        self.settle_seconds = settle_seconds
+        self.is_settling = False
+        self.unsettled_since: float | None = None
+        self.projected = ProjectionSummary()  # every settle's and the end's, summed for the report
         # The plausible event times (module docstring); the end moves with the
         # clock, read once a batch (a long ingest must not reject today's events).
         self.fixed_window = time_window
@@ -514,30 +540,75 @@ class _Session:
         return self.report
 
     def pace(self) -> float | None:
-        """Before a stream waits for bytes: stop if asked, commit a batch that waited long enough.
+        """Before a stream waits for bytes: stop if asked, commit a batch that waited long enough, settle.
 
         Returns how long the wait may last before this is due again (``None``:
         until bytes come).  The batch is committed when it holds records and no
         commit came for ``flush_seconds``; then the next record starts the
         clock again.  Called between records (:class:`~ingest.readers.streams.LiveSource`),
         so a commit here is one of a smaller batch: the same events and ids.
+        While a live stream settles, the graph is settled (:meth:`settle`) once
+        journaled events have waited ``settle_seconds`` unprojected; an idle
+        pipe with nothing left to settle waits for bytes with no timeout.
         """
         if self.stop is not None and self.stop.is_requested:
             raise _Stopped
-        if not self.records or self.flush_seconds is None:
-            return None
-        wait = self.flushed_at + self.flush_seconds - time.monotonic()
+        wait = None
+        if self.records and self.flush_seconds is not None:
+            wait = self.flushed_at + self.flush_seconds - time.monotonic()
+            if wait <= 0:
+                self.commit()
+                wait = None
+        if self.is_settling:
+            settle_wait = self._settle_if_due()
+            if settle_wait is not None and (wait is None or settle_wait < wait):
+                wait = settle_wait
+        return wait
+
+    def _settle_if_due(self) -> float | None:
+        """Settle when journaled events have waited ``settle_seconds``; else how long until they will have."""
+        since, period = self.unsettled_since, self.settle_seconds
+        if since is None or period is None:
+            return None  # nothing journaled since the last settle: no clock runs
+        wait = since + period - time.monotonic()
         if wait > 0:
             return wait
-        self.commit()
+        self.settle()
         return None
+
+    def settle(self) -> None:
+        """A call boundary inside a live stream: the graph catches up as if the ingest ended here.
+
+        The batch is committed; the journal is projected as :meth:`finish`
+        projects it (:func:`~ingest.replay.project_pending` with this call's
+        early and speculative projections: applied, or projected again from
+        the journal when an IP -> host answer they used has changed), the store
+        flushed and the checkpoint advanced; the report's ``projected`` adds
+        this run's.  The records after it are projected as a new call's, early
+        or speculatively from the new checkpoint.  So sensor events are mapped
+        with the leases journaled up to here, as separate ingest calls or the
+        service's projection runs map them: a lease journaled after a settle
+        does not re-map sensor events settled before it.
+        """
+        if self.records:
+            self.commit()
+        self.unsettled_since = None
+        store = self.store
+        if store is not None:
+            _project(self, store, bar=False)
+        journal = self.journal
+        self.start_seq = journal.last_seq()
+        self.early = self.speculation = None
+        self.streaming = store is not None and journal.checkpoint() == self.start_seq
 
     # -- per batch ----------------------------------------------------------
     def flush(self) -> None:
-        """Commit the full batch (:meth:`take`); then stop reading if a stop was requested."""
+        """Commit the full batch (:meth:`take`); then stop reading if a stop was requested, or settle if due."""
         self.commit()
         if self.stop is not None and self.stop.is_requested:
             raise _Stopped
+        if self.is_settling:
+            self._settle_if_due()  # a stream that never pauses reaches pace seldom: settle between batches too
 
     def commit(self) -> None:
         """Commit the batch to the journal, then count its records as accepted."""
@@ -560,6 +631,8 @@ class _Session:
         )
         ipmap.saved(written)  # only observe_all, above, teaches the map: nothing else is left to save
         self.host_clocks.saved()
+        if new and self.unsettled_since is None:
+            self.unsettled_since = self.flushed_at  # the settle clock starts with the first new event journaled
         if self.streaming and new:
             self._project_now(new)
         total = self.report.total
@@ -810,6 +883,7 @@ def ingest_paths(
     stdin: BinaryIO | None = None,
     stdin_name: str = STDIN_NAME,
     flush_seconds: float | None = FLUSH_SECONDS,
+    settle_seconds: float | None = None,
     stop: StopRequest | None = None,
 ) -> IngestReport:
     """Ingest files and directories: journal every accepted event, then project into ``store``.
@@ -860,6 +934,21 @@ def ingest_paths(
         batches journal the same events under the same ids; the one thing a
         batch boundary changes is which Sysmon records date a host's
         local-time records (:mod:`ingest.host_clocks`: those of its own batch and before).
+    settle_seconds : float or None
+        When standard input is a pipe or a socket and ``store`` is given: once
+        journaled events have waited this many seconds unprojected, the graph
+        is settled, as if the ingest ended there and a new call began
+        (:meth:`_Session.settle`): the held projections are applied (or the
+        events projected again), the store flushed (the embedded store saves
+        its file; Neo4j has committed), the checkpoint advanced.  Other readers
+        (``graphsiem detect``, the API) then see those events.  ``None``: the
+        store's default (:data:`SETTLE_SECONDS`: 60 for the embedded store,
+        whose flush saves the whole graph, 5 for Neo4j); ``0``: off, the graph
+        catches up at the end only.  The final graph is the one without
+        settles unless a lease (an IP -> host interval) is journaled after a
+        settle that projected sensor events it maps: those stay mapped as
+        they were at the settle, as in separate ingest calls.  Files are
+        projected at the end, whatever this says.
     stop : StopRequest, optional
         Once set (a signal handler: ``graphsiem ingest`` on SIGINT and
         SIGTERM), no further record is read: the records parsed so far are
@@ -877,11 +966,13 @@ def ingest_paths(
     UnknownFormatError
         When ``format`` names no registered parser (before anything is read).
     ValueError
-        When ``"-"`` is named more than once, standard input is closed, or
-        ``flush_seconds`` is not a positive number (before anything is read).
+        When ``"-"`` is named more than once, standard input is closed,
+        ``flush_seconds`` is not a positive number, or ``settle_seconds`` is
+        negative or not finite (before anything is read).
     """
     if flush_seconds is not None and not (math.isfinite(flush_seconds) and flush_seconds > 0):
         raise ValueError(f"flush_seconds must be a positive number of seconds or None, not {flush_seconds!r}")
+    settle = settle_period(store, settle_seconds)
     readers = list(readers) if readers is not None else default_readers()
     paths = list(paths)
     files: Iterable[InputFile | StreamInput] = iter_inputs(paths, stdin_input(paths, stdin, stdin_name))
@@ -897,7 +988,7 @@ def ingest_paths(
             journal=journal, registry=registry, format=format,
             default_timezone=default_timezone, batch_size=batch_size, progress=bar, store=store,
             reference_year=reference_year, received_at=received_at, time_window=time_window,
-            flush_seconds=flush_seconds, stop=stop,
+            flush_seconds=flush_seconds, settle_seconds=settle, stop=stop,
         )
         try:
             try:
@@ -920,6 +1011,35 @@ def ingest_paths(
             if bar is not None:
                 bar.close()
         return session.finish(store)
+
+
+def settle_period(store: GraphStore | None, settle_seconds: float | None) -> float | None:
+    """The settle period of an ingest into ``store`` (``None``: no settles), ``settle_seconds`` checked.
+
+    Parameters
+    ----------
+    store : GraphStore or None
+        The ingest's store; without one there is no graph to settle.
+    settle_seconds : float or None
+        Seconds; ``None`` for the store's default (:data:`SETTLE_SECONDS`), ``0`` for none.
+
+    Raises
+    ------
+    ValueError
+        When ``settle_seconds`` is negative, NaN or infinite.
+
+    Examples
+    --------
+    >>> settle_period(None, 5.0) is None, settle_period(None, None) is None
+    (True, True)
+    """
+    if settle_seconds is not None and not (math.isfinite(settle_seconds) and settle_seconds >= 0):
+        raise ValueError(f"settle_seconds must be a number of seconds (0: off) or None, not {settle_seconds!r}")
+    if store is None or settle_seconds == 0:
+        return None
+    if settle_seconds is None:
+        return SETTLE_SECONDS.get(getattr(store, "name", ""), SETTLE_DEFAULT)
+    return float(settle_seconds)
 
 
 def _ingest_file(session: _Session, path: Path, readers: Sequence[Reader]) -> None:
@@ -1005,13 +1125,16 @@ def _ingest_stream(session: _Session, source: StreamInput, readers: Sequence[Rea
     file_report = session.report.file(display)
     bar = session.progress
     stream_in: BinaryIO = source.stream
-    fd = live_descriptor(stream_in) if session.flush_seconds is not None or session.stop is not None else None
+    is_clocked = session.flush_seconds is not None or session.stop is not None or session.settle_seconds is not None
+    fd = live_descriptor(stream_in) if is_clocked else None
     if fd is not None:
         # a pipe may trickle: read it so that its batch is journaled while no byte comes
         stop = session.stop
         stream_in = cast(BinaryIO, LiveSource(
             fd, pace=session.pace, wake_fd=None if stop is None else stop.wake_fd, pause=session.flush_seconds,
         ))
+        # only a live stream settles (a file's graph is projected once, at the end, as ever)
+        session.is_settling = session.settle_seconds is not None
     try:
         try:
             opened = open_stream(stream_in, display)
@@ -1030,6 +1153,7 @@ def _ingest_stream(session: _Session, source: StreamInput, readers: Sequence[Rea
             hint = path_hint(Path(display))  # "conn" from --source-name conn.log; "<stdin>" names no log
             _take_all(session, chosen.reader, stream, display, file_report.counts, hint, "stream")
     finally:
+        session.is_settling = False
         if bar is not None:
             bar.file_finished()
 
@@ -1042,10 +1166,15 @@ def _descriptor(stream: BinaryIO) -> int | None:
         return None
 
 
-def _project(session: _Session, store: GraphStore | None) -> None:
+def _project(session: _Session, store: GraphStore | None, *, bar: bool = True) -> None:
+    """Project what the call journaled (and anything pending before it) into ``store``; count it in the report.
+
+    ``bar``: a progress bar on a terminal, at the end of a call; a settle's
+    catch-up (:meth:`_Session.settle`) shows none.
+    """
     if store is None:
         return
-    update, close = _progress_bar(None if session.progress else False, "project")
+    update, close = _progress_bar(None if session.progress and bar else False, "project")
     try:
         summary = project_pending(
             session.journal, store, ipmap=session.ipmap, progress=update,
@@ -1053,7 +1182,8 @@ def _project(session: _Session, store: GraphStore | None) -> None:
         )
     finally:
         close()
-    session.report.projected = summary.as_dict()
+    session.projected.add(summary)
+    session.report.projected = session.projected.as_dict()
 
 
 def ingest_records(

@@ -49,6 +49,14 @@ class ProjectionSummary:
     sightings: int = 0
     errors: int = 0
 
+    def add(self, other: ProjectionSummary) -> None:
+        """Count ``other``'s run in this one (a live ingest's settles, summed for its report)."""
+        self.events += other.events
+        self.entities += other.entities
+        self.relations += other.relations
+        self.sightings += other.sightings
+        self.errors += other.errors
+
     def as_dict(self) -> dict[str, int]:
         return {
             "events": self.events,

@@ -8,7 +8,10 @@ be journaled damaged, and a prompt-less wait looks like a hang.
 
 A pipe that trickles (``tail -F eve.json | graphsiem ingest -``) has its
 records journaled once a batch has waited ``--flush-seconds`` (1 s), not
-only every 5,000 records and at its end.
+only every 5,000 records and at its end, and its graph settled once journaled
+events have waited ``--settle-seconds`` (default 60 for the embedded store,
+whose settle saves the whole graph file, 5 for Neo4j): ``graphsiem detect``
+and the API then see them while the pipe stays open.
 
 SIGINT (Ctrl-C) and SIGTERM stop the reading: the records parsed so far are
 journaled and projected, the report is printed marked as interrupted (and
@@ -35,7 +38,7 @@ from types import FrameType
 from graphsiem import paths
 from ingest.journal import Journal
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
-from ingest.pipeline import FLUSH_SECONDS, StopRequest, ingest_paths
+from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
 from ingest.readers.files import STDIN, STDIN_NAME
 from ingest.registry import default_registry
 from ingest.report import printable
@@ -88,6 +91,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"records read once they have waited this long (default {FLUSH_SECONDS:g}); 0: only every "
         "5,000 records and at the end",
     )
+    parser.add_argument(
+        "--settle-seconds",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="when standard input is a pipe, bring the graph up to the journal (detect and the API see "
+        "the records) once journaled records have waited this long (default "
+        f"{SETTLE_SECONDS['embedded']:g} for the embedded store, which saves its whole graph file each "
+        f"time, {SETTLE_SECONDS['neo4j']:g} for neo4j); 0: only at the end",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -97,8 +110,8 @@ def run(args: argparse.Namespace) -> int:
     """Ingest ``args.paths``; exit 0 when every record was accepted, 1 when some were rejected.
 
     Exit 2, before anything is read, for a missing path, an unknown format,
-    time zone or store, a year outside 1970-2099, a negative ``--flush-seconds``,
-    or a store that cannot be opened; 130 or 143 when SIGINT or SIGTERM
+    time zone or store, a year outside 1970-2099, a negative ``--flush-seconds``
+    or ``--settle-seconds``, or a store that cannot be opened; 130 or 143 when SIGINT or SIGTERM
     stopped it (see the module docstring).
     """
     from graphsiem.store import StoreError, open_store
@@ -146,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
                     stdin=sys.stdin.buffer if STDIN in args.paths else None,
                     stdin_name=args.source_name or STDIN_NAME,
                     flush_seconds=args.flush_seconds or None,
+                    settle_seconds=args.settle_seconds,
                     stop=stop,
                 )
         finally:
@@ -243,7 +257,8 @@ def _stdin_problem(args: argparse.Namespace) -> str | None:
 
 
 def _option_problem(args: argparse.Namespace) -> str | None:
-    """What is wrong with ``--timezone``, ``--year`` or ``--flush-seconds``, checked before any record is read.
+    """What is wrong with ``--timezone``, ``--year``, ``--flush-seconds`` or ``--settle-seconds``, checked
+    before any record is read.
 
     A bad zone would otherwise reject every zone-less record, one by one, as
     if the records were at fault.
@@ -255,6 +270,9 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         return f"--year {args.year} is outside {FIRST_YEAR}-{LAST_YEAR}, the event times accepted"
     if not (math.isfinite(args.flush_seconds) and args.flush_seconds >= 0):
         return f"--flush-seconds {args.flush_seconds:g}: give a number of seconds, or 0 to turn it off"
+    settle = args.settle_seconds
+    if settle is not None and not (math.isfinite(settle) and settle >= 0):
+        return f"--settle-seconds {settle:g}: give a number of seconds, or 0 to turn it off"
     return None
 
 
