@@ -300,15 +300,18 @@ def test_rows_piped_with_pauses_are_journaled_while_the_pipe_stays_open(tmp_path
 
 # -- properties ------------------------------------------------------------------------------
 
-SEED_LINES = MDE_EXPORT.read_bytes().removeprefix(b"\xef\xbb\xbf").split(b"\r\n")
+SEEDS = [path.read_bytes().removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n").split(b"\n")
+         for path in sorted((PARSER_FIXTURES / "exports").glob("*.csv"))]
 
 
 @st.composite
 def mutated_exports(draw: st.DrawFn) -> bytes:
-    """The Defender export with rows dropped, repeated, cut or spliced with random text and quotes."""
-    lines = [SEED_LINES[0]]
+    """An export (Defender, Log Analytics, Splunk) with rows dropped, repeated, cut or spliced with
+    random text and quotes (a cut may fall inside a quoted value of several lines)."""
+    seed = draw(st.sampled_from(SEEDS))
+    lines = [seed[0]]
     for _ in range(draw(st.integers(0, 6))):
-        line = draw(st.sampled_from(SEED_LINES[1:]))
+        line = draw(st.sampled_from(seed[1:]))
         cut = draw(st.integers(0, len(line)))
         noise = draw(st.text(alphabet=st.sampled_from('",\r\n\t;ab\x00é{}[]'), max_size=12)).encode()
         choice = draw(st.integers(0, 3))
@@ -319,7 +322,7 @@ def mutated_exports(draw: st.DrawFn) -> bytes:
         elif choice == 2:
             line = noise
         lines.append(line)
-    return b"\r\n".join(lines) + draw(st.sampled_from([b"", b"\r\n", b'"']))
+    return draw(st.sampled_from([b"\n", b"\r\n"])).join(lines) + draw(st.sampled_from([b"", b"\r\n", b'"']))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
