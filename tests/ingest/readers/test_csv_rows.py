@@ -87,6 +87,22 @@ def test_a_byte_order_mark_and_crlf_are_read_as_the_file_without_them(tmp_path):
     assert events[MDE_EXPORT] == events[tmp_path / "plain.csv"]
 
 
+def test_a_utf16_tab_separated_resave_reads_as_the_csv(tmp_path):
+    # a spreadsheet's "Unicode Text" save of the export: UTF-16 with its mark, tabs between cells
+    rows = list(csv.reader(io.StringIO(MDE_EXPORT.read_text(encoding="utf-8-sig"), newline="")))
+    out = io.StringIO()
+    csv.writer(out, delimiter="\t", lineterminator="\r\n").writerows(rows)
+    resaved = tmp_path / "export.txt"
+    resaved.write_bytes(b"\xff\xfe" + out.getvalue().encode("utf-16-le"))
+    assert [item.record for item in records(resaved.read_bytes().decode("utf-16").encode())] == [
+        item.record for item in records(MDE_EXPORT.read_bytes().removeprefix(b"\xef\xbb\xbf"))]
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        first = ingest_paths([MDE_EXPORT], store=None, journal=journal, progress=False)
+        again = ingest_paths([resaved], store=None, journal=journal, progress=False)
+    # the same rows: the same ids, so the resave adds nothing
+    assert (first.total.events, again.total.accepted, again.total.events) == (15, 14, 0)
+
+
 def test_the_same_file_again_adds_nothing(tmp_path):
     with Journal(tmp_path / "journal.sqlite") as journal:
         first = ingest_paths([MDE_EXPORT], store=None, journal=journal, progress=False)
