@@ -283,10 +283,17 @@ class CsvRowsReader:
         """Yield one :class:`RawRecord` per row, a :class:`ReadError` per row that cannot be read."""
         _allow_fields(self.max_record_bytes)
         lines = _Lines(stream, self.max_record_bytes)
-        header: list[str] | None = None
-        header_error = ""
-        header_line = 0
-        delimiter = ","
+        try:
+            header, delimiter, header_error = _header(lines)
+            header_line = lines.start
+        except _RecordTooLong:
+            header, delimiter, header_line = [], ",", lines.start
+            header_error = f"CSV header (line {header_line}) too long: over {self.max_record_bytes} bytes"
+            lines.skip_row()
+        if header_error:
+            yield ReadError(f"{path}:{header_line}", header_error, lines.raw_text())
+        elif not header:
+            return  # no line but blank ones
         rows = csv.reader(lines, delimiter=delimiter, strict=True)
         while True:
             lines.new_row()
@@ -307,14 +314,6 @@ class CsvRowsReader:
             if not cells:
                 continue  # a blank line
             origin = f"{path}:{lines.start}"
-            if header is None:
-                header_line = lines.start
-                header, header_error, delimiter = _header(cells, lines.raw_text(), header_line)
-                if header_error:
-                    yield ReadError(origin, header_error, lines.raw_text())
-                if delimiter != ",":
-                    rows = csv.reader(lines, delimiter=delimiter, strict=True)
-                continue
             if header_error:
                 yield ReadError(origin, f"CSV row under a header that cannot key it ({header_error})",
                                 lines.raw_text())
@@ -330,30 +329,40 @@ class CsvRowsReader:
             yield RawRecord(record, origin, canonical_json(record))
 
 
-def _header(cells: list[str], text: str, line: int) -> tuple[list[str], str, str]:
-    """The header's names, why it cannot key rows (``""`` when it can) and its delimiter.
+def _header(lines: _Lines) -> tuple[list[str], str, str]:
+    """The header's names, its delimiter, and why it cannot key rows (``""`` when it can).
 
-    The first row was split on commas; a header the sniff chose for another
-    delimiter is split again on it.
+    The header is the first line that is not blank (an export names no column
+    over two lines); its delimiter is the one the sniff found
+    (:func:`header_delimiter`), a comma for a file read without the sniff.
+    No names and no reason: the file holds only blank lines.
     """
-    delimiter = header_delimiter(text.splitlines()[0] if text else "") or ","
-    if delimiter != ",":
-        try:
-            cells = next(csv.reader([text], delimiter=delimiter, strict=True))
-        except (csv.Error, StopIteration) as exc:
-            return [], f"CSV header (line {line}) not readable: {exc}", delimiter
+    line = ""
+    for line in lines:
+        if line.strip():
+            break
+        lines.new_row()
+    else:
+        return [], ",", ""
+    text = line.rstrip("\r\n")
+    delimiter = header_delimiter(text) or ","
+    number = lines.start
+    try:
+        cells = next(csv.reader([text], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return [], delimiter, f"CSV header (line {number}) not readable: {exc}"
     names = [column_name(cell) for cell in cells]
     if len(names) > MAX_COLUMNS:
-        return names, f"CSV header (line {line}) names {len(names)} columns, over the limit of {MAX_COLUMNS}", delimiter
+        return names, delimiter, f"CSV header (line {number}) names {len(names)} columns, over the limit of {MAX_COLUMNS}"
     seen: dict[str, int] = {}
-    for number, name in enumerate(names, 1):
+    for column, name in enumerate(names, 1):
         if not name:
-            return names, f"CSV header (line {line}): column {number} has no name", delimiter
+            return names, delimiter, f"CSV header (line {number}): column {column} has no name"
         if name in seen:
-            return (names, f"CSV header (line {line}): column {name[:64]!r} is named twice "
-                           f"(columns {seen[name]} and {number})", delimiter)
-        seen[name] = number
-    return names, "", delimiter
+            return (names, delimiter, f"CSV header (line {number}): column {name[:64]!r} is named twice "
+                                      f"(columns {seen[name]} and {column})")
+        seen[name] = column
+    return names, delimiter, ""
 
 
 def _too_long_reason(size: int, max_bytes: int) -> str:

@@ -73,6 +73,22 @@ def test_a_tab_or_semicolon_header_splits_its_rows_on_that_delimiter(delimiter):
     assert row.record == {"_time": "1700000000", "host": "h", "_raw": "a, b; c\td"}
 
 
+def test_a_long_header_of_another_delimiter_keys_every_column():
+    # Log Analytics' SecurityEvent names some 230 columns: a header of several KiB
+    names = ["TimeGenerated", "Computer", "EventID", *(f"Column{i:04d}" for i in range(600))]
+    values = ["t", "ws-1", "4688", *(f"v{i}" for i in range(600))]
+    (row,) = records(("\t".join(names) + "\n" + "\t".join(values) + "\n").encode())
+    assert row.record == dict(zip(names, values, strict=True))
+
+
+def test_leading_blank_lines_and_a_header_too_long_are_told_by_line():
+    assert [item.origin for item in records(b"\n\r\n" + HEADER.encode() + b"t,d,h,A,x\n")] == ["x.csv:4"]
+    found = read(HEADER.encode() * 2 + b"t,d,h,A,x\n", CsvRowsReader(max_record_bytes=40))
+    assert found[0].origin == "x.csv:1" and "header (line 1) too long" in found[0].reason
+    assert [item.origin for item in found[1:]] == ["x.csv:2", "x.csv:3"]
+    assert all(isinstance(item, ReadError) for item in found)
+
+
 def test_a_byte_order_mark_and_crlf_are_read_as_the_file_without_them(tmp_path):
     plain = MDE_EXPORT.read_bytes().removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
     assert MDE_EXPORT.read_bytes().startswith(b"\xef\xbb\xbf") and b"\r\n" in MDE_EXPORT.read_bytes()
