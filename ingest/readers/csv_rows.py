@@ -31,16 +31,21 @@ Rows:
   value holds line breaks spans several lines); the header is line 1.
 * The stable event id is over the canonical JSON of the row dict (as for
   every dict record without a text of its own), so the same file again adds
-  nothing.
+  nothing, nor does the same export re-saved with tabs or as UTF-16.
+* Python's :func:`csv.field_size_limit` (one for the process, 128 KiB by
+  default) is raised to the row limit, never lowered: a long value is
+  rejected by this reader's limit, with its reason.
 
 Rejected, each as a :class:`~ingest.readers.base.ReadError` naming its line,
 while the other rows are read: a row with more or fewer cells than the
 header; a row the CSV grammar refuses (text after a closing quote, a quote
 left open at the end of the file); a row longer than ``max_record_bytes``
 (4 MiB), read in pieces and never held whole, skipped to the line where its
-quoted value closes.  A header that repeats a name, has an empty name or more
-than :data:`MAX_COLUMNS` columns is rejected, and so is every row under it
-(with that reason): a row cannot be keyed by it.
+quoted value closes.  A rejection keeps the row's first 4 KiB as its raw
+text.  The header is the first line that is not blank; one that repeats a
+name, has an empty name, names more than :data:`MAX_COLUMNS` columns or is
+longer than the row limit is rejected, and so is every row under it (with
+that reason): a row cannot be keyed by it.
 
 Sniff: the first line is a header whose every name looks like a column name
 and which holds one of the anchor column sets of the exports read
