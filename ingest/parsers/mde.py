@@ -24,7 +24,11 @@ object (or a ``records`` list whose first item is one); a ``Type`` starting
 ``DeviceId``, ``DeviceName`` and ``ActionType`` (``IPAddresses`` or
 ``NetworkAdapterName`` for ``DeviceNetworkInfo``, which has no action).
 ``DeviceId`` keeps out Defender for Identity's rows (``IdentityLogonEvents``
-has ``DeviceName`` and ``ActionType``, about another machine's logon).
+has ``DeviceName`` and ``ActionType``, about another machine's logon).  A
+row without ``DeviceId`` (an export of chosen columns, ``| project
+Timestamp, DeviceName, ActionType, ...``) is claimed when its action type is
+one only a ``Device*`` table writes, logons excepted (``ProcessCreated``,
+``Connection*``, ``File*``, ``Registry*``, ``ImageLoaded``...).
 
 Rows: the mapping is by ``ActionType`` (:mod:`ingest.parsers.mde_tables`): a
 row that is the observation a Sysmon or Security event stands for takes that
@@ -119,6 +123,15 @@ def _table_of_action(action: str) -> str | None:
     return "DeviceNetworkEvents" if action.endswith("Inspected") else None
 
 
+def _is_device_action(action: object) -> bool:
+    """An action type only a ``Device*`` table has, logons left out (Defender for Identity's
+    ``IdentityLogonEvents`` write ``LogonSuccess`` beside a ``DeviceName`` too)."""
+    if action.__class__ is not str:
+        return False
+    table = _table_of_action(action)  # type: ignore[arg-type]
+    return table is not None and table != "DeviceLogonEvents"
+
+
 def table_of(row: dict[str, Any]) -> str:
     """The table of a flat advanced hunting row, told from its columns (module docstring).
 
@@ -170,8 +183,9 @@ class MdeParser:
         records = record.get("records")
         if records is not None:
             return isinstance(records, list) and bool(records) and is_streaming_record(records[0])
-        return "Timestamp" in record and "DeviceId" in record and "DeviceName" in record and (
-            "ActionType" in record or "IPAddresses" in record or "NetworkAdapterName" in record)
+        return "Timestamp" in record and "DeviceName" in record and (
+            "ActionType" in record or "IPAddresses" in record or "NetworkAdapterName" in record) and (
+            "DeviceId" in record or _is_device_action(record.get("ActionType")))
 
     def parts(self, record: Record) -> Iterator[tuple[Any, str]] | None:
         """An Event Hub message's records, each with its origin suffix ``#record-<n>``; ``None`` for a row.

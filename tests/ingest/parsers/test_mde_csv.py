@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ingest.journal import Journal
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.mde import MdeParser
+from ingest.pipeline import ingest_paths
 from tests.ingest.parsers.export_events import file_events, row_events
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -66,3 +68,33 @@ def test_the_portal_time_is_read_as_utc(stamp, expected):
 def test_a_numeric_date_that_could_be_day_first_is_refused(stamp):
     with pytest.raises(ParseError, match="unrecognised timestamp"):
         list(MdeParser().parse({**ROWS[0], "Timestamp": stamp}, ParseContext(origin="t")))
+
+
+def test_an_export_of_chosen_columns_without_device_id_is_read(tmp_path):
+    # | project Timestamp, DeviceName, ActionType, FileName, FolderPath, ProcessCommandLine, InitiatingProcess...
+    path = tmp_path / "projected.csv"
+    path.write_text(
+        "Timestamp,DeviceName,ActionType,FileName,FolderPath,ProcessCommandLine,InitiatingProcessFileName\n"
+        '2024-03-05T10:20:00.1234567Z,ws-0042.corp.contoso.com,ProcessCreated,cmd.exe,C:\\Windows\\System32\\cmd.exe,'
+        '"cmd.exe /c ""whoami, all""",explorer.exe\n'
+        "2024-03-05T10:20:01.0000000Z,ws-0042.corp.contoso.com,LogonSuccess,,,,\n", encoding="utf-8")
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([path], store=None, journal=journal, progress=False)
+        (event,) = journal.get(j.event.id for j in journal.iter_events())
+    assert (event.kind, event.host) == ("sysmon:process_create", "ws-0042")
+    assert event.fields["process.command_line"] == 'cmd.exe /c "whoami, all"'
+    # a logon without DeviceId may be Defender for Identity's, about another machine: not claimed
+    assert (report.total.accepted, report.total.rejected) == (1, 1)
+
+
+@pytest.mark.parametrize(("action", "claimed"), [
+    ("ProcessCreated", True), ("ConnectionSuccess", True), ("FileCreated", True), ("RegistryValueSet", True),
+    ("ImageLoaded", True), ("DnsConnectionInspected", True),
+    ("LogonSuccess", False), ("LogonFailed", False),  # IdentityLogonEvents write these too
+    ("Account Password changed", False), ("LDAP query", False),  # IdentityDirectoryEvents, IdentityQueryEvents
+    ("AntivirusDetection", False),  # DeviceEvents: only with DeviceId
+])
+def test_without_device_id_only_device_table_actions_are_claimed(action, claimed):
+    row = {"Timestamp": "2024-03-05T10:00:00Z", "DeviceName": "ws-1.corp", "ActionType": action}
+    assert MdeParser().sniff(row) is claimed
+    assert MdeParser().sniff({**row, "DeviceId": "8f2b"})
