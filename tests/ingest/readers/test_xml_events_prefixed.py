@@ -126,3 +126,13 @@ def test_a_prefix_that_no_wrapper_declaration_can_mend_keeps_the_parser_s_reason
         parse_event_xml("<e:Event><e:System></e:Event>")
     with pytest.raises(ParseError, match="not well formed: unbound prefix"):
         parse_event_xml("<e:Event xmlns:e='x'><f:System/></e:Event><g:x/>")
+
+
+def test_the_first_element_decides_whether_later_ones_may_be_prefixed():
+    plain = render(RECORDS[0], "wevtutil")
+    marked = prefixed(plain)
+    mixed = list(XmlEventsReader().read(io.BytesIO((plain + marked + plain).encode()), "f"))
+    assert [type(r).__name__ for r in mixed] == ["RawRecord", "ReadError", "RawRecord"]
+    assert mixed[1].reason.startswith("text outside any <Event> element")
+    either = list(XmlEventsReader().read(io.BytesIO((marked + plain + marked).encode()), "f"))
+    assert [r.record for r in either] == [marked, plain, marked]
