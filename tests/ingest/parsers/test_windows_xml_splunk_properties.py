@@ -39,6 +39,9 @@ XML_PIECES = (
     "<Binary>00ff</Binary>", "<![CDATA[</Event>]]>", "<System>", "\x00", "\ufeff", "]]>", "<",
     "<RenderingInfo><Message>m</Message></RenderingInfo>", "<EventID>99999999999999999999</EventID>",
     "<TimeCreated SystemTime='1601-01-01T00:00:00Z'/>",
+    # namespace prefixes: declared, declared on a root only, undeclared, cut
+    "<e:Event xmlns:e='http://schemas.microsoft.com/win/2004/08/events/event'>", "</e:Event>", "<e:Event>",
+    "<e:Events xmlns:e='x'>", "</e:Events>", "<e:System>", "</e:System>", "<e:", "</e:Event ", " xmlns:e='x'",
 )
 
 
