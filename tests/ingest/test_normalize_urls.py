@@ -1,92 +1,12 @@
-"""Normalisation helpers of the hot paths."""
+"""Domain names, registered domains and URLs (:mod:`ingest.normalize_urls`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
 
-from ingest.normalize import (
-    canonical_ip,
-    ip_or_none,
-    normalize_domain,
-    normalize_host,
-    normalize_url,
-    parse_int,
-    parse_timestamp,
-    registered_domain,
-)
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["10.0.0.1", " 10.0.0.1 ", "::ffff:10.0.0.1", "[2001:db8::1]", "fe80::1%eth0", "ws-0042",
-     "-", "", "999.1.1.1", "WORKSTATION5.theshire.local"],
-)
-def test_ip_or_none_is_the_lenient_canonical_ip(text):
-    assert ip_or_none(text) == canonical_ip(text, strict=False)
-
-
-# -- hosts, epoch times, URLs ------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("WORKSTATION5.theshire.local", "workstation5"),
-        ("192.168.1.41:8080", "192.168.1.41"),  # the audit's case: was "192"
-        ("192.168.1.41", "192.168.1.41"),
-        ("WS-0042.corp.example:3389", "ws-0042"),
-        ("ws-0042:445", "ws-0042"),
-        ("[2001:DB8::1]:443", "2001:db8::1"),
-        ("2001:db8::1", "2001:db8::1"),  # a bare IPv6 address loses no group to the port rule
-        ("::ffff:10.0.0.1", "10.0.0.1"),
-        ("10.0.0.5.", "10.0.0.5"),
-        ("192.168.1.999", "192.168.1.999"),  # dotted digits: not a name to cut
-        ("CORP\\WS-9$", "ws-9"),
-        ("-", None),
-        ("\uff37\uff33\uff0d\uff10\uff10\uff14\uff12.corp", "ws-0042"),  # fullwidth: the same host
-        ("WS-0042\u3002corp\u3002example", "ws-0042"),  # ideographic full stops
-        ("\uff11\uff10.\uff10.\uff10.\uff15", "10.0.0.5"),  # a fullwidth address is the address
-    ],
-)
-def test_normalize_host(text: str, expected: str | None) -> None:
-    assert normalize_host(text) == expected
-
-
-MOMENT = 1772359200.123456  # 2026-03-01T10:00:00.123456Z
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (1772359200, 1772359200.0),  # seconds
-        (1772359200.5, 1772359200.5),
-        ("1772359200", 1772359200.0),
-        (1772359200123, 1772359200.123),  # milliseconds
-        ("1772359200123", 1772359200.123),
-        (1772359200123456, MOMENT),  # microseconds (failed with "year out of range")
-        ("1772359200123456", MOMENT),
-        (1772359200123456789, 1772359200.1234567),  # nanoseconds
-        ("1772359200123456789", 1772359200.1234567),
-        (1.772359200123456e18, MOMENT),
-        (99_999_999_999, 99_999_999_999.0),  # the last second count: year 5138
-        (100_000_000_000, 100_000_000.0),  # the first millisecond count: 1973-03-03
-        (0, 0.0),
-        ("-86400", -86400.0),
-    ],
-)
-def test_epoch_times_by_magnitude(value: object, expected: float) -> None:
-    ts = parse_timestamp(value)
-    assert ts == pytest.approx(expected, abs=1e-6)
-    datetime.fromtimestamp(ts, UTC)  # a real moment, not "year out of range"
-
-
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), "inf", "nan"])
-def test_epoch_times_that_are_not_finite_are_refused(value: object) -> None:
-    with pytest.raises(ValueError):
-        parse_timestamp(value)
+from ingest.normalize_urls import normalize_domain, normalize_url, registered_domain
 
 
 @pytest.mark.parametrize(
@@ -214,17 +134,3 @@ def test_a_host_with_url_delimiters_is_no_host(host: str) -> None:
 ])
 def test_registered_domain_follows_the_public_suffix_list(domain: str, registered: str) -> None:
     assert registered_domain(domain) == registered
-
-
-@pytest.mark.parametrize(("value", "expected"), [
-    (4242, 4242), ("4242", 4242), (" 4242 ", 4242), ("0x1092", 4242), ("0X1092", 4242), (4242.0, 4242),
-    ("-", None), (None, None), (True, None),
-])
-def test_parse_int_reads_decimal_and_hex(value: object, expected: int | None) -> None:
-    assert parse_int(value) == expected
-
-
-@pytest.mark.parametrize("value", ["\u0663", "1_000", "0x_10", "12ab", "4242.5", float("nan"), float("inf"), "\uff14"])
-def test_parse_int_refuses_what_no_log_writes_as_a_number(value: object) -> None:
-    with pytest.raises(ValueError, match="not an integer"):
-        parse_int(value)

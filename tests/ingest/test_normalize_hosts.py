@@ -1,10 +1,35 @@
-"""Corners of host and integer normalisation (audit, issue #3): one machine is one host, a fraction no id."""
+"""Host names (:mod:`ingest.normalize_hosts`); corners from the audit (issue #3): one machine is one host."""
 
 from __future__ import annotations
 
 import pytest
 
-from ingest.normalize import normalize_domain, normalize_host, parse_int
+from ingest.normalize_hosts import normalize_host
+from ingest.normalize_urls import normalize_domain
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("WORKSTATION5.theshire.local", "workstation5"),
+        ("192.168.1.41:8080", "192.168.1.41"),  # the audit's case: was "192"
+        ("192.168.1.41", "192.168.1.41"),
+        ("WS-0042.corp.example:3389", "ws-0042"),
+        ("ws-0042:445", "ws-0042"),
+        ("[2001:DB8::1]:443", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),  # a bare IPv6 address loses no group to the port rule
+        ("::ffff:10.0.0.1", "10.0.0.1"),
+        ("10.0.0.5.", "10.0.0.5"),
+        ("192.168.1.999", "192.168.1.999"),  # dotted digits: not a name to cut
+        ("CORP\\WS-9$", "ws-9"),
+        ("-", None),
+        ("\uff37\uff33\uff0d\uff10\uff10\uff14\uff12.corp", "ws-0042"),  # fullwidth: the same host
+        ("WS-0042\u3002corp\u3002example", "ws-0042"),  # ideographic full stops
+        ("\uff11\uff10.\uff10.\uff10.\uff15", "10.0.0.5"),  # a fullwidth address is the address
+    ],
+)
+def test_normalize_host(text: str, expected: str | None) -> None:
+    assert normalize_host(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -46,14 +71,3 @@ def test_a_host_and_its_dns_name_are_the_same_label() -> None:
 )
 def test_addresses_ports_and_odd_text(text: str, expected: str | None) -> None:
     assert normalize_host(text) == expected
-
-
-@pytest.mark.parametrize("value", [12.5, -0.5, 1e-9, 4242.000001])
-def test_a_float_with_a_fraction_is_no_integer(value: float) -> None:
-    with pytest.raises(ValueError, match="not an integer"):
-        parse_int(value)
-
-
-@pytest.mark.parametrize(("value", "expected"), [(12.0, 12), (-3.0, -3), (4242.0, 4242)])
-def test_a_whole_float_is_its_integer(value: float, expected: int) -> None:
-    assert parse_int(value) == expected
