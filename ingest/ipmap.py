@@ -33,11 +33,20 @@ by normalised fields (``docs/fields.md``), not by parser:
   ``HOST$``) count the same way.
 
 ``lookup(ip, ts)`` returns the host whose interval holds ``ts`` (the one that
-started last when several do; a NetBIOS-truncated name gives way to the one
-full name it begins that holds the IP at the same time, :func:`_full_name`),
-or ``None``: an unmapped IP stays an ``ip`` entity and adds no host.  The map
+started last when several do, the one learnt last when they started together;
+a NetBIOS-truncated name gives way to the one full name it begins that holds
+the IP at the same time, :func:`_full_name`), or ``None``: an unmapped IP
+stays an ``ip`` entity and adds no host.  The map
 is persisted in the journal database (table ``ip_hosts``) so later ingests see
 earlier leases.
+
+An address's intervals are kept in a treap ordered by start (:class:`_Intervals`,
+each node knowing the latest end below it), so learning a lease or an
+observation, or a lookup, costs O(log n) for an address held n times (plus
+the intervals it cuts or passes that overlap it), not a scan of all n: a pool
+address leased 80,000 times in turn no longer costs milliseconds a lease.
+Saving a changed address still reads all its intervals and rows (O(n)) and
+writes the rows that changed.
 
 A projection made before the map is complete (the pipeline projects sensor
 batches as it journals them) looks IPs up through an :class:`IpWatch`: it
@@ -48,8 +57,9 @@ an answer it gave might no longer be the answer of the final map.
 
 from __future__ import annotations
 
+import random
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +180,245 @@ def connection_ends(fields: dict) -> tuple[Any, Any]:
     return (None if "host.ip_unknown" in fields else guess), peer
 
 
+_priorities = random.Random(0x1F5).random
+"""Treap priorities: any random order balances the tree; seeded so that its shape (not its answers) repeats."""
+
+
+class _Node:
+    """An interval in an address's treap, keyed by ``(start, seq)``; ``reach`` is the latest end in its subtree."""
+
+    __slots__ = ("start", "end", "host", "source", "seq", "priority", "left", "right", "reach")
+
+    def __init__(self, start: float, end: float, host: str, source: str, seq: int) -> None:
+        self.start, self.end, self.host, self.source, self.seq = start, end, host, source, seq
+        self.priority = _priorities()
+        self.left: _Node | None = None
+        self.right: _Node | None = None
+        self.reach = end
+
+
+def _before(node: _Node, start: float, seq: int) -> bool:
+    """Whether ``node``'s key comes before ``(start, seq)``."""
+    return node.start < start or (node.start == start and node.seq < seq)
+
+
+def _fix(node: _Node) -> None:
+    """Recompute ``node.reach`` from its end and its children's reach."""
+    reach = node.end
+    left, right = node.left, node.right
+    if left is not None and left.reach > reach:
+        reach = left.reach
+    if right is not None and right.reach > reach:
+        reach = right.reach
+    node.reach = reach
+
+
+def _split(node: _Node | None, start: float, seq: int) -> tuple[_Node | None, _Node | None]:
+    """The subtree of keys before ``(start, seq)`` and the one of the others."""
+    if node is None:
+        return None, None
+    if _before(node, start, seq):
+        node.right, after = _split(node.right, start, seq)
+        _fix(node)
+        return node, after
+    before, node.left = _split(node.left, start, seq)
+    _fix(node)
+    return before, node
+
+
+def _join(first: _Node | None, second: _Node | None) -> _Node | None:
+    """One subtree of two whose keys are all in ``first`` before all in ``second``."""
+    if first is None:
+        return second
+    if second is None:
+        return first
+    if first.priority > second.priority:
+        first.right = _join(first.right, second)
+        _fix(first)
+        return first
+    second.left = _join(first, second.left)
+    _fix(second)
+    return second
+
+
+def _insert(node: _Node | None, new: _Node) -> _Node:
+    """The subtree ``node`` with ``new`` (no children yet) in it, by key and priority."""
+    if node is None:
+        return new
+    if new.priority > node.priority:
+        new.left, new.right = _split(node, new.start, new.seq)
+        _fix(new)
+        return new
+    if _before(new, node.start, node.seq):
+        node.left = _insert(node.left, new)
+    else:
+        node.right = _insert(node.right, new)
+    if new.reach > node.reach:
+        node.reach = new.reach
+    return node
+
+
+def _remove(node: _Node | None, target: _Node) -> _Node | None:
+    """The subtree ``node`` without ``target``, whose key must be as when it was inserted."""
+    if node is None:
+        return None  # not in the tree (cannot happen: callers remove their own nodes)
+    if node is target:
+        return _join(node.left, node.right)
+    if _before(target, node.start, node.seq):
+        node.left = _remove(node.left, target)
+    else:
+        node.right = _remove(node.right, target)
+    _fix(node)
+    return node
+
+
+def _extend(node: _Node, target: _Node, end: float) -> None:
+    """Give ``target``, below ``node``, the later ``end``: the reach of the path down to it grows with it."""
+    start, seq = target.start, target.seq
+    target.end = end
+    while True:
+        if end > node.reach:
+            node.reach = end
+        if node is target:
+            return
+        node = node.left if start < node.start or (start == node.start and seq < node.seq) else node.right  # type: ignore[assignment]
+
+
+def _latest_holding(node: _Node | None, ts: float) -> _Node | None:
+    """The interval with the latest key among those holding ``ts``.
+
+    Keys descending: a subtree that reaches no later than ``ts`` is passed
+    over, and one that starts after ``ts`` only on its left.
+    """
+    # Most often the interval that started last by ts still holds it (the address's holder
+    # then): found by one walk down, with no stack.
+    last, below = None, node
+    while below is not None:
+        if below.start <= ts:
+            last, below = below, below.right
+        else:
+            below = below.left
+    if last is None:
+        return None
+    if last.end >= ts:
+        return last
+    later: list[_Node] = []  # nodes starting by ts whose right subtree is being searched
+    while True:
+        while node is not None and node.reach >= ts:
+            if node.start <= ts:
+                later.append(node)
+                node = node.right
+            else:
+                node = node.left
+        if not later:
+            return None
+        node = later.pop()
+        if node.end >= ts:
+            return node
+        node = node.left
+
+
+def _holding(node: _Node | None, ts: float, out: list[_Node]) -> list[_Node]:
+    """``out`` with the intervals below ``node`` holding ``ts`` appended (only NetBIOS names need them all)."""
+    while node is not None and node.reach >= ts:
+        _holding(node.left, ts, out)
+        if node.start > ts:
+            break
+        if node.end >= ts:
+            out.append(node)
+        node = node.right
+    return out
+
+
+def _cut(node: _Node | None, at: float, host: str, out: list[tuple[_Node, float]]) -> None:
+    """End at ``at`` the intervals of hosts other than ``host`` that started before it and hold past it.
+
+    Each one cut is appended to ``out`` with its end before the cut.
+    """
+    if node is None or node.reach <= at:
+        return
+    _cut(node.left, at, host, out)
+    if node.start < at:
+        if node.end > at and node.host != host:
+            out.append((node, node.end))
+            node.end = at
+        _cut(node.right, at, host, out)
+    _fix(node)
+
+
+def _first_touching(node: _Node | None, start: float, end: float, host: str, source: str) -> _Node | None:
+    """The first interval by key of ``host`` and ``source`` that overlaps or touches ``[start, end]``.
+
+    Keys ascending, a subtree that ends before ``start`` passed over; a loop with its own stack,
+    not a call per node: this runs for every observation.
+    """
+    earlier: list[_Node] = []
+    while True:
+        while node is not None and node.reach >= start:
+            earlier.append(node)
+            node = node.left
+        if not earlier:
+            return None
+        node = earlier.pop()
+        if node.start > end:
+            return None
+        if node.end >= start and node.host == host and node.source == source:
+            return node
+        node = node.right
+
+
+class _Intervals:
+    """One address's intervals: a treap ordered by ``(start, seq)``, ``seq`` counting the intervals made.
+
+    The order is the one lookups try, latest first: by start, then by which
+    interval was learnt last (a renewal that moves a start keeps its place
+    among intervals starting at the same time).
+    """
+
+    __slots__ = ("root", "size", "_seq")
+
+    def __init__(self) -> None:
+        self.root: _Node | None = None
+        self.size = 0
+        self._seq = 0
+
+    def __iter__(self) -> Iterator[_Node]:
+        stack: list[_Node] = []
+        node = self.root
+        while stack or node is not None:
+            while node is not None:
+                stack.append(node)
+                node = node.left
+            node = stack.pop()
+            yield node
+            node = node.right
+
+    def add(self, start: float, end: float, host: str, source: str) -> None:
+        self._seq += 1
+        self.root = _insert(self.root, _Node(start, end, host, source, self._seq))
+        self.size += 1
+
+    def widen(self, node: _Node, start: float, end: float) -> None:
+        """Give ``node`` a span that holds its own (a merge): moved in the tree when its start moves."""
+        if start != node.start:
+            self.root = _remove(self.root, node)
+            node.left = node.right = None
+            node.start, node.end, node.reach = start, end, end
+            self.root = _insert(self.root, node)
+        else:
+            _extend(self.root, node, end)  # type: ignore[arg-type]
+
+    def cut(self, at: float, host: str) -> list[tuple[_Node, float]]:
+        """:func:`_cut` on the whole tree."""
+        out: list[tuple[_Node, float]] = []
+        _cut(self.root, at, host, out)
+        return out
+
+    def holding(self, ts: float) -> list[_Node]:
+        """The intervals holding ``ts``."""
+        return _holding(self.root, ts, [])
+
+
 class IpHostMap:
     """Intervals per IP, in memory, with dirty tracking for persistence.
 
@@ -182,8 +431,12 @@ class IpHostMap:
     """
 
     def __init__(self) -> None:
-        self._intervals: dict[str, list[Interval]] = {}
+        self._intervals: dict[str, _Intervals] = {}
         self._dirty: set[str] = set()
+        self._stored: dict[str, dict[tuple[float, str], tuple[float, str]]] = {}
+        """Per IP, its rows as last loaded or saved: ``(start, host) -> (end, source)``, as in ``ip_hosts``."""
+        self._writing: dict[str, dict[tuple[float, str], tuple[float, str]]] = {}
+        """The rows :meth:`write` wrote, which become :attr:`_stored` once :meth:`saved` says they are committed."""
         self._watches: list[IpWatch] = []
         self._requests: dict[tuple[str, str], tuple[float, str]] = {}
         """Named DHCP requests, (transaction id, MAC) -> (time, host), the last seen last."""
@@ -191,7 +444,7 @@ class IpHostMap:
         self._requests_written: set[tuple[str, str]] = set()
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._intervals.values())
+        return sum(intervals.size for intervals in self._intervals.values())
 
     # -- learning -----------------------------------------------------------
     def observe(self, event: Event) -> bool:
@@ -286,47 +539,42 @@ class IpHostMap:
         """Record a DHCP lease of ``ip`` to ``host`` for ``seconds`` from ``start``."""
         ip = canonical_ip(ip) or ip
         host = normalize_host(host) or host
-        intervals = self._intervals.setdefault(ip, [])
-        end = start + max(seconds, 0.0)
-        for interval in intervals:
-            if interval.host != host and interval.start < start < interval.end:
+        intervals = self._intervals.get(ip)
+        if intervals is not None:
+            for _, end_before in intervals.cut(start, host):  # the address moved to another host
                 if self._watches:
-                    self._changed(ip, start, interval.end)
-                interval.end = start  # the address moved to another host
-        self._merge(ip, Interval(start, end, host, "dhcp"), gap=0.0)
+                    self._changed(ip, start, end_before)
+        self._merge(ip, start, start + max(seconds, 0.0), host, "dhcp")
 
     def add_endpoint(self, ip: str, host: str, ts: float) -> None:
         """Record that ``host`` used ``ip`` at ``ts`` (an endpoint network event)."""
         ip = canonical_ip(ip, strict=False) or ip
-        self._merge(ip, Interval(ts - ENDPOINT_SLACK, ts + ENDPOINT_SLACK, host, "endpoint"), gap=0.0)
+        self._merge(ip, ts - ENDPOINT_SLACK, ts + ENDPOINT_SLACK, host, "endpoint")
 
-    def _merge(self, ip: str, new: Interval, *, gap: float) -> None:
-        intervals = self._intervals.setdefault(ip, [])
+    def _merge(self, ip: str, start: float, end: float, host: str, source: str) -> None:
+        """Add ``[start, end]``, or widen the first interval of the same host and source it touches.
+
+        The intervals stay ordered by start (a widened one moves), so a change
+        can alter lookups only inside the span it covers, which is what the
+        watches hear.
+        """
+        intervals = self._intervals.get(ip)
+        if intervals is None:
+            intervals = self._intervals[ip] = _Intervals()
         self._dirty.add(ip)
-        for interval in intervals:
-            if (
-                interval.host == new.host
-                and interval.source == new.source
-                and interval.start - gap <= new.end
-                and new.start <= interval.end + gap
-            ):
-                start, end = min(interval.start, new.start), max(interval.end, new.end)
-                if self._watches and (start, end) != (interval.start, interval.end):
-                    self._changed(ip, start, end)
-                interval.start, interval.end = start, end
-                return
-        before = list(intervals) if self._watches else None
-        intervals.append(new)
-        intervals.sort(key=lambda i: i.start)
-        if before is not None:
-            # Lookups try the latest start first.  A merge above may have moved a
-            # start without re-sorting; if this sort reorders older intervals,
-            # answers anywhere in the IP's span may change, not only in ``new``.
-            kept_order = all(a is b for a, b in zip((i for i in intervals if i is not new), before, strict=True))
-            if kept_order:
-                self._changed(ip, new.start, new.end)
-            else:
-                self._changed(ip, min(i.start for i in intervals), max(i.end for i in intervals))
+        node = _first_touching(intervals.root, start, end, host, source)
+        if node is None:
+            intervals.add(start, end, host, source)
+        else:
+            if start >= node.start:
+                if end <= node.end:
+                    return  # already held: the common repeated observation
+                start = node.start
+            elif end < node.end:
+                end = node.end
+            intervals.widen(node, start, end)
+        if self._watches:
+            self._changed(ip, start, end)
 
     def _changed(self, ip: str, start: float, end: float) -> None:
         for watch in self._watches:
@@ -338,15 +586,18 @@ class IpHostMap:
         if not ip:
             return None
         intervals = self._intervals.get(ip)
-        if not intervals:
+        if intervals is None:
             return None
-        for interval in reversed(intervals):  # latest start first
-            if interval.start <= ts <= interval.end:
-                host = interval.host
-                if len(host) == NETBIOS_LENGTH and len(intervals) > 1:
-                    return _full_name(intervals, host, ts)
-                return host
-        return None
+        if intervals.size == 1:  # most addresses: one host, one interval
+            only = intervals.root
+            return only.host if only.start <= ts <= only.end else None  # type: ignore[union-attr]
+        latest = _latest_holding(intervals.root, ts)
+        if latest is None:
+            return None
+        host = latest.host
+        if len(host) == NETBIOS_LENGTH and intervals.size > 1:
+            return _full_name(intervals.holding(ts), host)
+        return host
 
     def watch(self) -> IpWatch:
         """A view of this map that remembers its lookups; see :class:`IpWatch`."""
@@ -360,16 +611,22 @@ class IpHostMap:
             self._watches.remove(watch)
 
     def intervals(self, ip: str) -> list[Interval]:
-        """The known intervals of ``ip`` (sorted by start)."""
-        return list(self._intervals.get(ip, ()))
+        """The known intervals of ``ip``, in the order lookups try them last first (by start)."""
+        return [Interval(node.start, node.end, node.host, node.source) for node in self._intervals.get(ip, ())]
 
     # -- persistence --------------------------------------------------------
     def load(self, db: sqlite3.Connection) -> IpHostMap:
         """Read every interval from the ``ip_hosts`` table, and the DHCP requests waiting; returns ``self``."""
+        stored = self._stored
         for ip, start, end, host, source in db.execute(
             "SELECT ip, start, end, host, source FROM ip_hosts ORDER BY ip, start"
         ):
-            self._intervals.setdefault(ip, []).append(Interval(start, end, host, source))
+            intervals = self._intervals.get(ip)
+            if intervals is None:
+                intervals = self._intervals[ip] = _Intervals()
+                stored[ip] = {}
+            intervals.add(start, end, host, source)
+            stored[ip][start, host] = (end, source)
         self._dirty.clear()
         # the table is made by the first write that needs it (in the writer's transaction): none yet, none waiting
         if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dhcp_requests'").fetchone():
@@ -401,18 +658,36 @@ class IpHostMap:
         """
         self._write_requests(db)
         dirty = sorted(self._dirty)
+        deleted: list[tuple[str, float, str]] = []
+        upserted: list[tuple[str, float, float, str, str]] = []
         for ip in dirty:
-            # another process (the API beside a CLI ingest) may have learnt
-            # intervals of this IP since we loaded: merge, never overwrite
-            for start, end, host, source in db.execute(
-                "SELECT start, end, host, source FROM ip_hosts WHERE ip = ?", (ip,)
-            ).fetchall():
-                self._merge(ip, Interval(start, end, host, source), gap=0.0)
-            db.execute("DELETE FROM ip_hosts WHERE ip = ?", (ip,))
-            db.executemany(
-                "INSERT OR REPLACE INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)",
-                [(ip, i.start, i.end, i.host, i.source) for i in self._intervals.get(ip, ())],
-            )
+            rows = {(start, host): (end, source) for start, end, host, source in db.execute(
+                "SELECT start, end, host, source FROM ip_hosts WHERE ip = ?", (ip,))}
+            # Another process (the API beside a CLI ingest) may have learnt intervals of
+            # this IP since we loaded: merged, never overwritten.  Rows as this map last
+            # saved them are its own: merged again, one this map has cut since (the
+            # address moved) would grow back.
+            stored = self._stored.get(ip, {})
+            if rows != stored:
+                for (start, host), (end, source) in rows.items():
+                    if stored.get((start, host)) != (end, source):
+                        self._merge(ip, start, end, host, source)
+            # The table's key is (ip, start, host): of two intervals starting together
+            # for one host (a lease and an observation), the one learnt last is kept.
+            intervals = self._intervals[ip]
+            if intervals.size == 1:  # most addresses: no walk of the tree
+                only = intervals.root
+                wanted = {(only.start, only.host): (only.end, only.source)}  # type: ignore[union-attr]
+            else:
+                wanted = {(node.start, node.host): (node.end, node.source) for node in intervals}
+            if wanted != rows:
+                deleted.extend((ip, *key) for key in rows.keys() - wanted.keys())
+                upserted.extend((ip, start, end, host, source) for (start, host), (end, source) in wanted.items()
+                                if rows.get((start, host)) != (end, source))
+            self._writing[ip] = wanted
+        db.executemany("DELETE FROM ip_hosts WHERE ip = ? AND start = ? AND host = ?", deleted)
+        db.executemany("INSERT OR REPLACE INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)",
+                       upserted)
         return dirty
 
     def _write_requests(self, db: sqlite3.Connection) -> None:
@@ -438,7 +713,10 @@ class IpHostMap:
     def saved(self, ips: Iterable[str]) -> None:
         """Mark ``ips`` saved: their intervals as written by :meth:`write` are committed (and the DHCP
         requests it wrote)."""
-        self._dirty.difference_update(ips)
+        for ip in ips:
+            self._dirty.discard(ip)
+            if ip in self._writing:
+                self._stored[ip] = self._writing.pop(ip)
         self._requests_dirty.difference_update(self._requests_written)
         self._requests_written = set()
 
@@ -448,8 +726,10 @@ def _request_key(fields: dict[str, Any]) -> tuple[str, str]:
     return str(fields["dhcp.transaction_id"]), str(fields.get("dhcp.mac") or "")
 
 
-def _full_name(intervals: list[Interval], host: str, ts: float) -> str:
-    """The one longer name that ``host`` (15 characters, NetBIOS-truncated) begins, held at ``ts``.
+def _full_name(holding: list[_Node], host: str) -> str:
+    """The one longer name that ``host`` (15 characters, NetBIOS-truncated) begins among ``holding``.
+
+    ``holding`` are the address's intervals that hold the time looked up (``ts``).
 
     A machine account (``LAPTOP-VERYLONG$``, Zeek Kerberos) is the computer's
     NetBIOS name, its host name cut to 15 characters; the endpoint's own
@@ -461,10 +741,7 @@ def _full_name(intervals: list[Interval], host: str, ts: float) -> str:
     stays.  Outside the endpoint's intervals the truncated name is a host of
     its own (``docs/fields.md``).
     """
-    longer = {
-        i.host for i in intervals
-        if i.start <= ts <= i.end and len(i.host) > NETBIOS_LENGTH and i.host.startswith(host)
-    }
+    longer = {i.host for i in holding if len(i.host) > NETBIOS_LENGTH and i.host.startswith(host)}
     return longer.pop() if len(longer) == 1 else host
 
 

@@ -127,6 +127,27 @@ def test_saving_merges_with_intervals_another_writer_saved(journal):
     assert merged.lookup("10.0.0.5", 50.0) == "ws-1" and merged.lookup("10.0.0.5", 550.0) == "ws-1"
 
 
+def test_rows_saved_by_earlier_versions_load_and_save_unchanged(journal):
+    """The table is the one earlier versions wrote (no migration): rows in any order load, and a save
+    writes only what changed."""
+    rows = [
+        ("10.0.0.6", 0.0, 100.0, "laptop-verylongname01", "endpoint"),
+        ("10.0.0.5", 1500.0, 8700.0, "ws-2", "endpoint"),
+        ("10.0.0.5", 0.0, 1000.0, "ws-1", "dhcp"),
+        ("10.0.0.6", 0.0, 100.0, "laptop-verylong", "endpoint"),
+        ("10.0.0.5", 1000.0, 2000.0, "ws-2", "dhcp"),
+    ]
+    db = journal.connection
+    db.executemany("INSERT INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)", rows)
+    ipmap = IpHostMap().load(db)
+    assert [ipmap.lookup("10.0.0.5", t) for t in (500.0, 1000.0, 5000.0, 9000.0)] == ["ws-1", "ws-2", "ws-2", None]
+    assert ipmap.lookup("10.0.0.6", 50.0) == "laptop-verylongname01"  # the NetBIOS name gives way
+    ipmap.add_lease("10.0.0.5", "ws-3", 9000.0, 100.0)
+    assert ipmap.save(db) == 1
+    assert sorted(db.execute("SELECT ip, start, end, host, source FROM ip_hosts")) == sorted(
+        [*rows, ("10.0.0.5", 9000.0, 9100.0, "ws-3", "dhcp")])
+
+
 def test_a_watch_answers_like_the_map():
     ipmap = IpHostMap()
     ipmap.add_lease("10.0.0.5", "ws-1", 1000.0, 600.0)
@@ -158,18 +179,38 @@ def test_a_watch_notices_changes_that_reach_the_times_it_looked_up(change, is_ch
     assert watch.changed is is_changed
 
 
-def test_a_sort_that_reorders_older_intervals_counts_as_a_change_everywhere():
+def test_a_renewal_that_moves_a_start_reorders_the_intervals_at_once():
+    """The latest start wins at once, not after some later change re-sorts the intervals.
+
+    The list this map kept before was sorted only when an interval was added:
+    the renewal below left ws-2's interval after ws-1's though it now started
+    first, so t=7000 answered ws-2 until an unrelated observation re-sorted
+    the list (and the map loaded from the journal answered ws-1 all along).
+    """
     ipmap = IpHostMap()
     ipmap.add_endpoint("10.0.0.5", "ws-1", 10_000.0)  # [6400, 13600]
     ipmap.add_lease("10.0.0.5", "ws-2", 8000.0, 600.0)  # [8000, 8600]; ws-1's now ends at 8000
-    ipmap.add_lease("10.0.0.5", "ws-2", 5000.0, 3100.0)  # merged: [5000, 8600], now out of order
+    ipmap.add_lease("10.0.0.5", "ws-2", 5000.0, 3100.0)  # merged: [5000, 8600], before ws-1's [6400, 8000]
+    assert [(i.start, i.host) for i in ipmap.intervals("10.0.0.5")] == [(5000.0, "ws-2"), (6400.0, "ws-1")]
     watch = ipmap.watch()
-    assert watch.lookup("10.0.0.5", 7000.0) == "ws-2"
-    # far from t=7000, but the sort it triggers puts ws-1's interval last, and
-    # lookups try the last one first
-    ipmap.add_endpoint("10.0.0.5", "ws-3", 50_000.0)
-    assert watch.changed
-    assert ipmap.lookup("10.0.0.5", 7000.0) == "ws-1"  # the answer did change
+    assert watch.lookup("10.0.0.5", 7000.0) == "ws-1"  # ws-1's interval started last
+    ipmap.add_endpoint("10.0.0.5", "ws-3", 50_000.0)  # far from t=7000: changes no answer there
+    assert not watch.changed and ipmap.lookup("10.0.0.5", 7000.0) == "ws-1"
+
+
+def test_a_save_keeps_a_cut_made_after_the_last_one(journal):
+    """Saving merges rows other writers saved, not the map's own rows as they were: the cut stays.
+
+    Fails before: the second save merged ws-1's saved [0, 1000] back over its
+    cut [0, 500], so the address answered ws-1 again after ws-2's lease ended.
+    """
+    ipmap = IpHostMap()
+    ipmap.add_lease("10.0.0.5", "ws-1", 0.0, 1000.0)
+    ipmap.save(journal.connection)
+    ipmap.add_lease("10.0.0.5", "ws-2", 500.0, 100.0)  # the address moved: ws-1's lease ends at 500
+    ipmap.save(journal.connection)
+    for answering in (ipmap, IpHostMap().load(journal.connection)):
+        assert [answering.lookup("10.0.0.5", t) for t in (400.0, 550.0, 800.0)] == ["ws-1", "ws-2", None]
 
 
 def test_an_unwatched_watch_hears_no_more_changes():
