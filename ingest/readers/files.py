@@ -48,6 +48,7 @@ from ingest.readers.streams import (
     text_encoding,
 )
 from ingest.readers.text_lines import TextLinesReader
+from ingest.readers.windows_kv_text import WindowsKvTextReader
 from ingest.readers.xml_events import _FIRST_TAG, XmlEventsReader
 from ingest.readers.zeek_tsv import ZeekTsvReader
 
@@ -69,11 +70,12 @@ def default_readers() -> list[Reader]:
 
     Windows event XML (its first element ``<Event>`` or ``<Events>``) comes before plain text,
     which would otherwise take it line by line and cut a pretty-printed event apart; so does a
-    CSV export, whose header names an export's columns (:mod:`ingest.readers.csv_rows`).
+    CSV export, whose header names an export's columns (:mod:`ingest.readers.csv_rows`), and
+    classic Windows event text, whose events span lines (:mod:`ingest.readers.windows_kv_text`).
     """
     return [
         EvtxReader(), ZeekTsvReader(), NdjsonReader(), JsonStreamReader(), XmlEventsReader(),
-        CsvRowsReader(), TextLinesReader(),
+        CsvRowsReader(), WindowsKvTextReader(), TextLinesReader(),
     ]
 
 

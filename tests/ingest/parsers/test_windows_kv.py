@@ -20,7 +20,6 @@ from ingest.parsers.windows_kv import (
     split_text,
 )
 from ingest.pipeline import ingest_paths, ingest_records
-from ingest.readers.files import default_readers
 from ingest.readers.windows_kv_text import WindowsKvTextReader
 from ingest.registry import default_registry
 from tests.ingest.fuzz_seeds import seed_lines
@@ -31,7 +30,6 @@ from tests.ingest.test_pipeline_fuzz import check
 
 REGISTRY = default_registry()
 KV = WindowsKvParser()
-READERS = [WindowsKvTextReader(), *default_readers()]
 """The file readers with this one first (ingest/readers/files.py is to list it: see the module)."""
 
 
@@ -200,7 +198,7 @@ def test_a_host_s_sysmon_events_date_its_security_events_in_a_text_file(tmp_path
     security = SECURITY_4688.replace("10:31:02 AM", "11:35:00 AM", 1)
     path = tmp_path / "wineventlog.log"
     path.write_text(sysmon + "\n\n" + security + "\n")
-    report = ingest_paths([path], store=None, journal=journal, progress=False, readers=READERS)
+    report = ingest_paths([path], store=None, journal=journal, progress=False)
     assert (report.total.received, report.total.accepted) == (2, 2)
     events = {event.kind: event for event in journal_events(journal)}
     assert events["sysmon:process_create"].ts == HEADER_AS_UTC + 0.123
@@ -315,9 +313,11 @@ def test_text_before_the_first_event_and_an_event_over_the_limit_are_rejected_an
 def test_a_text_file_through_the_pipeline_is_journaled_once(tmp_path, journal):
     path = tmp_path / "security.log"
     path.write_text("\n".join(text for text, _, _ in CASES.values()))
-    first = ingest_paths([path], store=None, journal=journal, progress=False, readers=READERS)
-    again = ingest_paths([path], store=None, journal=journal, progress=False, readers=READERS)
+    first = ingest_paths([path], store=None, journal=journal, progress=False)
+    again = ingest_paths([path], store=None, journal=journal, progress=False)
     assert (first.total.accepted, first.total.rejected) == (len(CASES), 0)
+    # chosen by the default readers (`graphsiem ingest`), not read line by line as plain text
+    assert first.files[str(path)].reader == "windows_kv_text"
     assert (again.total.received, again.total.accepted) == (len(CASES), len(CASES))
     assert journal.counts()["events"] == len(CASES)  # the same ids: nothing added
 
@@ -356,5 +356,5 @@ def test_mutated_text_files_never_break_the_pipeline(tmp_path_factory, texts):
     path = folder / "wineventlog.log"
     path.write_bytes("\n".join(texts).encode("utf-8", "surrogatepass"))
     with Journal(folder / "journal.sqlite") as journal:
-        report = ingest_paths([path], store=None, journal=journal, progress=False, readers=READERS)
+        report = ingest_paths([path], store=None, journal=journal, progress=False)
         check(report, journal, 0)
