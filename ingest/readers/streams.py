@@ -223,6 +223,10 @@ def as_utf8(data: bytes) -> bytes:
     return text.encode("utf-8", "replace")
 
 
+class _Paused(Exception):
+    """A live source below paused: the read returns what it has, the stream goes on after."""
+
+
 class _OverStream(io.RawIOBase):
     """A raw stream made from another one, which it closes and whose descriptor it reports."""
 
@@ -267,6 +271,12 @@ class GzipMembers(_OverStream):
         Whether ``compressed`` is a pipe read as its bytes come
         (:class:`LiveSource`): a read returns the data decompressed so far
         rather than wait for more, and reads below with ``read1``.
+    live : LiveSource, optional
+        The pipe at the bottom of ``compressed`` (implies ``is_live``).  A read
+        below that brings no byte while it has not ended is its pause
+        (:attr:`LiveSource.is_pausing`), not the end of the input: this read
+        returns 0 bytes too, and the next goes on where it stopped.  So a head
+        read above may end at a pause once it has whole records, as on a plain pipe.
 
     Notes
     -----
@@ -284,11 +294,16 @@ class GzipMembers(_OverStream):
     member copied the rest of its read.
     """
 
-    def __init__(self, compressed: BinaryIO, name: str, *, wbits: int = _GZIP_WBITS, is_live: bool = False) -> None:
+    def __init__(
+        self, compressed: BinaryIO, name: str, *, wbits: int = _GZIP_WBITS, is_live: bool = False,
+        live: LiveSource | None = None,
+    ) -> None:
         super().__init__(compressed)
         # Live (a pipe read as it comes): one read below at a time, and none once a read has
         # output, which it returns; a file's reads stay whole (read fills 8 KiB, readinto the buffer).
+        is_live = is_live or live is not None
         self._is_live = is_live
+        self._live = live
         self._read = getattr(compressed, "read1", compressed.read) if is_live else compressed.read
         self._name = name
         self._wbits = wbits
@@ -309,15 +324,18 @@ class GzipMembers(_OverStream):
             raise self._damage
         view = memoryview(buffer).cast("B")
         want, filled = len(view), 0
-        while filled < want and not self._at_end and self._damage is None:
-            if filled and self._is_live and self._needs_read():
-                break  # what came so far, not a wait for more
-            if not self._in_member:
-                self._start_member()
-            elif self._offset < len(self._input) or self._refill():
-                filled = self._inflate(view, filled)
-            else:
-                filled = self._drain(view, filled)
+        try:
+            while filled < want and not self._at_end and self._damage is None:
+                if filled and self._is_live and self._needs_read():
+                    break  # what came so far, not a wait for more
+                if not self._in_member:
+                    self._start_member()
+                elif self._offset < len(self._input) or self._refill():
+                    filled = self._inflate(view, filled)
+                else:
+                    filled = self._drain(view, filled)
+        except _Paused:
+            return filled  # what came before the pause (a live read reads below once it has none, but for padding)
         if not filled and self._damage is not None:
             raise self._damage
         return filled
@@ -383,8 +401,14 @@ class GzipMembers(_OverStream):
         return filled + len(out)
 
     def _refill(self, keep: bytes = b"") -> bool:
-        """Read the next compressed bytes after ``keep`` (the unread end of the last read); False at the end."""
+        """Read the next compressed bytes after ``keep`` (the unread end of the last read); False at the end.
+
+        Raises :class:`_Paused`, ``keep`` kept, when the live source below paused.
+        """
         data = self._read(_COMPRESSED_CHUNK)
+        if not data and self._live is not None and not self._live.ended:
+            self._input, self._view, self._offset = keep, memoryview(keep), 0
+            raise _Paused
         self._read_bytes += len(data)
         self._input = keep + data if keep else data
         self._view = memoryview(self._input)
@@ -439,6 +463,10 @@ class Utf8Transcoder(_OverStream):
     encoding : str
         A codec without mark handling (``"utf-16-le"``, ``"utf-32-be"``...),
         as :func:`text_encoding` names it.
+    live : LiveSource, optional
+        The pipe at the bottom of ``encoded``: a read below of no byte while it
+        has not ended is a pause, which this read returns as 0 bytes, the
+        text's end left undecided (as :class:`GzipMembers` does).
 
     Bytes that are not valid in ``encoding`` (a lone surrogate, a last
     character cut off) become U+FFFD, as the readers decode invalid UTF-8.
@@ -447,9 +475,10 @@ class Utf8Transcoder(_OverStream):
     become is skipped for files that are UTF-8 already (``open_binary``).
     """
 
-    def __init__(self, encoded: io.BufferedIOBase, encoding: str) -> None:
+    def __init__(self, encoded: io.BufferedIOBase, encoding: str, *, live: LiveSource | None = None) -> None:
         super().__init__(encoded)
         self._encoded = encoded
+        self._live = live
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self._pending = b""  # UTF-8 bytes not yet returned, from self._position
         self._position = 0
@@ -464,6 +493,8 @@ class Utf8Transcoder(_OverStream):
             # a damaged gzip under the text raises after its good bytes, losing none
             chunk = self._encoded.read1(_TEXT_CHUNK)
             if not chunk:
+                if self._live is not None and not self._live.ended:
+                    return 0  # a pause of the pipe below, not the end of the text
                 self._at_end = True
             text = self._decoder.decode(chunk, final=self._at_end)
             if not self._started and text:
@@ -616,6 +647,9 @@ class LiveSource(io.RawIOBase):
         :func:`ingest.readers.files.open_stream` reads the head that chooses
         the reader so: a trickle is not held until 64 KiB have come, and a
         stop while the head is read still leaves its whole lines to be read.
+        A decoder over the source (:class:`GzipMembers`, :class:`Utf8Transcoder`)
+        takes such a read for a pause only when given the source (``live``);
+        without it, for the end of its input.
 
     Examples
     --------

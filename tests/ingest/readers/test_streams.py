@@ -8,7 +8,7 @@ import io
 import zlib
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.readers import streams
@@ -133,6 +133,8 @@ def test_a_damaged_file_keeps_raising_after_the_damage(tmp_path):
     cut=st.none() | st.integers(0, 10_000),
     tail=st.binary(max_size=8),
 )
+@example(members=[codecs.BOM_UTF8], damage=[], cut=None, tail=b"")  # the mark is dropped (found by hypothesis)
+@example(members=['{"a": 1}'.encode("utf-16")], damage=[], cut=None, tail=b"")  # transcoded
 def test_only_oserrors_come_out_of_a_damaged_gzip(tmp_path_factory, members, damage, cut, tail):
     packed = bytearray(b"".join(gzip.compress(m) for m in members))
     for at, value in damage:
@@ -150,14 +152,15 @@ def test_only_oserrors_come_out_of_a_damaged_gzip(tmp_path_factory, members, dam
         mine: bytes | None = read_all(path)
     except OSError:
         mine = None
+    # open_binary drops a UTF-8 mark and transcodes UTF-16/32 after gunzipping, as as_utf8 does in memory
     if not damage and cut is None and not tail.strip(b"\x00"):
-        assert mine == b"".join(members)
+        assert mine == as_utf8(b"".join(members))
     try:
         expected: bytes | None = gzip.decompress(data)
     except (OSError, EOFError, zlib.error):
         expected = None
     if mine is not None and expected is not None:
-        assert mine == expected
+        assert mine == as_utf8(expected)
 
 
 @pytest.mark.parametrize("padding", [b"", b"\x00"], ids=["members", "zero-padded"])
