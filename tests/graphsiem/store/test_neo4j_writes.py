@@ -1,4 +1,4 @@
-"""Neo4j store specifics: schema, long keys, encoding errors, connection errors."""
+"""The Neo4j store's writes (:mod:`graphsiem.store.neo4j_writes`): nodes, races, remembered endpoints."""
 
 from __future__ import annotations
 
@@ -7,20 +7,9 @@ import time
 
 import pytest
 
-from graphsiem.model import Entity, EntityType, Relation, Sighting
-from graphsiem.store.base import StoreError
-from graphsiem.store.neo4j_store import HASHED_PREFIX, MAX_INDEXED_KEY_BYTES, Neo4jStore, index_key
+from graphsiem.model import Entity, Relation, Sighting
 
 pytestmark = pytest.mark.neo4j
-
-
-def test_uniqueness_constraints_exist_per_label_and_on_uid(neo4j_store):
-    records, _, _ = neo4j_store._driver.execute_query(
-        "SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties", database_=neo4j_store.database)
-    unique = {(r["labelsOrTypes"][0], r["properties"][0]) for r in records
-              if r["type"] == "UNIQUENESS"}
-
-    assert {(t.label, "key") for t in EntityType} | {("Entity", "uid")} <= unique
 
 
 def _nodes_per_key(store, label):
@@ -96,29 +85,6 @@ def test_nodes_carry_entity_and_type_labels_and_identity_properties(neo4j_store)
     assert records[0]["p"] == {"uid": "domain:evil.example", "key": "evil.example",
                                "type": "domain", "value": "Evil.Example", "rd": "x",
                                "_search_value": "evil.example"}
-
-
-def test_overlong_keys_are_indexed_by_hash_and_read_back_verbatim(neo4j_store):
-    key = "u" * (MAX_INDEXED_KEY_BYTES + 1)
-    indexed, full = index_key(key)
-    neo4j_store.upsert_entities([Entity("url", key, "v")])
-
-    assert indexed.startswith(HASHED_PREFIX) and full == key
-    assert neo4j_store.get_entity("url", key).key == key
-    # a short key that looks like a hashed one is hashed too, so it cannot collide
-    assert index_key(indexed)[0] != indexed
-
-
-def test_a_lone_surrogate_is_refused_naming_the_record(neo4j_store):
-    with pytest.raises(ValueError, match="not valid Unicode") as info:
-        neo4j_store.upsert_entities([Entity("domain", "ok.example", "bad \ud800 value")])
-
-    assert "ok.example" in str(info.value)
-
-
-def test_wrong_password_is_a_store_error(neo4j_server):
-    with pytest.raises(StoreError, match=neo4j_server.uri):
-        Neo4jStore(neo4j_server.uri, user=neo4j_server.user, password="wrong-password")
 
 
 def test_nodes_deleted_behind_the_store_are_recreated(neo4j_store, neo4j_server):

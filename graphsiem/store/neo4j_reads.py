@@ -1,0 +1,204 @@
+"""The Neo4j store's reads: entities, neighbours, subgraphs, prevalence, sightings, search, counts.
+
+Part of the Neo4j store (:mod:`graphsiem.store.neo4j_store`).  Reads of a
+bounded size are one auto-commit query each; the ``iter_*`` methods stream.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+
+import networkx as nx
+from neo4j import ManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError
+
+from graphsiem.model import Entity, EntityKey, EntityType, Relation, RelationType
+from graphsiem.store import neo4j_queries as q
+from graphsiem.store.base import (
+    CONTAINS,
+    IN_PROP,
+    PREFIX,
+    SEARCHED_PROP,
+    Direction,
+    EntityPrevalence,
+    HostSighting,
+    Neighbor,
+    SearchHit,
+    StoreError,
+)
+from graphsiem.store.merge import bfs_nodes, check_neighbor_query, check_type
+from graphsiem.store.neo4j_connection import Neo4jConnection
+from graphsiem.store.neo4j_rows import entity_from_props, index_key, node_row
+
+
+class Neo4jReads(Neo4jConnection):
+    """The reading half of :class:`~graphsiem.store.neo4j_store.Neo4jStore`."""
+
+    def get_entity(self, entity_type: str, key: str) -> Entity | None:
+        """The entity ``(entity_type, key)`` or ``None``."""
+        records = self._read(q.get_entity(entity_type), key=index_key(key)[0])
+        return entity_from_props(records[0]["n"]) if records else None
+
+    def neighbors(
+        self,
+        entity_type: str,
+        key: str,
+        *,
+        direction: Direction = "both",
+        relation_types: Sequence[str] | None = None,
+        entity_types: Sequence[str] | None = None,
+        limit: int = 100,
+    ) -> list[Neighbor]:
+        """Entities one hop away, most-evidenced relations first, at most ``limit``."""
+        rel_types, ent_types = check_neighbor_query(
+            entity_type, direction, relation_types, entity_types
+        )
+        records = self._read(
+            q.neighbors(entity_type, direction),
+            key=index_key(key)[0],
+            rel_types=rel_types,
+            entity_types=ent_types,
+            limit=limit,
+        )
+        here = (entity_type, key)
+        result = []
+        for record in records:
+            other = entity_from_props(record["m"])
+            props = record["r"]
+            src, dst = (here, other.ref) if record["is_out"] else (other.ref, here)
+            relation = Relation(
+                src, record["type"], dst, props["first_seen"], props["last_seen"],
+                props["count"], list(props["evidence"]),
+            )
+            result.append(Neighbor(relation, other))
+        return result
+
+    def subgraph(
+        self, keys: Iterable[EntityKey], *, radius: int = 1, limit: int = 5000
+    ) -> nx.MultiDiGraph:
+        """The induced graph on the nodes within ``radius`` hops of ``keys`` (either direction)."""
+        seed_uids = [node_row(check_type(t), k)["uid"] for t, k in keys]
+        existing = [r["n"]["uid"] for r in self._read(q.NODES_BY_UID, uids=seed_uids)]
+
+        def expand(frontier: list[str]) -> list[str]:
+            return [r["uid"] for r in self._read(q.EXPAND, uids=frontier)]
+
+        db_uids = bfs_nodes(existing, radius=radius, limit=limit, expand=expand)
+        nodes = {r["n"]["uid"]: entity_from_props(r["n"]) for r in self._read(q.NODES_BY_UID, uids=db_uids)}
+        graph = nx.MultiDiGraph()
+        for db_uid in db_uids:
+            entity = nodes[db_uid]
+            graph.add_node(entity.uid, **entity.props, type=entity.type, key=entity.key,
+                           value=entity.value)
+        for record in self._read(q.INDUCED, uids=db_uids):
+            props = record["r"]
+            graph.add_edge(
+                nodes[record["src"]].uid, nodes[record["dst"]].uid, key=record["type"],
+                type=record["type"], count=props["count"], first_seen=props["first_seen"],
+                last_seen=props["last_seen"], evidence=list(props["evidence"]),
+            )
+        return graph
+
+    def host_prevalence(self, keys: Iterable[EntityKey] | None = None) -> dict[EntityKey, int]:
+        """Distinct hosts per entity (every sighted entity when ``keys`` is None)."""
+        if keys is None:
+            return {
+                (r["type"], r["full_key"] or r["key"]): r["hosts"]
+                for r in self._read(q.HOST_PREVALENCE_ALL)
+            }
+        refs = {node_row(check_type(t), k)["uid"]: (t, k) for t, k in keys}
+        records = self._read(q.HOST_PREVALENCE_KEYS, uids=list(refs))
+        return {refs[r["uid"]]: r["hosts"] for r in records}
+
+    def iter_sightings(
+        self, *, entity_types: Sequence[str] | None = None, since: float | None = None
+    ) -> Iterator[HostSighting]:
+        """Every host x entity sighting, optionally of some types and with last_seen >= since."""
+        types = [check_type(t) for t in entity_types] if entity_types else None
+        for r in self._stream(q.SIGHTINGS, types=types, since=since):
+            yield HostSighting(
+                r["host_full"] or r["host"], (r["type"], r["full_key"] or r["key"]),
+                r["first_seen"], r["last_seen"], r["count"],
+            )
+
+    def entity_prevalence(
+        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1
+    ) -> Iterator[EntityPrevalence]:
+        """Per-entity aggregation of sightings, computed in the database, ordered by (type, key)."""
+        types = [check_type(t) for t in entity_types] if entity_types else None
+        for r in self._stream(q.ENTITY_PREVALENCE, types=types, min_hosts=min_hosts):
+            yield EntityPrevalence(
+                entity=(r["type"], r["full_key"] or r["key"]), value=r["value"], hosts=r["hosts"],
+                first_seen=r["first_seen"], last_seen=r["last_seen"], count=r["count"],
+                host_first_seen=tuple(sorted(r["firsts"])),
+            )
+
+    def hosts_of(self, entity_type: str, key: str) -> list[HostSighting]:
+        """The sightings of one entity, one per host, sorted by host."""
+        records = self._read(q.hosts_of(entity_type), key=index_key(key)[0])
+        return [
+            HostSighting(r["host_full"] or r["host"], (entity_type, key), r["first_seen"],
+                         r["last_seen"], r["count"])
+            for r in records
+        ]
+
+    def iter_entities(self, entity_type: str | None = None) -> Iterator[Entity]:
+        """Every entity, optionally of one type."""
+        query = q.entities_of(entity_type) if entity_type is not None else q.ALL_ENTITIES
+        for record in self._stream(query):
+            yield entity_from_props(record["n"])
+
+    def iter_relations(self, relation_type: str | None = None) -> Iterator[Relation]:
+        """Every relation, optionally of one type."""
+        for r in self._stream(q.relations_of(relation_type)):
+            props = r["r"]
+            yield Relation(
+                (r["src_type"], r["src_key"]), r["type"], (r["dst_type"], r["dst_key"]),
+                props["first_seen"], props["last_seen"], props["count"], list(props["evidence"]),
+            )
+
+    def search_entities(
+        self, needle: str, *, entity_type: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        """Entities whose value, key or searched property contains ``needle``, from TEXT indexes.
+
+        See :meth:`~graphsiem.store.base.GraphStore.search_entities`.  One
+        query per rank (:func:`~graphsiem.store.neo4j_queries.search_rank`),
+        each asking for the ``limit + 1`` hits still wanted, and none once
+        that many are found; within a rank, hits come in index order.
+        """
+        if entity_type is not None:
+            check_type(entity_type)
+        needle = needle.lower()
+        hits: list[SearchHit] = []
+        for rank in (PREFIX, CONTAINS, IN_PROP):
+            wanted = limit + 1 - len(hits)
+            if wanted <= 0:
+                break
+            for record in self._read(q.search_rank(rank, entity_type), needle=needle, limit=wanted):
+                entity = entity_from_props(record["n"])
+                matched = SEARCHED_PROP[entity.type] if rank == IN_PROP else record["matched"]
+                hits.append(SearchHit(entity, matched, rank))
+        return hits
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Entities and relations by type, and the number of sightings (from the count store)."""
+
+        def work(tx: ManagedTransaction) -> dict[str, dict[str, int]]:
+            def one(query: str) -> int:
+                return int(tx.run(query).single(strict=True)["n"])
+
+            entities = Counter({t.value: one(q.count_label(t.value)) for t in EntityType})
+            relations = Counter({t.value: one(q.count_rel_type(t.value)) for t in RelationType})
+            return {
+                "entities": dict(sorted((+entities).items())),
+                "relations": dict(sorted((+relations).items())),
+                "sightings": {"total": one(q.count_rel_type(q.SEEN))},
+            }
+
+        try:
+            with self._driver.session(database=self.database) as session:
+                return session.execute_read(work)
+        except (DriverError, Neo4jError) as exc:
+            raise StoreError(f"Neo4j read failed: {exc}") from exc

@@ -1,0 +1,301 @@
+"""The Neo4j store's writes: entities, relations, sightings, and projected batches exactly once.
+
+Part of the Neo4j store (:mod:`graphsiem.store.neo4j_store`).  Writes are
+batched ``UNWIND $rows ... MERGE`` statements grouped by label and relation
+type, one managed transaction per chunk; upsert semantics are those of
+:mod:`graphsiem.store.merge`, written in Cypher in :mod:`.neo4j_queries`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from neo4j import ManagedTransaction, Result
+
+from graphsiem.model import Entity, EntityKey, Projection, Relation, Sighting
+from graphsiem.store import neo4j_queries as q
+from graphsiem.store.base import StoreError
+from graphsiem.store.merge import coalesce_entities, coalesce_relations, coalesce_sightings
+from graphsiem.store.neo4j_connection import Neo4jConnection
+from graphsiem.store.neo4j_rows import (
+    MAX_SEARCH_CHARS_PER_TX,
+    Statement,
+    index_key,
+    is_overflow,
+    key_copy,
+    node_row,
+    relation_statements,
+    search_copies,
+    sighting_statements,
+)
+
+T = TypeVar("T")
+
+KNOWN_NODES_MAX = 1_000_000
+"""Endpoints remembered as existing; past this the memory is dropped and rebuilt."""
+
+
+class _AlreadyApplied(Exception):
+    """The projection mark is already at or past this batch: roll back, write nothing."""
+
+
+class _StaleNodeCache(Exception):
+    """A node this store believed existed is gone; replay the transaction in full."""
+
+
+class _NodeRace(Exception):
+    """Another transaction created a node this one was creating; replay with ``MERGE``."""
+
+
+def _node_ids(result: Result) -> dict[str, str]:
+    """``{indexed key: element id}`` from a node write's ``keys, ids`` record."""
+    record = result.single(strict=True)
+    return dict(zip(record["keys"], record["ids"], strict=True))
+
+
+def _element_ids(
+    refs: list[EntityKey], created: dict[EntityKey, str], known: dict[EntityKey, str]
+) -> list[str]:
+    """Element ids of ``refs``: written in this transaction, else remembered from before."""
+    if not created:
+        return [known[ref] for ref in refs]
+    return [created[ref] if ref in created else known[ref] for ref in refs]
+
+
+def _mark_overflow(tx: ManagedTransaction, entity_type: str, rows: list[dict[str, Any]]) -> None:
+    """Label the nodes of ``rows`` that got a search copy too long to index (rarely any)."""
+    keys = [row["key"] for row in rows
+            if row.get("svl") is not None or is_overflow(row.get("search", {}))]
+    if keys:
+        tx.run(q.mark_search_overflow(entity_type), keys=keys).consume()
+
+
+def _chunks(rows: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class Neo4jWrites(Neo4jConnection):
+    """The writing half of :class:`~graphsiem.store.neo4j_store.Neo4jStore`."""
+
+    batch_size: int
+    """Rows per write transaction."""
+    _known_nodes: dict[EntityKey, str]
+    """Endpoints this instance has written -> their element ids."""
+
+    def _write_linked(
+        self,
+        records: Sequence[Any],
+        endpoints: list[EntityKey],
+        statements: list[Statement],
+        guard: Callable[[ManagedTransaction], None] | None = None,
+    ) -> None:
+        """Run relationship ``statements`` in one transaction after creating missing endpoints.
+
+        ``guard`` runs first in the transaction; an exception from it rolls
+        the whole transaction back and propagates.
+
+        Endpoints this instance has already written are not merged again (on
+        a busy fleet that was ~40% of the server's work per batch), and their
+        element ids are remembered for statements that find endpoints by id.
+        The others are looked up with a lock-free read and the missing ones
+        created with ``CREATE``, cheaper than ``MERGE`` for a new node; if
+        another writer creates one of them first, the key constraint fails the
+        transaction and it is replayed with ``MERGE``, which waits for that
+        writer and finds its node.  Each statement reports how many rows found
+        both endpoints; if a "known" node has gone (another client cleared the
+        database) the transaction is rolled back and replayed with every
+        endpoint merged, so nothing is lost and nothing counted twice.
+        """
+        known = self._known_nodes
+        unknown = [ref for ref in dict.fromkeys(endpoints) if ref not in known]
+
+        def work(tx: ManagedTransaction, refs: list[EntityKey], create: bool) -> dict[EntityKey, str]:
+            if guard is not None:
+                guard(tx)
+            by_type: dict[str, list[EntityKey]] = defaultdict(list)
+            for ref in refs:
+                by_type[ref[0]].append(ref)
+            created: dict[EntityKey, str] = {}
+            for entity_type, typed in by_type.items():
+                rows = [node_row(entity_type, key) for _, key in typed]
+                if create:
+                    keys = [row["key"] for row in rows]
+                    ids = _node_ids(tx.run(q.find_nodes(entity_type), keys=keys))
+                    missing = [row for row in rows if row["key"] not in ids]
+                    if missing:
+                        for row in missing:
+                            key_copy(row)
+                        ids.update(_node_ids(
+                            tx.run(q.create_nodes(entity_type), rows=missing, type=entity_type)))
+                        _mark_overflow(tx, entity_type, missing)
+                else:
+                    for row in rows:
+                        key_copy(row)
+                    ids = _node_ids(tx.run(q.ensure_nodes(entity_type), rows=rows, type=entity_type))
+                    _mark_overflow(tx, entity_type, rows)
+                created.update((ref, ids[row["key"]]) for ref, row in zip(typed, rows, strict=True))
+            for statement in statements:
+                params = statement.params
+                if statement.ends is not None:
+                    starts, ends = statement.ends
+                    params = dict(params, a=_element_ids(starts, created, known),
+                                  b=_element_ids(ends, created, known))
+                written = tx.run(statement.query, params).single(strict=True)["written"]
+                if written != statement.rows:
+                    raise _StaleNodeCache
+            return created
+
+        refs, create = unknown, True
+        for _ in range(3):  # at most: a race, then a stale cache (or the other way round)
+            try:
+                created = self._write(partial(work, refs=refs, create=create), records,
+                                      on_conflict=_NodeRace)
+                break
+            except _StaleNodeCache:
+                known.clear()
+                refs, create = list(dict.fromkeys(endpoints)), False
+            except _NodeRace:
+                create = False
+        else:
+            raise StoreError("Neo4j write failed: endpoints kept changing under the transaction")
+        self._remember(created)
+
+    def _remember(self, ids: dict[EntityKey, str]) -> None:
+        if len(self._known_nodes) + len(ids) > KNOWN_NODES_MAX:
+            self._known_nodes.clear()
+        self._known_nodes.update(ids)
+
+    # -- writes ---------------------------------------------------------------
+    def upsert_entities(self, entities: Sequence[Entity]) -> None:
+        """Create entities or merge props into existing ones (see ``merge.py``).
+
+        A transaction takes at most ``batch_size`` entities and about
+        :data:`MAX_SEARCH_CHARS_PER_TX` characters of search copies: a TEXT
+        index update holds every trigram in the transaction's state, so
+        10,000 scripts of 5 KiB (measured) passed the test server's 256 MiB
+        ``dbms.memory.transaction.total.max``.
+        """
+        rows: list[tuple[Entity, dict[str, Any]]] = []
+        chars = 0
+        for entity in coalesce_entities(entities):
+            row = node_row(entity.type, entity.key)
+            search = search_copies(entity)
+            row.update(value=entity.value, props=entity.props, search=search)
+            if entity.value:
+                row["sv"] = row["svl"] = None  # ``search`` sets the value copy
+            else:
+                key_copy(row)  # created with value = key; else the copies stay
+            rows.append((entity, row))
+            chars += sum(len(copy) for copy in search.values() if copy is not None)
+            if len(rows) >= self.batch_size or chars >= MAX_SEARCH_CHARS_PER_TX:
+                self._upsert_entity_rows(rows)
+                rows, chars = [], 0
+        if rows:
+            self._upsert_entity_rows(rows)
+
+    def _upsert_entity_rows(self, chunk: list[tuple[Entity, dict[str, Any]]]) -> None:
+        """One transaction of :meth:`upsert_entities`."""
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for entity, row in chunk:
+            by_type[entity.type].append(row)
+
+        def work(tx: ManagedTransaction) -> dict[tuple[str, str], str]:
+            ids: dict[tuple[str, str], str] = {}
+            for entity_type, rows in by_type.items():
+                written = _node_ids(tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type))
+                ids.update(((entity_type, key), element_id) for key, element_id in written.items())
+                _mark_overflow(tx, entity_type, rows)
+            return ids
+
+        entities = [entity for entity, _ in chunk]
+        ids = self._write(work, entities)
+        self._remember({e.ref: ids[(e.type, index_key(e.key)[0])] for e in entities})
+
+    def upsert_relations(self, relations: Sequence[Relation]) -> None:
+        """Create or merge aggregated relations; endpoints are created when missing.
+
+        Rows go to the server as columns per ``(src type, relation type, dst
+        type)`` (see :func:`~graphsiem.store.neo4j_queries.upsert_relations`).
+        """
+        merged = coalesce_relations(relations)
+        for chunk in _chunks(merged, self.batch_size):
+            self._write_linked(chunk, [r.src for r in chunk] + [r.dst for r in chunk], relation_statements(chunk))
+
+    def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
+        """Create or merge host x entity sightings (min first, max last, summed count)."""
+        merged = coalesce_sightings(sightings)
+        for chunk in _chunks(merged, self.batch_size):
+            self._write_linked(
+                chunk, [("host", s.host) for s in chunk] + [s.entity for s in chunk], sighting_statements(chunk)
+            )
+
+    def apply_batch(self, projection: Projection, seq: int, journal: str) -> bool:
+        """Write one projected batch and move the projection mark to ``seq``, exactly once.
+
+        Relations past their evidence cap and sightings add counts, so a batch
+        written twice would count twice.  Entities are merged first (writing
+        them again changes nothing); then every relation and sighting of the
+        batch and the mark go in **one** transaction, which first checks the
+        mark: a batch whose ``seq`` is not above it was already written and is
+        skipped.  After a failure anywhere in the batch, the catch-up starts
+        again after the mark (see :meth:`batch_mark`), so nothing is lost and
+        nothing is counted twice.
+
+        Parameters
+        ----------
+        projection : Projection
+            One batch of the journal, projected.
+        seq : int
+            The journal seq of the batch's last event.
+        journal : str
+            The journal's identity (:attr:`ingest.journal.Journal.identity`):
+            seqs of different journals are not comparable.
+
+        Returns
+        -------
+        bool
+            False when the batch had already been written (nothing changed).
+        """
+        if projection.entities:
+            self.upsert_entities(projection.entities)
+        relations = coalesce_relations(projection.relations)
+        sightings = coalesce_sightings(projection.sightings)
+
+        def guard(tx: ManagedTransaction) -> None:
+            before = tx.run(q.PROJECTION_MARK_ADVANCE, seq=seq, journal=journal).single(strict=True)["before"]
+            if before >= seq:
+                raise _AlreadyApplied
+
+        try:
+            self._write_linked(
+                [*relations, *sightings],
+                [r.src for r in relations] + [r.dst for r in relations]
+                + [("host", s.host) for s in sightings] + [s.entity for s in sightings],
+                relation_statements(relations) + sighting_statements(sightings),
+                guard=guard,
+            )
+        except _AlreadyApplied:
+            return False
+        return True
+
+    def batch_mark(self, journal: str) -> int | None:
+        """The seq of ``journal`` up to which :meth:`apply_batch` wrote batches (None: none here)."""
+        records = self._read(q.PROJECTION_MARK_READ, journal=journal)
+        return int(records[0]["seq"]) if records else None
+
+    def flush(self) -> None:
+        """Nothing to do: every batch is committed when its call returns."""
+
+    def clear(self) -> None:
+        """Delete every entity (in batches, so a large graph fits in memory); keep the schema."""
+        self._known_nodes.clear()
+        self._read_write(q.CLEAR_PROJECTION_MARK)  # a rebuilt graph starts from seq 0
+        for query in (q.CLEAR_RELATIONSHIPS, q.CLEAR_NODES):
+            while True:
+                records = self._read_write(query, batch=20_000)
+                if not records or records[0]["deleted"] == 0:
+                    break
