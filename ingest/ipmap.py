@@ -290,18 +290,6 @@ def _latest_holding(node: _Node | None, ts: float) -> _Node | None:
     Keys descending: a subtree that reaches no later than ``ts`` is passed
     over, and one that starts after ``ts`` only on its left.
     """
-    # Most often the interval that started last by ts still holds it (the address's holder
-    # then): found by one walk down, with no stack.
-    last, below = None, node
-    while below is not None:
-        if below.start <= ts:
-            last, below = below, below.right
-        else:
-            below = below.left
-    if last is None:
-        return None
-    if last.end >= ts:
-        return last
     later: list[_Node] = []  # nodes starting by ts whose right subtree is being searched
     while True:
         while node is not None and node.reach >= ts:
@@ -383,6 +371,11 @@ class _Intervals:
         self._seq = 0
 
     def __iter__(self) -> Iterator[_Node]:
+        return iter(self.ordered())
+
+    def ordered(self) -> list[_Node]:
+        """The intervals by key (a list: no generator to resume per node)."""
+        out: list[_Node] = []
         stack: list[_Node] = []
         node = self.root
         while stack or node is not None:
@@ -390,8 +383,9 @@ class _Intervals:
                 stack.append(node)
                 node = node.left
             node = stack.pop()
-            yield node
+            out.append(node)
             node = node.right
+        return out
 
     def add(self, start: float, end: float, host: str, source: str) -> None:
         self._seq += 1
@@ -588,12 +582,20 @@ class IpHostMap:
         intervals = self._intervals.get(ip)
         if intervals is None:
             return None
-        if intervals.size == 1:  # most addresses: one host, one interval
-            only = intervals.root
-            return only.host if only.start <= ts <= only.end else None  # type: ignore[union-attr]
-        latest = _latest_holding(intervals.root, ts)
+        # Most often the interval that started last by ts still holds it (the address's
+        # holder then): found by one walk down, here, before the general search.
+        latest, node = None, intervals.root
+        while node is not None:
+            if node.start <= ts:
+                latest, node = node, node.right
+            else:
+                node = node.left
         if latest is None:
             return None
+        if latest.end < ts:
+            latest = _latest_holding(intervals.root, ts)
+            if latest is None:
+                return None
         host = latest.host
         if len(host) == NETBIOS_LENGTH and intervals.size > 1:
             return _full_name(intervals.holding(ts), host)
@@ -660,6 +662,7 @@ class IpHostMap:
         dirty = sorted(self._dirty)
         deleted: list[tuple[str, float, str]] = []
         upserted: list[tuple[str, float, float, str, str]] = []
+        writing = self._writing
         for ip in dirty:
             rows = {(start, host): (end, source) for start, end, host, source in db.execute(
                 "SELECT start, end, host, source FROM ip_hosts WHERE ip = ?", (ip,))}
@@ -674,17 +677,15 @@ class IpHostMap:
                         self._merge(ip, start, end, host, source)
             # The table's key is (ip, start, host): of two intervals starting together
             # for one host (a lease and an observation), the one learnt last is kept.
-            intervals = self._intervals[ip]
-            if intervals.size == 1:  # most addresses: no walk of the tree
-                only = intervals.root
-                wanted = {(only.start, only.host): (only.end, only.source)}  # type: ignore[union-attr]
-            else:
-                wanted = {(node.start, node.host): (node.end, node.source) for node in intervals}
+            wanted = {(node.start, node.host): (node.end, node.source) for node in self._intervals[ip].ordered()}
             if wanted != rows:
-                deleted.extend((ip, *key) for key in rows.keys() - wanted.keys())
-                upserted.extend((ip, start, end, host, source) for (start, host), (end, source) in wanted.items()
-                                if rows.get((start, host)) != (end, source))
-            self._writing[ip] = wanted
+                for key in rows:
+                    if key not in wanted:
+                        deleted.append((ip, *key))
+                for key, value in wanted.items():
+                    if rows.get(key) != value:
+                        upserted.append((ip, key[0], value[0], key[1], value[1]))
+            writing[ip] = wanted
         db.executemany("DELETE FROM ip_hosts WHERE ip = ? AND start = ? AND host = ?", deleted)
         db.executemany("INSERT OR REPLACE INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)",
                        upserted)
@@ -713,10 +714,15 @@ class IpHostMap:
     def saved(self, ips: Iterable[str]) -> None:
         """Mark ``ips`` saved: their intervals as written by :meth:`write` are committed (and the DHCP
         requests it wrote)."""
-        for ip in ips:
-            self._dirty.discard(ip)
-            if ip in self._writing:
-                self._stored[ip] = self._writing.pop(ip)
+        ips = set(ips)
+        self._dirty.difference_update(ips)
+        writing = self._writing
+        if writing.keys() <= ips:  # the IPs of the last write, as the pipeline calls it
+            self._stored.update(writing)
+            writing.clear()
+        else:  # a write before it failed and left its rows here: not saved, still marked changed
+            for ip in ips & writing.keys():
+                self._stored[ip] = writing.pop(ip)
         self._requests_dirty.difference_update(self._requests_written)
         self._requests_written = set()
 
