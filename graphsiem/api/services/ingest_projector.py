@@ -1,0 +1,84 @@
+"""The API's background projection: the journal caught up into the graph after a pause in ingest.
+
+Part of :mod:`graphsiem.api.services.ingest`: an answer is given once records
+are journaled, and this thread projects whatever has arrived since, in one go.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from graphsiem.api.context import AppContext
+from ingest.journal import Journal
+from ingest.replay import project_pending
+
+log = logging.getLogger("graphsiem.api.ingest")
+
+
+class BackgroundProjector:
+    """A thread that projects the journal into ``ctx.store`` when ingest pauses.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        The app's store, its guard and the settings ``project_idle_s`` and
+        ``project_max_lag_s``.
+    journal : callable
+        The calling thread's journal connection (SQLite connections belong to
+        the thread that opened them).
+    """
+
+    def __init__(self, ctx: AppContext, journal: Callable[[], Journal]) -> None:
+        self.ctx = ctx
+        self._journal = journal
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        # Events journaled before a crash (accepted, not yet projected) are
+        # projected as soon as the service starts: a server killed after
+        # journaling but before projecting left events behind the checkpoint,
+        # and re-sent batches dedupe to nothing new, so no ingest would wake it.
+        self._wake.set()
+        self._thread = threading.Thread(target=self._loop, name="projector", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Say new events were journaled: they are projected at the next pause."""
+        self._wake.set()
+
+    def catch_up(self) -> int:
+        """Project every journaled event into the graph now; returns how many."""
+        with self._lock, self.ctx.store_guard():
+            return project_pending(self._journal(), self.ctx.store).events
+
+    def stop(self) -> None:
+        """Stop the thread (waiting up to 10 s for a projection under way)."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        # Projection competes with request handling for the interpreter, so it
+        # waits for a pause in ingest (project_idle_s) but never lets accepted
+        # events wait more than project_max_lag_s.
+        settings = self.ctx.settings
+        while not self._stop.is_set():
+            if not self._wake.wait(timeout=1.0) or self._stop.is_set():
+                continue
+            first_pending = time.monotonic()
+            while not self._stop.is_set():
+                self._wake.clear()
+                if self._stop.wait(settings.project_idle_s) or not self._wake.is_set():
+                    break  # ingest went quiet (or we are stopping)
+                if time.monotonic() - first_pending >= settings.project_max_lag_s:
+                    break
+            self._wake.clear()
+            try:
+                self.catch_up()
+            except Exception:  # noqa: BLE001 - retried on the next wake; the journal keeps all
+                log.exception("background projection failed; will retry")
+                self._stop.wait(1.0)
+                self._wake.set()
