@@ -186,6 +186,9 @@ class Projector(EndpointRules, SensorRules, JoinState):
             "sysmon:file_stream_create": self._file_stream,
             "sysmon:driver_load": self._driver_load,
             "sysmon:wmi_consumer": self._wmi_consumer,
+            "windows:service_installed": self._installed,
+            "windows:task_created": self._installed,
+            "windows:task_updated": self._installed,
         }
 
     def fork(self, ipmap: IpHostMap | IpWatch) -> Projector:

@@ -259,6 +259,41 @@ class EndpointRules(NameRules):
             props["wmi_consumer"] = str(name)
         ctx.touch(ctx.acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props))
 
+    def _installed(self, ctx: EventContext) -> None:
+        """A service installed or a scheduled task created or updated (System 7045, Security 4697,
+        4698/4702, MDE ``ServiceInstalled``/``ScheduledTask*``): ``host INSTALLED process`` for each
+        command it will run, keyed as Sysmon 1 keys that run (the parser expanded and qualified it),
+        ``process RUN_AS user`` of the service account or task principal, and the installing account
+        (``subject.user.name``) sighted on the host.
+
+        The service's or task's name is a prop of the process (``service``, ``task``): relations
+        carry only counts, times and evidence.  One odd service installed on many hosts within
+        minutes is then one process sighted on each: the fan-out analytics see it.
+        """
+        fields = ctx.fields
+        processes = [self._process(ctx, PROCESS_FIELDS)]
+        executables = fields.get("task.executables")
+        lines = fields.get("task.command_lines")
+        if isinstance(executables, list) and isinstance(lines, list):
+            for executable, line in zip(executables[1:], lines[1:], strict=False):
+                processes.append(self._command_process(ctx, str(executable), str(line)))
+        user = self._user(ctx)
+        service, task = fields.get("service.name"), fields.get("task.name")
+        entities = ctx.acc.entities
+        for process in processes:
+            if process is None:
+                continue
+            ctx.rel(ctx.host, R.INSTALLED, process)
+            ctx.rel(process, R.RUN_AS, user)
+            props = entities[process].props
+            if service:
+                props["service"] = str(service)
+            if task:
+                props["task"] = str(task)
+        if processes == [None]:  # a task whose definition was refused, a service with no command
+            ctx.touch(user)
+        ctx.touch(self._user(ctx, "subject.user.name"))
+
     def _logon(self, ctx: EventContext) -> None:
         ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
         self._logon_source(ctx, R.LOGGED_ON)

@@ -140,6 +140,19 @@ class EntityBuilders:
                 self._held_pid(host, pid, ctx.ts, ref, exe)
         return ref
 
+    def _command_process(self, ctx: EventContext, executable: str, command_line: str) -> EntityKey | None:
+        """The process of a command an event names beside its own (a scheduled task's second action).
+
+        Keyed by :meth:`_process` itself, over fields of its own for the call: so it is the node
+        a Sysmon 1 event of that command gives, with no second copy of the keying rule.
+        """
+        fields = ctx.fields
+        ctx.fields = {PROCESS_FIELDS[0]: executable, PROCESS_FIELDS[1]: command_line}
+        try:
+            return self._process(ctx, PROCESS_FIELDS)
+        finally:
+            ctx.fields = fields
+
     def _held_pid(self, host: str, pid: Any, ts: float, ref: EntityKey, exe: str = "") -> None:
         """Remember that ``ref`` (image ``exe``) held ``pid`` on ``host`` at ``ts`` (the earliest such time).
 

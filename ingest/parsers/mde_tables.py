@@ -50,6 +50,7 @@ from ingest.parsers.windows_fields import (
     put_decoded,
     put_ip,
 )
+from ingest.parsers.windows_persistence import put_service, put_task
 
 Mapper = Callable[[Row, Fields, dict[str, Any]], str]
 """``mapper(row, fields, additional) -> kind``; ``additional`` is the row's ``AdditionalFields`` object."""
@@ -359,6 +360,36 @@ def _process_access(row: Row, fields: Fields, additional: dict[str, Any]) -> str
     return "sysmon:process_access"
 
 
+def _installer(row: Row, fields: Fields) -> None:
+    """The process that installed the service or registered the task: ``installer.process.*``, its account
+    ``subject.user.name`` (as Security 4697/4698 write theirs); ``process.*`` is what will run."""
+    put_initiating(fields, row, "installer.process.", "subject.user.name")
+
+
+def _service_installed(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
+    """System 7045's observation: ``AdditionalFields`` ``ServiceName``, ``ServiceType``,
+    ``ServiceStartType``, ``ServiceAccount``; the command from ``ProcessCommandLine``, else the
+    image of ``FolderPath``/``FileName``."""
+    _installer(row, fields)
+    command = text_of(row, "ProcessCommandLine") or image_path(text_of(row, "FolderPath"), text_of(row, "FileName"))
+    return put_service(
+        fields, name=additional.get("ServiceName"), image_path=command,
+        service_type=additional.get("ServiceType"), start_type=additional.get("ServiceStartType"),
+        account=additional.get("ServiceAccount"),
+    )
+
+
+def _scheduled_task(updated: bool) -> Mapper:
+    def mapper(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
+        """Security 4698/4702's observation: ``AdditionalFields`` ``TaskName`` and ``TaskContent``
+        (the definition as JSON text, an object, or the task XML)."""
+        _installer(row, fields)
+        return put_task(fields, name=additional.get("TaskName"), content=additional.get("TaskContent"),
+                        updated=updated)
+
+    return mapper
+
+
 def _other(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
     """Any other action: its process and account; its own columns stay under ``mde.*``."""
     put_actor(row, fields)
@@ -389,6 +420,11 @@ MAPPERS: dict[str, tuple[Mapper, frozenset[str]]] = {
     "PowerShellCommand": (_powershell_command, frozenset(("Command",))),
     "CreateRemoteThreadApiCall": (_remote_thread, _CREATED_COLUMNS),
     "OpenProcessApiCall": (_process_access, _CREATED_COLUMNS | {"DesiredAccess"}),
+    "ServiceInstalled": (_service_installed, frozenset((
+        "ProcessCommandLine", "FolderPath", "FileName", "ServiceName", "ServiceType", "ServiceStartType",
+        "ServiceAccount"))),
+    "ScheduledTaskCreated": (_scheduled_task(updated=False), frozenset(("TaskName", "TaskContent"))),
+    "ScheduledTaskUpdated": (_scheduled_task(updated=True), frozenset(("TaskName", "TaskContent"))),
 }
 """``ActionType`` -> (mapper, the columns and ``AdditionalFields`` members it reads beside
 :data:`INITIATING_COLUMNS`: the remainder leaves them out).

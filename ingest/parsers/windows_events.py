@@ -71,6 +71,7 @@ from ingest.parsers.windows_ecs import ECS_FALLBACKS, EcsReader, ecs_event_data
 from ingest.parsers.windows_fields import EVENT_DATA_SOURCES, Fields, Mapper, keep_event_data
 from ingest.parsers.windows_powershell import MAPPERS as POWERSHELL
 from ingest.parsers.windows_security import MAPPERS as SECURITY
+from ingest.parsers.windows_security import SYSTEM_MAPPERS as SYSTEM
 from ingest.parsers.windows_shapes import WinRecord
 from ingest.parsers.windows_sysmon import MAPPERS as SYSMON
 from ingest.parsers.windows_sysmon_files import MAPPERS as SYSMON_FILES
@@ -89,6 +90,7 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
     **{("sysmon", event_id): mapper for event_id, mapper in SYSMON_FILES.items()},
     **{("sysmon", event_id): mapper for event_id, mapper in SYSMON_NETWORK.items()},
     **{("security", event_id): mapper for event_id, mapper in SECURITY.items()},
+    **{("system", event_id): mapper for event_id, mapper in SYSTEM.items()},
     **{("powershell", event_id): mapper for event_id, mapper in POWERSHELL.items()},
 }
 """(family, event id) -> mapper: the channels' own modules hold their event ids."""
@@ -97,6 +99,7 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
 # without ``Channel``); Sysmon ids are small integers shared with other
 # providers, so they are never guessed.
 _FAMILY_BY_ID = {4624: "security", 4625: "security", 4672: "security", 4688: "security",
+                 4697: "security", 4698: "security", 4702: "security", 7045: "system",
                  4103: "powershell", 4104: "powershell"}
 
 # Windows PowerShell 5.1 and PowerShell 7 (pwsh) write the same 4103/4104 events.

@@ -1,7 +1,10 @@
-"""Security channel events -> normalised fields: logons (4624, 4625), special privileges (4672), process creation (4688).
+"""Security channel events -> normalised fields: logons (4624, 4625), special privileges (4672), process
+creation (4688), a service installed (4697), a scheduled task created or updated (4698, 4702); and the
+System channel's service install (7045).
 
-The mappers of :mod:`ingest.parsers.windows_events` for the Security events it
-covers; any other Security event is ``windows:other``.
+The mappers of :mod:`ingest.parsers.windows_events` for the Security and System events
+they cover; any other event of those channels is ``windows:other``.  Services and tasks
+are read by :mod:`ingest.parsers.windows_persistence` (shared with the MDE mapping).
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from ingest.parsers.windows_fields import (
     user_name,
     value_of,
 )
+from ingest.parsers.windows_persistence import put_service, put_task
 from ingest.parsers.windows_sysmon import int_or_text
 
-__all__ = ["MAPPERS"]
+__all__ = ["MAPPERS", "SYSTEM_MAPPERS"]
 
 _put_logon_process = process_setter("process.", "ProcessName", "ProcessId")
 
@@ -88,10 +92,56 @@ def _security_4688(data: Data, fields: Fields) -> str:
     return "winsec:process_create"
 
 
+def _put_subject(data: Data, fields: Fields) -> None:
+    """The account that installed the service or registered the task (``subject.user.name``)."""
+    subject = user_name(value_of(data, "SubjectDomainName"), value_of(data, "SubjectUserName"))
+    if subject is not None:
+        fields["subject.user.name"] = subject
+
+
+def _security_4697(data: Data, fields: Fields) -> str:
+    _put_subject(data, fields)
+    return put_service(
+        fields, name=value_of(data, "ServiceName"), image_path=value_of(data, "ServiceFileName"),
+        service_type=value_of(data, "ServiceType"), start_type=value_of(data, "ServiceStartType"),
+        account=value_of(data, "ServiceAccount"),
+    )
+
+
+def _security_4698(data: Data, fields: Fields) -> str:
+    _put_subject(data, fields)
+    return put_task(fields, name=value_of(data, "TaskName"), content=value_of(data, "TaskContent"))
+
+
+def _security_4702(data: Data, fields: Fields) -> str:
+    _put_subject(data, fields)
+    # 4702 writes the definition after the update as TaskContentNew
+    content = value_of(data, "TaskContentNew")
+    if content is None:
+        content = value_of(data, "TaskContent")
+    return put_task(fields, name=value_of(data, "TaskName"), content=content, updated=True)
+
+
+def _system_7045(data: Data, fields: Fields) -> str:
+    # AccountName is the service's account here; NXLog's envelope has a key of that name too
+    # (the account that wrote the event), and a flat record keeps one of the two: read as written
+    return put_service(
+        fields, name=value_of(data, "ServiceName"), image_path=value_of(data, "ImagePath"),
+        service_type=value_of(data, "ServiceType"), start_type=value_of(data, "StartType"),
+        account=value_of(data, "AccountName"),
+    )
+
+
 MAPPERS: dict[int, Mapper] = {
     4624: _security_4624,
     4625: _security_4625,
     4672: _security_4672,
     4688: _security_4688,
+    4697: _security_4697,
+    4698: _security_4698,
+    4702: _security_4702,
 }
 """Security event id -> mapper."""
+
+SYSTEM_MAPPERS: dict[int, Mapper] = {7045: _system_7045}
+"""System event id -> mapper (the Service Control Manager's install)."""

@@ -1,0 +1,373 @@
+"""Service installs and scheduled tasks -> the command they will run, its account, and their names.
+
+Shared by the Windows mapping (System 7045, Security 4697, 4698, 4702) and the
+MDE mapping (``ServiceInstalled``, ``ScheduledTaskCreated``/``Updated``): each
+says what will run, as the ``process.*`` fields a Sysmon 1 event of that run
+would give, so the projection keys it as the same process node
+(``host INSTALLED process``).
+
+A task's definition (``TaskContent``: the task XML of 4698/4702, a JSON rendering
+of it in MDE's ``AdditionalFields``) is read without executing or fetching
+anything: ``defusedxml`` refuses a DTD, entities and external references, and
+the text and its nesting are bounded; a definition refused says why in
+``task.content_error`` and the event keeps its name.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError as XmlParseError
+from defusedxml.ElementTree import iterparse
+
+from ingest.parsers.windows_fields import Fields, basename, put_decoded, user_name
+
+__all__ = [
+    "SERVICE_KIND",
+    "TASK_CREATED_KIND",
+    "TASK_UPDATED_KIND",
+    "TaskDefinition",
+    "command_line_of",
+    "parse_task_content",
+    "put_service",
+    "put_task",
+]
+
+SERVICE_KIND = "windows:service_installed"
+TASK_CREATED_KIND = "windows:task_created"
+TASK_UPDATED_KIND = "windows:task_updated"
+
+TASK_CONTENT_CHARS = 65536
+"""Longest task definition read (real ones are 1-4 KB; the raw record keeps a longer one whole)."""
+TASK_DEPTH = 16
+"""Deepest element nesting read in a task XML (a real one is 4 deep)."""
+TASK_ELEMENTS = 2048
+"""Elements read in a task XML."""
+TASK_ACTIONS = 16
+"""``Exec`` actions read of one task (Windows allows 32; a real task has one or two)."""
+TASK_TRIGGERS = 16
+"""Trigger kinds kept of one task."""
+NAME_CHARS = 1024
+"""Characters kept of a service or task name."""
+COMMAND_CHARS = 8192
+"""Characters kept of one command line (a ``cmd /c powershell -enc`` service fits; the raw record keeps more)."""
+
+# Where a service's or task's command expands to when it runs: the values of a default
+# installation, so the command a 7045 or 4698 names is keyed like the one Sysmon 1 sees.
+_ENVIRONMENT = {
+    "%comspec%": "C:\\Windows\\system32\\cmd.exe",
+    "%systemroot%": "C:\\Windows",
+    "%windir%": "C:\\Windows",
+    "%systemdrive%": "C:",
+    "%programfiles%": "C:\\Program Files",
+    "%programfiles(x86)%": "C:\\Program Files (x86)",
+    "%programdata%": "C:\\ProgramData",
+}
+_VARIABLE = re.compile(r"%[A-Za-z()0-9_]{1,32}%")
+_SYSTEM_ROOT_PREFIXES = ("\\systemroot\\", "systemroot\\", "\\??\\")
+_SYSTEM32 = "C:\\Windows\\System32\\"
+_BARE_SYSTEM_IMAGES = {
+    name: _SYSTEM32 + name
+    for name in ("cmd.exe", "rundll32.exe", "regsvr32.exe", "mshta.exe", "wscript.exe", "cscript.exe",
+                 "schtasks.exe", "sc.exe", "msiexec.exe", "certutil.exe", "bitsadmin.exe", "wmic.exe",
+                 "net.exe", "reg.exe", "svchost.exe", "conhost.exe", "taskkill.exe")
+} | {"powershell.exe": _SYSTEM32 + "WindowsPowerShell\\v1.0\\powershell.exe"}
+"""A task action or service that names a system binary without its folder: where Windows finds it
+(its ``PATH`` search), so the node is the one Sysmon 1 gives that binary's run."""
+
+_WELL_KNOWN_ACCOUNTS = {
+    "localsystem": "nt authority\\system",
+    "s-1-5-18": "nt authority\\system",
+    "system": "nt authority\\system",
+    "s-1-5-19": "nt authority\\local service",
+    "s-1-5-20": "nt authority\\network service",
+    "nt authority\\localservice": "nt authority\\local service",
+    "nt authority\\networkservice": "nt authority\\network service",
+}
+"""Service accounts and task principals as Sysmon writes the user of what runs under them."""
+
+
+def _expand(text: str) -> str:
+    """``text`` with the variables of :data:`_ENVIRONMENT` expanded and a ``\\SystemRoot\\`` prefix made a path."""
+    if "%" in text:
+        text = _VARIABLE.sub(lambda match: _ENVIRONMENT.get(match.group(0).lower(), match.group(0)), text)
+    lowered = text[:16].lower()
+    for prefix in _SYSTEM_ROOT_PREFIXES:
+        if lowered.startswith(prefix):
+            rest = text[len(prefix):]
+            return rest if prefix == "\\??\\" else "C:\\Windows\\" + rest
+    if lowered.startswith("system32\\"):  # a driver's ImagePath relative to the Windows folder
+        return "C:\\Windows\\" + text
+    return text
+
+
+def _split_image(command: str) -> tuple[str, str]:
+    """(image, the rest) of a command line: a quoted first token, else up to an ``.exe`` that ends a
+    token (Windows' own reading of an unquoted path with spaces), else the first token."""
+    if command.startswith('"'):
+        end = command.find('"', 1)
+        if end > 0:
+            return command[1:end], command[end + 1:]
+    match = re.search(r"\.exe(?=\s|$)", command, flags=re.IGNORECASE)
+    if match is not None:
+        return command[:match.end()], command[match.end():]
+    head, _, rest = command.partition(" ")
+    return head, rest
+
+
+def command_line_of(command: str, arguments: str = "") -> tuple[str, str]:
+    r"""(executable, command line) of what a service's ``ImagePath`` or a task's ``Exec`` runs.
+
+    Variables of a default installation are expanded (``%COMSPEC%``, ``%windir%``...),
+    a system binary named without its folder gets it, and a task's command is quoted
+    when it holds a space, as the Task Scheduler passes it.
+
+    >>> command_line_of("%COMSPEC% /c whoami")
+    ('C:\\Windows\\system32\\cmd.exe', 'C:\\Windows\\system32\\cmd.exe /c whoami')
+    >>> command_line_of("powershell.exe", "-nop -enc SQBFAFgA")[0]
+    'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe'
+    """
+    text = _expand(command.strip())
+    if arguments:
+        image = text.strip('"')
+        line = (f'"{image}"' if " " in image else image) + " " + _expand(arguments.strip())
+    else:
+        image, _ = _split_image(text)
+        line = text
+    executable = _BARE_SYSTEM_IMAGES.get(image.lower(), image) if "\\" not in image and "/" not in image else image
+    return executable, line[:COMMAND_CHARS]
+
+
+def _account(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    known = _WELL_KNOWN_ACCOUNTS.get(text.lower())
+    if known is not None:
+        return known
+    if text.lower().startswith("nt authority\\"):
+        return text.lower()
+    return user_name(None, text)
+
+
+def _put_command(fields: Fields, executable: str, line: str) -> None:
+    fields["process.executable"] = executable
+    fields["process.name"] = basename(executable)
+    fields["process.command_line"] = line
+    put_decoded(fields, line)
+
+
+def _text(value: object, limit: int = NAME_CHARS) -> str | None:
+    if value is None or isinstance(value, dict | list | bool):
+        return None
+    text = str(value).strip()
+    return text[:limit] if text and text != "-" else None
+
+
+def put_service(
+    fields: Fields, *, name: object, image_path: object, service_type: object = None,
+    start_type: object = None, account: object = None,
+) -> str:
+    """The fields of a service install; returns :data:`SERVICE_KIND`.
+
+    ``service.name``, ``service.type``, ``service.start_type`` as written; the command it
+    runs as ``process.*`` (:func:`command_line_of`, its PowerShell payload decoded);
+    its account as ``user.name`` (``LocalSystem`` is ``nt authority\\system``, as Sysmon
+    writes the user of what runs under it).
+    """
+    for field_name, value in (("service.name", name), ("service.type", service_type),
+                              ("service.start_type", start_type)):
+        text = _text(value)
+        if text is not None:
+            fields[field_name] = text
+    command = _text(image_path, COMMAND_CHARS)
+    if command is not None:
+        executable, line = command_line_of(command)
+        if executable:
+            _put_command(fields, executable, line)
+    user = _account(account)
+    if user is not None:
+        fields["user.name"] = user
+    return SERVICE_KIND
+
+
+@dataclass(slots=True)
+class TaskDefinition:
+    """What a task definition says: its ``Exec`` actions, principal, triggers and author."""
+
+    actions: list[tuple[str, str]] = field(default_factory=list)
+    """(command, arguments) of each ``Exec`` action, at most :data:`TASK_ACTIONS`."""
+    user: str | None = None
+    triggers: list[str] = field(default_factory=list)
+    author: str | None = None
+    hidden: bool | None = None
+
+
+class TaskContentError(ValueError):
+    """A task definition refused: the message says why (DTD, too deep, too long, not XML...)."""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _from_xml(text: str) -> TaskDefinition:
+    task = TaskDefinition()
+    path: list[str] = []
+    elements = 0
+    exec_parts: dict[str, str] = {}
+    try:
+        # forbid_dtd: a DOCTYPE at all is refused (entity expansion, external fetches)
+        for event, element in iterparse(io.StringIO(text), events=("start", "end"), forbid_dtd=True):
+            name = _local(element.tag)
+            if event == "start":
+                path.append(name)
+                elements += 1
+                if len(path) > TASK_DEPTH:
+                    raise TaskContentError(f"task XML nested deeper than {TASK_DEPTH}")
+                if elements > TASK_ELEMENTS:
+                    raise TaskContentError(f"task XML of more than {TASK_ELEMENTS} elements")
+                continue
+            parent = path[-2] if len(path) > 1 else ""
+            value = (element.text or "").strip()
+            if parent == "Exec" and name in ("Command", "Arguments"):
+                exec_parts[name] = value
+            elif name == "Exec" and len(task.actions) < TASK_ACTIONS:
+                if exec_parts.get("Command"):
+                    task.actions.append((exec_parts["Command"], exec_parts.get("Arguments", "")))
+                exec_parts = {}
+            elif name == "UserId" and parent == "Principal" and task.user is None and value:
+                task.user = value
+            elif parent == "Triggers" and len(task.triggers) < TASK_TRIGGERS and name not in task.triggers:
+                task.triggers.append(name)
+            elif name == "Author" and parent == "RegistrationInfo" and value:
+                task.author = value
+            elif name == "Hidden" and parent == "Settings":
+                task.hidden = value.lower() == "true"
+            path.pop()
+            element.clear()  # nothing is kept of an element read
+    except DefusedXmlException as exc:
+        raise TaskContentError(f"task XML refused: {type(exc).__name__}") from None
+    except XmlParseError as exc:
+        raise TaskContentError(f"task XML not well formed: {exc}") from None
+    return task
+
+
+def _items(value: object) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _from_json(text: str | dict[str, Any]) -> TaskDefinition:
+    if isinstance(text, str):
+        try:
+            parsed = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise TaskContentError(f"task JSON not well formed: {exc}") from None
+    else:
+        parsed = text
+    if not isinstance(parsed, dict):
+        raise TaskContentError("task JSON is not an object")
+    inner = parsed.get("Task")
+    root: dict[str, Any] = inner if isinstance(inner, dict) else parsed
+    task = TaskDefinition()
+    actions = root.get("Actions")
+    if isinstance(actions, dict):
+        for item in _items(actions.get("Exec"))[:TASK_ACTIONS]:
+            if isinstance(item, dict):
+                command = _text(item.get("Command"), COMMAND_CHARS)
+                if command:
+                    task.actions.append((command, _text(item.get("Arguments"), COMMAND_CHARS) or ""))
+    principals = root.get("Principals")
+    if isinstance(principals, dict):
+        for principal in _items(principals.get("Principal")):
+            if isinstance(principal, dict) and (user := _text(principal.get("UserId"))):
+                task.user = user
+                break
+    triggers = root.get("Triggers")
+    if isinstance(triggers, dict):
+        task.triggers = [str(kind)[:64] for kind in list(triggers)[:TASK_TRIGGERS]]
+    info = root.get("RegistrationInfo")
+    if isinstance(info, dict):
+        task.author = _text(info.get("Author"))
+    settings = root.get("Settings")
+    if isinstance(settings, dict) and "Hidden" in settings:
+        task.hidden = str(settings["Hidden"]).lower() == "true"
+    return task
+
+
+def parse_task_content(content: object) -> TaskDefinition:
+    """A task definition from its XML (4698/4702) or JSON (MDE) text, or its JSON object.
+
+    Raises
+    ------
+    TaskContentError
+        Longer than :data:`TASK_CONTENT_CHARS`, a DTD or entity, nested deeper than
+        :data:`TASK_DEPTH` or more than :data:`TASK_ELEMENTS` elements, not well formed.
+
+    Examples
+    --------
+    >>> parse_task_content("<Task><Actions><Exec><Command>a.exe</Command></Exec></Actions></Task>").actions
+    [('a.exe', '')]
+    """
+    if isinstance(content, dict):
+        return _from_json(content)
+    if not isinstance(content, str):
+        raise TaskContentError("no task definition")
+    if len(content) > TASK_CONTENT_CHARS:
+        raise TaskContentError(f"task definition longer than {TASK_CONTENT_CHARS} characters")
+    text = content.lstrip("\ufeff \t\r\n")
+    if text.startswith(("{", "[")):
+        return _from_json(text)
+    if text.startswith("<"):
+        return _from_xml(text)
+    raise TaskContentError("task definition is neither XML nor JSON")
+
+
+def put_task(fields: Fields, *, name: object, content: object, updated: bool = False) -> str:
+    """The fields of a scheduled task created or updated; returns its kind.
+
+    ``task.name``; of the definition (:func:`parse_task_content`): each ``Exec`` action's
+    command line in ``task.command_lines`` and executable in ``task.executables`` (the
+    first also as ``process.*``, its PowerShell payload decoded), the principal as
+    ``user.name``, ``task.triggers`` (trigger kinds: ``TimeTrigger``, ``BootTrigger``...),
+    ``task.author``, ``task.hidden``.  A definition refused leaves ``task.content_error``.
+    """
+    task_name = _text(name)
+    if task_name is not None:
+        fields["task.name"] = task_name
+    if content is not None and not (isinstance(content, str) and not content.strip()):
+        try:
+            task = parse_task_content(content)
+        except TaskContentError as exc:
+            fields["task.content_error"] = str(exc)[:256]
+        else:
+            _put_definition(fields, task)
+    return TASK_UPDATED_KIND if updated else TASK_CREATED_KIND
+
+
+def _put_definition(fields: Fields, task: TaskDefinition) -> None:
+    executables: list[str] = []
+    lines: list[str] = []
+    for command, arguments in task.actions:
+        executable, line = command_line_of(command, arguments)
+        if executable:
+            executables.append(executable)
+            lines.append(line)
+    if lines:
+        _put_command(fields, executables[0], lines[0])
+        fields["task.executables"] = executables
+        fields["task.command_lines"] = lines
+    user = _account(task.user)
+    if user is not None:
+        fields["user.name"] = user
+    if task.triggers:
+        fields["task.triggers"] = task.triggers
+    if task.author:
+        fields["task.author"] = task.author
+    if task.hidden is not None:
+        fields["task.hidden"] = task.hidden
