@@ -316,17 +316,22 @@ def open_binary(path: Path) -> io.BufferedReader:
     return _as_utf8(io.BufferedReader(io.FileIO(path, "rb"), buffer_size=READ_BUFFER_BYTES), str(path))
 
 
-def _as_utf8(stream: io.BufferedReader, name: str, *, is_live: bool = False) -> io.BufferedReader:
+def _as_utf8(
+    stream: io.BufferedReader, name: str, *, is_live: bool = False, live: LiveSource | None = None,
+) -> io.BufferedReader:
     """``stream`` gunzipped and transcoded as its first bytes say (:func:`open_binary`); closed on failure.
 
     ``stream.peek`` must see the first :data:`SNIFF_BYTES` at once: true of a
     file, and of a stream behind a :class:`~ingest.readers.streams.ReadAhead` of that many bytes.
-    ``is_live``: a pipe read as it comes, whose gunzipped bytes come as they can be.
+    ``is_live``: a pipe read as it comes, whose gunzipped bytes come as they can be;
+    ``live``: that pipe when it pauses (a read that brings nothing before it ends), which
+    the decoders pass up as a read of 0 bytes instead of taking it for their input's end.
     """
     try:
         # peek costs no read call of its own: it fills the buffer the first read then uses
         if stream.peek(len(GZIP_MAGIC)).startswith(GZIP_MAGIC):
-            stream = io.BufferedReader(GzipMembers(stream, name, is_live=is_live), buffer_size=READ_BUFFER_BYTES)
+            stream = io.BufferedReader(
+                GzipMembers(stream, name, is_live=is_live, live=live), buffer_size=READ_BUFFER_BYTES)
         head = stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]
         if head.startswith(UTF8_BOM):
             # once, here, for every reader: a record's bytes (and id) as without the mark
@@ -336,7 +341,8 @@ def _as_utf8(stream: io.BufferedReader, name: str, *, is_live: bool = False) -> 
             if text is not None:
                 encoding, mark = text
                 stream.read(mark)
-                stream = io.BufferedReader(Utf8Transcoder(stream, encoding), buffer_size=READ_BUFFER_BYTES)
+                stream = io.BufferedReader(
+                    Utf8Transcoder(stream, encoding, live=live), buffer_size=READ_BUFFER_BYTES)
     except BaseException:
         stream.close()
         raise
@@ -447,7 +453,7 @@ def open_stream(source: BinaryIO, name: str) -> OpenedStream:
     stream is read once, in order, and never closed here (``sys.stdin``).
     A :class:`~ingest.readers.streams.LiveSource` with a ``pause`` (a pipe
     that may trickle) ends the head at a pause once it decides the reader
-    (:func:`is_head_decided`), when the stream is plain UTF-8 text: ``tail -F
+    (:func:`is_head_decided`), plain, gzip or UTF-16/32 alike: ``tail -F
     eve.json |`` is read from its first lines, not once 64 KiB have come.
 
     Parameters
@@ -475,18 +481,17 @@ def open_stream(source: BinaryIO, name: str) -> OpenedStream:
             live.is_pausing = True
         bottom = ReadAhead(source, _read_ahead(source, SNIFF_BYTES, live), owns_inner=False)
         if live is not None:
-            # A pause may end a read only where nothing stands between the reader and
-            # the source: to a gzip or UTF-16 decoder (_as_utf8's peek included) a read
-            # of 0 bytes is the end of its input, so below one a pause is waited out
-            # (a stop still ends the wait, by pace).
+            # _as_utf8's peeks must see the first bytes whole to tell gzip and UTF-16:
+            # they wait pauses out (a stop still ends the wait, by pace); the head read
+            # below pauses again, through the decoders (they pass a pause up as 0 bytes)
             live.is_pausing = False
         decoded = _as_utf8(
-            io.BufferedReader(bottom, buffer_size=READ_BUFFER_BYTES), name, is_live=isinstance(source, LiveSource))
-        is_plain = decoded.raw is bottom
+            io.BufferedReader(bottom, buffer_size=READ_BUFFER_BYTES), name, is_live=isinstance(source, LiveSource),
+            live=live)
         try:
-            if live is not None and is_plain:
+            if live is not None:
                 live.is_pausing = True
-            head = _read_ahead(decoded, HEAD_BYTES, live if is_plain else None, is_head_decided)
+            head = _read_ahead(decoded, HEAD_BYTES, live, is_head_decided)
         except BaseException:
             decoded.close()
             raise

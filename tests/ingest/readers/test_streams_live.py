@@ -153,9 +153,6 @@ def _ndjson_parts() -> tuple[bytes, bytes]:
     return b"".join(lines[:5]), b"".join(lines[5:])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "needs ingest/readers/files.py's open_stream to read a decoded pipe's head pausing and to give the "
-    "decoders the LiveSource (GzipMembers(live=), Utf8Transcoder(live=)); today it waits for 64 KiB or the end"))
 @pytest.mark.parametrize("encode", [gzip_parts, lambda first, rest: (b"\xff\xfe" + utf16_parts(first, rest)[0],
                                                                      utf16_parts(first, rest)[1])],
                          ids=["gzip", "utf-16"])
