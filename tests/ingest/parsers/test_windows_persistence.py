@@ -210,7 +210,7 @@ HOSTILE = {
 }
 REASONS = {"a DTD with entities": "refused: DTDForbidden", "an external entity": "refused: DTDForbidden",
            "too deep": "nested deeper than 16", "too long": "longer than 65536 characters",
-           "too many elements": "more than 2048 elements", "not well formed": "not well formed",
+           "too many elements": "more than 512 elements", "not well formed": "not well formed",
            "neither XML nor JSON": "neither XML nor JSON", "JSON that is no object": "is not an object"}
 
 
