@@ -40,13 +40,10 @@ stays an ``ip`` entity and adds no host.  The map
 is persisted in the journal database (table ``ip_hosts``) so later ingests see
 earlier leases.
 
-An address's intervals are kept in a treap ordered by start (:class:`_Intervals`,
-each node knowing the latest end below it), so learning a lease or an
-observation, or a lookup, costs O(log n) for an address held n times (plus
-the intervals it cuts or passes that overlap it), not a scan of all n: a pool
-address leased 80,000 times in turn no longer costs milliseconds a lease.
-Saving a changed address still reads all its intervals and rows (O(n)) and
-writes the rows that changed.
+An address's intervals are kept in a treap ordered by start
+(:mod:`ingest.ipmap_tree`), so learning a lease or a lookup costs O(log n) for
+an address held n times.  Saving a changed address still reads all its
+intervals and rows (O(n)) and writes the rows that changed.
 
 A projection made before the map is complete (the pipeline projects sensor
 batches as it journals them) looks IPs up through an :class:`IpWatch`: it
@@ -57,13 +54,13 @@ an answer it gave might no longer be the answer of the final map.
 
 from __future__ import annotations
 
-import random
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from graphsiem.model import Event
+from ingest.ipmap_tree import IntervalNode, Intervals, first_touching, latest_holding
 from ingest.normalize import can_be_a_host, canonical_ip, normalize_host
 
 DEFAULT_LEASE = 86400.0
@@ -180,239 +177,6 @@ def connection_ends(fields: dict) -> tuple[Any, Any]:
     return (None if "host.ip_unknown" in fields else guess), peer
 
 
-_priorities = random.Random(0x1F5).random
-"""Treap priorities: any random order balances the tree; seeded so that its shape (not its answers) repeats."""
-
-
-class _Node:
-    """An interval in an address's treap, keyed by ``(start, seq)``; ``reach`` is the latest end in its subtree."""
-
-    __slots__ = ("start", "end", "host", "source", "seq", "priority", "left", "right", "reach")
-
-    def __init__(self, start: float, end: float, host: str, source: str, seq: int) -> None:
-        self.start, self.end, self.host, self.source, self.seq = start, end, host, source, seq
-        self.priority = _priorities()
-        self.left: _Node | None = None
-        self.right: _Node | None = None
-        self.reach = end
-
-
-def _before(node: _Node, start: float, seq: int) -> bool:
-    """Whether ``node``'s key comes before ``(start, seq)``."""
-    return node.start < start or (node.start == start and node.seq < seq)
-
-
-def _fix(node: _Node) -> None:
-    """Recompute ``node.reach`` from its end and its children's reach."""
-    reach = node.end
-    left, right = node.left, node.right
-    if left is not None and left.reach > reach:
-        reach = left.reach
-    if right is not None and right.reach > reach:
-        reach = right.reach
-    node.reach = reach
-
-
-def _split(node: _Node | None, start: float, seq: int) -> tuple[_Node | None, _Node | None]:
-    """The subtree of keys before ``(start, seq)`` and the one of the others."""
-    if node is None:
-        return None, None
-    if _before(node, start, seq):
-        node.right, after = _split(node.right, start, seq)
-        _fix(node)
-        return node, after
-    before, node.left = _split(node.left, start, seq)
-    _fix(node)
-    return before, node
-
-
-def _join(first: _Node | None, second: _Node | None) -> _Node | None:
-    """One subtree of two whose keys are all in ``first`` before all in ``second``."""
-    if first is None:
-        return second
-    if second is None:
-        return first
-    if first.priority > second.priority:
-        first.right = _join(first.right, second)
-        _fix(first)
-        return first
-    second.left = _join(first, second.left)
-    _fix(second)
-    return second
-
-
-def _insert(node: _Node | None, new: _Node) -> _Node:
-    """The subtree ``node`` with ``new`` (no children yet) in it, by key and priority."""
-    if node is None:
-        return new
-    if new.priority > node.priority:
-        new.left, new.right = _split(node, new.start, new.seq)
-        _fix(new)
-        return new
-    if _before(new, node.start, node.seq):
-        node.left = _insert(node.left, new)
-    else:
-        node.right = _insert(node.right, new)
-    if new.reach > node.reach:
-        node.reach = new.reach
-    return node
-
-
-def _remove(node: _Node | None, target: _Node) -> _Node | None:
-    """The subtree ``node`` without ``target``, whose key must be as when it was inserted."""
-    if node is None:
-        return None  # not in the tree (cannot happen: callers remove their own nodes)
-    if node is target:
-        return _join(node.left, node.right)
-    if _before(target, node.start, node.seq):
-        node.left = _remove(node.left, target)
-    else:
-        node.right = _remove(node.right, target)
-    _fix(node)
-    return node
-
-
-def _extend(node: _Node, target: _Node, end: float) -> None:
-    """Give ``target``, below ``node``, the later ``end``: the reach of the path down to it grows with it."""
-    start, seq = target.start, target.seq
-    target.end = end
-    while True:
-        if end > node.reach:
-            node.reach = end
-        if node is target:
-            return
-        node = node.left if start < node.start or (start == node.start and seq < node.seq) else node.right  # type: ignore[assignment]
-
-
-def _latest_holding(node: _Node | None, ts: float) -> _Node | None:
-    """The interval with the latest key among those holding ``ts``.
-
-    Keys descending: a subtree that reaches no later than ``ts`` is passed
-    over, and one that starts after ``ts`` only on its left.
-    """
-    later: list[_Node] = []  # nodes starting by ts whose right subtree is being searched
-    while True:
-        while node is not None and node.reach >= ts:
-            if node.start <= ts:
-                later.append(node)
-                node = node.right
-            else:
-                node = node.left
-        if not later:
-            return None
-        node = later.pop()
-        if node.end >= ts:
-            return node
-        node = node.left
-
-
-def _holding(node: _Node | None, ts: float, out: list[_Node]) -> list[_Node]:
-    """``out`` with the intervals below ``node`` holding ``ts`` appended (only NetBIOS names need them all)."""
-    while node is not None and node.reach >= ts:
-        _holding(node.left, ts, out)
-        if node.start > ts:
-            break
-        if node.end >= ts:
-            out.append(node)
-        node = node.right
-    return out
-
-
-def _cut(node: _Node | None, at: float, host: str, out: list[tuple[_Node, float]]) -> None:
-    """End at ``at`` the intervals of hosts other than ``host`` that started before it and hold past it.
-
-    Each one cut is appended to ``out`` with its end before the cut.
-    """
-    if node is None or node.reach <= at:
-        return
-    _cut(node.left, at, host, out)
-    if node.start < at:
-        if node.end > at and node.host != host:
-            out.append((node, node.end))
-            node.end = at
-        _cut(node.right, at, host, out)
-    _fix(node)
-
-
-def _first_touching(node: _Node | None, start: float, end: float, host: str, source: str) -> _Node | None:
-    """The first interval by key of ``host`` and ``source`` that overlaps or touches ``[start, end]``.
-
-    Keys ascending, a subtree that ends before ``start`` passed over; a loop with its own stack,
-    not a call per node: this runs for every observation.
-    """
-    earlier: list[_Node] = []
-    while True:
-        while node is not None and node.reach >= start:
-            earlier.append(node)
-            node = node.left
-        if not earlier:
-            return None
-        node = earlier.pop()
-        if node.start > end:
-            return None
-        if node.end >= start and node.host == host and node.source == source:
-            return node
-        node = node.right
-
-
-class _Intervals:
-    """One address's intervals: a treap ordered by ``(start, seq)``, ``seq`` counting the intervals made.
-
-    The order is the one lookups try, latest first: by start, then by which
-    interval was learnt last (a renewal that moves a start keeps its place
-    among intervals starting at the same time).
-    """
-
-    __slots__ = ("root", "size", "_seq")
-
-    def __init__(self) -> None:
-        self.root: _Node | None = None
-        self.size = 0
-        self._seq = 0
-
-    def __iter__(self) -> Iterator[_Node]:
-        return iter(self.ordered())
-
-    def ordered(self) -> list[_Node]:
-        """The intervals by key (a list: no generator to resume per node)."""
-        out: list[_Node] = []
-        stack: list[_Node] = []
-        node = self.root
-        while stack or node is not None:
-            while node is not None:
-                stack.append(node)
-                node = node.left
-            node = stack.pop()
-            out.append(node)
-            node = node.right
-        return out
-
-    def add(self, start: float, end: float, host: str, source: str) -> None:
-        self._seq += 1
-        self.root = _insert(self.root, _Node(start, end, host, source, self._seq))
-        self.size += 1
-
-    def widen(self, node: _Node, start: float, end: float) -> None:
-        """Give ``node`` a span that holds its own (a merge): moved in the tree when its start moves."""
-        if start != node.start:
-            self.root = _remove(self.root, node)
-            node.left = node.right = None
-            node.start, node.end, node.reach = start, end, end
-            self.root = _insert(self.root, node)
-        else:
-            _extend(self.root, node, end)  # type: ignore[arg-type]
-
-    def cut(self, at: float, host: str) -> list[tuple[_Node, float]]:
-        """:func:`_cut` on the whole tree."""
-        out: list[tuple[_Node, float]] = []
-        _cut(self.root, at, host, out)
-        return out
-
-    def holding(self, ts: float) -> list[_Node]:
-        """The intervals holding ``ts``."""
-        return _holding(self.root, ts, [])
-
-
 class IpHostMap:
     """Intervals per IP, in memory, with dirty tracking for persistence.
 
@@ -425,7 +189,7 @@ class IpHostMap:
     """
 
     def __init__(self) -> None:
-        self._intervals: dict[str, _Intervals] = {}
+        self._intervals: dict[str, Intervals] = {}
         self._dirty: set[str] = set()
         self._stored: dict[str, dict[tuple[float, str], tuple[float, str]]] = {}
         """Per IP, its rows as last loaded or saved: ``(start, host) -> (end, source)``, as in ``ip_hosts``."""
@@ -554,9 +318,9 @@ class IpHostMap:
         """
         intervals = self._intervals.get(ip)
         if intervals is None:
-            intervals = self._intervals[ip] = _Intervals()
+            intervals = self._intervals[ip] = Intervals()
         self._dirty.add(ip)
-        node = _first_touching(intervals.root, start, end, host, source)
+        node = first_touching(intervals.root, start, end, host, source)
         if node is None:
             intervals.add(start, end, host, source)
         else:
@@ -593,7 +357,7 @@ class IpHostMap:
         if latest is None:
             return None
         if latest.end < ts:
-            latest = _latest_holding(intervals.root, ts)
+            latest = latest_holding(intervals.root, ts)
             if latest is None:
                 return None
         host = latest.host
@@ -625,7 +389,7 @@ class IpHostMap:
         ):
             intervals = self._intervals.get(ip)
             if intervals is None:
-                intervals = self._intervals[ip] = _Intervals()
+                intervals = self._intervals[ip] = Intervals()
                 stored[ip] = {}
             intervals.add(start, end, host, source)
             stored[ip][start, host] = (end, source)
@@ -732,7 +496,7 @@ def _request_key(fields: dict[str, Any]) -> tuple[str, str]:
     return str(fields["dhcp.transaction_id"]), str(fields.get("dhcp.mac") or "")
 
 
-def _full_name(holding: list[_Node], host: str) -> str:
+def _full_name(holding: list[IntervalNode], host: str) -> str:
     """The one longer name that ``host`` (15 characters, NetBIOS-truncated) begins among ``holding``.
 
     ``holding`` are the address's intervals that hold the time looked up (``ts``).
