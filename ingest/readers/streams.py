@@ -23,31 +23,59 @@ reader thus frames every complete line before the damage; a last line that
 has no newline before the damage is lost with it (``io.BufferedReader.readline``
 drops what it gathered when the raw stream raises) and the file's rejection
 ("could not be read to the end") covers it.
+
+The encodings are told in :mod:`ingest.readers.streams_text` (:func:`text_encoding`,
+:func:`as_utf8`), pipes read as they come in :mod:`ingest.readers.streams_live`
+(:class:`LiveSource`, :class:`ReadAhead`, :func:`chunk_reader`); this module
+re-exports their names and keeps the two decoders.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
-import math
-import os
 import re
-import select
-import stat
-import time
-import weakref
 import zlib
-from collections.abc import Callable
 from typing import BinaryIO
+
+from ingest.readers.streams_live import (
+    LiveSource,
+    ReadAhead,
+    chunk_reader,
+    live_descriptor,
+    mark_live,
+)
+from ingest.readers.streams_text import (
+    SNIFF_BYTES,
+    UNMARKED_UNITS,
+    UTF8_BOM,
+    as_utf8,
+    bom_encoding,
+    text_encoding,
+    unmarked_encoding,
+)
+
+__all__ = [
+    "GZIP_MAGIC",
+    "SNIFF_BYTES",
+    "UNMARKED_UNITS",
+    "UTF8_BOM",
+    "DamagedFileError",
+    "GzipMembers",
+    "LiveSource",
+    "ReadAhead",
+    "Utf8Transcoder",
+    "as_utf8",
+    "bom_encoding",
+    "chunk_reader",
+    "live_descriptor",
+    "mark_live",
+    "text_encoding",
+    "unmarked_encoding",
+]
 
 GZIP_MAGIC = b"\x1f\x8b"
 """The first two bytes of every gzip member."""
-
-UTF8_BOM = codecs.BOM_UTF8
-"""The UTF-8 byte-order mark, which Windows PowerShell 5.1 writes first (``Out-File
--Encoding UTF8``, ``Set-Content -Encoding UTF8``).  It is dropped once, at the
-start of a file or body, before any reader sees the bytes: a record's bytes, and
-so its id, are then the same with and without it."""
 
 _GZIP_WBITS = 31  # zlib's gzip framing: header, deflate data, CRC-32 and length checked
 _COMPRESSED_CHUNK = 8 << 10
@@ -59,38 +87,6 @@ _FIRST_FEED = 256
 """Compressed bytes given to zlib first in each member (then twice as many each call)."""
 _ZEROS = re.compile(rb"\x00*")
 _TEXT_CHUNK = 256 << 10  # UTF-16/32 bytes decoded at a time
-
-_BOMS = (
-    # UTF-32LE's mark starts with UTF-16LE's: the longer marks are tried first
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-
-UNMARKED_UNITS = 8
-"""Code units of ASCII text that identify UTF-16 or UTF-32 without a byte-order mark.
-
-Telemetry starts with ASCII (``{``, ``[``, ``#``, ``<``, a date, a name), so
-eight printable characters each followed (little-endian) or preceded
-(big-endian) by NUL bytes are decisive: UTF-8 text has no NUL there, gzip and
-EVTX (``ElfFile\\x00``) have their own magic, and a file with NULs later, or
-NUL padding first (a log truncated under its writer), has no such pattern."""
-
-SNIFF_BYTES = 4 * UNMARKED_UNITS
-"""Bytes :func:`text_encoding` needs to decide (UTF-32's eight code units)."""
-
-_UNMARKED_MIN_UNITS = 4  # a shorter text is no telemetry record: left as it is
-_TEXT_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n\r"  # the ASCII a text file starts with
-_UNMARKED = (
-    # (code unit width, offset of its ASCII byte, codec); UTF-32 first only for clarity:
-    # its pattern has a NUL where UTF-16's has a character, so the two never both match
-    (4, 0, "utf-32-le"),
-    (4, 3, "utf-32-be"),
-    (2, 0, "utf-16-le"),
-    (2, 1, "utf-16-be"),
-)
 
 
 class DamagedFileError(OSError):
@@ -119,108 +115,6 @@ class DamagedFileError(OSError):
         self.damage = damage
         self.at = at
         self.detail = detail
-
-
-def bom_encoding(head: bytes) -> tuple[str, int] | None:
-    """The codec and mark length of a UTF-16/UTF-32 byte-order mark at the start of ``head``.
-
-    A UTF-8 mark is not one of them: UTF-8 needs no transcoding; the stream
-    drops its mark (:data:`UTF8_BOM`, :func:`as_utf8`, ``open_binary``).
-
-    Examples
-    --------
-    >>> bom_encoding(b"\\xff\\xfe{\\x00")
-    ('utf-16-le', 2)
-    >>> bom_encoding(b"{}") is None
-    True
-    """
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            return encoding, len(bom)
-    return None
-
-
-def unmarked_encoding(head: bytes) -> str | None:
-    """The codec of UTF-16/UTF-32 text without a byte-order mark at the start of ``head``, if it is one.
-
-    It is one when its first :data:`UNMARKED_UNITS` code units (at least four,
-    for a shorter ``head``) are all printable ASCII, tab, CR or LF: one byte of
-    that, the rest of each unit NUL.
-
-    Examples
-    --------
-    >>> unmarked_encoding('{"a": 1}'.encode("utf-16-le"))
-    'utf-16-le'
-    >>> unmarked_encoding(b'{"a": 1}\\x00\\x00') is None
-    True
-    """
-    if b"\x00" not in head[:2]:
-        return None  # each pattern has a NUL in the first two bytes: the usual answer, at once
-    for width, at, encoding in _UNMARKED:
-        units = min(UNMARKED_UNITS, len(head) // width)
-        if units < _UNMARKED_MIN_UNITS:
-            continue
-        end = units * width
-        if head[at:end:width].translate(None, _TEXT_BYTES):
-            continue  # a unit whose character byte is not ASCII text (or is NUL)
-        zeros = bytes(units)
-        if all(head[offset:end:width] == zeros for offset in range(width) if offset != at):
-            return encoding
-    return None
-
-
-def text_encoding(head: bytes) -> tuple[str, int] | None:
-    """The codec of UTF-16/UTF-32 text at the start of ``head``, and the length of its mark.
-
-    A byte-order mark decides (:func:`bom_encoding`); without one, the pattern
-    of ASCII text's first code units does (:func:`unmarked_encoding`, mark
-    length 0).  ``None`` for anything else: UTF-8, binary, gzip.  Give it
-    :data:`SNIFF_BYTES` bytes.
-
-    Examples
-    --------
-    >>> text_encoding(b"\\xfe\\xff\\x00{")
-    ('utf-16-be', 2)
-    >>> text_encoding("<Event xmlns=".encode("utf-16-be"))
-    ('utf-16-be', 0)
-    >>> text_encoding(b"ElfFile\\x00\\x00\\x00\\x00\\x00") is None
-    True
-    """
-    marked = bom_encoding(head)
-    if marked is not None:
-        return marked
-    unmarked = unmarked_encoding(head)
-    return None if unmarked is None else (unmarked, 0)
-
-
-def as_utf8(data: bytes) -> bytes:
-    """``data`` as UTF-8 when it is UTF-16/UTF-32 text (:func:`text_encoding`), else unchanged.
-
-    For bodies held in memory (an HTTP request); files are transcoded as they
-    are read, by :class:`Utf8Transcoder`.  Invalid code units become U+FFFD.
-
-    Examples
-    --------
-    >>> as_utf8('[{"a": "é"}]'.encode("utf-16-le")) == '[{"a": "é"}]'.encode()
-    True
-    >>> as_utf8(b"<13>Jan  1 00:00:00 h app: x")
-    b'<13>Jan  1 00:00:00 h app: x'
-
-    A UTF-8 byte-order mark at the start is dropped (once), as ``open_binary`` does:
-
-    >>> as_utf8(b'\\xef\\xbb\\xbf{"a": 1}')
-    b'{"a": 1}'
-    """
-    if data.startswith(UTF8_BOM):
-        return data[len(UTF8_BOM) :]
-    found = text_encoding(data[:SNIFF_BYTES])
-    if found is None:
-        return data
-    encoding, mark = found
-    text = data[mark:].decode(encoding, "replace")
-    if text.startswith("\ufeff"):  # the text's own mark after the encoding's, as Utf8Transcoder drops it
-        text = text[1:]
-    return text.encode("utf-8", "replace")
 
 
 class _Paused(Exception):
@@ -508,212 +402,3 @@ class Utf8Transcoder(_OverStream):
         self._position += count
         return count
 
-
-_LIVE_STREAMS: weakref.WeakSet[object] = weakref.WeakSet()
-
-
-def mark_live(stream: BinaryIO) -> BinaryIO:
-    """``stream``, marked as read as its bytes come (:func:`chunk_reader`); returned for chaining."""
-    _LIVE_STREAMS.add(stream)
-    return stream
-
-
-def chunk_reader(stream: BinaryIO) -> Callable[[int], bytes]:
-    """How a reader takes its next chunk of ``stream``: ``read1`` on a live pipe, else ``read``.
-
-    ``read(n)`` of a buffered stream waits for ``n`` bytes or the end: on a
-    pipe that trickles (:func:`mark_live`, :func:`ingest.readers.files.open_stream`)
-    the records would wait for 1 MiB or the pipe's end.  ``read1(n)`` returns
-    what one read below brings.  A file keeps ``read``: its chunks stay whole.
-    """
-    if stream in _LIVE_STREAMS:
-        return stream.read1  # type: ignore[attr-defined, no-any-return]
-    return stream.read
-
-
-class ReadAhead(io.RawIOBase):
-    """A stream whose first bytes were read ahead, to be looked at, then the stream as if untouched.
-
-    Standard input cannot be peeked at beyond what one read brings (a pipe may
-    hand over a single byte first), nor reopened after sniffing, as files are:
-    the bytes read ahead are replayed before the rest.
-
-    Parameters
-    ----------
-    inner : binary stream
-        The stream, of which ``head`` was read.
-    head : bytes
-        Its first bytes, already read.
-    owns_inner : bool
-        Whether closing this closes ``inner`` (not so for ``sys.stdin.buffer``).
-
-    Examples
-    --------
-    >>> import io
-    >>> inner = io.BytesIO(b'{"a": 1}\\n{"b": 2}\\n')
-    >>> stream = io.BufferedReader(ReadAhead(inner, inner.read(3)))
-    >>> stream.read()
-    b'{"a": 1}\\n{"b": 2}\\n'
-    """
-
-    def __init__(self, inner: BinaryIO | io.BufferedIOBase, head: bytes, *, owns_inner: bool = True) -> None:
-        super().__init__()
-        self._inner = inner
-        self._head = memoryview(head)
-        self._owns_inner = owns_inner
-        self.consumed = len(head)
-        """Bytes taken from ``inner`` so far (the progress bar's count for a stream)."""
-        # readinto1: one read below, so a pipe's records come on as they arrive
-        self._readinto = getattr(inner, "readinto1", None) or getattr(inner, "readinto", None)
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        view = memoryview(buffer).cast("B")
-        if self._head:
-            count = min(len(view), len(self._head))
-            view[:count] = self._head[:count]
-            self._head = self._head[count:]
-            return count
-        if self._readinto is not None:
-            count = self._readinto(view)
-        else:  # a stream with read() only
-            data = self._inner.read(len(view))
-            count = len(data)
-            view[:count] = data
-        self.consumed += count
-        return count
-
-    def close(self) -> None:
-        if not self.closed:
-            try:
-                if self._owns_inner:
-                    self._inner.close()
-            finally:
-                super().close()
-
-
-def live_descriptor(stream: object) -> int | None:
-    """The descriptor of ``stream`` when its bytes may come at any pace (a pipe, a socket), else ``None``.
-
-    ``None`` for a regular file or a device (never waited on), a stream
-    without a descriptor (``io.BytesIO``), and where ``select.poll`` is
-    missing (Windows): those are read as they always were.
-    """
-    if not hasattr(select, "poll"):
-        return None
-    try:
-        fd = stream.fileno()  # type: ignore[attr-defined]
-        mode = os.fstat(fd).st_mode
-    except (AttributeError, OSError, ValueError):
-        return None
-    return fd if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) else None
-
-
-class LiveSource(io.RawIOBase):
-    """A pipe or socket read as its bytes come, whose reader can act while no byte comes.
-
-    A reader blocked in ``read()`` on a source that trickles (``tail -F
-    eve.json | graphsiem ingest -``) cannot look at a clock.  Before every
-    read this calls ``pace``, which may act (the pipeline journals a batch
-    that has waited long enough, or raises to stop reading) and returns how
-    long the wait for bytes may last before ``pace`` is due again (``None``:
-    until bytes come); then it waits with ``poll`` on the descriptor and on
-    ``wake_fd``, whose bytes (a signal handler's stop request) end a wait at once.
-
-    Chosen over a reading thread feeding a queue, and measured: reading a
-    million 187-byte lines that ``cat`` writes to a pipe took 76 ns of CPU a
-    line through a plain ``FileIO``, 115 ns through this (a ``poll`` and a
-    Python call a read) and 165-190 ns through a thread and a queue, against
-    ~20-30 us a record for the rest of the ingest.  No thread is left blocked
-    in ``read`` when the call stops, and ``pace`` runs in the caller's
-    thread, between records.
-
-    Parameters
-    ----------
-    fd : int
-        The descriptor (:func:`live_descriptor`); read directly, not closed.  A
-        ``BufferedReader`` over it must not have been read from: its buffered
-        bytes would be skipped (``sys.stdin.buffer`` before an ingest reads it).
-    pace : callable
-        Called before each wait, as above.
-    wake_fd : int, optional
-        A descriptor that becomes readable when the wait must end (never read here).
-    pause : float, optional
-        While :attr:`is_pausing`, a wait of this many seconds with no byte
-        ends the read with 0 bytes: a pause, not the end (:attr:`ended` stays
-        false); so does a wake (:attr:`is_woken`), without calling ``pace``.
-        :func:`ingest.readers.files.open_stream` reads the head that chooses
-        the reader so: a trickle is not held until 64 KiB have come, and a
-        stop while the head is read still leaves its whole lines to be read.
-        A decoder over the source (:class:`GzipMembers`, :class:`Utf8Transcoder`)
-        takes such a read for a pause only when given the source (``live``);
-        without it, for the end of its input.
-
-    Examples
-    --------
-    >>> import os
-    >>> read_end, write_end = os.pipe()
-    >>> _ = os.write(write_end, b'{"a": 1}\\n'); os.close(write_end)
-    >>> source = LiveSource(read_end, pace=lambda: None)
-    >>> source.read(100), source.read(100), source.ended
-    (b'{"a": 1}\\n', b'', True)
-    >>> os.close(read_end)
-    """
-
-    def __init__(
-        self, fd: int, *, pace: Callable[[], float | None], wake_fd: int | None = None, pause: float | None = None
-    ) -> None:
-        super().__init__()
-        self._file = io.FileIO(fd, "rb", closefd=False)
-        self._pace = pace
-        self._poll = select.poll()
-        self._poll.register(fd, select.POLLIN | select.POLLPRI)
-        self._fd = fd
-        self._wake_fd = wake_fd
-        if wake_fd is not None:
-            self._poll.register(wake_fd, select.POLLIN)
-        self.pause = pause
-        self.is_pausing = False
-        """Whether a wait of :attr:`pause` seconds ends a read with 0 bytes (set while reading a head)."""
-        self.ended = False
-        """Whether the source has ended (a read returned 0 bytes that was not a pause)."""
-        self.is_woken = False
-        """Whether ``wake_fd`` ended a pausing read: the head ends there, with the lines it holds."""
-        self._was_woken = False
-
-    def readable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return self._fd
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        paused_at = None
-        if self.is_pausing and self.pause is not None:
-            paused_at = time.monotonic() + self.pause
-        ready = self._poll.poll(0)  # bytes already there are read at once, without pace
-        while not any(fd == self._fd for fd, _ in ready):
-            if ready:  # woken
-                if paused_at is not None:
-                    self.is_woken = True
-                    return 0
-                if self._wake_fd is not None and self._was_woken:
-                    # pace saw the wake and went on: the descriptor stays readable, so it
-                    # is no longer polled (else each poll would return at once, a busy loop)
-                    self._poll.unregister(self._wake_fd)
-                    self._wake_fd = None
-                self._was_woken = True
-            wait = self._pace()
-            if paused_at is not None:
-                left = paused_at - time.monotonic()
-                if left <= 0:
-                    return 0
-                wait = left if wait is None else min(wait, left)
-            # poll takes milliseconds; rounded up, so that a wait is never cut short into a busy loop
-            ready = self._poll.poll(None if wait is None else math.ceil(wait * 1000))
-        count = self._file.readinto(buffer)
-        if not count:
-            self.ended = True
-        return count or 0
