@@ -1,0 +1,486 @@
+"""One ingest call's session: records parsed into a batch, the batch journaled and counted.
+
+:class:`Session` takes each framed record (detect its parser, parse, check,
+give its events their ids: :mod:`ingest.event_ids`), commits a batch to the
+journal when it is full, when a stream's batch has waited (:meth:`Session.pace`)
+and at the end, and counts every record in the report.  What reaches the graph,
+and when, is :class:`ingest.pipeline.CallProjection`'s job, told of each commit.
+
+Ids: derived from the parser name and the record (plus the event's index when
+a record yields several events), so the same record always gets the same id.
+The rule is the journal's id scheme (:mod:`ingest.event_ids`): a new journal
+hashes the record's bytes as read (an NDJSON line) with sha256 and keeps that
+very line as the event's raw evidence; a journal that held events before
+schemes existed keeps ``stable_hash(parser name, canonical text)``, so a file
+ingested into it again adds nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
+
+import orjson
+
+from graphsiem.model import Event
+from ingest.event_ids import AS_READ, as_read_id, canonical_text_id
+from ingest.host_clocks import HostClocks
+from ingest.ipmap import IpHostMap
+from ingest.journal import Journal
+from ingest.parsers.base import (
+    ParseContext,
+    Parser,
+    ParserRegistry,
+    UnknownFormatError,
+    plausible_window,
+)
+from ingest.pipeline_checks import MAX_RAW_CHARS, check_events, is_plain, raw_of, reason_of
+from ingest.pipeline_counts import count_committed
+from ingest.pipeline_stop import Stopped, StopRequest
+from ingest.progress import IngestProgress
+from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.ndjson import canonical_json
+from ingest.registry import default_registry
+from ingest.report import Counts, IngestReport
+
+if TYPE_CHECKING:
+    from ingest.pipeline import CallProjection
+
+
+class Session:
+    """The state of one ingest call: the current batch and the report.
+
+    ``projection`` is told of each batch's new events after their commit, of
+    each settle and of the end (:class:`ingest.pipeline.CallProjection`);
+    ``ipmap`` is the map it projects with, which each commit teaches.
+    """
+
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        projection: CallProjection,
+        ipmap: IpHostMap,
+        registry: ParserRegistry | None,
+        format: str,
+        default_timezone: str,
+        batch_size: int,
+        progress: IngestProgress | None = None,
+        reference_year: int | None = None,
+        received_at: float | None = None,
+        time_window: tuple[float, float] | None = None,
+        flush_seconds: float | None = None,
+        settle_seconds: float | None = None,
+        stop: StopRequest | None = None,
+    ) -> None:
+        self.started = time.perf_counter()
+        # A stream's batch is journaled once it waited flush_seconds (pace); a stop
+        # request ends the reading at a batch's commit (flush) or a stream's read (pace).
+        self.flush_seconds = flush_seconds
+        self.stop = stop
+        self.flushed_at = time.monotonic()
+        # A live stream's graph is settled (a call boundary, :meth:`settle`) once journaled
+        # events have waited settle_seconds unprojected; only while one is read (ingest_stream).
+        self.settle_seconds = settle_seconds
+        self.is_settling = False
+        self.unsettled_since: float | None = None
+        # The plausible event times (module docstring); the end moves with the
+        # clock, read once a batch (a long ingest must not reject today's events).
+        self.fixed_window = time_window
+        self.earliest, self.latest = time_window or plausible_window()
+        self.journal = journal
+        self.registry = registry = registry or default_registry()
+        self.forced: Parser | None = None if format == "auto" else registry.get(format)
+        self.timezone = default_timezone
+        self.batch_size = batch_size
+        self.progress = progress
+        self.report = IngestReport()
+        self.ipmap = ipmap
+        self.projection = projection
+        self.host_clocks = HostClocks().load(journal.connection)
+        self.events: list[Event] = []
+        self.raw_json: list[str | bytearray] = []
+        self.fields_json: list[bytes] = []
+        # Per accepted record of the batch, how many events it made (its events
+        # are consecutive in self.events), and the runs of records of one file
+        # and format: (file counts, format counts, index of the run's first record).
+        # Two tuples a record fewer than (file, format, ids) per record; flush counts a run at a time.
+        self.sizes: list[int] = []
+        self.runs: list[tuple[Counts, Counts, int]] = []
+        self._run_file: Counts | None = None
+        self._run_formats: Counts | None = None
+        self.rejections: list[tuple[str, str, str, str]] = []
+        self.records = 0
+        self.is_as_read = journal.id_scheme == AS_READ  # which id rule (ingest.event_ids), fixed per journal
+        self._shapes: dict[tuple[str, ...], Parser] = {}
+        self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
+        self._parts: dict[str, tuple[Counts, PartsHook | None]] = {}  # see _parser_entry
+        self._context = ParseContext(
+            default_timezone=default_timezone, reference_year=reference_year, received_at=received_at,
+            host_clocks=self.host_clocks,
+        )
+
+    # -- per record ---------------------------------------------------------
+    def take(
+        self,
+        raw: RawRecord | ReadError,
+        file: Counts,
+        reader_name: str,
+        hint: str | None,
+        part_of: Parser | None = None,
+    ) -> None:
+        """Parse one framed record into the batch (or reject it); commit the batch first if it is full.
+
+        One method for the whole path of a record: each call saved is ~0.1 us a
+        record (measured).  The batch is committed when the record after its
+        last one arrives, or by :meth:`flush` at the end: the same batches.
+        A record whose parser splits it into parts (``parts`` in
+        :mod:`ingest.parsers.base`) is taken as those parts, each by a call with
+        ``part_of`` the parser, which parses it without detection and never splits it again.
+        """
+        if self.records >= self.batch_size:
+            if part_of is None:
+                self.flush()
+            else:
+                # a part of a record already read: a stop waits for the record's last part
+                # (_take_parts), else the parts after this batch would be dropped unreported
+                self.commit()
+        self.records += 1
+        if isinstance(raw, ReadError):
+            self._reject(file, self.report.format(reader_name), raw.origin, reader_name, raw.reason, raw.raw)
+            return
+        record = raw.record
+        # The record's text, made only where it is needed: a line as read into a
+        # scheme-2 journal is hashed and journaled as its bytes, and decoding a
+        # 2.8 KB Windows line cost ~0.4 us (measured); a rejection decodes it.
+        text: str | None = None
+        if not self.is_as_read:
+            if not raw.is_canonical and isinstance(record, dict):
+                # a JSON line as read, into a scheme-1 journal: its id, raw and
+                # rejection text are the canonical text, exactly as before schemes
+                text = canonical_json(record)
+            else:
+                text = raw.text
+        parser = self.forced
+        if part_of is not None:
+            parser = part_of  # a part is its wrapper's, whatever its own keys (a hit of only _source)
+        elif parser is not None:
+            # --format turns auto-detection off, not the parser's own check: a record
+            # its sniff does not claim would be "parsed" into an empty, host-less event
+            # and journaled for good (--format ecs on Suricata EVE: 5,000 of them)
+            if not parser.sniff(record):
+                self._reject(
+                    file, self.report.format(parser.name), raw.origin, parser.name,
+                    self._not_claimed(parser, record), raw.text if text is None else text,
+                )
+                return
+        else:
+            # the parser that claimed this key layout before, if its sniff agrees (see _parser_for)
+            if record.__class__ is dict and not raw.format_hint:
+                parser = self._shapes.get(tuple(record))
+            if parser is None or not parser.sniff(record):
+                try:
+                    parser = self._parser_for(raw)
+                except UnknownFormatError as exc:
+                    self._reject(
+                        file, self.report.format("unknown"), raw.origin, "unknown", str(exc),
+                        raw.text if text is None else text,
+                    )
+                    return
+        name = parser.name
+        formats = self._formats.get(name)
+        if formats is None:
+            # a parser's first record, or any record of a parser with parts (kept out of
+            # _formats, so that ordinary records pay nothing for the parts hook)
+            formats, parts = self._parser_entry(parser)
+            if parts is not None and part_of is None and self._take_parts(parts, parser, raw, file, reader_name, hint):
+                if self.stop is not None and self.stop.is_requested:
+                    raise Stopped  # every part of the record is taken; ingest_paths commits them
+                return
+        # one context object, updated per record: parsers consume it while parsing
+        context = self._context
+        context.origin = origin = raw.origin
+        context.path_hint = raw.path_hint or hint
+        earliest, latest = self.earliest, self.latest
+        try:
+            events = list(parser.parse(record, context))
+            if len(events) == 1 and is_plain(event := events[0], earliest, latest):
+                problem = None
+                # serialised here, where a bad value can still reject the record
+                fields_json = orjson.dumps(event.fields, default=str)
+            else:
+                problem = check_events(events, earliest, latest)
+                if problem is None:
+                    many_fields_json = [orjson.dumps(e.fields, default=str) for e in events]
+                    if len(events) == 1:  # one valid event of looser types (an int time)
+                        fields_json = many_fields_json[0]
+        except Exception as exc:  # noqa: BLE001 - any parser failure is a rejection, never a crash
+            problem = reason_of(exc)
+        if problem:
+            self._reject(file, formats, origin, name, problem, raw.text if text is None else text)
+            return
+        # The journal keeps as raw the text the id is derived from (a line as read,
+        # or canonical text): no re-dump.  Scheme 2 hashes the bytes as read where
+        # the reader kept them (no encode of 2.8 KB); scheme 1 hashes ``text``.
+        raw_json: str | bytearray
+        if not self.is_as_read:
+            data = None
+            raw_json = cast(str, text) if not raw.is_canonical else raw_of(record, raw.text)
+        else:
+            data = raw.data
+            if raw.is_canonical:
+                raw_json = raw_of(record, raw.text)
+            else:
+                # a line as read: its bytes, stored as the same text (a bytearray:
+                # Python's sqlite3 binds bytes through a slower path)
+                raw_json = bytearray(data) if data is not None else raw.text
+            if data is None:
+                data = raw.text.encode("utf-8", "surrogatepass")
+        # From here raw_json stands for the record: nothing downstream reads
+        # Event.raw (the journal stores raw_json, the projection never needs it),
+        # and freeing the record now, while its memory is hot, instead of at the
+        # end of the batch made Zeek JSON ingest ~8% faster per CPU second (measured).
+        if formats is not self._run_formats or file is not self._run_file:
+            self._start_run(file, formats)
+        if len(events) == 1:  # the common case, without the loop's bookkeeping
+            event = events[0]
+            event.id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
+            event.raw = None
+            if not event.origin:
+                event.origin = origin
+            if not event.source:
+                event.source = name
+            self.events.append(event)
+            self.raw_json.append(raw_json)
+            self.fields_json.append(fields_json)
+            self.sizes.append(1)
+            return
+        self.fields_json.extend(many_fields_json)
+        # each event of a record that gives several is journaled with the record's text
+        # (a wrapper's part: its own, not the wrapper's; see _take_parts)
+        for index, event in enumerate(events):
+            event.id = (
+                canonical_text_id(name, cast(str, text), index) if data is None else as_read_id(name, data, index)
+            )
+            if not event.origin:
+                event.origin = origin
+            if not event.source:
+                event.source = name
+            self.events.append(event)
+            self.raw_json.append(raw_json)
+            event.raw = None
+        self.sizes.append(len(events))
+
+    def _parser_entry(self, parser: Parser) -> tuple[Counts, PartsHook | None]:
+        """The report's counts of ``parser``'s format and its ``parts`` hook, looked up once a call.
+
+        A parser without ``parts`` is then cached in ``_formats`` (take's one lookup
+        a record); one with it stays in ``_parts`` and its records come here.
+        """
+        name = parser.name
+        entry = self._parts.get(name)
+        if entry is None:
+            formats = self.report.format(name)
+            parts = getattr(parser, "parts", None)
+            if parts is None:
+                self._formats[name] = formats
+            entry = self._parts[name] = (formats, parts)
+        return entry
+
+    def _take_parts(
+        self, parts: PartsHook, parser: Parser, raw: RawRecord, file: Counts, reader_name: str,
+        hint: str | None,
+    ) -> bool:
+        """Take each part of a wrapper record as a record; False when ``parser`` parses the record whole.
+
+        A part's text (its id's input and its raw evidence, :mod:`ingest.event_ids`) is its
+        canonical JSON; its origin is the record's plus the part's suffix.  A record of no
+        parts (an empty scroll page) is not counted at all.  A ``parts`` that fails (a
+        parser bug) rejects the record whole with the reason; the parts taken before stay.
+        """
+        origin, path_hint = raw.origin, raw.path_hint
+        try:
+            pieces = parts(raw.record)
+            if pieces is None:
+                return False
+            pieces = iter(pieces)
+        except Exception as exc:  # noqa: BLE001 - a failure to split is a rejection, never a crash
+            self._reject_whole(parser, raw, file, exc)
+            return True
+        self.records -= 1  # the parts are the batch's records, not the record that holds them
+        take = self.take
+        while True:
+            # only the splitting is guarded: an error of take itself (the journal's) must raise
+            try:
+                piece: Any = next(pieces, _END)
+                if piece is _END:
+                    return True
+                part, suffix = piece
+                text = part if part.__class__ is str else canonical_json(part)
+                item = RawRecord(part, f"{origin}{suffix}", text, path_hint)
+            except Exception as exc:  # noqa: BLE001 - as above
+                self._reject_whole(parser, raw, file, exc)
+                return True
+            take(item, file, reader_name, hint, parser)
+
+    def _reject_whole(self, parser: Parser, raw: RawRecord, file: Counts, exc: Exception) -> None:
+        """Reject a record whose parser's ``parts`` failed on it (the parts taken before stay)."""
+        name = parser.name
+        self._reject(file, self.report.format(name), raw.origin, name, f"cannot split into parts: {reason_of(exc)}", raw.text)
+
+    def _start_run(self, file: Counts, formats: Counts) -> None:
+        self.runs.append((file, formats, len(self.sizes)))
+        self._run_file, self._run_formats = file, formats
+
+    def _parser_for(self, raw: RawRecord) -> Parser:
+        """The parser of a record whose key layout has none yet, or whose layout's parser refused it."""
+        if raw.format_hint:
+            try:
+                return self.registry.get(raw.format_hint)
+            except UnknownFormatError:
+                pass
+        record = raw.record
+        parser = self.registry.detect(record)
+        # Records of one source share their key layout: remember which parser
+        # claimed a layout, so that take re-checks only its sniff (sniffs read keys first).
+        if record.__class__ is dict and not raw.format_hint and len(self._shapes) < 4096:
+            self._shapes[tuple(record)] = parser
+        return parser
+
+    def _not_claimed(self, parser: Parser, record: Any) -> str:
+        """The reason a record is not the forced format's: what auto-detection would read it as."""
+        try:
+            found = f"it reads as {self.registry.detect(record).name} (--format auto would take it)"
+        except Exception:  # noqa: BLE001 - UnknownFormatError, or a sniff that broke its promise
+            found = "no parser recognises it"
+        return f"not a {parser.name} record: {found}"
+
+    def _reject(self, file: Counts, formats: Counts, origin: str, fmt: str, reason: str, raw: str) -> None:
+        for counts in (file, formats, self.report.total):
+            counts.received += 1
+            counts.rejected += 1
+        self.rejections.append((origin, fmt, reason, raw[:MAX_RAW_CHARS]))
+
+    def finish(self) -> IngestReport:
+        """Commit the last batch, project the journal into the store, close the report."""
+        self.commit()
+        self.projection.catch_up(self.report, self.progress)
+        self.report.seconds = time.perf_counter() - self.started
+        return self.report
+
+    def pace(self) -> float | None:
+        """Before a stream waits for bytes: stop if asked, commit a batch that waited long enough, settle.
+
+        Returns how long the wait may last before this is due again (``None``:
+        until bytes come).  The batch is committed when it holds records and no
+        commit came for ``flush_seconds``; then the next record starts the
+        clock again.  Called between records (:class:`~ingest.readers.streams.LiveSource`),
+        so a commit here is one of a smaller batch: the same events and ids.
+        While a live stream settles, the graph is settled (:meth:`settle`) once
+        journaled events have waited ``settle_seconds`` unprojected; an idle
+        pipe with nothing left to settle waits for bytes with no timeout.
+        """
+        if self.stop is not None and self.stop.is_requested:
+            raise Stopped
+        wait = None
+        if self.records and self.flush_seconds is not None:
+            wait = self.flushed_at + self.flush_seconds - time.monotonic()
+            if wait <= 0:
+                self.commit()
+                wait = None
+        if self.is_settling:
+            settle_wait = self._settle_if_due()
+            if settle_wait is not None and (wait is None or settle_wait < wait):
+                wait = settle_wait
+        return wait
+
+    def _settle_if_due(self) -> float | None:
+        """Settle when journaled events have waited ``settle_seconds``; else how long until they will have."""
+        since, period = self.unsettled_since, self.settle_seconds
+        if since is None or period is None:
+            return None  # nothing journaled since the last settle: no clock runs
+        wait = since + period - time.monotonic()
+        if wait > 0:
+            return wait
+        self.settle()
+        return None
+
+    def settle(self) -> None:
+        """A call boundary inside a live stream: the graph catches up as if the ingest ended here.
+
+        The batch is committed, then the projection settles
+        (:meth:`ingest.pipeline.CallProjection.settle`): the journal is
+        projected as at the end, the store flushed, the checkpoint advanced,
+        and the records after it are projected as a new call's.
+        """
+        if self.records:
+            self.commit()
+        self.unsettled_since = None
+        self.projection.settle(self.report)
+
+    # -- per batch ----------------------------------------------------------
+    def flush(self) -> None:
+        """Commit the full batch (:meth:`take`); then stop reading if a stop was requested, or settle if due."""
+        self.commit()
+        if self.stop is not None and self.stop.is_requested:
+            raise Stopped
+        if self.is_settling:
+            self._settle_if_due()  # a stream that never pauses reaches pace seldom: settle between batches too
+
+    def commit(self) -> None:
+        """Commit the batch to the journal, then count its records as accepted."""
+        self.flushed_at = time.monotonic()
+        ipmap = self.ipmap
+        written: list[str] = []
+        self._settle_clocks()
+
+        def learn(new: list[Event]) -> None:
+            # The IP -> host intervals the new events teach are saved in their
+            # transaction, with the batch's rejections: one commit a batch instead
+            # of up to three, each waiting for an fsync (~1.5 ms here, measured).
+            ipmap.observe_all(new)
+            written.extend(ipmap.write(self.journal.connection))
+            self.host_clocks.write(self.journal.connection)
+
+        new = self.journal.append(
+            self.events, raw_json=self.raw_json, fields_json=self.fields_json,
+            rejections=self.rejections, before_commit=learn,
+        )
+        ipmap.saved(written)  # only observe_all, above, teaches the map: nothing else is left to save
+        self.host_clocks.saved()
+        if new and self.unsettled_since is None:
+            self.unsettled_since = self.flushed_at  # the settle clock starts with the first new event journaled
+        projection = self.projection
+        if projection.streaming and new:
+            projection.committed(new)
+        count_committed(self.report.total, self.runs, self.sizes, self.events, new)
+        self._next_batch()
+
+    def _settle_clocks(self) -> None:
+        """Date the batch's records that waited for their host's clock (:mod:`ingest.host_clocks`)."""
+        changed = self.host_clocks.settle((self.earliest, self.latest))
+        if not changed:
+            return
+        where = {id(event): index for index, event in enumerate(self.events)}
+        for event in changed:
+            index = where.get(id(event))
+            if index is not None:  # else its record was rejected after parsing
+                self.fields_json[index] = orjson.dumps(event.fields, default=str)
+
+    def _next_batch(self) -> None:
+        if self.progress is not None:
+            self.progress.batch(self.records)
+        self.events, self.raw_json, self.fields_json = [], [], []
+        self.sizes, self.runs, self.rejections = [], [], []
+        self._run_file = self._run_formats = None
+        self.records = 0
+        if self.fixed_window is None:
+            self.earliest, self.latest = plausible_window()
+
+
+PartsHook = Callable[[Any], Iterable[tuple[Any, str]] | None]
+"""A wrapper parser's ``parts`` method (:mod:`ingest.parsers.base`)."""
+
+_END = object()
+"""The end of a parser's parts, for ``next`` (a part may be any JSON value, ``None`` too)."""
