@@ -27,7 +27,7 @@ from analytics.features import ClusterFacts, cluster_features, feature_matrix
 from analytics.inputs import DetectionInputs, load_inputs
 from analytics.result import Cluster, DetectionResult, cluster_id
 from analytics.scoring import ClusterScorer
-from graphsiem.model import Entity
+from graphsiem.model import Entity, EntityType
 from graphsiem.store.base import GraphStore
 
 __all__ = ["Cluster", "DetectionConfig", "DetectionResult", "detect", "score_clusters"]
@@ -147,6 +147,7 @@ def score_clusters(
             pivot_value=pivot.value,
             host_count=len(hosts),
             pivot_is_new=bool(st.is_new[c.pivot]),
+            installed_as=_installed_as(pivot),
         )
         clusters.append(
             Cluster(
@@ -166,6 +167,17 @@ def score_clusters(
     # hunter's "least frequency of occurrence" order; then id, for stability.
     clusters.sort(key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
     return clusters
+
+
+def _installed_as(pivot: Entity) -> str | None:
+    """How a process pivot was installed, from the props the projection gives an installed command."""
+    if pivot.type != EntityType.PROCESS.value:
+        return None
+    if pivot.props.get("service"):
+        return "service"
+    if pivot.props.get("task"):
+        return "scheduled task"
+    return None
 
 
 def _entity(inputs: DetectionInputs, column: int) -> Entity:

@@ -160,8 +160,13 @@ def explain(
     pivot_value: str,
     host_count: int,
     pivot_is_new: bool,
+    installed_as: str | None = None,
 ) -> Explanation:
-    """The explanation of one cluster, features sorted by contribution (largest first)."""
+    """The explanation of one cluster, features sorted by contribution (largest first).
+
+    ``installed_as`` (``"service"``, ``"scheduled task"``): the pivot is a command
+    hosts installed that way (:func:`summarize`).
+    """
     rows = [
         FeatureContribution(
             name=name,
@@ -179,14 +184,25 @@ def explain(
         pivot_value=pivot_value,
         host_count=host_count,
         pivot_is_new=pivot_is_new,
+        installed_as=installed_as,
     )
     return Explanation(summary=summary, features=tuple(rows))
 
 
 def summarize(
-    facts: ClusterFacts, *, pivot_type: str, pivot_value: str, host_count: int, pivot_is_new: bool
+    facts: ClusterFacts,
+    *,
+    pivot_type: str,
+    pivot_value: str,
+    host_count: int,
+    pivot_is_new: bool,
+    installed_as: str | None = None,
 ) -> str:
     """One line an analyst can read.
+
+    A command installed as a service or a scheduled task (``installed_as``) may
+    have been installed without running yet, or run too: its hosts "installed
+    or ran" it, and the line says how it was installed.
 
     Examples
     --------
@@ -195,15 +211,23 @@ def summarize(
     >>> f = ClusterFacts({"first_contact_spread_min": 9.0, "exclusivity": 1.0}, [LineagePair("wscript.exe", "powershell.exe", 65, 0.0)], [], ["lsass_access"], [])
     >>> summarize(f, pivot_type="domain", pivot_value="cdn.example", host_count=65, pivot_is_new=True)
     '65 hosts first contacted domain cdn.example within 9 minutes; it is seen nowhere else; powershell.exe spawned by wscript.exe is new in the fleet; LSASS memory accessed'
+    >>> summarize(ClusterFacts({"first_contact_spread_min": 2.0, "exclusivity": 1.0}, [], [], [], []),
+    ...           pivot_type="process", pivot_value="cmd.exe /c x", host_count=12, pivot_is_new=True,
+    ...           installed_as="service")
+    '12 hosts first installed or ran process cmd.exe /c x within 2 minutes; it is installed as a service; it is seen nowhere else'
     """
     value = pivot_value if len(pivot_value) <= _MAX_VALUE else pivot_value[: _MAX_VALUE - 1] + "…"
     spread = facts.context.get("first_contact_spread_raw_min", facts.features.get("first_contact_spread_min", 0.0))
     verb = _VERB.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
+    if installed_as:
+        verb = "installed or ran"
     if pivot_is_new:
         head = f"{host_count} hosts first {verb} {pivot_type} {value} within {_duration(spread)}"
     else:
         head = f"{host_count} hosts {verb} {pivot_type} {value} (known before the window)"
     parts = [head]
+    if installed_as:
+        parts.append(f"it is installed as a {installed_as}")
     exclusivity = facts.features.get("exclusivity", 0.0)
     if exclusivity >= 0.995:
         parts.append("it is seen nowhere else")

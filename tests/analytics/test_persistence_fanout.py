@@ -103,6 +103,9 @@ def test_the_odd_service_installed_on_twelve_hosts_is_a_cluster_of_those_hosts(d
     assert cluster.score == max(c.score for c in result.clusters)
     # new and synchronised: the features the scorer reads
     assert "12 hosts first" in cluster.explanation.summary and "within 2 minutes" in cluster.explanation.summary
+    # installed, maybe never run: the line says so, not that the hosts ran it
+    assert "first installed or ran process" in cluster.explanation.summary
+    assert "it is installed as a service" in cluster.explanation.summary
 
 
 def test_a_new_service_rolled_out_over_the_day_is_a_cluster_of_its_own(detected) -> None:
