@@ -118,7 +118,7 @@ def test_the_encoding_is_decided_once_a_file_not_once_a_record(fixtures, tmp_pat
     # opened (for the head, then for the read), whatever its number of records
     from ingest.journal import Journal
     from ingest.pipeline import ingest_paths
-    from ingest.readers import files
+    from ingest.readers import files_open
 
     calls: list[bytes] = []
 
@@ -126,7 +126,7 @@ def test_the_encoding_is_decided_once_a_file_not_once_a_record(fixtures, tmp_pat
         calls.append(head)
         return text_encoding(head)
 
-    monkeypatch.setattr(files, "text_encoding", counted)
+    monkeypatch.setattr(files_open, "text_encoding", counted)  # what open_binary reads
     rows = (fixtures / "ecs_events.ndjson").read_bytes().splitlines(keepends=True)
     many = tmp_path / "many.ndjson"
     many.write_bytes(b"".join(rows) * 50)
