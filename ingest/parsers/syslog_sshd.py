@@ -47,13 +47,17 @@ _SSHD_KEYLESS_RE = re.compile(
 from 192.0.2.66 port 52311 ssh2``, ``Invalid user admin from ... port ...``.  sshd's own text ends the
 line, so with the name greedy the address is the last `` from ADDR port N`` of it."""
 _KEY_LINE_START_RE = re.compile(r"(?:(Accepted)|Failed) \S+ for (?:invalid user )?")
-_KEY_ADDRESS_RE = re.compile(r" from (\S+) port (\d{1,5}) ssh[12]: ")
-_KEY_TAIL_RE = re.compile(
-    r"(?:[\w-]+-CERT \S+ ID .* \(serial \d+\) CA [\w-]+ \S+|(?![\w-]*-CERT )[\w-]+ \S+)(?: \[preauth\])?",
-    re.DOTALL | re.ASCII)
-"""What sshd writes after `` ssh2: `` on a key line: the key's type and fingerprint (``RSA SHA256:...``,
-older ``RSA 0f:a1:...``), or a certificate's (``ED25519-CERT SHA256:... ID <text> (serial N) CA ED25519
-SHA256:...``), then `` [preauth]`` at most."""
+_KEY_ADDRESS_RE = re.compile(r"(?=( from (\S+) port (\d{1,5}) ssh[12]: ))")
+"""Each place that may be sshd's address, as a lookahead: a match never takes the blank before the next
+`` from`` (a name ending ``ssh2:`` would hide the real address from a consuming search)."""
+_PLAIN_KEY_RE = re.compile(r"(?![\w-]*-CERT )[\w-]+ \S+(?: \[preauth\])?", re.ASCII)
+"""What sshd writes after `` ssh2: `` for a key: its type and fingerprint (``RSA SHA256:...``, older
+``RSA 0f:a1:...``), then `` [preauth]`` at most."""
+_CERT_KEY_RE = re.compile(r"[\w-]+-CERT \S+ ID ", re.ASCII)
+_CERT_END_RE = re.compile(r" \(serial \d+\) CA [\w-]+ \S+(?: \[preauth\])?\Z", re.ASCII)
+"""A certificate's key (``ED25519-CERT SHA256:... ID ``), then the client's ID text, then this ending
+(`` (serial N) CA ED25519 SHA256:...``), found once a line: matching ``ID .* (serial`` from every
+place would cost the square of the line's length."""
 _REPEATED_RE = re.compile(r"message repeated \d+ times: \[ ?(.*?) ?\]", re.DOTALL)
 """syslog's ``message repeated 2 times: [ Failed password for root from ... ssh2]``."""
 
@@ -133,17 +137,26 @@ def _key_line(line: str) -> tuple[str | None, str, str, str] | None:
 
     The client chooses the user name and a certificate's ``ID``, either of which may hold
     `` from ADDR port N ssh2: ``.  Each such place is tried as sshd's: the line is read only when
-    exactly one of them is followed by what sshd writes after it (:data:`_KEY_TAIL_RE`), so a
-    copy of sshd's text in the name or the ID never names the source.
+    exactly one of them is followed by what sshd writes after it (a key, :data:`_PLAIN_KEY_RE`, or a
+    certificate, :data:`_CERT_KEY_RE` up to :data:`_CERT_END_RE`), so a copy of sshd's text in the
+    name or the ID never names the source.
     """
     start = _KEY_LINE_START_RE.match(line)
     if start is None:
         return None
+    ending = _CERT_END_RE.search(line, start.end())  # once: one place can end the line so
+    cert_end = ending.start() if ending is not None else -1
     readings = [
         found for found in _KEY_ADDRESS_RE.finditer(line, start.end())
-        if _KEY_TAIL_RE.fullmatch(line, found.end())
+        if _PLAIN_KEY_RE.fullmatch(line, found.end(1)) or _is_certificate_tail(line, found.end(1), cert_end)
     ]
     if len(readings) != 1:
         return None
     (found,) = readings
-    return start.group(1), line[start.end() : found.start()], found.group(1), found.group(2)
+    return start.group(1), line[start.end() : found.start()], found.group(2), found.group(3)
+
+
+def _is_certificate_tail(line: str, at: int, cert_end: int) -> bool:
+    """Whether ``line[at:]`` is a certificate's key and ID up to the line's certificate ending at ``cert_end``."""
+    key = _CERT_KEY_RE.match(line, at)
+    return key is not None and key.end() <= cert_end  # the ID may be empty: "ID  (serial"

@@ -103,6 +103,9 @@ def test_a_name_holding_the_key_separator_is_read_on_a_keyless_line() -> None:
      "ssh2: ED25519 SHA256:realkey", "x from 10.1.2.42 port 1 ssh2: RSA SHA256:y"),
     ("Failed publickey for invalid user a ssh2: b from 198.51.100.9 port 4000 ssh2: RSA-CERT "
      "SHA256:abc ID x from 10.1.2.43 port 22 ssh2 (serial 2) CA RSA SHA256:def", "a ssh2: b"),
+    # a name ending "ssh2:": a consuming search took the blank before the real " from" and found nothing
+    ("Failed publickey for invalid user a from 10.1.2.42 port 1 ssh2: from 198.51.100.9 port 4000 ssh2: RSA "
+     "SHA256:abcdef", "a from 10.1.2.42 port 1 ssh2:"),
     ("Accepted publickey for a ssh2: b from 198.51.100.9 port 4000 ssh2: RSA 0f:a1:33:00:11:22:33:44:55:66:77:88:"
      "99:aa:bb:cc [preauth]", "a ssh2: b"),  # an OpenSSH before 6.8 writes MD5 fingerprints bare
 ])
