@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import deque
 from collections.abc import Iterator
 from itertools import compress
 from typing import Any, BinaryIO
@@ -168,7 +169,10 @@ class _Lines:
     and stops a row at ``max_bytes``.
     """
 
-    __slots__ = ("_stream", "_readline", "_max_bytes", "number", "start", "size", "quotes", "head", "line_ended")
+    __slots__ = (
+        "_stream", "_readline", "_max_bytes", "number", "start", "size", "quotes", "head", "line_ended",
+        "row", "_replay",
+    )
 
     def __init__(self, stream: BinaryIO, max_bytes: int) -> None:
         self._stream = stream
@@ -182,18 +186,33 @@ class _Lines:
         self.quotes = 0
         self.head = bytearray()
         self.line_ended = True
+        self.row: list[bytes] = []
+        """The current row's lines as read (at most ``max_bytes`` and a line), for :meth:`replay`."""
+        self._replay: deque[bytes] = deque()
 
     def new_row(self) -> None:
         self.start = self.size = self.quotes = 0
         self.head.clear()
+        self.row.clear()
+
+    def replay(self) -> None:
+        """Read the current row's lines after its first again, as rows of their own.
+
+        A quote opened on a row's first line and never closed (a damaged or hand-edited
+        export) made the csv reader take every later line into that row; the lines are
+        counted again from the row's second.
+        """
+        self._replay.extendleft(reversed(self.row[1:]))
+        self.number = self.start
 
     def __iter__(self) -> _Lines:
         return self
 
     def __next__(self) -> str:
-        raw = self._readline(self._max_bytes - self.size + 1)
+        raw = self._replay.popleft() if self._replay else self._readline(self._max_bytes - self.size + 1)
         if not raw:
             raise StopIteration
+        self.row.append(raw)
         self.line_ended = raw.endswith(b"\n")
         self.number += self.line_ended
         if not self.start:
@@ -314,6 +333,18 @@ class CsvRowsReader:
                 rows = csv.reader(lines, delimiter=delimiter, strict=True)
                 continue
             except csv.Error as exc:
+                if lines.quotes % 2 == 1 and len(lines.row) > 1:
+                    # the end of the file inside a quoted value: every line after the row's first
+                    # went into it; only the first is rejected, the others are read again as rows
+                    first = lines.row[0].decode("utf-8", "replace").rstrip("\r\n")[:RAW_TEXT_BYTES]
+                    yield ReadError(
+                        f"{path}:{lines.start}",
+                        "CSV row not readable: a quoted value opened in it is never closed; "
+                        "the lines after it are read as rows",
+                        first)
+                    lines.replay()
+                    rows = csv.reader(lines, delimiter=delimiter, strict=True)
+                    continue
                 yield ReadError(f"{path}:{lines.start}", f"CSV row not readable: {exc}", lines.raw_text())
                 continue
             if not cells:

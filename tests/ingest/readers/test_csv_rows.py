@@ -148,7 +148,20 @@ def test_a_quote_left_open_at_the_end_is_rejected_where_its_row_starts():
     found = read((HEADER + "t1,d,ws-1,A,x\r\n" + 't2,d,ws-1,A,"open\r\nand on\r\n').encode())
     assert isinstance(found[0], RawRecord)
     assert isinstance(found[1], ReadError) and found[1].origin == "x.csv:3"
-    assert "unexpected end of data" in found[1].reason
+    assert "never closed" in found[1].reason and found[1].raw == 't2,d,ws-1,A,"open'
+    # the line after it is read as a row of its own (one cell: rejected by its own line)
+    assert isinstance(found[2], ReadError) and found[2].origin == "x.csv:4" and "1 cells" in found[2].reason
+    assert len(found) == 3
+
+
+def test_a_quote_never_closed_does_not_swallow_the_rows_after_it():
+    # a hand-edited or damaged export: before, ws2 and ws3 went into the open value (up to 4 MiB
+    # of rows) and one rejection of line 2 was all the report showed
+    found = read((HEADER + 't1,d,ws1,ProcessCreated,"abc\r\n' + "t2,d,ws2,ProcessCreated,z\r\n"
+                  + "t3,d,ws3,ProcessCreated,z\r\n").encode())
+    assert [(type(item).__name__, item.origin) for item in found] == [
+        ("ReadError", "x.csv:2"), ("RawRecord", "x.csv:3"), ("RawRecord", "x.csv:4")]
+    assert [item.record["DeviceName"] for item in found[1:]] == ["ws2", "ws3"]
 
 
 @pytest.mark.parametrize(("header", "reason"), [
