@@ -31,7 +31,7 @@ from ingest.journal import Journal
 from ingest.pipeline import SETTLE_SECONDS, ingest_paths, settle_period
 from tests.ingest.stdin_sources import FIXTURES, mixed_formats_ndjson
 from tests.ingest.test_pipeline_stores import graph_facts
-from tests.ingest.test_stdin_live import DEADLINE, REPO, wait_for
+from tests.ingest.test_stdin_live import DEADLINE, REPO, _lines, wait_for
 
 SETTLE = "0.3"
 """The children's settle period: short, so that a test waits for several."""
@@ -270,6 +270,35 @@ def test_a_pipe_read_in_process_settles_its_store_between_pieces(tmp_path):
     (report,) = reports
     assert report.projected["events"] == report.total.events
     assert graph_facts(store) == _reference(tmp_path, "whole", b"".join(_pieces_leases_first()))
+    store.close()
+
+
+def test_a_pipe_that_never_pauses_settles_between_batches(tmp_path):
+    # every byte is in the pipe before the first read: the reader takes all 40 records from
+    # its buffer without waiting (no pace), so only the batch commits can settle on the way
+    read_end, write_end = os.pipe()
+    store = _FlushCountingStore(tmp_path / "graph")
+    records = mixed_formats_ndjson()
+    os.write(write_end, records)
+    reports = []
+    with open(read_end, "rb") as stdin:
+
+        def ingest() -> None:
+            with Journal(tmp_path / "journal.sqlite") as journal:
+                reports.append(ingest_paths(["-"], store=store, journal=journal, stdin=stdin, progress=False,
+                                            batch_size=5, flush_seconds=0.2, settle_seconds=1e-9))
+
+        worker = threading.Thread(target=ingest)
+        worker.start()
+        try:
+            # 40 records in batches of 5: 7 commits while reading the head's buffer (read whole after a
+            # pause of flush_seconds), each followed by a settle; the 8th batch waits for the flush clock
+            wait_for(lambda: store.flushes >= 7, "a settle after each full batch")
+        finally:
+            os.close(write_end)
+            worker.join(DEADLINE)
+    (report,) = reports
+    assert report.projected["events"] == report.total.events == _lines(records)
     store.close()
 
 
