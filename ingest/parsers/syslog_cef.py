@@ -37,32 +37,49 @@ HH:mm:ss[.SSS] [zzz]``.  The zone is ``UTC``/``GMT``/``UT``/``Z``, an offset
 (``Europe/Paris``, ``EST``); without one, ``ParseContext.default_timezone``.
 A layout without a year takes the year of RFC 3164 syslog
 (:mod:`ingest.parsers.syslog_time`).
+
+The times are read in :mod:`ingest.parsers.syslog_cef_time`, the field writers
+CEF shares with LEEF and Cisco ASA are :mod:`ingest.parsers.syslog_device_fields`;
+this module re-exports their names.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from ingest.normalize import (
     DIGEST_LENGTHS,
-    canonical_ip,
-    is_internal,
     normalize_digest,
-    normalize_domain,
-    normalize_host,
-    normalize_url,
     normalize_user,
     parse_int,
-    parse_timestamp,
 )
 from ingest.parsers.base import ParseContext, ParseError
-from ingest.parsers.syslog_time import yearless_time
+from ingest.parsers.syslog_cef_time import _TIME_KEYS, cef_time
+from ingest.parsers.syslog_device_fields import (
+    device_header,
+    put_host,
+    put_ip,
+    put_number,
+    put_request,
+)
 from ingest.parsers.windows_fields import put_decoded
-from ingest.parsers.windows_time import checked_time
+
+__all__ = [
+    "Payload",
+    "cef_fields",
+    "cef_time",
+    "device_header",
+    "is_device_view",
+    "parse_extension",
+    "put_host",
+    "put_ip",
+    "put_number",
+    "put_request",
+    "read_cef",
+    "split_cef",
+    "split_header",
+]
 
 _KEY_RE = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\-\[\]]+)=")
 _VALUE_ESCAPES = {"=": "=", "\\": "\\", "n": "\n", "r": "\r", "|": "|"}
@@ -103,14 +120,6 @@ folded (lower case, no spaces, ``_`` or ``-``); other labels stay ``cef.<label>`
 _LABEL_FOLD_RE = re.compile(r"[\s_\-]+")
 _HASH_BY_LENGTH = {length: name for name, length in DIGEST_LENGTHS.items() if name != "imphash"}
 """CEF ``fileHash`` names no algorithm: a digest's length tells it (32 hex digits: MD5, not an imphash)."""
-_TIME_KEYS = ("rt", "end", "start", "deviceReceiptTime")
-_TEXT_TIME_RE = re.compile(
-    r"([A-Za-z]{3}) +(\d{1,2})(?: +(\d{4}))? +(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?: +(\S+))?"
-)
-_OFFSET_RE = re.compile(r"(?:GMT|UTC|UT)?([+-])(\d{1,2})(?::?(\d{2}))?")
-_MONTHS = {name: number for number, name in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
-_UTC_NAMES = frozenset(("UTC", "GMT", "UT", "Z"))
 
 
 _PARTY_KEYS = ("src", "dst", "shost", "dhost", "request")
@@ -185,82 +194,6 @@ def split_cef(text: str) -> tuple[list[str], dict[str, str]]:
     return header, parse_extension(extension)
 
 
-def _zone(name: str) -> tzinfo:
-    """The zone of a CEF time's ``zzz``; :class:`ParseError` when no zone has that name."""
-    upper = name.upper()
-    if upper in _UTC_NAMES:
-        return UTC
-    offset = _OFFSET_RE.fullmatch(upper)
-    if offset is not None:
-        hours, minutes = int(offset.group(2)), int(offset.group(3) or 0)
-        if hours > 23 or minutes > 59:
-            raise ParseError(f"zone offset {name[:12]!r} out of range")
-        sign = -1 if offset.group(1) == "-" else 1
-        return timezone(sign * timedelta(hours=hours, minutes=minutes))
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError, OSError):  # unknown, malformed or a directory of the zone tree
-        raise ParseError(f"unknown time zone {name[:40]!r}") from None
-
-
-def _text_time(value: str, context: ParseContext) -> float | None:
-    """``MMM dd [yyyy] HH:mm:ss[.SSS] [zzz]`` as epoch seconds; ``None`` for another layout."""
-    match = _TEXT_TIME_RE.fullmatch(value)
-    if match is None:
-        return None
-    month_name, day, year, hour, minute, second, fraction, zone_name = match.groups()
-    month = _MONTHS.get(month_name.upper())
-    if month is None:
-        raise ParseError(f"month {month_name!r} unknown")
-    zone = _zone(zone_name) if zone_name else ZoneInfo(context.default_timezone)
-    micro = int((fraction or "0")[:6].ljust(6, "0"))
-    clock = (int(hour), int(minute), int(second), micro)
-    if year is None:
-        return yearless_time(month, int(day), clock, context, zone, what="CEF date")
-    try:
-        return datetime(int(year), month, int(day), *clock, tzinfo=zone).astimezone(UTC).timestamp()
-    except (ValueError, OverflowError) as exc:
-        raise ParseError(f"invalid date: {exc}") from None
-
-
-def cef_time(extension: dict[str, str], context: ParseContext) -> tuple[float | None, list[tuple[str, str, str]]]:
-    """The event time of ``rt``, else ``end``, ``start``, ``deviceReceiptTime`` (module docstring).
-
-    Returns
-    -------
-    ts : float or None
-        Epoch seconds of the first of them that reads as a time from 1970 to
-        2100; ``None`` when none does (the caller falls back to the syslog
-        header's time).
-    unreadable : list of (key, value, reason)
-        The ones before it that did not read, in that order.
-
-    Examples
-    --------
-    >>> cef_time({"rt": "Mar 01 2024 10:00:02 GMT+01:00"}, ParseContext())
-    (1709283602.0, [])
-    >>> cef_time({"rt": "yesterday"}, ParseContext())
-    (None, [('rt', 'yesterday', "CEF rt: unrecognised time 'yesterday'")])
-    """
-    unreadable: list[tuple[str, str, str]] = []
-    for key in _TIME_KEYS:
-        value = extension.get(key)
-        if not value:
-            continue
-        try:
-            if value.isascii() and value.isdigit():
-                ts = parse_timestamp(int(value), default_timezone=context.default_timezone)
-            else:
-                text = _text_time(value, context)
-                ts = text if text is not None else parse_timestamp(value, default_timezone=context.default_timezone)
-            return checked_time(ts, value, context.clock()), unreadable
-        except ParseError as exc:
-            unreadable.append((key, value, f"CEF {key}: {exc}"))
-        except (ValueError, OverflowError):
-            unreadable.append((key, value, f"CEF {key}: unrecognised time {value[:40]!r}"))
-    return None, unreadable
-
-
 class Payload(NamedTuple):
     """What a CEF or LEEF payload says, for the syslog parser's device-event rule."""
 
@@ -323,33 +256,6 @@ def cef_fields(header: list[str], extension: dict[str, str]) -> dict[str, Any]:
     return fields
 
 
-def device_header(prefix: str, header: list[str]) -> dict[str, Any]:
-    """A CEF or LEEF header's format version, vendor, product and its version; the device as observer."""
-    fields: dict[str, Any] = {
-        f"{prefix}.version": header[0],
-        f"{prefix}.vendor": header[1],
-        f"{prefix}.product": header[2],
-        f"{prefix}.product_version": header[3],
-    }
-    if header[1]:
-        fields["observer.vendor"] = header[1]
-    if header[2]:
-        fields["observer.product"] = header[2]
-    return fields
-
-
-def put_ip(fields: dict[str, Any], target: str, unread: str, value: str) -> None:
-    """The canonical address in ``target``; a value that is none stays, as written, in ``unread``."""
-    ip = canonical_ip(value, strict=False)
-    fields[target if ip else unread] = ip or value
-
-
-def put_number(fields: dict[str, Any], target: str, unread: str, value: str) -> None:
-    """A decimal count or port as an int in ``target``; anything else stays, as written, in ``unread``."""
-    is_number = value.isascii() and value.isdigit()  # int() refuses "²"
-    fields[target if is_number else unread] = int(value) if is_number else value
-
-
 def _put_process(fields: dict[str, Any], prefix: str, key: str, value: str) -> None:
     """``sproc``/``dproc`` (an image path or a name) and ``spid``/``dpid`` as the Windows parsers write them.
 
@@ -392,53 +298,6 @@ def _put_label(fields: dict[str, Any], label: str, value: str) -> None:
             put_decoded(fields, value)
 
 
-_SCHEMES_BY_PORT = {"80": "http", "8080": "http", "443": "https", "8443": "https", "21": "ftp"}
-_SCHEMES_BY_APP = {"http": "http", "web-browsing": "http", "https": "https", "ssl": "https", "ftp": "ftp"}
-_HOST_PATH_RE = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?(?::\d{1,5})?(?:[/?].*)?")
-"""``host[:port][/path]`` whose host is a DNS name with an alphabetic top-level label (``cdn.example/img``)."""
-
-
-def put_request(fields: dict[str, Any], value: str, extension: dict[str, str]) -> None:
-    """``url.full`` (and ``url.domain``, ``url.path``) of a CEF ``request`` or LEEF ``url``.
-
-    A value in quotes is read without them.  A value without a scheme that is
-    clearly ``host/path`` (PAN-OS writes ``cdn.example/img/logo.png``) gives
-    ``url.domain`` and ``url.path``; it gives ``url.full`` only when the port
-    (``dpt`` 80/8080, 443/8443, 21) or the application (``app``) says the
-    scheme, since a guessed ``http://`` would key the URL of an HTTPS request
-    apart from the same URL seen elsewhere.  Anything else that is no URL
-    stays ``url.original``, as written.
-    """
-    text = value.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        text = text[1:-1].strip()
-    try:
-        url = normalize_url(text)
-    except ValueError:
-        url = None
-    if url is None and _HOST_PATH_RE.fullmatch(text):
-        app = extension.get("app", "").lower()
-        scheme = _SCHEMES_BY_APP.get(app) or _SCHEMES_BY_PORT.get(extension.get("dpt", ""))
-        try:
-            parts = urlsplit(normalize_url("http://" + text))
-        except ValueError:
-            parts = None
-        if parts is not None and parts.hostname:
-            fields["url.original"] = value
-            fields["url.domain"] = parts.hostname
-            fields["url.path"] = parts.path
-            if scheme is not None:
-                fields["url.full"] = normalize_url(f"{scheme}://{text}")
-            return
-    if url is None:
-        fields["url.original"] = value
-        return
-    fields["url.full"] = url
-    host = urlsplit(url).hostname
-    if host and canonical_ip(host, strict=False) is None:
-        fields["url.domain"] = host
-
-
 def _put_file_hash(fields: dict[str, Any], value: str) -> None:
     """``file.hash.<algorithm>`` from CEF ``fileHash`` when it is a digest (the shared rule, ``normalize_digest``).
 
@@ -454,35 +313,6 @@ def _put_file_hash(fields: dict[str, Any], value: str) -> None:
         return
     if digest is not None:
         fields[f"file.hash.{algorithm}"] = digest
-
-
-def put_host(fields: dict[str, Any], side: str, value: str, address: str | None, *, written_as: str | None) -> None:
-    """``shost``/``dhost``: an address, a fleet host's name, or an outside machine's domain (module docstring).
-
-    A name without an address is also kept as written, under ``written_as`` (when given).
-    """
-    ip = canonical_ip(value, strict=False)
-    if ip is not None:
-        fields.setdefault(f"{side}.ip", ip)
-        return
-    if not address or is_internal(address):
-        # a name without an address is the machine the device names (ArcSight's Windows
-        # connector: dhost=DC01.corp.example.com for the 4625's computer), not a DNS name
-        # a client looked up: a domain there would become a resolution that never happened
-        host = normalize_host(value)
-        if host and canonical_ip(host, strict=False) is not None:
-            fields.setdefault(f"{side}.ip", host)  # an address in another spelling (fullwidth digits)
-            return
-        if host:
-            fields[f"{side}.hostname"] = host
-            if not address and written_as:
-                fields[written_as] = value  # the FQDN, as written
-            return
-    try:
-        domain = normalize_domain(value)
-    except ValueError:
-        domain = None
-    fields[f"{side}.domain"] = domain or value
 
 
 def is_device_view(extension: dict[str, str], fields: dict[str, Any]) -> bool:
