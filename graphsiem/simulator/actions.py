@@ -22,6 +22,7 @@ from graphsiem.simulator.context import (
     SYSTEM_USER,
     Proc,
     RunContext,
+    account_of,
     process_guid,
     standing_process,
 )
@@ -41,6 +42,11 @@ _MIME = {"png": "image/png", "exe": "application/x-dosexec", "msi": "application
 def _text(ctx: RunContext, step: Step, key: str, default: str | None = None) -> str | None:
     value = step.params.get(key, default)
     return None if value is None else render(str(value), ctx.variables)
+
+
+def _word(ctx: RunContext, step: Step, key: str, default: str = "") -> str:
+    """A string parameter, ``default`` when absent (required ones are checked when the scenario loads)."""
+    return _text(ctx, step, key, default) or default
 
 
 def _size(ctx: RunContext, value: Any, default: int) -> int:
@@ -266,6 +272,112 @@ def do_browse(ctx: RunContext, step: Step, host: Host) -> None:
         ctx.ts += ctx.rng.uniform(5.0, 180.0)
 
 
+# What a service's ImagePath or a task's command expands to when it runs: the values of a
+# default installation (services.exe and the Task Scheduler expand REG_EXPAND_SZ / %vars%).
+_ENVIRONMENT = {
+    "%comspec%": "C:\\Windows\\system32\\cmd.exe",
+    "%systemroot%": "C:\\Windows",
+    "%windir%": "C:\\Windows",
+    "%programfiles%": "C:\\Program Files",
+    "%programfiles(x86)%": "C:\\Program Files (x86)",
+    "%programdata%": "C:\\ProgramData",
+}
+_SERVICE_ACCOUNTS = {"localsystem": "system", "nt authority\\localservice": "NT AUTHORITY\\LOCAL SERVICE",
+                     "nt authority\\networkservice": "NT AUTHORITY\\NETWORK SERVICE"}
+_TASK_PRINCIPALS = {"S-1-5-18": "system", "S-1-5-19": "NT AUTHORITY\\LOCAL SERVICE",
+                    "S-1-5-20": "NT AUTHORITY\\NETWORK SERVICE"}
+
+
+def _expand(text: str) -> str:
+    lowered = text.lower()
+    for variable, value in _ENVIRONMENT.items():
+        at = lowered.find(variable)
+        while at >= 0:
+            text = text[:at] + value + text[at + len(variable):]
+            lowered = text.lower()
+            at = lowered.find(variable, at + len(value))
+    return text
+
+
+def _image_of(command_line: str) -> str:
+    """The executable a command line starts (quoted first token, else up to the first space)."""
+    if command_line.startswith('"'):
+        return command_line[1:command_line.find('"', 1)]
+    return command_line.split(" ", 1)[0]
+
+
+def _installer(ctx: RunContext, step: Step, host: Host) -> tuple[str, tuple[str, str, str], str]:
+    """(account, its ``(domain, name, sid)``, logon id) of who installs a service or task."""
+    user = _user(ctx, host, step.params.get("installer", "admin"))
+    logon_id = "0x3e7" if user == SYSTEM_USER else f"0x{hash_int(ctx.seed, host.short, user, ctx.day) % 0xFFFFFF:x}"
+    return user, account_of(user), logon_id
+
+
+def _set_encoded(ctx: RunContext, step: Step) -> None:
+    encoded = step.params.get("encoded_command")
+    if encoded is not None:
+        script = render(str(encoded), ctx.variables)
+        ctx.variables["encoded"] = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+
+
+def _run_installed(ctx: RunContext, step: Step, host: Host, command_line: str, parent: str, user: str) -> None:
+    """Sysmon 1 of the installed command started by ``parent`` (services.exe, the Schedule service)."""
+    ctx.ts += ctx.rng.uniform(0.3, 2.5)
+    params = {"image": _image_of(command_line), "command_line": command_line, "parent": parent, "user": user}
+    do_process(ctx, Step("process", params, False, (0, 0), step.is_indicator), host)
+
+
+def do_service_install(ctx: RunContext, step: Step, host: Host) -> None:
+    """System 7045 (and Security 4697 with ``audit: true``): a service installed; ``run: true``
+    adds services.exe starting it (Sysmon 1 of the expanded ImagePath, as the ingest keys it).
+
+    Without ``service_name`` the name is random per install, as PsExec-style tools make it.
+    """
+    _set_encoded(ctx, step)
+    name = _word(ctx, step, "service_name") or "".join(
+        ctx.rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(8))
+    image_path = _word(ctx, step, "image_path")
+    service_type = _word(ctx, step, "service_type", "user mode service")
+    start_type = _word(ctx, step, "start_type", "demand start")
+    account = _word(ctx, step, "account", "LocalSystem")
+    _, subject, logon_id = _installer(ctx, step, host)
+    ctx.endpoint(host, winevents.service_installed(
+        ctx.ts + host.skew, name=name, image_path=image_path, service_type=service_type,
+        start_type=start_type, account=account, installer=subject))
+    if step.params.get("audit"):
+        ctx.endpoint(host, winevents.security_service_installed(
+            ctx.ts + host.skew + 0.001, name=name, image_path=image_path, service_type=service_type,
+            start_type=start_type, account=account, subject=subject, logon_id=logon_id))
+    command_line = _expand(image_path)
+    ctx.mark(host, "process", command_line, step)
+    if step.params.get("run"):
+        _run_installed(ctx, step, host, command_line, "services",
+                       _SERVICE_ACCOUNTS.get(account.lower(), account))
+
+
+def do_scheduled_task(ctx: RunContext, step: Step, host: Host) -> None:
+    """Security 4698 (4702 with ``updated: true``) with the task's XML definition; ``run: true``
+    adds the Schedule service starting its action (Sysmon 1, the command as the scheduler passes it)."""
+    _set_encoded(ctx, step)
+    name = _word(ctx, step, "task_name")
+    command = _word(ctx, step, "command")
+    arguments = _word(ctx, step, "arguments", "")
+    user_id = _word(ctx, step, "principal", "S-1-5-18")
+    installer, subject, logon_id = _installer(ctx, step, host)
+    content = winevents.task_xml(
+        uri=name, registered=ctx.ts + host.skew, author=_word(ctx, step, "author") or installer, user_id=user_id,
+        command=command, arguments=arguments, triggers=tuple(step.params.get("triggers", ["daily"])),
+        hidden=bool(step.params.get("hidden", False)), description=_word(ctx, step, "description", ""))
+    ctx.endpoint(host, winevents.task_registered(ctx.ts + host.skew, name=name, content=content, subject=subject,
+                                                 logon_id=logon_id, updated=bool(step.params.get("updated"))))
+    image = _expand(command)
+    # the scheduler quotes an image holding a space before appending the arguments
+    command_line = (f'"{image}"' if " " in image else image) + (f" {_expand(arguments)}" if arguments else "")
+    ctx.mark(host, "process", command_line, step)
+    if step.params.get("run"):
+        _run_installed(ctx, step, host, command_line, "schedule", _TASK_PRINCIPALS.get(user_id, user_id))
+
+
 HANDLERS: dict[str, Handler] = {
     "process": do_process,
     "script_block": do_script_block,
@@ -277,4 +389,6 @@ HANDLERS: dict[str, Handler] = {
     "image_load": do_image_load,
     "logon": do_logon,
     "browse": do_browse,
+    "service_install": do_service_install,
+    "scheduled_task": do_scheduled_task,
 }

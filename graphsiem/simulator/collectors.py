@@ -21,15 +21,19 @@ from zoneinfo import ZoneInfo
 from graphsiem.simulator.fleet import Host
 from graphsiem.simulator.randomness import rng_for, windows_guid
 from graphsiem.simulator.timefmt import iso_ms, utc_text
-from graphsiem.simulator.winevents import SECURITY, SYSMON, WinEvent
+from graphsiem.simulator.winevents import SECURITY, SERVICE_CONTROL_MANAGER, SYSMON, WinEvent
 
 WINLOGBEAT_VERSION = "8.11.1"
 _OS = {"build": "19045.3693", "family": "windows", "kernel": "10.0.19041.3693 (WinBuild.160101.0800)",
        "name": "Windows 10 Enterprise", "platform": "windows", "type": "windows", "version": "10.0"}
 _SERVER_OS = {**_OS, "build": "20348.2113", "name": "Windows Server 2022 Datacenter",
               "kernel": "10.0.20348.2113 (WinBuild.160101.0800)"}
-_KEYWORDS = {SYSMON.name: -9223372036854775808, SECURITY.name: -9214364837600034816}
-_NXLOG_TASKS = {SECURITY.name: 12544}
+# 0x8000000000000000 (Sysmon), Audit Success, Classic (the Service Control Manager)
+_KEYWORDS = {SYSMON.name: -9223372036854775808, SECURITY.name: -9214364837600034816,
+             SERVICE_CONTROL_MANAGER.name: -9187343239835811840}
+_SECURITY_TASKS = {4624: 12544, 4697: 12289, 4698: 12804, 4702: 12804}
+"""Security event id -> its audit subcategory number (NXLog ``Task``): Logon, Security System
+Extension, Other Object Access Events."""
 
 
 @lru_cache(maxsize=16)
@@ -76,6 +80,8 @@ def to_winlogbeat(event: WinEvent, host: Host, record_id: int, shipped: float) -
     if event.provider is SECURITY:
         winlog["keywords"] = ["Audit Success"]
     else:
+        if event.provider is SERVICE_CONTROL_MANAGER:
+            winlog["keywords"] = ["Classic"]
         domain, name, sid = event.account
         winlog["user"] = {"domain": domain, "identifier": sid, "name": name, "type": "User"}
     document: dict[str, Any] = {
@@ -95,6 +101,14 @@ def to_winlogbeat(event: WinEvent, host: Host, record_id: int, shipped: float) -
     return document
 
 
+def _nxlog_task(event: WinEvent) -> int:
+    if event.provider is SECURITY:
+        return _SECURITY_TASKS.get(event.event_id, 12544)
+    if event.provider is SYSMON:
+        return event.event_id
+    return 0 if event.provider is SERVICE_CONTROL_MANAGER else 2
+
+
 def to_nxlog(event: WinEvent, host: Host, record_id: int, shipped: float, zone: str) -> dict[str, Any]:
     """The flat NXLog JSON object of ``event`` from ``host``."""
     pid, thread = _service_pid(host, event.provider.name)
@@ -112,7 +126,7 @@ def to_nxlog(event: WinEvent, host: Host, record_id: int, shipped: float, zone: 
         "SourceName": event.provider.name,
         "ProviderGuid": event.provider.guid.upper(),
         "Version": event.version,
-        "Task": _NXLOG_TASKS.get(event.provider.name, event.event_id if event.provider is SYSMON else 2),
+        "Task": _nxlog_task(event),
         "OpcodeValue": 0 if event.opcode == "Info" else 15,
         "RecordNumber": record_id,
         "ExecutionProcessID": pid,
@@ -124,7 +138,9 @@ def to_nxlog(event: WinEvent, host: Host, record_id: int, shipped: float, zone: 
     if not is_audit:
         record.update({"Domain": domain, "AccountName": name, "UserID": sid, "AccountType": "User"})
     for key, value in event.data.items():
-        record.setdefault(key, value)
+        # EventData is set after the envelope: 7045's AccountName (the service's account) replaces
+        # the envelope's AccountName (the installer), so the record says what the service runs as.
+        record[key] = value
     record["EventReceivedTime"] = local_text(shipped, zone)
     record["SourceModuleName"] = "eventlog"
     record["SourceModuleType"] = "im_msvistalog"

@@ -38,9 +38,14 @@ class Proc:
 
     @property
     def account(self) -> tuple[str, str, str]:
-        domain, _, name = self.user.partition("\\")
-        sid = "S-1-5-18" if self.user == SYSTEM_USER else f"S-1-5-21-3623811015-3361044348-30300820-{derive_seed(0, self.user) % 90000 + 10000}"
-        return domain, name, sid
+        return account_of(self.user)
+
+
+def account_of(user: str) -> tuple[str, str, str]:
+    """``(domain, name, sid)`` of a ``DOMAIN\\name`` account, its SID stable across runs."""
+    domain, _, name = user.partition("\\")
+    sid = "S-1-5-18" if user == SYSTEM_USER else f"S-1-5-21-3623811015-3361044348-30300820-{derive_seed(0, user) % 90000 + 10000}"
+    return domain, name, sid
 
 
 def process_guid(host: Host, ts: float) -> str:

@@ -26,6 +26,7 @@ from graphsiem.simulator.vocabulary import (
     KINDS,
     SCHEDULES,
     STEP_KEYS,
+    TASK_TRIGGERS,
     TEMPLATE_VARIABLES,
 )
 
@@ -266,6 +267,9 @@ def _step(value: Any, where: str, fail, has_source: bool) -> Step:
     if parent is not None and parent != "previous" and parent not in STANDING and "\\" not in str(parent):
         fail(f"{where}.parent", f"expected previous, a standing process ({', '.join(STANDING)}) "
                                 f"or an image path, got {parent!r}")
+    unknown_triggers = sorted(set(params.get("triggers", [])) - TASK_TRIGGERS)
+    if unknown_triggers:
+        fail(f"{where}.triggers", f"unknown trigger {unknown_triggers[0]!r} (known: {', '.join(sorted(TASK_TRIGGERS))})")
     if params.get("from") not in (None, "source"):
         fail(f"{where}.from", f"only 'source' is known, got {params['from']!r}")
     if params.get("from") == "source" and not has_source:

@@ -30,6 +30,16 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "image_load": (frozenset({"image"}), frozenset({"version"})),
     "logon": (frozenset(), frozenset({"logon_type", "user", "from"})),
     "browse": (frozenset(), frozenset({"visits", "domains", "zipf", "http_fraction"})),
+    "service_install": (
+        frozenset({"image_path"}),
+        frozenset({"service_name", "service_type", "start_type", "account", "installer", "audit", "run",
+                   "encoded_command"}),
+    ),
+    "scheduled_task": (
+        frozenset({"task_name", "command"}),
+        frozenset({"arguments", "principal", "author", "description", "triggers", "hidden", "updated",
+                   "installer", "run", "encoded_command"}),
+    ),
 }
 """Action name -> (required, optional) parameter names."""
 
@@ -50,6 +60,9 @@ TEMPLATE_VARIABLES = frozenset({
     "target", "target_fqdn", "encoded", "n", "date",
 })
 """Names usable as ``{{name}}`` in string parameters."""
+
+TASK_TRIGGERS = frozenset({"daily", "time", "boot", "logon"})
+"""Trigger kinds a ``scheduled_task`` step may list in ``triggers``."""
 
 KINDS = ("attack", "benign", "background")
 INDICATOR_TYPES = ("domain", "url", "file", "process", "script", "ip", "user")

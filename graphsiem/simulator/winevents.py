@@ -8,12 +8,14 @@ collectors (Winlogbeat, NXLog) only re-shape it; they never invent data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 from graphsiem.simulator.timefmt import utc_text
 
 SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
 POWERSHELL_CHANNEL = "Microsoft-Windows-PowerShell/Operational"
 SECURITY_CHANNEL = "Security"
+SYSTEM_CHANNEL = "System"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,7 @@ class Provider:
 SYSMON = Provider("Microsoft-Windows-Sysmon", "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}")
 POWERSHELL = Provider("Microsoft-Windows-PowerShell", "{a0c1853b-5c40-4b15-8766-3cf1c58f985a}")
 SECURITY = Provider("Microsoft-Windows-Security-Auditing", "{54849625-5478-4994-a5ba-3e3b0328c30d}")
+SERVICE_CONTROL_MANAGER = Provider("Service Control Manager", "{555908d1-a6d7-4695-8e1e-26931d2012f4}")
 
 SYSTEM_ACCOUNT = ("NT AUTHORITY", "SYSTEM", "S-1-5-18")
 
@@ -240,3 +243,89 @@ def logon(ts: float, *, logon_type: int, target: tuple[str, str, str], target_lo
         "TargetLinkedLogonId": "0x0",
         "ElevatedToken": "%%1842",
     }, SYSTEM_ACCOUNT)
+
+
+def _subject(subject: tuple[str, str, str], logon_id: str) -> dict[str, str]:
+    domain, name, sid = subject
+    return {"SubjectUserSid": sid, "SubjectUserName": name, "SubjectDomainName": domain,
+            "SubjectLogonId": logon_id}
+
+
+def service_installed(ts: float, *, name: str, image_path: str, service_type: str, start_type: str,
+                      account: str, installer: tuple[str, str, str]) -> WinEvent:
+    """System 7045, the Service Control Manager created a service (``installer`` is the event's user)."""
+    return WinEvent(ts, SYSTEM_CHANNEL, 7045, SERVICE_CONTROL_MANAGER, "None", "Info", 0, "information", {
+        "ServiceName": name,
+        "ImagePath": image_path,
+        "ServiceType": service_type,
+        "StartType": start_type,
+        "AccountName": account,
+    }, installer)
+
+
+_SERVICE_TYPE_CODES = {"kernel mode driver": "0x1", "file system driver": "0x2", "user mode service": "0x10",
+                       "user mode service (shared)": "0x20"}
+_START_TYPE_CODES = {"boot start": "0", "system start": "1", "auto start": "2", "demand start": "3", "disabled": "4"}
+"""7045 writes a service's type and start type as words; 4697 as the codes behind them."""
+
+
+def security_service_installed(ts: float, *, name: str, image_path: str, service_type: str,
+                               start_type: str, account: str, subject: tuple[str, str, str],
+                               logon_id: str) -> WinEvent:
+    """Security 4697, a service was installed (audited "Security System Extension"; codes, not words)."""
+    return WinEvent(ts, SECURITY_CHANNEL, 4697, SECURITY, "Security System Extension", "Info", 0, "information", {
+        **_subject(subject, logon_id),
+        "ServiceName": name,
+        "ServiceFileName": image_path,
+        "ServiceType": _SERVICE_TYPE_CODES.get(service_type.lower(), service_type),
+        "ServiceStartType": _START_TYPE_CODES.get(start_type.lower(), start_type),
+        "ServiceAccount": account,
+    }, SYSTEM_ACCOUNT)
+
+
+def task_registered(ts: float, *, name: str, content: str, subject: tuple[str, str, str], logon_id: str,
+                    updated: bool = False) -> WinEvent:
+    """Security 4698 (created) or 4702 (updated), a scheduled task and its XML definition."""
+    event_id, field = (4702, "TaskContentNew") if updated else (4698, "TaskContent")
+    return WinEvent(ts, SECURITY_CHANNEL, event_id, SECURITY, "Other Object Access Events", "Info", 0,
+                    "information", {**_subject(subject, logon_id), "TaskName": name, field: content},
+                    SYSTEM_ACCOUNT)
+
+
+TRIGGER_ELEMENTS = {
+    "daily": "<CalendarTrigger><StartBoundary>{start}</StartBoundary><Enabled>true</Enabled>"
+             "<ScheduleByDay><DaysInterval>1</DaysInterval></ScheduleByDay></CalendarTrigger>",
+    "time": "<TimeTrigger><StartBoundary>{start}</StartBoundary><Enabled>true</Enabled></TimeTrigger>",
+    "boot": "<BootTrigger><Enabled>true</Enabled></BootTrigger>",
+    "logon": "<LogonTrigger><Enabled>true</Enabled></LogonTrigger>",
+}
+"""Trigger kinds a scenario may name -> their element in a task definition."""
+
+
+def task_xml(*, uri: str, registered: float, author: str, user_id: str, command: str, arguments: str,
+             triggers: tuple[str, ...], hidden: bool, description: str = "") -> str:
+    """A task definition as 4698/4702 write it in ``TaskContent``: the Task Scheduler's XML
+    (schema 1.2, CRLF line ends), its text escaped as the scheduler escapes it."""
+    def text(value: str) -> str:
+        return escape(value, {'"': "&quot;"})
+
+    start = utc_text(registered)[:10] + "T" + utc_text(registered)[11:19]
+    info = f"<Date>{start}</Date><Author>{text(author)}</Author>"
+    if description:
+        info += f"<Description>{text(description)}</Description>"
+    lines = [
+        '<?xml version="1.0" encoding="UTF-16"?>',
+        '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">',
+        f"  <RegistrationInfo>{info}<URI>{text(uri)}</URI></RegistrationInfo>",
+        "  <Triggers>" + "".join(TRIGGER_ELEMENTS[kind].format(start=start) for kind in triggers) + "</Triggers>",
+        f'  <Principals><Principal id="Author"><UserId>{text(user_id)}</UserId>'
+        "<RunLevel>HighestAvailable</RunLevel></Principal></Principals>",
+        "  <Settings><MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>"
+        "<DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>"
+        "<StopIfGoingOnBatteries>false</StopIfGoingOnBatteries><ExecutionTimeLimit>PT1H</ExecutionTimeLimit>"
+        f"<Enabled>true</Enabled><Hidden>{'true' if hidden else 'false'}</Hidden></Settings>",
+        '  <Actions Context="Author"><Exec><Command>' + text(command) + "</Command>"
+        + (f"<Arguments>{text(arguments)}</Arguments>" if arguments else "") + "</Exec></Actions>",
+        "</Task>",
+    ]
+    return "\r\n".join(lines)

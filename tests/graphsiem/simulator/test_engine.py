@@ -38,7 +38,7 @@ def test_writes_both_collectors_and_every_zeek_log(small_run):
         "conn.log", "dns.log", "http.log", "files.log", "dhcp.log"}
     assert not (out / ".spill").exists()
     kinds = {k.split(":")[1] for k in summary.events if not k.startswith("zeek")}
-    assert kinds == {"1", "3", "7", "10", "11", "22", "4104", "4624"}
+    assert kinds == {"1", "3", "7", "10", "11", "22", "4104", "4624", "4697", "4698", "7045"}
 
 
 def test_volume_is_about_300_events_per_host_day(small_run):
@@ -86,8 +86,12 @@ def test_seed_campaign_shape(truth, endpoint_records, zeek_records):
     assert len(seed["hosts"]) == min(65, round(0.2 * workstations))
     png = [r for r in zeek_records["files"] if r.get("filename") == "banner_0342.png"]
     assert len(png) == len(seed["hosts"]) and len({r["sha256"] for r in png}) == 1
+    # the seed's hosts only: lateral movement's PsExec-style service runs an encoded command on servers
+    seed_hosts = set(seed["hosts"])
     cradles = [event_data(c, r) for c, r in endpoint_records
-               if event_id(c, r) == 1 and "-enc" in event_data(c, r)["CommandLine"]]
+               if event_id(c, r) == 1 and "-enc" in event_data(c, r)["CommandLine"]
+               and computer_name(c, r).split(".")[0].lower() in seed_hosts]
+    assert len(cradles) == len(seed["hosts"])
     assert {d["ParentImage"] for d in cradles} == {"C:\\Windows\\System32\\wscript.exe"}
     assert len({d["CommandLine"] for d in cradles}) == 1
     lsass = [event_data(c, r) for c, r in endpoint_records if event_id(c, r) == 10
