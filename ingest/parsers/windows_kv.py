@@ -17,6 +17,20 @@ normalised event.
 
 Event data from the message
 ---------------------------
+A value may hold lines of its own (a command line, a registry value, a task's
+XML), and whoever wrote it chose them, ``User: NT AUTHORITY\\SYSTEM`` included.
+So an event whose layout is known (:data:`TEMPLATES`: every Sysmon event,
+4688, 4624, 4625, 4672, 4697, 4698, 4702 and System 7045) is read by its
+template (:mod:`ingest.parsers.windows_kv_templates`): its labels are read in
+the order Windows writes them, and any other line, whatever it looks like, is
+part of the value before it, its line breaks kept.  After the template's last
+label read, the value ends at the first blank line (what follows is Windows'
+explanation); ``Task Content:`` and ``Task New Content:`` take the rest of the
+message, up to the task XML's last ``</Task>``.  An event of no known layout
+is read line by line: every labelled line is a field, a repeated name keeps its
+first value, and a blank line ends a value; its values are not protected.  In
+both, labels are named as follows.
+
 * **Sysmon** (and any message of ``Name: value`` lines): after the title line
   (``Process Create:``), each line is ``Name: value`` and the names are
   already the event-data names (``UtcTime``, ``ProcessGuid``, ``Image``,
@@ -30,8 +44,8 @@ Event data from the message
   ``TargetUserName`` under ``Target Subject``, ``New Logon`` or ``Account For
   Which Logon Failed``), else by itself (:data:`LABELS`: ``New Process Name`` is
   ``NewProcessName``, ``Creator Process Name`` ``ParentProcessName``, ``Source
-  Network Address`` ``IpAddress``...), else it is the label without its blanks
-  (``Share Name`` -> ``ShareName``, which is Windows' own name for most of
+  Network Address`` ``IpAddress``, ``Task New Content`` ``TaskContentNew``...),
+  else it is the label without its blanks (``Share Name`` -> ``ShareName``, which is Windows' own name for most of
   them), led by its section's when that name was taken already.  An indented
   line with no label continues the value before it (4672's privileges, one a
   line).  A label without a value (Splunk's ``SEDCMD`` clean-ups write
@@ -87,7 +101,22 @@ from ingest.host_clocks import offset_text
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
 from ingest.parsers.splunk import SPLUNK_TIME
 from ingest.parsers.windows_events import to_event
-from ingest.parsers.windows_shapes import WinRecord
+from ingest.parsers.windows_kv_templates import (
+    FIRST_KEYS,
+    HEADER_TIME,
+    LABEL,
+    MAX_LABEL_CHARS,
+    REST_LABELS,
+    SECURITY_LAYOUTS,
+    SYSMON_FIELDS,
+    Template,
+    channel_kind,
+    layout_template,
+    read_labels,
+    rest_value,
+    sysmon_template,
+)
+from ingest.parsers.windows_shapes import WinRecord, twelve_hour
 from ingest.parsers.windows_time import wall_seconds
 
 NAME = "windows_kv"
@@ -104,19 +133,8 @@ MAX_TEXT_CHARS = 1 << 20
 MAX_LINES = 16_384
 """Most lines read in one event's text (a 4104 of 32 K characters is at most a few thousand)."""
 
-MAX_LABEL_CHARS = 64
-"""Longest message label read as a label (Windows' longest, ``Package Name (NTLM only)``, has 24)."""
-
-_HEADER_TIME = re.compile(
-    r"(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(\.\d{1,9})? ?([AaPp][Mm])?\s*$"
-)
-_HEADER_KEYS = ("LogName=", "EventCode=", "SourceName=", "ComputerName=")
-_SNIFF = re.compile(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2}(?:\.\d{1,9})? ?(?:[AaPp][Mm])?\r?\n"
-                    r"(?:LogName|EventCode|SourceName|ComputerName)=")
-# Security: "\tLabel:\t\tvalue" (tabs after the colon; Splunk's clean-ups may leave none);
-# Sysmon: "Name: value".  Matched on the stripped line, the value is the rest: no backtracking
-# over a long value (a lazy value before "\s*$" was quadratic in a run of blanks).
-_LABEL = re.compile(rf"([A-Za-z][A-Za-z0-9 ()/'._-]{{0,{MAX_LABEL_CHARS - 1}}}):(?=[ \t]|$)")
+_HEADER_TIME = re.compile(HEADER_TIME + r"\s*$")
+_SNIFF = re.compile(HEADER_TIME + r"\r?\n(?:" + "|".join(FIRST_KEYS) + ")=")
 _SCRIPT_TITLE = re.compile(r"Creating Scriptblock text \((\d+) of (\d+)\):")
 
 _SUBJECT = {"security id": "SubjectUserSid", "account name": "SubjectUserName",
@@ -154,6 +172,8 @@ LABELS: dict[str, str] = {
     "key length": "KeyLength",
     # 4672
     "privileges": "PrivilegeList",
+    # 4702: the definition after the update (4698 writes "Task Content", TaskContent by _camel)
+    "task new content": "TaskContentNew",
 }
 """Message label (lower case) -> event-data name, in any section (Windows' event templates)."""
 
@@ -182,9 +202,10 @@ def _header_time(line: str) -> tuple[str, float] | None:
     month, day, year, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
     fraction, half = found.group(7) or "", (found.group(8) or "").upper()
     if half:
-        if not 1 <= hour <= 12:
+        clock = twelve_hour(hour, half)
+        if clock is None:
             return None
-        hour = hour % 12 + (12 if half == "PM" else 0)
+        hour = clock
     try:
         wall = datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - a wall clock, zone unknown
     except ValueError:
@@ -232,8 +253,8 @@ def split_text(text: str) -> tuple[str | None, dict[str, str], str]:
     return time_line, header, message
 
 
-def message_data(message: str, *, flat: bool = False) -> dict[str, str]:
-    """The event data of a rendered message: labelled lines by section (module docstring).
+def message_data(message: str, *, flat: bool = False, template: tuple[str, int] | None = None) -> dict[str, str]:
+    """The event data of a rendered message: labelled lines read by its template (module docstring).
 
     Parameters
     ----------
@@ -241,7 +262,12 @@ def message_data(message: str, *, flat: bool = False) -> dict[str, str]:
         The text after ``Message=``; its first line, the event's description, is not read.
     flat : bool
         Sysmon's layout: every ``Name: value`` line is a field, and a name without a value
-        is an empty field, not a section title.
+        is an empty field, not a section title.  Read so only for an event :data:`TEMPLATES` lacks.
+    template : tuple of (str, int), optional
+        The event's key in :data:`TEMPLATES` (``("sysmon", 1)``, ``("security", 4688)``): its labels
+        are read in the template's order, and any other line, whatever it looks like, is part of the
+        value before it (:mod:`ingest.parsers.windows_kv_templates`).  Without one (or for a key
+        the table lacks) every labelled line is a field and a repeated name keeps its first value.
 
     Examples
     --------
@@ -252,21 +278,37 @@ def message_data(message: str, *, flat: bool = False) -> dict[str, str]:
     ('WS01$', '-', 'C:\\\\w\\\\cmd.exe', 'cmd /c whoami')
     >>> message_data("Process Create:\\nRuleName:\\nUtcTime: 2026-11-29 10:31:02.123\\nImage: C:\\\\a.exe", flat=True)
     {'RuleName': '', 'UtcTime': '2026-11-29 10:31:02.123', 'Image': 'C:\\\\a.exe'}
+    >>> message_data("Process Create:\\nImage: C:\\\\a.exe\\nCommandLine: a\\nUser: SYSTEM\\nUser: CORP\\\\bob",
+    ...              template=("sysmon", 1))
+    {'Image': 'C:\\\\a.exe', 'CommandLine': 'a\\nUser: SYSTEM', 'User': 'CORP\\\\bob'}
     """
-    data: dict[str, str] = {}
+    lines = message.split("\n")
+    known = TEMPLATES.get(template) if template is not None else None
+    if known is not None:
+        return read_labels(lines, known)
+    return _loose_data(lines, flat=flat)
+
+
+def _loose_data(lines: list[str], *, flat: bool) -> dict[str, str]:
+    """The fields of a message of no known template: every labelled line, a repeated name keeping its first value.
+
+    An unknown event's values are not protected: a line inside a value that looks like
+    ``Label: value`` is read as a field when its name is not taken yet.
+    """
+    parts: dict[str, list[str]] = {}
     section: dict[str, str] | None = None
     section_name = ""
     last: str | None = None
-    lines = message.split("\n")
-    for line in lines[1:]:  # the first line is the event's description ("Process Create:")
+    for index in range(1, len(lines)):  # the first line is the event's description ("Process Create:")
+        line = lines[index]
         text = line.strip()
         if not text:
             last = None  # a blank line ends a value's continuation lines
             continue
-        found = _LABEL.match(text)
+        found = LABEL.match(text)
         if found is None:
             if last is not None:
-                data[last] += "\n" + text  # 4672's privileges one a line; a command line's line break
+                parts[last].append(text)  # 4672's privileges one a line; a command line's line break
             continue
         label = found.group(1)
         value = text[found.end():].strip()
@@ -284,14 +326,25 @@ def message_data(message: str, *, flat: bool = False) -> dict[str, str]:
         else:
             key = label.lower()
             name = (section.get(key) if section is not None else None) or LABELS.get(key) or _camel(label)
-            if name in data and section_name:
+            if name in parts and section_name:
                 name = _camel(section_name) + name  # a label repeated in a section no table names
-        if name not in data:
-            data[name] = value
+        if label.lower() in REST_LABELS and name not in parts:
+            return {key: "\n".join(value_parts) for key, value_parts in parts.items()} | {
+                name: rest_value(value, lines[index + 1:])}
+        if name not in parts:
+            parts[name] = [value]
             last = name
         else:
             last = None  # a repeated name keeps its first value, and no continuation joins it
-    return data
+    return {name: "\n".join(value_parts) for name, value_parts in parts.items()}
+
+
+def _field_name(section: str, label: str, taken: set[str]) -> str:
+    """A template label's event-data name: by its section, else by itself, else without blanks."""
+    key = label.lower()
+    table = SECTIONS.get(section.lower())
+    name = (table.get(key) if table is not None else None) or LABELS.get(key) or _camel(label)
+    return _camel(section) + name if name in taken and section else name
 
 
 def _camel(label: str) -> str:
@@ -300,6 +353,12 @@ def _camel(label: str) -> str:
 
 
 _NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
+
+TEMPLATES: dict[tuple[str, int], Template] = {
+    **{("sysmon", code): sysmon_template(fields) for code, fields in SYSMON_FIELDS.items()},
+    **{key: layout_template(layout, _field_name) for key, layout in SECURITY_LAYOUTS.items()},
+}
+"""(channel kind, event id) -> the message's template (:mod:`ingest.parsers.windows_kv_templates`)."""
 
 
 def script_data(message: str) -> dict[str, str] | None:
@@ -353,7 +412,7 @@ def parse_text(text: str, context: ParseContext) -> Event:
     channel = header.get("LogName", "")
     data = script_data(message) if event_id == 4104 else None
     if data is None:
-        data = message_data(message, flat="sysmon" in channel.lower())
+        data = message_data(message, flat="sysmon" in channel.lower(), template=(channel_kind(channel), event_id))
     wall = _header_time(time_line) if time_line is not None else None
     if time_line is not None and wall is None:
         raise ParseError(f"Windows event text with an unreadable header time {time_line[:40]!r}")

@@ -324,9 +324,10 @@ def from_portal_time(text: str) -> str | None:
     month, day, month_name, named_day, year, hour, minute, second, fraction, half = found.groups()
     clock = int(hour)
     if half is not None:
-        if not 1 <= clock <= 12:
+        twelve = twelve_hour(clock, half)
+        if twelve is None:
             return None
-        clock = clock % 12 + (12 if half == "PM" else 0)
+        clock = twelve
     elif month_name is None:
         return None  # 05/12/2024 18:41:25: May 12th or December 5th
     number = _MONTHS.get(month_name) if month_name is not None else int(month)
@@ -335,6 +336,17 @@ def from_portal_time(text: str) -> str | None:
     except ValueError:
         return None
     return f"{moment.isoformat()}.{(fraction or '').ljust(7, '0')}Z"
+
+
+def twelve_hour(hour: int, half: str) -> int | None:
+    """The 24-hour hour of a 12-hour clock's ``hour`` and ``AM``/``PM`` (any case); None out of 1-12.
+
+    >>> twelve_hour(12, "AM"), twelve_hour(12, "pm"), twelve_hour(1, "PM"), twelve_hour(13, "PM")
+    (0, 12, 13, None)
+    """
+    if not 1 <= hour <= 12:
+        return None
+    return hour % 12 + (12 if half.upper() == "PM" else 0)
 
 
 def portal_time_or_value(value: object) -> object:

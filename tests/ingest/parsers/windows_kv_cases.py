@@ -179,7 +179,7 @@ CASES["4672"] = (
     frozenset(),
 )
 
-_SYSMON1 = {
+SYSMON_1_DATA = {
     "RuleName": "-", "UtcTime": "2026-11-29 10:31:02.123", "ProcessGuid": "{a95c9ede-899e-60d4-e391-2d0300000000}",
     "ProcessId": "6276", "Image": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
     "FileVersion": "10.0.19041.1 (WinBuild.160101.0800)", "Description": "Windows PowerShell",
@@ -224,7 +224,7 @@ def _sysmon_case(code: int, task: str, title: str, data: dict[str, str]) -> tupl
             frozenset())
 
 
-CASES["sysmon-1"] = _sysmon_case(1, "Process Create (rule: ProcessCreate)", "Process Create:", _SYSMON1)
+CASES["sysmon-1"] = _sysmon_case(1, "Process Create (rule: ProcessCreate)", "Process Create:", SYSMON_1_DATA)
 CASES["sysmon-3"] = _sysmon_case(3, "Network connection detected (rule: NetworkConnect)",
                                  "Network connection detected:", _SYSMON3)
 CASES["sysmon-11"] = _sysmon_case(11, "File created (rule: FileCreate)", "File created:", _SYSMON11)
