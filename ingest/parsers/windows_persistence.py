@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError as XmlParseError
 from defusedxml.ElementTree import iterparse
 
+from ingest.normalize import parse_int
 from ingest.parsers.windows_fields import Fields, basename, put_decoded, user_name
 
 __all__ = [
@@ -36,6 +38,8 @@ __all__ = [
     "parse_task_content",
     "put_service",
     "put_task",
+    "service_command_line",
+    "task_command_line",
 ]
 
 SERVICE_KIND = "windows:service_installed"
@@ -46,16 +50,17 @@ TASK_CONTENT_CHARS = 65536
 """Longest task definition read (real ones are 1-4 KB; the raw record keeps a longer one whole)."""
 TASK_DEPTH = 16
 """Deepest element nesting read in a task XML (a real one is 4 deep)."""
-TASK_ELEMENTS = 512
-"""Elements read in a task XML (a real one has 30-100; each costs about 1 us to read)."""
-TASK_ACTIONS = 16
-"""``Exec`` actions read of one task (Windows allows 32; a real task has one or two)."""
+TASK_ELEMENTS = 4096
+"""Elements read in a task XML.  Windows' own limits fit: 48 triggers (a monthly ``CalendarTrigger``
+of every day and month is about 50 elements), 32 actions, the settings; a real task has 30-100.
+Each element costs about 1 us to read, so a definition refused for its size stops within a few ms."""
+TASK_ACTIONS = 32
+"""``Exec`` actions read of one task: Windows' own limit (a real task has one or two); more are
+counted in ``task.actions_dropped``."""
 TASK_TRIGGERS = 16
 """Trigger kinds kept of one task."""
 NAME_CHARS = 1024
 """Characters kept of a service or task name."""
-COMMAND_CHARS = 8192
-"""Characters kept of one command line (a ``cmd /c powershell -enc`` service fits; the raw record keeps more)."""
 
 # Where a service's or task's command expands to when it runs: the values of a default
 # installation, so the command a 7045 or 4698 names is keyed like the one Sysmon 1 sees.
@@ -67,6 +72,10 @@ _ENVIRONMENT = {
     "%programfiles%": "C:\\Program Files",
     "%programfiles(x86)%": "C:\\Program Files (x86)",
     "%programdata%": "C:\\ProgramData",
+    "%allusersprofile%": "C:\\ProgramData",
+    "%public%": "C:\\Users\\Public",
+    "%commonprogramfiles%": "C:\\Program Files\\Common Files",
+    "%commonprogramfiles(x86)%": "C:\\Program Files (x86)\\Common Files",
 }
 _VARIABLE = re.compile(r"%[A-Za-z()0-9_]{1,32}%")
 _SYSTEM_ROOT_PREFIXES = ("\\systemroot\\", "systemroot\\", "\\??\\")
@@ -106,41 +115,97 @@ def _expand(text: str) -> str:
     return text
 
 
-def _split_image(command: str) -> tuple[str, str]:
-    """(image, the rest) of a command line: a quoted first token, else up to an ``.exe`` that ends a
-    token (Windows' own reading of an unquoted path with spaces), else the first token."""
+def _split_image(command: str) -> str:
+    """The image of a service's command line, read as Windows reads an unquoted one.
+
+    A quoted first token is the image.  A first word without a folder is a program found on the
+    ``PATH``, ``.exe`` added when it has no extension (``cmd /c ...`` runs ``cmd.exe``).  A first
+    word with a folder that is no ``.exe`` is a path with spaces: up to the first ``.exe`` that
+    ends a token (``C:\\Program Files\\Tool\\svc.exe -k``), else that first word.
+    """
     if command.startswith('"'):
         end = command.find('"', 1)
         if end > 0:
-            return command[1:end], command[end + 1:]
-    match = re.search(r"\.exe(?=\s|$)", command, flags=re.IGNORECASE)
-    if match is not None:
-        return command[:match.end()], command[match.end():]
-    head, _, rest = command.partition(" ")
-    return head, rest
+            return command[1:end]
+    first = command.split(None, 1)[0] if command.strip() else ""
+    if "\\" not in first and "/" not in first:
+        return _with_extension(first)
+    if first.lower().endswith(".exe"):
+        return first
+    match = _EXE_END.search(command)
+    return command[:match.end()] if match is not None else first
 
 
-def command_line_of(command: str, arguments: str = "") -> tuple[str, str]:
-    r"""(executable, command line) of what a service's ``ImagePath`` or a task's ``Exec`` runs.
+_EXE_END = re.compile(r"\.exe(?=\s|$)", flags=re.IGNORECASE)
 
-    Variables of a default installation are expanded (``%COMSPEC%``, ``%windir%``...),
-    a system binary named without its folder gets it, and a task's command is quoted
-    when it holds a space, as the Task Scheduler passes it.
+
+def _with_extension(image: str) -> str:
+    """``image`` with ``.exe`` added when it names a program without folder or extension, as
+    ``CreateProcess`` adds it (``powershell`` runs ``powershell.exe``)."""
+    if image and "\\" not in image and "/" not in image and "." not in image:
+        return image + ".exe"
+    return image
+
+
+def _qualified(image: str) -> str:
+    """A system binary named without its folder with the folder Windows finds it in."""
+    if "\\" in image or "/" in image:
+        return image
+    return _BARE_SYSTEM_IMAGES.get(image.lower(), image)
+
+
+def service_command_line(image_path: str) -> tuple[str, str]:
+    r"""(executable, command line) of what a service's ``ImagePath`` runs.
+
+    The command line is the ``ImagePath`` as written, with the variables of a default
+    installation expanded (``%COMSPEC%``, ``%SystemRoot%``...), whole: it is what Sysmon 1
+    shows of the service's run, and the projection keys both by the same normalised text
+    (:func:`ingest.normalize.normalize_command_line`), so nothing is cut here (a cut line
+    would key another node and hide what follows the cut).
+
+    >>> service_command_line("cmd /c start /b C:\\Users\\Public\\evil.exe -s")[0]
+    'C:\\Windows\\System32\\cmd.exe'
+    >>> service_command_line("C:\\Program Files\\Vendor Tool\\svc.exe -k run")[0]
+    'C:\\Program Files\\Vendor Tool\\svc.exe'
+    """
+    line = _expand(image_path.strip())
+    return _qualified(_split_image(line)), line
+
+
+def task_command_line(command: str, arguments: str = "") -> tuple[str, str]:
+    r"""(executable, command line) of a task's ``Exec`` action (its ``Command`` and ``Arguments``).
+
+    The command is the executable whole (no splitting at blanks); variables of a default
+    installation are expanded, a program named without folder or extension gets ``.exe``
+    and, for a system binary, its folder; it is quoted when it holds a space, with or
+    without arguments, as the Task Scheduler passes it to ``CreateProcess``.
+
+    >>> task_command_line("C:\\Program Files\\Contoso\\updater.exe")[1]
+    '"C:\\Program Files\\Contoso\\updater.exe"'
+    """
+    image = _with_extension(_expand(command.strip()).strip('"'))
+    executable = _qualified(image)
+    line = f'"{image}"' if " " in image else image
+    arguments = arguments.strip()
+    if arguments:
+        line += " " + _expand(arguments)
+    return executable, line
+
+
+def command_line_of(command: str, arguments: str | None = None) -> tuple[str, str]:
+    r"""(executable, command line) of a service's ``ImagePath`` (``arguments`` None) or a task's
+    ``Exec`` action (``arguments`` a string, empty when it has none).
+
+    See :func:`service_command_line` and :func:`task_command_line`.
 
     >>> command_line_of("%COMSPEC% /c whoami")
     ('C:\\Windows\\system32\\cmd.exe', 'C:\\Windows\\system32\\cmd.exe /c whoami')
     >>> command_line_of("powershell.exe", "-nop -enc SQBFAFgA")[0]
     'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe'
     """
-    text = _expand(command.strip())
-    if arguments:
-        image = text.strip('"')
-        line = (f'"{image}"' if " " in image else image) + " " + _expand(arguments.strip())
-    else:
-        image, _ = _split_image(text)
-        line = text
-    executable = _BARE_SYSTEM_IMAGES.get(image.lower(), image) if "\\" not in image and "/" not in image else image
-    return executable, line[:COMMAND_CHARS]
+    if arguments is None:
+        return service_command_line(command)
+    return task_command_line(command, arguments)
 
 
 def _account(value: object) -> str | None:
@@ -162,11 +227,40 @@ def _put_command(fields: Fields, executable: str, line: str) -> None:
     put_decoded(fields, line)
 
 
-def _text(value: object, limit: int = NAME_CHARS) -> str | None:
+def _text(value: object, limit: int | None = NAME_CHARS) -> str | None:
+    """``value`` as stripped text, at most ``limit`` characters (None: whole, for a command), or None."""
     if value is None or isinstance(value, dict | list | bool):
         return None
     text = str(value).strip()
-    return text[:limit] if text and text != "-" else None
+    if not text or text == "-":
+        return None
+    return text if limit is None else text[:limit]
+
+
+_START_TYPES = {0: "boot start", 1: "system start", 2: "auto start", 3: "demand start", 4: "disabled"}
+"""``StartType`` numbers (4697, MDE) as System 7045 words them."""
+
+
+def _service_type(number: int) -> str | None:
+    """A ``ServiceType`` number (4697, MDE: ``0x10``) as System 7045 words it (``user mode service``)."""
+    if number & 0x30:  # own process (0x10) or shared (0x20), interactive (0x100) or not
+        return "user mode service"
+    if number & 0x2:
+        return "file system driver"
+    if number & 0x1:
+        return "kernel mode driver"
+    return None
+
+
+def _in_words(text: str, words: Callable[[int], str | None]) -> str:
+    """``text`` lower-cased, a number (``3``, ``0x10``) in the words 7045 writes, so one vocabulary
+    serves 4697, MDE and 7045 (an unknown number stays as written)."""
+    try:
+        number = parse_int(text)
+    except ValueError:
+        return text.lower()
+    worded = None if number is None else words(number)
+    return worded if worded is not None else text.lower()
 
 
 def put_service(
@@ -175,19 +269,23 @@ def put_service(
 ) -> str:
     """The fields of a service install; returns :data:`SERVICE_KIND`.
 
-    ``service.name``, ``service.type``, ``service.start_type`` as written; the command it
+    ``service.name``; ``service.type`` and ``service.start_type`` in 7045's words, lower-cased
+    (4697's and MDE's numbers ``0x10``, ``3`` as ``user mode service``, ``demand start``); the command it
     runs as ``process.*`` (:func:`command_line_of`, its PowerShell payload decoded);
     its account as ``user.name`` (``LocalSystem`` is ``nt authority\\system``, as Sysmon
     writes the user of what runs under it).
     """
-    for field_name, value in (("service.name", name), ("service.type", service_type),
-                              ("service.start_type", start_type)):
-        text = _text(value)
+    text = _text(name)
+    if text is not None:
+        fields["service.name"] = text
+    for field_name, value, words in (("service.type", service_type, _service_type),
+                                     ("service.start_type", start_type, _START_TYPES.get)):
+        text = _text(value, 64)
         if text is not None:
-            fields[field_name] = text
-    command = _text(image_path, COMMAND_CHARS)
+            fields[field_name] = _in_words(text, words)
+    command = _text(image_path, None)
     if command is not None:
-        executable, line = command_line_of(command)
+        executable, line = service_command_line(command)
         if executable:
             _put_command(fields, executable, line)
     user = _account(account)
@@ -202,6 +300,8 @@ class TaskDefinition:
 
     actions: list[tuple[str, str]] = field(default_factory=list)
     """(command, arguments) of each ``Exec`` action, at most :data:`TASK_ACTIONS`."""
+    actions_dropped: int = 0
+    """``Exec`` actions past :data:`TASK_ACTIONS`, not read."""
     user: str | None = None
     triggers: list[str] = field(default_factory=list)
     author: str | None = None
@@ -248,9 +348,12 @@ def _from_xml(text: str) -> TaskDefinition:
             value = (element.text or "").strip()
             if parent == "Exec" and name in ("Command", "Arguments"):
                 exec_parts[name] = value
-            elif name == "Exec" and len(task.actions) < TASK_ACTIONS:
+            elif name == "Exec":
                 if exec_parts.get("Command"):
-                    task.actions.append((exec_parts["Command"], exec_parts.get("Arguments", "")))
+                    if len(task.actions) < TASK_ACTIONS:
+                        task.actions.append((exec_parts["Command"], exec_parts.get("Arguments", "")))
+                    else:
+                        task.actions_dropped += 1
                 exec_parts = {}
             elif name == "UserId" and parent == "Principal" and task.user is None and value:
                 task.user = value
@@ -288,11 +391,13 @@ def _from_json(text: str | dict[str, Any]) -> TaskDefinition:
     task = TaskDefinition()
     actions = root.get("Actions")
     if isinstance(actions, dict):
-        for item in _items(actions.get("Exec"))[:TASK_ACTIONS]:
+        for item in _items(actions.get("Exec")):
             if isinstance(item, dict):
-                command = _text(item.get("Command"), COMMAND_CHARS)
-                if command:
-                    task.actions.append((command, _text(item.get("Arguments"), COMMAND_CHARS) or ""))
+                command = _text(item.get("Command"), None)
+                if command and len(task.actions) >= TASK_ACTIONS:
+                    task.actions_dropped += 1
+                elif command:
+                    task.actions.append((command, _text(item.get("Arguments"), None) or ""))
     principals = root.get("Principals")
     if isinstance(principals, dict):
         for principal in _items(principals.get("Principal")):
@@ -346,7 +451,8 @@ def put_task(fields: Fields, *, name: object, content: object, updated: bool = F
     command line in ``task.command_lines`` and executable in ``task.executables`` (the
     first also as ``process.*``, its PowerShell payload decoded), the principal as
     ``user.name``, ``task.triggers`` (trigger kinds: ``TimeTrigger``, ``BootTrigger``...),
-    ``task.author``, ``task.hidden``.  A definition refused leaves ``task.content_error``.
+    ``task.author``, ``task.hidden``; actions past :data:`TASK_ACTIONS` are counted in
+    ``task.actions_dropped``.  A definition refused leaves ``task.content_error``.
     """
     task_name = _text(name)
     if task_name is not None:
@@ -365,7 +471,7 @@ def _put_definition(fields: Fields, task: TaskDefinition) -> None:
     executables: list[str] = []
     lines: list[str] = []
     for command, arguments in task.actions:
-        executable, line = command_line_of(command, arguments)
+        executable, line = task_command_line(command, arguments)
         if executable:
             executables.append(executable)
             lines.append(line)
@@ -373,6 +479,8 @@ def _put_definition(fields: Fields, task: TaskDefinition) -> None:
         _put_command(fields, executables[0], lines[0])
         fields["task.executables"] = executables
         fields["task.command_lines"] = lines
+    if task.actions_dropped:
+        fields["task.actions_dropped"] = task.actions_dropped
     user = _account(task.user)
     if user is not None:
         fields["user.name"] = user

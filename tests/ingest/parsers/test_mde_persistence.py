@@ -49,7 +49,8 @@ def test_service_installed_is_a_service_install_with_its_command_and_account() -
                         ProcessCommandLine=f"%COMSPEC% /c powershell -enc {ENCODED}"))
     fields = event.fields
     assert event.kind == SERVICE_KIND
-    assert fields["service.name"] == "updsvc" and fields["service.start_type"] == "3"
+    assert fields["service.name"] == "updsvc" and fields["service.start_type"] == "demand start"
+    assert fields["service.type"] == "user mode service"
     assert fields["process.executable"] == CMD
     assert fields["process.command_line"] == f"{CMD} /c powershell -enc {ENCODED}"
     assert fields["process.command_line_decoded"] == STAGER
