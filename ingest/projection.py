@@ -101,7 +101,7 @@ from ingest.projection_accumulator import (
     EventContext,
     R,
 )
-from ingest.projection_endpoint import GENERIC_KEYS, EndpointRules
+from ingest.projection_endpoint import GENERIC_KEYS, EndpointRules, InstalledNames
 from ingest.projection_entities import SCRIPT_TEXT_CHARS, SCRIPT_VALUE_CHARS
 from ingest.projection_network import SensorRules
 from ingest.projection_state import JOIN_STATE_VERSION, JOINS, JoinState
@@ -152,6 +152,8 @@ class Projector(EndpointRules, SensorRules, JoinState):
         """Zeek ssl: host certificate id -> ((server IP, client hosts), ...), immutable so forks share them."""
         self._script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]] = {}
         """PowerShell 4104: (host, block id) -> (parts in all, ((number, text), ...) seen so far)."""
+        self._installed_names: dict[EntityKey, InstalledNames] = {}
+        """Installed command (process key) -> the service and task names it was installed as (see ``_installed``)."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}

