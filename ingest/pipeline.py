@@ -73,6 +73,7 @@ the session; :mod:`ingest.pipeline_checks`, what a parser's output must be;
 
 from __future__ import annotations
 
+import logging
 import math
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -80,7 +81,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from graphsiem.model import Event
-from graphsiem.store.base import GraphStore
+from graphsiem.store.base import GraphStore, StoreError
 from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
@@ -114,6 +115,8 @@ __all__ = [
     "BATCH_SIZE", "FLUSH_SECONDS", "MAX_RAW_CHARS", "SETTLE_SECONDS", "UNREADABLE", "CallProjection",
     "StopRequest", "ingest_paths", "ingest_records", "path_text", "settle_period",
 ]
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 FLUSH_SECONDS = 1.0
@@ -150,7 +153,25 @@ class CallProjection:
     def __init__(self, journal: Journal, store: GraphStore | None, ipmap: IpHostMap) -> None:
         self.journal, self.store, self.ipmap = journal, store, ipmap
         self.projected = ProjectionSummary()  # every settle's and the end's, summed for the report
+        self.holds_writes = False
+        """Whether batches are held until the settle even when they could go to the store at once
+        (:meth:`settling`)."""
+        self.settle_failure: str | None = None
+        """Why the last settle could not write to the store (``None``: it could)."""
         self._begin()
+
+    def settling(self, live: bool) -> None:
+        """Tell the projection a live stream that settles starts (``True``) or ends (``False``).
+
+        The embedded store takes its write lock at its first write and keeps it
+        until its flush, and other writers (the API's projector, another ingest)
+        wait for it 30 s at most: endpoint batches written at once would hold it
+        from one settle to the next (60 s by default).  While a live stream
+        settles into it, every batch is held (projected speculatively, as sensor
+        batches are) and written at the settle, so the lock is held only while
+        a settle writes.
+        """
+        self.holds_writes = live and getattr(self.store, "name", "") == "embedded"
 
     def _begin(self) -> None:
         """Start a call's projection: early, then speculative, from the journal's end (see the module docstring)."""
@@ -191,7 +212,17 @@ class CallProjection:
         them: a lease journaled after a settle does not re-map sensor events
         settled before it.
         """
-        self.catch_up(report)
+        try:
+            self.catch_up(report)
+        except StoreError as exc:
+            # Another writer holds the store past its lock timeout (a long file ingest into
+            # the embedded store): the journal keeps every event, so this settle is given up
+            # and the next one (or the end) projects them from where the store stands.
+            self.settle_failure = str(exc)
+            logger.warning("graph settle skipped, will retry at the next one: %s", exc)
+            self._stop_streaming()
+            return
+        self.settle_failure = None
         self._begin()
 
     def committed(self, new: list[Event]) -> None:
@@ -211,7 +242,7 @@ class CallProjection:
         if early is None:
             early = self.early = EarlyProjection(resume_projector(journal, self.ipmap, done), done, ProjectionSummary())
         # a batch names a handful of hosts: each is checked once, not once per event (~0.1 us an event)
-        if all(_is_endpoint_host(host) for host in {event.host for event in new}):
+        if not self.holds_writes and all(_is_endpoint_host(host) for host in {event.host for event in new}):
             assert self.store is not None  # streaming needs a store
             project_batch(
                 early.projector, self.store, new, early.summary, (journal.identity, done + len(new))

@@ -133,6 +133,7 @@ def ingest_stream(session: Session, source: StreamInput, readers: Sequence[Reade
         ))
         # only a live stream settles (a file's graph is projected once, at the end, as ever)
         session.is_settling = session.settle_seconds is not None
+        session.projection.settling(session.is_settling)
     try:
         try:
             opened = open_stream(stream_in, display)
@@ -152,6 +153,7 @@ def ingest_stream(session: Session, source: StreamInput, readers: Sequence[Reade
             _take_all(session, chosen.reader, stream, display, file_report.counts, hint, "stream")
     finally:
         session.is_settling = False
+        session.projection.settling(False)
         if bar is not None:
             bar.file_finished()
 

@@ -404,7 +404,7 @@ class Session:
         if wait > 0:
             return wait
         self.settle()
-        return None
+        return None if self.unsettled_since is None else period  # a failed settle is tried again
 
     def settle(self) -> None:
         """A call boundary inside a live stream: the graph catches up as if the ingest ended here.
@@ -418,6 +418,8 @@ class Session:
             self.commit()
         self.unsettled_since = None
         self.projection.settle(self.report)
+        if self.projection.settle_failure is not None:
+            self.unsettled_since = time.monotonic()  # the store was held by another writer: again a period on
 
     # -- per batch ----------------------------------------------------------
     def flush(self) -> None:
