@@ -9,7 +9,10 @@ a label line that is not a later label of the template is part of the value
 before it.  :func:`read_labels` chooses, among the labelled lines, the longest
 run in template order; where an attacker's lines give a run as long as the real
 one, the later lines win, since a value's lines come before the labels Windows
-writes after that value.
+writes after that value.  After a field Windows writes on one line itself
+(:data:`ONE_LINE`: ids, times, hashes, paths, accounts), the run goes on at the
+very next label line, so labels of earlier fields forged in a later value
+(``Image:`` inside a command line) cannot make a run that skips the real ones.
 
 * **Sysmon** (:data:`SYSMON_FIELDS`): each event id's fields in the order
   Sysmon 15 writes them.  Older Sysmon versions write fewer of them (``User``,
@@ -23,8 +26,11 @@ writes after that value.
 What an attacker can still do: when every later field of the template is
 forged inside a value *and* the host's version writes fewer of them than the
 template lists (an older Sysmon without ``ParentUser``), the forged run is the
-longer one and wins.  A value that is the message's last (4688's command line)
-is read up to its first blank line.
+longer one and wins; labels forged inside a field of :data:`ONE_LINE` (an
+image's version strings, the binary's author's) are read as the next fields;
+an event whose layout changed (a label added in the middle by a newer Windows
+or Sysmon) has that label's line read into the value before it.  A value that
+is the message's last (4688's command line) is read up to its first blank line.
 
 This module also holds the header time line that starts a classic event
 (:data:`HEADER_TIME`), shared by the parser and the text file reader, and
@@ -149,6 +155,31 @@ SYSMON_FIELDS: dict[int, tuple[str, ...]] = {
 }
 """Sysmon event id -> its fields in the order Sysmon writes them (its schema, version 15)."""
 
+ONE_LINE = frozenset(label.lower() for label in (
+    # Sysmon: ids, GUIDs, times, hashes, paths (no control characters in a Windows path), accounts
+    "UtcTime", "ProcessGuid", "ProcessId", "Image", "User", "LogonGuid", "LogonId", "TerminalSessionId",
+    "IntegrityLevel", "Hashes", "Hash", "ParentProcessGuid", "ParentProcessId", "ParentImage", "ParentUser",
+    "CurrentDirectory", "TargetFilename", "CreationUtcTime", "PreviousCreationUtcTime", "Protocol", "Initiated",
+    "SourceIsIpv6", "SourceIp", "SourcePort", "DestinationIsIpv6", "DestinationIp", "DestinationPort",
+    "ImageLoaded", "Signed", "SignatureStatus", "SourceProcessGuid", "SourceProcessGUID", "SourceProcessId",
+    "SourceThreadId", "SourceImage", "TargetProcessGuid", "TargetProcessGUID", "TargetProcessId", "TargetImage",
+    "NewThreadId", "StartAddress", "GrantedAccess", "SourceUser", "TargetUser", "EventType", "QueryStatus",
+    "IsExecutable", "Archived", "State", "SchemaVersion", "ConfigurationFileHash",
+    # the image's version strings: its author's, but no real binary's hold line breaks, and the run
+    # through them decides Image..CommandLine when a command line forges them
+    "FileVersion", "Description", "Product", "Company", "OriginalFileName",
+    # Security: ids, numbers, codes, the machine's own paths
+    "Security ID", "Logon ID", "Linked Logon ID", "Logon GUID", "Logon Type", "New Process ID", "New Process Name",
+    "Token Elevation Type", "Mandatory Label", "Creator Process ID", "Creator Process Name",
+    "Restricted Admin Mode", "Virtual Account", "Elevated Token", "Impersonation Level", "Process ID",
+    "Process Name", "Caller Process ID", "Caller Process Name", "Source Network Address", "Source Port", "Status",
+    "Sub Status", "Key Length", "Service Type", "Service Start Type",
+))
+"""Fields written on one line by Windows or Sysmon, out of anyone else's reach.  A run may skip label lines
+(a value's own) only after a field not in this set: after one of these, the next label line is the next
+field.  A field missing here is read as before (the longest run); one wrongly here lets a label line inside
+its value be read as the next field."""
+
 _ADDED_LAST = frozenset({"User", "ParentUser", "SourceUser", "TargetUser", "Contents"})
 """Fields later Sysmon versions added at the end of a template: an older Sysmon's event ends before them."""
 
@@ -160,6 +191,8 @@ class Token:
     label: str
     name: str | None
     section: str = ""
+    one_line: bool = False
+    """A value Windows or Sysmon writes itself, never over lines (:data:`ONE_LINE`): the next label line follows it."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +209,7 @@ class Template:
 
 def sysmon_template(fields: tuple[str, ...]) -> Template:
     """The template of a Sysmon event: one labelled line per field, the label the field's name."""
-    return _indexed(tuple(Token(name, name) for name in fields))
+    return _indexed(tuple(Token(name, name, "", name.lower() in ONE_LINE) for name in fields))
 
 
 def layout_template(layout: Layout, field_name: Callable[[str, str, set[str]], str]) -> Template:
@@ -195,7 +228,7 @@ def layout_template(layout: Layout, field_name: Callable[[str, str, set[str]], s
             name = field_name(section, label, taken)
             taken.add(name)
             by_label.setdefault(label.lower(), []).append(len(tokens))
-            tokens.append(Token(label, name, section))
+            tokens.append(Token(label, name, section, label.lower() in ONE_LINE))
     return _indexed(tuple(tokens), by_label)
 
 
@@ -314,9 +347,13 @@ def _longest_run(labelled: list[tuple[int, tuple[int, ...], str]], tokens: tuple
     # token t on a later line, and among equals the one on the latest line, since a value's forged
     # lines come before the labels Windows writes after the value (the rest-of-message label: the
     # earliest, as what follows it is its value).
+    # A one-line field (ONE_LINE) is followed by the next label line: forged lines of earlier fields
+    # inside a later value cannot make a run that skips the real ones after such a field.
     best: list[tuple[int, int]] = [(0, -1)] * count  # (run length, line) per token
     following: dict[tuple[int, int], tuple[int, int]] = {}
     after: list[tuple[int, int, int]] = [(0, -1, -1)] * (count + 1)  # best (length, line, token) past t
+    next_runs: dict[int, int] = {}  # token -> run length, of the label line after this one
+    next_line = -1
     for line, candidates, _ in reversed(labelled):
         run = (0, -1, -1)
         for token in range(count - 1, -1, -1):
@@ -324,12 +361,22 @@ def _longest_run(labelled: list[tuple[int, tuple[int, ...], str]], tokens: tuple
             length, where = best[token]
             if length and (length, where) >= run[:2]:  # on the same line, the nearer token
                 run = (length, where, token)
+        runs: dict[int, int] = {}
         for token in candidates:
-            following[(line, token)] = (after[token + 1][1], after[token + 1][2])
-        for token in candidates:
-            length = after[token + 1][0] + 1
+            if tokens[token].one_line:
+                # the nearest later token of the next label line, or the run ends here
+                then = max((other for other in next_runs if other > token),
+                           key=lambda other: (next_runs[other], -other), default=-1)
+                length = next_runs[then] + 1 if then >= 0 else 1
+                following[(line, token)] = (next_line, then) if then >= 0 else (-1, -1)
+            else:
+                length = after[token + 1][0] + 1
+                following[(line, token)] = (after[token + 1][1], after[token + 1][2])
+            runs[token] = length
+        for token, length in runs.items():
             if length > best[token][0] or (length == best[token][0] and tokens[token].label.lower() in REST_LABELS):
                 best[token] = (length, line)
+        next_runs, next_line = runs, line
     # the longest run, and among equals the one starting first (the message's first labels are Windows')
     start = max(((length, -line, -token) for token, (length, line) in enumerate(best) if length),
                 default=None)

@@ -488,3 +488,30 @@ def test_4702_s_task_new_content_label_is_read_as_the_updated_definition() -> No
     task = parse(_task_text(4702, "Task New Content", TASK_XML))
     assert task.kind == TASK_UPDATED_KIND
     assert task.fields["task.command_lines"] == [TASK_LINE, f"{CMD} /c whoami"]
+
+
+def test_fields_before_a_command_line_forged_inside_it_lose_to_the_real_ones():
+    # a run through the forged Image..CommandLine is as long as the real one: the real ProcessId,
+    # a field Windows writes on one line, must be followed by the next label line, the real Image
+    forged = ("x\nImage: C:\\Windows\\System32\\svchost.exe\nFileVersion: 1\nDescription: Host\nProduct: Windows\n"
+              "Company: Microsoft Corporation\nOriginalFileName: svchost.exe\nCommandLine: svchost.exe -k netsvcs")
+    data = message_data(split_text(sysmon_text(1, dict(SYSMON_1_DATA) | {"CommandLine": forged}))[2],
+                        template=("sysmon", 1))
+    assert data["Image"] == SYSMON_1_DATA["Image"] and data["OriginalFileName"] == "PowerShell.EXE"
+    assert data["CommandLine"] == forged and data["ProcessId"] == "6276"
+
+
+def test_a_service_account_inside_a_7045_service_file_name_is_not_the_account():
+    text = (_KV_HEADER.format(channel="System", code=7045)
+            + "Message=A service was installed in the system.\n\nService Name:  upd\n"
+            "Service File Name:  cmd.exe /c x\nService Account:  LocalSystem\nService Type:  user mode service\n"
+            "Service Start Type:  demand start\nService Account:  CORP\\svc-backup")
+    fields = parse(text).fields
+    assert fields["user.name"] == "corp\\svc-backup"
+    assert fields["process.command_line"].startswith("cmd.exe /c x\nService Account:  LocalSystem")
+
+
+def test_an_older_sysmon_event_without_parent_user_still_ends_at_the_next_header():
+    older = {name: value for name, value in SYSMON_1_DATA.items() if name != "ParentUser"}
+    texts = [sysmon_text(1, older), CASES["4672"][0]]
+    assert [frame.record for frame in read("\n".join(texts).encode())] == texts
