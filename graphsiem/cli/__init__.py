@@ -12,8 +12,11 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 EXIT_BROKEN_PIPE = 141
 """The exit status when standard output closed early: 128 + SIGPIPE, as a shell reports it."""
@@ -36,12 +39,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextmanager
+def _sigint_noted() -> Iterator[list[int]]:
+    """While the sub-commands are imported, a SIGINT is noted (the list it yields), not raised.
+
+    A ``KeyboardInterrupt`` raised inside an import can land in one of the
+    import system's callbacks, where it is printed as "Exception ignored" and
+    lost (the command then ran on), or leave the interpreter to exit by the
+    signal after the stop was reported; a note read once the imports are done
+    cannot.
+    """
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``graphsiem`` console script."""
     try:
-        # inside the try: Ctrl-C during the sub-commands' imports (about 0.4 s, before
-        # `graphsiem ingest` sets its own handlers) is a quiet stop, not a traceback
-        parser = build_parser()
+        # Ctrl-C during the sub-commands' imports (about 0.4 s, before `graphsiem ingest`
+        # sets its own handlers) is a quiet stop, not a traceback
+        with _sigint_noted() as noted:
+            parser = build_parser()
+        if noted:
+            raise KeyboardInterrupt
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()
