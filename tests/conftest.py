@@ -35,6 +35,7 @@ Example
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +53,20 @@ from graphsiem.store.neo4j_server import (
 )
 from graphsiem.store.neo4j_store import Neo4jStore
 from tests.samples import samples_path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the test process Python's own Ctrl-C handling when it was started with SIGINT ignored.
+
+    A shell without job control ignores SIGINT in what it starts with ``&``
+    (``make test &``, a CI runner's background step), and an ignored signal
+    stays ignored in every child: the tests that stop a real ``graphsiem``
+    child with SIGINT would then wait for a child that never hears it.  A
+    handled signal is reset to its default in a child, so handling it here
+    gives each child Python's KeyboardInterrupt, as from a terminal.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
