@@ -60,6 +60,16 @@ PENDING_LIMIT = 65536
 Key = tuple[str, str]
 
 
+def is_zone_offset(difference: float, tolerance: float = 1.0) -> bool:
+    """Whether ``difference`` (s) is a zone offset: whole quarter hours, at most 14 h, within ``tolerance``.
+
+    >>> is_zone_offset(-5 * 3600 + 0.25), is_zone_offset(5 * 3600 + 120), is_zone_offset(15 * 3600)
+    (True, False, False)
+    """
+    quarters = round(difference / QUARTER_HOUR)
+    return abs(difference) <= MAX_OFFSET_S + tolerance and abs(difference - quarters * QUARTER_HOUR) < tolerance
+
+
 def offset_text(offset: float) -> str:
     """``+hh:mm`` of an offset in seconds (ECS ``event.timezone``), e.g. ``-04:00``."""
     sign = "-" if offset < 0 else "+"

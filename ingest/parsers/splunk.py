@@ -86,6 +86,7 @@ from typing import Any
 import orjson
 
 from graphsiem.model import Event
+from ingest.host_clocks import QUARTER_HOUR, is_zone_offset
 from ingest.normalize import normalize_host, parse_timestamp
 from ingest.parsers.base import (
     ParseContext,
@@ -340,14 +341,10 @@ def _zone_from_splunk(event: Event, indexed: float) -> None:
     (1709633740.25, 'splunk')
     """
     difference = event.ts - indexed
-    quarters = round(difference / 900.0)
-    if quarters and abs(difference) <= _MAX_ZONE_OFFSET and abs(difference - quarters * 900.0) < 1.0:
+    # within a second (Splunk's milliseconds); no difference at all is a zoned time that agrees
+    if abs(difference) >= QUARTER_HOUR / 2 and is_zone_offset(difference):
         event.ts = indexed
         event.fields["log.syslog.time_source"] = "splunk"
-
-
-_MAX_ZONE_OFFSET = 14 * 3600.0 + 1.0
-"""The largest zone offset (UTC+14, Kiribati), with a second for Splunk's milliseconds."""
 
 ZONELESS_LINE_PARSERS = frozenset(("syslog",))
 """Parsers of text lines whose dates may carry no zone (RFC 3164, Cisco): Splunk's ``_time`` dates them."""

@@ -93,11 +93,11 @@ longer than :data:`MAX_LABEL_CHARS` is no label, and a text without
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from datetime import UTC, datetime
 
 from graphsiem.model import Event
-from ingest.host_clocks import offset_text
+from ingest.host_clocks import is_zone_offset, offset_text
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
 from ingest.parsers.splunk import SPLUNK_TIME
 from ingest.parsers.windows_events import to_event
@@ -296,7 +296,6 @@ def _loose_data(lines: list[str], *, flat: bool) -> dict[str, str]:
     ``Label: value`` is read as a field when its name is not taken yet.
     """
     parts: dict[str, list[str]] = {}
-    section: dict[str, str] | None = None
     section_name = ""
     last: str | None = None
     for index in range(1, len(lines)):  # the first line is the event's description ("Process Create:")
@@ -317,17 +316,13 @@ def _loose_data(lines: list[str], *, flat: bool) -> dict[str, str]:
             name = label if " " not in label else _camel(label)
         elif not indented and not value:
             # a section title ("Creator Subject:"): its labels are read by it
-            section, section_name, last = SECTIONS.get(label.lower()), label, None
+            section_name, last = label, None
             continue
-        elif not indented:
-            # a label of its own between sections (4625's "Logon Type:"), ending the one before
-            section, section_name = None, ""
-            name = LABELS.get(label.lower()) or _camel(label)
         else:
-            key = label.lower()
-            name = (section.get(key) if section is not None else None) or LABELS.get(key) or _camel(label)
-            if name in parts and section_name:
-                name = _camel(section_name) + name  # a label repeated in a section no table names
+            if not indented:
+                # a label of its own between sections (4625's "Logon Type:"), ending the one before
+                section_name = ""
+            name = _field_name(section_name, label, parts)
         if label.lower() in REST_LABELS and name not in parts:
             return {key: "\n".join(value_parts) for key, value_parts in parts.items()} | {
                 name: rest_value(value, lines[index + 1:])}
@@ -339,8 +334,9 @@ def _loose_data(lines: list[str], *, flat: bool) -> dict[str, str]:
     return {name: "\n".join(value_parts) for name, value_parts in parts.items()}
 
 
-def _field_name(section: str, label: str, taken: set[str]) -> str:
-    """A template label's event-data name: by its section, else by itself, else without blanks."""
+def _field_name(section: str, label: str, taken: Container[str]) -> str:
+    """A label's event-data name: by its section, else by itself, else without blanks; a name
+    already ``taken`` in a section no table names is prefixed with the section's."""
     key = label.lower()
     table = SECTIONS.get(section.lower())
     name = (table.get(key) if table is not None else None) or LABELS.get(key) or _camel(label)
@@ -391,15 +387,8 @@ def _splunk_instant(context: ParseContext, wall_utc: float | None) -> float | No
         return None
     if wall_utc is None:
         return float(indexed)
-    difference = wall_utc - indexed
-    quarters = round(difference / 900.0)
-    if abs(difference) <= _MAX_ZONE_OFFSET and abs(difference - quarters * 900.0) < 1.0:
-        return float(indexed)
-    return None
-
-
-_MAX_ZONE_OFFSET = 14 * 3600.0 + 1.0
-"""The widest zone offset (UTC+14), with a second for Splunk's rounding."""
+    # within a second: Splunk's rounding
+    return float(indexed) if is_zone_offset(wall_utc - indexed) else None
 
 
 def parse_text(text: str, context: ParseContext) -> Event:

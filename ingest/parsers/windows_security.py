@@ -117,9 +117,7 @@ def _security_4698(data: Data, fields: Fields) -> str:
 def _security_4702(data: Data, fields: Fields) -> str:
     _put_subject(data, fields)
     # 4702 writes the definition after the update as TaskContentNew
-    content = value_of(data, "TaskContentNew")
-    if content is None:
-        content = value_of(data, "TaskContent")
+    content = first_set(data, "TaskContentNew", "TaskContent")
     return put_task(fields, name=value_of(data, "TaskName"), content=content, updated=True)
 
 
