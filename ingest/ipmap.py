@@ -60,7 +60,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphsiem.model import Event
-from ingest.ipmap_tree import IntervalNode, Intervals, first_touching, latest_holding
+from ingest.ipmap_tree import (
+    IntervalNode,
+    Intervals,
+    first_touching,
+    latest_holding,
+    latest_started,
+)
 from ingest.normalize import can_be_a_host, canonical_ip, normalize_host
 
 DEFAULT_LEASE = 86400.0
@@ -346,14 +352,7 @@ class IpHostMap:
         intervals = self._intervals.get(ip)
         if intervals is None:
             return None
-        # Most often the interval that started last by ts still holds it (the address's
-        # holder then): found by one walk down, here, before the general search.
-        latest, node = None, intervals.root
-        while node is not None:
-            if node.start <= ts:
-                latest, node = node, node.right
-            else:
-                node = node.left
+        latest = latest_started(intervals.root, ts)
         if latest is None:
             return None
         if latest.end < ts:

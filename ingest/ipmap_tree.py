@@ -117,6 +117,21 @@ def _extend(node: IntervalNode, target: IntervalNode, end: float) -> None:
         node = node.left if start < node.start or (start == node.start and seq < node.seq) else node.right  # type: ignore[assignment]
 
 
+def latest_started(node: IntervalNode | None, ts: float) -> IntervalNode | None:
+    """The interval with the latest key among those starting by ``ts``, holding it or not (one walk down).
+
+    Most often it still holds ``ts`` (the address's holder then), so a lookup tries it
+    before :func:`latest_holding`.
+    """
+    latest = None
+    while node is not None:
+        if node.start <= ts:
+            latest, node = node, node.right
+        else:
+            node = node.left
+    return latest
+
+
 def latest_holding(node: IntervalNode | None, ts: float) -> IntervalNode | None:
     """The interval with the latest key among those holding ``ts``.
 

@@ -156,22 +156,20 @@ class CallProjection:
         self.holds_writes = False
         """Whether batches are held until the settle even when they could go to the store at once
         (:meth:`settling`)."""
-        self.settle_failure: str | None = None
-        """Why the last settle could not write to the store (``None``: it could)."""
         self._begin()
 
     def settling(self, live: bool) -> None:
         """Tell the projection a live stream that settles starts (``True``) or ends (``False``).
 
-        The embedded store takes its write lock at its first write and keeps it
-        until its flush, and other writers (the API's projector, another ingest)
+        A store that ``locks_until_flush`` (the embedded store) takes its write
+        lock at its first write and keeps it until its flush, and other writers (the API's projector, another ingest)
         wait for it 30 s at most: endpoint batches written at once would hold it
         from one settle to the next (60 s by default).  While a live stream
         settles into it, every batch is held (projected speculatively, as sensor
         batches are) and written at the settle, so the lock is held only while
         a settle writes.
         """
-        self.holds_writes = live and getattr(self.store, "name", "") == "embedded"
+        self.holds_writes = live and getattr(self.store, "locks_until_flush", False)
 
     def _begin(self) -> None:
         """Start a call's projection: early, then speculative, from the journal's end (see the module docstring)."""
@@ -201,7 +199,7 @@ class CallProjection:
         self.projected.add(summary)
         report.projected = self.projected.as_dict()
 
-    def settle(self, report: IngestReport) -> None:
+    def settle(self, report: IngestReport) -> bool:
         """A call boundary: catch up as at the end, then go on as a new call from the new checkpoint.
 
         :func:`~ingest.replay.project_pending` applies the held speculation, or
@@ -210,7 +208,8 @@ class CallProjection:
         checkpoint.  So sensor events are mapped with the leases journaled up
         to here, as separate ingest calls or the service's projection runs map
         them: a lease journaled after a settle does not re-map sensor events
-        settled before it.
+        settled before it.  Returns whether the store took the settle (``False``:
+        another writer held it; the journal keeps the events for the next one).
         """
         try:
             self.catch_up(report)
@@ -218,12 +217,11 @@ class CallProjection:
             # Another writer holds the store past its lock timeout (a long file ingest into
             # the embedded store): the journal keeps every event, so this settle is given up
             # and the next one (or the end) projects them from where the store stands.
-            self.settle_failure = str(exc)
             logger.warning("graph settle skipped, will retry at the next one: %s", exc)
             self._stop_streaming()
-            return
-        self.settle_failure = None
+            return False
         self._begin()
+        return True
 
     def committed(self, new: list[Event]) -> None:
         """Project a journaled batch: into the store while all are endpoint events, else speculatively."""

@@ -417,8 +417,7 @@ class Session:
         if self.records:
             self.commit()
         self.unsettled_since = None
-        self.projection.settle(self.report)
-        if self.projection.settle_failure is not None:
+        if not self.projection.settle(self.report):
             self.unsettled_since = time.monotonic()  # the store was held by another writer: again a period on
 
     # -- per batch ----------------------------------------------------------

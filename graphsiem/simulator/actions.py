@@ -87,10 +87,7 @@ def hash_int(*parts: object) -> int:
 
 def do_process(ctx: RunContext, step: Step, host: Host) -> None:
     """Sysmon 1 (and optionally 4104 for an encoded command, Sysmon 7 for its loads)."""
-    encoded = step.params.get("encoded_command")
-    if encoded is not None:
-        script = render(str(encoded), ctx.variables)
-        ctx.variables["encoded"] = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+    script = _set_encoded(ctx, step)
     user = _user(ctx, host, step.params.get("user"))
     is_system = user == SYSTEM_USER
     parent = _parent(ctx, step, host, is_system)
@@ -118,7 +115,7 @@ def do_process(ctx: RunContext, step: Step, host: Host) -> None:
     for dll in step.params.get("loads", []):
         ctx.ts += ctx.rng.uniform(0.01, 0.2)
         ctx.endpoint(host, winevents.image_load(ctx.ts + host.skew, proc, binary_for(render(dll, ctx.variables))))
-    if encoded is not None and step.params.get("log_script", True):
+    if script is not None and step.params.get("log_script", True):
         ctx.ts += ctx.rng.uniform(0.05, 0.5)
         _script(ctx, step, host, proc, script)
 
@@ -313,11 +310,14 @@ def _installer(ctx: RunContext, step: Step, host: Host) -> tuple[str, tuple[str,
     return user, account_of(user), logon_id
 
 
-def _set_encoded(ctx: RunContext, step: Step) -> None:
+def _set_encoded(ctx: RunContext, step: Step) -> str | None:
+    """Set ``{{encoded}}`` to the step's ``encoded_command``, rendered, as base64 UTF-16LE; return the rendered text."""
     encoded = step.params.get("encoded_command")
-    if encoded is not None:
-        script = render(str(encoded), ctx.variables)
-        ctx.variables["encoded"] = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+    if encoded is None:
+        return None
+    script = render(str(encoded), ctx.variables)
+    ctx.variables["encoded"] = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+    return script
 
 
 def _run_installed(ctx: RunContext, step: Step, host: Host, command_line: str, parent: str, user: str) -> None:

@@ -309,7 +309,8 @@ def task_xml(*, uri: str, registered: float, author: str, user_id: str, command:
     def text(value: str) -> str:
         return escape(value, {'"': "&quot;"})
 
-    start = utc_text(registered)[:10] + "T" + utc_text(registered)[11:19]
+    registered_text = utc_text(registered)
+    start = registered_text[:10] + "T" + registered_text[11:19]
     info = f"<Date>{start}</Date><Author>{text(author)}</Author>"
     if description:
         info += f"<Description>{text(description)}</Description>"

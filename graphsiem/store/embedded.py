@@ -50,6 +50,10 @@ class EmbeddedStore(EmbeddedWrites, EmbeddedReads):
     """
 
     name = "embedded"
+    locks_until_flush = True
+    """Its first write takes the directory's write lock, and only :meth:`flush` releases it
+    (other writers wait ``lock_timeout``): a writer that stays open holds its writes until it
+    can flush (:meth:`ingest.pipeline.CallProjection.settling`)."""
 
     def __enter__(self) -> EmbeddedStore:
         return self
