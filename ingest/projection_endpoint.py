@@ -25,6 +25,7 @@ from ingest.projection_entities import (
     script_entity,
 )
 from ingest.projection_names import NameRules
+from ingest.projection_transfers import download_origin_ip
 
 _SCRIPT_PARTS_LIMIT = 256
 """Parts a 4104 block may have to be joined (~32 KB each: 8 MB of script); longer ones are not."""
@@ -238,13 +239,16 @@ class EndpointRules(NameRules):
     # -- Sysmon 6, 15, 20, 27/28 ----------------------------------------------
     def _file_stream(self, ctx: EventContext) -> None:
         """Sysmon 15: the process WROTE the file; a Zone.Identifier's ``HostUrl`` (``url.full``) is
-        where it came from: ``host DOWNLOADED file SERVED_BY url ON domain``."""
+        where it came from: ``host DOWNLOADED file SERVED_BY url ON domain``, and ``file SERVED_BY ip``
+        of its origin address (:func:`ingest.projection_transfers.download_origin_ip`)."""
         file = self._file(ctx)
         ctx.rel(self._process(ctx, PROCESS_FIELDS), R.WROTE, file)
         url = self._url(ctx)
-        if url is not None and file is not None:
+        origin = self._ip(ctx, download_origin_ip(ctx.fields))
+        if file is not None and (url is not None or origin is not None):
             ctx.rel(ctx.host, R.DOWNLOADED, file)
             ctx.rel(file, R.SERVED_BY, url)
+            ctx.rel(file, R.SERVED_BY, origin)
             ctx.rel(url, R.ON, self._domain(ctx, ctx.fields.get("url.domain")))
 
     def _driver_load(self, ctx: EventContext) -> None:
@@ -288,9 +292,12 @@ class EndpointRules(NameRules):
         4698/4702, MDE ``ServiceInstalled``/``ScheduledTask*``): ``host INSTALLED process`` for each
         command it will run, keyed as Sysmon 1 keys that run (the parser expanded and qualified it),
         ``process RUN_AS user`` of the service account or task principal, and the installing account
-        (``subject.user.name``) sighted on the host.
+        (``subject.user.name``) sighted on the host.  A kernel or file-system driver is
+        ``host INSTALLED file`` instead, the file keyed by its path as a Sysmon 11 of it is (the
+        parser made it absolute), its service name kept as a process's is: one odd driver installed
+        on many hosts within minutes (bring-your-own-vulnerable-driver) is one file sighted on each.
 
-        The service and task names are props of the process: ``services`` and ``tasks``, the sorted
+        The service and task names are props of the process (or driver file): ``services`` and ``tasks``, the sorted
         names every install of that command gave (at most :data:`INSTALLED_NAMES` each, the
         installs with a name past them counted in ``services_dropped``/``tasks_dropped``), and
         ``service``/``task``, the first of them.  Relations carry only counts, times and evidence,
@@ -317,7 +324,13 @@ class EndpointRules(NameRules):
             ctx.rel(process, R.RUN_AS, user)
             if service or task:
                 self._put_installed_names(entities[process].props, process, service, task)
-        if processes == [None]:  # a task whose definition was refused, a service with no command
+        # a driver (the parser gave its file, no command): the kernel loads it, nothing runs as a user
+        driver = self._file(ctx) if processes == [None] and "file.path" in fields else None
+        if driver is not None:
+            ctx.rel(ctx.host, R.INSTALLED, driver)
+            if service:
+                self._put_installed_names(entities[driver].props, driver, service, None)
+        if processes == [None]:  # a driver, a task whose definition was refused, a service with no command
             ctx.touch(user)
         ctx.touch(self._user(ctx, "subject.user.name"))
 

@@ -4,7 +4,9 @@ Shared by the Windows mapping (System 7045, Security 4697, 4698, 4702) and the
 MDE mapping (``ServiceInstalled``, ``ScheduledTaskCreated``/``Updated``): each
 says what will run, as the ``process.*`` fields a Sysmon 1 event of that run
 would give, so the projection keys it as the same process node
-(``host INSTALLED process``).
+(``host INSTALLED process``).  A kernel or file-system driver is no process: the kernel loads
+it, nothing runs it, so a driver install says which file, as ``file.*`` (:func:`driver_path`),
+and the projection relates ``host INSTALLED file``.
 
 A task's definition (``TaskContent``: the task XML of 4698/4702, a JSON rendering
 of it in MDE's ``AdditionalFields``) is read without executing or fetching
@@ -27,7 +29,7 @@ from defusedxml.ElementTree import ParseError as XmlParseError
 from defusedxml.ElementTree import iterparse
 
 from ingest.normalize import parse_int
-from ingest.parsers.windows_fields import Fields, basename, put_decoded, user_name
+from ingest.parsers.windows_fields import Fields, basename, put_decoded, put_file, user_name
 
 __all__ = [
     "SERVICE_KIND",
@@ -35,6 +37,7 @@ __all__ = [
     "TASK_UPDATED_KIND",
     "TaskDefinition",
     "command_line_of",
+    "driver_path",
     "parse_task_content",
     "put_service",
     "put_task",
@@ -208,6 +211,36 @@ def command_line_of(command: str, arguments: str | None = None) -> tuple[str, st
     return task_command_line(command, arguments)
 
 
+_DRIVER_TYPES = frozenset(("kernel mode driver", "file system driver"))
+"""``service.type`` of a driver (7045's words; 4697's and MDE's ``0x1``, ``0x2`` are worded so)."""
+
+
+def driver_path(image_path: str, service_type: object = None) -> str | None:
+    r"""The path of the driver a service's ``ImagePath`` loads, or None when the service is no driver.
+
+    A driver is a service of a driver type (``service_type`` in 7045's words, as
+    :func:`put_service` writes ``service.type``) or whose image is a ``.sys``.  The path is
+    unquoted and written as Sysmon writes a file's path (``\SystemRoot\``, ``\??\`` and a
+    ``System32\drivers`` path relative to the Windows folder made absolute), so the projection
+    keys it as the same file node as a Sysmon 11 of its drop.
+
+    >>> driver_path("\\SystemRoot\\System32\\drivers\\RTCore64.sys")
+    'C:\\Windows\\System32\\drivers\\RTCore64.sys'
+    >>> driver_path('"\\??\\C:\\Users\\x\\gdrv.sys"')
+    'C:\\Users\\x\\gdrv.sys'
+    >>> driver_path("C:\\Windows\\PSEXESVC.exe") is None
+    True
+    """
+    text = image_path.strip()
+    if text.startswith('"'):
+        end = text.find('"', 1)
+        text = text[1:end] if end > 0 else text[1:]
+    path = _expand(text.strip())
+    if service_type not in _DRIVER_TYPES and not path.lower().endswith(".sys"):
+        return None
+    return path
+
+
 def _account(value: object) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
@@ -271,7 +304,8 @@ def put_service(
 
     ``service.name``; ``service.type`` and ``service.start_type`` in 7045's words, lower-cased
     (4697's and MDE's numbers ``0x10``, ``3`` as ``user mode service``, ``demand start``); the command it
-    runs as ``process.*`` (:func:`command_line_of`, its PowerShell payload decoded);
+    runs as ``process.*`` (:func:`command_line_of`, its PowerShell payload decoded), or for a driver
+    the file the kernel loads as ``file.path``/``file.name`` (:func:`driver_path`) and no ``process.*``;
     its account as ``user.name`` (``LocalSystem`` is ``nt authority\\system``, as Sysmon
     writes the user of what runs under it).
     """
@@ -285,9 +319,14 @@ def put_service(
             fields[field_name] = _in_words(text, words)
     command = _text(image_path, None)
     if command is not None:
-        executable, line = service_command_line(command)
-        if executable:
-            _put_command(fields, executable, line)
+        driver = driver_path(command, fields.get("service.type"))
+        if driver is not None:
+            if driver:
+                put_file(fields, driver)
+        else:
+            executable, line = service_command_line(command)
+            if executable:
+                _put_command(fields, executable, line)
     user = _account(account)
     if user is not None:
         fields["user.name"] = user

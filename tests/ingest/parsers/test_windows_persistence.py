@@ -133,12 +133,15 @@ def test_7045_without_an_image_path_is_still_a_service_install(ingest) -> None:
     assert got.edges("INSTALLED") == set()
 
 
-def test_7045_of_a_driver_is_a_path_under_the_windows_folder(ingest) -> None:
+def test_7045_of_a_driver_is_a_file_under_the_windows_folder(ingest) -> None:
     data = {"ServiceName": "evil", "ImagePath": "\\SystemRoot\\System32\\drivers\\evil.sys",
             "ServiceType": "kernel mode driver", "StartType": "boot start", "AccountName": ""}
     got = ingest(_winlogbeat(7045, data, channel="System"))
     [event] = got.events
-    assert event.fields["process.executable"] == "C:\\Windows\\System32\\drivers\\evil.sys"
+    # the kernel loads a driver, nothing runs it: a file, no process (tests/ingest/test_driver_installs.py)
+    assert event.fields["file.path"] == "C:\\Windows\\System32\\drivers\\evil.sys"
+    assert event.fields["file.name"] == "evil.sys"
+    assert "process.executable" not in event.fields
     assert "user.name" not in event.fields
 
 
