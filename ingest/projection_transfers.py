@@ -8,11 +8,14 @@ download is one entity whichever log is read first.
 
 from __future__ import annotations
 
+from ipaddress import ip_address
 from typing import Any
+from urllib.parse import urlsplit
 
 from graphsiem.model import EntityKey, stable_hash
+from ingest.normalize import ip_or_none
 from ingest.projection_accumulator import FILE, HOST, Accumulator, EventContext, R
-from ingest.projection_entities import EntityBuilders
+from ingest.projection_entities import NO_PEER, EntityBuilders
 
 PendingTransfer = tuple[str, float, str | None, tuple[str, ...], Any, Any]
 """A Zeek HTTP download waiting for its URL: the files record's event id and time, its receiver host
@@ -112,6 +115,54 @@ class TransferRules(EntityBuilders):
         if hosts:
             acc.sight(hosts, touched, ts)
         return file
+
+
+def download_origin_ip(fields: dict[str, Any]) -> str | None:
+    """The address a downloaded file came from, as the endpoint marked it; None when it names no other machine.
+
+    MDE's ``FileOriginIP`` (``file.origin.ip``), else the host of the origin URL (Sysmon 15's
+    ``HostUrl``, MDE's ``FileOriginUrl``) when that host is an address.  The projection makes it
+    ``file SERVED_BY ip``, as the URL and its domain are: a payload fetched by many hosts from one
+    bare address has no domain to join its cluster, and the address is then its only origin.
+    An unspecified, broadcast or loopback address is the machine itself (or nothing): one such
+    ``ip`` node would join every host's local downloads.
+
+    Parameters
+    ----------
+    fields : dict
+        The event's normalised fields.
+
+    Returns
+    -------
+    str or None
+        The canonical address.
+
+    Examples
+    --------
+    >>> download_origin_ip({"file.origin.ip": "198.51.100.23", "url.full": "http://203.0.113.9/a.png"})
+    '198.51.100.23'
+    >>> download_origin_ip({"url.full": "http://[2001:db8::9]:8080/a.png"})
+    '2001:db8::9'
+    >>> download_origin_ip({"url.full": "http://cdn.example/a.png"}) is None
+    True
+    >>> download_origin_ip({"file.origin.ip": "127.0.0.1"}) is None
+    True
+    """
+    origin = fields.get("file.origin.ip")
+    if not origin:
+        url = fields.get("url.full")
+        if not url:
+            return None
+        try:
+            origin = urlsplit(str(url)).hostname
+        except ValueError:  # url.full is normalised already; a hand-made field may not be
+            return None
+        if not origin:
+            return None
+    ip = ip_or_none(str(origin))
+    if ip is None or ip in NO_PEER or ip_address(ip).is_loopback:
+        return None
+    return ip
 
 
 def _url_transfer(acc: Accumulator, url: EntityKey, mime: Any, size: Any) -> EntityKey:

@@ -172,7 +172,8 @@ def _put_file(fields: Fields, row: Row) -> None:
 
 def _file_written(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
     """Sysmon 11 (created, modified, renamed: the process wrote the file at that path); with
-    ``FileOriginUrl`` the mark of the web, Sysmon 15's Zone.Identifier: the file came from that URL."""
+    ``FileOriginUrl`` or ``FileOriginIP`` the mark of the web, Sysmon 15's Zone.Identifier: the
+    file came from that URL or address (``file SERVED_BY url``, ``file SERVED_BY ip``)."""
     put_actor(row, fields)
     _put_file(fields, row)
     origin = text_of(row, "FileOriginUrl")
@@ -181,7 +182,8 @@ def _file_written(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
         fields["http.request.referrer"] = referrer
     put_ip(fields, "file.origin.ip", text_of(row, "FileOriginIP"))
     if origin is None:
-        return "sysmon:file_create"
+        # an address alone is still where the file was downloaded from (a bare-IP server with no URL kept)
+        return "sysmon:file_stream_create" if "file.origin.ip" in fields else "sysmon:file_create"
     put_url(fields, origin)
     return "sysmon:file_stream_create"
 

@@ -214,7 +214,7 @@ def test_a_file_from_a_non_web_origin_keeps_the_url_as_written_and_no_download()
 @pytest.mark.parametrize(("action", "kind"), [("FileModified", "sysmon:file_create"),
                                               ("FileRenamed", "sysmon:file_create")])
 def test_other_file_writes_without_origin_are_sysmon_11(action, kind):
-    row = {**ROWS["file_created_downloaded"], "ActionType": action, "FileOriginUrl": None}
+    row = {**ROWS["file_created_downloaded"], "ActionType": action, "FileOriginUrl": None, "FileOriginIP": None}
     assert one_of(row).kind == kind
 
 

@@ -123,6 +123,8 @@ def process(image: str, command: str = "") -> tuple[str, str]:
 
 PS = process(PS_PATH, PS_CMD)
 ADDED_BY_REMOTE_URL = {(("domain", "cdn-img-delivery.example"), "RESOLVES_TO", ("ip", "198.51.100.23"))}
+ADDED_BY_ORIGIN_IP = {(("file", "*"), "SERVED_BY", ("ip", "198.51.100.23"))}
+"""MDE's ``FileOriginIP``: Sysmon 15's Zone.Identifier names no address (its ``HostUrl`` has a name)."""
 
 
 WSCRIPT = process(WSCRIPT_PATH, WSCRIPT_CMD)
@@ -140,7 +142,7 @@ WSCRIPT_CREATION = {(("host", "ws-0042"), "RAN", WSCRIPT),
         (["inbound_accepted"], [SYSMON_3_INBOUND], set(), set()),
         (["process_created", "image_loaded"], [SYSMON_1, SYSMON_7], set(), set()),
         (["process_created", "registry_value_set"], [SYSMON_1, SYSMON_13], set(), set()),
-        (["process_created", "file_created_downloaded"], [SYSMON_1, SYSMON_15], set(), set()),
+        (["process_created", "file_created_downloaded"], [SYSMON_1, SYSMON_15], ADDED_BY_ORIGIN_IP, set()),
         (["process_created", "dns_query_response"], [SYSMON_1, SYSMON_22], set(), set()),
         (["file_deleted"], [WSCRIPT_1, SYSMON_23], set(), WSCRIPT_CREATION),
         (["logon_success"], [SECURITY_4624], set(), set()),
