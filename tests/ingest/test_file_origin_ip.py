@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from analytics.detect import detect
 from graphsiem.model import Event
 from graphsiem.store.embedded import EmbeddedStore
@@ -119,21 +117,20 @@ def test_sysmon_15_of_a_bare_address_url_gives_the_same_origin_as_mde():
     assert ("ip", ORIGIN) in served and ("url", f"http://{ORIGIN}/update.png") in served
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "::1", "0.0.0.0", "not-an-address"])
-def test_a_loopback_unspecified_or_malformed_origin_names_no_other_machine(address):
-    event = mde_event(file_row("ws-0042", WHEN, FileOriginIP=address))
-    relations = projected([event])
-    assert not any(dst[0] == "ip" for _, _, dst in relations)
-    assert all(kind != "DOWNLOADED" for _, kind, _ in relations)  # nothing says it came from elsewhere
-    assert [dst for _, kind, dst in relations if kind == "WROTE"] == [FILE]
+def test_only_an_address_of_another_machine_is_an_origin():
+    """Loopback, unspecified and malformed origins name no other machine: a write, no download, no ip.
 
-
-def test_a_file_without_any_origin_stays_a_write():
-    event = mde_event(file_row("ws-0042", WHEN))
-    assert event.kind == "sysmon:file_create" and "file.origin.ip" not in event.fields
-    relations = projected([event])
-    assert [dst for _, kind, dst in relations if kind == "WROTE"] == [FILE]
-    assert not any(kind in ("DOWNLOADED", "SERVED_BY") for _, kind, _ in relations)
+    One row per host, beside a genuine origin on ws-0001, so the test says what the rule keeps too.
+    """
+    origins = {"ws-0001": ORIGIN, "ws-0002": "127.0.0.1", "ws-0003": "::1", "ws-0004": "0.0.0.0",
+               "ws-0005": "not-an-address", "ws-0006": None}
+    events = [mde_event(file_row(host, WHEN, FileOriginIP=origin, ReportId=n))
+              for n, (host, origin) in enumerate(origins.items())]
+    assert [e.kind for e in events][-1] == "sysmon:file_create"  # no origin column at all: Sysmon 11
+    relations = projected(events)
+    assert {dst for _, _, dst in relations if dst[0] == "ip"} == {("ip", ORIGIN)}
+    assert {src for src, kind, _ in relations if kind == "DOWNLOADED"} == {("host", "ws-0001")}
+    assert {kind for _, kind, dst in relations if dst == FILE} == {"WROTE", "DOWNLOADED"}
 
 
 # -- the cluster ---------------------------------------------------------------------------
