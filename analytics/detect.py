@@ -170,7 +170,10 @@ def score_clusters(
 
 
 def _installed_as(pivot: Entity) -> str | None:
-    """How a process pivot was installed, from the props the projection gives an installed command."""
+    """How a process or file pivot was installed, from the props the projection gives an installed
+    command or driver (a file with a service name is a driver)."""
+    if pivot.type == EntityType.FILE.value:
+        return "driver" if pivot.props.get("service") else None
     if pivot.type != EntityType.PROCESS.value:
         return None
     if pivot.props.get("service"):
@@ -182,7 +185,7 @@ def _installed_as(pivot: Entity) -> str | None:
 
 def _entity(inputs: DetectionInputs, column: int) -> Entity:
     key = inputs.incidence.entities[column]
-    known = inputs.processes.get(key)
+    known = inputs.processes.get(key) if key[0] == EntityType.PROCESS else inputs.drivers.get(key)
     if known is not None:
         return known
     return Entity(key[0], key[1], inputs.stats.values[column])

@@ -164,8 +164,8 @@ def explain(
 ) -> Explanation:
     """The explanation of one cluster, features sorted by contribution (largest first).
 
-    ``installed_as`` (``"service"``, ``"scheduled task"``): the pivot is a command
-    hosts installed that way (:func:`summarize`).
+    ``installed_as`` (``"service"``, ``"scheduled task"``, ``"driver"``): the pivot is a
+    command, or a driver file, hosts installed that way (:func:`summarize`).
     """
     rows = [
         FeatureContribution(
@@ -202,7 +202,8 @@ def summarize(
 
     A command installed as a service or a scheduled task (``installed_as``) may
     have been installed without running yet, or run too: its hosts "installed
-    or ran" it, and the line says how it was installed.
+    or ran" it, and the line says how it was installed.  A file installed as a
+    driver (a kernel or file-system driver service) was "installed or got".
 
     Examples
     --------
@@ -215,12 +216,16 @@ def summarize(
     ...           pivot_type="process", pivot_value="cmd.exe /c x", host_count=12, pivot_is_new=True,
     ...           installed_as="service")
     '12 hosts first installed or ran process cmd.exe /c x within 2 minutes; it is installed as a service; it is seen nowhere else'
+    >>> summarize(ClusterFacts({"first_contact_spread_min": 3.0, "exclusivity": 1.0}, [], [], [], []),
+    ...           pivot_type="file", pivot_value="rtcore64.sys", host_count=12,
+    ...           pivot_is_new=True, installed_as="driver")
+    '12 hosts first installed or got file rtcore64.sys within 3 minutes; it is installed as a driver; it is seen nowhere else'
     """
     value = pivot_value if len(pivot_value) <= _MAX_VALUE else pivot_value[: _MAX_VALUE - 1] + "…"
     spread = facts.context.get("first_contact_spread_raw_min", facts.features.get("first_contact_spread_min", 0.0))
     verb = _VERB.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
-    if installed_as:
-        verb = "installed or ran"
+    if installed_as:  # installed, maybe never run (a command) or loaded (a driver): "installed or ran/got"
+        verb = f"installed or {verb}"
     if pivot_is_new:
         head = f"{host_count} hosts first {verb} {pivot_type} {value} within {_duration(spread)}"
     else:

@@ -36,6 +36,8 @@ class DetectionInputs:
     stats: EntityStats
     context: FeatureContext
     processes: dict[EntityKey, Entity] = field(default_factory=dict)
+    drivers: dict[EntityKey, Entity] = field(default_factory=dict)
+    """The files hosts installed as drivers (``host INSTALLED file``), with their props (service names)."""
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -90,6 +92,19 @@ def load_inputs(
         store.iter_relations(RelationType.INJECTED.value),
         images,
     )
+    drivers = _installed_drivers(store)
     timings["context_s"] = time.perf_counter() - t
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded)
-    return DetectionInputs(window, incidence, stats, context, processes, timings)
+    return DetectionInputs(window, incidence, stats, context, processes, drivers, timings)
+
+
+def _installed_drivers(store: GraphStore) -> dict[EntityKey, Entity]:
+    """The driver files hosts installed (``host INSTALLED file``: few, one per driver), with their props,
+    so a cluster pivoting on one says so."""
+    keys = {r.dst for r in store.iter_relations(RelationType.INSTALLED.value) if r.dst[0] == EntityType.FILE}
+    drivers = {}
+    for key in sorted(keys):
+        entity = store.get_entity(*key)
+        if entity is not None:
+            drivers[key] = entity
+    return drivers

@@ -1,0 +1,90 @@
+"""An odd driver installed on many hosts within minutes is a fan-out cluster; a fleet-wide vendor driver is not.
+
+Bring-your-own-vulnerable-driver: an attacker installs a signed but vulnerable driver
+(RTCore64.sys) as a kernel service on every host it reaches, to kill the EDR from the kernel.
+Through the real path: Winlogbeat records (System 7045, Sysmon 1) -> ingest_paths -> journal ->
+embedded store -> detect.  40 hosts install a vendor's driver update every day for three weeks
+(``\\SystemRoot\\System32\\drivers\\vendorflt.sys``, as a fleet's driver updater re-registers it)
+and run a few ordinary processes; on the last day 12 of them install ``RTCore64.sys`` from a
+temporary folder within four minutes, each under a random service name.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from analytics.detect import detect
+from graphsiem.model import stable_hash
+from graphsiem.store.embedded import EmbeddedStore
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+from tests.analytics.test_persistence_fanout import HOSTS, ORDINARY, START, _record
+
+ODD_HOSTS = HOSTS[3:15]
+DAYS = 21
+ODD_PATH = "\\??\\C:\\Windows\\Temp\\RTCore64.sys"
+ODD = ("file", "c:\\windows\\temp\\rtcore64.sys")
+VENDOR_PATH = "\\SystemRoot\\System32\\drivers\\vendorflt.sys"
+VENDOR = ("file", "c:\\windows\\system32\\drivers\\vendorflt.sys")
+
+
+def _driver(name: str, image_path: str) -> dict[str, Any]:
+    return {"ServiceName": name, "ImagePath": image_path, "ServiceType": "kernel mode driver",
+            "StartType": "demand start", "AccountName": ""}
+
+
+def _fleet() -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for day in range(DAYS):
+        for index, host in enumerate(HOSTS):
+            morning = START + timedelta(days=day, minutes=index * 3)
+            records.append(_record(host, morning, "System", 7045, _driver("vendorflt", VENDOR_PATH), len(records)))
+            for offset, (image, line) in enumerate(ORDINARY):
+                records.append(_record(host, morning + timedelta(minutes=10 + offset), "Microsoft-Windows-Sysmon/Operational",
+                                       1, {"Image": image, "CommandLine": line, "ProcessId": str(1000 + offset),
+                                           "User": "CORP\\user"}, len(records)))
+    attack = START + timedelta(days=DAYS - 1, hours=6)
+    for index, host in enumerate(ODD_HOSTS):
+        records.append(_record(host, attack + timedelta(seconds=20 * index), "System", 7045,
+                               _driver(f"x{stable_hash(host, length=7)}", ODD_PATH), len(records)))
+    return records
+
+
+@pytest.fixture(scope="module")
+def detected(tmp_path_factory: pytest.TempPathFactory):
+    root: Path = tmp_path_factory.mktemp("driver-fleet")
+    path = root / "fleet.ndjson"
+    path.write_bytes(b"\n".join(orjson.dumps(record) for record in _fleet()) + b"\n")
+    store = EmbeddedStore(root / "graph")
+    with Journal(root / "journal.sqlite") as journal:
+        report = ingest_paths([path], store=store, journal=journal, progress=False)
+    assert report.total.rejected == 0
+    result = detect(store)
+    yield store, result
+    store.close()
+
+
+def _cluster_of(result, ref):
+    return next((cluster for cluster in result.clusters if ref in {entity.ref for entity in cluster.entities}), None)
+
+
+def test_the_odd_driver_installed_on_twelve_hosts_is_the_top_cluster_of_those_hosts(detected) -> None:
+    _, result = detected
+    cluster = _cluster_of(result, ODD)
+    assert cluster is not None and cluster.pivot.ref == ODD and sorted(cluster.hosts) == ODD_HOSTS
+    assert cluster.score == max(c.score for c in result.clusters)
+    summary = cluster.explanation.summary
+    assert summary.startswith("12 hosts first installed or got file C:\\Windows\\Temp\\RTCore64.sys within 2 minutes")
+    assert "it is installed as a driver" in summary
+    assert len(cluster.pivot.props["services"]) == 12  # each host's random service name, on the pivot
+
+
+def test_the_fleet_wide_vendor_driver_forms_no_cluster(detected) -> None:
+    store, result = detected
+    assert len(store.hosts_of(*VENDOR)) == len(HOSTS)  # installed everywhere, every day: it is in the graph
+    assert all(VENDOR not in {entity.ref for entity in cluster.entities} for cluster in result.clusters)
