@@ -12,18 +12,19 @@ temporary folder within four minutes, each under a random service name.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from analytics.detect import detect
 from graphsiem.model import stable_hash
-from graphsiem.store.embedded import EmbeddedStore
-from ingest.journal import Journal
-from ingest.pipeline import ingest_paths
-from tests.analytics.test_persistence_fanout import HOSTS, ORDINARY, START, _record
+from tests.analytics.test_persistence_fanout import (
+    HOSTS,
+    ORDINARY,
+    START,
+    _cluster_of,
+    _record,
+    detected_fleet,
+)
 
 ODD_HOSTS = HOSTS[3:15]
 DAYS = 21
@@ -57,20 +58,7 @@ def _fleet() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def detected(tmp_path_factory: pytest.TempPathFactory):
-    root: Path = tmp_path_factory.mktemp("driver-fleet")
-    path = root / "fleet.ndjson"
-    path.write_bytes(b"\n".join(orjson.dumps(record) for record in _fleet()) + b"\n")
-    store = EmbeddedStore(root / "graph")
-    with Journal(root / "journal.sqlite") as journal:
-        report = ingest_paths([path], store=store, journal=journal, progress=False)
-    assert report.total.rejected == 0
-    result = detect(store)
-    yield store, result
-    store.close()
-
-
-def _cluster_of(result, ref):
-    return next((cluster for cluster in result.clusters if ref in {entity.ref for entity in cluster.entities}), None)
+    yield from detected_fleet(tmp_path_factory.mktemp("driver-fleet"), _fleet())
 
 
 def test_the_odd_driver_installed_on_twelve_hosts_is_the_top_cluster_of_those_hosts(detected) -> None:

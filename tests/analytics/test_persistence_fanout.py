@@ -11,6 +11,7 @@ minutes (PsExec-style lateral movement).
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -78,11 +79,10 @@ def _fleet() -> list[dict[str, Any]]:
     return records
 
 
-@pytest.fixture(scope="module")
-def detected(tmp_path_factory):
-    root: Path = tmp_path_factory.mktemp("persistence-fleet")
+def detected_fleet(root: Path, records: list[dict[str, Any]]) -> Iterator[tuple[EmbeddedStore, Any]]:
+    """The body of a ``detected`` fixture: ``records`` ingested into a store under ``root``, and detect's result."""
     path = root / "fleet.ndjson"
-    path.write_bytes(b"\n".join(orjson.dumps(record) for record in _fleet()) + b"\n")
+    path.write_bytes(b"\n".join(orjson.dumps(record) for record in records) + b"\n")
     store = EmbeddedStore(root / "graph")
     with Journal(root / "journal.sqlite") as journal:
         report = ingest_paths([path], store=store, journal=journal, progress=False)
@@ -90,6 +90,11 @@ def detected(tmp_path_factory):
     result = detect(store)
     yield store, result
     store.close()
+
+
+@pytest.fixture(scope="module")
+def detected(tmp_path_factory):
+    yield from detected_fleet(tmp_path_factory.mktemp("persistence-fleet"), _fleet())
 
 
 def _cluster_of(result, ref):
