@@ -132,14 +132,20 @@ def _answers_address_question(fields: dict[str, Any]) -> bool:
 def _cname_flags(fields: dict[str, Any], answers: list[Any], question: str) -> list[bool]:
     """Per answer, whether the source says it is a CNAME target.
 
-    * ``dns.answer_types`` (each answer's record type: EVE, Sysmon 22's ``type:  N``, ECS) says
-      it exactly: a name is a CNAME when its record is one;
-    * else the question's type (``dns.question.type``, Zeek's ``qtype_name``): an A, AAAA or
-      CNAME question is answered by names only along its CNAME chain;
-    * else (no type at all: ECS without types, MDE's ``DnsQueryResult``) the names are a chain only
-      when the answer goes on to addresses, which the chain's end resolves to, and the question
-      is no reverse lookup (``.arpa``) and no service name (``_ldap._tcp...``, SRV): an MX or NS
-      answer is names only, and was taken as a chain.
+    * an answer's own type (``dns.answer_types``: EVE, Sysmon 22's ``type:  N``, MDE, ECS) says it
+      exactly: a name is a CNAME when its record is one;
+    * an answer without a type (no list, or ``None`` in it: an ECS answer without ``type``, an MDE
+      item without one, EVE without ``rrtype``) takes the question's type (``dns.question.type``,
+      Zeek's ``qtype_name``): an A, AAAA or CNAME question is answered by names only along its
+      CNAME chain, an MX, NS, SRV or PTR question by its targets;
+    * with no question type either, the names are a chain only when the answer goes on to
+      addresses, which the chain's end resolves to, the question is no reverse lookup (``.arpa``)
+      and no service name (``_ldap._tcp...``, SRV), and no typed answer is a name of another kind
+      (MX, NS, SRV, PTR...: the question asked for those): an MX or NS answer is names only, and
+      was taken as a chain.
+
+    One rule for every source: an untyped name is read the same whether the answers beside it
+    have types or not (beside a typed address, under an A question, it is a chain link too).
 
     >>> _cname_flags({"dns.answer_types": ["CNAME", "A", "MX"]}, ["b.example", "192.0.2.1", "mx.example"], "a.example")
     [True, False, False]
@@ -147,17 +153,29 @@ def _cname_flags(fields: dict[str, Any], answers: list[Any], question: str) -> l
     [False, False]
     >>> _cname_flags({}, ["cdn.example", "192.0.2.1"], "a.example")
     [True, True]
+    >>> _cname_flags({"dns.question.type": "A", "dns.answer_types": [None, "A"]}, ["cdn.example", "192.0.2.1"], "a.example")
+    [True, False]
+    >>> _cname_flags({"dns.question.type": "MX", "dns.answer_types": [None, "A"]}, ["mx.example", "192.0.2.1"], "a.example")
+    [False, False]
+    >>> _cname_flags({"dns.answer_types": ["NS", None, "A"]}, ["ns1.example", "ns2.example", "192.0.2.1"], "a.example")
+    [False, False, False]
     """
     types = fields.get("dns.answer_types")
-    if isinstance(types, list) and len(types) == len(answers):
+    if not isinstance(types, list) or len(types) != len(answers):
+        types = None
+    elif all(types):
         return [kind == "CNAME" for kind in types]
     qtype = fields.get("dns.question.type") or fields.get("zeek.qtype_name")
     if qtype:
         is_chain = qtype in _ALIAS_QUERY_TYPES
     else:
         is_chain = (not question.endswith(".arpa") and not question.startswith("_")
-                    and any(ip_or_none(str(answer)) for answer in answers))
-    return [is_chain] * len(answers)
+                    and any(ip_or_none(str(answer)) for answer in answers)
+                    # an address question's answers are its chain and addresses: those types, no other
+                    and not any(kind and kind not in _ALIAS_QUERY_TYPES for kind in types or ()))
+    if types is None:
+        return [is_chain] * len(answers)
+    return [kind == "CNAME" if kind else is_chain for kind in types]
 
 
 def _first_certificate(chain: object) -> str | None:

@@ -160,7 +160,10 @@ def _dns_answers(flat: dict[str, Any], fields: dict[str, Any]) -> None:
     The types are what tells the projection which name answers are CNAMEs (an
     MX or NS target is no alias of the question): each ``dns.answers`` object's
     ``type``, or a dotted ``dns.answers.type`` list as long as the
-    ``dns.answers.data`` one (an export's ``fields``).
+    ``dns.answers.data`` one (an export's ``fields``).  An answer without a type
+    is None in the list (no list when none has one); the projection reads it by
+    the question's type, else by the rule for answers without types
+    (``ingest.projection_names._cname_flags``, the same for every source).
     """
     qtype = record_type(flat.get("dns.question.type"))
     if qtype:
@@ -171,7 +174,7 @@ def _dns_answers(flat: dict[str, Any], fields: dict[str, Any]) -> None:
         answers, types = _answers(flat.get("dns.resolved_ip"), None)
     if answers:
         fields["dns.answers"] = answers
-        if any(types):  # else the projection's rule for answers without types applies
+        if any(types):  # else each answer takes the question's type, or the rule for no types
             fields["dns.answer_types"] = types
 
 
