@@ -9,13 +9,16 @@ from typing import Any
 
 from graphsiem.api.services.keys import key_name_problem
 from graphsiem.api.state import Role, StateStore
+from graphsiem.cli.arguments import DATA_HELP
 from graphsiem.model import epoch_to_iso
 from graphsiem.settings import Settings
 from ingest.report import printable
 
 
-def _state() -> StateStore:
-    return StateStore(Settings().state_path)
+def _state(args: argparse.Namespace) -> StateStore:
+    # --data as ingest, detect and stats take it; else GRAPHSIEM_DATA, as `serve` reads it
+    settings = Settings() if args.data is None else Settings(data_dir=args.data)
+    return StateStore(settings.state_path)
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -23,7 +26,7 @@ def _create(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"graphsiem keys create: --name: {problem}", file=sys.stderr)
         return 2
-    state = _state()
+    state = _state(args)
     try:
         record, secret = state.create_key(role=args.role, name=args.name or "")
     finally:
@@ -37,7 +40,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    state = _state()
+    state = _state(args)
     try:
         keys = state.list_keys()
     finally:
@@ -58,7 +61,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    state = _state()
+    state = _state(args)
     try:
         found = state.revoke_key(args.id)
     finally:
@@ -74,13 +77,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``keys create|list|revoke``."""
     parser = subparsers.add_parser("keys", help="manage API keys (stored hashed)")
     actions = parser.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
-    create = actions.add_parser("create", help="create a key and print it once")
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", default=None, help=DATA_HELP + "; its state.sqlite holds the keys")
+    create = actions.add_parser("create", parents=[data], help="create a key and print it once")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name", default="", help="a label for the audit trail")
     create.set_defaults(func=_create)
-    listing = actions.add_parser("list", help="list keys (never the secrets)")
+    listing = actions.add_parser("list", parents=[data], help="list keys (never the secrets)")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=_list)
-    revoke = actions.add_parser("revoke", help="revoke a key by id")
+    revoke = actions.add_parser("revoke", parents=[data], help="revoke a key by id")
     revoke.add_argument("id")
     revoke.set_defaults(func=_revoke)

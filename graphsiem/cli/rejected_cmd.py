@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from graphsiem import paths
+from graphsiem.cli.arguments import DATA_HELP, at_least, data_dir_problem
 from graphsiem.model import epoch_to_iso
 from ingest.journal import Journal
 from ingest.report import printable
@@ -16,15 +18,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "rejected", help="list rejected records kept by ingest (origin, format, reason)"
     )
-    parser.add_argument("--limit", type=int, default=50, help="how many (default 50)")
-    parser.add_argument("--offset", type=int, default=0, help="skip this many first")
-    parser.add_argument("--data", default=None, help="data directory (default $GRAPHSIEM_DATA or ./.graphsiem)")
+    parser.add_argument("--limit", type=at_least(0), default=50, help="how many (default 50)")
+    parser.add_argument("--offset", type=at_least(0), default=0, help="skip this many first")
+    parser.add_argument("--data", default=None, help=DATA_HELP)
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print kept rejections, oldest first."""
+    """Print kept rejections, oldest first; 2 when the data directory does not exist."""
+    problem = data_dir_problem(args.data)
+    if problem is not None:
+        print(f"graphsiem rejected: {problem}", file=sys.stderr)
+        return 2
     with Journal(paths.journal_path(args.data)) as journal:
         rows = journal.rejected(limit=args.limit, offset=args.offset)
         total = journal.counts()["rejected"]

@@ -7,6 +7,7 @@ import sys
 
 from pydantic import ValidationError
 
+from graphsiem.cli.arguments import DATA_HELP
 from graphsiem.settings import Settings
 
 
@@ -17,7 +18,7 @@ def _serve(args: argparse.Namespace) -> int:
     from graphsiem.store import open_store
 
     overrides = {name: value for name, value in {
-        "host": args.host, "port": args.port, "store": args.store,
+        "host": args.host, "port": args.port, "store": args.store, "data_dir": args.data,
         "syslog_udp_port": args.syslog_udp, "syslog_tcp_port": args.syslog_tcp,
     }.items() if value is not None}
     try:
@@ -50,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=None, help="port (default 8000)")
     parser.add_argument("--store", default=None, help="store spec (default: embedded)")
+    parser.add_argument("--data", default=None, help=DATA_HELP)
     parser.add_argument("--syslog-udp", type=int, default=None, metavar="PORT",
                         help="also receive syslog over UDP on this port")
     parser.add_argument("--syslog-tcp", type=int, default=None, metavar="PORT",

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from graphsiem.cli.arguments import DATA_HELP, data_dir_problem
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``stats`` sub-command."""
@@ -17,8 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--store", default=None,
                         help="graph store: embedded (default), neo4j, or a bolt:// URI")
-    parser.add_argument("--data", default=None,
-                        help="data directory (default $GRAPHSIEM_DATA or ./.graphsiem)")
+    parser.add_argument("--data", default=None, help=DATA_HELP)
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     parser.set_defaults(func=run)
 
@@ -45,9 +46,13 @@ def render(counts: dict[str, dict[str, int]], store_name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the summary; 2 when the store cannot be opened."""
+    """Print the summary; 2 when the store cannot be opened or the data directory does not exist."""
     from graphsiem.store import StoreError, open_store
 
+    problem = data_dir_problem(args.data) if args.store in (None, "embedded") else None
+    if problem is not None:
+        print(f"graphsiem stats: {problem}", file=sys.stderr)
+        return 2
     try:
         store = open_store(args.store, data_dir=args.data)
     except (ValueError, StoreError) as exc:
