@@ -65,7 +65,7 @@ class RelationType(StrEnum):
     DOWNLOADED = "DOWNLOADED"  # host DOWNLOADED file
     UPLOADED = "UPLOADED"  # host|ip UPLOADED file (a file a client sent: HTTP POST/PUT body, SMB write)
     REQUESTED = "REQUESTED"  # host|process REQUESTED url
-    SERVED_BY = "SERVED_BY"  # file SERVED_BY domain|url
+    SERVED_BY = "SERVED_BY"  # file SERVED_BY domain|url|ip (an endpoint-marked origin address: MDE FileOriginIP, an address HostUrl)
     ON = "ON"  # url ON domain
     EXECUTED = "EXECUTED"  # process EXECUTED script
     LOGGED_ON = "LOGGED_ON"  # user|host|ip LOGGED_ON host (the account, and the machine it came from)
