@@ -74,6 +74,7 @@ and the driving loop:
 * ``ingest.projection_entities``: the entity builders and the process join;
 * ``ingest.projection_endpoint``: the endpoint rules by event kind, and the
   PowerShell parts join;
+* ``ingest.projection_logons``: sshd and PAM log-ons (Windows' logon rules, and the client's name);
 * ``ingest.projection_network``: the network-sensor rule;
 * ``ingest.projection_names``: DNS answers and the x509/ssl certificate join;
 * ``ingest.projection_transfers``: files on the wire and the Zeek files/http join;
@@ -101,8 +102,9 @@ from ingest.projection_accumulator import (
     EventContext,
     R,
 )
-from ingest.projection_endpoint import GENERIC_KEYS, EndpointRules, InstalledNames
+from ingest.projection_endpoint import GENERIC_KEYS, InstalledNames
 from ingest.projection_entities import SCRIPT_TEXT_CHARS, SCRIPT_VALUE_CHARS
+from ingest.projection_logons import LogonRules
 from ingest.projection_network import SensorRules
 from ingest.projection_state import JOIN_STATE_VERSION, JOINS, JoinState
 from ingest.projection_transfers import PendingTransfer
@@ -113,7 +115,7 @@ __all__ = [
 ]
 
 
-class Projector(EndpointRules, SensorRules, JoinState):
+class Projector(LogonRules, SensorRules, JoinState):
     """Projects batches of events; keeps the cross-event join state (saved between calls, see above).
 
     Parameters
@@ -180,6 +182,8 @@ class Projector(EndpointRules, SensorRules, JoinState):
             "powershell:script_block": self._script_block,
             "winsec:logon": self._logon,
             "winsec:logon_failed": self._logon_failed,
+            "syslog:logon": self._syslog_logon,
+            "syslog:logon_failed": self._syslog_logon_failed,
             "winsec:special_privileges": self._user_only,
             "sysmon:file_executable_detected": self._file_action(R.WROTE),
             "sysmon:file_delete_detected": self._file_action(R.DELETED),

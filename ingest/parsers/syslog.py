@@ -40,7 +40,8 @@ Payloads
 * Cisco lines are ``syslog:message``; one that names traffic (302013, 106023,
   304001...) gets its addresses (:func:`ingest.parsers.syslog_asa.asa_traffic`)
   and, the firewall's view of other machines, no host, like a CEF device view.
-* Anything else: ``syslog:message``; sshd's and PAM's log-on lines give
+* Anything else: ``syslog:message``; sshd's and PAM's log-on lines are
+  ``syslog:logon`` (sshd ``Accepted``) or ``syslog:logon_failed`` and give
   ``user.name``, ``source.ip``/``source.domain``, ``source.port`` and
   ``event.outcome`` (:mod:`ingest.parsers.syslog_sshd`).
 
@@ -161,10 +162,11 @@ def parse_syslog_text(
         _put_device(fields, header.hostname)
         fields.pop("host.name.original", None)
         host = None
+        kind = None
     else:
-        auth_fields(message, fields)
+        kind = auth_fields(message, fields)
     return Event(
-        id="", kind="syslog:message", ts=ts, host=host,
+        id="", kind=kind or "syslog:message", ts=ts, host=host,
         source=source, fields=fields, origin=context.origin, raw=evidence,
     )
 
@@ -213,4 +215,5 @@ def windows_events_in_zeek_syslog(record: dict[str, Any], context: ParseContext)
         event = parse_syslog_text(message, context, source="zeek", raw=record)
     except ParseError:
         return []
-    return [] if event.kind == "syslog:message" else [event]
+    # an sshd/PAM log-on line (syslog:logon...) is the sender's, already in its own log: no event
+    return [] if event.kind.startswith("syslog:") else [event]

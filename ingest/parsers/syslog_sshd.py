@@ -23,6 +23,10 @@ never from an sshd line, whose name could hold ``rhost=``; PAM writes
 ``user=`` last, so the user name is the rest of the line and ``rhost=`` the
 first one.
 
+The event's kind says how the log-on went (``ingest.projection`` relates it as Windows 4624/4625):
+:data:`LOGON_KIND` for sshd's ``Accepted``, :data:`LOGON_FAILED_KIND` for sshd's ``Failed`` and
+``Invalid user`` and PAM's authentication failures (``event.outcome`` ``failure``).
+
 :func:`auth_fields` is called by :func:`ingest.parsers.syslog.parse_syslog_text`
 for a ``syslog:message`` that is not a firewall's traffic line.
 """
@@ -33,6 +37,11 @@ import re
 from typing import Any
 
 from ingest.normalize import canonical_ip, normalize_user
+
+LOGON_KIND = "syslog:logon"
+"""The kind of an sshd line that says a client logged on (``Accepted <method> for NAME from ADDR``)."""
+LOGON_FAILED_KIND = "syslog:logon_failed"
+"""The kind of an sshd or PAM line that says a log-on failed (or an unknown user was tried)."""
 
 _PAM_FAILURE_RE = re.compile(r"(?:pam_[\w-]+\([^)]*\): )?(?:PAM \d+ more )?authentication failures?; ")
 """PAM's ``authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=ADDR  user=NAME``
@@ -62,8 +71,8 @@ _REPEATED_RE = re.compile(r"message repeated \d+ times: \[ ?(.*?) ?\]", re.DOTAL
 """syslog's ``message repeated 2 times: [ Failed password for root from ... ssh2]``."""
 
 
-def auth_fields(message: str, fields: dict[str, Any]) -> None:
-    """Add the log-on fields of a PAM or sshd message to ``fields``.
+def auth_fields(message: str, fields: dict[str, Any]) -> str | None:
+    """Add the log-on fields of a PAM or sshd message to ``fields``; the event kind it makes.
 
     Parameters
     ----------
@@ -73,29 +82,40 @@ def auth_fields(message: str, fields: dict[str, Any]) -> None:
         The event's fields, updated in place; a message that names no log-on
         leaves them unchanged.
 
+    Returns
+    -------
+    str or None
+        :data:`LOGON_KIND` or :data:`LOGON_FAILED_KIND` for a log-on line, else ``None``
+        (the event stays ``syslog:message``).
+
     Examples
     --------
     >>> fields = {}
     >>> auth_fields("Failed password for invalid user admin from 192.0.2.66 port 52311 ssh2", fields)
+    'syslog:logon_failed'
     >>> sorted(fields.items())
     [('event.outcome', 'failure'), ('source.ip', '192.0.2.66'), ('source.port', 52311), ('user.name', 'admin')]
     """
     if " from " in message and _sshd_fields(message, fields):
-        return
-    if "rhost=" in message or "user=" in message:
-        _pam_fields(message, fields)
+        return LOGON_KIND if fields["event.outcome"] == "success" else LOGON_FAILED_KIND
+    if ("rhost=" in message or "user=" in message) and _pam_fields(message, fields):
+        return LOGON_FAILED_KIND
+    return None
 
 
-def _pam_fields(message: str, fields: dict[str, Any]) -> None:
-    """``source.ip`` (else ``source.domain``) and ``user.name`` of PAM's authentication failure list."""
+def _pam_fields(message: str, fields: dict[str, Any]) -> bool:
+    """``source.ip`` (else ``source.domain``), ``user.name`` and ``event.outcome`` of PAM's authentication
+    failure list; whether the message is one."""
     if _PAM_FAILURE_RE.match(message) is None:
-        return
+        return False
+    fields["event.outcome"] = "failure"
     rhost = _RHOST_RE.search(message)
     if rhost is not None:
         _put_source(fields, rhost.group(1))
     user = _USER_RE.search(message, rhost.end() if rhost is not None else 0)
     if user is not None and user.group(1).strip():
         fields["user.name"] = normalize_user(None, user.group(1))
+    return True
 
 
 def _sshd_fields(message: str, fields: dict[str, Any]) -> bool:

@@ -78,7 +78,7 @@ def test_logger_over_udp_and_tcp_reaches_the_journal_and_graph(store: Any, tmp_p
         journal = api.ctx.ingest.journal()
         events = [item.event for item in journal.iter_events()]
         kinds = sorted(e.kind for e in events)
-        assert kinds == ["cef:event", "syslog:message", "syslog:message"], kinds
+        assert kinds == ["cef:event", "syslog:logon", "syslog:message"], kinds
         cef = next(e for e in events if e.kind.startswith("cef:"))
         assert cef.fields["destination.domain"] == "cdn-img-delivery.example"
         api.ctx.ingest.catch_up()  # the background projector may already have run

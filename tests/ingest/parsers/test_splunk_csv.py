@@ -23,7 +23,7 @@ def test_each_result_row_is_read_by_the_parser_of_its_raw_as_from_json(tmp_path)
     with EXPORT.open(newline="", encoding="utf-8") as handle:
         results = list(csv.DictReader(handle))
     assert exported == row_events(results, tmp_path)
-    assert [kind for kind, *_ in exported] == ["syslog:message", "sysmon:process_create", "suricata:dns"]
+    assert [kind for kind, *_ in exported] == ["syslog:logon_failed", "sysmon:process_create", "suricata:dns"]
     login, process = exported[0][3], exported[1][3]
     assert (login["user.name"], login["source.ip"], login["event.outcome"]) == ("admin", "203.0.113.9", "failure")
     assert process["process.command_line"] == 'cmd.exe /c "echo a,b" & type "C:\\x y.txt"'

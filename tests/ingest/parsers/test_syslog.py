@@ -31,12 +31,12 @@ def _epoch(text: str) -> float:
 
 # (line index, kind, host, time UTC, expected fields subset)
 CASES = [
-    (0, "syslog:message", "web-01", "2024-03-05T10:00:01", {
+    (0, "syslog:logon_failed", "web-01", "2024-03-05T10:00:01", {
         "log.syslog.appname": "sshd", "log.syslog.procid": "4242",
         "log.syslog.facility": "auth", "log.syslog.severity": "info",
         "message": "Failed password for invalid user admin from 203.0.113.9 port 50022 ssh2",
     }),
-    (1, "syslog:message", "web-01", "2024-03-15T10:00:02", {
+    (1, "syslog:logon_failed", "web-01", "2024-03-15T10:00:02", {
         "log.syslog.appname": "sshd(pam_unix)", "log.syslog.procid": "4243",
         "source.ip": "203.0.113.9", "user.name": "root",
     }),
