@@ -156,6 +156,8 @@ class Projector(LogonRules, SensorRules, JoinState):
         """PowerShell 4104: (host, block id) -> (parts in all, ((number, text), ...) seen so far)."""
         self._installed_names: dict[EntityKey, InstalledNames] = {}
         """Installed command (process key) -> the service and task names it was installed as (see ``_installed``)."""
+        self._sid_names: dict[str, str] = {}
+        """Account SID (lower case) -> the account's user key, as logons name it (see ``_learn_sid``)."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}

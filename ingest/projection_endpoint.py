@@ -8,11 +8,12 @@ here for each other (``_script_parts``, part of the join state).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from graphsiem.model import Entity, EntityKey, stable_hash
 from ingest.ipmap import connection_ends, is_placeholder_host_name
-from ingest.projection_accumulator import FILE, HOST, SCRIPT, EventContext, R
+from ingest.projection_accumulator import FILE, HOST, SCRIPT, USER, EventContext, R
 from ingest.projection_entities import (
     FILE_FIELDS,
     NO_PEER,
@@ -66,6 +67,13 @@ _INSTALLED_LIMIT = 16384
 """Installed commands whose names the join state remembers (the older half goes past this: a
 command installed again after that starts its names afresh)."""
 
+_SID_LIMIT = 65536
+"""Accounts whose SID -> name the join state remembers (a fleet's domain has thousands; the older half
+goes past this, and a principal given by a SID forgotten keeps its SID node until a logon teaches it again)."""
+_ACCOUNT_SID = re.compile(r"s-1-5-21(-\d{1,10}){4}", flags=re.ASCII)
+"""A domain or local account's SID, lower case (``s-1-5-21-<domain or machine>-<rid>``): the well-known
+ones (``S-1-5-18``...) are names already (:data:`ingest.parsers.windows_persistence._WELL_KNOWN_ACCOUNTS`)."""
+
 
 def _with_name(names: tuple[str, ...], dropped: int, name: object) -> tuple[tuple[str, ...], int]:
     """``names`` with ``name`` (a sorted set of at most :data:`INSTALLED_NAMES`), and the count of
@@ -85,12 +93,54 @@ class EndpointRules(NameRules):
 
     _script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]
     _installed_names: dict[EntityKey, InstalledNames]
+    _sid_names: dict[str, str]
 
     def _process_create(self, ctx: EventContext) -> None:
         process = self._process(ctx, PROCESS_FIELDS)
         ctx.rel(ctx.host, R.RAN, process)
         ctx.rel(self._parent(ctx), R.SPAWNED, process)
         ctx.rel(process, R.RUN_AS, self._user(ctx))
+        self._learn_sid(ctx)
+
+    def _learn_sid(self, ctx: EventContext) -> None:
+        """Remember the account name of the SID an event gives with it (``user.id`` beside ``user.name``:
+        4624, 4672 and 4688 of Windows, a logon's ``user.id`` in ECS), fleet-wide, so a task principal
+        or service account given as that SID is the account's user node (:meth:`_principal`).
+
+        Only an account's SID (``S-1-5-21-...``) is learnt; a failed logon teaches nothing (its SID is
+        the NULL SID, or a name the attacker typed).  A SID seen with another name later (a renamed
+        account) takes the later name.  The map is part of the join state (saved between calls,
+        bounded by :data:`_SID_LIMIT`), so an ingest in many calls and a replay learn the same names
+        at the same events.
+        """
+        fields = ctx.fields
+        sid = fields.get("user.id")
+        if sid is None:
+            return
+        name = fields.get("user.name")
+        sid = str(sid).lower()
+        if not name or not _ACCOUNT_SID.fullmatch(sid):
+            return
+        name = str(name).lower()
+        if name != sid and self._sid_names.get(sid) != name and not _ACCOUNT_SID.fullmatch(name):
+            self._remember(self._sid_names, sid, name, _SID_LIMIT)
+
+    def _principal(self, ctx: EventContext) -> EntityKey | None:
+        """The user a service or task runs as: ``user.name``, or when that is an account's SID the
+        name a logon gave it (:meth:`_learn_sid`).
+
+        A principal seen before any event that names its SID keeps the SID's user node: the name is
+        learnt from events in journal order, so a replay relates the same nodes (an install is not
+        re-linked when its account logs on later; its next install is).
+        """
+        principal = ctx.fields.get("user.name")
+        if principal:
+            principal = str(principal).lower()
+            if principal.startswith("s-1-5-21-"):
+                name = self._sid_names.get(principal)
+                if name is not None:
+                    return ctx.acc.entity(USER, name, name)
+        return self._user(ctx)
 
     def _parent(self, ctx: EventContext) -> EntityKey | None:
         """A creation's parent: itself when the event names it fully (a command line), else the
@@ -291,7 +341,8 @@ class EndpointRules(NameRules):
         """A service installed or a scheduled task created or updated (System 7045, Security 4697,
         4698/4702, MDE ``ServiceInstalled``/``ScheduledTask*``): ``host INSTALLED process`` for each
         command it will run, keyed as Sysmon 1 keys that run (the parser expanded and qualified it),
-        ``process RUN_AS user`` of the service account or task principal, and the installing account
+        ``process RUN_AS user`` of the service account or task principal (by name when it is given as a
+        SID a logon named, :meth:`_principal`), and the installing account
         (``subject.user.name``) sighted on the host.  A kernel or file-system driver is
         ``host INSTALLED file`` instead, the file keyed by its path as a Sysmon 11 of it is (the
         parser made it absolute), its service name kept as a process's is: one odd driver installed
@@ -314,7 +365,7 @@ class EndpointRules(NameRules):
         if isinstance(executables, list) and isinstance(lines, list):
             for executable, line in zip(executables[1:], lines[1:], strict=False):
                 processes.append(self._command_process(ctx, str(executable), str(line)))
-        user = self._user(ctx)
+        user = self._principal(ctx)
         service, task = fields.get("service.name"), fields.get("task.name")
         entities = ctx.acc.entities
         for process in processes:
@@ -353,6 +404,7 @@ class EndpointRules(NameRules):
     def _logon(self, ctx: EventContext) -> None:
         ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
         self._logon_source(ctx, R.LOGGED_ON)
+        self._learn_sid(ctx)
 
     def _logon_failed(self, ctx: EventContext) -> None:
         ctx.touch(self._user(ctx))
@@ -383,6 +435,7 @@ class EndpointRules(NameRules):
 
     def _user_only(self, ctx: EventContext) -> None:
         ctx.touch(self._user(ctx))
+        self._learn_sid(ctx)
 
     def _generic(self, ctx: EventContext) -> None:
         """Events without a specific rule (ECS, other Windows events, syslog): by field presence.

@@ -1,7 +1,8 @@
 """The projector's join state: saved with the projection checkpoint, restored by the next ingest call.
 
 What later events join on (processes by host and GUID or pid, Zeek file ids, downloads
-waiting for their URL, certificates and their servers, PowerShell parts) is kept as
+waiting for their URL, certificates and their servers, PowerShell parts, the names installed
+commands were installed as, account names by SID) is kept as
 bytes in the journal, so a graph built by many calls is the graph one replay builds.
 """
 
@@ -19,9 +20,9 @@ JOIN_STATE_VERSION = 4
 learnt again from the journal instead).  4: pid holders carry their image name, file keys
 prefer SHA-1/MD5 to names (version 3's remembered Zeek file ids name the older keys), and the
 parts of long PowerShell blocks wait for each other.  A state of version 4 saved before
-``_installed_names`` was a join lacks it and is not read either (``KeyError``)."""
+``_installed_names`` (or ``_sid_names``) was a join lacks it and is not read either (``KeyError``)."""
 JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
-         "_script_parts", "_installed_names")
+         "_script_parts", "_installed_names", "_sid_names")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 
@@ -115,6 +116,13 @@ def _restore_installed(item: list[Any]) -> tuple[EntityKey, tuple[tuple[str, ...
                               int(tasks_dropped))
 
 
+def _restore_sid(item: list[Any]) -> tuple[str, str]:
+    sid, name = item
+    if not isinstance(sid, str) or not isinstance(name, str):
+        raise TypeError("a SID and its account name are text")
+    return sid, name
+
+
 _RESTORE = {
     "_processes": _restore_process,
     "_pids": _restore_pid,
@@ -125,6 +133,7 @@ _RESTORE = {
     "_cert_servers": _restore_servers,
     "_script_parts": _restore_script_parts,
     "_installed_names": _restore_installed,
+    "_sid_names": _restore_sid,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""

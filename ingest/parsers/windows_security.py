@@ -19,7 +19,6 @@ from ingest.parsers.windows_fields import (
     put_decoded,
     put_ip,
     put_port,
-    put_user,
     user_name,
     value_of,
 )
@@ -31,8 +30,27 @@ __all__ = ["MAPPERS", "SYSTEM_MAPPERS"]
 _put_logon_process = process_setter("process.", "ProcessName", "ProcessId")
 
 
+_TARGET = ("TargetDomainName", "TargetUserName", "TargetUserSid")
+_SUBJECT = ("SubjectDomainName", "SubjectUserName", "SubjectUserSid")
+
+
+def _put_account(fields: Fields, data: Data, keys: tuple[str, str, str]) -> bool:
+    """``user.name`` of the account of ``keys`` (:data:`_TARGET`, :data:`_SUBJECT`), and ``user.id`` its
+    SID when the event gives one (the projection learns SID -> name from it, for task principals given
+    as SIDs); False when the event names no such account."""
+    domain_key, name_key, sid_key = keys
+    user = user_name(value_of(data, domain_key), value_of(data, name_key))
+    if user is None:
+        return False
+    fields["user.name"] = user
+    sid = value_of(data, sid_key)
+    if isinstance(sid, str) and sid[:4].upper() == "S-1-":
+        fields["user.id"] = sid.strip()
+    return True
+
+
 def _logon(data: Data, fields: Fields) -> None:
-    put_user(fields, user_name(value_of(data, "TargetDomainName"), value_of(data, "TargetUserName")))
+    _put_account(fields, data, _TARGET)
     logon_type = value_of(data, "LogonType")
     if logon_type is not None:
         fields["winlog.logon.type"] = int_or_text(logon_type)
@@ -66,7 +84,7 @@ def _security_4625(data: Data, fields: Fields) -> str:
 
 
 def _security_4672(data: Data, fields: Fields) -> str:
-    put_user(fields, user_name(value_of(data, "SubjectDomainName"), value_of(data, "SubjectUserName")))
+    _put_account(fields, data, _SUBJECT)
     privileges = value_of(data, "PrivilegeList")
     if privileges is not None:
         # one privilege per line in the event, separated by tabs and newlines (or a list)
@@ -86,10 +104,8 @@ def _security_4688(data: Data, fields: Fields) -> str:
     _put_new_parent(fields, data)
     put_decoded(fields, fields.get("process.command_line"))
     # The target subject is the new process's account when it differs from the creator.
-    user = user_name(value_of(data, "TargetDomainName"), value_of(data, "TargetUserName"))
-    if user is None:
-        user = user_name(value_of(data, "SubjectDomainName"), value_of(data, "SubjectUserName"))
-    put_user(fields, user)
+    if not _put_account(fields, data, _TARGET):
+        _put_account(fields, data, _SUBJECT)
     return "winsec:process_create"
 
 

@@ -33,6 +33,8 @@ def _taught_projector() -> Projector:
         # a service install: the names its command was installed as
         ev("windows:service_installed", event_id="i1", service__name="EvilSvcDll", process__executable=SVCHOST,
            process__command_line=NETSVCS),
+        # a logon names an account's SID: a task principal given as that SID is the account
+        ev("winsec:logon", event_id="l1", user__name="corp\\adm-jdoe", user__id="S-1-5-21-1-2-3-1104"),
     ])
     return projector
 
@@ -67,6 +69,8 @@ def test_a_restored_projector_joins_what_the_one_it_came_from_would():
         # the same command installed as another service: both names on the node
         ev("windows:service_installed", event_id="i2", service__name="BITS", process__executable=SVCHOST,
            process__command_line=NETSVCS),
+        ev("windows:task_created", event_id="t1", task__name="\\Sync", process__executable=PS,
+           process__command_line=PS_CMD, user__name="s-1-5-21-1-2-3-1104"),
     ]
     restored = Projector(lease("192.0.2.10", "ws-10"))
     assert restored.restore_join_state(_taught_projector().join_state())
@@ -75,6 +79,7 @@ def test_a_restored_projector_joins_what_the_one_it_came_from_would():
     assert graph(projection) == expected
     [installed] = [e for e in projection.entities if e.props.get("service")]
     assert installed.props["services"] == ["BITS", "EvilSvcDll"]
+    assert {r.dst for r in projection.relations if r.type == "RUN_AS"} == {("user", "corp\\adm-jdoe")}
     assert graph(Projector(lease("192.0.2.10", "ws-10")).project(later)) != expected  # the state matters
 
 
