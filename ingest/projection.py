@@ -74,6 +74,7 @@ and the driving loop:
 * ``ingest.projection_entities``: the entity builders and the process join;
 * ``ingest.projection_endpoint``: the endpoint rules by event kind, and the
   PowerShell parts join;
+* ``ingest.projection_access``: a process opening another (``ACCESSED`` only with memory rights);
 * ``ingest.projection_logons``: sshd and PAM log-ons (Windows' logon rules, and the client's name);
 * ``ingest.projection_network``: the network-sensor rule;
 * ``ingest.projection_names``: DNS answers and the x509/ssl certificate join;
@@ -89,6 +90,7 @@ from typing import Any
 from graphsiem.model import Entity, EntityKey, Event, Projection
 from ingest.ipmap import IpHostMap, IpWatch
 from ingest.normalize import ip_or_none
+from ingest.projection_access import AccessRules
 from ingest.projection_accumulator import (
     DOMAIN,
     FILE,
@@ -115,7 +117,7 @@ __all__ = [
 ]
 
 
-class Projector(LogonRules, SensorRules, JoinState):
+class Projector(LogonRules, AccessRules, SensorRules, JoinState):
     """Projects batches of events; keeps the cross-event join state (saved between calls, see above).
 
     Parameters
@@ -178,7 +180,7 @@ class Projector(LogonRules, SensorRules, JoinState):
             "sysmon:file_delete": self._file_action(R.DELETED),
             "sysmon:image_load": self._file_action(R.LOADED),
             "sysmon:registry_set": self._registry,
-            "sysmon:process_access": self._process_pair(R.ACCESSED),
+            "sysmon:process_access": self._process_access,
             "sysmon:remote_thread": self._process_pair(R.INJECTED),
             "sysmon:process_terminate": self._process_only,
             "powershell:script_block": self._script_block,

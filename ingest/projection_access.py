@@ -1,0 +1,76 @@
+"""A process opening another (Sysmon 10, MDE's OpenProcess): ``ACCESSED`` only with rights over its memory.
+
+Windows logs every handle one process opens to another, whatever it may do with it, and most
+are harmless: a service asking LSASS its exit code or image name opens it with
+``PROCESS_QUERY_LIMITED_INFORMATION`` (``0x1000``), which cannot read a byte of its memory.
+``process ACCESSED process`` (what "LSASS memory accessed" reads, ``analytics.lineage``) is kept
+for a handle whose ``target.granted_access`` can read or change the target's memory, or can be
+turned into such a handle (Microsoft, "Process Security and Access Rights"):
+
+* ``PROCESS_VM_OPERATION`` 0x8, ``PROCESS_VM_READ`` 0x10, ``PROCESS_VM_WRITE`` 0x20: the memory
+  itself (ReadProcessMemory, WriteProcessMemory, VirtualProtectEx);
+* ``PROCESS_DUP_HANDLE`` 0x40: duplicating the target's own process handle gives full access;
+* ``WRITE_DAC`` 0x40000, ``WRITE_OWNER`` 0x80000: the opener may grant itself any right;
+* ``MAXIMUM_ALLOWED`` 0x2000000 and the generic rights ``GENERIC_ALL``, ``GENERIC_WRITE``,
+  ``GENERIC_READ`` (which maps to ``PROCESS_VM_READ``): whatever the opener may have.
+
+mimikatz's ``0x1010``, ``0x1410``, ``0x1438``, ``0x143a`` and ``PROCESS_ALL_ACCESS`` ``0x1fffff``
+all hold one of them; ``0x1000``, ``0x1400`` (query), ``0x100000`` (synchronize), ``0x1``
+(terminate) and ``0x800`` (suspend/resume) hold none.  Such a handle relates nothing: both
+processes are sighted on the host, so the opener is still counted where it ran.  A mask that is
+missing or unreadable keeps the relation (a source that does not say cannot be said to ask less).
+"""
+
+from __future__ import annotations
+
+from ingest.projection_accumulator import EventContext, R
+from ingest.projection_endpoint import EndpointRules
+from ingest.projection_entities import PROCESS_FIELDS, TARGET_FIELDS
+
+MEMORY_RIGHTS = 0x8 | 0x10 | 0x20 | 0x40 | 0x40000 | 0x80000 | 0x2000000 | 0x10000000 | 0x40000000 | 0x80000000
+"""The access rights with which a handle can read or change a process's memory, or become such a handle."""
+
+
+def grants_memory_access(mask: object) -> bool:
+    """Whether a process handle's access mask can read or change the process's memory.
+
+    Parameters
+    ----------
+    mask : object
+        ``target.granted_access`` as parsers write it: hex text (``"0x1010"``), decimal text or an
+        int; ``None`` or unreadable text when the source did not say.
+
+    Returns
+    -------
+    bool
+        True when the mask holds one of :data:`MEMORY_RIGHTS`, or is missing or unreadable.
+
+    Examples
+    --------
+    >>> [grants_memory_access(m) for m in ("0x1000", "0x1010", "0x1fffff", 4096, None, "n/a")]
+    [False, True, True, False, True, True]
+    """
+    if mask is None or isinstance(mask, bool):
+        return True
+    if isinstance(mask, int):
+        value = mask
+    else:
+        try:
+            value = int(str(mask).strip(), 0)
+        except ValueError:
+            return True
+    return value < 0 or bool(value & MEMORY_RIGHTS)
+
+
+class AccessRules(EndpointRules):
+    """The process-access rule of :class:`ingest.projection.Projector`."""
+
+    def _process_access(self, ctx: EventContext) -> None:
+        """``process ACCESSED process`` for a handle with memory rights, else both processes sighted."""
+        source = self._process(ctx, PROCESS_FIELDS)
+        target = self._process(ctx, TARGET_FIELDS)
+        if grants_memory_access(ctx.fields.get("target.granted_access")):
+            ctx.rel(source, R.ACCESSED, target)
+        else:
+            ctx.touch(source)
+            ctx.touch(target)
