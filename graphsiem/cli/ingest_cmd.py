@@ -39,7 +39,7 @@ from graphsiem import paths
 from ingest.journal import Journal
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
-from ingest.readers.files import STDIN, STDIN_NAME
+from ingest.readers.files import STDIN, STDIN_NAME, default_readers
 from ingest.registry import default_registry
 from ingest.report import printable
 
@@ -73,7 +73,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--store", default=None, help="graph store: embedded (default) or neo4j")
     parser.add_argument("--data", default=None, help="data directory (default $GRAPHSIEM_DATA or ./.graphsiem)")
-    parser.add_argument("--timezone", default="UTC", help="IANA zone for zone-less timestamps (default UTC)")
+    parser.add_argument(
+        "--timezone",
+        default=None,
+        help="IANA zone for zone-less timestamps (default UTC); a CSV export's 'X [Local Time]' columns "
+        "are read only when it is given (their rows are rejected otherwise)",
+    )
     parser.add_argument(
         "--year",
         type=int,
@@ -153,7 +158,10 @@ def run(args: argparse.Namespace) -> int:
                     journal=journal,
                     registry=registry,
                     format=args.format,
-                    default_timezone=args.timezone,
+                    # no --timezone: zone-less times are UTC, but local-time CSV columns are not
+                    # guessed (ingest.readers.csv_times), so the readers are told whether one was given
+                    default_timezone=args.timezone or "UTC",
+                    readers=default_readers(local_timezone=args.timezone),
                     reference_year=args.year,
                     progress=False if args.no_progress else None,
                     stdin=sys.stdin.buffer if STDIN in args.paths else None,
@@ -263,7 +271,7 @@ def _option_problem(args: argparse.Namespace) -> str | None:
     A bad zone would otherwise reject every zone-less record, one by one, as
     if the records were at fault.
     """
-    problem = timezone_problem(args.timezone)
+    problem = None if args.timezone is None else timezone_problem(args.timezone)
     if problem is not None:
         return f"--timezone: {problem}"
     if args.year is not None and not FIRST_YEAR <= args.year <= LAST_YEAR:

@@ -27,6 +27,12 @@ Rows:
 * A header column named ``X [UTC]`` (Log Analytics' mark of a ``datetime``
   column shown in UTC) is the column ``X``; its values stay the text the
   portal wrote (``2/25/2025, 9:19:25.391 AM``), which the parsers read.
+* A header column named ``X [Local Time]`` (the same portal set to local
+  time) is the column ``X`` too, its values read in the zone the reader is
+  given (``local_timezone``: ``graphsiem ingest --timezone``) and written as
+  ISO 8601 with that zone's offset; without a zone, a row with a value there
+  is rejected, the reason naming the column and the option
+  (:mod:`ingest.readers.csv_times`: the rule, and the clock changes').
 * Origin ``path:N``, ``N`` the line where the row starts (a row whose quoted
   value holds line breaks spans several lines); the header is line 1.
 * The stable event id is over the canonical JSON of the row dict (as for
@@ -63,8 +69,15 @@ from collections import deque
 from collections.abc import Iterator
 from itertools import compress
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
 
 from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.csv_times import (
+    LOCAL_TIME_SUFFIX,
+    is_local_time_column,
+    local_time_iso,
+    no_zone_reason,
+)
 from ingest.readers.ndjson import canonical_json
 
 MAX_RECORD_BYTES = 4 << 20
@@ -97,12 +110,15 @@ _SNIFF_CHARS = 16384
 
 
 def column_name(name: str) -> str:
-    """A header cell as the row's key: without Log Analytics' `` [UTC]`` mark.
+    """A header cell as the row's key: without Log Analytics' `` [UTC]`` or `` [Local Time]`` mark.
 
-    >>> column_name("TimeGenerated [UTC]"), column_name("DeviceName")
-    ('TimeGenerated', 'DeviceName')
+    >>> column_name("TimeGenerated [UTC]"), column_name("TimeGenerated [Local Time]"), column_name("DeviceName")
+    ('TimeGenerated', 'TimeGenerated', 'DeviceName')
     """
-    return name[: -len(UTC_SUFFIX)] if name.endswith(UTC_SUFFIX) else name
+    for suffix in (UTC_SUFFIX, LOCAL_TIME_SUFFIX):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def is_export_header(names: list[str]) -> bool:
@@ -123,15 +139,15 @@ def is_export_header(names: list[str]) -> bool:
     return any(anchor in present and (not others or not others.isdisjoint(present)) for anchor, others in ANCHORS)
 
 
-def header_delimiter(line: str) -> str | None:
-    """The delimiter with which ``line`` is an export's header (:func:`is_export_header`), else ``None``.
+def header_delimiter(line: str, delimiters: tuple[str, ...] = DELIMITERS) -> str | None:
+    """The delimiter of ``delimiters`` with which ``line`` is an export's header (:func:`is_export_header`), else ``None``.
 
     >>> header_delimiter('"TimeGenerated [UTC]",Computer,EventID'), header_delimiter("_time\\t_raw")
     (',', '\\t')
     >>> header_delimiter("Nov 29 10:31:02 web01 app: Timestamp,DeviceName") is None
     True
     """
-    for delimiter in DELIMITERS:
+    for delimiter in delimiters:
         if delimiter not in line:
             continue
         try:
@@ -285,9 +301,32 @@ class CsvRowsReader:
 
     name = "csv"
 
-    def __init__(self, *, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
+    def __init__(
+        self, *, max_record_bytes: int = MAX_RECORD_BYTES, local_timezone: str | None = None,
+        delimiters: tuple[str, ...] = DELIMITERS,
+    ) -> None:
+        """
+        Parameters
+        ----------
+        max_record_bytes : int
+            A longer row is a :class:`ReadError` (and skipped), never read whole into memory.
+        local_timezone : str, optional
+            The IANA zone ``X [Local Time]`` columns were exported in (``graphsiem ingest
+            --timezone``); ``None`` (none given): a row with a value in such a column is
+            rejected (:mod:`ingest.readers.csv_times`).
+        delimiters : tuple of str
+            The delimiters a header may be split on, in the order tried (a body declared
+            ``text/tab-separated-values`` is split on tabs only).
+
+        Raises
+        ------
+        zoneinfo.ZoneInfoNotFoundError
+            ``local_timezone`` is no IANA zone (callers check it first: ``timezone_problem``).
+        """
         self.max_record_bytes = max_record_bytes
-        """A longer row is a :class:`ReadError` (and skipped), never read whole into memory."""
+        self.local_timezone = local_timezone
+        self.delimiters = delimiters
+        self._zone = None if local_timezone is None else ZoneInfo(local_timezone)
 
     def sniff(self, head: bytes, path: str) -> bool:
         """The first line is an export's header (:func:`header_delimiter`)."""
@@ -301,17 +340,18 @@ class CsvRowsReader:
             decoded = line.decode("utf-8")
         except UnicodeDecodeError:
             return False
-        return header_delimiter(decoded[:_SNIFF_CHARS]) is not None
+        return header_delimiter(decoded[:_SNIFF_CHARS], self.delimiters) is not None
 
     def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
         """Yield one :class:`RawRecord` per row, a :class:`ReadError` per row that cannot be read."""
         _allow_fields(self.max_record_bytes)
         lines = _Lines(stream, self.max_record_bytes)
+        local_columns: list[tuple[str, str]] = []
         try:
-            header, delimiter, header_error = _header(lines)
+            header, delimiter, header_error, local_columns = _header(lines, self.delimiters)
             header_line = lines.start
         except _RecordTooLong:
-            header, delimiter, header_line = [], ",", lines.start
+            header, delimiter, header_line = [], self.delimiters[0], lines.start
             header_error = f"CSV header (line {header_line}) too long: over {self.max_record_bytes} bytes"
             lines.skip_row()
         if header_error:
@@ -362,16 +402,41 @@ class CsvRowsReader:
                 continue
             # the non-empty cells' pairs, selected in C (a comprehension was 60% of the framing, measured)
             record: dict[str, Any] = dict(compress(zip(header, cells), cells))  # noqa: B905 (lengths checked)
+            if local_columns:
+                problem = self._read_local_times(record, local_columns)
+                if problem:
+                    yield ReadError(origin, problem, lines.raw_text())
+                    continue
             yield RawRecord(record, origin, canonical_json(record))
 
+    def _read_local_times(self, record: dict[str, Any], columns: list[tuple[str, str]]) -> str:
+        """Rewrite ``record``'s local-time values as zoned ISO 8601; why the row cannot be read, else ``""``.
 
-def _header(lines: _Lines) -> tuple[list[str], str, str]:
-    """The header's names, its delimiter, and why it cannot key rows (``""`` when it can).
+        ``columns`` are ``(key, header cell as written)``.  A row whose local-time
+        cells are all empty has no time to shift and is read without a zone.
+        """
+        zone = self._zone
+        for key, written in columns:
+            value = record.get(key)
+            if value is None:
+                continue
+            if zone is None:
+                return no_zone_reason(written)
+            try:
+                record[key] = local_time_iso(value, zone)
+            except ValueError as exc:
+                return f"CSV column {written[:80]!r}: {exc}"
+        return ""
+
+
+def _header(lines: _Lines, delimiters: tuple[str, ...]) -> tuple[list[str], str, str, list[tuple[str, str]]]:
+    """The header's names, its delimiter, why it cannot key rows (``""`` when it can), its local-time columns.
 
     The header is the first line that is not blank (an export names no column
     over two lines); its delimiter is the one the sniff found
-    (:func:`header_delimiter`), a comma for a file read without the sniff.
-    No names and no reason: the file holds only blank lines.
+    (:func:`header_delimiter`), the first of ``delimiters`` (a comma) for a
+    file read without the sniff.  No names and no reason: the file holds only
+    blank lines.  The local-time columns are ``(key, header cell as written)``.
     """
     line = ""
     for line in lines:
@@ -379,26 +444,28 @@ def _header(lines: _Lines) -> tuple[list[str], str, str]:
             break
         lines.new_row()
     else:
-        return [], ",", ""
+        return [], delimiters[0], "", []
     text = line.rstrip("\r\n")
-    delimiter = header_delimiter(text) or ","
+    delimiter = header_delimiter(text, delimiters) or delimiters[0]
     number = lines.start
     try:
         cells = next(csv.reader([text], delimiter=delimiter, strict=True))
     except csv.Error as exc:
-        return [], delimiter, f"CSV header (line {number}) not readable: {exc}"
+        return [], delimiter, f"CSV header (line {number}) not readable: {exc}", []
     names = [column_name(cell) for cell in cells]
     if len(names) > MAX_COLUMNS:
-        return names, delimiter, f"CSV header (line {number}) names {len(names)} columns, over the limit of {MAX_COLUMNS}"
+        return (names, delimiter, f"CSV header (line {number}) names {len(names)} columns, over the limit of "
+                                  f"{MAX_COLUMNS}", [])
     seen: dict[str, int] = {}
     for column, name in enumerate(names, 1):
         if not name:
-            return names, delimiter, f"CSV header (line {number}): column {column} has no name"
+            return names, delimiter, f"CSV header (line {number}): column {column} has no name", []
         if name in seen:
             return (names, delimiter, f"CSV header (line {number}): column {name[:64]!r} is named twice "
-                                      f"(columns {seen[name]} and {column})")
+                                      f"(columns {seen[name]} and {column})", [])
         seen[name] = column
-    return names, delimiter, ""
+    local = [(name, cell) for name, cell in zip(names, cells, strict=True) if is_local_time_column(cell)]
+    return names, delimiter, "", local
 
 
 def _too_long_reason(size: int, max_bytes: int) -> str:

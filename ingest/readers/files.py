@@ -85,8 +85,11 @@ __all__ = [
 ]
 
 
-def default_readers() -> list[Reader]:
+def default_readers(*, local_timezone: str | None = None) -> list[Reader]:
     """The file readers in sniff order: binary and header-marked formats first, plain text last.
+
+    ``local_timezone`` is the zone a CSV export's ``X [Local Time]`` columns are read in
+    (``graphsiem ingest --timezone`` when given; :mod:`ingest.readers.csv_times`).
 
     Windows event XML (its first element ``<Event>`` or ``<Events>``) comes before plain text,
     which would otherwise take it line by line and cut a pretty-printed event apart; so does a
@@ -95,7 +98,7 @@ def default_readers() -> list[Reader]:
     """
     return [
         EvtxReader(), ZeekTsvReader(), NdjsonReader(), JsonStreamReader(), XmlEventsReader(),
-        CsvRowsReader(), WindowsKvTextReader(), TextLinesReader(),
+        CsvRowsReader(local_timezone=local_timezone), WindowsKvTextReader(), TextLinesReader(),
     ]
 
 

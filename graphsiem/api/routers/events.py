@@ -57,10 +57,12 @@ Format = Annotated[str, Query(
     description="Parser name (`suricata`, `zeek`, `winlogbeat`, `syslog`, ...) or `auto` "
                 "(each record is sniffed).")]
 
-Timezone = Annotated[str, Query(
+Timezone = Annotated[str | None, Query(
     min_length=1, max_length=64,
     description="IANA time zone of timestamps written without one and without a better source "
-                "(as `graphsiem ingest --timezone`; docs/fields.md), e.g. `Europe/Paris`.")]
+                "(as `graphsiem ingest --timezone`; docs/fields.md), e.g. `Europe/Paris`; UTC when "
+                "not given.  A CSV export's `X [Local Time]` columns are read only when it is given "
+                "(their rows are rejected otherwise, the reason naming the column).")]
 
 Year = Annotated[int | None, Query(
     ge=FIRST_YEAR, le=LAST_YEAR,
@@ -87,29 +89,41 @@ _EVENTS_BODY = {
             "schema": {"type": "string"},
             "example": "<13>1 2026-11-20T09:00:00Z ws-0001 sshd 42 - - Accepted password\n",
         },
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": '"TimeGenerated [UTC]",Computer,EventID,Channel,TargetUserName\n'
+                       '"2/25/2025, 9:19:25.391 AM",ws-0001,4624,Security,alice\n',
+        },
+        "text/tab-separated-values": {
+            "schema": {"type": "string"},
+            "example": "_time\thost\t_raw\n1764403200\tweb01\tsshd[42]: Accepted password for bob\n",
+        },
     },
 }
 
 
 @router.post(
     "/events", response_model=IngestReport,
-    summary="Ingest events: a JSON array, NDJSON, or syslog text lines",
+    summary="Ingest events: a JSON array, NDJSON, a CSV export, or syslog text lines",
     openapi_extra={"requestBody": _EVENTS_BODY},
     responses={400: {"description": "A body that is not valid data of its `Content-Encoding`."},
                413: {"description": "Body, decompressed body or batch over the limit (the limit "
                                     "is named)."},
                415: {"description": "A `Content-Encoding` other than gzip, x-gzip, deflate, "
                                     "zstd, br or identity."},
-               422: {"description": "Unknown format or unreadable body (field and reason)."}},
+               422: {"description": "Unknown format or time zone, unreadable body, or a CSV body "
+                                    "whose first line is no export's header (field and reason)."}},
 )
 async def post_events(
     ctx: Context, _: IngestCaller, request: Request, format: Format = "auto",
-    timezone: Timezone = "UTC", year: Year = None,
+    timezone: Timezone = None, year: Year = None,
 ) -> IngestReport:
     """Framing follows ``Content-Type`` (``application/json``: an array or one object;
-    ``application/x-ndjson``; ``text/plain``: one record per line) or, when absent
-    or generic, the first byte of the body.  ``accepted`` records are journaled
-    before the answer; each rejected record is listed with its reason.
+    ``application/x-ndjson``; ``text/csv`` or ``text/tab-separated-values``: an export's
+    header line, then a record per row, rejections named ``api:<line>``; ``text/plain``:
+    one record per line) or, when absent or generic, the first byte of the body.
+    ``accepted`` records are journaled before the answer; each rejected record is
+    listed with its reason.
 
     A body sent with ``Content-Encoding: gzip`` (``x-gzip``, ``deflate``, ``zstd``
     when installed) is decompressed first, up to the body limit: shippers
@@ -136,7 +150,7 @@ async def post_events(
 async def post_file(
     ctx: Context, _: IngestCaller,
     file: Annotated[UploadFile, File(description="The log file; its name is only a hint.")],
-    format: Format = "auto", timezone: Timezone = "UTC", year: Year = None,
+    format: Format = "auto", timezone: Timezone = None, year: Year = None,
 ) -> IngestReport:
     """The file is stored under the data directory with a generated name (the
     client's file name is sanitised and only used as a format hint, never as a path),

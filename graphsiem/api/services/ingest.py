@@ -10,6 +10,11 @@ SQLite connections belong to the thread that opened them, so each worker
 thread gets its own :class:`ingest.journal.Journal` on the same file (SQLite's
 locks let them interleave: a reader waits out a batch's commit).
 
+CSV bodies (``text/csv``, ``text/tab-separated-values``) are read by the
+file reader of CSV exports (:mod:`ingest.readers.csv_rows`) as a stream named
+``api``, so a rejected row is ``api:N``, ``N`` the line it starts on (the
+header is line 1), as an NDJSON line is.
+
 Modules: :mod:`.ingest_body` (content codings, framing, file names),
 :mod:`.ingest_journals` (the journals handed out), :mod:`.ingest_projector`
 (the background projection); this one receives bodies, uploads and syslog
@@ -19,6 +24,7 @@ batches and answers with their report.
 from __future__ import annotations
 
 import functools
+import io
 import logging
 import secrets
 import shutil
@@ -36,6 +42,7 @@ from graphsiem.api.services.ingest_body import (
     BODY_CODINGS,
     UnsupportedMediaType,
     check_content_encoding,
+    count_csv_rows,
     count_lines,
     decode_content,
     framing,
@@ -52,7 +59,9 @@ from graphsiem.api.services.ingest_projector import BackgroundProjector
 from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths, ingest_records
-from ingest.readers.files import EMPTY_FILE
+from ingest.readers.base import Reader
+from ingest.readers.csv_rows import ANCHORS, DELIMITERS, CsvRowsReader
+from ingest.readers.files import EMPTY_FILE, default_readers
 from ingest.readers.streams import as_utf8
 from ingest.report import IngestReport as PipelineReport
 
@@ -94,11 +103,13 @@ class IngestService:
 
     # -- entry points ---------------------------------------------------------
     def ingest_body(self, body: bytes, *, fmt: str = "auto", content_type: str = "",
-                    timezone: str = "UTC", year: int | None = None) -> IngestReport:
+                    timezone: str | None = None, year: int | None = None) -> IngestReport:
         """Ingest an HTTP body framed by ``content_type`` (or sniffed).
 
         ``timezone`` and ``year`` are ``graphsiem ingest``'s ``--timezone`` and
-        ``--year``: the zone of zone-less timestamps, the year of year-less ones.
+        ``--year``: the zone of zone-less timestamps (UTC when not given), the
+        year of year-less ones.  A CSV export's ``X [Local Time]`` columns are
+        read only in a zone given (:mod:`ingest.readers.csv_times`).
         A UTF-16 or UTF-32 body, with a byte-order mark or without (its first
         characters ASCII), is read as its UTF-8 text, as files are.
         """
@@ -112,6 +123,11 @@ class IngestService:
         body = as_utf8(body)
         kind = framing(body, content_type)
         limit = self.ctx.settings.max_batch_records
+        if kind in ("csv", "tsv"):
+            if count_csv_rows(body) > limit:
+                raise too_many(limit)
+            return self._ingest_csv(body, fmt=fmt, delimiters=("\t",) if kind == "tsv" else DELIMITERS,
+                                    timezone=timezone, year=year)
         if kind == "lines":
             if count_lines(body) > limit:
                 raise too_many(limit)
@@ -138,13 +154,13 @@ class IngestService:
         journal = RecordingJournal(self.journal())
         try:
             report = ingest_records(payload, store=None, journal=journal, format=fmt,
-                                    origin="api", default_timezone=timezone)
+                                    origin="api", default_timezone=timezone or "UTC")
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         return self._finish(report, journal, channel="api")
 
     def ingest_upload(self, stream: BinaryIO, filename: str, *, fmt: str = "auto",
-                      timezone: str = "UTC", year: int | None = None) -> IngestReport:
+                      timezone: str | None = None, year: int | None = None) -> IngestReport:
         """Store an uploaded file under ``<data>/uploads`` and ingest it (see :meth:`ingest_body`)."""
         _check_timezone(timezone)
         folder = self.ctx.settings.upload_dir / secrets.token_hex(8)
@@ -172,9 +188,26 @@ class IngestService:
                                  name=f"syslog-{transport}.log", received_at=time.time())
 
     # -- helpers -------------------------------------------------------------------
+    def _ingest_csv(self, body: bytes, *, fmt: str, delimiters: tuple[str, ...], timezone: str | None,
+                    year: int | None) -> IngestReport:
+        """A CSV body: read as a stream named ``api`` by the CSV reader alone (never sniffed as text)."""
+        reader = CsvRowsReader(local_timezone=timezone, delimiters=delimiters)
+        journal = RecordingJournal(self.journal())
+        try:
+            report = ingest_paths(["-"], store=None, journal=journal, format=fmt, progress=False,
+                                  readers=[reader], stdin=io.BytesIO(body), stdin_name="api",
+                                  flush_seconds=None, default_timezone=timezone or "UTC",
+                                  reference_year=year)
+        except UnknownFormatError as exc:
+            raise Unprocessable(str(exc), field="format") from None
+        skipped = [f.skipped for f in report.files.values() if f.skipped and f.skipped != EMPTY_FILE]
+        if skipped and not report.total.received:
+            raise Unprocessable(_not_an_export(delimiters), field="body")
+        return self._finish(report, journal, channel="api")
+
     def _ingest_text(
         self, data: bytes, *, fmt: str, channel: str, name: str, received_at: float | None = None,
-        timezone: str = "UTC", year: int | None = None,
+        timezone: str | None = None, year: int | None = None,
     ) -> IngestReport:
         folder = self.ctx.settings.data_dir / "spool" / secrets.token_hex(8)
         folder.mkdir(parents=True, exist_ok=True)
@@ -188,13 +221,14 @@ class IngestService:
 
     def _ingest_path(
         self, path: Path, *, fmt: str, channel: str, received_at: float | None = None,
-        timezone: str = "UTC", year: int | None = None,
+        timezone: str | None = None, year: int | None = None,
     ) -> IngestReport:
         journal = RecordingJournal(self.journal())
+        readers: list[Reader] = default_readers(local_timezone=timezone)
         try:
             report = ingest_paths([path], store=None, journal=journal, format=fmt,
-                                  progress=False, received_at=received_at,
-                                  default_timezone=timezone, reference_year=year)
+                                  progress=False, received_at=received_at, readers=readers,
+                                  default_timezone=timezone or "UTC", reference_year=year)
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         # A file skipped for what it holds (not telemetry, no reader knows it) is a
@@ -250,10 +284,19 @@ class IngestService:
             self._journals.clear()
 
 
-def _check_timezone(name: str) -> None:
-    problem = timezone_problem(name)
+def _check_timezone(name: str | None) -> None:
+    problem = None if name is None else timezone_problem(name)
     if problem is not None:
         raise Unprocessable(problem, field="timezone")
+
+
+def _not_an_export(delimiters: tuple[str, ...]) -> str:
+    """The 422 of a CSV body whose first line is not the header of an export read here."""
+    anchors = "; ".join(f"{anchor} with {' or '.join(sorted(others))}" if others else anchor
+                        for anchor, others in ANCHORS)
+    split = " or ".join(repr(d) for d in delimiters)
+    return (f"the CSV body's first line is not the header of an export read here (column names split "
+            f"by {split}, holding one of: {anchors})")
 
 
 
