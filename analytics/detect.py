@@ -23,7 +23,7 @@ from analytics.clusters import RawCluster, fan_out_clusters
 from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, evidence_ids, resolve_sources
 from analytics.explain import contributions, explain, feature_baseline
-from analytics.features import ClusterFacts, cluster_features, feature_matrix
+from analytics.features import ClusterFacts, cluster_features, feature_matrix, scored_directions
 from analytics.inputs import DetectionInputs, load_inputs
 from analytics.result import Cluster, DetectionResult, cluster_id
 from analytics.scoring import ClusterScorer
@@ -115,9 +115,9 @@ def score_clusters(
     ]
     X = feature_matrix(f.features for f in facts)
     if len(raw) >= 2:
-        scorer = ClusterScorer(**config.scorer_params()).fit(X)
+        scorer = ClusterScorer(**config.scorer_params(), directions=scored_directions()).fit(X)
         risk = scorer.risk(X)
-        baseline = feature_baseline(X)
+        baseline = scorer.reference_  # the median cluster: what the one-sided clips compare with
         contrib = contributions(scorer, X, baseline)
     else:
         # One candidate has nothing to be unusual against: neutral risk.

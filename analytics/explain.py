@@ -8,7 +8,9 @@ their baseline; the contribution of feature ``f`` is its Shapley value in that
 game, divided by 100.  Contributions therefore **sum to
 (risk(x) - risk(b)) / 100**: they split, in shares of the 0–100 scale, how far
 the cluster's risk sits above an ordinary cluster's.  Positive = the feature
-made the cluster more suspicious.
+made the cluster more suspicious.  With a one-sided scorer (``directions``,
+:mod:`analytics.scoring`) a value on the benign side of the baseline is
+clipped onto the baseline and so contributes exactly 0.
 
 Why Shapley and not a one-at-a-time "replace with baseline" delta: a campaign
 is usually singled out by several features at once (new LSASS access *and* an
@@ -109,6 +111,9 @@ def contributions(scorer: ClusterScorer, X: np.ndarray, baseline: np.ndarray) ->
     out = np.zeros((n, f))
     if n == 0:
         return out
+    # A feature on the benign side of the baseline is clipped onto it by the scorer
+    # (its ``directions``): it is then a dummy (contribution exactly 0), never risk.
+    X = scorer.one_sided(X)
     differing = [np.flatnonzero(X[i] != baseline) for i in range(n)]
     blocks, offsets, total = [], [], 0
     for i, cols in enumerate(differing):

@@ -64,6 +64,30 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "repeat_contacts": "sightings of the pivot per cluster host per day, floored at 24 (only contact more often than hourly counts: beacons repeat)",
 }
 
+SUSPICIOUS_DIRECTION: dict[str, int] = {
+    "first_contact_spread_min": -1,  # synchronised first contacts: a fan-out, not a rollout
+    "burst_hosts": +1,
+    "exclusivity": +1,  # confined to the cluster's hosts
+    "interpreter_lineage": +1,
+    "source_kinds": +1,  # seen by endpoint and external network evidence alike
+    "lsass_access": +1,
+    "encoded_command": +1,
+    "download_from_new_domain": +1,
+    "remote_thread": +1,
+    "repeat_contacts": +1,  # beacons repeat
+}
+"""Which way each scored feature is suspicious: +1 higher, -1 lower.
+
+The scorer clips every feature to this side of its fleet baseline (the median
+cluster), so a value on the benign side cannot add risk
+(:class:`analytics.scoring.ClusterScorer`, ``directions``)."""
+
+
+def scored_directions() -> tuple[int, ...]:
+    """:data:`SUSPICIOUS_DIRECTION` in :data:`SCORED_FEATURES` order (the scorer's ``directions``)."""
+    return tuple(SUSPICIOUS_DIRECTION[name] for name in SCORED_FEATURES)
+
+
 BEHAVIOURS: tuple[str, ...] = ("lsass_access", "encoded_command", "download_from_new_domain", "remote_thread")
 """Attack behaviours, each a scored 0/1 feature."""
 
@@ -316,6 +340,8 @@ def cluster_features(
     features = {
         # One-sided clips: the benign side of a feature collapses onto one value,
         # so the forest can only find a cluster unusual in the suspicious direction.
+        # These fixed caps are the floor; the scorer also clips each feature to the
+        # suspicious side of the fleet's median cluster (SUSPICIOUS_DIRECTION).
         "first_contact_spread_min": min(spread, SPREAD_CAP_MIN),
         "burst_hosts": float(burst),
         "exclusivity": exclusivity,

@@ -21,6 +21,24 @@ threshold scores 88, 3 deviations 95.  (The standard deviation and not a
 quantile range: most clusters of a fleet are alike, their quantiles coincide,
 and a quantile-based scale would saturate every outlier at 100.)  The mapping is monotone in the anomaly score, fixed at
 ``fit`` and deterministic for a given ``random_state``.
+
+**One-sided scoring** (``directions``).  An isolation forest isolates whatever
+is rare, in either direction: when most candidate clusters are confined to
+their hosts (exclusivity 1), a rollout seen a little outside them (0.98) is the
+rare one and is isolated for being *less* suspicious.  Each feature therefore
+has a suspicious direction (+1: higher is more suspicious, -1: lower is, 0:
+either), and before the forest sees a sample each directed feature is clipped
+to the suspicious side of its **reference**, the median of that feature over
+the training samples (``reference_``, the "ordinary cluster" the explanations
+compare with).  A value on the benign side of the reference is then the
+reference itself: it cannot make a sample rarer than an ordinary one, so it
+cannot add risk, and its Shapley contribution against the reference is exactly
+zero.  The clip is applied alike at ``fit`` and at scoring, so the forest, the
+risk scale and every later sample live in the same one-sided space.  (Why clip
+the inputs rather than correct the path lengths afterwards: the path length
+of a tree is not additive per feature, so a post-hoc correction could only be
+approximate, while the clip gives the guarantee exactly and keeps the forest a
+plain ``IsolationForest``.)
 """
 
 from __future__ import annotations
@@ -56,6 +74,11 @@ class ClusterScorer(OutlierMixin, BaseEstimator):
         spanning orders of magnitude do not crowd the uniform splits of the trees.
     random_state : int, RandomState or None, default=None
         Seed of the forest; fix it for reproducible scores.
+    directions : None, int or sequence of int, default=None
+        Suspicious direction of each feature: ``+1`` higher is more
+        suspicious, ``-1`` lower is, ``0`` either (not clipped); one int
+        applies to every feature.  ``None`` clips nothing (a two-sided forest).
+        See the module docstring.
 
     Attributes
     ----------
@@ -63,6 +86,11 @@ class ClusterScorer(OutlierMixin, BaseEstimator):
         The fitted forest.
     offset_ : float
         Threshold of ``decision_function`` (copied from the forest).
+    reference_ : ndarray of shape (n_features_in_,)
+        Median of each feature over the training samples: a directed feature is
+        clipped to its suspicious side of this value.
+    directions_ : ndarray of shape (n_features_in_,)
+        ``directions`` as one value per feature (zeros when ``None``).
     risk_scale_ : float
         Standard deviation of the training decision values, the scale of :meth:`risk`.
     n_features_in_ : int
@@ -87,6 +115,7 @@ class ClusterScorer(OutlierMixin, BaseEstimator):
         max_features=1.0,
         log_transform=True,
         random_state=None,
+        directions=None,
     ):
         self.n_estimators = n_estimators
         self.max_samples = max_samples
@@ -94,8 +123,54 @@ class ClusterScorer(OutlierMixin, BaseEstimator):
         self.max_features = max_features
         self.log_transform = log_transform
         self.random_state = random_state
+        self.directions = directions
+
+    def _validated_directions(self, n_features: int) -> np.ndarray:
+        if self.directions is None:
+            return np.zeros(n_features)
+        directions = np.asarray(self.directions, dtype=np.float64)
+        if directions.ndim == 0:  # one direction for every feature
+            directions = np.full(n_features, float(directions))
+        if directions.shape != (n_features,):
+            raise ValueError(f"directions has {directions.size} values for {n_features} features")
+        if not np.isin(directions, (-1.0, 0.0, 1.0)).all():
+            raise ValueError(f"directions must be -1, 0 or +1 per feature, got {self.directions!r}")
+        return directions
+
+    def one_sided(self, X) -> np.ndarray:
+        """``X`` with every directed feature clipped to the suspicious side of ``reference_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+            A feature with direction +1 becomes ``max(x, reference)``, -1
+            ``min(x, reference)``; 0 is left as it is.
+
+        Examples
+        --------
+        >>> X = np.array([[0.0, 5.0], [1.0, 5.0], [1.0, 9.0], [2.0, 1.0]])
+        >>> ClusterScorer(directions=[1, -1], n_estimators=5).fit(X).one_sided(X).tolist()
+        [[1.0, 5.0], [1.0, 5.0], [1.0, 5.0], [2.0, 1.0]]
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self._clip(X)
+
+    def _clip(self, X: np.ndarray) -> np.ndarray:
+        up, down = self.directions_ > 0, self.directions_ < 0
+        if not (up.any() or down.any()):
+            return X
+        X = X.copy()
+        X[:, up] = np.maximum(X[:, up], self.reference_[up])
+        X[:, down] = np.minimum(X[:, down], self.reference_[down])
+        return X
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
+        X = self._clip(X)
         return signed_log1p(X) if self.log_transform else X
 
     def fit(self, X, y=None):
@@ -111,6 +186,8 @@ class ClusterScorer(OutlierMixin, BaseEstimator):
         self : ClusterScorer
         """
         X = validate_data(self, X, dtype=np.float64)
+        self.directions_ = self._validated_directions(X.shape[1])
+        self.reference_ = np.median(X, axis=0)
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators,
             max_samples=self.max_samples,

@@ -54,3 +54,7 @@ def test_signed_log1p_keeps_sign_and_order():
     y = signed_log1p(x)
     assert np.all(np.diff(y) > 0)
     assert y[2] == 0.0
+
+
+def test_one_sided_scorer_passes_check_estimator():
+    check_estimator(ClusterScorer(n_estimators=20, random_state=0, directions=1))
