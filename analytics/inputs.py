@@ -4,6 +4,9 @@
   aggregation on Neo4j, entities on at least two hosts);
 * the window incidence: :meth:`GraphStore.iter_sightings` with ``since`` = the
   window start (only sightings active in the window leave the database);
+* entities naming no remote machine (loopback, link-local, multicast and
+  broadcast addresses) are left out of the incidence, so out of pivots and
+  members (:func:`names_no_remote_machine`); they stay in the graph;
 * process metadata and three relation types (``SPAWNED``, ``ACCESSED``,
   ``INJECTED``) for lineage and behaviour features.
 
@@ -12,6 +15,7 @@ The whole graph is never pulled: no host-to-entity relation is read here.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass, field
 
@@ -69,8 +73,9 @@ def load_inputs(
 
     t = time.perf_counter()
     incidence = build_incidence(store.iter_sightings(since=window.start))
-    shared = np.flatnonzero(incidence.host_counts() >= 2)
-    incidence = incidence.select(shared)
+    shared = incidence.host_counts() >= 2
+    shared &= ~np.array([names_no_remote_machine(key) for key in incidence.entities], dtype=bool)
+    incidence = incidence.select(np.flatnonzero(shared))
     timings["incidence_s"] = time.perf_counter() - t
 
     n_hosts = store.counts().get("entities", {}).get(EntityType.HOST.value, 0)
@@ -96,6 +101,39 @@ def load_inputs(
     timings["context_s"] = time.perf_counter() - t
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings)
+
+
+def names_no_remote_machine(key: EntityKey) -> bool:
+    """True for an IP entity that names no other machine: loopback, link-local,
+    multicast, broadcast, unspecified (``::1``, ``127.0.0.1``, ``169.254.x``,
+    ``ff02::fb``, ``239.255.255.250``, ``255.255.255.255``, ``0.0.0.0``).
+
+    Many hosts "share" such an address only because every host has one (its own
+    loopback, mDNS/SSDP groups), so it would pivot a cluster of hosts with
+    nothing in common.  It stays in the graph; analytics leave it out of pivots
+    and members.  An IPv4-mapped IPv6 address is judged as its IPv4 address;
+    a zone (``fe80::1%eth0``) is ignored.
+
+    Examples
+    --------
+    >>> [names_no_remote_machine(("ip", a)) for a in ("::1", "ff02::c", "169.254.3.4", "10.0.0.5", "8.8.8.8")]
+    [True, True, True, False, False]
+    >>> names_no_remote_machine(("domain", "localhost"))
+    False
+    """
+    type_, value = key
+    if type_ != EntityType.IP:
+        return False
+    try:
+        address = ipaddress.ip_address(value.split("%", 1)[0].strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    broadcast = isinstance(address, ipaddress.IPv4Address) and address == ipaddress.IPv4Address("255.255.255.255")
+    return (
+        address.is_loopback or address.is_link_local or address.is_multicast or address.is_unspecified or broadcast
+    )
 
 
 def _installed_drivers(store: GraphStore) -> dict[EntityKey, Entity]:
