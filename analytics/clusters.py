@@ -80,6 +80,33 @@ def pivot_order(incidence: Incidence, stats: EntityStats, columns: np.ndarray) -
     )
 
 
+def pivot_census(
+    incidence: Incidence,
+    stats: EntityStats,
+    *,
+    min_hosts: int,
+    max_fraction: float,
+    new_pivots_only: bool,
+    excluded: frozenset[tuple[str, str]] = frozenset(),
+) -> dict[str, int]:
+    """How many entities pass each pivot condition in turn, to say why there are no clusters.
+
+    Returns
+    -------
+    dict
+        ``on_min_hosts``: entities active in the window on at least ``min_hosts``
+        hosts; ``new_on_min_hosts``: of those, first seen by the fleet in the window (all of
+        them unless ``new_pivots_only``); ``pivot_candidates``: of those, not
+        ubiquitous (fleet share at most ``max_fraction``) nor suppressed.
+    """
+    shared = stats.window_hosts >= min_hosts
+    new = shared & stats.is_new if new_pivots_only else shared
+    candidates = new & (stats.total_hosts <= max_fraction * max(stats.n_hosts, 1))
+    if excluded:
+        candidates &= np.array([key not in excluded for key in incidence.entities], dtype=bool)
+    return {"on_min_hosts": int(shared.sum()), "new_on_min_hosts": int(new.sum()), "pivot_candidates": int(candidates.sum())}
+
+
 def fan_out_clusters(
     incidence: Incidence,
     stats: EntityStats,

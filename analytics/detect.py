@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics.clusters import RawCluster, fan_out_clusters
+from analytics.clusters import RawCluster, fan_out_clusters, pivot_census
 from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, evidence_ids, resolve_sources
 from analytics.explain import contributions, explain, feature_baseline
@@ -64,20 +64,26 @@ def detect(
     t0 = time.perf_counter()
     inputs = load_inputs(store, config, now=now)
     if inputs is None:
-        return DetectionResult([], started_at, time.perf_counter() - t0, {"clusters": 0})
+        return DetectionResult([], started_at, time.perf_counter() - t0, {"clusters": 0, "shared_entities": 0})
     stats: dict[str, Any] = dict(inputs.timings)
+    # Why a run may find nothing: the window it used and how many entities met each pivot condition.
+    stats["window_ends_at"] = "now" if now is not None else "newest event"
+    pivot_rules: dict[str, Any] = {
+        "min_hosts": config.min_hosts,
+        "max_fraction": config.max_fraction,
+        "new_pivots_only": config.new_pivots_only,
+        "excluded": config.suppressed,
+    }
+    stats.update(pivot_census(inputs.incidence, inputs.stats, **pivot_rules))
 
     t = time.perf_counter()
     raw = fan_out_clusters(
         inputs.incidence,
         inputs.stats,
-        min_hosts=config.min_hosts,
-        max_fraction=config.max_fraction,
         min_coverage=config.min_coverage,
         min_overlap=config.min_overlap,
         dedupe_overlap=config.dedupe_overlap,
-        excluded=config.suppressed,
-        new_pivots_only=config.new_pivots_only,
+        **pivot_rules,
     )
     stats["clustering_s"] = time.perf_counter() - t
 

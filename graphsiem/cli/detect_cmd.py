@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from graphsiem import paths
+from graphsiem.model import epoch_to_iso
 from ingest.report import printable
+
+if TYPE_CHECKING:
+    from analytics.config import DetectionConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to ingest first")
     parser.add_argument("--json", metavar="FILE", help="write the cluster contract as JSON to FILE ('-' = stdout)")
-    parser.add_argument("--top", type=int, default=10, help="clusters to print (default 10; --json writes all)")
+    parser.add_argument(
+        "--top", type=positive_int, default=10, help="clusters to print, at least 1 (default 10; --json writes all)"
+    )
     parser.add_argument("--store", default=None, help="graph store: embedded (default) or neo4j")
     parser.add_argument("--data", default=None, help="data directory (default $GRAPHSIEM_DATA or ./.graphsiem)")
     parser.add_argument("--config", metavar="FILE", help="detection settings (YAML or JSON), e.g. tuned in a notebook")
@@ -32,6 +40,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="print no table (with --json FILE)")
     parser.set_defaults(func=run)
+
+
+def positive_int(text: str) -> int:
+    """``--top``'s type: an integer of at least 1 (argparse reports anything else as a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def unwritable_reason(target: str) -> str | None:
+    """Why ``--json FILE`` could not be written, checked before a detection runs; ``None`` when it can."""
+    path = Path(target)
+    if path.is_dir():
+        return "is a directory"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else "permission denied"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"no such directory: {folder}"
+    return None if os.access(folder, os.W_OK | os.X_OK) else f"directory not writable: {folder}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ConfigError) as exc:
         print(f"graphsiem detect: bad --config: {exc}", file=sys.stderr)
         return 2
+    if args.json and args.json != "-":
+        # Checked first: a detection can take minutes, and its result would be lost at the write.
+        reason = unwritable_reason(args.json)
+        if reason:
+            print(f"graphsiem detect: cannot write --json {printable(args.json)}: {reason}", file=sys.stderr)
+            return 2
     data = paths.data_dir(args.data)
     store = open_store(args.store, data_dir=data)
     try:
@@ -74,10 +112,47 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     if args.json:
-        Path(args.json).write_text(json.dumps(contract, indent=2), encoding="utf-8")
+        try:
+            Path(args.json).write_text(json.dumps(contract, indent=2), encoding="utf-8")
+        except OSError as exc:  # changed since the check, or a full disk
+            print(f"graphsiem detect: cannot write --json {printable(args.json)}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     if not args.quiet:
         print(render_table(contract["clusters"], top=args.top, duration_s=result.duration_s))
+        reason = why_no_clusters(result.stats, config) if not contract["clusters"] else ""
+        if reason:
+            print(reason)
     return 0
+
+
+def why_no_clusters(stats: dict[str, Any], config: DetectionConfig) -> str:
+    """What an empty detection looked at: its window and how many entities met each pivot condition.
+
+    Examples
+    --------
+    >>> from analytics.config import DetectionConfig
+    >>> why_no_clusters({"window_start": 0.0, "window_end": 86400.0, "window_ends_at": "newest event",
+    ...                  "on_min_hosts": 4, "new_on_min_hosts": 0, "pivot_candidates": 0}, DetectionConfig())
+    'window 1970-01-01T00:00:00.000Z .. 1970-01-02T00:00:00.000Z (24 h ending at the newest event); 4 entities shared by >= 3 hosts in it, 0 of them first seen in it (pivots must be new: everything older is the baseline)'
+    """
+    if stats.get("shared_entities") == 0 and "window_end" not in stats:
+        return "no entity is shared by 2 or more hosts in the store: nothing to cluster"
+    if "on_min_hosts" not in stats:  # a baseline ranking: no pivots to account for
+        return ""
+    hours = f"{config.window_hours:g} h ending at the {stats.get('window_ends_at', 'newest event')}"
+    line = f"window {epoch_to_iso(stats['window_start'])} .. {epoch_to_iso(stats['window_end'])} ({hours}); "
+    shared, new, candidates = stats["on_min_hosts"], stats["new_on_min_hosts"], stats["pivot_candidates"]
+    line += f"{shared} {'entity' if shared == 1 else 'entities'} shared by >= {config.min_hosts} hosts in it"
+    if shared == 0:
+        return line
+    if config.new_pivots_only:
+        line += f", {new} of them first seen in it"
+        if new == 0:
+            return line + " (pivots must be new: everything older is the baseline)"
+    return (
+        line + f", {candidates} on at most {config.max_fraction:.0%} of the fleet and not suppressed (pivot candidates)"
+        + ("" if candidates == 0 else "; no cluster formed from them")
+    )
 
 
 def render_table(clusters: list[dict], *, top: int, duration_s: float) -> str:
