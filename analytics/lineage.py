@@ -126,8 +126,10 @@ def behaviour_index(
 ) -> dict[EntityKey, dict[str, float]]:
     """Attack behaviours per source process, with when the fleet first showed them.
 
-    ``lsass_access`` (a process opened LSASS) and ``remote_thread`` (a process
-    injected a thread into another).
+    ``lsass_access`` (a process opened LSASS with rights over its memory: the
+    projection makes ``ACCESSED`` only for such a handle, see
+    ``ingest.projection_access``; svchost querying LSASS's image name is no
+    relation) and ``remote_thread`` (a process injected a thread into another).
     """
     found: dict[EntityKey, dict[str, float]] = defaultdict(dict)
 

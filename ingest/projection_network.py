@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphsiem.model import EntityKey, Event
-from ingest.ipmap import IpHostMap, IpWatch
+from ingest.ipmap import IpHostMap, IpWatch, is_placeholder_host_name
 from ingest.normalize import ip_or_none
 from ingest.projection_accumulator import HOST, IP, Accumulator, EventContext, R
 from ingest.projection_entities import FILE_FIELDS, NO_PEER
@@ -25,6 +25,10 @@ _SENSOR_KEYS = frozenset((
 """Every field :meth:`SensorRules._sensor` reads past the source and destination IPs (the file
 fields give a file entity, the MIME type with a size one known by its sender): a sensor event
 with none of them adds only its IPs, its hosts and their relation."""
+_LOGON_KINDS = frozenset(("zeek:ntlm", "zeek:kerberos"))
+"""Sensor records of an authentication the server accepted or refused (``event.outcome``): a success is
+the account's log-on at the server (:meth:`SensorRules._sensor_logon`).  Other records with a user and
+an outcome (a proxy's, a VPN's) are no log-on at their destination."""
 
 
 class SensorRules(NameRules, TransferRules):
@@ -137,7 +141,12 @@ class SensorRules(NameRules, TransferRules):
         if not fields.keys().isdisjoint(CERT_KEYS):
             self._certificate(ctx, fields, server)
         if "user.name" in fields:  # a proxy's or VPN's user: seen where the client is
-            ctx.touch(self._user(ctx))
+            user = self._user(ctx)
+            ctx.touch(user)
+            if kind in _LOGON_KINDS and fields.get("event.outcome") == "success" and server:
+                # the server's host, unless both ends are one host (its own second address keeps the address)
+                server_end = self._actor(acc, server_host if server_host != client_host else None, server)
+                self._sensor_logon(ctx, user, server_end, client_host)
         # the file's receiver and sender: the destination and source of records that follow
         # the file (Zeek files, EVE fileinfo), else the client that asked for it and the server
         # (a proxy's or firewall's record)
@@ -148,6 +157,26 @@ class SensorRules(NameRules, TransferRules):
         else:
             self._sensor_files(ctx, fields, url, domain, client_host, server)
         self._sight(ctx)
+
+    @staticmethod
+    def _sensor_logon(ctx: EventContext, user: EntityKey | None, server: EntityKey | None,
+                      client_host: str | None) -> None:
+        """An authentication the server accepted (Zeek NTLM, Kerberos): ``user LOGGED_ON`` the server.
+
+        The server is its host when its address is mapped, else its IP (as a connection's end is).
+        For Kerberos the server is the KDC: the account was authenticated by the domain there, as a
+        domain controller's 4768/4769 say, not at the service it asked a ticket for.  An NTLM
+        client's workstation name (``source.workstation``) is the client's claim, as 4624's
+        ``WorkstationName`` is: that host ``LOGGED_ON`` the server too, unless it is a placeholder
+        (``NULL``), the server itself or the client's own mapped host (already related).
+        """
+        if server is None:
+            return
+        ctx.rel(user, R.LOGGED_ON, server)
+        workstation = str(ctx.fields.get("source.workstation") or "").strip()
+        if (workstation and not is_placeholder_host_name(workstation) and workstation != client_host
+                and (HOST, workstation) != server):
+            ctx.rel(ctx.acc.entity(HOST, workstation, workstation), R.LOGGED_ON, server)
 
     @staticmethod
     def _actor(acc: Accumulator, host: str | None, ip: str | None) -> EntityKey | None:
