@@ -53,8 +53,9 @@ name, has an empty name, names more than :data:`MAX_COLUMNS` columns or is
 longer than the row limit is rejected, and so is every row under it (with
 that reason): a row cannot be keyed by it.
 
-Sniff: the first line is a header whose every name looks like a column name
-and which holds one of the anchor column sets of the exports read
+Sniff: the first line (empty lines before it passed over, as the header's
+are) is a header whose every name looks like a column name and which holds
+one of the anchor column sets of the exports read
 (:data:`ANCHORS`): ``Timestamp`` with ``DeviceName`` or ``ActionType``
 (Defender), ``TimeGenerated`` with ``EventID``, ``Computer`` or ``Type``
 (Log Analytics), ``_raw`` or ``_time`` (Splunk).  A syslog line with commas,
@@ -329,8 +330,8 @@ class CsvRowsReader:
         self._zone = None if local_timezone is None else ZoneInfo(local_timezone)
 
     def sniff(self, head: bytes, path: str) -> bool:
-        """The first line is an export's header (:func:`header_delimiter`)."""
-        text = head[: _SNIFF_CHARS * 4].removeprefix(b"\xef\xbb\xbf")
+        """The first line that is not empty is an export's header (:func:`header_delimiter`)."""
+        text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n")[: _SNIFF_CHARS * 4]
         end = text.find(b"\n")
         line = (text if end < 0 else text[:end]).rstrip(b"\r")
         # cheap refusals first: JSON, XML, Zeek's #separator, syslog's <PRI> never start a header

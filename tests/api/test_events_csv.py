@@ -123,3 +123,12 @@ def test_an_uploaded_local_time_export_takes_the_timezone_too(api: Api) -> None:
                      params={"timezone": BERLIN}).json()
     assert (given["accepted"], given["events"]) == (1, 1)
     assert journaled_times(api) == [datetime(2025, 2, 25, 9, 19, 25, 391000, tzinfo=UTC).timestamp()]
+
+
+def test_empty_lines_before_the_header_are_passed_over_and_a_blank_body_receives_nothing(api: Api) -> None:
+    # a hand-trimmed export, or one a script wrote after a blank line: the reader takes the first
+    # line that is not empty as the header, and so must the choice of the reader
+    report = post_csv(api, b"\r\n\n" + body_of(logon("2/25/2025, 9:19:25.391 AM", "ws-0001"))).json()
+    assert (report["received"], report["accepted"]) == (1, 1)
+    blank = post_csv(api, b"\n\r\n  \n")
+    assert blank.status_code == 200 and blank.json()["received"] == 0
