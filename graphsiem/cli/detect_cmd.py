@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphsiem import paths
+from graphsiem.cli.arguments import at_least, data_dir_problem
 from graphsiem.model import epoch_to_iso
 from ingest.report import printable
 
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to ingest first")
     parser.add_argument("--json", metavar="FILE", help="write the cluster contract as JSON to FILE ('-' = stdout)")
     parser.add_argument(
-        "--top", type=positive_int, default=10, help="clusters to print, at least 1 (default 10; --json writes all)"
+        "--top", type=at_least(1), default=10, help="clusters to print, at least 1 (default 10; --json writes all)"
     )
     parser.add_argument("--store", default=None, help="graph store: embedded (default) or neo4j")
     parser.add_argument("--data", default=None, help="data directory (default $GRAPHSIEM_DATA or ./.graphsiem)")
@@ -40,17 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="print no table (with --json FILE)")
     parser.set_defaults(func=run)
-
-
-def positive_int(text: str) -> int:
-    """``--top``'s type: an integer of at least 1 (argparse reports anything else as a usage error)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def unwritable_reason(target: str) -> str | None:
@@ -90,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
         reason = unwritable_reason(args.json)
         if reason:
             print(f"graphsiem detect: cannot write --json {printable(args.json)}: {reason}", file=sys.stderr)
+            return 2
+    if not args.paths and args.store in (None, "embedded"):
+        problem = data_dir_problem(args.data)  # with PATHs, the ingest makes it
+        if problem is not None:
+            print(f"graphsiem detect: {problem}", file=sys.stderr)
             return 2
     data = paths.data_dir(args.data)
     store = open_store(args.store, data_dir=data)

@@ -14,7 +14,7 @@ from graphsiem.cli import main
 from tests.reliability.server import START_TIMEOUT, free_port
 
 
-@pytest.mark.parametrize("command", [["stats"], ["stats", "--json"], ["rejected"], ["rejected", "--json"]])
+@pytest.mark.parametrize("command", [["stats"], ["stats", "--json"], ["rejected"], ["rejected", "--json"], ["detect"]])
 def test_a_read_only_command_refuses_a_data_directory_that_does_not_exist(tmp_path, capsys, command):
     typo = tmp_path / "no-such-data"
 
