@@ -78,7 +78,10 @@ def load_inputs(
     incidence = incidence.select(np.flatnonzero(shared))
     timings["incidence_s"] = time.perf_counter() - t
 
-    n_hosts = store.counts().get("entities", {}).get(EntityType.HOST.value, 0)
+    # the fleet is the hosts that sent telemetry, not every host entity: a name a client wrote
+    # into a logon (WorkstationName) is a host node too, and 500 such names made a 20-host
+    # fleet look like 520, shrinking every fleet fraction
+    n_hosts = store.sighting_hosts()
     stats = entity_stats(incidence, prevalence, window=window, n_hosts=n_hosts)
 
     t = time.perf_counter()

@@ -204,6 +204,15 @@ class GraphStore(Protocol):
     def host_prevalence(self, keys: Iterable[EntityKey] | None = None) -> dict[EntityKey, int]:
         """Distinct hosts that saw each entity (all entities when ``keys`` is None)."""
 
+    def sighting_hosts(self) -> int:
+        """Distinct hosts with a sighting of their own: the fleet the telemetry came from.
+
+        Fewer than the ``host`` entities when some hosts are only named by another
+        machine's events (a logon's client-written ``WorkstationName``, a lease's
+        name): those are not fleet members, and counting them would shrink every
+        fleet fraction.
+        """
+
     def iter_sightings(
         self, *, entity_types: Sequence[str] | None = None, since: float | None = None
     ) -> Iterator[HostSighting]:

@@ -130,6 +130,11 @@ class EmbeddedReads(EmbeddedState):
             (t, k): len(self._sightings.get(entity_uid(check_type(t), k), ())) for t, k in keys
         }
 
+    def sighting_hosts(self) -> int:
+        """Distinct hosts with a sighting of their own (see :meth:`GraphStore.sighting_hosts`)."""
+        self._refresh()
+        return len(set().union(*self._sightings.values()))
+
     def iter_sightings(
         self, *, entity_types: Sequence[str] | None = None, since: float | None = None
     ) -> Iterator[HostSighting]:

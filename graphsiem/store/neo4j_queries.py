@@ -400,6 +400,11 @@ MATCH (:Host)-[:{SEEN}]->(n:Entity)
 RETURN n.type AS type, n.key AS key, n.full_key AS full_key, count(*) AS hosts
 """
 
+SIGHTING_HOSTS = f"""
+MATCH (h:Host) WHERE EXISTS {{ (h)-[:{SEEN}]->() }}
+RETURN count(h) AS n
+"""
+
 HOST_PREVALENCE_KEYS = f"""
 UNWIND $uids AS uid
 OPTIONAL MATCH (:Host)-[s:{SEEN}]->(:Entity {{uid: uid}})

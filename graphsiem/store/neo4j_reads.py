@@ -111,6 +111,10 @@ class Neo4jReads(Neo4jConnection):
         records = self._read(q.HOST_PREVALENCE_KEYS, uids=list(refs))
         return {refs[r["uid"]]: r["hosts"] for r in records}
 
+    def sighting_hosts(self) -> int:
+        """Distinct hosts with a sighting of their own (see :meth:`GraphStore.sighting_hosts`)."""
+        return int(self._read(q.SIGHTING_HOSTS)[0]["n"])
+
     def iter_sightings(
         self, *, entity_types: Sequence[str] | None = None, since: float | None = None
     ) -> Iterator[HostSighting]:

@@ -278,6 +278,16 @@ def test_host_prevalence_counts_distinct_hosts(store):
     assert store.host_prevalence() == {DOMAIN: 3, PS: 1, IP: 1}
 
 
+def test_sighting_hosts_counts_the_hosts_that_sent_telemetry_not_every_host_node(store, reopen):
+    _sightings(store)
+    # a host named only by another machine's event (a logon's WorkstationName) sees nothing itself
+    store.upsert_relations([rel(("host", "kali"), "LOGGED_ON", HOST_A, 5.0, 5.0, "e1")])
+
+    assert store.counts()["entities"]["host"] == 4  # ws-a..c are sighting hosts, kali a named one
+    assert store.sighting_hosts() == 3
+    assert reopen(store).sighting_hosts() == 3
+
+
 def test_entity_prevalence_aggregates_sightings(store):
     _sightings(store)
     store.upsert_entities([Entity("domain", DOMAIN[1], "CDN-IMG-DELIVERY.example")])
