@@ -73,7 +73,7 @@ class RelationType(StrEnum):
     MODIFIED = "MODIFIED"  # process MODIFIED registry-like file entity (Sysmon 13)
     DELETED = "DELETED"  # process DELETED file (Sysmon 23)
     ALERTED = "ALERTED"  # host|ip ALERTED (IDS alert) ip
-    INSTALLED = "INSTALLED"  # host INSTALLED process (a service's or a scheduled task's command: 7045, 4697, 4698)
+    INSTALLED = "INSTALLED"  # host INSTALLED process|file (a service's or task's command; a driver's file: 7045, 4697, 4698)
 
 
 EntityKey = tuple[str, str]
