@@ -53,7 +53,11 @@ to the settle that projects it, as in separate calls; a lease journaled later
 does not re-map it.  A crash between settles loses nothing: the journal
 keeps every batch committed, the store the graph of the last settle with its
 projection mark (Neo4j: of each batch it wrote, with its mark), and the next
-call catches up from there, counting nothing twice.
+call catches up from there, counting nothing twice.  Files named before a
+live stream (``graphsiem ingest fleet/ -``) are settled as soon as they are
+read, before the stream is waited on.  A store that fails (Neo4j down, a lock
+held past its timeout) ends nothing: the journal goes on, and a later settle
+or call projects what the store missed (:mod:`ingest.pipeline_projection`).
 
 Ids (:mod:`ingest.pipeline_session`): the same record always gets the same
 id, so a file ingested again adds nothing.  Nothing a record contains can make
@@ -63,8 +67,9 @@ reason, kept in the journal, as does a file chosen for reading that cannot be
 read at all (:mod:`ingest.pipeline_inputs`); an event outside the plausible
 times is rejected too (:mod:`ingest.pipeline_checks`).
 
-The modules: this one, the call's order of operations (:class:`CallProjection`)
-and its entry points; :mod:`ingest.pipeline_session`, a batch's records parsed
+The modules: this one, the call's order of operations and its entry points;
+:mod:`ingest.pipeline_projection`, how the call's events reach the graph
+(:class:`CallProjection`); :mod:`ingest.pipeline_session`, a batch's records parsed
 and journaled; :mod:`ingest.pipeline_counts`, a committed batch counted in the
 report; :mod:`ingest.pipeline_inputs`, files, streams and HTTP bodies fed to
 the session; :mod:`ingest.pipeline_checks`, what a parser's output must be;
@@ -73,22 +78,20 @@ the session; :mod:`ingest.pipeline_checks`, what a parser's output must be;
 
 from __future__ import annotations
 
-import logging
 import math
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from graphsiem.model import Event
-from graphsiem.store.base import GraphStore, StoreError
+from graphsiem.store.base import GraphStore
 from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
-from ingest.normalize import ip_or_none
 from ingest.parsers.base import ParserRegistry
 from ingest.pipeline_checks import MAX_RAW_CHARS
 from ingest.pipeline_inputs import UNREADABLE, ingest_body, ingest_file, ingest_stream, path_text
+from ingest.pipeline_projection import CallProjection
 from ingest.pipeline_session import Session
 from ingest.pipeline_stop import Stopped, StopRequest
 from ingest.progress import IngestProgress
@@ -101,22 +104,12 @@ from ingest.readers.files import (
     iter_inputs,
     stdin_input,
 )
-from ingest.replay import (
-    EarlyProjection,
-    ProjectionSummary,
-    SpeculativeProjection,
-    project_batch,
-    project_pending,
-    resume_projector,
-)
 from ingest.report import IngestReport
 
 __all__ = [
     "BATCH_SIZE", "FLUSH_SECONDS", "MAX_RAW_CHARS", "SETTLE_SECONDS", "UNREADABLE", "CallProjection",
     "StopRequest", "ingest_paths", "ingest_records", "path_text", "settle_period",
 ]
-
-logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 FLUSH_SECONDS = 1.0
@@ -129,151 +122,6 @@ of millions of relations) and makes every reader load it again; Neo4j's costs
 a checkpoint and the re-projection of held sensor batches whose IP map changed."""
 SETTLE_DEFAULT = SETTLE_SECONDS["embedded"]
 """The period for a store of another kind: assumed to pay for a flush as the embedded store does."""
-
-Progress = Callable[[int], None]
-
-
-class CallProjection:
-    """How the events an ingest call journals reach the graph: early, speculatively, at settles, at the end.
-
-    The order of operations of the module docstring, told of each batch's new
-    events after their commit (:meth:`committed`), of each settle
-    (:meth:`settle`) and of the end (:meth:`catch_up`).
-
-    Parameters
-    ----------
-    journal : Journal
-        The call's journal.
-    store : GraphStore or None
-        Where the graph goes (``None``: the call journals only).
-    ipmap : IpHostMap
-        The map the call's commits teach; sensor events are projected with it.
-    """
-
-    def __init__(self, journal: Journal, store: GraphStore | None, ipmap: IpHostMap) -> None:
-        self.journal, self.store, self.ipmap = journal, store, ipmap
-        self.projected = ProjectionSummary()  # every settle's and the end's, summed for the report
-        self.holds_writes = False
-        """Whether batches are held until the settle even when they could go to the store at once
-        (:meth:`settling`)."""
-        self._begin()
-
-    def settling(self, live: bool) -> None:
-        """Tell the projection a live stream that settles starts (``True``) or ends (``False``).
-
-        A store that ``locks_until_flush`` (the embedded store) takes its write
-        lock at its first write and keeps it until its flush, and other writers (the API's projector, another ingest)
-        wait for it 30 s at most: endpoint batches written at once would hold it
-        from one settle to the next (60 s by default).  While a live stream
-        settles into it, every batch is held (projected speculatively, as sensor
-        batches are) and written at the settle, so the lock is held only while
-        a settle writes.
-        """
-        self.holds_writes = live and getattr(self.store, "locks_until_flush", False)
-
-    def _begin(self) -> None:
-        """Start a call's projection: early, then speculative, from the journal's end (see the module docstring)."""
-        journal = self.journal
-        self.start_seq = journal.last_seq()
-        self.early: EarlyProjection | None = None
-        self.speculation: SpeculativeProjection | None = None
-        # Projecting while journaling is possible only if nothing was pending before us.
-        self.streaming = self.store is not None and journal.checkpoint() == self.start_seq
-
-    def catch_up(self, report: IngestReport, progress: IngestProgress | None = None) -> None:
-        """Project what the call journaled (and anything pending before it) into the store; count it in ``report``.
-
-        ``progress``: the call's bar, when it shows one (a second bar then shows the projection).
-        """
-        store = self.store
-        if store is None:
-            return
-        update, close = _progress_bar(None if progress is not None else False, "project")
-        try:
-            summary = project_pending(
-                self.journal, store, ipmap=self.ipmap, progress=update,
-                early=self.early, speculation=self.speculation,
-            )
-        finally:
-            close()
-        self.projected.add(summary)
-        report.projected = self.projected.as_dict()
-
-    def settle(self, report: IngestReport) -> bool:
-        """A call boundary: catch up as at the end, then go on as a new call from the new checkpoint.
-
-        :func:`~ingest.replay.project_pending` applies the held speculation, or
-        projects those events again from the journal when an IP -> host answer
-        they used has changed; it flushes the store and advances the
-        checkpoint.  So sensor events are mapped with the leases journaled up
-        to here, as separate ingest calls or the service's projection runs map
-        them: a lease journaled after a settle does not re-map sensor events
-        settled before it.  Returns whether the store took the settle (``False``:
-        another writer held it; the journal keeps the events for the next one).
-        """
-        try:
-            self.catch_up(report)
-        except StoreError as exc:
-            # Another writer holds the store past its lock timeout (a long file ingest into
-            # the embedded store): the journal keeps every event, so this settle is given up
-            # and the next one (or the end) projects them from where the store stands.
-            logger.warning("graph settle skipped, will retry at the next one: %s", exc)
-            self._stop_streaming()
-            return False
-        self._begin()
-        return True
-
-    def committed(self, new: list[Event]) -> None:
-        """Project a journaled batch: into the store while all are endpoint events, else speculatively."""
-        journal = self.journal
-        early = self.early
-        speculation = self.speculation
-        done = speculation.seq if speculation is not None else early.seq if early is not None else self.start_seq
-        if journal.checkpoint() != self.start_seq or journal.last_seq() != done + len(new):
-            # another writer appended or projected meanwhile: project from the journal at the end
-            self._stop_streaming()
-            return
-        if speculation is not None:
-            if not speculation.add(new):
-                self._stop_streaming()
-            return
-        if early is None:
-            early = self.early = EarlyProjection(resume_projector(journal, self.ipmap, done), done, ProjectionSummary())
-        # a batch names a handful of hosts: each is checked once, not once per event (~0.1 us an event)
-        if not self.holds_writes and all(_is_endpoint_host(host) for host in {event.host for event in new}):
-            assert self.store is not None  # streaming needs a store
-            project_batch(
-                early.projector, self.store, new, early.summary, (journal.identity, done + len(new))
-            )
-            early.seq = done + len(new)
-            return
-        speculation = self.speculation = SpeculativeProjection(early.projector, self.ipmap, done)
-        if not speculation.add(new):
-            self._stop_streaming()
-
-    def _stop_streaming(self) -> None:
-        self.streaming = False
-        if self.speculation is not None:
-            self.speculation.abandon()
-            self.speculation = None
-
-
-def _is_endpoint_host(host: str | None) -> bool:
-    """True when projecting an event of ``host`` cannot depend on IP -> host mappings (a named host)."""
-    return bool(host) and ip_or_none(host) is None
-
-
-def _progress_bar(enabled: bool | None, desc: str) -> tuple[Progress | None, Callable[[], None]]:
-    """A tqdm bar on a terminal (or when forced); returns (update, close)."""
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None, lambda: None
-    from tqdm import tqdm
-
-    bar = tqdm(desc=desc, unit=" rec", unit_scale=True, file=sys.stderr, leave=False)
-    return bar.update, bar.close
-
 
 def ingest_paths(
     paths: Iterable[str | Path],
@@ -357,7 +205,11 @@ def ingest_paths(
         settles unless a lease (an IP -> host interval) is journaled after a
         settle that projected sensor events it maps: those stay mapped as
         they were at the settle, as in separate ingest calls.  Files are
-        projected at the end, whatever this says.
+        projected at the end, whatever this says, unless a live stream
+        follows them: they are settled before it is read.  A settle the
+        store does not take (down, locked) is tried again a period later;
+        the call ends all the same, with ``graph_pending`` in its report
+        when the store does not take the end's projection either.
     stop : StopRequest, optional
         Once set (a signal handler: ``graphsiem ingest`` on SIGINT and
         SIGTERM), no further record is read: the records parsed so far are
@@ -368,7 +220,9 @@ def ingest_paths(
     Returns
     -------
     IngestReport
-        received = accepted + rejected per file, per format and in total.
+        received = accepted + rejected per file, per format and in total;
+        ``graph_pending``, the journaled events the store did not take (0
+        when the graph is up to the journal).
 
     Raises
     ------

@@ -4,7 +4,7 @@
 give its events their ids: :mod:`ingest.event_ids`), commits a batch to the
 journal when it is full, when a stream's batch has waited (:meth:`Session.pace`)
 and at the end, and counts every record in the report.  What reaches the graph,
-and when, is :class:`ingest.pipeline.CallProjection`'s job, told of each commit.
+and when, is :class:`ingest.pipeline_projection.CallProjection`'s job, told of each commit.
 
 Ids: derived from the parser name and the record (plus the event's index when
 a record yields several events), so the same record always gets the same id.
@@ -45,14 +45,14 @@ from ingest.registry import default_registry
 from ingest.report import Counts, IngestReport
 
 if TYPE_CHECKING:
-    from ingest.pipeline import CallProjection
+    from ingest.pipeline_projection import CallProjection
 
 
 class Session:
     """The state of one ingest call: the current batch and the report.
 
     ``projection`` is told of each batch's new events after their commit, of
-    each settle and of the end (:class:`ingest.pipeline.CallProjection`);
+    each settle and of the end (:class:`ingest.pipeline_projection.CallProjection`);
     ``ipmap`` is the map it projects with, which each commit teaches.
     """
 
@@ -363,9 +363,9 @@ class Session:
         self.rejections.append((origin, fmt, reason, raw[:MAX_RAW_CHARS]))
 
     def finish(self) -> IngestReport:
-        """Commit the last batch, project the journal into the store, close the report."""
+        """Commit the last batch, project the journal into the store (or count what it did not take), close the report."""
         self.commit()
-        self.projection.catch_up(self.report, self.progress)
+        self.projection.end(self.report, self.progress)
         self.report.seconds = time.perf_counter() - self.started
         return self.report
 
@@ -410,7 +410,7 @@ class Session:
         """A call boundary inside a live stream: the graph catches up as if the ingest ended here.
 
         The batch is committed, then the projection settles
-        (:meth:`ingest.pipeline.CallProjection.settle`): the journal is
+        (:meth:`ingest.pipeline_projection.CallProjection.settle`): the journal is
         projected as at the end, the store flushed, the checkpoint advanced,
         and the records after it are projected as a new call's.
         """
@@ -418,7 +418,8 @@ class Session:
             self.commit()
         self.unsettled_since = None
         if not self.projection.settle(self.report):
-            self.unsettled_since = time.monotonic()  # the store was held by another writer: again a period on
+            # the store did not take it (down, or held by another writer): again a period on
+            self.unsettled_since = time.monotonic()
 
     # -- per batch ----------------------------------------------------------
     def flush(self) -> None:

@@ -47,6 +47,9 @@ class IngestReport:
     total: Counts = field(default_factory=Counts)
     projected: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    graph_pending: int = 0
+    """Journaled events the graph store did not take by the end of the call (it failed or did not
+    answer): the graph is this far behind the journal until a later call projects them."""
 
     def file(self, path: str) -> FileReport:
         report = self.files.get(path)
@@ -78,6 +81,7 @@ class IngestReport:
             ],
             "formats": {name: asdict(counts) for name, counts in sorted(self.formats.items())},
             "projected": dict(self.projected),
+            "graph_pending": self.graph_pending,
             "seconds": round(self.seconds, 3),
         }
 
@@ -97,6 +101,11 @@ class IngestReport:
         if self.projected:
             parts = ", ".join(f"{k} {v}" for k, v in self.projected.items())
             lines.append(f"projected into the graph: {parts}")
+        if self.graph_pending:
+            lines.append(
+                f"graph behind the journal: {self.graph_pending} events journaled but not projected (the graph "
+                "store did not take them); any later ingest projects them (the same input journals nothing twice)"
+            )
         lines.append(f"took {self.seconds:.2f} s")
         return "\n".join(lines)
 

@@ -24,6 +24,14 @@ EXIT_BROKEN_PIPE = 141
 EXIT_INTERRUPTED = 130
 """The exit status of a command stopped by Ctrl-C (SIGINT): 128 + SIGINT, as a shell reports it."""
 
+EXIT_GRAPH_BEHIND = 75
+"""The exit status of an ingest whose records are journaled but whose graph store did not take them.
+
+``EX_TEMPFAIL`` of ``sysexits.h``, "try again later": nothing is lost (the journal
+holds every record) and the next ingest projects them; distinct from 1 (records
+rejected, or a crash's traceback) and 2 (nothing was read).
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every ``*_cmd`` module's sub-command registered."""

@@ -20,6 +20,15 @@ plus the signal).  A second signal quits at once, without the report, as a
 crash would: a batch whose commit it cuts off is rolled back as a whole by
 SQLite, and an ingest of the same input again journals what is missing (the
 same records get the same ids, so nothing is journaled twice).
+
+A graph store that fails or does not answer (Neo4j down) does not end the
+ingest: the records go on being journaled, one line on standard error names
+the store and its error (and one more when it answers again), and a live
+pipe's next settle, a period later, brings the graph up to the journal.  If
+the store still does not take the graph at the end, the report says how many
+journaled events it is behind (``"graph_pending"`` in ``--json``) and the exit
+status is 75 (``EX_TEMPFAIL``): run ``graphsiem ingest`` again once the store is
+back (the same input journals nothing twice) to project them.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import math
 import os
 import signal
@@ -36,6 +46,7 @@ from collections.abc import Iterator
 from types import FrameType
 
 from graphsiem import paths
+from graphsiem.cli import EXIT_GRAPH_BEHIND
 from ingest.journal import Journal
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
@@ -116,8 +127,10 @@ def run(args: argparse.Namespace) -> int:
 
     Exit 2, before anything is read, for a missing path, an unknown format,
     time zone or store, a year outside 1970-2099, a negative ``--flush-seconds``
-    or ``--settle-seconds``, or a store that cannot be opened; 130 or 143 when SIGINT or SIGTERM
-    stopped it (see the module docstring).
+    or ``--settle-seconds``, or a store that cannot be opened; 75
+    (:data:`~graphsiem.cli.EXIT_GRAPH_BEHIND`) when the records are journaled
+    but the store did not take their graph by the end; 130 or 143 when SIGINT
+    or SIGTERM stopped it (see the module docstring).
     """
     from graphsiem.store import StoreError, open_store
 
@@ -144,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"graphsiem ingest: {problem}", file=sys.stderr)
         return 2
     data = paths.data_dir(args.data)
-    with StopRequest() as stop, _stop_on_signals(stop):
+    with StopRequest() as stop, _stop_on_signals(stop), _driver_retries_quiet():
         try:
             store = open_store(args.store, data_dir=data)
         except (ValueError, StoreError) as exc:
@@ -181,6 +194,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"interrupted by {_signal_name(signum)}: reading stopped; the records counted above are journaled")
     if signum is not None:
         return _signal_status(signum)
+    if report.graph_pending:
+        return EXIT_GRAPH_BEHIND  # before 1: the graph needs another ingest, rejected records do not
     return 1 if report.total.rejected else 0
 
 
@@ -225,6 +240,24 @@ def _stop_on_signals(stop: StopRequest) -> Iterator[None]:
     finally:
         for number, previous in saved.items():
             signal.signal(number, previous)
+
+
+@contextlib.contextmanager
+def _driver_retries_quiet() -> Iterator[None]:
+    """The Neo4j driver's warnings kept off standard error while the ingest runs (its errors still show).
+
+    The driver warns at each attempt of a transaction it retries, a line or two
+    a second while the server is down; the ingest says once that the store does
+    not take the graph, with the driver's last error, and once when it does
+    again (:mod:`ingest.pipeline_projection`).
+    """
+    driver_log = logging.getLogger("neo4j")
+    level = driver_log.level
+    driver_log.setLevel(max(level, logging.ERROR))
+    try:
+        yield
+    finally:
+        driver_log.setLevel(level)
 
 
 def _signal_name(signum: int) -> str:

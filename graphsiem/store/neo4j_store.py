@@ -42,6 +42,7 @@ from __future__ import annotations
 import os
 
 from neo4j import Driver
+from neo4j.exceptions import DriverError, Neo4jError
 
 from graphsiem.model import EntityKey
 from graphsiem.store.base import StoreError
@@ -123,6 +124,20 @@ class Neo4jStore(Neo4jWrites, Neo4jReads):
             password=env.get("GRAPHSIEM_NEO4J_PASSWORD", ""),
             database=env.get("GRAPHSIEM_NEO4J_DATABASE", "neo4j"),
         )
+
+    def unreachable_reason(self) -> str | None:
+        """Why the server does not answer now, or ``None`` when it does: one attempt, no retries.
+
+        :meth:`ping` with the driver's error: a write's managed transaction
+        retries a server that is down for 30 s before it fails, so a caller
+        that can wait for a later attempt (a live ingest's settle,
+        :mod:`ingest.pipeline_projection`) asks this first.
+        """
+        try:
+            self._driver.verify_connectivity()
+        except (DriverError, Neo4jError, OSError) as exc:
+            return f"Neo4j at {self.uri} (database {self.database!r}): {exc}"
+        return None
 
     def _backfill_search(self) -> None:
         """Give every node of a graph written before search copies existed its copies.

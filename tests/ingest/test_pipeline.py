@@ -231,17 +231,17 @@ def test_progress_bar_goes_to_stderr_when_asked(fixtures, journal, graph, capsys
 def test_endpoint_batches_projected_early_give_the_same_graph_as_a_catch_up(
     fixtures, tmp_path, monkeypatch, held_items
 ):
-    from ingest import pipeline
+    from ingest import pipeline_projection
     from ingest import replay as replay_module
 
     early_batches = []
-    real_batch = pipeline.project_batch
+    real_batch = pipeline_projection.project_batch
 
     def counting_batch(projector, store, events, summary, mark=None):
         early_batches.append(len(events))
         real_batch(projector, store, events, summary, mark)
 
-    monkeypatch.setattr(pipeline, "project_batch", counting_batch)
+    monkeypatch.setattr(pipeline_projection, "project_batch", counting_batch)
     monkeypatch.setattr(replay_module, "HELD_ITEMS", held_items)
     # endpoint events first (projected batch by batch), then sensor events, whose
     # DHCP lease comes after the conn events it maps: the early phase must end there

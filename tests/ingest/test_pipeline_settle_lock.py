@@ -9,6 +9,7 @@ next one: the journal keeps the events meanwhile.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -67,7 +68,8 @@ def test_between_settles_another_writer_takes_the_lock_at_once(tmp_path):
     assert facts == _reference(tmp_path, "reference", NAMED)  # the other writer added an entity only
 
 
-def test_a_settle_that_cannot_take_the_lock_is_tried_again_at_the_next(tmp_path):
+def test_a_settle_that_cannot_take_the_lock_is_tried_again_at_the_next(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="ingest.pipeline")
     read_end, write_end = os.pipe()
     graph = tmp_path / "graph"
     store = EmbeddedStore(graph, lock_timeout=0.3)
@@ -93,5 +95,10 @@ def test_a_settle_that_cannot_take_the_lock_is_tried_again_at_the_next(tmp_path)
             worker.join(DEADLINE)
     (report,) = reports
     assert report.projected["events"] == report.total.events == _lines(ENDPOINT)
+    assert report.graph_pending == 0
     assert store.get_entity(*OTHER.ref) is not None
     store.close()
+    # one warning when the settles start failing and one when one is taken again, not one a settle
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("cannot take the graph" in message for message in messages) == 1, messages
+    assert sum("takes the graph again" in message for message in messages) == 1, messages
