@@ -2,8 +2,8 @@
 
 A file (chosen by name and head, opened through gzip or a UTF-16/32
 conversion), a stream read once (standard input: live when it is a pipe or a
-socket, so its batch is journaled and its graph settled while no byte comes),
-or an HTTP body.  Nothing a file holds makes them raise: a file that cannot be
+socket, so its batch is journaled and its graph settled while no byte comes,
+the graph of the files read before it settled first), or an HTTP body.  Nothing a file holds makes them raise: a file that cannot be
 read at all, or read to its end, is one rejected record naming the problem;
 files that are not telemetry by name or content
 (:func:`~ingest.readers.files.skip_reason`, an empty file, no reader) are
@@ -134,6 +134,10 @@ def ingest_stream(session: Session, source: StreamInput, readers: Sequence[Reade
         # only a live stream settles (a file's graph is projected once, at the end, as ever)
         session.is_settling = session.settle_seconds is not None
         session.projection.settling(session.is_settling)
+        if session.is_settling and (session.records or session.unsettled_since is not None):
+            # the files named before it (graphsiem ingest fleet/ -) are read: their graph is
+            # settled now, not a period into a stream that may stay silent for hours
+            session.settle()
     try:
         try:
             opened = open_stream(stream_in, display)
