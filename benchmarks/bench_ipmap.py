@@ -12,12 +12,17 @@ Two cases, each timed in CPU seconds (``time.process_time``) and wall:
   machine every 30 minutes (``add_endpoint``); fed endpoint events first, then
   the DHCP log, as ``graphsiem ingest fleet/`` reads the endpoint files before
   the sensor's.  Then ``--lookups`` lookups at random addresses and times.
+* **churn**: ``--churn-leases`` leases (20,000) of one address taken in turn as
+  in *turns*, saved after each ``--churn-batch`` (100) leases, as a live pipe's
+  settles save small batches often (always written, with or without
+  ``--writes``).  A save's cost should follow the leases it changed, not the
+  address's history: the saving CPU-s per save stays flat as the address grows.
 
 With ``--writes`` the learning is saved as the pipeline does, a
 :meth:`~ingest.ipmap.IpHostMap.write` and ``saved`` in one transaction per
 5,000 items, to a fresh journal in a temporary directory (removed after).
 
-Run: ``python benchmarks/bench_ipmap.py [--leases 80000] [--hosts 400] [--writes]``.
+Run: ``python benchmarks/bench_ipmap.py [--leases 80000] [--hosts 400] [--writes] [--case churn]``.
 Figures (``docs/performance.md``) are leases (or items) per CPU-second.
 """
 
@@ -76,8 +81,8 @@ def fleet(hosts: int, days: int, seed: int = 7) -> list[Item]:
     return endpoints + leases
 
 
-def learn(items: list[Item], db: Journal | None) -> tuple[IpHostMap, float, float, float]:
-    """Feed ``items`` to a new map, saving every :data:`BATCH` when ``db`` is given.
+def learn(items: list[Item], db: Journal | None, batch: int = BATCH) -> tuple[IpHostMap, float, float, float]:
+    """Feed ``items`` to a new map, saving every ``batch`` items when ``db`` is given.
 
     Returns the map, CPU seconds learning, CPU seconds saving, wall seconds in all.
     """
@@ -85,9 +90,9 @@ def learn(items: list[Item], db: Journal | None) -> tuple[IpHostMap, float, floa
     add_lease, add_endpoint = ipmap.add_lease, ipmap.add_endpoint
     learning = saving = 0.0
     wall = time.perf_counter()
-    for at in range(0, len(items), BATCH):
+    for at in range(0, len(items), batch):
         cpu = time.process_time()
-        for kind, ip, host, ts, seconds in items[at : at + BATCH]:
+        for kind, ip, host, ts, seconds in items[at : at + batch]:
             if kind == "lease":
                 add_lease(ip, host, ts, seconds)
             else:
@@ -129,15 +134,17 @@ def journals(writes: bool) -> Iterator[Journal | None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def run(name: str, make: Callable[[], list[Item]], writes: bool, lookup_count: int) -> None:
+def run(name: str, make: Callable[[], list[Item]], writes: bool, lookup_count: int, batch: int = BATCH) -> None:
     items = make()
     leases = sum(item[0] == "lease" for item in items)
     for journal in journals(writes):
-        ipmap, learning, saving, wall = learn(items, journal)
+        ipmap, learning, saving, wall = learn(items, journal, batch)
         line = (f"{name}: {len(items):,} items ({leases:,} leases), {len(ipmap):,} intervals; "
                 f"learning {learning:.2f} CPU-s = {len(items) / max(learning, 1e-9):,.0f} items/CPU-s")
         if journal is not None:
-            line += f"; saving {saving:.2f} CPU-s = {len(items) / max(saving, 1e-9):,.0f} items/CPU-s"
+            saves = -(-len(items) // batch)
+            line += (f"; saving {saving:.2f} CPU-s = {len(items) / max(saving, 1e-9):,.0f} items/CPU-s"
+                     f" ({saves:,} saves, {1000 * saving / saves:.2f} CPU-ms a save)")
         line += f"; wall {wall:.2f} s"
         if lookup_count:
             spent, hits = lookups(ipmap, items, lookup_count)
@@ -153,13 +160,17 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--lookups", type=int, default=200_000)
     parser.add_argument("--writes", action="store_true", help="save every 5,000 items, as the pipeline does")
-    parser.add_argument("--case", choices=("turns", "fleet", "both"), default="both")
+    parser.add_argument("--churn-leases", type=int, default=20_000)
+    parser.add_argument("--churn-batch", type=int, default=100, help="leases between two saves in the churn case")
+    parser.add_argument("--case", choices=("turns", "fleet", "churn", "both", "all"), default="both")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} (2 cores shared)", flush=True)
-    if args.case in ("turns", "both"):
+    if args.case in ("turns", "both", "all"):
         run("turns", lambda: turns(args.leases, args.hosts), args.writes, args.lookups)
-    if args.case in ("fleet", "both"):
+    if args.case in ("fleet", "both", "all"):
         run("fleet", lambda: fleet(args.fleet_hosts, args.days), args.writes, args.lookups)
+    if args.case in ("churn", "all"):
+        run("churn", lambda: turns(args.churn_leases, args.hosts), True, 0, args.churn_batch)
 
 
 if __name__ == "__main__":

@@ -35,21 +35,21 @@ by normalised fields (``docs/fields.md``), not by parser:
 ``lookup(ip, ts)`` returns the host whose interval holds ``ts`` (the one that
 started last when several do, the one learnt last when they started together;
 a NetBIOS-truncated name gives way to the one full name it begins that holds
-the IP at the same time, :func:`_full_name`), or ``None``: an unmapped IP
-stays an ``ip`` entity and adds no host.  The map
-is persisted in the journal database (table ``ip_hosts``) so later ingests see
-earlier leases.
+the IP at the same time, :func:`ingest.ipmap_names.full_name`), or ``None``:
+an unmapped IP stays an ``ip`` entity and adds no host.  The map is persisted
+in the journal database (table ``ip_hosts``, :mod:`ingest.ipmap_store`) so
+later ingests see earlier leases.
 
 An address's intervals are kept in a treap ordered by start
 (:mod:`ingest.ipmap_tree`), so learning a lease or a lookup costs O(log n) for
-an address held n times.  Saving a changed address still reads all its
-intervals and rows (O(n)) and writes the rows that changed.
+an address held n times; a save writes the rows of the intervals changed since
+the last one, each found in O(log n), without reading the address's others.
 
-A projection made before the map is complete (the pipeline projects sensor
-batches as it journals them) looks IPs up through an :class:`IpWatch`: it
-remembers the times each IP was looked up at, and the map flags it as soon as
-a change to an interval of that IP covers one of those times, i.e. as soon as
-an answer it gave might no longer be the answer of the final map.
+The modules beside this one: host names trusted and NetBIOS names joined
+(:mod:`ingest.ipmap_names`), DHCP requests waiting for their ACK
+(:mod:`ingest.ipmap_dhcp`), persistence (:mod:`ingest.ipmap_store`), and the
+:class:`~ingest.ipmap_watch.IpWatch` through which a projection made before
+the map is complete looks IPs up (:mod:`ingest.ipmap_watch`).
 """
 
 from __future__ import annotations
@@ -60,14 +60,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphsiem.model import Event
-from ingest.ipmap_tree import (
-    IntervalNode,
-    Intervals,
-    first_touching,
-    latest_holding,
-    latest_started,
+from ingest.ipmap_dhcp import DHCP_JOIN_SECONDS, DHCP_REQUESTS_LIMIT, DhcpRequests
+from ingest.ipmap_names import (
+    GENERIC_HOST_NAMES,
+    NETBIOS_LENGTH,
+    PLACEHOLDER_HOST_NAMES,
+    full_name,
+    is_generic_host_name,
+    is_placeholder_host_name,
 )
+from ingest.ipmap_store import IntervalRows
+from ingest.ipmap_tree import Intervals, first_touching, latest_holding, latest_started
+from ingest.ipmap_watch import IpWatch
 from ingest.normalize import can_be_a_host, canonical_ip, normalize_host
+
+__all__ = [
+    "DEFAULT_LEASE", "DHCP_JOIN_SECONDS", "DHCP_REQUESTS_LIMIT", "ENDPOINT_SLACK", "GENERIC_HOST_NAMES",
+    "NETBIOS_LENGTH", "PLACEHOLDER_HOST_NAMES", "Interval", "IpHostMap", "IpWatch", "connection_ends",
+    "is_generic_host_name", "is_placeholder_host_name", "lease_seconds",
+]
 
 DEFAULT_LEASE = 86400.0
 """Lease length (s) assumed when a DHCP record gives none."""
@@ -90,68 +101,7 @@ def lease_seconds(value: Any) -> float:
 ENDPOINT_SLACK = 3600.0
 """How long (s) either side of an endpoint network event its address is trusted."""
 
-DHCP_JOIN_SECONDS = 120.0
-"""How far apart (s) a DHCP request naming its host and the ACK of its transaction may be.  A client
-retransmits an unanswered request for about a minute (RFC 2131 4.1: 4, 8, 16, 32, 64 s, the last
-request refreshing the wait), and a transaction id is reused only by chance later."""
-
-DHCP_REQUESTS_LIMIT = 4096
-"""Named DHCP requests waiting for their ACK (the oldest seen go first): bounded memory and table."""
-
-_DHCP_TABLE = """CREATE TABLE IF NOT EXISTS dhcp_requests (
-    transaction_id TEXT NOT NULL, mac TEXT NOT NULL, ts REAL NOT NULL, host TEXT NOT NULL,
-    PRIMARY KEY (transaction_id, mac))"""
-
-NETBIOS_LENGTH = 15
-"""Windows' NetBIOS computer names (and so machine accounts ``NAME$``) are host names cut to this length."""
-
 _LOOPBACK = ("127.", "::1", "0.0.0.0", "::")
-
-PLACEHOLDER_HOST_NAMES = frozenset({"localhost", "unknown", "none", "null", "nil", "undefined", "n/a", "default",
-                                    "(none)"})
-"""Names written where a machine's name is missing (or for the machine itself): they name no machine."""
-
-GENERIC_HOST_NAMES = PLACEHOLDER_HOST_NAMES | frozenset({
-    # the factory names of whole device families (each phone of a kind says the same)
-    "iphone", "ipad", "ipod", "android", "espressif", "raspberrypi", "chromecast",
-    "macbook", "macbook-pro", "macbook-air", "imac", "mac",
-    # distributions' installer defaults
-    "ubuntu", "debian", "kali", "linux",
-})
-"""Host names many devices send in DHCP (as :func:`ingest.normalize.normalize_host` gives them).
-
-A lease to one of them teaches the IP map nothing (:func:`is_generic_host_name`):
-two iPhones leasing two addresses as ``iPhone`` would otherwise be one host
-``iphone``.  Names made unique by the device (``Johns-iPhone``,
-``android-3f2a9c...``, ``DESKTOP-7H2K9QX``) are names."""
-
-
-def is_generic_host_name(name: str) -> bool:
-    """Whether a DHCP host name names no one device: a placeholder, a family default, an address.
-
-    ``name`` is normalised (:func:`ingest.normalize.normalize_host`).  Generic
-    are :data:`GENERIC_HOST_NAMES`, a name with no letter or digit (``-``,
-    ``?``), and an IP address written as the name.  No MAC rule is added: one
-    laptop leases with several MACs (Wi-Fi and a dock, a randomised Wi-Fi
-    address per network or per day), which looks the same as two devices
-    sharing a name.
-
-    >>> [is_generic_host_name(n) for n in ("iphone", "localhost", "-", "10.1.6.10", "johns-iphone", "ws-0300")]
-    [True, True, True, True, False, False]
-    """
-    return name in GENERIC_HOST_NAMES or is_placeholder_host_name(name)
-
-
-def is_placeholder_host_name(name: str) -> bool:
-    """Whether ``name`` stands where a machine's name is missing: a placeholder
-    (:data:`PLACEHOLDER_HOST_NAMES`, any case), no letter or digit, or an IP address.
-
-    >>> [is_placeholder_host_name(n) for n in ("LOCALHOST", "-", "10.1.6.10", "kali", "ws-0300")]
-    [True, True, True, False, False]
-    """
-    if name.lower() in PLACEHOLDER_HOST_NAMES or not any(char.isalnum() for char in name):
-        return True
-    return canonical_ip(name, strict=False) is not None
 
 
 @dataclass(slots=True)
@@ -196,16 +146,10 @@ class IpHostMap:
 
     def __init__(self) -> None:
         self._intervals: dict[str, Intervals] = {}
-        self._dirty: set[str] = set()
-        self._stored: dict[str, dict[tuple[float, str], tuple[float, str]]] = {}
-        """Per IP, its rows as last loaded or saved: ``(start, host) -> (end, source)``, as in ``ip_hosts``."""
-        self._writing: dict[str, dict[tuple[float, str], tuple[float, str]]] = {}
-        """The rows :meth:`write` wrote, which become :attr:`_stored` once :meth:`saved` says they are committed."""
+        self._rows = IntervalRows()
+        """The rows saved, and the keys changed since (:mod:`ingest.ipmap_store`)."""
         self._watches: list[IpWatch] = []
-        self._requests: dict[tuple[str, str], tuple[float, str]] = {}
-        """Named DHCP requests, (transaction id, MAC) -> (time, host), the last seen last."""
-        self._requests_dirty: set[tuple[str, str]] = set()
-        self._requests_written: set[tuple[str, str]] = set()
+        self._requests = DhcpRequests()
 
     def __len__(self) -> int:
         return sum(intervals.size for intervals in self._intervals.values())
@@ -217,7 +161,7 @@ class IpHostMap:
         if "dhcp.assigned_ip" in fields:
             ip, host = fields["dhcp.assigned_ip"], fields.get("dhcp.hostname")
             if not host and "dhcp.transaction_id" in fields:
-                host = self._requested_name(fields, event.ts)
+                host = self._requests.name_for(fields, event.ts)
             types = fields.get("dhcp.message_types")
             if (
                 ip and can_be_a_host(ip) and isinstance(host, str) and host and not is_generic_host_name(host)
@@ -232,7 +176,7 @@ class IpHostMap:
         named = event.host
         if named is None:
             if "dhcp.transaction_id" in fields:
-                self._remember_request(fields, event.ts)
+                self._requests.remember(fields, event.ts)
                 return False  # a request teaches nothing until its ACK grants the address
             sender = fields.get("source.hostname")
             if isinstance(sender, str):
@@ -277,37 +221,19 @@ class IpHostMap:
             learnt += observe(event)
         return learnt
 
-    def _remember_request(self, fields: dict[str, Any], ts: float) -> None:
-        """Keep the host name a DHCP request (no address granted yet) gives for its transaction."""
-        host = fields.get("dhcp.hostname")
-        if not isinstance(host, str) or not host or is_generic_host_name(host):
-            return
-        key = _request_key(fields)
-        requests = self._requests
-        requests.pop(key, None)  # re-inserted: the last seen is the last to go
-        requests[key] = (ts, host)
-        self._requests_dirty.add(key)
-        while len(requests) > DHCP_REQUESTS_LIMIT:
-            oldest = next(iter(requests))
-            del requests[oldest]
-            self._requests_dirty.add(oldest)
-
-    def _requested_name(self, fields: dict[str, Any], ts: float) -> str | None:
-        """The host name the request of this ACK's transaction gave, when seen close enough in time."""
-        known = self._requests.get(_request_key(fields))
-        if known is None or abs(ts - known[0]) > DHCP_JOIN_SECONDS:
-            return None
-        return known[1]
-
     def add_lease(self, ip: str, host: str, start: float, seconds: float) -> None:
         """Record a DHCP lease of ``ip`` to ``host`` for ``seconds`` from ``start``."""
         ip = canonical_ip(ip) or ip
         host = normalize_host(host) or host
         intervals = self._intervals.get(ip)
         if intervals is not None:
-            for _, end_before in intervals.cut(start, host):  # the address moved to another host
-                if self._watches:
-                    self._changed(ip, start, end_before)
+            cut = intervals.cut(start, host)  # the address moved to another host
+            if cut:
+                changed = self._rows.dirty.setdefault(ip, set())
+                for node, end_before in cut:
+                    changed.add((node.start, node.host))
+                    if self._watches:
+                        self._changed(ip, start, end_before)
         self._merge(ip, start, start + max(seconds, 0.0), host, "dhcp")
 
     def add_endpoint(self, ip: str, host: str, ts: float) -> None:
@@ -325,7 +251,9 @@ class IpHostMap:
         intervals = self._intervals.get(ip)
         if intervals is None:
             intervals = self._intervals[ip] = Intervals()
-        self._dirty.add(ip)
+        changed = self._rows.dirty.get(ip)
+        if changed is None:
+            changed = self._rows.dirty[ip] = set()  # touched: a save looks for other writers' rows
         node = first_touching(intervals.root, start, end, host, source)
         if node is None:
             intervals.add(start, end, host, source)
@@ -336,7 +264,9 @@ class IpHostMap:
                 start = node.start
             elif end < node.end:
                 end = node.end
+            changed.add((node.start, host))  # its row before: rewritten, or deleted when the start moves
             intervals.widen(node, start, end)
+        changed.add((start, host))
         if self._watches:
             self._changed(ip, start, end)
 
@@ -361,7 +291,7 @@ class IpHostMap:
                 return None
         host = latest.host
         if len(host) == NETBIOS_LENGTH and intervals.size > 1:
-            return _full_name(intervals.holding(ts), host)
+            return full_name([node.host for node in intervals.holding(ts)], host)
         return host
 
     def watch(self) -> IpWatch:
@@ -379,31 +309,16 @@ class IpHostMap:
         """The known intervals of ``ip``, in the order lookups try them last first (by start)."""
         return [Interval(node.start, node.end, node.host, node.source) for node in self._intervals.get(ip, ())]
 
-    # -- persistence --------------------------------------------------------
+    # -- persistence (ingest.ipmap_store, ingest.ipmap_dhcp) ----------------
     def load(self, db: sqlite3.Connection) -> IpHostMap:
         """Read every interval from the ``ip_hosts`` table, and the DHCP requests waiting; returns ``self``."""
-        stored = self._stored
-        for ip, start, end, host, source in db.execute(
-            "SELECT ip, start, end, host, source FROM ip_hosts ORDER BY ip, start"
-        ):
-            intervals = self._intervals.get(ip)
-            if intervals is None:
-                intervals = self._intervals[ip] = Intervals()
-                stored[ip] = {}
-            intervals.add(start, end, host, source)
-            stored[ip][start, host] = (end, source)
-        self._dirty.clear()
-        # the table is made by the first write that needs it (in the writer's transaction): none yet, none waiting
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dhcp_requests'").fetchone():
-            rows = db.execute("SELECT transaction_id, mac, ts, host FROM dhcp_requests ORDER BY ts DESC LIMIT ?",
-                              (DHCP_REQUESTS_LIMIT,)).fetchall()
-            self._requests = {(xid, mac): (ts, host) for xid, mac, ts, host in reversed(rows)}
-        self._requests_dirty.clear()
+        self._rows.load(db, self._intervals)
+        self._requests.load(db)
         return self
 
     def save(self, db: sqlite3.Connection) -> int:
         """Write the intervals of the IPs changed since the last save; returns how many IPs."""
-        if not self._dirty and not self._requests_dirty:
+        if not self._rows.pending and not self._requests.changed:
             return 0
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -418,149 +333,16 @@ class IpHostMap:
     def write(self, db: sqlite3.Connection) -> list[str]:
         """:meth:`save`'s writes, inside a transaction the caller holds; returns the IPs written.
 
-        They stay marked changed until the caller's transaction has committed
-        and it calls :meth:`saved` with them (a rollback loses nothing).
+        Only the rows of intervals changed since the last save are written
+        (:class:`ingest.ipmap_store.IntervalRows`).  They stay marked changed
+        until the caller's transaction has committed and it calls :meth:`saved`
+        with them (a rollback loses nothing).
         """
-        self._write_requests(db)
-        dirty = sorted(self._dirty)
-        deleted: list[tuple[str, float, str]] = []
-        upserted: list[tuple[str, float, float, str, str]] = []
-        writing = self._writing
-        for ip in dirty:
-            rows = {(start, host): (end, source) for start, end, host, source in db.execute(
-                "SELECT start, end, host, source FROM ip_hosts WHERE ip = ?", (ip,))}
-            # Another process (the API beside a CLI ingest) may have learnt intervals of
-            # this IP since we loaded: merged, never overwritten.  Rows as this map last
-            # saved them are its own: merged again, one this map has cut since (the
-            # address moved) would grow back.
-            stored = self._stored.get(ip, {})
-            if rows != stored:
-                for (start, host), (end, source) in rows.items():
-                    if stored.get((start, host)) != (end, source):
-                        self._merge(ip, start, end, host, source)
-            # The table's key is (ip, start, host): of two intervals starting together
-            # for one host (a lease and an observation), the one learnt last is kept.
-            wanted = {(node.start, node.host): (node.end, node.source) for node in self._intervals[ip].ordered()}
-            if wanted != rows:
-                for key in rows:
-                    if key not in wanted:
-                        deleted.append((ip, *key))
-                for key, value in wanted.items():
-                    if rows.get(key) != value:
-                        upserted.append((ip, key[0], value[0], key[1], value[1]))
-            writing[ip] = wanted
-        db.executemany("DELETE FROM ip_hosts WHERE ip = ? AND start = ? AND host = ?", deleted)
-        db.executemany("INSERT OR REPLACE INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)",
-                       upserted)
-        return dirty
-
-    def _write_requests(self, db: sqlite3.Connection) -> None:
-        """The DHCP requests changed since the last save: written, or deleted once dropped.
-
-        Only changed rows are touched, so another process's waiting requests stay; the table
-        keeps twice the limit at most (its oldest rows go), :meth:`load` reads the newest.
-        """
-        self._requests_written = set(self._requests_dirty)
-        if not self._requests_written:
-            return
-        db.execute(_DHCP_TABLE)
-        requests = self._requests
-        db.executemany("DELETE FROM dhcp_requests WHERE transaction_id = ? AND mac = ?",
-                       [key for key in self._requests_written if key not in requests])
-        db.executemany("INSERT OR REPLACE INTO dhcp_requests (transaction_id, mac, ts, host) VALUES (?, ?, ?, ?)",
-                       [(*key, *requests[key]) for key in self._requests_written if key in requests])
-        (rows,) = db.execute("SELECT COUNT(*) FROM dhcp_requests").fetchone()
-        if rows > 2 * DHCP_REQUESTS_LIMIT:
-            db.execute("DELETE FROM dhcp_requests WHERE rowid IN (SELECT rowid FROM dhcp_requests ORDER BY ts LIMIT ?)",
-                       (rows - DHCP_REQUESTS_LIMIT,))
+        self._requests.write(db)
+        return self._rows.write(db, self._intervals, self._merge)
 
     def saved(self, ips: Iterable[str]) -> None:
         """Mark ``ips`` saved: their intervals as written by :meth:`write` are committed (and the DHCP
         requests it wrote)."""
-        ips = set(ips)
-        self._dirty.difference_update(ips)
-        writing = self._writing
-        if writing.keys() <= ips:  # the IPs of the last write, as the pipeline calls it
-            self._stored.update(writing)
-            writing.clear()
-        else:  # a write before it failed and left its rows here: not saved, still marked changed
-            for ip in ips & writing.keys():
-                self._stored[ip] = writing.pop(ip)
-        self._requests_dirty.difference_update(self._requests_written)
-        self._requests_written = set()
-
-
-def _request_key(fields: dict[str, Any]) -> tuple[str, str]:
-    """A DHCP transaction's key: its id and the client's MAC (a retry keeps both)."""
-    return str(fields["dhcp.transaction_id"]), str(fields.get("dhcp.mac") or "")
-
-
-def _full_name(holding: list[IntervalNode], host: str) -> str:
-    """The one longer name that ``host`` (15 characters, NetBIOS-truncated) begins among ``holding``.
-
-    ``holding`` are the address's intervals that hold the time looked up (``ts``).
-
-    A machine account (``LAPTOP-VERYLONG$``, Zeek Kerberos) is the computer's
-    NetBIOS name, its host name cut to 15 characters; the endpoint's own
-    events name it in full (``laptop-verylongname01``).  Both holding the same
-    address at the same time, they are one machine: an Active Directory domain
-    allows one computer per NetBIOS name.  Only the intervals of this address
-    covering ``ts`` are read, so the answer is the same whatever the order
-    the evidence came in (live = replay); with no such name, or two, ``host``
-    stays.  Outside the endpoint's intervals the truncated name is a host of
-    its own (``docs/fields.md``).
-    """
-    longer = {i.host for i in holding if len(i.host) > NETBIOS_LENGTH and i.host.startswith(host)}
-    return longer.pop() if len(longer) == 1 else host
-
-
-class IpWatch:
-    """Lookups through an :class:`IpHostMap` that notice when the map changes under them.
-
-    Each IP looked up keeps the span of times it was looked up at; a later
-    change to one of that IP's intervals that reaches into the span sets
-    :attr:`changed`.  While :attr:`changed` is False, every answer given
-    through the watch is still the map's answer (conservatively: a change
-    may set it without altering an answer).
-
-    Examples
-    --------
-    >>> m = IpHostMap()
-    >>> watch = m.watch()
-    >>> watch.lookup("10.0.0.5", 1200.0) is None, watch.changed
-    (True, False)
-    >>> m.add_lease("10.0.0.5", "ws-1", 5000.0, 600.0)  # later than anything looked up
-    >>> watch.changed
-    False
-    >>> m.add_lease("10.0.0.5", "ws-2", 1000.0, 600.0)  # covers t=1200: that answer is now stale
-    >>> watch.changed
-    True
-    """
-
-    __slots__ = ("_map", "_spans", "changed")
-
-    def __init__(self, ipmap: IpHostMap) -> None:
-        self._map = ipmap
-        self._spans: dict[str, list[float]] = {}
-        self.changed = False
-
-    def lookup(self, ip: str | None, ts: float) -> str | None:
-        """:meth:`IpHostMap.lookup`, remembering that ``ip`` was looked up at ``ts``."""
-        if not ip:
-            return None
-        span = self._spans.get(ip)
-        if span is None:
-            self._spans[ip] = [ts, ts]
-        elif ts < span[0]:
-            span[0] = ts
-        elif ts > span[1]:
-            span[1] = ts
-        if ip not in self._map._intervals:  # most addresses a sensor sees are no host's
-            return None
-        return self._map.lookup(ip, ts)
-
-    def changed_between(self, ip: str, start: float, end: float) -> None:
-        """Called by the map: the answers for ``ip`` between ``start`` and ``end`` may have changed."""
-        span = self._spans.get(ip)
-        if span is not None and span[0] <= end and start <= span[1]:
-            self.changed = True
+        self._rows.saved(ips)
+        self._requests.saved()

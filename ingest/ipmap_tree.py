@@ -154,6 +154,31 @@ def latest_holding(node: IntervalNode | None, ts: float) -> IntervalNode | None:
         node = node.left
 
 
+def latest_keyed(node: IntervalNode | None, start: float, host: str) -> IntervalNode | None:
+    """The interval learnt last (latest ``seq``) among those of ``host`` starting at ``start``, or None.
+
+    The journal keeps one row per ``(start, host)``, this one's: a save of a changed key reads it here,
+    in O(log n) and the intervals starting at ``start``, without listing the address's intervals.
+    """
+    latest = None
+    pending: list[IntervalNode] = []  # subtrees that may hold more intervals starting at ``start``
+    while True:
+        while node is not None:
+            if node.start < start:
+                node = node.right
+            elif node.start > start:
+                node = node.left
+            else:
+                if node.host == host and (latest is None or node.seq > latest.seq):
+                    latest = node
+                if node.left is not None:
+                    pending.append(node.left)
+                node = node.right
+        if not pending:
+            return latest
+        node = pending.pop()
+
+
 def _holding(node: IntervalNode | None, ts: float, out: list[IntervalNode]) -> list[IntervalNode]:
     """``out`` with the intervals below ``node`` holding ``ts`` appended (only NetBIOS names need them all)."""
     while node is not None and node.reach >= ts:

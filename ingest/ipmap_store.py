@@ -1,0 +1,193 @@
+"""The IP -> host map's intervals in the journal database (table ``ip_hosts``), saved by what changed.
+
+:class:`IntervalRows` remembers, per address, the rows as last loaded or saved
+and the keys ``(start, host)`` changed since (a lease added, an interval cut or
+widened, a start moved), so a save writes only those: its cost follows the
+intervals that changed, not the address's history (an address leased 80,000
+times in turn used to read and compare its 80,000 rows at every save).
+
+Another process (the API beside a CLI ingest) may save intervals of the same
+address meanwhile; they are merged, never overwritten.  SQLite tells a
+connection whether another one committed anything since it last looked
+(``PRAGMA data_version``): when none did since this map last loaded or wrote
+an address, its rows are still the ones the map remembers and are not read;
+otherwise (or on a connection other than the one it last used) the address's
+rows are read and merged as before.  Only other connections count: rows
+written through the map's own connection by anything but the map are not
+seen (a rebuild of the table, :func:`ingest.replay.rebuild_ipmap`, makes a
+new map).  The table is the one earlier versions wrote: no migration.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ingest.ipmap_tree import Intervals, latest_keyed
+
+Key = tuple[float, str]
+"""A row's key within an address: ``(start, host)`` (the table's key is ``(ip, start, host)``)."""
+
+Row = tuple[float, str]
+"""A row's value: ``(end, source)``."""
+
+Merge = Callable[[str, float, float, str, str], None]
+"""``merge(ip, start, end, host, source)``: the map learning an interval another writer saved."""
+
+
+@dataclass(slots=True)
+class _Written:
+    """What :meth:`IntervalRows.write` wrote for one address, kept until the caller's commit."""
+
+    keys: set[Key]
+    """The changed keys it took (given back as changed when the write is not saved)."""
+    rows: dict[Key, Row | None]
+    """The rows written (None: deleted), or all the address's rows when ``whole``."""
+    whole: bool
+    seen: int | None
+    """The connection's ``data_version`` the rows were written at."""
+
+
+class IntervalRows:
+    """The rows of ``ip_hosts`` as this map last loaded or saved them, and the keys changed since.
+
+    An address in :attr:`dirty` was touched since the last save (learnt from,
+    changed or not); its set holds the keys whose row may differ.
+    """
+
+    __slots__ = ("dirty", "_stored", "_connection", "_loaded_at", "_seen", "_writing")
+
+    def __init__(self) -> None:
+        self.dirty: dict[str, set[Key]] = {}
+        self._stored: dict[str, dict[Key, Row]] = {}
+        """Per IP, its rows as last loaded or saved: ``(start, host) -> (end, source)``, as in ``ip_hosts``."""
+        self._connection: sqlite3.Connection | None = None
+        """The connection of the last load or write: ``data_version`` values are its own."""
+        self._loaded_at: int | None = None
+        """Its ``data_version`` when every row was loaded (None: never loaded)."""
+        self._seen: dict[str, int] = {}
+        """Per IP written since, its ``data_version`` when :attr:`_stored` was written."""
+        self._writing: dict[str, _Written] = {}
+        """What :meth:`write` wrote, which becomes :attr:`_stored` once :meth:`saved` says it is committed."""
+
+    @property
+    def pending(self) -> bool:
+        """Whether anything is left to save (touched addresses, or a write not saved)."""
+        return bool(self.dirty) or bool(self._writing)
+
+    def load(self, db: sqlite3.Connection, intervals: dict[str, Intervals]) -> None:
+        """Read every row of ``ip_hosts`` into ``intervals`` (and remember them as saved)."""
+        # Looked at first: a commit between the two reads leaves it older than the
+        # rows, so the next save reads the addresses again (safe), never the reverse.
+        self._connection, self._loaded_at, self._seen = db, data_version(db), {}
+        stored = self._stored
+        for ip, start, end, host, source in db.execute(
+            "SELECT ip, start, end, host, source FROM ip_hosts ORDER BY ip, start"
+        ):
+            held = intervals.get(ip)
+            if held is None:
+                held = intervals[ip] = Intervals()
+                stored[ip] = {}
+            held.add(start, end, host, source)
+            stored[ip][start, host] = (end, source)
+        self.dirty.clear()
+        self._writing.clear()
+
+    def write(self, db: sqlite3.Connection, intervals: dict[str, Intervals], merge: Merge) -> list[str]:
+        """Write the rows of the touched addresses that changed; returns the addresses touched.
+
+        Inside the caller's transaction; they stay marked changed until
+        :meth:`saved` says it committed (a rollback loses nothing).
+        """
+        for ip, written in self._writing.items():  # a write never saved: its keys are changed still
+            self.dirty.setdefault(ip, set()).update(written.keys)
+        self._writing.clear()
+        deleted: list[tuple[str, float, str]] = []
+        upserted: list[tuple[str, float, float, str, str]] = []
+        touched = sorted(self.dirty)
+        seen = data_version(db)  # inside the caller's transaction: no other commit until it ends
+        if db is not self._connection:  # another connection's values mean nothing here
+            self._connection, self._loaded_at, self._seen = db, None, {}
+        for ip in touched:
+            if seen == self._seen.get(ip, self._loaded_at):
+                written = self._write_changed(ip, intervals[ip], deleted, upserted)
+            else:
+                written = self._write_all(db, ip, intervals, merge, deleted, upserted)
+            written.seen = seen
+            self._writing[ip] = written
+        db.executemany("DELETE FROM ip_hosts WHERE ip = ? AND start = ? AND host = ?", deleted)
+        db.executemany("INSERT OR REPLACE INTO ip_hosts (ip, start, end, host, source) VALUES (?, ?, ?, ?, ?)",
+                       upserted)
+        return touched
+
+    def _write_changed(self, ip: str, held: Intervals, deleted: list, upserted: list) -> _Written:
+        """The rows of ``ip``'s changed keys that differ from the saved ones, added to ``deleted``/``upserted``.
+
+        The table keeps one row per key: of intervals starting together for one
+        host (a lease and an observation), the one learnt last.
+        """
+        keys = self.dirty.pop(ip)
+        stored = self._stored.get(ip, {})
+        rows: dict[Key, Row | None] = {}
+        for key in keys:
+            node = latest_keyed(held.root, *key)
+            row = None if node is None else (node.end, node.source)
+            if stored.get(key) != row:
+                rows[key] = row
+                if row is None:
+                    deleted.append((ip, *key))
+                else:
+                    upserted.append((ip, key[0], row[0], key[1], row[1]))
+        return _Written(keys, rows, whole=False, seen=None)
+
+    def _write_all(self, db: sqlite3.Connection, ip: str, intervals: dict[str, Intervals], merge: Merge,
+                   deleted: list, upserted: list) -> _Written:
+        """Read ``ip``'s rows, merge the ones another writer saved, and add what differs to ``deleted``/``upserted``."""
+        rows = {(start, host): (end, source) for start, end, host, source in db.execute(
+            "SELECT start, end, host, source FROM ip_hosts WHERE ip = ?", (ip,))}
+        # Another process (the API beside a CLI ingest) may have learnt intervals of
+        # this IP since we loaded: merged, never overwritten.  Rows as this map last
+        # saved them are its own: merged again, one this map has cut since (the
+        # address moved) would grow back.
+        stored = self._stored.get(ip, {})
+        if rows != stored:
+            for (start, host), (end, source) in rows.items():
+                if stored.get((start, host)) != (end, source):
+                    merge(ip, start, end, host, source)
+        keys = self.dirty.pop(ip, set())  # after the merge, whose changes it marked
+        # The table's key is (ip, start, host): of two intervals starting together
+        # for one host (a lease and an observation), the one learnt last is kept.
+        wanted: dict[Key, Row] = {(node.start, node.host): (node.end, node.source) for node in intervals[ip].ordered()}
+        if wanted != rows:
+            for key in rows:
+                if key not in wanted:
+                    deleted.append((ip, *key))
+            for key, value in wanted.items():
+                if rows.get(key) != value:
+                    upserted.append((ip, key[0], value[0], key[1], value[1]))
+        return _Written(keys, dict(wanted), whole=True, seen=None)
+
+    def saved(self, ips: Iterable[str]) -> None:
+        """The rows :meth:`write` wrote for ``ips`` are committed: they are the saved rows now."""
+        stored = self._stored
+        for ip in ips:
+            written = self._writing.pop(ip, None)
+            if written is None:
+                continue
+            if written.whole:
+                stored[ip] = {key: row for key, row in written.rows.items() if row is not None}
+            else:
+                rows = stored.setdefault(ip, {})
+                for key, row in written.rows.items():
+                    if row is None:
+                        rows.pop(key, None)
+                    else:
+                        rows[key] = row
+            if written.seen is not None:
+                self._seen[ip] = written.seen
+
+
+def data_version(db: sqlite3.Connection) -> int:
+    """SQLite's count, on ``db``, of the commits other connections made (``PRAGMA data_version``)."""
+    return int(db.execute("PRAGMA data_version").fetchone()[0])
