@@ -299,3 +299,32 @@ def test_corpus_ip_hosts_name_the_machine_that_holds_the_address(name, corpus, j
         connected = {(r.src[1], r.dst[1]) if r.src[0] == "host" else (r.dst[1], r.src[1])
                      for r in graph.iter_relations("CONNECTED") if "host" in (r.src[0], r.dst[0])}
         assert peer in connected and own not in connected
+
+
+@pytest.mark.parametrize(
+    ("full_names", "answer"),
+    [
+        # the one full name beginning with the account holds the address at that time: joined
+        ([("10.0.0.6", "laptop-verylongname01")], "laptop-verylongname01"),
+        # the only known name beginning with it, but on another address: no evidence it is that machine
+        # (an AD computer without an agent may share the prefix), and no join the map could undo later
+        ([("10.0.0.9", "laptop-verylongname01")], "laptop-verylong"),
+    ],
+    ids=["same-address-same-time", "unique-prefix-elsewhere"],
+)
+def test_a_truncated_name_joins_only_the_full_name_holding_its_address(full_names, answer):
+    """Audit M16 without overlap: a fleet-wide unique-prefix join is not made (``docs/fields.md``)."""
+    ipmap = IpHostMap()
+    for ip, name in full_names:
+        ipmap.add_endpoint(ip, name, 1000.0)
+    ipmap.add_endpoint("10.0.0.6", "laptop-verylong", 1000.0)
+    assert ipmap.lookup("10.0.0.6", 1000.0) == answer
+
+
+def test_two_hosts_sharing_a_netbios_prefix_stay_two_at_their_shared_address():
+    """Which of the two the machine account ``ACCOUNTING-SRV-$`` is cannot be told: neither."""
+    ipmap = IpHostMap()
+    ipmap.add_endpoint("10.0.0.6", "accounting-srv-01", 1000.0)
+    ipmap.add_endpoint("10.0.0.6", "accounting-srv-02", 1000.0)
+    ipmap.add_endpoint("10.0.0.6", "accounting-srv-", 1000.0)  # ACCOUNTING-SRV-$: either machine
+    assert ipmap.lookup("10.0.0.6", 1000.0) == "accounting-srv-"
