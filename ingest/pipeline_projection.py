@@ -137,17 +137,8 @@ class CallProjection:
         (``False``: it did not answer or failed, see the module docstring; the
         journal keeps the events for the next one).
         """
-        store = self.store
-        try:
-            problem = None if store is None else store_problem(store)
-            if problem is None:
-                self.catch_up(report)
-        except StoreError as exc:
-            problem = str(exc)
-        if problem is not None:
-            self._store_failed(problem)
+        if self._caught_up(report) is not None:
             return False
-        self._store_back()
         self._begin()
         return True
 
@@ -158,22 +149,26 @@ class CallProjection:
         of journaled events after the projection checkpoint: not known to be
         in the graph (the store cannot be asked for its own mark).
         """
-        store = self.store
-        if store is None:
+        if self.store is None or self._caught_up(report, progress) is None:
             return
+        journal = self.journal
+        report.graph_pending = max(0, journal.last_seq() - journal.checkpoint())
+        report.projected = self.projected.as_dict()
+
+    def _caught_up(self, report: IngestReport, progress: IngestProgress | None = None) -> str | None:
+        """:meth:`catch_up` unless the store does not answer; ``None`` when it took it, else why it did not."""
+        store = self.store
         try:
-            problem = store_problem(store)
+            problem = None if store is None else store_problem(store)
             if problem is None:
                 self.catch_up(report, progress)
         except StoreError as exc:
             problem = str(exc)
         if problem is None:
             self._store_back()
-            return
-        self._store_failed(problem)
-        journal = self.journal
-        report.graph_pending = max(0, journal.last_seq() - journal.checkpoint())
-        report.projected = self.projected.as_dict()
+        else:
+            self._store_failed(problem)
+        return problem
 
     def committed(self, new: list[Event]) -> None:
         """Project a journaled batch: into the store while all are endpoint events, else speculatively."""
