@@ -123,8 +123,9 @@ def _split_image(command: str) -> str:
 
     A quoted first token is the image.  A first word without a folder is a program found on the
     ``PATH``, ``.exe`` added when it has no extension (``cmd /c ...`` runs ``cmd.exe``).  A first
-    word with a folder that is no ``.exe`` is a path with spaces: up to the first ``.exe`` that
-    ends a token (``C:\\Program Files\\Tool\\svc.exe -k``), else that first word.
+    word with a folder that is no ``.exe`` (or ``.sys``) is a path with spaces: up to the first
+    ``.exe`` or ``.sys`` that ends a token (``C:\\Program Files\\Tool\\svc.exe -k``), else that
+    first word.
     """
     if command.startswith('"'):
         end = command.find('"', 1)
@@ -133,13 +134,15 @@ def _split_image(command: str) -> str:
     first = command.split(None, 1)[0] if command.strip() else ""
     if "\\" not in first and "/" not in first:
         return _with_extension(first)
-    if first.lower().endswith(".exe"):
+    if first.lower().endswith((".exe", ".sys")):
         return first
-    match = _EXE_END.search(command)
+    match = _IMAGE_END.search(command)
     return command[:match.end()] if match is not None else first
 
 
-_EXE_END = re.compile(r"\.exe(?=\s|$)", flags=re.IGNORECASE)
+_IMAGE_END = re.compile(r"\.(?:exe|sys)(?=\s|$)", flags=re.IGNORECASE)
+"""The end of an unquoted image with spaces: a program's ``.exe`` or a driver's ``.sys`` (a
+driver's ``ImagePath`` is a path, ``\\??\\C:\\Program Files\\Vendor\\drv.sys``)."""
 
 
 def _with_extension(image: str) -> str:
@@ -214,13 +217,23 @@ def command_line_of(command: str, arguments: str | None = None) -> tuple[str, st
 _DRIVER_TYPES = frozenset(("kernel mode driver", "file system driver"))
 """``service.type`` of a driver (7045's words; 4697's and MDE's ``0x1``, ``0x2`` are worded so)."""
 
+_PROCESS_TYPES = frozenset(("user mode service", "own process", "share process",
+                            "win32 own process", "win32 share process"))
+"""``service.type`` of a service the Service Control Manager starts as a process, whatever its
+image's extension (4697's and MDE's ``0x10``, ``0x20`` are worded ``user mode service``)."""
+
 
 def driver_path(image_path: str, service_type: object = None) -> str | None:
     r"""The path of the driver a service's ``ImagePath`` loads, or None when the service is no driver.
 
-    A driver is a service of a driver type (``service_type`` in 7045's words, as
-    :func:`put_service` writes ``service.type``) or whose image is a ``.sys``.  The path is
-    unquoted and written as Sysmon writes a file's path (``\SystemRoot\``, ``\??\`` and a
+    The type the event gives wins: a driver type (``service_type`` in 7045's words, as
+    :func:`put_service` writes ``service.type``) is a driver, its ``ImagePath`` the driver's
+    path whole; a user-mode type is no driver, even when its image is a ``.sys`` (the Service
+    Control Manager runs that file as a program, so it is the process it runs).  With no type
+    (or one this module does not know), a service is a driver when its image, the executable
+    part of the command line as :func:`_split_image` reads it, is a ``.sys``: a command line
+    that only ends in ``.sys`` (``cmd.exe /c evil.exe & rem x.sys``) is a program's.  The path
+    is unquoted and written as Sysmon writes a file's path (``\SystemRoot\``, ``\??\`` and a
     ``System32\drivers`` path relative to the Windows folder made absolute), so the projection
     keys it as the same file node as a Sysmon 11 of its drop.
 
@@ -230,15 +243,21 @@ def driver_path(image_path: str, service_type: object = None) -> str | None:
     'C:\\Users\\x\\gdrv.sys'
     >>> driver_path("C:\\Windows\\PSEXESVC.exe") is None
     True
+    >>> driver_path("C:\\Users\\Public\\svc.sys", "user mode service") is None
+    True
     """
+    if service_type in _PROCESS_TYPES:
+        return None
     text = image_path.strip()
-    if text.startswith('"'):
+    quoted = text.startswith('"')
+    if quoted:
         end = text.find('"', 1)
         text = text[1:end] if end > 0 else text[1:]
     path = _expand(text.strip())
-    if service_type not in _DRIVER_TYPES and not path.lower().endswith(".sys"):
-        return None
-    return path
+    if service_type in _DRIVER_TYPES:
+        return path
+    image = path if quoted else _split_image(path)
+    return image if image.lower().endswith(".sys") else None
 
 
 def _account(value: object) -> str | None:

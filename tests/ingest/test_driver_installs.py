@@ -1,10 +1,11 @@
 """Kernel and file-system drivers installed as services are files: ``host INSTALLED file``.
 
 A driver is loaded by the kernel, nothing runs it: System 7045 (``ServiceType`` "kernel mode
-driver"), Security 4697 and MDE ``ServiceInstalled`` (``0x1``/``0x2``, ``1``/``2``), or any
-service whose image is a ``.sys``, give the driver's file keyed by its path as Sysmon 11 keys
-a file, whatever way the ``ImagePath`` writes it.  Records go through the real pipeline,
-journal and embedded store.
+driver"), Security 4697 and MDE ``ServiceInstalled`` (``0x1``/``0x2``, ``1``/``2``), or a
+service of no type whose image is a ``.sys``, give the driver's file keyed by its path as
+Sysmon 11 keys a file, whatever way the ``ImagePath`` writes it.  A type the event gives wins:
+a user-mode service is the process it runs whatever its image's extension.  Records go
+through the real pipeline, journal and embedded store.
 """
 
 from __future__ import annotations
@@ -60,12 +61,49 @@ def test_every_way_to_write_a_driver_path_is_the_file_sysmon_11_names(ingest, im
     assert [s.host for s in got.store.hosts_of(*DRIVER)] == ["ws-0042"]
 
 
-def test_a_sys_image_under_a_user_folder_is_a_driver_whatever_its_type_says(ingest) -> None:
-    got = ingest(_7045("gdrv", "\\??\\C:\\Users\\jdoe\\AppData\\Local\\Temp\\gdrv.sys", "user mode service"),
+@pytest.mark.parametrize("service_type", ["user mode service", "own process", "share process"])
+def test_a_user_mode_service_whose_command_line_ends_in_sys_is_the_process_it_runs(ingest, service_type) -> None:
+    # cmd.exe runs the payload; the trailing "x.sys" is a comment meant to pass the service off as a driver
+    line = "C:\\Windows\\System32\\cmd.exe /c C:\\Users\\Public\\p.exe & rem x.sys"
+    record = _7045("Updater", line, service_type)
+    record["winlog"]["event_data"]["AccountName"] = "LocalSystem"
+    got = ingest(record)
+    assert got.events[0].fields["process.executable"] == "C:\\Windows\\System32\\cmd.exe"
+    assert "file.path" not in got.events[0].fields
+    assert got.entities("file") == {}
+    [(_, process)] = [edge for edge in got.edges("INSTALLED") if edge[0] == HOST]
+    assert process[0] == "process"
+    assert got.entities("process")[process[1]].props["name"] == "cmd.exe"
+    assert got.edges("RUN_AS") == {(process, ("user", "nt authority\\system"))}
+
+
+def test_a_user_mode_service_whose_image_is_a_sys_runs_that_file_as_a_program(ingest) -> None:
+    # the Service Control Manager starts a user-mode service's image as a process, whatever its extension
+    got = ingest(_7045("Upd2", "C:\\Users\\Public\\svc.sys", "user mode service"),
                  _7045("svc", "C:\\Program Files\\Vendor\\svc.exe -k", "user mode service", record_id=2))
-    [service] = got.entities("process")  # a user-mode service's .exe stays the process it runs
-    assert got.edges("INSTALLED") == {(HOST, ("file", "c:\\users\\jdoe\\appdata\\local\\temp\\gdrv.sys")),
-                                      (HOST, ("process", service))}
+    assert got.entities("file") == {}
+    names = {entity.props["name"] for entity in got.entities("process").values()}
+    assert names == {"svc.sys", "svc.exe"}
+    assert {dst[0] for src, dst in got.edges("INSTALLED")} == {"process"}
+
+
+@pytest.mark.parametrize(("image_path", "driver"), [
+    ("\\??\\C:\\Users\\jdoe\\AppData\\Local\\Temp\\gdrv.sys", "c:\\users\\jdoe\\appdata\\local\\temp\\gdrv.sys"),
+    ('"C:\\Program Files\\Vendor\\drv.sys"', "c:\\program files\\vendor\\drv.sys"),
+    ("C:\\Program Files\\Vendor\\drv.sys", "c:\\program files\\vendor\\drv.sys"),
+])
+def test_a_service_of_no_type_is_a_driver_when_its_image_is_a_sys(ingest, image_path: str, driver: str) -> None:
+    got = ingest(_7045("gdrv", image_path, ""))
+    assert got.edges("INSTALLED") == {(HOST, ("file", driver))}
+    assert got.entities("process") == {}
+
+
+def test_a_service_of_no_type_whose_command_line_only_ends_in_sys_is_a_process(ingest) -> None:
+    got = ingest(_7045("Updater", "C:\\Windows\\System32\\cmd.exe /c C:\\Users\\Public\\p.exe & rem x.sys", ""))
+    assert got.entities("file") == {}
+    [process] = got.entities("process").values()
+    assert process.props["name"] == "cmd.exe"
+    assert got.edges("INSTALLED") == {(HOST, ("process", process.key))}
 
 
 def test_4697_and_mde_driver_numbers_are_drivers(ingest) -> None:
