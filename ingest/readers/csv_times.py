@@ -79,8 +79,9 @@ def local_time_iso(text: str, zone: ZoneInfo) -> str:
     Raises
     ------
     ValueError
-        The text is no time read here, or a time the zone's clocks skipped; the
-        message says which.
+        The text is no time read here, a time the zone's clocks skipped, or a
+        time whose instant falls outside years 1 to 9999 UTC (``0001-01-01 00:30:00``
+        in Europe/Berlin); the message says which.
 
     Examples
     --------
@@ -106,7 +107,12 @@ def local_time_iso(text: str, zone: ZoneInfo) -> str:
     except ValueError:
         raise ValueError(f"{stripped[:40]!r} is not a date and time") from None
     moment = wall.replace(tzinfo=zone)  # fold=0: of a repeated hour, the earlier instant
-    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
+    try:
+        round_trip = moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    except OverflowError:  # its UTC instant is before year 1 or after 9999: no datetime holds it
+        raise ValueError(f"{stripped[:40]!r} in {zone.key} is an instant outside years 1 to 9999 UTC "
+                         "(the range of times read here)") from None
+    if round_trip != wall:
         raise ValueError(f"{stripped[:40]!r} does not exist in {zone.key} (the clocks skipped it): "
                          "the export was not written in that zone")
     offset = moment.utcoffset()

@@ -153,6 +153,23 @@ def test_a_time_the_clocks_skipped_is_rejected_as_not_of_that_zone(zone, skipped
     assert gap.raw == logon_row(skipped).rstrip("\n")
 
 
+@pytest.mark.parametrize(("zone", "out_of_range"), [
+    (BERLIN, "0001-01-01 00:30:00"),  # 23:30 of the year 0 in UTC
+    ("America/New_York", "9999-12-31 23:59:59"),  # 04:59 of the year 10000 in UTC
+    (BERLIN, "1/1/0001, 12:30:00 AM"),
+])
+def test_a_time_outside_the_years_read_rejects_its_row_and_the_file_reads_on(tmp_path, zone, out_of_range):
+    text = (LOGON_HEADER + logon_row("3/1/2025, 9:00:00 AM", "ws-0001") + logon_row(out_of_range, "ws-0002")
+            + logon_row("4/1/2025, 9:00:00 AM", "ws-0003") + logon_row("5/1/2025, 9:00:00 AM", "ws-0004"))
+    before, bad, *after = read(text, zone)
+    assert isinstance(before, RawRecord) and [type(row) for row in after] == [RawRecord, RawRecord]
+    assert isinstance(bad, ReadError) and bad.origin == "x.csv:3"
+    assert "'TimeGenerated [Local Time]'" in bad.reason and "outside years 1 to 9999 UTC" in bad.reason
+    report, times = ingest_text(tmp_path, text, zone)
+    assert (report.total.received, report.total.accepted, report.total.rejected) == (4, 3, 1)
+    assert len(times) == 3
+
+
 def test_a_local_value_that_is_no_time_is_rejected_naming_the_column():
     (row,) = read(LOGON_HEADER + logon_row("13/25/2025, 9:00:00 AM"), BERLIN)
     assert isinstance(row, ReadError)
