@@ -74,7 +74,8 @@ and the driving loop:
 * ``ingest.projection_entities``: the entity builders and the process join;
 * ``ingest.projection_endpoint``: the endpoint rules by event kind, and the
   PowerShell parts join;
-* ``ingest.projection_access``: a process opening another (``ACCESSED`` only with memory rights);
+* ``ingest.projection_access``: a process opening another (``ACCESSED`` only with memory rights), or
+  a file or key (4663: by its access mask);
 * ``ingest.projection_logons``: sshd and PAM log-ons (Windows' logon rules, and the client's name);
 * ``ingest.projection_network``: the network-sensor rule;
 * ``ingest.projection_names``: DNS answers and the x509/ssl certificate join;
@@ -189,6 +190,9 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             "syslog:logon": self._syslog_logon,
             "syslog:logon_failed": self._syslog_logon_failed,
             "winsec:special_privileges": self._user_only,
+            "windows:log_cleared": self._user_only,
+            "winsec:network_connect": self._network_connect,
+            "winsec:object_access": self._object_access,
             "sysmon:file_executable_detected": self._file_action(R.WROTE),
             "sysmon:file_delete_detected": self._file_action(R.DELETED),
             "sysmon:file_block_executable": self._file_blocked,

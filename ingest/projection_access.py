@@ -1,4 +1,6 @@
-"""A process opening another (Sysmon 10, MDE's OpenProcess): ``ACCESSED`` only with rights over its memory.
+"""A process opening another (Sysmon 10, MDE's OpenProcess): ``ACCESSED`` only with rights over its memory;
+a process using a file or registry key (Security 4663): ``WROTE``/``DELETED``/``MODIFIED`` only when its
+access mask says so.
 
 Windows logs every handle one process opens to another, whatever it may do with it, and most
 are harmless: a service asking LSASS its exit code or image name opens it with
@@ -19,6 +21,13 @@ all hold one of them; ``0x1000``, ``0x1400`` (query), ``0x100000`` (synchronize)
 (terminate) and ``0x800`` (suspend/resume) hold none.  Such a handle relates nothing: both
 processes are sighted on the host, so the opener is still counted where it ran.  A mask that is
 missing or unreadable keeps the relation (a source that does not say cannot be said to ask less).
+
+Security 4663 (an object access the SACL audits) logs the access a process used on a file or a key.
+``process WROTE file`` when its mask writes the content (``WriteData`` 0x2, ``AppendData`` 0x4, or a
+generic write), ``process DELETED file`` for ``DELETE`` 0x10000, ``process MODIFIED`` the key for
+``SetValue`` 0x2, ``CreateSubKey`` 0x4 or ``DELETE``; a read, an attribute read or no mask sights the
+process and the file on the host and relates nothing (``ReadData`` is no write, and the
+evidence of who read what stays the event).  The process ``RUN_AS`` the event's subject account.
 """
 
 from __future__ import annotations
@@ -29,6 +38,13 @@ from ingest.projection_entities import PROCESS_FIELDS, TARGET_FIELDS
 
 MEMORY_RIGHTS = 0x8 | 0x10 | 0x20 | 0x40 | 0x40000 | 0x80000 | 0x2000000 | 0x10000000 | 0x40000000 | 0x80000000
 """The access rights with which a handle can read or change a process's memory, or become such a handle."""
+_GENERIC_WRITE = 0x40000000 | 0x10000000
+"""GENERIC_WRITE and GENERIC_ALL."""
+_DELETE = 0x10000
+FILE_WRITE_RIGHTS = 0x2 | 0x4 | _GENERIC_WRITE
+"""A file's ``WriteData`` and ``AppendData`` (4663): rights that change its content."""
+KEY_WRITE_RIGHTS = 0x2 | 0x4 | _DELETE | _GENERIC_WRITE
+"""A registry key's ``SetValue``, ``CreateSubKey`` and ``DELETE`` (4663)."""
 
 
 def grants_memory_access(mask: object) -> bool:
@@ -50,16 +66,26 @@ def grants_memory_access(mask: object) -> bool:
     >>> [grants_memory_access(m) for m in ("0x1000", "0x1010", "0x1fffff", 4096, None, "n/a")]
     [False, True, True, False, True, True]
     """
+    value = access_mask(mask)
+    return value is None or bool(value & MEMORY_RIGHTS)
+
+
+def access_mask(mask: object) -> int | None:
+    """An access mask as an int (hex text ``"0x1010"``, decimal text, an int), ``None`` when unreadable.
+
+    >>> access_mask("0x1010"), access_mask("4096"), access_mask(-1), access_mask("n/a")
+    (4112, 4096, None, None)
+    """
     if mask is None or isinstance(mask, bool):
-        return True
+        return None
     if isinstance(mask, int):
         value = mask
     else:
         try:
             value = int(str(mask).strip(), 0)
         except ValueError:
-            return True
-    return value < 0 or bool(value & MEMORY_RIGHTS)
+            return None
+    return value if value >= 0 else None
 
 
 class AccessRules(EndpointRules):
@@ -74,3 +100,21 @@ class AccessRules(EndpointRules):
         else:
             ctx.touch(source)
             ctx.touch(target)
+
+    def _object_access(self, ctx: EventContext) -> None:
+        """Security 4663: the process and what its access mask did to the file or key (module docstring)."""
+        fields = ctx.fields
+        process = self._process(ctx, PROCESS_FIELDS)
+        ctx.rel(process, R.RUN_AS, self._user(ctx))
+        ctx.touch(process)
+        mask = access_mask(fields.get("winlog.object.access_mask")) or 0
+        if "file.path" in fields:
+            file = self._file(ctx)
+            if mask & FILE_WRITE_RIGHTS:
+                ctx.rel(process, R.WROTE, file)
+            elif mask & _DELETE:
+                ctx.rel(process, R.DELETED, file)
+            else:
+                ctx.touch(file)
+        elif "registry.path" in fields and mask & KEY_WRITE_RIGHTS:
+            self._registry(ctx)

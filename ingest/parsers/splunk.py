@@ -98,6 +98,7 @@ from ingest.parsers.base import (
     parse_parts,
     plausible_window,
 )
+from ingest.parsers.windows_events import HOST_SUPPLIED
 from ingest.parsers.windows_xml import is_event_xml
 
 NAME = "splunk"
@@ -288,6 +289,10 @@ class SplunkExportParser:
             if received_at is None:
                 context.received_at = indexed
         is_line = isinstance(inner, str) and parser.name in ZONELESS_LINE_PARSERS
+        # a Windows record without a computer of its own takes this host (below): not rejected
+        supplies_host = isinstance(host, str) and bool(host.strip()) and HOST_SUPPLIED not in extras
+        if supplies_host:
+            extras[HOST_SUPPLIED] = True
         try:
             for event in parser.parse(inner, context):
                 if event.host is None and isinstance(host, str):
@@ -307,6 +312,8 @@ class SplunkExportParser:
             raise ParseError(f"Splunk event of sourcetype {sourcetype!r}: {error}") from None
         finally:
             context.path_hint, context.clock, context.received_at = file_hint, clock, received_at
+            if supplies_host:
+                extras.pop(HOST_SUPPLIED, None)
             extras.pop(SPLUNK_TIME, None)
             if held is not None:
                 extras[SPLUNK_TIME] = held

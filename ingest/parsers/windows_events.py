@@ -12,7 +12,8 @@ applies the rules below.  The mappers live with their channel
 :mod:`ingest.parsers.windows_time`.
 
 Covered: Sysmon 1, 3, 5, 6, 7, 8, 10, 11, 12/13/14, 15, 17/18, 19/20/21, 22,
-23, 25, 26, 27/28, 29; Security 4624, 4625, 4672, 4688; PowerShell 4103, 4104
+23, 25, 26, 27/28, 29; Security 4624, 4625, 4672, 4688, 4697, 4698, 4702, 1102, 4663, 5156;
+System 7045, 104; PowerShell 4103, 4104
 (Windows PowerShell and PowerShell 7's ``PowerShellCore/Operational``).  Every
 other event is kept as ``windows:other`` with the common fields (code,
 channel, host, message) and its event data, bounded, as
@@ -57,7 +58,12 @@ Time rule
 Host rule: the endpoint (``computer_name``, ``Hostname``, ``Computer``,
 ``System.Computer``, ``@cee`` ``source``), normalised by
 :func:`ingest.normalize.normalize_host`, never the collector; the name as
-written is kept in ``host.name.original``.
+written is kept in ``host.name.original``.  A record whose computer is
+missing, empty or no name (``""``, ``-``, blanks) is rejected with that
+reason (an endpoint's event without its endpoint would be read as a network
+sensor's), unless the record's wrapper names the host instead (a Splunk
+record's ``host``: the wrapper sets :data:`HOST_SUPPLIED` in
+``ParseContext.extras`` while it parses the record).
 """
 
 from __future__ import annotations
@@ -72,6 +78,8 @@ from ingest.parsers.windows_fields import EVENT_DATA_SOURCES, Fields, Mapper, ke
 from ingest.parsers.windows_powershell import MAPPERS as POWERSHELL
 from ingest.parsers.windows_security import MAPPERS as SECURITY
 from ingest.parsers.windows_security import SYSTEM_MAPPERS as SYSTEM
+from ingest.parsers.windows_security_audit import SECURITY_AUDIT_MAPPERS as SECURITY_AUDIT
+from ingest.parsers.windows_security_audit import SYSTEM_AUDIT_MAPPERS as SYSTEM_AUDIT
 from ingest.parsers.windows_shapes import WinRecord
 from ingest.parsers.windows_sysmon import MAPPERS as SYSMON
 from ingest.parsers.windows_sysmon_files import MAPPERS as SYSMON_FILES
@@ -80,7 +88,11 @@ from ingest.parsers.windows_sysmon_network import MAPPERS as SYSMON_NETWORK
 from ingest.parsers.windows_time import event_time, wall_seconds
 
 # EPHEMERAL_PORTS stays importable from here, where it was defined before the split
-__all__ = ["EPHEMERAL_PORTS", "event_time", "to_event"]
+__all__ = ["EPHEMERAL_PORTS", "HOST_SUPPLIED", "event_time", "to_event"]
+
+HOST_SUPPLIED = "windows_host_supplied"
+"""``ParseContext.extras`` key a wrapper sets while it parses a Windows record whose host it names
+itself (Splunk's ``host``): a record without a computer of its own is then not rejected."""
 
 
 # -- dispatch --------------------------------------------------------------------
@@ -91,6 +103,8 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
     **{("sysmon", event_id): mapper for event_id, mapper in SYSMON_NETWORK.items()},
     **{("security", event_id): mapper for event_id, mapper in SECURITY.items()},
     **{("system", event_id): mapper for event_id, mapper in SYSTEM.items()},
+    **{("security", event_id): mapper for event_id, mapper in SECURITY_AUDIT.items()},
+    **{("system", event_id): mapper for event_id, mapper in SYSTEM_AUDIT.items()},
     **{("powershell", event_id): mapper for event_id, mapper in POWERSHELL.items()},
 }
 """(family, event id) -> mapper: the channels' own modules hold their event ids."""
@@ -100,6 +114,7 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
 # providers, so they are never guessed.
 _FAMILY_BY_ID = {4624: "security", 4625: "security", 4672: "security", 4688: "security",
                  4697: "security", 4698: "security", 4702: "security", 7045: "system",
+                 1102: "security", 4663: "security", 5156: "security",
                  4103: "powershell", 4104: "powershell"}
 
 # Windows PowerShell 5.1 and PowerShell 7 (pwsh) write the same 4103/4104 events.
@@ -218,6 +233,12 @@ def to_event(
     elif mapped_message and win.message:
         fields["message"] = win.message
     ts = event_time(data, win.time, context.default_timezone)
+    # after the time: a record with neither says first what every record needs
+    if host is None and not context.extras.get(HOST_SUPPLIED):
+        raise ParseError(
+            f"{channel or 'Windows'} event {win.event_id} names no computer "
+            f"(computer name {computer!r}): an endpoint event needs its host"
+        )
     # positional (id, kind, ts, host, source, fields, origin, raw): keywords cost 0.25 us a record
     event = Event("", kind, ts, host, source, fields, context.origin, raw)
     clock_field = win.clock_field

@@ -89,7 +89,9 @@ def test_a_windows_event_without_its_computer_takes_splunk_s_host():
                                       "Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd /c whoami"}}}
     (event,) = through_splunk(hec("_json", record, host="WS-0042.corp.example"))
     assert event.host == "ws-0042" and event.fields["host.name.original"] == "WS-0042.corp.example"
-    assert direct(record)[0].host is None
+    # read on its own, the record names no host at all: rejected with the reason (task G)
+    with pytest.raises(ParseError, match="names no computer"):
+        direct(record)
 
 
 def test_a_sensor_s_record_never_takes_splunk_s_host(corpus):
