@@ -68,7 +68,7 @@ class RelationType(StrEnum):
     SERVED_BY = "SERVED_BY"  # file SERVED_BY domain|url|ip (an endpoint-marked origin address: MDE FileOriginIP, an address HostUrl)
     ON = "ON"  # url ON domain
     EXECUTED = "EXECUTED"  # process EXECUTED script
-    LOGGED_ON = "LOGGED_ON"  # user|host|ip LOGGED_ON host (the account, and the machine it came from)
+    LOGGED_ON = "LOGGED_ON"  # user|host|ip LOGGED_ON host|ip (the account, the machine it came from; ip: a sensor saw an unmapped server)
     RUN_AS = "RUN_AS"  # process RUN_AS user
     MODIFIED = "MODIFIED"  # process MODIFIED registry-like file entity (Sysmon 13)
     DELETED = "DELETED"  # process DELETED file (Sysmon 23)
