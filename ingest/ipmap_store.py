@@ -1,10 +1,11 @@
 """The IP -> host map's intervals in the journal database (table ``ip_hosts``), saved by what changed.
 
 :class:`IntervalRows` remembers, per address, the rows as last loaded or saved
-and the keys ``(start, host)`` changed since (a lease added, an interval cut or
-widened, a start moved), so a save writes only those: its cost follows the
-intervals that changed, not the address's history (an address leased 80,000
-times in turn used to read and compare its 80,000 rows at every save).
+and the intervals changed since (a lease added, an interval cut or widened,
+and the key ``(start, host)`` an interval left when its start moved), so a
+save writes only their rows: its cost follows the intervals that changed, not
+the address's history (an address leased 80,000 times in turn used to read and
+compare its 80,000 rows at every save).
 
 Another process (the API beside a CLI ingest) may save intervals of the same
 address meanwhile; they are merged, never overwritten.  SQLite tells a
@@ -24,10 +25,13 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ingest.ipmap_tree import Intervals, latest_keyed
+from ingest.ipmap_tree import IntervalNode, Intervals, latest_keyed
 
 Key = tuple[float, str]
 """A row's key within an address: ``(start, host)`` (the table's key is ``(ip, start, host)``)."""
+
+Mark = IntervalNode | Key
+"""What changed: an interval (its row, under its key at the save), or the key an interval left (its start moved)."""
 
 Row = tuple[float, str]
 """A row's value: ``(end, source)``."""
@@ -40,8 +44,8 @@ Merge = Callable[[str, float, float, str, str], None]
 class _Written:
     """What :meth:`IntervalRows.write` wrote for one address, kept until the caller's commit."""
 
-    keys: set[Key]
-    """The changed keys it took (given back as changed when the write is not saved)."""
+    marks: set[Mark]
+    """The changes it took (given back as changed when the write is not saved)."""
     rows: dict[Key, Row | None]
     """The rows written (None: deleted), or all the address's rows when ``whole``."""
     whole: bool
@@ -50,16 +54,16 @@ class _Written:
 
 
 class IntervalRows:
-    """The rows of ``ip_hosts`` as this map last loaded or saved them, and the keys changed since.
+    """The rows of ``ip_hosts`` as this map last loaded or saved them, and what changed since.
 
     An address in :attr:`dirty` was touched since the last save (learnt from,
-    changed or not); its set holds the keys whose row may differ.
+    changed or not); its set holds what changed (:data:`Mark`).
     """
 
     __slots__ = ("dirty", "_stored", "_connection", "_loaded_at", "_seen", "_writing")
 
     def __init__(self) -> None:
-        self.dirty: dict[str, set[Key]] = {}
+        self.dirty: dict[str, set[Mark]] = {}
         self._stored: dict[str, dict[Key, Row]] = {}
         """Per IP, its rows as last loaded or saved: ``(start, host) -> (end, source)``, as in ``ip_hosts``."""
         self._connection: sqlite3.Connection | None = None
@@ -100,8 +104,8 @@ class IntervalRows:
         Inside the caller's transaction; they stay marked changed until
         :meth:`saved` says it committed (a rollback loses nothing).
         """
-        for ip, written in self._writing.items():  # a write never saved: its keys are changed still
-            self.dirty.setdefault(ip, set()).update(written.keys)
+        for ip, written in self._writing.items():  # a write never saved: its changes are changes still
+            self.dirty.setdefault(ip, set()).update(written.marks)
         self._writing.clear()
         deleted: list[tuple[str, float, str]] = []
         upserted: list[tuple[str, float, float, str, str]] = []
@@ -122,15 +126,15 @@ class IntervalRows:
         return touched
 
     def _write_changed(self, ip: str, held: Intervals, deleted: list, upserted: list) -> _Written:
-        """The rows of ``ip``'s changed keys that differ from the saved ones, added to ``deleted``/``upserted``.
+        """The rows of ``ip``'s changed intervals and keys that differ from the saved ones, added to ``deleted``/``upserted``.
 
         The table keeps one row per key: of intervals starting together for one
         host (a lease and an observation), the one learnt last.
         """
-        keys = self.dirty.pop(ip)
+        marks = self.dirty.pop(ip)
         stored = self._stored.get(ip, {})
         rows: dict[Key, Row | None] = {}
-        for key in keys:
+        for key in {(mark.start, mark.host) if isinstance(mark, IntervalNode) else mark for mark in marks}:
             node = latest_keyed(held.root, *key)
             row = None if node is None else (node.end, node.source)
             if stored.get(key) != row:
@@ -139,7 +143,7 @@ class IntervalRows:
                     deleted.append((ip, *key))
                 else:
                     upserted.append((ip, key[0], row[0], key[1], row[1]))
-        return _Written(keys, rows, whole=False, seen=None)
+        return _Written(marks, rows, whole=False, seen=None)
 
     def _write_all(self, db: sqlite3.Connection, ip: str, intervals: dict[str, Intervals], merge: Merge,
                    deleted: list, upserted: list) -> _Written:
@@ -155,7 +159,7 @@ class IntervalRows:
             for (start, host), (end, source) in rows.items():
                 if stored.get((start, host)) != (end, source):
                     merge(ip, start, end, host, source)
-        keys = self.dirty.pop(ip, set())  # after the merge, whose changes it marked
+        marks = self.dirty.pop(ip, set())  # after the merge, whose changes it marked
         # The table's key is (ip, start, host): of two intervals starting together
         # for one host (a lease and an observation), the one learnt last is kept.
         wanted: dict[Key, Row] = {(node.start, node.host): (node.end, node.source) for node in intervals[ip].ordered()}
@@ -166,7 +170,7 @@ class IntervalRows:
             for key, value in wanted.items():
                 if rows.get(key) != value:
                     upserted.append((ip, key[0], value[0], key[1], value[1]))
-        return _Written(keys, dict(wanted), whole=True, seen=None)
+        return _Written(marks, dict(wanted), whole=True, seen=None)
 
     def saved(self, ips: Iterable[str]) -> None:
         """The rows :meth:`write` wrote for ``ips`` are committed: they are the saved rows now."""

@@ -260,10 +260,13 @@ class Intervals:
             node = node.right
         return out
 
-    def add(self, start: float, end: float, host: str, source: str) -> None:
+    def add(self, start: float, end: float, host: str, source: str) -> IntervalNode:
+        """Add the interval; returns its node."""
         self._seq += 1
-        self.root = _insert(self.root, IntervalNode(start, end, host, source, self._seq))
+        node = IntervalNode(start, end, host, source, self._seq)
+        self.root = _insert(self.root, node)
         self.size += 1
+        return node
 
     def widen(self, node: IntervalNode, start: float, end: float) -> None:
         """Give ``node`` a span that holds its own (a merge): moved in the tree when its start moves."""
