@@ -132,3 +132,27 @@ def test_empty_lines_before_the_header_are_passed_over_and_a_blank_body_receives
     assert (report["received"], report["accepted"]) == (1, 1)
     blank = post_csv(api, b"\n\r\n  \n")
     assert blank.status_code == 200 and blank.json()["received"] == 0
+
+
+def test_a_quote_inside_an_unquoted_cell_hides_no_row_from_the_record_limit(small_api: Api) -> None:
+    # Python's csv reads the quote of ws"a as a character: the rows between ws"a and ws"b are rows,
+    # and the limit must count them as the reader reads them (a count that paired the two quotes
+    # saw one row and let any number through)
+    def rows(between: int) -> bytes:
+        return body_of(logon("2/25/2025, 9:00:00.000 AM", 'ws"a'),
+                       *[logon(f"2/25/2025, 9:{minute:02d}:00.000 AM", f"ws-{minute:04d}")
+                         for minute in range(1, between + 1)],
+                       logon("2/25/2025, 9:59:00.000 AM", 'ws"b'))
+    over = post_csv(small_api, rows(9))
+    assert over.status_code == 413 and "10 records" in over.json()["error"]["message"]
+    assert list(small_api.ctx.ingest.journal().iter_events()) == []
+    report = post_csv(small_api, rows(8)).json()
+    assert (report["received"], report["accepted"]) == (10, 10)
+
+
+@pytest.mark.parametrize("blank", [b"   \n", b"\t \r\n", b"\n \n\r\n"])
+def test_whitespace_only_lines_before_the_header_are_passed_over_by_the_sniff_as_by_the_reader(
+        api: Api, blank: bytes) -> None:
+    response = post_csv(api, blank + body_of(logon("2/25/2025, 9:19:25.391 AM", "ws-0001")))
+    assert response.status_code == 200
+    assert (response.json()["received"], response.json()["accepted"]) == (1, 1)

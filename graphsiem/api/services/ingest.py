@@ -124,10 +124,10 @@ class IngestService:
         kind = framing(body, content_type)
         limit = self.ctx.settings.max_batch_records
         if kind in ("csv", "tsv"):
-            if count_csv_rows(body) > limit:
+            delimiters = ("\t",) if kind == "tsv" else DELIMITERS
+            if count_csv_rows(body, delimiters, stop_after=limit) > limit:
                 raise too_many(limit)
-            return self._ingest_csv(body, fmt=fmt, delimiters=("\t",) if kind == "tsv" else DELIMITERS,
-                                    timezone=timezone, year=year)
+            return self._ingest_csv(body, fmt=fmt, delimiters=delimiters, timezone=timezone, year=year)
         if kind == "lines":
             if count_lines(body) > limit:
                 raise too_many(limit)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphsiem.api.errors import ApiError, BadRequest, PayloadTooLarge
+from ingest.readers.csv_rows import DELIMITERS, CsvRowsReader
 from ingest.readers.streams import DamagedFileError, GzipMembers
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -274,25 +275,20 @@ def count_lines(body: bytes) -> int:
     return body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
 
 
-_QUOTED = re.compile(rb'"[^"]*"')
-"""A quoted CSV value (a doubled quote inside one is two such runs back to back)."""
+def count_csv_rows(body: bytes, delimiters: tuple[str, ...] = DELIMITERS, *, stop_after: int | None = None) -> int:
+    """The records a CSV body gives: its rows as the CSV reader frames them, the header not counted.
 
-
-def count_csv_rows(body: bytes) -> int:
-    """Rows of a CSV body after its header line: its lines, a quoted value's line breaks not counted.
-
-    The batch limit counts records, and a command line or ``_raw`` may hold line
-    breaks inside quotes; counting lines would refuse a batch under the limit.
-    A quote never closed leaves its lines counted, as the reader reads them again
-    as rows.  Blank lines count, as they do for NDJSON.
+    Counted by the reader's own framing (:meth:`~ingest.readers.csv_rows.CsvRowsReader.count_rows`,
+    the same ``delimiters``) so the batch limit and the reader cannot disagree: a quoted value's
+    line breaks are one row, a quote inside an unquoted cell (``ws"a``) is a character as Python's
+    :mod:`csv` reads it, blank lines are no row, a rejected row counts as it is received.  Past
+    ``stop_after`` the count stops (``stop_after + 1``): an over-limit body is not read to its end.
 
     >>> count_csv_rows(b'_time,_raw\\n1,"a\\nb"\\n2,"c ""q"" d"\\n'), count_csv_rows(b"_time,_raw"), count_csv_rows(b"")
     (2, 0, 0)
     """
-    lines = count_lines(body)
-    if lines and body.count(b'"'):
-        lines = count_lines(_QUOTED.sub(b"", body))
-    return max(lines - 1, 0)
+    stream = io.BytesIO(body.removeprefix(b"\xef\xbb\xbf"))  # the file reader drops the mark too
+    return CsvRowsReader(delimiters=delimiters).count_rows(stream, stop_after)
 
 
 def too_many(limit: int) -> PayloadTooLarge:
