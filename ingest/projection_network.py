@@ -153,7 +153,10 @@ class SensorRules(NameRules, TransferRules):
         if is_transfer:
             # a file the client sent (is_orig: an HTTP POST/PUT body, an SMB write) is its sender's upload
             uploader = self._actor(acc, src_host, src_ip) if client_ip is not None and client_ip == src_ip else None
-            self._sensor_files(ctx, fields, url, domain, dst_host, src_ip, uploader)
+            # else the sender is where the receiver's download came from (file SERVED_BY ip); an
+            # upload's sender is the client, and its receiver the server: it served nothing
+            self._sensor_files(ctx, fields, url, domain, dst_host, src_ip, uploader,
+                               origin=src_ip if uploader is None else None)
         else:
             self._sensor_files(ctx, fields, url, domain, client_host, server)
         self._sight(ctx)

@@ -1,9 +1,9 @@
 """The projector's join state: saved with the projection checkpoint, restored by the next ingest call.
 
 What later events join on (processes by host and GUID or pid, Zeek file ids, downloads
-waiting for their URL, certificates and their servers, PowerShell parts, the names installed
-commands were installed as, account names by SID) is kept as
-bytes in the journal, so a graph built by many calls is the graph one replay builds.
+waiting for their URL with the address they came from, certificates and their servers,
+PowerShell parts, the names installed commands were installed as, account names by SID) is
+kept as bytes in the journal, so a graph built by many calls is the graph one replay builds.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ import orjson
 from graphsiem.model import EntityKey
 from ingest.projection_transfers import PendingTransfer
 
-JOIN_STATE_VERSION = 4
+JOIN_STATE_VERSION = 5
 """Format of :meth:`JoinState.join_state`; a state of another version is not read (the joins are
 learnt again from the journal instead).  4: pid holders carry their image name, file keys
 prefer SHA-1/MD5 to names (version 3's remembered Zeek file ids name the older keys), and the
 parts of long PowerShell blocks wait for each other.  A state of version 4 saved before
-``_installed_names`` (or ``_sid_names``) was a join lacks it and is not read either (``KeyError``)."""
+``_installed_names`` (or ``_sid_names``) was a join lacks it and is not read either (``KeyError``).
+5: a download waiting for its URL keeps the address it came from (``file SERVED_BY ip`` when it
+arrives); version 4's waiting downloads lack it."""
 JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
          "_script_parts", "_installed_names", "_sid_names")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
@@ -96,8 +98,10 @@ def _restore_url(item: list[Any]) -> tuple[str, tuple[EntityKey, EntityKey | Non
 
 
 def _restore_pending(item: list[Any]) -> tuple[str, PendingTransfer]:
-    fuid, (event_id, ts, receiver, hosts, mime, size) = item
-    return fuid, (event_id, ts, receiver, tuple(hosts), mime, size)
+    fuid, (event_id, ts, receiver, hosts, mime, size, origin) = item
+    if origin is not None and not isinstance(origin, str):
+        raise TypeError("a waiting download's origin is an address or null")
+    return fuid, (event_id, ts, receiver, tuple(hosts), mime, size, origin)
 
 
 def _restore_names(item: list[Any]) -> tuple[str, tuple[str, ...]]:

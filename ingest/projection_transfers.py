@@ -1,9 +1,12 @@
-"""Files on the wire: who downloaded or uploaded them, and the Zeek files/http join by file id.
+"""Files on the wire: who downloaded or uploaded them, where from, and the Zeek files/http join by file id.
 
 A file with a digest or a name is keyed as any file (``ingest.projection_entities``); one
 with neither is known by its URL, MIME type and size, and a Zeek HTTP download whose
 ``http`` record (its URL) is not read yet waits for it in the join state, so the same
-download is one entity whichever log is read first.
+download is one entity whichever log is read first.  The sender of a download (Zeek's
+``tx_hosts``, the server side; EVE fileinfo's source) is ``file SERVED_BY ip``, as an
+endpoint's origin address is (:func:`download_origin_ip`): a payload many hosts fetched
+from one bare address has no domain, and the address is then its only origin.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from urllib.parse import urlsplit
 
 from graphsiem.model import EntityKey, stable_hash
 from ingest.normalize import ip_or_none
-from ingest.projection_accumulator import FILE, HOST, Accumulator, EventContext, R
+from ingest.projection_accumulator import FILE, HOST, IP, Accumulator, EventContext, R
 from ingest.projection_entities import NO_PEER, EntityBuilders
 
-PendingTransfer = tuple[str, float, str | None, tuple[str, ...], Any, Any]
+PendingTransfer = tuple[str, float, str | None, tuple[str, ...], Any, Any, str | None]
 """A Zeek HTTP download waiting for its URL: the files record's event id and time, its receiver host
-(or None), its hosts, and the file's MIME type and size."""
+(or None), its hosts, the file's MIME type and size, and the address it came from (or None: see
+:func:`origin_address`)."""
 FILE_TRANSFER_KINDS = frozenset(("zeek:files", "suricata:fileinfo"))
 """Sensor records whose source and destination are a file's sender and receiver (elsewhere the
 client and the server, whichever way the file went)."""
@@ -41,15 +45,19 @@ class TransferRules(EntityBuilders):
         receiver: str | None,
         sender: str | None,
         uploader: EntityKey | None = None,
+        origin: str | None = None,
     ) -> None:
         """Files seen on the wire; Zeek's ``files`` and ``http`` logs join on file ids.
 
         ``receiver`` (a host) DOWNLOADED the file; ``uploader`` (a host or IP), the client that
-        sent it, UPLOADED it.
+        sent it, UPLOADED it.  ``origin`` is the address a download came from (a transfer
+        record's sender; never an upload's, whose sender is the client): ``file SERVED_BY ip``,
+        unless it names no other machine (:func:`origin_address`).
         """
         fuid = fields.get("zeek.fuid")
         fuid = str(fuid) if fuid else None
         served = self._fuid_url.get(fuid) if fuid else None
+        origin = origin_address(origin) if origin else None
         file = self._file(ctx)
         if file is None:
             mime = fields.get("file.mime_type")
@@ -62,8 +70,12 @@ class TransferRules(EntityBuilders):
                     # Its identity is its URL, which the http record names (Zeek writes files.log
                     # and http.log apart, in either order): the file waits for it, so that the
                     # same download is one entity whichever log is read first.
-                    pending = (ctx.event.id, ctx.ts, receiver, ctx.hosts, mime, size)
+                    pending = (ctx.event.id, ctx.ts, receiver, ctx.hosts, mime, size, origin)
                     self._remember(self._fuid_pending, fuid, pending)
+                    # sighted by this record, as when the file is known at once (its relation to
+                    # the file waits with it: _arrived); sighting it there again would count twice
+                    if origin is not None:
+                        ctx.touch(ctx.acc.entity(IP, origin, origin))
                 elif sender:
                     file = _sender_transfer(ctx.acc, sender, mime, size)
         if file is not None:
@@ -74,6 +86,8 @@ class TransferRules(EntityBuilders):
             elif url is not None:
                 ctx.rel(file, R.SERVED_BY, url)
                 ctx.rel(file, R.SERVED_BY, domain)
+            if origin is not None:
+                ctx.rel(file, R.SERVED_BY, ctx.acc.entity(IP, origin, origin))
             if fuid:
                 self._remember(self._fuid_file, fuid, file)
                 if served is not None:
@@ -99,9 +113,10 @@ class TransferRules(EntityBuilders):
         """A waiting download whose URL is now known: what its files record would have added then.
 
         The relations and sightings carry the files record's event id and time, so the graph is the
-        one the files record gives when its http record came first (``_sensor_files``).
+        one the files record gives when its http record came first (``_sensor_files``).  The
+        origin address was sighted by the files record itself; only its relation waited.
         """
-        event_id, ts, receiver, hosts, mime, size = pending
+        event_id, ts, receiver, hosts, mime, size, origin = pending
         file = _url_transfer(acc, url, mime, size)
         for host in hosts:  # this batch may not hold them (the files record's may be another)
             acc.entity(HOST, host, host)
@@ -112,6 +127,8 @@ class TransferRules(EntityBuilders):
         if domain is not None:
             acc.relate(file, R.SERVED_BY, domain, ts, event_id)
             touched.append(domain)
+        if origin is not None:
+            acc.relate(file, R.SERVED_BY, acc.entity(IP, origin, origin), ts, event_id)
         if hosts:
             acc.sight(hosts, touched, ts)
         return file
@@ -159,7 +176,35 @@ def download_origin_ip(fields: dict[str, Any]) -> str | None:
             return None
         if not origin:
             return None
-    ip = ip_or_none(str(origin))
+    return origin_address(origin)
+
+
+def origin_address(value: Any) -> str | None:
+    """``value`` as the canonical address a file came from; None when it names no other machine.
+
+    Not an address, unspecified, the limited broadcast or loopback: the machine itself (a
+    download from a local proxy or service) or nothing, and one such ``ip`` node would join
+    every host's local transfers.  The rule of endpoint origins (:func:`download_origin_ip`)
+    and of network sensors' senders alike.
+
+    Parameters
+    ----------
+    value : Any
+        An address as a record gave it.
+
+    Returns
+    -------
+    str or None
+        The address in canonical form (:func:`ingest.normalize.ip_or_none`), or None.
+
+    Examples
+    --------
+    >>> origin_address("10.0.5.13")
+    '10.0.5.13'
+    >>> origin_address("::1") is None, origin_address("0.0.0.0") is None, origin_address("dl.example") is None
+    (True, True, True)
+    """
+    ip = ip_or_none(str(value))
     if ip is None or ip in NO_PEER or ip_address(ip).is_loopback:
         return None
     return ip

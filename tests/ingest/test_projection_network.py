@@ -99,7 +99,8 @@ SENSOR_CASES = [
          (ip("192.0.2.10"), "REQUESTED", URL_TOOL),
          (URL_TOOL, "ON", domain("updates.example.com")),
          (("file", FILE_SHA256), "SERVED_BY", URL_TOOL),
-         (("file", FILE_SHA256), "SERVED_BY", domain("updates.example.com"))},
+         (("file", FILE_SHA256), "SERVED_BY", domain("updates.example.com")),
+         (("file", FILE_SHA256), "SERVED_BY", ip("203.0.113.7"))},  # the sender: where it came from
     ),
     ("suricata:anomaly", EVE_RECORDS["anomaly_applayer"], *one_link("198.51.100.200", "CONNECTED", "192.168.1.129")),
     ("suricata:flow", EVE_RECORDS["flow_logged_late"], *one_link("192.0.2.10", "CONNECTED", "203.0.113.7")),

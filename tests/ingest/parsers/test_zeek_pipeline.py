@@ -59,7 +59,8 @@ def test_victim_host_downloaded_the_unhashed_stager_from_the_attacker(store: Emb
     assert set(downloads) == {stager_key, ("text/html", 248, "http://10.0.5.13/"),
                               ("text/html", 335, "http://10.0.5.13/")}
     stager = downloads[stager_key]
-    assert {dst for src, dst in edges(store, "SERVED_BY") if src == stager} == {("url", "http://10.0.5.13/")}
+    # and by the address that sent it (files.log's responder: file SERVED_BY ip)
+    assert {dst for src, dst in edges(store, "SERVED_BY") if src == stager} == {("url", "http://10.0.5.13/"), ATTACKER}
 
 
 def test_ingesting_again_adds_nothing(store: EmbeddedStore, tmp_path: Path) -> None:
