@@ -5,17 +5,22 @@ user`` line or PAM's ``authentication failure`` one a failure as 4625 is
 (``ingest.parsers.syslog_sshd``): the rules of :mod:`ingest.projection_endpoint` relate them
 (``user LOGGED_ON host``, ``ip LOGGED_ON host``; the user touched and ``ip CONNECTED host`` for a
 failure).  What differs is the client's name: sshd (``UseDNS``) and PAM (``rhost=``) may write the
-client's reverse DNS name instead of its address (``source.domain``).  That name is the address
-owner's claim, as a 4624 ``WorkstationName`` is the client's: it is the host of that name (cut to
-its first label as every host name is) and relates to the host as the address would, never when it
-is a placeholder (``localhost``) or the host itself.
+client's name instead of its address.
+
+* A single label (``KALI``) is ``source.workstation``, the client's host name as a 4624
+  ``WorkstationName`` is, and relates as that does (:meth:`EndpointRules._logon_source`: the host of
+  that name, never a placeholder such as ``localhost`` or the host itself).
+* A dotted name (``source.domain``) is the reverse DNS name of the client's address, written by
+  whoever owns that address: ``dc01.attacker.example`` is not the fleet's ``dc01``, and
+  ``mail.foo.example`` and ``mail.bar.example`` are two names.  It is kept whole, as a ``domain``
+  entity sighted on the host, and relates to nothing: the model has no relation from a domain to a
+  host (a domain's relations are DNS facts, ``RESOLVES_TO``/``CLAIMED_AT`` an address, and the
+  address is what sshd did not write).
 """
 
 from __future__ import annotations
 
-from ingest.ipmap import is_placeholder_host_name
-from ingest.normalize import normalize_host
-from ingest.projection_accumulator import HOST, EventContext, R
+from ingest.projection_accumulator import EventContext
 from ingest.projection_endpoint import EndpointRules
 
 
@@ -25,20 +30,13 @@ class LogonRules(EndpointRules):
     def _syslog_logon(self, ctx: EventContext) -> None:
         """sshd ``Accepted``: ``user LOGGED_ON host`` and the client (address, else its name) too."""
         self._logon(ctx)
-        self._named_client(ctx, R.LOGGED_ON)
+        self._reverse_name(ctx)
 
     def _syslog_logon_failed(self, ctx: EventContext) -> None:
         """sshd ``Failed``/``Invalid user``, PAM's failure: the user touched, the client ``CONNECTED``."""
         self._logon_failed(ctx)
-        self._named_client(ctx, R.CONNECTED)
+        self._reverse_name(ctx)
 
-    @staticmethod
-    def _named_client(ctx: EventContext, relation: str) -> None:
-        """The client's host by the name sshd or PAM wrote for it (``source.domain``) ``relation`` this host."""
-        name = ctx.fields.get("source.domain")
-        if not name or ctx.fields.get("source.ip"):
-            return
-        client = normalize_host(str(name))
-        host = ctx.host
-        if client and host is not None and client != host[1] and not is_placeholder_host_name(client):
-            ctx.rel(ctx.acc.entity(HOST, client, client), relation, host)
+    def _reverse_name(self, ctx: EventContext) -> None:
+        """The client's reverse DNS name that sshd or PAM wrote (``source.domain``), sighted on the host."""
+        ctx.touch(self._domain(ctx, ctx.fields.get("source.domain")))

@@ -27,8 +27,10 @@ fields give a file entity, the MIME type with a size one known by its sender): a
 with none of them adds only its IPs, its hosts and their relation."""
 _LOGON_KINDS = frozenset(("zeek:ntlm", "zeek:kerberos"))
 """Sensor records of an authentication the server accepted or refused (``event.outcome``): a success is
-the account's log-on at the server (:meth:`SensorRules._sensor_logon`).  Other records with a user and
-an outcome (a proxy's, a VPN's) are no log-on at their destination."""
+the account's log-on at the server (:meth:`SensorRules._sensor_logon`), for Kerberos only a ticket-granting
+ticket's (``kerberos.request_type`` ``AS``): a service ticket (``TGS``) is asked with a TGT already held, so
+each would be one more log-on at the KDC; its user is only sighted.  Other records with a user and an
+outcome (a proxy's, a VPN's) are no log-on at their destination."""
 
 
 class SensorRules(NameRules, TransferRules):
@@ -143,7 +145,8 @@ class SensorRules(NameRules, TransferRules):
         if "user.name" in fields:  # a proxy's or VPN's user: seen where the client is
             user = self._user(ctx)
             ctx.touch(user)
-            if kind in _LOGON_KINDS and fields.get("event.outcome") == "success" and server:
+            if (kind in _LOGON_KINDS and fields.get("event.outcome") == "success" and server
+                    and (kind != "zeek:kerberos" or fields.get("kerberos.request_type") == "AS")):
                 # the server's host, unless both ends are one host (its own second address keeps the address)
                 server_end = self._actor(acc, server_host if server_host != client_host else None, server)
                 self._sensor_logon(ctx, user, server_end, client_host)
@@ -167,8 +170,9 @@ class SensorRules(NameRules, TransferRules):
         """An authentication the server accepted (Zeek NTLM, Kerberos): ``user LOGGED_ON`` the server.
 
         The server is its host when its address is mapped, else its IP (as a connection's end is).
-        For Kerberos the server is the KDC: the account was authenticated by the domain there, as a
-        domain controller's 4768/4769 say, not at the service it asked a ticket for.  An NTLM
+        For Kerberos the server is the KDC and the request an ``AS`` one (:data:`_LOGON_KINDS`): the
+        account was authenticated by the realm there, not at a service it asked a ticket for.  (Windows
+        4768/4769, the KDC's own record of these, are not mapped: the generic rule sights their user.)  An NTLM
         client's workstation name (``source.workstation``) is the client's claim, as 4624's
         ``WorkstationName`` is: that host ``LOGGED_ON`` the server too, unless it is a placeholder
         (``NULL``), the server itself or the client's own mapped host (already related).

@@ -2,11 +2,12 @@
 
 PAM modules (``pam_unix``, ``pam_sss``...) write ``rhost=ADDR`` and
 ``user=NAME`` into their messages: ``rhost=`` becomes ``source.ip`` (an
-address) or ``source.domain`` (a name), ``user=`` becomes ``user.name``.
-sshd's own ``Accepted``/``Failed <method> for [invalid user] NAME from ADDR
-port N`` and ``Invalid user NAME from ADDR [port N]`` give ``user.name``,
-``source.ip`` (``source.domain`` for a name: sshd's ``UseDNS`` writes the
-client's reverse name), ``source.port`` and ``event.outcome``.
+address) or the client's name (:func:`_put_source`: ``source.domain`` for a
+dotted name, ``source.workstation`` for a single label), ``user=`` becomes
+``user.name``.  sshd's own ``Accepted``/``Failed <method> for [invalid user]
+NAME from ADDR port N`` and ``Invalid user NAME from ADDR [port N]`` give
+``user.name``, ``source.ip`` (or the name, as ``rhost=``'s: sshd's ``UseDNS``
+writes the client's reverse name), ``source.port`` and ``event.outcome``.
 
 The client chooses the user name and sshd writes it as it came, spaces and
 all: ``Invalid user x from 10.1.2.42 port 22 from 198.51.100.9 port 40001``
@@ -36,7 +37,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ingest.normalize import canonical_ip, normalize_user
+from ingest.normalize import canonical_ip, normalize_host, normalize_user
 
 LOGON_KIND = "syslog:logon"
 """The kind of an sshd line that says a client logged on (``Accepted <method> for NAME from ADDR``)."""
@@ -143,13 +144,34 @@ def _sshd_fields(message: str, fields: dict[str, Any]) -> bool:
     return True
 
 
+_MAX_NAME = 253
+"""The longest DNS name; a longer ``rhost`` (or a label past :data:`_MAX_LABEL`) names no machine."""
+_MAX_LABEL = 63
+
+
 def _put_source(fields: dict[str, Any], address: str) -> None:
-    """``source.ip``, else ``source.domain``: sshd's ``UseDNS`` and PAM's ``rhost`` may write the client's name."""
+    """``source.ip``; else the client's name (sshd's ``UseDNS`` and PAM's ``rhost`` may write one):
+    ``source.domain`` for a dotted name, kept whole, ``source.workstation`` for a single label.
+
+    A dotted name is the reverse DNS name of the client's address, which the address's owner
+    writes: ``dc01.attacker.example`` is no claim to be the fleet's ``dc01``, so it is never cut to
+    its first label as a host name.  A single label (``KALI``, from ``/etc/hosts`` or a search
+    domain) is the client's host name as 4624's ``WorkstationName`` is.  What no DNS name can be
+    (a name of more than 253 characters, a label of more than 63) is kept only in ``source.address``,
+    where every name is kept as written.
+    """
     ip = canonical_ip(address, strict=False)
     if ip is not None:
         fields["source.ip"] = ip
-    else:
-        fields["source.domain"] = address.lower()
+        return
+    fields["source.address"] = address
+    name = address.lower().rstrip(".")
+    if not name or len(name) > _MAX_NAME or any(len(label) > _MAX_LABEL for label in name.split(".")):
+        return
+    if "." in name:
+        fields["source.domain"] = name
+    elif workstation := normalize_host(name):  # None for text no host name has ("a:b")
+        fields["source.workstation"] = workstation
 
 
 def _key_line(line: str) -> tuple[str | None, str, str, str] | None:

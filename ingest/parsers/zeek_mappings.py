@@ -2,7 +2,7 @@
 
 Split from :mod:`ingest.parsers.zeek` (which re-exports :func:`tunnel_url`
 and :data:`LABEL`): conn, dns, http, files, ssl, x509, dhcp, notice, syslog,
-kerberos, ntlm and software logs; the choices they make are documented in that
+kerberos, ntlm (their accounts: :mod:`ingest.parsers.zeek_accounts`) and software logs; the choices they make are documented in that
 module's docstring.  :data:`_MAPPERS` is the table the parser looks a log up in.
 """
 
@@ -16,7 +16,6 @@ from ingest.normalize import (
     digest_fields,
     normalize_host,
     normalize_url,
-    normalize_user,
 )
 from ingest.parsers.sensor_fields import (
     Mapper,
@@ -28,6 +27,7 @@ from ingest.parsers.sensor_fields import (
     set_field,
     set_server_name,
 )
+from ingest.parsers.zeek_accounts import map_kerberos, map_ntlm
 
 LABEL = "Zeek"
 
@@ -214,52 +214,6 @@ def _map_syslog(record: dict[str, Any], fields: dict[str, Any]) -> None:
         fields["network.transport"] = value.lower()
 
 
-def _map_kerberos(record: dict[str, Any], fields: dict[str, Any]) -> None:
-    # Zeek writes the client principal as "NAME/REALM" (a name of several parts keeps its own
-    # slashes: the realm is the last part).  The account is user.name as Windows names it,
-    # the realm cut to its first label ("stevie.marie/PANDALAB.COM" -> pandalab\stevie.marie,
-    # the 4624 of the same account), with event.outcome when Zeek says how the request went.
-    client = record.get("client")
-    if not isinstance(client, str):
-        return
-    principal, _, realm = client.rpartition("/") if "/" in client else (client, "", "")
-    principal = principal.split("@", 1)[0]
-    if principal.strip():
-        set_field(fields, "user.name", normalize_user(realm or None, principal, first_label=True))
-    success = record.get("success")
-    if isinstance(success, bool):
-        fields["event.outcome"] = "success" if success else "failure"
-    # A successful request by a machine account ("MKT01$/PANDALAB.COM") proves the
-    # originator holds that computer's secret: the IP -> host evidence of a
-    # network without DHCP logs.  Failed requests prove nothing.
-    if success is not True:
-        return
-    if len(principal) > 1 and principal.endswith("$"):
-        set_field(fields, "source.hostname", normalize_host(principal))
-
-
-def _map_ntlm(record: dict[str, Any], fields: dict[str, Any]) -> None:
-    # username and domainname are the account the client authenticated as (JERRY\Administrator
-    # -> jerry\administrator, the 4624 of the same logon, the domain cut to its first label as
-    # Windows events' are); hostname is the workstation name the client wrote, unauthenticated:
-    # source.workstation, as 4624's WorkstationName (a claim, never IP -> host evidence).
-    # event.outcome from success (Zeek >= 3), else status ("SUCCESS", "STATUS_LOGON_FAILURE").
-    username = record.get("username")
-    if isinstance(username, str) and username.strip() and username != "-":
-        domain = record.get("domainname")
-        set_field(fields, "user.name", normalize_user(domain if isinstance(domain, str) and domain else None,
-                                                      username, first_label=True))
-    workstation = record.get("hostname")
-    if isinstance(workstation, str) and workstation.strip() and workstation != "-":
-        set_field(fields, "source.workstation", normalize_host(workstation) or workstation)
-    success = record.get("success")
-    status = record.get("status")
-    if isinstance(success, bool):
-        fields["event.outcome"] = "success" if success else "failure"
-    elif isinstance(status, str) and status and status != "-":
-        fields["event.outcome"] = "success" if status.upper() == "SUCCESS" else "failure"
-
-
 def _map_software(record: dict[str, Any], fields: dict[str, Any]) -> None:
     # software.log names the host running the software in ``host``.
     if "source.ip" not in fields:
@@ -275,8 +229,8 @@ _MAPPERS: dict[str, Mapper] = {
     "x509": _map_x509,
     "dhcp": _map_dhcp,
     "notice": _map_notice,
-    "kerberos": _map_kerberos,
-    "ntlm": _map_ntlm,
+    "kerberos": map_kerberos,
+    "ntlm": map_ntlm,
     "syslog": _map_syslog,
     "software": _map_software,
 }

@@ -59,11 +59,10 @@ def test_pam_authentication_failure_connects_its_remote_host_address_or_name() -
         "Jun 15 02:05:00 combo sshd(pam_unix)[20883]: authentication failure; logname= uid=0 euid=0 "
         "tty=NODEVssh ruser= rhost=localhost  user=bob",
     )
-    assert relations(projection) == {
-        ("ip", "218.188.2.4", "CONNECTED", "host", "combo"),
-        ("host", "220-135-151-1", "CONNECTED", "host", "combo"),
-    }
-    assert {("user", "root"), ("user", "bob")} <= {s.entity for s in projection.sightings}
+    # the reverse name is a domain sighted on the host (task L), no host of its first label
+    assert relations(projection) == {("ip", "218.188.2.4", "CONNECTED", "host", "combo")}
+    assert {("user", "root"), ("user", "bob"), ("domain", "220-135-151-1.hinet-ip.hinet.net")} <= {
+        s.entity for s in projection.sightings}
 
 
 def test_loghub_linux_pam_failures_connect_every_remote_source(samples_dir: Path) -> None:
@@ -71,6 +70,44 @@ def test_loghub_linux_pam_failures_connect_every_remote_source(samples_dir: Path
     projection = project_lines(*lines)
     sources = {(r.src[0], r.src[1]) for r in projection.relations
                if r.type == "CONNECTED" and r.dst == ("host", "combo")}
-    # 48 distinct rhost= values among the 490 PAM failures, one of them empty (a local gdm log-on)
-    assert len(sources) == 47
-    assert sum(1 for kind, _ in sources if kind == "ip") == 27
+    # 48 distinct rhost= values among the 490 PAM failures, one of them empty (a local gdm log-on):
+    # 27 addresses, and 20 reverse names that are domains sighted on combo, never hosts (task L:
+    # 68.143.156.89.nw.nuvox.net was host 68)
+    assert {kind for kind, _ in sources} == {"ip"}
+    assert len(sources) == 27
+    names = {s.entity for s in projection.sightings if s.entity[0] == "domain" and s.host == "combo"}
+    assert len(names) == 20
+    assert ("domain", "68.143.156.89.nw.nuvox.net") in names
+    assert {e.ref for e in projection.entities if e.ref[0] == "host"} == {("host", "combo")}
+
+
+def _pam_failure(rhost: str, user: str = "root", host: str = "combo") -> str:
+    return (f"Jun 14 15:16:01 {host} sshd(pam_unix)[1]: authentication failure; logname= uid=0 euid=0 "
+            f"tty=ssh ruser= rhost={rhost}  user={user}")
+
+
+def test_a_dotted_client_name_is_its_whole_reverse_name_never_a_host_of_its_first_label() -> None:
+    """Task L item 1: the reverse name is written by the address's owner, who can name it dc01.attacker.example."""
+    names = ("dc01.attacker.example", "mail.foo.example", "mail.bar.example", "68.143.156.89.nw.nuvox.net",
+             "combo.attacker.example", "DC01.Attacker.Example.")
+    projection = project_lines(*(_pam_failure(name) for name in names),
+                               "Jun 14 15:16:09 combo sshd[7]: Accepted password for bob from "
+                               "vpn.partner.example port 4242 ssh2")
+    assert {e.ref for e in projection.entities if e.ref[0] == "host"} == {("host", "combo")}
+    assert relations(projection) == {("user", "bob", "LOGGED_ON", "host", "combo")}
+    sighted = {s.entity for s in projection.sightings if s.host == "combo"}
+    assert {("domain", name) for name in ("dc01.attacker.example", "mail.foo.example", "mail.bar.example",
+                                         "68.143.156.89.nw.nuvox.net", "combo.attacker.example",
+                                         "vpn.partner.example")} <= sighted
+
+
+def test_a_single_label_client_name_is_a_host_claim_unless_a_placeholder_itself_or_too_long() -> None:
+    projection = project_lines(_pam_failure("KALI"), _pam_failure("localhost"), _pam_failure("COMBO"),
+                               _pam_failure("x" * 300), _pam_failure("a" * 64 + ".example"),
+                               _pam_failure(".".join(["abc"] * 80)))
+    assert relations(projection) == {("host", "kali", "CONNECTED", "host", "combo")}
+    assert {e.ref[0] for e in projection.entities} == {"host", "user"}
+    # the name is kept as written in the event, whatever it is
+    event = parse_syslog_text(_pam_failure("x" * 300), ParseContext(reference_year=2025))
+    assert event.fields["source.address"] == "x" * 300
+    assert "source.workstation" not in event.fields and "source.domain" not in event.fields
