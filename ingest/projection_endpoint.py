@@ -9,6 +9,7 @@ here for each other (``_script_parts``, part of the join state).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from graphsiem.model import Entity, EntityKey, stable_hash
@@ -75,6 +76,28 @@ _ACCOUNT_SID = re.compile(r"s-1-5-21(-\d{1,10}){4}", flags=re.ASCII)
 ones (``S-1-5-18``...) are names already (:data:`ingest.parsers.windows_persistence._WELL_KNOWN_ACCOUNTS`)."""
 
 
+def _ecs_words(value: object) -> tuple[str, ...]:
+    """An ECS keyword field (a string or a list of them) as lower-case words."""
+    if isinstance(value, str):
+        return (value.lower(),)
+    if isinstance(value, list):
+        return tuple(str(item).lower() for item in value)
+    return ()
+
+
+def _ecs_teaches_sid(fields: Mapping[str, Any]) -> bool:
+    """Whether an ECS event names its account as Windows' 4624 or 4688 does: a successful
+    authentication (``event.category`` ``authentication``, ``event.outcome`` ``success``) or a
+    process start (``event.category`` ``process``, ``event.type`` ``start``).  A failed or
+    unsaid outcome teaches nothing: its ``user.name`` may be what an attacker typed.
+    """
+    categories = _ecs_words(fields.get("event.category"))
+    if "authentication" in categories:
+        return str(fields.get("event.outcome") or "").lower() == "success"
+    # ECS event.type is not mapped by the ECS parser: it is kept as ecs.event.type
+    return "process" in categories and "start" in _ecs_words(fields.get("ecs.event.type"))
+
+
 def _with_name(names: tuple[str, ...], dropped: int, name: object) -> tuple[tuple[str, ...], int]:
     """``names`` with ``name`` (a sorted set of at most :data:`INSTALLED_NAMES`), and the count of
     installs whose name was not kept."""
@@ -104,8 +127,9 @@ class EndpointRules(NameRules):
 
     def _learn_sid(self, ctx: EventContext) -> None:
         """Remember the account name of the SID an event gives with it (``user.id`` beside ``user.name``:
-        4624, 4672 and 4688 of Windows, a logon's ``user.id`` in ECS), fleet-wide, so a task principal
-        or service account given as that SID is the account's user node (:meth:`_principal`).
+        4624, 4672 and 4688 of Windows; in ECS a successful authentication or a process start,
+        :func:`_ecs_teaches_sid`), fleet-wide, so a task principal or service account given as
+        that SID is the account's user node (:meth:`_principal`).
 
         Only an account's SID (``S-1-5-21-...``) is learnt; a failed logon teaches nothing (its SID is
         the NULL SID, or a name the attacker typed).  A SID seen with another name later (a renamed
@@ -441,9 +465,12 @@ class EndpointRules(NameRules):
         """Events without a specific rule (ECS, other Windows events, syslog): by field presence.
 
         Only called for events with one of :data:`GENERIC_KEYS` (see :meth:`project_into`).
+        An ECS successful logon or process start teaches its SID's name (:meth:`_learn_sid`).
         """
         fields = ctx.fields
         keys = fields.keys()
+        if "user.id" in keys and _ecs_teaches_sid(fields):
+            self._learn_sid(ctx)
         process = self._process(ctx, PROCESS_FIELDS)
         # A rule whose fields are all missing adds nothing: it is skipped (most generic
         # events are a process and fields no rule reads, e.g. Sysmon registry events)

@@ -3,8 +3,8 @@
 A scheduled task's ``<UserId>`` (4698, MDE ``TaskContent``) or a 4697 ``ServiceAccount`` may be a
 domain SID (``S-1-5-21-...-1104``); the account's logons name it ``corp\\adm-jdoe``.  The projection
 learns SID -> name from events that carry both (4624 ``TargetUserSid``, 4672 and 4688
-``SubjectUserSid``), fleet-wide, in its join state; a principal seen before any of them keeps its
-SID node.  Records go through the real pipeline, journal and embedded store.
+``SubjectUserSid``, an ECS successful authentication or process start's ``user.id``), fleet-wide,
+in its join state; a principal seen before any of them keeps its SID node.  Records go through the real pipeline, journal and embedded store.
 """
 
 from __future__ import annotations
@@ -93,6 +93,47 @@ def test_a_failed_logon_teaches_no_name(ingest) -> None:
                             "LogonType": "3", "Status": "0xc000006d", "SubStatus": "0xc000006a"}, 1)
     got = ingest(_logon(2), failed, _task(3))
     assert _run_as(got) == {ACCOUNT}
+
+
+def _ecs(category: str, outcome: str | None = None, event_type: str = "start", name: str = "adm-jdoe",
+         sid: str = SID) -> dict[str, Any]:
+    """An ECS record (Elastic Agent's Windows mapping) of ``category`` whose account is ``name``/``sid``."""
+    event: dict[str, Any] = {"category": [category], "type": [event_type], "code": "4624"}
+    if outcome is not None:
+        event["outcome"] = outcome
+    record: dict[str, Any] = {"@timestamp": "2025-01-01T00:00:00Z", "event": event, "host": {"name": "DC01"},
+                              "user": {"name": name, "domain": "CORP", "id": sid}}
+    if category == "process":
+        record["process"] = {"pid": 4100, "executable": "C:\\Windows\\System32\\cmd.exe", "name": "cmd.exe"}
+        event["code"] = "4688"
+    return record
+
+
+def _installed_run_as(got) -> set:
+    """The users the installed commands run as (an ECS process event's own RUN_AS left out)."""
+    installed = {process for _, process in got.edges("INSTALLED")}
+    return {user for process, user in got.edges("RUN_AS") if process in installed}
+
+
+@pytest.mark.parametrize("teacher", [_ecs("authentication", "success"), _ecs("process")],
+                         ids=["ecs-logon", "ecs-process-start"])
+def test_an_ecs_logon_or_process_start_teaches_its_sid_name(ingest, teacher) -> None:
+    got = ingest(teacher, _task(2))
+    assert got.events[0].kind == "ecs:event"
+    assert _installed_run_as(got) == {ACCOUNT}
+    assert BY_SID[1] not in got.entities("user")
+
+
+@pytest.mark.parametrize("teacher", [
+    _ecs("authentication", "failure", name="guess"),
+    _ecs("authentication", None, name="guess"),  # an outcome not said is no success
+    _ecs("authentication", "unknown", name="guess"),
+    _ecs("process", event_type="end", name="guess"),
+    _ecs("iam", "success", event_type="change", name="guess"),  # an account's change names another's SID
+], ids=["failure", "no-outcome", "unknown", "process-end", "iam-change"])
+def test_an_ecs_event_that_is_no_successful_logon_or_process_start_teaches_nothing(ingest, teacher) -> None:
+    got = ingest(_logon(1), teacher, _task(3))
+    assert _installed_run_as(got) == {ACCOUNT}
 
 
 def test_the_sid_names_are_bounded(ingest, monkeypatch) -> None:
