@@ -182,9 +182,11 @@ def download_origin_ip(fields: dict[str, Any]) -> str | None:
 def origin_address(value: Any) -> str | None:
     """``value`` as the canonical address a file came from; None when it names no other machine.
 
-    Not an address, unspecified, the limited broadcast or loopback: the machine itself (a
-    download from a local proxy or service) or nothing, and one such ``ip`` node would join
-    every host's local transfers.  The rule of endpoint origins (:func:`download_origin_ip`)
+    Not an address, unspecified, the limited broadcast, loopback, link-local or multicast:
+    the machine itself (a download from a local proxy or service), its own link (the cloud
+    metadata service at ``169.254.169.254`` that every cloud machine fetches from) or a
+    group, and one such ``ip`` node would join unrelated hosts' transfers (analytics leave
+    the same addresses out of clusters: ``analytics.inputs.names_no_remote_machine``).  The rule of endpoint origins (:func:`download_origin_ip`)
     and of network sensors' senders alike.
 
     Parameters
@@ -203,9 +205,14 @@ def origin_address(value: Any) -> str | None:
     '10.0.5.13'
     >>> origin_address("::1") is None, origin_address("0.0.0.0") is None, origin_address("dl.example") is None
     (True, True, True)
+    >>> origin_address("169.254.169.254") is None, origin_address("224.0.0.251") is None
+    (True, True)
     """
     ip = ip_or_none(str(value))
-    if ip is None or ip in NO_PEER or ip_address(ip).is_loopback:
+    if ip is None or ip in NO_PEER:
+        return None
+    address = ip_address(ip)
+    if address.is_loopback or address.is_link_local or address.is_multicast:
         return None
     return ip
 

@@ -118,12 +118,14 @@ def test_sysmon_15_of_a_bare_address_url_gives_the_same_origin_as_mde():
 
 
 def test_only_an_address_of_another_machine_is_an_origin():
-    """Loopback, unspecified and malformed origins name no other machine: a write, no download, no ip.
+    """Loopback, unspecified, link-local (the cloud metadata service), multicast and malformed origins
+    name no other machine: a write, no download, no ip.
 
     One row per host, beside a genuine origin on ws-0001, so the test says what the rule keeps too.
     """
     origins = {"ws-0001": ORIGIN, "ws-0002": "127.0.0.1", "ws-0003": "::1", "ws-0004": "0.0.0.0",
-               "ws-0005": "not-an-address", "ws-0006": None}
+               "ws-0005": "not-an-address", "ws-0007": "169.254.169.254", "ws-0008": "fe80::1",
+               "ws-0009": "224.0.0.251", "ws-0006": None}
     events = [mde_event(file_row(host, WHEN, FileOriginIP=origin, ReportId=n))
               for n, (host, origin) in enumerate(origins.items())]
     assert [e.kind for e in events][-1] == "sysmon:file_create"  # no origin column at all: Sysmon 11
