@@ -12,10 +12,10 @@ client's name instead of its address.
   that name, never a placeholder such as ``localhost`` or the host itself).
 * A dotted name (``source.domain``) is the reverse DNS name of the client's address, written by
   whoever owns that address: ``dc01.attacker.example`` is not the fleet's ``dc01``, and
-  ``mail.foo.example`` and ``mail.bar.example`` are two names.  It is kept whole, as a ``domain``
-  entity sighted on the host, and relates to nothing: the model has no relation from a domain to a
-  host (a domain's relations are DNS facts, ``RESOLVES_TO``/``CLAIMED_AT`` an address, and the
-  address is what sshd did not write).
+  ``mail.foo.example`` and ``mail.bar.example`` are two names.  It stays a field of the event, whole,
+  and makes no entity, as a Sysmon 3 ``SourceHostname`` (``source.ptr``) and a CEF ``shost`` without
+  its address do: the model has no relation from a domain to a host (a domain's relations are DNS
+  facts, ``RESOLVES_TO``/``CLAIMED_AT`` an address, and the address is what sshd did not write).
 """
 
 from __future__ import annotations
@@ -28,15 +28,9 @@ class LogonRules(EndpointRules):
     """The syslog log-on rules of :class:`ingest.projection.Projector`."""
 
     def _syslog_logon(self, ctx: EventContext) -> None:
-        """sshd ``Accepted``: ``user LOGGED_ON host`` and the client (address, else its name) too."""
+        """sshd ``Accepted``: ``user LOGGED_ON host``, and the client's address or single-label name too."""
         self._logon(ctx)
-        self._reverse_name(ctx)
 
     def _syslog_logon_failed(self, ctx: EventContext) -> None:
         """sshd ``Failed``/``Invalid user``, PAM's failure: the user touched, the client ``CONNECTED``."""
         self._logon_failed(ctx)
-        self._reverse_name(ctx)
-
-    def _reverse_name(self, ctx: EventContext) -> None:
-        """The client's reverse DNS name that sshd or PAM wrote (``source.domain``), sighted on the host."""
-        ctx.touch(self._domain(ctx, ctx.fields.get("source.domain")))

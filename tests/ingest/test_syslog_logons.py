@@ -59,10 +59,9 @@ def test_pam_authentication_failure_connects_its_remote_host_address_or_name() -
         "Jun 15 02:05:00 combo sshd(pam_unix)[20883]: authentication failure; logname= uid=0 euid=0 "
         "tty=NODEVssh ruser= rhost=localhost  user=bob",
     )
-    # the reverse name is a domain sighted on the host (task L), no host of its first label
+    # the reverse name stays a field of the event (task L), no host of its first label
     assert relations(projection) == {("ip", "218.188.2.4", "CONNECTED", "host", "combo")}
-    assert {("user", "root"), ("user", "bob"), ("domain", "220-135-151-1.hinet-ip.hinet.net")} <= {
-        s.entity for s in projection.sightings}
+    assert {("user", "root"), ("user", "bob")} <= {s.entity for s in projection.sightings}
 
 
 def test_loghub_linux_pam_failures_connect_every_remote_source(samples_dir: Path) -> None:
@@ -71,14 +70,11 @@ def test_loghub_linux_pam_failures_connect_every_remote_source(samples_dir: Path
     sources = {(r.src[0], r.src[1]) for r in projection.relations
                if r.type == "CONNECTED" and r.dst == ("host", "combo")}
     # 48 distinct rhost= values among the 490 PAM failures, one of them empty (a local gdm log-on):
-    # 27 addresses, and 20 reverse names that are domains sighted on combo, never hosts (task L:
+    # 27 addresses, and 20 reverse names that stay fields of their events, never hosts (task L:
     # 68.143.156.89.nw.nuvox.net was host 68)
     assert {kind for kind, _ in sources} == {"ip"}
     assert len(sources) == 27
-    names = {s.entity for s in projection.sightings if s.entity[0] == "domain" and s.host == "combo"}
-    assert len(names) == 20
-    assert ("domain", "68.143.156.89.nw.nuvox.net") in names
-    assert {e.ref for e in projection.entities if e.ref[0] == "host"} == {("host", "combo")}
+    assert {e.ref for e in projection.entities if e.ref[0] in ("host", "domain")} == {("host", "combo")}
 
 
 def _pam_failure(rhost: str, user: str = "root", host: str = "combo") -> str:
@@ -87,18 +83,20 @@ def _pam_failure(rhost: str, user: str = "root", host: str = "combo") -> str:
 
 
 def test_a_dotted_client_name_is_its_whole_reverse_name_never_a_host_of_its_first_label() -> None:
-    """Task L item 1: the reverse name is written by the address's owner, who can name it dc01.attacker.example."""
+    """Task L item 1: the reverse name is written by the address's owner, who can name it dc01.attacker.example;
+    no relation of the model goes from a domain to a host, so it stays a field (as Sysmon's source.ptr)."""
     names = ("dc01.attacker.example", "mail.foo.example", "mail.bar.example", "68.143.156.89.nw.nuvox.net",
              "combo.attacker.example", "DC01.Attacker.Example.")
     projection = project_lines(*(_pam_failure(name) for name in names),
                                "Jun 14 15:16:09 combo sshd[7]: Accepted password for bob from "
                                "vpn.partner.example port 4242 ssh2")
-    assert {e.ref for e in projection.entities if e.ref[0] == "host"} == {("host", "combo")}
+    assert {e.ref for e in projection.entities} == {("host", "combo"), ("user", "root"), ("user", "bob")}
     assert relations(projection) == {("user", "bob", "LOGGED_ON", "host", "combo")}
-    sighted = {s.entity for s in projection.sightings if s.host == "combo"}
-    assert {("domain", name) for name in ("dc01.attacker.example", "mail.foo.example", "mail.bar.example",
-                                         "68.143.156.89.nw.nuvox.net", "combo.attacker.example",
-                                         "vpn.partner.example")} <= sighted
+    # the name stays in the event, whole
+    events = [parse_syslog_text(_pam_failure(name), ParseContext(reference_year=2025)) for name in names]
+    assert [event.fields["source.domain"] for event in events] == [
+        "dc01.attacker.example", "mail.foo.example", "mail.bar.example", "68.143.156.89.nw.nuvox.net",
+        "combo.attacker.example", "dc01.attacker.example"]
 
 
 def test_a_single_label_client_name_is_a_host_claim_unless_a_placeholder_itself_or_too_long() -> None:
