@@ -241,6 +241,7 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
                 if len(self.failed) < 1000:
                     self.failed.append(event.id)
         self._ctx = EventContext.__new__(EventContext)  # the refilled context lets go of this batch
+        self._settle_deferred(acc)  # processes named before their creation in this batch
         return acc.projection()
 
     def project_into(self, acc: Accumulator, event: Event) -> None:

@@ -41,12 +41,14 @@ R = SimpleNamespace(**{t.name: t.value for t in RelationType})
 class Accumulator:
     """Per-batch aggregation of entities, relations and sightings."""
 
-    __slots__ = ("entities", "relations", "sightings")
+    __slots__ = ("deferred", "entities", "relations", "sightings")
 
     def __init__(self) -> None:
         self.entities: dict[EntityKey, Entity] = {}
         self.relations: dict[tuple[EntityKey, str, EntityKey], list[Any]] = {}
         self.sightings: dict[tuple[str, EntityKey], list[float]] = {}
+        self.deferred: dict[EntityKey, list[Any]] = {}
+        """Placeholder process refs of this batch, resolved at its end (see ``EntityBuilders._settle_deferred``)."""
 
     def entity(self, type_: str, key: str, value: str, props: dict[str, Any] | None = None) -> EntityKey:
         """Add (or merge props into) an entity; returns its ``(type, key)``."""
@@ -101,6 +103,42 @@ class Accumulator:
                     agg[1] = ts
                 agg[2] += 1
 
+    def remap(self, mapping: dict[EntityKey, EntityKey]) -> None:
+        """Move every relation and sighting of an entity of ``mapping`` to the entity it maps to.
+
+        Two aggregates that become one keep the earliest first and latest last time, and the
+        events of both: evidence joined in order without repeats (capped), the count that of
+        the distinct events when the evidence lists are complete, else the sum.  Sightings have
+        no event ids, so their counts add (an event that touched both placeholders and their
+        target counts twice: a process that accessed itself through two names).
+        """
+        if not mapping:
+            return
+        relations: dict[tuple[EntityKey, str, EntityKey], list[Any]] = {}
+        for (src, type_, dst), agg in self.relations.items():
+            key = (mapping.get(src, src), type_, mapping.get(dst, dst))
+            known = relations.get(key)
+            if known is None:
+                relations[key] = agg
+                continue
+            _widen(known, agg)
+            seen = set(known[3])
+            extra = [event_id for event_id in agg[3] if event_id not in seen]
+            complete = known[2] == len(known[3]) and agg[2] == len(agg[3])
+            known[2] = len(known[3]) + len(extra) if complete else known[2] + agg[2]
+            known[3].extend(extra[: max(0, EVIDENCE_CAP - len(known[3]))])
+        self.relations = relations
+        sightings: dict[tuple[str, EntityKey], list[float]] = {}
+        for (host, ref), counts in self.sightings.items():
+            key = (host, mapping.get(ref, ref))
+            known_counts = sightings.get(key)
+            if known_counts is None:
+                sightings[key] = counts
+                continue
+            _widen(known_counts, counts)
+            known_counts[2] += counts[2]
+        self.sightings = sightings
+
     def projection(self) -> Projection:
         """The aggregated batch as a :class:`Projection`."""
         return Projection(
@@ -114,6 +152,12 @@ class Accumulator:
                 for (host, ref), (first, last, count) in self.sightings.items()
             ],
         )
+
+
+def _widen(span: list[Any], other: list[Any]) -> None:
+    """Widen the ``[first, last, ...]`` of an aggregate to cover ``other``'s."""
+    span[0] = min(span[0], other[0])
+    span[1] = max(span[1], other[1])
 
 
 class EventContext:

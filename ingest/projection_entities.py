@@ -18,6 +18,7 @@ from ingest.normalize import (
     normalize_domain,
     registered_domain,
 )
+from ingest.parsers.windows_persistence import _expand as expand_windows_path
 from ingest.powershell import decode_powershell_command
 from ingest.projection_accumulator import (
     DOMAIN,
@@ -43,6 +44,11 @@ _PID_LIMIT = 100_000
 _PROCESS_KEY_LIMIT = 20_000
 """Cached process keys; command lines can be long, so this cache is kept smaller."""
 _POWERSHELL_HINTS = ("powershell", "pwsh")
+_PLACEHOLDER = "?pending:"
+"""Prefix of the keys of placeholder processes: never in a projection (settled at each batch's end)."""
+PID_JOIN_SECONDS = 2.0
+"""How long after a reference without a command line the creation it names may be logged and
+still be joined by pid (two clocks of one host, a Sysmon 10 before its Sysmon 1)."""
 
 _FILE_SUFFIXES = ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
 _PROCESS_SUFFIXES = ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid")
@@ -75,7 +81,14 @@ class EntityBuilders:
     _process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]]
 
     def _process(self, ctx: EventContext, names: tuple[str, ...]) -> EntityKey | None:
-        """The process named by the fields ``names`` (``PROCESS_FIELDS``, ``PARENT_FIELDS`` or ``TARGET_FIELDS``), or None."""
+        """The process named by the fields ``names`` (``PROCESS_FIELDS``, ``PARENT_FIELDS`` or ``TARGET_FIELDS``), or None.
+
+        A reference with a command line is a full identity (its own key).  One without (Sysmon
+        3/7/10/11/13 name only the image and GUID, Security 4688 only the image and pid) is the
+        full process of the same host and GUID, else of the same host, pid and image name at that
+        time; when that is not known yet it is a placeholder, settled at the batch's end
+        (:meth:`_settle_deferred`), so the order the sources arrive in does not split a process.
+        """
         fields = ctx.fields
         k_exe, k_cmd, k_guid, k_name, k_decoded, k_sha256, k_pid = names
         exe = fields.get(k_exe)
@@ -90,17 +103,22 @@ class EntityBuilders:
             return None
         exe = str(exe) if exe else ""
         cmd = str(cmd) if cmd else ""
-        # A process recurs in many events (image loads, registry writes...): its
-        # key and decoded command are computed once per run, not per event.
-        known_key = self._process_keys.get((exe, cmd))
-        if known_key is None:
-            decoded_guess = None
-            if cmd and any(h in cmd.lower() for h in _POWERSHELL_HINTS):
-                decoded_guess = decode_powershell_command(cmd)
-            known_key = ((PROCESS, stable_hash(exe.lower(), normalize_command_line(cmd))), decoded_guess)
-            self._remember(self._process_keys, (exe, cmd), known_key, _PROCESS_KEY_LIMIT)
-        ref = known_key[0]  # the entity key itself, not rebuilt per event
         acc = ctx.acc
+        pid = fields.get(k_pid)
+        if names is PARENT_FIELDS and pid is not None and pid == fields.get(PROCESS_FIELDS[6]):
+            pid = None  # a process is never its own parent (a crafted 4688 with ProcessId = NewProcessId)
+        if not cmd and host and (guid or pid is not None):
+            if not guid:
+                holder = self._pid_holder(host, pid, ctx.ts, basename(exe))
+                if holder is not None:
+                    return holder
+            ref = self._placeholder(acc, host, str(guid) if guid else "", pid, ctx.ts, exe)
+            known_key: tuple[EntityKey, str | None] = (ref, None)
+        else:
+            # A process recurs in many events (image loads, registry writes...): its
+            # key and decoded command are computed once per run, not per event.
+            known_key = self._process_key(exe, cmd)
+            ref = known_key[0]  # the entity key itself, not rebuilt per event
         entity = acc.entities.get(ref)
         if entity is None:
             props: dict[str, Any] = {}
@@ -135,10 +153,93 @@ class EntityBuilders:
         if host and cmd:  # a full identity: later events of this process resolve to it
             if guid:
                 self._remember(self._processes, (host, guid), ref)
-            pid = fields.get(k_pid)
             if pid is not None:
                 self._held_pid(host, pid, ctx.ts, ref, exe)
         return ref
+
+    def _process_key(self, exe: str, cmd: str) -> tuple[EntityKey, str | None]:
+        """The key of the process of image ``exe`` and command line ``cmd``, and its decoded command.
+
+        The image is a Windows path: case-insensitive, and written ``\\??\\C:\\...``,
+        ``\\SystemRoot\\...`` or ``%windir%\\...`` by some sources, so those are made one path
+        (as the service and task parsers expand them) before it is lower-cased into the key.
+        """
+        known_key = self._process_keys.get((exe, cmd))
+        if known_key is None:
+            decoded_guess = None
+            if cmd and any(h in cmd.lower() for h in _POWERSHELL_HINTS):
+                decoded_guess = decode_powershell_command(cmd)
+            image = expand_windows_path(exe) if exe else exe
+            known_key = ((PROCESS, stable_hash(image.lower(), normalize_command_line(cmd))), decoded_guess)
+            self._remember(self._process_keys, (exe, cmd), known_key, _PROCESS_KEY_LIMIT)
+        return known_key
+
+    def _placeholder(self, acc: Accumulator, host: str, guid: str, pid: Any, ts: float, exe: str) -> EntityKey:
+        """A placeholder for a process named without a command line whose full identity is not known yet.
+
+        One per host and GUID (Sysmon), else per host, pid, image name and time (a pid names a
+        process only at a time).  It lives in this batch only: :meth:`_settle_deferred` replaces it.
+        """
+        name = basename(exe)
+        if guid:
+            ref = (PROCESS, f"{_PLACEHOLDER}{host}|{guid}|{name}")
+        else:
+            ref = (PROCESS, f"{_PLACEHOLDER}{host}|{pid}|{name}|{ts!r}")
+        pending = acc.deferred.get(ref)
+        if pending is None:
+            acc.deferred[ref] = [host, guid, pid, ts, exe]
+        elif ts < pending[3]:  # a GUID's placeholder joins by pid at its earliest time
+            pending[3] = ts
+            if pid is not None:
+                pending[2] = pid
+        return ref
+
+    def _settle_deferred(self, acc: Accumulator) -> None:
+        """Replace this batch's placeholders by the processes they name, now the whole batch is seen.
+
+        A placeholder is the full process of its host and GUID, else the one that held its pid
+        with the same image name at its time (:meth:`_pid_holder_near`), else the image-only
+        process (the node a reference without a command line always was).  Its relations and
+        sightings move to that process (:meth:`Accumulator.remap`); a full process keeps its own
+        image and name, and takes only a digest it lacked.
+
+        Only the batch is waited for: a reference in an earlier batch than the creation it names
+        stays the image-only process (batches are 5,000 events, in a live ingest and a replay alike).
+        """
+        deferred = acc.deferred
+        if not deferred:
+            return
+        entities = acc.entities
+        mapping: dict[EntityKey, EntityKey] = {}
+        with_guids: set[EntityKey] | None = None
+        for ref, (host, guid, pid, ts, exe) in deferred.items():
+            target = self._processes.get((host, guid)) if guid else None
+            if target is None and pid is not None:
+                target = self._pid_holder_near(host, pid, ts, basename(exe))
+                if target is not None and guid:
+                    # a holder Sysmon named by a GUID of its own is another process (that pid, reused
+                    # by the same image): only a creation logged without GUIDs (4688) joins by pid
+                    if with_guids is None:
+                        with_guids = set(self._processes.values())
+                    if target in with_guids:
+                        target = None
+            placeholder = entities.pop(ref)
+            if target is None:
+                target = self._process_key(exe, "")[0]
+                known = entities.get(target)
+                if known is None:
+                    entities[target] = Entity(PROCESS, target[1], placeholder.value, placeholder.props)
+                else:
+                    for prop, value in placeholder.props.items():
+                        known.props.setdefault(prop, value)
+            else:
+                known = entities.get(target)
+                sha256 = placeholder.props.get("sha256")
+                if known is not None and sha256 and "sha256" not in known.props:
+                    known.props["sha256"] = sha256
+            mapping[ref] = target
+        deferred.clear()
+        acc.remap(mapping)
 
     def _command_process(self, ctx: EventContext, executable: str, command_line: str) -> EntityKey | None:
         """The process of a command an event names beside its own (a scheduled task's second action).
@@ -185,6 +286,22 @@ class EntityBuilders:
         if holder is not None and name and holder_name and holder_name != name:
             return None
         return holder
+
+    def _pid_holder_near(self, host: str, pid: Any, ts: float, name: str) -> EntityKey | None:
+        """The process of image ``name`` that held ``pid`` on ``host`` at ``ts``: :meth:`_pid_holder`,
+        else one first seen with that pid and image within :data:`PID_JOIN_SECONDS` after ``ts``.
+
+        The second is a reference logged before the creation it names (a Sysmon 10 of the new
+        process 12 ms before its Sysmon 1; a 4688 and a Sysmon 1 of one creation stamped by two
+        clocks).  Another image never joins: Windows reuses pids at once.
+        """
+        holder = self._pid_holder(host, pid, ts, name)
+        if holder is not None:
+            return holder
+        for at, ref, held_name in self._pids.get((host, str(pid)), ()):
+            if ts < at <= ts + PID_JOIN_SECONDS and (not name or not held_name or held_name == name):
+                return ref
+        return None
 
     def _user(self, ctx: EventContext, name: str = "user.name") -> EntityKey | None:
         user = ctx.fields.get(name)
