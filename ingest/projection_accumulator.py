@@ -130,10 +130,10 @@ class Accumulator:
         self.relations = relations
         sightings: dict[tuple[str, EntityKey], list[float]] = {}
         for (host, ref), counts in self.sightings.items():
-            key = (host, mapping.get(ref, ref))
-            known_counts = sightings.get(key)
+            sighting = (host, mapping.get(ref, ref))
+            known_counts = sightings.get(sighting)
             if known_counts is None:
-                sightings[key] = counts
+                sightings[sighting] = counts
                 continue
             _widen(known_counts, counts)
             known_counts[2] += counts[2]
