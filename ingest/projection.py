@@ -12,13 +12,17 @@ Identity rules
 * user: ``domain\\name`` lower case (already normalised by parsers).
 * process: key ``stable_hash(lower image path, normalize_command_line(cmdline))``;
   value the command line (else the image); props image, name, command_line,
-  decoded_command.  Events that name a process only by image and GUID (Sysmon
-  3/10/11...) resolve to the full process of the same host and GUID when its
-  creation was projected earlier, in this ingest call or an earlier one
-  (the join state below).  A creation's parent without a command line of its
-  own (Security 4688 names only its image and pid, older Windows only its pid)
-  is the process that held that pid on that host at that time, when one is
-  known and its image name agrees, else an image-only node.
+  decoded_command; the image in a key is case-folded, with ``\\??\\``,
+  ``\\SystemRoot\\`` and ``%windir%`` expanded.  A reference without a command
+  line (Sysmon 3/7/10/11/13: image and GUID; Security 4688 under a policy
+  without command lines: image and pid; a 4688 parent) is the full process of
+  the same host and GUID (projected earlier, in this call or an earlier one:
+  the join state below), else of the same host, pid and image name at that
+  time or up to 2 s later (``PID_JOIN_SECONDS``), else an image-only node.
+  When that process is not known yet, the reference is settled at the batch's
+  end, so within a batch the arrival order does not matter; a reference in an
+  earlier batch or call than the creation it names stays image-only.  A pid
+  with another image, or a holder with another Sysmon GUID, never joins.
 * script: key ``stable_hash`` of the whitespace-collapsed 4104 text; value the
   first 200 characters; a block logged in parts is also one script of its joined
   text, added by the part that completes it; 4104 is attributed to the process that held its pid on
