@@ -27,6 +27,7 @@ from graphsiem.simulator.context import (
     standing_process,
 )
 from graphsiem.simulator.fleet import NETBIOS_DOMAIN, Host
+from graphsiem.simulator.network_logons import record_network_logon
 from graphsiem.simulator.randomness import hex_digest, windows_guid, zeek_id
 from graphsiem.simulator.scenario import Step, render
 
@@ -220,24 +221,31 @@ def do_image_load(ctx: RunContext, step: Step, host: Host) -> None:
 
 
 def do_logon(ctx: RunContext, step: Step, host: Host) -> None:
-    """Security 4624 on the step's host; ``from: source`` makes it a network logon from the source."""
+    """Security 4624 on the step's host; ``from: source`` makes it a network logon from the source,
+    which the sensor sees too (Zeek ``kerberos.log``, or ``ntlm.log`` with ``package: ntlm``).
+
+    ``TargetUserSid`` is the account's SID everywhere it appears (:func:`account_of`), so the ingest
+    can learn the account's name from any of its logons.
+    """
     logon_type = int(step.params.get("logon_type", 3))
     account = _user(ctx, host, step.params.get("user"))
     domain, _, name = account.partition("\\")
     remote = ctx.source if step.params.get("from") == "source" else None
+    ntlm = step.params.get("package") == "ntlm"
     ip = remote.ip_at(ctx.ts) if remote is not None else ("-" if logon_type != 3 else "127.0.0.1")
     process = ("0x0", "-") if logon_type == 3 else ("0x2a4", "C:\\Windows\\System32\\svchost.exe")
-    target = (domain.upper() if domain != "NT AUTHORITY" else domain, name,
-              f"S-1-5-21-3623811015-3361044348-30300820-{hash_int(account) % 90000 + 10000}")
+    target = (domain.upper() if domain != "NT AUTHORITY" else domain, name, account_of(account)[2])
     ctx.endpoint(host, winevents.logon(
         ctx.ts + host.skew, logon_type=logon_type, target=target,
         target_logon_id=f"0x{ctx.rng.getrandbits(24):x}",
         workstation=remote.upper if remote is not None else host.upper, ip=ip,
         port=ctx.rng.randrange(49152, 65535) if remote is not None else 0,
-        logon_guid=windows_guid(ctx.rng), process=process))
+        logon_guid=windows_guid(ctx.rng), process=process, ntlm=ntlm))
     ctx.mark(host, "user", account.lower(), step)
-    if remote is not None and ctx.truth is not None:
-        ctx.truth.observe(remote.short, ctx.ts, None, None)
+    if remote is not None:
+        record_network_logon(ctx, client=remote, server=host, account=target[0] + "\\" + name, ntlm=ntlm)
+        if ctx.truth is not None:
+            ctx.truth.observe(remote.short, ctx.ts, None, None)
 
 
 @lru_cache(maxsize=16)
@@ -331,7 +339,9 @@ def do_service_install(ctx: RunContext, step: Step, host: Host) -> None:
     """System 7045 (and Security 4697 with ``audit: true``): a service installed; ``run: true``
     adds services.exe starting it (Sysmon 1 of the expanded ImagePath, as the ingest keys it).
 
-    Without ``service_name`` the name is random per install, as PsExec-style tools make it.
+    Without ``service_name`` the name is random per install, as PsExec-style tools make it.  A
+    ``service_type`` of ``kernel mode driver`` or ``file system driver`` installs a driver: no
+    account, the ImagePath is a ``.sys`` file, and ``run: true`` is the kernel loading it (Sysmon 6).
     """
     _set_encoded(ctx, step)
     name = _word(ctx, step, "service_name") or "".join(
@@ -340,6 +350,8 @@ def do_service_install(ctx: RunContext, step: Step, host: Host) -> None:
     service_type = _word(ctx, step, "service_type", "user mode service")
     start_type = _word(ctx, step, "start_type", "demand start")
     account = _word(ctx, step, "account", "LocalSystem")
+    if service_type.lower() in _DRIVER_TYPES:
+        account = _word(ctx, step, "account", "")  # a driver runs as no account: 7045 writes none
     _, subject, logon_id = _installer(ctx, step, host)
     ctx.endpoint(host, winevents.service_installed(
         ctx.ts + host.skew, name=name, image_path=image_path, service_type=service_type,
@@ -348,11 +360,51 @@ def do_service_install(ctx: RunContext, step: Step, host: Host) -> None:
         ctx.endpoint(host, winevents.security_service_installed(
             ctx.ts + host.skew + 0.001, name=name, image_path=image_path, service_type=service_type,
             start_type=start_type, account=account, subject=subject, logon_id=logon_id))
+    if service_type.lower() in _DRIVER_TYPES:
+        _install_driver(ctx, step, host, image_path)
+        return
     command_line = _expand(image_path)
     ctx.mark(host, "process", command_line, step)
     if step.params.get("run"):
         _run_installed(ctx, step, host, command_line, "services",
                        _SERVICE_ACCOUNTS.get(account.lower(), account))
+
+
+_DRIVER_TYPES = frozenset(("kernel mode driver", "file system driver"))
+
+
+def driver_file(image_path: str) -> str:
+    r"""The absolute path of the file a driver service's ``ImagePath`` names, as Sysmon writes paths.
+
+    ``\??\C:\x.sys`` and ``\SystemRoot\System32\drivers\x.sys`` are NT paths, ``System32\drivers\x.sys``
+    is relative to the Windows folder; the graph keys the installed driver by this path.
+
+    >>> driver_file("\\??\\C:\\Windows\\Temp\\RTCore64.sys")
+    'C:\\Windows\\Temp\\RTCore64.sys'
+    >>> driver_file("System32\\drivers\\dhfilter.sys")
+    'C:\\Windows\\System32\\drivers\\dhfilter.sys'
+    """
+    text = image_path.strip().strip('"')
+    lowered = text.lower()
+    if lowered.startswith("\\??\\"):
+        text = text[4:]
+    elif lowered.startswith("\\systemroot\\"):
+        text = "C:\\Windows\\" + text[len("\\SystemRoot\\"):]
+    elif lowered.startswith("system32\\"):
+        text = "C:\\Windows\\" + text
+    return _expand(text)
+
+
+def _install_driver(ctx: RunContext, step: Step, host: Host, image_path: str) -> None:
+    """The driver file a 7045 installed (indicator: its path, what the graph keys it by); ``run: true``
+    adds the kernel loading it (Sysmon 6 with its hashes and signature; indicator: its SHA-256)."""
+    path = driver_file(image_path)
+    ctx.mark(host, "file", path, step)
+    if step.params.get("run"):
+        ctx.ts += ctx.rng.uniform(0.2, 1.5)
+        binary = binary_for(path)
+        ctx.endpoint(host, winevents.driver_load(ctx.ts + host.skew, binary))
+        ctx.mark(host, "file", binary.sha256, step)
 
 
 def do_scheduled_task(ctx: RunContext, step: Step, host: Host) -> None:
@@ -362,7 +414,13 @@ def do_scheduled_task(ctx: RunContext, step: Step, host: Host) -> None:
     name = _word(ctx, step, "task_name")
     command = _word(ctx, step, "command")
     arguments = _word(ctx, step, "arguments", "")
-    user_id = _word(ctx, step, "principal", "S-1-5-18")
+    principal = _word(ctx, step, "principal", "S-1-5-18")
+    if step.params.get("principal_sid"):
+        # a task registered for a domain account names it by SID in <UserId>, as the scheduler stores it
+        runs_as = _user(ctx, host, principal)
+        user_id = account_of(runs_as)[2]
+    else:
+        user_id, runs_as = principal, _TASK_PRINCIPALS.get(principal, principal)
     installer, subject, logon_id = _installer(ctx, step, host)
     content = winevents.task_xml(
         uri=name, registered=ctx.ts + host.skew, author=_word(ctx, step, "author") or installer, user_id=user_id,
@@ -375,7 +433,7 @@ def do_scheduled_task(ctx: RunContext, step: Step, host: Host) -> None:
     command_line = (f'"{image}"' if " " in image else image) + (f" {_expand(arguments)}" if arguments else "")
     ctx.mark(host, "process", command_line, step)
     if step.params.get("run"):
-        _run_installed(ctx, step, host, command_line, "schedule", _TASK_PRINCIPALS.get(user_id, user_id))
+        _run_installed(ctx, step, host, command_line, "schedule", runs_as)
 
 
 HANDLERS: dict[str, Handler] = {

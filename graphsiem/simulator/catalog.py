@@ -72,6 +72,9 @@ _KNOWN: dict[str, tuple[str, str, str, str]] = {
     "c:\\windows\\system32\\wbem\\wmic.exe": (_OS_VERSION, "WMI Commandline Utility", *_MS),
     "c:\\windows\\system32\\usoclient.exe": (_OS_VERSION, "UsoClient", *_MS),
     "c:\\windows\\system32\\wuauclt.exe": (_OS_VERSION, "Windows Update", *_MS),
+    # drivers (Sysmon 6 hashes and signature): a vulnerable signed driver dropped by attackers, a vendor's filter
+    "c:\\windows\\temp\\rtcore64.sys": ("4.6.2.15658", "RTCore64.sys", "RTCore64", "Micro-Star Int'l Co. Ltd."),
+    "c:\\windows\\system32\\drivers\\corpdlpflt.sys": ("7.4.1.2209", "CorpDLP file system filter", "CorpDLP Agent", "Contoso Security Ltd."),
     "c:\\windows\\psexesvc.exe": ("2.43", "PsExec Service", "Sysinternals PsExec", "Sysinternals - www.sysinternals.com"),
 }
 

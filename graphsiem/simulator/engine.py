@@ -25,6 +25,7 @@ from graphsiem.simulator.sink import Sink, day_label
 from graphsiem.simulator.truth import TruthRecorder
 
 DEFAULT_START = "2026-11-01T00:00:00Z"
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @dataclass(slots=True)
@@ -171,15 +172,19 @@ def _host_day(host: Host, day: int, day_start: float, days: int, seed: int, dens
             ctx = RunContext(
                 seed=seed, day=day, ts=ts, rng=rng_for(seed, *scope, host.short, day, run), sink=sink,
                 target=host, source=source, truth=recorders[scenario.name],
-                variables=_variables(host, source, ts, run), density=density)
+                variables=_variables(host, source, ts, run, rng_for(seed, *scope, host.short, day, run, "random")),
+                density=density)
             for step in activity.steps:
                 ctx.ts += ctx.rng.uniform(*step.delay)
                 on = source if step.on_source and source is not None else host
                 HANDLERS[step.action](ctx, step, on)
 
 
-def _variables(host: Host, source: Host | None, ts: float, run: int) -> dict[str, str]:
+def _variables(host: Host, source: Host | None, ts: float, run: int, rng) -> dict[str, str]:
     variables = {
+        # a name an attacker tool makes up per run (a service, a dropped file): its own generator,
+        # so a scenario that uses it shifts no other draw
+        "random": "".join(rng.choice(_LETTERS) for _ in range(8)),
         "user": host.user, "domain_user": host.domain_user, "host": host.upper,
         "host_fqdn": host.fqdn, "temp": f"C:\\Users\\{host.user}\\AppData\\Local\\Temp",
         "target": host.upper, "target_fqdn": host.fqdn, "encoded": "", "n": str(1000 + run),

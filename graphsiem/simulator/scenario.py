@@ -24,6 +24,7 @@ from graphsiem.simulator.vocabulary import (
     ACTIONS,
     INDICATOR_TYPES,
     KINDS,
+    LOGON_PACKAGES,
     SCHEDULES,
     STEP_KEYS,
     TASK_TRIGGERS,
@@ -31,8 +32,8 @@ from graphsiem.simulator.vocabulary import (
 )
 
 DEFAULT_SCENARIOS = (
-    "background", "os_updates", "inventory_script", "driver_updater", "software_rollout",
-    "admin_tools", "seed_campaign", "beaconing", "lateral_movement",
+    "background", "os_updates", "inventory_script", "driver_updater", "vendor_driver", "software_rollout",
+    "admin_tools", "seed_campaign", "beaconing", "lateral_movement", "byovd",
 )
 _TEMPLATE = re.compile(r"\{\{(\w+)\}\}")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -270,6 +271,8 @@ def _step(value: Any, where: str, fail, has_source: bool) -> Step:
     unknown_triggers = sorted(set(params.get("triggers", [])) - TASK_TRIGGERS)
     if unknown_triggers:
         fail(f"{where}.triggers", f"unknown trigger {unknown_triggers[0]!r} (known: {', '.join(sorted(TASK_TRIGGERS))})")
+    if params.get("package") not in (None, *LOGON_PACKAGES):
+        fail(f"{where}.package", f"expected one of {', '.join(sorted(LOGON_PACKAGES))}, got {params['package']!r}")
     if params.get("from") not in (None, "source"):
         fail(f"{where}.from", f"only 'source' is known, got {params['from']!r}")
     if params.get("from") == "source" and not has_source:

@@ -28,7 +28,7 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "file_create": (frozenset({"path"}), frozenset()),
     "lsass_access": (frozenset(), frozenset({"granted_access"})),
     "image_load": (frozenset({"image"}), frozenset({"version"})),
-    "logon": (frozenset(), frozenset({"logon_type", "user", "from"})),
+    "logon": (frozenset(), frozenset({"logon_type", "user", "from", "package"})),
     "browse": (frozenset(), frozenset({"visits", "domains", "zipf", "http_fraction"})),
     "service_install": (
         frozenset({"image_path"}),
@@ -37,8 +37,8 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "scheduled_task": (
         frozenset({"task_name", "command"}),
-        frozenset({"arguments", "principal", "author", "description", "triggers", "hidden", "updated",
-                   "installer", "run", "encoded_command"}),
+        frozenset({"arguments", "principal", "principal_sid", "author", "description", "triggers", "hidden",
+                   "updated", "installer", "run", "encoded_command"}),
     ),
 }
 """Action name -> (required, optional) parameter names."""
@@ -57,9 +57,12 @@ SCHEDULES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 
 TEMPLATE_VARIABLES = frozenset({
     "user", "domain_user", "host", "host_fqdn", "temp", "source_host", "source_ip",
-    "target", "target_fqdn", "encoded", "n", "date",
+    "target", "target_fqdn", "encoded", "n", "date", "random",
 })
 """Names usable as ``{{name}}`` in string parameters."""
+
+LOGON_PACKAGES = frozenset({"kerberos", "ntlm"})
+"""Authentication packages a ``logon`` step may name in ``package`` (network logons are Kerberos by default)."""
 
 TASK_TRIGGERS = frozenset({"daily", "time", "boot", "logon"})
 """Trigger kinds a ``scheduled_task`` step may list in ``triggers``."""

@@ -34,12 +34,13 @@ SYSTEM_ACCOUNT = ("NT AUTHORITY", "SYSTEM", "S-1-5-18")
 _TASKS = {
     1: "Process Create (rule: ProcessCreate)",
     3: "Network connection detected (rule: NetworkConnect)",
+    6: "Driver loaded (rule: DriverLoad)",
     7: "Image loaded (rule: ImageLoad)",
     10: "Process accessed (rule: ProcessAccess)",
     11: "File created (rule: FileCreate)",
     22: "Dns query (rule: DnsQuery)",
 }
-_SYSMON_VERSIONS = {1: 5, 3: 5, 7: 3, 10: 3, 11: 2, 22: 5}
+_SYSMON_VERSIONS = {1: 5, 3: 5, 6: 4, 7: 3, 10: 3, 11: 2, 22: 5}
 
 
 @dataclass(slots=True)
@@ -151,6 +152,20 @@ def image_load(ts: float, proc, binary) -> WinEvent:
     })
 
 
+def driver_load(ts: float, binary) -> WinEvent:
+    """Sysmon 6, the kernel loaded the driver ``binary`` (no process: the event names only the file)."""
+    signed = binary.company != "-"
+    return sysmon(ts, 6, {
+        "RuleName": "-",
+        "UtcTime": utc_text(ts),
+        "ImageLoaded": binary.path,
+        "Hashes": binary.hashes,
+        "Signed": "true" if signed else "false",
+        "Signature": binary.company if signed else "-",
+        "SignatureStatus": "Valid" if signed else "Unavailable",
+    })
+
+
 def process_access(ts: float, proc, target, *, granted_access: str, thread_id: int) -> WinEvent:
     """Sysmon 10, ``proc`` opened a handle to ``target`` (typically LSASS)."""
     return sysmon(ts, 10, {
@@ -210,9 +225,11 @@ def script_block(ts: float, *, text: str, block_id: str, path: str,
 
 
 def logon(ts: float, *, logon_type: int, target: tuple[str, str, str], target_logon_id: str,
-          workstation: str, ip: str, port: int, logon_guid: str, process: tuple[str, str]) -> WinEvent:
-    """Security 4624, a successful logon of ``target`` (``(domain, name, sid)``)."""
-    package = "Kerberos" if logon_type == 3 else "Negotiate"
+          workstation: str, ip: str, port: int, logon_guid: str, process: tuple[str, str],
+          ntlm: bool = False) -> WinEvent:
+    """Security 4624, a successful logon of ``target`` (``(domain, name, sid)``); a network logon
+    authenticated by Kerberos, or by NTLM (v2) with ``ntlm``."""
+    package = "NTLM" if ntlm else "Kerberos" if logon_type == 3 else "Negotiate"
     pid, process_name = process
     return WinEvent(ts, SECURITY_CHANNEL, 4624, SECURITY, "Logon", "Info", 2, "information", {
         "SubjectUserSid": "S-1-5-18" if logon_type != 3 else "S-1-0-0",
@@ -224,12 +241,12 @@ def logon(ts: float, *, logon_type: int, target: tuple[str, str, str], target_lo
         "TargetDomainName": target[0],
         "TargetLogonId": target_logon_id,
         "LogonType": str(logon_type),
-        "LogonProcessName": "Kerberos" if logon_type == 3 else "User32 ",
+        "LogonProcessName": "NtLmSsp " if ntlm else "Kerberos" if logon_type == 3 else "User32 ",
         "AuthenticationPackageName": package,
         "WorkstationName": workstation,
         "LogonGuid": logon_guid,
         "TransmittedServices": "-",
-        "LmPackageName": "-",
+        "LmPackageName": "NTLM V2" if ntlm else "-",
         "KeyLength": "0",
         "ProcessId": pid,
         "ProcessName": process_name,

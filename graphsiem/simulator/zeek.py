@@ -1,4 +1,4 @@
-"""Zeek log records (conn, dns, http, files, dhcp) and their JSON/TSV renderings.
+"""Zeek log records (conn, dns, http, files, kerberos, ntlm, dhcp) and their JSON/TSV renderings.
 
 Field names, order and types follow Zeek 4.x's default logs (``files.log``
 with ``tx_hosts``/``rx_hosts``/``conn_uids``, hashes from
@@ -54,6 +54,20 @@ FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("overflow_bytes", "count"), ("timedout", "bool"), ("parent_fuid", "string"),
         ("md5", "string"), ("sha1", "string"), ("sha256", "string"), ("extracted", "string"),
         ("extracted_cutoff", "bool"), ("extracted_size", "count"),
+    ),
+    "kerberos": (
+        ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
+        ("id.resp_h", "addr"), ("id.resp_p", "port"), ("request_type", "string"), ("client", "string"),
+        ("service", "string"), ("success", "bool"), ("error_msg", "string"), ("from", "time"),
+        ("till", "time"), ("cipher", "string"), ("forwardable", "bool"), ("renewable", "bool"),
+        ("client_cert_subject", "string"), ("client_cert_fuid", "string"),
+        ("server_cert_subject", "string"), ("server_cert_fuid", "string"),
+    ),
+    "ntlm": (
+        ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
+        ("id.resp_h", "addr"), ("id.resp_p", "port"), ("username", "string"), ("hostname", "string"),
+        ("domainname", "string"), ("server_nb_computer_name", "string"),
+        ("server_dns_computer_name", "string"), ("server_tree_name", "string"), ("success", "bool"),
     ),
     "dhcp": (
         ("ts", "time"), ("uids", "set[string]"), ("client_addr", "addr"),

@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 from graphsiem.simulator import simulate
+from graphsiem.simulator.actions import driver_file
+from ingest.parsers.windows_persistence import command_line_of, parse_task_content
 from tests.graphsiem.simulator.conftest import computer_name, event_data, event_id
 
 
@@ -35,10 +37,10 @@ def test_writes_both_collectors_and_every_zeek_log(small_run):
     names = {p.name for p in (out / "endpoint").iterdir()}
     assert names == {f"{c}-2026-11-0{d}.ndjson" for c in ("winlogbeat", "nxlog") for d in (1, 2)}
     assert {p.name for p in (out / "network").iterdir()} == {
-        "conn.log", "dns.log", "http.log", "files.log", "dhcp.log"}
+        "conn.log", "dns.log", "http.log", "files.log", "kerberos.log", "ntlm.log", "dhcp.log"}
     assert not (out / ".spill").exists()
     kinds = {k.split(":")[1] for k in summary.events if not k.startswith("zeek")}
-    assert kinds == {"1", "3", "7", "10", "11", "22", "4104", "4624", "4697", "4698", "7045"}
+    assert kinds == {"1", "3", "6", "7", "10", "11", "22", "4104", "4624", "4697", "4698", "7045"}
 
 
 def test_volume_is_about_300_events_per_host_day(small_run):
@@ -59,12 +61,20 @@ def test_truth_hosts_appear_in_endpoint_logs_under_mixed_name_forms(truth, endpo
 
 def test_truth_indicators_appear_in_the_files(truth, endpoint_records, zeek_records):
     command_lines = {event_data(c, r).get("CommandLine") for c, r in endpoint_records}
+    # a task installed and not run yet: its command as the ingest keys it (the run's Sysmon 1 would log it so)
+    command_lines |= {command_line_of(command, arguments)[1] for c, r in endpoint_records if event_id(c, r) == 4698
+                      for command, arguments in parse_task_content(event_data(c, r)["TaskContent"]).actions}
     scripts = {event_data(c, r).get("ScriptBlockText") for c, r in endpoint_records}
     users = {f"{event_data(c, r).get('TargetDomainName')}\\{event_data(c, r).get('TargetUserName')}".lower()
              for c, r in endpoint_records if event_id(c, r) == 4624}
     queries = {r["query"] for r in zeek_records["dns"]}
     urls = {f"http://{r['host']}{r['uri']}" for r in zeek_records["http"]}
+    # a file is its SHA-256 (Zeek files.log, Sysmon 6 of a driver) or, for a driver a 7045 installed, its path
     hashes = {r["sha256"] for r in zeek_records["files"]}
+    hashes |= {event_data(c, r)["Hashes"].split("SHA256=")[1].split(",")[0].lower()
+               for c, r in endpoint_records if event_id(c, r) == 6}
+    hashes |= {driver_file(event_data(c, r)["ImagePath"]) for c, r in endpoint_records
+               if event_id(c, r) == 7045 and event_data(c, r)["ServiceType"].endswith("driver")}
     where = {"process": command_lines, "script": scripts, "user": users, "domain": queries,
              "url": urls, "file": hashes}
     checked = 0
@@ -108,7 +118,8 @@ def test_lateral_movement_comes_from_one_admin_workstation(truth, endpoint_recor
     source = next(iter({d["WorkstationName"] for d in logons})).lower()
     assert source.startswith("it-") and source in lateral["hosts"]
     spawned = [event_data(c, r) for c, r in endpoint_records if event_id(c, r) == 1
-               and event_data(c, r)["ParentImage"].endswith("WmiPrvSE.exe")]
+               and event_data(c, r)["ParentImage"].endswith("WmiPrvSE.exe")
+               and computer_name(c, r).split(".")[0].lower() in lateral["hosts"]]
     assert len({d["CommandLine"] for d in spawned}) == 1 and len(spawned) == len(lateral["hosts"]) - 1
 
 
