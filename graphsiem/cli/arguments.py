@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from pathlib import Path
 
 from graphsiem import paths
 
@@ -42,29 +41,42 @@ def at_least(minimum: int) -> Callable[[str], int]:
     return whole_number
 
 
-def missing_data_dir(override: str | os.PathLike[str] | None) -> Path | None:
-    """The data directory when it does not exist (nothing was ever ingested there), else None.
+DATA_MARKS = ("journal.sqlite", "graph")
+"""What an ingest leaves in a data directory: a directory with neither holds nothing to read."""
+
+STATE_MARKS = ("state.sqlite",)
+"""What ``keys create`` and ``serve`` leave: the API's keys and state."""
+
+
+def data_dir_problem(override: str | os.PathLike[str] | None, marks: tuple[str, ...] = DATA_MARKS) -> str | None:
+    """A one-line reason a read-only command cannot use the data directory, or None.
+
+    A read must not make what it reads: a mistyped ``--data`` would otherwise answer
+    "0 entities" and leave an empty directory (or a ``graph/`` inside the wrong one)
+    behind.  So the directory must exist and hold one of ``marks``.
 
     Parameters
     ----------
     override : path, optional
         The command's ``--data``; else ``$GRAPHSIEM_DATA`` or ``./.graphsiem``.
+    marks : tuple of str
+        File or directory names of which the directory must hold one.
 
     Examples
     --------
-    >>> missing_data_dir("/nonexistent/graphsiem-data").name
-    'graphsiem-data'
-    >>> missing_data_dir("/") is None
+    >>> data_dir_problem("/nonexistent/gs").startswith("no data directory at /nonexistent/gs")
+    True
+    >>> data_dir_problem("")
+    '--data is empty'
+    >>> data_dir_problem("/").startswith("nothing has been ingested in /")
     True
     """
+    if override is not None and not str(override).strip():
+        return "--data is empty"
     path = paths.data_dir(override, create=False)
-    return None if path.is_dir() else path
-
-
-def data_dir_problem(override: str | os.PathLike[str] | None) -> str | None:
-    """A one-line reason a read-only command cannot use the data directory, or None."""
-    path = missing_data_dir(override)
-    if path is None:
-        return None
-    return (f"no data directory at {path}: nothing has been ingested there "
-            "(check --data or $GRAPHSIEM_DATA)")
+    hint = "(check --data or $GRAPHSIEM_DATA)"
+    if not path.is_dir():
+        return f"no data directory at {path}: nothing has been ingested there {hint}"
+    if not any((path / mark).exists() for mark in marks):
+        return f"nothing has been ingested in {path}: it holds no {' or '.join(marks)} {hint}"
+    return None

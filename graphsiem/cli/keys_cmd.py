@@ -9,14 +9,23 @@ from typing import Any
 
 from graphsiem.api.services.keys import key_name_problem
 from graphsiem.api.state import Role, StateStore
-from graphsiem.cli.arguments import DATA_HELP
+from graphsiem.cli.arguments import DATA_HELP, STATE_MARKS, data_dir_problem
 from graphsiem.model import epoch_to_iso
 from graphsiem.settings import Settings
 from ingest.report import printable
 
 
-def _state(args: argparse.Namespace) -> StateStore:
-    # --data as ingest, detect and stats take it; else GRAPHSIEM_DATA, as `serve` reads it
+def _state(args: argparse.Namespace) -> StateStore | None:
+    """The key store of ``--data`` (else GRAPHSIEM_DATA, as ``serve`` reads it); None, with the
+    reason on stderr, when listing or revoking would read a data directory that holds no keys."""
+    if args.keys_action != "create":
+        problem = data_dir_problem(args.data, STATE_MARKS)
+        if problem is not None:
+            print(f"graphsiem keys {args.keys_action}: {problem}", file=sys.stderr)
+            return None
+    elif args.data is not None and not str(args.data).strip():
+        print("graphsiem keys create: --data is empty", file=sys.stderr)
+        return None
     settings = Settings() if args.data is None else Settings(data_dir=args.data)
     return StateStore(settings.state_path)
 
@@ -27,6 +36,8 @@ def _create(args: argparse.Namespace) -> int:
         print(f"graphsiem keys create: --name: {problem}", file=sys.stderr)
         return 2
     state = _state(args)
+    if state is None:
+        return 2
     try:
         record, secret = state.create_key(role=args.role, name=args.name or "")
     finally:
@@ -41,6 +52,8 @@ def _create(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     state = _state(args)
+    if state is None:
+        return 2
     try:
         keys = state.list_keys()
     finally:
@@ -62,6 +75,8 @@ def _list(args: argparse.Namespace) -> int:
 
 def _revoke(args: argparse.Namespace) -> int:
     state = _state(args)
+    if state is None:
+        return 2
     try:
         found = state.revoke_key(args.id)
     finally:

@@ -26,6 +26,28 @@ def test_a_read_only_command_refuses_a_data_directory_that_does_not_exist(tmp_pa
     assert not typo.exists()  # nothing made behind the user's back
 
 
+@pytest.mark.parametrize("command", [["stats"], ["rejected"], ["detect"], ["keys", "list"], ["keys", "revoke", "k1"]])
+def test_a_read_only_command_refuses_a_directory_nothing_was_ingested_into(tmp_path, capsys, command):
+    # an existing directory that is not a data directory (a typo for a sibling, the graph/ inside one)
+    stray = tmp_path / "stray"
+    stray.mkdir()
+
+    assert main([*command, "--data", str(stray)]) == 2
+
+    assert f"nothing has been ingested in {stray}" in capsys.readouterr().err
+    assert list(stray.iterdir()) == []  # no graph/, journal or state made by a read
+
+
+@pytest.mark.parametrize("command", [["stats"], ["rejected"], ["detect"], ["keys", "list"], ["keys", "create", "--role", "analyst"]])
+def test_an_empty_data_option_is_refused_not_taken_as_the_current_directory(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+
+    assert main([*command, "--data", ""]) == 2
+
+    assert "--data is empty" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_stats_of_a_neo4j_store_does_not_need_a_data_directory(tmp_path, capsys):
     # the data directory holds no Neo4j graph: its absence is not the error (the store's is)
     code = main(["stats", "--store", "bolt://127.0.0.1:1", "--data", str(tmp_path / "none")])

@@ -69,6 +69,6 @@ def test_no_clusters_counts_candidates_that_are_too_common(fleet_data_dir, tmp_p
 
 
 def test_an_empty_store_says_there_is_nothing_to_cluster(tmp_path, capsys):
-    (tmp_path / "empty").mkdir()  # a data directory with nothing in it (a missing one is refused)
+    (tmp_path / "empty" / "graph").mkdir(parents=True)  # an empty graph (a directory without one is refused)
     assert main(["detect", "--data", str(tmp_path / "empty")]) == 0
     assert "no entity is shared by 2 or more hosts in the store" in capsys.readouterr().out
