@@ -63,8 +63,16 @@ class RawCluster:
     hosts: np.ndarray
 
 
-def pivot_order(incidence: Incidence, stats: EntityStats, columns: np.ndarray) -> np.ndarray:
-    """``columns`` sorted by pivot priority (new first, type rank, more hosts, key)."""
+def pivot_order(
+    incidence: Incidence, stats: EntityStats, columns: np.ndarray,
+    preferred: frozenset[tuple[str, str]] = frozenset(),
+) -> np.ndarray:
+    """``columns`` sorted by pivot priority (new first, type rank, more hosts, ``preferred``, key).
+
+    Among equals, a ``preferred`` entity (one the fleet installed: a driver, a service's
+    command) leads: the install is the act an analyst should read about, and a kernel
+    driver is otherwise two equal file nodes, the installed path and the loaded hash.
+    """
     keys = incidence.entities
     return np.array(
         sorted(
@@ -73,6 +81,7 @@ def pivot_order(incidence: Incidence, stats: EntityStats, columns: np.ndarray) -
                 not stats.is_new[j],
                 PIVOT_TYPE_RANK.get(keys[j][0], 9),
                 -int(stats.window_hosts[j]),
+                keys[j] not in preferred,
                 keys[j],
             ),
         ),
@@ -118,6 +127,7 @@ def fan_out_clusters(
     dedupe_overlap: float = 0.5,
     excluded: frozenset[tuple[str, str]] = frozenset(),
     new_pivots_only: bool = True,
+    preferred: frozenset[tuple[str, str]] = frozenset(),
 ) -> list[RawCluster]:
     """Grow fan-out clusters from pivots over a window incidence.
 
@@ -146,6 +156,8 @@ def fan_out_clusters(
         (members may be older).  What the fleet already did before the window
         is its baseline, not a detection; and an isolation forest would
         otherwise isolate "new" itself, since old clusters vastly outnumber new ones.
+    preferred : frozenset of (type, key)
+        Entities that lead pivots that are otherwise equal (:func:`pivot_order`).
 
     Returns
     -------
@@ -185,7 +197,7 @@ def fan_out_clusters(
     clusters: list[RawCluster] = []
     kept_members: list[set[int]] = []
     member_owner: dict[int, list[int]] = {}
-    for j in pivot_order(incidence, stats, pool[eligible]):
+    for j in pivot_order(incidence, stats, pool[eligible], preferred):
         p = position[int(j)]
         if absorbed[p]:
             continue

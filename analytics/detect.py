@@ -27,7 +27,7 @@ from analytics.features import ClusterFacts, cluster_features, feature_matrix, s
 from analytics.inputs import DetectionInputs, load_inputs
 from analytics.result import Cluster, DetectionResult, cluster_id
 from analytics.scoring import ClusterScorer
-from graphsiem.model import Entity, EntityType
+from graphsiem.model import Entity, EntityKey, EntityType
 from graphsiem.store.base import GraphStore
 
 __all__ = ["Cluster", "DetectionConfig", "DetectionResult", "detect", "score_clusters"]
@@ -83,6 +83,7 @@ def detect(
         min_coverage=config.min_coverage,
         min_overlap=config.min_overlap,
         dedupe_overlap=config.dedupe_overlap,
+        preferred=_installed(inputs),
         **pivot_rules,
     )
     stats["clustering_s"] = time.perf_counter() - t
@@ -173,6 +174,12 @@ def score_clusters(
     # hunter's "least frequency of occurrence" order; then id, for stability.
     clusters.sort(key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
     return clusters
+
+
+def _installed(inputs: DetectionInputs) -> frozenset[EntityKey]:
+    """What hosts installed: driver files and the commands of services and tasks (pivots that lead)."""
+    commands = (ref for ref, e in inputs.processes.items() if e.props.get("service") or e.props.get("task"))
+    return frozenset(inputs.drivers) | frozenset(commands)
 
 
 def _installed_as(pivot: Entity) -> str | None:

@@ -30,6 +30,7 @@ ODD_HOSTS = HOSTS[3:15]
 DAYS = 21
 ODD_PATH = "\\??\\C:\\Windows\\Temp\\RTCore64.sys"
 ODD = ("file", "c:\\windows\\temp\\rtcore64.sys")
+ODD_HASHES = "SHA256=01AA278B07B58DC46C84BD0B1B5C8E9EE4E62EA0BF7A695862444AF32E87F1FD"
 VENDOR_PATH = "\\SystemRoot\\System32\\drivers\\vendorflt.sys"
 VENDOR = ("file", "c:\\windows\\system32\\drivers\\vendorflt.sys")
 
@@ -53,6 +54,11 @@ def _fleet() -> list[dict[str, Any]]:
     for index, host in enumerate(ODD_HOSTS):
         records.append(_record(host, attack + timedelta(seconds=20 * index), "System", 7045,
                                _driver(f"x{stable_hash(host, length=7)}", ODD_PATH), len(records)))
+        # the kernel loads it (Sysmon 6): a second file node, keyed by hash, on the same hosts at the same time
+        records.append(_record(host, attack + timedelta(seconds=20 * index + 1), "Microsoft-Windows-Sysmon/Operational",
+                               6, {"ImageLoaded": "C:\\Windows\\Temp\\RTCore64.sys", "Hashes": ODD_HASHES,
+                                   "Signed": "true", "Signature": "Micro-Star Int'l Co. Ltd.",
+                                   "SignatureStatus": "Valid"}, len(records)))
     return records
 
 
