@@ -41,7 +41,7 @@ R = SimpleNamespace(**{t.name: t.value for t in RelationType})
 class Accumulator:
     """Per-batch aggregation of entities, relations and sightings."""
 
-    __slots__ = ("deferred", "entities", "relations", "sightings")
+    __slots__ = ("connections", "deferred", "entities", "relations", "sightings", "wfp_connections")
 
     def __init__(self) -> None:
         self.entities: dict[EntityKey, Entity] = {}
@@ -49,6 +49,10 @@ class Accumulator:
         self.sightings: dict[tuple[str, EntityKey], list[float]] = {}
         self.deferred: dict[EntityKey, list[Any]] = {}
         """Placeholder process refs of this batch, resolved at its end (see ``EntityBuilders._settle_deferred``)."""
+        self.connections: dict[tuple[Any, ...], list[float]] = {}
+        """The times of this batch's Sysmon 3 connections by host, pid and ends (see ``EndpointRules._settle_wfp``)."""
+        self.wfp_connections: list[tuple[Event, str]] = []
+        """This batch's Security 5156 events and their hosts, projected at its end unless Sysmon 3 logged them."""
 
     def entity(self, type_: str, key: str, value: str, props: dict[str, Any] | None = None) -> EntityKey:
         """Add (or merge props into) an entity; returns its ``(type, key)``."""

@@ -8,6 +8,7 @@ tables that make a recurring entity cheap.  The field names they read are built 
 
 from __future__ import annotations
 
+import re
 from itertools import islice
 from typing import Any
 
@@ -49,6 +50,10 @@ _PLACEHOLDER = "?pending:"
 PID_JOIN_SECONDS = 2.0
 """How long after a reference without a command line the creation it names may be logged and
 still be joined by pid (two clocks of one host, a Sysmon 10 before its Sysmon 1)."""
+
+_DEVICE_VOLUME = re.compile(r"\\device\\harddiskvolume\d+(?=\\)", re.IGNORECASE)
+"""The volume prefix of a device path (Security 5156's ``Application``): which drive it is, the event
+does not say (volume 2 is C: on one machine, D: or a recovery partition on another)."""
 
 _FILE_SUFFIXES = ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
 _PROCESS_SUFFIXES = ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid")
@@ -163,6 +168,10 @@ class EntityBuilders:
         The image is a Windows path: case-insensitive, and written ``\\??\\C:\\...``,
         ``\\SystemRoot\\...`` or ``%windir%\\...`` by some sources, so those are made one path
         (as the service and task parsers expand them) before it is lower-cased into the key.
+        A device path (``\\device\\harddiskvolume2\\windows\\...``, Security 5156) is keyed
+        without its volume (``\\windows\\...``): its drive is unknown, so it is not made the
+        ``C:`` path of a Sysmon node (a guess), but the same program on hosts whose volumes are
+        numbered differently is one node, as a Sysmon image path is.
         """
         known_key = self._process_keys.get((exe, cmd))
         if known_key is None:
@@ -170,6 +179,8 @@ class EntityBuilders:
             if cmd and any(h in cmd.lower() for h in _POWERSHELL_HINTS):
                 decoded_guess = decode_powershell_command(cmd)
             image = expand_windows_path(exe) if exe else exe
+            if image[:8].lower() == "\\device\\":
+                image = _DEVICE_VOLUME.sub("", image, count=1)
             known_key = ((PROCESS, stable_hash(image.lower(), normalize_command_line(cmd))), decoded_guess)
             self._remember(self._process_keys, (exe, cmd), known_key, _PROCESS_KEY_LIMIT)
         return known_key
@@ -198,8 +209,11 @@ class EntityBuilders:
         """Replace this batch's placeholders by the processes they name, now the whole batch is seen.
 
         A placeholder is the full process of its host and GUID, else the one that held its pid
-        with the same image name at its time (:meth:`_pid_holder_near`), else the image-only
-        process (the node a reference without a command line always was).  Its relations and
+        with the same image name at its time (:meth:`_pid_holder_near`), else (one without a
+        GUID: Security 4688 and 5156) the process a GUID placeholder of this batch with the same
+        host, pid and image name settled to (:meth:`_guid_pid_holder`: a Sysmon 3 of the process
+        whose creation was not logged, where the 5156 names its image by a device path), else the
+        image-only process (the node a reference without a command line always was).  Its relations and
         sightings move to that process (:meth:`Accumulator.remap`); a full process keeps its own
         image and name, and takes only a digest it lacked.
 
@@ -212,7 +226,10 @@ class EntityBuilders:
         entities = acc.entities
         mapping: dict[EntityKey, EntityKey] = {}
         with_guids: set[EntityKey] | None = None
-        for ref, (host, guid, pid, ts, exe) in deferred.items():
+        # GUID placeholders first (a stable sort keeps the batch's order within each kind), so a
+        # placeholder without a GUID can join what one of them settled to
+        guid_pids: dict[tuple[str, str, str], list[tuple[float, EntityKey]]] = {}
+        for ref, (host, guid, pid, ts, exe) in sorted(deferred.items(), key=lambda item: not item[1][1]):
             target = self._processes.get((host, guid)) if guid else None
             if target is None and pid is not None:
                 target = self._pid_holder_near(host, pid, ts, basename(exe))
@@ -223,6 +240,8 @@ class EntityBuilders:
                         with_guids = set(self._processes.values())
                     if target in with_guids:
                         target = None
+                if target is None and not guid:
+                    target = _guid_pid_holder(guid_pids.get((host, str(pid), basename(exe)), ()), ts)
             placeholder = entities.pop(ref)
             if target is None:
                 target = self._process_key(exe, "")[0]
@@ -238,6 +257,8 @@ class EntityBuilders:
                 if known is not None and sha256 and "sha256" not in known.props:
                     known.props["sha256"] = sha256
             mapping[ref] = target
+            if guid and pid is not None:
+                guid_pids.setdefault((host, str(pid), basename(exe)), []).append((ts, target))
         deferred.clear()
         acc.remap(mapping)
 
@@ -403,6 +424,19 @@ class EntityBuilders:
             for old in list(islice(cache, len(cache) // 2)):
                 del cache[old]
         cache[key] = value
+
+
+def _guid_pid_holder(held: Any, ts: float) -> EntityKey | None:
+    """Of ``held`` (``(earliest time, process)`` of GUID placeholders with one host, pid and image
+    name), the process that held the pid at ``ts``: the last seen at or before it, else the first
+    seen within :data:`PID_JOIN_SECONDS` after it (the rule of ``EntityBuilders._pid_holder_near``)."""
+    holder = None
+    for at, ref in sorted(held):
+        if at <= ts:
+            holder = ref
+        elif holder is None and at <= ts + PID_JOIN_SECONDS:
+            return ref
+    return holder
 
 
 def script_entity(acc: Accumulator, text: str, parts: int = 0) -> EntityKey:

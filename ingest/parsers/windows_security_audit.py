@@ -13,8 +13,9 @@ Mappers of :mod:`ingest.parsers.windows_events`, beside :mod:`ingest.parsers.win
   ``winlog.object.name``.
 * 5156 is ``winsec:network_connect``, a process's connection as Sysmon 3 is: ``process.executable``
   the ``Application`` as written (a device path, ``\\device\\harddiskvolume2\\...``: the volume's
-  drive letter is not in the event, so it is not the Sysmon node of the same program),
-  ``process.pid``, the ends, ``network.direction`` (``%%14592`` inbound, ``%%14593`` outbound) and
+  drive letter is not in the event, so the projection joins it to its process by host, pid and
+  image name, :meth:`ingest.projection_entities.EntityBuilders._process`), ``process.pid`` (from
+  ``ProcessID``, or ``ProcessId`` as NXLog via Logstash writes it), the ends, ``network.direction`` (``%%14592`` inbound, ``%%14593`` outbound) and
   ``network.transport`` (6 tcp, 17 udp).  ``SourceAddress`` is the connection's initiator in both
   directions, as Sysmon 3's source is (the OTRF corpus: an inbound connection's source is the
   remote client), so the projection's Sysmon 3 rule finds the peer; no ``host.ip`` (the IP map
@@ -46,6 +47,8 @@ _TRANSPORTS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "ipv6-icmp"}
 
 _put_object_process = process_setter("process.", "ProcessName", "ProcessId")
 _put_wfp_process = process_setter("process.", "Application", "ProcessID")
+_put_wfp_process_id = process_setter("process.", "Application", "ProcessId")
+"""5156 as NXLog via Logstash writes it (empire_launcher_vbs): ``ProcessId``, the pid all other events spell so."""
 
 
 def _log_cleared(data: Data, fields: Fields) -> str:
@@ -79,6 +82,8 @@ def _security_4663(data: Data, fields: Fields) -> str:
 
 def _security_5156(data: Data, fields: Fields) -> str:
     _put_wfp_process(fields, data)
+    if "process.pid" not in fields:  # without its pid a 5156 joins no process: a node of its own
+        _put_wfp_process_id(fields, data)
     direction = value_of(data, "Direction")
     if direction is not None:
         word = _DIRECTIONS.get(str(direction).strip().lower())
