@@ -80,7 +80,8 @@ and the driving loop:
   PowerShell parts join;
 * ``ingest.projection_access``: a process opening another (``ACCESSED`` only with memory rights), or
   a file or key (4663: by its access mask);
-* ``ingest.projection_logons``: sshd and PAM log-ons (Windows' logon rules, and the client's name);
+* ``ingest.projection_logons``: sshd and PAM log-ons (Windows' logon rules, and the client's name), and
+  a domain controller's Kerberos events (4768/4769/4771);
 * ``ingest.projection_network``: the network-sensor rule;
 * ``ingest.projection_names``: DNS answers and the x509/ssl certificate join;
 * ``ingest.projection_transfers``: files on the wire and the Zeek files/http join;
@@ -193,6 +194,9 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             "winsec:logon_failed": self._logon_failed,
             "syslog:logon": self._syslog_logon,
             "syslog:logon_failed": self._syslog_logon_failed,
+            "winsec:kerberos_logon": self._kerberos_logon,
+            "winsec:kerberos_logon_failed": self._kerberos_logon_failed,
+            "winsec:kerberos_service_ticket": self._kerberos_service_ticket,
             "winsec:special_privileges": self._user_only,
             "windows:log_cleared": self._user_only,
             "winsec:network_connect": self._network_connect,

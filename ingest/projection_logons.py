@@ -1,4 +1,5 @@
-"""Log-ons outside Windows Security: sshd and PAM lines of a host's syslog.
+"""Log-ons outside Windows' 4624/4625: sshd and PAM lines of a host's syslog, and a domain controller's
+Kerberos events (4768/4769/4771, :mod:`ingest.parsers.windows_kerberos`).
 
 An sshd ``Accepted`` line is a log-on as Windows 4624 is, and an sshd ``Failed`` or ``Invalid
 user`` line or PAM's ``authentication failure`` one a failure as 4625 is
@@ -16,11 +17,19 @@ client's name instead of its address.
   and makes no entity, as a Sysmon 3 ``SourceHostname`` (``source.ptr``) and a CEF ``shost`` without
   its address do: the model has no relation from a domain to a host (a domain's relations are DNS
   facts, ``RESOLVES_TO``/``CLAIMED_AT`` an address, and the address is what sshd did not write).
+
+The KDC's events relate as Zeek's ``kerberos.log`` does (:mod:`ingest.projection_network`), the host
+being the KDC: a TGT issued (4768, ``0x0``) is ``user LOGGED_ON`` the DC, and its client address
+``LOGGED_ON`` it as 4624's source does; a refused one (4768, 4771) is a failure as 4625 is; a service
+ticket (4769) sights the user and the client ``CONNECTED`` the KDC (no new log-on: it was asked with a
+TGT already held).  None of them teaches the SID's name (:meth:`EndpointRules._learn_sid`): their
+``realm\\name`` would fight the ``DOMAIN\\name`` 4624 gives the same SID, and the name the map holds
+would flip with the order the two kinds of events come in.
 """
 
 from __future__ import annotations
 
-from ingest.projection_accumulator import EventContext
+from ingest.projection_accumulator import EventContext, R
 from ingest.projection_endpoint import EndpointRules
 
 
@@ -33,4 +42,17 @@ class LogonRules(EndpointRules):
 
     def _syslog_logon_failed(self, ctx: EventContext) -> None:
         """sshd ``Failed``/``Invalid user``, PAM's failure: the user touched, the client ``CONNECTED``."""
+        self._logon_failed(ctx)
+
+    def _kerberos_logon(self, ctx: EventContext) -> None:
+        """4768 with ``0x0``: ``user LOGGED_ON`` the KDC, and the client's address; no SID learnt."""
+        ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
+        self._logon_source(ctx, R.LOGGED_ON)
+
+    def _kerberos_logon_failed(self, ctx: EventContext) -> None:
+        """4768 refused, 4771: the user touched, the client ``CONNECTED`` the KDC (as 4625)."""
+        self._logon_failed(ctx)
+
+    def _kerberos_service_ticket(self, ctx: EventContext) -> None:
+        """4769: the user touched, the client ``CONNECTED`` the KDC; no log-on (as Zeek's ``TGS``)."""
         self._logon_failed(ctx)

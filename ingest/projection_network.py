@@ -172,7 +172,7 @@ class SensorRules(NameRules, TransferRules):
         The server is its host when its address is mapped, else its IP (as a connection's end is).
         For Kerberos the server is the KDC and the request an ``AS`` one (:data:`_LOGON_KINDS`): the
         account was authenticated by the realm there, not at a service it asked a ticket for.  (Windows
-        4768/4769, the KDC's own record of these, are not mapped: the generic rule sights their user.)  An NTLM
+        4768/4769/4771, the KDC's own record of these, relate the same way: ``ingest.projection_logons``.)  An NTLM
         client's workstation name (``source.workstation``) is the client's claim, as 4624's
         ``WorkstationName`` is: that host ``LOGGED_ON`` the server too, unless it is a placeholder
         (``NULL``), the server itself or the client's own mapped host (already related).

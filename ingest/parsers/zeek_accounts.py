@@ -9,7 +9,9 @@ vouches for its domain part:
   its first label, two forests' realms ``CORP.EXAMPLE.COM`` and ``CORP.PARTNER.NET`` would be one
   ``corp``, and a realm's first label is not its NetBIOS name anyway (``AD.CONTOSO.COM`` is
   ``CONTOSO``).  So a Zeek Kerberos user does not join a Windows 4624's ``contoso\\bob``; no source
-  in the projection maps a realm to its NetBIOS name, and a false merge is worse than a split.
+  in the projection maps a realm to its NetBIOS name, and a false merge is worse than a split.  It is
+  the user the domain controller's own 4768/4769/4771 name (:func:`ingest.parsers.accounts.kerberos_user`
+  composes both keys).
   ``kerberos.request_type`` says whether the client asked for a ticket-granting ticket (``AS``: it
   authenticated at the KDC, the projection's log-on) or a service ticket (``TGS``); an old log
   without the type is read from the service (``krbtgt/...`` is an ``AS`` request).
@@ -29,6 +31,8 @@ from typing import Any
 
 from ingest.ipmap_names import is_placeholder_host_name
 from ingest.normalize import normalize_host, normalize_user
+from ingest.parsers.accounts import account_key as _account_key
+from ingest.parsers.accounts import kerberos_user
 from ingest.parsers.sensor_fields import set_field
 
 
@@ -49,7 +53,8 @@ def map_kerberos(record: dict[str, Any], fields: dict[str, Any]) -> None:
         return
     principal, _, realm = client.rpartition("/") if "/" in client else (client, "", "")
     principal = principal.split("@", 1)[0]
-    set_field(fields, "user.name", _account_key(realm.strip().rstrip("."), principal))
+    # the key the domain controller's 4768/4769/4771 give the same account (ingest.parsers.windows_kerberos)
+    set_field(fields, "user.name", kerberos_user(realm, principal))
     request_type = _text(record.get("request_type"))
     service = _text(record.get("service"))
     if request_type is None and service is not None:
@@ -104,19 +109,6 @@ def _ntlm_account(record: dict[str, Any]) -> str | None:
     if server is not None and not is_placeholder_host_name(server):
         return _account_key(server, username)
     return _account_key("", username)  # no server name: the claim stays out of the key (in zeek.domainname)
-
-
-def _account_key(domain: str, name: str) -> str | None:
-    r"""``domain\name`` lower case (``name`` alone without a domain); ``None`` for no name.
-
-    Composed here, not by :func:`ingest.normalize.normalize_user`, which lets a ``DOMAIN\`` or
-    ``@domain`` in the name win: the client writes the name, so it must not choose the domain.  A
-    bare name holding a ``\`` would read as one (no Windows or Kerberos account has one): ``None``.
-    """
-    text = name.strip().lower()
-    if not text or (not domain and "\\" in text):
-        return None
-    return f"{domain.lower()}\\{text}" if domain else text
 
 
 def _server_domain_label(record: dict[str, Any]) -> str | None:

@@ -169,7 +169,9 @@ def test_an_account_written_with_either_domain_name_is_one_user(name: str) -> No
             if str(raw.get(f"{prefix}UserName", "")).lower() == account:
                 written.add(str(raw.get(f"{prefix}DomainName")).lower())
     assert spellings <= written  # the corpus does write both
-    names = {e.fields.get("user.name") for e in events}
+    # a KDC's 4768/4769/4771 name the account in its Kerberos realm, whole, as Zeek's kerberos.log does
+    # (ingest.parsers.windows_kerberos): by design not the NetBIOS spelling the other events share
+    names = {e.fields.get("user.name") for e in events if not e.kind.startswith("winsec:kerberos_")}
     assert user in names
     assert not {n for n in names if n and n.endswith("\\" + account) and n != user}
     assert not {n for n in names if n and "." in n.partition("\\")[0]}
