@@ -48,6 +48,8 @@ _POWERSHELL_HINTS = ("powershell", "pwsh")
 _PLACEHOLDER = "?pending:"
 """Prefix of the keys of placeholder processes: never in a projection (settled at each batch's end)."""
 PID_JOIN_SECONDS = 2.0
+_CREATION_KIND = "winsec:process_create"
+"""A 4688: its process fields name a process being created, never one that held the pid before."""
 """How long after a reference without a command line the creation it names may be logged and
 still be joined by pid (two clocks of one host, a Sysmon 10 before its Sysmon 1)."""
 
@@ -113,11 +115,15 @@ class EntityBuilders:
         if names is PARENT_FIELDS and pid is not None and pid == fields.get(PROCESS_FIELDS[6]):
             pid = None  # a process is never its own parent (a crafted 4688 with ProcessId = NewProcessId)
         if not cmd and host and (guid or pid is not None):
+            # a 4688 without a command line announces a new process: a holder of its pid seen
+            # earlier than the creation's own moment is an older process that had that pid
+            creation = names is PROCESS_FIELDS and ctx.event.kind == _CREATION_KIND
             if not guid:
-                holder = self._pid_holder(host, pid, ctx.ts, basename(exe))
+                holder = self._pid_holder(host, pid, ctx.ts, image_identity(exe),
+                                          since=ctx.ts - PID_JOIN_SECONDS if creation else None)
                 if holder is not None:
                     return holder
-            ref = self._placeholder(acc, host, str(guid) if guid else "", pid, ctx.ts, exe)
+            ref = self._placeholder(acc, host, str(guid) if guid else "", pid, ctx.ts, exe, creation)
             known_key: tuple[EntityKey, str | None] = (ref, None)
         else:
             # A process recurs in many events (image loads, registry writes...): its
@@ -185,7 +191,9 @@ class EntityBuilders:
             self._remember(self._process_keys, (exe, cmd), known_key, _PROCESS_KEY_LIMIT)
         return known_key
 
-    def _placeholder(self, acc: Accumulator, host: str, guid: str, pid: Any, ts: float, exe: str) -> EntityKey:
+    def _placeholder(
+        self, acc: Accumulator, host: str, guid: str, pid: Any, ts: float, exe: str, creation: bool = False,
+    ) -> EntityKey:
         """A placeholder for a process named without a command line whose full identity is not known yet.
 
         One per host and GUID (Sysmon), else per host, pid, image name and time (a pid names a
@@ -198,7 +206,7 @@ class EntityBuilders:
             ref = (PROCESS, f"{_PLACEHOLDER}{host}|{pid}|{name}|{ts!r}")
         pending = acc.deferred.get(ref)
         if pending is None:
-            acc.deferred[ref] = [host, guid, pid, ts, exe]
+            acc.deferred[ref] = [host, guid, pid, ts, exe, creation]
         elif ts < pending[3]:  # a GUID's placeholder joins by pid at its earliest time
             pending[3] = ts
             if pid is not None:
@@ -229,10 +237,11 @@ class EntityBuilders:
         # GUID placeholders first (a stable sort keeps the batch's order within each kind), so a
         # placeholder without a GUID can join what one of them settled to
         guid_pids: dict[tuple[str, str, str], list[tuple[float, EntityKey]]] = {}
-        for ref, (host, guid, pid, ts, exe) in sorted(deferred.items(), key=lambda item: not item[1][1]):
+        for ref, (host, guid, pid, ts, exe, creation) in sorted(deferred.items(), key=lambda item: not item[1][1]):
             target = self._processes.get((host, guid)) if guid else None
+            image = image_identity(exe)
             if target is None and pid is not None:
-                target = self._pid_holder_near(host, pid, ts, basename(exe))
+                target = self._pid_holder_near(host, pid, ts, image, since=ts - PID_JOIN_SECONDS if creation else None)
                 if target is not None and guid:
                     # a holder Sysmon named by a GUID of its own is another process (that pid, reused
                     # by the same image): only a creation logged without GUIDs (4688) joins by pid
@@ -241,7 +250,7 @@ class EntityBuilders:
                     if target in with_guids:
                         target = None
                 if target is None and not guid:
-                    target = _guid_pid_holder(guid_pids.get((host, str(pid), basename(exe)), ()), ts)
+                    target = _guid_pid_holder(guid_pids.get((host, str(pid), image), ()), ts)
             placeholder = entities.pop(ref)
             if target is None:
                 target = self._process_key(exe, "")[0]
@@ -258,7 +267,7 @@ class EntityBuilders:
                     known.props["sha256"] = sha256
             mapping[ref] = target
             if guid and pid is not None:
-                guid_pids.setdefault((host, str(pid), basename(exe)), []).append((ts, target))
+                guid_pids.setdefault((host, str(pid), image), []).append((ts, target))
         deferred.clear()
         acc.remap(mapping)
 
@@ -283,32 +292,41 @@ class EntityBuilders:
         key = (host, str(pid))  # "4242" and 4242 are one pid
         held = self._pids.get(key)
         if held is None:
-            self._remember(self._pids, key, ((ts, ref, basename(exe)),), _PID_LIMIT)
+            self._remember(self._pids, key, ((ts, ref, image_identity(exe)),), _PID_LIMIT)
             return
         if held[-1][1] == ref and held[-1][0] <= ts:
             return  # the common case: the same process seen again later
         others = [entry for entry in held if entry[1] != ref]
         first = min([ts, *(at for at, known, _ in held if known == ref)])
-        self._pids[key] = tuple(sorted([*others, (first, ref, basename(exe))])[-_PID_HOLDERS:])
+        self._pids[key] = tuple(sorted([*others, (first, ref, image_identity(exe))])[-_PID_HOLDERS:])
 
-    def _pid_holder(self, host: str, pid: Any, ts: float, name: str = "") -> EntityKey | None:
+    def _pid_holder(
+        self, host: str, pid: Any, ts: float, name: str = "", *, since: float | None = None,
+    ) -> EntityKey | None:
         """The process that last took ``pid`` on ``host`` at or before ``ts``, if one is known.
 
-        With an image ``name`` (lower case), a holder of another image is no answer: the process
-        that held the pid then was not seen (its creation was not logged), and the one seen
-        before it had ended.
+        With an image ``name`` (:func:`image_identity`), a holder of another image is no answer
+        (:func:`same_image`: another folder is another image): the process that held the pid
+        then was not seen (its creation was not logged), and the one seen before it had ended.
+        With ``since``, a holder first seen before it is no answer either (a creation's pid
+        held earlier was another process's).
         """
         holder = None
         holder_name = ""
+        holder_at = 0.0
         for at, ref, held_name in self._pids.get((host, str(pid)), ()):
             if at > ts:
                 break
-            holder, holder_name = ref, held_name
-        if holder is not None and name and holder_name and holder_name != name:
+            holder, holder_name, holder_at = ref, held_name, at
+        if holder is not None and not same_image(holder_name, name):
+            return None
+        if holder is not None and since is not None and holder_at < since:
             return None
         return holder
 
-    def _pid_holder_near(self, host: str, pid: Any, ts: float, name: str) -> EntityKey | None:
+    def _pid_holder_near(
+        self, host: str, pid: Any, ts: float, name: str, *, since: float | None = None,
+    ) -> EntityKey | None:
         """The process of image ``name`` that held ``pid`` on ``host`` at ``ts``: :meth:`_pid_holder`,
         else one first seen with that pid and image within :data:`PID_JOIN_SECONDS` after ``ts``.
 
@@ -316,11 +334,11 @@ class EntityBuilders:
         process 12 ms before its Sysmon 1; a 4688 and a Sysmon 1 of one creation stamped by two
         clocks).  Another image never joins: Windows reuses pids at once.
         """
-        holder = self._pid_holder(host, pid, ts, name)
+        holder = self._pid_holder(host, pid, ts, name, since=since)
         if holder is not None:
             return holder
         for at, ref, held_name in self._pids.get((host, str(pid)), ()):
-            if ts < at <= ts + PID_JOIN_SECONDS and (not name or not held_name or held_name == name):
+            if ts < at <= ts + PID_JOIN_SECONDS and same_image(held_name, name):
                 return ref
         return None
 
@@ -460,6 +478,44 @@ def script_entity(acc: Accumulator, text: str, parts: int = 0) -> EntityKey:
     if parts:
         props["parts"] = parts
     return acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props)
+
+
+_VOLUME = re.compile(r"^(?:\\\\\?\\|\\\?\?\\)?(?:\\device\\harddiskvolume\d+|[a-z]:)(?=\\)")
+r"""A path's volume: ``C:``, ``\device\harddiskvolume2`` (5156), behind an optional ``\\?\`` / ``\??\``."""
+
+
+def image_identity(path: str) -> str:
+    r"""An image path as the pid join compares it: lower case, ``\`` separators, no volume.
+
+    5156 names ``\device\harddiskvolume2\windows\...`` where Sysmon names ``C:\Windows\...``:
+    both are ``\windows\...`` here.  A bare name stays a bare name.
+
+    >>> image_identity("C:\\Windows\\System32\\CMD.EXE")
+    '\\windows\\system32\\cmd.exe'
+    >>> image_identity("\\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe")
+    '\\windows\\system32\\cmd.exe'
+    >>> image_identity("cmd.exe"), image_identity("")
+    ('cmd.exe', '')
+    """
+    text = path.replace("/", "\\").lower()
+    return _VOLUME.sub("", text, count=1)
+
+
+def same_image(held: str, named: str) -> bool:
+    r"""Whether two :func:`image_identity` values can be one program: equal paths, or equal
+    names when either side is only a name (or a join state saved before paths were kept);
+    an unknown side agrees.  ``\users\public\svchost.exe`` is not ``\windows\system32\svchost.exe``.
+
+    >>> same_image("\\windows\\system32\\svchost.exe", "\\users\\public\\svchost.exe")
+    False
+    >>> same_image("svchost.exe", "\\windows\\system32\\svchost.exe"), same_image("", "x.exe")
+    (True, True)
+    """
+    if not held or not named:
+        return True
+    if "\\" in held and "\\" in named:
+        return held == named
+    return basename(held) == basename(named)
 
 
 def basename(path: str) -> str:

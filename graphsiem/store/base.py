@@ -208,9 +208,11 @@ class GraphStore(Protocol):
         """Distinct hosts with a sighting of their own: the fleet the telemetry came from.
 
         Fewer than the ``host`` entities when some hosts are only named by another
-        machine's events (a logon's client-written ``WorkstationName``, a lease's
-        name): those are not fleet members, and counting them would shrink every
-        fleet fraction.
+        machine's events (a logon's client-written ``WorkstationName``): those are
+        not fleet members, and counting them would shrink every fleet fraction.  A
+        DHCP lease's name does count: the sensor's traffic of that address is the
+        host's own telemetry, so a client taking many leases under random names
+        (DHCP starvation) still grows the fleet.
         """
 
     def iter_sightings(

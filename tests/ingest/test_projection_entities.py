@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graphsiem.model import Event, stable_hash
 from ingest.projection import Projector, project_events
+from ingest.projection_entities import image_identity
 from tests.ingest.test_projection import PS, PS_CMD, ev, process_key
 
 
@@ -149,7 +150,8 @@ def test_a_process_seen_again_keeps_the_earliest_time_it_held_its_pid():
     projector = Projector()
     later, earlier = _create(7, 500.0, PS, PS_CMD, "a"), _create(7, 100.0, PS, PS_CMD, "b")
     projector.project([later, earlier])  # projected out of time order
-    assert projector._pids[("ws-1", "7")] == ((100.0, ("process", process_key(PS, PS_CMD)), "powershell.exe"),)
+    # the image as the pid join compares it: its path without the volume (another folder is another program)
+    assert projector._pids[("ws-1", "7")] == ((100.0, ("process", process_key(PS, PS_CMD)), image_identity(PS)),)
 
 
 def test_a_full_cache_drops_its_older_half_not_everything():
