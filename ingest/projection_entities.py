@@ -201,9 +201,10 @@ class EntityBuilders:
         """
         name = basename(exe)
         if guid:
-            ref = (PROCESS, f"{_PLACEHOLDER}{host}|{guid}|{name}")
+            # the repr of a tuple: fields an event writes can never make two placeholders one
+            ref = (PROCESS, f"{_PLACEHOLDER}{(host, guid, name)!r}")
         else:
-            ref = (PROCESS, f"{_PLACEHOLDER}{host}|{pid}|{name}|{ts!r}")
+            ref = (PROCESS, f"{_PLACEHOLDER}{(host, str(pid), name, ts)!r}")
         pending = acc.deferred.get(ref)
         if pending is None:
             acc.deferred[ref] = [host, guid, pid, ts, exe, creation]
