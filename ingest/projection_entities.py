@@ -237,7 +237,9 @@ class EntityBuilders:
         with_guids: set[EntityKey] | None = None
         # GUID placeholders first (a stable sort keeps the batch's order within each kind), so a
         # placeholder without a GUID can join what one of them settled to
-        guid_pids: dict[tuple[str, str, str], list[tuple[float, EntityKey]]] = {}
+        # by host, pid and image name; each with its image_identity, compared by same_image (a
+        # Sysmon reference may name its image by name only, a 4688 by its path)
+        guid_pids: dict[tuple[str, str, str], list[tuple[float, EntityKey, str]]] = {}
         for ref, (host, guid, pid, ts, exe, creation) in sorted(deferred.items(), key=lambda item: not item[1][1]):
             target = self._processes.get((host, guid)) if guid else None
             image = image_identity(exe)
@@ -251,7 +253,8 @@ class EntityBuilders:
                     if target in with_guids:
                         target = None
                 if target is None and not guid:
-                    target = _guid_pid_holder(guid_pids.get((host, str(pid), image), ()), ts)
+                    held = guid_pids.get((host, str(pid), basename(exe)), ())
+                    target = _guid_pid_holder([(at, ref) for at, ref, named in held if same_image(named, image)], ts)
             placeholder = entities.pop(ref)
             if target is None:
                 target = self._process_key(exe, "")[0]
@@ -268,7 +271,7 @@ class EntityBuilders:
                     known.props["sha256"] = sha256
             mapping[ref] = target
             if guid and pid is not None:
-                guid_pids.setdefault((host, str(pid), image), []).append((ts, target))
+                guid_pids.setdefault((host, str(pid), basename(exe)), []).append((ts, target, image))
         deferred.clear()
         acc.remap(mapping)
 
@@ -485,6 +488,11 @@ _VOLUME = re.compile(r"^(?:\\\\\?\\|\\\?\?\\)?(?:\\device\\harddiskvolume\d+|[a-
 r"""A path's volume: ``C:``, ``\device\harddiskvolume2`` (5156), behind an optional ``\\?\`` / ``\??\``."""
 
 
+_PATH_PREFIXES = (("\\\\?\\globalroot\\", "\\"), ("\\\\?\\unc\\", "\\\\"), ("\\device\\mup\\", "\\\\"))
+r"""Spellings of one place: a share (``\\?\UNC\srv``, 5156's ``\device\mup\srv`` = ``\\srv``) and a
+shadow copy (``\\?\GLOBALROOT\Device\...`` = 5156's ``\device\...``)."""
+
+
 def image_identity(path: str) -> str:
     r"""An image path as the pid join compares it: lower case, ``\`` separators, no volume.
 
@@ -495,10 +503,16 @@ def image_identity(path: str) -> str:
     '\\windows\\system32\\cmd.exe'
     >>> image_identity("\\Device\\HarddiskVolume2\\Windows\\System32\\cmd.exe")
     '\\windows\\system32\\cmd.exe'
+    >>> image_identity("\\device\\mup\\srv\\share\\t.exe"), image_identity("\\\\srv\\share\\t.exe")
+    ('\\\\srv\\share\\t.exe', '\\\\srv\\share\\t.exe')
     >>> image_identity("cmd.exe"), image_identity("")
     ('cmd.exe', '')
     """
     text = path.replace("/", "\\").lower()
+    for prefix, instead in _PATH_PREFIXES:
+        if text.startswith(prefix):
+            text = instead + text[len(prefix):]
+            break
     return _VOLUME.sub("", text, count=1)
 
 

@@ -87,3 +87,27 @@ def test_a_sysmon_reference_from_another_folder_does_not_join_a_4688_process_of_
 
     connected = {src for src, dst in edges(graph, "CONNECTED") if dst == ("ip", "203.0.113.77")}
     assert connected and process(cmd, "cmd.exe /c backup.bat") not in connected
+
+
+def test_a_4688_path_joins_the_process_a_sysmon_reference_named_by_name_only(tmp_path: Path) -> None:
+    # Sysmon 10 names the accessed process "wardog.exe" by GUID and pid; the 4688 of its creation names
+    # C:\Users\wardog\Desktop\wardog.exe without a command line; no Sysmon 1: one node, whatever the order
+    from tests.ingest.test_process_identity import ACCESS, LSASS_CREATE, SECURITY
+
+    for order in ([LSASS_CREATE, ACCESS, SECURITY], [LSASS_CREATE, SECURITY, ACCESS]):
+        data = tmp_path / str(len(list(tmp_path.iterdir())))
+        data.mkdir()
+        with EmbeddedStore(data / "graph") as store:
+            graph = ingest(store, data, order)
+        wardogs = [value for value in _process_entities(graph).values() if dict(value[1]).get("name") == "wardog.exe"]
+        assert len(wardogs) == 1, wardogs
+
+
+def test_a_5156_of_a_program_run_from_a_share_joins_its_process(tmp_path: Path) -> None:
+    share = "\\\\fileserver\\share\\tool.exe"
+    create = _sysmon_1(1, "2024-03-01T10:00:00.000", "{aaaaaaaa-0000-0000-0000-000000000003}", 900, share, "tool.exe -x")
+    connect = _wfp(2, "2024-03-01T10:00:05Z", "900", "\\device\\mup\\fileserver\\share\\tool.exe")
+    with EmbeddedStore(tmp_path / "graph") as store:
+        graph = ingest(store, tmp_path, [create, connect])
+
+    assert (process(share, "tool.exe -x"), C2) in set(edges(graph, "CONNECTED"))
