@@ -15,7 +15,6 @@ The whole graph is never pulled: no host-to-entity relation is read here.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from analytics.config import DetectionConfig
 from analytics.features import EntityStats, FeatureContext, Window, entity_stats
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
+from graphsiem.addresses import names_no_other_machine
 from graphsiem.model import Entity, EntityKey, EntityType, RelationType
 from graphsiem.store.base import GraphStore
 
@@ -124,19 +124,7 @@ def names_no_remote_machine(key: EntityKey) -> bool:
     >>> names_no_remote_machine(("domain", "localhost"))
     False
     """
-    type_, value = key
-    if type_ != EntityType.IP:
-        return False
-    try:
-        address = ipaddress.ip_address(value.split("%", 1)[0].strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    broadcast = isinstance(address, ipaddress.IPv4Address) and address == ipaddress.IPv4Address("255.255.255.255")
-    return (
-        address.is_loopback or address.is_link_local or address.is_multicast or address.is_unspecified or broadcast
-    )
+    return key[0] == EntityType.IP and names_no_other_machine(key[1])
 
 
 def _installed_drivers(store: GraphStore) -> dict[EntityKey, Entity]:

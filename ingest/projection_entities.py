@@ -19,7 +19,7 @@ from ingest.normalize import (
     normalize_domain,
     registered_domain,
 )
-from ingest.parsers.windows_persistence import _expand as expand_windows_path
+from ingest.parsers.windows_persistence import expand_windows_path
 from ingest.powershell import decode_powershell_command
 from ingest.projection_accumulator import (
     DOMAIN,

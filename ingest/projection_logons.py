@@ -34,25 +34,10 @@ from ingest.projection_endpoint import EndpointRules
 
 
 class LogonRules(EndpointRules):
-    """The syslog log-on rules of :class:`ingest.projection.Projector`."""
-
-    def _syslog_logon(self, ctx: EventContext) -> None:
-        """sshd ``Accepted``: ``user LOGGED_ON host``, and the client's address or single-label name too."""
-        self._logon(ctx)
-
-    def _syslog_logon_failed(self, ctx: EventContext) -> None:
-        """sshd ``Failed``/``Invalid user``, PAM's failure: the user touched, the client ``CONNECTED``."""
-        self._logon_failed(ctx)
+    """The log-on rule of a KDC's TGT; sshd/PAM log-ons and the other Kerberos events take
+    4624's and 4625's rules (``_logon``, ``_logon_failed``) in the projector's table."""
 
     def _kerberos_logon(self, ctx: EventContext) -> None:
         """4768 with ``0x0``: ``user LOGGED_ON`` the KDC, and the client's address; no SID learnt."""
         ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
         self._logon_source(ctx, R.LOGGED_ON)
-
-    def _kerberos_logon_failed(self, ctx: EventContext) -> None:
-        """4768 refused, 4771: the user touched, the client ``CONNECTED`` the KDC (as 4625)."""
-        self._logon_failed(ctx)
-
-    def _kerberos_service_ticket(self, ctx: EventContext) -> None:
-        """4769: the user touched, the client ``CONNECTED`` the KDC; no log-on (as Zeek's ``TGS``)."""
-        self._logon_failed(ctx)

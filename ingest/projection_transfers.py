@@ -11,14 +11,14 @@ from one bare address has no domain, and the address is then its only origin.
 
 from __future__ import annotations
 
-from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
+from graphsiem.addresses import names_no_other_machine
 from graphsiem.model import EntityKey, stable_hash
 from ingest.normalize import ip_or_none
 from ingest.projection_accumulator import FILE, HOST, IP, Accumulator, EventContext, R
-from ingest.projection_entities import NO_PEER, EntityBuilders
+from ingest.projection_entities import EntityBuilders
 
 PendingTransfer = tuple[str, float, str | None, tuple[str, ...], Any, Any, str | None]
 """A Zeek HTTP download waiting for its URL: the files record's event id and time, its receiver host
@@ -209,12 +209,7 @@ def origin_address(value: Any) -> str | None:
     (True, True)
     """
     ip = ip_or_none(str(value))
-    if ip is None or ip in NO_PEER:
-        return None
-    address = ip_address(ip)
-    if address.is_loopback or address.is_link_local or address.is_multicast:
-        return None
-    return ip
+    return None if ip is None or names_no_other_machine(ip) else ip
 
 
 def _url_transfer(acc: Accumulator, url: EntityKey, mime: Any, size: Any) -> EntityKey:

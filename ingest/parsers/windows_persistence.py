@@ -104,7 +104,7 @@ _WELL_KNOWN_ACCOUNTS = {
 """Service accounts and task principals as Sysmon writes the user of what runs under them."""
 
 
-def _expand(text: str) -> str:
+def expand_windows_path(text: str) -> str:
     """``text`` with the variables of :data:`_ENVIRONMENT` expanded and a ``\\SystemRoot\\`` prefix made a path."""
     if "%" in text:
         text = _VARIABLE.sub(lambda match: _ENVIRONMENT.get(match.group(0).lower(), match.group(0)), text)
@@ -174,7 +174,7 @@ def service_command_line(image_path: str) -> tuple[str, str]:
     >>> service_command_line("C:\\Program Files\\Vendor Tool\\svc.exe -k run")[0]
     'C:\\Program Files\\Vendor Tool\\svc.exe'
     """
-    line = _expand(image_path.strip())
+    line = expand_windows_path(image_path.strip())
     return _qualified(_split_image(line)), line
 
 
@@ -189,12 +189,12 @@ def task_command_line(command: str, arguments: str = "") -> tuple[str, str]:
     >>> task_command_line("C:\\Program Files\\Contoso\\updater.exe")[1]
     '"C:\\Program Files\\Contoso\\updater.exe"'
     """
-    image = _with_extension(_expand(command.strip()).strip('"'))
+    image = _with_extension(expand_windows_path(command.strip()).strip('"'))
     executable = _qualified(image)
     line = f'"{image}"' if " " in image else image
     arguments = arguments.strip()
     if arguments:
-        line += " " + _expand(arguments)
+        line += " " + expand_windows_path(arguments)
     return executable, line
 
 
@@ -253,7 +253,7 @@ def driver_path(image_path: str, service_type: object = None) -> str | None:
     if quoted:
         end = text.find('"', 1)
         text = text[1:end] if end > 0 else text[1:]
-    path = _expand(text.strip())
+    path = expand_windows_path(text.strip())
     if service_type in _DRIVER_TYPES:
         return path
     image = path if quoted else _split_image(path)
