@@ -245,12 +245,16 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             try:
                 project_into(acc, event)
             except Exception:  # noqa: BLE001 - one odd event must not stop the graph
-                self.errors += 1
-                if len(self.failed) < 1000:
-                    self.failed.append(event.id)
+                self._note_failure(event)
         self._ctx = EventContext.__new__(EventContext)  # the refilled context lets go of this batch
         self._settle_deferred(acc)  # processes named before their creation in this batch
         return acc.projection()
+
+    def _note_failure(self, event: Event) -> None:
+        """Count an event a rule failed on, and keep its id (the first 1,000): it stays in the journal."""
+        self.errors += 1
+        if len(self.failed) < 1000:
+            self.failed.append(event.id)
 
     def project_into(self, acc: Accumulator, event: Event) -> None:
         """Add one event's entities, relations and sightings to ``acc``."""

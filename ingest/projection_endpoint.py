@@ -9,10 +9,10 @@ here for each other (``_script_parts``, part of the join state).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphsiem.model import Entity, EntityKey, stable_hash
+from graphsiem.model import Entity, EntityKey, Event, stable_hash
 from ingest.ipmap import connection_ends, is_placeholder_host_name
 from ingest.projection_accumulator import FILE, HOST, SCRIPT, USER, Accumulator, EventContext, R
 from ingest.projection_entities import (
@@ -150,8 +150,7 @@ class EndpointRules(NameRules):
     _script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]
     _installed_names: dict[EntityKey, InstalledNames]
     _sid_names: dict[str, str]
-    errors: int
-    failed: list[str]
+    _note_failure: Callable[[Event], None]  # the projector's (a failed 5156 is counted as a failed event)
 
     def _process_create(self, ctx: EventContext) -> None:
         process = self._process(ctx, PROCESS_FIELDS)
@@ -276,9 +275,7 @@ class EndpointRules(NameRules):
                 self._connect(ctx)
                 acc.sight(ctx.hosts, ctx.touched, ctx.ts)
             except Exception:  # noqa: BLE001 - as Projector.project: one odd event must not stop the graph
-                self.errors += 1
-                if len(self.failed) < 1000:
-                    self.failed.append(event.id)
+                self._note_failure(event)
         pending.clear()
         seen.clear()
 
