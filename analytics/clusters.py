@@ -150,7 +150,10 @@ def fan_out_clusters(
         Drop a cluster when this share of its members (of the smaller cluster)
         already form a higher-priority cluster.
     excluded : frozenset of (type, key)
-        Entities that may not be pivots (triage suppression of benign verdicts).
+        Suppressed pivots (triage: benign verdicts).  Their clusters are grown
+        as any other's, absorb their twins and drop their duplicates, and are
+        then left out of the result: a suppression removes the cluster, it does
+        not hand it to the next member in line.
     new_pivots_only : bool
         Only entities first seen by the fleet inside the window start clusters
         (members may be older).  What the fleet already did before the window
@@ -190,8 +193,10 @@ def fan_out_clusters(
     eligible = pool_hosts >= min_hosts
     if new_pivots_only:
         eligible &= stats.is_new[pool]
-    if excluded:
-        eligible &= np.array([incidence.entities[j] not in excluded for j in pool])
+    # A suppressed pivot (a benign verdict) still grows its cluster, so that the
+    # cluster absorbs its near-identical twins and outranks its duplicates; only
+    # then is it left out.  Merely skipping the pivot let a twin (the rollout's
+    # .exe after its .msi) start the same cluster again under another name.
     absorbed = np.zeros(len(pool), dtype=bool)
     position = {int(j): i for i, j in enumerate(pool)}
     clusters: list[RawCluster] = []
@@ -216,6 +221,8 @@ def fan_out_clusters(
         for m in member_set:
             member_owner.setdefault(m, []).append(len(kept_members))
         kept_members.append(member_set)
+        if incidence.entities[int(j)] in excluded:
+            continue
         clusters.append(RawCluster(pivot=int(j), members=members, hosts=incidence.hosts_of(int(j))))
     return clusters
 
