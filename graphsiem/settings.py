@@ -14,9 +14,12 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ingest.realm_domains import parse_realm_domains
 
 
 def default_data_dir() -> Path:
@@ -78,6 +81,13 @@ class Settings(BaseSettings):
     syslog_flush_s: float = Field(0.5, gt=0.0)
     syslog_max_message_bytes: int = Field(64 * 1024, ge=480)
 
+    # Kerberos realm -> NetBIOS domain (GRAPHSIEM_REALM_DOMAINS='{"theshire.local": "theshire"}'):
+    # a Kerberos principal of the realm is the user Windows names DOMAIN\name.  It wins over what
+    # the projection learns from hosts' machine accounts; "" keeps a realm whole.  The projector
+    # reads the same variable (ingest.realm_domains), so ingest and a replay apply it alike.
+    # (NoDecode: the value reaches the validator as written, so a bad one is a clear setting error)
+    realm_domains: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+
     @field_validator("webhook_url")
     @classmethod
     def _check_webhook_url(cls, value: str | None) -> str | None:
@@ -86,6 +96,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("webhook_url must start with http:// or https://")
         return value
+
+    @field_validator("realm_domains", mode="before")
+    @classmethod
+    def _check_realm_domains(cls, value: object) -> dict[str, str]:
+        return parse_realm_domains(value)
 
     @field_validator("webhook_secret", "bootstrap_admin_key", mode="before")
     @classmethod

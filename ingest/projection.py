@@ -9,7 +9,9 @@ Identity rules
 --------------
 * host: normalised short name (``Event.host``; sensor events reach hosts through
   the time-aware :class:`ingest.ipmap.IpHostMap`).
-* user: ``domain\\name`` lower case (already normalised by parsers).
+* user: ``domain\\name`` lower case (already normalised by parsers); a Kerberos principal's
+  ``realm\\name`` is ``netbios\\name`` once its realm is known to be that NetBIOS domain
+  (``ingest.projection_realms``).
 * process: key ``stable_hash(lower image path, normalize_command_line(cmdline))``;
   value the command line (else the image); props image, name, command_line,
   decoded_command; the image in a key is case-folded, with ``\\??\\``,
@@ -83,6 +85,7 @@ and the driving loop:
 * ``ingest.projection_logons``: sshd and PAM log-ons (Windows' logon rules, and the client's name), and
   a domain controller's Kerberos events (4768/4769/4771);
 * ``ingest.projection_network``: the network-sensor rule;
+* ``ingest.projection_realms``: Kerberos realm -> NetBIOS domain, learnt and the operator's;
 * ``ingest.projection_names``: DNS answers and the x509/ssl certificate join;
 * ``ingest.projection_transfers``: files on the wire and the Zeek files/http join;
 * ``ingest.projection_state``: saving and restoring the join state.
@@ -90,7 +93,7 @@ and the driving loop:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graphsiem.model import Entity, EntityKey, Event, Projection
@@ -116,6 +119,7 @@ from ingest.projection_logons import LogonRules
 from ingest.projection_network import SensorRules
 from ingest.projection_state import JOIN_STATE_VERSION, JOINS, JoinState
 from ingest.projection_transfers import PendingTransfer
+from ingest.realm_domains import parse_realm_domains, realm_domains_from_environment
 
 __all__ = [
     "DOMAIN", "FILE", "HOST", "IP", "JOIN_STATE_VERSION", "PROCESS", "R", "SCRIPT", "SCRIPT_TEXT_CHARS",
@@ -130,6 +134,9 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
     ----------
     ipmap : IpHostMap, optional
         The IP -> host intervals for network-sensor events (empty if omitted).
+    realm_domains : Mapping, optional
+        The operator's Kerberos realm -> NetBIOS domain map (``ingest.realm_domains``); by default
+        ``GRAPHSIEM_REALM_DOMAINS`` (none when unset).
 
     Examples
     --------
@@ -142,8 +149,12 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
     (['host', 'process'], ['RAN'])
     """
 
-    def __init__(self, ipmap: IpHostMap | IpWatch | None = None) -> None:
+    def __init__(self, ipmap: IpHostMap | IpWatch | None = None,
+                 realm_domains: Mapping[str, str] | None = None) -> None:
         self.ipmap = ipmap if ipmap is not None else IpHostMap()
+        self._realm_overrides = (realm_domains_from_environment() if realm_domains is None
+                                 else parse_realm_domains(realm_domains))
+        """The operator's realm -> NetBIOS domain (``ingest.realm_domains``; by default ``GRAPHSIEM_REALM_DOMAINS``)."""
         self.errors = 0
         self.failed: list[str] = []
         self._processes: dict[tuple[str, str], EntityKey] = {}
@@ -166,6 +177,8 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         """Installed command (process key) -> the service and task names it was installed as (see ``_installed``)."""
         self._sid_names: dict[str, str] = {}
         """Account SID (lower case) -> the account's user key, as logons name it (see ``_learn_sid``)."""
+        self._realm_domains: dict[str, str] = {}
+        """Learnt realm -> NetBIOS domain ("" when conflicting; see ``ingest.projection_realms``)."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}
@@ -195,8 +208,8 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             "syslog:logon": self._logon,
             "syslog:logon_failed": self._logon_failed,
             "winsec:kerberos_logon": self._kerberos_logon,
-            "winsec:kerberos_logon_failed": self._logon_failed,
-            "winsec:kerberos_service_ticket": self._logon_failed,  # sights the user; no log-on
+            "winsec:kerberos_logon_failed": self._kerberos_logon_failed,
+            "winsec:kerberos_service_ticket": self._kerberos_logon_failed,  # sights the user; no log-on
             "winsec:special_privileges": self._user_only,
             "windows:log_cleared": self._user_only,
             "winsec:network_connect": self._network_connect,
@@ -219,7 +232,7 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         This projector is left as it is, so a caller can drop the fork and
         project the same events again from here.
         """
-        other = Projector(ipmap)
+        other = Projector(ipmap, self._realm_overrides)
         other.errors = self.errors
         other.failed = list(self.failed)
         other.state_seq = self.state_seq

@@ -25,19 +25,38 @@ ticket (4769) sights the user and the client ``CONNECTED`` the KDC (no new log-o
 TGT already held).  None of them teaches the SID's name (:meth:`EndpointRules._learn_sid`): their
 ``realm\\name`` would fight the ``DOMAIN\\name`` 4624 gives the same SID, and the name the map holds
 would flip with the order the two kinds of events come in.
+
+The KDC's user, as Zeek's, is ``realm\\name``, or ``netbios\\name`` once the realm is known to be that
+NetBIOS domain (:mod:`ingest.projection_realms`: the operator's map, else a Windows host's own machine
+account seen earlier in the journal), so a ticket on the wire joins the account's 4624 and 4688.  The
+machine-account evidence is learnt by the rules that learn a SID's name (4624, 4672, 4688, an ECS
+successful logon or process start).
 """
 
 from __future__ import annotations
 
 from ingest.projection_accumulator import EventContext, R
 from ingest.projection_endpoint import EndpointRules
+from ingest.projection_realms import RealmNames
 
 
-class LogonRules(EndpointRules):
-    """The log-on rule of a KDC's TGT; sshd/PAM log-ons and the other Kerberos events take
-    4624's and 4625's rules (``_logon``, ``_logon_failed``) in the projector's table."""
+class LogonRules(EndpointRules, RealmNames):
+    """The rules of a KDC's Kerberos events; sshd/PAM log-ons take 4624's and 4625's rules (``_logon``,
+    ``_logon_failed``) in the projector's table."""
+
+    def _learn_sid(self, ctx: EventContext) -> None:
+        """A SID's name (:meth:`EndpointRules._learn_sid`), and a realm's NetBIOS name when the event is a
+        host's own machine account (:meth:`RealmNames._learn_realm`): the same events teach both."""
+        super()._learn_sid(ctx)
+        self._learn_realm(ctx)
 
     def _kerberos_logon(self, ctx: EventContext) -> None:
         """4768 with ``0x0``: ``user LOGGED_ON`` the KDC, and the client's address; no SID learnt."""
-        ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
+        ctx.rel(self._kerberos_user(ctx), R.LOGGED_ON, ctx.host)
         self._logon_source(ctx, R.LOGGED_ON)
+
+    def _kerberos_logon_failed(self, ctx: EventContext) -> None:
+        """A refused 4768, a 4771, and a 4769 (a service ticket is no new log-on): the user sighted, the
+        client ``CONNECTED`` the KDC, as 4625's rule (:meth:`EndpointRules._logon_failed`)."""
+        ctx.touch(self._kerberos_user(ctx))
+        self._logon_source(ctx, R.CONNECTED)

@@ -16,6 +16,7 @@ from ingest.normalize import ip_or_none
 from ingest.projection_accumulator import HOST, IP, Accumulator, EventContext, R
 from ingest.projection_entities import FILE_FIELDS, NO_PEER
 from ingest.projection_names import CERT_KEYS, NameRules
+from ingest.projection_realms import RealmNames
 from ingest.projection_transfers import FILE_TRANSFER_KINDS, TransferRules
 
 _SENSOR_KEYS = frozenset((
@@ -30,10 +31,11 @@ _LOGON_KINDS = frozenset(("zeek:ntlm", "zeek:kerberos"))
 the account's log-on at the server (:meth:`SensorRules._sensor_logon`), for Kerberos only a ticket-granting
 ticket's (``kerberos.request_type`` ``AS``): a service ticket (``TGS``) is asked with a TGT already held, so
 each would be one more log-on at the KDC; its user is only sighted.  Other records with a user and an
-outcome (a proxy's, a VPN's) are no log-on at their destination."""
+outcome (a proxy's, a VPN's) are no log-on at their destination.  A Kerberos user is ``realm\\name``, or
+``netbios\\name`` once the realm is known to be that NetBIOS domain (:mod:`ingest.projection_realms`)."""
 
 
-class SensorRules(NameRules, TransferRules):
+class SensorRules(NameRules, TransferRules, RealmNames):
     """The network-sensor rule of :class:`ingest.projection.Projector`."""
 
     ipmap: IpHostMap | IpWatch
@@ -143,7 +145,8 @@ class SensorRules(NameRules, TransferRules):
         if not fields.keys().isdisjoint(CERT_KEYS):
             self._certificate(ctx, fields, server)
         if "user.name" in fields:  # a proxy's or VPN's user: seen where the client is
-            user = self._user(ctx)
+            # a Kerberos principal in its NetBIOS domain when its realm is known to be one
+            user = self._kerberos_user(ctx) if kind == "zeek:kerberos" else self._user(ctx)
             ctx.touch(user)
             if (kind in _LOGON_KINDS and fields.get("event.outcome") == "success" and server
                     and (kind != "zeek:kerberos" or fields.get("kerberos.request_type") == "AS")):

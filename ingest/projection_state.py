@@ -2,7 +2,8 @@
 
 What later events join on (processes by host and GUID or pid, Zeek file ids, downloads
 waiting for their URL with the address they came from, certificates and their servers,
-PowerShell parts, the names installed commands were installed as, account names by SID) is
+PowerShell parts, the names installed commands were installed as, account names by SID, the
+NetBIOS domains of Kerberos realms) is
 kept as bytes in the journal, so a graph built by many calls is the graph one replay builds.
 """
 
@@ -15,16 +16,17 @@ import orjson
 from graphsiem.model import EntityKey
 from ingest.projection_transfers import PendingTransfer
 
-JOIN_STATE_VERSION = 5
+JOIN_STATE_VERSION = 6
 """Format of :meth:`JoinState.join_state`; a state of another version is not read (the joins are
 learnt again from the journal instead).  4: pid holders carry their image name, file keys
 prefer SHA-1/MD5 to names (version 3's remembered Zeek file ids name the older keys), and the
 parts of long PowerShell blocks wait for each other.  A state of version 4 saved before
 ``_installed_names`` (or ``_sid_names``) was a join lacks it and is not read either (``KeyError``).
 5: a download waiting for its URL keeps the address it came from (``file SERVED_BY ip`` when it
-arrives); version 4's waiting downloads lack it."""
+arrives); version 4's waiting downloads lack it.  6: the Kerberos realms learnt to be NetBIOS domains
+(``_realm_domains``, :mod:`ingest.projection_realms`); version 5 lacks them."""
 JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
-         "_script_parts", "_installed_names", "_sid_names")
+         "_script_parts", "_installed_names", "_sid_names", "_realm_domains")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 
@@ -127,6 +129,13 @@ def _restore_sid(item: list[Any]) -> tuple[str, str]:
     return sid, name
 
 
+def _restore_realm(item: list[Any]) -> tuple[str, str]:
+    realm, netbios = item
+    if not isinstance(realm, str) or not isinstance(netbios, str):
+        raise TypeError("a realm and its NetBIOS domain are text")
+    return realm, netbios
+
+
 _RESTORE = {
     "_processes": _restore_process,
     "_pids": _restore_pid,
@@ -138,6 +147,7 @@ _RESTORE = {
     "_script_parts": _restore_script_parts,
     "_installed_names": _restore_installed,
     "_sid_names": _restore_sid,
+    "_realm_domains": _restore_realm,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""

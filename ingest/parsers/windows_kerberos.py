@@ -9,7 +9,8 @@ the wire, so they give the same graph (:mod:`ingest.parsers.zeek_accounts`):
   the key Zeek gives the same principal: 4768's ``TargetUserName`` in ``TargetDomainName`` (the realm
   the client supplied, as Zeek's ``client`` realm is), 4769's ``TargetUserName`` ``name@REALM``, 4771's
   ``TargetUserName`` in the realm of its ``ServiceName`` (``krbtgt/REALM``).  Machine accounts
-  (``WS01$``) are users like others.
+  (``WS01$``) are users like others.  The projection names the user ``netbios\\name`` once the realm
+  is known to be that NetBIOS domain (:mod:`ingest.projection_realms`), as it does Zeek's.
 * a 4768 whose ``Status`` is ``0x0`` is ``winsec:kerberos_logon``, the account's log-on at the KDC
   (``user LOGGED_ON`` the DC, the client address ``LOGGED_ON`` it, as 4624's logon source); a failed
   4768 and every 4771 are ``winsec:kerberos_logon_failed``, as 4625 is (the user sighted, the client

@@ -8,10 +8,12 @@ vouches for its domain part:
   realm.  The realm is kept whole (``bob/CORP.EXAMPLE.COM`` -> ``corp.example.com\\bob``): cut to
   its first label, two forests' realms ``CORP.EXAMPLE.COM`` and ``CORP.PARTNER.NET`` would be one
   ``corp``, and a realm's first label is not its NetBIOS name anyway (``AD.CONTOSO.COM`` is
-  ``CONTOSO``).  So a Zeek Kerberos user does not join a Windows 4624's ``contoso\\bob``; no source
-  in the projection maps a realm to its NetBIOS name, and a false merge is worse than a split.  It is
-  the user the domain controller's own 4768/4769/4771 name (:func:`ingest.parsers.accounts.kerberos_user`
-  composes both keys).
+  ``CONTOSO``), and a false merge is worse than a split.  It is the user the domain controller's own
+  4768/4769/4771 name (:func:`ingest.parsers.accounts.kerberos_user` composes both keys).  The
+  projection, not the parser, names it ``contoso\\bob`` (the user of a Windows 4624) once the realm is
+  known to be that NetBIOS domain (:mod:`ingest.projection_realms`: the operator's map, or a Windows
+  host of the domain naming its own machine account earlier in the journal); the parser cannot know
+  it from one record.
   ``kerberos.request_type`` says whether the client asked for a ticket-granting ticket (``AS``: it
   authenticated at the KDC, the projection's log-on) or a service ticket (``TGS``); an old log
   without the type is read from the service (``krbtgt/...`` is an ``AS`` request).

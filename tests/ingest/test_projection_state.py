@@ -35,6 +35,9 @@ def _taught_projector() -> Projector:
            process__command_line=NETSVCS),
         # a logon names an account's SID: a task principal given as that SID is the account
         ev("winsec:logon", event_id="l1", user__name="corp\\adm-jdoe", user__id="S-1-5-21-1-2-3-1104"),
+        # a host naming its own machine account: its DNS domain (a Kerberos realm) is that NetBIOS domain
+        ev("winsec:special_privileges", event_id="m1", host__name__original="WS-10.corp.example",
+           user__name="corp\\ws-10$", user__id="S-1-5-18"),
     ])
     return projector
 
@@ -71,6 +74,9 @@ def test_a_restored_projector_joins_what_the_one_it_came_from_would():
            process__command_line=NETSVCS),
         ev("windows:task_created", event_id="t1", task__name="\\Sync", process__executable=PS,
            process__command_line=PS_CMD, user__name="s-1-5-21-1-2-3-1104"),
+        # a Kerberos principal of the learnt realm: corp\\bob
+        ev("zeek:kerberos", host=None, event_id="k1", source__ip="192.0.2.10", destination__ip="192.0.2.53",
+           user__name="corp.example\\bob", event__outcome="success", kerberos__request_type="AS"),
     ]
     restored = Projector(lease("192.0.2.10", "ws-10"))
     assert restored.restore_join_state(_taught_projector().join_state())
