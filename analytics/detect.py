@@ -21,7 +21,7 @@ import numpy as np
 
 from analytics.clusters import RawCluster, fan_out_clusters, pivot_census
 from analytics.config import DetectionConfig
-from analytics.evidence import EventLookup, evidence_ids, resolve_sources
+from analytics.evidence import EventLookup, evidence_ids, members_seen_outside, resolve_sources
 from analytics.explain import contributions, explain, feature_baseline
 from analytics.features import ClusterFacts, cluster_features, feature_matrix, scored_directions
 from analytics.inputs import DetectionInputs, load_inputs
@@ -95,8 +95,11 @@ def detect(
     t = time.perf_counter()
     for cluster in clusters[: config.evidence_top]:
         graph = cluster.subgraph(store, radius=1, limit=5000)
+        members = [e.ref for e in cluster.entities]
         pairs = evidence_ids(
-            graph, [e.ref for e in cluster.entities], cluster.hosts, limit=config.evidence_per_cluster
+            graph, members, cluster.hosts, limit=config.evidence_per_cluster,
+            shared=members_seen_outside(inputs.incidence, inputs.stats, members, cluster.hosts),
+            window=(inputs.window.start, inputs.window.end), journal=journal,
         )
         cluster.evidence = resolve_sources(pairs, journal)
     stats["evidence_s"] = time.perf_counter() - t
