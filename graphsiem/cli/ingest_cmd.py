@@ -50,6 +50,7 @@ from graphsiem.cli import EXIT_GRAPH_BEHIND
 from ingest.journal import Journal
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
+from ingest.realm_domains import realm_domains_from_environment
 from ingest.readers.files import STDIN, STDIN_NAME, default_readers
 from ingest.registry import default_registry
 from ingest.report import printable
@@ -298,8 +299,8 @@ def _stdin_problem(args: argparse.Namespace) -> str | None:
 
 
 def _option_problem(args: argparse.Namespace) -> str | None:
-    """What is wrong with ``--timezone``, ``--year``, ``--flush-seconds`` or ``--settle-seconds``, checked
-    before any record is read.
+    """What is wrong with ``--timezone``, ``--year``, ``--flush-seconds``, ``--settle-seconds`` or
+    ``GRAPHSIEM_REALM_DOMAINS``, checked before any record is read.
 
     A bad zone would otherwise reject every zone-less record, one by one, as
     if the records were at fault.
@@ -314,6 +315,11 @@ def _option_problem(args: argparse.Namespace) -> str | None:
     settle = args.settle_seconds
     if settle is not None and not (math.isfinite(settle) and settle >= 0):
         return f"--settle-seconds {settle:g}: give a number of seconds, or 0 to turn it off"
+    try:
+        # the projector reads it once records are journaled: a bad map would end the ingest there
+        realm_domains_from_environment()
+    except ValueError as exc:
+        return str(exc)
     return None
 
 

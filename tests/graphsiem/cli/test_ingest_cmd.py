@@ -105,3 +105,19 @@ def test_unknown_store_exits_2_with_the_known_ones(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "graphsiem ingest: unknown store 'bogus': use 'embedded', 'neo4j'" in captured.err
     assert captured.out == "" and not (tmp_path / "journal.sqlite").exists()
+
+
+@pytest.mark.parametrize("value", ["{not json", '{"theshire.local": "the.shire"}', '["theshire"]'])
+def test_a_bad_realm_map_exits_2_before_reading(tmp_path, capsys, monkeypatch, value):
+    # the projector reads GRAPHSIEM_REALM_DOMAINS after records are journaled: checked up front instead
+    monkeypatch.setenv("GRAPHSIEM_REALM_DOMAINS", value)
+    assert main(["ingest", str(FIXTURES / "lines.log"), "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("graphsiem ingest: GRAPHSIEM_REALM_DOMAINS") and "Traceback" not in err
+    assert not (tmp_path / "journal.sqlite").exists()
+
+
+def test_a_good_realm_map_lets_the_ingest_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GRAPHSIEM_REALM_DOMAINS", '{"theshire.local": "theshire"}')
+    assert main(["ingest", str(FIXTURES / "lines.log"), "--data", str(tmp_path)]) in (0, 1)
+    assert (tmp_path / "journal.sqlite").exists()
