@@ -50,8 +50,8 @@ from graphsiem.cli import EXIT_GRAPH_BEHIND
 from ingest.journal import Journal
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
-from ingest.realm_domains import realm_domains_from_environment
 from ingest.readers.files import STDIN, STDIN_NAME, default_readers
+from ingest.realm_domains import realm_domains_from_environment
 from ingest.registry import default_registry
 from ingest.report import printable
 
