@@ -75,6 +75,7 @@ class ClusterSummary(BaseModel):
         "first_seen": "2026-11-20T09:00:00.000Z", "last_seen": "2026-11-20T09:09:00.000Z",
         "summary": "65 hosts first contacted cdn-img-delivery.example within 9 minutes",
         "pivot": {"type": "domain", "key": "cdn-img-delivery.example"},
+        "is_active": True, "active": True, "previous_ids": [], "superseded_by": None,
         "triage": {"status": "open", "verdict": None, "assignee": None},
     }]})
 
@@ -88,6 +89,12 @@ class ClusterSummary(BaseModel):
     summary: str = ""
     pivot: Pivot | None = None
     is_active: bool = True
+    active: bool = Field(True, description="Produced by the latest detection (same as `is_active`).")
+    previous_ids: list[str] = Field(
+        default_factory=list, description="Ids this case had under earlier pivots, oldest first; "
+        "their triage was carried over and their audit is part of this one's.")
+    superseded_by: str | None = Field(
+        None, description="The id a later detection continues this case under, if any.")
     triage: TriageOut
 
 

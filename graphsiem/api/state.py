@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from graphsiem.api.cluster_lineage import lineage, match_predecessors, stored_cluster
 from graphsiem.api.records import (
     ApiKey,
     AuditEntry,
@@ -34,6 +35,7 @@ from graphsiem.api.records import (
     Triage,
     Verdict,
 )
+from graphsiem.api.state_lineage import continue_case, stored_previous_ids
 
 __all__ = ["ApiKey", "AuditEntry", "ClusterRow", "DetectionRun", "Role", "StateStore", "Status",
            "Suppression", "Triage", "Verdict", "hash_key", "parse_key_id"]
@@ -71,7 +73,15 @@ CREATE TABLE IF NOT EXISTS clusters (
     first_seen REAL, last_seen REAL, detection_id TEXT NOT NULL,
     is_active INTEGER NOT NULL, data TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS clusters_rank ON clusters(is_active, score DESC, id);
+-- The queue's order: score, then rarest first (fewer hosts), then id, as the CLI
+-- lists a detection (analytics.detect); keyset paging walks this index.
+DROP INDEX IF EXISTS clusters_rank;
+CREATE INDEX IF NOT EXISTS clusters_order ON clusters(score DESC, host_count, id);
+-- A cluster a later detection produced again under another id (another pivot):
+-- the same case, see graphsiem.api.cluster_lineage.
+CREATE TABLE IF NOT EXISTS cluster_successors (
+    old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL, detection_id TEXT NOT NULL, at REAL NOT NULL
+);
 """
 
 
@@ -206,15 +216,41 @@ class StateStore:
         Each item of ``clusters`` is the contract dict plus ``pivot``
         ``{"type", "key"}``.  Returns ``(new, previous)`` pairs so the caller can
         tell new and grown clusters apart (``previous`` is ``None`` for new ones).
+
+        A new cluster that is the same case as a stored one under another id
+        (:func:`~graphsiem.api.cluster_lineage.match_predecessors`: the pivot
+        changed) continues it: the stored dict gains ``previous_ids``, the old
+        id stays readable and is recorded as superseded, the old triage
+        (status, verdict, assignee) is carried over unless the new id's own is
+        newer, and the carry is audited.  ``previous`` is then the predecessor
+        when the latest detection had produced it.
         """
+        now = time.time()
         pairs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
         with self._tx() as db:
             previous = {
                 r["id"]: json.loads(r["data"])
                 for r in db.execute("SELECT id, data FROM clusters WHERE is_active = 1")
             }
+            candidates = [stored_cluster(i, d, was_active=True) for i, d in previous.items()]
+            candidates += [
+                stored_cluster(r["id"], json.loads(r["data"]), was_active=False)
+                for r in db.execute(
+                    "SELECT id, data FROM clusters WHERE is_active = 0 "
+                    "AND id IN (SELECT cluster_id FROM triage)")
+            ]
+            fresh = [stored_cluster(c["id"], c, was_active=True) for c in clusters]
+            predecessors = match_predecessors(fresh, candidates)
             db.execute("UPDATE clusters SET is_active = 0 WHERE is_active = 1")
             for cluster in clusters:
+                predecessor = predecessors.get(cluster["id"])
+                cluster = {**cluster, "previous_ids": lineage(
+                    stored_previous_ids(db, cluster["id"]), predecessor, cluster["id"])}
+                # Produced again: whatever superseded it no longer does.
+                db.execute("DELETE FROM cluster_successors WHERE old_id = ?", (cluster["id"],))
+                if predecessor is not None:
+                    continue_case(db, predecessor.id, cluster["id"],
+                                        detection_id=detection_id, now=now)
                 pivot = cluster.get("pivot") or {}
                 db.execute(
                     "INSERT OR REPLACE INTO clusters (id, score, host_count, entity_count, "
@@ -227,7 +263,10 @@ class StateStore:
                         cluster.get("last_seen_ts"), detection_id, json.dumps(cluster),
                     ),
                 )
-                pairs.append((cluster, previous.get(cluster["id"])))
+                before = previous.get(cluster["id"])
+                if before is None and predecessor is not None:
+                    before = previous.get(predecessor.id)
+                pairs.append((cluster, before))
         return pairs
 
     def get_cluster(self, cluster_id: str) -> ClusterRow | None:
@@ -241,15 +280,32 @@ class StateStore:
         status: Status | None = None,
         verdict: Verdict | None = None,
         since: float | None = None,
-        after: tuple[float, str] | None = None,
+        after: tuple[float, int, str] | None = None,
         limit: int = 50,
         include_inactive: bool = False,
     ) -> list[ClusterRow]:
-        """Clusters ranked by score (desc) then id, after the keyset cursor ``after``."""
+        """The queue: clusters by score (desc), then fewer hosts first, then id.
+
+        The order is the CLI's (ties rarest first, ``analytics.detect``);
+        ``after`` is the keyset cursor ``(score, host_count, id)`` of the last
+        row of the previous page.
+
+        Which clusters: with ``include_inactive`` every stored one.  Otherwise
+        the latest detection's (active) clusters, plus the inactive ones an
+        analyst is still working on, so that a case never drops out of the
+        queue because a later detection did not produce it: triaged (status not
+        open, or a verdict, or an assignee), not resolved (not closed, verdict
+        not benign) and not continued under another id (``cluster_successors``).
+        With a ``status`` or ``verdict`` filter the resolved ones are included
+        too (``?status=closed`` finds a closed case whatever the detections did).
+        """
         where: list[str] = []
         params: list[Any] = []
         if not include_inactive:
-            where.append("c.is_active = 1")
+            kept = [_TRIAGED, _NOT_SUPERSEDED]
+            if status is None and verdict is None:
+                kept.append(_UNRESOLVED)
+            where.append("(c.is_active = 1 OR (" + " AND ".join(kept) + "))")
         if min_score is not None:
             where.append("c.score >= ?")
             params.append(min_score)
@@ -263,11 +319,13 @@ class StateStore:
             where.append("c.last_seen >= ?")
             params.append(since)
         if after is not None:
-            where.append("(c.score < ? OR (c.score = ? AND c.id > ?))")
-            params.extend([after[0], after[0], after[1]])
+            score, host_count, cluster_id = after
+            where.append("(c.score < ? OR (c.score = ? AND (c.host_count > ? "
+                         "OR (c.host_count = ? AND c.id > ?))))")
+            params.extend([score, score, host_count, host_count, cluster_id])
         # The WHERE clauses are fixed fragments chosen above; values are parameters.
         sql = _CLUSTER_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY c.score DESC, c.id LIMIT ?"
+        sql += " ORDER BY c.score DESC, c.host_count, c.id LIMIT ?"
         params.append(limit)
         return [_cluster(r) for r in self._query(sql, params)]
 
@@ -333,7 +391,13 @@ class StateStore:
         return self.get_triage(cluster_id)
 
     def audit_trail(self, cluster_id: str) -> list[AuditEntry]:
-        rows = self._query("SELECT * FROM audit WHERE cluster_id = ? ORDER BY id", (cluster_id,))
+        """The audit of a cluster and of the ids it continued (``previous_ids``), oldest first."""
+        row = self.get_cluster(cluster_id)
+        ids = [cluster_id, *(row.data.get("previous_ids") or [] if row else [])]
+        marks = ", ".join("?" for _ in ids)
+        rows = self._query(
+            f"SELECT * FROM audit WHERE cluster_id IN ({marks}) ORDER BY id",  # noqa: S608
+            ids)
         return [AuditEntry(**dict(r)) for r in rows]
 
     # -- suppressions ---------------------------------------------------------------
@@ -410,9 +474,14 @@ class StateStore:
 
 _CLUSTER_SELECT = (
     "SELECT c.*, t.status AS t_status, t.verdict AS t_verdict, t.assignee AS t_assignee, "
-    "t.updated_at AS t_updated_at, t.updated_by AS t_updated_by "
-    "FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id"
+    "t.updated_at AS t_updated_at, t.updated_by AS t_updated_by, s.new_id AS superseded_by "
+    "FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id "
+    "LEFT JOIN cluster_successors s ON s.old_id = c.id"
 )
+# Fixed fragments of the queue's WHERE clause (no values in them).
+_TRIAGED = "(t.status != 'open' OR t.verdict IS NOT NULL OR t.assignee IS NOT NULL)"
+_UNRESOLVED = "(t.status != 'closed' AND COALESCE(t.verdict, '') != 'benign')"
+_NOT_SUPERSEDED = "s.new_id IS NULL"
 
 
 def _key(row: sqlite3.Row) -> ApiKey:
@@ -444,5 +513,6 @@ def _cluster(row: sqlite3.Row) -> ClusterRow:
         entity_count=row["entity_count"], pivot_type=row["pivot_type"],
         pivot_key=row["pivot_key"], first_seen=row["first_seen"], last_seen=row["last_seen"],
         detection_id=row["detection_id"], is_active=bool(row["is_active"]),
-        data=json.loads(row["data"]), triage=triage,
+        # The id that continues this case, if any: read with the row, kept with its data.
+        data={**json.loads(row["data"]), "superseded_by": row["superseded_by"]}, triage=triage,
     )

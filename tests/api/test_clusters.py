@@ -12,9 +12,10 @@ def _top(api: Api) -> dict:
     return next(c for c in items if CAMPAIGN_DOMAIN in [e["value"] for e in c["entities"]])
 
 
-def test_queue_is_ordered_by_score_then_id_with_contract_fields(fleet_api: Api) -> None:
+def test_queue_is_ordered_by_score_then_rarest_then_id_with_contract_fields(fleet_api: Api) -> None:
     items = fleet_api.get("/v1/clusters", role="analyst").json()["items"]
-    assert [(-c["score"], c["id"]) for c in items] == sorted((-c["score"], c["id"]) for c in items)
+    order = [(-c["score"], c["host_count"], c["id"]) for c in items]
+    assert order == sorted(order)
     top = _top(fleet_api)
     assert sorted(top["hosts"]) == sorted(CAMPAIGN_HOSTS)
     assert top["host_count"] == len(CAMPAIGN_HOSTS)

@@ -27,7 +27,7 @@ ClusterId = Annotated[str, Path(min_length=1, max_length=128, description="Clust
 _NOT_FOUND = {404: {"description": "No such cluster."}}
 
 
-@router.get("", response_model=ClusterPage, summary="The cluster queue, highest risk first")
+@router.get("", response_model=ClusterPage, summary="The cluster queue, highest risk first, ties rarest first")
 async def list_clusters(
     ctx: Context,
     _: AnalystCaller,
@@ -38,13 +38,19 @@ async def list_clusters(
         description="Only clusters last seen at or after this ISO-8601 time.")] = None,
     cursor: Annotated[str | None, Query(max_length=512, description="From next_cursor.")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Page size (capped).")] = None,
+    include_inactive: Annotated[bool, Query(description=(
+        "Every stored cluster, also those the latest detection did not produce. Without it: "
+        "the latest detection's clusters plus inactive ones still being worked on (triaged, "
+        "not closed, not benign; with `status` or `verdict`, closed and benign ones too)."
+    ))] = False,
 ) -> Response:
     # Reads only the state database: cheap enough to run on the event loop,
     # which keeps the queue fast under many concurrent clients.
     size = min(limit or ctx.settings.page_size_default, ctx.settings.page_size_max)
     since_ts = since.timestamp() if since is not None else None
     body = service.list_clusters_json(ctx, min_score=min_score, status=status, verdict=verdict,
-                                      since=since_ts, cursor=cursor, limit=size)
+                                      since=since_ts, cursor=cursor, limit=size,
+                                      include_inactive=include_inactive)
     return Response(body, media_type="application/json")
 
 

@@ -33,19 +33,22 @@ from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
 from graphsiem.model import epoch_to_iso
 
 
-def encode_cursor(score: float, cluster_id: str) -> str:
-    """An opaque keyset cursor: the last row's (score, id)."""
-    return base64.urlsafe_b64encode(orjson.dumps([score, cluster_id])).decode("ascii").rstrip("=")
+def encode_cursor(score: float, host_count: int, cluster_id: str) -> str:
+    """An opaque keyset cursor: the last row's sort key (score, host count, id)."""
+    return base64.urlsafe_b64encode(
+        orjson.dumps([score, host_count, cluster_id])).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[float, str]:
+def decode_cursor(cursor: str) -> tuple[float, int, str]:
     """Inverse of :func:`encode_cursor`; 422 naming ``cursor`` when it is not one."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        score, cluster_id = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if not isinstance(cluster_id, str) or isinstance(score, bool):
+        score, host_count, cluster_id = orjson.loads(
+            base64.urlsafe_b64decode(padded.encode("ascii")))
+        if (not isinstance(cluster_id, str) or isinstance(score, bool)
+                or not isinstance(host_count, int) or isinstance(host_count, bool)):
             raise TypeError
-        return float(score), cluster_id
+        return float(score), host_count, cluster_id
     except (ValueError, TypeError, binascii.Error, UnicodeEncodeError, orjson.JSONDecodeError):
         raise Unprocessable("not a cursor returned by this API", field="cursor") from None
 
@@ -64,7 +67,9 @@ def _summary_fields(row: ClusterRow) -> dict[str, Any]:
         "first_seen": data.get("first_seen"), "last_seen": data.get("last_seen"),
         "summary": str(explanation.get("summary", "")),
         "pivot": {"type": row.pivot_type, "key": row.pivot_key} if row.pivot_type else None,
-        "is_active": row.is_active, "triage": _triage_out(row.triage),
+        "is_active": row.is_active, "active": row.is_active,
+        "previous_ids": [str(i) for i in data.get("previous_ids") or []],
+        "superseded_by": data.get("superseded_by"), "triage": _triage_out(row.triage),
     }
 
 
@@ -92,14 +97,21 @@ def list_clusters_json(ctx: AppContext, **query: Any) -> bytes:
 
 def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | None,
                   verdict: Verdict | None, since: float | None, cursor: str | None,
-                  limit: int) -> ClusterPage:
-    """One page of the queue, highest score first, and the cursor of the next page."""
+                  limit: int, include_inactive: bool = False) -> ClusterPage:
+    """One page of the queue and the cursor of the next page.
+
+    Highest score first, ties rarest first (fewer hosts), then by id; which
+    clusters: :meth:`graphsiem.api.state.StateStore.list_clusters`.
+    """
     after = decode_cursor(cursor) if cursor else None
     rows = ctx.state.list_clusters(min_score=min_score, status=status, verdict=verdict,
-                                   since=since, after=after, limit=limit + 1)
+                                   since=since, after=after, limit=limit + 1,
+                                   include_inactive=include_inactive)
     has_more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].score, rows[-1].id) if has_more and rows else None
+    last = rows[-1] if rows else None
+    next_cursor = (encode_cursor(last.score, last.host_count, last.id)
+                   if has_more and last is not None else None)
     return ClusterPage(items=[ClusterSummary(**_summary_fields(r)) for r in rows],
                        next_cursor=next_cursor)
 
