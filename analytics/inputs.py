@@ -4,6 +4,12 @@
   aggregation on Neo4j, entities on at least two hosts);
 * the window incidence: :meth:`GraphStore.iter_sightings` with ``since`` = the
   window start (only sightings active in the window leave the database);
+* ``now`` bounds everything read: sightings, prevalence and the fleet size are
+  read as of ``now`` (``until``, :func:`graphsiem.store.base.sighting_as_of`)
+  and relations first seen after it are left out, so a backtest at ``now``
+  sees what a store holding only the data up to ``now`` holds (hosts and first
+  sightings exactly; counts and last sightings of what went on past ``now``
+  estimated, as a store keeps one aggregate per host and entity);
 * entities naming no remote machine (loopback, link-local, multicast and
   broadcast addresses) are left out of the incidence, so out of pivots and
   members (:func:`names_no_remote_machine`); they stay in the graph;
@@ -16,6 +22,7 @@ The whole graph is never pulled: no host-to-entity relation is read here.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +32,7 @@ from analytics.features import EntityStats, FeatureContext, Window, entity_stats
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
 from graphsiem.addresses import names_no_other_machine
-from graphsiem.model import Entity, EntityKey, EntityType, RelationType
+from graphsiem.model import Entity, EntityKey, EntityType, Relation, RelationType
 from graphsiem.store.base import GraphStore
 
 _PREVALENCE_TYPES = [t.value for t in EntityType if t is not EntityType.HOST]
@@ -55,7 +62,9 @@ def load_inputs(
     store : GraphStore
     config : DetectionConfig
     now : float, optional
-        End of the detection window; default the newest sighting in the store.
+        End of the detection window, and of everything read: nothing first
+        seen after ``now`` is read.  Default the newest sighting in the store
+        (then nothing is cut).
 
     Returns
     -------
@@ -64,7 +73,7 @@ def load_inputs(
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    prevalence = list(store.entity_prevalence(entity_types=_PREVALENCE_TYPES, min_hosts=2))
+    prevalence = list(store.entity_prevalence(entity_types=_PREVALENCE_TYPES, min_hosts=2, until=now))
     timings["prevalence_s"] = time.perf_counter() - t
     if not prevalence:
         return None
@@ -72,7 +81,7 @@ def load_inputs(
     window = Window.ending_at(end, config.window_hours * 3600.0)
 
     t = time.perf_counter()
-    incidence = build_incidence(store.iter_sightings(since=window.start))
+    incidence = build_incidence(store.iter_sightings(since=window.start, until=now))
     shared = incidence.host_counts() >= 2
     shared &= ~np.array([names_no_remote_machine(key) for key in incidence.entities], dtype=bool)
     incidence = incidence.select(np.flatnonzero(shared))
@@ -81,7 +90,7 @@ def load_inputs(
     # the fleet is the hosts that sent telemetry, not every host entity: a name a client wrote
     # into a logon (WorkstationName) is a host node too, and 500 such names made a 20-host
     # fleet look like 520, shrinking every fleet fraction
-    n_hosts = store.sighting_hosts()
+    n_hosts = store.sighting_hosts(until=now)
     stats = entity_stats(incidence, prevalence, window=window, n_hosts=n_hosts)
 
     t = time.perf_counter()
@@ -90,17 +99,17 @@ def load_inputs(
     encoded = frozenset(ref for ref, e in processes.items() if is_encoded_command(e.value, e.props))
     process_hosts = {p.entity: p.hosts for p in prevalence if p.entity[0] == EntityType.PROCESS}
     lineage = lineage_index(
-        store.iter_relations(RelationType.SPAWNED.value),
+        _relations(store, RelationType.SPAWNED, now),
         images,
         process_hosts,
         n_hosts=stats.n_hosts,
     )
     behaviours = behaviour_index(
-        store.iter_relations(RelationType.ACCESSED.value),
-        store.iter_relations(RelationType.INJECTED.value),
+        _relations(store, RelationType.ACCESSED, now),
+        _relations(store, RelationType.INJECTED, now),
         images,
     )
-    drivers = _installed_drivers(store)
+    drivers = _installed_drivers(store, now)
     timings["context_s"] = time.perf_counter() - t
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings)
@@ -127,10 +136,18 @@ def names_no_remote_machine(key: EntityKey) -> bool:
     return key[0] == EntityType.IP and names_no_other_machine(key[1])
 
 
-def _installed_drivers(store: GraphStore) -> dict[EntityKey, Entity]:
-    """The driver files hosts installed (``host INSTALLED file``: few, one per driver), with their props,
-    so a cluster pivoting on one says so."""
-    keys = {r.dst for r in store.iter_relations(RelationType.INSTALLED.value) if r.dst[0] == EntityType.FILE}
+def _relations(store: GraphStore, relation_type: RelationType, now: float | None) -> Iterator[Relation]:
+    """The relations of one type first seen by ``now`` (all without it): a backtest at ``now``
+    must not learn of a process tree or an LSASS read that came later."""
+    for relation in store.iter_relations(relation_type.value):
+        if now is None or relation.first_seen <= now:
+            yield relation
+
+
+def _installed_drivers(store: GraphStore, now: float | None) -> dict[EntityKey, Entity]:
+    """The driver files hosts installed by ``now`` (``host INSTALLED file``: few, one per driver),
+    with their props, so a cluster pivoting on one says so."""
+    keys = {r.dst for r in _relations(store, RelationType.INSTALLED, now) if r.dst[0] == EntityType.FILE}
     drivers = {}
     for key in sorted(keys):
         entity = store.get_entity(*key)

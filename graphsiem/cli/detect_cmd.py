@@ -35,6 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", default=None, help="data directory (default $GRAPHSIEM_DATA or ./.graphsiem)")
     parser.add_argument("--config", metavar="FILE", help="detection settings (YAML or JSON), e.g. tuned in a notebook")
     parser.add_argument(
+        "--now",
+        metavar="TIME",
+        help="end of the detection window, ISO-8601 with a zone (e.g. 2026-11-02T00:00:00Z); nothing "
+        "first seen after it is read, so a backtest sees what was known then (default: the newest data)",
+    )
+    parser.add_argument(
         "--baseline",
         choices=("host-count", "new-terms"),
         help="rank with a naive baseline instead of the scorer (for comparison)",
@@ -61,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from analytics.baselines import run_baseline
     from analytics.config import ConfigError, DetectionConfig
     from analytics.detect import detect
+    from analytics.instants import instant_to_epoch
     from graphsiem.store import open_store
     from ingest.journal import Journal
 
@@ -74,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
         config = DetectionConfig.load(args.config) if args.config else DetectionConfig()
     except (OSError, ConfigError) as exc:
         print(f"graphsiem detect: bad --config: {exc}", file=sys.stderr)
+        return 2
+    try:
+        now = instant_to_epoch(args.now) if args.now is not None else None
+    except ValueError as exc:
+        print(f"graphsiem detect: bad --now: {printable(str(exc))}", file=sys.stderr)
         return 2
     if args.json and args.json != "-":
         # Checked first: a detection can take minutes, and its result would be lost at the write.
@@ -96,9 +108,9 @@ def run(args: argparse.Namespace) -> int:
                 report = ingest_paths(args.paths, store=store, journal=journal, progress=False)
                 print(report.render(), file=sys.stderr)
             if args.baseline:
-                result = run_baseline(store, args.baseline, config=config)
+                result = run_baseline(store, args.baseline, config=config, now=now)
             else:
-                result = detect(store, config=config, journal=journal)
+                result = detect(store, config=config, now=now, journal=journal)
     finally:
         store.close()
     contract = result.to_contract()

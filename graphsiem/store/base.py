@@ -7,6 +7,7 @@ directory) and :class:`graphsiem.store.neo4j_store.Neo4jStore` (official driver)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -138,6 +139,35 @@ def scan_search(entities: Iterable[Entity], needle: str, limit: int) -> list[Sea
     return [*ranks[PREFIX], *ranks[CONTAINS], *ranks[IN_PROP]][: limit + 1]
 
 
+def sighting_as_of(first_seen: float, last_seen: float, count: int, until: float) -> tuple[float, int] | None:
+    """``(last_seen, count)`` of one sighting as known at ``until``, or ``None`` if it began later.
+
+    The reference definition every store's ``until`` must agree with.  A store
+    keeps one aggregate per host and entity (first, last, count), not every
+    contact, so a sighting that goes on past ``until`` is cut there: its
+    ``last_seen`` becomes ``until`` and its count the share of its contacts
+    that a steady rate puts before ``until`` (at least one, rounded half up:
+    ``floor(x + 0.5)``, which Cypher computes alike).
+    Backtests therefore see exact hosts and first sightings, and estimated
+    counts and last sightings for what continued past ``until``.
+
+    Examples
+    --------
+    >>> sighting_as_of(100.0, 200.0, 11, until=150.0)
+    (150.0, 6)
+    >>> sighting_as_of(100.0, 120.0, 3, until=150.0)
+    (120.0, 3)
+    >>> sighting_as_of(160.0, 200.0, 3, until=150.0) is None
+    True
+    """
+    if first_seen > until:
+        return None
+    if last_seen <= until:
+        return last_seen, count
+    share = (until - first_seen) / (last_seen - first_seen)
+    return until, max(1, math.floor(count * share + 0.5))
+
+
 class StoreError(RuntimeError):
     """A store could not complete an operation (unreachable, bad data...)."""
 
@@ -204,8 +234,11 @@ class GraphStore(Protocol):
     def host_prevalence(self, keys: Iterable[EntityKey] | None = None) -> dict[EntityKey, int]:
         """Distinct hosts that saw each entity (all entities when ``keys`` is None)."""
 
-    def sighting_hosts(self) -> int:
+    def sighting_hosts(self, *, until: float | None = None) -> int:
         """Distinct hosts with a sighting of their own: the fleet the telemetry came from.
+
+        With ``until``, only sightings that began by then count (the fleet as
+        known at that instant, :func:`sighting_as_of`).
 
         Fewer than the ``host`` entities when some hosts are only named by another
         machine's events (a logon's client-written ``WorkstationName``): those are
@@ -216,14 +249,27 @@ class GraphStore(Protocol):
         """
 
     def iter_sightings(
-        self, *, entity_types: Sequence[str] | None = None, since: float | None = None
+        self, *, entity_types: Sequence[str] | None = None, since: float | None = None,
+        until: float | None = None,
     ) -> Iterator[HostSighting]:
-        """Stream the host x entity incidence (optionally only sightings with last_seen >= since)."""
+        """Stream the host x entity incidence.
+
+        ``since`` keeps the sightings with ``last_seen >= since``; ``until``
+        reads them as of that instant (:func:`sighting_as_of`: sightings that
+        began later are left out, the others cut at ``until``), and ``since``
+        then applies to the cut ``last_seen``.
+        """
 
     def entity_prevalence(
-        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1
+        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1,
+        until: float | None = None,
     ) -> Iterator[EntityPrevalence]:
-        """Per-entity aggregation of sightings (on Neo4j computed by Cypher aggregation)."""
+        """Per-entity aggregation of sightings (on Neo4j computed by Cypher aggregation).
+
+        With ``until``, aggregated over the sightings as of that instant
+        (:func:`sighting_as_of`), so hosts, first and last sightings and counts
+        are what was known then.
+        """
 
     def hosts_of(self, entity_type: str, key: str) -> list[HostSighting]:
         """The sightings of one entity, one per host."""

@@ -7,7 +7,7 @@ another process's flush (``_refresh``) and then reads the graph in memory.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -20,6 +20,7 @@ from graphsiem.store.base import (
     Neighbor,
     SearchHit,
     scan_search,
+    sighting_as_of,
 )
 from graphsiem.store.embedded_state import EdgeId, EmbeddedState
 from graphsiem.store.merge import bfs_nodes, check_neighbor_query, check_relation_type, check_type
@@ -130,35 +131,55 @@ class EmbeddedReads(EmbeddedState):
             (t, k): len(self._sightings.get(entity_uid(check_type(t), k), ())) for t, k in keys
         }
 
-    def sighting_hosts(self) -> int:
+    def sighting_hosts(self, *, until: float | None = None) -> int:
         """Distinct hosts with a sighting of their own (see :meth:`GraphStore.sighting_hosts`)."""
         self._refresh()
-        return len(set().union(*self._sightings.values()))
+        if until is None:
+            return len(set().union(*self._sightings.values()))
+        return len({host for hosts in self._sightings.values()
+                    for host, (first, _, _) in hosts.items() if first <= until})
+
+    def _hosts_as_of(self, uid: str, until: float | None) -> Mapping[str, Sequence[Any]]:
+        """The entity's sightings per host, ``[first, last, count]``, as of ``until`` (:func:`sighting_as_of`)."""
+        hosts = self._sightings[uid]
+        if until is None:
+            return hosts
+        cut: dict[str, Sequence[Any]] = {}
+        for host, (first, last, count) in hosts.items():
+            known = sighting_as_of(first, last, count, until)
+            if known is not None:
+                cut[host] = (first, *known)
+        return cut
 
     def iter_sightings(
-        self, *, entity_types: Sequence[str] | None = None, since: float | None = None
+        self, *, entity_types: Sequence[str] | None = None, since: float | None = None,
+        until: float | None = None,
     ) -> Iterator[HostSighting]:
-        """Every host x entity sighting, optionally of some types and with last_seen >= since."""
+        """Every host x entity sighting, optionally of some types, as of ``until``, with last_seen >= since."""
         wanted = {check_type(t) for t in entity_types} if entity_types else None
         self._refresh()
-        for uid, hosts in list(self._sightings.items()):
+        for uid in list(self._sightings):
             ref = self._ref(uid)
             if wanted is not None and ref[0] not in wanted:
                 continue
-            for host, (first, last, count) in hosts.items():
+            for host, (first, last, count) in self._hosts_as_of(uid, until).items():
                 if since is None or last >= since:
                     yield HostSighting(host, ref, first, last, count)
 
     def entity_prevalence(
-        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1
+        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1,
+        until: float | None = None,
     ) -> Iterator[EntityPrevalence]:
-        """Per-entity aggregation of sightings, ordered by (type, key)."""
+        """Per-entity aggregation of sightings (as of ``until``), ordered by (type, key)."""
         wanted = {check_type(t) for t in entity_types} if entity_types else None
         self._refresh()
         rows = []
-        for uid, hosts in self._sightings.items():
+        for uid in self._sightings:
             attrs = self._graph._node[uid]
-            if (wanted is None or attrs["type"] in wanted) and len(hosts) >= min_hosts:
+            if wanted is not None and attrs["type"] not in wanted:
+                continue
+            hosts = self._hosts_as_of(uid, until)
+            if hosts and len(hosts) >= min_hosts:
                 rows.append((attrs["type"], attrs["key"], attrs["value"], hosts))
         rows.sort(key=lambda row: (row[0], row[1]))
         for entity_type, key, value, hosts in rows:

@@ -401,7 +401,8 @@ RETURN n.type AS type, n.key AS key, n.full_key AS full_key, count(*) AS hosts
 """
 
 SIGHTING_HOSTS = f"""
-MATCH (h:Host) WHERE EXISTS {{ (h)-[:{SEEN}]->() }}
+MATCH (h:Host)
+WHERE EXISTS {{ MATCH (h)-[s:{SEEN}]->() WHERE $until IS NULL OR s.first_seen <= $until }}
 RETURN count(h) AS n
 """
 
@@ -411,19 +412,35 @@ OPTIONAL MATCH (:Host)-[s:{SEEN}]->(:Entity {{uid: uid}})
 RETURN uid, count(s) AS hosts
 """
 
+_AS_OF = """
+WITH {keep}, s, s.last_seen <= coalesce($until, s.last_seen) AS ended
+WITH {keep}, s,
+     CASE WHEN ended THEN s.last_seen ELSE $until END AS seen_last,
+     CASE WHEN ended THEN s.count
+          ELSE toInteger(floor(s.count * (($until - s.first_seen) / (s.last_seen - s.first_seen)) + 0.5))
+     END AS cut_count
+WITH {keep}, s, seen_last, CASE WHEN cut_count < 1 THEN 1 ELSE cut_count END AS seen_count
+"""
+"""A sighting as of ``$until`` (``graphsiem.store.base.sighting_as_of``, the same arithmetic):
+one that goes on past it ends there, with its count cut in proportion.  ``{keep}`` names the
+other variables carried through."""
+
 SIGHTINGS = f"""
 MATCH (h:Host)-[s:{SEEN}]->(n:Entity)
-WHERE ($types IS NULL OR n.type IN $types) AND ($since IS NULL OR s.last_seen >= $since)
+WHERE ($types IS NULL OR n.type IN $types) AND ($until IS NULL OR s.first_seen <= $until)
+{_AS_OF.format(keep="h, n")}
+WITH h, n, s, seen_last, seen_count WHERE $since IS NULL OR seen_last >= $since
 RETURN h.key AS host, h.full_key AS host_full, n.type AS type, n.key AS key,
-       n.full_key AS full_key, s.first_seen AS first_seen, s.last_seen AS last_seen,
-       s.count AS count
+       n.full_key AS full_key, s.first_seen AS first_seen, seen_last AS last_seen,
+       seen_count AS count
 """
 
 ENTITY_PREVALENCE = f"""
 MATCH (:Host)-[s:{SEEN}]->(n:Entity)
-WHERE $types IS NULL OR n.type IN $types
-WITH n, count(s) AS hosts, min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen,
-     sum(s.count) AS count, collect(s.first_seen) AS firsts
+WHERE ($types IS NULL OR n.type IN $types) AND ($until IS NULL OR s.first_seen <= $until)
+{_AS_OF.format(keep="n")}
+WITH n, count(s) AS hosts, min(s.first_seen) AS first_seen, max(seen_last) AS last_seen,
+     sum(seen_count) AS count, collect(s.first_seen) AS firsts
 WHERE hosts >= $min_hosts
 RETURN n.type AS type, n.key AS key, n.full_key AS full_key, n.value AS value, hosts,
        first_seen, last_seen, count, firsts

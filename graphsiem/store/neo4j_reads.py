@@ -111,27 +111,29 @@ class Neo4jReads(Neo4jConnection):
         records = self._read(q.HOST_PREVALENCE_KEYS, uids=list(refs))
         return {refs[r["uid"]]: r["hosts"] for r in records}
 
-    def sighting_hosts(self) -> int:
+    def sighting_hosts(self, *, until: float | None = None) -> int:
         """Distinct hosts with a sighting of their own (see :meth:`GraphStore.sighting_hosts`)."""
-        return int(self._read(q.SIGHTING_HOSTS)[0]["n"])
+        return int(self._read(q.SIGHTING_HOSTS, until=until)[0]["n"])
 
     def iter_sightings(
-        self, *, entity_types: Sequence[str] | None = None, since: float | None = None
+        self, *, entity_types: Sequence[str] | None = None, since: float | None = None,
+        until: float | None = None,
     ) -> Iterator[HostSighting]:
-        """Every host x entity sighting, optionally of some types and with last_seen >= since."""
+        """Every host x entity sighting, optionally of some types, as of ``until``, with last_seen >= since."""
         types = [check_type(t) for t in entity_types] if entity_types else None
-        for r in self._stream(q.SIGHTINGS, types=types, since=since):
+        for r in self._stream(q.SIGHTINGS, types=types, since=since, until=until):
             yield HostSighting(
                 r["host_full"] or r["host"], (r["type"], r["full_key"] or r["key"]),
                 r["first_seen"], r["last_seen"], r["count"],
             )
 
     def entity_prevalence(
-        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1
+        self, *, entity_types: Sequence[str] | None = None, min_hosts: int = 1,
+        until: float | None = None,
     ) -> Iterator[EntityPrevalence]:
-        """Per-entity aggregation of sightings, computed in the database, ordered by (type, key)."""
+        """Per-entity aggregation of sightings (as of ``until``), computed in the database, ordered by (type, key)."""
         types = [check_type(t) for t in entity_types] if entity_types else None
-        for r in self._stream(q.ENTITY_PREVALENCE, types=types, min_hosts=min_hosts):
+        for r in self._stream(q.ENTITY_PREVALENCE, types=types, min_hosts=min_hosts, until=until):
             yield EntityPrevalence(
                 entity=(r["type"], r["full_key"] or r["key"]), value=r["value"], hosts=r["hosts"],
                 first_seen=r["first_seen"], last_seen=r["last_seen"], count=r["count"],
