@@ -146,7 +146,8 @@ def why_no_clusters(stats: dict[str, Any], config: DetectionConfig) -> str:
         return "no entity is shared by 2 or more hosts in the store: nothing to cluster"
     if "on_min_hosts" not in stats:  # a baseline ranking: no pivots to account for
         return ""
-    hours = f"{config.window_hours:g} h ending at the {stats.get('window_ends_at', 'newest event')}"
+    ends_at = stats.get("window_ends_at", "newest event")
+    hours = f"{config.window_hours:g} h ending at " + ("--now" if ends_at == "now" else f"the {ends_at}")
     line = f"window {epoch_to_iso(stats['window_start'])} .. {epoch_to_iso(stats['window_end'])} ({hours}); "
     shared, new, candidates = stats["on_min_hosts"], stats["new_on_min_hosts"], stats["pivot_candidates"]
     line += f"{shared} {'entity' if shared == 1 else 'entities'} shared by >= {config.min_hosts} hosts in it"

@@ -42,3 +42,10 @@ def test_now_without_a_zone_or_not_a_time_is_refused(fleet_data_dir, capsys):
     assert "bad --now" in (err := capsys.readouterr().err) and "no time zone" in err
     assert main(["detect", "--data", str(fleet_data_dir), "--now", "yesterday"]) == 2
     assert "'yesterday' is not an ISO-8601 time" in capsys.readouterr().err
+
+
+def test_an_empty_backtest_says_its_window_ends_at_now(fleet_data_dir, capsys):
+    now = epoch_to_iso(START + 0.02 * DAY)
+    assert main(["detect", "--data", str(fleet_data_dir), "--now", now]) == 0
+    out = capsys.readouterr().out
+    assert "0 clusters" in out and f".. {now} (24 h ending at --now)" in out
