@@ -20,6 +20,7 @@ from graphsiem.api.schemas import (
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.model import Entity, entity_uid, epoch_to_iso
 from graphsiem.store.base import IN_PROP, GraphStore, SearchHit
+from graphsiem.store.host_activity import host_activity
 
 
 def _candidate_keys(entity_type: str, value: str) -> list[str]:
@@ -53,18 +54,35 @@ def resolve_entity(store: GraphStore, entity_type: str, value: str) -> Entity:
 
 def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
                   hosts_limit: int = 200) -> EntityOut:
-    """Prevalence (distinct hosts, first/last seen, count) and the hosts that saw it."""
+    """Prevalence (distinct hosts, first/last seen, count) and the hosts that saw it.
+
+    For a host with sightings of its own, the prevalence is the host's own
+    telemetry (:func:`~graphsiem.store.host_activity.host_activity`):
+    ``hosts`` 1, its first and last sighting, ``count`` its contacts and
+    ``entities`` the distinct entities it was seen with.  A host only named
+    by other machines' events gets the other entities' figures (the hosts
+    that saw it) and ``entities`` 0.
+    """
+    activity = None
     with ctx.store_guard():
         entity = resolve_entity(ctx.store, entity_type, value)
         sightings = ctx.store.hosts_of(entity.type, entity.key)
-    if entity.type == "host" and not sightings:
-        prevalence = {"hosts": 1, "first_seen": None, "last_seen": None, "count": 0}
+        if entity.type == "host":
+            activity = host_activity(ctx.store, entity.key)
+    if activity is not None and activity.entities:
+        # A host is the subject of its sightings: its figures are its own
+        # telemetry (what it was seen with, when), not how many hosts saw it.
+        prevalence = {"hosts": 1, "first_seen": epoch_to_iso(activity.first_seen),
+                      "last_seen": epoch_to_iso(activity.last_seen), "count": activity.count,
+                      "entities": activity.entities}
     else:
         first = min((s.first_seen for s in sightings), default=None)
         last = max((s.last_seen for s in sightings), default=None)
         prevalence = {"hosts": len(sightings), "first_seen": epoch_to_iso(first),
                       "last_seen": epoch_to_iso(last),
                       "count": sum(s.count for s in sightings)}
+        if activity is not None:
+            prevalence["entities"] = 0
     ordered = sorted(sightings, key=lambda s: (s.first_seen, s.host))
     return EntityOut(
         type=entity.type, key=entity.key, value=entity.value,
@@ -83,27 +101,41 @@ def _add_entity(graph: nx.MultiDiGraph, entity: Entity) -> None:
 
 def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limit: int,
               types: Sequence[str] | None) -> NeighborsOut:
-    """Breadth-first expansion to ``depth`` hops, at most ``limit`` neighbours in total."""
+    """Breadth-first expansion to ``depth`` hops, at most ``limit`` neighbours in total.
+
+    ``graph.truncated`` says whether more neighbours exist within ``depth``
+    than the ``limit`` returned: one was found and left out, or, when the
+    limit was reached exactly, an entity left unexpanded (or whose read the
+    store cut at its limit) has an unseen one.
+    """
     graph = nx.MultiDiGraph()
+    entity_types = list(types) if types else None
+    truncated = False
     with ctx.store_guard():
         center = resolve_entity(ctx.store, entity_type, value)
         _add_entity(graph, center)
         frontier = [center]
         seen = {center.uid}
         added = 0
-        for _ in range(depth):
+        unexpanded: list[Entity] = []
+        for level in range(depth):
             next_frontier: list[Entity] = []
-            for entity in frontier:
+            for position, entity in enumerate(frontier):
                 if added >= limit:
+                    unexpanded += frontier[position:]
                     break
                 # Already-seen neighbours (the way back) also count against the
                 # store's limit, so ask for enough to still find ``limit`` new ones.
-                for hop in ctx.store.neighbors(entity.type, entity.key,
-                                               entity_types=list(types) if types else None,
-                                               limit=limit - added + len(seen)):
+                asked = limit - added + len(seen)
+                hops = ctx.store.neighbors(entity.type, entity.key, entity_types=entity_types,
+                                           limit=asked)
+                if len(hops) >= asked:
+                    unexpanded.append(entity)  # the store stopped: it may have more
+                for hop in hops:
                     rel = hop.relation
                     if hop.entity.uid not in seen:
                         if added >= limit:
+                            truncated = True
                             break
                         seen.add(hop.entity.uid)
                         _add_entity(graph, hop.entity)
@@ -113,7 +145,29 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
                                    type=rel.type, count=rel.count, first_seen=rel.first_seen,
                                    last_seen=rel.last_seen, evidence=list(rel.evidence))
             frontier = next_frontier
-    return NeighborsOut(center=center.uid, depth=depth, graph=graph_to_json(graph))
+            if added >= limit and level + 1 < depth:
+                unexpanded += frontier  # the next level would have expanded these
+                break
+        if not truncated and added >= limit and unexpanded:
+            truncated = _has_unseen_neighbor(ctx.store, unexpanded, seen, entity_types)
+    return NeighborsOut(center=center.uid, depth=depth,
+                        graph=graph_to_json(graph, truncated=truncated))
+
+
+def _has_unseen_neighbor(store: GraphStore, entities: Sequence[Entity], seen: set[str],
+                         entity_types: list[str] | None) -> bool:
+    """Whether any of ``entities`` has a neighbour outside ``seen`` (stops at the first).
+
+    Runs only when the expansion stopped exactly at its limit.  A hop is a
+    relation, and an entity may be related to a seen one in several ways, so
+    each entity is asked for twice as many hops as there are seen entities.
+    """
+    for entity in entities:
+        hops = store.neighbors(entity.type, entity.key, entity_types=entity_types,
+                               limit=2 * len(seen) + 1)
+        if any(hop.entity.uid not in seen for hop in hops):
+            return True
+    return False
 
 
 SNIPPET_CONTEXT = 60
@@ -151,7 +205,8 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
 
     The store finds them (:meth:`~graphsiem.store.base.GraphStore.search_entities`:
     text indexes on Neo4j, a scan of the in-memory graph on the embedded store).
-    Hits rank: value or key starting with ``q``, then value or key containing
+    Hits rank: the host ``q`` names when it is a host's full name (see
+    :func:`_host_named`), then value or key starting with ``q``, then value or key containing
     it, then a process's ``decoded_command`` or a script's ``text`` containing
     it (:data:`~graphsiem.store.base.SEARCHED_PROP`).  Each hit names what matched; property hits
     carry a snippet.
@@ -174,6 +229,27 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
     """
     needle = q.lower()
     with ctx.store_guard():
+        host = _host_named(ctx.store, q, needle) if entity_type in (None, "host") else None
         found = ctx.store.search_entities(needle, entity_type=entity_type, limit=limit)
-    hits = [_hit(hit, needle) for hit in found[:limit]]
-    return EntitySearchOut(items=hits, truncated=len(found) > limit)
+    hits = [_hit(hit, needle) for hit in found]
+    if host is not None:
+        # The host a full name resolves to ranks first, as the look-up answers it.
+        hits = [EntityHit(type=host.type, key=host.key, value=host.value, matched="key"),
+                *(h for h in hits if (h.type, h.key) != (host.type, host.key))]
+    return EntitySearchOut(items=hits[:limit], truncated=len(hits) > limit)
+
+
+def _host_named(store: GraphStore, q: str, needle: str) -> Entity | None:
+    """The host whose key ``q`` normalises to, when that differs from ``q`` itself.
+
+    Hosts are stored by their short, lower-case name
+    (:func:`ingest.normalize_hosts.normalize_host`), so a search for a full
+    name (``WS-0004.corp.example``) or a ``DOMAIN\\name`` form contains no key
+    and finds nothing, while ``GET /v1/entities/host/<that name>`` resolves it.
+    """
+    from ingest.normalize_hosts import normalize_host
+
+    key = normalize_host(q)
+    if not key or key == needle:
+        return None
+    return store.get_entity("host", key)

@@ -17,8 +17,14 @@ def _scalar_props(attrs: dict[str, Any]) -> dict[str, Any]:
             and isinstance(v, str | int | float | bool | list | type(None))}
 
 
-def graph_to_json(graph: nx.MultiDiGraph, *, max_edges: int | None = None) -> GraphOut:
-    """Nodes (id, type, key, value, props) and edges (source, target, type, count, ...)."""
+def graph_to_json(graph: nx.MultiDiGraph, *, max_edges: int | None = None,
+                  truncated: bool = False) -> GraphOut:
+    """Nodes (id, type, key, value, props) and edges (source, target, type, count, ...).
+
+    ``truncated`` in the result is true when the caller says the graph is
+    incomplete (``truncated``: it stopped at a neighbour limit) or when more
+    than ``max_edges`` edges were left out here.
+    """
     nodes = []
     for node_id, attrs in graph.nodes(data=True):
         node_type, node_key = split_uid(str(node_id))
@@ -28,7 +34,6 @@ def graph_to_json(graph: nx.MultiDiGraph, *, max_edges: int | None = None) -> Gr
             props=_scalar_props(attrs),
         ))
     edges = []
-    truncated = False
     for src, dst, rel_type, attrs in graph.edges(keys=True, data=True):
         if max_edges is not None and len(edges) >= max_edges:
             truncated = True
