@@ -158,6 +158,7 @@ def score_clusters(
             host_count=len(hosts),
             pivot_is_new=bool(st.is_new[c.pivot]),
             installed_as=_installed_as(pivot),
+            candidates=len(raw),
         )
         clusters.append(
             Cluster(

@@ -27,12 +27,13 @@ from those data here, at the edge, and treats every entity value as text.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts
-from analytics.scoring import ClusterScorer
+from analytics.scoring import MIN_CONFIDENT_CANDIDATES, ClusterScorer
 
 _BEHAVIOUR_TEXT = {
     "lsass_access": "LSASS memory accessed",
@@ -60,10 +61,20 @@ class FeatureContribution:
 
 @dataclass(slots=True, frozen=True)
 class Explanation:
-    """Why a cluster scored what it did."""
+    """Why a cluster scored what it did.
+
+    ``confidence`` is ``"low"`` when the run had fewer than
+    :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` candidate clusters: the
+    forest compares clusters with each other, and with so few it cannot tell
+    them apart (two candidates both score 50, every contribution 0).  The
+    summary says so too.  It is not part of :meth:`to_dict` (the contract's
+    ``explanation`` is ``summary`` and ``features``); the cluster contract
+    carries it as ``score_confidence``.
+    """
 
     summary: str
     features: tuple[FeatureContribution, ...]
+    confidence: str = "normal"
 
     def to_dict(self) -> dict[str, object]:
         return {"summary": self.summary, "features": [f.to_dict() for f in self.features]}
@@ -166,11 +177,15 @@ def explain(
     host_count: int,
     pivot_is_new: bool,
     installed_as: str | None = None,
+    candidates: int | None = None,
 ) -> Explanation:
     """The explanation of one cluster, features sorted by contribution (largest first).
 
     ``installed_as`` (``"service"``, ``"scheduled task"``, ``"driver"``): the pivot is a
     command, or a driver file, hosts installed that way (:func:`summarize`).
+    ``candidates``: how many candidate clusters the risk was scored among; below
+    :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` the explanation is marked
+    low-confidence and its summary says why.
     """
     rows = [
         FeatureContribution(
@@ -191,7 +206,14 @@ def explain(
         pivot_is_new=pivot_is_new,
         installed_as=installed_as,
     )
-    return Explanation(summary=summary, features=tuple(rows))
+    confidence = "normal"
+    if candidates is not None and candidates < MIN_CONFIDENT_CANDIDATES:
+        confidence = "low"
+        summary += (
+            f"; low confidence: scored among only {candidates} candidate cluster{'s' if candidates != 1 else ''}, "
+            "too few to tell what is unusual"
+        )
+    return Explanation(summary=summary, features=tuple(rows), confidence=confidence)
 
 
 def summarize(
@@ -214,35 +236,41 @@ def summarize(
     --------
     >>> from analytics.features import ClusterFacts
     >>> from analytics.lineage import LineagePair
-    >>> f = ClusterFacts({"first_contact_spread_min": 9.0, "exclusivity": 1.0}, [LineagePair("wscript.exe", "powershell.exe", 65, 0.0)], [], ["lsass_access"], [])
+    >>> timing = {"first_contact_spread_raw_min": 3.6, "first_contact_range_min": 8.4}
+    >>> f = ClusterFacts({"first_contact_spread_min": 3.6}, [LineagePair("wscript.exe", "powershell.exe", 65, 0.0)], [], ["lsass_access"], [], timing)
     >>> summarize(f, pivot_type="domain", pivot_value="cdn.example", host_count=65, pivot_is_new=True)
-    '65 hosts first contacted domain cdn.example within 9 minutes; it is seen nowhere else; powershell.exe spawned by wscript.exe is new in the fleet; LSASS memory accessed'
-    >>> summarize(ClusterFacts({"first_contact_spread_min": 2.0, "exclusivity": 1.0}, [], [], [], []),
+    '65 hosts first contacted domain cdn.example within 9 minutes (half of them within 4 minutes); powershell.exe spawned by wscript.exe is new in the fleet; LSASS memory accessed'
+    >>> timing = {"first_contact_spread_raw_min": 1.2, "first_contact_range_min": 1.9}
+    >>> summarize(ClusterFacts({"first_contact_spread_min": 1.2}, [], [], [], [], timing),
     ...           pivot_type="process", pivot_value="cmd.exe /c x", host_count=12, pivot_is_new=True,
     ...           installed_as="service")
-    '12 hosts first installed or ran process cmd.exe /c x within 2 minutes; it is installed as a service; it is seen nowhere else'
-    >>> summarize(ClusterFacts({"first_contact_spread_min": 3.0, "exclusivity": 1.0}, [], [], [], []),
+    '12 hosts first installed or ran process cmd.exe /c x within 2 minutes; it is installed as a service'
+    >>> summarize(ClusterFacts({"first_contact_spread_min": 3.0}, [], [], [], []),
     ...           pivot_type="file", pivot_value="rtcore64.sys", host_count=12,
     ...           pivot_is_new=True, installed_as="driver")
-    '12 hosts first installed or got file rtcore64.sys within 3 minutes; it is installed as a driver; it is seen nowhere else'
+    '12 hosts first installed or got file rtcore64.sys, half of them within 3 minutes; it is installed as a driver'
     """
     value = pivot_value if len(pivot_value) <= _MAX_VALUE else pivot_value[: _MAX_VALUE - 1] + "…"
-    spread = facts.context.get("first_contact_spread_raw_min", facts.features.get("first_contact_spread_min", 0.0))
+    # The spread feature is an inter-quartile range: the middle half of the hosts.
+    # The full range, when known, is the time for all of them.
+    half = facts.context.get("first_contact_spread_raw_min", facts.features.get("first_contact_spread_min", 0.0))
+    full = facts.context.get("first_contact_range_min")
     verb = _VERB.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
     if installed_as:  # installed, maybe never run (a command) or loaded (a driver): "installed or ran/got"
         verb = f"installed or {verb}"
     if pivot_is_new:
-        head = f"{host_count} hosts first {verb} {pivot_type} {value} within {_duration(spread)}"
+        head = f"{host_count} hosts first {verb} {pivot_type} {value}"
+        if full is None:
+            head += f", half of them within {_duration(half)}"
+        elif _duration(half) == _duration(full):
+            head += f" within {_duration(full)}"
+        else:
+            head += f" within {_duration(full)} (half of them within {_duration(half)})"
     else:
         head = f"{host_count} hosts {verb} {pivot_type} {value} (known before the window)"
     parts = [head]
     if installed_as:
         parts.append(f"it is installed as a {installed_as}")
-    exclusivity = facts.features.get("exclusivity", 0.0)
-    if exclusivity >= 0.995:
-        parts.append("it is seen nowhere else")
-    else:
-        parts.append(f"{100 * (1 - exclusivity):.0f}% of its sightings are outside these hosts")
     if facts.new_pairs:
         names = ", ".join(str(p) for p in facts.new_pairs[:2])
         parts.append(f"{names} {'is' if len(facts.new_pairs) == 1 else 'are'} new in the fleet")
@@ -252,8 +280,9 @@ def summarize(
 
 
 def _duration(minutes: float) -> str:
-    if minutes < 1.5:
+    """``minutes`` as the text after "within": rounded up, so "within" is never an understatement."""
+    if minutes <= 1.0:
         return "a minute"
-    if minutes < 120:
-        return f"{minutes:.0f} minutes"
-    return f"{minutes / 60:.0f} hours"
+    if minutes <= 120:
+        return f"{math.ceil(minutes - 1e-9)} minutes"
+    return f"{math.ceil(minutes / 60 - 1e-9)} hours"

@@ -34,7 +34,6 @@ DAY = 86400.0
 SCORED_FEATURES: tuple[str, ...] = (
     "first_contact_spread_min",
     "burst_hosts",
-    "exclusivity",
     "interpreter_lineage",
     "source_kinds",
     "lsass_access",
@@ -43,7 +42,14 @@ SCORED_FEATURES: tuple[str, ...] = (
     "remote_thread",
     "repeat_contacts",
 )
-"""Cluster features the scorer sees, in column order."""
+"""Cluster features the scorer sees, in column order.
+
+``exclusivity`` is not one of them: a member is admitted only when at least
+``min_overlap`` of its fleet hosts are the pivot's, so the share of the new
+members' hosts inside the cluster is at least ``min_overlap`` by construction,
+its median over the candidates is 1, and the one-sided clip made it the same
+value for every cluster (contribution 0 on every simulated fleet, for
+``min_overlap`` 0.5 to 0.95).  It is kept as context, not scored."""
 
 SPREAD_CAP_MIN = 60.0
 """First contacts spread over more than an hour are not a synchronised fan-out."""
@@ -54,20 +60,19 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "new_member_fraction": "share of member entities first seen by the fleet inside the window (context, not scored)",
     "first_contact_spread_min": "inter-quartile range of the hosts' first contact with a new pivot, minutes, capped at 60 (slower is not synchronised; a pivot known before the window takes the cap)",
     "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster (else 0)",
-    "exclusivity": "share of the new members' hosts that are cluster hosts (0 without new members)",
+    "exclusivity": "share of the new members' fleet hosts that are cluster hosts (context, not scored: at least min_overlap by the membership rule; 0 without new members)",
     "interpreter_lineage": "new parent -> child pairs whose child is a script host or living-off-the-land binary",
     "source_kinds": "kinds of evidence among new members: endpoint (process, script, user) and external network (domain, ip, url, file; not counted when every member IP is internal)",
     "lsass_access": "1 when a new member process first opened LSASS inside the window",
     "encoded_command": "1 when a new member process carries an encoded PowerShell command",
     "download_from_new_domain": "1 when the cluster downloads from a new external domain and runs something new",
     "remote_thread": "1 when a new member process first injected a remote thread inside the window",
-    "repeat_contacts": "sightings of the pivot per cluster host per day, floored at 24 (only contact more often than hourly counts: beacons repeat)",
+    "repeat_contacts": "sightings of a new pivot per cluster host per day, floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window takes the floor)",
 }
 
 SUSPICIOUS_DIRECTION: dict[str, int] = {
     "first_contact_spread_min": -1,  # synchronised first contacts: a fan-out, not a rollout
     "burst_hosts": +1,
-    "exclusivity": +1,  # confined to the cluster's hosts
     "interpreter_lineage": +1,
     "source_kinds": +1,  # seen by endpoint and external network evidence alike
     "lsass_access": +1,
@@ -273,11 +278,13 @@ def cluster_features(
 ) -> ClusterFacts:
     """Features of the cluster ``pivot`` + ``members`` (columns) over ``host_rows``.
 
-    Novelty gates every feature but the first two: exclusivity, lineage, source
-    kinds, member types and behaviours are measured on what is *new in the
-    window* only.  Software the fleet ran before the window (an admin tool that
-    opens LSASS on IT hosts, an hourly updater) then looks like the rest of the
-    fleet's history, and only fresh activity can stand out.
+    Novelty gates every feature: spread, burst and repeat contacts are measured
+    on a *new* pivot only (a pivot known before the window takes the cap, 0 and
+    the floor), and exclusivity, lineage, source kinds, member types and
+    behaviours on the *new* members only.  Software the fleet ran before the
+    window (an admin tool that opens LSASS on IT hosts, an hourly updater) then
+    looks like the rest of the fleet's history, and only fresh activity can
+    stand out.
 
     Parameters
     ----------
@@ -328,14 +335,22 @@ def cluster_features(
     if stats.is_new[pivot]:
         contacts = inc.first_seen_of(pivot)[in_cluster]
         spread = first_contact_spread_minutes(contacts)
+        # The full range too: the IQR is the time of the middle half of the hosts
+        # only, and the summary must not present it as the time for all of them.
+        full_range = float(np.ptp(contacts)) / 60.0 if len(contacts) else 0.0
         burst = burst_size(contacts)
         # A fan-out is one burst; a rollout that happens to reach 8 of its 110
         # hosts in some 10 minutes is not, so a minority burst counts as none.
         burst = burst if burst >= 0.5 * max(len(contacts), 1) else 0
     else:
         spread, burst = (stats.window.end - start) / 60.0, 0
+        full_range = spread
     pivot_counts = inc.count.data[inc.count.indptr[pivot] : inc.count.indptr[pivot + 1]][in_cluster]
     repeats = float(pivot_counts.mean()) / float(stats.active_days[pivot]) if len(pivot_counts) else 0.0
+    # Newness, as for spread and burst: an updater the fleet polled before the
+    # window (new_pivots_only=False) is its baseline, not a beacon.  Without this
+    # the driver-updater decoy (0.7 days old) scored 69.4, rank 4, on repeats alone.
+    repeat_feature = repeats if stats.is_new[pivot] else 0.0
     interpreters = [p for p in new_pairs.values() if p.child in INTERPRETERS]
     features = {
         # One-sided clips: the benign side of a feature collapses onto one value,
@@ -344,17 +359,18 @@ def cluster_features(
         # suspicious side of the fleet's median cluster (SUSPICIOUS_DIRECTION).
         "first_contact_spread_min": min(spread, SPREAD_CAP_MIN),
         "burst_hosts": float(burst),
-        "exclusivity": exclusivity,
         "interpreter_lineage": float(len(interpreters)),
         "source_kinds": float(kinds),
         # One column per behaviour, not a count: each is independent evidence,
         # and the forest isolates a cluster faster the more columns single it out.
         **{name: float(name in behaviours) for name in BEHAVIOURS},
-        "repeat_contacts": max(repeats, REPEAT_FLOOR_PER_DAY),
+        "repeat_contacts": max(repeat_feature, REPEAT_FLOOR_PER_DAY),
     }
     context = {
+        "exclusivity": round(exclusivity, 4),
         "new_member_fraction": float(is_new.mean()),
         "first_contact_spread_raw_min": round(spread, 3),
+        "first_contact_range_min": round(full_range, 3),
         "repeat_contacts_raw": round(repeats, 3),
         "new_lineage": float(len(new_pairs)),
         "rare_lineage": float(len(rare_pairs)),

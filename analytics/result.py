@@ -2,8 +2,8 @@
 
 :meth:`Cluster.to_contract` renders exactly the cluster contract of PRODUCT.md
 (timestamps as ISO-8601 with ``Z``; ``entities`` as ``{type, value}``) plus a
-few extra keys (``pivot``, ``entity_keys``, ``features``) that consumers may
-ignore.
+few extra keys (``pivot``, ``entity_keys``, ``features``, ``score_confidence``)
+that consumers may ignore.
 """
 
 from __future__ import annotations
@@ -74,6 +74,9 @@ class Cluster:
             "pivot": {"type": self.pivot.type, "key": self.pivot.key, "value": self.pivot.value},
             "entity_keys": [{"type": e.type, "key": e.key} for e in self.entities],
             "features": dict(self.features),
+            # "low" when the run had too few candidates for the risk to mean much
+            # (analytics.scoring.MIN_CONFIDENT_CANDIDATES); the summary says so too.
+            "score_confidence": self.explanation.confidence,
         }
 
     def subgraph(self, store: GraphStore, *, radius: int = 1, limit: int = 5000) -> nx.MultiDiGraph:

@@ -57,7 +57,7 @@ def test_no_clusters_no_contributions():
 
 
 def test_explanation_lists_every_feature_by_contribution():
-    facts = _facts(exclusivity=1.0)
+    facts = _facts()
     contrib = np.linspace(0.0, 0.8, len(SCORED_FEATURES))
     e = explain(facts, contrib, np.zeros(len(SCORED_FEATURES)), pivot_type="domain",
                 pivot_value="x.example", host_count=5, pivot_is_new=True)
@@ -68,18 +68,18 @@ def test_explanation_lists_every_feature_by_contribution():
 
 
 def test_summary_of_an_old_pivot_seen_elsewhere():
-    text = summarize(_facts(exclusivity=0.6), pivot_type="process", pivot_value="psexec.exe",
+    text = summarize(_facts(), pivot_type="process", pivot_value="psexec.exe",
                      host_count=4, pivot_is_new=False)
-    assert text == "4 hosts ran process psexec.exe (known before the window); 40% of its sightings are outside these hosts"
+    assert text == "4 hosts ran process psexec.exe (known before the window)"
 
 
 def test_summary_truncates_long_values_and_keeps_markup_as_text():
     value = "<script>alert(1)</script>" + "A" * 200
-    facts = ClusterFacts({"first_contact_spread_min": 300.0, "exclusivity": 1.0},
+    facts = ClusterFacts({"first_contact_spread_min": 300.0},
                          [LineagePair("a.exe", "b.exe", 1, 0.0), LineagePair("c.exe", "d.exe", 1, 0.0)],
                          [], ["remote_thread"], [])
     text = summarize(facts, pivot_type="url", pivot_value=value, host_count=3, pivot_is_new=True)
     assert "<script>alert(1)</script>" in text
     assert "A" * 100 not in text
-    assert "within 5 hours" in text
+    assert "half of them within 5 hours" in text
     assert "b.exe spawned by a.exe, d.exe spawned by c.exe are new in the fleet" in text

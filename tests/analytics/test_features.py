@@ -76,7 +76,7 @@ def test_campaign_cluster_features(fleet):
     f = facts.features
     assert set(f) == set(SCORED_FEATURES)
     assert facts.context["new_member_fraction"] == 1.0
-    assert f["exclusivity"] == 1.0
+    assert facts.context["exclusivity"] == 1.0  # context, not scored (min_overlap makes it >= 0.8)
     assert f["first_contact_spread_min"] == pytest.approx(3.5)  # 8 hosts, one a minute
     assert f["burst_hosts"] == 8.0
     assert f["interpreter_lineage"] == 1.0  # powershell.exe under wscript.exe, new

@@ -22,7 +22,6 @@ from analytics.scoring import ClusterScorer
 TYPICAL = {
     "first_contact_spread_min": 20.0,
     "burst_hosts": 6.0,
-    "exclusivity": 0.9,
     "interpreter_lineage": 1.0,
     "source_kinds": 1.0,
     "lsass_access": 1.0,
@@ -34,7 +33,6 @@ TYPICAL = {
 BENIGN_SIDE = {
     "first_contact_spread_min": 60.0,
     "burst_hosts": 0.0,
-    "exclusivity": 0.3,
     "interpreter_lineage": 0.0,
     "source_kinds": 0.0,
     "lsass_access": 0.0,
@@ -60,7 +58,7 @@ def _fleet(rng: np.random.RandomState) -> np.ndarray:
     campaign = _row(TYPICAL).copy()
     campaign[SCORED_FEATURES.index("burst_hosts")] = 40.0
     campaign[SCORED_FEATURES.index("first_contact_spread_min")] = 2.0
-    rows += [campaign, campaign * [1, 1.2, 1, 2, 2, 1, 1, 1, 1, 3]]
+    rows += [campaign, campaign * [1, 1.2, 2, 2, 1, 1, 1, 1, 3]]
     return np.vstack(rows)
 
 
@@ -94,7 +92,7 @@ def test_a_two_sided_forest_would_have_isolated_the_benign_side():
     """Why the clip is needed: without it the minority benign value stands out."""
     X = _fleet(np.random.RandomState(0))
     variant = _row(TYPICAL).copy()
-    variant[SCORED_FEATURES.index("exclusivity")] = BENIGN_SIDE["exclusivity"]
+    variant[SCORED_FEATURES.index("source_kinds")] = BENIGN_SIDE["source_kinds"]
     X = np.vstack([X, variant])
     two_sided = ClusterScorer(**DetectionConfig().scorer_params()).fit(X).risk(X)
     assert two_sided[-1] > two_sided[0] + 5
