@@ -4,19 +4,31 @@
 import { api, entityPath } from './api.js';
 import { asCypher, asPython } from './copy.js';
 import { hostRows } from './aggregate.js';
-import { byId, el, fill, fmtNumber, fmtTime, setText } from './dom.js';
+import { byId, el, fill, fmtNumber, fmtTime, setText, shorten } from './dom.js';
 import { clearEvidence, showEvidence } from './evidence.js';
 import { GraphView, HOSTS_DRAWN_MAX } from './graph.js';
 import { normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode } from './model.js';
 import { Triage } from './triage.js';
 
+/**
+ * One row of "Why it scored high": the feature in words (the API's
+ * `description`), its name as a small code label for whoever reads the
+ * scorer, then value, fleet baseline and contribution.  API text is data:
+ * text nodes only.
+ */
 function featureRow(feature) {
   const contribution = Number(feature.contribution ?? 0);
   const meter = el('meter', { min: '0', max: '1', value: String(Math.min(1, Math.abs(contribution))) });
+  const name = String(feature.name ?? feature.label ?? '');
+  const description = String(feature.description ?? '').trim();
+  const label = description
+    ? el('td', { class: 'feature' }, el('span', { class: 'feature-text', text: description }), ' ',
+      el('code', { class: 'feature-name', title: 'feature name', text: name }))
+    : el('td', { class: 'feature' }, el('code', { class: 'feature-name', text: name }));
   return el(
     'tr',
-    {},
-    el('td', { text: feature.label ?? feature.name ?? '' }),
+    { dataset: { feature: name } },
+    label,
     el('td', { class: 'num', text: fmtNumber(feature.value) }),
     el('td', { class: 'num', text: fmtNumber(feature.baseline) }),
     el('td', { class: 'num' }, meter, ` ${fmtNumber(contribution)}`),
@@ -96,7 +108,11 @@ export class ClusterView {
     this.events = normaliseEvents(detail);
     byId('cluster-title').textContent = `Risk ${cluster.score.toFixed(1)} · ${cluster.host_count} hosts`;
     setText(byId('cluster-summary'), cluster.summary);
-    setText(byId('cluster-meta'), `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`);
+    fill(
+      byId('cluster-meta'),
+      cluster.active ? null : el('span', { class: 'badge inactive', title: 'the last detection did not produce this cluster', text: 'no longer detected' }),
+      `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`,
+    );
     fill(byId('explanation-table').tBodies[0], cluster.features.map(featureRow));
     byId('explanation-table').closest('details').hidden = false;
     this.resetPanels();
@@ -143,7 +159,7 @@ export class ClusterView {
     const element = this.graph.cy.getElementById(node.id);
     element.select();
     this.select(element);
-    this.status(added ? `added ${node.type} ${node.value}` : `${node.type} already shown`);
+    this.status(added ? `added ${node.type} ${shorten(node.value, 120)}` : `${node.type} already shown`);
     await this.expand(element);
   }
 
@@ -171,7 +187,9 @@ export class ClusterView {
       const added = this.graph.addGraph(graph, node);
       this.mergeEvents(answer);
       if (added) await this.graph.relayout();
-      this.status(added ? `expanded ${node.data('value')}: ${added} new element(s)` : 'no new neighbours');
+      this.status(added ? `expanded ${shorten(node.data('value'), 120)}: ${added} new element(s)` : 'no new neighbours');
+      // The panels describe the selection: its relations and evidence just grew.
+      if (added && node.selected() && node.inside()) this.select(node);
     } catch (error) {
       this.status(`could not expand: ${error.message}`);
     }

@@ -43,6 +43,9 @@ export function normaliseCluster(raw) {
     assignee: raw.assignee ?? triage.assignee ?? '',
     note: raw.note ?? triage.note ?? '',
     pivot: raw.pivot ?? null,
+    // Still produced by the last detection?  A missing field means active
+    // (an API from before include_inactive); `active` or `is_active`.
+    active: (raw.active ?? raw.is_active) !== false,
   };
 }
 

@@ -1,9 +1,16 @@
 // The cluster queue: sortable, filterable, refreshed by polling so new
 // clusters appear without a reload.
+//
+// "New" means: not listed when this page session first looked at the queue
+// and arrived since.  The first look is the unfiltered queue (fetched once
+// more if the filters were already set), so changing a filter back and forth
+// never flags the clusters it hid as new; a cluster no longer detected is
+// never new.
 
 import { api } from './api.js';
 import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { normaliseCluster } from './model.js';
+import { emptyQueueHint } from './queue_hint.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 10;
@@ -18,8 +25,9 @@ export class Queue {
   constructor({ onOpen }) {
     this.onOpen = onOpen;
     this.clusters = [];
-    this.known = null; // ids seen at the previous refresh; null before the first
+    this.seen = null; // ids this session has listed, under any filter; null before the first look
     this.fresh = new Set();
+    this.emptyHint = null; // why the last listing was empty (queue_hint.js)
     this.sort = { key: 'score', descending: true };
     this.timer = null;
     this.loading = false;
@@ -45,9 +53,11 @@ export class Queue {
   reset() {
     this.stop();
     this.clusters = [];
-    this.known = null;
+    this.seen = null;
     this.fresh.clear();
+    this.emptyHint = null;
     fill(byId('queue-body'));
+    byId('queue-empty').hidden = true;
   }
 
   filters() {
@@ -56,7 +66,32 @@ export class Queue {
       min_score: minScore > 0 ? minScore : null,
       status: byId('filter-status').value || null,
       verdict: byId('filter-verdict').value || null,
+      // An API without the parameter ignores it (and lists active clusters only).
+      include_inactive: byId('filter-inactive').checked ? 'true' : null,
     };
+  }
+
+  /** Every cluster of the queue under `filters`, page by page (at most MAX_PAGES). */
+  async listAll(filters) {
+    const clusters = [];
+    let cursor = null;
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const answer = await api('/v1/clusters', { params: { ...filters, limit: PAGE_SIZE, cursor } });
+      const items = Array.isArray(answer) ? answer : answer.clusters ?? answer.items ?? [];
+      clusters.push(...items.map(normaliseCluster));
+      cursor = answer.next_cursor ?? answer.cursor ?? null;
+      if (!cursor || !items.length) break;
+    }
+    return clusters;
+  }
+
+  /** Flag what this session has not listed before (see the top of this file). */
+  noteSeen(clusters) {
+    for (const c of clusters) {
+      if (this.seen.has(c.id)) continue;
+      if (c.active) this.fresh.add(c.id);
+      this.seen.add(c.id);
+    }
   }
 
   async refresh() {
@@ -64,28 +99,45 @@ export class Queue {
     this.loading = true;
     const status = byId('queue-status');
     try {
-      const clusters = [];
-      let cursor = null;
-      for (let page = 0; page < MAX_PAGES; page += 1) {
-        const answer = await api('/v1/clusters', { params: { ...this.filters(), limit: PAGE_SIZE, cursor } });
-        const items = Array.isArray(answer) ? answer : answer.clusters ?? answer.items ?? [];
-        clusters.push(...items.map(normaliseCluster));
-        cursor = answer.next_cursor ?? answer.cursor ?? null;
-        if (!cursor || !items.length) break;
+      const filters = this.filters();
+      const clusters = await this.listAll(filters);
+      if (this.seen === null) {
+        const unfiltered = Object.values(filters).every((v) => v === null);
+        const baseline = unfiltered ? clusters : await this.listAll({});
+        this.seen = new Set(baseline.map((c) => c.id));
       }
-      const ids = new Set(clusters.map((c) => c.id));
-      if (this.known) {
-        for (const id of ids) if (!this.known.has(id)) this.fresh.add(id);
-      }
-      this.known = ids;
+      this.noteSeen(clusters);
       this.clusters = clusters;
-      status.textContent = `${clusters.length} clusters · updated ${new Date().toISOString().slice(11, 19)}Z`;
+      this.emptyHint = clusters.length ? null : await this.explainEmpty(filters);
+      const inactive = clusters.filter((c) => !c.active).length;
+      status.textContent = `${clusters.length} clusters${inactive ? ` (${inactive} no longer detected)` : ''}`
+        + ` · updated ${new Date().toISOString().slice(11, 19)}Z`;
       this.render();
     } catch (error) {
       setText(status, `Could not load clusters: ${error.message}`);
     } finally {
       this.loading = false;
     }
+  }
+
+  /** Why the queue is empty (the filters, clusters no longer detected, no detection), for render(). */
+  async explainEmpty(filters) {
+    const filtered = filters.min_score !== null || filters.status !== null || filters.verdict !== null;
+    const includeInactive = filters.include_inactive !== null;
+    let inactive = null;
+    let detections = null;
+    if (!filtered) {
+      try {
+        if (!includeInactive) {
+          const all = await this.listAll({ include_inactive: 'true' });
+          inactive = all.filter((c) => !c.active).length;
+        }
+        detections = await api('/v1/detections');
+      } catch {
+        // The hint is a bonus: without it the page still says the queue is empty.
+      }
+    }
+    return emptyQueueHint({ filtered, includeInactive, inactive, detections });
   }
 
   sortBy(key) {
@@ -119,7 +171,7 @@ export class Queue {
       return el(
         'tr',
         {
-          class: this.fresh.has(c.id) ? 'is-new' : null,
+          class: [this.fresh.has(c.id) ? 'is-new' : '', c.active ? '' : 'is-inactive'].join(' ').trim() || null,
           dataset: { clusterId: c.id },
           tabindex: '0',
           onclick: open,
@@ -127,7 +179,13 @@ export class Queue {
         },
         el('td', { class: 'risk', text: c.score.toFixed(1) }),
         el('td', { class: 'num', text: String(c.host_count) }),
-        el('td', { class: 'summary' }, this.fresh.has(c.id) ? el('span', { class: 'badge', text: 'new' }) : null, c.summary || '(no summary)'),
+        el(
+          'td',
+          { class: 'summary' },
+          this.fresh.has(c.id) ? el('span', { class: 'badge', text: 'new' }) : null,
+          c.active ? null : el('span', { class: 'badge inactive', title: 'the last detection did not produce this cluster', text: 'no longer detected' }),
+          c.summary || '(no summary)',
+        ),
         el('td', { text: fmtTime(c.first_seen) }),
         el('td', { text: fmtTime(c.last_seen) }),
         el('td', { text: c.status }),
@@ -135,5 +193,9 @@ export class Queue {
       );
     });
     fill(byId('queue-body'), rows);
+    const empty = byId('queue-empty');
+    const hint = this.clusters.length ? 'No cluster matches the text filter.' : this.emptyHint;
+    empty.hidden = rows.length > 0 || !hint;
+    setText(empty, rows.length ? '' : hint ?? '');
   }
 }
