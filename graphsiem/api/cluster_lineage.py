@@ -8,10 +8,14 @@ to find the cluster a new one continues, so that the new id carries the old
 one's triage and names it in ``previous_ids``.
 
 The rule, :func:`is_same_case`: the host sets overlap with a Jaccard index of
-at least :data:`SAME_CASE_HOST_JACCARD` **and** the two share at least one
-member entity.  Both are required: a host overlap alone matches two unrelated
-campaigns that hit the same few servers, and a shared member alone matches a
-common tool seen on other hosts.  Pure functions, no I/O.
+at least :data:`SAME_CASE_HOST_JACCARD` **and** their member sets with one of
+at least :data:`SAME_CASE_MEMBER_JACCARD`.  Both are required: a host overlap
+alone matches two unrelated campaigns on the same machines, and a shared
+member alone matches a common tool seen elsewhere.  Half the members, not one
+shared member, so that a new attack on the same hosts that reuses one tool of
+a closed case does not inherit its "closed, benign"; a case that grew by up
+to as many members again still continues (one that more than doubled is
+triaged afresh).  Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from typing import Any
 
 SAME_CASE_HOST_JACCARD = 0.8
 """Smallest host-set Jaccard index for two clusters to be the same case."""
+
+SAME_CASE_MEMBER_JACCARD = 0.5
+"""Smallest member-set Jaccard index for two clusters to be the same case."""
 
 MemberKey = tuple[str, str]
 
@@ -68,12 +75,12 @@ def stored_cluster(cluster_id: str, data: Mapping[str, Any], *, was_active: bool
     )
 
 
-def host_jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+def jaccard(a: frozenset[Any], b: frozenset[Any]) -> float:
     """``|a ∩ b| / |a ∪ b|``; 0 for two empty sets.
 
     Examples
     --------
-    >>> host_jaccard(frozenset("abcde"), frozenset("abcd"))
+    >>> jaccard(frozenset("abcde"), frozenset("abcd"))
     0.8
     """
     union = len(a | b)
@@ -81,9 +88,9 @@ def host_jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def is_same_case(new: StoredCluster, old: StoredCluster) -> bool:
-    """Host-set Jaccard at least :data:`SAME_CASE_HOST_JACCARD` and a shared member."""
-    return host_jaccard(new.hosts, old.hosts) >= SAME_CASE_HOST_JACCARD and bool(
-        new.members & old.members)
+    """Host-set and member-set Jaccard both at their thresholds (see the module docstring)."""
+    return (jaccard(new.hosts, old.hosts) >= SAME_CASE_HOST_JACCARD
+            and jaccard(new.members, old.members) >= SAME_CASE_MEMBER_JACCARD)
 
 
 def match_predecessors(new: Sequence[StoredCluster],
@@ -91,7 +98,7 @@ def match_predecessors(new: Sequence[StoredCluster],
     """The predecessor of each new cluster that continues a stored one.
 
     One to one: the pairs that are the same case are taken by decreasing host
-    Jaccard, then shared members, then a previously active candidate first, so
+    Jaccard, then member Jaccard, then a previously active candidate first, so
     a case that split or merged continues into its closest match only.  A
     candidate with the id of a new cluster is left out: that case came back
     under its own id.
@@ -115,7 +122,7 @@ def match_predecessors(new: Sequence[StoredCluster],
     for n in new:
         for o in olds:
             if is_same_case(n, o):
-                pairs.append((-host_jaccard(n.hosts, o.hosts), -len(n.members & o.members),
+                pairs.append((-jaccard(n.hosts, o.hosts), -jaccard(n.members, o.members),
                               not o.was_active, n.id, o.id, n, o))
     pairs.sort(key=lambda p: p[:5])
     matched: dict[str, StoredCluster] = {}

@@ -67,7 +67,9 @@ def test_triage_follows_the_case_to_its_new_pivot(api: Api) -> None:
     api.patch("/v1/clusters/old", json={"status": "investigating", "verdict": "malicious",
                                         "assignee": "bob", "note": "IR ticket 4711"})
     # The same 44 hosts and members come back grown from another member.
-    state.save_clusters("run-2", [_cluster("new", HOSTS[:44], ["notes.exe", "deploy.msi"])])
+    pairs = state.save_clusters("run-2", [_cluster("new", HOSTS[:44], ["notes.exe", "deploy.msi"])])
+    # The webhook sees the case it had announced, not a new one.
+    assert [(new["id"], before["id"]) for new, before in pairs] == [("new", "old")]
 
     new = api.get("/v1/clusters/new").json()
     assert (new["triage"]["status"], new["triage"]["verdict"], new["triage"]["assignee"]) == (
@@ -80,6 +82,10 @@ def test_triage_follows_the_case_to_its_new_pivot(api: Api) -> None:
     assert old.status_code == 200 and old.json()["superseded_by"] == "new"
     # One row for the case, not two: the old id is left out of the queue.
     assert _ids(api) == ["new"] and _ids(api, verdict="malicious") == ["new"]
+    # A page opened on the old id triages the case where the queue shows it.
+    moved = api.patch("/v1/clusters/old", json={"assignee": "carol"})
+    assert moved.status_code == 200 and moved.json()["id"] == "new"
+    assert api.get("/v1/clusters/new").json()["triage"]["assignee"] == "carol"
 
     # The pivot flips back: the case continues under its first id, carrying
     # the decision taken meanwhile on the second.
@@ -93,18 +99,20 @@ def test_triage_follows_the_case_to_its_new_pivot(api: Api) -> None:
 
 def test_triage_is_not_carried_between_clusters_that_merely_share_hosts(api: Api) -> None:
     state = api.ctx.state
-    state.save_clusters("run-1", [_cluster("case", HOSTS[:10], ["tool.exe"])])
-    api.patch("/v1/clusters/case", json={"verdict": "malicious", "assignee": "bob"})
+    state.save_clusters("run-1", [_cluster("case", HOSTS[:10], ["tool.exe", "a.dll"])])
+    api.patch("/v1/clusters/case", json={"status": "closed", "verdict": "benign"})
     state.save_clusters("run-2", [
         # Same hosts, nothing in common: another campaign on the same machines.
         _cluster("same-hosts", HOSTS[:10], ["other.exe"]),
-        # A shared member on half the hosts (Jaccard 0.5).
-        _cluster("half", HOSTS[:5], ["tool.exe"]),
+        # The same hosts and one tool of the closed case among new members.
+        _cluster("reuses-a-tool", HOSTS[:10], ["x.ps1", "y.dll", "z.exe", "tool.exe"]),
+        # The case's members on half the hosts (Jaccard 0.5).
+        _cluster("half", HOSTS[:5], ["tool.exe", "a.dll"]),
     ])
-    for cid in ("same-hosts", "half"):
+    for cid in ("same-hosts", "reuses-a-tool", "half"):
         detail = api.get(f"/v1/clusters/{cid}").json()
-        assert detail["triage"]["verdict"] is None and detail["previous_ids"] == []
-    assert sorted(_ids(api)) == ["case", "half", "same-hosts"]
+        assert detail["triage"]["verdict"] is None and detail["previous_ids"] == [], cid
+    assert sorted(_ids(api)) == ["half", "reuses-a-tool", "same-hosts"]
 
 
 def test_ties_are_listed_rarest_first_across_pages(api: Api) -> None:

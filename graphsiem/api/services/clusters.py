@@ -123,6 +123,15 @@ def get_row(ctx: AppContext, cluster_id: str) -> ClusterRow:
     return row
 
 
+def current_row(ctx: AppContext, row: ClusterRow) -> ClusterRow:
+    """The cluster that continues ``row``'s case today, following ``superseded_by``."""
+    seen = {row.id}
+    while (successor := row.data.get("superseded_by")) and successor not in seen:
+        seen.add(successor)
+        row = get_row(ctx, str(successor))
+    return row
+
+
 def _member_keys(row: ClusterRow) -> list[tuple[str, str]]:
     members = row.data.get("members") or []
     return [(str(m["type"]), str(m["key"])) for m in members if "type" in m and "key" in m]
@@ -166,8 +175,14 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
 
 def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
                  actor: str) -> ClusterSummary:
-    """Apply a triage change; benign suppresses the pivot, anything else lifts it."""
-    row = get_row(ctx, cluster_id)
+    """Apply a triage change; benign suppresses the pivot, anything else lifts it.
+
+    A cluster a later detection continues under another id (``superseded_by``)
+    is triaged there, where the queue shows the case: a page opened before the
+    pivot changed does not write a decision nobody sees.
+    """
+    row = current_row(ctx, get_row(ctx, cluster_id))
+    cluster_id = row.id
     sent = patch.model_fields_set
     if not sent:
         raise Unprocessable("nothing to change: send status, verdict, assignee or note",
