@@ -42,6 +42,12 @@ class DetectionConfig:
         Pivots a benign triage verdict suppressed: they start no cluster.
     n_estimators, max_samples, random_state : scorer parameters
         Passed to :class:`analytics.scoring.ClusterScorer`.
+    contamination : float or "auto"
+        The forest's expected share of anomalies, in (0, 0.5]: it places the
+        decision threshold, so where risk 50 falls ("auto": the original
+        paper's threshold).  Rankings do not change; risks shift.
+    max_features : float
+        Share of the scored features each tree draws, in (0, 1].
     evidence_top : int
         Clusters (highest risk first) that get evidence references.
     evidence_per_cluster : int
@@ -59,6 +65,8 @@ class DetectionConfig:
     n_estimators: int = 200
     max_samples: int | float | str = "auto"
     random_state: int | None = 0
+    contamination: float | str = "auto"
+    max_features: float = 1.0
     evidence_top: int = 50
     evidence_per_cluster: int = 20
 
@@ -67,6 +75,12 @@ class DetectionConfig:
             raise ConfigError(f"min_hosts must be >= 2, got {self.min_hosts}")
         if self.window_hours <= 0:
             raise ConfigError(f"window_hours must be > 0, got {self.window_hours}")
+        if self.contamination != "auto" and not (
+            isinstance(self.contamination, int | float) and 0.0 < self.contamination <= 0.5
+        ):
+            raise ConfigError(f"contamination must be 'auto' or in (0, 0.5], got {self.contamination!r}")
+        if not (isinstance(self.max_features, int | float) and 0.0 < self.max_features <= 1.0):
+            raise ConfigError(f"max_features must be in (0, 1], got {self.max_features!r}")
         for name in ("max_fraction", "min_coverage", "min_overlap", "dedupe_overlap"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
@@ -125,4 +139,6 @@ class DetectionConfig:
             "n_estimators": self.n_estimators,
             "max_samples": self.max_samples,
             "random_state": self.random_state,
+            "contamination": self.contamination,
+            "max_features": float(self.max_features),
         }

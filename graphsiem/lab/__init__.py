@@ -9,7 +9,7 @@ rest of GraphSIEM never needs them.
 Examples
 --------
 >>> from graphsiem import lab
->>> ws = lab.open("embedded", data_dir="lab-data")           # doctest: +SKIP
+>>> ws = lab.open("embedded", data_dir="lab-data", create=True)  # doctest: +SKIP
 >>> telemetry = ws.simulate(hosts=120, days=2, seed=7)        # doctest: +SKIP
 >>> ws.ingest(telemetry).total.accepted                       # doctest: +SKIP
 24231
@@ -53,7 +53,9 @@ __all__ = [
 ]
 
 
-def open(store: str = "embedded", data_dir: str | os.PathLike[str] | None = None) -> Workspace:  # noqa: A001 - reads as lab.open(...)
+def open(  # noqa: A001 - reads as lab.open(...)
+    store: str = "embedded", data_dir: str | os.PathLike[str] | None = None, *, create: bool = False
+) -> Workspace:
     """Open a workspace: a graph store and the journal of a data directory.
 
     Parameters
@@ -65,6 +67,15 @@ def open(store: str = "embedded", data_dir: str | os.PathLike[str] | None = None
     data_dir : path, optional
         Default ``$GRAPHSIEM_DATA`` else ``./.graphsiem``; the journal is
         ``<data_dir>/journal.sqlite`` whatever the store.
+    create : bool
+        Make the data directory when it does not exist.  Without it a missing
+        directory is an error: a mistyped path would otherwise open a new,
+        empty workspace, and every detection in it would find nothing.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``data_dir`` does not exist and ``create`` is false.
 
     Examples
     --------
@@ -72,6 +83,17 @@ def open(store: str = "embedded", data_dir: str | os.PathLike[str] | None = None
     >>> with open("embedded", data_dir=tempfile.mkdtemp()) as ws:
     ...     ws.store.name
     'embedded'
+    >>> open("embedded", data_dir="/nonexistent/lab-data")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no data directory at /nonexistent/lab-data: pass create=True to make a new one (or check data_dir and $GRAPHSIEM_DATA)
     """
-    directory = paths.data_dir(data_dir)
+    directory = paths.data_dir(data_dir, create=False)
+    if not directory.is_dir():
+        if directory.exists() or not create:
+            problem = "not a directory" if directory.exists() else "pass create=True to make a new one"
+            raise FileNotFoundError(
+                f"no data directory at {directory}: {problem} (or check data_dir and $GRAPHSIEM_DATA)"
+            )
+        directory.mkdir(parents=True)
     return Workspace(open_store(store, data_dir=directory), directory)

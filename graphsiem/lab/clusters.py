@@ -31,6 +31,8 @@ class ClusterView:
 
     cluster: Cluster
     workspace: Workspace
+    window: tuple[float, float] | None = None
+    """The detection window ``(start, end)`` the cluster was found in (epoch seconds), if known."""
 
     @property
     def id(self) -> str:
@@ -82,9 +84,18 @@ class ClusterView:
     def evidence(self, limit: int = 50) -> pd.DataFrame:
         """The journaled events behind the cluster's relations, one row per event.
 
-        Uses the references detection attached; clusters past
-        ``DetectionConfig.evidence_top`` (and baseline rows) get theirs looked
-        up the same way (:func:`analytics.evidence.evidence_ids`).
+        Detection attaches at most ``DetectionConfig.evidence_per_cluster``
+        references (20) to each of its ``evidence_top`` clusters; those come
+        first.  When ``limit`` asks for more (or the cluster has none attached:
+        past ``evidence_top``, a baseline row), the rest are looked up the same
+        way (:func:`analytics.evidence.evidence_ids`, on the cluster's hosts and
+        inside its detection window), so up to ``limit`` rows come back; fewer
+        only when the graph holds fewer.
+
+        Parameters
+        ----------
+        limit : int
+            Most events returned (at least 1).
 
         Returns
         -------
@@ -92,14 +103,18 @@ class ClusterView:
             ``event_id, time, kind, host, source, origin, fields, raw``
             (``fields`` holds the normalised field dictionary, ``raw`` the
             record as received: a mapped Windows event's rendered message is
-            only there).
+            only there), oldest first.
         """
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit!r}")
         pd = pandas()
         ids = [ref["event_id"] for ref in self.cluster.evidence][:limit]
-        if not ids:
+        if len(ids) < limit:
             graph = self.subgraph()
-            pairs = evidence_ids(graph, [e.ref for e in self.entities], self.hosts, limit=limit)
-            ids = [event_id for _, event_id in pairs]
+            pairs = evidence_ids(graph, [e.ref for e in self.entities], self.hosts, limit=limit,
+                                 window=self.window, journal=self.workspace.journal)
+            held = set(ids)
+            ids += [event_id for _, event_id in pairs if event_id not in held][: limit - len(ids)]
         events = self.workspace.journal.get(ids)
         frame = pd.DataFrame(
             {
@@ -122,5 +137,6 @@ class ClusterView:
         return ax
 
     def with_score(self, score: float) -> ClusterView:
-        """A copy with another risk (explanation unchanged), e.g. after :meth:`Workspace.rescore`."""
-        return ClusterView(replace(self.cluster, score=float(score)), self.workspace)
+        """A copy with another risk and the explanation unchanged: it then explains the old
+        risk (:meth:`Workspace.rescore` re-explains instead)."""
+        return ClusterView(replace(self.cluster, score=float(score)), self.workspace, self.window)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import replace
@@ -14,13 +15,21 @@ from analytics.baselines import run_baseline
 from analytics.config import DetectionConfig
 from analytics.detect import detect as run_detection
 from analytics.evaluate import match
-from analytics.features import Window, burst_size, first_contact_spread_minutes
+from analytics.features import (
+    SCORED_FEATURES,
+    SPREAD_CAP_MIN,
+    SUSPICIOUS_DIRECTION,
+    Window,
+    burst_size,
+    first_contact_spread_minutes,
+)
+from analytics.instants import instant_to_epoch
 from analytics.result import DetectionResult
-from analytics.scoring import ClusterScorer
 from graphsiem import paths
 from graphsiem.lab.clusters import ClusterView
 from graphsiem.lab.evaluation import Truth, evaluate, truth_entries
 from graphsiem.lab.optional import pandas, timestamps
+from graphsiem.lab.rescoring import rescore_clusters
 from graphsiem.model import EntityType, epoch_to_iso
 from graphsiem.store.base import GraphStore
 from ingest.journal import Journal
@@ -28,6 +37,13 @@ from ingest.report import IngestReport
 
 if TYPE_CHECKING:
     import pandas as pd
+
+SIMULATION_FILE = "simulation.json"
+"""Written next to a simulated fleet's telemetry: the parameters that made it, so the same
+simulation run again is told from another fleet (:meth:`Workspace.simulate`)."""
+
+FRAME_COLUMNS = ("rank", "id", "score", "hosts", "pivot_type", "pivot_value", "members")
+"""The first columns of :meth:`Workspace.cluster_frame`, before the features."""
 
 
 class Workspace:
@@ -72,9 +88,18 @@ class Workspace:
     # -- data in --------------------------------------------------------------
     def simulate(
         self, *, hosts: int = 150, days: int = 2, seed: int = 7, out: str | os.PathLike[str] | None = None,
-        density: float = 1.0,
+        density: float = 1.0, merge: bool = False,
     ) -> Path:
         """Write a simulated fleet's telemetry and ``ground_truth.json``.
+
+        Ingesting a second fleet into a journal that already holds one merges
+        the two into one graph (the same host names, two seeds' campaigns), so
+        a workspace whose journal holds events refuses a simulation other than
+        the one it holds: re-running the same call (same ``hosts``, ``days``,
+        ``seed``, ``density`` into the same ``out``) is allowed, and ingesting
+        it again adds nothing (event ids are stable).  For another fleet, open
+        a new data directory (``lab.open(data_dir=..., create=True)``), or pass
+        ``merge=True`` if merging the fleets is what you want.
 
         Parameters
         ----------
@@ -84,16 +109,33 @@ class Workspace:
             Output directory (replaced); default ``<data_dir>/telemetry``.
         density : float
             Background volume (about 300 events per host-day at 1.0).
+        merge : bool
+            Simulate even though the journal holds another fleet's events.
 
         Returns
         -------
         Path
             The output directory; the truth is ``<out>/ground_truth.json``.
+
+        Raises
+        ------
+        FileExistsError
+            The journal holds events and they are not from this simulation
+            (without ``merge=True``).
         """
         from graphsiem.simulator import simulate
 
         target = Path(out) if out is not None else self.data_dir / "telemetry"
+        params = {"hosts": hosts, "days": days, "seed": seed, "density": density}
+        events = self.journal.counts()["events"]
+        if events and not merge and _simulation_of(target) != params:
+            raise FileExistsError(
+                f"{self.data_dir} already holds {events} journaled events of another ingest, and "
+                f"ingesting this simulation ({_describe(params)}) would merge two fleets into one graph: "
+                "open a new data directory (lab.open(data_dir=..., create=True)) or pass merge=True"
+            )
         simulate(target, hosts=hosts, days=days, seed=seed, density=density)
+        (target / SIMULATION_FILE).write_text(json.dumps(params, sort_keys=True), encoding="utf-8")
         return target
 
     def ingest(self, *paths_: str | os.PathLike[str], **options: Any) -> IngestReport:
@@ -111,23 +153,44 @@ class Workspace:
         return report
 
     # -- features -------------------------------------------------------------
-    def features(self, *, window_hours: float | None = None, min_hosts: int = 1) -> pd.DataFrame:
+    def features(
+        self, *, window_hours: float | None = None, min_hosts: int = 1, now: Any = None
+    ) -> pd.DataFrame:
         """Prevalence features, one row per (non-host) entity.
 
-        Columns: ``type, key, value, hosts, fleet_fraction, count, first_seen,
+        Columns: ``type, key, value, hosts, fleet_fraction`` (of the hosts
+        that sent telemetry, the detector's fleet), ``count, first_seen,
         last_seen, active_days, is_new`` (first seen inside the detection
-        window), ``first_contact_spread_min`` and ``burst_hosts`` (how
-        synchronised the hosts' first contacts were, as the detector measures
-        them), sorted by ``hosts`` descending.
+        window), ``first_contact_spread_min`` and ``burst_hosts``, sorted by
+        ``hosts`` descending.
+
+        ``first_contact_spread_min`` and ``burst_hosts`` follow the detector's
+        rules for a pivot (:func:`analytics.features.cluster_features`) applied
+        to **every** host that saw the entity: for an entity new in the window,
+        the inter-quartile range of the hosts' first contacts capped at 60
+        minutes, and the most first contacts within one 10-minute span, 0 when
+        they are fewer than half the hosts; for an entity seen before the
+        window, the cap (60) and 0 (it is no fan-out).  The
+        detector measures a cluster over the cluster's hosts only, so its
+        values (``cluster_frame``) can differ; ``first_contact_spread_raw_min``
+        and ``burst_hosts_raw`` are the uncapped, ungated values.
 
         Parameters
         ----------
         window_hours : float, optional
-            Length of the detection window, which ends where
+            Length of the detection window (> 0), which ends where
             :func:`analytics.detect.detect` ends it (default that of
             :class:`DetectionConfig`); ``frame.attrs["window"]`` holds its bounds.
         min_hosts : int
             Leave out entities seen on fewer hosts.
+        now : float, datetime or ISO-8601 text, optional
+            End of the window, as in :meth:`detect`: everything is read as
+            known at ``now``.  Default the newest data.
+
+        Raises
+        ------
+        ValueError
+            ``window_hours`` not positive, or ``now`` not a time with a zone.
 
         Examples
         --------
@@ -135,15 +198,24 @@ class Workspace:
         >>> features[features.is_new].sort_values("first_contact_spread_min")     # doctest: +SKIP
         """
         pd = pandas()
-        types = [t.value for t in EntityType if t is not EntityType.HOST]
-        fetched = list(self.store.entity_prevalence(entity_types=types, min_hosts=min(min_hosts, 2)))
-        rows = [r for r in fetched if r.hosts >= min_hosts]
-        n_hosts = max(self.store.counts().get("entities", {}).get(EntityType.HOST.value, 0), 1)
         hours = window_hours if window_hours is not None else DetectionConfig().window_hours
-        # The window ends where detection's does: the newest sighting of an entity on 2+ hosts.
-        end = max((r.last_seen for r in fetched if r.hosts >= 2), default=0.0)
+        if not hours > 0:
+            raise ValueError(f"window_hours must be > 0, got {window_hours!r}")
+        until = instant_to_epoch(now) if now is not None else None
+        types = [t.value for t in EntityType if t is not EntityType.HOST]
+        fetched = list(self.store.entity_prevalence(entity_types=types, min_hosts=min(min_hosts, 2), until=until))
+        rows = [r for r in fetched if r.hosts >= min_hosts]
+        # the detector's fleet: hosts that sent telemetry, not every host node (a logon's
+        # client-written WorkstationName is a host node too)
+        n_hosts = max(self.store.sighting_hosts(until=until), 1)
+        # The window ends where detection's does: now, else the newest sighting of an entity on 2+ hosts.
+        end = until if until is not None else max((r.last_seen for r in fetched if r.hosts >= 2), default=0.0)
         window = Window.ending_at(end, hours * 3600.0)
         firsts = [np.asarray(r.host_first_seen, dtype=np.float64) for r in rows]
+        is_new = [r.first_seen >= window.start for r in rows]
+        spread_raw = [first_contact_spread_minutes(f) for f in firsts]
+        burst_raw = [burst_size(f) for f in firsts]
+        window_minutes = (window.end - window.start) / 60.0
         frame = pd.DataFrame(
             {
                 "type": [r.entity[0] for r in rows],
@@ -155,24 +227,46 @@ class Workspace:
                 "first_seen": timestamps([r.first_seen for r in rows]),
                 "last_seen": timestamps([r.last_seen for r in rows]),
                 "active_days": [max((r.last_seen - r.first_seen) / 86400.0, 1.0) for r in rows],
-                "is_new": [r.first_seen >= window.start for r in rows],
-                "first_contact_spread_min": [first_contact_spread_minutes(f) for f in firsts],
-                "burst_hosts": [burst_size(f) for f in firsts],
+                "is_new": is_new,
+                "first_contact_spread_min": [
+                    min(s if new else window_minutes, SPREAD_CAP_MIN) for s, new in zip(spread_raw, is_new, strict=True)
+                ],
+                "burst_hosts": [
+                    b if new and b >= 0.5 * len(f) else 0 for b, new, f in zip(burst_raw, is_new, firsts, strict=True)
+                ],
+                "first_contact_spread_raw_min": spread_raw,
+                "burst_hosts_raw": burst_raw,
             }
         )
         frame.attrs["window"] = (epoch_to_iso(window.start), epoch_to_iso(window.end))
         return frame.sort_values(["hosts", "type", "key"], ascending=[False, True, True]).reset_index(drop=True)
 
     # -- detection ------------------------------------------------------------
-    def detect(self, config: DetectionConfig | None = None, **settings: Any) -> list[ClusterView]:
+    def detect(self, config: DetectionConfig | None = None, *, now: Any = None, **settings: Any) -> list[ClusterView]:
         """Detect fan-out clusters, highest risk first.
 
         Parameters
         ----------
         config : DetectionConfig, optional
             Default ``DetectionConfig()``.
+        now : float, datetime or ISO-8601 text, optional
+            End of the detection window: epoch seconds, an aware ``datetime`` /
+            ``pandas.Timestamp``, or text with a zone (``"2026-11-02T00:00Z"``).
+            Nothing first seen after it is read (sightings, fleet size, first
+            sightings, process trees), so a backtest sees what was known then.
+            Default the newest data.
         **settings
             Overrides of single settings, e.g. ``detect(min_hosts=4)``.
+
+        Returns
+        -------
+        list of ClusterView
+            ``last_detection`` holds the run's result (window, timings, counts).
+
+        Raises
+        ------
+        ValueError
+            ``now`` is not a time with a zone.
 
         Examples
         --------
@@ -181,14 +275,17 @@ class Workspace:
         >>> top.explanation.summary, top.hosts[:3]            # doctest: +SKIP
         >>> top.evidence()[["time", "kind", "host"]]          # doctest: +SKIP
         """
+        until = instant_to_epoch(now) if now is not None else None
         config = replace(config or DetectionConfig(), **settings)
-        result = run_detection(self.store, config=config, journal=self.journal)
+        result = run_detection(self.store, config=config, now=until, journal=self.journal)
         self.last_detection = result
-        return [ClusterView(c, self) for c in result.clusters]
+        window = (result.stats["window_start"], result.stats["window_end"]) if "window_end" in result.stats else None
+        return [ClusterView(c, self, window) for c in result.clusters]
 
-    def baseline(self, name: str, config: DetectionConfig | None = None) -> list[ClusterView]:
-        """A naive ranking (``"host-count"`` or ``"new-terms"``) for comparison."""
-        result = run_baseline(self.store, name, config=config)
+    def baseline(self, name: str, config: DetectionConfig | None = None, *, now: Any = None) -> list[ClusterView]:
+        """A naive ranking (``"host-count"`` or ``"new-terms"``) for comparison, over the window ending at ``now``."""
+        until = instant_to_epoch(now) if now is not None else None
+        result = run_baseline(self.store, name, config=config, now=until)
         return [ClusterView(c, self) for c in result.clusters]
 
     def cluster_frame(
@@ -196,9 +293,13 @@ class Workspace:
     ) -> pd.DataFrame:
         """One row per cluster: rank, risk, pivot, host count and every feature.
 
-        With ``truth`` (a ``ground_truth.json``), ``truth`` and ``truth_kind``
+        Columns: ``rank, id, score, hosts, pivot_type, pivot_value, members``,
+        then the cluster's features (:data:`SCORED_FEATURES` and context);
+        with ``truth`` (a ``ground_truth.json``), ``truth`` and ``truth_kind``
         name the campaign or decoy each cluster matches (the evaluation's
-        matching rule), empty when none.
+        matching rule), empty when none.  No clusters give those columns and
+        no rows.  (The pivot's value is ``pivot_value``, not ``pivot``, which
+        is a DataFrame method: ``frame.pivot`` would not be the column.)
         """
         pd = pandas()
         entries = truth_entries(truth) if truth is not None else None
@@ -206,7 +307,7 @@ class Workspace:
         for rank, view in enumerate(clusters, start=1):
             row: dict[str, Any] = {
                 "rank": rank, "id": view.id, "score": view.score, "hosts": len(view.hosts),
-                "pivot_type": view.pivot.type, "pivot": view.pivot.value, "members": len(view.entities),
+                "pivot_type": view.pivot.type, "pivot_value": view.pivot.value, "members": len(view.entities),
             }
             row.update(view.features)
             if entries is not None:
@@ -214,25 +315,79 @@ class Workspace:
                 row["truth"] = entry.name if entry else ""
                 row["truth_kind"] = entry.kind if entry else ""
             rows.append(row)
-        return pd.DataFrame(rows)
+        if rows:
+            return pd.DataFrame(rows)
+        columns = [*FRAME_COLUMNS, *SCORED_FEATURES, *(("truth", "truth_kind") if entries is not None else ())]
+        return pd.DataFrame(columns=columns)
 
-    def rescore(self, clusters: Sequence[ClusterView], X: Any, **scorer_params: Any) -> list[ClusterView]:
-        """Re-score clusters on a custom feature matrix; re-ranked, highest risk first.
+    def rescore(
+        self, clusters: Sequence[ClusterView], X: Any, *, directions: Any = "detect", **scorer_params: Any
+    ) -> list[ClusterView]:
+        """Re-score clusters on a custom feature matrix, as :meth:`detect` scores; re-ranked, highest risk first.
+
+        The same :class:`~analytics.scoring.ClusterScorer` as detection, with
+        detection's defaults (200 trees, ``random_state=0``) and, unless told
+        otherwise, its **one-sided** directions: a feature of
+        :data:`SCORED_FEATURES` is clipped to its suspicious side of the
+        median cluster (``SUSPICIOUS_DIRECTION``), and a column of your own is
+        left two-sided.  So ``rescore(clusters, cluster_frame(clusters)[SCORED_FEATURES])``
+        gives detection's risks back, and any difference comes from your columns.
+
+        Each returned view's explanation is recomputed for ``X``: the Shapley
+        contribution of every column to the new risk, against the median
+        cluster (the summary line, which states facts of the cluster, is kept).
 
         Parameters
         ----------
         clusters : sequence of ClusterView
-        X : array-like or DataFrame of shape (len(clusters), n_features)
-            Any feature columns, e.g. :data:`SCORED_FEATURES` plus your own.
+        X : DataFrame or array-like of shape (len(clusters), n_features)
+            Any feature columns, e.g. :data:`SCORED_FEATURES` plus your own.  A
+            DataFrame's column names pick the directions and name the
+            explanation's features; an array must then be exactly the
+            :data:`SCORED_FEATURES` columns, or come with ``directions``.
+        directions : "detect", None, int or sequence of int
+            ``"detect"`` (default): detection's direction of each
+            :data:`SCORED_FEATURES` column by name, 0 (two-sided) for others.
+            ``None``: a two-sided forest on every column.  Otherwise one of
+            ``-1, 0, +1`` per column (or one for all): +1 higher is suspicious,
+            -1 lower is, 0 either.
         **scorer_params
-            :class:`analytics.scoring.ClusterScorer` parameters
-            (``n_estimators``, ``max_samples``, ``max_features``, ``random_state``...).
+            Other :class:`analytics.scoring.ClusterScorer` parameters
+            (``n_estimators``, ``max_samples``, ``max_features``,
+            ``contamination``, ``random_state``...).
+
+        Returns
+        -------
+        list of ClusterView
+            The clusters with their new risk and explanation, highest risk
+            first (ties: fewer hosts, then id, as detection orders them).
+
+        Raises
+        ------
+        ValueError
+            ``X`` has not one row per cluster, or ``directions="detect"`` with
+            an unnamed array that is not the :data:`SCORED_FEATURES` columns.
         """
-        scorer_params.setdefault("random_state", 0)
+        names = [str(c) for c in X.columns] if hasattr(X, "columns") else None
         features = np.asarray(X, dtype=np.float64)
-        risk = ClusterScorer(**scorer_params).fit(features).risk(features)
-        views = [view.with_score(r) for view, r in zip(clusters, risk, strict=True)]
-        return sorted(views, key=lambda v: (-v.score, v.id))
+        if features.ndim != 2 or len(features) != len(clusters):
+            raise ValueError(f"X must have one row per cluster ({len(clusters)}), got shape {features.shape}")
+        if names is None:
+            if directions == "detect" and features.shape[1] != len(SCORED_FEATURES):
+                raise ValueError(
+                    f"X has {features.shape[1]} unnamed columns: pass a DataFrame (its column names pick "
+                    f"the directions) or directions= (one of -1, 0, +1 per column)"
+                )
+            names = list(SCORED_FEATURES) if features.shape[1] == len(SCORED_FEATURES) else [
+                f"x{i}" for i in range(features.shape[1])]
+        if isinstance(directions, str):
+            if directions != "detect":
+                raise ValueError(f"directions must be 'detect', None or -1/0/+1 per column, got {directions!r}")
+            directions = [SUSPICIOUS_DIRECTION.get(name, 0) for name in names]
+        scorer_params = {**DetectionConfig().scorer_params(), **scorer_params, "directions": directions}
+        rescored = rescore_clusters([v.cluster for v in clusters], features, names, scorer_params)
+        views = [ClusterView(c, v.workspace, v.window) for v, c in zip(clusters, rescored, strict=True)]
+        return sorted(views, key=lambda v: (-round(v.score, 9), len(v.hosts), v.id))
 
     # -- evaluation -----------------------------------------------------------
     def evaluate(self, truth: Truth, clusters: Sequence[ClusterView]) -> pd.DataFrame:
@@ -273,6 +428,19 @@ class Workspace:
         routing = neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ
         records, _, keys = self._driver.execute_query(query, params, database_=store.database, routing_=routing)
         return pd.DataFrame([r.values() for r in records], columns=keys)
+
+
+def _simulation_of(telemetry: Path) -> dict[str, Any] | None:
+    """The parameters of the simulation written in ``telemetry``, or ``None`` (none, or unreadable)."""
+    try:
+        found = json.loads((telemetry / SIMULATION_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _describe(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
 def _neo4j_auth() -> tuple[str, str]:

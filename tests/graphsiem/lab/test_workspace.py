@@ -25,7 +25,7 @@ matplotlib.use("Agg")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[lab.Workspace, Path]]:
     """A 40-host, two-day fleet ingested once: (workspace, ground_truth.json)."""
     base = tmp_path_factory.mktemp("lab")
-    ws = lab.open("embedded", data_dir=base / "data")
+    ws = lab.open("embedded", data_dir=base / "data", create=True)
     telemetry = ws.simulate(hosts=40, days=2, seed=3, density=0.1, out=base / "telemetry")
     report = ws.ingest(telemetry / "endpoint", telemetry / "network")
     assert report.total.rejected == 0
@@ -85,7 +85,7 @@ def test_subgraph_holds_every_member(clusters) -> None:
 def test_evidence_is_the_journaled_events_the_detection_referenced(fleet, clusters) -> None:
     ws, _ = fleet
     top = clusters[0]
-    frame = top.evidence()
+    frame = top.evidence(limit=len(top.cluster.evidence))
     referenced = {ref["event_id"] for ref in top.cluster.evidence}
     assert len(frame) == len(referenced) and set(frame["event_id"]) == referenced
     assert list(frame["time"]) == sorted(frame["time"])
@@ -130,7 +130,7 @@ def test_evaluate_pr_curve_and_compare_agree(fleet, clusters) -> None:
     assert table.loc["scorer", "average_precision"] == pytest.approx(metrics["average_precision"])
 
 
-def test_rescore_ranks_by_the_new_risk_and_keeps_explanations(fleet, clusters) -> None:
+def test_rescore_ranks_by_the_new_risk_and_explains_it(fleet, clusters) -> None:
     ws, _ = fleet
     frame = ws.cluster_frame(clusters)
     # Scored on one custom column that only the last-ranked cluster stands out on.
@@ -140,7 +140,10 @@ def test_rescore_ranks_by_the_new_risk_and_keeps_explanations(fleet, clusters) -
     assert [c.score for c in rescored] == sorted((c.score for c in rescored), reverse=True)
     assert rescored[0].id == clusters[-1].id
     by_id = {c.id: c for c in clusters}
-    assert all(c.explanation == by_id[c.id].explanation for c in rescored)
+    # the summary states facts of the cluster and stays; the features explain the new risk
+    assert all(c.explanation.summary == by_id[c.id].explanation.summary for c in rescored)
+    assert all([f.name for f in c.explanation.features] == ["custom"] for c in rescored)
+    assert rescored[0].explanation.features[0].contribution > 0
 
 
 def test_save_config_writes_what_detect_config_loads(fleet, tmp_path: Path) -> None:
