@@ -40,8 +40,14 @@ _RFC3164_RE = re.compile(
     r"([A-Z][a-z]{2}) +(\d{1,2}) +(?:(\d{4}) +)?(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?:? +(.*)", re.DOTALL
 )
 _ISO_HEAD_RE = re.compile(r"(\d{4}-\d{2}-\d{2}T\S+) +(.*)", re.DOTALL)
-_TAG_RE = re.compile(r"([^\s\[\]:]+(?:\([^)\s]*\))?)(?:\[([^\]\s]*)\])?: ?(.*)", re.DOTALL)
-_SD_PARAM_RE = re.compile(r'([^\s=\]"]+)="((?:[^"\\]|\\.)*)"')
+# TAG ("sshd[42]:", "sshd(pam_unix)[42]:") and RFC 5424 PARAM-NAME="PARAM-VALUE" are read by patterns
+# that never retry a position (possessive quantifiers, a name only where one can start): a crafted
+# header ("a(" or "a" repeated, no ":" or "=") once cost time quadratic in its length under the GIL,
+# 37 s for one 60 KB datagram (docs/reliability.md, Hostile input).
+_TAG_NAME_RE = re.compile(r"[^\s\[\]:]++")
+_TAG_PAREN_RE = re.compile(r"\([^)\s]*+\)")
+_TAG_END_RE = re.compile(r"(?:\[([^\]\s]*+)\])?: ?(.*)", re.DOTALL)
+_SD_PARAM_RE = re.compile(r'(?<![^\s=\]"])([^\s=\]"]++)="((?:[^"\\]|\\.)*+)"')
 
 
 class _Header:
@@ -116,12 +122,41 @@ def _split_tag(text: str, header: _Header) -> str:
         # the message id is no program name: it goes to event.code, not the appname
         header.cisco, message = cisco
         return message
-    match = _TAG_RE.match(text)
-    if match is None:
+    tag = _match_tag(text)
+    if tag is None:
         return text
-    header.appname, pid, message = match.group(1), match.group(2), match.group(3)
+    header.appname, pid, message = tag
     header.procid = pid or None
     return message
+
+
+def _match_tag(text: str) -> tuple[str, str | None, str] | None:
+    """Program name, pid and message of ``text`` starting with a TAG, else ``None``.
+
+    The TAG is a name (no space, ``[``, ``]`` or ``:``), an optional ``(...)`` and an optional
+    ``[pid]``, then ``:``.  It reads what the backtracking pattern
+    ``([^\\s\\[\\]:]+(?:\\([^)\\s]*\\))?)(?:\\[([^\\]\\s]*)\\])?: ?(.*)`` read, in linear time: the
+    name runs as far as it can; failing that, the ``(...)`` can only be the one opened by the
+    name's last ``(`` when no ``)`` follows it in the name, and closed after the name ends
+    (``app(x[1]): ...``).  Any other split the pattern tried fails the same way.
+    """
+    name = _TAG_NAME_RE.match(text)
+    if name is None:
+        return None
+    end = name.end()
+    tail = _TAG_END_RE.match(text, end)
+    if tail is not None:
+        return text[:end], tail.group(1), tail.group(2)
+    opening = text.rfind("(", 0, end)
+    if opening < 1 or text.find(")", opening, end) >= 0:
+        return None
+    paren = _TAG_PAREN_RE.match(text, opening)
+    if paren is None:
+        return None
+    tail = _TAG_END_RE.match(text, paren.end())
+    if tail is None:
+        return None
+    return text[:paren.end()], tail.group(1), tail.group(2)
 
 
 def _rfc5424_cisco_tag(message: str, header: _Header) -> str:
