@@ -1,10 +1,15 @@
 """Syslog receiver: UDP datagrams and TCP streams on a local address.
 
-TCP framing follows RFC 6587: a frame starting with a digit is
+TCP framing follows RFC 6587: a frame starting with digits and a space is
 **octet-counted** (``"<length> <message>"``), anything else is
-**newline-delimited** (LF; a trailing CR and NUL are stripped).  The framing is
-decided per frame, as senders may mix them.  UDP carries one message per
-datagram (RFC 5426).
+**newline-delimited** (LF; a trailing CR and NUL are stripped), so a line
+without PRI that starts with a date (``2026-11-21 11:00:00 host ...``) is a
+line.  The framing is decided per frame, as senders may mix them.  A stream
+that cannot be framed (an octet count above ``max_message``, a line longer
+than it) closes its connection, but every message framed before it is still
+delivered and the head of the unframable bytes is handed to the sink as one
+more message, where the parser rejects it with its text, as it does a UDP
+datagram that is no syslog.  UDP carries one message per datagram (RFC 5426).
 
 Messages are buffered and handed to ``sink(messages, transport)`` in batches
 (every ``batch_records`` messages or ``flush_s`` seconds) on a worker thread,
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,8 +30,25 @@ log = logging.getLogger("graphsiem.syslog")
 Sink = Callable[[list[str], str], object]
 
 
+_OCTET_COUNT_RE = re.compile(rb"[0-9]++")
+
+
 class FramingError(ValueError):
-    """A TCP stream that is not syslog framing (the connection is closed)."""
+    """A TCP stream that is not syslog framing (the connection is closed).
+
+    Attributes
+    ----------
+    messages : list of str
+        The complete messages framed before the error, in order: they are delivered all the same.
+    unframed : str
+        The head of the bytes that could not be framed (up to the first LF, at most
+        ``max_message`` bytes), for the sink to keep as a rejection; empty when none.
+    """
+
+    def __init__(self, reason: str, messages: list[str] | None = None, unframed: str = "") -> None:
+        super().__init__(reason)
+        self.messages = messages if messages is not None else []
+        self.unframed = unframed
 
 
 @dataclass(slots=True)
@@ -43,9 +66,29 @@ class TcpFramer:
     _buffer: bytearray = field(default_factory=bytearray)
 
     def feed(self, data: bytes) -> list[str]:
-        """Complete messages contained in what has arrived so far."""
+        """Complete messages contained in what has arrived so far.
+
+        Raises
+        ------
+        FramingError
+            The stream cannot be framed from here on; it carries the messages framed
+            before (``messages``) and the head of the rest (``unframed``), and the
+            framer is left empty.
+        """
         self._buffer.extend(data)
         messages: list[str] = []
+        try:
+            self._frame(messages)
+        except FramingError as exc:
+            exc.messages = messages
+            head = bytes(self._buffer[: self.max_message])
+            exc.unframed = _decode(head.split(b"\n", 1)[0]).rstrip("\r\x00")
+            self._buffer.clear()
+            raise
+        return messages
+
+    def _frame(self, messages: list[str]) -> None:
+        """Move the complete frames at the head of the buffer to ``messages``."""
         buf = self._buffer
         while buf:
             # Separators left between frames by senders that add LF after octet frames.
@@ -53,39 +96,46 @@ class TcpFramer:
                 del buf[:1]
             if not buf:
                 break
-            if buf[:1].isdigit():
-                space = buf.find(b" ", 0, 12)
-                if space < 0:
-                    if len(buf) >= 12 or not bytes(buf).isdigit():
-                        raise FramingError("octet count not followed by a space")
-                    break  # the count itself is still arriving
-                length = int(buf[:space])
-                if length > self.max_message:
-                    raise FramingError(f"frame of {length} bytes exceeds {self.max_message}")
-                end = space + 1 + length
+            digits = _OCTET_COUNT_RE.match(buf)
+            if digits is not None and digits.end() == len(buf):
+                # a count still arriving, or a line starting with digits: the next byte tells
+                if len(buf) > self.max_message:
+                    raise FramingError(f"line longer than {self.max_message} bytes")
+                break
+            if digits is not None and buf[digits.end()] == ord(" "):
+                space = digits.end()
+                # digits beyond those of max_message cannot be a count it allows (and a
+                # string of thousands of digits is no number int() reads)
+                if space > len(str(self.max_message)) or int(buf[:space]) > self.max_message:
+                    count = bytes(buf[: min(space, 20)]).decode("ascii")
+                    raise FramingError(f"frame of {count}{'...' if space > 20 else ''} bytes "
+                                       f"exceeds {self.max_message}")
+                end = space + 1 + int(buf[:space])
                 if len(buf) < end:
                     break
-                messages.append(_decode(bytes(buf[space + 1:end])))
+                message = _decode(bytes(buf[space + 1:end]))
                 del buf[:end]
             else:
+                # not "<digits> ": newline-delimited, even when it starts with digits (a date)
                 newline = buf.find(b"\n")
                 if newline < 0:
                     if len(buf) > self.max_message:
                         raise FramingError(f"line longer than {self.max_message} bytes")
                     break
-                line = bytes(buf[:newline]).rstrip(b"\r\x00")
+                message = _decode(bytes(buf[:newline]).rstrip(b"\r\x00"))
                 del buf[:newline + 1]
-                if line:
-                    messages.append(_decode(line))
-        return messages
+            if message:
+                messages.append(message)
 
     def close(self) -> list[str]:
-        """A last newline-less message at end of stream."""
+        """What is left at end of stream: a last newline-less line, or a frame cut short.
+
+        A frame cut short is handed on as it came (count included), so that the sink
+        rejects it with its text rather than the bytes vanishing.
+        """
         rest = bytes(self._buffer).strip(b"\r\n\x00")
         self._buffer.clear()
-        if rest and not rest[:1].isdigit():
-            return [_decode(rest)]
-        return []
+        return [_decode(rest)] if rest else []
 
 
 def _decode(data: bytes) -> str:
@@ -193,15 +243,20 @@ class SyslogListener:
     async def _handle_tcp(self, reader: asyncio.StreamReader,
                           writer: asyncio.StreamWriter) -> None:
         framer = TcpFramer(max_message=self.max_message)
+        peer = writer.get_extra_info("peername")
         try:
             while data := await reader.read(65536):
                 self.batcher.add(framer.feed(data), "tcp")
             self.batcher.add(framer.close(), "tcp")
         except FramingError as exc:
-            peer = writer.get_extra_info("peername")
+            # the messages framed before the error are the sender's as much as any other; the
+            # unframable head goes to the sink, whose parser keeps it as a rejection with its text
+            self.batcher.add(exc.messages + ([exc.unframed] if exc.unframed else []), "tcp")
             log.warning("closing syslog connection from %s: %s", peer, exc)
         except ConnectionError:
             pass
+        except Exception:  # noqa: BLE001 - one connection's failure must not escape into the event loop
+            log.exception("syslog connection from %s failed", peer)
         finally:
             writer.close()
 
