@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     neighbors_limit_max: int = Field(1000, ge=1)
     search_limit_max: int = Field(200, ge=1)
     evidence_limit: int = Field(200, ge=0)
+    # A request body must arrive within body_timeout_s plus 1 s per body_min_rate_bytes
+    # received (else 408, nothing of it processed): a byte-a-second sender is cut off
+    # after about a minute, an upload at 64 KiB/s or more may take as long as it needs.
+    # body_min_rate_bytes 0: the whole body within body_timeout_s.
+    body_timeout_s: float = Field(60.0, gt=0.0)
+    body_min_rate_bytes: int = Field(64 * 1024, ge=0)
 
     # Background projection of the journal into the graph: it waits until ingest
     # has been quiet for project_idle_s, but never lets accepted events wait

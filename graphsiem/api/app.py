@@ -17,10 +17,13 @@ from fastapi import FastAPI
 
 import graphsiem
 from graphsiem.api.context import AppContext
+from graphsiem.api.early_auth import EarlyAuthMiddleware
 from graphsiem.api.errors import install_handlers
 from graphsiem.api.metrics import Metrics
 from graphsiem.api.middleware import (
     BodyLimitMiddleware,
+    BodyTimeoutMiddleware,
+    HeadAsGetMiddleware,
     RequestCountMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -141,8 +144,15 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     for module in (health, events, clusters, entities, detections, suppressions, keys):
         app.include_router(module.router)
     _mount_web(app)
+    # Each add_middleware wraps the ones before it: a request meets them bottom-up.
     app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body_bytes,
                        max_upload=settings.max_upload_bytes, upload_paths=frozenset({"/v1/files"}))
+    app.add_middleware(BodyTimeoutMiddleware, timeout_s=settings.body_timeout_s,
+                       min_rate=settings.body_min_rate_bytes)
+    # FastAPI parses a declared body before dependencies: key and role are checked
+    # on the headers when the routed app first asks for the body.
+    app.add_middleware(EarlyAuthMiddleware, ctx=ctx)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestCountMiddleware, metrics=metrics)
     # Outermost, so the 413s answered by the body limit get the headers too.
     app.add_middleware(SecurityHeadersMiddleware)

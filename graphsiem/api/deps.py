@@ -3,6 +3,12 @@
 Keys travel as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``.  A
 missing, unknown or revoked key is 401; a valid key whose role may not use a
 route is 403.  ``admin`` may use every route.
+
+For a request that carries a body,
+:class:`graphsiem.api.early_auth.EarlyAuthMiddleware` makes these checks on the
+headers before a byte of the body is read (FastAPI parses a declared body or
+form before any dependency runs) and leaves the principal in the request scope,
+where :func:`authenticate` takes it instead of reading the key again.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import Forbidden, Unauthorized
@@ -46,13 +53,37 @@ class Principal:
         return f"{self.name} ({self.key_id})"
 
 
-async def authenticate(
-    ctx: Context,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    header_key: Annotated[str | None, Security(_header)],
-) -> Principal:
-    """The caller's key, or 401 naming what is wrong with it."""
-    secret = bearer.credentials if bearer is not None else header_key
+PRINCIPAL_SCOPE_KEY = "graphsiem.principal"
+"""Where the early check leaves the :class:`Principal` in the ASGI scope (server-side only)."""
+
+
+async def presented_secret(connection: HTTPConnection) -> str | None:
+    """The key the request presents: ``Authorization: Bearer`` first, then ``X-API-Key``.
+
+    Read with the very security schemes the routes declare, so the early check
+    on the headers and the dependency cannot disagree on what was sent.
+    """
+    bearer = await _bearer(connection)
+    if bearer is not None:
+        return bearer.credentials
+    return await _header(connection)
+
+
+def principal_for(ctx: AppContext, secret: str | None) -> Principal:
+    """The :class:`Principal` of ``secret``, or :class:`Unauthorized` naming what is wrong.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        The application context (its state database holds the keys).
+    secret : str or None
+        The key as presented; ``None`` or empty when none was.
+
+    Returns
+    -------
+    Principal
+        The key's id, name and role.
+    """
     if not secret:
         raise Unauthorized("missing API key (Authorization: Bearer <key> or X-API-Key)")
     # No in-process cache: a key revoked by ``graphsiem keys revoke`` (another
@@ -66,17 +97,45 @@ async def authenticate(
     return Principal(key_id=key.id, name=key.name, role=key.role)
 
 
-def require(*roles: Role):
-    """A dependency admitting callers whose role is in ``roles`` (or admin)."""
-    allowed = frozenset(roles) | {Role.ADMIN}
-    names = ", ".join(sorted(r.value for r in allowed))
+async def authenticate(
+    ctx: Context,
+    request: Request,
+    # Declared for the OpenAPI security schemes; the key is read by presented_secret.
+    _bearer_scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    _header_scheme: Annotated[str | None, Security(_header)],
+) -> Principal:
+    """The caller's key, or 401 naming what is wrong with it."""
+    early = request.scope.get(PRINCIPAL_SCOPE_KEY)
+    if isinstance(early, Principal):
+        return early  # checked on the headers before the body was read
+    return principal_for(ctx, await presented_secret(request))
 
-    async def _check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if principal.role not in allowed:
-            raise Forbidden(f"role {principal.role.value!r} may not do this (needs one of: {names})")
+
+class RoleCheck:
+    """A dependency admitting callers whose role is in ``allowed``; 403 otherwise.
+
+    A class rather than a closure so that the early check can find, on a
+    route's dependency tree, which roles the route admits.
+    """
+
+    def __init__(self, allowed: frozenset[Role]) -> None:
+        self.allowed = allowed
+        self.names = ", ".join(sorted(r.value for r in allowed))
+
+    def check(self, principal: Principal) -> Principal:
+        """``principal`` when its role is allowed, else :class:`Forbidden`."""
+        if principal.role not in self.allowed:
+            raise Forbidden(f"role {principal.role.value!r} may not do this "
+                            f"(needs one of: {self.names})")
         return principal
 
-    return _check
+    async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        return self.check(principal)
+
+
+def require(*roles: Role) -> RoleCheck:
+    """A dependency admitting callers whose role is in ``roles`` (or admin)."""
+    return RoleCheck(frozenset(roles) | {Role.ADMIN})
 
 
 IngestCaller = Annotated[Principal, Depends(require(Role.INGEST))]

@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: request body limits, request counting, security headers.
+"""Pure-ASGI middleware: request body limits and deadlines, request counting,
+security headers, HEAD answered as GET.
 
 Written as plain ASGI callables rather than ``BaseHTTPMiddleware`` so that a
 request body is never buffered by the middleware itself, and the overhead per
@@ -7,7 +8,10 @@ request stays a few microseconds.
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, NoReturn
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,8 +31,55 @@ def _human(n: int) -> str:
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-class _TooLarge(Exception):
-    pass
+class _BodyRefused(Exception):
+    """Raised into the application's body read when a middleware refuses the body."""
+
+
+Answer = Callable[[Send], Awaitable[None]]
+
+
+class BodyRefusal:
+    """One request's refusal by a middleware that watches its body being read.
+
+    The middleware's ``receive`` wrapper calls :meth:`refuse` with the answer to
+    give (413, 408, 401...): that raises into the application's body read, and
+    whatever the application answers instead (FastAPI makes a failed form read a
+    400) is replaced by the refusal, unless an answer had already started.
+    """
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._answer: Answer | None = None
+        self._started = False
+
+    def refuse(self, answer: Answer) -> NoReturn:
+        """Refuse the body with ``answer``; raises into the caller's body read."""
+        self._answer = answer
+        raise _BodyRefused
+
+    async def _give_answer(self, answer: Answer) -> None:
+        self._started = True
+        await answer(self._send)
+
+    async def send(self, message: Message) -> None:
+        """The ``send`` to give the application."""
+        if self._answer is not None:
+            if message["type"] == "http.response.start" and not self._started:
+                await self._give_answer(self._answer)
+            return
+        if message["type"] == "http.response.start":
+            self._started = True
+        await self._send(message)
+
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
+        """Call ``app`` with ``receive`` and this refusal's ``send``."""
+        try:
+            await app(scope, receive, self.send)
+        except Exception:
+            if self._answer is None:
+                raise
+            if not self._started:
+                await self._give_answer(self._answer)
 
 
 class BodyLimitMiddleware:
@@ -60,52 +111,143 @@ class BodyLimitMiddleware:
                 except ValueError:
                     declared = 0
                 if declared > limit:
-                    await _send_413(send, limit, field)
+                    await _send_413(send, limit=limit, field=field)
                     return
-        state = {"received": 0, "too_large": False, "started": False}
+        answer_413 = functools.partial(_send_413, limit=limit, field=field)
+        refusal = BodyRefusal(send)
+        received = 0
 
         async def limited_receive() -> Message:
+            nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                state["received"] += len(message.get("body", b""))
-                if state["received"] > limit:
-                    state["too_large"] = True
-                    raise _TooLarge
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refusal.refuse(answer_413)
             return message
 
-        async def guarded_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                if state["too_large"]:
-                    # The app turned our exception into some other error: replace it.
-                    state["started"] = True
-                    await _send_413(send, limit, field)
+        await refusal.run(self.app, scope, limited_receive)
+
+
+def carries_body(scope: Scope) -> bool:
+    """Whether the request announces a body (a non-zero ``Content-Length`` or chunked)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length" and value.strip() not in (b"", b"0"):
+            return True
+    return False
+
+
+async def send_error(send: Send, status: int, code: str, message: str, *,
+                     field: str | None = None, details: list[dict[str, Any]] | None = None,
+                     headers: Iterable[tuple[str, str]] = (), close: bool = False) -> None:
+    """Answer with the API's error body from middleware, outside FastAPI's handlers.
+
+    ``close`` says ``Connection: close``: the server then closes the connection
+    after the answer instead of reading (and discarding) the rest of a body the
+    application never read.
+    """
+    body = orjson.dumps(error_body(code, message, field=field, details=details))
+    raw_headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode())]
+    raw_headers += [(name.lower().encode("latin-1"), value.encode("latin-1"))
+                    for name, value in headers]
+    if close:
+        raw_headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_413(send: Send, *, limit: int, field: str) -> None:
+    await send_error(
+        send, 413, "payload_too_large",
+        f"request body exceeds the limit of {_human(limit)} ({limit} bytes)",
+        field=field, details=[{"field": field, "reason": "too large", "limit": limit}],
+        close=True)
+
+
+class BodyTimeoutMiddleware:
+    """Answer 408 when a request body does not arrive in time.
+
+    The body may take ``timeout_s`` seconds plus one second per ``min_rate``
+    bytes received (Apache's ``mod_reqtimeout`` rule): a client trickling a
+    byte a second is cut off after about ``timeout_s``, while an upload at
+    ``min_rate`` bytes/s or faster may last as long as the size limit allows.
+    ``min_rate`` 0: the whole body within ``timeout_s``.  The application sees
+    an error instead of the partial body, so nothing of it is ingested; the
+    connection is closed after the 408.  The clock stops once the body is
+    complete (later reads only wait for a disconnect).
+    """
+
+    def __init__(self, app: ASGIApp, *, timeout_s: float, min_rate: int) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+        self.min_rate = min_rate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not carries_body(scope):
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        refusal = BodyRefusal(send)
+        received, complete = 0, False
+
+        async def timed_receive() -> Message:
+            nonlocal received, complete
+            if complete:
+                return await receive()
+            earned = received / self.min_rate if self.min_rate else 0.0
+            remaining = started + self.timeout_s + earned - loop.time()
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(remaining, 0.0))
+            except TimeoutError:
+                refusal.refuse(self._send_408)
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
+            else:  # http.disconnect: nothing more will come
+                complete = True
+            return message
+
+        await refusal.run(self.app, scope, timed_receive)
+
+    async def _send_408(self, send: Send) -> None:
+        rule = (f"{self.timeout_s:g} s plus 1 s per {self.min_rate} bytes received"
+                if self.min_rate else f"{self.timeout_s:g} s")
+        await send_error(
+            send, 408, "request_timeout",
+            f"the request body did not arrive in time ({rule}); nothing of it was processed",
+            field="body", details=[{"field": "body", "reason": "timeout",
+                                    "timeout_s": self.timeout_s, "min_rate": self.min_rate}],
+            close=True)
+
+
+class HeadAsGetMiddleware:
+    """Answer ``HEAD`` as the ``GET`` of the same URL, without its content (RFC 9110 9.3.2).
+
+    FastAPI routes list ``GET`` only, so monitoring probes sending ``HEAD /``,
+    ``/docs`` or ``/healthz`` got 405.  The status and headers (``Content-Length``
+    included) are the ``GET``'s; the body is dropped here, whatever the server.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
                     return
-                state["started"] = True
-            elif state["too_large"]:
-                return
+                message = {"type": "http.response.body", "body": b""}
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, guarded_send)
-        except _TooLarge:
-            if not state["started"]:
-                await _send_413(send, limit, field)
-        except Exception:
-            if state["too_large"] and not state["started"]:
-                await _send_413(send, limit, field)
-            else:
-                raise
-
-
-async def _send_413(send: Send, limit: int, field: str) -> None:
-    body = orjson.dumps(error_body(
-        "payload_too_large", f"request body exceeds the limit of {_human(limit)} ({limit} bytes)",
-        field=field, details=[{"field": field, "reason": "too large", "limit": limit}]))
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
-    await send({"type": "http.response.body", "body": body})
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 class RequestCountMiddleware:
