@@ -30,6 +30,15 @@ EDGE_POINT_JS = """(uid) => {
     const covered = cy.nodes().some((n) => {
       const b = n.renderedBoundingBox({includeLabels: false});
       return p.x >= b.x1 - 4 && p.x <= b.x2 + 4 && p.y >= b.y1 - 4 && p.y <= b.y2 + 4;
+    }) || cy.edges().some((other) => {
+      // Another edge through the midpoint (collinear nodes) would take the click.
+      if (other.same(edge)) return false;
+      const a = other.renderedSourceEndpoint();
+      const b = other.renderedTargetEndpoint();
+      const dx = b.x - a.x;
+      const dy = b.y - a.y;
+      const t = Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / ((dx * dx + dy * dy) || 1)));
+      return Math.hypot(a.x + t * dx - p.x, a.y + t * dy - p.y) < 6;
     });
     if (!covered && p.x > 5 && p.y > 5 && p.x < cy.width() - 5 && p.y < cy.height() - 5) {
       return {x: box.left + p.x, y: box.top + p.y, id: edge.id()};

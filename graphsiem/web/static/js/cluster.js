@@ -7,7 +7,9 @@ import { hostRows } from './aggregate.js';
 import { byId, el, fill, fmtNumber, fmtTime, setText, shorten } from './dom.js';
 import { clearEvidence, showEvidence } from './evidence.js';
 import { GraphView, HOSTS_DRAWN_MAX } from './graph.js';
-import { normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode } from './model.js';
+import { clusterHref, fetchCase, showLineage } from './lineage.js';
+import { showMembers } from './members.js';
+import { normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode, uidOf } from './model.js';
 import { Triage } from './triage.js';
 
 /**
@@ -96,15 +98,25 @@ export class ClusterView {
     }
   }
 
-  /** Open cluster `id`; resolves when the page is interactive. */
-  async open(id) {
+  /**
+   * Open cluster `id`; resolves when the page is interactive.
+   * @param {string} id
+   * @param {{follow?: boolean}} options  by default an id a later detection
+   *   continues under another pivot leads to the live case (the address
+   *   becomes its id); `follow: false` shows the old id as it was.
+   */
+  async open(id, { follow = true } = {}) {
     performance.clearMarks();
     performance.mark('cluster-open');
     document.body.dataset.state = 'cluster-loading';
-    const detail = await api(`/v1/clusters/${encodeURIComponent(id)}`);
+    const detail = await fetchCase(id, { follow });
     performance.mark('cluster-fetched');
     const cluster = normaliseCluster(detail.cluster ?? detail);
     this.cluster = cluster;
+    // replaceState: no hashchange (no second load), and Back skips the old id.
+    if (cluster.id !== id) window.history.replaceState(null, '', clusterHref(cluster.id));
+    showLineage(byId('cluster-lineage'), cluster, cluster.id !== id ? id : null);
+    showMembers(cluster.members, (member) => this.showMember(member));
     this.events = normaliseEvents(detail);
     byId('cluster-title').textContent = `Risk ${cluster.score.toFixed(1)} · ${cluster.host_count} hosts`;
     setText(byId('cluster-summary'), cluster.summary);
@@ -135,6 +147,8 @@ export class ClusterView {
       byId('cluster-title').textContent = 'Exploration';
       byId('cluster-summary').textContent = 'Search entities and expand their neighbours.';
       byId('cluster-meta').textContent = '';
+      showLineage(byId('cluster-lineage'), null);
+      showMembers([], null);
       byId('explanation-table').closest('details').hidden = true;
       this.triage.show(null);
       this.resetPanels();
@@ -161,6 +175,26 @@ export class ClusterView {
     this.select(element);
     this.status(added ? `added ${node.type} ${shorten(node.value, 120)}` : `${node.type} already shown`);
     await this.expand(element);
+  }
+
+  /** Select a member of the member list in the graph (or the aggregate standing for it). */
+  showMember(member) {
+    const cy = this.graph.cy;
+    if (!cy) return;
+    const id = uidOf(member.type, member.key);
+    let node = cy.getElementById(id);
+    if (node.empty()) {
+      const owner = [...this.graph.aggregates.values()].find((agg) => agg.members.some((m) => m.id === id));
+      node = owner ? cy.getElementById(owner.id) : node;
+    }
+    if (node.empty()) {
+      this.status(`${member.type} ${shorten(member.value, 120)} is not drawn (hidden, or not in the store)`);
+      return;
+    }
+    cy.elements().unselect();
+    node.select();
+    cy.center(node);
+    this.select(node);
   }
 
   async expandSelected() {

@@ -7,6 +7,7 @@
 import cytoscape from '../vendor/cytoscape.esm.min.js';
 import { AGGREGATE_ID, collapse, edgesOf, findAggregates } from './aggregate.js';
 import { shorten, visibleText } from './dom.js';
+import { baseName, digestOf, entityName, shortDigest } from './entity_label.js';
 
 const TYPE_STYLE = {
   host: { shape: 'round-rectangle', color: '#4e79a7' },
@@ -63,6 +64,8 @@ function stylesheet() {
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#111' } },
     { selector: 'edge:selected', style: { 'line-color': '#111', 'target-arrow-color': '#111', width: 4 } },
     { selector: 'node.pinned', style: { 'border-style': 'double', 'border-width': 5, 'border-color': '#c00' } },
+    // Name and short digest fit whole (the default width would cut the digest).
+    { selector: 'node[digest]', style: { 'text-max-width': 220 } },
     { selector: 'node[type = "aggregate"]', style: { width: 54, height: 54, 'font-size': 13, 'font-weight': 'bold' } },
   ];
   for (const [type, { shape, color }] of Object.entries(TYPE_STYLE)) {
@@ -73,11 +76,27 @@ function stylesheet() {
   return rules;
 }
 
+/**
+ * A node's label.  A file keyed by its digest wears the digest after its
+ * name: its value is the same path as the path-keyed node of the same file,
+ * and two identical labels would hide that one of them is the hash.
+ */
+function nodeLabel(node) {
+  if (node.type === 'aggregate') return visibleText(node.value);
+  const digest = digestOf(node);
+  if (!digest) return shorten(visibleText(node.value), 40);
+  const { value } = entityName(node);
+  return value ? `${shorten(visibleText(baseName(value)), 24)} · ${shortDigest(digest)}` : shortDigest(digest);
+}
+
 function nodeElement(node) {
   // Drawn on a canvas, which applies BiDi too: the label shows the codes, not their effect.
-  const label = node.type === 'aggregate' ? visibleText(node.value) : shorten(visibleText(node.value), 40);
+  const label = nodeLabel(node);
   const memberType = node.type === 'aggregate' ? node.props?.member_type ?? '' : '';
-  return { group: 'nodes', data: { id: node.id, type: node.type, key: node.key, value: node.value, label, memberType, props: node.props || {} } };
+  const data = { id: node.id, type: node.type, key: node.key, value: node.value, label, memberType, props: node.props || {} };
+  const digest = digestOf(node);
+  if (digest) data.digest = digest.digest;
+  return { group: 'nodes', data };
 }
 
 function edgeElement(edge) {

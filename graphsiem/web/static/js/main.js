@@ -1,8 +1,11 @@
-// Entry point: sign-in, routing (#/ queue, #/clusters/<id>, #/explore) and search.
+// Entry point: sign-in, routing (#/ queue, #/clusters/<id>, #/clusters/<id>/as-was,
+// #/explore) and search.  #/clusters/<id> of a case continued under another id
+// leads to the live case; /as-was shows the old id itself (lineage.js).
 
 import { api, auth, ApiError } from './api.js';
 import { ClusterView } from './cluster.js';
 import { byId, el, fill, setText, shorten } from './dom.js';
+import { entityLabel } from './entity_label.js';
 import { Queue } from './queue.js';
 
 let queue;
@@ -27,15 +30,17 @@ async function route() {
     return;
   }
   const hash = window.location.hash;
-  const match = hash.match(/^#\/clusters\/(.+)$/);
+  const match = hash.match(/^#\/clusters\/([^/]+)(\/as-was)?$/);
   if (match) {
     queue.stop();
     showOnly('cluster');
     try {
-      await clusterView.open(decodeURIComponent(match[1]));
+      await clusterView.open(decodeURIComponent(match[1]), { follow: !match[2] });
     } catch (error) {
       document.body.dataset.state = 'cluster-error';
       byId('cluster-title').textContent = 'Cluster unavailable';
+      byId('cluster-lineage').hidden = true;
+      byId('members-panel').hidden = true;
       setText(byId('cluster-summary'), error.message);
     }
   } else if (hash.startsWith('#/explore')) {
@@ -92,7 +97,7 @@ async function search(event) {
           type: 'button',
           title: String(entity.value ?? ''),
           onclick: () => pick(entity),
-        }, el('span', { class: `type type-${entity.type}`, text: entity.type }), ` ${shorten(entity.value, 90)}`,
+        }, el('span', { class: `type type-${entity.type}`, text: entity.type }), ` ${shorten(entityLabel(entity), 90)}`,
         // Hits inside a decoded command or a script's text: the value alone
         // would not show why they matched.  Attacker text, so a text node.
         entity.snippet ? el('span', { class: 'match', text: `${entity.matched}: ${entity.snippet}` }) : null),

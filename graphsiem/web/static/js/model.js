@@ -34,6 +34,10 @@ export function normaliseCluster(raw) {
     hosts,
     host_count: Number(raw.host_count ?? raw.hosts_count ?? hosts.length),
     entities: Array.isArray(raw.entities) ? raw.entities : [],
+    // The members with their keys: a detail's `members` ({type, key, value}),
+    // else `entities` with the parallel `entity_keys` ({type, key}).  A file
+    // keyed by its digest has its path as value: only the key holds the hash.
+    members: clusterMembers(raw),
     summary: String(explanation.summary ?? raw.summary ?? ''),
     features: Array.isArray(explanation.features) ? explanation.features : [],
     first_seen: raw.first_seen ?? null,
@@ -46,7 +50,24 @@ export function normaliseCluster(raw) {
     // Still produced by the last detection?  A missing field means active
     // (an API from before include_inactive); `active` or `is_active`.
     active: (raw.active ?? raw.is_active) !== false,
+    // The same case under other pivots: the ids it continues (oldest first)
+    // and the id a later detection continues it under (null while it is live).
+    previous_ids: Array.isArray(raw.previous_ids) ? raw.previous_ids.map(String) : [],
+    superseded_by: raw.superseded_by === null || raw.superseded_by === undefined ? null : String(raw.superseded_by),
   };
+}
+
+/** [{type, key, value}] of a cluster (see normaliseCluster's `members`). */
+function clusterMembers(raw) {
+  if (Array.isArray(raw.members) && raw.members.length) {
+    return raw.members.map((m) => ({ type: String(m.type ?? ''), key: String(m.key ?? m.value ?? ''), value: String(m.value ?? m.key ?? '') }));
+  }
+  const entities = Array.isArray(raw.entities) ? raw.entities : [];
+  const keys = Array.isArray(raw.entity_keys) ? raw.entity_keys : [];
+  return entities.map((e, i) => {
+    const keyed = keys[i] && keys[i].type === e.type ? keys[i] : null;
+    return { type: String(e.type ?? ''), key: String(keyed?.key ?? e.key ?? e.value ?? ''), value: String(e.value ?? '') };
+  });
 }
 
 /** A node of the graph: {id, type, key, value, props}. */

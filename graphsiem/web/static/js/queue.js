@@ -5,7 +5,8 @@
 // and arrived since.  The first look is the unfiltered queue (fetched once
 // more if the filters were already set), so changing a filter back and forth
 // never flags the clusters it hid as new; a cluster no longer detected is
-// never new.
+// never new, nor is a case this session listed under an earlier pivot (its
+// `previous_ids`): the same case under a new id.
 
 import { api } from './api.js';
 import { byId, el, fill, fmtTime, setText } from './dom.js';
@@ -89,7 +90,8 @@ export class Queue {
   noteSeen(clusters) {
     for (const c of clusters) {
       if (this.seen.has(c.id)) continue;
-      if (c.active) this.fresh.add(c.id);
+      const continued = c.previous_ids.some((id) => this.seen.has(id));
+      if (c.active && !continued) this.fresh.add(c.id);
       this.seen.add(c.id);
     }
   }
@@ -151,10 +153,16 @@ export class Queue {
 
   visible() {
     const text = byId('filter-text').value.trim().toLowerCase();
+    const has = (v) => String(v ?? '').toLowerCase().includes(text);
+    // Keys as well as values: a file keyed by its digest has its path as
+    // value, so a pasted SHA-256 is found in the key only (members' keys, the
+    // list's `entity_keys`, and the pivot's key).
     const matches = (c) => !text
-      || c.summary.toLowerCase().includes(text)
-      || c.hosts.some((h) => String(h).toLowerCase().includes(text))
-      || c.entities.some((e) => String(e.value ?? '').toLowerCase().includes(text));
+      || has(c.summary)
+      || c.hosts.some(has)
+      || c.entities.some((e) => has(e.value))
+      || c.members.some((m) => has(m.key))
+      || has(c.pivot?.key);
     const { key, descending } = this.sort;
     const sign = descending ? -1 : 1;
     return this.clusters.filter(matches).sort((a, b) => {
@@ -184,6 +192,11 @@ export class Queue {
           { class: 'summary' },
           this.fresh.has(c.id) ? el('span', { class: 'badge', text: 'new' }) : null,
           c.active ? null : el('span', { class: 'badge inactive', title: 'the last detection did not produce this cluster', text: 'no longer detected' }),
+          c.previous_ids.length ? el('span', {
+            class: 'badge continued',
+            title: `the same case as ${c.previous_ids.join(', ')} under an earlier pivot (triage carried over)`,
+            text: 'continued',
+          }) : null,
           c.summary || '(no summary)',
         ),
         el('td', { text: fmtTime(c.first_seen) }),

@@ -23,7 +23,11 @@ export class Triage {
     byId('triage-verdict').value = this.current.verdict;
     byId('triage-assignee').value = this.current.assignee;
     byId('triage-note').value = '';
-    byId('triage-result').textContent = '';
+    // A case continued under another id is triaged there (a PATCH here would
+    // change the live cluster while this page shows the old one).
+    const movedTo = cluster.superseded_by;
+    for (const control of byId('triage-form').elements) control.disabled = Boolean(movedTo);
+    setText(byId('triage-result'), movedTo ? `This case continues as cluster ${movedTo}: triage it there.` : '');
     this.loadAudit();
   }
 
