@@ -67,7 +67,11 @@ def detect(
         return DetectionResult([], started_at, time.perf_counter() - t0, {"clusters": 0, "shared_entities": 0})
     stats: dict[str, Any] = dict(inputs.timings)
     # Why a run may find nothing: the window it used and how many entities met each pivot condition.
-    stats["window_ends_at"] = "now" if now is not None else "newest event"
+    # and, without now, which rule set its end and what the newest sighting was (a stray clock ignored)
+    if inputs.window_end is not None:
+        stats.update(inputs.window_end.stats())
+    else:
+        stats["window_ends_at"] = "now"
     pivot_rules: dict[str, Any] = {
         "min_hosts": config.min_hosts,
         "max_fraction": config.max_fraction,

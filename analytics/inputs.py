@@ -4,6 +4,10 @@
   aggregation on Neo4j, entities on at least two hosts);
 * the window incidence: :meth:`GraphStore.iter_sightings` with ``since`` = the
   window start (only sightings active in the window leave the database);
+* without ``now``, the window ends at the fleet's newest event
+  (:func:`analytics.window_end.default_window_end`: hosts whose clock runs
+  ahead of the fleet's, and events dated past this machine's clock, do not
+  move it), and that end is ``now`` for everything below;
 * ``now`` bounds everything read: sightings, prevalence and the fleet size are
   read as of ``now`` (``until``, :func:`graphsiem.store.base.sighting_as_of`)
   and relations first seen after it are left out, so a backtest at ``now``
@@ -31,6 +35,7 @@ from analytics.config import DetectionConfig
 from analytics.features import EntityStats, FeatureContext, Window, entity_stats
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
+from analytics.window_end import WindowEnd, default_window_end
 from graphsiem.addresses import names_no_other_machine
 from graphsiem.model import Entity, EntityKey, EntityType, Relation, RelationType
 from graphsiem.store.base import GraphStore
@@ -50,6 +55,8 @@ class DetectionInputs:
     drivers: dict[EntityKey, Entity] = field(default_factory=dict)
     """The files hosts installed as drivers (``host INSTALLED file``), with their props (service names)."""
     timings: dict[str, float] = field(default_factory=dict)
+    window_end: WindowEnd | None = None
+    """How the default end was set (``None`` when ``now`` was given)."""
 
 
 def load_inputs(
@@ -63,8 +70,10 @@ def load_inputs(
     config : DetectionConfig
     now : float, optional
         End of the detection window, and of everything read: nothing first
-        seen after ``now`` is read.  Default the newest sighting in the store
-        (then nothing is cut).
+        seen after ``now`` is read.  Default the fleet's newest event
+        (:func:`analytics.window_end.default_window_end`): the store's newest
+        sighting, so that nothing is cut, unless some hosts' clocks run ahead
+        of the fleet's.
 
     Returns
     -------
@@ -72,13 +81,20 @@ def load_inputs(
         ``None`` when the store holds no shared entity at all.
     """
     timings: dict[str, float] = {}
+    default_end = None
+    if now is None:
+        t = time.perf_counter()
+        default_end = default_window_end(store)
+        timings["window_end_s"] = time.perf_counter() - t
+        if default_end is None:
+            return None
+        now = default_end.end
     t = time.perf_counter()
     prevalence = list(store.entity_prevalence(entity_types=_PREVALENCE_TYPES, min_hosts=2, until=now))
     timings["prevalence_s"] = time.perf_counter() - t
     if not prevalence:
         return None
-    end = now if now is not None else max(p.last_seen for p in prevalence)
-    window = Window.ending_at(end, config.window_hours * 3600.0)
+    window = Window.ending_at(now, config.window_hours * 3600.0)
 
     t = time.perf_counter()
     incidence = build_incidence(store.iter_sightings(since=window.start, until=now))
@@ -112,7 +128,7 @@ def load_inputs(
     drivers = _installed_drivers(store, now)
     timings["context_s"] = time.perf_counter() - t
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded)
-    return DetectionInputs(window, incidence, stats, context, processes, drivers, timings)
+    return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end)
 
 
 def names_no_remote_machine(key: EntityKey) -> bool:

@@ -248,6 +248,17 @@ class GraphStore(Protocol):
         (DHCP starvation) still grows the fleet.
         """
 
+    def host_newest_sightings(self, *, until: float | None = None) -> dict[str, float]:
+        """Each host's newest sighting: ``{host: last_seen}`` over the host's own sightings.
+
+        The hosts are those :meth:`sighting_hosts` counts.  With ``until``, read
+        as of that instant (:func:`sighting_as_of`): sightings that began later
+        are left out, the others end at ``until`` at the latest.  Analytics read
+        it to tell the fleet's clock from one host's (a host stamping events
+        days ahead must not move the detection window,
+        :mod:`analytics.window_end`).
+        """
+
     def iter_sightings(
         self, *, entity_types: Sequence[str] | None = None, since: float | None = None,
         until: float | None = None,

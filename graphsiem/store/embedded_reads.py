@@ -139,6 +139,20 @@ class EmbeddedReads(EmbeddedState):
         return len({host for hosts in self._sightings.values()
                     for host, (first, _, _) in hosts.items() if first <= until})
 
+    def host_newest_sightings(self, *, until: float | None = None) -> dict[str, float]:
+        """Each host's newest sighting, as of ``until`` (see :meth:`GraphStore.host_newest_sightings`)."""
+        self._refresh()
+        newest: dict[str, float] = {}
+        for hosts in self._sightings.values():
+            for host, (first, last, _) in hosts.items():
+                if until is not None:
+                    if first > until:
+                        continue
+                    last = min(last, until)
+                if last > newest.get(host, float("-inf")):
+                    newest[host] = last
+        return newest
+
     def _hosts_as_of(self, uid: str, until: float | None) -> Mapping[str, Sequence[Any]]:
         """The entity's sightings per host, ``[first, last, count]``, as of ``until`` (:func:`sighting_as_of`)."""
         hosts = self._sightings[uid]

@@ -406,6 +406,14 @@ WHERE EXISTS {{ MATCH (h)-[s:{SEEN}]->() WHERE $until IS NULL OR s.first_seen <=
 RETURN count(h) AS n
 """
 
+HOST_NEWEST_SIGHTINGS = f"""
+MATCH (h:Host)-[s:{SEEN}]->()
+WHERE $until IS NULL OR s.first_seen <= $until
+WITH h, max(CASE WHEN $until IS NULL OR s.last_seen <= $until THEN s.last_seen ELSE $until END) AS newest
+RETURN h.key AS host, h.full_key AS host_full, newest
+"""
+"""Each host's newest sighting as of ``$until`` (``graphsiem.store.base.sighting_as_of``'s cut)."""
+
 HOST_PREVALENCE_KEYS = f"""
 UNWIND $uids AS uid
 OPTIONAL MATCH (:Host)-[s:{SEEN}]->(:Entity {{uid: uid}})

@@ -115,6 +115,12 @@ class Neo4jReads(Neo4jConnection):
         """Distinct hosts with a sighting of their own (see :meth:`GraphStore.sighting_hosts`)."""
         return int(self._read(q.SIGHTING_HOSTS, until=until)[0]["n"])
 
+    def host_newest_sightings(self, *, until: float | None = None) -> dict[str, float]:
+        """Each host's newest sighting, as of ``until``, aggregated in the database
+        (see :meth:`GraphStore.host_newest_sightings`)."""
+        return {r["host_full"] or r["host"]: float(r["newest"])
+                for r in self._read(q.HOST_NEWEST_SIGHTINGS, until=until)}
+
     def iter_sightings(
         self, *, entity_types: Sequence[str] | None = None, since: float | None = None,
         until: float | None = None,
