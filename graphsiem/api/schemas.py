@@ -58,6 +58,13 @@ class Pivot(BaseModel):
     key: str
 
 
+class EntityKeyRef(BaseModel):
+    """An entity by its graph key (a file keyed by its SHA-256 has its path as value)."""
+
+    type: str
+    key: str
+
+
 class TriageOut(BaseModel):
     status: Status = Status.OPEN
     verdict: Verdict | None = None
@@ -72,6 +79,7 @@ class ClusterSummary(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": _CLUSTER_ID, "score": 97.3, "host_count": 65, "hosts": ["ws-0001"],
         "entities": [{"type": "domain", "value": "cdn-img-delivery.example"}],
+        "entity_keys": [{"type": "domain", "key": "cdn-img-delivery.example"}],
         "first_seen": "2026-11-20T09:00:00.000Z", "last_seen": "2026-11-20T09:09:00.000Z",
         "summary": "65 hosts first contacted cdn-img-delivery.example within 9 minutes",
         "pivot": {"type": "domain", "key": "cdn-img-delivery.example"},
@@ -84,6 +92,9 @@ class ClusterSummary(BaseModel):
     host_count: int
     hosts: list[str]
     entities: list[EntityRef]
+    entity_keys: list[EntityKeyRef] = Field(
+        default_factory=list, description="The keys of `entities`, in the same order: a file keyed by "
+        "its digest shows its path as value and its SHA-256 here.")
     first_seen: str | None = None
     last_seen: str | None = None
     summary: str = ""

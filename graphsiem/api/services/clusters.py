@@ -64,6 +64,7 @@ def _summary_fields(row: ClusterRow) -> dict[str, Any]:
     return {
         "id": row.id, "score": row.score, "host_count": row.host_count,
         "hosts": data.get("hosts", []), "entities": data.get("entities", []),
+        "entity_keys": _entity_keys(data),
         "first_seen": data.get("first_seen"), "last_seen": data.get("last_seen"),
         "summary": str(explanation.get("summary", "")),
         "pivot": {"type": row.pivot_type, "key": row.pivot_key} if row.pivot_type else None,
@@ -71,6 +72,14 @@ def _summary_fields(row: ClusterRow) -> dict[str, Any]:
         "previous_ids": [str(i) for i in data.get("previous_ids") or []],
         "superseded_by": data.get("superseded_by"), "triage": _triage_out(row.triage),
     }
+
+
+def _entity_keys(data: dict[str, Any]) -> list[dict[str, str]]:
+    """The members' keys as stored; a cluster stored without them (older state) takes them from its members."""
+    keys = data.get("entity_keys")
+    if keys is None:
+        keys = [{"type": m["type"], "key": m["key"]} for m in data.get("members") or [] if "key" in m]
+    return [{"type": str(k["type"]), "key": str(k["key"])} for k in keys]
 
 
 _PAGE_CACHE_SIZE = 256
