@@ -57,9 +57,9 @@ class Api:
         self.ctx.ingest.catch_up()
         return response.json()
 
-    def detect(self) -> dict[str, Any]:
-        """Run a detection through the API and wait for it to finish."""
-        run = self.post("/v1/detections", role="analyst").json()
+    def detect(self, **params: str) -> dict[str, Any]:
+        """Run a detection through the API (``params``: its query, e.g. ``now``) and wait for it to finish."""
+        run = self.post("/v1/detections", role="analyst", params=params).json()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             out = self.get(f"/v1/detections/{run['id']}").json()

@@ -2,7 +2,9 @@
 
 A run calls :func:`analytics.detect.detect` with the suppressed pivots, stores
 each cluster's contract dict (plus its pivot and member keys) as the active
-snapshot, counts metrics and hands new or grown clusters to the webhook.
+snapshot, counts metrics and hands new or grown clusters to the webhook.  A
+run may be given ``now`` (a backtest: the window ends there and nothing first
+seen later is read, as ``graphsiem detect --now`` does).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from graphsiem.api.context import AppContext
-from graphsiem.api.errors import NotFound
+from graphsiem.api.errors import NotFound, Unprocessable
 from graphsiem.api.schemas import DetectionOut
 from graphsiem.api.state import DetectionRun
 from graphsiem.model import epoch_to_iso
@@ -44,6 +46,24 @@ def snapshot(cluster: Any) -> dict[str, Any]:
     return data
 
 
+def parse_now(value: str | None) -> float | None:
+    """The epoch seconds of a run's ``now`` (ISO-8601 with a zone), ``None`` when not given.
+
+    Raises
+    ------
+    Unprocessable
+        ``now`` is not ISO-8601, has no zone, or is out of range; the message says which.
+    """
+    if value is None:
+        return None
+    from analytics.instants import instant_to_epoch
+
+    try:
+        return instant_to_epoch(value)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise Unprocessable(str(exc), field="now") from None
+
+
 def to_out(run: DetectionRun) -> DetectionOut:
     return DetectionOut(
         id=run.id, status=run.status, trigger=run.trigger,
@@ -60,13 +80,16 @@ class DetectionRunner:
         self.ctx = ctx
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect")
 
-    def submit(self, *, trigger: str, requested_by: str) -> tuple[DetectionRun, Future[None]]:
-        """Queue a run; returns its record (status ``queued``) and a future."""
+    def submit(self, *, trigger: str, requested_by: str,
+               now: float | None = None) -> tuple[DetectionRun, Future[None]]:
+        """Queue a run (at ``now``, epoch seconds, for a backtest); returns its record
+        (status ``queued``) and a future."""
         run = self.ctx.state.create_detection(trigger=trigger, requested_by=requested_by)
-        return run, self._pool.submit(self.run, run.id, trigger)
+        return run, self._pool.submit(self.run, run.id, trigger, now)
 
-    def run(self, run_id: str, trigger: str = "api") -> None:
-        """Execute run ``run_id`` now, on the calling thread."""
+    def run(self, run_id: str, trigger: str = "api", now: float | None = None) -> None:
+        """Execute run ``run_id`` now, on the calling thread; its window ends at ``now``
+        when given, else at the fleet's newest event."""
         ctx = self.ctx
         started = time.time()
         ctx.state.update_detection(run_id, status="running", started_at=started)
@@ -77,7 +100,7 @@ class DetectionRunner:
             # Every accepted (journaled) event must be in the graph before detection.
             ctx.ingest.catch_up()
             with ctx.store_guard():
-                result = detect(ctx.store, config=config, journal=ctx.journal)
+                result = detect(ctx.store, config=config, now=now, journal=ctx.journal)
             stored = [snapshot(c) for c in result.clusters]
             pairs = ctx.state.save_clusters(run_id, stored)
         except Exception as exc:  # noqa: BLE001 - a failed run is recorded, not raised
