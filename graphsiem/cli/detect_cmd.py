@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("host-count", "new-terms"),
         help="rank with a naive baseline instead of the scorer (for comparison)",
     )
+    parser.add_argument(
+        "--no-suppressions",
+        action="store_true",
+        help="ignore the pivots analysts suppressed in the service (benign verdicts in <data>/state.sqlite), "
+        "which are applied by default, as the service applies them",
+    )
     parser.add_argument("--quiet", action="store_true", help="print no table (with --json FILE)")
     parser.set_defaults(func=run)
 
@@ -60,6 +68,65 @@ def unwritable_reason(target: str) -> str | None:
     if not folder.is_dir():
         return f"no such directory: {folder}"
     return None if os.access(folder, os.W_OK | os.X_OK) else f"directory not writable: {folder}"
+
+
+def triage_suppressions(data: Path) -> frozenset[tuple[str, str]]:
+    """The pivots the service's analysts suppressed (benign verdicts), from ``<data>/state.sqlite``.
+
+    The service applies them to every detection; the CLI applies the same, so both give the
+    same clusters on the same data.  Empty when the data directory holds no service state.
+
+    Raises
+    ------
+    sqlite3.Error
+        The state file cannot be read.
+    """
+    path = paths.state_path(data)
+    if not path.is_file():
+        return frozenset()
+    from graphsiem.api.state import StateStore
+
+    state = StateStore(path)
+    try:
+        return frozenset(state.suppressed_pivots())
+    finally:
+        state.close()
+
+
+def suppressions_note(count: int, *, ignored: bool) -> str:
+    """What the output says of the triage suppressions (empty when there are none).
+
+    Examples
+    --------
+    >>> suppressions_note(2, ignored=False)
+    '2 pivots suppressed by triage (benign verdicts in the service state; --no-suppressions to ignore them)'
+    >>> suppressions_note(1, ignored=True)
+    '--no-suppressions: 1 pivot suppressed by triage ignored'
+    """
+    if count == 0:
+        return ""
+    pivots = f"{count} pivot{'' if count == 1 else 's'} suppressed by triage"
+    if ignored:
+        return f"--no-suppressions: {pivots} ignored"
+    return f"{pivots} (benign verdicts in the service state; --no-suppressions to ignore them)"
+
+
+def window_note(stats: dict[str, Any]) -> str:
+    """What the output says when hosts ahead of the fleet did not move the window (empty otherwise).
+
+    Examples
+    --------
+    >>> window_note({"window_ends_at": "fleet's newest event", "window_end": 86400.0, "newest_sighting":
+    ...              4070908800.0, "hosts_ahead": 1, "hosts_ahead_shown": ["ws-7"]})
+    "window ends at 1970-01-02T00:00:00.000Z, the fleet's newest event: 1 host ahead of the fleet ignored (ws-7; newest sighting 2099-01-01T00:00:00.000Z)"
+    """
+    if stats.get("window_ends_at") != "fleet's newest event":
+        return ""
+    count = stats["hosts_ahead"]
+    shown = ", ".join(stats["hosts_ahead_shown"]) + (" ..." if count > len(stats["hosts_ahead_shown"]) else "")
+    return (f"window ends at {epoch_to_iso(stats['window_end'])}, the fleet's newest event: {count} "
+            f"host{'' if count == 1 else 's'} ahead of the fleet ignored ({printable(shown)}; newest sighting "
+            f"{epoch_to_iso(stats['newest_sighting'])})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,6 +166,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"graphsiem detect: {problem}", file=sys.stderr)
             return 2
     data = paths.data_dir(args.data)
+    try:
+        suppressed = triage_suppressions(data)
+    except sqlite3.Error as exc:
+        if not args.no_suppressions:  # detecting without them would show what analysts closed as benign
+            print(f"graphsiem detect: cannot read the triage suppressions in {printable(str(data))}: {exc} "
+                  "(--no-suppressions to detect without them)", file=sys.stderr)
+            return 2
+        suppressed = frozenset()
+    if not args.no_suppressions:
+        config = dataclasses.replace(config, suppressed=config.suppressed | suppressed)
+    note = suppressions_note(len(suppressed), ignored=args.no_suppressions)
+    if note:
+        print(note, file=sys.stderr)
     store = open_store(args.store, data_dir=data)
     try:
         with Journal(paths.journal_path(data)) as journal:
@@ -127,8 +207,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(render_table(contract["clusters"], top=args.top, duration_s=result.duration_s))
         reason = why_no_clusters(result.stats, config) if not contract["clusters"] else ""
-        if reason:
-            print(reason)
+        for line in (window_note(result.stats), reason):
+            if line:
+                print(line)
     return 0
 
 
