@@ -1,4 +1,11 @@
-"""``graphsiem serve``: the HTTP API (uvicorn, one process), optionally with syslog."""
+"""``graphsiem serve``: the HTTP API (uvicorn, one process), optionally with syslog.
+
+At start, when the graph holds sightings, the service queues one detection
+(trigger ``startup``, like ``POST /v1/detections``): after ``graphsiem ingest``
+or ``graphsiem detect`` on the data directory, the queue shows the clusters of
+the graph being served instead of an empty (or an older service's) queue.
+``--no-detect-at-start`` skips it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +14,13 @@ import sys
 
 from pydantic import ValidationError
 
+from typing import TYPE_CHECKING
+
 from graphsiem.cli.arguments import DATA_HELP
 from graphsiem.settings import Settings
+
+if TYPE_CHECKING:
+    from graphsiem.store.base import GraphStore
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -37,11 +49,24 @@ def _serve(args: argparse.Namespace) -> int:
         return 1
     try:
         app = create_app(settings, store)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                    access_log=args.access_log, proxy_headers=False)
+        runner = app.state.ctx.detections
+        try:
+            if not args.no_detect_at_start and _holds_sightings(store):
+                # Queued on the runner's one worker thread: it runs while uvicorn starts, and
+                # requests see the previous queue until it is done.
+                runner.submit(trigger="startup", requested_by="graphsiem serve")
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                        access_log=args.access_log, proxy_headers=False)
+        finally:
+            runner.shutdown()  # a start-up run still going ends before the store closes
     finally:
         store.close()
     return 0
+
+
+def _holds_sightings(store: GraphStore) -> bool:
+    """True when some host has been seen with something: there is something to detect on."""
+    return store.counts()["sightings"]["total"] > 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,4 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument("--no-detect-at-start", action="store_true",
+                        help="do not run a detection at start (by default one runs when the graph "
+                        "holds data, so the queue shows what graphsiem ingest/detect put there)")
     parser.set_defaults(func=_serve)
