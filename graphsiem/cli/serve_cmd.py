@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-
-from typing import TYPE_CHECKING
 
 from graphsiem.cli.arguments import DATA_HELP
 from graphsiem.settings import Settings
@@ -65,8 +64,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _holds_sightings(store: GraphStore) -> bool:
-    """True when some host has been seen with something: there is something to detect on."""
-    return store.counts()["sightings"]["total"] > 0
+    """True when some host has been seen with something: there is something to detect on.
+
+    False when the store cannot be counted (the service starts all the same and says so).
+    """
+    from graphsiem.store.base import StoreError
+
+    try:
+        return store.counts()["sightings"]["total"] > 0
+    except StoreError as exc:
+        print(f"graphsiem serve: no detection at start: cannot count the graph: {exc}", file=sys.stderr)
+        return False
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
