@@ -21,7 +21,9 @@ from typing import Any, BinaryIO, cast
 from ingest.pipeline_checks import dump_record
 from ingest.pipeline_session import Session
 from ingest.readers.base import RawRecord, Reader, ReadError
+from ingest.readers.cr_endings import as_newlines, open_cr_as_newline, uses_bare_cr
 from ingest.readers.files import (
+    READ_BUFFER_BYTES,
     StreamInput,
     choose_reader,
     open_binary,
@@ -32,7 +34,7 @@ from ingest.readers.files import (
 )
 from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader, canonical_json
-from ingest.readers.streams import LiveSource, live_descriptor
+from ingest.readers.streams import LiveSource, live_descriptor, mark_live
 from ingest.report import Counts, IngestReport
 
 UNREADABLE = "unreadable"
@@ -69,6 +71,7 @@ def _read_file(session: Session, path: Path, readers: Sequence[Reader]) -> None:
     display = path_text(path)
     file_report = session.report.file(display)
     reason = skip_reason(path)
+    is_cr = False
     if reason is None:
         try:
             head = read_head(path)
@@ -79,7 +82,8 @@ def _read_file(session: Session, path: Path, readers: Sequence[Reader]) -> None:
             problem = ReadError(display, f"file cannot be read: {exc.strerror or exc}", "")
             session.take(problem, file_report.counts, UNREADABLE, None)
             return
-        chosen = choose_reader(path, readers, head)
+        is_cr = uses_bare_cr(head)
+        chosen = choose_reader(path, readers, as_newlines(head) if is_cr else head)
         reason = chosen.reason if chosen.reader is None else None
     if reason is not None:
         file_report.skipped = reason
@@ -88,7 +92,8 @@ def _read_file(session: Session, path: Path, readers: Sequence[Reader]) -> None:
     assert reader is not None
     file_report.reader = reader.name
     try:
-        with open_binary(path) as stream:
+        opened = open_binary(path)
+        with open_cr_as_newline(opened, READ_BUFFER_BYTES) if is_cr else opened as stream:
             if session.progress is not None:
                 session.progress.file_opened(_descriptor(stream))
             _take_all(session, reader, stream, display, file_report.counts, path_hint(path), "file")
@@ -145,10 +150,16 @@ def ingest_stream(session: Session, source: StreamInput, readers: Sequence[Reade
             problem = ReadError(display, f"stream cannot be read: {exc.strerror or exc}", "")
             session.take(problem, file_report.counts, UNREADABLE, None)
             return
-        with opened.stream as stream:
+        stream_out, head = opened.stream, opened.head
+        if uses_bare_cr(head):
+            # lines ended by a bare \r: read with \n there (ingest.readers.cr_endings)
+            stream_out, head = open_cr_as_newline(stream_out, READ_BUFFER_BYTES), as_newlines(head)
+            if isinstance(stream_in, LiveSource):
+                stream_out = mark_live(stream_out)  # read as it comes, as open_stream marks it
+        with stream_out as stream:
             if bar is not None:
                 bar.stream_started(lambda: opened.source.consumed)
-            chosen = choose_reader(display, readers, opened.head)
+            chosen = choose_reader(display, readers, head)
             if chosen.reader is None:
                 file_report.skipped = chosen.reason
                 return

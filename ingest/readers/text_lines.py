@@ -72,25 +72,59 @@ def skip_rest_of_line(readline: Callable[[int], bytes], max_bytes: int) -> int:
 
 
 def looks_like_text(head: bytes) -> bool:
-    """True when ``head`` decodes as UTF-8 (allowing a cut last character) without NULs/control bytes."""
-    if not head or b"\x00" in head:
+    """True when ``head`` reads as text: few NULs or control bytes, most of it UTF-8.
+
+    A file is refused as binary when more than 1% of its head (one byte in a
+    short head) is a NUL or another C0 control byte (tab, line feed and
+    carriage return excepted), or more than 10% of it (one byte in a short
+    head) is bytes that are not part of valid UTF-8.  Binary data (compressed,
+    executable, images, random bytes) has about one control byte in nine of its
+    bytes; a log has none, and Latin-1 text a few accented letters in a
+    hundred.  So one ``é`` or one NUL near the start no longer refuses a whole
+    log: its lines are read, each as :func:`decode_line` says.
+
+    >>> looks_like_text(b"Nov 20 09:00:00 host sshd[1]: Failed password for jos\\xe9\\n")
+    True
+    >>> looks_like_text(bytes(range(256)) * 4), looks_like_text(b"\\x00\\x01\\x02binary"), looks_like_text(b"")
+    (False, False, False)
+    """
+    if not head:
         return False
+    controls = len(head) - len(head.translate(None, _CONTROL))
+    if controls > max(1, len(head) // 100):
+        return False
+    # bytes that are not UTF-8: what a decode that drops them leaves out (a character
+    # cut by the end of the head counts too, a few bytes at most)
+    invalid = len(head) - len(head.decode("utf-8", "ignore").encode("utf-8"))
+    return controls + invalid < len(head) and invalid <= max(1, len(head) // 10)
+
+
+def decode_line(raw: bytes) -> tuple[str, bytes | None]:
+    """A line's text, and its bytes as read when they are not valid UTF-8 (else ``None``).
+
+    Valid UTF-8 decodes as it is.  In a line that is not, each byte that is
+    not part of valid UTF-8 is written ``\\xNN`` (Python's ``backslashreplace``):
+    visible, never a silent U+FFFD, and the line is still read (an attacker's
+    byte does not take a record out of the graph).  The bytes as read come
+    back too: the record's id hashes them, so two lines that differ only in
+    such a byte never share an id.
+
+    >>> decode_line(b"ok\\n"), decode_line(b"jos\\xe9\\n")
+    (('ok', None), ('jos\\\\xe9', b'jos\\xe9'))
+    """
     try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut by the 64 KiB head is still text
-        if exc.start < len(head) - 4:
-            return False
-    sample = head[:4096]
-    controls = sum(sample.count(bytes([c])) for c in _CONTROL)
-    return controls <= len(sample) // 100
+        return raw.decode("utf-8").rstrip("\r\n"), None
+    except UnicodeDecodeError:
+        data = raw.rstrip(b"\r\n")
+        return data.decode("utf-8", "backslashreplace"), data
 
 
 class TextLinesReader:
     """Frames a text file into lines: the record and its canonical text are the line as read.
 
-    Trailing ``\\r\\n`` is dropped and blank lines are skipped; invalid UTF-8 is
-    decoded with replacement characters rather than lost.
+    Trailing ``\\r\\n`` is dropped and blank lines are skipped; a line that is
+    not valid UTF-8 is read with its bad bytes written ``\\xNN`` and its id
+    taken from its bytes as read (:func:`decode_line`).
     """
 
     name = "text"
@@ -103,7 +137,13 @@ class TextLinesReader:
             if isinstance(raw, TooLongLine):
                 yield ReadError(f"{path}:{number}", too_long_reason(raw.length, MAX_LINE_BYTES), "")
                 continue
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if not line.strip():
+            try:
+                # decoded here, not through decode_line: a call less a line (~50 ns, measured)
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                line, data = decode_line(raw)
+                if line.strip():
+                    yield RawRecord(line, f"{path}:{number}", line, None, None, data)
                 continue
-            yield RawRecord(line, f"{path}:{number}", line)
+            if line.strip():
+                yield RawRecord(line, f"{path}:{number}", line)

@@ -30,6 +30,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -47,6 +48,7 @@ from graphsiem.api.services.ingest_body import (
     decode_content,
     framing,
     gunzip_sniffed,
+    is_text_plain,
     safe_file_name,
     too_many,
 )
@@ -59,9 +61,11 @@ from graphsiem.api.services.ingest_projector import BackgroundProjector
 from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths, ingest_records
+from ingest.pipeline_lines import ingest_lines
 from ingest.readers.base import Reader
 from ingest.readers.csv_rows import ANCHORS, DELIMITERS, CsvRowsReader
-from ingest.readers.files import EMPTY_FILE, default_readers
+from ingest.readers.files import EMPTY_FILE
+from ingest.readers.lines_any import TextOrJsonLinesReader, readers_for_format
 from ingest.readers.streams import as_utf8
 from ingest.report import IngestReport as PipelineReport
 
@@ -131,8 +135,8 @@ class IngestService:
         if kind == "lines":
             if count_lines(body) > limit:
                 raise too_many(limit)
-            return self._ingest_text(body, fmt=fmt, channel="api", name="api-body.log",
-                                     timezone=timezone, year=year)
+            return self._ingest_lines_body(body, fmt=fmt, is_text_plain=is_text_plain(content_type),
+                                           timezone=timezone, year=year)
         payload: bytes | list[Any] = body
         if kind == "json":
             try:
@@ -177,15 +181,25 @@ class IngestService:
             shutil.rmtree(folder, ignore_errors=True)
 
     def ingest_syslog(self, messages: list[str], transport: str) -> IngestReport:
-        """Sink of the syslog listener: one batch of messages, one per line."""
-        # A message never spans lines in the spool file: embedded newlines
-        # (possible with octet-counting) are escaped as in RFC 5424 practice.
-        text = "\n".join(m.replace("\r", "\\r").replace("\n", "\\n") for m in messages) + "\n"
+        """Sink of the syslog listener: one batch of messages, each its own record.
+
+        Each message is read as a syslog line whatever it or the others hold
+        (:func:`ingest.pipeline_lines.ingest_lines`): a message the syslog parser
+        refuses (JSON, a CSV header, ``<Event>``...) is one rejection with its
+        reason, kept in the journal; the batch's other messages are accepted.
+        Its rejections are named ``syslog-<transport>/<batch>:<N>``, ``N`` the
+        message's place in the batch.
+        """
+        # A message is one record: embedded line breaks (possible with octet-counting)
+        # are escaped as in RFC 5424 practice, as when batches were spooled to a file.
+        lines = [m.replace("\r", "\\r").replace("\n", "\\n") for m in messages]
         fmt = "syslog" if "syslog" in _parser_names() else "auto"
+        journal = RecordingJournal(self.journal())
         # the batch's receipt time (within the listener's flush interval of each
         # message's): what RFC 5424 lines sent without a TIMESTAMP are dated by
-        return self._ingest_text(text.encode("utf-8"), fmt=fmt, channel=f"syslog-{transport}",
-                                 name=f"syslog-{transport}.log", received_at=time.time())
+        report = ingest_lines(lines, origin=f"syslog-{transport}/{secrets.token_hex(4)}", store=None,
+                              journal=journal, format=fmt, received_at=time.time())
+        return self._finish(report, journal, channel=f"syslog-{transport}")
 
     # -- helpers -------------------------------------------------------------------
     def _ingest_csv(self, body: bytes, *, fmt: str, delimiters: tuple[str, ...], timezone: str | None,
@@ -194,39 +208,52 @@ class IngestService:
         if not body.strip():
             return IngestReport(received=0, accepted=0, rejected=0)  # as an empty body of any type
         reader = CsvRowsReader(local_timezone=timezone, delimiters=delimiters)
+        return self._read_body(body, readers=[reader], fmt=fmt, timezone=timezone, year=year,
+                               refusal=lambda _skipped: _not_an_export(delimiters))
+
+    def _ingest_lines_body(self, body: bytes, *, fmt: str, is_text_plain: bool, timezone: str | None,
+                           year: int | None) -> IngestReport:
+        """A body of text lines (``text/plain``, or of no type the framing knows).
+
+        ``fmt`` given: the readers that format needs (:func:`readers_for_format`),
+        never chosen by the first line.  ``text/plain`` with ``auto``: each line
+        its own record, its parser detected per record (:class:`TextOrJsonLinesReader`).
+        A body of no text type with ``auto`` is read as a file would be, its reader
+        chosen from its first bytes.
+        """
+        if fmt == "auto" and is_text_plain:
+            readers: list[Reader] = [TextOrJsonLinesReader()]
+        else:
+            readers = readers_for_format(fmt, local_timezone=timezone)
+        return self._read_body(body, readers=readers, fmt=fmt, timezone=timezone, year=year,
+                               refusal=lambda skipped: f"body not ingested: {skipped}")
+
+    def _read_body(self, body: bytes, *, readers: list[Reader], fmt: str, timezone: str | None,
+                   year: int | None, refusal: Callable[[str], str]) -> IngestReport:
+        """``body`` read by ``readers`` as a stream named ``api`` (rejections ``api:N``, N its line).
+
+        A body no reader takes is a 422 whose message is ``refusal`` of the skip reason.
+        """
         journal = RecordingJournal(self.journal())
         try:
             report = ingest_paths(["-"], store=None, journal=journal, format=fmt, progress=False,
-                                  readers=[reader], stdin=io.BytesIO(body), stdin_name="api",
+                                  readers=readers, stdin=io.BytesIO(body), stdin_name="api",
                                   flush_seconds=None, default_timezone=timezone or "UTC",
                                   reference_year=year)
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         skipped = [f.skipped for f in report.files.values() if f.skipped and f.skipped != EMPTY_FILE]
         if skipped and not report.total.received:
-            raise Unprocessable(_not_an_export(delimiters), field="body")
+            raise Unprocessable(refusal(skipped[0]), field="body")
         return self._finish(report, journal, channel="api")
-
-    def _ingest_text(
-        self, data: bytes, *, fmt: str, channel: str, name: str, received_at: float | None = None,
-        timezone: str | None = None, year: int | None = None,
-    ) -> IngestReport:
-        folder = self.ctx.settings.data_dir / "spool" / secrets.token_hex(8)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
-        try:
-            path.write_bytes(data)
-            return self._ingest_path(path, fmt=fmt, channel=channel, received_at=received_at,
-                                     timezone=timezone, year=year)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     def _ingest_path(
         self, path: Path, *, fmt: str, channel: str, received_at: float | None = None,
         timezone: str | None = None, year: int | None = None,
     ) -> IngestReport:
         journal = RecordingJournal(self.journal())
-        readers: list[Reader] = default_readers(local_timezone=timezone)
+        # an explicit format decides the readers, not the file's first line
+        readers = readers_for_format(fmt, local_timezone=timezone)
         try:
             report = ingest_paths([path], store=None, journal=journal, format=fmt,
                                   progress=False, received_at=received_at, readers=readers,

@@ -14,9 +14,11 @@ def test_lines_lose_crlf_and_blank_lines_are_skipped(fixtures):
     assert items[0].record == items[0].text == "Mar  1 10:00:00 ws-0004 sshd[123]: Accepted publickey for bob"
 
 
-def test_invalid_utf8_is_replaced_not_lost():
+def test_invalid_utf8_is_written_as_escapes_not_lost():
+    # review R2 item 5: no silent U+FFFD; the id hashes the bytes as read
     items = list(TextLinesReader().read(io.BytesIO(b"abc\xff\xfedef\n"), "x"))
-    assert items[0].record == "abc\ufffd\ufffddef"
+    assert items[0].record == "abc\\xff\\xfedef"
+    assert items[0].data == b"abc\xff\xfedef"
 
 
 def test_binary_is_not_text():

@@ -1,0 +1,63 @@
+"""Ingest messages that are already records, one text line each: a syslog listener's batch.
+
+A batch of syslog messages (many senders, up to the listener's batch size)
+used to be written to a spool file and read back as a file, so its content
+chose how it was read: a gzip magic, a byte-order mark or UTF-16's pattern
+of NULs in the first message, a NUL or control bytes anywhere (the batch
+refused as binary), or a first message that looked like JSON, a CSV header,
+``<Event>`` or ``#separator`` decided the framing of every message after it.
+Here each message is its own record, whatever the others hold: a message
+its parser refuses is one rejection with its reason; the others are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from graphsiem.store.base import GraphStore
+from ingest.gc_tuning import fewer_collections
+from ingest.journal import Journal
+from ingest.parsers.base import ParserRegistry
+from ingest.pipeline import BATCH_SIZE, _session
+from ingest.readers.base import RawRecord
+from ingest.report import IngestReport
+
+MESSAGES = "text"
+"""The reader name the report gives a batch of messages (that of text lines)."""
+
+
+def ingest_lines(
+    lines: Iterable[str],
+    *,
+    origin: str,
+    store: GraphStore | None,
+    journal: Journal,
+    registry: ParserRegistry | None = None,
+    format: str = "auto",
+    default_timezone: str = "UTC",
+    reference_year: int | None = None,
+    received_at: float | None = None,
+) -> IngestReport:
+    """Ingest each of ``lines`` as one text record, ``origin:N`` its origin (N from 1).
+
+    Blank lines are skipped, as a text file's are.  The report has one "file"
+    named ``origin``; ``received_at`` dates the records that carry no time
+    (see :func:`ingest.pipeline.ingest_paths`, whose other parameters these are).
+
+    Raises
+    ------
+    UnknownFormatError
+        When ``format`` names no registered parser (before anything is read).
+    """
+    with fewer_collections():
+        session = _session(
+            journal, store, registry=registry, format=format, default_timezone=default_timezone,
+            reference_year=reference_year, received_at=received_at, batch_size=BATCH_SIZE,
+        )
+        file = session.report.file(origin)
+        file.reader = MESSAGES
+        counts, take = file.counts, session.take
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                take(RawRecord(line, f"{origin}:{number}", line), counts, MESSAGES, None)
+        return session.finish()

@@ -1,0 +1,127 @@
+"""Readers whose choice is not left to a body's first line: text bodies and explicit formats.
+
+The default readers (:func:`ingest.readers.files.default_readers`) choose a
+file's framing from its first bytes, as a file on disk must be.  Where the
+sender already said what the lines are, that choice let one line decide for
+all: a ``text/plain`` body or a syslog batch whose first line was ``{"a":1}``
+was read as NDJSON (every syslog line after it rejected as invalid JSON), a
+CSV header made every line a CSV row, an ``<Event>`` line merged the lines
+after it into one XML record, and a NUL refused the whole batch as binary.
+Here:
+
+* :class:`TextOrJsonLinesReader` reads each line as its own record, whatever
+  the others are: a line that is a JSON object is that object (as
+  :class:`~ingest.readers.ndjson.NdjsonReader` frames it: same record, same
+  id), any other line is its text (:func:`~ingest.readers.text_lines.decode_line`);
+  the parser is then detected per record.  ``POST /v1/events`` with
+  ``Content-Type: text/plain`` and ``format=auto``.
+* :class:`AnyTextLinesReader` reads every line as text, a NUL, control bytes
+  or JSON notwithstanding: the lines of a format that reads text (syslog).
+* :func:`readers_for_format` is the reader list of an explicit ``format``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import orjson
+
+from ingest.readers.base import RawRecord, Reader, ReadError
+from ingest.readers.csv_rows import CsvRowsReader
+from ingest.readers.evtx import EvtxReader
+from ingest.readers.json_stream import JsonStreamReader
+from ingest.readers.ndjson import NdjsonReader
+from ingest.readers.text_lines import (
+    MAX_LINE_BYTES,
+    TextLinesReader,
+    TooLongLine,
+    decode_line,
+    iter_lines,
+    too_long_reason,
+)
+from ingest.readers.windows_kv_text import WindowsKvTextReader
+from ingest.readers.xml_events import XmlEventsReader
+from ingest.readers.zeek_tsv import ZeekTsvReader
+
+
+class AnyTextLinesReader(TextLinesReader):
+    """:class:`~ingest.readers.text_lines.TextLinesReader` that takes any input: every line is a text record.
+
+    For lines already known to be text (a syslog batch, ``format=syslog``):
+    a NUL or control bytes in one message make that message's record odd,
+    not the batch binary.
+    """
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        return True
+
+
+class TextOrJsonLinesReader:
+    """Each line its own record: a JSON object line as NDJSON frames it, any other line as text.
+
+    A line that starts with ``{`` but is not a JSON object is a
+    :class:`~ingest.readers.base.ReadError` naming why (as NDJSON says it);
+    blank lines are skipped; an over-long line is rejected unread.
+    """
+
+    name = "lines"
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        return True
+
+    def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
+        loads = orjson.loads
+        for number, raw in iter_lines(stream):
+            origin = f"{path}:{number}"
+            if isinstance(raw, TooLongLine):
+                yield ReadError(origin, too_long_reason(raw.length, MAX_LINE_BYTES), "")
+                continue
+            if raw.lstrip()[:1] == b"{":
+                try:
+                    record = loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    yield ReadError(origin, f"invalid JSON: {exc}", decode_line(raw)[0])
+                    continue
+                if record.__class__ is dict:
+                    # NdjsonReader's record: the line's bytes are its text and its id's input
+                    yield RawRecord(record, origin, None, None, None, raw.rstrip(b"\r\n"), False)
+                    continue
+            line, data = decode_line(raw)
+            if line.strip():
+                yield RawRecord(line, origin, line, None, None, data)
+
+
+_TEXT_FORMATS: dict[str, tuple[type[Reader], ...]] = {
+    "syslog": (),
+    "windows_kv": (WindowsKvTextReader,),
+    "windows_xml": (XmlEventsReader,),
+}
+"""Parsers of text records, and the readers of their multi-line framing (tried first, by sniff)."""
+
+
+def readers_for_format(fmt: str, *, local_timezone: str | None = None) -> list[Reader]:
+    """The readers of input declared to be format ``fmt`` (an explicit ``--format``/``?format=``).
+
+    A format that reads text gets its own multi-line reader when the head is
+    its framing, else every line as text (:class:`AnyTextLinesReader`): never
+    NDJSON, CSV or XML chosen by a first line it would reject.  A format of
+    JSON records gets the structured readers whose framing the head declares
+    (EVTX magic, Zeek's ``#separator``, NDJSON, a JSON document, a CSV export's header)
+    and, else, :class:`TextOrJsonLinesReader`: a line that is not JSON is one
+    rejection, not the reason the lines after it are read wrong.  ``auto``
+    gets :func:`~ingest.readers.files.default_readers`.
+
+    >>> [r.name for r in readers_for_format("syslog")]
+    ['text']
+    >>> [r.name for r in readers_for_format("suricata")][-1]
+    'lines'
+    """
+    if fmt == "auto":
+        from ingest.readers.files import default_readers
+
+        return default_readers(local_timezone=local_timezone)
+    if fmt in _TEXT_FORMATS:
+        return [*(reader() for reader in _TEXT_FORMATS[fmt]), AnyTextLinesReader()]
+    return [EvtxReader(), ZeekTsvReader(), NdjsonReader(), JsonStreamReader(),
+            CsvRowsReader(local_timezone=local_timezone), TextOrJsonLinesReader()]
