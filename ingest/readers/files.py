@@ -61,6 +61,7 @@ from ingest.readers.zeek_tsv import ZeekTsvReader
 
 __all__ = [
     "EMPTY_FILE",
+    "NO_READER",
     "HEAD_BYTES",
     "READ_BUFFER_BYTES",
     "STDIN",
@@ -110,6 +111,9 @@ def path_hint(path: Path) -> str:
 EMPTY_FILE = "empty file"
 """The skip reason of a file with no bytes (after decompression and a UTF-8 mark)."""
 
+NO_READER = "no reader recognises this file (binary or unknown format)"
+"""The skip reason of a file no reader's sniff takes: binary (:func:`~ingest.readers.text_lines.looks_like_text`)."""
+
 
 @dataclass(slots=True)
 class ChosenReader:
@@ -131,4 +135,4 @@ def choose_reader(path: Path | str, readers: Iterable[Reader], head: bytes | Non
                 return ChosenReader(reader)
         except Exception:  # noqa: BLE001, S112 - a sniff must never stop the walk
             continue
-    return ChosenReader(None, "no reader recognises this file (binary or unknown format)")
+    return ChosenReader(None, NO_READER)
