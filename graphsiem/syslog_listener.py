@@ -139,8 +139,9 @@ class TcpFramer:
 
 
 def _decode(data: bytes) -> str:
-    # RFC 5424 messages may start with a UTF-8 BOM; invalid bytes are kept visible.
-    return data.decode("utf-8", errors="replace").removeprefix("\ufeff").rstrip("\n")
+    # RFC 5424 messages may start with a UTF-8 BOM.  A byte that is not UTF-8 is written \xNN, as
+    # a text file's is (ingest.readers.text_lines): U+FFFD would lose which byte the sender sent.
+    return data.decode("utf-8", errors="backslashreplace").removeprefix("\ufeff").rstrip("\n")
 
 
 class _Batcher:
