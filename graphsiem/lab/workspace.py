@@ -25,6 +25,7 @@ from analytics.features import (
 )
 from analytics.instants import instant_to_epoch
 from analytics.result import DetectionResult
+from analytics.window_end import default_window_end
 from graphsiem import paths
 from graphsiem.lab.clusters import ClusterView
 from graphsiem.lab.evaluation import Truth, evaluate, truth_entries
@@ -202,14 +203,18 @@ class Workspace:
         if not hours > 0:
             raise ValueError(f"window_hours must be > 0, got {window_hours!r}")
         until = instant_to_epoch(now) if now is not None else None
+        if until is None:
+            # the detector's default end: the fleet's newest event, hosts with clocks ahead ignored
+            default_end = default_window_end(self.store)
+            until = default_end.end if default_end is not None else None
         types = [t.value for t in EntityType if t is not EntityType.HOST]
         fetched = list(self.store.entity_prevalence(entity_types=types, min_hosts=min(min_hosts, 2), until=until))
         rows = [r for r in fetched if r.hosts >= min_hosts]
         # the detector's fleet: hosts that sent telemetry, not every host node (a logon's
         # client-written WorkstationName is a host node too)
         n_hosts = max(self.store.sighting_hosts(until=until), 1)
-        # The window ends where detection's does: now, else the newest sighting of an entity on 2+ hosts.
-        end = until if until is not None else max((r.last_seen for r in fetched if r.hosts >= 2), default=0.0)
+        # The window ends where detection's does: now, else the fleet's newest event.
+        end = until if until is not None else 0.0
         window = Window.ending_at(end, hours * 3600.0)
         firsts = [np.asarray(r.host_first_seen, dtype=np.float64) for r in rows]
         is_new = [r.first_seen >= window.start for r in rows]
