@@ -244,6 +244,19 @@ def why_no_clusters(stats: dict[str, Any], config: DetectionConfig) -> str:
     )
 
 
+_DIGEST_KINDS = {32: "md5", 40: "sha1", 64: "sha256"}
+
+
+def _digest_note(entity: dict, key: dict | None) -> str:
+    """`` · sha256 16b7846f…`` for a file keyed by its digest: its value is only its path, so
+    the installed driver and the same driver's hash node would print as one line twice."""
+    digest = str(key["key"]) if key and key.get("type") == "file" else ""
+    kind = _DIGEST_KINDS.get(len(digest))
+    if kind is None or digest == entity["value"] or not all(ch in "0123456789abcdef" for ch in digest):
+        return ""
+    return f" · {kind} {digest[:16]}…"
+
+
 def render_table(clusters: list[dict], *, top: int, duration_s: float) -> str:
     """Ranked table (rank, risk, hosts, summary) then the top clusters' explanations.
 
@@ -256,9 +269,10 @@ def render_table(clusters: list[dict], *, top: int, duration_s: float) -> str:
     for rank, c in enumerate(clusters[:top], start=1):
         lines += ["", f"#{rank} risk {c['score']:.1f}  cluster {c['id']}  {c['first_seen']} .. {c['last_seen']}"]
         lines.append(f"  hosts: {printable(', '.join(c['hosts'][:8]))}{' ...' if len(c['hosts']) > 8 else ''}")
-        for e in c["entities"][:8]:
-            lines.append(f"  {e['type']:>8}: {printable(e['value'][:120])}")
-        drivers = [f for f in c["explanation"]["features"] if f["contribution"] > 0][:4]
+        keys = c.get("entity_keys") or [None] * len(c["entities"])
+        for e, key in list(zip(c["entities"], keys, strict=False))[:8]:
+            lines.append(f"  {e['type']:>8}: {printable(e['value'][:120])}{_digest_note(e, key)}")
+        drivers = [f for f in c["explanation"]["features"] if f["contribution"] > 0]
         for f in drivers:
             lines.append(
                 f"  + {f['name']} = {f['value']:g} (fleet baseline {f['baseline']:g}, contribution {f['contribution']:+.2f})"
