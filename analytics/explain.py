@@ -22,7 +22,10 @@ from the baseline take part (``2**k`` evaluations for ``k`` of them, batched
 into one forest call).
 
 Explanations are data (:class:`FeatureContribution`); the summary is rendered
-from those data here, at the edge, and treats every entity value as text.
+from those data here, at the edge, and treats every entity value as text.  What
+an analyst should check next, and what would make the cluster benign
+(:class:`Check`), is written by :mod:`analytics.checks` from the contributing
+features and the cluster's members.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts
+from analytics.lineage import LineagePair
 from analytics.scoring import MIN_CONFIDENT_CANDIDATES, ClusterScorer
+from graphsiem.model import EntityKey
 
 _BEHAVIOUR_TEXT = {
     "lsass_access": "LSASS memory accessed",
@@ -60,6 +65,23 @@ class FeatureContribution:
 
 
 @dataclass(slots=True, frozen=True)
+class Check:
+    """One next step for an analyst: what to look at, and what finding would make the cluster benign.
+
+    ``feature`` is the scored feature the step follows from (``None`` for a step
+    about the cluster as a whole: its pivot's installation, a low-confidence run).
+    Both texts are plain text quoting cluster values, never markup.
+    """
+
+    feature: str | None
+    check: str
+    benign_if: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"feature": self.feature, "check": self.check, "benign_if": self.benign_if}
+
+
+@dataclass(slots=True, frozen=True)
 class Explanation:
     """Why a cluster scored what it did.
 
@@ -70,14 +92,27 @@ class Explanation:
     summary says so too.  It is not part of :meth:`to_dict` (the contract's
     ``explanation`` is ``summary`` and ``features``); the cluster contract
     carries it as ``score_confidence``.
+
+    ``checks`` are the analyst's next steps (:mod:`analytics.checks`), filled in
+    by :class:`~analytics.result.Cluster`, which knows the members and times.
+    ``lineage``, ``new_members`` and ``candidates`` are the facts they cite that
+    only the detection knows (not part of :meth:`to_dict`).
     """
 
     summary: str
     features: tuple[FeatureContribution, ...]
     confidence: str = "normal"
+    checks: tuple[Check, ...] = ()
+    lineage: tuple[LineagePair, ...] = ()
+    new_members: tuple[EntityKey, ...] = ()
+    candidates: int | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"summary": self.summary, "features": [f.to_dict() for f in self.features]}
+        return {
+            "summary": self.summary,
+            "features": [f.to_dict() for f in self.features],
+            "checks": [c.to_dict() for c in self.checks],
+        }
 
 
 def feature_baseline(X: np.ndarray) -> np.ndarray:
@@ -213,7 +248,14 @@ def explain(
             f"; low confidence: scored among only {candidates} candidate cluster{'s' if candidates != 1 else ''}, "
             "too few to tell what is unusual"
         )
-    return Explanation(summary=summary, features=tuple(rows), confidence=confidence)
+    return Explanation(
+        summary=summary,
+        features=tuple(rows),
+        confidence=confidence,
+        lineage=tuple(facts.new_pairs),
+        new_members=tuple(facts.new_members),
+        candidates=candidates,
+    )
 
 
 def summarize(

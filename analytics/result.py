@@ -8,11 +8,12 @@ that consumers may ignore.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
 
+from analytics.checks import cluster_checks
 from analytics.explain import Explanation
 from graphsiem.model import Entity, epoch_to_iso, stable_hash
 from graphsiem.store.base import GraphStore
@@ -45,6 +46,8 @@ class Cluster:
     features : dict
         Raw feature values (scored features plus context such as ``host_count``).
     explanation : Explanation
+        With its ``checks`` (:func:`analytics.checks.cluster_checks`): written here,
+        where the members, hosts and times are known, unless it came with some.
     evidence : list of dict
         ``{"source", "event_id"}`` references to events behind member relations.
     """
@@ -59,6 +62,18 @@ class Cluster:
     features: dict[str, float]
     explanation: Explanation
     evidence: list[dict[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.explanation.checks:
+            checks = cluster_checks(
+                self.explanation,
+                pivot=self.pivot,
+                entities=self.entities,
+                hosts=self.hosts,
+                first_seen=self.first_seen,
+                features=self.features,
+            )
+            self.explanation = replace(self.explanation, checks=checks)
 
     def to_contract(self) -> dict[str, Any]:
         """The PRODUCT.md cluster contract of this cluster (plus extra keys)."""

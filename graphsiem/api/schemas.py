@@ -147,8 +147,31 @@ class EvidenceEvent(BaseModel):
     event: dict[str, Any] | None = None
 
 
+class ExplanationCheck(BaseModel):
+    """One next step for the analyst (analytics/checks.py): what to look at, and what would make it benign."""
+
+    feature: str | None = Field(
+        None, description="The scored feature the step follows from; null for the cluster as a whole "
+        "(its pivot's installation, a low-confidence run, a cluster no feature sets apart).")
+    check: str = Field(description="What to look at, quoting this cluster's values (plain text, values cut to 80 characters).")
+    benign_if: str = Field(description="What finding would make the cluster benign.")
+
+
+class ExplanationOut(BaseModel):
+    """Why a cluster scored what it did (``summary``, ``features``) and what to check next (``checks``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    summary: str = ""
+    features: list[dict[str, Any]] = Field(
+        default_factory=list, description="Per-feature value, fleet baseline and Shapley contribution, largest first.")
+    checks: list[ExplanationCheck] = Field(
+        default_factory=list, description="Next steps, most contributing feature first (at most 6); empty for "
+        "clusters stored before checks existed.")
+
+
 class ClusterDetail(ClusterSummary):
-    explanation: dict[str, Any] = Field(default_factory=dict)
+    explanation: ExplanationOut = Field(default_factory=ExplanationOut)
     members: list[dict[str, Any]] = Field(default_factory=list)
     subgraph: GraphOut
     evidence: list[EvidenceEvent] = Field(default_factory=list)

@@ -62,7 +62,7 @@ class ClusterView:
 
     @property
     def explanation(self) -> Explanation:
-        """``summary`` (one line) and ``features`` (value, baseline, contribution)."""
+        """``summary`` (one line), ``features`` (value, baseline, contribution) and ``checks`` (next steps)."""
         return self.cluster.explanation
 
     def __repr__(self) -> str:
@@ -76,6 +76,11 @@ class ClusterView:
         """The explanation's features as a table, largest contribution first."""
         pd = pandas()
         return pd.DataFrame([f.to_dict() for f in self.explanation.features])
+
+    def checks_frame(self) -> pd.DataFrame:
+        """What to check next, most contributing feature first: ``feature``, ``check``, ``benign_if``."""
+        pd = pandas()
+        return pd.DataFrame([c.to_dict() for c in self.explanation.checks], columns=["feature", "check", "benign_if"])
 
     def subgraph(self, radius: int = 1, limit: int = 5000) -> nx.MultiDiGraph:
         """The store's graph around the members (nodes ``type:key``, edges by relation type)."""

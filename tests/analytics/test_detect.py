@@ -42,7 +42,7 @@ def test_contract_shape(fleet_store):
     assert set(top) >= CONTRACT_KEYS
     assert top["first_seen"].endswith("Z") and top["last_seen"].endswith("Z")
     assert {"type": "domain", "value": "bad.example"} in top["entities"]
-    assert set(top["explanation"]) == {"summary", "features"}
+    assert set(top["explanation"]) == {"summary", "features", "checks"}
     assert all(set(f) >= {"name", "value", "baseline", "contribution"} for f in top["explanation"]["features"])
     ids = {r["event_id"] for r in top["evidence"]}
     assert {"ev-lsass", "ev-file"} <= ids

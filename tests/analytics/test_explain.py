@@ -63,7 +63,7 @@ def test_explanation_lists_every_feature_by_contribution():
                 pivot_value="x.example", host_count=5, pivot_is_new=True)
     assert [f.name for f in e.features] == list(SCORED_FEATURES)[::-1]
     d = e.to_dict()
-    assert set(d) == {"summary", "features"}
+    assert set(d) == {"summary", "features", "checks"}
     assert set(d["features"][0]) >= {"name", "value", "baseline", "contribution"}
 
 

