@@ -277,6 +277,9 @@ def render_table(clusters: list[dict], *, top: int, duration_s: float) -> str:
             lines.append(
                 f"  + {f['name']} = {f['value']:g} (fleet baseline {f['baseline']:g}, contribution {f['contribution']:+.2f})"
             )
+        for n, step in enumerate(c["explanation"].get("checks", []), start=1):
+            lines.append(f"  check {n}: {printable(step['check'])}")
+            lines.append(f"     benign if: {printable(step['benign_if'])}")
         if c["evidence"]:
             refs = ", ".join(f"{r['source']}:{r['event_id']}" for r in c["evidence"][:3])
             lines.append(f"  evidence: {printable(refs)}{' ...' if len(c['evidence']) > 3 else ''}")

@@ -36,3 +36,15 @@ def test_every_feature_that_raised_the_risk_is_listed_and_no_other():
     features.append({"name": "quiet", "value": 0.0, "baseline": 0.0, "contribution": 0.0})
     out = render_table([_cluster([], [], features)], top=1, duration_s=0.1)
     assert [line.split()[1] for line in out.splitlines() if line.startswith("  + ")] == [f"f{i}" for i in range(6)]
+
+
+def test_each_check_is_printed_with_what_would_make_it_benign():
+    cluster = _cluster([], [], [])
+    cluster["explanation"]["checks"] = [
+        {"feature": "burst_hosts", "check": "look for a deployment job at 10:12-10:22Z", "benign_if": "a change ticket"},
+        {"feature": None, "check": "check the driver \x1b[31m hash", "benign_if": "a signed vendor driver"}]
+    lines = render_table([cluster], top=1, duration_s=0.1).splitlines()
+    at = lines.index("  check 1: look for a deployment job at 10:12-10:22Z")
+    assert lines[at + 1] == "     benign if: a change ticket"
+    assert lines[at + 2].startswith("  check 2: check the driver ") and "\x1b" not in lines[at + 2]
+    assert lines[at + 3] == "     benign if: a signed vendor driver"
