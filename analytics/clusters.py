@@ -151,9 +151,12 @@ def fan_out_clusters(
         already form a higher-priority cluster.
     excluded : frozenset of (type, key)
         Suppressed pivots (triage: benign verdicts).  Their clusters are grown
-        as any other's, absorb their twins and drop their duplicates, and are
-        then left out of the result: a suppression removes the cluster, it does
-        not hand it to the next member in line.
+        as any other's and absorb their twins, then keep only those twins (the
+        members whose host sets are near-identical to the pivot's): later
+        clusters are deduplicated against the twins alone, and the suppressed
+        cluster is left out of the result.  A suppression removes the cluster,
+        it does not hand it to the next member in line; nor does it hide an
+        attack on a subset of the suppressed cluster's hosts.
     new_pivots_only : bool
         Only entities first seen by the fleet inside the window start clusters
         (members may be older).  What the fleet already did before the window
@@ -213,7 +216,11 @@ def fan_out_clusters(
         member_pos = cols[take]
         twins = member_pos[shared[take] >= min_overlap * np.maximum(pool_hosts[p], pool_hosts[member_pos])]
         absorbed[twins] = True
-        members = pool[member_pos]
+        suppressed = incidence.entities[int(j)] in excluded
+        # A suppressed cluster claims only the pivot's twins: its other members
+        # (an attack on a subset of the rollout's hosts) go back to the pool
+        # and count for no dedupe, so they can still form a cluster of their own.
+        members = pool[twins if suppressed else member_pos]
         members = np.concatenate([[j], members[members != j]]).astype(np.int64)
         member_set = set(members.tolist())
         if _is_duplicate(member_set, kept_members, member_owner, dedupe_overlap):
@@ -221,7 +228,7 @@ def fan_out_clusters(
         for m in member_set:
             member_owner.setdefault(m, []).append(len(kept_members))
         kept_members.append(member_set)
-        if incidence.entities[int(j)] in excluded:
+        if suppressed:
             continue
         clusters.append(RawCluster(pivot=int(j), members=members, hosts=incidence.hosts_of(int(j))))
     return clusters
