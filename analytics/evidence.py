@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import networkx as nx
 import numpy as np
 
+from analytics.evidence_addresses import AddressHolders, address_holders
 from analytics.features import EntityStats
 from analytics.incidence import Incidence
 from graphsiem.model import EntityKey, entity_uid
@@ -49,7 +50,11 @@ def evidence_ids(
     only shared members (and no cluster host) is left out, unless the journal
     can tell event by event.  With a ``journal``, every event is also checked:
     an event on another host, or outside ``window``, is left out, and an event
-    without a host (a network sensor's) is kept only from a bound relation.
+    without a host (a network sensor's) is kept from a bound relation, or when
+    its source or destination address was a cluster host's at the event's time
+    (the journal's IP map, :mod:`analytics.evidence_addresses`): the sensor's
+    log-on at a cluster server whose address the projection could not map then
+    (``user LOGGED_ON ip:10.1.10.117``) is the cluster's.
     Without one, a relation entirely outside ``window`` is left out.
 
     Parameters
@@ -107,13 +112,14 @@ def evidence_ids(
     if journal is None:
         return [(rel, i) for rel, i, _ in candidates[:limit]]
     host_names = {uid.split(":", 1)[1] for uid in cluster_hosts}
+    addresses = address_holders(journal)
     out: list[tuple[str, str]] = []
     # In batches: most candidates pass, so a few journal reads reach ``limit``.
     for at in range(0, len(candidates), 4 * limit):
         batch = candidates[at : at + 4 * limit]
         events = {e.id: e for e in journal.get([i for _, i, _ in batch])}
         for rel, event_id, bound in batch:
-            if _on_cluster(events.get(event_id), bound, host_names, window):
+            if _on_cluster(events.get(event_id), bound, host_names, window, addresses):
                 out.append((rel, event_id))
                 if len(out) >= limit:
                     return out
@@ -128,15 +134,34 @@ def _overlaps(data: dict, window: tuple[float, float]) -> bool:
     return float(last) >= window[0] and float(first) <= window[1]
 
 
-def _on_cluster(event: Any, bound: bool, hosts: set[str], window: tuple[float, float] | None) -> bool:
+def _on_cluster(
+    event: Any, bound: bool, hosts: set[str], window: tuple[float, float] | None,
+    addresses: AddressHolders | None = None,
+) -> bool:
     """Whether a journaled event is evidence of the cluster (on its hosts, in its window)."""
     if event is None:  # not journaled: only the relation can vouch for it
         return bound
     if window is not None and not window[0] <= float(event.ts) <= window[1]:
         return False
-    if event.host is None:  # a network sensor's event: bound by its relation only
-        return bound
+    if event.host is None:  # a network sensor's event: its relation, or its ends' hosts then
+        return bound or _between_cluster_hosts(event, hosts, addresses)
     return str(event.host) in hosts
+
+
+_ADDRESS_FIELDS = ("destination.ip", "source.ip")
+"""A sensor event's ends (the responder first): either one on a cluster host makes it the cluster's."""
+
+
+def _between_cluster_hosts(event: Any, hosts: set[str], addresses: AddressHolders | None) -> bool:
+    """Whether a host-less event's source or destination address was a cluster host's at its time."""
+    if addresses is None:
+        return False
+    fields = getattr(event, "fields", None) or {}
+    for name in _ADDRESS_FIELDS:
+        ip = fields.get(name)
+        if ip and addresses.holder(str(ip), float(event.ts)) in hosts:
+            return True
+    return False
 
 
 def members_seen_outside(
