@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     syslog_batch_records: int = Field(500, ge=1)
     syslog_flush_s: float = Field(0.5, gt=0.0)
     syslog_max_message_bytes: int = Field(64 * 1024, ge=480)
+    # Backpressure: at most syslog_max_inflight_batches batches are with the ingest pipeline at
+    # once; beyond, TCP connections stop being read (their senders wait) and UDP datagrams are
+    # dropped, counted (graphsiem_syslog_dropped in /metrics) and logged.  At most
+    # syslog_max_tcp_connections are served at once (one more is closed, counted).  Together they
+    # bound the listener's memory: about (inflight + 1) x batch_records messages, plus ~128 KiB
+    # a connection.
+    syslog_max_inflight_batches: int = Field(4, ge=1)
+    syslog_max_tcp_connections: int = Field(256, ge=1)
 
     # Kerberos realm -> NetBIOS domain (GRAPHSIEM_REALM_DOMAINS='{"theshire.local": "theshire"}'):
     # a Kerberos principal of the realm is the user Windows names DOMAIN\name.  It wins over what

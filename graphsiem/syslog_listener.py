@@ -1,20 +1,29 @@
 """Syslog receiver: UDP datagrams and TCP streams on a local address.
 
-TCP framing follows RFC 6587: a frame starting with digits and a space is
-**octet-counted** (``"<length> <message>"``), anything else is
-**newline-delimited** (LF; a trailing CR and NUL are stripped), so a line
-without PRI that starts with a date (``2026-11-21 11:00:00 host ...``) is a
-line.  The framing is decided per frame, as senders may mix them.  A stream
-that cannot be framed (an octet count above ``max_message``, a line longer
-than it) closes its connection, but every message framed before it is still
-delivered and the head of the unframable bytes is handed to the sink as one
-more message, where the parser rejects it with its text, as it does a UDP
-datagram that is no syslog.  UDP carries one message per datagram (RFC 5426).
+TCP framing follows RFC 6587: a frame starting with digits, a space and the
+``<`` of a PRI is **octet-counted** (``"<length> <PRI>message"``: RFC 5425 and
+6587 frames carry a syslog message, which starts with its PRI), anything else
+is **newline-delimited** (LF; a trailing CR and NUL are stripped), so a line
+without PRI that starts with digits and a space (``200 OK GET /``, a day-first
+date ``29 Nov 2026 10:00:00 fw01 ...``) is a line, never a count that would
+swallow its neighbours.  The framing is decided per frame, as senders may mix
+them.  A stream that cannot be framed (an octet count above ``max_message``, a
+line longer than it) closes its connection, but every message framed before
+it is still delivered and the head of the unframable bytes is handed to the
+sink as one more message, where the parser rejects it with its text, as it
+does a UDP datagram that is no syslog.  UDP carries one message per datagram
+(RFC 5426).
 
-Messages are buffered and handed to ``sink(messages, transport)`` in batches
-(every ``batch_records`` messages or ``flush_s`` seconds) on a worker thread,
-so the event loop never blocks on the journal or the graph store.  The sink is
-the same ingest pipeline the HTTP API uses.
+Each message is a :class:`SyslogMessage`: its text (a byte that is not UTF-8
+written ``\\xNN``) with the bytes it came as, from which its event id is
+derived.  Messages go to the sink in bounded batches
+(:mod:`graphsiem.syslog_batches`): while ``max_inflight_batches`` are with the
+sink, TCP connections are paused (the senders wait, nothing is lost) and UDP
+datagrams are dropped, counted (``udp_dropped``, the API's ``/metrics``) and
+logged.  At most ``max_tcp_connections`` are served at once; one more is
+closed on arrival, counted.  :meth:`SyslogListener.stop` closes the open
+connections after framing what they had sent.  The sink is the same ingest
+pipeline the HTTP API uses.
 """
 
 from __future__ import annotations
@@ -22,12 +31,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+import time
 from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+from graphsiem.syslog_batches import Sink, SyslogBatcher
 
 log = logging.getLogger("graphsiem.syslog")
 
-Sink = Callable[[list[str], str], object]
+__all__ = ["FramingError", "ListenerMetrics", "Sink", "SyslogListener", "SyslogMessage", "TcpFramer"]
 
 
 _OCTET_COUNT_RE = re.compile(rb"[0-9]++")
@@ -82,7 +94,7 @@ class TcpFramer:
         except FramingError as exc:
             exc.messages = messages
             head = bytes(self._buffer[: self.max_message])
-            exc.unframed = _decode(head.split(b"\n", 1)[0]).rstrip("\r\x00")
+            exc.unframed = _decode(head.split(b"\n", 1)[0].rstrip(b"\r\x00"))
             self._buffer.clear()
             raise
         return messages
@@ -97,13 +109,16 @@ class TcpFramer:
             if not buf:
                 break
             digits = _OCTET_COUNT_RE.match(buf)
-            if digits is not None and digits.end() == len(buf):
-                # a count still arriving, or a line starting with digits: the next byte tells
+            space = digits.end() if digits is not None else 0
+            if digits is not None and (space == len(buf) or (buf[space] == ord(" ") and space + 1 == len(buf))):
+                # a count (or its space) still arriving, or a line starting with digits: the
+                # bytes after the space tell
                 if len(buf) > self.max_message:
                     raise FramingError(f"line longer than {self.max_message} bytes")
                 break
-            if digits is not None and buf[digits.end()] == ord(" "):
-                space = digits.end()
+            # an octet-counted frame carries a syslog message, whose first byte is its PRI's '<'
+            # (RFC 5425, RFC 6587): "200 OK GET /" or "29 Nov 2026 ..." at a message start are lines
+            if digits is not None and buf[space] == ord(" ") and buf[space + 1] == ord("<"):
                 # digits beyond those of max_message cannot be a count it allows (and a
                 # string of thousands of digits is no number int() reads)
                 if space > len(str(self.max_message)) or int(buf[:space]) > self.max_message:
@@ -116,7 +131,7 @@ class TcpFramer:
                 message = _decode(bytes(buf[space + 1:end]))
                 del buf[:end]
             else:
-                # not "<digits> ": newline-delimited, even when it starts with digits (a date)
+                # not "<digits> <": newline-delimited, even when it starts with digits (a date)
                 newline = buf.find(b"\n")
                 if newline < 0:
                     if len(buf) > self.max_message:
@@ -138,69 +153,82 @@ class TcpFramer:
         return [_decode(rest)] if rest else []
 
 
-def _decode(data: bytes) -> str:
-    # RFC 5424 messages may start with a UTF-8 BOM.  A byte that is not UTF-8 is written \xNN, as
-    # a text file's is (ingest.readers.text_lines): U+FFFD would lose which byte the sender sent.
-    return data.decode("utf-8", errors="backslashreplace").removeprefix("\ufeff").rstrip("\n")
+class SyslogMessage(str):
+    """A received message's text, with the bytes it came as (``raw``).
+
+    The text writes a byte that is not UTF-8 as ``\\xNN``, so the byte ``\\xe9`` and
+    the four characters ``\\xe9`` read alike: the record's id is derived from
+    ``raw`` (as a text file line's is from its bytes), so the two stay two records.
+    """
+
+    raw: bytes
+
+    def __new__(cls, raw: bytes) -> SyslogMessage:
+        # RFC 5424 messages may start with a UTF-8 BOM: an encoding mark, not part of the message.
+        # A byte that is not UTF-8 is written \xNN, as a text file's is (ingest.readers.text_lines):
+        # U+FFFD would lose which byte the sender sent.
+        raw = raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\n")
+        message = super().__new__(cls, raw.decode("utf-8", errors="backslashreplace"))
+        message.raw = raw
+        return message
 
 
-class _Batcher:
-    """Collects messages and flushes them to the sink on a thread."""
+def _decode(data: bytes) -> SyslogMessage:
+    return SyslogMessage(data)
 
-    def __init__(self, sink: Sink, *, batch_records: int, flush_s: float) -> None:
-        self.sink = sink
-        self.batch_records = batch_records
-        self.flush_s = flush_s
-        self._pending: dict[str, list[str]] = {}
-        self._flusher: asyncio.Task[None] | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
-        self.received = 0
 
-    def add(self, messages: list[str], transport: str) -> None:
-        if not messages:
-            return
-        self.received += len(messages)
-        pending = self._pending.setdefault(transport, [])
-        pending.extend(messages)
-        if len(pending) >= self.batch_records:
-            self._spawn(transport)
-        elif self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._later())
+class ListenerMetrics(Protocol):
+    """Where the listener counts what it refuses (the API's :class:`graphsiem.api.metrics.Metrics`)."""
 
-    async def _later(self) -> None:
-        await asyncio.sleep(self.flush_s)
-        for transport in list(self._pending):
-            self._spawn(transport)
+    def count_syslog_dropped(self, transport: str, messages: int) -> None:
+        """``messages`` not taken on ``transport`` because the sink was behind."""
 
-    def _spawn(self, transport: str) -> None:
-        batch = self._pending.pop(transport, [])
-        if batch:
-            task = asyncio.get_running_loop().create_task(self._send(batch, transport))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+    def count_syslog_refused_connection(self) -> None:
+        """A TCP connection closed on arrival: ``max_tcp_connections`` were open."""
 
-    async def _send(self, batch: list[str], transport: str) -> None:
-        try:
-            await asyncio.to_thread(self.sink, batch, transport)
-        except Exception:  # noqa: BLE001 - a failing sink must not kill the listener
-            log.exception("syslog sink failed for %d %s messages", len(batch), transport)
 
-    async def flush(self) -> None:
-        for transport in list(self._pending):
-            self._spawn(transport)
-        if self._inflight:
-            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+class _RateLimitedWarning:
+    """A warning for events counted in bulk (drops, refusals): at once, then at most every ``every_s``."""
+
+    def __init__(self, text: str, every_s: float) -> None:
+        self.text = text  # %d: how many since the last warning, %d: how many in all
+        self.every_s = every_s
+        self.total = 0
+        self._unreported = 0
+        self._last = -float("inf")
+
+    def count(self, n: int = 1) -> None:
+        self.total += n
+        self._unreported += n
+        now = time.monotonic()
+        if now - self._last >= self.every_s:
+            self.report()
+            self._last = now
+
+    def report(self) -> None:
+        """Log what was counted since the last warning (nothing when nothing was)."""
+        if self._unreported:
+            log.warning(self.text, self._unreported, self.total)
+            self._unreported = 0
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, batcher: _Batcher, max_message: int) -> None:
-        self.batcher = batcher
-        self.max_message = max_message
+    def __init__(self, listener: SyslogListener) -> None:
+        self.listener = listener
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        message = _decode(data[: self.max_message]).rstrip("\r\x00")
+        listener = self.listener
+        if not listener.batcher.has_room("udp"):
+            # the sink is max_inflight batches behind: a datagram held now would grow memory
+            # without bound; UDP senders expect loss, but it is counted and logged, never silent
+            listener.udp_dropped += 1
+            listener.drop_warning.count()
+            if listener.metrics is not None:
+                listener.metrics.count_syslog_dropped("udp", 1)
+            return
+        message = _decode(data[: listener.max_message].rstrip(b"\r\x00"))
         if message:
-            self.batcher.add([message], "udp")
+            listener.batcher.add([message], "udp")
 
 
 class SyslogListener:
@@ -214,26 +242,57 @@ class SyslogListener:
         Address to bind, loopback by default.
     udp_port, tcp_port : int or None
         Ports to listen on (``0`` picks a free port; ``None`` disables).
+    batch_records, flush_s : int, float
+        A batch goes to the sink every ``batch_records`` messages or ``flush_s`` seconds.
+    max_message : int
+        Longest message (bytes); a TCP stream with a longer frame is closed.
+    max_inflight_batches : int
+        Batches with the sink at once; beyond, TCP reads pause and UDP datagrams are dropped.
+    max_tcp_connections : int
+        Open TCP connections; one more is closed on arrival, counted.
+    metrics : ListenerMetrics, optional
+        Counts dropped datagrams and refused connections (the API's ``/metrics``).
+
+    Attributes
+    ----------
+    udp_dropped, tcp_refused, tcp_pauses : int
+        Datagrams dropped and connections refused (both logged too), and how often the
+        TCP connections were paused while the sink was behind.
     """
 
     def __init__(self, sink: Sink, *, host: str = "127.0.0.1", udp_port: int | None = None,
                  tcp_port: int | None = None, batch_records: int = 500, flush_s: float = 0.5,
-                 max_message: int = 64 * 1024) -> None:
+                 max_message: int = 64 * 1024, max_inflight_batches: int = 4,
+                 max_tcp_connections: int = 256, metrics: ListenerMetrics | None = None,
+                 warn_every_s: float = 10.0) -> None:
         self.host = host
         self.udp_port = udp_port
         self.tcp_port = tcp_port
         self.max_message = max_message
-        self.batcher = _Batcher(sink, batch_records=batch_records, flush_s=flush_s)
+        self.max_tcp_connections = max_tcp_connections
+        self.metrics = metrics
+        self.batcher = SyslogBatcher(sink, batch_records=batch_records, flush_s=flush_s,
+                                     max_inflight=max_inflight_batches)
+        self.udp_dropped = 0
+        self.tcp_refused = 0
+        self.tcp_pauses = 0
+        self.drop_warning = _RateLimitedWarning(
+            "syslog: dropped %d UDP datagrams (%d since start): the ingest sink is behind "
+            "(max_inflight_batches reached)", warn_every_s)
+        self._refusal_warning = _RateLimitedWarning(
+            "syslog: refused %d TCP connections (%d since start): max_tcp_connections are open",
+            warn_every_s)
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.AbstractServer | None = None
+        self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
+        self._stopping = False
 
     async def start(self) -> None:
         """Bind the sockets; ``udp_port``/``tcp_port`` then hold the bound ports."""
         loop = asyncio.get_running_loop()
         if self.udp_port is not None:
             transport, _ = await loop.create_datagram_endpoint(
-                lambda: _UdpProtocol(self.batcher, self.max_message),
-                local_addr=(self.host, self.udp_port))
+                lambda: _UdpProtocol(self), local_addr=(self.host, self.udp_port))
             self._udp = transport
             self.udp_port = transport.get_extra_info("sockname")[1]
         if self.tcp_port is not None:
@@ -243,12 +302,21 @@ class SyslogListener:
 
     async def _handle_tcp(self, reader: asyncio.StreamReader,
                           writer: asyncio.StreamWriter) -> None:
+        if self._stopping or len(self._connections) >= self.max_tcp_connections:
+            # each connection may hold a read and a partial frame: their number is bounded too
+            self.tcp_refused += 1
+            self._refusal_warning.count()
+            if self.metrics is not None:
+                self.metrics.count_syslog_refused_connection()
+            writer.close()
+            return
+        task = asyncio.current_task()
+        assert task is not None  # a connection is served by a task of start_server's
+        self._connections[task] = writer
         framer = TcpFramer(max_message=self.max_message)
         peer = writer.get_extra_info("peername")
         try:
-            while data := await reader.read(65536):
-                self.batcher.add(framer.feed(data), "tcp")
-            self.batcher.add(framer.close(), "tcp")
+            await self._read_frames(reader, writer, framer)
         except FramingError as exc:
             # the messages framed before the error are the sender's as much as any other; the
             # unframable head goes to the sink, whose parser keeps it as a rejection with its text
@@ -259,13 +327,46 @@ class SyslogListener:
         except Exception:  # noqa: BLE001 - one connection's failure must not escape into the event loop
             log.exception("syslog connection from %s failed", peer)
         finally:
+            del self._connections[task]
             writer.close()
 
+    async def _read_frames(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                           framer: TcpFramer) -> None:
+        """Frame the connection's bytes into the batcher, pausing while the sink is behind."""
+        transport = cast(asyncio.Transport, writer.transport)  # a TCP connection's: it reads too
+        while True:
+            if not self.batcher.has_room("tcp"):
+                # TCP backpressure: the sender's kernel holds its bytes until the sink catches
+                # up; nothing is lost and what is held here stays bounded
+                self.tcp_pauses += 1
+                transport.pause_reading()
+                await self.batcher.wait_for_room("tcp")
+                transport.resume_reading()  # a no-op once stop() has closed the transport
+            data = await reader.read(65536)
+            if not data:
+                break
+            self.batcher.add(framer.feed(data), "tcp")
+        # end of stream, or stop(): a last newline-less line (or a cut frame, to be rejected)
+        self.batcher.add(framer.close(), "tcp")
+
     async def stop(self) -> None:
-        """Close the sockets and hand every buffered message to the sink."""
+        """Stop receiving and hand every message received to the sink.
+
+        The open TCP connections are closed: what they had sent before is framed and
+        delivered (a frame cut short as a rejection, as at end of stream); nothing is
+        read from them after this returns.
+        """
+        self._stopping = True
         if self._udp is not None:
             self._udp.close()
         if self._tcp is not None:
             self._tcp.close()
             await self._tcp.wait_closed()
+        for writer in self._connections.values():
+            writer.transport.close()  # the reader then sees what arrived before, then its end
+        self.batcher.close()
+        if self._connections:
+            await asyncio.gather(*self._connections, return_exceptions=True)
         await self.batcher.flush()
+        self.drop_warning.report()
+        self._refusal_warning.report()

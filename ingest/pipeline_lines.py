@@ -12,7 +12,7 @@ its parser refuses is one rejection with its reason; the others are read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from graphsiem.store.base import GraphStore
 from ingest.gc_tuning import fewer_collections
@@ -37,12 +37,16 @@ def ingest_lines(
     default_timezone: str = "UTC",
     reference_year: int | None = None,
     received_at: float | None = None,
+    data: Sequence[bytes] | None = None,
 ) -> IngestReport:
     """Ingest each of ``lines`` as one text record, ``origin:N`` its origin (N from 1).
 
     Blank lines are skipped, as a text file's are.  The report has one "file"
     named ``origin``; ``received_at`` dates the records that carry no time
     (see :func:`ingest.pipeline.ingest_paths`, whose other parameters these are).
+    ``data``, when given, holds each line's bytes as received (``data[i]`` for
+    ``lines[i]``): the record's id is derived from them, as a file line's is from
+    its bytes, so two messages whose texts read alike stay two records.
 
     Raises
     ------
@@ -59,5 +63,6 @@ def ingest_lines(
         counts, take = file.counts, session.take
         for number, line in enumerate(lines, start=1):
             if line.strip():
-                take(RawRecord(line, f"{origin}:{number}", line), counts, MESSAGES, None)
+                raw = None if data is None else data[number - 1]
+                take(RawRecord(line, f"{origin}:{number}", line, None, None, raw), counts, MESSAGES, None)
         return session.finish()

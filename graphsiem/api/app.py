@@ -103,7 +103,9 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
                 ctx.ingest.ingest_syslog, host=settings.syslog_host,
                 udp_port=settings.syslog_udp_port, tcp_port=settings.syslog_tcp_port,
                 batch_records=settings.syslog_batch_records, flush_s=settings.syslog_flush_s,
-                max_message=settings.syslog_max_message_bytes)
+                max_message=settings.syslog_max_message_bytes,
+                max_inflight_batches=settings.syslog_max_inflight_batches,
+                max_tcp_connections=settings.syslog_max_tcp_connections, metrics=ctx.metrics)
             await listener.start()
         app.state.syslog = listener
         try:

@@ -41,10 +41,28 @@ class Metrics:
             "graphsiem_webhook_deliveries", "Webhook deliveries by outcome.",
             ["outcome"], registry=self.registry,
         )
+        self.syslog_dropped = Counter(
+            "graphsiem_syslog_dropped", "Syslog messages dropped by the listener because ingest "
+            "was behind (UDP datagrams beyond syslog_max_inflight_batches), by transport.",
+            ["transport"], registry=self.registry,
+        )
+        self.syslog_refused_connections = Counter(
+            "graphsiem_syslog_refused_connections",
+            "Syslog TCP connections closed on arrival: syslog_max_tcp_connections were open.",
+            registry=self.registry,
+        )
         self.http_requests = Counter(
             "graphsiem_http_requests", "HTTP requests by method and status class.",
             ["method", "status"], registry=self.registry,
         )
+
+    def count_syslog_dropped(self, transport: str, messages: int) -> None:
+        """``messages`` the syslog listener dropped on ``transport`` (the sink was behind)."""
+        self.syslog_dropped.labels(transport).inc(messages)
+
+    def count_syslog_refused_connection(self) -> None:
+        """A syslog TCP connection closed on arrival (``syslog_max_tcp_connections`` open)."""
+        self.syslog_refused_connections.inc()
 
     def count_ingest(self, channel: str, *, accepted: int, rejected: int) -> None:
         """Record one ingest call's outcome."""

@@ -12,6 +12,7 @@ import pytest
 
 from graphsiem.syslog_listener import FramingError, TcpFramer
 from tests.api.conftest import Api, make_settings, running_api
+from tests.api.syslog_listener_thread import wait_until
 
 CEF = ("CEF:0|Acme|Proxy|1.0|100|Blocked download|7|src=10.0.0.5 dst=203.0.113.9 "
        "dhost=cdn-img-delivery.example request=https://cdn-img-delivery.example/a.png")
@@ -33,7 +34,9 @@ def test_tcp_framing(chunks: list[bytes], expected: list[str]) -> None:
     assert out == expected
 
 
-@pytest.mark.parametrize("data", [b"99999 <13>x", b"12345678901234 x", b"<13>" + b"x" * 2000])
+# (a count is a count only before a PRI's '<': "12345678901234 x" is a line; see
+# test_syslog_octet_count_needs_a_pri.py)
+@pytest.mark.parametrize("data", [b"99999 <13>x", b"12345678901234 <13>x", b"<13>" + b"x" * 2000])
 def test_tcp_framing_refuses_oversized_or_broken_frames(data: bytes) -> None:
     with pytest.raises(FramingError):
         TcpFramer(max_message=1024).feed(data)
@@ -44,16 +47,6 @@ def _logger(port: int, transport: str, message: str, *extra: str, rfc5424: str =
     assert logger, "util-linux logger is needed (scripts/install_system_deps.sh installs it)"
     subprocess.run([logger, "--server", "127.0.0.1", "--port", str(port), f"--{transport}",
                     rfc5424, "--tag", "sshd", *extra, message], check=True, timeout=10)
-
-
-def _wait_for(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def _accepted(api: Api, channel: str) -> float:
@@ -68,10 +61,10 @@ def test_logger_over_udp_and_tcp_reaches_the_journal_and_graph(store: Any, tmp_p
     with running_api(settings, store) as api:
         listener = api.app.state.syslog
         _logger(listener.udp_port, "udp", "Accepted password for alice from 10.0.0.7 port 22")
-        _wait_for(lambda: _accepted(api, "syslog-udp") >= 1)
+        wait_until(lambda: _accepted(api, "syslog-udp") >= 1, "a UDP message counted")
         _logger(listener.tcp_port, "tcp", CEF)
         _logger(listener.tcp_port, "tcp", "Failed password for root from 10.0.0.8", "--octet-count")
-        _wait_for(lambda: _accepted(api, "syslog-tcp") >= 2)
+        wait_until(lambda: _accepted(api, "syslog-tcp") >= 2, "two TCP messages counted")
         assert api.ctx.metrics.ingest_records.labels("syslog-udp", "accepted")._value.get() == 1
         assert api.ctx.metrics.ingest_records.labels("syslog-tcp", "accepted")._value.get() == 2
         # The events went through the pipeline into the journal and then the graph.
@@ -96,7 +89,7 @@ def test_a_line_sent_without_a_timestamp_is_dated_by_its_receipt(store: Any, tmp
     with running_api(settings, store) as api:
         before = time.time()
         _logger(api.app.state.syslog.udp_port, "udp", "disk full on /var", rfc5424="--rfc5424=notime")
-        _wait_for(lambda: _accepted(api, "syslog-udp") >= 1)
+        wait_until(lambda: _accepted(api, "syslog-udp") >= 1, "a UDP message counted")
         after = time.time()
         assert api.ctx.metrics.ingest_records.labels("syslog-udp", "accepted")._value.get() == 1
         (event,) = [item.event for item in api.ctx.ingest.journal().iter_events()]

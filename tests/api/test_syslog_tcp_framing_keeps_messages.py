@@ -9,20 +9,17 @@ the listener of a running API, whose sink is the real ingest pipeline and journa
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graphsiem.syslog_listener import FramingError, SyslogListener, TcpFramer
+from graphsiem.syslog_listener import FramingError, TcpFramer
 from tests.api.conftest import Api, make_settings, running_api
+from tests.api.syslog_listener_thread import running_listener
 
 
 def _line(user: str) -> bytes:
@@ -64,14 +61,14 @@ def _connect(api: Api) -> socket.socket:
 
 def test_messages_framed_before_a_bad_octet_count_are_delivered_and_the_bad_frame_kept(api: Api) -> None:
     with _connect(api) as sender:
-        sender.sendall(b"".join(_line(f"tcpa{i}") for i in range(5)) + b"99999999 x\n" + _line("after"))
+        sender.sendall(b"".join(_line(f"tcpa{i}") for i in range(5)) + b"99999999 <13>x\n" + _line("after"))
         # the stream cannot be framed past the bad count: the listener closes the connection
         assert sender.recv(1) == b""
     accepted, rejected = _wait_for_records(api, 6)
     assert (accepted, rejected) == (5, 1)
     assert _users(api) == [f"tcpa{i}" for i in range(5)]
     (kept,) = api.ctx.ingest.journal().rejected()
-    assert kept.raw == "99999999 x" and "not a syslog" in kept.reason  # the parser's reason
+    assert kept.raw == "99999999 <13>x" and "not a syslog" in kept.reason  # the parser's reason
 
 
 def test_a_line_without_pri_starting_with_a_date_is_a_line_and_its_neighbours_arrive(
@@ -91,22 +88,10 @@ def test_a_line_without_pri_starting_with_a_date_is_a_line_and_its_neighbours_ar
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
-@contextmanager
-def _listener(batches: list[list[str]]) -> Iterator[SyslogListener]:
+def _listener(batches: list[list[str]]) -> Any:
     """A started listener on its own event loop thread; its sink keeps each batch as it came."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    listener = SyslogListener(lambda messages, _transport: batches.append(list(messages)),
-                              tcp_port=0, flush_s=0.01, max_message=1024)
-    asyncio.run_coroutine_threadsafe(listener.start(), loop).result(10)
-    try:
-        yield listener
-    finally:
-        asyncio.run_coroutine_threadsafe(listener.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    return running_listener(lambda messages, _transport: batches.append(list(messages)),
+                            tcp_port=0, flush_s=0.01, max_message=1024)
 
 
 def _delivered(batches: list[list[str]], count: int) -> list[str]:
@@ -125,7 +110,7 @@ def test_the_listener_hands_on_every_message_around_a_bad_frame_in_one_read(
         with socket.create_connection(("127.0.0.1", listener.tcp_port), timeout=10) as sender:
             sender.sendall(b"".join(good[:3]) + b"2026-11-21 11:00:00 host app: no PRI\n" + good[3])
             assert _delivered(batches, 5)[3] == "2026-11-21 11:00:00 host app: no PRI"
-            sender.sendall(good[4] + b"77777 x\n" + good[5])
+            sender.sendall(good[4] + b"77777 <13>x\n" + good[5])
             assert sender.recv(1) == b""  # closed: the stream cannot be framed past the count
         assert len(_delivered(batches, 7)) == 7
         with socket.create_connection(("127.0.0.1", listener.tcp_port), timeout=10) as sender:
@@ -133,7 +118,7 @@ def test_the_listener_hands_on_every_message_around_a_bad_frame_in_one_read(
         delivered = _delivered(batches, 8)
     assert delivered == [g.decode().rstrip("\n") for g in good[:3]] + [
         "2026-11-21 11:00:00 host app: no PRI", good[3].decode().rstrip("\n"),
-        good[4].decode().rstrip("\n"), "77777 x", good[6].decode().rstrip("\n")]
+        good[4].decode().rstrip("\n"), "77777 <13>x", good[6].decode().rstrip("\n")]
     (warning,) = [r.getMessage() for r in caplog.records]  # the closed connection, and nothing else
     assert warning.startswith("closing syslog connection from ")
     assert warning.endswith(": frame of 77777 bytes exceeds 1024")
@@ -155,7 +140,7 @@ def test_only_digits_then_a_space_is_an_octet_count(chunks: list[bytes], expecte
 
 @pytest.mark.parametrize(("data", "unframed", "reason"), [
     (b"5 <13>a\n<13>b\n99999999 <13>c\n<13>d\n", "99999999 <13>c", "frame of 99999999 bytes exceeds 1024"),
-    (b"5 <13>a\n<13>b\n" + b"9" * 5000 + b" x\n", "9" * 1024, "frame of 99999999999999999999... bytes"),
+    (b"5 <13>a\n<13>b\n" + b"9" * 5000 + b" <13>x\n", "9" * 1024, "frame of 99999999999999999999... bytes"),
     (b"5 <13>a\n<13>b\n<13>" + b"x" * 2000, "<13>" + "x" * 1020, "line longer than 1024 bytes"),
 ])
 def test_a_framing_error_carries_the_messages_framed_before_it_and_the_unframed_head(

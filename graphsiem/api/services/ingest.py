@@ -30,7 +30,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -58,6 +58,7 @@ from graphsiem.api.services.ingest_journals import (
     ThreadJournal,
 )
 from graphsiem.api.services.ingest_projector import BackgroundProjector
+from graphsiem.syslog_listener import SyslogMessage
 from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths, ingest_records
@@ -180,7 +181,7 @@ class IngestService:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def ingest_syslog(self, messages: list[str], transport: str) -> IngestReport:
+    def ingest_syslog(self, messages: Sequence[str], transport: str) -> IngestReport:
         """Sink of the syslog listener: one batch of messages, each its own record.
 
         Each message is read as a syslog line whatever it or the others hold
@@ -189,16 +190,23 @@ class IngestService:
         reason, kept in the journal; the batch's other messages are accepted.
         Its rejections are named ``syslog-<transport>/<batch>:<N>``, ``N`` the
         message's place in the batch.
+
+        A message's event id is derived from its bytes as received (a
+        :class:`~graphsiem.syslog_listener.SyslogMessage`'s ``raw``; a plain
+        ``str``'s UTF-8), not from its text: the byte ``\\xe9`` (written ``\\xe9``)
+        and the text ``\\xe9``, or a CR and the text ``\\r``, are two records.
         """
         # A message is one record: embedded line breaks (possible with octet-counting)
         # are escaped as in RFC 5424 practice, as when batches were spooled to a file.
         lines = [m.replace("\r", "\\r").replace("\n", "\\n") for m in messages]
+        data = [m.raw if isinstance(m, SyslogMessage) else m.encode("utf-8", "surrogatepass")
+                for m in messages]
         fmt = "syslog" if "syslog" in _parser_names() else "auto"
         journal = RecordingJournal(self.journal())
         # the batch's receipt time (within the listener's flush interval of each
         # message's): what RFC 5424 lines sent without a TIMESTAMP are dated by
         report = ingest_lines(lines, origin=f"syslog-{transport}/{secrets.token_hex(4)}", store=None,
-                              journal=journal, format=fmt, received_at=time.time())
+                              journal=journal, format=fmt, received_at=time.time(), data=data)
         return self._finish(report, journal, channel=f"syslog-{transport}")
 
     # -- helpers -------------------------------------------------------------------
