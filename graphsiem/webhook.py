@@ -2,7 +2,7 @@
 
 A delivery is a JSON ``POST`` fired when a detection finds a cluster that is
 **new** or has **grown** (more hosts or members than in the previous run, or
-its score rose past the threshold) and whose score is at least
+one it did not have, or its score rose past the threshold) and whose score is at least
 ``webhook_min_score``.
 
 Signature: ``X-GraphSIEM-Signature: sha256=<hex>`` is the HMAC-SHA256, keyed by
@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import orjson
 
+from graphsiem.api.cluster_lineage import member_keys
 from graphsiem.model import epoch_to_iso
 
 log = logging.getLogger("graphsiem.webhook")
@@ -58,7 +59,14 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
 
 def classify(cluster: dict[str, Any], previous: dict[str, Any] | None,
              min_score: float) -> str | None:
-    """``"cluster.new"``, ``"cluster.grown"`` or ``None`` (no delivery)."""
+    """``"cluster.new"``, ``"cluster.grown"`` or ``None`` (no delivery).
+
+    Grown: more hosts or entities than ``previous``, or a host or member
+    ``previous`` did not have (a case continued under another pivot that
+    swapped one member for an attacker's file has as many members as before,
+    and is not the case the receiver was told about), or a score that rose
+    past ``min_score``.
+    """
     score = float(cluster.get("score", 0.0))
     if score < min_score:
         return None
@@ -66,8 +74,17 @@ def classify(cluster: dict[str, Any], previous: dict[str, Any] | None,
         return "cluster.new"
     grew = (len(cluster.get("hosts", [])) > len(previous.get("hosts", []))
             or len(cluster.get("entities", [])) > len(previous.get("entities", [])))
+    changed = (bool(set(map(str, cluster.get("hosts", [])))
+                    - set(map(str, previous.get("hosts", []))))
+               or _has_new_members(cluster, previous))
     crossed = float(previous.get("score", 0.0)) < min_score
-    return "cluster.grown" if grew or crossed else None
+    return "cluster.grown" if grew or changed or crossed else None
+
+
+def _has_new_members(cluster: dict[str, Any], previous: dict[str, Any]) -> bool:
+    """Whether ``cluster`` has a member ``previous`` did not (False when either lists none)."""
+    now, before = member_keys(cluster), member_keys(previous)
+    return bool(now and before and now - before)
 
 
 @dataclass(slots=True)

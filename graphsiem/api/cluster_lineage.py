@@ -4,8 +4,10 @@ A cluster's id is a hash of its pivot (:func:`analytics.result.cluster_id`), so
 when a later detection grows the same hosts and members from another member
 (a rollout's ``.exe`` after its ``.msi``), the case comes back under a new id.
 :meth:`graphsiem.api.state.StateStore.save_clusters` uses :func:`match_predecessors`
-to find the cluster a new one continues, so that the new id carries the old
-one's triage and names it in ``previous_ids``.
+to find the cluster a new one continues, so that the new id names it in
+``previous_ids`` and carries what is safe of its triage
+(:func:`graphsiem.api.state_lineage.continue_case`: everything when the new
+cluster adds no member, else never "closed" or "benign").
 
 The rule, :func:`is_same_case`: the host sets overlap with a Jaccard index of
 at least :data:`SAME_CASE_HOST_JACCARD` **and** their member sets with one of

@@ -35,7 +35,13 @@ from graphsiem.api.records import (
     Triage,
     Verdict,
 )
-from graphsiem.api.state_lineage import continue_case, stored_previous_ids
+from graphsiem.api.state_lineage import (
+    case_ids,
+    case_pivots,
+    continue_case,
+    live_id,
+    stored_previous_ids,
+)
 
 __all__ = ["ApiKey", "AuditEntry", "ClusterRow", "DetectionRun", "Role", "StateStore", "Status",
            "Suppression", "Triage", "Verdict", "hash_key", "parse_key_id"]
@@ -220,10 +226,12 @@ class StateStore:
         A new cluster that is the same case as a stored one under another id
         (:func:`~graphsiem.api.cluster_lineage.match_predecessors`: the pivot
         changed) continues it: the stored dict gains ``previous_ids``, the old
-        id stays readable and is recorded as superseded, the old triage
-        (status, verdict, assignee) is carried over unless the new id's own is
-        newer, and the carry is audited.  ``previous`` is then the predecessor
-        when the latest detection had produced it.
+        id stays readable and is recorded as superseded, and the old triage is
+        carried over unless the new id's own is newer
+        (:func:`~graphsiem.api.state_lineage.continue_case`: all of it when the
+        new cluster adds no entity, else only the assignee and an escalation;
+        never "closed" or "benign" onto new entities), audited.  ``previous``
+        is then the predecessor when the latest detection had produced it.
         """
         now = time.time()
         pairs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
@@ -242,6 +250,7 @@ class StateStore:
             fresh = [stored_cluster(c["id"], c, was_active=True) for c in clusters]
             predecessors = match_predecessors(fresh, candidates)
             db.execute("UPDATE clusters SET is_active = 0 WHERE is_active = 1")
+            fresh_by_id = {c.id: c for c in fresh}
             for cluster in clusters:
                 predecessor = predecessors.get(cluster["id"])
                 cluster = {**cluster, "previous_ids": lineage(
@@ -249,8 +258,8 @@ class StateStore:
                 # Produced again: whatever superseded it no longer does.
                 db.execute("DELETE FROM cluster_successors WHERE old_id = ?", (cluster["id"],))
                 if predecessor is not None:
-                    continue_case(db, predecessor.id, cluster["id"],
-                                        detection_id=detection_id, now=now)
+                    continue_case(db, predecessor, fresh_by_id[cluster["id"]],
+                                  detection_id=detection_id, now=now)
                 pivot = cluster.get("pivot") or {}
                 db.execute(
                     "INSERT OR REPLACE INTO clusters (id, score, host_count, entity_count, "
@@ -345,8 +354,11 @@ class StateStore:
     ) -> Triage:
         """Apply triage ``changes`` (status, verdict, assignee) and log each one.
 
-        A change to ``verdict`` benign suppresses ``pivot``; a change away from
-        benign lifts that suppression.  A ``note`` is logged as its own entry.
+        A change to ``verdict`` benign suppresses ``pivot``; any other change
+        of ``verdict`` lifts that suppression and those of the whole case: the
+        ones created by, or on the pivots of, the ids it continued
+        (``previous_ids``), so that a continued case's verdict and the
+        suppressions never disagree.  A ``note`` is logged as its own entry.
         """
         now = time.time()
         with self._tx() as db:
@@ -367,17 +379,18 @@ class StateStore:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     (cluster_id, now, actor, field_name, old, new),
                 )
-                if field_name == "verdict" and pivot is not None:
-                    if new == Verdict.BENIGN.value:
+                if field_name != "verdict":
+                    continue
+                if new == Verdict.BENIGN.value:
+                    if pivot is not None:
                         db.execute(
                             "INSERT OR REPLACE INTO suppressions VALUES (?, ?, ?, ?, ?)",
                             (pivot[0], pivot[1], cluster_id, now, actor),
                         )
-                    elif old == Verdict.BENIGN.value:
-                        db.execute(
-                            "DELETE FROM suppressions WHERE pivot_type = ? AND pivot_key = ?",
-                            pivot,
-                        )
+                else:
+                    # Not benign (any more): no suppression of this case stands,
+                    # whichever of its ids' benign verdicts created it.
+                    _lift_case_suppressions(db, cluster_id, pivot)
             if note:
                 db.execute(
                     "INSERT INTO audit (cluster_id, at, actor, field, old, new) "
@@ -406,7 +419,12 @@ class StateStore:
         return [Suppression(**dict(r)) for r in rows]
 
     def delete_suppression(self, pivot_type: str, pivot_key: str, *, actor: str) -> bool:
-        """Lift a suppression; the cluster's benign verdict is cleared (and audited)."""
+        """Lift a suppression; the case's benign verdict is cleared (and audited).
+
+        The verdict cleared is the live case's: the suppression's cluster, or
+        the id that continues it today (whose verdict was carried).  A
+        superseded id keeps its triage as it was, as a ``PATCH`` on it does.
+        """
         now = time.time()
         with self._tx() as db:
             rows = db.execute(
@@ -415,11 +433,12 @@ class StateStore:
             ).fetchall()
             if not rows:
                 return False
-            cluster_id = rows[0]["cluster_id"]
+            owner = rows[0]["cluster_id"]
             db.execute(
                 "DELETE FROM suppressions WHERE pivot_type = ? AND pivot_key = ?",
                 (pivot_type, pivot_key),
             )
+            cluster_id = live_id(db, owner)
             cur = db.execute(
                 "UPDATE triage SET verdict = NULL, updated_at = ?, updated_by = ? "
                 "WHERE cluster_id = ? AND verdict = 'benign'",
@@ -470,6 +489,23 @@ class StateStore:
     def list_detections(self, *, limit: int = 20) -> list[DetectionRun]:
         rows = self._query("SELECT * FROM detections ORDER BY requested_at DESC LIMIT ?", (limit,))
         return [DetectionRun(**dict(r)) for r in rows]
+
+
+def _lift_case_suppressions(db: sqlite3.Connection, cluster_id: str,
+                            pivot: tuple[str, str] | None) -> None:
+    """Lift ``pivot``'s suppression and every suppression of ``cluster_id``'s case.
+
+    A case continued under a new pivot keeps the suppression its earlier id's
+    benign verdict created (on the earlier pivot); moving the case away from
+    benign lifts it with the live pivot's.
+    """
+    ids = case_ids(db, cluster_id)
+    pivots = [pivot] if pivot is not None else []
+    for pivot_type, pivot_key in dict.fromkeys([*pivots, *case_pivots(db, ids)]):
+        db.execute("DELETE FROM suppressions WHERE pivot_type = ? AND pivot_key = ?",
+                   (pivot_type, pivot_key))
+    marks = ", ".join("?" for _ in ids)
+    db.execute(f"DELETE FROM suppressions WHERE cluster_id IN ({marks})", ids)  # noqa: S608
 
 
 _CLUSTER_SELECT = (

@@ -184,7 +184,10 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
 
 def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
                  actor: str) -> ClusterSummary:
-    """Apply a triage change; benign suppresses the pivot, anything else lifts it.
+    """Apply a triage change; benign suppresses the pivot, any other verdict lifts it.
+
+    Any other verdict lifts the suppressions of the whole case too, those the
+    ids it continued created (:meth:`graphsiem.api.state.StateStore.update_triage`).
 
     A cluster a later detection continues under another id (``superseded_by``)
     is triaged there, where the queue shows the case: a page opened before the
