@@ -84,7 +84,7 @@ def load_inputs(
     default_end = None
     if now is None:
         t = time.perf_counter()
-        default_end = default_window_end(store)
+        default_end = default_window_end(store, min_hosts=config.min_hosts, window_hours=config.window_hours)
         timings["window_end_s"] = time.perf_counter() - t
         if default_end is None:
             return None

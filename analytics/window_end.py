@@ -4,45 +4,51 @@ The window is the last ``window_hours`` ending at ``now``; without ``now`` it
 used to end at the newest sighting in the store, so ONE event dated days ahead
 (a host with a wrong clock, or an attacker stamping an event in 2099) moved
 the window past all other data and the detection found nothing (review R1,
-items 1 and 6).  The default end is now read from the hosts' clocks:
+items 1 and 6).  The default end is read from each host's newest sighting
+(:meth:`GraphStore.host_newest_sightings`) by two rules:
 
-1. each host's newest sighting (:meth:`GraphStore.host_newest_sightings`);
-2. the wall clock bounds them: sightings are read as of the wall clock plus
-   :data:`CLOCK_SKEW_S`, so an event stamped in the future moves nothing in a
-   live deployment, however many hosts send one.  The bound is dropped when
-   most hosts would then have no sighting at all (data dated after this
-   machine's clock: a replay of synthetic data, or this machine's clock is
-   the wrong one);
-3. the fleet's clock is the :data:`HOST_QUANTILE` quantile of the hosts'
-   newest sightings (the time by which most hosts had last reported; the
-   order statistic at or above it, so a fleet of 10 hosts or fewer ignores
-   nobody and one of ``n`` hosts ignores at most ``(n - 1) // 10``);
-4. hosts whose newest sighting is more than :data:`AHEAD_TOLERANCE_S` past
-   the fleet's clock are *ahead*: the window ends at the newest sighting of
-   the others, and what the hosts ahead reported after it is read as of the
-   end, as a backtest at that instant would (:func:`graphsiem.store.base.sighting_as_of`).
+1. **Clock bound.**  Sightings dated after this machine's clock plus
+   :data:`CLOCK_SKEW_S` are ignored for the end: an event stamped in the
+   future moves nothing in a live deployment, however many hosts send one
+   (a host whose only recent sighting crosses the bound is ignored whole).
+   *Unless more than half of the hosts* have their newest sighting beyond the
+   bound: then it is this machine's clock that is wrong (or the data is a
+   replay of synthetic future data), so the bound is dropped and the stats
+   say so (``clock_behind``).  The bound used to be dropped only when most
+   hosts had no sighting before it at all, so a server clock 3 h behind a
+   live fleet cut the newest 2 h of every host (review RV2, item 2).
+2. **Stray tail.**  The hosts' newest sightings, newest first: only fewer
+   hosts than a cluster needs may be set aside (``min_hosts - 1``, 2 by
+   default), so what is set aside can never be a campaign's worth of hosts.
+   If among those first hosts one is more than the window's length
+   (``window_hours``) ahead of the next, it and the hosts above it are
+   *ahead* and ignored.  A window's length is the scale that matters: a host
+   less far ahead still leaves the fleet's data in the window.
 
-On the simulator's fleets (100 hosts x 3 days, 300 x 2) the freshest host is
-0.4 h and 0.8 h ahead of the 90th percentile, so nobody is ahead and the end
-is the newest sighting, as before; a host 5 days ahead, or a 2099 event, is
-ignored.  A fleet that genuinely moved on (new data from most hosts) moves
-the 90th percentile with it, so the window follows.
+The window ends at the newest sighting of the hosts that remain, and what the
+ignored hosts reported after it is read as of the end, as a backtest at that
+instant would (:func:`graphsiem.store.base.sighting_as_of`).
+
+Why not a quantile of the hosts' clocks (the rule before, review RV2, item 1):
+up to a tenth of the fleet more than 2 h past the 90th percentile was set
+aside, and that is what a real fleet looks like at night (servers report,
+workstations are off: 8 h, even 2.5 h ahead), over a weekend, or when a
+campaign's 3 hosts are the only ones still reporting; the campaign on them
+was cut.  Now a fleet's freshest hosts are kept however many they are, as
+long as there are ``min_hosts`` of them or they are within a window of the
+rest; one host 5 days ahead, or a 2099 event, is still ignored.  In a live
+deployment the clock bound keeps a stray host within 1 h of real time, so
+the stray tail matters for replays; there, one or two hosts up to a window
+ahead do move the end (by at most ``window_hours``).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
 from graphsiem.store.base import GraphStore
 
-HOST_QUANTILE = 0.9
-"""The share of hosts whose newest sighting sets the fleet's clock."""
-AHEAD_TOLERANCE_S = 2 * 3600.0
-"""How far past the fleet's clock a host may be and still count (2 h: 2.4 times the
-largest gap measured between the freshest host and the 90th percentile on the
-simulator's fleets, 0.83 h on 300 hosts)."""
 CLOCK_SKEW_S = 3600.0
 """How far past this machine's clock an event may be dated and still end the window."""
 SHOWN_HOSTS = 5
@@ -69,6 +75,9 @@ class WindowEnd:
         Up to :data:`SHOWN_HOSTS` of them, the freshest first.
     clock_limit : float or None
         Wall clock plus :data:`CLOCK_SKEW_S` when it bounded the read, else ``None``.
+    clock_behind : bool
+        More than half of the hosts had sightings past that limit, so this
+        machine's clock was taken to be the wrong one and the limit dropped.
     """
 
     end: float
@@ -77,6 +86,7 @@ class WindowEnd:
     hosts_ahead: int = 0
     hosts_ahead_shown: tuple[str, ...] = ()
     clock_limit: float | None = None
+    clock_behind: bool = False
 
     def stats(self) -> dict[str, object]:
         """The detection stats that say how the window end was set."""
@@ -86,29 +96,55 @@ class WindowEnd:
             "hosts_ahead": self.hosts_ahead,
             "hosts_ahead_shown": list(self.hosts_ahead_shown),
             "clock_limit": self.clock_limit,
+            "clock_behind": self.clock_behind,
         }
 
 
-def fleet_clock(newest: list[float]) -> float:
-    """The :data:`HOST_QUANTILE` order statistic of hosts' newest sightings (the one at or above it).
+def stray_hosts(newest: dict[str, float], *, max_hosts: int, gap_s: float) -> set[str]:
+    """The freshest hosts, at most ``max_hosts``, that are more than ``gap_s`` ahead of the next one.
+
+    Parameters
+    ----------
+    newest : dict of str to float
+        Each host's newest sighting.
+    max_hosts : int
+        How many hosts may be set aside at most (fewer than a cluster needs).
+    gap_s : float
+        The gap, in seconds, that sets a host apart from the next.
+
+    Returns
+    -------
+    set of str
+        The hosts above the lowest such gap among the first ``max_hosts``; empty if none.
 
     Examples
     --------
-    >>> fleet_clock([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0])
-    10.0
-    >>> fleet_clock([float(i) for i in range(1, 12)])
-    10.0
+    >>> sorted(stray_hosts({"a": 100.0, "b": 90.0, "c": 10.0, "d": 9.0}, max_hosts=2, gap_s=50.0))
+    ['a', 'b']
+    >>> stray_hosts({"a": 100.0, "b": 90.0, "c": 80.0, "d": 9.0}, max_hosts=2, gap_s=50.0)
+    set()
     """
-    ordered = sorted(newest)
-    return ordered[math.ceil(HOST_QUANTILE * (len(ordered) - 1))]
+    ordered = sorted(newest, key=lambda host: (-newest[host], host))
+    above = 0
+    for i in range(min(max_hosts, len(ordered) - 1)):
+        if newest[ordered[i]] - newest[ordered[i + 1]] > gap_s:
+            above = i + 1
+    return set(ordered[:above])
 
 
-def default_window_end(store: GraphStore, *, wall_clock: float | None = None) -> WindowEnd | None:
+def default_window_end(
+    store: GraphStore, *, min_hosts: int, window_hours: float, wall_clock: float | None = None
+) -> WindowEnd | None:
     """The window's end when no ``now`` is given (see the module docstring for the rule).
 
     Parameters
     ----------
     store : GraphStore
+    min_hosts : int
+        The detection's smallest cluster (:class:`DetectionConfig`): at most
+        ``min_hosts - 1`` hosts may be set aside as ahead.
+    window_hours : float
+        The detection window's length: a host that far ahead of the next is a stray clock.
     wall_clock : float, optional
         This machine's clock (epoch seconds); default ``time.time()``.
 
@@ -122,15 +158,19 @@ def default_window_end(store: GraphStore, *, wall_clock: float | None = None) ->
         return None
     newest_sighting = max(stored.values())
     limit = (time.time() if wall_clock is None else wall_clock) + CLOCK_SKEW_S
-    newest, clock_limit = stored, None
-    if newest_sighting > limit:
+    beyond = sum(1 for t in stored.values() if t > limit)
+    newest, clock_limit, clock_behind = stored, None, False
+    if 2 * beyond > len(stored):
+        # most of the fleet is "in the future": this machine's clock is the wrong one
+        clock_behind = True
+    elif beyond:
         bounded = store.host_newest_sightings(until=limit)
-        if 2 * len(bounded) >= len(stored):
-            # A host cut at the limit sent something dated past it: it is ahead, not the fleet's clock.
-            newest = {h: t for h, t in bounded.items() if t < limit or stored[h] <= limit} or bounded
-            clock_limit = limit
-    fleet = fleet_clock(list(newest.values()))
-    end = max(t for t in newest.values() if t <= fleet + AHEAD_TOLERANCE_S)
+        # A host cut at the limit sent something dated past it: it is ahead, not the fleet's clock.
+        # At least half the hosts are within the limit and kept, so this is never empty.
+        newest = {h: t for h, t in bounded.items() if t < limit or stored[h] <= limit}
+        clock_limit = limit
+    stray = stray_hosts(newest, max_hosts=min_hosts - 1, gap_s=window_hours * 3600.0)
+    end = max(t for h, t in newest.items() if h not in stray)
     ahead = sorted((h for h, t in stored.items() if t > end), key=lambda h: (-stored[h], h))
     return WindowEnd(
         end=end,
@@ -139,4 +179,5 @@ def default_window_end(store: GraphStore, *, wall_clock: float | None = None) ->
         hosts_ahead=len(ahead),
         hosts_ahead_shown=tuple(ahead[:SHOWN_HOSTS]),
         clock_limit=clock_limit,
+        clock_behind=clock_behind,
     )

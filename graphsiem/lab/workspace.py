@@ -204,8 +204,10 @@ class Workspace:
             raise ValueError(f"window_hours must be > 0, got {window_hours!r}")
         until = instant_to_epoch(now) if now is not None else None
         if until is None:
-            # the detector's default end: the fleet's newest event, hosts with clocks ahead ignored
-            default_end = default_window_end(self.store)
+            # the detector's default end: the fleet's newest event, hosts with clocks ahead ignored;
+            # this frame's window length, and the detector's smallest cluster (min_hosts here only
+            # filters rows, default 1, which would let no stray host be set aside)
+            default_end = default_window_end(self.store, min_hosts=DetectionConfig().min_hosts, window_hours=hours)
             until = default_end.end if default_end is not None else None
         types = [t.value for t in EntityType if t is not EntityType.HOST]
         fetched = list(self.store.entity_prevalence(entity_types=types, min_hosts=min(min_hosts, 2), until=until))

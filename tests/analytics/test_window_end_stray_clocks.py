@@ -69,7 +69,7 @@ def test_one_host_five_days_ahead_does_not_move_the_window(fleet):
 
 def test_events_stamped_2099_do_not_move_the_window(fleet):
     store, baseline = fleet
-    # a fifth of the fleet: more than the quantile alone would ignore; the wall clock bounds them
+    # a fifth of the fleet: more hosts than the stray tail may set aside (min_hosts - 1); the wall clock bounds them
     for i in range(32, 40):
         _stray(store, f"ws-{i:03d}", YEAR_2099)
 
