@@ -425,7 +425,7 @@ WITH {keep}, s, s.last_seen <= coalesce($until, s.last_seen) AS ended
 WITH {keep}, s,
      CASE WHEN ended THEN s.last_seen ELSE $until END AS seen_last,
      CASE WHEN ended THEN s.count
-          ELSE toInteger(floor(s.count * (($until - s.first_seen) / (s.last_seen - s.first_seen)) + 0.5))
+          ELSE toInteger(floor(s.count * (toFloat($until - s.first_seen) / (s.last_seen - s.first_seen)) + 0.5))
      END AS cut_count
 WITH {keep}, s, seen_last, CASE WHEN cut_count < 1 THEN 1 ELSE cut_count END AS seen_count
 """
