@@ -119,7 +119,7 @@ from ingest.projection_logons import LogonRules
 from ingest.projection_network import SensorRules
 from ingest.projection_state import JOIN_STATE_VERSION, JOINS, JoinState
 from ingest.projection_transfers import PendingTransfer
-from ingest.realm_domains import parse_realm_domains, realm_domains_from_environment
+from ingest.realm_domains import RealmEvidence, parse_realm_domains, realm_domains_from_environment
 
 __all__ = [
     "DOMAIN", "FILE", "HOST", "IP", "JOIN_STATE_VERSION", "PROCESS", "R", "SCRIPT", "SCRIPT_TEXT_CHARS",
@@ -177,8 +177,8 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         """Installed command (process key) -> the service and task names it was installed as (see ``_installed``)."""
         self._sid_names: dict[str, str] = {}
         """Account SID (lower case) -> the account's user key, as logons name it (see ``_learn_sid``)."""
-        self._realm_domains: dict[str, str] = {}
-        """Learnt realm -> NetBIOS domain ("" when conflicting; see ``ingest.projection_realms``)."""
+        self._realm_domains: dict[str, RealmEvidence] = {}
+        """Learnt realm -> the NetBIOS names hosts gave it, with the hosts (see ``ingest.projection_realms``)."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._host_ips: dict[Any, str] = {}

@@ -16,7 +16,7 @@ import orjson
 from graphsiem.model import EntityKey
 from ingest.projection_transfers import PendingTransfer
 
-JOIN_STATE_VERSION = 6
+JOIN_STATE_VERSION = 7
 """Format of :meth:`JoinState.join_state`; a state of another version is not read (the joins are
 learnt again from the journal instead).  4: pid holders carry their image name, file keys
 prefer SHA-1/MD5 to names (version 3's remembered Zeek file ids name the older keys), and the
@@ -24,7 +24,9 @@ parts of long PowerShell blocks wait for each other.  A state of version 4 saved
 ``_installed_names`` (or ``_sid_names``) was a join lacks it and is not read either (``KeyError``).
 5: a download waiting for its URL keeps the address it came from (``file SERVED_BY ip`` when it
 arrives); version 4's waiting downloads lack it.  6: the Kerberos realms learnt to be NetBIOS domains
-(``_realm_domains``, :mod:`ingest.projection_realms`); version 5 lacks them."""
+(``_realm_domains``, :mod:`ingest.projection_realms`); version 5 lacks them.  7: a realm holds the
+NetBIOS names hosts gave it, each with the hosts that gave it (two hosts teach a name, not one);
+version 6 held one name per realm, which one host could set."""
 JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
          "_script_parts", "_installed_names", "_sid_names", "_realm_domains")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
@@ -129,11 +131,13 @@ def _restore_sid(item: list[Any]) -> tuple[str, str]:
     return sid, name
 
 
-def _restore_realm(item: list[Any]) -> tuple[str, str]:
-    realm, netbios = item
-    if not isinstance(realm, str) or not isinstance(netbios, str):
-        raise TypeError("a realm and its NetBIOS domain are text")
-    return realm, netbios
+def _restore_realm(item: list[Any]) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    realm, names = item
+    evidence = tuple((netbios, tuple(hosts)) for netbios, hosts in names)
+    if not isinstance(realm, str) or not all(isinstance(netbios, str) and all(isinstance(host, str) for host in hosts)
+                                             for netbios, hosts in evidence):
+        raise TypeError("a realm, its NetBIOS domains and their hosts are text")
+    return realm, evidence
 
 
 _RESTORE = {

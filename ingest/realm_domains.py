@@ -19,11 +19,28 @@ only when its realm is known to be that NetBIOS domain, from one of two sources:
   network logon's ``TargetDomainName``, which may be the realm the client typed) is never evidence:
   a network logon carries the account's domain SID, not the machine's own.
 
-Conflicting evidence (one DNS domain seen with two NetBIOS names: a disjoint namespace, a host
-that names itself into another's domain) drops the mapping for good: the realm is kept whole (a
-false merge is worse than a split), recorded as ``""`` so later evidence for either name does not
-bring it back.  Two DNS domains with one NetBIOS name are no conflict (a domain whose hosts use
-regional DNS suffixes).
+**Two hosts, not one.**  An endpoint's telemetry is its own to write, computer name included, so
+one compromised endpoint could forge the evidence (``EVIL.partner.local`` as ``THESHIRE\EVIL$``)
+and merge another forest's ``partner.local\administrator`` into ``theshire\administrator``.  A
+NetBIOS name is learnt for a realm only once :data:`WITNESSES_NEEDED` (2) distinct hosts (distinct
+machine accounts, the computer names) gave that same evidence; per realm the map keeps each NetBIOS
+name it was given with the hosts that gave it (:data:`RealmEvidence`: at most
+:data:`WITNESSES_NEEDED` hosts per name, at most :data:`CANDIDATE_LIMIT` names; when the names are
+full, the oldest name fewer hosts gave makes room).  A name one host gave decides nothing: it maps
+no realm, and it does not undo a mapping.
+
+**Conflict.**  When two NetBIOS names for one DNS domain each have :data:`WITNESSES_NEEDED` hosts
+(a disjoint namespace, hosts that name themselves into another's domain) the realm is kept whole
+for good (:data:`CONFLICTED`: a false merge is worse than a split); a name that has its hosts is
+never dropped, so later evidence for either name does not bring the mapping back.  A single
+dissenting host is ignored.  Two DNS domains with one NetBIOS name are no conflict (a domain whose
+hosts use regional DNS suffixes).
+
+**What it does not stop.**  The rule raises the bar from one forged event to forged events under
+two computer names, which a compromised endpoint can still write: nothing in an endpoint's
+telemetry proves which machine sent it.  A fleet whose realms must not be learnt from telemetry
+sets them in the operator's map (``""`` keeps a realm whole).  A realm whose Windows hosts are one
+machine (a single domain controller reporting) is not learnt: name it in the operator's map.
 """
 
 from __future__ import annotations
@@ -35,20 +52,33 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "CANDIDATE_LIMIT",
     "CONFLICTED",
     "MACHINE_SIDS",
     "REALM_DOMAINS_ENV",
-    "learn_realm",
+    "WITNESSES_NEEDED",
+    "RealmEvidence",
+    "learnt_domain",
     "machine_account_evidence",
+    "machine_account_witness",
     "mapped_user",
     "parse_realm_domains",
     "realm_domains_from_environment",
+    "witness_realm",
 ]
 
 REALM_DOMAINS_ENV = "GRAPHSIEM_REALM_DOMAINS"
 """The environment variable of the operator's realm -> NetBIOS domain map (a JSON object)."""
 CONFLICTED = ""
-"""The learnt map's value for a realm seen with two NetBIOS names: kept whole."""
+"""What a realm two NetBIOS names each have their hosts for is learnt to be: kept whole."""
+WITNESSES_NEEDED = 2
+"""Distinct hosts (machine accounts) that must give a realm's NetBIOS name before it counts: one
+endpoint writes its own telemetry, so one host's word maps nothing and undoes nothing."""
+CANDIDATE_LIMIT = 4
+"""NetBIOS names kept per realm (a genuine realm has one, a disjoint namespace two)."""
+RealmEvidence = tuple[tuple[str, tuple[str, ...]], ...]
+"""Per realm, each NetBIOS name it was given, oldest first, with the computer names of the hosts
+that gave it (at most :data:`WITNESSES_NEEDED`)."""
 MACHINE_SIDS = frozenset(("s-1-5-18", "s-1-5-20"))
 """SYSTEM and NETWORK SERVICE: the sessions a Windows host writes its machine account in, in the
 NetBIOS domain its LSA names itself in."""
@@ -89,6 +119,21 @@ def machine_account_evidence(fields: Mapping[str, Any]) -> tuple[str, str] | Non
     ...                           "user.name": "theshire\\ws9$", "user.id": "S-1-5-18"}) is None
     True
     """
+    witness = machine_account_witness(fields)
+    return None if witness is None else witness[:2]
+
+
+def machine_account_witness(fields: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    r"""``(dns domain, netbios domain, computer)``: :func:`machine_account_evidence` and the host that gave it.
+
+    ``computer`` is the machine account's name without its ``$`` (the computer's NetBIOS name, lower
+    case): the host a witness is counted as (:data:`WITNESSES_NEEDED`).  ``None`` when the event is
+    no such evidence.
+
+    >>> machine_account_witness({"host.name.original": "WORKSTATION5.theshire.local",
+    ...                          "user.name": "theshire\\workstation5$", "user.id": "S-1-5-18"})
+    ('theshire.local', 'theshire', 'workstation5')
+    """
     sid = fields.get("user.id")
     if not isinstance(sid, str) or sid.lower() not in MACHINE_SIDS:
         return None
@@ -102,37 +147,76 @@ def machine_account_evidence(fields: Mapping[str, Any]) -> tuple[str, str] | Non
         return None
     if account[:-1] != label[:_NETBIOS_COMPUTER_CHARS]:
         return None  # another machine's account (a network logon of HR001$ on the DC)
-    return dns_domain, domain
+    return dns_domain, domain, account[:-1]
 
 
-def learn_realm(learnt: Mapping[str, str], realm: str, netbios: str) -> str | None:
-    """What ``learnt`` should hold for ``realm`` after evidence that it is ``netbios``; None: unchanged.
+def witness_realm(evidence: RealmEvidence, netbios: str, computer: str) -> RealmEvidence | None:
+    """A realm's evidence after host ``computer`` named it NetBIOS domain ``netbios``; None: unchanged.
 
-    The first evidence maps the realm; evidence of another NetBIOS name marks it
-    :data:`CONFLICTED` (kept whole), and a conflicted realm stays so.
+    A name gains the host unless it has it, or has its :data:`WITNESSES_NEEDED` hosts already.  A
+    new name is added after the others; when the realm has :data:`CANDIDATE_LIMIT` names, the
+    oldest one with fewer hosts than needed (it decides nothing) makes room, and when every name
+    has its hosts the new one is not kept.
 
-    >>> learn_realm({}, "theshire.local", "theshire"), learn_realm({"theshire.local": "theshire"}, "theshire.local", "theshire")
-    ('theshire', None)
-    >>> learn_realm({"theshire.local": "theshire"}, "theshire.local", "mordor"), learn_realm({"a.b": ""}, "a.b", "a")
-    ('', None)
+    Parameters
+    ----------
+    evidence : RealmEvidence
+        What the realm was given so far (``()`` for a realm not seen).
+    netbios, computer : str
+        The NetBIOS domain named, and the computer (machine account) that named it.
+
+    Returns
+    -------
+    RealmEvidence or None
+        The evidence to keep, or None when it is unchanged.
+
+    Examples
+    --------
+    >>> one = witness_realm((), "theshire", "ws1"); one
+    (('theshire', ('ws1',)),)
+    >>> witness_realm(one, "theshire", "ws1") is None, witness_realm(one, "theshire", "ws2")
+    (True, (('theshire', ('ws1', 'ws2')),))
     """
-    known = learnt.get(realm)
-    if known is None:
-        return netbios
-    if known == CONFLICTED or known == netbios:
+    for index, (name, hosts) in enumerate(evidence):
+        if name == netbios:
+            if computer in hosts or len(hosts) >= WITNESSES_NEEDED:
+                return None
+            return (*evidence[:index], (name, (*hosts, computer)), *evidence[index + 1:])
+    if len(evidence) >= CANDIDATE_LIMIT:
+        undecided = [index for index, (_, hosts) in enumerate(evidence) if len(hosts) < WITNESSES_NEEDED]
+        if not undecided:
+            return None
+        evidence = (*evidence[:undecided[0]], *evidence[undecided[0] + 1:])
+    return (*evidence, (netbios, (computer,)))
+
+
+def learnt_domain(evidence: RealmEvidence) -> str | None:
+    """The NetBIOS domain a realm's evidence teaches: None while no name has its hosts.
+
+    The one name :data:`WITNESSES_NEEDED` hosts gave; :data:`CONFLICTED` when two names have them.
+
+    >>> learnt_domain((("theshire", ("ws1",)),)), learnt_domain((("theshire", ("ws1", "ws2")), ("mordor", ("evil",))))
+    (None, 'theshire')
+    >>> learnt_domain((("theshire", ("ws1", "ws2")), ("mordor", ("evil", "evil2"))))
+    ''
+    """
+    learnt = [name for name, hosts in evidence if len(hosts) >= WITNESSES_NEEDED]
+    if not learnt:
         return None
-    return CONFLICTED
+    return learnt[0] if len(learnt) == 1 else CONFLICTED
 
 
-def mapped_user(user: str, learnt: Mapping[str, str], overrides: Mapping[str, str]) -> str:
+def mapped_user(user: str, learnt: Mapping[str, RealmEvidence], overrides: Mapping[str, str]) -> str:
     r"""A Kerberos user key ``realm\name`` as ``netbios\name`` when the realm is known to be that domain.
 
-    ``overrides`` (the operator's) win over ``learnt`` (the telemetry's); a realm either maps to
-    ``""`` (:data:`CONFLICTED`, or the operator's "keep it whole"), or not at all, keeps its key.
+    ``overrides`` (the operator's) win over ``learnt`` (the telemetry's evidence, :func:`learnt_domain`);
+    a realm either maps to ``""`` (:data:`CONFLICTED`, or the operator's "keep it whole"), or not at
+    all (one host's word), keeps its key.
 
-    >>> mapped_user("theshire.local\\pgustavo", {"theshire.local": "theshire"}, {})
-    'theshire\\pgustavo'
-    >>> mapped_user("theshire.local\\pgustavo", {"theshire.local": "theshire"}, {"theshire.local": ""})
+    >>> two = {"theshire.local": (("theshire", ("ws1", "ws2")),)}
+    >>> mapped_user("theshire.local\\pgustavo", two, {}), mapped_user("theshire.local\\pgustavo", two, {"theshire.local": ""})
+    ('theshire\\pgustavo', 'theshire.local\\pgustavo')
+    >>> mapped_user("theshire.local\\pgustavo", {"theshire.local": (("theshire", ("ws1",)),)}, {})
     'theshire.local\\pgustavo'
     """
     realm, sep, name = user.partition("\\")
@@ -140,7 +224,8 @@ def mapped_user(user: str, learnt: Mapping[str, str], overrides: Mapping[str, st
         return user
     netbios = overrides.get(realm)
     if netbios is None:
-        netbios = learnt.get(realm)
+        evidence = learnt.get(realm)
+        netbios = None if evidence is None else learnt_domain(evidence)
     return f"{netbios}\\{name}" if netbios else user
 
 

@@ -169,7 +169,7 @@ def test_a_waiting_download_survives_the_join_state():
 
 def test_a_join_state_of_the_previous_version_is_not_read():
     """Version 2 had no waiting downloads: it is learnt again from the journal instead."""
-    assert projection_module.JOIN_STATE_VERSION == 6
+    assert projection_module.JOIN_STATE_VERSION == 7
     old = json.loads(Projector().join_state())
     del old["_fuid_pending"]
     old["version"] = 2

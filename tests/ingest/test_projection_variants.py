@@ -128,7 +128,7 @@ def test_a_4688_chain_across_ingest_calls_is_the_replayed_graph(embedded_store, 
 
 def test_a_join_state_of_version_3_is_not_read():
     """Version 3's pid holders had no image name, and its Zeek file ids name files by the older keys."""
-    assert JOIN_STATE_VERSION == 6
+    assert JOIN_STATE_VERSION == 7
     old = json.loads(Projector().join_state())
     old["version"] = 3
     old["_pids"] = [[["ws-1", "7"], [[1.0, ["process", "k"]]]]]

@@ -2,10 +2,12 @@ r"""Kerberos principals are the ``DOMAIN\name`` users of Windows' own events onc
 
 Zeek's ``kerberos.log`` and a KDC's 4768/4769/4771 name an account in its realm kept whole
 (``theshire.local\pgustavo``); Windows' 4624/4672/4688 in its NetBIOS domain (``theshire\pgustavo``).
-The projection learns realm -> NetBIOS domain from a Windows host's own machine account (a Security
-event of ``WORKSTATION5.theshire.local`` whose SYSTEM account is ``THESHIRE\WORKSTATION5$``), takes the
-operator's map (``GRAPHSIEM_REALM_DOMAINS``) over it, keeps a realm whole on conflicting evidence,
-and names each event with the map the events before it in the journal left (:mod:`ingest.projection_realms`).
+The projection learns realm -> NetBIOS domain from Windows hosts' own machine accounts (a Security
+event of ``WORKSTATION5.theshire.local`` whose SYSTEM account is ``THESHIRE\WORKSTATION5$``) once two
+distinct hosts gave the same name, takes the operator's map (``GRAPHSIEM_REALM_DOMAINS``) over it,
+keeps a realm whole on conflicting evidence (two hosts for each name), and names each event with the
+map the events before it in the journal left (:mod:`ingest.projection_realms`).  One host's word maps
+nothing and undoes nothing: :mod:`tests.ingest.test_realm_domains_one_host` shows it.
 
 The Windows records are Winlogbeat 7 records written after Microsoft's event schemas; the Zeek ones
 follow ``kerberos.log``'s fields.  The corpus test reads ``$GRAPHSIEM_SAMPLES``.
@@ -29,6 +31,7 @@ from tests.ingest.parsers.test_windows_variants import _winlogbeat
 from tests.ingest.test_projection_variants import one_record_per_call
 
 WORKSTATION = "WORKSTATION5.theshire.local"
+SECOND_WORKSTATION = "WORKSTATION6.theshire.local"
 DC = "MORDORDC.theshire.local"
 USER_SID = "S-1-5-21-4228717743-1032521047-1810997296-1104"
 WINDOWS_USER = ("user", "theshire\\pgustavo")
@@ -53,6 +56,13 @@ def system_process(computer: str = WORKSTATION, domain: str = "THESHIRE", *, sid
         "NewProcessName": "C:\\Windows\\System32\\svchost.exe", "NewProcessId": "0x2a0", "ProcessId": "0x260",
         "CommandLine": "C:\\Windows\\system32\\svchost.exe -k netsvcs -p",
         "ParentProcessName": "C:\\Windows\\System32\\services.exe"}, computer, record_id)
+
+
+def two_hosts(domain: str = "THESHIRE", *, first: str = WORKSTATION, second: str = SECOND_WORKSTATION,
+              record_id: int = 1) -> list[dict[str, Any]]:
+    """The SYSTEM 4688s of two hosts of one DNS domain naming the same NetBIOS domain: what teaches it."""
+    return [system_process(first, domain, record_id=record_id),
+            system_process(second, domain, record_id=record_id + 1)]
 
 
 def machine_logon(computer: str = DC, domain: str = "THESHIRE", *, account: str | None = None,
@@ -144,9 +154,9 @@ def test_nothing_else_is_evidence(record: dict[str, Any]) -> None:
 
 # -- naming Kerberos users ------------------------------------------------------------------------
 
-def test_kerberos_users_join_the_windows_user_once_a_host_of_the_realm_named_its_domain() -> None:
-    projection = Projector().project(events(system_process(), user_process(), tgt(), zeek_as()))
-    assert users(projection) == {WINDOWS_USER, ("user", "theshire\\workstation5$")}
+def test_kerberos_users_join_the_windows_user_once_two_hosts_of_the_realm_named_its_domain() -> None:
+    projection = Projector().project(events(*two_hosts(), user_process(), tgt(), zeek_as()))
+    assert users(projection) == {WINDOWS_USER, ("user", "theshire\\workstation5$"), ("user", "theshire\\workstation6$")}
     logged_on = {(r.src, r.dst) for r in projection.relations if r.type == "LOGGED_ON"}
     # the KDC's TGT and the wire's are the user whose process ran on the workstation
     assert (WINDOWS_USER, ("host", "mordordc")) in logged_on
@@ -156,31 +166,36 @@ def test_kerberos_users_join_the_windows_user_once_a_host_of_the_realm_named_its
 
 def test_a_machine_principal_on_the_wire_is_the_machine_account_windows_names() -> None:
     projector = Projector()
-    projector.project(events(system_process()))
+    projector.project(events(*two_hosts()))
     assert kerberos_users(projector, zeek_as(client="WORKSTATION5$/THESHIRE.LOCAL")) == {
         ("user", "theshire\\workstation5$")}
 
 
 def test_a_kerberos_user_before_its_realm_is_known_stays_the_realm_user_and_later_ones_are_named() -> None:
     """The order rule: each event is named with the map the events before it in the journal left."""
-    records = [tgt(1), system_process(record_id=2), zeek_as()]
+    records = [tgt(1), *two_hosts(record_id=2), zeek_as()]
     whole = Projector().project(events(*records))
-    assert users(whole) == {REALM_USER, WINDOWS_USER, ("user", "theshire\\workstation5$")}
+    assert users(whole) == {REALM_USER, WINDOWS_USER, ("user", "theshire\\workstation5$"),
+                            ("user", "theshire\\workstation6$")}
     # one event per batch gives the same nodes: the map is the projector's join state
     one_by_one = Projector()
     per_event = set().union(*(users(one_by_one.project([event])) for event in events(*records)))
     assert per_event == users(whole)
 
 
-def test_a_realm_seen_with_two_netbios_names_is_kept_whole_for_good() -> None:
+def test_a_realm_two_hosts_give_another_netbios_name_is_kept_whole_for_good() -> None:
     projector = Projector()
-    projector.project(events(system_process()))
+    projector.project(events(*two_hosts()))
     assert kerberos_users(projector, tgt()) == {WINDOWS_USER}
-    # a host of the same DNS domain naming itself into another domain: a conflict
+    # one host of the same DNS domain naming itself into another domain is ignored ...
     projector.project(events(system_process("ROGUE.theshire.local", "MORDOR")))
+    assert kerberos_users(projector, tgt()) == {WINDOWS_USER}
+    # ... a second one makes it a conflict
+    projector.project(events(system_process("ROGUE2.theshire.local", "MORDOR")))
     assert kerberos_users(projector, tgt()) == {REALM_USER}
     # evidence of either name afterwards does not bring the mapping back, nor does a restart
-    projector.project(events(system_process(), system_process("ROGUE.theshire.local", "MORDOR")))
+    projector.project(events(system_process("WS7.theshire.local"), *two_hosts("MORDOR", first="ROGUE3.theshire.local",
+                                                                                  second="ROGUE4.theshire.local")))
     restarted = Projector()
     assert restarted.restore_join_state(projector.join_state())
     assert kerberos_users(restarted, tgt(), zeek_as()) == {REALM_USER}
@@ -189,16 +204,24 @@ def test_a_realm_seen_with_two_netbios_names_is_kept_whole_for_good() -> None:
 def test_two_dns_domains_of_one_netbios_domain_are_no_conflict() -> None:
     """Hosts of one domain with regional DNS suffixes: each suffix maps, and the realm with them."""
     projector = Projector()
-    projector.project(events(system_process("WS1.eu.theshire.local"), system_process()))
+    projector.project(events(*two_hosts(first="WS1.eu.theshire.local", second="WS2.eu.theshire.local"),
+                             *two_hosts()))
+    assert kerberos_users(projector, zeek_as(client="pgustavo/EU.THESHIRE.LOCAL")) == {WINDOWS_USER}
     assert kerberos_users(projector, tgt()) == {WINDOWS_USER}
 
 
-def test_the_learnt_realms_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_learnt_realms_are_bounded_and_undecided_ones_make_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the bound the older half of the realms no name has two hosts for yet is forgotten; a decided
+    realm stays."""
     monkeypatch.setattr(projection_realms, "REALM_LIMIT", 4)
     projector = Projector()
-    projector.project(events(system_process(), *(system_process(f"WS{n}.site{n}.example") for n in range(6))))
-    assert len(projector._realm_domains) <= 5
-    assert kerberos_users(projector, tgt()) == {REALM_USER}  # the oldest realm went past the bound
+    projector.project(events(*two_hosts(), *(system_process(f"WS{n}.site{n}.example") for n in range(6))))
+    assert len(projector._realm_domains) <= 4
+    assert "theshire.local" in projector._realm_domains
+    assert kerberos_users(projector, tgt()) == {WINDOWS_USER}
+    # an undecided realm forgotten is learnt again from its hosts' next events
+    projector.project(events(*two_hosts(first="A.site0.example", second="B.site0.example")))
+    assert kerberos_users(projector, zeek_as(client="bob/SITE0.EXAMPLE")) == {("user", "theshire\\bob")}
 
 
 # -- the operator's map ---------------------------------------------------------------------------
@@ -210,11 +233,11 @@ def test_the_operators_map_names_a_realm_no_host_taught() -> None:
 
 def test_the_operators_map_wins_over_the_learnt_one() -> None:
     projector = Projector(realm_domains={"theshire.local": "shire"})
-    projector.project(events(system_process()))
+    projector.project(events(*two_hosts()))
     assert kerberos_users(projector, tgt()) == {("user", "shire\\pgustavo")}
     # "" keeps the realm whole whatever the hosts say
     projector = Projector(realm_domains={"theshire.local": ""})
-    projector.project(events(system_process()))
+    projector.project(events(*two_hosts()))
     assert kerberos_users(projector, tgt(), zeek_as()) == {REALM_USER}
 
 
@@ -259,26 +282,39 @@ def test_the_setting_validates_the_map_as_the_projector_reads_it(monkeypatch: py
 
 def test_the_learnt_realms_are_join_state() -> None:
     first = Projector()
-    first.project(events(system_process()))
+    first.project(events(*two_hosts()))
     second = Projector()
     assert second.restore_join_state(first.join_state())
     assert kerberos_users(second, tgt()) == {WINDOWS_USER}
-    assert JOIN_STATE_VERSION == 6
+    # one host's evidence is join state too: the second host's event in the next call completes it
+    half = Projector()
+    half.project(events(system_process()))
+    resumed = Projector()
+    assert resumed.restore_join_state(half.join_state())
+    resumed.project(events(system_process(SECOND_WORKSTATION)))
+    assert kerberos_users(resumed, tgt()) == {WINDOWS_USER}
+    assert JOIN_STATE_VERSION == 7
     old = json.loads(first.join_state())
-    del old["_realm_domains"]
-    old["version"] = 5
+    old["_realm_domains"] = [["theshire.local", "theshire"]]  # version 6: one name per realm, one host set it
+    old["version"] = 6
+    assert Projector().restore_join_state(json.dumps(old).encode()) is False
+    old["version"] = 7  # the old shape under the new version is refused, not misread
     assert Projector().restore_join_state(json.dumps(old).encode()) is False
 
 
 SEQUENCE = [
     zeek_as(TS - 60),  # before any evidence: stays the realm's user
     tgt(1),
-    system_process(record_id=2),  # the evidence
-    user_process(3),
+    system_process(record_id=2),  # one host's evidence: nothing yet
+    zeek_as(TS, client="merry/THESHIRE.LOCAL"),  # stays the realm's user
+    system_process(SECOND_WORKSTATION, record_id=3),  # the second host: learnt
+    user_process(4),
     zeek_as(TS + 1),  # named theshire\pgustavo from here on
-    tgt(4),
-    system_process("ROGUE.theshire.local", "MORDOR", record_id=5),  # a conflict: kept whole again
-    zeek_as(TS + 2, client="samwise/THESHIRE.LOCAL"),
+    tgt(5),
+    system_process("ROGUE.theshire.local", "MORDOR", record_id=6),  # one dissenting host: ignored
+    zeek_as(TS + 2, client="frodo/THESHIRE.LOCAL"),  # still theshire\frodo
+    system_process("ROGUE2.theshire.local", "MORDOR", record_id=7),  # a second one: a conflict, kept whole
+    zeek_as(TS + 3, client="samwise/THESHIRE.LOCAL"),
 ]
 
 
@@ -286,8 +322,9 @@ def test_realm_names_across_ingest_calls_are_the_replayed_graph(store: Any, tmp_
     """One record per call (each call reads the join state back) makes the graph one replay makes."""
     live, rebuilt = one_record_per_call(store, tmp_path, SEQUENCE)
     users_live = {key for key in live["entities"] if key[0] == "user"}
-    assert {REALM_USER, WINDOWS_USER, ("user", "theshire.local\\samwise")} <= users_live
-    assert ("user", "theshire\\samwise") not in users_live
+    assert {REALM_USER, WINDOWS_USER, ("user", "theshire.local\\samwise"), ("user", "theshire.local\\merry"),
+            ("user", "theshire\\frodo")} <= users_live
+    assert not {("user", "theshire\\samwise"), ("user", "theshire\\merry"), ("user", "theshire.local\\frodo")} & users_live
     # the TGTs after the evidence, on the wire and at the KDC, are the Windows user's log-ons
     assert {(WINDOWS_USER, "LOGGED_ON", ("ip", "172.18.39.36")),
             (WINDOWS_USER, "LOGGED_ON", ("host", "mordordc"))} <= set(live["relations"])
@@ -307,15 +344,17 @@ def test_the_operators_map_across_ingest_calls_is_the_replayed_graph(store: Any,
 
 # -- the corpus -----------------------------------------------------------------------------------
 
-def test_the_corpus_dc_names_its_realm_by_its_own_machine_account() -> None:
+def test_the_corpus_hosts_name_their_realm_by_their_own_machine_accounts() -> None:
     """empire_enable_rdp: HFDC01.shire.com's 4769 of its own account (``shire.com\\hfdc01$``) comes one record
     before its 4672/4624 as ``SHIRE\\HFDC01$`` under SYSTEM: that ticket stays the realm's user (the
-    order rule), and the evidence maps ``shire.com`` for every Kerberos event after it."""
+    order rule).  HFDC01 alone would teach nothing (two hosts are needed); HR001 and IT001 name
+    themselves ``SHIRE\\HR001$`` and ``SHIRE\\IT001$`` under SYSTEM too, so ``shire.com`` is learnt from
+    the first two hosts, HFDC01 and HR001, and maps every Kerberos event after them."""
     corpus, _, _ = _parse_file("empire_enable_rdp_2019-05-18203650.json")
     projector = Projector()
     graph = projector.project(corpus)
     tickets = [event for event in corpus if event.kind == "winsec:kerberos_service_ticket"]
     assert [event.fields["user.name"] for event in tickets] == ["shire.com\\hfdc01$"]
     assert {("user", "shire.com\\hfdc01$"), ("user", "shire\\hfdc01$")} <= users(graph)
-    assert projector._realm_domains == {"shire.com": "shire"}
+    assert projector._realm_domains == {"shire.com": (("shire", ("hfdc01", "hr001")),)}
     assert users(projector.project(tickets)) == {("user", "shire\\hfdc01$")}
