@@ -124,9 +124,21 @@ def _answers_address_question(fields: dict[str, Any]) -> bool:
     (False, True)
     >>> _answers_address_question({})
     True
+
+    A type that is not text (a JSON record's ``"qtype_name": [...]``) is no known type:
+
+    >>> _answers_address_question({"zeek.qtype_name": [{"x": 1}]})
+    True
     """
+    qtype = _question_type(fields)
+    return qtype is None or qtype in _ADDRESS_QUERY_TYPES
+
+
+def _question_type(fields: dict[str, Any]) -> str | None:
+    """The question's record type, or ``None`` when none is given or it is not text (a JSON
+    record can put anything there: a type that is no string is no known type)."""
     qtype = fields.get("dns.question.type") or fields.get("zeek.qtype_name")
-    return not qtype or qtype in _ADDRESS_QUERY_TYPES
+    return qtype if isinstance(qtype, str) and qtype else None
 
 
 def _cname_flags(fields: dict[str, Any], answers: list[Any], question: str) -> list[bool]:
@@ -159,13 +171,17 @@ def _cname_flags(fields: dict[str, Any], answers: list[Any], question: str) -> l
     [False, False]
     >>> _cname_flags({"dns.answer_types": ["NS", None, "A"]}, ["ns1.example", "ns2.example", "192.0.2.1"], "a.example")
     [False, False, False]
+    >>> _cname_flags({"zeek.qtype_name": [{}], "dns.answer_types": [{}, "A"]}, ["cdn.example", "192.0.2.1"], "a.example")
+    [True, False]
     """
     types = fields.get("dns.answer_types")
     if not isinstance(types, list) or len(types) != len(answers):
         types = None
-    elif all(types):
-        return [kind == "CNAME" for kind in types]
-    qtype = fields.get("dns.question.type") or fields.get("zeek.qtype_name")
+    else:
+        types = [kind if isinstance(kind, str) else None for kind in types]  # junk is no type
+        if all(types):
+            return [kind == "CNAME" for kind in types]
+    qtype = _question_type(fields)
     if qtype:
         is_chain = qtype in _ALIAS_QUERY_TYPES
     else:

@@ -162,3 +162,14 @@ def test_a_ptr_question_is_a_domain_of_the_reverse_tree(store, tmp_path) -> None
     assert resolves(store, tmp_path, [ptr]) == set()
     entity = store.get_entity("domain", "9.113.0.203.in-addr.arpa")
     assert entity is not None and entity.props["registered_domain"] == "in-addr.arpa"
+
+
+def test_a_question_type_that_is_not_text_is_no_type_and_projects_without_error(store, tmp_path):
+    # found by tests/ingest/test_pipeline_fuzz.py: a JSON list as Zeek's qtype_name raised
+    # TypeError (unhashable) in the projection, so the event was journaled but left out of the graph
+    record = {"_path": "dns", "ts": 1709633731.0, "uid": "CJ3", "id.orig_h": "192.0.2.10", "id.orig_p": 53000,
+              "id.resp_h": "198.51.100.53", "id.resp_p": 53, "query": "rare-cdn.example.com",
+              "qtype_name": [{"x": 1}], "rcode_name": "NOERROR", "answers": ["edge.example.net", "203.0.113.9"],
+              "TTLs": [300.0, 60.0]}
+    # read as a question of no known type: a name that goes on to an address is a chain link
+    assert ("rare-cdn.example.com", "edge.example.net") in resolves(store, tmp_path, [record])
