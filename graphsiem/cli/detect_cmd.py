@@ -112,21 +112,31 @@ def suppressions_note(count: int, *, ignored: bool) -> str:
 
 
 def window_note(stats: dict[str, Any]) -> str:
-    """What the output says when hosts ahead of the fleet did not move the window (empty otherwise).
+    """What the output says when hosts ahead of the fleet did not move the window, or when this
+    machine's clock was found behind the fleet's (empty otherwise).
 
     Examples
     --------
     >>> window_note({"window_ends_at": "fleet's newest event", "window_end": 86400.0, "newest_sighting":
     ...              4070908800.0, "hosts_ahead": 1, "hosts_ahead_shown": ["ws-7"]})
     "window ends at 1970-01-02T00:00:00.000Z, the fleet's newest event: 1 host ahead of the fleet ignored (ws-7; newest sighting 2099-01-01T00:00:00.000Z)"
+    >>> window_note({"window_ends_at": "newest event", "clock_behind": True})
+    "most hosts' newest events are dated more than 1 h past this machine's clock: its clock is taken to be wrong and the window ends at the fleet's newest event"
+    >>> window_note({"window_ends_at": "newest event", "clock_behind": False})
+    ''
     """
-    if stats.get("window_ends_at") != "fleet's newest event":
-        return ""
-    count = stats["hosts_ahead"]
-    shown = ", ".join(stats["hosts_ahead_shown"]) + (" ..." if count > len(stats["hosts_ahead_shown"]) else "")
-    return (f"window ends at {epoch_to_iso(stats['window_end'])}, the fleet's newest event: {count} "
-            f"host{'' if count == 1 else 's'} ahead of the fleet ignored ({printable(shown)}; newest sighting "
-            f"{epoch_to_iso(stats['newest_sighting'])})")
+    notes = []
+    if stats.get("window_ends_at") == "fleet's newest event":
+        count = stats["hosts_ahead"]
+        shown = ", ".join(stats["hosts_ahead_shown"]) + (" ..." if count > len(stats["hosts_ahead_shown"]) else "")
+        notes.append(f"window ends at {epoch_to_iso(stats['window_end'])}, the fleet's newest event: {count} "
+                     f"host{'' if count == 1 else 's'} ahead of the fleet ignored ({printable(shown)}; newest "
+                     f"sighting {epoch_to_iso(stats['newest_sighting'])})")
+    if stats.get("clock_behind"):
+        # most hosts report past this machine's clock: its clock (or the data's) is off, not theirs
+        notes.append("most hosts' newest events are dated more than 1 h past this machine's clock: "
+                     "its clock is taken to be wrong and the window ends at the fleet's newest event")
+    return "; ".join(notes)
 
 
 def run(args: argparse.Namespace) -> int:
