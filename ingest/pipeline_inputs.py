@@ -23,6 +23,7 @@ from ingest.pipeline_session import Session
 from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.cr_endings import as_newlines, open_cr_as_newline, uses_bare_cr
 from ingest.readers.files import (
+    HEAD_BYTES,
     READ_BUFFER_BYTES,
     StreamInput,
     choose_reader,
@@ -34,7 +35,7 @@ from ingest.readers.files import (
 )
 from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader, canonical_json
-from ingest.readers.streams import LiveSource, live_descriptor, mark_live
+from ingest.readers.streams import LiveSource, live_descriptor
 from ingest.report import Counts, IngestReport
 
 UNREADABLE = "unreadable"
@@ -82,7 +83,8 @@ def _read_file(session: Session, path: Path, readers: Sequence[Reader]) -> None:
             problem = ReadError(display, f"file cannot be read: {exc.strerror or exc}", "")
             session.take(problem, file_report.counts, UNREADABLE, None)
             return
-        is_cr = uses_bare_cr(head)
+        # only a file is split on a bare \r, never a stream or a body (ingest.readers.cr_endings)
+        is_cr = uses_bare_cr(head, is_whole=len(head) < HEAD_BYTES)
         chosen = choose_reader(path, readers, as_newlines(head) if is_cr else head)
         reason = chosen.reason if chosen.reader is None else None
     if reason is not None:
@@ -151,11 +153,8 @@ def ingest_stream(session: Session, source: StreamInput, readers: Sequence[Reade
             session.take(problem, file_report.counts, UNREADABLE, None)
             return
         stream_out, head = opened.stream, opened.head
-        if uses_bare_cr(head):
-            # lines ended by a bare \r: read with \n there (ingest.readers.cr_endings)
-            stream_out, head = open_cr_as_newline(stream_out, READ_BUFFER_BYTES), as_newlines(head)
-            if isinstance(stream_in, LiveSource):
-                stream_out = mark_live(stream_out)  # read as it comes, as open_stream marks it
+        # Never split on a bare \r: a stream (an HTTP body, a pipe of messages) whose one
+        # message holds \r in a field would forge a second record (ingest.readers.cr_endings).
         with stream_out as stream:
             if bar is not None:
                 bar.stream_started(lambda: opened.source.consumed)

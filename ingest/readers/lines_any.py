@@ -14,7 +14,11 @@ Here:
   :class:`~ingest.readers.ndjson.NdjsonReader` frames it: same record, same
   id), any other line is its text (:func:`~ingest.readers.text_lines.decode_line`);
   the parser is then detected per record.  ``POST /v1/events`` with
-  ``Content-Type: text/plain`` and ``format=auto``.
+  ``Content-Type: text/plain`` and ``format=auto``.  One exception: input
+  that starts with Zeek's header block (``#separator`` ... ``#fields``) is
+  Zeek TSV, read as a file of it is (its header governs the rows; a row read
+  alone is no record); a lone ``#separator`` line is one line among others.  No other
+  first line steers the framing (JSON, CSV, XML: review R2, item 6).
 * :class:`AnyTextLinesReader` reads every line as text, a NUL, control bytes
   or JSON notwithstanding: the lines of a format that reads text (syslog).
 * :func:`readers_for_format` is the reader list of an explicit ``format``.
@@ -23,7 +27,8 @@ Here:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from itertools import chain
+from typing import BinaryIO, cast
 
 import orjson
 
@@ -62,7 +67,11 @@ class TextOrJsonLinesReader:
 
     A line that starts with ``{`` but is not a JSON object is a
     :class:`~ingest.readers.base.ReadError` naming why (as NDJSON says it);
-    blank lines are skipped; an over-long line is rejected unread.
+    blank lines are skipped; an over-long line is rejected unread.  Input
+    that starts with a Zeek header block (``#separator``, then ``#`` lines up to
+    ``#fields``) is read by :class:`~ingest.readers.zeek_tsv.ZeekTsvReader`
+    instead: that header is unambiguous, and Zeek's rows mean nothing
+    without it.  One line ``#separator ...`` alone steers nothing.
     """
 
     name = "lines"
@@ -71,8 +80,14 @@ class TextOrJsonLinesReader:
         return True
 
     def read(self, stream: BinaryIO, path: str) -> Iterator[RawRecord | ReadError]:
+        lines = iter_lines(stream)
+        head = _zeek_header(lines)
+        if head and head[-1][1].startswith(_ZEEK_FIELDS):
+            # a whole Zeek header block: its #fields govern the rows, as in a Zeek file
+            yield from ZeekTsvReader().read(cast(BinaryIO, _LinesAgain([raw for _, raw in head], stream)), path)
+            return
         loads = orjson.loads
-        for number, raw in iter_lines(stream):
+        for number, raw in chain(head, lines):
             origin = f"{path}:{number}"
             if isinstance(raw, TooLongLine):
                 yield ReadError(origin, too_long_reason(raw.length, MAX_LINE_BYTES), "")
@@ -90,6 +105,49 @@ class TextOrJsonLinesReader:
             line, data = decode_line(raw)
             if line.strip():
                 yield RawRecord(line, origin, line, None, None, data)
+
+
+_ZEEK_HEADER = b"#separator"
+"""The first line of a Zeek TSV log (what :meth:`ZeekTsvReader.sniff` looks for)."""
+
+_ZEEK_FIELDS = b"#fields"
+"""The header line that names a Zeek log's columns: without it no row can be read."""
+
+_ZEEK_HEADER_LINES = 16
+"""The most ``#`` lines read ahead looking for ``#fields`` (Zeek writes 8 header lines)."""
+
+
+def _zeek_header(lines: Iterator[tuple[int, bytes]]) -> list[tuple[int, bytes]]:
+    """The first lines of ``lines``: a ``#separator`` line and the ``#`` lines after it up to ``#fields``.
+
+    Read ahead only while the lines are a Zeek header; the caller reads them again
+    whatever they are.  One message that starts ``#separator`` (a line an attacker
+    writes into a batch) is not a header: Zeek's next lines are ``#`` lines too,
+    up to ``#fields``, and a batch's next line is another sender's message.
+    """
+    first = next(lines, None)
+    if first is None:
+        return []
+    head = [first]
+    if not first[1].startswith(_ZEEK_HEADER):
+        return head
+    for item in lines:
+        head.append(item)
+        raw = item[1]
+        if not raw.startswith(b"#") or raw.startswith(_ZEEK_FIELDS) or len(head) > _ZEEK_HEADER_LINES:
+            break
+    return head
+
+
+class _LinesAgain:
+    """``stream`` with ``lines`` (its first lines, already read) put back before it, for ``readline``."""
+
+    def __init__(self, lines: list[bytes], stream: BinaryIO) -> None:
+        self._lines = lines[::-1]
+        self._stream = stream
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._lines.pop() if self._lines else self._stream.readline(size)
 
 
 _TEXT_FORMATS: dict[str, tuple[type[Reader], ...]] = {

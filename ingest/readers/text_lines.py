@@ -72,31 +72,52 @@ def skip_rest_of_line(readline: Callable[[int], bytes], max_bytes: int) -> int:
 
 
 def looks_like_text(head: bytes) -> bool:
-    """True when ``head`` reads as text: few NULs or control bytes, most of it UTF-8.
+    """True when ``head`` reads as text: most of its lines are text, whatever one of them holds.
 
-    A file is refused as binary when more than 1% of its head (one byte in a
-    short head) is a NUL or another C0 control byte (tab, line feed and
-    carriage return excepted), or more than 10% of it (one byte in a short
-    head) is bytes that are not part of valid UTF-8.  Binary data (compressed,
-    executable, images, random bytes) has about one control byte in nine of its
-    bytes; a log has none, and Latin-1 text a few accented letters in a
-    hundred.  So one ``é`` or one NUL near the start no longer refuses a whole
-    log: its lines are read, each as :func:`decode_line` says.
+    A line (split on ``\\n``) is not text when it has a NUL, more than 1% of
+    it (one byte in a short line) is another C0 control byte (tab and carriage
+    return excepted), or more than 10% of it (one byte in a short line) is
+    bytes that are not part of valid UTF-8.  The head is binary when more than
+    half of its non-empty lines are not text: binary data (compressed,
+    executable, images, random bytes) has about one control byte in nine and
+    a ``\\n`` in 256, so nearly every "line" of it fails; a log has none, and
+    Latin-1 text a few accented letters in a hundred.  Counting lines, not
+    bytes, keeps one hostile line (700 ESC or 7,000 ``\\xff`` in a field) from
+    refusing the thousands of lines around it (review RV1, item 4): that line
+    is read as one record like the others (:func:`decode_line`).  A head with
+    no line break is one line, judged alone.
 
     >>> looks_like_text(b"Nov 20 09:00:00 host sshd[1]: Failed password for jos\\xe9\\n")
     True
+    >>> looks_like_text(b"a\\n" + b"\\x1b" * 700 + b"\\nb\\n"), looks_like_text(b"a\\n" + b"\\xff" * 7000 + b"\\nb\\n")
+    (True, True)
     >>> looks_like_text(bytes(range(256)) * 4), looks_like_text(b"\\x00\\x01\\x02binary"), looks_like_text(b"")
     (False, False, False)
     """
     if not head:
         return False
-    controls = len(head) - len(head.translate(None, _CONTROL))
-    if controls > max(1, len(head) // 100):
+    # the whole head at once first (a log passes here, no per-line work): no more
+    # control or non-UTF-8 bytes than one line may have
+    if _is_text_line(head):
+        return True
+    lines = [line for line in head.split(b"\n") if line.strip(b"\r")]
+    if not lines:
+        return False
+    binary = sum(1 for line in lines if not _is_text_line(line))
+    return binary * 2 <= len(lines) and binary < len(lines)
+
+
+def _is_text_line(data: bytes) -> bool:
+    """Whether ``data`` reads as text: no NUL, controls at most 1%, non-UTF-8 at most 10% (one byte in a short one)."""
+    if b"\x00" in data:
+        return False
+    controls = len(data) - len(data.translate(None, _CONTROL))
+    if controls > max(1, len(data) // 100):
         return False
     # bytes that are not UTF-8: what a decode that drops them leaves out (a character
     # cut by the end of the head counts too, a few bytes at most)
-    invalid = len(head) - len(head.decode("utf-8", "ignore").encode("utf-8"))
-    return controls + invalid < len(head) and invalid <= max(1, len(head) // 10)
+    invalid = len(data) - len(data.decode("utf-8", "ignore").encode("utf-8"))
+    return controls + invalid < len(data) and invalid <= max(1, len(data) // 10)
 
 
 def decode_line(raw: bytes) -> tuple[str, bytes | None]:

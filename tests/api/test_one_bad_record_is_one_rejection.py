@@ -3,7 +3,7 @@
 A syslog batch is read as syslog messages whatever one of them holds; a
 ``text/plain`` body is read line by line, an explicit ``format`` choosing the
 reader; a text file with a few bytes that are not UTF-8 is read line by line;
-lines ended by a bare ``\\r`` are separate records.  Every report has
+a body is never split on a bare ``\\r`` (only a file of such lines is).  Every report has
 received = accepted + rejected, and each rejection is kept with its reason.
 """
 
@@ -108,19 +108,20 @@ def test_text_plain_detects_each_line_json_or_text(api: Api) -> None:
     assert set(report["by_format"]) == {"syslog", "ecs"}
 
 
-def test_lines_ended_by_a_bare_cr_are_separate_records(api: Api) -> None:
+def test_a_bare_cr_in_a_body_never_splits_it(api: Api) -> None:
+    # review RV1, item 3: a body is never split on \r (only a file is), so a field holding
+    # "\r<13>... Accepted password for administrator" cannot forge a second record
     lines = [GOOD.replace(b"bob", f"cruser{i}".encode()) for i in range(3)]
     report = _post(api, b"\r".join(lines) + b"\r")
-    assert (report["received"], report["accepted"]) == (3, 3), report  # before: 1 received
-    users = {e.event.fields.get("user.name") for e in api.ctx.ingest.journal().iter_events()}
-    assert users == {"cruser0", "cruser1", "cruser2"}
+    assert report["received"] == 1, report  # before (dd1f67c): 3 records
 
 
-def test_a_body_of_bare_cr_lines_is_counted_against_the_record_limit(api: Api) -> None:
+def test_a_body_of_bare_crs_is_one_line_against_the_record_limit(api: Api) -> None:
     limit = api.ctx.settings.max_batch_records
     answer = api.post("/v1/events", role="ingest", content=b"x\r" * (limit + 1),
                       headers={"Content-Type": "text/plain"})
-    assert answer.status_code == 413, answer.text
+    assert answer.status_code == 200, answer.text  # before (dd1f67c): 413, counted as limit + 1 lines
+    assert answer.json()["received"] == 1
 
 
 def test_a_latin1_byte_keeps_its_line_written_as_an_escape(api: Api) -> None:

@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphsiem.api.errors import ApiError, BadRequest, PayloadTooLarge
-from ingest.readers.cr_endings import uses_bare_cr
 from ingest.readers.csv_rows import DELIMITERS, CsvRowsReader
-from ingest.readers.files_open import HEAD_BYTES
 from ingest.readers.streams import DamagedFileError, GzipMembers
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -283,13 +281,15 @@ def is_text_plain(content_type: str) -> bool:
 
 
 def count_lines(body: bytes) -> int:
-    """The lines of a text body as the readers frame them: ``\\n`` ends, or a bare ``\\r`` where its head has no ``\\n``.
+    """The lines of a text body as the readers frame them: ``\\n`` ends a line, a bare ``\\r`` never does.
+
+    A body is never split on ``\\r`` (:mod:`ingest.readers.cr_endings`: a ``\\r`` in
+    one message's field would forge a second record), so it is never counted there.
 
     >>> count_lines(b"a\\nb"), count_lines(b"a\\rb\\rc\\r"), count_lines(b"a\\r\\nb\\r\\n")
-    (2, 3, 2)
+    (2, 1, 2)
     """
-    end = b"\r" if uses_bare_cr(body[:HEAD_BYTES]) else b"\n"
-    return body.count(end) + (1 if body and not body.endswith(end) else 0)
+    return body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
 
 
 def count_csv_rows(body: bytes, delimiters: tuple[str, ...] = DELIMITERS, *, stop_after: int | None = None) -> int:

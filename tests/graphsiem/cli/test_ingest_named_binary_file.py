@@ -46,3 +46,18 @@ def test_a_binary_file_met_in_a_walked_directory_stays_a_skip(tmp_path: Path,
     (folder / "auth.log").write_bytes(LOG)
     assert _ingest(tmp_path, folder) == 0
     assert "not read" not in capsys.readouterr().err
+
+
+def test_a_named_log_with_one_hostile_line_is_read_not_refused(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # review RV1, item 4: one line of 700 ESC in a field made the whole file "binary" (exit 1, 0 read)
+    lines = [LOG.replace(b"bob", f"user{i}".encode()) for i in range(2002)]
+    lines[1] = LOG.replace(b"bob", b"\x1b" * 700)
+    log = tmp_path / "ctl.log"
+    log.write_bytes(b"".join(lines))
+    status = _ingest(tmp_path, log)
+    out, err = capsys.readouterr()
+    assert "not read" not in err, err
+    report = json.loads(out)
+    assert report["received"] == 2002 and report["accepted"] >= 2001, report
+    assert status == (1 if report["rejected"] else 0)

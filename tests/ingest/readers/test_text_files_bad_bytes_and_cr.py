@@ -5,7 +5,10 @@ One Latin-1 byte or one NUL in a log's first 64 KiB refused the whole file
 was read and silently replaced by U+FFFD.  Now both are read line by line, a
 byte that is not UTF-8 written ``\\xNN`` wherever it is, and the record's id
 hashes the bytes as read; a file that is binary is still refused.  A file of
-lines ended by a bare ``\\r`` was one record; now each line is one.
+lines ended by a bare ``\\r`` was one record; now each line is one, in a file
+only, and only when the file looks like one (review RV1, item 3): a ``\\r`` in
+one line's field does not forge a record.  One hostile line (controls, bytes
+that are not UTF-8) no longer makes a whole file binary (RV1, item 4).
 """
 
 from __future__ import annotations
@@ -82,18 +85,81 @@ def test_the_cli_reads_a_latin1_log_instead_of_skipping_it(tmp_path: Path, capsy
     assert (report["received"], report["accepted"]) == (3, 3), report  # before: skipped
 
 
-def test_bare_cr_lines_are_separate_records_in_files_and_streams(tmp_path: Path) -> None:
+def test_bare_cr_lines_are_separate_records_in_a_file(tmp_path: Path, journal: Journal) -> None:
     data = _lines(b"cr0", b"cr1", b"cr2").replace(b"\n", b"\r")
     path = tmp_path / "mac.log"
     path.write_bytes(data)
-    for number, source in enumerate(([path], ["-"])):
-        with Journal(tmp_path / f"j{number}.sqlite") as journal:
-            report = ingest_paths(source, store=None, journal=journal, progress=False, reference_year=2026,
-                                  stdin=io.BytesIO(data), stdin_name="mac.log")
-            assert (report.total.received, report.total.accepted) == (3, 3)  # before: 1 line, 1 record
-            assert _users(journal) == ["cr0", "cr1", "cr2"]
-            origins = [item.event.origin for item in journal.iter_events()]
-            assert [origin.rsplit(":", 1)[1] for origin in origins] == ["1", "2", "3"]
+    report = ingest_paths([path], store=None, journal=journal, progress=False, reference_year=2026)
+    assert (report.total.received, report.total.accepted) == (3, 3)  # before dd1f67c: 1 line, 1 record
+    assert _users(journal) == ["cr0", "cr1", "cr2"]
+    origins = [item.event.origin for item in journal.iter_events()]
+    assert [origin.rsplit(":", 1)[1] for origin in origins] == ["1", "2", "3"]
+
+
+def test_a_stream_is_never_split_on_a_bare_cr(tmp_path: Path, journal: Journal) -> None:
+    # review RV1, item 3: standard input (and the API's bodies, read as it) holds messages
+    # whose fields an attacker writes; only a file is read as bare-CR lines
+    data = _lines(b"cr0", b"cr1", b"cr2").replace(b"\n", b"\r")
+    report = ingest_paths(["-"], store=None, journal=journal, progress=False, reference_year=2026,
+                          stdin=io.BytesIO(data), stdin_name="mac.log")
+    assert report.total.received == 1  # before: 3
+
+
+FORGED = (b"<13>Nov 29 10:00:00 web01 app: login failed user=x\r<13>Nov 29 10:00:00 dc01 sshd[1]: "
+          b"Accepted password for administrator from 10.9.9.9 port 22 ssh2")
+"""The review's cr1.log: one line whose field holds a \\r and a forged sshd line."""
+
+
+@pytest.mark.parametrize("data", [FORGED, FORGED + b"\r<13>Nov 29 10:00:01 dc01 sshd[1]: more"],
+                         ids=["one-cr", "two-cr-no-final-cr"])
+def test_a_cr_inside_a_one_line_file_does_not_forge_a_record(tmp_path: Path, data: bytes,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cr1.log"
+    path.write_bytes(data)
+    status = main(["ingest", str(path), "--data", str(tmp_path / "data"), "--year", "2026", "--json",
+                   "--no-progress"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["received"] == 1, report  # before: 2 (one-cr), 3 (two-cr)
+    assert status in (0, 1)
+
+
+def test_a_genuine_three_line_cr_file_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "mac.log"
+    path.write_bytes(_lines(b"m0", b"m1", b"m2").replace(b"\n", b"\r"))
+    status = main(["ingest", str(path), "--data", str(tmp_path / "data"), "--year", "2026", "--json",
+                   "--no-progress"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0 and (report["received"], report["accepted"]) == (3, 3), report
+
+
+def _hostile_log(field: bytes) -> bytes:
+    """2,002 sshd lines, the second with ``field`` as its user (the review's ctl.log and ff.log)."""
+    users = [f"user{i}".encode() for i in range(2002)]
+    users[1] = field
+    return _lines(*users)
+
+
+@pytest.mark.parametrize("field", [b"\x1b" * 700, b"\xff" * 7000, b"a\x00" * 300], ids=["esc", "xff", "nul"])
+def test_one_hostile_line_does_not_make_the_file_binary(tmp_path: Path, field: bytes,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "logs").mkdir()
+    path = tmp_path / "logs" / "auth.log"
+    path.write_bytes(_hostile_log(field))
+    for named in (path, path.parent):  # named (exit 1 before) and met in a directory (exit 0, skipped before)
+        status = main(["ingest", str(named), "--data", str(tmp_path / f"data-{named.name}"), "--year", "2026",
+                       "--json", "--no-progress"])
+        report = json.loads(capsys.readouterr().out)
+        assert status in (0, 1) and report["received"] == 2002, report  # before: 0, skipped as binary
+        assert report["accepted"] >= 2001 and report["received"] == report["accepted"] + report["rejected"]
+        assert status == (1 if report["rejected"] else 0)
+
+
+@pytest.mark.parametrize("data", [b"\x00\x01\x02" * 30000, bytes(range(256)) * 2 + b"\nlog line\n",
+                                  b"MZ\x90\x00" + bytes(range(256)) * 100], ids=["controls", "mostly-binary", "pe"])
+def test_binary_heads_with_a_text_line_are_still_refused(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "blob.log"
+    path.write_bytes(data)
+    assert choose_reader(path, default_readers()).reader is None
 
 
 def test_crlf_and_lf_files_are_not_split_on_their_cr(tmp_path: Path, journal: Journal) -> None:
