@@ -93,8 +93,15 @@ def looks_like_text(head: bytes) -> bool:
     (True, True)
     >>> looks_like_text(bytes(range(256)) * 4), looks_like_text(b"\\x00\\x01\\x02binary"), looks_like_text(b"")
     (False, False, False)
+
+    A file that says what binary format it is, by its magic bytes, is binary whatever its
+    lines hold: a SQLite database stores text rows (a GraphSIEM journal holds the very JSON
+    lines it was given, so its lines would read as text):
+
+    >>> looks_like_text(b"SQLite format 3\\x00" + b"\\x00" * 84 + b'\\n{"a": 1}\\n' * 50)
+    False
     """
-    if not head:
+    if not head or head.startswith(_BINARY_MAGIC):
         return False
     # the whole head at once first (a log passes here, no per-line work): no more
     # control or non-UTF-8 bytes than one line may have
@@ -105,6 +112,16 @@ def looks_like_text(head: bytes) -> bool:
         return False
     binary = sum(1 for line in lines if not _is_text_line(line))
     return binary * 2 <= len(lines) and binary < len(lines)
+
+
+_BINARY_MAGIC = (
+    b"SQLite format 3\x00",  # SQLite (a journal, a browser's history)
+    b"\x7fELF",  # executables (a PE's "MZ" could start a log line; its NUL-filled lines fail anyway)
+    b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a",  # images
+    b"PK\x03\x04", b"7z\xbc\xaf\x27\x1c", b"\xfd7zXZ\x00",  # archives (gzip is unwrapped before)
+    b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x0a\x0d\x0d\x0a",  # pcap, pcapng
+)
+"""Magic bytes of binary formats whose content may still split into text-looking lines."""
 
 
 def _is_text_line(data: bytes) -> bool:
