@@ -77,14 +77,20 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def app_with_keys(settings: Settings, store: Any, *, name: str = "test") -> tuple[FastAPI, AppContext, dict[str, str]]:
+    """A new app, its context, and a key of every role plus a revoked one (``keys["revoked"]``)."""
+    app = create_app(settings, store)
+    ctx: AppContext = app.state.ctx
+    keys = {role: ctx.state.create_key(role=role, name=f"{name}-{role}")[1] for role in ROLES}
+    revoked, keys["revoked"] = ctx.state.create_key(role="admin", name=f"{name}-revoked")
+    ctx.state.revoke_key(revoked.id)
+    return app, ctx, keys
+
+
 @contextmanager
 def running_api(settings: Settings, store: Any) -> Iterator[Api]:
     """A started app (lifespan run) with keys of every role, stopped on exit."""
-    app = create_app(settings, store)
-    ctx: AppContext = app.state.ctx
-    keys = {role: ctx.state.create_key(role=role, name=f"test-{role}")[1] for role in ROLES}
-    revoked, keys["revoked"] = ctx.state.create_key(role="admin", name="test-revoked")
-    ctx.state.revoke_key(revoked.id)
+    app, ctx, keys = app_with_keys(settings, store)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(app=app, client=client, ctx=ctx, keys=keys)
 

@@ -14,13 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from graphsiem.api import create_app
 from graphsiem.api.context import AppContext
 from graphsiem.settings import Settings
 from graphsiem.store.base import GraphStore
+from tests.api.conftest import app_with_keys
 from tests.web.support import LiveServer
-
-ROLES = ("ingest", "analyst", "admin")
 
 
 @dataclass
@@ -35,11 +33,7 @@ class LiveApi:
 @contextmanager
 def live_api(settings: Settings, store: GraphStore) -> Iterator[LiveApi]:
     """Serve ``create_app(settings, store)`` with uvicorn in a thread until the block ends."""
-    app = create_app(settings, store)
-    ctx: AppContext = app.state.ctx
-    keys = {role: ctx.state.create_key(role=role, name=f"live-{role}")[1] for role in ROLES}
-    revoked, keys["revoked"] = ctx.state.create_key(role="admin", name="live-revoked")
-    ctx.state.revoke_key(revoked.id)
+    app, ctx, keys = app_with_keys(settings, store, name="live")
     with LiveServer(app) as server:
         yield LiveApi(port=server.port, ctx=ctx, keys=keys)
 
