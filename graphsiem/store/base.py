@@ -39,6 +39,26 @@ class HostSighting:
 
 
 @dataclass(slots=True, frozen=True)
+class HostActivity:
+    """Aggregate of one host's own sightings (:meth:`GraphStore.host_activity`).
+
+    Attributes
+    ----------
+    entities : int
+        Distinct entities the host was seen with (its sightings).
+    count : int
+        Contacts over those sightings (the sum of their counts).
+    first_seen, last_seen : float or None
+        Epoch seconds of its earliest and latest sighting; ``None`` without any.
+    """
+
+    entities: int = 0
+    count: int = 0
+    first_seen: float | None = None
+    last_seen: float | None = None
+
+
+@dataclass(slots=True, frozen=True)
 class EntityPrevalence:
     """Fleet-wide prevalence of one entity, aggregated over its sightings.
 
@@ -246,6 +266,14 @@ class GraphStore(Protocol):
         DHCP lease's name does count: the sensor's traffic of that address is the
         host's own telemetry, so a client taking many leases under random names
         (DHCP starvation) still grows the fleet.
+        """
+
+    def host_activity(self, host: str) -> HostActivity:
+        """The sightings of ``host`` (its normalised key) aggregated: what the entity detail of a
+        host shows, the host being the subject of its sightings, rarely their object.
+
+        Zero counts and ``None`` times for a host with no sightings of its own
+        (one only named by another machine's events).
         """
 
     def host_newest_sightings(self, *, until: float | None = None) -> dict[str, float]:

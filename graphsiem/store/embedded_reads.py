@@ -16,6 +16,7 @@ from graphsiem.model import Entity, EntityKey, Relation, entity_uid
 from graphsiem.store.base import (
     Direction,
     EntityPrevalence,
+    HostActivity,
     HostSighting,
     Neighbor,
     SearchHit,
@@ -138,6 +139,15 @@ class EmbeddedReads(EmbeddedState):
             return len(set().union(*self._sightings.values()))
         return len({host for hosts in self._sightings.values()
                     for host, (first, _, _) in hosts.items() if first <= until})
+
+    def host_activity(self, host: str) -> HostActivity:
+        """The host's sightings aggregated, one look-up per sighted entity (see :meth:`GraphStore.host_activity`)."""
+        self._refresh()
+        found = [hosts[host] for hosts in self._sightings.values() if host in hosts]
+        if not found:
+            return HostActivity()
+        return HostActivity(len(found), sum(int(s[2]) for s in found),
+                            min(s[0] for s in found), max(s[1] for s in found))
 
     def host_newest_sightings(self, *, until: float | None = None) -> dict[str, float]:
         """Each host's newest sighting, as of ``until`` (see :meth:`GraphStore.host_newest_sightings`)."""

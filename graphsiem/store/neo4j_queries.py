@@ -406,6 +406,12 @@ WHERE EXISTS {{ MATCH (h)-[s:{SEEN}]->() WHERE $until IS NULL OR s.first_seen <=
 RETURN count(h) AS n
 """
 
+HOST_ACTIVITY = f"""
+MATCH (h:Host {{key: $key}})-[s:{SEEN}]->()
+RETURN count(s) AS entities, sum(s.count) AS count, min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
+"""
+"""One host's own sightings aggregated (``GraphStore.host_activity``)."""
+
 HOST_NEWEST_SIGHTINGS = f"""
 MATCH (h:Host)-[s:{SEEN}]->()
 WHERE $until IS NULL OR s.first_seen <= $until

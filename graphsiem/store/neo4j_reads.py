@@ -22,6 +22,7 @@ from graphsiem.store.base import (
     SEARCHED_PROP,
     Direction,
     EntityPrevalence,
+    HostActivity,
     HostSighting,
     Neighbor,
     SearchHit,
@@ -114,6 +115,15 @@ class Neo4jReads(Neo4jConnection):
     def sighting_hosts(self, *, until: float | None = None) -> int:
         """Distinct hosts with a sighting of their own (see :meth:`GraphStore.sighting_hosts`)."""
         return int(self._read(q.SIGHTING_HOSTS, until=until)[0]["n"])
+
+    def host_activity(self, host: str) -> HostActivity:
+        """The host's sightings aggregated in the database, the host found through its key's
+        unique constraint (see :meth:`GraphStore.host_activity`)."""
+        records = self._read(q.HOST_ACTIVITY, key=index_key(host)[0])
+        row = records[0] if records else None
+        if row is None or not row["entities"]:
+            return HostActivity()
+        return HostActivity(int(row["entities"]), int(row["count"] or 0), row["first_seen"], row["last_seen"])
 
     def host_newest_sightings(self, *, until: float | None = None) -> dict[str, float]:
         """Each host's newest sighting, as of ``until``, aggregated in the database

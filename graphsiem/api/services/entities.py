@@ -20,7 +20,6 @@ from graphsiem.api.schemas import (
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.model import Entity, entity_uid, epoch_to_iso
 from graphsiem.store.base import IN_PROP, GraphStore, SearchHit
-from graphsiem.store.host_activity import host_activity
 
 
 def _candidate_keys(entity_type: str, value: str) -> list[str]:
@@ -57,7 +56,7 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
     """Prevalence (distinct hosts, first/last seen, count) and the hosts that saw it.
 
     For a host with sightings of its own, the prevalence is the host's own
-    telemetry (:func:`~graphsiem.store.host_activity.host_activity`):
+    telemetry (:meth:`~graphsiem.store.base.GraphStore.host_activity`):
     ``hosts`` 1, its first and last sighting, ``count`` its contacts and
     ``entities`` the distinct entities it was seen with.  A host only named
     by other machines' events gets the other entities' figures (the hosts
@@ -68,7 +67,7 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
         entity = resolve_entity(ctx.store, entity_type, value)
         sightings = ctx.store.hosts_of(entity.type, entity.key)
         if entity.type == "host":
-            activity = host_activity(ctx.store, entity.key)
+            activity = ctx.store.host_activity(entity.key)
     if activity is not None and activity.entities:
         # A host is the subject of its sightings: its figures are its own
         # telemetry (what it was seen with, when), not how many hosts saw it.
