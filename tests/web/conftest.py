@@ -117,6 +117,20 @@ class Site:
         response.raise_for_status()
         return response.json() if response.content else None
 
+    def wait_until_searchable(self, query: str, timeout_s: float = 120) -> None:
+        """Wait until an entity search for ``query`` finds something.
+
+        An accepted event is journaled, and the service projects it into the
+        graph after a pause in ingest: a test that searches straight after
+        POST /v1/events races the projector (a loaded CI machine lost that
+        race)."""
+        import time
+
+        deadline = time.monotonic() + timeout_s
+        while not self.api("GET", "/v1/entities", params={"q": query})["items"]:
+            assert time.monotonic() < deadline, f"nothing matching {query!r} was projected in {timeout_s:.0f} s"
+            time.sleep(0.2)
+
     def detect(self) -> dict:
         """Run a detection through the API and wait until it is done."""
         import time

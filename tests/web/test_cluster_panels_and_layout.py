@@ -6,7 +6,6 @@ panels describe what is drawn."""
 from __future__ import annotations
 
 import base64
-import time
 
 import pytest
 
@@ -32,11 +31,7 @@ def stager_site(tmp_path_factory):
                   for i, host in enumerate(HOSTS)]
         report = site.api("POST", "/v1/events", role="ingest", json=events)
         assert report["accepted"] == len(events), report
-        # Accepted means journaled: wait until the projector has put it in the graph.
-        deadline = time.monotonic() + 120
-        while not site.api("GET", "/v1/entities", params={"q": "powershell.exe -nop"})["items"]:
-            assert time.monotonic() < deadline, "the ingested events were not projected in 120 s"
-            time.sleep(0.2)
+        site.wait_until_searchable("powershell.exe -nop")
         yield site
 
 
