@@ -2,7 +2,14 @@
 
 A **pivot** is an entity first seen by the fleet in the detection window
 (optionally: merely active in it) on at least ``min_hosts`` hosts and not
-ubiquitous (fleet share at most ``max_fraction``).
+ubiquitous (:func:`ubiquitous`: on more than ``max_fraction`` of the fleet *and*
+part of what the fleet did before the window).  ``max_fraction`` keeps what the
+whole fleet always does (svchost, the update service, the corporate domains) out
+of clusters; it does not apply to an entity the fleet first saw in the window
+while the fleet has a baseline (most hosts have about a day of data before the
+window, :func:`hosts_with_baseline`), so a campaign that reaches most of the
+fleet at once still forms a cluster.  Without a baseline (a one-day store, a
+fresh install: everything looks new) the all-time share decides, as before.
 Each pivot collects the **members** whose host sets overlap its own strongly:
 
 * *coverage*: the member is on at least ``min_coverage`` of the pivot's hosts;
@@ -13,7 +20,8 @@ Overlaps come from one sparse product ``W[:, pool].T @ W[:, pool]`` over the
 candidate columns only (``pool``: non-ubiquitous entities active in the window
 on enough hosts), never from all pairs over the fleet: its cost is the sum over
 hosts of (candidates on that host)², which stays small because ubiquitous
-software is left out of the pool.
+software is left out of the pool (what is new on most of the fleet is few
+entities: a campaign's or a rollout's).
 
 Pivots are taken in priority order (new in the window first, then network
 indicators before endpoint ones, then more hosts).  A member whose host set is
@@ -28,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.features import EntityStats
+from analytics.features import DAY, EntityStats, Window
 from analytics.incidence import Incidence
 from graphsiem.model import EntityType
 
@@ -42,6 +50,31 @@ PIVOT_TYPE_RANK: dict[str, int] = {
     EntityType.USER: 6,
 }
 """Which entity names a cluster best when several share one host set (lower first)."""
+
+BASELINE_MIN_CYCLES = 0.9
+"""A host has a baseline when its data begin at least this share of a cycle before the window,
+a cycle being the window or a day, whichever is longer (21.6 h for the default 24 h window)."""
+
+NEW_ON_BASELINE_SHARE = 0.5
+"""A new entity is a change the fleet made, not its normal, when at least this share of the
+window's hosts, and of its own, have a baseline (:func:`ubiquitous`)."""
+
+
+def baseline_seconds(window_seconds: float) -> float:
+    """How long before the window a host's data must begin for it to have a baseline.
+
+    What the whole fleet does runs at least daily (update checks, inventory, logons,
+    scheduled tasks): in a baseline of about a day, or of a window when windows are longer,
+    it has shown and is old; in a shorter one it is "new" and would escape ``max_fraction``.
+    Not a whole cycle: over two days of data, a window that ends at the newest event starts
+    a few minutes less than a day after the data begin.
+
+    Examples
+    --------
+    >>> baseline_seconds(86400.0) / 3600, baseline_seconds(3600.0) / 3600, baseline_seconds(7 * 86400.0) / 3600
+    (21.6, 21.6, 151.2)
+    """
+    return BASELINE_MIN_CYCLES * max(window_seconds, DAY)
 
 
 @dataclass(slots=True)
@@ -89,6 +122,90 @@ def pivot_order(
     )
 
 
+def hosts_with_baseline(incidence: Incidence, window: Window) -> np.ndarray:
+    """Which rows (hosts) have a baseline: a sighting active in the window that began at least
+    :func:`baseline_seconds` before the window starts.
+
+    Read from the window incidence alone (what detect already holds): a host that reported
+    before the window still runs or contacts something it did then (its services, its update
+    domains), so its earliest first sighting among the window's cells dates its history.  A
+    margin, not merely "before the window": a store whose data begin an hour before the window
+    (a 24 h window over 25 h of data) has no baseline in which the fleet's daily jobs could
+    have shown, so they would all look new.  A host whose clock runs days behind has a
+    baseline by this test; a few such hosts do not give one to the fleet (:func:`ubiquitous`).
+
+    Returns
+    -------
+    ndarray of bool
+        One value per row of ``incidence``.
+
+    Examples
+    --------
+    >>> from graphsiem.store.base import HostSighting
+    >>> from analytics.incidence import build_incidence
+    >>> day = 86400.0
+    >>> inc = build_incidence([HostSighting("a", ("process", "p"), 0.0, 3 * day, 1),
+    ...                        HostSighting("b", ("process", "p"), 1.5 * day, 3 * day, 1)])
+    >>> hosts_with_baseline(inc, Window(2 * day, 3 * day)).tolist()  # a: 2 days of data before; b: 12 h
+    [True, False]
+    """
+    first = incidence.first_seen.tocsr()
+    earliest = np.full(first.shape[0], np.inf)
+    rows = np.flatnonzero(np.diff(first.indptr) > 0)
+    if len(rows):
+        earliest[rows] = np.minimum.reduceat(first.data, first.indptr[rows])
+    return earliest <= window.start - baseline_seconds(window.end - window.start)
+
+
+def ubiquitous(incidence: Incidence, stats: EntityStats, *, max_fraction: float) -> np.ndarray:
+    """Columns that explain nothing: on more than ``max_fraction`` of the fleet, and not a change.
+
+    An entity the fleet first saw in the window (``stats.is_new``) is a change, not the fleet's
+    normal, when the fleet has a baseline: at least :data:`NEW_ON_BASELINE_SHARE` of the
+    window's hosts, and of the entity's own, have data from well before the window
+    (:func:`hosts_with_baseline`) and did not do it then.  Such an entity is never ubiquitous,
+    whatever its share: a campaign on 120 of 200 hosts is new there, svchost and the corporate
+    domains are not.  Without a baseline (a one-day store, a fresh install, a store loaded with
+    today's logs; or hosts enrolled today, for what only they do) "new" cannot be told from
+    "always there", and the all-time share decides as before, so an empty baseline does not
+    turn everything the fleet does into giant clusters.  The fleet's share and the entity's are
+    both asked so that neither a few hosts whose clocks run days behind nor a pilot group
+    onboarded early lend a baseline to the rest.
+
+    Returns
+    -------
+    ndarray of bool
+        One value per column of ``incidence``.
+
+    Examples
+    --------
+    >>> from graphsiem.store.base import HostSighting
+    >>> from analytics.incidence import build_incidence
+    >>> from analytics.features import entity_stats
+    >>> day = 86400.0
+    >>> s = [HostSighting(h, ("process", "svchost"), 0.0, 3 * day, 9) for h in "abcd"]
+    >>> s += [HostSighting(h, ("domain", "new.example"), 2.5 * day, 2.6 * day, 1) for h in "abc"]
+    >>> inc = build_incidence(s)
+    >>> stats = entity_stats(inc, [], window=Window(2 * day, 3 * day))
+    >>> dict(zip(inc.entities, ubiquitous(inc, stats, max_fraction=0.5).tolist()))
+    {('domain', 'new.example'): False, ('process', 'svchost'): True}
+    >>> stats = entity_stats(inc, [], window=Window(0.5 * day, 3 * day))  # 12 h of data before: no baseline
+    >>> dict(zip(inc.entities, ubiquitous(inc, stats, max_fraction=0.5).tolist()))
+    {('domain', 'new.example'): True, ('process', 'svchost'): True}
+    """
+    widespread = stats.total_hosts > max_fraction * max(stats.n_hosts, 1)
+    candidates = widespread & stats.is_new
+    if not candidates.any():
+        return widespread
+    with_baseline = hosts_with_baseline(incidence, stats.window)
+    active = np.diff(incidence.seen.tocsr().indptr) > 0  # rows with a sighting in the window
+    if with_baseline.sum() < NEW_ON_BASELINE_SHARE * max(int(active.sum()), 1):
+        return widespread  # the fleet has no baseline: the old rule
+    on_baseline_hosts = np.asarray(incidence.seen.T @ with_baseline.astype(np.float64)).ravel()
+    change = candidates & (on_baseline_hosts >= NEW_ON_BASELINE_SHARE * stats.window_hosts)
+    return widespread & ~change
+
+
 def pivot_census(
     incidence: Incidence,
     stats: EntityStats,
@@ -100,20 +217,29 @@ def pivot_census(
 ) -> dict[str, int]:
     """How many entities pass each pivot condition in turn, to say why there are no clusters.
 
+    The same conditions as :func:`fan_out_clusters`, ubiquity included (:func:`ubiquitous`).
+
     Returns
     -------
     dict
         ``on_min_hosts``: entities active in the window on at least ``min_hosts``
         hosts; ``new_on_min_hosts``: of those, first seen by the fleet in the window (all of
         them unless ``new_pivots_only``); ``pivot_candidates``: of those, not
-        ubiquitous (fleet share at most ``max_fraction``) nor suppressed.
+        ubiquitous (on at most ``max_fraction`` of the fleet, or new on hosts with a
+        baseline) nor suppressed; ``baseline_hosts``: hosts with a baseline
+        (:func:`hosts_with_baseline`).
     """
     shared = stats.window_hosts >= min_hosts
     new = shared & stats.is_new if new_pivots_only else shared
-    candidates = new & (stats.total_hosts <= max_fraction * max(stats.n_hosts, 1))
+    candidates = new & ~ubiquitous(incidence, stats, max_fraction=max_fraction)
     if excluded:
         candidates &= np.array([key not in excluded for key in incidence.entities], dtype=bool)
-    return {"on_min_hosts": int(shared.sum()), "new_on_min_hosts": int(new.sum()), "pivot_candidates": int(candidates.sum())}
+    return {
+        "on_min_hosts": int(shared.sum()),
+        "new_on_min_hosts": int(new.sum()),
+        "pivot_candidates": int(candidates.sum()),
+        "baseline_hosts": int(hosts_with_baseline(incidence, stats.window).sum()),
+    }
 
 
 def fan_out_clusters(
@@ -141,9 +267,14 @@ def fan_out_clusters(
         Fewest window hosts for a pivot.
     max_fraction : float
         Most fleet share (all time) for a pivot or a member: beyond it an
-        entity is ubiquitous and explains nothing.
+        entity is ubiquitous and explains nothing, unless the fleet first saw
+        it in the window on hosts with a baseline (:func:`ubiquitous`): what
+        is new on most of the fleet at once is a campaign or a rollout, and
+        the scorer, not this filter, tells them apart.
     min_coverage : float
-        Least share of the pivot's hosts a member must be seen on.
+        Least share of the pivot's hosts a member must be seen on; ``min_overlap``
+        when the pivot is on more than ``max_fraction`` of the fleet, where
+        nearly everything is "rare outside" it.
     min_overlap : float
         Least share of a member's fleet-wide hosts that must be pivot hosts.
     dedupe_overlap : float
@@ -182,8 +313,7 @@ def fan_out_clusters(
     >>> [[inc.entities[j] for j in c.members] for c in fan_out_clusters(inc, stats)]
     [[('domain', 'x'), ('file', 'f')]]
     """
-    n_hosts = max(stats.n_hosts, 1)
-    not_ubiquitous = stats.total_hosts <= max_fraction * n_hosts
+    not_ubiquitous = ~ubiquitous(incidence, stats, max_fraction=max_fraction)
     member_floor = max(2, int(np.ceil(min_coverage * min_hosts)))
     pool = np.flatnonzero(not_ubiquitous & (stats.window_hosts >= member_floor))
     if len(pool) == 0:
@@ -192,6 +322,14 @@ def fan_out_clusters(
     co = (seen.T @ seen).tocsr()  # pool x pool shared-host counts
     pool_hosts = stats.window_hosts[pool].astype(np.float64)
     pool_total = stats.total_hosts[pool].astype(np.float64)
+    # A pivot on most of the fleet (only a new one is in the pool, :func:`ubiquitous`) has
+    # nearly every host inside it, so "rare outside" admits anything on half its hosts:
+    # the day's patch would swallow an unrelated new tool or campaign on 200 of its 300
+    # hosts, whose own cluster would then be dropped as a duplicate.  Its members must
+    # cover it as a twin does instead (min_overlap of its hosts).
+    coverage = np.where(
+        pool_total > max_fraction * max(stats.n_hosts, 1), max(min_coverage, min_overlap), min_coverage
+    )
 
     eligible = pool_hosts >= min_hosts
     if new_pivots_only:
@@ -211,7 +349,7 @@ def fan_out_clusters(
             continue
         row = co.getrow(p)
         cols, shared = row.indices, row.data
-        take = (shared >= min_coverage * pool_hosts[p]) & (shared >= min_overlap * pool_total[cols])
+        take = (shared >= coverage[p] * pool_hosts[p]) & (shared >= min_overlap * pool_total[cols])
         take |= cols == p
         member_pos = cols[take]
         twins = member_pos[shared[take] >= min_overlap * np.maximum(pool_hosts[p], pool_hosts[member_pos])]

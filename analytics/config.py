@@ -33,7 +33,14 @@ class DetectionConfig:
         Length of the detection window, ending at the newest data; the
         baseline is everything before it.
     max_fraction : float
-        Fleet share above which an entity is ubiquitous: never a pivot or member.
+        Fleet share (all time) above which an entity is ubiquitous: never a
+        pivot or member.  It spares an entity first seen in the window while
+        the fleet has a baseline (most of the window's hosts, and of the
+        entity's, have data from at least 0.9 of a day, or of a window if
+        longer, before it): a campaign on most of the fleet still forms a
+        cluster.  Without a baseline (a one-day store, a fresh install) it
+        applies to everything, as everything looks new
+        (:func:`analytics.clusters.ubiquitous`).
     min_coverage, min_overlap, dedupe_overlap : float
         Clustering thresholds (see :func:`analytics.clusters.fan_out_clusters`).
     new_pivots_only : bool

@@ -248,10 +248,29 @@ def why_no_clusters(stats: dict[str, Any], config: DetectionConfig) -> str:
         line += f", {new} of them first seen in it"
         if new == 0:
             return line + " (pivots must be new: everything older is the baseline)"
-    return (
-        line + f", {candidates} on at most {config.max_fraction:.0%} of the fleet and not suppressed (pivot candidates)"
-        + ("" if candidates == 0 else "; no cluster formed from them")
+    return line + f", {candidates} {_candidate_rule(stats, config)}" + (
+        "" if candidates == 0 else "; no cluster formed from them"
     )
+
+
+def _candidate_rule(stats: dict[str, Any], config: DetectionConfig) -> str:
+    """The ubiquity rule as :func:`analytics.clusters.ubiquitous` applies it: ``max_fraction`` spares
+    what is new on hosts with a baseline, and how many hosts have one says whether that could apply.
+
+    Examples
+    --------
+    >>> from analytics.config import DetectionConfig
+    >>> _candidate_rule({"baseline_hosts": 0, "hosts": 80}, DetectionConfig())
+    'not suppressed and on at most 50% of the fleet, or new where most hosts have 21.6 h of data before the window (pivot candidates; 0 of 80 hosts have that much)'
+    """
+    from analytics.clusters import baseline_seconds
+
+    rule = f"not suppressed and on at most {config.max_fraction:.0%} of the fleet"
+    history = f"{baseline_seconds(config.window_hours * 3600.0) / 3600.0:g} h"
+    rule += f", or new where most hosts have {history} of data before the window (pivot candidates"
+    if "baseline_hosts" in stats and "hosts" in stats:
+        rule += f"; {stats['baseline_hosts']} of {stats['hosts']} hosts have that much"
+    return rule + ")"
 
 
 _DIGEST_KINDS = {32: "md5", 40: "sha1", 64: "sha256"}

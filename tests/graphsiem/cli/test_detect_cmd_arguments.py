@@ -47,11 +47,17 @@ def test_top_must_be_at_least_one(fleet_data_dir, top, capsys):
     assert "argument --top" in capsys.readouterr().err
 
 
-def test_no_clusters_says_which_window_and_why(fleet_data_dir, tmp_path, capsys):
+def _detect_with(settings: str, fleet_data_dir, tmp_path, capsys) -> str:
+    """What ``graphsiem detect`` prints on the hand-built fleet with these settings (YAML)."""
     config = tmp_path / "c.yaml"
-    config.write_text("min_hosts: 30\n")  # only the ubiquitous, old explorer.exe is on 30+ hosts
+    config.write_text(settings)
     assert main(["detect", "--data", str(fleet_data_dir), "--config", str(config)]) == 0
-    out = capsys.readouterr().out
+    return capsys.readouterr().out
+
+
+def test_no_clusters_says_which_window_and_why(fleet_data_dir, tmp_path, capsys):
+    # only the ubiquitous, old explorer.exe is on 30+ hosts
+    out = _detect_with("min_hosts: 30\n", fleet_data_dir, tmp_path, capsys)
     assert out.startswith("0 clusters")
     assert (
         "window 2023-11-15T22:13:20.000Z .. 2023-11-16T22:13:20.000Z (24 h ending at the newest event); "
@@ -61,11 +67,23 @@ def test_no_clusters_says_which_window_and_why(fleet_data_dir, tmp_path, capsys)
 
 
 def test_no_clusters_counts_candidates_that_are_too_common(fleet_data_dir, tmp_path, capsys):
-    config = tmp_path / "c.yaml"
-    config.write_text("min_hosts: 8\nmax_fraction: 0.1\n")  # the campaign's 8 of 40 hosts is 20 %
-    assert main(["detect", "--data", str(fleet_data_dir), "--config", str(config)]) == 0
-    out = capsys.readouterr().out
-    assert "0 of them" not in out and "0 on at most 10% of the fleet and not suppressed (pivot candidates)" in out
+    # A 48 h window holds all of the fleet's two days: no baseline, so max_fraction applies to
+    # the new campaign too (8 of 40 hosts is 20 %), and the message says why.
+    out = _detect_with("min_hosts: 8\nmax_fraction: 0.1\nwindow_hours: 48\n", fleet_data_dir, tmp_path, capsys)
+    assert out.startswith("0 clusters")
+    assert (
+        "10 entities shared by >= 8 hosts in it, 10 of them first seen in it, 0 not suppressed and on at "
+        "most 10% of the fleet, or new where most hosts have 43.2 h of data before the window "
+        "(pivot candidates; 0 of 40 hosts have that much)"
+    ) in out
+
+
+def test_a_new_campaign_is_a_candidate_whatever_max_fraction_when_the_fleet_has_a_baseline(
+    fleet_data_dir, tmp_path, capsys
+):
+    # the campaign's 8 of 40 hosts is 20 %
+    out = _detect_with("min_hosts: 8\nmax_fraction: 0.1\n", fleet_data_dir, tmp_path, capsys)
+    assert out.startswith("1 clusters") and "8 hosts first contacted domain bad.example" in out
 
 
 def test_an_empty_store_says_there_is_nothing_to_cluster(tmp_path, capsys):
