@@ -5,11 +5,20 @@ triage needs the next step too: which record to open, which entity to look up,
 and which finding rules the cluster out as ordinary fleet activity (a software
 rollout, a driver update, an inventory script).  :func:`cluster_checks` writes
 one :class:`~analytics.explain.Check` per feature that raised the risk
-(contribution > 0), most contributing first, each naming the cluster's own
-values: its pivot, hosts, times, decoded command, parent -> child pair.  Steps
+(contribution > 0), each naming the cluster's own values: its pivot, hosts,
+times, decoded command, parent -> child pair, driver path and digest.  What the
+hosts did (:data:`BEHAVIOUR_STEPS`: LSASS access, an encoded command, a
+download, a parent -> child pair, a driver from outside the driver directory)
+comes first, then timing, evidence kinds and repeats, each group most
+contributing first: a behaviour is the more specific lead, and "look for a
+deployment job" is what every synchronised cluster, benign or not, gets.  Steps
 about the cluster as a whole follow: how its pivot was installed (a driver, a
-service, a scheduled task) and, when the run had too few candidates, that the
-risk is only relative.
+service, a scheduled task) and, when the run had too few candidates or the
+store no data from before the window, why the risk is uncertain.
+
+A check claims nothing the data cannot tell: a process seen only as the target
+of an access (LSASS) is no new member, and without data from before the window
+(``Explanation.history`` False) nothing is called "new".
 
 Everything is derived from the data, deterministically.  Entity values are
 attacker-controlled: each is quoted as plain text, on one line, at most
@@ -36,11 +45,20 @@ MAX_VALUE = 80
 HOSTS_NAMED = 3
 """Hosts named in a step; the rest are counted."""
 
+NAMES_SHOWN = 3
+"""Service names quoted in an installation step; the rest are counted."""
+BEHAVIOUR_STEPS = frozenset({
+    "lsass_access", "encoded_command", "download_from_new_domain", "remote_thread",
+    "interpreter_lineage", "driver_outside_drivers_dir",
+})
+"""Features whose steps come first: what the hosts did, not when or how often."""
+
 _SYNC = ("first_contact_spread_min", "burst_hosts")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_ENDPOINT = {EntityType.PROCESS.value, EntityType.SCRIPT.value, EntityType.USER.value}
-_NETWORK = {EntityType.DOMAIN.value, EntityType.URL.value, EntityType.FILE.value, EntityType.IP.value}
+_ENDPOINT = {EntityType.PROCESS.value, EntityType.SCRIPT.value, EntityType.USER.value, EntityType.FILE.value}
+_NETWORK = {EntityType.DOMAIN.value, EntityType.URL.value, EntityType.IP.value}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_DRIVER_STEP = "driver_outside_drivers_dir"
 
 
 def cluster_checks(
@@ -73,15 +91,16 @@ def cluster_checks(
     -------
     tuple of Check
         At most :data:`MAX_CHECKS`; one per contributing feature (spread and burst
-        share one: both measure the synchronised first contact), most contributing
-        first, then the installation and low-confidence steps.  A cluster no feature
-        sets apart gets one step about its pivot instead.
+        share one: both measure the synchronised first contact), behaviours
+        (:data:`BEHAVIOUR_STEPS`) first, then the others, each most contributing
+        first; then the installation and low-confidence steps.  A cluster no
+        feature sets apart gets one step about its pivot instead.
     """
     facts = _Facts(explanation, pivot, list(entities), list(hosts), first_seen, features)
-    extras = [c for c in (_installed(facts), _low_confidence(facts)) if c is not None]
     steps: list[Check] = []
     done: set[str] = set()
-    for row in sorted(explanation.features, key=lambda r: (-r.contribution, r.name)):
+    order = sorted(explanation.features, key=lambda r: (r.name not in BEHAVIOUR_STEPS, -r.contribution, r.name))
+    for row in order:
         if row.contribution <= 0 or row.name in done:
             continue
         writer = _WRITERS.get(row.name)
@@ -93,6 +112,9 @@ def cluster_checks(
             steps.append(step)
     if not steps:
         steps.append(_ordinary(facts))
+    # The driver step names the driver's path, digest and service names: the installation step would repeat it.
+    installed = None if _DRIVER_STEP in done else _installed(facts)
+    extras = [c for c in (installed, _low_confidence(facts)) if c is not None]
     return tuple(steps[: MAX_CHECKS - len(extras)] + extras)
 
 
@@ -116,6 +138,11 @@ class _Facts:
 
     def of_type(self, *types: str) -> list[Entity]:
         return [e for e in self.new if e.type in types]
+
+    @property
+    def new_word(self) -> str:
+        """``"new "``, or nothing when the store holds no data from before the window to tell."""
+        return "new " if self.explanation.history else ""
 
     @property
     def pivot_text(self) -> str:
@@ -193,11 +220,12 @@ def _synchronised(f: _Facts, feature: str) -> Check:
 def _download(f: _Facts, feature: str) -> Check:
     domains = [e for e in f.of_type(EntityType.DOMAIN.value)]
     payload = f.of_type(EntityType.URL.value) or f.of_type(EntityType.FILE.value)
-    domain = quote(domains[0].value) if domains else "the new domain"
+    domain = quote(domains[0].value) if domains else f"the {f.new_word}domain"
     what = f" ({quote(payload[0].value)})" if payload else ""
+    ran = "something new" if f.explanation.history else "what came with it"
     return Check(
         feature,
-        f"Hosts downloaded from new domain {domain}{what} and ran something new: check the domain's "
+        f"Hosts downloaded from {f.new_word}domain {domain}{what} and ran {ran}: check the domain's "
         "registration age and reputation, whether it is a software vendor's site or CDN, and the "
         "downloaded file's hash and signer",
         f"{domain} is an established vendor or CDN domain (registered long ago, good reputation) "
@@ -210,7 +238,7 @@ def _encoded(f: _Facts, feature: str) -> Check:
         e for e in f.of_type(EntityType.PROCESS.value) if is_encoded_command(e.value, e.props)
     ]
     if not encoded:
-        text = "A new process carries an encoded PowerShell command: decode it and read what it downloads or runs"
+        text = f"A {f.new_word}process carries an encoded PowerShell command: decode it and read what it downloads or runs"
     else:
         first = encoded[0]
         decoded = first.props.get("decoded_command")
@@ -235,13 +263,13 @@ def _encoded(f: _Facts, feature: str) -> Check:
 
 def _actors(f: _Facts) -> str:
     processes = [e for e in f.of_type(EntityType.PROCESS.value) if image_name(e.value, e.props) != "lsass.exe"]
-    return _names(processes) if processes else "the cluster's new processes"
+    return _names(processes) if processes else f"the cluster's {f.new_word}processes"
 
 
 def _lsass(f: _Facts, feature: str) -> Check:
     return Check(
         feature,
-        f"A new process opened LSASS memory: find which of {_actors(f)} did (Sysmon event 10 on "
+        f"A {f.new_word}process opened LSASS memory: find which of {_actors(f)} did (Sysmon event 10 on "
         f"{hosts_text(f.hosts)}: granted access, image path, signer)",
         "the accessing process is a signed EDR, antivirus or backup agent already deployed across "
         "the fleet (same path and signer on other hosts)",
@@ -251,7 +279,7 @@ def _lsass(f: _Facts, feature: str) -> Check:
 def _remote_thread(f: _Facts, feature: str) -> Check:
     return Check(
         feature,
-        f"A new process created a thread in another process: check the source and target among "
+        f"A {f.new_word}process created a thread in another process: check the source and target among "
         f"{_actors(f)} (Sysmon event 8 on {hosts_text(f.hosts)}) and the source's path and signer",
         "the source is a signed security, accessibility or debugging tool known in the fleet",
     )
@@ -262,7 +290,7 @@ def _lineage(f: _Facts, feature: str) -> Check:
     if not pairs:
         return Check(
             feature,
-            "A new parent started a script host or living-off-the-land binary: check the parent's path, signer and who launched it",
+            f"A {f.new_word}parent started a script host or living-off-the-land binary: check the parent's path, signer and who launched it",
             "the parent is a known installer, updater or management agent that normally runs scripts",
         )
     first = pairs[0]
@@ -271,7 +299,7 @@ def _lineage(f: _Facts, feature: str) -> Check:
     parent, child = quote(first.parent, 40), quote(first.child, 40)
     return Check(
         feature,
-        f"New parent → child {named}{more}: check what {parent} is (path, signer, what launched it) "
+        f"{'New parent' if f.explanation.history else 'Parent'} → child {named}{more}: check what {parent} is (path, signer, what launched it) "
         f"and the command line of {child}",
         f"{parent} is a known installer, updater or management agent (SCCM/Intune client, your RMM) "
         f"that normally starts {child}",
@@ -279,16 +307,18 @@ def _lineage(f: _Facts, feature: str) -> Check:
 
 
 def _source_kinds(f: _Facts, feature: str) -> Check:
-    # Processes say best who connected, domains best where to: scripts and IPs only without them.
+    # Processes say best who connected, domains best where to: scripts, files and IPs only without them.
+    # What is counted is the kind of member (activity on the hosts, a remote destination), not which
+    # sensor reported it: the graph does not record that, so the text claims no sensor.
     endpoint = f.of_type(EntityType.PROCESS.value) or f.of_type(*_ENDPOINT)
     external = [e for e in f.of_type(*_NETWORK) if not (e.type == EntityType.IP.value and is_private_ip(e.value))]
     network = [e for e in external if e.type == EntityType.DOMAIN.value] or external
     where = quote(network[0].value) if network else "an external address"
-    who = _names(endpoint, limit=2) if endpoint else "a new process"
+    who = _names(endpoint, limit=2) if endpoint else f"a {f.new_word}process"
     return Check(
         feature,
-        f"Endpoint and network sensors both saw new members ({who} on the hosts; {where} on the wire): "
-        f"check which process made the connections to {where} (its DNS/HTTP events on the same host and minute)",
+        f"The cluster's {f.new_word}members are both activity on the hosts ({who}) and an external destination "
+        f"({where}): check which process made the connections to {where} (its DNS/HTTP events on the same host and minute)",
         "the connecting process is a known application talking to its own vendor (signed binary, "
         "destination owned by that vendor)",
     )
@@ -306,6 +336,91 @@ def _repeats(f: _Facts, feature: str) -> Check:
     )
 
 
+def _driver(f: _Facts, feature: str) -> Check:
+    drivers = [e for e in f.new if e.ref in set(f.explanation.drivers)] or [
+        e for e in f.of_type(EntityType.FILE.value) if e.props.get("service")
+    ]
+    if not drivers:
+        return Check(
+            feature,
+            "A kernel driver was loaded from outside the Windows driver directory: find it (Sysmon event 6, "
+            f"System event 7045 on {hosts_text(f.hosts)}) and check its SHA-256 and signer against known "
+            "vulnerable drivers (e.g. loldrivers.io)",
+            _DRIVER_BENIGN,
+        )
+    # One driver is often two members: the file installed (keyed by its path: 7045 and the drop
+    # name no digest) and the file the kernel loaded (keyed by its SHA-256, Sysmon 6), same path.
+    path = drivers[0].props.get("path") or drivers[0].value
+    same = [e for e in f.entities if e.type == EntityType.FILE.value and str(e.value).lower() == str(path).lower()]
+    digest = _digest(same or drivers)
+    installed = next((e for e in same + drivers if e.props.get("service")), None)
+    names = _install_names(installed.props if installed is not None else {}, "service", len(f.hosts))
+    twice = (
+        " (it is two members: the file installed, by its path, and the file the kernel loaded, by its SHA-256)"
+        if len(same) > 1 and digest else ""
+    )
+    return Check(
+        feature,
+        f"Kernel driver {quote(path)} was installed or loaded from outside the Windows driver directory"
+        f"{names}{twice}: check its SHA-256{' ' + digest if digest else ''} and signer against "
+        "known vulnerable drivers (e.g. loldrivers.io), and which process wrote it there and created the service "
+        "(Sysmon 11, event 7045/4697)",
+        _DRIVER_BENIGN,
+    )
+
+
+_DRIVER_BENIGN = (
+    "the driver is a current version from a hardware or security vendor your fleet deploys, installed "
+    "by that vendor's installer or your deployment tooling under one service name"
+)
+
+
+def _digest(entities: Sequence[Entity]) -> str:
+    """The SHA-256 of a file among ``entities``: the key of one keyed by its digest, else a ``sha256`` prop."""
+    for e in entities:
+        if e.type == EntityType.FILE.value and _SHA256.match(e.key):
+            return e.key
+    for e in entities:
+        value = str(e.props.get("sha256") or "").lower()
+        if _SHA256.match(value):
+            return value
+    return ""
+
+
+def _install_names(props: Mapping[str, object], kind: str, hosts: int) -> str:
+    """What the installs called a service or task (``props``: ``service``/``services``/``services_dropped``).
+
+    The text follows "installed ..." and names the hosts: `` (service X) on 30 hosts`` for
+    one name.  Several: how many over how many hosts, a few quoted; as many names as hosts
+    is said to be a signal: attack tools register under a random name per host, a vendor's
+    installer under one.
+
+    Examples
+    --------
+    >>> _install_names({"service": "AbC", "services": ["AbC", "dEf", "GhI", "jKl"]}, "service", 4)
+    ' under 4 different service names on 4 hosts (AbC, dEf, GhI and 1 more; a different name on every host is how attack tools register a service, a vendor installs under one name)'
+    >>> _install_names({"service": "igfxn", "services": ["igfxn"]}, "service", 30)
+    ' (service igfxn) on 30 hosts'
+    """
+    listed = props.get(f"{kind}s")
+    names = [str(n) for n in listed] if isinstance(listed, list) and listed else []
+    if not names and props.get(kind):
+        names = [str(props[kind])]
+    if not names:
+        return f" on {hosts} hosts"
+    if len(names) == 1 and not props.get(f"{kind}s_dropped"):
+        return f" ({kind} {quote(names[0], 40)}) on {hosts} hosts"
+    dropped = props.get(f"{kind}s_dropped")
+    at_least = "at least " if isinstance(dropped, int) and dropped > 0 else ""
+    shown = ", ".join(quote(n, 40) for n in names[:NAMES_SHOWN])
+    more = f" and {len(names) - NAMES_SHOWN}{'+' if at_least else ''} more" if len(names) > NAMES_SHOWN else ""
+    signal = (
+        f"; a different name on every host is how attack tools register a {kind}, a vendor installs under one name"
+        if len(names) >= hosts >= 3 else ""
+    )
+    return f" under {at_least}{len(names)} different {kind} names on {hosts} hosts ({shown}{more}{signal})"
+
+
 _WRITERS = {
     "first_contact_spread_min": _synchronised,
     "burst_hosts": _synchronised,
@@ -316,6 +431,7 @@ _WRITERS = {
     "interpreter_lineage": _lineage,
     "source_kinds": _source_kinds,
     "repeat_contacts": _repeats,
+    "driver_outside_drivers_dir": _driver,
 }
 
 
@@ -327,22 +443,23 @@ def _installed(f: _Facts) -> Check | None:
     props, n = f.pivot.props, len(f.hosts)
     if f.pivot.type == EntityType.FILE.value and props.get("service"):
         # A driver's digest is the key of the file node its hash identifies (same path as value).
-        digests = [e.key for e in f.entities if e.type == EntityType.FILE.value and _SHA256.match(e.key)]
-        digest = f" {digests[0]}" if digests else ""
+        digest = _digest(f.entities)
+        names = _install_names(props, "service", n)
         return Check(
             None,
-            f"{f.pivot_text} was installed as a driver (service {quote(props['service'], 40)}) on {n} hosts: "
-            f"check its SHA-256{digest} and signer against known vulnerable drivers (e.g. loldrivers.io) "
-            "and which process created the service",
+            f"{f.pivot_text} was installed as a driver{names}: "
+            f"check its SHA-256{' ' + digest if digest else ''} and signer against known vulnerable drivers "
+            "(e.g. loldrivers.io) and which process created the service",
             "the driver is a current version from a hardware or security vendor your fleet deploys, "
             "installed by your deployment tooling",
         )
     kind = "service" if props.get("service") else "scheduled task" if props.get("task") else None
     if f.pivot.type != EntityType.PROCESS.value or kind is None:
         return None
+    names = _install_names(props, "service" if kind == "service" else "task", n)
     return Check(
         None,
-        f"{f.pivot_text} was installed as a {kind} on {n} hosts: check which account and process "
+        f"{f.pivot_text} was installed as a {kind}{names}: check which account and process "
         f"created it (event {'7045' if kind == 'service' else '4698'}) and the binary's signer",
         "your management tooling or an installer you deploy created it, under its usual account",
     )
@@ -352,6 +469,15 @@ def _low_confidence(f: _Facts) -> Check | None:
     candidates = f.explanation.candidates
     if f.explanation.confidence != "low":
         return None
+    if not f.explanation.history:
+        return Check(
+            None,
+            f"The store holds no data from before the detection window, so whether {f.pivot_text} and the "
+            "other members are new in the fleet cannot be told, and first contacts may only be where the data "
+            "begins: judge them by hand (how many hosts normally see them, and since when: your EDR or proxy "
+            "history before the window)",
+            "the pivot and its members are software the fleet already ran before the window",
+        )
     among = f"only {candidates} candidate cluster{'s' if candidates != 1 else ''}" if candidates is not None else "too few candidate clusters"
     return Check(
         None,
@@ -365,7 +491,7 @@ def _ordinary(f: _Facts) -> Check:
     """The one step of a cluster no feature sets apart (often a rollout): confirm it was planned."""
     full = float(f.features.get("first_contact_range_min", 0.0))
     pairs = ", ".join(f"{quote(p.parent, 40)} → {quote(p.child, 40)}" for p in f.explanation.lineage[:2])
-    also = f", with new {pairs}" if pairs else ""
+    also = f", with {f.new_word}{pairs}" if pairs else ""
     return Check(
         None,
         f"No feature sets this cluster apart from an ordinary one: {len(f.hosts)} hosts {f.verb} "

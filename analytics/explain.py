@@ -45,7 +45,17 @@ _BEHAVIOUR_TEXT = {
     "remote_thread": "remote thread injected",
     "encoded_command": "encoded PowerShell command",
     "download_from_new_domain": "download from a new domain",
+    "driver_outside_drivers_dir": "kernel driver loaded from outside the Windows driver directory",
 }
+_BEHAVIOUR_TEXT_WITHOUT_HISTORY = {
+    # "new" cannot be told without data from before the window
+    "download_from_new_domain": "download from the cluster's domain, then a run",
+}
+NO_HISTORY = (
+    "low confidence: the store holds no data from before the detection window, so what is new "
+    "in the fleet, and when hosts first saw it, cannot be told"
+)
+"""The summary's reason when the fleet has no history (:mod:`analytics.history`)."""
 _VERB = {"domain": "contacted", "ip": "contacted", "url": "requested", "file": "got"}
 _MAX_VALUE = 80
 
@@ -88,15 +98,20 @@ class Explanation:
     ``confidence`` is ``"low"`` when the run had fewer than
     :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` candidate clusters: the
     forest compares clusters with each other, and with so few it cannot tell
-    them apart (two candidates both score 50, every contribution 0).  The
-    summary says so too.  It is not part of :meth:`to_dict` (the contract's
+    them apart (two candidates both score 50, every contribution 0).  It is
+    ``"low"`` too when the store holds no data from before the window
+    (``history`` False, :mod:`analytics.history`): everything is then "new"
+    and every first contact falls at the start of the data, so the features
+    that measure novelty and synchronisation measure the data's start.  The
+    summary says which reason applies.  It is not part of :meth:`to_dict` (the contract's
     ``explanation`` is ``summary`` and ``features``); the cluster contract
     carries it as ``score_confidence``.
 
     ``checks`` are the analyst's next steps (:mod:`analytics.checks`), filled in
     by :class:`~analytics.result.Cluster`, which knows the members and times.
-    ``lineage``, ``new_members`` and ``candidates`` are the facts they cite that
-    only the detection knows (not part of :meth:`to_dict`).
+    ``lineage``, ``new_members``, ``drivers`` (new kernel-driver members from
+    outside the Windows driver directory), ``candidates`` and ``history`` are the
+    facts they cite that only the detection knows (not part of :meth:`to_dict`).
     """
 
     summary: str
@@ -106,6 +121,8 @@ class Explanation:
     lineage: tuple[LineagePair, ...] = ()
     new_members: tuple[EntityKey, ...] = ()
     candidates: int | None = None
+    drivers: tuple[EntityKey, ...] = ()
+    history: bool = True
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -220,7 +237,9 @@ def explain(
     command, or a driver file, hosts installed that way (:func:`summarize`).
     ``candidates``: how many candidate clusters the risk was scored among; below
     :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` the explanation is marked
-    low-confidence and its summary says why.
+    low-confidence and its summary says why.  So it is when the store holds no
+    data from before the window (``facts.history`` False): the summary then
+    claims nothing "new in the fleet" and says why the confidence is low.
     """
     rows = [
         FeatureContribution(
@@ -248,6 +267,9 @@ def explain(
             f"; low confidence: scored among only {candidates} candidate cluster{'s' if candidates != 1 else ''}, "
             "too few to tell what is unusual"
         )
+    if not facts.history:
+        confidence = "low"
+        summary += "; " + NO_HISTORY
     return Explanation(
         summary=summary,
         features=tuple(rows),
@@ -255,6 +277,8 @@ def explain(
         lineage=tuple(facts.new_pairs),
         new_members=tuple(facts.new_members),
         candidates=candidates,
+        drivers=tuple(facts.drivers),
+        history=facts.history,
     )
 
 
@@ -315,9 +339,13 @@ def summarize(
         parts.append(f"it is installed as a {installed_as}")
     if facts.new_pairs:
         names = ", ".join(str(p) for p in facts.new_pairs[:2])
-        parts.append(f"{names} {'is' if len(facts.new_pairs) == 1 else 'are'} new in the fleet")
+        if facts.history:
+            parts.append(f"{names} {'is' if len(facts.new_pairs) == 1 else 'are'} new in the fleet")
+        else:  # without earlier data, first seen in the window is all that is known
+            parts.append(f"{names} {'was' if len(facts.new_pairs) == 1 else 'were'} seen in the window")
     if facts.behaviours:
-        parts.append(", ".join(_BEHAVIOUR_TEXT.get(b, b) for b in facts.behaviours))
+        words = _BEHAVIOUR_TEXT if facts.history else {**_BEHAVIOUR_TEXT, **_BEHAVIOUR_TEXT_WITHOUT_HISTORY}
+        parts.append(", ".join(words.get(b, b) for b in facts.behaviours))
     return "; ".join(parts)
 
 

@@ -12,8 +12,8 @@ Cluster features fed to the scorer (:data:`SCORED_FEATURES`) are chosen so that
 what is *unusual among clusters* is what is suspicious: benign fleet activity
 (software seen for days, browsing spread over the day, admin tools) sits in the
 dense middle, and a campaign that is new, synchronised, confined to its hosts,
-seen by endpoint and network sensors and showing attack behaviour is isolated
-along several features at once.
+active on the hosts and reaching an external destination, and showing attack
+behaviour is isolated along several features at once.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analytics.driver_paths import outside_driver_directory
+from analytics.history import fleet_has_history
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair
-from graphsiem.model import EntityKey, EntityType
+from graphsiem.model import EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence
 
 DAY = 86400.0
@@ -40,6 +42,7 @@ SCORED_FEATURES: tuple[str, ...] = (
     "encoded_command",
     "download_from_new_domain",
     "remote_thread",
+    "driver_outside_drivers_dir",
     "repeat_contacts",
 )
 """Cluster features the scorer sees, in column order.
@@ -62,11 +65,12 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster (else 0)",
     "exclusivity": "share of the new members' fleet hosts that are cluster hosts (context, not scored: at least min_overlap by the membership rule; 0 without new members)",
     "interpreter_lineage": "new parent -> child pairs whose child is a script host or living-off-the-land binary",
-    "source_kinds": "kinds of evidence among new members: endpoint (process, script, user) and external network (domain, ip, url, file; not counted when every member IP is internal)",
+    "source_kinds": "kinds of evidence among new members: endpoint (process, script, user, file) and external network destinations (domain, ip, url; not counted when every member IP is internal)",
     "lsass_access": "1 when a new member process first opened LSASS inside the window",
     "encoded_command": "1 when a new member process carries an encoded PowerShell command",
     "download_from_new_domain": "1 when the cluster downloads from a new external domain and runs something new",
     "remote_thread": "1 when a new member process first injected a remote thread inside the window",
+    "driver_outside_drivers_dir": "1 when a new member is a kernel driver (installed as a driver service or loaded by the kernel) from outside the Windows driver directory (System32\\drivers, the DriverStore)",
     "repeat_contacts": "sightings of a new pivot per cluster host per day, floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window takes the floor)",
 }
 
@@ -79,6 +83,7 @@ SUSPICIOUS_DIRECTION: dict[str, int] = {
     "encoded_command": +1,
     "download_from_new_domain": +1,
     "remote_thread": +1,
+    "driver_outside_drivers_dir": +1,
     "repeat_contacts": +1,  # beacons repeat
 }
 """Which way each scored feature is suspicious: +1 higher, -1 lower.
@@ -93,11 +98,19 @@ def scored_directions() -> tuple[int, ...]:
     return tuple(SUSPICIOUS_DIRECTION[name] for name in SCORED_FEATURES)
 
 
-BEHAVIOURS: tuple[str, ...] = ("lsass_access", "encoded_command", "download_from_new_domain", "remote_thread")
+BEHAVIOURS: tuple[str, ...] = (
+    "lsass_access", "encoded_command", "download_from_new_domain", "remote_thread", "driver_outside_drivers_dir",
+)
 """Attack behaviours, each a scored 0/1 feature."""
 
-ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER})
-NETWORK_TYPES = frozenset({EntityType.DOMAIN, EntityType.IP, EntityType.URL, EntityType.FILE})
+# A file is evidence from the hosts.  Which sensor saw a file (Sysmon's FileCreate, a
+# Zone.Identifier, Zeek's files log) is not in the graph: relations and sightings carry
+# no sensor, only evidence ids that the journal resolves, and detect does not read the
+# journal.  Counting every file as network evidence gave a driver installed on hosts, with
+# no traffic at all, the "endpoint and network" kinds of a campaign.  Domains, IPs and
+# URLs name a remote machine whichever sensor reported them: they are the network side.
+ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER, EntityType.FILE})
+NETWORK_TYPES = frozenset({EntityType.DOMAIN, EntityType.IP, EntityType.URL})
 
 
 @dataclass(slots=True, frozen=True)
@@ -190,10 +203,10 @@ def entity_stats(
     missing = ~np.isfinite(first)
     if missing.any():
         fs = incidence.first_seen
-        for j in np.flatnonzero(missing):
-            cells = fs.data[fs.indptr[j] : fs.indptr[j + 1]]
-            first[j] = cells.min() if len(cells) else window.start
-            last[j] = window.end
+        for k in np.flatnonzero(missing):
+            cells = fs.data[fs.indptr[k] : fs.indptr[k + 1]]
+            first[k] = cells.min() if len(cells) else window.start
+            last[k] = window.end
     return EntityStats(
         values=values,
         window_hosts=window_hosts,
@@ -252,13 +265,28 @@ def is_private_ip(value: str) -> bool:
 
 @dataclass(slots=True)
 class FeatureContext:
-    """Everything cluster features are computed from (built once per detection)."""
+    """Everything cluster features are computed from (built once per detection).
+
+    ``drivers`` are the kernel driver files (installed as a driver service, or loaded by
+    the kernel: ``host INSTALLED file``, ``host LOADED file``); ``targets`` the processes
+    seen only as the target of an access or injection (:func:`access_targets`), which are
+    not new members even when their node is new.  ``history`` says whether the store holds
+    the fleet's data from before the window (:func:`analytics.history.fleet_has_history`,
+    computed from the incidence when not given): without it nothing can be told new.
+    """
 
     incidence: Incidence
     stats: EntityStats
     lineage: Mapping[EntityKey, list[LineagePair]] = field(default_factory=dict)
     behaviours: Mapping[EntityKey, Mapping[str, float]] = field(default_factory=dict)
     encoded: frozenset[EntityKey] = frozenset()
+    drivers: frozenset[EntityKey] = frozenset()
+    targets: frozenset[EntityKey] = frozenset()
+    history: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.history is None:
+            self.history = fleet_has_history(self.incidence, self.stats.window.start)
 
 
 @dataclass(slots=True)
@@ -271,6 +299,10 @@ class ClusterFacts:
     behaviours: list[str]
     new_members: list[EntityKey]
     context: dict[str, float] = field(default_factory=dict)
+    drivers: list[EntityKey] = field(default_factory=list)
+    """New kernel-driver members from outside the Windows driver directory."""
+    history: bool = True
+    """The store holds data from before the window: "new" can be told (:class:`FeatureContext`)."""
 
 
 def cluster_features(
@@ -284,7 +316,11 @@ def cluster_features(
     behaviours on the *new* members only.  Software the fleet ran before the
     window (an admin tool that opens LSASS on IT hosts, an hourly updater) then
     looks like the rest of the fleet's history, and only fresh activity can
-    stand out.
+    stand out.  A process seen only as the target of an access or injection
+    (``context.targets``: LSASS) is no new member, and a new kernel driver
+    (``context.drivers``) from outside the Windows driver directory
+    (:func:`outside_driver_directory`) is the ``driver_outside_drivers_dir``
+    behaviour.
 
     Parameters
     ----------
@@ -298,10 +334,16 @@ def cluster_features(
     """
     inc, stats = context.incidence, context.stats
     start = stats.window.start
+    history = bool(context.history)
     keys = [inc.entities[j] for j in members]
-    is_new = stats.is_new[members]
+    # A process that is only the target of an access (LSASS) is a new node, not new activity.
+    is_new = stats.is_new[members] & np.array([k not in context.targets for k in keys], dtype=bool)
     new_keys = [k for k, n in zip(keys, is_new, strict=True) if n]
     new_cols = members[is_new]
+    drivers = [
+        inc.entities[j] for j in new_cols
+        if inc.entities[j] in context.drivers and outside_driver_directory(stats.values[j])
+    ]
     # Columns first: slicing a CSC matrix by column touches only those columns.
     inside = np.asarray(inc.seen[:, new_cols][host_rows].sum(axis=0)).ravel()
     total = stats.total_hosts[new_cols]
@@ -320,6 +362,8 @@ def cluster_features(
         behaviours |= {b for b, t in context.behaviours.get(key, {}).items() if t >= start}
         if key in context.encoded:
             behaviours.add("encoded_command")
+    if drivers:
+        behaviours.add("driver_outside_drivers_dir")
     new_types = {t for t, _ in new_keys}
     ips = [k for t, k in keys if t == EntityType.IP]
     is_external = not ips or not all(is_private_ip(ip) for ip in ips)
@@ -366,7 +410,7 @@ def cluster_features(
         **{name: float(name in behaviours) for name in BEHAVIOURS},
         "repeat_contacts": max(repeat_feature, REPEAT_FLOOR_PER_DAY),
     }
-    context = {
+    context_values = {
         "exclusivity": round(exclusivity, 4),
         "new_member_fraction": float(is_new.mean()),
         "first_contact_spread_raw_min": round(spread, 3),
@@ -383,7 +427,9 @@ def cluster_features(
         rare_pairs=sorted(rare_pairs.values(), key=str),
         behaviours=sorted(behaviours),
         new_members=new_keys,
-        context=context,
+        context=context_values,
+        drivers=drivers,
+        history=history,
     )
 
 
@@ -391,3 +437,34 @@ def feature_matrix(rows: Iterable[Mapping[str, float]]) -> np.ndarray:
     """Stack feature dictionaries into an ``(n, len(SCORED_FEATURES))`` array."""
     data = [[float(r[name]) for name in SCORED_FEATURES] for r in rows]
     return np.asarray(data, dtype=np.float64).reshape(len(data), len(SCORED_FEATURES))
+
+
+def access_targets(
+    accessed: Iterable[Relation], injected: Iterable[Relation], children: Iterable[EntityKey]
+) -> frozenset[EntityKey]:
+    """Processes seen only as the target of a memory access or an injection.
+
+    LSASS (or the process a thread was injected into) becomes a process node the first
+    time a sensor names it as a target: it is "first seen" then, although it ran all along
+    and did nothing new.  A target that opened or injected into something itself, or whose
+    start was seen (a child in a ``SPAWNED`` relation), is left out: it acted.
+
+    Parameters
+    ----------
+    accessed, injected : iterable of Relation
+        ``process ACCESSED process`` and ``process INJECTED process`` relations.
+    children : iterable of EntityKey
+        Processes whose start was seen (the children of ``SPAWNED`` relations).
+
+    Examples
+    --------
+    >>> r = Relation(("process", "mimi"), "ACCESSED", ("process", "lsass"), 0.0, 0.0)
+    >>> sorted(access_targets([r], [], []))
+    [('process', 'lsass')]
+    """
+    sources: set[EntityKey] = set()
+    targets: set[EntityKey] = set()
+    for relation in (*accessed, *injected):
+        sources.add(relation.src)
+        targets.add(relation.dst)
+    return frozenset(targets - sources - set(children))

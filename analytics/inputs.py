@@ -18,7 +18,8 @@
   broadcast addresses) are left out of the incidence, so out of pivots and
   members (:func:`names_no_remote_machine`); they stay in the graph;
 * process metadata and three relation types (``SPAWNED``, ``ACCESSED``,
-  ``INJECTED``) for lineage and behaviour features.
+  ``INJECTED``) for lineage and behaviour features; ``INSTALLED`` and a host's
+  ``LOADED`` files for the kernel drivers.
 
 The whole graph is never pulled: no host-to-entity relation is read here.
 """
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analytics.config import DetectionConfig
-from analytics.features import EntityStats, FeatureContext, Window, entity_stats
+from analytics.features import EntityStats, FeatureContext, Window, access_targets, entity_stats
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
 from analytics.window_end import WindowEnd, default_window_end
@@ -120,14 +121,14 @@ def load_inputs(
         process_hosts,
         n_hosts=stats.n_hosts,
     )
-    behaviours = behaviour_index(
-        _relations(store, RelationType.ACCESSED, now),
-        _relations(store, RelationType.INJECTED, now),
-        images,
-    )
+    accessed = list(_relations(store, RelationType.ACCESSED, now))
+    injected = list(_relations(store, RelationType.INJECTED, now))
+    behaviours = behaviour_index(accessed, injected, images)
     drivers = _installed_drivers(store, now)
+    kernel_drivers = frozenset(drivers) | _loaded_drivers(store, now)
+    targets = access_targets(accessed, injected, lineage)
     timings["context_s"] = time.perf_counter() - t
-    context = FeatureContext(incidence, stats, lineage, behaviours, encoded)
+    context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end)
 
 
@@ -170,3 +171,12 @@ def _installed_drivers(store: GraphStore, now: float | None) -> dict[EntityKey, 
         if entity is not None:
             drivers[key] = entity
     return drivers
+
+
+def _loaded_drivers(store: GraphStore, now: float | None) -> frozenset[EntityKey]:
+    """The files the kernel loaded by ``now`` (Sysmon 6, ``host LOADED file``; a process's
+    ``LOADED`` is an image load, not a driver)."""
+    return frozenset(
+        r.dst for r in _relations(store, RelationType.LOADED, now)
+        if r.src[0] == EntityType.HOST and r.dst[0] == EntityType.FILE
+    )

@@ -75,7 +75,9 @@ def test_synchronised_first_contact_names_the_pivot_the_hosts_and_the_time_to_se
     # The parent -> child pair; the parent being an installer or management agent is benign.
     ("interpreter_lineage", ["New parent → child wscript.exe → powershell.exe"],
      ["wscript.exe is a known installer", "normally starts powershell.exe"]),
-    ("source_kinds", ["powershell.exe on the hosts; cdn-img-delivery.example on the wire"], ["its own vendor"]),
+    # kinds of member, not sensors: the graph does not record which sensor saw what
+    ("source_kinds", ["activity on the hosts (powershell.exe) and an external destination (cdn-img-delivery.example)"],
+     ["its own vendor"]),
     # Beaconing: the rate, the interval to check for regularity; a documented updater is benign.
     ("repeat_contacts", ["about 288 times a day (about every 5 minutes)", "intervals are regular"], ["known updater"]),
 ])

@@ -1,0 +1,30 @@
+"""A simulated fleet through the real path, for tests that read detect's result on it.
+
+simulate -> ingest (journal, embedded store) -> detect, with the simulator's ground truth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analytics.detect import DetectionResult, detect
+from analytics.evaluate import TruthEntry, load_truth
+from graphsiem.simulator.engine import simulate
+from graphsiem.store.embedded import EmbeddedStore
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+
+
+def simulated_detection(root: Path, *, hosts: int, days: int, seed: int,
+                        density: float) -> tuple[DetectionResult, list[TruthEntry]]:
+    """Simulate a fleet under ``root``, ingest its sensors' logs, detect; the result and the ground truth."""
+    simulate(root / "telemetry", hosts=hosts, days=days, seed=seed, density=density)
+    store = EmbeddedStore(root / "graph")
+    try:
+        with Journal(root / "journal.sqlite") as journal:
+            ingest_paths([root / "telemetry" / "endpoint", root / "telemetry" / "network"], store=store,
+                         journal=journal, progress=False)
+        result = detect(store)
+    finally:
+        store.close()
+    return result, load_truth(root / "telemetry" / "ground_truth.json")
