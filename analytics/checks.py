@@ -55,7 +55,7 @@ BEHAVIOUR_STEPS = frozenset({
 
 _SYNC = ("first_contact_spread_min", "burst_hosts")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_ENDPOINT = {EntityType.PROCESS.value, EntityType.SCRIPT.value, EntityType.USER.value, EntityType.FILE.value}
+_ENDPOINT = {EntityType.PROCESS.value, EntityType.SCRIPT.value, EntityType.USER.value}
 _NETWORK = {EntityType.DOMAIN.value, EntityType.URL.value, EntityType.IP.value}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _DRIVER_STEP = "driver_outside_drivers_dir"
@@ -307,10 +307,13 @@ def _lineage(f: _Facts, feature: str) -> Check:
 
 
 def _source_kinds(f: _Facts, feature: str) -> Check:
-    # Processes say best who connected, domains best where to: scripts, files and IPs only without them.
-    # What is counted is the kind of member (activity on the hosts, a remote destination), not which
-    # sensor reported it: the graph does not record that, so the text claims no sensor.
-    endpoint = f.of_type(EntityType.PROCESS.value) or f.of_type(*_ENDPOINT)
+    # Processes say best who connected, domains best where to: scripts, users, drivers and IPs only
+    # without them.  What is counted is the kind of member (activity on the hosts, a remote
+    # destination), not which sensor reported it: the graph does not record that for most
+    # members, so the text claims no sensor.
+    endpoint = f.of_type(EntityType.PROCESS.value) or f.of_type(*_ENDPOINT) or [
+        e for e in f.of_type(EntityType.FILE.value) if e.props.get("service") or e.ref in set(f.explanation.drivers)
+    ]
     external = [e for e in f.of_type(*_NETWORK) if not (e.type == EntityType.IP.value and is_private_ip(e.value))]
     network = [e for e in external if e.type == EntityType.DOMAIN.value] or external
     where = quote(network[0].value) if network else "an external address"

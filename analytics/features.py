@@ -65,7 +65,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster (else 0)",
     "exclusivity": "share of the new members' fleet hosts that are cluster hosts (context, not scored: at least min_overlap by the membership rule; 0 without new members)",
     "interpreter_lineage": "new parent -> child pairs whose child is a script host or living-off-the-land binary",
-    "source_kinds": "kinds of evidence among new members: endpoint (process, script, user, file) and external network destinations (domain, ip, url; not counted when every member IP is internal)",
+    "source_kinds": "kinds of evidence among new members: endpoint (process, script, user, a driver the hosts installed or loaded) and external network destinations (domain, ip, url; not counted when every member IP is internal); any other file counts for neither (which sensor saw it is not recorded)",
     "lsass_access": "1 when a new member process first opened LSASS inside the window",
     "encoded_command": "1 when a new member process carries an encoded PowerShell command",
     "download_from_new_domain": "1 when the cluster downloads from a new external domain and runs something new",
@@ -103,13 +103,16 @@ BEHAVIOURS: tuple[str, ...] = (
 )
 """Attack behaviours, each a scored 0/1 feature."""
 
-# A file is evidence from the hosts.  Which sensor saw a file (Sysmon's FileCreate, a
-# Zone.Identifier, Zeek's files log) is not in the graph: relations and sightings carry
-# no sensor, only evidence ids that the journal resolves, and detect does not read the
-# journal.  Counting every file as network evidence gave a driver installed on hosts, with
-# no traffic at all, the "endpoint and network" kinds of a campaign.  Domains, IPs and
-# URLs name a remote machine whichever sensor reported them: they are the network side.
-ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER, EntityType.FILE})
+# Which sensor saw a file (Sysmon's FileCreate, a Zone.Identifier, Zeek's files log) is not in
+# the graph: relations and sightings carry no sensor, only evidence ids the journal resolves,
+# and detect does not read the journal.  Counting every file as network evidence gave a driver
+# installed on hosts, with no traffic at all, the "endpoint and network" kinds of a campaign;
+# counting every file as endpoint evidence gave a download only Zeek saw (a file and its URL)
+# the same two kinds.  So a file is endpoint evidence only when an endpoint event names it in a
+# relation detect reads: installed as a driver (7045, 4697) or loaded by the kernel (Sysmon 6),
+# the kernel drivers of FeatureContext.drivers; any other file counts for neither kind.
+# Domains, IPs and URLs name a remote machine whichever sensor reported them: the network side.
+ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER})
 NETWORK_TYPES = frozenset({EntityType.DOMAIN, EntityType.IP, EntityType.URL})
 
 
@@ -373,7 +376,8 @@ def cluster_features(
         behaviours.add("download_from_new_domain")
     # A new internal server (every member IP private) is managed infrastructure:
     # only egress to the outside counts as network-side support.
-    kinds = int(bool(new_types & ENDPOINT_TYPES)) + int(bool(new_types & NETWORK_TYPES) and is_external)
+    on_hosts = bool(new_types & ENDPOINT_TYPES) or any(k in context.drivers for k in new_keys)
+    kinds = int(on_hosts) + int(bool(new_types & NETWORK_TYPES) and is_external)
 
     in_cluster = np.isin(inc.hosts_of(pivot), host_rows)
     if stats.is_new[pivot]:
