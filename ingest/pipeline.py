@@ -80,6 +80,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -105,6 +106,7 @@ from ingest.readers.files import (
     stdin_input,
 )
 from ingest.report import IngestReport
+from ingest.write_failure import JournalWriteError
 
 __all__ = [
     "BATCH_SIZE", "FLUSH_SECONDS", "MAX_RAW_CHARS", "SETTLE_SECONDS", "UNREADABLE", "CallProjection",
@@ -232,6 +234,10 @@ def ingest_paths(
         When ``"-"`` is named more than once, standard input is closed,
         ``flush_seconds`` is not a positive number, or ``settle_seconds`` is
         negative or not finite (before anything is read).
+    JournalWriteError
+        When the journal's disk refuses a batch (full, read-only): its
+        ``report`` counts the batches committed before, its ``records`` the
+        batch lost (:mod:`ingest.write_failure`).
     """
     if flush_seconds is not None and not (math.isfinite(flush_seconds) and flush_seconds > 0):
         raise ValueError(f"flush_seconds must be a positive number of seconds or None, not {flush_seconds!r}")
@@ -270,6 +276,11 @@ def ingest_paths(
             except Stopped:
                 pass  # asked to stop: what was parsed is committed, as at the end
             session.commit()  # the last batch, while the bar still shows its count
+        except JournalWriteError as exc:
+            # the disk refused a batch: the caller reports what was committed before it
+            session.report.seconds = time.perf_counter() - session.started
+            exc.report = session.report
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -327,7 +338,11 @@ def ingest_records(
             journal, store, registry=registry, format=format,
             default_timezone=default_timezone, batch_size=batch_size, time_window=time_window,
         )
-        return ingest_body(body, session, origin)
+        try:
+            return ingest_body(body, session, origin)
+        except JournalWriteError as exc:
+            exc.report = session.report  # the batches committed before the disk refused one
+            raise
 
 
 def _session(journal: Journal, store: GraphStore | None, **options: Any) -> Session:

@@ -37,6 +37,7 @@ from ingest.readers.json_stream import JsonStreamReader
 from ingest.readers.ndjson import NdjsonReader, canonical_json
 from ingest.readers.streams import LiveSource, live_descriptor
 from ingest.report import Counts, IngestReport
+from ingest.write_failure import JournalWriteError
 
 UNREADABLE = "unreadable"
 """The format under which a file that cannot be read at all is counted and its rejection kept."""
@@ -99,6 +100,8 @@ def _read_file(session: Session, path: Path, readers: Sequence[Reader]) -> None:
             if session.progress is not None:
                 session.progress.file_opened(_descriptor(stream))
             _take_all(session, reader, stream, display, file_report.counts, path_hint(path), "file")
+    except JournalWriteError:
+        raise  # the journal's disk, not the file: ends the call (ingest.write_failure)
     except Exception as exc:  # noqa: BLE001 - an I/O or library error opening the file
         _take_failure(session, reader, display, file_report.counts, "file", exc)
 
@@ -111,6 +114,8 @@ def _take_all(
     try:
         for item in reader.read(stream, display):
             take(item, counts, name, hint)
+    except JournalWriteError:
+        raise  # the journal's disk, not the file: ends the call (ingest.write_failure)
     except Exception as exc:  # noqa: BLE001 - truncated gzip, I/O or library error mid-file
         _take_failure(session, reader, display, counts, noun, exc)
 

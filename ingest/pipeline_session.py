@@ -43,6 +43,7 @@ from ingest.readers.base import RawRecord, ReadError
 from ingest.readers.ndjson import canonical_json
 from ingest.registry import default_registry
 from ingest.report import Counts, IngestReport
+from ingest.write_failure import STORAGE_ERRORS, JournalWriteError
 
 if TYPE_CHECKING:
     from ingest.pipeline_projection import CallProjection
@@ -111,6 +112,7 @@ class Session:
         self._run_file: Counts | None = None
         self._run_formats: Counts | None = None
         self.rejections: list[tuple[str, str, str, str]] = []
+        self.rejected_in: list[tuple[Counts, Counts]] = []  # each rejection's file and format counts
         self.records = 0
         self.is_as_read = journal.id_scheme == AS_READ  # which id rule (ingest.event_ids), fixed per journal
         self._shapes: dict[tuple[str, ...], Parser] = {}
@@ -361,6 +363,7 @@ class Session:
             counts.received += 1
             counts.rejected += 1
         self.rejections.append((origin, fmt, reason, raw[:MAX_RAW_CHARS]))
+        self.rejected_in.append((file, formats))
 
     def finish(self) -> IngestReport:
         """Commit the last batch, project the journal into the store (or count what it did not take), close the report."""
@@ -445,10 +448,16 @@ class Session:
             written.extend(ipmap.write(self.journal.connection))
             self.host_clocks.write(self.journal.connection)
 
-        new = self.journal.append(
-            self.events, raw_json=self.raw_json, fields_json=self.fields_json,
-            rejections=self.rejections, before_commit=learn,
-        )
+        try:
+            new = self.journal.append(
+                self.events, raw_json=self.raw_json, fields_json=self.fields_json,
+                rejections=self.rejections, before_commit=learn,
+            )
+        except STORAGE_ERRORS as exc:
+            # the disk refused the batch (full, read-only): not a record's fault, so not
+            # a rejection; the readers let this through (ingest.write_failure)
+            self._uncount_rejections()
+            raise JournalWriteError(self.journal.path, exc, self.records) from exc
         ipmap.saved(written)  # only observe_all, above, teaches the map: nothing else is left to save
         self.host_clocks.saved()
         if new and self.unsettled_since is None:
@@ -458,6 +467,20 @@ class Session:
             projection.committed(new)
         count_committed(self.report.total, self.runs, self.sizes, self.events, new)
         self._next_batch()
+
+    def _uncount_rejections(self) -> None:
+        """Take the batch's rejections out of the report: the failed commit did not keep them.
+
+        The report then counts what was journaled (received = accepted +
+        rejected, per file, per format and in total); the batch's records are
+        reported apart, as not journaled (:class:`~ingest.write_failure.JournalWriteError`).
+        """
+        total = self.report.total
+        for file, formats in self.rejected_in:
+            for counts in (file, formats, total):
+                counts.received -= 1
+                counts.rejected -= 1
+        self.rejections, self.rejected_in = [], []
 
     def _settle_clocks(self) -> None:
         """Date the batch's records that waited for their host's clock (:mod:`ingest.host_clocks`)."""
@@ -474,7 +497,7 @@ class Session:
         if self.progress is not None:
             self.progress.batch(self.records)
         self.events, self.raw_json, self.fields_json = [], [], []
-        self.sizes, self.runs, self.rejections = [], [], []
+        self.sizes, self.runs, self.rejections, self.rejected_in = [], [], [], []
         self._run_file = self._run_formats = None
         self.records = 0
         if self.fixed_window is None:

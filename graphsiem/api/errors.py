@@ -89,6 +89,13 @@ class Unavailable(ApiError):
     code = "unavailable"
 
 
+class InsufficientStorage(ApiError):
+    """507: the journal's disk refused the write (full, read-only); the message names the disk's reason."""
+
+    status_code = 507
+    code = "insufficient_storage"
+
+
 def error_body(code: str, message: str, *, field: str | None = None,
                details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The JSON body every error response carries."""

@@ -18,6 +18,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from ingest.report import printable
+from ingest.write_failure import STORAGE_ERRORS, JournalWriteError, cannot_create, storage_reason
+
 EXIT_BROKEN_PIPE = 141
 """The exit status when standard output closed early: 128 + SIGPIPE, as a shell reports it."""
 
@@ -30,6 +33,22 @@ EXIT_GRAPH_BEHIND = 75
 ``EX_TEMPFAIL`` of ``sysexits.h``, "try again later": nothing is lost (the journal
 holds every record) and the next ingest projects them; distinct from 1 (records
 rejected, or a crash's traceback) and 2 (nothing was read).
+"""
+
+
+EXIT_CANNOT_CREATE = 73
+"""The exit status when the data directory or a file in it cannot be made or opened for writing.
+
+``EX_CANTCREAT`` of ``sysexits.h``: a read-only file system or directory, no
+permission, a ``--data`` path under a regular file.  Nothing was written.
+"""
+
+EXIT_IO_ERROR = 74
+"""The exit status when a write to the data directory failed part-way: the disk (or a size limit) is full.
+
+``EX_IOERR`` of ``sysexits.h``.  What was committed before stays; ``graphsiem
+ingest`` reports it, and the same input ingested again once there is room
+journals the rest and nothing twice.
 """
 
 
@@ -70,6 +89,7 @@ def _sigint_noted() -> Iterator[list[int]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``graphsiem`` console script."""
+    command, data = "", None
     try:
         # Ctrl-C during the sub-commands' imports (about 0.4 s, before `graphsiem ingest`
         # sets its own handlers) is a quiet stop, not a traceback
@@ -78,20 +98,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         if noted:
             raise KeyboardInterrupt
         args = parser.parse_args(argv)
+        command, data = args.command, getattr(args, "data", None)
         if not getattr(args, "func", None):
             parser.print_help()
             return 2
         return int(args.func(args) or 0)
+    except (*STORAGE_ERRORS, JournalWriteError) as exc:
+        if isinstance(exc, BrokenPipeError):
+            return _broken_pipe()
+        # the data directory cannot be made or written (read-only, full, a path under a
+        # file): one line naming the path and the disk's reason, not a traceback
+        print(f"graphsiem {command}: {storage_problem(exc, data)}", file=sys.stderr)
+        return storage_status(exc)
     except KeyboardInterrupt:
         print("graphsiem: interrupted by SIGINT", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader of standard output left (``graphsiem ingest --json | head``):
-        # what was done is done (an ingest is journaled before it reports), so no
-        # traceback; stdout goes to /dev/null so that flushing it at exit cannot
-        # fail again (the recipe of Python's signal documentation).
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
+
+
+def _broken_pipe() -> int:
+    """The reader of standard output left (``graphsiem ingest --json | head``).
+
+    What was done is done (an ingest is journaled before it reports), so no
+    traceback; stdout goes to /dev/null so that flushing it at exit cannot
+    fail again (the recipe of Python's signal documentation).
+    """
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
+def storage_problem(exc: BaseException, data: str | None) -> str:
+    """``exc``, a refused write or open, as ``cannot write <path>: <reason>``; the data directory when the error names no file.
+
+    SQLite's errors name no file (``attempt to write a readonly database``):
+    the data directory stands for it.  A password in the text is masked (a
+    store URI may be quoted).
+    """
+    from graphsiem import paths
+    from graphsiem.uri_credentials import redact_uri
+
+    if isinstance(exc, JournalWriteError):
+        where: object = exc.path
+        exc = exc.cause
+    else:
+        where = getattr(exc, "filename", None)
+    if where is None:
+        where = f"data directory {paths.data_dir(data, create=False)}"
+    return redact_uri(f"cannot write {printable(str(where))}: {storage_reason(exc)}")
+
+
+def storage_status(exc: BaseException) -> int:
+    """:data:`EXIT_CANNOT_CREATE` when nothing could be made or opened for writing, else :data:`EXIT_IO_ERROR`."""
+    cause = exc.cause if isinstance(exc, JournalWriteError) else exc
+    return EXIT_CANNOT_CREATE if cannot_create(cause) else EXIT_IO_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,6 +56,7 @@ from ingest.readers.files import NO_READER, STDIN, STDIN_NAME, default_readers
 from ingest.realm_domains import realm_domains_from_environment
 from ingest.registry import default_registry
 from ingest.report import printable
+from ingest.write_failure import JournalWriteError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -134,7 +135,11 @@ def run(args: argparse.Namespace) -> int:
     or ``--settle-seconds``, or a store that cannot be opened; 75
     (:data:`~graphsiem.cli.EXIT_GRAPH_BEHIND`) when the records are journaled
     but the store did not take their graph by the end; 130 or 143 when SIGINT
-    or SIGTERM stopped it (see the module docstring).
+    or SIGTERM stopped it (see the module docstring); 73
+    (:data:`~graphsiem.cli.EXIT_CANNOT_CREATE`) when the data directory cannot
+    be made or written, 74 (:data:`~graphsiem.cli.EXIT_IO_ERROR`) when the disk
+    filled during the ingest: the report then counts the batches journaled
+    before, and standard error names the path, the reason and the records not journaled.
     """
     from graphsiem.store import StoreError, open_store
 
@@ -187,6 +192,8 @@ def run(args: argparse.Namespace) -> int:
                     settle_seconds=args.settle_seconds,
                     stop=stop,
                 )
+        except JournalWriteError as exc:
+            return _write_failed(args, exc)
         finally:
             store.close()
     signum = stop.signum
@@ -207,6 +214,33 @@ def run(args: argparse.Namespace) -> int:
     for name in unread:
         print(f"graphsiem ingest: {name} not read: {NO_READER}", file=sys.stderr)
     return 1 if report.total.rejected or unread else 0
+
+
+def _write_failed(args: argparse.Namespace, failure: JournalWriteError) -> int:
+    """The disk refused a batch: report what was journaled before, one line on stderr; 73 or 74.
+
+    The report counts the committed batches only (received = accepted +
+    rejected); the failed batch's records are named apart, not journaled, and
+    an ingest of the same input once there is room journals them (and
+    nothing twice).  The graph is not projected: the next ingest or ``serve``
+    catches it up from the journal.
+    """
+    from graphsiem.cli import storage_problem, storage_status
+
+    report = failure.report
+    if report is not None:
+        if args.json:
+            print(json.dumps({**report.to_dict(), "interrupted": False, "failed": {
+                "path": str(failure.path), "reason": failure.reason, "not_journaled": failure.records,
+            }}, indent=2))
+        else:
+            print(report.render())
+            print(f"stopped by a failed write: {failure.records} records read after the counts above "
+                  "were not journaled")
+    print(f"graphsiem ingest: {storage_problem(failure, args.data)}; {failure.records} records of the "
+          "batch being written were not journaled (the counts above are); ingest the same input again "
+          "once the disk has room (nothing is journaled twice)", file=sys.stderr)
+    return storage_status(failure)
 
 
 def _named_inputs(args: argparse.Namespace) -> list[str]:

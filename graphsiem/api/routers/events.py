@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import logging
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 
+from graphsiem.api.context import AppContext
 from graphsiem.api.deps import Context, IngestCaller
+from graphsiem.api.errors import InsufficientStorage
+from graphsiem.api.journal_writes import RETRY_AFTER_SECONDS, journal_writes
 from graphsiem.api.schemas import IngestReport
 from graphsiem.api.services.ingest import BODY_CODINGS, check_content_encoding, decode_content
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR
+from ingest.write_failure import STORAGE_ERRORS, JournalWriteError, storage_reason
 
 _UPLOAD_CODING_HINT = ("send the file itself gzip-compressed (a .gz file is recognised by its "
                        "content) instead of compressing the multipart request")
@@ -48,6 +54,13 @@ class _CodingCheckedRoute(APIRoute):
             return await handler(request)
 
         return checked
+
+
+log = logging.getLogger("graphsiem.api")
+
+_STORAGE_ANSWER = {"description": "The journal's disk refused the write (full, read-only): the "
+                                  "message names the reason and what of the request was journaled "
+                                  "before; `Retry-After` says when to send it again."}
 
 
 router = APIRouter(prefix="/v1", tags=["ingest"], route_class=_CodingCheckedRoute)
@@ -112,7 +125,8 @@ _EVENTS_BODY = {
                415: {"description": "A `Content-Encoding` other than gzip, x-gzip, deflate, "
                                     "zstd, br or identity."},
                422: {"description": "Unknown format or time zone, unreadable body, or a CSV body "
-                                    "whose first line is no export's header (field and reason)."}},
+                                    "whose first line is no export's header (field and reason)."},
+               507: _STORAGE_ANSWER},
 )
 async def post_events(
     ctx: Context, _: IngestCaller, request: Request, format: Format = "auto",
@@ -135,8 +149,9 @@ async def post_events(
         body = await run_in_threadpool(decode_content, body, coding,
                                        limit=ctx.settings.max_body_bytes)
     content_type = request.headers.get("content-type", "")
-    return await run_in_threadpool(ctx.ingest.ingest_body, body, fmt=format,
-                                   content_type=content_type, timezone=timezone, year=year)
+    with _journal_writes_noted(ctx):
+        return await run_in_threadpool(ctx.ingest.ingest_body, body, fmt=format,
+                                       content_type=content_type, timezone=timezone, year=year)
 
 
 @router.post(
@@ -145,7 +160,8 @@ async def post_events(
     responses={413: {"description": "Upload over the limit (the limit is named)."},
                415: {"description": "A `Content-Encoding` on the request: upload a .gz file "
                                     "instead."},
-               422: {"description": "Unknown format or unreadable file (field and reason)."}},
+               422: {"description": "Unknown format or unreadable file (field and reason)."},
+               507: _STORAGE_ANSWER},
 )
 async def post_file(
     ctx: Context, _: IngestCaller,
@@ -155,8 +171,44 @@ async def post_file(
     """The file is stored under the data directory with a generated name (the
     client's file name is sanitised and only used as a format hint, never as a path),
     then ingested like ``graphsiem ingest``."""
-    return await run_in_threadpool(ctx.ingest.ingest_upload, file.file, file.filename or "",
-                                   fmt=format, timezone=timezone, year=year)
+    with _journal_writes_noted(ctx):
+        return await run_in_threadpool(ctx.ingest.ingest_upload, file.file, file.filename or "",
+                                       fmt=format, timezone=timezone, year=year)
+
+
+@contextmanager
+def _journal_writes_noted(ctx: AppContext) -> Iterator[None]:
+    """A refused journal write answered 507 (with ``Retry-After``) and noted for ``/readyz``; a write that
+    went through noted too (:mod:`graphsiem.api.journal_writes`).
+
+    The message names the disk's reason, never a path (:mod:`graphsiem.api.errors`),
+    and how many of the request's records were journaled before (a body of more
+    than one batch commits a batch at a time): sending the request again
+    journals the rest, and nothing twice.
+    """
+    writes = journal_writes(ctx)
+    try:
+        yield
+    except JournalWriteError as exc:
+        writes.failed(exc.reason)
+        log.error("journal write refused: %s (answered 507; /readyz not ready for %d s)", exc, RETRY_AFTER_SECONDS)
+        journaled = exc.report.total.accepted if exc.report is not None else 0
+        raise InsufficientStorage(
+            f"the journal could not be written: {exc.reason}; {journaled} records of this request were "
+            f"journaled before it and {exc.records} were not; send the request again later (records "
+            "already journaled are not journaled twice)",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
+    except STORAGE_ERRORS as exc:
+        # an upload stored under the data directory, or the journal opened for this thread
+        writes.failed(storage_reason(exc))
+        log.error("data directory write refused: %s (answered 507)", exc)
+        raise InsufficientStorage(
+            f"the data directory could not be written: {storage_reason(exc)}; nothing of this request "
+            "was journaled; send it again later",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
+    writes.succeeded()
 
 
 post_events.content_codings = BODY_CODINGS  # type: ignore[attr-defined]

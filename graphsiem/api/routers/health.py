@@ -21,6 +21,13 @@ async def healthz() -> HealthOut:
 @router.get("/readyz", response_model=HealthOut, summary="Readiness: the store is reachable",
             responses={503: {"description": "The graph store is not reachable."}})
 async def readyz(ctx: Context) -> HealthOut:
+    from graphsiem.api.journal_writes import RETRY_AFTER_SECONDS, journal_writes
+
+    # not ready while the journal's disk refuses writes: the last write's outcome, no disk probe
+    journal_problem = journal_writes(ctx).problem()
+    if journal_problem is not None:
+        raise Unavailable(journal_problem, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
     def _ping() -> bool:
         try:
             return bool(ctx.store.ping())
