@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 from graphsiem.syslog_batches import Sink, SyslogBatcher
+from graphsiem.syslog_ports import SyslogBindError, describe_bind_error
 
 log = logging.getLogger("graphsiem.syslog")
 
@@ -288,15 +289,30 @@ class SyslogListener:
         self._stopping = False
 
     async def start(self) -> None:
-        """Bind the sockets; ``udp_port``/``tcp_port`` then hold the bound ports."""
+        """Bind the sockets; ``udp_port``/``tcp_port`` then hold the bound ports.
+
+        Raises
+        ------
+        SyslogBindError
+            When a port is in use or the host does not resolve, in one line
+            (:mod:`graphsiem.syslog_ports`; ``graphsiem serve`` asks before it starts).
+        """
         loop = asyncio.get_running_loop()
         if self.udp_port is not None:
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda: _UdpProtocol(self), local_addr=(self.host, self.udp_port))
+            try:
+                transport, _ = await loop.create_datagram_endpoint(
+                    lambda: _UdpProtocol(self), local_addr=(self.host, self.udp_port))
+            except OSError as exc:
+                raise SyslogBindError(describe_bind_error(self.host, self.udp_port, "udp", exc)) from None
             self._udp = transport
             self.udp_port = transport.get_extra_info("sockname")[1]
         if self.tcp_port is not None:
-            self._tcp = await asyncio.start_server(self._handle_tcp, self.host, self.tcp_port)
+            try:
+                self._tcp = await asyncio.start_server(self._handle_tcp, self.host, self.tcp_port)
+            except OSError as exc:
+                if self._udp is not None:
+                    self._udp.close()
+                raise SyslogBindError(describe_bind_error(self.host, self.tcp_port, "tcp", exc)) from None
             self.tcp_port = self._tcp.sockets[0].getsockname()[1]
         log.info("syslog listening on %s udp=%s tcp=%s", self.host, self.udp_port, self.tcp_port)
 

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from graphsiem.paths import private_file
 from ingest.event_ids import AS_READ, CANONICAL_TEXT, NEWEST, SCHEMES
 from ingest.id_index import ID_RUNS_SCHEMA
 
@@ -99,6 +100,8 @@ ID_SCHEME_KEY = "id_scheme"
 
 def open_database(path: Path) -> tuple[sqlite3.Connection, str]:
     """A connection to the journal at ``path`` with its tables made; and the journal mode in effect."""
+    # raw telemetry: the file (and so its -journal) is 0600 (graphsiem.paths.private_file)
+    private_file(path)
     # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE), so
     # "check which ids exist, insert the rest" is atomic across processes.
     db = sqlite3.connect(path, isolation_level=None, timeout=60.0)

@@ -42,6 +42,7 @@ from graphsiem.api.state_lineage import (
     live_id,
     stored_previous_ids,
 )
+from graphsiem.paths import private_file
 
 __all__ = ["ApiKey", "AuditEntry", "ClusterRow", "DetectionRun", "Role", "StateStore", "Status",
            "Suppression", "Triage", "Verdict", "hash_key", "parse_key_id"]
@@ -115,7 +116,7 @@ class StateStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.path = private_file(path)  # key hashes: 0600 (graphsiem.paths)
         self._lock = threading.RLock()
         self.version = 0
         """Bumped by every write of this process: read caches key on it."""

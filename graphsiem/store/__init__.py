@@ -60,6 +60,8 @@ def open_store(
         if spec != "neo4j":
             environ["GRAPHSIEM_NEO4J_URI"] = spec
         return Neo4jStore.from_env(environ)
-    raise ValueError(
-        f"unknown store {spec!r}: use 'embedded', 'neo4j' or a bolt:// / neo4j:// URI"
+    from graphsiem.uri_credentials import redact_uri
+
+    raise ValueError(  # a URI of another scheme may hold a password: never echoed
+        redact_uri(f"unknown store {spec!r}: use 'embedded', 'neo4j' or a bolt:// / neo4j:// URI")
     )

@@ -23,8 +23,31 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 from graphsiem.store.base import StoreError
 from graphsiem.store.neo4j_rows import has_unencodable
 from graphsiem.store.neo4j_schema import create_schema
+from graphsiem.uri_credentials import redact_uri, split_credentials
 
 T = TypeVar("T")
+
+SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+"""The URI schemes of a Bolt connection.  The driver takes ``http(s)://`` too, for its
+preview HTTP API, which needs a package not installed (the error was a traceback
+naming ``aiohttp``) and which the store does not use."""
+
+
+def unsupported_scheme(uri: str) -> str | None:
+    """Why ``uri`` is no Neo4j Bolt address (``None`` when it is one), the URI shown redacted.
+
+    Examples
+    --------
+    >>> unsupported_scheme("bolt://127.0.0.1:7687") is None
+    True
+    >>> print(unsupported_scheme("http://u:pw@127.0.0.1:7474"))
+    unsupported Neo4j URI scheme 'http' in http://u:***@127.0.0.1:7474: use bolt://, neo4j:// (+s, +ssc for TLS)
+    """
+    scheme, found, _ = uri.partition("://")
+    if found and scheme.lower() in SCHEMES:
+        return None
+    what = f"scheme {scheme!r}" if found else "address (no scheme://)"
+    return f"unsupported Neo4j URI {what} in {redact_uri(uri)}: use bolt://, neo4j:// (+s, +ssc for TLS)"
 
 
 class Neo4jConnection:
@@ -33,15 +56,29 @@ class Neo4jConnection:
     Parameters are those of :class:`~graphsiem.store.neo4j_store.Neo4jStore`
     (but ``batch_size``).
 
+    A user and password written in ``uri`` (``bolt://user:password@host``) are
+    the credentials, in place of ``user`` and ``password``: the driver refuses
+    such a URI, and its error quoted the password (review S2, item 8).
+    :attr:`uri` is the URI without them (what a driver connects to); a message
+    shows the URI as given with its password masked (``bolt://user:***@host``).
+
     Raises
     ------
     StoreError
-        When the server cannot be reached or refuses the credentials.
+        When the URI's scheme is not Bolt's, or the server cannot be reached
+        or refuses the credentials.
     """
 
     def __init__(
         self, uri: str, *, user: str, password: str, database: str, driver: Driver | None
     ) -> None:
+        problem = unsupported_scheme(uri)
+        if problem is not None:
+            raise StoreError(problem)
+        shown = redact_uri(uri)  # bolt://user:***@host: which account, never its password
+        uri, uri_user, uri_password = split_credentials(uri)
+        user = uri_user or user
+        password = uri_password if uri_password is not None else password
         self.uri = uri
         self.database = database
         self._owns_driver = driver is None
@@ -55,7 +92,7 @@ class Neo4jConnection:
             self._driver.verify_connectivity()
             create_schema(self._driver, database)
         except (DriverError, Neo4jError, ValueError) as exc:
-            raise StoreError(f"Neo4j at {uri} (database {database!r}): {exc}") from exc
+            raise StoreError(redact_uri(f"Neo4j at {shown} (database {database!r}): {exc}")) from exc
 
     def _write(
         self, work: Callable[[ManagedTransaction], T], records: Sequence[Any], *,
