@@ -40,11 +40,20 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"graphsiem serve: invalid setting {field}: {err['msg']}", file=sys.stderr)
         return 2
     from graphsiem.store.base import StoreError
+    from graphsiem.syslog_ports import syslog_listen_problem
+    from graphsiem.uri_credentials import redact_uri
 
+    # The syslog listener binds in the app's startup, inside uvicorn: asked here, a port in use
+    # or a host that does not resolve is one line, not uvicorn's traceback (graphsiem.syslog_ports)
+    problem = syslog_listen_problem(settings.syslog_host, settings.syslog_udp_port, settings.syslog_tcp_port)
+    if problem is not None:
+        print(f"graphsiem serve: {problem}", file=sys.stderr)
+        return 3  # uvicorn's own status for a service that did not start
     try:
         store = open_store(settings.store, data_dir=settings.data_dir)
     except (StoreError, ValueError) as exc:
-        print(f"graphsiem serve: cannot open store {settings.store!r}: {exc}", file=sys.stderr)
+        # a password in the store URI is never shown (graphsiem.uri_credentials)
+        print(redact_uri(f"graphsiem serve: cannot open store {settings.store!r}: {exc}"), file=sys.stderr)
         return 1
     try:
         app = create_app(settings, store)
