@@ -56,7 +56,7 @@ from ingest.readers.files import NO_READER, STDIN, STDIN_NAME, default_readers
 from ingest.realm_domains import realm_domains_from_environment
 from ingest.registry import default_registry
 from ingest.report import printable
-from ingest.write_failure import JournalWriteError
+from ingest.write_failure import STORAGE_ERRORS, JournalWriteError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -166,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"graphsiem ingest: {problem}", file=sys.stderr)
         return 2
     data = paths.data_dir(args.data)
+    reported: BaseException | None = None
     with StopRequest() as stop, _stop_on_signals(stop), _driver_retries_quiet():
         try:
             store = open_store(args.store, data_dir=data)
@@ -194,8 +195,16 @@ def run(args: argparse.Namespace) -> int:
                 )
         except JournalWriteError as exc:
             return _write_failed(args, exc)
+        except STORAGE_ERRORS as exc:
+            # not the journal's (that is JournalWriteError): the graph store's files
+            reported = exc
+            return _graph_write_failed(args, exc)
         finally:
-            store.close()
+            try:
+                store.close()
+            except STORAGE_ERRORS:
+                if reported is None:  # the close's save failing again says nothing new
+                    raise
     signum = stop.signum
     if args.json:
         print(json.dumps({**report.to_dict(), "interrupted": signum is not None}, indent=2))
@@ -241,6 +250,21 @@ def _write_failed(args: argparse.Namespace, failure: JournalWriteError) -> int:
           "batch being written were not journaled (the counts above are); ingest the same input again "
           "once the disk has room (nothing is journaled twice)", file=sys.stderr)
     return storage_status(failure)
+
+
+def _graph_write_failed(args: argparse.Namespace, exc: BaseException) -> int:
+    """The graph store's files could not be written (the embedded graph's save): one line; 73 or 74.
+
+    The journal committed every batch before (a journal write that fails is a
+    :class:`~ingest.write_failure.JournalWriteError`): the next ``graphsiem
+    ingest`` or ``serve`` that can write the graph projects them from it.
+    """
+    from graphsiem.cli import storage_problem, storage_status
+
+    print(f"graphsiem ingest: {storage_problem(exc, args.data)}; the graph was not saved, the records "
+          "journaled are kept: once it can be written, any ingest (the same input journals nothing "
+          "twice) or graphsiem serve brings the graph up to the journal", file=sys.stderr)
+    return storage_status(exc)
 
 
 def _named_inputs(args: argparse.Namespace) -> list[str]:

@@ -149,3 +149,28 @@ def test_a_full_disk_text_report_counts_the_journaled_batch(tmp_path, dns_events
     total = next(line for line in result.stdout.splitlines() if line.startswith("total"))
     assert total.split()[1:4] == ["5000", "5000", "0"]
     assert "records read after the counts above were not journaled" in result.stdout
+
+
+def test_a_graph_that_cannot_be_saved_is_one_line_and_a_later_ingest_projects_what_was_journaled(tmp_path):
+    drop = modes_apply()
+    data, first, second = tmp_path / "data", tmp_path / "first.ndjson", tmp_path / "second.ndjson"
+    first.write_text(_dns_lines(10))
+    second.write_text(_dns_lines(30))  # the first 10 again, and 20 more
+    assert _graphsiem("ingest", str(first), "--data", str(data), "--no-progress").returncode == 0
+    graph = data / "graph"
+    graph.chmod(0o555)  # the journal can be written, the embedded graph's directory cannot
+    try:
+        result = _graphsiem("ingest", str(second), "--data", str(data), "--no-progress", preexec=drop)
+    finally:
+        graph.chmod(0o700)
+    assert result.returncode == EXIT_CANNOT_CREATE
+    line = _assert_one_line(result, "graphsiem ingest: cannot write", str(graph), "Permission denied")
+    assert "the graph was not saved, the records journaled are kept" in line
+    with Journal(data / "journal.sqlite") as journal:
+        assert journal.counts()["events"] == 30
+
+    # once the graph can be written, any ingest brings it up to the journal
+    again = _graphsiem("ingest", str(first), "--data", str(data), "--no-progress", "--json")
+    assert again.returncode == 0, again.stderr
+    stats = _graphsiem("stats", "--data", str(data), "--json")
+    assert json.loads(stats.stdout)["sightings"]["total"] == 30, stats.stdout
