@@ -27,8 +27,9 @@ def describe_bind_error(host: str, port: int, transport: str, exc: OSError) -> s
     'cannot listen for syslog on 127.0.0.1:514/tcp: Address already in use'
     """
     # the system's words for the errno: asyncio's own message repeats the address
-    is_errno = isinstance(exc.errno, int) and exc.errno > 0  # a resolver's (gaierror) is negative
-    reason = os.strerror(exc.errno) if is_errno else exc.strerror or str(exc)
+    number = exc.errno
+    # a resolver's errno (gaierror) is negative: its own words then
+    reason = os.strerror(number) if number is not None and number > 0 else exc.strerror or str(exc)
     return f"cannot listen for syslog on {host}:{port}/{transport}: {reason}"
 
 

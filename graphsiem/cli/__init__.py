@@ -53,6 +53,10 @@ journals the rest and nothing twice.
 """
 
 
+_STORAGE_FAILURES: tuple[type[BaseException], ...] = (*STORAGE_ERRORS, JournalWriteError)
+"""What a refused write or open raises: reported in one line (:func:`storage_problem`)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every ``*_cmd`` module's sub-command registered."""
     parser = argparse.ArgumentParser(
@@ -107,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 2
         return int(args.func(args) or 0)
-    except (*STORAGE_ERRORS, JournalWriteError) as exc:
+    except _STORAGE_FAILURES as exc:
         if isinstance(exc, BrokenPipeError):
             return _broken_pipe()
         # the data directory cannot be made or written (read-only, full, a path under a
