@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -16,10 +17,14 @@ from graphsiem.api.state import StateStore, hash_key
 from graphsiem.cli import main
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports free now (each socket is held until all
+    are drawn: drawn one by one, two calls can return the same port)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
 
 
 def test_keys_create_list_revoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -52,7 +57,7 @@ def test_keys_create_list_revoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize("kind", ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def test_serve_runs_uvicorn_with_bootstrap_key_and_syslog(kind: str, tmp_path: Path,
                                                           request: pytest.FixtureRequest) -> None:
-    port, syslog_port = _free_port(), _free_port()
+    port, syslog_port = _free_ports(2)
     admin = "bootstrap-" + os.urandom(8).hex()
     env = dict(os.environ, GRAPHSIEM_DATA=str(tmp_path / "data"),
                GRAPHSIEM_BOOTSTRAP_ADMIN_KEY=admin)
@@ -77,13 +82,14 @@ def test_serve_runs_uvicorn_with_bootstrap_key_and_syslog(kind: str, tmp_path: P
             assert time.monotonic() < deadline, "graphsiem serve did not become ready"
             time.sleep(0.2)
         headers = {"Authorization": f"Bearer {admin}"}
-        assert httpx.get(f"{base}/v1/clusters", headers=headers).json()["items"] == []
-        assert httpx.get(f"{base}/v1/clusters").status_code == 401
+        assert httpx.get(f"{base}/v1/clusters", headers=headers, timeout=60).json()["items"] == []
+        assert httpx.get(f"{base}/v1/clusters", timeout=60).status_code == 401
         subprocess.run(["logger", "--server", "127.0.0.1", "--port", str(syslog_port), "--tcp",
                         "--rfc5424", "--tag", "sshd", "Accepted publickey for bob"], check=True,
                        timeout=10)
         line = 'graphsiem_ingest_records_total{channel="syslog-tcp",outcome="accepted"} 1.0'
-        while line not in httpx.get(f"{base}/metrics", headers=headers).text:
+        deadline = time.monotonic() + 60  # its own wait: starting (Neo4j) may have used the first
+        while line not in httpx.get(f"{base}/metrics", headers=headers, timeout=60).text:
             assert time.monotonic() < deadline, "the syslog message was not ingested"
             time.sleep(0.2)
     finally:
@@ -104,5 +110,5 @@ def test_serve_refuses_invalid_settings(tmp_path: Path, monkeypatch: pytest.Monk
 def test_serve_names_an_unreachable_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("GRAPHSIEM_DATA", str(tmp_path))
-    assert main(["serve", "--store", f"bolt://127.0.0.1:{_free_port()}"]) == 1
+    assert main(["serve", "--store", f"bolt://127.0.0.1:{_free_ports(1)[0]}"]) == 1
     assert "cannot open store" in capsys.readouterr().err

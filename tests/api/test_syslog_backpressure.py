@@ -31,14 +31,19 @@ def _message(i: int) -> bytes:
 
 def test_a_fast_tcp_sender_is_paused_and_loses_nothing() -> None:
     delivered: list[str] = []
+    serving: list[Any] = []
 
     def slow_sink(batch: list[str], _transport: str) -> None:
-        time.sleep(0.01)  # the journal and the graph, behind (what is asserted is not time)
+        # The journal and the graph, behind: the first batch waits until the reader has
+        # paused (a sleep would race the reader on a loaded machine), the rest trickle.
+        wait_until(lambda: bool(serving) and serving[0].tcp_pauses > 0, "the reader paused")
+        time.sleep(0.01)
         delivered.extend(batch)
 
     count, batch_records, cap = 4000, 50, 2  # ~4 MB from one client
     with running_listener(slow_sink, tcp_port=0, batch_records=batch_records, flush_s=0.05,
                           max_inflight_batches=cap) as listener:
+        serving.append(listener)
         with socket.create_connection(("127.0.0.1", listener.tcp_port), timeout=30) as sender:
             sender.sendall(b"".join(_message(i) for i in range(count)))
         wait_until(lambda: len(delivered) >= count, "every message delivered")

@@ -316,6 +316,9 @@ def test_an_idle_pipe_costs_next_to_no_cpu_once_settled(tmp_path):
     try:
         _write(child, ENDPOINT)
         wait_for(lambda: reader.get_entity("host", "ws-0001") is not None, "the endpoint events settled")
+        # The graph shows before the settle writes its checkpoint: wait for that too, so
+        # the settle's last writes are not counted as idle cost on a slow machine.
+        wait_for(lambda: (counts := _journal_counts(live.journal))[1] == counts[2] > 0, "the settle's checkpoint")
         time.sleep(0.3)  # past any last poll of the settle
         before = _cpu_seconds(child.pid)
         time.sleep(3.0)

@@ -28,25 +28,23 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    """A free TCP port on loopback (bound then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class LiveServer:
     """A uvicorn server of ``app`` in a daemon thread on a free loopback port."""
 
     def __init__(self, app: Any) -> None:
         import uvicorn
 
-        self.port = free_port()
+        # The server is handed a socket bound here, not a port number: a port
+        # released and bound again later can be taken in between.
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port = int(self._socket.getsockname()[1])
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+                                        name="uvicorn", daemon=True)
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
@@ -60,6 +58,7 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=15)
+        self._socket.close()
 
 
 def analyst_key(data_dir: Path, *, role: str = "analyst") -> str:

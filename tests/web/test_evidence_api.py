@@ -33,10 +33,10 @@ def test_events_come_back_by_id_and_unknown_ids_are_named(client):
     report = client.post("/v1/events", json=[EVENT], headers=auth(client, "ingest")).json()
     assert report["accepted"] == 1
     # Projection into the graph runs behind the journal: wait for it (bounded).
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # the projector waits up to project_max_lag_s; a loaded CI machine, longer
     while not (items := client.get("/v1/entities", params={"q": "whoami.exe /all"},
                                    headers=auth(client)).json()["items"]):
-        assert time.monotonic() < deadline, "the process creation was not projected in 20 s"
+        assert time.monotonic() < deadline, "the process creation was not projected in 120 s"
         time.sleep(0.1)
     hit = items[0]
     graph = client.get(f"/v1/entities/{hit['type']}/{hit['key']}/neighbors", headers=auth(client)).json()["graph"]

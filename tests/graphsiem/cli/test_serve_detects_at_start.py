@@ -86,13 +86,13 @@ def test_serve_after_detect_shows_the_same_clusters(detected: tuple[Path, list[s
     with _serving(data) as (base, headers):
 
         def finished() -> list[dict] | None:
-            runs = httpx.get(f"{base}/v1/detections", headers=headers).json()
+            runs = httpx.get(f"{base}/v1/detections", headers=headers, timeout=60).json()
             return runs if runs and runs[0]["status"] in ("done", "failed") else None
 
         runs = _wait_for(finished, "no detection finished after start")
         assert [(r["trigger"], r["status"], r["requested_by"]) for r in runs] == [
             ("startup", "done", "graphsiem serve")]
-        items = httpx.get(f"{base}/v1/clusters", headers=headers, params={"limit": 50}).json()["items"]
+        items = httpx.get(f"{base}/v1/clusters", headers=headers, params={"limit": 50}, timeout=60).json()["items"]
         assert sorted(c["id"] for c in items) == sorted(cli_ids)
 
 
@@ -100,11 +100,11 @@ def test_no_detect_at_start_leaves_the_queue_alone(detected: tuple[Path, list[st
     data, _ = detected
     with _serving(data, "--no-detect-at-start") as (base, headers):
         time.sleep(1.0)
-        assert httpx.get(f"{base}/v1/detections", headers=headers).json() == []
-        assert httpx.get(f"{base}/v1/clusters", headers=headers).json()["items"] == []
+        assert httpx.get(f"{base}/v1/detections", headers=headers, timeout=60).json() == []
+        assert httpx.get(f"{base}/v1/clusters", headers=headers, timeout=60).json()["items"] == []
 
 
 def test_an_empty_graph_runs_no_detection(tmp_path: Path) -> None:
     with _serving(tmp_path / "data") as (base, headers):
         time.sleep(1.0)
-        assert httpx.get(f"{base}/v1/detections", headers=headers).json() == []
+        assert httpx.get(f"{base}/v1/detections", headers=headers, timeout=60).json() == []

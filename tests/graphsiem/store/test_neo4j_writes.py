@@ -57,8 +57,8 @@ def test_a_node_another_transaction_is_creating_is_waited_for_and_reused(neo4j_s
     session = other._driver.session(database=other.database)
     tx = session.begin_transaction()
     tx.run("CREATE (:Host:Entity {key: 'ws-1', uid: 'host:ws-1', type: 'host', value: 'other'})")
+    began = time.monotonic()  # before the timer: a stall between the two lines must not shorten the wait measured
     threading.Timer(1.0, tx.commit).start()
-    began = time.monotonic()
     try:
         neo4j_store.upsert_relations([Relation(("host", "ws-1"), "RAN", ("process", "p1"), 1.0, 2.0, 1, ["e1"])])
     finally:

@@ -231,8 +231,10 @@ def _sample_search_indexes(store: Neo4jStore) -> dict[str, int]:
         sampled = {index["properties"][0]: (index["updatesSinceEstimation"], index["totalSize"])
                    for index in record["data"]["indexes"] if index.get("properties")}
         sizes = {copy: sampled[copy] for copy in SEARCH_INDEXES.values()}
-        if all(updates == 0 for updates, _ in sizes.values()) or time.monotonic() > deadline:
+        if all(updates == 0 for updates, _ in sizes.values()):
             return {copy: size for copy, (_, size) in sizes.items()}
+        # Say so here: stale sizes returned would fail the caller with a misleading message.
+        assert time.monotonic() < deadline, f"search indexes not resampled within 30 s: {sizes}"
         time.sleep(0.1)
 
 
