@@ -25,10 +25,12 @@ from graphsiem.api.middleware import (
     BodyTimeoutMiddleware,
     HeadAsGetMiddleware,
     RequestCountMiddleware,
+    RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
 from graphsiem.api.routers import clusters, detections, entities, events, health, keys, suppressions
 from graphsiem.api.services.detections import DetectionRunner
+from graphsiem.api.startup_log import log_startup
 from graphsiem.api.state import Role, StateStore
 from graphsiem.settings import Settings
 from graphsiem.store.base import GraphStore
@@ -108,6 +110,8 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
                 max_tcp_connections=settings.syslog_max_tcp_connections, metrics=ctx.metrics)
             await listener.start()
         app.state.syslog = listener
+        log_startup(settings, store, syslog_udp=listener.udp_port if listener else None,
+                    syslog_tcp=listener.tcp_port if listener else None)
         try:
             yield
         finally:
@@ -158,6 +162,8 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     app.add_middleware(RequestCountMiddleware, metrics=metrics)
     # Outermost, so the 413s answered by the body limit get the headers too.
     app.add_middleware(SecurityHeadersMiddleware)
+    # Every answer, refusals included, names its request (X-Request-ID).
+    app.add_middleware(RequestIdMiddleware)
     return app
 
 

@@ -6,8 +6,13 @@ one process (tests) never share or collide on counters.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+if TYPE_CHECKING:
+    from graphsiem.api.services.projection_status import ProjectionStatus
 
 
 class Metrics:
@@ -18,8 +23,24 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.ingest_records = Counter(
-            "graphsiem_ingest_records", "Records received by ingest, by channel and outcome.",
+            "graphsiem_ingest_records",
+            "Records received by ingest, by channel and outcome: accepted (journaled, or already "
+            "in the journal: see graphsiem_ingest_duplicate_records) or rejected (kept with its "
+            "reason). Received = accepted + rejected, as in the ingest report.",
             ["channel", "outcome"], registry=self.registry,
+        )
+        self.ingest_duplicates = Counter(
+            "graphsiem_ingest_duplicate_records",
+            "Accepted records whose events were all in the journal already (re-sent, or repeated "
+            "in one call): counted in graphsiem_ingest_records{outcome=\"accepted\"} too, they "
+            "journal nothing new. The ingest report's duplicates.",
+            ["channel"], registry=self.registry,
+        )
+        self.ingest_events = Counter(
+            "graphsiem_ingest_journaled_events",
+            "New events written to the journal by ingest (a record may give several, a duplicate "
+            "none): how much the journal grew. The ingest report's events.",
+            ["channel"], registry=self.registry,
         )
         self.ingest_requests = Counter(
             "graphsiem_ingest_requests", "Ingest calls (HTTP bodies, uploads, syslog batches).",
@@ -55,6 +76,37 @@ class Metrics:
             "graphsiem_http_requests", "HTTP requests by method and status class.",
             ["method", "status"], registry=self.registry,
         )
+        # Set from the journal at each scrape (observe_projection): read by key, no scan.
+        self.projection_lag_events = Gauge(
+            "graphsiem_projection_lag_events",
+            "Events journaled but not yet projected into the graph (the journal's last seq minus "
+            "the projection checkpoint). 0: the graph is caught up.", registry=self.registry,
+        )
+        self.projection_lag_seconds = Gauge(
+            "graphsiem_projection_lag_seconds",
+            "Age of the oldest event journaled but not yet projected (0 when caught up), measured "
+            "by this service from the call that journaled it (from its start, or from when it "
+            "first saw them, for events it did not journal).", registry=self.registry,
+        )
+        self.projection_last_success = Gauge(
+            "graphsiem_projection_last_success_timestamp_seconds",
+            "Unix time at which this service last finished a projection into the graph (0: none "
+            "yet).", registry=self.registry,
+        )
+        self.projection_checkpoint = Gauge(
+            "graphsiem_projection_checkpoint_seq",
+            "The projection checkpoint: every journaled event up to this seq is in the graph.",
+            registry=self.registry,
+        )
+        self.journal_events = Gauge(
+            "graphsiem_journal_events",
+            "Events in the journal: its last seq (events are never deleted).",
+            registry=self.registry,
+        )
+        self.journal_bytes = Gauge(
+            "graphsiem_journal_bytes", "The journal's size on disk (journal.sqlite and its WAL).",
+            registry=self.registry,
+        )
 
     def count_syslog_dropped(self, transport: str, messages: int) -> None:
         """``messages`` the syslog listener dropped on ``transport`` (the sink was behind)."""
@@ -64,11 +116,27 @@ class Metrics:
         """A syslog TCP connection closed on arrival (``syslog_max_tcp_connections`` open)."""
         self.syslog_refused_connections.inc()
 
-    def count_ingest(self, channel: str, *, accepted: int, rejected: int) -> None:
-        """Record one ingest call's outcome."""
+    def count_ingest(self, channel: str, *, accepted: int, rejected: int, duplicates: int = 0,
+                     events: int = 0) -> None:
+        """Record one ingest call's outcome: its report's counts.
+
+        ``accepted`` includes the ``duplicates`` (accepted records already
+        journaled); ``events`` are the new events journaled.
+        """
         self.ingest_requests.labels(channel).inc()
         self.ingest_records.labels(channel, "accepted").inc(accepted)
         self.ingest_records.labels(channel, "rejected").inc(rejected)
+        self.ingest_duplicates.labels(channel).inc(duplicates)
+        self.ingest_events.labels(channel).inc(events)
+
+    def observe_projection(self, status: ProjectionStatus) -> None:
+        """Set the projection and journal gauges from ``status`` (before rendering)."""
+        self.projection_lag_events.set(status.lag_events)
+        self.projection_lag_seconds.set(status.pending_age_s)
+        self.projection_checkpoint.set(status.projected_seq)
+        self.journal_events.set(status.journaled_seq)
+        self.journal_bytes.set(status.journal_bytes)
+        self.projection_last_success.set(status.last_projection_at or 0)
 
     def render(self) -> bytes:
         """The text exposition format of this registry."""

@@ -1,5 +1,5 @@
 """Pure-ASGI middleware: request body limits and deadlines, request counting,
-security headers, HEAD answered as GET.
+security headers, HEAD answered as GET, request ids.
 
 Written as plain ASGI callables rather than ``BaseHTTPMiddleware`` so that a
 request body is never buffered by the middleware itself, and the overhead per
@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graphsiem.api.errors import JSON_CONTENT_SECURITY_POLICY, error_body
 from graphsiem.api.metrics import Metrics
+from graphsiem.api.request_id import HEADER, REQUEST_ID, new_request_id
 
 
 def _human(n: int) -> str:
@@ -276,6 +277,20 @@ class RequestCountMiddleware:
             self.metrics.http_requests.labels(method, f"{status['code'] // 100}xx").inc()
 
 
+Headers = list[tuple[bytes, bytes]]
+
+
+def _editing_headers(send: Send, edit: Callable[[Headers], Headers]) -> Send:
+    """``send`` with ``edit`` applied to the response's headers (a list it may change)."""
+
+    async def edited(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": edit(list(message.get("headers", [])))}
+        await send(message)
+
+    return edited
+
+
 def _is_json(content_type: bytes) -> bool:
     media = content_type.split(b";", 1)[0].strip().lower()
     return media == b"application/json" or media.endswith(b"+json")
@@ -299,16 +314,42 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower(): value for name, value in headers}
-                if b"x-content-type-options" not in names:
-                    headers.append((b"x-content-type-options", b"nosniff"))
-                if (b"content-security-policy" not in names
-                        and _is_json(names.get(b"content-type", b""))):
-                    headers.append((b"content-security-policy", JSON_CONTENT_SECURITY_POLICY.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
+        def add_headers(headers: Headers) -> Headers:
+            names = {name.lower(): value for name, value in headers}
+            if b"x-content-type-options" not in names:
+                headers.append((b"x-content-type-options", b"nosniff"))
+            if (b"content-security-policy" not in names
+                    and _is_json(names.get(b"content-type", b""))):
+                headers.append((b"content-security-policy", JSON_CONTENT_SECURITY_POLICY.encode()))
+            return headers
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, _editing_headers(send, add_headers))
+
+
+class RequestIdMiddleware:
+    """Give each request a new id: set while it is served, answered in ``X-Request-ID``.
+
+    What the request leaves behind names it: an ingest's rejections are kept as
+    ``api/<id>:<line>`` (:mod:`graphsiem.api.request_id`), so the id in a
+    response finds its records in ``graphsiem rejected``.  A client's own
+    ``X-Request-ID`` is not taken (see that module).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = new_request_id()
+        name = HEADER.lower().encode("latin-1")
+
+        def name_the_request(headers: Headers) -> Headers:
+            return [*(h for h in headers if h[0].lower() != name), (name, request_id.encode("latin-1"))]
+
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self.app(scope, receive, _editing_headers(send, name_the_request))
+        finally:
+            REQUEST_ID.reset(token)

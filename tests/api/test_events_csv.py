@@ -45,11 +45,14 @@ def test_a_csv_export_body_is_journaled_and_its_bad_rows_rejected_by_line(api: A
         '"not a time",ws-0005,4624,Security,alice,3,10.0.0.5,x\n',  # line 7: no time the parser reads
     )
     assert post_csv(api, body, role="analyst").status_code == 403  # the ingest role, as for any body
-    report = post_csv(api, body).json()
+    response = post_csv(api, body)
+    report = response.json()
     assert (report["received"], report["accepted"], report["rejected"]) == (5, 3, 2)
-    reasons = {r["origin"]: r["reason"] for r in report["rejections"]}
-    assert set(reasons) == {"api:5", "api:7"}
-    assert "3 cells" in reasons["api:5"] and "8 columns" in reasons["api:5"]
+    # a row's origin names its request: api/<X-Request-ID>:<line>
+    stream = f"api/{response.headers['X-Request-ID']}"
+    reasons = {r["origin"].removeprefix(stream): r["reason"] for r in report["rejections"]}
+    assert set(reasons) == {":5", ":7"}
+    assert "3 cells" in reasons[":5"] and "8 columns" in reasons[":5"]
     assert report["by_format"]["sentinel"]["accepted"] == 3
     assert journaled_times(api)[0] == datetime(2025, 2, 25, 9, 19, 25, 391000, tzinfo=UTC).timestamp()
     # the same export again, gzip-compressed as shippers send it: the same rows, nothing new
@@ -100,9 +103,11 @@ def test_the_record_limit_counts_rows_not_the_lines_of_their_values(small_api: A
 def test_a_local_time_export_is_read_in_the_timezone_given_and_rejected_without(api: Api) -> None:
     body = body_of(logon("2/25/2025, 10:19:25.391 AM", "ws-0001"), logon("7/1/2025, 2:00:00.000 PM", "ws-0002"),
                    header=LOCAL_HEADER)
-    without = post_csv(api, body).json()
+    answer = post_csv(api, body)
+    without = answer.json()
     assert (without["received"], without["accepted"], without["rejected"]) == (2, 0, 2)
-    assert [r["origin"] for r in without["rejections"]] == ["api:2", "api:3"]
+    stream = f"api/{answer.headers['X-Request-ID']}"
+    assert [r["origin"] for r in without["rejections"]] == [f"{stream}:2", f"{stream}:3"]
     assert all("'TimeGenerated [Local Time]'" in r["reason"] and "?timezone=" in r["reason"]
                for r in without["rejections"])
     bad_zone = post_csv(api, body, params={"timezone": "Mars/Olympus"})

@@ -131,6 +131,19 @@ class Site:
             assert time.monotonic() < deadline, f"nothing matching {query!r} was projected in {timeout_s:.0f} s"
             time.sleep(0.2)
 
+    def wait_until_projected(self, timeout_s: float = 120) -> dict:
+        """Wait until the service says its graph is caught up (``/healthz`` projection lag 0).
+
+        What the service reports, for any ingest: no query to choose, and no
+        search polled until it happens to find something.
+        """
+        import httpx
+
+        from tests.api.projection_lag import wait_until_projected
+
+        return wait_until_projected(lambda: httpx.get(self.url + "/healthz", timeout=60).json(),
+                                    timeout_s=timeout_s)
+
     def detect(self) -> dict:
         """Run a detection through the API and wait until it is done."""
         import time

@@ -1,6 +1,8 @@
-"""Liveness, readiness (store reachable) and Prometheus metrics."""
+"""Liveness (with the projection lag), readiness (store reachable) and Prometheus metrics."""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
@@ -9,13 +11,32 @@ from starlette.responses import Response
 from graphsiem.api.deps import AnalystCaller, Context
 from graphsiem.api.errors import Unavailable
 from graphsiem.api.schemas import HealthOut
+from graphsiem.api.services.projection_status import ProjectionOut
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("graphsiem.api")
 
 
-@router.get("/healthz", response_model=HealthOut, summary="Liveness (no key needed)")
-async def healthz() -> HealthOut:
-    return HealthOut(status="ok")
+class LivenessOut(HealthOut):
+    """``/healthz``: alive, and how far the graph is behind the journal."""
+
+    projection: ProjectionOut | None = None
+
+
+@router.get("/healthz", response_model=LivenessOut,
+            summary="Liveness, and whether the graph is caught up (no key needed)")
+async def healthz(ctx: Context) -> LivenessOut:
+    """Always ``ok`` while the process serves; ``projection.lag_events`` 0 means caught up.
+
+    The projection figures are ``null`` when the journal cannot be read: the
+    service is alive all the same (``/readyz`` and ``/metrics`` say more).
+    """
+    try:
+        status = await run_in_threadpool(ctx.ingest.projection_status)
+    except Exception:  # noqa: BLE001 - liveness must not depend on the journal
+        log.warning("/healthz: cannot read the journal's projection status", exc_info=True)
+        return LivenessOut(status="ok")
+    return LivenessOut(status="ok", projection=ProjectionOut.of(status))
 
 
 @router.get("/readyz", response_model=HealthOut, summary="Readiness: the store is reachable",
@@ -43,4 +64,9 @@ async def readyz(ctx: Context) -> HealthOut:
             response_class=Response,
             responses={200: {"content": {"text/plain": {}}, "description": "Exposition format"}})
 async def metrics(ctx: Context, _: AnalystCaller) -> Response:
-    return Response(ctx.metrics.render(), media_type=ctx.metrics.content_type)
+    def _render() -> bytes:
+        # the projection gauges are read from the journal at each scrape (by key, no scan)
+        ctx.metrics.observe_projection(ctx.ingest.projection_status())
+        return ctx.metrics.render()
+
+    return Response(await run_in_threadpool(_render), media_type=ctx.metrics.content_type)

@@ -10,10 +10,15 @@ SQLite connections belong to the thread that opened them, so each worker
 thread gets its own :class:`ingest.journal.Journal` on the same file (SQLite's
 locks let them interleave: a reader waits out a batch's commit).
 
-CSV bodies (``text/csv``, ``text/tab-separated-values``) are read by the
-file reader of CSV exports (:mod:`ingest.readers.csv_rows`) as a stream named
-``api``, so a rejected row is ``api:N``, ``N`` the line it starts on (the
-header is line 1), as an NDJSON line is.
+A body is read as a stream named ``api/<request id>`` (the id answered in
+``X-Request-ID``, :mod:`graphsiem.api.request_id`), so a rejected line is
+``api/<id>:N``, ``N`` its line, and a JSON array's record ``api/<id>#N``: the
+origin names its request, and the same bad record sent in two requests is
+two kept rejections, as ``/metrics`` counts two.  CSV bodies (``text/csv``,
+``text/tab-separated-values``) are read by the file reader of CSV exports
+(:mod:`ingest.readers.csv_rows`), ``N`` the line a row starts on (the header
+is line 1).  An upload is kept under ``<data>/uploads/<request id>/`` while
+it is read, so its rejections name the request too.
 
 Modules: :mod:`.ingest_body` (content codings, framing, file names),
 :mod:`.ingest_journals` (the journals handed out), :mod:`.ingest_projector`
@@ -38,6 +43,7 @@ import orjson
 
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import Unprocessable
+from graphsiem.api.request_id import current_request_id
 from graphsiem.api.schemas import FormatCounts, IngestReport, Rejection
 from graphsiem.api.services.ingest_body import (
     BODY_CODINGS,
@@ -58,6 +64,7 @@ from graphsiem.api.services.ingest_journals import (
     ThreadJournal,
 )
 from graphsiem.api.services.ingest_projector import BackgroundProjector
+from graphsiem.api.services.projection_status import ProjectionStatus
 from graphsiem.syslog_listener import SyslogMessage
 from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError, timezone_problem
@@ -159,7 +166,7 @@ class IngestService:
         journal = RecordingJournal(self.journal())
         try:
             report = ingest_records(payload, store=None, journal=journal, format=fmt,
-                                    origin="api", default_timezone=timezone or "UTC")
+                                    origin=_api_origin(), default_timezone=timezone or "UTC")
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         return self._finish(report, journal, channel="api")
@@ -168,7 +175,7 @@ class IngestService:
                       timezone: str | None = None, year: int | None = None) -> IngestReport:
         """Store an uploaded file under ``<data>/uploads`` and ingest it (see :meth:`ingest_body`)."""
         _check_timezone(timezone)
-        folder = self.ctx.settings.upload_dir / secrets.token_hex(8)
+        folder = self.ctx.settings.upload_dir / (current_request_id() or secrets.token_hex(8))
         folder.mkdir(parents=True, exist_ok=True)
         target = (folder / safe_file_name(filename)).resolve()
         # Belt and braces: the sanitised name cannot escape, but check anyway.
@@ -212,7 +219,7 @@ class IngestService:
     # -- helpers -------------------------------------------------------------------
     def _ingest_csv(self, body: bytes, *, fmt: str, delimiters: tuple[str, ...], timezone: str | None,
                     year: int | None) -> IngestReport:
-        """A CSV body: read as a stream named ``api`` by the CSV reader alone (never sniffed as text)."""
+        """A CSV body: read as a stream named ``api/<request id>`` by the CSV reader alone (never sniffed as text)."""
         if not body.strip():
             return IngestReport(received=0, accepted=0, rejected=0)  # as an empty body of any type
         reader = CsvRowsReader(local_timezone=timezone, delimiters=delimiters)
@@ -238,14 +245,14 @@ class IngestService:
 
     def _read_body(self, body: bytes, *, readers: list[Reader], fmt: str, timezone: str | None,
                    year: int | None, refusal: Callable[[str], str]) -> IngestReport:
-        """``body`` read by ``readers`` as a stream named ``api`` (rejections ``api:N``, N its line).
+        """``body`` read by ``readers`` as a stream named ``api/<request id>`` (rejections ``api/<id>:N``).
 
         A body no reader takes is a 422 whose message is ``refusal`` of the skip reason.
         """
         journal = RecordingJournal(self.journal())
         try:
             report = ingest_paths(["-"], store=None, journal=journal, format=fmt, progress=False,
-                                  readers=readers, stdin=io.BytesIO(body), stdin_name="api",
+                                  readers=readers, stdin=io.BytesIO(body), stdin_name=_api_origin(),
                                   flush_seconds=None, default_timezone=timezone or "UTC",
                                   reference_year=year)
         except UnknownFormatError as exc:
@@ -280,7 +287,8 @@ class IngestService:
     def _finish(self, report: PipelineReport, journal: RecordingJournal, *,
                 channel: str) -> IngestReport:
         total = report.total
-        self.ctx.metrics.count_ingest(channel, accepted=total.accepted, rejected=total.rejected)
+        self.ctx.metrics.count_ingest(channel, accepted=total.accepted, rejected=total.rejected,
+                                      duplicates=total.duplicates, events=total.events)
         if total.events:
             self._projector.wake()
         return IngestReport(
@@ -305,6 +313,10 @@ class IngestService:
         """Project every journaled event into the graph now; returns how many."""
         return self._projector.catch_up()
 
+    def projection_status(self) -> ProjectionStatus:
+        """How far the graph is behind the journal (``/healthz``, ``/metrics``)."""
+        return self._projector.status()
+
     def close(self) -> None:
         """Stop the projector after a last catch-up, and close the journals."""
         self._projector.stop()
@@ -319,6 +331,12 @@ class IngestService:
                 except Exception:  # noqa: BLE001, S110 - a connection of a finished thread
                     pass
             self._journals.clear()
+
+
+def _api_origin() -> str:
+    """The origin of a body's records: ``api/<request id>`` (``api`` outside a request)."""
+    request_id = current_request_id()
+    return f"api/{request_id}" if request_id else "api"
 
 
 def _check_timezone(name: str | None) -> None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 
 from graphsiem.api.context import AppContext
+from graphsiem.api.services.projection_status import PendingClock, ProjectionStatus
 from ingest.journal import Journal
 from ingest.replay import project_pending
 
@@ -37,6 +38,8 @@ class BackgroundProjector:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._clock = PendingClock()
+        self._started_at = time.time()
         # Events journaled before a crash (accepted, not yet projected) are
         # projected as soon as the service starts: a server killed after
         # journaling but before projecting left events behind the checkpoint,
@@ -47,12 +50,24 @@ class BackgroundProjector:
 
     def wake(self) -> None:
         """Say new events were journaled: they are projected at the next pause."""
+        self._clock.journaled()
         self._wake.set()
 
     def catch_up(self) -> int:
         """Project every journaled event into the graph now; returns how many."""
         with self._lock, self.ctx.store_guard():
-            return project_pending(self._journal(), self.ctx.store).events
+            self._clock.taking()
+            succeeded = False
+            try:
+                projected = project_pending(self._journal(), self.ctx.store).events
+                succeeded = True
+            finally:
+                self._clock.projected(succeeded=succeeded)
+            return projected
+
+    def status(self) -> ProjectionStatus:
+        """How far the graph is behind the journal now (cheap: two reads by key and a ``stat``)."""
+        return self._clock.observe(self._journal(), self.ctx.settings.journal_path)
 
     def stop(self) -> None:
         """Stop the thread (waiting up to 10 s for a projection under way)."""
@@ -65,6 +80,10 @@ class BackgroundProjector:
         # waits for a pause in ingest (project_idle_s) but never lets accepted
         # events wait more than project_max_lag_s.
         settings = self.ctx.settings
+        try:  # events left behind by a previous run have waited since the service started
+            self._clock.left_behind(self._journal(), self._started_at)
+        except Exception:  # noqa: BLE001 - only the lag's age is at stake; catch_up will say more
+            log.warning("cannot read the journal's projection checkpoint at start", exc_info=True)
         while not self._stop.is_set():
             if not self._wake.wait(timeout=1.0) or self._stop.is_set():
                 continue
