@@ -21,8 +21,9 @@ Tables
 ``id_runs``   the persisted part of that id index (derived data).
 ``rejected``  origin, format, reason, raw, at (unique per origin+reason+raw).
 ``meta``      key/value: the projection checkpoint (``projected_seq``), the
-              journal's random identity (``journal_id``) and its event id
-              scheme (``id_scheme``).
+              graph store it holds for (``graph_store``, see
+              :mod:`ingest.store_binding`), the journal's random identity
+              (``journal_id``) and its event id scheme (``id_scheme``).
 ``ip_hosts``  the time-aware IP -> host intervals (:mod:`ingest.ipmap`).
 ``dhcp_requests``  DHCP requests naming their host that wait for the ACK of their
               transaction: transaction id, client MAC (the key), time, host
@@ -65,6 +66,7 @@ from ingest.journal_schema import (
     EVENTS_TABLE,
     IDENTITY_KEY,
     ROLLBACK_MODE,
+    STORE_KEY,
     Transaction,
     add_id_scheme_column,
     load_id_scheme,
@@ -222,6 +224,33 @@ class Journal:
                 self._db.execute(
                     "INSERT OR REPLACE INTO projection_state (seq, state) VALUES (?, ?)", (seq, join_state)
                 )
+
+    def bind_store(self, binding: str, checkpoint: int | None = None) -> None:
+        """Record the graph store the journal is projected into (and the checkpoint that holds for it).
+
+        ``binding`` is the store's description (:class:`ingest.store_binding.StoreBinding`
+        as JSON); ``checkpoint``, when given, replaces the projection checkpoint in the
+        same transaction (join states after it are dropped, as :meth:`set_checkpoint`
+        drops them), so the journal never names one store with another's checkpoint.
+        """
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (STORE_KEY, binding),
+            )
+            if checkpoint is not None:
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (CHECKPOINT_KEY, str(checkpoint)),
+                )
+                self._db.execute("DELETE FROM projection_state WHERE seq > ?", (checkpoint,))
+
+    def store_binding(self) -> str | None:
+        """The recorded graph store (see :meth:`bind_store`), or None for a journal that never recorded one."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (STORE_KEY,)).fetchone()
+        return str(row[0]) if row else None
 
     def join_state(self, at_most: int) -> tuple[int, bytes] | None:
         """The newest saved projector join state ``(seq, state)`` with ``seq <= at_most``, or None."""

@@ -96,6 +96,9 @@ power loss in either mode.
 CHECKPOINT_KEY = "projected_seq"
 IDENTITY_KEY = "journal_id"
 ID_SCHEME_KEY = "id_scheme"
+STORE_KEY = "graph_store"
+"""The graph store the journal is projected into (JSON, see :mod:`ingest.store_binding`):
+the projection checkpoint holds for that store only."""
 
 
 def open_database(path: Path) -> tuple[sqlite3.Connection, str]:

@@ -28,6 +28,7 @@ from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap, IpWatch
 from ingest.journal import Journal, JournalEvent
 from ingest.projection import Projector
+from ingest.store_binding import bind
 
 PROJECT_BATCH = 5000
 FLUSH_EVERY = 200_000
@@ -402,25 +403,18 @@ def _checkpoint(journal: Journal, seq: int, projector: Projector | None) -> None
 
 
 def _reconcile_checkpoint(journal: Journal, store: GraphStore) -> int:
-    """The checkpoint, moved up to the store's own mark when the store is ahead.
+    """The checkpoint that holds for ``store``: checked and recorded by :func:`ingest.store_binding.bind`.
 
-    A store that records the projected seq atomically with its data (the
-    embedded store at each flush, Neo4j with every batch) is ahead after a
-    crash between its write and the journal's checkpoint write; re-projecting
-    those events would count them twice.
+    Moved up to the store's own mark when the store is ahead: a store that
+    records the projected seq atomically with its data (the embedded store at
+    each flush, Neo4j with every batch) is ahead after a crash between its
+    write and the journal's checkpoint write; re-projecting those events would
+    count them twice.  Set to the journal's mark in the store when the store
+    holds another graph than the one the journal recorded (a Neo4j database
+    emptied or replaced); refused (:class:`~ingest.store_binding.StoreBindingError`)
+    when it is another kind of store, or another journal's graph.
     """
-    checkpoint = journal.checkpoint()
-    stored: int | None = None
-    batch_reader = getattr(store, "batch_mark", None)  # Neo4j: per batch, per journal
-    if batch_reader is not None:
-        stored = batch_reader(journal.identity)
-    else:
-        reader = getattr(store, "projection_mark", None)  # embedded: at each flush
-        stored = reader() if reader is not None else None
-    if stored is not None and stored > checkpoint:
-        journal.set_checkpoint(stored)
-        return int(stored)
-    return checkpoint
+    return bind(journal, store)
 
 
 def _mark(store: GraphStore, seq: int) -> None:

@@ -46,7 +46,8 @@ def render(counts: dict[str, dict[str, int]], store_name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the summary; 2 when the store cannot be opened or the data directory does not exist."""
+    """Print the summary; 2 when the store cannot be opened, the data directory does not exist, or its
+    graph is in another store (:mod:`ingest.store_binding`)."""
     from graphsiem.store import StoreError, open_store
 
     problem = data_dir_problem(args.data) if args.store in (None, "embedded") else None
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"graphsiem stats: {problem}", file=sys.stderr)
         return 2
     try:
-        store = open_store(args.store, data_dir=args.data)
+        # reading: a data directory projected into another store is refused, naming it (not "0 entities")
+        store = open_store(args.store, data_dir=args.data, reading=True)
     except (ValueError, StoreError) as exc:
         print(f"graphsiem stats: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ STORE_SPECS = ("embedded", "neo4j")
 
 
 def open_store(
-    spec: str | None = None, *, data_dir: str | os.PathLike[str] | None = None
+    spec: str | None = None, *, data_dir: str | os.PathLike[str] | None = None, reading: bool = False
 ) -> GraphStore:
     """Open the graph store named by ``spec``.
 
@@ -32,13 +32,21 @@ def open_store(
         and database from the same variables.
     data_dir : path, optional
         The data directory (default ``$GRAPHSIEM_DATA`` else ``./.graphsiem``).
+    reading : bool
+        For a command that only reads: nothing is made or recorded, and a Neo4j
+        server that does not answer is an error.  Otherwise a Neo4j server that
+        does not answer is waited for (the store opens unconnected, see
+        :mod:`graphsiem.store.neo4j_store`), and the store is checked against
+        the data directory's journal and recorded in it (:mod:`ingest.store_binding`).
 
     Raises
     ------
     ValueError
         For an unknown spec.
     StoreError
-        When the store cannot be opened (Neo4j unreachable, unreadable graph file).
+        When the store cannot be opened (Neo4j refuses the credentials, unreadable
+        graph file), or is not the data directory's (:class:`ingest.store_binding.StoreBindingError`:
+        another kind of store than its journal's, a Neo4j database holding another journal's graph).
 
     Examples
     --------
@@ -51,15 +59,21 @@ def open_store(
     if spec is None or spec == "embedded":
         from graphsiem.paths import graph_dir
         from graphsiem.store.embedded import EmbeddedStore
+        from ingest.store_binding import checked_on_open, refuse_another_kind
 
-        return EmbeddedStore(graph_dir(data_dir))
+        refuse_another_kind("embedded", data_dir)  # before graph/ is made
+        return checked_on_open(EmbeddedStore(graph_dir(data_dir)), data_dir, reading=reading)
     if spec == "neo4j" or spec.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://")):
         from graphsiem.store.neo4j_store import Neo4jStore
+        from ingest.store_binding import checked_on_open, refuse_another_kind
 
         environ = dict(os.environ)
         if spec != "neo4j":
             environ["GRAPHSIEM_NEO4J_URI"] = spec
-        return Neo4jStore.from_env(environ)
+        refuse_another_kind("neo4j", data_dir)
+        return checked_on_open(
+            Neo4jStore.from_env(environ, defer_unreachable=not reading), data_dir, reading=reading
+        )
     from graphsiem.uri_credentials import redact_uri
 
     raise ValueError(  # a URI of another scheme may hold a password: never echoed

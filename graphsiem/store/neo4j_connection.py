@@ -70,7 +70,8 @@ class Neo4jConnection:
     """
 
     def __init__(
-        self, uri: str, *, user: str, password: str, database: str, driver: Driver | None
+        self, uri: str, *, user: str, password: str, database: str, driver: Driver | None,
+        lazy: bool = False,
     ) -> None:
         problem = unsupported_scheme(uri)
         if problem is not None:
@@ -89,8 +90,9 @@ class Neo4jConnection:
                 uri, auth=(user, password),
                 notifications_disabled_classifications=[NotificationDisabledClassification.UNRECOGNIZED],
             )
-            self._driver.verify_connectivity()
-            create_schema(self._driver, database)
+            if not lazy:  # the caller connects (Neo4jStore: a server down at start is waited for)
+                self._driver.verify_connectivity()
+                create_schema(self._driver, database)
         except (DriverError, Neo4jError, ValueError) as exc:
             raise StoreError(redact_uri(f"Neo4j at {shown} (database {database!r}): {exc}")) from exc
 

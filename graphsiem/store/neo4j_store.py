@@ -29,6 +29,17 @@ cannot be indexed: it is kept unindexed on a node labelled ``SearchOverflow``,
 and searches scan those nodes.  A graph written before the copies existed gets
 them when a store first opens it (:meth:`Neo4jStore._backfill_search`).
 
+A server that does not answer when the store opens (``defer_unreachable``,
+what :func:`graphsiem.store.open_store` asks for) is not an error: the store
+opens unconnected, every call tries to connect first and fails with a
+:class:`~graphsiem.store.base.StoreError` while the server is down (so an
+ingest journals on and the service answers), and the first call that reaches
+it makes the schema.  Credentials it refuses, or a server that answers but
+fails, still fail the open.
+
+Whose graph the database holds (:mod:`.neo4j_owner`): :meth:`Neo4jStore.owner_state`,
+:meth:`Neo4jStore.claim_graph`; :meth:`Neo4jStore.clear` releases it.
+
 Modules: :mod:`.neo4j_connection` (the driver, errors as ``StoreError``),
 :mod:`.neo4j_schema` (constraints, indexes, the search backfill),
 :mod:`.neo4j_writes` and :mod:`.neo4j_reads` (the two halves of the store),
@@ -39,13 +50,17 @@ Modules: :mod:`.neo4j_connection` (the driver, errors as ``StoreError``),
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
-from neo4j import Driver
-from neo4j.exceptions import DriverError, Neo4jError
+from neo4j import Driver, ManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from graphsiem.model import EntityKey
+from graphsiem.model import EntityKey, Projection
 from graphsiem.store.base import StoreError
+from graphsiem.store.neo4j_owner import GraphOwner, OwnerState, claim, read_owner, release
 from graphsiem.store.neo4j_reads import Neo4jReads
 from graphsiem.store.neo4j_rows import (
     HASHED_PREFIX,
@@ -54,7 +69,7 @@ from graphsiem.store.neo4j_rows import (
     MAX_TEXT_INDEX_BYTES,
     index_key,
 )
-from graphsiem.store.neo4j_schema import SEARCH_BACKFILL_BATCH, backfill_search
+from graphsiem.store.neo4j_schema import SEARCH_BACKFILL_BATCH, backfill_search, create_schema
 from graphsiem.store.neo4j_writes import KNOWN_NODES_MAX, Neo4jWrites
 
 __all__ = [
@@ -70,6 +85,10 @@ __all__ = [
 ]
 
 DEFAULT_BATCH_SIZE = 10_000
+
+T = TypeVar("T")
+
+logger = logging.getLogger("graphsiem.store.neo4j")
 
 
 class Neo4jStore(Neo4jWrites, Neo4jReads):
@@ -87,11 +106,15 @@ class Neo4jStore(Neo4jWrites, Neo4jReads):
         Rows per write transaction.
     driver : neo4j.Driver, optional
         An existing driver (the store does not close it then).
+    defer_unreachable : bool
+        Open unconnected when the server does not answer (see the module
+        docstring) instead of raising.
 
     Raises
     ------
     StoreError
-        When the server cannot be reached or refuses the credentials.
+        When the server refuses the credentials, or cannot be reached and
+        ``defer_unreachable`` is false.
     """
 
     name = "neo4j"
@@ -105,14 +128,102 @@ class Neo4jStore(Neo4jWrites, Neo4jReads):
         database: str = "neo4j",
         batch_size: int = DEFAULT_BATCH_SIZE,
         driver: Driver | None = None,
+        defer_unreachable: bool = False,
     ) -> None:
         self.batch_size = batch_size
         self._known_nodes: dict[EntityKey, str] = {}  # endpoint -> element id
-        super().__init__(uri, user=user, password=password, database=database, driver=driver)
+        self.connected = False
+        """Whether the server answered and the schema is made (see the module docstring)."""
+        self.binding_pending = False
+        """Set when the store was opened for a data directory it could not be checked against
+        (the server was down): batches are refused until :mod:`ingest.store_binding` checks it."""
+        super().__init__(uri, user=user, password=password, database=database, driver=driver, lazy=True)
+        try:
+            self._connect()
+        except StoreError as exc:
+            if not (defer_unreachable and _is_unreachable(exc)):
+                self.close()
+                raise
+            logger.warning(
+                "%s; starting without it: the journal keeps every record, and the graph is brought "
+                "up to it once the server answers", " ".join(str(exc).split()),
+            )
+
+    def _connect(self) -> None:
+        """Reach the server, make the schema and the search copies (once)."""
+        try:
+            self._driver.verify_connectivity()
+            create_schema(self._driver, self.database)
+        except (DriverError, Neo4jError, ValueError, OSError) as exc:
+            raise StoreError(f"Neo4j at {self.uri} (database {self.database!r}): {exc}") from exc
+        self.connected = True
         self._backfill_search()
 
+    def _ready(self) -> None:
+        if not self.connected:
+            self._connect()
+
+    # Every way to the server connects first (a store opened while the server was down).
+    def _write(
+        self, work: Callable[[ManagedTransaction], T], records: Sequence[Any], *,
+        on_conflict: type[Exception] | None = None,
+    ) -> T:
+        self._ready()
+        return super()._write(work, records, on_conflict=on_conflict)
+
+    def _read(self, query: str, **params: Any) -> list[Any]:
+        self._ready()
+        return super()._read(query, **params)
+
+    def _stream(self, query: str, **params: Any) -> Iterator[Any]:
+        self._ready()
+        yield from super()._stream(query, **params)
+
+    def _read_write(self, query: str, **params: Any) -> list[Any]:
+        self._ready()
+        return super()._read_write(query, **params)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """See :meth:`graphsiem.store.base.GraphStore.counts` (connects first)."""
+        self._ready()
+        return super().counts()
+
+    def ping(self) -> bool:
+        """True when the server answers (connecting first, if it did not at start)."""
+        return self.unreachable_reason() is None
+
+    def apply_batch(self, projection: Projection, seq: int, journal: str, **options: Any) -> bool:
+        """See :meth:`.neo4j_writes.Neo4jWrites.apply_batch`; refused while :attr:`binding_pending`.
+
+        A store opened while the server was down has not been checked against
+        the data directory's journal: whose graph the database holds, and from
+        which seq this journal's graph is in it.  A batch streamed in before
+        that check could land in another journal's graph, or after a gap; the
+        next catch-up (:func:`ingest.replay.project_pending`) checks it first.
+        """
+        self._ready()
+        if self.binding_pending:
+            raise StoreError(
+                f"Neo4j at {self.uri} (database {self.database!r}) answers again but is not yet checked "
+                "against this data directory's journal: the next catch-up checks it and projects from there"
+            )
+        return super().apply_batch(projection, seq, journal, **options)
+
+    def owner_state(self) -> OwnerState:
+        """Whose graph the database holds, and the projection mark (:mod:`.neo4j_owner`)."""
+        return read_owner(self)
+
+    def claim_graph(self, journal: str, data_dir: str | None) -> GraphOwner:
+        """Claim the database for ``journal`` unless someone holds it; returns who holds it now."""
+        return claim(self, journal, data_dir)
+
+    def clear(self) -> None:
+        """Delete every entity (see :meth:`.neo4j_writes.Neo4jWrites.clear`) and release the database."""
+        super().clear()
+        release(self)
+
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Neo4jStore:
+    def from_env(cls, environ: dict[str, str] | None = None, *, defer_unreachable: bool = False) -> Neo4jStore:
         """A store configured from ``GRAPHSIEM_NEO4J_URI``, ``_USER``, ``_PASSWORD``, ``_DATABASE``."""
         env = os.environ if environ is None else environ
         uri = env.get("GRAPHSIEM_NEO4J_URI")
@@ -123,6 +234,7 @@ class Neo4jStore(Neo4jWrites, Neo4jReads):
             user=env.get("GRAPHSIEM_NEO4J_USER", "neo4j"),
             password=env.get("GRAPHSIEM_NEO4J_PASSWORD", ""),
             database=env.get("GRAPHSIEM_NEO4J_DATABASE", "neo4j"),
+            defer_unreachable=defer_unreachable,
         )
 
     def unreachable_reason(self) -> str | None:
@@ -133,6 +245,11 @@ class Neo4jStore(Neo4jWrites, Neo4jReads):
         that can wait for a later attempt (a live ingest's settle,
         :mod:`ingest.pipeline_projection`) asks this first.
         """
+        if not self.connected:
+            try:
+                self._connect()
+            except StoreError as exc:
+                return str(exc)
         try:
             self._driver.verify_connectivity()
         except (DriverError, Neo4jError, OSError) as exc:
@@ -151,3 +268,9 @@ class Neo4jStore(Neo4jWrites, Neo4jReads):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_unreachable(exc: StoreError) -> bool:
+    """Whether ``exc`` says the server did not answer (not that it refused the credentials)."""
+    cause = exc.__cause__
+    return isinstance(cause, (ServiceUnavailable, SessionExpired, OSError))

@@ -107,8 +107,13 @@ def test_serve_refuses_invalid_settings(tmp_path: Path, monkeypatch: pytest.Monk
     assert "webhook_url" in capsys.readouterr().err
 
 
-def test_serve_names_an_unreachable_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.neo4j
+def test_serve_names_a_store_that_refuses_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str], neo4j_server) -> None:
+    # A server that is down is waited for (tests/ingest/test_store_down_at_start.py); one that
+    # refuses the credentials is a configuration error.  A user of its own: failed logins lock it.
     monkeypatch.setenv("GRAPHSIEM_DATA", str(tmp_path))
-    assert main(["serve", "--store", f"bolt://127.0.0.1:{_free_ports(1)[0]}"]) == 1
+    monkeypatch.setenv("GRAPHSIEM_NEO4J_USER", "nobody")
+    monkeypatch.setenv("GRAPHSIEM_NEO4J_PASSWORD", "wrong")
+    assert main(["serve", "--store", neo4j_server.uri]) == 1
     assert "cannot open store" in capsys.readouterr().err
