@@ -12,7 +12,7 @@ _CLUSTER_ID = "3f2a9c41d0b84e6f9a7c1e2d3b4a5f60"
 
 
 class Rejection(BaseModel):
-    origin: str = Field(description="Where the record came from: `api:<n>`, `file:line`.")
+    origin: str = Field(description="Where the record came from: `api/<request id>:<line>` (a JSON array's record `api/<request id>#<n>`), `file:line`.")
     reason: str
 
 
@@ -31,7 +31,7 @@ class IngestReport(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "received": 3, "accepted": 2, "rejected": 1,
-        "rejections": [{"origin": "api:3", "reason": "invalid JSON: unexpected character"}],
+        "rejections": [{"origin": "api/3f9c2a7d1b0e4c56:3", "reason": "invalid JSON: unexpected character"}],
         "by_format": {"suricata": {"received": 2, "accepted": 2, "rejected": 0,
                                    "duplicates": 0, "events": 2}},
         "rejections_truncated": False,

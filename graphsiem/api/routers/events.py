@@ -134,7 +134,7 @@ async def post_events(
 ) -> IngestReport:
     """Framing follows ``Content-Type`` (``application/json``: an array or one object;
     ``application/x-ndjson``; ``text/csv`` or ``text/tab-separated-values``: an export's
-    header line, then a record per row, rejections named ``api:<line>``; ``text/plain``:
+    header line, then a record per row, rejections named ``api/<request id>:<line>``; ``text/plain``:
     one record per line) or, when absent or generic, the first byte of the body.
     ``accepted`` records are journaled before the answer; each rejected record is
     listed with its reason.
