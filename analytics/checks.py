@@ -49,7 +49,7 @@ NAMES_SHOWN = 3
 """Service names quoted in an installation step; the rest are counted."""
 BEHAVIOUR_STEPS = frozenset({
     "lsass_access", "encoded_command", "download_from_new_domain", "remote_thread",
-    "interpreter_lineage", "driver_outside_drivers_dir",
+    "interpreter_lineage", "driver_outside_drivers_dir", "lookalike_domain",
 })
 """Features whose steps come first: what the hosts did, not when or how often."""
 
@@ -372,6 +372,33 @@ def _driver(f: _Facts, feature: str) -> Check:
     )
 
 
+def _lookalike(f: _Facts, feature: str) -> Check:
+    found = list(f.explanation.lookalikes)
+    if not found:
+        return Check(
+            feature,
+            f"A {f.new_word}domain of the cluster looks like a domain the fleet uses widely: compare its spelling "
+            "with your vendors' domains and check who registered it",
+            _LOOKALIKE_BENIGN,
+        )
+    first = found[0]
+    domain, trusted = quote(first.domain), quote(first.trusted)
+    more = f" ({len(found) - 1} more look-alike domain{'s' if len(found) > 2 else ''} in the cluster)" if len(found) > 1 else ""
+    return Check(
+        feature,
+        f"Domain {domain} looks like {trusted}, which {first.trusted_hosts} hosts used before the window: "
+        f"{quote(first.difference, 160)}{more}. Check who registered {domain} and when (a look-alike is "
+        f"usually days old), whether the owner of {trusted} owns it too, and which process on "
+        f"{hosts_text(f.hosts)} contacted it and what it fetched",
+        f"the owner of {trusted} registered {domain} too (same registrant, a documented alternate name of that vendor)",
+    )
+
+
+_LOOKALIKE_BENIGN = (
+    "the domain belongs to the same vendor as the trusted one (same registrant, documented by that vendor)"
+)
+
+
 _DRIVER_BENIGN = (
     "the driver is a current version from a hardware or security vendor your fleet deploys, installed "
     "by that vendor's installer or your deployment tooling under one service name"
@@ -435,6 +462,7 @@ _WRITERS = {
     "source_kinds": _source_kinds,
     "repeat_contacts": _repeats,
     "driver_outside_drivers_dir": _driver,
+    "lookalike_domain": _lookalike,
 }
 
 

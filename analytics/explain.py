@@ -37,6 +37,7 @@ import numpy as np
 
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts
 from analytics.lineage import LineagePair
+from analytics.lookalike import Lookalike
 from analytics.scoring import MIN_CONFIDENT_CANDIDATES, ClusterScorer
 from graphsiem.model import EntityKey
 
@@ -46,6 +47,7 @@ _BEHAVIOUR_TEXT = {
     "encoded_command": "encoded PowerShell command",
     "download_from_new_domain": "download from a new domain",
     "driver_outside_drivers_dir": "kernel driver loaded from outside the Windows driver directory",
+    "lookalike_domain": "look-alike of a domain the fleet uses",
 }
 _BEHAVIOUR_TEXT_WITHOUT_HISTORY = {
     # "new" cannot be told without data from before the window
@@ -123,6 +125,8 @@ class Explanation:
     candidates: int | None = None
     drivers: tuple[EntityKey, ...] = ()
     history: bool = True
+    lookalikes: tuple[Lookalike, ...] = ()
+    """New member domains that look like a domain the fleet trusts (:mod:`analytics.lookalike`)."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -279,6 +283,7 @@ def explain(
         candidates=candidates,
         drivers=tuple(facts.drivers),
         history=facts.history,
+        lookalikes=tuple(facts.lookalikes),
     )
 
 
@@ -345,6 +350,9 @@ def summarize(
             parts.append(f"{names} {'was' if len(facts.new_pairs) == 1 else 'were'} seen in the window")
     if facts.behaviours:
         words = _BEHAVIOUR_TEXT if facts.history else {**_BEHAVIOUR_TEXT, **_BEHAVIOUR_TEXT_WITHOUT_HISTORY}
+        if facts.lookalikes:  # name the domain copied: the resemblance is the finding
+            trusted = facts.lookalikes[0].trusted
+            words = {**words, "lookalike_domain": f"look-alike of {trusted if len(trusted) <= _MAX_VALUE else trusted[: _MAX_VALUE - 1] + '…'}, which the fleet uses"}
         parts.append(", ".join(words.get(b, b) for b in facts.behaviours))
     return "; ".join(parts)
 

@@ -28,6 +28,7 @@ from analytics.driver_paths import outside_driver_directory
 from analytics.history import fleet_has_history
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair
+from analytics.lookalike import Lookalike, LookalikeIndex, trusted_domains
 from graphsiem.model import EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence
 
@@ -43,6 +44,7 @@ SCORED_FEATURES: tuple[str, ...] = (
     "download_from_new_domain",
     "remote_thread",
     "driver_outside_drivers_dir",
+    "lookalike_domain",
     "repeat_contacts",
 )
 """Cluster features the scorer sees, in column order.
@@ -71,6 +73,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "download_from_new_domain": "1 when the cluster downloads from a new external domain and runs something new",
     "remote_thread": "1 when a new member process first injected a remote thread inside the window",
     "driver_outside_drivers_dir": "1 when a new member is a kernel driver (installed as a driver service or loaded by the kernel) from outside the Windows driver directory (System32\\drivers, the DriverStore)",
+    "lookalike_domain": "1 when a new member domain looks like a domain the fleet used widely before the window (one or two characters apart, look-alike characters, or the trusted name inside another domain; the trusted domain's own subdomains excluded)",
     "repeat_contacts": "sightings of a new pivot per cluster host per day, floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window takes the floor)",
 }
 
@@ -84,6 +87,7 @@ SUSPICIOUS_DIRECTION: dict[str, int] = {
     "download_from_new_domain": +1,
     "remote_thread": +1,
     "driver_outside_drivers_dir": +1,
+    "lookalike_domain": +1,
     "repeat_contacts": +1,  # beacons repeat
 }
 """Which way each scored feature is suspicious: +1 higher, -1 lower.
@@ -100,6 +104,7 @@ def scored_directions() -> tuple[int, ...]:
 
 BEHAVIOURS: tuple[str, ...] = (
     "lsass_access", "encoded_command", "download_from_new_domain", "remote_thread", "driver_outside_drivers_dir",
+    "lookalike_domain",
 )
 """Attack behaviours, each a scored 0/1 feature."""
 
@@ -276,6 +281,8 @@ class FeatureContext:
     not new members even when their node is new.  ``history`` says whether the store holds
     the fleet's data from before the window (:func:`analytics.history.fleet_has_history`,
     computed from the incidence when not given): without it nothing can be told new.
+    ``lookalikes`` indexes the domains the fleet used widely before the window
+    (:func:`analytics.lookalike.trusted_domains`, built from ``stats`` when not given).
     """
 
     incidence: Incidence
@@ -286,10 +293,13 @@ class FeatureContext:
     drivers: frozenset[EntityKey] = frozenset()
     targets: frozenset[EntityKey] = frozenset()
     history: bool | None = None
+    lookalikes: LookalikeIndex | None = None
 
     def __post_init__(self) -> None:
         if self.history is None:
             self.history = fleet_has_history(self.incidence, self.stats.window.start)
+        if self.lookalikes is None:
+            self.lookalikes = trusted_domain_index(self.incidence, self.stats)
 
 
 @dataclass(slots=True)
@@ -306,6 +316,20 @@ class ClusterFacts:
     """New kernel-driver members from outside the Windows driver directory."""
     history: bool = True
     """The store holds data from before the window: "new" can be told (:class:`FeatureContext`)."""
+    lookalikes: list[Lookalike] = field(default_factory=list)
+    """New member domains that look like a domain the fleet trusts, and which (:mod:`analytics.lookalike`)."""
+
+
+def trusted_domain_index(incidence: Incidence, stats: EntityStats) -> LookalikeIndex:
+    """The domains of the window the fleet used widely before it (:func:`analytics.lookalike.trusted_domains`)."""
+    is_new = stats.is_new
+    return trusted_domains(
+        (
+            (key, bool(is_new[j]), float(stats.total_hosts[j]))
+            for j, (kind, key) in enumerate(incidence.entities) if kind == EntityType.DOMAIN
+        ),
+        stats.n_hosts,
+    )
 
 
 def cluster_features(
@@ -367,6 +391,14 @@ def cluster_features(
             behaviours.add("encoded_command")
     if drivers:
         behaviours.add("driver_outside_drivers_dir")
+    # A new domain one slip from a name the whole fleet trusts borrows that trust (a typosquat).
+    index = context.lookalikes
+    lookalikes = [
+        found for t, k in new_keys
+        if t == EntityType.DOMAIN and index is not None and (found := index.match(k)) is not None
+    ]
+    if lookalikes:
+        behaviours.add("lookalike_domain")
     new_types = {t for t, _ in new_keys}
     ips = [k for t, k in keys if t == EntityType.IP]
     is_external = not ips or not all(is_private_ip(ip) for ip in ips)
@@ -434,6 +466,7 @@ def cluster_features(
         context=context_values,
         drivers=drivers,
         history=history,
+        lookalikes=lookalikes,
     )
 
 

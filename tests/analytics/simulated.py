@@ -15,10 +15,13 @@ from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
 
 
-def simulated_detection(root: Path, *, hosts: int, days: int, seed: int,
-                        density: float) -> tuple[DetectionResult, list[TruthEntry]]:
-    """Simulate a fleet under ``root``, ingest its sensors' logs, detect; the result and the ground truth."""
-    simulate(root / "telemetry", hosts=hosts, days=days, seed=seed, density=density)
+def simulated_detection(root: Path, *, hosts: int, days: int, seed: int, density: float,
+                        scenarios: list[str] | None = None) -> tuple[DetectionResult, list[TruthEntry]]:
+    """Simulate a fleet under ``root``, ingest its sensors' logs, detect; the result and the ground truth.
+
+    ``scenarios``: scenario files to simulate (default the simulator's own).
+    """
+    simulate(root / "telemetry", hosts=hosts, days=days, seed=seed, density=density, scenarios=scenarios)
     store = EmbeddedStore(root / "graph")
     try:
         with Journal(root / "journal.sqlite") as journal:

@@ -29,6 +29,7 @@ TYPICAL = {
     "download_from_new_domain": 1.0,
     "remote_thread": 1.0,
     "driver_outside_drivers_dir": 1.0,
+    "lookalike_domain": 1.0,
     "repeat_contacts": 48.0,
 }
 BENIGN_SIDE = {
@@ -41,6 +42,7 @@ BENIGN_SIDE = {
     "download_from_new_domain": 0.0,
     "remote_thread": 0.0,
     "driver_outside_drivers_dir": 0.0,
+    "lookalike_domain": 0.0,
     "repeat_contacts": 24.0,
 }
 
@@ -60,7 +62,7 @@ def _fleet(rng: np.random.RandomState) -> np.ndarray:
     campaign = _row(TYPICAL).copy()
     campaign[SCORED_FEATURES.index("burst_hosts")] = 40.0
     campaign[SCORED_FEATURES.index("first_contact_spread_min")] = 2.0
-    rows += [campaign, campaign * [1, 1.2, 2, 2, 1, 1, 1, 1, 1, 3]]
+    rows += [campaign, campaign * [1, 1.2, 2, 2, 1, 1, 1, 1, 1, 1, 3]]
     return np.vstack(rows)
 
 
