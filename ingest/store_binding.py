@@ -16,11 +16,14 @@ checks them when a command opens the store, before anything is written:
   a command that forgot ``--store neo4j`` would otherwise build a second,
   embedded graph of the whole journal (minutes and gigabytes for a large one),
   or answer "0 entities"; ``graphsiem rebuild --store KIND`` switches on purpose.
+- A journal whose checkpoint is 0 (nothing projected: a new journal, or
+  :func:`ingest.replay.replay`, which empties the store first) may go into a
+  store of any kind: the whole journal is projected into it, and it is recorded.
 - The same kind with another graph in it (a Neo4j database emptied, or
-  replaced by a new one) is projected from the journal again, from this
-  journal's mark in that store (0 for an empty one): the journal is the
-  system of record, and its checkpoint held only for the graph it recorded.
-  One warning says so.
+  replaced by a new one) is claimed, and the checkpoint kept, as the embedded
+  store keeps it when its graph is emptied: one warning says the graph holds
+  only what is projected from then on, and that ``graphsiem rebuild`` projects
+  the whole journal.  (A Neo4j ``clear()`` looks the same as a new database.)
 
 A journal from before bindings were recorded is taken to be projected into the
 store that holds its mark (or the embedded graph beside it), and recorded so.
@@ -220,7 +223,7 @@ def bind(journal: Journal, store: GraphStore, data_dir: str | Path | None = None
         # a journal from before bindings is trusted here, as it always was (its checkpoint may
         # precede the graph's first flush); open_store's check before opening infers its store
         problem = kind_problem(recorded, checkpoint, "embedded", where, embedded_graph=True)
-        if problem is not None:
+        if problem is not None and not (checkpoint == 0 and mark is None):  # 0: projected in full
             raise StoreBindingError(problem)
         binding, result = StoreBinding("embedded"), max(checkpoint, mark or 0)
     else:  # another store (a test double): the checkpoint as it always was, nothing recorded
@@ -238,7 +241,7 @@ def _bind_neo4j(
 ) -> tuple[StoreBinding, int]:
     embedded = (journal.path.parent / "graph" / GRAPH_FILE).exists()
     problem = kind_problem(recorded, checkpoint, "neo4j", where, embedded)
-    if problem is not None:
+    if problem is not None and not (checkpoint == 0 and mark is None):  # 0: projected in full
         raise StoreBindingError(problem)
     state = store.owner_state()
     holder = state.holder()
@@ -256,17 +259,14 @@ def _bind_neo4j(
         (recorded is not None and recorded.graph is not None and recorded.graph == owner.graph)
         or (recorded is None and (mark is not None or checkpoint == 0))  # from before bindings
     )
-    if same_graph:
-        result = max(checkpoint, mark or 0)
-    else:
-        result = mark or 0
-        if result < checkpoint:
-            logger.warning(
-                "%s holds this journal's graph only up to event %d (a new or emptied database): "
-                "projecting the journal into it from there (%d events; the journal is the system of record)",
-                f"Neo4j at {without_credentials(store.uri)} (database {store.database!r})", result,
-                journal.last_seq() - result,
-            )
+    result = max(checkpoint, mark or 0)
+    if not same_graph and (mark or 0) < checkpoint:
+        logger.warning(
+            "%s holds none of the graph of %s up to event %d (a new or emptied database): it gets the "
+            "events from there on; %s projects the whole journal into it",
+            f"Neo4j at {without_credentials(store.uri)} (database {store.database!r})", where, checkpoint,
+            _rebuild_hint("neo4j", where),
+        )
     store.binding_pending = False
     binding = StoreBinding("neo4j", owner.graph, without_credentials(store.uri), store.database)
     return binding, result

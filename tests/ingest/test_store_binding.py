@@ -122,18 +122,20 @@ def test_stats_of_a_neo4j_dir_without_store_names_it_and_makes_nothing(tmp_path,
     assert not (data / "graph").exists()
 
 
-def test_a_database_emptied_under_a_dir_gets_its_whole_journal_again(tmp_path, fixtures, capsys, caplog, neo4j_env):
+def test_a_database_emptied_under_a_dir_is_said_and_rebuild_refills_it(tmp_path, fixtures, capsys, caplog, neo4j_env):
     data = tmp_path / "d"
     assert _ingest(capsys, data, fixtures / FILES[0], store="neo4j")[0] == 0
-    neo4j_env.clear()  # a new database in its place: the checkpoint no longer holds
+    neo4j_env.clear()  # as a new database in its place
     status, _, err = _stats(capsys, data, "neo4j")
-    assert status == 2 and "holds none of the graph of" in err
+    assert status == 2 and "holds none of the graph of" in err  # not "0 entities"
 
     status, report, _ = _ingest(capsys, data, fixtures / FILES[1], store="neo4j")
 
     assert status == 0 and report is not None
-    assert "projecting the journal into it from there" in caplog.text  # one warning says so
-    assert report["projected"]["events"] == _events(data)  # both files, not only the new one
+    assert f"holds none of the graph of {data}" in caplog.text  # one warning says so, and the way out
+    assert "graphsiem rebuild --store neo4j" in caplog.text
+    assert main(["rebuild", "--store", "neo4j", "--data", str(data)]) == 0
+    capsys.readouterr()
     reference = tmp_path / "reference"
     assert _ingest(capsys, reference, *(fixtures / f for f in FILES))[0] == 0
     assert _stats(capsys, data, "neo4j")[1] == _stats(capsys, reference)[1]

@@ -64,11 +64,11 @@ def _raw_node_count(neo4j_server: Any) -> tuple[int, int]:
                                   auth=(neo4j_server.user, neo4j_server.password))
     try:
         with driver.session(database=neo4j_server.database) as session:
-            # every node but the store's own marks (label GraphsiemMeta: the projection mark and
-            # the version of the search copies, one each) is an entity
+            # every node but the store's own marks (label GraphsiemMeta: the projection mark, the
+            # version of the search copies and the graph's owner, one each) is an entity
             nodes = session.run("MATCH (n) WHERE NOT n:GraphsiemMeta RETURN count(n) AS c").single()["c"]
             marks = [record["name"] for record in session.run("MATCH (n:GraphsiemMeta) RETURN n.name AS name")]
-            assert len(marks) == len(set(marks)) and set(marks) <= {"projection", "search"}, marks
+            assert len(marks) == len(set(marks)) and set(marks) <= {"projection", "search", "owner"}, marks
             pwned = session.run(
                 "MATCH (n) WHERE n:Pwned OR n.pwned IS NOT NULL RETURN count(n) AS c"
             ).single()["c"]
