@@ -380,13 +380,21 @@ def _check_on_open(store: Any, directory: Path, explicit: bool, reading: bool) -
     if getattr(store, "name", None) != "neo4j":
         return
     journal_file = directory / "journal.sqlite"
-    if not store.connected or (not explicit and not journal_file.exists()):
+    if not explicit and not journal_file.exists():
         store.binding_pending = True
         return
     from ingest.journal import Journal
 
     try:
         with Journal(journal_file) as journal:
-            bind(journal, store, directory)
+            if store.connected:
+                bind(journal, store, directory)
+                return
+            store.binding_pending = True
+            if journal.store_binding() is None:
+                # the server is down: its graph id is not known yet, its kind is (a command
+                # run on this directory without --store neo4j is refused, not answered "0")
+                provisional = StoreBinding("neo4j", None, without_credentials(store.uri), store.database)
+                journal.bind_store(provisional.to_text())
     except (sqlite3.Error, OSError) as exc:
         raise StoreError(f"cannot open the journal {journal_file}: {exc}") from exc

@@ -75,6 +75,8 @@ def test_ingest_journals_while_neo4j_is_down_at_start_and_the_next_one_projects(
     assert journaled > 0 and report["graph_pending"] == journaled
     assert f":{via_proxy.port}" in caplog.text  # the warning names the store and where it is
     assert neo4j_store.counts()["entities"] == {}
+    assert main(["stats", "--data", str(data)]) == 2  # the directory is Neo4j's: not "0 entities"
+    assert "use --store neo4j" in capsys.readouterr().err and not (data / "graph").exists()
 
     via_proxy.restore()
     status, report, _ = _ingest(capsys, data, files)  # the same input: nothing journaled twice
