@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     from analytics.config import ConfigError, DetectionConfig
     from analytics.detect import detect
     from analytics.instants import instant_to_epoch
-    from graphsiem.store import open_store
+    from graphsiem.store import StoreError, open_store
     from ingest.journal import Journal
 
     missing = [p for p in args.paths if not Path(p).exists()]
@@ -189,7 +189,13 @@ def run(args: argparse.Namespace) -> int:
     note = suppressions_note(len(suppressed), ignored=args.no_suppressions)
     if note:
         print(note, file=sys.stderr)
-    store = open_store(args.store, data_dir=data)
+    try:
+        # Only reads unless it ingests PATHs first: a data directory projected into another
+        # store is refused, naming it, before anything is made (ingest.store_binding).
+        store = open_store(args.store, data_dir=data, reading=not args.paths)
+    except (ValueError, StoreError) as exc:
+        print(f"graphsiem detect: {exc}", file=sys.stderr)
+        return 2
     try:
         with Journal(paths.journal_path(data)) as journal:
             if args.paths:

@@ -122,6 +122,18 @@ def test_stats_of_a_neo4j_dir_without_store_names_it_and_makes_nothing(tmp_path,
     assert not (data / "graph").exists()
 
 
+def test_detect_on_a_neo4j_dir_without_store_names_it_and_makes_nothing(tmp_path, fixtures, capsys, neo4j_env):
+    data = tmp_path / "d"
+    assert _ingest(capsys, data, fixtures / FILES[0], store="neo4j")[0] == 0
+
+    status = main(["detect", "--data", str(data)])  # before: a StoreBindingError traceback
+
+    out, err = capsys.readouterr()
+    assert status == 2 and out == ""
+    assert err.startswith("graphsiem detect: ") and "use --store neo4j" in err and "Traceback" not in err
+    assert not (data / "graph").exists()
+
+
 def test_a_database_emptied_under_a_dir_is_said_and_rebuild_refills_it(tmp_path, fixtures, capsys, caplog, neo4j_env):
     data = tmp_path / "d"
     assert _ingest(capsys, data, fixtures / FILES[0], store="neo4j")[0] == 0
