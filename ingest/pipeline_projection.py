@@ -190,12 +190,16 @@ class CallProjection:
         if not self.holds_writes and all(_is_endpoint_host(host) for host in {event.host for event in new}):
             assert self.store is not None  # streaming needs a store
             try:
-                project_batch(
+                taken = project_batch(
                     early.projector, self.store, new, early.summary, (journal.identity, done + len(new))
                 )
             except StoreError as exc:
                 # journaled already: the next settle (or the end) projects it from the store's mark
                 self._store_failed(str(exc))
+                return
+            if not taken:
+                # another writer projected (some of) these events: the end goes on from its mark
+                self._drop_early()
                 return
             early.seq = done + len(new)
             return
@@ -217,10 +221,7 @@ class CallProjection:
         from events the store did not take, so the next catch-up resumes one
         from the journal at the store's mark instead.  Warned once an outage.
         """
-        if self.early is not None:
-            self.projected.add(self.early.summary)
-            self.early = None
-        self._stop_streaming()
+        self._drop_early()
         problem = " ".join(problem.split())  # the driver's messages span lines: one line on stderr
         if self.failure is None:
             logger.warning(
@@ -229,6 +230,13 @@ class CallProjection:
                 _store_name(self.store), problem,
             )
         self.failure = problem
+
+    def _drop_early(self) -> None:
+        """Stop projecting while journaling; the early batches' counts are kept, and the next catch-up resumes at the store's mark."""
+        if self.early is not None:
+            self.projected.add(self.early.summary)
+            self.early = None
+        self._stop_streaming()
 
     def _store_back(self) -> None:
         if self.failure is not None:

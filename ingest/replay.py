@@ -15,6 +15,15 @@ so the graph is the same either way.
 Each run goes on from the join state of the one before
 (:func:`resume_projector`): it is saved with the checkpoint, so events join
 events of earlier calls as they do in one replay.
+
+Several writers may project one journal at once (the service's projector and
+a CLI ingest into its data directory): each batch carries its first and last
+seq, and the store compares them with its projection mark where it writes
+(:mod:`graphsiem.store.batch_guard`).  A batch the graph holds already is
+skipped (this run's projector still learns its joins, so its join state stays
+that of every event up to its seq); when the mark falls inside a batch, the
+run goes on from the mark with the journal's join state there, as a new run
+would.  So every event is counted once, whoever writes it.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from dataclasses import dataclass
 
 from graphsiem.model import Event, Projection
 from graphsiem.store.base import GraphStore
+from graphsiem.store.batch_guard import BatchOverlap
 from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap, IpWatch
 from ingest.journal import Journal, JournalEvent
@@ -94,11 +104,12 @@ class EarlyProjection:
 
 @dataclass(slots=True)
 class ProjectedBatch:
-    """The projection of one batch of ``events`` journal events, the last of which has seq ``seq``."""
+    """The projection of one batch of ``events`` journal events, the first and last of which have seqs ``first`` and ``seq``."""
 
     seq: int
     events: int
     projection: Projection
+    first: int
 
 
 class SpeculativeProjection:
@@ -161,7 +172,8 @@ class SpeculativeProjection:
     def _hold(self, events: list[Event], seq: int) -> None:
         projection = self.projector.project(events)
         self._items += len(projection.entities) + len(projection.relations) + len(projection.sightings)
-        self.batches.append(ProjectedBatch(seq, len(events), projection))
+        # this speculation's seqs are consecutive (finish() checks nobody else appended)
+        self.batches.append(ProjectedBatch(seq, len(events), projection, seq - len(events) + 1))
 
     def abandon(self) -> None:
         """Give up: free what is held and stop watching the map."""
@@ -252,44 +264,60 @@ def _project_events(
 ) -> Iterator[ProjectedBatch]:
     """Project ``events`` in batches of ``batch_size``, one batch at a time."""
     chunk: list[Event] = []
-    seq = 0
+    seq = first = 0
     for item in events:
+        if not chunk:
+            first = item.seq
         chunk.append(item.event)
         seq = item.seq
         if len(chunk) >= batch_size:
-            yield ProjectedBatch(seq, len(chunk), projector.project(chunk))
+            yield ProjectedBatch(seq, len(chunk), projector.project(chunk), first)
             chunk = []
     if chunk:
-        yield ProjectedBatch(seq, len(chunk), projector.project(chunk))
+        yield ProjectedBatch(seq, len(chunk), projector.project(chunk), first)
 
 
 def project_batch(
     projector: Projector, store: GraphStore, events: list[Event], summary: ProjectionSummary,
     mark: tuple[str, int] | None = None,
-) -> None:
+) -> bool:
     """Project one batch of ``events`` into ``store`` (no flush) and count it in ``summary``.
 
-    ``mark`` is ``(journal identity, seq of the batch's last event)``: a store
-    that can write a batch and its projection mark atomically (Neo4j's
-    ``apply_batch``) then writes the batch exactly once, even when it is
-    retried after a failure.
+    ``mark`` is ``(journal identity, seq of the batch's last event)``, the
+    batch's seqs being consecutive: a store that writes a batch with its
+    projection mark (``apply_batch``) then writes it exactly once, even when
+    it is retried after a failure or another writer projected it meanwhile.
+
+    Returns
+    -------
+    bool
+        False when the store holds some or all of these events already
+        (another writer projected them): nothing was written, and the
+        caller's projector is no longer that of the graph's events; the caller
+        goes on from the store's mark (:func:`project_pending` does).
     """
-    _apply_counted(store, projector.project(events), len(events), summary, mark)
+    journal, seq = (None, 0) if mark is None else mark
+    batch = ProjectedBatch(seq, len(events), projector.project(events), seq - len(events) + 1)
+    try:
+        return _apply_counted(store, batch, summary, journal)
+    except BatchOverlap:
+        return False
 
 
-def _apply_counted(
-    store: GraphStore, projection: Projection, events: int, summary: ProjectionSummary,
-    mark: tuple[str, int] | None,
-) -> None:
+def _apply_counted(store: GraphStore, batch: ProjectedBatch, summary: ProjectionSummary, journal: str | None) -> bool:
+    """Write ``batch`` (with its seqs when ``journal`` names them) and count it; False when the store held it."""
+    projection = batch.projection
     atomic = getattr(store, "apply_batch", None)
-    if atomic is not None and mark is not None:
-        atomic(projection, mark[1], mark[0])
+    if atomic is not None and journal is not None:
+        if not atomic(projection, batch.seq, journal, first=batch.first):
+            return False
     else:
         apply_projection(store, projection)
-    summary.events += events
+    summary.events += batch.events
     summary.entities += len(projection.entities)
     summary.relations += len(projection.relations)
     summary.sightings += len(projection.sightings)
+    return True
 
 
 def project_pending(
@@ -356,24 +384,42 @@ def _project_pending(
             pending = journal.iter_events(after_seq=last_seq, batch=batch_size)
         batches = _project_events(projector, pending, batch_size)
     since_flush = 0
-    for batch in batches:
-        _apply_counted(store, batch.projection, batch.events, summary, (journal.identity, batch.seq))
-        if progress is not None:
-            progress(batch.events)
-        last_seq = batch.seq
-        if batch.events >= batch_size:
-            since_flush += batch_size
-            if since_flush >= FLUSH_EVERY:
-                _mark(store, last_seq)
-                store.flush()
-                # held batches were all projected before the first was applied: the
-                # projector's state is past last_seq then, so it is saved at the end only
-                _checkpoint(journal, last_seq, None if held is not None else projector)
-                since_flush = 0
+    wrote = False  # whether a batch went to the store (the embedded store then holds its write lock)
+    while True:
+        try:
+            for batch in batches:
+                wrote = True
+                _apply_counted(store, batch, summary, journal.identity)
+                if progress is not None:
+                    progress(batch.events)
+                last_seq = batch.seq
+                if batch.events >= batch_size:
+                    since_flush += batch_size
+                    if since_flush >= FLUSH_EVERY:
+                        _mark(store, last_seq)
+                        store.flush()
+                        # held batches were all projected before the first was applied: the
+                        # projector's state is past last_seq then, so it is saved at the end only
+                        _checkpoint(journal, last_seq, None if held is not None else projector)
+                        since_flush = 0
+        except BatchOverlap as overlap:
+            # Another writer projected this batch's events up to overlap.mark meanwhile:
+            # go on from there, with the join state of the events up to it, as a new run would.
+            last_seq = overlap.mark
+            if held is not None:
+                held.clear()
+                held = None
+            if ipmap is None:
+                ipmap = IpHostMap().load(journal.connection)
+            projector = resume_projector(journal, ipmap, last_seq)
+            batches = _project_events(
+                projector, journal.iter_events(after_seq=last_seq, batch=batch_size), batch_size)
+            continue
+        break
     if held is not None:
         held.clear()  # applied: let the projections go
     summary.errors = projector.errors
-    if summary.events:
+    if wrote or summary.events:
         _mark(store, last_seq)
         store.flush()
         _checkpoint(journal, last_seq, projector)
@@ -418,6 +464,13 @@ def _reconcile_checkpoint(journal: Journal, store: GraphStore) -> int:
 
 
 def _mark(store: GraphStore, seq: int) -> None:
+    """Tell a store that keeps a mark but not per batch (no ``apply_batch``) that it holds the events up to ``seq``.
+
+    A store with ``apply_batch`` moved its mark with each batch it wrote; ``seq``
+    may be below it then (this run's last batches were another writer's).
+    """
+    if getattr(store, "apply_batch", None) is not None:
+        return
     writer = getattr(store, "set_projection_mark", None)
     if writer is not None:
         writer(seq)

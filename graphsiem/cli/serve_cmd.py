@@ -10,6 +10,9 @@ the graph being served instead of an empty (or an older service's) queue.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import socket
 import sys
 from typing import TYPE_CHECKING
 
@@ -23,10 +26,7 @@ if TYPE_CHECKING:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from graphsiem.api import create_app
-    from graphsiem.store import open_store
+    from graphsiem.data_dir_lock import DataDirInUse, DataDirLock
 
     overrides = {name: value for name, value in {
         "host": args.host, "port": args.port, "store": args.store, "data_dir": args.data,
@@ -39,6 +39,26 @@ def _serve(args: argparse.Namespace) -> int:
             field = ".".join(str(p) for p in err["loc"]) or "settings"
             print(f"graphsiem serve: invalid setting {field}: {err['msg']}", file=sys.stderr)
         return 2
+    # One service per data directory, refused before the journal or the graph is opened.
+    lock = DataDirLock(settings.data_dir)
+    try:
+        lock.acquire()
+    except DataDirInUse as exc:
+        print(f"graphsiem serve: data directory {exc}; one graphsiem serve per data directory",
+              file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"graphsiem serve: cannot lock data directory {settings.data_dir}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _serve_locked(args, settings)
+    finally:
+        lock.release()
+
+
+def _serve_locked(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the store, bind the HTTP port and run the service (the data directory's lock is held)."""
+    from graphsiem.store import open_store
     from graphsiem.store.base import StoreError
     from graphsiem.syslog_ports import syslog_listen_problem
     from graphsiem.uri_credentials import redact_uri
@@ -48,13 +68,34 @@ def _serve(args: argparse.Namespace) -> int:
     problem = syslog_listen_problem(settings.syslog_host, settings.syslog_udp_port, settings.syslog_tcp_port)
     if problem is not None:
         print(f"graphsiem serve: {problem}", file=sys.stderr)
-        return 3  # uvicorn's own status for a service that did not start
+        return STARTUP_FAILURE
     try:
         store = open_store(settings.store, data_dir=settings.data_dir)
     except (StoreError, ValueError) as exc:
         # a password in the store URI is never shown (graphsiem.uri_credentials)
         print(redact_uri(f"graphsiem serve: cannot open store {settings.store!r}: {exc}"), file=sys.stderr)
         return 1
+    try:
+        return _serve_store(args, settings, store)
+    finally:
+        store.close()
+
+
+def _serve_store(args: argparse.Namespace, settings: Settings, store: GraphStore) -> int:
+    """Bind the HTTP port, then build the app (its projection starts) and run uvicorn on the bound sockets."""
+    import uvicorn
+
+    from graphsiem.api import create_app
+    from graphsiem.cli.http_listeners import bind_listeners
+
+    try:
+        # Before the app and its background projection: a port in use fails here, with
+        # nothing projected or queued (uvicorn binds only after the app's startup, whose
+        # shutdown then ran the final projection).
+        sockets = bind_listeners(settings.host, settings.port)
+    except OSError as exc:
+        print(f"graphsiem serve: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return STARTUP_FAILURE
     try:
         app = create_app(settings, store)
         runner = app.state.ctx.detections
@@ -63,13 +104,29 @@ def _serve(args: argparse.Namespace) -> int:
                 # Queued on the runner's one worker thread: it runs while uvicorn starts, and
                 # requests see the previous queue until it is done.
                 runner.submit(trigger="startup", requested_by="graphsiem serve")
-            uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                        access_log=args.access_log, proxy_headers=False)
+            config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                                    access_log=args.access_log, proxy_headers=False)
+            server = uvicorn.Server(config)
+            for sock in sockets:  # uvicorn logs where it listens only for sockets it binds itself
+                address = sock.getsockname()
+                logging.getLogger("uvicorn.error").info(
+                    "Uvicorn running on http://%s (Press CTRL+C to quit)",
+                    f"[{address[0]}]:{address[1]}" if sock.family == socket.AF_INET6
+                    else f"{address[0]}:{address[1]}")
+            with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl+C is a clean stop
+                server.run(sockets=sockets)
+            if not server.started:
+                return STARTUP_FAILURE
         finally:
             runner.shutdown()  # a start-up run still going ends before the store closes
     finally:
-        store.close()
+        for sock in sockets:
+            sock.close()
     return 0
+
+
+STARTUP_FAILURE = 3
+"""The exit status of a service that did not start (uvicorn's own, for a port in use)."""
 
 
 def _holds_sightings(store: GraphStore) -> bool:

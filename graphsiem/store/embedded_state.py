@@ -41,6 +41,8 @@ class EmbeddedState:
         self._dirty = False
         self._closed = False
         self._stamp: tuple[int, int, int] | None = None
+        self._saved_mark: int | None = None
+        """The projection mark of the graph as last loaded or flushed (the in-memory one may be ahead)."""
         self._reset()
         self._load()
 
@@ -56,11 +58,12 @@ class EmbeddedState:
         if stamp is None:
             self._reset()
             self._stamp = None
+            self._saved_mark = None
             return
         state = self._file.load()
         self._graph = state["graph"]
         self._sightings = state["sightings"]
-        self._mark = state.get("projection_mark")
+        self._mark = self._saved_mark = state.get("projection_mark")
         self._edges = {
             (u, k, v): data for u, v, k, data in self._graph.edges(keys=True, data=True)
         }
@@ -73,12 +76,21 @@ class EmbeddedState:
             self._load()
 
     def _begin_write(self) -> None:
+        self._take_write_lock()
+        self._dirty = True
+
+    def _take_write_lock(self) -> None:
+        """Hold the write lock (until the next flush), on the newest flushed graph.
+
+        Another writer's flush since this instance loaded is loaded first: the
+        writes build on its graph, and its projection mark is the one a
+        projected batch is compared with (:meth:`EmbeddedWrites.apply_batch`).
+        """
         self._check_open()
         if not self._lock.is_held:
             self._lock.acquire()
             if self._file.stamp() != self._stamp:
                 self._load()  # another writer flushed since we loaded: build on its graph
-        self._dirty = True
 
     def _check_open(self) -> None:
         if self._closed:
@@ -92,6 +104,7 @@ class EmbeddedState:
                 "graph": self._graph, "sightings": self._sightings,
                 "projection_mark": self._mark,
             })
+            self._saved_mark = self._mark
             self._dirty = False
         self._lock.release()
 
@@ -102,9 +115,18 @@ class EmbeddedState:
             self._closed = True
 
     def projection_mark(self) -> int | None:
-        """The journal seq this graph was projected up to (see :meth:`set_projection_mark`)."""
+        """The journal seq the graph was projected up to, in memory and on disk (see :meth:`set_projection_mark`).
+
+        The lower of the two: the journal's checkpoint is moved up to this
+        mark, so batches written in memory since the last load or flush
+        (:meth:`EmbeddedWrites.apply_batch` moves the in-memory mark) count
+        only once a flush saved them (a flush that fails must not leave the
+        checkpoint past the graph on disk), and a graph cleared in memory
+        (a replay) holds nothing whatever the file still holds.
+        """
         self._refresh()
-        return self._mark
+        saved, current = self._saved_mark, self._mark
+        return None if saved is None or current is None else min(saved, current)
 
     def set_projection_mark(self, seq: int) -> None:
         """Record, in the same atomic file as the graph, the last journal seq it holds.

@@ -15,7 +15,8 @@ from typing import Any
 
 import networkx as nx
 
-from graphsiem.model import EVIDENCE_CAP, Entity, Relation, Sighting
+from graphsiem.model import EVIDENCE_CAP, Entity, Projection, Relation, Sighting
+from graphsiem.store.batch_guard import batch_is_new
 from graphsiem.store.embedded_state import EmbeddedState
 from graphsiem.store.merge import (
     check_entities,
@@ -51,6 +52,47 @@ def _gc_paused() -> Iterator[None]:
 
 class EmbeddedWrites(EmbeddedState):
     """The writing half of :class:`~graphsiem.store.embedded.EmbeddedStore`."""
+
+    def apply_batch(self, projection: Projection, seq: int, journal: str, *, first: int | None = None) -> bool:
+        """Write one projected batch of journal events ``first..seq`` and move the mark to ``seq``, exactly once.
+
+        Compared with the projection mark under the write lock, after loading
+        another writer's flush (:meth:`_take_write_lock`): a batch the graph
+        holds already is skipped, one it holds part of raises
+        :class:`~graphsiem.store.batch_guard.BatchOverlap` before anything is
+        written (see :mod:`graphsiem.store.batch_guard`).  The mark is kept
+        in memory and written with the graph at the flush, atomically.
+
+        Parameters
+        ----------
+        projection : Projection
+            One batch of the journal, projected.
+        seq : int
+            The journal seq of the batch's last event.
+        journal : str
+            The journal's identity; the embedded graph lives beside its one
+            journal, so it is not compared.
+        first : int, optional
+            The seq of the batch's first event (default ``seq``: only a batch
+            wholly at or below the mark is recognised).
+
+        Returns
+        -------
+        bool
+            False when the graph held the batch already (nothing changed).
+        """
+        self._take_write_lock()
+        if not batch_is_new(self._mark, seq if first is None else first, seq):
+            return False
+        if projection.entities:
+            self.upsert_entities(projection.entities)
+        if projection.relations:
+            self.upsert_relations(projection.relations)
+        if projection.sightings:
+            self.upsert_sightings(projection.sightings)
+        self._begin_write()
+        self._mark = seq
+        return True
 
     def upsert_entities(self, entities: Sequence[Entity]) -> None:
         """Create entities or merge props into existing ones (see ``merge.py``).

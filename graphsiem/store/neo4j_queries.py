@@ -519,6 +519,8 @@ node drags all its relationships into one transaction and can pass
 PROJECTION_MARK_ADVANCE = """
 MERGE (m:GraphsiemMeta {name: 'projection'})
 ON CREATE SET m.seq = 0, m.journal = $journal
+SET m._lock = true
+REMOVE m._lock
 WITH m, CASE WHEN m.journal = $journal THEN m.seq ELSE 0 END AS before
 SET m.seq = CASE WHEN $seq > before THEN $seq ELSE before END, m.journal = $journal
 RETURN before
@@ -526,7 +528,21 @@ RETURN before
 """Move the projection mark of journal ``$journal`` up to ``$seq``; returns the
 mark before (0 when the mark belonged to another journal).  Run first in a
 batch's transaction, it also takes the mark node's write lock, so concurrent
-projectors apply their batches one after the other."""
+projectors apply their batches one after the other.  The lock is taken (by the
+``SET`` of a throw-away property, Neo4j's documented idiom) *before* the mark is
+read, whatever lock the ``MERGE`` took: two writers that both read the old mark
+would both write their batch (review S2, item 1)."""
+
+PROJECTION_MARK_LOCK = """
+OPTIONAL MATCH (m:GraphsiemMeta {name: 'projection'})
+SET m._lock = true
+REMOVE m._lock
+RETURN CASE WHEN m.journal = $journal THEN m.seq ELSE 0 END AS before
+"""
+"""The projection mark of journal ``$journal`` (0 when there is none, or it belongs to another journal),
+read under the mark node's write lock (taken by the ``SET``, Neo4j's documented
+way to lock a node) and left as it is: run first in a batch's entity transaction,
+it orders that write with every writer's mark advance (:data:`PROJECTION_MARK_ADVANCE`)."""
 
 PROJECTION_MARK_READ = """
 MATCH (m:GraphsiemMeta {name: 'projection'}) WHERE m.journal = $journal RETURN m.seq AS seq

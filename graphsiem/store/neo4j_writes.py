@@ -18,6 +18,7 @@ from neo4j import ManagedTransaction, Result
 from graphsiem.model import Entity, EntityKey, Projection, Relation, Sighting
 from graphsiem.store import neo4j_queries as q
 from graphsiem.store.base import StoreError
+from graphsiem.store.batch_guard import batch_is_new
 from graphsiem.store.merge import coalesce_entities, coalesce_relations, coalesce_sightings
 from graphsiem.store.neo4j_connection import Neo4jConnection
 from graphsiem.store.neo4j_rows import (
@@ -179,6 +180,12 @@ class Neo4jWrites(Neo4jConnection):
         10,000 scripts of 5 KiB (measured) passed the test server's 256 MiB
         ``dbms.memory.transaction.total.max``.
         """
+        self._upsert_entities(entities, None)
+
+    def _upsert_entities(
+        self, entities: Sequence[Entity], guard: Callable[[ManagedTransaction], None] | None
+    ) -> None:
+        """:meth:`upsert_entities`, with ``guard`` run first in each transaction (see :meth:`_write_linked`)."""
         rows: list[tuple[Entity, dict[str, Any]]] = []
         chars = 0
         for entity in coalesce_entities(entities):
@@ -192,18 +199,22 @@ class Neo4jWrites(Neo4jConnection):
             rows.append((entity, row))
             chars += sum(len(copy) for copy in search.values() if copy is not None)
             if len(rows) >= self.batch_size or chars >= MAX_SEARCH_CHARS_PER_TX:
-                self._upsert_entity_rows(rows)
+                self._upsert_entity_rows(rows, guard)
                 rows, chars = [], 0
         if rows:
-            self._upsert_entity_rows(rows)
+            self._upsert_entity_rows(rows, guard)
 
-    def _upsert_entity_rows(self, chunk: list[tuple[Entity, dict[str, Any]]]) -> None:
+    def _upsert_entity_rows(
+        self, chunk: list[tuple[Entity, dict[str, Any]]], guard: Callable[[ManagedTransaction], None] | None
+    ) -> None:
         """One transaction of :meth:`upsert_entities`."""
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for entity, row in chunk:
             by_type[entity.type].append(row)
 
         def work(tx: ManagedTransaction) -> dict[tuple[str, str], str]:
+            if guard is not None:
+                guard(tx)
             ids: dict[tuple[str, str], str] = {}
             for entity_type, rows in by_type.items():
                 written = _node_ids(tx.run(q.upsert_entities(entity_type), rows=rows, type=entity_type))
@@ -233,17 +244,23 @@ class Neo4jWrites(Neo4jConnection):
                 chunk, [("host", s.host) for s in chunk] + [s.entity for s in chunk], sighting_statements(chunk)
             )
 
-    def apply_batch(self, projection: Projection, seq: int, journal: str) -> bool:
-        """Write one projected batch and move the projection mark to ``seq``, exactly once.
+    def apply_batch(self, projection: Projection, seq: int, journal: str, *, first: int | None = None) -> bool:
+        """Write one projected batch of journal events ``first..seq`` and move the mark to ``seq``, exactly once.
 
         Relations past their evidence cap and sightings add counts, so a batch
-        written twice would count twice.  Entities are merged first (writing
-        them again changes nothing); then every relation and sighting of the
-        batch and the mark go in **one** transaction, which first checks the
-        mark: a batch whose ``seq`` is not above it was already written and is
-        skipped.  After a failure anywhere in the batch, the catch-up starts
-        again after the mark (see :meth:`batch_mark`), so nothing is lost and
-        nothing is counted twice.
+        written twice would count twice.  Entities are merged first; then every
+        relation and sighting of the batch and the mark go in **one**
+        transaction, which first takes the mark node's lock and compares the
+        batch with the mark (:func:`~graphsiem.store.batch_guard.batch_is_new`):
+        a batch at or below it was already written (a retry, or another writer
+        of the same journal) and is skipped; one the mark falls inside raises
+        :class:`~graphsiem.store.batch_guard.BatchOverlap` with nothing of the
+        batch's relations written, and the caller projects again from the mark.
+        The entity transactions take the mark's lock and compare too, so an
+        older batch's entity props do not overwrite a newer batch's once its
+        relations are in.  After a failure anywhere in the batch, the catch-up
+        starts again after the mark (see :meth:`batch_mark`), so nothing is
+        lost and nothing is counted twice.
 
         Parameters
         ----------
@@ -254,29 +271,38 @@ class Neo4jWrites(Neo4jConnection):
         journal : str
             The journal's identity (:attr:`ingest.journal.Journal.identity`):
             seqs of different journals are not comparable.
+        first : int, optional
+            The seq of the batch's first event (default ``seq``: only a batch
+            wholly at or below the mark is recognised).
 
         Returns
         -------
         bool
             False when the batch had already been written (nothing changed).
         """
-        if projection.entities:
-            self.upsert_entities(projection.entities)
-        relations = coalesce_relations(projection.relations)
-        sightings = coalesce_sightings(projection.sightings)
+        start = seq if first is None else first
 
-        def guard(tx: ManagedTransaction) -> None:
-            before = tx.run(q.PROJECTION_MARK_ADVANCE, seq=seq, journal=journal).single(strict=True)["before"]
-            if before >= seq:
+        def check(tx: ManagedTransaction) -> None:
+            before = tx.run(q.PROJECTION_MARK_LOCK, journal=journal).single(strict=True)["before"]
+            if not batch_is_new(before, start, seq):
                 raise _AlreadyApplied
 
+        def advance(tx: ManagedTransaction) -> None:
+            before = tx.run(q.PROJECTION_MARK_ADVANCE, seq=seq, journal=journal).single(strict=True)["before"]
+            if not batch_is_new(before, start, seq):
+                raise _AlreadyApplied
+
+        relations = coalesce_relations(projection.relations)
+        sightings = coalesce_sightings(projection.sightings)
         try:
+            if projection.entities:
+                self._upsert_entities(projection.entities, check)
             self._write_linked(
                 [*relations, *sightings],
                 [r.src for r in relations] + [r.dst for r in relations]
                 + [("host", s.host) for s in sightings] + [s.entity for s in sightings],
                 relation_statements(relations) + sighting_statements(sightings),
-                guard=guard,
+                guard=advance,
             )
         except _AlreadyApplied:
             return False

@@ -239,7 +239,7 @@ def test_endpoint_batches_projected_early_give_the_same_graph_as_a_catch_up(
 
     def counting_batch(projector, store, events, summary, mark=None):
         early_batches.append(len(events))
-        real_batch(projector, store, events, summary, mark)
+        return real_batch(projector, store, events, summary, mark)
 
     monkeypatch.setattr(pipeline_projection, "project_batch", counting_batch)
     monkeypatch.setattr(replay_module, "HELD_ITEMS", held_items)

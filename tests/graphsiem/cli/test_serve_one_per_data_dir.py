@@ -1,0 +1,135 @@
+"""One ``graphsiem serve`` per data directory, and a taken port fails before any write (review S2, item 1).
+
+Two services on one data directory both projected the journal, and every
+count became 2; a second service whose port was taken had run its startup
+catch-up before uvicorn failed to bind.  Real ``graphsiem serve`` processes on
+loopback, as ``tests/api/test_cli.py`` runs them; the first one is killed with
+SIGKILL to show its lock is not left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+from tests.graphsiem.cli.test_serve_detects_at_start import _free_port, _wait_for
+
+WAIT_S = 60.0
+"""How long a process may take to answer or to end: a guard against a hang, not a measure."""
+
+
+def _serve(data: Path, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "graphsiem", "serve", "--data", str(data), "--port", str(port),
+         "--log-level", "warning", "--no-detect-at-start"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
+    def ready() -> bool | None:
+        assert proc.poll() is None, proc.communicate()[1].decode()
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200 or None
+        except httpx.TransportError:
+            return None
+
+    _wait_for(ready, "graphsiem serve did not become ready", seconds=WAIT_S)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+    proc.communicate(timeout=WAIT_S)
+
+
+def _snapshot(data: Path) -> dict[str, tuple[int, int]]:
+    """The journal's and the graph's files with their sizes and modification times: what a write changes."""
+    files = [data / "journal.sqlite", *sorted((data / "graph").iterdir())]
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in files}
+
+
+def _wait_projected(data: Path, seq: int) -> None:
+    """Wait until the service has projected the journal up to ``seq`` (its catch-up at start)."""
+
+    def projected() -> bool | None:
+        with Journal(data / "journal.sqlite") as journal:
+            return journal.checkpoint() == seq or None
+
+    _wait_for(projected, "graphsiem serve did not project the journal", seconds=WAIT_S)
+
+
+def _journaled_only(tmp_path: Path) -> Path:
+    """A data directory whose journal holds events no graph holds yet (journaled, never projected)."""
+    source = tmp_path / "lookups.ndjson"
+    source.write_text("".join(json.dumps({
+        "@timestamp": "2026-11-29T10:00:00Z", "host": {"name": f"ws-{j % 3}"},
+        "event": {"category": "network", "action": "dns"}, "dns": {"question": {"name": f"d-{j}.example"}},
+    }) + "\n" for j in range(30)))
+    data = tmp_path / "data"
+    with Journal(data / "journal.sqlite") as journal:
+        ingest_paths([source], store=None, journal=journal, progress=False)
+        assert journal.last_seq() == 30 and journal.checkpoint() == 0
+    return data
+
+
+def test_a_second_serve_on_the_data_dir_refuses_until_the_first_is_killed(tmp_path: Path) -> None:
+    data = _journaled_only(tmp_path)
+    first_port = _free_port()
+    first = _serve(data, first_port)
+    second = third = None
+    try:
+        _wait_ready(first, first_port)
+        _wait_projected(data, 30)
+        before = _snapshot(data)
+
+        second = _serve(data, _free_port())
+        _, err = second.communicate(timeout=WAIT_S)
+        message = err.decode().strip()
+        assert second.returncode == 1, message
+        assert message.count("\n") == 0, message  # one line, no traceback
+        assert str(data) in message and f"pid {first.pid}" in message, message
+        assert _snapshot(data) == before  # refused before opening the journal or the graph
+
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=WAIT_S)
+        # The kernel dropped the killed service's lock: the next one starts, and the
+        # file naming the dead pid does not stop it.
+        third_port = _free_port()
+        third = _serve(data, third_port)
+        _wait_ready(third, third_port)
+        assert (data / "serve.lock").read_text().strip() == str(third.pid)
+    finally:
+        for proc in (first, second, third):
+            if proc is not None:
+                _stop(proc)
+
+
+def test_a_taken_port_fails_before_the_journal_is_projected(tmp_path: Path) -> None:
+    data = _journaled_only(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = _serve(data, port)
+        _, err = proc.communicate(timeout=WAIT_S)
+    message = err.decode()
+    assert proc.returncode == 3, message
+    with Journal(data / "journal.sqlite") as journal:
+        assert journal.checkpoint() == 0  # nothing was projected: the next service does it
+    assert not (data / "graph" / "graph.pickle").exists()
+    assert f"cannot listen on 127.0.0.1:{port}" in message and "Traceback" not in message, message
+    # The lock went with the process: a service on a free port takes the directory.
+    port = _free_port()
+    proc = _serve(data, port)
+    try:
+        _wait_ready(proc, port)
+    finally:
+        _stop(proc)
