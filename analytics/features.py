@@ -29,6 +29,7 @@ from analytics.history import fleet_has_history
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair
 from analytics.lookalike import Lookalike, LookalikeIndex, trusted_domains
+from analytics.novelty import established_at
 from graphsiem.model import EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence
 
@@ -140,6 +141,11 @@ class EntityStats:
 
     ``window_hosts`` count hosts active in the window; ``total_hosts``,
     ``first_seen``, ``last_seen`` and ``count`` are over all time.
+    ``established`` is when the ``k``-th host first saw the entity (``k`` =
+    ``novelty_hosts`` of :func:`entity_stats`, the last host's first sighting when
+    fewer hosts ever saw it): novelty, age and span are measured from it, so one
+    host whose clock runs behind (or a patient zero staged a day early) does not
+    make a campaign old.
     """
 
     values: list[str]
@@ -150,11 +156,13 @@ class EntityStats:
     count: np.ndarray
     n_hosts: int
     window: Window
+    established: np.ndarray
 
     @property
     def is_new(self) -> np.ndarray:
-        """First seen by the fleet inside the window."""
-        return self.first_seen >= self.window.start
+        """New in the window: fewer than ``k`` hosts saw it before the window start
+        (and not every host that ever saw it did)."""
+        return self.established >= self.window.start
 
     @property
     def fleet_fraction(self) -> np.ndarray:
@@ -163,13 +171,14 @@ class EntityStats:
 
     @property
     def age_days(self) -> np.ndarray:
-        """Days between the fleet's first sighting and the window start (0 when new)."""
-        return np.maximum(self.window.start - self.first_seen, 0.0) / DAY
+        """Days between ``established`` and the window start (0 when new)."""
+        return np.maximum(self.window.start - self.established, 0.0) / DAY
 
     @property
     def active_days(self) -> np.ndarray:
-        """Span between the fleet's first and last sightings, days (at least one)."""
-        return np.maximum((self.last_seen - self.first_seen) / DAY, 1.0)
+        """Span between ``established`` and the fleet's last sighting, days (at least one):
+        a host whose clock runs behind stretches no beacon's span."""
+        return np.maximum((self.last_seen - self.established) / DAY, 1.0)
 
 
 def entity_stats(
@@ -178,10 +187,13 @@ def entity_stats(
     *,
     window: Window,
     n_hosts: int | None = None,
+    novelty_hosts: int = 1,
 ) -> EntityStats:
     """Align fleet-wide prevalence with the incidence's columns.
 
     Columns without a prevalence row fall back to what the window shows.
+    ``established`` is the ``novelty_hosts``-th earliest per-host first sighting
+    (:func:`analytics.novelty.established_at`) of the prevalence row (of the window's cells without one).
 
     Parameters
     ----------
@@ -192,12 +204,16 @@ def entity_stats(
     window : Window
     n_hosts : int, optional
         Fleet size; default the number of rows of the incidence.
+    novelty_hosts : int
+        ``k``: an entity is new while fewer than ``k`` hosts saw it before the
+        window (detect passes ``min_hosts``); 1 is the fleet's first sighting.
     """
     columns = incidence.column_index()
     m = len(incidence.entities)
     window_hosts = incidence.host_counts()
     total = window_hosts.astype(np.float64).copy()
     first = np.full(m, np.inf)
+    established = np.full(m, np.inf)
     last = np.full(m, -np.inf)
     count = np.asarray(incidence.count.sum(axis=0)).ravel()
     values = [key for _, key in incidence.entities]
@@ -207,6 +223,7 @@ def entity_stats(
             continue
         total[j] = max(row.hosts, window_hosts[j])
         first[j], last[j], count[j] = row.first_seen, row.last_seen, row.count
+        established[j] = established_at(row.host_first_seen, novelty_hosts) if row.host_first_seen else row.first_seen
         values[j] = row.value
     missing = ~np.isfinite(first)
     if missing.any():
@@ -214,6 +231,7 @@ def entity_stats(
         for k in np.flatnonzero(missing):
             cells = fs.data[fs.indptr[k] : fs.indptr[k + 1]]
             first[k] = cells.min() if len(cells) else window.start
+            established[k] = established_at(list(cells), novelty_hosts) if len(cells) else window.start
             last[k] = window.end
     return EntityStats(
         values=values,
@@ -224,6 +242,7 @@ def entity_stats(
         count=count,
         n_hosts=max(n_hosts or 0, len(incidence.hosts)),
         window=window,
+        established=established,
     )
 
 
@@ -382,7 +401,7 @@ def cluster_features(
     behaviours: set[str] = set()
     for key in new_keys:
         for pair in context.lineage.get(key, ()):
-            if pair.first_seen >= start:
+            if pair.is_new_since(start):
                 new_pairs[str(pair)] = pair
                 if pair.hosts <= n_cluster:
                     rare_pairs[str(pair)] = pair

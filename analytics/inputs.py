@@ -108,22 +108,29 @@ def load_inputs(
     # into a logon (WorkstationName) is a host node too, and 500 such names made a 20-host
     # fleet look like 520, shrinking every fleet fraction
     n_hosts = store.sighting_hosts(until=now)
-    stats = entity_stats(incidence, prevalence, window=window, n_hosts=n_hosts)
+    # "new" = fewer than min_hosts hosts saw it before the window (analytics.novelty): one host
+    # whose clock runs behind must not make a campaign, its lineage or its behaviours old
+    stats = entity_stats(incidence, prevalence, window=window, n_hosts=n_hosts, novelty_hosts=config.min_hosts)
 
     t = time.perf_counter()
     processes = {e.ref: e for e in store.iter_entities(EntityType.PROCESS.value)}
     images = {ref: image_name(e.value, e.props) for ref, e in processes.items()}
     encoded = frozenset(ref for ref, e in processes.items() if is_encoded_command(e.value, e.props))
     process_hosts = {p.entity: p.hosts for p in prevalence if p.entity[0] == EntityType.PROCESS}
+    process_firsts = {p.entity: p.host_first_seen for p in prevalence if p.entity[0] == EntityType.PROCESS}
     lineage = lineage_index(
         _relations(store, RelationType.SPAWNED, now),
         images,
         process_hosts,
         n_hosts=stats.n_hosts,
+        host_first_seen=process_firsts,
+        novelty_hosts=config.min_hosts,
     )
     accessed = list(_relations(store, RelationType.ACCESSED, now))
     injected = list(_relations(store, RelationType.INJECTED, now))
-    behaviours = behaviour_index(accessed, injected, images)
+    behaviours = behaviour_index(
+        accessed, injected, images, host_first_seen=process_firsts, novelty_hosts=config.min_hosts
+    )
     drivers = _installed_drivers(store, now)
     kernel_drivers = frozenset(drivers) | _loaded_drivers(store, now)
     targets = access_targets(accessed, injected, lineage)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from analytics.novelty import established_at, host_time_bounds, relation_established
 from graphsiem.model import EntityKey, Relation
 
 _ENCODED = re.compile(r"(?:^|\s)[-/]e(?:c|nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}", re.IGNORECASE)
@@ -71,13 +72,20 @@ class LineagePair:
 
     ``hosts`` sums the host counts of the child processes with that pair
     (capped at the fleet size): an upper bound of the hosts that ran the pair,
-    exact when each child command line runs under one parent.
+    exact when each child command line runs under one parent.  ``established``
+    bounds from below when the ``k``-th host ran it (``None``: ``first_seen``,
+    the earliest on any host; see :func:`analytics.novelty.relation_established`).
     """
 
     parent: str
     child: str
     hosts: int
     first_seen: float
+    established: float | None = None
+
+    def is_new_since(self, start: float) -> bool:
+        """Fewer than ``k`` hosts ran the pair before ``start``."""
+        return (self.first_seen if self.established is None else self.established) >= start
 
     def __str__(self) -> str:
         return f"{self.child} spawned by {self.parent}"
@@ -89,6 +97,8 @@ def lineage_index(
     host_counts: Mapping[EntityKey, int],
     *,
     n_hosts: int,
+    host_first_seen: Mapping[EntityKey, Sequence[float]] | None = None,
+    novelty_hosts: int = 1,
 ) -> dict[EntityKey, list[LineagePair]]:
     """For each child process, the fleet-wide lineage pairs it takes part in.
 
@@ -102,34 +112,57 @@ def lineage_index(
         Fleet-wide distinct hosts of each process (missing = 1).
     n_hosts : int
         Fleet size, caps the pair host counts.
+    host_first_seen : mapping, optional
+        Per-host first sightings of each child process (missing: one host at
+        the relation's first time).
+    novelty_hosts : int
+        ``k`` of :attr:`LineagePair.established`; 1 (default) leaves it ``None``.
     """
     pair_hosts: dict[tuple[str, str], int] = defaultdict(int)
     pair_first: dict[tuple[str, str], float] = {}
+    child_first: dict[tuple[tuple[str, str], EntityKey], float] = {}
     children: dict[EntityKey, set[tuple[str, str]]] = defaultdict(set)
-    seen_children: set[tuple[tuple[str, str], EntityKey]] = set()
     for rel in spawned:
         pair = (images.get(rel.src, "?"), images.get(rel.dst, "?"))
-        if (pair, rel.dst) not in seen_children:
-            seen_children.add((pair, rel.dst))
+        if (pair, rel.dst) not in child_first:
+            child_first[(pair, rel.dst)] = rel.first_seen
             pair_hosts[pair] += host_counts.get(rel.dst, 1)
+        child_first[(pair, rel.dst)] = min(child_first[(pair, rel.dst)], rel.first_seen)
         pair_first[pair] = min(pair_first.get(pair, np.inf), rel.first_seen)
         children[rel.dst].add(pair)
+    established: dict[tuple[str, str], float | None] = dict.fromkeys(pair_hosts)
+    if novelty_hosts > 1:
+        # The union of the bounds of every child process of the pair: the same host
+        # counted under two children only lowers the k-th bound (errs towards old).
+        bounds: dict[tuple[str, str], list[float]] = defaultdict(list)
+        for (pair, child), first in child_first.items():
+            bounds[pair] += host_time_bounds(first, (host_first_seen or {}).get(child, ()))
+        established = {pair: established_at(b, novelty_hosts) for pair, b in bounds.items()}
     pairs = {
-        pair: LineagePair(pair[0], pair[1], min(pair_hosts[pair], n_hosts), pair_first[pair])
+        pair: LineagePair(pair[0], pair[1], min(pair_hosts[pair], n_hosts), pair_first[pair], established[pair])
         for pair in pair_hosts
     }
     return {child: sorted((pairs[p] for p in ps), key=str) for child, ps in children.items()}
 
 
 def behaviour_index(
-    accessed: Iterable[Relation], injected: Iterable[Relation], images: Mapping[EntityKey, str]
+    accessed: Iterable[Relation],
+    injected: Iterable[Relation],
+    images: Mapping[EntityKey, str],
+    *,
+    host_first_seen: Mapping[EntityKey, Sequence[float]] | None = None,
+    novelty_hosts: int = 1,
 ) -> dict[EntityKey, dict[str, float]]:
-    """Attack behaviours per source process, with when the fleet first showed them.
+    """Attack behaviours per source process, with when the fleet showed them.
 
     ``lsass_access`` (a process opened LSASS with rights over its memory: the
     projection makes ``ACCESSED`` only for such a handle, see
     ``ingest.projection_access``; svchost querying LSASS's image name is no
     relation) and ``remote_thread`` (a process injected a thread into another).
+    The time is the earliest on any host, or with ``novelty_hosts`` = ``k`` > 1
+    and the source processes' per-host first sightings (``host_first_seen``), a
+    lower bound of when the ``k``-th host showed it
+    (:func:`analytics.novelty.relation_established`).
     """
     found: dict[EntityKey, dict[str, float]] = defaultdict(dict)
 
@@ -141,4 +174,9 @@ def behaviour_index(
             note(rel, "lsass_access")
     for rel in injected:
         note(rel, "remote_thread")
+    if novelty_hosts > 1:
+        firsts = host_first_seen or {}
+        for src, times in found.items():
+            for name, t in times.items():
+                times[name] = relation_established(t, firsts.get(src, ()), novelty_hosts)
     return found
