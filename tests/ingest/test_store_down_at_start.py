@@ -111,6 +111,9 @@ def test_serve_answers_and_journals_while_neo4j_is_down_at_start(tmp_path, fixtu
         with Journal(data / "journal.sqlite") as journal:
             journaled = journal.counts()["events"]
         assert journaled > 0
+        # Several retries fail while the server stays down (the projector retries every second)...
+        _wait_for(lambda: (httpx.get(f"{base}/healthz", timeout=30).json()["projection"] or {})
+                  .get("lag_seconds", 0) >= 4 or None, "the projection was not retried for 4 s")
 
         via_proxy.restore()  # the graph catches up once the server answers
         _wait_for(lambda: neo4j_store.counts()["entities"] or None, "the graph never caught up", seconds=120)
@@ -120,3 +123,6 @@ def test_serve_answers_and_journals_while_neo4j_is_down_at_start(tmp_path, fixtu
         proc.terminate()
         output = proc.communicate(timeout=60)[0].decode()
     assert "cannot open store" not in output
+    # ...and the log says so once with its traceback, not once a second (before: one traceback per retry)
+    assert output.count("background projection failed") == 1, output
+    assert "background projection recovered" in output

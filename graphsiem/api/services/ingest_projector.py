@@ -18,6 +18,9 @@ from ingest.replay import project_pending
 
 log = logging.getLogger("graphsiem.api.ingest")
 
+FAILURE_REMINDER_S = 60.0
+"""While projection keeps failing, how often a one-line reminder is logged (the first failure logs its traceback)."""
+
 
 class BackgroundProjector:
     """A thread that projects the journal into ``ctx.store`` when ingest pauses.
@@ -38,6 +41,8 @@ class BackgroundProjector:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._failing_since: float | None = None  # when the current run of failed projections began
+        self._last_failure_logged = 0.0
         self._clock = PendingClock()
         self._started_at = time.time()
         # Events journaled before a crash (accepted, not yet projected) are
@@ -97,7 +102,27 @@ class BackgroundProjector:
             self._wake.clear()
             try:
                 self.catch_up()
-            except Exception:  # noqa: BLE001 - retried on the next wake; the journal keeps all
-                log.exception("background projection failed; will retry")
+            except Exception as exc:  # noqa: BLE001 - retried on the next wake; the journal keeps all
+                self._failed(exc)
                 self._stop.wait(1.0)
                 self._wake.set()
+            else:
+                self._recovered()
+
+    def _failed(self, exc: Exception) -> None:
+        # One traceback per outage, then a line a minute: a store down for an hour
+        # retried every second must not bury the log under 3,600 tracebacks.
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = self._last_failure_logged = now
+            log.warning("background projection failed; retrying every second (the journal keeps "
+                        "every accepted event)", exc_info=exc)
+        elif now - self._last_failure_logged >= FAILURE_REMINDER_S:
+            self._last_failure_logged = now
+            log.warning("background projection still failing after %.0f s: %s: %s",
+                        now - self._failing_since, type(exc).__name__, exc)
+
+    def _recovered(self) -> None:
+        if self._failing_since is not None:
+            log.warning("background projection recovered after %.0f s", time.monotonic() - self._failing_since)
+            self._failing_since = None
