@@ -99,10 +99,11 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
         if settings.detect_interval_s > 0:
             tasks.append(asyncio.create_task(ctx.detections.schedule(settings.detect_interval_s)))
         if settings.syslog_udp_port is not None or settings.syslog_tcp_port is not None:
+            from graphsiem.api.syslog_sink import syslog_sink
             from graphsiem.syslog_listener import SyslogListener
 
             listener = SyslogListener(
-                ctx.ingest.ingest_syslog, host=settings.syslog_host,
+                syslog_sink(ctx), host=settings.syslog_host,
                 udp_port=settings.syslog_udp_port, tcp_port=settings.syslog_tcp_port,
                 batch_records=settings.syslog_batch_records, flush_s=settings.syslog_flush_s,
                 max_message=settings.syslog_max_message_bytes,
