@@ -44,17 +44,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Rebuild; 2 when there is no journal, the store cannot be opened, or it holds another journal's graph."""
-    from graphsiem.store import StoreError
-    from ingest.journal import Journal
-    from ingest.replay import replay
-    from ingest.store_binding import StoreBinding, owned_problem
+    """Rebuild; 2 when there is no journal, the store cannot be opened, or it holds another journal's graph;
+    1 when a service holds the data directory."""
+    from graphsiem.data_dir_lock import DataDirInUse, DataDirLock
 
     problem = data_dir_problem(args.data, ("journal.sqlite",))
     if problem is not None:
         print(f"graphsiem rebuild: {problem}", file=sys.stderr)
         return 2
     data = paths.data_dir(args.data, create=False)
+    # The service's lock: a rebuild empties the graph the service projects into every
+    # second, and a batch it wrote between the clear and the replay would leave a mark
+    # the replay trusts over an emptied graph (review RV3: 0 entities, exit 0).
+    lock = DataDirLock(data)
+    try:
+        lock.acquire()
+    except DataDirInUse as exc:
+        print(f"graphsiem rebuild: data directory {exc}; stop the service first (a rebuild empties "
+              "the graph it writes to)", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"graphsiem rebuild: cannot lock data directory {data}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _rebuild_locked(args, data)
+    finally:
+        lock.release()
+
+
+def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
+    """Rebuild ``data``'s graph (its service lock is held)."""
+    from graphsiem.store import StoreError
+    from ingest.journal import Journal
+    from ingest.replay import replay
+    from ingest.store_binding import StoreBinding, owned_problem
+
     try:
         store = _open_unbound(args.store, data)
     except (ValueError, StoreError) as exc:

@@ -133,3 +133,29 @@ def test_a_taken_port_fails_before_the_journal_is_projected(tmp_path: Path) -> N
         _wait_ready(proc, port)
     finally:
         _stop(proc)
+
+
+def test_rebuild_refuses_a_data_dir_a_service_is_running_on(tmp_path: Path, capsys) -> None:
+    # A rebuild empties the graph the service projects into every second: with the service
+    # running, a batch it wrote between the clear and the replay could leave the graph empty
+    # behind a mark that says it is full (review RV3, defect 1).  Refused, one line, nothing touched.
+    from graphsiem.cli import main
+
+    data = _journaled_only(tmp_path)
+    port = _free_port()
+    service = _serve(data, port)
+    try:
+        _wait_ready(service, port)
+        _wait_projected(data, 30)
+        before = _snapshot(data)
+
+        status = main(["rebuild", "--data", str(data)])
+
+        err = capsys.readouterr().err.strip()
+        assert status == 1, err
+        assert err.count("\n") == 0 and f"pid {service.pid}" in err and "stop the service first" in err, err
+        assert _snapshot(data) == before
+    finally:
+        _stop(service)
+    assert main(["rebuild", "--data", str(data)]) == 0  # the service gone, the rebuild runs
+    assert "rebuilt the graph" in capsys.readouterr().out
