@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 from pathlib import Path
 
 LOCK_NAME = "serve.lock"
@@ -92,3 +93,32 @@ class DataDirLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def lock_for_command(command: str, directory: str | os.PathLike[str], *, in_use: str) -> DataDirLock | None:
+    """Take ``directory``'s lock for the CLI ``command``, or say in one line why not.
+
+    Parameters
+    ----------
+    command : str
+        The command's name, for the message (``serve``, ``rebuild``).
+    directory : path
+        The data directory.
+    in_use : str
+        What the message adds when another process holds the lock.
+
+    Returns
+    -------
+    DataDirLock or None
+        The held lock; ``None`` after printing the reason on standard error.
+    """
+    lock = DataDirLock(directory)
+    try:
+        lock.acquire()
+    except DataDirInUse as exc:
+        print(f"graphsiem {command}: data directory {exc}; {in_use}", file=sys.stderr)
+        return None
+    except OSError as exc:
+        print(f"graphsiem {command}: cannot lock data directory {directory}: {exc}", file=sys.stderr)
+        return None
+    return lock

@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Rebuild; 2 when there is no journal, the store cannot be opened, or it holds another journal's graph;
     1 when a service holds the data directory."""
-    from graphsiem.data_dir_lock import DataDirInUse, DataDirLock
+    from graphsiem.data_dir_lock import lock_for_command
 
     problem = data_dir_problem(args.data, ("journal.sqlite",))
     if problem is not None:
@@ -56,15 +56,8 @@ def run(args: argparse.Namespace) -> int:
     # The service's lock: a rebuild empties the graph the service projects into every
     # second, and a batch it wrote between the clear and the replay would leave a mark
     # the replay trusts over an emptied graph (review RV3: 0 entities, exit 0).
-    lock = DataDirLock(data)
-    try:
-        lock.acquire()
-    except DataDirInUse as exc:
-        print(f"graphsiem rebuild: data directory {exc}; stop the service first (a rebuild empties "
-              "the graph it writes to)", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"graphsiem rebuild: cannot lock data directory {data}: {exc}", file=sys.stderr)
+    lock = lock_for_command("rebuild", data, in_use="stop the service first (a rebuild empties the graph it writes to)")
+    if lock is None:
         return 1
     try:
         return _rebuild_locked(args, data)

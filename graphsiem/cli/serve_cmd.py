@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from graphsiem.data_dir_lock import DataDirInUse, DataDirLock
+    from graphsiem.data_dir_lock import lock_for_command
 
     overrides = {name: value for name, value in {
         "host": args.host, "port": args.port, "store": args.store, "data_dir": args.data,
@@ -40,15 +40,8 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"graphsiem serve: invalid setting {field}: {err['msg']}", file=sys.stderr)
         return 2
     # One service per data directory, refused before the journal or the graph is opened.
-    lock = DataDirLock(settings.data_dir)
-    try:
-        lock.acquire()
-    except DataDirInUse as exc:
-        print(f"graphsiem serve: data directory {exc}; one graphsiem serve per data directory",
-              file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"graphsiem serve: cannot lock data directory {settings.data_dir}: {exc}", file=sys.stderr)
+    lock = lock_for_command("serve", settings.data_dir, in_use="one graphsiem serve per data directory")
+    if lock is None:
         return 1
     try:
         return _serve_locked(args, settings)
