@@ -129,8 +129,8 @@ def without_credentials(uri: str) -> str:
 # -- the checks -------------------------------------------------------------------
 
 
-def _rebuild_hint(kind: str, where: str) -> str:
-    return f"`graphsiem rebuild --store {kind} --data {where}`"
+def _rebuild_hint(kind: str, where: str, *options: str) -> str:
+    return f"`graphsiem rebuild --store {kind} --data {where}{''.join(' ' + o for o in options)}`"
 
 
 def kind_problem(
@@ -174,7 +174,7 @@ def owned_problem(store: Any, holder: GraphOwner, where: str) -> str:
         f"Neo4j at {without_credentials(store.uri)} (database {store.database!r}) holds the graph of {other}, "
         f"not of {where}: projecting both into one database would merge their graphs. Use another database "
         f"or server (GRAPHSIEM_NEO4J_DATABASE, GRAPHSIEM_NEO4J_URI), or "
-        f"{_rebuild_hint('neo4j', where)} --take-over to empty it and project {where} into it"
+        f"{_rebuild_hint('neo4j', where, '--take-over')} to empty it and project {where} into it"
     )
 
 
