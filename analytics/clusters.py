@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.features import DAY, EntityStats, Window
+from analytics.history import earliest_sightings
 from analytics.incidence import Incidence
 from graphsiem.model import EntityType
 
@@ -149,12 +150,7 @@ def hosts_with_baseline(incidence: Incidence, window: Window) -> np.ndarray:
     >>> hosts_with_baseline(inc, Window(2 * day, 3 * day)).tolist()  # a: 2 days of data before; b: 12 h
     [True, False]
     """
-    first = incidence.first_seen.tocsr()
-    earliest = np.full(first.shape[0], np.inf)
-    rows = np.flatnonzero(np.diff(first.indptr) > 0)
-    if len(rows):
-        earliest[rows] = np.minimum.reduceat(first.data, first.indptr[rows])
-    return earliest <= window.start - baseline_seconds(window.end - window.start)
+    return earliest_sightings(incidence) <= window.start - baseline_seconds(window.end - window.start)
 
 
 def ubiquitous(incidence: Incidence, stats: EntityStats, *, max_fraction: float) -> np.ndarray:

@@ -102,12 +102,34 @@ def fleet_history(
     >>> fleet_history(build_incidence(two_days), day).known
     True
     """
-    cells = incidence.first_seen.tocoo()
-    earliest = np.full(incidence.shape[0], np.inf)
-    np.minimum.at(earliest, cells.row, cells.data)
+    earliest = earliest_sightings(incidence)
     active = np.isfinite(earliest)
     with_history = int((earliest[active] <= window_start - margin_s).sum())
     return FleetHistory(hosts=int(active.sum()), with_history=with_history, quorum=quorum)
+
+
+def earliest_sightings(incidence: Incidence) -> np.ndarray:
+    """Each host's (row's) earliest first sighting among the window's cells: when its data begins.
+
+    ``inf`` for a row with no cell.  The incidence's first sightings are all-time,
+    so this dates a host's history from what detect already reads.  Shared by
+    :func:`fleet_history` and the clustering's baseline
+    (:func:`analytics.clusters.hosts_with_baseline`), which ask for different margins.
+
+    Examples
+    --------
+    >>> from analytics.incidence import build_incidence
+    >>> from graphsiem.store.base import HostSighting
+    >>> inc = build_incidence([HostSighting("a", ("domain", "x"), 5.0, 9.0, 1),
+    ...                        HostSighting("a", ("ip", "1.2.3.4"), 2.0, 9.0, 1),
+    ...                        HostSighting("b", ("domain", "x"), 7.0, 9.0, 1)])
+    >>> earliest_sightings(inc).tolist()
+    [2.0, 7.0]
+    """
+    cells = incidence.first_seen.tocoo()
+    earliest = np.full(incidence.shape[0], np.inf)
+    np.minimum.at(earliest, cells.row, cells.data)
+    return earliest
 
 
 def fleet_has_history(incidence: Incidence, window_start: float, **kwargs: float) -> bool:
