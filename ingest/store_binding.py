@@ -38,11 +38,11 @@ import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from graphsiem import paths
 from graphsiem.store.base import GraphStore, StoreError
 from graphsiem.store.embedded_state import GRAPH_FILE
+from graphsiem.uri_credentials import split_credentials
 from ingest.journal_schema import CHECKPOINT_KEY, IDENTITY_KEY, STORE_KEY
 
 if TYPE_CHECKING:
@@ -120,10 +120,7 @@ def without_credentials(uri: str) -> str:
     >>> without_credentials("bolt://neo4j:secret@db.example:7687")
     'bolt://db.example:7687'
     """
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return split_credentials(uri)[0]
 
 
 # -- the checks -------------------------------------------------------------------
