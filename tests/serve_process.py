@@ -20,7 +20,8 @@ def wait_until_ready(base: str, proc: subprocess.Popen[bytes], *, seconds: float
     """Poll ``base``/readyz until it answers 200; fail with the server's output if it exits first."""
     deadline = time.monotonic() + seconds
     while True:
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+        assert proc.poll() is None, b"".join(stream.read() for stream in (proc.stdout, proc.stderr)
+                                             if stream is not None).decode(errors="replace")
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 return

@@ -15,6 +15,7 @@ import pytest
 
 from graphsiem.api.state import StateStore, hash_key
 from graphsiem.cli import main
+from tests.serve_process import wait_until_ready
 
 
 def _free_ports(count: int) -> list[int]:
@@ -71,16 +72,7 @@ def test_serve_runs_uvicorn_with_bootstrap_key_and_syslog(kind: str, tmp_path: P
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "graphsiem serve did not become ready"
-            time.sleep(0.2)
+        wait_until_ready(base, proc)
         headers = {"Authorization": f"Bearer {admin}"}
         assert httpx.get(f"{base}/v1/clusters", headers=headers, timeout=60).json()["items"] == []
         assert httpx.get(f"{base}/v1/clusters", timeout=60).status_code == 401

@@ -23,8 +23,9 @@ import pytest
 
 from graphsiem.cli import EXIT_GRAPH_BEHIND, main
 from ingest.journal import Journal
-from tests.graphsiem.cli.test_serve_detects_at_start import _free_port, _wait_for
+from tests.graphsiem.cli.test_serve_detects_at_start import _wait_for
 from tests.ingest.tcp_proxy import TcpProxy, running
+from tests.serve_process import free_port
 
 pytestmark = pytest.mark.neo4j
 
@@ -87,7 +88,7 @@ def test_ingest_journals_while_neo4j_is_down_at_start_and_the_next_one_projects(
 
 
 def test_serve_answers_and_journals_while_neo4j_is_down_at_start(tmp_path, fixtures, via_proxy, neo4j_store):
-    data, port, admin = tmp_path / "d", _free_port(), "bootstrap-" + os.urandom(8).hex()
+    data, port, admin = tmp_path / "d", free_port(), "bootstrap-" + os.urandom(8).hex()
     proc = subprocess.Popen(
         [sys.executable, "-m", "graphsiem", "serve", "--store", "neo4j", "--data", str(data),
          "--port", str(port), "--log-level", "warning", "--no-detect-at-start"],

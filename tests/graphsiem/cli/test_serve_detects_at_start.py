@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,14 +24,9 @@ import pytest
 
 from graphsiem.cli import main
 from tests.api.fleet import fleet_events
+from tests.serve_process import free_port, wait_until_ready
 
 T = TypeVar("T")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for(answer: Callable[[], T | None], what: str, *, seconds: float = 60.0) -> T:
@@ -46,22 +40,14 @@ def _wait_for(answer: Callable[[], T | None], what: str, *, seconds: float = 60.
 
 @contextmanager
 def _serving(data: Path, *extra: str) -> Iterator[tuple[str, dict[str, str]]]:
-    port, admin = _free_port(), "bootstrap-" + os.urandom(8).hex()
+    port, admin = free_port(), "bootstrap-" + os.urandom(8).hex()
     env = dict(os.environ, GRAPHSIEM_BOOTSTRAP_ADMIN_KEY=admin)
     proc = subprocess.Popen([sys.executable, "-m", "graphsiem", "serve", "--data", str(data), "--port", str(port),
                              "--log-level", "warning", *extra],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool | None:
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-        try:
-            return httpx.get(f"{base}/readyz", timeout=1).status_code == 200 or None
-        except httpx.TransportError:
-            return None
-
     try:
-        _wait_for(ready, "graphsiem serve did not become ready")
+        wait_until_ready(base, proc)
         yield base, {"Authorization": f"Bearer {admin}"}
     finally:
         proc.terminate()

@@ -16,11 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
-from tests.graphsiem.cli.test_serve_detects_at_start import _free_port, _wait_for
+from tests.graphsiem.cli.test_serve_detects_at_start import _wait_for
+from tests.serve_process import free_port, wait_until_ready
 
 WAIT_S = 60.0
 """How long a process may take to answer or to end: a guard against a hang, not a measure."""
@@ -34,14 +33,7 @@ def _serve(data: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def _wait_ready(proc: subprocess.Popen[bytes], port: int) -> None:
-    def ready() -> bool | None:
-        assert proc.poll() is None, proc.communicate()[1].decode()
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200 or None
-        except httpx.TransportError:
-            return None
-
-    _wait_for(ready, "graphsiem serve did not become ready", seconds=WAIT_S)
+    wait_until_ready(f"http://127.0.0.1:{port}", proc, seconds=WAIT_S)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -82,7 +74,7 @@ def _journaled_only(tmp_path: Path) -> Path:
 
 def test_a_second_serve_on_the_data_dir_refuses_until_the_first_is_killed(tmp_path: Path) -> None:
     data = _journaled_only(tmp_path)
-    first_port = _free_port()
+    first_port = free_port()
     first = _serve(data, first_port)
     second = third = None
     try:
@@ -90,7 +82,7 @@ def test_a_second_serve_on_the_data_dir_refuses_until_the_first_is_killed(tmp_pa
         _wait_projected(data, 30)
         before = _snapshot(data)
 
-        second = _serve(data, _free_port())
+        second = _serve(data, free_port())
         _, err = second.communicate(timeout=WAIT_S)
         message = err.decode().strip()
         assert second.returncode == 1, message
@@ -102,7 +94,7 @@ def test_a_second_serve_on_the_data_dir_refuses_until_the_first_is_killed(tmp_pa
         first.communicate(timeout=WAIT_S)
         # The kernel dropped the killed service's lock: the next one starts, and the
         # file naming the dead pid does not stop it.
-        third_port = _free_port()
+        third_port = free_port()
         third = _serve(data, third_port)
         _wait_ready(third, third_port)
         assert (data / "serve.lock").read_text().strip() == str(third.pid)
@@ -127,7 +119,7 @@ def test_a_taken_port_fails_before_the_journal_is_projected(tmp_path: Path) -> N
     assert not (data / "graph" / "graph.pickle").exists()
     assert f"cannot listen on 127.0.0.1:{port}" in message and "Traceback" not in message, message
     # The lock went with the process: a service on a free port takes the directory.
-    port = _free_port()
+    port = free_port()
     proc = _serve(data, port)
     try:
         _wait_ready(proc, port)
@@ -142,7 +134,7 @@ def test_rebuild_refuses_a_data_dir_a_service_is_running_on(tmp_path: Path, caps
     from graphsiem.cli import main
 
     data = _journaled_only(tmp_path)
-    port = _free_port()
+    port = free_port()
     service = _serve(data, port)
     try:
         _wait_ready(service, port)
