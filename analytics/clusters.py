@@ -1,7 +1,8 @@
 """Fan-out clusters: entities shared by the same hosts, grown from a pivot.
 
-A **pivot** is an entity first seen by the fleet in the detection window
-(optionally: merely active in it) on at least ``min_hosts`` hosts and not
+A **pivot** is an entity first seen by the fleet in the detection window, or
+young and still spreading (:mod:`analytics.novelty`: a campaign adding a few
+hosts a day), (optionally: merely active in it) on at least ``min_hosts`` hosts and not
 ubiquitous (:func:`ubiquitous`: on more than ``max_fraction`` of the fleet *and*
 part of what the fleet did before the window).  ``max_fraction`` keeps what the
 whole fleet always does (svchost, the update service, the corporate domains) out
@@ -14,7 +15,9 @@ Each pivot collects the **members** whose host sets overlap its own strongly:
 
 * *coverage*: the member is on at least ``min_coverage`` of the pivot's hosts;
 * *rare outside*: at least ``min_overlap`` of all the hosts that ever saw the
-  member are pivot hosts (so a member is not something half the fleet runs).
+  member are pivot hosts (so a member is not something half the fleet runs);
+  for a young member, of its hosts in the window (its earlier hosts are its
+  own earlier days of spreading).
 
 Overlaps come from one sparse product ``W[:, pool].T @ W[:, pool]`` over the
 candidate columns only (``pool``: non-ubiquitous entities active in the window
@@ -101,7 +104,7 @@ def pivot_order(
     incidence: Incidence, stats: EntityStats, columns: np.ndarray,
     preferred: frozenset[tuple[str, str]] = frozenset(),
 ) -> np.ndarray:
-    """``columns`` sorted by pivot priority (new first, type rank, more hosts, ``preferred``, key).
+    """``columns`` sorted by pivot priority (new first, then young, type rank, more hosts, ``preferred``, key).
 
     Among equals, a ``preferred`` entity (one the fleet installed: a driver, a service's
     command) leads: the install is the act an analyst should read about, and a kernel
@@ -113,6 +116,7 @@ def pivot_order(
             columns.tolist(),
             key=lambda j: (
                 not stats.is_new[j],
+                not stats.is_novel[j],
                 PIVOT_TYPE_RANK.get(keys[j][0], 9),
                 -int(stats.window_hosts[j]),
                 keys[j] not in preferred,
@@ -226,7 +230,7 @@ def pivot_census(
         (:func:`hosts_with_baseline`).
     """
     shared = stats.window_hosts >= min_hosts
-    new = shared & stats.is_new if new_pivots_only else shared
+    new = shared & stats.is_novel if new_pivots_only else shared
     candidates = new & ~ubiquitous(incidence, stats, max_fraction=max_fraction)
     if excluded:
         candidates &= np.array([key not in excluded for key in incidence.entities], dtype=bool)
@@ -285,9 +289,10 @@ def fan_out_clusters(
         it does not hand it to the next member in line; nor does it hide an
         attack on a subset of the suppressed cluster's hosts.
     new_pivots_only : bool
-        Only entities first seen by the fleet inside the window start clusters
-        (members may be older).  What the fleet already did before the window
-        is its baseline, not a detection; and an isolation forest would
+        Only entities first seen by the fleet inside the window, or young and
+        spreading (``stats.is_novel``), start clusters (members may be older).
+        What the fleet already did before the window is its baseline, not a
+        detection; and an isolation forest would
         otherwise isolate "new" itself, since old clusters vastly outnumber new ones.
     preferred : frozenset of (type, key)
         Entities that lead pivots that are otherwise equal (:func:`pivot_order`).
@@ -318,6 +323,10 @@ def fan_out_clusters(
     co = (seen.T @ seen).tocsr()  # pool x pool shared-host counts
     pool_hosts = stats.window_hosts[pool].astype(np.float64)
     pool_total = stats.total_hosts[pool].astype(np.float64)
+    # A young member's hosts before the window are its own earlier days of spreading (low and
+    # slow, analytics.novelty), not hosts outside the cluster: "rare outside" is asked of the
+    # window for it, or a campaign adding four hosts a day would keep none of its members.
+    rare_outside_total = np.where(stats.is_young[pool], pool_hosts, pool_total)
     # A pivot on most of the fleet (only a new one is in the pool, :func:`ubiquitous`) has
     # nearly every host inside it, so "rare outside" admits anything on half its hosts:
     # the day's patch would swallow an unrelated new tool or campaign on 200 of its 300
@@ -329,7 +338,7 @@ def fan_out_clusters(
 
     eligible = pool_hosts >= min_hosts
     if new_pivots_only:
-        eligible &= stats.is_new[pool]
+        eligible &= stats.is_novel[pool]
     # A suppressed pivot (a benign verdict) still grows its cluster, so that the
     # cluster absorbs its near-identical twins and outranks its duplicates; only
     # then is it left out.  Merely skipping the pivot let a twin (the rollout's
@@ -345,7 +354,7 @@ def fan_out_clusters(
             continue
         row = co.getrow(p)
         cols, shared = row.indices, row.data
-        take = (shared >= coverage[p] * pool_hosts[p]) & (shared >= min_overlap * pool_total[cols])
+        take = (shared >= coverage[p] * pool_hosts[p]) & (shared >= min_overlap * rare_outside_total[cols])
         take |= cols == p
         member_pos = cols[take]
         twins = member_pos[shared[take] >= min_overlap * np.maximum(pool_hosts[p], pool_hosts[member_pos])]

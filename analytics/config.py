@@ -44,7 +44,14 @@ class DetectionConfig:
     min_coverage, min_overlap, dedupe_overlap : float
         Clustering thresholds (see :func:`analytics.clusters.fan_out_clusters`).
     new_pivots_only : bool
-        Only entities first seen in the window start clusters.
+        Only entities first seen in the window (or young and spreading, see
+        ``young_hours``) start clusters.
+    young_hours : float
+        The young horizon, hours before the window (default a week; 0: none).
+        An entity the fleet established within it (and at least a day after
+        its data begin), not new in the window but first seen inside it by at
+        least ``min_hosts`` hosts, is *young and spreading* and counts as new:
+        a campaign adding a few hosts a day (:mod:`analytics.novelty`).
     suppressed : frozenset of (type, key)
         Pivots a benign triage verdict suppressed: they start no cluster.
     n_estimators, max_samples, random_state : scorer parameters
@@ -68,6 +75,7 @@ class DetectionConfig:
     min_overlap: float = 0.8
     dedupe_overlap: float = 0.5
     new_pivots_only: bool = True
+    young_hours: float = 168.0
     suppressed: frozenset[EntityKey] = field(default_factory=frozenset)
     n_estimators: int = 200
     max_samples: int | float | str = "auto"
@@ -88,6 +96,8 @@ class DetectionConfig:
             raise ConfigError(f"contamination must be 'auto' or in (0, 0.5], got {self.contamination!r}")
         if not (isinstance(self.max_features, int | float) and 0.0 < self.max_features <= 1.0):
             raise ConfigError(f"max_features must be in (0, 1], got {self.max_features!r}")
+        if not (isinstance(self.young_hours, int | float) and self.young_hours >= 0):
+            raise ConfigError(f"young_hours must be >= 0, got {self.young_hours!r}")
         for name in ("max_fraction", "min_coverage", "min_overlap", "dedupe_overlap"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analytics.driver_paths import outside_driver_directory
-from analytics.history import fleet_has_history
+from analytics.history import earliest_sightings, fleet_has_history
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair
 from analytics.lookalike import Lookalike, LookalikeIndex, trusted_domains
-from analytics.novelty import established_at
+from analytics.novelty import established_at, young_start
 from graphsiem.model import EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence
 
@@ -145,7 +145,9 @@ class EntityStats:
     ``novelty_hosts`` of :func:`entity_stats`, the last host's first sighting when
     fewer hosts ever saw it): novelty, age and span are measured from it, so one
     host whose clock runs behind (or a patient zero staged a day early) does not
-    make a campaign old.
+    make a campaign old.  ``young`` marks the entities that are young and spreading
+    (:mod:`analytics.novelty`: established since ``young_from``, before the window,
+    and first seen by at least ``k`` hosts inside it); ``None``: no young horizon.
     """
 
     values: list[str]
@@ -157,12 +159,34 @@ class EntityStats:
     n_hosts: int
     window: Window
     established: np.ndarray
+    young: np.ndarray | None = None
+    young_from: float | None = None
 
     @property
     def is_new(self) -> np.ndarray:
         """New in the window: fewer than ``k`` hosts saw it before the window start
         (and not every host that ever saw it did)."""
         return self.established >= self.window.start
+
+    @property
+    def is_young(self) -> np.ndarray:
+        """Young and spreading (:mod:`analytics.novelty`): not new, but established since
+        ``young_from`` and first seen by at least ``k`` hosts inside the window."""
+        if self.young is None:
+            return np.zeros(len(self.established), dtype=bool)
+        return self.young
+
+    @property
+    def is_novel(self) -> np.ndarray:
+        """New in the window, or young and spreading: what may pivot and counts as a new member."""
+        return self.is_new | self.is_young
+
+    def novel_since(self, column: int) -> float:
+        """Since when the fleet's lineage and behaviours count as new for a cluster pivoted on
+        ``column``: the window start, or ``young_from`` for a young pivot."""
+        if self.young_from is not None and not self.is_new[column] and self.is_young[column]:
+            return self.young_from
+        return self.window.start
 
     @property
     def fleet_fraction(self) -> np.ndarray:
@@ -188,6 +212,7 @@ def entity_stats(
     window: Window,
     n_hosts: int | None = None,
     novelty_hosts: int = 1,
+    young_hours: float = 0.0,
 ) -> EntityStats:
     """Align fleet-wide prevalence with the incidence's columns.
 
@@ -207,6 +232,10 @@ def entity_stats(
     novelty_hosts : int
         ``k``: an entity is new while fewer than ``k`` hosts saw it before the
         window (detect passes ``min_hosts``); 1 is the fleet's first sighting.
+    young_hours : float
+        The young horizon (:func:`analytics.novelty.young_start`; 0: none).  The fleet's
+        data begin at the median host's earliest sighting in the window incidence, so a
+        few hosts whose clocks run days behind do not lengthen its history.
     """
     columns = incidence.column_index()
     m = len(incidence.entities)
@@ -233,6 +262,7 @@ def entity_stats(
             first[k] = cells.min() if len(cells) else window.start
             established[k] = established_at(list(cells), novelty_hosts) if len(cells) else window.start
             last[k] = window.end
+    young, young_from = _young_and_spreading(incidence, established, window, novelty_hosts, young_hours)
     return EntityStats(
         values=values,
         window_hosts=window_hosts,
@@ -243,7 +273,27 @@ def entity_stats(
         n_hosts=max(n_hosts or 0, len(incidence.hosts)),
         window=window,
         established=established,
+        young=young,
+        young_from=young_from,
     )
+
+
+def _young_and_spreading(
+    incidence: Incidence, established: np.ndarray, window: Window, k: int, young_hours: float
+) -> tuple[np.ndarray | None, float | None]:
+    """Which columns are young and spreading, and the young horizon's start (``None``, ``None``: no horizon)."""
+    if young_hours <= 0:
+        return None, None
+    earliest = earliest_sightings(incidence)
+    earliest = earliest[np.isfinite(earliest)]
+    if not len(earliest):
+        return None, None
+    since = young_start(window.start, young_hours * 3600.0, float(np.median(earliest)))
+    fs = incidence.first_seen.tocsc()
+    column_of_cell = np.repeat(np.arange(fs.shape[1]), np.diff(fs.indptr))
+    new_hosts = np.bincount(column_of_cell[fs.data >= window.start], minlength=fs.shape[1])
+    young = (established < window.start) & (established >= since) & (new_hosts >= max(k, 1))
+    return young, since
 
 
 def burst_size(first_contacts: np.ndarray, span_s: float = 600.0) -> int:
@@ -341,7 +391,7 @@ class ClusterFacts:
 
 def trusted_domain_index(incidence: Incidence, stats: EntityStats) -> LookalikeIndex:
     """The domains of the window the fleet used widely before it (:func:`analytics.lookalike.trusted_domains`)."""
-    is_new = stats.is_new
+    is_new = stats.is_novel  # a young domain is not yet one the fleet trusts
     return trusted_domains(
         (
             (key, bool(is_new[j]), float(stats.total_hosts[j]))
@@ -356,7 +406,8 @@ def cluster_features(
 ) -> ClusterFacts:
     """Features of the cluster ``pivot`` + ``members`` (columns) over ``host_rows``.
 
-    Novelty gates every feature: spread, burst and repeat contacts are measured
+    Novelty gates every feature ("new" here: new in the window, or young and
+    spreading, :mod:`analytics.novelty`): spread, burst and repeat contacts are measured
     on a *new* pivot only (a pivot known before the window takes the cap, 0 and
     the floor), and exclusivity, lineage, source kinds, member types and
     behaviours on the *new* members only.  Software the fleet ran before the
@@ -379,11 +430,13 @@ def cluster_features(
         Rows of the cluster's hosts.
     """
     inc, stats = context.incidence, context.stats
-    start = stats.window.start
+    # A young pivot (low and slow, analytics.novelty) counts lineage and behaviours the
+    # fleet showed since its young horizon began, as a new one does since the window start.
+    start = stats.novel_since(pivot)
     history = bool(context.history)
     keys = [inc.entities[j] for j in members]
     # A process that is only the target of an access (LSASS) is a new node, not new activity.
-    is_new = stats.is_new[members] & np.array([k not in context.targets for k in keys], dtype=bool)
+    is_new = stats.is_novel[members] & np.array([k not in context.targets for k in keys], dtype=bool)
     new_keys = [k for k, n in zip(keys, is_new, strict=True) if n]
     new_cols = members[is_new]
     drivers = [
@@ -431,7 +484,7 @@ def cluster_features(
     kinds = int(on_hosts) + int(bool(new_types & NETWORK_TYPES) and is_external)
 
     in_cluster = np.isin(inc.hosts_of(pivot), host_rows)
-    if stats.is_new[pivot]:
+    if stats.is_novel[pivot]:
         contacts = inc.first_seen_of(pivot)[in_cluster]
         spread = first_contact_spread_minutes(contacts)
         # The full range too: the IQR is the time of the middle half of the hosts
@@ -449,7 +502,7 @@ def cluster_features(
     # Newness, as for spread and burst: an updater the fleet polled before the
     # window (new_pivots_only=False) is its baseline, not a beacon.  Without this
     # the driver-updater decoy (0.7 days old) scored 69.4, rank 4, on repeats alone.
-    repeat_feature = repeats if stats.is_new[pivot] else 0.0
+    repeat_feature = repeats if stats.is_novel[pivot] else 0.0
     interpreters = [p for p in new_pairs.values() if p.child in INTERPRETERS]
     features = {
         # One-sided clips: the benign side of a feature collapses onto one value,

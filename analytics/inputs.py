@@ -110,7 +110,10 @@ def load_inputs(
     n_hosts = store.sighting_hosts(until=now)
     # "new" = fewer than min_hosts hosts saw it before the window (analytics.novelty): one host
     # whose clock runs behind must not make a campaign, its lineage or its behaviours old
-    stats = entity_stats(incidence, prevalence, window=window, n_hosts=n_hosts, novelty_hosts=config.min_hosts)
+    stats = entity_stats(
+        incidence, prevalence, window=window, n_hosts=n_hosts, novelty_hosts=config.min_hosts,
+        young_hours=config.young_hours,  # low and slow: young and spreading counts as new
+    )
 
     t = time.perf_counter()
     processes = {e.ref: e for e in store.iter_entities(EntityType.PROCESS.value)}

@@ -9,24 +9,15 @@ clock ran 30 hours behind: its novelty, lineage and behaviours were lost.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from analytics.config import DetectionConfig
-from analytics.detect import detect
 from analytics.features import Window, entity_stats
 from analytics.incidence import build_incidence
 from analytics.lineage import behaviour_index, lineage_index
 from graphsiem.model import Relation, Sighting
-from graphsiem.simulator.engine import simulate
 from graphsiem.store.base import EntityPrevalence
-from graphsiem.store.embedded import EmbeddedStore
-from ingest.journal import Journal
-from ingest.pipeline import ingest_paths
+from tests.analytics.clock_behind import detect_with_one_host_behind
 
 HOUR = 3600.0
 START = 1_000_000.0
@@ -94,46 +85,8 @@ def test_lineage_pair_and_behaviour_stay_new_with_one_host_behind():
     assert behaviour_index(accessed, [], images, host_first_seen=old, novelty_hosts=3)[CRADLE]["lsass_access"] < START
 
 
-def _shift_host_clock(telemetry: Path, host: str, hours: float) -> None:
-    """Move one host's endpoint timestamps by ``hours`` (its clock is wrong; the network sensors' are not)."""
-    delta = dt.timedelta(hours=hours)
-
-    def shifted(value: str) -> str:
-        t = dt.datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T")) + delta
-        return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + ("Z" if value.endswith("Z") else "")
-
-    for path in (telemetry / "endpoint").glob("winlogbeat-*.ndjson"):
-        lines = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            if record.get("host", {}).get("name") == host:
-                record["@timestamp"] = shifted(record["@timestamp"])
-                if "created" in record.get("event", {}):
-                    record["event"]["created"] = shifted(record["event"]["created"])
-                data = record.get("winlog", {}).get("event_data", {})
-                for name in ("UtcTime", "CreationUtcTime"):
-                    if name in data:
-                        data[name] = shifted(data[name]).replace("T", " ").rstrip("Z")
-            lines.append(json.dumps(record, separators=(",", ":")))
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def test_seed_campaign_keeps_novelty_and_behaviours_with_one_host_thirty_hours_behind(tmp_path):
-    telemetry = tmp_path / "telemetry"
-    simulate(telemetry, hosts=120, days=2, seed=7, density=0.3)
-    truth = json.loads((telemetry / "ground_truth.json").read_text(encoding="utf-8"))
-    collector = {h["host"]: h["collector"] for h in truth["fleet"]}
-    campaign = next(s for s in truth["scenarios"] if s["name"] == "seed_campaign")
-    behind = next(h for h in campaign["hosts"] if collector[h] == "winlogbeat")
-    _shift_host_clock(telemetry, behind, -30)
-
-    store = EmbeddedStore(tmp_path / "graph")
-    try:
-        with Journal(tmp_path / "journal.sqlite") as journal:
-            ingest_paths([telemetry / "endpoint", telemetry / "network"], store=store, journal=journal, progress=False)
-        result = detect(store, config=DetectionConfig())
-    finally:
-        store.close()
+    result, behind = detect_with_one_host_behind(tmp_path, campaign="seed_campaign")
     top = result.clusters[0]
     assert top.pivot.value == "cdn-img-delivery.example"
     assert behind in top.hosts
