@@ -1,33 +1,65 @@
-"""One ``graphsiem serve`` per data directory: an OS advisory lock on ``serve.lock`` in it.
+"""Who may write a data directory at once: OS advisory locks on files in it.
 
-Two services on one data directory would each run the startup catch-up, the
-background projection and the detection schedule over the same journal and
-graph (review S2, item 1: every count became 2 before the projection compared
-batches with the store's mark).  :class:`DataDirLock` takes an exclusive
-``flock`` on ``<data dir>/serve.lock`` without waiting, and writes the holder's
-PID into the file so the refusal can name it.  The kernel releases the lock
-when the process ends however it ends (``kill -9`` included), so it is never
-left stale: the file stays, its lock does not.  Other writers (a CLI
-``graphsiem ingest``) do not take it; they are correct beside a service (see
-:mod:`graphsiem.store.batch_guard`).
+Two locks, each an ``flock`` taken without waiting, which the kernel releases
+when the process ends however it ends (``kill -9`` included), so neither is
+ever left stale: the files stay, their locks do not.
+
+``serve.lock``: one ``graphsiem serve`` per data directory.  Two services on
+one data directory would each run the startup catch-up, the background
+projection and the detection schedule over the same journal and graph
+(review S2, item 1: every count became 2 before the projection compared
+batches with the store's mark).  The holder writes its PID into the file so
+the refusal can name it.  ``graphsiem rebuild`` takes it too: it empties the
+graph the service projects into.
+
+``writers.lock``: the CLI's writers of the journal and graph against a
+rebuild.  ``graphsiem ingest`` (and ``graphsiem detect PATH...``, which
+ingests) holds it *shared*, so any number of them run at once, beside a
+service as before (they compare every batch with the store's mark, see
+:mod:`graphsiem.store.batch_guard`); ``graphsiem rebuild`` holds it
+*exclusive*.  A rebuild empties the graph and projects the journal again from
+0: an ingest's batch written between the emptying and the replay would leave
+a mark the replay trusts over a graph without the batch's predecessors (the
+race review RV3 found for the service).  Whichever comes second is refused in
+one line naming the other's PID (from ``/proc/locks`` where the kernel lists
+them, else from the file, which an exclusive holder writes).  Refused rather
+than made to wait: a rebuild of a large journal takes minutes and a live
+ingest (``tail -F ... | graphsiem ingest -``) never ends, so a wait either way
+would look like a hang with nothing said.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
 import sys
 from pathlib import Path
 
 LOCK_NAME = "serve.lock"
+"""The service lock's file."""
+WRITERS_LOCK_NAME = "writers.lock"
+"""The lock of the CLI's writers (shared) against a rebuild (exclusive)."""
 
 
 class DataDirInUse(Exception):  # noqa: N818 - "in use" reads better than "InUseError" in a message
-    """Another process holds the data directory's service lock."""
+    """Another process holds the data directory's lock."""
 
 
 class DataDirLock:
-    """The service lock of ``directory`` (made if missing), held from :meth:`acquire` to :meth:`release`.
+    """A lock of ``directory`` (made if missing), held from :meth:`acquire` to :meth:`release`.
+
+    Parameters
+    ----------
+    directory : path
+        The data directory.
+    name : str
+        The lock file in it (default the service lock, :data:`LOCK_NAME`).
+    shared : bool
+        Take it shared: other shared holders are let in, an exclusive one is not.
+    held : str
+        What the refusal says the other holders do (``is served by another process``).
 
     Examples
     --------
@@ -41,11 +73,25 @@ class DataDirLock:
     >>> with DataDirLock(directory) as lock:  # released by the first block's end
     ...     lock.is_held
     True
+    >>> readers = [DataDirLock(directory, name=WRITERS_LOCK_NAME, shared=True) for _ in range(2)]
+    >>> for lock in readers:
+    ...     lock.acquire()
+    >>> DataDirLock(directory, name=WRITERS_LOCK_NAME, held="is being written").acquire()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    graphsiem.data_dir_lock.DataDirInUse: ... is being written (pid ...)
+    >>> for lock in readers:
+    ...     lock.release()
     """
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], *, name: str = LOCK_NAME, shared: bool = False,
+        held: str = "is served by another process",
+    ) -> None:
         self.directory = Path(directory)
-        self.path = self.directory / LOCK_NAME
+        self.path = self.directory / name
+        self.shared = shared
+        self.held = held
         self._fd: int | None = None
 
     @property
@@ -59,26 +105,37 @@ class DataDirLock:
         Raises
         ------
         DataDirInUse
-            When another process holds it (its PID named when it wrote one).
+            When another process holds it (their PIDs named when known).
         OSError
             When the directory or the lock file cannot be made or opened.
         """
         if self._fd is not None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # not inherited by children (PEP 446)
+        from graphsiem.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
+
+        self.directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)  # not inherited by children (PEP 446)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            # a data directory made read-only after a first run: the lock still works on the
+            # file it left (flock needs no write access); the holder's PID is not written then
+            fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            holders = _holders(fd)
             os.close(fd)
-            pid = f" (pid {holder})" if holder.isdigit() else ""
-            raise DataDirInUse(f"{self.directory} is served by another process{pid}") from None
+            pids = f" (pid {', '.join(holders)})" if holders else ""
+            raise DataDirInUse(f"{self.directory} {self.held}{pids}") from None
         except BaseException:
             os.close(fd)
             raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        if not self.shared:  # a shared holder is one of many: the kernel's list names them (_holders)
+            with contextlib.suppress(OSError):  # opened read-only: the refusal names no PID then
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
 
     def release(self) -> None:
@@ -95,8 +152,37 @@ class DataDirLock:
         self.release()
 
 
-def lock_for_command(command: str, directory: str | os.PathLike[str], *, in_use: str) -> DataDirLock | None:
-    """Take ``directory``'s lock for the CLI ``command``, or say in one line why not.
+def _holders(fd: int) -> list[str]:
+    """The PIDs holding a lock on ``fd``'s file: from ``/proc/locks`` (Linux), else the PID the file holds.
+
+    The file's PID is the last exclusive holder's, which a shared holder does
+    not overwrite: the kernel's list is the one to trust when there is one.
+    """
+    status = os.fstat(fd)
+    device = (os.major(status.st_dev), os.minor(status.st_dev), status.st_ino)
+    pids: list[str] = []
+    with contextlib.suppress(OSError):
+        with open("/proc/locks", encoding="ascii", errors="replace") as table:
+            for line in table:
+                fields = line.split()
+                # "1: FLOCK  ADVISORY  WRITE 1234 fe:00:5678 0 EOF"; "1: -> FLOCK ..." is a waiter
+                if len(fields) < 6 or fields[1] == "->" or fields[1] != "FLOCK":
+                    continue
+                major, minor, inode = (fields[5].split(":") + ["", "", ""])[:3]
+                with contextlib.suppress(ValueError):
+                    if (int(major, 16), int(minor, 16), int(inode)) == device and fields[4] not in pids:
+                        pids.append(fields[4])
+    if pids:
+        return pids
+    written = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    return [written] if written.isdigit() else []
+
+
+def lock_for_command(
+    command: str, directory: str | os.PathLike[str], *, in_use: str, name: str = LOCK_NAME,
+    shared: bool = False, held: str = "is served by another process",
+) -> DataDirLock | None:
+    """Take a lock of ``directory`` for the CLI ``command``, or say in one line why not.
 
     Parameters
     ----------
@@ -106,13 +192,15 @@ def lock_for_command(command: str, directory: str | os.PathLike[str], *, in_use:
         The data directory.
     in_use : str
         What the message adds when another process holds the lock.
+    name, shared, held
+        Which lock, how, and what its other holders do (see :class:`DataDirLock`).
 
     Returns
     -------
     DataDirLock or None
         The held lock; ``None`` after printing the reason on standard error.
     """
-    lock = DataDirLock(directory)
+    lock = DataDirLock(directory, name=name, shared=shared, held=held)
     try:
         lock.acquire()
     except DataDirInUse as exc:
@@ -122,3 +210,41 @@ def lock_for_command(command: str, directory: str | os.PathLike[str], *, in_use:
         print(f"graphsiem {command}: cannot lock data directory {directory}: {exc}", file=sys.stderr)
         return None
     return lock
+
+
+def writer_lock(command: str, directory: str | os.PathLike[str]) -> DataDirLock | None:
+    """The shared writers' lock for ``graphsiem ingest`` (or ``detect PATH...``), refused during a rebuild.
+
+    Returns
+    -------
+    DataDirLock or None
+        The held lock; ``None`` after saying on standard error that a rebuild holds the directory.
+
+    Raises
+    ------
+    OSError
+        When the lock file cannot be made or opened (a read-only data directory that has
+        none yet): the command reports it as any other write the disk refuses.
+    """
+    lock = DataDirLock(directory, name=WRITERS_LOCK_NAME, shared=True, held="is being rebuilt by another process")
+    try:
+        lock.acquire()
+    except DataDirInUse as exc:
+        print(f"graphsiem {command}: data directory {exc}; nothing was read: run it again once the rebuild "
+              "has ended (it empties the graph and projects the whole journal into it again)", file=sys.stderr)
+        return None
+    return lock
+
+
+def rebuild_lock(directory: str | os.PathLike[str]) -> DataDirLock | None:
+    """The exclusive writers' lock for ``graphsiem rebuild``, refused while an ingest writes ``directory``.
+
+    Returns
+    -------
+    DataDirLock or None
+        The held lock; ``None`` after naming the writers on standard error.
+    """
+    return lock_for_command(
+        "rebuild", directory, name=WRITERS_LOCK_NAME, held="is being written by another process",
+        in_use="let the ingest end first (a rebuild empties the graph it projects into)",
+    )

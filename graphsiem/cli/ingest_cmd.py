@@ -48,13 +48,14 @@ from types import FrameType
 
 from graphsiem import paths
 from graphsiem.cli import EXIT_GRAPH_BEHIND
+from graphsiem.data_dir_lock import writer_lock
 from ingest.journal import Journal
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
 from ingest.pipeline_inputs import path_text
 from ingest.readers.files import NO_READER, STDIN, STDIN_NAME, default_readers
 from ingest.realm_domains import realm_domains_from_environment
-from ingest.registry import default_registry
+from ingest.registry import ParserRegistry, default_registry
 from ingest.report import printable
 from ingest.write_failure import STORAGE_ERRORS, JournalWriteError
 
@@ -132,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
 
     Exit 2, before anything is read, for a missing path, an unknown format,
     time zone or store, a year outside 1970-2099, a negative ``--flush-seconds``
-    or ``--settle-seconds``, or a store that cannot be opened; 75
+    or ``--settle-seconds``, a store that cannot be opened, or a data
+    directory that ``graphsiem rebuild`` holds (refused, not waited for: see
+    :mod:`graphsiem.data_dir_lock`); 75
     (:data:`~graphsiem.cli.EXIT_GRAPH_BEHIND`) when the records are journaled
     but the store did not take their graph by the end; 130 or 143 when SIGINT
     or SIGTERM stopped it (see the module docstring); 73
@@ -141,7 +144,6 @@ def run(args: argparse.Namespace) -> int:
     filled during the ingest: the report then counts the batches journaled
     before, and standard error names the path, the reason and the records not journaled.
     """
-    from graphsiem.store import StoreError, open_store
 
     problem = _stdin_problem(args)
     if problem is not None:
@@ -166,6 +168,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"graphsiem ingest: {problem}", file=sys.stderr)
         return 2
     data = paths.data_dir(args.data)
+    # shared with other ingests and beside a service; refused while a rebuild empties and
+    # replays the graph (graphsiem.data_dir_lock): a batch of ours in between would be lost to it
+    lock = writer_lock("ingest", data)
+    if lock is None:
+        return 2
+    try:
+        return _ingest_locked(args, data, registry)
+    finally:
+        lock.release()
+
+
+def _ingest_locked(args: argparse.Namespace, data: Path, registry: ParserRegistry) -> int:
+    """:func:`run` once the arguments are checked and the writers' lock of ``data`` is held."""
+    from graphsiem.store import StoreError, open_store
+
     reported: BaseException | None = None
     with StopRequest() as stop, _stop_on_signals(stop), _driver_retries_quiet():
         try:

@@ -6,7 +6,13 @@ journaled event into it and records it as the data directory's graph store
 kind of store to the other (the commands that project refuse a store of
 another kind than the one recorded), and how a graph is made again after a
 projection bug is fixed.  A Neo4j database that holds another data
-directory's graph is refused unless ``--take-over`` says to empty it.
+directory's graph is refused unless ``--take-over`` says to empty it; it is
+claimed for this journal before it is emptied, so the other directory's
+writers have their next batch refused (:meth:`~graphsiem.store.neo4j_writes.Neo4jWrites.empty_for`).
+
+It holds the data directory's service lock and, exclusively, its writers'
+lock (:mod:`graphsiem.data_dir_lock`): refused in one line while a ``serve``
+or an ``ingest`` runs on it, and an ``ingest`` is refused while it runs.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from graphsiem.cli.arguments import DATA_HELP, data_dir_problem
 
 if TYPE_CHECKING:
     from graphsiem.store.base import GraphStore
+    from ingest.journal import Journal
+    from ingest.replay import ProjectionSummary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,8 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Rebuild; 2 when there is no journal, the store cannot be opened, or it holds another journal's graph;
-    1 when a service holds the data directory."""
-    from graphsiem.data_dir_lock import lock_for_command
+    1 when a service or an ingest holds the data directory."""
+    from graphsiem.data_dir_lock import lock_for_command, rebuild_lock
 
     problem = data_dir_problem(args.data, ("journal.sqlite",))
     if problem is not None:
@@ -60,16 +68,23 @@ def run(args: argparse.Namespace) -> int:
     if lock is None:
         return 1
     try:
-        return _rebuild_locked(args, data)
+        # and the CLI writers' (graphsiem ingest holds it shared): the same race with an
+        # ingest's projection as with the service's
+        writers = rebuild_lock(data)
+        if writers is None:
+            return 1
+        try:
+            return _rebuild_locked(args, data)
+        finally:
+            writers.release()
     finally:
         lock.release()
 
 
 def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
-    """Rebuild ``data``'s graph (its service lock is held)."""
+    """Rebuild ``data``'s graph (its service and writers' locks are held)."""
     from graphsiem.store import StoreError
     from ingest.journal import Journal
-    from ingest.replay import replay
     from ingest.store_binding import StoreBinding, owned_problem
 
     try:
@@ -87,7 +102,7 @@ def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
             # the store of the new kind is recorded (its graph id once it is claimed): the
             # projection that follows checks it, empties nothing more and projects from 0
             journal.bind_store(StoreBinding(store.name).to_text(), 0)
-            summary = replay(journal, store)
+            summary = _replay(journal, store)
     except StoreError as exc:
         print(f"graphsiem rebuild: {exc}", file=sys.stderr)
         return 2
@@ -99,6 +114,26 @@ def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
         print(f"rebuilt the graph in the {store.name} store from the journal of {data}: {summary.events} events, "
               f"{summary.entities} entities, {summary.relations} relations, {summary.sightings} sightings")
     return 0
+
+
+def _replay(journal: Journal, store: GraphStore) -> ProjectionSummary:
+    """Empty ``store`` and project the whole journal into it (:func:`ingest.replay.replay`, claiming first).
+
+    A Neo4j database is claimed for this journal *before* it is emptied
+    (:meth:`~graphsiem.store.neo4j_writes.Neo4jWrites.empty_for`): another
+    data directory's service that holds it (``--take-over``) has its next
+    batch refused from that moment, instead of writing into the emptied
+    graph (or making a mark of its own there) until its next catch-up.
+    """
+    from ingest.replay import project_pending, rebuild_ipmap, replay
+
+    empty_for = getattr(store, "empty_for", None)
+    if empty_for is None:
+        return replay(journal, store)
+    empty_for(journal.identity)
+    ipmap = rebuild_ipmap(journal)
+    journal.set_checkpoint(0)
+    return project_pending(journal, store, ipmap=ipmap)
 
 
 def _open_unbound(spec: str | None, data: Path) -> GraphStore:

@@ -43,6 +43,28 @@ class _AlreadyApplied(Exception):
     """The projection mark is already at or past this batch: roll back, write nothing."""
 
 
+class ProjectionMarkTaken(StoreError):
+    """The database's projection mark is another journal's: it was taken over; the batch was not written.
+
+    Attributes
+    ----------
+    journal : str
+        The journal whose batch was refused.
+    holder : str
+        The journal that holds the mark (``graphsiem rebuild --take-over`` of its data directory).
+    """
+
+    def __init__(self, where: str, journal: str, holder: str, first: int, last: int) -> None:
+        super().__init__(
+            f"{where} holds the graph of journal {holder}, not of journal {journal} (this data directory's): "
+            f"another data directory took the database over (graphsiem rebuild --take-over); the batch of "
+            f"journal events {first}..{last} was not written. Use another database or server for this data "
+            f"directory, or take it back with graphsiem rebuild --store neo4j --take-over"
+        )
+        self.journal = journal
+        self.holder = holder
+
+
 class _StaleNodeCache(Exception):
     """A node this store believed existed is gone; replay the transaction in full."""
 
@@ -279,18 +301,30 @@ class Neo4jWrites(Neo4jConnection):
         -------
         bool
             False when the batch had already been written (nothing changed).
+
+        Raises
+        ------
+        ProjectionMarkTaken
+            When another journal holds the database's projection mark (a take-over,
+            see :meth:`empty_for`): nothing of the batch is written.
         """
         start = seq if first is None else first
 
-        def check(tx: ManagedTransaction) -> None:
-            before = tx.run(q.PROJECTION_MARK_LOCK, journal=journal).single(strict=True)["before"]
-            if not batch_is_new(before, start, seq):
+        def compare(row: Any) -> None:
+            # a mark another journal holds was claimed by a take-over: nothing of this batch may
+            # land in that graph, and the mark is not taken back (neo4j_queries.PROJECTION_MARK_CLAIM)
+            holder = row["holder"]
+            if holder is not None and holder != journal:
+                raise ProjectionMarkTaken(
+                    f"Neo4j at {self.uri} (database {self.database!r})", journal, holder, start, seq)
+            if not batch_is_new(row["before"], start, seq):
                 raise _AlreadyApplied
 
+        def check(tx: ManagedTransaction) -> None:
+            compare(tx.run(q.PROJECTION_MARK_LOCK).single(strict=True))
+
         def advance(tx: ManagedTransaction) -> None:
-            before = tx.run(q.PROJECTION_MARK_ADVANCE, seq=seq, journal=journal).single(strict=True)["before"]
-            if not batch_is_new(before, start, seq):
-                raise _AlreadyApplied
+            compare(tx.run(q.PROJECTION_MARK_ADVANCE, seq=seq, journal=journal).single(strict=True))
 
         relations = coalesce_relations(projection.relations)
         sightings = coalesce_sightings(projection.sightings)
@@ -317,9 +351,35 @@ class Neo4jWrites(Neo4jConnection):
         """Nothing to do: every batch is committed when its call returns."""
 
     def clear(self) -> None:
-        """Delete every entity (in batches, so a large graph fits in memory); keep the schema."""
+        """Delete every entity (in batches, so a large graph fits in memory) and the projection mark; keep the schema."""
         self._known_nodes.clear()
         self._read_write(q.CLEAR_PROJECTION_MARK)  # a rebuilt graph starts from seq 0
+        self._delete_entities()
+
+    def empty_for(self, journal: str) -> str | None:
+        """Give the database to ``journal`` (its projection mark at 0, no owner), then delete every entity.
+
+        What ``graphsiem rebuild`` does before it projects the journal again,
+        ``--take-over`` or not.  The mark is claimed *first*, in one
+        transaction under its lock (:data:`~.neo4j_queries.PROJECTION_MARK_CLAIM`):
+        from then on a batch of any other journal is refused where it is
+        written (:class:`ProjectionMarkTaken`), so the old owner's service,
+        mid catch-up, cannot write into the emptied graph, nor create a mark
+        of its own in the window that :meth:`clear` (mark deleted, graph
+        emptied, owner released) would leave open.
+
+        Returns
+        -------
+        str or None
+            The journal that held the mark before (None: none did).
+        """
+        self._known_nodes.clear()
+        previous = self._read_write(q.PROJECTION_MARK_CLAIM, journal=journal)[0]["previous"]
+        self._delete_entities()
+        return None if previous is None else str(previous)
+
+    def _delete_entities(self) -> None:
+        """Delete every entity and relationship, in bounded batches (the mark and owner nodes stay)."""
         for query in (q.CLEAR_RELATIONSHIPS, q.CLEAR_NODES):
             while True:
                 records = self._read_write(query, batch=20_000)

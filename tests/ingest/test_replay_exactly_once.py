@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from graphsiem.model import Entity, Projection, Relation, Sighting
+from graphsiem.store.neo4j_writes import ProjectionMarkTaken
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
 from ingest.replay import project_pending
@@ -42,9 +43,17 @@ def test_a_batch_written_again_is_skipped(neo4j_store):
 
 def test_marks_of_another_journal_are_not_compared(neo4j_store):
     neo4j_store.apply_batch(_batch(), 10, "journal-a")
-    # Seq 5 of another journal is another event: it is written, not skipped.
+    once = _facts(neo4j_store)
+    # Seq 5 of another journal is another event, not one at or below journal-a's mark: it is not
+    # skipped, and not written either while journal-a holds the database (task F15: no take-over
+    # by a batch; the mark stays journal-a's)
+    with pytest.raises(ProjectionMarkTaken, match="journal journal-a, not of journal journal-b"):
+        neo4j_store.apply_batch(_batch(), 5, "journal-b")
+    assert _facts(neo4j_store) == once and neo4j_store.batch_mark("journal-a") == 10
+    # once a rebuild gives the database to journal-b, its seq 5 is written (10 is not compared with it)
+    neo4j_store.empty_for("journal-b")
     assert neo4j_store.apply_batch(_batch(), 5, "journal-b") is True
-    assert _facts(neo4j_store)[1] == [("ws-1", ("domain", "rare.example"), 6)]
+    assert _facts(neo4j_store)[1] == [("ws-1", ("domain", "rare.example"), 3)]
     assert neo4j_store.batch_mark("journal-b") == 5
     assert neo4j_store.batch_mark("journal-a") is None
 
