@@ -137,26 +137,55 @@ def match_rank(needle: str, entity_type: str, key: str, value: str,
     return None
 
 
+def is_exact(needle: str, key: str, value: str) -> bool:
+    """Whether a lower-cased ``needle`` is an entity's whole value or key (case-insensitive).
+
+    Exact hits lead the prefix rank and are never cut for other prefix hits:
+    searching ``10.32.0.1`` must show the address itself first, not after
+    ``10.32.0.10`` … ``10.32.0.19`` (review R4, item 10).
+
+    Examples
+    --------
+    >>> is_exact("10.32.0.1", "10.32.0.1", "10.32.0.1"), is_exact("10.32.0.1", "10.32.0.10", "10.32.0.10")
+    (True, False)
+    """
+    return value.lower() == needle or key.lower() == needle
+
+
 def scan_search(entities: Iterable[Entity], needle: str, limit: int) -> list[SearchHit]:
     """:meth:`GraphStore.search_entities` by reading ``entities`` one by one.
 
-    Each rank keeps at most ``limit + 1`` hits in the order read; the scan
-    stops once prefix hits alone exceed ``limit``.  Returns at most ``limit + 1``
-    hits, best rank first.
+    Each rank keeps at most ``limit + 1`` hits in the order read, exact hits
+    (:func:`is_exact`) first within the prefix rank.  Once prefix hits alone
+    exceed ``limit`` only exact hits are still looked for (a comparison per
+    entity, no other rank is needed then).  Returns at most ``limit + 1`` hits,
+    best rank first.
     """
     needle = needle.lower()
+    exact: list[SearchHit] = []
     ranks: tuple[list[SearchHit], list[SearchHit], list[SearchHit]] = ([], [], [])
+    prefix_full = False
     for entity in entities:
+        if prefix_full:
+            # Enough prefix hits: an exact hit would still go first.
+            if len(exact) <= limit and is_exact(needle, entity.key, entity.value):
+                _, matched = match_rank(needle, entity.type, entity.key, entity.value, entity.props) or (PREFIX, "key")
+                exact.append(SearchHit(entity, matched, PREFIX))
+            continue
         found = match_rank(needle, entity.type, entity.key, entity.value, entity.props)
         if found is None:
             continue
         rank, matched = found
+        if rank == PREFIX and is_exact(needle, entity.key, entity.value):
+            if len(exact) <= limit:
+                exact.append(SearchHit(entity, matched, rank))
+            continue
         kept = ranks[rank]
         if len(kept) <= limit:
             kept.append(SearchHit(entity, matched, rank))
         if rank == PREFIX and len(kept) > limit:
-            break
-    return [*ranks[PREFIX], *ranks[CONTAINS], *ranks[IN_PROP]][: limit + 1]
+            prefix_full = True
+    return [*exact, *ranks[PREFIX], *ranks[CONTAINS], *ranks[IN_PROP]][: limit + 1]
 
 
 def sighting_as_of(first_seen: float, last_seen: float, count: int, until: float) -> tuple[float, int] | None:
@@ -327,8 +356,10 @@ class GraphStore(Protocol):
         Ranked as :func:`match_rank` defines: value or key starting with
         ``needle``, then containing it, then the type's :data:`SEARCHED_PROP`
         containing it.  Returns at most ``limit + 1`` hits, best rank first (more
-        than ``limit`` means there were more); within a rank the order is the
-        store's.  ``needle`` is lower-cased with ``str.lower``.
+        than ``limit`` means there were more); within the prefix rank, entities
+        whose whole value or key is ``needle`` (:func:`is_exact`) come first and
+        are never left out for other hits; otherwise the order within a rank is
+        the store's.  ``needle`` is lower-cased with ``str.lower``.
         """
 
     def counts(self) -> dict[str, dict[str, int]]:

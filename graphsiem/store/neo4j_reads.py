@@ -188,21 +188,31 @@ class Neo4jReads(Neo4jConnection):
         See :meth:`~graphsiem.store.base.GraphStore.search_entities`.  One
         query per rank (:func:`~graphsiem.store.neo4j_queries.search_rank`),
         each asking for the ``limit + 1`` hits still wanted, and none once
-        that many are found; within a rank, hits come in index order.
+        that many are found; before them the exact hits
+        (:func:`~graphsiem.store.neo4j_queries.search_exact`).  Within a rank,
+        hits come in index order.
         """
         if entity_type is not None:
             check_type(entity_type)
         needle = needle.lower()
-        hits: list[SearchHit] = []
+        # Exact hits first (base.is_exact): the prefix rank's limit must not
+        # fill with longer values and leave the exact one out.
+        hits = [SearchHit(entity_from_props(record["n"]), record["matched"], PREFIX)
+                for record in self._read(q.search_exact(entity_type), needle=needle, limit=limit + 1)]
+        exact = {(hit.entity.type, hit.entity.key) for hit in hits}
         for rank in (PREFIX, CONTAINS, IN_PROP):
             wanted = limit + 1 - len(hits)
             if wanted <= 0:
                 break
-            for record in self._read(q.search_rank(rank, entity_type), needle=needle, limit=wanted):
+            # The exact hits are prefix hits too: ask for as many more.
+            extra = len(exact) if rank == PREFIX else 0
+            for record in self._read(q.search_rank(rank, entity_type), needle=needle, limit=wanted + extra):
                 entity = entity_from_props(record["n"])
+                if rank == PREFIX and (entity.type, entity.key) in exact:
+                    continue
                 matched = SEARCHED_PROP[entity.type] if rank == IN_PROP else record["matched"]
                 hits.append(SearchHit(entity, matched, rank))
-        return hits
+        return hits[: limit + 1]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Entities and relations by type, and the number of sightings (from the count store)."""

@@ -102,13 +102,15 @@ def mount(app: FastAPI) -> None:
     """
 
     if hasattr(app.state, "ctx"):
-        # Built by graphsiem.api.create_app: add the evidence route the page uses,
-        # and the API explorer from the vendored Swagger UI (create_app turns
-        # FastAPI's CDN-loaded /docs and /redoc off).
+        # Built by graphsiem.api.create_app: add the evidence and store routes
+        # the page uses, and the API explorer from the vendored Swagger UI
+        # (create_app turns FastAPI's CDN-loaded /docs and /redoc off).
         from graphsiem.web.api_docs import mount_api_docs
         from graphsiem.web.evidence_api import router
+        from graphsiem.web.store_api import router as store_router
 
         app.include_router(router)
+        app.include_router(store_router)
         mount_api_docs(app)
 
     @app.get("/", include_in_schema=False)
