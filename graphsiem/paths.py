@@ -3,17 +3,24 @@
 Layout of the data directory: ``journal.sqlite`` (accepted events),
 ``graph/`` (the embedded graph store), ``state.sqlite`` (API state).
 
-Private: the journal holds raw telemetry, the state the API keys' hashes.  A
-directory made here is ``0700``, a database file ``0600`` (:func:`private_file`;
-SQLite gives its ``-journal``, ``-wal`` and ``-shm`` files the database's
-mode), and the ``graphsiem`` command runs with umask ``077``, so whatever else
-it creates (the graph, its lock, uploads) is private too (review S2, item 7:
-``journal.sqlite`` and ``state.sqlite`` were ``0644``).
+Private: the journal holds raw telemetry, the state the API keys' hashes, the
+uploads raw files (review S2, item 7: ``journal.sqlite`` and ``state.sqlite``
+were ``0644``).  Every file and directory is *created* with its private mode,
+whatever the process's umask: a directory ``0700`` (:func:`data_dir`,
+:func:`private_dir`), a database file ``0600`` (:func:`private_file`; SQLite
+gives its ``-journal``, ``-wal`` and ``-shm`` files the database's mode), any
+other file ``0600`` (:func:`open_private`, the graph's snapshot and lock, the
+data directory's locks).  Not by a umask of ``077`` set around the command:
+the umask is one per process, so two commands run in threads of one process
+(a notebook serving in one thread and ingesting in another) would undo each
+other's, and leave ``077`` to the rest of the process or ``022`` to a command
+still writing (task F15).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
 from pathlib import Path
@@ -22,8 +29,6 @@ DATA_ENV = "GRAPHSIEM_DATA"
 DEFAULT_DATA_DIR = ".graphsiem"
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
-PRIVATE_UMASK = 0o077
-"""The ``graphsiem`` command's umask: files it creates are its user's only."""
 SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
@@ -48,6 +53,45 @@ def private_file(path: str | os.PathLike[str]) -> Path:
         for item in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_SIDE_FILES)):
             _narrow(item)
     return path
+
+
+def open_private(path: str | os.PathLike[str]) -> io.BufferedWriter:
+    """``path`` opened for writing bytes, created ``0600`` when missing (an existing file keeps its mode).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with open_private(Path(tempfile.mkdtemp()) / "upload.log") as out:
+    ...     _ = out.write(b"x")
+    ...     oct(os.fstat(out.fileno()).st_mode & 0o777)
+    '0o600'
+    """
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE), "wb")
+
+
+def private_dir(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a directory, every missing part of it made ``0700`` (existing ones keep their mode).
+
+    For directories inside the data directory (uploads), whose parents are
+    private too; :func:`data_dir` gives a data directory's own parents the default mode.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> made = private_dir(Path(tempfile.mkdtemp()) / "uploads" / "request-1")
+    >>> oct(made.stat().st_mode & 0o777), oct(made.parent.stat().st_mode & 0o777)
+    ('0o700', '0o700')
+    """
+    path = Path(path)
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for item in reversed(missing):
+        item.mkdir(mode=PRIVATE_DIR_MODE, exist_ok=True)  # a file in the way raises, as mkdir does
+    return Path(missing[0]) if missing else path
 
 
 def _narrow(path: Path) -> None:

@@ -107,7 +107,7 @@ class Journal:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private by its mode (graphsiem.paths)
         self._db, self._mode = open_database(self.path)
         try:
             self._id_scheme = load_id_scheme(self._db, self.path)

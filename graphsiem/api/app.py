@@ -79,7 +79,7 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
         The app; its lifespan starts the detection schedule and the syslog
         listener (when configured) and stops them on shutdown.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private by its mode (graphsiem.paths)
     metrics = Metrics()
     state = StateStore(settings.state_path)
     from graphsiem.api.services.ingest import IngestService

@@ -18,7 +18,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from graphsiem.paths import PRIVATE_UMASK
 from ingest.report import printable
 from ingest.write_failure import STORAGE_ERRORS, JournalWriteError, cannot_create, storage_reason
 
@@ -95,9 +94,9 @@ def _sigint_noted() -> Iterator[list[int]]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``graphsiem`` console script."""
     command, data = "", None
-    # What the command creates is its user's only (graphsiem.paths): restored on return, for
-    # the callers that run commands in their own process (tests, notebooks)
-    umask = os.umask(PRIVATE_UMASK)
+    # No umask of the command's: what it creates in the data directory is made private
+    # by its mode at creation (graphsiem.paths), so commands run in threads of one
+    # process (a notebook) cannot leave each other, or the process, a wrong umask
     try:
         # Ctrl-C during the sub-commands' imports (about 0.4 s, before `graphsiem ingest`
         # sets its own handlers) is a quiet stop, not a traceback
@@ -121,8 +120,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("graphsiem: interrupted by SIGINT", file=sys.stderr)
         return EXIT_INTERRUPTED
-    finally:
-        os.umask(umask)
 
 
 def _broken_pipe() -> int:

@@ -34,7 +34,7 @@ class EmbeddedState:
 
     def __init__(self, directory: str | os.PathLike[str], *, lock_timeout: float = 30.0) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # private by its mode (graphsiem.paths)
         self.lock_timeout = lock_timeout
         self._file = SnapshotFile(self.directory / GRAPH_FILE, format_version=FORMAT_VERSION)
         self._lock = WriterLock(self.directory / LOCK_FILE, timeout=lock_timeout)

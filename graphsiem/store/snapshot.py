@@ -103,7 +103,7 @@ class WriterLock:
         """
         if self._fd is not None:
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)  # private by its mode, not a umask (graphsiem.paths)
         deadline = time.monotonic() + self.timeout
         while True:
             try:

@@ -41,6 +41,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from graphsiem import paths
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import Unprocessable
 from graphsiem.api.request_id import current_request_id
@@ -176,13 +177,13 @@ class IngestService:
         """Store an uploaded file under ``<data>/uploads`` and ingest it (see :meth:`ingest_body`)."""
         _check_timezone(timezone)
         folder = self.ctx.settings.upload_dir / (current_request_id() or secrets.token_hex(8))
-        folder.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(folder)  # raw telemetry: 0700, whatever the umask (graphsiem.paths)
         target = (folder / safe_file_name(filename)).resolve()
         # Belt and braces: the sanitised name cannot escape, but check anyway.
         if not target.is_relative_to(folder.resolve()):
             raise Unprocessable("invalid file name", field="file")
         try:
-            with target.open("wb") as out:
+            with paths.open_private(target) as out:
                 shutil.copyfileobj(stream, out, length=1024 * 1024)
             return self._ingest_path(target, fmt=fmt, channel="file", timezone=timezone, year=year)
         finally:
