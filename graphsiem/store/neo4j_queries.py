@@ -234,6 +234,34 @@ RETURN {entity_props("n")} AS n, {matched} AS matched
 """
 
 
+@cache
+def search_exact(entity_type: str | None) -> str:
+    """Up to ``$limit`` distinct nodes whose whole value or key copy is the lower-cased ``$needle``.
+
+    The exact hits a search puts first (:func:`~graphsiem.store.base.is_exact`):
+    read before :func:`search_rank`'s prefix rank, whose ``$limit`` could
+    otherwise fill with longer values in index order and leave the exact one
+    out.  An equality seek on the same TEXT indexes, and the overflow nodes'
+    unindexed copies.  ``matched`` as the prefix rank computes it.
+    """
+    only = f" AND n:{label_of(entity_type)}" if entity_type is not None else ""
+    branches = [
+        f"MATCH (n:Entity) USING TEXT INDEX n:Entity({copy})\n"
+        f"WHERE n.{copy} = $needle{only}\nRETURN n LIMIT $limit"
+        for copy in (SEARCH_VALUE, SEARCH_KEY)
+    ]
+    branches.append(f"MATCH (n:{SEARCH_OVERFLOW}) USING SCAN n:{SEARCH_OVERFLOW}\n"
+                    f"WHERE (n.{SEARCH_VALUE}{LONG} = $needle OR n.{SEARCH_KEY}{LONG} = $needle){only}\n"
+                    "RETURN n LIMIT $limit")
+    unions = "\nUNION ALL\n".join(branches)
+    return f"""CALL () {{
+{unions}
+}}
+WITH DISTINCT n LIMIT $limit
+RETURN {entity_props("n")} AS n, {_RANKS[PREFIX][4]} AS matched
+"""
+
+
 SEARCH_MARK_READ = "MATCH (m:GraphsiemMeta {name: 'search'}) RETURN m.version AS version"
 
 SEARCH_MARK_SET = "MERGE (m:GraphsiemMeta {name: 'search'}) SET m.version = $version"
