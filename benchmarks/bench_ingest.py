@@ -27,6 +27,11 @@ The end-to-end run is repeated (``--repeat``, default 3), each into a fresh
 journal and store; the median is printed and judged, the range beside it.
 
 Run: ``python benchmarks/bench_ingest.py [--records 200000] [--only NAME] [--repeat 3]``.
+``--rust-floor ROUNDS [--rust-binary PATH]`` instead runs alternating rounds of
+``orjson.loads`` and the Rust floor program's modes (``benchmarks/journal_floor_rs``:
+decode + id + log, and the compiled core of ``--normalise``) on the tiled
+Windows JSON and Zeek JSON files, and prints each mode's ratio to ``orjson.loads``
+(use ``--records 100000``, as the floor's figures do).
 ``--only mde-json`` tiles the MDE parser's 12 fixture rows (there is no MDE sample corpus):
 every copy has the same hosts, times and processes, so it measures a best case of the
 parser's memo tables, not a varied corpus.
@@ -64,7 +69,11 @@ ratio left if everything but the id work and the journal write were free).
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -211,6 +220,56 @@ def end_to_end(path: Path, workdir: Path) -> tuple[float, int, float]:
     return report.total.events / cpu, report.total.events, wall
 
 
+RUST_FLOOR = REPO / "benchmarks" / "journal_floor_rs"
+# The Rust floor's modes per format: the decode + id + log floor, and the compiled core of
+# --normalise (decoder, fields encoding). Each round runs every mode once, in this order.
+RUST_MODES: dict[str, list[list[str]]] = {
+    fmt: [
+        ["--log"],
+        ["--normalise", fmt, "--decoder", "serde", "--fields", "json"],
+        ["--normalise", fmt, "--decoder", "serde", "--fields", "compact"],
+        ["--normalise", fmt, "--decoder", "sonic", "--fields", "compact"],
+    ]
+    for fmt in ("windows", "zeek")
+}
+_RUST_RATES = re.compile(r"([\d.]+) records/s wall, ([\d.]+) records/CPU-s")
+
+
+def rust_floor_rounds(name: str, lines: list[bytes], data: Path, binary: Path, rounds: int) -> None:
+    """Alternating rounds of ``orjson.loads`` and the Rust floor's modes on the same tiled file.
+
+    Each round measures ``raw_rate`` on the lines, then runs every mode of
+    :data:`RUST_MODES` once (a fresh process each), after waiting up to 30 s for
+    the machine's one-minute load to fall under 1.5.  Prints each run, then the
+    medians of records per CPU-second and wall-second and their ratio to the
+    median ``orjson.loads`` rate.
+    """
+    fmt = name.removesuffix("-json")
+    modes = RUST_MODES[fmt]
+    loads: list[float] = []
+    rates: dict[str, list[tuple[float, float]]] = {" ".join(mode): [] for mode in modes}
+    for round_number in range(rounds):
+        waited = time.monotonic()
+        while os.getloadavg()[0] > 1.5 and time.monotonic() - waited < 30:
+            time.sleep(1)
+        loads.append(raw_rate(lines))
+        print(f"{name} round {round_number + 1}: load {os.getloadavg()[0]:.2f}, orjson.loads {loads[-1]:,.0f}/CPU-s",
+              flush=True)
+        for mode in modes:
+            out = subprocess.run([str(binary), str(data), *mode], capture_output=True, text=True, check=True).stdout
+            match = _RUST_RATES.search(out)
+            assert match, out
+            rates[" ".join(mode)].append((float(match[2]), float(match[1])))
+            print("   ", " ".join(mode), "|", out.splitlines()[0].split(": ", 1)[1], flush=True)
+    raw = statistics.median(loads)
+    print(f"{name}: orjson.loads median {raw:,.0f}/CPU-s ({min(loads):,.0f}-{max(loads):,.0f})")
+    for mode, runs in rates.items():
+        cpu = statistics.median(rate for rate, _ in runs)
+        wall = statistics.median(rate for _, rate in runs)
+        print(f"  {mode:<58} {cpu:>9,.0f}/CPU-s ({min(r for r, _ in runs):,.0f}-{max(r for r, _ in runs):,.0f}) "
+              f"ratio {cpu / raw:.3f}; {wall:>9,.0f}/s wall, ratio {wall / raw:.3f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
@@ -219,7 +278,27 @@ def main() -> int:
         "--repeat", type=int, default=3,
         help="end-to-end runs per format, each into a fresh journal and store (the median is judged)",
     )
+    parser.add_argument(
+        "--rust-floor", type=int, default=0, metavar="ROUNDS",
+        help="instead of the Python pipeline: ROUNDS alternating rounds of orjson.loads and the Rust floor's "
+             "modes (benchmarks/journal_floor_rs, built first) on windows-json and zeek-json",
+    )
+    parser.add_argument("--rust-binary", type=Path, default=RUST_FLOOR / "target" / "release" / "journal-floor",
+                        help="the Rust floor's binary (e.g. a build with RUSTFLAGS='-C target-cpu=native')")
     args = parser.parse_args()
+    if args.rust_floor:
+        if args.rust_binary == parser.get_default("rust_binary"):
+            cargo = shutil.which("cargo") or str(Path.home() / ".cargo" / "bin" / "cargo")
+            subprocess.run([cargo, "build", "--release", "--quiet", "--manifest-path",
+                            str(RUST_FLOOR / "Cargo.toml")], check=True)
+        for name in ("windows-json", "zeek-json"):
+            if args.only and name != args.only:
+                continue
+            with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+                data = Path(tmp) / "tiled.ndjson"
+                lines = tile(source_records(GROUPS[name]), args.records, data)
+                rust_floor_rounds(name, lines, data, args.rust_binary, args.rust_floor)
+        return 0
     print(f"{'format':<14} {'records':>8} {'events':>8} {'wall s':>8} {'e2e ev/s':>10} {'e2e runs':>15} "
           f"{'raw loads/s':>12} {'ratio':>6} {'parse rec/s':>12} {'id us':>6} {'journal us':>10} "
           f"{'ceiling':>7}  target")

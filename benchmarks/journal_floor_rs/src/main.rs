@@ -74,6 +74,20 @@
 //! module for it. A 32-bit CRC catches every burst of up to 32 bits and misses
 //! random damage with probability 2^-32.
 //!
+//! `--normalise zeek|windows` (`src/normalise.rs`) is the per-record work of
+//! a compiled ingest core, not a floor: each record is decoded straight into
+//! the normalised fields the Python parsers make (`src/zeek.rs`,
+//! `src/windows.rs`; serde-derived types borrowing from the line, with
+//! `--decoder serde` or `sonic`), every event gets its scheme-2 id as the
+//! pipeline computes it (the parser name `zeek`, `winlogbeat`, `nxlog` or
+//! `sentinel`; `\x1f index` when a record yields several events), the events
+//! are projected into in-memory entity, relation and sighting maps
+//! (`src/project.rs`), and each event is appended to the `--log` segment with
+//! its own kind, time, host and parser name, its fields (`--fields json` or
+//! `compact`, `src/encode.rs`) and the line as read. `cargo test` checks the
+//! ids, kinds, times, hosts and fields against the Python pipeline on corpus
+//! lines (`src/parity_tests.rs`; needs `GRAPHSIEM_SAMPLES`).
+//!
 //! Run (crates from crates.io):
 //!     cargo run --release --manifest-path benchmarks/journal_floor_rs/Cargo.toml -- \
 //!         FILE.ndjson [DB] [--scheme 1|2] [--unique-index] [--wal] [--log] [--keep]
@@ -114,6 +128,16 @@
 //! At 0.25x of `orjson.loads` a whole pipeline gets 15.0 us of CPU a Windows
 //! record and 4.1 us a Zeek record; decode + id + log alone takes 16.4 and
 //! 4.9 us (see `docs/performance.md`).
+
+mod encode;
+mod normal;
+mod normalise;
+#[cfg(test)]
+mod parity_tests;
+mod project;
+mod value;
+mod windows;
+mod zeek;
 
 use blake2::{digest::consts::U32, Blake2b, Digest};
 use sha2::Sha256;
@@ -156,13 +180,19 @@ struct Options {
     is_wal: bool,
     is_log: bool,
     is_kept: bool,
+    /// `--normalise FORMAT`: the compiled core's per-record work (`normalise.rs`).
+    normalise: Option<normalise::Format>,
+    decoder: normalise::Decoder,
+    encoding: encode::Encoding,
 }
 
 fn options() -> Result<Options, String> {
     let usage =
-        "usage: journal-floor FILE.ndjson [DB] [--scheme 1|2] [--unique-index] [--wal] [--log] [--keep]";
+        "usage: journal-floor FILE.ndjson [DB] [--scheme 1|2] [--unique-index] [--wal] [--log] [--keep]\n\
+         \x20      journal-floor FILE.ndjson [DB] --normalise zeek|windows [--decoder serde|sonic] [--fields json|compact] [--keep]";
     let (mut path, mut db, mut scheme) = (None, None, 2u8);
     let (mut is_unique_index, mut is_wal, mut is_log, mut is_kept) = (false, false, false, false);
+    let (mut normalise, mut decoder, mut encoding) = (None, normalise::Decoder::Serde, encode::Encoding::Json);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -171,6 +201,27 @@ fn options() -> Result<Options, String> {
                     Some("1") => 1,
                     Some("2") => 2,
                     other => return Err(format!("--scheme takes 1 or 2, not {other:?}\n{usage}")),
+                }
+            }
+            "--normalise" => {
+                normalise = match args.next().as_deref() {
+                    Some("zeek") => Some(normalise::Format::Zeek),
+                    Some("windows") => Some(normalise::Format::Windows),
+                    other => return Err(format!("--normalise takes zeek or windows, not {other:?}\n{usage}")),
+                }
+            }
+            "--decoder" => {
+                decoder = match args.next().as_deref() {
+                    Some("serde") => normalise::Decoder::Serde,
+                    Some("sonic") => normalise::Decoder::Sonic,
+                    other => return Err(format!("--decoder takes serde or sonic, not {other:?}\n{usage}")),
+                }
+            }
+            "--fields" => {
+                encoding = match args.next().as_deref() {
+                    Some("json") => encode::Encoding::Json,
+                    Some("compact") => encode::Encoding::Compact,
+                    other => return Err(format!("--fields takes json or compact, not {other:?}\n{usage}")),
                 }
             }
             "--unique-index" => is_unique_index = true,
@@ -189,6 +240,11 @@ fn options() -> Result<Options, String> {
             "--log writes no SQLite table: it takes no --unique-index or --wal\n{usage}"
         ));
     }
+    if normalise.is_some() && (is_unique_index || is_wal || is_log || scheme != 2) {
+        return Err(format!(
+            "--normalise writes the append-only log with scheme-2 ids: it takes no other store or scheme option\n{usage}"
+        ));
+    }
     // The process id keeps two runs at once from sharing a database.
     let db = db.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("journal-floor-{}.sqlite", std::process::id()))
@@ -201,6 +257,9 @@ fn options() -> Result<Options, String> {
         is_wal,
         is_log,
         is_kept,
+        normalise,
+        decoder,
+        encoding,
     })
 }
 
@@ -232,6 +291,12 @@ fn cpu_seconds() -> f64 {
 
 struct Row {
     id: String,
+    /// `kind`, `ts`, `host` and `source` are the constants `bench`, 0.0,
+    /// NULL and `bench` except in `--normalise` (the event's own).
+    kind: std::borrow::Cow<'static, str>,
+    ts: f64,
+    host: Option<String>,
+    source: &'static str,
     origin: String,
     fields: Vec<u8>,
     raw: String,
@@ -292,10 +357,10 @@ fn frame(buffer: &mut Vec<u8>, row: &Row) {
     buffer.extend_from_slice(&[0; 4]); // the body's length, known at the end
     debug_assert_eq!(row.id.len(), 32);
     buffer.extend_from_slice(row.id.as_bytes());
-    buffer.extend_from_slice(&TS.to_le_bytes());
-    put(buffer, Some(KIND.as_bytes()));
-    put(buffer, None); // host
-    put(buffer, Some(SOURCE.as_bytes()));
+    buffer.extend_from_slice(&row.ts.to_le_bytes());
+    put(buffer, Some(row.kind.as_bytes()));
+    put(buffer, row.host.as_deref().map(str::as_bytes));
+    put(buffer, Some(row.source.as_bytes()));
     put(buffer, Some(row.origin.as_bytes()));
     put(buffer, Some(&row.fields));
     put(buffer, Some(row.raw.as_bytes()));
@@ -509,13 +574,38 @@ fn verify_log(db: &std::path::Path, count: u64) -> Result<String, Box<dyn std::e
     ))
 }
 
+/// The next line that is not blank, without its line ending (as the Python
+/// reader's `rstrip(b"\r\n")`), its UTF-8 checked once and not copied;
+/// `number` counts every line read.
+fn next_line(
+    reader: &mut impl BufRead,
+    number: &mut u64,
+) -> Result<Option<String>, Box<dyn std::error::Error>> {
+    loop {
+        let mut bytes = Vec::new();
+        if reader.read_until(b'\n', &mut bytes)? == 0 {
+            return Ok(None);
+        }
+        *number += 1;
+        while matches!(bytes.last(), Some(b'\n' | b'\r')) {
+            bytes.pop();
+        }
+        if !bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Some(String::from_utf8(bytes)?));
+        }
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = options().unwrap_or_else(|problem| {
         eprintln!("{problem}");
         std::process::exit(2)
     });
     remove_db(&options.db);
-    let result = run(&options);
+    let result = match options.normalise {
+        Some(format) => normalise::run(&options.path, &options.db, format, options.decoder, options.encoding),
+        None => run(&options),
+    };
     if !options.is_kept {
         remove_db(&options.db);
     }
@@ -557,20 +647,7 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     let (mut count, mut skipped, mut number) = (0u64, 0u64, 0u64);
     let started = Instant::now();
     let cpu_started = cpu_seconds();
-    loop {
-        let mut bytes = Vec::new();
-        if reader.read_until(b'\n', &mut bytes)? == 0 {
-            break;
-        }
-        number += 1;
-        // the line without its line ending, as the Python reader's rstrip(b"\r\n")
-        while matches!(bytes.last(), Some(b'\n' | b'\r')) {
-            bytes.pop();
-        }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let line = String::from_utf8(bytes)?; // validated once, not copied
+    while let Some(line) = next_line(&mut reader, &mut number)? {
         let t0 = Instant::now();
         // serde_json's default map is ordered by key: serialising it sorts keys.
         let value: serde_json::Value = serde_json::from_str(&line)?;
@@ -592,6 +669,10 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
         let fields = serde_json::to_vec(&value)?;
         rows.push(Row {
             id,
+            kind: KIND.into(),
+            ts: TS,
+            host: None,
+            source: SOURCE,
             origin: format!("{}:{number}", options.path),
             fields,
             raw,
@@ -675,6 +756,10 @@ mod tests {
     fn row(number: u32) -> Row {
         Row {
             id: format!("{number:032x}"),
+            kind: KIND.into(),
+            ts: TS,
+            host: None,
+            source: SOURCE,
             origin: format!("file.ndjson:{number}"),
             fields: format!("{{\"n\":{number}}}").into_bytes(),
             raw: format!("{{\"n\": {number}}}"),
