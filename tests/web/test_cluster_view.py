@@ -172,10 +172,11 @@ def test_copy_as_cypher_passes_values_as_parameters(page, fanout_site):
 def test_copy_as_python_rebuilds_the_same_view_from_the_store(page, fanout_site):
     open_cluster(page, fanout_site, fanout_site.cluster["id"])
     page.click("#copy-python")
+    page.wait_for_function("() => document.getElementById('copy-output').value.includes('open_store(')")
     code = page.input_value("#copy-output")
     assert "store.subgraph(keys, radius=0)" in code
-    # Run it against this site's store (the page cannot know the store spec).
-    namespace = {"open_store": lambda spec: fanout_site.store}
+    # Run it against this site's store, already open in this process.
+    namespace = {"open_store": lambda spec, **_: fanout_site.store}
     exec(code.replace("from graphsiem.store import open_store\n", ""), namespace)  # noqa: S102
     view = namespace["view"]
     assert view.number_of_nodes() == 126

@@ -149,6 +149,7 @@ def copied(page, site, button: str) -> str:
     page.wait_for_selector("body[data-state=explore-ready]")
     page.wait_for_function("() => window.graphsiem.clusterView.graph.cy.nodes('[type = \"url\"]').length > 0")
     page.click(button)
+    page.wait_for_function("() => document.getElementById('copy-output').value.length > 0")
     text = page.input_value("#copy-output")
     assert "invoice_\\u202efdp.exe" in text
     assert not any(c in text for c in HIDDEN), ascii(text)
@@ -157,7 +158,7 @@ def copied(page, site, button: str) -> str:
 
 def test_copied_python_shows_the_escape_and_still_finds_the_entity(page, rlo_site):
     code = copied(page, rlo_site, "#copy-python")
-    namespace = {"open_store": lambda spec: rlo_site.store}
+    namespace = {"open_store": lambda spec, **_: rlo_site.store}
     exec(code.replace("from graphsiem.store import open_store\n", ""), namespace)  # noqa: S102
     view = namespace["view"]
     # The escape read back by Python is the character: the code finds the URL as stored.

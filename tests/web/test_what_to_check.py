@@ -1,6 +1,6 @@
 """The cluster view's "What to check" list (task I11), in Chromium against the real service.
 
-Each step of ``explanation.checks`` is shown under "Why it scored high" with
+Each step of ``explanation.checks`` is shown first in the side column, before "Why it scored high", with
 what would make the cluster benign; API text is data, so a hostile value is
 shown literally and never becomes an element.
 """
@@ -57,8 +57,10 @@ def test_the_checks_are_listed_in_order_with_their_benign_if(page, checks_site):
       benign: li.querySelector('.benign-text').textContent}))""")
     assert items == [{"feature": c["feature"] or "", "check": c["check"], "benign": c["benign_if"]} for c in CHECKS]
     assert "Benign if" in page.text_content("#cluster-checks li.check")
-    # The list sits under the explanation table, in the same panel.
-    assert page.evaluate("""() => document.getElementById('explanation-table').nextElementSibling.id""") == "cluster-checks"
+    # The list is the first panel of the side column, before the explanation (review R4, item 7).
+    assert page.evaluate("""() => document.querySelector('.side > :not([hidden])').id""") == "cluster-checks"
+    assert page.evaluate("""() => Boolean(document.getElementById('cluster-checks').compareDocumentPosition(
+      document.getElementById('explanation-table')) & Node.DOCUMENT_POSITION_FOLLOWING)""")
     # A hostile value is text: no element, no dialog, no CSP report.
     assert page.evaluate("() => document.querySelectorAll('#cluster-checks img, img[src=x]').length") == 0
     assert page.watch.dialogs == [] and page.watch.csp_violations == []

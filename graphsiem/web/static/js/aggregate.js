@@ -146,18 +146,33 @@ export function edgesOf(graph, members) {
   return graph.edges.filter((e) => ids.has(e.source) || ids.has(e.target));
 }
 
-/** One row per host for the host table: relations, events, first/last seen. */
-export function hostRows(hosts, hostEdges) {
-  const rows = new Map(hosts.map((h) => [h.id, { id: h.id, name: h.value, relations: 0, events: 0, first_seen: null, last_seen: null }]));
+/**
+ * One row per host for the host table: relations, events, first/last seen,
+ * and `first_contact`, the host's first edge to a member of the cluster (the
+ * pivot included): when it joined the campaign.  The earliest edge of any kind
+ * (a logon the day before) is `first_seen` and says nothing of the campaign
+ * (review R4, item 5).  Sorted by first contact, hosts without one last.
+ * @param {Array} hosts  host nodes
+ * @param {Array} hostEdges  every edge touching one of them
+ * @param {Set<string>} memberIds  uids of the cluster's members and pivot
+ */
+export function hostRows(hosts, hostEdges, memberIds = new Set()) {
+  const rows = new Map(hosts.map((h) => [h.id, {
+    id: h.id, key: h.key, name: h.value, relations: 0, events: 0, first_seen: null, last_seen: null, first_contact: null,
+  }]));
+  const earlier = (a, b) => Boolean(a) && (!b || a < b);
   for (const edge of hostEdges) {
-    for (const end of [edge.source, edge.target]) {
+    for (const [end, other] of [[edge.source, edge.target], [edge.target, edge.source]]) {
       const row = rows.get(end);
       if (!row) continue;
       row.relations += 1;
       row.events += edge.count;
-      if (edge.first_seen && (!row.first_seen || edge.first_seen < row.first_seen)) row.first_seen = edge.first_seen;
+      if (earlier(edge.first_seen, row.first_seen)) row.first_seen = edge.first_seen;
       if (edge.last_seen && (!row.last_seen || edge.last_seen > row.last_seen)) row.last_seen = edge.last_seen;
+      if (memberIds.has(other) && earlier(edge.first_seen, row.first_contact)) row.first_contact = edge.first_seen;
     }
   }
-  return [...rows.values()].sort((a, b) => String(a.first_seen).localeCompare(String(b.first_seen)) || a.name.localeCompare(b.name));
+  const last = '\uffff';
+  return [...rows.values()].sort((a, b) => String(a.first_contact ?? last).localeCompare(String(b.first_contact ?? last))
+    || a.name.localeCompare(b.name));
 }

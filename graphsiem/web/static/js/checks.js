@@ -1,8 +1,8 @@
 // "What to check": the explanation's next steps (analytics/checks.py), each
-// with the finding that would make the cluster benign.  Shown under "Why it
-// scored high".  API text is data: text nodes only (el's `text`), never HTML.
+// with the finding that would make the cluster benign.  Shown first in the
+// side column.  API text is data: text nodes only (el's `text`), never HTML.
 
-import { el, fill } from './dom.js';
+import { byId, el, fill } from './dom.js';
 
 const BOX_ID = 'cluster-checks';
 
@@ -24,24 +24,14 @@ function checkItem(check) {
   );
 }
 
-/** The "What to check" box after `anchor` (made once, on first use). */
-function checksBox(anchor) {
-  let box = document.getElementById(BOX_ID);
-  if (!box) {
-    box = el('section', { id: BOX_ID, class: 'checks', 'aria-label': 'What to check' },
-      el('h3', { text: 'What to check' }), el('ol', { class: 'checks-list' }));
-    anchor.after(box);
-  }
-  return box;
-}
-
 /**
- * Show `checks` under `anchor` (the explanation table); hidden when there are none.
- * @param {Element} anchor
+ * Show `checks` in the "What to check" box, the first panel of the side
+ * column (before "Why it scored high": what to do first, review R4 item 7);
+ * hidden when there are none.
  * @param {Array<{feature: ?string, check: string, benign_if: string}>} checks
  */
-export function showChecks(anchor, checks) {
-  const box = checksBox(anchor);
+export function showChecks(checks) {
+  const box = byId(BOX_ID);
   fill(box.querySelector('ol'), checks.map(checkItem));
   box.hidden = checks.length === 0;
 }

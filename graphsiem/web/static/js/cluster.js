@@ -2,44 +2,22 @@
 // a cluster): graph, selection details, evidence, explanation, triage, copy.
 
 import { api, entityPath } from './api.js';
+import { exportCase, serviceStore } from './case_export.js';
 import { checksOf, showChecks } from './checks.js';
 import { asCypher, asPython } from './copy.js';
-import { hostRows } from './aggregate.js';
 import { byId, el, fill, fmtNumber, fmtTime, setText, shorten } from './dom.js';
 import { clearEvidence, showEvidence } from './evidence.js';
-import { GraphView, HOSTS_DRAWN_MAX } from './graph.js';
+import { showFeatures } from './features.js';
+import { GraphView } from './graph.js';
+import { showHostTable } from './hosts_panel.js';
 import { clusterHref, fetchCase, showLineage } from './lineage.js';
 import { showMembers } from './members.js';
 import { normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode, uidOf } from './model.js';
+import { relationButtons } from './relations.js';
 import { Triage } from './triage.js';
 
-/**
- * One row of "Why it scored high": the feature in words (the API's
- * `description`), its name as a small code label for whoever reads the
- * scorer, then value, fleet baseline and contribution.  API text is data:
- * text nodes only.
- */
-function featureRow(feature) {
-  const contribution = Number(feature.contribution ?? 0);
-  const meter = el('meter', { min: '0', max: '1', value: String(Math.min(1, Math.abs(contribution))) });
-  const name = String(feature.name ?? feature.label ?? '');
-  const description = String(feature.description ?? '').trim();
-  const label = description
-    ? el('td', { class: 'feature' }, el('span', { class: 'feature-text', text: description }), ' ',
-      el('code', { class: 'feature-name', title: 'feature name', text: name }))
-    : el('td', { class: 'feature' }, el('code', { class: 'feature-name', text: name }));
-  return el(
-    'tr',
-    { dataset: { feature: name } },
-    label,
-    el('td', { class: 'num', text: fmtNumber(feature.value) }),
-    el('td', { class: 'num', text: fmtNumber(feature.baseline) }),
-    el('td', { class: 'num' }, meter, ` ${fmtNumber(contribution)}`),
-  );
-}
-
-// Events fetched per click: enough to read, bounded so a 1,000-host edge
-// does not turn into 1,000 journal reads.
+// Events fetched per click (and per "load more"): enough to read, bounded so
+// a 1,000-host edge does not turn into 1,000 journal reads at once.
 const EVIDENCE_FETCH_MAX = 200;
 const EVIDENCE_BATCH = 100;
 
@@ -82,7 +60,19 @@ export class ClusterView {
     byId('tool-layout').addEventListener('click', () => this.graph.relayout());
     byId('tool-fit').addEventListener('click', () => this.graph.fit());
     byId('copy-cypher').addEventListener('click', () => this.copy(asCypher(this.graph.visibleEntities(), { clusterId: this.cluster?.id }).text));
-    byId('copy-python').addEventListener('click', () => this.copy(asPython(this.graph.visibleEntities(), { clusterId: this.cluster?.id }).text));
+    byId('copy-python').addEventListener('click', async () => {
+      const store = await serviceStore();
+      await this.copy(asPython(this.graph.visibleEntities(), { clusterId: this.cluster?.id, store }).text);
+    });
+    byId('export-case').addEventListener('click', async () => {
+      if (!this.cluster) return;
+      try {
+        const size = await exportCase(this.cluster.id);
+        this.status(`case ${this.cluster.id} exported (${Math.ceil(size / 1024)} KB of JSON)`);
+      } catch (error) {
+        this.status(`could not export the case: ${error.message}`);
+      }
+    });
   }
 
   async copy(text) {
@@ -118,7 +108,9 @@ export class ClusterView {
     // replaceState: no hashchange (no second load), and Back skips the old id.
     if (cluster.id !== id) window.history.replaceState(null, '', clusterHref(cluster.id));
     showLineage(byId('cluster-lineage'), cluster, cluster.id !== id ? id : null);
-    showMembers(cluster.members, (member) => this.showMember(member));
+    const graph = normaliseGraph(detail);
+    const drawnNodes = new Map(graph.nodes.map((n) => [n.id, n]));
+    showMembers(cluster.members, (member) => this.showMember(member), (member) => drawnNodes.get(uidOf(member.type, member.key)));
     this.events = normaliseEvents(detail);
     byId('cluster-title').textContent = `Risk ${cluster.score.toFixed(1)} · ${cluster.host_count} hosts`;
     setText(byId('cluster-summary'), cluster.summary);
@@ -127,24 +119,30 @@ export class ClusterView {
       cluster.active ? null : el('span', { class: 'badge inactive', title: 'the last detection did not produce this cluster', text: 'no longer detected' }),
       `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`,
     );
-    fill(byId('explanation-table').tBodies[0], cluster.features.map(featureRow));
-    showChecks(byId('explanation-table'), checksOf(raw));
+    showFeatures(cluster.features);
+    showChecks(checksOf(raw));
     byId('explanation-table').closest('details').hidden = false;
+    byId('export-case').hidden = false;
     this.resetPanels();
-    const graph = normaliseGraph(detail);
     await this.graph.load(graph);
     performance.mark('graph-laid-out');
     byId('tool-hosts').hidden = !this.graph.hostGroup;
     byId('tool-hosts').textContent = 'Expand hosts';
     this.triage.show(cluster);
+    serviceStore(); // asked now, so "Copy as Python" answers at once
     document.body.dataset.state = 'cluster-ready';
     await new Promise((resolve) => requestAnimationFrame(() => resolve()));
     performance.mark('cluster-interactive');
   }
 
-  /** An exploration without a cluster, starting from one entity. */
-  async explore(entity) {
-    if (this.cluster !== null || !this.graph.cy) {
+  /**
+   * An exploration without a cluster, starting from one entity.
+   * @param {?Object} entity  an entity ({type, key, value}) to add, or null
+   * @param {{fresh?: boolean}} options  `fresh`: start from an empty graph
+   *   even if an exploration is shown (a new address)
+   */
+  async explore(entity, { fresh = false } = {}) {
+    if (fresh || this.cluster !== null || !this.graph.cy) {
       this.cluster = null;
       this.events = new Map();
       byId('cluster-title').textContent = 'Exploration';
@@ -152,6 +150,8 @@ export class ClusterView {
       byId('cluster-meta').textContent = '';
       showLineage(byId('cluster-lineage'), null);
       showMembers([], null);
+      showChecks([]);
+      byId('export-case').hidden = true;
       byId('explanation-table').closest('details').hidden = true;
       this.triage.show(null);
       this.resetPanels();
@@ -240,19 +240,42 @@ export class ClusterView {
     byId('tool-hosts').textContent = expanded ? 'Collapse hosts' : 'Expand hosts';
     byId('hosts-panel').hidden = !expanded;
     if (!expanded) return;
-    const rows = hostRows(group.hosts, group.hostEdges);
-    byId('hosts-title').textContent = rows.length > HOSTS_DRAWN_MAX
-      ? `Hosts (${rows.length}; drawn one by one up to ${HOSTS_DRAWN_MAX})`
-      : `Hosts (${rows.length})`;
-    fill(byId('hosts-table').tBodies[0], rows.map((r) => el(
-      'tr',
-      { dataset: { host: r.name } },
-      el('td', { class: 'mono', text: r.name }),
-      el('td', { class: 'num', text: String(r.relations) }),
-      el('td', { class: 'num', text: String(r.events) }),
-      el('td', { text: fmtTime(r.first_seen) }),
-      el('td', { text: fmtTime(r.last_seen) }),
-    )));
+    const cluster = this.cluster;
+    const members = cluster ? [...cluster.members, ...(cluster.pivot ? [cluster.pivot] : [])] : [];
+    showHostTable(group, new Set(members.map((m) => uidOf(m.type, m.key))), (row) => this.showHost(row));
+  }
+
+  /**
+   * A host of the host table: its node selected and centred with its details
+   * and evidence; a host not drawn (more than HOSTS_DRAWN_MAX) gets the same
+   * panels from the edges the aggregate holds.
+   */
+  showHost(row) {
+    const cy = this.graph.cy;
+    const node = cy?.getElementById(row.id);
+    if (node && !node.empty()) {
+      cy.elements().unselect();
+      node.select();
+      // Close enough to read the host and its neighbours' names.
+      if (cy.zoom() < 1) cy.zoom(1);
+      cy.center(node);
+      this.select(node);
+      return;
+    }
+    const edges = this.graph.hostGroup?.hostEdges.filter((e) => e.source === row.id || e.target === row.id) ?? [];
+    const panel = byId('selection');
+    fill(panel, this.definitionList([
+      ['type', 'host'],
+      ['value', row.name],
+      ['relations', String(row.relations)],
+      ['events', String(row.events)],
+      ['first contact with the cluster', fmtTime(row.first_contact) || '—'],
+      ['first seen (any relation)', fmtTime(row.first_seen)],
+      ['last seen', fmtTime(row.last_seen)],
+    ]), el('p', { class: 'muted', text: 'Not drawn in the graph (too many hosts): the details come from the host table.' }));
+    this.evidenceFor(`host ${row.name}`, edges.flatMap((e) => e.evidence));
+    this.loadPrevalenceOf('host', row.key, panel, () => true);
+    panel.closest('details').scrollIntoView({ block: 'nearest' });
   }
 
   select(target) {
@@ -260,6 +283,8 @@ export class ClusterView {
     if (!target) {
       return;
     }
+    // The panel may be below the checks and the triage form: bring it into view.
+    panel.closest('details').scrollIntoView({ block: 'nearest' });
     const data = target.data();
     if (target.isNode()) {
       const edges = target.connectedEdges();
@@ -273,7 +298,13 @@ export class ClusterView {
       ];
       fill(panel, this.definitionList(rows), data.type === 'aggregate'
         ? el('button', { type: 'button', text: `Expand ${data.value}`, onclick: () => this.graph.toggleAggregate(target.id()) })
-        : el('button', { type: 'button', text: 'Expand neighbours', onclick: () => this.expand(target) }));
+        : el('button', { type: 'button', text: 'Expand neighbours', onclick: () => this.expand(target) }),
+      // The edges as buttons: their evidence without a mouse on the canvas.
+      relationButtons(target, (edge) => {
+        this.graph.cy.elements().unselect();
+        edge.select();
+        this.select(edge);
+      }));
       this.evidenceFor(`${data.type} ${data.value}`, ids);
       if (data.type !== 'aggregate') this.loadPrevalence(target, panel);
     } else {
@@ -288,27 +319,59 @@ export class ClusterView {
         ['last seen', fmtTime(data.last_seen)],
       ];
       if (data.aggregate) rows.push(['hosts', String(data.hosts)]);
-      fill(panel, this.definitionList(rows));
+      fill(panel, this.definitionList(rows), el('button', {
+        type: 'button',
+        class: 'back-to-node',
+        text: `Back to ${shorten(source, 40)}`,
+        onclick: () => {
+          this.graph.cy.elements().unselect();
+          target.source().select();
+          this.select(target.source());
+        },
+      }));
       this.evidenceFor(`${source} ${data.type} ${dest}`, data.evidence || []);
     }
   }
 
-  /** Show the evidence of a click now, then again once missing events are fetched. */
+  /**
+   * Show the evidence of a click now, then again once the first missing
+   * events are fetched; "load more" fetches the next EVIDENCE_FETCH_MAX.
+   */
   async evidenceFor(caption, ids) {
     const token = (this.evidenceToken = (this.evidenceToken ?? 0) + 1);
+    this.evidenceShown = { caption, ids, token };
+    this.unavailable = this.unavailable ?? new Set();
+    this.renderEvidence({ loading: true });
+    await this.loadMoreEvidence(token);
+  }
+
+  /** The shown evidence again; no "load more" while a load is under way. */
+  renderEvidence({ loading = false } = {}) {
+    const { caption, ids } = this.evidenceShown;
+    showEvidence(caption, ids, this.events, {
+      unavailable: this.unavailable,
+      batch: EVIDENCE_FETCH_MAX,
+      onMore: loading ? null : () => this.loadMoreEvidence(this.evidenceShown.token),
+    });
+  }
+
+  /** Fetch the next EVIDENCE_FETCH_MAX events of the shown evidence (by id, /v1/evidence). */
+  async loadMoreEvidence(token) {
     document.body.dataset.evidence = 'loading';
-    showEvidence(caption, ids, this.events);
-    const missing = [...new Set(ids)].filter((id) => !this.events.has(id)).slice(0, EVIDENCE_FETCH_MAX);
+    const { ids } = this.evidenceShown;
+    const missing = [...new Set(ids)].filter((id) => !this.events.has(id) && !this.unavailable.has(id)).slice(0, EVIDENCE_FETCH_MAX);
     for (let i = 0; i < missing.length; i += EVIDENCE_BATCH) {
       try {
         const answer = await api('/v1/evidence', { params: { ids: missing.slice(i, i + EVIDENCE_BATCH) } });
         for (const event of answer.items || []) this.events.set(String(event.id), event);
+        // Ids the journal does not hold: not asked for again by "load more".
+        for (const id of answer.missing || []) this.unavailable.add(String(id));
       } catch {
         break; // the ids stay listed; the table says they were not loaded
       }
     }
     if (token !== this.evidenceToken) return;
-    if (missing.length) showEvidence(caption, ids, this.events);
+    this.renderEvidence();
     document.body.dataset.evidence = 'ready';
   }
 
@@ -316,10 +379,16 @@ export class ClusterView {
     return el('dl', { class: 'kv' }, rows.map(([k, v]) => [el('dt', { text: k }), el('dd', { class: 'mono', text: v ?? '' })]));
   }
 
-  async loadPrevalence(node, panel) {
+  loadPrevalence(node, panel) {
+    return this.loadPrevalenceOf(node.data('type'), node.data('key'), panel,
+      () => this.graph.selected()?.id?.() === node.id() || node.selected());
+  }
+
+  /** Add the fleet prevalence of an entity to `panel` while `current()` says it is still shown. */
+  async loadPrevalenceOf(type, key, panel, current) {
     try {
-      const info = await api(entityPath(node.data('type'), node.data('key')));
-      if (this.graph.selected()?.id?.() !== node.id() && !node.selected()) return;
+      const info = await api(entityPath(type, key));
+      if (!current()) return;
       const prevalence = info.prevalence ?? info;
       const hosts = prevalence.hosts ?? prevalence.host_count;
       const rows = [

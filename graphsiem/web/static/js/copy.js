@@ -85,11 +85,34 @@ export function asCypher(entities, { clusterId } = {}) {
 }
 
 /**
+ * The `open_store(...)` line for the service's store (/v1/store), without
+ * credentials: a Neo4j user and password come from the same GRAPHSIEM_NEO4J_*
+ * variables the service reads.  Unknown: a placeholder the analyst must edit.
+ * @param {?{kind: string, spec: string, data_dir: string, database: ?string}} store
+ * @returns {string[]}
+ */
+function openStoreLines(store) {
+  if (!store || typeof store.spec !== 'string') {
+    return [
+      '# The service did not say which store it uses: put its spec and data directory here.',
+      'store = open_store("embedded", data_dir="<the service\'s data directory>", reading=True)',
+    ];
+  }
+  const py = (value) => literal(String(value ?? ''), { python: true });
+  const lines = [`# The service's store (${store.kind}), read only.`];
+  if (store.kind === 'neo4j') {
+    lines.push(`# User and password from GRAPHSIEM_NEO4J_USER / GRAPHSIEM_NEO4J_PASSWORD; database ${py(store.database ?? 'neo4j')} from GRAPHSIEM_NEO4J_DATABASE.`);
+  }
+  lines.push(`store = open_store(${py(store.spec)}, data_dir=${py(store.data_dir)}, reading=True)`);
+  return lines;
+}
+
+/**
  * Python for a notebook: the same view through the GraphSIEM library.
  * @param {Array<{type, key}>} entities
- * @param {{clusterId?: string}} context
+ * @param {{clusterId?: string, store?: Object}} context  `store`: /v1/store's answer
  */
-export function asPython(entities, { clusterId } = {}) {
+export function asPython(entities, { clusterId, store = null } = {}) {
   const keys = [...new Map(entities.map((e) => [`${e.type}:${e.key}`, [e.type, e.key]])).values()]
     .sort((a, b) => `${a[0]}:${a[1]}`.localeCompare(`${b[0]}:${b[1]}`));
   const lines = [
@@ -98,8 +121,7 @@ export function asPython(entities, { clusterId } = {}) {
       : `# GraphSIEM exploration view: ${keys.length} entities.`,
     'from graphsiem.store import open_store',
     '',
-    '# The store the service uses: e.g. "embedded:.graphsiem" or "neo4j://localhost:7687".',
-    'store = open_store("embedded:.graphsiem")',
+    ...openStoreLines(store),
     'keys = [',
     ...keys.map(([type, key]) => `    (${literal(type, { python: true })}, ${literal(key, { python: true })}),`),
     ']',

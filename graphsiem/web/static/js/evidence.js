@@ -22,41 +22,64 @@ function rawText(event) {
   return typeof raw === 'string' ? raw : JSON.stringify(raw, null, 2);
 }
 
+function timeOf(event) {
+  const value = event.ts ?? event.timestamp ?? event.time;
+  const ms = typeof value === 'number' ? value * 1000 : Date.parse(value ?? '');
+  return Number.isNaN(ms) ? Infinity : ms;
+}
+
 /**
- * Show the events with ids `ids`, looked up in `events` (id -> event).
+ * Show the events with ids `ids`, looked up in `events` (id -> event), oldest
+ * first; the ids not loaded yet are listed after them with a "load more".
  * @param {string} caption  what was clicked
  * @param {string[]} ids
  * @param {Map<string, Object>} events
+ * @param {{unavailable?: Set<string>, batch?: number, onMore?: Function}} options
+ *   `unavailable`: ids the journal does not hold; `onMore`: loads the next
+ *   `batch` events (no button without it)
  */
-export function showEvidence(caption, ids, events) {
+export function showEvidence(caption, ids, events, { unavailable = new Set(), batch = 200, onMore = null } = {}) {
   const unique = [...new Set(ids)];
   const found = unique.filter((id) => events.has(id));
-  const missing = unique.length - found.length;
+  const notLoaded = unique.filter((id) => !events.has(id) && !unavailable.has(id));
+  const gone = unique.length - found.length - notLoaded.length;
   setText(byId('evidence-caption'), `${caption}: ${unique.length} evidence event${unique.length === 1 ? '' : 's'}`
-    + (missing ? ` (${missing} not loaded, listed by id)` : ''));
-  const rows = found.slice(0, 500).map((id) => {
-    const event = events.get(id);
-    return el(
-      'tr',
-      { dataset: { eventId: id } },
-      el('td', { text: fmtTime(event.ts ?? event.timestamp ?? event.time) }),
-      el('td', { text: event.source ?? '' }),
-      el('td', { text: event.kind ?? '' }),
-      el('td', { text: event.host ?? '' }),
-      el(
-        'td',
-        { class: 'evidence-detail' },
-        el('div', { class: 'mono', text: summaryOf(event) }),
-        el('details', {}, el('summary', { text: 'raw event' }), el('pre', { class: 'raw', text: rawText(event), lines: true })),
-      ),
-    );
-  });
-  const idRows = unique.filter((id) => !events.has(id)).slice(0, 100).map((id) => el(
+    + (found.length < unique.length ? `, ${found.length} shown oldest first` : '')
+    + (notLoaded.length ? ` (${notLoaded.length} not loaded yet)` : '')
+    + (gone ? ` (${gone} no longer in the journal)` : ''));
+  // Time order: the sequence of a campaign reads top to bottom.
+  const ordered = found.map((id) => [id, events.get(id)]).sort((a, b) => timeOf(a[1]) - timeOf(b[1]));
+  const rows = ordered.map(([id, event]) => el(
+    'tr',
+    { dataset: { eventId: id } },
+    el('td', { text: fmtTime(event.ts ?? event.timestamp ?? event.time) }),
+    el('td', { text: event.source ?? '' }),
+    el('td', { text: event.kind ?? '' }),
+    el('td', { text: event.host ?? '' }),
+    el(
+      'td',
+      { class: 'evidence-detail' },
+      el('div', { class: 'mono', text: summaryOf(event) }),
+      el('details', {}, el('summary', { text: 'raw event' }), el('pre', { class: 'raw', text: rawText(event), lines: true })),
+    ),
+  ));
+  const more = notLoaded.length && onMore ? el('tr', { class: 'load-more' }, el('td', { colspan: '5' }, el('button', {
+    type: 'button',
+    id: 'evidence-more',
+    text: `Load ${Math.min(batch, notLoaded.length)} more (${notLoaded.length} not loaded)`,
+    onclick: (e) => {
+      e.currentTarget.disabled = true;
+      onMore();
+    },
+  }))) : null;
+  // Not loaded yet first, then those the journal no longer holds: listed by id.
+  const absent = unique.filter((id) => unavailable.has(id) && !events.has(id));
+  const idRows = [...notLoaded, ...absent].slice(0, 100).map((id) => el(
     'tr',
     { class: 'missing', dataset: { eventId: id } },
-    el('td', { colspan: '5', class: 'mono', text: `event ${id}` }),
+    el('td', { colspan: '5', class: 'mono', text: unavailable.has(id) ? `event ${id} (not in the journal)` : `event ${id}` }),
   ));
-  fill(byId('evidence-table').tBodies[0], rows, idRows);
+  fill(byId('evidence-table').tBodies[0], rows, more, idRows);
 }
 
 export function clearEvidence() {

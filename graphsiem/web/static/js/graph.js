@@ -21,17 +21,21 @@ const TYPE_STYLE = {
   aggregate: { shape: 'round-octagon', color: '#9c755f' },
 };
 
-function stylesheet() {
+/**
+ * The graph's stylesheet, labels `nodeFont` / `edgeFont` high in model units
+ * (GraphView.scaleLabels raises them as the view zooms out).
+ */
+function stylesheet({ nodeFont = 10, edgeFont = 8 } = {}) {
   const rules = [
     {
       selector: 'node',
       style: {
         label: 'data(label)',
-        'font-size': 10,
+        'font-size': nodeFont,
         'text-valign': 'bottom',
         'text-margin-y': 3,
         'text-wrap': 'ellipsis',
-        'text-max-width': 160,
+        'text-max-width': 16 * nodeFont,
         width: 26,
         height: 26,
         'background-color': '#888',
@@ -51,22 +55,21 @@ function stylesheet() {
         'line-color': '#aaa',
         'target-arrow-color': '#aaa',
         label: 'data(label)',
-        'font-size': 8,
+        'font-size': edgeFont,
         color: '#555',
         'text-rotation': 'autorotate',
         'min-zoomed-font-size': 5,
       },
     },
     // Thousands of edges: straight, unlabelled, no arrows (far cheaper to draw).
-    { selector: 'node.dense', style: { label: '' } },
     { selector: 'node.expanded', style: { 'border-style': 'dashed', 'border-width': 4 } },
     { selector: 'edge.dense', style: { 'curve-style': 'haystack', 'haystack-radius': 0, label: '', 'target-arrow-shape': 'none', width: 1 } },
     { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#111' } },
     { selector: 'edge:selected', style: { 'line-color': '#111', 'target-arrow-color': '#111', width: 4 } },
     { selector: 'node.pinned', style: { 'border-style': 'double', 'border-width': 5, 'border-color': '#c00' } },
     // Name and short digest fit whole (the default width would cut the digest).
-    { selector: 'node[digest]', style: { 'text-max-width': 220 } },
-    { selector: 'node[type = "aggregate"]', style: { width: 54, height: 54, 'font-size': 13, 'font-weight': 'bold' } },
+    { selector: 'node[digest]', style: { 'text-max-width': 22 * nodeFont } },
+    { selector: 'node[type = "aggregate"]', style: { width: 54, height: 54, 'font-size': 1.3 * nodeFont, 'font-weight': 'bold' } },
   ];
   for (const [type, { shape, color }] of Object.entries(TYPE_STYLE)) {
     rules.push({ selector: `node[type = "${type}"]`, style: { shape, 'background-color': color } });
@@ -121,8 +124,25 @@ function edgeElement(edge) {
   };
 }
 
-// Past this many host edges the expanded view draws them the cheap way.
+// Past this many host edges the expanded view draws the edges the cheap way
+// (straight, unlabelled).  Host nodes keep their labels: at most
+// HOSTS_DRAWN_MAX are drawn, and a host the analyst cannot name cannot be
+// followed (review R4, item 6).
 const DENSE_EDGES = 300;
+// Labels are drawn at least this many screen pixels high however far the view
+// is zoomed out (Cytoscape scales them with the zoom: 5-6 px at a fitted
+// cluster, review R4 item 7) ...
+const NODE_LABEL_MIN_PX = 11;
+const EDGE_LABEL_MIN_PX = 9;
+const NODE_FONT = 10;
+const EDGE_FONT = 8;
+// ... while this many nodes at most are drawn; past it, text would be most of
+// the drawing cost and a wall of overlapping words (labels then shrink with
+// the zoom and vanish below 5 px, as before).
+const LABELS_SCALED_MAX = 400;
+// Hosts of an opened host aggregate are laid on a grid of cells this large
+// (model units), so that their labels do not overlap.
+const HOST_CELL = { width: 170, height: 50 };
 // Past this many hosts, expanding lists them in the host table only: a ring
 // of thousands of nodes costs seconds to draw and tells the analyst nothing
 // the table does not.
@@ -183,6 +203,8 @@ export class GraphView {
     this.cy.on('tap', (evt) => {
       if (evt.target === this.cy) this.hooks.onSelect?.(null);
     });
+    this.labelSizes = null;
+    this.cy.on('viewport', () => this.scaleLabels());
     this.history = [];
     this.hooks.onHistory?.(0);
     return this.relayout();
@@ -213,7 +235,25 @@ export class GraphView {
       resolve();
     }));
     layout.run();
-    return done;
+    return done.then(() => this.scaleLabels());
+  }
+
+  /**
+   * Keep labels at least NODE_LABEL_MIN_PX / EDGE_LABEL_MIN_PX high on screen:
+   * their font size in model units grows as the view zooms out (up to
+   * LABELS_SCALED_MAX nodes drawn).
+   */
+  scaleLabels() {
+    const cy = this.cy;
+    if (!cy) return;
+    const zoom = cy.zoom();
+    const scaled = cy.nodes().length <= LABELS_SCALED_MAX;
+    const node = scaled ? Math.max(NODE_FONT, NODE_LABEL_MIN_PX / zoom) : NODE_FONT;
+    const edge = scaled ? Math.max(EDGE_FONT, EDGE_LABEL_MIN_PX / zoom) : EDGE_FONT;
+    const sizes = `${node.toFixed(1)}|${edge.toFixed(1)}`;
+    if (sizes === this.labelSizes) return;
+    this.labelSizes = sizes;
+    cy.style(stylesheet({ nodeFont: node, edgeFont: edge }));
   }
 
   /**
@@ -321,16 +361,29 @@ export class GraphView {
     const edges = view.edges.filter((e) => drawn.has(e.source) && drawn.has(e.target));
     const center = (opened && positions.get(opened)) || { x: 0, y: 0 };
     const fresh = nodes.filter((n) => !positions.has(n.id));
-    const ring = Math.max(80, fresh.length * 3);
-    fresh.forEach((n, i) => positions.set(n.id, {
-      x: center.x + ring * Math.cos((2 * Math.PI * i) / fresh.length),
-      y: center.y + ring * Math.sin((2 * Math.PI * i) / fresh.length),
-    }));
+    if (opened === AGGREGATE_ID && fresh.length > 24) {
+      // Many hosts: rows of a grid below where the aggregate was, wide enough
+      // for each name (a ring of 200 put them 13 px apart on screen).
+      // Wider than tall: the members sit above, and the view is landscape.
+      const columns = Math.ceil(Math.sqrt(fresh.length * 2.5 * (HOST_CELL.height / HOST_CELL.width)));
+      const others = cy.nodes().filter((n) => n.id() !== AGGREGATE_ID);
+      const top = (others.empty() ? center.y : others.boundingBox({ includeLabels: false }).y2) + 2 * HOST_CELL.height;
+      fresh.forEach((n, i) => positions.set(n.id, {
+        x: center.x + ((i % columns) - (columns - 1) / 2) * HOST_CELL.width,
+        y: top + Math.floor(i / columns) * HOST_CELL.height,
+      }));
+    } else {
+      const ring = Math.max(80, fresh.length * 3);
+      fresh.forEach((n, i) => positions.set(n.id, {
+        x: center.x + ring * Math.cos((2 * Math.PI * i) / fresh.length),
+        y: center.y + ring * Math.sin((2 * Math.PI * i) / fresh.length),
+      }));
+    }
     const dense = edges.length > DENSE_EDGES;
     cy.batch(() => {
       cy.elements().remove();
       cy.add([
-        ...nodes.map((n) => ({ ...nodeElement(n), position: positions.get(n.id), classes: dense && n.type === 'host' ? 'dense' : '' })),
+        ...nodes.map((n) => ({ ...nodeElement(n), position: positions.get(n.id) })),
         ...edges.map((e) => ({ ...edgeElement(e), classes: dense ? 'dense' : '' })),
       ]);
       cy.nodes().forEach((n) => {
@@ -338,6 +391,7 @@ export class GraphView {
       });
     });
     this.fit();
+    this.scaleLabels();
   }
 
   /** Open or close one aggregate. */

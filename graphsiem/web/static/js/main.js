@@ -1,8 +1,10 @@
 // Entry point: sign-in, routing (#/ queue, #/clusters/<id>, #/clusters/<id>/as-was,
-// #/explore) and search.  #/clusters/<id> of a case continued under another id
+// #/explore/<type>/<key>[/<type>/<key>…]) and search.  An exploration's
+// address names the entities it started from (picked in the search), so a
+// reload or a shared link opens them again.  #/clusters/<id> of a case continued under another id
 // leads to the live case; /as-was shows the old id itself (lineage.js).
 
-import { api, auth, ApiError } from './api.js';
+import { api, auth, ApiError, entityPath } from './api.js';
 import { ClusterView } from './cluster.js';
 import { byId, el, fill, setText, shorten } from './dom.js';
 import { entityLabel } from './entity_label.js';
@@ -10,6 +12,7 @@ import { Queue } from './queue.js';
 
 let queue;
 let clusterView;
+const SEARCH_LIMIT = 20;
 
 function showOnly(section) {
   for (const id of ['signin', 'queue', 'cluster']) byId(id).hidden = id !== section;
@@ -46,12 +49,46 @@ async function route() {
   } else if (hash.startsWith('#/explore')) {
     queue.stop();
     showOnly('cluster');
-    await clusterView.explore(null);
+    await restoreExploration(exploredIn(hash));
   } else {
     showOnly('queue');
     queue.start();
     document.body.dataset.state = 'queue';
   }
+}
+
+/** The [type, key] pairs an exploration address names (see the top of this file). */
+function exploredIn(hash) {
+  const parts = hash.slice('#/explore'.length).split('/').filter(Boolean);
+  const pairs = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    try {
+      pairs.push([decodeURIComponent(parts[i]), decodeURIComponent(parts[i + 1])]);
+    } catch {
+      // A damaged part of a hand-edited address: the other entities still open.
+    }
+  }
+  return pairs;
+}
+
+function explorationHref(pairs) {
+  return `#/explore${pairs.map(([type, key]) => `/${encodeURIComponent(type)}/${encodeURIComponent(key)}`).join('')}`;
+}
+
+/** Open the exploration of `pairs` again: each entity read back from the API, then expanded. */
+async function restoreExploration(pairs) {
+  await clusterView.explore(null, { fresh: true });
+  const missing = [];
+  for (const [type, key] of pairs) {
+    try {
+      const info = await api(entityPath(type, key));
+      await clusterView.addEntity({ type: info.type, key: info.key, value: info.value, props: info.props ?? {} });
+    } catch {
+      missing.push(`${type} ${key}`);
+    }
+  }
+  if (missing.length) clusterView.status(`not found any more: ${missing.join(', ')}`);
+  document.body.dataset.state = 'explore-ready';
 }
 
 async function signIn(event) {
@@ -87,9 +124,13 @@ async function search(event) {
     return;
   }
   try {
-    const answer = await api('/v1/entities', { params: { q, limit: 20 } });
+    const answer = await api('/v1/entities', { params: { q, limit: SEARCH_LIMIT } });
     const items = Array.isArray(answer) ? answer : answer.entities ?? answer.items ?? answer.results ?? [];
-    fill(list, items.length
+    // The API lists an exact match first; past the limit it says `truncated`.
+    const more = answer.truncated
+      ? el('li', { class: 'search-truncated muted', role: 'status', text: `Only the first ${items.length} matches are listed: refine the search to see the others.` })
+      : null;
+    fill(list, more, items.length
       ? items.map((entity) => el(
         'li',
         {},
@@ -110,15 +151,25 @@ async function search(event) {
   }
 }
 
-async function pick(entity) {
+async function pick(hit) {
   byId('search-results').hidden = true;
+  // What matched and the snippet describe the search, not the entity: not
+  // shown among its properties.
+  const { matched: _matched, snippet: _snippet, ...entity } = hit;
+  const pair = [String(entity.type), String(entity.key)];
   if (byId('cluster').hidden) {
     // Start an exploration; the hash change must not reload the view.
-    window.history.pushState(null, '', '#/explore');
+    window.history.pushState(null, '', explorationHref([pair]));
     queue.stop();
     showOnly('cluster');
-    await clusterView.explore(entity);
+    await clusterView.explore(entity, { fresh: true });
   } else {
+    if (window.location.hash.startsWith('#/explore')) {
+      // The address keeps every entity picked into this exploration.
+      const pairs = exploredIn(window.location.hash);
+      if (!pairs.some(([t, k]) => t === pair[0] && k === pair[1])) pairs.push(pair);
+      window.history.replaceState(null, '', explorationHref(pairs));
+    }
     await clusterView.addEntity(entity);
   }
 }

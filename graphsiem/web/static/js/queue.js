@@ -15,6 +15,9 @@ import { emptyQueueHint } from './queue_hint.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 10;
+// Filters and sort kept in this tab (sessionStorage, like the key): a reload
+// shows the same queue.
+const VIEW_KEY = 'graphsiem.queueView';
 
 function pollInterval() {
   // Tests and demos may poll faster; never below 500 ms.
@@ -32,12 +35,54 @@ export class Queue {
     this.sort = { key: 'score', descending: true };
     this.timer = null;
     this.loading = false;
+    this.shown = null; // what the table shows now (render skips an identical one)
+    // Each header's button sorts (Tab reaches it, Enter or Space presses it).
     byId('queue-table').querySelectorAll('th[data-sort]').forEach((th) => {
       th.addEventListener('click', () => this.sortBy(th.dataset.sort));
     });
-    byId('queue-filters').addEventListener('change', () => this.refresh());
+    this.restoreView();
+    byId('queue-filters').addEventListener('change', () => {
+      this.saveView();
+      this.refresh();
+    });
     byId('queue-filters').addEventListener('submit', (e) => e.preventDefault());
-    byId('filter-text').addEventListener('input', () => this.render());
+    byId('filter-text').addEventListener('input', () => {
+      this.saveView();
+      this.render();
+    });
+  }
+
+  /** Keep the filters and the sort for a reload of this tab. */
+  saveView() {
+    const view = {
+      minScore: byId('filter-min-score').value,
+      status: byId('filter-status').value,
+      verdict: byId('filter-verdict').value,
+      text: byId('filter-text').value,
+      inactive: byId('filter-inactive').checked,
+      sort: this.sort,
+    };
+    sessionStorage.setItem(VIEW_KEY, JSON.stringify(view));
+  }
+
+  restoreView() {
+    let view = null;
+    try {
+      view = JSON.parse(sessionStorage.getItem(VIEW_KEY) || 'null');
+    } catch {
+      view = null; // a damaged entry: start from the defaults
+    }
+    if (!view || typeof view !== 'object') return;
+    byId('filter-min-score').value = String(view.minScore ?? '0');
+    byId('filter-status').value = String(view.status ?? '');
+    byId('filter-verdict').value = String(view.verdict ?? '');
+    byId('filter-text').value = String(view.text ?? '');
+    byId('filter-inactive').checked = Boolean(view.inactive);
+    const sort = view.sort;
+    if (sort && typeof sort.key === 'string' && byId('queue-table').querySelector(`th[data-sort="${CSS.escape(sort.key)}"]`)) {
+      this.sort = { key: sort.key, descending: Boolean(sort.descending) };
+      this.markSorted();
+    }
   }
 
   start() {
@@ -57,8 +102,17 @@ export class Queue {
     this.seen = null;
     this.fresh.clear();
     this.emptyHint = null;
+    this.shown = null;
     fill(byId('queue-body'));
     byId('queue-empty').hidden = true;
+  }
+
+  /** Whether the analyst has text selected in the queue table (a re-render would clear it). */
+  selecting() {
+    const selection = window.getSelection();
+    if (!selection || selection.isCollapsed || !selection.rangeCount) return false;
+    const table = byId('queue-table');
+    return table.contains(selection.anchorNode) || table.contains(selection.focusNode);
   }
 
   filters() {
@@ -112,9 +166,12 @@ export class Queue {
       this.clusters = clusters;
       this.emptyHint = clusters.length ? null : await this.explainEmpty(filters);
       const inactive = clusters.filter((c) => !c.active).length;
+      const paused = this.selecting();
       status.textContent = `${clusters.length} clusters${inactive ? ` (${inactive} no longer detected)` : ''}`
-        + ` · updated ${new Date().toISOString().slice(11, 19)}Z`;
-      this.render();
+        + ` · updated ${new Date().toISOString().slice(11, 19)}Z`
+        + (paused ? ' · table not redrawn while text is selected in it' : '');
+      // Redrawing under a selection would clear it; the next poll catches up.
+      if (!paused) this.render();
     } catch (error) {
       setText(status, `Could not load clusters: ${error.message}`);
     } finally {
@@ -144,11 +201,17 @@ export class Queue {
 
   sortBy(key) {
     this.sort = this.sort.key === key ? { key, descending: !this.sort.descending } : { key, descending: key === 'score' || key === 'host_count' || key === 'last_seen' };
+    this.markSorted();
+    this.saveView();
+    this.render();
+  }
+
+  markSorted() {
+    const { key, descending } = this.sort;
     byId('queue-table').querySelectorAll('th[data-sort]').forEach((th) => {
-      if (th.dataset.sort === key) th.setAttribute('aria-sort', this.sort.descending ? 'descending' : 'ascending');
+      if (th.dataset.sort === key) th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
       else th.removeAttribute('aria-sort');
     });
-    this.render();
   }
 
   visible() {
@@ -173,8 +236,21 @@ export class Queue {
     });
   }
 
+  /**
+   * Draw the rows.  Skipped when they would be the same as those shown (the
+   * poll every 5 s must not reset focus or selection for nothing); when they
+   * change, the focused row keeps the focus by its cluster id.
+   */
   render() {
-    const rows = this.visible().map((c) => {
+    const visible = this.visible();
+    const hint = this.clusters.length ? 'No cluster matches the text filter.' : this.emptyHint;
+    const shown = JSON.stringify([hint, visible.map((c) => [
+      c.id, c.score, c.host_count, c.summary, c.first_seen, c.last_seen, c.status, c.verdict,
+      c.active, c.previous_ids, this.fresh.has(c.id)])]);
+    if (shown === this.shown) return;
+    this.shown = shown;
+    const focused = document.activeElement?.closest?.('#queue-body tr')?.dataset.clusterId ?? null;
+    const rows = visible.map((c) => {
       const open = () => this.onOpen(c.id);
       return el(
         'tr',
@@ -206,8 +282,8 @@ export class Queue {
       );
     });
     fill(byId('queue-body'), rows);
+    if (focused !== null) rows.find((row) => row.dataset.clusterId === focused)?.focus();
     const empty = byId('queue-empty');
-    const hint = this.clusters.length ? 'No cluster matches the text filter.' : this.emptyHint;
     empty.hidden = rows.length > 0 || !hint;
     setText(empty, rows.length ? '' : hint ?? '');
   }
