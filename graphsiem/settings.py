@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     # body_min_rate_bytes 0: the whole body within body_timeout_s.
     body_timeout_s: float = Field(60.0, gt=0.0)
     body_min_rate_bytes: int = Field(64 * 1024, ge=0)
+    # A gzip upload to /v1/files that decompresses to more than this is refused (413, nothing of
+    # it journaled): 502 KB of gzip made 8.9 MB of text and 69 MB of journal (review R5, item 5).
+    # A plain upload is bounded by max_upload_bytes alone.
+    max_upload_decompressed_bytes: int = Field(1024 * 1024 * 1024, ge=1024)
+    # Ingest (HTTP and syslog) is refused while the data directory's filesystem has less free
+    # than disk_min_free_bytes or disk_min_free_percent of its size, whichever is smaller (507,
+    # /readyz not ready): the journal never writes the disk's last bytes.  0 turns a floor off.
+    disk_min_free_bytes: int = Field(1024 * 1024 * 1024, ge=0)
+    disk_min_free_percent: float = Field(5.0, ge=0.0, le=100.0)
+
+    # HTTP connections (uvicorn): a connection that has not sent a request's headers within
+    # http_header_timeout_s of opening (or of its last response) is closed; an idle keep-alive
+    # connection after http_keep_alive_s; beyond http_limit_concurrency connections or requests
+    # at once, requests are answered 503.
+    http_header_timeout_s: float = Field(30.0, gt=0.0)
+    http_keep_alive_s: int = Field(5, ge=1)
+    http_limit_concurrency: int = Field(1000, ge=1)
 
     # Background projection of the journal into the graph: it waits until ingest
     # has been quiet for project_idle_s, but never lets accepted events wait
@@ -94,6 +111,11 @@ class Settings(BaseSettings):
     # a connection.
     syslog_max_inflight_batches: int = Field(4, ge=1)
     syslog_max_tcp_connections: int = Field(256, ge=1)
+    # A full listener closes its least recently active connection for a new one; an address at
+    # syslog_max_tcp_connections_per_peer closes its own.  A connection that sends nothing for
+    # syslog_tcp_idle_timeout_s is closed (senders reconnect when they have a message).
+    syslog_max_tcp_connections_per_peer: int = Field(32, ge=1)
+    syslog_tcp_idle_timeout_s: float = Field(300.0, gt=0.0)
 
     # Kerberos realm -> NetBIOS domain (GRAPHSIEM_REALM_DOMAINS='{"theshire.local": "theshire"}'):
     # a Kerberos principal of the realm is the user Windows names DOMAIN\name.  It wins over what

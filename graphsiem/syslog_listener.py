@@ -20,8 +20,12 @@ derived.  Messages go to the sink in bounded batches
 (:mod:`graphsiem.syslog_batches`): while ``max_inflight_batches`` are with the
 sink, TCP connections are paused (the senders wait, nothing is lost) and UDP
 datagrams are dropped, counted (``udp_dropped``, the API's ``/metrics``) and
-logged.  At most ``max_tcp_connections`` are served at once; one more is
-closed on arrival, counted.  :meth:`SyslogListener.stop` closes the open
+logged.  At most ``max_tcp_connections`` are served at once, at most
+``max_tcp_connections_per_peer`` from one address, and a connection silent for
+``idle_timeout_s`` is closed; a new connection beyond a limit closes the least
+recently active one (its address's own at the per-address limit) rather than
+being refused (:mod:`graphsiem.syslog_connections`), counted by reason.
+:meth:`SyslogListener.stop` closes the open
 connections after framing what they had sent.  The sink is the same ingest
 pipeline the HTTP API uses.
 """
@@ -33,9 +37,10 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from graphsiem.syslog_batches import Sink, SyslogBatcher
+from graphsiem.syslog_connections import OpenConnection, TcpConnections
 from graphsiem.syslog_ports import SyslogBindError, describe_bind_error
 
 log = logging.getLogger("graphsiem.syslog")
@@ -185,7 +190,10 @@ class ListenerMetrics(Protocol):
         """``messages`` not taken on ``transport`` because the sink was behind."""
 
     def count_syslog_refused_connection(self) -> None:
-        """A TCP connection closed on arrival: ``max_tcp_connections`` were open."""
+        """A TCP connection closed on arrival: the listener was stopping."""
+
+    def count_syslog_closed_connection(self, reason: str) -> None:
+        """An open TCP connection the listener closed: ``idle``, ``evicted`` or ``peer_limit``."""
 
 
 class _RateLimitedWarning:
@@ -250,7 +258,12 @@ class SyslogListener:
     max_inflight_batches : int
         Batches with the sink at once; beyond, TCP reads pause and UDP datagrams are dropped.
     max_tcp_connections : int
-        Open TCP connections; one more is closed on arrival, counted.
+        Open TCP connections; one more closes the least recently active one, counted.
+    max_tcp_connections_per_peer : int
+        Open TCP connections from one address; one more closes that address's least
+        recently active one, counted.
+    idle_timeout_s : float or None
+        A TCP connection that sends nothing for this long is closed, counted (``None``: never).
     metrics : ListenerMetrics, optional
         Counts dropped datagrams and refused connections (the API's ``/metrics``).
 
@@ -259,33 +272,42 @@ class SyslogListener:
     udp_dropped, tcp_refused, tcp_pauses : int
         Datagrams dropped and connections refused (both logged too), and how often the
         TCP connections were paused while the sink was behind.
+    tcp_closed : dict of str to int
+        Open connections the listener closed, by reason (``idle``, ``evicted``, ``peer_limit``).
     """
 
     def __init__(self, sink: Sink, *, host: str = "127.0.0.1", udp_port: int | None = None,
                  tcp_port: int | None = None, batch_records: int = 500, flush_s: float = 0.5,
                  max_message: int = 64 * 1024, max_inflight_batches: int = 4,
-                 max_tcp_connections: int = 256, metrics: ListenerMetrics | None = None,
+                 max_tcp_connections: int = 256, max_tcp_connections_per_peer: int = 32,
+                 idle_timeout_s: float | None = 300.0, metrics: ListenerMetrics | None = None,
                  warn_every_s: float = 10.0) -> None:
         self.host = host
         self.udp_port = udp_port
         self.tcp_port = tcp_port
         self.max_message = max_message
         self.max_tcp_connections = max_tcp_connections
+        self.idle_timeout_s = idle_timeout_s
         self.metrics = metrics
         self.batcher = SyslogBatcher(sink, batch_records=batch_records, flush_s=flush_s,
                                      max_inflight=max_inflight_batches)
         self.udp_dropped = 0
         self.tcp_refused = 0
         self.tcp_pauses = 0
+        self.tcp_closed = dict.fromkeys(("idle", "evicted", "peer_limit"), 0)
         self.drop_warning = _RateLimitedWarning(
             "syslog: dropped %d UDP datagrams (%d since start): the ingest sink is behind "
             "(max_inflight_batches reached)", warn_every_s)
         self._refusal_warning = _RateLimitedWarning(
-            "syslog: refused %d TCP connections (%d since start): max_tcp_connections are open",
+            "syslog: refused %d TCP connections (%d since start): the listener is stopping",
             warn_every_s)
+        self._eviction_warning = _RateLimitedWarning(
+            "syslog: closed %d least recently active TCP connections for new ones (%d since start): "
+            "max_tcp_connections or max_tcp_connections_per_peer were open", warn_every_s)
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.AbstractServer | None = None
-        self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
+        self._connections = TcpConnections(max_connections=max_tcp_connections,
+                                           max_per_peer=max_tcp_connections_per_peer)
         self._stopping = False
 
     async def start(self) -> None:
@@ -318,21 +340,26 @@ class SyslogListener:
 
     async def _handle_tcp(self, reader: asyncio.StreamReader,
                           writer: asyncio.StreamWriter) -> None:
-        if self._stopping or len(self._connections) >= self.max_tcp_connections:
-            # each connection may hold a read and a partial frame: their number is bounded too
+        if self._stopping:
             self.tcp_refused += 1
             self._refusal_warning.count()
             if self.metrics is not None:
                 self.metrics.count_syslog_refused_connection()
             writer.close()
             return
+        peer = writer.get_extra_info("peername")
+        # each connection may hold a read and a partial frame: their number is bounded, but a
+        # full listener makes room (the least recently active goes) instead of refusing senders
+        address = str(peer[0]) if isinstance(peer, tuple) else str(peer)
+        admission = self._connections.admit(address)
+        if admission.victim is not None:
+            self._close_connection(admission.victim, admission.reason)
         task = asyncio.current_task()
         assert task is not None  # a connection is served by a task of start_server's
-        self._connections[task] = writer
+        connection = self._connections.add(task, OpenConnection(writer=writer, peer=address))
         framer = TcpFramer(max_message=self.max_message)
-        peer = writer.get_extra_info("peername")
         try:
-            await self._read_frames(reader, writer, framer)
+            await self._read_frames(reader, connection, framer)
         except FramingError as exc:
             # the messages framed before the error are the sender's as much as any other; the
             # unframable head goes to the sink, whose parser keeps it as a rejection with its text
@@ -343,13 +370,29 @@ class SyslogListener:
         except Exception:  # noqa: BLE001 - one connection's failure must not escape into the event loop
             log.exception("syslog connection from %s failed", peer)
         finally:
-            del self._connections[task]
+            self._connections.remove(task)
             writer.close()
 
-    async def _read_frames(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+    def _close_connection(self, connection: OpenConnection, reason: str) -> None:
+        """Close an open connection for a new one (``evicted``, ``peer_limit``): it ends as at end of stream."""
+        self._connections.remove(self._connections.task_of(connection))
+        connection.writer.transport.close()  # its reader sees what arrived before, then the end
+        self._count_closed(reason)
+        self._eviction_warning.count()
+
+    def _count_closed(self, reason: str) -> None:
+        self.tcp_closed[reason] += 1
+        if self.metrics is not None:
+            self.metrics.count_syslog_closed_connection(reason)
+
+    async def _read_frames(self, reader: asyncio.StreamReader, connection: OpenConnection,
                            framer: TcpFramer) -> None:
-        """Frame the connection's bytes into the batcher, pausing while the sink is behind."""
-        transport = cast(asyncio.Transport, writer.transport)  # a TCP connection's: it reads too
+        """Frame the connection's bytes into the batcher, pausing while the sink is behind.
+
+        A read that brings nothing for ``idle_timeout_s`` closes the connection (a pause
+        for the sink is not idleness: it is not timed).
+        """
+        transport = cast(asyncio.Transport, connection.writer.transport)  # a TCP connection's: it reads too
         while True:
             if not self.batcher.has_room("tcp"):
                 # TCP backpressure: the sender's kernel holds its bytes until the sink catches
@@ -358,9 +401,18 @@ class SyslogListener:
                 transport.pause_reading()
                 await self.batcher.wait_for_room("tcp")
                 transport.resume_reading()  # a no-op once stop() has closed the transport
-            data = await reader.read(65536)
+            try:
+                async with asyncio.timeout(self.idle_timeout_s):
+                    data = await reader.read(65536)
+            except TimeoutError:
+                # silent too long: a dead peer or a held slot; a sender reconnects when it has more
+                self._count_closed("idle")
+                log.debug("closing syslog connection from %s: nothing received for %s s",
+                         connection.peer, self.idle_timeout_s)
+                break
             if not data:
                 break
+            connection.touch()
             self.batcher.add(framer.feed(data), "tcp")
         # end of stream, or stop(): a last newline-less line (or a cut frame, to be rejected)
         self.batcher.add(framer.close(), "tcp")
@@ -378,11 +430,12 @@ class SyslogListener:
         if self._tcp is not None:
             self._tcp.close()
             await self._tcp.wait_closed()
-        for writer in self._connections.values():
-            writer.transport.close()  # the reader then sees what arrived before, then its end
+        for connection in self._connections.values():
+            connection.writer.transport.close()  # the reader then sees what arrived before, then its end
         self.batcher.close()
         if self._connections:
             await asyncio.gather(*self._connections, return_exceptions=True)
         await self.batcher.flush()
         self.drop_warning.report()
         self._refusal_warning.report()
+        self._eviction_warning.report()

@@ -108,7 +108,9 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
                 batch_records=settings.syslog_batch_records, flush_s=settings.syslog_flush_s,
                 max_message=settings.syslog_max_message_bytes,
                 max_inflight_batches=settings.syslog_max_inflight_batches,
-                max_tcp_connections=settings.syslog_max_tcp_connections, metrics=ctx.metrics)
+                max_tcp_connections=settings.syslog_max_tcp_connections,
+                max_tcp_connections_per_peer=settings.syslog_max_tcp_connections_per_peer,
+                idle_timeout_s=settings.syslog_tcp_idle_timeout_s, metrics=ctx.metrics)
             await listener.start()
         app.state.syslog = listener
         log_startup(settings, store, syslog_udp=listener.udp_port if listener else None,

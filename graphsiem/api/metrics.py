@@ -69,8 +69,17 @@ class Metrics:
         )
         self.syslog_refused_connections = Counter(
             "graphsiem_syslog_refused_connections",
-            "Syslog TCP connections closed on arrival: syslog_max_tcp_connections were open.",
+            "Syslog TCP connections closed on arrival: the listener was stopping (a full listener "
+            "closes its least recently active connection instead: graphsiem_syslog_closed_connections).",
             registry=self.registry,
+        )
+        self.syslog_closed_connections = Counter(
+            "graphsiem_syslog_closed_connections",
+            "Open syslog TCP connections the listener closed, by reason: idle (nothing received "
+            "for syslog_tcp_idle_timeout_s), evicted (the least recently active, for a new "
+            "connection when syslog_max_tcp_connections were open), peer_limit (the least recently "
+            "active of an address at syslog_max_tcp_connections_per_peer).",
+            ["reason"], registry=self.registry,
         )
         self.http_requests = Counter(
             "graphsiem_http_requests", "HTTP requests by method and status class.",
@@ -113,8 +122,12 @@ class Metrics:
         self.syslog_dropped.labels(transport).inc(messages)
 
     def count_syslog_refused_connection(self) -> None:
-        """A syslog TCP connection closed on arrival (``syslog_max_tcp_connections`` open)."""
+        """A syslog TCP connection closed on arrival (the listener was stopping)."""
         self.syslog_refused_connections.inc()
+
+    def count_syslog_closed_connection(self, reason: str) -> None:
+        """An open syslog TCP connection the listener closed (``idle``, ``evicted``, ``peer_limit``)."""
+        self.syslog_closed_connections.labels(reason).inc()
 
     def count_ingest(self, channel: str, *, accepted: int, rejected: int, duplicates: int = 0,
                      events: int = 0) -> None:

@@ -80,6 +80,7 @@ def _serve_store(args: argparse.Namespace, settings: Settings, store: GraphStore
 
     from graphsiem.api import create_app
     from graphsiem.cli.http_listeners import bind_listeners
+    from graphsiem.cli.http_protocol import with_header_timeout
 
     try:
         # Before the app and its background projection: a port in use fails here, with
@@ -97,8 +98,14 @@ def _serve_store(args: argparse.Namespace, settings: Settings, store: GraphStore
                 # Queued on the runner's one worker thread: it runs while uvicorn starts, and
                 # requests see the previous queue until it is done.
                 runner.submit(trigger="startup", requested_by="graphsiem serve")
+            # bounded connections (review R5, item 4): headers within http_header_timeout_s
+            # (graphsiem.cli.http_protocol), idle keep-alive http_keep_alive_s, and beyond
+            # http_limit_concurrency connections or requests, 503
             config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                                    access_log=args.access_log, proxy_headers=False)
+                                    access_log=args.access_log, proxy_headers=False,
+                                    http=with_header_timeout(settings.http_header_timeout_s),
+                                    timeout_keep_alive=settings.http_keep_alive_s,
+                                    limit_concurrency=settings.http_limit_concurrency)
             server = uvicorn.Server(config)
             for sock in sockets:  # uvicorn logs where it listens only for sockets it binds itself
                 address = sock.getsockname()

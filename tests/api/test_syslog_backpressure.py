@@ -5,7 +5,7 @@ batch: 79 batches waited for the sink and memory grew without bound (UDP the
 same; TCP connections were not capped).  Now at most ``max_inflight_batches``
 are with the sink; beyond, TCP connections are paused (their senders wait: nothing
 is lost), UDP datagrams are dropped and counted (``/metrics``, a warning), and
-``max_tcp_connections`` caps the connections.  Real sockets, a real slow sink;
+``max_tcp_connections`` caps the connections (one more closes the least recently active).  Real sockets, a real slow sink;
 the bounds are read from the listener's own counters (no timing is asserted).
 """
 
@@ -80,7 +80,10 @@ def test_udp_beyond_the_cap_is_dropped_counted_and_logged(caplog: pytest.LogCapt
         wait_until(lambda: len(delivered) >= 10, "the 10 taken delivered once the sink caught up")
 
 
-def test_connections_beyond_the_cap_are_refused_and_counted(embedded_store: Any, tmp_path: Path) -> None:
+def test_a_connection_beyond_the_cap_closes_the_least_recently_active_and_is_counted(
+        embedded_store: Any, tmp_path: Path) -> None:
+    # review R5, item 3: refusing the connection beyond the cap let held idle connections lock
+    # every sender out; the least recently active one now makes room (test_syslog_idle_connections)
     settings = make_settings(tmp_path / "data", syslog_tcp_port=0, syslog_flush_s=0.05,
                              syslog_max_tcp_connections=2)
     line = b"<13>Nov 29 10:00:00 h1 app: hello\n"
@@ -90,15 +93,14 @@ def test_connections_beyond_the_cap_are_refused_and_counted(embedded_store: Any,
         with socket.create_connection(address, timeout=10) as one, \
                 socket.create_connection(address, timeout=10) as two:
             one.sendall(line)
+            wait_until(lambda: listener.batcher.received >= 1, "the first connection served")
             two.sendall(line)
             wait_until(lambda: listener.batcher.received >= 2, "both open connections served")
             with socket.create_connection(address, timeout=10) as three:
-                assert three.recv(1) == b""  # closed on arrival (before: served)
-            assert listener.tcp_refused == 1
+                three.sendall(line)
+                wait_until(lambda: listener.batcher.received >= 3, "the new connection served")
+                assert one.recv(1) == b""  # the least recently active made room (before: three refused)
+            assert (listener.tcp_refused, listener.tcp_closed["evicted"]) == (0, 1)
         text = api.get("/metrics", role="analyst").text
-        assert "graphsiem_syslog_refused_connections_total 1.0" in text
-        # once the two are closed, a new connection is served again
-        wait_until(lambda: not listener._connections, "the two connections closed")
-        with socket.create_connection(address, timeout=10) as four:
-            four.sendall(line)
-        wait_until(lambda: listener.batcher.received >= 3, "a new connection served")
+        assert 'graphsiem_syslog_closed_connections_total{reason="evicted"} 1.0' in text
+        wait_until(lambda: not listener._connections, "the connections closed")

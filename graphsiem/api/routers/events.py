@@ -13,10 +13,12 @@ from fastapi.routing import APIRoute
 
 from graphsiem.api.context import AppContext
 from graphsiem.api.deps import Context, IngestCaller
+from graphsiem.api.disk_floor import app_disk_floor
 from graphsiem.api.errors import InsufficientStorage
 from graphsiem.api.journal_writes import RETRY_AFTER_SECONDS, journal_writes
 from graphsiem.api.schemas import IngestReport
 from graphsiem.api.services.ingest import BODY_CODINGS, check_content_encoding, decode_content
+from graphsiem.api.upload_limits import check_decompressed_size
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR
 from ingest.write_failure import STORAGE_ERRORS, JournalWriteError, storage_reason
 
@@ -157,7 +159,8 @@ async def post_events(
 @router.post(
     "/files", response_model=IngestReport,
     summary="Upload a log file (Zeek, EVE, EVTX, Windows JSON, syslog; gzip accepted)",
-    responses={413: {"description": "Upload over the limit (the limit is named)."},
+    responses={413: {"description": "Upload, or what a gzip upload decompresses to, over the limit (the "
+                                    "limit is named; nothing of it journaled)."},
                415: {"description": "A `Content-Encoding` on the request: upload a .gz file "
                                     "instead."},
                422: {"description": "Unknown format or unreadable file (field and reason)."},
@@ -170,8 +173,12 @@ async def post_file(
 ) -> IngestReport:
     """The file is stored under the data directory with a generated name (the
     client's file name is sanitised and only used as a format hint, never as a path),
-    then ingested like ``graphsiem ingest``."""
+    then ingested like ``graphsiem ingest``.  A gzip file that decompresses to more than
+    ``max_upload_decompressed_bytes`` is refused (413) before any of it is read."""
     with _journal_writes_noted(ctx):
+        # the upload is not copied under the data directory below the free-space floor (disk_floor)
+        app_disk_floor(ctx).check()
+        await run_in_threadpool(check_decompressed_size, file.file, ctx.settings.max_upload_decompressed_bytes)
         return await run_in_threadpool(ctx.ingest.ingest_upload, file.file, file.filename or "",
                                        fmt=format, timezone=timezone, year=year)
 

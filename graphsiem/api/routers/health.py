@@ -42,10 +42,12 @@ async def healthz(ctx: Context) -> LivenessOut:
 @router.get("/readyz", response_model=HealthOut, summary="Readiness: the store is reachable",
             responses={503: {"description": "The graph store is not reachable."}})
 async def readyz(ctx: Context) -> HealthOut:
+    from graphsiem.api.disk_floor import app_disk_floor
     from graphsiem.api.journal_writes import RETRY_AFTER_SECONDS, journal_writes
 
-    # not ready while the journal's disk refuses writes: the last write's outcome, no disk probe
-    journal_problem = journal_writes(ctx).problem()
+    # not ready while the journal's disk refuses writes (the last write's outcome) or has less
+    # free space than the ingest floor (one statvfs)
+    journal_problem = journal_writes(ctx).problem() or app_disk_floor(ctx).problem()
     if journal_problem is not None:
         raise Unavailable(journal_problem, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 

@@ -43,6 +43,7 @@ import orjson
 
 from graphsiem import paths
 from graphsiem.api.context import AppContext
+from graphsiem.api.disk_floor import FloorGuardedJournal, app_disk_floor
 from graphsiem.api.errors import Unprocessable
 from graphsiem.api.request_id import current_request_id
 from graphsiem.api.schemas import FormatCounts, IngestReport, Rejection
@@ -108,7 +109,8 @@ class IngestService:
         """This thread's journal connection."""
         journal = getattr(self._local, "journal", None)
         if journal is None:
-            journal = Journal(self.ctx.settings.journal_path)
+            # ingest writes refused below the free-space floor, before the disk is full (disk_floor)
+            journal = FloorGuardedJournal(self.ctx.settings.journal_path, floor=app_disk_floor(self.ctx))
             self._local.journal = journal
             with self._journals_lock:
                 self._journals.append(journal)
