@@ -168,6 +168,8 @@ class SyslogMessage(str):
     """
 
     raw: bytes
+    received_at: float
+    """When it was framed, epoch seconds: its receipt time (:mod:`ingest.receipt`)."""
 
     def __new__(cls, raw: bytes) -> SyslogMessage:
         # RFC 5424 messages may start with a UTF-8 BOM: an encoding mark, not part of the message.
@@ -176,6 +178,9 @@ class SyslogMessage(str):
         raw = raw.removeprefix(b"\xef\xbb\xbf").rstrip(b"\n")
         message = super().__new__(cls, raw.decode("utf-8", errors="backslashreplace"))
         message.raw = raw
+        # each message its own time, not its batch's: two identical messages without a time of
+        # their own, a second apart, are two events even in one batch (review R5, item 6)
+        message.received_at = time.time()
         return message
 
 

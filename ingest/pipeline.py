@@ -144,6 +144,7 @@ def ingest_paths(
     flush_seconds: float | None = FLUSH_SECONDS,
     settle_seconds: float | None = None,
     stop: StopRequest | None = None,
+    receipt: float | None = None,
 ) -> IngestReport:
     """Ingest files and directories: journal every accepted event, then project into ``store``.
 
@@ -218,6 +219,10 @@ def ingest_paths(
         journaled and projected, and the report of them is returned
         (``stop.is_requested`` says it is partial).  A file stops at its next
         batch, standard input at once.
+    receipt : float, optional
+        When a live channel (the API) received the records: journaled with each event,
+        it bounds how far back its sightings are dated (:mod:`ingest.receipt`).
+        ``None`` (files an operator ingests): trusted, dated as written.
 
     Returns
     -------
@@ -257,7 +262,7 @@ def ingest_paths(
             journal, store, registry=registry, format=format,
             default_timezone=default_timezone, batch_size=batch_size, progress=bar,
             reference_year=reference_year, received_at=received_at, time_window=time_window,
-            flush_seconds=flush_seconds, settle_seconds=settle, stop=stop,
+            flush_seconds=flush_seconds, settle_seconds=settle, stop=stop, receipt=receipt,
         )
         try:
             try:
@@ -327,6 +332,7 @@ def ingest_records(
     origin: str = "api",
     batch_size: int = BATCH_SIZE,
     time_window: tuple[float, float] | None = None,
+    receipt: float | None = None,
 ) -> IngestReport:
     """Ingest an HTTP body: a JSON array, NDJSON, or already-decoded JSON objects.
 
@@ -337,6 +343,7 @@ def ingest_records(
         session = _session(
             journal, store, registry=registry, format=format,
             default_timezone=default_timezone, batch_size=batch_size, time_window=time_window,
+            receipt=receipt,
         )
         try:
             return ingest_body(body, session, origin)

@@ -38,6 +38,7 @@ def ingest_lines(
     reference_year: int | None = None,
     received_at: float | None = None,
     data: Sequence[bytes] | None = None,
+    received: Sequence[float] | None = None,
 ) -> IngestReport:
     """Ingest each of ``lines`` as one text record, ``origin:N`` its origin (N from 1).
 
@@ -48,6 +49,11 @@ def ingest_lines(
     ``lines[i]``): the record's id is derived from them, as a file line's is from
     its bytes, so two messages whose texts read alike stay two records.
 
+    Messages are a live channel's: each event is stamped with its receipt time
+    (:mod:`ingest.receipt`), ``received[i]`` for ``lines[i]`` when given (the
+    listener's time of each message, which also dates a message without a time
+    of its own), else ``received_at``; without either, none (trusted, as a file).
+
     Raises
     ------
     UnknownFormatError
@@ -57,6 +63,7 @@ def ingest_lines(
         session = _session(
             journal, store, registry=registry, format=format, default_timezone=default_timezone,
             reference_year=reference_year, received_at=received_at, batch_size=BATCH_SIZE,
+            receipt=received_at,
         )
         file = session.report.file(origin)
         file.reader = MESSAGES
@@ -64,5 +71,7 @@ def ingest_lines(
         for number, line in enumerate(lines, start=1):
             if line.strip():
                 raw = None if data is None else data[number - 1]
+                if received is not None:
+                    session.receive(received[number - 1])
                 take(RawRecord(line, f"{origin}:{number}", line, None, None, raw), counts, MESSAGES, None)
         return session.finish()

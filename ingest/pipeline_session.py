@@ -35,12 +35,14 @@ from ingest.parsers.base import (
     UnknownFormatError,
     plausible_window,
 )
+from ingest.parsers.syslog_header import TIME_SOURCE
 from ingest.pipeline_checks import MAX_RAW_CHARS, check_events, is_plain, raw_of, reason_of
 from ingest.pipeline_counts import count_committed
 from ingest.pipeline_stop import Stopped, StopRequest
 from ingest.progress import IngestProgress
 from ingest.readers.base import RawRecord, ReadError
 from ingest.readers.ndjson import canonical_json
+from ingest.receipt import RECEIVED_AT, received_suffix
 from ingest.registry import default_registry
 from ingest.report import Counts, IngestReport
 from ingest.write_failure import STORAGE_ERRORS, JournalWriteError
@@ -74,6 +76,7 @@ class Session:
         flush_seconds: float | None = None,
         settle_seconds: float | None = None,
         stop: StopRequest | None = None,
+        receipt: float | None = None,
     ) -> None:
         self.started = time.perf_counter()
         # A stream's batch is journaled once it waited flush_seconds (pace); a stop
@@ -122,6 +125,18 @@ class Session:
             default_timezone=default_timezone, reference_year=reference_year, received_at=received_at,
             host_clocks=self.host_clocks,
         )
+        self.receipt = receipt
+        """When a live channel received the records (``None``: a file, trusted): journaled with each
+        event as :data:`ingest.receipt.RECEIVED_AT`, so the projection bounds its sightings."""
+
+    def receive(self, at: float) -> None:
+        """The next records arrived live at ``at``: stamped with it, and dated by it when they have no time.
+
+        The syslog listener's messages each have their own receipt time
+        (:func:`ingest.pipeline_lines.ingest_lines`): both the live receipt
+        (:attr:`receipt`) and the parsers' ``received_at`` become ``at``.
+        """
+        self.receipt = self._context.received_at = at
 
     # -- per record ---------------------------------------------------------
     def take(
@@ -207,6 +222,8 @@ class Session:
         earliest, latest = self.earliest, self.latest
         try:
             events = list(parser.parse(record, context))
+            if self.receipt is not None:
+                _stamp_receipt(events, self.receipt)
             if len(events) == 1 and is_plain(event := events[0], earliest, latest):
                 problem = None
                 # serialised here, where a bad value can still reject the record
@@ -245,6 +262,9 @@ class Session:
         # end of the batch made Zeek JSON ingest ~8% faster per CPU second (measured).
         if formats is not self._run_formats or file is not self._run_file:
             self._start_run(file, formats)
+        if self.receipt is not None and _dated_by_receipt(events):
+            # dated when it arrived: the same bytes later are another occurrence (ingest.receipt)
+            text, data = _with_receipt(text, data, self.receipt)
         if len(events) == 1:  # the common case, without the loop's bookkeeping
             event = events[0]
             event.id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
@@ -502,6 +522,30 @@ class Session:
         self.records = 0
         if self.fixed_window is None:
             self.earliest, self.latest = plausible_window()
+
+
+def _stamp_receipt(events: list[Event], receipt: float) -> None:
+    """Give each event of a live channel its receipt time (a parser's own value of the key is overwritten)."""
+    for event in events:
+        fields = getattr(event, "fields", None)
+        if fields.__class__ is dict:  # else check_events rejects the record, with the reason
+            cast(dict[str, Any], fields)[RECEIVED_AT] = receipt
+
+
+def _dated_by_receipt(events: list[Event]) -> bool:
+    """Whether a record's time is its receipt time (``log.syslog.time_source: receipt``)."""
+    return any(event.fields.get(TIME_SOURCE) == "receipt" for event in events)
+
+
+def _with_receipt(text: str | None, data: bytes | None, receipt: float) -> tuple[str | None, bytes | None]:
+    """The id's input of a record dated by its receipt: its text or bytes, then the receipt time.
+
+    Only the id's input: the raw evidence journaled is the record as received.
+    """
+    suffix = "\x1f" + received_suffix(receipt)
+    if data is not None:
+        return text, bytes(data) + suffix.encode("ascii")
+    return cast(str, text) + suffix, None
 
 
 PartsHook = Callable[[Any], Iterable[tuple[Any, str]] | None]

@@ -41,6 +41,11 @@ Every relation's evidence is the event id; relations are aggregated per batch
 (one :class:`Relation` per ``(src, type, dst)``) because this is the hot path.
 A :class:`Sighting` ``(host, entity)`` is added for every non-host entity an
 event on a known host touches: that is what prevalence analytics count.
+Its time is the event's, except for an event received on a live channel
+(syslog, the API: ``graphsiem.received_at`` in its fields), whose sightings are
+dated no earlier than its receipt minus the allowed lateness
+(:mod:`ingest.receipt`): a record cannot make the fleet have known something
+before the fleet could have known it.  Its relations keep its own time.
 
 Network-sensor events (``host`` is ``None``) map their source and destination
 IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
@@ -120,6 +125,7 @@ from ingest.projection_network import SensorRules
 from ingest.projection_state import JOIN_STATE_VERSION, JOINS, JoinState
 from ingest.projection_transfers import PendingTransfer
 from ingest.realm_domains import RealmEvidence, parse_realm_domains, realm_domains_from_environment
+from ingest.receipt import lateness_from_environment
 
 __all__ = [
     "DOMAIN", "FILE", "HOST", "IP", "JOIN_STATE_VERSION", "PROCESS", "R", "SCRIPT", "SCRIPT_TEXT_CHARS",
@@ -150,8 +156,11 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
     """
 
     def __init__(self, ipmap: IpHostMap | IpWatch | None = None,
-                 realm_domains: Mapping[str, str] | None = None) -> None:
+                 realm_domains: Mapping[str, str] | None = None, lateness: float | None = None) -> None:
         self.ipmap = ipmap if ipmap is not None else IpHostMap()
+        self.lateness = lateness_from_environment() if lateness is None else lateness
+        """How long before its receipt a live event may date its sightings (``ingest.receipt``;
+        by default ``GRAPHSIEM_ALLOWED_LATENESS_S``, else 6 h)."""
         self._realm_overrides = (realm_domains_from_environment() if realm_domains is None
                                  else parse_realm_domains(realm_domains))
         """The operator's realm -> NetBIOS domain (``ingest.realm_domains``; by default ``GRAPHSIEM_REALM_DOMAINS``)."""
@@ -232,7 +241,7 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         This projector is left as it is, so a caller can drop the fork and
         project the same events again from here.
         """
-        other = Projector(ipmap, self._realm_overrides)
+        other = Projector(ipmap, self._realm_overrides, self.lateness)
         other.errors = self.errors
         other.failed = list(self.failed)
         other.state_seq = self.state_seq
@@ -252,7 +261,7 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         :attr:`failed`: it stays in the journal, and the rest of the batch is
         projected.
         """
-        acc = Accumulator()
+        acc = Accumulator(self.lateness)
         project_into = self.project_into
         for event in events:
             try:
@@ -296,7 +305,7 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         ctx = self._ctx
         ctx.fill(acc, event, host, (host,))
         handler(ctx)
-        acc.sight(ctx.hosts, ctx.touched, ctx.ts)  # as self._sight(ctx): an endpoint event has its host
+        acc.sight(ctx.hosts, ctx.touched, ctx.seen)  # as self._sight(ctx): an endpoint event has its host
 
 
 def project_events(events: Iterable[Event], ipmap: IpHostMap | None = None) -> Projection:

@@ -23,6 +23,7 @@ from graphsiem.model import (
     RelationType,
     Sighting,
 )
+from ingest.receipt import DEFAULT_LATENESS_S, RECEIVED_AT, sighting_time
 
 HOST, USER, PROCESS, SCRIPT, FILE, DOMAIN, IP, URL = (
     EntityType.HOST.value,
@@ -39,11 +40,16 @@ R = SimpleNamespace(**{t.name: t.value for t in RelationType})
 
 
 class Accumulator:
-    """Per-batch aggregation of entities, relations and sightings."""
+    """Per-batch aggregation of entities, relations and sightings.
 
-    __slots__ = ("connections", "deferred", "entities", "relations", "sightings", "wfp_connections")
+    ``lateness``: how long before its receipt an event received live may date its
+    sightings (:mod:`ingest.receipt`; :attr:`EventContext.seen`).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("connections", "deferred", "entities", "lateness", "relations", "sightings", "wfp_connections")
+
+    def __init__(self, lateness: float = DEFAULT_LATENESS_S) -> None:
+        self.lateness = lateness
         self.entities: dict[EntityKey, Entity] = {}
         self.relations: dict[tuple[EntityKey, str, EntityKey], list[Any]] = {}
         self.sightings: dict[tuple[str, EntityKey], list[float]] = {}
@@ -165,9 +171,14 @@ def _widen(span: list[Any], other: list[Any]) -> None:
 
 
 class EventContext:
-    """One event being projected: its hosts, and the entities it touched."""
+    """One event being projected: its hosts, and the entities it touched.
 
-    __slots__ = ("acc", "event", "fields", "ts", "host", "hosts", "touched")
+    ``ts`` is the event's time (its relations', and the process joins'); ``seen`` the time
+    its sightings take: ``ts``, or for an event received live, not before its receipt
+    minus the allowed lateness (:func:`ingest.receipt.sighting_time`).
+    """
+
+    __slots__ = ("acc", "event", "fields", "ts", "seen", "host", "hosts", "touched")
 
     def __init__(self, acc: Accumulator, event: Event, host: str | None, hosts: tuple[str, ...]):
         self.fill(acc, event, host, hosts)
@@ -177,8 +188,10 @@ class EventContext:
         building one was ~0.5 us of every endpoint event, measured)."""
         self.acc = acc
         self.event = event
-        self.fields = event.fields
-        self.ts = event.ts
+        fields = self.fields = event.fields
+        ts = self.ts = event.ts
+        received = fields.get(RECEIVED_AT)
+        self.seen = ts if received is None else sighting_time(ts, received, acc.lateness)
         self.host: EntityKey | None = None
         entities = acc.entities
         if host:

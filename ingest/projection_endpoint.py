@@ -273,7 +273,7 @@ class EndpointRules(NameRules):
                 else:
                     ctx.fill(acc, event, host, (host,))
                 self._connect(ctx)
-                acc.sight(ctx.hosts, ctx.touched, ctx.ts)
+                acc.sight(ctx.hosts, ctx.touched, ctx.seen)
             except Exception:  # noqa: BLE001 - as Projector.project: one odd event must not stop the graph
                 self._note_failure(event)
         pending.clear()

@@ -113,7 +113,7 @@ class NameRules(EntityBuilders):
             for ref in refs:
                 ctx.rel(ref, R.RESOLVES_TO, server_ref)
             if hosts and hosts != ctx.hosts:  # an x509 record has no hosts: the ssl record's clients saw it
-                acc.sight(hosts, refs, ctx.ts)
+                acc.sight(hosts, refs, ctx.seen)
 
 
 def _answers_address_question(fields: dict[str, Any]) -> bool:

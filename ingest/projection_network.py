@@ -198,4 +198,4 @@ class SensorRules(NameRules, TransferRules, RealmNames):
     def _sight(self, ctx: EventContext) -> None:
         if not ctx.hosts:  # a sensor event between unmapped IPs sights nothing
             return
-        ctx.acc.sight(ctx.hosts, ctx.touched, ctx.ts)
+        ctx.acc.sight(ctx.hosts, ctx.touched, ctx.seen)

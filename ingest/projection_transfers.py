@@ -70,7 +70,9 @@ class TransferRules(EntityBuilders):
                     # Its identity is its URL, which the http record names (Zeek writes files.log
                     # and http.log apart, in either order): the file waits for it, so that the
                     # same download is one entity whichever log is read first.
-                    pending = (ctx.event.id, ctx.ts, receiver, ctx.hosts, mime, size, origin)
+                    # with its sighting time (ingest.receipt: a live record's is bounded by its
+                    # receipt), which the relations it waits with take too
+                    pending = (ctx.event.id, ctx.seen, receiver, ctx.hosts, mime, size, origin)
                     self._remember(self._fuid_pending, fuid, pending)
                     # sighted by this record, as when the file is known at once (its relation to
                     # the file waits with it: _arrived); sighting it there again would count twice

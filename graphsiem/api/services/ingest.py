@@ -169,7 +169,8 @@ class IngestService:
         journal = RecordingJournal(self.journal())
         try:
             report = ingest_records(payload, store=None, journal=journal, format=fmt,
-                                    origin=_api_origin(), default_timezone=timezone or "UTC")
+                                    origin=_api_origin(), default_timezone=timezone or "UTC",
+                                    receipt=time.time())
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         return self._finish(report, journal, channel="api")
@@ -213,10 +214,12 @@ class IngestService:
                 for m in messages]
         fmt = "syslog" if "syslog" in _parser_names() else "auto"
         journal = RecordingJournal(self.journal())
-        # the batch's receipt time (within the listener's flush interval of each
-        # message's): what RFC 5424 lines sent without a TIMESTAMP are dated by
+        # each message's receipt time (the listener's; a plain str's: the batch's): journaled
+        # with its events (ingest.receipt), and what RFC 5424 lines sent without a TIMESTAMP are dated by
+        now = time.time()
+        received = [getattr(m, "received_at", now) for m in messages]
         report = ingest_lines(lines, origin=f"syslog-{transport}/{secrets.token_hex(4)}", store=None,
-                              journal=journal, format=fmt, received_at=time.time(), data=data)
+                              journal=journal, format=fmt, received_at=now, data=data, received=received)
         return self._finish(report, journal, channel=f"syslog-{transport}")
 
     # -- helpers -------------------------------------------------------------------
@@ -257,7 +260,7 @@ class IngestService:
             report = ingest_paths(["-"], store=None, journal=journal, format=fmt, progress=False,
                                   readers=readers, stdin=io.BytesIO(body), stdin_name=_api_origin(),
                                   flush_seconds=None, default_timezone=timezone or "UTC",
-                                  reference_year=year)
+                                  reference_year=year, receipt=time.time())
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         skipped = [f.skipped for f in report.files.values() if f.skipped and f.skipped != EMPTY_FILE]
@@ -273,9 +276,11 @@ class IngestService:
         # an explicit format decides the readers, not the file's first line
         readers = readers_for_format(fmt, local_timezone=timezone)
         try:
+            # an upload is a live channel's: its events carry their receipt (ingest.receipt)
             report = ingest_paths([path], store=None, journal=journal, format=fmt,
                                   progress=False, received_at=received_at, readers=readers,
-                                  default_timezone=timezone or "UTC", reference_year=year)
+                                  default_timezone=timezone or "UTC", reference_year=year,
+                                  receipt=time.time())
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         # A file skipped for what it holds (not telemetry, no reader knows it) is a
