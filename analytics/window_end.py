@@ -5,7 +5,8 @@ used to end at the newest sighting in the store, so ONE event dated days ahead
 (a host with a wrong clock, or an attacker stamping an event in 2099) moved
 the window past all other data and the detection found nothing (review R1,
 items 1 and 6).  The default end is read from each host's newest sighting
-(:meth:`GraphStore.host_newest_sightings`) by two rules:
+(:meth:`GraphStore.host_newest_sightings`) by two rules, and a third sets
+the window's start:
 
 1. **Clock bound.**  Sightings dated after this machine's clock plus
    :data:`CLOCK_SKEW_S` are ignored for the end: an event stamped in the
@@ -29,6 +30,24 @@ The window ends at the newest sighting of the hosts that remain, and what the
 ignored hosts reported after it is read as of the end, as a backtest at that
 instant would (:func:`graphsiem.store.base.sighting_as_of`).
 
+3. **Leading hosts move the start, not the end.**  Among the hosts that
+   remain, newest first, fewer than half may *lead* the fleet: if one is more
+   than :data:`LEAD_GAP_S` (1 h) ahead of the next, it and the hosts above it
+   lead, and the *fleet's end* is the newest sighting of the others.  The
+   window then starts a window's length before the fleet's end (at most one
+   window earlier than usual), so it holds the last ``window_hours`` of the
+   leading hosts *and* of the fleet; the stats say so (``fleet_end``,
+   ``hosts_leading``).  Three campaign hosts whose clocks ran 2.5 to 5.1 h
+   ahead (NXLog local time read as UTC, review S3) ended a 24 h window 5.1 h
+   past the fleet's newest event, and the beacon on hosts with right clocks
+   fell out of it (task F19).  Setting such hosts aside cannot be the rule:
+   "three hosts hours ahead of the rest" is also the night, the evening and
+   the weekend above (3 of 40 hosts 8.5 h on, 9 of 100 3 h on), where those
+   hosts' newest hours hold the campaign; the newest sightings alone cannot
+   tell a clock running ahead from a host still reporting.  Starting earlier
+   cuts neither: the cost is a longer window (up to twice ``window_hours``),
+   so what the fleet first did in those extra hours counts as new.
+
 Why not a quantile of the hosts' clocks (the rule before, review RV2, item 1):
 up to a tenth of the fleet more than 2 h past the 90th percentile was set
 aside, and that is what a real fleet looks like at night (servers report,
@@ -39,7 +58,8 @@ long as there are ``min_hosts`` of them or they are within a window of the
 rest; one host 5 days ahead, or a 2099 event, is still ignored.  In a live
 deployment the clock bound keeps a stray host within 1 h of real time, so
 the stray tail matters for replays; there, one or two hosts up to a window
-ahead do move the end (by at most ``window_hours``).
+ahead do move the end (by at most ``window_hours``), and rule 3 moves the
+start back with it, so the fleet's own last window is not cut.
 """
 
 from __future__ import annotations
@@ -51,6 +71,8 @@ from graphsiem.store.base import GraphStore
 
 CLOCK_SKEW_S = 3600.0
 """How far past this machine's clock an event may be dated and still end the window."""
+LEAD_GAP_S = 3600.0
+"""How far a host must be ahead of the next (newest sightings) to lead the fleet (rule 3)."""
 SHOWN_HOSTS = 5
 """Hosts ahead named in a detection's stats (the freshest first)."""
 
@@ -78,6 +100,13 @@ class WindowEnd:
     clock_behind : bool
         More than half of the hosts had sightings past that limit, so this
         machine's clock was taken to be the wrong one and the limit dropped.
+    start : float or None
+        Epoch seconds: the window's start, a window's length before ``fleet_end``
+        (``None``: a window's length before ``end``, see :meth:`window_start`).
+    fleet_end : float or None
+        The newest sighting of the hosts that do not lead (``None``: ``end``).
+    hosts_leading : int
+        Hosts more than :data:`LEAD_GAP_S` ahead of the fleet, whose lead moved the start.
     """
 
     end: float
@@ -87,6 +116,13 @@ class WindowEnd:
     hosts_ahead_shown: tuple[str, ...] = ()
     clock_limit: float | None = None
     clock_behind: bool = False
+    start: float | None = None
+    fleet_end: float | None = None
+    hosts_leading: int = 0
+
+    def window_start(self, window_s: float) -> float:
+        """The window's start for a window of ``window_s`` seconds (``start`` when rule 3 set it)."""
+        return self.end - window_s if self.start is None else self.start
 
     def stats(self) -> dict[str, object]:
         """The detection stats that say how the window end was set."""
@@ -97,6 +133,8 @@ class WindowEnd:
             "hosts_ahead_shown": list(self.hosts_ahead_shown),
             "clock_limit": self.clock_limit,
             "clock_behind": self.clock_behind,
+            "fleet_end": self.end if self.fleet_end is None else self.fleet_end,
+            "hosts_leading": self.hosts_leading,
         }
 
 
@@ -132,6 +170,38 @@ def stray_hosts(newest: dict[str, float], *, max_hosts: int, gap_s: float) -> se
     return set(ordered[:above])
 
 
+def leading_hosts(newest: dict[str, float], *, gap_s: float) -> set[str]:
+    """The freshest hosts, fewer than half, that are more than ``gap_s`` ahead of the next one.
+
+    Parameters
+    ----------
+    newest : dict of str to float
+        Each host's newest sighting.
+    gap_s : float
+        The gap, in seconds, that sets a host ahead of the next.
+
+    Returns
+    -------
+    set of str
+        The hosts above the lowest such gap among the freshest minority; empty if none.
+
+    Examples
+    --------
+    >>> sorted(leading_hosts({"a": 20.0, "b": 15.0, "c": 9.0, "d": 8.0, "e": 8.0, "f": 7.0}, gap_s=3.0))
+    ['a', 'b']
+    >>> leading_hosts({"a": 20.0, "b": 9.0, "c": 8.0}, gap_s=3.0)  # one of three leads
+    {'a'}
+    >>> leading_hosts({"a": 20.0, "b": 19.0, "c": 8.0, "d": 7.0}, gap_s=3.0)  # half is no minority
+    set()
+    """
+    ordered = sorted(newest, key=lambda host: (-newest[host], host))
+    above = 0
+    for i in range((len(ordered) - 1) // 2):
+        if newest[ordered[i]] - newest[ordered[i + 1]] > gap_s:
+            above = i + 1
+    return set(ordered[:above])
+
+
 def default_window_end(
     store: GraphStore, *, min_hosts: int, window_hours: float, wall_clock: float | None = None
 ) -> WindowEnd | None:
@@ -144,7 +214,8 @@ def default_window_end(
         The detection's smallest cluster (:class:`DetectionConfig`): at most
         ``min_hosts - 1`` hosts may be set aside as ahead.
     window_hours : float
-        The detection window's length: a host that far ahead of the next is a stray clock.
+        The detection window's length: a host that far ahead of the next is a stray clock;
+        the start moves back by at most that much for hosts that lead (rule 3).
     wall_clock : float, optional
         This machine's clock (epoch seconds); default ``time.time()``.
 
@@ -169,9 +240,15 @@ def default_window_end(
         # At least half the hosts are within the limit and kept, so this is never empty.
         newest = {h: t for h, t in bounded.items() if t < limit or stored[h] <= limit}
         clock_limit = limit
-    stray = stray_hosts(newest, max_hosts=min_hosts - 1, gap_s=window_hours * 3600.0)
-    end = max(t for h, t in newest.items() if h not in stray)
+    window_s = window_hours * 3600.0
+    stray = stray_hosts(newest, max_hosts=min_hosts - 1, gap_s=window_s)
+    kept = {h: t for h, t in newest.items() if h not in stray}
+    end = max(kept.values())
     ahead = sorted((h for h, t in stored.items() if t > end), key=lambda h: (-stored[h], h))
+    leading = leading_hosts(kept, gap_s=LEAD_GAP_S)
+    fleet_end = max(t for h, t in kept.items() if h not in leading) if leading else None
+    # the last window of the fleet as well as of the leading hosts, one extra window at most
+    start = max(fleet_end, end - window_s) - window_s if fleet_end is not None else None
     return WindowEnd(
         end=end,
         rule="fleet's newest event" if ahead else "newest event",
@@ -180,4 +257,7 @@ def default_window_end(
         hosts_ahead_shown=tuple(ahead[:SHOWN_HOSTS]),
         clock_limit=clock_limit,
         clock_behind=clock_behind,
+        start=start,
+        fleet_end=fleet_end,
+        hosts_leading=len(leading),
     )
