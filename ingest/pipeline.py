@@ -221,8 +221,8 @@ def ingest_paths(
         batch, standard input at once.
     receipt : float, optional
         When a live channel (the API) received the records: journaled with each event,
-        it bounds how far back its sightings are dated (:mod:`ingest.receipt`).
-        ``None`` (files an operator ingests): trusted, dated as written.
+        so its sightings can be bounded by the channel's allowed lateness
+        (:mod:`ingest.receipt`).  ``None`` (files an operator ingests): trusted, dated as written.
 
     Returns
     -------

@@ -42,10 +42,11 @@ Every relation's evidence is the event id; relations are aggregated per batch
 A :class:`Sighting` ``(host, entity)`` is added for every non-host entity an
 event on a known host touches: that is what prevalence analytics count.
 Its time is the event's, except for an event received on a live channel
-(syslog, the API: ``graphsiem.received_at`` in its fields), whose sightings are
-dated no earlier than its receipt minus the allowed lateness
-(:mod:`ingest.receipt`): a record cannot make the fleet have known something
-before the fleet could have known it.  Its relations keep its own time.
+(``graphsiem.received_at`` in its fields), whose sightings are dated no earlier
+than its receipt minus that channel's allowed lateness (:mod:`ingest.receipt`:
+the syslog listener's 6 h by default): a record cannot make the fleet have
+known something before the fleet could have known it.  Its relations keep its
+own time.
 
 Network-sensor events (``host`` is ``None``) map their source and destination
 IPs to hosts at the event's time; an unmapped source keeps the IP as the actor
@@ -125,7 +126,7 @@ from ingest.projection_network import SensorRules
 from ingest.projection_state import JOIN_STATE_VERSION, JOINS, JoinState
 from ingest.projection_transfers import PendingTransfer
 from ingest.realm_domains import RealmEvidence, parse_realm_domains, realm_domains_from_environment
-from ingest.receipt import lateness_from_environment
+from ingest.receipt import LatenessPolicy
 
 __all__ = [
     "DOMAIN", "FILE", "HOST", "IP", "JOIN_STATE_VERSION", "PROCESS", "R", "SCRIPT", "SCRIPT_TEXT_CHARS",
@@ -156,11 +157,11 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
     """
 
     def __init__(self, ipmap: IpHostMap | IpWatch | None = None,
-                 realm_domains: Mapping[str, str] | None = None, lateness: float | None = None) -> None:
+                 realm_domains: Mapping[str, str] | None = None, lateness: LatenessPolicy | None = None) -> None:
         self.ipmap = ipmap if ipmap is not None else IpHostMap()
-        self.lateness = lateness_from_environment() if lateness is None else lateness
-        """How long before its receipt a live event may date its sightings (``ingest.receipt``;
-        by default ``GRAPHSIEM_ALLOWED_LATENESS_S``, else 6 h)."""
+        self.lateness = LatenessPolicy.from_environment() if lateness is None else lateness
+        """How long before its receipt a live event may date its sightings, per channel (``ingest.receipt``;
+        by default from ``GRAPHSIEM_ALLOWED_LATENESS_S`` and ``GRAPHSIEM_API_ALLOWED_LATENESS_S``)."""
         self._realm_overrides = (realm_domains_from_environment() if realm_domains is None
                                  else parse_realm_domains(realm_domains))
         """The operator's realm -> NetBIOS domain (``ingest.realm_domains``; by default ``GRAPHSIEM_REALM_DOMAINS``)."""

@@ -23,7 +23,7 @@ from graphsiem.model import (
     RelationType,
     Sighting,
 )
-from ingest.receipt import DEFAULT_LATENESS_S, RECEIVED_AT, sighting_time
+from ingest.receipt import RECEIVED_AT, LatenessPolicy
 
 HOST, USER, PROCESS, SCRIPT, FILE, DOMAIN, IP, URL = (
     EntityType.HOST.value,
@@ -43,13 +43,13 @@ class Accumulator:
     """Per-batch aggregation of entities, relations and sightings.
 
     ``lateness``: how long before its receipt an event received live may date its
-    sightings (:mod:`ingest.receipt`; :attr:`EventContext.seen`).
+    sightings, per channel (:mod:`ingest.receipt`; :attr:`EventContext.seen`).
     """
 
     __slots__ = ("connections", "deferred", "entities", "lateness", "relations", "sightings", "wfp_connections")
 
-    def __init__(self, lateness: float = DEFAULT_LATENESS_S) -> None:
-        self.lateness = lateness
+    def __init__(self, lateness: LatenessPolicy | None = None) -> None:
+        self.lateness = LatenessPolicy() if lateness is None else lateness
         self.entities: dict[EntityKey, Entity] = {}
         self.relations: dict[tuple[EntityKey, str, EntityKey], list[Any]] = {}
         self.sightings: dict[tuple[str, EntityKey], list[float]] = {}
@@ -175,7 +175,7 @@ class EventContext:
 
     ``ts`` is the event's time (its relations', and the process joins'); ``seen`` the time
     its sightings take: ``ts``, or for an event received live, not before its receipt
-    minus the allowed lateness (:func:`ingest.receipt.sighting_time`).
+    minus its channel's allowed lateness (:meth:`ingest.receipt.LatenessPolicy.sighting_time`).
     """
 
     __slots__ = ("acc", "event", "fields", "ts", "seen", "host", "hosts", "touched")
@@ -191,7 +191,7 @@ class EventContext:
         fields = self.fields = event.fields
         ts = self.ts = event.ts
         received = fields.get(RECEIVED_AT)
-        self.seen = ts if received is None else sighting_time(ts, received, acc.lateness)
+        self.seen = ts if received is None else acc.lateness.sighting_time(ts, received, event.origin)
         self.host: EntityKey | None = None
         entities = acc.entities
         if host:

@@ -21,7 +21,7 @@ from ingest.journal import Journal
 from ingest.pipeline import ingest_paths, ingest_records
 from ingest.pipeline_lines import ingest_lines
 from ingest.projection import Projector
-from ingest.receipt import DEFAULT_LATENESS_S, LATENESS_ENV, RECEIVED_AT
+from ingest.receipt import API_LATENESS_ENV, DEFAULT_LATENESS_S, LATENESS_ENV, RECEIVED_AT
 from ingest.replay import replay
 from tests.reliability.snapshot import snapshot
 
@@ -76,13 +76,27 @@ def test_a_live_line_is_sighted_no_earlier_than_its_receipt_minus_the_lateness(
         store.close()
 
 
-def test_the_allowed_lateness_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
-    journal_fields = {"dns.question.name": "cdn-img-delivery.example", "process.executable": "C:\\a.exe",
-                      RECEIVED_AT: WRITTEN + 86_400.0}
-    event = Event("e1", "sysmon:dns_query", WRITTEN, "ws-0040", "test", journal_fields)
-    monkeypatch.setenv(LATENESS_ENV, "43200")
+@pytest.mark.parametrize(("origin", "environment", "seen_at"), [
+    ("syslog-udp/ab12:1", {}, WRITTEN + 86_400.0 - DEFAULT_LATENESS_S),
+    ("syslog-tcp/ab12:1", {LATENESS_ENV: "43200"}, WRITTEN + 86_400.0 - 43_200.0),
+    ("api/5f0c:1", {}, WRITTEN),  # an ingest key's: dated as written unless bounded too
+    ("api/5f0c:1", {API_LATENESS_ENV: "3600"}, WRITTEN + 86_400.0 - 3_600.0),
+])
+def test_the_allowed_lateness_is_per_channel_and_configurable(
+    monkeypatch: pytest.MonkeyPatch, origin: str, environment: dict[str, str], seen_at: float,
+) -> None:
+    for name in (LATENESS_ENV, API_LATENESS_ENV):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    fields = {"dns.question.name": "cdn-img-delivery.example", "process.executable": "C:\\a.exe",
+              RECEIVED_AT: WRITTEN + 86_400.0}
+    event = Event("e1", "sysmon:dns_query", WRITTEN, "ws-0040", "test", fields, origin)
     (sighting,) = [s for s in Projector().project([event]).sightings if s.entity == DOMAIN]
-    assert sighting.first_seen == WRITTEN + 86_400.0 - 43_200.0
+    assert sighting.first_seen == seen_at
+
+
+def test_a_bad_lateness_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(LATENESS_ENV, "half a day")
     with pytest.raises(ValueError, match=LATENESS_ENV):
         Projector()
