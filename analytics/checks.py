@@ -266,10 +266,21 @@ def _actors(f: _Facts) -> str:
     return _names(processes) if processes else f"the cluster's {f.new_word}processes"
 
 
+def _which_did(f: _Facts) -> str:
+    """Who to look for in the access events: the one new process, or which of several."""
+    processes = [e for e in f.of_type(EntityType.PROCESS.value) if image_name(e.value, e.props) != "lsass.exe"]
+    names = {image_name(e.value, e.props) for e in processes}
+    if not processes:
+        return f"find which of the cluster's {f.new_word}processes did"
+    if len(names) == 1:
+        return f"confirm it was {_names(processes)}, the cluster's {f.new_word}process, and find its start"
+    return f"find which of {_names(processes)} did"
+
+
 def _lsass(f: _Facts, feature: str) -> Check:
     return Check(
         feature,
-        f"A {f.new_word}process opened LSASS memory: find which of {_actors(f)} did (Sysmon event 10 on "
+        f"A {f.new_word}process opened LSASS memory: {_which_did(f)} (Sysmon event 10 on "
         f"{hosts_text(f.hosts)}: granted access, image path, signer)",
         "the accessing process is a signed EDR, antivirus or backup agent already deployed across "
         "the fleet (same path and signer on other hosts)",
@@ -293,17 +304,123 @@ def _lineage(f: _Facts, feature: str) -> Check:
             f"A {f.new_word}parent started a script host or living-off-the-land binary: check the parent's path, signer and who launched it",
             "the parent is a known installer, updater or management agent that normally runs scripts",
         )
-    first = pairs[0]
+    # A built-in Windows host (services.exe, wmiprvse.exe, wscript.exe...) is signed by Microsoft and
+    # starts whatever it is given: its name says nothing, what it ran does.  Lead with such a pair.
+    first = next((p for p in pairs if p.parent in OS_HOSTS), pairs[0])
     named = ", ".join(f"{quote(p.parent, 40)} → {quote(p.child, 40)}" for p in pairs[:3])
     more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+    head = f"{'New parent' if f.explanation.history else 'Parent'} → child {named}{more}"
     parent, child = quote(first.parent, 40), quote(first.child, 40)
+    if first.parent in OS_HOSTS:
+        what, benign = OS_HOSTS[first.parent]
+        ran = _what_it_ran(f, first.parent, first.child)
+        return Check(
+            feature,
+            f"{head}: {parent} is a built-in Windows program that {what}, so its name tells nothing: "
+            f"{ran} (Sysmon event 1 on {hosts_text(f.hosts)})",
+            benign,
+        )
     return Check(
         feature,
-        f"{'New parent' if f.explanation.history else 'Parent'} → child {named}{more}: check what {parent} is (path, signer, what launched it) "
-        f"and the command line of {child}",
+        f"{head}: check what {parent} is (path, signer, what launched it) and the command line of {child}",
         f"{parent} is a known installer, updater or management agent (SCCM/Intune client, your RMM) "
         f"that normally starts {child}",
     )
+
+
+OS_HOSTS: dict[str, tuple[str, str]] = {
+    "services.exe": (
+        "starts every Windows service",
+        "the service is one your management tooling installs (a known name, binary path and signer, "
+        "the same on other hosts before the window), installed under its usual account",
+    ),
+    "wmiprvse.exe": (
+        "carries out every WMI request",
+        "the WMI request came from your management server or an administrator's workstation, "
+        "under its usual account, and the command it ran is one they run",
+    ),
+    **dict.fromkeys(("wscript.exe", "cscript.exe"), (
+        "runs script files",
+        "the script is one your administrators or management tooling deploy (a known path and "
+        "author, run on these hosts before the window), not a file from a download or an e-mail",
+    )),
+    "mshta.exe": (
+        "runs HTML applications",
+        "the .hta file is one your administrators or a vendor's installer deploy, from a known path",
+    ),
+    **dict.fromkeys(("rundll32.exe", "regsvr32.exe"), (
+        "loads whatever DLL or scriptlet it is given",
+        "the DLL is a signed one from a product the fleet runs, loaded from its install directory",
+    )),
+    **dict.fromkeys(("cmd.exe", "powershell.exe", "pwsh.exe"), (
+        "runs whatever command it is given",
+        "the command is one your administrators or management tooling run (the same command line "
+        "on other hosts before the window)",
+    )),
+    "svchost.exe": (
+        "hosts Windows services",
+        "the service or scheduled task behind it is one your management tooling installs",
+    ),
+}
+"""Built-in Windows programs that start children on another's behalf: what each does, and
+what would make the pair benign (what it ran, never the program itself)."""
+
+_SCRIPT_ARGUMENT = re.compile(
+    r""""([^"]+\.(?:js|jse|vbs|vbe|wsf|wsh|hta|ps1|bat|cmd|dll|sct))"|([^\s"]+\.(?:js|jse|vbs|vbe|wsf|wsh|hta|ps1|bat|cmd|dll|sct))\b""",
+    re.IGNORECASE,
+)
+
+
+def _what_it_ran(f: _Facts, parent: str, child: str) -> str:
+    """The next step for a built-in parent: the script, service, WMI caller or command it ran."""
+    mine = [e for e in f.entities if e.type == EntityType.PROCESS.value and image_name(e.value, e.props) == parent]
+    children = [e for e in f.entities if e.type == EntityType.PROCESS.value and image_name(e.value, e.props) == child]
+    script = next((found for e in mine if (found := script_argument(_command_line(e)))), None)
+    child_line = f" ({quote(_command_line(children[0]))})" if children else ""
+    if parent in ("wscript.exe", "cscript.exe", "mshta.exe"):
+        found = f", {_tail(script)}" if script else " (its command line names the file)"
+        return (f"check the script it ran{found}: where the file came from (a download, an e-mail "
+                f"attachment, a share) and what it does, then the command line of {quote(child, 40)}{child_line}")
+    if parent in ("rundll32.exe", "regsvr32.exe"):
+        found = f", {_tail(script)}" if script else " (its command line names the DLL or scriptlet)"
+        return f"check what it loaded{found}: its path, signer and where it came from"
+    if parent == "services.exe":
+        return (f"check the service that ran {quote(child, 40)}{child_line}: its name, binary path and "
+                "account in System event 7045 or Security 4697, and which account and host installed it")
+    if parent == "wmiprvse.exe":
+        return (f"check who made the WMI request: the network logon (Security 4624, logon type 3) from "
+                f"another host just before {quote(child, 40)} started, its account and source address, "
+                f"and the command line of {quote(child, 40)}{child_line}")
+    own = f" ({quote(_command_line(mine[0]))})" if mine else ""
+    return f"check its command line{own} and the command line of {quote(child, 40)}{child_line}"
+
+
+def _tail(path: str, limit: int = MAX_VALUE) -> str:
+    """A path as one line of plain text, its start cut rather than its end (the file name matters)."""
+    text = quote(path, limit=len(path) + 1)
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
+def _command_line(entity: Entity) -> str:
+    return str(entity.props.get("command_line") or entity.value)
+
+
+def script_argument(command_line: str) -> str | None:
+    """The script or DLL a command line runs (the first argument with a script or DLL extension), or ``None``.
+
+    Examples
+    --------
+    >>> script_argument('"WScript.exe" "D:/Users/ann/Downloads/Invoice_Q4_2026.js"')
+    'D:/Users/ann/Downloads/Invoice_Q4_2026.js'
+    >>> script_argument("wscript.exe //B payload.vbs") , script_argument("cmd.exe /c whoami")
+    ('payload.vbs', None)
+    """
+    image_end = command_line.lower().find(".exe")
+    rest = command_line[image_end + 4 :] if image_end >= 0 else command_line
+    found = _SCRIPT_ARGUMENT.search(rest)
+    if found is None:
+        return None
+    return found.group(1) or found.group(2)
 
 
 def _source_kinds(f: _Facts, feature: str) -> Check:
@@ -329,7 +446,8 @@ def _source_kinds(f: _Facts, feature: str) -> Check:
 
 def _repeats(f: _Facts, feature: str) -> Check:
     per_day = float(f.features.get("repeat_contacts_raw", f.features.get("repeat_contacts", 0.0)))
-    every = f" (about every {_duration(1440.0 / per_day)})" if per_day > 0 else ""
+    # "about": the mean interval, rounded (not rounded up as a "within" is)
+    every = f" (about every {_about_minutes(1440.0 / per_day)})" if per_day > 0 else ""
     return Check(
         feature,
         f"Each host contacted {f.pivot_text} about {per_day:.0f} times a day{every}: check whether the "
@@ -337,6 +455,15 @@ def _repeats(f: _Facts, feature: str) -> Check:
         "and who hosts the destination",
         "the contacts come from a known updater or telemetry agent polling its vendor on a documented schedule",
     )
+
+
+def _about_minutes(minutes: float) -> str:
+    """A mean interval, rounded: ``"10 minutes"``, ``"a minute"``, ``"3 hours"``."""
+    if minutes < 1.5:
+        return "a minute"
+    if minutes < 120:
+        return f"{round(minutes)} minutes"
+    return f"{round(minutes / 60)} hours"
 
 
 def _driver(f: _Facts, feature: str) -> Check:

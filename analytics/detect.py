@@ -147,7 +147,10 @@ def score_clusters(
         # Columns first: slicing a CSC matrix by column touches only those columns.
         block = inc.first_seen[:, c.members][c.hosts]
         first_seen = float(block.data.min()) if block.nnz else float(st.first_seen[c.pivot])
-        last_seen = float(st.last_seen[c.members].max())
+        # Over the cluster's hosts, as first_seen: an admin tool opening LSASS on IT hosts outside
+        # the cluster (a shared member's other sightings) is not the cluster's activity.
+        lasts = inc.last_seen[:, c.members][c.hosts] if inc.last_seen is not None else None
+        last_seen = float(lasts.data.max()) if lasts is not None and lasts.nnz else float(st.last_seen[c.members].max())
         features = dict(f.features)
         features.update(f.context)
         features["host_count"] = float(len(hosts))

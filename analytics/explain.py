@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from analytics.feature_words import PLAIN_DESCRIPTIONS
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts
 from analytics.lineage import LineagePair
 from analytics.lookalike import Lookalike
@@ -251,7 +252,7 @@ def explain(
             value=round(float(facts.features[name]), 4),
             baseline=round(float(baseline[k]), 4),
             contribution=round(float(contribution[k]), 4),
-            description=FEATURE_DESCRIPTIONS[name],
+            description=PLAIN_DESCRIPTIONS.get(name, FEATURE_DESCRIPTIONS[name]),
         )
         for k, name in enumerate(SCORED_FEATURES)
     ]
@@ -310,7 +311,7 @@ def summarize(
     >>> timing = {"first_contact_spread_raw_min": 3.6, "first_contact_range_min": 8.4}
     >>> f = ClusterFacts({"first_contact_spread_min": 3.6}, [LineagePair("wscript.exe", "powershell.exe", 65, 0.0)], [], ["lsass_access"], [], timing)
     >>> summarize(f, pivot_type="domain", pivot_value="cdn.example", host_count=65, pivot_is_new=True)
-    '65 hosts first contacted domain cdn.example within 9 minutes (half of them within 4 minutes); powershell.exe spawned by wscript.exe is new in the fleet; LSASS memory accessed'
+    '65 hosts first contacted domain cdn.example within 9 minutes (33 of them within 4 minutes); powershell.exe spawned by wscript.exe is new in the fleet; LSASS memory accessed'
     >>> timing = {"first_contact_spread_raw_min": 1.2, "first_contact_range_min": 1.9}
     >>> summarize(ClusterFacts({"first_contact_spread_min": 1.2}, [], [], [], [], timing),
     ...           pivot_type="process", pivot_value="cmd.exe /c x", host_count=12, pivot_is_new=True,
@@ -319,11 +320,13 @@ def summarize(
     >>> summarize(ClusterFacts({"first_contact_spread_min": 3.0}, [], [], [], []),
     ...           pivot_type="file", pivot_value="rtcore64.sys", host_count=12,
     ...           pivot_is_new=True, installed_as="driver")
-    '12 hosts first installed or got file rtcore64.sys, half of them within 3 minutes; it is installed as a driver'
+    '12 hosts first installed or got file rtcore64.sys, 6 of them within 3 minutes; it is installed as a driver'
     """
     value = pivot_value if len(pivot_value) <= _MAX_VALUE else pivot_value[: _MAX_VALUE - 1] + "…"
-    # The spread feature is an inter-quartile range: the middle half of the hosts.
-    # The full range, when known, is the time for all of them.
+    # The spread feature is an inter-quartile range: the middle half of the hosts, said as how
+    # many hosts that is (a "half" of 3 hosts reads oddly).  The full range, when known, is the
+    # time for all of them.
+    middle = _hosts_in_middle_half(host_count)
     half = facts.context.get("first_contact_spread_raw_min", facts.features.get("first_contact_spread_min", 0.0))
     full = facts.context.get("first_contact_range_min")
     verb = _VERB.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
@@ -332,11 +335,11 @@ def summarize(
     if pivot_is_new:
         head = f"{host_count} hosts first {verb} {pivot_type} {value}"
         if full is None:
-            head += f", half of them within {_duration(half)}"
-        elif _duration(half) == _duration(full):
+            head += f", {middle} of them within {_duration(half)}" if middle >= 2 else ""
+        elif _duration(half) == _duration(full) or middle < 2:
             head += f" within {_duration(full)}"
         else:
-            head += f" within {_duration(full)} (half of them within {_duration(half)})"
+            head += f" within {_duration(full)} ({middle} of them within {_duration(half)})"
     else:
         head = f"{host_count} hosts {verb} {pivot_type} {value} (known before the window)"
     parts = [head]
@@ -355,6 +358,20 @@ def summarize(
             words = {**words, "lookalike_domain": f"look-alike of {trusted if len(trusted) <= _MAX_VALUE else trusted[: _MAX_VALUE - 1] + '…'}, which the fleet uses"}
         parts.append(", ".join(words.get(b, b) for b in facts.behaviours))
     return "; ".join(parts)
+
+
+def _hosts_in_middle_half(n: int) -> int:
+    """How many of ``n`` sorted first contacts lie between the quartiles (numpy's linear
+    interpolation): the hosts the spread feature's minutes are true of.
+
+    Examples
+    --------
+    >>> [_hosts_in_middle_half(n) for n in (1, 3, 4, 12, 22, 65)]
+    [1, 1, 2, 6, 10, 33]
+    """
+    if n < 1:
+        return 0
+    return math.floor(0.75 * (n - 1)) - math.ceil(0.25 * (n - 1)) + 1
 
 
 def _duration(minutes: float) -> str:

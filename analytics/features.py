@@ -75,7 +75,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "remote_thread": "1 when a new member process first injected a remote thread inside the window",
     "driver_outside_drivers_dir": "1 when a new member is a kernel driver (installed as a driver service or loaded by the kernel) from outside the Windows driver directory (System32\\drivers, the DriverStore)",
     "lookalike_domain": "1 when a new member domain looks like a domain the fleet used widely before the window (one or two characters apart, look-alike characters, or the trusted name inside another domain; the trusted domain's own subdomains excluded)",
-    "repeat_contacts": "sightings of a new pivot per cluster host per day, floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window takes the floor)",
+    "repeat_contacts": "contacts with a new pivot per cluster host per day (each contact once, analytics.contact_counts), floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window takes the floor)",
 }
 
 SUSPICIOUS_DIRECTION: dict[str, int] = {
@@ -363,6 +363,9 @@ class FeatureContext:
     targets: frozenset[EntityKey] = frozenset()
     history: bool | None = None
     lookalikes: LookalikeIndex | None = None
+    contact_shares: Mapping[EntityKey, float] = field(default_factory=dict)
+    """Destination pivot -> the share of its events that are distinct contacts
+    (:func:`analytics.contact_counts.read_contact_shares`; 1 when missing)."""
 
     def __post_init__(self) -> None:
         if self.history is None:
@@ -498,7 +501,10 @@ def cluster_features(
         spread, burst = (stats.window.end - start) / 60.0, 0
         full_range = spread
     pivot_counts = inc.count.data[inc.count.indptr[pivot] : inc.count.indptr[pivot + 1]][in_cluster]
-    repeats = float(pivot_counts.mean()) / float(stats.active_days[pivot]) if len(pivot_counts) else 0.0
+    # Sightings count events, and an endpoint and a network sensor log the same contact twice
+    # (Sysmon 22 and Zeek dns.log): each contact once (analytics.contact_counts).
+    share = context.contact_shares.get(inc.entities[pivot], 1.0)
+    repeats = share * float(pivot_counts.mean()) / float(stats.active_days[pivot]) if len(pivot_counts) else 0.0
     # Newness, as for spread and burst: an updater the fleet polled before the
     # window (new_pivots_only=False) is its baseline, not a beacon.  Without this
     # the driver-updater decoy (0.7 days old) scored 69.4, rank 4, on repeats alone.

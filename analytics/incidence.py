@@ -39,6 +39,10 @@ class Incidence:
         as ``seen``.
     count : scipy.sparse.csc_matrix of float64
         How many times the host saw the entity.
+    last_seen : scipy.sparse.csc_matrix of float64, optional
+        Epoch seconds of the host's last sighting of the entity, same pattern as
+        ``seen`` (``None`` when built without it): a cluster's "last seen" is
+        taken over its own hosts, not over every host that saw a member.
     """
 
     hosts: list[str]
@@ -46,6 +50,7 @@ class Incidence:
     seen: sp.csc_matrix
     first_seen: sp.csc_matrix
     count: sp.csc_matrix
+    last_seen: sp.csc_matrix | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -79,6 +84,7 @@ class Incidence:
             seen=self.seen[:, columns],
             first_seen=self.first_seen[:, columns],
             count=self.count[:, columns],
+            last_seen=None if self.last_seen is None else self.last_seen[:, columns],
         )
 
 
@@ -114,6 +120,7 @@ def build_incidence(
     cols: list[int] = []
     firsts: list[float] = []
     counts: list[float] = []
+    lasts: list[float] = []
     for s in sightings:
         if s.entity[0] in excluded:
             continue
@@ -121,6 +128,7 @@ def build_incidence(
         cols.append(entity_ids.setdefault(s.entity, len(entity_ids)))
         firsts.append(s.first_seen)
         counts.append(s.count)
+        lasts.append(s.last_seen)
     # Sorted labels make column order (and so every tie-break) independent of
     # the order a store happens to stream sightings in.
     host_order = sorted(host_ids)
@@ -132,7 +140,10 @@ def build_incidence(
     r = host_rank[np.asarray(rows, dtype=np.int64)] if rows else np.zeros(0, np.int64)
     c = entity_rank[np.asarray(cols, dtype=np.int64)] if cols else np.zeros(0, np.int64)
     shape = (len(host_order), len(entity_order))
-    return _from_arrays(host_order, entity_order, r, c, np.asarray(firsts, float), np.asarray(counts, float), shape)
+    return _from_arrays(
+        host_order, entity_order, r, c, np.asarray(firsts, float), np.asarray(counts, float), shape,
+        np.asarray(lasts, float),
+    )
 
 
 def _from_arrays(
@@ -143,21 +154,24 @@ def _from_arrays(
     firsts: np.ndarray,
     counts: np.ndarray,
     shape: tuple[int, int],
+    lasts: np.ndarray,
 ) -> Incidence:
     # Merge duplicate cells: sort by cell, keep the minimum first_seen.
     order = np.lexsort((firsts, rows, cols))
-    rows, cols, firsts, counts = rows[order], cols[order], firsts[order], counts[order]
+    rows, cols, firsts, counts, lasts = rows[order], cols[order], firsts[order], counts[order], lasts[order]
     if len(rows):
         cell = cols * max(shape[0], 1) + rows
         is_first = np.ones(len(cell), dtype=bool)
         is_first[1:] = cell[1:] != cell[:-1]
         starts = np.flatnonzero(is_first)
         counts = np.add.reduceat(counts, starts)
+        lasts = np.maximum.reduceat(lasts, starts)
         rows, cols, firsts = rows[starts], cols[starts], firsts[starts]
     ones = np.ones(len(rows), dtype=np.float32)
     seen = sp.csc_matrix((ones, (rows, cols)), shape=shape)
     first_seen = sp.csc_matrix((firsts, (rows, cols)), shape=shape)
     count = sp.csc_matrix((counts, (rows, cols)), shape=shape)
-    for m in (seen, first_seen, count):
+    last_seen = sp.csc_matrix((lasts, (rows, cols)), shape=shape)
+    for m in (seen, first_seen, count, last_seen):
         m.sort_indices()
-    return Incidence(hosts, entities, seen, first_seen, count)
+    return Incidence(hosts, entities, seen, first_seen, count, last_seen)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analytics.config import DetectionConfig
+from analytics.contact_counts import read_contact_shares
 from analytics.features import EntityStats, FeatureContext, Window, access_targets, entity_stats
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
@@ -138,7 +139,10 @@ def load_inputs(
     kernel_drivers = frozenset(drivers) | _loaded_drivers(store, now)
     targets = access_targets(accessed, injected, lineage)
     timings["context_s"] = time.perf_counter() - t
-    context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets)
+    # a beacon's contacts once, not once per sensor that logged them (analytics.contact_counts)
+    destinations = [k for j, k in enumerate(incidence.entities) if stats.is_novel[j] and stats.window_hosts[j] >= config.min_hosts]
+    shares = read_contact_shares(store, destinations)
+    context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end)
 
 

@@ -73,7 +73,7 @@ def test_the_odd_driver_installed_on_twelve_hosts_is_the_top_cluster_of_those_ho
     assert cluster is not None and cluster.pivot.ref == ODD and sorted(cluster.hosts) == ODD_HOSTS
     assert cluster.score == max(c.score for c in result.clusters)
     summary = cluster.explanation.summary
-    assert summary.startswith("12 hosts first installed or got file C:\\Windows\\Temp\\RTCore64.sys within 4 minutes (half of them within 2 minutes)")
+    assert summary.startswith("12 hosts first installed or got file C:\\Windows\\Temp\\RTCore64.sys within 4 minutes (6 of them within 2 minutes)")
     assert "it is installed as a driver" in summary
     assert len(cluster.pivot.props["services"]) == 12  # each host's random service name, on the pivot
 

@@ -81,5 +81,6 @@ def test_summary_truncates_long_values_and_keeps_markup_as_text():
     text = summarize(facts, pivot_type="url", pivot_value=value, host_count=3, pivot_is_new=True)
     assert "<script>alert(1)</script>" in text
     assert "A" * 100 not in text
-    assert "half of them within 5 hours" in text
+    # 3 hosts: no "half of them" (1 host lies between the quartiles), the plain count only
+    assert "3 hosts first requested url" in text and "half of them" not in text and "of them within" not in text
     assert "b.exe spawned by a.exe, d.exe spawned by c.exe are new in the fleet" in text

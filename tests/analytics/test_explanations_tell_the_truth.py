@@ -99,7 +99,7 @@ def test_the_summary_gives_the_full_range_and_the_iqr_as_half_of_the_hosts():
     iqr = facts.context["first_contact_spread_raw_min"]
     assert iqr < 3.0
     text = summarize(facts, pivot_type="domain", pivot_value="cdn.example", host_count=22, pivot_is_new=True)
-    assert text.startswith(f"22 hosts first contacted domain cdn.example within 9 minutes (half of them within {int(np.ceil(iqr))} minutes)")
+    assert text.startswith(f"22 hosts first contacted domain cdn.example within 9 minutes (10 of them within {int(np.ceil(iqr))} minutes)")
 
 
 def test_within_never_understates():

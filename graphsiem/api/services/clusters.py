@@ -147,12 +147,17 @@ def _member_keys(row: ClusterRow) -> list[tuple[str, str]]:
 
 
 def subgraph(ctx: AppContext, row: ClusterRow, *, max_edges: int = 20_000) -> GraphOut:
-    """The graph around the cluster's members (one hop: their hosts, parents, peers)."""
+    """The graph around the cluster's members (one hop: their hosts, parents, peers), as far as
+    the cluster's hosts did it (:func:`analytics.evidence_subgraph.cluster_view`): an admin tool
+    that read a shared member (LSASS) on other hosts is not drawn, nor its events listed."""
+    from analytics.evidence_subgraph import cluster_view
+
     keys = _member_keys(row)
     if not keys:
         return GraphOut(nodes=[], edges=[])
     with ctx.store_guard():
         graph = ctx.store.subgraph(keys, radius=1, limit=max_edges)
+    graph = cluster_view(graph, keys, [str(h) for h in row.data.get("hosts") or []], journal=ctx.journal)
     return graph_to_json(graph, max_edges=max_edges)
 
 
