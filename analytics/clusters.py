@@ -35,6 +35,7 @@ higher-priority cluster's are dropped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -254,6 +255,7 @@ def fan_out_clusters(
     excluded: frozenset[tuple[str, str]] = frozenset(),
     new_pivots_only: bool = True,
     preferred: frozenset[tuple[str, str]] = frozenset(),
+    excluded_members: Mapping[tuple[str, str], frozenset[tuple[str, str]]] | None = None,
 ) -> list[RawCluster]:
     """Grow fan-out clusters from pivots over a window incidence.
 
@@ -288,6 +290,13 @@ def fan_out_clusters(
         cluster is left out of the result.  A suppression removes the cluster,
         it does not hand it to the next member in line; nor does it hide an
         attack on a subset of the suppressed cluster's hosts.
+    excluded_members : mapping, optional
+        For a suppressed pivot, the members of the cluster its verdict was given
+        on.  Only those twins are absorbed with it: a twin that appeared since
+        (a payload on the same hosts, later the same day) goes back to the pool,
+        and the suppressed cluster then counts for no dedupe, so the new entity
+        can start a cluster that shows the whole case again.  A pivot missing
+        here absorbs every twin.
     new_pivots_only : bool
         Only entities first seen by the fleet inside the window, or young and
         spreading (``stats.is_novel``), start clusters (members may be older).
@@ -358,8 +367,15 @@ def fan_out_clusters(
         take |= cols == p
         member_pos = cols[take]
         twins = member_pos[shared[take] >= min_overlap * np.maximum(pool_hosts[p], pool_hosts[member_pos])]
-        absorbed[twins] = True
         suppressed = incidence.entities[int(j)] in excluded
+        covered = (excluded_members or {}).get(incidence.entities[int(j)]) if suppressed else None
+        grown = False
+        if covered is not None:
+            # A verdict covers what the analyst saw: a twin that came later is not benign by it.
+            seen = np.array([incidence.entities[int(pool[t])] in covered or t == p for t in twins], dtype=bool)
+            grown = not seen.all()
+            twins = twins[seen]
+        absorbed[twins] = True
         # A suppressed cluster claims only the pivot's twins: its other members
         # (an attack on a subset of the rollout's hosts) go back to the pool
         # and count for no dedupe, so they can still form a cluster of their own.
@@ -368,6 +384,8 @@ def fan_out_clusters(
         member_set = set(members.tolist())
         if _is_duplicate(member_set, kept_members, member_owner, dedupe_overlap):
             continue
+        if grown:
+            continue  # the new twins' cluster holds the covered ones too: no duplicate of this one
         for m in member_set:
             member_owner.setdefault(m, []).append(len(kept_members))
         kept_members.append(member_set)

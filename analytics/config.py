@@ -8,6 +8,7 @@ refused with their name, so a typo does not silently fall back to a default.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,11 @@ class DetectionConfig:
         a campaign adding a few hosts a day (:mod:`analytics.novelty`).
     suppressed : frozenset of (type, key)
         Pivots a benign triage verdict suppressed: they start no cluster.
+    suppressed_members : mapping of (type, key) to frozenset of (type, key)
+        For a suppressed pivot, the members of the cluster the verdict was given
+        on: only those twins stay suppressed with it, one that appeared later
+        can start a cluster (:func:`analytics.clusters.fan_out_clusters`).  A
+        suppressed pivot missing here suppresses every twin.
     n_estimators, max_samples, random_state : scorer parameters
         Passed to :class:`analytics.scoring.ClusterScorer`.
     contamination : float or "auto"
@@ -77,6 +83,7 @@ class DetectionConfig:
     new_pivots_only: bool = True
     young_hours: float = 168.0
     suppressed: frozenset[EntityKey] = field(default_factory=frozenset)
+    suppressed_members: Mapping[EntityKey, frozenset[EntityKey]] = field(default_factory=dict)
     n_estimators: int = 200
     max_samples: int | float | str = "auto"
     random_state: int | None = 0
@@ -116,6 +123,14 @@ class DetectionConfig:
                 values["suppressed"] = frozenset((str(t), str(k)) for t, k in values["suppressed"])
             except (TypeError, ValueError) as exc:
                 raise ConfigError("suppressed must be a list of [type, key] pairs") from exc
+        if "suppressed_members" in values:
+            try:
+                values["suppressed_members"] = {
+                    (str(t), str(k)): frozenset((str(mt), str(mk)) for mt, mk in members)
+                    for (t, k), members in values["suppressed_members"]
+                }
+            except (TypeError, ValueError) as exc:
+                raise ConfigError("suppressed_members must be a list of [[type, key], [[type, key], ...]]") from exc
         try:
             return cls(**values)
         except TypeError as exc:
@@ -140,6 +155,9 @@ class DetectionConfig:
         """Plain data (``suppressed`` as sorted pairs), the inverse of :meth:`from_dict`."""
         data = asdict(self)
         data["suppressed"] = [list(p) for p in sorted(self.suppressed)]
+        data["suppressed_members"] = [
+            [list(p), [list(m) for m in sorted(members)]] for p, members in sorted(self.suppressed_members.items())
+        ]
         return data
 
     def save(self, path: str | Path) -> None:

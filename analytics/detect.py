@@ -88,6 +88,7 @@ def detect(
         min_overlap=config.min_overlap,
         dedupe_overlap=config.dedupe_overlap,
         preferred=_installed(inputs),
+        excluded_members=config.suppressed_members,
         **pivot_rules,
     )
     stats["clustering_s"] = time.perf_counter() - t

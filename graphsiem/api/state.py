@@ -42,6 +42,13 @@ from graphsiem.api.state_lineage import (
     live_id,
     stored_previous_ids,
 )
+from graphsiem.api.state_verdicts import (
+    VERDICT_SCHEMA,
+    forget_orphan_members,
+    forget_suppression_members,
+    record_suppression_members,
+    stored_member_keys,
+)
 from graphsiem.paths import private_file
 
 __all__ = ["ApiKey", "AuditEntry", "ClusterRow", "DetectionRun", "Role", "StateStore", "Status",
@@ -126,6 +133,7 @@ class StateStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(VERDICT_SCHEMA)  # what verdicts covered, backtests (graphsiem.api.state_verdicts)
 
     def close(self) -> None:
         with self._lock:
@@ -388,6 +396,10 @@ class StateStore:
                             "INSERT OR REPLACE INTO suppressions VALUES (?, ?, ?, ?, ?)",
                             (pivot[0], pivot[1], cluster_id, now, actor),
                         )
+                        # What the analyst judged: twins that appear later are not covered.
+                        stored = db.execute("SELECT data FROM clusters WHERE id = ?", (cluster_id,)).fetchall()
+                        members = stored_member_keys(json.loads(stored[0]["data"])) if stored else []
+                        record_suppression_members(db, pivot, members)
                 else:
                     # Not benign (any more): no suppression of this case stands,
                     # whichever of its ids' benign verdicts created it.
@@ -439,6 +451,7 @@ class StateStore:
                 "DELETE FROM suppressions WHERE pivot_type = ? AND pivot_key = ?",
                 (pivot_type, pivot_key),
             )
+            forget_suppression_members(db, (pivot_type, pivot_key))
             cluster_id = live_id(db, owner)
             cur = db.execute(
                 "UPDATE triage SET verdict = NULL, updated_at = ?, updated_by = ? "
@@ -507,6 +520,7 @@ def _lift_case_suppressions(db: sqlite3.Connection, cluster_id: str,
                    (pivot_type, pivot_key))
     marks = ", ".join("?" for _ in ids)
     db.execute(f"DELETE FROM suppressions WHERE cluster_id IN ({marks})", ids)  # noqa: S608
+    forget_orphan_members(db)
 
 
 _CLUSTER_SELECT = (

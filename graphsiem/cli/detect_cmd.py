@@ -70,6 +70,22 @@ def unwritable_reason(target: str) -> str | None:
     return None if os.access(folder, os.W_OK | os.X_OK) else f"directory not writable: {folder}"
 
 
+def triage_suppressed_members(data: Path) -> dict[tuple[str, str], frozenset[tuple[str, str]]]:
+    """What each benign verdict covered (the suppressed pivot's cluster members), as the service
+    applies it (:func:`graphsiem.api.state_verdicts.suppressed_members`); empty without state."""
+    path = paths.state_path(data)
+    if not path.is_file():
+        return {}
+    from graphsiem.api.state import StateStore
+    from graphsiem.api.state_verdicts import suppressed_members
+
+    state = StateStore(path)
+    try:
+        return suppressed_members(state)
+    finally:
+        state.close()
+
+
 def triage_suppressions(data: Path) -> frozenset[tuple[str, str]]:
     """The pivots the service's analysts suppressed (benign verdicts), from ``<data>/state.sqlite``.
 
@@ -185,7 +201,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
         suppressed = frozenset()
     if not args.no_suppressions:
-        config = dataclasses.replace(config, suppressed=config.suppressed | suppressed)
+        config = dataclasses.replace(config, suppressed=config.suppressed | suppressed,
+                                     suppressed_members={**config.suppressed_members, **triage_suppressed_members(data)})
     note = suppressions_note(len(suppressed), ignored=args.no_suppressions)
     if note:
         print(note, file=sys.stderr)

@@ -57,9 +57,11 @@ class Api:
         self.ctx.ingest.catch_up()
         return response.json()
 
-    def detect(self, **params: str) -> dict[str, Any]:
-        """Run a detection through the API (``params``: its query, e.g. ``now``) and wait for it to finish."""
-        run = self.post("/v1/detections", role="analyst", params=params).json()
+    def detect(self, role: str = "analyst", **params: str) -> dict[str, Any]:
+        """Run a detection through the API as ``role`` (``params``: its query, e.g. ``now``) and wait for it to finish."""
+        response = self.post("/v1/detections", role=role, params=params)
+        assert response.status_code == 202, response.text
+        run = response.json()
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             out = self.get(f"/v1/detections/{run['id']}").json()

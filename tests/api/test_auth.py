@@ -35,6 +35,7 @@ ROUTES: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
     ("POST", "/v1/detections", "/v1/detections", {}, ANALYST),
     ("GET", "/v1/detections", "/v1/detections", {}, ANALYST),
     ("GET", "/v1/detections/{detection_id}", "/v1/detections/abc", {}, ANALYST),
+    ("GET", "/v1/detections/{detection_id}/clusters", "/v1/detections/abc/clusters", {}, ANALYST),
     ("GET", "/v1/suppressions", "/v1/suppressions", {}, ANALYST),
     ("DELETE", "/v1/suppressions/{pivot_type}/{pivot_key}", "/v1/suppressions/domain/a.example",
      {}, ANALYST),

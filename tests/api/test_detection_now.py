@@ -28,14 +28,17 @@ def _active_hosts(api: Api) -> list[list[str]]:
 def test_a_run_at_now_sees_what_was_known_then(fleet_api: Api) -> None:
     assert sorted(CAMPAIGN_HOSTS) in _active_hosts(fleet_api)
 
-    run = fleet_api.detect(now=_iso(START + 1.75 * DAY))
+    # an admin makes the backtest the active queue (without activate it is kept apart:
+    # test_backtest_keeps_the_queue)
+    run = fleet_api.detect(role="admin", now=_iso(START + 1.75 * DAY), activate="true")
 
     assert run["status"] == "done", run
     active = _active_hosts(fleet_api)
     assert sorted(SECOND_HOSTS) in active
     assert sorted(CAMPAIGN_HOSTS) not in active
     # an offset is the same instant
-    later = fleet_api.detect(now=datetime.fromtimestamp(START + 2 * DAY, tz=UTC).astimezone().isoformat())
+    later = fleet_api.detect(role="admin", activate="true",
+                             now=datetime.fromtimestamp(START + 2 * DAY, tz=UTC).astimezone().isoformat())
     assert later["status"] == "done"
     assert sorted(CAMPAIGN_HOSTS) in _active_hosts(fleet_api)
 
@@ -55,5 +58,5 @@ def test_a_bad_now_is_a_422_naming_the_field(fleet_api: Api, now: str) -> None:
 
 def test_the_openapi_description_documents_now(fleet_api: Api) -> None:
     operation = fleet_api.client.get("/openapi.json").json()["paths"]["/v1/detections"]["post"]
-    assert [p["name"] for p in operation["parameters"]] == ["now"]
+    assert [p["name"] for p in operation["parameters"]] == ["now", "activate"]
     assert "backtest" in operation["description"] and "422" in operation["responses"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from graphsiem.api.deps import AnalystCaller, Context
+from graphsiem.api.errors import Forbidden
 from graphsiem.api.schemas import DetectionOut
 from graphsiem.api.services import detections as service
+from graphsiem.api.state import Role
 
 router = APIRouter(prefix="/v1/detections", tags=["detections"])
 
@@ -18,15 +20,20 @@ RunId = Annotated[str, Path(min_length=1, max_length=64, description="Detection 
 RUN_DESCRIPTION = """
 Queue one detection run and answer at once (202); poll `GET /v1/detections/{id}`
 until its status is `done` or `failed`.  The run applies the pivots suppressed by
-benign verdicts (`/v1/suppressions`) and its clusters become the queue's active ones.
+benign verdicts (`/v1/suppressions`).  A run without `now` replaces the queue's
+active clusters; a backtest does not (below).
 
 The detection window is the last 24 h ending at:
 
 * `now`, when given: a **backtest**.  ISO-8601 with a zone (`2026-11-02T00:00:00Z`,
   `2026-11-02T01:00:00+01:00`); nothing first seen after it is read, as with
   `graphsiem detect --now`.  A time without a zone or that is not ISO-8601 is **422**
-  (`field: "now"`).  The queue then shows what was detectable at `now`: run again
-  without `now` to return to the present.
+  (`field: "now"`).  Its clusters are kept under the run's id, read them with
+  `GET /v1/detections/{id}/clusters`; the queue, its metrics and the webhook are left
+  as they were, so one analyst's look at the past does not empty everyone's queue.
+  With `activate=true` (admin keys only; **403** otherwise) the backtest becomes the
+  active queue instead, which then shows what was detectable at `now` until the next
+  run without `now`.
 * otherwise the fleet's newest event: the newest sighting of the hosts whose clocks
   agree with the fleet's.  Hosts more than 2 h ahead of the time by which 90 % of the
   hosts last reported, and events dated more than 1 h past the server's clock, do not
@@ -39,20 +46,38 @@ NowQuery = Annotated[str | None, Query(
     description="End of the detection window for a backtest, ISO-8601 with a zone "
                 "(Z or +hh:mm); default the fleet's newest event.")]
 
+ActivateQuery = Annotated[bool, Query(
+    description="Make a backtest (`now` given) the active queue; admin keys only. "
+                "Without it a backtest's clusters are kept under its run id.")]
+
 
 @router.post("", response_model=DetectionOut, status_code=202,
              summary="Run a detection now (asynchronous; poll GET /v1/detections/{id})",
              description=RUN_DESCRIPTION,
-             responses={422: {"description": "`now` is not ISO-8601 with a zone."}})
-def run_detection(ctx: Context, caller: AnalystCaller, now: NowQuery = None) -> DetectionOut:
-    run, _ = ctx.detections.submit(trigger="api", requested_by=caller.actor,
-                                   now=service.parse_now(now))
+             responses={403: {"description": "`activate=true` without an admin key."},
+                        422: {"description": "`now` is not ISO-8601 with a zone."}})
+def run_detection(ctx: Context, caller: AnalystCaller, now: NowQuery = None,
+                  activate: ActivateQuery = False) -> DetectionOut:
+    when = service.parse_now(now)
+    if activate and when is not None and caller.role is not Role.ADMIN:
+        raise Forbidden("only an admin key may make a backtest the active queue (activate=true)",
+                        field="activate")
+    run, _ = ctx.detections.submit(trigger="api" if when is None else "backtest",
+                                   requested_by=caller.actor, now=when, activate=activate)
     return service.to_out(run)
 
 
 @router.get("", response_model=list[DetectionOut], summary="Recent detection runs")
 def list_detections(ctx: Context, _: AnalystCaller) -> list[DetectionOut]:
     return [service.to_out(r) for r in ctx.state.list_detections(limit=50)]
+
+
+@router.get("/{detection_id}/clusters", summary="A backtest's clusters, kept apart from the queue",
+            responses={404: {"description": "No such run, or it kept no backtest clusters."}})
+def get_backtest_clusters(ctx: Context, _: AnalystCaller, detection_id: RunId) -> dict[str, Any]:
+    """The clusters of a backtest that did not become the active queue (``now`` and the
+    clusters' stored form, highest risk first)."""
+    return service.backtest_clusters(ctx, detection_id)
 
 
 @router.get("/{detection_id}", response_model=DetectionOut, summary="One detection run",

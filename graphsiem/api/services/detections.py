@@ -4,7 +4,10 @@ A run calls :func:`analytics.detect.detect` with the suppressed pivots, stores
 each cluster's contract dict (plus its pivot and member keys) as the active
 snapshot, counts metrics and hands new or grown clusters to the webhook.  A
 run may be given ``now`` (a backtest: the window ends there and nothing first
-seen later is read, as ``graphsiem detect --now`` does).
+seen later is read, as ``graphsiem detect --now`` does).  A backtest's clusters
+are kept under its run id (``GET /v1/detections/{id}/clusters``) and do not
+replace the active queue, unless an admin asks for that (``activate``): one
+analyst's look at the past must not empty everyone's queue.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from graphsiem.api.context import AppContext
 from graphsiem.api.errors import NotFound, Unprocessable
 from graphsiem.api.schemas import DetectionOut
 from graphsiem.api.state import DetectionRun
+from graphsiem.api.state_verdicts import get_backtest, save_backtest, suppressed_members
 from graphsiem.model import epoch_to_iso
 
 log = logging.getLogger("graphsiem.api.detections")
@@ -80,29 +84,40 @@ class DetectionRunner:
         self.ctx = ctx
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect")
 
-    def submit(self, *, trigger: str, requested_by: str,
-               now: float | None = None) -> tuple[DetectionRun, Future[None]]:
+    def submit(self, *, trigger: str, requested_by: str, now: float | None = None,
+               activate: bool = False) -> tuple[DetectionRun, Future[None]]:
         """Queue a run (at ``now``, epoch seconds, for a backtest); returns its record
-        (status ``queued``) and a future."""
+        (status ``queued``) and a future.  A backtest becomes the active queue only
+        with ``activate``; a run without ``now`` always does."""
         run = self.ctx.state.create_detection(trigger=trigger, requested_by=requested_by)
-        return run, self._pool.submit(self.run, run.id, trigger, now)
+        return run, self._pool.submit(self.run, run.id, trigger, now, activate)
 
-    def run(self, run_id: str, trigger: str = "api", now: float | None = None) -> None:
+    def run(self, run_id: str, trigger: str = "api", now: float | None = None,
+            activate: bool = False) -> None:
         """Execute run ``run_id`` now, on the calling thread; its window ends at ``now``
-        when given, else at the fleet's newest event."""
+        when given, else at the fleet's newest event.
+
+        A backtest (``now`` given) without ``activate`` keeps its clusters under the
+        run's id (:func:`~graphsiem.api.state_verdicts.get_backtest`): the queue,
+        its metrics and the webhook are left as they were."""
         ctx = self.ctx
         started = time.time()
         ctx.state.update_detection(run_id, status="running", started_at=started)
         try:
             from analytics.detect import DetectionConfig, detect
 
-            config = DetectionConfig(suppressed=frozenset(ctx.state.suppressed_pivots()))
+            config = DetectionConfig(suppressed=frozenset(ctx.state.suppressed_pivots()),
+                                     suppressed_members=suppressed_members(ctx.state))
             # Every accepted (journaled) event must be in the graph before detection.
             ctx.ingest.catch_up()
             with ctx.store_guard():
                 result = detect(ctx.store, config=config, now=now, journal=ctx.journal)
             stored = [snapshot(c) for c in result.clusters]
-            pairs = ctx.state.save_clusters(run_id, stored)
+            if now is not None and not activate:
+                save_backtest(ctx.state, run_id, now, stored)
+                pairs = None
+            else:
+                pairs = ctx.state.save_clusters(run_id, stored)
         except Exception as exc:  # noqa: BLE001 - a failed run is recorded, not raised
             duration = time.time() - started
             log.exception("detection %s failed", run_id)
@@ -117,6 +132,8 @@ class DetectionRunner:
                                    duration_s=duration, cluster_count=len(stored))
         ctx.metrics.detection_runs.labels(trigger, "done").inc()
         ctx.metrics.detection_duration.observe(duration)
+        if pairs is None:
+            return  # a backtest kept apart: the active queue did not change
         ctx.metrics.active_clusters.set(len(stored))
         if ctx.webhook is not None:
             ctx.webhook.notify_clusters(pairs, detection_id=run_id)
@@ -138,3 +155,23 @@ def get_detection(ctx: AppContext, run_id: str) -> DetectionOut:
     if run is None:
         raise NotFound(f"no detection run {run_id[:80]!r}", field="detection_id")
     return to_out(run)
+
+
+def backtest_clusters(ctx: AppContext, run_id: str) -> dict[str, Any]:
+    """A backtest's kept clusters (``now`` and the stored dicts, highest risk first).
+
+    Raises
+    ------
+    NotFound
+        No run ``run_id``, or the run kept no clusters apart (not a backtest, an
+        activated one, or one still running).
+    """
+    run = ctx.state.get_detection(run_id)
+    if run is None:
+        raise NotFound(f"no detection run {run_id[:80]!r}", field="detection_id")
+    kept = get_backtest(ctx.state, run_id)
+    if kept is None:
+        raise NotFound(f"detection run {run_id[:80]!r} kept no backtest clusters (not a backtest, "
+                       "activated as the queue, or not finished)", field="detection_id")
+    now, clusters = kept
+    return {"detection_id": run_id, "now": epoch_to_iso(now), "clusters": clusters}
