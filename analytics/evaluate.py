@@ -24,6 +24,16 @@ and count as false positives.
 * average precision = mean over attacks of (attacks ranked <= r) / r at each
   attack's rank r (0 for an attack never found);
 * decoys in the top 10 = benign entries matched within the top 10.
+
+**Ties.**  Clusters with the same risk (the contract's ``score``, two decimals)
+are ordered by a tie-break (detection: fewer hosts first), not by the scorer:
+on a simulated fleet most ordinary clusters share one risk, so a decoy's rank
+can measure the list's length.  When the ranking is ordered by score, each
+entry therefore also gets its *expected rank under a random order of its ties*
+(rows scored higher + (rows tied with it + 1) / 2), and the expected number of
+decoys in the top 10 under that order; and the *risk margin*: the lowest risk
+of a matched attack minus the highest risk of any other row (negative when a
+benign or unmatched cluster scores at least as high as some attack).
 """
 
 from __future__ import annotations
@@ -119,10 +129,22 @@ class Evaluation:
     decoys_in_top_10: int
     rows: int
     matched: list[str | None] = field(default_factory=list)
+    expected_ranks: dict[str, float | None] = field(default_factory=dict)
+    """Rank under a random order of equal scores (module docstring); ``None`` when not found,
+    or when the ranking is not ordered by a numeric ``score``."""
+    tied: dict[str, int | None] = field(default_factory=dict)
+    """How many rows (the entry's own included) share each found entry's score."""
+    expected_decoys_in_top_10: float | None = None
+    risk_margin: float | None = None
+    """Lowest matched attack's score minus the highest other row's; ``None`` without both."""
 
     @property
     def seed_rank(self) -> int | None:
         return self.ranks.get(self.seed) if self.seed else None
+
+    @property
+    def expected_seed_rank(self) -> float | None:
+        return self.expected_ranks.get(self.seed) if self.seed else None
 
     @property
     def attacks_in_top_10(self) -> int:
@@ -130,7 +152,8 @@ class Evaluation:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.update(seed_rank=self.seed_rank, attacks_in_top_10=self.attacks_in_top_10)
+        data.update(seed_rank=self.seed_rank, attacks_in_top_10=self.attacks_in_top_10,
+                    expected_seed_rank=self.expected_seed_rank)
         return data
 
 
@@ -147,11 +170,13 @@ def evaluate(clusters: Iterable[Mapping[str, Any]], truth: Sequence[TruthEntry])
     """
     found: dict[str, int] = {}
     kept: list[str | None] = []
+    scores: list[float | None] = []
     for cluster in clusters:
         entry = match(cluster, truth)
         if entry is not None and entry.name in found:
             continue
         kept.append(entry.name if entry else None)
+        scores.append(_score(cluster))
         if entry is not None:
             found[entry.name] = len(kept)
     kinds = {e.name: e.kind for e in truth}
@@ -167,6 +192,7 @@ def evaluate(clusters: Iterable[Mapping[str, Any]], truth: Sequence[TruthEntry])
     ap = sum((i + 1) / r for i, r in enumerate(attack_ranks)) / len(attacks) if attacks else 0.0
     decoys = {n for n in kept[:10] if n is not None and kinds[n] != "attack"}
     seed = next((e.name for e in truth if e.is_seed), None)
+    ties = _ties(kept, scores, kinds)
     return Evaluation(
         ranks={e.name: found.get(e.name) for e in truth},
         kinds=kinds,
@@ -179,7 +205,53 @@ def evaluate(clusters: Iterable[Mapping[str, Any]], truth: Sequence[TruthEntry])
         decoys_in_top_10=len(decoys),
         rows=len(kept),
         matched=kept,
+        expected_ranks={e.name: ties.expected.get(e.name) for e in truth},
+        tied={e.name: ties.tied.get(e.name) for e in truth},
+        expected_decoys_in_top_10=ties.expected_decoys_in_top_10,
+        risk_margin=ties.margin,
     )
+
+
+def _score(cluster: Mapping[str, Any]) -> float | None:
+    score = cluster.get("score")
+    return float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None
+
+
+@dataclass(slots=True)
+class _Ties:
+    expected: dict[str, float] = field(default_factory=dict)
+    tied: dict[str, int] = field(default_factory=dict)
+    expected_decoys_in_top_10: float | None = None
+    margin: float | None = None
+
+
+def _ties(kept: Sequence[str | None], scores: Sequence[float | None], kinds: Mapping[str, str]) -> _Ties:
+    """Expected ranks under a random order of equal scores, and the risk margin (module docstring).
+
+    Nothing when a row has no numeric score or the rows are not in descending score
+    order: the ranking's order is then not the scores', and ties say nothing about it.
+    """
+    if any(s is None for s in scores):
+        return _Ties()
+    values = [float(s) for s in scores if s is not None]
+    if any(later > earlier for earlier, later in zip(values, values[1:], strict=False)):
+        return _Ties()
+    out = _Ties(expected_decoys_in_top_10=0.0)
+    for name, score in zip(kept, values, strict=True):
+        if name is None:
+            continue
+        above = sum(1 for v in values if v > score)
+        tied = sum(1 for v in values if v == score)
+        out.expected[name] = above + (tied + 1) / 2
+        out.tied[name] = tied
+        if kinds[name] != "attack":
+            # a random order of the tied rows puts it in one of their `tied` places with equal chance
+            out.expected_decoys_in_top_10 = (out.expected_decoys_in_top_10 or 0.0) + min(max((10 - above) / tied, 0.0), 1.0)
+    attacks = [v for name, v in zip(kept, values, strict=True) if name is not None and kinds[name] == "attack"]
+    others = [v for name, v in zip(kept, values, strict=True) if name is None or kinds[name] != "attack"]
+    if attacks and others:
+        out.margin = round(min(attacks) - max(others), 6)
+    return out
 
 
 def render(evaluation: Evaluation) -> str:
@@ -187,6 +259,10 @@ def render(evaluation: Evaluation) -> str:
     lines = [f"{'entry':32} {'kind':7} rank"]
     for name, rank in evaluation.ranks.items():
         mark = "  (seed)" if name == evaluation.seed else ""
+        tied = evaluation.tied.get(name)
+        expected = evaluation.expected_ranks.get(name)
+        if tied is not None and tied > 1 and expected is not None:
+            mark += f"  (tied with {tied - 1} other row{'s' if tied > 2 else ''}: expected rank {expected:g})"
         lines.append(f"{name[:32]:32} {evaluation.kinds[name]:7} {rank if rank is not None else '-'}{mark}")
     e = evaluation
     lines += [
@@ -196,4 +272,11 @@ def render(evaluation: Evaluation) -> str:
         f"average precision {e.average_precision:.3f}  decoys in top 10: {e.decoys_in_top_10}  "
         f"attacks in top 10: {e.attacks_in_top_10}  seed rank: {e.seed_rank or '-'}",
     ]
+    if e.expected_decoys_in_top_10 is not None:
+        margin = f"{e.risk_margin:+.2f}" if e.risk_margin is not None else "-"
+        seed = f"{e.expected_seed_rank:g}" if e.expected_seed_rank is not None else "-"
+        lines.append(
+            f"under a random order of equal risks: expected decoys in top 10: {e.expected_decoys_in_top_10:.2f}  "
+            f"expected seed rank: {seed}  risk margin (lowest attack - highest other row): {margin}"
+        )
     return "\n".join(lines)

@@ -13,7 +13,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "evaluate",
         help="score a cluster ranking against a simulator's ground truth",
         description="Per-campaign rank, recall@5/@10, precision@5/@10, average precision and "
-        "benign decoys in the top 10 (matching rule: docs/analytics.md).",
+        "benign decoys in the top 10 (matching rule: docs/analytics.md); then, as equal risks are "
+        "ordered by a tie-break, the expected seed rank and decoys in the top 10 under a random "
+        "order of the ties, and the risk margin (lowest attack minus highest other row).",
     )
     parser.add_argument("--truth", required=True, help="ground_truth.json written by graphsiem simulate")
     parser.add_argument("--clusters", required=True, help="clusters JSON written by graphsiem detect --json")

@@ -40,13 +40,18 @@ def evaluate(truth: Truth, clusters: Sequence[ClusterView]) -> pd.DataFrame:
     """Rank of every campaign and decoy of ``ground_truth.json`` in a ranking.
 
     The matching rule and metrics are :mod:`analytics.evaluate`'s.  The metrics
-    (recall@5/@10, precision@5/@10, average precision, decoys in the top 10)
-    are in ``frame.attrs["metrics"]``; :func:`compare` tabulates them.
+    (recall@5/@10, precision@5/@10, average precision, decoys in the top 10,
+    and under a random order of equal risks the expected seed rank and decoys
+    in the top 10, and the risk margin) are in ``frame.attrs["metrics"]``;
+    :func:`compare` tabulates them.
 
     Returns
     -------
     pandas.DataFrame
-        ``name, kind, rank, is_seed`` (``rank`` is missing when never found).
+        ``name, kind, rank, expected_rank, tied, is_seed``: ``rank`` is missing
+        when never found; ``expected_rank`` is the rank under a random order of
+        the ``tied`` rows that share its risk (the literal ``rank`` of a tied row
+        is the tie-break's: detection puts fewer hosts first).
     """
     pd = pandas()
     result, entries = _evaluation(truth, clusters)
@@ -55,6 +60,8 @@ def evaluate(truth: Truth, clusters: Sequence[ClusterView]) -> pd.DataFrame:
             "name": [e.name for e in entries],
             "kind": [e.kind for e in entries],
             "rank": pd.array([result.ranks[e.name] for e in entries], dtype="Int64"),
+            "expected_rank": pd.array([result.expected_ranks.get(e.name) for e in entries], dtype="Float64"),
+            "tied": pd.array([result.tied.get(e.name) for e in entries], dtype="Int64"),
             "is_seed": [e.is_seed for e in entries],
         }
     )
@@ -73,6 +80,10 @@ def _metrics(result: Evaluation) -> dict[str, Any]:
         "precision_at_10": result.precision_at_10,
         "average_precision": result.average_precision,
         "rows": result.rows,
+        # under a random order of equal risks (analytics.evaluate, "Ties")
+        "expected_seed_rank": result.expected_seed_rank,
+        "expected_decoys_in_top_10": result.expected_decoys_in_top_10,
+        "risk_margin": result.risk_margin,
     }
 
 

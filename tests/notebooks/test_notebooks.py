@@ -17,6 +17,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from analytics.features import SCORED_FEATURES
 from graphsiem.store.neo4j_server import Neo4jServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +75,24 @@ def test_notebook_runs_top_to_bottom(
     assert _images(executed) >= 1, f"{path.name} drew no figure"
     # The notebooks keep their data next to themselves (the working directory).
     assert list(tmp_path.rglob("journal.sqlite"))
+    if path.stem == "02_tuning":
+        _check_tuning_outputs(executed)
+
+
+def _output_text(cell: nbformat.NotebookNode) -> str:
+    return "\n".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+
+
+def _check_tuning_outputs(notebook: nbformat.NotebookNode) -> None:
+    """Notebook 02 after review R6: the feature table right after "the scorer sees
+    lab.SCORED_FEATURES" lists those (not the context columns), and the grid shows the
+    figures that do not hang on tie-breaks next to the tie-broken decoy count."""
+    cells = {c.get("id"): c for c in notebook.cells}
+    described = _output_text(cells["cell-07"])
+    assert all(name in described for name in SCORED_FEATURES), described
+    assert "exclusivity" not in described and "new_member_fraction" not in described
+    grid = _output_text(cells["cell-11"])
+    assert "expected_decoys_in_top_10" in grid and "risk_margin" in grid, grid
 
 
 def test_stored_notebooks_have_no_outputs() -> None:
