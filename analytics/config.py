@@ -72,6 +72,20 @@ class DetectionConfig:
         Clusters (highest risk first) that get evidence references.
     evidence_per_cluster : int
         Most evidence references per cluster.
+    history_days : float
+        The scorer is fitted on today's candidate clusters and on those of the
+        detection windows that ended in the ``history_days`` before this one
+        (kept in the data directory's state, :mod:`analytics.candidate_history`),
+        so that a cluster's risk does not hang on what else the day produced.
+        0 fits on today's candidates alone.
+    history_max_rows : int
+        Most earlier candidate rows the scorer is fitted on (newest windows
+        first, one row per cluster), >= 0.
+    history_backfill : bool
+        When the state holds no window of the last ``history_days`` under these
+        candidate rules (a first run on a store with days of data), detect the
+        earlier windows first (backtests, one ``window_hours`` apart, back to the
+        first without a fleet baseline) and keep their candidates.
     """
 
     min_hosts: int = 3
@@ -91,6 +105,9 @@ class DetectionConfig:
     max_features: float = 1.0
     evidence_top: int = 50
     evidence_per_cluster: int = 20
+    history_days: float = 7.0
+    history_max_rows: int = 1000
+    history_backfill: bool = True
 
     def __post_init__(self) -> None:
         if self.min_hosts < 2:
@@ -105,6 +122,10 @@ class DetectionConfig:
             raise ConfigError(f"max_features must be in (0, 1], got {self.max_features!r}")
         if not (isinstance(self.young_hours, int | float) and self.young_hours >= 0):
             raise ConfigError(f"young_hours must be >= 0, got {self.young_hours!r}")
+        if not (isinstance(self.history_days, int | float) and self.history_days >= 0):
+            raise ConfigError(f"history_days must be >= 0, got {self.history_days!r}")
+        if not (isinstance(self.history_max_rows, int) and self.history_max_rows >= 0):
+            raise ConfigError(f"history_max_rows must be an integer >= 0, got {self.history_max_rows!r}")
         for name in ("max_fraction", "min_coverage", "min_overlap", "dedupe_overlap"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:

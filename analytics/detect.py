@@ -7,7 +7,8 @@ The pipeline, in order:
 2. :func:`analytics.clusters.fan_out_clusters` grows clusters from pivots;
 3. :func:`analytics.features.cluster_features` computes each cluster's features;
 4. :class:`analytics.scoring.ClusterScorer` is fitted on all candidate
-   clusters (unsupervised) and maps them to a risk 0–100;
+   clusters (unsupervised), and on those of earlier windows when given a
+   history (:mod:`analytics.candidate_history`), and maps them to a risk 0–100;
 5. :mod:`analytics.explain` attributes each risk to features and writes the
    summary; :mod:`analytics.evidence` attaches the events behind the top clusters.
 """
@@ -15,10 +16,18 @@ The pipeline, in order:
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from analytics.candidate_history import (
+    CandidateHistory,
+    backfill,
+    earlier_candidates,
+    reference_rows,
+    remember_candidates,
+)
 from analytics.clusters import RawCluster, fan_out_clusters, pivot_census
 from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, evidence_ids, members_seen_outside, resolve_sources
@@ -39,6 +48,7 @@ def detect(
     config: DetectionConfig | None = None,
     now: float | None = None,
     journal: EventLookup | None = None,
+    history: CandidateHistory | None = None,
 ) -> DetectionResult:
     """Run one detection over ``store``.
 
@@ -53,6 +63,10 @@ def detect(
     journal : object with ``get(ids)``, optional
         Resolves evidence ids to their source; without it sources read
         ``graph:<relation>``.
+    history : CandidateHistory, optional
+        Candidate rows of earlier windows (the data directory's state): the
+        scorer is fitted on them too, and this run's are kept there
+        (:mod:`analytics.candidate_history`).  Without it, on today's alone.
 
     Returns
     -------
@@ -94,7 +108,17 @@ def detect(
     stats["clustering_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    clusters = score_clusters(inputs, raw, config)
+    reference = None
+    if history is not None:
+        stats.update(backfill(history, config, inputs.window, lambda end: _backtest(store, config, end),
+                              inputs.incidence))
+        today = [cluster_id(*inputs.incidence.entities[c.members[0]]) for c in raw]
+        reference = earlier_candidates(history, config, inputs.window, today)
+        stats["history_rows"] = len(reference)
+    clusters = score_clusters(inputs, raw, config, reference=reference)
+    if history is not None and inputs.context.history:  # no baseline: rows that measure the data's start
+        remember_candidates(history, config, inputs.window, clusters)
+    stats["fleet_history"] = bool(inputs.context.history)
     stats["scoring_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -121,16 +145,22 @@ def detect(
 
 
 def score_clusters(
-    inputs: DetectionInputs, raw: list[RawCluster], config: DetectionConfig
+    inputs: DetectionInputs, raw: list[RawCluster], config: DetectionConfig,
+    *, reference: np.ndarray | None = None,
 ) -> list[Cluster]:
-    """Features, risk, explanation of every raw cluster; sorted by risk (highest first)."""
+    """Features, risk, explanation of every raw cluster; sorted by risk (highest first).
+
+    ``reference``: scored feature rows of earlier windows' candidates, fitted on
+    with today's (:func:`analytics.candidate_history.earlier_candidates`).
+    """
     inc, st = inputs.incidence, inputs.stats
     facts: list[ClusterFacts] = [
         cluster_features(inputs.context, c.pivot, c.members, c.hosts) for c in raw
     ]
     X = feature_matrix(f.features for f in facts)
-    if len(raw) >= 2:
-        scorer = ClusterScorer(**config.scorer_params(), directions=scored_directions()).fit(X)
+    training = reference_rows(X, reference)
+    if len(raw) and len(training) >= 2:
+        scorer = ClusterScorer(**config.scorer_params(), directions=scored_directions()).fit(training)
         risk = scorer.risk(X)
         baseline = scorer.reference_  # the median cluster: what the one-sided clips compare with
         contrib = contributions(scorer, X, baseline)
@@ -166,7 +196,7 @@ def score_clusters(
             host_count=len(hosts),
             pivot_is_new=bool(st.is_new[c.pivot]),
             installed_as=_installed_as(pivot),
-            candidates=len(raw),
+            candidates=len(training),
         )
         clusters.append(
             Cluster(
@@ -186,6 +216,13 @@ def score_clusters(
     # hunter's "least frequency of occurrence" order; then id, for stability.
     clusters.sort(key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
     return clusters
+
+
+def _backtest(store: GraphStore, config: DetectionConfig, end: float) -> tuple[bool, list[Cluster], Any]:
+    """The candidates of the window ending at ``end`` (no evidence: only their features are kept)."""
+    result = detect(store, config=replace(config, evidence_top=0), now=end)
+    window = (result.stats["window_start"], result.stats["window_end"]) if "window_end" in result.stats else None
+    return bool(result.stats.get("fleet_history")), result.clusters, window
 
 
 def _installed(inputs: DetectionInputs) -> frozenset[EntityKey]:

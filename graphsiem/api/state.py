@@ -35,6 +35,7 @@ from graphsiem.api.records import (
     Triage,
     Verdict,
 )
+from graphsiem.api.state_candidates import CANDIDATE_SCHEMA, CandidateRowsMixin
 from graphsiem.api.state_lineage import (
     case_ids,
     case_pivots,
@@ -96,7 +97,7 @@ CREATE INDEX IF NOT EXISTS clusters_order ON clusters(score DESC, host_count, id
 CREATE TABLE IF NOT EXISTS cluster_successors (
     old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL, detection_id TEXT NOT NULL, at REAL NOT NULL
 );
-"""
+""" + CANDIDATE_SCHEMA  # the candidate rows earlier detections scored (graphsiem.api.state_candidates)
 
 
 def hash_key(secret: str) -> str:
@@ -112,8 +113,11 @@ def parse_key_id(key: str) -> str | None:
     return parts[1]
 
 
-class StateStore:
+class StateStore(CandidateRowsMixin):
     """SQLite-backed service state.
+
+    It keeps the candidate history detections fit their scorer on too
+    (:class:`~graphsiem.api.state_candidates.CandidateRowsMixin`).
 
     Parameters
     ----------

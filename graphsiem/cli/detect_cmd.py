@@ -18,6 +18,7 @@ from ingest.report import printable
 
 if TYPE_CHECKING:
     from analytics.config import DetectionConfig
+    from graphsiem.api.state import StateStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -107,6 +108,20 @@ def triage_suppressions(data: Path) -> frozenset[tuple[str, str]]:
         return frozenset(state.suppressed_pivots())
     finally:
         state.close()
+
+
+def candidate_history(data: Path) -> StateStore | None:
+    """The service state of ``data``, where detections keep their candidates for the next one to
+    be scored against (:mod:`analytics.candidate_history`); ``None``, said on stderr, when it cannot
+    be opened (a read-only data directory): the detection then scores against its own candidates."""
+    from graphsiem.api.state import StateStore
+
+    try:
+        return StateStore(paths.state_path(data))
+    except (OSError, sqlite3.Error) as exc:
+        print(f"graphsiem detect: no candidate history ({printable(str(exc))}): risks are scored "
+              "among this run's candidates only", file=sys.stderr)
+        return None
 
 
 def suppressions_note(count: int, *, ignored: bool) -> str:
@@ -213,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, StoreError) as exc:
         print(f"graphsiem detect: {exc}", file=sys.stderr)
         return 2
+    history = None if args.baseline else candidate_history(data)
     try:
         with Journal(paths.journal_path(data)) as journal:
             if args.paths:
@@ -223,9 +239,11 @@ def run(args: argparse.Namespace) -> int:
             if args.baseline:
                 result = run_baseline(store, args.baseline, config=config, now=now)
             else:
-                result = detect(store, config=config, now=now, journal=journal)
+                result = detect(store, config=config, now=now, journal=journal, history=history)
     finally:
         store.close()
+        if history is not None:
+            history.close()
     contract = result.to_contract()
     if args.json == "-":
         json.dump(contract, sys.stdout, indent=2)

@@ -27,6 +27,7 @@ from analytics.instants import instant_to_epoch
 from analytics.result import DetectionResult
 from analytics.window_end import default_window_end
 from graphsiem import paths
+from graphsiem.api.state import StateStore
 from graphsiem.lab.clusters import ClusterView
 from graphsiem.lab.evaluation import Truth, evaluate, truth_entries
 from graphsiem.lab.optional import pandas, timestamps
@@ -284,7 +285,13 @@ class Workspace:
         """
         until = instant_to_epoch(now) if now is not None else None
         config = replace(config or DetectionConfig(), **settings)
-        result = run_detection(self.store, config=config, now=until, journal=self.journal)
+        # The data directory's state keeps each window's candidates: the scorer is fitted on
+        # the earlier ones too, as the CLI and the service do (analytics.candidate_history).
+        history = StateStore(paths.state_path(self.data_dir))
+        try:
+            result = run_detection(self.store, config=config, now=until, journal=self.journal, history=history)
+        finally:
+            history.close()
         self.last_detection = result
         window = (result.stats["window_start"], result.stats["window_end"]) if "window_end" in result.stats else None
         return [ClusterView(c, self, window) for c in result.clusters]

@@ -111,7 +111,7 @@ class DetectionRunner:
             # Every accepted (journaled) event must be in the graph before detection.
             ctx.ingest.catch_up()
             with ctx.store_guard():
-                result = detect(ctx.store, config=config, now=now, journal=ctx.journal)
+                result = detect(ctx.store, config=config, now=now, journal=ctx.journal, history=ctx.state)
             stored = [snapshot(c) for c in result.clusters]
             if now is not None and not activate:
                 save_backtest(ctx.state, run_id, now, stored)

@@ -75,7 +75,14 @@ def test_without_service_state_nothing_is_said(tmp_path, capsys):
     data = tmp_path / "data"
     assert main(["detect", str(source), "--data", str(data), "--json", "-"]) == 0
     assert "suppressed by triage" not in capsys.readouterr().err
-    assert not (data / "state.sqlite").exists()
+    # detect keeps its candidates in the state (analytics.candidate_history), and no triage
+    from graphsiem.api.state import StateStore
+
+    state = StateStore(data / "state.sqlite")
+    try:
+        assert state.list_suppressions() == []
+    finally:
+        state.close()
 
 
 def test_an_unreadable_state_is_refused_unless_ignored(triaged_data_dir, capsys):

@@ -11,6 +11,7 @@ import pytest
 
 from analytics.detect import detect
 from graphsiem import lab
+from graphsiem.api.state import StateStore
 from graphsiem.model import Entity, epoch_to_iso
 from tests.analytics.fleet import CAMPAIGN_HOSTS, DAY, START, populate
 from tests.graphsiem.lab.test_workspace import clusters, fleet  # noqa: F401 - module fixtures reused
@@ -36,9 +37,16 @@ def test_detect_now_moves_the_window_and_reads_nothing_after_it(hand_built) -> N
     assert hand_built.last_detection.stats["window_end"] == CAMPAIGN_STARTS - 3600
     during = hand_built.detect(now=epoch_to_iso(CAMPAIGN_STARTS + 3600))
     assert during[0].hosts == CAMPAIGN_HOSTS
-    assert [c.to_dict() for c in during] == [
-        c.to_contract() for c in detect(hand_built.store, now=CAMPAIGN_STARTS + 3600, journal=hand_built.journal).clusters
-    ]
+    # as detect over the workspace's data directory: with its state, which keeps the
+    # earlier window's candidates for the scorer (analytics.candidate_history)
+    state = StateStore(hand_built.data_dir / "state.sqlite")
+    try:
+        assert [c.to_dict() for c in during] == [
+            c.to_contract() for c in detect(hand_built.store, now=CAMPAIGN_STARTS + 3600,
+                                            journal=hand_built.journal, history=state).clusters
+        ]
+    finally:
+        state.close()
     aware = hand_built.detect(now=datetime.fromtimestamp(CAMPAIGN_STARTS + 3600, tz=UTC))
     assert [c.id for c in aware] == [c.id for c in during]
 

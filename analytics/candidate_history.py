@@ -1,0 +1,225 @@
+"""Earlier windows' candidate clusters: a reference for the scorer that does not hang on one day.
+
+The isolation forest scores a cluster by how rare it is *among the rows it was
+fitted on*.  Fitted on one run's candidates alone, the same attack scores 50
+on a quiet day (one candidate has nothing to be unusual against) and shifts
+with whatever else a busy day produced.  A detection given a
+:class:`CandidateHistory` (the data directory's state database,
+:class:`graphsiem.api.state.StateStore`) therefore
+
+1. reads the scored feature rows of the candidates of the windows that ended
+   in the ``history_days`` before its own (:func:`earlier_candidates`): one row
+   per cluster, the newest, none of a cluster it scores today and none of its
+   own window (so a re-run does not count itself), at most
+   ``history_max_rows``;
+2. fits the forest on those rows plus today's, and scores today's;
+3. keeps today's rows under its window (:func:`remember_candidates`),
+   replacing an earlier run's over the same window.
+
+Rows are kept per *candidate rules* (:func:`candidate_rules`: the settings that
+decide which clusters become candidates, and the scored feature names), so a
+notebook's run with other thresholds, or a release that scores other features,
+neither feeds nor reads the reference of the default runs.  A window whose
+fleet has no baseline (the store's first day: everything is "new" and every
+first contact falls at the data's start) keeps no rows: its candidates measure
+the data's start, not the fleet.
+
+With no earlier rows (a first run, a notebook on a fresh store) the scorer is
+fitted on today's candidates only, exactly as without a history.  A store with
+days of data and no earlier runs is seeded by :func:`backfill`: backtests of
+the earlier windows, whose candidates are kept as a run over them would have.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from analytics.config import DetectionConfig
+from analytics.features import SCORED_FEATURES, Window
+from analytics.history import fleet_has_history
+from analytics.incidence import Incidence
+
+__all__ = ["CandidateHistory", "backfill", "candidate_rules", "earlier_candidates", "reference_rows",
+           "remember_candidates"]
+
+DAY_S = 86400.0
+RETAIN_DAYS = 14.0
+"""Days of candidate windows the state keeps behind the newest one a run keeps.
+
+Not ``history_days`` alone: a notebook run with a shorter lookback must not erase the
+rows the service reads.  A service detecting every 15 minutes with ~50 candidates a
+run keeps about 14 * 96 * 50 rows (some 50 MB); one detecting daily a few hundred."""
+
+
+class CandidateHistory(Protocol):
+    """Where candidate rows are kept (implemented by :class:`graphsiem.api.state.StateStore`)."""
+
+    def replace_candidate_rows(
+        self, rules: str, window: tuple[float, float], run_id: str, rows: Sequence[tuple[str, dict[str, float]]],
+        *, forget_before: float | None = None,
+    ) -> None: ...
+
+    def candidate_window_count(self, rules: str, *, since: float, until: float) -> int: ...
+
+    def candidate_rows(
+        self, rules: str, *, since: float, until: float, exclude: tuple[float, float], limit: int
+    ) -> list[tuple[str, float, dict[str, float]]]: ...
+
+
+class _Scored(Protocol):
+    """What is kept of a scored cluster (:class:`analytics.result.Cluster`)."""
+
+    id: str
+    features: dict[str, Any]
+
+
+def candidate_rules(config: DetectionConfig) -> str:
+    """The settings that decide which clusters become candidates, and the scored features, as text.
+
+    Rows kept under other rules are not the same population: a reference fitted
+    on them would compare today's candidates with clusters today's rules would
+    not have made.  ``suppressed`` is left out: triage grows it every day, and a
+    suppressed cluster is still an ordinary one to compare with.
+
+    Examples
+    --------
+    >>> candidate_rules(DetectionConfig()) == candidate_rules(DetectionConfig(evidence_top=3))
+    True
+    >>> candidate_rules(DetectionConfig()) == candidate_rules(DetectionConfig(min_hosts=4))
+    False
+    """
+    rules = {
+        name: getattr(config, name)
+        for name in ("min_hosts", "window_hours", "max_fraction", "min_coverage", "min_overlap",
+                     "dedupe_overlap", "new_pivots_only", "young_hours")
+    }
+    rules["features"] = list(SCORED_FEATURES)
+    return json.dumps(rules, sort_keys=True)
+
+
+def _lookback(config: DetectionConfig, window: Window) -> tuple[float, float]:
+    """Window ends whose candidates are the reference: ``(window.end - history_days, window.end]``.
+
+    Relative to the window, not to the clock, so a backtest reads what was known then."""
+    return window.end - config.history_days * DAY_S, window.end
+
+
+def earlier_candidates(
+    history: CandidateHistory, config: DetectionConfig, window: Window, today: Iterable[str]
+) -> np.ndarray:
+    """Scored feature rows of earlier windows' candidates, one per cluster, none of ``today``'s.
+
+    Parameters
+    ----------
+    history : CandidateHistory
+    config : DetectionConfig
+        ``history_days`` and ``history_max_rows`` bound what is read.
+    window : Window
+        This run's window: its own rows (a re-run's) are left out.
+    today : iterable of str
+        Ids of the clusters this run scores: their earlier rows are the same
+        clusters seen before, not the reference they are compared with.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, len(SCORED_FEATURES))
+        Newest windows first; no rows when the history holds none.
+    """
+    shape = (0, len(SCORED_FEATURES))
+    if config.history_days <= 0 or config.history_max_rows <= 0:
+        return np.empty(shape)
+    since, until = _lookback(config, window)
+    skip = set(today)
+    rows = history.candidate_rows(candidate_rules(config), since=since, until=until,
+                                  exclude=(window.start, window.end), limit=config.history_max_rows + len(skip))
+    kept = [[float(features[name]) for name in SCORED_FEATURES]
+            for cluster_id, _end, features in rows if cluster_id not in skip]
+    return np.asarray(kept[: config.history_max_rows], dtype=np.float64).reshape(-1, len(SCORED_FEATURES))
+
+
+def reference_rows(today: np.ndarray, earlier: np.ndarray | None) -> np.ndarray:
+    """The rows the scorer is fitted on: the earlier windows' candidates plus today's.
+
+    Today's stay in: without a history they are the whole reference (as before
+    there was one), and with a thin one they keep it from being a handful of rows.
+    What they still move (several of one day's outliers share the isolation: they
+    mask each other a little) shrinks as the history grows.
+
+    Examples
+    --------
+    >>> reference_rows(np.zeros((3, 2)), np.ones((25, 2))).shape
+    (28, 2)
+    >>> reference_rows(np.zeros((3, 2)), None).shape
+    (3, 2)
+    """
+    if earlier is None or not len(earlier):
+        return today
+    return np.vstack([earlier, today])
+
+
+def remember_candidates(
+    history: CandidateHistory, config: DetectionConfig, window: Window, clusters: Sequence[_Scored],
+    *, run_id: str | None = None,
+) -> None:
+    """Keep ``clusters``' scored feature rows as ``window``'s candidates (replacing a re-run's).
+
+    Windows of the same rules that ended :data:`RETAIN_DAYS` (or ``history_days``, if
+    longer) or more before this one are dropped, so the state does not grow without
+    bound.  The caller keeps nothing for a window whose fleet has no baseline (module
+    docstring).
+    """
+    rows = [(c.id, {name: float(c.features[name]) for name in SCORED_FEATURES}) for c in clusters]
+    history.replace_candidate_rows(candidate_rules(config), (window.start, window.end),
+                                   run_id or secrets.token_hex(8), rows,
+                                   forget_before=window.end - max(config.history_days, RETAIN_DAYS) * DAY_S)
+
+
+Backtest = Callable[[float], tuple[bool, Sequence[_Scored], tuple[float, float] | None]]
+"""Detect the window ending at the given time: (its fleet has a baseline, its candidates, its (start, end))."""
+
+
+def backfill(
+    history: CandidateHistory, config: DetectionConfig, window: Window, backtest: Backtest,
+    incidence: Incidence,
+) -> dict[str, float]:
+    """Seed an empty history with backtests of the windows before ``window``.
+
+    Only when ``history_backfill`` is on and no run kept a window ending in the
+    lookback under these rules (a store with days of data and no earlier
+    detections).  Windows end ``window_hours`` apart going back, up to
+    ``history_days``, and it stops at the first whose fleet has no baseline
+    (earlier ones have less data still).  Whether an earlier window has one is
+    told from this run's ``incidence`` (its hosts' earliest sightings) before
+    it is detected, so a store of one or two days pays nothing for it.
+
+    Returns
+    -------
+    dict
+        ``history_backfilled`` (windows kept) and ``history_backfill_s`` (seconds),
+        for the run's stats; empty when nothing was done.
+    """
+    if not config.history_backfill or config.history_days <= 0 or config.history_max_rows <= 0:
+        return {}
+    rules = candidate_rules(config)
+    since, until = _lookback(config, window)
+    if history.candidate_window_count(rules, since=since, until=until):
+        return {}
+    started = time.perf_counter()
+    step = config.window_hours * 3600.0
+    kept = 0
+    for k in range(1, int(config.history_days * DAY_S // step) + 1):
+        end = window.end - k * step
+        if not fleet_has_history(incidence, end - step):
+            break
+        has_baseline, clusters, earlier = backtest(end)
+        if not has_baseline or earlier is None:
+            break
+        remember_candidates(history, config, Window(*earlier), clusters, run_id=f"backfill-{secrets.token_hex(6)}")
+        kept += 1
+    return {"history_backfilled": kept, "history_backfill_s": time.perf_counter() - started}

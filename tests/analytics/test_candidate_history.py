@@ -1,0 +1,271 @@
+"""A cluster's risk does not hang on the day's other candidates: the scorer is fitted on the
+candidates earlier detections kept in the data directory's state too (task F18).
+
+One simulated fleet of 100 hosts over 7 days (the simulator's attacks and decoys on the last
+day) with five benign vendor updates on each day after the first, so that every day has
+candidates.  It is read through the notebook path (``lab.open``): the first detection finds no
+earlier run and backtests the earlier days (the backfill), keeping their candidates in
+``<data>/state.sqlite``; later ones read them.
+
+The quiet day is the busy day's window with every other candidate suppressed (the triage
+mechanism: suppressed pivots form no cluster), so the attack's own features are the same and
+only what else the day produced differs.  Without a history the lone attack scores 50 (one
+candidate has nothing to be unusual against) against 70-82 among the busy day's candidates.
+
+The bound, 15 risk points, is measured, not derived: the forest is fitted on the earlier
+candidates *plus* today's, so a busy day's other outliers (here three other attacks) still share
+the isolation with the attack and mask it a little.  On this fleet (27-28 earlier rows, 12
+candidates that day) that moved the four attacks by 4.6 to 12.6 points (the quiet day scoring
+higher), while the forest's own seed-to-seed spread on the same rows is up to 4.5 points and
+leaving one day out of the history moves them by up to 2.3.  Without the history the gaps were
+20-32 points (the lone attack at 50).  Fitting on the earlier rows alone would make the gap 0
+but ranked two benign updates above two attacks on this fleet (see the F18 report).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analytics.candidate_history import candidate_rules, earlier_candidates
+from analytics.config import DetectionConfig
+from analytics.detect import detect
+from analytics.evaluate import load_truth, match
+from analytics.features import SCORED_FEATURES, Window
+from graphsiem import lab
+from graphsiem.api.state import StateStore
+from graphsiem.simulator import DEFAULT_SCENARIOS
+from graphsiem.simulator.engine import simulate
+from graphsiem.store.embedded import EmbeddedStore
+from tests.analytics.fleet import END, populate
+
+DAYS = 7
+QUIET_BUSY_BOUND = 15.0
+"""Most risk points a quiet day's attack may differ from the same attack on a busy day (module docstring)."""
+SETTINGS = {"evidence_top": 0}
+
+
+def vendor_updates(folder: Path, days: int, per_day: int = 5) -> list[str]:
+    """Benign scenario files: ``per_day`` updates from new vendor domains on each day but the first,
+    on 4-35 % of the workstations, their first contacts spread over 20 minutes to 12 hours."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for day in range(-(days - 1), 0):
+        for k in range(per_day):
+            name = f"update_{-day}_{k}"
+            fraction = (0.04, 0.08, 0.15, 0.25, 0.35)[k % 5]
+            spread = (20, 90, 240, 480, 700)[(2 * k - day) % 5]
+            path = folder / f"{name}.yaml"
+            path.write_text(f"""name: {name}
+label: vendor update {name}
+kind: benign
+hosts: {{group: workstations, fraction: {fraction}}}
+pivot: {{type: domain}}
+activities:
+  - schedule: {{every: once, day: {day}, at: "{7 + k:02d}:{(-13 * day) % 60:02d}", spread_minutes: {spread}}}
+    steps:
+      - action: process
+        parent: services
+        user: system
+        image: 'C:\\Program Files\\Vendor{k}\\updater.exe'
+        command_line: '"C:\\Program Files\\Vendor{k}\\updater.exe" /silent /job {name}'
+      - {{action: download, url: 'https://dl{-day}-{k}.vendor{k}-updates.example/pkg/{name}.msi', content: {name}.msi, size: 2000000}}
+""", encoding="utf-8")
+            files.append(str(path))
+    return files
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory):
+    """The simulated week: its telemetry and ground truth (the stores are made per test)."""
+    root = tmp_path_factory.mktemp("candidate_history")
+    scenarios = [*DEFAULT_SCENARIOS, *vendor_updates(root / "scenarios", DAYS)]
+    simulate(root / "telemetry", hosts=100, days=DAYS, seed=7, density=0.2, scenarios=scenarios)
+    return root / "telemetry"
+
+
+@pytest.fixture(scope="module")
+def workspace(week, tmp_path_factory):
+    ws = lab.open("embedded", data_dir=tmp_path_factory.mktemp("week_data"), create=True)
+    ws.ingest(week / "endpoint", week / "network")
+    yield ws
+    ws.close()
+
+
+def _attacks(views, truth) -> dict[str, tuple[str, str, float]]:
+    """Attack name -> (pivot type, pivot key, risk) of the first cluster matching it."""
+    found: dict[str, tuple[str, str, float]] = {}
+    for view in views:
+        entry = match(view.to_dict(), truth)
+        if entry is not None and entry.kind == "attack" and entry.name not in found:
+            found[entry.name] = (view.pivot.type, view.pivot.key, view.score)
+    return found
+
+
+def test_quiet_day_attack_scores_as_among_the_busy_days_candidates(workspace, week):
+    truth = load_truth(week / "ground_truth.json")
+    busy_views = workspace.detect(**SETTINGS)
+    busy = _attacks(busy_views, truth)
+    assert len(busy) == 4, busy
+    everything = {(v.pivot.type, v.pivot.key) for v in busy_views}
+    for name, (pivot_type, pivot_key, busy_risk) in busy.items():
+        quiet_views = workspace.detect(suppressed=frozenset(everything - {(pivot_type, pivot_key)}), **SETTINGS)
+        assert [(v.pivot.type, v.pivot.key) for v in quiet_views] == [(pivot_type, pivot_key)], name
+        quiet_risk = quiet_views[0].score
+        assert abs(quiet_risk - busy_risk) <= QUIET_BUSY_BOUND, (name, quiet_risk, busy_risk)
+        stats = workspace.last_detection.stats
+        assert stats["history_rows"] >= 20, stats  # a reference of earlier days, not the lone candidate
+        # scored among the earlier rows and itself: not the lone candidate's "low confidence"
+        explanation = quiet_views[0].explanation
+        assert explanation.candidates == stats["history_rows"] + 1
+        assert explanation.confidence == "normal"
+
+
+def test_a_first_run_backfills_and_later_runs_reuse_the_kept_rows(week, tmp_path):
+    data = tmp_path / "data"
+    ws = lab.open("embedded", data_dir=data, create=True)
+    try:
+        ws.ingest(week / "endpoint", week / "network")
+        first = ws.detect(**SETTINGS)
+        stats = ws.last_detection.stats
+        # days 2..6 backtested (day 1 has no baseline before it); their candidates kept
+        assert stats["history_backfilled"] == DAYS - 2
+        assert stats["history_rows"] >= 20
+        window = Window(stats["window_start"], stats["window_end"])
+        config = DetectionConfig(**SETTINGS)
+        # kept in the data directory's state: another connection (another process) reads them
+        state = StateStore(data / "state.sqlite")
+        try:
+            kept = earlier_candidates(state, config, window, [v.id for v in first])
+            assert len(kept) == stats["history_rows"]
+            assert state.candidate_window_count(candidate_rules(config), since=window.end - DAYS * 86400.0,
+                                                until=window.end) == DAYS - 1  # the backfilled and today's
+        finally:
+            state.close()
+        again = ws.detect(**SETTINGS)
+        stats_again = ws.last_detection.stats
+        assert "history_backfilled" not in stats_again  # a run kept windows: nothing to backfill
+        assert stats_again["history_rows"] == stats["history_rows"]
+        assert [(v.id, v.score) for v in again] == [(v.id, v.score) for v in first]
+    finally:
+        ws.close()
+
+
+def test_rerunning_a_window_replaces_its_rows(workspace):
+    first = workspace.detect(**SETTINGS)
+    stats = workspace.last_detection.stats
+    db = sqlite3.connect(workspace.data_dir / "state.sqlite")
+    try:
+        def rows_of_the_window() -> int:
+            return db.execute("SELECT COUNT(*) FROM candidate_rows WHERE window_start = ? AND window_end = ?",
+                              (stats["window_start"], stats["window_end"])).fetchone()[0]
+
+        assert rows_of_the_window() == len(first)
+        again = workspace.detect(**SETTINGS)
+        assert rows_of_the_window() == len(first)  # replaced, not added
+        assert workspace.last_detection.stats["history_rows"] == stats["history_rows"]
+        assert [(v.id, v.score) for v in again] == [(v.id, v.score) for v in first]
+        # a re-run that finds fewer candidates (one suppressed) leaves only its own
+        one = first[-1]
+        fewer = workspace.detect(suppressed=frozenset({(one.pivot.type, one.pivot.key)}), **SETTINGS)
+        assert rows_of_the_window() == len(fewer) == len(first) - 1
+    finally:
+        db.close()
+
+
+# -- without a history it scores as before ------------------------------------------------
+
+
+def test_no_history_scores_exactly_as_without_one(tmp_path):
+    store = EmbeddedStore(tmp_path / "graph")
+    state = StateStore(tmp_path / "state.sqlite")
+    try:
+        populate(store)
+        alone = detect(store)
+        with_state = detect(store, history=state)
+        assert with_state.stats["history_rows"] == 0
+        assert [(c.id, c.score) for c in with_state.clusters] == [(c.id, c.score) for c in alone.clusters]
+        assert [c.explanation for c in with_state.clusters] == [c.explanation for c in alone.clusters]
+    finally:
+        state.close()
+        store.close()
+
+
+# -- the state's rows ------------------------------------------------------------------
+
+
+def _row(value: float) -> dict[str, float]:
+    return dict.fromkeys(SCORED_FEATURES, value)
+
+
+def test_rows_read_back_newest_per_cluster_within_the_lookback(tmp_path):
+    state = StateStore(tmp_path / "state.sqlite")
+    try:
+        config = DetectionConfig(history_days=2)
+        rules, day = candidate_rules(config), 86400.0
+        for end, rows in ((END - 3 * day, [("old", _row(9.0))]),
+                          (END - 1.5 * day, [("a", _row(1.0)), ("b", _row(2.0))]),
+                          (END - day, [("a", _row(3.0)), ("c", _row(4.0))]),
+                          (END + day, [("future", _row(5.0))])):
+            state.replace_candidate_rows(rules, (end - day, end), "run", rows)
+        state.replace_candidate_rows(candidate_rules(DetectionConfig(min_hosts=5)), (END - 2 * day, END - day),
+                                     "other-rules", [("d", _row(6.0))])
+        today = Window(END - day, END)
+        got = earlier_candidates(state, config, today, ["c"])
+        # "a" once (its newest row), not "c" (scored today), nor the row outside the 2 days,
+        # nor the backtest's future, nor other rules'
+        assert sorted(got[:, 0].tolist()) == [2.0, 3.0]
+        assert earlier_candidates(state, DetectionConfig(history_days=2, history_max_rows=1), today, []).shape == (
+            1, len(SCORED_FEATURES))
+        assert earlier_candidates(state, DetectionConfig(history_days=0), today, []).shape == (0, len(SCORED_FEATURES))
+        # a run over this very window does not read its own earlier rows
+        state.replace_candidate_rows(rules, (today.start, today.end), "run", [("e", _row(7.0))])
+        assert 7.0 not in earlier_candidates(state, config, today, [])[:, 0]
+    finally:
+        state.close()
+
+
+def test_rows_of_a_window_are_replaced(tmp_path):
+    state = StateStore(tmp_path / "state.sqlite")
+    try:
+        rules, window = candidate_rules(DetectionConfig()), (END - 86400.0, END)
+        state.replace_candidate_rows(rules, window, "first", [("a", _row(1.0)), ("b", _row(1.0))])
+        state.replace_candidate_rows(rules, window, "again", [("a", _row(2.0))])
+        rows = state.candidate_rows(rules, since=END - 86400.0 * 7, until=END + 1, exclude=(0.0, 0.0), limit=10)
+        assert [(cluster, features[SCORED_FEATURES[0]]) for cluster, _, features in rows] == [("a", 2.0)]
+        assert state.candidate_window_count(rules, since=0.0, until=END) == 1
+    finally:
+        state.close()
+
+
+def test_history_settings_are_checked():
+    from analytics.config import ConfigError
+
+    with pytest.raises(ConfigError, match="history_days"):
+        DetectionConfig(history_days=-1)
+    with pytest.raises(ConfigError, match="history_max_rows"):
+        DetectionConfig(history_max_rows=2.5)  # type: ignore[arg-type]
+    assert np.isfinite(DetectionConfig().history_days)
+
+
+def test_windows_past_the_retention_are_forgotten(tmp_path):
+    from types import SimpleNamespace
+
+    from analytics.candidate_history import RETAIN_DAYS, remember_candidates
+
+    state = StateStore(tmp_path / "state.sqlite")
+    try:
+        config, day = DetectionConfig(), 86400.0
+        rules = candidate_rules(config)
+        old_end = END - (RETAIN_DAYS + 1) * day
+        kept_end = END - (RETAIN_DAYS - 1) * day
+        for end in (old_end, kept_end):
+            state.replace_candidate_rows(rules, (end - day, end), "earlier", [("a", _row(1.0))])
+        remember_candidates(state, config, Window(END - day, END), [SimpleNamespace(id="b", features=_row(2.0))])
+        assert state.candidate_window_count(rules, since=0.0, until=END) == 2  # the kept one and today's
+        assert state.candidate_window_count(rules, since=0.0, until=old_end) == 0
+    finally:
+        state.close()
