@@ -172,12 +172,9 @@ def window_note(stats: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; 0 on success, 2 on bad arguments or input."""
-    from analytics.baselines import run_baseline
     from analytics.config import ConfigError, DetectionConfig
-    from analytics.detect import detect
     from analytics.instants import instant_to_epoch
-    from graphsiem.store import StoreError, open_store
-    from ingest.journal import Journal
+    from graphsiem.data_dir_lock import writer_lock
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -221,6 +218,27 @@ def run(args: argparse.Namespace) -> int:
     note = suppressions_note(len(suppressed), ignored=args.no_suppressions)
     if note:
         print(note, file=sys.stderr)
+    writers = None
+    if args.paths:
+        # It ingests first, so it is a writer like `graphsiem ingest`: refused while a rebuild
+        # empties and replays the graph (graphsiem.data_dir_lock), whose replay would lose our batches
+        writers = writer_lock("detect", data)
+        if writers is None:
+            return 2
+    try:
+        return _detect_locked(args, data, config, now)
+    finally:
+        if writers is not None:
+            writers.release()
+
+
+def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig, now: float | None) -> int:
+    """:func:`run` once the suppressions are applied and, with PATHs, the writers' lock is held."""
+    from analytics.baselines import run_baseline
+    from analytics.detect import detect
+    from graphsiem.store import StoreError, open_store
+    from ingest.journal import Journal
+
     try:
         # Only reads unless it ingests PATHs first: a data directory projected into another
         # store is refused, naming it, before anything is made (ingest.store_binding).

@@ -125,3 +125,24 @@ def test_an_ingest_runs_beside_a_service_and_beside_another_ingest(tmp_path, cap
         assert main(["ingest", str(source), "--data", str(data), "--no-progress"]) == 0, capsys.readouterr().err
         status = main(["rebuild", "--data", str(data)])  # the service holds it
         assert status == 1 and "stop the service first" in capsys.readouterr().err
+
+
+def test_detect_with_paths_is_a_writer_refused_during_a_rebuild(tmp_path, capsys):
+    # `graphsiem detect PATH...` ingests first: a rebuild's exclusive writers' lock refuses it
+    # as it refuses `graphsiem ingest`, before anything is read or journaled
+    data = _ingested(tmp_path)
+    source = tmp_path / "more.ndjson"
+    source.write_text(_records(10, "more"))
+    with Journal(data / "journal.sqlite") as journal:
+        events = journal.counts()["events"]
+    capsys.readouterr()
+    with DataDirLock(data, name=WRITERS_LOCK_NAME):  # held exclusively, as `graphsiem rebuild` holds it
+        status = main(["detect", str(source), "--data", str(data)])
+        err = capsys.readouterr().err.strip()
+    assert status == 2, err
+    assert err.count("\n") == 0 and err.startswith("graphsiem detect: ") and "nothing was read" in err, err
+    with Journal(data / "journal.sqlite") as journal:
+        assert journal.counts()["events"] == events
+    assert main(["detect", str(source), "--data", str(data), "--quiet"]) == 0, capsys.readouterr().err
+    with Journal(data / "journal.sqlite") as journal:
+        assert journal.counts()["events"] == events + 10
