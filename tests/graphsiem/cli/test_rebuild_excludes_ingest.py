@@ -51,6 +51,14 @@ def _ingested(tmp_path: Path, name: str = "data") -> Path:
     return data
 
 
+def _more_records(tmp_path: Path, data: Path) -> tuple[Path, int]:
+    """A file of 10 records not yet ingested, and how many events the journal of ``data`` holds."""
+    source = tmp_path / "more.ndjson"
+    source.write_text(_records(10, "more"))
+    with Journal(data / "journal.sqlite") as journal:
+        return source, journal.counts()["events"]
+
+
 def _graphsiem(*args: str, **options) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
     return subprocess.Popen([sys.executable, "-m", "graphsiem", *args], cwd=REPO, **options)
 
@@ -88,10 +96,7 @@ def test_a_rebuild_is_refused_while_an_ingest_writes_and_runs_once_it_is_killed(
 
 def test_an_ingest_is_refused_while_a_rebuild_runs_and_runs_once_it_is_killed(tmp_path, capsys):
     data = _ingested(tmp_path)
-    source = tmp_path / "more.ndjson"
-    source.write_text(_records(10, "more"))
-    with Journal(data / "journal.sqlite") as journal:
-        events = journal.counts()["events"]
+    source, events = _more_records(tmp_path, data)
     capsys.readouterr()
     with socket.create_server(("127.0.0.1", 0)) as store:  # a "Neo4j" that never answers
         store.settimeout(WAIT_S)
@@ -131,10 +136,7 @@ def test_detect_with_paths_is_a_writer_refused_during_a_rebuild(tmp_path, capsys
     # `graphsiem detect PATH...` ingests first: a rebuild's exclusive writers' lock refuses it
     # as it refuses `graphsiem ingest`, before anything is read or journaled
     data = _ingested(tmp_path)
-    source = tmp_path / "more.ndjson"
-    source.write_text(_records(10, "more"))
-    with Journal(data / "journal.sqlite") as journal:
-        events = journal.counts()["events"]
+    source, events = _more_records(tmp_path, data)
     capsys.readouterr()
     with DataDirLock(data, name=WRITERS_LOCK_NAME):  # held exclusively, as `graphsiem rebuild` holds it
         status = main(["detect", str(source), "--data", str(data)])
