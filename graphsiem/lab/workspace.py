@@ -204,6 +204,7 @@ class Workspace:
         if not hours > 0:
             raise ValueError(f"window_hours must be > 0, got {window_hours!r}")
         until = instant_to_epoch(now) if now is not None else None
+        default_end = None
         if until is None:
             # the detector's default end: the fleet's newest event, hosts with clocks ahead ignored;
             # this frame's window length, and the detector's smallest cluster (min_hosts here only
@@ -219,6 +220,8 @@ class Workspace:
         # The window ends where detection's does: now, else the fleet's newest event.
         end = until if until is not None else 0.0
         window = Window.ending_at(end, hours * 3600.0)
+        if default_end is not None:  # hosts leading the fleet by hours move the start back, as in detect
+            window = Window(default_end.window_start(hours * 3600.0), end)
         firsts = [np.asarray(r.host_first_seen, dtype=np.float64) for r in rows]
         is_new = [r.first_seen >= window.start for r in rows]
         spread_raw = [first_contact_spread_minutes(f) for f in firsts]
