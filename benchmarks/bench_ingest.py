@@ -229,6 +229,7 @@ RUST_MODES: dict[str, list[list[str]]] = {
         ["--normalise", fmt, "--decoder", "serde", "--fields", "json"],
         ["--normalise", fmt, "--decoder", "serde", "--fields", "compact"],
         ["--normalise", fmt, "--decoder", "sonic", "--fields", "compact"],
+        ["--normalise", fmt, "--decoder", "sonic", "--fields", "delta"],
     ]
     for fmt in ("windows", "zeek")
 }

@@ -17,6 +17,15 @@ use std::borrow::Cow;
 pub enum Encoding {
     Json,
     Compact,
+    /// Compact, without the fields that copy the record under a prefix
+    /// (`zeek.<key>`, `winlog.event_data.<Name>`): a reader derives them from
+    /// the raw record by the parser's rule. Not what the journal does now.
+    Delta,
+}
+
+/// Whether a field is the record's own value under a prefix (left out by `Delta`).
+fn is_copy(name: &str) -> bool {
+    name.starts_with("zeek.") || name.starts_with("winlog.event_data.")
 }
 
 const MAGIC: &[u8; 3] = b"GF1";
@@ -26,15 +35,21 @@ pub fn encode(fields: &Flat<'_>, encoding: Encoding, out: &mut Vec<u8>) -> Resul
         Encoding::Json => serde_json::to_writer(out, fields).map_err(|error| error.to_string()),
         Encoding::Compact => {
             out.extend_from_slice(MAGIC);
-            pairs(fields, out)
+            pairs(fields, out, false)
+        }
+        Encoding::Delta => {
+            out.extend_from_slice(MAGIC);
+            pairs(fields, out, true)
         }
     }
 }
 
-fn pairs(fields: &Flat<'_>, out: &mut Vec<u8>) -> Result<(), String> {
-    let count = u16::try_from(fields.0.len()).map_err(|_| "more than 65,535 fields")?;
+fn pairs(fields: &Flat<'_>, out: &mut Vec<u8>, is_delta: bool) -> Result<(), String> {
+    let kept = |name: &str| !(is_delta && is_copy(name));
+    let count = fields.0.iter().filter(|(name, _)| kept(name)).count();
+    let count = u16::try_from(count).map_err(|_| "more than 65,535 fields")?;
     out.extend_from_slice(&count.to_le_bytes());
-    for (name, value) in &fields.0 {
+    for (name, value) in fields.0.iter().filter(|(name, _)| kept(name)) {
         let length = u16::try_from(name.len()).map_err(|_| format!("a field name of {} bytes", name.len()))?;
         out.extend_from_slice(&length.to_le_bytes());
         out.extend_from_slice(name.as_bytes());
@@ -74,7 +89,7 @@ fn put(value: &V<'_>, out: &mut Vec<u8>) -> Result<(), String> {
         }
         V::Obj(flat) => {
             out.push(8);
-            pairs(flat, out)?;
+            pairs(flat, out, false)?;
         }
     }
     Ok(())

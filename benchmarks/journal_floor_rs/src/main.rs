@@ -128,6 +128,26 @@
 //! At 0.25x of `orjson.loads` a whole pipeline gets 15.0 us of CPU a Windows
 //! record and 4.1 us a Zeek record; decode + id + log alone takes 16.4 and
 //! 4.9 us (see `docs/performance.md`).
+//!
+//! `--normalise` (2026-11-29 23:23-23:36, `bench_ingest.py --rust-floor 5
+//! --records 100000`: 5 alternating rounds per corpus, each with
+//! `orjson.loads` on the same lines, load 2.6-10; medians, records/CPU-s,
+//! ratio to the median `orjson.loads` rate; the Zeek figures are a second
+//! series, which also ran `--fields delta`):
+//!
+//! | corpus  | mode                          | records/CPU-s | x loads |
+//! |---------|-------------------------------|---------------|---------|
+//! | Windows | `--log` (floor)               | 76,803        | 0.25    |
+//! | Windows | normalise, serde, json        | 89,821        | 0.29    |
+//! | Windows | normalise, serde, compact     | 103,342       | 0.34    |
+//! | Windows | normalise, sonic, compact     | 107,334       | 0.35    |
+//! | Zeek    | `--log` (floor)               | 278,341       | 0.25    |
+//! | Zeek    | normalise, serde, json        | 210,112       | 0.19    |
+//! | Zeek    | normalise, serde, compact     | 224,346       | 0.20    |
+//! | Zeek    | normalise, sonic, compact     | 242,236       | 0.21    |
+//! | Zeek    | normalise, sonic, delta       | 271,462       | 0.24    |
+//!
+//! `orjson.loads`: 304,689 Windows and 1,131,522 Zeek records/CPU-s.
 
 mod encode;
 mod normal;
@@ -189,7 +209,7 @@ struct Options {
 fn options() -> Result<Options, String> {
     let usage =
         "usage: journal-floor FILE.ndjson [DB] [--scheme 1|2] [--unique-index] [--wal] [--log] [--keep]\n\
-         \x20      journal-floor FILE.ndjson [DB] --normalise zeek|windows [--decoder serde|sonic] [--fields json|compact] [--keep]";
+         \x20      journal-floor FILE.ndjson [DB] --normalise zeek|windows [--decoder serde|sonic] [--fields json|compact|delta] [--keep]";
     let (mut path, mut db, mut scheme) = (None, None, 2u8);
     let (mut is_unique_index, mut is_wal, mut is_log, mut is_kept) = (false, false, false, false);
     let (mut normalise, mut decoder, mut encoding) = (None, normalise::Decoder::Serde, encode::Encoding::Json);
@@ -221,7 +241,8 @@ fn options() -> Result<Options, String> {
                 encoding = match args.next().as_deref() {
                     Some("json") => encode::Encoding::Json,
                     Some("compact") => encode::Encoding::Compact,
-                    other => return Err(format!("--fields takes json or compact, not {other:?}\n{usage}")),
+                    Some("delta") => encode::Encoding::Delta,
+                    other => return Err(format!("--fields takes json, compact or delta, not {other:?}\n{usage}")),
                 }
             }
             "--unique-index" => is_unique_index = true,
@@ -603,7 +624,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     remove_db(&options.db);
     let result = match options.normalise {
-        Some(format) => normalise::run(&options.path, &options.db, format, options.decoder, options.encoding),
+        Some(format) => normalise::run(&options.path, &options.db, format, options.decoder, options.encoding)
+            .and_then(|count| normalise::verify(&options.db, count, options.encoding)),
         None => run(&options),
     };
     if !options.is_kept {

@@ -17,24 +17,36 @@ use std::borrow::Cow;
 /// Decodes a JSON object with the decoder the run chose.
 pub type Decode = for<'a> fn(&'a str) -> Result<Flat<'a>, String>;
 
-/// `zeek.<key>` names made once per key (bounded: keys are the sender's).
+/// `zeek.<key>` field names and `zeek:<path>` kinds, each made once (bounded: keys are the sender's).
 #[derive(Default)]
-pub struct Names(FxHashMap<Box<str>, &'static str>);
+pub struct Names {
+    fields: FxHashMap<Box<str>, &'static str>,
+    kinds: FxHashMap<Box<str>, &'static str>,
+}
 
 const NAME_LIMIT: usize = 65536;
 
+/// `map[key]`, else `prefix + key` made and remembered while the map is under its limit.
+fn interned(map: &mut FxHashMap<Box<str>, &'static str>, prefix: &str, key: &str) -> Cow<'static, str> {
+    if let Some(name) = map.get(key) {
+        return Cow::Borrowed(name);
+    }
+    let name = format!("{prefix}{key}");
+    if map.len() >= NAME_LIMIT {
+        return Cow::Owned(name);
+    }
+    let name: &'static str = Box::leak(name.into_boxed_str());
+    map.insert(key.into(), name);
+    Cow::Borrowed(name)
+}
+
 impl Names {
-    fn of<'a>(&mut self, key: Cow<'a, str>) -> Cow<'static, str> {
-        if let Some(name) = self.0.get(key.as_ref()) {
-            return Cow::Borrowed(name);
-        }
-        let name = format!("zeek.{key}");
-        if self.0.len() >= NAME_LIMIT {
-            return Cow::Owned(name);
-        }
-        let name: &'static str = Box::leak(name.into_boxed_str());
-        self.0.insert(key.as_ref().into(), name);
-        Cow::Borrowed(name)
+    fn of(&mut self, key: &str) -> Cow<'static, str> {
+        interned(&mut self.fields, "zeek.", key)
+    }
+
+    fn kind(&mut self, path: &str) -> Cow<'static, str> {
+        interned(&mut self.kinds, "zeek:", path)
     }
 }
 
@@ -55,9 +67,55 @@ fn normal_value(value: V<'_>) -> V<'_> {
     }
 }
 
-/// The field `zeek.<key>` of fields made so far (the mappers read the record through them).
-fn zeek<'f, 'a>(fields: &'f Flat<'a>, key: &str) -> Option<&'f V<'a>> {
-    fields.0.iter().find(|(name, _)| name.strip_prefix("zeek.") == Some(key)).map(|(_, value)| value)
+/// The slot of each record key that the connection and the mappings read (a
+/// `match`, which the compiler turns into a switch on length and bytes).
+fn slot(key: &str) -> Option<usize> {
+    match key {
+        "id.orig_h" => Some(0),
+        "id.orig_p" => Some(1),
+        "id.resp_h" => Some(2),
+        "id.resp_p" => Some(3),
+        "message" => Some(4),
+        "facility" => Some(5),
+        "severity" => Some(6),
+        "proto" => Some(7),
+        "note" => Some(8),
+        "msg" => Some(9),
+        "src" => Some(10),
+        "dst" => Some(11),
+        "p" => Some(12),
+        "certificate.subject" => Some(13),
+        "certificate.issuer" => Some(14),
+        "san.dns" => Some(15),
+        "host" => Some(16),
+        "hostname" => Some(17),
+        "username" => Some(18),
+        "domainname" => Some(19),
+        "server_dns_computer_name" => Some(20),
+        "server_tree_name" => Some(21),
+        "server_nb_computer_name" => Some(22),
+        "request_type" => Some(23),
+        "client" => Some(24),
+        "success" => Some(25),
+        _ => None,
+    }
+}
+
+/// Where each key with a slot is in the fields (found while they are made, not searched for).
+#[derive(Default)]
+pub struct Slots([Option<u16>; 26]);
+
+impl Slots {
+    fn note(&mut self, key: &str, at: usize) {
+        if let Some(slot) = slot(key) {
+            self.0[slot] = u16::try_from(at).ok();
+        }
+    }
+}
+
+/// The field `zeek.<key>` of the record (the mappers read the record through its fields).
+fn zeek<'f, 'a>(fields: &'f Flat<'a>, slots: &Slots, key: &str) -> Option<&'f V<'a>> {
+    slots.0[slot(key).expect("a key with a slot")].map(|at| &fields.0[at as usize].1)
 }
 
 /// The first label of a domain, lower case (`JERRY.LAND` -> `jerry`).
@@ -67,8 +125,8 @@ fn first_label(domain: &str) -> String {
 
 /// The NTLM user's key (`zeek_accounts._ntlm_account`): `domain\user` when the
 /// claimed domain is the server's, else the server's local account, else the bare user.
-fn ntlm_account(fields: &Flat<'_>) -> Option<String> {
-    let get = |key| zeek(fields, key).and_then(V::text).map(str::trim).filter(|t| !t.is_empty() && *t != "-");
+fn ntlm_account(fields: &Flat<'_>, slots: &Slots) -> Option<String> {
+    let get = |key| zeek(fields, slots, key).and_then(V::text).map(str::trim).filter(|t| !t.is_empty() && *t != "-");
     let parsed = user_name(get("domainname"), get("username"), false)?;
     let (claim, user) = parsed.split_once('\\').unwrap_or(("", &parsed));
     let server_domain = match get("server_dns_computer_name").map(|n| n.trim_matches('.')) {
@@ -85,8 +143,8 @@ fn ntlm_account(fields: &Flat<'_>) -> Option<String> {
 }
 
 /// `event.outcome` of a log's `success`.
-fn outcome<'a>(fields: &Flat<'a>) -> Option<V<'a>> {
-    match zeek(fields, "success") {
+fn outcome<'a>(fields: &Flat<'a>, slots: &Slots) -> Option<V<'a>> {
+    match zeek(fields, slots, "success") {
         Some(V::Bool(is_success)) => Some(V::Str(Cow::Borrowed(if *is_success { "success" } else { "failure" }))),
         _ => None,
     }
@@ -97,9 +155,15 @@ pub fn parse<'a>(record: Flat<'a>, names: &mut Names, decode: Decode) -> Result<
     let mut path = None;
     let mut ts = None;
     let mut fields = Flat(Vec::with_capacity(record.0.len() + 8));
+    let mut slots = Slots::default();
     for (key, value) in record.0 {
         match key.as_ref() {
-            "_path" => path = value.str().map(str::to_owned),
+            "_path" => {
+                path = match value {
+                    V::Str(path) => Some(path),
+                    _ => None,
+                }
+            }
             "_write_ts" => {}
             "ts" => {
                 ts = match &value {
@@ -113,7 +177,8 @@ pub fn parse<'a>(record: Flat<'a>, names: &mut Names, decode: Decode) -> Result<
                 if matches!(value, V::Obj(_)) {
                     return Err("a nested Zeek record (not ported)".into());
                 }
-                fields.0.push((names.of(key), normal_value(value)));
+                slots.note(&key, fields.0.len());
+                fields.0.push((names.of(&key), normal_value(value)));
             }
         }
     }
@@ -123,21 +188,21 @@ pub fn parse<'a>(record: Flat<'a>, names: &mut Names, decode: Decode) -> Result<
         ("id.orig_h", "source.ip", "id.orig_p", "source.port"),
         ("id.resp_h", "destination.ip", "id.resp_p", "destination.port"),
     ] {
-        if let Some(value) = zeek(&fields, ip_key) {
+        if let Some(value) = zeek(&fields, &slots, ip_key) {
             let ip = ip_value(Some(value)).ok_or_else(|| format!("Zeek {ip_key}: not an IP"))?;
             fields.0.push((Cow::Borrowed(ip_name), ip));
         }
-        if let Some(port) = zeek(&fields, port_key).and_then(V::int) {
+        if let Some(port) = zeek(&fields, &slots, port_key).and_then(V::int) {
             fields.0.push((Cow::Borrowed(port_name), V::Int(port)));
         }
     }
     let mut cee = None;
-    match path.as_str() {
+    match path.as_ref() {
         "syslog" => {
-            let message = text(zeek(&fields, "message"));
-            let facility = text(zeek(&fields, "facility"));
-            let severity = text(zeek(&fields, "severity"));
-            let transport = lower(zeek(&fields, "proto"));
+            let message = text(zeek(&fields, &slots, "message"));
+            let facility = text(zeek(&fields, &slots, "facility"));
+            let severity = text(zeek(&fields, &slots, "severity"));
+            let transport = lower(zeek(&fields, &slots, "proto"));
             if let Some(V::Str(message)) = &message {
                 if message.contains("@cee:") {
                     cee = windows_in_cee(message, decode);
@@ -149,63 +214,63 @@ pub fn parse<'a>(record: Flat<'a>, names: &mut Names, decode: Decode) -> Result<
             set(&mut fields, "network.transport", transport);
         }
         "notice" => {
-            let note = text(zeek(&fields, "note"));
-            let message = text(zeek(&fields, "msg"));
+            let note = text(zeek(&fields, &slots, "note"));
+            let message = text(zeek(&fields, &slots, "msg"));
             set(&mut fields, "rule.name", note);
             set(&mut fields, "message", message);
-            if zeek(&fields, "id.orig_h").is_none() {
-                let src = ip_value(zeek(&fields, "src"));
+            if zeek(&fields, &slots, "id.orig_h").is_none() {
+                let src = ip_value(zeek(&fields, &slots, "src"));
                 set(&mut fields, "source.ip", src);
             }
-            if zeek(&fields, "id.resp_h").is_none() {
-                let dst = ip_value(zeek(&fields, "dst"));
-                let port = zeek(&fields, "p").and_then(V::int).map(V::Int);
+            if zeek(&fields, &slots, "id.resp_h").is_none() {
+                let dst = ip_value(zeek(&fields, &slots, "dst"));
+                let port = zeek(&fields, &slots, "p").and_then(V::int).map(V::Int);
                 set(&mut fields, "destination.ip", dst);
                 set(&mut fields, "destination.port", port);
             }
-            let transport = lower(zeek(&fields, "proto"));
+            let transport = lower(zeek(&fields, &slots, "proto"));
             set(&mut fields, "network.transport", transport);
         }
         "x509" => {
-            let subject = text(zeek(&fields, "certificate.subject"));
-            let issuer = text(zeek(&fields, "certificate.issuer"));
+            let subject = text(zeek(&fields, &slots, "certificate.subject"));
+            let issuer = text(zeek(&fields, &slots, "certificate.issuer"));
             set(&mut fields, "x509.subject", subject);
             set(&mut fields, "x509.issuer", issuer);
-            if let Some(V::List(names)) = zeek(&fields, "san.dns") {
+            if let Some(V::List(names)) = zeek(&fields, &slots, "san.dns") {
                 let san = names.iter().filter_map(V::str).map(|name| V::Str(Cow::Owned(name.to_lowercase()))).collect();
                 fields.0.push((Cow::Borrowed("x509.san"), V::List(san)));
             }
         }
         "software" => {
-            if zeek(&fields, "id.orig_h").is_none() {
-                let host = ip_value(zeek(&fields, "host"));
+            if zeek(&fields, &slots, "id.orig_h").is_none() {
+                let host = ip_value(zeek(&fields, &slots, "host"));
                 set(&mut fields, "source.ip", host);
             }
         }
         "ntlm" => {
-            let workstation = zeek(&fields, "hostname")
+            let workstation = zeek(&fields, &slots, "hostname")
                 .and_then(V::text)
                 .map(|name| V::Str(Cow::Owned(normalize_host(name).unwrap_or_else(|| name.to_owned()))));
-            let user = ntlm_account(&fields);
-            let outcome = outcome(&fields);
+            let user = ntlm_account(&fields, &slots);
+            let outcome = outcome(&fields, &slots);
             set(&mut fields, "source.workstation", workstation);
             set(&mut fields, "user.name", user.map(|u| V::Str(u.into())));
             set(&mut fields, "event.outcome", outcome);
         }
         "kerberos" => {
-            let request = text(zeek(&fields, "request_type"));
-            let user = zeek(&fields, "client").and_then(V::str).and_then(|client| {
+            let request = text(zeek(&fields, &slots, "request_type"));
+            let user = zeek(&fields, &slots, "client").and_then(V::str).and_then(|client| {
                 let (name, realm) = client.split_once('/').unwrap_or((client, ""));
                 user_name(Some(realm), Some(name), false)
             });
-            let outcome = outcome(&fields);
+            let outcome = outcome(&fields, &slots);
             set(&mut fields, "kerberos.request_type", request);
             set(&mut fields, "user.name", user.map(|u| V::Str(u.into())));
             set(&mut fields, "event.outcome", outcome);
         }
         _ => {}
     }
-    let kind = Cow::Owned(format!("zeek:{path}"));
+    let kind = names.kind(&path);
     let mut events = vec![Event { kind, ts, host: None, fields }];
     events.extend(cee);
     Ok(events)
