@@ -144,7 +144,10 @@ class EvidenceEvent(BaseModel):
 
     source: str | None = None
     event_id: str
-    event: dict[str, Any] | None = None
+    event: dict[str, Any] | None = Field(
+        None, description="id, kind, ts, host, source, origin, fields, raw; for an event received on a live "
+        "channel (syslog listener, POST /v1/events, /v1/files) also received_at (ISO-8601 UTC) and, when it "
+        "arrived after its own time, received_late_s (seconds).")
 
 
 class ExplanationCheck(BaseModel):

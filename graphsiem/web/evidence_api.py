@@ -25,7 +25,11 @@ router = APIRouter(prefix="/v1", tags=["evidence"])
 class EvidenceOut(BaseModel):
     """Events found in the journal, and the ids it does not hold."""
 
-    items: list[dict[str, Any]] = Field(description="Events: id, kind, ts, host, source, origin, fields, raw.")
+    items: list[dict[str, Any]] = Field(description=(
+        "Events: id, kind, ts, host, source, origin, fields, raw; an event received on a live channel "
+        "(syslog listener, POST /v1/events, /v1/files) also has received_at (ISO-8601 UTC, when it arrived) "
+        "and, when it arrived after the time it claims, received_late_s (receipt minus ts, seconds). "
+        "Events of files ingested with `graphsiem ingest` have neither."))
     missing: list[str] = Field(default_factory=list)
 
 

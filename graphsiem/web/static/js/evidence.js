@@ -22,6 +22,46 @@ function rawText(event) {
   return typeof raw === 'string' ? raw : JSON.stringify(raw, null, 2);
 }
 
+// How late an arrival is marked.  One fixed hour, not the server's allowed
+// lateness: the page does not know that setting (6 h for the syslog listener,
+// none for the API by default), and a line back-dated by less than it is the
+// one the projection leaves as it claims, so it is the one the analyst must
+// see.  Shippers' buffers hold minutes and a restart replays within the hour
+// (ingest/receipt.py): past an hour, the claimed time is worth a second look.
+export const LATE_MARK_S = 3600;
+
+/** "20 h" / "3 d": a lateness of `seconds` (an hour or more) in whole hours, days past 48 h. */
+export function lateness(seconds) {
+  const hours = seconds / 3600;
+  return hours < 48 ? `${Math.round(hours)} h` : `${Math.round(hours / 24)} d`;
+}
+
+/**
+ * What the evidence row says of when the event arrived, as text: "received 20 h
+ * after its time" (more than LATE_MARK_S after the time it claims), "dated by
+ * receipt" (a record with no time of its own, dated when it arrived).  Events
+ * of files ingested with `graphsiem ingest` carry no receipt: nothing.
+ */
+function receiptNotes(event) {
+  const notes = [];
+  const late = event.received_late_s;
+  if (typeof late === 'number' && late > LATE_MARK_S) {
+    notes.push(el('div', {
+      class: 'receipt-note receipt-late',
+      text: `received ${lateness(late)} after its time`,
+      title: `received ${fmtTime(event.received_at)}; the event claims ${fmtTime(event.ts)}`,
+    }));
+  }
+  if ((event.fields || {})['log.syslog.time_source'] === 'receipt') {
+    notes.push(el('div', {
+      class: 'receipt-note receipt-dated',
+      text: 'dated by receipt',
+      title: 'the record carried no time of its own: its time is when it arrived',
+    }));
+  }
+  return notes;
+}
+
 function timeOf(event) {
   const value = event.ts ?? event.timestamp ?? event.time;
   const ms = typeof value === 'number' ? value * 1000 : Date.parse(value ?? '');
@@ -59,6 +99,8 @@ export function showEvidence(caption, ids, events, { unavailable = new Set(), ba
     el(
       'td',
       { class: 'evidence-detail' },
+      // First in the detail, not in the time cell: that cell stays the time alone.
+      ...receiptNotes(event),
       el('div', { class: 'mono', text: summaryOf(event) }),
       el('details', {}, el('summary', { text: 'raw event' }), el('pre', { class: 'raw', text: rawText(event), lines: true })),
     ),
