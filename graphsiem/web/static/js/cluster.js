@@ -1,5 +1,7 @@
 // The cluster view (and the exploration view, which is the same page without
 // a cluster): graph, selection details, evidence, explanation, triage, copy.
+// A backtest's cluster opens here too, as it was detected and without triage
+// (openSnapshot).
 
 import { api, entityPath } from './api.js';
 import { exportCase, serviceStore } from './case_export.js';
@@ -12,8 +14,9 @@ import { GraphView } from './graph.js';
 import { showHostTable } from './hosts_panel.js';
 import { clusterHref, fetchCase, showLineage } from './lineage.js';
 import { showMembers } from './members.js';
-import { normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode, uidOf } from './model.js';
+import { normaliseAudit, normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode, uidOf } from './model.js';
 import { relationButtons } from './relations.js';
+import { reopenedFrom, reopenedNode } from './reopened.js';
 import { Triage } from './triage.js';
 
 // Events fetched per click (and per "load more"): enough to read, bounded so
@@ -108,6 +111,7 @@ export class ClusterView {
     // replaceState: no hashchange (no second load), and Back skips the old id.
     if (cluster.id !== id) window.history.replaceState(null, '', clusterHref(cluster.id));
     showLineage(byId('cluster-lineage'), cluster, cluster.id !== id ? id : null);
+    await this.showReopened(cluster);
     const graph = normaliseGraph(detail);
     const drawnNodes = new Map(graph.nodes.map((n) => [n.id, n]));
     showMembers(cluster.members, (member) => this.showMember(member), (member) => drawnNodes.get(uidOf(member.type, member.key)));
@@ -136,6 +140,64 @@ export class ClusterView {
   }
 
   /**
+   * Say above the graph when the case was reopened: its benign verdict (or
+   * closed status) not carried onto entities nobody judged (reopened.js).
+   */
+  async showReopened(cluster) {
+    const banner = byId('cluster-reopened');
+    let info = null;
+    if (cluster?.previous_ids.length) {
+      try {
+        const audit = normaliseAudit(await api(`/v1/clusters/${encodeURIComponent(cluster.id)}/audit`));
+        info = reopenedFrom(audit, cluster.members);
+      } catch {
+        info = null; // the lineage banner still says the case continues
+      }
+    }
+    fill(banner, info ? reopenedNode(info) : null);
+    banner.hidden = !info;
+  }
+
+  /**
+   * A backtest's cluster as that run detected it (the stored dict of
+   * GET /v1/detections/{id}/clusters): read-only, no triage, no case export.
+   * A backtest keeps no subgraph: the members are drawn, and each can be
+   * expanded to its neighbours as the store holds them today.
+   * @param {Object} raw  the stored cluster
+   * @param {{detectionId: string, now: string}} backtest
+   */
+  async openSnapshot(raw, { detectionId, now }) {
+    document.body.dataset.state = 'cluster-loading';
+    const cluster = normaliseCluster(raw);
+    this.cluster = null; // nothing here may be triaged or exported under this id
+    this.events = new Map();
+    showLineage(byId('cluster-lineage'), null);
+    fill(byId('cluster-reopened'));
+    byId('cluster-reopened').hidden = true;
+    byId('cluster-title').textContent = `Backtest at ${fmtTime(now)} · Risk ${cluster.score.toFixed(1)} · ${cluster.host_count} hosts`;
+    setText(byId('cluster-summary'), cluster.summary);
+    fill(
+      byId('cluster-meta'),
+      el('span', { class: 'badge backtest', text: 'backtest, read-only' }),
+      `cluster ${cluster.id} as backtest ${detectionId} detected it · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)} · `,
+      el('a', { href: `#/backtests/${encodeURIComponent(detectionId)}`, text: 'back to the backtest' }),
+    );
+    const nodes = [...cluster.members, ...(cluster.pivot && !cluster.members.some((m) => m.type === cluster.pivot.type && m.key === cluster.pivot.key) ? [{ ...cluster.pivot, value: cluster.pivot.value ?? cluster.pivot.key }] : [])]
+      .map((m) => normaliseNode({ type: m.type, key: m.key, value: m.value }));
+    showMembers(cluster.members, (member) => this.showMember(member), (member) => nodes.find((n) => n.id === uidOf(member.type, member.key)));
+    showFeatures(cluster.features);
+    showChecks(checksOf(raw));
+    byId('explanation-table').closest('details').hidden = false;
+    byId('export-case').hidden = true;
+    this.triage.show(null);
+    this.resetPanels();
+    await this.graph.load({ nodes, edges: [] }, { aggregate: false });
+    byId('tool-hosts').hidden = true;
+    this.status('a backtest keeps no graph: its members are drawn; expand one to see its neighbours today');
+    document.body.dataset.state = 'backtest-cluster-ready';
+  }
+
+  /**
    * An exploration without a cluster, starting from one entity.
    * @param {?Object} entity  an entity ({type, key, value}) to add, or null
    * @param {{fresh?: boolean}} options  `fresh`: start from an empty graph
@@ -149,6 +211,8 @@ export class ClusterView {
       byId('cluster-summary').textContent = 'Search entities and expand their neighbours.';
       byId('cluster-meta').textContent = '';
       showLineage(byId('cluster-lineage'), null);
+      fill(byId('cluster-reopened'));
+      byId('cluster-reopened').hidden = true;
       showMembers([], null);
       showChecks([]);
       byId('export-case').hidden = true;

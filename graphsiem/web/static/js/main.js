@@ -3,8 +3,11 @@
 // address names the entities it started from (picked in the search), so a
 // reload or a shared link opens them again.  #/clusters/<id> of a case continued under another id
 // leads to the live case; /as-was shows the old id itself (lineage.js).
+// #/backtests/<run id> lists a backtest's clusters read-only and
+// #/backtests/<run id>/clusters/<id> opens one as it was detected (backtest.js).
 
 import { api, auth, ApiError, entityPath } from './api.js';
+import { BacktestView, wireBacktestForm } from './backtest.js';
 import { ClusterView } from './cluster.js';
 import { byId, el, fill, setText, shorten } from './dom.js';
 import { entityLabel } from './entity_label.js';
@@ -12,10 +15,11 @@ import { Queue } from './queue.js';
 
 let queue;
 let clusterView;
+let backtestView;
 const SEARCH_LIMIT = 20;
 
 function showOnly(section) {
-  for (const id of ['signin', 'queue', 'cluster']) byId(id).hidden = id !== section;
+  for (const id of ['signin', 'queue', 'backtest', 'cluster']) byId(id).hidden = id !== section;
   const signedIn = section !== 'signin';
   byId('search-form').hidden = !signedIn;
   byId('sign-out').hidden = !signedIn;
@@ -34,17 +38,17 @@ async function route() {
   }
   const hash = window.location.hash;
   const match = hash.match(/^#\/clusters\/([^/]+)(\/as-was)?$/);
-  if (match) {
+  const backtest = hash.match(/^#\/backtests\/([^/]+)(?:\/clusters\/([^/]+))?$/);
+  if (backtest) {
+    queue.stop();
+    await openBacktest(decodeURIComponent(backtest[1]), backtest[2] === undefined ? null : decodeURIComponent(backtest[2]));
+  } else if (match) {
     queue.stop();
     showOnly('cluster');
     try {
       await clusterView.open(decodeURIComponent(match[1]), { follow: !match[2] });
     } catch (error) {
-      document.body.dataset.state = 'cluster-error';
-      byId('cluster-title').textContent = 'Cluster unavailable';
-      byId('cluster-lineage').hidden = true;
-      byId('members-panel').hidden = true;
-      setText(byId('cluster-summary'), error.message);
+      showClusterError(error);
     }
   } else if (hash.startsWith('#/explore')) {
     queue.stop();
@@ -54,6 +58,31 @@ async function route() {
     showOnly('queue');
     queue.start();
     document.body.dataset.state = 'queue';
+  }
+}
+
+/** The cluster view when its cluster could not be read. */
+function showClusterError(error) {
+  document.body.dataset.state = 'cluster-error';
+  byId('cluster-title').textContent = 'Cluster unavailable';
+  byId('cluster-lineage').hidden = true;
+  byId('members-panel').hidden = true;
+  setText(byId('cluster-summary'), error.message);
+}
+
+/** A backtest's list, or one of its clusters as it was detected (no triage). */
+async function openBacktest(detectionId, clusterId) {
+  if (clusterId === null) {
+    showOnly('backtest');
+    await backtestView.open(detectionId);
+    return;
+  }
+  showOnly('cluster');
+  try {
+    const { raw, now } = await backtestView.cluster(detectionId, clusterId);
+    await clusterView.openSnapshot(raw, { detectionId, now });
+  } catch (error) {
+    showClusterError(error);
   }
 }
 
@@ -177,6 +206,8 @@ async function pick(hit) {
 function start() {
   queue = new Queue({ onOpen: (id) => { window.location.hash = `#/clusters/${encodeURIComponent(id)}`; } });
   clusterView = new ClusterView();
+  backtestView = new BacktestView();
+  wireBacktestForm();
   byId('signin-form').addEventListener('submit', signIn);
   byId('sign-out').addEventListener('click', signOut);
   byId('search-form').addEventListener('submit', search);
@@ -186,7 +217,7 @@ function start() {
   window.addEventListener('hashchange', route);
   window.addEventListener('graphsiem:signed-out', route);
   // Tests and the browser benchmark read these to know what the page is doing.
-  window.graphsiem = { queue, clusterView };
+  window.graphsiem = { queue, clusterView, backtestView };
   route();
 }
 

@@ -7,11 +7,16 @@
 // never flags the clusters it hid as new; a cluster no longer detected is
 // never new, nor is a case this session listed under an earlier pivot (its
 // `previous_ids`): the same case under a new id.
+//
+// A continued case whose benign verdict was not carried onto new entities
+// says so in its row (reopened.js).  Backtests are not listed here: their
+// clusters have their own read-only list (backtest.js).
 
 import { api } from './api.js';
 import { byId, el, fill, fmtTime, setText } from './dom.js';
-import { normaliseCluster } from './model.js';
+import { normaliseAudit, normaliseCluster } from './model.js';
 import { emptyQueueHint } from './queue_hint.js';
+import { ReopenedCache, reopenedNode } from './reopened.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 10;
@@ -36,6 +41,7 @@ export class Queue {
     this.timer = null;
     this.loading = false;
     this.shown = null; // what the table shows now (render skips an identical one)
+    this.reopened = new ReopenedCache();
     // Each header's button sorts (Tab reaches it, Enter or Space presses it).
     byId('queue-table').querySelectorAll('th[data-sort]').forEach((th) => {
       th.addEventListener('click', () => this.sortBy(th.dataset.sort));
@@ -103,6 +109,7 @@ export class Queue {
     this.fresh.clear();
     this.emptyHint = null;
     this.shown = null;
+    this.reopened.clear();
     fill(byId('queue-body'));
     byId('queue-empty').hidden = true;
   }
@@ -163,6 +170,7 @@ export class Queue {
         this.seen = new Set(baseline.map((c) => c.id));
       }
       this.noteSeen(clusters);
+      await this.reopened.update(clusters, normaliseAudit);
       this.clusters = clusters;
       this.emptyHint = clusters.length ? null : await this.explainEmpty(filters);
       const inactive = clusters.filter((c) => !c.active).length;
@@ -191,7 +199,9 @@ export class Queue {
           const all = await this.listAll({ include_inactive: 'true' });
           inactive = all.filter((c) => !c.active).length;
         }
-        detections = await api('/v1/detections');
+        // A backtest does not fill the queue: its run says nothing about why the queue is empty.
+        const runs = await api('/v1/detections');
+        detections = (Array.isArray(runs) ? runs : runs?.items ?? []).filter((r) => r.trigger !== 'backtest');
       } catch {
         // The hint is a bonus: without it the page still says the queue is empty.
       }
@@ -246,16 +256,17 @@ export class Queue {
     const hint = this.clusters.length ? 'No cluster matches the text filter.' : this.emptyHint;
     const shown = JSON.stringify([hint, visible.map((c) => [
       c.id, c.score, c.host_count, c.summary, c.first_seen, c.last_seen, c.status, c.verdict,
-      c.active, c.previous_ids, this.fresh.has(c.id)])]);
+      c.active, c.previous_ids, this.fresh.has(c.id), this.reopened.get(c)])]);
     if (shown === this.shown) return;
     this.shown = shown;
     const focused = document.activeElement?.closest?.('#queue-body tr')?.dataset.clusterId ?? null;
     const rows = visible.map((c) => {
       const open = () => this.onOpen(c.id);
+      const reopened = this.reopened.get(c);
       return el(
         'tr',
         {
-          class: [this.fresh.has(c.id) ? 'is-new' : '', c.active ? '' : 'is-inactive'].join(' ').trim() || null,
+          class: [this.fresh.has(c.id) ? 'is-new' : '', c.active ? '' : 'is-inactive', reopened ? 'is-reopened' : ''].join(' ').trim() || null,
           dataset: { clusterId: c.id },
           tabindex: '0',
           onclick: open,
@@ -274,6 +285,7 @@ export class Queue {
             text: 'continued',
           }) : null,
           c.summary || '(no summary)',
+          reopened ? reopenedNode(reopened, { compact: true }) : null,
         ),
         el('td', { text: fmtTime(c.first_seen) }),
         el('td', { text: fmtTime(c.last_seen) }),
