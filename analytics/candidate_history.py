@@ -8,7 +8,8 @@ with whatever else a busy day produced.  A detection given a
 :class:`graphsiem.api.state.StateStore`) therefore
 
 1. reads the scored feature rows of the candidates of the windows that ended
-   in the ``history_days`` before its own (:func:`earlier_candidates`): one row
+   in the ``history_days`` before its own started (:func:`earlier_candidates`;
+   a window overlapping this one shares its events, it is no earlier one): one row
    per cluster, the newest, none of a cluster it scores today and none of its
    own window (so a re-run does not count itself), at most
    ``history_max_rows``;
@@ -104,10 +105,13 @@ def candidate_rules(config: DetectionConfig) -> str:
 
 
 def _lookback(config: DetectionConfig, window: Window) -> tuple[float, float]:
-    """Window ends whose candidates are the reference: ``(window.end - history_days, window.end]``.
+    """Window ends whose candidates are the reference: ``(window.start - history_days, window.start]``.
 
-    Relative to the window, not to the clock, so a backtest reads what was known then."""
-    return window.end - config.history_days * DAY_S, window.end
+    Relative to the window, not to the clock, so a backtest reads what was known then.
+    Only windows that ended by this one's start: an overlapping window (a run a few
+    hours earlier, a backtest half a day back) shares this window's events, so its
+    candidates are partly today's clusters, not an earlier reference."""
+    return window.start - config.history_days * DAY_S, window.start
 
 
 def earlier_candidates(
@@ -192,7 +196,8 @@ def backfill(
 
     Only when ``history_backfill`` is on and no run kept a window ending in the
     lookback under these rules (a store with days of data and no earlier
-    detections).  Windows end ``window_hours`` apart going back, up to
+    detections).  Windows end ``window_hours`` apart going back from this
+    one's start, up to
     ``history_days``, and it stops at the first whose fleet has no baseline
     (earlier ones have less data still).  Whether an earlier window has one is
     told from this run's ``incidence`` (its hosts' earliest sightings) before
@@ -213,8 +218,8 @@ def backfill(
     started = time.perf_counter()
     step = config.window_hours * 3600.0
     kept = 0
-    for k in range(1, int(config.history_days * DAY_S // step) + 1):
-        end = window.end - k * step
+    for k in range(int(config.history_days * DAY_S // step)):
+        end = window.start - k * step  # windows that ended by this one's start (_lookback)
         if not fleet_has_history(incidence, end - step):
             break
         has_baseline, clusters, earlier = backtest(end)

@@ -8,15 +8,21 @@ rest of GraphSIEM never needs them.
 
 Examples
 --------
+The examples marked ``+SKIP`` write a data directory in the working directory;
+``tests/graphsiem/lab/test_workspace_review_r6.py`` runs them in a temporary
+one and checks they give what they show.
+
 >>> from graphsiem import lab
->>> ws = lab.open("embedded", data_dir="lab-data", create=True)  # doctest: +SKIP
->>> telemetry = ws.simulate(hosts=120, days=2, seed=7)        # doctest: +SKIP
->>> ws.ingest(telemetry).total.accepted                       # doctest: +SKIP
-24231
->>> clusters = ws.detect()                                    # doctest: +SKIP
->>> clusters[0].explanation.summary                           # doctest: +SKIP
-'22 hosts first contacted domain cdn-img-delivery.example within 4 minutes; ...'
->>> ws.evaluate(telemetry / "ground_truth.json", clusters)    # doctest: +SKIP
+>>> ws = lab.open("embedded", data_dir="lab-data", create=True)            # doctest: +SKIP
+>>> telemetry = ws.simulate(hosts=120, days=2, seed=7, density=0.2)        # doctest: +SKIP
+>>> ws.ingest(telemetry).total.accepted                                     # doctest: +SKIP
+25005
+>>> clusters = ws.detect()                                                  # doctest: +SKIP
+>>> clusters[0].explanation.summary                                         # doctest: +SKIP
+'22 hosts first contacted domain cdn-img-delivery.example within 9 minutes (10 of them within 4 minutes); ...'
+>>> ws.evaluate(telemetry / "ground_truth.json", clusters).attrs["metrics"]["seed_rank"]  # doctest: +SKIP
+1
+>>> ws.close()                                                              # doctest: +SKIP
 
 Modules: :mod:`~graphsiem.lab.workspace` (store + journal, the entry point),
 :mod:`~graphsiem.lab.clusters` (``ClusterView``), :mod:`~graphsiem.lab.evaluation`
@@ -33,6 +39,7 @@ from analytics.config import DetectionConfig
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES
 from graphsiem import paths
 from graphsiem.lab.clusters import ClusterView
+from graphsiem.lab.data_dir import NothingIngestedError, holds_data
 from graphsiem.lab.drawing import draw_subgraph
 from graphsiem.lab.evaluation import compare, evaluate, pr_curve
 from graphsiem.lab.workspace import Workspace
@@ -44,6 +51,7 @@ __all__ = [
     "SCORED_FEATURES",
     "ClusterView",
     "DetectionConfig",
+    "NothingIngestedError",
     "Workspace",
     "compare",
     "draw_subgraph",
@@ -70,12 +78,20 @@ def open(  # noqa: A001 - reads as lab.open(...)
     create : bool
         Make the data directory when it does not exist.  Without it a missing
         directory is an error: a mistyped path would otherwise open a new,
-        empty workspace, and every detection in it would find nothing.
+        empty workspace, and every detection in it would find nothing.  An
+        existing directory that holds no data (no journal, no graph) is
+        opened without making anything in it until the workspace writes
+        (``ingest``) or its ``store`` / ``journal`` are used; reads
+        (``detect``, ``features``, ``baseline``) refuse with
+        :class:`NothingIngestedError`.  With ``create`` the store and journal
+        are made at once.
 
     Raises
     ------
     FileNotFoundError
         ``data_dir`` does not exist and ``create`` is false.
+    ValueError
+        An unknown ``store``.
 
     Examples
     --------
@@ -96,4 +112,14 @@ def open(  # noqa: A001 - reads as lab.open(...)
                 f"no data directory at {directory}: {problem} (or check data_dir and $GRAPHSIEM_DATA)"
             )
         directory.mkdir(parents=True)
+    elif not create and not holds_data(directory):
+        if not _known_store(store):
+            open_store(store, data_dir=directory)  # refuses it by name, before making anything
+        kind = "embedded" if store == "embedded" else "neo4j"
+        return Workspace(None, directory, open_store=lambda: open_store(store, data_dir=directory), store_name=kind)
     return Workspace(open_store(store, data_dir=directory), directory)
+
+
+def _known_store(spec: str) -> bool:
+    # graphsiem.store.open_store's names and schemes: another spec is refused there
+    return spec in ("embedded", "neo4j") or spec.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://"))

@@ -6,7 +6,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
+import numpy as np
 
+from analytics.config import DetectionConfig
 from analytics.evidence import evidence_ids
 from analytics.explain import Explanation
 from analytics.result import Cluster
@@ -33,6 +35,13 @@ class ClusterView:
     workspace: Workspace
     window: tuple[float, float] | None = None
     """The detection window ``(start, end)`` the cluster was found in (epoch seconds), if known."""
+    config: DetectionConfig | None = None
+    """The settings of the detection (or baseline) that made it: :meth:`Workspace.rescore` scores with its scorer's."""
+    reference: np.ndarray | None = None
+    """The earlier windows' candidate rows (:data:`analytics.features.SCORED_FEATURES` columns) the
+    detection's scorer was fitted on besides this run's candidates; ``None`` when none were."""
+    baseline: str | None = None
+    """The naive ranking that made it (``"host-count"``, ``"new-terms"``), or ``None`` for the scorer's."""
 
     @property
     def id(self) -> str:
@@ -40,7 +49,8 @@ class ClusterView:
 
     @property
     def score(self) -> float:
-        """Risk 0–100, higher = more suspicious."""
+        """Risk 0–100, higher = more suspicious; for a :attr:`baseline` row, what the baseline
+        ranks by (the host count), not a risk."""
         return self.cluster.score
 
     @property
@@ -66,7 +76,8 @@ class ClusterView:
         return self.cluster.explanation
 
     def __repr__(self) -> str:
-        return f"<ClusterView risk={self.score:.1f} hosts={len(self.hosts)} pivot={self.pivot.type}:{self.pivot.value[:60]!r}>"
+        score = f"risk={self.score:.1f}" if self.baseline is None else f"{self.baseline}={self.score:g}"
+        return f"<ClusterView {score} hosts={len(self.hosts)} pivot={self.pivot.type}:{self.pivot.value[:60]!r}>"
 
     def to_dict(self) -> dict[str, Any]:
         """The PRODUCT.md cluster contract (what ``graphsiem detect --json`` writes)."""
@@ -138,10 +149,11 @@ class ClusterView:
     def draw(self, ax: Any = None, *, radius: int = 1, seed: int = 0) -> Any:
         """Draw :meth:`subgraph` with the members highlighted (see :func:`draw_subgraph`)."""
         ax = draw_subgraph(self.subgraph(radius=radius), ax, highlight=[e.uid for e in self.entities], seed=seed)
-        ax.set_title(f"risk {self.score:.1f}: {len(self.hosts)} hosts, {len(self.entities)} members")
+        score = f"risk {self.score:.1f}" if self.baseline is None else f"{self.baseline} {self.score:g}"
+        ax.set_title(f"{score}: {len(self.hosts)} hosts, {len(self.entities)} members")
         return ax
 
     def with_score(self, score: float) -> ClusterView:
         """A copy with another risk and the explanation unchanged: it then explains the old
         risk (:meth:`Workspace.rescore` re-explains instead)."""
-        return ClusterView(replace(self.cluster, score=float(score)), self.workspace, self.window)
+        return replace(self, cluster=replace(self.cluster, score=float(score)))

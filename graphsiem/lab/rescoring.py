@@ -1,30 +1,148 @@
 """Re-score clusters on a custom feature matrix and explain the new risk (``Workspace.rescore``).
 
 The same scorer as detection (:class:`analytics.scoring.ClusterScorer`), fitted
-on the given rows, and the same explanation: exact Shapley contributions of
-every column against the median cluster (:func:`analytics.explain.contributions`).
+on the given rows (and on the earlier windows' candidate rows the detection was
+fitted with, when given), and the same explanation: exact Shapley contributions
+of every column against the median cluster (:func:`analytics.explain.contributions`).
 A rescored cluster thus never carries the explanation of the risk it no longer has.
+
+The rows of a feature matrix are matched to the clusters here too
+(:func:`aligned_matrix`): by cluster id when the frame carries them, so a sorted
+or filtered frame never gives one cluster's features to another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analytics.config import DetectionConfig
 from analytics.explain import FeatureContribution, contributions
-from analytics.features import FEATURE_DESCRIPTIONS
+from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES
 from analytics.result import Cluster
 from analytics.scoring import ClusterScorer
+
+if TYPE_CHECKING:
+    from graphsiem.lab.clusters import ClusterView
 
 NEUTRAL_RISK = 50.0
 """Risk of a lone cluster, as detection gives it: one candidate has nothing to be unusual against."""
 
+ID_COLUMN = "id"
+"""A frame column holding cluster ids (``cluster_frame``'s): it matches rows to clusters, it is no feature."""
+
+NEAR_MISS_CUTOFF = 0.8
+"""How alike (:class:`difflib.SequenceMatcher` ratio) a column name and a scored feature's name
+must be for the column to be taken as a misspelling of it (``burst_host``: 0.95)."""
+
+
+def aligned_matrix(ids: Sequence[str], X: Any) -> tuple[np.ndarray, list[str] | None]:
+    """``X`` as a float matrix whose row ``i`` is the cluster ``ids[i]``'s, and its column names.
+
+    A DataFrame is matched to the clusters by its ``id`` column when it has one
+    (the column is then not a feature), else by its index: the cluster ids
+    (:meth:`Workspace.cluster_frame`'s index), or ``0 .. n-1`` in that order for a
+    frame built row by row in cluster order.  An array (no index) is taken in
+    cluster order.
+
+    Raises
+    ------
+    ValueError
+        Rows that are not these clusters (unknown ids, an index in another
+        order), clusters without a row, or a cluster with two rows.
+    """
+    if not (hasattr(X, "columns") and hasattr(X, "index")):
+        return np.asarray(X, dtype=np.float64), None
+    frame = X
+    keys: list[str] | None
+    if ID_COLUMN in frame.columns:
+        keys, source = [str(v) for v in frame[ID_COLUMN]], f"its {ID_COLUMN!r} column"
+        frame = frame.drop(columns=ID_COLUMN)
+    elif list(frame.index) == list(range(len(frame))):
+        keys, source = None, ""  # built in cluster order, nothing to match by
+    else:
+        keys, source = [str(v) for v in frame.index], "its index"
+    names = [str(c) for c in frame.columns]
+    values = np.asarray(frame, dtype=np.float64)
+    if keys is None:
+        return values, names
+    return values[_row_order(ids, keys, source)], names
+
+
+def _row_order(ids: Sequence[str], keys: Sequence[str], source: str) -> list[int]:
+    """Row of each cluster id, or a ValueError naming what does not match."""
+    position: dict[str, int] = {}
+    twice = []
+    for row, key in enumerate(keys):
+        if key in position:
+            twice.append(key)
+        position[key] = row
+    missing = [i for i in ids if i not in position]
+    wanted = set(ids)
+    strangers = [k for k in position if k not in wanted]
+    if not (twice or missing or strangers):
+        return [position[i] for i in ids]
+    problems = []
+    if strangers:
+        problems.append(f"{len(strangers)} row(s) are not these clusters ({_some(strangers)})")
+    if missing:
+        problems.append(f"{len(missing)} cluster(s) have no row ({_some(missing)})")
+    if twice:
+        problems.append(f"cluster(s) with two rows ({_some(twice)})")
+    raise ValueError(
+        f"X's rows do not match the clusters by {source}: {'; '.join(problems)}. Index X by cluster id "
+        f"(cluster_frame does), give it an {ID_COLUMN!r} column, or keep its rows in the clusters' order "
+        "with the index 0..n-1 (a frame sorted after reset_index would give its rows to the wrong clusters)"
+    )
+
+
+def _some(values: Sequence[str], most: int = 3) -> str:
+    shown = ", ".join(repr(v) for v in values[:most])
+    return shown + (", ..." if len(values) > most else "")
+
+
+def refuse_near_misses(names: Iterable[str], custom: Iterable[str] = ()) -> None:
+    """Refuse a column named almost like a scored feature, unless declared ``custom``.
+
+    A column that is not in :data:`SCORED_FEATURES` is scored as a feature of
+    one's own (two-sided, "custom feature" in the explanation), so a typo
+    (``burst_host``) would silently lose the scored feature's direction and
+    description.
+
+    Raises
+    ------
+    ValueError
+        Naming the column and the scored feature it is close to.
+
+    Examples
+    --------
+    >>> refuse_near_misses(["burst_hosts", "executed_share"])
+    >>> refuse_near_misses(["burst_host"], custom=["burst_host"])
+    >>> refuse_near_misses(["burst_host"])
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'burst_host' is not a scored feature but looks like 'burst_hosts': rename it, or pass custom=['burst_host'] to score it as a feature of your own (two-sided)
+    """
+    declared = set(custom)
+    for name in names:
+        if name in SCORED_FEATURES or name in declared:
+            continue
+        close = difflib.get_close_matches(name, SCORED_FEATURES, n=1, cutoff=NEAR_MISS_CUTOFF)
+        if close:
+            raise ValueError(
+                f"column {name!r} is not a scored feature but looks like {close[0]!r}: rename it, or pass "
+                f"custom=[{name!r}] to score it as a feature of your own (two-sided)"
+            )
+
 
 def rescore_clusters(
-    clusters: Sequence[Cluster], X: np.ndarray, names: Sequence[str], scorer_params: Mapping[str, Any]
+    clusters: Sequence[Cluster], X: np.ndarray, names: Sequence[str], scorer_params: Mapping[str, Any],
+    *, reference: np.ndarray | None = None,
 ) -> list[Cluster]:
     """``clusters`` with the risk a scorer fitted on ``X`` gives them and an explanation of it.
 
@@ -36,16 +154,22 @@ def rescore_clusters(
         Column names: the explanation's feature names.
     scorer_params : mapping
         :class:`~analytics.scoring.ClusterScorer` parameters (``directions`` included).
+    reference : ndarray of shape (n_rows, len(names)), optional
+        Earlier windows' candidate rows, fitted on with ``X`` as detection does
+        (:func:`analytics.candidate_history.reference_rows`: earlier rows first).
 
     Returns
     -------
     list of Cluster
         Copies in the input order: ``score`` the new risk; ``explanation`` the
         same summary with one feature per column (value, baseline = the median
-        cluster, contribution = Shapley value of the risk / 100), largest first.
+        cluster, contribution = Shapley value of the risk / 100), largest first;
+        ``features`` holds every column's value too, so ``to_contract()`` lists
+        what the explanation does.
     """
-    if len(clusters) >= 2:
-        scorer = ClusterScorer(**scorer_params).fit(X)
+    training = X if reference is None or not len(reference) else np.vstack([reference, X])
+    if len(clusters) and len(training) >= 2:
+        scorer = ClusterScorer(**scorer_params).fit(training)
         risk = scorer.risk(X)
         baseline = scorer.reference_
         contrib = contributions(scorer, X, baseline)
@@ -68,5 +192,38 @@ def rescore_clusters(
             )
         )
         explanation = replace(cluster.explanation, features=features)
-        out.append(replace(cluster, score=float(risk[i]), explanation=explanation))
+        values = {**cluster.features, **{name: float(X[i, j]) for j, name in enumerate(names)}}
+        out.append(replace(cluster, score=float(risk[i]), explanation=explanation, features=values))
     return out
+
+
+def detection_of(clusters: Sequence[ClusterView]) -> tuple[DetectionConfig | None, np.ndarray | None]:
+    """The config and earlier rows the clusters were detected with; refused when they differ."""
+    if not clusters:
+        return None, None
+    first = clusters[0]
+    for view in clusters[1:]:
+        if view.config != first.config or view.reference is not first.reference:
+            raise ValueError(
+                f"clusters {first.id} and {view.id} come from different detections (other settings or "
+                "history): rescore the clusters of one detect() at a time"
+            )
+    return first.config, first.reference
+
+
+def reference_columns(earlier: np.ndarray | None, names: Sequence[str], history: bool | None) -> np.ndarray | None:
+    """The detection's earlier rows restricted to ``names``, as :meth:`graphsiem.lab.workspace.Workspace.rescore` says."""
+    if history is False or earlier is None or not len(earlier):
+        return None
+    own = [name for name in names if name not in SCORED_FEATURES]
+    if own:
+        if history:
+            raise ValueError(f"history=True, but the earlier windows' rows have no column {own[0]!r} (not a scored feature)")
+        warnings.warn(
+            f"the detection was fitted with {len(earlier)} rows of earlier windows too; they have no "
+            f"{own[0]!r} column, so this rescore is fitted on the clusters alone and its risks are not "
+            "comparable with detection's (history=False says so without this warning)",
+            UserWarning, stacklevel=3,
+        )
+        return None
+    return earlier[:, [SCORED_FEATURES.index(name) for name in names]]

@@ -3,36 +3,36 @@
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from analytics.baselines import run_baseline
 from analytics.config import DetectionConfig
-from analytics.detect import detect as run_detection
 from analytics.evaluate import match
 from analytics.features import (
     SCORED_FEATURES,
-    SPREAD_CAP_MIN,
     SUSPICIOUS_DIRECTION,
-    Window,
-    burst_size,
-    first_contact_spread_minutes,
 )
 from analytics.instants import instant_to_epoch
 from analytics.result import DetectionResult
-from analytics.window_end import default_window_end
 from graphsiem import paths
-from graphsiem.api.state import StateStore
 from graphsiem.lab.clusters import ClusterView
+from graphsiem.lab.data_dir import refuse_if_empty
+from graphsiem.lab.entity_features import entity_feature_frame
 from graphsiem.lab.evaluation import Truth, evaluate, truth_entries
-from graphsiem.lab.optional import pandas, timestamps
-from graphsiem.lab.rescoring import rescore_clusters
-from graphsiem.model import EntityType, epoch_to_iso
+from graphsiem.lab.history import detect_with_history
+from graphsiem.lab.optional import pandas
+from graphsiem.lab.rescoring import (
+    aligned_matrix,
+    detection_of,
+    reference_columns,
+    refuse_near_misses,
+    rescore_clusters,
+)
 from graphsiem.store.base import GraphStore
 from ingest.journal import Journal
 from ingest.report import IngestReport
@@ -46,6 +46,9 @@ simulation run again is told from another fleet (:meth:`Workspace.simulate`)."""
 
 FRAME_COLUMNS = ("rank", "id", "score", "hosts", "pivot_type", "pivot_value", "members")
 """The first columns of :meth:`Workspace.cluster_frame`, before the features."""
+
+FRAME_INDEX = "cluster_id"
+"""The name of :meth:`Workspace.cluster_frame`'s index: the cluster ids, which :meth:`Workspace.rescore` matches rows by."""
 
 
 class Workspace:
@@ -61,17 +64,47 @@ class Workspace:
     data_dir : Path
     last_detection : analytics.result.DetectionResult or None
         The result of the latest :meth:`detect` (timings and counts in ``stats``).
+
+    Without ``store``, ``open_store`` opens it on first use: ``lab.open`` on an
+    existing directory holding no data makes nothing there (no ``graph/``, no
+    journal) until :meth:`ingest` writes or ``store`` / ``journal`` are used.
     """
 
-    def __init__(self, store: GraphStore, data_dir: Path) -> None:
-        self.store = store
+    def __init__(
+        self, store: GraphStore | None, data_dir: Path, *, open_store: Callable[[], GraphStore] | None = None,
+        store_name: str | None = None,
+    ) -> None:
+        if store is None and open_store is None:
+            raise TypeError("Workspace needs a store or open_store")
+        self._store = store
+        self._open_store = open_store
+        self._store_name = store.name if store is not None else store_name or "embedded"
         self.data_dir = data_dir
-        self.journal = Journal(paths.journal_path(data_dir))
+        self._journal = Journal(paths.journal_path(data_dir)) if store is not None else None
         self.last_detection: DetectionResult | None = None
         self._driver: Any = None  # neo4j.Driver of cypher(), opened on first use
 
     def __repr__(self) -> str:
-        return f"<Workspace store={self.store.name} data_dir={str(self.data_dir)!r}>"
+        return f"<Workspace store={self._store_name} data_dir={str(self.data_dir)!r}>"
+
+    @property
+    def store(self) -> GraphStore:
+        """The graph store (opened, and its files made, on first use when ``lab.open`` deferred it)."""
+        self._open()
+        assert self._store is not None
+        return self._store
+
+    @property
+    def journal(self) -> Journal:
+        """The event journal, ``<data_dir>/journal.sqlite`` (made on first use, as ``store``)."""
+        self._open()
+        assert self._journal is not None
+        return self._journal
+
+    def _open(self) -> None:
+        if self._store is None and self._open_store is not None:
+            self._store = self._open_store()
+            self._journal = Journal(paths.journal_path(self.data_dir))
 
     def __enter__(self) -> Workspace:
         return self
@@ -84,8 +117,10 @@ class Workspace:
         if self._driver is not None:
             self._driver.close()
             self._driver = None
-        self.store.close()
-        self.journal.close()
+        if self._store is not None:
+            self._store.close()
+        if self._journal is not None:
+            self._journal.close()
 
     # -- data in --------------------------------------------------------------
     def simulate(
@@ -124,12 +159,16 @@ class Workspace:
         FileExistsError
             The journal holds events and they are not from this simulation
             (without ``merge=True``).
+        ValueError
+            ``density`` is negative or not a finite number.
         """
         from graphsiem.simulator import simulate
 
+        if not (isinstance(density, int | float) and math.isfinite(density) and density >= 0):
+            raise ValueError(f"density must be a finite number >= 0 (1.0: about 300 events per host-day), got {density!r}")
         target = Path(out) if out is not None else self.data_dir / "telemetry"
         params = {"hosts": hosts, "days": days, "seed": seed, "density": density}
-        events = self.journal.counts()["events"]
+        events = self.journal.counts()["events"] if self._journal is not None else 0
         if events and not merge and _simulation_of(target) != params:
             raise FileExistsError(
                 f"{self.data_dir} already holds {events} journaled events of another ingest, and "
@@ -146,6 +185,8 @@ class Workspace:
         Extra keyword arguments go to :func:`ingest.pipeline.ingest_paths`
         (``format=``, ``default_timezone=``...).  The report counts received,
         accepted and rejected records per file and format (``report.render()``).
+        A simulation's directory can be given whole: its ``ground_truth.json``
+        and ``simulation.json`` are skipped (not telemetry).
         """
         from ingest.pipeline import ingest_paths
 
@@ -161,10 +202,16 @@ class Workspace:
         """Prevalence features, one row per (non-host) entity.
 
         Columns: ``type, key, value, hosts, fleet_fraction`` (of the hosts
-        that sent telemetry, the detector's fleet), ``count, first_seen,
-        last_seen, active_days, is_new`` (first seen inside the detection
-        window), ``first_contact_spread_min`` and ``burst_hosts``, sorted by
-        ``hosts`` descending.
+        that sent telemetry, the detector's fleet), ``count, first_seen``
+        (earliest sighting on any host), ``last_seen, active_days, is_new``,
+        ``first_contact_spread_min`` and ``burst_hosts``, sorted by ``hosts``
+        descending.
+
+        ``is_new`` is the detector's rule (:mod:`analytics.novelty`): fewer
+        than ``DetectionConfig().min_hosts`` hosts saw the entity before the
+        window, one host with a clock behind or staged early tolerated, so an
+        entity can be new although its ``first_seen`` is before the window.
+        (The detector's second horizon, young and spreading, is not flagged here.)
 
         ``first_contact_spread_min`` and ``burst_hosts`` follow the detector's
         rules for a pivot (:func:`analytics.features.cluster_features`) applied
@@ -193,68 +240,31 @@ class Workspace:
         ------
         ValueError
             ``window_hours`` not positive, or ``now`` not a time with a zone.
+        NothingIngestedError
+            The data directory or its store holds no data.
 
         Examples
         --------
         >>> features = ws.features(min_hosts=2)                                  # doctest: +SKIP
         >>> features[features.is_new].sort_values("first_contact_spread_min")     # doctest: +SKIP
         """
-        pd = pandas()
-        hours = window_hours if window_hours is not None else DetectionConfig().window_hours
-        if not hours > 0:
-            raise ValueError(f"window_hours must be > 0, got {window_hours!r}")
         until = instant_to_epoch(now) if now is not None else None
-        default_end = None
-        if until is None:
-            # the detector's default end: the fleet's newest event, hosts with clocks ahead ignored;
-            # this frame's window length, and the detector's smallest cluster (min_hosts here only
-            # filters rows, default 1, which would let no stray host be set aside)
-            default_end = default_window_end(self.store, min_hosts=DetectionConfig().min_hosts, window_hours=hours)
-            until = default_end.end if default_end is not None else None
-        types = [t.value for t in EntityType if t is not EntityType.HOST]
-        fetched = list(self.store.entity_prevalence(entity_types=types, min_hosts=min(min_hosts, 2), until=until))
-        rows = [r for r in fetched if r.hosts >= min_hosts]
-        # the detector's fleet: hosts that sent telemetry, not every host node (a logon's
-        # client-written WorkstationName is a host node too)
-        n_hosts = max(self.store.sighting_hosts(until=until), 1)
-        # The window ends where detection's does: now, else the fleet's newest event.
-        end = until if until is not None else 0.0
-        window = Window.ending_at(end, hours * 3600.0)
-        if default_end is not None:  # hosts leading the fleet by hours move the start back, as in detect
-            window = Window(default_end.window_start(hours * 3600.0), end)
-        firsts = [np.asarray(r.host_first_seen, dtype=np.float64) for r in rows]
-        is_new = [r.first_seen >= window.start for r in rows]
-        spread_raw = [first_contact_spread_minutes(f) for f in firsts]
-        burst_raw = [burst_size(f) for f in firsts]
-        window_minutes = (window.end - window.start) / 60.0
-        frame = pd.DataFrame(
-            {
-                "type": [r.entity[0] for r in rows],
-                "key": [r.entity[1] for r in rows],
-                "value": [r.value for r in rows],
-                "hosts": [r.hosts for r in rows],
-                "fleet_fraction": [r.hosts / n_hosts for r in rows],
-                "count": [r.count for r in rows],
-                "first_seen": timestamps([r.first_seen for r in rows]),
-                "last_seen": timestamps([r.last_seen for r in rows]),
-                "active_days": [max((r.last_seen - r.first_seen) / 86400.0, 1.0) for r in rows],
-                "is_new": is_new,
-                "first_contact_spread_min": [
-                    min(s if new else window_minutes, SPREAD_CAP_MIN) for s, new in zip(spread_raw, is_new, strict=True)
-                ],
-                "burst_hosts": [
-                    b if new and b >= 0.5 * len(f) else 0 for b, new, f in zip(burst_raw, is_new, firsts, strict=True)
-                ],
-                "first_contact_spread_raw_min": spread_raw,
-                "burst_hosts_raw": burst_raw,
-            }
-        )
-        frame.attrs["window"] = (epoch_to_iso(window.start), epoch_to_iso(window.end))
-        return frame.sort_values(["hosts", "type", "key"], ascending=[False, True, True]).reset_index(drop=True)
+        self._refuse_if_empty()
+        return entity_feature_frame(self.store, window_hours=window_hours, min_hosts=min_hosts, until=until)
 
     # -- detection ------------------------------------------------------------
-    def detect(self, config: DetectionConfig | None = None, *, now: Any = None, **settings: Any) -> list[ClusterView]:
+    def detect(
+        self, config: DetectionConfig | None = None, *, now: Any = None, history: bool | None = None,
+        **settings: Any,
+    ) -> list[ClusterView]:
         """Detect fan-out clusters, highest risk first.
+
+        As ``graphsiem detect`` does, the scorer is fitted on this window's
+        candidate clusters and on those of earlier windows kept in the data
+        directory's ``state.sqlite`` (:mod:`analytics.candidate_history`;
+        only windows that ended by this one's start).  Which runs read and keep
+        them: see ``history``.  So two detections over the same data and window
+        give the same risks whatever ran between them.
 
         Parameters
         ----------
@@ -266,18 +276,29 @@ class Workspace:
             Nothing first seen after it is read (sightings, fleet size, first
             sightings, process trees), so a backtest sees what was known then.
             Default the newest data.
+        history : bool, optional
+            Default: read the earlier windows' candidates, and keep this run's
+            only when it detects the newest data (a backtest, ``now=``, keeps
+            nothing and backfills nothing).  ``True``: read and keep (a backtest
+            too).  ``False``: neither; the scorer is fitted on this window's
+            candidates alone (:mod:`graphsiem.lab.history`).
         **settings
             Overrides of single settings, e.g. ``detect(min_hosts=4)``.
 
         Returns
         -------
         list of ClusterView
-            ``last_detection`` holds the run's result (window, timings, counts).
+            ``last_detection`` holds the run's result (window, timings, counts;
+            ``stats["history_rows"]``: the earlier rows fitted on).  Each view
+            carries the run's ``config`` and those earlier rows (``reference``),
+            which :meth:`rescore` fits on again.
 
         Raises
         ------
         ValueError
             ``now`` is not a time with a zone.
+        NothingIngestedError
+            The data directory or its store holds no data.
 
         Examples
         --------
@@ -288,22 +309,35 @@ class Workspace:
         """
         until = instant_to_epoch(now) if now is not None else None
         config = replace(config or DetectionConfig(), **settings)
-        # The data directory's state keeps each window's candidates: the scorer is fitted on
-        # the earlier ones too, as the CLI and the service do (analytics.candidate_history).
-        history = StateStore(paths.state_path(self.data_dir))
-        try:
-            result = run_detection(self.store, config=config, now=until, journal=self.journal, history=history)
-        finally:
-            history.close()
+        self._refuse_if_empty()
+        result, reference = detect_with_history(
+            self.store, config, now=until, journal=self.journal, state_path=paths.state_path(self.data_dir),
+            history=history,
+        )
         self.last_detection = result
         window = (result.stats["window_start"], result.stats["window_end"]) if "window_end" in result.stats else None
-        return [ClusterView(c, self, window) for c in result.clusters]
+        return [ClusterView(c, self, window, config, reference) for c in result.clusters]
 
     def baseline(self, name: str, config: DetectionConfig | None = None, *, now: Any = None) -> list[ClusterView]:
-        """A naive ranking (``"host-count"`` or ``"new-terms"``) for comparison, over the window ending at ``now``."""
+        """A naive ranking (``"host-count"`` or ``"new-terms"``) for comparison, over the window ending at ``now``.
+
+        A row's ``score`` is what the baseline ranks by (the host count), not a
+        risk; :meth:`cluster_frame` leaves its ``score`` empty (NaN).
+
+        Raises
+        ------
+        NothingIngestedError
+            The data directory or its store holds no data.
+        """
         until = instant_to_epoch(now) if now is not None else None
+        self._refuse_if_empty()
         result = run_baseline(self.store, name, config=config, now=until)
-        return [ClusterView(c, self) for c in result.clusters]
+        return [ClusterView(c, self, config=config or DetectionConfig(), baseline=name) for c in result.clusters]
+
+    def _refuse_if_empty(self) -> None:
+        """The CLI's "nothing has been ingested" check, and a store without sightings (:mod:`graphsiem.lab.data_dir`)."""
+        refuse_if_empty(self.data_dir, None)  # before the store is opened: a read makes no files
+        refuse_if_empty(self.data_dir, self.store.sighting_hosts())
 
     def cluster_frame(
         self, clusters: Sequence[ClusterView], truth: Truth | None = None
@@ -317,14 +351,20 @@ class Workspace:
         matching rule), empty when none.  No clusters give those columns and
         no rows.  (The pivot's value is ``pivot_value``, not ``pivot``, which
         is a DataFrame method: ``frame.pivot`` would not be the column.)
+
+        The index is the cluster ids (named ``cluster_id``), so a sorted or
+        filtered frame still gives :meth:`rescore` each cluster's own row.
+        ``score`` is the risk; a baseline's row (:meth:`baseline`) has none
+        (NaN): the baseline ranks by host count, which is ``hosts``.
         """
         pd = pandas()
         entries = truth_entries(truth) if truth is not None else None
         rows = []
         for rank, view in enumerate(clusters, start=1):
             row: dict[str, Any] = {
-                "rank": rank, "id": view.id, "score": view.score, "hosts": len(view.hosts),
-                "pivot_type": view.pivot.type, "pivot_value": view.pivot.value, "members": len(view.entities),
+                "rank": rank, "id": view.id, "score": view.score if view.baseline is None else math.nan,
+                "hosts": len(view.hosts), "pivot_type": view.pivot.type, "pivot_value": view.pivot.value,
+                "members": len(view.entities),
             }
             row.update(view.features)
             if entries is not None:
@@ -332,35 +372,49 @@ class Workspace:
                 row["truth"] = entry.name if entry else ""
                 row["truth_kind"] = entry.kind if entry else ""
             rows.append(row)
-        if rows:
-            return pd.DataFrame(rows)
         columns = [*FRAME_COLUMNS, *SCORED_FEATURES, *(("truth", "truth_kind") if entries is not None else ())]
-        return pd.DataFrame(columns=columns)
+        frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+        frame.index = pd.Index([row["id"] for row in rows], name=FRAME_INDEX, dtype=object)
+        return frame
 
     def rescore(
-        self, clusters: Sequence[ClusterView], X: Any, *, directions: Any = "detect", **scorer_params: Any
+        self, clusters: Sequence[ClusterView], X: Any, *, directions: Any = "detect", custom: Iterable[str] = (),
+        history: bool | None = None, **scorer_params: Any,
     ) -> list[ClusterView]:
         """Re-score clusters on a custom feature matrix, as :meth:`detect` scores; re-ranked, highest risk first.
 
-        The same :class:`~analytics.scoring.ClusterScorer` as detection, with
-        detection's defaults (200 trees, ``random_state=0``) and, unless told
-        otherwise, its **one-sided** directions: a feature of
-        :data:`SCORED_FEATURES` is clipped to its suspicious side of the
-        median cluster (``SUSPICIOUS_DIRECTION``), and a column of your own is
-        left two-sided.  So ``rescore(clusters, cluster_frame(clusters)[SCORED_FEATURES])``
+        The same :class:`~analytics.scoring.ClusterScorer` as detection, with the
+        detection's scorer settings (``n_estimators``, ``random_state``... of the
+        config the clusters were detected with) and, unless told otherwise, its
+        **one-sided** directions: a feature of :data:`SCORED_FEATURES` is clipped
+        to its suspicious side of the median cluster (``SUSPICIOUS_DIRECTION``),
+        and a column of your own is left two-sided.  It is fitted on the same
+        rows as the detection: the clusters, plus the earlier windows' candidates
+        the detection read (:meth:`detect`'s ``history``) when every column of
+        ``X`` is a scored feature.  So ``rescore(clusters, cluster_frame(clusters)[SCORED_FEATURES])``
         gives detection's risks back, and any difference comes from your columns.
+        (Exactly so while the rows are at most 256, the forest's sample; with more,
+        each tree's sample depends on the rows' order, which detection does not
+        keep, and risks can differ a little.)  With a column of your own the
+        earlier rows, which lack it, cannot be used: the forest is fitted on the
+        clusters alone, with a warning when the detection used earlier rows.
 
         Each returned view's explanation is recomputed for ``X``: the Shapley
         contribution of every column to the new risk, against the median
-        cluster (the summary line, which states facts of the cluster, is kept).
+        cluster (the summary line, which states facts of the cluster, is kept);
+        its ``features`` (and ``to_dict()``) hold every column's value too.
 
         Parameters
         ----------
         clusters : sequence of ClusterView
+            From one detection (one config, one reference).
         X : DataFrame or array-like of shape (len(clusters), n_features)
             Any feature columns, e.g. :data:`SCORED_FEATURES` plus your own.  A
-            DataFrame's column names pick the directions and name the
-            explanation's features; an array must then be exactly the
+            DataFrame's rows are matched to the clusters by cluster id: its
+            ``id`` column if it has one, else its index (:meth:`cluster_frame`'s
+            is the ids), else an index ``0..n-1`` means cluster order; an array
+            is taken in cluster order.  Its column names pick the directions and
+            name the explanation's features; an array must then be exactly the
             :data:`SCORED_FEATURES` columns, or come with ``directions``.
         directions : "detect", None, int or sequence of int
             ``"detect"`` (default): detection's direction of each
@@ -368,8 +422,15 @@ class Workspace:
             ``None``: a two-sided forest on every column.  Otherwise one of
             ``-1, 0, +1`` per column (or one for all): +1 higher is suspicious,
             -1 lower is, 0 either.
+        custom : iterable of str
+            Columns of your own whose names are close to a scored feature's
+            (otherwise refused as a likely misspelling, e.g. ``burst_host``).
+        history : bool, optional
+            Default: the detection's earlier rows when every column is a scored
+            feature.  ``True``: require them (refused with a column of your own).
+            ``False``: fit on the clusters alone.
         **scorer_params
-            Other :class:`analytics.scoring.ClusterScorer` parameters
+            Overrides of :class:`analytics.scoring.ClusterScorer` parameters
             (``n_estimators``, ``max_samples``, ``max_features``,
             ``contamination``, ``random_state``...).
 
@@ -382,11 +443,13 @@ class Workspace:
         Raises
         ------
         ValueError
-            ``X`` has not one row per cluster, or ``directions="detect"`` with
-            an unnamed array that is not the :data:`SCORED_FEATURES` columns.
+            ``X``'s rows do not match the clusters (ids not theirs, missing or
+            twice, an index in another order); a column named like a scored
+            feature but not one (not in ``custom``); ``directions="detect"`` with
+            an unnamed array that is not the :data:`SCORED_FEATURES` columns;
+            clusters of different detections.
         """
-        names = [str(c) for c in X.columns] if hasattr(X, "columns") else None
-        features = np.asarray(X, dtype=np.float64)
+        features, names = aligned_matrix([v.id for v in clusters], X)
         if features.ndim != 2 or len(features) != len(clusters):
             raise ValueError(f"X must have one row per cluster ({len(clusters)}), got shape {features.shape}")
         if names is None:
@@ -397,13 +460,16 @@ class Workspace:
                 )
             names = list(SCORED_FEATURES) if features.shape[1] == len(SCORED_FEATURES) else [
                 f"x{i}" for i in range(features.shape[1])]
+        refuse_near_misses(names, custom)
         if isinstance(directions, str):
             if directions != "detect":
                 raise ValueError(f"directions must be 'detect', None or -1/0/+1 per column, got {directions!r}")
             directions = [SUSPICIOUS_DIRECTION.get(name, 0) for name in names]
-        scorer_params = {**DetectionConfig().scorer_params(), **scorer_params, "directions": directions}
-        rescored = rescore_clusters([v.cluster for v in clusters], features, names, scorer_params)
-        views = [ClusterView(c, v.workspace, v.window) for v, c in zip(clusters, rescored, strict=True)]
+        config, earlier = detection_of(clusters)
+        reference = reference_columns(earlier, names, history)
+        scorer_params = {**(config or DetectionConfig()).scorer_params(), **scorer_params, "directions": directions}
+        rescored = rescore_clusters([v.cluster for v in clusters], features, names, scorer_params, reference=reference)
+        views = [replace(v, cluster=c) for v, c in zip(clusters, rescored, strict=True)]
         return sorted(views, key=lambda v: (-round(v.score, 9), len(v.hosts), v.id))
 
     # -- evaluation -----------------------------------------------------------

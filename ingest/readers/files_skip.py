@@ -15,6 +15,7 @@ from pathlib import Path
 _SKIP_NAMES = {
     "license", "licence", "copying", "notice", "sha256sums", "md5sums", "sha1sums",
     "ground_truth.json",  # written next to the telemetry by `graphsiem simulate`
+    "simulation.json",  # the parameters graphsiem.lab's simulate() writes there too
 }
 _SKIP_PREFIXES = ("readme", "license", "licence", "changelog")
 _SKIP_SUFFIXES = (
