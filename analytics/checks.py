@@ -14,7 +14,10 @@ contributing first: a behaviour is the more specific lead, and "look for a
 deployment job" is what every synchronised cluster, benign or not, gets.  Steps
 about the cluster as a whole follow: how its pivot was installed (a driver, a
 service, a scheduled task) and, when the run had too few candidates or the
-store no data from before the window, why the risk is uncertain.
+store no data from before the window, why the risk is uncertain.  A young and
+spreading pivot (low and slow: seen by the fleet days before the window, on
+new hosts inside it) gets a step to look at its earlier hosts first (patient
+zero), ahead of those.
 
 A check claims nothing the data cannot tell: a process seen only as the target
 of an access (LSASS) is no new member, and without data from before the window
@@ -35,7 +38,7 @@ from datetime import UTC, datetime
 
 from analytics.explain import _VERB, Check, Explanation, _duration
 from analytics.features import is_private_ip
-from analytics.lineage import INTERPRETERS, image_name, is_encoded_command
+from analytics.lineage import INTERPRETERS, LineagePair, image_name, is_encoded_command
 from graphsiem.model import Entity, EntityType
 
 MAX_CHECKS = 6
@@ -114,7 +117,7 @@ def cluster_checks(
         steps.append(_ordinary(facts))
     # The driver step names the driver's path, digest and service names: the installation step would repeat it.
     installed = None if _DRIVER_STEP in done else _installed(facts)
-    extras = [c for c in (installed, _low_confidence(facts)) if c is not None]
+    extras = [c for c in (_patient_zero(facts), installed, _low_confidence(facts)) if c is not None]
     return tuple(steps[: MAX_CHECKS - len(extras)] + extras)
 
 
@@ -313,7 +316,7 @@ def _lineage(f: _Facts, feature: str) -> Check:
     parent, child = quote(first.parent, 40), quote(first.child, 40)
     if first.parent in OS_HOSTS:
         what, benign = OS_HOSTS[first.parent]
-        ran = _what_it_ran(f, first.parent, first.child)
+        ran = _what_it_ran(f, first)
         return Check(
             feature,
             f"{head}: {parent} is a built-in Windows program that {what}, so its name tells nothing: "
@@ -371,17 +374,30 @@ _SCRIPT_ARGUMENT = re.compile(
 )
 
 
-def _what_it_ran(f: _Facts, parent: str, child: str) -> str:
-    """The next step for a built-in parent: the script, service, WMI caller or command it ran."""
+def _what_it_ran(f: _Facts, pair: LineagePair) -> str:
+    """The next step for a built-in parent: the script, service, WMI caller or command it ran.
+
+    A parent among the members names its script; without one (each host's parent is its own
+    process, on one host: no member), the pair's example command line does
+    (:attr:`~analytics.lineage.LineagePair.example`), with how many hosts ran it.
+    """
+    parent, child = pair.parent, pair.child
     mine = [e for e in f.entities if e.type == EntityType.PROCESS.value and image_name(e.value, e.props) == parent]
     children = [e for e in f.entities if e.type == EntityType.PROCESS.value and image_name(e.value, e.props) == child]
     script = next((found for e in mine if (found := script_argument(_command_line(e)))), None)
+    example = script_argument(pair.example) if pair.example and not mine else None
+    on_hosts = f" on {pair.example_hosts} host{'s' if pair.example_hosts != 1 else ''}" if pair.example_hosts else ""
     child_line = f" ({quote(_command_line(children[0]))})" if children else ""
     if parent in ("wscript.exe", "cscript.exe", "mshta.exe"):
+        what = f"check where the file came from (a download, an e-mail attachment, a share) and what it does, then the command line of {quote(child, 40)}{child_line}"
+        if example:
+            return f"{quote(parent, 40)} ran {_tail(example)}{on_hosts}: {what}"
         found = f", {_tail(script)}" if script else " (its command line names the file)"
         return (f"check the script it ran{found}: where the file came from (a download, an e-mail "
                 f"attachment, a share) and what it does, then the command line of {quote(child, 40)}{child_line}")
     if parent in ("rundll32.exe", "regsvr32.exe"):
+        if example:
+            return f"{quote(parent, 40)} loaded {_tail(example)}{on_hosts}: check its path, signer and where it came from"
         found = f", {_tail(script)}" if script else " (its command line names the DLL or scriptlet)"
         return f"check what it loaded{found}: its path, signer and where it came from"
     if parent == "services.exe":
@@ -391,7 +407,7 @@ def _what_it_ran(f: _Facts, parent: str, child: str) -> str:
         return (f"check who made the WMI request: the network logon (Security 4624, logon type 3) from "
                 f"another host just before {quote(child, 40)} started, its account and source address, "
                 f"and the command line of {quote(child, 40)}{child_line}")
-    own = f" ({quote(_command_line(mine[0]))})" if mine else ""
+    own = f" ({quote(_command_line(mine[0]))})" if mine else f" ({quote(pair.example)}{on_hosts})" if pair.example else ""
     return f"check its command line{own} and the command line of {quote(child, 40)}{child_line}"
 
 
@@ -620,6 +636,26 @@ def _installed(f: _Facts) -> Check | None:
         f"{f.pivot_text} was installed as a {kind}{names}: check which account and process "
         f"created it (event {'7045' if kind == 'service' else '4698'}) and the binary's signer",
         "your management tooling or an installer you deploy created it, under its usual account",
+    )
+
+
+def _patient_zero(f: _Facts) -> Check | None:
+    """A young and spreading pivot (low and slow): its earlier hosts, the first above all, come first."""
+    young = f.explanation.young
+    if young is None:
+        return None
+    days = young.days_ago
+    first = datetime.fromtimestamp(young.first_seen, tz=UTC).strftime("%Y-%m-%d %H:%MZ")
+    return Check(
+        None,
+        f"{f.pivot_text[:1].upper()}{f.pivot_text[1:]} is not new in this window: the fleet first saw it {days} day{'s' if days != 1 else ''} ago "
+        f"({first}) on {young.earlier_hosts} host{'s' if young.earlier_hosts != 1 else ''}, and it is spreading "
+        f"to {young.new_hosts} new host{'s' if young.new_hosts != 1 else ''} in this window: look at the "
+        "earlier hosts first, the first of them above all (patient zero): how it arrived there "
+        "(a download, an e-mail attachment, a share, a logon from another host) and what ran next; then "
+        f"whether the same chain reached the new hosts ({hosts_text(f.hosts)})",
+        "the earlier hosts are the pilot group of a planned rollout (a change ticket from that date) "
+        "and the new hosts its next wave, installed the same way",
     )
 
 

@@ -31,7 +31,7 @@ from analytics.candidate_history import (
 from analytics.clusters import RawCluster, fan_out_clusters, pivot_census
 from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, evidence_ids, members_seen_outside, resolve_sources
-from analytics.explain import contributions, explain, feature_baseline
+from analytics.explain import contributions, explain, feature_baseline, young_pivot
 from analytics.features import ClusterFacts, cluster_features, feature_matrix, scored_directions
 from analytics.inputs import DetectionInputs, load_inputs
 from analytics.result import Cluster, DetectionResult, cluster_id
@@ -197,6 +197,7 @@ def score_clusters(
             pivot_is_new=bool(st.is_new[c.pivot]),
             installed_as=_installed_as(pivot),
             candidates=len(training),
+            young=young_pivot(st, inc, c.pivot),  # low and slow: seen before, spreading now
         )
         clusters.append(
             Cluster(

@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 
 from analytics.feature_words import PLAIN_DESCRIPTIONS
-from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts
+from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts, EntityStats
+from analytics.incidence import Incidence
 from analytics.lineage import LineagePair
 from analytics.lookalike import Lookalike
 from analytics.scoring import MIN_CONFIDENT_CANDIDATES, ClusterScorer
@@ -61,6 +63,68 @@ NO_HISTORY = (
 """The summary's reason when the fleet has no history (:mod:`analytics.history`)."""
 _VERB = {"domain": "contacted", "ip": "contacted", "url": "requested", "file": "got"}
 _MAX_VALUE = 80
+
+
+_DAY = 86400.0
+
+
+@dataclass(slots=True, frozen=True)
+class YoungPivot:
+    """What the data say of a young and spreading pivot (low and slow, :mod:`analytics.novelty`).
+
+    Such a pivot is not new in the window (``min_hosts`` hosts or more saw it
+    before), but the fleet established it within the young horizon and at least
+    ``min_hosts`` hosts first saw it inside the window: a campaign adding a few
+    hosts a day.  ``first_seen`` is the fleet's first sighting (the
+    ``established`` time instead when the first is older than the horizon: a
+    host whose clock runs behind, or one early host), ``earlier_hosts`` the hosts
+    that saw it before the window, ``new_hosts`` those that first saw it inside,
+    ``since`` the horizon's start (the cluster's lineage and behaviours count
+    from it) and ``window_end`` the end of the detection window ("ago").
+    """
+
+    first_seen: float
+    earlier_hosts: int
+    new_hosts: int
+    since: float
+    window_end: float
+
+    @property
+    def days_ago(self) -> int:
+        """Whole days from the first sighting to the window's end (at least 1)."""
+        return max(1, round((self.window_end - self.first_seen) / _DAY))
+
+    def text(self) -> str:
+        """The summary's clause.
+
+        Examples
+        --------
+        >>> YoungPivot(0.0, 16, 4, 0.0, 4.6 * 86400).text()
+        'first seen by the fleet 5 days ago on 16 hosts, spreading to 4 new hosts in this window'
+        """
+        days = self.days_ago
+        return (
+            f"first seen by the fleet {days} day{'s' if days != 1 else ''} ago on {self.earlier_hosts} "
+            f"host{'s' if self.earlier_hosts != 1 else ''}, spreading to {self.new_hosts} new "
+            f"host{'s' if self.new_hosts != 1 else ''} in this window"
+        )
+
+
+def young_pivot(stats: EntityStats, incidence: Incidence, column: int) -> YoungPivot | None:
+    """The :class:`YoungPivot` facts of ``column``, or ``None`` when it is new in the window or not young.
+
+    New hosts are the window's hosts whose first sighting of it lies inside the
+    window; earlier hosts the rest of the hosts that ever saw it.
+    """
+    if stats.young_from is None or stats.is_new[column] or not stats.is_young[column]:
+        return None
+    cells = incidence.first_seen_of(column)
+    new_hosts = int(np.count_nonzero(cells >= stats.window.start))
+    first = float(stats.first_seen[column])
+    if not np.isfinite(first) or first < stats.young_from:
+        first = float(stats.established[column])
+    earlier = max(int(stats.total_hosts[column]) - new_hosts, 0)
+    return YoungPivot(first, earlier, new_hosts, float(stats.young_from), float(stats.window.end))
 
 
 @dataclass(slots=True, frozen=True)
@@ -128,6 +192,8 @@ class Explanation:
     history: bool = True
     lookalikes: tuple[Lookalike, ...] = ()
     """New member domains that look like a domain the fleet trusts (:mod:`analytics.lookalike`)."""
+    young: YoungPivot | None = None
+    """The pivot is young and spreading (low and slow): when the fleet first saw it, on how many hosts."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -235,6 +301,7 @@ def explain(
     pivot_is_new: bool,
     installed_as: str | None = None,
     candidates: int | None = None,
+    young: YoungPivot | None = None,
 ) -> Explanation:
     """The explanation of one cluster, features sorted by contribution (largest first).
 
@@ -245,6 +312,8 @@ def explain(
     low-confidence and its summary says why.  So it is when the store holds no
     data from before the window (``facts.history`` False): the summary then
     claims nothing "new in the fleet" and says why the confidence is low.
+    ``young``: the pivot is young and spreading (:func:`young_pivot`); the summary
+    says when the fleet first saw it and where it is spreading.
     """
     rows = [
         FeatureContribution(
@@ -264,6 +333,7 @@ def explain(
         host_count=host_count,
         pivot_is_new=pivot_is_new,
         installed_as=installed_as,
+        young=young,
     )
     confidence = "normal"
     if candidates is not None and candidates < MIN_CONFIDENT_CANDIDATES:
@@ -285,6 +355,7 @@ def explain(
         drivers=tuple(facts.drivers),
         history=facts.history,
         lookalikes=tuple(facts.lookalikes),
+        young=young,
     )
 
 
@@ -296,8 +367,14 @@ def summarize(
     host_count: int,
     pivot_is_new: bool,
     installed_as: str | None = None,
+    young: YoungPivot | None = None,
 ) -> str:
     """One line an analyst can read.
+
+    A young and spreading pivot (``young``, low and slow) was seen before the
+    window: the line says when the fleet first saw it, on how many hosts, and how
+    many new hosts it reached in the window, and its new lineage pairs are new
+    since the young horizon's start (not since the window's).
 
     A command installed as a service or a scheduled task (``installed_as``) may
     have been installed without running yet, or run too: its hosts "installed
@@ -340,6 +417,8 @@ def summarize(
             head += f" within {_duration(full)}"
         else:
             head += f" within {_duration(full)} ({middle} of them within {_duration(half)})"
+    elif young is not None:
+        head = f"{host_count} hosts {verb} {pivot_type} {value}, {young.text()}"
     else:
         head = f"{host_count} hosts {verb} {pivot_type} {value} (known before the window)"
     parts = [head]
@@ -347,8 +426,9 @@ def summarize(
         parts.append(f"it is installed as a {installed_as}")
     if facts.new_pairs:
         names = ", ".join(str(p) for p in facts.new_pairs[:2])
+        since = f" since {_date(young.since)}" if young is not None else ""  # counted from the young horizon
         if facts.history:
-            parts.append(f"{names} {'is' if len(facts.new_pairs) == 1 else 'are'} new in the fleet")
+            parts.append(f"{names} {'is' if len(facts.new_pairs) == 1 else 'are'} new in the fleet{since}")
         else:  # without earlier data, first seen in the window is all that is known
             parts.append(f"{names} {'was' if len(facts.new_pairs) == 1 else 'were'} seen in the window")
     if facts.behaviours:
@@ -358,6 +438,11 @@ def summarize(
             words = {**words, "lookalike_domain": f"look-alike of {trusted if len(trusted) <= _MAX_VALUE else trusted[: _MAX_VALUE - 1] + '…'}, which the fleet uses"}
         parts.append(", ".join(words.get(b, b) for b in facts.behaviours))
     return "; ".join(parts)
+
+
+def _date(epoch: float) -> str:
+    """A UTC calendar date, ``YYYY-MM-DD``."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d")
 
 
 def _hosts_in_middle_half(n: int) -> int:

@@ -129,6 +129,7 @@ def load_inputs(
         n_hosts=stats.n_hosts,
         host_first_seen=process_firsts,
         novelty_hosts=config.min_hosts,
+        processes=processes,  # each pair's example parent command line (what a script host ran)
     )
     accessed = list(_relations(store, RelationType.ACCESSED, now))
     injected = list(_relations(store, RelationType.INJECTED, now))

@@ -8,17 +8,20 @@ Built once per detection from the process entities and three relation types
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from analytics.novelty import established_at, host_time_bounds, relation_established
-from graphsiem.model import EntityKey, Relation
+from graphsiem.model import Entity, EntityKey, Relation
 
 _ENCODED = re.compile(r"(?:^|\s)[-/]e(?:c|nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}", re.IGNORECASE)
 _IMAGE_PROPS = ("image", "executable", "process.executable", "path")
+_USER_PROFILE = re.compile(r"(?i)(\b[a-z]:[\\/]+users[\\/]+)[^\\/\"]+")
+EXAMPLE_LIMIT = 300
+"""A pair's example parent command line is cut to this many characters (attacker text, kept as data)."""
 
 INTERPRETERS = frozenset(
     {
@@ -75,6 +78,15 @@ class LineagePair:
     exact when each child command line runs under one parent.  ``established``
     bounds from below when the ``k``-th host ran it (``None``: ``first_seen``,
     the earliest on any host; see :func:`analytics.novelty.relation_established`).
+
+    ``example`` is one parent command line of the pair, so a check can say what
+    a script host ran even when each host's parent process is its own (a per-user
+    path: no parent is a cluster member): the most common over the fleet once user
+    profile folders are elided (``C:\\Users\\…\\Downloads\\x.js``, see
+    :func:`example_form`), the first seen among equals, cut to
+    :data:`EXAMPLE_LIMIT` characters; ``example_hosts`` counts the hosts whose
+    parent ran that form (capped at ``hosts``).  Attacker text: data, never
+    markup or a command.
     """
 
     parent: str
@@ -82,6 +94,8 @@ class LineagePair:
     hosts: int
     first_seen: float
     established: float | None = None
+    example: str | None = None
+    example_hosts: int = 0
 
     def is_new_since(self, start: float) -> bool:
         """Fewer than ``k`` hosts ran the pair before ``start``."""
@@ -89,6 +103,21 @@ class LineagePair:
 
     def __str__(self) -> str:
         return f"{self.child} spawned by {self.parent}"
+
+
+def example_form(command_line: str) -> str:
+    """A command line as a pair's example: the user folder of a profile path elided, one line,
+    cut to :data:`EXAMPLE_LIMIT` characters, so per-user copies of one command count as one (``\\`` or ``/``).
+
+    Examples
+    --------
+    >>> example_form('"C:/Windows/System32/WScript.exe"   "C:/Users/ann/Downloads/Invoice.js"')
+    '"C:/Windows/System32/WScript.exe" "C:/Users/…/Downloads/Invoice.js"'
+    >>> len(example_form("x" * 1000))
+    300
+    """
+    text = " ".join(_USER_PROFILE.sub("\\g<1>…", command_line).split())
+    return text if len(text) <= EXAMPLE_LIMIT else text[: EXAMPLE_LIMIT - 1] + "…"
 
 
 def lineage_index(
@@ -99,6 +128,7 @@ def lineage_index(
     n_hosts: int,
     host_first_seen: Mapping[EntityKey, Sequence[float]] | None = None,
     novelty_hosts: int = 1,
+    processes: Mapping[EntityKey, Entity] | None = None,
 ) -> dict[EntityKey, list[LineagePair]]:
     """For each child process, the fleet-wide lineage pairs it takes part in.
 
@@ -117,8 +147,14 @@ def lineage_index(
         the relation's first time).
     novelty_hosts : int
         ``k`` of :attr:`LineagePair.established`; 1 (default) leaves it ``None``.
+    processes : mapping, optional
+        Process entities by key: their command lines give each pair's
+        :attr:`LineagePair.example` (without them, none).
     """
     pair_hosts: dict[tuple[str, str], int] = defaultdict(int)
+    # pair -> example form -> hosts of the distinct parents that ran it (a Counter keeps first-seen order)
+    forms: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    parents_seen: set[tuple[tuple[str, str], EntityKey]] = set()
     pair_first: dict[tuple[str, str], float] = {}
     child_first: dict[tuple[tuple[str, str], EntityKey], float] = {}
     children: dict[EntityKey, set[tuple[str, str]]] = defaultdict(set)
@@ -130,6 +166,10 @@ def lineage_index(
         child_first[(pair, rel.dst)] = min(child_first[(pair, rel.dst)], rel.first_seen)
         pair_first[pair] = min(pair_first.get(pair, np.inf), rel.first_seen)
         children[rel.dst].add(pair)
+        parent = processes.get(rel.src) if processes is not None else None
+        if parent is not None and (pair, rel.src) not in parents_seen:
+            parents_seen.add((pair, rel.src))
+            forms[pair][example_form(str(parent.props.get("command_line") or parent.value))] += host_counts.get(rel.src, 1)
     established: dict[tuple[str, str], float | None] = dict.fromkeys(pair_hosts)
     if novelty_hosts > 1:
         # The union of the bounds of every child process of the pair: the same host
@@ -138,10 +178,13 @@ def lineage_index(
         for (pair, child), first in child_first.items():
             bounds[pair] += host_time_bounds(first, (host_first_seen or {}).get(child, ()))
         established = {pair: established_at(b, novelty_hosts) for pair, b in bounds.items()}
-    pairs = {
-        pair: LineagePair(pair[0], pair[1], min(pair_hosts[pair], n_hosts), pair_first[pair], established[pair])
-        for pair in pair_hosts
-    }
+    pairs = {}
+    for pair in pair_hosts:
+        hosts = min(pair_hosts[pair], n_hosts)
+        # most_common keeps insertion order among equal counts: the first seen relation's form wins
+        example, example_hosts = forms[pair].most_common(1)[0] if forms.get(pair) else (None, 0)
+        pairs[pair] = LineagePair(pair[0], pair[1], hosts, pair_first[pair], established[pair],
+                                  example, min(example_hosts, hosts))
     return {child: sorted((pairs[p] for p in ps), key=str) for child, ps in children.items()}
 
 
