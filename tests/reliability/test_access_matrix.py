@@ -52,6 +52,8 @@ POLICY: dict[tuple[str, str], tuple[Any, str, dict[str, Any]]] = {
     ("GET", "/v1/detections"): (ANALYST, "/v1/detections", {}),
     ("POST", "/v1/detections"): (ANALYST, "/v1/detections", {}),
     ("GET", "/v1/detections/{detection_id}"): (ANALYST, "/v1/detections/abc", {}),
+    ("GET", "/v1/detections/{detection_id}/clusters"): (ANALYST, "/v1/detections/abc/clusters", {}),
+    ("GET", "/v1/store"): (ANALYST, "/v1/store", {}),
     ("GET", "/v1/entities"): (ANALYST, "/v1/entities?q=ws", {}),
     ("GET", "/v1/entities/{entity_type}/{value:path}"): (ANALYST, "/v1/entities/host/ws-1", {}),
     ("GET", "/v1/entities/{entity_type}/{value:path}/neighbors"):

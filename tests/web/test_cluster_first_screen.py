@@ -158,8 +158,9 @@ def test_export_case_downloads_the_bundle_and_python_opens_the_service_store(pag
     page.wait_for_function("() => document.getElementById('copy-output').value.includes('open_store(')")
     code = page.input_value("#copy-output")
     assert "embedded:.graphsiem" not in code
-    expected = f"store = open_store(\"embedded\", data_dir={json.dumps(str(site.data_dir))}, reading=True)"
-    assert expected in code
+    expected = 'store = open_store("embedded", data_dir=os.environ.get("GRAPHSIEM_DATA", ".graphsiem"), reading=True)'
+    assert expected in code and "import os" in code
+    assert str(site.data_dir) not in code  # the service names no server path
     assert page.watch.errors == [] and page.watch.csp_violations == []
 
 

@@ -88,7 +88,7 @@ export function asCypher(entities, { clusterId } = {}) {
  * The `open_store(...)` line for the service's store (/v1/store), without
  * credentials: a Neo4j user and password come from the same GRAPHSIEM_NEO4J_*
  * variables the service reads.  Unknown: a placeholder the analyst must edit.
- * @param {?{kind: string, spec: string, data_dir: string, database: ?string}} store
+ * @param {?{kind: string, spec: string, database: ?string}} store
  * @returns {string[]}
  */
 function openStoreLines(store) {
@@ -103,7 +103,10 @@ function openStoreLines(store) {
   if (store.kind === 'neo4j') {
     lines.push(`# User and password from GRAPHSIEM_NEO4J_USER / GRAPHSIEM_NEO4J_PASSWORD; database ${py(store.database ?? 'neo4j')} from GRAPHSIEM_NEO4J_DATABASE.`);
   }
-  lines.push(`store = open_store(${py(store.spec)}, data_dir=${py(store.data_dir)}, reading=True)`);
+  // The service does not give its data directory (no response carries a server path):
+  // the notebook names it as the CLI does, GRAPHSIEM_DATA else ./.graphsiem
+  lines.push('import os');
+  lines.push(`store = open_store(${py(store.spec)}, data_dir=os.environ.get("GRAPHSIEM_DATA", ".graphsiem"), reading=True)`);
   return lines;
 }
 
