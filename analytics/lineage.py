@@ -81,12 +81,15 @@ class LineagePair:
 
     ``example`` is one parent command line of the pair, so a check can say what
     a script host ran even when each host's parent process is its own (a per-user
-    path: no parent is a cluster member): the most common over the fleet once user
-    profile folders are elided (``C:\\Users\\…\\Downloads\\x.js``, see
-    :func:`example_form`), the first seen among equals, cut to
-    :data:`EXAMPLE_LIMIT` characters; ``example_hosts`` counts the hosts whose
-    parent ran that form (capped at ``hosts``).  Attacker text: data, never
-    markup or a command.
+    path: no parent is a cluster member): the command line of the parent of the
+    child process the pair was found on (:func:`lineage_index`: the most common
+    among that child's parents, the first read among equals), with user profile
+    folders elided (``C:\\Users\\…\\Downloads\\x.js``, see
+    :func:`example_form`) and cut to :data:`EXAMPLE_LIMIT` characters.  So a
+    cluster's pair names its own process's parent, not another campaign's with
+    the same two images.  ``example_hosts`` counts the fleet's hosts whose parent
+    ran that form (capped at ``hosts``).  Attacker text: data, never markup or
+    a command.
     """
 
     parent: str
@@ -152,9 +155,12 @@ def lineage_index(
         :attr:`LineagePair.example` (without them, none).
     """
     pair_hosts: dict[tuple[str, str], int] = defaultdict(int)
-    # pair -> example form -> hosts of the distinct parents that ran it (a Counter keeps first-seen order)
+    # pair -> example form -> hosts of the distinct parents that ran it, over the fleet; and the
+    # forms of each child's own parents (its example: the cluster's process, not another campaign's)
     forms: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    child_forms: dict[tuple[tuple[str, str], EntityKey], Counter[str]] = defaultdict(Counter)
     parents_seen: set[tuple[tuple[str, str], EntityKey]] = set()
+    parent_forms: dict[EntityKey, str] = {}
     pair_first: dict[tuple[str, str], float] = {}
     child_first: dict[tuple[tuple[str, str], EntityKey], float] = {}
     children: dict[EntityKey, set[tuple[str, str]]] = defaultdict(set)
@@ -167,9 +173,14 @@ def lineage_index(
         pair_first[pair] = min(pair_first.get(pair, np.inf), rel.first_seen)
         children[rel.dst].add(pair)
         parent = processes.get(rel.src) if processes is not None else None
-        if parent is not None and (pair, rel.src) not in parents_seen:
-            parents_seen.add((pair, rel.src))
-            forms[pair][example_form(str(parent.props.get("command_line") or parent.value))] += host_counts.get(rel.src, 1)
+        if parent is not None:
+            form = parent_forms.get(rel.src)
+            if form is None:  # once per parent: one string shared by its children's counters
+                form = parent_forms[rel.src] = example_form(str(parent.props.get("command_line") or parent.value))
+            child_forms[(pair, rel.dst)][form] += host_counts.get(rel.src, 1)
+            if (pair, rel.src) not in parents_seen:
+                parents_seen.add((pair, rel.src))
+                forms[pair][form] += host_counts.get(rel.src, 1)
     established: dict[tuple[str, str], float | None] = dict.fromkeys(pair_hosts)
     if novelty_hosts > 1:
         # The union of the bounds of every child process of the pair: the same host
@@ -178,14 +189,21 @@ def lineage_index(
         for (pair, child), first in child_first.items():
             bounds[pair] += host_time_bounds(first, (host_first_seen or {}).get(child, ()))
         established = {pair: established_at(b, novelty_hosts) for pair, b in bounds.items()}
-    pairs = {}
-    for pair in pair_hosts:
-        hosts = min(pair_hosts[pair], n_hosts)
-        # most_common keeps insertion order among equal counts: the first seen relation's form wins
-        example, example_hosts = forms[pair].most_common(1)[0] if forms.get(pair) else (None, 0)
-        pairs[pair] = LineagePair(pair[0], pair[1], hosts, pair_first[pair], established[pair],
-                                  example, min(example_hosts, hosts))
-    return {child: sorted((pairs[p] for p in ps), key=str) for child, ps in children.items()}
+    shared: dict[tuple[tuple[str, str], str | None], LineagePair] = {}
+
+    def pair_of(pair: tuple[str, str], child: EntityKey) -> LineagePair:
+        """The pair as ``child`` took part in it: its own parents' most common form is the example
+        (most_common keeps the first read among equals), counted over the fleet's hosts."""
+        found = child_forms.get((pair, child))
+        example = found.most_common(1)[0][0] if found else None
+        if (pair, example) not in shared:
+            hosts = min(pair_hosts[pair], n_hosts)
+            example_hosts = min(forms[pair][example], hosts) if example is not None else 0
+            shared[(pair, example)] = LineagePair(pair[0], pair[1], hosts, pair_first[pair], established[pair],
+                                                  example, example_hosts)
+        return shared[(pair, example)]
+
+    return {child: sorted((pair_of(p, child) for p in ps), key=str) for child, ps in children.items()}
 
 
 def behaviour_index(

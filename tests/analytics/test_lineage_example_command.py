@@ -79,3 +79,16 @@ def test_the_lineage_step_names_the_script_wscript_ran_when_no_wscript_is_a_memb
     (step,) = [s for s in steps if s.feature == "interpreter_lineage"]
     assert r"wscript.exe ran C:\Users\…\Downloads\Invoice_Q4_2026.js on 54 hosts: check where the file came from" in step.check
     assert "its command line names the file" not in step.check
+
+
+def test_each_child_names_its_own_parents_script_not_another_campaigns():
+    # a second campaign with the same two images (wscript.exe -> powershell.exe) on 20 other hosts
+    others = [(f"x{i}", rf'wscript.exe "C:\Users\u{i}\Downloads\Invoice.js"', f"c{i}") for i in range(20)]
+    spawned, images, processes = _seed_tree(others)
+    index = lineage_index(spawned, images, {}, n_hosts=300, processes=processes)
+    (seed,) = index[("process", "p0")]
+    (slow,) = index[("process", "c3")]
+    assert seed.example is not None and seed.example.endswith(r'Downloads\Invoice_Q4_2026.js"')
+    assert seed.example_hosts == 54
+    assert slow.example == r'wscript.exe "C:\Users\…\Downloads\Invoice.js"' and slow.example_hosts == 20
+    assert str(seed) == str(slow) and seed.hosts == slow.hosts == 74  # one pair over the fleet
