@@ -7,7 +7,9 @@
 * without ``now``, the window ends at the fleet's newest event
   (:func:`analytics.window_end.default_window_end`: hosts whose clock runs
   ahead of the fleet's, and events dated past this machine's clock, do not
-  move it), and that end is ``now`` for everything below;
+  move it), and that end is ``now`` for everything below; hosts hours ahead of
+  the rest move the window's start back instead, so the fleet's last window
+  stays in it;
 * ``now`` bounds everything read: sightings, prevalence and the fleet size are
   read as of ``now`` (``until``, :func:`graphsiem.store.base.sighting_as_of`)
   and relations first seen after it are left out, so a backtest at ``now``
@@ -19,7 +21,12 @@
   members (:func:`names_no_remote_machine`); they stay in the graph;
 * process metadata and three relation types (``SPAWNED``, ``ACCESSED``,
   ``INJECTED``) for lineage and behaviour features; ``INSTALLED`` and a host's
-  ``LOADED`` files for the kernel drivers.
+  ``LOADED`` files for the kernel drivers;
+* the processes that reached each candidate pivot in the window, one
+  neighbour read per pivot (:mod:`analytics.linked_processes`): their
+  behaviours count for the pivot even when each process is on one host only
+  (a per-host random command line), while the incidence keeps only entities
+  on two hosts or more.
 
 The whole graph is never pulled: no host-to-entity relation is read here.
 """
@@ -37,6 +44,7 @@ from analytics.contact_counts import read_contact_shares
 from analytics.features import EntityStats, FeatureContext, Window, access_targets, entity_stats
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
+from analytics.linked_processes import candidate_pivots, credit_to_pivots, read_pivot_links
 from analytics.window_end import WindowEnd, default_window_end
 from graphsiem.addresses import names_no_other_machine
 from graphsiem.model import Entity, EntityKey, EntityType, Relation, RelationType
@@ -96,7 +104,9 @@ def load_inputs(
     timings["prevalence_s"] = time.perf_counter() - t
     if not prevalence:
         return None
-    window = Window.ending_at(now, config.window_hours * 3600.0)
+    window_s = config.window_hours * 3600.0
+    # hosts that lead the fleet by hours move the start back, not the fleet's data out (rule 3)
+    window = Window(default_end.window_start(window_s), now) if default_end is not None else Window.ending_at(now, window_s)
 
     t = time.perf_counter()
     incidence = build_incidence(store.iter_sightings(since=window.start, until=now))
@@ -136,6 +146,16 @@ def load_inputs(
     behaviours = behaviour_index(
         accessed, injected, images, host_first_seen=process_firsts, novelty_hosts=config.min_hosts
     )
+    # a campaign that gives each host its own command line leaves its processes out of the
+    # incidence (one host each): credit their behaviours to the candidate pivots they reached
+    linked_t = time.perf_counter()
+    pivots = candidate_pivots(incidence.entities, stats.window_hosts, stats.is_novel, min_hosts=config.min_hosts)
+    links = read_pivot_links(store, pivots, window)
+    behaviours, lineage = credit_to_pivots(
+        links, behaviours=behaviours, lineage=lineage, encoded=encoded, images=images,
+        shared_processes=process_hosts.keys(), novelty_hosts=config.min_hosts,
+    )
+    timings["linked_processes_s"] = time.perf_counter() - linked_t
     drivers = _installed_drivers(store, now)
     kernel_drivers = frozenset(drivers) | _loaded_drivers(store, now)
     targets = access_targets(accessed, injected, lineage)
