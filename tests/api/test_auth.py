@@ -40,6 +40,7 @@ ROUTES: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
     ("DELETE", "/v1/suppressions/{pivot_type}/{pivot_key}", "/v1/suppressions/domain/a.example",
      {}, ANALYST),
     ("GET", "/v1/evidence", "/v1/evidence?ids=abc", {}, ANALYST),  # mounted by the web page
+    ("GET", "/v1/store", "/v1/store", {}, ANALYST),  # mounted by the web page
     ("GET", "/v1/keys", "/v1/keys", {}, ADMIN),
     ("POST", "/v1/keys", "/v1/keys", {"json": {"role": "ingest", "name": "x"}}, ADMIN),
     ("DELETE", "/v1/keys/{key_id}", "/v1/keys/nosuchkey", {}, ADMIN),
