@@ -37,6 +37,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -71,6 +72,54 @@ class CandidateHistory(Protocol):
     def candidate_rows(
         self, rules: str, *, since: float, until: float, exclude: tuple[float, float], limit: int
     ) -> list[tuple[str, float, dict[str, float]]]: ...
+
+
+class ReadOnlyHistory:
+    """A candidate history read as it stands and never written: what a backtest is given.
+
+    A backtest (a window ending at a past ``now``) that kept its rows, or backfilled
+    the windows before it, would change the risks of the next ordinary detection
+    for the same data (review RV4: one cluster 42.1 -> 35.5 after one backtest):
+    whether someone backtested must not decide today's scores.  Pair it with
+    ``history_backfill=False`` (:func:`for_backtest`).
+
+    Parameters
+    ----------
+    history : CandidateHistory
+        Where the rows are kept.
+    """
+
+    def __init__(self, history: CandidateHistory) -> None:
+        self._history = history
+
+    def replace_candidate_rows(
+        self, rules: str, window: tuple[float, float], run_id: str, rows: Sequence[tuple[str, dict[str, float]]],
+        *, forget_before: float | None = None,
+    ) -> None:
+        """Keep nothing."""
+
+    def candidate_window_count(self, rules: str, *, since: float, until: float) -> int:
+        """The windows kept in ``[since, until]``, as the wrapped history counts them."""
+        return self._history.candidate_window_count(rules, since=since, until=until)
+
+    def candidate_rows(
+        self, rules: str, *, since: float, until: float, exclude: tuple[float, float], limit: int
+    ) -> list[tuple[str, float, dict[str, float]]]:
+        """The wrapped history's rows."""
+        return self._history.candidate_rows(rules, since=since, until=until, exclude=exclude, limit=limit)
+
+
+def for_backtest(history: CandidateHistory, config: DetectionConfig) -> tuple[ReadOnlyHistory, DetectionConfig]:
+    """The history and configuration a backtest runs with: it reads the rows, keeps none, backfills nothing.
+
+    Examples
+    --------
+    >>> from analytics.config import DetectionConfig
+    >>> source, config = for_backtest(object(), DetectionConfig())  # type: ignore[arg-type]
+    >>> type(source).__name__, config.history_backfill
+    ('ReadOnlyHistory', False)
+    """
+    return ReadOnlyHistory(history), replace(config, history_backfill=False)
 
 
 class _Scored(Protocol):

@@ -235,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
 def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig, now: float | None) -> int:
     """:func:`run` once the suppressions are applied and, with PATHs, the writers' lock is held."""
     from analytics.baselines import run_baseline
+    from analytics.candidate_history import CandidateHistory, for_backtest
     from analytics.detect import detect
     from graphsiem.store import StoreError, open_store
     from ingest.journal import Journal
@@ -247,6 +248,11 @@ def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig
         print(f"graphsiem detect: {exc}", file=sys.stderr)
         return 2
     history = None if args.baseline else candidate_history(data)
+    source: CandidateHistory | None = history
+    if history is not None and now is not None:
+        # --now is a backtest: it reads the history but keeps and backfills nothing, so the
+        # next ordinary detection's risks do not depend on it (review RV4)
+        source, config = for_backtest(history, config)
     try:
         with Journal(paths.journal_path(data)) as journal:
             if args.paths:
@@ -257,7 +263,7 @@ def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig
             if args.baseline:
                 result = run_baseline(store, args.baseline, config=config, now=now)
             else:
-                result = detect(store, config=config, now=now, journal=journal, history=history)
+                result = detect(store, config=config, now=now, journal=journal, history=source)
     finally:
         store.close()
         if history is not None:

@@ -20,37 +20,18 @@ The earlier rows a detection was fitted with are returned too, so that
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from analytics.candidate_history import earlier_candidates
+from analytics.candidate_history import CandidateHistory, earlier_candidates, for_backtest
 from analytics.config import DetectionConfig
 from analytics.detect import detect as run_detection
 from analytics.features import Window
 from analytics.result import DetectionResult
 from graphsiem.api.state import StateStore
 from graphsiem.store.base import GraphStore
-
-
-class _ReadOnly:
-    """A candidate history that reads the state and keeps nothing (a backtest's)."""
-
-    def __init__(self, state: StateStore) -> None:
-        self._state = state
-
-    def replace_candidate_rows(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def candidate_window_count(self, rules: str, *, since: float, until: float) -> int:
-        return self._state.candidate_window_count(rules, since=since, until=until)
-
-    def candidate_rows(
-        self, rules: str, *, since: float, until: float, exclude: tuple[float, float], limit: int
-    ) -> list[tuple[str, float, dict[str, float]]]:
-        return self._state.candidate_rows(rules, since=since, until=until, exclude=exclude, limit=limit)
 
 
 def keeps_history(history: bool | None, now: float | None) -> bool:
@@ -82,10 +63,12 @@ def detect_with_history(
     keep = keeps_history(history, now)
     state = StateStore(state_path)
     try:
-        source: Any = state if keep else _ReadOnly(state)
         # A backtest that keeps nothing must not backfill either: the windows it detected
         # would be thrown away, and detected again by the next backtest.
-        run_config = config if keep else replace(config, history_backfill=False)
+        source: CandidateHistory = state
+        run_config = config
+        if not keep:
+            source, run_config = for_backtest(state, config)
         result = run_detection(store, config=run_config, now=now, journal=journal, history=source)
         return result, _reference(state, config, result, [c.id for c in result.clusters])
     finally:

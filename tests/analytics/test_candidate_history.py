@@ -24,6 +24,8 @@ but ranked two benign updates above two attacks on this fleet (see the F18 repor
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -37,6 +39,7 @@ from analytics.evaluate import load_truth, match
 from analytics.features import SCORED_FEATURES, Window
 from graphsiem import lab
 from graphsiem.api.state import StateStore
+from graphsiem.model import epoch_to_iso
 from graphsiem.simulator import DEFAULT_SCENARIOS
 from graphsiem.simulator.engine import simulate
 from graphsiem.store.embedded import EmbeddedStore
@@ -269,3 +272,35 @@ def test_windows_past_the_retention_are_forgotten(tmp_path):
         assert state.candidate_window_count(rules, since=0.0, until=old_end) == 0
     finally:
         state.close()
+
+
+def test_a_backtest_keeps_nothing_so_the_next_run_scores_as_without_it(week, tmp_path, capsys):
+    # review RV4: `detect --now` (and POST /v1/detections?now=) kept its candidates and
+    # backfilled, so the next ordinary run was fitted on what backtests left behind and one
+    # cluster went 42.1 -> 35.5.  A backtest reads the history and keeps nothing.
+    from graphsiem.cli import main
+
+    plain, backtested = tmp_path / "plain", tmp_path / "backtested"
+    assert main(["ingest", str(week / "endpoint"), str(week / "network"), "--data", str(plain), "--no-progress"]) == 0
+    shutil.copytree(plain, backtested)
+
+    def detect(data: Path, *extra: str) -> dict:
+        out = tmp_path / f"{data.name}-{len(extra)}.json"
+        assert main(["detect", "--data", str(data), "--json", str(out), "--quiet", *extra]) == 0
+        return json.loads(out.read_text(encoding="utf-8"))
+
+    ordinary = detect(plain)
+    stats = ordinary["detection"]["stats"]
+    assert stats["history_backfilled"] >= 2  # the ordinary run does keep and backfill
+    past = epoch_to_iso(stats["window_end"] - 36 * 3600.0)
+    backtest = detect(backtested, "--now", past)
+    assert "history_backfilled" not in backtest["detection"]["stats"]
+    state = StateStore(backtested / "state.sqlite")
+    try:
+        assert state.candidate_window_count(candidate_rules(DetectionConfig()), since=0.0, until=stats["window_end"]) == 0
+    finally:
+        state.close()
+    after = detect(backtested)
+    capsys.readouterr()
+    assert after["detection"]["stats"]["history_rows"] == stats["history_rows"]
+    assert [(c["id"], c["score"]) for c in after["clusters"]] == [(c["id"], c["score"]) for c in ordinary["clusters"]]

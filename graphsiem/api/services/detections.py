@@ -104,14 +104,20 @@ class DetectionRunner:
         started = time.time()
         ctx.state.update_detection(run_id, status="running", started_at=started)
         try:
+            from analytics.candidate_history import CandidateHistory, for_backtest
             from analytics.detect import DetectionConfig, detect
 
             config = DetectionConfig(suppressed=frozenset(ctx.state.suppressed_pivots()),
                                      suppressed_members=suppressed_members(ctx.state))
+            history: CandidateHistory = ctx.state
+            if now is not None:
+                # a backtest reads the candidate history but keeps and backfills nothing: the
+                # next ordinary run's risks must not depend on who backtested (review RV4)
+                history, config = for_backtest(ctx.state, config)
             # Every accepted (journaled) event must be in the graph before detection.
             ctx.ingest.catch_up()
             with ctx.store_guard():
-                result = detect(ctx.store, config=config, now=now, journal=ctx.journal, history=ctx.state)
+                result = detect(ctx.store, config=config, now=now, journal=ctx.journal, history=history)
             stored = [snapshot(c) for c in result.clusters]
             if now is not None and not activate:
                 save_backtest(ctx.state, run_id, now, stored)
