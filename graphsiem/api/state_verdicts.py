@@ -97,12 +97,27 @@ def suppressed_members(state: _Database) -> dict[EntityKey, frozenset[EntityKey]
     return {pivot: frozenset(keys) for pivot, keys in out.items()}
 
 
-def save_backtest(state: _Database, detection_id: str, now: float, clusters: Sequence[Mapping[str, Any]]) -> None:
-    """Keep a backtest's clusters (stored dicts) under its run id, apart from the queue."""
+KEPT_BACKTESTS = 100
+"""Backtests whose clusters are kept: each holds its clusters' whole JSON (tens of KB on a
+small fleet), and analysts may backtest often; an older run's clusters are dropped (its
+``GET /v1/detections/{id}/clusters`` is then 404, the run itself stays listed)."""
+
+
+def save_backtest(state: _Database, detection_id: str, now: float, clusters: Sequence[Mapping[str, Any]],
+                  *, keep: int = KEPT_BACKTESTS) -> None:
+    """Keep a backtest's clusters (stored dicts) under its run id, apart from the queue.
+
+    Only the newest ``keep`` backtests' clusters stay (review RV4: nothing was ever deleted).
+    """
     with state._tx() as db:
         db.execute(
             "INSERT OR REPLACE INTO backtest_results VALUES (?, ?, ?, ?)",
             (detection_id, float(now), time.time(), json.dumps(list(clusters))),
+        )
+        db.execute(
+            "DELETE FROM backtest_results WHERE detection_id NOT IN "
+            "(SELECT detection_id FROM backtest_results ORDER BY stored_at DESC, rowid DESC LIMIT ?)",
+            (max(int(keep), 1),),
         )
 
 
