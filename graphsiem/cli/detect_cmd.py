@@ -155,8 +155,20 @@ def window_note(stats: dict[str, Any]) -> str:
     "most hosts' newest events are dated more than 1 h past this machine's clock: its clock is taken to be wrong and the window ends at the fleet's newest event"
     >>> window_note({"window_ends_at": "newest event", "clock_behind": False})
     ''
+    >>> window_note({"window_ends_at": "newest event", "window_start": 0.0, "window_end": 100800.0,
+    ...              "fleet_end": 86400.0, "hosts_leading": 3})
+    "window starts at 1970-01-01T00:00:00.000Z, a window before the rest of the fleet's newest event (1970-01-02T00:00:00.000Z): 3 hosts report 4 h past it (their clocks ahead, or the only hosts still reporting); what the fleet first did in those hours counts as new"
     """
     notes = []
+    leading = int(stats.get("hosts_leading") or 0)
+    if leading and stats.get("fleet_end") is not None and "window_start" in stats:
+        # analytics.window_end rule 3: the end stays at the leading hosts' newest event and the
+        # start is widened; a longer window than --window-hours deserves a line of its own
+        lead_h = (stats["window_end"] - stats["fleet_end"]) / 3600.0
+        notes.append(f"window starts at {epoch_to_iso(stats['window_start'])}, a window before the rest of the "
+                     f"fleet's newest event ({epoch_to_iso(stats['fleet_end'])}): {leading} "
+                     f"host{'' if leading == 1 else 's'} report {lead_h:.0f} h past it (their clocks ahead, "
+                     "or the only hosts still reporting); what the fleet first did in those hours counts as new")
     if stats.get("window_ends_at") == "fleet's newest event":
         count = stats["hosts_ahead"]
         shown = ", ".join(stats["hosts_ahead_shown"]) + (" ..." if count > len(stats["hosts_ahead_shown"]) else "")
