@@ -160,9 +160,9 @@ def load_inputs(
     kernel_drivers = frozenset(drivers) | _loaded_drivers(store, now)
     targets = access_targets(accessed, injected, lineage)
     timings["context_s"] = time.perf_counter() - t
-    # a beacon's contacts once, not once per sensor that logged them (analytics.contact_counts)
-    destinations = [k for j, k in enumerate(incidence.entities) if stats.is_novel[j] and stats.window_hosts[j] >= config.min_hosts]
-    shares = read_contact_shares(store, destinations)
+    # a beacon's contacts once, not once per sensor that logged them (analytics.contact_counts),
+    # of the same candidate pivots (it keeps the destinations among them)
+    shares = read_contact_shares(store, pivots)
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end)
 
