@@ -19,6 +19,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ingest.disk_floor import DEFAULT_MIN_FREE_BYTES, DEFAULT_MIN_FREE_PERCENT
 from ingest.realm_domains import parse_realm_domains
 
 
@@ -66,8 +67,9 @@ class Settings(BaseSettings):
     # Ingest (HTTP and syslog) is refused while the data directory's filesystem has less free
     # than disk_min_free_bytes or disk_min_free_percent of its size, whichever is smaller (507,
     # /readyz not ready): the journal never writes the disk's last bytes.  0 turns a floor off.
-    disk_min_free_bytes: int = Field(1024 * 1024 * 1024, ge=0)
-    disk_min_free_percent: float = Field(5.0, ge=0.0, le=100.0)
+    # The CLI's ingest reads the same two variables (ingest.disk_floor.floor_from_environment).
+    disk_min_free_bytes: int = Field(DEFAULT_MIN_FREE_BYTES, ge=0)
+    disk_min_free_percent: float = Field(DEFAULT_MIN_FREE_PERCENT, ge=0.0, le=100.0)
 
     # HTTP connections (uvicorn): a connection that has not sent a request's headers within
     # http_header_timeout_s of opening (or of its last response) is closed; an idle keep-alive

@@ -1,147 +1,20 @@
-"""A free-space floor under the journal: ingest is refused before the disk is full.
+"""The service's free-space floor: :class:`ingest.disk_floor.DiskFloor` from its settings.
 
-The journal never deletes, and a disk that filled answered 507 only once
-SQLite's writes failed, i.e. after the journal had taken the disk's last
-bytes (everything else on that filesystem then failed too; review R5,
-item 5).  Every write of ingest records (HTTP bodies, uploads, syslog batches)
-now first asks the data directory's filesystem how much is free: below the
-floor the write is refused as a full disk's is (:class:`DiskFloorReached`, an
-``OSError``), so the routes answer ``507`` with ``Retry-After``, the syslog
-sink counts the batch as dropped, and ``/readyz`` is not ready
+Every write of ingest records (HTTP bodies, uploads, syslog batches) goes
+through a :class:`~ingest.disk_floor.FloorGuardedJournal`: below the floor
+the routes answer ``507`` with ``Retry-After``, the syslog sink counts the
+batch as dropped, and ``/readyz`` is not ready
 (:mod:`graphsiem.api.journal_writes`), which it also says on its own by
-asking :meth:`DiskFloor.problem`.
-
-The floor is ``disk_min_free_bytes`` or ``disk_min_free_percent`` of the
-filesystem's size, whichever is smaller (1 GiB or 5 % by default: 1 GiB on a
-large disk, 5 % of a small volume); 0 turns one off.  The check is one
-``statvfs`` call (microseconds) per journal batch.
+asking :meth:`~ingest.disk_floor.DiskFloor.problem`.
 """
 
 from __future__ import annotations
 
-import errno
-import shutil
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from ingest.journal import Journal
+from ingest.disk_floor import DiskFloor, DiskFloorReached, FloorGuardedJournal, human_bytes
 
 __all__ = ["DiskFloor", "DiskFloorReached", "FloorGuardedJournal", "app_disk_floor", "human_bytes"]
-
-
-class _Usage(NamedTuple):
-    total: int
-    used: int
-    free: int
-
-
-class DiskFloorReached(OSError):
-    """The data directory's filesystem has less free space than the floor: no ingest write is tried."""
-
-
-def human_bytes(n: float) -> str:
-    """``n`` bytes in the largest binary unit below it, one decimal.
-
-    Examples
-    --------
-    >>> human_bytes(812 * 1024 * 1024), human_bytes(1 << 30), human_bytes(999)
-    ('812.0 MiB', '1.0 GiB', '999 bytes')
-    """
-    if n < 1024:
-        return f"{int(n)} bytes"
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        n /= 1024
-        if n < 1024 or unit == "TiB":
-            break
-    return f"{n:.1f} {unit}"
-
-
-class DiskFloor:
-    """The free space ingest leaves on the filesystem of ``path``.
-
-    Parameters
-    ----------
-    path : Path
-        The data directory (its filesystem is measured).
-    min_free_bytes, min_free_percent : int, float
-        The floor: the smaller of the two (0: that one off; both 0: no floor).
-    usage : callable, optional
-        ``shutil.disk_usage`` (tests give the figures of a disk they describe).
-
-    Examples
-    --------
-    >>> gib = 1 << 30
-    >>> floor = DiskFloor(Path("."), min_free_bytes=gib, min_free_percent=5.0,
-    ...                   usage=lambda _p: _Usage(10 * gib, 9.7 * gib, int(0.3 * gib)))
-    >>> floor.floor_bytes(10 * gib) == int(0.5 * gib)  # 5 % of a 10 GiB volume is below 1 GiB
-    True
-    >>> print(floor.problem())  # doctest: +NORMALIZE_WHITESPACE
-    the data directory's filesystem has 307.2 MiB free, below the floor of 512.0 MiB
-    (disk_min_free_bytes 1.0 GiB or disk_min_free_percent 5.0 % of 10.0 GiB, whichever is smaller):
-    ingest is refused until space is freed
-    """
-
-    def __init__(self, path: Path, *, min_free_bytes: int, min_free_percent: float,
-                 usage: Callable[[Path], Any] = shutil.disk_usage) -> None:
-        self.path = path
-        self.min_free_bytes = min_free_bytes
-        self.min_free_percent = min_free_percent
-        self._usage = usage
-
-    def floor_bytes(self, total: int) -> int:
-        """The floor on a filesystem of ``total`` bytes (0: none)."""
-        floors = [f for f in (self.min_free_bytes, int(total * self.min_free_percent / 100)) if f > 0]
-        return min(floors) if floors else 0
-
-    def problem(self) -> str | None:
-        """Why ingest is refused now (free space below the floor), or ``None``; never names the path."""
-        if self.min_free_bytes <= 0 and self.min_free_percent <= 0:
-            return None
-        try:
-            usage = self._usage(self.path)
-        except OSError:
-            return None  # a filesystem that cannot be measured: the writes themselves will tell
-        floor = self.floor_bytes(usage.total)
-        if usage.free >= floor:
-            return None
-        return (f"the data directory's filesystem has {human_bytes(usage.free)} free, below the floor of "
-                f"{human_bytes(floor)} (disk_min_free_bytes {human_bytes(self.min_free_bytes)} or "
-                f"disk_min_free_percent {self.min_free_percent:.1f} % of {human_bytes(usage.total)}, "
-                "whichever is smaller): ingest is refused until space is freed")
-
-    def check(self) -> None:
-        """Raise :class:`DiskFloorReached` (``ENOSPC``, the reason as its text) when below the floor."""
-        problem = self.problem()
-        if problem is not None:
-            raise DiskFloorReached(errno.ENOSPC, problem)
-
-
-class FloorGuardedJournal(Journal):
-    """A :class:`~ingest.journal.Journal` whose ingest writes are refused below ``floor``.
-
-    Only the writes of records (``append``, ``reject``) are guarded: the
-    projection's checkpoints are a few bytes and must go on, so the graph
-    catches up with what was journaled.  The refusal is an ``OSError`` raised
-    before the transaction, so the pipeline reports it as the disk's
-    (:class:`~ingest.write_failure.JournalWriteError`) with what was journaled before.
-    """
-
-    def __init__(self, path: str | Path, *, floor: DiskFloor) -> None:
-        super().__init__(path)
-        self.floor = floor
-
-    def append(self, events: Sequence[Any], **options: Any) -> list[Any]:
-        if events or options.get("rejections"):
-            self.floor.check()
-        return super().append(events, **options)
-
-    def reject(self, rejections: Any) -> int:
-        rejections = list(rejections)
-        if rejections:
-            self.floor.check()
-        return super().reject(rejections)
-
 
 _KEY = "disk_floor"
 

@@ -19,6 +19,7 @@ from ingest.report import printable
 if TYPE_CHECKING:
     from analytics.config import DetectionConfig
     from graphsiem.api.state import StateStore
+    from ingest.write_failure import JournalWriteError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -230,6 +231,14 @@ def run(args: argparse.Namespace) -> int:
     note = suppressions_note(len(suppressed), ignored=args.no_suppressions)
     if note:
         print(note, file=sys.stderr)
+    if args.paths:
+        from ingest.disk_floor import floor_from_environment
+
+        try:
+            floor_from_environment(data)  # a bad floor setting is refused before reading
+        except ValueError as exc:
+            print(f"graphsiem detect: {exc}", file=sys.stderr)
+            return 2
     writers = None
     if args.paths:
         # It ingests first, so it is a writer like `graphsiem ingest`: refused while a rebuild
@@ -244,13 +253,28 @@ def run(args: argparse.Namespace) -> int:
             writers.release()
 
 
+def _ingest_failed(args: argparse.Namespace, failure: JournalWriteError) -> int:
+    """Ingesting the PATHs stopped at a refused write (a full disk, the free-space floor): 73 or 74.
+
+    The batches committed before are journaled; no detection runs, since it
+    would rank clusters over part of the input as if it were the whole.
+    """
+    from graphsiem.cli import storage_problem, storage_status
+
+    print(f"graphsiem detect: {storage_problem(failure, args.data)}; {failure.records} records of the batch "
+          "being written were not journaled and nothing was detected; run it again once the disk has room "
+          "(nothing is journaled twice)", file=sys.stderr)
+    return storage_status(failure)
+
+
 def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig, now: float | None) -> int:
     """:func:`run` once the suppressions are applied and, with PATHs, the writers' lock is held."""
     from analytics.baselines import run_baseline
     from analytics.candidate_history import CandidateHistory, for_backtest
     from analytics.detect import detect
     from graphsiem.store import StoreError, open_store
-    from ingest.journal import Journal
+    from ingest.disk_floor import FloorGuardedJournal, floor_from_environment
+    from ingest.write_failure import JournalWriteError
 
     try:
         # Only reads unless it ingests PATHs first: a data directory projected into another
@@ -266,11 +290,15 @@ def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig
         # next ordinary detection's risks do not depend on it (review RV4)
         source, config = for_backtest(history, config)
     try:
-        with Journal(paths.journal_path(data)) as journal:
+        # ingesting PATHs first stops at the free-space floor, as `graphsiem ingest` does
+        with FloorGuardedJournal(paths.journal_path(data), floor=floor_from_environment(data)) as journal:
             if args.paths:
                 from ingest.pipeline import ingest_paths
 
-                report = ingest_paths(args.paths, store=store, journal=journal, progress=False)
+                try:
+                    report = ingest_paths(args.paths, store=store, journal=journal, progress=False)
+                except JournalWriteError as failure:
+                    return _ingest_failed(args, failure)
                 print(report.render(), file=sys.stderr)
             if args.baseline:
                 result = run_baseline(store, args.baseline, config=config, now=now)

@@ -49,7 +49,7 @@ from types import FrameType
 from graphsiem import paths
 from graphsiem.cli import EXIT_GRAPH_BEHIND
 from graphsiem.data_dir_lock import writer_lock
-from ingest.journal import Journal
+from ingest.disk_floor import FloorGuardedJournal, floor_from_environment
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
 from ingest.pipeline_inputs import path_text
@@ -191,7 +191,10 @@ def _ingest_locked(args: argparse.Namespace, data: Path, registry: ParserRegistr
             print(f"graphsiem ingest: {exc}", file=sys.stderr)
             return 2
         try:
-            with Journal(paths.journal_path(data)) as journal:
+            # below the free-space floor a batch is refused as on a full disk (ingest.disk_floor):
+            # a bulk ingest beside a running service must not take the disk the service writes to
+            floor = floor_from_environment(data)
+            with FloorGuardedJournal(paths.journal_path(data), floor=floor) as journal:
                 report = ingest_paths(
                     args.paths,
                     store=store,
@@ -388,8 +391,8 @@ def _stdin_problem(args: argparse.Namespace) -> str | None:
 
 
 def _option_problem(args: argparse.Namespace) -> str | None:
-    """What is wrong with ``--timezone``, ``--year``, ``--flush-seconds``, ``--settle-seconds`` or
-    ``GRAPHSIEM_REALM_DOMAINS``, checked before any record is read.
+    """What is wrong with ``--timezone``, ``--year``, ``--flush-seconds``, ``--settle-seconds``,
+    ``GRAPHSIEM_REALM_DOMAINS`` or the free-space floor's variables, checked before any record is read.
 
     A bad zone would otherwise reject every zone-less record, one by one, as
     if the records were at fault.
@@ -407,6 +410,7 @@ def _option_problem(args: argparse.Namespace) -> str | None:
     try:
         # the projector reads it once records are journaled: a bad map would end the ingest there
         realm_domains_from_environment()
+        floor_from_environment(Path("."))
     except ValueError as exc:
         return str(exc)
     return None
