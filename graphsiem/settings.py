@@ -73,11 +73,14 @@ class Settings(BaseSettings):
 
     # HTTP connections (uvicorn): a connection that has not sent a request's headers within
     # http_header_timeout_s of opening (or of its last response) is closed; an idle keep-alive
-    # connection after http_keep_alive_s; beyond http_limit_concurrency connections or requests
-    # at once, requests are answered 503.
+    # connection after http_keep_alive_s.  Beyond http_limit_concurrency requests being served
+    # at once, a request is answered the API's JSON 503 "overloaded" with Retry-After
+    # (graphsiem.api.concurrency; idle connections do not count); beyond http_max_connections
+    # open connections, uvicorn itself answers a plain-text 503 (the descriptors' bound).
     http_header_timeout_s: float = Field(30.0, gt=0.0)
     http_keep_alive_s: int = Field(5, ge=1)
     http_limit_concurrency: int = Field(1000, ge=1)
+    http_max_connections: int = Field(4096, ge=1)
 
     # Background projection of the journal into the graph: it waits until ingest
     # has been quiet for project_idle_s, but never lets accepted events wait

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 import graphsiem
+from graphsiem.api.concurrency import ConcurrencyLimitMiddleware
 from graphsiem.api.context import AppContext
 from graphsiem.api.early_auth import EarlyAuthMiddleware
 from graphsiem.api.errors import install_handlers
@@ -162,6 +163,8 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     # on the headers when the routed app first asks for the body.
     app.add_middleware(EarlyAuthMiddleware, ctx=ctx)
     app.add_middleware(HeadAsGetMiddleware)
+    # Before authentication and the body limits: an overloaded service looks nothing up.
+    app.add_middleware(ConcurrencyLimitMiddleware, max_requests=settings.http_limit_concurrency)
     app.add_middleware(RequestCountMiddleware, metrics=metrics)
     # Outermost, so the 413s answered by the body limit get the headers too.
     app.add_middleware(SecurityHeadersMiddleware)

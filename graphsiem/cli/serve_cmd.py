@@ -99,13 +99,14 @@ def _serve_store(args: argparse.Namespace, settings: Settings, store: GraphStore
                 # requests see the previous queue until it is done.
                 runner.submit(trigger="startup", requested_by="graphsiem serve")
             # bounded connections (review R5, item 4): headers within http_header_timeout_s
-            # (graphsiem.cli.http_protocol), idle keep-alive http_keep_alive_s, and beyond
-            # http_limit_concurrency connections or requests, 503
+            # (graphsiem.cli.http_protocol), idle keep-alive http_keep_alive_s, beyond
+            # http_max_connections uvicorn's 503; requests are bounded in the app
+            # (graphsiem.api.concurrency: http_limit_concurrency, the API's JSON 503)
             config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=args.log_level,
                                     access_log=args.access_log, proxy_headers=False,
                                     http=with_header_timeout(settings.http_header_timeout_s),
                                     timeout_keep_alive=settings.http_keep_alive_s,
-                                    limit_concurrency=settings.http_limit_concurrency)
+                                    limit_concurrency=settings.http_max_connections)
             server = uvicorn.Server(config)
             for sock in sockets:  # uvicorn logs where it listens only for sockets it binds itself
                 address = sock.getsockname()
