@@ -29,6 +29,7 @@ from graphsiem.api.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from graphsiem.api.openapi_errors import describe_errors
 from graphsiem.api.routers import clusters, detections, entities, events, health, keys, suppressions
 from graphsiem.api.services.detections import DetectionRunner
 from graphsiem.api.startup_log import log_startup
@@ -153,6 +154,7 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     install_handlers(app)
     for module in (health, events, clusters, entities, detections, suppressions, keys):
         app.include_router(module.router)
+    describe_errors(app)  # the document declares the one error body the handlers give
     _mount_web(app)
     # Each add_middleware wraps the ones before it: a request meets them bottom-up.
     app.add_middleware(BodyLimitMiddleware, max_body=settings.max_body_bytes,
