@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from graphsiem.api.responses import JsonResponse
 from graphsiem.store.base import StoreError
@@ -114,6 +115,26 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
+_ROUTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the application serves at ``request``'s path, sorted.
+
+    Each route is asked whether it fully matches the path with each method
+    (included routers answer for their own routes); HEAD is listed where GET is
+    (:class:`graphsiem.api.middleware.HeadAsGetMiddleware` answers it).
+    """
+    methods: set[str] = set()
+    for method in _ROUTED_METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            methods.add(method)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install_handlers(app: FastAPI) -> None:
     """Register the single mapping from exceptions to HTTP responses on ``app``."""
 
@@ -135,12 +156,16 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JsonResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JsonResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
             exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
-        return JsonResponse(error_body(code, message), status_code=exc.status_code,
-                              headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route the path matched, and a path
+            # served by two routes (GET and PATCH of a cluster) said "Allow: GET" (review T3)
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return JsonResponse(error_body(code, message), status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(StoreError)
     async def _store(_: Request, exc: StoreError) -> JsonResponse:
