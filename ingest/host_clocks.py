@@ -36,6 +36,21 @@ time it was given.
 
 The journal keeps the dated events; a replay reads them, so live = replay
 needs no clock state.
+
+The same runs judge a Sysmon record's ``UtcTime`` (:meth:`HostClocks.check_utc_time`).
+A network connection (event 3) is dated by Sysmon at the first packet of the
+flow it caches, and a long-lived flow can be reported days later: in the OTRF
+``empire_enable_rdp`` file every event 3 of HR001 says ``UtcTime`` 11.4 days
+before its own ``@timestamp`` while the host's other Sysmon events agree
+within seconds.  When a record's written time, read by its host's learnt
+offset, is more than :data:`UTC_TIME_BOUND_S` away from its ``UtcTime``, the
+record is dated by its written time; the ``UtcTime`` is kept in
+``sysmon.utc_time`` and ``event.time_note`` says why.  A host nothing was learnt
+for (its own written times disagree with ``UtcTime`` everywhere: a late
+collector, a backfill) keeps ``UtcTime``.  Shapes without a host clock field
+(Winlogbeat, evtx, Sentinel) learn the offset of their record time under
+:data:`RECORD_TIME` for this judgement only; no record is dated by it otherwise.
+Event 3 teaches no clock: its ``UtcTime`` is not when the record was written.
 """
 
 from __future__ import annotations
@@ -56,6 +71,11 @@ MAX_RUNS = 512
 """Runs kept per (host, field): two changes a year for decades; beyond it the oldest go."""
 PENDING_LIMIT = 65536
 """At most this many records a batch are (re)dated at its commit (more: dated as they were read)."""
+
+UTC_TIME_BOUND_S = 3600.0
+"""How far a Sysmon ``UtcTime`` may be from its record's written time (host offset applied) and still date it."""
+RECORD_TIME = "record time"
+"""The clock field of shapes whose record time is UTC (Winlogbeat ``@timestamp``, evtx, Sentinel)."""
 
 Key = tuple[str, str]
 
@@ -97,6 +117,9 @@ class HostClocks:
         # objects (one a record of a learnt host; ~0.1 us less each, measured)
         self._pending: list[tuple[Event, Key, float]] = []
         self._minutes: dict[Key, str] = {}
+        # (event, key, wall clock, UtcTime as written) of the batch's Sysmon records whose
+        # UtcTime disagreed with their written time before anything was learnt for their host
+        self._skewed: list[tuple[Event, Key, float, str]] = []
 
     # -- learning ---------------------------------------------------------
     def is_due(self, host: str, field: str, utc_text: str) -> bool:
@@ -181,6 +204,39 @@ class HostClocks:
         runs = self.runs.get((host, field))
         return _nearest(runs, wall) if runs else None
 
+    def check_utc_time(self, event: Event, field: str, written: object, utc_text: str) -> None:
+        """Date a Sysmon ``event`` by its written time when its ``UtcTime`` is far from it (module docstring).
+
+        ``event.ts`` is the ``UtcTime``.  Nearly every record agrees within
+        :data:`UTC_TIME_BOUND_S` and costs one comparison; one that does not is
+        judged by its host's learnt offset, now or, when nothing is learnt yet,
+        at :meth:`settle`.
+
+        Parameters
+        ----------
+        event : Event
+            The parsed Sysmon event, dated by its ``UtcTime``; changed in place.
+        field : str
+            The clock field its record time was written in (``TimeCreated``,
+            ``EventTime``, or :data:`RECORD_TIME`).
+        written : object
+            That field's value.
+        utc_text : str
+            The record's ``UtcTime`` as written.
+        """
+        wall = wall_seconds(written)
+        if wall is None or -UTC_TIME_BOUND_S <= wall - event.ts <= UTC_TIME_BOUND_S:
+            return
+        key = (event.host or "", field)
+        runs = self.runs.get(key)
+        if not runs:
+            if len(self._skewed) < PENDING_LIMIT:
+                self._skewed.append((event, key, wall, utc_text))
+            return
+        earliest, latest = plausible_window()
+        if earliest <= wall - _nearest(runs, wall) <= latest:
+            _date_by_record(event, field, wall, _nearest(runs, wall), utc_text)
+
     # -- dating -----------------------------------------------------------
     def date(self, event: Event, field: str, written: object) -> None:
         """Date ``event`` (of a host, without ``UtcTime``) by its host's ``field``.
@@ -242,6 +298,14 @@ class HostClocks:
                 changed.append(event)
         self._pending.clear()
         recheck.clear()
+        for event, key, wall, utc_text in self._skewed:
+            runs = self.runs.get(key)
+            if not runs:
+                continue  # nothing learnt of the host's clock: its UtcTime stands
+            offset = _nearest(runs, wall)
+            if earliest <= wall - offset <= latest and _date_by_record(event, key[1], wall, offset, utc_text):
+                changed.append(event)
+        self._skewed.clear()
         return changed
 
     # -- persistence ------------------------------------------------------
@@ -360,3 +424,35 @@ def _apply(event: Event, field: str, wall: float, offset: float) -> bool:
 
 
 _offset_texts: dict[float, str] = {}
+
+
+def _date_by_record(event: Event, field: str, wall: float, offset: float, utc_text: str) -> bool:
+    """Date a Sysmon ``event`` at its written time ``wall - offset`` when its ``UtcTime`` is too far from it.
+
+    ``False`` (nothing changed) when the two agree within :data:`UTC_TIME_BOUND_S`.
+    """
+    written_utc = wall - offset
+    gap = written_utc - event.ts
+    if -UTC_TIME_BOUND_S <= gap <= UTC_TIME_BOUND_S or wall_seconds(utc_text) != event.ts:
+        return False  # they agree, or a malformed UtcTime already gave way to the record's time
+    fields = event.fields
+    fields["sysmon.utc_time"] = utc_text
+    fields["event.time_note"] = (
+        f"time from the record ({'its own timestamp' if field == RECORD_TIME else field}): "
+        f"Sysmon's UtcTime was {_span_text(abs(gap))} {'earlier' if gap > 0 else 'later'}"
+    )
+    event.ts = written_utc
+    if offset != 0.0 or field not in (RECORD_TIME, "TimeCreated"):
+        fields["event.timezone"] = offset_text(offset)  # as a clock-dated record says (_apply)
+    return True
+
+
+def _span_text(seconds: float) -> str:
+    """``11.4 days`` or ``5.2 hours``: a time gap as the evidence shows it.
+
+    >>> _span_text(982003.0), _span_text(5 * 3600.0)
+    ('11.4 days', '5.0 hours')
+    """
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.1f} days"
+    return f"{seconds / 3600:.1f} hours"

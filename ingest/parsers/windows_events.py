@@ -56,6 +56,12 @@ Time rule
    late ``@timestamp``: their Security and PowerShell events get their host's
    true time this way.
 
+5. a Sysmon record whose ``UtcTime`` is more than an hour from its written
+   time (read by its host's learnt offset) while the host's other Sysmon
+   records agree: the written time, ``UtcTime`` kept in ``sysmon.utc_time``
+   and ``event.time_note`` saying so (:meth:`ingest.host_clocks.HostClocks.check_utc_time`;
+   Sysmon dates a network connection at its cached flow's first packet).
+
 Host rule: the endpoint (``computer_name``, ``Hostname``, ``Computer``,
 ``System.Computer``, ``@cee`` ``source``), normalised by
 :func:`ingest.normalize.normalize_host`, never the collector; the name as
@@ -72,6 +78,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphsiem.model import Event
+from ingest.host_clocks import RECORD_TIME
 from ingest.normalize import normalize_host, parse_int
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.windows_ecs import ECS_FALLBACKS, EcsReader, ecs_event_data
@@ -245,19 +252,26 @@ def to_event(
         )
     # positional (id, kind, ts, host, source, fields, origin, raw): keywords cost 0.25 us a record
     event = Event("", kind, ts, host, source, fields, context.origin, raw)
-    clock_field = win.clock_field
-    if clock_field is not None and host is not None and (clocks := context.host_clocks) is not None:
+    if host is not None and (clocks := context.host_clocks) is not None:
         # The host's clock (ingest.host_clocks), here rather than in a function of
-        # its own: it runs for every NXLog record (~0.1 us a record, measured).
+        # its own: it runs for every record (~0.1 us a record, measured).
+        clock_field = win.clock_field
         utc_text = data.get("UtcTime")
-        if utc_text is None:  # dated by the host's clock
-            clocks.date(event, clock_field, win.clock_text)
-        elif (
-            utc_text.__class__ is str
-            and is_sysmon  # only Sysmon's UtcTime is UTC by definition: another channel's field proves nothing
-            and clocks.is_due(host, clock_field, utc_text)
-        ):
-            utc = wall_seconds(utc_text)
-            if utc is not None and utc == ts:  # dated by a valid UtcTime: it teaches the clock
-                clocks.observe(host, clock_field, win.clock_text, utc)
+        if utc_text is None:
+            if clock_field is not None:  # dated by the host's clock
+                clocks.date(event, clock_field, win.clock_text)
+        elif utc_text.__class__ is str and is_sysmon:
+            # only Sysmon's UtcTime is UTC by definition: another channel's field proves nothing.
+            # A shape without a clock field judges UtcTime by its record time (RECORD_TIME).
+            if clock_field is None:
+                clock_field, written = RECORD_TIME, win.time
+            else:
+                written = win.clock_text
+            if (
+                win.event_id != 3  # a connection's UtcTime is its flow's first packet, not when it was written
+                and clocks.is_due(host, clock_field, utc_text)
+                and wall_seconds(utc_text) == ts  # dated by a valid UtcTime: it teaches the clock
+            ):
+                clocks.observe(host, clock_field, written, ts)
+            clocks.check_utc_time(event, clock_field, written, utc_text)
     return event
