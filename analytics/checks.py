@@ -36,9 +36,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from analytics.credited_words import (
+    NOT_MEMBERS,
+    credited_example,
+    credited_sentence,
+    credited_who,
+    plain,
+)
 from analytics.explain import _VERB, Check, Explanation, _duration
 from analytics.features import is_private_ip
 from analytics.lineage import INTERPRETERS, LineagePair, image_name, is_encoded_command
+from analytics.linked_processes import LINEAGE_CREDIT
 from graphsiem.model import Entity, EntityType
 
 MAX_CHECKS = 6
@@ -57,7 +65,6 @@ BEHAVIOUR_STEPS = frozenset({
 """Features whose steps come first: what the hosts did, not when or how often."""
 
 _SYNC = ("first_contact_spread_min", "burst_hosts")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _ENDPOINT = {EntityType.PROCESS.value, EntityType.SCRIPT.value, EntityType.USER.value}
 _NETWORK = {EntityType.DOMAIN.value, EntityType.URL.value, EntityType.IP.value}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -173,8 +180,7 @@ def quote(value: object, limit: int = MAX_VALUE) -> str:
     >>> quote("a\\nb" + "c" * 100, limit=8)
     'a bcccc…'
     """
-    text = _CONTROL.sub(" ", str(value)).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return plain(value, limit)  # one rule for attacker text, here and in the credited processes' words
 
 
 def hosts_text(hosts: Sequence[str]) -> str:
@@ -226,9 +232,11 @@ def _download(f: _Facts, feature: str) -> Check:
     domain = quote(domains[0].value) if domains else f"the {f.new_word}domain"
     what = f" ({quote(payload[0].value)})" if payload else ""
     ran = "something new" if f.explanation.history else "what came with it"
+    credit = f.explanation.credited_for(feature)
+    who = f"{credited_sentence(credit)}; " if credit is not None else ""
     return Check(
         feature,
-        f"Hosts downloaded from {f.new_word}domain {domain}{what} and ran {ran}: check the domain's "
+        f"Hosts downloaded from {f.new_word}domain {domain}{what} and ran {ran}: {who}check the domain's "
         "registration age and reputation, whether it is a software vendor's site or CDN, and the "
         "downloaded file's hash and signer",
         f"{domain} is an established vendor or CDN domain (registered long ago, good reputation) "
@@ -240,7 +248,14 @@ def _encoded(f: _Facts, feature: str) -> Check:
     encoded = [
         e for e in f.of_type(EntityType.PROCESS.value) if is_encoded_command(e.value, e.props)
     ]
-    if not encoded:
+    credit = f.explanation.credited_for(feature)
+    if not encoded and credit is not None:
+        read = f'read the decoded command "{quote(credit.example_decoded, 160)}"' if credit.example_decoded else "decode the command"
+        text = (
+            f"{credited_sentence(credit)}: {read} and what it downloads or runs "
+            "(find a process with the page's search, GET /v1/entities?q=<part of it>)"
+        )
+    elif not encoded:
         text = f"A {f.new_word}process carries an encoded PowerShell command: decode it and read what it downloads or runs"
     else:
         first = encoded[0]
@@ -255,6 +270,8 @@ def _encoded(f: _Facts, feature: str) -> Check:
             )
         else:
             text = f"{image} runs an encoded PowerShell command{others}: decode \"{quote(first.value)}\" and read what it downloads or runs"
+        if credit is not None:
+            text += f"; also, {credited_sentence(credit)}"
     return Check(
         feature,
         text,
@@ -280,11 +297,24 @@ def _which_did(f: _Facts) -> str:
     return f"find which of {_names(processes)} did"
 
 
+def _credited_did(f: _Facts, feature: str, members_text: str, did: str, then: str) -> str:
+    """What to do about a behaviour: the member processes' text, and the processes credited with it
+    (no members: each on one host) named; only the members' text when none was credited."""
+    credit = f.explanation.credited_for(feature)
+    if credit is None:
+        return members_text
+    named = credited_sentence(credit, did)
+    if [e for e in f.of_type(EntityType.PROCESS.value) if image_name(e.value, e.props) != "lsass.exe"]:
+        return f"{members_text}; {named}"
+    return f"{named}: {then}"
+
+
 def _lsass(f: _Facts, feature: str) -> Check:
     return Check(
         feature,
-        f"A {f.new_word}process opened LSASS memory: {_which_did(f)} (Sysmon event 10 on "
-        f"{hosts_text(f.hosts)}: granted access, image path, signer)",
+        f"A {f.new_word}process opened LSASS memory: "
+        + _credited_did(f, feature, _which_did(f), " and opened LSASS", "find how each started")
+        + f" (Sysmon event 10 on {hosts_text(f.hosts)}: granted access, image path, signer)",
         "the accessing process is a signed EDR, antivirus or backup agent already deployed across "
         "the fleet (same path and signer on other hosts)",
     )
@@ -293,8 +323,10 @@ def _lsass(f: _Facts, feature: str) -> Check:
 def _remote_thread(f: _Facts, feature: str) -> Check:
     return Check(
         feature,
-        f"A {f.new_word}process created a thread in another process: check the source and target among "
-        f"{_actors(f)} (Sysmon event 8 on {hosts_text(f.hosts)}) and the source's path and signer",
+        f"A {f.new_word}process created a thread in another process: "
+        + _credited_did(f, feature, f"check the source and target among {_actors(f)}",
+                        " and created a thread in another process", "check each one's target")
+        + f" (Sysmon event 8 on {hosts_text(f.hosts)}) and the source's path and signer",
         "the source is a signed security, accessibility or debugging tool known in the fleet",
     )
 
@@ -325,7 +357,8 @@ def _lineage(f: _Facts, feature: str) -> Check:
         )
     return Check(
         feature,
-        f"{head}: check what {parent} is (path, signer, what launched it) and the command line of {child}",
+        f"{head}: check what {parent} is (path, signer, what launched it) and the command line of {child}"
+        f"{_credited_child(f, first.child)}",
         f"{parent} is a known installer, updater or management agent (SCCM/Intune client, your RMM) "
         f"that normally starts {child}",
     )
@@ -387,7 +420,7 @@ def _what_it_ran(f: _Facts, pair: LineagePair) -> str:
     script = next((found for e in mine if (found := script_argument(_command_line(e)))), None)
     example = script_argument(pair.example) if pair.example and not mine else None
     on_hosts = f" on {pair.example_hosts} host{'s' if pair.example_hosts != 1 else ''}" if pair.example_hosts else ""
-    child_line = f" ({quote(_command_line(children[0]))})" if children else ""
+    child_line = f" ({quote(_command_line(children[0]))})" if children else _credited_child(f, child)
     if parent in ("wscript.exe", "cscript.exe", "mshta.exe"):
         what = f"check where the file came from (a download, an e-mail attachment, a share) and what it does, then the command line of {quote(child, 40)}{child_line}"
         if example:
@@ -409,6 +442,17 @@ def _what_it_ran(f: _Facts, pair: LineagePair) -> str:
                 f"and the command line of {quote(child, 40)}{child_line}")
     own = f" ({quote(_command_line(mine[0]))})" if mine else f" ({quote(pair.example)}{on_hosts})" if pair.example else ""
     return f"check its command line{own} and the command line of {quote(child, 40)}{child_line}"
+
+
+def _credited_child(f: _Facts, child: str) -> str:
+    """The child's command line when its processes are no members (each on one host), from the
+    processes credited with the pair: `` (e.g. "..." on ws-3; <image> with a different command line
+    on each of N hosts, ...)``; nothing when none was credited or theirs is another image."""
+    credit = f.explanation.credited_for(LINEAGE_CREDIT)
+    if credit is None or credit.example_image != child:
+        return ""
+    example = credited_example(credit)
+    return f" ({example + '; ' if example else ''}{credited_who(credit)}: {NOT_MEMBERS})"
 
 
 def _tail(path: str, limit: int = MAX_VALUE) -> str:

@@ -34,6 +34,7 @@ from analytics.evidence import EventLookup, evidence_ids, members_seen_outside, 
 from analytics.explain import contributions, explain, feature_baseline, young_pivot
 from analytics.features import ClusterFacts, cluster_features, feature_matrix, scored_directions
 from analytics.inputs import DetectionInputs, load_inputs
+from analytics.linked_processes import cluster_credits
 from analytics.result import Cluster, DetectionResult, cluster_id
 from analytics.scoring import ClusterScorer
 from graphsiem.model import Entity, EntityKey, EntityType
@@ -198,6 +199,9 @@ def score_clusters(
             installed_as=_installed_as(pivot),
             candidates=len(training),
             young=young_pivot(st, inc, c.pivot),  # low and slow: seen before, spreading now
+            # the one-host processes that lent the cluster a behaviour: no members, so named here
+            credited=cluster_credits(inputs.credited, members, new_members=f.new_members, behaviours=f.behaviours,
+                                     pair_children={p.child for p in f.new_pairs}),
         )
         clusters.append(
             Cluster(

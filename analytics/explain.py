@@ -36,10 +36,12 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from analytics.credited_words import credited_who, plain
 from analytics.feature_words import PLAIN_DESCRIPTIONS
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts, EntityStats
 from analytics.incidence import Incidence
 from analytics.lineage import LineagePair
+from analytics.linked_processes import LINEAGE_CREDIT, CreditedProcesses
 from analytics.lookalike import Lookalike
 from analytics.scoring import MIN_CONFIDENT_CANDIDATES, ClusterScorer
 from graphsiem.model import EntityKey
@@ -194,6 +196,13 @@ class Explanation:
     """New member domains that look like a domain the fleet trusts (:mod:`analytics.lookalike`)."""
     young: YoungPivot | None = None
     """The pivot is young and spreading (low and slow): when the fleet first saw it, on how many hosts."""
+    credited: tuple[CreditedProcesses, ...] = ()
+    """The one-host processes that lent the cluster a behaviour or a lineage pair, by behaviour
+    (:func:`analytics.linked_processes.cluster_credits`): no members, so the texts name them."""
+
+    def credited_for(self, behaviour: str) -> CreditedProcesses | None:
+        """The first credited processes of ``behaviour`` (the pivot's, when it has some), or ``None``."""
+        return next((c for c in self.credited if c.behaviour == behaviour), None)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -302,6 +311,7 @@ def explain(
     installed_as: str | None = None,
     candidates: int | None = None,
     young: YoungPivot | None = None,
+    credited: tuple[CreditedProcesses, ...] = (),
 ) -> Explanation:
     """The explanation of one cluster, features sorted by contribution (largest first).
 
@@ -314,6 +324,8 @@ def explain(
     claims nothing "new in the fleet" and says why the confidence is low.
     ``young``: the pivot is young and spreading (:func:`young_pivot`); the summary
     says when the fleet first saw it and where it is spreading.
+    ``credited``: the one-host processes that lent the cluster its behaviours
+    (:func:`analytics.linked_processes.cluster_credits`); the summary names them.
     """
     rows = [
         FeatureContribution(
@@ -334,6 +346,7 @@ def explain(
         pivot_is_new=pivot_is_new,
         installed_as=installed_as,
         young=young,
+        credited=credited,
     )
     confidence = "normal"
     if candidates is not None and candidates < MIN_CONFIDENT_CANDIDATES:
@@ -356,6 +369,7 @@ def explain(
         history=facts.history,
         lookalikes=tuple(facts.lookalikes),
         young=young,
+        credited=tuple(credited),
     )
 
 
@@ -368,6 +382,7 @@ def summarize(
     pivot_is_new: bool,
     installed_as: str | None = None,
     young: YoungPivot | None = None,
+    credited: tuple[CreditedProcesses, ...] = (),
 ) -> str:
     """One line an analyst can read.
 
@@ -375,6 +390,10 @@ def summarize(
     window: the line says when the fleet first saw it, on how many hosts, and how
     many new hosts it reached in the window, and its new lineage pairs are new
     since the young horizon's start (not since the window's).
+
+    Behaviours lent by processes that are no members (``credited``, each on one
+    host) are said with who showed them: "... by powershell.exe with a different
+    command line on each of 8 hosts that reached domain bad.example".
 
     A command installed as a service or a scheduled task (``installed_as``) may
     have been installed without running yet, or run too: its hosts "installed
@@ -437,7 +456,28 @@ def summarize(
             trusted = facts.lookalikes[0].trusted
             words = {**words, "lookalike_domain": f"look-alike of {trusted if len(trusted) <= _MAX_VALUE else trusted[: _MAX_VALUE - 1] + '…'}, which the fleet uses"}
         parts.append(", ".join(words.get(b, b) for b in facts.behaviours))
+        parts += _credited_parts(credited, facts.behaviours, words)
     return "; ".join(parts)
+
+
+def _credited_parts(credited: tuple[CreditedProcesses, ...], behaviours: list[str], words: dict[str, str]) -> list[str]:
+    """One clause per group of behaviours the same processes lent: which (unless all), and who showed them."""
+    groups: dict[str, list[str]] = {}
+    done: set[str] = set()
+    for credit in credited:  # the first of each behaviour: the pivot's, then other members'
+        if credit.behaviour == LINEAGE_CREDIT or credit.behaviour not in behaviours or credit.behaviour in done:
+            continue
+        done.add(credit.behaviour)
+        who = f"{credited_who(credit, 'command line')} that reached {plain(credit.reached)}"
+        groups.setdefault(who, []).append(words.get(credit.behaviour, credit.behaviour))
+    clauses = []
+    for who, said in groups.items():
+        if len(said) == len(behaviours):
+            what = {1: "shown", 2: "both shown"}.get(len(said), "all shown")
+        else:
+            what = (said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]) + " shown"
+        clauses.append(f"{what} by {who}, each on one host (no cluster member)")
+    return clauses
 
 
 def _date(epoch: float) -> str:

@@ -44,7 +44,13 @@ from analytics.contact_counts import read_contact_shares
 from analytics.features import EntityStats, FeatureContext, Window, access_targets, entity_stats
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
-from analytics.linked_processes import candidate_pivots, credit_to_pivots, read_pivot_links
+from analytics.linked_processes import (
+    CreditedProcesses,
+    candidate_pivots,
+    credit_to_pivots,
+    read_pivot_links,
+    window_process_hosts,
+)
 from analytics.window_end import WindowEnd, default_window_end
 from graphsiem.addresses import names_no_other_machine
 from graphsiem.model import Entity, EntityKey, EntityType, Relation, RelationType
@@ -67,6 +73,8 @@ class DetectionInputs:
     timings: dict[str, float] = field(default_factory=dict)
     window_end: WindowEnd | None = None
     """How the default end was set (``None`` when ``now`` was given)."""
+    credited: dict[EntityKey, dict[str, CreditedProcesses]] = field(default_factory=dict)
+    """Candidate pivot -> behaviour -> the one-host processes that lent it (:mod:`analytics.linked_processes`)."""
 
 
 def load_inputs(
@@ -112,6 +120,9 @@ def load_inputs(
     incidence = build_incidence(store.iter_sightings(since=window.start, until=now))
     shared = incidence.host_counts() >= 2
     shared &= ~np.array([names_no_remote_machine(key) for key in incidence.entities], dtype=bool)
+    # the one-host processes leave the incidence: keep which host each ran on, so a credited
+    # process is named with its host (analytics.linked_processes)
+    process_hosts_in_window = window_process_hosts(incidence)
     incidence = incidence.select(np.flatnonzero(shared))
     timings["incidence_s"] = time.perf_counter() - t
 
@@ -151,10 +162,12 @@ def load_inputs(
     linked_t = time.perf_counter()
     pivots = candidate_pivots(incidence.entities, stats.window_hosts, stats.is_novel, min_hosts=config.min_hosts)
     links = read_pivot_links(store, pivots, window)
-    behaviours, lineage = credit_to_pivots(
+    behaviours, lineage, credited = credit_to_pivots(
         links, behaviours=behaviours, lineage=lineage, encoded=encoded, images=images,
         shared_processes=process_hosts.keys(), novelty_hosts=config.min_hosts,
+        processes=processes, hosts=process_hosts_in_window,
     )
+    del process_hosts_in_window
     timings["linked_processes_s"] = time.perf_counter() - linked_t
     drivers = _installed_drivers(store, now)
     kernel_drivers = frozenset(drivers) | _loaded_drivers(store, now)
@@ -164,7 +177,7 @@ def load_inputs(
     # of the same candidate pivots (it keeps the destinations among them)
     shares = read_contact_shares(store, pivots)
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares)
-    return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end)
+    return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited)
 
 
 def names_no_remote_machine(key: EntityKey) -> bool:

@@ -31,18 +31,28 @@ hide many fresh ones.  A *download cradle* (``download_from_new_domain``) is an
 interpreter or living-off-the-land binary (:data:`analytics.lineage.INTERPRETERS`)
 that reached a new domain from which the window also saw a URL or a file: a
 browser fetching from a new site is not one.
+
+Such a cluster's members are only a domain and an IP, so its explanation must
+say which processes showed the behaviour (task F21): per pivot and behaviour
+the credit keeps a :class:`CreditedProcesses` (how many processes on how many
+hosts, their image names, one example command line and its host), and
+:func:`cluster_credits` hands a cluster those of its new members.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import bisect_left
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from analytics.features import Window
-from analytics.lineage import INTERPRETERS, LineagePair
+from analytics.incidence import Incidence
+from analytics.lineage import INTERPRETERS, LineagePair, example_form
 from analytics.novelty import established_at
-from graphsiem.model import EntityKey, EntityType, RelationType
+from graphsiem.model import Entity, EntityKey, EntityType, RelationType
 from graphsiem.store.base import GraphStore
 
 MAX_LINKED = 500
@@ -115,6 +125,141 @@ def read_pivot_links(store: GraphStore, pivots: Iterable[EntityKey], window: Win
     return links
 
 
+LINEAGE_CREDIT = "interpreter_lineage"
+"""The :class:`CreditedProcesses` entry of the processes that lent a pivot a pair whose child is an interpreter."""
+
+
+@dataclass(slots=True, frozen=True)
+class ProcessHosts:
+    """The host that saw each process of the window first (the window's only one, for a process on one host).
+
+    Kept from the window's whole incidence before it is cut to shared entities
+    (:func:`window_process_hosts`): the processes there, sorted as the incidence
+    sorts its columns, and one host row each.  A credited process is on one host
+    (:func:`credit_to_pivots`), so its row names it.
+    """
+
+    keys: Sequence[EntityKey] = ()
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    hosts: Sequence[str] = ()
+
+    def host_of(self, process: EntityKey) -> str | None:
+        """The host of ``process`` in the window, or ``None`` when the window has no sighting of it."""
+        i = bisect_left(self.keys, process)
+        if i < len(self.keys) and self.keys[i] == process:
+            return self.hosts[int(self.rows[i])]
+        return None
+
+
+def window_process_hosts(incidence: Incidence) -> ProcessHosts:
+    """The processes of the window's whole incidence (before it keeps shared entities) and a host of each.
+
+    The columns are sorted by ``(type, key)``, so the processes are one slice of them:
+    no loop over the entities, and only that slice of the key list stays referenced.
+
+    Examples
+    --------
+    >>> from analytics.incidence import build_incidence
+    >>> from graphsiem.store.base import HostSighting
+    >>> inc = build_incidence([HostSighting("ws-2", ("process", "p1"), 1.0, 2.0, 1),
+    ...                        HostSighting("ws-1", ("domain", "d"), 1.0, 2.0, 1)])
+    >>> hosts = window_process_hosts(inc)
+    >>> hosts.host_of(("process", "p1")), hosts.host_of(("process", "p9"))
+    ('ws-2', None)
+    """
+    kind = EntityType.PROCESS.value
+    lo = bisect_left(incidence.entities, (kind, ""))
+    hi = bisect_left(incidence.entities, (kind + "\0", ""))
+    rows = np.asarray(incidence.seen.indices[incidence.seen.indptr[lo:hi]], dtype=np.int64)
+    return ProcessHosts(incidence.entities[lo:hi], rows, incidence.hosts)
+
+
+@dataclass(slots=True, frozen=True)
+class CreditedProcesses:
+    """The processes that lent a pivot one behaviour: what a check names so the analyst finds them.
+
+    ``example`` is one of their command lines, the one of the process that reached
+    the pivot first (ties: the smaller key), as :func:`analytics.lineage.example_form`
+    writes a lineage pair's example (one line, user folders elided, cut short):
+    attacker text, data, never markup.  ``example_host`` is that process's host.
+    ``reached`` is the pivot as the text names it (``"domain bad.example"``), set
+    for a cluster by :func:`cluster_credits`.
+    """
+
+    behaviour: str
+    pivot: EntityKey
+    processes: int
+    hosts: int
+    images: tuple[str, ...]
+    """Distinct image names, the most common first (ties: by name)."""
+    command_lines: int
+    """Distinct command lines among the processes."""
+    example: str | None = None
+    example_image: str = "?"
+    example_host: str | None = None
+    example_decoded: str | None = None
+    """The example's decoded PowerShell command (its ``decoded_command`` prop), as the example is kept."""
+    reached: str = ""
+
+    @property
+    def one_per_host(self) -> bool:
+        """Each process on a host of its own, with a command line of its own (a per-host random campaign)."""
+        return self.processes == self.hosts == self.command_lines
+
+
+def _credited(
+    pivot: EntityKey, behaviour: str, shown: list[tuple[float, EntityKey]],
+    images: Mapping[EntityKey, str], processes: Mapping[EntityKey, Entity], hosts: ProcessHosts,
+) -> CreditedProcesses:
+    """The :class:`CreditedProcesses` of ``shown`` (``(linked_at, process)``, one per process)."""
+    shown = sorted(shown)
+    lines = {p: _command_line(processes.get(p)) for _, p in shown}
+    named = Counter(images.get(p, "?") for _, p in shown)
+    first = next((p for _, p in shown if lines[p] is not None), shown[0][1])
+    line = lines[first]
+    decoded = (processes[first].props.get("decoded_command") or None) if first in processes else None
+    return CreditedProcesses(
+        behaviour=behaviour,
+        pivot=pivot,
+        processes=len(shown),
+        hosts=len({h for _, p in shown if (h := hosts.host_of(p)) is not None}),
+        images=tuple(sorted(named, key=lambda name: (-named[name], name))),
+        command_lines=len({text for text in lines.values() if text is not None}),
+        example=example_form(line) if line is not None else None,
+        example_image=images.get(first, "?"),
+        example_host=hosts.host_of(first),
+        example_decoded=example_form(str(decoded)) if decoded else None,
+    )
+
+
+def _command_line(entity: Entity | None) -> str | None:
+    return None if entity is None else str(entity.props.get("command_line") or entity.value)
+
+
+def cluster_credits(
+    credited: Mapping[EntityKey, Mapping[str, CreditedProcesses]],
+    members: Sequence[Entity],
+    *,
+    new_members: Iterable[EntityKey],
+    behaviours: Collection[str],
+    pair_children: Collection[str] = (),
+) -> tuple[CreditedProcesses, ...]:
+    """The credited processes behind a cluster's behaviours: those of its new members it shows.
+
+    ``behaviours`` are the cluster's (:attr:`analytics.features.ClusterFacts.behaviours`);
+    ``pair_children`` the child images of its new lineage pairs (a :data:`LINEAGE_CREDIT`
+    entry counts when its example's image is one).  In new-member order (the pivot first),
+    then by behaviour; each with ``reached`` set from the member's type and value.
+    """
+    values = {e.ref: f"{e.type} {e.value}" for e in members}
+    found: list[CreditedProcesses] = []
+    for key in new_members:
+        for name, entry in sorted(credited.get(key, {}).items()):
+            if name in behaviours or (name == LINEAGE_CREDIT and entry.example_image in pair_children):
+                found.append(replace(entry, reached=values.get(key, f"{key[0]} {key[1]}")))
+    return tuple(found)
+
+
 def credit_to_pivots(
     links: PivotLinks,
     *,
@@ -124,8 +269,13 @@ def credit_to_pivots(
     images: Mapping[EntityKey, str],
     shared_processes: Collection[EntityKey],
     novelty_hosts: int,
-) -> tuple[dict[EntityKey, dict[str, float]], dict[EntityKey, list[LineagePair]]]:
-    """``behaviours`` and ``lineage`` with each pivot credited with its linked processes'.
+    processes: Mapping[EntityKey, Entity] | None = None,
+    hosts: ProcessHosts | None = None,
+) -> tuple[
+    dict[EntityKey, dict[str, float]], dict[EntityKey, list[LineagePair]],
+    dict[EntityKey, dict[str, CreditedProcesses]],
+]:
+    """``behaviours`` and ``lineage`` with each pivot credited with its linked processes', and which.
 
     Parameters
     ----------
@@ -142,50 +292,80 @@ def credit_to_pivots(
         ``k``: a pivot shows a behaviour when at least ``k`` of its processes did (a
         behaviour of the cluster's hosts, not of one odd host), dated as novelty dates
         an entity (:func:`analytics.novelty.established_at` over their times).
+    processes : mapping, optional
+        Process entities by key: their command lines give each credit's example (without
+        them, none).
+    hosts : ProcessHosts, optional
+        The window's host of each process (:func:`window_process_hosts`; without it, no host
+        is counted or named).
 
     Returns
     -------
     behaviours, lineage
         New mappings (the inputs are not changed); a pivot's entry holds its own and its
         processes' behaviours, with when the fleet showed them, and lineage pairs.
+    credited
+        Pivot -> behaviour -> the :class:`CreditedProcesses` that lent it: each behaviour
+        credited (at least ``k`` processes), and :data:`LINEAGE_CREDIT` for the processes
+        whose pairs with an interpreter child were added.
 
     Examples
     --------
     >>> cradles = {("process", f"c{i}"): 50.0 + i for i in range(3)}  # one per host, each its own command line
     >>> links = PivotLinks({("domain", "d"): {**cradles, ("process", "w"): 40.0}}, {("domain", "d"): 55.0})
-    >>> b, _ = credit_to_pivots(links, behaviours={p: {"lsass_access": t} for p, t in cradles.items()}, lineage={},
-    ...                         encoded=frozenset(cradles) | {("process", "w")},
-    ...                         images=dict.fromkeys(cradles, "powershell.exe"),
-    ...                         shared_processes={("process", "w")}, novelty_hosts=3)
+    >>> b, _, credited = credit_to_pivots(
+    ...     links, behaviours={p: {"lsass_access": t} for p, t in cradles.items()}, lineage={},
+    ...     encoded=frozenset(cradles) | {("process", "w")}, images=dict.fromkeys(cradles, "powershell.exe"),
+    ...     shared_processes={("process", "w")}, novelty_hosts=3,
+    ...     processes={p: Entity(*p, f"powershell -enc SQBFAFgA{p[1]}") for p in cradles})
     >>> b[("domain", "d")]
     {'lsass_access': 50.0, 'encoded_command': 50.0, 'download_from_new_domain': 55.0}
-    >>> b, _ = credit_to_pivots(links, behaviours={("process", "c0"): {"lsass_access": 50.0}}, lineage={},
-    ...                         encoded=frozenset(), images={}, shared_processes=set(), novelty_hosts=3)
-    >>> b[("domain", "d")]  # one host's process read LSASS: no behaviour of the cluster
-    {}
+    >>> lsass = credited[("domain", "d")]["lsass_access"]
+    >>> lsass.processes, lsass.images, lsass.command_lines, lsass.example
+    (3, ('powershell.exe',), 3, 'powershell -enc SQBFAFgAc0')
+    >>> b, _, credited = credit_to_pivots(links, behaviours={("process", "c0"): {"lsass_access": 50.0}}, lineage={},
+    ...                                   encoded=frozenset(), images={}, shared_processes=set(), novelty_hosts=3)
+    >>> b[("domain", "d")], credited  # one host's process read LSASS: no behaviour of the cluster
+    ({}, {})
     """
     credited = {key: dict(times) for key, times in behaviours.items()}
     pairs = {key: list(found) for key, found in lineage.items()}
-    for pivot, processes in links.processes.items():
+    who: dict[EntityKey, dict[str, CreditedProcesses]] = {}
+    for pivot, linked in links.processes.items():
         times: dict[str, list[float]] = defaultdict(list)
+        # behaviour -> (when the process reached the pivot, process): which processes lent it
+        shown: dict[str, list[tuple[float, EntityKey]]] = defaultdict(list)
         own = [str(p) for p in pairs.get(pivot, [])]
-        for process, linked_at in processes.items():
+        for process, linked_at in linked.items():
             if process in shared_processes:
                 continue
             for name, t in behaviours.get(process, {}).items():
                 times[name].append(t)
+                shown[name].append((linked_at, process))
             if process in encoded:
                 times["encoded_command"].append(linked_at)
+                shown["encoded_command"].append((linked_at, process))
             if pivot in links.downloads and images.get(process) in INTERPRETERS:
                 # a script host or LOLBin fetching from a new domain: a download cradle
                 times["download_from_new_domain"].append(max(linked_at, links.downloads[pivot]))
-            for pair in lineage.get(process, ()):
+                shown["download_from_new_domain"].append((linked_at, process))
+            found = lineage.get(process, ())
+            for pair in found:
                 if str(pair) not in own:
                     own.append(str(pair))
                     pairs.setdefault(pivot, []).append(pair)
+            if any(pair.child in INTERPRETERS for pair in found):
+                shown[LINEAGE_CREDIT].append((linked_at, process))
         entry = credited.setdefault(pivot, {})
-        for name, found in times.items():
-            if len(found) >= novelty_hosts:
-                t = established_at(found, novelty_hosts)
-                entry[name] = min(entry.get(name, t), t)
-    return credited, pairs
+        names = [name for name, found in times.items() if len(found) >= novelty_hosts]
+        for name in names:
+            t = established_at(times[name], novelty_hosts)
+            entry[name] = min(entry.get(name, t), t)
+        if shown.get(LINEAGE_CREDIT):
+            names.append(LINEAGE_CREDIT)
+        if names:
+            who[pivot] = {
+                name: _credited(pivot, name, shown[name], images, processes or {}, hosts or ProcessHosts())
+                for name in sorted(names)
+            }
+    return credited, pairs, who
