@@ -21,10 +21,11 @@ from ingest.projection_transfers import FILE_TRANSFER_KINDS, TransferRules
 
 _SENSOR_KEYS = frozenset((
     "dns.question.name", "url.full", "url.domain", "destination.domain", "source.domain", "client.ip",
-    "dhcp.assigned_ip", "user.name", *FILE_FIELDS, *CERT_KEYS,
+    "dhcp.assigned_ip", "user.name", "zeek.resp_fuids", *FILE_FIELDS, *CERT_KEYS,
 ))
 """Every field :meth:`SensorRules._sensor` reads past the source and destination IPs (the file
-fields give a file entity, the MIME type with a size one known by its sender): a sensor event
+fields give a file entity, the MIME type with a size one known by its sender; a Zeek http
+record's ``resp_fuids`` name the downloads its server sent, URL or not): a sensor event
 with none of them adds only its IPs, its hosts and their relation."""
 _LOGON_KINDS = frozenset(("zeek:ntlm", "zeek:kerberos"))
 """Sensor records of an authentication the server accepted or refused (``event.outcome``): a success is

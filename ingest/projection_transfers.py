@@ -65,7 +65,7 @@ class TransferRules(EntityBuilders):
             if mime and size:
                 known_url = url if url is not None else served[0] if served is not None else None
                 if known_url is not None:
-                    file = _url_transfer(ctx.acc, known_url, mime, size)
+                    file = _served_transfer(ctx.acc, known_url, mime, size)
                 elif fuid and _awaits_http_record(fields):
                     # Its identity is its URL, which the http record names (Zeek writes files.log
                     # and http.log apart, in either order): the file waits for it, so that the
@@ -95,7 +95,11 @@ class TransferRules(EntityBuilders):
                 if served is not None:
                     ctx.rel(file, R.SERVED_BY, served[0])
                     ctx.rel(file, R.SERVED_BY, served[1])
-        if url is not None:
+        # a Zeek http record without a request line names no URL: its downloads are known by
+        # the server's address, as a transfer outside HTTP is (_sender_transfer)
+        served_at = url if url is not None else _urlless_server(ctx.acc, fields, sender)
+        if served_at is not None:
+            url = served_at
             fuids = fields.get("zeek.resp_fuids") or ()
             if isinstance(fuids, str):
                 fuids = fuids.split(",")
@@ -119,7 +123,7 @@ class TransferRules(EntityBuilders):
         origin address was sighted by the files record itself; only its relation waited.
         """
         event_id, ts, receiver, hosts, mime, size, origin = pending
-        file = _url_transfer(acc, url, mime, size)
+        file = _served_transfer(acc, url, mime, size)
         for host in hosts:  # this batch may not hold them (the files record's may be another)
             acc.entity(HOST, host, host)
         if receiver:
@@ -212,6 +216,26 @@ def origin_address(value: Any) -> str | None:
     """
     ip = ip_or_none(str(value))
     return None if ip is None or names_no_other_machine(ip) else ip
+
+
+def _urlless_server(acc: Accumulator, fields: dict[str, Any], server: str | None) -> EntityKey | None:
+    """The server's ``ip`` of a Zeek http record that lists downloads but names no URL, else None.
+
+    Zeek writes ``method``, ``host`` and ``uri`` unset when it saw no request line (a capture
+    of the responses only): the parser makes up no URL (``ingest.parsers.zeek_mappings``), and
+    the files the record lists are known by the address that served them.
+    """
+    if not fields.get("zeek.resp_fuids") or not server:
+        return None
+    address = origin_address(server)
+    return acc.entity(IP, address, address) if address is not None else None
+
+
+def _served_transfer(acc: Accumulator, served_at: EntityKey, mime: Any, size: Any) -> EntityKey:
+    """A nameless file on the wire by where it was served: its URL, or its server's ``ip`` (no URL known)."""
+    if served_at[0] == IP:
+        return _sender_transfer(acc, served_at[1], mime, size)
+    return _url_transfer(acc, served_at, mime, size)
 
 
 def _url_transfer(acc: Accumulator, url: EntityKey, mime: Any, size: Any) -> EntityKey:

@@ -30,7 +30,11 @@ Documented choices:
   ``id.*`` and ``is_orig``, the connection side that sent it).
 * ``http`` without a ``host`` header uses the responder address (and its port
   when not 80) as the URL host; when Zeek did not see the request line
-  (``uri`` unset), ``url.full`` is the server origin ``http://host[:port]/``.
+  (``uri`` unset) there is no URL and no path (none is made up): a ``host``
+  header gives ``destination.domain``, and the files the record lists are
+  known by the server's address (``ingest.projection_transfers``).  The file
+  ids of an error response (status 4xx/5xx) are ``zeek.error_resp_fuids``,
+  not ``zeek.resp_fuids``: an error page is no downloaded file.
   A ``CONNECT`` names no resource but the tunnel's far end (``uri`` is
   ``host:port``): ``url.full`` is that origin, ``https://host/`` (browsers
   tunnel through a proxy only for TLS) unless the port is 80

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from ingest.normalize import (
     canonical_ip,
     digest_fields,
+    is_unset,
     normalize_host,
     normalize_url,
 )
@@ -90,14 +91,33 @@ def tunnel_url(target: str) -> str | None:
         return None
 
 
+def _error_status(value: Any) -> bool:
+    """Whether an HTTP status (int or digits) is a client or server error (4xx, 5xx).
+
+    >>> _error_status(404), _error_status("503"), _error_status(200), _error_status("-")
+    (True, True, False, False)
+    """
+    text = str(value)
+    return text.isdigit() and 400 <= int(text) <= 599
+
+
 def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     fields["network.protocol"] = "http"
     set_field(fields, "http.request.method", record.get("method"))
-    set_field(fields, "http.response.status_code", record.get("status_code"))
+    status = record.get("status_code")
+    set_field(fields, "http.response.status_code", status)
     set_field(fields, "user_agent.original", record.get("user_agent"))
+    if _error_status(status) and "zeek.resp_fuids" in fields:
+        # the body of an error response (a 404 page) is no file the client downloaded: its
+        # file ids are kept apart, so no files record joins them (ingest.projection_transfers)
+        fields["zeek.error_resp_fuids"] = fields.pop("zeek.resp_fuids")
     uri = record.get("uri")
-    if not isinstance(uri, str) or not uri:
-        uri = "/"
+    if not isinstance(uri, str) or is_unset(uri):
+        # Zeek saw no request line (a capture of the response only): no URL and no path are
+        # made up; a Host header still names the server, and a download is known by the
+        # server's address (ingest.projection_transfers)
+        _set_host_domain(fields, record.get("host"))
+        return
     is_tunnel = record.get("method") == "CONNECT" and "/" not in uri
     if is_tunnel:
         fields["url.original"] = uri
@@ -113,6 +133,17 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
         if domain is not None:
             fields["url.domain"] = domain
             fields["destination.domain"] = domain
+
+
+def _set_host_domain(fields: dict[str, Any], header: Any) -> None:
+    """``destination.domain`` of a ``Host`` header (``name[:port]``) that is a valid name."""
+    if not isinstance(header, str) or is_unset(header):
+        return
+    try:
+        name = urlsplit("//" + header).hostname
+    except ValueError:  # a port that is no number, a bracket left open
+        return
+    set_field(fields, "destination.domain", domain_or_none(name))
 
 
 def _basename(name: str) -> str:

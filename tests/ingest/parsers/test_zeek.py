@@ -87,7 +87,7 @@ CASES: list[tuple[str, str, float, dict[str, Any]]] = [
         "http_no_request_line",
         "zeek:http",
         1767607203.0,
-        {"url.full": "http://203.0.113.8:8080/", "url.path": "/", "http.response.status_code": 404},
+        {"destination.ip": "203.0.113.8", "destination.port": 8080, "http.response.status_code": 404},
     ),
     (
         "files_tx_rx",
@@ -313,7 +313,7 @@ def test_tsv_rows_parse_like_json_records() -> None:
     assert [event.kind for event in events] == ["zeek:conn"] * 2 + ["zeek:http"] * 3
     assert by_uid["CAbc3"].fields["url.full"] == "http://cdn.example.com/img/logo.png?v=1"
     assert by_uid["CAbc3"].fields["user_agent.original"] == "Mozilla/5.0\t(test)"
-    assert by_uid["CAbc4"].fields["url.full"] == "http://203.0.113.8:8080/"
+    assert "url.full" not in by_uid["CAbc4"].fields  # no request line: no URL is made up
     assert by_uid["CAbc5"].fields["url.full"] == "http://upload.example.net/a\\b"
     # "-" (unset) and "(empty)" both leave no normalised user agent
     assert "user_agent.original" not in by_uid["CAbc4"].fields
@@ -361,14 +361,14 @@ def test_kind_cache_stays_bounded_under_random_paths() -> None:
 
 
 @pytest.mark.parametrize("uri", [None, ""], ids=["unset", "empty"])
-def test_http_without_a_request_line_is_the_origin_url_of_its_host(uri: str | None) -> None:
-    """docs/fields.md: no ``uri`` gives the server's origin URL, path ``/``."""
+def test_http_without_a_request_line_names_its_host_but_no_url(uri: str | None) -> None:
+    """docs/fields.md: no ``uri`` gives no URL and no path (none is made up); the Host header names the server."""
     record = {key: value for key, value in RECORDS["http_host_uri"].items() if key != "uri"}
     if uri is not None:
         record["uri"] = uri
     fields = parse_one(record).fields
-    assert (fields["url.full"], fields["url.path"], fields["url.domain"]) == (
-        "http://cdn.example.com/", "/", "cdn.example.com")
+    assert not {"url.full", "url.path", "url.domain"} & fields.keys()
+    assert fields["destination.domain"] == "cdn.example.com"
 
 
 @pytest.mark.parametrize(
