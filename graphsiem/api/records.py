@@ -53,6 +53,8 @@ class Triage:
     assignee: str | None
     updated_at: float | None
     updated_by: str | None
+    version: int = 0
+    """Raised by one on every write of the triage (graphsiem.api.state_triage); 0 never triaged."""
 
 
 @dataclass(slots=True, frozen=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from graphsiem.api.services.keys import key_name_problem
 from graphsiem.api.state import Role, Status, Verdict
+from graphsiem.api.triage_text import control_character
 
 _CLUSTER_ID = "3f2a9c41d0b84e6f9a7c1e2d3b4a5f60"
 
@@ -71,6 +73,9 @@ class TriageOut(BaseModel):
     assignee: str | None = None
     updated_at: str | None = None
     updated_by: str | None = None
+    version: int = Field(0, description="Raised by one on every write of this triage (0: never triaged); "
+                         "the cluster's ETag. Send it as `If-Match` on PATCH to refuse (412) a change "
+                         "made on a triage someone else has changed since.")
 
 
 class ClusterSummary(BaseModel):
@@ -84,7 +89,10 @@ class ClusterSummary(BaseModel):
         "summary": "65 hosts first contacted cdn-img-delivery.example within 9 minutes",
         "pivot": {"type": "domain", "key": "cdn-img-delivery.example"},
         "is_active": True, "active": True, "previous_ids": [], "superseded_by": None,
-        "triage": {"status": "open", "verdict": None, "assignee": None},
+        "score_confidence": "normal", "features": {"host_count": 65.0, "burst_hosts": 65.0},
+        "detection_id": "9f1c2b3a4d5e6f70", "detected_at": "2026-11-20T09:12:03.120Z",
+        "updated_at": "2026-11-20T09:12:03.120Z",
+        "triage": {"status": "open", "verdict": None, "assignee": None, "version": 0},
     }]})
 
     id: str
@@ -106,13 +114,30 @@ class ClusterSummary(BaseModel):
         "their triage was carried over and their audit is part of this one's.")
     superseded_by: str | None = Field(
         None, description="The id a later detection continues this case under, if any.")
+    score_confidence: str | None = Field(
+        None, description="`normal`, or `low` when the run had too few candidates for the score to "
+        "mean much (the summary says so too); null for clusters stored before it existed.")
+    features: dict[str, float | None] = Field(
+        default_factory=dict, description="The scored feature values by name (their baselines and "
+        "contributions: `explanation.features` of the cluster's detail).")
+    detection_id: str | None = Field(
+        None, description="The detection that last produced (stored) this cluster.")
+    detected_at: str | None = Field(
+        None, description="When a detection first stored this cluster (server time, UTC); not event time.")
+    updated_at: str | None = Field(
+        None, description="The last time a detection changed it (score, hosts, members, event times, "
+        "confidence, dropped from or back in the queue) or its triage was written; `updated_since` filters on it.")
     triage: TriageOut
 
 
 class ClusterPage(BaseModel):
     items: list[ClusterSummary]
     next_cursor: str | None = Field(
-        None, description="Pass as `cursor` to get the next page; null on the last page.")
+        None, description="Pass as `cursor` to get the next page; null on the last page. It is bound "
+        "to the detection the page was read from: after a newer detection it is refused with 409 "
+        "`queue_changed` (restart from the first page).")
+    detection_id: str | None = Field(
+        None, description="The detection whose clusters make the queue this page was read from.")
 
 
 class GraphNode(BaseModel):
@@ -200,8 +225,31 @@ class TriagePatch(BaseModel):
 
     status: Status | None = None
     verdict: Verdict | None = None
-    assignee: str | None = Field(None, max_length=200)
-    note: str | None = Field(None, min_length=1, max_length=10_000)
+    assignee: str | None = Field(None, max_length=200, description=(
+        "Who works the case; no control, format (bidi override, zero-width) or line-separator character."))
+    note: str | None = Field(None, min_length=1, max_length=10_000, description=(
+        "Logged in the audit trail; newline and tab are the only control characters allowed."))
+
+    @field_validator("assignee")
+    @classmethod
+    def _assignee_shows_as_itself(cls, value: str | None) -> str | None:
+        # An assignee is shown in the queue, the audit and the CLI: U+202E or an
+        # escape sequence would make it read as someone (or something) else.
+        # Same rule as a key's name.
+        problem = key_name_problem(value) if value else None
+        if problem:
+            raise ValueError(f"assignee: {problem}")
+        return value
+
+    @field_validator("note")
+    @classmethod
+    def _note_is_text(cls, value: str | None) -> str | None:
+        # A note is free text (any script, line breaks), but NUL, ESC or CR could
+        # rewrite a terminal line or cut a log record short.
+        problem = control_character(value, allowed="\n\t") if value else None
+        if problem:
+            raise ValueError(f"note holds {problem}")
+        return value
 
 
 class AuditOut(BaseModel):

@@ -18,7 +18,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,15 @@ from graphsiem.api.state_lineage import (
     continue_case,
     live_id,
     stored_previous_ids,
+)
+from graphsiem.api.state_triage import (
+    CLUSTER_TIMES_COLUMNS,
+    CLUSTER_TIMES_JOIN,
+    TRIAGE_SCHEMA,
+    UPDATED_AT_SQL,
+    TriageVersionMismatch,
+    record_detection,
+    triage_version,
 )
 from graphsiem.api.state_verdicts import (
     VERDICT_SCHEMA,
@@ -138,6 +147,8 @@ class StateStore(CandidateRowsMixin):
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
         self._db.executescript(VERDICT_SCHEMA)  # what verdicts covered, backtests (graphsiem.api.state_verdicts)
+        # triage versions, idempotent PATCHes, detection times (graphsiem.api.state_triage)
+        self._db.executescript(TRIAGE_SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -253,6 +264,8 @@ class StateStore(CandidateRowsMixin):
                 r["id"]: json.loads(r["data"])
                 for r in db.execute("SELECT id, data FROM clusters WHERE is_active = 1")
             }
+            # detected_at / changed_at and the queue's detection, before the rows are rewritten
+            record_detection(db, detection_id, clusters, previous, now=now)
             candidates = [stored_cluster(i, d, was_active=True) for i, d in previous.items()]
             candidates += [
                 stored_cluster(r["id"], json.loads(r["data"]), was_active=False)
@@ -302,6 +315,7 @@ class StateStore(CandidateRowsMixin):
         status: Status | None = None,
         verdict: Verdict | None = None,
         since: float | None = None,
+        updated_since: float | None = None,
         after: tuple[float, int, str] | None = None,
         limit: int = 50,
         include_inactive: bool = False,
@@ -320,6 +334,10 @@ class StateStore(CandidateRowsMixin):
         not benign) and not continued under another id (``cluster_successors``).
         With a ``status`` or ``verdict`` filter the resolved ones are included
         too (``?status=closed`` finds a closed case whatever the detections did).
+
+        ``since`` keeps clusters last seen (event time) at or after it;
+        ``updated_since`` those a detection or a triage write changed at or
+        after it (``updated_at``, :mod:`graphsiem.api.state_triage`).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -340,6 +358,9 @@ class StateStore(CandidateRowsMixin):
         if since is not None:
             where.append("c.last_seen >= ?")
             params.append(since)
+        if updated_since is not None:
+            where.append(UPDATED_AT_SQL + " >= ?")
+            params.append(updated_since)
         if after is not None:
             score, host_count, cluster_id = after
             where.append("(c.score < ? OR (c.score = ? AND (c.host_count > ? "
@@ -353,8 +374,8 @@ class StateStore(CandidateRowsMixin):
 
     # -- triage -------------------------------------------------------------------
     def get_triage(self, cluster_id: str) -> Triage:
-        rows = self._query("SELECT * FROM triage WHERE cluster_id = ?", (cluster_id,))
-        return _triage(rows[0]) if rows else _default_triage(cluster_id)
+        with self._lock:
+            return _read_triage(self._db, cluster_id)
 
     def update_triage(
         self,
@@ -364,6 +385,7 @@ class StateStore(CandidateRowsMixin):
         changes: dict[str, str | None],
         note: str | None = None,
         pivot: tuple[str, str] | None = None,
+        expected_versions: Collection[int] | None = None,
     ) -> Triage:
         """Apply triage ``changes`` (status, verdict, assignee) and log each one.
 
@@ -372,11 +394,18 @@ class StateStore(CandidateRowsMixin):
         ones created by, or on the pivots of, the ids it continued
         (``previous_ids``), so that a continued case's verdict and the
         suppressions never disagree.  A ``note`` is logged as its own entry.
+
+        ``expected_versions`` (the client's ``If-Match``): when given and the
+        triage is at none of them, nothing is written and
+        :class:`~graphsiem.api.state_triage.TriageVersionMismatch` carries the
+        current triage.  Checked in the write's transaction, so two writers
+        that read the same version cannot both succeed.
         """
         now = time.time()
         with self._tx() as db:
-            rows = db.execute("SELECT * FROM triage WHERE cluster_id = ?", (cluster_id,)).fetchall()
-            current = _triage(rows[0]) if rows else _default_triage(cluster_id)
+            current = _read_triage(db, cluster_id)
+            if expected_versions is not None and current.version not in expected_versions:
+                raise TriageVersionMismatch(cluster_id, current)
             values = {
                 "status": current.status.value,
                 "verdict": current.verdict.value if current.verdict else None,
@@ -527,11 +556,13 @@ def _lift_case_suppressions(db: sqlite3.Connection, cluster_id: str,
     forget_orphan_members(db)
 
 
+# Fixed fragments only (graphsiem.api.state_triage's columns and joins); values are parameters.
 _CLUSTER_SELECT = (
-    "SELECT c.*, t.status AS t_status, t.verdict AS t_verdict, t.assignee AS t_assignee, "
-    "t.updated_at AS t_updated_at, t.updated_by AS t_updated_by, s.new_id AS superseded_by "
-    "FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id "
-    "LEFT JOIN cluster_successors s ON s.old_id = c.id"
+    "SELECT c.*, t.status AS t_status, t.verdict AS t_verdict, t.assignee AS t_assignee, "  # noqa: S608
+    "t.updated_at AS t_updated_at, t.updated_by AS t_updated_by, s.new_id AS superseded_by"
+    + CLUSTER_TIMES_COLUMNS  # detected_at, updated_at, triage version (graphsiem.api.state_triage)
+    + " FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id "
+    "LEFT JOIN cluster_successors s ON s.old_id = c.id" + CLUSTER_TIMES_JOIN
 )
 # Fixed fragments of the queue's WHERE clause (no values in them).
 _TRIAGED = "(t.status != 'open' OR t.verdict IS NOT NULL OR t.assignee IS NOT NULL)"
@@ -544,15 +575,21 @@ def _key(row: sqlite3.Row) -> ApiKey:
                   created_at=row["created_at"], revoked_at=row["revoked_at"])
 
 
-def _default_triage(cluster_id: str) -> Triage:
-    return Triage(cluster_id, Status.OPEN, None, None, None, None)
+def _read_triage(db: sqlite3.Connection, cluster_id: str) -> Triage:
+    """The triage of ``cluster_id`` with its version (defaults when never triaged)."""
+    rows = db.execute("SELECT * FROM triage WHERE cluster_id = ?", (cluster_id,)).fetchall()
+    version = triage_version(db, cluster_id)
+    if not rows:
+        return Triage(cluster_id, Status.OPEN, None, None, None, None, version)
+    return _triage(rows[0], version)
 
 
-def _triage(row: sqlite3.Row) -> Triage:
+def _triage(row: sqlite3.Row, version: int = 0) -> Triage:
     return Triage(
         cluster_id=row["cluster_id"], status=Status(row["status"]),
         verdict=Verdict(row["verdict"]) if row["verdict"] else None,
         assignee=row["assignee"], updated_at=row["updated_at"], updated_by=row["updated_by"],
+        version=version,
     )
 
 
@@ -561,7 +598,7 @@ def _cluster(row: sqlite3.Row) -> ClusterRow:
         cluster_id=row["id"], status=Status(row["t_status"] or "open"),
         verdict=Verdict(row["t_verdict"]) if row["t_verdict"] else None,
         assignee=row["t_assignee"], updated_at=row["t_updated_at"],
-        updated_by=row["t_updated_by"],
+        updated_by=row["t_updated_by"], version=int(row["t_version"]),
     )
     return ClusterRow(
         id=row["id"], score=row["score"], host_count=row["host_count"],
@@ -569,5 +606,8 @@ def _cluster(row: sqlite3.Row) -> ClusterRow:
         pivot_key=row["pivot_key"], first_seen=row["first_seen"], last_seen=row["last_seen"],
         detection_id=row["detection_id"], is_active=bool(row["is_active"]),
         # The id that continues this case, if any: read with the row, kept with its data.
-        data={**json.loads(row["data"]), "superseded_by": row["superseded_by"]}, triage=triage,
+        # So are when it was first detected and last changed (detection or triage; epoch seconds).
+        data={**json.loads(row["data"]), "superseded_by": row["superseded_by"],
+              "detected_at_ts": row["x_detected_at"], "updated_at_ts": row["x_updated_at"] or None},
+        triage=triage,
     )

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import time
+from collections.abc import Collection
 from typing import Any
 
 import orjson
 
 from graphsiem.api.context import AppContext
-from graphsiem.api.errors import NotFound, Unprocessable
+from graphsiem.api.errors import ApiError, NotFound, Unprocessable
 from graphsiem.api.schemas import (
     AuditOut,
     CaseBundle,
@@ -30,32 +32,59 @@ from graphsiem.api.schemas import (
 )
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
+from graphsiem.api.state_triage import TriageVersionMismatch, exclusive, queue_detection
 from graphsiem.model import epoch_to_iso
 
 
-def encode_cursor(score: float, host_count: int, cluster_id: str) -> str:
-    """An opaque keyset cursor: the last row's sort key (score, host count, id)."""
+class QueueChanged(ApiError):
+    """409: a cursor made on an earlier detection's queue (its scores and order have moved since)."""
+
+    status_code = 409
+    code = "queue_changed"
+
+
+class PreconditionFailed(ApiError):
+    """412: ``If-Match`` named a triage version the cluster is no longer at."""
+
+    status_code = 412
+    code = "precondition_failed"
+
+
+def encode_cursor(score: float, host_count: int, cluster_id: str, detection_id: str) -> str:
+    """An opaque keyset cursor: the last row's sort key (score, host count, id) and the queue's detection."""
     return base64.urlsafe_b64encode(
-        orjson.dumps([score, host_count, cluster_id])).decode("ascii").rstrip("=")
+        orjson.dumps([score, host_count, cluster_id, detection_id])).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[float, int, str]:
-    """Inverse of :func:`encode_cursor`; 422 naming ``cursor`` when it is not one."""
+def decode_cursor(cursor: str) -> tuple[tuple[float, int, str], str | None]:
+    """Inverse of :func:`encode_cursor`: the sort key and the detection (``None`` in a cursor
+    made before cursors named it); 422 naming ``cursor`` when it is not one."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        score, host_count, cluster_id = orjson.loads(
-            base64.urlsafe_b64decode(padded.encode("ascii")))
-        if (not isinstance(cluster_id, str) or isinstance(score, bool)
-                or not isinstance(host_count, int) or isinstance(host_count, bool)):
+        parts = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        if not isinstance(parts, list) or len(parts) not in (3, 4):
             raise TypeError
-        return float(score), host_count, cluster_id
+        score, host_count, cluster_id = parts[:3]
+        detection_id = parts[3] if len(parts) == 4 else None
+        if (not isinstance(cluster_id, str) or isinstance(score, bool)
+                or not isinstance(score, (int, float))
+                or not isinstance(host_count, int) or isinstance(host_count, bool)
+                or not (detection_id is None or isinstance(detection_id, str))):
+            raise TypeError
+        return (float(score), host_count, cluster_id), detection_id
     except (ValueError, TypeError, binascii.Error, UnicodeEncodeError, orjson.JSONDecodeError):
         raise Unprocessable("not a cursor returned by this API", field="cursor") from None
 
 
 def _triage_out(triage: Triage) -> TriageOut:
     return TriageOut(status=triage.status, verdict=triage.verdict, assignee=triage.assignee,
-                     updated_at=epoch_to_iso(triage.updated_at), updated_by=triage.updated_by)
+                     updated_at=epoch_to_iso(triage.updated_at), updated_by=triage.updated_by,
+                     version=triage.version)
+
+
+def triage_etag(version: int) -> str:
+    """The ETag of a cluster: its triage version, quoted (``"3"``); see :func:`parse_if_match`."""
+    return f'"{int(version)}"'
 
 
 def _summary_fields(row: ClusterRow) -> dict[str, Any]:
@@ -71,6 +100,9 @@ def _summary_fields(row: ClusterRow) -> dict[str, Any]:
         "is_active": row.is_active, "active": row.is_active,
         "previous_ids": [str(i) for i in data.get("previous_ids") or []],
         "superseded_by": data.get("superseded_by"), "triage": _triage_out(row.triage),
+        "score_confidence": data.get("score_confidence"), "features": data.get("features") or {},
+        "detection_id": row.detection_id, "detected_at": epoch_to_iso(data.get("detected_at_ts")),
+        "updated_at": epoch_to_iso(data.get("updated_at_ts")),
     }
 
 
@@ -85,44 +117,63 @@ def _entity_keys(data: dict[str, Any]) -> list[dict[str, str]]:
 _PAGE_CACHE_SIZE = 256
 
 
-def list_clusters_json(ctx: AppContext, **query: Any) -> bytes:
-    """:func:`list_clusters` rendered as JSON, cached until the state next changes.
+def list_clusters_json(ctx: AppContext, **query: Any) -> tuple[bytes, str]:
+    """:func:`list_clusters` rendered as JSON and its ETag, cached until the state next changes.
 
     The queue is the most polled resource (web page, SOAR pollers) and changes
     only when a detection or a triage writes the state database, so pages are
-    kept per query and thrown away as a whole on any write.
+    kept per query and thrown away as a whole on any write.  The ETag is a hash
+    of the page itself: equal pages have equal tags across writes that did not
+    touch them and across restarts (the change token alone restarts with the process).
     """
-    cache: dict[tuple[Any, ...], bytes] = ctx.caches.setdefault("clusters", {})
+    cache: dict[tuple[Any, ...], tuple[bytes, str]] = ctx.caches.setdefault("clusters", {})
     version = ctx.state.change_token()
     key = (version, *sorted(query.items()))
-    body = cache.get(key)
-    if body is None:
+    cached = cache.get(key)
+    if cached is None:
         body = list_clusters(ctx, **query).model_dump_json().encode("utf-8")
+        cached = (body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
         if len(cache) >= _PAGE_CACHE_SIZE or any(k[0] != version for k in cache):
             cache.clear()
-        cache[key] = body
-    return body
+        cache[key] = cached
+    return cached
 
 
 def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | None,
                   verdict: Verdict | None, since: float | None, cursor: str | None,
-                  limit: int, include_inactive: bool = False) -> ClusterPage:
+                  limit: int, include_inactive: bool = False,
+                  updated_since: float | None = None) -> ClusterPage:
     """One page of the queue and the cursor of the next page.
 
     Highest score first, ties rarest first (fewer hosts), then by id; which
     clusters: :meth:`graphsiem.api.state.StateStore.list_clusters`.
+
+    A cursor carries the detection whose queue it was made on: scores move with
+    every detection, so walking on from an older queue's sort key would skip
+    the clusters that rose past it.  A cursor of another detection is refused
+    (409 ``queue_changed``: restart from the first page); the earlier queue is
+    not kept to serve the rest from.
     """
-    after = decode_cursor(cursor) if cursor else None
-    rows = ctx.state.list_clusters(min_score=min_score, status=status, verdict=verdict,
-                                   since=since, after=after, limit=limit + 1,
-                                   include_inactive=include_inactive)
+    after, made_on = decode_cursor(cursor) if cursor else (None, None)
+    # One lock around the two reads: the page and the detection it names agree.
+    with exclusive(ctx.state):
+        detection_id = queue_detection(ctx.state)
+        if cursor and made_on != detection_id:
+            raise QueueChanged(
+                "queue_changed: restart from the first page (a newer detection replaced the queue "
+                "this cursor was made on)", field="cursor",
+                details=[{"field": "cursor", "reason": "queue_changed", "cursor_detection_id": made_on,
+                          "detection_id": detection_id}])
+        rows = ctx.state.list_clusters(min_score=min_score, status=status, verdict=verdict,
+                                       since=since, updated_since=updated_since, after=after,
+                                       limit=limit + 1, include_inactive=include_inactive)
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
-    next_cursor = (encode_cursor(last.score, last.host_count, last.id)
+    next_cursor = (encode_cursor(last.score, last.host_count, last.id, detection_id)
                    if has_more and last is not None else None)
     return ClusterPage(items=[ClusterSummary(**_summary_fields(r)) for r in rows],
-                       next_cursor=next_cursor)
+                       next_cursor=next_cursor, detection_id=detection_id or None)
 
 
 def get_row(ctx: AppContext, cluster_id: str) -> ClusterRow:
@@ -188,7 +239,7 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
 
 
 def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
-                 actor: str) -> ClusterSummary:
+                 actor: str, expected_versions: Collection[int] | None = None) -> ClusterSummary:
     """Apply a triage change; benign suppresses the pivot, any other verdict lifts it.
 
     Any other verdict lifts the suppressions of the whole case too, those the
@@ -197,6 +248,10 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
     A cluster a later detection continues under another id (``superseded_by``)
     is triaged there, where the queue shows the case: a page opened before the
     pivot changed does not write a decision nobody sees.
+
+    ``expected_versions`` (from ``If-Match``): the change is made only when the
+    triage written (the live case's) is at one of them, else 412 with the
+    current triage in the error's details and its ETag.
     """
     row = current_row(ctx, get_row(ctx, cluster_id))
     cluster_id = row.id
@@ -214,8 +269,17 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
     if "assignee" in sent:
         changes["assignee"] = patch.assignee or None
     pivot = (row.pivot_type, row.pivot_key) if row.pivot_type else None
-    ctx.state.update_triage(cluster_id, actor=actor, changes=changes, note=patch.note,
-                            pivot=pivot)
+    try:
+        ctx.state.update_triage(cluster_id, actor=actor, changes=changes, note=patch.note,
+                                pivot=pivot, expected_versions=expected_versions)
+    except TriageVersionMismatch as exc:
+        current = _triage_out(exc.current)
+        raise PreconditionFailed(
+            f"If-Match does not match: the triage of {cluster_id[:80]!r} is at version "
+            f"{current.version}; read it again and re-apply the change",
+            field="If-Match", headers={"ETag": triage_etag(current.version)},
+            details=[{"field": "If-Match", "reason": "stale", "cluster_id": cluster_id,
+                      "triage": current.model_dump(mode="json")}]) from None
     return ClusterSummary(**_summary_fields(get_row(ctx, cluster_id)))
 
 
