@@ -36,6 +36,7 @@ from ingest.parsers.base import (
     plausible_window,
 )
 from ingest.parsers.syslog_header import TIME_SOURCE
+from ingest.parsers.syslog_time import ASSUMED_YEARS
 from ingest.pipeline_checks import MAX_RAW_CHARS, check_events, is_plain, raw_of, reason_of
 from ingest.pipeline_counts import count_committed
 from ingest.pipeline_stop import Stopped, StopRequest
@@ -125,6 +126,8 @@ class Session:
             default_timezone=default_timezone, reference_year=reference_year, received_at=received_at,
             host_clocks=self.host_clocks,
         )
+        # year-less dates put in a year by rule are counted into the report (ingest.parsers.syslog_time)
+        self._context.extras[ASSUMED_YEARS] = self.report.assumed_years
         self.receipt = receipt
         """When a live channel received the records (``None``: a file, trusted): journaled with each
         event as :data:`ingest.receipt.RECEIVED_AT`, so the projection bounds its sightings."""

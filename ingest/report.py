@@ -50,6 +50,9 @@ class IngestReport:
     graph_pending: int = 0
     """Journaled events the graph store did not take by the end of the call (it failed or did not
     answer): the graph is this far behind the journal until a later call projects them."""
+    assumed_years: dict[int, int] = field(default_factory=dict)
+    """Year -> records whose date has no year (RFC 3164 syslog, CEF) and were put in it by
+    :data:`ASSUMED_YEAR_RULE`, without ``--year`` (counted by :mod:`ingest.parsers.syslog_time`)."""
 
     def file(self, path: str) -> FileReport:
         report = self.files.get(path)
@@ -82,7 +85,19 @@ class IngestReport:
             "formats": {name: asdict(counts) for name, counts in sorted(self.formats.items())},
             "projected": dict(self.projected),
             "graph_pending": self.graph_pending,
+            "assumed_year": self._assumed_year(),
             "seconds": round(self.seconds, 3),
+        }
+
+    def _assumed_year(self) -> dict[str, Any] | None:
+        """``--json``'s account of year-less dates put in a year by rule; ``None`` when there were none."""
+        if not self.assumed_years:
+            return None
+        return {
+            "records": sum(self.assumed_years.values()),
+            "years": {str(year): count for year, count in sorted(self.assumed_years.items())},
+            "rule": ASSUMED_YEAR_RULE,
+            "change_with": "--year YYYY",
         }
 
     def render(self) -> str:
@@ -105,8 +120,29 @@ class IngestReport:
                 f"graph behind the journal: {self.graph_pending} events journaled but not projected (the graph "
                 "store did not take them); any later ingest projects them (the same input journals nothing twice)"
             )
+        if self.assumed_years:
+            lines.append(_assumed_year_line(self.assumed_years))
         lines.append(f"took {self.seconds:.2f} s")
         return "\n".join(lines)
+
+
+ASSUMED_YEAR_RULE = (
+    "a date written without a year is put in the year that makes it the most recent such date "
+    "not more than a day ahead of now"
+)
+"""The year rule of :mod:`ingest.parsers.syslog_time` without ``--year``, as the report states it."""
+
+
+def _assumed_year_line(assumed_years: dict[int, int]) -> str:
+    """The table's line on year-less dates: how many, which years, the rule, and how to give the year.
+
+    >>> _assumed_year_line({2025: 3, 2026: 1997}).split(" (a date")[0]
+    'year assumed: 2000 records dated without a year were put in 2025 (3), 2026 (1997)'
+    """
+    years = ", ".join(f"{year} ({count})" if len(assumed_years) > 1 else str(year)
+                      for year, count in sorted(assumed_years.items()))
+    return (f"year assumed: {sum(assumed_years.values())} records dated without a year were put in {years} "
+            f"({ASSUMED_YEAR_RULE}); give the year with --year YYYY (e.g. the year of an archived file)")
 
 
 GRAPH_WRITES = ("entities", "relations", "sightings")

@@ -41,6 +41,10 @@ ROLLOVER_MONTHS = 6
 
 _YEARS_BACK = 10  # from next year back past the previous leap year (at most 8 years apart)
 _STATE_KEY = "syslog.file_year"
+ASSUMED_YEARS = "syslog.assumed_years"
+"""``ParseContext.extras`` key of a ``{year: records}`` dict (the pipeline's
+:attr:`ingest.report.IngestReport.assumed_years`) that counts the dates put in a
+year by the rule without ``--year``: the report says so, and how to give the year."""
 
 
 class _FileYear:
@@ -159,6 +163,9 @@ def yearless_time(
             raise ParseError(f"invalid {what}: month {month} day {day}") from None
         ts = moment.astimezone(UTC).timestamp()
         if ts <= latest:
+            assumed = context.extras.get(ASSUMED_YEARS)
+            if assumed is not None:  # the ingest report says which years were assumed, how often
+                assumed[year] = assumed.get(year, 0) + 1
             return ts
     raise ParseError(f"invalid {what}: month {month} day {day}")
 
