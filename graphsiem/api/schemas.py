@@ -89,7 +89,7 @@ class ClusterSummary(BaseModel):
         "summary": "65 hosts first contacted cdn-img-delivery.example within 9 minutes",
         "pivot": {"type": "domain", "key": "cdn-img-delivery.example"},
         "is_active": True, "active": True, "previous_ids": [], "superseded_by": None,
-        "score_confidence": "normal", "features": {"host_count": 65.0, "burst_hosts": 65.0},
+        "score_confidence": "normal",
         "detection_id": "9f1c2b3a4d5e6f70", "detected_at": "2026-11-20T09:12:03.120Z",
         "updated_at": "2026-11-20T09:12:03.120Z",
         "triage": {"status": "open", "verdict": None, "assignee": None, "version": 0},
@@ -117,9 +117,6 @@ class ClusterSummary(BaseModel):
     score_confidence: str | None = Field(
         None, description="`normal`, or `low` when the run had too few candidates for the score to "
         "mean much (the summary says so too); null for clusters stored before it existed.")
-    features: dict[str, float | None] = Field(
-        default_factory=dict, description="The scored feature values by name (their baselines and "
-        "contributions: `explanation.features` of the cluster's detail).")
     detection_id: str | None = Field(
         None, description="The detection that last produced (stored) this cluster.")
     detected_at: str | None = Field(
@@ -199,6 +196,12 @@ class ExplanationOut(BaseModel):
 
 
 class ClusterDetail(ClusterSummary):
+    """One cluster whole: the summary's fields plus the rest of the PRODUCT.md contract
+    (``explanation``, ``evidence``), the scored ``features``, members and subgraph."""
+
+    features: dict[str, float | None] = Field(
+        default_factory=dict, description="The scored feature values by name (their baselines and "
+        "contributions: `explanation.features`).")
     explanation: ExplanationOut = Field(default_factory=ExplanationOut)
     members: list[dict[str, Any]] = Field(default_factory=list)
     subgraph: GraphOut

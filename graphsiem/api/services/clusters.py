@@ -100,7 +100,7 @@ def _summary_fields(row: ClusterRow) -> dict[str, Any]:
         "is_active": row.is_active, "active": row.is_active,
         "previous_ids": [str(i) for i in data.get("previous_ids") or []],
         "superseded_by": data.get("superseded_by"), "triage": _triage_out(row.triage),
-        "score_confidence": data.get("score_confidence"), "features": data.get("features") or {},
+        "score_confidence": data.get("score_confidence"),
         "detection_id": row.detection_id, "detected_at": epoch_to_iso(data.get("detected_at_ts")),
         "updated_at": epoch_to_iso(data.get("updated_at_ts")),
     }
@@ -231,6 +231,8 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
     row = get_row(ctx, cluster_id)
     return ClusterDetail(
         **_summary_fields(row),
+        # Not in the queue's items: 40 % of a page for values the detail explains anyway.
+        features=row.data.get("features") or {},
         explanation=row.data.get("explanation") or {},
         members=row.data.get("members") or [],
         subgraph=subgraph(ctx, row),
