@@ -233,9 +233,13 @@ class HostClocks:
             if len(self._skewed) < PENDING_LIMIT:
                 self._skewed.append((event, key, wall, utc_text))
             return
+        offset = runs[0].offset if len(runs) == 1 else _nearest(runs, wall)
+        written_utc = wall - offset
+        if -UTC_TIME_BOUND_S <= written_utc - event.ts <= UTC_TIME_BOUND_S:
+            return  # the host writes local time (its learnt offset): UtcTime agrees with it
         earliest, latest = plausible_window()
-        if earliest <= wall - _nearest(runs, wall) <= latest:
-            _date_by_record(event, field, wall, _nearest(runs, wall), utc_text)
+        if earliest <= written_utc <= latest:
+            _date_by_record(event, field, wall, offset, utc_text)
 
     # -- dating -----------------------------------------------------------
     def date(self, event: Event, field: str, written: object) -> None:
