@@ -93,13 +93,28 @@ class Settings(BaseSettings):
 
     bootstrap_admin_key: SecretStr | None = None
 
-    # Webhook: fires when a new or grown cluster reaches webhook_min_score.
+    # Webhook: fires when a new or grown cluster reaches webhook_min_score.  Alerts wait in an
+    # outbox in state.sqlite until the receiver answers 2xx (at least once, oldest first, one
+    # request in flight; graphsiem.webhook).  A failed try waits webhook_backoff_s * 2**(n-1)
+    # (a timeout: at least webhook_timeout_s * 2**(n-1)), capped at webhook_backoff_max_s; the
+    # alerts behind it wait too.  An alert is dead (kept, counted, not resent) when refused
+    # with a final status (not 2xx, 408, 429 or 5xx), or failed webhook_max_attempts times, or
+    # failed when older than webhook_max_age_s.  With the defaults a receiver may be away
+    # about a day (the age limit comes first, at the 37th try).
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_min_score: float = Field(80.0, ge=0.0, le=100.0)
-    webhook_max_attempts: int = Field(5, ge=1, le=20)
+    webhook_max_attempts: int = Field(40, ge=1, le=1000)
     webhook_backoff_s: float = Field(0.5, ge=0.0)
+    webhook_backoff_max_s: float = Field(3600.0, ge=0.0)
+    webhook_max_age_s: float = Field(86400.0, gt=0.0)
+    # One try's limit (connect, send, each read): a receiver slower than this is retried after
+    # a back-off while it may still be working on the first copy, so set it above the
+    # receiver's slowest answer.
     webhook_timeout_s: float = Field(5.0, gt=0.0)
+    # The outbox's bound (pending plus dead alerts).  A full outbox deletes its oldest dead
+    # alerts first, then its oldest pending ones (counted: outcome="evicted").
+    webhook_outbox_max_rows: int = Field(10_000, ge=1)
 
     # Syslog listener (None: off).  Bound to syslog_host, loopback by default.
     syslog_host: str = "127.0.0.1"

@@ -8,9 +8,13 @@ one it did not have, or its score rose past the threshold) and whose score is at
 Signature: ``X-GraphSIEM-Signature: sha256=<hex>`` is the HMAC-SHA256, keyed by
 the shared secret, of ``"<X-GraphSIEM-Timestamp>." + body``; a receiver
 recomputes it (and may reject old timestamps to stop replays), see
-:func:`sign`.  Failed deliveries (connection errors, 429 and 5xx) are retried
-with exponential back-off ``backoff_s * 2**attempt``; 4xx other than 429 is
-final, since repeating the same body cannot succeed.
+:func:`sign`.
+
+Delivery is at least once: each alert is written to the outbox
+(:mod:`graphsiem.webhook_outbox`, in ``state.sqlite``) in the transaction that
+stores the detection's clusters, and stays there until the receiver answers
+2xx; retries keep its ``X-GraphSIEM-Delivery`` id, so a receiver dedupes on it.
+See :class:`WebhookNotifier` for the order, back-off and when an alert is dead.
 """
 
 from __future__ import annotations
@@ -18,11 +22,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import queue
 import secrets
+import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -30,6 +33,14 @@ import orjson
 
 from graphsiem.api.cluster_lineage import member_keys
 from graphsiem.model import epoch_to_iso
+from graphsiem.webhook_outbox import (
+    PENDING,
+    MemoryDatabase,
+    NewAlert,
+    Outbox,
+    OutboxRow,
+    backoff_delay,
+)
 
 log = logging.getLogger("graphsiem.webhook")
 
@@ -87,15 +98,24 @@ def _has_new_members(cluster: dict[str, Any], previous: dict[str, Any]) -> bool:
     return bool(now and before and now - before)
 
 
-@dataclass(slots=True)
-class Delivery:
-    id: str
-    event: str
-    body: bytes
+# Retried: the receiver may answer differently later (timeouts, overload, outage).
+# Any other status outside 2xx is final: repeating the same body cannot succeed.
+RETRYABLE_STATUSES = frozenset({408, 429})
 
 
 class WebhookNotifier:
-    """Queues deliveries and sends them from one background thread.
+    """Writes alerts to the outbox and delivers them from one background thread.
+
+    At-least-once: an alert is deleted from the outbox only when the receiver
+    answered 2xx; until then it is retried with the same delivery id, oldest
+    first, one request in flight (a receiver sees alerts in the order they were
+    decided).  A failed try (connection error, timeout, 408, 429, 5xx) waits
+    ``backoff_s * 2**(attempts-1)`` seconds, capped at ``backoff_max_s``, before
+    the next, and the alerts behind it wait too; a timeout waits at least
+    ``timeout_s * 2**(attempts-1)`` (capped), since the receiver may still be
+    working on the last copy.  An alert refused with another status, or failed
+    ``max_attempts`` times, or failed when older than ``max_age_s``, is marked
+    dead: kept in the outbox with its last error, counted, logged, never resent.
 
     Parameters
     ----------
@@ -104,102 +124,187 @@ class WebhookNotifier:
     min_score : float
         Risk threshold (0-100).
     max_attempts, backoff_s, timeout_s
-        Retry policy: up to ``max_attempts`` tries, sleeping
-        ``backoff_s * 2**n`` between them; per-request timeout.
+        Retry policy: tries per alert, first back-off, per-request timeout.
+    backoff_max_s, max_age_s : float
+        The back-off cap, and the age after which a failed alert is given up.
+    outbox : Outbox, optional
+        Where alerts wait; the service passes one over its ``state.sqlite``
+        (durable).  Without it, a private in-memory one (lost at exit).
     on_result : callable, optional
-        ``on_result(outcome)`` with ``"delivered"``, ``"retried"`` or ``"failed"``
-        (metrics hook).
+        ``on_result(outcome)`` with ``"delivered"``, ``"retried"`` (a try failed,
+        another is scheduled), ``"failed"`` (marked dead) or ``"evicted"`` (a
+        pending alert deleted to keep the outbox bound); the metrics hook.
     """
 
     def __init__(self, *, url: str, secret: str, min_score: float = 80.0,
                  max_attempts: int = 5, backoff_s: float = 0.5, timeout_s: float = 5.0,
-                 on_result: Any = None) -> None:
+                 backoff_max_s: float = 3600.0, max_age_s: float = 86400.0,
+                 outbox: Outbox | None = None, on_result: Any = None) -> None:
         self.url = url
         self._secret = secret
         self.min_score = min_score
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
+        self.backoff_max_s = backoff_max_s
+        self.max_age_s = max_age_s
         self.timeout_s = timeout_s
+        self.outbox = outbox if outbox is not None else Outbox(MemoryDatabase())
         self._on_result = on_result or (lambda outcome: None)
-        self._queue: queue.Queue[Delivery | None] = queue.Queue()
+        self._wake = threading.Event()
         self._stop = threading.Event()
+        # What the previous process left (undelivered at its stop or crash) is due now.
+        self.outbox.due_now(time.time())
         self._thread = threading.Thread(target=self._work, name="webhook", daemon=True)
         self._thread.start()
 
-    def notify_clusters(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
-                        detection_id: str) -> int:
-        """Queue a delivery for each new or grown cluster over the threshold."""
-        queued = 0
+    # -- deciding and writing alerts -----------------------------------------
+    def alerts(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
+               detection_id: str) -> list[NewAlert]:
+        """The alerts for the new or grown clusters over the threshold among ``pairs``."""
+        alerts: list[NewAlert] = []
         for cluster, previous in pairs:
             event = classify(cluster, previous, self.min_score)
             if event is None:
                 continue
             public = {k: v for k, v in cluster.items() if not k.endswith("_ts")}
             payload = {
+                # when the alert was decided; each try's time is in X-GraphSIEM-Timestamp
                 "event": event, "detection_id": detection_id, "sent_at": epoch_to_iso(time.time()),
                 "cluster": public,
                 "previous": None if previous is None else {
                     "score": previous.get("score"), "host_count": len(previous.get("hosts", [])),
                     "entity_count": len(previous.get("entities", []))},
             }
-            self._queue.put(Delivery(secrets.token_hex(8), event, orjson.dumps(payload)))
-            queued += 1
-        return queued
+            alerts.append(NewAlert(secrets.token_hex(8), event, str(cluster.get("id", "")),
+                                   detection_id, orjson.dumps(payload)))
+        return alerts
 
+    def stage(self, conn: sqlite3.Connection,
+              pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
+              detection_id: str) -> int:
+        """Write the alerts of ``pairs`` through ``conn``, inside the caller's transaction.
+
+        The detection calls it in the transaction that stores its clusters, so
+        an alert exists exactly when its cluster is stored.  Call :meth:`wake`
+        after the commit.  Returns the number of alerts written.
+        """
+        alerts = self.alerts(pairs, detection_id=detection_id)
+        self._count_evicted(self.outbox.stage(conn, alerts, now=time.time()))
+        return len(alerts)
+
+    def notify_clusters(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
+                        detection_id: str) -> int:
+        """Write an alert for each new or grown cluster over the threshold, and send."""
+        alerts = self.alerts(pairs, detection_id=detection_id)
+        self._count_evicted(self.outbox.add(alerts, now=time.time()))
+        self.wake()
+        return len(alerts)
+
+    def _count_evicted(self, evicted: int) -> None:
+        if evicted:
+            log.error("webhook outbox full (%d rows): %d undelivered alert(s) evicted, oldest "
+                      "first", self.outbox.max_rows, evicted)
+            for _ in range(evicted):
+                self._on_result("evicted")
+
+    def wake(self) -> None:
+        """Have the sender look at the outbox now (new alerts were committed)."""
+        self._wake.set()
+
+    # -- sending ----------------------------------------------------------
     def _work(self) -> None:
         with httpx.Client(timeout=self.timeout_s, follow_redirects=False) as client:
-            while True:
-                delivery = self._queue.get()
+            while not self._stop.is_set():
                 try:
-                    if delivery is None:
+                    self._step(client)
+                except Exception:  # noqa: BLE001 - the sender outlives a bad moment
+                    if self._stop.is_set():  # e.g. the state database closed at shutdown
                         return
-                    self._deliver(client, delivery)
-                finally:
-                    self._queue.task_done()
+                    # The rows are safe in the outbox: log, pause, carry on.
+                    log.exception("webhook sender: unexpected error, retrying in 1s")
+                    self._stop.wait(1.0)
 
-    def _deliver(self, client: httpx.Client, delivery: Delivery) -> bool:
-        for attempt in range(self.max_attempts):
-            if attempt:
-                self._on_result("retried")
-                # Interruptible sleep so close() does not wait out a long back-off.
-                if self._stop.wait(self.backoff_s * 2 ** (attempt - 1)):
-                    break
-            timestamp = str(int(time.time()))
-            headers = {
-                "Content-Type": "application/json",
-                SIGNATURE_HEADER: sign(self._secret, timestamp, delivery.body),
-                TIMESTAMP_HEADER: timestamp,
-                EVENT_HEADER: delivery.event,
-                DELIVERY_HEADER: delivery.id,
-                "User-Agent": "graphsiem-webhook/1",
-            }
-            try:
-                response = client.post(self.url, content=delivery.body, headers=headers)
-            except httpx.HTTPError as exc:
-                log.warning("webhook %s attempt %d: %s", delivery.id, attempt + 1,
-                            type(exc).__name__)
-                continue
-            if response.status_code < 300:
-                self._on_result("delivered")
-                return True
-            if response.status_code != 429 and response.status_code < 500:
-                log.warning("webhook %s refused with %d", delivery.id, response.status_code)
-                break
-            log.warning("webhook %s attempt %d: HTTP %d", delivery.id, attempt + 1,
-                        response.status_code)
-        self._on_result("failed")
-        return False
+    def _step(self, client: httpx.Client) -> None:
+        """Send the oldest pending alert when it is due, else wait for it or for news."""
+        self._wake.clear()
+        row = self.outbox.head()
+        if row is None:
+            self._wake.wait()
+            return
+        delay = row.next_attempt_at - time.time()
+        if delay > 0:
+            # Strict order: nothing behind the head goes first.
+            self._wake.wait(delay)
+            return
+        self._attempt(client, row)
+
+    def _attempt(self, client: httpx.Client, row: OutboxRow) -> None:
+        now = time.time()
+        attempts = row.attempts + 1
+        # Until the try reports, it counts as one that timed out (a crash leaves it so).
+        self.outbox.start_attempt(row.seq, now=now, retry_at=now + self._delay(attempts, True))
+        error, final, timed_out = self._post(client, row)
+        if error is None:
+            self.outbox.delivered(row.seq)
+            self._on_result("delivered")
+            return
+        now = time.time()
+        if not final and attempts >= self.max_attempts:
+            error, final = f"{error}; gave up after {attempts} attempts", True
+        elif not final and now - row.created_at >= self.max_age_s:
+            error, final = f"{error}; gave up at age {now - row.created_at:.0f}s", True
+        if final:
+            self.outbox.kill(row.seq, error=error, now=now)
+            log.error("webhook %s (%s, cluster %s) is dead after %d attempt(s): %s",
+                      row.delivery_id, row.event, row.cluster_id, attempts, error)
+            self._on_result("failed")
+            return
+        retry_at = now + self._delay(attempts, timed_out)
+        self.outbox.failed(row.seq, error=error, retry_at=retry_at)
+        log.warning("webhook %s attempt %d: %s (next in %.1fs)", row.delivery_id, attempts,
+                    error, retry_at - now)
+        self._on_result("retried")
+
+    def _delay(self, attempts: int, timed_out: bool) -> float:
+        base = max(self.backoff_s, self.timeout_s) if timed_out else self.backoff_s
+        return backoff_delay(attempts, base, self.backoff_max_s)
+
+    def _post(self, client: httpx.Client, row: OutboxRow) -> tuple[str | None, bool, bool]:
+        """``(error, final, timed_out)`` of one try; ``error`` is ``None`` when delivered."""
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(self._secret, timestamp, row.body),
+            TIMESTAMP_HEADER: timestamp,
+            EVENT_HEADER: row.event,
+            DELIVERY_HEADER: row.delivery_id,
+            "User-Agent": "graphsiem-webhook/1",
+        }
+        try:
+            response = client.post(self.url, content=row.body, headers=headers)
+        except httpx.TimeoutException as exc:
+            return f"{type(exc).__name__} after {self.timeout_s:g}s", False, True
+        except httpx.HTTPError as exc:
+            return type(exc).__name__, False, False
+        status = response.status_code
+        if 200 <= status < 300:
+            return None, False, False
+        retryable = status >= 500 or status in RETRYABLE_STATUSES
+        return f"HTTP {status}", not retryable, False
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Wait until queued deliveries are done (or ``timeout``); True when empty."""
+        """Wait until no alert is pending (or ``timeout``); True when none is."""
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return not self._queue.unfinished_tasks
+        while self.outbox.count(PENDING) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.outbox.count(PENDING) == 0
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Finish queued deliveries for up to ``timeout`` seconds, then stop."""
-        self.drain(timeout)
+    def close(self, timeout: float | None = None) -> None:
+        """Stop the sender; what is not delivered stays in the outbox for the next start.
+
+        Waits for a request in flight (up to ``timeout``, by default the request
+        timeout plus a second), never for back-offs.
+        """
         self._stop.set()
-        self._queue.put(None)
-        self._thread.join(timeout)
+        self._wake.set()
+        self._thread.join(self.timeout_s + 1.0 if timeout is None else timeout)

@@ -52,16 +52,27 @@ Errors share one body: `{"error": {"code", "message", "field", "details"}}`.
 """
 
 
-def _build_webhook(settings: Settings, metrics: Metrics) -> Any:
+def _build_webhook(settings: Settings, metrics: Metrics, state: StateStore) -> Any:
+    """The notifier over the outbox in ``state`` (what a previous run left is sent first)."""
     if not settings.webhook_url or settings.webhook_secret is None:
         return None
-    from graphsiem.webhook import WebhookNotifier
+    import functools
+    import time
 
+    from graphsiem.webhook import WebhookNotifier
+    from graphsiem.webhook_outbox import DEAD, PENDING, Outbox
+
+    outbox = Outbox(state, max_rows=settings.webhook_outbox_max_rows)
+    for row_state in (PENDING, DEAD):
+        metrics.webhook_outbox_alerts.labels(row_state).set_function(
+            functools.partial(outbox.count, row_state))
+    metrics.webhook_oldest_pending_age.set_function(lambda: outbox.oldest_pending_age(time.time()))
     return WebhookNotifier(
         url=settings.webhook_url, secret=settings.webhook_secret.get_secret_value(),
         min_score=settings.webhook_min_score, max_attempts=settings.webhook_max_attempts,
         backoff_s=settings.webhook_backoff_s, timeout_s=settings.webhook_timeout_s,
-        on_result=lambda outcome: metrics.webhook_deliveries.labels(outcome).inc(),
+        backoff_max_s=settings.webhook_backoff_max_s, max_age_s=settings.webhook_max_age_s,
+        outbox=outbox, on_result=lambda outcome: metrics.webhook_deliveries.labels(outcome).inc(),
     )
 
 
@@ -87,7 +98,7 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     from graphsiem.api.services.ingest import IngestService
 
     ctx = AppContext(settings=settings, store=store, state=state, metrics=metrics,
-                     webhook=_build_webhook(settings, metrics))
+                     webhook=_build_webhook(settings, metrics, state))
     ctx.ingest = IngestService(ctx)
     ctx.detections = DetectionRunner(ctx)
     if settings.bootstrap_admin_key is not None:

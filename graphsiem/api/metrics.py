@@ -59,8 +59,25 @@ class Metrics:
             registry=self.registry,
         )
         self.webhook_deliveries = Counter(
-            "graphsiem_webhook_deliveries", "Webhook deliveries by outcome.",
+            "graphsiem_webhook_deliveries",
+            "Webhook tries and alerts by outcome: delivered (2xx, the alert left the outbox), "
+            "retried (a try failed, another is scheduled), failed (the alert was marked dead: "
+            "refused, or webhook_max_attempts / webhook_max_age_s reached; kept in the outbox, "
+            "see graphsiem_webhook_outbox_alerts{state=\"dead\"}), evicted (a pending alert "
+            "deleted because the outbox was full).",
             ["outcome"], registry=self.registry,
+        )
+        # Read from the outbox at each scrape (graphsiem.api.app wires them when a webhook is set).
+        self.webhook_outbox_alerts = Gauge(
+            "graphsiem_webhook_outbox_alerts",
+            "Alerts in the webhook outbox (state.sqlite) by state: pending (not delivered yet, "
+            "retried) or dead (given up, kept until the outbox bound prunes them).",
+            ["state"], registry=self.registry,
+        )
+        self.webhook_oldest_pending_age = Gauge(
+            "graphsiem_webhook_oldest_pending_age_seconds",
+            "Age of the oldest undelivered webhook alert (0: none is waiting).",
+            registry=self.registry,
         )
         self.syslog_dropped = Counter(
             "graphsiem_syslog_dropped", "Syslog messages dropped by the listener because ingest "

@@ -18,7 +18,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -239,7 +239,9 @@ class StateStore(CandidateRowsMixin):
 
     # -- clusters -------------------------------------------------------------
     def save_clusters(
-        self, detection_id: str, clusters: list[dict[str, Any]]
+        self, detection_id: str, clusters: list[dict[str, Any]], *,
+        within: Callable[[sqlite3.Connection, list[tuple[dict[str, Any], dict[str, Any] | None]]],
+                         object] | None = None,
     ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
         """Store a detection's clusters as the active set.
 
@@ -256,6 +258,9 @@ class StateStore(CandidateRowsMixin):
         new cluster adds no entity, else only the assignee and an escalation;
         never "closed" or "benign" onto new entities), audited.  ``previous``
         is then the predecessor when the latest detection had produced it.
+
+        ``within(db, pairs)``, when given, runs in the same transaction before it
+        commits (the webhook writes its alerts there: graphsiem.webhook_outbox).
         """
         now = time.time()
         pairs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
@@ -302,6 +307,8 @@ class StateStore(CandidateRowsMixin):
                 if before is None and predecessor is not None:
                     before = previous.get(predecessor.id)
                 pairs.append((cluster, before))
+            if within is not None:
+                within(db, pairs)
         return pairs
 
     def get_cluster(self, cluster_id: str) -> ClusterRow | None:

@@ -68,6 +68,14 @@ def parse_now(value: str | None) -> float | None:
         raise Unprocessable(str(exc), field="now") from None
 
 
+def _webhook_alerts(ctx: AppContext, run_id: str) -> Any:
+    """What :meth:`StateStore.save_clusters` runs in its transaction: the run's alerts, or nothing."""
+    webhook = ctx.webhook
+    if webhook is None:
+        return None
+    return lambda db, pairs: webhook.stage(db, pairs, detection_id=run_id)
+
+
 def to_out(run: DetectionRun) -> DetectionOut:
     return DetectionOut(
         id=run.id, status=run.status, trigger=run.trigger,
@@ -123,7 +131,10 @@ class DetectionRunner:
                 save_backtest(ctx.state, run_id, now, stored)
                 pairs = None
             else:
-                pairs = ctx.state.save_clusters(run_id, stored)
+                # The webhook's alerts are written in the transaction that stores the
+                # clusters: the next run compares with these, so an alert not written now
+                # would never be decided again (graphsiem.webhook_outbox).
+                pairs = ctx.state.save_clusters(run_id, stored, within=_webhook_alerts(ctx, run_id))
         except Exception as exc:  # noqa: BLE001 - a failed run is recorded, not raised
             duration = time.time() - started
             log.exception("detection %s failed", run_id)
@@ -142,7 +153,7 @@ class DetectionRunner:
             return  # a backtest kept apart: the active queue did not change
         ctx.metrics.active_clusters.set(len(stored))
         if ctx.webhook is not None:
-            ctx.webhook.notify_clusters(pairs, detection_id=run_id)
+            ctx.webhook.wake()  # send what the run wrote to the outbox (never waits for it)
 
     async def schedule(self, interval_s: float) -> None:
         """Run a detection every ``interval_s`` seconds until cancelled."""
