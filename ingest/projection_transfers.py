@@ -129,7 +129,8 @@ class TransferRules(EntityBuilders):
         if receiver:
             acc.relate((HOST, receiver), R.DOWNLOADED, file, ts, event_id)
         acc.relate(file, R.SERVED_BY, url, ts, event_id)
-        touched = [file, url]
+        # a server's address (no URL known) was sighted by the files record itself, as its origin
+        touched = [file] if url[0] == IP else [file, url]
         if domain is not None:
             acc.relate(file, R.SERVED_BY, domain, ts, event_id)
             touched.append(domain)
