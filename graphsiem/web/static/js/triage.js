@@ -1,27 +1,77 @@
 // Triage: status, verdict, assignee and note, saved with PATCH; the audit trail.
+//
+// Two analysts may have the same cluster open.  The page keeps the triage
+// version it last read (the cluster's load, then each PATCH answer) and sends
+// it as If-Match: a change made on a triage someone else has changed since is
+// refused (412) instead of silently replacing theirs (a stale "benign" over a
+// "malicious" also suppressed the pivot).  The refusal is shown in the panel
+// with the triage as it is now; the form takes it, the unsent note stays, and
+// "Apply my change again" sends the analyst's change on the current version.
+//
+// Every PATCH carries an Idempotency-Key: api.js retries a lost answer once
+// under it, and a Save pressed again after a lost answer sends the same change
+// under the same key, so a note is never logged twice.
 
-import { api } from './api.js';
+import { api, newIdempotencyKey } from './api.js';
 import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { normaliseAudit } from './model.js';
+
+const FIELDS = ['status', 'verdict', 'assignee'];
+
+/** The form's view of a triage from the API ({status, verdict, assignee}; '' for none). */
+function formValues(triage) {
+  return {
+    status: triage?.status || 'open',
+    verdict: triage?.verdict || '',
+    assignee: triage?.assignee || '',
+  };
+}
+
+/** A triage version the API made (an integer), or null (an API without versions: no If-Match). */
+function versionOf(triage) {
+  const version = triage?.version;
+  return Number.isInteger(version) && version >= 0 ? version : null;
+}
+
+/** "verdict → benign, status → closed" for a patch (the note said apart). */
+function describe(patch) {
+  const parts = FIELDS.filter((name) => name in patch).map((name) => `${name} → ${patch[name] ?? 'none'}`);
+  if (patch.note) parts.push('your note');
+  return parts.join(', ');
+}
 
 export class Triage {
   constructor() {
     this.clusterId = null;
     this.current = {};
-    byId('triage-form').addEventListener('submit', (e) => {
+    this.version = null; // the triage version last read: sent as If-Match
+    this.pending = null; // {body, key}: a change whose answer was lost, resent under its key
+    this.refused = null; // the fields of a change refused with 412, for "Apply my change again"
+    this.saving = false;
+    const form = byId('triage-form');
+    form.addEventListener('submit', (e) => {
       e.preventDefault();
       this.save();
     });
+    // Made here (index.html has no slot for it), shown only after a 412.
+    this.conflict = el('div', { class: 'triage-conflict', id: 'triage-conflict', role: 'alert', hidden: true });
+    form.insertBefore(this.conflict, byId('triage-result'));
   }
 
-  show(cluster) {
+  /**
+   * Show the triage of `cluster` (null hides the panel).
+   * @param {?Object} cluster  a normalised cluster
+   * @param {{version?: number}} triage  the detail's `triage` (its `version` is the If-Match to send)
+   */
+  show(cluster, triage = {}) {
     this.clusterId = cluster?.id ?? null;
     byId('triage-form').closest('details').hidden = !cluster;
+    this.hideConflict();
+    this.pending = null;
+    this.version = cluster ? versionOf(triage) : null;
     if (!cluster) return;
     this.current = { status: cluster.status || 'open', verdict: cluster.verdict || '', assignee: cluster.assignee || '' };
-    byId('triage-status').value = this.current.status;
-    byId('triage-verdict').value = this.current.verdict;
-    byId('triage-assignee').value = this.current.assignee;
+    this.fillForm(this.current);
     byId('triage-note').value = '';
     // A case continued under another id is triaged there (a PATCH here would
     // change the live cluster while this page shows the old one).
@@ -29,6 +79,12 @@ export class Triage {
     for (const control of byId('triage-form').elements) control.disabled = Boolean(movedTo);
     setText(byId('triage-result'), movedTo ? `This case continues as cluster ${movedTo}: triage it there.` : '');
     this.loadAudit();
+  }
+
+  fillForm(values) {
+    byId('triage-status').value = values.status;
+    byId('triage-verdict').value = values.verdict;
+    byId('triage-assignee').value = values.assignee;
   }
 
   async save() {
@@ -43,21 +99,110 @@ export class Triage {
     }
     const note = byId('triage-note').value.trim();
     if (note) patch.note = note;
-    const result = byId('triage-result');
     if (!Object.keys(patch).length) {
-      result.textContent = 'Nothing changed.';
+      byId('triage-result').textContent = 'Nothing changed.';
       return;
     }
+    await this.send(patch);
+  }
+
+  /** "Apply my change again": the refused change on the triage as it is now, with the note as it reads now. */
+  async reapply() {
+    const patch = {};
+    for (const [name, value] of Object.entries(this.refused || {})) {
+      if ((value ?? '') !== (this.current[name] ?? '')) patch[name] = value;
+    }
+    const note = byId('triage-note').value.trim();
+    if (note) patch.note = note;
+    this.hideConflict();
+    if (!Object.keys(patch).length) {
+      byId('triage-result').textContent = 'Nothing to apply: the triage already is what you asked for.';
+      return;
+    }
+    await this.send(patch);
+  }
+
+  /** PATCH `patch` under If-Match (the version last read) and an Idempotency-Key. */
+  async send(patch) {
+    if (this.saving) return; // a double click sends one change
+    this.saving = true;
+    const result = byId('triage-result');
+    const body = JSON.stringify(patch);
+    // The same change sent again after a lost answer keeps its key: the
+    // server answers it with the first answer if the first was applied.
+    if (!this.pending || this.pending.body !== body) this.pending = { body, key: newIdempotencyKey() };
+    const headers = { 'Idempotency-Key': this.pending.key };
+    if (this.version !== null) headers['If-Match'] = `"${this.version}"`;
     try {
-      await api(`/v1/clusters/${encodeURIComponent(this.clusterId)}`, { method: 'PATCH', body: patch });
-      this.current = wanted;
-      byId('triage-note').value = '';
+      const answer = await api(`/v1/clusters/${encodeURIComponent(this.clusterId)}`, { method: 'PATCH', body: patch, headers });
+      this.pending = null;
+      this.refused = null;
+      this.hideConflict();
+      this.current = formValues(answer?.triage);
+      this.version = versionOf(answer?.triage);
+      const noteField = byId('triage-note');
+      if (patch.note && noteField.value.trim() === patch.note) noteField.value = '';
       await this.loadAudit();
       // Said last, so that "Saved" means the audit trail shows the change too.
       result.textContent = `Saved ${new Date().toISOString().slice(11, 19)}Z.`;
     } catch (error) {
-      setText(result, `Not saved: ${error.message}`);
+      if (error.status === 412 && error.code === 'precondition_failed') {
+        this.pending = null;
+        await this.showConflict(patch, error.details?.[0]?.triage);
+      } else if (error.status === 0 || error instanceof TypeError) {
+        // No answer: it may or may not have been applied; Save sends it again under the same key.
+        setText(result, `Not saved (no answer from the server: ${error.message}). Save again to resend the same change; it is not applied twice.`);
+      } else {
+        this.pending = null;
+        setText(result, `Not saved: ${error.message}`);
+      }
+    } finally {
+      this.saving = false;
     }
+  }
+
+  /**
+   * A 412: someone changed the triage since this page read it.  Show what it
+   * is now (and who changed it, when), put it in the form, keep the note, and
+   * offer the refused change again.
+   */
+  async showConflict(patch, triage) {
+    let now = triage;
+    if (!now) {
+      try {
+        now = (await api(`/v1/clusters/${encodeURIComponent(this.clusterId)}`)).triage;
+      } catch {
+        now = null;
+      }
+    }
+    this.refused = Object.fromEntries(FIELDS.filter((name) => name in patch).map((name) => [name, patch[name]]));
+    if (now) {
+      this.current = formValues(now);
+      this.version = versionOf(now);
+      this.fillForm(this.current);
+    }
+    const by = now?.updated_by ? ` by ${now.updated_by}` : '';
+    const at = now?.updated_at ? ` at ${fmtTime(now.updated_at)}` : '';
+    const change = describe(patch);
+    fill(
+      this.conflict,
+      el('strong', { text: 'Not saved: someone else changed this triage since you loaded it.' }),
+      now ? el('p', {
+        class: 'triage-now',
+        text: `Now: status ${this.current.status} · verdict ${this.current.verdict || 'none'} · assignee ${this.current.assignee || '—'}`
+          + ` (changed${by}${at}). The form shows it; your note is kept.`,
+      }) : el('p', { text: 'The current triage could not be read: reload the page.' }),
+      el('p', { class: 'triage-refused', text: `Your change, not applied: ${change}.` }),
+      now ? el('button', { type: 'button', id: 'triage-reapply', text: 'Apply my change again', onclick: () => this.reapply() }) : null,
+    );
+    this.conflict.hidden = false;
+    setText(byId('triage-result'), 'Not saved: changed by someone else (see above).');
+    await this.loadAudit();
+  }
+
+  hideConflict() {
+    fill(this.conflict);
+    this.conflict.hidden = true;
   }
 
   async loadAudit() {
