@@ -27,7 +27,9 @@ behaviour counts when at least ``k`` = ``min_hosts`` of a pivot's processes
 showed it, dated as novelty dates an entity
 (:func:`analytics.novelty.established_at` over their times): one host's odd
 process does not give a cluster a behaviour, and a few early processes do not
-hide many fresh ones.  A *download cradle* (``download_from_new_domain``) is an
+hide many fresh ones.  A lineage pair counts the same way, when ``k`` of them
+ran it (review T2: an RMM rollout lent another tool's ``powershell.exe spawned
+by 7zupd.exe`` by one process outranked every attack).  A *download cradle* (``download_from_new_domain``) is an
 interpreter or living-off-the-land binary (:data:`analytics.lineage.INTERPRETERS`)
 that reached a new domain from which the window also saw a URL or a file: a
 browser fetching from a new site is not one.
@@ -291,7 +293,8 @@ def credit_to_pivots(
     novelty_hosts : int
         ``k``: a pivot shows a behaviour when at least ``k`` of its processes did (a
         behaviour of the cluster's hosts, not of one odd host), dated as novelty dates
-        an entity (:func:`analytics.novelty.established_at` over their times).
+        an entity (:func:`analytics.novelty.established_at` over their times); it takes
+        a lineage pair when at least ``k`` of its processes ran that pair.
     processes : mapping, optional
         Process entities by key: their command lines give each credit's example (without
         them, none).
@@ -307,7 +310,7 @@ def credit_to_pivots(
     credited
         Pivot -> behaviour -> the :class:`CreditedProcesses` that lent it: each behaviour
         credited (at least ``k`` processes), and :data:`LINEAGE_CREDIT` for the processes
-        whose pairs with an interpreter child were added.
+        that ran a counted pair (``k`` of them or more) whose child is an interpreter.
 
     Examples
     --------
@@ -335,7 +338,9 @@ def credit_to_pivots(
         times: dict[str, list[float]] = defaultdict(list)
         # behaviour -> (when the process reached the pivot, process): which processes lent it
         shown: dict[str, list[tuple[float, EntityKey]]] = defaultdict(list)
-        own = [str(p) for p in pairs.get(pivot, [])]
+        own = {str(p) for p in pairs.get(pivot, [])}
+        # lineage pair -> (when the process reached the pivot, process, the pair as it found it)
+        pair_votes: dict[str, list[tuple[float, EntityKey, LineagePair]]] = defaultdict(list)
         for process, linked_at in linked.items():
             if process in shared_processes:
                 continue
@@ -349,13 +354,23 @@ def credit_to_pivots(
                 # a script host or LOLBin fetching from a new domain: a download cradle
                 times["download_from_new_domain"].append(max(linked_at, links.downloads[pivot]))
                 shown["download_from_new_domain"].append((linked_at, process))
-            found = lineage.get(process, ())
-            for pair in found:
-                if str(pair) not in own:
-                    own.append(str(pair))
-                    pairs.setdefault(pivot, []).append(pair)
-            if any(pair.child in INTERPRETERS for pair in found):
-                shown[LINEAGE_CREDIT].append((linked_at, process))
+            for pair in {str(p): p for p in lineage.get(process, ())}.values():
+                pair_votes[str(pair)].append((linked_at, process, pair))
+        # A pair counts as a behaviour does: when at least k of the pivot's processes ran it.  One
+        # unrelated process on each of a few hosts (an updater's wrapper that ran some other tool's
+        # script) lent an RMM rollout on 200 hosts "powershell.exe spawned by 7zupd.exe" and put it
+        # above every attack (review T2, 77.8-80.4); the pair the campaign's hosts share stays.
+        for name, votes in sorted(pair_votes.items()):
+            if len(votes) < novelty_hosts:
+                continue
+            votes.sort(key=lambda vote: (vote[0], vote[1]))
+            if name not in own:
+                own.add(name)
+                pairs.setdefault(pivot, []).append(votes[0][2])  # the pair of the process that reached it first
+            if votes[0][2].child in INTERPRETERS:
+                shown[LINEAGE_CREDIT].extend((linked_at, process) for linked_at, process, _ in votes)
+        if LINEAGE_CREDIT in shown:  # a process that ran two such pairs is one process
+            shown[LINEAGE_CREDIT] = sorted(set(shown[LINEAGE_CREDIT]))
         entry = credited.setdefault(pivot, {})
         names = [name for name, found in times.items() if len(found) >= novelty_hosts]
         for name in names:
