@@ -13,15 +13,20 @@ comes first, then timing, evidence kinds and repeats, each group most
 contributing first: a behaviour is the more specific lead, and "look for a
 deployment job" is what every synchronised cluster, benign or not, gets.  Steps
 about the cluster as a whole follow: how its pivot was installed (a driver, a
-service, a scheduled task) and, when the run had too few candidates or the
-store no data from before the window, why the risk is uncertain.  A young and
+service, a scheduled task) and, when the run had too few candidates or most
+hosts no data from before the window, why the risk is uncertain.  A young and
 spreading pivot (low and slow: seen by the fleet days before the window, on
 new hosts inside it) gets a step to look at its earlier hosts first (patient
 zero), ahead of those.
 
 A check claims nothing the data cannot tell: a process seen only as the target
 of an access (LSASS) is no new member, and without data from before the window
-(``Explanation.history`` False) nothing is called "new".
+(``Explanation.history`` False) nothing is called "new".  Times and rates are the
+pivot's on the cluster's hosts (:mod:`analytics.pivot_contacts`): the first-contact
+period a deployment job is looked for in runs from the pivot's first contact on
+them to its last (not from the earliest sighting of any member, an old account
+included), and a contact interval is each host's first-to-last span over its
+contacts (not the forest's contacts per calendar day).
 
 Everything is derived from the data, deterministically.  Entity values are
 attacker-controlled: each is quoted as plain text, on one line, at most
@@ -151,7 +156,7 @@ class _Facts:
 
     @property
     def new_word(self) -> str:
-        """``"new "``, or nothing when the store holds no data from before the window to tell."""
+        """``"new "``, or nothing when most hosts have no data from before the window to tell."""
         return "new " if self.explanation.history else ""
 
     @property
@@ -163,9 +168,19 @@ class _Facts:
         return _VERB.get(self.pivot.type, "ran" if self.pivot.type in ("process", "script") else "saw")
 
     def span(self, minutes: float) -> str:
-        """The first-contact period, from the cluster's first sighting, rounded out to whole minutes."""
-        start = math.floor(self.first_seen / 60) * 60
-        end = math.ceil((self.first_seen + max(minutes, 0.0) * 60) / 60) * 60
+        """The first-contact period, rounded out to whole minutes.
+
+        The pivot's first contacts on the cluster's hosts, first to last, when the
+        detection measured them (:attr:`Explanation.contacts`); else ``minutes`` from
+        the cluster's first sighting (an explanation built elsewhere).
+        """
+        contacts = self.explanation.contacts
+        if contacts is not None:
+            begin, until = contacts.first, contacts.last_first
+        else:
+            begin, until = self.first_seen, self.first_seen + max(minutes, 0.0) * 60
+        start = math.floor(begin / 60) * 60
+        end = math.ceil(until / 60) * 60
         left = datetime.fromtimestamp(start, tz=UTC)
         right = datetime.fromtimestamp(max(end, start + 60), tz=UTC)
         tail = right.strftime("%H:%M") if right.date() == left.date() else right.strftime("%Y-%m-%d %H:%M")
@@ -505,12 +520,22 @@ def _source_kinds(f: _Facts, feature: str) -> Check:
 
 
 def _repeats(f: _Facts, feature: str) -> Check:
-    per_day = float(f.features.get("repeat_contacts_raw", f.features.get("repeat_contacts", 0.0)))
-    # "about": the mean interval, rounded (not rounded up as a "within" is)
-    every = f" (about every {_about_minutes(1440.0 / per_day)})" if per_day > 0 else ""
+    contacts = f.explanation.contacts
+    if contacts is not None and contacts.interval_min is not None:
+        # Over each host's own first-to-last contact, not per calendar day: an agent polling every
+        # 5 minutes for 14 hours read "about every 9 minutes" (review T2 #4).  "about": the median
+        # interval, rounded (not rounded up as a "within" is).
+        how_often = (
+            f"about {contacts.contacts or 0:.0f} times over {_about_minutes(contacts.span_min or 0.0)}, "
+            f"about every {_about_minutes(contacts.interval_min)} (the median host)"
+        )
+    else:
+        per_day = float(f.features.get("repeat_contacts_raw", f.features.get("repeat_contacts", 0.0)))
+        every = f" (about every {_about_minutes(1440.0 / per_day)})" if per_day > 0 else ""
+        how_often = f"about {per_day:.0f} times a day{every}"
     return Check(
         feature,
-        f"Each host contacted {f.pivot_text} about {per_day:.0f} times a day{every}: check whether the "
+        f"Each host contacted {f.pivot_text} {how_often}: check whether the "
         "intervals are regular (a beacon, perhaps with jitter), which process makes the contacts, "
         "and who hosts the destination",
         "the contacts come from a known updater or telemetry agent polling its vendor on a documented schedule",
@@ -710,8 +735,8 @@ def _low_confidence(f: _Facts) -> Check | None:
     if not f.explanation.history:
         return Check(
             None,
-            f"The store holds no data from before the detection window, so whether {f.pivot_text} and the "
-            "other members are new in the fleet cannot be told, and first contacts may only be where the data "
+            f"{_without_history(f)}, so whether {f.pivot_text} and the "
+            "other members are new in the fleet cannot be told, and first contacts may only be where their data "
             "begins: judge them by hand (how many hosts normally see them, and since when: your EDR or proxy "
             "history before the window)",
             "the pivot and its members are software the fleet already ran before the window",
@@ -723,6 +748,38 @@ def _low_confidence(f: _Facts) -> Check | None:
         "by hand (how many hosts normally see it, and since when)",
         "the pivot and its members are software the fleet already runs elsewhere or ran before the window",
     )
+
+
+def _without_history(f: _Facts) -> str:
+    """What the history test found (:mod:`analytics.history`): which hosts have no data from before
+    the window.  Not "the store holds none": a store with years of other hosts' data may (review T5).
+
+    Examples
+    --------
+    >>> from analytics.history import HistoryCounts
+    >>> def said(*counts):
+    ...     e = Explanation("", (), history=False, history_counts=HistoryCounts(*counts))
+    ...     return _without_history(_Facts(e, Entity("domain", "d", "d"), [], [], 0.0, {}))
+    >>> said(3, 0, 3, 0)
+    "None of the cluster's 3 hosts has data from before the detection window (they are all the hosts seen in it)"
+    >>> said(40, 2, 3, 0)
+    "None of the cluster's 3 hosts has data from before the detection window, and 2 of the 40 hosts seen in it do"
+    """
+    counts = f.explanation.history_counts
+    if counts is None:
+        return "Most hosts seen in the detection window have no data from before it"
+    n, with_history = counts.cluster_hosts, counts.cluster_with_history
+    if with_history == 0:
+        head = f"None of the cluster's {n} host{'s' if n != 1 else ''} has"
+    elif with_history == n:
+        head = f"The cluster's {n} host{'s' if n != 1 else ''} have"
+    else:
+        head = f"Only {with_history} of the cluster's {n} hosts have"
+    head += " data from before the detection window"
+    if (counts.window_hosts, counts.window_with_history) == (n, with_history):
+        return head + " (they are all the hosts seen in it)"
+    but = ", but only" if with_history == n else ", and"
+    return f"{head}{but} {counts.window_with_history} of the {counts.window_hosts} hosts seen in it do"
 
 
 def _ordinary(f: _Facts) -> Check:

@@ -33,8 +33,10 @@ from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, evidence_ids, members_seen_outside, resolve_sources
 from analytics.explain import contributions, explain, feature_baseline, young_pivot
 from analytics.features import ClusterFacts, cluster_features, feature_matrix, scored_directions
+from analytics.history import earliest_sightings, fleet_history, history_counts
 from analytics.inputs import DetectionInputs, load_inputs
 from analytics.linked_processes import cluster_credits
+from analytics.pivot_contacts import pivot_contacts
 from analytics.result import Cluster, DetectionResult, cluster_id
 from analytics.scoring import ClusterScorer
 from graphsiem.model import Entity, EntityKey, EntityType
@@ -171,6 +173,9 @@ def score_clusters(
         baseline = feature_baseline(X)
         contrib = np.zeros_like(X)
 
+    # what the history test found, per cluster: its words say which hosts have no earlier data
+    fleet = fleet_history(inc, inputs.window.start)
+    earliest = earliest_sightings(inc)
     clusters: list[Cluster] = []
     for i, (c, f) in enumerate(zip(raw, facts, strict=True)):
         members = [_entity(inputs, j) for j in c.members]
@@ -202,6 +207,9 @@ def score_clusters(
             # the one-host processes that lent the cluster a behaviour: no members, so named here
             credited=cluster_credits(inputs.credited, members, new_members=f.new_members, behaviours=f.behaviours,
                                      pair_children={p.child for p in f.new_pairs}),
+            # the pivot's own first contacts and contact interval on these hosts: the checks' times and rate
+            contacts=pivot_contacts(inc, c.pivot, c.hosts, share=inputs.context.contact_shares.get(inc.entities[c.pivot], 1.0)),
+            history_counts=None if f.history else history_counts(fleet, earliest, c.hosts, inputs.window.start),
         )
         clusters.append(
             Cluster(

@@ -39,10 +39,13 @@ import numpy as np
 from analytics.credited_words import credited_who, plain
 from analytics.feature_words import PLAIN_DESCRIPTIONS
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts, EntityStats
+from analytics.history import HistoryCounts
 from analytics.incidence import Incidence
 from analytics.lineage import LineagePair
 from analytics.linked_processes import LINEAGE_CREDIT, CreditedProcesses
 from analytics.lookalike import Lookalike
+from analytics.pivot_contacts import PivotContacts
+from analytics.registered_domains import summary_words
 from analytics.scoring import MIN_CONFIDENT_CANDIDATES, ClusterScorer
 from graphsiem.model import EntityKey
 
@@ -59,10 +62,12 @@ _BEHAVIOUR_TEXT_WITHOUT_HISTORY = {
     "download_from_new_domain": "download from the cluster's domain, then a run",
 }
 NO_HISTORY = (
-    "low confidence: the store holds no data from before the detection window, so what is new "
-    "in the fleet, and when hosts first saw it, cannot be told"
+    "low confidence: most hosts seen in the detection window have no data from before it, so what "
+    "is new in the fleet, and when hosts first saw it, cannot be told"
 )
-"""The summary's reason when the fleet has no history (:mod:`analytics.history`)."""
+"""The summary's reason when the fleet has no history (:mod:`analytics.history`).  What was tested
+is the window's hosts, not the store: a 2019 backtest on 3 hosts of a store holding 2018-2019 data
+said "the store holds no data from before the detection window" (review T5)."""
 _VERB = {"domain": "contacted", "ip": "contacted", "url": "requested", "file": "got"}
 _MAX_VALUE = 80
 
@@ -168,7 +173,7 @@ class Explanation:
     :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` candidate clusters: the
     forest compares clusters with each other, and with so few it cannot tell
     them apart (two candidates both score 50, every contribution 0).  It is
-    ``"low"`` too when the store holds no data from before the window
+    ``"low"`` too when most hosts seen in the window have no data from before it
     (``history`` False, :mod:`analytics.history`): everything is then "new"
     and every first contact falls at the start of the data, so the features
     that measure novelty and synchronisation measure the data's start.  The
@@ -199,6 +204,12 @@ class Explanation:
     credited: tuple[CreditedProcesses, ...] = ()
     """The one-host processes that lent the cluster a behaviour or a lineage pair, by behaviour
     (:func:`analytics.linked_processes.cluster_credits`): no members, so the texts name them."""
+    contacts: PivotContacts | None = None
+    """The pivot's first contacts and contact interval on the cluster's hosts
+    (:mod:`analytics.pivot_contacts`): the times and the interval the checks quote."""
+    history_counts: HistoryCounts | None = None
+    """How many of the window's hosts and of the cluster's have data from before the window
+    (:func:`analytics.history.history_counts`): what a low-confidence check says was tested."""
 
     def credited_for(self, behaviour: str) -> CreditedProcesses | None:
         """The first credited processes of ``behaviour`` (the pivot's, when it has some), or ``None``."""
@@ -312,6 +323,8 @@ def explain(
     candidates: int | None = None,
     young: YoungPivot | None = None,
     credited: tuple[CreditedProcesses, ...] = (),
+    contacts: PivotContacts | None = None,
+    history_counts: HistoryCounts | None = None,
 ) -> Explanation:
     """The explanation of one cluster, features sorted by contribution (largest first).
 
@@ -319,13 +332,15 @@ def explain(
     command, or a driver file, hosts installed that way (:func:`summarize`).
     ``candidates``: how many candidate clusters the risk was scored among; below
     :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` the explanation is marked
-    low-confidence and its summary says why.  So it is when the store holds no
-    data from before the window (``facts.history`` False): the summary then
+    low-confidence and its summary says why.  So it is when most hosts seen in the
+    window have no data from before it (``facts.history`` False): the summary then
     claims nothing "new in the fleet" and says why the confidence is low.
     ``young``: the pivot is young and spreading (:func:`young_pivot`); the summary
     says when the fleet first saw it and where it is spreading.
     ``credited``: the one-host processes that lent the cluster its behaviours
     (:func:`analytics.linked_processes.cluster_credits`); the summary names them.
+    ``contacts`` and ``history_counts`` are kept for the checks
+    (:attr:`Explanation.contacts`, :attr:`Explanation.history_counts`).
     """
     rows = [
         FeatureContribution(
@@ -370,6 +385,8 @@ def explain(
         lookalikes=tuple(facts.lookalikes),
         young=young,
         credited=tuple(credited),
+        contacts=contacts,
+        history_counts=history_counts,
     )
 
 
@@ -426,6 +443,8 @@ def summarize(
     half = facts.context.get("first_contact_spread_raw_min", facts.features.get("first_contact_spread_min", 0.0))
     full = facts.context.get("first_contact_range_min")
     verb = _VERB.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
+    if (rollup := summary_words(pivot_type, pivot_value)) is not None:  # per-host subdomains of one domain
+        verb, pivot_type, value = rollup
     if installed_as:  # installed, maybe never run (a command) or loaded (a driver): "installed or ran/got"
         verb = f"installed or {verb}"
     if pivot_is_new:

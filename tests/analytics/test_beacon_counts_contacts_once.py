@@ -69,7 +69,7 @@ def test_the_rate_and_the_check_count_each_contact_once(store):
     assert abs(cluster.features["repeat_contacts_raw"] - CONTACTS) < 1.0
     assert abs(cluster.features["repeat_contacts"] - CONTACTS) < 1.0  # what the forest sees
     text = next(c.check for c in cluster.explanation.checks if c.feature == "repeat_contacts")
-    assert f"about {CONTACTS} times a day (about every 10 minutes)" in text
+    assert f"about {CONTACTS} times over 24 hours, about every 10 minutes" in text
 
 
 def test_one_sensor_alone_is_counted_as_it_is(store):

@@ -40,7 +40,7 @@ def test_without_data_before_the_window_every_explanation_is_low_confidence_and_
         assert explanation.summary.endswith(NO_HISTORY)
         assert "new in the fleet" not in explanation.summary.replace(NO_HISTORY, "")
         last = explanation.checks[-1]
-        assert last.feature is None and "holds no data from before the detection window" in last.check
+        assert last.feature is None and "data from before the detection window" in last.check
         for check in explanation.checks[:-1]:  # no step calls anything new
             assert "new " not in check.check.lower(), check.check
 

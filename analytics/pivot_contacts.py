@@ -1,0 +1,110 @@
+"""When a cluster's hosts first contacted its pivot, and how often each contacted it after: what checks quote.
+
+The checks tell an analyst *when* to look for a deployment job or change ticket
+and *how often* a destination was contacted (:mod:`analytics.checks`).  Both
+must be the pivot's, on the cluster's hosts (task F27, review T2 #4 and #5):
+
+* the first-contact period starts at the pivot's earliest first contact on the
+  cluster's hosts and ends at the latest one.  The cluster's ``first_seen`` is
+  the earliest sighting of *any* member, old ones included (an account seen
+  since the data began): a step said 2026-11-27 00:33Z for first contacts on
+  11-30 03:00-04:52, and 03:00 (another rollout's) for an EDR whose hosts
+  first reached it at 09:00-09:59;
+* the contact interval is each host's first-to-last contact span over its
+  contacts less one (each contact once, :mod:`analytics.contact_counts`), the
+  median over the cluster's hosts.  The forest's ``repeat_contacts`` divides by
+  calendar days (:mod:`analytics.features`), so an agent polling every 5
+  minutes for 14 hours read "about every 9 minutes".
+
+Both come from the window incidence detect already holds (per-host first and
+last sightings and counts): no store read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from analytics.incidence import Incidence
+
+
+@dataclass(slots=True, frozen=True)
+class PivotContacts:
+    """The pivot's contacts on a cluster's hosts (epoch seconds, minutes).
+
+    Attributes
+    ----------
+    first, last_first : float
+        The earliest and the latest of the hosts' first contacts with the pivot.
+    hosts : int
+        Cluster hosts that saw the pivot.
+    interval_min : float or None
+        Median over those hosts of ``span / (contacts - 1)``, in minutes; ``None``
+        when no host contacted it twice over a span (or the incidence keeps no
+        last sightings).
+    contacts, span_min : float or None
+        Medians, over the same hosts, of the contacts (each once) and of the
+        first-to-last span in minutes.
+    """
+
+    first: float
+    last_first: float
+    hosts: int
+    interval_min: float | None = None
+    contacts: float | None = None
+    span_min: float | None = None
+
+
+def pivot_contacts(
+    incidence: Incidence, column: int, host_rows: np.ndarray, *, share: float = 1.0
+) -> PivotContacts | None:
+    """The :class:`PivotContacts` of pivot ``column`` on ``host_rows``, or ``None`` when none saw it.
+
+    Parameters
+    ----------
+    incidence : Incidence
+        The window incidence (per-cell all-time first sightings, counts, last sightings).
+    column : int
+        The pivot's column.
+    host_rows : ndarray of int
+        The cluster's host rows.
+    share : float
+        The share of the pivot's events that are distinct contacts
+        (:func:`analytics.contact_counts.read_contact_shares`; 1 when unknown).
+
+    Examples
+    --------
+    >>> from analytics.incidence import build_incidence
+    >>> from graphsiem.store.base import HostSighting
+    >>> t0 = 1_000_000.0  # one host polls every 5 minutes for 14 h (169 contacts), one joins later
+    >>> inc = build_incidence([HostSighting("a", ("domain", "d"), t0, t0 + 14 * 3600, 169),
+    ...                        HostSighting("b", ("domain", "d"), t0 + 600, t0 + 600 + 14 * 3600, 169),
+    ...                        HostSighting("c", ("domain", "d"), t0 - 9e5, t0, 1)])
+    >>> found = pivot_contacts(inc, 0, np.array([0, 1]))
+    >>> found.first - t0, found.last_first - t0, found.hosts, found.interval_min, found.span_min
+    (0.0, 600.0, 2, 5.0, 840.0)
+    """
+    rows = incidence.hosts_of(column)
+    inside = np.isin(rows, host_rows)
+    if not inside.any():
+        return None
+    firsts = incidence.first_seen_of(column)[inside]
+    found = PivotContacts(float(firsts.min()), float(firsts.max()), int(inside.sum()))
+    if incidence.last_seen is None:
+        return found
+    lo, hi = incidence.count.indptr[column], incidence.count.indptr[column + 1]
+    # the three matrices share one sparsity pattern (build_incidence): cells in the same order
+    counts = share * np.asarray(incidence.count.data[lo:hi], dtype=np.float64)[inside]
+    lasts = np.asarray(incidence.last_seen.data[lo:hi], dtype=np.float64)[inside]
+    spans = (lasts - firsts) / 60.0
+    measured = (counts >= 2.0) & (spans > 0.0)
+    if not measured.any():
+        return found
+    intervals = spans[measured] / (counts[measured] - 1.0)
+    return PivotContacts(
+        found.first, found.last_first, found.hosts,
+        interval_min=float(np.median(intervals)),
+        contacts=float(np.median(counts[measured])),
+        span_min=float(np.median(spans[measured])),
+    )
