@@ -58,7 +58,12 @@ _DEVICE_VOLUME = re.compile(r"\\device\\harddiskvolume\d+(?=\\)", re.IGNORECASE)
 does not say (volume 2 is C: on one machine, D: or a recovery partition on another)."""
 
 _FILE_SUFFIXES = ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
-_PROCESS_SUFFIXES = ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid")
+_PROCESS_SUFFIXES = ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid",
+                     "hash.sha1", "hash.md5", "hash.imphash")
+_WEAK_DIGESTS = ("sha1", "md5", "imphash")
+"""Digests a process (its image's, Sysmon 1 ``Hashes``) and a loaded file (Sysmon 6/7) keep beside their key:
+a hunter searches the MD5 or imphash a threat report gives (``graphsiem.store.base.DIGEST_PROPS``)."""
+_FILE_IMPHASH = "file.hash.imphash"
 
 
 def _field_names(prefix: str, suffixes: tuple[str, ...]) -> tuple[str, ...]:
@@ -97,7 +102,7 @@ class EntityBuilders:
         (:meth:`_settle_deferred`), so the order the sources arrive in does not split a process.
         """
         fields = ctx.fields
-        k_exe, k_cmd, k_guid, k_name, k_decoded, k_sha256, k_pid = names
+        k_exe, k_cmd, k_guid, k_name, k_decoded, k_sha256, k_pid = names[:7]
         exe = fields.get(k_exe)
         cmd = fields.get(k_cmd)
         guid = fields.get(k_guid)
@@ -159,6 +164,11 @@ class EntityBuilders:
             sha256 = fields.get(k_sha256)
             if sha256:
                 props["sha256"] = sha256
+        for prop, field in zip(_WEAK_DIGESTS, names[7:], strict=True):
+            if prop not in props:
+                digest = fields.get(field)
+                if digest:
+                    props[prop] = digest
         if entity is None:
             acc.entities[ref] = Entity(PROCESS, ref[1], cmd or exe, props)
         if host and cmd:  # a full identity: later events of this process resolve to it
@@ -266,9 +276,11 @@ class EntityBuilders:
                         known.props.setdefault(prop, value)
             else:
                 known = entities.get(target)
-                sha256 = placeholder.props.get("sha256")
-                if known is not None and sha256 and "sha256" not in known.props:
-                    known.props["sha256"] = sha256
+                if known is not None:
+                    for prop in ("sha256", *_WEAK_DIGESTS):
+                        digest = placeholder.props.get(prop)
+                        if digest and prop not in known.props:
+                            known.props[prop] = digest
             mapping[ref] = target
             if guid and pid is not None:
                 guid_pids.setdefault((host, str(pid), basename(exe)), []).append((ts, target, image))
@@ -389,6 +401,10 @@ class EntityBuilders:
             props["md5"] = md5
         if sha256 and "sha256" not in props:
             props["sha256"] = sha256
+        if "imphash" not in props:
+            imphash = fields.get(_FILE_IMPHASH)
+            if imphash:
+                props["imphash"] = imphash
         if path:
             if "path" not in props:
                 props["path"] = path

@@ -323,7 +323,7 @@ class NeighborsOut(BaseModel):
     graph: GraphOut
 
 
-SearchField = Literal["value", "key", "decoded_command", "text"]
+SearchField = Literal["value", "key", "decoded_command", "text", "sha256", "sha1", "md5", "imphash", "account"]
 
 
 class EntityHit(BaseModel):
@@ -332,10 +332,20 @@ class EntityHit(BaseModel):
     value: str
     matched: SearchField = Field(
         default="value", description="What contained the query: the value, the key, a process's "
-        "`decoded_command` (its PowerShell -EncodedCommand, decoded) or a script's `text`.")
+        "`decoded_command` (its PowerShell -EncodedCommand, decoded) or a script's `text`; what was "
+        "it whole: a file's or process's digest `sha256`, `sha1`, `md5` or `imphash`, or `account`, "
+        "a user the query spells in another domain form (`PANDALAB\\name`, `name@pandalab.com`).")
     snippet: str | None = Field(
         default=None, description="For `decoded_command` and `text` hits, the matched property around "
         "the first occurrence of the query (attacker-controlled data: show it as text).")
+    seen_on: list[str] | None = Field(
+        default=None, description="Only on hits whose type and value another hit shares (two processes "
+        "of one image): the first hosts, by name, that saw the entity.")
+    seen_hosts: int | None = Field(
+        default=None, description="With `seen_on`: how many hosts saw the entity.")
+    first_seen: str | None = Field(
+        default=None, description="With `seen_on`: the entity's first sighting (ISO-8601 UTC), or null "
+        "when it has none.")
 
 
 class EntitySearchOut(BaseModel):

@@ -87,6 +87,57 @@ is its command line, where an ``-EncodedCommand`` payload is base64, and a
 script's value is only the first 200 characters of its text.
 """
 
+DIGEST_PROPS: dict[str, tuple[str, ...]] = {
+    "file": ("sha256", "sha1", "md5", "imphash"),
+    "process": ("sha256", "sha1", "md5", "imphash"),
+}
+"""The digest properties a search compares whole, per entity type (names set by ``ingest.projection``).
+
+A file is keyed by its strongest digest, so its MD5 or SHA-1 is no key, and a
+process is keyed by its command line: a hunter pasting the MD5 a threat report
+gives would find neither.  The values are lower-case hex (``ingest.normalize``'s
+``normalize_digest``, one rule for every parser), so an equality with the
+lower-cased needle is a case-insensitive match.  Only equality: a digest is an
+identifier, and part of one matches nothing meaningful.
+"""
+
+DIGEST_HEX_LENGTHS: dict[str, int] = {"sha256": 64, "sha1": 40, "md5": 32, "imphash": 32}
+"""Hex length of each digest property (an imphash is an MD5): a needle is compared with those of its length."""
+
+DIGEST_LENGTHS = frozenset(DIGEST_HEX_LENGTHS.values())
+"""Hex lengths of the digests in :data:`DIGEST_PROPS` (MD5 and imphash, SHA-1, SHA-256)."""
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_digest(needle: str) -> bool:
+    """Whether a lower-cased ``needle`` has a digest's shape: hex of an MD5, SHA-1 or SHA-256 length.
+
+    Only such a needle is compared with the :data:`DIGEST_PROPS` (stores skip
+    the comparison, or its Neo4j query, for any other search).
+
+    >>> is_digest("b4ab50110a295107ad882bdb2863ece8"), is_digest("explorer.exe"), is_digest("b4ab5011")
+    (True, False, False)
+    """
+    return len(needle) in DIGEST_LENGTHS and _HEX.issuperset(needle)
+
+
+def digest_match(needle: str, entity_type: str, props: Mapping[str, Any]) -> str | None:
+    """The name of the digest property of an entity that is the whole (lower-cased) ``needle``, or ``None``.
+
+    The reference definition of a digest hit (:data:`DIGEST_PROPS`), in the
+    order the properties are listed there (SHA-256 first).
+
+    >>> digest_match("b4ab50110a295107ad882bdb2863ece8", "file", {"md5": "b4ab50110a295107ad882bdb2863ece8"})
+    'md5'
+    >>> digest_match("b4ab50110a295107ad882bdb2863ece8", "domain", {"md5": "b4ab50110a295107ad882bdb2863ece8"})
+    """
+    for name in DIGEST_PROPS.get(entity_type, ()):
+        if props.get(name) == needle:
+            return name
+    return None
+
+
 PREFIX, CONTAINS, IN_PROP = 0, 1, 2
 """Search ranks, best first: value or key starts with the needle; value or key
 contains it; the type's :data:`SEARCHED_PROP` contains it."""
@@ -96,8 +147,10 @@ contains it; the type's :data:`SEARCHED_PROP` contains it."""
 class SearchHit:
     """One entity found by :meth:`GraphStore.search_entities`.
 
-    ``matched`` is ``"value"``, ``"key"`` or the name of the searched property;
-    ``rank`` is :data:`PREFIX`, :data:`CONTAINS` or :data:`IN_PROP`.
+    ``matched`` is ``"value"``, ``"key"``, the name of the searched property or
+    of the digest property that is the needle (:data:`DIGEST_PROPS`); ``rank``
+    is :data:`PREFIX`, :data:`CONTAINS` or :data:`IN_PROP` (a digest hit is an
+    exact hit: :data:`PREFIX`).
     """
 
     entity: Entity
@@ -152,34 +205,52 @@ def is_exact(needle: str, key: str, value: str) -> bool:
     return value.lower() == needle or key.lower() == needle
 
 
+def _exact_hit(needle: str, digest: bool, entity: Entity) -> SearchHit | None:
+    """The exact hit ``entity`` is for ``needle`` (whole value or key, else a digest property), or ``None``."""
+    if is_exact(needle, entity.key, entity.value):
+        _, matched = match_rank(needle, entity.type, entity.key, entity.value, entity.props) or (PREFIX, "key")
+        return SearchHit(entity, matched, PREFIX)
+    prop = digest_match(needle, entity.type, entity.props) if digest else None
+    return None if prop is None else SearchHit(entity, prop, PREFIX)
+
+
 def scan_search(entities: Iterable[Entity], needle: str, limit: int) -> list[SearchHit]:
     """:meth:`GraphStore.search_entities` by reading ``entities`` one by one.
 
     Each rank keeps at most ``limit + 1`` hits in the order read, exact hits
-    (:func:`is_exact`) first within the prefix rank.  Once prefix hits alone
-    exceed ``limit`` only exact hits are still looked for (a comparison per
-    entity, no other rank is needed then).  Returns at most ``limit + 1`` hits,
-    best rank first.
+    (:func:`is_exact`, and digest hits: :func:`digest_match`) first within the
+    prefix rank.  Once prefix hits alone exceed ``limit`` only exact hits are
+    still looked for (a comparison per entity, no other rank is needed then).
+    Returns at most ``limit + 1`` hits, best rank first.
     """
     needle = needle.lower()
+    digest = is_digest(needle)
     exact: list[SearchHit] = []
     ranks: tuple[list[SearchHit], list[SearchHit], list[SearchHit]] = ([], [], [])
     prefix_full = False
     for entity in entities:
         if prefix_full:
             # Enough prefix hits: an exact hit would still go first.
-            if len(exact) <= limit and is_exact(needle, entity.key, entity.value):
-                _, matched = match_rank(needle, entity.type, entity.key, entity.value, entity.props) or (PREFIX, "key")
-                exact.append(SearchHit(entity, matched, PREFIX))
+            if len(exact) <= limit:
+                hit = _exact_hit(needle, digest, entity)
+                if hit is not None:
+                    exact.append(hit)
             continue
         found = match_rank(needle, entity.type, entity.key, entity.value, entity.props)
+        if found is not None and found[0] == PREFIX and is_exact(needle, entity.key, entity.value):
+            if len(exact) <= limit:
+                exact.append(SearchHit(entity, found[1], PREFIX))
+            continue
+        if digest:
+            # A digest property that is the needle is an exact hit, whatever else contains it.
+            prop = digest_match(needle, entity.type, entity.props)
+            if prop is not None:
+                if len(exact) <= limit:
+                    exact.append(SearchHit(entity, prop, PREFIX))
+                continue
         if found is None:
             continue
         rank, matched = found
-        if rank == PREFIX and is_exact(needle, entity.key, entity.value):
-            if len(exact) <= limit:
-                exact.append(SearchHit(entity, matched, rank))
-            continue
         kept = ranks[rank]
         if len(kept) <= limit:
             kept.append(SearchHit(entity, matched, rank))
@@ -359,7 +430,22 @@ class GraphStore(Protocol):
         than ``limit`` means there were more); within the prefix rank, entities
         whose whole value or key is ``needle`` (:func:`is_exact`) come first and
         are never left out for other hits; otherwise the order within a rank is
-        the store's.  ``needle`` is lower-cased with ``str.lower``.
+        the store's.  ``needle`` is lower-cased with ``str.lower``.  A needle
+        with a digest's shape (:func:`is_digest`) also finds, as exact hits,
+        the files and processes one of whose :data:`DIGEST_PROPS` it is
+        (``matched`` names the property).
+        """
+
+    def entities_by_digest(
+        self, digest: str, *, entity_type: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        """Files and processes one of whose :data:`DIGEST_PROPS` is ``digest`` (case-insensitive).
+
+        At most ``limit + 1`` hits (more than ``limit`` means there were more),
+        ``matched`` the property (:func:`digest_match`), rank :data:`PREFIX`;
+        none when ``digest`` has no digest's shape (:func:`is_digest`).  Only
+        the properties: an entity keyed by the digest is what
+        :meth:`get_entity` finds.
         """
 
     def counts(self) -> dict[str, dict[str, int]]:

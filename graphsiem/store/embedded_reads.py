@@ -14,12 +14,15 @@ import networkx as nx
 
 from graphsiem.model import Entity, EntityKey, Relation, entity_uid
 from graphsiem.store.base import (
+    PREFIX,
     Direction,
     EntityPrevalence,
     HostActivity,
     HostSighting,
     Neighbor,
     SearchHit,
+    digest_match,
+    is_digest,
     scan_search,
     sighting_as_of,
 )
@@ -253,6 +256,30 @@ class EmbeddedReads(EmbeddedState):
                  if entity_type is None or attrs["type"] == entity_type)
         return [SearchHit(self._entity(entity_uid(hit.entity.type, hit.entity.key)), hit.matched, hit.rank)
                 for hit in scan_search(views, needle, limit)]
+
+    def entities_by_digest(
+        self, digest: str, *, entity_type: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        """Files and processes one of whose digest properties is ``digest``, by a scan.
+
+        See :meth:`~graphsiem.store.base.GraphStore.entities_by_digest`.
+        """
+        if entity_type is not None:
+            check_type(entity_type)
+        needle = digest.lower()
+        if not is_digest(needle):
+            return []
+        self._refresh()
+        hits: list[SearchHit] = []
+        for uid, attrs in self._graph._node.items():
+            if entity_type is not None and attrs["type"] != entity_type:
+                continue
+            prop = digest_match(needle, attrs["type"], attrs)
+            if prop is not None:
+                hits.append(SearchHit(self._entity(uid), prop, PREFIX))
+                if len(hits) > limit:
+                    break
+        return hits
 
     def iter_relations(self, relation_type: str | None = None) -> Iterator[Relation]:
         """Every relation, optionally of one type."""

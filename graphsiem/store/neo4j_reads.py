@@ -17,6 +17,7 @@ from graphsiem.model import Entity, EntityKey, EntityType, Relation, RelationTyp
 from graphsiem.store import neo4j_queries as q
 from graphsiem.store.base import (
     CONTAINS,
+    DIGEST_PROPS,
     IN_PROP,
     PREFIX,
     SEARCHED_PROP,
@@ -27,6 +28,7 @@ from graphsiem.store.base import (
     Neighbor,
     SearchHit,
     StoreError,
+    is_digest,
 )
 from graphsiem.store.merge import bfs_nodes, check_neighbor_query, check_type
 from graphsiem.store.neo4j_connection import Neo4jConnection
@@ -189,8 +191,9 @@ class Neo4jReads(Neo4jConnection):
         query per rank (:func:`~graphsiem.store.neo4j_queries.search_rank`),
         each asking for the ``limit + 1`` hits still wanted, and none once
         that many are found; before them the exact hits
-        (:func:`~graphsiem.store.neo4j_queries.search_exact`).  Within a rank,
-        hits come in index order.
+        (:func:`~graphsiem.store.neo4j_queries.search_exact`), and for a
+        digest-shaped needle the digest hits (:meth:`entities_by_digest`).
+        Within a rank, hits come in index order.
         """
         if entity_type is not None:
             check_type(entity_type)
@@ -199,20 +202,44 @@ class Neo4jReads(Neo4jConnection):
         # fill with longer values and leave the exact one out.
         hits = [SearchHit(entity_from_props(record["n"]), record["matched"], PREFIX)
                 for record in self._read(q.search_exact(entity_type), needle=needle, limit=limit + 1)]
-        exact = {(hit.entity.type, hit.entity.key) for hit in hits}
+        listed = {(hit.entity.type, hit.entity.key) for hit in hits}
+        if len(hits) <= limit:
+            for hit in self.entities_by_digest(needle, entity_type=entity_type, limit=limit):
+                if (hit.entity.type, hit.entity.key) not in listed:
+                    hits.append(hit)
+                    listed.add((hit.entity.type, hit.entity.key))
+        exact = len(listed)
         for rank in (PREFIX, CONTAINS, IN_PROP):
             wanted = limit + 1 - len(hits)
             if wanted <= 0:
                 break
-            # The exact hits are prefix hits too: ask for as many more.
-            extra = len(exact) if rank == PREFIX else 0
-            for record in self._read(q.search_rank(rank, entity_type), needle=needle, limit=wanted + extra):
+            # The exact hits may be found again by a rank (a prefix hit is, a
+            # digest may be contained in a value): ask for as many more.
+            for record in self._read(q.search_rank(rank, entity_type), needle=needle, limit=wanted + exact):
                 entity = entity_from_props(record["n"])
-                if rank == PREFIX and (entity.type, entity.key) in exact:
+                if (entity.type, entity.key) in listed:
                     continue
                 matched = SEARCHED_PROP[entity.type] if rank == IN_PROP else record["matched"]
                 hits.append(SearchHit(entity, matched, rank))
         return hits[: limit + 1]
+
+    def entities_by_digest(
+        self, digest: str, *, entity_type: str | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        """Files and processes one of whose digest properties is ``digest``, from property indexes.
+
+        See :meth:`~graphsiem.store.base.GraphStore.entities_by_digest`; one
+        query (:func:`~graphsiem.store.neo4j_queries.digest_entities`), hits
+        in index order.
+        """
+        if entity_type is not None:
+            check_type(entity_type)
+        needle = digest.lower()
+        if not is_digest(needle) or (entity_type is not None and entity_type not in DIGEST_PROPS):
+            return []
+        return [SearchHit(entity_from_props(record["n"]), record["matched"], PREFIX)
+                for record in self._read(q.digest_entities(entity_type, len(needle)), digest=needle,
+                                         limit=limit + 1)]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Entities and relations by type, and the number of sightings (from the count store)."""

@@ -28,7 +28,7 @@ SEARCH_BACKFILL_BATCH = 5_000
 
 def create_schema(driver: Driver, database: str) -> None:
     """Make the key constraints and search indexes of ``database`` (those missing), and wait for them."""
-    for statement in q.constraint_statements() + q.search_index_statements():
+    for statement in q.constraint_statements() + q.search_index_statements() + q.digest_index_statements():
         driver.execute_query(statement, database_=database)
     # A new index fills in the background; searches hint it, so wait.
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)

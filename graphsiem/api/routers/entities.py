@@ -14,8 +14,12 @@ from graphsiem.model import EntityType
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
 
 Value = Annotated[str, Path(min_length=1, max_length=8192,
-                            description="The entity's key or value (paths and URLs allowed).")]
-_NOT_FOUND = {404: {"description": "No such entity."}}
+                            description="The entity's key or value (paths and URLs allowed); for a file "
+                            "or process also an MD5, SHA-1, SHA-256 or imphash it carries, for a user "
+                            "also `DOMAIN\\account`, `account@dns.domain` or the bare account.")]
+_NOT_FOUND = {404: {"description": "No such entity."},
+              409: {"description": "Several entities carry the digest or spell the account: "
+                    "`error.details` lists them (type, key, value, matched); look one up by its key."}}
 
 
 @router.get("", response_model=EntitySearchOut, summary="Search entities by value")
@@ -23,7 +27,9 @@ def search_entities(
     ctx: Context,
     _: AnalystCaller,
     q: Annotated[str, Query(min_length=1, max_length=512,
-                            description="Prefix or substring of the value, case-insensitive.")],
+                            description="Prefix or substring of the value or key, case-insensitive; "
+                            "also a whole digest of a file or process (MD5, SHA-1, SHA-256, imphash) "
+                            "and a user's other spellings (`DOMAIN\\account`, UPN, bare account).")],
     type: Annotated[EntityType | None, Query(description="Only this entity type.")] = None,
     limit: Annotated[int, Query(ge=1, description="Maximum hits (capped).")] = 50,
 ) -> EntitySearchOut:

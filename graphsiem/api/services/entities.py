@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import networkx as nx
 
 from graphsiem.api.context import AppContext
-from graphsiem.api.errors import NotFound
+from graphsiem.api.errors import Conflict, NotFound
 from graphsiem.api.schemas import (
     EntityHit,
     EntityOut,
@@ -17,9 +18,16 @@ from graphsiem.api.schemas import (
     NeighborsOut,
     SearchField,
 )
+from graphsiem.api.services.entity_aliases import (
+    AMBIGUOUS_LISTED,
+    account_spelling,
+    digest_holders,
+    same_account,
+    users_spelled,
+)
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.model import Entity, entity_uid, epoch_to_iso
-from graphsiem.store.base import IN_PROP, GraphStore, SearchHit
+from graphsiem.store.base import IN_PROP, PREFIX, GraphStore, SearchHit, is_exact
 
 
 def _candidate_keys(entity_type: str, value: str) -> list[str]:
@@ -41,14 +49,50 @@ def _candidate_keys(entity_type: str, value: str) -> list[str]:
     return seen
 
 
-def resolve_entity(store: GraphStore, entity_type: str, value: str) -> Entity:
-    """The entity whose key is ``value`` (or its normalised form); 404 otherwise."""
+def resolve_entity(store: GraphStore, entity_type: str, value: str,
+                   realms: Mapping[str, str] | None = None) -> Entity:
+    """The entity ``value`` names: its key (or normalised form), else a digest it carries, else a user spelling.
+
+    A file's or process's MD5, SHA-1, SHA-256 or imphash names the one
+    entity that carries it; a user's ``NETBIOS\\account``, ``account@dns.domain``
+    or bare ``account`` the one user it spells
+    (:mod:`~graphsiem.api.services.entity_aliases`; ``realms`` is the
+    operator's realm map).  When several carry or spell it (one imphash is
+    many builds' files; one image's MD5 is every command line run from it),
+    the answer is 409 ``conflict`` listing them (type, key, value, what
+    matched; at most :data:`~graphsiem.api.services.entity_aliases.AMBIGUOUS_LISTED`)
+    so the caller picks one by its key: an arbitrary pick would show one
+    entity's hosts as the digest's.  404 when nothing matches.
+    """
     for key in _candidate_keys(entity_type, value):
         entity = store.get_entity(entity_type, key)
         if entity is not None:
             return entity
+    holders = [(hit.entity, hit.matched) for hit in digest_holders(store, entity_type, value)]
+    if holders:
+        return _the_one(entity_type, value, holders, what="digest")
+    if entity_type == "user":
+        spelling = account_spelling(value)
+        if spelling is not None:
+            users = users_spelled(store, spelling, realms or {})
+            if users:
+                return _the_one(entity_type, value, [(user, "account") for user in users],
+                                what="account spelling")
     raise NotFound(f"no {entity_type} entity with key or value {value[:200]!r}",
                    field="value")
+
+
+def _the_one(entity_type: str, value: str, found: list[tuple[Entity, str]], *, what: str) -> Entity:
+    """The single entity of ``found``, or 409 listing them (at most ``AMBIGUOUS_LISTED``)."""
+    if len(found) == 1:
+        return found[0][0]
+    listed = found[:AMBIGUOUS_LISTED]
+    count = f"more than {AMBIGUOUS_LISTED}" if len(found) > AMBIGUOUS_LISTED else str(len(found))
+    raise Conflict(
+        f"{count} {entity_type} entities match the {what} {value[:200]!r}: look one up by its key",
+        field="value",
+        details=[{"reason": "ambiguous", "type": entity.type, "key": entity.key, "value": entity.value,
+                  "matched": matched} for entity, matched in listed])
 
 
 def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
@@ -64,7 +108,7 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
     """
     activity = None
     with ctx.store_guard():
-        entity = resolve_entity(ctx.store, entity_type, value)
+        entity = resolve_entity(ctx.store, entity_type, value, ctx.settings.realm_domains)
         sightings = ctx.store.hosts_of(entity.type, entity.key)
         if entity.type == "host":
             activity = ctx.store.host_activity(entity.key)
@@ -111,7 +155,7 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
     entity_types = list(types) if types else None
     truncated = False
     with ctx.store_guard():
-        center = resolve_entity(ctx.store, entity_type, value)
+        center = resolve_entity(ctx.store, entity_type, value, ctx.settings.realm_domains)
         _add_entity(graph, center)
         frontier = [center]
         seen = {center.uid}
@@ -227,15 +271,64 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
         The hits, best rank first.
     """
     needle = q.lower()
+    realms = ctx.settings.realm_domains
+    spelling = account_spelling(q) if entity_type in (None, "user") else None
     with ctx.store_guard():
         host = _host_named(ctx.store, q, needle) if entity_type in (None, "host") else None
         found = ctx.store.search_entities(needle, entity_type=entity_type, limit=limit)
-    hits = [_hit(hit, needle) for hit in found]
+        # A domain spelling the keys may not contain (PANDALAB\x for pandalab.com\x, a UPN):
+        # the users it spells are read apart.  A bare account is contained in its keys.
+        accounts = users_spelled(ctx.store, spelling, realms) if spelling and spelling.domain else []
+    whole = [h for h in found if _whole_match(h, needle)]
+    spelled = [h for h in found if spelling is not None and h.entity.type == "user" and h not in whole
+               and same_account(spelling, h.entity.key, realms)]
+    rest = [h for h in found if h not in whole and h not in spelled]
+    hits = [_hit(hit, needle) for hit in [*whole, *spelled]]
+    listed = {(h.type, h.key) for h in hits}
+    # Other spellings of the account follow the whole matches (the key typed), before any text hit.
+    hits += [EntityHit(type=user.type, key=user.key, value=user.value, matched="account")
+             for user in accounts if (user.type, user.key) not in listed]
+    listed |= {(user.type, user.key) for user in accounts}
+    hits += [_hit(hit, needle) for hit in rest if (hit.entity.type, hit.entity.key) not in listed]
     if host is not None:
         # The host a full name resolves to ranks first, as the look-up answers it.
         hits = [EntityHit(type=host.type, key=host.key, value=host.value, matched="key"),
                 *(h for h in hits if (h.type, h.key) != (host.type, host.key))]
-    return EntitySearchOut(items=hits[:limit], truncated=len(hits) > limit)
+    items = hits[:limit]
+    _tell_apart(ctx, items)
+    return EntitySearchOut(items=items, truncated=len(hits) > limit)
+
+
+def _whole_match(hit: SearchHit, needle: str) -> bool:
+    """Whether a hit is a whole match: its value or key is the needle, or a digest it carries is."""
+    if hit.rank != PREFIX:
+        return False
+    return hit.matched not in ("value", "key") or is_exact(needle, hit.entity.key, hit.entity.value)
+
+
+SEEN_ON_LISTED = 3
+"""Hosts named in a hit that must be told apart from another (``seen_on``)."""
+
+
+def _tell_apart(ctx: AppContext, items: list[EntityHit]) -> None:
+    """Give the hits whose type and value another hit shares what tells them apart: hosts and first sighting.
+
+    Two processes of one image on one host (one known with its command line,
+    one only by its image) both read ``C:\\windows\\Explorer.EXE``: the page
+    showed two identical rows.  Only such hits are read (one store read each),
+    so a search whose rows differ costs nothing more.
+    """
+    shared = Counter((item.type, item.value) for item in items)
+    twins = [item for item in items if shared[(item.type, item.value)] > 1]
+    if not twins:
+        return
+    with ctx.store_guard():
+        sightings = {(item.type, item.key): ctx.store.hosts_of(item.type, item.key) for item in twins}
+    for item in twins:
+        seen = sightings[(item.type, item.key)]
+        item.seen_on = sorted(s.host for s in seen)[:SEEN_ON_LISTED]
+        item.seen_hosts = len(seen)
+        item.first_seen = epoch_to_iso(min((s.first_seen for s in seen), default=None))
 
 
 def _host_named(store: GraphStore, q: str, needle: str) -> Entity | None:

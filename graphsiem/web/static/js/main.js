@@ -144,6 +144,17 @@ function signOut() {
   route();
 }
 
+/** `matched` values that name what the query was whole, not the text it was found in. */
+const WHOLE_MATCHES = new Set(['sha256', 'sha1', 'md5', 'imphash', 'account']);
+
+/** "on ws1, ws2 (+3 more) · first seen …" of a hit the API gave its sightings. */
+function seenText(hit) {
+  const hosts = hit.seen_on.map(String);
+  const more = Number(hit.seen_hosts) > hosts.length ? ` (+${Number(hit.seen_hosts) - hosts.length} more)` : '';
+  const where = hosts.length ? `on ${hosts.join(', ')}${more}` : 'on no host';
+  return hit.first_seen ? `${where} · first seen ${hit.first_seen}` : where;
+}
+
 async function search(event) {
   event.preventDefault();
   const q = byId('search-input').value.trim();
@@ -170,7 +181,12 @@ async function search(event) {
         }, el('span', { class: `type type-${entity.type}`, text: entity.type }), ` ${shorten(entityLabel(entity), 90)}`,
         // Hits inside a decoded command or a script's text: the value alone
         // would not show why they matched.  Attacker text, so a text node.
-        entity.snippet ? el('span', { class: 'match', text: `${entity.matched}: ${entity.snippet}` }) : null),
+        entity.snippet ? el('span', { class: 'match', text: `${entity.matched}: ${entity.snippet}` }) : null,
+        // A digest or another spelling of an account: say which, the row shows neither.
+        WHOLE_MATCHES.has(entity.matched) ? el('span', { class: 'match', text: `matched its ${entity.matched}` }) : null,
+        // Two hits of one type and value (two processes of one image): where
+        // and since when each was seen tells them apart.
+        Array.isArray(entity.seen_on) ? el('span', { class: 'match', text: seenText(entity) }) : null),
       ))
       : [el('li', { class: 'muted', text: 'No entity matches.' })]);
     list.hidden = false;
