@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from graphsiem.model import EntityType, RelationType
-from graphsiem.store.base import CONTAINS, IN_PROP, PREFIX
+from graphsiem.store.base import CONTAINS, DIGEST_HEX_LENGTHS, DIGEST_PROPS, IN_PROP, PREFIX
 from graphsiem.store.merge import SEARCH_COPIES
 
 SEEN = "SEEN"
@@ -92,6 +92,48 @@ def search_index_statements() -> list[str]:
     """TEXT indexes (trigram, ``text-2.0``) on the indexed search copies of every entity."""
     return [f"CREATE TEXT INDEX entity{name} IF NOT EXISTS FOR (n:Entity) ON (n.{name})"
             for name in (SEARCH_VALUE, SEARCH_KEY, SEARCH_TEXT)]
+
+
+def digest_index_statements() -> list[str]:
+    """RANGE indexes on the digest properties of files and processes (:data:`~graphsiem.store.base.DIGEST_PROPS`).
+
+    A digest search is an equality on a property the entity write sets (its
+    values are lower-case hex already), so a plain property index serves it;
+    only nodes that have the property are in the index.
+    """
+    return [f"CREATE INDEX {entity_type}_digest_{prop} IF NOT EXISTS "
+            f"FOR (n:{label_of(entity_type)}) ON (n.{prop})"
+            for entity_type, props in DIGEST_PROPS.items() for prop in props]
+
+
+@cache
+def digest_entities(entity_type: str | None, length: int) -> str:
+    """Up to ``$limit`` distinct files and processes whose digest property of ``length`` hex digits is ``$digest``.
+
+    One index seek per (type, property) of that length
+    (:func:`digest_index_statements`); ``matched`` names the first property,
+    in :data:`~graphsiem.store.base.DIGEST_PROPS` order, that holds the digest.
+    Only labels and property names from those fixed tables are spliced in.
+    """
+    types = [entity_type] if entity_type is not None else list(DIGEST_PROPS)
+    pairs = [(t, prop) for t in types for prop in DIGEST_PROPS.get(t, ())
+             if DIGEST_HEX_LENGTHS[prop] == length]
+    if not pairs:
+        return "UNWIND [] AS n RETURN n, '' AS matched"
+    branches = [
+        f"MATCH (n:{label_of(t)}) USING INDEX n:{label_of(t)}({prop})\n"
+        f"WHERE n.{prop} = $digest\nRETURN n LIMIT $limit"
+        for t, prop in pairs
+    ]
+    props = list(dict.fromkeys(prop for _, prop in pairs))
+    matched = "CASE " + " ".join(f"WHEN n.{prop} = $digest THEN '{prop}'" for prop in props) + " END"
+    unions = "\nUNION ALL\n".join(branches)
+    return f"""CALL () {{
+{unions}
+}}
+WITH DISTINCT n LIMIT $limit
+RETURN {entity_props("n")} AS n, {matched} AS matched
+"""
 
 
 def _merge_nodes(entity_type: str) -> str:
