@@ -147,7 +147,7 @@ def candidate_rules(config: DetectionConfig) -> str:
     rules = {
         name: getattr(config, name)
         for name in ("min_hosts", "window_hours", "max_fraction", "min_coverage", "min_overlap",
-                     "dedupe_overlap", "new_pivots_only", "young_hours")
+                     "dedupe_overlap", "cooccurrence_minutes", "new_pivots_only", "young_hours")
     }
     rules["features"] = list(SCORED_FEATURES)
     return json.dumps(rules, sort_keys=True)

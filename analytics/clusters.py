@@ -26,6 +26,19 @@ hosts of (candidates on that host)², which stays small because ubiquitous
 software is left out of the pool (what is new on most of the fleet is few
 entities: a campaign's or a rollout's).
 
+On a pivot on most of the fleet the host sets say nothing: every other fleet-wide
+change (the month's patch, an agent update, another vendor's rollout) is on
+nearly all its hosts too, and merged into it their features added up (review
+T2: an EDR rollout absorbed six unrelated rollouts and outranked real attacks).
+There a host counts as shared with a *new* member only when the member first
+appeared on it within ``cooccurrence_minutes`` of the pivot's first sighting on
+that host (:func:`cooccurring_hosts`): things with one cause show up together
+on every host, unrelated rollouts scheduled the same day do not.  Smaller
+pivots keep the host-set test alone: their host set is itself the evidence,
+and an attack's later stages on the same hosts (lateral movement's service and
+boot task, 50 to 80 minutes after its first command; an implant's first beacon,
+up to 35 minutes after it started) stay in its cluster.
+
 Pivots are taken in priority order (new in the window first, then network
 indicators before endpoint ones, then more hosts).  A member whose host set is
 nearly the pivot's (overlap ``>= min_overlap`` both ways) is *absorbed*: it does
@@ -39,6 +52,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from analytics.features import DAY, EntityStats, Window
 from analytics.history import earliest_sightings
@@ -59,6 +73,22 @@ PIVOT_TYPE_RANK: dict[str, int] = {
 BASELINE_MIN_CYCLES = 0.9
 """A host has a baseline when its data begin at least this share of a cycle before the window,
 a cycle being the window or a day, whichever is longer (21.6 h for the default 24 h window)."""
+
+COOCCURRENCE_MINUTES = 30.0
+"""Default most minutes between a pivot's and a new member's first sighting on a host for that host
+to count as shared, on a pivot on most of the fleet (:func:`cooccurring_hosts`).
+
+Measured (review T2 fleet A, 400 hosts): the steps of one activity reach a host within 0.3 minutes
+of its pivot (every cluster of that fleet: EDR, vendor updaters, the seed campaign, the BYOVD
+driver), as in the corpus (OTRF Empire VBS launcher: wscript, PowerShell, then its C2 connection
+within 7 s); only multi-stage attacks on a few hosts span more (implant to first beacon up to 33
+minutes, lateral movement's later stages 49 to 78 minutes), and such small pivots are not gated.
+Unrelated rollouts of the same day reached 1 to 12 % of the EDR rollout's hosts within 10 minutes
+of it, 17 to 34 % within 30, 64 to 66 % within 60 and all of them within 120 (OneDrive, Teams, VPN,
+each spread over hours), against the ``min_overlap`` (80 %) of hosts a member of such a pivot must
+share: at 120 minutes (review T2's first trial) those three stayed merged.  30 minutes keeps a
+margin on both sides; two rollouts pushed to every host within the same few minutes remain one
+cluster, which time cannot tell apart."""
 
 NEW_ON_BASELINE_SHARE = 0.5
 """A new entity is a change the fleet made, not its normal, when at least this share of the
@@ -243,6 +273,64 @@ def pivot_census(
     }
 
 
+def cooccurring_hosts(
+    first_seen: sp.csc_matrix, pivot: int, columns: np.ndarray, *, within_s: float,
+    last_seen: sp.csc_matrix | None = None,
+) -> np.ndarray:
+    """Per column, the hosts on which it was seen within ``within_s`` seconds of ``pivot``'s first sighting.
+
+    A host counts when the column's first sighting there, or its last (``last_seen``), is that
+    close to the pivot's first sighting on the same host: those are the two times the incidence
+    keeps per host.  The last sighting is for what was named before, by another cause, and touched
+    again with the pivot: LSASS, a process node from its first access, read by an earlier campaign
+    on some of the hosts and by this one within seconds of its pivot.  Both times are the same
+    host's, so a host whose clock runs behind or ahead shifts both alike.  Reads only the cells of
+    ``pivot`` and ``columns`` (CSC column slices).
+
+    Parameters
+    ----------
+    first_seen : scipy.sparse.csc_matrix
+        Host x entity first sighting times (:attr:`analytics.incidence.Incidence.first_seen`, or
+        a column selection of it).
+    pivot : int
+        Column of the pivot in ``first_seen``.
+    columns : ndarray of int
+        Columns to count for.
+    within_s : float
+        Most seconds between the two sightings, either way.
+    last_seen : scipy.sparse.csc_matrix, optional
+        Host x entity last sighting times, same pattern as ``first_seen``.
+
+    Returns
+    -------
+    ndarray of float
+        One count per column of ``columns``.
+
+    Examples
+    --------
+    >>> F = sp.csc_matrix(np.array([[100.0, 160.0, 9000.0], [500.0, 0.0, 520.0]]))
+    >>> cooccurring_hosts(F, 0, np.array([0, 1, 2]), within_s=600.0).tolist()
+    [2.0, 1.0, 1.0]
+    >>> L = sp.csc_matrix(np.array([[100.0, 160.0, 9000.0], [500.0, 0.0, 9400.0]]))
+    >>> cooccurring_hosts(F, 2, np.array([0]), within_s=600.0, last_seen=L).tolist()  # last at 9400
+    [1.0]
+    """
+    start, end = first_seen.indptr[pivot], first_seen.indptr[pivot + 1]
+    pivot_at = np.full(first_seen.shape[0], np.nan)
+    pivot_at[first_seen.indices[start:end]] = first_seen.data[start:end]
+    block = first_seen[:, columns].tocsc()
+    column_of_cell = np.repeat(np.arange(len(columns)), np.diff(block.indptr))
+    # NaN (the pivot not on that host) compares False: such a host is never shared.
+    at = pivot_at[block.indices]
+    together = np.abs(block.data - at) <= within_s
+    if last_seen is not None:
+        lasts = last_seen[:, columns].tocsc()
+        # build_incidence gives both matrices one pattern (a cell per sighting); checked, not assumed.
+        if np.array_equal(lasts.indptr, block.indptr) and np.array_equal(lasts.indices, block.indices):
+            together |= np.abs(lasts.data - at) <= within_s
+    return np.bincount(column_of_cell[together], minlength=len(columns)).astype(np.float64)
+
+
 def fan_out_clusters(
     incidence: Incidence,
     stats: EntityStats,
@@ -256,6 +344,7 @@ def fan_out_clusters(
     new_pivots_only: bool = True,
     preferred: frozenset[tuple[str, str]] = frozenset(),
     excluded_members: Mapping[tuple[str, str], frozenset[tuple[str, str]]] | None = None,
+    cooccurrence_minutes: float = COOCCURRENCE_MINUTES,
 ) -> list[RawCluster]:
     """Grow fan-out clusters from pivots over a window incidence.
 
@@ -305,6 +394,14 @@ def fan_out_clusters(
         otherwise isolate "new" itself, since old clusters vastly outnumber new ones.
     preferred : frozenset of (type, key)
         Entities that lead pivots that are otherwise equal (:func:`pivot_order`).
+    cooccurrence_minutes : float
+        On a pivot on more than ``max_fraction`` of the fleet, a host counts as shared with a
+        new member (``stats.is_novel``) only when the member was first seen there within this
+        many minutes of the pivot (:func:`cooccurring_hosts`), for coverage, "rare outside" and
+        twins alike: there the host sets of unrelated fleet-wide changes coincide, and only
+        appearing together on each host tells one cause.  A member the fleet knew before the
+        window keeps the host-set test (its first sighting predates any pivot of the window).
+        0: host sets alone everywhere.
 
     Returns
     -------
@@ -341,9 +438,15 @@ def fan_out_clusters(
     # the day's patch would swallow an unrelated new tool or campaign on 200 of its 300
     # hosts, whose own cluster would then be dropped as a duplicate.  Its members must
     # cover it as a twin does instead (min_overlap of its hosts).
-    coverage = np.where(
-        pool_total > max_fraction * max(stats.n_hosts, 1), max(min_coverage, min_overlap), min_coverage
-    )
+    widespread = pool_total > max_fraction * max(stats.n_hosts, 1)
+    coverage = np.where(widespread, max(min_coverage, min_overlap), min_coverage)
+    # On such a pivot the host sets of unrelated fleet-wide changes coincide: for a new member,
+    # only the hosts where it appeared together with the pivot count (cooccurring_hosts).
+    gate_s = cooccurrence_minutes * 60.0
+    gating = gate_s > 0 and bool(widespread.any())
+    pool_first_seen = incidence.first_seen[:, pool].tocsc() if gating else None
+    pool_last_seen = incidence.last_seen[:, pool].tocsc() if gating and incidence.last_seen is not None else None
+    pool_novel = stats.is_novel[pool]
 
     eligible = pool_hosts >= min_hosts
     if new_pivots_only:
@@ -364,6 +467,15 @@ def fan_out_clusters(
         row = co.getrow(p)
         cols, shared = row.indices, row.data
         take = (shared >= coverage[p] * pool_hosts[p]) & (shared >= min_overlap * rare_outside_total[cols])
+        if pool_first_seen is not None and widespread[p]:
+            # Gating only lowers a count: re-count the columns the host sets admitted, no others.
+            gated = take & pool_novel[cols] & (cols != p)
+            if gated.any():
+                shared = shared.astype(np.float64)  # a copy: co's own data stay untouched
+                shared[gated] = cooccurring_hosts(
+                    pool_first_seen, p, cols[gated], within_s=gate_s, last_seen=pool_last_seen
+                )
+                take = (shared >= coverage[p] * pool_hosts[p]) & (shared >= min_overlap * rare_outside_total[cols])
         take |= cols == p
         member_pos = cols[take]
         twins = member_pos[shared[take] >= min_overlap * np.maximum(pool_hosts[p], pool_hosts[member_pos])]

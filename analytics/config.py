@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from analytics.clusters import COOCCURRENCE_MINUTES
 from graphsiem.model import EntityKey
 
 
@@ -44,6 +45,13 @@ class DetectionConfig:
         (:func:`analytics.clusters.ubiquitous`).
     min_coverage, min_overlap, dedupe_overlap : float
         Clustering thresholds (see :func:`analytics.clusters.fan_out_clusters`).
+    cooccurrence_minutes : float
+        On a pivot on more than ``max_fraction`` of the fleet, a host counts as
+        shared with a new member only when the member was first seen there
+        within this many minutes of the pivot (default 30,
+        :data:`analytics.clusters.COOCCURRENCE_MINUTES`, where it is measured):
+        unrelated fleet-wide rollouts of the same day then form clusters of
+        their own instead of one whose features add up.  0: host sets alone.
     new_pivots_only : bool
         Only entities first seen in the window (or young and spreading, see
         ``young_hours``) start clusters.
@@ -94,6 +102,7 @@ class DetectionConfig:
     min_coverage: float = 0.5
     min_overlap: float = 0.8
     dedupe_overlap: float = 0.5
+    cooccurrence_minutes: float = COOCCURRENCE_MINUTES
     new_pivots_only: bool = True
     young_hours: float = 168.0
     suppressed: frozenset[EntityKey] = field(default_factory=frozenset)
@@ -122,6 +131,8 @@ class DetectionConfig:
             raise ConfigError(f"max_features must be in (0, 1], got {self.max_features!r}")
         if not (isinstance(self.young_hours, int | float) and self.young_hours >= 0):
             raise ConfigError(f"young_hours must be >= 0, got {self.young_hours!r}")
+        if not (isinstance(self.cooccurrence_minutes, int | float) and self.cooccurrence_minutes >= 0):
+            raise ConfigError(f"cooccurrence_minutes must be >= 0 (0: host sets alone), got {self.cooccurrence_minutes!r}")
         if not (isinstance(self.history_days, int | float) and self.history_days >= 0):
             raise ConfigError(f"history_days must be >= 0, got {self.history_days!r}")
         if not (isinstance(self.history_max_rows, int) and self.history_max_rows >= 0):
