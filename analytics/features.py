@@ -75,7 +75,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "remote_thread": "1 when a new member process first injected a remote thread inside the window",
     "driver_outside_drivers_dir": "1 when a new member is a kernel driver (installed as a driver service or loaded by the kernel) from outside the Windows driver directory (System32\\drivers, the DriverStore)",
     "lookalike_domain": "1 when a new member domain looks like a domain the fleet used widely before the window (one or two characters apart, look-alike characters, or the trusted name inside another domain; the trusted domain's own subdomains excluded)",
-    "repeat_contacts": "contacts with a new pivot per cluster host per day (each contact once, analytics.contact_counts), floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window takes the floor)",
+    "repeat_contacts": "contacts with a new destination pivot (domain, ip, url) per cluster host per day (each contact once, analytics.contact_counts), floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window, or one that is no destination, takes the floor)",
 }
 
 SUSPICIOUS_DIRECTION: dict[str, int] = {
@@ -120,6 +120,8 @@ BEHAVIOURS: tuple[str, ...] = (
 # Domains, IPs and URLs name a remote machine whichever sensor reported them: the network side.
 ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER})
 NETWORK_TYPES = frozenset({EntityType.DOMAIN, EntityType.IP, EntityType.URL})
+DESTINATION_TYPES = NETWORK_TYPES
+"""Pivots a host contacts: the only ones ``repeat_contacts`` is measured on."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -508,7 +510,11 @@ def cluster_features(
     # Newness, as for spread and burst: an updater the fleet polled before the
     # window (new_pivots_only=False) is its baseline, not a beacon.  Without this
     # the driver-updater decoy (0.7 days old) scored 69.4, rank 4, on repeats alone.
-    repeat_feature = repeats if stats.is_novel[pivot] else 0.0
+    # Only a destination is contacted: a process pivot's sightings are its own events (every
+    # connection a new long-running process made), not contacts with it, and read as "contacted
+    # 334 times a day" they made explorer.exe on 32 servers a beacon (review T2, 80.4, rank 3).
+    is_destination = inc.entities[pivot][0] in DESTINATION_TYPES
+    repeat_feature = repeats if stats.is_novel[pivot] and is_destination else 0.0
     interpreters = [p for p in new_pairs.values() if p.child in INTERPRETERS]
     features = {
         # One-sided clips: the benign side of a feature collapses onto one value,
@@ -529,7 +535,7 @@ def cluster_features(
         "new_member_fraction": float(is_new.mean()),
         "first_contact_spread_raw_min": round(spread, 3),
         "first_contact_range_min": round(full_range, 3),
-        "repeat_contacts_raw": round(repeats, 3),
+        "repeat_contacts_raw": round(repeats if is_destination else 0.0, 3),
         "new_lineage": float(len(new_pairs)),
         "rare_lineage": float(len(rare_pairs)),
         "member_types": float(len({t for t, _ in keys})),
