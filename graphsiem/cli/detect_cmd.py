@@ -272,6 +272,8 @@ def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig
     from analytics.baselines import run_baseline
     from analytics.candidate_history import CandidateHistory, for_backtest
     from analytics.detect import detect
+    from graphsiem.cli.graph_behind import behind_warning, graph_pending
+    from graphsiem.cli.store_failures import open_failed, run_failed
     from graphsiem.store import StoreError, open_store
     from ingest.disk_floor import FloorGuardedJournal, floor_from_environment
     from ingest.write_failure import JournalWriteError
@@ -281,8 +283,7 @@ def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig
         # store is refused, naming it, before anything is made (ingest.store_binding).
         store = open_store(args.store, data_dir=data, reading=not args.paths)
     except (ValueError, StoreError) as exc:
-        print(f"graphsiem detect: {exc}", file=sys.stderr)
-        return 2
+        return open_failed("detect", exc)  # 1: cannot be opened; 2: bound to another store
     history = None if args.baseline else candidate_history(data)
     source: CandidateHistory | None = history
     if history is not None and now is not None:
@@ -300,10 +301,16 @@ def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig
                 except JournalWriteError as failure:
                     return _ingest_failed(args, failure)
                 print(report.render(), file=sys.stderr)
+            pending = graph_pending(store, journal)
+            if pending:
+                print(behind_warning("detect", pending, str(data)), file=sys.stderr)
             if args.baseline:
                 result = run_baseline(store, args.baseline, config=config, now=now)
             else:
                 result = detect(store, config=config, now=now, journal=journal, history=source)
+            result.stats["graph_pending"] = pending
+    except StoreError as exc:  # the store stopped answering mid-run: one line, not a traceback
+        return run_failed("detect", store, exc, "nothing was detected; run it again once the store answers")
     finally:
         store.close()
         if history is not None:

@@ -181,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _ingest_locked(args: argparse.Namespace, data: Path, registry: ParserRegistry) -> int:
     """:func:`run` once the arguments are checked and the writers' lock of ``data`` is held."""
+    from graphsiem.cli.store_failures import open_failed
     from graphsiem.store import StoreError, open_store
 
     reported: BaseException | None = None
@@ -188,8 +189,7 @@ def _ingest_locked(args: argparse.Namespace, data: Path, registry: ParserRegistr
         try:
             store = open_store(args.store, data_dir=data)
         except (ValueError, StoreError) as exc:
-            print(f"graphsiem ingest: {exc}", file=sys.stderr)
-            return 2
+            return open_failed("ingest", exc)  # 1: refused credentials; 2: bound to another store
         try:
             # below the free-space floor a batch is refused as on a full disk (ingest.disk_floor):
             # a bulk ingest beside a running service must not take the disk the service writes to

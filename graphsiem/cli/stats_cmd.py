@@ -46,8 +46,10 @@ def render(counts: dict[str, dict[str, int]], store_name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the summary; 2 when the store cannot be opened, the data directory does not exist, or its
-    graph is in another store (:mod:`ingest.store_binding`)."""
+    """Print the summary; 2 when the data directory does not exist or its graph is in another store
+    (:mod:`ingest.store_binding`); 1 when the store cannot be opened (refused credentials, a server
+    that does not answer); 75 when it stops answering before the counts are read."""
+    from graphsiem.cli.store_failures import open_failed, run_failed
     from graphsiem.store import StoreError, open_store
 
     problem = data_dir_problem(args.data) if args.store in (None, "embedded") else None
@@ -58,10 +60,11 @@ def run(args: argparse.Namespace) -> int:
         # reading: a data directory projected into another store is refused, naming it (not "0 entities")
         store = open_store(args.store, data_dir=args.data, reading=True)
     except (ValueError, StoreError) as exc:
-        print(f"graphsiem stats: {exc}", file=sys.stderr)
-        return 2
+        return open_failed("stats", exc)
     try:
         counts = store.counts()
+    except StoreError as exc:
+        return run_failed("stats", store, exc, "nothing was counted")
     finally:
         store.close()
     if args.json:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 
 from graphsiem.store.base import GraphStore, StoreError
+from graphsiem.store.unavailable import StoreUnavailable
 
-__all__ = ["GraphStore", "StoreError", "open_store", "STORE_SPECS"]
+__all__ = ["GraphStore", "StoreError", "StoreUnavailable", "open_store", "STORE_SPECS"]
 
 STORE_SPECS = ("embedded", "neo4j")
 """Spec names :func:`open_store` accepts (besides ``bolt://`` / ``neo4j://`` URIs)."""
@@ -43,9 +44,11 @@ def open_store(
     ------
     ValueError
         For an unknown spec.
+    StoreUnavailable
+        When Neo4j refuses the credentials (the message names ``GRAPHSIEM_NEO4J_USER`` /
+        ``GRAPHSIEM_NEO4J_PASSWORD``) or, for a reading command, does not answer.
     StoreError
-        When the store cannot be opened (Neo4j refuses the credentials, unreadable
-        graph file), or is not the data directory's (:class:`ingest.store_binding.StoreBindingError`:
+        When the store cannot be opened otherwise (unreadable graph file), or is not the data directory's (:class:`ingest.store_binding.StoreBindingError`:
         another kind of store than its journal's, a Neo4j database holding another journal's graph).
 
     Examples

@@ -56,7 +56,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from neo4j import Driver, ManagedTransaction
-from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from graphsiem.model import EntityKey, Projection
 from graphsiem.store.base import StoreError
@@ -71,6 +71,7 @@ from graphsiem.store.neo4j_rows import (
 )
 from graphsiem.store.neo4j_schema import SEARCH_BACKFILL_BATCH, backfill_search, create_schema
 from graphsiem.store.neo4j_writes import KNOWN_NODES_MAX, Neo4jWrites
+from graphsiem.store.unavailable import neo4j_unavailable
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -154,7 +155,10 @@ class Neo4jStore(Neo4jWrites, Neo4jReads):
         try:
             self._driver.verify_connectivity()
             create_schema(self._driver, self.database)
-        except (DriverError, Neo4jError, ValueError, OSError) as exc:
+        except (AuthError, ServiceUnavailable, SessionExpired, OSError) as exc:
+            # named plainly, with what to check: the driver's words named no setting (review T4)
+            raise neo4j_unavailable(f"Neo4j at {self.uri} (database {self.database!r})", exc) from exc
+        except (DriverError, Neo4jError, ValueError) as exc:
             raise StoreError(f"Neo4j at {self.uri} (database {self.database!r}): {exc}") from exc
         self.connected = True
         self._backfill_search()
