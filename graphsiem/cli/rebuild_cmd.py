@@ -52,8 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Rebuild; 2 when there is no journal, the store cannot be opened, or it holds another journal's graph;
-    1 when a service or an ingest holds the data directory."""
+    """Rebuild; 2 when there is no journal or the store holds another journal's graph; 1 when the store
+    cannot be opened (refused credentials, no answer) or a service or an ingest holds the data directory;
+    75 when the store failed part-way (the rebuild is to be run again)."""
     from graphsiem.data_dir_lock import lock_for_command, rebuild_lock
 
     problem = data_dir_problem(args.data, ("journal.sqlite",))
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
     """Rebuild ``data``'s graph (its service and writers' locks are held)."""
+    from graphsiem.cli.store_failures import open_failed, run_failed
     from graphsiem.store import StoreError
     from ingest.journal import Journal
     from ingest.store_binding import StoreBinding, owned_problem
@@ -90,8 +92,7 @@ def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
     try:
         store = _open_unbound(args.store, data)
     except (ValueError, StoreError) as exc:
-        print(f"graphsiem rebuild: {exc}", file=sys.stderr)
-        return 2
+        return open_failed("rebuild", exc)
     try:
         with Journal(paths.journal_path(data)) as journal:
             if store.name == "neo4j":
@@ -104,8 +105,9 @@ def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
             journal.bind_store(StoreBinding(store.name).to_text(), 0)
             summary = _replay(journal, store)
     except StoreError as exc:
-        print(f"graphsiem rebuild: {exc}", file=sys.stderr)
-        return 2
+        # emptied part-way, or projected part-way: the graph is neither the old one nor the new
+        # (a Neo4j emptying cut off is finished by the next projection: neo4j_clearing)
+        return run_failed("rebuild", store, exc, "the graph is rebuilt only in part: run graphsiem rebuild again")
     finally:
         store.close()
     if args.json:

@@ -593,7 +593,7 @@ SET m._lock = true
 REMOVE m._lock
 WITH m, m.seq AS before, m.journal AS holder
 SET m.seq = CASE WHEN holder = $journal AND $seq > before THEN $seq ELSE before END
-RETURN before, holder
+RETURN before, holder, coalesce(m.clearing, false) AS clearing
 """
 """Move the projection mark of journal ``$journal`` up to ``$seq``; returns the
 mark before and the journal that holds it (``holder``).  Run first in a batch's
@@ -613,7 +613,7 @@ PROJECTION_MARK_LOCK = """
 OPTIONAL MATCH (m:GraphsiemMeta {name: 'projection'})
 SET m._lock = true
 REMOVE m._lock
-RETURN coalesce(m.seq, 0) AS before, m.journal AS holder
+RETURN coalesce(m.seq, 0) AS before, m.journal AS holder, coalesce(m.clearing, false) AS clearing
 """
 """The projection mark and the journal holding it (``holder`` null when there is no mark yet),
 read under the mark node's write lock (taken by the ``SET``, Neo4j's documented
@@ -626,7 +626,7 @@ MERGE (m:GraphsiemMeta {name: 'projection'})
 SET m._lock = true
 REMOVE m._lock
 WITH m, m.journal AS previous
-SET m.seq = 0, m.journal = $journal
+SET m.seq = 0, m.journal = $journal, m.clearing = true
 WITH previous
 OPTIONAL MATCH (o:GraphsiemMeta {name: 'owner'})
 DELETE o
@@ -636,7 +636,8 @@ RETURN previous
 ``--take-over``): its projection mark, under the mark's lock, set to 0 and to that
 journal; the owner node (:mod:`graphsiem.store.neo4j_owner`) deleted in the same
 transaction, so the next binding claims the database for ``$journal`` with a new
-graph id.  From its commit on, every other journal's batch is refused where it
+graph id.  The mark is flagged ``clearing`` until the emptying is done
+(:mod:`graphsiem.store.neo4j_clearing`).  From its commit on, every other journal's batch is refused where it
 is written (the mark is not theirs); a batch of theirs committed before it is
 deleted by the emptying that follows.  Returns the journal that held the mark
 (null: none)."""
@@ -644,8 +645,6 @@ deleted by the emptying that follows.  Returns the journal that held the mark
 PROJECTION_MARK_READ = """
 MATCH (m:GraphsiemMeta {name: 'projection'}) WHERE m.journal = $journal RETURN m.seq AS seq
 """
-
-CLEAR_PROJECTION_MARK = "MATCH (m:GraphsiemMeta {name: 'projection'}) DELETE m"
 
 CLEAR_NODES = """
 MATCH (n:Entity)

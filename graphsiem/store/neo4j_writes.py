@@ -20,6 +20,13 @@ from graphsiem.store import neo4j_queries as q
 from graphsiem.store.base import StoreError
 from graphsiem.store.batch_guard import batch_is_new
 from graphsiem.store.merge import coalesce_entities, coalesce_relations, coalesce_sightings
+from graphsiem.store.neo4j_clearing import (
+    DELETE_BATCH_ROWS,
+    RELEASE_FOR_CLEARING,
+    GraphHalfEmptied,
+    clearing_started,
+    finish_clearing,
+)
 from graphsiem.store.neo4j_connection import Neo4jConnection
 from graphsiem.store.neo4j_rows import (
     MAX_SEARCH_CHARS_PER_TX,
@@ -106,6 +113,8 @@ class Neo4jWrites(Neo4jConnection):
 
     batch_size: int
     """Rows per write transaction."""
+    delete_batch_size: int = DELETE_BATCH_ROWS
+    """Relationships or nodes per delete transaction of an emptying (:mod:`.neo4j_clearing`)."""
     _known_nodes: dict[EntityKey, str]
     """Endpoints this instance has written -> their element ids."""
 
@@ -317,6 +326,8 @@ class Neo4jWrites(Neo4jConnection):
             if holder is not None and holder != journal:
                 raise ProjectionMarkTaken(
                     f"Neo4j at {self.uri} (database {self.database!r})", journal, holder, start, seq)
+            if row["clearing"]:  # the rest of an old graph is still there: projecting would count twice
+                raise GraphHalfEmptied(f"Neo4j at {self.uri} (database {self.database!r})")
             if not batch_is_new(row["before"], start, seq):
                 raise _AlreadyApplied
 
@@ -343,7 +354,15 @@ class Neo4jWrites(Neo4jConnection):
         return True
 
     def batch_mark(self, journal: str) -> int | None:
-        """The seq of ``journal`` up to which :meth:`apply_batch` wrote batches (None: none here)."""
+        """The seq of ``journal`` up to which :meth:`apply_batch` wrote batches (None: none here).
+
+        Every projection reads it first (:func:`ingest.store_binding.bind`), so an
+        emptying that was cut off (the mark's ``clearing`` flag) is finished here,
+        before the mark it left (0, or none) is trusted (:mod:`.neo4j_clearing`).
+        """
+        if clearing_started(self._read):
+            self._known_nodes.clear()
+            finish_clearing(self._read_write, _DELETES, self.delete_batch_size)
         records = self._read(q.PROJECTION_MARK_READ, journal=journal)
         return int(records[0]["seq"]) if records else None
 
@@ -351,10 +370,14 @@ class Neo4jWrites(Neo4jConnection):
         """Nothing to do: every batch is committed when its call returns."""
 
     def clear(self) -> None:
-        """Delete every entity (in batches, so a large graph fits in memory) and the projection mark; keep the schema."""
+        """Delete every entity (in batches, so a large graph fits in memory) and the projection mark; keep the schema.
+
+        The mark is flagged ``clearing`` first and deleted last, so an emptying cut
+        off halfway is finished by the next projection, not taken for a new database.
+        """
         self._known_nodes.clear()
-        self._read_write(q.CLEAR_PROJECTION_MARK)  # a rebuilt graph starts from seq 0
-        self._delete_entities()
+        self._read_write(RELEASE_FOR_CLEARING)
+        finish_clearing(self._read_write, _DELETES, self.delete_batch_size)
 
     def empty_for(self, journal: str) -> str | None:
         """Give the database to ``journal`` (its projection mark at 0, no owner), then delete every entity.
@@ -366,7 +389,10 @@ class Neo4jWrites(Neo4jConnection):
         written (:class:`ProjectionMarkTaken`), so the old owner's service,
         mid catch-up, cannot write into the emptied graph, nor create a mark
         of its own in the window that :meth:`clear` (mark deleted, graph
-        emptied, owner released) would leave open.
+        emptied, owner released) would leave open.  The claim also flags the
+        mark ``clearing`` until the last delete batch: an emptying cut off
+        halfway is finished by the next projection (:meth:`batch_mark`) instead
+        of the journal being projected from 0 over the rest of the old graph.
 
         Returns
         -------
@@ -375,13 +401,9 @@ class Neo4jWrites(Neo4jConnection):
         """
         self._known_nodes.clear()
         previous = self._read_write(q.PROJECTION_MARK_CLAIM, journal=journal)[0]["previous"]
-        self._delete_entities()
+        finish_clearing(self._read_write, _DELETES, self.delete_batch_size)
         return None if previous is None else str(previous)
 
-    def _delete_entities(self) -> None:
-        """Delete every entity and relationship, in bounded batches (the mark and owner nodes stay)."""
-        for query in (q.CLEAR_RELATIONSHIPS, q.CLEAR_NODES):
-            while True:
-                records = self._read_write(query, batch=20_000)
-                if not records or records[0]["deleted"] == 0:
-                    break
+
+_DELETES = (q.CLEAR_RELATIONSHIPS, q.CLEAR_NODES)
+"""Every entity relationship, then every entity node (the mark and owner nodes stay)."""
