@@ -106,6 +106,7 @@ def detect(
         dedupe_overlap=config.dedupe_overlap,
         preferred=_installed(inputs),
         excluded_members=config.suppressed_members,
+        cooccurrence_minutes=config.cooccurrence_minutes,
         **pivot_rules,
     )
     stats["clustering_s"] = time.perf_counter() - t

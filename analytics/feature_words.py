@@ -45,8 +45,9 @@ PLAIN_DESCRIPTIONS: dict[str, str] = {
         "apart, look-alike characters, or the trusted name inside another domain)"
     ),
     "repeat_contacts": (
-        "contacts per host per day with the cluster's main entity, each contact counted once whichever "
-        "sensors logged it (24 or fewer, hourly or less, counts as ordinary: beacons call home more often)"
+        "contacts per host per day with the cluster's main entity when it is a destination (a domain, "
+        "address or URL), each contact counted once whichever sensors logged it (24 or fewer, hourly or "
+        "less, counts as ordinary: beacons call home more often; any other main entity counts as ordinary)"
     ),
 }
 """The analyst's words for each scored feature (:data:`analytics.features.SCORED_FEATURES`)."""
