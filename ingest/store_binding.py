@@ -368,6 +368,21 @@ def checked_on_open(store: S, data_dir: str | os.PathLike[str] | None, *, readin
     return store
 
 
+def _refuse_held_before_journal(store: Any, directory: Path) -> None:
+    """Refuse a Neo4j database another journal holds before this directory's journal is made or opened.
+
+    :func:`bind` refuses it too, but only once the journal is open: a new data
+    directory was left with an empty ``journal.sqlite`` of its own (review T4, finding 5).
+    A journal not made yet has no identity: any holder is another journal.
+    """
+    holder = store.owner_state().holder()
+    if holder is None:
+        return
+    meta = read_meta(directory / "journal.sqlite")
+    if meta is None or meta.identity != holder.journal:
+        raise StoreBindingError(owned_problem(store, holder, str(directory)))
+
+
 def _check_on_open(store: Any, directory: Path, explicit: bool, reading: bool) -> None:
     if reading:
         problem = problem_for_reading(store, directory)
@@ -380,6 +395,8 @@ def _check_on_open(store: Any, directory: Path, explicit: bool, reading: bool) -
     if not explicit and not journal_file.exists():
         store.binding_pending = True
         return
+    if store.connected:
+        _refuse_held_before_journal(store, directory)
     from ingest.journal import Journal
 
     try:
