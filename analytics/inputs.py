@@ -51,6 +51,7 @@ from analytics.linked_processes import (
     read_pivot_links,
     window_process_hosts,
 )
+from analytics.registered_domains import registered_domain_rollups
 from analytics.window_end import WindowEnd, default_window_end
 from graphsiem.addresses import names_no_other_machine
 from graphsiem.model import Entity, EntityKey, EntityType, Relation, RelationType
@@ -123,7 +124,11 @@ def load_inputs(
     # the one-host processes leave the incidence: keep which host each ran on, so a credited
     # process is named with its host (analytics.linked_processes)
     process_hosts_in_window = window_process_hosts(incidence)
+    # per-host subdomains of one new registered domain are one pivot (analytics.registered_domains)
+    rollups = registered_domain_rollups(store, incidence, window, min_hosts=config.min_hosts, now=now,
+                                        young_hours=config.young_hours)
     incidence = incidence.select(np.flatnonzero(shared))
+    incidence, prevalence = rollups.extend(incidence, prevalence)
     timings["incidence_s"] = time.perf_counter() - t
 
     # the fleet is the hosts that sent telemetry, not every host entity: a name a client wrote
@@ -161,7 +166,7 @@ def load_inputs(
     # incidence (one host each): credit their behaviours to the candidate pivots they reached
     linked_t = time.perf_counter()
     pivots = candidate_pivots(incidence.entities, stats.window_hosts, stats.is_novel, min_hosts=config.min_hosts)
-    links = read_pivot_links(store, pivots, window)
+    links = rollups.add_links(store, read_pivot_links(store, rollups.real(pivots), window), window)
     behaviours, lineage, credited = credit_to_pivots(
         links, behaviours=behaviours, lineage=lineage, encoded=encoded, images=images,
         shared_processes=process_hosts.keys(), novelty_hosts=config.min_hosts,
@@ -175,7 +180,7 @@ def load_inputs(
     timings["context_s"] = time.perf_counter() - t
     # a beacon's contacts once, not once per sensor that logged them (analytics.contact_counts),
     # of the same candidate pivots (it keeps the destinations among them)
-    shares = read_contact_shares(store, pivots)
+    shares = rollups.add_contact_shares(store, read_contact_shares(store, rollups.real(pivots)))
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited)
 
