@@ -19,6 +19,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from graphsiem.page_links import check_public_url
 from ingest.disk_floor import DEFAULT_MIN_FREE_BYTES, DEFAULT_MIN_FREE_PERCENT
 from ingest.realm_domains import parse_realm_domains
 
@@ -102,6 +103,9 @@ class Settings(BaseSettings):
     # failed when older than webhook_max_age_s.  With the defaults a receiver may be away
     # about a day (the age limit comes first, at the 37th try).
     webhook_url: str | None = None
+    # The address people reach the page by (behind a proxy, a DNS name): when set, clusters in
+    # the API and webhook alerts carry `url`, the page's link to them (graphsiem.api.links).
+    public_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_min_score: float = Field(80.0, ge=0.0, le=100.0)
     webhook_max_attempts: int = Field(40, ge=1, le=1000)
@@ -152,6 +156,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("webhook_url must start with http:// or https://")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        return check_public_url(value)
 
     @field_validator("realm_domains", mode="before")
     @classmethod

@@ -33,6 +33,7 @@ import orjson
 
 from graphsiem.api.cluster_lineage import member_keys
 from graphsiem.model import epoch_to_iso
+from graphsiem.page_links import cluster_page_url
 from graphsiem.webhook_outbox import (
     PENDING,
     MemoryDatabase,
@@ -139,8 +140,10 @@ class WebhookNotifier:
     def __init__(self, *, url: str, secret: str, min_score: float = 80.0,
                  max_attempts: int = 5, backoff_s: float = 0.5, timeout_s: float = 5.0,
                  backoff_max_s: float = 3600.0, max_age_s: float = 86400.0,
-                 outbox: Outbox | None = None, on_result: Any = None) -> None:
+                 outbox: Outbox | None = None, on_result: Any = None,
+                 public_url: str | None = None) -> None:
         self.url = url
+        self.public_url = public_url  # the page's address, for each alert's link to its cluster
         self._secret = secret
         self.min_score = min_score
         self.max_attempts = max_attempts
@@ -167,6 +170,7 @@ class WebhookNotifier:
             if event is None:
                 continue
             public = {k: v for k, v in cluster.items() if not k.endswith("_ts")}
+            public["url"] = cluster_page_url(self.public_url, str(cluster.get("id", "")))
             payload = {
                 # when the alert was decided; each try's time is in X-GraphSIEM-Timestamp
                 "event": event, "detection_id": detection_id, "sent_at": epoch_to_iso(time.time()),

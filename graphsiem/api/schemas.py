@@ -124,6 +124,9 @@ class ClusterSummary(BaseModel):
     updated_at: str | None = Field(
         None, description="The last time a detection changed it (score, hosts, members, event times, "
         "confidence, dropped from or back in the queue) or its triage was written; `updated_since` filters on it.")
+    url: str | None = Field(
+        None, description="The analysts' page's link to this cluster (`<GRAPHSIEM_PUBLIC_URL>/#/clusters/<id>`), "
+        "for a ticket or a chat message; null when the service was not told its public address.")
     triage: TriageOut
 
 

@@ -34,6 +34,7 @@ from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
 from graphsiem.api.state_triage import TriageVersionMismatch, exclusive, queue_detection
 from graphsiem.model import epoch_to_iso
+from graphsiem.page_links import cluster_page_url
 
 
 class QueueChanged(ApiError):
@@ -87,7 +88,7 @@ def triage_etag(version: int) -> str:
     return f'"{int(version)}"'
 
 
-def _summary_fields(row: ClusterRow) -> dict[str, Any]:
+def _summary_fields(row: ClusterRow, public_url: str | None = None) -> dict[str, Any]:
     data = row.data
     explanation = data.get("explanation") or {}
     return {
@@ -103,6 +104,7 @@ def _summary_fields(row: ClusterRow) -> dict[str, Any]:
         "score_confidence": data.get("score_confidence"),
         "detection_id": row.detection_id, "detected_at": epoch_to_iso(data.get("detected_at_ts")),
         "updated_at": epoch_to_iso(data.get("updated_at_ts")),
+        "url": cluster_page_url(public_url, row.id),
     }
 
 
@@ -172,7 +174,7 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
     last = rows[-1] if rows else None
     next_cursor = (encode_cursor(last.score, last.host_count, last.id, detection_id)
                    if has_more and last is not None else None)
-    return ClusterPage(items=[ClusterSummary(**_summary_fields(r)) for r in rows],
+    return ClusterPage(items=[ClusterSummary(**_summary_fields(r, ctx.settings.public_url)) for r in rows],
                        next_cursor=next_cursor, detection_id=detection_id or None)
 
 
@@ -230,7 +232,7 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
     """Members, subgraph, explanation and evidence events of one cluster."""
     row = get_row(ctx, cluster_id)
     return ClusterDetail(
-        **_summary_fields(row),
+        **_summary_fields(row, ctx.settings.public_url),
         # Not in the queue's items: 40 % of a page for values the detail explains anyway.
         features=row.data.get("features") or {},
         explanation=row.data.get("explanation") or {},
@@ -282,7 +284,7 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
             field="If-Match", headers={"ETag": triage_etag(current.version)},
             details=[{"field": "If-Match", "reason": "stale", "cluster_id": cluster_id,
                       "triage": current.model_dump(mode="json")}]) from None
-    return ClusterSummary(**_summary_fields(get_row(ctx, cluster_id)))
+    return ClusterSummary(**_summary_fields(get_row(ctx, cluster_id), ctx.settings.public_url))
 
 
 def audit(ctx: AppContext, cluster_id: str) -> list[AuditOut]:
