@@ -19,6 +19,7 @@ line, cut short (as :func:`analytics.checks.quote` does), never markup.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from analytics.linked_processes import CreditedProcesses
 
@@ -28,6 +29,9 @@ IMAGES_NAMED = 2
 """Image names said; the rest are counted."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp"))
+"""Unicode categories shown as a space: controls, and format characters such as the bidi
+overrides (U+202E turned the rest of a check's sentence around, review RV6) and zero-width ones."""
 NOT_MEMBERS = "each ran on one host only, so none is a cluster member"
 """Why the named processes are not among the cluster's members."""
 
@@ -39,8 +43,13 @@ def plain(value: object, limit: int = MAX_COMMAND) -> str:
     --------
     >>> plain("powershell -enc\\n" + "A" * 100, limit=20)
     'powershell -enc AAA…'
+    >>> plain("invoice\\u202efdp.exe \\u200bx")  # a bidi override and a zero-width space are no text
+    'invoice fdp.exe  x'
     """
-    text = _CONTROL.sub(" ", str(value)).strip()
+    text = _CONTROL.sub(" ", str(value))
+    if not text.isascii():
+        text = "".join(" " if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+    text = text.strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
