@@ -91,6 +91,27 @@ def is_rollup(key: EntityKey) -> bool:
     return key[0] == _DOMAIN and key[1].endswith(_ROLLUP_SUFFIX)
 
 
+def rollup_registered(entity_type: str, text: str) -> str | None:
+    """The registered domain a rollup's key or shown value names, else ``None``.
+
+    Examples
+    --------
+    >>> rollup_registered(*rollup_key("evil-cdn.com"))
+    'evil-cdn.com'
+    >>> rollup_registered("domain", rollup_value("evil-cdn.com", 54))
+    'evil-cdn.com'
+    >>> rollup_registered("domain", "a1.evil-cdn.com") is None
+    True
+    """
+    if entity_type != _DOMAIN or not text.startswith("*."):
+        return None
+    if text.endswith(_ROLLUP_SUFFIX):
+        registered = text[2 : -len(_ROLLUP_SUFFIX)]
+        return registered if registered and " " not in registered else None
+    found = _VALUE.match(text)
+    return found["registered"] if found is not None else None
+
+
 def rollup_value(registered: str, subdomains: int) -> str:
     """How a rollup is shown: ``*.evil-cdn.com (54 subdomains)``."""
     return f"*.{registered} ({subdomains} subdomain{'s' if subdomains != 1 else ''})"

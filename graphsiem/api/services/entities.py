@@ -26,8 +26,14 @@ from graphsiem.api.services.entity_aliases import (
     users_spelled,
 )
 from graphsiem.api.services.graph_json import graph_to_json
+from graphsiem.api.services.rollup_entities import (
+    RollupEntity,
+    resolve_rollup,
+    rollup_hops,
+    union_sightings,
+)
 from graphsiem.model import Entity, entity_uid, epoch_to_iso
-from graphsiem.store.base import IN_PROP, PREFIX, GraphStore, SearchHit, is_exact
+from graphsiem.store.base import IN_PROP, PREFIX, GraphStore, Neighbor, SearchHit, is_exact
 
 
 def _candidate_keys(entity_type: str, value: str) -> list[str]:
@@ -105,11 +111,20 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
     ``entities`` the distinct entities it was seen with.  A host only named
     by other machines' events gets the other entities' figures (the hosts
     that saw it) and ``entities`` 0.
+
+    A registered-domain pivot (:mod:`~graphsiem.api.services.rollup_entities`, named by
+    its key or its shown value) answers a synthetic domain whose sightings are its
+    subdomains', per host: earliest first, latest last, contacts summed.
     """
     activity = None
     with ctx.store_guard():
-        entity = resolve_entity(ctx.store, entity_type, value, ctx.settings.realm_domains)
-        sightings = ctx.store.hosts_of(entity.type, entity.key)
+        rollup = resolve_rollup(ctx.store, entity_type, value)
+        if rollup is not None:
+            entity = rollup.entity
+            sightings = union_sightings(ctx.store, rollup.subdomains)
+        else:
+            entity = resolve_entity(ctx.store, entity_type, value, ctx.settings.realm_domains)
+            sightings = ctx.store.hosts_of(entity.type, entity.key)
         if entity.type == "host":
             activity = ctx.store.host_activity(entity.key)
     if activity is not None and activity.entities:
@@ -150,12 +165,18 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
     than the ``limit`` returned: one was found and left out, or, when the
     limit was reached exactly, an entity left unexpanded (or whose read the
     store cut at its limit) has an unseen one.
+
+    A registered-domain pivot's neighbours are its subdomains, each joined to it by an
+    edge of the answer only (:func:`~graphsiem.api.services.rollup_entities.rollup_hops`);
+    the next hops are the store's.
     """
     graph = nx.MultiDiGraph()
     entity_types = list(types) if types else None
     truncated = False
     with ctx.store_guard():
-        center = resolve_entity(ctx.store, entity_type, value, ctx.settings.realm_domains)
+        rollup = resolve_rollup(ctx.store, entity_type, value)
+        center = rollup.entity if rollup is not None else resolve_entity(
+            ctx.store, entity_type, value, ctx.settings.realm_domains)
         _add_entity(graph, center)
         frontier = [center]
         seen = {center.uid}
@@ -170,8 +191,7 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
                 # Already-seen neighbours (the way back) also count against the
                 # store's limit, so ask for enough to still find ``limit`` new ones.
                 asked = limit - added + len(seen)
-                hops = ctx.store.neighbors(entity.type, entity.key, entity_types=entity_types,
-                                           limit=asked)
+                hops = _hops(ctx.store, entity, rollup, entity_types=entity_types, limit=asked)
                 if len(hops) >= asked:
                     unexpanded.append(entity)  # the store stopped: it may have more
                 for hop in hops:
@@ -192,13 +212,23 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
                 unexpanded += frontier  # the next level would have expanded these
                 break
         if not truncated and added >= limit and unexpanded:
-            truncated = _has_unseen_neighbor(ctx.store, unexpanded, seen, entity_types)
+            truncated = _has_unseen_neighbor(ctx.store, unexpanded, seen, entity_types, rollup)
+        if rollup is not None and rollup.truncated:
+            truncated = True  # the rollup's subdomains were read only up to their bound
     return NeighborsOut(center=center.uid, depth=depth,
                         graph=graph_to_json(graph, truncated=truncated))
 
 
+def _hops(store: GraphStore, entity: Entity, rollup: RollupEntity | None, *,
+          entity_types: list[str] | None, limit: int) -> list[Neighbor]:
+    """``entity``'s neighbours: the store's, or a rollup's subdomains when it is the rollup."""
+    if rollup is not None and entity.uid == rollup.entity.uid:
+        return rollup_hops(store, rollup, limit=limit, entity_types=entity_types)
+    return store.neighbors(entity.type, entity.key, entity_types=entity_types, limit=limit)
+
+
 def _has_unseen_neighbor(store: GraphStore, entities: Sequence[Entity], seen: set[str],
-                         entity_types: list[str] | None) -> bool:
+                         entity_types: list[str] | None, rollup: RollupEntity | None = None) -> bool:
     """Whether any of ``entities`` has a neighbour outside ``seen`` (stops at the first).
 
     Runs only when the expansion stopped exactly at its limit.  A hop is a
@@ -206,8 +236,7 @@ def _has_unseen_neighbor(store: GraphStore, entities: Sequence[Entity], seen: se
     each entity is asked for twice as many hops as there are seen entities.
     """
     for entity in entities:
-        hops = store.neighbors(entity.type, entity.key, entity_types=entity_types,
-                               limit=2 * len(seen) + 1)
+        hops = _hops(store, entity, rollup, entity_types=entity_types, limit=2 * len(seen) + 1)
         if any(hop.entity.uid not in seen for hop in hops):
             return True
     return False

@@ -1,0 +1,197 @@
+"""A registered-domain pivot explored like an entity: its prevalence, its subdomains, its cluster's graph.
+
+A cluster may pivot on a registered-domain rollup (:mod:`analytics.registered_domains`):
+``('domain', '*.evil-cdn.com (per-host subdomains)')``, the per-host subdomains of one
+new registered domain taken together.  The rollup lives in the detection only and is
+never written to the graph store, so the entity look-up answered 404 and the cluster's
+graph had no node for the pivot nor for any of its subdomains.  Here the rollup is
+rebuilt from the store at read time: its subdomains are the domain entities whose
+stored ``registered_domain`` is its registered domain (one text search of the store,
+at most :data:`~analytics.registered_domains.MAX_SUBDOMAINS`), its prevalence the
+union of theirs, its neighbours those subdomains, each joined to it by a
+:data:`ROLLUP_RELATION` edge that exists in the answer only.  Nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+
+from analytics.lookalike import registrable
+from analytics.registered_domains import (
+    MAX_SUBDOMAINS,
+    is_rollup,
+    rollup_key,
+    rollup_registered,
+    rollup_value,
+)
+from graphsiem.api.errors import NotFound
+from graphsiem.model import Entity, Relation, entity_uid
+from graphsiem.store.base import GraphStore, HostSighting, Neighbor
+
+ROLLUP_RELATION = "SUBDOMAIN_OF"
+"""The type of the answer-only edge from a subdomain to its rollup."""
+
+SUBGRAPH_SUBDOMAINS = 200
+"""Most subdomains a cluster's graph draws for a rollup pivot (``truncated`` says when more were reached)."""
+
+
+@dataclass(slots=True, frozen=True)
+class RollupEntity:
+    """A rollup rebuilt from the store.
+
+    Attributes
+    ----------
+    entity : Entity
+        The synthetic entity: type ``domain``, the rollup's key, its shown value
+        (``*.evil-cdn.com (54 subdomains)``), props ``registered_domain``, ``subdomains``
+        (how many were found) and ``subdomains_truncated``.
+    subdomains : tuple of Entity
+        Its subdomains, by key (at most :data:`~analytics.registered_domains.MAX_SUBDOMAINS`).
+    truncated : bool
+        The store held more than were read.
+    """
+
+    entity: Entity
+    subdomains: tuple[Entity, ...]
+    truncated: bool
+
+
+def subdomains_of(store: GraphStore, registered: str) -> tuple[list[Entity], bool]:
+    """The stored subdomains of ``registered`` (by key) and whether more were left unread.
+
+    One :meth:`GraphStore.search_entities` for the registered domain's name (a text
+    index on Neo4j, a scan of the in-memory graph on the embedded store), kept to the
+    domains whose stored ``registered_domain`` (the PSL's registrable part when
+    missing, as :mod:`analytics.registered_domains` reads it) is ``registered``; the
+    bare registered domain is no subdomain of its own.  A search hit of another
+    registered domain (``evil-cdn.com.example.net``) counts against the bound too, so
+    ``truncated`` may be said of a registered domain with fewer subdomains than it.
+    """
+    hits = store.search_entities(registered, entity_type="domain", limit=MAX_SUBDOMAINS)
+    found = {hit.entity.key: hit.entity for hit in hits[:MAX_SUBDOMAINS] if _is_subdomain(hit.entity, registered)}
+    return [found[key] for key in sorted(found)], len(hits) > MAX_SUBDOMAINS
+
+
+def _is_subdomain(entity: Entity, registered: str) -> bool:
+    if entity.type != "domain" or entity.key == registered or is_rollup(entity.ref):
+        return False
+    return str(entity.props.get("registered_domain") or registrable(entity.key)) == registered
+
+
+def resolve_rollup(store: GraphStore, entity_type: str, value: str) -> RollupEntity | None:
+    """The rollup ``value`` names (its key or its shown value), ``None`` when it names none.
+
+    Raises
+    ------
+    NotFound
+        It names a rollup whose registered domain has no subdomain in the store.
+    """
+    registered = rollup_registered(entity_type, value)
+    if registered is None:
+        return None
+    subdomains, truncated = subdomains_of(store, registered)
+    if not subdomains:
+        raise NotFound(f"no subdomain of {registered[:200]!r} is stored: the registered-domain pivot "
+                       f"{value[:200]!r} has nothing to show", field="value")
+    key = rollup_key(registered)
+    entity = Entity(key[0], key[1], rollup_value(registered, len(subdomains)),
+                    {"registered_domain": registered, "subdomains": len(subdomains),
+                     "subdomains_truncated": truncated})
+    return RollupEntity(entity=entity, subdomains=tuple(subdomains), truncated=truncated)
+
+
+def union_sightings(store: GraphStore, subdomains: Sequence[Entity]) -> list[HostSighting]:
+    """Per host, the subdomains' sightings as one: earliest first, latest last, counts summed.
+
+    One :meth:`GraphStore.hosts_of` read per subdomain.
+    """
+    by_host: dict[str, HostSighting] = {}
+    for sub in subdomains:
+        for s in store.hosts_of(sub.type, sub.key):
+            seen = by_host.get(s.host)
+            if seen is None:
+                by_host[s.host] = HostSighting(s.host, (sub.type, ""), s.first_seen, s.last_seen, s.count)
+            else:
+                by_host[s.host] = HostSighting(s.host, seen.entity, min(seen.first_seen, s.first_seen),
+                                               max(seen.last_seen, s.last_seen), seen.count + s.count)
+    return list(by_host.values())
+
+
+def rollup_hops(store: GraphStore, rollup: RollupEntity, *, limit: int,
+                entity_types: Collection[str] | None) -> list[Neighbor]:
+    """The rollup's neighbours: its subdomains (at most ``limit``), each by a :data:`ROLLUP_RELATION` edge.
+
+    The edge carries the subdomain's sightings (earliest, latest, contacts summed over
+    hosts): one :meth:`GraphStore.hosts_of` read per subdomain returned.
+    """
+    if entity_types is not None and "domain" not in entity_types:
+        return []
+    return [Neighbor(relation=_subdomain_edge(sub, store.hosts_of(sub.type, sub.key), rollup.entity.ref), entity=sub)
+            for sub in rollup.subdomains[:limit]]
+
+
+def _subdomain_edge(sub: Entity, seen: Sequence[HostSighting], rollup: tuple[str, str]) -> Relation:
+    """The answer-only edge ``sub SUBDOMAIN_OF rollup``: the subdomain's sightings (earliest, latest, contacts)."""
+    first = min((s.first_seen for s in seen), default=0.0)
+    last = max((s.last_seen for s in seen), default=first)
+    return Relation(sub.ref, ROLLUP_RELATION, rollup, first, last, sum(s.count for s in seen) or 1, [])
+
+
+Drawn = dict[str, list[tuple[Entity, list[HostSighting]]]]
+"""Per rollup uid, the subdomains drawn for it with their sightings."""
+
+
+def add_rollup_pivots(store: GraphStore, keys: Sequence[tuple[str, str]], hosts: Collection[str]
+                      ) -> tuple[list[tuple[str, str]], Drawn, bool]:
+    """The member keys to read from the store for a cluster's graph, rollups replaced by their subdomains.
+
+    For each rollup among ``keys``: its subdomains one of ``hosts`` saw (one
+    :meth:`GraphStore.hosts_of` read each, at most
+    :data:`~analytics.registered_domains.MAX_SUBDOMAINS`), at most
+    :data:`SUBGRAPH_SUBDOMAINS` of them.
+
+    Returns
+    -------
+    keys : list of (type, key)
+        ``keys`` without the rollups, with the subdomains drawn.
+    drawn : Drawn
+        Per rollup uid, the subdomains drawn for it and their sightings (all hosts').
+    truncated : bool
+        Some rollup had more subdomains reached than were drawn (or than were read).
+    """
+    cluster_hosts = set(hosts)
+    real = [k for k in keys if not is_rollup(k)]
+    drawn: Drawn = {}
+    truncated = False
+    for key in keys:
+        registered = rollup_registered(*key) if is_rollup(key) else None
+        if registered is None:
+            continue
+        subdomains, more = subdomains_of(store, registered)
+        reached = []
+        for sub in subdomains:
+            seen = store.hosts_of(sub.type, sub.key)
+            if any(s.host in cluster_hosts for s in seen):
+                reached.append((sub, seen))
+        truncated = truncated or more or len(reached) > SUBGRAPH_SUBDOMAINS
+        drawn[entity_uid(*key)] = reached[:SUBGRAPH_SUBDOMAINS]
+        real += [sub.ref for sub, _ in reached[:SUBGRAPH_SUBDOMAINS] if sub.ref not in real]
+    return real, drawn, truncated
+
+
+def link_rollups(graph: nx.MultiDiGraph, drawn: Drawn, values: dict[str, str]) -> None:
+    """Add each rollup's node (``values``: its shown value by uid) and its subdomains' edges to it."""
+    for uid, subdomains in drawn.items():
+        registered = rollup_registered("domain", uid.split(":", 1)[1]) or ""
+        key = rollup_key(registered)
+        graph.add_node(uid, type=key[0], key=key[1], value=values.get(uid, rollup_value(registered, len(subdomains))),
+                       registered_domain=registered, subdomains=len(subdomains))
+        for sub, seen in subdomains:
+            if sub.uid not in graph:
+                graph.add_node(sub.uid, type=sub.type, key=sub.key, value=sub.value, **dict(sub.props))
+            edge = _subdomain_edge(sub, seen, key)
+            graph.add_edge(sub.uid, uid, key=ROLLUP_RELATION, type=ROLLUP_RELATION, count=edge.count,
+                           first_seen=edge.first_seen, last_seen=edge.last_seen, evidence=[])
