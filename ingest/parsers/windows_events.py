@@ -57,10 +57,13 @@ Time rule
    true time this way.
 
 5. a Sysmon record whose ``UtcTime`` is more than an hour from its written
-   time (read by its host's learnt offset) while the host's other Sysmon
+   time (read by its host's learnt offset; more than 14 h from a record time
+   of its own, which may be a delivery time) while the host's other Sysmon
    records agree: the written time, ``UtcTime`` kept in ``sysmon.utc_time``
    and ``event.time_note`` saying so (:meth:`ingest.host_clocks.HostClocks.check_utc_time`;
-   Sysmon dates a network connection at its cached flow's first packet).
+   Sysmon dates a network connection at its cached flow's first packet).  A
+   gap that is a zone offset (whole quarter hours, at most 14 h) is the
+   host's zone, never re-dated; the others are judged at the batch's end.
 
 Host rule: the endpoint (``computer_name``, ``Hostname``, ``Computer``,
 ``System.Computer``, ``@cee`` ``source``), normalised by
