@@ -33,8 +33,9 @@ Documented choices:
   (``uri`` unset) there is no URL and no path (none is made up): a ``host``
   header gives ``destination.domain``, and the files the record lists are
   known by the server's address (``ingest.projection_transfers``).  The file
-  ids of an error response (status 4xx/5xx) are ``zeek.error_resp_fuids``,
-  not ``zeek.resp_fuids``: an error page is no downloaded file.
+  ids of an error response's page (status 4xx/5xx; ``resp_mime_types`` a page
+  type or none) are ``zeek.error_resp_fuids``, not ``zeek.resp_fuids``: an
+  error page is no downloaded file, but an executable served with 404 is.
   A ``CONNECT`` names no resource but the tunnel's far end (``uri`` is
   ``host:port``): ``url.full`` is that origin, ``https://host/`` (browsers
   tunnel through a proxy only for TLS) unless the port is 80

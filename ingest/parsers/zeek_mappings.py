@@ -101,6 +101,45 @@ def _error_status(value: Any) -> bool:
     return text.isdigit() and 400 <= int(text) <= 599
 
 
+PAGE_MIME_TYPES = frozenset((
+    "text/html", "text/plain", "text/xml", "application/json", "application/problem+json",
+    "application/xml", "application/xhtml+xml",
+))
+"""MIME types of an error response's page: its body is what the server says went wrong."""
+
+
+def _split_error_bodies(fields: dict[str, Any], mime_types: Any) -> None:
+    """Keep apart an error response's page bodies (``zeek.error_resp_fuids``); not its payloads.
+
+    The page of a 404 is no file the client downloaded, so no files record may join its file
+    id (``ingest.projection_transfers``).  Some C2 servers serve their payload with an error
+    status: a body Zeek sniffed as another type (``application/x-dosexec``) stays a download,
+    its URL included.  Zeek lists ``resp_mime_types`` only for the files it could sniff: when
+    the two lists pair one to one each file id has its type; otherwise one payload type among
+    them keeps every file id (a lost link costs more than a page counted as a download).  A
+    body of no listed type is taken for the page.
+    """
+    fuids = fields["zeek.resp_fuids"]
+    if isinstance(fuids, str):
+        fuids = fuids.split(",")
+    if not isinstance(mime_types, list):
+        mime_types = mime_types.split(",") if isinstance(mime_types, str) and not is_unset(mime_types) else []
+    if not isinstance(fuids, list):
+        fuids = [fuids]
+    is_payload = [str(mime).lower() not in PAGE_MIME_TYPES for mime in mime_types]
+    if len(mime_types) == len(fuids):
+        payloads = [fuid for fuid, payload in zip(fuids, is_payload, strict=True) if payload]
+    else:
+        payloads = list(fuids) if any(is_payload) else []
+    pages = [fuid for fuid in fuids if fuid not in payloads]
+    if payloads:
+        fields["zeek.resp_fuids"] = payloads
+    else:
+        del fields["zeek.resp_fuids"]
+    if pages:
+        fields["zeek.error_resp_fuids"] = pages
+
+
 def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     fields["network.protocol"] = "http"
     set_field(fields, "http.request.method", record.get("method"))
@@ -108,9 +147,7 @@ def _map_http(record: dict[str, Any], fields: dict[str, Any]) -> None:
     set_field(fields, "http.response.status_code", status)
     set_field(fields, "user_agent.original", record.get("user_agent"))
     if _error_status(status) and "zeek.resp_fuids" in fields:
-        # the body of an error response (a 404 page) is no file the client downloaded: its
-        # file ids are kept apart, so no files record joins them (ingest.projection_transfers)
-        fields["zeek.error_resp_fuids"] = fields.pop("zeek.resp_fuids")
+        _split_error_bodies(fields, record.get("resp_mime_types"))
     uri = record.get("uri")
     if not isinstance(uri, str) or is_unset(uri):
         # Zeek saw no request line (a capture of the response only): no URL and no path are
