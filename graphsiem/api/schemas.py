@@ -118,7 +118,8 @@ class ClusterSummary(BaseModel):
         None, description="`normal`, or `low` when the run had too few candidates for the score to "
         "mean much (the summary says so too); null for clusters stored before it existed.")
     detection_id: str | None = Field(
-        None, description="The detection that last produced (stored) this cluster.")
+        None, description="The detection that last changed this cluster (as `updated_at`): a "
+        "detection that produces it unchanged does not replace it.")
     detected_at: str | None = Field(
         None, description="When a detection first stored this cluster (server time, UTC); not event time.")
     updated_at: str | None = Field(
@@ -134,10 +135,12 @@ class ClusterPage(BaseModel):
     items: list[ClusterSummary]
     next_cursor: str | None = Field(
         None, description="Pass as `cursor` to get the next page; null on the last page. It is bound "
-        "to the detection the page was read from: after a newer detection it is refused with 409 "
-        "`queue_changed` (restart from the first page).")
+        "to the queue's generation the page was read from (`detection_id`): after a detection that "
+        "changed the queue it is refused with 409 `queue_changed` (restart from the first page); "
+        "one that changed nothing leaves it valid.")
     detection_id: str | None = Field(
-        None, description="The detection whose clusters make the queue this page was read from.")
+        None, description="The queue's generation: the detection that last changed the queue (a "
+        "cluster's score, hosts, members, times or confidence, or one came in or dropped out).")
 
 
 class GraphNode(BaseModel):

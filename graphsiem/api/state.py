@@ -393,6 +393,7 @@ class StateStore(CandidateRowsMixin):
         note: str | None = None,
         pivot: tuple[str, str] | None = None,
         expected_versions: Collection[int] | None = None,
+        within: Callable[[sqlite3.Connection], object] | None = None,
     ) -> Triage:
         """Apply triage ``changes`` (status, verdict, assignee) and log each one.
 
@@ -402,11 +403,19 @@ class StateStore(CandidateRowsMixin):
         (``previous_ids``), so that a continued case's verdict and the
         suppressions never disagree.  A ``note`` is logged as its own entry.
 
+        The ``triage`` row (and so its version) is written only when status,
+        verdict or assignee change: the same values sent again, or a note
+        alone (audit, not triage state), leave version and ``updated_at`` as
+        they were, so a client holding the version is not refused for nothing.
+
         ``expected_versions`` (the client's ``If-Match``): when given and the
         triage is at none of them, nothing is written and
         :class:`~graphsiem.api.state_triage.TriageVersionMismatch` carries the
         current triage.  Checked in the write's transaction, so two writers
         that read the same version cannot both succeed.
+
+        ``within(db)``, when given, runs last in the same transaction (the
+        answer to an ``Idempotency-Key`` is kept there: it commits with the change).
         """
         now = time.time()
         with self._tx() as db:
@@ -418,10 +427,12 @@ class StateStore(CandidateRowsMixin):
                 "verdict": current.verdict.value if current.verdict else None,
                 "assignee": current.assignee,
             }
+            changed = False
             for field_name, new in changes.items():
                 old = values[field_name]
                 if old == new:
                     continue
+                changed = True
                 values[field_name] = new
                 db.execute(
                     "INSERT INTO audit (cluster_id, at, actor, field, old, new) "
@@ -450,10 +461,13 @@ class StateStore(CandidateRowsMixin):
                     "VALUES (?, ?, ?, 'note', NULL, ?)",
                     (cluster_id, now, actor, note),
                 )
-            db.execute(
-                "INSERT OR REPLACE INTO triage VALUES (?, ?, ?, ?, ?, ?)",
-                (cluster_id, values["status"], values["verdict"], values["assignee"], now, actor),
-            )
+            if changed:
+                db.execute(
+                    "INSERT OR REPLACE INTO triage VALUES (?, ?, ?, ?, ?, ?)",
+                    (cluster_id, values["status"], values["verdict"], values["assignee"], now, actor),
+                )
+            if within is not None:
+                within(db)
         return self.get_triage(cluster_id)
 
     def audit_trail(self, cluster_id: str) -> list[AuditEntry]:
@@ -615,6 +629,7 @@ def _cluster(row: sqlite3.Row) -> ClusterRow:
         # The id that continues this case, if any: read with the row, kept with its data.
         # So are when it was first detected and last changed (detection or triage; epoch seconds).
         data={**json.loads(row["data"]), "superseded_by": row["superseded_by"],
-              "detected_at_ts": row["x_detected_at"], "updated_at_ts": row["x_updated_at"] or None},
+              "detected_at_ts": row["x_detected_at"], "updated_at_ts": row["x_updated_at"] or None,
+              "changed_by_detection": row["x_changed_by"]},
         triage=triage,
     )

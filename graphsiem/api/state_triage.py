@@ -7,7 +7,10 @@ EXISTS``: a data directory from before opens as it is, nothing is altered):
     An integer per cluster, raised by one on every write of its ``triage`` row,
     whoever writes it (a PATCH, a lifted suppression, a triage carried to a
     continued case, another process).  Triggers keep it, so no writer can
-    forget to; a cluster never triaged is at version 0.  The API serves it as
+    forget to; a cluster never triaged is at version 0.  Writers write the row
+    only when status, verdict or assignee change: the same values sent again
+    (a SOAR re-sync) or a note alone (audit, not triage state) leave the
+    version where it is.  The API serves it as
     the cluster's ETag and refuses a PATCH whose ``If-Match`` names another
     (412): two integrations cannot silently overwrite each other's verdict.
 
@@ -21,12 +24,20 @@ EXISTS``: a data directory from before opens as it is, nothing is altered):
     last changed what the API shows of it (``changed_at``: score, hosts,
     members, times, confidence, produced or dropped), with the fingerprint that
     tells.  A cluster stored before this table existed has no row: readers fall
-    back on the time of the detection that stored it.
+    back on the time of the detection that stored it, and the next detection
+    takes that time as ``changed_at`` unless what it stores differs.
+
+``cluster_changed_by``
+    The detection that last changed each cluster (with ``changed_at``): the
+    ``detection_id`` the API shows, so a detection that changes nothing
+    changes no byte of the queue (nor its ETag).
 
 ``queue_generation``
-    The detection whose clusters are the active queue: a queue cursor carries
-    it, and a page asked with a cursor of another detection is refused (409
+    The detection that last changed the active queue (a cluster's fingerprint
+    moved, one came in or dropped out): a queue cursor carries it, and a page
+    asked with a cursor of another generation is refused (409
     ``queue_changed``) instead of silently skipping clusters whose scores moved.
+    A detection that changes nothing leaves it, so cursors stay valid.
 """
 
 from __future__ import annotations
@@ -67,6 +78,9 @@ CREATE TABLE IF NOT EXISTS cluster_changes (
     cluster_id TEXT PRIMARY KEY, detected_at REAL NOT NULL, changed_at REAL NOT NULL,
     fingerprint TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cluster_changed_by (
+    cluster_id TEXT PRIMARY KEY, detection_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS queue_generation (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 0), detection_id TEXT NOT NULL, at REAL NOT NULL
 );
@@ -87,10 +101,13 @@ CLUSTER_TIMES_JOIN = (
     " LEFT JOIN cluster_changes cc ON cc.cluster_id = c.id"
     " LEFT JOIN detections d ON d.id = c.detection_id"
     " LEFT JOIN triage_versions v ON v.cluster_id = c.id"
+    " LEFT JOIN cluster_changed_by cb ON cb.cluster_id = c.id"
 )
 CLUSTER_TIMES_COLUMNS = (
     f", {DETECTED_AT_SQL} AS x_detected_at, {UPDATED_AT_SQL} AS x_updated_at,"
-    " COALESCE(v.version, 0) AS t_version"
+    " COALESCE(v.version, 0) AS t_version,"
+    # the detection that last changed it; before any was recorded, the one that stored it
+    " COALESCE(cb.detection_id, c.detection_id) AS x_changed_by"
 )
 
 
@@ -126,13 +143,18 @@ def cluster_fingerprint(cluster: Mapping[str, Any], *, active: bool) -> str:
 
 
 def record_detection(db: sqlite3.Connection, detection_id: str, clusters: Sequence[Mapping[str, Any]],
-                     previously_active: Iterable[str], *, now: float) -> None:
-    """Note what a detection storing ``clusters`` as the active set changed, and make it the queue's.
+                     previously_active: Iterable[str], *, now: float) -> bool:
+    """Note what a detection storing ``clusters`` as the active set changed; if anything, make it the queue's.
 
     Called by :meth:`graphsiem.api.state.StateStore.save_clusters` inside its
-    transaction, before it rewrites the ``clusters`` rows (a cluster stored
-    before ``cluster_changes`` existed takes its stored detection's time as
-    ``detected_at``).
+    transaction, before it rewrites the ``clusters`` rows.  A cluster whose
+    fingerprint (:func:`cluster_fingerprint`) is unchanged keeps its
+    ``changed_at`` and the detection that changed it; a cluster stored before
+    ``cluster_changes`` existed takes its stored detection's time for both
+    ``detected_at`` and, unless what is stored now differs, ``changed_at``
+    (else the first detection after an upgrade marked every cluster updated).
+    The queue's generation moves only when some cluster changed, came in or
+    dropped out: a detection that changes nothing keeps every cursor valid.
 
     Parameters
     ----------
@@ -147,6 +169,11 @@ def record_detection(db: sqlite3.Connection, detection_id: str, clusters: Sequen
         dropped out of the queue, which is a change too.
     now : float
         The detection's storing time (epoch seconds).
+
+    Returns
+    -------
+    bool
+        Whether the queue changed (its generation is now ``detection_id``).
     """
     produced = {str(c["id"]) for c in clusters}
     dropped = [i for i in previously_active if i not in produced]
@@ -155,26 +182,52 @@ def record_detection(db: sqlite3.Connection, detection_id: str, clusters: Sequen
         stored = db.execute("SELECT data FROM clusters WHERE id = ?", (cluster_id,)).fetchall()
         if stored:
             seen.append((cluster_id, cluster_fingerprint(json.loads(stored[0]["data"]), active=False)))
+    changed = False
     for cluster_id, fingerprint in seen:
-        rows = db.execute("SELECT fingerprint FROM cluster_changes WHERE cluster_id = ?",
-                          (cluster_id,)).fetchall()
-        if rows:
-            if rows[0]["fingerprint"] != fingerprint:
-                db.execute("UPDATE cluster_changes SET changed_at = ?, fingerprint = ? WHERE cluster_id = ?",
-                           (now, fingerprint, cluster_id))
-            continue
-        # Stored before this table existed: first detected no later than its stored detection.
-        before = db.execute(
-            f"SELECT {_STORED_AT} AS at FROM clusters c LEFT JOIN detections d ON d.id = c.detection_id "  # noqa: S608
-            "WHERE c.id = ?", (cluster_id,)).fetchall()
-        detected_at = before[0]["at"] if before and before[0]["at"] is not None else now
-        db.execute("INSERT INTO cluster_changes VALUES (?, ?, ?, ?)",
-                   (cluster_id, min(detected_at, now), now, fingerprint))
-    db.execute("INSERT OR REPLACE INTO queue_generation VALUES (0, ?, ?)", (detection_id, now))
+        changed |= _record_cluster(db, cluster_id, fingerprint, detection_id, now)
+    generation = db.execute("SELECT 1 FROM queue_generation WHERE singleton = 0").fetchall()
+    if changed or not generation:
+        db.execute("INSERT OR REPLACE INTO queue_generation VALUES (0, ?, ?)", (detection_id, now))
+    return changed or not generation
+
+
+def _record_cluster(db: sqlite3.Connection, cluster_id: str, fingerprint: str, detection_id: str,
+                    now: float) -> bool:
+    """Record one cluster's fingerprint for a detection; whether it changed (or is new)."""
+    rows = db.execute("SELECT fingerprint FROM cluster_changes WHERE cluster_id = ?",
+                      (cluster_id,)).fetchall()
+    stored = db.execute(
+        f"SELECT c.data, c.is_active, c.detection_id, {_STORED_AT} AS at FROM clusters c "  # noqa: S608
+        "LEFT JOIN detections d ON d.id = c.detection_id WHERE c.id = ?", (cluster_id,)).fetchall()
+    stored_by = str(stored[0]["detection_id"]) if stored else detection_id
+    if rows:
+        if rows[0]["fingerprint"] == fingerprint:
+            # Recorded before cluster_changed_by existed: the detection that stored it stands in.
+            db.execute("INSERT OR IGNORE INTO cluster_changed_by VALUES (?, ?)", (cluster_id, stored_by))
+            return False
+        db.execute("UPDATE cluster_changes SET changed_at = ?, fingerprint = ? WHERE cluster_id = ?",
+                   (now, fingerprint, cluster_id))
+        db.execute("INSERT OR REPLACE INTO cluster_changed_by VALUES (?, ?)", (cluster_id, detection_id))
+        return True
+    if not stored:  # first detected now
+        db.execute("INSERT INTO cluster_changes VALUES (?, ?, ?, ?)", (cluster_id, now, now, fingerprint))
+        db.execute("INSERT OR REPLACE INTO cluster_changed_by VALUES (?, ?)", (cluster_id, detection_id))
+        return True
+    # Stored before this table existed: first detected no later than its stored detection,
+    # and changed then too unless what is stored now differs from what was.
+    at = stored[0]["at"]
+    detected_at = min(float(at), now) if at is not None else now
+    before = cluster_fingerprint(json.loads(stored[0]["data"]), active=bool(stored[0]["is_active"]))
+    same = before == fingerprint
+    db.execute("INSERT INTO cluster_changes VALUES (?, ?, ?, ?)",
+               (cluster_id, detected_at, detected_at if same else now, fingerprint))
+    db.execute("INSERT OR REPLACE INTO cluster_changed_by VALUES (?, ?)",
+               (cluster_id, stored_by if same else detection_id))
+    return not same
 
 
 def queue_detection(state: _Database) -> str:
-    """The detection whose clusters are the active queue ('' before any)."""
+    """The queue's generation: the detection that last changed the active queue ('' before any)."""
     rows = state._query("SELECT detection_id FROM queue_generation WHERE singleton = 0")
     if rows:
         return str(rows[0]["detection_id"])
@@ -210,14 +263,18 @@ def recorded_answer(state: _Database, cluster_id: str, actor: str, key: str, *,
     return (str(rows[0]["request"]), str(rows[0]["response"])) if rows else None
 
 
-def record_answer(state: _Database, cluster_id: str, actor: str, key: str, *, request: str,
+def record_answer(db: sqlite3.Connection, cluster_id: str, actor: str, key: str, *, request: str,
                   response: str, now: float | None = None) -> None:
-    """Keep the answer to an idempotent PATCH; answers older than the TTL are dropped on the way."""
+    """Keep the answer to an idempotent PATCH; answers older than the TTL are dropped on the way.
+
+    Runs inside the triage write's transaction (``db``): the change and its
+    answer commit together, so a failure between them cannot leave a change
+    applied whose retry is told it conflicted (412) or is applied again.
+    """
     at = time.time() if now is None else now
-    with state._tx() as db:
-        db.execute("DELETE FROM triage_requests WHERE at < ?", (at - IDEMPOTENCY_TTL_S,))
-        db.execute("INSERT OR REPLACE INTO triage_requests VALUES (?, ?, ?, ?, ?, ?)",
-                   (cluster_id, actor, key, at, request, response))
+    db.execute("DELETE FROM triage_requests WHERE at < ?", (at - IDEMPOTENCY_TTL_S,))
+    db.execute("INSERT OR REPLACE INTO triage_requests VALUES (?, ?, ?, ?, ?, ?)",
+               (cluster_id, actor, key, at, request, response))
 
 
 class TriageVersionMismatch(Exception):

@@ -51,9 +51,11 @@ def test_a_stale_if_match_is_refused_and_the_other_verdict_stands(fleet_api: Api
     # The current tag applies; no If-Match at all still does (the web page, older clients).
     fresh = _patch(fleet_api, cid, {"assignee": "ir-oncall"}, **{"If-Match": '"1"'})
     assert fresh.status_code == 200 and fresh.json()["triage"]["version"] == 2
-    blind = _patch(fleet_api, cid, {"note": "no precondition"})
+    blind = _patch(fleet_api, cid, {"status": "closed", "note": "no precondition"})
     assert blind.status_code == 200 and blind.headers["ETag"] == '"3"'
     assert fleet_api.get(f"/v1/clusters/{cid}").headers["ETag"] == '"3"'
+    # A note alone is audit, not triage state: the version stays (test_triage_noop_and_queue_generation).
+    assert _patch(fleet_api, cid, {"note": "closed in the ticket too"}).headers["ETag"] == '"3"'
 
 
 def test_lifting_a_suppression_moves_the_version(fleet_api: Api) -> None:

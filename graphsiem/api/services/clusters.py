@@ -10,8 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import sqlite3
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import orjson
@@ -103,7 +104,9 @@ def _summary_fields(row: ClusterRow, public_url: str | None = None) -> dict[str,
         "previous_ids": [str(i) for i in data.get("previous_ids") or []],
         "superseded_by": data.get("superseded_by"), "triage": _triage_out(row.triage),
         "score_confidence": data.get("score_confidence"),
-        "detection_id": row.detection_id, "detected_at": epoch_to_iso(data.get("detected_at_ts")),
+        # The detection that last changed it (as updated_at): one that only re-stored it
+        # unchanged would change every page's bytes, and so the queue's ETag.
+        "detection_id": data.get("changed_by_detection") or row.detection_id, "detected_at": epoch_to_iso(data.get("detected_at_ts")),
         "updated_at": epoch_to_iso(data.get("updated_at_ts")),
         "url": cluster_page_url(public_url, row.id),
     }
@@ -151,11 +154,13 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
     Highest score first, ties rarest first (fewer hosts), then by id; which
     clusters: :meth:`graphsiem.api.state.StateStore.list_clusters`.
 
-    A cursor carries the detection whose queue it was made on: scores move with
-    every detection, so walking on from an older queue's sort key would skip
-    the clusters that rose past it.  A cursor of another detection is refused
-    (409 ``queue_changed``: restart from the first page); the earlier queue is
-    not kept to serve the rest from.
+    A cursor carries the queue's generation it was made on (the detection that
+    last changed the queue: :func:`~graphsiem.api.state_triage.queue_detection`):
+    a detection that moved scores would make walking on from the older sort key
+    skip the clusters that rose past it.  A cursor of another generation is
+    refused (409 ``queue_changed``: restart from the first page); the earlier
+    queue is not kept to serve the rest from.  A detection that changed no
+    cluster leaves the generation, the cursors and the page's bytes as they were.
     """
     after, made_on = decode_cursor(cursor) if cursor else (None, None)
     # One lock around the two reads: the page and the detection it names agree.
@@ -163,7 +168,7 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
         detection_id = queue_detection(ctx.state)
         if cursor and made_on != detection_id:
             raise QueueChanged(
-                "queue_changed: restart from the first page (a newer detection replaced the queue "
+                "queue_changed: restart from the first page (a newer detection changed the queue "
                 "this cursor was made on)", field="cursor",
                 details=[{"field": "cursor", "reason": "queue_changed", "cursor_detection_id": made_on,
                           "detection_id": detection_id}])
@@ -255,7 +260,9 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
 
 
 def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
-                 actor: str, expected_versions: Collection[int] | None = None) -> ClusterSummary:
+                 actor: str, expected_versions: Collection[int] | None = None,
+                 keep_answer: Callable[[sqlite3.Connection, ClusterSummary], object] | None = None,
+                 ) -> ClusterSummary:
     """Apply a triage change; benign suppresses the pivot, any other verdict lifts it.
 
     Any other verdict lifts the suppressions of the whole case too, those the
@@ -268,6 +275,9 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
     ``expected_versions`` (from ``If-Match``): the change is made only when the
     triage written (the live case's) is at one of them, else 412 with the
     current triage in the error's details and its ETag.
+
+    The answer is read inside the write's transaction; ``keep_answer(db, answer)``,
+    when given, runs there too (an ``Idempotency-Key``'s answer commits with the change).
     """
     row = current_row(ctx, get_row(ctx, cluster_id))
     cluster_id = row.id
@@ -285,9 +295,17 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
     if "assignee" in sent:
         changes["assignee"] = patch.assignee or None
     pivot = (row.pivot_type, row.pivot_key) if row.pivot_type else None
+    answers: list[ClusterSummary] = []
+
+    def answer(db: sqlite3.Connection) -> None:
+        # Same connection and lock: the read sees the write this transaction made.
+        answers.append(ClusterSummary(**_summary_fields(get_row(ctx, cluster_id), ctx.settings.public_url)))
+        if keep_answer is not None:
+            keep_answer(db, answers[0])
+
     try:
         ctx.state.update_triage(cluster_id, actor=actor, changes=changes, note=patch.note,
-                                pivot=pivot, expected_versions=expected_versions)
+                                pivot=pivot, expected_versions=expected_versions, within=answer)
     except TriageVersionMismatch as exc:
         current = _triage_out(exc.current)
         raise PreconditionFailed(
@@ -296,7 +314,7 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
             field="If-Match", headers={"ETag": triage_etag(current.version)},
             details=[{"field": "If-Match", "reason": "stale", "cluster_id": cluster_id,
                       "triage": current.model_dump(mode="json")}]) from None
-    return ClusterSummary(**_summary_fields(get_row(ctx, cluster_id), ctx.settings.public_url))
+    return answers[0]
 
 
 def audit(ctx: AppContext, cluster_id: str) -> list[AuditOut]:

@@ -9,13 +9,14 @@ matches the queue's ETag for ``If-None-Match``.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 
 import orjson
 
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import ApiError, Unprocessable
-from graphsiem.api.schemas import TriagePatch
+from graphsiem.api.schemas import ClusterSummary, TriagePatch
 from graphsiem.api.services.clusters import patch_triage
 from graphsiem.api.state_triage import (
     exclusive,
@@ -66,7 +67,8 @@ def parse_if_match(value: str | None) -> frozenset[int] | None:
 
     Tags are compared strongly (RFC 9110): a weak tag (``W/"3"``) or one that is
     not a version this API made (``"stale"``) matches none, so the write is
-    refused with 412 rather than applied.  A bare number is taken as its tag.
+    refused with 412 rather than applied.  Tags are opaque strings compared
+    exactly: ``"03"`` is not ``"3"``.  A bare number is taken as its tag.
     """
     if value is None or not value.strip():
         return None
@@ -77,7 +79,8 @@ def parse_if_match(value: str | None) -> frozenset[int] | None:
             return None
         tag = _ENTITY_TAG.fullmatch(part)
         text = tag.group(2) if tag and not tag.group(1) else (part if part.isdigit() else "")
-        if text.isascii() and text.isdigit() and len(text) <= 18:
+        # Only the tag this API makes (triage_etag: the decimal version, no leading zero).
+        if text.isascii() and text.isdigit() and len(text) <= 18 and text == str(int(text)):
             versions.add(int(text))
     return frozenset(versions)
 
@@ -135,8 +138,14 @@ def patch_once(ctx: AppContext, cluster_id: str, patch: TriagePatch, *, actor: s
                                         "cluster: use a new key for a new change", field="Idempotency-Key")
                 body = found[1].encode("utf-8")
                 return TriageAnswer(body, int(orjson.loads(body)["triage"]["version"]), replayed=True)
-        summary = patch_triage(ctx, cluster_id, patch, actor=actor, expected_versions=expected)
-        text = summary.model_dump_json()
-        if idempotency_key is not None:
-            record_answer(ctx.state, cluster_id, actor, idempotency_key, request=request, response=text)
-    return TriageAnswer(text.encode("utf-8"), summary.triage.version)
+        key = idempotency_key
+
+        def keep(db: sqlite3.Connection, summary: ClusterSummary) -> None:
+            # In the change's transaction: a failure after it cannot leave the change
+            # applied and its retry answered 412 (its own change) or applied twice.
+            if key is not None:
+                record_answer(db, cluster_id, actor, key, request=request, response=summary.model_dump_json())
+
+        summary = patch_triage(ctx, cluster_id, patch, actor=actor, expected_versions=expected,
+                               keep_answer=keep)
+    return TriageAnswer(summary.model_dump_json().encode("utf-8"), summary.triage.version)
