@@ -71,7 +71,7 @@ def _user(ctx: RunContext, host: Host, value: str | None) -> str:
 def _parent(ctx: RunContext, step: Step, host: Host, is_system: bool) -> Proc:
     name = step.params.get("parent")
     if name is None or name == "previous":
-        return ctx.current(host, fallback="services" if is_system else "explorer")
+        return ctx.current(host, system=is_system)
     if "\\" not in name:
         return standing_process(ctx.seed, host, name, ctx.day)
     image = render(name, ctx.variables)
@@ -104,7 +104,8 @@ def do_process(ctx: RunContext, step: Step, host: Host) -> None:
         guid, pid = process_guid(host, ctx.ts), ctx.rng.randrange(1000, 24000, 4)
     proc = Proc(image, command_line, guid, pid,
                 user, integrity, _text(ctx, step, "current_directory", default_dir),
-                binary_for(image, None if step.params.get("version") is None else str(step.params["version"])))
+                binary_for(image, None if step.params.get("version") is None else str(step.params["version"]),
+                           copy_of=_text(ctx, step, "copy_of")))
     logon_id = f"0x{hash_int(ctx.seed, host.short, user, ctx.day) % 0xFFFFFF:x}" if not is_system else "0x3e7"
     logon_guid = "{" + f"{hash_int('logon', host.short, user, ctx.day):032x}"[:8] + "-0000-0000-0000-000000000000}"
     ctx.push(host, proc)
@@ -124,7 +125,7 @@ def do_process(ctx: RunContext, step: Step, host: Host) -> None:
 def _script(ctx: RunContext, step: Step, host: Host, proc: Proc, text: str, path: str = "") -> None:
     ctx.endpoint(host, winevents.script_block(ctx.ts + host.skew, text=text,
                                               block_id=windows_guid(ctx.rng)[1:-1], path=path,
-                                              account=proc.account))
+                                              account=proc.account, pid=proc.pid))
     ctx.mark(host, "script", text, step)
 
 

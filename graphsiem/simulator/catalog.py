@@ -24,19 +24,26 @@ class Binary:
     product: str
     company: str
     original_file_name: str
+    content_path: str = ""
+    """The path of the file whose bytes this one holds: a copy of a binary (a renamed LOLBin)
+    has the original's hashes; empty for a file that is its own original."""
 
     @property
     def name(self) -> str:
         return self.path.rsplit("\\", 1)[-1]
 
     @property
+    def _content(self) -> str:
+        return (self.content_path or self.path).lower()
+
+    @property
     def hashes(self) -> str:
         """The Sysmon ``Hashes`` field (upper-case hex, as Sysmon writes it)."""
-        return _hashes(self.path.lower(), self.version)
+        return _hashes(self._content, self.version)
 
     @property
     def sha256(self) -> str:
-        return hex_digest("sha256", self.path.lower(), self.version)
+        return hex_digest("sha256", self._content, self.version)
 
 
 @lru_cache(maxsize=4096)
@@ -85,8 +92,17 @@ _NAMES = {
 
 
 @lru_cache(maxsize=4096)
-def binary_for(path: str, version: str | None = None) -> Binary:
-    """The catalog entry of ``path``; an unknown image gets a generic, still stable, entry."""
+def binary_for(path: str, version: str | None = None, copy_of: str | None = None) -> Binary:
+    """The catalog entry of ``path``; an unknown image gets a generic, still stable, entry.
+
+    With ``copy_of`` the file at ``path`` is a copy of that binary (a LOLBin renamed into a user
+    folder): the same bytes, so the same hashes and version resource (description, product,
+    company and PE ``OriginalFileName``, which Sysmon reads from the file, not from its name).
+    """
+    if copy_of:
+        original = binary_for(copy_of, version)
+        return Binary(path, original.version, original.description, original.product, original.company,
+                      original.original_file_name, original.content_path or original.path)
     known = _KNOWN.get(path.lower())
     name = path.rsplit("\\", 1)[-1]
     if known is not None:

@@ -59,10 +59,18 @@ def _service_pid(host: Host, provider: str) -> tuple[int, int]:
     return rng.randrange(400, 9000, 4), rng.randrange(400, 12000, 4)
 
 
+def _writer(event: WinEvent, host: Host) -> tuple[int, int]:
+    """``(pid, thread id)`` of the process that wrote ``event``: the one the event names (a
+    PowerShell block's is the PowerShell process that ran it), else the provider's service
+    process, one per host (Sysmon's)."""
+    pid, thread = _service_pid(host, event.provider.name)
+    return (pid if event.process_id is None else event.process_id), thread
+
+
 def to_winlogbeat(event: WinEvent, host: Host, record_id: int, shipped: float) -> dict[str, Any]:
     """The Winlogbeat 8 document of ``event`` from ``host``."""
     agent_id, ephemeral_id, machine_id = _agent(host.short)
-    pid, thread = _service_pid(host, event.provider.name)
+    pid, thread = _writer(event, host)
     winlog: dict[str, Any] = {
         "api": "wineventlog",
         "channel": event.channel,
@@ -111,7 +119,7 @@ def _nxlog_task(event: WinEvent) -> int:
 
 def to_nxlog(event: WinEvent, host: Host, record_id: int, shipped: float, zone: str) -> dict[str, Any]:
     """The flat NXLog JSON object of ``event`` from ``host``."""
-    pid, thread = _service_pid(host, event.provider.name)
+    pid, thread = _writer(event, host)
     domain, name, sid = event.account
     is_audit = event.provider is SECURITY
     severity = "WARNING" if event.level == "warning" else "INFO"

@@ -79,6 +79,24 @@ def _standing(seed: int, short: str, user: str, name: str, day: int) -> Proc:
                 binary_for(spec.image))
 
 
+def default_parent(host: Host, *, system: bool) -> str:
+    """The standing process (:data:`~graphsiem.simulator.catalog.STANDING`) a step with no process
+    of its run acts as on ``host``.
+
+    A SYSTEM process is started by services.exe.  A user's is the logged-on user's explorer.exe
+    on a workstation; a server has no interactive logon in the simulated roles, so a user's
+    process there is started by the Task Scheduler service (as a task run as that account is).
+    """
+    if system:
+        return "services"
+    return "schedule" if host.group == "servers" else "explorer"
+
+
+_EVENT_WRITERS = {winevents.SECURITY.name: "lsass", winevents.SERVICE_CONTROL_MANAGER.name: "services"}
+"""Provider -> the standing process that writes its events (the event's execution pid): the
+Security log is written by LSASS, the Service Control Manager's events by services.exe."""
+
+
 @dataclass(slots=True)
 class RunContext:
     """One run of an activity on a target host (and maybe a source host)."""
@@ -96,12 +114,13 @@ class RunContext:
     processes: dict[int, list[Proc]] = field(default_factory=dict)
 
     # -- processes ---------------------------------------------------------
-    def current(self, host: Host, *, fallback: str = "explorer") -> Proc:
-        """The last process this run created on ``host``, else a standing one."""
+    def current(self, host: Host, *, system: bool = False) -> Proc:
+        """The last process this run created on ``host``, else the standing process that fits
+        the host's role (:func:`default_parent`)."""
         stack = self.processes.get(host.index)
         if stack:
             return stack[-1]
-        return standing_process(self.seed, host, fallback, self.day)
+        return standing_process(self.seed, host, default_parent(host, system=system), self.day)
 
     def push(self, host: Host, proc: Proc) -> None:
         self.processes.setdefault(host.index, []).append(proc)
@@ -113,6 +132,10 @@ class RunContext:
 
     # -- endpoint and network emission -------------------------------------
     def endpoint(self, host: Host, event: winevents.WinEvent) -> None:
+        if event.process_id is None:
+            writer = _EVENT_WRITERS.get(event.provider.name)
+            if writer is not None:
+                event.process_id = standing_process(self.seed, host, writer, self.day).pid
         self.sink.endpoint(host, event)
 
     def resolve(self, host: Host, proc: Proc, domain: str) -> str:

@@ -12,7 +12,8 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "process": (
         frozenset({"image", "command_line"}),
         frozenset({"parent", "parent_command_line", "user", "integrity", "current_directory",
-                   "version", "encoded_command", "log_script", "loads", "long_running", "emit"}),
+                   "version", "encoded_command", "log_script", "loads", "long_running", "emit",
+                   "copy_of"}),
     ),
     "script_block": (frozenset({"text"}), frozenset({"path"})),
     "dns": (frozenset({"domain"}), frozenset()),

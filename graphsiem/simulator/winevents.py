@@ -55,6 +55,12 @@ class WinEvent:
         ``EventData`` name -> string value, in the provider's schema order.
     account : tuple
         ``(domain, name, sid)`` of the event's user (``winlog.user`` / NXLog ``AccountName``).
+    process_id : int or None
+        ``System/Execution/@ProcessID``, the process that wrote the event (``winlog.process.pid`` /
+        NXLog ``ExecutionProcessID``): a PowerShell event's is the PowerShell process whose engine
+        ran the block, a Security event's LSASS, a Service Control Manager event's services.exe.
+        None for a provider whose writer the simulation has no process of (Sysmon's own service):
+        the collectors give it one stable pid per host and provider.
     """
 
     ts: float
@@ -67,6 +73,7 @@ class WinEvent:
     level: str
     data: dict[str, str]
     account: tuple[str, str, str]
+    process_id: int | None = None
 
 
 def sysmon(ts: float, event_id: int, data: dict[str, str]) -> WinEvent:
@@ -214,14 +221,18 @@ def dns_query(ts: float, proc, *, name: str, answers: list[str]) -> WinEvent:
     })
 
 
-def script_block(ts: float, *, text: str, block_id: str, path: str,
-                 account: tuple[str, str, str]) -> WinEvent:
-    """PowerShell 4104, a script block compiled by the engine (one part)."""
+def script_block(ts: float, *, text: str, block_id: str, path: str, account: tuple[str, str, str],
+                 pid: int) -> WinEvent:
+    """PowerShell 4104, a script block compiled by the engine (one part) of the process ``pid``.
+
+    The PowerShell provider logs from inside the host process, so the event's execution pid is
+    that process's (``powershell.exe``, or a renamed copy of it), as on a real endpoint.
+    """
     return WinEvent(ts, POWERSHELL_CHANNEL, 4104, POWERSHELL, "Execute a Remote Command",
                     "On create calls", 1, "warning" if "IEX" in text or "-enc" in text else "verbose",
                     {"MessageNumber": "1", "MessageTotal": "1", "ScriptBlockText": text,
                      "ScriptBlockId": block_id, "Path": path},
-                    account)
+                    account, pid)
 
 
 def logon(ts: float, *, logon_type: int, target: tuple[str, str, str], target_logon_id: str,

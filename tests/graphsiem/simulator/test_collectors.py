@@ -15,7 +15,7 @@ def _host():
 
 def test_winlogbeat_keeps_event_data_nested_with_string_ids():
     host = _host()
-    event = script_block(TS, text="Get-Date", block_id="abc", path="", account=SYSTEM_ACCOUNT)
+    event = script_block(TS, text="Get-Date", block_id="abc", path="", account=SYSTEM_ACCOUNT, pid=5124)
     document = to_winlogbeat(event, host, 42, TS + 1)
     assert document["@timestamp"] == "2026-11-01T10:02:03.250Z"
     assert document["event"]["code"] == "4104"
@@ -24,6 +24,7 @@ def test_winlogbeat_keeps_event_data_nested_with_string_ids():
     assert winlog["channel"] == "Microsoft-Windows-PowerShell/Operational"
     assert winlog["computer_name"] == host.computer_name
     assert winlog["event_data"]["ScriptBlockText"] == "Get-Date"
+    assert winlog["process"]["pid"] == 5124  # written by the PowerShell process that ran the block
     assert document["host"]["name"] == host.short
 
 
