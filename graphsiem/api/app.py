@@ -30,7 +30,16 @@ from graphsiem.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from graphsiem.api.openapi_errors import describe_errors
-from graphsiem.api.routers import clusters, detections, entities, events, health, keys, suppressions
+from graphsiem.api.routers import (
+    clusters,
+    detections,
+    entities,
+    events,
+    health,
+    keys,
+    suppressions,
+    webhook_alerts,
+)
 from graphsiem.api.services.detections import DetectionRunner
 from graphsiem.api.startup_log import log_startup
 from graphsiem.api.state import Role, StateStore
@@ -159,12 +168,13 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
             {"name": "detections", "description": "Run detection and follow runs."},
             {"name": "suppressions", "description": "Pivots suppressed by benign verdicts."},
             {"name": "keys", "description": "API key administration (admin)."},
+            {"name": "webhook", "description": "Where webhook alerts' deliveries stand (admin)."},
             {"name": "health", "description": "Liveness, readiness, metrics."},
         ],
     )
     app.state.ctx = ctx
     install_handlers(app)
-    for module in (health, events, clusters, entities, detections, suppressions, keys):
+    for module in (health, events, clusters, entities, detections, suppressions, keys, webhook_alerts):
         app.include_router(module.router)
     describe_errors(app)  # the document declares the one error body the handlers give
     _mount_web(app)

@@ -65,6 +65,7 @@ POLICY: dict[tuple[str, str], tuple[Any, str, dict[str, Any]]] = {
     ("GET", "/v1/keys"): (ADMIN, "/v1/keys", {}),
     ("POST", "/v1/keys"): (ADMIN, "/v1/keys", {"json": {"role": "ingest", "name": "x"}}),
     ("DELETE", "/v1/keys/{key_id}"): (ADMIN, "/v1/keys/nosuchkey", {}),
+    ("GET", "/v1/webhook/alerts"): (ADMIN, "/v1/webhook/alerts", {}),
 }
 
 BAD_CREDENTIALS = {
