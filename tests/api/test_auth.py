@@ -44,6 +44,7 @@ ROUTES: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
     ("GET", "/v1/keys", "/v1/keys", {}, ADMIN),
     ("POST", "/v1/keys", "/v1/keys", {"json": {"role": "ingest", "name": "x"}}, ADMIN),
     ("DELETE", "/v1/keys/{key_id}", "/v1/keys/nosuchkey", {}, ADMIN),
+    ("GET", "/v1/webhook/alerts", "/v1/webhook/alerts", {}, ADMIN),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 
