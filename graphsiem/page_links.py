@@ -34,15 +34,14 @@ def check_public_url(value: str | None) -> str | None:
     text = value.strip()
     try:
         parts = urlsplit(text)
-        port = parts.port  # a bad port raises here
+        parts.port  # noqa: B018 - reading it checks the port (ValueError for a bad one)
     except ValueError:
-        parts, port = None, None
+        parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"public_url must be an http:// or https:// address with a host (got {text[:200]!r})")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise ValueError("public_url may not hold credentials, a query or a fragment: it is copied into "
                          "every link the API and the webhook give")
-    del port
     return text.rstrip("/")
 
 

@@ -75,9 +75,30 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+class QueueChanged(ApiError):
+    """409: a cursor made on an earlier generation of the queue (its scores and order have moved since)."""
+
+    status_code = 409
+    code = "queue_changed"
+
+
+class PreconditionFailed(ApiError):
+    """412: ``If-Match`` named a triage version the cluster is no longer at."""
+
+    status_code = 412
+    code = "precondition_failed"
+
+
 class PayloadTooLarge(ApiError):
     status_code = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    """415: a body of a type or a ``Content-Encoding`` the endpoint does not read."""
+
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 class Unprocessable(ApiError):

@@ -17,6 +17,7 @@ schemas are dropped.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -102,8 +103,6 @@ def _declare(op: dict[str, Any], path: str) -> None:
 
 
 def _unreferenced(spec: dict[str, Any], names: tuple[str, ...]) -> list[str]:
-    import json
-
     text = json.dumps(spec["paths"]) + json.dumps({k: v for k, v in spec["components"]["schemas"].items()
                                                    if k not in names})
     return [name for name in names if f"#/components/schemas/{name}\"" not in text]

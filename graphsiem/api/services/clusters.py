@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from graphsiem.api.context import AppContext
-from graphsiem.api.errors import ApiError, NotFound, Unprocessable
+from graphsiem.api.errors import NotFound, PreconditionFailed, QueueChanged, Unprocessable
 from graphsiem.api.schemas import (
     AuditOut,
     CaseBundle,
@@ -37,20 +37,6 @@ from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
 from graphsiem.api.state_triage import TriageVersionMismatch, exclusive, queue_detection
 from graphsiem.model import entity_uid, epoch_to_iso
 from graphsiem.page_links import cluster_page_url
-
-
-class QueueChanged(ApiError):
-    """409: a cursor made on an earlier detection's queue (its scores and order have moved since)."""
-
-    status_code = 409
-    code = "queue_changed"
-
-
-class PreconditionFailed(ApiError):
-    """412: ``If-Match`` named a triage version the cluster is no longer at."""
-
-    status_code = 412
-    code = "precondition_failed"
 
 
 def encode_cursor(score: float, host_count: int, cluster_id: str, detection_id: str) -> str:

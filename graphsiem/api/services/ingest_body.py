@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from graphsiem.api.errors import ApiError, BadRequest, PayloadTooLarge
+from graphsiem.api.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from ingest.readers.csv_rows import DELIMITERS, CsvRowsReader
 from ingest.readers.streams import DamagedFileError, GzipMembers
 
@@ -21,13 +21,6 @@ NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl
                  "application/json-seq", "application/x-jsonlines")
 CSV_TYPES = {"text/csv": "csv", "application/csv": "csv", "text/tab-separated-values": "tsv"}
 """Media types of CSV bodies and their framing: a header line of column names, a record per row."""
-
-
-class UnsupportedMediaType(ApiError):
-    """415: a ``Content-Encoding`` the endpoint cannot decode."""
-
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 def _zstd_module() -> Any | None:

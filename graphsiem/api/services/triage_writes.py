@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from graphsiem.api.context import AppContext
-from graphsiem.api.errors import ApiError, Unprocessable
+from graphsiem.api.errors import Unprocessable, UnsupportedMediaType
 from graphsiem.api.schemas import ClusterSummary, TriagePatch
 from graphsiem.api.services.clusters import patch_triage
 from graphsiem.api.state_triage import (
@@ -28,13 +28,6 @@ from graphsiem.api.state_triage import (
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*')
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 """Visible ASCII, as UUIDs and the usual generated keys are; stored and compared as sent."""
-
-
-class UnsupportedMediaType(ApiError):
-    """415: a body that is not JSON (``application/json`` or ``application/*+json``)."""
-
-    status_code = 415
-    code = "unsupported_media_type"
 
 
 @dataclass(frozen=True, slots=True)
