@@ -407,8 +407,11 @@ _plans: tuple[dict[tuple[Any, ...], tuple[tuple[Any, str], ...]], ...] = ({}, {}
 """Per shape kind (as :data:`_data_fields`) and key layout, the event-data keys and their fields, in order."""
 _PLAN_KEYS = 128
 """Keys of the longest layout given a plan: a layout is a key of :data:`_plans`."""
-_MEMO_KEY_CHARS = 64
-"""Longest key remembered (event-data names are short): a layout of long junk keys is judged, not held."""
+_LAYOUT_KEY_CHARS = 64
+"""Longest event-data key a plan or field name is remembered for (event-data names are short): a layout
+of long junk keys is judged, not held.  Not :data:`_MEMO_KEY_CHARS`: under that name it rebound the
+value memos' bound to 64, so no Sysmon ``Hashes`` value (~200 characters) nor image path over 64
+characters was ever remembered (half the Windows parse's digest work, measured)."""
 
 
 def _data_plan(data: Data, flat: bool) -> Iterable[tuple[Any, str]]:
@@ -426,7 +429,7 @@ def _data_plan(data: Data, flat: bool) -> Iterable[tuple[Any, str]]:
         if plan is None:
             plan = tuple((key, name) for key in layout if (name := _field_of(names, key, flat)))
             # layouts are few and their keys short: bounded in entries and key length against junk input
-            if all(key.__class__ is str and len(key) <= _MEMO_KEY_CHARS for key in layout):
+            if all(key.__class__ is str and len(key) <= _LAYOUT_KEY_CHARS for key in layout):
                 if len(plans) >= 1024:
                     plans.clear()
                 plans[layout] = plan
@@ -439,7 +442,7 @@ def _field_of(names: dict[Any, str], key: object, flat: bool) -> str:
     name = names.get(key)
     if name is None:
         name = _data_field(key, flat)
-        if len(names) < 4096 and (key.__class__ is not str or len(key) <= _MEMO_KEY_CHARS):  # bounded against junk
+        if len(names) < 4096 and (key.__class__ is not str or len(key) <= _LAYOUT_KEY_CHARS):  # bounded against junk
             names[key] = name
     return name
 
