@@ -26,6 +26,14 @@ them, else from the file, which an exclusive holder writes).  Refused rather
 than made to wait: a rebuild of a large journal takes minutes and a live
 ingest (``tail -F ... | graphsiem ingest -``) never ends, so a wait either way
 would look like a hang with nothing said.
+
+A command refused once it holds a lock (a Neo4j database that holds another
+data directory's graph, a store that cannot be opened) gives it up with
+:meth:`DataDirLock.abandon`: the lock file and the directories the lock made
+are removed again, so a refused directory is left as it was (review T4,
+finding 5, task G5).  Removing a lock file another process may be about to
+lock is safe because :meth:`DataDirLock.acquire` checks, once it holds the
+lock, that the file it locked is still the one the name points to.
 """
 
 from __future__ import annotations
@@ -93,6 +101,8 @@ class DataDirLock:
         self.shared = shared
         self.held = held
         self._fd: int | None = None
+        self._made_file = False
+        self._made_dirs: list[Path] = []  # deepest first: the order to remove them in
 
     @property
     def is_held(self) -> bool:
@@ -111,32 +121,57 @@ class DataDirLock:
         """
         if self._fd is not None:
             return
-        from graphsiem.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
-
-        self.directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)  # not inherited by children (PEP 446)
-        except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+        for _ in range(_ATTEMPTS):
+            fd = self._open()
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holders = _holders(fd)
+                os.close(fd)
+                pids = f" (pid {', '.join(holders)})" if holders else ""
+                raise DataDirInUse(f"{self.directory} {self.held}{pids}") from None
+            except BaseException:
+                os.close(fd)
                 raise
-            # a data directory made read-only after a first run: the lock still works on the
-            # file it left (flock needs no write access); the holder's PID is not written then
-            fd = os.open(self.path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holders = _holders(fd)
+            if _names(self.path, fd):
+                break
+            # a refused run removed the file between our open and our lock (abandon): the lock
+            # we hold is on a file nobody else will open; lock the one the name points to now
             os.close(fd)
-            pids = f" (pid {', '.join(holders)})" if holders else ""
-            raise DataDirInUse(f"{self.directory} {self.held}{pids}") from None
-        except BaseException:
-            os.close(fd)
-            raise
+            self._made_file = False
+        else:  # pragma: no cover - only if files keep being removed under us
+            raise OSError(errno.EAGAIN, f"{self.path} kept being removed while it was locked")
         if not self.shared:  # a shared holder is one of many: the kernel's list names them (_holders)
             with contextlib.suppress(OSError):  # opened read-only: the refusal names no PID then
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
+
+    def _open(self) -> int:
+        """Open (making when missing) the lock file and its directory, noting what this call made."""
+        from graphsiem.paths import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE
+
+        missing = [d for d in (self.directory, *self.directory.parents) if not d.exists()]
+        self.directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        self._made_dirs = self._made_dirs or [d for d in missing if d.is_dir()]
+        try:
+            # O_EXCL first: whether this run made the file decides whether abandon() removes it
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)  # not inherited (PEP 446)
+            self._made_file = True
+            return fd
+        except FileExistsError:
+            pass
+        try:
+            return os.open(self.path, os.O_RDWR)
+        except FileNotFoundError:
+            # removed since (another run's abandon): the next attempt makes it again
+            return self._open()
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            # a data directory made read-only after a first run: the lock still works on the
+            # file it left (flock needs no write access); the holder's PID is not written then
+            return os.open(self.path, os.O_RDONLY)
 
     def release(self) -> None:
         """Give the lock up (no-op when not held); the file stays for the next holder."""
@@ -144,12 +179,54 @@ class DataDirLock:
             fd, self._fd = self._fd, None
             os.close(fd)  # closing the only descriptor of the open file releases the flock
 
+    def abandon(self) -> None:
+        """Give the lock up and remove what taking it made: for a command refused before it wrote anything.
+
+        The lock file is removed only when this instance made it and no other
+        process holds it (taken exclusive without waiting, then removed while
+        held: a process that opened it meanwhile finds, once it locks it, that
+        the name points elsewhere, see :meth:`acquire`); the directories it
+        made only when they are empty.  Otherwise this is :meth:`release`.
+        """
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            if self._made_file:
+                with contextlib.suppress(OSError):
+                    # shared holders convert to exclusive: refused while another holds it too
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    if _names(self.path, fd):
+                        self.path.unlink()
+        finally:
+            os.close(fd)
+        for directory in self._made_dirs:  # deepest first; one holding anything else stays
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+        self._made_file, self._made_dirs = False, []
+
     def __enter__(self) -> DataDirLock:
         self.acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+_ATTEMPTS = 20
+"""How often :meth:`DataDirLock.acquire` tries again when the file it locked was removed meanwhile."""
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` names the file open as ``fd`` (not removed, nor replaced, since it was opened)."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _holders(fd: int) -> list[str]:

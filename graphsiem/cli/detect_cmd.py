@@ -19,6 +19,7 @@ from ingest.report import printable
 if TYPE_CHECKING:
     from analytics.config import DetectionConfig
     from graphsiem.api.state import StateStore
+    from graphsiem.data_dir_lock import DataDirLock
     from ingest.write_failure import JournalWriteError
 
 
@@ -75,7 +76,7 @@ def unwritable_reason(target: str) -> str | None:
 def triage_suppressed_members(data: Path) -> dict[tuple[str, str], frozenset[tuple[str, str]]]:
     """What each benign verdict covered (the suppressed pivot's cluster members), as the service
     applies it (:func:`graphsiem.api.state_verdicts.suppressed_members`); empty without state."""
-    path = paths.state_path(data)
+    path = data / "state.sqlite"  # paths.state_path's file, read without making the directory
     if not path.is_file():
         return {}
     from graphsiem.api.state import StateStore
@@ -99,7 +100,7 @@ def triage_suppressions(data: Path) -> frozenset[tuple[str, str]]:
     sqlite3.Error
         The state file cannot be read.
     """
-    path = paths.state_path(data)
+    path = data / "state.sqlite"  # paths.state_path's file, read without making the directory
     if not path.is_file():
         return frozenset()
     from graphsiem.api.state import StateStore
@@ -216,7 +217,8 @@ def run(args: argparse.Namespace) -> int:
         if problem is not None:
             print(f"graphsiem detect: {problem}", file=sys.stderr)
             return 2
-    data = paths.data_dir(args.data)
+    # with PATHs, made by the writers' lock, which removes it again when the store is refused
+    data = paths.data_dir(args.data, create=not args.paths)
     try:
         suppressed = triage_suppressions(data)
     except sqlite3.Error as exc:
@@ -247,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         if writers is None:
             return 2
     try:
-        return _detect_locked(args, data, config, now)
+        return _detect_locked(args, data, config, now, writers)
     finally:
         if writers is not None:
             writers.release()
@@ -267,8 +269,10 @@ def _ingest_failed(args: argparse.Namespace, failure: JournalWriteError) -> int:
     return storage_status(failure)
 
 
-def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig, now: float | None) -> int:
-    """:func:`run` once the suppressions are applied and, with PATHs, the writers' lock is held."""
+def _detect_locked(
+    args: argparse.Namespace, data: Path, config: DetectionConfig, now: float | None, writers: DataDirLock | None,
+) -> int:
+    """:func:`run` once the suppressions are applied and, with PATHs, the ``writers`` lock is held."""
     from analytics.baselines import run_baseline
     from analytics.candidate_history import CandidateHistory, for_backtest
     from analytics.detect import detect
@@ -283,6 +287,8 @@ def _detect_locked(args: argparse.Namespace, data: Path, config: DetectionConfig
         # store is refused, naming it, before anything is made (ingest.store_binding).
         store = open_store(args.store, data_dir=data, reading=not args.paths)
     except (ValueError, StoreError) as exc:
+        if writers is not None:  # refused before anything was written: no lock file left behind (task G5)
+            writers.abandon()
         return open_failed("detect", exc)  # 1: cannot be opened; 2: bound to another store
     history = None if args.baseline else candidate_history(data)
     source: CandidateHistory | None = history

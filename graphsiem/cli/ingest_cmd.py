@@ -48,7 +48,7 @@ from types import FrameType
 
 from graphsiem import paths
 from graphsiem.cli import EXIT_GRAPH_BEHIND
-from graphsiem.data_dir_lock import writer_lock
+from graphsiem.data_dir_lock import DataDirLock, writer_lock
 from ingest.disk_floor import FloorGuardedJournal, floor_from_environment
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
@@ -167,20 +167,21 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"graphsiem ingest: {problem}", file=sys.stderr)
         return 2
-    data = paths.data_dir(args.data)
+    # made by the lock, which removes it again when the store is refused (see _ingest_locked)
+    data = paths.data_dir(args.data, create=False)
     # shared with other ingests and beside a service; refused while a rebuild empties and
     # replays the graph (graphsiem.data_dir_lock): a batch of ours in between would be lost to it
     lock = writer_lock("ingest", data)
     if lock is None:
         return 2
     try:
-        return _ingest_locked(args, data, registry)
+        return _ingest_locked(args, data, registry, lock)
     finally:
         lock.release()
 
 
-def _ingest_locked(args: argparse.Namespace, data: Path, registry: ParserRegistry) -> int:
-    """:func:`run` once the arguments are checked and the writers' lock of ``data`` is held."""
+def _ingest_locked(args: argparse.Namespace, data: Path, registry: ParserRegistry, lock: DataDirLock) -> int:
+    """:func:`run` once the arguments are checked and the writers' ``lock`` of ``data`` is held."""
     from graphsiem.cli.store_failures import open_failed
     from graphsiem.store import StoreError, open_store
 
@@ -189,6 +190,10 @@ def _ingest_locked(args: argparse.Namespace, data: Path, registry: ParserRegistr
         try:
             store = open_store(args.store, data_dir=data)
         except (ValueError, StoreError) as exc:
+            # refused before anything was written (a Neo4j database holding another data
+            # directory's graph, see ingest.store_binding): the directory is left as it was,
+            # without the lock file (and the directory) this run made for it (task G5)
+            lock.abandon()
             return open_failed("ingest", exc)  # 1: refused credentials; 2: bound to another store
         try:
             # below the free-space floor a batch is refused as on a full disk (ingest.disk_floor):

@@ -22,6 +22,7 @@ from graphsiem.cli.arguments import DATA_HELP
 from graphsiem.settings import Settings
 
 if TYPE_CHECKING:
+    from graphsiem.data_dir_lock import DataDirLock
     from graphsiem.store.base import GraphStore
 
 
@@ -44,13 +45,13 @@ def _serve(args: argparse.Namespace) -> int:
     if lock is None:
         return 1
     try:
-        return _serve_locked(args, settings)
+        return _serve_locked(args, settings, lock)
     finally:
         lock.release()
 
 
-def _serve_locked(args: argparse.Namespace, settings: Settings) -> int:
-    """Open the store, bind the HTTP port and run the service (the data directory's lock is held)."""
+def _serve_locked(args: argparse.Namespace, settings: Settings, lock: DataDirLock) -> int:
+    """Open the store, bind the HTTP port and run the service (the data directory's ``lock`` is held)."""
     from graphsiem.store import open_store
     from graphsiem.store.base import StoreError
     from graphsiem.syslog_ports import syslog_listen_problem
@@ -65,6 +66,7 @@ def _serve_locked(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store = open_store(settings.store, data_dir=settings.data_dir)
     except (StoreError, ValueError) as exc:
+        lock.abandon()  # refused before anything was written: no lock file left behind (task G5)
         # a password in the store URI is never shown (graphsiem.uri_credentials)
         print(redact_uri(f"graphsiem serve: cannot open store {settings.store!r}: {exc}"), file=sys.stderr)
         return 1
