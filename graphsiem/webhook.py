@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 import sqlite3
 import threading
@@ -104,6 +105,12 @@ def _has_new_members(cluster: dict[str, Any], previous: dict[str, Any]) -> bool:
 RETRYABLE_STATUSES = frozenset({408, 429})
 
 
+def _risk(cluster: dict[str, Any]) -> float:
+    """The cluster's score, for which alerts a full outbox keeps (0 when it has none)."""
+    score = cluster.get("score")
+    return float(score) if isinstance(score, int | float) and math.isfinite(score) else 0.0
+
+
 class WebhookNotifier:
     """Writes alerts to the outbox and delivers them from one background thread.
 
@@ -180,7 +187,7 @@ class WebhookNotifier:
                     "entity_count": len(previous.get("entities", []))},
             }
             alerts.append(NewAlert(secrets.token_hex(8), event, str(cluster.get("id", "")),
-                                   detection_id, orjson.dumps(payload)))
+                                   detection_id, orjson.dumps(payload), _risk(cluster)))
         return alerts
 
     def stage(self, conn: sqlite3.Connection,
@@ -193,21 +200,24 @@ class WebhookNotifier:
         after the commit.  Returns the number of alerts written.
         """
         alerts = self.alerts(pairs, detection_id=detection_id)
-        self._count_evicted(self.outbox.stage(conn, alerts, now=time.time()))
+        self._count_evicted(self.outbox.stage(conn, alerts, now=time.time()), len(alerts))
         return len(alerts)
 
     def notify_clusters(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
                         detection_id: str) -> int:
         """Write an alert for each new or grown cluster over the threshold, and send."""
         alerts = self.alerts(pairs, detection_id=detection_id)
-        self._count_evicted(self.outbox.add(alerts, now=time.time()))
+        self._count_evicted(self.outbox.add(alerts, now=time.time()), len(alerts))
         self.wake()
         return len(alerts)
 
-    def _count_evicted(self, evicted: int) -> None:
+    def _count_evicted(self, evicted: int, decided: int) -> None:
+        """Count and log the ``evicted`` alerts (of which the ``decided`` ones' excess over the bound)."""
         if evicted:
-            log.error("webhook outbox full (%d rows): %d undelivered alert(s) evicted, oldest "
-                      "first", self.outbox.max_rows, evicted)
+            left_out = max(0, decided - self.outbox.max_rows)
+            log.error("webhook outbox full (%d rows): %d undelivered alert(s) evicted: %d older pending "
+                      "(oldest first), %d of this detection's %d (its lowest-risk, never written)",
+                      self.outbox.max_rows, evicted, evicted - left_out, left_out, decided)
             for _ in range(evicted):
                 self._on_result("evicted")
 

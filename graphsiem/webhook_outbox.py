@@ -13,11 +13,17 @@ A row is ``pending`` (not delivered yet: its ``attempts``, ``last_error`` and
 with a final status, or too many attempts, or too old; kept, with its last
 error, until the bound below prunes it).
 
-The table is bounded (``max_rows``, ``webhook_outbox_max_rows``): writing an
-alert to a full outbox first deletes the oldest dead rows, then, when every row
-is pending, the oldest pending ones (evicted: counted and logged by the
-caller).  Recent alerts are kept over old ones because a receiver that has
-been away for ``max_rows`` alerts gets the newest state of each case.
+The table is bounded (``max_rows``, ``webhook_outbox_max_rows``): the bound
+is on the disk the outbox takes, so no write leaves more than ``max_rows`` rows
+in it.  Writing an alert to a full outbox first deletes the oldest dead rows,
+then, when every row is pending, the oldest pending ones (evicted: counted and
+logged by the caller).  Recent alerts are kept over old ones because a receiver
+that has been away for ``max_rows`` alerts gets the newest state of each case.
+One detection that decides more alerts than the whole bound (a first run over
+a large fleet with a low ``webhook_min_score``) replaces every row, and of its
+own alerts only the ``max_rows`` of highest risk are written, in their order;
+the others are evicted too, in the same transaction, counted and logged with
+the rest (task G5: they used to be written past the bound).
 """
 
 from __future__ import annotations
@@ -78,13 +84,18 @@ class MemoryDatabase:
 
 @dataclass(frozen=True, slots=True)
 class NewAlert:
-    """An alert to write: its delivery id (kept on every retry), event and signed body."""
+    """An alert to write: its delivery id (kept on every retry), event and signed body.
+
+    ``risk`` (the cluster's score) decides which of one detection's alerts are
+    kept when they are more than the outbox's bound; it is not stored.
+    """
 
     delivery_id: str
     event: str
     cluster_id: str
     detection_id: str
     body: bytes
+    risk: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,12 +180,15 @@ class Outbox:
     def stage(self, conn: sqlite3.Connection, alerts: Sequence[NewAlert], *, now: float) -> int:
         """Write ``alerts`` through ``conn`` (inside the caller's transaction), due at once.
 
-        Returns how many pending rows were evicted to keep the bound (0 unless
-        the outbox was full of pending rows).
+        Returns how many alerts were evicted to keep the bound: pending rows
+        (0 unless the outbox was full of pending rows), plus, when ``alerts``
+        alone are more than ``max_rows``, those of them not written (the
+        lowest-risk; see the module docstring).
         """
         if not alerts:
             return 0
-        evicted = self._make_room(conn, len(alerts))
+        alerts, evicted = self.within_bound(alerts)
+        evicted += self._make_room(conn, len(alerts))
         conn.executemany(
             "INSERT OR IGNORE INTO webhook_outbox (delivery_id, event, cluster_id, detection_id, "
             "body, created_at, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
@@ -186,6 +200,22 @@ class Outbox:
         """:meth:`stage` in a transaction of its own; returns the evicted count."""
         with self.db._tx() as conn:
             return self.stage(conn, alerts, now=now)
+
+    def within_bound(self, alerts: Sequence[NewAlert]) -> tuple[list[NewAlert], int]:
+        """The ``max_rows`` highest-risk of ``alerts`` (the first decided on a tie), in their order, and how many were left out.
+
+        Examples
+        --------
+        >>> outbox = Outbox(MemoryDatabase(), max_rows=2)
+        >>> alerts = [NewAlert(f"d{n}", "cluster.new", f"c{n}", "run", b"{}", risk) for n, risk in enumerate([50, 90, 70])]
+        >>> kept, left_out = outbox.within_bound(alerts)
+        >>> [a.delivery_id for a in kept], left_out
+        (['d1', 'd2'], 1)
+        """
+        if len(alerts) <= self.max_rows:
+            return list(alerts), 0
+        ranked = sorted(range(len(alerts)), key=lambda i: (-alerts[i].risk, i))[: self.max_rows]
+        return [alerts[i] for i in sorted(ranked)], len(alerts) - self.max_rows
 
     def _make_room(self, conn: sqlite3.Connection, incoming: int) -> int:
         total = conn.execute("SELECT COUNT(*) FROM webhook_outbox").fetchone()[0]
