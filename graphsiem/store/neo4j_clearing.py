@@ -15,6 +15,19 @@ batch removes it.  Whoever finds the flag (:func:`finish_clearing`, from
 projection reads first) finishes the emptying before anything is projected:
 deleting is idempotent, and the mark (0, or gone) is then true.  A batch
 written while the flag is up is refused (:class:`GraphHalfEmptied`).
+
+An emptying by a version from before the flag, cut off halfway, left no flag:
+the mark at 0 (a rebuild's claim) or no mark (a plain emptying) over the rest
+of the old graph.  A graph holding relations or sightings while the mark says
+nothing was projected cannot come from a projection: relations and sightings
+are written in the one transaction that moves the mark past 0.  So
+:func:`unmarked_links` finds it, and the projection is *refused*
+(:class:`GraphNotMarked`, telling the operator to run ``graphsiem rebuild``)
+rather than the emptying finished: unlike the flag, this state is inferred,
+and a graph of the same shape from before projection marks (written up to the
+journal's checkpoint, which a projection would go on from) would lose what
+the journal no longer replays into it; a rebuild loses nothing (the journal
+is the system of record) and is one command (task G5).
 """
 
 from __future__ import annotations
@@ -59,6 +72,19 @@ DELETE m
 emptying) deleted, so the database reads as a new one."""
 
 
+UNMARKED_LINKS_READ = """
+OPTIONAL MATCH (m:GraphsiemMeta {name: 'projection'})
+WITH m
+WHERE m IS NULL OR (coalesce(m.seq, 0) = 0 AND coalesce(m.journal, $journal) = $journal)
+MATCH (:Entity)-[r]->()
+WITH r LIMIT 1
+RETURN count(r) AS links
+"""
+"""Whether the graph holds a relation or sighting although the projection mark (none, or
+``$journal``'s at 0) says nothing was projected: one row with ``links`` 1, else ``links`` 0 or
+no row (the mark is past 0, or another journal's: that refusal is the owner check's)."""
+
+
 class GraphHalfEmptied(StoreError):
     """A batch met the ``clearing`` flag: an emptying was cut off and is not finished yet."""
 
@@ -67,6 +93,33 @@ class GraphHalfEmptied(StoreError):
             f"{where}: an interrupted rebuild left the graph half-emptied; nothing was written. "
             f"The next catch-up finishes emptying it, or run graphsiem rebuild again"
         )
+
+
+class GraphNotMarked(StoreError):
+    """The graph holds relations or sightings but its projection mark says nothing was projected."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"{where} holds relations and sightings, but its projection mark says none were projected: an "
+            f"emptying by an earlier graphsiem version was cut off halfway (or the graph was written without "
+            f"marks). Nothing was written: projecting the journal over it would count its sightings twice. "
+            f"Run graphsiem rebuild --store neo4j on the data directory (it empties the graph and projects "
+            f"the whole journal into it)"
+        )
+
+
+def unmarked_links(read: Callable[..., list[Any]], journal: str) -> bool:
+    """Whether the graph holds relations or sightings with no projection mark of ``journal`` past 0.
+
+    Parameters
+    ----------
+    read : callable
+        The store's read (``query, **params -> records``).
+    journal : str
+        The journal about to be projected (a mark of another journal is not this check's).
+    """
+    records = read(UNMARKED_LINKS_READ, journal=journal)
+    return bool(records and records[0]["links"])
 
 
 def finish_clearing(read_write: Callable[..., list[Any]], delete_queries: tuple[str, ...],

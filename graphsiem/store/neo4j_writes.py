@@ -24,8 +24,10 @@ from graphsiem.store.neo4j_clearing import (
     DELETE_BATCH_ROWS,
     RELEASE_FOR_CLEARING,
     GraphHalfEmptied,
+    GraphNotMarked,
     clearing_started,
     finish_clearing,
+    unmarked_links,
 )
 from graphsiem.store.neo4j_connection import Neo4jConnection
 from graphsiem.store.neo4j_rows import (
@@ -359,12 +361,22 @@ class Neo4jWrites(Neo4jConnection):
         Every projection reads it first (:func:`ingest.store_binding.bind`), so an
         emptying that was cut off (the mark's ``clearing`` flag) is finished here,
         before the mark it left (0, or none) is trusted (:mod:`.neo4j_clearing`).
+
+        Raises
+        ------
+        GraphNotMarked
+            When the mark says nothing was projected (none, or 0) but the graph holds
+            relations or sightings: an emptying by a version from before the ``clearing``
+            flag was cut off; projecting from 0 over it would count twice.
         """
         if clearing_started(self._read):
             self._known_nodes.clear()
             finish_clearing(self._read_write, _DELETES, self.delete_batch_size)
         records = self._read(q.PROJECTION_MARK_READ, journal=journal)
-        return int(records[0]["seq"]) if records else None
+        mark = int(records[0]["seq"]) if records else None
+        if not mark and unmarked_links(self._read, journal):  # read only when the mark is none or 0
+            raise GraphNotMarked(f"Neo4j at {self.uri} (database {self.database!r})")
+        return mark
 
     def flush(self) -> None:
         """Nothing to do: every batch is committed when its call returns."""

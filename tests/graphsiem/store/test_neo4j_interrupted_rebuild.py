@@ -70,9 +70,9 @@ def _ingest(data: Path, *store: str) -> int:
     return main(["ingest", *map(str, FILES), "--data", str(data), *store, "--no-progress", "--json"])
 
 
-def test_an_ingest_after_a_rebuild_killed_mid_delete_counts_each_sighting_once(
-    tmp_path, neo4j_server, neo4j_store, monkeypatch, capsys
-):
+def ingested_twice(tmp_path: Path, neo4j_server, neo4j_store, monkeypatch) -> tuple[Path, dict]:
+    """FILES ingested into the test database (data directory ``tmp_path/neo``) and, for reference, an
+    embedded store; the CLI pointed at the server.  Returns the data directory and the sightings expected."""
     for name, value in neo4j_server.environ().items():
         monkeypatch.setenv(name, value)
     data, reference = tmp_path / "neo", tmp_path / "embedded"
@@ -82,10 +82,13 @@ def test_an_ingest_after_a_rebuild_killed_mid_delete_counts_each_sighting_once(
     embedded.close()
     assert _ingest(data, "--store", "neo4j") == 0
     assert _sightings(neo4j_store) == expected and max(expected.values()) > 1
-    links_before = _links(neo4j_store)
+    return data, expected
 
+
+def kill_rebuild_mid_delete(script: str, data: Path, neo4j_server) -> None:
+    """Run ``graphsiem rebuild`` of ``data`` in a child running ``script`` and SIGKILL it at its marker."""
     child = subprocess.Popen(
-        [sys.executable, "-c", KILLABLE_REBUILD, "rebuild", "--store", "neo4j", "--data", str(data)],
+        [sys.executable, "-c", script, "rebuild", "--store", "neo4j", "--data", str(data)],
         cwd=REPO, env={**os.environ, **neo4j_server.environ()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )
@@ -95,6 +98,15 @@ def test_an_ingest_after_a_rebuild_killed_mid_delete_counts_each_sighting_once(
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(timeout=60)
+
+
+def test_an_ingest_after_a_rebuild_killed_mid_delete_counts_each_sighting_once(
+    tmp_path, neo4j_server, neo4j_store, monkeypatch, capsys
+):
+    data, expected = ingested_twice(tmp_path, neo4j_server, neo4j_store, monkeypatch)
+    links_before = _links(neo4j_store)
+
+    kill_rebuild_mid_delete(KILLABLE_REBUILD, data, neo4j_server)
     # killed between delete batches: some of the old graph went, most is still there
     assert 0 < _links(neo4j_store) < links_before
     capsys.readouterr()
