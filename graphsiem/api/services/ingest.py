@@ -46,7 +46,7 @@ from graphsiem.api.context import AppContext
 from graphsiem.api.disk_floor import FloorGuardedJournal, app_disk_floor
 from graphsiem.api.errors import Unprocessable
 from graphsiem.api.request_id import current_request_id
-from graphsiem.api.schemas import FormatCounts, IngestReport, Rejection
+from graphsiem.api.schemas import AssumedYear, FormatCounts, IngestReport, Rejection
 from graphsiem.api.services.ingest_body import (
     BODY_CODINGS,
     UnsupportedMediaType,
@@ -309,6 +309,7 @@ class IngestService:
                                           rejected=c.rejected, duplicates=c.duplicates,
                                           events=c.events)
                        for name, c in report.formats.items()},
+            assumed_year=_assumed_year(report),
         )
 
     def public_origin(self, text: str) -> str:
@@ -339,6 +340,14 @@ class IngestService:
                 except Exception:  # noqa: BLE001, S110 - a connection of a finished thread
                     pass
             self._journals.clear()
+
+
+def _assumed_year(report: PipelineReport) -> AssumedYear | None:
+    """The CLI report's ``assumed_year``, telling an API client how to give the year (task G5)."""
+    assumed = report.to_dict()["assumed_year"]
+    if assumed is None:
+        return None
+    return AssumedYear(**{**assumed, "change_with": "the year query parameter (?year=YYYY)"})
 
 
 def _api_origin() -> str:
