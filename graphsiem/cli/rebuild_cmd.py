@@ -28,6 +28,7 @@ from graphsiem import paths
 from graphsiem.cli.arguments import DATA_HELP, data_dir_problem
 
 if TYPE_CHECKING:
+    from graphsiem.data_dir_lock import DataDirLock
     from graphsiem.store.base import GraphStore
     from ingest.journal import Journal
     from ingest.replay import ProjectionSummary
@@ -75,15 +76,20 @@ def run(args: argparse.Namespace) -> int:
         if writers is None:
             return 1
         try:
-            return _rebuild_locked(args, data)
+            return _rebuild_locked(args, data, (writers, lock))
         finally:
             writers.release()
     finally:
         lock.release()
 
 
-def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
-    """Rebuild ``data``'s graph (its service and writers' locks are held)."""
+def _rebuild_locked(args: argparse.Namespace, data: Path, locks: tuple[DataDirLock, ...]) -> int:
+    """Rebuild ``data``'s graph (its service and writers' ``locks`` are held).
+
+    Refused before anything is written (a store that cannot be opened, a Neo4j database
+    holding another data directory's graph), the locks are abandoned: lock files this run
+    made are removed, so the directory is left as it was (task G5).
+    """
     from graphsiem.cli.store_failures import open_failed, run_failed
     from graphsiem.store import StoreError
     from ingest.journal import Journal
@@ -92,12 +98,14 @@ def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
     try:
         store = _open_unbound(args.store, data)
     except (ValueError, StoreError) as exc:
+        _abandon(locks)
         return open_failed("rebuild", exc)
     try:
         with Journal(paths.journal_path(data)) as journal:
             if store.name == "neo4j":
                 holder = store.owner_state().holder()  # type: ignore[attr-defined]
                 if holder is not None and holder.journal != journal.identity and not args.take_over:
+                    _abandon(locks)
                     print(f"graphsiem rebuild: {owned_problem(store, holder, str(data))}", file=sys.stderr)
                     return 2
             # the store of the new kind is recorded (its graph id once it is claimed): the
@@ -116,6 +124,11 @@ def _rebuild_locked(args: argparse.Namespace, data: Path) -> int:
         print(f"rebuilt the graph in the {store.name} store from the journal of {data}: {summary.events} events, "
               f"{summary.entities} entities, {summary.relations} relations, {summary.sightings} sightings")
     return 0
+
+
+def _abandon(locks: tuple[DataDirLock, ...]) -> None:
+    for lock in locks:
+        lock.abandon()
 
 
 def _replay(journal: Journal, store: GraphStore) -> ProjectionSummary:

@@ -59,6 +59,22 @@ def test_an_existing_directory_refused_keeps_what_it_held(first_owns_the_databas
     assert sorted(p.name for p in second.iterdir()) == ["notes.txt"]
 
 
+@pytest.mark.neo4j
+def test_a_rebuild_refused_the_database_leaves_no_lock_file(first_owns_the_database, tmp_path, capsys):
+    second = tmp_path / "second"
+    assert main(["ingest", str(INPUT), "--data", str(second), "--no-progress"]) == 0  # embedded
+    for name in ("serve.lock", WRITERS_LOCK_NAME):
+        (second / name).unlink(missing_ok=True)
+    before = sorted(p.name for p in second.iterdir())
+    capsys.readouterr()
+
+    status = main(["rebuild", "--store", "neo4j", "--data", str(second)])
+
+    assert status == 2
+    assert f"holds the graph of {first_owns_the_database}, not of {second}" in capsys.readouterr().err
+    assert sorted(p.name for p in second.iterdir()) == before
+
+
 def test_abandon_removes_only_a_lock_file_it_made(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
