@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from analytics.behaviour_pivots import behaviour_name, is_behaviour
 from analytics.credited_words import (
     NOT_MEMBERS,
     credited_example,
@@ -161,10 +162,14 @@ class _Facts:
 
     @property
     def pivot_text(self) -> str:
+        if is_behaviour(self.pivot.ref):  # two facts by per-host processes: no process of that name ran
+            return behaviour_name(self.pivot.type, self.pivot.value) or "behaviour pivot"
         return f"{self.pivot.type} {quote(self.pivot.value)}"
 
     @property
     def verb(self) -> str:
+        if is_behaviour(self.pivot.ref):
+            return "showed"
         return _VERB.get(self.pivot.type, "ran" if self.pivot.type in ("process", "script") else "saw")
 
     def span(self, minutes: float) -> str:

@@ -61,6 +61,11 @@ class DetectionConfig:
         its data begin), not new in the window but first seen inside it by at
         least ``min_hosts`` hosts, is *young and spreading* and counts as new:
         a campaign adding a few hosts a day (:mod:`analytics.novelty`).
+    behaviour_pivots : bool
+        Two suspicious facts by new per-host processes on one host within
+        ``cooccurrence_minutes`` (30 when that is 0), the same pair of kinds on at
+        least ``min_hosts`` hosts, make a pivot (:mod:`analytics.behaviour_pivots`):
+        a campaign that varies every entity per host still forms a cluster.
     suppressed : frozenset of (type, key)
         Pivots a benign triage verdict suppressed: they start no cluster.
     suppressed_members : mapping of (type, key) to frozenset of (type, key)
@@ -105,6 +110,7 @@ class DetectionConfig:
     cooccurrence_minutes: float = COOCCURRENCE_MINUTES
     new_pivots_only: bool = True
     young_hours: float = 168.0
+    behaviour_pivots: bool = True
     suppressed: frozenset[EntityKey] = field(default_factory=frozenset)
     suppressed_members: Mapping[EntityKey, frozenset[EntityKey]] = field(default_factory=dict)
     n_estimators: int = 200

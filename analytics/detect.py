@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from analytics.behaviour_pivots import name_credits
 from analytics.candidate_history import (
     CandidateHistory,
     backfill,
@@ -206,8 +207,9 @@ def score_clusters(
             candidates=len(training),
             young=young_pivot(st, inc, c.pivot),  # low and slow: seen before, spreading now
             # the one-host processes that lent the cluster a behaviour: no members, so named here
-            credited=cluster_credits(inputs.credited, members, new_members=f.new_members, behaviours=f.behaviours,
-                                     pair_children={p.child for p in f.new_pairs}),
+            credited=name_credits(cluster_credits(inputs.credited, members, new_members=f.new_members,
+                                                  behaviours=f.behaviours, pair_children={p.child for p in f.new_pairs}),
+                                  pivot),
             # the pivot's own first contacts and contact interval on these hosts: the checks' times and rate
             contacts=pivot_contacts(inc, c.pivot, c.hosts, share=inputs.context.contact_shares.get(inc.entities[c.pivot], 1.0)),
             history_counts=None if f.history else history_counts(fleet, earliest, c.hosts, inputs.window.start),

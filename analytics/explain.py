@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from analytics.behaviour_pivots import summary_words as behaviour_words
 from analytics.credited_words import credited_who, plain
 from analytics.feature_words import PLAIN_DESCRIPTIONS
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts, EntityStats
@@ -445,6 +446,8 @@ def summarize(
     verb = _VERB.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
     if (rollup := summary_words(pivot_type, pivot_value)) is not None:  # per-host subdomains of one domain
         verb, pivot_type, value = rollup
+    elif (behaviour := behaviour_words(pivot_type, pivot_value)) is not None:  # two facts by per-host processes
+        verb, pivot_type, value = behaviour
     if installed_as:  # installed, maybe never run (a command) or loaded (a driver): "installed or ran/got"
         verb = f"installed or {verb}"
     if pivot_is_new:

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analytics.behaviour_pivots import find_behaviour_pivots
 from analytics.config import DetectionConfig
 from analytics.contact_counts import read_contact_shares
 from analytics.features import EntityStats, FeatureContext, Window, access_targets, entity_stats
@@ -127,9 +128,29 @@ def load_inputs(
     # per-host subdomains of one new registered domain are one pivot (analytics.registered_domains)
     rollups = registered_domain_rollups(store, incidence, window, min_hosts=config.min_hosts, now=now,
                                         young_hours=config.young_hours)
+    timings["incidence_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    processes = {e.ref: e for e in store.iter_entities(EntityType.PROCESS.value)}
+    images = {ref: image_name(e.value, e.props) for ref, e in processes.items()}
+    encoded = frozenset(ref for ref, e in processes.items() if is_encoded_command(e.value, e.props))
+    process_hosts = {p.entity: p.hosts for p in prevalence if p.entity[0] == EntityType.PROCESS}
+    process_firsts = {p.entity: p.host_first_seen for p in prevalence if p.entity[0] == EntityType.PROCESS}
+    spawned = list(_relations(store, RelationType.SPAWNED, now))
+    accessed = list(_relations(store, RelationType.ACCESSED, now))
+    injected = list(_relations(store, RelationType.INJECTED, now))
+    timings["processes_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    # a campaign that varies every entity per host shares what its processes did
+    # (analytics.behaviour_pivots): one column per signature, next to the rollups
+    behaviour = find_behaviour_pivots(
+        incidence, window, config, processes=processes, images=images, encoded=encoded, spawned=spawned,
+        accessed=accessed, injected=injected, fleet_hosts=process_hosts,
+    )
     incidence = incidence.select(np.flatnonzero(shared))
     incidence, prevalence = rollups.extend(incidence, prevalence)
-    timings["incidence_s"] = time.perf_counter() - t
+    incidence, prevalence = behaviour.columns.extend(incidence, prevalence)
+    timings["behaviour_pivots_s"] = time.perf_counter() - t
 
     # the fleet is the hosts that sent telemetry, not every host entity: a name a client wrote
     # into a logon (WorkstationName) is a host node too, and 500 such names made a 20-host
@@ -143,13 +164,8 @@ def load_inputs(
     )
 
     t = time.perf_counter()
-    processes = {e.ref: e for e in store.iter_entities(EntityType.PROCESS.value)}
-    images = {ref: image_name(e.value, e.props) for ref, e in processes.items()}
-    encoded = frozenset(ref for ref, e in processes.items() if is_encoded_command(e.value, e.props))
-    process_hosts = {p.entity: p.hosts for p in prevalence if p.entity[0] == EntityType.PROCESS}
-    process_firsts = {p.entity: p.host_first_seen for p in prevalence if p.entity[0] == EntityType.PROCESS}
     lineage = lineage_index(
-        _relations(store, RelationType.SPAWNED, now),
+        spawned,
         images,
         process_hosts,
         n_hosts=stats.n_hosts,
@@ -157,8 +173,7 @@ def load_inputs(
         novelty_hosts=config.min_hosts,
         processes=processes,  # each pair's example parent command line (what a script host ran)
     )
-    accessed = list(_relations(store, RelationType.ACCESSED, now))
-    injected = list(_relations(store, RelationType.INJECTED, now))
+    del spawned
     behaviours = behaviour_index(
         accessed, injected, images, host_first_seen=process_firsts, novelty_hosts=config.min_hosts
     )
@@ -166,7 +181,9 @@ def load_inputs(
     # incidence (one host each): credit their behaviours to the candidate pivots they reached
     linked_t = time.perf_counter()
     pivots = candidate_pivots(incidence.entities, stats.window_hosts, stats.is_novel, min_hosts=config.min_hosts)
-    links = rollups.add_links(store, read_pivot_links(store, rollups.real(pivots), window), window)
+    real_pivots = [key for key in rollups.real(pivots) if key not in behaviour.columns.items]
+    links = rollups.add_links(store, read_pivot_links(store, real_pivots, window), window)
+    links.processes.update(behaviour.links)  # the processes behind a behaviour pivot's facts
     behaviours, lineage, credited = credit_to_pivots(
         links, behaviours=behaviours, lineage=lineage, encoded=encoded, images=images,
         shared_processes=process_hosts.keys(), novelty_hosts=config.min_hosts,
@@ -180,7 +197,7 @@ def load_inputs(
     timings["context_s"] = time.perf_counter() - t
     # a beacon's contacts once, not once per sensor that logged them (analytics.contact_counts),
     # of the same candidate pivots (it keeps the destinations among them)
-    shares = rollups.add_contact_shares(store, read_contact_shares(store, rollups.real(pivots)))
+    shares = rollups.add_contact_shares(store, read_contact_shares(store, real_pivots))
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited)
 

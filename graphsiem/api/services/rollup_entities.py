@@ -10,6 +10,14 @@ stored ``registered_domain`` is its registered domain (one text search of the st
 at most :data:`~analytics.registered_domains.MAX_SUBDOMAINS`), its prevalence the
 union of theirs, its neighbours those subdomains, each joined to it by a
 :data:`ROLLUP_RELATION` edge that exists in the answer only.  Nothing is written.
+
+A behaviour pivot (:mod:`analytics.behaviour_pivots`:
+``('process', 'behaviour (encoded powershell + lsass access by new per-host processes)')``)
+is explored the same way: rebuilt from the store at read time
+(:func:`analytics.behaviour_pivots.read_behaviour`, the default detection settings, all of
+the store's time), its "subdomains" are the per-host processes behind its facts on the hosts
+that showed it, each joined to it by a :data:`BEHAVIOUR_RELATION` edge of the answer only;
+its prevalence is the union of theirs.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from analytics.behaviour_pivots import behaviour_kinds, is_behaviour, read_behaviour
+from analytics.config import DetectionConfig
 from analytics.lookalike import registrable
 from analytics.registered_domains import (
     MAX_SUBDOMAINS,
@@ -33,6 +43,8 @@ from graphsiem.store.base import GraphStore, HostSighting, Neighbor
 
 ROLLUP_RELATION = "SUBDOMAIN_OF"
 """The type of the answer-only edge from a subdomain to its rollup."""
+BEHAVIOUR_RELATION = "SHOWED"
+"""The type of the answer-only edge from a process to the behaviour pivot one of its facts is part of."""
 
 SUBGRAPH_SUBDOMAINS = 200
 """Most subdomains a cluster's graph draws for a rollup pivot (``truncated`` says when more were reached)."""
@@ -52,11 +64,15 @@ class RollupEntity:
         Its subdomains, by key (at most :data:`~analytics.registered_domains.MAX_SUBDOMAINS`).
     truncated : bool
         The store held more than were read.
+    relation : str
+        The answer-only edge's type from each of ``subdomains`` to it (:data:`ROLLUP_RELATION`;
+        :data:`BEHAVIOUR_RELATION` for a behaviour pivot, whose ``subdomains`` are its processes).
     """
 
     entity: Entity
     subdomains: tuple[Entity, ...]
     truncated: bool
+    relation: str = ROLLUP_RELATION
 
 
 def subdomains_of(store: GraphStore, registered: str) -> tuple[list[Entity], bool]:
@@ -89,6 +105,8 @@ def resolve_rollup(store: GraphStore, entity_type: str, value: str) -> RollupEnt
     NotFound
         It names a rollup whose registered domain has no subdomain in the store.
     """
+    if (kinds := behaviour_kinds(entity_type, value)) is not None:
+        return resolve_behaviour(store, kinds)
     registered = rollup_registered(entity_type, value)
     if registered is None:
         return None
@@ -101,6 +119,28 @@ def resolve_rollup(store: GraphStore, entity_type: str, value: str) -> RollupEnt
                     {"registered_domain": registered, "subdomains": len(subdomains),
                      "subdomains_truncated": truncated})
     return RollupEntity(entity=entity, subdomains=tuple(subdomains), truncated=truncated)
+
+
+def resolve_behaviour(store: GraphStore, kinds: tuple[str, str]) -> RollupEntity:
+    """The behaviour pivot of ``kinds`` rebuilt from the store, its processes as its "subdomains".
+
+    Raises
+    ------
+    NotFound
+        Fewer than the detection's ``min_hosts`` hosts show it in the store.
+    """
+    config = DetectionConfig()
+    found, truncated = read_behaviour(store, kinds, min_hosts=config.min_hosts,
+                                      cooccurrence_minutes=config.cooccurrence_minutes or 30.0)
+    if not found:
+        raise NotFound(f"no {config.min_hosts} hosts show the behaviour {' + '.join(kinds)!r} in the store",
+                       field="value")
+    (key, column), = found.columns.items.items()
+    processes = [e for ref in sorted(found.links[key]) if (e := store.get_entity(*ref)) is not None]
+    entity = Entity(key[0], key[1], column.prevalence.value,
+                    {"behaviour": list(kinds), "processes": len(processes), "processes_truncated": truncated})
+    return RollupEntity(entity=entity, subdomains=tuple(processes), truncated=truncated,
+                        relation=BEHAVIOUR_RELATION)
 
 
 def union_sightings(store: GraphStore, subdomains: Sequence[Entity]) -> list[HostSighting]:
@@ -127,17 +167,21 @@ def rollup_hops(store: GraphStore, rollup: RollupEntity, *, limit: int,
     The edge carries the subdomain's sightings (earliest, latest, contacts summed over
     hosts): one :meth:`GraphStore.hosts_of` read per subdomain returned.
     """
-    if entity_types is not None and "domain" not in entity_types:
+    wanted = "process" if rollup.relation == BEHAVIOUR_RELATION else "domain"
+    if entity_types is not None and wanted not in entity_types:
         return []
-    return [Neighbor(relation=_subdomain_edge(sub, store.hosts_of(sub.type, sub.key), rollup.entity.ref), entity=sub)
+    return [Neighbor(relation=_subdomain_edge(sub, store.hosts_of(sub.type, sub.key), rollup.entity.ref,
+                                              rollup.relation), entity=sub)
             for sub in rollup.subdomains[:limit]]
 
 
-def _subdomain_edge(sub: Entity, seen: Sequence[HostSighting], rollup: tuple[str, str]) -> Relation:
-    """The answer-only edge ``sub SUBDOMAIN_OF rollup``: the subdomain's sightings (earliest, latest, contacts)."""
+def _subdomain_edge(sub: Entity, seen: Sequence[HostSighting], rollup: tuple[str, str],
+                    relation: str = ROLLUP_RELATION) -> Relation:
+    """The answer-only edge ``sub SUBDOMAIN_OF rollup`` (``relation``): the subdomain's sightings (earliest,
+    latest, contacts)."""
     first = min((s.first_seen for s in seen), default=0.0)
     last = max((s.last_seen for s in seen), default=first)
-    return Relation(sub.ref, ROLLUP_RELATION, rollup, first, last, sum(s.count for s in seen) or 1, [])
+    return Relation(sub.ref, relation, rollup, first, last, sum(s.count for s in seen) or 1, [])
 
 
 Drawn = dict[str, list[tuple[Entity, list[HostSighting]]]]
@@ -163,14 +207,22 @@ def add_rollup_pivots(store: GraphStore, keys: Sequence[tuple[str, str]], hosts:
         Some rollup had more subdomains reached than were drawn (or than were read).
     """
     cluster_hosts = set(hosts)
-    real = [k for k in keys if not is_rollup(k)]
+    real = [k for k in keys if not is_rollup(k) and not is_behaviour(k)]
     drawn: Drawn = {}
     truncated = False
     for key in keys:
         registered = rollup_registered(*key) if is_rollup(key) else None
-        if registered is None:
+        kinds = behaviour_kinds(*key) if is_behaviour(key) else None
+        if kinds is not None:
+            try:
+                behaviour = resolve_behaviour(store, kinds)
+            except NotFound:  # the store no longer shows it (cleared, or fewer hosts): nothing to draw
+                continue
+            subdomains, more = list(behaviour.subdomains), behaviour.truncated
+        elif registered is None:
             continue
-        subdomains, more = subdomains_of(store, registered)
+        else:
+            subdomains, more = subdomains_of(store, registered)
         reached = []
         for sub in subdomains:
             seen = store.hosts_of(sub.type, sub.key)
@@ -185,13 +237,21 @@ def add_rollup_pivots(store: GraphStore, keys: Sequence[tuple[str, str]], hosts:
 def link_rollups(graph: nx.MultiDiGraph, drawn: Drawn, values: dict[str, str]) -> None:
     """Add each rollup's node (``values``: its shown value by uid) and its subdomains' edges to it."""
     for uid, subdomains in drawn.items():
-        registered = rollup_registered("domain", uid.split(":", 1)[1]) or ""
-        key = rollup_key(registered)
-        graph.add_node(uid, type=key[0], key=key[1], value=values.get(uid, rollup_value(registered, len(subdomains))),
-                       registered_domain=registered, subdomains=len(subdomains))
+        kind, text = uid.split(":", 1)
+        kinds = behaviour_kinds(kind, text) if is_behaviour((kind, text)) else None
+        if kinds is not None:  # a behaviour pivot: its processes on the cluster's hosts
+            key, relation = (kind, text), BEHAVIOUR_RELATION
+            graph.add_node(uid, type=kind, key=text, value=values.get(uid, text), behaviour=list(kinds),
+                           processes=len(subdomains))
+        else:
+            registered = rollup_registered("domain", text) or ""
+            key, relation = rollup_key(registered), ROLLUP_RELATION
+            graph.add_node(uid, type=key[0], key=key[1],
+                           value=values.get(uid, rollup_value(registered, len(subdomains))),
+                           registered_domain=registered, subdomains=len(subdomains))
         for sub, seen in subdomains:
             if sub.uid not in graph:
                 graph.add_node(sub.uid, type=sub.type, key=sub.key, value=sub.value, **dict(sub.props))
-            edge = _subdomain_edge(sub, seen, key)
-            graph.add_edge(sub.uid, uid, key=ROLLUP_RELATION, type=ROLLUP_RELATION, count=edge.count,
+            edge = _subdomain_edge(sub, seen, key, relation)
+            graph.add_edge(sub.uid, uid, key=relation, type=relation, count=edge.count,
                            first_seen=edge.first_seen, last_seen=edge.last_seen, evidence=[])

@@ -1,0 +1,100 @@
+"""A fleet whose campaign varies every entity per host, for the behaviour-pivot tests (task G3).
+
+40 hosts for two days.  36 h in, on each of 8 campaign hosts a dropper of its own
+(``C:\\Users\\Public\\upd<i>.exe``, its own command line) opens LSASS and, two minutes later,
+starts an encoded PowerShell command of its own: no new entity is shared by two hosts
+(review T7).  Beside it, what must make no behaviour pivot:
+
+* ``ADMIN_HOSTS``: admins run an encoded PowerShell command with each host's name in it
+  (one fact per host);
+* ``TOOL_HOSTS``: one tool, the same command line on every host (an EDR's scanner), opens
+  LSASS and starts a per-host encoded command: its LSASS read is no fact (shared process);
+* ``SLOW_HOSTS``: a per-host dropper opens LSASS, its encoded command runs three hours later.
+
+Everything is written to the store with :meth:`GraphStore.upsert_entities` and friends.
+"""
+
+from __future__ import annotations
+
+from graphsiem.model import Entity, Relation, Sighting
+
+H = 3600.0
+DAY = 24 * H
+START = 1_780_000_000.0  # 2026-05-28
+END = START + 2 * DAY
+HOSTS = [f"ws-{i:03d}" for i in range(40)]
+CAMPAIGN_HOSTS = HOSTS[:8]
+ADMIN_HOSTS = HOSTS[10:20]
+TOOL_HOSTS = HOSTS[20:26]
+SLOW_HOSTS = HOSTS[30:36]
+LSASS = ("process", "lsass")
+EXPLORER = ("process", "explorer")
+TOOL = ("process", "edr-scan")
+DROPPER_PATH = "C:\\Users\\Public\\upd{i:04x}.exe"
+
+
+def campaign_time(i: int) -> float:
+    """When campaign host ``i``'s dropper opened LSASS (its encoded command: two minutes later)."""
+    return START + 1.5 * DAY + 60 * i
+
+
+def _rel(src, kind, dst, t):
+    return Relation(src, kind, dst, t, t + 60, 1, [f"ev-{src[1]}-{kind}-{dst[1]}"])
+
+
+def _encoded(name: str, token: str) -> Entity:
+    return Entity("process", name, f"powershell.exe -nop -w hidden -enc SQBFAFgA{token}AIAAoAE4AZQB3AC0ATwBi",
+                  {"image": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"})
+
+
+def _dropper_pair(prefix: str, i: int, host: str, t_lsass: float, t_encoded: float):
+    """A per-host dropper that opens LSASS at ``t_lsass`` and starts a per-host encoded command at ``t_encoded``."""
+    dropper = ("process", f"{prefix}-drop-{i}")
+    child = _encoded(f"{prefix}-enc-{i}", f"{prefix}{i:04x}")
+    path = DROPPER_PATH.format(i=i) if prefix == "c" else f"C:\\ProgramData\\{prefix}{i}\\svc{i}.exe"
+    entities = [Entity(*dropper, f'"{path}" /q {prefix}{i:04x}', {"image": path}), child]
+    sightings = [Sighting(host, dropper, t_lsass - 30, t_lsass + 600, 1),
+                 Sighting(host, child.ref, t_encoded, t_encoded + 60, 1), Sighting(host, LSASS, t_lsass, t_lsass, 1)]
+    relations = [_rel(EXPLORER, "SPAWNED", dropper, t_lsass - 30), _rel(dropper, "ACCESSED", LSASS, t_lsass),
+                 _rel(dropper, "SPAWNED", child.ref, t_encoded)]
+    return entities, sightings, relations
+
+
+def build_fleet(store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS) -> None:
+    """Write the fleet (module docstring) to ``store``, cleared first."""
+    store.clear()
+    entities = [Entity("host", h, h) for h in HOSTS]
+    entities += [Entity(*EXPLORER, "C:\\Windows\\explorer.exe", {"image": "C:\\Windows\\explorer.exe"}),
+                 Entity(*LSASS, "C:\\Windows\\system32\\lsass.exe", {"image": "C:\\Windows\\system32\\lsass.exe"}),
+                 Entity(*TOOL, '"C:\\Program Files\\EDR\\scan.exe" --full', {"image": "C:\\Program Files\\EDR\\scan.exe"})]
+    sightings = [Sighting(h, EXPLORER, START + 60 * i, END, 50) for i, h in enumerate(HOSTS)]
+    sightings += [Sighting(h, LSASS, START + 60 * i, END, 1) for i, h in enumerate(HOSTS)]
+    relations = []
+    for i, h in enumerate(campaign_hosts):
+        found = _dropper_pair("c", i, h, campaign_time(i), campaign_time(i) + 120)
+        entities += found[0]
+        sightings += found[1]
+        relations += found[2]
+    for i, h in enumerate(ADMIN_HOSTS):
+        t = START + 1.6 * DAY + 120 * i
+        admin = _encoded(f"admin-{i}", f"{h}")
+        entities.append(admin)
+        sightings.append(Sighting(h, admin.ref, t, t + 60, 1))
+        relations.append(_rel(EXPLORER, "SPAWNED", admin.ref, t))
+    for i, h in enumerate(TOOL_HOSTS):
+        t = START + 1.55 * DAY + 60 * i
+        child = _encoded(f"tool-enc-{i}", f"t{i:04x}")
+        entities.append(child)
+        sightings += [Sighting(h, TOOL, t - 30, t + 600, 1), Sighting(h, child.ref, t + 120, t + 180, 1)]
+        relations.append(_rel(TOOL, "SPAWNED", child.ref, t + 120))
+    relations.append(_rel(TOOL, "ACCESSED", LSASS, START + 1.55 * DAY))
+    for i, h in enumerate(SLOW_HOSTS):
+        t = START + 1.45 * DAY + 60 * i
+        found = _dropper_pair("s", i, h, t, t + 3 * H)
+        entities += found[0]
+        sightings += found[1]
+        relations += found[2]
+    store.upsert_entities(entities)
+    store.upsert_sightings(sightings)
+    store.upsert_relations(relations)
+    store.flush()
