@@ -50,6 +50,7 @@ from analytics.credited_words import (
     plain,
 )
 from analytics.explain import _VERB, Check, Explanation, _duration
+from analytics.external_addresses import is_external_ip
 from analytics.features import is_private_ip
 from analytics.lineage import INTERPRETERS, LineagePair, image_name, is_encoded_command
 from analytics.linked_processes import LINEAGE_CREDIT
@@ -248,19 +249,27 @@ def _synchronised(f: _Facts, feature: str) -> Check:
 
 def _download(f: _Facts, feature: str) -> Check:
     domains = [e for e in f.of_type(EntityType.DOMAIN.value)]
+    # a stager fetched from a raw address names no domain (analytics.external_addresses)
+    addresses = [e for e in f.of_type(EntityType.IP.value) if is_external_ip(e.value)]
     payload = f.of_type(EntityType.URL.value) or f.of_type(EntityType.FILE.value)
-    domain = quote(domains[0].value) if domains else f"the {f.new_word}domain"
+    if domains or not addresses:
+        domain = quote(domains[0].value) if domains else "the domain"
+        where = f"{f.new_word}domain {domain}" if domains else f"a {f.new_word}domain or address"
+        whose, benign = "the domain's registration age", f"{domain} is an established vendor or CDN domain (registered long ago, good reputation)"
+    else:
+        domain = quote(addresses[0].value)
+        where = f"{f.new_word}address {domain} (no domain name)"
+        whose, benign = "who holds the address (the network's owner)", f"{domain} belongs to an established vendor or CDN (the network's owner, good reputation)"
     what = f" ({quote(payload[0].value)})" if payload else ""
     ran = "something new" if f.explanation.history else "what came with it"
     credit = f.explanation.credited_for(feature)
     who = f"{credited_sentence(credit)}; " if credit is not None else ""
     return Check(
         feature,
-        f"Hosts downloaded from {f.new_word}domain {domain}{what} and ran {ran}: {who}check the domain's "
-        "registration age and reputation, whether it is a software vendor's site or CDN, and the "
+        f"Hosts downloaded from {where}{what} and ran {ran}: {who}check {whose} "
+        "and reputation, whether it is a software vendor's site or CDN, and the "
         "downloaded file's hash and signer",
-        f"{domain} is an established vendor or CDN domain (registered long ago, good reputation) "
-        "and the download is that vendor's signed installer or update",
+        f"{benign} and the download is that vendor's signed installer or update",
     )
 
 
@@ -526,6 +535,12 @@ def _source_kinds(f: _Facts, feature: str) -> Check:
 
 def _repeats(f: _Facts, feature: str) -> Check:
     contacts = f.explanation.contacts
+    target = f.pivot_text
+    if contacts is not None and contacts.destination is not None:
+        # a payload's hash pivots, its hosts beacon to a new member destination (analytics.repeat_rates)
+        kind, key = contacts.destination
+        member = next((e for e in f.entities if e.ref == contacts.destination), None)
+        target = f"{kind} {quote(member.value if member is not None else key)}"
     if contacts is not None and contacts.interval_min is not None:
         # Over each host's own first-to-last contact, not per calendar day: an agent polling every
         # 5 minutes for 14 hours read "about every 9 minutes" (review T2 #4).  "about": the median
@@ -540,7 +555,7 @@ def _repeats(f: _Facts, feature: str) -> Check:
         how_often = f"about {per_day:.0f} times a day{every}"
     return Check(
         feature,
-        f"Each host contacted {f.pivot_text} {how_often}: check whether the "
+        f"Each host contacted {target} {how_often}: check whether the "
         "intervals are regular (a beacon, perhaps with jitter), which process makes the contacts, "
         "and who hosts the destination",
         "the contacts come from a known updater or telemetry agent polling its vendor on a documented schedule",

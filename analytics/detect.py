@@ -37,7 +37,7 @@ from analytics.features import ClusterFacts, cluster_features, feature_matrix, s
 from analytics.history import earliest_sightings, fleet_history, history_counts
 from analytics.inputs import DetectionInputs, load_inputs
 from analytics.linked_processes import cluster_credits
-from analytics.pivot_contacts import pivot_contacts
+from analytics.pivot_contacts import cluster_contacts
 from analytics.result import Cluster, DetectionResult, cluster_id
 from analytics.scoring import ClusterScorer
 from graphsiem.model import Entity, EntityKey, EntityType
@@ -210,8 +210,9 @@ def score_clusters(
             credited=name_credits(cluster_credits(inputs.credited, members, new_members=f.new_members,
                                                   behaviours=f.behaviours, pair_children={p.child for p in f.new_pairs}),
                                   pivot),
-            # the pivot's own first contacts and contact interval on these hosts: the checks' times and rate
-            contacts=pivot_contacts(inc, c.pivot, c.hosts, share=inputs.context.contact_shares.get(inc.entities[c.pivot], 1.0)),
+            # the pivot's own first contacts on these hosts, and the contact interval of the destination
+            # repeat_contacts measured (the pivot, or a new destination member): the checks' times and rate
+            contacts=cluster_contacts(inc, c.pivot, c.hosts, f.repeat_column, inputs.context.contact_shares),
             history_counts=None if f.history else history_counts(fleet, earliest, c.hosts, inputs.window.start),
         )
         clusters.append(

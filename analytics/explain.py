@@ -54,13 +54,13 @@ _BEHAVIOUR_TEXT = {
     "lsass_access": "LSASS memory accessed",
     "remote_thread": "remote thread injected",
     "encoded_command": "encoded PowerShell command",
-    "download_from_new_domain": "download from a new domain",
+    "download_from_new_domain": "download from a new domain or address",
     "driver_outside_drivers_dir": "kernel driver loaded from outside the Windows driver directory",
     "lookalike_domain": "look-alike of a domain the fleet uses",
 }
 _BEHAVIOUR_TEXT_WITHOUT_HISTORY = {
     # "new" cannot be told without data from before the window
-    "download_from_new_domain": "download from the cluster's domain, then a run",
+    "download_from_new_domain": "download from the cluster's domain or address, then a run",
 }
 NO_HISTORY = (
     "low confidence: most hosts seen in the detection window have no data from before it, so what "

@@ -33,7 +33,8 @@ PLAIN_DESCRIPTIONS: dict[str, str] = {
     "lsass_access": "yes (1) when a new process read the memory of LSASS, where Windows keeps credentials",
     "encoded_command": "yes (1) when a new process runs a PowerShell command hidden in base64 (-enc)",
     "download_from_new_domain": (
-        "yes (1) when the hosts downloaded from a domain the fleet had never used and then ran something new"
+        "yes (1) when the hosts downloaded from a domain or an internet address (no domain name) the fleet had "
+        "never used and then ran something new"
     ),
     "remote_thread": "yes (1) when a new process started a thread inside another process (code injection)",
     "driver_outside_drivers_dir": (
@@ -45,9 +46,11 @@ PLAIN_DESCRIPTIONS: dict[str, str] = {
         "apart, look-alike characters, or the trusted name inside another domain)"
     ),
     "repeat_contacts": (
-        "contacts per host per day with the cluster's main entity when it is a destination (a domain, "
-        "address or URL), each contact counted once whichever sensors logged it (24 or fewer, hourly or "
-        "less, counts as ordinary: beacons call home more often; any other main entity counts as ordinary)"
+        "how often a day the typical host contacted the cluster's main entity when it is a destination (a "
+        "domain, address or URL), else the cluster's new destination it contacted most, over the time from its "
+        "first to its last contact (at least 6 hours), each contact counted once whichever sensors logged it "
+        "(24 or fewer, hourly or less, counts as ordinary: beacons call home more often; every 15 minutes or "
+        "more often, 96 a day, counts the same however fast)"
     ),
 }
 """The analyst's words for each scored feature (:data:`analytics.features.SCORED_FEATURES`)."""

@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analytics.driver_paths import outside_driver_directory
+from analytics.external_addresses import is_external_ip
 from analytics.history import earliest_sightings, fleet_has_history
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair
 from analytics.lookalike import Lookalike, LookalikeIndex, trusted_domains
 from analytics.novelty import established_at, young_start
+from analytics.repeat_rates import REPEAT_CAP_PER_DAY, busiest_destination, repeat_rate
 from graphsiem.model import EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence
 
@@ -71,11 +73,11 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "source_kinds": "kinds of evidence among new members: endpoint (process, script, user, a driver the hosts installed or loaded) and external network destinations (domain, ip, url; not counted when every member IP is internal); any other file counts for neither (which sensor saw it is not recorded)",
     "lsass_access": "1 when a new member process first opened LSASS inside the window",
     "encoded_command": "1 when a new member process carries an encoded PowerShell command",
-    "download_from_new_domain": "1 when the cluster downloads from a new external domain and runs something new",
+    "download_from_new_domain": "1 when the cluster downloads from a new domain or a new external address (no DNS name: http://203.0.113.7/a.png) and runs something new (name kept for compatibility)",
     "remote_thread": "1 when a new member process first injected a remote thread inside the window",
     "driver_outside_drivers_dir": "1 when a new member is a kernel driver (installed as a driver service or loaded by the kernel) from outside the Windows driver directory (System32\\drivers, the DriverStore)",
     "lookalike_domain": "1 when a new member domain looks like a domain the fleet used widely before the window (one or two characters apart, look-alike characters, or the trusted name inside another domain; the trusted domain's own subdomains excluded)",
-    "repeat_contacts": "contacts with a new destination pivot (domain, ip, url) per cluster host per day (each contact once, analytics.contact_counts), floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window, or one that is no destination, takes the floor)",
+    "repeat_contacts": "contacts per day with a new destination (domain, ip, url) of the median cluster host, over that host's own first-to-last span (at least 6 hours; each contact once, analytics.contact_counts; analytics.repeat_rates): the pivot when it is a destination, else the cluster's most contacted new destination member; floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window, or a cluster without a new destination, takes the floor) and capped at 96 (every 15 minutes or more often is one value: a heartbeat is no more a beacon for being faster)",
 }
 
 SUSPICIOUS_DIRECTION: dict[str, int] = {
@@ -121,7 +123,7 @@ BEHAVIOURS: tuple[str, ...] = (
 ENDPOINT_TYPES = frozenset({EntityType.PROCESS, EntityType.SCRIPT, EntityType.USER})
 NETWORK_TYPES = frozenset({EntityType.DOMAIN, EntityType.IP, EntityType.URL})
 DESTINATION_TYPES = NETWORK_TYPES
-"""Pivots a host contacts: the only ones ``repeat_contacts`` is measured on."""
+"""Entities a host contacts: the only ones ``repeat_contacts`` is measured on."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -331,12 +333,20 @@ def first_contact_spread_minutes(first_contacts: np.ndarray) -> float:
 
 
 def is_private_ip(value: str) -> bool:
-    """True for private, loopback and link-local addresses (internal servers)."""
+    """True for an IP address that is no machine outside the fleet (an internal server, loopback,
+    link-local...): any address but an external one (:func:`analytics.external_addresses.is_external_ip`).
+    False for text that is no address.
+
+    Examples
+    --------
+    >>> is_private_ip("10.1.2.3"), is_private_ip("100.64.0.9"), is_private_ip("203.0.113.7"), is_private_ip("x")
+    (True, True, False, False)
+    """
     try:
-        address = ipaddress.ip_address(value)
+        ipaddress.ip_address(value.split("%", 1)[0].strip("[]"))
     except ValueError:
         return False
-    return address.is_private or address.is_loopback or address.is_link_local
+    return not is_external_ip(value)
 
 
 # -- cluster features ------------------------------------------------------------
@@ -392,6 +402,9 @@ class ClusterFacts:
     """The store holds data from before the window: "new" can be told (:class:`FeatureContext`)."""
     lookalikes: list[Lookalike] = field(default_factory=list)
     """New member domains that look like a domain the fleet trusts, and which (:mod:`analytics.lookalike`)."""
+    repeat_column: int | None = None
+    """The destination ``repeat_contacts`` was measured on: the pivot, a new destination member
+    (a pivot that is no destination), or ``None`` (no new destination in the cluster)."""
 
 
 def trusted_domain_index(incidence: Incidence, stats: EntityStats) -> LookalikeIndex:
@@ -481,7 +494,11 @@ def cluster_features(
     is_external = not ips or not all(is_private_ip(ip) for ip in ips)
     executes = bool(new_types & {EntityType.PROCESS, EntityType.SCRIPT})
     downloads = bool(new_types & {EntityType.FILE, EntityType.URL})
-    if EntityType.DOMAIN in new_types and downloads and executes and is_external:
+    # A stager fetched from a raw address (http://203.0.113.7/a.png) names no domain: a new
+    # external address is where it came from as a new domain is (review T7 #4), or a campaign
+    # moving to raw IPs would lose the behaviour.  An internal one is a deployment server.
+    new_origin = EntityType.DOMAIN in new_types or any(t == EntityType.IP and is_external_ip(k) for t, k in new_keys)
+    if new_origin and downloads and executes and is_external:
         behaviours.add("download_from_new_domain")
     # A new internal server (every member IP private) is managed infrastructure:
     # only egress to the outside counts as network-side support.
@@ -502,19 +519,11 @@ def cluster_features(
     else:
         spread, burst = (stats.window.end - start) / 60.0, 0
         full_range = spread
-    pivot_counts = inc.count.data[inc.count.indptr[pivot] : inc.count.indptr[pivot + 1]][in_cluster]
-    # Sightings count events, and an endpoint and a network sensor log the same contact twice
-    # (Sysmon 22 and Zeek dns.log): each contact once (analytics.contact_counts).
-    share = context.contact_shares.get(inc.entities[pivot], 1.0)
-    repeats = share * float(pivot_counts.mean()) / float(stats.active_days[pivot]) if len(pivot_counts) else 0.0
+    repeat_column, repeats = _repeats(context, pivot, new_cols, host_rows)
     # Newness, as for spread and burst: an updater the fleet polled before the
     # window (new_pivots_only=False) is its baseline, not a beacon.  Without this
     # the driver-updater decoy (0.7 days old) scored 69.4, rank 4, on repeats alone.
-    # Only a destination is contacted: a process pivot's sightings are its own events (every
-    # connection a new long-running process made), not contacts with it, and read as "contacted
-    # 334 times a day" they made explorer.exe on 32 servers a beacon (review T2, 80.4, rank 3).
-    is_destination = inc.entities[pivot][0] in DESTINATION_TYPES
-    repeat_feature = repeats if stats.is_novel[pivot] and is_destination else 0.0
+    repeat_feature = repeats if stats.is_novel[pivot] else 0.0
     interpreters = [p for p in new_pairs.values() if p.child in INTERPRETERS]
     features = {
         # One-sided clips: the benign side of a feature collapses onto one value,
@@ -528,14 +537,14 @@ def cluster_features(
         # One column per behaviour, not a count: each is independent evidence,
         # and the forest isolates a cluster faster the more columns single it out.
         **{name: float(name in behaviours) for name in BEHAVIOURS},
-        "repeat_contacts": max(repeat_feature, REPEAT_FLOOR_PER_DAY),
+        "repeat_contacts": min(max(repeat_feature, REPEAT_FLOOR_PER_DAY), REPEAT_CAP_PER_DAY),
     }
     context_values = {
         "exclusivity": round(exclusivity, 4),
         "new_member_fraction": float(is_new.mean()),
         "first_contact_spread_raw_min": round(spread, 3),
         "first_contact_range_min": round(full_range, 3),
-        "repeat_contacts_raw": round(repeats if is_destination else 0.0, 3),
+        "repeat_contacts_raw": round(repeats, 3),
         "new_lineage": float(len(new_pairs)),
         "rare_lineage": float(len(rare_pairs)),
         "member_types": float(len({t for t, _ in keys})),
@@ -551,6 +560,30 @@ def cluster_features(
         drivers=drivers,
         history=history,
         lookalikes=lookalikes,
+        repeat_column=repeat_column,
+    )
+
+
+def _repeats(context: FeatureContext, pivot: int, new_cols: np.ndarray, host_rows: np.ndarray) -> tuple[int | None, float]:
+    """The destination ``repeat_contacts`` is measured on, and its rate (:mod:`analytics.repeat_rates`).
+
+    Only a destination is contacted: a process pivot's sightings are its own events (every
+    connection a new long-running process made), not contacts with it, and read as "contacted
+    334 times a day" they made explorer.exe on 32 servers a beacon (review T2, 80.4, rank 3).
+    A pivot that is no destination (a payload's hash) measures the cluster's new destination
+    members instead, the most contacted: a stager from a raw address pivots on its file, and
+    its hosts' beacon to that address is the cluster's (review T7 #4).
+    """
+    inc, stats = context.incidence, context.stats
+    # Sightings count events, and an endpoint and a network sensor log the same contact twice
+    # (Sysmon 22 and Zeek dns.log): each contact once (analytics.contact_counts).
+    if inc.entities[pivot][0] in DESTINATION_TYPES:
+        share = context.contact_shares.get(inc.entities[pivot], 1.0)
+        return pivot, repeat_rate(inc, pivot, host_rows, share=share, fallback_days=float(stats.active_days[pivot]))
+    destinations = [int(j) for j in new_cols if inc.entities[j][0] in DESTINATION_TYPES]
+    return busiest_destination(
+        inc, destinations, host_rows, shares=context.contact_shares,
+        fallback_days={j: float(stats.active_days[j]) for j in destinations},
     )
 
 

@@ -12,9 +12,14 @@ must be the pivot's, on the cluster's hosts (task F27, review T2 #4 and #5):
   first reached it at 09:00-09:59;
 * the contact interval is each host's first-to-last contact span over its
   contacts less one (each contact once, :mod:`analytics.contact_counts`), the
-  median over the cluster's hosts.  The forest's ``repeat_contacts`` divides by
-  calendar days (:mod:`analytics.features`), so an agent polling every 5
-  minutes for 14 hours read "about every 9 minutes".
+  median over the cluster's hosts.  Per calendar day, an agent polling every 5
+  minutes for 14 hours read "about every 9 minutes"; the forest's
+  ``repeat_contacts`` now follows each host's span too (:mod:`analytics.repeat_rates`).
+
+A pivot that is no destination (a payload's hash) is not contacted: its contact
+interval is that of the destination ``repeat_contacts`` was measured on, the
+cluster's most contacted new destination member (:func:`cluster_contacts`), and
+the checks name that destination.
 
 Both come from the window incidence detect already holds (per-host first and
 last sightings and counts): no store read.
@@ -22,11 +27,13 @@ last sightings and counts): no store read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from analytics.incidence import Incidence
+from graphsiem.model import EntityKey
 
 
 @dataclass(slots=True, frozen=True)
@@ -46,6 +53,10 @@ class PivotContacts:
     contacts, span_min : float or None
         Medians, over the same hosts, of the contacts (each once) and of the
         first-to-last span in minutes.
+    destination : EntityKey or None
+        The new destination member whose contacts ``interval_min``, ``contacts`` and
+        ``span_min`` describe, when the pivot is no destination (:func:`cluster_contacts`);
+        ``None``: they are the pivot's.
     """
 
     first: float
@@ -54,6 +65,7 @@ class PivotContacts:
     interval_min: float | None = None
     contacts: float | None = None
     span_min: float | None = None
+    destination: EntityKey | None = None
 
 
 def pivot_contacts(
@@ -108,3 +120,38 @@ def pivot_contacts(
         contacts=float(np.median(counts[measured])),
         span_min=float(np.median(spans[measured])),
     )
+
+
+def cluster_contacts(
+    incidence: Incidence, pivot: int, host_rows: np.ndarray, repeat_column: int | None,
+    shares: Mapping[EntityKey, float],
+) -> PivotContacts | None:
+    """The pivot's first contacts on ``host_rows``, with the contact interval of ``repeat_column``.
+
+    ``repeat_column`` is the destination ``repeat_contacts`` was measured on
+    (:attr:`analytics.features.ClusterFacts.repeat_column`): the pivot, or the cluster's most
+    contacted new destination member when the pivot is no destination.  The first-contact
+    period stays the pivot's (the checks' deployment times); the interval, contacts and span
+    are the destination's, which :attr:`PivotContacts.destination` names.
+
+    Parameters
+    ----------
+    incidence : Incidence
+    pivot : int
+        The pivot's column.
+    host_rows : ndarray of int
+        The cluster's host rows.
+    repeat_column : int or None
+        The measured destination's column (``None``: the pivot's own contacts).
+    shares : mapping
+        Destination -> the share of its events that are distinct contacts (1 when missing).
+    """
+    found = pivot_contacts(incidence, pivot, host_rows, share=shares.get(incidence.entities[pivot], 1.0))
+    if found is None or repeat_column is None or repeat_column == pivot:
+        return found
+    key = incidence.entities[repeat_column]
+    measured = pivot_contacts(incidence, repeat_column, host_rows, share=shares.get(key, 1.0))
+    if measured is None:
+        return replace(found, interval_min=None, contacts=None, span_min=None)
+    return replace(found, interval_min=measured.interval_min, contacts=measured.contacts,
+                   span_min=measured.span_min, destination=key)

@@ -81,7 +81,9 @@ def test_repeat_contacts_of_a_pivot_known_before_the_window_take_the_floor():
 
 def test_repeat_contacts_of_a_new_pivot_still_count():
     facts = _cluster_facts(_polled(END - 0.5 * DAY), ("domain", "updates.vendor.example"))
-    assert facts.features["repeat_contacts"] == pytest.approx(48.0, rel=0.01)
+    # 48 contacts over each host's 12 hours: 47 intervals, 94 a day (per calendar day it read 48)
+    assert facts.context["repeat_contacts_raw"] == pytest.approx(47 / 12 * 24, rel=0.01)
+    assert facts.features["repeat_contacts"] == pytest.approx(47 / 12 * 24, rel=0.01)
 
 
 # -- item 8: first-contact times in the summary ----------------------------------

@@ -2,8 +2,8 @@
 
 A process pivot's sightings are its own events (every connection a new long-running process
 made), not contacts with it: explorer.exe on 32 servers read as "contacted 334 times a day" and
-scored as a beacon.  A process, file, script or user pivot takes the feature's floor; a new
-domain, IP or URL polled more often than hourly still counts.  Hand-built sightings.
+scored as a beacon.  A process, file, script or user pivot with no new destination member takes
+the feature's floor; a new domain, IP or URL polled more often than hourly still counts.  Hand-built sightings.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from analytics.features import (
     entity_stats,
 )
 from analytics.incidence import build_incidence
+from analytics.repeat_rates import REPEAT_CAP_PER_DAY
 from graphsiem.store.base import HostSighting
 
 DAY = 86400.0
@@ -47,5 +48,6 @@ def test_the_same_sightings_count_as_contacts_on_a_destination_only(pivot, desti
     assert facts.features["repeat_contacts"] == REPEAT_FLOOR_PER_DAY
     assert facts.context["repeat_contacts_raw"] == 0.0  # no "contacted N times a day" to show either
     polled = _facts(destination)  # a new destination polled more than hourly still counts
-    assert polled.features["repeat_contacts"] == pytest.approx(334.0, rel=0.01)
-    assert polled.context["repeat_contacts_raw"] == pytest.approx(334.0, rel=0.01)
+    # 334 contacts over each host's own span (about 12 hours; analytics.repeat_rates), the median host
+    assert polled.context["repeat_contacts_raw"] == pytest.approx(333 / (0.5 * DAY - 60 * 3.5) * DAY, rel=0.01)
+    assert polled.features["repeat_contacts"] == REPEAT_CAP_PER_DAY
