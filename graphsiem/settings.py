@@ -20,6 +20,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from graphsiem.page_links import check_public_url
+from graphsiem.rate_limits import parse_rate_overrides
 from ingest.disk_floor import DEFAULT_MIN_FREE_BYTES, DEFAULT_MIN_FREE_PERCENT
 from ingest.realm_domains import parse_realm_domains
 
@@ -140,6 +141,28 @@ class Settings(BaseSettings):
     # syslog_tcp_idle_timeout_s is closed (senders reconnect when they have a message).
     syslog_max_tcp_connections_per_peer: int = Field(32, ge=1)
     syslog_tcp_idle_timeout_s: float = Field(300.0, gt=0.0)
+    # Per source address: syslog_rate_per_source messages a second, syslog_burst_per_source at once
+    # (0: no limit).  Beyond, a UDP datagram is dropped (never an ingest's received record), counted
+    # per source (graphsiem_syslog_rate_limited in /metrics) and logged naming the source; a TCP
+    # connection is not read until its address is back within its rate (nothing lost).  The default
+    # is far above a real sender (a busy domain controller forwards tens of messages a second, a
+    # relay for a thousand hosts hundreds to a few thousand) and well below what one listener
+    # ingests, so one sender can no longer take the pipeline from the rest; the burst absorbs a
+    # relay's backlog of 4 s.  syslog_rate_max_sources addresses are tracked at once (~2 MB).
+    syslog_rate_per_source: float = Field(5000.0, ge=0.0)
+    syslog_burst_per_source: float = Field(20000.0, ge=1.0)
+    syslog_rate_max_sources: int = Field(10_000, ge=1)
+
+    # Per API key: api_key_rate_per_s requests a second, api_key_burst at once (0: no limit);
+    # beyond, 429 rate_limited with Retry-After, counted by key id (graphsiem_api_rate_limited).
+    # Every role alike, admin included: each key has its own bucket, so a runaway integration
+    # never uses up the admin's, and an admin key in a loop is no less harmful than any other.
+    # api_key_rate_overrides: {"<key id>": requests a second} for one key (0: unlimited), its
+    # burst scaled alike ('{"3f2a9c01d4e6": 200}').  Requests without a key (/healthz, /readyz,
+    # the page's files) are not charged.
+    api_key_rate_per_s: float = Field(50.0, ge=0.0)
+    api_key_burst: float = Field(500.0, ge=1.0)
+    api_key_rate_overrides: Annotated[dict[str, float], NoDecode] = Field(default_factory=dict)
 
     # Kerberos realm -> NetBIOS domain (GRAPHSIEM_REALM_DOMAINS='{"theshire.local": "theshire"}'):
     # a Kerberos principal of the realm is the user Windows names DOMAIN\name.  It wins over what
@@ -166,6 +189,11 @@ class Settings(BaseSettings):
     @classmethod
     def _check_realm_domains(cls, value: object) -> dict[str, str]:
         return parse_realm_domains(value)
+
+    @field_validator("api_key_rate_overrides", mode="before")
+    @classmethod
+    def _check_rate_overrides(cls, value: object) -> dict[str, float]:
+        return parse_rate_overrides(value)
 
     @field_validator("webhook_secret", "bootstrap_admin_key", mode="before")
     @classmethod

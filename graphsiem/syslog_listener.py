@@ -28,20 +28,30 @@ being refused (:mod:`graphsiem.syslog_connections`), counted by reason.
 :meth:`SyslogListener.stop` closes the open
 connections after framing what they had sent.  The sink is the same ingest
 pipeline the HTTP API uses.
+
+Each source address has a rate limit (``rate_per_source`` messages a second,
+``burst_per_source`` at once; :mod:`graphsiem.syslog_rate_limit`): a UDP
+datagram beyond it is dropped before it is batched, counted per source and
+logged naming the source; a TCP connection beyond it is not read until its
+address's bucket refills (nothing is lost).  A dropped datagram never reaches
+the ingest pipeline, so it is not among an ingest's received records.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
+from graphsiem.rate_limits import Limit
 from graphsiem.syslog_batches import Sink, SyslogBatcher
 from graphsiem.syslog_connections import OpenConnection, TcpConnections
 from graphsiem.syslog_ports import SyslogBindError, describe_bind_error
+from graphsiem.syslog_rate_limit import SourceRateLimit
 
 log = logging.getLogger("graphsiem.syslog")
 
@@ -200,6 +210,9 @@ class ListenerMetrics(Protocol):
     def count_syslog_closed_connection(self, reason: str) -> None:
         """An open TCP connection the listener closed: ``idle``, ``evicted`` or ``peer_limit``."""
 
+    def count_syslog_rate_limited(self, transport: str, source: str, messages: int) -> None:
+        """``messages`` from ``source`` over its rate: dropped (UDP) or slowed (TCP)."""
+
 
 class _RateLimitedWarning:
     """A warning for events counted in bulk (drops, refusals): at once, then at most every ``every_s``."""
@@ -232,6 +245,9 @@ class _UdpProtocol(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         listener = self.listener
+        # over its source's rate: dropped before it costs a decode or a place in a batch
+        if not listener.udp_rate_limit.admit(str(addr[0])):
+            return
         if not listener.batcher.has_room("udp"):
             # the sink is max_inflight batches behind: a datagram held now would grow memory
             # without bound; UDP senders expect loss, but it is counted and logged, never silent
@@ -269,6 +285,11 @@ class SyslogListener:
         recently active one, counted.
     idle_timeout_s : float or None
         A TCP connection that sends nothing for this long is closed, counted (``None``: never).
+    rate_per_source, burst_per_source : float
+        Messages a second, and at once, from one address (``rate_per_source`` 0: no limit);
+        beyond, UDP datagrams are dropped and TCP connections are not read, both counted.
+    max_rate_sources : int
+        Addresses whose rate is tracked at once (the least recently heard forgotten).
     metrics : ListenerMetrics, optional
         Counts dropped datagrams and refused connections (the API's ``/metrics``).
 
@@ -279,14 +300,17 @@ class SyslogListener:
         TCP connections were paused while the sink was behind.
     tcp_closed : dict of str to int
         Open connections the listener closed, by reason (``idle``, ``evicted``, ``peer_limit``).
+    udp_rate_limit, tcp_rate_limit : SourceRateLimit
+        The per-source limits, with what they refused (``dropped``, ``dropped_by_source``).
     """
 
     def __init__(self, sink: Sink, *, host: str = "127.0.0.1", udp_port: int | None = None,
                  tcp_port: int | None = None, batch_records: int = 500, flush_s: float = 0.5,
                  max_message: int = 64 * 1024, max_inflight_batches: int = 4,
                  max_tcp_connections: int = 256, max_tcp_connections_per_peer: int = 32,
-                 idle_timeout_s: float | None = 300.0, metrics: ListenerMetrics | None = None,
-                 warn_every_s: float = 10.0) -> None:
+                 idle_timeout_s: float | None = 300.0, rate_per_source: float = 5000.0,
+                 burst_per_source: float = 20000.0, max_rate_sources: int = 10000,
+                 metrics: ListenerMetrics | None = None, warn_every_s: float = 10.0) -> None:
         self.host = host
         self.udp_port = udp_port
         self.tcp_port = tcp_port
@@ -314,6 +338,11 @@ class SyslogListener:
         self._connections = TcpConnections(max_connections=max_tcp_connections,
                                            max_per_peer=max_tcp_connections_per_peer)
         self._stopping = False
+        self._stopped = asyncio.Event()  # wakes the connections waiting out their rate
+        limit = Limit(rate_per_source, burst_per_source)
+        self.udp_rate_limit, self.tcp_rate_limit = (
+            SourceRateLimit(limit, transport=transport, max_sources=max_rate_sources,
+                            warn_every_s=warn_every_s, metrics=metrics) for transport in ("udp", "tcp"))
 
     async def start(self) -> None:
         """Bind the sockets; ``udp_port``/``tcp_port`` then hold the bound ports.
@@ -418,7 +447,16 @@ class SyslogListener:
             if not data:
                 break
             connection.touch()
-            self.batcher.add(framer.feed(data), "tcp")
+            messages = framer.feed(data)
+            self.batcher.add(messages, "tcp")
+            delay = self.tcp_rate_limit.throttle(connection.peer, len(messages))
+            if delay > 0:
+                # over its address's rate: not read until the debt is paid back; the sender's
+                # kernel holds its bytes (nothing lost), and stop() ends the wait
+                transport.pause_reading()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), delay)
+                transport.resume_reading()
         # end of stream, or stop(): a last newline-less line (or a cut frame, to be rejected)
         self.batcher.add(framer.close(), "tcp")
 
@@ -430,6 +468,7 @@ class SyslogListener:
         read from them after this returns.
         """
         self._stopping = True
+        self._stopped.set()
         if self._udp is not None:
             self._udp.close()
         if self._tcp is not None:
@@ -444,3 +483,5 @@ class SyslogListener:
         self.drop_warning.report()
         self._refusal_warning.report()
         self._eviction_warning.report()
+        self.udp_rate_limit.report()
+        self.tcp_rate_limit.report()

@@ -133,7 +133,10 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
                 max_inflight_batches=settings.syslog_max_inflight_batches,
                 max_tcp_connections=settings.syslog_max_tcp_connections,
                 max_tcp_connections_per_peer=settings.syslog_max_tcp_connections_per_peer,
-                idle_timeout_s=settings.syslog_tcp_idle_timeout_s, metrics=ctx.metrics)
+                idle_timeout_s=settings.syslog_tcp_idle_timeout_s,
+                rate_per_source=settings.syslog_rate_per_source,
+                burst_per_source=settings.syslog_burst_per_source,
+                max_rate_sources=settings.syslog_rate_max_sources, metrics=ctx.metrics)
             await listener.start()
         app.state.syslog = listener
         log_startup(settings, store, syslog_udp=listener.udp_port if listener else None,

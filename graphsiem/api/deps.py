@@ -22,6 +22,7 @@ from starlette.requests import HTTPConnection
 
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import Forbidden, Unauthorized
+from graphsiem.api.key_quotas import key_quotas
 from graphsiem.api.state import ApiKey, Role
 
 # auto_error=False: we raise our own 401 with the error body of errors.py.
@@ -83,6 +84,13 @@ def principal_for(ctx: AppContext, secret: str | None) -> Principal:
     -------
     Principal
         The key's id, name and role.
+
+    Raises
+    ------
+    Unauthorized
+        No key, or an unknown or revoked one.
+    RateLimited
+        The key is over its request quota (429, ``Retry-After``).
     """
     if not secret:
         raise Unauthorized("missing API key (Authorization: Bearer <key> or X-API-Key)")
@@ -94,6 +102,8 @@ def principal_for(ctx: AppContext, secret: str | None) -> Principal:
         raise Unauthorized("invalid API key")
     if key.is_revoked:
         raise Unauthorized("revoked API key")
+    # once a request, a known key only: 429 when it is over its quota (graphsiem.api.key_quotas)
+    key_quotas(ctx).charge(key.id)
     return Principal(key_id=key.id, name=key.name, role=key.role)
 
 
@@ -108,7 +118,11 @@ async def authenticate(
     early = request.scope.get(PRINCIPAL_SCOPE_KEY)
     if isinstance(early, Principal):
         return early  # checked on the headers before the body was read
-    return principal_for(ctx, await presented_secret(request))
+    principal = principal_for(ctx, await presented_secret(request))
+    # a route that reads its body in the endpoint (/v1/events) meets the early check after this:
+    # it finds the key checked (and charged to its quota) once already
+    request.scope[PRINCIPAL_SCOPE_KEY] = principal
+    return principal
 
 
 class RoleCheck:

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphsiem.api.context import AppContext
 from graphsiem.api.deps import (
     PRINCIPAL_SCOPE_KEY,
+    Principal,
     RoleCheck,
     authenticate,
     presented_secret,
@@ -97,8 +98,8 @@ class EarlyAuthMiddleware:
         """Why the routed request may not go on, or ``None`` (its principal then in ``scope``)."""
         route = scope.get("route")
         requirement = self._requirement(route) if isinstance(route, APIRoute) else None
-        if requirement is None:
-            return None
+        if requirement is None or isinstance(scope.get(PRINCIPAL_SCOPE_KEY), Principal):
+            return None  # an open route, or one whose dependencies checked the key already
         try:
             principal = principal_for(self.ctx, await presented_secret(HTTPConnection(scope)))
             for check in requirement.role_checks:

@@ -106,6 +106,13 @@ class Unprocessable(ApiError):
     code = "unprocessable"
 
 
+class RateLimited(ApiError):
+    """429: the API key is over its request quota (``api_key_rate_per_s``); ``Retry-After`` says when to retry."""
+
+    status_code = 429
+    code = "rate_limited"
+
+
 class Unavailable(ApiError):
     status_code = 503
     code = "unavailable"

@@ -98,6 +98,21 @@ class Metrics:
             "active of an address at syslog_max_tcp_connections_per_peer).",
             ["reason"], registry=self.registry,
         )
+        self.syslog_rate_limited = Counter(
+            "graphsiem_syslog_rate_limited",
+            "Syslog messages over their source address's rate (syslog_rate_per_source, "
+            "syslog_burst_per_source), by transport and source: udp datagrams dropped before "
+            "ingest (not received records of any ingest), tcp messages whose connection was then "
+            "not read until the source was back within its rate (nothing lost). At most 256 "
+            "sources are named, the rest are source=\"other\".",
+            ["transport", "source"], registry=self.registry,
+        )
+        self.api_rate_limited = Counter(
+            "graphsiem_api_rate_limited",
+            "HTTP requests answered 429 rate_limited because their API key was over its quota "
+            "(api_key_rate_per_s, api_key_burst, api_key_rate_overrides), by key id.",
+            ["key_id"], registry=self.registry,
+        )
         self.http_requests = Counter(
             "graphsiem_http_requests", "HTTP requests by method and status class.",
             ["method", "status"], registry=self.registry,
@@ -145,6 +160,14 @@ class Metrics:
     def count_syslog_closed_connection(self, reason: str) -> None:
         """An open syslog TCP connection the listener closed (``idle``, ``evicted``, ``peer_limit``)."""
         self.syslog_closed_connections.labels(reason).inc()
+
+    def count_syslog_rate_limited(self, transport: str, source: str, messages: int) -> None:
+        """``messages`` from ``source`` over its rate: dropped (``udp``) or slowed (``tcp``)."""
+        self.syslog_rate_limited.labels(transport, source).inc(messages)
+
+    def count_api_rate_limited(self, key_id: str) -> None:
+        """A request refused 429 because key ``key_id`` was over its quota (the id, never the secret)."""
+        self.api_rate_limited.labels(key_id).inc()
 
     def count_ingest(self, channel: str, *, accepted: int, rejected: int, duplicates: int = 0,
                      events: int = 0) -> None:

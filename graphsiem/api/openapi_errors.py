@@ -4,7 +4,7 @@ Every error the service answers has one body, ``{"error": {"code", "message",
 "field", "details"}}`` (:mod:`graphsiem.api.errors`), but FastAPI's generated
 document declared its own ``HTTPValidationError`` (``{"detail": [...]}``) for
 every 422, no body for the other 4xx/5xx it listed, and left out the errors
-every route can give: 401 and 403 on keyed routes, 408 and 413 on routes with
+every route can give: 401, 403 and 429 on keyed routes, 408 and 413 on routes with
 a body, 503 (overloaded or the store failing) and 500.  A client generated
 from the document could not read one error, and a validator accepted any
 body because the declared schema required nothing (review T3, finding 6).
@@ -42,7 +42,7 @@ class ErrorInfo(BaseModel):
     """What went wrong."""
 
     code: str = Field(description="Stable, machine-readable: `validation_error`, `unauthorized`, `forbidden`, "
-                                  "`not_found`, `conflict`, `payload_too_large`, `overloaded`, "
+                                  "`not_found`, `conflict`, `payload_too_large`, `rate_limited`, `overloaded`, "
                                   "`store_unavailable`, `insufficient_storage`, `internal_error`...")
     message: str = Field(description="For people; never a traceback, a server path or a secret.")
     field: str | None = Field(None, description="The request field at fault, when there is one.")
@@ -58,6 +58,8 @@ class Error(BaseModel):
 _SECURED = {
     "401": "No API key, or an unknown or revoked one (`WWW-Authenticate: Bearer`).",
     "403": "The key's role may not call this route.",
+    "429": "`rate_limited`: the key is over its request quota (`api_key_rate_per_s`, `api_key_burst`); "
+           "`Retry-After` says when to retry.",
 }
 _WITH_BODY = {
     "408": "The request body did not arrive in time (`body_timeout_s`, `body_min_rate_bytes`).",

@@ -10,14 +10,15 @@ against the document they came with.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, make_settings, running_api
 
-SECURED_ERRORS = {"401", "403", "500", "503"}
+SECURED_ERRORS = {"401", "403", "429", "500", "503"}
 
 
 @pytest.fixture
@@ -72,3 +73,18 @@ def test_real_error_answers_validate_against_the_document(api: Api, spec: dict[s
         assert status in spec["paths"][path][method]["responses"], (method, path, status)
         jsonschema.validate(response.json(), error_schema)
     assert sorted(statuses.values()) == ["401", "403", "404", "413", "422"]
+
+
+def test_a_key_over_its_quota_answers_the_declared_429(embedded_store: Any, tmp_path: Path) -> None:
+    # task G6: a key over its request quota is 429 rate_limited, declared on every keyed route
+    settings = make_settings(tmp_path / "data", api_key_rate_per_s=0.001, api_key_burst=1)
+    with running_api(settings, embedded_store) as api:
+        spec = api.client.get("/openapi.json").json()
+        assert api.get("/v1/keys").status_code == 200
+        refused = api.get("/v1/keys")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        declared = spec["paths"]["/v1/keys"]["get"]["responses"]["429"]
+        assert declared["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        jsonschema.validate(refused.json(), {"$ref": "#/components/schemas/Error",
+                                             "components": spec["components"]})
+        assert refused.json()["error"]["code"] == "rate_limited"
