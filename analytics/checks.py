@@ -54,6 +54,7 @@ from analytics.external_addresses import is_external_ip
 from analytics.features import is_private_ip
 from analytics.lineage import INTERPRETERS, LineagePair, image_name, is_encoded_command
 from analytics.linked_processes import LINEAGE_CREDIT
+from analytics.renamed_binaries import renamed_copy_check
 from graphsiem.model import Entity, EntityType
 
 MAX_CHECKS = 6
@@ -131,7 +132,9 @@ def cluster_checks(
         steps.append(_ordinary(facts))
     # The driver step names the driver's path, digest and service names: the installation step would repeat it.
     installed = None if _DRIVER_STEP in done else _installed(facts)
-    extras = [c for c in (_patient_zero(facts), installed, _low_confidence(facts)) if c is not None]
+    # a renamed copy of powershell.exe is a finding whatever scored (analytics.renamed_binaries)
+    renamed = renamed_copy_check(facts.entities, hosts_text(facts.hosts))
+    extras = [c for c in (renamed, _patient_zero(facts), installed, _low_confidence(facts)) if c is not None]
     return tuple(steps[: MAX_CHECKS - len(extras)] + extras)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.novelty import established_at, host_time_bounds, relation_established
+from analytics.original_names import renamed_from
 from graphsiem.model import Entity, EntityKey, Relation
 
 _ENCODED = re.compile(r"(?:^|\s)[-/]e(?:c|nc|ncodedcommand)?\s+[A-Za-z0-9+/=]{16,}", re.IGNORECASE)
@@ -36,7 +37,14 @@ first stage (Office or a script launching PowerShell, WMI launching cmd).  Insta
 
 
 def image_name(value: str, props: Mapping[str, object] | None = None) -> str:
-    """Lower-case file name of a process's image, from its props or its command line.
+    """Lower-case file name of what a process runs: its image's, or the original's for a renamed copy.
+
+    A copy of a watched interpreter or living-off-the-land binary under another name
+    (``C:\\Users\\Public\\svcupd.exe`` whose PE ``OriginalFileName`` is ``PowerShell.EXE``, the
+    props' ``original_file_name``) is read as the binary it is, so lineage pairs, the
+    interpreter checks and LSASS targets see ``powershell.exe``
+    (:func:`analytics.original_names.renamed_from`: only binaries of a fixed list; any other
+    name a vendor's file has is kept).  The name on disk: :func:`image_file_name`.
 
     Examples
     --------
@@ -44,6 +52,24 @@ def image_name(value: str, props: Mapping[str, object] | None = None) -> str:
     'powershell.exe'
     >>> image_name("cmd.exe /c whoami")
     'cmd.exe'
+    >>> image_name("svcupd.exe -enc AAAA", {"image": "C:\\\\Users\\\\Public\\\\svcupd.exe", "original_file_name": "PowerShell.EXE"})
+    'powershell.exe'
+    """
+    name = image_file_name(value, props)
+    if props:
+        original = renamed_from(name, props.get("original_file_name"))
+        if original is not None:
+            return original
+    return name
+
+
+def image_file_name(value: str, props: Mapping[str, object] | None = None) -> str:
+    """Lower-case file name of a process's image as it is on disk, from its props or its command line.
+
+    Examples
+    --------
+    >>> image_file_name("svcupd.exe -enc AAAA", {"image": "C:\\\\Users\\\\Public\\\\SvcUpd.exe", "original_file_name": "PowerShell.EXE"})
+    'svcupd.exe'
     """
     text = ""
     for prop in _IMAGE_PROPS:

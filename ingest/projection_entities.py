@@ -59,11 +59,14 @@ does not say (volume 2 is C: on one machine, D: or a recovery partition on anoth
 
 _FILE_SUFFIXES = ("hash.sha256", "path", "name", "hash.sha1", "hash.md5", "mime_type")
 _PROCESS_SUFFIXES = ("executable", "command_line", "guid", "name", "command_line_decoded", "hash.sha256", "pid",
-                     "hash.sha1", "hash.md5", "hash.imphash")
+                     "hash.sha1", "hash.md5", "hash.imphash", "pe.original_file_name")
 _WEAK_DIGESTS = ("sha1", "md5", "imphash")
 """Digests a process (its image's, Sysmon 1 ``Hashes``) and a loaded file (Sysmon 6/7) keep beside their key:
 a hunter searches the MD5 or imphash a threat report gives (``graphsiem.store.base.DIGEST_PROPS``)."""
 _FILE_IMPHASH = "file.hash.imphash"
+_FILE_ORIGINAL = "file.pe.original_file_name"
+_NO_ORIGINAL = frozenset(("", "-", "?"))
+"""What a sensor writes for a file without a version resource: no original file name."""
 
 
 def _field_names(prefix: str, suffixes: tuple[str, ...]) -> tuple[str, ...]:
@@ -164,11 +167,16 @@ class EntityBuilders:
             sha256 = fields.get(k_sha256)
             if sha256:
                 props["sha256"] = sha256
-        for prop, field in zip(_WEAK_DIGESTS, names[7:], strict=True):
+        for prop, field in zip(_WEAK_DIGESTS, names[7:10], strict=True):
             if prop not in props:
                 digest = fields.get(field)
                 if digest:
                     props[prop] = digest
+        if "original_file_name" not in props:
+            # the PE version resource's name: a renamed copy of powershell.exe still says PowerShell.EXE
+            original = pe_original_name(fields.get(names[10]))
+            if original:
+                props["original_file_name"] = original
         if entity is None:
             acc.entities[ref] = Entity(PROCESS, ref[1], cmd or exe, props)
         if host and cmd:  # a full identity: later events of this process resolve to it
@@ -277,7 +285,7 @@ class EntityBuilders:
             else:
                 known = entities.get(target)
                 if known is not None:
-                    for prop in ("sha256", *_WEAK_DIGESTS):
+                    for prop in ("sha256", *_WEAK_DIGESTS, "original_file_name"):
                         digest = placeholder.props.get(prop)
                         if digest and prop not in known.props:
                             known.props[prop] = digest
@@ -405,6 +413,10 @@ class EntityBuilders:
             imphash = fields.get(_FILE_IMPHASH)
             if imphash:
                 props["imphash"] = imphash
+        if "original_file_name" not in props:
+            original = pe_original_name(fields.get(_FILE_ORIGINAL))
+            if original:
+                props["original_file_name"] = original
         if path:
             if "path" not in props:
                 props["path"] = path
@@ -547,6 +559,23 @@ def same_image(held: str, named: str) -> bool:
     if "\\" in held and "\\" in named:
         return held == named
     return basename(held) == basename(named)
+
+
+def pe_original_name(value: Any) -> str | None:
+    """A PE ``OriginalFileName`` as the event wrote it (trimmed), or ``None`` when it names nothing.
+
+    Kept as written, case and all (``PowerShell.EXE``): what the file calls itself is evidence;
+    reading it (``.MUI`` suffixes, aliases) is the analytics' job (``analytics.original_names``).
+
+    Examples
+    --------
+    >>> pe_original_name(" PowerShell.EXE "), pe_original_name("-"), pe_original_name(None)
+    ('PowerShell.EXE', None, None)
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    return None if text in _NO_ORIGINAL else text
 
 
 def basename(path: str) -> str:
