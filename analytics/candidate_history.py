@@ -143,11 +143,14 @@ def candidate_rules(config: DetectionConfig) -> str:
     True
     >>> candidate_rules(DetectionConfig()) == candidate_rules(DetectionConfig(min_hosts=4))
     False
+    >>> candidate_rules(DetectionConfig()) == candidate_rules(DetectionConfig(behaviour_pivots=False))
+    False
     """
     rules = {
         name: getattr(config, name)
         for name in ("min_hosts", "window_hours", "max_fraction", "min_coverage", "min_overlap",
-                     "dedupe_overlap", "cooccurrence_minutes", "new_pivots_only", "young_hours")
+                     "dedupe_overlap", "cooccurrence_minutes", "new_pivots_only", "young_hours",
+                     "behaviour_pivots")
     }
     rules["features"] = list(SCORED_FEATURES)
     return json.dumps(rules, sort_keys=True)

@@ -304,3 +304,10 @@ def test_a_backtest_keeps_nothing_so_the_next_run_scores_as_without_it(week, tmp
     capsys.readouterr()
     assert after["detection"]["stats"]["history_rows"] == stats["history_rows"]
     assert [(c["id"], c["score"]) for c in after["clusters"]] == [(c["id"], c["score"]) for c in ordinary["clusters"]]
+
+
+def test_behaviour_pivots_switch_is_part_of_the_candidate_rules() -> None:
+    """Behaviour pivots add candidates: rows kept with them off are another population."""
+    on, off = DetectionConfig(), DetectionConfig(behaviour_pivots=False)
+    assert candidate_rules(on) != candidate_rules(off)
+    assert json.loads(candidate_rules(off))["behaviour_pivots"] is False
