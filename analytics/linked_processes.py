@@ -50,6 +50,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from analytics.external_addresses import is_external_ip
 from analytics.features import Window
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair, example_form
@@ -67,7 +68,8 @@ LINK_RELATIONS = tuple(
 )
 """How a process reaches a pivot: it resolved, connected to, requested, wrote, loaded or ran it."""
 DOWNLOAD_TYPES = (EntityType.URL.value, EntityType.FILE.value)
-"""A domain's neighbours that say something was fetched from it (``url ON domain``, ``file SERVED_BY domain``)."""
+"""A domain's (or an external address's) neighbours that say something was fetched from it (``url ON domain``,
+``file SERVED_BY domain``, ``file SERVED_BY ip``)."""
 
 
 @dataclass(slots=True)
@@ -77,7 +79,7 @@ class PivotLinks:
     processes: dict[EntityKey, dict[EntityKey, float]] = field(default_factory=dict)
     """Pivot -> linked process -> the link's first time in the window."""
     downloads: dict[EntityKey, float] = field(default_factory=dict)
-    """Domain pivots something was fetched from in the window -> the earliest such link."""
+    """Domain (or external address) pivots something was fetched from in the window -> the earliest such link."""
 
     @property
     def linked(self) -> int:
@@ -99,7 +101,7 @@ def candidate_pivots(
 
 
 def read_pivot_links(store: GraphStore, pivots: Iterable[EntityKey], window: Window) -> PivotLinks:
-    """The process neighbours of each pivot (and a domain pivot's downloads) linked in ``window``.
+    """The process neighbours of each pivot (and a domain or external address pivot's downloads) linked in ``window``.
 
     One :meth:`GraphStore.neighbors` read per pivot, at most :data:`MAX_LINKED`
     process neighbours (and as many URLs and files for a domain); relations first
@@ -109,7 +111,10 @@ def read_pivot_links(store: GraphStore, pivots: Iterable[EntityKey], window: Win
     relations = [*LINK_RELATIONS, RelationType.ON.value, RelationType.SERVED_BY.value]
     for pivot in pivots:
         kind, key = pivot
-        types = ["process", *DOWNLOAD_TYPES] if kind == EntityType.DOMAIN else ["process"]
+        # a payload served by a new external address (no DNS name) is a download as one from a domain is
+        # (``file SERVED_BY ip``): per-host cradles fetching from a raw address lent it nothing (T7 #4)
+        fetched = kind == EntityType.DOMAIN or (kind == EntityType.IP and is_external_ip(key))
+        types = ["process", *DOWNLOAD_TYPES] if fetched else ["process"]
         found: dict[EntityKey, float] = {}
         for neighbour in store.neighbors(kind, key, relation_types=relations, entity_types=types, limit=MAX_LINKED):
             t = neighbour.relation.first_seen
