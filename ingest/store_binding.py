@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from graphsiem import paths
 from graphsiem.store.base import GraphStore, StoreError
 from graphsiem.store.embedded_state import GRAPH_FILE
+from graphsiem.store.neo4j_clearing import GraphNotMarked
 from graphsiem.uri_credentials import split_credentials
 from ingest.journal_schema import CHECKPOINT_KEY, IDENTITY_KEY, STORE_KEY
 
@@ -175,11 +176,20 @@ def owned_problem(store: Any, holder: GraphOwner, where: str) -> str:
     )
 
 
-def _store_mark(store: GraphStore, journal: str) -> int | None:
+def _store_mark(store: GraphStore, journal: Journal) -> int | None:
     """The seq up to which ``store`` says it holds ``journal``'s events (None: it keeps no mark)."""
     batch_reader = getattr(store, "batch_mark", None)  # per batch, per journal
     if batch_reader is not None:
-        mark = batch_reader(journal)
+        try:
+            mark = batch_reader(journal.identity)
+        except GraphNotMarked:
+            # An unmarked graph is refused because projecting the journal over it would count its
+            # sightings twice; a journal with no event projects nothing, so there is nothing to
+            # count twice (a graph written by other means, then explored and detected on). Its
+            # first event meets the refusal.
+            if journal.last_seq() > 0:
+                raise
+            return None
     else:
         reader = getattr(store, "projection_mark", None)  # embedded: at each flush
         mark = reader() if reader is not None else None
@@ -213,7 +223,7 @@ def bind(journal: Journal, store: GraphStore, data_dir: str | Path | None = None
     checkpoint = journal.checkpoint()
     recorded = StoreBinding.from_text(journal.store_binding())
     kind = getattr(store, "name", None)
-    mark = _store_mark(store, journal.identity)
+    mark = _store_mark(store, journal)
     if kind == "neo4j":
         binding, result = _bind_neo4j(journal, store, where, recorded, checkpoint, mark)
     elif kind == "embedded":

@@ -16,8 +16,10 @@ import textwrap
 import pytest
 
 from graphsiem.cli import main
-from graphsiem.model import Entity, Projection, Relation, Sighting
+from graphsiem.model import Entity, Event, Projection, Relation, Sighting
 from graphsiem.store.neo4j_clearing import GraphNotMarked
+from ingest.journal import Journal
+from ingest.store_binding import bind
 from tests.graphsiem.store.test_neo4j_interrupted_rebuild import (
     KILLABLE_REBUILD,
     _ingest,
@@ -95,3 +97,17 @@ def test_another_journals_graph_is_left_to_the_owner_check(neo4j_store):
                    sightings=[]), 5, "journal-a", first=1)
 
     assert neo4j_store.batch_mark("journal-b") is None  # not this journal's mark: bind names the holder
+
+
+def test_a_journal_with_no_event_binds_to_an_unmarked_graph_and_its_first_event_is_refused(tmp_path, neo4j_store):
+    # a graph written by other means (a notebook, a test fleet) explored from an empty data directory:
+    # projecting nothing counts nothing twice; the journal's first event would, and is refused
+    neo4j_store.apply_batch(BATCH, 5, "journal-a", first=1)
+    neo4j_store._read_write("MATCH (m:GraphsiemMeta {name: 'projection'}) DELETE m")
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        assert bind(journal, neo4j_store, tmp_path) == 0
+
+        journal.append([Event("e-1", "sysmon:process_create", 1.0, "ws-1", "test", {"event.code": "1"})])
+        with pytest.raises(GraphNotMarked, match="graphsiem rebuild"):
+            bind(journal, neo4j_store, tmp_path)
+    assert [s.count for s in neo4j_store.iter_sightings()] == [1]
