@@ -57,6 +57,7 @@ Graph-based security event correlation.
 
 Send the key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.  A missing,
 unknown or revoked key is **401**; a key whose role may not use a route is **403**.
+A key over its request quota (`GRAPHSIEM_API_KEY_RATE_PER_S`) is **429** with `Retry-After`.
 Errors share one body: `{"error": {"code", "message", "field", "details"}}`.
 """
 
