@@ -32,8 +32,24 @@ hex digest, :func:`graphsiem.model.stable_hash`), on the hosts that showed it;
 per host, its first sighting is when the pair completed (the later of its two
 facts), its count the facts of its two kinds, its last sighting the latest of
 them.  Its prevalence row holds those hosts only: its facts are new by
-definition (each process on fewer than ``min_hosts`` hosts ever), so the
-signature is new in the window.
+definition (each process on fewer than ``min_hosts`` hosts ever), but the *pair*
+may not be: a per-host EDR updater or installer that reads LSASS and runs an
+encoded PowerShell command under a new temporary name each day shows the same
+signature on the same hosts every day.  So a signature is dated per host, as
+:mod:`analytics.novelty` dates an entity and :mod:`analytics.registered_domains`
+dates a rollup by its subdomains' earlier sightings: the same facts are found
+before the window (:func:`earlier_facts`: what the store held before the window
+start; nothing after the window end is read, so a backtest's ``now`` sees what
+it saw then), and a host that completed the pair before the window does it
+routinely and leaves the signature.  The signature pivots on the hosts that show
+it *first* in the window, when they are ``min_hosts`` or more; one that had
+``min_hosts`` window hosts and no longer has is **recurring**, counted in the
+detection's stats (``behaviour_signatures_recurring``).  The host, not the
+signature, is dropped: a fleet-wide "established" pair of kinds would otherwise
+hide any campaign of the same two kinds on other hosts (the price: a campaign
+host that also runs the routine pair is not in the cluster).  The first day of a
+store has no history: a daily benign pair pivots once then, as any entity new
+on the first day would.
 
 The processes behind the facts are no cluster members (one host each); they are
 handed to :func:`analytics.linked_processes.credit_to_pivots` as the pivot's
@@ -45,26 +61,41 @@ one detection's incidence, never in the graph store.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Collection, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
 
+from analytics.behaviour_words import (  # the names, re-exported: checks, explain, detect and the API use them
+    FACT_WORDS,
+    behaviour_key,
+    behaviour_kinds,
+    behaviour_name,
+    describe,
+    is_behaviour,
+    name_credits,
+    reached_words,
+    summary_words,
+)
 from analytics.clusters import COOCCURRENCE_MINUTES
 from analytics.config import DetectionConfig
-from analytics.credited_words import plain
 from analytics.features import Window
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command
-from analytics.linked_processes import CreditedProcesses
 from analytics.registered_domains import Rollup, Rollups
 from graphsiem.model import Entity, EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence, GraphStore
+
+__all__ = [
+    "FACT_WORDS", "MAX_LINKED", "MAX_READ", "OFFICE", "SCRIPT_HOSTS", "BehaviourPivots", "Fact", "behaviour_facts",
+    "behaviour_key", "behaviour_kinds", "behaviour_name", "behaviour_pivots", "describe", "earlier_facts",
+    "fact_kinds", "find_behaviour_pivots", "is_behaviour", "name_credits", "reached_words", "read_behaviour",
+    "summary_words",
+]
+_PROCESS = EntityType.PROCESS.value
 
 OFFICE = frozenset({"winword.exe", "excel.exe", "outlook.exe", "powerpnt.exe", "msaccess.exe", "mspub.exe",
                     "onenote.exe"})
@@ -74,120 +105,8 @@ SCRIPT_HOSTS = frozenset({"wscript.exe", "cscript.exe", "mshta.exe", "powershell
 MAX_LINKED = 500
 """Most processes handed to the credit per signature (its hosts' first facts first)."""
 MAX_READ = 5000
-"""Most fact-carrying processes whose sightings :func:`read_behaviour` reads."""
-
-FACT_WORDS: dict[str, str] = {
-    "encoded_powershell": "encoded powershell",
-    "lsass_access": "lsass access",
-    "office_script_host": "office spawning a script host",
-    "remote_thread": "remote thread",
-}
-"""How a fact kind is named in a signature's key and text."""
-_DID: dict[str, str] = {
-    "encoded_powershell": "ran an encoded PowerShell command",
-    "lsass_access": "opened lsass.exe",
-    "office_script_host": "was started by Office",
-    "remote_thread": "injected a thread",
-}
-_PROCESS = EntityType.PROCESS.value
-_PREFIX = "behaviour ("
-_SUFFIX = " by new per-host processes)"
-_VALUE = re.compile(r"^(?P<words>[a-z +]+) by new per-host processes on each host within (?P<minutes>\d+) min"
-                    r"(?: \((?P<example>e\.g\. .*)\))?$", re.DOTALL)
-
-
-def behaviour_key(kinds: tuple[str, str]) -> EntityKey:
-    """The incidence key of the signature ``kinds``: a process key no real process has.
-
-    Examples
-    --------
-    >>> behaviour_key(("encoded_powershell", "lsass_access"))
-    ('process', 'behaviour (encoded powershell + lsass access by new per-host processes)')
-    >>> is_behaviour(behaviour_key(("encoded_powershell", "lsass_access"))), is_behaviour(("process", "ab12"))
-    (True, False)
-    """
-    return (_PROCESS, f"{_PREFIX}{' + '.join(FACT_WORDS[k] for k in kinds)}{_SUFFIX}")
-
-
-def is_behaviour(key: EntityKey) -> bool:
-    """True for a behaviour pivot's key (:func:`behaviour_key`), never for a real process's."""
-    return key[0] == _PROCESS and key[1].startswith(_PREFIX) and key[1].endswith(_SUFFIX)
-
-
-def behaviour_name(pivot_type: str, pivot_value: str) -> str | None:
-    """``behaviour <its two facts>`` when the pivot is a behaviour pivot (by its shown value), else ``None``.
-
-    Examples
-    --------
-    >>> behaviour_name("process", "lsass access + encoded powershell by new per-host processes on each host "
-    ...                "within 30 min (e.g. on ws-1: x)")
-    'behaviour lsass access + encoded powershell'
-    >>> behaviour_name("process", "cmd.exe /c x") is None
-    True
-    """
-    found = _match(pivot_type, pivot_value)
-    return None if found is None else f"behaviour {found['words']}"
-
-
-def summary_words(pivot_type: str, pivot_value: str) -> tuple[str, str, str] | None:
-    """``(verb, type, value)`` for a summary's head when the pivot is a behaviour pivot, else ``None``.
-
-    Examples
-    --------
-    >>> verb, kind, value = summary_words("process", "lsass access + encoded powershell by new per-host "
-    ...                                   "processes on each host within 30 min (e.g. on ws-1: x)")
-    >>> f"54 hosts first {verb} {kind} {value}"
-    '54 hosts first showed behaviour lsass access + encoded powershell (a behaviour cluster: two facts within 30 minutes on each host, by new per-host processes; e.g. on ws-1: x)'
-    >>> summary_words("process", "cmd.exe /c x") is None
-    True
-    """
-    found = _match(pivot_type, pivot_value)
-    if found is None:
-        return None
-    example = f"; {found['example']}" if found["example"] else ""
-    return ("showed", "behaviour",
-            f"{found['words']} (a behaviour cluster: two facts within {found['minutes']} minutes on each host, "
-            f"by new per-host processes{example})")
-
-
-def name_credits(credited: Iterable[CreditedProcesses], pivot: Entity) -> tuple[CreditedProcesses, ...]:
-    """``credited`` with the processes behind a behaviour pivot saying they showed it, not "reached process …"."""
-    said = reached_words(pivot.type, pivot.value) if is_behaviour(pivot.ref) else None
-    return tuple(replace(c, reached=said) if said is not None and c.pivot == pivot.ref else c for c in credited)
-
-
-def _match(pivot_type: str, pivot_value: str) -> re.Match[str] | None:
-    """The shown value's parts when it is a behaviour pivot's (its words all fact kinds' words)."""
-    found = _VALUE.match(pivot_value) if pivot_type == _PROCESS else None
-    if found is None or not set(found["words"].split(" + ")) <= set(FACT_WORDS.values()):
-        return None
-    return found
-
-
-def behaviour_kinds(entity_type: str, text: str) -> tuple[str, str] | None:
-    """The two fact kinds a behaviour pivot's key or shown value names, else ``None``.
-
-    Examples
-    --------
-    >>> behaviour_kinds(*behaviour_key(("encoded_powershell", "lsass_access")))
-    ('encoded_powershell', 'lsass_access')
-    >>> behaviour_kinds("process", "lsass access + remote thread by new per-host processes on each host within 30 min")
-    ('lsass_access', 'remote_thread')
-    >>> behaviour_kinds("process", "behaviour (lsass access + lsass access by new per-host processes)") is None
-    True
-    """
-    if entity_type != _PROCESS:
-        return None
-    words = None
-    if is_behaviour((entity_type, text)):
-        words = text[len(_PREFIX) : -len(_SUFFIX)]
-    elif (found := _match(entity_type, text)) is not None:
-        words = found["words"]
-    kind_of = {w: k for k, w in FACT_WORDS.items()}
-    kinds = tuple(sorted(kind_of.get(w, "") for w in (words or "").split(" + ")))
-    if len(kinds) != 2 or "" in kinds or kinds[0] == kinds[1]:
-        return None
-    return kinds[0], kinds[1]
+"""Most fact-carrying processes whose sightings :func:`read_behaviour` reads, and
+:func:`earlier_facts` reads (processes not in the window)."""
 
 
 def read_behaviour(
@@ -229,20 +148,6 @@ def read_behaviour(
     return found, len(carriers) > limit
 
 
-def reached_words(pivot_type: str, pivot_value: str) -> str | None:
-    """How a credited process's ``reached`` names a behaviour pivot (``None`` for another pivot).
-
-    Examples
-    --------
-    >>> reached_words("process", "lsass access + encoded powershell by new per-host processes on each host within 30 min")
-    'behaviour pivot lsass access + encoded powershell'
-    """
-    found = _match(pivot_type, pivot_value)
-    if found is None:
-        return None
-    return f"behaviour pivot {found['words']}"
-
-
 @dataclass(slots=True, frozen=True)
 class Fact:
     """One suspicious act on one host by a new process on fewer than ``min_hosts`` hosts."""
@@ -262,6 +167,12 @@ class BehaviourPivots:
     no subdomains), extended into the incidence as rollups are."""
     links: dict[EntityKey, dict[EntityKey, float]] = field(default_factory=dict)
     """Pivot -> the processes behind its facts -> the fact's time (credited as linked processes)."""
+    recurring: int = 0
+    """Signatures on ``min_hosts`` window hosts left out: established before the window (a daily benign pair)."""
+    history_reads: int = 0
+    """Processes whose sightings :func:`earlier_facts` read from the store (not in the window)."""
+    history_truncated: bool = False
+    """More processes than :data:`MAX_READ` needed reading: some history was not read (errs towards a pivot)."""
 
     def __bool__(self) -> bool:
         return bool(self.columns.items)
@@ -279,6 +190,7 @@ def find_behaviour_pivots(
     accessed: Iterable[Relation],
     injected: Iterable[Relation],
     fleet_hosts: Mapping[EntityKey, int],
+    store: GraphStore | None = None,
 ) -> BehaviourPivots:
     """The behaviour pivots of one detection (none when ``config.behaviour_pivots`` is off).
 
@@ -286,16 +198,104 @@ def find_behaviour_pivots(
     relations are those read by ``now``; ``fleet_hosts`` each process's hosts over all
     time (processes on two hosts or more).  The co-occurrence window is
     ``config.cooccurrence_minutes`` (:data:`analytics.clusters.COOCCURRENCE_MINUTES` when 0).
+    ``store`` is read for the sightings before the window of fact-carrying processes the
+    window does not hold (:func:`earlier_facts`); without it, only the window's
+    incidence dates a signature.
     """
     if not config.behaviour_pivots:
         return BehaviourPivots()
+    behaviours = behaviour_index(accessed, injected, images)  # each process's own earliest times
+    kinds = fact_kinds(behaviours, encoded, spawned, images)
     facts = behaviour_facts(
-        incidence, window, processes=processes, images=images, encoded=encoded, spawned=spawned,
-        behaviours=behaviour_index(accessed, injected, images),  # each process's own earliest times
-        fleet_hosts=fleet_hosts, min_hosts=config.min_hosts,
+        incidence, window, processes=processes, images=images, encoded=encoded, spawned=(),
+        behaviours={}, fleet_hosts=fleet_hosts, min_hosts=config.min_hosts, kinds=kinds,
     )
-    return behaviour_pivots(incidence, facts, processes=processes, images=images, min_hosts=config.min_hosts,
-                            cooccurrence_minutes=config.cooccurrence_minutes or COOCCURRENCE_MINUTES)
+    earlier, reads, truncated = earlier_facts(store, incidence, window, kinds, processes=processes,
+                                              fleet_hosts=fleet_hosts, min_hosts=config.min_hosts)
+    found = behaviour_pivots(incidence, facts, processes=processes, images=images, min_hosts=config.min_hosts,
+                             cooccurrence_minutes=config.cooccurrence_minutes or COOCCURRENCE_MINUTES,
+                             earlier=earlier)
+    found.history_reads, found.history_truncated = reads, truncated
+    return found
+
+
+def fact_kinds(
+    behaviours: Mapping[EntityKey, Mapping[str, float]], encoded: Collection[EntityKey], spawned: Iterable[Relation],
+    images: Mapping[EntityKey, str],
+) -> dict[EntityKey, dict[str, float]]:
+    """Each process's fact kinds with the earliest time the act could have happened (any host).
+
+    An encoded command's time is ``-inf``: it happened at the process's own first sighting on each host.
+    """
+    kinds: dict[EntityKey, dict[str, float]] = defaultdict(dict)
+    for process, found in behaviours.items():
+        for name in ("lsass_access", "remote_thread"):
+            if name in found:
+                kinds[process][name] = float(found[name])
+    for process in encoded:
+        kinds[process]["encoded_powershell"] = -np.inf  # at its own first sighting on each host
+    for rel in spawned:
+        if images.get(rel.src) in OFFICE and images.get(rel.dst) in SCRIPT_HOSTS:
+            kinds[rel.dst]["office_script_host"] = min(kinds[rel.dst].get("office_script_host", np.inf), rel.first_seen)
+    return kinds
+
+
+def earlier_facts(
+    store: GraphStore | None,
+    incidence: Incidence,
+    window: Window,
+    kinds: Mapping[EntityKey, Mapping[str, float]],
+    *,
+    processes: Mapping[EntityKey, Entity],
+    fleet_hosts: Mapping[EntityKey, int],
+    min_hosts: int,
+    limit: int = MAX_READ,
+) -> tuple[dict[str, list[Fact]], int, bool]:
+    """The behaviour facts before the window start, by host name: the history a signature is dated by.
+
+    A process the window holds is placed by its window sightings (a sighting that
+    began before the window keeps its first time); one it does not hold is read from
+    ``store`` (one :meth:`GraphStore.hosts_of` each, at most ``limit``, smallest keys
+    first), and only when one of its facts could precede the window (an encoded command
+    always may).  Only sightings that began before the window start are used: nothing
+    after the window end is read, so a backtest's ``now`` sees what it saw then.
+
+    Returns
+    -------
+    earlier : dict
+        Host name -> its facts before the window (``host_row`` -1: the host may have left the window).
+    reads : int
+        Processes read from the store.
+    truncated : bool
+        More than ``limit`` needed reading.
+    """
+    earlier: dict[str, list[Fact]] = defaultdict(list)
+    to_read: list[EntityKey] = []
+    for process in sorted(kinds):
+        times = kinds[process]
+        if fleet_hosts.get(process, 1) >= min_hosts or process not in processes or min(times.values()) >= window.start:
+            continue  # shared (no fact), or every act of it is inside the window
+        column = _column(incidence, process)
+        if column is None:
+            to_read.append(process)
+            continue
+        firsts = zip(incidence.hosts_of(column), incidence.first_seen_of(column), strict=True)
+        _add_earlier(earlier, process, times, ((incidence.hosts[int(r)], float(f)) for r, f in firsts), window.start)
+    if store is not None:
+        for process in to_read[:limit]:
+            seen = ((s.host, s.first_seen) for s in store.hosts_of(*process) if s.first_seen < window.start)
+            _add_earlier(earlier, process, kinds[process], seen, window.start)
+    reads = min(len(to_read), limit) if store is not None else 0
+    return earlier, reads, store is not None and len(to_read) > limit
+
+
+def _add_earlier(earlier: dict[str, list[Fact]], process: EntityKey, times: Mapping[str, float],
+                 firsts: Iterable[tuple[str, float]], window_start: float) -> None:
+    for host, first in firsts:
+        for kind, t in sorted(times.items()):
+            at = max(first, t)  # not before the process ran on this host
+            if at < window_start:
+                earlier[host].append(Fact(kind, process, -1, at))
 
 
 def behaviour_facts(
@@ -309,6 +309,7 @@ def behaviour_facts(
     behaviours: Mapping[EntityKey, Mapping[str, float]],
     fleet_hosts: Mapping[EntityKey, int],
     min_hosts: int,
+    kinds: Mapping[EntityKey, Mapping[str, float]] | None = None,
 ) -> list[Fact]:
     """The window's behaviour facts, per host.
 
@@ -328,17 +329,11 @@ def behaviour_facts(
         Each process's hosts over all time (missing: one).
     min_hosts : int
         A process on this many hosts or more carries no fact: it is shared, a pivot of its own.
+    kinds : mapping, optional
+        :func:`fact_kinds` when already computed (``behaviours``, ``encoded`` and ``spawned`` are then unused).
     """
-    kinds: dict[EntityKey, dict[str, float]] = defaultdict(dict)
-    for process, found in behaviours.items():
-        for name in ("lsass_access", "remote_thread"):
-            if name in found:
-                kinds[process][name] = float(found[name])
-    for process in encoded:
-        kinds[process]["encoded_powershell"] = -np.inf  # at its own first sighting on each host
-    for rel in spawned:
-        if images.get(rel.src) in OFFICE and images.get(rel.dst) in SCRIPT_HOSTS:
-            kinds[rel.dst]["office_script_host"] = min(kinds[rel.dst].get("office_script_host", np.inf), rel.first_seen)
+    if kinds is None:
+        kinds = fact_kinds(behaviours, encoded, spawned, images)
     facts: list[Fact] = []
     for process in sorted(kinds):
         if fleet_hosts.get(process, 1) >= min_hosts or process not in processes:
@@ -367,6 +362,7 @@ def behaviour_pivots(
     images: Mapping[EntityKey, str],
     min_hosts: int,
     cooccurrence_minutes: float,
+    earlier: Mapping[str, Iterable[Fact]] | None = None,
 ) -> BehaviourPivots:
     """The signatures on at least ``min_hosts`` hosts, each as an incidence column.
 
@@ -374,6 +370,13 @@ def behaviour_pivots(
     ``a`` and one of kind ``b``, by two different processes, happened within
     ``cooccurrence_minutes`` of each other; it completed at the later of the two (the
     earliest such completion counts).
+
+    ``earlier`` (host name -> facts before ``window_start``, :func:`earlier_facts`) dates
+    each signature per host: a host that completed it before the window shows a routine
+    of its own (a daily updater) and leaves it; the signature pivots on the hosts that
+    show it first in the window, when they are ``min_hosts`` or more.  One that had
+    ``min_hosts`` window hosts and loses them so is recurring
+    (:attr:`BehaviourPivots.recurring`).
 
     Examples
     --------
@@ -394,20 +397,19 @@ def behaviour_pivots(
     for fact in facts:
         by_host[fact.host_row].append(fact)
     window_s = cooccurrence_minutes * 60.0
-    # signature -> host row -> (completion time, the two facts that completed it)
-    completed: dict[tuple[str, str], dict[int, tuple[float, Fact, Fact]]] = defaultdict(dict)
-    for row, found in by_host.items():
-        found.sort(key=lambda f: (f.at, f.kind, f.process))
-        for a, b in combinations(found, 2):
-            if a.kind == b.kind or a.process == b.process or abs(a.at - b.at) > window_s:
-                continue
-            kinds = (a.kind, b.kind) if a.kind < b.kind else (b.kind, a.kind)
-            done = max(a.at, b.at)
-            if row not in completed[kinds] or done < completed[kinds][row][0]:
-                completed[kinds][row] = (done, a, b)
+    completed = _completions(by_host, window_s)
+    before = _completions({host: list(found) for host, found in (earlier or {}).items()}, window_s)
     pivots = BehaviourPivots()
     for kinds, hosts in sorted(completed.items()):
         if len(hosts) < min_hosts:
+            continue
+        # a host that showed the pair before the window does it routinely (a daily updater under a new
+        # temporary name each day): not new there.  Dropping the host, not the signature, keeps a campaign
+        # of the same two kinds on other hosts visible (the fleet's routine must be no hiding place).
+        routine = before.get(kinds, {})
+        hosts = {row: seen for row, seen in hosts.items() if incidence.hosts[row] not in routine}
+        if len(hosts) < min_hosts:
+            pivots.recurring += 1
             continue
         rows = np.array(sorted(hosts), dtype=np.int64)
         first = np.array([hosts[int(r)][0] for r in rows])
@@ -436,28 +438,19 @@ def behaviour_pivots(
     return pivots
 
 
-def describe(
-    kinds: tuple[str, str], completion: tuple[float, Fact, Fact], *, host: str,
-    processes: Mapping[EntityKey, Entity], images: Mapping[EntityKey, str], minutes: float,
-) -> str:
-    """A signature's shown value, with one host's two facts as its example (attacker text kept plain).
+def _completions(
+    by_host: Mapping[Hashable, list[Fact]], window_s: float,
+) -> dict[tuple[str, str], dict[Hashable, tuple[float, Fact, Fact]]]:
+    """Signature -> host -> (completion time, the two facts that completed it): per host the earliest."""
+    completed: dict[tuple[str, str], dict[Hashable, tuple[float, Fact, Fact]]] = defaultdict(dict)
+    for host, found in by_host.items():
+        found.sort(key=lambda f: (f.at, f.kind, f.process))
+        for a, b in combinations(found, 2):
+            if a.kind == b.kind or a.process == b.process or abs(a.at - b.at) > window_s:
+                continue
+            kinds = (a.kind, b.kind) if a.kind < b.kind else (b.kind, a.kind)
+            done = max(a.at, b.at)
+            if host not in completed[kinds] or done < completed[kinds][host][0]:
+                completed[kinds][host] = (done, a, b)
+    return completed
 
-    ``lsass access + encoded powershell by new per-host processes on each host within 30 min (e.g. on
-    ws-0012: C:\\Users\\Public\\upd7731.exe opened lsass.exe at 10:02, powershell.exe ran an encoded
-    PowerShell command at 10:04)``
-    """
-    _, a, b = completion
-    said = ", ".join(f"{_image_path(f.process, processes, images)} {_DID[f.kind]} at {_clock(f.at)}"
-                     for f in sorted((a, b), key=lambda f: (f.at, f.kind)))
-    words = " + ".join(FACT_WORDS[k] for k in kinds)
-    return f"{words} by new per-host processes on each host within {round(minutes):d} min (e.g. on {plain(host, 60)}: {said})"
-
-
-def _image_path(process: EntityKey, processes: Mapping[EntityKey, Entity], images: Mapping[EntityKey, str]) -> str:
-    entity = processes.get(process)
-    path = entity.props.get("image") if entity is not None else None
-    return plain(path if isinstance(path, str) and path else images.get(process, "?"), 80)
-
-
-def _clock(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M")

@@ -201,6 +201,7 @@ def score_clusters(
             baseline,
             pivot_type=pivot.type,
             pivot_value=pivot.value,
+            pivot_key=pivot.key,
             host_count=len(hosts),
             pivot_is_new=bool(st.is_new[c.pivot]),
             installed_as=_installed_as(pivot),

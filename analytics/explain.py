@@ -322,6 +322,7 @@ def explain(
     pivot_is_new: bool,
     installed_as: str | None = None,
     candidates: int | None = None,
+    pivot_key: str = "",
     young: YoungPivot | None = None,
     credited: tuple[CreditedProcesses, ...] = (),
     contacts: PivotContacts | None = None,
@@ -363,6 +364,7 @@ def explain(
         installed_as=installed_as,
         young=young,
         credited=credited,
+        pivot_key=pivot_key,
     )
     confidence = "normal"
     if candidates is not None and candidates < MIN_CONFIDENT_CANDIDATES:
@@ -401,6 +403,7 @@ def summarize(
     installed_as: str | None = None,
     young: YoungPivot | None = None,
     credited: tuple[CreditedProcesses, ...] = (),
+    pivot_key: str = "",
 ) -> str:
     """One line an analyst can read.
 
@@ -412,6 +415,9 @@ def summarize(
     Behaviours lent by processes that are no members (``credited``, each on one
     host) are said with who showed them: "... by powershell.exe with a different
     command line on each of 8 hosts that reached domain bad.example".
+
+    ``pivot_key`` tells a behaviour pivot (:func:`analytics.behaviour_pivots.is_behaviour`)
+    from a real process whose command line copies its shown value.
 
     A command installed as a service or a scheduled task (``installed_as``) may
     have been installed without running yet, or run too: its hosts "installed
@@ -446,7 +452,8 @@ def summarize(
     verb = _VERB.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
     if (rollup := summary_words(pivot_type, pivot_value)) is not None:  # per-host subdomains of one domain
         verb, pivot_type, value = rollup
-    elif (behaviour := behaviour_words(pivot_type, pivot_value)) is not None:  # two facts by per-host processes
+    # two facts by per-host processes: known by its key, never by its shown value (a command line can copy that)
+    elif (behaviour := behaviour_words((pivot_type, pivot_key), pivot_value)) is not None:
         verb, pivot_type, value = behaviour
     if installed_as:  # installed, maybe never run (a command) or loaded (a driver): "installed or ran/got"
         verb = f"installed or {verb}"

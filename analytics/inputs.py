@@ -145,8 +145,11 @@ def load_inputs(
     # (analytics.behaviour_pivots): one column per signature, next to the rollups
     behaviour = find_behaviour_pivots(
         incidence, window, config, processes=processes, images=images, encoded=encoded, spawned=spawned,
-        accessed=accessed, injected=injected, fleet_hosts=process_hosts,
+        accessed=accessed, injected=injected, fleet_hosts=process_hosts, store=store,
     )
+    # why a daily benign pair made no pivot: the signatures dated before the window (counts, in the stats)
+    timings["behaviour_signatures_recurring"] = behaviour.recurring
+    timings["behaviour_history_reads"] = behaviour.history_reads
     incidence = incidence.select(np.flatnonzero(shared))
     incidence, prevalence = rollups.extend(incidence, prevalence)
     incidence, prevalence = behaviour.columns.extend(incidence, prevalence)

@@ -11,6 +11,11 @@ starts an encoded PowerShell command of its own: no new entity is shared by two 
   LSASS and starts a per-host encoded command: its LSASS read is no fact (shared process);
 * ``SLOW_HOSTS``: a per-host dropper opens LSASS, its encoded command runs three hours later.
 
+:func:`build_routine_fleet` is a three-day store (task G3b): on each of ``ROUTINE_HOSTS``,
+every day, an updater under a new temporary name opens LSASS and starts an encoded
+PowerShell command of its own (a benign per-host pair that recurs daily), and on the third
+day the campaign runs on ``CAMPAIGN_HOSTS``.
+
 Everything is written to the store with :meth:`GraphStore.upsert_entities` and friends.
 """
 
@@ -27,6 +32,8 @@ CAMPAIGN_HOSTS = HOSTS[:8]
 ADMIN_HOSTS = HOSTS[10:20]
 TOOL_HOSTS = HOSTS[20:26]
 SLOW_HOSTS = HOSTS[30:36]
+ROUTINE_HOSTS = HOSTS[10:22]
+ROUTINE_DAYS = 3
 LSASS = ("process", "lsass")
 EXPLORER = ("process", "explorer")
 TOOL = ("process", "edr-scan")
@@ -62,13 +69,9 @@ def _dropper_pair(prefix: str, i: int, host: str, t_lsass: float, t_encoded: flo
 
 def build_fleet(store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS) -> None:
     """Write the fleet (module docstring) to ``store``, cleared first."""
-    store.clear()
-    entities = [Entity("host", h, h) for h in HOSTS]
-    entities += [Entity(*EXPLORER, "C:\\Windows\\explorer.exe", {"image": "C:\\Windows\\explorer.exe"}),
-                 Entity(*LSASS, "C:\\Windows\\system32\\lsass.exe", {"image": "C:\\Windows\\system32\\lsass.exe"}),
-                 Entity(*TOOL, '"C:\\Program Files\\EDR\\scan.exe" --full', {"image": "C:\\Program Files\\EDR\\scan.exe"})]
-    sightings = [Sighting(h, EXPLORER, START + 60 * i, END, 50) for i, h in enumerate(HOSTS)]
-    sightings += [Sighting(h, LSASS, START + 60 * i, END, 1) for i, h in enumerate(HOSTS)]
+    entities, sightings = _every_host(END)
+    entities.append(Entity(*TOOL, '"C:\\Program Files\\EDR\\scan.exe" --full',
+                           {"image": "C:\\Program Files\\EDR\\scan.exe"}))
     relations = []
     for i, h in enumerate(campaign_hosts):
         found = _dropper_pair("c", i, h, campaign_time(i), campaign_time(i) + 120)
@@ -94,7 +97,51 @@ def build_fleet(store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS) -> None:
         entities += found[0]
         sightings += found[1]
         relations += found[2]
+    _write(store, entities, sightings, relations)
+
+
+def _every_host(end: float) -> tuple[list[Entity], list[Sighting]]:
+    """The hosts, and explorer.exe and lsass.exe on each of them until ``end``."""
+    entities = [Entity("host", h, h) for h in HOSTS]
+    entities += [Entity(*EXPLORER, "C:\\Windows\\explorer.exe", {"image": "C:\\Windows\\explorer.exe"}),
+                 Entity(*LSASS, "C:\\Windows\\system32\\lsass.exe", {"image": "C:\\Windows\\system32\\lsass.exe"})]
+    sightings = [Sighting(h, EXPLORER, START + 60 * i, end, 50) for i, h in enumerate(HOSTS)]
+    sightings += [Sighting(h, LSASS, START + 60 * i, end, 1) for i, h in enumerate(HOSTS)]
+    return entities, sightings
+
+
+def _write(store, entities: list[Entity], sightings: list[Sighting], relations: list[Relation]) -> None:
+    """Clear ``store`` and write the fleet to it."""
+    store.clear()
     store.upsert_entities(entities)
     store.upsert_sightings(sightings)
     store.upsert_relations(relations)
     store.flush()
+
+
+def routine_time(day: int, i: int) -> float:
+    """When routine host ``i``'s updater opened LSASS on ``day`` (0-based; its encoded command: two minutes later)."""
+    return START + day * DAY + 3 * H + 60 * i
+
+
+def build_routine_fleet(store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS) -> None:
+    """Write the three-day routine fleet (module docstring) to ``store``, cleared first.
+
+    The campaign runs on the third day, 12 hours in (:func:`routine_campaign_time`).
+    """
+    entities, sightings = _every_host(START + ROUTINE_DAYS * DAY)
+    relations = []
+    found = [_dropper_pair(f"r{day}x", i, h, routine_time(day, i), routine_time(day, i) + 120)
+             for day in range(ROUTINE_DAYS) for i, h in enumerate(ROUTINE_HOSTS)]
+    found += [_dropper_pair("c", i, h, routine_campaign_time(i), routine_campaign_time(i) + 120)
+              for i, h in enumerate(campaign_hosts)]
+    for new_entities, new_sightings, new_relations in found:
+        entities += new_entities
+        sightings += new_sightings
+        relations += new_relations
+    _write(store, entities, sightings, relations)
+
+
+def routine_campaign_time(i: int) -> float:
+    """When campaign host ``i``'s dropper opened LSASS in the routine fleet (the third day, 12 h in)."""
+    return START + 2 * DAY + 12 * H + 60 * i

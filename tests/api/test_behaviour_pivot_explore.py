@@ -86,3 +86,23 @@ def test_the_cluster_graph_draws_the_behaviour_pivot_and_its_processes(campaign_
         assert (f"process:c-drop-{i}", "SHOWED", UID) in edges
         assert (f"process:c-drop-{i}", "ACCESSED", "process:lsass") in edges
         assert (f"process:c-drop-{i}", "SPAWNED", f"process:c-enc-{i}") in edges
+
+
+def test_the_pivot_is_rebuilt_once_per_detection_not_per_request(campaign_api: Api) -> None:
+    """Task G3b: the rebuild reads every process, the relations and thousands of sightings, so the
+    API keeps it until the state next changes (a detection).  Seen from outside: once read, the
+    pivot answers from what was rebuilt even after the store is emptied, until a detection runs."""
+    first = campaign_api.get(_path(KEY[1]), role="analyst")
+    assert first.status_code == 200, first.text
+
+    campaign_api.ctx.store.clear()  # every process, relation and sighting gone from the store
+    again = campaign_api.get(_path(KEY[1]), role="analyst")
+    neighbours = campaign_api.get(_path(KEY[1]) + "/neighbors", role="analyst")
+
+    assert again.status_code == 200, again.text
+    assert again.json()["props"] == first.json()["props"] and again.json()["value"] == first.json()["value"]
+    assert neighbours.status_code == 200
+    assert UID in {n["id"] for n in neighbours.json()["graph"]["nodes"]}
+    # a new detection changes the state: the pivot is rebuilt from the (now empty) store
+    assert campaign_api.detect()["status"] == "done"
+    assert campaign_api.get(_path(KEY[1]), role="analyst").status_code == 404

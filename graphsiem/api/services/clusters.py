@@ -32,7 +32,7 @@ from graphsiem.api.schemas import (
     TriagePatch,
 )
 from graphsiem.api.services.graph_json import graph_to_json
-from graphsiem.api.services.rollup_entities import add_rollup_pivots, link_rollups
+from graphsiem.api.services.rollup_entities import add_rollup_pivots, behaviour_lookup, link_rollups
 from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
 from graphsiem.api.state_triage import TriageVersionMismatch, exclusive, queue_detection
 from graphsiem.model import entity_uid, epoch_to_iso
@@ -208,7 +208,7 @@ def subgraph(ctx: AppContext, row: ClusterRow, *, max_edges: int = 20_000) -> Gr
         return GraphOut(nodes=[], edges=[])
     hosts = [str(h) for h in row.data.get("hosts") or []]
     with ctx.store_guard():
-        stored, rollups, cut = add_rollup_pivots(ctx.store, keys, hosts)
+        stored, rollups, cut = add_rollup_pivots(ctx.store, keys, hosts, behaviours=behaviour_lookup(ctx))
         graph = ctx.store.subgraph(stored, radius=1, limit=max_edges)
     graph = cluster_view(graph, stored, hosts, journal=ctx.journal)
     values = {entity_uid(str(m["type"]), str(m["key"])): str(m["value"])

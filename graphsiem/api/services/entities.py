@@ -28,6 +28,7 @@ from graphsiem.api.services.entity_aliases import (
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.api.services.rollup_entities import (
     RollupEntity,
+    behaviour_lookup,
     resolve_rollup,
     rollup_hops,
     union_sightings,
@@ -118,7 +119,7 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
     """
     activity = None
     with ctx.store_guard():
-        rollup = resolve_rollup(ctx.store, entity_type, value)
+        rollup = resolve_rollup(ctx.store, entity_type, value, behaviours=behaviour_lookup(ctx))
         if rollup is not None:
             entity = rollup.entity
             sightings = union_sightings(ctx.store, rollup.subdomains)
@@ -174,7 +175,7 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
     entity_types = list(types) if types else None
     truncated = False
     with ctx.store_guard():
-        rollup = resolve_rollup(ctx.store, entity_type, value)
+        rollup = resolve_rollup(ctx.store, entity_type, value, behaviours=behaviour_lookup(ctx))
         center = rollup.entity if rollup is not None else resolve_entity(
             ctx.store, entity_type, value, ctx.settings.realm_domains)
         _add_entity(graph, center)

@@ -13,17 +13,22 @@ union of theirs, its neighbours those subdomains, each joined to it by a
 
 A behaviour pivot (:mod:`analytics.behaviour_pivots`:
 ``('process', 'behaviour (encoded powershell + lsass access by new per-host processes)')``)
-is explored the same way: rebuilt from the store at read time
+is explored the same way: rebuilt from the store
 (:func:`analytics.behaviour_pivots.read_behaviour`, the default detection settings, all of
 the store's time), its "subdomains" are the per-host processes behind its facts on the hosts
 that showed it, each joined to it by a :data:`BEHAVIOUR_RELATION` edge of the answer only;
-its prevalence is the union of theirs.
+its prevalence is the union of theirs.  The rebuild reads every process entity, the
+relations and up to 5,000 processes' sightings, so it is done once per pivot until the
+state database next changes (a detection ran, :class:`BehaviourCache`): the entity,
+neighbours and cluster-graph requests of one detection share it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Collection, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 
@@ -97,7 +102,61 @@ def _is_subdomain(entity: Entity, registered: str) -> bool:
     return str(entity.props.get("registered_domain") or registrable(entity.key)) == registered
 
 
-def resolve_rollup(store: GraphStore, entity_type: str, value: str) -> RollupEntity | None:
+@dataclass
+class BehaviourCache:
+    """The behaviour pivots rebuilt for the API, kept while the state database is unchanged.
+
+    A detection writes the state database, so a new detection (or any write) empties it: the
+    pivot an analyst explores is rebuilt at most once per detection, not once per request
+    (measured on a 300-host fleet: see :func:`resolve_behaviour`).  A pivot no hosts show is
+    kept too (``None``): its 404 costs the same read.
+    """
+
+    token: Hashable = None
+    found: dict[tuple[str, str], RollupEntity | None] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def resolve(self, store: GraphStore, kinds: tuple[str, str], token: Hashable) -> RollupEntity:
+        """The behaviour pivot ``kinds`` as of ``token`` (the state's change token), rebuilt when not kept.
+
+        Raises
+        ------
+        NotFound
+            Fewer than the detection's ``min_hosts`` hosts show it in the store.
+        """
+        with self.lock:  # one rebuild at a time: concurrent requests for one pivot wait for the first
+            if token != self.token:
+                self.token, self.found = token, {}
+            if kinds not in self.found:
+                try:
+                    self.found[kinds] = resolve_behaviour(store, kinds)
+                except NotFound:
+                    self.found[kinds] = None
+            found = self.found[kinds]
+        if found is None:
+            raise _absent(kinds)
+        return found
+
+
+@dataclass(frozen=True)
+class BehaviourLookup:
+    """One request's view of the application's :class:`BehaviourCache` (its state's change token)."""
+
+    cache: BehaviourCache
+    token: Hashable
+
+    def __call__(self, store: GraphStore, kinds: tuple[str, str]) -> RollupEntity:
+        return self.cache.resolve(store, kinds, self.token)
+
+
+def behaviour_lookup(ctx: Any) -> BehaviourLookup:
+    """The behaviour pivots of ``ctx`` (an :class:`~graphsiem.api.context.AppContext`), kept in ``ctx.caches``."""
+    cache: BehaviourCache = ctx.caches.setdefault("behaviour_pivots", BehaviourCache())
+    return BehaviourLookup(cache, ctx.state.change_token())
+
+
+def resolve_rollup(store: GraphStore, entity_type: str, value: str, *,
+                   behaviours: BehaviourLookup | None = None) -> RollupEntity | None:
     """The rollup ``value`` names (its key or its shown value), ``None`` when it names none.
 
     Raises
@@ -106,7 +165,7 @@ def resolve_rollup(store: GraphStore, entity_type: str, value: str) -> RollupEnt
         It names a rollup whose registered domain has no subdomain in the store.
     """
     if (kinds := behaviour_kinds(entity_type, value)) is not None:
-        return resolve_behaviour(store, kinds)
+        return behaviours(store, kinds) if behaviours is not None else resolve_behaviour(store, kinds)
     registered = rollup_registered(entity_type, value)
     if registered is None:
         return None
@@ -133,14 +192,18 @@ def resolve_behaviour(store: GraphStore, kinds: tuple[str, str]) -> RollupEntity
     found, truncated = read_behaviour(store, kinds, min_hosts=config.min_hosts,
                                       cooccurrence_minutes=config.cooccurrence_minutes or 30.0)
     if not found:
-        raise NotFound(f"no {config.min_hosts} hosts show the behaviour {' + '.join(kinds)!r} in the store",
-                       field="value")
+        raise _absent(kinds)
     (key, column), = found.columns.items.items()
     processes = [e for ref in sorted(found.links[key]) if (e := store.get_entity(*ref)) is not None]
     entity = Entity(key[0], key[1], column.prevalence.value,
                     {"behaviour": list(kinds), "processes": len(processes), "processes_truncated": truncated})
     return RollupEntity(entity=entity, subdomains=tuple(processes), truncated=truncated,
                         relation=BEHAVIOUR_RELATION)
+
+
+def _absent(kinds: tuple[str, str]) -> NotFound:
+    return NotFound(f"no {DetectionConfig().min_hosts} hosts show the behaviour {' + '.join(kinds)!r} in the store",
+                    field="value")
 
 
 def union_sightings(store: GraphStore, subdomains: Sequence[Entity]) -> list[HostSighting]:
@@ -188,7 +251,8 @@ Drawn = dict[str, list[tuple[Entity, list[HostSighting]]]]
 """Per rollup uid, the subdomains drawn for it with their sightings."""
 
 
-def add_rollup_pivots(store: GraphStore, keys: Sequence[tuple[str, str]], hosts: Collection[str]
+def add_rollup_pivots(store: GraphStore, keys: Sequence[tuple[str, str]], hosts: Collection[str], *,
+                      behaviours: BehaviourLookup | None = None
                       ) -> tuple[list[tuple[str, str]], Drawn, bool]:
     """The member keys to read from the store for a cluster's graph, rollups replaced by their subdomains.
 
@@ -215,7 +279,7 @@ def add_rollup_pivots(store: GraphStore, keys: Sequence[tuple[str, str]], hosts:
         kinds = behaviour_kinds(*key) if is_behaviour(key) else None
         if kinds is not None:
             try:
-                behaviour = resolve_behaviour(store, kinds)
+                behaviour = behaviours(store, kinds) if behaviours is not None else resolve_behaviour(store, kinds)
             except NotFound:  # the store no longer shows it (cleared, or fewer hosts): nothing to draw
                 continue
             subdomains, more = list(behaviour.subdomains), behaviour.truncated

@@ -1,0 +1,181 @@
+"""How behaviour pivots (:mod:`analytics.behaviour_pivots`) are named: their key, shown value and words.
+
+A behaviour pivot's key (:func:`behaviour_key`) is a process key no real process can
+have (a real one is a hex digest, :func:`graphsiem.model.stable_hash`), so a pivot is
+recognised by its key (:func:`is_behaviour`); its shown value (:func:`describe`) carries
+one host's example, attacker text kept plain, and is parsed only once the key said what
+it is (:func:`summary_words`) or where an analyst names the pivot by it (the API).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from analytics.credited_words import plain
+from analytics.linked_processes import CreditedProcesses
+from graphsiem.model import Entity, EntityKey, EntityType
+
+if TYPE_CHECKING:
+    from analytics.behaviour_pivots import Fact
+
+FACT_WORDS: dict[str, str] = {
+    "encoded_powershell": "encoded powershell",
+    "lsass_access": "lsass access",
+    "office_script_host": "office spawning a script host",
+    "remote_thread": "remote thread",
+}
+"""How a fact kind is named in a signature's key and text."""
+_DID: dict[str, str] = {
+    "encoded_powershell": "ran an encoded PowerShell command",
+    "lsass_access": "opened lsass.exe",
+    "office_script_host": "was started by Office",
+    "remote_thread": "injected a thread",
+}
+_PROCESS = EntityType.PROCESS.value
+_PREFIX = "behaviour ("
+_SUFFIX = " by new per-host processes)"
+_VALUE = re.compile(r"^(?P<words>[a-z +]+) by new per-host processes on each host within (?P<minutes>\d+) min"
+                    r"(?: \((?P<example>e\.g\. .*)\))?$", re.DOTALL)
+
+
+def behaviour_key(kinds: tuple[str, str]) -> EntityKey:
+    """The incidence key of the signature ``kinds``: a process key no real process has.
+
+    Examples
+    --------
+    >>> behaviour_key(("encoded_powershell", "lsass_access"))
+    ('process', 'behaviour (encoded powershell + lsass access by new per-host processes)')
+    >>> is_behaviour(behaviour_key(("encoded_powershell", "lsass_access"))), is_behaviour(("process", "ab12"))
+    (True, False)
+    """
+    return (_PROCESS, f"{_PREFIX}{' + '.join(FACT_WORDS[k] for k in kinds)}{_SUFFIX}")
+
+
+def is_behaviour(key: EntityKey) -> bool:
+    """True for a behaviour pivot's key (:func:`behaviour_key`), never for a real process's."""
+    return key[0] == _PROCESS and key[1].startswith(_PREFIX) and key[1].endswith(_SUFFIX)
+
+
+def behaviour_name(pivot_type: str, pivot_value: str) -> str | None:
+    """``behaviour <its two facts>`` when the pivot is a behaviour pivot (by its shown value), else ``None``.
+
+    Examples
+    --------
+    >>> behaviour_name("process", "lsass access + encoded powershell by new per-host processes on each host "
+    ...                "within 30 min (e.g. on ws-1: x)")
+    'behaviour lsass access + encoded powershell'
+    >>> behaviour_name("process", "cmd.exe /c x") is None
+    True
+    """
+    found = _match(pivot_type, pivot_value)
+    return None if found is None else f"behaviour {found['words']}"
+
+
+def summary_words(pivot: EntityKey, pivot_value: str) -> tuple[str, str, str] | None:
+    """``(verb, type, value)`` for a summary's head when ``pivot`` is a behaviour pivot's key, else ``None``.
+
+    Recognised by the key alone (:func:`is_behaviour`): a real process whose command
+    line copies a behaviour pivot's shown value is attacker text, and reads as the
+    process it is.
+
+    Examples
+    --------
+    >>> text = "lsass access + encoded powershell by new per-host processes on each host within 30 min (e.g. on ws-1: x)"
+    >>> verb, kind, value = summary_words(behaviour_key(("encoded_powershell", "lsass_access")), text)
+    >>> f"54 hosts first {verb} {kind} {value}"
+    '54 hosts first showed behaviour lsass access + encoded powershell (a behaviour cluster: two facts within 30 minutes on each host, by new per-host processes; e.g. on ws-1: x)'
+    >>> summary_words(("process", "9f3a"), text) is None  # a process that copies the text
+    True
+    """
+    found = _match(pivot[0], pivot_value) if is_behaviour(pivot) else None
+    if found is None:
+        return None
+    example = f"; {found['example']}" if found["example"] else ""
+    return ("showed", "behaviour",
+            f"{found['words']} (a behaviour cluster: two facts within {found['minutes']} minutes on each host, "
+            f"by new per-host processes{example})")
+
+
+def name_credits(credited: Iterable[CreditedProcesses], pivot: Entity) -> tuple[CreditedProcesses, ...]:
+    """``credited`` with the processes behind a behaviour pivot saying they showed it, not "reached process …"."""
+    said = reached_words(pivot.type, pivot.value) if is_behaviour(pivot.ref) else None
+    return tuple(replace(c, reached=said) if said is not None and c.pivot == pivot.ref else c for c in credited)
+
+
+def _match(pivot_type: str, pivot_value: str) -> re.Match[str] | None:
+    """The shown value's parts when it is a behaviour pivot's (its words all fact kinds' words)."""
+    found = _VALUE.match(pivot_value) if pivot_type == _PROCESS else None
+    if found is None or not set(found["words"].split(" + ")) <= set(FACT_WORDS.values()):
+        return None
+    return found
+
+
+def behaviour_kinds(entity_type: str, text: str) -> tuple[str, str] | None:
+    """The two fact kinds a behaviour pivot's key or shown value names, else ``None``.
+
+    Examples
+    --------
+    >>> behaviour_kinds(*behaviour_key(("encoded_powershell", "lsass_access")))
+    ('encoded_powershell', 'lsass_access')
+    >>> behaviour_kinds("process", "lsass access + remote thread by new per-host processes on each host within 30 min")
+    ('lsass_access', 'remote_thread')
+    >>> behaviour_kinds("process", "behaviour (lsass access + lsass access by new per-host processes)") is None
+    True
+    """
+    if entity_type != _PROCESS:
+        return None
+    words = None
+    if is_behaviour((entity_type, text)):
+        words = text[len(_PREFIX) : -len(_SUFFIX)]
+    elif (found := _match(entity_type, text)) is not None:
+        words = found["words"]
+    kind_of = {w: k for k, w in FACT_WORDS.items()}
+    kinds = tuple(sorted(kind_of.get(w, "") for w in (words or "").split(" + ")))
+    if len(kinds) != 2 or "" in kinds or kinds[0] == kinds[1]:
+        return None
+    return kinds[0], kinds[1]
+
+
+def reached_words(pivot_type: str, pivot_value: str) -> str | None:
+    """How a credited process's ``reached`` names a behaviour pivot (``None`` for another pivot).
+
+    Examples
+    --------
+    >>> reached_words("process", "lsass access + encoded powershell by new per-host processes on each host within 30 min")
+    'behaviour pivot lsass access + encoded powershell'
+    """
+    found = _match(pivot_type, pivot_value)
+    if found is None:
+        return None
+    return f"behaviour pivot {found['words']}"
+
+
+def describe(
+    kinds: tuple[str, str], completion: tuple[float, Fact, Fact], *, host: str,
+    processes: Mapping[EntityKey, Entity], images: Mapping[EntityKey, str], minutes: float,
+) -> str:
+    """A signature's shown value, with one host's two facts as its example (attacker text kept plain).
+
+    ``lsass access + encoded powershell by new per-host processes on each host within 30 min (e.g. on
+    ws-0012: C:\\Users\\Public\\upd7731.exe opened lsass.exe at 10:02, powershell.exe ran an encoded
+    PowerShell command at 10:04)``
+    """
+    _, a, b = completion
+    said = ", ".join(f"{_image_path(f.process, processes, images)} {_DID[f.kind]} at {_clock(f.at)}"
+                     for f in sorted((a, b), key=lambda f: (f.at, f.kind)))
+    words = " + ".join(FACT_WORDS[k] for k in kinds)
+    return f"{words} by new per-host processes on each host within {round(minutes):d} min (e.g. on {plain(host, 60)}: {said})"
+
+
+def _image_path(process: EntityKey, processes: Mapping[EntityKey, Entity], images: Mapping[EntityKey, str]) -> str:
+    entity = processes.get(process)
+    path = entity.props.get("image") if entity is not None else None
+    return plain(path if isinstance(path, str) and path else images.get(process, "?"), 80)
+
+
+def _clock(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M")
