@@ -343,7 +343,8 @@ class NeighborsOut(BaseModel):
     graph: GraphOut
 
 
-SearchField = Literal["value", "key", "decoded_command", "text", "sha256", "sha1", "md5", "imphash", "account"]
+SearchField = Literal["value", "key", "decoded_command", "text", "sha256", "sha1", "md5", "imphash", "account",
+                      "original_file_name"]
 
 
 class EntityHit(BaseModel):
@@ -354,10 +355,14 @@ class EntityHit(BaseModel):
         default="value", description="What contained the query: the value, the key, a process's "
         "`decoded_command` (its PowerShell -EncodedCommand, decoded) or a script's `text`; what was "
         "it whole: a file's or process's digest `sha256`, `sha1`, `md5` or `imphash`, or `account`, "
-        "a user the query spells in another domain form (`PANDALAB\\name`, `name@pandalab.com`).")
+        "a user the query spells in another domain form (`PANDALAB\\name`, `name@pandalab.com`); "
+        "or `original_file_name`, a file's or process's PE OriginalFileName (a renamed binary: "
+        "`svcupd.exe` built as `PowerShell.EXE`) that is or contains the query while its value "
+        "and key do not.")
     snippet: str | None = Field(
-        default=None, description="For `decoded_command` and `text` hits, the matched property around "
-        "the first occurrence of the query (attacker-controlled data: show it as text).")
+        default=None, description="For `decoded_command`, `text` and `original_file_name` hits, the "
+        "matched property around the first occurrence of the query (attacker-controlled data: show "
+        "it as text).")
     seen_on: list[str] | None = Field(
         default=None, description="Only on hits whose type and value another hit shares (two processes "
         "of one image): the first hosts, by name, that saw the entity.")

@@ -101,6 +101,21 @@ lower-cased needle is a case-insensitive match.  Only equality: a digest is an
 identifier, and part of one matches nothing meaningful.
 """
 
+ORIGINAL_NAME_PROP = "original_file_name"
+"""The PE ``OriginalFileName`` a process or loaded file carries (``ingest.projection_entities``), searched as a name.
+
+A copy of ``powershell.exe`` renamed ``C:\\Users\\Public\\svcupd.exe`` holds "powershell" in
+neither its value (command line or path) nor its key, but its version resource still says
+``PowerShell.EXE`` (MITRE ATT&CK T1036.003).  So a search compares it too: the whole needle is
+an exact hit, part of it a property hit (:func:`match_rank`), and ``matched`` names it.  Only
+for an entity whose value and key do not contain the needle: a genuine ``powershell.exe`` is
+found by its value as before, and thousands of them never crowd the renamed copy out of the
+exact hits.  Compared lower-cased, as written (``PowerShell.EXE.MUI`` is no exact hit for
+``powershell.exe``, only a property hit)."""
+
+ORIGINAL_NAME_TYPES = frozenset({"file", "process"})
+"""Entity types whose :data:`ORIGINAL_NAME_PROP` a search compares."""
+
 DIGEST_HEX_LENGTHS: dict[str, int] = {"sha256": 64, "sha1": 40, "md5": 32, "imphash": 32}
 """Hex length of each digest property (an imphash is an MD5): a needle is compared with those of its length."""
 
@@ -139,18 +154,48 @@ def digest_match(needle: str, entity_type: str, props: Mapping[str, Any]) -> str
 
 
 PREFIX, CONTAINS, IN_PROP = 0, 1, 2
-"""Search ranks, best first: value or key starts with the needle; value or key
-contains it; the type's :data:`SEARCHED_PROP` contains it."""
+"""Search ranks, best first: value or key starts with the needle (or the PE original name is
+it: :data:`ORIGINAL_NAME_PROP`); value or key contains it; the type's :data:`SEARCHED_PROP`,
+then its PE original name, contains it."""
+
+
+def original_name_copy(entity_type: str, props: Mapping[str, Any]) -> str | None:
+    """The lower-cased :data:`ORIGINAL_NAME_PROP` a search compares, or ``None`` (none, not a string, other type).
+
+    >>> original_name_copy("process", {"original_file_name": "PowerShell.EXE"}), original_name_copy("domain", {})
+    ('powershell.exe', None)
+    """
+    if entity_type not in ORIGINAL_NAME_TYPES:
+        return None
+    name = props.get(ORIGINAL_NAME_PROP)
+    return name.lower() if isinstance(name, str) else None
+
+
+def original_name_match(needle: str, entity_type: str, key: str, value: str, props: Mapping[str, Any]) -> bool:
+    """Whether a lower-cased ``needle`` is an entity's whole PE original name, and neither its value nor key holds it.
+
+    The exact hit by original name (:data:`ORIGINAL_NAME_PROP`): a renamed binary.
+
+    >>> original_name_match("powershell.exe", "process", "k1", "svcupd.exe -nop",
+    ...                     {"original_file_name": "PowerShell.EXE"})
+    True
+    >>> original_name_match("powershell.exe", "process", "k2", "powershell.exe -nop",
+    ...                     {"original_file_name": "PowerShell.EXE"})
+    False
+    """
+    return (original_name_copy(entity_type, props) == needle
+            and needle not in value.lower() and needle not in key.lower())
 
 
 @dataclass(slots=True, frozen=True)
 class SearchHit:
     """One entity found by :meth:`GraphStore.search_entities`.
 
-    ``matched`` is ``"value"``, ``"key"``, the name of the searched property or
-    of the digest property that is the needle (:data:`DIGEST_PROPS`); ``rank``
-    is :data:`PREFIX`, :data:`CONTAINS` or :data:`IN_PROP` (a digest hit is an
-    exact hit: :data:`PREFIX`).
+    ``matched`` is ``"value"``, ``"key"``, the name of the searched property, of
+    the digest property that is the needle (:data:`DIGEST_PROPS`) or
+    ``"original_file_name"`` (:data:`ORIGINAL_NAME_PROP`); ``rank`` is
+    :data:`PREFIX`, :data:`CONTAINS` or :data:`IN_PROP` (a digest hit and a
+    whole original name are exact hits: :data:`PREFIX`).
     """
 
     entity: Entity
@@ -164,7 +209,8 @@ def match_rank(needle: str, entity_type: str, key: str, value: str,
 
     The reference definition of the search that every store must agree with:
     comparisons on ``str.lower()`` copies; a value hit wins over a key hit of
-    the same rank.
+    the same rank; a PE original name counts only when neither value nor key
+    contains the needle (:data:`ORIGINAL_NAME_PROP`), after the searched property.
 
     Examples
     --------
@@ -172,6 +218,8 @@ def match_rank(needle: str, entity_type: str, key: str, value: str,
     (1, 'value')
     >>> match_rank("quokka", "process", "ab12", "powershell -enc ...", {"decoded_command": "IEX Quokka"})
     (2, 'decoded_command')
+    >>> match_rank("powershell", "process", "ab13", "svcupd.exe -nop", {"original_file_name": "PowerShell.EXE"})
+    (2, 'original_file_name')
     """
     lowered_value, lowered_key = value.lower(), key.lower()
     if lowered_value.startswith(needle):
@@ -182,11 +230,16 @@ def match_rank(needle: str, entity_type: str, key: str, value: str,
         return CONTAINS, "value"
     if needle in lowered_key:
         return CONTAINS, "key"
+    original = original_name_copy(entity_type, props)
+    if original == needle:
+        return PREFIX, ORIGINAL_NAME_PROP
     name = SEARCHED_PROP.get(entity_type)
     if name is not None:
         text = props.get(name)
         if isinstance(text, str) and needle in text.lower():
             return IN_PROP, name
+    if original is not None and needle in original:
+        return IN_PROP, ORIGINAL_NAME_PROP
     return None
 
 
@@ -206,11 +259,13 @@ def is_exact(needle: str, key: str, value: str) -> bool:
 
 
 def _exact_hit(needle: str, digest: bool, entity: Entity) -> SearchHit | None:
-    """The exact hit ``entity`` is for ``needle`` (whole value or key, else a digest property), or ``None``."""
+    """The exact hit ``entity`` is for ``needle`` (whole value or key, else a digest property or PE original name)."""
     if is_exact(needle, entity.key, entity.value):
         _, matched = match_rank(needle, entity.type, entity.key, entity.value, entity.props) or (PREFIX, "key")
         return SearchHit(entity, matched, PREFIX)
     prop = digest_match(needle, entity.type, entity.props) if digest else None
+    if prop is None and original_name_match(needle, entity.type, entity.key, entity.value, entity.props):
+        prop = ORIGINAL_NAME_PROP
     return None if prop is None else SearchHit(entity, prop, PREFIX)
 
 
@@ -218,8 +273,8 @@ def scan_search(entities: Iterable[Entity], needle: str, limit: int) -> list[Sea
     """:meth:`GraphStore.search_entities` by reading ``entities`` one by one.
 
     Each rank keeps at most ``limit + 1`` hits in the order read, exact hits
-    (:func:`is_exact`, and digest hits: :func:`digest_match`) first within the
-    prefix rank.  Once prefix hits alone exceed ``limit`` only exact hits are
+    (:func:`is_exact`, digest hits: :func:`digest_match`, and whole PE original
+    names: :func:`original_name_match`) first within the prefix rank.  Once prefix hits alone exceed ``limit`` only exact hits are
     still looked for (a comparison per entity, no other rank is needed then).
     Returns at most ``limit + 1`` hits, best rank first.
     """
@@ -237,7 +292,8 @@ def scan_search(entities: Iterable[Entity], needle: str, limit: int) -> list[Sea
                     exact.append(hit)
             continue
         found = match_rank(needle, entity.type, entity.key, entity.value, entity.props)
-        if found is not None and found[0] == PREFIX and is_exact(needle, entity.key, entity.value):
+        if found is not None and found[0] == PREFIX and (
+                found[1] == ORIGINAL_NAME_PROP or is_exact(needle, entity.key, entity.value)):
             if len(exact) <= limit:
                 exact.append(SearchHit(entity, found[1], PREFIX))
             continue
@@ -433,7 +489,10 @@ class GraphStore(Protocol):
         the store's.  ``needle`` is lower-cased with ``str.lower``.  A needle
         with a digest's shape (:func:`is_digest`) also finds, as exact hits,
         the files and processes one of whose :data:`DIGEST_PROPS` it is
-        (``matched`` names the property).
+        (``matched`` names the property).  Files and processes whose value
+        and key do not contain ``needle`` are also found by their PE original
+        name (:data:`ORIGINAL_NAME_PROP`): as exact hits when it is the whole
+        name, else in the last rank.
         """
 
     def entities_by_digest(

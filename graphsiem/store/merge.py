@@ -31,9 +31,11 @@ from graphsiem.model import (
 
 ENTITY_TYPES = frozenset(t.value for t in EntityType)
 RELATION_TYPES = frozenset(t.value for t in RelationType)
-SEARCH_COPIES = tuple(f"_search_{part}{long}" for part in ("value", "key", "text") for long in ("", "_long"))
+SEARCH_COPIES = tuple(f"_search_{part}{long}" for part in ("value", "key", "text", "original")
+                      for long in ("", "_long"))
 """Properties the Neo4j store writes itself for entity search (``neo4j_queries``: the lower-cased
-value, key and searched property, each also as a ``_long`` unindexed copy); never an entity prop."""
+value, key, searched property and PE original name, each also as a ``_long`` unindexed copy);
+never an entity prop."""
 RESERVED_PROPS = frozenset({"uid", "key", "type", "value", "full_key", *SEARCH_COPIES})
 _SCALARS = (str, int, float, bool)
 _PLAIN_SCALARS = frozenset(_SCALARS)

@@ -11,7 +11,14 @@ from __future__ import annotations
 from functools import cache
 
 from graphsiem.model import EntityType, RelationType
-from graphsiem.store.base import CONTAINS, DIGEST_HEX_LENGTHS, DIGEST_PROPS, IN_PROP, PREFIX
+from graphsiem.store.base import (
+    CONTAINS,
+    DIGEST_HEX_LENGTHS,
+    DIGEST_PROPS,
+    IN_PROP,
+    ORIGINAL_NAME_PROP,
+    PREFIX,
+)
 from graphsiem.store.merge import SEARCH_COPIES
 
 SEEN = "SEEN"
@@ -59,6 +66,14 @@ each under a TEXT index for ``STARTS WITH`` / ``CONTAINS``.  The key copy is
 absent when it equals the value copy (most types' key is their value), which
 keeps a second index entry off most nodes."""
 
+SEARCH_ORIGINAL = "_search_original"
+"""Lower-cased copy of a file's or process's PE original name
+(:data:`~graphsiem.store.base.ORIGINAL_NAME_PROP`), under a TEXT index like the others:
+an equality finds a renamed binary by the name it was built as, ``CONTAINS`` a part of it."""
+
+COPIES = (SEARCH_VALUE, SEARCH_KEY, SEARCH_TEXT, SEARCH_ORIGINAL)
+"""Every indexed search copy."""
+
 LONG = "_long"
 """Suffix of the same copies when they are too long for a TEXT index (see
 ``MAX_TEXT_INDEX_BYTES`` in the store): kept unindexed on nodes that carry the
@@ -68,9 +83,8 @@ SEARCH_OVERFLOW = "SearchOverflow"
 """Label of nodes that have (or once had) a copy too long to index."""
 
 # SEARCH_COPIES (from merge, where they are reserved names): every property a search copy can
-# take, these three and their LONG forms; never an entity prop on reads.
-assert {name + suffix for name in (SEARCH_VALUE, SEARCH_KEY, SEARCH_TEXT) for suffix in ("", LONG)} == set(
-    SEARCH_COPIES)
+# take, these four and their LONG forms; never an entity prop on reads.
+assert {name + suffix for name in COPIES for suffix in ("", LONG)} == set(SEARCH_COPIES)
 
 
 
@@ -83,15 +97,16 @@ def entity_props(var: str) -> str:
     return f"{var} {{.*, " + ", ".join(f"{copy}: null" for copy in SEARCH_COPIES) + "}"
 
 
-SEARCH_VERSION = 1
+SEARCH_VERSION = 2
 """Version of the search copies; the ``GraphsiemMeta {name: 'search'}`` node
-holds the version a database's nodes were all given (see ``SEARCH_BACKFILL``)."""
+holds the version a database's nodes were all given (see ``SEARCH_BACKFILL``).
+2: the PE original name's copy (:data:`SEARCH_ORIGINAL`) beside the others."""
 
 
 def search_index_statements() -> list[str]:
     """TEXT indexes (trigram, ``text-2.0``) on the indexed search copies of every entity."""
     return [f"CREATE TEXT INDEX entity{name} IF NOT EXISTS FOR (n:Entity) ON (n.{name})"
-            for name in (SEARCH_VALUE, SEARCH_KEY, SEARCH_TEXT)]
+            for name in COPIES]
 
 
 def digest_index_statements() -> list[str]:
@@ -226,6 +241,10 @@ SET n:{SEARCH_OVERFLOW}
 
 _VALUE = f"coalesce(n.{SEARCH_VALUE}, n.{SEARCH_VALUE}{LONG}, '')"
 _KEY = f"coalesce(n.{SEARCH_KEY}, n.{SEARCH_KEY}{LONG}, '')"
+_TEXT = f"coalesce(n.{SEARCH_TEXT}, n.{SEARCH_TEXT}{LONG}, '')"
+_NOT_IN_VALUE = f"NOT ({_VALUE} CONTAINS $needle OR {_KEY} CONTAINS $needle)"
+"""A PE original name counts only for nodes whose value and key do not hold the needle
+(:func:`~graphsiem.store.base.original_name_match`)."""
 # (indexed copies, operator, index hint, rows of a better rank to leave out, what matched)
 _RANKS = {
     PREFIX: ((SEARCH_VALUE, SEARCH_KEY), "STARTS WITH", "TEXT INDEX SEEK", "true",
@@ -233,8 +252,8 @@ _RANKS = {
     CONTAINS: ((SEARCH_VALUE, SEARCH_KEY), "CONTAINS", "TEXT INDEX",
                f"NOT ({_VALUE} STARTS WITH $needle OR {_KEY} STARTS WITH $needle)",
                f"CASE WHEN {_VALUE} CONTAINS $needle THEN 'value' ELSE 'key' END"),
-    IN_PROP: ((SEARCH_TEXT,), "CONTAINS", "TEXT INDEX",
-              f"NOT ({_VALUE} CONTAINS $needle OR {_KEY} CONTAINS $needle)", "'prop'"),
+    IN_PROP: ((SEARCH_TEXT, SEARCH_ORIGINAL), "CONTAINS", "TEXT INDEX", _NOT_IN_VALUE,
+              f"CASE WHEN {_TEXT} CONTAINS $needle THEN 'prop' ELSE '{ORIGINAL_NAME_PROP}' END"),
 }
 
 
@@ -255,7 +274,10 @@ def search_rank(rank: int, entity_type: str | None) -> str:
     branch leaves out nodes of a better rank, so the ranks never overlap;
     ``matched`` is computed from the node, not from the branch that found it.
     Returns ``n`` (the node's properties, search copies nulled: a script's
-    text is not sent twice) and ``matched`` (``'prop'`` on the third rank).
+    text is not sent twice) and ``matched`` (on the third rank ``'prop'`` for
+    the searched property, else ``'original_file_name'``).  A node whose whole
+    original name is the needle is found here too: it is an exact hit
+    (:func:`search_exact`), which the caller lists first.
     """
     copies, operator, hint, exclude, matched = _RANKS[rank]
     only = f" AND n:{label_of(entity_type)}" if entity_type is not None else ""
@@ -284,23 +306,30 @@ def search_exact(entity_type: str | None) -> str:
     read before :func:`search_rank`'s prefix rank, whose ``$limit`` could
     otherwise fill with longer values in index order and leave the exact one
     out.  An equality seek on the same TEXT indexes, and the overflow nodes'
-    unindexed copies.  ``matched`` as the prefix rank computes it.
+    unindexed copies.  Also the nodes whose PE original name copy is the needle
+    and whose value and key do not contain it (a renamed binary:
+    :func:`~graphsiem.store.base.original_name_match`).  ``matched`` as the
+    prefix rank computes it, ``'original_file_name'`` for those.
     """
     only = f" AND n:{label_of(entity_type)}" if entity_type is not None else ""
     branches = [
         f"MATCH (n:Entity) USING TEXT INDEX n:Entity({copy})\n"
-        f"WHERE n.{copy} = $needle{only}\nRETURN n LIMIT $limit"
-        for copy in (SEARCH_VALUE, SEARCH_KEY)
+        f"WHERE n.{copy} = $needle{condition}{only}\nRETURN n LIMIT $limit"
+        for copy, condition in ((SEARCH_VALUE, ""), (SEARCH_KEY, ""),
+                                (SEARCH_ORIGINAL, f" AND {_NOT_IN_VALUE}"))
     ]
     branches.append(f"MATCH (n:{SEARCH_OVERFLOW}) USING SCAN n:{SEARCH_OVERFLOW}\n"
-                    f"WHERE (n.{SEARCH_VALUE}{LONG} = $needle OR n.{SEARCH_KEY}{LONG} = $needle){only}\n"
+                    f"WHERE (n.{SEARCH_VALUE}{LONG} = $needle OR n.{SEARCH_KEY}{LONG} = $needle\n"
+                    f"       OR (n.{SEARCH_ORIGINAL}{LONG} = $needle AND {_NOT_IN_VALUE})){only}\n"
                     "RETURN n LIMIT $limit")
     unions = "\nUNION ALL\n".join(branches)
+    matched = (f"CASE WHEN {_VALUE} STARTS WITH $needle THEN 'value' "
+               f"WHEN {_KEY} STARTS WITH $needle THEN 'key' ELSE '{ORIGINAL_NAME_PROP}' END")
     return f"""CALL () {{
 {unions}
 }}
 WITH DISTINCT n LIMIT $limit
-RETURN {entity_props("n")} AS n, {_RANKS[PREFIX][4]} AS matched
+RETURN {entity_props("n")} AS n, {matched} AS matched
 """
 
 
@@ -313,10 +342,14 @@ MATCH (n:Entity) WHERE n.uid > $after
 WITH n ORDER BY n.uid LIMIT $batch
 RETURN n.uid AS uid, n.type AS type, coalesce(n.full_key, n.key) AS key, n.value AS value,
        n.{SEARCH_VALUE} IS NOT NULL OR n.{SEARCH_VALUE}{LONG} IS NOT NULL AS done,
+       n.{ORIGINAL_NAME_PROP} IS NULL OR n.{SEARCH_ORIGINAL} IS NOT NULL
+           OR n.{SEARCH_ORIGINAL}{LONG} IS NOT NULL AS named,
        properties(n) AS props
 """
 """One batch of nodes in ``uid`` order (the uid constraint's index gives the
-order) for the copies of a graph written before search copies existed."""
+order) for the copies of a graph written before search copies existed
+(``done``: it has them; ``named``: no PE original name lacks its copy, which
+graphs of search version 1 never have)."""
 
 SEARCH_BACKFILL_WRITE = f"""
 UNWIND $rows AS row
@@ -327,6 +360,16 @@ FOREACH (_ IN CASE WHEN row.overflow THEN [1] ELSE [] END | SET n:{SEARCH_OVERFL
 """
 """Write the copies of nodes that still have none (a writer of this version
 may have given them fresh copies since the batch was read)."""
+
+SEARCH_BACKFILL_ORIGINAL_WRITE = f"""
+UNWIND $rows AS row
+MATCH (n:Entity {{uid: row.uid}})
+WHERE n.{SEARCH_ORIGINAL} IS NULL AND n.{SEARCH_ORIGINAL}{LONG} IS NULL
+SET n += row.search
+FOREACH (_ IN CASE WHEN row.overflow THEN [1] ELSE [] END | SET n:{SEARCH_OVERFLOW})
+"""
+"""Write the PE original name's copy (:data:`SEARCH_ORIGINAL`) of nodes that have the
+other copies (written by search version 1) and still lack it."""
 
 
 @cache

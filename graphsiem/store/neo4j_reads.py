@@ -191,8 +191,9 @@ class Neo4jReads(Neo4jConnection):
         query per rank (:func:`~graphsiem.store.neo4j_queries.search_rank`),
         each asking for the ``limit + 1`` hits still wanted, and none once
         that many are found; before them the exact hits
-        (:func:`~graphsiem.store.neo4j_queries.search_exact`), and for a
-        digest-shaped needle the digest hits (:meth:`entities_by_digest`).
+        (:func:`~graphsiem.store.neo4j_queries.search_exact`: whole value,
+        key or PE original name), and for a digest-shaped needle the digest
+        hits (:meth:`entities_by_digest`).
         Within a rank, hits come in index order.
         """
         if entity_type is not None:
@@ -219,7 +220,8 @@ class Neo4jReads(Neo4jConnection):
                 entity = entity_from_props(record["n"])
                 if (entity.type, entity.key) in listed:
                     continue
-                matched = SEARCHED_PROP[entity.type] if rank == IN_PROP else record["matched"]
+                # the third rank says 'prop' for the type's searched property (else the original name)
+                matched = SEARCHED_PROP[entity.type] if record["matched"] == "prop" else record["matched"]
                 hits.append(SearchHit(entity, matched, rank))
         return hits[: limit + 1]
 

@@ -23,7 +23,7 @@ from graphsiem.model import (
     stable_hash,
 )
 from graphsiem.store import neo4j_queries as q
-from graphsiem.store.base import SEARCHED_PROP
+from graphsiem.store.base import ORIGINAL_NAME_PROP, ORIGINAL_NAME_TYPES, SEARCHED_PROP
 from graphsiem.store.merge import RESERVED_PROPS
 
 MAX_INDEXED_KEY_BYTES = 4000
@@ -104,8 +104,9 @@ def search_copies(entity: Entity) -> dict[str, str | None]:
     """The search copies an entity upsert changes (nulls remove stale ones).
 
     Value and key when the entity has a value (the key copy only when it
-    differs from the value copy); the searched property's copy when the
-    props have it (none when it is not a string: only strings are searched).
+    differs from the value copy); the searched property's copy, and a file's
+    or process's PE original name's copy, when the props have them (none
+    when not a string: only strings are searched).
     """
     copies: dict[str, str | None] = {}
     if entity.value:
@@ -118,12 +119,28 @@ def search_copies(entity: Entity) -> dict[str, str | None]:
     if name is not None and name in entity.props:
         text = entity.props[name]
         copies.update(search_copy(q.SEARCH_TEXT, text if isinstance(text, str) else None))
+    copies.update(original_copy(entity))
     return copies
 
 
+def original_copy(entity: Entity) -> dict[str, str | None]:
+    """The PE original name's search copy (:data:`~.neo4j_queries.SEARCH_ORIGINAL`) an upsert changes, if any.
+
+    Examples
+    --------
+    >>> original_copy(Entity("process", "k", "svcupd.exe", {"original_file_name": "PowerShell.EXE"}))
+    {'_search_original': 'powershell.exe', '_search_original_long': None}
+    >>> original_copy(Entity("process", "k", "calc.exe")), original_copy(Entity("domain", "d", "d", {"original_file_name": "x"}))
+    ({}, {})
+    """
+    if entity.type not in ORIGINAL_NAME_TYPES or ORIGINAL_NAME_PROP not in entity.props:
+        return {}
+    name = entity.props[ORIGINAL_NAME_PROP]
+    return search_copy(q.SEARCH_ORIGINAL, name if isinstance(name, str) else None)
+
+
 def is_overflow(copies: dict[str, Any]) -> bool:
-    return any(copies.get(name + q.LONG) is not None
-               for name in (q.SEARCH_VALUE, q.SEARCH_KEY, q.SEARCH_TEXT))
+    return any(copies.get(name + q.LONG) is not None for name in q.COPIES)
 
 
 

@@ -6,7 +6,7 @@ does to a database when it opens it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from neo4j import Driver
 
@@ -16,6 +16,7 @@ from graphsiem.store.neo4j_rows import (
     MAX_SEARCH_CHARS_PER_TX,
     NOT_PROPS,
     is_overflow,
+    original_copy,
     search_copies,
 )
 
@@ -43,6 +44,9 @@ def backfill_search(conn: Neo4jConnection) -> None:
     copies of those that have none, and writes them in batches of
     :data:`SEARCH_BACKFILL_BATCH`; the mark is set only after the last
     batch, so an interrupted backfill starts again at the next open.
+    A graph of search version 1 has every copy but the PE original name's
+    (:data:`~graphsiem.store.neo4j_queries.SEARCH_ORIGINAL`): its nodes that
+    carry an original name get that copy alone, the same way.
     Writers of this version give nodes copies as they write them, and the
     write skips nodes that have one by then.  Writers of an older version
     writing at the same time are not supported: their new nodes would
@@ -57,19 +61,26 @@ def backfill_search(conn: Neo4jConnection) -> None:
         if not batch:
             break
         after = batch[-1]["uid"]
-        rows, chars = [], 0
+        pending: dict[str, tuple[list[dict[str, Any]], int]] = {
+            q.SEARCH_BACKFILL_WRITE: ([], 0), q.SEARCH_BACKFILL_ORIGINAL_WRITE: ([], 0)}
         for r in batch:
-            if r["done"]:
+            if r["done"] and r["named"]:
                 continue
             props = r["props"]
             entity = Entity(r["type"], r["key"], r["value"],
                             {k: v for k, v in props.items() if k not in NOT_PROPS})
-            search = search_copies(entity)
+            write = q.SEARCH_BACKFILL_ORIGINAL_WRITE if r["done"] else q.SEARCH_BACKFILL_WRITE
+            search = original_copy(entity) if r["done"] else search_copies(entity)
+            if not search:
+                continue
+            rows, chars = pending[write]
             rows.append({"uid": r["uid"], "search": search, "overflow": is_overflow(search)})
             chars += sum(len(copy) for copy in search.values() if copy is not None)
             if chars >= MAX_SEARCH_CHARS_PER_TX:
-                conn._read_write(q.SEARCH_BACKFILL_WRITE, rows=rows)
+                conn._read_write(write, rows=rows)
                 rows, chars = [], 0
-        if rows:
-            conn._read_write(q.SEARCH_BACKFILL_WRITE, rows=rows)
+            pending[write] = (rows, chars)
+        for write, (rows, _) in pending.items():
+            if rows:
+                conn._read_write(write, rows=rows)
     conn._read_write(q.SEARCH_MARK_SET, version=q.SEARCH_VERSION)

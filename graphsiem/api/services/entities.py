@@ -34,7 +34,15 @@ from graphsiem.api.services.rollup_entities import (
     union_sightings,
 )
 from graphsiem.model import Entity, entity_uid, epoch_to_iso
-from graphsiem.store.base import IN_PROP, PREFIX, GraphStore, Neighbor, SearchHit, is_exact
+from graphsiem.store.base import (
+    IN_PROP,
+    ORIGINAL_NAME_PROP,
+    PREFIX,
+    GraphStore,
+    Neighbor,
+    SearchHit,
+    is_exact,
+)
 
 
 def _candidate_keys(entity_type: str, value: str) -> list[str]:
@@ -261,11 +269,14 @@ def _snippet(text: str, lowered: str, at: int, length: int) -> str:
 
 
 def _hit(found: SearchHit, needle: str) -> EntityHit:
-    """The API's hit for a store's; property hits get a snippet around the first match."""
+    """The API's hit for a store's; property hits get a snippet around the first match.
+
+    So does a PE original name found whole: the row shows what the binary says it is.
+    """
     entity = found.entity
     matched = cast(SearchField, found.matched)
     snippet = None
-    if found.rank == IN_PROP:
+    if found.rank == IN_PROP or found.matched == ORIGINAL_NAME_PROP:
         text = entity.props[found.matched]
         lowered = text.lower()
         snippet = _snippet(text, lowered, lowered.find(needle), len(needle))
@@ -281,8 +292,10 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
     Hits rank: the host ``q`` names when it is a host's full name (see
     :func:`_host_named`), then value or key starting with ``q``, then value or key containing
     it, then a process's ``decoded_command`` or a script's ``text`` containing
-    it (:data:`~graphsiem.store.base.SEARCHED_PROP`).  Each hit names what matched; property hits
-    carry a snippet.
+    it (:data:`~graphsiem.store.base.SEARCHED_PROP`).  A file's or process's PE original name
+    (:data:`~graphsiem.store.base.ORIGINAL_NAME_PROP`: a renamed binary) is an exact hit when it is
+    ``q``, a property hit when it contains it.  Each hit names what matched; property and
+    original name hits carry a snippet.
 
     Parameters
     ----------

@@ -147,6 +147,9 @@ function signOut() {
 /** `matched` values that name what the query was whole, not the text it was found in. */
 const WHOLE_MATCHES = new Set(['sha256', 'sha1', 'md5', 'imphash', 'account']);
 
+/** How a row names the property its snippet comes from, when not by its field name. */
+const MATCH_LABELS = new Map([['original_file_name', 'PE original name']]);
+
 /** "on ws1, ws2 (+3 more) · first seen …" of a hit the API gave its sightings. */
 function seenText(hit) {
   const hosts = hit.seen_on.map(String);
@@ -181,7 +184,8 @@ async function search(event) {
         }, el('span', { class: `type type-${entity.type}`, text: entity.type }), ` ${shorten(entityLabel(entity), 90)}`,
         // Hits inside a decoded command or a script's text: the value alone
         // would not show why they matched.  Attacker text, so a text node.
-        entity.snippet ? el('span', { class: 'match', text: `${entity.matched}: ${entity.snippet}` }) : null,
+        // A renamed binary (svcupd.exe) says what it was built as: "PE original name: PowerShell.EXE".
+        entity.snippet ? el('span', { class: 'match', text: `${MATCH_LABELS.get(entity.matched) ?? entity.matched}: ${entity.snippet}` }) : null,
         // A digest or another spelling of an account: say which, the row shows neither.
         WHOLE_MATCHES.has(entity.matched) ? el('span', { class: 'match', text: `matched its ${entity.matched}` }) : null,
         // Two hits of one type and value (two processes of one image): where
