@@ -23,7 +23,9 @@ Tables
 ``meta``      key/value: the projection checkpoint (``projected_seq``), the
               graph store it holds for (``graph_store``, see
               :mod:`ingest.store_binding`), the journal's random identity
-              (``journal_id``) and its event id scheme (``id_scheme``).
+              (``journal_id``), its event id scheme (``id_scheme``) and the
+              oldest projection version in the graph (``projection_version``,
+              :mod:`ingest.projection_version`).
 ``ip_hosts``  the time-aware IP -> host intervals (:mod:`ingest.ipmap`).
 ``dhcp_requests``  DHCP requests naming their host that wait for the ACK of their
               transaction: transaction id, client MAC (the key), time, host
@@ -73,6 +75,7 @@ from ingest.journal_schema import (
     meta_once,
     open_database,
 )
+from ingest.projection_version import record_checkpoint, recorded_version
 
 if TYPE_CHECKING:
     import sqlite3
@@ -213,6 +216,7 @@ class Journal:
         checkpoint.
         """
         with self._transaction():
+            record_checkpoint(self._db, seq)  # which projection version the graph holds (before it moves)
             self._db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -240,6 +244,7 @@ class Journal:
                 (STORE_KEY, binding),
             )
             if checkpoint is not None:
+                record_checkpoint(self._db, checkpoint)
                 self._db.execute(
                     "INSERT INTO meta (key, value) VALUES (?, ?)"
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -290,6 +295,13 @@ class Journal:
         """The last projected seq (0 when nothing is projected)."""
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (CHECKPOINT_KEY,)).fetchone()
         return int(row[0]) if row else 0
+
+    def projection_version(self) -> int | None:
+        """The oldest projection version that projected an event up to the checkpoint (None: nothing projected).
+
+        See :mod:`ingest.projection_version` (``meta`` key ``projection_version``).
+        """
+        return recorded_version(self._db)
 
     def last_seq(self) -> int:
         """The highest seq in the journal (0 when empty)."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from graphsiem.settings import Settings
 from graphsiem.uri_credentials import redact_uri
+from ingest.projection_version import older_projection_advice
 
 STARTUP_LOGGER = "uvicorn.error"
 """The logger of the startup line: uvicorn's own, the one its ``Application startup
@@ -47,6 +48,14 @@ def startup_line(settings: Settings, store: Any, *, syslog_udp: int | None,
 
 def log_startup(settings: Settings, store: Any, *, syslog_udp: int | None = None,
                 syslog_tcp: int | None = None) -> None:
-    """Log :func:`startup_line` at INFO on :data:`STARTUP_LOGGER`."""
-    logging.getLogger(STARTUP_LOGGER).info(
-        "%s", startup_line(settings, store, syslog_udp=syslog_udp, syslog_tcp=syslog_tcp))
+    """Log :func:`startup_line` at INFO on :data:`STARTUP_LOGGER`, then the rebuild advice at WARNING if any.
+
+    The advice (:func:`ingest.projection_version.older_projection_advice`) says the graph
+    was projected by an older release and ``graphsiem rebuild`` re-reads its events.
+    """
+    logger = logging.getLogger(STARTUP_LOGGER)
+    logger.info("%s", startup_line(settings, store, syslog_udp=syslog_udp, syslog_tcp=syslog_tcp))
+    # once at start: a graph projected by an older release lacks what the analytics read now (review RV7, finding 1)
+    older = older_projection_advice("serve", settings.data_dir / "journal.sqlite", getattr(store, "name", None))
+    if older is not None:
+        logger.warning("%s", older)

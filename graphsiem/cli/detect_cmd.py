@@ -274,12 +274,13 @@ def _detect_locked(
 ) -> int:
     """:func:`run` once the suppressions are applied and, with PATHs, the ``writers`` lock is held."""
     from analytics.baselines import run_baseline
-    from analytics.candidate_history import CandidateHistory, for_backtest
+    from analytics.candidate_history import CandidateHistory, for_backtest, rules_change_note
     from analytics.detect import detect
     from graphsiem.cli.graph_behind import behind_warning, graph_pending
     from graphsiem.cli.store_failures import open_failed, run_failed
     from graphsiem.store import StoreError, open_store
     from ingest.disk_floor import FloorGuardedJournal, floor_from_environment
+    from ingest.projection_version import older_projection_warning, rebuild_advised
     from ingest.write_failure import JournalWriteError
 
     try:
@@ -310,17 +311,27 @@ def _detect_locked(
             pending = graph_pending(store, journal)
             if pending:
                 print(behind_warning("detect", pending, str(data)), file=sys.stderr)
+            # a graph projected by an older release lacks what the analytics read now (review RV7, finding 1)
+            projection_version = journal.projection_version()
+            rebuild = rebuild_advised(projection_version)
+            if rebuild and projection_version is not None:
+                print(older_projection_warning("detect", projection_version, store.name), file=sys.stderr)
             if args.baseline:
                 result = run_baseline(store, args.baseline, config=config, now=now)
             else:
                 result = detect(store, config=config, now=now, journal=journal, history=source)
             result.stats["graph_pending"] = pending
+            result.stats["graph_projection_version"] = projection_version
+            result.stats["graph_rebuild_advised"] = rebuild
     except StoreError as exc:  # the store stopped answering mid-run: one line, not a traceback
         return run_failed("detect", store, exc, "nothing was detected; run it again once the store answers")
     finally:
         store.close()
         if history is not None:
             history.close()
+    rules_changed = rules_change_note(result.stats)
+    if rules_changed:  # on stderr, as the suppressions note: said with --quiet and --json - too (review RV7)
+        print(f"graphsiem detect: {rules_changed}", file=sys.stderr)
     contract = result.to_contract()
     if args.json == "-":
         json.dump(contract, sys.stdout, indent=2)

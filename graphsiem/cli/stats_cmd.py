@@ -49,8 +49,10 @@ def run(args: argparse.Namespace) -> int:
     """Print the summary; 2 when the data directory does not exist or its graph is in another store
     (:mod:`ingest.store_binding`); 1 when the store cannot be opened (refused credentials, a server
     that does not answer); 75 when it stops answering before the counts are read."""
+    from graphsiem import paths
     from graphsiem.cli.store_failures import open_failed, run_failed
     from graphsiem.store import StoreError, open_store
+    from ingest.projection_version import older_projection_advice
 
     problem = data_dir_problem(args.data) if args.store in (None, "embedded") else None
     if problem is not None:
@@ -67,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         return run_failed("stats", store, exc, "nothing was counted")
     finally:
         store.close()
+    # a graph projected by an older release lacks what the analytics read now (review RV7, finding 1)
+    older = older_projection_advice("stats", paths.data_dir(args.data, create=False) / "journal.sqlite", store.name)
+    if older is not None:
+        print(older, file=sys.stderr)
     if args.json:
         print(json.dumps(counts, indent=2, sort_keys=True))
     else:

@@ -6,21 +6,29 @@ import logging
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
+from pydantic import Field
 from starlette.responses import Response
 
 from graphsiem.api.deps import AnalystCaller, Context
 from graphsiem.api.errors import Unavailable
 from graphsiem.api.schemas import HealthOut
 from graphsiem.api.services.projection_status import ProjectionOut
+from ingest.projection_version import rebuild_advised, version_in_file
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("graphsiem.api")
 
 
 class LivenessOut(HealthOut):
-    """``/healthz``: alive, and how far the graph is behind the journal."""
+    """``/healthz``: alive, how far the graph is behind the journal, and whether it needs a rebuild."""
 
     projection: ProjectionOut | None = None
+    graph_projection_version: int | None = Field(
+        default=None, description="The oldest projection version in the graph (ingest.projection_version); "
+        "null when nothing is projected or the journal cannot be read.")
+    graph_rebuild_advised: bool = Field(
+        default=False, description="The graph was projected by an older release: `graphsiem rebuild` re-reads "
+        "the events ingested before the upgrade with what the projection adds now.")
 
 
 @router.get("/healthz", response_model=LivenessOut,
@@ -36,7 +44,10 @@ async def healthz(ctx: Context) -> LivenessOut:
     except Exception:  # noqa: BLE001 - liveness must not depend on the journal
         log.warning("/healthz: cannot read the journal's projection status", exc_info=True)
         return LivenessOut(status="ok")
-    return LivenessOut(status="ok", projection=ProjectionOut.of(status))
+    # one read-only look at the journal's meta (two keys): cheap enough for every probe
+    version = await run_in_threadpool(version_in_file, ctx.settings.data_dir / "journal.sqlite")
+    return LivenessOut(status="ok", projection=ProjectionOut.of(status), graph_projection_version=version,
+                       graph_rebuild_advised=rebuild_advised(version))
 
 
 @router.get("/readyz", response_model=HealthOut, summary="Readiness: the store is reachable",

@@ -1,0 +1,163 @@
+"""Which version of the projection built a data directory's graph, kept in the journal's ``meta``.
+
+The projection (events -> entities, relations, sightings) learns new fields
+between releases, and the analytics read them: a graph projected by an older
+release lacks them for the events it projected, until ``graphsiem rebuild``
+reads those events again.  An operator who upgrades a data directory was told
+nothing of it (upgrade review RV7, finding 1: renamed interpreters went
+unseen in events ingested before the upgrade).  So the journal records the
+*oldest* projection version that projected any event up to its checkpoint,
+and the commands that read the graph (``detect``, ``stats``, ``serve``) say
+when it is older than this code's.
+
+The record is the ``meta`` key :data:`VERSION_KEY`, JSON
+``{"version": v, "through": seq}``, written in the transaction that moves the
+checkpoint (:meth:`ingest.journal.Journal.set_checkpoint`,
+:meth:`~ingest.journal.Journal.bind_store`):
+
+- a checkpoint moved to 0 (a rebuild, or a graph emptied) drops the record:
+  nothing is projected;
+- a checkpoint moved from 0 records :data:`PROJECTION_VERSION`;
+- a checkpoint moved on from a recorded one keeps the older version.
+
+A journal with a checkpoint above 0 and no record was projected before versions
+were recorded: version 1.  ``through`` is the checkpoint the record was written
+with: a checkpoint that differs from it was moved by a release that does not
+know the key (a downgrade), which projected with version 1 at best, so the
+graph counts as version 1.  Releases before this one ignore the key (they read
+``meta`` by key), so a downgraded binary still runs on the directory.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from ingest.journal_schema import CHECKPOINT_KEY
+
+PROJECTION_VERSION = 2
+"""This code's projection version.
+
+1. Everything before versions were recorded (release b920bda and earlier).
+2. Process and file entities keep the PE OriginalFileName
+   (``original_file_name``, :mod:`ingest.projection_entities`): renamed
+   binaries (interpreter lineage, the renamed-copy step) are read from it.
+"""
+
+VERSION_KEY = "projection_version"
+
+WHAT_CHANGED = {2: "renamed binaries, PE original file names"}
+"""What each version added that a graph projected before it lacks, in words for the warning."""
+
+
+def recorded_version(db: sqlite3.Connection) -> int | None:
+    """The oldest projection version in the graph ``db``'s journal describes; None when nothing is projected.
+
+    Parameters
+    ----------
+    db : sqlite3.Connection
+        The journal's connection.
+    """
+    checkpoint = _meta(db, CHECKPOINT_KEY)
+    if checkpoint is None or int(checkpoint) == 0:
+        return None
+    text = _meta(db, VERSION_KEY)
+    if text is None:
+        return 1  # projected before versions were recorded
+    try:
+        record = json.loads(text)
+        version, through = int(record["version"]), int(record["through"])
+    except (ValueError, TypeError, KeyError):
+        return 1  # unreadable: assume the oldest, so the operator is told to rebuild
+    # a checkpoint moved by code that does not keep the record (a downgraded release)
+    return version if through == int(checkpoint) else 1
+
+
+def record_checkpoint(db: sqlite3.Connection, seq: int) -> None:
+    """Update the record for a checkpoint about to move to ``seq`` (call inside its transaction, before it moves).
+
+    Parameters
+    ----------
+    db : sqlite3.Connection
+        The journal's connection, in the transaction that writes the checkpoint.
+    seq : int
+        The new checkpoint.
+    """
+    if seq == 0:
+        db.execute("DELETE FROM meta WHERE key = ?", (VERSION_KEY,))
+        return
+    held = recorded_version(db)  # what the checkpoint being replaced covers
+    version = PROJECTION_VERSION if held is None else min(held, PROJECTION_VERSION)
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (VERSION_KEY, json.dumps({"version": version, "through": seq})),
+    )
+
+
+def version_in_file(path: str | Path) -> int | None:
+    """:func:`recorded_version` of the journal file at ``path``, read only (None: no journal, or nothing projected).
+
+    For the commands that only read (``stats``, ``serve``'s start, ``/healthz``):
+    the file is opened read-only, so nothing is made or migrated.  A journal
+    that cannot be read says nothing here; the command's own reads report it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error:
+        return None
+    try:
+        return recorded_version(db)
+    except sqlite3.Error:
+        return None  # no meta table yet, or locked past the timeout
+    finally:
+        db.close()
+
+
+def rebuild_advised(version: int | None) -> bool:
+    """Whether a graph of projection ``version`` lacks what this code's projection adds."""
+    return version is not None and version < PROJECTION_VERSION
+
+
+def older_projection_warning(command: str, version: int, store: str) -> str:
+    """The one line a command prints when the graph was projected by an older version.
+
+    Examples
+    --------
+    >>> print(older_projection_warning("detect", 1, "embedded"))
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 2: renamed binaries, PE original file names): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    """
+    missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
+    return (
+        f"graphsiem {command}: warning: the graph was projected by an older version of graphsiem "
+        f"(projection {version} < {PROJECTION_VERSION}: {missing}): run `graphsiem rebuild --store {store}` "
+        f"to re-read events ingested before the upgrade"
+    )
+
+
+def older_projection_advice(command: str, journal_path: str | Path, store: str | None) -> str | None:
+    """The warning line for the graph of the journal file at ``journal_path`` (None: it is of this version).
+
+    Read only (:func:`version_in_file`), for ``stats`` and the service's start.
+
+    Parameters
+    ----------
+    command : str
+        The command that prints it (``"stats"``, ``"serve"``).
+    journal_path : path
+        The data directory's journal file.
+    store : str, optional
+        The store's kind (``embedded``, ``neo4j``), named in the rebuild advice.
+    """
+    version = version_in_file(journal_path)
+    if version is None or not rebuild_advised(version):
+        return None
+    return older_projection_warning(command, version, store or "embedded")
+
+
+def _meta(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return str(row[0]) if row else None
