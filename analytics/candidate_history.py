@@ -29,11 +29,22 @@ With no earlier rows (a first run, a notebook on a fresh store) the scorer is
 fitted on today's candidates only, exactly as without a history.  A store with
 days of data and no earlier runs is seeded by :func:`backfill`: backtests of
 the earlier windows, whose candidates are kept as a run over them would have.
+
+A change of rules (an upgrade whose rules text differs, review RV7; a changed
+configuration) looks like a first run to its rules: the backfill starts the
+history afresh, and says so (stat ``history_rules_changed``, one INFO log line,
+one line of ``graphsiem detect``: :func:`rules_change_note`), as the risks of
+that run are fitted on backtests, not on what the service kept.  Rows of every
+rules text are kept :data:`RETAIN_DAYS` and then dropped, but the previous rules'
+rows are *not* dropped at the change: a configuration switched back (a rollback,
+a toggled setting) finds its history again within that time, and what they cost
+is bounded by the retention.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -48,11 +59,13 @@ from analytics.history import fleet_has_history
 from analytics.incidence import Incidence
 
 __all__ = ["CandidateHistory", "backfill", "candidate_rules", "earlier_candidates", "reference_rows",
-           "remember_candidates"]
+           "remember_candidates", "rules_change_note"]
+
+log = logging.getLogger("analytics.candidate_history")
 
 DAY_S = 86400.0
 RETAIN_DAYS = 14.0
-"""Days of candidate windows the state keeps behind the newest one a run keeps.
+"""Days of candidate windows (of any rules) the state keeps behind the newest one a run keeps.
 
 Not ``history_days`` alone: a notebook run with a shorter lookback must not erase the
 rows the service reads.  A service detecting every 15 minutes with ~50 candidates a
@@ -68,6 +81,8 @@ class CandidateHistory(Protocol):
     ) -> None: ...
 
     def candidate_window_count(self, rules: str, *, since: float, until: float) -> int: ...
+
+    def candidate_windows_of_other_rules(self, rules: str, *, since: float, until: float) -> int: ...
 
     def candidate_rows(
         self, rules: str, *, since: float, until: float, exclude: tuple[float, float], limit: int
@@ -101,6 +116,10 @@ class ReadOnlyHistory:
     def candidate_window_count(self, rules: str, *, since: float, until: float) -> int:
         """The windows kept in ``[since, until]``, as the wrapped history counts them."""
         return self._history.candidate_window_count(rules, since=since, until=until)
+
+    def candidate_windows_of_other_rules(self, rules: str, *, since: float, until: float) -> int:
+        """The windows other rules kept in ``[since, until]``, as the wrapped history counts them."""
+        return self._history.candidate_windows_of_other_rules(rules, since=since, until=until)
 
     def candidate_rows(
         self, rules: str, *, since: float, until: float, exclude: tuple[float, float], limit: int
@@ -225,9 +244,9 @@ def remember_candidates(
 ) -> None:
     """Keep ``clusters``' scored feature rows as ``window``'s candidates (replacing a re-run's).
 
-    Windows of the same rules that ended :data:`RETAIN_DAYS` (or ``history_days``, if
+    Windows of any rules that ended :data:`RETAIN_DAYS` (or ``history_days``, if
     longer) or more before this one are dropped, so the state does not grow without
-    bound.  The caller keeps nothing for a window whose fleet has no baseline (module
+    bound, nor keeps the rows of rules no run uses any more.  The caller keeps nothing for a window whose fleet has no baseline (module
     docstring).
     """
     rows = [(c.id, {name: float(c.features[name]) for name in SCORED_FEATURES}) for c in clusters]
@@ -248,25 +267,50 @@ def backfill(
 
     Only when ``history_backfill`` is on and no run kept a window ending in the
     lookback under these rules (a store with days of data and no earlier
-    detections).  Windows end ``window_hours`` apart going back from this
-    one's start, up to
-    ``history_days``, and it stops at the first whose fleet has no baseline
+    detections, or a change of rules).  Windows end ``window_hours`` apart going
+    back from this one's start, up to ``history_days``, and it stops at the first whose fleet has no baseline
     (earlier ones have less data still).  Whether an earlier window has one is
     told from this run's ``incidence`` (its hosts' earliest sightings) before
     it is detected, so a store of one or two days pays nothing for it.
+
+    When no run under these rules kept a window ending in the lookback or since,
+    but runs under other rules did, the rules changed (an upgrade, a changed
+    configuration): that is logged, at INFO, with how many windows were
+    backfilled (:func:`rules_change_note`), by the first run under the new rules only.
 
     Returns
     -------
     dict
         ``history_backfilled`` (windows kept) and ``history_backfill_s`` (seconds),
-        for the run's stats; empty when nothing was done.
+        for the run's stats, and ``history_rules_changed`` (windows kept under other
+        rules in the lookback or since) after a change of rules; empty when nothing was done.
     """
-    if not config.history_backfill or config.history_days <= 0 or config.history_max_rows <= 0:
+    if config.history_days <= 0 or config.history_max_rows <= 0:
         return {}
     rules = candidate_rules(config)
     since, until = _lookback(config, window)
     if history.candidate_window_count(rules, since=since, until=until):
         return {}
+    stats: dict[str, float] = {}
+    other_rules = 0
+    # Up to this window's end, not the lookback's: a run under these rules minutes ago (its
+    # window overlaps this one, so it is no reference) already said the rules changed, and a
+    # run under the previous rules minutes ago is the service that ran before the upgrade.
+    if not history.candidate_window_count(rules, since=since, until=window.end):
+        other_rules = history.candidate_windows_of_other_rules(rules, since=since, until=window.end)
+    if other_rules:
+        stats["history_rules_changed"] = other_rules
+    if config.history_backfill:
+        stats.update(_backtest_earlier_windows(history, config, window, backtest, incidence))
+    if other_rules:
+        log.info("%s", rules_change_note(stats))
+    return stats
+
+
+def _backtest_earlier_windows(
+    history: CandidateHistory, config: DetectionConfig, window: Window, backtest: Backtest, incidence: Incidence,
+) -> dict[str, float]:
+    """:func:`backfill`'s backtests: keep the windows before ``window`` that have a baseline."""
     started = time.perf_counter()
     step = config.window_hours * 3600.0
     kept = 0
@@ -280,3 +324,33 @@ def backfill(
         remember_candidates(history, config, Window(*earlier), clusters, run_id=f"backfill-{secrets.token_hex(6)}")
         kept += 1
     return {"history_backfilled": kept, "history_backfill_s": time.perf_counter() - started}
+
+
+def rules_change_note(stats: dict[str, Any]) -> str:
+    """What a detection says when it found no history under its candidate rules but some under
+    others (empty otherwise): its scoring history was started afresh.
+
+    Examples
+    --------
+    >>> rules_change_note({"history_rules_changed": 3, "history_backfilled": 2})
+    'candidate rules changed (an upgrade or a changed configuration): scoring history started afresh under the new rules, 2 earlier windows backfilled; the 3 windows kept under the previous rules are not read (dropped once 14 days old)'
+    >>> rules_change_note({"history_rules_changed": 1, "history_backfilled": 0})
+    'candidate rules changed (an upgrade or a changed configuration): scoring history started afresh under the new rules, no earlier window backfilled; the window kept under the previous rules is not read (dropped once 14 days old)'
+    >>> rules_change_note({"history_rules_changed": 1})
+    'candidate rules changed (an upgrade or a changed configuration): no scoring history under the new rules (no backfill); the window kept under the previous rules is not read (dropped once 14 days old)'
+    >>> rules_change_note({"history_backfilled": 2})
+    ''
+    """
+    other = int(stats.get("history_rules_changed") or 0)
+    if not other:
+        return ""
+    if "history_backfilled" in stats:
+        kept = int(stats["history_backfilled"])
+        fresh = "scoring history started afresh under the new rules, " + (
+            f"{kept} earlier window{'' if kept == 1 else 's'} backfilled" if kept else "no earlier window backfilled")
+    else:  # history_backfill off (a backtest): nothing kept for the earlier windows
+        fresh = "no scoring history under the new rules (no backfill)"
+    previous = "the window kept under the previous rules is" if other == 1 else (
+        f"the {other} windows kept under the previous rules are")
+    return (f"candidate rules changed (an upgrade or a changed configuration): {fresh}; {previous} not read "
+            f"(dropped once {RETAIN_DAYS:g} days old)")

@@ -12,6 +12,11 @@ same window under the same rules replaces that window's rows, so a re-run
 never counts itself twice.  ``candidate_windows`` records every window a run
 kept, with how many candidates it had, so that "ran and found nothing" and
 "never ran" stay apart (the backfill asks).
+
+Retention is by window end alone, whatever the rules: an upgrade that changes
+the rules text (review RV7: ``behaviour_pivots`` joined it) leaves the previous
+release's rows unread, and deleting only the current rules' old windows kept
+those forever.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ CREATE TABLE IF NOT EXISTS candidate_rows (
     PRIMARY KEY (rules, window_start, window_end, cluster_id)
 );
 CREATE INDEX IF NOT EXISTS candidate_rows_end ON candidate_rows(rules, window_end);
+CREATE INDEX IF NOT EXISTS candidate_windows_age ON candidate_windows(window_end);
+CREATE INDEX IF NOT EXISTS candidate_rows_age ON candidate_rows(window_end);
 """
 
 
@@ -63,16 +70,17 @@ class CandidateRowsMixin:
         """Keep ``rows`` (cluster id, scored features) as the candidates of ``window``,
         replacing whatever an earlier run over the same window and rules kept.
 
-        ``forget_before``: drop the windows of these rules that ended at or before it
-        (no later run reads them), so a service detecting every few minutes does not
-        grow the state without bound.
+        ``forget_before``: drop the windows of *any* rules that ended at or before it,
+        in the same transaction, so a service detecting every few minutes does not
+        grow the state without bound, and rows kept under rules no run uses any more
+        (an upgrade, a changed configuration) go when they age out too.
         """
         start, end = float(window[0]), float(window[1])
         with self._tx() as db:
             if forget_before is not None:
                 for table in ("candidate_rows", "candidate_windows"):
-                    db.execute(f"DELETE FROM {table} WHERE rules = ? AND window_end <= ?",  # noqa: S608
-                               (rules, float(forget_before)))
+                    db.execute(f"DELETE FROM {table} WHERE window_end <= ?",  # noqa: S608 - a fixed table name
+                               (float(forget_before),))
             db.execute("DELETE FROM candidate_rows WHERE rules = ? AND window_start = ? AND window_end = ?",
                        (rules, start, end))
             db.executemany(
@@ -90,6 +98,17 @@ class CandidateRowsMixin:
         """How many windows ending in ``(since, until]`` a run under ``rules`` kept."""
         rows = self._query(
             "SELECT COUNT(*) FROM candidate_windows WHERE rules = ? AND window_end > ? AND window_end <= ?",
+            (rules, since, until))
+        return int(rows[0][0])
+
+    def candidate_windows_of_other_rules(self: _Database, rules: str, *, since: float, until: float) -> int:
+        """How many windows ending in ``(since, until]`` runs under rules other than ``rules`` kept.
+
+        Asked when ``rules`` has none there: rows under other rules mean the rules
+        changed (an upgrade, a changed configuration), not a first run.
+        """
+        rows = self._query(
+            "SELECT COUNT(*) FROM candidate_windows WHERE rules <> ? AND window_end > ? AND window_end <= ?",
             (rules, since, until))
         return int(rows[0][0])
 

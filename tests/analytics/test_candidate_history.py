@@ -311,3 +311,39 @@ def test_behaviour_pivots_switch_is_part_of_the_candidate_rules() -> None:
     on, off = DetectionConfig(), DetectionConfig(behaviour_pivots=False)
     assert candidate_rules(on) != candidate_rules(off)
     assert json.loads(candidate_rules(off))["behaviour_pivots"] is False
+
+
+def test_detect_says_once_that_a_change_of_rules_started_the_history_afresh(week, tmp_path, capsys):
+    # review RV7 finding 3: after an upgrade changed the rules text, the first detection
+    # re-backfilled without a line of text, and the old rows stayed for ever
+    from graphsiem.cli import main
+
+    data, previous = tmp_path / "data", tmp_path / "previous.json"
+    previous.write_text(json.dumps({"behaviour_pivots": False}), encoding="utf-8")
+    assert main(["ingest", str(week / "endpoint"), str(week / "network"), "--data", str(data), "--no-progress"]) == 0
+
+    def detect(*extra: str) -> tuple[dict, list[str]]:
+        out = tmp_path / "detect.json"
+        capsys.readouterr()
+        assert main(["detect", "--data", str(data), "--json", str(out), *extra]) == 0
+        captured = capsys.readouterr()
+        said = [line for line in (captured.out + captured.err).splitlines() if "candidate rules changed" in line]
+        return json.loads(out.read_text(encoding="utf-8"))["detection"]["stats"], said
+
+    before, said = detect("--config", str(previous))  # the previous release's rules
+    assert said == []  # a first run: nothing changed
+    after, said = detect()
+    assert after["history_rules_changed"] == before["history_backfilled"] + 1  # its backfill and its own window
+    assert after["history_backfilled"] == DAYS - 2
+    assert said == [f"graphsiem detect: candidate rules changed (an upgrade or a changed configuration): scoring "
+                    f"history started afresh under the new rules, {DAYS - 2} earlier windows backfilled; the "
+                    f"{DAYS - 1} windows kept under the previous rules are not read (dropped once 14 days old)"]
+    again, said = detect()
+    assert "history_rules_changed" not in again and said == []
+    # the previous rules' rows are within the retention: kept, so switching back finds them
+    state = StateStore(data / "state.sqlite")
+    try:
+        assert state.candidate_window_count(candidate_rules(DetectionConfig(behaviour_pivots=False)), since=0.0,
+                                            until=after["window_end"]) == DAYS - 1
+    finally:
+        state.close()
