@@ -71,12 +71,14 @@ import numpy as np
 
 from analytics.behaviour_words import (  # the names, re-exported: checks, explain, detect and the API use them
     FACT_WORDS,
+    PIVOT_RECORD,
     behaviour_key,
     behaviour_kinds,
     behaviour_name,
     describe,
     is_behaviour,
     name_credits,
+    pivot_record,
     reached_words,
     summary_words,
 )
@@ -90,10 +92,10 @@ from graphsiem.model import Entity, EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence, GraphStore
 
 __all__ = [
-    "FACT_WORDS", "MAX_LINKED", "MAX_READ", "OFFICE", "SCRIPT_HOSTS", "BehaviourPivots", "Fact", "behaviour_facts",
-    "behaviour_key", "behaviour_kinds", "behaviour_name", "behaviour_pivots", "describe", "earlier_facts",
-    "fact_kinds", "find_behaviour_pivots", "is_behaviour", "name_credits", "reached_words", "read_behaviour",
-    "summary_words",
+    "FACT_WORDS", "MAX_LINKED", "MAX_READ", "OFFICE", "PIVOT_RECORD", "SCRIPT_HOSTS", "BehaviourPivots", "Fact",
+    "behaviour_facts", "behaviour_key", "behaviour_kinds", "behaviour_name", "behaviour_pivots", "describe",
+    "earlier_facts", "fact_kinds", "find_behaviour_pivots", "is_behaviour", "name_credits", "pivot_record",
+    "reached_words", "read_behaviour", "summary_words",
 ]
 _PROCESS = EntityType.PROCESS.value
 
@@ -173,6 +175,9 @@ class BehaviourPivots:
     """Processes whose sightings :func:`earlier_facts` read from the store (not in the window)."""
     history_truncated: bool = False
     """More processes than :data:`MAX_READ` needed reading: some history was not read (errs towards a pivot)."""
+    entities: dict[EntityKey, Entity] = field(default_factory=dict)
+    """Pivot -> its synthetic entity (the shown value; props: its kinds and :data:`PIVOT_RECORD`, what this
+    detection made of it), the one a cluster grown from it carries."""
 
     def __bool__(self) -> bool:
         return bool(self.columns.items)
@@ -435,6 +440,9 @@ def behaviour_pivots(
                 break
             linked.setdefault(fact.process, fact.at)
         pivots.links[key] = linked
+        cells = zip((incidence.hosts[int(r)] for r in rows), first.tolist(), last.tolist(), count.tolist(), strict=True)
+        pivots.entities[key] = Entity(key[0], key[1], value,
+                                      {"behaviour": list(kinds), PIVOT_RECORD: pivot_record(cells, linked)})
     return pivots
 
 

@@ -22,6 +22,23 @@ from graphsiem.model import Entity, EntityKey, EntityType
 if TYPE_CHECKING:
     from analytics.behaviour_pivots import Fact
 
+PIVOT_RECORD = "behaviour_pivot"
+"""The pivot entity's prop, and the cluster contract's key, holding what the detection made of a behaviour
+pivot (:func:`pivot_record`): the API serves it, not a rebuild that later ingests would change."""
+
+
+def pivot_record(hosts: Iterable[tuple[str, float, float, float]], processes: Iterable[EntityKey]) -> dict[str, list]:
+    """What one detection made of a behaviour pivot, as plain JSON.
+
+    ``hosts``: per host, its name, when the pair completed there (its first sighting), the
+    latest of its facts and their count (the incidence cells); ``processes``: the processes
+    behind its facts (those credited, at most :data:`analytics.behaviour_pivots.MAX_LINKED`).
+    """
+    return {"hosts": [{"host": h, "first_seen": float(f), "last_seen": float(la), "count": int(c)}
+                      for h, f, la, c in hosts],
+            "processes": [[str(t), str(k)] for t, k in processes]}
+
+
 FACT_WORDS: dict[str, str] = {
     "encoded_powershell": "encoded powershell",
     "lsass_access": "lsass access",

@@ -202,6 +202,8 @@ def load_inputs(
     # of the same candidate pivots (it keeps the destinations among them)
     shares = rollups.add_contact_shares(store, read_contact_shares(store, real_pivots))
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares)
+    # a behaviour pivot's cluster carries its entity: what this detection made of it, which the API serves
+    processes.update(behaviour.entities)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited)
 
 

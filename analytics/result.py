@@ -13,6 +13,7 @@ from typing import Any
 
 import networkx as nx
 
+from analytics.behaviour_words import PIVOT_RECORD
 from analytics.checks import cluster_checks
 from analytics.explain import Explanation
 from graphsiem.model import Entity, epoch_to_iso, stable_hash
@@ -92,6 +93,8 @@ class Cluster:
             # "low" when the run had too few candidates for the risk to mean much
             # (analytics.scoring.MIN_CONFIDENT_CANDIDATES); the summary says so too.
             "score_confidence": self.explanation.confidence,
+            # a behaviour pivot: its hosts, first sightings and processes as this detection made them
+            **({PIVOT_RECORD: self.pivot.props[PIVOT_RECORD]} if PIVOT_RECORD in self.pivot.props else {}),
         }
 
     def subgraph(self, store: GraphStore, *, radius: int = 1, limit: int = 5000) -> nx.MultiDiGraph:

@@ -145,3 +145,15 @@ def build_routine_fleet(store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS) ->
 def routine_campaign_time(i: int) -> float:
     """When campaign host ``i``'s dropper opened LSASS in the routine fleet (the third day, 12 h in)."""
     return START + 2 * DAY + 12 * H + 60 * i
+
+
+def add_campaign_host(store, i: int, host: str) -> None:
+    """Add (nothing cleared) campaign host ``i``'s dropper pair on ``host`` at :func:`routine_campaign_time`.
+
+    Late telemetry of the routine fleet's third day (task G3c): a host the detection did not see showing the pair.
+    """
+    entities, sightings, relations = _dropper_pair("c", i, host, routine_campaign_time(i), routine_campaign_time(i) + 120)
+    store.upsert_entities(entities)
+    store.upsert_sightings(sightings)
+    store.upsert_relations(relations)
+    store.flush()

@@ -44,11 +44,15 @@ def test_the_behaviour_pivot_answers_with_its_processes_hosts(campaign_api: Api)
     assert (entity["type"], entity["key"]) == KEY
     assert entity["value"].startswith("encoded powershell + lsass access by new per-host processes on each host "
                                       "within 30 min (e.g. on ws-000: C:\\Users\\Public\\upd0000.exe opened lsass.exe")
+    cluster = next(c for c in campaign_api.get("/v1/clusters", role="analyst").json()["items"]
+                   if c["pivot"] == {"type": KEY[0], "key": KEY[1]})
     assert entity["props"] == {"behaviour": ["encoded_powershell", "lsass_access"], "processes": 16,
-                               "processes_truncated": False}
+                               "processes_truncated": False, "cluster_id": cluster["id"],
+                               "detection_id": cluster["detection_id"]}
     assert [h["host"] for h in entity["hosts"]] == CAMPAIGN_HOSTS
     assert entity["prevalence"]["hosts"] == 8
-    assert entity["prevalence"]["first_seen"] == epoch_to_iso(campaign_time(0) - 30)  # the dropper started
+    # the detection's first sighting on a host: when the pair completed there (its encoded command started)
+    assert entity["prevalence"]["first_seen"] == epoch_to_iso(campaign_time(0) + 120)
     # its shown value names it too
     by_value = campaign_api.get(_path(entity["value"]), role="analyst")
     assert by_value.status_code == 200 and by_value.json()["key"] == KEY[1]
@@ -103,6 +107,11 @@ def test_the_pivot_is_rebuilt_once_per_detection_not_per_request(campaign_api: A
     assert again.json()["props"] == first.json()["props"] and again.json()["value"] == first.json()["value"]
     assert neighbours.status_code == 200
     assert UID in {n["id"] for n in neighbours.json()["graph"]["nodes"]}
-    # a new detection changes the state: the pivot is rebuilt from the (now empty) store
+    # a new detection changes the state: the pivot is read again.  The cluster grown from it is still
+    # stored (no longer active) and its record answers (task G3c), its processes gone with the store
     assert campaign_api.detect()["status"] == "done"
-    assert campaign_api.get(_path(KEY[1]), role="analyst").status_code == 404
+    after = campaign_api.get(_path(KEY[1]), role="analyst")
+    assert after.status_code == 200, after.text
+    assert [h["host"] for h in after.json()["hosts"]] == CAMPAIGN_HOSTS
+    neighbours = campaign_api.get(_path(KEY[1]) + "/neighbors", role="analyst").json()["graph"]
+    assert {n["id"] for n in neighbours["nodes"]} == {UID}

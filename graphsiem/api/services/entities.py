@@ -130,7 +130,9 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
         rollup = resolve_rollup(ctx.store, entity_type, value, behaviours=behaviour_lookup(ctx))
         if rollup is not None:
             entity = rollup.entity
-            sightings = union_sightings(ctx.store, rollup.subdomains)
+            # a behaviour pivot's hosts as its detection recorded them (the cluster's), else the subdomains'
+            sightings = list(rollup.sightings) if rollup.sightings is not None else union_sightings(
+                ctx.store, rollup.subdomains)
         else:
             entity = resolve_entity(ctx.store, entity_type, value, ctx.settings.realm_domains)
             sightings = ctx.store.hosts_of(entity.type, entity.key)

@@ -13,14 +13,21 @@ union of theirs, its neighbours those subdomains, each joined to it by a
 
 A behaviour pivot (:mod:`analytics.behaviour_pivots`:
 ``('process', 'behaviour (encoded powershell + lsass access by new per-host processes)')``)
-is explored the same way: rebuilt from the store
-(:func:`analytics.behaviour_pivots.read_behaviour`, the default detection settings, all of
-the store's time), its "subdomains" are the per-host processes behind its facts on the hosts
-that showed it, each joined to it by a :data:`BEHAVIOUR_RELATION` edge of the answer only;
-its prevalence is the union of theirs.  The rebuild reads every process entity, the
-relations and up to 5,000 processes' sightings, so it is done once per pivot until the
-state database next changes (a detection ran, :class:`BehaviourCache`): the entity,
-neighbours and cluster-graph requests of one detection share it.
+is the one the detection made (task G3c): the cluster grown from it recorded its hosts,
+their first sightings (when the pair completed there) and the processes behind its facts
+(:data:`analytics.behaviour_pivots.PIVOT_RECORD`, in the cluster's stored row), and
+:func:`recorded_behaviour` serves that record: the same hosts as the cluster the analyst
+came from, whatever was ingested since, until a detection stores the pivot's cluster
+again.  A rebuild could not promise it: the detection dates a signature by its window and
+the history before it (a host that completed the pair earlier is routine, left out), and
+late events inside that window, or a new host showing the pair, would change a rebuild but
+not the cluster.  Its "subdomains" are those processes still in the store, each joined to
+it by a :data:`BEHAVIOUR_RELATION` edge of the answer only.  A pivot no stored cluster
+records (no detection made a cluster of it, or one from before records) is rebuilt from
+the store as before (:func:`analytics.behaviour_pivots.read_behaviour`, the default
+detection settings, all of the store's time; its prevalence the union of its processes').
+Either is done once per pivot until the state database next changes (a detection ran,
+:class:`BehaviourCache`): the entity, neighbours and cluster-graph requests share it.
 """
 
 from __future__ import annotations
@@ -32,7 +39,14 @@ from typing import Any
 
 import networkx as nx
 
-from analytics.behaviour_pivots import behaviour_kinds, is_behaviour, read_behaviour
+from analytics.behaviour_pivots import (
+    MAX_LINKED,
+    PIVOT_RECORD,
+    behaviour_key,
+    behaviour_kinds,
+    is_behaviour,
+    read_behaviour,
+)
 from analytics.config import DetectionConfig
 from analytics.lookalike import registrable
 from analytics.registered_domains import (
@@ -42,6 +56,7 @@ from analytics.registered_domains import (
     rollup_registered,
     rollup_value,
 )
+from analytics.result import cluster_id
 from graphsiem.api.errors import NotFound
 from graphsiem.model import Entity, Relation, entity_uid
 from graphsiem.store.base import GraphStore, HostSighting, Neighbor
@@ -72,12 +87,16 @@ class RollupEntity:
     relation : str
         The answer-only edge's type from each of ``subdomains`` to it (:data:`ROLLUP_RELATION`;
         :data:`BEHAVIOUR_RELATION` for a behaviour pivot, whose ``subdomains`` are its processes).
+    sightings : tuple of HostSighting, optional
+        Its hosts as a detection recorded them (a behaviour pivot, :func:`recorded_behaviour`);
+        ``None``: the union of its subdomains' sightings (:func:`union_sightings`).
     """
 
     entity: Entity
     subdomains: tuple[Entity, ...]
     truncated: bool
     relation: str = ROLLUP_RELATION
+    sightings: tuple[HostSighting, ...] | None = None
 
 
 def subdomains_of(store: GraphStore, registered: str) -> tuple[list[Entity], bool]:
@@ -116,20 +135,24 @@ class BehaviourCache:
     found: dict[tuple[str, str], RollupEntity | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def resolve(self, store: GraphStore, kinds: tuple[str, str], token: Hashable) -> RollupEntity:
-        """The behaviour pivot ``kinds`` as of ``token`` (the state's change token), rebuilt when not kept.
+    def resolve(self, store: GraphStore, kinds: tuple[str, str], token: Hashable, state: Any = None) -> RollupEntity:
+        """The behaviour pivot ``kinds`` as of ``token`` (the state's change token), read again when not kept.
+
+        As the latest stored cluster grown from it recorded it (``state``, an
+        :class:`~graphsiem.api.state.StateDB`: :func:`recorded_behaviour`), else rebuilt from ``store``.
 
         Raises
         ------
         NotFound
-            Fewer than the detection's ``min_hosts`` hosts show it in the store.
+            No cluster records it and fewer than the detection's ``min_hosts`` hosts show it in the store.
         """
         with self.lock:  # one rebuild at a time: concurrent requests for one pivot wait for the first
             if token != self.token:
                 self.token, self.found = token, {}
             if kinds not in self.found:
                 try:
-                    self.found[kinds] = resolve_behaviour(store, kinds)
+                    recorded = recorded_behaviour(store, kinds, state) if state is not None else None
+                    self.found[kinds] = recorded if recorded is not None else resolve_behaviour(store, kinds)
                 except NotFound:
                     self.found[kinds] = None
             found = self.found[kinds]
@@ -144,15 +167,17 @@ class BehaviourLookup:
 
     cache: BehaviourCache
     token: Hashable
+    state: Any = None
+    """The state database whose cluster rows record the pivots (:func:`recorded_behaviour`)."""
 
     def __call__(self, store: GraphStore, kinds: tuple[str, str]) -> RollupEntity:
-        return self.cache.resolve(store, kinds, self.token)
+        return self.cache.resolve(store, kinds, self.token, self.state)
 
 
 def behaviour_lookup(ctx: Any) -> BehaviourLookup:
     """The behaviour pivots of ``ctx`` (an :class:`~graphsiem.api.context.AppContext`), kept in ``ctx.caches``."""
     cache: BehaviourCache = ctx.caches.setdefault("behaviour_pivots", BehaviourCache())
-    return BehaviourLookup(cache, ctx.state.change_token())
+    return BehaviourLookup(cache, ctx.state.change_token(), ctx.state)
 
 
 def resolve_rollup(store: GraphStore, entity_type: str, value: str, *,
@@ -199,6 +224,39 @@ def resolve_behaviour(store: GraphStore, kinds: tuple[str, str]) -> RollupEntity
                     {"behaviour": list(kinds), "processes": len(processes), "processes_truncated": truncated})
     return RollupEntity(entity=entity, subdomains=tuple(processes), truncated=truncated,
                         relation=BEHAVIOUR_RELATION)
+
+
+def recorded_behaviour(store: GraphStore, kinds: tuple[str, str], state: Any) -> RollupEntity | None:
+    """The behaviour pivot ``kinds`` as the latest detection that grew a cluster from it recorded it.
+
+    The cluster's stored row (its id is its pivot's, :func:`analytics.result.cluster_id`;
+    active or not) holds :data:`~analytics.behaviour_pivots.PIVOT_RECORD`: per host, when
+    the pair completed there, its latest fact and their count, and the processes behind
+    its facts (at most :data:`~analytics.behaviour_pivots.MAX_LINKED`).  The entity's
+    shown value is the cluster's pivot's; its props say which cluster and detection it
+    is from.  Its processes are read from ``store`` (one :meth:`GraphStore.get_entity`
+    each; one no longer stored is left out, ``props["processes"]`` still counts it).
+
+    Returns
+    -------
+    RollupEntity or None
+        ``None`` when no stored cluster records it.
+    """
+    key = behaviour_key(kinds)
+    row = state.get_cluster(cluster_id(*key))
+    record = row.data.get(PIVOT_RECORD) if row is not None else None
+    if not isinstance(record, dict):
+        return None
+    refs = sorted((str(t), str(k)) for t, k in record.get("processes", []))
+    processes = [e for ref in refs if (e := store.get_entity(*ref)) is not None]
+    sightings = tuple(HostSighting(str(h["host"]), key, float(h["first_seen"]), float(h["last_seen"]),
+                                   int(h["count"])) for h in record.get("hosts", []))
+    value = str((row.data.get("pivot") or {}).get("value") or key[1])
+    entity = Entity(key[0], key[1], value,
+                    {"behaviour": list(kinds), "processes": len(refs), "processes_truncated": len(refs) >= MAX_LINKED,
+                     "cluster_id": row.id, "detection_id": row.detection_id})
+    return RollupEntity(entity=entity, subdomains=tuple(processes), truncated=len(refs) >= MAX_LINKED,
+                        relation=BEHAVIOUR_RELATION, sightings=sightings)
 
 
 def _absent(kinds: tuple[str, str]) -> NotFound:
