@@ -108,10 +108,10 @@ A copy of ``powershell.exe`` renamed ``C:\\Users\\Public\\svcupd.exe`` holds "po
 neither its value (command line or path) nor its key, but its version resource still says
 ``PowerShell.EXE`` (MITRE ATT&CK T1036.003).  So a search compares it too: the whole needle is
 an exact hit, part of it a property hit (:func:`match_rank`), and ``matched`` names it.  Only
-for an entity whose value and key do not contain the needle: a genuine ``powershell.exe`` is
-found by its value as before, and thousands of them never crowd the renamed copy out of the
-exact hits.  Compared lower-cased, as written (``PowerShell.EXE.MUI`` is no exact hit for
-``powershell.exe``, only a property hit)."""
+for a binary whose name on disk is not its original name (:func:`original_name_copy`): a
+genuine ``powershell.exe`` is found by its value as before, and thousands of them never crowd
+the renamed copy out of the exact hits (nor fill the Neo4j index).  Compared lower-cased, as
+written (``PowerShell.EXE.MUI`` is no exact hit for ``powershell.exe``, only a property hit)."""
 
 ORIGINAL_NAME_TYPES = frozenset({"file", "process"})
 """Entity types whose :data:`ORIGINAL_NAME_PROP` a search compares."""
@@ -160,31 +160,43 @@ then its PE original name, contains it."""
 
 
 def original_name_copy(entity_type: str, props: Mapping[str, Any]) -> str | None:
-    """The lower-cased :data:`ORIGINAL_NAME_PROP` a search compares, or ``None`` (none, not a string, other type).
+    """The lower-cased :data:`ORIGINAL_NAME_PROP` a search compares, or ``None``.
 
-    >>> original_name_copy("process", {"original_file_name": "PowerShell.EXE"}), original_name_copy("domain", {})
-    ('powershell.exe', None)
+    ``None`` without one (or not a string), for another type, and when it is the
+    binary's name on disk (its ``name``, else the last part of its ``image`` or
+    ``path``): only a renamed binary is found by what it was built as.
+
+    >>> original_name_copy("process", {"original_file_name": "PowerShell.EXE", "name": "svcupd.exe"})
+    'powershell.exe'
+    >>> original_name_copy("process", {"original_file_name": "PowerShell.EXE", "image": "C:\\\\x\\\\powershell.exe"})
+    >>> original_name_copy("domain", {"original_file_name": "x.exe"})
     """
     if entity_type not in ORIGINAL_NAME_TYPES:
         return None
     name = props.get(ORIGINAL_NAME_PROP)
-    return name.lower() if isinstance(name, str) else None
+    if not isinstance(name, str):
+        return None
+    lowered = name.lower()
+    for prop in ("name", "image", "path"):
+        on_disk = props.get(prop)
+        if isinstance(on_disk, str) and on_disk:
+            return None if on_disk.replace("/", "\\").rsplit("\\", 1)[-1].lower() == lowered else lowered
+    return lowered
 
 
 def original_name_match(needle: str, entity_type: str, key: str, value: str, props: Mapping[str, Any]) -> bool:
-    """Whether a lower-cased ``needle`` is an entity's whole PE original name, and neither its value nor key holds it.
+    """Whether a lower-cased ``needle`` is a renamed binary's whole PE original name (and not its whole value or key).
 
-    The exact hit by original name (:data:`ORIGINAL_NAME_PROP`): a renamed binary.
+    The exact hit by original name (:data:`ORIGINAL_NAME_PROP`, :func:`original_name_copy`).
 
     >>> original_name_match("powershell.exe", "process", "k1", "svcupd.exe -nop",
-    ...                     {"original_file_name": "PowerShell.EXE"})
+    ...                     {"original_file_name": "PowerShell.EXE", "name": "svcupd.exe"})
     True
-    >>> original_name_match("powershell.exe", "process", "k2", "powershell.exe -nop",
-    ...                     {"original_file_name": "PowerShell.EXE"})
+    >>> original_name_match("powershell.exe", "process", "k2", "powershell -nop",
+    ...                     {"original_file_name": "PowerShell.EXE", "name": "powershell.exe"})
     False
     """
-    return (original_name_copy(entity_type, props) == needle
-            and needle not in value.lower() and needle not in key.lower())
+    return original_name_copy(entity_type, props) == needle and not is_exact(needle, key, value)
 
 
 @dataclass(slots=True, frozen=True)
@@ -209,8 +221,9 @@ def match_rank(needle: str, entity_type: str, key: str, value: str,
 
     The reference definition of the search that every store must agree with:
     comparisons on ``str.lower()`` copies; a value hit wins over a key hit of
-    the same rank; a PE original name counts only when neither value nor key
-    contains the needle (:data:`ORIGINAL_NAME_PROP`), after the searched property.
+    the same rank; a renamed binary's whole PE original name is an exact hit
+    whatever else holds the needle, part of it a hit after the searched
+    property (:data:`ORIGINAL_NAME_PROP`).
 
     Examples
     --------
@@ -222,6 +235,9 @@ def match_rank(needle: str, entity_type: str, key: str, value: str,
     (2, 'original_file_name')
     """
     lowered_value, lowered_key = value.lower(), key.lower()
+    original = original_name_copy(entity_type, props)
+    if original == needle and needle not in (lowered_value, lowered_key):
+        return PREFIX, ORIGINAL_NAME_PROP
     if lowered_value.startswith(needle):
         return PREFIX, "value"
     if lowered_key.startswith(needle):
@@ -230,9 +246,6 @@ def match_rank(needle: str, entity_type: str, key: str, value: str,
         return CONTAINS, "value"
     if needle in lowered_key:
         return CONTAINS, "key"
-    original = original_name_copy(entity_type, props)
-    if original == needle:
-        return PREFIX, ORIGINAL_NAME_PROP
     name = SEARCHED_PROP.get(entity_type)
     if name is not None:
         text = props.get(name)
@@ -489,10 +502,9 @@ class GraphStore(Protocol):
         the store's.  ``needle`` is lower-cased with ``str.lower``.  A needle
         with a digest's shape (:func:`is_digest`) also finds, as exact hits,
         the files and processes one of whose :data:`DIGEST_PROPS` it is
-        (``matched`` names the property).  Files and processes whose value
-        and key do not contain ``needle`` are also found by their PE original
-        name (:data:`ORIGINAL_NAME_PROP`): as exact hits when it is the whole
-        name, else in the last rank.
+        (``matched`` names the property).  Renamed files and processes are
+        also found by their PE original name (:data:`ORIGINAL_NAME_PROP`): as
+        exact hits when it is the whole name, else in the last rank.
         """
 
     def entities_by_digest(

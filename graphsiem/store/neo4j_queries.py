@@ -243,8 +243,6 @@ _VALUE = f"coalesce(n.{SEARCH_VALUE}, n.{SEARCH_VALUE}{LONG}, '')"
 _KEY = f"coalesce(n.{SEARCH_KEY}, n.{SEARCH_KEY}{LONG}, '')"
 _TEXT = f"coalesce(n.{SEARCH_TEXT}, n.{SEARCH_TEXT}{LONG}, '')"
 _NOT_IN_VALUE = f"NOT ({_VALUE} CONTAINS $needle OR {_KEY} CONTAINS $needle)"
-"""A PE original name counts only for nodes whose value and key do not hold the needle
-(:func:`~graphsiem.store.base.original_name_match`)."""
 # (indexed copies, operator, index hint, rows of a better rank to leave out, what matched)
 _RANKS = {
     PREFIX: ((SEARCH_VALUE, SEARCH_KEY), "STARTS WITH", "TEXT INDEX SEEK", "true",
@@ -307,24 +305,23 @@ def search_exact(entity_type: str | None) -> str:
     otherwise fill with longer values in index order and leave the exact one
     out.  An equality seek on the same TEXT indexes, and the overflow nodes'
     unindexed copies.  Also the nodes whose PE original name copy is the needle
-    and whose value and key do not contain it (a renamed binary:
-    :func:`~graphsiem.store.base.original_name_match`).  ``matched`` as the
-    prefix rank computes it, ``'original_file_name'`` for those.
+    (only a renamed binary has one: :func:`~graphsiem.store.base.original_name_copy`).
+    ``matched`` as the prefix rank computes it for a whole value or key, else
+    ``'original_file_name'``.
     """
     only = f" AND n:{label_of(entity_type)}" if entity_type is not None else ""
     branches = [
         f"MATCH (n:Entity) USING TEXT INDEX n:Entity({copy})\n"
-        f"WHERE n.{copy} = $needle{condition}{only}\nRETURN n LIMIT $limit"
-        for copy, condition in ((SEARCH_VALUE, ""), (SEARCH_KEY, ""),
-                                (SEARCH_ORIGINAL, f" AND {_NOT_IN_VALUE}"))
+        f"WHERE n.{copy} = $needle{only}\nRETURN n LIMIT $limit"
+        for copy in (SEARCH_VALUE, SEARCH_KEY, SEARCH_ORIGINAL)
     ]
     branches.append(f"MATCH (n:{SEARCH_OVERFLOW}) USING SCAN n:{SEARCH_OVERFLOW}\n"
                     f"WHERE (n.{SEARCH_VALUE}{LONG} = $needle OR n.{SEARCH_KEY}{LONG} = $needle\n"
-                    f"       OR (n.{SEARCH_ORIGINAL}{LONG} = $needle AND {_NOT_IN_VALUE})){only}\n"
+                    f"       OR n.{SEARCH_ORIGINAL}{LONG} = $needle){only}\n"
                     "RETURN n LIMIT $limit")
     unions = "\nUNION ALL\n".join(branches)
-    matched = (f"CASE WHEN {_VALUE} STARTS WITH $needle THEN 'value' "
-               f"WHEN {_KEY} STARTS WITH $needle THEN 'key' ELSE '{ORIGINAL_NAME_PROP}' END")
+    matched = (f"CASE WHEN {_VALUE} = $needle OR {_KEY} = $needle THEN {_RANKS[PREFIX][4]} "
+               f"ELSE '{ORIGINAL_NAME_PROP}' END")
     return f"""CALL () {{
 {unions}
 }}

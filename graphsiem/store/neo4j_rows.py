@@ -23,7 +23,12 @@ from graphsiem.model import (
     stable_hash,
 )
 from graphsiem.store import neo4j_queries as q
-from graphsiem.store.base import ORIGINAL_NAME_PROP, ORIGINAL_NAME_TYPES, SEARCHED_PROP
+from graphsiem.store.base import (
+    ORIGINAL_NAME_PROP,
+    ORIGINAL_NAME_TYPES,
+    SEARCHED_PROP,
+    original_name_copy,
+)
 from graphsiem.store.merge import RESERVED_PROPS
 
 MAX_INDEXED_KEY_BYTES = 4000
@@ -126,17 +131,23 @@ def search_copies(entity: Entity) -> dict[str, str | None]:
 def original_copy(entity: Entity) -> dict[str, str | None]:
     """The PE original name's search copy (:data:`~.neo4j_queries.SEARCH_ORIGINAL`) an upsert changes, if any.
 
+    Only a renamed binary has one (:func:`~graphsiem.store.base.original_name_copy`); an
+    upsert with the name and the binary's own name removes it.
+
     Examples
     --------
-    >>> original_copy(Entity("process", "k", "svcupd.exe", {"original_file_name": "PowerShell.EXE"}))
+    >>> original_copy(Entity("process", "k", "svcupd.exe", {"original_file_name": "PowerShell.EXE", "name": "svcupd.exe"}))
     {'_search_original': 'powershell.exe', '_search_original_long': None}
+    >>> original_copy(Entity("process", "k", "powershell", {"original_file_name": "PowerShell.EXE", "name": "powershell.exe"}))
+    {'_search_original': None, '_search_original_long': None}
     >>> original_copy(Entity("process", "k", "calc.exe")), original_copy(Entity("domain", "d", "d", {"original_file_name": "x"}))
     ({}, {})
     """
     if entity.type not in ORIGINAL_NAME_TYPES or ORIGINAL_NAME_PROP not in entity.props:
         return {}
     name = entity.props[ORIGINAL_NAME_PROP]
-    return search_copy(q.SEARCH_ORIGINAL, name if isinstance(name, str) else None)
+    renamed = original_name_copy(entity.type, entity.props) is not None
+    return search_copy(q.SEARCH_ORIGINAL, name if renamed and isinstance(name, str) else None)
 
 
 def is_overflow(copies: dict[str, Any]) -> bool:

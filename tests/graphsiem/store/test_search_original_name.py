@@ -80,25 +80,36 @@ def test_an_attackers_original_name_is_data(projected: GraphStore, needle: str) 
     assert projected.counts()["entities"]["process"] == 4  # nothing deleted
 
 
-def test_the_reference_reads_a_process_or_file_original_name_and_nothing_else() -> None:
+def test_the_reference_reads_a_renamed_process_or_file_original_name_and_nothing_else() -> None:
     props = {ORIGINAL: "PowerShell.EXE"}
     assert match_rank("powershell.exe", "process", "k", "a.exe", props) == (PREFIX, ORIGINAL)
     assert match_rank("shell", "file", "k", "C:\\a.dll", props) == (IN_PROP, ORIGINAL)
+    # a renamed copy whose command line names powershell.exe: still an exact hit by what it is
+    renamed = {**props, "name": "svcupd.exe"}
+    assert match_rank("powershell.exe", "process", "k", "svcupd.exe -c powershell.exe -nop", renamed) == (
+        PREFIX, ORIGINAL)
     assert match_rank("powershell.exe", "domain", "d", "d.example", props) is None
-    assert match_rank("powershell.exe", "file", "k", "C:\\x\\PowerShell.exe", props) == (CONTAINS, "value")
+    # not renamed: its name on disk is its original name
+    genuine = {**props, "path": "C:\\x\\PowerShell.exe"}
+    assert match_rank("powershell.exe", "file", "k", "C:\\x\\PowerShell.exe", genuine) == (CONTAINS, "value")
+    assert match_rank("powershell.exe", "process", "k", "powershell -nop", {**props, "name": "powershell.exe"}) is None
     assert match_rank("powershell.exe", "process", "k", "a.exe", {ORIGINAL: 42}) is None
 
 
 # -- the two stores answer alike -------------------------------------------------
 
 ENTITIES = [
-    Entity("process", "p-renamed", "svcupd.exe /q", {ORIGINAL: "PowerShell.EXE", "decoded_command": "Get-Item"}),
+    Entity("process", "p-renamed", "svcupd.exe /q",
+           {ORIGINAL: "PowerShell.EXE", "name": "svcupd.exe", "decoded_command": "Get-Item"}),
     Entity("process", "p-both", "x.exe", {ORIGINAL: "Cmd.Exe", "decoded_command": "cmd.exe /c whoami"}),
-    Entity("process", "p-real", "cmd.exe /c dir", {ORIGINAL: "Cmd.Exe"}),
-    Entity("process", "p-mui", "svc.exe", {ORIGINAL: "PowerShell.EXE.MUI"}),
-    Entity("process", "p-unicode", "tool.exe", {ORIGINAL: "İnstaller-Straße.EXE"}),
+    Entity("process", "p-real", "cmd.exe /c dir", {ORIGINAL: "Cmd.Exe", "image": "C:\\Windows\\System32\\CMD.EXE"}),
+    # a genuine PowerShell whose command line does not say "powershell.exe": no original name hit
+    Entity("process", "p-short", "powershell -nop -c x", {ORIGINAL: "PowerShell.EXE", "name": "powershell.exe"}),
+    Entity("process", "p-mui", "svc.exe", {ORIGINAL: "PowerShell.EXE.MUI", "name": "svc.exe"}),
+    Entity("process", "p-unicode", "tool.exe", {ORIGINAL: "İnstaller-Straße.EXE", "name": "tool.exe"}),
     Entity("process", "p-number", "n.exe", {ORIGINAL: 7}),
-    Entity("file", "f-renamed", "C:\\Temp\\a.dll", {ORIGINAL: "System.Management.Automation.dll"}),
+    Entity("file", "f-renamed", "C:\\Temp\\a.dll",
+           {ORIGINAL: "System.Management.Automation.dll", "path": "C:\\Temp\\a.dll"}),
     Entity("file", "f-long", "C:\\Temp\\long.dll", {ORIGINAL: "y" * MAX_TEXT_INDEX_BYTES + "TailName.dll"}),
     Entity("domain", "powershell.exe.example", "powershell.exe.example"),
     Entity("user", "u", "u", {ORIGINAL: "PowerShell.EXE"}),  # not a type that has one
@@ -106,8 +117,8 @@ ENTITIES = [
 ORIGINAL_HITS = {
     "powershell.exe": {(PREFIX, "p-renamed", ORIGINAL), (PREFIX, "powershell.exe.example", "value"),
                        (IN_PROP, "p-mui", ORIGINAL)},
-    "powershell": {(PREFIX, "powershell.exe.example", "value"), (IN_PROP, "p-mui", ORIGINAL),
-                   (IN_PROP, "p-renamed", ORIGINAL)},
+    "powershell": {(PREFIX, "powershell.exe.example", "value"), (PREFIX, "p-short", "value"),
+                   (IN_PROP, "p-mui", ORIGINAL), (IN_PROP, "p-renamed", ORIGINAL)},
     "cmd.exe": {(PREFIX, "p-both", ORIGINAL), (PREFIX, "p-real", "value")},
     "system.management.automation.dll": {(PREFIX, "f-renamed", ORIGINAL)},
     "automation": {(IN_PROP, "f-renamed", ORIGINAL)},
