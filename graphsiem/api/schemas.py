@@ -356,9 +356,9 @@ class EntityHit(BaseModel):
         "`decoded_command` (its PowerShell -EncodedCommand, decoded) or a script's `text`; what was "
         "it whole: a file's or process's digest `sha256`, `sha1`, `md5` or `imphash`, or `account`, "
         "a user the query spells in another domain form (`PANDALAB\\name`, `name@pandalab.com`); "
-        "or `original_file_name`, a file's or process's PE OriginalFileName (a renamed binary: "
-        "`svcupd.exe` built as `PowerShell.EXE`) that is or contains the query while its value "
-        "and key do not.")
+        "or `original_file_name`, the PE OriginalFileName of a renamed file or process (its name "
+        "on disk differs: `svcupd.exe` built as `PowerShell.EXE`) that is the query, or contains it "
+        "while its value and key do not.")
     snippet: str | None = Field(
         default=None, description="For `decoded_command`, `text` and `original_file_name` hits, the "
         "matched property around the first occurrence of the query (attacker-controlled data: show "
