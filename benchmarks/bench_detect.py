@@ -1,4 +1,4 @@
-"""Detection time and peak memory versus data size, embedded store (and Neo4j at one size).
+"""Detection time and peak memory versus data size, embedded store (and Neo4j with ``--neo4j``).
 
 For each size a fleet is simulated (hosts x days x background density chosen to
 give about that many events), ingested through the real pipeline into an
@@ -9,11 +9,35 @@ subprocess that reports:
 * peak resident memory of the process, and its resident memory after loading
   the store (the difference is what detection itself adds).
 
-With ``--neo4j`` the largest size's graph is copied into a private Neo4j
-server (``scripts/neo4j/neo4j.sh``) and detection is timed there too.
+With ``--neo4j`` each size's graph is copied into a private Neo4j server
+(``scripts/neo4j/neo4j.sh``) and detection is timed there too, with the number
+of bounded queries it made (one Bolt round trip each; the ``iter_*`` streams
+are not counted).
 
     .venv/bin/python benchmarks/bench_detect.py                    # 100k and 1M events
     .venv/bin/python benchmarks/bench_detect.py --sizes 100k 1M 4M --neo4j
+
+Detection on Neo4j (task G8, 2026-11-30, seed 1, the shared 2-core machine under
+other jobs: wall seconds vary up to x6 between runs, the query counts do not).
+"Cold" is the first detection after the graph was copied into a fresh server,
+"warm" a repeat; "pivot reads" are the per-candidate-pivot ``neighbors`` calls
+(linked processes and contact shares), with their share of the detection::
+
+    size  events     embedded wall  Neo4j wall cold / warm  queries  pivot reads  their seconds cold / warm
+    100k    140,960   1.3-4.1 s      22.9-23.2 s / 7.7 s        78       46        6.3 (27 %) / 0.6 (8 %)
+    1M    1,330,305  14.0-33.7 s     15.0-92.5 s / 47.1 s       94       54        2.7 (3 %)  / 0.3 (0.7 %)
+
+(The 15.0 s cold run at 1M came when the machine was quieter; its links phase,
+``linked_processes_s``, took 0.72 s.)
+
+Neo4j's time goes to streaming the window's sightings (``incidence_s``: 7.5-67 s
+at 1M, half of the detection or more), not to the pivot reads: the simulated fleets have few candidate pivots
+(54 at 1M, 6-13 ms a read warm), so those reads were left one per pivot.  A
+batched read was built and measured (one ``UNWIND $keys`` query per entity type
+and 500 pivots, each pivot read once for both questions): 7 queries instead of
+54 and identical clusters on both stores, but 0.23 s instead of 0.32 s warm at
+1M (0.64 s instead of 0.62 s at 100k), within the noise, so it was not kept.
+It would pay on a fleet with thousands of candidate pivots; measure that first.
 """
 
 from __future__ import annotations
@@ -23,6 +47,7 @@ import json
 import math
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -73,9 +98,17 @@ def _child(data: str, neo4j_uri: str | None) -> None:
     from analytics.config import DetectionConfig
     from analytics.detect import detect
     from graphsiem.store import open_store
+    from graphsiem.store.base import GraphStore
 
-    store = open_store(neo4j_uri, data_dir=data)
+    if neo4j_uri:
+        from graphsiem.store.neo4j_store import Neo4jStore
+
+        # the copy is no data directory's projection (open_store would refuse it: the directory's is embedded)
+        store: GraphStore = Neo4jStore.from_env({**os.environ, "GRAPHSIEM_NEO4J_URI": neo4j_uri})
+    else:
+        store = open_store(None, data_dir=data)
     store.counts()  # force the embedded store to load its graph
+    queries = _count_queries(store) if neo4j_uri else None
     loaded_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     cpu0, t0 = time.process_time(), time.perf_counter()
     result = detect(store, config=DetectionConfig())
@@ -85,7 +118,21 @@ def _child(data: str, neo4j_uri: str | None) -> None:
     phases = {k: round(v, 2) for k, v in result.stats.items() if k.endswith("_s")}
     print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_kib": peak_kib, "loaded_kib": loaded_kib,
                       "clusters": len(result.clusters), "sightings": result.stats.get("window_sightings"),
-                      "phases": phases}))
+                      "phases": phases, "queries": queries[0] if queries else None}))
+
+
+def _count_queries(store) -> list[int]:
+    """Count the Neo4j store's bounded queries (one Bolt round trip each; the ``iter_*`` streams
+    are not counted): ``[n]``, updated as detection runs."""
+    count = [0]
+    read = store._read
+
+    def counted(query: str, **params):
+        count[0] += 1
+        return read(query, **params)
+
+    store._read = counted
+    return count
 
 
 def measure(data: Path, env: dict[str, str] | None = None, neo4j_uri: str | None = None) -> dict:
@@ -132,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", default=["100k", "1M"], choices=sorted(SIZES))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/graphsiem-bench-detect"))
-    parser.add_argument("--neo4j", action="store_true", help="also time detection on Neo4j at the largest size")
+    parser.add_argument("--neo4j", action="store_true", help="also time detection on Neo4j at each size")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--neo4j-uri", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -160,17 +207,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.neo4j:
         from graphsiem.store.neo4j_server import start_private_server, stop_private_server
 
-        label = args.sizes[-1]
-        base = args.workdir / f"{label}-s{args.seed}"
         home = args.workdir / "neo4j-home"
+        shutil.rmtree(home, ignore_errors=True)  # a used home keeps its password: the new random one is refused
         server = start_private_server(home)
         try:
-            store = server.connect()
-            copy_s = copy_to_neo4j(base / "data", store)
-            store.close()
-            fig = measure(base / "data", env={**os.environ, **server.environ()}, neo4j_uri=server.uri)
-            print(f"neo4j {label}: graph copied in {copy_s:.0f} s; detection wall {fig['wall_s']:.1f} s, "
-                  f"client cpu {fig['cpu_s']:.1f} s, {fig['clusters']} clusters, phases {fig['phases']}")
+            for label in args.sizes:
+                base = args.workdir / f"{label}-s{args.seed}"
+                store = server.connect()
+                copy_s = copy_to_neo4j(base / "data", store)
+                store.close()
+                fig = measure(base / "data", env={**os.environ, **server.environ()}, neo4j_uri=server.uri)
+                print(f"neo4j {label}: graph copied in {copy_s:.0f} s; detection wall {fig['wall_s']:.1f} s, "
+                      f"client cpu {fig['cpu_s']:.1f} s, {fig['queries']} queries, {fig['clusters']} clusters, "
+                      f"phases {fig['phases']}", flush=True)
         finally:
             stop_private_server(home)
     return 0
