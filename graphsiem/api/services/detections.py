@@ -112,7 +112,11 @@ class DetectionRunner:
         started = time.time()
         ctx.state.update_detection(run_id, status="running", started_at=started)
         try:
-            from analytics.candidate_history import CandidateHistory, for_backtest
+            from analytics.candidate_history import (
+                CandidateHistory,
+                for_backtest,
+                rules_change_note,
+            )
             from analytics.detect import DetectionConfig, detect
 
             config = DetectionConfig(suppressed=frozenset(ctx.state.suppressed_pivots()),
@@ -126,6 +130,9 @@ class DetectionRunner:
             ctx.ingest.catch_up()
             with ctx.store_guard():
                 result = detect(ctx.store, config=config, now=now, journal=ctx.journal, history=history)
+            rules_changed = rules_change_note(result.stats)
+            if rules_changed:  # on uvicorn's logger, as the startup line: shown without graphsiem.* configured
+                logging.getLogger("uvicorn.error").info("detection %s: %s", run_id, rules_changed)
             stored = [snapshot(c) for c in result.clusters]
             if now is not None and not activate:
                 save_backtest(ctx.state, run_id, now, stored)
