@@ -5,6 +5,11 @@ A renamed copy is a step, not a scored feature: the copy already scores through 
 (an interpreter spawned by a new parent, an encoded command) because
 :func:`analytics.lineage.image_name` reads it as the original, and a column of its own would
 reshape the forest's scores for every cluster over a behaviour no fleet baseline shows.
+
+The step also names renamed copies of the tools of :data:`analytics.original_names.CHECK_ONLY`
+(``curl.exe``, ``mimikatz.exe``, ``msiexec.exe``...), which are still read under their name on disk.
+The ``OriginalFileName`` is attacker text (anyone can edit a version resource): the step quotes
+only the file name read from it, and says when the value carried a path or hidden characters.
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ from collections.abc import Iterable
 from analytics.credited_words import plain
 from analytics.explain import Check
 from analytics.lineage import image_file_name
-from analytics.original_names import renamed_from
+from analytics.original_names import CHECK_ONLY, WATCHED, read_original, renamed_from
 from graphsiem.model import Entity, EntityType
+
+_NAMED = WATCHED | CHECK_ONLY
+"""The binaries whose renamed copy is a step."""
 
 
 def renamed_copies(entities: Iterable[Entity]) -> list[tuple[Entity, str, str]]:
@@ -25,7 +33,7 @@ def renamed_copies(entities: Iterable[Entity]) -> list[tuple[Entity, str, str]]:
         if entity.type != EntityType.PROCESS.value:
             continue
         name = image_file_name(entity.value, entity.props)
-        original = renamed_from(name, entity.props.get("original_file_name"))
+        original = renamed_from(name, entity.props.get("original_file_name"), _NAMED)
         if original is not None:
             found.append((entity, name, original))
     return found
@@ -47,7 +55,13 @@ def renamed_copy_check(entities: Iterable[Entity], hosts_text: str) -> Check | N
     if not copies:
         return None
     process, name, original = copies[0]
-    written = plain(process.props.get("original_file_name"), 40)
+    read = read_original(process.props.get("original_file_name"))
+    written = plain(read.written if read is not None else original, 40)
+    if read is not None and read.had_path:
+        # attacker text: the path before the name is not quoted, only its presence is evidence
+        written += ", written with a path before the name, which no real binary's is"
+    elif read is not None and read.respelled:
+        written += ", written with hidden characters, quotes or full-width forms"
     path = plain(process.props.get("image") or name, 120)
     more = f" ({len(copies) - 1} more renamed cop{'ies' if len(copies) > 2 else 'y'} in the cluster)" if len(copies) > 1 else ""
     return Check(

@@ -182,3 +182,64 @@ def test_a_vendor_file_with_another_original_name_is_read_as_before(clusters):
     for c in clusters:
         if c is not cluster:
             assert not any("renamed copy" in s.check and "ctupdate" in s.check for s in c.explanation.checks)
+
+
+# -- spellings, attacker text in the original name, tools named by the step only (red-team T8 f7) --
+
+
+@pytest.mark.parametrize("original", [
+    "PowerShell",  # no extension
+    "PowerShell.EXE\x00",  # a C string's terminator kept by the exporter
+    "Power\u200bShell.EXE",  # a zero-width space (Unicode format character)
+    "\u202ePowerShell.EXE\ufeff",  # a bidi override and a byte-order mark
+    "PowerShell.EXE .MUI",
+    '"PowerShell.EXE"',
+    "\u201cPowerShell.EXE\u201d",
+    "PowerShell\uff0eEXE",  # a full-width dot
+    "\uff30\uff4f\uff57\uff45\uff52\uff33\uff48\uff45\uff4c\uff4c.exe",  # full-width letters
+])
+def test_a_respelled_original_name_is_still_read_as_the_binary(original):
+    assert renamed_from("svcupd.exe", original) == "powershell.exe"
+    assert renamed_from("powershell.exe", original) is None  # the real one, however spelled
+    copy = _process("svcupd.exe -nop", COPY, original)
+    assert image_name(copy.value, copy.props) == "powershell.exe"
+    step = renamed_copy_check([copy], "ws-1")
+    assert step is not None and "is a renamed copy of powershell.exe" in step.check
+
+
+@pytest.mark.parametrize("prefix", [
+    "<img src=x onerror=alert(1)>",
+    "\x1b[2J\x1b[31mPWNED <script>alert(1)</script>",
+    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0",
+])
+def test_an_original_name_with_a_path_quotes_only_the_name_and_says_it_had_a_path(prefix):
+    copy = _process("svcupd.exe -nop", COPY, f"{prefix}\\PowerShell.EXE")
+    assert image_name(copy.value, copy.props) == "powershell.exe"
+    step = renamed_copy_check([copy], "ws-1")
+    assert step is not None
+    assert "(PE OriginalFileName PowerShell.EXE, written with a path before the name" in step.check
+    for attacker in ("<img", "onerror", "<script>", "PWNED", "\x1b", "System32\\WindowsPowerShell"):
+        assert attacker not in step.check
+
+
+@pytest.mark.parametrize(("original", "tool"), [
+    ("curl.exe", "curl.exe"), ("msiexec.exe", "msiexec.exe"), ("mimikatz.exe", "mimikatz.exe"),
+    ("rclone.exe", "rclone.exe"), ("AdFind.exe", "adfind.exe"), ("mavinject32.exe", "mavinject.exe"),
+    ("esentutl.exe", "esentutl.exe"), ("ntdsutil.exe", "ntdsutil.exe"), ("msdt.exe", "msdt.exe"),
+])
+def test_a_renamed_attacker_tool_is_a_step_but_keeps_its_name_on_disk(original, tool):
+    copy = _process("svcupd.exe -x", COPY, original)
+    step = renamed_copy_check([copy], "ws-1")
+    assert step is not None and f"svcupd.exe is a renamed copy of {tool} (PE OriginalFileName {original}" in step.check
+    # read under its name on disk: a renamed curl.exe must not inherit curl.exe's everyday lineage
+    # baseline, and msiexec.exe is no interpreter
+    assert image_name(copy.value, copy.props) == "svcupd.exe"
+    assert tool not in INTERPRETERS
+
+
+def test_a_tool_under_a_name_it_ships_under_is_no_step():
+    shipped = [_process("mavinject.exe 4242 /injectrunning x.dll", "C:\\Windows\\System32\\mavinject.exe", "mavinject32.exe"),
+               _process("curl.exe -s https://x", "C:\\Windows\\System32\\curl.exe", "curl.exe"),
+               _process("msiexec.exe /i a.msi", "C:\\Windows\\System32\\msiexec.exe", "msiexec.exe")]
+    assert renamed_copy_check(shipped, "ws-1") is None
+    assert renamed_copy_check([*shipped, _process("svcupd.exe -x", COPY, "mavinject32.exe")], "ws-1") is not None
