@@ -385,7 +385,10 @@ def fan_out_clusters(
         (a payload on the same hosts, later the same day) goes back to the pool,
         and the suppressed cluster then counts for no dedupe, so the new entity
         can start a cluster that shows the whole case again.  A pivot missing
-        here absorbs every twin.
+        here absorbs every twin.  ``("host", name)`` keys among them are the
+        hosts the verdict was given on: then the suppression holds only for a
+        pivot mostly on those hosts (:func:`covers_hosts`), else the pivot
+        starts its cluster as if unsuppressed.
     new_pivots_only : bool
         Only entities first seen by the fleet inside the window, or young and
         spreading (``stats.is_novel``), start clusters (members may be older).
@@ -481,6 +484,10 @@ def fan_out_clusters(
         twins = member_pos[shared[take] >= min_overlap * np.maximum(pool_hosts[p], pool_hosts[member_pos])]
         suppressed = incidence.entities[int(j)] in excluded
         covered = (excluded_members or {}).get(incidence.entities[int(j)]) if suppressed else None
+        if covered is not None and not covers_hosts(covered, [incidence.hosts[int(r)] for r in incidence.hosts_of(int(j))]):
+            # A verdict recorded with its hosts (a behaviour pivot's: a kind of act, not a thing) judged
+            # those machines: the same two kinds elsewhere are another episode, shown as any cluster.
+            suppressed, covered = False, None
         grown = False
         if covered is not None:
             # A verdict covers what the analyst saw: a twin that came later is not benign by it.
@@ -505,6 +512,40 @@ def fan_out_clusters(
             continue
         clusters.append(RawCluster(pivot=int(j), members=members, hosts=incidence.hosts_of(int(j))))
     return clusters
+
+
+SUPPRESSED_HOST_SHARE = 0.8
+"""Least share of a pivot's window hosts that must be among the hosts a suppression recorded
+(:func:`covers_hosts`) for the suppression to cover it: ``min_overlap``'s default, the share that
+makes a member a twin, so a later episode is the judged one only when it is nearly all on the
+machines the analyst looked at (the same hosts again, or a few more)."""
+
+HOST_TYPE = "host"
+"""The type of the ``(type, name)`` keys by which a suppression records the hosts it was given on."""
+
+
+def covers_hosts(covered: frozenset[tuple[str, str]], hosts: list[str], *,
+                 share: float = SUPPRESSED_HOST_SHARE) -> bool:
+    """Whether a suppression's covered keys cover a pivot seen on ``hosts``.
+
+    A suppression that recorded no ``("host", name)`` keys covers any host set (an entity
+    pivot's benign verdict stands for that entity wherever it goes).  One that did (a
+    behaviour pivot's, :meth:`graphsiem.api.state.StateStore.update_triage`) covers a pivot
+    only when at least ``share`` of its hosts are among them: the same behaviour on other
+    machines is a new episode nobody judged (red-team T8, finding 1).
+
+    Examples
+    --------
+    >>> judged = frozenset({("process", "p"), ("host", "a"), ("host", "b"), ("host", "c")})
+    >>> covers_hosts(judged, ["a", "b", "c"]), covers_hosts(judged, ["x", "y", "z"])
+    (True, False)
+    >>> covers_hosts(frozenset({("process", "p")}), ["x", "y", "z"])  # no hosts recorded
+    True
+    """
+    judged = {name for kind, name in covered if kind == HOST_TYPE}
+    if not judged:
+        return True
+    return sum(h in judged for h in hosts) >= share * max(len(hosts), 1)
 
 
 def _is_duplicate(

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from graphsiem.api.behaviour_episodes import with_episode_id
 from graphsiem.api.cluster_lineage import lineage, match_predecessors, stored_cluster
 from graphsiem.api.records import (
     ApiKey,
@@ -54,10 +55,10 @@ from graphsiem.api.state_triage import (
 )
 from graphsiem.api.state_verdicts import (
     VERDICT_SCHEMA,
+    covered_keys,
     forget_orphan_members,
     forget_suppression_members,
     record_suppression_members,
-    stored_member_keys,
 )
 from graphsiem.paths import private_file
 
@@ -265,6 +266,9 @@ class StateStore(CandidateRowsMixin):
         now = time.time()
         pairs: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
         with self._tx() as db:
+            # A behaviour cluster on other machines than its pivot's stored one is another episode,
+            # under an id of its own (graphsiem.api.behaviour_episodes): no triage of the other applies.
+            clusters = [with_episode_id(db, c) for c in clusters]
             previous = {
                 r["id"]: json.loads(r["data"])
                 for r in db.execute("SELECT id, data FROM clusters WHERE is_active = 1")
@@ -313,6 +317,18 @@ class StateStore(CandidateRowsMixin):
 
     def get_cluster(self, cluster_id: str) -> ClusterRow | None:
         rows = self._query(_CLUSTER_SELECT + " WHERE c.id = ?", (cluster_id,))
+        return _cluster(rows[0]) if rows else None
+
+    def pivot_cluster(self, pivot_type: str, pivot_key: str) -> ClusterRow | None:
+        """The stored cluster grown from this pivot: the active one, else the last stored.
+
+        One id per pivot except for behaviour pivots, whose episodes on other machines
+        are stored under ids of their own (:mod:`graphsiem.api.behaviour_episodes`).
+        """
+        rows = self._query(
+            _CLUSTER_SELECT + " WHERE c.pivot_type = ? AND c.pivot_key = ? ORDER BY c.is_active DESC, "
+            "COALESCE(d.finished_at, d.started_at, d.requested_at) DESC, c.rowid DESC LIMIT 1",
+            (pivot_type, pivot_key))
         return _cluster(rows[0]) if rows else None
 
     def list_clusters(
@@ -449,7 +465,7 @@ class StateStore(CandidateRowsMixin):
                         )
                         # What the analyst judged: twins that appear later are not covered.
                         stored = db.execute("SELECT data FROM clusters WHERE id = ?", (cluster_id,)).fetchall()
-                        members = stored_member_keys(json.loads(stored[0]["data"])) if stored else []
+                        members = covered_keys(pivot, json.loads(stored[0]["data"])) if stored else []
                         record_suppression_members(db, pivot, members)
                 else:
                     # Not benign (any more): no suppression of this case stands,

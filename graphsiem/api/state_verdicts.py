@@ -11,6 +11,9 @@ that read and write them on a :class:`~graphsiem.api.state.StateStore`:
     payload that rides a benign rollout) goes back to the pool and can start
     a cluster of its own (review R5, finding 2).  A suppression without rows
     here (given before this table existed) absorbs every twin, as it did.
+    A behaviour pivot's suppression lists its hosts here too, as ``("host",
+    name)`` rows (:func:`covered_keys`): it covers those machines, not the
+    pair of behaviour kinds everywhere (red-team T8, finding 1).
 
 ``backtest_results``
     The clusters of a backtest (a run at a past ``now``) that did not replace
@@ -27,6 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from analytics.behaviour_words import is_behaviour
+
 VERDICT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS suppression_members (
     pivot_type TEXT NOT NULL, pivot_key TEXT NOT NULL,
@@ -39,6 +44,8 @@ CREATE TABLE IF NOT EXISTS backtest_results (
 """
 
 EntityKey = tuple[str, str]
+HOST_KEY_TYPE = "host"
+"""The type of the keys by which a suppression records its hosts (:data:`analytics.clusters.HOST_TYPE`)."""
 
 
 class _Database(Protocol):
@@ -80,6 +87,22 @@ def stored_member_keys(data: Mapping[str, Any]) -> list[EntityKey]:
     members = data.get("members") or data.get("entity_keys") or []
     return [(str(m["type"]), str(m["key"])) for m in members
             if isinstance(m, Mapping) and "type" in m and "key" in m]
+
+
+def covered_keys(pivot: EntityKey, data: Mapping[str, Any]) -> list[EntityKey]:
+    """What a benign verdict on the stored cluster ``data`` (pivot ``pivot``) covers.
+
+    Its members (:func:`stored_member_keys`); for a behaviour pivot also its hosts, as
+    ``("host", name)`` keys.  A behaviour pivot is a kind of act, one key per pair of
+    kinds, not a thing: the verdict judged it on those machines, and detection keeps it
+    suppressed only on (mostly) them (:func:`analytics.clusters.covers_hosts`), so the
+    same two kinds on other machines (a campaign after a benign upgrade) are shown.
+    An entity pivot's verdict records no hosts: the entity is benign wherever it spreads.
+    """
+    members = stored_member_keys(data)
+    if not is_behaviour(pivot):
+        return members
+    return members + [(HOST_KEY_TYPE, str(h)) for h in data.get("hosts") or []]
 
 
 def suppressed_members(state: _Database) -> dict[EntityKey, frozenset[EntityKey]]:

@@ -56,7 +56,6 @@ from analytics.registered_domains import (
     rollup_registered,
     rollup_value,
 )
-from analytics.result import cluster_id
 from graphsiem.api.errors import NotFound
 from graphsiem.model import Entity, Relation, entity_uid
 from graphsiem.store.base import GraphStore, HostSighting, Neighbor
@@ -229,8 +228,8 @@ def resolve_behaviour(store: GraphStore, kinds: tuple[str, str]) -> RollupEntity
 def recorded_behaviour(store: GraphStore, kinds: tuple[str, str], state: Any) -> RollupEntity | None:
     """The behaviour pivot ``kinds`` as the latest detection that grew a cluster from it recorded it.
 
-    The cluster's stored row (its id is its pivot's, :func:`analytics.result.cluster_id`;
-    active or not) holds :data:`~analytics.behaviour_pivots.PIVOT_RECORD`: per host, when
+    The cluster's stored row (the active one grown from the pivot, else the last stored:
+    :meth:`~graphsiem.api.state.StateStore.pivot_cluster`) holds :data:`~analytics.behaviour_pivots.PIVOT_RECORD`: per host, when
     the pair completed there, its latest fact and their count, and the processes behind
     its facts (at most :data:`~analytics.behaviour_pivots.MAX_LINKED`).  The entity's
     shown value is the cluster's pivot's; its props say which cluster and detection it
@@ -243,7 +242,7 @@ def recorded_behaviour(store: GraphStore, kinds: tuple[str, str], state: Any) ->
         ``None`` when no stored cluster records it.
     """
     key = behaviour_key(kinds)
-    row = state.get_cluster(cluster_id(*key))
+    row = state.pivot_cluster(*key)  # the live episode's (graphsiem.api.behaviour_episodes)
     record = row.data.get(PIVOT_RECORD) if row is not None else None
     if not isinstance(record, dict):
         return None
