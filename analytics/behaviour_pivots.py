@@ -22,9 +22,11 @@ an antivirus reading LSASS is one command line on many hosts, so never a fact):
   that an Office application (:data:`OFFICE`) started.
 
 One fact happens benignly (an admin's encoded PowerShell, a per-host tool), so a
-host shows a **signature** only when *two* facts of two different kinds, by two
-different processes, happened on it within ``cooccurrence_minutes`` of each other;
-the signature is the pair of kinds.  A signature on at least ``min_hosts`` hosts
+host shows a **signature** only when *two* facts of two different kinds happened on
+it within ``cooccurrence_minutes`` of each other; the signature is the pair of kinds.
+The two facts may be one process's: an encoded PowerShell that itself reads LSASS, or
+one that Word started, is the strongest form of the signature, not a lesser one
+(review T8 found such a campaign in no cluster when two processes were required).  A signature on at least ``min_hosts`` hosts
 of the window becomes one extra incidence column, as a rollup does
 (:meth:`analytics.registered_domains.Rollups.extend`): key
 :func:`behaviour_key`, a process key no real process can have (a real one is a
@@ -40,16 +42,22 @@ signature on the same hosts every day.  So a signature is dated per host, as
 dates a rollup by its subdomains' earlier sightings: the same facts are found
 before the window (:func:`earlier_facts`: what the store held before the window
 start; nothing after the window end is read, so a backtest's ``now`` sees what
-it saw then), and a host that completed the pair before the window does it
-routinely and leaves the signature.  The signature pivots on the hosts that show
-it *first* in the window, when they are ``min_hosts`` or more; one that had
+it saw then), and a host that completed the pair on at least :data:`ROUTINE_DAYS`
+distinct UTC days before the window does it routinely and leaves the signature.
+Two days, not one: one earlier occurrence is an event (a one-time EDR upgrade, an
+install), not a routine, and were once enough an attacker could blind hosts by
+staging the pair on them a day ahead; two separate days doubles that work, and
+each further day would let a daily benign pair pivot one more day before it
+counts as routine.  The hosts so dropped are counted in the detection's stats
+(``behaviour_hosts_routine``).  The signature pivots on the hosts left, when
+they are ``min_hosts`` or more; one that had
 ``min_hosts`` window hosts and no longer has is **recurring**, counted in the
 detection's stats (``behaviour_signatures_recurring``).  The host, not the
 signature, is dropped: a fleet-wide "established" pair of kinds would otherwise
 hide any campaign of the same two kinds on other hosts (the price: a campaign
 host that also runs the routine pair is not in the cluster).  The first day of a
-store has no history: a daily benign pair pivots once then, as any entity new
-on the first day would.
+store has no history, its second one day of it: a daily benign pair pivots on
+those two days (as any entity new on the first day would), never after.
 
 The processes behind the facts are no cluster members (one host each); they are
 handed to :func:`analytics.linked_processes.credit_to_pivots` as the pivot's
@@ -63,9 +71,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Collection, Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import combinations
 
 import numpy as np
 
@@ -92,7 +99,7 @@ from graphsiem.model import Entity, EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence, GraphStore
 
 __all__ = [
-    "FACT_WORDS", "MAX_LINKED", "MAX_READ", "OFFICE", "PIVOT_RECORD", "SCRIPT_HOSTS", "BehaviourPivots", "Fact",
+    "FACT_WORDS", "MAX_LINKED", "MAX_READ", "OFFICE", "PIVOT_RECORD", "ROUTINE_DAYS", "SCRIPT_HOSTS", "BehaviourPivots", "Fact",
     "behaviour_facts", "behaviour_key", "behaviour_kinds", "behaviour_name", "behaviour_pivots", "describe",
     "earlier_facts", "fact_kinds", "find_behaviour_pivots", "is_behaviour", "name_credits", "pivot_record",
     "reached_words", "read_behaviour", "summary_words",
@@ -106,6 +113,8 @@ SCRIPT_HOSTS = frozenset({"wscript.exe", "cscript.exe", "mshta.exe", "powershell
 """Script hosts a document's macro starts."""
 MAX_LINKED = 500
 """Most processes handed to the credit per signature (its hosts' first facts first)."""
+ROUTINE_DAYS = 2
+"""Distinct UTC days before the window on which a host completed a pair for the pair to be its routine."""
 MAX_READ = 5000
 """Most fact-carrying processes whose sightings :func:`read_behaviour` reads, and
 :func:`earlier_facts` reads (processes not in the window)."""
@@ -171,6 +180,9 @@ class BehaviourPivots:
     """Pivot -> the processes behind its facts -> the fact's time (credited as linked processes)."""
     recurring: int = 0
     """Signatures on ``min_hosts`` window hosts left out: established before the window (a daily benign pair)."""
+    routine_hosts: int = 0
+    """Window hosts left out of a signature they showed (summed over signatures on ``min_hosts`` window hosts):
+    each completed its pair on :data:`ROUTINE_DAYS` distinct days before the window."""
     history_reads: int = 0
     """Processes whose sightings :func:`earlier_facts` read from the store (not in the window)."""
     history_truncated: bool = False
@@ -372,15 +384,16 @@ def behaviour_pivots(
     """The signatures on at least ``min_hosts`` hosts, each as an incidence column.
 
     A host shows the signature ``(a, b)`` (two fact kinds, sorted) when a fact of kind
-    ``a`` and one of kind ``b``, by two different processes, happened within
+    ``a`` and one of kind ``b`` (by one process or two) happened within
     ``cooccurrence_minutes`` of each other; it completed at the later of the two (the
     earliest such completion counts).
 
     ``earlier`` (host name -> facts before ``window_start``, :func:`earlier_facts`) dates
-    each signature per host: a host that completed it before the window shows a routine
-    of its own (a daily updater) and leaves it; the signature pivots on the hosts that
-    show it first in the window, when they are ``min_hosts`` or more.  One that had
-    ``min_hosts`` window hosts and loses them so is recurring
+    each signature per host: a host that completed it on :data:`ROUTINE_DAYS` distinct
+    UTC days before the window shows a routine of its own (a daily updater) and leaves
+    it (counted in :attr:`BehaviourPivots.routine_hosts`); one earlier day is an event,
+    not a routine.  The signature pivots on the hosts left, when they are ``min_hosts``
+    or more.  One that had ``min_hosts`` window hosts and loses them so is recurring
     (:attr:`BehaviourPivots.recurring`).
 
     Examples
@@ -403,16 +416,21 @@ def behaviour_pivots(
         by_host[fact.host_row].append(fact)
     window_s = cooccurrence_minutes * 60.0
     completed = _completions(by_host, window_s)
-    before = _completions({host: list(found) for host, found in (earlier or {}).items()}, window_s)
+    routine_days = _completion_days({host: list(found) for host, found in (earlier or {}).items()}, window_s)
     pivots = BehaviourPivots()
     for kinds, hosts in sorted(completed.items()):
         if len(hosts) < min_hosts:
             continue
-        # a host that showed the pair before the window does it routinely (a daily updater under a new
-        # temporary name each day): not new there.  Dropping the host, not the signature, keeps a campaign
-        # of the same two kinds on other hosts visible (the fleet's routine must be no hiding place).
-        routine = before.get(kinds, {})
-        hosts = {row: seen for row, seen in hosts.items() if incidence.hosts[row] not in routine}
+        # a host that showed the pair before the window on ROUTINE_DAYS distinct days does it routinely (a
+        # daily updater under a new temporary name each day): not new there.  Once is no routine (a one-time
+        # upgrade, or an attacker staging the pair to blind the host).  Dropping the host, not the signature,
+        # keeps a campaign of the same two kinds on other hosts visible (the fleet's routine must be no
+        # hiding place).
+        days = routine_days.get(kinds, {})
+        routine = {host for host, seen_on in days.items() if len(seen_on) >= ROUTINE_DAYS}
+        kept = {row: seen for row, seen in hosts.items() if incidence.hosts[row] not in routine}
+        pivots.routine_hosts += len(hosts) - len(kept)
+        hosts = kept
         if len(hosts) < min_hosts:
             pivots.recurring += 1
             continue
@@ -452,13 +470,34 @@ def _completions(
     """Signature -> host -> (completion time, the two facts that completed it): per host the earliest."""
     completed: dict[tuple[str, str], dict[Hashable, tuple[float, Fact, Fact]]] = defaultdict(dict)
     for host, found in by_host.items():
-        found.sort(key=lambda f: (f.at, f.kind, f.process))
-        for a, b in combinations(found, 2):
-            if a.kind == b.kind or a.process == b.process or abs(a.at - b.at) > window_s:
-                continue
-            kinds = (a.kind, b.kind) if a.kind < b.kind else (b.kind, a.kind)
-            done = max(a.at, b.at)
-            if host not in completed[kinds] or done < completed[kinds][host][0]:
-                completed[kinds][host] = (done, a, b)
+        for kinds, a, b in _pairs(found, window_s):
+            if host not in completed[kinds] or b.at < completed[kinds][host][0]:
+                completed[kinds][host] = (b.at, a, b)
     return completed
+
+
+def _completion_days(
+    by_host: Mapping[Hashable, list[Fact]], window_s: float,
+) -> dict[tuple[str, str], dict[Hashable, set[int]]]:
+    """Signature -> host -> the UTC days (days since the epoch) on which a pair of it completed there."""
+    days: dict[tuple[str, str], dict[Hashable, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for host, found in by_host.items():
+        for kinds, _, b in _pairs(found, window_s):
+            days[kinds][host].add(int(b.at // 86400))
+    return days
+
+
+def _pairs(found: list[Fact], window_s: float) -> Iterator[tuple[tuple[str, str], Fact, Fact]]:
+    """Each pair of facts of two kinds within ``window_s``: (its sorted kinds, the earlier fact, the later one).
+
+    The two facts may be one process's (one process showing two kinds is the signature at its
+    strongest).  ``found`` is sorted in place by time.
+    """
+    found.sort(key=lambda f: (f.at, f.kind, f.process))
+    for i, a in enumerate(found):
+        for b in found[i + 1 :]:
+            if b.at - a.at > window_s:
+                break  # sorted by time: every later fact is farther still
+            if a.kind != b.kind:
+                yield ((a.kind, b.kind) if a.kind < b.kind else (b.kind, a.kind)), a, b
 

@@ -118,9 +118,29 @@ def summary_words(pivot: EntityKey, pivot_value: str) -> tuple[str, str, str] | 
 
 
 def name_credits(credited: Iterable[CreditedProcesses], pivot: Entity) -> tuple[CreditedProcesses, ...]:
-    """``credited`` with the processes behind a behaviour pivot saying they showed it, not "reached process …"."""
-    said = reached_words(pivot.type, pivot.value) if is_behaviour(pivot.ref) else None
-    return tuple(replace(c, reached=said) if said is not None and c.pivot == pivot.ref else c for c in credited)
+    """``credited`` with the processes behind any behaviour pivot saying they showed it, not "reached process …".
+
+    Each credit is named by its own key (:func:`is_behaviour`): the cluster's pivot's, or a second
+    signature's that is a member of the cluster (its shown value would read "process lsass access + …").
+    ``pivot`` is the cluster's pivot, kept for callers; the key alone says what a behaviour pivot is.
+
+    Examples
+    --------
+    >>> from analytics.linked_processes import CreditedProcesses
+    >>> member = behaviour_key(("lsass_access", "office_script_host"))
+    >>> credit = CreditedProcesses("lsass_access", member, 2, 2, ("x.exe",), 2, reached=f"process {member[1]}")
+    >>> pivot = Entity(*behaviour_key(("encoded_powershell", "lsass_access")), "")
+    >>> name_credits([credit], pivot)[0].reached
+    'behaviour pivot lsass access + office spawning a script host'
+    """
+    del pivot  # every credit is named by its own key
+    return tuple(replace(c, reached=said) if (said := _reached_by_key(c.pivot)) is not None else c for c in credited)
+
+
+def _reached_by_key(key: EntityKey) -> str | None:
+    """``behaviour pivot <its two facts>`` for a behaviour pivot's key, else ``None`` (a real process)."""
+    kinds = behaviour_kinds(*key) if is_behaviour(key) else None
+    return None if kinds is None else f"behaviour pivot {' + '.join(FACT_WORDS[k] for k in kinds)}"
 
 
 def _match(pivot_type: str, pivot_value: str) -> re.Match[str] | None:

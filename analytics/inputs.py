@@ -149,6 +149,7 @@ def load_inputs(
     )
     # why a daily benign pair made no pivot: the signatures dated before the window (counts, in the stats)
     timings["behaviour_signatures_recurring"] = behaviour.recurring
+    timings["behaviour_hosts_routine"] = behaviour.routine_hosts  # hosts dropped from a signature as routine
     timings["behaviour_history_reads"] = behaviour.history_reads
     incidence = incidence.select(np.flatnonzero(shared))
     incidence, prevalence = rollups.extend(incidence, prevalence)

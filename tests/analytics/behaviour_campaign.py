@@ -14,12 +14,19 @@ starts an encoded PowerShell command of its own: no new entity is shared by two 
 :func:`build_routine_fleet` is a three-day store (task G3b): on each of ``ROUTINE_HOSTS``,
 every day, an updater under a new temporary name opens LSASS and starts an encoded
 PowerShell command of its own (a benign per-host pair that recurs daily), and on the third
-day the campaign runs on ``CAMPAIGN_HOSTS``.
+day the campaign runs on ``CAMPAIGN_HOSTS``.  Its ``routine_days`` and ``routine_hosts`` make the
+pair a one-time event instead (task H1, review T8: a one-time EDR upgrade on day 0 only).
+
+:func:`build_one_process_fleet` (task H1, review T8): on each campaign host *one* per-host process
+carries two kinds, an encoded PowerShell command that itself opens LSASS; with ``maldoc``, Word
+started it (a third kind: three signatures on the same hosts, one cluster).
 
 Everything is written to the store with :meth:`GraphStore.upsert_entities` and friends.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from graphsiem.model import Entity, Relation, Sighting
 
@@ -38,6 +45,7 @@ LSASS = ("process", "lsass")
 EXPLORER = ("process", "explorer")
 TOOL = ("process", "edr-scan")
 DROPPER_PATH = "C:\\Users\\Public\\upd{i:04x}.exe"
+WORD = ("process", "winword")
 
 
 def campaign_time(i: int) -> float:
@@ -124,15 +132,19 @@ def routine_time(day: int, i: int) -> float:
     return START + day * DAY + 3 * H + 60 * i
 
 
-def build_routine_fleet(store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS) -> None:
+def build_routine_fleet(
+    store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS, routine_days: Iterable[int] = range(ROUTINE_DAYS),
+    routine_hosts: list[str] = ROUTINE_HOSTS,
+) -> None:
     """Write the three-day routine fleet (module docstring) to ``store``, cleared first.
 
-    The campaign runs on the third day, 12 hours in (:func:`routine_campaign_time`).
+    The routine pair runs on each of ``routine_hosts`` on each of ``routine_days`` (0-based, at
+    :func:`routine_time`); the campaign on the third day, 12 hours in (:func:`routine_campaign_time`).
     """
     entities, sightings = _every_host(START + ROUTINE_DAYS * DAY)
     relations = []
     found = [_dropper_pair(f"r{day}x", i, h, routine_time(day, i), routine_time(day, i) + 120)
-             for day in range(ROUTINE_DAYS) for i, h in enumerate(ROUTINE_HOSTS)]
+             for day in routine_days for i, h in enumerate(routine_hosts)]
     found += [_dropper_pair("c", i, h, routine_campaign_time(i), routine_campaign_time(i) + 120)
               for i, h in enumerate(campaign_hosts)]
     for new_entities, new_sightings, new_relations in found:
@@ -153,6 +165,67 @@ def add_campaign_host(store, i: int, host: str) -> None:
     Late telemetry of the routine fleet's third day (task G3c): a host the detection did not see showing the pair.
     """
     entities, sightings, relations = _dropper_pair("c", i, host, routine_campaign_time(i), routine_campaign_time(i) + 120)
+    store.upsert_entities(entities)
+    store.upsert_sightings(sightings)
+    store.upsert_relations(relations)
+    store.flush()
+
+
+def build_one_process_fleet(store, *, maldoc: bool = False) -> None:
+    """Write the fleet of :func:`build_fleet` without its campaign, plus the one-process campaign (cleared first).
+
+    On each of ``CAMPAIGN_HOSTS`` at :func:`campaign_time`, a per-host encoded PowerShell command
+    starts and a minute later opens LSASS itself; its parent is explorer.exe, or with ``maldoc``
+    Word (on every host since the store's start, so not new: only the behaviour is).
+    """
+    build_fleet(store, campaign_hosts=[])
+    parent = WORD if maldoc else EXPLORER
+    word = Entity(*WORD, '"C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE" /n',
+                  {"image": "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE"})
+    entities = [word] if maldoc else []
+    sightings = [Sighting(h, WORD, START + 60 * i, END, 5) for i, h in enumerate(HOSTS)] if maldoc else []
+    relations = []
+    for i, h in enumerate(CAMPAIGN_HOSTS):
+        t = campaign_time(i)
+        script = _encoded(f"one-enc-{i}", f"o{i:04x}")
+        entities.append(script)
+        sightings.append(Sighting(h, script.ref, t, t + 600, 1))
+        relations += [_rel(parent, "SPAWNED", script.ref, t), _rel(script.ref, "ACCESSED", LSASS, t + 60)]
+    store.upsert_entities(entities)
+    store.upsert_sightings(sightings)
+    store.upsert_relations(relations)
+    store.flush()
+
+
+
+
+def build_office_stage_fleet(store) -> None:
+    """:func:`build_fleet` without its campaign, plus an Office-stage campaign on ``CAMPAIGN_HOSTS`` (task H1, review T8).
+
+    On each campaign host a per-host encoded PowerShell command runs; 16 minutes later Word (on
+    every host, not new) starts a per-host ``wscript.exe``, whose per-host dropper opens LSASS 16
+    minutes after that.  Office pairs with each within 30 minutes, the other two are 32 minutes
+    apart: two signatures on the same hosts (encoded PowerShell + Office, LSASS + Office), one
+    cluster, the LSASS reads credited to the member signature, not the pivot.
+    """
+    build_fleet(store, campaign_hosts=[])
+    word = Entity(*WORD, '"C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE" /n',
+                  {"image": "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE"})
+    entities, relations = [word], []
+    sightings = [Sighting(h, WORD, START + 60 * i, END, 5) for i, h in enumerate(HOSTS)]
+    for i, h in enumerate(CAMPAIGN_HOSTS):
+        t = campaign_time(i)
+        child = _encoded(f"c-enc-{i}", f"c{i:04x}")
+        script = Entity("process", f"c-js-{i}", f'"C:\\Windows\\System32\\wscript.exe" "C:\\Users\\Public\\doc{i:04x}.js"',
+                        {"image": "C:\\Windows\\System32\\wscript.exe"})
+        path = DROPPER_PATH.format(i=i)
+        dropper = Entity("process", f"c-drop-{i}", f'"{path}" /q c{i:04x}', {"image": path})
+        entities += [child, script, dropper]
+        t_script, t_lsass = t + 16 * 60, t + 32 * 60
+        sightings += [Sighting(h, child.ref, t, t + 60, 1), Sighting(h, script.ref, t_script, t_script + 60, 1),
+                      Sighting(h, dropper.ref, t_lsass - 30, t_lsass + 600, 1)]
+        relations += [_rel(EXPLORER, "SPAWNED", child.ref, t), _rel(WORD, "SPAWNED", script.ref, t_script),
+                      _rel(script.ref, "SPAWNED", dropper.ref, t_lsass - 30), _rel(dropper.ref, "ACCESSED", LSASS, t_lsass)]
     store.upsert_entities(entities)
     store.upsert_sightings(sightings)
     store.upsert_relations(relations)

@@ -11,6 +11,12 @@ Task G3b: a benign per-host pair that recurs daily on the same hosts (an updater
 temporary name each day) pivots on the store's first day only, never again, and does not hide
 a campaign of the same two kinds on other hosts; a process whose command line copies a
 behaviour pivot's shown value is summarised as the process it is.
+
+Task H1 (review T8): one process carrying two kinds (an encoded PowerShell that reads LSASS
+itself, one Word started) completes the signature; a pair on a host before the window makes it
+routine there only on two distinct earlier days (a one-time upgrade is no routine), and the
+stats count the hosts so dropped; a second signature that is a member of the cluster is named as
+a behaviour in the text.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from dataclasses import replace
 
 import pytest
 
-from analytics.behaviour_pivots import behaviour_key, is_behaviour
+from analytics.behaviour_pivots import Fact, behaviour_key, behaviour_pivots, is_behaviour
 from analytics.config import DetectionConfig
 from analytics.detect import detect
+from analytics.incidence import build_incidence
 from graphsiem.model import Entity, Sighting
+from graphsiem.store.base import HostSighting
 from tests.analytics.behaviour_campaign import (
     ADMIN_HOSTS,
     CAMPAIGN_HOSTS,
@@ -33,7 +41,10 @@ from tests.analytics.behaviour_campaign import (
     START,
     TOOL,
     TOOL_HOSTS,
+    H,
     build_fleet,
+    build_office_stage_fleet,
+    build_one_process_fleet,
     build_routine_fleet,
 )
 
@@ -125,20 +136,23 @@ def _behaviour_hosts(result):
     return [sorted(c.hosts) for c in _behaviour_clusters(result)]
 
 
-def test_a_daily_benign_pair_pivots_on_the_first_day_only(store):
+def test_a_daily_benign_pair_pivots_on_the_first_two_days_only(store):
     """Day 1 has no history (it pivots, as anything new on a store's first day; the store's later
-    days are not read as its history); day 2 the same pair on the same hosts is their routine:
+    days are not read as its history); day 2 has one earlier day, an event, no routine (task H1:
+    it pivots again); day 3 the same pair on the same hosts on two earlier days is their routine:
     no pivot, and the stats say why."""
     build_routine_fleet(store, campaign_hosts=[])
 
     first = detect(store, config=CONFIG, now=START + DAY)
     second = detect(store, config=CONFIG, now=START + 2 * DAY)
+    third = detect(store, config=CONFIG, now=START + 3 * DAY)
 
     assert _behaviour_hosts(first) == [ROUTINE_HOSTS]
-    assert _behaviour_hosts(second) == []
-    assert first.stats["behaviour_signatures_recurring"] == 0
-    assert second.stats["behaviour_signatures_recurring"] == 1
-    assert not [c for c in second.clusters if set(c.hosts) & set(ROUTINE_HOSTS)]
+    assert _behaviour_hosts(second) == [ROUTINE_HOSTS]
+    assert _behaviour_hosts(third) == []
+    assert [r.stats["behaviour_signatures_recurring"] for r in (first, second, third)] == [0, 0, 1]
+    assert [r.stats["behaviour_hosts_routine"] for r in (first, second, third)] == [0, 0, len(ROUTINE_HOSTS)]
+    assert not [c for c in third.clusters if set(c.hosts) & set(ROUTINE_HOSTS)]
 
 
 def test_the_routine_pair_hides_no_campaign_of_the_same_kinds(store):
@@ -150,6 +164,7 @@ def test_the_routine_pair_hides_no_campaign_of_the_same_kinds(store):
 
     assert _behaviour_hosts(result) == [CAMPAIGN_HOSTS]
     assert result.stats["behaviour_signatures_recurring"] == 0
+    assert result.stats["behaviour_hosts_routine"] == len(ROUTINE_HOSTS)  # the hosts dropped, counted
     assert _behaviour_clusters(result)[0].pivot.ref == KEY
 
 
@@ -170,3 +185,88 @@ def test_a_process_copying_the_shown_value_is_no_behaviour_cluster(store):
     summary = cluster.explanation.summary
     assert summary.startswith("8 hosts first ran process lsass access + encoded powershell by new per-host"), summary
     assert "a behaviour cluster" not in summary and "showed behaviour" not in summary
+
+
+def test_one_process_carrying_two_kinds_completes_the_signature(store):
+    """Review T8: a per-host encoded PowerShell that itself opens LSASS (one process, two kinds) on
+    8 hosts made no cluster when two processes were required; it is the signature at its strongest."""
+    build_one_process_fleet(store)
+
+    result = detect(store, config=CONFIG)
+
+    found = _behaviour_clusters(result)
+    assert [(c.pivot.ref, sorted(c.hosts)) for c in found] == [(KEY, CAMPAIGN_HOSTS)]
+    assert "both shown by powershell.exe" in found[0].explanation.summary
+
+
+def test_word_starting_an_encoded_powershell_that_reads_lsass_is_one_behaviour_cluster(store):
+    """Review T8's classic maldoc: Word starts a per-host encoded PowerShell that opens LSASS (one
+    process, three kinds): its three signatures are on the same hosts, one cluster."""
+    build_one_process_fleet(store, maldoc=True)
+
+    result = detect(store, config=CONFIG)
+
+    found = _behaviour_clusters(result)
+    assert [sorted(c.hosts) for c in found] == [CAMPAIGN_HOSTS]
+    assert {e.ref for e in found[0].entities if is_behaviour(e.ref)} == {
+        behaviour_key(kinds) for kinds in (("encoded_powershell", "lsass_access"),
+                                           ("encoded_powershell", "office_script_host"),
+                                           ("lsass_access", "office_script_host"))}
+
+
+def test_a_one_time_pair_before_the_window_makes_no_host_routine(store):
+    """Review T8: a one-time EDR upgrade (the pair once, on day 0) on the campaign hosts and others
+    hid the day-3 campaign on those hosts, silently.  One earlier day is an event, not a routine."""
+    build_routine_fleet(store, routine_days=(0,), routine_hosts=CAMPAIGN_HOSTS + ROUTINE_HOSTS)
+
+    result = detect(store, config=CONFIG, now=START + 3 * DAY)
+
+    assert _behaviour_hosts(result) == [CAMPAIGN_HOSTS]
+    assert result.stats["behaviour_hosts_routine"] == 0
+    assert result.stats["behaviour_signatures_recurring"] == 0
+
+
+def _pair(host_row: int, at: float, tag: str) -> list[Fact]:
+    return [Fact("lsass_access", ("process", f"d-{tag}"), host_row, at),
+            Fact("encoded_powershell", ("process", f"e-{tag}"), host_row, at + 120)]
+
+
+@pytest.mark.parametrize(("earlier_at", "routine"), [
+    pytest.param((-2 * DAY,), False, id="once"),
+    pytest.param((-2 * DAY, -2 * DAY + 3 * H), False, id="twice-on-one-utc-day"),
+    pytest.param((-2 * DAY, -DAY), True, id="on-two-utc-days"),
+])
+def test_a_host_is_routine_only_on_two_distinct_earlier_utc_days(earlier_at, routine):
+    """Three hosts complete the pair in the window; ws-0 completed it earlier at ``earlier_at``
+    (seconds from the window's midnight): it leaves the signature only on two distinct UTC days."""
+    midnight = 1_780_012_800.0  # 2026-05-29 00:00 UTC
+    hosts = [f"ws-{i}" for i in range(3)]
+    incidence = build_incidence([HostSighting(h, ("host", h), midnight, midnight, 1) for h in hosts], exclude_types=())
+    facts = [f for i in range(3) for f in _pair(i, midnight + 3600 + 60 * i, f"w{i}")]
+    earlier = {"ws-0": [f for k, t in enumerate(earlier_at) for f in _pair(-1, midnight + t, f"x{k}")]}
+
+    found = behaviour_pivots(incidence, facts, processes={}, images={}, min_hosts=2, cooccurrence_minutes=30,
+                             earlier=earlier)
+
+    rows = [r.rows.tolist() for r in found.columns.items.values()]
+    assert rows == ([[1, 2]] if routine else [[0, 1, 2]])
+    assert found.routine_hosts == int(routine)
+
+
+def test_a_member_behaviour_signature_is_named_as_a_behaviour(store):
+    """Review T8: a second signature that is a member (not the pivot) of the cluster was named
+    "process lsass access + …" where its processes are credited; it is a behaviour pivot."""
+    build_office_stage_fleet(store)
+
+    result = detect(store, config=CONFIG)
+
+    found = _behaviour_clusters(result)
+    assert [sorted(c.hosts) for c in found] == [CAMPAIGN_HOSTS]
+    cluster = found[0]
+    member = behaviour_key(("lsass_access", "office_script_host"))
+    assert cluster.pivot.ref != member and member in {e.ref for e in cluster.entities}
+    summary = cluster.explanation.summary
+    assert "LSASS memory accessed shown by upd0000.exe" in summary, summary
+    assert "that reached behaviour pivot lsass access + office spawning a script host" in summary, summary
+    text = summary + " ".join(c.check for c in cluster.explanation.checks)
+    assert "reached process" not in text, text
