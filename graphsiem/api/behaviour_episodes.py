@@ -7,7 +7,8 @@ back under one id, and the upgrade's "closed" was the campaign's (red-team T8, f
 
 :func:`episode_id` gives each *episode* (a set of machines showing the pair) its own id when
 :meth:`graphsiem.api.state.StateStore.save_clusters` stores it: the id of the stored cluster of
-the same pivot whose hosts it continues (host Jaccard at least :data:`EPISODE_HOST_JACCARD`),
+the same pivot whose hosts it continues (host Jaccard at least :data:`EPISODE_HOST_JACCARD`, and
+for a closed or benign one at least :data:`RESOLVED_HOST_SHARE` of its hosts among the episode's),
 else the pivot's own id when no stored cluster holds it, else a new id derived from the pivot and
 the episode's hosts.  Its triage is then its own: nothing is carried from an episode on other
 machines.  Every other pivot keeps its id.
@@ -34,6 +35,10 @@ share none or few (a campaign on the 36 hosts an upgrade of 60 did not touch: 0)
 :data:`graphsiem.api.cluster_lineage.SAME_CASE_HOST_JACCARD` (0.8), which asks a member set to
 agree too: here the pivot is the same by construction and the hosts alone tell episodes apart."""
 
+RESOLVED_HOST_SHARE = 0.8
+"""Least share of a behaviour cluster's hosts that must be a closed (or benign) episode's for it to
+continue that episode: the share a benign suppression covers (:data:`analytics.clusters.SUPPRESSED_HOST_SHARE`)."""
+
 
 def episode_id(db: sqlite3.Connection, cluster: Mapping[str, Any]) -> str:
     """The id under which to store ``cluster`` (a detection's contract dict with ``pivot``).
@@ -58,13 +63,20 @@ def episode_id(db: sqlite3.Connection, cluster: Mapping[str, Any]) -> str:
     if not is_behaviour(key):
         return own
     hosts = frozenset(str(h) for h in cluster.get("hosts") or [])
-    rows = db.execute("SELECT id, data FROM clusters WHERE pivot_type = ? AND pivot_key = ?", key).fetchall()
+    rows = db.execute(
+        "SELECT c.id, c.data, t.status, t.verdict FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id "
+        "WHERE c.pivot_type = ? AND c.pivot_key = ?", key).fetchall()
     own_taken = False
     best: tuple[float, bool, str] | None = None
     for row in rows:
         stored = frozenset(str(h) for h in json.loads(row["data"]).get("hosts") or [])
         overlap = jaccard(hosts, stored)
-        if overlap < EPISODE_HOST_JACCARD:
+        # A resolved episode (closed, or benign) is continued only on the machines it was resolved
+        # on: "closed" or "benign" is never carried onto hosts nobody looked at (as
+        # graphsiem.api.state_lineage never carries it onto new entities).
+        resolved = row["status"] == "closed" or row["verdict"] == "benign"
+        judged = len(hosts & stored) >= RESOLVED_HOST_SHARE * max(len(hosts), 1)
+        if overlap < EPISODE_HOST_JACCARD or (resolved and not judged):
             own_taken |= row["id"] == own
             continue
         candidate = (overlap, row["id"] == own, str(row["id"]))

@@ -98,3 +98,17 @@ def test_a_closed_case_stays_closed_on_the_same_hosts(api: Api) -> None:
     assert again is not None and again["id"] == first["id"]
     assert again["triage"]["status"] == "closed"
     assert again["id"] not in _open_ids(api)
+
+
+def test_a_closed_case_is_not_carried_to_an_episode_that_spread_to_unjudged_hosts(api: Api) -> None:
+    first = _episode(api, FIRST_HOSTS)
+    assert first is not None
+    _triage(api, first["id"], {"status": "closed"})
+
+    # the 8 closed hosts and 4 nobody looked at: a third of the episode was never judged
+    grown = _episode(api, FIRST_HOSTS + OTHER_HOSTS[:4])
+
+    assert grown is not None
+    assert grown["id"] != first["id"]
+    assert grown["triage"]["status"] == "open"
+    assert grown["id"] in _open_ids(api)
