@@ -447,8 +447,10 @@ def _what_it_ran(f: _Facts, pair: LineagePair) -> str:
     (:attr:`~analytics.lineage.LineagePair.example`), with how many hosts ran it.
     """
     parent, child = pair.parent, pair.child
-    mine = [e for e in f.entities if e.type == EntityType.PROCESS.value and image_name(e.value, e.props) == parent]
-    children = [e for e in f.entities if e.type == EntityType.PROCESS.value and image_name(e.value, e.props) == child]
+    # a behaviour pivot among the members is no process that ran (its value is words: "encoded powershell + …")
+    processes = [e for e in f.entities if e.type == EntityType.PROCESS.value and not is_behaviour(e.ref)]
+    mine = [e for e in processes if image_name(e.value, e.props) == parent]
+    children = [e for e in processes if image_name(e.value, e.props) == child]
     script = next((found for e in mine if (found := script_argument(_command_line(e)))), None)
     example = script_argument(pair.example) if pair.example and not mine else None
     on_hosts = f" on {pair.example_hosts} host{'s' if pair.example_hosts != 1 else ''}" if pair.example_hosts else ""
