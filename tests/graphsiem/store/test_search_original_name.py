@@ -201,9 +201,15 @@ def test_the_original_name_is_read_from_its_text_index(neo4j_store: Neo4jStore, 
     assert any(op.startswith("NodeIndex") and f"TEXT INDEX n:Entity({q.SEARCH_ORIGINAL})" in details
                for op, details in operators), operators
     # label scans only of the few nodes whose copies are too long to index (the planner may read
-    # them once per alternative of the overflow branch): never of Entity, a type or every node
+    # them once per alternative of the overflow branch): never of Entity, a type or every node.
+    # Reads of the search TEXT indexes themselves are index reads: on a small graph the planner may
+    # read one whole (NodeIndexScan ... IS NOT NULL) instead of seeking, a cost-based choice seen in
+    # about half the runs on graphs of 12 and of 3,000 entities (the clean-clone CI of 227bb02 met
+    # it); on 30,001 processes the exact search took 26 db hits (G1b's measurement).
+    search_indexes = tuple(f"TEXT INDEX n:Entity({copy})" for copy in q.COPIES)
     scans = [(op, details) for op, details in operators
-             if op.endswith("Scan") and op not in ("NodeIndexContainsScan",)]
+             if op.endswith("Scan") and op != "NodeIndexContainsScan"
+             and not (op == "NodeIndexScan" and details.startswith(search_indexes))]
     assert scans and all(op == "NodeByLabelScan" and details == "n:SearchOverflow" for op, details in scans), scans
 
 
