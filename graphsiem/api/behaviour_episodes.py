@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analytics.behaviour_words import is_behaviour
+from analytics.clusters import SUPPRESSED_HOST_SHARE
 from graphsiem.api.cluster_lineage import jaccard
 from graphsiem.model import stable_hash
 
@@ -35,7 +36,7 @@ share none or few (a campaign on the 36 hosts an upgrade of 60 did not touch: 0)
 :data:`graphsiem.api.cluster_lineage.SAME_CASE_HOST_JACCARD` (0.8), which asks a member set to
 agree too: here the pivot is the same by construction and the hosts alone tell episodes apart."""
 
-RESOLVED_HOST_SHARE = 0.8
+RESOLVED_HOST_SHARE = SUPPRESSED_HOST_SHARE
 """Least share of a behaviour cluster's hosts that must be a closed (or benign) episode's for it to
 continue that episode: the share a benign suppression covers (:data:`analytics.clusters.SUPPRESSED_HOST_SHARE`)."""
 
