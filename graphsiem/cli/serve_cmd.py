@@ -51,7 +51,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _serve_locked(args: argparse.Namespace, settings: Settings, lock: DataDirLock) -> int:
-    """Open the store, bind the HTTP port and run the service (the data directory's ``lock`` is held)."""
+    """Check the syslog ports, bind the HTTP port, open the store and run the service (``lock`` held).
+
+    Every refusal before the store is opened gives the lock up with :meth:`DataDirLock.abandon`:
+    nothing was written, so a directory the lock made, and its ``serve.lock``, are removed
+    again (task F2; as a refused store, task G5).  The kernel frees the lock itself when the
+    process ends, so a refused start never made the next one refuse: what it left behind was
+    the directory and a ``serve.lock`` made for a service that never ran.
+    """
+    from graphsiem.cli.http_listeners import bind_listeners
     from graphsiem.store import open_store
     from graphsiem.store.base import StoreError
     from graphsiem.syslog_ports import syslog_listen_problem
@@ -61,70 +69,72 @@ def _serve_locked(args: argparse.Namespace, settings: Settings, lock: DataDirLoc
     # or a host that does not resolve is one line, not uvicorn's traceback (graphsiem.syslog_ports)
     problem = syslog_listen_problem(settings.syslog_host, settings.syslog_udp_port, settings.syslog_tcp_port)
     if problem is not None:
+        lock.abandon()
         print(f"graphsiem serve: {problem}", file=sys.stderr)
         return STARTUP_FAILURE
     try:
-        store = open_store(settings.store, data_dir=settings.data_dir)
-    except (StoreError, ValueError) as exc:
-        lock.abandon()  # refused before anything was written: no lock file left behind (task G5)
-        # a password in the store URI is never shown (graphsiem.uri_credentials)
-        print(redact_uri(f"graphsiem serve: cannot open store {settings.store!r}: {exc}"), file=sys.stderr)
-        return 1
-    try:
-        return _serve_store(args, settings, store)
-    finally:
-        store.close()
-
-
-def _serve_store(args: argparse.Namespace, settings: Settings, store: GraphStore) -> int:
-    """Bind the HTTP port, then build the app (its projection starts) and run uvicorn on the bound sockets."""
-    import uvicorn
-
-    from graphsiem.api import create_app
-    from graphsiem.cli.http_listeners import bind_listeners
-    from graphsiem.cli.http_protocol import with_header_timeout
-
-    try:
-        # Before the app and its background projection: a port in use fails here, with
-        # nothing projected or queued (uvicorn binds only after the app's startup, whose
-        # shutdown then ran the final projection).
+        # Before the store, the app and its background projection: a port in use fails here, with
+        # nothing opened, projected or queued (uvicorn binds only after the app's startup, whose
+        # shutdown then ran the final projection; an embedded store makes its directory on opening)
         sockets = bind_listeners(settings.host, settings.port)
     except OSError as exc:
+        lock.abandon()
         print(f"graphsiem serve: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return STARTUP_FAILURE
     try:
-        app = create_app(settings, store)
-        runner = app.state.ctx.detections
         try:
-            if not args.no_detect_at_start and _holds_sightings(store):
-                # Queued on the runner's one worker thread: it runs while uvicorn starts, and
-                # requests see the previous queue until it is done.
-                runner.submit(trigger="startup", requested_by="graphsiem serve")
-            # bounded connections (review R5, item 4): headers within http_header_timeout_s
-            # (graphsiem.cli.http_protocol), idle keep-alive http_keep_alive_s, beyond
-            # http_max_connections uvicorn's 503; requests are bounded in the app
-            # (graphsiem.api.concurrency: http_limit_concurrency, the API's JSON 503)
-            config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=args.log_level,
-                                    access_log=args.access_log, proxy_headers=False,
-                                    http=with_header_timeout(settings.http_header_timeout_s),
-                                    timeout_keep_alive=settings.http_keep_alive_s,
-                                    limit_concurrency=settings.http_max_connections)
-            server = uvicorn.Server(config)
-            for sock in sockets:  # uvicorn logs where it listens only for sockets it binds itself
-                address = sock.getsockname()
-                logging.getLogger("uvicorn.error").info(
-                    "Uvicorn running on http://%s (Press CTRL+C to quit)",
-                    f"[{address[0]}]:{address[1]}" if sock.family == socket.AF_INET6
-                    else f"{address[0]}:{address[1]}")
-            with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl+C is a clean stop
-                server.run(sockets=sockets)
-            if not server.started:
-                return STARTUP_FAILURE
+            store = open_store(settings.store, data_dir=settings.data_dir)
+        except (StoreError, ValueError) as exc:
+            lock.abandon()  # refused before anything was written: no lock file left behind (task G5)
+            # a password in the store URI is never shown (graphsiem.uri_credentials)
+            print(redact_uri(f"graphsiem serve: cannot open store {settings.store!r}: {exc}"), file=sys.stderr)
+            return 1
+        try:
+            return _serve_store(args, settings, store, sockets)
         finally:
-            runner.shutdown()  # a start-up run still going ends before the store closes
+            store.close()
     finally:
         for sock in sockets:
             sock.close()
+
+
+def _serve_store(args: argparse.Namespace, settings: Settings, store: GraphStore,
+                 sockets: list[socket.socket]) -> int:
+    """Build the app (its projection starts) and run uvicorn on the bound ``sockets``."""
+    import uvicorn
+
+    from graphsiem.api import create_app
+    from graphsiem.cli.http_protocol import with_header_timeout
+
+    app = create_app(settings, store)
+    runner = app.state.ctx.detections
+    try:
+        if not args.no_detect_at_start and _holds_sightings(store):
+            # Queued on the runner's one worker thread: it runs while uvicorn starts, and
+            # requests see the previous queue until it is done.
+            runner.submit(trigger="startup", requested_by="graphsiem serve")
+        # bounded connections (review R5, item 4): headers within http_header_timeout_s
+        # (graphsiem.cli.http_protocol), idle keep-alive http_keep_alive_s, beyond
+        # http_max_connections uvicorn's 503; requests are bounded in the app
+        # (graphsiem.api.concurrency: http_limit_concurrency, the API's JSON 503)
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=args.log_level,
+                                access_log=args.access_log, proxy_headers=False,
+                                http=with_header_timeout(settings.http_header_timeout_s),
+                                timeout_keep_alive=settings.http_keep_alive_s,
+                                limit_concurrency=settings.http_max_connections)
+        server = uvicorn.Server(config)
+        for sock in sockets:  # uvicorn logs where it listens only for sockets it binds itself
+            address = sock.getsockname()
+            logging.getLogger("uvicorn.error").info(
+                "Uvicorn running on http://%s (Press CTRL+C to quit)",
+                f"[{address[0]}]:{address[1]}" if sock.family == socket.AF_INET6
+                else f"{address[0]}:{address[1]}")
+        with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl+C is a clean stop
+            server.run(sockets=sockets)
+        if not server.started:
+            return STARTUP_FAILURE
+    finally:
+        runner.shutdown()  # a start-up run still going ends before the store closes
     return 0
 
 
