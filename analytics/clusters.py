@@ -345,6 +345,7 @@ def fan_out_clusters(
     preferred: frozenset[tuple[str, str]] = frozenset(),
     excluded_members: Mapping[tuple[str, str], frozenset[tuple[str, str]]] | None = None,
     cooccurrence_minutes: float = COOCCURRENCE_MINUTES,
+    removed_by_suppression: set[tuple[str, str]] | None = None,
 ) -> list[RawCluster]:
     """Grow fan-out clusters from pivots over a window incidence.
 
@@ -405,6 +406,10 @@ def fan_out_clusters(
         appearing together on each host tells one cause.  A member the fleet knew before the
         window keeps the host-set test (its first sighting predates any pivot of the window).
         0: host sets alone everywhere.
+    removed_by_suppression : set of (type, key), optional
+        Filled with the suppressed pivots whose cluster a suppression left out of the result:
+        those that applied.  Not a suppressed pivot absorbed by another cluster, a duplicate, one
+        whose verdict covers other hosts (:func:`covers_hosts`) nor one a new twin reopened.
 
     Returns
     -------
@@ -509,6 +514,8 @@ def fan_out_clusters(
             member_owner.setdefault(m, []).append(len(kept_members))
         kept_members.append(member_set)
         if suppressed:
+            if removed_by_suppression is not None:  # what the CLI says its suppressions did
+                removed_by_suppression.add(incidence.entities[int(j)])
             continue
         clusters.append(RawCluster(pivot=int(j), members=members, hosts=incidence.hosts_of(int(j))))
     return clusters

@@ -99,6 +99,7 @@ def detect(
     stats.update(pivot_census(inputs.incidence, inputs.stats, **pivot_rules))
 
     t = time.perf_counter()
+    removed: set[EntityKey] = set()
     raw = fan_out_clusters(
         inputs.incidence,
         inputs.stats,
@@ -108,8 +109,12 @@ def detect(
         preferred=_installed(inputs),
         excluded_members=config.suppressed_members,
         cooccurrence_minutes=config.cooccurrence_minutes,
+        removed_by_suppression=removed,
         **pivot_rules,
     )
+    # the suppressed pivots whose cluster was left out: a suppression held is not always one that
+    # applied (a behaviour verdict covers the hosts it was given on, analytics.clusters.covers_hosts)
+    stats["suppressions_applied"] = [list(key) for key in sorted(removed)]
     stats["clustering_s"] = time.perf_counter() - t
 
     t = time.perf_counter()

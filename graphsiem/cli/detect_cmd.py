@@ -13,6 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from graphsiem import paths
 from graphsiem.cli.arguments import at_least, data_dir_problem
+from graphsiem.cli.detect_triage import (
+    service_ids,
+    suppression_outcome,
+    suppressions_note,
+    triage_suppressed_members,
+    triage_suppressions,
+)
 from graphsiem.model import epoch_to_iso
 from ingest.report import printable
 
@@ -73,45 +80,6 @@ def unwritable_reason(target: str) -> str | None:
     return None if os.access(folder, os.W_OK | os.X_OK) else f"directory not writable: {folder}"
 
 
-def triage_suppressed_members(data: Path) -> dict[tuple[str, str], frozenset[tuple[str, str]]]:
-    """What each benign verdict covered (the suppressed pivot's cluster members), as the service
-    applies it (:func:`graphsiem.api.state_verdicts.suppressed_members`); empty without state."""
-    path = data / "state.sqlite"  # paths.state_path's file, read without making the directory
-    if not path.is_file():
-        return {}
-    from graphsiem.api.state import StateStore
-    from graphsiem.api.state_verdicts import suppressed_members
-
-    state = StateStore(path)
-    try:
-        return suppressed_members(state)
-    finally:
-        state.close()
-
-
-def triage_suppressions(data: Path) -> frozenset[tuple[str, str]]:
-    """The pivots the service's analysts suppressed (benign verdicts), from ``<data>/state.sqlite``.
-
-    The service applies them to every detection; the CLI applies the same, so both give the
-    same clusters on the same data.  Empty when the data directory holds no service state.
-
-    Raises
-    ------
-    sqlite3.Error
-        The state file cannot be read.
-    """
-    path = data / "state.sqlite"  # paths.state_path's file, read without making the directory
-    if not path.is_file():
-        return frozenset()
-    from graphsiem.api.state import StateStore
-
-    state = StateStore(path)
-    try:
-        return frozenset(state.suppressed_pivots())
-    finally:
-        state.close()
-
-
 def candidate_history(data: Path) -> StateStore | None:
     """The service state of ``data``, where detections keep their candidates for the next one to
     be scored against (:mod:`analytics.candidate_history`); ``None``, said on stderr, when it cannot
@@ -124,24 +92,6 @@ def candidate_history(data: Path) -> StateStore | None:
         print(f"graphsiem detect: no candidate history ({printable(str(exc))}): risks are scored "
               "among this run's candidates only", file=sys.stderr)
         return None
-
-
-def suppressions_note(count: int, *, ignored: bool) -> str:
-    """What the output says of the triage suppressions (empty when there are none).
-
-    Examples
-    --------
-    >>> suppressions_note(2, ignored=False)
-    '2 pivots suppressed by triage (benign verdicts in the service state; --no-suppressions to ignore them)'
-    >>> suppressions_note(1, ignored=True)
-    '--no-suppressions: 1 pivot suppressed by triage ignored'
-    """
-    if count == 0:
-        return ""
-    pivots = f"{count} pivot{'' if count == 1 else 's'} suppressed by triage"
-    if ignored:
-        return f"--no-suppressions: {pivots} ignored"
-    return f"{pivots} (benign verdicts in the service state; --no-suppressions to ignore them)"
 
 
 def window_note(stats: dict[str, Any]) -> str:
@@ -227,12 +177,14 @@ def run(args: argparse.Namespace) -> int:
                   "(--no-suppressions to detect without them)", file=sys.stderr)
             return 2
         suppressed = frozenset()
-    if not args.no_suppressions:
+    if args.no_suppressions:
+        note = suppressions_note(len(suppressed), ignored=True)
+        if note:
+            print(note, file=sys.stderr)
+        suppressed = frozenset()
+    else:  # what they removed is said once the detection has run (_detect_locked)
         config = dataclasses.replace(config, suppressed=config.suppressed | suppressed,
                                      suppressed_members={**config.suppressed_members, **triage_suppressed_members(data)})
-    note = suppressions_note(len(suppressed), ignored=args.no_suppressions)
-    if note:
-        print(note, file=sys.stderr)
     if args.paths:
         from ingest.disk_floor import floor_from_environment
 
@@ -249,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         if writers is None:
             return 2
     try:
-        return _detect_locked(args, data, config, now, writers)
+        return _detect_locked(args, data, config, now, writers, suppressed)
     finally:
         if writers is not None:
             writers.release()
@@ -271,8 +223,9 @@ def _ingest_failed(args: argparse.Namespace, failure: JournalWriteError) -> int:
 
 def _detect_locked(
     args: argparse.Namespace, data: Path, config: DetectionConfig, now: float | None, writers: DataDirLock | None,
+    triage: frozenset[tuple[str, str]],
 ) -> int:
-    """:func:`run` once the suppressions are applied and, with PATHs, the ``writers`` lock is held."""
+    """:func:`run` once the ``triage`` suppressions are applied and, with PATHs, the ``writers`` lock is held."""
     from analytics.baselines import run_baseline
     from analytics.candidate_history import CandidateHistory, for_backtest, rules_change_note
     from analytics.detect import detect
@@ -333,6 +286,10 @@ def _detect_locked(
     if rules_changed:  # on stderr, as the suppressions note: said with --quiet and --json - too (review RV7)
         print(f"graphsiem detect: {rules_changed}", file=sys.stderr)
     contract = result.to_contract()
+    contract["clusters"] = _service_ids(data, contract["clusters"])
+    note = _applied_note(args, triage, result.stats, contract["clusters"])
+    if note:  # on stderr, said with --quiet and --json - too
+        print(note, file=sys.stderr)
     if args.json == "-":
         json.dump(contract, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -350,6 +307,29 @@ def _detect_locked(
             if line:
                 print(line)
     return 0
+
+
+def _service_ids(data: Path, clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``clusters`` under the ids the service gives them (:func:`graphsiem.cli.detect_triage.service_ids`);
+    under their pivots' ids, said on stderr, when the stored episodes cannot be read."""
+    try:
+        return service_ids(data, clusters)
+    except sqlite3.Error as exc:
+        print(f"graphsiem detect: cannot read the stored behaviour episodes in {printable(str(data))} ({exc}): "
+              "behaviour clusters keep their pivots' ids, which the service may give an episode on other hosts",
+              file=sys.stderr)
+        return clusters
+
+
+def _applied_note(args: argparse.Namespace, triage: frozenset[tuple[str, str]], stats: dict[str, Any],
+                  clusters: list[dict[str, Any]]) -> str:
+    """What the ``triage`` suppressions did in this run: only those that removed a cluster are counted."""
+    if not triage:
+        return ""
+    if args.baseline:
+        return suppressions_note(len(triage), removed=None)
+    removed, shown = suppression_outcome(triage, stats.get("suppressions_applied", []), clusters)
+    return suppressions_note(len(triage), removed=removed, shown=shown)
 
 
 def why_no_clusters(stats: dict[str, Any], config: DetectionConfig) -> str:
