@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from analytics.clusters import COOCCURRENCE_MINUTES
+from graphsiem.internal_networks import parse_internal_networks
 from graphsiem.model import EntityKey
 
 
@@ -99,6 +100,14 @@ class DetectionConfig:
         candidate rules (a first run on a store with days of data), detect the
         earlier windows first (backtests, one ``window_hours`` apart, back to the
         first without a fleet baseline) and keep their candidates.
+    internal_networks : tuple of str
+        The organisation's own networks on public space (CIDR: a university's
+        ``/16``, its provider-independent block), internal for this run beside
+        the defaults (RFC 1918, CGN, ULA) and ``GRAPHSIEM_INTERNAL_NETWORKS``
+        (:mod:`graphsiem.internal_networks`): a download from one is a deployment
+        server's, not one from a new external address.  ``graphsiem detect
+        --internal-network CIDR`` adds to it.  An invalid network is a
+        :class:`ConfigError` naming it, when the config is made.
     """
 
     min_hosts: int = 3
@@ -123,8 +132,15 @@ class DetectionConfig:
     history_days: float = 7.0
     history_max_rows: int = 1000
     history_backfill: bool = True
+    internal_networks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        try:
+            networks = parse_internal_networks(self.internal_networks, origin="internal_networks")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        # kept as canonical text: the config stays plain data (to_dict, save) and compares by value
+        object.__setattr__(self, "internal_networks", tuple(str(n) for n in networks))
         if self.min_hosts < 2:
             raise ConfigError(f"min_hosts must be >= 2, got {self.min_hosts}")
         if self.window_hours <= 0:
@@ -193,6 +209,7 @@ class DetectionConfig:
         """Plain data (``suppressed`` as sorted pairs), the inverse of :meth:`from_dict`."""
         data = asdict(self)
         data["suppressed"] = [list(p) for p in sorted(self.suppressed)]
+        data["internal_networks"] = list(self.internal_networks)
         data["suppressed_members"] = [
             [list(p), [list(m) for m in sorted(members)]] for p, members in sorted(self.suppressed_members.items())
         ]

@@ -40,6 +40,7 @@ from analytics.linked_processes import cluster_credits
 from analytics.pivot_contacts import cluster_contacts
 from analytics.result import Cluster, DetectionResult, cluster_id
 from analytics.scoring import ClusterScorer
+from graphsiem.internal_networks import declared_internal_networks
 from graphsiem.model import Entity, EntityKey, EntityType
 from graphsiem.store.base import GraphStore
 
@@ -78,6 +79,13 @@ def detect(
         Clusters sorted by score, highest first.
     """
     config = config or DetectionConfig()
+    # the run's declared networks are internal to every rule that asks (graphsiem.internal_networks)
+    with declared_internal_networks(config.internal_networks):
+        return _detect(store, config, now, journal, history)
+
+
+def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journal: EventLookup | None,
+            history: CandidateHistory | None) -> DetectionResult:
     started_at = time.time()
     t0 = time.perf_counter()
     inputs = load_inputs(store, config, now=now)

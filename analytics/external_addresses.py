@@ -3,16 +3,21 @@
 An address is **external** when it names another machine
 (:func:`graphsiem.addresses.names_no_other_machine`: not loopback, link-local,
 multicast, unspecified or the broadcast) and is not one of the fleet's own
-networks (:data:`INTERNAL_NETWORKS`: RFC 1918, the carrier-grade NAT space,
-IPv6 unique-local).
+networks (:func:`graphsiem.internal_networks.fleet_networks`: RFC 1918, the
+carrier-grade NAT space, IPv6 unique-local, and the networks the operator
+declares in ``GRAPHSIEM_INTERNAL_NETWORKS`` or the detection config's
+``internal_networks``).  Ingest calls the same networks the fleet's
+(:func:`ingest.normalize_ip.is_internal`).
 
 Python's ``is_private`` is not that rule: it counts the documentation ranges
 (``192.0.2.0/24``, ``198.51.100.0/24``, ``203.0.113.0/24``, ``2001:db8::/32``)
 and other reserved blocks as private, so a stager fetched from
 ``http://203.0.113.7/a.png`` was an "internal server" and its cluster had no
 external destination (review T7 #4); and it counts ``100.64.0.0/10`` (a
-provider's NAT, or a fleet's overlay network) as public.  The networks are the
-ones ingest calls the fleet's (``ingest.normalize_ip.INTERNAL_NETWORKS``).
+provider's NAT, or a fleet's overlay network) as public.  And a fleet whose own
+servers are on public space (a university's ``/16``) declares it: a download
+from there is a deployment server's, not one "from a new external address"
+(red-team T8 #6: a raw-address updater on 74 hosts rose from risk 60.6 to 71.8).
 """
 
 from __future__ import annotations
@@ -21,14 +26,11 @@ import ipaddress
 from functools import lru_cache
 
 from graphsiem.addresses import names_no_other_machine
+from graphsiem.internal_networks import FleetNetworks, fleet_networks
 
-INTERNAL_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7",
-))
-"""The fleet's own address space: RFC 1918, shared CGN space (RFC 6598), IPv6 unique-local."""
+__all__ = ["is_external_ip"]
 
 
-@lru_cache(maxsize=65536)
 def is_external_ip(value: str) -> bool:
     """True for an IP address of a machine outside the fleet; False for any other text.
 
@@ -39,7 +41,16 @@ def is_external_ip(value: str) -> bool:
     >>> [is_external_ip(a) for a in ("10.1.2.3", "100.64.0.9", "192.168.1.1", "127.0.0.1", "169.254.169.254",
     ...                              "fd00::1", "fe80::1%eth0", "0.0.0.0", "dl.example")]
     [False, False, False, False, False, False, False, False, False]
+    >>> from graphsiem.internal_networks import declared_internal_networks
+    >>> with declared_internal_networks(["203.0.113.0/24"]):
+    ...     is_external_ip("203.0.113.7"), is_external_ip("8.8.8.8")
+    (False, True)
     """
+    return _is_external(value, fleet_networks())
+
+
+@lru_cache(maxsize=65536)  # keyed on the networks too: a run with declared networks has its own answers
+def _is_external(value: str, networks: FleetNetworks) -> bool:
     text = value.split("%", 1)[0].strip("[]")
     try:
         address = ipaddress.ip_address(text)
@@ -49,4 +60,4 @@ def is_external_ip(value: str) -> bool:
         return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    return not any(address in network for network in INTERNAL_NETWORKS)
+    return not networks.contains(address)

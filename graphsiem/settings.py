@@ -19,6 +19,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from graphsiem.internal_networks import parse_internal_networks
 from graphsiem.page_links import check_public_url
 from graphsiem.rate_limits import parse_rate_overrides
 from ingest.disk_floor import DEFAULT_MIN_FREE_BYTES, DEFAULT_MIN_FREE_PERCENT
@@ -171,6 +172,13 @@ class Settings(BaseSettings):
     # (NoDecode: the value reaches the validator as written, so a bad one is a clear setting error)
     realm_domains: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
 
+    # The organisation's own networks on public space, beside RFC 1918, CGN and ULA
+    # (GRAPHSIEM_INTERNAL_NETWORKS=198.51.100.0/24,2001:db8:1::/48): a download from one is a
+    # deployment server's, not one "from a new external address", and a name beside one of its
+    # addresses is a fleet host's.  Ingest's parsers and detection read the same variable
+    # (graphsiem.internal_networks); detections the service runs also take it from here.
+    internal_networks: Annotated[tuple[str, ...], NoDecode] = ()
+
     @field_validator("webhook_url")
     @classmethod
     def _check_webhook_url(cls, value: str | None) -> str | None:
@@ -189,6 +197,11 @@ class Settings(BaseSettings):
     @classmethod
     def _check_realm_domains(cls, value: object) -> dict[str, str]:
         return parse_realm_domains(value)
+
+    @field_validator("internal_networks", mode="before")
+    @classmethod
+    def _check_internal_networks(cls, value: object) -> tuple[str, ...]:
+        return tuple(str(n) for n in parse_internal_networks(value, origin="GRAPHSIEM_INTERNAL_NETWORKS"))
 
     @field_validator("api_key_rate_overrides", mode="before")
     @classmethod

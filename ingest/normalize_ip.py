@@ -8,17 +8,28 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
+from graphsiem.internal_networks import DEFAULT_INTERNAL_NETWORKS, fleet_networks
 from ingest.normalize_text import is_unset
 
-INTERNAL_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
-    "fc00::/7", "fe80::/10",
-))
-"""Addresses of the fleet's own machines (RFC 1918, shared CGN space, link-local, IPv6 ULA)."""
+INTERNAL_NETWORKS = DEFAULT_INTERNAL_NETWORKS
+"""The default networks of the fleet's own machines (:mod:`graphsiem.internal_networks` owns them);
+:func:`is_internal` adds the operator's (``GRAPHSIEM_INTERNAL_NETWORKS``)."""
 
 
 def is_internal(address: str | None) -> bool:
-    """Whether ``address`` is one of :data:`INTERNAL_NETWORKS` (``False`` for no or no valid address).
+    """Whether ``address`` is one of the fleet's networks (``False`` for no or no valid address).
+
+    The networks are :func:`graphsiem.internal_networks.fleet_networks`: the
+    defaults and the operator's.  Ingest follows the operator's networks too, as
+    analytics do: a parser asks this to tell a fleet machine's address from an
+    outside one (a CEF ``shost`` beside an internal address is a fleet host's
+    name, which the IP map learns; beside an outside one it is a DNS name; a
+    Sysmon 3 host name alone maps only an internal address to the computer), and
+    a fleet on public space (a university's ``/16``) expects its own hosts'
+    addresses mapped to them as a fleet on RFC 1918 has.  The answer is written
+    into the journaled fields when a record is parsed: a network declared later
+    applies to records ingested from then on (no projection change, so no
+    projection version: ``graphsiem rebuild`` replays the same fields).
 
     >>> is_internal("10.0.0.5"), is_internal("203.0.113.9"), is_internal("fw01")
     (True, False, False)
@@ -26,8 +37,7 @@ def is_internal(address: str | None) -> bool:
     ip = canonical_ip(address, strict=False) if address else None
     if ip is None:
         return False
-    parsed = ipaddress.ip_address(ip)
-    return any(parsed in network for network in INTERNAL_NETWORKS)
+    return fleet_networks().contains(ipaddress.ip_address(ip))
 
 
 @lru_cache(maxsize=4096)

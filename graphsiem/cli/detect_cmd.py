@@ -63,6 +63,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="ignore the pivots analysts suppressed in the service (benign verdicts in <data>/state.sqlite), "
         "which are applied by default, as the service applies them",
     )
+    parser.add_argument(
+        "--internal-network", action="append", default=[], metavar="CIDR",
+        help="an organisation's own network on public space, internal for this run (repeatable; beside "
+        "RFC 1918, CGN, ULA and $GRAPHSIEM_INTERNAL_NETWORKS): a download from it is no new external address",
+    )
     parser.add_argument("--quiet", action="store_true", help="print no table (with --json FILE)")
     parser.set_defaults(func=run)
 
@@ -139,6 +144,10 @@ def run(args: argparse.Namespace) -> int:
     from analytics.config import ConfigError, DetectionConfig
     from analytics.instants import instant_to_epoch
     from graphsiem.data_dir_lock import writer_lock
+    from graphsiem.internal_networks import (
+        internal_networks_from_environment,
+        parse_internal_networks,
+    )
 
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
@@ -151,6 +160,13 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ConfigError) as exc:
         print(f"graphsiem detect: bad --config: {exc}", file=sys.stderr)
         return 2
+    try:  # the environment's networks are read by ingest and detection: a bad one is refused before either
+        internal_networks_from_environment()
+        declared = parse_internal_networks(args.internal_network, origin="--internal-network")
+    except ValueError as exc:
+        print(f"graphsiem detect: {printable(str(exc))}", file=sys.stderr)
+        return 2
+    config = dataclasses.replace(config, internal_networks=(*config.internal_networks, *map(str, declared)))
     try:
         now = instant_to_epoch(args.now) if args.now is not None else None
     except ValueError as exc:

@@ -49,6 +49,7 @@ from types import FrameType
 from graphsiem import paths
 from graphsiem.cli import EXIT_GRAPH_BEHIND
 from graphsiem.data_dir_lock import DataDirLock, writer_lock
+from graphsiem.internal_networks import internal_networks_from_environment
 from ingest.disk_floor import FloorGuardedJournal, floor_from_environment
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
@@ -397,7 +398,8 @@ def _stdin_problem(args: argparse.Namespace) -> str | None:
 
 def _option_problem(args: argparse.Namespace) -> str | None:
     """What is wrong with ``--timezone``, ``--year``, ``--flush-seconds``, ``--settle-seconds``,
-    ``GRAPHSIEM_REALM_DOMAINS`` or the free-space floor's variables, checked before any record is read.
+    ``GRAPHSIEM_REALM_DOMAINS``, ``GRAPHSIEM_INTERNAL_NETWORKS`` or the free-space floor's variables,
+    checked before any record is read.
 
     A bad zone would otherwise reject every zone-less record, one by one, as
     if the records were at fault.
@@ -415,6 +417,7 @@ def _option_problem(args: argparse.Namespace) -> str | None:
     try:
         # the projector reads it once records are journaled: a bad map would end the ingest there
         realm_domains_from_environment()
+        internal_networks_from_environment()  # the parsers read it (ingest.normalize_ip.is_internal)
         floor_from_environment(Path("."))
     except ValueError as exc:
         return str(exc)

@@ -120,7 +120,8 @@ class DetectionRunner:
             from analytics.detect import DetectionConfig, detect
 
             config = DetectionConfig(suppressed=frozenset(ctx.state.suppressed_pivots()),
-                                     suppressed_members=suppressed_members(ctx.state))
+                                     suppressed_members=suppressed_members(ctx.state),
+                                     internal_networks=ctx.settings.internal_networks)
             history: CandidateHistory = ctx.state
             if now is not None:
                 # a backtest reads the candidate history but keeps and backfills nothing: the
