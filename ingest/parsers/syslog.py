@@ -32,6 +32,11 @@ Payloads
   :mod:`ingest.parsers.windows`) becomes the Windows event an endpoint log
   gives, timed and hosted by its own time and name, else by the header's;
   other JSON is ``syslog:message`` with its ``msg``.
+* A Windows event as its rendered text on one line (EvntSLog without
+  ``@cee``: ``An account was successfully logged on. Subject: ...``) becomes
+  the same Windows event, hosted by the HOSTNAME and timed by the header
+  (:mod:`ingest.parsers.syslog_windows_text`: the Security events it knows
+  by their title); any other text is read as below.
 * ``CEF:0|...`` (:mod:`ingest.parsers.syslog_cef`, ``cef:event``) and
   ``LEEF:1.0|``/``2.0|`` (:mod:`ingest.parsers.syslog_leef`, ``leef:event``):
   timed by the payload, else the header; the device is ``observer.*`` and the
@@ -79,6 +84,7 @@ from ingest.parsers.syslog_header import (
 from ingest.parsers.syslog_leef import read_leef
 from ingest.parsers.syslog_payloads import _device_event, _put_device, _windows_from_cee
 from ingest.parsers.syslog_sshd import auth_fields
+from ingest.parsers.syslog_windows_text import may_be_windows_text, windows_text_event
 from ingest.parsers.windows_time import checked_time
 
 __all__ = [
@@ -141,6 +147,10 @@ def parse_syslog_text(
         if event is not None:
             return event
         message = str(payload.get("msg", message))
+    else:
+        event = windows_text_event(message, header, context, source, evidence)
+        if event is not None:
+            return event
     if message.startswith("CEF:"):
         return _device_event(read_cef(message, context), header, context, source, evidence)
     if message.startswith("LEEF:"):
@@ -193,13 +203,16 @@ def parsers() -> list[SyslogParser]:
 
 
 def windows_events_in_zeek_syslog(record: dict[str, Any], context: ParseContext) -> list[Event]:
-    """The Windows event that a Zeek ``syslog`` record carries as ``@cee:`` JSON, if any.
+    """The Windows event that a Zeek ``syslog`` record carries as ``@cee:`` JSON or as its text, if any.
 
     For the Zeek parser: it keeps its own ``zeek:syslog`` event (the network
     view: sender, receiver, facility) and adds this endpoint event, so the
     Windows event reaches the same host entities as an endpoint log would.
-    A message that is not a well-formed ``@cee`` Windows event adds nothing
-    (the ``zeek:syslog`` event still holds the message text).
+    The message is an RFC 5424 line (Zeek drops its ``<PRI>``) whose HOSTNAME
+    is the Windows host.  A message that is not a well-formed ``@cee``
+    Windows event nor a recognised Windows event's rendered text
+    (:mod:`ingest.parsers.syslog_windows_text`) adds nothing (the
+    ``zeek:syslog`` event still holds the message text).
 
     Examples
     --------
@@ -207,13 +220,27 @@ def windows_events_in_zeek_syslog(record: dict[str, Any], context: ParseContext)
     ...         '{"source": "PC-1.example", "nteventlogtype": "System", "id": "7036"}')
     >>> [e.kind for e in windows_events_in_zeek_syslog({"message": line}, ParseContext())]
     ['windows:other']
+    >>> line = ('1 2018-03-24T08:59:54-07:00 DC1.example EvntSLog - - - Special privileges assigned to new '
+    ...         'logon. Subject: Security ID: S-1-5-18 Account Name: DC1$ Account Domain: EX Logon ID: 0x3e7 '
+    ...         'Privileges: SeSecurityPrivilege')
+    >>> [(e.kind, e.host, e.fields["user.name"]) for e in windows_events_in_zeek_syslog({"message": line}, ParseContext())]
+    [('winsec:special_privileges', 'dc1', 'ex\\\\dc1$')]
     """
     message = record.get("message")
-    if not isinstance(message, str) or "@cee:" not in message:
+    if not isinstance(message, str):
+        return []
+    if "@cee:" in message:
+        try:
+            event = parse_syslog_text(message, context, source="zeek", raw=record)
+        except ParseError:
+            return []
+        # an sshd/PAM log-on line (syslog:logon...) is the sender's, already in its own log: no event
+        return [] if event.kind.startswith("syslog:") else [event]
+    if not may_be_windows_text(message):
         return []
     try:
-        event = parse_syslog_text(message, context, source="zeek", raw=record)
+        header, text = _parse_header(message, context)
+        windows = windows_text_event(text, header, context, "zeek", record)
     except ParseError:
-        return []
-    # an sshd/PAM log-on line (syslog:logon...) is the sender's, already in its own log: no event
-    return [] if event.kind.startswith("syslog:") else [event]
+        return []  # undated or hostless: the zeek:syslog event keeps the text
+    return [] if windows is None else [windows]

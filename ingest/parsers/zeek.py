@@ -161,8 +161,8 @@ class ZeekParser:
                 _KINDS[path] = kind
         yield sensor_event(SOURCE, kind, ts, record, fields, _MAPPERS.get(path), context, raw)
         if path == "syslog":
-            # Zeek's syslog.log carries Windows events as RFC 5424 "@cee:" JSON:
-            # the endpoint event joins the graph like an endpoint log would.
+            # Zeek's syslog.log carries Windows events in RFC 5424 lines, as "@cee:" JSON or
+            # as their rendered text: the endpoint event joins the graph like an endpoint log would.
             yield from windows_events_in_zeek_syslog(record, context)
 
 

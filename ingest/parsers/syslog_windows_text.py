@@ -1,0 +1,356 @@
+"""Windows events a syslog forwarder sent as their rendered message text, on one line.
+
+EvntSLog (and forwarders like it) can send a Windows event as its rendered
+message with no ``@cee:`` JSON: ``1 2018-03-24T09:06:26-07:00 Kramer.jerry.land
+EvntSLog - - - The domain controller attempted to validate the credentials
+for an account. Authentication Package: MICROSOFT_AUTHENTICATION_PACKAGE_V1_0
+Logon Account: guest Source Workstation: WORKSTATION Error Code: 0x0``.  The
+line says no event id, channel or record number, and the message's tabs and
+line breaks are gone: one blank between every label and value.
+
+Recognition
+-----------
+The message's first sentence is its event's title, which Windows writes the
+same for every instance (:data:`TITLES`): ``An account was successfully
+logged on.`` is Security 4624, and so on for 4624, 4625, 4634, 4672, 4688,
+4768, 4769, 4771, 4776 and 1102, when at least one label of the event
+follows.  A message starting with no title, a title alone (a forwarder's
+first line) or a line without a HOSTNAME is no Windows event of this
+module: the caller keeps what it had (the Zeek parser its ``zeek:syslog``
+event, the syslog parser its ``syslog:message``).
+
+Event data
+----------
+The labels are those of the event's template: for 4624, 4625, 4672 and 4688
+the one the classic text reader uses (:data:`ingest.parsers.windows_kv.TEMPLATES`),
+for the others the layouts of :data:`OWN_LAYOUTS`, whose labels are named by
+the event data Windows' XML gives them (4634's ``Subject`` is ``Target*``,
+4776's ``Logon Account`` ``TargetUserName``).  The one-line text is cut into
+the lines Windows wrote by finding the template's labels (``Account Name:``
+after a blank, ``Network Account Name:`` before its shorter suffix), and
+those lines are read by :func:`ingest.parsers.windows_kv_templates.read_labels`:
+in template order, so a label forged inside a value (a client-chosen
+workstation name ``x Source Network Address: 6.6.6.6``) loses to the label
+Windows wrote after it.  The explanation Windows appends (``This event is
+generated when...``; 4688's ``Token Elevation Type indicates...``, the KDC's
+``Certificate information is only provided...``) is cut at
+its last occurrence, so it is no part of the last value.
+
+The event data then goes through the Windows mapping every shape uses
+(:func:`ingest.parsers.windows_events.to_event`): same kinds, fields and
+host rule (the syslog HOSTNAME is the endpoint, as ``@cee``'s ``source``
+is).  4776 has no mapping there; :func:`_credential_validation` maps it
+here (``winsec:credential_validation``).
+
+Time: the syslog header's (RFC 5424 carries a zone); a NILVALUE timestamp
+takes a live source's receipt time, else the event cannot be dated (the
+syslog rule, docs/fields.md "Syslog time").
+
+Trust: as with ``@cee``, the line is the sender's word (plain syslog is
+unauthenticated): whoever can send to the collector can write any event for
+any HOSTNAME.  What the template order protects is the event's own values
+from one another (a workstation name cannot move the source address).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from graphsiem.model import Event
+from ingest.normalize import normalize_host
+from ingest.parsers.base import ParseContext, Record
+from ingest.parsers.syslog_header import _Header, _header_time, _without_time
+from ingest.parsers.windows_events import to_event
+from ingest.parsers.windows_fields import user_name, value_of
+from ingest.parsers.windows_kv import EVENT_DATA_LAYOUT, MAX_TEXT_CHARS, TEMPLATES
+from ingest.parsers.windows_kv_templates import (
+    Layout,
+    Template,
+    layout_template,
+    read_labels,
+)
+from ingest.parsers.windows_shapes import WinRecord
+
+__all__ = [
+    "CREDENTIAL_VALIDATION", "OWN_LAYOUTS", "TITLES", "event_data", "may_be_windows_text", "windows_text_event",
+]
+
+CHANNEL = "Security"
+"""The channel of every event :data:`TITLES` recognises (the text does not say it)."""
+
+CREDENTIAL_VALIDATION = "winsec:credential_validation"
+"""The kind of a 4776: an account's credentials checked by NTLM on this machine (a DC: for the domain)."""
+
+TITLES: dict[str, int] = {
+    "An account was successfully logged on.": 4624,
+    "An account failed to log on.": 4625,
+    "An account was logged off.": 4634,
+    "Special privileges assigned to new logon.": 4672,
+    "A new process has been created.": 4688,
+    "A Kerberos authentication ticket (TGT) was requested.": 4768,
+    "A Kerberos service ticket was requested.": 4769,
+    "Kerberos pre-authentication failed.": 4771,
+    # a domain controller's wording (Server 2008 and 2012), then a member's and later DCs'
+    "The domain controller attempted to validate the credentials for an account.": 4776,
+    "The computer attempted to validate the credentials for an account.": 4776,
+    "The audit log was cleared.": 1102,
+}
+"""A Security event's title, the first sentence of its rendered message -> its event id."""
+
+_EXPLANATIONS: dict[int, str] = {
+    **dict.fromkeys((4624, 4625, 4634, 4769), " This event is generated "),
+    **dict.fromkeys((4768, 4771), " Certificate information is only provided "),
+    4688: " Token Elevation Type indicates ",
+}
+"""Where the explanation Windows appends after an event's last value starts (events without one: none)."""
+
+_NamedLayout = tuple[tuple[str | None, tuple[tuple[str, str], ...]], ...]
+
+_KDC_NETWORK = ("Network Information", (("Client Address", "IpAddress"), ("Client Port", "IpPort")))
+_CERTIFICATE = ("Certificate Information", (("Certificate Issuer Name", "CertIssuerName"),
+                                            ("Certificate Serial Number", "CertSerialNumber"),
+                                            ("Certificate Thumbprint", "CertThumbprint")))
+
+OWN_LAYOUTS: dict[int, _NamedLayout] = {
+    # 4634's rendered "Subject" is the account logged off: its XML names it Target*
+    4634: (
+        ("Subject", (("Security ID", "TargetUserSid"), ("Account Name", "TargetUserName"),
+                     ("Account Domain", "TargetDomainName"), ("Logon ID", "TargetLogonId"))),
+        (None, (("Logon Type", "LogonType"),)),
+    ),
+    4768: (
+        ("Account Information", (("Account Name", "TargetUserName"), ("Supplied Realm Name", "TargetDomainName"),
+                                 ("User ID", "TargetSid"))),
+        ("Service Information", (("Service Name", "ServiceName"), ("Service ID", "ServiceSid"))),
+        _KDC_NETWORK,
+        ("Additional Information", (("Ticket Options", "TicketOptions"), ("Result Code", "Status"),
+                                    ("Ticket Encryption Type", "TicketEncryptionType"),
+                                    ("Pre-Authentication Type", "PreAuthType"))),
+        _CERTIFICATE,
+    ),
+    4769: (
+        ("Account Information", (("Account Name", "TargetUserName"), ("Account Domain", "TargetDomainName"),
+                                 ("Logon GUID", "LogonGuid"))),
+        ("Service Information", (("Service Name", "ServiceName"), ("Service ID", "ServiceSid"))),
+        _KDC_NETWORK,
+        ("Additional Information", (("Ticket Options", "TicketOptions"),
+                                    ("Ticket Encryption Type", "TicketEncryptionType"), ("Failure Code", "Status"),
+                                    ("Transited Services", "TransmittedServices"))),
+    ),
+    4771: (
+        ("Account Information", (("Security ID", "TargetSid"), ("Account Name", "TargetUserName"))),
+        ("Service Information", (("Service Name", "ServiceName"),)),
+        _KDC_NETWORK,
+        ("Additional Information", (("Ticket Options", "TicketOptions"), ("Failure Code", "Status"),
+                                    ("Pre-Authentication Type", "PreAuthType"))),
+        _CERTIFICATE,
+    ),
+    4776: (
+        (None, (("Authentication Package", "PackageName"), ("Logon Account", "TargetUserName"),
+                ("Source Workstation", "Workstation"), ("Error Code", "Status"))),
+    ),
+    1102: (
+        ("Subject", (("Security ID", "SubjectUserSid"), ("Account Name", "SubjectUserName"),
+                     ("Domain Name", "SubjectDomainName"), ("Logon ID", "SubjectLogonId"))),
+    ),
+}
+"""Event id -> the message's sections (title, or None for labels of their own) of (label, event-data name),
+in Windows' order: the events :data:`ingest.parsers.windows_kv.TEMPLATES` has no template for."""
+
+
+@dataclass(frozen=True)
+class _TextLayout:
+    """How to read one event's one-line text: its template, and its labels (and section titles) in
+    lower case by their last word, the longest first."""
+
+    template: Template
+    by_last_word: dict[str, tuple[str, ...]]
+
+
+def _named_template(layout: _NamedLayout) -> Template:
+    """The template of a named layout (:data:`OWN_LAYOUTS`): each label's field is the name it lists."""
+    names = {(title or "", label): name for title, pairs in layout for label, name in pairs}
+    plain: Layout = tuple((title, tuple(label for label, _ in pairs)) for title, pairs in layout)
+    return layout_template(plain, lambda section, label, _taken: names[(section, label)])
+
+
+def _text_layout(template: Template) -> _TextLayout:
+    """A template and what finds its labels (and section titles) in one-line text."""
+    by_last_word: dict[str, list[str]] = {}
+    for label in sorted(template.by_label, key=len, reverse=True):
+        by_last_word.setdefault(label.rpartition(" ")[2], []).append(label)
+    return _TextLayout(template, {word: tuple(labels) for word, labels in by_last_word.items()})
+
+
+def _labels_in(text: str, layout: _TextLayout) -> list[tuple[int, int, str]]:
+    """(start, end after the colon, label as written) of each of the layout's labels in ``text``.
+
+    ``text`` has single blanks (see :func:`event_data`).  A label is the longest of the layout's
+    labels that ends at a colon followed by a blank (or the text's end) and starts the text or
+    follows a blank: ``Network Account Name:`` is not read as ``Account Name:``.  Found from the
+    colons, which are few (25 in a 4624), and the word before each, not by trying every label at
+    every blank.
+    """
+    found: list[tuple[int, int, str]] = []
+    floor = 0  # a label starts after the one before it
+    by_last_word = layout.by_last_word
+    for colon in _LABEL_COLON.finditer(text):
+        end = colon.start()
+        labels = by_last_word.get(text[text.rfind(" ", 0, end) + 1:end].lower())
+        if labels is None:
+            continue
+        for label in labels:
+            start = end - len(label)
+            if start >= floor and (start == 0 or text[start - 1] == " ") and text[start:end].lower() == label:
+                found.append((start, end + 1, text[start:end]))
+                floor = end + 1
+                break
+    return found
+
+
+_LABEL_COLON = re.compile(r":(?= |$)")
+
+_LAYOUTS: dict[int, _TextLayout] = {
+    **{event_id: _text_layout(TEMPLATES[("security", event_id)]) for event_id in (4624, 4625, 4672, 4688)},
+    **{event_id: _text_layout(_named_template(layout)) for event_id, layout in OWN_LAYOUTS.items()},
+}
+
+# a title starts the message: one anchored pattern (most syslog messages fail at their first letters)
+_TITLE_RE = re.compile("|".join(re.escape(title) for title in sorted(TITLES, key=len, reverse=True)))
+
+
+def may_be_windows_text(line: str) -> bool:
+    """Whether a syslog line may carry a recognised Windows event's text: a title anywhere in it.
+
+    A cheap test before the header is read (the Zeek parser asks it of every ``syslog`` record).
+
+    >>> may_be_windows_text("1 2018-03-24T08:59:54-07:00 dc EvntSLog - - - An account was logged off. Subject:")
+    True
+    >>> may_be_windows_text("<13>Mar 24 08:59:54 web sshd[42]: Accepted password for bob")
+    False
+    """
+    return _TITLE_RE.search(line) is not None
+
+
+def event_data(message: str) -> tuple[int, dict[str, str]] | None:
+    """The event id and event data of a rendered message on one line; None without a title or labels after it.
+
+    Parameters
+    ----------
+    message : str
+        The syslog MSG: the title, then labels and values separated by blanks.
+
+    Examples
+    --------
+    >>> event_data("The domain controller attempted to validate the credentials for an account. "
+    ...            "Authentication Package: MICROSOFT_AUTHENTICATION_PACKAGE_V1_0 Logon Account: guest "
+    ...            "Source Workstation: WS7 Error Code: 0xc000006a")
+    (4776, {'PackageName': 'MICROSOFT_AUTHENTICATION_PACKAGE_V1_0', 'TargetUserName': 'guest', \
+'Workstation': 'WS7', 'Status': '0xc000006a'})
+    >>> event_data("Group Policy is trying to discover the Domain Controller information.") is None
+    True
+    """
+    title = _TITLE_RE.match(message)
+    if title is None or len(message) > MAX_TEXT_CHARS:
+        return None
+    event_id = TITLES[title.group()]
+    layout = _LAYOUTS[event_id]
+    text = message[title.end():]
+    marker = _EXPLANATIONS.get(event_id)
+    if marker is not None:
+        # the last one: a value may hold the words too, Windows' own explanation comes after every value
+        end = text.rfind(marker)
+        if end >= 0:
+            text = text[:end]
+    # the forwarder made line breaks and tabs blanks: one blank each, so labels read as Windows spells them
+    text = " ".join(text.split())
+    lines = [title.group()]
+    found = _labels_in(text, layout)
+    for index, (_, end, label) in enumerate(found):
+        value = text[end:found[index + 1][0] if index + 1 < len(found) else len(text)].strip()
+        lines.append(f"{label}: {value}" if value else f"{label}:")
+    data = read_labels(lines, layout.template)
+    # a title alone ("Special privileges assigned to new logon.", a forwarder's first line) says
+    # too little to be taken for the event: ordinary text may start so
+    return (event_id, data) if data else None
+
+
+def windows_text_event(
+    message: str, header: _Header, context: ParseContext, source: str, raw: Record
+) -> Event | None:
+    """The Windows event of a syslog message that is a recognised event's rendered text, else None.
+
+    None too for a line without a HOSTNAME: an endpoint event needs its endpoint, and the line
+    stays what it was (a ``syslog:message``; beside a Zeek record, nothing added).
+
+    Parameters
+    ----------
+    message : str
+        The syslog MSG (after the header).
+    header : _Header
+        The syslog header: its HOSTNAME is the event's computer, its time the event's.
+    context : ParseContext
+        Origin, time zone, receipt time.
+    source : str
+        ``Event.source`` (the Zeek parser passes ``"zeek"``).
+    raw : dict or str
+        The record kept as evidence.
+
+    Raises
+    ------
+    ParseError
+        A recognised event that cannot be dated (NILVALUE time in a file) or names no computer.
+    """
+    if not normalize_host(header.hostname):
+        return None  # no HOSTNAME, no endpoint: the text stays the syslog message it was
+    read = event_data(message)
+    if read is None:
+        return None
+    event_id, data = read
+    # positional (see WinRecord): channel, event id, computer, data, time, message
+    win = WinRecord(CHANNEL, event_id, header.hostname, data, header.ts, message)
+    if header.ts is None:
+        raise _without_time(header, f"Windows event {event_id} as text")
+    # read as the XML's event data is (the names are Windows' own), not as a flat envelope
+    event = to_event(win, source=EVENT_DATA_LAYOUT, context=context, raw=raw, mapped_message=False)
+    event.source = source
+    _header_time(header, event.fields)  # marks a live source's receipt time
+    mapper = _OWN_MAPPERS.get(event_id)
+    if mapper is not None and event.kind == "windows:other":
+        kept = {key: value for key, value in event.fields.items()
+                if key != "message" and not key.startswith("winlog.event_data.")}
+        event.kind = mapper(data, kept)
+        event.fields = kept
+    return event
+
+
+def _credential_validation(data: dict[str, Any], fields: dict[str, Any]) -> str:
+    """4776: the account checked, the workstation the client named, the outcome by ``Error Code``.
+
+    The account has no domain in the event (``Logon Account: guest``); the workstation is the
+    client's own claim, as 4624's ``WorkstationName`` is, and relates no more than that does.
+    """
+    user = user_name(None, value_of(data, "TargetUserName"))
+    if user is not None:
+        fields["user.name"] = user
+    workstation = value_of(data, "Workstation")
+    if workstation is not None and str(workstation).strip():
+        fields["source.workstation"] = normalize_host(str(workstation)) or str(workstation)
+    status = str(value_of(data, "Status") or "").strip().lower()
+    if status:
+        try:
+            success = int(status, 16 if status.startswith("0x") else 10) == 0
+        except ValueError:
+            return CREDENTIAL_VALIDATION  # an unreadable code states no outcome
+        fields["event.outcome"] = "success" if success else "failure"
+        if not success:
+            fields["winlog.logon.failure.status"] = status
+    return CREDENTIAL_VALIDATION
+
+
+_OWN_MAPPERS: dict[int, Callable[[dict[str, Any], dict[str, Any]], str]] = {4776: _credential_validation}
+"""Event id -> mapper, for the events :mod:`ingest.parsers.windows_events` keeps as ``windows:other``."""
+
