@@ -23,13 +23,21 @@ an antivirus reading LSASS is one command line on many hosts, so never a fact):
 
 One fact happens benignly (an admin's encoded PowerShell, a per-host tool), so a
 host shows a **signature** only when *two* facts of two different kinds happened on
-it within ``cooccurrence_minutes`` of each other; the signature is the pair of kinds.
+it within ``cooccurrence_minutes`` of each other, or up to a day apart when their
+processes are one process tree (a dropper and its child, two children of one per-host
+dropper: :mod:`analytics.behaviour_lineage`; a campaign that spaces its steps, review
+T8 v2); the signature is the pair of kinds, and each **shape** of the processes behind
+it (:mod:`analytics.behaviour_shapes`: their image paths with per-host parts
+generalised, and their parents') that ``min_hosts`` hosts share pivots on its own, so a
+benign product and a campaign of one pair of kinds are two pivots (review T8 fp2); the
+hosts of no shared shape pivot together on the pair alone
+(:func:`analytics.behaviour_pairs.shape_groups`).
 The two facts may be one process's: an encoded PowerShell that itself reads LSASS, or
 one that Word started, is the strongest form of the signature, not a lesser one
 (review T8 found such a campaign in no cluster when two processes were required).  A signature on at least ``min_hosts`` hosts
 of the window becomes one extra incidence column, as a rollup does
 (:meth:`analytics.registered_domains.Rollups.extend`): key
-:func:`behaviour_key`, a process key no real process can have (a real one is a
+:func:`behaviour_key` (the pair and its shape's id), a process key no real process can have (a real one is a
 hex digest, :func:`graphsiem.model.stable_hash`), on the hosts that showed it;
 per host, its first sighting is when the pair completed (the later of its two
 facts), its count the facts of its two kinds, its last sighting the latest of
@@ -71,17 +79,23 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
+from analytics.behaviour_lineage import one_tree, parents_of, tree_members
+from analytics.behaviour_pairs import Completion, completion_days, shape_groups
+from analytics.behaviour_shapes import Shapes
 from analytics.behaviour_words import (  # the names, re-exported: checks, explain, detect and the API use them
     FACT_WORDS,
     PIVOT_RECORD,
     behaviour_key,
     behaviour_kinds,
     behaviour_name,
+    behaviour_ref,
+    behaviour_shape,
     describe,
     is_behaviour,
     name_credits,
@@ -100,7 +114,8 @@ from graphsiem.store.base import EntityPrevalence, GraphStore
 
 __all__ = [
     "FACT_WORDS", "MAX_LINKED", "MAX_READ", "OFFICE", "PIVOT_RECORD", "ROUTINE_DAYS", "SCRIPT_HOSTS", "BehaviourPivots", "Fact",
-    "behaviour_facts", "behaviour_key", "behaviour_kinds", "behaviour_name", "behaviour_pivots", "describe",
+    "behaviour_facts", "behaviour_key", "behaviour_kinds", "behaviour_name", "behaviour_pivots", "behaviour_ref",
+    "behaviour_shape", "describe",
     "earlier_facts", "fact_kinds", "find_behaviour_pivots", "is_behaviour", "name_credits", "pivot_record",
     "reached_words", "read_behaviour", "summary_words",
 ]
@@ -133,7 +148,8 @@ def read_behaviour(
     Returns
     -------
     pivots : BehaviourPivots
-        At most the one pivot (none when fewer than ``min_hosts`` hosts show it).
+        The pivots of ``kinds``: one per shape on ``min_hosts`` hosts and the rest's
+        (:func:`behaviour_pivots`; none when fewer than ``min_hosts`` hosts show it).
     truncated : bool
         More processes carried such facts than were read.
     """
@@ -141,7 +157,7 @@ def read_behaviour(
     images = {ref: image_name(e.value, e.props) for ref, e in processes.items()}
     encoded = frozenset(r for r, e in processes.items() if is_encoded_command(e.value, e.props)) \
         if "encoded_powershell" in kinds else frozenset()
-    spawned = list(store.iter_relations("SPAWNED")) if "office_script_host" in kinds else []
+    spawned = list(store.iter_relations("SPAWNED"))  # Office's children, and the process trees and shapes
     accessed = list(store.iter_relations("ACCESSED")) if "lsass_access" in kinds else []
     injected = list(store.iter_relations("INJECTED")) if "remote_thread" in kinds else []
     behaviours = behaviour_index(accessed, injected, images)
@@ -155,7 +171,8 @@ def read_behaviour(
     facts = behaviour_facts(incidence, Window(-np.inf, np.inf), processes=processes, images=images, encoded=encoded,
                             spawned=spawned, behaviours=behaviours, fleet_hosts=fleet_hosts, min_hosts=min_hosts)
     found = behaviour_pivots(incidence, [f for f in facts if f.kind in kinds], processes=processes, images=images,
-                             min_hosts=min_hosts, cooccurrence_minutes=cooccurrence_minutes)
+                             min_hosts=min_hosts, cooccurrence_minutes=cooccurrence_minutes,
+                             parents=parents_of(spawned), fleet_hosts=fleet_hosts)
     return found, len(carriers) > limit
 
 
@@ -221,6 +238,7 @@ def find_behaviour_pivots(
     """
     if not config.behaviour_pivots:
         return BehaviourPivots()
+    spawned = list(spawned)
     behaviours = behaviour_index(accessed, injected, images)  # each process's own earliest times
     kinds = fact_kinds(behaviours, encoded, spawned, images)
     facts = behaviour_facts(
@@ -231,7 +249,7 @@ def find_behaviour_pivots(
                                               fleet_hosts=fleet_hosts, min_hosts=config.min_hosts)
     found = behaviour_pivots(incidence, facts, processes=processes, images=images, min_hosts=config.min_hosts,
                              cooccurrence_minutes=config.cooccurrence_minutes or COOCCURRENCE_MINUTES,
-                             earlier=earlier)
+                             earlier=earlier, parents=parents_of(spawned), fleet_hosts=fleet_hosts)
     found.history_reads, found.history_truncated = reads, truncated
     return found
 
@@ -380,13 +398,21 @@ def behaviour_pivots(
     min_hosts: int,
     cooccurrence_minutes: float,
     earlier: Mapping[str, Iterable[Fact]] | None = None,
+    parents: Mapping[EntityKey, Collection[EntityKey]] | None = None,
+    fleet_hosts: Mapping[EntityKey, int] | None = None,
 ) -> BehaviourPivots:
-    """The signatures on at least ``min_hosts`` hosts, each as an incidence column.
+    """The signatures on at least ``min_hosts`` hosts, each shape's as an incidence column.
 
     A host shows the signature ``(a, b)`` (two fact kinds, sorted) when a fact of kind
     ``a`` and one of kind ``b`` (by one process or two) happened within
-    ``cooccurrence_minutes`` of each other; it completed at the later of the two (the
-    earliest such completion counts).
+    ``cooccurrence_minutes`` of each other, or up to
+    :data:`analytics.behaviour_lineage.LINEAGE_HOURS` apart when their processes are one
+    process tree (``parents``: child -> parent processes; ``fleet_hosts``: each process's
+    hosts, missing one); it completed at the later of the two (the earliest such
+    completion counts).  Its hosts are grouped by the shape of the processes behind the
+    pair (:func:`analytics.behaviour_pairs.shape_groups`): each shape on ``min_hosts``
+    hosts is its own pivot (key :func:`behaviour_key` with the shape's id), the hosts of
+    no shared shape one more (the kinds' key alone).
 
     ``earlier`` (host name -> facts before ``window_start``, :func:`earlier_facts`) dates
     each signature per host: a host that completed it on :data:`ROUTINE_DAYS` distinct
@@ -406,19 +432,25 @@ def behaviour_pivots(
     ...          for i in range(3) for kind, dt in (("lsass_access", 0.0), ("encoded_powershell", 120.0))]
     >>> found = behaviour_pivots(inc, facts, processes={}, images={}, min_hosts=3, cooccurrence_minutes=30)
     >>> [(r.key[1], r.first.tolist()) for r in found.columns.items.values()]
-    [('behaviour (encoded powershell + lsass access by new per-host processes)', [120.0, 220.0, 320.0])]
+    [('behaviour (encoded powershell + lsass access by new per-host processes, shape a3c1a496e9d2)', [120.0, 220.0, 320.0])]
     >>> far = [Fact(f.kind, f.process, f.host_row, f.at * (60 if f.kind == "lsass_access" else 1)) for f in facts]
     >>> bool(behaviour_pivots(inc, far, processes={}, images={}, min_hosts=3, cooccurrence_minutes=1))
     False
     """
+    facts = list(facts)
     by_host: dict[int, list[Fact]] = defaultdict(list)
     for fact in facts:
         by_host[fact.host_row].append(fact)
     window_s = cooccurrence_minutes * 60.0
-    completed = _completions(by_host, window_s)
-    routine_days = _completion_days({host: list(found) for host, found in (earlier or {}).items()}, window_s)
+    history = {host: list(found) for host, found in (earlier or {}).items()}
+    behind = {f.process for f in facts} | {f.process for found in history.values() for f in found}
+    members = tree_members(behind, parents or {}, fleet_hosts or {}, min_hosts=min_hosts)
+    linked = partial(one_tree, members)
+    groups = shape_groups(by_host, window_s, Shapes(facts, processes, parents or {}, min_hosts=min_hosts),
+                          min_hosts=min_hosts, linked=linked)
+    routine_days = completion_days(history, window_s, linked)
     pivots = BehaviourPivots()
-    for kinds, hosts in sorted(completed.items()):
+    for (kinds, shape), (shape_text, hosts) in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
         if len(hosts) < min_hosts:
             continue
         # a host that showed the pair before the window on ROUTINE_DAYS distinct days does it routinely (a
@@ -428,76 +460,46 @@ def behaviour_pivots(
         # hiding place).
         days = routine_days.get(kinds, {})
         routine = {host for host, seen_on in days.items() if len(seen_on) >= ROUTINE_DAYS}
-        kept = {row: seen for row, seen in hosts.items() if incidence.hosts[row] not in routine}
+        kept = {row: found for row, found in hosts.items() if incidence.hosts[row] not in routine}
         pivots.routine_hosts += len(hosts) - len(kept)
-        hosts = kept
-        if len(hosts) < min_hosts:
+        if len(kept) < min_hosts:
             pivots.recurring += 1
             continue
-        rows = np.array(sorted(hosts), dtype=np.int64)
-        first = np.array([hosts[int(r)][0] for r in rows])
-        # per host, the facts of the two kinds near the pair that completed it (an admin's encoded
-        # command hours later is another matter): the cells' counts and the processes credited
-        mine = [[f for f in by_host[int(r)] if f.kind in kinds and abs(f.at - hosts[int(r)][0]) <= window_s]
-                for r in rows]
-        count = np.array([float(len(f)) for f in mine])
-        last = np.array([max(f.at for f in found) for found in mine])
-        key = behaviour_key(kinds)
-        example_row = int(rows[int(np.argmin(first))])
-        value = describe(kinds, hosts[example_row], host=incidence.hosts[example_row], processes=processes,
-                         images=images, minutes=cooccurrence_minutes)
-        prevalence = EntityPrevalence(
-            entity=key, value=value, hosts=len(rows), first_seen=float(first.min()), last_seen=float(last.max()),
-            count=int(count.sum()), host_first_seen=tuple(sorted(first.tolist())),
-        )
-        words = " + ".join(FACT_WORDS[k] for k in kinds)
-        pivots.columns.items[key] = Rollup(key, words, (), (), rows, first, count, last, prevalence)
-        linked: dict[EntityKey, float] = {}
-        for fact in sorted((f for found in mine for f in found), key=lambda f: (f.at, f.process)):
-            if len(linked) >= MAX_LINKED:
-                break
-            linked.setdefault(fact.process, fact.at)
-        pivots.links[key] = linked
-        cells = zip((incidence.hosts[int(r)] for r in rows), first.tolist(), last.tolist(), count.tolist(), strict=True)
-        pivots.entities[key] = Entity(key[0], key[1], value,
-                                      {"behaviour": list(kinds), PIVOT_RECORD: pivot_record(cells, linked)})
+        _add_pivot(pivots, incidence, kinds, None if shape is None else (shape, shape_text or ""), kept,
+                   processes=processes, images=images, minutes=cooccurrence_minutes)
     return pivots
 
 
-def _completions(
-    by_host: Mapping[Hashable, list[Fact]], window_s: float,
-) -> dict[tuple[str, str], dict[Hashable, tuple[float, Fact, Fact]]]:
-    """Signature -> host -> (completion time, the two facts that completed it): per host the earliest."""
-    completed: dict[tuple[str, str], dict[Hashable, tuple[float, Fact, Fact]]] = defaultdict(dict)
-    for host, found in by_host.items():
-        for kinds, a, b in _pairs(found, window_s):
-            if host not in completed[kinds] or b.at < completed[kinds][host][0]:
-                completed[kinds][host] = (b.at, a, b)
-    return completed
-
-
-def _completion_days(
-    by_host: Mapping[Hashable, list[Fact]], window_s: float,
-) -> dict[tuple[str, str], dict[Hashable, set[int]]]:
-    """Signature -> host -> the UTC days (days since the epoch) on which a pair of it completed there."""
-    days: dict[tuple[str, str], dict[Hashable, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for host, found in by_host.items():
-        for kinds, _, b in _pairs(found, window_s):
-            days[kinds][host].add(int(b.at // 86400))
-    return days
-
-
-def _pairs(found: list[Fact], window_s: float) -> Iterator[tuple[tuple[str, str], Fact, Fact]]:
-    """Each pair of facts of two kinds within ``window_s``: (its sorted kinds, the earlier fact, the later one).
-
-    The two facts may be one process's (one process showing two kinds is the signature at its
-    strongest).  ``found`` is sorted in place by time.
-    """
-    found.sort(key=lambda f: (f.at, f.kind, f.process))
-    for i, a in enumerate(found):
-        for b in found[i + 1 :]:
-            if b.at - a.at > window_s:
-                break  # sorted by time: every later fact is farther still
-            if a.kind != b.kind:
-                yield ((a.kind, b.kind) if a.kind < b.kind else (b.kind, a.kind)), a, b
-
+def _add_pivot(
+    pivots: BehaviourPivots, incidence: Incidence, kinds: tuple[str, str], shape: tuple[str, str] | None,
+    hosts: Mapping[int, list[Completion]], *, processes: Mapping[EntityKey, Entity],
+    images: Mapping[EntityKey, str], minutes: float,
+) -> None:
+    """One signature's group of hosts as an incidence column, its linked processes and its entity."""
+    rows = np.array(sorted(hosts), dtype=np.int64)
+    first = np.array([hosts[int(r)][0][0] for r in rows])
+    # per host, the facts of the group's pairs there (an admin's encoded command hours later, of no
+    # pair, is another matter): the cells' counts and the processes credited
+    mine = [sorted({f for _, a, b in hosts[int(r)] for f in (a, b)}, key=lambda f: (f.at, f.kind, f.process))
+            for r in rows]
+    count = np.array([float(len(found)) for found in mine])
+    last = np.array([max(f.at for f in found) for found in mine])
+    key = behaviour_key(kinds, None if shape is None else shape[0])
+    example_row = int(rows[int(np.argmin(first))])
+    value = describe(kinds, hosts[example_row][0], host=incidence.hosts[example_row], processes=processes,
+                     images=images, minutes=minutes, shape=shape)
+    prevalence = EntityPrevalence(
+        entity=key, value=value, hosts=len(rows), first_seen=float(first.min()), last_seen=float(last.max()),
+        count=int(count.sum()), host_first_seen=tuple(sorted(first.tolist())),
+    )
+    words = " + ".join(FACT_WORDS[k] for k in kinds)
+    pivots.columns.items[key] = Rollup(key, words, (), (), rows, first, count, last, prevalence)
+    linked: dict[EntityKey, float] = {}
+    for fact in sorted((f for found in mine for f in found), key=lambda f: (f.at, f.process)):
+        if len(linked) >= MAX_LINKED:
+            break
+        linked.setdefault(fact.process, fact.at)
+    pivots.links[key] = linked
+    cells = zip((incidence.hosts[int(r)] for r in rows), first.tolist(), last.tolist(), count.tolist(), strict=True)
+    pivots.entities[key] = Entity(key[0], key[1], value,
+                                  {"behaviour": list(kinds), PIVOT_RECORD: pivot_record(cells, linked)})

@@ -54,27 +54,70 @@ _DID: dict[str, str] = {
 }
 _PROCESS = EntityType.PROCESS.value
 _PREFIX = "behaviour ("
-_SUFFIX = " by new per-host processes)"
+_BY = " by new per-host processes"
+_KEY = re.compile(r"^behaviour \((?P<words>[a-z +]+) by new per-host processes(?:, shape (?P<shape>[0-9a-f]{12}))?\)$")
 _VALUE = re.compile(r"^(?P<words>[a-z +]+) by new per-host processes on each host within (?P<minutes>\d+) min"
-                    r"(?: \((?P<example>e\.g\. .*)\))?$", re.DOTALL)
+                    r"(?:, shape (?P<shape>[0-9a-f]{12}))?(?: \((?P<example>e\.g\. .*)\))?$", re.DOTALL)
 
 
-def behaviour_key(kinds: tuple[str, str]) -> EntityKey:
-    """The incidence key of the signature ``kinds``: a process key no real process has.
+def behaviour_key(kinds: tuple[str, str], shape: str | None = None) -> EntityKey:
+    """The incidence key of the signature ``kinds`` (of one ``shape``): a process key no real process has.
+
+    ``shape`` is the id of the shape of the processes behind its facts
+    (:meth:`analytics.behaviour_shapes.Shapes.of_pair`, 12 hex digits); ``None`` for the hosts
+    of no shape shared by ``min_hosts`` hosts, taken together.
 
     Examples
     --------
     >>> behaviour_key(("encoded_powershell", "lsass_access"))
     ('process', 'behaviour (encoded powershell + lsass access by new per-host processes)')
+    >>> behaviour_key(("encoded_powershell", "lsass_access"), "0123456789ab")[1]
+    'behaviour (encoded powershell + lsass access by new per-host processes, shape 0123456789ab)'
     >>> is_behaviour(behaviour_key(("encoded_powershell", "lsass_access"))), is_behaviour(("process", "ab12"))
     (True, False)
     """
-    return (_PROCESS, f"{_PREFIX}{' + '.join(FACT_WORDS[k] for k in kinds)}{_SUFFIX}")
+    shaped = "" if shape is None else f", shape {shape}"
+    return (_PROCESS, f"{_PREFIX}{' + '.join(FACT_WORDS[k] for k in kinds)}{_BY}{shaped})")
 
 
 def is_behaviour(key: EntityKey) -> bool:
     """True for a behaviour pivot's key (:func:`behaviour_key`), never for a real process's."""
-    return key[0] == _PROCESS and key[1].startswith(_PREFIX) and key[1].endswith(_SUFFIX)
+    return key[0] == _PROCESS and _KEY.match(key[1]) is not None
+
+
+def behaviour_shape(key: EntityKey) -> str | None:
+    """The shape id a behaviour pivot's key carries (``None``: none, or no behaviour pivot's key).
+
+    Examples
+    --------
+    >>> behaviour_shape(behaviour_key(("encoded_powershell", "lsass_access"), "0123456789ab"))
+    '0123456789ab'
+    """
+    found = _KEY.match(key[1]) if key[0] == _PROCESS else None
+    return None if found is None else found["shape"]
+
+
+def behaviour_ref(entity_type: str, text: str) -> EntityKey | None:
+    """The behaviour pivot's key that ``text`` (its key or its shown value) names, else ``None``.
+
+    Examples
+    --------
+    >>> key = behaviour_key(("encoded_powershell", "lsass_access"), "0123456789ab")
+    >>> behaviour_ref(*key) == key
+    True
+    >>> behaviour_ref("process", "lsass access + encoded powershell by new per-host processes on each host "
+    ...               "within 30 min, shape 0123456789ab (e.g. on ws-1: x)") == key
+    True
+    >>> behaviour_ref("process", "cmd.exe /c x") is None
+    True
+    """
+    kinds = behaviour_kinds(entity_type, text)
+    if kinds is None:
+        return None
+    if is_behaviour((entity_type, text)):
+        return behaviour_key(kinds, behaviour_shape((entity_type, text)))
+    found = _match(entity_type, text)
+    return behaviour_key(kinds, found["shape"] if found is not None else None)
 
 
 def behaviour_name(pivot_type: str, pivot_value: str) -> str | None:
@@ -104,7 +147,7 @@ def summary_words(pivot: EntityKey, pivot_value: str) -> tuple[str, str, str] | 
     >>> text = "lsass access + encoded powershell by new per-host processes on each host within 30 min (e.g. on ws-1: x)"
     >>> verb, kind, value = summary_words(behaviour_key(("encoded_powershell", "lsass_access")), text)
     >>> f"54 hosts first {verb} {kind} {value}"
-    '54 hosts first showed behaviour lsass access + encoded powershell (a behaviour cluster: two facts within 30 minutes on each host, by new per-host processes; e.g. on ws-1: x)'
+    '54 hosts first showed behaviour lsass access + encoded powershell (a behaviour cluster: two facts within 30 minutes, or in one process tree, on each host, by new per-host processes; e.g. on ws-1: x)'
     >>> summary_words(("process", "9f3a"), text) is None  # a process that copies the text
     True
     """
@@ -113,8 +156,8 @@ def summary_words(pivot: EntityKey, pivot_value: str) -> tuple[str, str, str] | 
         return None
     example = f"; {found['example']}" if found["example"] else ""
     return ("showed", "behaviour",
-            f"{found['words']} (a behaviour cluster: two facts within {found['minutes']} minutes on each host, "
-            f"by new per-host processes{example})")
+            f"{found['words']} (a behaviour cluster: two facts within {found['minutes']} minutes, or in one "
+            f"process tree, on each host, by new per-host processes{example})")
 
 
 def name_credits(credited: Iterable[CreditedProcesses], pivot: Entity) -> tuple[CreditedProcesses, ...]:
@@ -166,8 +209,8 @@ def behaviour_kinds(entity_type: str, text: str) -> tuple[str, str] | None:
     if entity_type != _PROCESS:
         return None
     words = None
-    if is_behaviour((entity_type, text)):
-        words = text[len(_PREFIX) : -len(_SUFFIX)]
+    if (key := _KEY.match(text)) is not None:
+        words = key["words"]
     elif (found := _match(entity_type, text)) is not None:
         words = found["words"]
     kind_of = {w: k for k, w in FACT_WORDS.items()}
@@ -194,18 +237,28 @@ def reached_words(pivot_type: str, pivot_value: str) -> str | None:
 def describe(
     kinds: tuple[str, str], completion: tuple[float, Fact, Fact], *, host: str,
     processes: Mapping[EntityKey, Entity], images: Mapping[EntityKey, str], minutes: float,
+    shape: tuple[str, str] | None = None,
 ) -> str:
     """A signature's shown value, with one host's two facts as its example (attacker text kept plain).
 
-    ``lsass access + encoded powershell by new per-host processes on each host within 30 min (e.g. on
-    ws-0012: C:\\Users\\Public\\upd7731.exe opened lsass.exe at 10:02, powershell.exe ran an encoded
-    PowerShell command at 10:04)``
+    ``lsass access + encoded powershell by new per-host processes on each host within 30 min, shape
+    0123456789ab (e.g. on ws-0012: C:\\Users\\Public\\upd7731.exe opened lsass.exe at 10:02, powershell.exe ran
+    an encoded PowerShell command at 10:04; shape: lsass access by c:\\users\\public\\*.exe under …)``
+
+    ``shape`` is the pair's shape (id, text: :meth:`analytics.behaviour_shapes.Shapes.of_pair`), ``None``
+    for the hosts of no shared shape.  Two facts farther apart than ``minutes`` paired as one process tree
+    (:mod:`analytics.behaviour_lineage`), and the example says so.
     """
     _, a, b = completion
     said = ", ".join(f"{_image_path(f.process, processes, images)} {_DID[f.kind]} at {_clock(f.at)}"
                      for f in sorted((a, b), key=lambda f: (f.at, f.kind)))
+    if abs(b.at - a.at) > minutes * 60.0:
+        said += " (one process tree)"
     words = " + ".join(FACT_WORDS[k] for k in kinds)
-    return f"{words} by new per-host processes on each host within {round(minutes):d} min (e.g. on {plain(host, 60)}: {said})"
+    shaped = "" if shape is None else f", shape {shape[0]}"
+    shown = "" if shape is None else f"; shape: {plain(shape[1], 400)}"
+    return (f"{words} by new per-host processes on each host within {round(minutes):d} min{shaped} "
+            f"(e.g. on {plain(host, 60)}: {said}{shown})")
 
 
 def _image_path(process: EntityKey, processes: Mapping[EntityKey, Entity], images: Mapping[EntityKey, str]) -> str:

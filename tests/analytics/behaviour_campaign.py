@@ -9,7 +9,9 @@ starts an encoded PowerShell command of its own: no new entity is shared by two 
   (one fact per host);
 * ``TOOL_HOSTS``: one tool, the same command line on every host (an EDR's scanner), opens
   LSASS and starts a per-host encoded command: its LSASS read is no fact (shared process);
-* ``SLOW_HOSTS``: a per-host dropper opens LSASS, its encoded command runs three hours later.
+* ``SLOW_HOSTS``: a per-host dropper opens LSASS, and three hours later an unrelated per-host
+  encoded command runs (explorer.exe started it, not the dropper: no process tree joins the two,
+  task F4; :func:`build_spaced_fleet` is the campaign whose dropper starts it).
 
 :func:`build_routine_fleet` is a three-day store (task G3b): on each of ``ROUTINE_HOSTS``,
 every day, an updater under a new temporary name opens LSASS and starts an encoded
@@ -28,6 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from analytics.behaviour_pivots import behaviour_key, is_behaviour
+from analytics.behaviour_shapes import shape_id
 from graphsiem.model import Entity, Relation, Sighting
 
 H = 3600.0
@@ -46,6 +50,13 @@ EXPLORER = ("process", "explorer")
 TOOL = ("process", "edr-scan")
 DROPPER_PATH = "C:\\Users\\Public\\upd{i:04x}.exe"
 WORD = ("process", "winword")
+CAMPAIGN_SHAPE = ("encoded powershell by c:\\windows\\system32\\windowspowershell\\v1.0\\powershell.exe under "
+                  "c:\\users\\public\\*.exe; lsass access by c:\\users\\public\\*.exe under c:\\windows\\explorer.exe")
+"""The shape of the campaign's pair (:mod:`analytics.behaviour_shapes`): its per-host dropper names generalised."""
+KINDS = ("encoded_powershell", "lsass_access")
+"""The campaign's pair of fact kinds."""
+CAMPAIGN_KEY = behaviour_key(KINDS, shape_id(KINDS, CAMPAIGN_SHAPE))
+"""The campaign's behaviour pivot: its pair of kinds, of its shape."""
 
 
 def campaign_time(i: int) -> float:
@@ -53,8 +64,14 @@ def campaign_time(i: int) -> float:
     return START + 1.5 * DAY + 60 * i
 
 
-def _rel(src, kind, dst, t):
+def relation(src, kind, dst, t):
+    """``src kind dst`` seen at ``t`` for a minute (one evidence id)."""
     return Relation(src, kind, dst, t, t + 60, 1, [f"ev-{src[1]}-{kind}-{dst[1]}"])
+
+
+def behaviour_clusters(result):
+    """The clusters of ``result`` that pivot on a behaviour signature."""
+    return [c for c in result.clusters if is_behaviour(c.pivot.ref)]
 
 
 def _encoded(name: str, token: str) -> Entity:
@@ -62,16 +79,17 @@ def _encoded(name: str, token: str) -> Entity:
                   {"image": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"})
 
 
-def _dropper_pair(prefix: str, i: int, host: str, t_lsass: float, t_encoded: float):
-    """A per-host dropper that opens LSASS at ``t_lsass`` and starts a per-host encoded command at ``t_encoded``."""
+def _dropper_pair(prefix: str, i: int, host: str, t_lsass: float, t_encoded: float, *, related: bool = True):
+    """A per-host dropper that opens LSASS at ``t_lsass`` and starts a per-host encoded command at ``t_encoded``
+    (``related`` false: explorer.exe starts it, so the two share no process tree)."""
     dropper = ("process", f"{prefix}-drop-{i}")
     child = _encoded(f"{prefix}-enc-{i}", f"{prefix}{i:04x}")
     path = DROPPER_PATH.format(i=i) if prefix == "c" else f"C:\\ProgramData\\{prefix}{i}\\svc{i}.exe"
     entities = [Entity(*dropper, f'"{path}" /q {prefix}{i:04x}', {"image": path}), child]
     sightings = [Sighting(host, dropper, t_lsass - 30, t_lsass + 600, 1),
                  Sighting(host, child.ref, t_encoded, t_encoded + 60, 1), Sighting(host, LSASS, t_lsass, t_lsass, 1)]
-    relations = [_rel(EXPLORER, "SPAWNED", dropper, t_lsass - 30), _rel(dropper, "ACCESSED", LSASS, t_lsass),
-                 _rel(dropper, "SPAWNED", child.ref, t_encoded)]
+    relations = [relation(EXPLORER, "SPAWNED", dropper, t_lsass - 30), relation(dropper, "ACCESSED", LSASS, t_lsass),
+                 relation(dropper if related else EXPLORER, "SPAWNED", child.ref, t_encoded)]
     return entities, sightings, relations
 
 
@@ -91,17 +109,17 @@ def build_fleet(store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS) -> None:
         admin = _encoded(f"admin-{i}", f"{h}")
         entities.append(admin)
         sightings.append(Sighting(h, admin.ref, t, t + 60, 1))
-        relations.append(_rel(EXPLORER, "SPAWNED", admin.ref, t))
+        relations.append(relation(EXPLORER, "SPAWNED", admin.ref, t))
     for i, h in enumerate(TOOL_HOSTS):
         t = START + 1.55 * DAY + 60 * i
         child = _encoded(f"tool-enc-{i}", f"t{i:04x}")
         entities.append(child)
         sightings += [Sighting(h, TOOL, t - 30, t + 600, 1), Sighting(h, child.ref, t + 120, t + 180, 1)]
-        relations.append(_rel(TOOL, "SPAWNED", child.ref, t + 120))
-    relations.append(_rel(TOOL, "ACCESSED", LSASS, START + 1.55 * DAY))
+        relations.append(relation(TOOL, "SPAWNED", child.ref, t + 120))
+    relations.append(relation(TOOL, "ACCESSED", LSASS, START + 1.55 * DAY))
     for i, h in enumerate(SLOW_HOSTS):
         t = START + 1.45 * DAY + 60 * i
-        found = _dropper_pair("s", i, h, t, t + 3 * H)
+        found = _dropper_pair("s", i, h, t, t + 3 * H, related=False)
         entities += found[0]
         sightings += found[1]
         relations += found[2]
@@ -190,7 +208,7 @@ def build_one_process_fleet(store, *, maldoc: bool = False) -> None:
         script = _encoded(f"one-enc-{i}", f"o{i:04x}")
         entities.append(script)
         sightings.append(Sighting(h, script.ref, t, t + 600, 1))
-        relations += [_rel(parent, "SPAWNED", script.ref, t), _rel(script.ref, "ACCESSED", LSASS, t + 60)]
+        relations += [relation(parent, "SPAWNED", script.ref, t), relation(script.ref, "ACCESSED", LSASS, t + 60)]
     store.upsert_entities(entities)
     store.upsert_sightings(sightings)
     store.upsert_relations(relations)
@@ -224,8 +242,25 @@ def build_office_stage_fleet(store) -> None:
         t_script, t_lsass = t + 16 * 60, t + 32 * 60
         sightings += [Sighting(h, child.ref, t, t + 60, 1), Sighting(h, script.ref, t_script, t_script + 60, 1),
                       Sighting(h, dropper.ref, t_lsass - 30, t_lsass + 600, 1)]
-        relations += [_rel(EXPLORER, "SPAWNED", child.ref, t), _rel(WORD, "SPAWNED", script.ref, t_script),
-                      _rel(script.ref, "SPAWNED", dropper.ref, t_lsass - 30), _rel(dropper.ref, "ACCESSED", LSASS, t_lsass)]
+        relations += [relation(EXPLORER, "SPAWNED", child.ref, t), relation(WORD, "SPAWNED", script.ref, t_script),
+                      relation(script.ref, "SPAWNED", dropper.ref, t_lsass - 30), relation(dropper.ref, "ACCESSED", LSASS, t_lsass)]
+    store.upsert_entities(entities)
+    store.upsert_sightings(sightings)
+    store.upsert_relations(relations)
+    store.flush()
+
+
+def build_spaced_fleet(store, *, hours: float = 3.0) -> None:
+    """:func:`build_fleet` whose campaign spaces its steps (task F4, red-team T8 v2): on each campaign
+    host the dropper opens LSASS and starts its encoded command ``hours`` later (the dropper is its
+    parent: one process tree)."""
+    build_fleet(store, campaign_hosts=[])
+    entities, sightings, relations = [], [], []
+    for i, h in enumerate(CAMPAIGN_HOSTS):
+        found = _dropper_pair("c", i, h, campaign_time(i) - hours * H, campaign_time(i))
+        entities += found[0]
+        sightings += found[1]
+        relations += found[2]
     store.upsert_entities(entities)
     store.upsert_sightings(sightings)
     store.upsert_relations(relations)

@@ -25,7 +25,13 @@ from dataclasses import replace
 
 import pytest
 
-from analytics.behaviour_pivots import Fact, behaviour_key, behaviour_pivots, is_behaviour
+from analytics.behaviour_pivots import (
+    Fact,
+    behaviour_kinds,
+    behaviour_pivots,
+    behaviour_shape,
+    is_behaviour,
+)
 from analytics.config import DetectionConfig
 from analytics.detect import detect
 from analytics.incidence import build_incidence
@@ -36,6 +42,7 @@ from tests.analytics.behaviour_campaign import (
     CAMPAIGN_HOSTS,
     DAY,
     HOSTS,
+    KINDS,
     ROUTINE_HOSTS,
     SLOW_HOSTS,
     START,
@@ -49,7 +56,11 @@ from tests.analytics.behaviour_campaign import (
 )
 
 CONFIG = DetectionConfig(evidence_top=0, history_days=0)
-KEY = behaviour_key(("encoded_powershell", "lsass_access"))
+
+
+def _kinds(ref):
+    """The two kinds of a behaviour pivot's key (each shape of a pair of kinds is a key of its own, task F4)."""
+    return behaviour_kinds(*ref) if is_behaviour(ref) else None
 
 
 def _behaviour_clusters(result):
@@ -64,13 +75,14 @@ def test_two_facts_within_minutes_on_k_hosts_make_one_behaviour_cluster(store):
     found = _behaviour_clusters(result)
     assert len(found) == 1, [(c.pivot.ref, c.hosts) for c in result.clusters]
     cluster = found[0]
-    assert cluster.pivot.ref == KEY
+    assert _kinds(cluster.pivot.ref) == KINDS and behaviour_shape(cluster.pivot.ref) is not None
     assert sorted(cluster.hosts) == CAMPAIGN_HOSTS
     features = {f.name: f.value for f in cluster.explanation.features}
     assert features["lsass_access"] == 1.0 and features["encoded_command"] == 1.0
     summary = cluster.explanation.summary
     assert summary.startswith("8 hosts first showed behaviour encoded powershell + lsass access (a behaviour cluster: "
-                              "two facts within 30 minutes on each host, by new per-host processes; e.g. on ws-000: "
+                              "two facts within 30 minutes, or in one process tree, on each host, by new per-host processes; "
+                              "e.g. on ws-000: "
                               "C:\\Users\\Public\\upd0000.exe opened lsass.exe at "), summary
     assert "ran an encoded PowerShell command at" in summary
     # the summary and the checks name it as a behaviour (no process of that name ran), and the
@@ -81,7 +93,7 @@ def test_two_facts_within_minutes_on_k_hosts_make_one_behaviour_cluster(store):
     assert "hosts showed behaviour encoded powershell + lsass access" in text
     assert "process encoded powershell" not in text
     # the pivot lives in the detection only
-    assert store.get_entity(*KEY) is None
+    assert store.get_entity(*cluster.pivot.ref) is None
 
 
 def test_one_fact_per_host_shared_processes_and_facts_hours_apart_make_no_behaviour_pivot(store):
@@ -129,7 +141,7 @@ def test_embedded_and_neo4j_give_the_same_clusters(embedded_store, neo4j_store):
                        round(c.score, 6), c.explanation.summary) for c in result.clusters])
 
     assert found[0] == found[1]
-    assert any(pivot == KEY for pivot, *_ in found[0])
+    assert any(_kinds(pivot) == KINDS for pivot, *_ in found[0])
 
 
 def _behaviour_hosts(result):
@@ -163,9 +175,10 @@ def test_the_routine_pair_hides_no_campaign_of_the_same_kinds(store):
     result = detect(store, config=CONFIG, now=START + 3 * DAY)
 
     assert _behaviour_hosts(result) == [CAMPAIGN_HOSTS]
-    assert result.stats["behaviour_signatures_recurring"] == 0
+    # the routine updater's shape (task F4: each shape its own signature) is left out whole: recurring
+    assert result.stats["behaviour_signatures_recurring"] == 1
     assert result.stats["behaviour_hosts_routine"] == len(ROUTINE_HOSTS)  # the hosts dropped, counted
-    assert _behaviour_clusters(result)[0].pivot.ref == KEY
+    assert _kinds(_behaviour_clusters(result)[0].pivot.ref) == KINDS
 
 
 def test_a_process_copying_the_shown_value_is_no_behaviour_cluster(store):
@@ -195,7 +208,7 @@ def test_one_process_carrying_two_kinds_completes_the_signature(store):
     result = detect(store, config=CONFIG)
 
     found = _behaviour_clusters(result)
-    assert [(c.pivot.ref, sorted(c.hosts)) for c in found] == [(KEY, CAMPAIGN_HOSTS)]
+    assert [(_kinds(c.pivot.ref), sorted(c.hosts)) for c in found] == [(KINDS, CAMPAIGN_HOSTS)]
     assert "both shown by powershell.exe" in found[0].explanation.summary
 
 
@@ -208,10 +221,9 @@ def test_word_starting_an_encoded_powershell_that_reads_lsass_is_one_behaviour_c
 
     found = _behaviour_clusters(result)
     assert [sorted(c.hosts) for c in found] == [CAMPAIGN_HOSTS]
-    assert {e.ref for e in found[0].entities if is_behaviour(e.ref)} == {
-        behaviour_key(kinds) for kinds in (("encoded_powershell", "lsass_access"),
-                                           ("encoded_powershell", "office_script_host"),
-                                           ("lsass_access", "office_script_host"))}
+    assert {_kinds(e.ref) for e in found[0].entities if is_behaviour(e.ref)} == {
+        ("encoded_powershell", "lsass_access"), ("encoded_powershell", "office_script_host"),
+        ("lsass_access", "office_script_host")}
 
 
 def test_a_one_time_pair_before_the_window_makes_no_host_routine(store):
@@ -263,8 +275,8 @@ def test_a_member_behaviour_signature_is_named_as_a_behaviour(store):
     found = _behaviour_clusters(result)
     assert [sorted(c.hosts) for c in found] == [CAMPAIGN_HOSTS]
     cluster = found[0]
-    member = behaviour_key(("lsass_access", "office_script_host"))
-    assert cluster.pivot.ref != member and member in {e.ref for e in cluster.entities}
+    member = ("lsass_access", "office_script_host")
+    assert _kinds(cluster.pivot.ref) != member and member in {_kinds(e.ref) for e in cluster.entities}
     summary = cluster.explanation.summary
     assert "LSASS memory accessed shown by upd0000.exe" in summary, summary
     assert "that reached behaviour pivot lsass access + office spawning a script host" in summary, summary

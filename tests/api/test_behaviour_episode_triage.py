@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from analytics.behaviour_pivots import behaviour_key
-from tests.analytics.behaviour_campaign import CAMPAIGN_HOSTS, HOSTS, build_fleet
+from tests.analytics.behaviour_campaign import CAMPAIGN_HOSTS, CAMPAIGN_KEY, HOSTS, build_fleet
 from tests.api.conftest import Api
 
-KEY = behaviour_key(("encoded_powershell", "lsass_access"))
+KEY = CAMPAIGN_KEY  # the campaign's shape of the pair (task F4)
 FIRST_HOSTS = CAMPAIGN_HOSTS
 OTHER_HOSTS = HOSTS[26:30] + HOSTS[36:40]  # in no other group of the fleet
 assert not set(FIRST_HOSTS) & set(OTHER_HOSTS)

@@ -16,10 +16,15 @@ import pytest
 
 from analytics.behaviour_pivots import behaviour_key
 from graphsiem.model import epoch_to_iso
-from tests.analytics.behaviour_campaign import CAMPAIGN_HOSTS, build_fleet, campaign_time
+from tests.analytics.behaviour_campaign import (
+    CAMPAIGN_HOSTS,
+    CAMPAIGN_KEY,
+    build_fleet,
+    campaign_time,
+)
 from tests.api.conftest import Api
 
-KEY = behaviour_key(("encoded_powershell", "lsass_access"))
+KEY = CAMPAIGN_KEY  # the campaign's shape of the pair (task F4)
 UID = f"process:{KEY[1]}"
 PROCESS_UIDS = {f"process:c-{kind}-{i}" for kind in ("drop", "enc") for i in range(len(CAMPAIGN_HOSTS))}
 
@@ -43,7 +48,7 @@ def test_the_behaviour_pivot_answers_with_its_processes_hosts(campaign_api: Api)
     entity = response.json()
     assert (entity["type"], entity["key"]) == KEY
     assert entity["value"].startswith("encoded powershell + lsass access by new per-host processes on each host "
-                                      "within 30 min (e.g. on ws-000: C:\\Users\\Public\\upd0000.exe opened lsass.exe")
+                                      f"within 30 min, shape {KEY[1][-13:-1]} (e.g. on ws-000: C:\\Users\\Public\\upd0000.exe opened lsass.exe")
     cluster = next(c for c in campaign_api.get("/v1/clusters", role="analyst").json()["items"]
                    if c["pivot"] == {"type": KEY[0], "key": KEY[1]})
     assert entity["props"] == {"behaviour": ["encoded_powershell", "lsass_access"], "processes": 16,

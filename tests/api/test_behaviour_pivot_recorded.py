@@ -20,10 +20,10 @@ from urllib.parse import quote
 
 import pytest
 
-from analytics.behaviour_pivots import behaviour_key
 from graphsiem.model import epoch_to_iso
 from tests.analytics.behaviour_campaign import (
     CAMPAIGN_HOSTS,
+    CAMPAIGN_KEY,
     HOSTS,
     ROUTINE_HOSTS,
     add_campaign_host,
@@ -32,7 +32,7 @@ from tests.analytics.behaviour_campaign import (
 )
 from tests.api.conftest import Api
 
-KEY = behaviour_key(("encoded_powershell", "lsass_access"))
+KEY = CAMPAIGN_KEY  # the campaign's shape of the pair (task F4)
 LATE_HOST = HOSTS[30]  # neither a campaign nor a routine host
 PATH = f"/v1/entities/process/{quote(KEY[1], safe='')}"
 

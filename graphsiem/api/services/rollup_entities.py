@@ -42,8 +42,8 @@ import networkx as nx
 from analytics.behaviour_pivots import (
     MAX_LINKED,
     PIVOT_RECORD,
-    behaviour_key,
     behaviour_kinds,
+    behaviour_ref,
     is_behaviour,
     read_behaviour,
 )
@@ -131,11 +131,11 @@ class BehaviourCache:
     """
 
     token: Hashable = None
-    found: dict[tuple[str, str], RollupEntity | None] = field(default_factory=dict)
+    found: dict[tuple[str, str], RollupEntity | None] = field(default_factory=dict)  # by the pivot's key
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def resolve(self, store: GraphStore, kinds: tuple[str, str], token: Hashable, state: Any = None) -> RollupEntity:
-        """The behaviour pivot ``kinds`` as of ``token`` (the state's change token), read again when not kept.
+    def resolve(self, store: GraphStore, key: tuple[str, str], token: Hashable, state: Any = None) -> RollupEntity:
+        """The behaviour pivot ``key`` (:func:`~analytics.behaviour_words.behaviour_key`) as of ``token`` (the state's change token), read again when not kept.
 
         As the latest stored cluster grown from it recorded it (``state``, an
         :class:`~graphsiem.api.state.StateDB`: :func:`recorded_behaviour`), else rebuilt from ``store``.
@@ -148,15 +148,15 @@ class BehaviourCache:
         with self.lock:  # one rebuild at a time: concurrent requests for one pivot wait for the first
             if token != self.token:
                 self.token, self.found = token, {}
-            if kinds not in self.found:
+            if key not in self.found:
                 try:
-                    recorded = recorded_behaviour(store, kinds, state) if state is not None else None
-                    self.found[kinds] = recorded if recorded is not None else resolve_behaviour(store, kinds)
+                    recorded = recorded_behaviour(store, key, state) if state is not None else None
+                    self.found[key] = recorded if recorded is not None else resolve_behaviour(store, key)
                 except NotFound:
-                    self.found[kinds] = None
-            found = self.found[kinds]
+                    self.found[key] = None
+            found = self.found[key]
         if found is None:
-            raise _absent(kinds)
+            raise _absent(key)
         return found
 
 
@@ -169,8 +169,8 @@ class BehaviourLookup:
     state: Any = None
     """The state database whose cluster rows record the pivots (:func:`recorded_behaviour`)."""
 
-    def __call__(self, store: GraphStore, kinds: tuple[str, str]) -> RollupEntity:
-        return self.cache.resolve(store, kinds, self.token, self.state)
+    def __call__(self, store: GraphStore, key: tuple[str, str]) -> RollupEntity:
+        return self.cache.resolve(store, key, self.token, self.state)
 
 
 def behaviour_lookup(ctx: Any) -> BehaviourLookup:
@@ -188,8 +188,8 @@ def resolve_rollup(store: GraphStore, entity_type: str, value: str, *,
     NotFound
         It names a rollup whose registered domain has no subdomain in the store.
     """
-    if (kinds := behaviour_kinds(entity_type, value)) is not None:
-        return behaviours(store, kinds) if behaviours is not None else resolve_behaviour(store, kinds)
+    if (key := behaviour_ref(entity_type, value)) is not None:
+        return behaviours(store, key) if behaviours is not None else resolve_behaviour(store, key)
     registered = rollup_registered(entity_type, value)
     if registered is None:
         return None
@@ -204,8 +204,8 @@ def resolve_rollup(store: GraphStore, entity_type: str, value: str, *,
     return RollupEntity(entity=entity, subdomains=tuple(subdomains), truncated=truncated)
 
 
-def resolve_behaviour(store: GraphStore, kinds: tuple[str, str]) -> RollupEntity:
-    """The behaviour pivot of ``kinds`` rebuilt from the store, its processes as its "subdomains".
+def resolve_behaviour(store: GraphStore, key: tuple[str, str]) -> RollupEntity:
+    """The behaviour pivot ``key`` (its kinds, of its shape) rebuilt from the store, its processes as its "subdomains".
 
     Raises
     ------
@@ -213,11 +213,14 @@ def resolve_behaviour(store: GraphStore, kinds: tuple[str, str]) -> RollupEntity
         Fewer than the detection's ``min_hosts`` hosts show it in the store.
     """
     config = DetectionConfig()
+    kinds = behaviour_kinds(*key)
+    if kinds is None:
+        raise _absent(key)
     found, truncated = read_behaviour(store, kinds, min_hosts=config.min_hosts,
                                       cooccurrence_minutes=config.cooccurrence_minutes or 30.0)
-    if not found:
-        raise _absent(kinds)
-    (key, column), = found.columns.items.items()
+    column = found.columns.items.get(key)  # one of the kinds' shapes (analytics.behaviour_shapes)
+    if column is None:
+        raise _absent(key)
     processes = [e for ref in sorted(found.links[key]) if (e := store.get_entity(*ref)) is not None]
     entity = Entity(key[0], key[1], column.prevalence.value,
                     {"behaviour": list(kinds), "processes": len(processes), "processes_truncated": truncated})
@@ -225,8 +228,8 @@ def resolve_behaviour(store: GraphStore, kinds: tuple[str, str]) -> RollupEntity
                         relation=BEHAVIOUR_RELATION)
 
 
-def recorded_behaviour(store: GraphStore, kinds: tuple[str, str], state: Any) -> RollupEntity | None:
-    """The behaviour pivot ``kinds`` as the latest detection that grew a cluster from it recorded it.
+def recorded_behaviour(store: GraphStore, key: tuple[str, str], state: Any) -> RollupEntity | None:
+    """The behaviour pivot ``key`` as the latest detection that grew a cluster from it recorded it.
 
     The cluster's stored row (the active one grown from the pivot, else the last stored:
     :meth:`~graphsiem.api.state.StateStore.pivot_cluster`) holds :data:`~analytics.behaviour_pivots.PIVOT_RECORD`: per host, when
@@ -241,7 +244,7 @@ def recorded_behaviour(store: GraphStore, kinds: tuple[str, str], state: Any) ->
     RollupEntity or None
         ``None`` when no stored cluster records it.
     """
-    key = behaviour_key(kinds)
+    kinds = behaviour_kinds(*key) or ()
     row = state.pivot_cluster(*key)  # the live episode's (graphsiem.api.behaviour_episodes)
     record = row.data.get(PIVOT_RECORD) if row is not None else None
     if not isinstance(record, dict):
@@ -258,8 +261,8 @@ def recorded_behaviour(store: GraphStore, kinds: tuple[str, str], state: Any) ->
                         relation=BEHAVIOUR_RELATION, sightings=sightings)
 
 
-def _absent(kinds: tuple[str, str]) -> NotFound:
-    return NotFound(f"no {DetectionConfig().min_hosts} hosts show the behaviour {' + '.join(kinds)!r} in the store",
+def _absent(key: tuple[str, str]) -> NotFound:
+    return NotFound(f"no {DetectionConfig().min_hosts} hosts show the behaviour {key[1][:200]!r} in the store",
                     field="value")
 
 
@@ -336,7 +339,7 @@ def add_rollup_pivots(store: GraphStore, keys: Sequence[tuple[str, str]], hosts:
         kinds = behaviour_kinds(*key) if is_behaviour(key) else None
         if kinds is not None:
             try:
-                behaviour = behaviours(store, kinds) if behaviours is not None else resolve_behaviour(store, kinds)
+                behaviour = behaviours(store, key) if behaviours is not None else resolve_behaviour(store, key)
             except NotFound:  # the store no longer shows it (cleared, or fewer hosts): nothing to draw
                 continue
             subdomains, more = list(behaviour.subdomains), behaviour.truncated
