@@ -54,7 +54,7 @@ from analytics.external_addresses import is_external_ip
 from analytics.features import is_private_ip
 from analytics.lineage import INTERPRETERS, LineagePair, image_name, is_encoded_command
 from analytics.linked_processes import LINEAGE_CREDIT
-from analytics.renamed_binaries import renamed_copy_check
+from analytics.renamed_binaries import masquerade_checks
 from graphsiem.model import Entity, EntityType
 
 MAX_CHECKS = 6
@@ -132,9 +132,10 @@ def cluster_checks(
         steps.append(_ordinary(facts))
     # The driver step names the driver's path, digest and service names: the installation step would repeat it.
     installed = None if _DRIVER_STEP in done else _installed(facts)
-    # a renamed copy of powershell.exe is a finding whatever scored (analytics.renamed_binaries)
-    renamed = renamed_copy_check(facts.entities, hosts_text(facts.hosts))
-    extras = [c for c in (renamed, _patient_zero(facts), installed, _low_confidence(facts)) if c is not None]
+    # a renamed copy of powershell.exe, an svchost.exe spelled with a Greek o: findings whatever scored
+    # (analytics.renamed_binaries), of members or of the one-host processes credited to them
+    masquerades = masquerade_checks(facts.entities, hosts_text(facts.hosts), facts.explanation.credited)
+    extras = [*masquerades, *(c for c in (_patient_zero(facts), installed, _low_confidence(facts)) if c is not None)]
     return tuple(steps[: MAX_CHECKS - len(extras)] + extras)
 
 

@@ -52,6 +52,7 @@ from analytics.linked_processes import (
     read_pivot_links,
     window_process_hosts,
 )
+from analytics.masquerade_credits import add_masquerade_credits
 from analytics.registered_domains import registered_domain_rollups
 from analytics.window_end import WindowEnd, default_window_end
 from graphsiem.addresses import names_no_other_machine
@@ -193,6 +194,8 @@ def load_inputs(
         shared_processes=process_hosts.keys(), novelty_hosts=config.min_hosts,
         processes=processes, hosts=process_hosts_in_window,
     )
+    # the renamed copies and look-alike images among them: a step of the cluster, members or not
+    add_masquerade_credits(credited, links, processes, shared_processes=process_hosts.keys(), hosts=process_hosts_in_window)
     del process_hosts_in_window
     timings["linked_processes_s"] = time.perf_counter() - linked_t
     drivers = _installed_drivers(store, now)

@@ -134,6 +134,9 @@ def read_pivot_links(store: GraphStore, pivots: Iterable[EntityKey], window: Win
 
 LINEAGE_CREDIT = "interpreter_lineage"
 """The :class:`CreditedProcesses` entry of the processes that lent a pivot a pair whose child is an interpreter."""
+MASQUERADE_CREDITS = ("renamed_copy", "lookalike_image")
+"""The entries of a pivot's processes that run under a name not their own (:mod:`analytics.masquerade_credits`):
+a step whatever the cluster scored, so :func:`cluster_credits` hands them to every cluster of the pivot."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -262,7 +265,8 @@ def cluster_credits(
     found: list[CreditedProcesses] = []
     for key in new_members:
         for name, entry in sorted(credited.get(key, {}).items()):
-            if name in behaviours or (name == LINEAGE_CREDIT and entry.example_image in pair_children):
+            if (name in behaviours or name in MASQUERADE_CREDITS
+                    or (name == LINEAGE_CREDIT and entry.example_image in pair_children)):
                 found.append(replace(entry, reached=values.get(key, f"{key[0]} {key[1]}")))
     return tuple(found)
 

@@ -46,6 +46,8 @@ from functools import lru_cache
 
 from publicsuffixlist import PublicSuffixList
 
+from analytics.confusables import CONFUSABLE_PAIRS, CONFUSABLES
+
 TRUSTED_MIN_FRACTION = 0.1
 """A domain seen before the window on at least this share of the fleet is trusted.
 
@@ -62,23 +64,6 @@ MIN_NAME = 6
 """Registered names (without the public suffix) shorter than this are compared by skeleton only."""
 LONG_NAME = 12
 """Registered names at least this long allow two edits."""
-
-_CONFUSABLES = {
-    # Cyrillic letters drawn like Latin ones
-    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j",
-    "ѕ": "s", "ԁ": "d", "һ": "h", "ӏ": "l", "к": "k", "м": "m", "т": "t", "в": "b", "н": "h",
-    # Greek
-    "α": "a", "ο": "o", "ν": "v", "ρ": "p", "ι": "i", "κ": "k", "τ": "t",
-    # Latin with marks that vanish at a glance
-    "à": "a", "á": "a", "â": "a", "ä": "a", "ã": "a", "å": "a", "è": "e", "é": "e", "ê": "e", "ë": "e",
-    "ì": "i", "í": "i", "î": "i", "ï": "i", "ı": "i", "ò": "o", "ó": "o", "ô": "o", "ö": "o", "õ": "o",
-    "ù": "u", "ú": "u", "û": "u", "ü": "u", "ç": "c", "ñ": "n", "ý": "y", "ÿ": "y",
-    # digits read as letters
-    "0": "o", "1": "l",
-}
-"""One character -> the Latin letter it passes for (a small subset of Unicode's confusables)."""
-_CONFUSABLE_PAIRS = (("rn", "m"), ("vv", "w"))
-"""Two characters that read as one."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -150,9 +135,9 @@ def skeleton(domain: str) -> str:
     (True, True)
     """
     text = decode_idna(domain).lower()
-    for pair, letter in _CONFUSABLE_PAIRS:
+    for pair, letter in CONFUSABLE_PAIRS:  # the table is shared with file names (analytics.confusables)
         text = text.replace(pair, letter)
-    return "".join(_CONFUSABLES.get(ch, ch) for ch in text)
+    return "".join(CONFUSABLES.get(ch, ch) for ch in text)
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:

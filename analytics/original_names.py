@@ -17,11 +17,13 @@ none of them may change how a process is read.  A name a binary legitimately shi
 A value is read the way a person reads it (:func:`read_original`): control and invisible format
 characters, whitespace and quotes are no part of a name, full-width forms are their ASCII
 letters (NFKC), and a bare ``PowerShell`` is ``powershell.exe``.  Confusable letters from other
-scripts (a Cyrillic ``е`` in ``PowerShеll.EXE``) are *not* folded: Microsoft's binaries never
-carry one, so such a value was written by someone editing the resource, who could as well have
-written any other name; folding needs a file-name skeleton table, and the domain one
-(:func:`analytics.lookalike.skeleton`) folds digits and letter pairs (``1`` -> ``l``, ``rn`` -> ``m``)
-that would misread ``net1.exe``.
+scripts (a Cyrillic ``е`` in ``PowerShеll.EXE``) are *not* folded into the binary they imitate:
+Microsoft's binaries never carry one, so such a value was written by someone editing the
+resource, who could as well have written any other name, and folding could only read some
+other binary as ``powershell.exe``.  Such a value is reported instead
+(:func:`analytics.image_lookalikes.imitated_original`), and so is the field a person does read
+in a process list, the image name on disk (``svchοst.exe`` with a Greek ``ο``:
+:func:`analytics.image_lookalikes.imitated_binary`).
 """
 
 from __future__ import annotations

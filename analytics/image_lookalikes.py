@@ -1,0 +1,163 @@
+"""Image names that imitate a Windows binary with look-alike characters (MITRE ATT&CK T1036.005).
+
+A program saved as ``C:\\Users\\Public\\svchοst.exe`` with a Greek ``ο`` (U+03BF), or
+``pоwershell.exe`` with a Cyrillic ``о``, reads as the real binary in a process list, a triage
+screen and a hunt query typed by a person, while every rule that matches ``svchost.exe`` by
+name misses it.  The image name is the field that matters: it is what the analyst reads.
+
+The PE ``OriginalFileName`` is not folded into the binary it imitates
+(:mod:`analytics.original_names`): whoever edits a version resource can write any name, so a
+look-alike one gains them nothing over another name, and folding it would only risk reading
+some other binary as ``powershell.exe``.  A resource written to *read* as a watched binary's is
+still evidence of an edit (no vendor writes look-alike letters), so it is reported
+(:func:`imitated_original`), never used to read the process as that binary.
+
+A name imitates a binary of :data:`IMITATED` when it is not that name (in any case) but reads
+as it once look-alike characters are folded (:func:`analytics.confusables.fold_name`:
+Cyrillic and Greek letters drawn like Latin ones, marked Latin letters, full-width forms,
+invisible characters, ``0`` and ``1`` for ``o`` and ``l``, ``rn`` for ``m``).  Only the whole
+name counts: a localized tool (``Проводник.exe``, ``Éditeur.exe``) reads as no Windows binary
+and is left alone.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from analytics.confusables import Substitution, fold_char, fold_name, substitutions
+from analytics.original_names import CHECK_ONLY, WATCHED, OriginalName, read_original
+
+SYSTEM_BINARIES = frozenset({
+    "svchost.exe", "lsass.exe", "csrss.exe", "smss.exe", "wininit.exe", "winlogon.exe", "services.exe",
+    "explorer.exe", "spoolsv.exe", "taskhostw.exe", "taskhost.exe", "dllhost.exe", "conhost.exe",
+    "lsm.exe", "lsaiso.exe", "taskmgr.exe", "searchindexer.exe", "searchprotocolhost.exe", "sihost.exe",
+    "ctfmon.exe", "wmiprvse.exe", "runtimebroker.exe", "dwm.exe", "fontdrvhost.exe", "audiodg.exe",
+    "userinit.exe", "msmpeng.exe", "winword.exe", "excel.exe", "outlook.exe", "iexplore.exe",
+    "msedge.exe", "chrome.exe", "notepad.exe",
+})
+"""Windows processes (and the everyday programs next to them) malware is named after to pass
+for one in a process list: MITRE ATT&CK T1036.005's examples and Windows' core processes."""
+IMITATED = WATCHED | CHECK_ONLY | SYSTEM_BINARIES
+"""Binaries whose look-alike image name is a check step (lower-case canonical file names)."""
+
+
+@lru_cache(maxsize=1)
+def _by_reading() -> dict[str, str]:
+    """What each imitated name reads as -> the name (no two read alike: a test says so)."""
+    return {fold_name(name): name for name in sorted(IMITATED)}
+
+
+@dataclass(frozen=True, slots=True)
+class Imitation:
+    """A name that reads as ``imitates`` through ``substitutions`` (or a letter pair: ``pairs``).
+
+    ``written`` is the name as given (attacker text: quote it as plain text).
+    """
+
+    written: str
+    imitates: str
+    substitutions: tuple[Substitution, ...]
+    pairs: bool
+
+    def characters(self, limit: int = 3) -> str:
+        """The characters that read as others, by code point and name, for a person to see.
+
+        Examples
+        --------
+        >>> imitated_binary("svch\\u03bfst.exe").characters()
+        "'ο' U+03BF GREEK SMALL LETTER OMICRON for 'o'"
+        >>> imitated_binary("svc\\u200bhost.exe").characters(), imitated_binary("netl.exe").characters()
+        ('an invisible U+200B ZERO WIDTH SPACE', "'l' where net1.exe has '1'")
+        """
+        said = []
+        for sub in self.substitutions[:limit]:
+            kind = unicodedata.category(sub.char)
+            if kind == "Zs":
+                said.append(f"a space ({sub.code})")
+            elif kind == "Mn":
+                said.append(f"a mark on the letter before it ({sub.code})")
+            elif not sub.shown:
+                said.append(f"an invisible {sub.code}")
+            elif kind[0] in "LNPS":
+                said.append(f"'{sub.char}' {sub.code} for '{sub.shown}'")
+            else:
+                said.append(f"{sub.code} for '{sub.shown}'")
+        if len(self.substitutions) > limit:
+            said.append(f"{len(self.substitutions) - limit} more")
+        if self.pairs:
+            said.append("two letters drawn as one ('rn' for 'm' or 'vv' for 'w')")
+        if not said:  # the confusable is the real name's (net1.exe has a '1', netl.exe an 'l')
+            said = [f"'{mine}' where {self.imitates} has '{theirs}'"
+                    for mine, theirs in zip(self.written.lower(), self.imitates, strict=False) if mine != theirs][:limit]
+        return ", ".join(said)
+
+    def spelled(self, limit: int = 80) -> str:
+        """The name in ASCII with each other character as its code point: ``svch[U+03BF]st.exe``.
+
+        Examples
+        --------
+        >>> imitated_binary("p\\u043ewershell.exe").spelled()
+        'p[U+043E]wershell.exe'
+        """
+        text = "".join(ch if ch.isascii() and ch.isprintable() and ch != " " else f"[U+{ord(ch):04X}]"
+                       for ch in self.written)
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def imitated_binary(file_name: str, imitated: frozenset[str] = IMITATED) -> Imitation | None:
+    """The binary of ``imitated`` that ``file_name`` imitates with look-alike characters, else ``None``.
+
+    Parameters
+    ----------
+    file_name : str
+        An image's file name (no path), as written (case and all).
+    imitated : frozenset of str
+        Lower-case canonical names that count (default :data:`IMITATED`).
+
+    Examples
+    --------
+    >>> imitated_binary("svch\\u03bfst.exe").imitates, imitated_binary("SVCH\\u039fST.EXE").imitates
+    ('svchost.exe', 'svchost.exe')
+    >>> imitated_binary("svchost.exe"), imitated_binary("SVCHOST.EXE"), imitated_binary("\\u041f\\u0440\\u043e\\u0432\\u043e\\u0434\\u043d\\u0438\\u043a.exe")
+    (None, None, None)
+    """
+    if not isinstance(file_name, str) or file_name.lower() in imitated:
+        return None
+    reads_as = _reading(file_name)
+    canonical = _by_reading().get(reads_as)
+    if canonical is None or canonical not in imitated:
+        return None
+    by_character = "".join(fold_char(ch) for ch in file_name)
+    return Imitation(file_name, canonical, substitutions(file_name), pairs=by_character != reads_as)
+
+
+@lru_cache(maxsize=8192)  # a fleet's processes repeat a few thousand image names
+def _reading(file_name: str) -> str:
+    return fold_name(file_name)
+
+
+def imitated_original(value: object) -> tuple[OriginalName, Imitation] | None:
+    """A PE ``OriginalFileName`` written with look-alike letters to read as a watched binary's, else ``None``.
+
+    Only non-ASCII look-alikes count (an ASCII ``0`` in a vendor's resource is a version, not a
+    disguise), and the binary is only reported: the process is still read under its name on disk.
+
+    Examples
+    --------
+    >>> read, imitation = imitated_original("Pow\\u0435rShell.EXE")
+    >>> imitation.imitates, read.written
+    ('powershell.exe', 'PowеrShell.EXE')
+    >>> imitated_original("PowerShell.EXE"), imitated_original("\\u0421\\u0435\\u0442\\u044c.exe")
+    (None, None)
+    """
+    read = read_original(value)
+    if read is None or read.written.isascii():
+        return None
+    name = read.written[:-4] if read.written.lower().endswith(".mui") else read.written
+    watched = WATCHED | CHECK_ONLY
+    imitation = imitated_binary(name, watched)
+    if imitation is None and "." not in name:  # a bare PowеrShell names powershell.exe
+        imitation = imitated_binary(f"{name}.exe", watched)
+    return None if imitation is None else (read, imitation)
