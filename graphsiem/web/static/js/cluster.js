@@ -7,8 +7,10 @@ import { api, entityPath } from './api.js';
 import { exportCase, serviceStore } from './case_export.js';
 import { checksOf, showChecks } from './checks.js';
 import { asCypher, asPython } from './copy.js';
-import { byId, el, fill, fmtNumber, fmtTime, setText, shorten } from './dom.js';
+import { byId, el, fill, fmtTime, setText, shorten } from './dom.js';
+import { definitionList, loadEntityDetails, propertyNodes } from './entity_details.js';
 import { clearEvidence, showEvidence } from './evidence.js';
+import { hostsOfEvents } from './evidence_hosts.js';
 import { showFeatures } from './features.js';
 import { GraphView } from './graph.js';
 import { showHostTable } from './hosts_panel.js';
@@ -337,8 +339,12 @@ export class ClusterView {
       ['first seen (any relation)', fmtTime(row.first_seen)],
       ['last seen', fmtTime(row.last_seen)],
     ]), el('p', { class: 'muted', text: 'Not drawn in the graph (too many hosts): the details come from the host table.' }));
-    this.evidenceFor(`host ${row.name}`, edges.flatMap((e) => e.evidence));
-    this.loadPrevalenceOf('host', row.key, panel, () => true);
+    const prevalence = el('div', { class: 'prevalence' });
+    panel.append(prevalence);
+    // Every edge of the table's row is this host's: its events without a host of their own are its.
+    this.evidenceFor(`host ${row.name}`, edges.flatMap((e) => e.evidence),
+      new Map(edges.flatMap((e) => e.evidence).map((id) => [id, [row.name]])));
+    loadEntityDetails('host', row.key, { prevalence }, () => prevalence.isConnected);
     panel.closest('details').scrollIntoView({ block: 'nearest' });
   }
 
@@ -358,9 +364,12 @@ export class ClusterView {
         ['value', data.value],
         ['key', data.key],
         ['relations shown', String(edges.length)],
-        ...Object.entries(data.props || {}).slice(0, 12).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
       ];
-      fill(panel, this.definitionList(rows), data.type === 'aggregate'
+      // Filled from the graph now and from the API's answer when it comes
+      // (a node added from a search hit holds none of the entity's properties).
+      const props = el('div', { class: 'entity-props' }, propertyNodes(data.props));
+      const prevalence = el('div', { class: 'prevalence' });
+      fill(panel, this.definitionList(rows), props, data.type === 'aggregate'
         ? el('button', { type: 'button', text: `Expand ${data.value}`, onclick: () => this.graph.toggleAggregate(target.id()) })
         : el('button', { type: 'button', text: 'Expand neighbours', onclick: () => this.expand(target) }),
       // The edges as buttons: their evidence without a mouse on the canvas.
@@ -368,9 +377,12 @@ export class ClusterView {
         this.graph.cy.elements().unselect();
         edge.select();
         this.select(edge);
-      }));
-      this.evidenceFor(`${data.type} ${data.value}`, ids);
-      if (data.type !== 'aggregate') this.loadPrevalence(target, panel);
+      }), prevalence);
+      this.evidenceFor(`${data.type} ${data.value}`, ids, hostsOfEvents(edges));
+      if (data.type !== 'aggregate') {
+        loadEntityDetails(data.type, data.key, { props, shown: data.props, prevalence },
+          () => prevalence.isConnected && (this.graph.selected()?.id?.() === target.id() || target.selected()));
+      }
     } else {
       const source = target.source().data('value');
       const dest = target.target().data('value');
@@ -393,7 +405,7 @@ export class ClusterView {
           this.select(target.source());
         },
       }));
-      this.evidenceFor(`${source} ${data.type} ${dest}`, data.evidence || []);
+      this.evidenceFor(`${source} ${data.type} ${dest}`, data.evidence || [], hostsOfEvents(target));
     }
   }
 
@@ -401,9 +413,9 @@ export class ClusterView {
    * Show the evidence of a click now, then again once the first missing
    * events are fetched; "load more" fetches the next EVIDENCE_FETCH_MAX.
    */
-  async evidenceFor(caption, ids) {
+  async evidenceFor(caption, ids, hostsOf = new Map()) {
     const token = (this.evidenceToken = (this.evidenceToken ?? 0) + 1);
-    this.evidenceShown = { caption, ids, token };
+    this.evidenceShown = { caption, ids, token, hostsOf };
     this.unavailable = this.unavailable ?? new Set();
     this.renderEvidence({ loading: true });
     await this.loadMoreEvidence(token);
@@ -411,9 +423,10 @@ export class ClusterView {
 
   /** The shown evidence again; no "load more" while a load is under way. */
   renderEvidence({ loading = false } = {}) {
-    const { caption, ids } = this.evidenceShown;
+    const { caption, ids, hostsOf } = this.evidenceShown;
     showEvidence(caption, ids, this.events, {
       unavailable: this.unavailable,
+      hostsOf,
       batch: EVIDENCE_FETCH_MAX,
       onMore: loading ? null : () => this.loadMoreEvidence(this.evidenceShown.token),
     });
@@ -440,29 +453,6 @@ export class ClusterView {
   }
 
   definitionList(rows) {
-    return el('dl', { class: 'kv' }, rows.map(([k, v]) => [el('dt', { text: k }), el('dd', { class: 'mono', text: v ?? '' })]));
-  }
-
-  loadPrevalence(node, panel) {
-    return this.loadPrevalenceOf(node.data('type'), node.data('key'), panel,
-      () => this.graph.selected()?.id?.() === node.id() || node.selected());
-  }
-
-  /** Add the fleet prevalence of an entity to `panel` while `current()` says it is still shown. */
-  async loadPrevalenceOf(type, key, panel, current) {
-    try {
-      const info = await api(entityPath(type, key));
-      if (!current()) return;
-      const prevalence = info.prevalence ?? info;
-      const hosts = prevalence.hosts ?? prevalence.host_count;
-      const rows = [
-        ['fleet hosts', Array.isArray(hosts) ? String(hosts.length) : fmtNumber(hosts)],
-        ['first seen', fmtTime(prevalence.first_seen ?? info.first_seen)],
-        ['last seen', fmtTime(prevalence.last_seen ?? info.last_seen)],
-      ];
-      panel.append(el('h4', { text: 'Prevalence' }), this.definitionList(rows));
-    } catch {
-      // Prevalence is a bonus; the selection details stand without it.
-    }
+    return definitionList(rows);
   }
 }

@@ -2,19 +2,21 @@
 // the raw record included, is rendered as text.
 
 import { byId, el, fill, fmtTime, setText } from './dom.js';
+import { detailLines } from './evidence_detail.js';
 
-const DETAIL_FIELDS = [
-  'process.command_line', 'url.full', 'dns.question.name', 'file.name', 'file.path',
-  'file.sha256', 'powershell.script_block_text', 'destination.ip', 'process.executable',
-];
-
-function summaryOf(event) {
-  const fields = event.fields || {};
-  for (const name of DETAIL_FIELDS) {
-    if (fields[name]) return `${name}: ${fields[name]}`;
-  }
-  const first = Object.entries(fields)[0];
-  return first ? `${first[0]}: ${first[1]}` : '';
+/**
+ * The Host cell: the host the event names, else the hosts the graph relations
+ * it stands behind tie it to (a Zeek or Suricata record names no host: the
+ * projection found the host through the IP map), marked as such.
+ */
+function hostCell(event, attributed) {
+  if (event.host) return el('td', { text: event.host });
+  if (!attributed || !attributed.length) return el('td', { text: '' });
+  return el('td', {
+    class: 'host-attributed',
+    title: 'The event names no host: the graph relation it is evidence of ties it to this host '
+      + '(for a network record, the host its address belonged to at the time, by the IP map)',
+  }, attributed.join(', '), el('span', { class: 'muted', text: ' (by relation)' }));
 }
 
 function rawText(event) {
@@ -74,11 +76,12 @@ function timeOf(event) {
  * @param {string} caption  what was clicked
  * @param {string[]} ids
  * @param {Map<string, Object>} events
- * @param {{unavailable?: Set<string>, batch?: number, onMore?: Function}} options
+ * @param {{unavailable?: Set<string>, batch?: number, onMore?: Function, hostsOf?: Map<string, string[]>}} options
  *   `unavailable`: ids the journal does not hold; `onMore`: loads the next
- *   `batch` events (no button without it)
+ *   `batch` events (no button without it); `hostsOf`: event id -> the hosts
+ *   the shown relations carrying it tie it to (see hostCell)
  */
-export function showEvidence(caption, ids, events, { unavailable = new Set(), batch = 200, onMore = null } = {}) {
+export function showEvidence(caption, ids, events, { unavailable = new Set(), batch = 200, onMore = null, hostsOf = new Map() } = {}) {
   const unique = [...new Set(ids)];
   const found = unique.filter((id) => events.has(id));
   const notLoaded = unique.filter((id) => !events.has(id) && !unavailable.has(id));
@@ -95,13 +98,13 @@ export function showEvidence(caption, ids, events, { unavailable = new Set(), ba
     el('td', { text: fmtTime(event.ts ?? event.timestamp ?? event.time) }),
     el('td', { text: event.source ?? '' }),
     el('td', { text: event.kind ?? '' }),
-    el('td', { text: event.host ?? '' }),
+    hostCell(event, hostsOf.get(id)),
     el(
       'td',
       { class: 'evidence-detail' },
       // First in the detail, not in the time cell: that cell stays the time alone.
       ...receiptNotes(event),
-      el('div', { class: 'mono', text: summaryOf(event) }),
+      ...detailLines(event).map((line) => el('div', { class: 'mono', text: line })),
       el('details', {}, el('summary', { text: 'raw event' }), el('pre', { class: 'raw', text: rawText(event), lines: true })),
     ),
   ));

@@ -104,14 +104,23 @@ function explorationHref(pairs) {
   return `#/explore${pairs.map(([type, key]) => `/${encodeURIComponent(type)}/${encodeURIComponent(key)}`).join('')}`;
 }
 
+/**
+ * An entity as the API holds it ({type, key, value, props}): a search hit
+ * carries none of its properties (no decoded command, image or hashes).
+ * @throws {ApiError} when the API does not know it
+ */
+async function readEntity(type, key) {
+  const info = await api(entityPath(type, key));
+  return { type: info.type, key: info.key, value: info.value, props: info.props ?? {} };
+}
+
 /** Open the exploration of `pairs` again: each entity read back from the API, then expanded. */
 async function restoreExploration(pairs) {
   await clusterView.explore(null, { fresh: true });
   const missing = [];
   for (const [type, key] of pairs) {
     try {
-      const info = await api(entityPath(type, key));
-      await clusterView.addEntity({ type: info.type, key: info.key, value: info.value, props: info.props ?? {} });
+      await clusterView.addEntity(await readEntity(type, key));
     } catch {
       missing.push(`${type} ${key}`);
     }
@@ -200,11 +209,22 @@ async function search(event) {
   }
 }
 
+/** Fields of a search hit that describe the search (what matched, where it was seen), not the entity. */
+const SEARCH_ONLY = ['matched', 'snippet', 'seen_on', 'seen_hosts', 'first_seen'];
+
 async function pick(hit) {
   byId('search-results').hidden = true;
-  // What matched and the snippet describe the search, not the entity: not
-  // shown among its properties.
-  const { matched: _matched, snippet: _snippet, ...entity } = hit;
+  const type = String(hit.type);
+  const key = String(hit.key);
+  let entity;
+  try {
+    entity = await readEntity(type, key);
+  } catch {
+    if (!auth.get()) return; // the key was refused: the page went back to the sign-in
+    // Gone since the search, or the API is down: the hit's own fields, none of the search's.
+    entity = { type, key, value: String(hit.value ?? key), props: Object.fromEntries(
+      Object.entries(hit).filter(([k]) => !SEARCH_ONLY.includes(k) && !['type', 'key', 'value'].includes(k))) };
+  }
   const pair = [String(entity.type), String(entity.key)];
   if (byId('cluster').hidden) {
     // Start an exploration; the hash change must not reload the view.

@@ -1,0 +1,87 @@
+// The selection panel's account of one entity: its properties as the API holds
+// them (GET /v1/entities/{type}/{key}), the long texts an analyst reads in full
+// (a stager's decoded command, a script's text) and its fleet prevalence.
+// Every value is attacker data: text nodes only (dom.js).
+
+import { api, entityPath } from './api.js';
+import { el, fill, fmtNumber, fmtTime } from './dom.js';
+
+/** Properties read as a block of text under their own heading, in full, lines kept. */
+const TEXT_BLOCKS = new Map([['decoded_command', 'Decoded command'], ['text', 'Script text']]);
+
+/** Properties listed as rows (the text blocks come on top of them). */
+const PROPS_SHOWN = 12;
+
+/** A value longer than this scrolls in its own box: a 4 KB base64 command line must not push the panel away. */
+const LONG_VALUE = 160;
+
+/**
+ * A definition list of [term, value] rows, values as monospace text.
+ * @param {Array<[string, ?string]>} rows
+ * @returns {HTMLElement}
+ */
+export function definitionList(rows) {
+  return el('dl', { class: 'kv' }, rows.map(([k, v]) => [
+    el('dt', { text: k }),
+    el('dd', { class: String(v ?? '').length > LONG_VALUE ? 'mono long-value' : 'mono', text: v ?? '' }),
+  ]));
+}
+
+/**
+ * The nodes that show an entity's properties: the rows, then each text block
+ * (decoded command, script text) in full in a scrolling, wrapping box.
+ * @param {Object} props  the entity's properties
+ * @returns {HTMLElement[]}
+ */
+export function propertyNodes(props) {
+  const entries = Object.entries(props || {});
+  const rows = entries
+    .filter(([k, v]) => !(TEXT_BLOCKS.has(k) && typeof v === 'string' && v))
+    .slice(0, PROPS_SHOWN)
+    .map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
+  const blocks = entries
+    .filter(([k, v]) => TEXT_BLOCKS.has(k) && typeof v === 'string' && v)
+    .flatMap(([k, v]) => [
+      el('h4', { text: TEXT_BLOCKS.get(k) }),
+      // `lines`: a decoded script keeps its line breaks; steering characters still show as codes.
+      el('pre', { class: 'long-text', dataset: { prop: k }, text: v, lines: true }),
+    ]);
+  return [rows.length ? definitionList(rows) : null, ...blocks].filter((n) => n !== null);
+}
+
+/** The Prevalence heading and rows of an entity answer. */
+function prevalenceNodes(info) {
+  const prevalence = info.prevalence ?? info;
+  const hosts = prevalence.hosts ?? prevalence.host_count;
+  return [el('h4', { text: 'Prevalence' }), definitionList([
+    ['fleet hosts', Array.isArray(hosts) ? String(hosts.length) : fmtNumber(hosts)],
+    ['first seen', fmtTime(prevalence.first_seen ?? info.first_seen)],
+    ['last seen', fmtTime(prevalence.last_seen ?? info.last_seen)],
+  ])];
+}
+
+/**
+ * Read an entity from the API and fill its boxes while `current()` says it is
+ * still the one shown.  Each box is filled, never appended to: a selection
+ * shown twice (an entity added, then expanded) shows one Prevalence.
+ * @param {string} type
+ * @param {string} key
+ * @param {{props?: ?HTMLElement, shown?: Object, prevalence: HTMLElement}} boxes
+ *   `props` gets the properties the API holds when they differ from `shown`,
+ *   those drawn from the graph (a node added from a search hit had none)
+ * @param {function(): boolean} current
+ */
+export async function loadEntityDetails(type, key, { props = null, shown = {}, prevalence }, current) {
+  let info;
+  try {
+    info = await api(entityPath(type, key));
+  } catch {
+    return; // the details drawn from the graph stand without it
+  }
+  if (!current()) return;
+  // Refilled only when they differ: a scrolled decoded command keeps its place.
+  if (props && info.props && JSON.stringify(info.props) !== JSON.stringify(shown ?? {})) {
+    fill(props, propertyNodes(info.props));
+  }
+  fill(prevalence, prevalenceNodes(info));
+}
