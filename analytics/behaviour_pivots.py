@@ -90,6 +90,7 @@ from analytics.behaviour_pairs import Completion, completion_days, shape_groups
 from analytics.behaviour_shapes import Shapes
 from analytics.behaviour_words import (  # the names, re-exported: checks, explain, detect and the API use them
     FACT_WORDS,
+    MAX_RECORDED_HOSTS,
     PIVOT_RECORD,
     behaviour_key,
     behaviour_kinds,
@@ -113,7 +114,7 @@ from graphsiem.model import Entity, EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence, GraphStore
 
 __all__ = [
-    "FACT_WORDS", "MAX_LINKED", "MAX_READ", "OFFICE", "PIVOT_RECORD", "ROUTINE_DAYS", "SCRIPT_HOSTS", "BehaviourPivots", "Fact",
+    "FACT_WORDS", "MAX_LINKED", "MAX_READ", "MAX_RECORDED_HOSTS", "OFFICE", "PIVOT_RECORD", "ROUTINE_DAYS", "SCRIPT_HOSTS", "BehaviourPivots", "Fact",
     "behaviour_facts", "behaviour_key", "behaviour_kinds", "behaviour_name", "behaviour_pivots", "behaviour_ref",
     "behaviour_shape", "describe",
     "earlier_facts", "fact_kinds", "find_behaviour_pivots", "is_behaviour", "name_credits", "pivot_record",

@@ -27,15 +27,38 @@ PIVOT_RECORD = "behaviour_pivot"
 pivot (:func:`pivot_record`): the API serves it, not a rebuild that later ingests would change."""
 
 
-def pivot_record(hosts: Iterable[tuple[str, float, float, float]], processes: Iterable[EntityKey]) -> dict[str, list]:
+MAX_RECORDED_HOSTS = 500
+"""Most hosts a behaviour pivot's record keeps (~80 bytes each in the cluster's stored row): a
+signature on 10,000 hosts stays a bounded row; ``hosts_total`` counts them all."""
+
+
+def pivot_record(hosts: Iterable[tuple[str, float, float, float]], processes: Iterable[EntityKey], *,
+                 limit: int | None = None) -> dict[str, object]:
     """What one detection made of a behaviour pivot, as plain JSON.
 
     ``hosts``: per host, its name, when the pair completed there (its first sighting), the
     latest of its facts and their count (the incidence cells); ``processes``: the processes
     behind its facts (those credited, at most :data:`analytics.behaviour_pivots.MAX_LINKED`).
+    At most ``limit`` hosts (:data:`MAX_RECORDED_HOSTS`) are kept, those where the pair
+    completed first, in their given order; ``hosts_total`` counts all and ``hosts_cut`` says
+    some were left out, so a reader says how many more there are.
+
+    Examples
+    --------
+    >>> record = pivot_record([(f"ws-{i}", 100.0 - i, 200.0, 2) for i in range(5)], [], limit=2)
+    >>> [h["host"] for h in record["hosts"]], record["hosts_total"], record["hosts_cut"]
+    (['ws-3', 'ws-4'], 5, True)
     """
+    cells = list(hosts)
+    cap = MAX_RECORDED_HOSTS if limit is None else limit
+    if len(cells) > cap:  # the earliest completions: the campaign's start, which the cluster's times name
+        first = set(sorted(range(len(cells)), key=lambda i: (float(cells[i][1]), str(cells[i][0])))[:cap])
+        kept = [cell for i, cell in enumerate(cells) if i in first]
+    else:
+        kept = cells
     return {"hosts": [{"host": h, "first_seen": float(f), "last_seen": float(la), "count": int(c)}
-                      for h, f, la, c in hosts],
+                      for h, f, la, c in kept],
+            "hosts_total": len(cells), "hosts_cut": len(kept) < len(cells),
             "processes": [[str(t), str(k)] for t, k in processes]}
 
 

@@ -53,7 +53,7 @@ def test_the_behaviour_pivot_answers_with_its_processes_hosts(campaign_api: Api)
                    if c["pivot"] == {"type": KEY[0], "key": KEY[1]})
     assert entity["props"] == {"behaviour": ["encoded_powershell", "lsass_access"], "processes": 16,
                                "processes_truncated": False, "cluster_id": cluster["id"],
-                               "detection_id": cluster["detection_id"]}
+                               "detection_id": cluster["detection_id"], "hosts_total": 8, "hosts_not_recorded": 0}
     assert [h["host"] for h in entity["hosts"]] == CAMPAIGN_HOSTS
     assert entity["prevalence"]["hosts"] == 8
     # the detection's first sighting on a host: when the pair completed there (its encoded command started)

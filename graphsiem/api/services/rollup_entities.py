@@ -236,7 +236,9 @@ def recorded_behaviour(store: GraphStore, key: tuple[str, str], state: Any) -> R
     the pair completed there, its latest fact and their count, and the processes behind
     its facts (at most :data:`~analytics.behaviour_pivots.MAX_LINKED`).  The entity's
     shown value is the cluster's pivot's; its props say which cluster and detection it
-    is from.  Its processes are read from ``store`` (one :meth:`GraphStore.get_entity`
+    is from, and ``hosts_total`` / ``hosts_not_recorded`` how many hosts showed it and how
+    many of them the record left out (it keeps at most
+    :data:`~analytics.behaviour_words.MAX_RECORDED_HOSTS`, the earliest).  Its processes are read from ``store`` (one :meth:`GraphStore.get_entity`
     each; one no longer stored is left out, ``props["processes"]`` still counts it).
 
     Returns
@@ -250,13 +252,16 @@ def recorded_behaviour(store: GraphStore, key: tuple[str, str], state: Any) -> R
     if not isinstance(record, dict):
         return None
     refs = sorted((str(t), str(k)) for t, k in record.get("processes", []))
+    recorded = record.get("hosts", [])
+    total = int(record.get("hosts_total", len(recorded)))  # a record cut at MAX_RECORDED_HOSTS says how many more
     processes = [e for ref in refs if (e := store.get_entity(*ref)) is not None]
     sightings = tuple(HostSighting(str(h["host"]), key, float(h["first_seen"]), float(h["last_seen"]),
-                                   int(h["count"])) for h in record.get("hosts", []))
+                                   int(h["count"])) for h in recorded)
     value = str((row.data.get("pivot") or {}).get("value") or key[1])
     entity = Entity(key[0], key[1], value,
                     {"behaviour": list(kinds), "processes": len(refs), "processes_truncated": len(refs) >= MAX_LINKED,
-                     "cluster_id": row.id, "detection_id": row.detection_id})
+                     "cluster_id": row.id, "detection_id": row.detection_id,
+                     "hosts_total": total, "hosts_not_recorded": max(total - len(sightings), 0)})
     return RollupEntity(entity=entity, subdomains=tuple(processes), truncated=len(refs) >= MAX_LINKED,
                         relation=BEHAVIOUR_RELATION, sightings=sightings)
 
