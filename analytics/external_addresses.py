@@ -23,7 +23,6 @@ from there is a deployment server's, not one "from a new external address"
 from __future__ import annotations
 
 import ipaddress
-from functools import lru_cache
 
 from graphsiem.addresses import names_no_other_machine
 from graphsiem.internal_networks import FleetNetworks, fleet_networks
@@ -46,10 +45,19 @@ def is_external_ip(value: str) -> bool:
     ...     is_external_ip("203.0.113.7"), is_external_ip("8.8.8.8")
     (False, True)
     """
-    return _is_external(value, fleet_networks())
+    networks = fleet_networks()
+    answer = networks.answers.get(value)
+    if answer is None:
+        if len(networks.answers) >= _ANSWERS_KEPT:
+            networks.answers.clear()
+        answer = networks.answers[value] = _is_external(value, networks)
+    return answer
 
 
-@lru_cache(maxsize=65536)  # keyed on the networks too: a run with declared networks has its own answers
+_ANSWERS_KEPT = 65536
+"""Addresses whose answer is kept per set of networks (a fleet's distinct addresses in a window)."""
+
+
 def _is_external(value: str, networks: FleetNetworks) -> bool:
     text = value.split("%", 1)[0].strip("[]")
     try:

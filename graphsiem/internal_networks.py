@@ -86,8 +86,9 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 class FleetNetworks:
     """An immutable set of internal networks: the defaults and the declared ones.
 
-    Hashable with its hash computed once, so per-address caches can be keyed on it
-    cheaply (:func:`analytics.external_addresses.is_external_ip`).
+    Hashable with its hash computed once.  ``answers`` is for callers' per-address
+    answers under these networks (:func:`analytics.external_addresses.is_external_ip`):
+    one dict read, where a cache keyed on the networks hashed them on every call.
 
     Parameters
     ----------
@@ -95,13 +96,14 @@ class FleetNetworks:
         The operator's networks, added to :data:`DEFAULT_INTERNAL_NETWORKS`.
     """
 
-    __slots__ = ("_hash", "declared", "networks")
+    __slots__ = ("_hash", "answers", "declared", "networks")
 
     def __init__(self, declared: Iterable[Network] = ()) -> None:
         self.declared: tuple[Network, ...] = tuple(dict.fromkeys(declared))
         self.networks: tuple[Network, ...] = DEFAULT_INTERNAL_NETWORKS + tuple(
             n for n in self.declared if n not in DEFAULT_INTERNAL_NETWORKS)
         self._hash = hash(self.networks)
+        self.answers: dict[str, bool] = {}
 
     def __hash__(self) -> int:
         return self._hash
@@ -201,6 +203,10 @@ _from_environment: dict[str, FleetNetworks] = {}
 
 def fleet_networks() -> FleetNetworks:
     """The internal networks in force: the run's (:func:`declared_internal_networks`), else the environment's.
+
+    A detection run declares its networks (:func:`analytics.detect.detect`), so its
+    many calls read the context variable; reading the environment costs a few
+    microseconds a call, paid only outside a run (ingest's parsers, rarely).
 
     Raises
     ------

@@ -162,6 +162,9 @@ def test_the_commands_refuse_a_bad_network_before_reading_anything(tmp_path):
     assert "GRAPHSIEM_INTERNAL_NETWORKS: 'nope' is not a CIDR network" in done.stderr
     done = _cli("detect", "--data", str(data), str(log), env={**env, INTERNAL_NETWORKS_ENV: "0.0.0.0/0"})
     assert done.returncode == 2 and "GRAPHSIEM_INTERNAL_NETWORKS: '0.0.0.0/0' is wider than a /8" in done.stderr
+    done = _cli("serve", "--data", str(data), "--port", "0", env={**env, INTERNAL_NETWORKS_ENV: "130.59.0.0/16 ::/0"})
+    assert done.returncode == 2
+    assert "invalid setting internal_networks" in done.stderr and "'::/0' is wider than a /16" in done.stderr
     assert not (data / "journal.sqlite").exists()  # nothing was ingested
 
 
