@@ -53,7 +53,7 @@ from analytics.explain import _VERB, Check, Explanation, _duration
 from analytics.external_addresses import is_external_ip
 from analytics.features import is_private_ip
 from analytics.lineage import INTERPRETERS, LineagePair, image_name, is_encoded_command
-from analytics.linked_processes import LINEAGE_CREDIT
+from analytics.linked_processes import LINEAGE_CREDIT, CreditedProcesses
 from analytics.renamed_binaries import masquerade_checks
 from graphsiem.model import Entity, EntityType
 
@@ -256,6 +256,9 @@ def _download(f: _Facts, feature: str) -> Check:
     # a stager fetched from a raw address names no domain (analytics.external_addresses)
     addresses = [e for e in f.of_type(EntityType.IP.value) if is_external_ip(e.value)]
     payload = f.of_type(EntityType.URL.value) or f.of_type(EntityType.FILE.value)
+    known = f.explanation.credited_for(feature)
+    if known is not None and known.source is not None and not domains and not addresses:
+        return _download_from_known_source(feature, known, known.source, payload)
     if domains or not addresses:
         domain = quote(domains[0].value) if domains else "the domain"
         where = f"{f.new_word}domain {domain}" if domains else f"a {f.new_word}domain or address"
@@ -274,6 +277,24 @@ def _download(f: _Facts, feature: str) -> Check:
         "and reputation, whether it is a software vendor's site or CDN, and the "
         "downloaded file's hash and signer",
         f"{benign} and the download is that vendor's signed installer or update",
+    )
+
+
+def _download_from_known_source(
+    feature: str, credit: CreditedProcesses, known_source: tuple[str, str], payload: list[Entity]
+) -> Check:
+    """A new payload fetched by per-host cradles from a source the fleet used before the window
+    (:mod:`analytics.known_source_downloads`): the source is no new domain, the fetch is the finding."""
+    kind, value = known_source
+    source = f"{'address' if kind == EntityType.IP.value else 'domain'} {quote(value)}"
+    what = f"a new file ({quote(payload[0].value)})" if payload else "a new file"
+    return Check(
+        feature,
+        f"Hosts downloaded {what} from {source}, which the fleet contacted before the window: "
+        f"{credited_sentence(credit)}; check what the fleet used {source} for before, whether it still serves "
+        "that (a compromised site, a rented cloud bucket or CDN account serving someone else's files), and the "
+        "downloaded file's hash and signer",
+        "the fetching command is your IT's or a vendor's tooling and the file is that vendor's signed installer or update",
     )
 
 

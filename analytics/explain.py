@@ -58,6 +58,8 @@ _BEHAVIOUR_TEXT = {
     "driver_outside_drivers_dir": "kernel driver loaded from outside the Windows driver directory",
     "lookalike_domain": "look-alike of a domain the fleet uses",
 }
+_KNOWN_SOURCE_DOWNLOAD = "new file fetched from a source the fleet used before"
+"""The download's words when its source is no new member (:attr:`ClusterFacts.download_from_known_source`)."""
 _BEHAVIOUR_TEXT_WITHOUT_HISTORY = {
     # "new" cannot be told without data from before the window
     "download_from_new_domain": "download from the cluster's domain or address, then a run",
@@ -481,6 +483,8 @@ def summarize(
             parts.append(f"{names} {'was' if len(facts.new_pairs) == 1 else 'were'} seen in the window")
     if facts.behaviours:
         words = _BEHAVIOUR_TEXT if facts.history else {**_BEHAVIOUR_TEXT, **_BEHAVIOUR_TEXT_WITHOUT_HISTORY}
+        if facts.download_from_known_source:  # the payload is new, its source is not: no "new domain"
+            words = {**words, "download_from_new_domain": _KNOWN_SOURCE_DOWNLOAD}
         if facts.lookalikes:  # name the domain copied: the resemblance is the finding
             trusted = facts.lookalikes[0].trusted
             words = {**words, "lookalike_domain": f"look-alike of {trusted if len(trusted) <= _MAX_VALUE else trusted[: _MAX_VALUE - 1] + '…'}, which the fleet uses"}

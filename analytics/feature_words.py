@@ -34,7 +34,9 @@ PLAIN_DESCRIPTIONS: dict[str, str] = {
     "encoded_command": "yes (1) when a new process runs a PowerShell command hidden in base64 (-enc)",
     "download_from_new_domain": (
         "yes (1) when the hosts downloaded from a domain or an internet address (no domain name) the fleet had "
-        "never used and then ran something new"
+        "never used and then ran something new, or when PowerShell or another Windows tool attackers misuse, "
+        "with its own command line on each of several hosts, fetched a new file from an internet source the "
+        "fleet had used before but its own scripts had not fetched from (a compromised site, a rented cloud bucket)"
     ),
     "remote_thread": "yes (1) when a new process started a thread inside another process (code injection)",
     "driver_outside_drivers_dir": (

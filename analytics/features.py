@@ -73,7 +73,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "source_kinds": "kinds of evidence among new members: endpoint (process, script, user, a driver the hosts installed or loaded) and external network destinations (domain, ip, url; not counted when every member IP is internal); any other file counts for neither (which sensor saw it is not recorded)",
     "lsass_access": "1 when a new member process first opened LSASS inside the window",
     "encoded_command": "1 when a new member process carries an encoded PowerShell command",
-    "download_from_new_domain": "1 when the cluster downloads from a new domain or a new external address (no DNS name: http://203.0.113.7/a.png) and runs something new (name kept for compatibility)",
+    "download_from_new_domain": "1 when the cluster downloads from a new domain or a new external address (no DNS name: http://203.0.113.7/a.png) and runs something new, or when script hosts or living-off-the-land binaries, one per host on at least min_hosts hosts, fetched a new file or URL from an external source the fleet contacted before the window, but its script hosts did not fetch from min_hosts times (analytics.known_source_downloads; name kept for compatibility)",
     "remote_thread": "1 when a new member process first injected a remote thread inside the window",
     "driver_outside_drivers_dir": "1 when a new member is a kernel driver (installed as a driver service or loaded by the kernel) from outside the Windows driver directory (System32\\drivers, the DriverStore)",
     "lookalike_domain": "1 when a new member domain looks like a domain the fleet used widely before the window (one or two characters apart, look-alike characters, or the trusted name inside another domain; the trusted domain's own subdomains excluded)",
@@ -405,6 +405,10 @@ class ClusterFacts:
     repeat_column: int | None = None
     """The destination ``repeat_contacts`` was measured on: the pivot, a new destination member
     (a pivot that is no destination), or ``None`` (no new destination in the cluster)."""
+    download_from_known_source: bool = False
+    """``download_from_new_domain`` is shown, and no new domain or external address is among the new
+    members: the download is a new payload fetched from a source the fleet knew before the window
+    (:mod:`analytics.known_source_downloads`), which the words must not call new."""
 
 
 def trusted_domain_index(incidence: Incidence, stats: EntityStats) -> LookalikeIndex:
@@ -561,6 +565,7 @@ def cluster_features(
         history=history,
         lookalikes=lookalikes,
         repeat_column=repeat_column,
+        download_from_known_source="download_from_new_domain" in behaviours and not new_origin,
     )
 
 

@@ -44,6 +44,7 @@ from analytics.config import DetectionConfig
 from analytics.contact_counts import read_contact_shares
 from analytics.features import EntityStats, FeatureContext, Window, access_targets, entity_stats
 from analytics.incidence import Incidence, build_incidence
+from analytics.known_source_downloads import add_known_source_fetches, read_known_source_fetches
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
 from analytics.linked_processes import (
     CreditedProcesses,
@@ -188,6 +189,9 @@ def load_inputs(
     pivots = candidate_pivots(incidence.entities, stats.window_hosts, stats.is_novel, min_hosts=config.min_hosts)
     real_pivots = [key for key in rollups.real(pivots) if key not in behaviour.columns.items]
     links = rollups.add_links(store, read_pivot_links(store, real_pivots, window), window)
+    # a new payload fetched from a source the fleet knew: the processes that fetched it (T8 #5)
+    add_known_source_fetches(links, read_known_source_fetches(
+        store, real_pivots, window, hosts=process_hosts_in_window, candidates=set(pivots), min_hosts=config.min_hosts))
     links.processes.update(behaviour.links)  # the processes behind a behaviour pivot's facts
     behaviours, lineage, credited = credit_to_pivots(
         links, behaviours=behaviours, lineage=lineage, encoded=encoded, images=images,

@@ -32,7 +32,11 @@ ran it (review T2: an RMM rollout lent another tool's ``powershell.exe spawned
 by 7zupd.exe`` by one process outranked every attack).  A *download cradle* (``download_from_new_domain``) is an
 interpreter or living-off-the-land binary (:data:`analytics.lineage.INTERPRETERS`)
 that reached a new domain from which the window also saw a URL or a file: a
-browser fetching from a new site is not one.
+browser fetching from a new site is not one.  A new payload (file or URL
+pivot) fetched from a source the fleet knew before the window is credited with
+the processes that reached that source within minutes of its download on
+their host (:mod:`analytics.known_source_downloads`, ``PivotLinks.fetched_from``):
+the interpreters among them are its download cradles too.
 
 Such a cluster's members are only a domain and an IP, so its explanation must
 say which processes showed the behaviour (task F21): per pivot and behaviour
@@ -80,6 +84,9 @@ class PivotLinks:
     """Pivot -> linked process -> the link's first time in the window."""
     downloads: dict[EntityKey, float] = field(default_factory=dict)
     """Domain (or external address) pivots something was fetched from in the window -> the earliest such link."""
+    fetched_from: dict[EntityKey, dict[EntityKey, EntityKey]] = field(default_factory=dict)
+    """Payload pivot (a new file or URL) -> the processes (also in :attr:`processes`) that fetched it from a
+    source the fleet knew before the window -> that source (:mod:`analytics.known_source_downloads`)."""
 
     @property
     def linked(self) -> int:
@@ -210,6 +217,9 @@ class CreditedProcesses:
     example_decoded: str | None = None
     """The example's decoded PowerShell command (its ``decoded_command`` prop), as the example is kept."""
     reached: str = ""
+    source: EntityKey | None = None
+    """When the processes fetched the pivot (a new payload) from a source the fleet knew before the window,
+    that source: they reached it, not the payload (:mod:`analytics.known_source_downloads`); else ``None``."""
 
     @property
     def one_per_host(self) -> bool:
@@ -267,8 +277,23 @@ def cluster_credits(
         for name, entry in sorted(credited.get(key, {}).items()):
             if (name in behaviours or name in MASQUERADE_CREDITS
                     or (name == LINEAGE_CREDIT and entry.example_image in pair_children)):
-                found.append(replace(entry, reached=values.get(key, f"{key[0]} {key[1]}")))
+                found.append(replace(entry, reached=_reached(entry, values.get(key, f"{key[0]} {key[1]}"))))
     return tuple(found)
+
+
+def _reached(entry: CreditedProcesses, member: str) -> str:
+    """What the processes of ``entry`` reached: the cluster's ``member``, or, for processes that fetched the
+    payload ``member`` from a known source (:attr:`CreditedProcesses.source`), that source.
+
+    Examples
+    --------
+    >>> entry = CreditedProcesses("encoded_command", ("file", "f"), 3, 3, ("powershell.exe",), 3)
+    >>> _reached(entry, "file a.png"), _reached(replace(entry, source=("ip", "203.0.113.7")), "file a.png")
+    ('file a.png', 'ip 203.0.113.7, fetching file a.png')
+    """
+    if entry.source is None:
+        return member
+    return f"{entry.source[0]} {entry.source[1]}, fetching {member}"
 
 
 def credit_to_pivots(
@@ -343,6 +368,7 @@ def credit_to_pivots(
     credited = {key: dict(times) for key, times in behaviours.items()}
     pairs = {key: list(found) for key, found in lineage.items()}
     who: dict[EntityKey, dict[str, CreditedProcesses]] = {}
+    fetched = links.fetched_from
     for pivot, linked in links.processes.items():
         times: dict[str, list[float]] = defaultdict(list)
         # behaviour -> (when the process reached the pivot, process): which processes lent it
@@ -362,6 +388,10 @@ def credit_to_pivots(
             if pivot in links.downloads and images.get(process) in INTERPRETERS:
                 # a script host or LOLBin fetching from a new domain: a download cradle
                 times["download_from_new_domain"].append(max(linked_at, links.downloads[pivot]))
+                shown["download_from_new_domain"].append((linked_at, process))
+            elif process in fetched.get(pivot, {}) and images.get(process) in INTERPRETERS:
+                # a script host or LOLBin fetching this new payload from a source the fleet knew (T8 #5)
+                times["download_from_new_domain"].append(linked_at)
                 shown["download_from_new_domain"].append((linked_at, process))
             for pair in {str(p): p for p in lineage.get(process, ())}.values():
                 pair_votes[str(pair)].append((linked_at, process, pair))
@@ -392,4 +422,9 @@ def credit_to_pivots(
                 name: _credited(pivot, name, shown[name], images, processes or {}, hosts or ProcessHosts())
                 for name in sorted(names)
             }
+            for name, lent in who[pivot].items():
+                # processes that fetched the payload from a known source reached that source, not the payload
+                sources = Counter(fetched.get(pivot, {}).get(p) for _, p in shown[name])
+                if None not in sources:
+                    who[pivot][name] = replace(lent, source=min(sources, key=lambda s: (-sources[s], s)))
     return credited, pairs, who
