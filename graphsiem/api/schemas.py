@@ -317,6 +317,18 @@ class HostSeen(BaseModel):
     count: int
 
 
+class AddressInterval(BaseModel):
+    """One interval of the ingest's IP -> host map: ``host`` held ``ip`` from ``start`` to ``end``."""
+
+    ip: str
+    host: str = Field(description="The host's key (`GET /v1/entities/host/{host}`).")
+    start: str = Field(description="ISO-8601 UTC.")
+    end: str = Field(description="ISO-8601 UTC.")
+    source: str = Field(description="How the ingest learnt it: `dhcp` (a granted lease) or `endpoint` (the "
+                        "host's own connection events, or a sensor's record naming the sender, such as a "
+                        "Kerberos request by the host's machine account).")
+
+
 class EntityOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "type": "domain", "key": "cdn-img-delivery.example", "value": "cdn-img-delivery.example",
@@ -335,6 +347,11 @@ class EntityOut(BaseModel):
     prevalence: dict[str, Any]
     hosts: list[HostSeen]
     hosts_truncated: bool = False
+    address_map: list[AddressInterval] | None = Field(
+        default=None, description="Hosts and IP addresses only: what the ingest's IP -> host map holds "
+        "(the addresses a host held, the hosts an address was), newest first, at most 20.")
+    address_map_total: int | None = Field(
+        default=None, description="With `address_map`: how many intervals the map holds in all.")
 
 
 class NeighborsOut(BaseModel):
@@ -344,7 +361,7 @@ class NeighborsOut(BaseModel):
 
 
 SearchField = Literal["value", "key", "decoded_command", "text", "sha256", "sha1", "md5", "imphash", "account",
-                      "original_file_name"]
+                      "original_file_name", "address"]
 
 
 class EntityHit(BaseModel):
@@ -358,14 +375,20 @@ class EntityHit(BaseModel):
         "a user the query spells in another domain form (`PANDALAB\\name`, `name@pandalab.com`); "
         "or `original_file_name`, the PE OriginalFileName of a renamed file or process (its name "
         "on disk differs: `svcupd.exe` built as `PowerShell.EXE`) that is the query, or contains it "
-        "while its value and key do not.")
+        "while its value and key do not; or `address`, a host the query (a whole IP address) was, "
+        "by the ingest's IP -> host map (`addresses` says when).")
     snippet: str | None = Field(
         default=None, description="For `decoded_command`, `text` and `original_file_name` hits, the "
         "matched property around the first occurrence of the query (attacker-controlled data: show "
-        "it as text).")
+        "it as text); for `address` hits, when the host held the address "
+        "(`192.168.1.41 was mkt01 2023-08-16 03:55–05:55 UTC (seen in its own traffic)`).")
+    addresses: list[AddressInterval] | None = Field(
+        default=None, description="Only on `address` hits: the intervals in which the host held the "
+        "address, newest first (at most 20 over all the hits).")
     seen_on: list[str] | None = Field(
-        default=None, description="Only on hits whose type and value another hit shares (two processes "
-        "of one image): the first hosts, by name, that saw the entity.")
+        default=None, description="Only on hits whose shown labels read alike (same type, values equal on "
+        "their first 80 characters, case aside: two processes of one image, two stagers whose command "
+        "lines differ only further on): the first hosts, by name, that saw the entity.")
     seen_hosts: int | None = Field(
         default=None, description="With `seen_on`: how many hosts saw the entity.")
     first_seen: str | None = Field(

@@ -11,6 +11,7 @@ import networkx as nx
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import Conflict, NotFound
 from graphsiem.api.schemas import (
+    AddressInterval,
     EntityHit,
     EntityOut,
     EntitySearchOut,
@@ -18,6 +19,7 @@ from graphsiem.api.schemas import (
     NeighborsOut,
     SearchField,
 )
+from graphsiem.api.services import address_map
 from graphsiem.api.services.entity_aliases import (
     AMBIGUOUS_LISTED,
     account_spelling,
@@ -134,7 +136,7 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
             sightings = list(rollup.sightings) if rollup.sightings is not None else union_sightings(
                 ctx.store, rollup.subdomains)
         else:
-            entity = resolve_entity(ctx.store, entity_type, value, ctx.settings.realm_domains)
+            entity = _resolve(ctx, entity_type, value)
             sightings = ctx.store.hosts_of(entity.type, entity.key)
         if entity.type == "host":
             activity = ctx.store.host_activity(entity.key)
@@ -153,6 +155,7 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
         if activity is not None:
             prevalence["entities"] = 0
     ordered = sorted(sightings, key=lambda s: (s.first_seen, s.host))
+    addresses, addresses_total = _address_map(ctx, entity)
     return EntityOut(
         type=entity.type, key=entity.key, value=entity.value,
         props=dict(entity.props), prevalence=prevalence,
@@ -160,7 +163,41 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
                         last_seen=epoch_to_iso(s.last_seen), count=s.count)
                for s in ordered[:hosts_limit]],
         hosts_truncated=len(ordered) > hosts_limit,
+        address_map=addresses, address_map_total=addresses_total,
     )
+
+
+def _address_map(ctx: AppContext, entity: Entity) -> tuple[list[AddressInterval] | None, int | None]:
+    """A host's addresses, or an address's hosts, as the ingest's IP map holds them (newest first, bounded).
+
+    The map is the journal's, so both stores answer alike; other types have none (None, None).
+    """
+    if entity.type == "host":
+        found = address_map.addresses_of_host(ctx, entity.key)
+    elif entity.type == "ip":
+        found = address_map.held_address(ctx, entity.key)
+    else:
+        return None, None
+    return [row.out() for row in found.rows], found.total
+
+
+def _resolve(ctx: AppContext, entity_type: str, value: str) -> Entity:
+    """:func:`resolve_entity`, whose 404 for an address the IP map knows names the hosts that held it.
+
+    A sensor's flow from a mapped address is projected as the host, so the victim's
+    address is often no ``ip`` entity: a bare 404 left the analyst nowhere to go
+    (review T9, F5).  The 404 stays (no such entity: the neighbours route could not
+    expand it), its message and ``details`` saying which host it was, and when.
+    """
+    try:
+        return resolve_entity(ctx.store, entity_type, value, ctx.settings.realm_domains)
+    except NotFound as missing:
+        address = address_map.address_of(value) if entity_type == "ip" else None
+        found = address_map.held_address(ctx, address) if address else address_map.NO_ROWS
+        if not found.rows:
+            raise
+        sentence, details = address_map.holders_detail(found)
+        raise NotFound(f"{missing.message}; {sentence}", field=missing.field, details=details) from None
 
 
 def _add_entity(graph: nx.MultiDiGraph, entity: Entity) -> None:
@@ -186,8 +223,7 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
     truncated = False
     with ctx.store_guard():
         rollup = resolve_rollup(ctx.store, entity_type, value, behaviours=behaviour_lookup(ctx))
-        center = rollup.entity if rollup is not None else resolve_entity(
-            ctx.store, entity_type, value, ctx.settings.realm_domains)
+        center = rollup.entity if rollup is not None else _resolve(ctx, entity_type, value)
         _add_entity(graph, center)
         frontier = [center]
         seen = {center.uid}
@@ -297,7 +333,9 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
     it (:data:`~graphsiem.store.base.SEARCHED_PROP`).  A file's or process's PE original name
     (:data:`~graphsiem.store.base.ORIGINAL_NAME_PROP`: a renamed binary) is an exact hit when it is
     ``q``, a property hit when it contains it.  Each hit names what matched; property and
-    original name hits carry a snippet.
+    original name hits carry a snippet.  A whole IP address the ingest's IP -> host map knows
+    also finds the hosts that held it (``matched`` ``address``, right after the address's own
+    entity when there is one), each with when it held it (:mod:`~graphsiem.api.services.address_map`).
 
     Parameters
     ----------
@@ -318,8 +356,15 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
     needle = q.lower()
     realms = ctx.settings.realm_domains
     spelling = account_spelling(q) if entity_type in (None, "user") else None
+    # A whole address the ingest's IP map knows: the hosts it was (a mapped address is often no entity).
+    address = address_map.address_of(q) if entity_type in (None, "host", "ip") else None
+    held = address_map.held_address(ctx, address) if address and entity_type != "ip" else address_map.NO_ROWS
     with ctx.store_guard():
-        host = _host_named(ctx.store, q, needle) if entity_type in (None, "host") else None
+        holders = {host: ctx.store.get_entity("host", host) for host in address_map.by_host(held.rows)}
+        named = _host_named(ctx.store, q, needle) if entity_type in (None, "host") else None
+        # Another spelling of an address (``::ffff:10.0.0.5``, ``[fe80::1]``) contains no key: found by its own.
+        if named is None and address is not None and address != needle and entity_type != "host":
+            named = ctx.store.get_entity("ip", address)
         found = ctx.store.search_entities(needle, entity_type=entity_type, limit=limit)
         # A domain spelling the keys may not contain (PANDALAB\x for pandalab.com\x, a UPN):
         # the users it spells are read apart.  A bare account is contained in its keys.
@@ -334,11 +379,16 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
     hits += [EntityHit(type=user.type, key=user.key, value=user.value, matched="account")
              for user in accounts if (user.type, user.key) not in listed]
     listed |= {(user.type, user.key) for user in accounts}
+    # The hosts a whole address was follow its own entity (if any), before any text hit.
+    addressed = address_map.address_hits(held, holders)
+    hits += [hit for hit in addressed if (hit.type, hit.key) not in listed]
+    listed |= {(hit.type, hit.key) for hit in addressed}
     hits += [_hit(hit, needle) for hit in rest if (hit.entity.type, hit.entity.key) not in listed]
-    if host is not None:
-        # The host a full name resolves to ranks first, as the look-up answers it.
-        hits = [EntityHit(type=host.type, key=host.key, value=host.value, matched="key"),
-                *(h for h in hits if (h.type, h.key) != (host.type, host.key))]
+    if named is not None:
+        # The host a full name resolves to (or the address another spelling names) ranks first,
+        # as the look-up answers it.
+        hits = [EntityHit(type=named.type, key=named.key, value=named.value, matched="key"),
+                *(h for h in hits if (h.type, h.key) != (named.type, named.key))]
     items = hits[:limit]
     _tell_apart(ctx, items)
     return EntitySearchOut(items=items, truncated=len(hits) > limit)
@@ -354,17 +404,33 @@ def _whole_match(hit: SearchHit, needle: str) -> bool:
 SEEN_ON_LISTED = 3
 """Hosts named in a hit that must be told apart from another (``seen_on``)."""
 
+LOOKALIKE_PREFIX = 80
+"""Characters of two hits' values that, equal (case aside), make their rows read alike.
+
+A list shortens long values (the page shows a row's first 89 characters): two
+Empire stagers ``"C:\\…\\powershell.exe" -noP -sta -w 1 -enc SQBmACgA…`` whose
+base64 differs from the 103rd character on read the same (review T9, F7)."""
+
+
+def _label(item: EntityHit) -> tuple[str, str]:
+    """What a hit's row shows, as far as telling it from another goes: its type and its value's start."""
+    return item.type, item.value[:LOOKALIKE_PREFIX].casefold()
+
 
 def _tell_apart(ctx: AppContext, items: list[EntityHit]) -> None:
-    """Give the hits whose type and value another hit shares what tells them apart: hosts and first sighting.
+    """Give the hits whose shown labels read alike what tells them apart: hosts and first sighting.
 
-    Two processes of one image on one host (one known with its command line,
-    one only by its image) both read ``C:\\windows\\Explorer.EXE``: the page
-    showed two identical rows.  Only such hits are read (one store read each),
-    so a search whose rows differ costs nothing more.
+    Two hits read alike when they are of one type and their values agree on
+    their first :data:`LOOKALIKE_PREFIX` characters, case aside: two processes
+    of one image on one host (one known with its command line, one only by its
+    image) both read ``C:\\windows\\Explorer.EXE``; two stagers on two hosts two
+    years apart differ only deep in their base64.  Only such hits are read (one
+    store read each), so a search whose rows differ costs nothing more.  (Every
+    process and script was the alternative: 50 store reads for a search listing
+    50 command lines, each reading every host of an entity the fleet runs.)
     """
-    shared = Counter((item.type, item.value) for item in items)
-    twins = [item for item in items if shared[(item.type, item.value)] > 1]
+    shared = Counter(_label(item) for item in items)
+    twins = [item for item in items if shared[_label(item)] > 1]
     if not twins:
         return
     with ctx.store_guard():
