@@ -107,6 +107,8 @@ class WindowEnd:
         The newest sighting of the hosts that do not lead (``None``: ``end``).
     hosts_leading : int
         Hosts more than :data:`LEAD_GAP_S` ahead of the fleet, whose lead moved the start.
+    hosts_leading_shown : tuple of str
+        Up to :data:`SHOWN_HOSTS` of them, the freshest (the one whose clock set ``end``) first.
     """
 
     end: float
@@ -119,6 +121,7 @@ class WindowEnd:
     start: float | None = None
     fleet_end: float | None = None
     hosts_leading: int = 0
+    hosts_leading_shown: tuple[str, ...] = ()
 
     def window_start(self, window_s: float) -> float:
         """The window's start for a window of ``window_s`` seconds (``start`` when rule 3 set it)."""
@@ -135,6 +138,7 @@ class WindowEnd:
             "clock_behind": self.clock_behind,
             "fleet_end": self.end if self.fleet_end is None else self.fleet_end,
             "hosts_leading": self.hosts_leading,
+            "hosts_leading_shown": list(self.hosts_leading_shown),
         }
 
 
@@ -260,4 +264,5 @@ def default_window_end(
         start=start,
         fleet_end=fleet_end,
         hosts_leading=len(leading),
+        hosts_leading_shown=tuple(sorted(leading, key=lambda h: (-kept[h], h))[:SHOWN_HOSTS]),
     )

@@ -308,6 +308,28 @@ class DetectionOut(BaseModel):
     duration_s: float | None = None
     cluster_count: int | None = None
     error: str | None = None
+    window_start: str | None = Field(
+        default=None, description="Start of the window the run read, ISO-8601 UTC (null until it is done, "
+        "or when it read none: no entity shared by 2 or more hosts).")
+    window_end: str | None = Field(
+        default=None, description="End of the window, ISO-8601 UTC: `now` for a backtest, else the fleet's "
+        "newest event, or the newest event of hosts that lead the fleet (see `window_note`).")
+    window_hours: float | None = Field(
+        default=None, description="The window's length in hours, as read: up to twice the configured "
+        "24 h when hosts leading the fleet widened its start.")
+    window_hosts: int | None = Field(
+        default=None, description="Hosts with a sighting of their own in the window.")
+    window_sightings: int | None = Field(
+        default=None, description="Host x entity sightings active in the window (any entity).")
+    fleet_hosts: int | None = Field(
+        default=None, description="Hosts that had reported by the window's end.")
+    window_note: str | None = Field(
+        default=None, description="How the window was set when it is not the last 24 h ending at the "
+        "newest event: a widened or capped start and the hosts leading the fleet, hosts ahead ignored, "
+        "this server's clock behind the fleet's.")
+    no_cluster_reason: str | None = Field(
+        default=None, description="Why a run found no cluster: its window, what it held and how many "
+        "entities met each pivot condition (null when it found clusters).")
 
 
 class HostSeen(BaseModel):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphsiem import paths
 from graphsiem.cli.arguments import at_least, data_dir_problem
+from graphsiem.cli.detect_empty import empty_detection_lines, read_empty_detection
 from graphsiem.cli.detect_triage import (
     service_ids,
     suppression_outcome,
@@ -20,7 +21,6 @@ from graphsiem.cli.detect_triage import (
     triage_suppressed_members,
     triage_suppressions,
 )
-from graphsiem.model import epoch_to_iso
 from ingest.report import printable
 
 if TYPE_CHECKING:
@@ -97,46 +97,6 @@ def candidate_history(data: Path) -> StateStore | None:
         print(f"graphsiem detect: no candidate history ({printable(str(exc))}): risks are scored "
               "among this run's candidates only", file=sys.stderr)
         return None
-
-
-def window_note(stats: dict[str, Any]) -> str:
-    """What the output says when hosts ahead of the fleet did not move the window, or when this
-    machine's clock was found behind the fleet's (empty otherwise).
-
-    Examples
-    --------
-    >>> window_note({"window_ends_at": "fleet's newest event", "window_end": 86400.0, "newest_sighting":
-    ...              4070908800.0, "hosts_ahead": 1, "hosts_ahead_shown": ["ws-7"]})
-    "window ends at 1970-01-02T00:00:00.000Z, the fleet's newest event: 1 host ahead of the fleet ignored (ws-7; newest sighting 2099-01-01T00:00:00.000Z)"
-    >>> window_note({"window_ends_at": "newest event", "clock_behind": True})
-    "most hosts' newest events are dated more than 1 h past this machine's clock: its clock is taken to be wrong and the window ends at the fleet's newest event"
-    >>> window_note({"window_ends_at": "newest event", "clock_behind": False})
-    ''
-    >>> window_note({"window_ends_at": "newest event", "window_start": 0.0, "window_end": 100800.0,
-    ...              "fleet_end": 86400.0, "hosts_leading": 3})
-    "window starts at 1970-01-01T00:00:00.000Z, a window before the rest of the fleet's newest event (1970-01-02T00:00:00.000Z): 3 hosts report 4 h past it (their clocks ahead, or the only hosts still reporting); what the fleet first did in those hours counts as new"
-    """
-    notes = []
-    leading = int(stats.get("hosts_leading") or 0)
-    if leading and stats.get("fleet_end") is not None and "window_start" in stats:
-        # analytics.window_end rule 3: the end stays at the leading hosts' newest event and the
-        # start is widened; a longer window than --window-hours deserves a line of its own
-        lead_h = (stats["window_end"] - stats["fleet_end"]) / 3600.0
-        notes.append(f"window starts at {epoch_to_iso(stats['window_start'])}, a window before the rest of the "
-                     f"fleet's newest event ({epoch_to_iso(stats['fleet_end'])}): {leading} "
-                     f"host{'' if leading == 1 else 's'} report {lead_h:.0f} h past it (their clocks ahead, "
-                     "or the only hosts still reporting); what the fleet first did in those hours counts as new")
-    if stats.get("window_ends_at") == "fleet's newest event":
-        count = stats["hosts_ahead"]
-        shown = ", ".join(stats["hosts_ahead_shown"]) + (" ..." if count > len(stats["hosts_ahead_shown"]) else "")
-        notes.append(f"window ends at {epoch_to_iso(stats['window_end'])}, the fleet's newest event: {count} "
-                     f"host{'' if count == 1 else 's'} ahead of the fleet ignored ({printable(shown)}; newest "
-                     f"sighting {epoch_to_iso(stats['newest_sighting'])})")
-    if stats.get("clock_behind"):
-        # most hosts report past this machine's clock: its clock (or the data's) is off, not theirs
-        notes.append("most hosts' newest events are dated more than 1 h past this machine's clock: "
-                     "its clock is taken to be wrong and the window ends at the fleet's newest event")
-    return "; ".join(notes)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -289,6 +249,8 @@ def _detect_locked(
                 result = run_baseline(store, args.baseline, config=config, now=now)
             else:
                 result = detect(store, config=config, now=now, journal=journal, history=source)
+            # an empty detection says what its window held and when each host reported (review T9, F8)
+            empty = read_empty_detection(store, result, config, now) if not result.clusters else None
             result.stats["graph_pending"] = pending
             result.stats["graph_projection_version"] = projection_version
             result.stats["graph_rebuild_advised"] = rebuild
@@ -318,10 +280,9 @@ def _detect_locked(
             return 2
     if not args.quiet:
         print(render_table(contract["clusters"], top=args.top, duration_s=result.duration_s))
-        reason = why_no_clusters(result.stats, config) if not contract["clusters"] else ""
-        for line in (window_note(result.stats), reason):
-            if line:
-                print(line)
+        for line in empty_detection_lines(result.stats, config, now=now, empty=empty,
+                                          clusters=bool(contract["clusters"])):
+            print(line)
     return 0
 
 
@@ -346,56 +307,6 @@ def _applied_note(args: argparse.Namespace, triage: frozenset[tuple[str, str]], 
         return suppressions_note(len(triage), removed=None)
     removed, shown = suppression_outcome(triage, stats.get("suppressions_applied", []), clusters)
     return suppressions_note(len(triage), removed=removed, shown=shown)
-
-
-def why_no_clusters(stats: dict[str, Any], config: DetectionConfig) -> str:
-    """What an empty detection looked at: its window and how many entities met each pivot condition.
-
-    Examples
-    --------
-    >>> from analytics.config import DetectionConfig
-    >>> why_no_clusters({"window_start": 0.0, "window_end": 86400.0, "window_ends_at": "newest event",
-    ...                  "on_min_hosts": 4, "new_on_min_hosts": 0, "pivot_candidates": 0}, DetectionConfig())
-    'window 1970-01-01T00:00:00.000Z .. 1970-01-02T00:00:00.000Z (24 h ending at the newest event); 4 entities shared by >= 3 hosts in it, 0 of them first seen in it (pivots must be new: everything older is the baseline)'
-    """
-    if stats.get("shared_entities") == 0 and "window_end" not in stats:
-        return "no entity is shared by 2 or more hosts in the store: nothing to cluster"
-    if "on_min_hosts" not in stats:  # a baseline ranking: no pivots to account for
-        return ""
-    ends_at = stats.get("window_ends_at", "newest event")
-    hours = f"{config.window_hours:g} h ending at " + ("--now" if ends_at == "now" else f"the {ends_at}")
-    line = f"window {epoch_to_iso(stats['window_start'])} .. {epoch_to_iso(stats['window_end'])} ({hours}); "
-    shared, new, candidates = stats["on_min_hosts"], stats["new_on_min_hosts"], stats["pivot_candidates"]
-    line += f"{shared} {'entity' if shared == 1 else 'entities'} shared by >= {config.min_hosts} hosts in it"
-    if shared == 0:
-        return line
-    if config.new_pivots_only:
-        line += f", {new} of them first seen in it"
-        if new == 0:
-            return line + " (pivots must be new: everything older is the baseline)"
-    return line + f", {candidates} {_candidate_rule(stats, config)}" + (
-        "" if candidates == 0 else "; no cluster formed from them"
-    )
-
-
-def _candidate_rule(stats: dict[str, Any], config: DetectionConfig) -> str:
-    """The ubiquity rule as :func:`analytics.clusters.ubiquitous` applies it: ``max_fraction`` spares
-    what is new on hosts with a baseline, and how many hosts have one says whether that could apply.
-
-    Examples
-    --------
-    >>> from analytics.config import DetectionConfig
-    >>> _candidate_rule({"baseline_hosts": 0, "hosts": 80}, DetectionConfig())
-    'not suppressed and on at most 50% of the fleet, or new where most hosts have 21.6 h of data before the window (pivot candidates; 0 of 80 hosts have that much)'
-    """
-    from analytics.clusters import baseline_seconds
-
-    rule = f"not suppressed and on at most {config.max_fraction:.0%} of the fleet"
-    history = f"{baseline_seconds(config.window_hours * 3600.0) / 3600.0:g} h"
-    rule += f", or new where most hosts have {history} of data before the window (pivot candidates"
-    if "baseline_hosts" in stats and "hosts" in stats:
-        rule += f"; {stats['baseline_hosts']} of {stats['hosts']} hosts have that much"
-    return rule + ")"
 
 
 _DIGEST_KINDS = {32: "md5", 40: "sha1", 64: "sha256"}

@@ -35,10 +35,18 @@ The detection window is the last 24 h ending at:
   active queue instead, which then shows what was detectable at `now` until the next
   run without `now`.
 * otherwise the fleet's newest event: the newest sighting of the hosts whose clocks
-  agree with the fleet's.  Hosts more than 2 h ahead of the time by which 90 % of the
-  hosts last reported, and events dated more than 1 h past the server's clock, do not
-  move it, so one host with a wrong clock (or an event stamped 2099) cannot move the
-  window past everything else.
+  agree with the fleet's.  One or two hosts more than a window ahead of the next, and
+  events dated more than 1 h past the server's clock, do not move it, so one host with
+  a wrong clock (or an event stamped 2099) cannot move the window past everything else.
+  Fewer than half of the hosts more than 1 h ahead of the rest *lead* the fleet: the
+  window ends at their newest event and its start moves back to a window before the
+  rest's newest event, by one extra window at most (so up to 48 h).
+
+A finished run's record gives the window it read (`window_start`, `window_end`,
+`window_hours`), what it held (`window_hosts`, `window_sightings` of `fleet_hosts`),
+how it was set when that is not the plain last 24 h (`window_note`: a widened or
+capped start and the leading hosts, hosts ahead ignored) and, when it found no
+cluster, why (`no_cluster_reason`).
 """
 
 NowQuery = Annotated[str | None, Query(
@@ -69,7 +77,7 @@ def run_detection(ctx: Context, caller: AnalystCaller, now: NowQuery = None,
 
 @router.get("", response_model=list[DetectionOut], summary="Recent detection runs")
 def list_detections(ctx: Context, _: AnalystCaller) -> list[DetectionOut]:
-    return [service.to_out(r) for r in ctx.state.list_detections(limit=50)]
+    return service.runs_out(ctx, ctx.state.list_detections(limit=50))
 
 
 @router.get("/{detection_id}/clusters", summary="A backtest's clusters, kept apart from the queue",

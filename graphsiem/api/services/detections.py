@@ -22,6 +22,7 @@ from graphsiem.api.context import AppContext
 from graphsiem.api.errors import NotFound, Unprocessable
 from graphsiem.api.schemas import DetectionOut
 from graphsiem.api.state import DetectionRun
+from graphsiem.api.state_detection_windows import save_window, windows_of
 from graphsiem.api.state_verdicts import get_backtest, save_backtest, suppressed_members
 from graphsiem.model import epoch_to_iso
 
@@ -76,13 +77,60 @@ def _webhook_alerts(ctx: AppContext, run_id: str) -> Any:
     return lambda db, pairs: webhook.stage(db, pairs, detection_id=run_id)
 
 
-def to_out(run: DetectionRun) -> DetectionOut:
+def to_out(run: DetectionRun, window: dict[str, Any] | None = None) -> DetectionOut:
+    """The API form of ``run``, with the window it read (:func:`window_summary`) when it kept one."""
     return DetectionOut(
         id=run.id, status=run.status, trigger=run.trigger,
         requested_at=epoch_to_iso(run.requested_at) or "", requested_by=run.requested_by,
         started_at=epoch_to_iso(run.started_at), finished_at=epoch_to_iso(run.finished_at),
         duration_s=run.duration_s, cluster_count=run.cluster_count, error=run.error,
+        **{name: value for name, value in (window or {}).items() if name in DetectionOut.model_fields},
     )
+
+
+def runs_out(ctx: AppContext, runs: list[DetectionRun]) -> list[DetectionOut]:
+    """The API form of ``runs``, each with the window it kept (one read for all)."""
+    windows = windows_of(ctx.state, [run.id for run in runs])
+    return [to_out(run, windows.get(run.id)) for run in runs]
+
+
+def window_summary(store: Any, stats: dict[str, Any], config: Any, now: float | None,
+                   found: bool) -> dict[str, Any]:
+    """What a run's record says of its window: start, end, length, what it held, how it was set
+    and, when it ``found`` no cluster, why (the words of ``graphsiem detect``, review T9 F8).
+
+    Parameters
+    ----------
+    store : GraphStore
+        The store the run read (the window's contents are counted there, as of its end).
+    stats : dict
+        The detection's stats.
+    config : DetectionConfig
+        The run's settings.
+    now : float, optional
+        The backtest's ``now``.
+    found : bool
+        Whether the run found any cluster.
+
+    Returns
+    -------
+    dict
+        The window fields of :class:`DetectionOut`.
+    """
+    from graphsiem.detection_window import why_no_clusters, window_note
+    from graphsiem.detection_window_reads import window_contents, window_of
+
+    window = window_of(stats, config, now)
+    contents = window_contents(store, *window) if window is not None else None
+    summary: dict[str, Any] = {
+        "window_note": window_note(stats, config.window_hours) or None,
+        "no_cluster_reason": None if found else why_no_clusters(stats, config, now=now, contents=contents) or None,
+    }
+    if window is not None and contents is not None:
+        summary.update(window_start=epoch_to_iso(window[0]), window_end=epoch_to_iso(window[1]),
+                       window_hours=round((window[1] - window[0]) / 3600.0, 3), window_hosts=contents.hosts,
+                       window_sightings=contents.sightings, fleet_hosts=contents.fleet_hosts)
+    return summary
 
 
 class DetectionRunner:
@@ -131,6 +179,8 @@ class DetectionRunner:
             ctx.ingest.catch_up()
             with ctx.store_guard():
                 result = detect(ctx.store, config=config, now=now, journal=ctx.journal, history=history)
+                # the window it read and, if empty, why: kept with the record (review T9, F8)
+                window = window_summary(ctx.store, result.stats, config, now, bool(result.clusters))
             rules_changed = rules_change_note(result.stats)
             if rules_changed:  # on uvicorn's logger, as the startup line: shown without graphsiem.* configured
                 logging.getLogger("uvicorn.error").info("detection %s: %s", run_id, rules_changed)
@@ -153,6 +203,7 @@ class DetectionRunner:
             ctx.metrics.detection_duration.observe(duration)
             return
         duration = time.time() - started
+        save_window(ctx.state, run_id, window)  # before "done": a poller that sees it done sees its window
         ctx.state.update_detection(run_id, status="done", finished_at=time.time(),
                                    duration_s=duration, cluster_count=len(stored))
         ctx.metrics.detection_runs.labels(trigger, "done").inc()
@@ -179,7 +230,7 @@ def get_detection(ctx: AppContext, run_id: str) -> DetectionOut:
     run = ctx.state.get_detection(run_id)
     if run is None:
         raise NotFound(f"no detection run {run_id[:80]!r}", field="detection_id")
-    return to_out(run)
+    return to_out(run, windows_of(ctx.state, [run_id]).get(run_id))
 
 
 def backtest_clusters(ctx: AppContext, run_id: str) -> dict[str, Any]:

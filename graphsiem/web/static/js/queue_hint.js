@@ -15,11 +15,36 @@ function latest(detections) {
   return runs.length ? runs[0] : null;
 }
 
+/**
+ * The window a finished run read and, when it found nothing, why (review T9, F8): without
+ * them "0 clusters" reads as all clear, even when the window held two sightings of one host.
+ */
+function windowSentence(run) {
+  if (!run.window_start || !run.window_end) return '';
+  const hours = run.window_hours ?? null;
+  const held = run.window_hosts === null || run.window_hosts === undefined ? ''
+    : `, ${run.window_sightings} sighting${run.window_sightings === 1 ? '' : 's'} on ${run.window_hosts}`
+      + ` of ${run.fleet_hosts} host${run.fleet_hosts === 1 ? '' : 's'}`;
+  const length = hours === null ? '' : `, ${Number(hours.toFixed(1))} h`;
+  return ` Its window: ${fmtTime(run.window_start)} to ${fmtTime(run.window_end)}${length}${held}.`;
+}
+
+function reasonSentence(run) {
+  const parts = [];
+  if (run.no_cluster_reason) parts.push(` Why no cluster: ${run.no_cluster_reason}.`);
+  if (run.window_note) parts.push(` How the window was set: ${run.window_note}.`);
+  if (run.no_cluster_reason) {
+    parts.push(' To look at another time range, run a backtest ("Backtest at…" below, or POST /v1/detections?now=<ISO time>).');
+  }
+  return parts.join('');
+}
+
 function detectionSentence(run) {
   if (!run) return 'No detection has run yet.';
   if (run.status === 'done') {
     const count = run.cluster_count ?? '?';
-    return `The last detection finished at ${fmtTime(run.finished_at)} with ${count} cluster${count === 1 ? '' : 's'}.`;
+    return `The last detection finished at ${fmtTime(run.finished_at)} with ${count} cluster${count === 1 ? '' : 's'}.`
+      + windowSentence(run) + reasonSentence(run);
   }
   if (run.status === 'failed') return `The last detection failed (${fmtTime(run.finished_at ?? run.requested_at)}): ${run.error ?? 'no reason given'}.`;
   return `A detection is ${run.status} (requested at ${fmtTime(run.requested_at)}).`;
