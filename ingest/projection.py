@@ -191,6 +191,8 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         """Learnt realm -> the NetBIOS names hosts gave it, with the hosts (see ``ingest.projection_realms``)."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
+        self._placeholder_refs: dict[tuple[str, str, str], EntityKey] = {}
+        """The key of a GUID's placeholder by (host, GUID, image): a cache, not join state (see ``_placeholder``)."""
         self._host_ips: dict[Any, str] = {}
         """``ip_or_none`` of each event host seen ("" for a name)."""
         self._kind_rules: dict[str, tuple[str, bool]] = {}
@@ -295,7 +297,10 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             return
         handler = self._handlers.get(event.kind)
         if handler is None:
-            if fields.keys().isdisjoint(GENERIC_KEYS):
+            # An image, a GUID or a command line makes it a process's event (most are): tested
+            # first, as keys().isdisjoint pays an iterator and a generic containment test a key
+            # (callgrind: 0.2k instructions against 1.4k when the image is there)
+            if "process.executable" not in fields and fields.keys().isdisjoint(GENERIC_KEYS):
                 # most unmapped Windows events (code, channel, host and message only,
                 # a quarter of a Windows corpus): their host is all they add
                 ref = (HOST, host)

@@ -88,6 +88,14 @@ def access_mask(mask: object) -> int | None:
     return value if value >= 0 else None
 
 
+_MASK_TEXTS = 1024
+"""Mask texts whose answer :data:`_memory_access` remembers (a handful recur: ``0x1010``, ``0x1fffff``...)."""
+_MASK_CHARS = 32
+"""Longest mask text remembered (a mask is at most ``0xffffffff``; longer text is judged, not held)."""
+_memory_access: dict[str, bool] = {}
+"""Mask text -> :func:`grants_memory_access` of it: every Sysmon 10 reads one, and the same few recur."""
+
+
 class AccessRules(EndpointRules):
     """The process-access rule of :class:`ingest.projection.Projector`."""
 
@@ -95,7 +103,15 @@ class AccessRules(EndpointRules):
         """``process ACCESSED process`` for a handle with memory rights, else both processes sighted."""
         source = self._process(ctx, PROCESS_FIELDS)
         target = self._process(ctx, TARGET_FIELDS)
-        if grants_memory_access(ctx.fields.get("target.granted_access")):
+        mask = ctx.fields.get("target.granted_access")
+        grants = _memory_access.get(mask) if mask.__class__ is str else None
+        if grants is None:
+            grants = grants_memory_access(mask)
+            if mask.__class__ is str and len(mask) <= _MASK_CHARS:
+                if len(_memory_access) >= _MASK_TEXTS:
+                    _memory_access.clear()
+                _memory_access[mask] = grants
+        if grants:
             ctx.rel(source, R.ACCESSED, target)
         else:
             ctx.touch(source)
