@@ -62,8 +62,12 @@ they are ``min_hosts`` or more; one that had
 ``min_hosts`` window hosts and no longer has is **recurring**, counted in the
 detection's stats (``behaviour_signatures_recurring``).  The host, not the
 signature, is dropped: a fleet-wide "established" pair of kinds would otherwise
-hide any campaign of the same two kinds on other hosts (the price: a campaign
-host that also runs the routine pair is not in the cluster).  The first day of a
+hide any campaign of the same two kinds on other hosts.  And a host is routine
+for a pair's **shape**, not its kinds (:func:`analytics.behaviour_pairs.completion_days`
+dates ``(kinds, shape)``; review T10, finding 2): a benign product's daily pair
+does not hide a campaign of the same two kinds but another shape on the
+product's hosts.  The rest's hosts (no shared shape) are dated by the shape of
+their own earliest pair.  The first day of a
 store has no history, its second one day of it: a daily benign pair pivots on
 those two days (as any entity new on the first day would), never after.
 
@@ -81,12 +85,11 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
-from analytics.behaviour_lineage import one_tree, parents_of, tree_members
-from analytics.behaviour_pairs import Completion, completion_days, shape_groups
+from analytics.behaviour_lineage import Lineage, parents_of
+from analytics.behaviour_pairs import HostPairs, PairWork, completion_days, shape_groups
 from analytics.behaviour_shapes import Shapes
 from analytics.behaviour_words import (  # the names, re-exported: checks, explain, detect and the API use them
     FACT_WORDS,
@@ -203,6 +206,10 @@ class BehaviourPivots:
     each completed its pair on :data:`ROUTINE_DAYS` distinct days before the window."""
     history_reads: int = 0
     """Processes whose sightings :func:`earlier_facts` read from the store (not in the window)."""
+    pair_lookups: int = 0
+    """Index look-ups made to pair facts (window and history): the pairing's work, near-linear in facts."""
+    facts_capped: int = 0
+    """Facts left out of pairing by the per-host caps (:data:`analytics.behaviour_pairs.MAX_FACTS_PER_KIND`)."""
     history_truncated: bool = False
     """More processes than :data:`MAX_READ` needed reading: some history was not read (errs towards a pivot)."""
     entities: dict[EntityKey, Entity] = field(default_factory=dict)
@@ -416,7 +423,7 @@ def behaviour_pivots(
     no shared shape one more (the kinds' key alone).
 
     ``earlier`` (host name -> facts before ``window_start``, :func:`earlier_facts`) dates
-    each signature per host: a host that completed it on :data:`ROUTINE_DAYS` distinct
+    each signature's shape per host: a host that completed a pair of that shape on :data:`ROUTINE_DAYS` distinct
     UTC days before the window shows a routine of its own (a daily updater) and leaves
     it (counted in :attr:`BehaviourPivots.routine_hosts`); one earlier day is an event,
     not a routine.  The signature pivots on the hosts left, when they are ``min_hosts``
@@ -444,13 +451,14 @@ def behaviour_pivots(
         by_host[fact.host_row].append(fact)
     window_s = cooccurrence_minutes * 60.0
     history = {host: list(found) for host, found in (earlier or {}).items()}
-    behind = {f.process for f in facts} | {f.process for found in history.values() for f in found}
-    members = tree_members(behind, parents or {}, fleet_hosts or {}, min_hosts=min_hosts)
-    linked = partial(one_tree, members)
-    groups = shape_groups(by_host, window_s, Shapes(facts, processes, parents or {}, min_hosts=min_hosts),
-                          min_hosts=min_hosts, linked=linked)
-    routine_days = completion_days(history, window_s, linked)
-    pivots = BehaviourPivots()
+    lineage = Lineage(parents or {}, fleet_hosts or {}, min_hosts=min_hosts)
+    shapes = Shapes(facts, processes, parents or {}, min_hosts=min_hosts)
+    work = PairWork()
+    groups = shape_groups(by_host, window_s, shapes, min_hosts=min_hosts, lineage=lineage, work=work)
+    # dated per shape, not per pair of kinds: a benign product's daily pair must not make a campaign of the
+    # same two kinds but another shape routine on the product's hosts (review T10, finding 2)
+    routine_days = completion_days(history, window_s, shapes, lineage, work)
+    pivots = BehaviourPivots(pair_lookups=work.lookups, facts_capped=work.capped)
     for (kinds, shape), (shape_text, hosts) in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
         if len(hosts) < min_hosts:
             continue
@@ -459,9 +467,9 @@ def behaviour_pivots(
         # upgrade, or an attacker staging the pair to blind the host).  Dropping the host, not the signature,
         # keeps a campaign of the same two kinds on other hosts visible (the fleet's routine must be no
         # hiding place).
-        days = routine_days.get(kinds, {})
-        routine = {host for host, seen_on in days.items() if len(seen_on) >= ROUTINE_DAYS}
-        kept = {row: found for row, found in hosts.items() if incidence.hosts[row] not in routine}
+        kept = {row: found for row, found in hosts.items()
+                if not _routine(routine_days, kinds, shape if shape is not None else _shape_of(shapes, kinds, found),
+                                incidence.hosts[row])}
         pivots.routine_hosts += len(hosts) - len(kept)
         if len(kept) < min_hosts:
             pivots.recurring += 1
@@ -471,23 +479,34 @@ def behaviour_pivots(
     return pivots
 
 
+def _shape_of(shapes: Shapes, kinds: tuple[str, str], pairs: HostPairs) -> str:
+    """The shape id of a host's earliest pair (the rest's hosts are dated by their own pair's shape)."""
+    _, a, b = pairs.first
+    return shapes.of_pair(kinds, a, b)[0]
+
+
+def _routine(routine_days: Mapping[tuple[tuple[str, str], str], Mapping[str, set[int]]], kinds: tuple[str, str],
+             shape: str, host: str) -> bool:
+    """Whether ``host`` completed a pair of ``kinds`` and ``shape`` on :data:`ROUTINE_DAYS` days before the window."""
+    return len(routine_days.get((kinds, shape), {}).get(host, ())) >= ROUTINE_DAYS
+
+
 def _add_pivot(
     pivots: BehaviourPivots, incidence: Incidence, kinds: tuple[str, str], shape: tuple[str, str] | None,
-    hosts: Mapping[int, list[Completion]], *, processes: Mapping[EntityKey, Entity],
+    hosts: Mapping[int, HostPairs], *, processes: Mapping[EntityKey, Entity],
     images: Mapping[EntityKey, str], minutes: float,
 ) -> None:
     """One signature's group of hosts as an incidence column, its linked processes and its entity."""
     rows = np.array(sorted(hosts), dtype=np.int64)
-    first = np.array([hosts[int(r)][0][0] for r in rows])
+    first = np.array([hosts[int(r)].first[0] for r in rows])
     # per host, the facts of the group's pairs there (an admin's encoded command hours later, of no
     # pair, is another matter): the cells' counts and the processes credited
-    mine = [sorted({f for _, a, b in hosts[int(r)] for f in (a, b)}, key=lambda f: (f.at, f.kind, f.process))
-            for r in rows]
+    mine = [sorted(hosts[int(r)].facts, key=lambda f: (f.at, f.kind, f.process)) for r in rows]
     count = np.array([float(len(found)) for found in mine])
     last = np.array([max(f.at for f in found) for found in mine])
     key = behaviour_key(kinds, None if shape is None else shape[0])
     example_row = int(rows[int(np.argmin(first))])
-    value = describe(kinds, hosts[example_row][0], host=incidence.hosts[example_row], processes=processes,
+    value = describe(kinds, hosts[example_row].first, host=incidence.hosts[example_row], processes=processes,
                      images=images, minutes=minutes, shape=shape)
     prevalence = EntityPrevalence(
         entity=key, value=value, hosts=len(rows), first_seen=float(first.min()), last_seen=float(last.max()),

@@ -120,6 +120,7 @@ class Shapes:
                     hosts[(depth, part)].add(fact.host_row)
         self._shared = frozenset(where for where, seen in hosts.items() if len(seen) >= min_hosts)
         self._cache: dict[EntityKey, str] = {}
+        self._ids: dict[tuple[tuple[str, str], str], str] = {}
 
     def _path_parts(self, process: EntityKey) -> list[str]:
         if process not in self._paths:
@@ -151,9 +152,19 @@ class Shapes:
 
         ``lsass access by c:\\users\\public\\*.exe under c:\\windows\\explorer.exe; encoded powershell by …``
         """
-        by_kind = {a.kind: a.process, b.kind: b.process}
-        text = "; ".join(f"{FACT_WORDS[k]} by {self.of_process(by_kind[k])}" for k in kinds)
-        return shape_id(kinds, text), text
+        return self.of_classes(kinds, {a.kind: self.of_process(a.process), b.kind: self.of_process(b.process)})
+
+    def of_fact(self, fact: Fact) -> str:
+        """The shape of the process behind ``fact`` (:meth:`of_process`)."""
+        return self.of_process(fact.process)
+
+    def of_classes(self, kinds: tuple[str, str], by_kind: Mapping[str, str]) -> tuple[str, str]:
+        """The shape of a pair of ``kinds`` whose processes' shapes are ``by_kind`` (kind -> :meth:`of_process`)."""
+        text = "; ".join(f"{FACT_WORDS[k]} by {by_kind[k]}" for k in kinds)
+        key = (kinds, text)
+        if key not in self._ids:
+            self._ids[key] = shape_id(kinds, text)
+        return self._ids[key], text
 
 
 def shape_id(kinds: tuple[str, str], text: str) -> str:

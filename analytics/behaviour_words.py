@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from analytics.behaviour_lineage import LINEAGE_HOURS
 from analytics.credited_words import plain
 from analytics.linked_processes import CreditedProcesses
 from graphsiem.model import Entity, EntityKey, EntityType
@@ -80,7 +81,7 @@ _PREFIX = "behaviour ("
 _BY = " by new per-host processes"
 _KEY = re.compile(r"^behaviour \((?P<words>[a-z +]+) by new per-host processes(?:, shape (?P<shape>[0-9a-f]{12}))?\)$")
 _VALUE = re.compile(r"^(?P<words>[a-z +]+) by new per-host processes on each host within (?P<minutes>\d+) min"
-                    r"(?:, shape (?P<shape>[0-9a-f]{12}))?(?: \((?P<example>e\.g\. .*)\))?$", re.DOTALL)
+                    r"(?: or one process tree within \d+ h)?(?:, shape (?P<shape>[0-9a-f]{12}))?(?: \((?P<example>e\.g\. .*)\))?$", re.DOTALL)
 
 
 def behaviour_key(kinds: tuple[str, str], shape: str | None = None) -> EntityKey:
@@ -270,18 +271,27 @@ def describe(
 
     ``shape`` is the pair's shape (id, text: :meth:`analytics.behaviour_shapes.Shapes.of_pair`), ``None``
     for the hosts of no shared shape.  Two facts farther apart than ``minutes`` paired as one process tree
-    (:mod:`analytics.behaviour_lineage`), and the example says so.
+    (:mod:`analytics.behaviour_lineage`): the head says so (``within 30 min or one process tree within 24 h``)
+    and the example gives their real gap (``(one process tree, 3 h 02 min apart)``; review T10, finding 10).
     """
     _, a, b = completion
     said = ", ".join(f"{_image_path(f.process, processes, images)} {_DID[f.kind]} at {_clock(f.at)}"
                      for f in sorted((a, b), key=lambda f: (f.at, f.kind)))
+    tree = ""
     if abs(b.at - a.at) > minutes * 60.0:
-        said += " (one process tree)"
+        said += f" (one process tree, {_gap(abs(b.at - a.at))} apart)"
+        tree = f" or one process tree within {round(LINEAGE_HOURS):d} h"
     words = " + ".join(FACT_WORDS[k] for k in kinds)
     shaped = "" if shape is None else f", shape {shape[0]}"
     shown = "" if shape is None else f"; shape: {plain(shape[1], 400)}"
-    return (f"{words} by new per-host processes on each host within {round(minutes):d} min{shaped} "
+    return (f"{words} by new per-host processes on each host within {round(minutes):d} min{tree}{shaped} "
             f"(e.g. on {plain(host, 60)}: {said}{shown})")
+
+
+def _gap(seconds: float) -> str:
+    """``3 h 02 min`` (``45 min`` under an hour)."""
+    whole = int(round(seconds / 60.0))
+    return f"{whole} min" if whole < 60 else f"{whole // 60} h {whole % 60:02d} min"
 
 
 def _image_path(process: EntityKey, processes: Mapping[EntityKey, Entity], images: Mapping[EntityKey, str]) -> str:

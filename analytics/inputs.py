@@ -153,6 +153,8 @@ def load_inputs(
     timings["behaviour_signatures_recurring"] = behaviour.recurring
     timings["behaviour_hosts_routine"] = behaviour.routine_hosts  # hosts dropped from a signature as routine
     timings["behaviour_history_reads"] = behaviour.history_reads
+    timings["behaviour_pair_lookups"] = behaviour.pair_lookups  # the pairing's work (near-linear in facts)
+    timings["behaviour_facts_capped"] = behaviour.facts_capped  # facts past a host's per-kind cap, not paired
     incidence = incidence.select(np.flatnonzero(shared))
     incidence, prevalence = rollups.extend(incidence, prevalence)
     incidence, prevalence = behaviour.columns.extend(incidence, prevalence)

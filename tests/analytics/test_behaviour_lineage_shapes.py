@@ -88,7 +88,7 @@ def test_a_campaign_spacing_its_steps_in_one_process_tree_is_one_behaviour_clust
     found = behaviour_clusters(result)
     assert [(behaviour_kinds(*c.pivot.ref), sorted(c.hosts)) for c in found] == [(KINDS, CAMPAIGN_HOSTS)]
     assert not set(found[0].hosts) & set(SLOW_HOSTS)
-    assert "(one process tree)" in found[0].explanation.summary, found[0].explanation.summary
+    assert "(one process tree, 3 h 00 min apart)" in found[0].explanation.summary, found[0].explanation.summary
 
 
 def test_a_spaced_campaign_is_one_cluster_with_the_window_at_31_minutes(store):
