@@ -1,6 +1,6 @@
 """Which case a behaviour cluster is: a behaviour pivot names a kind of act, not a thing.
 
-A behaviour pivot's key is one per pair of fact kinds (:func:`analytics.behaviour_words.behaviour_key`),
+A behaviour pivot's key is one per pair of fact kinds and process shape (:func:`analytics.behaviour_words.behaviour_key`),
 so its cluster id, a hash of the pivot (:func:`analytics.result.cluster_id`), is one per pair too: a
 benign EDR upgrade on day 2 and a campaign of the same two kinds on other machines on day 3 came
 back under one id, and the upgrade's "closed" was the campaign's (red-team T8, finding 1).

@@ -65,6 +65,9 @@ def test_the_entity_says_how_many_hosts_the_record_left_out(capped_api: Api) -> 
     # the five where the pair completed first (the campaign reached ws-000 first)
     assert [h["host"] for h in entity["hosts"]] == CAMPAIGN_HOSTS[:5]
     assert entity["hosts"][0]["first_seen"] == epoch_to_iso(campaign_time(0) + 120)
+    # the page's "fleet hosts" is the prevalence: every host that showed it, the list marked cut
+    assert entity["prevalence"]["hosts"] == len(CAMPAIGN_HOSTS)
+    assert entity["hosts_truncated"] is True
     # the cluster itself still has every host
     cluster = next(c for c in capped_api.get("/v1/clusters", role="analyst").json()["items"]
                    if c["pivot"] == {"type": CAMPAIGN_KEY[0], "key": CAMPAIGN_KEY[1]})

@@ -154,6 +154,11 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
                       "count": sum(s.count for s in sightings)}
         if activity is not None:
             prevalence["entities"] = 0
+    # A behaviour pivot's record keeps its earliest hosts only (analytics.behaviour_words.
+    # MAX_RECORDED_HOSTS): the prevalence counts every host that showed it, the list says it is cut.
+    not_recorded = int(entity.props.get("hosts_not_recorded") or 0)
+    if not_recorded > 0:
+        prevalence["hosts"] = len(sightings) + not_recorded
     ordered = sorted(sightings, key=lambda s: (s.first_seen, s.host))
     addresses, addresses_total = _address_map(ctx, entity)
     return EntityOut(
@@ -162,7 +167,7 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
         hosts=[HostSeen(host=s.host, first_seen=epoch_to_iso(s.first_seen),
                         last_seen=epoch_to_iso(s.last_seen), count=s.count)
                for s in ordered[:hosts_limit]],
-        hosts_truncated=len(ordered) > hosts_limit,
+        hosts_truncated=len(ordered) > hosts_limit or not_recorded > 0,
         address_map=addresses, address_map_total=addresses_total,
     )
 

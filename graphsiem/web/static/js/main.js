@@ -210,7 +210,7 @@ async function search(event) {
 }
 
 /** Fields of a search hit that describe the search (what matched, where it was seen), not the entity. */
-const SEARCH_ONLY = ['matched', 'snippet', 'seen_on', 'seen_hosts', 'first_seen'];
+const SEARCH_ONLY = ['matched', 'snippet', 'seen_on', 'seen_hosts', 'first_seen', 'addresses'];
 
 async function pick(hit) {
   byId('search-results').hidden = true;
