@@ -14,10 +14,18 @@ The message's first sentence is its event's title, which Windows writes the
 same for every instance (:data:`TITLES`): ``An account was successfully
 logged on.`` is Security 4624, and so on for 4624, 4625, 4634, 4672, 4688,
 4768, 4769, 4771, 4776 and 1102, when at least one label of the event
-follows.  A message starting with no title, a title alone (a forwarder's
-first line) or a line without a HOSTNAME is no Windows event of this
-module: the caller keeps what it had (the Zeek parser its ``zeek:syslog``
-event, the syslog parser its ``syslog:message``).
+follows.  Blanks (and a byte-order mark) before the title are skipped, and a
+title may lack its final period (a forwarder's trimming) if a blank or the
+message's end follows it.  A message starting with no title, a title alone
+(a forwarder's first line) or a line without a HOSTNAME is no Windows event
+of this module: the caller keeps what it had (the Zeek parser its
+``zeek:syslog`` event, the syslog parser its ``syslog:message``).
+
+Only English titles and labels are known: a localized Windows (German ``Ein
+neuer Prozess wurde erstellt.``, ``Kontoname:``) writes its own title and
+labels, and its text stays a syslog message.  Reading it would take each
+language's titles and templates (every label of every event), as the English
+ones are written here.
 
 Event data
 ----------
@@ -33,8 +41,10 @@ in template order, so a label forged inside a value (a client-chosen
 workstation name ``x Source Network Address: 6.6.6.6``) loses to the label
 Windows wrote after it.  The explanation Windows appends (``This event is
 generated when...``; 4688's ``Token Elevation Type indicates...``, the KDC's
-``Certificate information is only provided...``) is cut at
-its last occurrence, so it is no part of the last value.
+``Certificate information is only provided...``) is no part of the last
+value, and its first words start it only where no value an attacker writes
+can hold them (:mod:`ingest.parsers.syslog_windows_explanations`): a 4688
+command line is read whole even when the forwarder cut the message short.
 
 The event data then goes through the Windows mapping every shape uses
 (:func:`ingest.parsers.windows_events.to_event`): same kinds, fields and
@@ -63,6 +73,7 @@ from graphsiem.model import Event
 from ingest.normalize import normalize_host
 from ingest.parsers.base import ParseContext, Record
 from ingest.parsers.syslog_header import _Header, _header_time, _without_time
+from ingest.parsers.syslog_windows_explanations import explanation_start
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_fields import user_name, value_of
 from ingest.parsers.windows_kv import EVENT_DATA_LAYOUT, MAX_TEXT_CHARS, TEMPLATES
@@ -99,13 +110,6 @@ TITLES: dict[str, int] = {
     "The audit log was cleared.": 1102,
 }
 """A Security event's title, the first sentence of its rendered message -> its event id."""
-
-_EXPLANATIONS: dict[int, str] = {
-    **dict.fromkeys((4624, 4625, 4634, 4769), " This event is generated "),
-    **dict.fromkeys((4768, 4771), " Certificate information is only provided "),
-    4688: " Token Elevation Type indicates ",
-}
-"""Where the explanation Windows appends after an event's last value starts (events without one: none)."""
 
 _NamedLayout = tuple[tuple[str | None, tuple[tuple[str, str], ...]], ...]
 
@@ -218,8 +222,13 @@ _LAYOUTS: dict[int, _TextLayout] = {
     **{event_id: _text_layout(_named_template(layout)) for event_id, layout in OWN_LAYOUTS.items()},
 }
 
-# a title starts the message: one anchored pattern (most syslog messages fail at their first letters)
-_TITLE_RE = re.compile("|".join(re.escape(title) for title in sorted(TITLES, key=len, reverse=True)))
+# a title starts the message: one anchored pattern (most syslog messages fail at their first letters).
+# A forwarder may drop a title's final period: the title then ends at a blank or the message's end.
+_TITLE_RE = re.compile("|".join(
+    re.escape(title.removesuffix(".")) + r"(?:\.|(?=\s|$))" for title in sorted(TITLES, key=len, reverse=True)))
+_TITLES_WITHOUT_PERIOD = {title.removesuffix("."): title for title in TITLES}
+# what a forwarder may put before the title: blanks, tabs, line breaks, a byte-order mark
+_LEADING_BLANKS = " \t\r\n\f\v\xa0\ufeff"
 
 
 def may_be_windows_text(line: str) -> bool:
@@ -241,7 +250,8 @@ def event_data(message: str) -> tuple[int, dict[str, str]] | None:
     Parameters
     ----------
     message : str
-        The syslog MSG: the title, then labels and values separated by blanks.
+        The syslog MSG: the title (blanks before it, its final period left out: the same title),
+        then labels and values separated by blanks, then perhaps Windows' explanation.
 
     Examples
     --------
@@ -253,22 +263,23 @@ def event_data(message: str) -> tuple[int, dict[str, str]] | None:
     >>> event_data("Group Policy is trying to discover the Domain Controller information.") is None
     True
     """
-    title = _TITLE_RE.match(message)
-    if title is None or len(message) > MAX_TEXT_CHARS:
+    if len(message) > MAX_TEXT_CHARS:
         return None
-    event_id = TITLES[title.group()]
+    message = message.lstrip(_LEADING_BLANKS)
+    title = _TITLE_RE.match(message)
+    if title is None:
+        return None
+    full_title = _TITLES_WITHOUT_PERIOD[title.group().removesuffix(".")]
+    event_id = TITLES[full_title]
     layout = _LAYOUTS[event_id]
-    text = message[title.end():]
-    marker = _EXPLANATIONS.get(event_id)
-    if marker is not None:
-        # the last one: a value may hold the words too, Windows' own explanation comes after every value
-        end = text.rfind(marker)
-        if end >= 0:
-            text = text[:end]
     # the forwarder made line breaks and tabs blanks: one blank each, so labels read as Windows spells them
-    text = " ".join(text.split())
-    lines = [title.group()]
+    text = " ".join(message[title.end():].split())
     found = _labels_in(text, layout)
+    explanation = explanation_start(text, event_id, found, layout.template.by_label)
+    if explanation is not None:
+        text = text[:explanation]
+        found = [label for label in found if label[0] < explanation]
+    lines = [full_title]
     for index, (_, end, label) in enumerate(found):
         value = text[end:found[index + 1][0] if index + 1 < len(found) else len(text)].strip()
         lines.append(f"{label}: {value}" if value else f"{label}:")

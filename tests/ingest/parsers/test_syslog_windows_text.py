@@ -62,7 +62,8 @@ def test_logon_text_becomes_the_logon_event_on_the_sender_host() -> None:
 
 
 def test_explanation_is_no_part_of_the_last_value() -> None:
-    # the explanation's "Workstation Name: is not always available" is no second workstation
+    # Windows' explanation names labels ("Workstation name is not always available", "Key length
+    # indicates..."): no second workstation, nothing added to the key length
     _, data = event_data(LINES[0].split(" - - - ", 1)[1]) or (0, {})
     assert data["KeyLength"] == "128" and data["WorkstationName"] == "WS-17"
     assert data["LmPackageName"] == "NTLM V2"  # "Package Name (NTLM only):" read as one label
