@@ -13,11 +13,14 @@ still evidence of an edit (no vendor writes look-alike letters), so it is report
 (:func:`imitated_original`), never used to read the process as that binary.
 
 A name imitates a binary of :data:`IMITATED` when it is not that name (in any case) but reads
-as it once look-alike characters are folded (:func:`analytics.confusables.fold_name`:
-Cyrillic and Greek letters drawn like Latin ones, marked Latin letters, full-width forms,
-invisible characters, ``0`` and ``1`` for ``o`` and ``l``, ``rn`` for ``m``).  Only the whole
-name counts: a localized tool (``Проводник.exe``, ``Éditeur.exe``) reads as no Windows binary
-and is left alone.
+as it once look-alike characters are folded (:func:`analytics.confusables.name_readings`:
+Unicode's confusables, UTS #39, so Cyrillic, Greek, Armenian, Lisu letters and small capitals
+drawn like Latin ones, marked letters, full-width forms, invisible characters, ``0`` and ``1``
+for ``o`` and ``l``, a capital ``I`` for an ``l`` (``Isass.exe``), ``rn`` for ``m``).  The
+characters that differ are then the look-alike ones: every other character reads as itself.
+Only the whole name counts: a localized tool (``Проводник.exe``, ``Éditeur.exe``) reads as no
+Windows binary and is left alone, and so is an ASCII name with a capital ``I`` that reads as
+no binary's under either reading (``IE.exe``, ``Install.exe``).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from analytics.confusables import Substitution, fold_char, fold_name, substitutions
+from analytics.confusables import Substitution, fold_char, fold_name, name_readings, substitutions
 from analytics.original_names import CHECK_ONLY, WATCHED, OriginalName, read_original
 
 SYSTEM_BINARIES = frozenset({
@@ -125,17 +128,13 @@ def imitated_binary(file_name: str, imitated: frozenset[str] = IMITATED) -> Imit
     """
     if not isinstance(file_name, str) or file_name.lower() in imitated:
         return None
-    reads_as = _reading(file_name)
-    canonical = _by_reading().get(reads_as)
-    if canonical is None or canonical not in imitated:
-        return None
-    by_character = "".join(fold_char(ch) for ch in file_name)
-    return Imitation(file_name, canonical, substitutions(file_name), pairs=by_character != reads_as)
-
-
-@lru_cache(maxsize=8192)  # a fleet's processes repeat a few thousand image names
-def _reading(file_name: str) -> str:
-    return fold_name(file_name)
+    by_reading = _by_reading()
+    for reads_as, chosen in name_readings(file_name):
+        canonical = by_reading.get(reads_as)
+        if canonical is not None and canonical in imitated:
+            return Imitation(file_name, canonical, substitutions(file_name, chosen),
+                             pairs="".join(chosen) != "".join(map(fold_char, canonical)))
+    return None
 
 
 def imitated_original(value: object) -> tuple[OriginalName, Imitation] | None:

