@@ -8,10 +8,10 @@ declare neither):
   link-local and IPv6 unique-local.  Always internal.
 * the operator's networks, ``GRAPHSIEM_INTERNAL_NETWORKS`` (a comma- or
   space-separated CIDR list: a university's ``/16``, a company's
-  provider-independent block, a CDN range it runs its updater from), read by
-  ingest and by detection alike; ``graphsiem detect --internal-network CIDR``
-  and :attr:`analytics.config.DetectionConfig.internal_networks` add networks
-  for one detection run.
+  provider-independent block such as ``198.51.100.0/24``), read by ingest and
+  by detection alike; ``graphsiem detect --internal-network CIDR`` and
+  :attr:`analytics.config.DetectionConfig.internal_networks` add networks for
+  one detection run.
 
 Who asks (:func:`fleet_networks`):
 
@@ -26,7 +26,15 @@ Who asks (:func:`fleet_networks`):
   journal's fields, it does not parse again).
 
 Declare only networks whose addresses are the organisation's machines: beside a
-declared address, a CEF device's host name is read as a fleet host's name.
+declared address, a CEF device's host name is read as a fleet host's name, and a
+download from any address in it is no longer "from a new external address".  Not
+a CDN's or a cloud's range: other tenants share it, and an attacker's stager
+there would lose that evidence (review T10, finding 6: a co-tenant's stager on
+the CDN /24 an updater used went from risk 47.4 to 41.6).  Ownership cannot be
+checked, so each declared network of public address space is logged once per
+process at WARNING when parsed (:func:`public_networks`): at the start of
+``graphsiem detect``, ``ingest`` and ``serve``, which all parse the setting
+first.  A source to vouch for is not a network to declare.
 
 The environment is read when first asked, never at import time, and read again
 when it changes (tests set their own).  :func:`declared_internal_networks` puts
@@ -47,6 +55,7 @@ Examples
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -62,6 +71,8 @@ __all__ = [
     "fleet_networks",
     "internal_networks_from_environment",
     "parse_internal_networks",
+    "public_network_warning",
+    "public_networks",
 ]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -81,6 +92,10 @@ _WIDEST_PREFIX = {4: 8, 6: 16}
 typo or a way to turn off the "new external address" evidence for the whole internet."""
 
 _SEPARATORS = re.compile(r"[\s,;]+")
+
+_log = logging.getLogger(__name__)
+_warned: set[Network] = set()
+"""The public networks already warned about in this process: each once (a run parses its setting several times)."""
 
 
 class FleetNetworks:
@@ -164,7 +179,36 @@ def parse_internal_networks(value: object, *, origin: str = "internal_networks")
         network = _network(item, origin)
         if network not in networks:
             networks.append(network)
+    for network in public_networks(networks):
+        if network not in _warned:
+            _warned.add(network)
+            _log.warning("%s", public_network_warning(network, origin))
     return tuple(networks)
+
+
+def public_networks(networks: Iterable[Network]) -> tuple[Network, ...]:
+    """The networks of ``networks`` that reach into public address space.
+
+    Public: not within the defaults (:data:`DEFAULT_INTERNAL_NETWORKS`) nor within
+    space no one on the internet holds (loopback, the documentation ranges such as
+    198.51.100.0/24 and 2001:db8::/32: Python's ``is_private``).
+
+    Examples
+    --------
+    >>> [str(n) for n in public_networks(parse_internal_networks("10.20.0.0/16 198.51.100.0/24 fd00:1::/48"))]
+    []
+    """
+    return tuple(n for n in networks if not (n.is_private or any(
+        n.version == d.version and n.subnet_of(d) for d in DEFAULT_INTERNAL_NETWORKS)))  # type: ignore[arg-type]
+
+
+def public_network_warning(network: Network, origin: str) -> str:
+    """What is logged when ``network`` (public address space) is declared internal through ``origin``."""
+    return (f"{origin}: {network} is public address space, declared internal: a download from any "
+            f"address in it no longer counts as from an external address (the 'download from a new "
+            "domain or address' evidence), whoever holds that address. Declare only addresses the "
+            "organisation's own machines hold, not a CDN's or a cloud provider's range that other "
+            "tenants share")
 
 
 def _network(item: object, origin: str) -> Network:
