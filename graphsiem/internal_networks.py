@@ -244,9 +244,32 @@ _run_networks: ContextVar[FleetNetworks | None] = ContextVar("graphsiem_internal
 _from_environment: dict[str, FleetNetworks] = {}
 """The environment's networks, by the variable's text: parsed once per value."""
 
+_service: FleetNetworks | None = None
+"""The service's networks (:func:`use_service_networks`); None: the environment's."""
+
+
+def use_service_networks(networks: Iterable[Network | str]) -> None:
+    """Make ``networks`` the process's networks in place of ``GRAPHSIEM_INTERNAL_NETWORKS``.
+
+    The HTTP service takes its settings (:attr:`graphsiem.settings.Settings.internal_networks`),
+    which the environment fills but a caller may set: ingest through the API and syslog
+    (:func:`ingest.normalize_ip.is_internal`) must then read the same networks as the
+    service's detections do (review R18: a ``Settings`` built with networks ingested as if
+    none were declared).  An empty ``networks`` goes back to the environment's.
+
+    Parameters
+    ----------
+    networks : iterable of Network or str
+        The service's declared networks, added to the defaults.
+    """
+    global _service
+    declared = parse_internal_networks(list(networks), origin="internal_networks")
+    _service = FleetNetworks(declared) if declared else None
+
 
 def fleet_networks() -> FleetNetworks:
-    """The internal networks in force: the run's (:func:`declared_internal_networks`), else the environment's.
+    """The internal networks in force: the run's (:func:`declared_internal_networks`), else the
+    service's (:func:`use_service_networks`), else the environment's.
 
     A detection run declares its networks (:func:`analytics.detect.detect`), so its
     many calls read the context variable; reading the environment costs a few
@@ -260,6 +283,8 @@ def fleet_networks() -> FleetNetworks:
     declared = _run_networks.get()
     if declared is not None:
         return declared
+    if _service is not None:
+        return _service
     text = os.environ.get(INTERNAL_NETWORKS_ENV, "")
     known = _from_environment.get(text)
     if known is None:

@@ -43,6 +43,7 @@ from graphsiem.api.routers import (
 from graphsiem.api.services.detections import DetectionRunner
 from graphsiem.api.startup_log import log_startup
 from graphsiem.api.state import Role, StateStore
+from graphsiem.internal_networks import use_service_networks
 from graphsiem.settings import Settings
 from graphsiem.store.base import GraphStore
 
@@ -104,6 +105,7 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
         listener (when configured) and stops them on shutdown.
     """
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # private by its mode (graphsiem.paths)
+    use_service_networks(settings.internal_networks)  # ingest reads the networks its detections use
     metrics = Metrics()
     state = StateStore(settings.state_path)
     from graphsiem.api.services.ingest import IngestService

@@ -318,11 +318,14 @@ class DetectionOut(BaseModel):
         default=None, description="The window's length in hours, as read: up to twice the configured "
         "24 h when hosts leading the fleet widened its start.")
     window_hosts: int | None = Field(
-        default=None, description="Hosts with a sighting of their own in the window.")
+        default=None, description="Hosts with a sighting of their own in the window; counted for a run "
+        "that found no cluster only (it re-reads the window), null otherwise.")
     window_sightings: int | None = Field(
-        default=None, description="Host x entity sightings active in the window (any entity).")
+        default=None, description="Host x entity sightings active in the window (any entity); for a run "
+        "that found no cluster only.")
     fleet_hosts: int | None = Field(
-        default=None, description="Hosts that had reported by the window's end.")
+        default=None, description="Hosts that had reported by the window's end; for a run that found no "
+        "cluster only.")
     window_note: str | None = Field(
         default=None, description="How the window was set when it is not the last 24 h ending at the "
         "newest event: a widened or capped start and the hosts leading the fleet, hosts ahead ignored, "

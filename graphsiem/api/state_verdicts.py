@@ -94,7 +94,7 @@ def covered_keys(pivot: EntityKey, data: Mapping[str, Any]) -> list[EntityKey]:
 
     Its members (:func:`stored_member_keys`); for a behaviour pivot also its hosts, as
     ``("host", name)`` keys.  A behaviour pivot is a kind of act, one key per pair of
-    kinds, not a thing: the verdict judged it on those machines, and detection keeps it
+    kinds and process shape, not a thing: the verdict judged it on those machines, and detection keeps it
     suppressed only on (mostly) them (:func:`analytics.clusters.covers_hosts`), so the
     same two kinds on other machines (a campaign after a benign upgrade) are shown.
     An entity pivot's verdict records no hosts: the entity is benign wherever it spreads.

@@ -8,7 +8,7 @@ both give the same clusters on the same data.  Two things of that state are not 
   given on (:func:`analytics.clusters.covers_hosts`), so the same pair of kinds on other
   machines is shown.  :func:`suppressions_note` counts the suppressions that removed a cluster
   (``suppressions_applied`` in the detection's stats) and says what became of the others;
-* a behaviour pivot's id is one per pair of kinds, and the service stores each *episode* under
+* a behaviour pivot's id is one per pair of kinds and process shape, and the service stores each *episode* under
   an id of its own (:mod:`graphsiem.api.behaviour_episodes`).  :func:`service_ids` gives each
   cluster the id the service would store it under, read from the same stored episodes, so the
   id ``detect`` prints is the one ``GET /v1/clusters/{id}`` answers for that cluster, not an

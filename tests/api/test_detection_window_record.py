@@ -62,5 +62,7 @@ def test_a_run_that_finds_clusters_gives_its_window_and_no_reason(fleet_api: Api
     assert run["cluster_count"] > 0
     start, end = (datetime.fromisoformat(run[f].replace("Z", "+00:00")) for f in ("window_start", "window_end"))
     assert run["window_hours"] == round((end - start).total_seconds() / 3600.0, 3) >= 24.0
-    assert run["window_hosts"] > 0 and run["fleet_hosts"] >= run["window_hosts"]
+    # counting the window re-reads its sightings (Neo4j: most of a detection's time), so only
+    # an empty run, which must say why, pays it (review R18)
+    assert (run["window_hosts"], run["window_sightings"], run["fleet_hosts"]) == (None, None, None)
     assert run["no_cluster_reason"] is None

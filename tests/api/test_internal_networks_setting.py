@@ -34,3 +34,15 @@ def test_the_services_detection_takes_the_settings_networks(store: Any, tmp_path
                  if {"type": "ip", "key": ADDRESS} in c["entity_keys"]]
     assert found, [sorted(c) for c in items[:1]]
     assert all(c["features"]["download_from_new_domain"] == download for c in found)
+
+
+def test_the_services_ingest_reads_the_settings_networks_too(store: Any, tmp_path: Path, monkeypatch) -> None:
+    """Review R18: ingest through the service read only the environment, so a ``Settings``
+    built with networks ingested as if none were declared while its detections used them."""
+    from ingest.normalize_ip import is_internal
+
+    monkeypatch.delenv(INTERNAL_NETWORKS_ENV, raising=False)
+    with running_api(make_settings(tmp_path / "declared", internal_networks=("130.59.0.0/16",)), store):
+        assert is_internal(ADDRESS)
+    with running_api(make_settings(tmp_path / "plain"), store):
+        assert not is_internal(ADDRESS)  # the next service's settings, not the last one's

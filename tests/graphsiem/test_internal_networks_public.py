@@ -89,6 +89,7 @@ def test_ingest_and_detect_name_each_declared_public_range_once_at_start(tmp_pat
     assert quiet.returncode == 0 and _warnings(quiet.stderr) == []
 
 
+@pytest.mark.timeout(180)  # the deadline below cannot interrupt a blocking readline
 def test_serve_names_a_declared_public_range_before_it_starts(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "graphsiem", "serve", "--data", str(tmp_path / "data"), "--port", "0",

@@ -121,15 +121,19 @@ def window_summary(store: Any, stats: dict[str, Any], config: Any, now: float | 
     from graphsiem.detection_window_reads import window_contents, window_of
 
     window = window_of(stats, config, now)
-    contents = window_contents(store, *window) if window is not None else None
+    # Counting re-reads the window's sightings (on Neo4j, most of a detection's time is that
+    # stream: docs/performance.md), so only a run that found nothing pays it, to say why.
+    contents = window_contents(store, *window) if window is not None and not found else None
     summary: dict[str, Any] = {
         "window_note": window_note(stats, config.window_hours) or None,
         "no_cluster_reason": None if found else why_no_clusters(stats, config, now=now, contents=contents) or None,
     }
-    if window is not None and contents is not None:
+    if window is not None:
         summary.update(window_start=epoch_to_iso(window[0]), window_end=epoch_to_iso(window[1]),
-                       window_hours=round((window[1] - window[0]) / 3600.0, 3), window_hosts=contents.hosts,
-                       window_sightings=contents.sightings, fleet_hosts=contents.fleet_hosts)
+                       window_hours=round((window[1] - window[0]) / 3600.0, 3))
+    if contents is not None:
+        summary.update(window_hosts=contents.hosts, window_sightings=contents.sightings,
+                       fleet_hosts=contents.fleet_hosts)
     return summary
 
 
