@@ -30,12 +30,11 @@ from analytics.linked_processes import (
     PivotLinks,
     ProcessHosts,
 )
-from analytics.original_names import CHECK_ONLY, WATCHED, renamed_from
+from analytics.original_names import STEP_NAMED, renamed_from
 from graphsiem.model import Entity, EntityKey
 
 RENAMED_CREDIT, LOOKALIKE_CREDIT = MASQUERADE_CREDITS
 """The entries: renamed copies of a watched binary, and images named with look-alike characters."""
-_NAMED = WATCHED | CHECK_ONLY
 
 
 @dataclass(slots=True, frozen=True)
@@ -72,7 +71,7 @@ def masquerade_of(process: Entity) -> tuple[str, str] | None:
     imitation = imitated_binary(name)
     if imitation is not None:
         return LOOKALIKE_CREDIT, imitation.imitates
-    original = renamed_from(name, process.props.get("original_file_name"), _NAMED)
+    original = renamed_from(name, process.props.get("original_file_name"), STEP_NAMED)
     return None if original is None else (RENAMED_CREDIT, original)
 
 

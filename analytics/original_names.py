@@ -55,6 +55,10 @@ under its name on disk.  Reading a renamed ``curl.exe`` as ``curl.exe`` would gi
 pair the fleet's everyday ``explorer.exe -> curl.exe`` baseline (a new pair would look old), and
 ``msiexec.exe`` is left out of :data:`analytics.lineage.INTERPRETERS` on purpose."""
 
+STEP_NAMED = WATCHED | CHECK_ONLY
+"""Every binary whose renamed copy gets a check step (:mod:`analytics.renamed_binaries`,
+:mod:`analytics.masquerade_credits`)."""
+
 _ORIGINAL_ALIASES = {"pwsh.dll": "pwsh.exe", "psexec.c": "psexec.exe", "procdump": "procdump.exe",
                      "psexesvc": "psexesvc.exe", "nltestrk.exe": "nltest.exe",
                      "mavinject32.exe": "mavinject.exe", "mavinject64.exe": "mavinject.exe"}

@@ -38,10 +38,9 @@ from analytics.masquerade_credits import (
     MasqueradeCredit,
     written_name,
 )
-from analytics.original_names import CHECK_ONLY, WATCHED, OriginalName, read_original, renamed_from
+from analytics.original_names import STEP_NAMED, OriginalName, read_original, renamed_from
 from graphsiem.model import Entity, EntityType
 
-_NAMED = WATCHED | CHECK_ONLY
 """The binaries whose renamed copy is a step."""
 
 
@@ -56,7 +55,7 @@ def renamed_copies(entities: Iterable[Entity]) -> list[tuple[Entity, str, str]]:
         if entity.type != EntityType.PROCESS.value or imitated_binary(written_name(entity)) is not None:
             continue
         name = image_file_name(entity.value, entity.props)
-        original = renamed_from(name, entity.props.get("original_file_name"), _NAMED)
+        original = renamed_from(name, entity.props.get("original_file_name"), STEP_NAMED)
         if original is not None:
             found.append((entity, name, original))
     return found
