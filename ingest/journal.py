@@ -46,7 +46,7 @@ holds :class:`Journal`, which ties them to one connection and the id index.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,6 +81,7 @@ if TYPE_CHECKING:
     import sqlite3
 
     from graphsiem.store.base import GraphStore
+    from ingest.id_index import IdIndex
     from ingest.replay import ProjectionSummary
 
 __all__ = ["EVENTS_TABLE", "ROLLBACK_MODE", "ROWS_PER_INSERT", "Journal", "JournalEvent", "Rejection"]
@@ -133,6 +134,7 @@ class Journal:
         fields_json: Sequence[bytes] | None = None,
         rejections: Sequence[tuple[str, str, str, str]] = (),
         before_commit: Callable[[list[Event]], None] | None = None,
+        aliases: Mapping[int, str] | None = None,
     ) -> list[Event]:
         """Insert the events whose id is new; return those, in order, once committed.
 
@@ -157,6 +159,13 @@ class Journal:
             events, and an exception from it rolls the whole batch back.  The
             pipeline saves the IP -> host intervals the events taught it here,
             so a batch costs one commit (one fsync) instead of up to three.
+        aliases : mapping of int to str, optional
+            Per event index, another id the same event had: the first event of a record
+            that yields several has the id ``(name, text, 0)``, but the id ``(name, text)``
+            when an earlier release read one event from that record (a parser that learnt
+            to read more of it, such as a Windows event in a syslog line's text).  An event
+            whose alias the journal holds is not new, so re-ingesting a file after an
+            upgrade adds only the events the record did not give before.
         """
         if not events:
             if rejections:
@@ -179,8 +188,11 @@ class Journal:
                 new_ids = [ids[n] for n in order]
                 prefixes = id_prefixes(new_ids)
                 held = ids_index.existing(self._db, new_ids, prefixes)
-                if held:
-                    kept = [k for k, n in enumerate(order) if ids[n] not in held]
+                gone = {k for k, n in enumerate(order) if ids[n] in held} if held else set()
+                if aliases:
+                    gone |= _held_aliases(ids_index, self._db, order, aliases)
+                if gone:
+                    kept = [k for k in range(len(order)) if k not in gone]
                     order = [order[k] for k in kept]
                     prefixes = [prefixes[k] for k in kept]
                 before = ids_index.high_water
@@ -376,3 +388,14 @@ class Journal:
     # -- internals ----------------------------------------------------------
     def _transaction(self) -> Transaction:
         return Transaction(self._db)
+
+
+def _held_aliases(index: IdIndex, db: sqlite3.Connection, order: Sequence[int],
+                  aliases: Mapping[int, str]) -> set[int]:
+    """Positions in ``order`` of the events whose alias id the journal holds (:meth:`Journal.append`)."""
+    wanted = [(k, aliases[n]) for k, n in enumerate(order) if n in aliases]
+    if not wanted:
+        return set()
+    alias_ids = [alias for _, alias in wanted]
+    held = index.existing(db, alias_ids, id_prefixes(alias_ids))
+    return {k for k, alias in wanted if alias in held}

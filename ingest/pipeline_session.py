@@ -112,6 +112,9 @@ class Session:
         # and format: (file counts, format counts, index of the run's first record).
         # Two tuples a record fewer than (file, format, ids) per record; flush counts a run at a time.
         self.sizes: list[int] = []
+        # The batch's first events of records that give several, by position in self.events:
+        # the id such an event had when a release read one event from its record (Journal.append).
+        self.aliases: dict[int, str] = {}
         self.runs: list[tuple[Counts, Counts, int]] = []
         self._run_file: Counts | None = None
         self._run_formats: Counts | None = None
@@ -282,6 +285,10 @@ class Session:
             self.sizes.append(1)
             return
         self.fields_json.extend(many_fields_json)
+        # the record's first event may be journaled already under the one-event id, by a
+        # release that read only it from this record: then it is not new (Journal.append)
+        self.aliases[len(self.events)] = (
+            canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data))
         # each event of a record that gives several is journaled with the record's text
         # (a wrapper's part: its own, not the wrapper's; see _take_parts)
         for index, event in enumerate(events):
@@ -474,7 +481,7 @@ class Session:
         try:
             new = self.journal.append(
                 self.events, raw_json=self.raw_json, fields_json=self.fields_json,
-                rejections=self.rejections, before_commit=learn,
+                rejections=self.rejections, before_commit=learn, aliases=self.aliases,
             )
         except STORAGE_ERRORS as exc:
             # the disk refused the batch (full, read-only): not a record's fault, so not
@@ -521,6 +528,7 @@ class Session:
             self.progress.batch(self.records)
         self.events, self.raw_json, self.fields_json = [], [], []
         self.sizes, self.runs, self.rejections, self.rejected_in = [], [], [], []
+        self.aliases = {}
         self._run_file = self._run_formats = None
         self.records = 0
         if self.fixed_window is None:
