@@ -49,7 +49,7 @@ class EntityType(StrEnum):
 class RelationType(StrEnum):
     """Relation types between entities (PRODUCT.md, "Relations")."""
 
-    RAN = "RAN"  # host RAN process
+    RAN = "RAN"  # host RAN process (its creation, or any event of that host naming it: a connection, an access...)
     SPAWNED = "SPAWNED"  # process SPAWNED process
     WROTE = "WROTE"  # process WROTE file
     LOADED = "LOADED"  # process LOADED file (Sysmon 7 image load)
@@ -61,7 +61,9 @@ class RelationType(StrEnum):
     CONNECTED = "CONNECTED"
     RESOLVED = "RESOLVED"  # process|host RESOLVED domain
     RESOLVES_TO = "RESOLVES_TO"  # domain RESOLVES_TO ip|domain (DNS answers and CNAMEs, certificate names)
-    CLAIMED_AT = "CLAIMED_AT"  # domain CLAIMED_AT ip (a client named it there: TLS SNI, HTTP Host)
+    # domain CLAIMED_AT ip (a client named it there: TLS SNI, HTTP Host); host CLAIMED_AT ip (a client at that
+    # address declared that workstation name: NTLM, 4624 WorkstationName): a claim, never a resolver's answer
+    CLAIMED_AT = "CLAIMED_AT"
     DOWNLOADED = "DOWNLOADED"  # host DOWNLOADED file
     UPLOADED = "UPLOADED"  # host|ip UPLOADED file (a file a client sent: HTTP POST/PUT body, SMB write)
     REQUESTED = "REQUESTED"  # host|process REQUESTED url
@@ -74,6 +76,7 @@ class RelationType(StrEnum):
     DELETED = "DELETED"  # process DELETED file (Sysmon 23)
     ALERTED = "ALERTED"  # host|ip ALERTED (IDS alert) ip
     INSTALLED = "INSTALLED"  # host INSTALLED process|file (a service's or task's command; a driver's file: 7045, 4697, 4698)
+    CLEARED_LOG = "CLEARED_LOG"  # user CLEARED_LOG host (Security 1102, System 104: an event log wiped)
 
 
 EntityKey = tuple[str, str]
@@ -199,6 +202,38 @@ within the cap, stores also refuse to count the same evidence id twice.
 """
 
 
+SIGNATURE_CAP = 20
+"""How many distinct signatures an ``ALERTED`` edge keeps (with each one's alert count); the alerts of
+signatures past them are counted in ``signatures_dropped``, so a scanner firing hundreds of rules at
+one address keeps the edge small."""
+
+SIGNATURE_CHARS = 300
+"""Characters of one signature's text kept (a CEF header's name is whatever the device wrote)."""
+
+
+def add_signatures(stored: dict[str, int], incoming: dict[str, int], cap: int = SIGNATURE_CAP) -> int:
+    """Add ``incoming`` alert counts by signature into ``stored`` (at most ``cap`` signatures).
+
+    Returns the alerts whose signature was not kept (``stored`` was full), for ``signatures_dropped``.
+
+    Examples
+    --------
+    >>> kept = {"ET SCAN a": 1}
+    >>> add_signatures(kept, {"ET SCAN a": 2, "ET SCAN b": 1, "ET SCAN c": 4}, cap=2), kept
+    (4, {'ET SCAN a': 3, 'ET SCAN b': 1})
+    """
+    dropped = 0
+    for signature, count in incoming.items():
+        known = stored.get(signature)
+        if known is not None:
+            stored[signature] = known + count
+        elif len(stored) < cap:
+            stored[signature] = count
+        else:
+            dropped += count
+    return dropped
+
+
 @dataclass(slots=True)
 class Relation:
     """An aggregated edge ``src -[type]-> dst``.
@@ -207,6 +242,12 @@ class Relation:
     ``count`` equals ``len(evidence)`` for a fresh batch, and stores merge by
     adding counts for evidence ids they have not yet seen, widening
     ``first_seen``/``last_seen`` and appending evidence (never replacing).
+
+    An ``ALERTED`` edge also keeps its IDS signatures: ``signatures`` maps each signature's text
+    (``"<name> (sid <id>, severity <n>)"``) to its alert count, at most :data:`SIGNATURE_CAP` of them
+    (:func:`add_signatures`), and ``signatures_dropped`` counts the alerts of signatures not kept.
+    Other relations leave both empty.  Signature counts add on every merge (the journal projects
+    each event once, as sightings' counts rely on).
     """
 
     src: EntityKey
@@ -216,6 +257,8 @@ class Relation:
     last_seen: float
     count: int = 1
     evidence: list[str] = field(default_factory=list)
+    signatures: dict[str, int] | None = None
+    signatures_dropped: int = 0
 
     @property
     def key(self) -> tuple[EntityKey, str, EntityKey]:

@@ -62,6 +62,22 @@ def is_placeholder_host_name(name: str) -> bool:
     return canonical_ip(name, strict=False) is not None
 
 
+TOOL_WORKSTATION_NAMES = frozenset({"workstation"})
+"""Workstation names attack tools declare by default in NTLM (Metasploit's and Impacket-based clients
+write ``WORKSTATION``): every such tool, whoever runs it, would be one "host"."""
+
+
+def is_placeholder_workstation_name(name: str) -> bool:
+    """Whether a workstation name a client declared (NTLM ``hostname``, 4624 ``WorkstationName``) names
+    no machine: a placeholder (:func:`is_placeholder_host_name`) or a tool's default
+    (:data:`TOOL_WORKSTATION_NAMES`).  Such a name makes no host; the event keeps it.
+
+    >>> [is_placeholder_workstation_name(n) for n in ("WORKSTATION", "-", "", "kali", "ws-0300")]
+    [True, True, True, False, False]
+    """
+    return name.lower() in TOOL_WORKSTATION_NAMES or is_placeholder_host_name(name)
+
+
 def full_name(holding: Iterable[str], host: str) -> str:
     """The one longer name that ``host`` (15 characters, NetBIOS-truncated) begins among ``holding``.
 

@@ -223,7 +223,7 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             "winsec:kerberos_logon_failed": self._kerberos_logon_failed,
             "winsec:kerberos_service_ticket": self._kerberos_logon_failed,  # sights the user; no log-on
             "winsec:special_privileges": self._user_only,
-            "windows:log_cleared": self._user_only,
+            "windows:log_cleared": self._log_cleared,
             "winsec:network_connect": self._network_connect,
             "winsec:object_access": self._object_access,
             "sysmon:file_executable_detected": self._file_action(R.WROTE),

@@ -19,7 +19,8 @@ turned into such a handle (Microsoft, "Process Security and Access Rights"):
 mimikatz's ``0x1010``, ``0x1410``, ``0x1438``, ``0x143a`` and ``PROCESS_ALL_ACCESS`` ``0x1fffff``
 all hold one of them; ``0x1000``, ``0x1400`` (query), ``0x100000`` (synchronize), ``0x1``
 (terminate) and ``0x800`` (suspend/resume) hold none.  Such a handle relates nothing: both
-processes are sighted on the host, so the opener is still counted where it ran.  A mask that is
+processes are sighted on the host (and ``host RAN`` each, as every process an endpoint event names
+is), so the opener is still counted where it ran.  A mask that is
 missing or unreadable keeps the relation (a source that does not say cannot be said to ask less).
 
 Security 4663 (an object access the SACL audits) logs the access a process used on a file or a key.
@@ -100,9 +101,12 @@ class AccessRules(EndpointRules):
     """The process-access rule of :class:`ingest.projection.Projector`."""
 
     def _process_access(self, ctx: EventContext) -> None:
-        """``process ACCESSED process`` for a handle with memory rights, else both processes sighted."""
+        """``host RAN`` both processes, and ``process ACCESSED process`` for a handle with memory rights."""
         source = self._process(ctx, PROCESS_FIELDS)
         target = self._process(ctx, TARGET_FIELDS)
+        # both ran on the host, whatever the rights: a host page leads to a query-only opener too
+        ctx.rel(ctx.host, R.RAN, source)
+        ctx.rel(ctx.host, R.RAN, target)
         mask = ctx.fields.get("target.granted_access")
         grants = _memory_access.get(mask) if mask.__class__ is str else None
         if grants is None:
@@ -113,16 +117,13 @@ class AccessRules(EndpointRules):
                 _memory_access[mask] = grants
         if grants:
             ctx.rel(source, R.ACCESSED, target)
-        else:
-            ctx.touch(source)
-            ctx.touch(target)
 
     def _object_access(self, ctx: EventContext) -> None:
         """Security 4663: the process and what its access mask did to the file or key (module docstring)."""
         fields = ctx.fields
         process = self._process(ctx, PROCESS_FIELDS)
         ctx.rel(process, R.RUN_AS, self._user(ctx))
-        ctx.touch(process)
+        ctx.rel(ctx.host, R.RAN, process)
         mask = access_mask(fields.get("winlog.object.access_mask")) or 0
         if "file.path" in fields:
             file = self._file(ctx)

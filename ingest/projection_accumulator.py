@@ -22,6 +22,7 @@ from graphsiem.model import (
     Relation,
     RelationType,
     Sighting,
+    add_signatures,
 )
 from ingest.receipt import RECEIVED_AT, LatenessPolicy
 
@@ -46,7 +47,8 @@ class Accumulator:
     sightings, per channel (:mod:`ingest.receipt`; :attr:`EventContext.seen`).
     """
 
-    __slots__ = ("connections", "deferred", "entities", "lateness", "relations", "sightings", "wfp_connections")
+    __slots__ = ("connections", "deferred", "entities", "lateness", "relations", "sightings", "signatures",
+                 "wfp_connections")
 
     def __init__(self, lateness: LatenessPolicy | None = None) -> None:
         self.lateness = LatenessPolicy() if lateness is None else lateness
@@ -59,6 +61,16 @@ class Accumulator:
         """The times of this batch's Sysmon 3 connections by host, pid and ends (see ``EndpointRules._settle_wfp``)."""
         self.wfp_connections: list[tuple[Event, str]] = []
         """This batch's Security 5156 events and their hosts, projected at its end unless Sysmon 3 logged them."""
+        self.signatures: dict[tuple[EntityKey, str, EntityKey], list[Any]] = {}
+        """This batch's IDS signatures by ``ALERTED`` relation: ``[{signature: alerts}, alerts dropped]``."""
+
+    def signature(self, src: EntityKey, type_: str, dst: EntityKey, signature: str) -> None:
+        """Count one alert of ``signature`` on the relation ``src -[type]-> dst`` (related already)."""
+        kept = self.signatures.get((src, type_, dst))
+        if kept is None:
+            self.signatures[(src, type_, dst)] = [{signature: 1}, 0]
+        else:
+            kept[1] += add_signatures(kept[0], {signature: 1})
 
     def entity(self, type_: str, key: str, value: str, props: dict[str, Any] | None = None) -> EntityKey:
         """Add (or merge props into) an entity; returns its ``(type, key)``."""
@@ -151,12 +163,18 @@ class Accumulator:
 
     def projection(self) -> Projection:
         """The aggregated batch as a :class:`Projection`."""
+        relations = [
+            Relation(src, type_, dst, first, last, count, evidence)
+            for (src, type_, dst), (first, last, count, evidence, _) in self.relations.items()
+        ]
+        if self.signatures:  # alerts only: a few relations of a batch
+            for relation in relations:
+                kept = self.signatures.get((relation.src, relation.type, relation.dst))
+                if kept is not None:
+                    relation.signatures, relation.signatures_dropped = kept
         return Projection(
             entities=list(self.entities.values()),
-            relations=[
-                Relation(src, type_, dst, first, last, count, evidence)
-                for (src, type_, dst), (first, last, count, evidence, _) in self.relations.items()
-            ],
+            relations=relations,
             sightings=[
                 Sighting(host, ref, first, last, int(count))
                 for (host, ref), (first, last, count) in self.sightings.items()

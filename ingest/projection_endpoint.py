@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphsiem.model import Entity, EntityKey, Event, stable_hash
-from ingest.ipmap import connection_ends, is_placeholder_host_name
+from ingest.ipmap import connection_ends
+from ingest.ipmap_names import is_placeholder_workstation_name
 from ingest.projection_accumulator import FILE, HOST, SCRIPT, USER, Accumulator, EventContext, R
 from ingest.projection_entities import (
     FILE_FIELDS,
@@ -154,8 +155,10 @@ class EndpointRules(NameRules):
 
     def _process_create(self, ctx: EventContext) -> None:
         process = self._process(ctx, PROCESS_FIELDS)
+        parent = self._parent(ctx)
         ctx.rel(ctx.host, R.RAN, process)
-        ctx.rel(self._parent(ctx), R.SPAWNED, process)
+        ctx.rel(ctx.host, R.RAN, parent)  # the parent ran there too (its own creation may predate the logs)
+        ctx.rel(parent, R.SPAWNED, process)
         ctx.rel(process, R.RUN_AS, self._user(ctx))
         self._learn_sid(ctx)
 
@@ -225,7 +228,7 @@ class EndpointRules(NameRules):
         return self._process(ctx, PARENT_FIELDS)
 
     def _process_only(self, ctx: EventContext) -> None:
-        ctx.touch(self._process(ctx, PROCESS_FIELDS))
+        ctx.rel(ctx.host, R.RAN, self._process(ctx, PROCESS_FIELDS))
 
     def _network_connect(self, ctx: EventContext) -> None:
         """A process's connection (Sysmon 3, and the ECS and MDE events mapped to it; Security 5156).
@@ -285,6 +288,7 @@ class EndpointRules(NameRules):
         peer = connection_ends(fields)[1]
         remote = None if peer in NO_PEER else self._ip(ctx, peer)
         process = self._process(ctx, PROCESS_FIELDS)
+        ctx.rel(ctx.host, R.RAN, process)
         domain = self._domain(ctx, fields.get("destination.domain"))
         if inbound:  # the peer connected to this host's process (RDP, SMB, WinRM: lateral movement)
             ctx.rel(remote, R.CONNECTED, process)
@@ -296,13 +300,17 @@ class EndpointRules(NameRules):
 
     def _dns(self, ctx: EventContext) -> None:
         domain = self._domain(ctx, ctx.fields.get("dns.question.name"))
-        ctx.rel(self._process(ctx, PROCESS_FIELDS), R.RESOLVED, domain)
+        process = self._process(ctx, PROCESS_FIELDS)
+        ctx.rel(ctx.host, R.RAN, process)
+        ctx.rel(process, R.RESOLVED, domain)
         ctx.rel(ctx.host, R.RESOLVED, domain)
         self._answers(ctx, domain)
 
     def _file_action(self, relation: str):  # noqa: ANN202 - returns a handler
         def handler(ctx: EventContext) -> None:
-            ctx.rel(self._process(ctx, PROCESS_FIELDS), relation, self._file(ctx))
+            process = self._process(ctx, PROCESS_FIELDS)
+            ctx.rel(ctx.host, R.RAN, process)
+            ctx.rel(process, relation, self._file(ctx))
 
         return handler
 
@@ -322,11 +330,16 @@ class EndpointRules(NameRules):
                 props["path"] = path
             if "registry" not in props:
                 props["registry"] = True
-        ctx.rel(self._process(ctx, PROCESS_FIELDS), R.MODIFIED, ref)
+        process = self._process(ctx, PROCESS_FIELDS)
+        ctx.rel(ctx.host, R.RAN, process)
+        ctx.rel(process, R.MODIFIED, ref)
 
     def _process_pair(self, relation: str):  # noqa: ANN202 - returns a handler
         def handler(ctx: EventContext) -> None:
-            ctx.rel(self._process(ctx, PROCESS_FIELDS), relation, self._process(ctx, TARGET_FIELDS))
+            source, target = self._process(ctx, PROCESS_FIELDS), self._process(ctx, TARGET_FIELDS)
+            ctx.rel(ctx.host, R.RAN, source)
+            ctx.rel(ctx.host, R.RAN, target)
+            ctx.rel(source, relation, target)
 
         return handler
 
@@ -343,6 +356,7 @@ class EndpointRules(NameRules):
             process = self._pid_holder(ctx.hosts[0], pid, ctx.ts)
         if process is None:
             process = self._process(ctx, PROCESS_FIELDS)
+        ctx.rel(ctx.host, R.RAN, process)
         runner = process if process is not None else ctx.host
         ctx.rel(runner, R.EXECUTED, script)
         total = fields.get("powershell.message_total")
@@ -402,7 +416,9 @@ class EndpointRules(NameRules):
         where it came from: ``host DOWNLOADED file SERVED_BY url ON domain``, and ``file SERVED_BY ip``
         of its origin address (:func:`ingest.projection_transfers.download_origin_ip`)."""
         file = self._file(ctx)
-        ctx.rel(self._process(ctx, PROCESS_FIELDS), R.WROTE, file)
+        process = self._process(ctx, PROCESS_FIELDS)
+        ctx.rel(ctx.host, R.RAN, process)
+        ctx.rel(process, R.WROTE, file)
         url = self._url(ctx)
         origin = self._ip(ctx, download_origin_ip(ctx.fields))
         if file is not None and (url is not None or origin is not None):
@@ -426,8 +442,9 @@ class EndpointRules(NameRules):
         ctx.rel(ctx.host, R.LOADED, file)
 
     def _file_blocked(self, ctx: EventContext) -> None:
-        """Sysmon 27/28: a write or delete Sysmon blocked: the process and the file, no relation."""
-        ctx.touch(self._process(ctx, PROCESS_FIELDS))
+        """Sysmon 27/28: a write or delete Sysmon blocked: the process (it ran on the host) and the file,
+        no relation between them."""
+        ctx.rel(ctx.host, R.RAN, self._process(ctx, PROCESS_FIELDS))
         ctx.touch(self._file(ctx))
 
     def _wmi_consumer(self, ctx: EventContext) -> None:
@@ -527,7 +544,10 @@ class EndpointRules(NameRules):
         spray's failures).  The address stays an IP: endpoint events are projected before the
         call's IP -> host map is complete (``ingest.pipeline``), so mapping it here would make a
         graph that a replay does not.  A logon from the machine itself (loopback, its own name)
-        relates nothing; its address is sighted as before.
+        relates nothing; its address is sighted as before.  The workstation name is the client's claim:
+        besides ``relation`` it is ``CLAIMED_AT`` the source address, and a placeholder or a tool's
+        default (``WORKSTATION``: :func:`ingest.ipmap_names.is_placeholder_workstation_name`) makes no
+        host.
         """
         fields = ctx.fields
         ip = self._ip(ctx, fields.get("source.ip"))
@@ -540,8 +560,20 @@ class EndpointRules(NameRules):
         host = ctx.host
         # a blank, "localhost" or another placeholder names no other machine ("KALI" does: the
         # attacker's default name is evidence, unlike a DHCP lease's generic name)
-        if workstation and host is not None and workstation != host[1] and not is_placeholder_host_name(workstation):
-            ctx.rel(ctx.acc.entity(HOST, workstation, workstation), relation, host)
+        if (workstation and host is not None and workstation != host[1]
+                and not is_placeholder_workstation_name(workstation)):
+            claimed = ctx.acc.entity(HOST, workstation, workstation)
+            ctx.rel(claimed, relation, host)
+            if ip is not None and ip[1] not in _LOCAL_SOURCES:
+                ctx.rel(claimed, R.CLAIMED_AT, ip)
+
+    def _log_cleared(self, ctx: EventContext) -> None:
+        """Security 1102 or System 104: ``user CLEARED_LOG host``, the account that wiped the host's log
+        (anti-forensics an analyst must find on both pages).  An event that does not name the account
+        (a rendered-text-only record) relates nothing: its host is added, the event stays in the journal.
+        """
+        ctx.rel(self._user(ctx), R.CLEARED_LOG, ctx.host)
+        self._learn_sid(ctx)
 
     def _user_only(self, ctx: EventContext) -> None:
         ctx.touch(self._user(ctx))
@@ -563,7 +595,9 @@ class EndpointRules(NameRules):
         if process is not None:
             ctx.rel(ctx.host, R.RAN, process)
             if not keys.isdisjoint(_PARENT_IDENTITY):
-                ctx.rel(self._process(ctx, PARENT_FIELDS), R.SPAWNED, process)
+                parent = self._process(ctx, PARENT_FIELDS)
+                ctx.rel(ctx.host, R.RAN, parent)
+                ctx.rel(parent, R.SPAWNED, process)
             if "user.name" in fields:
                 ctx.rel(process, R.RUN_AS, self._user(ctx))
         elif "user.name" in fields:

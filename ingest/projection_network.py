@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphsiem.model import EntityKey, Event
-from ingest.ipmap import IpHostMap, IpWatch, is_placeholder_host_name
+from graphsiem.model import SIGNATURE_CHARS, EntityKey, Event
+from ingest.ipmap import IpHostMap, IpWatch
+from ingest.ipmap_names import is_placeholder_workstation_name
 from ingest.normalize import ip_or_none
 from ingest.projection_accumulator import HOST, IP, Accumulator, EventContext, R
 from ingest.projection_entities import FILE_FIELDS, NO_PEER
@@ -93,15 +94,20 @@ class SensorRules(NameRules, TransferRules, RealmNames):
             # and with neither end mapped (most of them), nothing is sighted: no EventContext.
             # A lone IP (software.log's host...) relates to nothing: no entity.
             if src_ip and dst_ip_related:
-                acc.relate(acc.entity(IP, src_ip, src_ip), rel_type,
-                           acc.entity(IP, dst_ip_related, dst_ip_related), ts, event.id)
+                src, dst = acc.entity(IP, src_ip, src_ip), acc.entity(IP, dst_ip_related, dst_ip_related)
+                acc.relate(src, rel_type, dst, ts, event.id)
+                if rel_type == R.ALERTED:
+                    _note_signature(acc, src, dst, fields)
             return
         ctx = EventContext(acc, event, src_host, hosts)
         if is_bare:
             if dst_ip_related:
                 # an alert's target stays its IP (the model's rule); a connection reaches the server's host
                 server_host = dst_host if rel_type != R.ALERTED and dst_host != src_host else None
-                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, self._actor(acc, server_host, dst_ip_related))
+                actor, target = self._actor(acc, src_host, src_ip), self._actor(acc, server_host, dst_ip_related)
+                ctx.rel(actor, rel_type, target)
+                if rel_type == R.ALERTED:
+                    _note_signature(acc, actor, target, fields)
             self._sight(ctx)
             return
         # The client's side: the source, unless the parser says the client is the destination
@@ -118,7 +124,9 @@ class SensorRules(NameRules, TransferRules, RealmNames):
         # host when mapped (an inbound connection, as an inbound Sysmon 3: ip CONNECTED host)
         if rel_type == R.ALERTED:
             if dst_ip:
-                ctx.rel(self._actor(acc, src_host, src_ip), rel_type, acc.entity(IP, dst_ip, dst_ip))
+                actor, target = self._actor(acc, src_host, src_ip), acc.entity(IP, dst_ip, dst_ip)
+                ctx.rel(actor, rel_type, target)
+                _note_signature(acc, actor, target, fields)
         elif server and dst_ip_related:
             # no host connects to itself: both ends on one host (its own second address) keep the address
             ctx.rel(self._actor(acc, client_host, client), rel_type,
@@ -153,7 +161,10 @@ class SensorRules(NameRules, TransferRules, RealmNames):
                     and (kind != "zeek:kerberos" or fields.get("kerberos.request_type") == "AS")):
                 # the server's host, unless both ends are one host (its own second address keeps the address)
                 server_end = self._actor(acc, server_host if server_host != client_host else None, server)
-                self._sensor_logon(ctx, user, server_end, client_host)
+                # the client logged on too (its host, else its address), unless both ends are one machine
+                same = client == server or (client_host is not None and client_host == server_host)
+                client_end = None if same else self._actor(acc, client_host, client)
+                self._sensor_logon(ctx, user, server_end, client_end)
         # the file's receiver and sender: the destination and source of records that follow
         # the file (Zeek files, EVE fileinfo), else the client that asked for it and the server
         # (a proxy's or firewall's record)
@@ -170,24 +181,34 @@ class SensorRules(NameRules, TransferRules, RealmNames):
 
     @staticmethod
     def _sensor_logon(ctx: EventContext, user: EntityKey | None, server: EntityKey | None,
-                      client_host: str | None) -> None:
+                      client: EntityKey | None) -> None:
         """An authentication the server accepted (Zeek NTLM, Kerberos): ``user LOGGED_ON`` the server.
 
         The server is its host when its address is mapped, else its IP (as a connection's end is).
         For Kerberos the server is the KDC and the request an ``AS`` one (:data:`_LOGON_KINDS`): the
         account was authenticated by the realm there, not at a service it asked a ticket for.  (Windows
-        4768/4769/4771, the KDC's own record of these, relate the same way: ``ingest.projection_logons``.)  An NTLM
-        client's workstation name (``source.workstation``) is the client's claim, as 4624's
-        ``WorkstationName`` is: that host ``LOGGED_ON`` the server too, unless it is a placeholder
-        (``NULL``), the server itself or the client's own mapped host (already related).
+        4768/4769/4771, the KDC's own record of these, relate the same way: ``ingest.projection_logons``.)
+        The client (its host when mapped, else its address) ``LOGGED_ON`` the server, as a 4624's
+        source address does.
+
+        An NTLM client's workstation name (``source.workstation``) is only the client's claim: that
+        host ``LOGGED_ON`` the server too (as 4624's ``WorkstationName``) and is ``CLAIMED_AT`` the
+        client's address, so the name leads to the machine that sent it.  A placeholder or a tool's
+        default (``WORKSTATION``, :func:`ingest.ipmap_names.is_placeholder_workstation_name`), the
+        server itself or the client's own mapped host makes no host.  The claim never teaches the
+        IP map (``ingest.ipmap`` reads no ``source.workstation``).
         """
         if server is None:
             return
         ctx.rel(user, R.LOGGED_ON, server)
+        ctx.rel(client, R.LOGGED_ON, server)
         workstation = str(ctx.fields.get("source.workstation") or "").strip()
-        if (workstation and not is_placeholder_host_name(workstation) and workstation != client_host
+        if (workstation and not is_placeholder_workstation_name(workstation) and (HOST, workstation) != client
                 and (HOST, workstation) != server):
-            ctx.rel(ctx.acc.entity(HOST, workstation, workstation), R.LOGGED_ON, server)
+            claimed = ctx.acc.entity(HOST, workstation, workstation)
+            ctx.rel(claimed, R.LOGGED_ON, server)
+            if client is not None and client[0] == IP:
+                ctx.rel(claimed, R.CLAIMED_AT, client)
 
     @staticmethod
     def _actor(acc: Accumulator, host: str | None, ip: str | None) -> EntityKey | None:
@@ -200,3 +221,32 @@ class SensorRules(NameRules, TransferRules, RealmNames):
         if not ctx.hosts:  # a sensor event between unmapped IPs sights nothing
             return
         ctx.acc.sight(ctx.hosts, ctx.touched, ctx.seen)
+
+
+def alert_signature(fields: dict[str, Any]) -> str | None:
+    """An alert's signature as an ``ALERTED`` edge keeps it: ``"<rule.name> (sid <rule.id>, severity
+    <alert.severity>)"``, the parts the record has (a Zeek notice has its note only); None without a name.
+
+    >>> alert_signature({"rule.name": "ET SCAN  Nmap", "rule.id": "2009582", "alert.severity": 2})
+    'ET SCAN Nmap (sid 2009582, severity 2)'
+    >>> alert_signature({"rule.name": "SSL::Invalid_Server_Cert"})
+    'SSL::Invalid_Server_Cert'
+    """
+    name = fields.get("rule.name")
+    if name is None:
+        return None
+    text = " ".join(str(name).split())[:SIGNATURE_CHARS]  # the sensor's text is data: kept, whitespace folded
+    if not text:
+        return None
+    details = [f"{label} {fields[field]}" for field, label in (("rule.id", "sid"), ("alert.severity", "severity"))
+               if fields.get(field) not in (None, "")]
+    return f"{text} ({', '.join(details)})" if details else text
+
+
+def _note_signature(acc: Accumulator, src: EntityKey | None, dst: EntityKey | None, fields: dict[str, Any]) -> None:
+    """Count the alert's signature on its ``ALERTED`` edge (none without both ends or a name)."""
+    if src is None or dst is None:
+        return
+    signature = alert_signature(fields)
+    if signature is not None:
+        acc.signature(src, R.ALERTED, dst, signature)

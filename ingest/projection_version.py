@@ -36,18 +36,23 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 2
+PROJECTION_VERSION = 3
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
 2. Process and file entities keep the PE OriginalFileName
    (``original_file_name``, :mod:`ingest.projection_entities`): renamed
    binaries (interpreter lineage, the renamed-copy step) are read from it.
+3. ``host RAN process`` for every process an event of the host names (an LSASS read, a
+   connection, a file write: a host page leads to them), ``user CLEARED_LOG host`` (1102/104),
+   the signatures on ``ALERTED`` edges, and an NTLM/Kerberos client's declared workstation name
+   ``CLAIMED_AT`` the client's address (a tool's default ``WORKSTATION`` makes no host).
 """
 
 VERSION_KEY = "projection_version"
 
-WHAT_CHANGED = {2: "renamed binaries, PE original file names"}
+WHAT_CHANGED = {2: "renamed binaries, PE original file names",
+                3: "host links to every process it ran, log clears, alert signatures, NTLM-claimed names"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
@@ -128,7 +133,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 2: renamed binaries, PE original file names): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 3: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (

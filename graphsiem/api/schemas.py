@@ -165,6 +165,13 @@ class GraphNode(BaseModel):
     props: dict[str, Any] = Field(default_factory=dict)
 
 
+class EdgeSignature(BaseModel):
+    """One IDS signature of an ``ALERTED`` edge: its text (``name (sid N, severity S)``) and alerts."""
+
+    signature: str
+    alerts: int
+
+
 class GraphEdge(BaseModel):
     source: str
     target: str
@@ -173,6 +180,10 @@ class GraphEdge(BaseModel):
     first_seen: str | None = None
     last_seen: str | None = None
     evidence: list[str] = Field(default_factory=list)
+    signatures: list[EdgeSignature] | None = None
+    """An ``ALERTED`` edge's IDS signatures, most alerts first (at most 20; None on other edges)."""
+    signatures_dropped: int | None = None
+    """Alerts of the edge whose signature was not kept (past the 20)."""
 
 
 class GraphOut(BaseModel):

@@ -49,6 +49,7 @@ class EmbeddedReads(EmbeddedState):
         return Relation(
             self._ref(src), data["type"], self._ref(dst), data["first_seen"], data["last_seen"],
             data["count"], list(data["evidence"]),
+            dict(data["signatures"]) if "signatures" in data else None, data.get("signatures_dropped", 0),
         )
 
     def get_entity(self, entity_type: str, key: str) -> Entity | None:
@@ -123,7 +124,10 @@ class EmbeddedReads(EmbeddedState):
             for dst, keyed in graph._succ[src].items():
                 if dst in members:
                     for rel_type, data in keyed.items():
-                        result.add_edge(src, dst, key=rel_type, **dict(data, evidence=list(data["evidence"])))
+                        attrs = dict(data, evidence=list(data["evidence"]))
+                        if "signatures" in data:  # the stored dict is the store's: the caller gets a copy
+                            attrs["signatures"] = dict(data["signatures"])
+                        result.add_edge(src, dst, key=rel_type, **attrs)
         return result
 
     def host_prevalence(self, keys: Iterable[EntityKey] | None = None) -> dict[EntityKey, int]:

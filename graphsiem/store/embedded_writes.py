@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from graphsiem.model import EVIDENCE_CAP, Entity, Projection, Relation, Sighting
+from graphsiem.model import EVIDENCE_CAP, Entity, Projection, Relation, Sighting, add_signatures
 from graphsiem.store.batch_guard import batch_is_new
 from graphsiem.store.embedded_state import EmbeddedState
 from graphsiem.store.merge import (
@@ -154,6 +154,9 @@ class EmbeddedWrites(EmbeddedState):
                     data["first_seen"] = relation.first_seen
                 if relation.last_seen > data["last_seen"]:
                     data["last_seen"] = relation.last_seen
+                if relation.signatures or relation.signatures_dropped:  # an ALERTED edge's IDS signatures
+                    data["signatures_dropped"] = data.get("signatures_dropped", 0) + relation.signatures_dropped \
+                        + add_signatures(data.setdefault("signatures", {}), relation.signatures or {})
                 continue
             if src not in nodes:
                 self._add_endpoint(src, src_type, src_key)
@@ -171,6 +174,10 @@ class EmbeddedWrites(EmbeddedState):
                 "first_seen": relation.first_seen, "last_seen": relation.last_seen,
                 "evidence": evidence,
             }
+            if relation.signatures or relation.signatures_dropped:
+                data["signatures"] = {}
+                data["signatures_dropped"] = relation.signatures_dropped + add_signatures(
+                    data["signatures"], relation.signatures or {})
             out = succ[src]
             keyed = out.get(dst)
             if keyed is None:

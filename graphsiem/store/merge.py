@@ -27,6 +27,7 @@ from graphsiem.model import (
     Relation,
     RelationType,
     Sighting,
+    add_signatures,
 )
 
 ENTITY_TYPES = frozenset(t.value for t in EntityType)
@@ -286,12 +287,24 @@ def coalesce_relations(relations: Sequence[Relation]) -> list[Relation]:
                 seen = merged[key] = Relation(
                     seen.src, seen.type, seen.dst, seen.first_seen, seen.last_seen,
                     seen.count, list(seen.evidence),
+                    dict(seen.signatures) if seen.signatures else None, seen.signatures_dropped,
                 )
                 copies.add(key)
             seen.first_seen = min(seen.first_seen, relation.first_seen)
             seen.last_seen = max(seen.last_seen, relation.last_seen)
         seen.count += merge_evidence(seen.evidence, relation.evidence, relation.count)
+        if relation.signatures or relation.signatures_dropped:
+            merge_signatures_into(seen, relation)
     return list(merged.values())
+
+
+def merge_signatures_into(stored: Relation, incoming: Relation) -> None:
+    """Add ``incoming``'s IDS signatures and dropped alerts to ``stored`` (``stored`` is the store's or a
+    copy: it is changed), at most :data:`~graphsiem.model.SIGNATURE_CAP` signatures kept."""
+    if stored.signatures is None:
+        stored.signatures = {}
+    stored.signatures_dropped += incoming.signatures_dropped + add_signatures(
+        stored.signatures, incoming.signatures or {})
 
 
 def check_sighting(sighting: Sighting) -> None:

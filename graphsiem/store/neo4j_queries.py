@@ -369,6 +369,16 @@ FOREACH (_ IN CASE WHEN row.overflow THEN [1] ELSE [] END | SET n:{SEARCH_OVERFL
 other copies (written by search version 1) and still lack it."""
 
 
+def _rows_by_element_id(src_type: str, dst_type: str) -> str:
+    """The head of a column write: row ``i``'s endpoints ``a`` and ``b`` by element id and key
+    (:func:`upsert_relations` says why by element id)."""
+    src_label, dst_label = label_of(src_type), label_of(dst_type)
+    return f"""{WRITE_PREFIX}
+UNWIND range(0, size($src) - 1) AS i
+MATCH (a:{src_label}) WHERE elementId(a) = $a[i] AND toString(a.key) = $src[i]
+MATCH (b:{dst_label}) WHERE elementId(b) = $b[i] AND toString(b.key) = $dst[i]"""
+
+
 @cache
 def upsert_relations(src_type: str, relation_type: str, dst_type: str) -> str:
     """Merge relations given as columns ``$a, $src, $b, $dst, $count, $first_seen, $last_seen, $evidence``.
@@ -395,11 +405,7 @@ def upsert_relations(src_type: str, relation_type: str, dst_type: str) -> str:
       list before it is extended, and reading and writing in one SET keeps the
       planner from materialising every row (no ``Eager``).
     """
-    src_label, dst_label = label_of(src_type), label_of(dst_type)
-    return f"""{WRITE_PREFIX}
-UNWIND range(0, size($src) - 1) AS i
-MATCH (a:{src_label}) WHERE elementId(a) = $a[i] AND toString(a.key) = $src[i]
-MATCH (b:{dst_label}) WHERE elementId(b) = $b[i] AND toString(b.key) = $dst[i]
+    return f"""{_rows_by_element_id(src_type, dst_type)}
 MERGE (a)-[r:{rel_type_of(relation_type)}]->(b)
 ON CREATE SET r.count = $count[i], r.first_seen = $first_seen[i], r.last_seen = $last_seen[i],
               r.evidence = $evidence[i]
@@ -412,6 +418,35 @@ ON MATCH SET
                         ELSE r.first_seen END,
     r.last_seen = CASE WHEN $last_seen[i] > r.last_seen THEN $last_seen[i]
                        ELSE r.last_seen END
+RETURN count(*) AS written
+"""
+
+
+@cache
+def merge_signatures(src_type: str, relation_type: str, dst_type: str) -> str:
+    """Add IDS signatures to relations written just before, given as columns ``$a, $src, $b, $dst,
+    $names, $counts, $dropped``.
+
+    The relationship keeps them as ``signatures`` (texts) and ``signature_counts`` (alerts of each,
+    same order), at most ``$cap``, and ``signatures_dropped`` (alerts of signatures not kept): the
+    rule of :func:`graphsiem.model.add_signatures`, in a ``reduce`` over each row's signatures.
+    Endpoints are found by element id as :func:`upsert_relations` finds them.
+    """
+    return f"""{_rows_by_element_id(src_type, dst_type)}
+MATCH (a)-[r:{rel_type_of(relation_type)}]->(b)
+WITH r, i, reduce(
+    m = {{names: coalesce(r.signatures, []), counts: coalesce(r.signature_counts, []),
+          dropped: coalesce(r.signatures_dropped, 0) + $dropped[i]}},
+    j IN range(0, size($names[i]) - 1) |
+    CASE
+        WHEN $names[i][j] IN m.names THEN {{names: m.names, dropped: m.dropped,
+            counts: [k IN range(0, size(m.names) - 1) |
+                     CASE WHEN m.names[k] = $names[i][j] THEN m.counts[k] + $counts[i][j] ELSE m.counts[k] END]}}
+        WHEN size(m.names) < $cap THEN {{names: m.names + $names[i][j], counts: m.counts + $counts[i][j],
+                                         dropped: m.dropped}}
+        ELSE {{names: m.names, counts: m.counts, dropped: m.dropped + $counts[i][j]}}
+    END) AS m
+SET r.signatures = m.names, r.signature_counts = m.counts, r.signatures_dropped = m.dropped
 RETURN count(*) AS written
 """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import networkx as nx
 from neo4j import ManagedTransaction
@@ -32,7 +33,7 @@ from graphsiem.store.base import (
 )
 from graphsiem.store.merge import bfs_nodes, check_neighbor_query, check_type
 from graphsiem.store.neo4j_connection import Neo4jConnection
-from graphsiem.store.neo4j_rows import entity_from_props, index_key, node_row
+from graphsiem.store.neo4j_rows import entity_from_props, index_key, node_row, relation_signatures
 
 
 class Neo4jReads(Neo4jConnection):
@@ -73,6 +74,7 @@ class Neo4jReads(Neo4jConnection):
             relation = Relation(
                 src, record["type"], dst, props["first_seen"], props["last_seen"],
                 props["count"], list(props["evidence"]),
+                relation_signatures(props), props.get("signatures_dropped", 0),
             )
             result.append(Neighbor(relation, other))
         return result
@@ -100,6 +102,7 @@ class Neo4jReads(Neo4jConnection):
                 nodes[record["src"]].uid, nodes[record["dst"]].uid, key=record["type"],
                 type=record["type"], count=props["count"], first_seen=props["first_seen"],
                 last_seen=props["last_seen"], evidence=list(props["evidence"]),
+                **_signature_attrs(props),
             )
         return graph
 
@@ -180,6 +183,7 @@ class Neo4jReads(Neo4jConnection):
             yield Relation(
                 (r["src_type"], r["src_key"]), r["type"], (r["dst_type"], r["dst_key"]),
                 props["first_seen"], props["last_seen"], props["count"], list(props["evidence"]),
+                relation_signatures(props), props.get("signatures_dropped", 0),
             )
 
     def search_entities(
@@ -263,3 +267,11 @@ class Neo4jReads(Neo4jConnection):
                 return session.execute_read(work)
         except (DriverError, Neo4jError) as exc:
             raise StoreError(f"Neo4j read failed: {exc}") from exc
+
+
+def _signature_attrs(props: dict[str, Any]) -> dict[str, Any]:
+    """An ``ALERTED`` relationship's signatures as subgraph edge attributes (as the embedded store's)."""
+    signatures = relation_signatures(props)
+    if signatures is None:
+        return {}
+    return {"signatures": signatures, "signatures_dropped": props.get("signatures_dropped", 0)}

@@ -15,6 +15,7 @@ from typing import Any
 
 from graphsiem.model import (
     EVIDENCE_CAP,
+    SIGNATURE_CAP,
     Entity,
     EntityKey,
     Relation,
@@ -172,11 +173,38 @@ def relation_statements(relations: Sequence[Relation]) -> list[Statement]:
     groups: dict[tuple[str, str, str], list[Relation]] = defaultdict(list)
     for rel in relations:
         groups[(rel.src[0], rel.type, rel.dst[0])].append(rel)
-    return [
+    statements = [
         Statement(q.upsert_relations(*group), relation_columns(rels), len(rels),
                    ([r.src for r in rels], [r.dst for r in rels]))
         for group, rels in groups.items()
     ]
+    return statements + signature_statements(relations)
+
+
+def signature_statements(relations: Sequence[Relation]) -> list[Statement]:
+    """The IDS signatures of ``relations`` (``ALERTED`` edges; none for most batches), written after
+    the relations themselves (:func:`~graphsiem.store.neo4j_queries.merge_signatures`)."""
+    groups: dict[tuple[str, str, str], list[Relation]] = defaultdict(list)
+    for rel in relations:
+        if rel.signatures or rel.signatures_dropped:
+            groups[(rel.src[0], rel.type, rel.dst[0])].append(rel)
+    return [
+        Statement(q.merge_signatures(*group), {
+            "src": [_indexed(r.src[1]) for r in rels], "dst": [_indexed(r.dst[1]) for r in rels],
+            "names": [list(r.signatures or {}) for r in rels],
+            "counts": [list((r.signatures or {}).values()) for r in rels],
+            "dropped": [r.signatures_dropped for r in rels], "cap": SIGNATURE_CAP,
+        }, len(rels), ([r.src for r in rels], [r.dst for r in rels]))
+        for group, rels in groups.items()
+    ]
+
+
+def relation_signatures(props: dict[str, Any]) -> dict[str, int] | None:
+    """A stored relationship's signatures as :class:`~graphsiem.model.Relation` holds them (None: none)."""
+    names = props.get("signatures")
+    if names is None:
+        return None
+    return dict(zip(names, props.get("signature_counts") or [0] * len(names), strict=False))
 
 
 def sighting_statements(sightings: Sequence[Sighting]) -> list[Statement]:

@@ -51,34 +51,35 @@ CASES = [
     (
         ev("sysmon:network_connect", process__executable=PS, destination__ip="203.0.113.7",
            source__ip="10.0.0.5", destination__domain="cdn.example"),
-        {("process", "CONNECTED", "ip"), ("host", "CONNECTED", "ip"), ("domain", "RESOLVES_TO", "ip")},
+        {("process", "CONNECTED", "ip"), ("host", "CONNECTED", "ip"), ("domain", "RESOLVES_TO", "ip"),
+         ("host", "RAN", "process")},  # every process a host's event names ran there (task G4)
     ),
     (
         ev("sysmon:dns_query", process__executable=PS, dns__question__name="cdn.example",
            dns__answers=["203.0.113.7", "cname.example"]),
         {("process", "RESOLVED", "domain"), ("host", "RESOLVED", "domain"), ("domain", "RESOLVES_TO", "ip"),
-         ("domain", "RESOLVES_TO", "domain")},  # the CNAME
+         ("domain", "RESOLVES_TO", "domain"), ("host", "RAN", "process")},  # the CNAME
     ),
     (
         ev("sysmon:file_create", process__executable=PS, file__path="C:\\Temp\\Logo.PNG"),
-        {("process", "WROTE", "file")},
+        {("process", "WROTE", "file"), ("host", "RAN", "process")},
     ),
     (
         ev("sysmon:image_load", process__executable=PS, file__path="C:\\x.dll", file__hash__sha256="ab" * 32),
-        {("process", "LOADED", "file")},
+        {("process", "LOADED", "file"), ("host", "RAN", "process")},
     ),
     (
         ev("sysmon:process_access", process__executable="C:\\m\\mimikatz.exe",
            target__process__executable="C:\\Windows\\System32\\lsass.exe", target__granted_access="0x1010"),
-        {("process", "ACCESSED", "process")},
+        {("process", "ACCESSED", "process"), ("host", "RAN", "process")},
     ),
     (
         ev("sysmon:remote_thread", process__executable="C:\\a.exe", target__process__executable="C:\\b.exe"),
-        {("process", "INJECTED", "process")},
+        {("process", "INJECTED", "process"), ("host", "RAN", "process")},
     ),
     (
         ev("sysmon:registry_set", process__executable="C:\\a.exe", registry__path="HKLM\\Run\\x"),
-        {("process", "MODIFIED", "file")},
+        {("process", "MODIFIED", "file"), ("host", "RAN", "process")},
     ),
     (ev("winsec:logon", user__name="corp\\bob", source__ip="10.0.0.9"),
      {("user", "LOGGED_ON", "host"), ("ip", "LOGGED_ON", "host")}),  # the account, and where it came from

@@ -70,15 +70,16 @@ def _object(object_type: str, name: str, mask: str) -> dict[str, Any]:
 
 def test_object_access_writes_deletes_or_only_sights_by_its_mask() -> None:
     path = "C:\\Users\\user01\\secret.txt"
+    ran = ("pc01", "RAN", "process")  # every process a host's event names ran there (task G4)
     assert relations(project(_object("File", path, "0x2"))) == {
-        ("process", "WROTE", path.lower()), ("process", "RUN_AS", "example\\user01")}
+        ("process", "WROTE", path.lower()), ("process", "RUN_AS", "example\\user01"), ran}
     assert ("process", "DELETED", path.lower()) in relations(project(_object("File", path, "0x10000")))
     read = project(_object("File", path, "0x1"))
-    assert relations(read) == {("process", "RUN_AS", "example\\user01")}
+    assert relations(read) == {("process", "RUN_AS", "example\\user01"), ran}
     assert ("file", path.lower()) in {s.entity for s in read.sightings}
     key = "\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run"
     assert ("process", "MODIFIED", key.lower()) in relations(project(_object("Key", key, "0x2")))
-    assert relations(project(_object("Key", key, "0x1"))) == {("process", "RUN_AS", "example\\user01")}
+    assert relations(project(_object("Key", key, "0x1"))) == {("process", "RUN_AS", "example\\user01"), ran}
 
 
 def _connection(direction: str, source: str, source_port: str, destination: str, destination_port: str) -> dict:
@@ -96,10 +97,10 @@ def test_a_permitted_connection_is_the_process_s_connection_as_sysmon_3() -> Non
     assert (event.fields["network.direction"], event.fields["network.transport"]) == ("inbound", "udp")
     assert "host.ip" not in event.fields  # the IP map does not learn from 5156
     assert relations(project(inbound)) == {("172.18.39.5", "CONNECTED", "process"),
-                                           ("172.18.39.5", "CONNECTED", "mordordc")}
+                                           ("172.18.39.5", "CONNECTED", "mordordc"), ("mordordc", "RAN", "process")}
     outbound = _connection("%%14593", "172.18.38.5", "49446", "40.90.4.205", "53")
     assert relations(project(outbound)) == {("process", "CONNECTED", "40.90.4.205"),
-                                            ("mordordc", "CONNECTED", "40.90.4.205")}
+                                            ("mordordc", "CONNECTED", "40.90.4.205"), ("mordordc", "RAN", "process")}
 
 
 @pytest.mark.parametrize("computer", ["", "  ", "-"])

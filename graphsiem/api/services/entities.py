@@ -258,7 +258,8 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
                         added += 1
                     graph.add_edge(entity_uid(*rel.src), entity_uid(*rel.dst), key=rel.type,
                                    type=rel.type, count=rel.count, first_seen=rel.first_seen,
-                                   last_seen=rel.last_seen, evidence=list(rel.evidence))
+                                   last_seen=rel.last_seen, evidence=list(rel.evidence),
+                                   signatures=rel.signatures, signatures_dropped=rel.signatures_dropped)
             frontier = next_frontier
             if added >= limit and level + 1 < depth:
                 unexpanded += frontier  # the next level would have expanded these

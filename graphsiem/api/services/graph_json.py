@@ -6,7 +6,7 @@ from typing import Any
 
 import networkx as nx
 
-from graphsiem.api.schemas import GraphEdge, GraphNode, GraphOut
+from graphsiem.api.schemas import EdgeSignature, GraphEdge, GraphNode, GraphOut
 from graphsiem.model import epoch_to_iso, split_uid
 
 _NODE_FIELDS = {"type", "key", "value"}
@@ -44,5 +44,16 @@ def graph_to_json(graph: nx.MultiDiGraph, *, max_edges: int | None = None,
             first_seen=epoch_to_iso(attrs.get("first_seen")),
             last_seen=epoch_to_iso(attrs.get("last_seen")),
             evidence=[str(e) for e in attrs.get("evidence", [])],
+            **_signatures_out(attrs),
         ))
     return GraphOut(nodes=nodes, edges=edges, truncated=truncated)
+
+
+def _signatures_out(attrs: dict[str, Any]) -> dict[str, Any]:
+    """An ``ALERTED`` edge's signatures (most alerts first, then by text) and dropped alerts; {} for others."""
+    signatures = attrs.get("signatures")
+    if not signatures:
+        return {}
+    ordered = sorted(signatures.items(), key=lambda item: (-item[1], item[0]))
+    return {"signatures": [EdgeSignature(signature=str(name), alerts=int(count)) for name, count in ordered],
+            "signatures_dropped": int(attrs.get("signatures_dropped", 0))}

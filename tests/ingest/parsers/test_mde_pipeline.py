@@ -128,10 +128,11 @@ ADDED_BY_ORIGIN_IP = {(("file", "*"), "SERVED_BY", ("ip", "198.51.100.23"))}
 
 
 WSCRIPT = process(WSCRIPT_PATH, WSCRIPT_CMD)
-WSCRIPT_CREATION = {(("host", "ws-0042"), "RAN", WSCRIPT),
-                    (("process", stable_hash("c:\\windows\\explorer.exe", "")), "SPAWNED", WSCRIPT),
+EXPLORER = ("process", stable_hash("c:\\windows\\explorer.exe", ""))
+WSCRIPT_CREATION = {(("host", "ws-0042"), "RAN", EXPLORER), (EXPLORER, "SPAWNED", WSCRIPT),
                     (WSCRIPT, "RUN_AS", ("user", "corp\\jdoe"))}
-"""What Sysmon needs a creation event (``WSCRIPT_1``) for: MDE names the process whole in its delete row."""
+"""What Sysmon needs a creation event (``WSCRIPT_1``) for: MDE names the process whole in its delete row
+(both relate ``host RAN`` wscript: the delete names it on the host; the creation's parent ran there too)."""
 
 
 @pytest.mark.parametrize(
