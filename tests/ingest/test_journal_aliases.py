@@ -24,7 +24,11 @@ import pytest
 from ingest.journal import Journal
 from ingest.parsers import zeek
 from ingest.pipeline import ingest_paths
-from tests.ingest.parsers.test_zeek_syslog_windows_text_corpus import CEE_KINDS, SYSLOG_TSV, TEXT_KINDS
+from tests.ingest.parsers.test_zeek_syslog_windows_text_corpus import (
+    CEE_KINDS,
+    SYSLOG_TSV,
+    TEXT_KINDS,
+)
 
 LINES = 2378
 
