@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS ip_hosts (
     source TEXT NOT NULL,
     PRIMARY KEY (ip, start, host)
 );
+-- a host's addresses, newest first (graphsiem.api.services.address_map): without it the
+-- entity answer of a host scanned the whole map (~5 ms a 100,000 intervals)
+CREATE INDEX IF NOT EXISTS ip_hosts_by_host ON ip_hosts (host, start);
 CREATE TABLE IF NOT EXISTS projection_state (seq INTEGER PRIMARY KEY, state BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS host_clocks (
     host TEXT NOT NULL,

@@ -191,3 +191,16 @@ def test_an_empty_table_from_before_schemes_is_made_again_with_the_guard(tmp_pat
             old.execute(PRE_SCHEME_INSERT, ("b",))
     old.close()
     assert event_rows(path) == [("a", 2)]
+
+
+def test_a_hosts_addresses_are_read_by_an_index_not_a_scan_of_the_ip_map(tmp_path):
+    """The API's entity answer of a host lists its addresses (graphsiem.api.services.address_map):
+    by host, the map's table (keyed by ip) was scanned whole for every host page."""
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    db = sqlite3.connect(path)
+    plan = db.execute("EXPLAIN QUERY PLAN SELECT ip, host, start, end, source FROM ip_hosts "
+                      "WHERE host = ? ORDER BY start DESC LIMIT 20", ("ws-1",)).fetchall()
+    db.close()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "USING INDEX ip_hosts_by_host" in details, details
