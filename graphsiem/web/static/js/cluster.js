@@ -3,6 +3,7 @@
 // A backtest's cluster opens here too, as it was detected and without triage
 // (openSnapshot).
 
+import { signatureList } from './alert_signatures.js';
 import { api, entityPath } from './api.js';
 import { exportCase, serviceStore } from './case_export.js';
 import { checksOf, showChecks } from './checks.js';
@@ -395,7 +396,7 @@ export class ClusterView {
         ['last seen', fmtTime(data.last_seen)],
       ];
       if (data.aggregate) rows.push(['hosts', String(data.hosts)]);
-      fill(panel, this.definitionList(rows), el('button', {
+      fill(panel, this.definitionList(rows), signatureList(data.signatures, data.signatures_dropped), el('button', {
         type: 'button',
         class: 'back-to-node',
         text: `Back to ${shorten(source, 40)}`,

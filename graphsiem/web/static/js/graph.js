@@ -119,6 +119,9 @@ function edgeElement(edge) {
       evidence: edge.evidence,
       aggregate: Boolean(edge.aggregate),
       hosts: edge.hosts ?? null,
+      // An IDS alert edge's rules (the selection panel lists them).
+      signatures: edge.signatures ?? null,
+      signatures_dropped: edge.signatures_dropped ?? null,
       label,
     },
   };

@@ -80,7 +80,12 @@ export function normaliseNode(raw) {
   return { id, type, key, value, props: raw.props ?? props };
 }
 
-/** An edge of the graph: {id, source, target, type, count, first_seen, last_seen, evidence}. */
+/**
+ * An edge of the graph: {id, source, target, type, count, first_seen, last_seen,
+ * evidence, signatures, signatures_dropped}; the last two are an IDS alert
+ * edge's ([{signature, alerts}], most alerts first, and the alerts of further
+ * signatures), null on other edges.
+ */
 export function normaliseEdge(raw, index = 0) {
   const source = endpointUid(raw.source ?? raw.src ?? raw.from);
   const target = endpointUid(raw.target ?? raw.dst ?? raw.to);
@@ -94,7 +99,17 @@ export function normaliseEdge(raw, index = 0) {
     first_seen: raw.first_seen ?? null,
     last_seen: raw.last_seen ?? null,
     evidence: evidenceIds(raw.evidence ?? raw.evidence_ids),
+    signatures: edgeSignatures(raw.signatures),
+    signatures_dropped: raw.signatures_dropped === null || raw.signatures_dropped === undefined ? null : Number(raw.signatures_dropped),
   };
+}
+
+/** [{signature, alerts}] of an edge's `signatures`, or null when it has none. */
+function edgeSignatures(list) {
+  if (!Array.isArray(list) || !list.length) return null;
+  return list
+    .filter((s) => s && typeof s === 'object')
+    .map((s) => ({ signature: String(s.signature ?? ''), alerts: Number(s.alerts ?? 0) }));
 }
 
 /** {nodes, edges} from a cluster detail or a neighbours answer. */
