@@ -25,23 +25,34 @@ NODES_JS = "() => window.graphsiem.clusterView.graph.cy.nodes().map(n => n.data(
 EDGE_POINT_JS = """(uid) => {
   const cy = window.graphsiem.clusterView.graph.cy;
   const box = cy.container().getBoundingClientRect();
+  const covered = (edge, p) => cy.nodes().some((n) => {
+    const b = n.renderedBoundingBox({includeLabels: false});
+    return p.x >= b.x1 - 4 && p.x <= b.x2 + 4 && p.y >= b.y1 - 4 && p.y <= b.y2 + 4;
+  }) || cy.edges().some((other) => {
+    // Another edge through the point (collinear nodes) would take the click.
+    if (other.same(edge)) return false;
+    const a = other.renderedSourceEndpoint();
+    const b = other.renderedTargetEndpoint();
+    const dx = b.x - a.x;
+    const dy = b.y - a.y;
+    const t = Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / ((dx * dx + dy * dy) || 1)));
+    return Math.hypot(a.x + t * dx - p.x, a.y + t * dy - p.y) < 6;
+  });
   for (const edge of cy.getElementById(uid).connectedEdges()) {
-    const p = edge.renderedMidpoint();
-    const covered = cy.nodes().some((n) => {
-      const b = n.renderedBoundingBox({includeLabels: false});
-      return p.x >= b.x1 - 4 && p.x <= b.x2 + 4 && p.y >= b.y1 - 4 && p.y <= b.y2 + 4;
-    }) || cy.edges().some((other) => {
-      // Another edge through the midpoint (collinear nodes) would take the click.
-      if (other.same(edge)) return false;
-      const a = other.renderedSourceEndpoint();
-      const b = other.renderedTargetEndpoint();
-      const dx = b.x - a.x;
-      const dy = b.y - a.y;
-      const t = Math.max(0, Math.min(1, ((p.x - a.x) * dx + (p.y - a.y) * dy) / ((dx * dx + dy * dy) || 1)));
-      return Math.hypot(a.x + t * dx - p.x, a.y + t * dy - p.y) < 6;
-    });
-    if (!covered && p.x > 5 && p.y > 5 && p.x < cy.width() - 5 && p.y < cy.height() - 5) {
-      return {x: box.left + p.x, y: box.top + p.y, id: edge.id()};
+    // The midpoint first; a lone edge is a straight line, so points along it are on it too
+    // (a denser layout can put a node over the midpoint of every edge of the pivot).
+    const points = [edge.renderedMidpoint()];
+    if (edge.parallelEdges().length === 1) {
+      const a = edge.renderedSourceEndpoint();
+      const b = edge.renderedTargetEndpoint();
+      for (const t of [0.35, 0.65, 0.25, 0.75, 0.15, 0.85]) {
+        points.push({x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y)});
+      }
+    }
+    for (const p of points) {
+      if (!covered(edge, p) && p.x > 5 && p.y > 5 && p.x < cy.width() - 5 && p.y < cy.height() - 5) {
+        return {x: box.left + p.x, y: box.top + p.y, id: edge.id()};
+      }
     }
   }
   return null;
