@@ -43,6 +43,20 @@ that runs.  Tables an earlier version made get the column through
 ``NOT NULL`` column without a default): those journals keep working, unguarded.
 """
 
+EVENTS_BY_HOST_INDEX = (
+    "CREATE INDEX IF NOT EXISTS events_by_host ON events (host, ts, kind) WHERE host IS NOT NULL")
+"""A host's events in time order (:mod:`ingest.journal_host_events`, the host timeline).
+
+Without it "the newest events of host H" scanned the whole table.  ``kind`` is
+in it so a kind filter and the timeline's count read the index alone (a rare
+kind on a busy host would otherwise fetch each of the host's rows).  Partial:
+events of no host (most of a network sensor's) are never asked for by host, and
+left out they cost their appends nothing.  Made by
+:func:`open_database` on every open (``IF NOT EXISTS``): a journal made before
+it gets it on its first open by this version, once (the cost is in
+``docs/performance.md``).
+"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rejected (
     key TEXT PRIMARY KEY,
@@ -121,6 +135,7 @@ def open_database(path: Path) -> tuple[sqlite3.Connection, str]:
     # batch of thousands of events costs little.
     db.execute("PRAGMA synchronous=FULL")
     db.executescript(EVENTS_TABLE + SCHEMA + ID_RUNS_SCHEMA)
+    db.execute(EVENTS_BY_HOST_INDEX)
     return db, mode
 
 
@@ -190,8 +205,9 @@ def add_id_scheme_column(db: sqlite3.Connection, id_scheme: int) -> None:
             return
         empty = not db.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchone()[0]
         if empty and id_scheme == AS_READ:
-            db.execute("DROP TABLE events")
+            db.execute("DROP TABLE events")  # drops its indexes too
             db.execute(EVENTS_TABLE)
+            db.execute(EVENTS_BY_HOST_INDEX)
         else:
             db.execute("ALTER TABLE events ADD COLUMN id_scheme INTEGER")
 

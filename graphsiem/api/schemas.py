@@ -449,3 +449,38 @@ class KeyCreate(BaseModel):
 
 
 CaseBundle.model_rebuild()
+
+
+class HostEventRow(BaseModel):
+    """One journaled event of a host, as the host timeline lists it."""
+
+    id: str = Field(description="The event's id (its evidence: the raw record is in a cluster's evidence).")
+    ts: str = Field(description="The event's own time, ISO-8601 UTC.")
+    kind: str = Field(description="Namespaced kind (`sysmon:process_create`, `windows:other`...).")
+    source: str = Field(description="The format (parser) that read the record.")
+    origin: str = Field(description="Where the record came from: `file:line`, `api/<request id>:<line>`, "
+                        "`syslog/...`; the data directory reads `<data>`.")
+    summary: str = Field(description="One line from the normalised fields the event has (command line, "
+                         "target, file, query, URL, destination, user, signature, script, message): "
+                         "attacker-controlled text, white space runs as one space, control and format "
+                         "characters as U+FFFD, cut at 400 characters.")
+    received_at: str | None = Field(
+        default=None, description="When a live channel received it (ISO-8601 UTC); null for file ingests.")
+
+
+class HostEventsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "host": "pc-helen",
+        "items": [{"id": "9f2c...", "ts": "2018-03-24T15:59:37.000Z", "kind": "windows:other",
+                   "source": "zeek", "origin": "syslog.log:812", "received_at": None,
+                   "summary": "The Multimedia Class Scheduler service entered the stopped state."}],
+        "total": 88, "total_capped": False, "next_before": "1521903577.0:4711",
+    }]})
+
+    host: str = Field(description="The host as the journal keys it (normalised: `WORKSTATION5.corp` -> "
+                      "`workstation5`).")
+    items: list[HostEventRow] = Field(description="The page, newest first (ties by journal order).")
+    total: int = Field(description="Events of the host matching `since`, `until` and `kind` (all pages); "
+                       "at most 10,000, see `total_capped`.")
+    total_capped: bool = Field(description="True when the count stopped at 10,000: more events match.")
+    next_before: str | None = Field(description="Pass as `before` for the next (older) page; null on the last.")

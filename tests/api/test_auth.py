@@ -32,6 +32,7 @@ ROUTES: list[tuple[str, str, str, dict[str, Any], set[str]]] = [
     ("GET", "/v1/entities/{entity_type}/{value}", "/v1/entities/host/ws-1", {}, ANALYST),
     ("GET", "/v1/entities/{entity_type}/{value}/neighbors",
      "/v1/entities/host/ws-1/neighbors", {}, ANALYST),
+    ("GET", "/v1/entities/host/{name}/events", "/v1/entities/host/ws-1/events", {}, ANALYST),
     ("POST", "/v1/detections", "/v1/detections", {}, ANALYST),
     ("GET", "/v1/detections", "/v1/detections", {}, ANALYST),
     ("GET", "/v1/detections/{detection_id}", "/v1/detections/abc", {}, ANALYST),

@@ -58,6 +58,7 @@ POLICY: dict[tuple[str, str], tuple[Any, str, dict[str, Any]]] = {
     ("GET", "/v1/entities/{entity_type}/{value:path}"): (ANALYST, "/v1/entities/host/ws-1", {}),
     ("GET", "/v1/entities/{entity_type}/{value:path}/neighbors"):
         (ANALYST, "/v1/entities/host/ws-1/neighbors", {}),
+    ("GET", "/v1/entities/host/{name}/events"): (ANALYST, "/v1/entities/host/ws-1/events", {}),
     ("GET", "/v1/evidence"): (ANALYST, "/v1/evidence?ids=abc", {}),
     ("GET", "/v1/suppressions"): (ANALYST, "/v1/suppressions", {}),
     ("DELETE", "/v1/suppressions/{pivot_type}/{pivot_key:path}"):

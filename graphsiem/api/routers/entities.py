@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
 
 from graphsiem.api.deps import AnalystCaller, Context
-from graphsiem.api.schemas import EntityOut, EntitySearchOut, NeighborsOut
+from graphsiem.api.routers.clusters import _epoch as epoch_of
+from graphsiem.api.schemas import EntityOut, EntitySearchOut, HostEventsOut, NeighborsOut
 from graphsiem.api.services import entities as service
+from graphsiem.api.services import host_timeline
 from graphsiem.model import EntityType
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
@@ -38,7 +42,34 @@ def search_entities(
 
 
 # Declared before the plain look-up: ``{value:path}`` would otherwise swallow
-# the ``/neighbors`` suffix.
+# the ``/events`` and ``/neighbors`` suffixes.
+@router.get("/host/{name}/events", response_model=HostEventsOut,
+            responses={404: {"description": "The journal holds no event of the host and the graph no such host."},
+                       422: {"description": "`before` is no cursor of this listing, a time has no zone, "
+                             "or `until` is before `since`."}},
+            summary="A host's journaled events, newest first (its timeline)")
+async def get_host_events(
+    ctx: Context,
+    _: AnalystCaller,
+    name: Annotated[str, Path(min_length=1, max_length=1024, description=(
+        "The host, normalised as the ingest does (`WORKSTATION5.theshire.local` is `workstation5`)."))],
+    limit: Annotated[int, Query(ge=1, description="Events a page lists (capped at 1,000).")] = 100,
+    before: Annotated[str | None, Query(max_length=64, description="The previous page's `next_before`: "
+                                        "the next, older page.")] = None,
+    since: Annotated[datetime | None, Query(description="Only events at or after this ISO-8601 time "
+                                            "(event time); zone required.")] = None,
+    until: Annotated[datetime | None, Query(description="Only events at or before this ISO-8601 time "
+                                            "(event time); zone required.")] = None,
+    kind: Annotated[list[str] | None, Query(max_length=20, description=(
+        "Only events of these kinds (repeat the parameter, at most 20): `windows:other`, "
+        "`sysmon:process_create`..."))] = None,
+) -> HostEventsOut:
+    # the journal read is SQLite I/O: off the event loop
+    return await run_in_threadpool(
+        host_timeline.timeline, ctx, name=name, limit=limit, before=before,
+        since=epoch_of("since", since), until=epoch_of("until", until), kinds=kind)
+
+
 @router.get("/{entity_type}/{value:path}/neighbors", response_model=NeighborsOut,
             responses=_NOT_FOUND, summary="Neighbourhood of an entity as nodes and edges")
 def get_neighbors(

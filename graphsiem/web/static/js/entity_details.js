@@ -5,6 +5,7 @@
 
 import { api, entityPath } from './api.js';
 import { el, fill, fmtNumber, fmtTime } from './dom.js';
+import { hostTimeline } from './host_timeline.js';
 
 /** Properties read as a block of text under their own heading, in full, lines kept. */
 const TEXT_BLOCKS = new Map([['decoded_command', 'Decoded command'], ['text', 'Script text']]);
@@ -63,7 +64,8 @@ function prevalenceNodes(info) {
 /**
  * Read an entity from the API and fill its boxes while `current()` says it is
  * still the one shown.  Each box is filled, never appended to: a selection
- * shown twice (an entity added, then expanded) shows one Prevalence.
+ * shown twice (an entity added, then expanded) shows one Prevalence.  A
+ * host's box also gets its Timeline (host_timeline.js).
  * @param {string} type
  * @param {string} key
  * @param {{props?: ?HTMLElement, shown?: Object, prevalence: HTMLElement}} boxes
@@ -83,5 +85,6 @@ export async function loadEntityDetails(type, key, { props = null, shown = {}, p
   if (props && info.props && JSON.stringify(info.props) !== JSON.stringify(shown ?? {})) {
     fill(props, propertyNodes(info.props));
   }
-  fill(prevalence, prevalenceNodes(info));
+  // A host's Timeline goes in the same box: refilled, never appended to.
+  fill(prevalence, prevalenceNodes(info), type === 'host' ? hostTimeline(info.key ?? key) : null);
 }
