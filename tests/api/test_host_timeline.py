@@ -163,3 +163,16 @@ def test_viewers_and_analysts_read_it_an_ingest_key_does_not(api: Api) -> None:
     assert _events(api, "pc-quiet", role="analyst").status_code == 200
     assert _events(api, "pc-quiet", role="ingest").status_code == 403
     assert api.client.get("/v1/entities/host/pc-quiet/events").status_code == 401
+
+
+def test_a_page_holds_at_most_1000_events_and_a_read_at_most_20_kinds(api: Api) -> None:
+    records = [_service_state(START + n, f"Service {n}") for n in range(1001)]
+    for first in range(0, 1001, 500):  # the test app's body limit is 256 KiB
+        _ingest(api, records[first:first + 500])
+    page = _events(api, "pc-quiet", limit=5000).json()  # capped, not refused
+    assert len(page["items"]) == 1000 and page["total"] == 1001 and page["next_before"] is not None
+    last = _events(api, "pc-quiet", before=page["next_before"]).json()
+    assert [row["summary"] for row in last["items"]] == ["The Service 0 service entered the stopped state."]
+    kinds = "&".join(f"kind=k{n}" for n in range(21))
+    response = api.get(f"/v1/entities/host/pc-quiet/events?{kinds}", role="analyst")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "validation_error", response.text
