@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from analytics.confusables import Substitution, fold_char, fold_name, name_readings, substitutions
+from analytics.image_typosquats import Edit, misspelled_binary
 from analytics.original_names import CHECK_ONLY, WATCHED, OriginalName, read_original
 
 SYSTEM_BINARIES = frozenset({
@@ -54,7 +55,8 @@ def _by_reading() -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Imitation:
-    """A name that reads as ``imitates`` through ``substitutions`` (or a letter pair: ``pairs``).
+    """A name that reads as ``imitates`` through ``substitutions`` (or a letter pair: ``pairs``), and
+    one misspelling when ``edit`` is set (:mod:`analytics.image_typosquats`: ``scvhost.exe``).
 
     ``written`` is the name as given (attacker text: quote it as plain text).
     """
@@ -63,6 +65,24 @@ class Imitation:
     imitates: str
     substitutions: tuple[Substitution, ...]
     pairs: bool
+    edit: Edit | None = None
+
+    @property
+    def means(self) -> str:
+        """How the name imitates the binary, for a step: ``look-alike characters``, ``a one-letter misspelling`` or both.
+
+        Examples
+        --------
+        >>> imitated_binary("svch\\u03bfst.exe").means, imitated_binary("scvhost.exe").means
+        ('look-alike characters', 'a one-letter misspelling')
+        >>> imitated_binary("scvh\\u03bfst.exe").means
+        'look-alike characters and a one-letter misspelling'
+        """
+        if self.edit is None:
+            return "look-alike characters"
+        if self.substitutions or self.pairs:
+            return "look-alike characters and a one-letter misspelling"
+        return "a one-letter misspelling"
 
     def characters(self, limit: int = 3) -> str:
         """The characters that read as others, by code point and name, for a person to see.
@@ -73,6 +93,8 @@ class Imitation:
         "'ο' U+03BF GREEK SMALL LETTER OMICRON for 'o'"
         >>> imitated_binary("svc\\u200bhost.exe").characters(), imitated_binary("netl.exe").characters()
         ('an invisible U+200B ZERO WIDTH SPACE', "'l' where net1.exe has '1'")
+        >>> imitated_binary("scvhost.exe").characters(), imitated_binary("scvh0st.exe").characters()
+        ('letters c and v swapped', "'0' U+0030 DIGIT ZERO for 'o', letters c and v swapped")
         """
         said = []
         for sub in self.substitutions[:limit]:
@@ -91,6 +113,8 @@ class Imitation:
             said.append(f"{len(self.substitutions) - limit} more")
         if self.pairs:
             said.append("two letters drawn as one ('rn' for 'm' or 'vv' for 'w')")
+        if self.edit is not None:
+            return ", ".join([*said, self.edit.describe()])
         if not said:  # the confusable is the real name's (net1.exe has a '1', netl.exe an 'l')
             said = [f"'{mine}' where {self.imitates} has '{theirs}'"
                     for mine, theirs in zip(self.written.lower(), self.imitates, strict=False) if mine != theirs][:limit]
@@ -109,8 +133,12 @@ class Imitation:
         return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def imitated_binary(file_name: str, imitated: frozenset[str] = IMITATED) -> Imitation | None:
+def imitated_binary(file_name: str, imitated: frozenset[str] = IMITATED, *, misspellings: bool = True) -> Imitation | None:
     """The binary of ``imitated`` that ``file_name`` imitates with look-alike characters, else ``None``.
+
+    A name that reads as no binary exactly but as one with a single misspelling (``scvhost.exe``,
+    ``lsas.exe``: :func:`analytics.image_typosquats.misspelled_binary`) imitates it too, its
+    :attr:`Imitation.edit` set, unless ``misspellings`` is false.
 
     Parameters
     ----------
@@ -118,6 +146,8 @@ def imitated_binary(file_name: str, imitated: frozenset[str] = IMITATED) -> Imit
         An image's file name (no path), as written (case and all).
     imitated : frozenset of str
         Lower-case canonical names that count (default :data:`IMITATED`).
+    misspellings : bool
+        Whether a name one edit from a binary's counts (default true).
 
     Examples
     --------
@@ -125,6 +155,8 @@ def imitated_binary(file_name: str, imitated: frozenset[str] = IMITATED) -> Imit
     ('svchost.exe', 'svchost.exe')
     >>> imitated_binary("svchost.exe"), imitated_binary("SVCHOST.EXE"), imitated_binary("\\u041f\\u0440\\u043e\\u0432\\u043e\\u0434\\u043d\\u0438\\u043a.exe")
     (None, None, None)
+    >>> imitated_binary("scvhost.exe").imitates, imitated_binary("scvhost.exe", misspellings=False)
+    ('svchost.exe', None)
     """
     if not isinstance(file_name, str) or file_name.lower() in imitated:
         return None
@@ -134,7 +166,12 @@ def imitated_binary(file_name: str, imitated: frozenset[str] = IMITATED) -> Imit
         if canonical is not None and canonical in imitated:
             return Imitation(file_name, canonical, substitutions(file_name, chosen),
                              pairs="".join(chosen) != "".join(map(fold_char, canonical)))
-    return None
+    misspelled = misspelled_binary(file_name, imitated) if misspellings else None
+    if misspelled is None:
+        return None
+    picked = misspelled.chosen  # None: misspelled as written, no character read as another
+    return Imitation(file_name, misspelled.binary, substitutions(file_name, picked) if picked is not None else (),
+                     pairs=picked is not None and misspelled.reading != "".join(picked), edit=misspelled.edit)
 
 
 def imitated_original(value: object) -> tuple[OriginalName, Imitation] | None:
@@ -156,7 +193,8 @@ def imitated_original(value: object) -> tuple[OriginalName, Imitation] | None:
         return None
     name = read.written[:-4] if read.written.lower().endswith(".mui") else read.written
     watched = WATCHED | CHECK_ONLY
-    imitation = imitated_binary(name, watched)
+    # only look-alike letters: an edited resource proves nothing a misspelt one would not
+    imitation = imitated_binary(name, watched, misspellings=False)
     if imitation is None and "." not in name:  # a bare PowеrShell names powershell.exe
-        imitation = imitated_binary(f"{name}.exe", watched)
+        imitation = imitated_binary(f"{name}.exe", watched, misspellings=False)
     return None if imitation is None else (read, imitation)

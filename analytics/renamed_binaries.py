@@ -162,7 +162,7 @@ def _image_lookalike_text(imitation: Imitation, read: OriginalName | None, path:
         origin = f"PE OriginalFileName {plain(read.written, 40)}: a copy of {imitation.imitates} under a look-alike name"
     else:
         origin = f"PE OriginalFileName {plain(read.written, 40)}"
-    return (f"{plain(imitation.written, 40)} imitates {imitation.imitates} with look-alike characters "
+    return (f"{plain(imitation.written, 40)} imitates {imitation.imitates} with {imitation.means} "
             f"({imitation.characters()}; spelled {imitation.spelled()}; image {plain(path, 120)}; {origin}{extra})")
 
 

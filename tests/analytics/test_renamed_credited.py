@@ -13,10 +13,9 @@ from __future__ import annotations
 import pytest
 
 from analytics.detect import detect
-from graphsiem.model import Entity, Relation, Sighting
-from tests.analytics.test_per_host_command_lines import CONFIG, DAY, END, START
+from tests.analytics.masquerade_fleet import write_domain_groups
+from tests.analytics.test_per_host_command_lines import CONFIG
 
-H = 3600.0
 COPY = "C:\\Users\\Public\\svcupd.exe"
 LOOKALIKE = "C:\\ProgramData\\svch\u03bfst.exe"  # a Greek small omicron
 LOCALIZED = "C:\\Program Files\\\u041a\u043e\u043d\u0442\u0443\u0440\\\u041f\u0440\u043e\u0432\u043e\u0434\u043d\u0438\u043a.exe"
@@ -34,27 +33,7 @@ def _fleet(store) -> None:
     """40 hosts for two days; 36 h in, four groups of hosts each reach a new domain with a process of
     their own per host (a command line each): renamed powershell.exe copies, an svchost.exe look-alike,
     browsers, and a localized vendor tool."""
-    store.clear()
-    hosts = [f"ws-{i:03d}" for i in range(40)]
-    entities = [Entity("host", h, h) for h in hosts] + [Entity("process", "explorer", "C:\\Windows\\explorer.exe")]
-    sightings = [Sighting(h, ("process", "explorer"), START + 60 * i, END, 50) for i, h in enumerate(hosts)]
-    relations = []
-    for n, (domain, (group, image, original, line)) in enumerate(GROUPS.items()):
-        entities.append(Entity("domain", domain, domain))
-        for i in group:
-            t = START + 1.5 * DAY + 3 * H * n + 60 * i
-            key = ("process", f"{domain}-{i}")
-            props = {"image": image, "command_line": line.format(i=i)}
-            if original is not None:
-                props["original_file_name"] = original
-            entities.append(Entity(*key, line.format(i=i), props))
-            sightings += [Sighting(hosts[i], key, t, t + 600, 2), Sighting(hosts[i], ("domain", domain), t, t + 600, 2)]
-            relations += [Relation(("process", "explorer"), "SPAWNED", key, t, t, 1, [f"ev-s-{key[1]}"]),
-                          Relation(key, "RESOLVED", ("domain", domain), t, t + 60, 1, [f"ev-r-{key[1]}"])]
-    store.upsert_entities(entities)
-    store.upsert_sightings(sightings)
-    store.upsert_relations(relations)
-    store.flush()
+    write_domain_groups(store, GROUPS)
 
 
 @pytest.fixture

@@ -1,0 +1,187 @@
+"""Image names one edit away from a Windows binary's (MITRE ATT&CK T1036.005): ``scvhost.exe``, ``lsas.exe``.
+
+Malware named ``scvhost.exe`` (two letters swapped), ``svchosts.exe`` (a letter added),
+``svhost.exe`` (one missing) or ``lsasa.exe`` (one changed) passes for the real binary in a
+process list as well as a Greek ``ο`` does (:mod:`analytics.image_lookalikes`), and every rule
+that matches ``svchost.exe`` by name misses it.  A name is *misspelled* when its stem (the name
+without ``.exe``) is one Damerau edit from the stem of a binary of
+:data:`analytics.image_lookalikes.IMITATED`: one character inserted, deleted, substituted, or two
+neighbours swapped.  It is compared as written (lower case, so ``svchost1.exe`` has an extra
+``1``), and else under each of its look-alike readings (:func:`analytics.confusables.name_readings`:
+``scvh0st.exe`` is ``scvhost`` misspelled, with a ``0`` for the ``o``).
+
+Real programs are one edit from each other too, so three guards keep the check to disguises:
+
+* binaries with a stem shorter than :data:`MIN_STEM` letters get no edit (``sc.exe`` is one edit
+  from ``fc.exe`` and ``sfc.exe``, ``msdt.exe`` from ``msdtc.exe``, ``lsm.exe`` from ``ism.exe``,
+  ``net.exe`` from ``net1.exe``): a short name needs an exact look-alike;
+* a name that is itself a binary of the watched set is never a misspelling of another
+  (``wscript.exe`` and ``cscript.exe``, ``taskhost.exe`` and ``taskhostw.exe``);
+* :data:`KNOWN_NEIGHBOURS` lists real programs one edit from a watched binary (a Windows
+  binary or a widespread vendor program).  Windows' own 640 System32 executable names hold none
+  beyond the short ones above.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from analytics.confusables import name_readings
+
+MIN_STEM = 5
+"""Fewest letters of a binary's stem that an edit is read against (``lsass``, ``csrss``, ``mshta``).
+Shorter stems (``sc``, ``net``, ``cmd``, ``reg``, ``lsm``, ``dwm``, ``smss``, ``wmic``, ``msdt``)
+are one edit from other real Windows binaries (``fc``, ``sfc``, ``ism``, ``msdtc``) or from
+ordinary words: for them only an exact look-alike counts."""
+
+KNOWN_NEIGHBOURS = frozenset({
+    "service.exe",  # a generic name vendors ship their service under, one letter from services.exe
+    "notepad2.exe", "notepad3.exe",  # Notepad2 and Notepad3, third-party editors named after notepad.exe
+})
+"""Real programs one edit from a watched binary: never read as its misspelling."""
+
+EXTENSION = ".exe"
+"""Only an executable's name is compared (``svchost.exe.mui`` is a language resource, not a binary)."""
+
+_KIND_ORDER = {"swapped": 0, "missing": 1, "extra": 2, "changed": 3}
+"""When a name is one edit from two binaries, the likelier reading comes first: two letters
+swapped, then a letter left out (``svhost.exe`` is ``svchost.exe`` without its ``c`` before it
+is ``sihost.exe`` with a ``v``), then one added, then one changed."""
+
+
+def _shown(char: str) -> str:
+    """A character of a name as a person can read it in a step (attacker text: never raw)."""
+    if char.isascii() and char.isprintable() and char != " ":
+        return char
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED CHARACTER')}"
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One Damerau edit that turns a binary's stem into the name's: its ``kind`` and characters.
+
+    ``kind`` is ``swapped`` (``written`` holds the two characters in the name's order), ``extra``
+    (``written`` is the added character), ``missing`` (``expected`` is the character left out) or
+    ``changed`` (``written`` stands where the binary has ``expected``).
+    """
+
+    kind: str
+    written: str = ""
+    expected: str = ""
+
+    def describe(self) -> str:
+        """The edit in words: ``letters c and v swapped``, ``an extra 's'``, ``the 'c' missing``.
+
+        Examples
+        --------
+        >>> Edit("swapped", "cv").describe(), Edit("extra", "s").describe(), Edit("missing", expected="c").describe()
+        ('letters c and v swapped', "an extra 's'", "the 'c' missing")
+        >>> Edit("changed", "a", "s").describe(), Edit("extra", "\\u0441").describe()
+        ("'a' for 's'", 'an extra U+0441 CYRILLIC SMALL LETTER ES')
+        """
+        if self.kind == "swapped":
+            first, second = (_shown(c) for c in self.written)
+            return f"letters {first} and {second} swapped"
+        if self.kind == "extra":
+            shown = _shown(self.written)
+            return f"an extra '{shown}'" if len(shown) == 1 else f"an extra {shown}"
+        if self.kind == "missing":
+            return f"the '{self.expected}' missing"
+        shown = _shown(self.written)
+        return f"'{shown}' for '{self.expected}'" if len(shown) == 1 else f"{shown} for '{self.expected}'"
+
+
+def one_edit(stem: str, binary: str) -> Edit | None:
+    """The one Damerau edit that turns ``binary`` into ``stem``, else ``None`` (equal, or further apart).
+
+    Examples
+    --------
+    >>> one_edit("scvhost", "svchost"), one_edit("svhost", "svchost"), one_edit("lsasss", "lsass")
+    (Edit(kind='swapped', written='cv', expected='vc'), Edit(kind='missing', written='', expected='c'), Edit(kind='extra', written='s', expected=''))
+    >>> one_edit("lsasa", "lsass"), one_edit("svchost", "svchost"), one_edit("svcsoht", "svchost")
+    (Edit(kind='changed', written='a', expected='s'), None, None)
+    """
+    if stem == binary or abs(len(stem) - len(binary)) > 1:
+        return None
+    i = 0
+    while i < min(len(stem), len(binary)) and stem[i] == binary[i]:
+        i += 1  # the first place they differ
+    if len(stem) == len(binary):
+        if stem[i + 1:] == binary[i + 1:]:
+            return Edit("changed", stem[i], binary[i])
+        swapped = i + 1 < len(stem) and stem[i] == binary[i + 1] and stem[i + 1] == binary[i]
+        return Edit("swapped", stem[i:i + 2], binary[i:i + 2]) if swapped and stem[i + 2:] == binary[i + 2:] else None
+    if len(stem) > len(binary):
+        return Edit("extra", stem[i]) if stem[i + 1:] == binary[i:] else None
+    return Edit("missing", expected=binary[i]) if stem[i:] == binary[i + 1:] else None
+
+
+@dataclass(frozen=True, slots=True)
+class Misspelling:
+    """A name that reads as ``binary`` but for one ``edit``.  When the edit was found under the
+    name's look-alike ``reading`` (else ``None``: as written), ``chosen`` is its reading per character."""
+
+    binary: str
+    edit: Edit
+    reading: str | None = None
+    chosen: tuple[str, ...] | None = None
+
+
+def misspelled_binary(file_name: str, binaries: frozenset[str]) -> Misspelling | None:
+    """The binary of ``binaries`` that ``file_name`` misspells by one edit, else ``None`` (see the module text).
+
+    Parameters
+    ----------
+    file_name : str
+        An image's file name (no path), as written.
+    binaries : frozenset of str
+        Lower-case canonical file names (``svchost.exe``) that count; a name among them is no misspelling.
+
+    Examples
+    --------
+    >>> from analytics.image_lookalikes import IMITATED
+    >>> [misspelled_binary(n, IMITATED).binary for n in ("scvhost.exe", "SVCHOSTS.EXE", "lsas.exe", "scvh0st.exe")]
+    ['svchost.exe', 'svchost.exe', 'lsass.exe', 'svchost.exe']
+    >>> [misspelled_binary(n, IMITATED) for n in ("wscript.exe", "sfc.exe", "notepad2.exe", "svchost.exe.mui")]
+    [None, None, None, None]
+    """
+    if not isinstance(file_name, str):
+        return None
+    return _misspelled(file_name, binaries)
+
+
+@lru_cache(maxsize=8192)  # a fleet's processes repeat a few thousand image names
+def _misspelled(file_name: str, binaries: frozenset[str]) -> Misspelling | None:
+    written = file_name.lower()
+    if written in binaries or written in KNOWN_NEIGHBOURS:
+        return None
+    found = _nearest(written, binaries)
+    if found is not None:
+        return Misspelling(*found)
+    for reading, chosen in name_readings(file_name):
+        if reading != written and reading not in binaries and reading not in KNOWN_NEIGHBOURS:
+            found = _nearest(reading, binaries)
+            if found is not None:
+                return Misspelling(*found, reading=reading, chosen=chosen)
+    return None
+
+
+def _nearest(name: str, binaries: frozenset[str]) -> tuple[str, Edit] | None:
+    """The binary ``name`` is one edit from (the likelier edit first, then by name), else ``None``."""
+    if not name.endswith(EXTENSION):
+        return None
+    stem = name[: -len(EXTENSION)]
+    candidates = []
+    for binary in binaries:
+        binary_stem = binary[: -len(EXTENSION)] if binary.endswith(EXTENSION) else None
+        if binary_stem is None or len(binary_stem) < MIN_STEM:
+            continue
+        edit = one_edit(stem, binary_stem)
+        if edit is not None:
+            candidates.append((_KIND_ORDER[edit.kind], binary, edit))
+    if not candidates:
+        return None
+    _, binary, edit = min(candidates, key=lambda c: (c[0], c[1]))
+    return binary, edit
