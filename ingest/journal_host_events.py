@@ -96,7 +96,8 @@ class HostFilter:
 
     def where(self) -> tuple[str, list[object]]:
         """The SQL conditions after ``host = ?`` and their parameters (placeholders only: kinds are data)."""
-        sql, params = "", []
+        sql = ""
+        params: list[object] = []
         # -inf/+inf would do as open bounds, but a bare "host = ?" range is the same read
         if self.since is not None:
             sql += " AND ts >= ?"
