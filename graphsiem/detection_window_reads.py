@@ -76,14 +76,11 @@ def window_contents(store: GraphStore, start: float, end: float) -> WindowConten
 def host_spans(store: GraphStore) -> list[HostSpan]:
     """Each fleet host's first and newest sighting in the whole store, the newest first.
 
-    Read for an empty detection only (one aggregate per host): the time ranges
-    worth a backtest are where several hosts' spans overlap.
+    Read for an empty detection only, in one store call for the whole fleet
+    (:meth:`~graphsiem.store.base.GraphStore.host_sighting_spans`): the time
+    ranges worth a backtest are where several hosts' spans overlap.
     """
-    spans = []
-    for host, newest in store.host_newest_sightings().items():
-        activity = store.host_activity(host)
-        first = activity.first_seen if activity.first_seen is not None else newest
-        spans.append(HostSpan(host, first, newest))
+    spans = [HostSpan(host, first, last) for host, (first, last) in store.host_sighting_spans().items()]
     return sorted(spans, key=lambda span: (-span.last_seen, span.host))
 
 

@@ -456,6 +456,16 @@ class GraphStore(Protocol):
         :mod:`analytics.window_end`).
         """
 
+    def host_sighting_spans(self) -> dict[str, tuple[float, float]]:
+        """Every host's span of data: ``{host: (first_seen, last_seen)}`` over its own sightings.
+
+        The hosts are those :meth:`sighting_hosts` counts; the times are the earliest
+        first and the newest last sighting in the whole store (what :meth:`host_activity`
+        gives one host).  One read for the fleet: an empty detection lists every
+        host's span (:func:`graphsiem.detection_window_reads.host_spans`), and one
+        query per host cost a 10 000-host fleet on Neo4j 10 000 round trips.
+        """
+
     def iter_sightings(
         self, *, entity_types: Sequence[str] | None = None, since: float | None = None,
         until: float | None = None,

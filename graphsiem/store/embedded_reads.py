@@ -170,6 +170,17 @@ class EmbeddedReads(EmbeddedState):
                     newest[host] = last
         return newest
 
+    def host_sighting_spans(self) -> dict[str, tuple[float, float]]:
+        """Every host's first and newest sighting, one pass over the sightings (see
+        :meth:`GraphStore.host_sighting_spans`)."""
+        self._refresh()
+        spans: dict[str, tuple[float, float]] = {}
+        for hosts in self._sightings.values():
+            for host, (first, last, _) in hosts.items():
+                known = spans.get(host)
+                spans[host] = (first, last) if known is None else (min(known[0], first), max(known[1], last))
+        return spans
+
     def _hosts_as_of(self, uid: str, until: float | None) -> Mapping[str, Sequence[Any]]:
         """The entity's sightings per host, ``[first, last, count]``, as of ``until`` (:func:`sighting_as_of`)."""
         hosts = self._sightings[uid]

@@ -565,6 +565,13 @@ RETURN h.key AS host, h.full_key AS host_full, newest
 """
 """Each host's newest sighting as of ``$until`` (``graphsiem.store.base.sighting_as_of``'s cut)."""
 
+HOST_SIGHTING_SPANS = f"""
+MATCH (h:Host)-[s:{SEEN}]->()
+WITH h, min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
+RETURN h.key AS host, h.full_key AS host_full, first_seen, last_seen
+"""
+"""Every host's first and newest sighting, one aggregate for the fleet (``GraphStore.host_sighting_spans``)."""
+
 HOST_PREVALENCE_KEYS = f"""
 UNWIND $uids AS uid
 OPTIONAL MATCH (:Host)-[s:{SEEN}]->(:Entity {{uid: uid}})

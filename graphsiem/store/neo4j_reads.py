@@ -136,6 +136,12 @@ class Neo4jReads(Neo4jConnection):
         return {r["host_full"] or r["host"]: float(r["newest"])
                 for r in self._read(q.HOST_NEWEST_SIGHTINGS, until=until)}
 
+    def host_sighting_spans(self) -> dict[str, tuple[float, float]]:
+        """Every host's first and newest sighting, aggregated in the database in one query
+        (see :meth:`GraphStore.host_sighting_spans`)."""
+        return {r["host_full"] or r["host"]: (float(r["first_seen"]), float(r["last_seen"]))
+                for r in self._read(q.HOST_SIGHTING_SPANS)}
+
     def iter_sightings(
         self, *, entity_types: Sequence[str] | None = None, since: float | None = None,
         until: float | None = None,
