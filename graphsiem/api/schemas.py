@@ -302,6 +302,14 @@ class SuppressionOut(BaseModel):
     created_by: str
 
 
+class HostSpanOut(BaseModel):
+    """One host's data in the store: its first and newest sighting (a detection record's ``host_spans``)."""
+
+    host: str = Field(description="The host's key (`GET /v1/entities/host/{host}`).")
+    first_seen: str = Field(description="Its first sighting, ISO-8601 UTC.")
+    last_seen: str = Field(description="Its newest sighting, ISO-8601 UTC.")
+
+
 class DetectionOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "9f1c2b3a4d5e6f70", "status": "done", "trigger": "api",
@@ -344,6 +352,14 @@ class DetectionOut(BaseModel):
     no_cluster_reason: str | None = Field(
         default=None, description="Why a run found no cluster: its window, what it held and how many "
         "entities met each pivot condition (null when it found clusters).")
+    host_spans: list[HostSpanOut] | None = Field(
+        default=None, description="For a run that found no cluster, each host's data in the store (first .. "
+        "newest sighting, the whole store whatever the run's window), the newest-ending first, at most 50: "
+        "a backtest (`POST /v1/detections?now=`) within a span several hosts share can find what they did "
+        "together.  Null when the run found clusters (or ran before this field existed).")
+    host_spans_total: int | None = Field(
+        default=None, description="Hosts with data in the store, of which `host_spans` lists the newest-ending "
+        "50 at most; for a run that found no cluster only.")
 
 
 class HostSeen(BaseModel):

@@ -94,10 +94,16 @@ def runs_out(ctx: AppContext, runs: list[DetectionRun]) -> list[DetectionOut]:
     return [to_out(run, windows.get(run.id)) for run in runs]
 
 
+RECORD_SPAN_HOSTS = 50
+"""Most hosts whose data span an empty run's record lists (``host_spans``), the newest-ending first:
+the record is read with every run listed (``GET /v1/detections``), so a 10 000-host fleet's are not."""
+
+
 def window_summary(store: Any, stats: dict[str, Any], config: Any, now: float | None,
                    found: bool) -> dict[str, Any]:
     """What a run's record says of its window: start, end, length, what it held, how it was set
-    and, when it ``found`` no cluster, why (the words of ``graphsiem detect``, review T9 F8).
+    and, when it ``found`` no cluster, why (the words of ``graphsiem detect``, review T9 F8) and
+    each host's data span, to pick a backtest's ``now`` (at most :data:`RECORD_SPAN_HOSTS`).
 
     Parameters
     ----------
@@ -118,7 +124,7 @@ def window_summary(store: Any, stats: dict[str, Any], config: Any, now: float | 
         The window fields of :class:`DetectionOut`.
     """
     from graphsiem.detection_window import why_no_clusters, window_note
-    from graphsiem.detection_window_reads import window_contents, window_of
+    from graphsiem.detection_window_reads import host_spans, window_contents, window_of
 
     window = window_of(stats, config, now)
     # Counting re-reads the window's sightings (on Neo4j, most of a detection's time is that
@@ -134,6 +140,12 @@ def window_summary(store: Any, stats: dict[str, Any], config: Any, now: float | 
     if contents is not None:
         summary.update(window_hosts=contents.hosts, window_sightings=contents.sightings,
                        fleet_hosts=contents.fleet_hosts)
+    if not found:
+        # one store call for the fleet (GraphStore.host_sighting_spans), as graphsiem detect lists them
+        spans = host_spans(store)
+        summary.update(host_spans_total=len(spans), host_spans=[
+            {"host": span.host, "first_seen": epoch_to_iso(span.first_seen), "last_seen": epoch_to_iso(span.last_seen)}
+            for span in spans[:RECORD_SPAN_HOSTS]])
     return summary
 
 

@@ -39,12 +39,29 @@ function reasonSentence(run) {
   return parts.join('');
 }
 
+const SPANS_SHOWN = 5;
+
+/**
+ * Where the store's data lies, host by host, for a run that found nothing (its record's
+ * `host_spans`, newest-ending first): a backtest within a span several hosts share can find
+ * what they did together, when the run's own window held little.
+ */
+function spansSentence(run) {
+  const spans = Array.isArray(run.host_spans) ? run.host_spans : [];
+  if (!spans.length) return '';
+  const shown = spans.slice(0, SPANS_SHOWN)
+    .map((span) => `${span.host} has data from ${fmtTime(span.first_seen)} to ${fmtTime(span.last_seen)}`);
+  const more = (run.host_spans_total ?? spans.length) - shown.length;
+  const rest = more > 0 ? `; ${more} more host${more === 1 ? '' : 's'}` : '';
+  return ` Data per host, newest first: ${shown.join('; ')}${rest}. Pick a backtest time within a span several hosts share.`;
+}
+
 function detectionSentence(run) {
   if (!run) return 'No detection has run yet.';
   if (run.status === 'done') {
     const count = run.cluster_count ?? '?';
     return `The last detection finished at ${fmtTime(run.finished_at)} with ${count} cluster${count === 1 ? '' : 's'}.`
-      + windowSentence(run) + reasonSentence(run);
+      + windowSentence(run) + reasonSentence(run) + spansSentence(run);
   }
   if (run.status === 'failed') return `The last detection failed (${fmtTime(run.finished_at ?? run.requested_at)}): ${run.error ?? 'no reason given'}.`;
   return `A detection is ${run.status} (requested at ${fmtTime(run.requested_at)}).`;
