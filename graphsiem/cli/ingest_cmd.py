@@ -29,6 +29,13 @@ the store still does not take the graph at the end, the report says how many
 journaled events it is behind (``"graph_pending"`` in ``--json``) and the exit
 status is 75 (``EX_TEMPFAIL``): run ``graphsiem ingest`` again once the store is
 back (the same input journals nothing twice) to project them.
+
+``--internal-network CIDR`` (repeatable) declares the organisation's own
+networks for this ingest, beside ``GRAPHSIEM_INTERNAL_NETWORKS``, as ``graphsiem
+detect --internal-network`` does for a detection: the parsers then read a
+device's host name beside such an address as a fleet machine's, which the IP map
+learns (:mod:`graphsiem.internal_networks`).  Checked as detect checks it (no
+network wider than a /8; one of public address space is named at start).
 """
 
 from __future__ import annotations
@@ -49,7 +56,11 @@ from types import FrameType
 from graphsiem import paths
 from graphsiem.cli import EXIT_GRAPH_BEHIND
 from graphsiem.data_dir_lock import DataDirLock, writer_lock
-from graphsiem.internal_networks import internal_networks_from_environment
+from graphsiem.internal_networks import (
+    declared_internal_networks,
+    internal_networks_from_environment,
+    parse_internal_networks,
+)
 from ingest.disk_floor import FloorGuardedJournal, floor_from_environment
 from ingest.parsers.base import FIRST_YEAR, LAST_YEAR, UnknownFormatError, timezone_problem
 from ingest.pipeline import FLUSH_SECONDS, SETTLE_SECONDS, StopRequest, ingest_paths
@@ -123,6 +134,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"{SETTLE_SECONDS['embedded']:g} for the embedded store, which saves its whole graph file each "
         f"time, {SETTLE_SECONDS['neo4j']:g} for neo4j); 0: only at the end",
     )
+    parser.add_argument(
+        "--internal-network", action="append", default=[], metavar="CIDR",
+        help="an organisation's own network on public space, internal for this ingest (repeatable; beside "
+        "RFC 1918, CGN, ULA and $GRAPHSIEM_INTERNAL_NETWORKS): a device's host name beside an address in it "
+        "is a fleet machine's, which the IP map learns; give detect the same networks",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -168,6 +185,11 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"graphsiem ingest: {problem}", file=sys.stderr)
         return 2
+    try:  # checked and warned about as detect's (graphsiem.internal_networks): wider than a /8, public space
+        declared = parse_internal_networks(args.internal_network, origin="--internal-network")
+    except ValueError as exc:
+        print(f"graphsiem ingest: {printable(str(exc))}", file=sys.stderr)
+        return 2
     # made by the lock, which removes it again when the store is refused (see _ingest_locked)
     data = paths.data_dir(args.data, create=False)
     # shared with other ingests and beside a service; refused while a rebuild empties and
@@ -176,7 +198,10 @@ def run(args: argparse.Namespace) -> int:
     if lock is None:
         return 2
     try:
-        return _ingest_locked(args, data, registry, lock)
+        # the parsers ask fleet_networks() (ingest.normalize_ip.is_internal), in this thread: the
+        # declared networks join the environment's for this ingest, as detect's do for its run
+        with declared_internal_networks(declared):
+            return _ingest_locked(args, data, registry, lock)
     finally:
         lock.release()
 
