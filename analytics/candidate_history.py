@@ -57,9 +57,10 @@ from analytics.config import DetectionConfig
 from analytics.features import SCORED_FEATURES, Window
 from analytics.history import fleet_has_history
 from analytics.incidence import Incidence
+from graphsiem.internal_networks import fleet_networks
 
-__all__ = ["CandidateHistory", "backfill", "candidate_rules", "earlier_candidates", "reference_rows",
-           "remember_candidates", "rules_change_note"]
+__all__ = ["CandidateHistory", "backfill", "candidate_rules", "declared_networks", "earlier_candidates",
+           "reference_rows", "remember_candidates", "rules_change_note"]
 
 log = logging.getLogger("analytics.candidate_history")
 
@@ -164,15 +165,38 @@ def candidate_rules(config: DetectionConfig) -> str:
     False
     >>> candidate_rules(DetectionConfig()) == candidate_rules(DetectionConfig(behaviour_pivots=False))
     False
+    >>> candidate_rules(DetectionConfig()) == candidate_rules(DetectionConfig(internal_networks=("198.51.100.0/24",)))
+    False
     """
-    rules = {
+    rules: dict[str, Any] = {
         name: getattr(config, name)
         for name in ("min_hosts", "window_hours", "max_fraction", "min_coverage", "min_overlap",
                      "dedupe_overlap", "cooccurrence_minutes", "new_pivots_only", "young_hours",
                      "behaviour_pivots")
     }
     rules["features"] = list(SCORED_FEATURES)
+    networks = declared_networks(config)
+    if networks:  # none declared: the rules text of every release before, so no history starts afresh
+        rules["internal_networks"] = networks
     return json.dumps(rules, sort_keys=True)
+
+
+def declared_networks(config: DetectionConfig) -> list[str]:
+    """The networks a run with ``config`` judges internal beside the defaults, sorted: the
+    environment's or the service's (:func:`graphsiem.internal_networks.fleet_networks`) and the
+    run's own (``config.internal_networks``, ``--internal-network``).
+
+    Part of the candidate rules: a declared network changes what is "external" (a download
+    from it is from the organisation's own server), so the features of candidates kept under
+    other networks are another population.  Read the same inside a run (whose networks are
+    already in force) and outside it (a notebook reading the history back).
+
+    Examples
+    --------
+    >>> declared_networks(DetectionConfig(internal_networks=("198.51.100.0/24", "10.20.0.0/16")))
+    ['10.20.0.0/16', '198.51.100.0/24']
+    """
+    return sorted({*(str(network) for network in fleet_networks().declared), *config.internal_networks})
 
 
 def _lookback(config: DetectionConfig, window: Window) -> tuple[float, float]:

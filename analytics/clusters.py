@@ -245,10 +245,14 @@ def pivot_census(
     max_fraction: float,
     new_pivots_only: bool,
     excluded: frozenset[tuple[str, str]] = frozenset(),
+    excluded_members: Mapping[tuple[str, str], frozenset[tuple[str, str]]] | None = None,
 ) -> dict[str, int]:
     """How many entities pass each pivot condition in turn, to say why there are no clusters.
 
-    The same conditions as :func:`fan_out_clusters`, ubiquity included (:func:`ubiquitous`).
+    The same conditions as :func:`fan_out_clusters`, ubiquity included (:func:`ubiquitous`),
+    and suppression as it applies there: a suppressed pivot whose verdict was given on other
+    hosts (``excluded_members``, :func:`suppression_holds`) is a candidate, since it starts a
+    cluster as any other.
 
     Returns
     -------
@@ -264,7 +268,12 @@ def pivot_census(
     new = shared & stats.is_novel if new_pivots_only else shared
     candidates = new & ~ubiquitous(incidence, stats, max_fraction=max_fraction)
     if excluded:
-        candidates &= np.array([key not in excluded for key in incidence.entities], dtype=bool)
+        # As fan_out_clusters applies them: a behaviour verdict given on other hosts holds no pivot
+        # here (counting it as held undercounted the candidates by one per such verdict).
+        members = excluded_members or {}
+        candidates &= np.array([
+            key not in excluded or not suppression_holds(incidence, column, members.get(key))
+            for column, key in enumerate(incidence.entities)], dtype=bool)
     return {
         "on_min_hosts": int(shared.sum()),
         "new_on_min_hosts": int(new.sum()),
@@ -489,7 +498,7 @@ def fan_out_clusters(
         twins = member_pos[shared[take] >= min_overlap * np.maximum(pool_hosts[p], pool_hosts[member_pos])]
         suppressed = incidence.entities[int(j)] in excluded
         covered = (excluded_members or {}).get(incidence.entities[int(j)]) if suppressed else None
-        if covered is not None and not covers_hosts(covered, [incidence.hosts[int(r)] for r in incidence.hosts_of(int(j))]):
+        if covered is not None and not suppression_holds(incidence, int(j), covered):
             # A verdict recorded with its hosts (a behaviour pivot's: a kind of act, not a thing) judged
             # those machines: the same two kinds elsewhere are another episode, shown as any cluster.
             suppressed, covered = False, None
@@ -529,6 +538,18 @@ machines the analyst looked at (the same hosts again, or a few more)."""
 
 HOST_TYPE = "host"
 """The type of the ``(type, name)`` keys by which a suppression records the hosts it was given on."""
+
+
+def suppression_holds(incidence: Incidence, column: int, covered: frozenset[tuple[str, str]] | None) -> bool:
+    """Whether a suppressed pivot's verdict holds for it in this window: one whose ``covered``
+    keys (the members and hosts of the cluster it was given on) are unknown, or cover the
+    pivot's window hosts (:func:`covers_hosts`).
+
+    The one rule :func:`fan_out_clusters` applies and :func:`pivot_census` counts.
+    """
+    if covered is None:
+        return True
+    return covers_hosts(covered, [incidence.hosts[int(r)] for r in incidence.hosts_of(column)])
 
 
 def covers_hosts(covered: frozenset[tuple[str, str]], hosts: list[str], *,

@@ -104,7 +104,8 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         "new_pivots_only": config.new_pivots_only,
         "excluded": config.suppressed,
     }
-    stats.update(pivot_census(inputs.incidence, inputs.stats, **pivot_rules))
+    stats.update(pivot_census(inputs.incidence, inputs.stats, excluded_members=config.suppressed_members,
+                              **pivot_rules))
 
     t = time.perf_counter()
     removed: set[EntityKey] = set()
