@@ -49,8 +49,8 @@ command line is read whole even when the forwarder cut the message short.
 The event data then goes through the Windows mapping every shape uses
 (:func:`ingest.parsers.windows_events.to_event`): same kinds, fields and
 host rule (the syslog HOSTNAME is the endpoint, as ``@cee``'s ``source``
-is).  4776 has no mapping there; :func:`_credential_validation` maps it
-here (``winsec:credential_validation``).
+is).  4776 is mapped there too (``winsec:credential_validation``,
+:mod:`ingest.parsers.windows_security`), as a Windows record's is.
 
 Time: the syslog header's (RFC 5424 carries a zone); a NILVALUE timestamp
 takes a live source's receipt time, else the event cannot be dated (the
@@ -65,9 +65,7 @@ from one another (a workstation name cannot move the source address).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from graphsiem.model import Event
 from ingest.normalize import normalize_host
@@ -75,7 +73,6 @@ from ingest.parsers.base import ParseContext, Record
 from ingest.parsers.syslog_header import _Header, _header_time, _without_time
 from ingest.parsers.syslog_windows_explanations import explanation_start
 from ingest.parsers.windows_events import to_event
-from ingest.parsers.windows_fields import user_name, value_of
 from ingest.parsers.windows_kv import EVENT_DATA_LAYOUT, MAX_TEXT_CHARS, TEMPLATES
 from ingest.parsers.windows_kv_templates import (
     Layout,
@@ -83,6 +80,7 @@ from ingest.parsers.windows_kv_templates import (
     layout_template,
     read_labels,
 )
+from ingest.parsers.windows_security import CREDENTIAL_VALIDATION
 from ingest.parsers.windows_shapes import WinRecord
 
 __all__ = [
@@ -92,8 +90,6 @@ __all__ = [
 CHANNEL = "Security"
 """The channel of every event :data:`TITLES` recognises (the text does not say it)."""
 
-CREDENTIAL_VALIDATION = "winsec:credential_validation"
-"""The kind of a 4776: an account's credentials checked by NTLM on this machine (a DC: for the domain)."""
 
 TITLES: dict[str, int] = {
     "An account was successfully logged on.": 4624,
@@ -329,39 +325,4 @@ def windows_text_event(
     event = to_event(win, source=EVENT_DATA_LAYOUT, context=context, raw=raw, mapped_message=False)
     event.source = source
     _header_time(header, event.fields)  # marks a live source's receipt time
-    mapper = _OWN_MAPPERS.get(event_id)
-    if mapper is not None and event.kind == "windows:other":
-        kept = {key: value for key, value in event.fields.items()
-                if key != "message" and not key.startswith("winlog.event_data.")}
-        event.kind = mapper(data, kept)
-        event.fields = kept
     return event
-
-
-def _credential_validation(data: dict[str, Any], fields: dict[str, Any]) -> str:
-    """4776: the account checked, the workstation the client named, the outcome by ``Error Code``.
-
-    The account has no domain in the event (``Logon Account: guest``); the workstation is the
-    client's own claim, as 4624's ``WorkstationName`` is, and relates no more than that does.
-    """
-    user = user_name(None, value_of(data, "TargetUserName"))
-    if user is not None:
-        fields["user.name"] = user
-    workstation = value_of(data, "Workstation")
-    if workstation is not None and str(workstation).strip():
-        fields["source.workstation"] = normalize_host(str(workstation)) or str(workstation)
-    status = str(value_of(data, "Status") or "").strip().lower()
-    if status:
-        try:
-            success = int(status, 16 if status.startswith("0x") else 10) == 0
-        except ValueError:
-            return CREDENTIAL_VALIDATION  # an unreadable code states no outcome
-        fields["event.outcome"] = "success" if success else "failure"
-        if not success:
-            fields["winlog.logon.failure.status"] = status
-    return CREDENTIAL_VALIDATION
-
-
-_OWN_MAPPERS: dict[int, Callable[[dict[str, Any], dict[str, Any]], str]] = {4776: _credential_validation}
-"""Event id -> mapper, for the events :mod:`ingest.parsers.windows_events` keeps as ``windows:other``."""
-

@@ -12,7 +12,7 @@ applies the rules below.  The mappers live with their channel
 :mod:`ingest.parsers.windows_time`.
 
 Covered: Sysmon 1, 3, 5, 6, 7, 8, 10, 11, 12/13/14, 15, 17/18, 19/20/21, 22,
-23, 25, 26, 27/28, 29; Security 4624, 4625, 4672, 4688, 4697, 4698, 4702, 1102, 4663, 5156,
+23, 25, 26, 27/28, 29; Security 4624, 4625, 4672, 4688, 4697, 4698, 4702, 4776, 1102, 4663, 5156,
 4768, 4769, 4771 (:mod:`~ingest.parsers.windows_kerberos`);
 System 7045, 104; PowerShell 4103, 4104
 (Windows PowerShell and PowerShell 7's ``PowerShellCore/Operational``).  Every
@@ -128,7 +128,7 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
 _FAMILY_BY_ID = {4624: "security", 4625: "security", 4672: "security", 4688: "security",
                  4697: "security", 4698: "security", 4702: "security", 7045: "system",
                  1102: "security", 4663: "security", 5156: "security",
-                 4768: "security", 4769: "security", 4771: "security",
+                 4768: "security", 4769: "security", 4771: "security", 4776: "security",
                  4103: "powershell", 4104: "powershell"}
 
 # Windows PowerShell 5.1 and PowerShell 7 (pwsh) write the same 4103/4104 events.

@@ -1,5 +1,5 @@
 """Security channel events -> normalised fields: logons (4624, 4625), special privileges (4672), process
-creation (4688), a service installed (4697), a scheduled task created or updated (4698, 4702); and the
+creation (4688), an NTLM credential validation (4776), a service installed (4697), a scheduled task created or updated (4698, 4702); and the
 System channel's service install (7045).
 
 The mappers of :mod:`ingest.parsers.windows_events` for the Security and System events
@@ -25,7 +25,10 @@ from ingest.parsers.windows_fields import (
 from ingest.parsers.windows_persistence import put_service, put_task
 from ingest.parsers.windows_sysmon import int_or_text
 
-__all__ = ["MAPPERS", "SYSTEM_MAPPERS"]
+__all__ = ["CREDENTIAL_VALIDATION", "MAPPERS", "SYSTEM_MAPPERS"]
+
+CREDENTIAL_VALIDATION = "winsec:credential_validation"
+"""The kind of a 4776: an account's credentials checked by NTLM on this machine (a DC: for the domain)."""
 
 _put_logon_process = process_setter("process.", "ProcessName", "ProcessId")
 
@@ -109,6 +112,36 @@ def _security_4688(data: Data, fields: Fields) -> str:
     return "winsec:process_create"
 
 
+def _security_4776(data: Data, fields: Fields) -> str:
+    """4776: the account checked, the workstation the client named, the outcome by ``Error Code``.
+
+    Every shape gives the XML's names (``TargetUserName``, ``Workstation``, ``Status``); the classic text
+    of a Splunk ``WinEventLog`` record, read without a template, gives its labels' (``Logon Account``,
+    ``Source Workstation``, ``Error Code``).  The account has no domain in the event (``Logon Account:
+    guest``); the workstation is the client's own claim, as 4624's ``WorkstationName`` is, and relates
+    no more than that does.  An unreadable code states no outcome.
+    """
+    user = user_name(None, first_set(data, "TargetUserName", "LogonAccount"))
+    if user is not None:
+        fields["user.name"] = user
+    workstation = first_set(data, "Workstation", "SourceWorkstation")
+    if workstation is not None and str(workstation).strip():
+        fields["source.workstation"] = normalize_host(str(workstation)) or str(workstation)
+    code = first_set(data, "Status", "ErrorCode")
+    if isinstance(code, list):  # a shape that gives each value as a list of one
+        code = " ".join(str(item) for item in code)
+    status = str(code if code is not None else "").strip().lower()
+    if status:
+        try:
+            success = int(status, 16 if status.startswith("0x") else 10) == 0
+        except ValueError:
+            return CREDENTIAL_VALIDATION
+        fields["event.outcome"] = "success" if success else "failure"
+        if not success:
+            fields["winlog.logon.failure.status"] = status
+    return CREDENTIAL_VALIDATION
+
+
 def _put_subject(data: Data, fields: Fields) -> None:
     """The account that installed the service or registered the task (``subject.user.name``)."""
     subject = user_name(value_of(data, "SubjectDomainName"), value_of(data, "SubjectUserName"))
@@ -157,6 +190,7 @@ MAPPERS: dict[int, Mapper] = {
     4697: _security_4697,
     4698: _security_4698,
     4702: _security_4702,
+    4776: _security_4776,
 }
 """Security event id -> mapper."""
 
