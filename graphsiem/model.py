@@ -77,6 +77,9 @@ class RelationType(StrEnum):
     ALERTED = "ALERTED"  # host|ip ALERTED (IDS alert) ip
     INSTALLED = "INSTALLED"  # host INSTALLED process|file (a service's or task's command; a driver's file: 7045, 4697, 4698)
     CLEARED_LOG = "CLEARED_LOG"  # user CLEARED_LOG host (Security 1102, System 104: an event log wiped)
+    # user VALIDATED_AT host (Security 4776: the host, a DC for a domain account, checked the account's
+    # credentials by NTLM; success or not, no log-on: the edge's tallies say which and who claimed to ask)
+    VALIDATED_AT = "VALIDATED_AT"
 
 
 EntityKey = tuple[str, str]
@@ -234,6 +237,61 @@ def add_signatures(stored: dict[str, int], incoming: dict[str, int], cap: int = 
     return dropped
 
 
+TALLY_CAP = 20
+"""How many distinct labels one tally of an edge keeps (:func:`add_tally`); the observations of labels
+past them are counted as that tally's dropped ones."""
+
+TALLY_LABEL_CHARS = 255
+"""Characters of one tally label kept (a claimed workstation name is whatever the client sent)."""
+
+TALLY_NAMES = ("outcomes", "workstations")
+"""The tallies an edge may keep (each name is also a stored property's, so the set is fixed):
+
+* ``outcomes``: a ``VALIDATED_AT`` edge's validations by outcome, ``success`` or ``failure <status>``
+  (``failure 0xc000006a``: a wrong password; ``failure 0xc0000064``: no such account), ``failure`` without
+  a status, ``unknown`` when the event states none;
+* ``workstations``: the workstation names the clients *claimed* (4776 ``Source Workstation``, written by
+  the client: a claim, never a host of the graph), at most :data:`TALLY_CAP`, the rest counted.
+"""
+
+
+def add_tally(stored: dict[str, int], incoming: dict[str, int], cap: int = TALLY_CAP) -> int:
+    """Add ``incoming`` counts by label into ``stored`` (at most ``cap`` labels); the rule of
+    :func:`add_signatures`.  Returns the observations whose label was not kept (``stored`` was full).
+
+    Examples
+    --------
+    >>> kept = {"success": 1}
+    >>> add_tally(kept, {"failure 0xc000006a": 2, "success": 1, "failure 0xc0000064": 1}, cap=2), kept
+    (1, {'success': 2, 'failure 0xc000006a': 2})
+    """
+    return add_signatures(stored, incoming, cap)
+
+
+def add_tallies(stored: dict[str, dict[str, int]], stored_dropped: dict[str, int],
+                incoming: dict[str, dict[str, int]] | None, incoming_dropped: dict[str, int] | None) -> None:
+    """Merge an edge's tallies (``incoming``, ``incoming_dropped``) into ``stored`` and ``stored_dropped``.
+
+    Both are changed in place; a tally's dropped observations are those the incoming edge had dropped
+    already plus those whose labels do not fit in ``stored`` (:func:`add_tally`).
+
+    Examples
+    --------
+    >>> kept, dropped = {"outcomes": {"success": 1}}, {}
+    >>> add_tallies(kept, dropped, {"outcomes": {"success": 2}, "workstations": {"kali": 1}}, {"workstations": 3})
+    >>> kept, dropped
+    ({'outcomes': {'success': 3}, 'workstations': {'kali': 1}}, {'workstations': 3})
+    """
+    for name, counts in (incoming or {}).items():
+        lost = add_tally(stored.setdefault(name, {}), counts)
+        if lost:
+            stored_dropped[name] = stored_dropped.get(name, 0) + lost
+    for name, lost in (incoming_dropped or {}).items():
+        if lost:
+            stored.setdefault(name, {})
+            stored_dropped[name] = stored_dropped.get(name, 0) + lost
+
+
 @dataclass(slots=True)
 class Relation:
     """An aggregated edge ``src -[type]-> dst``.
@@ -248,6 +306,11 @@ class Relation:
     (:func:`add_signatures`), and ``signatures_dropped`` counts the alerts of signatures not kept.
     Other relations leave both empty.  Signature counts add on every merge (the journal projects
     each event once, as sightings' counts rely on).
+
+    Some edges keep *tallies* the same way: ``tallies`` maps a tally's name (:data:`TALLY_NAMES`) to its
+    counts by label, at most :data:`TALLY_CAP` labels each (:func:`add_tallies`), and ``tallies_dropped``
+    a tally's name to the observations of labels not kept.  A ``VALIDATED_AT`` edge tallies its
+    ``outcomes`` and the ``workstations`` its clients claimed; other relations leave both None.
     """
 
     src: EntityKey
@@ -259,6 +322,8 @@ class Relation:
     evidence: list[str] = field(default_factory=list)
     signatures: dict[str, int] | None = None
     signatures_dropped: int = 0
+    tallies: dict[str, dict[str, int]] | None = None
+    tallies_dropped: dict[str, int] | None = None
 
     @property
     def key(self) -> tuple[EntityKey, str, EntityKey]:

@@ -89,7 +89,7 @@ and the driving loop:
 * ``ingest.projection_access``: a process opening another (``ACCESSED`` only with memory rights), or
   a file or key (4663: by its access mask);
 * ``ingest.projection_logons``: sshd and PAM log-ons (Windows' logon rules, and the client's name), and
-  a domain controller's Kerberos events (4768/4769/4771);
+  a domain controller's Kerberos events (4768/4769/4771) and NTLM credential validations (4776);
 * ``ingest.projection_network``: the network-sensor rule;
 * ``ingest.projection_realms``: Kerberos realm -> NetBIOS domain, learnt and the operator's;
 * ``ingest.projection_names``: DNS answers and the x509/ssl certificate join;
@@ -222,6 +222,7 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             "winsec:kerberos_logon": self._kerberos_logon,
             "winsec:kerberos_logon_failed": self._kerberos_logon_failed,
             "winsec:kerberos_service_ticket": self._kerberos_logon_failed,  # sights the user; no log-on
+            "winsec:credential_validation": self._credential_validation,  # NTLM 4776: no log-on either
             "winsec:special_privileges": self._user_only,
             "windows:log_cleared": self._log_cleared,
             "winsec:network_connect": self._network_connect,

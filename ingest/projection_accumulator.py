@@ -23,6 +23,7 @@ from graphsiem.model import (
     RelationType,
     Sighting,
     add_signatures,
+    add_tally,
 )
 from ingest.receipt import RECEIVED_AT, LatenessPolicy
 
@@ -48,7 +49,7 @@ class Accumulator:
     """
 
     __slots__ = ("connections", "deferred", "entities", "lateness", "relations", "sightings", "signatures",
-                 "wfp_connections")
+                 "tallies", "wfp_connections")
 
     def __init__(self, lateness: LatenessPolicy | None = None) -> None:
         self.lateness = LatenessPolicy() if lateness is None else lateness
@@ -63,6 +64,18 @@ class Accumulator:
         """This batch's Security 5156 events and their hosts, projected at its end unless Sysmon 3 logged them."""
         self.signatures: dict[tuple[EntityKey, str, EntityKey], list[Any]] = {}
         """This batch's IDS signatures by ``ALERTED`` relation: ``[{signature: alerts}, alerts dropped]``."""
+        self.tallies: dict[tuple[EntityKey, str, EntityKey], tuple[dict[str, dict[str, int]], dict[str, int]]] = {}
+        """This batch's tallies by relation (``VALIDATED_AT``'s outcomes and claimed workstations):
+        ``({tally: {label: count}}, {tally: dropped})``."""
+
+    def tally(self, src: EntityKey, type_: str, dst: EntityKey, name: str, label: str) -> None:
+        """Count one observation of ``label`` in the tally ``name`` of ``src -[type]-> dst`` (related already)."""
+        kept = self.tallies.get((src, type_, dst))
+        if kept is None:
+            kept = self.tallies[(src, type_, dst)] = ({}, {})
+        lost = add_tally(kept[0].setdefault(name, {}), {label: 1})
+        if lost:
+            kept[1][name] = kept[1].get(name, 0) + lost
 
     def signature(self, src: EntityKey, type_: str, dst: EntityKey, signature: str) -> None:
         """Count one alert of ``signature`` on the relation ``src -[type]-> dst`` (related already)."""
@@ -172,6 +185,11 @@ class Accumulator:
                 kept = self.signatures.get((relation.src, relation.type, relation.dst))
                 if kept is not None:
                     relation.signatures, relation.signatures_dropped = kept
+        if self.tallies:  # credential validations only: a few relations of a batch
+            for relation in relations:
+                tallied = self.tallies.get((relation.src, relation.type, relation.dst))
+                if tallied is not None:
+                    relation.tallies, relation.tallies_dropped = tallied[0], tallied[1] or None
         return Projection(
             entities=list(self.entities.values()),
             relations=relations,

@@ -31,10 +31,22 @@ NetBIOS domain (:mod:`ingest.projection_realms`: the operator's map, else a Wind
 account seen earlier in the journal), so a ticket on the wire joins the account's 4624 and 4688.  The
 machine-account evidence is learnt by the rules that learn a SID's name (4624, 4672, 4688, an ECS
 successful logon or process start).
+
+An NTLM credential validation (4776, ``winsec:credential_validation``: the syslog text's, a Windows
+record's) is ``user VALIDATED_AT host``, the host that checked the credentials (a DC for a domain
+account), for a success as for a failure: neither is a log-on (the log-on, if any, is the target's
+4624), so no ``LOGGED_ON``.  The edge tallies its validations by outcome (``success``, ``failure
+0xc000006a``...) and the workstation names the clients claimed (:data:`graphsiem.model.TALLY_NAMES`).
+4776 has no address: a claimed name has nothing to be ``CLAIMED_AT``, and what the client wrote
+(``yygrhabrvpznn8lb``: a spray tool's random name per attempt) is a claim, never a host of the graph.
+It stays a label of the edge, at most :data:`graphsiem.model.TALLY_CAP` of them, the rest counted.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from graphsiem.model import TALLY_LABEL_CHARS
 from ingest.projection_accumulator import EventContext, R
 from ingest.projection_endpoint import EndpointRules
 from ingest.projection_realms import RealmNames
@@ -60,3 +72,39 @@ class LogonRules(EndpointRules, RealmNames):
         client ``CONNECTED`` the KDC, as 4625's rule (:meth:`EndpointRules._logon_failed`)."""
         ctx.touch(self._kerberos_user(ctx))
         self._logon_source(ctx, R.CONNECTED)
+
+    def _credential_validation(self, ctx: EventContext) -> None:
+        """4776: ``user VALIDATED_AT host``, tallied by outcome and by claimed workstation (module docstring).
+
+        An event that names no account relates nothing (its host is added, the event stays in the journal).
+        """
+        user = self._user(ctx)
+        host = ctx.host
+        if user is None or host is None:
+            return
+        ctx.rel(user, R.VALIDATED_AT, host)
+        fields = ctx.fields
+        acc = ctx.acc
+        acc.tally(user, R.VALIDATED_AT, host, "outcomes", validation_outcome(fields))
+        workstation = str(fields.get("source.workstation") or "").strip()
+        if workstation and workstation != "-":
+            acc.tally(user, R.VALIDATED_AT, host, "workstations", workstation[:TALLY_LABEL_CHARS])
+
+
+def validation_outcome(fields: dict[str, Any]) -> str:
+    """A credential validation's outcome label: ``success``, ``failure <status>``, ``failure`` or ``unknown``.
+
+    Examples
+    --------
+    >>> validation_outcome({"event.outcome": "failure", "winlog.logon.failure.status": "0xC000006A"})
+    'failure 0xc000006a'
+    >>> validation_outcome({"event.outcome": "success"}), validation_outcome({})
+    ('success', 'unknown')
+    """
+    outcome = fields.get("event.outcome")
+    if outcome == "success":
+        return "success"
+    if outcome != "failure":
+        return "unknown"  # the event stated no readable code
+    status = str(fields.get("winlog.logon.failure.status") or "").strip().lower()
+    return f"failure {status[:TALLY_LABEL_CHARS - 8]}" if status else "failure"

@@ -27,7 +27,13 @@ from graphsiem.store.base import (
     sighting_as_of,
 )
 from graphsiem.store.embedded_state import EdgeId, EmbeddedState
-from graphsiem.store.merge import bfs_nodes, check_neighbor_query, check_relation_type, check_type
+from graphsiem.store.merge import (
+    bfs_nodes,
+    check_neighbor_query,
+    check_relation_type,
+    check_type,
+    copy_tallies,
+)
 
 _NODE_FIELDS = ("type", "key", "value")
 
@@ -50,6 +56,7 @@ class EmbeddedReads(EmbeddedState):
             self._ref(src), data["type"], self._ref(dst), data["first_seen"], data["last_seen"],
             data["count"], list(data["evidence"]),
             dict(data["signatures"]) if "signatures" in data else None, data.get("signatures_dropped", 0),
+            copy_tallies(data.get("tallies")), dict(data["tallies_dropped"]) if data.get("tallies_dropped") else None,
         )
 
     def get_entity(self, entity_type: str, key: str) -> Entity | None:
@@ -127,6 +134,9 @@ class EmbeddedReads(EmbeddedState):
                         attrs = dict(data, evidence=list(data["evidence"]))
                         if "signatures" in data:  # the stored dict is the store's: the caller gets a copy
                             attrs["signatures"] = dict(data["signatures"])
+                        if "tallies" in data:  # a VALIDATED_AT edge's: copies too
+                            attrs["tallies"] = copy_tallies(data["tallies"]) or {}
+                            attrs["tallies_dropped"] = dict(data["tallies_dropped"])
                         result.add_edge(src, dst, key=rel_type, **attrs)
         return result
 

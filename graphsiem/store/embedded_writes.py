@@ -15,7 +15,15 @@ from typing import Any
 
 import networkx as nx
 
-from graphsiem.model import EVIDENCE_CAP, Entity, Projection, Relation, Sighting, add_signatures
+from graphsiem.model import (
+    EVIDENCE_CAP,
+    Entity,
+    Projection,
+    Relation,
+    Sighting,
+    add_signatures,
+    add_tallies,
+)
 from graphsiem.store.batch_guard import batch_is_new
 from graphsiem.store.embedded_state import EmbeddedState
 from graphsiem.store.merge import (
@@ -157,6 +165,9 @@ class EmbeddedWrites(EmbeddedState):
                 if relation.signatures or relation.signatures_dropped:  # an ALERTED edge's IDS signatures
                     data["signatures_dropped"] = data.get("signatures_dropped", 0) + relation.signatures_dropped \
                         + add_signatures(data.setdefault("signatures", {}), relation.signatures or {})
+                if relation.tallies or relation.tallies_dropped:  # a VALIDATED_AT edge's outcomes and claims
+                    add_tallies(data.setdefault("tallies", {}), data.setdefault("tallies_dropped", {}),
+                                relation.tallies, relation.tallies_dropped)
                 continue
             if src not in nodes:
                 self._add_endpoint(src, src_type, src_key)
@@ -178,6 +189,9 @@ class EmbeddedWrites(EmbeddedState):
                 data["signatures"] = {}
                 data["signatures_dropped"] = relation.signatures_dropped + add_signatures(
                     data["signatures"], relation.signatures or {})
+            if relation.tallies or relation.tallies_dropped:
+                data["tallies"], data["tallies_dropped"] = {}, {}
+                add_tallies(data["tallies"], data["tallies_dropped"], relation.tallies, relation.tallies_dropped)
             out = succ[src]
             keyed = out.get(dst)
             if keyed is None:

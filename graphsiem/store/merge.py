@@ -28,6 +28,7 @@ from graphsiem.model import (
     RelationType,
     Sighting,
     add_signatures,
+    add_tallies,
 )
 
 ENTITY_TYPES = frozenset(t.value for t in EntityType)
@@ -288,6 +289,7 @@ def coalesce_relations(relations: Sequence[Relation]) -> list[Relation]:
                     seen.src, seen.type, seen.dst, seen.first_seen, seen.last_seen,
                     seen.count, list(seen.evidence),
                     dict(seen.signatures) if seen.signatures else None, seen.signatures_dropped,
+                    copy_tallies(seen.tallies), dict(seen.tallies_dropped) if seen.tallies_dropped else None,
                 )
                 copies.add(key)
             seen.first_seen = min(seen.first_seen, relation.first_seen)
@@ -295,7 +297,24 @@ def coalesce_relations(relations: Sequence[Relation]) -> list[Relation]:
         seen.count += merge_evidence(seen.evidence, relation.evidence, relation.count)
         if relation.signatures or relation.signatures_dropped:
             merge_signatures_into(seen, relation)
+        if relation.tallies or relation.tallies_dropped:
+            merge_tallies_into(seen, relation)
     return list(merged.values())
+
+
+def copy_tallies(tallies: dict[str, dict[str, int]] | None) -> dict[str, dict[str, int]] | None:
+    """A copy of an edge's tallies (each tally's dict too: merges change them), None for none."""
+    return {name: dict(counts) for name, counts in tallies.items()} if tallies else None
+
+
+def merge_tallies_into(stored: Relation, incoming: Relation) -> None:
+    """Add ``incoming``'s tallies and dropped observations to ``stored`` (the store's or a copy: it is
+    changed), at most :data:`~graphsiem.model.TALLY_CAP` labels a tally (:func:`~graphsiem.model.add_tallies`)."""
+    if stored.tallies is None:
+        stored.tallies = {}
+    dropped = stored.tallies_dropped if stored.tallies_dropped is not None else {}
+    add_tallies(stored.tallies, dropped, incoming.tallies, incoming.tallies_dropped)
+    stored.tallies_dropped = dropped or None
 
 
 def merge_signatures_into(stored: Relation, incoming: Relation) -> None:

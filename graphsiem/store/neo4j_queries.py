@@ -429,14 +429,25 @@ def merge_signatures(src_type: str, relation_type: str, dst_type: str) -> str:
 
     The relationship keeps them as ``signatures`` (texts) and ``signature_counts`` (alerts of each,
     same order), at most ``$cap``, and ``signatures_dropped`` (alerts of signatures not kept): the
-    rule of :func:`graphsiem.model.add_signatures`, in a ``reduce`` over each row's signatures.
-    Endpoints are found by element id as :func:`upsert_relations` finds them.
+    rule of :func:`graphsiem.model.add_signatures` (:func:`merge_counts`).
     """
+    return merge_counts(src_type, relation_type, dst_type, ("signatures", "signature_counts", "signatures_dropped"))
+
+
+def merge_counts(src_type: str, relation_type: str, dst_type: str, props: tuple[str, str, str]) -> str:
+    """Add counts by name to relations written just before, given as columns ``$a, $src, $b, $dst, $names,
+    $counts, $dropped``: the relationship's ``props`` (names, their counts in the same order, and the
+    count of names not kept) keep at most ``$cap`` names, the rule of :func:`graphsiem.model.add_signatures`,
+    in a ``reduce`` over each row's names.  ``props`` are the code's own names (an ``ALERTED`` edge's
+    signatures, :mod:`graphsiem.store.neo4j_tallies`' tallies), never input.  Endpoints are found by
+    element id as :func:`upsert_relations` finds them.
+    """
+    names, counts, dropped = props
     return f"""{_rows_by_element_id(src_type, dst_type)}
 MATCH (a)-[r:{rel_type_of(relation_type)}]->(b)
 WITH r, i, reduce(
-    m = {{names: coalesce(r.signatures, []), counts: coalesce(r.signature_counts, []),
-          dropped: coalesce(r.signatures_dropped, 0) + $dropped[i]}},
+    m = {{names: coalesce(r.{names}, []), counts: coalesce(r.{counts}, []),
+          dropped: coalesce(r.{dropped}, 0) + $dropped[i]}},
     j IN range(0, size($names[i]) - 1) |
     CASE
         WHEN $names[i][j] IN m.names THEN {{names: m.names, dropped: m.dropped,
@@ -446,7 +457,7 @@ WITH r, i, reduce(
                                          dropped: m.dropped}}
         ELSE {{names: m.names, counts: m.counts, dropped: m.dropped + $counts[i][j]}}
     END) AS m
-SET r.signatures = m.names, r.signature_counts = m.counts, r.signatures_dropped = m.dropped
+SET r.{names} = m.names, r.{counts} = m.counts, r.{dropped} = m.dropped
 RETURN count(*) AS written
 """
 

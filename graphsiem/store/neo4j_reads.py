@@ -34,6 +34,7 @@ from graphsiem.store.base import (
 from graphsiem.store.merge import bfs_nodes, check_neighbor_query, check_type
 from graphsiem.store.neo4j_connection import Neo4jConnection
 from graphsiem.store.neo4j_rows import entity_from_props, index_key, node_row, relation_signatures
+from graphsiem.store.neo4j_tallies import relation_tallies, tally_attrs
 
 
 class Neo4jReads(Neo4jConnection):
@@ -74,7 +75,7 @@ class Neo4jReads(Neo4jConnection):
             relation = Relation(
                 src, record["type"], dst, props["first_seen"], props["last_seen"],
                 props["count"], list(props["evidence"]),
-                relation_signatures(props), props.get("signatures_dropped", 0),
+                relation_signatures(props), props.get("signatures_dropped", 0), *relation_tallies(props),
             )
             result.append(Neighbor(relation, other))
         return result
@@ -102,7 +103,7 @@ class Neo4jReads(Neo4jConnection):
                 nodes[record["src"]].uid, nodes[record["dst"]].uid, key=record["type"],
                 type=record["type"], count=props["count"], first_seen=props["first_seen"],
                 last_seen=props["last_seen"], evidence=list(props["evidence"]),
-                **_signature_attrs(props),
+                **_signature_attrs(props), **tally_attrs(props),
             )
         return graph
 
@@ -189,7 +190,7 @@ class Neo4jReads(Neo4jConnection):
             yield Relation(
                 (r["src_type"], r["src_key"]), r["type"], (r["dst_type"], r["dst_key"]),
                 props["first_seen"], props["last_seen"], props["count"], list(props["evidence"]),
-                relation_signatures(props), props.get("signatures_dropped", 0),
+                relation_signatures(props), props.get("signatures_dropped", 0), *relation_tallies(props),
             )
 
     def search_entities(

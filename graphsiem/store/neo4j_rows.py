@@ -16,6 +16,7 @@ from typing import Any
 from graphsiem.model import (
     EVIDENCE_CAP,
     SIGNATURE_CAP,
+    TALLY_CAP,
     Entity,
     EntityKey,
     Relation,
@@ -31,6 +32,7 @@ from graphsiem.store.base import (
     original_name_copy,
 )
 from graphsiem.store.merge import RESERVED_PROPS
+from graphsiem.store.neo4j_tallies import merge_tally
 
 MAX_INDEXED_KEY_BYTES = 4000
 HASHED_PREFIX = "~h:"
@@ -178,7 +180,7 @@ def relation_statements(relations: Sequence[Relation]) -> list[Statement]:
                    ([r.src for r in rels], [r.dst for r in rels]))
         for group, rels in groups.items()
     ]
-    return statements + signature_statements(relations)
+    return statements + signature_statements(relations) + tally_statements(relations)
 
 
 def signature_statements(relations: Sequence[Relation]) -> list[Statement]:
@@ -197,6 +199,26 @@ def signature_statements(relations: Sequence[Relation]) -> list[Statement]:
         }, len(rels), ([r.src for r in rels], [r.dst for r in rels]))
         for group, rels in groups.items()
     ]
+
+
+def tally_statements(relations: Sequence[Relation]) -> list[Statement]:
+    """The tallies of ``relations`` (``VALIDATED_AT`` edges; none for most batches), one statement per
+    relation group and tally, written after the relations themselves
+    (:func:`~graphsiem.store.neo4j_tallies.merge_tally`)."""
+    groups: dict[tuple[str, str, str, str], list[Relation]] = defaultdict(list)
+    for rel in relations:
+        if rel.tallies or rel.tallies_dropped:
+            for name in {*(rel.tallies or {}), *(rel.tallies_dropped or {})}:
+                groups[(rel.src[0], rel.type, rel.dst[0], name)].append(rel)
+    statements = []
+    for (src_type, rel_type, dst_type, name), rels in groups.items():
+        counts = [(r.tallies or {}).get(name) or {} for r in rels]
+        statements.append(Statement(merge_tally(src_type, rel_type, dst_type, name), {
+            "src": [_indexed(r.src[1]) for r in rels], "dst": [_indexed(r.dst[1]) for r in rels],
+            "names": [list(tally) for tally in counts], "counts": [list(tally.values()) for tally in counts],
+            "dropped": [(r.tallies_dropped or {}).get(name, 0) for r in rels], "cap": TALLY_CAP,
+        }, len(rels), ([r.src for r in rels], [r.dst for r in rels])))
+    return statements
 
 
 def relation_signatures(props: dict[str, Any]) -> dict[str, int] | None:

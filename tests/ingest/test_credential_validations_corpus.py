@@ -1,0 +1,51 @@
+"""The Brim ``syslog.log``: the domain controller's 200 NTLM validations are on its page (task K2).
+
+Kramer.jerry.land (the DC; ``kramer``) logs 200 Security 4776 as EvntSLog text: 192 for ``guest``,
+8 for ``david``, every one ``Error Code: 0x0``, the client claiming ``WORKSTATION`` (a tool's
+default) or a random 16-character name, 15 of them.  Two of those names (``yygrhabrvpznn8lb``,
+``aidqoudhhrkcn8hy``) are also a 4624's ``Workstation Name`` with the red team's address, and are
+hosts of the graph by session 18's rule (``host CLAIMED_AT ip``); the other 13 are named only by
+4776, which has no address: they must stay labels of the ``VALIDATED_AT`` edges, never hosts.
+Read in place from ``$GRAPHSIEM_SAMPLES``, on both stores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphsiem.store.base import GraphStore
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+
+DC = ("host", "kramer")
+LOGON_CLAIMS = {"yygrhabrvpznn8lb", "aidqoudhhrkcn8hy"}
+"""Random names a 4624 (with an address) also claims: hosts by session 18's rule, not by 4776."""
+
+
+def test_the_dcs_page_shows_the_sprayed_accounts_and_their_claims(store: GraphStore, tmp_path: Path,
+                                                                  samples_dir: Path) -> None:
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([samples_dir / "brimdata-zed-sample-data" / "zeek-default" / "syslog.log"],
+                              store=store, journal=journal, progress=False)
+    store.flush()
+    assert report.total.rejected == 0
+    neighbors = {n.entity.ref: n.relation for n in store.neighbors(*DC, relation_types=["VALIDATED_AT"])}
+    assert set(neighbors) == {("user", "guest"), ("user", "david")}
+    guest, david = neighbors[("user", "guest")], neighbors[("user", "david")]
+    assert (guest.src, guest.dst, guest.count, david.count) == (("user", "guest"), DC, 192, 8)
+    assert (guest.tallies or {})["outcomes"] == {"success": 192}  # every Error Code is 0x0 in this file
+    assert (david.tallies or {})["outcomes"] == {"success": 8}
+    claimed = {**(guest.tallies or {})["workstations"], **(david.tallies or {})["workstations"]}
+    random_names = {name for name in claimed if len(name) == 16}
+    assert len(random_names) == 15 and LOGON_CLAIMS <= random_names
+    assert (guest.tallies or {})["workstations"]["workstation"] == 136
+    assert guest.tallies_dropped is None and david.tallies_dropped is None
+    # none of the 13 names only 4776 claims is a host; the two 4624 claims are, through 4624 only
+    hosts = {e.key for e in store.iter_entities("host")}
+    assert hosts & random_names == LOGON_CLAIMS
+    assert "workstation" not in hosts
+    for name in LOGON_CLAIMS:
+        types = {n.relation.type for n in store.neighbors("host", name)}
+        assert types <= {"LOGGED_ON", "CLAIMED_AT"} and "VALIDATED_AT" not in types
+    # the validations are no log-on: the 4776 account (no domain in the event) logs on nowhere
+    assert not [r for r in store.iter_relations("LOGGED_ON") if r.src in (("user", "guest"), ("user", "david"))]
