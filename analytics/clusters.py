@@ -355,6 +355,7 @@ def fan_out_clusters(
     excluded_members: Mapping[tuple[str, str], frozenset[tuple[str, str]]] | None = None,
     cooccurrence_minutes: float = COOCCURRENCE_MINUTES,
     removed_by_suppression: set[tuple[str, str]] | None = None,
+    suppressed_clusters: list[tuple[int, RawCluster]] | None = None,
 ) -> list[RawCluster]:
     """Grow fan-out clusters from pivots over a window incidence.
 
@@ -419,6 +420,11 @@ def fan_out_clusters(
         Filled with the suppressed pivots whose cluster a suppression left out of the result:
         those that applied.  Not a suppressed pivot absorbed by another cluster, a duplicate, one
         whose verdict covers other hosts (:func:`covers_hosts`) nor one a new twin reopened.
+    suppressed_clusters : list of (int, RawCluster), optional
+        Filled with those left-out clusters as they would be unsuppressed (every member, not
+        only the twins), each after the number of result clusters before it (its place in
+        priority order): the population the scorer is fitted on keeps them, so a benign
+        verdict on one cluster does not move the others' risks (:func:`analytics.detect.detect`).
 
     Returns
     -------
@@ -525,6 +531,11 @@ def fan_out_clusters(
         if suppressed:
             if removed_by_suppression is not None:  # what the CLI says its suppressions did
                 removed_by_suppression.add(incidence.entities[int(j)])
+            if suppressed_clusters is not None:
+                whole = pool[member_pos]
+                whole = np.concatenate([[j], whole[whole != j]]).astype(np.int64)
+                suppressed_clusters.append(
+                    (len(clusters), RawCluster(pivot=int(j), members=whole, hosts=incidence.hosts_of(int(j)))))
             continue
         clusters.append(RawCluster(pivot=int(j), members=members, hosts=incidence.hosts_of(int(j))))
     return clusters

@@ -9,6 +9,9 @@ The pipeline, in order:
 4. :class:`analytics.scoring.ClusterScorer` is fitted on all candidate
    clusters (unsupervised), and on those of earlier windows when given a
    history (:mod:`analytics.candidate_history`), and maps them to a risk 0–100;
+   the clusters of suppressed pivots (benign verdicts) are candidates too, left
+   out of the result only after scoring: a verdict on one cluster changes no
+   other's risk;
 5. :mod:`analytics.explain` attributes each risk to features and writes the
    summary; :mod:`analytics.evidence` attaches the events behind the top clusters.
 """
@@ -109,6 +112,7 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
 
     t = time.perf_counter()
     removed: set[EntityKey] = set()
+    suppressed_raw: list[tuple[int, RawCluster]] = []
     raw = fan_out_clusters(
         inputs.incidence,
         inputs.stats,
@@ -119,8 +123,14 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         excluded_members=config.suppressed_members,
         cooccurrence_minutes=config.cooccurrence_minutes,
         removed_by_suppression=removed,
+        suppressed_clusters=suppressed_raw,
         **pivot_rules,
     )
+    # Scored with the rest, shown with none: an analyst's benign verdict is a fact about that
+    # cluster, not a change of the population the others are rare in (review T11 F1: a verdict
+    # on a rollout took an attack from 67.6 to 38.5, and a lift re-sent it as "grown").
+    population = _in_priority_order(raw, suppressed_raw)
+    hidden = {cluster_id(*inputs.incidence.entities[c.pivot]) for _, c in suppressed_raw}
     # the suppressed pivots whose cluster was left out: a suppression held is not always one that
     # applied (a behaviour verdict covers the hosts it was given on, analytics.clusters.covers_hosts)
     stats["suppressions_applied"] = [list(key) for key in sorted(removed)]
@@ -131,12 +141,14 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     if history is not None:
         stats.update(backfill(history, config, inputs.window, lambda end: _backtest(store, config, end),
                               inputs.incidence))
-        today = [cluster_id(*inputs.incidence.entities[c.members[0]]) for c in raw]
+        today = [cluster_id(*inputs.incidence.entities[c.members[0]]) for c in population]
         reference = earlier_candidates(history, config, inputs.window, today)
         stats["history_rows"] = len(reference)
-    clusters = score_clusters(inputs, raw, config, reference=reference)
+    scored = score_clusters(inputs, population, config, reference=reference)
     if history is not None and inputs.context.history:  # no baseline: rows that measure the data's start
-        remember_candidates(history, config, inputs.window, clusters)
+        remember_candidates(history, config, inputs.window, scored)  # suppressed too: the same population
+    clusters = [c for c in scored if c.id not in hidden]
+    stats["suppressed_scored"] = len(scored) - len(clusters)
     stats["fleet_history"] = bool(inputs.context.history)
     stats["scoring_s"] = time.perf_counter() - t
 
@@ -255,6 +267,22 @@ def _backtest(store: GraphStore, config: DetectionConfig, end: float) -> tuple[b
     result = detect(store, config=replace(config, evidence_top=0), now=end)
     window = (result.stats["window_start"], result.stats["window_end"]) if "window_end" in result.stats else None
     return bool(result.stats.get("fleet_history")), result.clusters, window
+
+
+def _in_priority_order(shown: list[RawCluster], suppressed: list[tuple[int, RawCluster]]) -> list[RawCluster]:
+    """The shown clusters with the suppressed ones back at their places (each after the number of
+    shown ones before it): the order an unsuppressed run scores in, on which the forest's sample
+    depends when it is fitted on more than 256 rows."""
+    order = sorted(suppressed, key=lambda pair: pair[0])  # stable: found in priority order
+    merged: list[RawCluster] = []
+    k = 0
+    for i, cluster in enumerate(shown):
+        while k < len(order) and order[k][0] <= i:
+            merged.append(order[k][1])
+            k += 1
+        merged.append(cluster)
+    merged.extend(cluster for _, cluster in order[k:])
+    return merged
 
 
 def _installed(inputs: DetectionInputs) -> frozenset[EntityKey]:
