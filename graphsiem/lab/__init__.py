@@ -36,7 +36,8 @@ import os
 
 from analytics.baselines import BASELINES
 from analytics.config import DetectionConfig
-from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES
+from analytics.features import FEATURE_DESCRIPTIONS
+from analytics.features import SCORED_FEATURES as _SCORED_FEATURES
 from graphsiem import paths
 from graphsiem.lab.clusters import ClusterView
 from graphsiem.lab.data_dir import NothingIngestedError, holds_data
@@ -44,6 +45,10 @@ from graphsiem.lab.drawing import draw_subgraph
 from graphsiem.lab.evaluation import compare, evaluate, pr_curve
 from graphsiem.lab.workspace import Workspace
 from graphsiem.store import open_store
+
+SCORED_FEATURES: list[str] = list(_SCORED_FEATURES)
+"""The features the scorer ranks by (:data:`analytics.features.SCORED_FEATURES`), as a list so
+that ``frame[lab.SCORED_FEATURES]`` selects those columns (pandas reads a tuple as one key)."""
 
 __all__ = [
     "BASELINES",

@@ -57,7 +57,12 @@ def aligned_matrix(ids: Sequence[str], X: Any) -> tuple[np.ndarray, list[str] | 
         order), clusters without a row, or a cluster with two rows.
     """
     if not (hasattr(X, "columns") and hasattr(X, "index")):
-        return np.asarray(X, dtype=np.float64), None
+        try:
+            values = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"X is not a matrix of numbers: {exc}") from exc
+        refuse_non_finite(values, [f"column {i}" for i in range(values.shape[1])] if values.ndim == 2 else [], ids)
+        return values, None
     frame = X
     keys: list[str] | None
     if ID_COLUMN in frame.columns:
@@ -68,10 +73,66 @@ def aligned_matrix(ids: Sequence[str], X: Any) -> tuple[np.ndarray, list[str] | 
     else:
         keys, source = [str(v) for v in frame.index], "its index"
     names = [str(c) for c in frame.columns]
-    values = np.asarray(frame, dtype=np.float64)
+    values = _numeric_columns(frame, names, keys if keys is not None else list(ids))
     if keys is None:
+        refuse_non_finite(values, [repr(n) for n in names], ids)
         return values, names
-    return values[_row_order(ids, keys, source)], names
+    values = values[_row_order(ids, keys, source)]
+    refuse_non_finite(values, [repr(n) for n in names], ids)
+    return values, names
+
+
+def _numeric_columns(frame: Any, names: Sequence[str], row_ids: Sequence[str]) -> np.ndarray:
+    """The frame's columns as floats, or a ValueError naming the first column that is not numbers
+    and a row it fails in (numbers written as text, ``"1.5"``, are read as numbers)."""
+    columns = []
+    for position, name in enumerate(names):
+        column = frame.iloc[:, position]
+        try:
+            columns.append(np.asarray(column, dtype=np.float64))
+        except (TypeError, ValueError):
+            row = next(i for i, v in enumerate(column) if not _is_number(v))
+            where = f" (cluster {row_ids[row]!r})" if row < len(row_ids) else ""
+            raise ValueError(
+                f"column {name!r} is not numbers: {column.iloc[row]!r}{where}. Pass only feature columns, "
+                "e.g. frame[lab.SCORED_FEATURES] plus your own numeric ones"
+            ) from None
+    return np.column_stack(columns) if columns else np.empty((len(frame), 0))
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def refuse_non_finite(values: np.ndarray, labels: Sequence[str], ids: Sequence[str]) -> None:
+    """Refuse NaN or infinity, naming the column and a cluster it is in: the forest takes neither.
+
+    Examples
+    --------
+    >>> refuse_non_finite(np.array([[1.0, np.nan], [2.0, 3.0]]), ["'a'", "'ratio'"], ["c1", "c2"])
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'ratio' holds NaN in 1 row(s) (cluster 'c1'): the scorer takes no missing or infinite values; fill them (e.g. X.fillna(0)) or drop the column
+    """
+    if values.ndim != 2 or not values.size:
+        return
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    column = int(np.flatnonzero(bad.any(axis=0))[0])
+    rows = np.flatnonzero(bad[:, column])
+    kind = "NaN" if np.isnan(values[rows[0], column]) else "infinity"
+    label = labels[column] if column < len(labels) else f"column {column}"
+    label = label if label.startswith("column") else f"column {label}"
+    where = f" (cluster {ids[rows[0]]!r})" if rows[0] < len(ids) else ""
+    raise ValueError(
+        f"{label} holds {kind} in {len(rows)} row(s){where}: the scorer takes no missing or infinite values; "
+        "fill them (e.g. X.fillna(0)) or drop the column"
+    )
 
 
 def _row_order(ids: Sequence[str], keys: Sequence[str], source: str) -> list[int]:

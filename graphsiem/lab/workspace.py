@@ -22,6 +22,7 @@ from analytics.result import DetectionResult
 from graphsiem import paths
 from graphsiem.lab.clusters import ClusterView
 from graphsiem.lab.data_dir import refuse_if_empty
+from graphsiem.lab.detection_summary import detection_summary
 from graphsiem.lab.entity_features import entity_feature_frame
 from graphsiem.lab.evaluation import Truth, evaluate, truth_entries
 from graphsiem.lab.history import detect_with_history
@@ -33,6 +34,7 @@ from graphsiem.lab.rescoring import (
     refuse_near_misses,
     rescore_clusters,
 )
+from graphsiem.lab.suppressions import with_triage_suppressions
 from graphsiem.store.base import GraphStore
 from ingest.journal import Journal
 from ingest.report import IngestReport
@@ -63,7 +65,13 @@ class Workspace:
     journal : ingest.journal.Journal
     data_dir : Path
     last_detection : analytics.result.DetectionResult or None
-        The result of the latest :meth:`detect` (timings and counts in ``stats``).
+        The result of the latest :meth:`detect` (timings and counts in ``stats``, raw: the
+        window bounds there are epoch seconds).
+    last_detection_summary : dict or None
+        The latest :meth:`detect` as the API's detection record says it: the window in
+        ISO-8601 text, ``window_note``, ``no_cluster_reason`` (why an empty run found
+        nothing) and the triage suppressions held and applied
+        (:func:`graphsiem.lab.detection_summary.detection_summary`).
 
     Without ``store``, ``open_store`` opens it on first use: ``lab.open`` on an
     existing directory holding no data makes nothing there (no ``graph/``, no
@@ -82,6 +90,7 @@ class Workspace:
         self.data_dir = data_dir
         self._journal = Journal(paths.journal_path(data_dir)) if store is not None else None
         self.last_detection: DetectionResult | None = None
+        self.last_detection_summary: dict[str, Any] | None = None
         self._driver: Any = None  # neo4j.Driver of cypher(), opened on first use
 
     def __repr__(self) -> str:
@@ -255,7 +264,7 @@ class Workspace:
     # -- detection ------------------------------------------------------------
     def detect(
         self, config: DetectionConfig | None = None, *, now: Any = None, history: bool | None = None,
-        **settings: Any,
+        suppressions: bool = True, **settings: Any,
     ) -> list[ClusterView]:
         """Detect fan-out clusters, highest risk first.
 
@@ -264,7 +273,11 @@ class Workspace:
         directory's ``state.sqlite`` (:mod:`analytics.candidate_history`;
         only windows that ended by this one's start).  Which runs read and keep
         them: see ``history``.  So two detections over the same data and window
-        give the same risks whatever ran between them.
+        give the same risks whatever ran between them.  And as it does, the
+        analysts' benign verdicts kept there (the service's triage suppressions)
+        are applied: their clusters are scored with the others, then left out, so
+        on the same data the lab, ``graphsiem detect`` and the API show the same
+        clusters with the same risks (see ``suppressions``).
 
         Parameters
         ----------
@@ -282,6 +295,12 @@ class Workspace:
             nothing and backfills nothing).  ``True``: read and keep (a backtest
             too).  ``False``: neither; the scorer is fitted on this window's
             candidates alone (:mod:`graphsiem.lab.history`).
+        suppressions : bool
+            Default ``True``: apply the data directory's triage suppressions, added to
+            ``config.suppressed`` (:mod:`graphsiem.lab.suppressions`).  ``False``: detect
+            without them (``graphsiem detect --no-suppressions``), e.g. to see the clusters
+            analysts closed as benign.  ``last_detection_summary`` says how many are held,
+            whether they were ignored, and which removed a cluster.
         **settings
             Overrides of single settings, e.g. ``detect(min_hosts=4)``.
 
@@ -289,7 +308,9 @@ class Workspace:
         -------
         list of ClusterView
             ``last_detection`` holds the run's result (window, timings, counts;
-            ``stats["history_rows"]``: the earlier rows fitted on).  Each view
+            ``stats["history_rows"]``: the earlier rows fitted on), and
+            ``last_detection_summary`` the same in words (an empty run's
+            ``no_cluster_reason``, the window in ISO text).  Each view
             carries the run's ``config`` and those earlier rows (``reference``),
             which :meth:`rescore` fits on again.
 
@@ -299,6 +320,8 @@ class Workspace:
             ``now`` is not a time with a zone.
         NothingIngestedError
             The data directory or its store holds no data.
+        RuntimeError
+            The service state's suppressions cannot be read (``suppressions=False`` detects without them).
 
         Examples
         --------
@@ -310,13 +333,16 @@ class Workspace:
         until = instant_to_epoch(now) if now is not None else None
         config = replace(config or DetectionConfig(), **settings)
         self._refuse_if_empty()
+        run_config, triage = with_triage_suppressions(config, self.data_dir, apply=suppressions)
         result, reference = detect_with_history(
-            self.store, config, now=until, journal=self.journal, state_path=paths.state_path(self.data_dir),
+            self.store, run_config, now=until, journal=self.journal, state_path=paths.state_path(self.data_dir),
             history=history,
         )
         self.last_detection = result
+        self.last_detection_summary = detection_summary(self.store, result, run_config, now=until,
+                                                        suppressions=triage)
         window = (result.stats["window_start"], result.stats["window_end"]) if "window_end" in result.stats else None
-        return [ClusterView(c, self, window, config, reference) for c in result.clusters]
+        return [ClusterView(c, self, window, run_config, reference) for c in result.clusters]
 
     def baseline(self, name: str, config: DetectionConfig | None = None, *, now: Any = None) -> list[ClusterView]:
         """A naive ranking (``"host-count"`` or ``"new-terms"``) for comparison, over the window ending at ``now``.
@@ -391,8 +417,10 @@ class Workspace:
         and a column of your own is left two-sided.  It is fitted on the same
         rows as the detection: the clusters, plus the earlier windows' candidates
         the detection read (:meth:`detect`'s ``history``) when every column of
-        ``X`` is a scored feature.  So ``rescore(clusters, cluster_frame(clusters)[SCORED_FEATURES])``
-        gives detection's risks back, and any difference comes from your columns.
+        ``X`` is a scored feature.  So ``ws.rescore(clusters, ws.cluster_frame(clusters)[lab.SCORED_FEATURES])``
+        gives detection's risks back, and any difference comes from your columns
+        (``lab.SCORED_FEATURES`` is a list, which pandas reads as columns; the tuple
+        :data:`analytics.features.SCORED_FEATURES` would be read as one key: ``list()`` it).
         (Exactly so while the rows are at most 256, the forest's sample; with more,
         each tree's sample depends on the rows' order, which detection does not
         keep, and risks can differ a little.)  With a column of your own the
@@ -444,7 +472,8 @@ class Workspace:
         ------
         ValueError
             ``X``'s rows do not match the clusters (ids not theirs, missing or
-            twice, an index in another order); a column named like a scored
+            twice, an index in another order); a column that is not numbers, or
+            holds NaN or infinity (named, with a cluster it is in); a column named like a scored
             feature but not one (not in ``custom``); ``directions="detect"`` with
             an unnamed array that is not the :data:`SCORED_FEATURES` columns;
             clusters of different detections.
