@@ -170,8 +170,10 @@ def completion_days(by_host: Mapping[Host, list[Fact]], window_s: float, shapes:
     work = work if work is not None else PairWork()
     days: dict[tuple[tuple[str, str], str], dict[Host, set[int]]] = defaultdict(lambda: defaultdict(set))
     for host, found in by_host.items():
-        kept = _capped(found, shapes.of_fact, work)
-        for kinds, mine, cls, fact, earlier in _host_pairs(kept, shapes.of_fact, window_s, lineage, work):
+        def classify(fact: Fact, host: Host = host) -> str:  # on this host: its parents' history there
+            return shapes.of_fact(fact, host if isinstance(host, str) else None)
+        kept = _capped(found, classify, work)
+        for kinds, mine, cls, fact, earlier in _host_pairs(kept, classify, window_s, lineage, work):
             if earlier is not None:  # the pair completed at this fact
                 shape, _ = shapes.of_classes(kinds, {fact.kind: mine, _other(kinds, fact.kind): cls})
                 days[(kinds, shape)][host].add(int(fact.at // 86400))

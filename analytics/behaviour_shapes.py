@@ -19,6 +19,19 @@ named by kind (:meth:`Shapes.of_pair`); its id (a 12-hex digest) goes into the
 pivot's key (:func:`analytics.behaviour_words.behaviour_key`), so triage and
 episodes (:mod:`graphsiem.api.behaviour_episodes`) keep one case per shape.
 
+A campaign can copy a product's paths and parent cheaply (red-team T10, finding 5: a
+dropper in ``c:\\programdata\\vendor\\tmp\\`` with its parent spoofed to
+``vendorsvc.exe``).  What it cannot copy cheaply is the product's binary and its history
+on the host, so a shape also holds, where the telemetry carries them, the **digest** of a
+fact's image at a per-host path (``(sha256 0123456789ab)`` when ``min_hosts`` hosts of the
+window's facts run that binary, ``(sha256 per host)`` when each host's is its own: a rebuilt
+dropper; none for a fixed path such as ``powershell.exe``, whose digest is the host's patch
+level, which would split a product by Windows build), and
+marks a parent image that is **new on the host**
+(:mod:`analytics.behaviour_established`).  A product's new build is a new shape for its
+first run (a changed binary under a known path is worth one look), and two while a
+rolling upgrade runs both builds on ``min_hosts`` hosts each.
+
 Attacker text: a path is data, cut to :data:`PATH_LIMIT` characters, never parsed
 for more than its separators.
 """
@@ -27,16 +40,21 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from analytics.behaviour_words import FACT_WORDS
 from graphsiem.model import Entity, EntityKey, stable_hash
+from graphsiem.store.base import DIGEST_HEX_LENGTHS
 
 if TYPE_CHECKING:
+    from analytics.behaviour_established import ParentHistory
     from analytics.behaviour_pivots import Fact
 
-__all__ = ["PATH_LIMIT", "SHARED_PROFILES", "Shapes", "image_path", "shape_id"]
+__all__ = ["NEW_ON_HOST", "PATH_LIMIT", "SHARED_PROFILES", "Shapes", "image_digest", "image_path", "shape_id"]
+
+NEW_ON_HOST = " (new on the host)"
+"""Marks a parent of a shared image that had not run on the fact's host a day before (red-team T10, finding 5)."""
 
 PATH_LIMIT = 120
 """Most characters of one generalised path in a shape's text."""
@@ -44,6 +62,8 @@ SHARED_PROFILES = frozenset({"public", "default", "all users", "default user"})
 """Folders under ``c:\\users`` that are no one user's profile (kept in a shape)."""
 _IMAGE_PROPS = ("image", "executable", "process.executable", "path")
 _EXTENSION = re.compile(r"\.[a-z0-9]{1,5}$")
+_DIGESTS = ("sha256", "sha1", "md5")
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 
 def image_path(entity: Entity | None) -> str:
@@ -108,10 +128,13 @@ class Shapes:
     """
 
     def __init__(self, facts: Iterable[Fact], processes: Mapping[EntityKey, Entity],
-                 parents: Mapping[EntityKey, Collection[EntityKey]], *, min_hosts: int) -> None:
+                 parents: Mapping[EntityKey, Collection[EntityKey]], *, min_hosts: int,
+                 history: ParentHistory | None = None, host_names: Sequence[str] = ()) -> None:
         self._processes = processes
         self._parents = parents
         self._min_hosts = min_hosts
+        self._history = history
+        self._host_names = host_names
         self._paths: dict[EntityKey, list[str]] = {}
         hosts: dict[tuple[int, str], set[int]] = defaultdict(set)
         for fact in facts:
@@ -119,7 +142,13 @@ class Shapes:
                 for depth, part in enumerate(self._path_parts(process)):
                     hosts[(depth, part)].add(fact.host_row)
         self._shared = frozenset(where for where, seen in hosts.items() if len(seen) >= min_hosts)
-        self._cache: dict[EntityKey, str] = {}
+        digest_hosts: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for fact in facts:
+            digest = image_digest(processes.get(fact.process))
+            if digest is not None:
+                digest_hosts[digest].add(fact.host_row)
+        self._shared_digests = frozenset(d for d, seen in digest_hosts.items() if len(seen) >= min_hosts)
+        self._cache: dict[tuple[EntityKey, frozenset[EntityKey]], str] = {}
         self._ids: dict[tuple[tuple[str, str], str], str] = {}
 
     def _path_parts(self, process: EntityKey) -> list[str]:
@@ -140,23 +169,52 @@ class Shapes:
         text = "\\".join(out)
         return text if len(text) <= PATH_LIMIT else text[: PATH_LIMIT - 1] + "…"
 
-    def of_process(self, process: EntityKey) -> str:
-        """``<generalised image path> under <its parents' generalised image paths>`` (``?``: no parent known)."""
-        if process not in self._cache:
-            parents = sorted({self._generalised(p) for p in self._parents.get(process, ())})
-            self._cache[process] = f"{self._generalised(process)} under {' | '.join(parents) or '?'}"
-        return self._cache[process]
+    def _digest_class(self, process: EntityKey) -> str:
+        """`` (sha256 <12 hex>)`` for a binary ``min_hosts`` hosts' facts run, `` (sha256 per host)``, or ``""``
+        (no digest in the telemetry)."""
+        digest = image_digest(self._processes.get(process))
+        if digest is None:
+            return ""
+        algorithm, value = digest
+        return f" ({algorithm} {value[:12]})" if digest in self._shared_digests else f" ({algorithm} per host)"
 
-    def of_pair(self, kinds: tuple[str, str], a: Fact, b: Fact) -> tuple[str, str]:
+    def of_process(self, process: EntityKey, new_parents: frozenset[EntityKey] = frozenset()) -> str:
+        """``<generalised image path> under <its parents' generalised image paths>`` (``?``: no parent known).
+
+        A parent in ``new_parents`` (a shared image new on the fact's host,
+        :class:`analytics.behaviour_established.ParentHistory`) is marked ``(new on the host)``.
+        """
+        cached = (process, new_parents)
+        if cached not in self._cache:
+            parents = sorted({self._generalised(p) + (NEW_ON_HOST if p in new_parents else "")
+                              for p in self._parents.get(process, ())})
+            path = self._generalised(process)
+            # a binary at a fixed path (powershell.exe) is the host's own build: its digest is its patch level
+            digest = self._digest_class(process) if "*" in path else ""
+            self._cache[cached] = f"{path}{digest} under {' | '.join(parents) or '?'}"
+        return self._cache[cached]
+
+    def of_pair(self, kinds: tuple[str, str], a: Fact, b: Fact, host: str | None = None) -> tuple[str, str]:
         """The shape of a pair of facts of ``kinds``: its id (12 hex digits) and its text, by kind.
 
         ``lsass access by c:\\users\\public\\*.exe under c:\\windows\\explorer.exe; encoded powershell by …``
         """
-        return self.of_classes(kinds, {a.kind: self.of_process(a.process), b.kind: self.of_process(b.process)})
+        return self.of_classes(kinds, {a.kind: self.of_fact(a, host), b.kind: self.of_fact(b, host)})
 
-    def of_fact(self, fact: Fact) -> str:
-        """The shape of the process behind ``fact`` (:meth:`of_process`)."""
-        return self.of_process(fact.process)
+    def of_fact(self, fact: Fact, host: str | None = None) -> str:
+        """The shape of the process behind ``fact`` on its host (``host``, else its row's name): :meth:`of_process`.
+
+        Its parents of a shared image that is new on the host (not seen there a day before
+        the fact: a spoofed parent where the product never ran) are marked so.
+        """
+        if host is None and 0 <= fact.host_row < len(self._host_names):
+            host = self._host_names[fact.host_row]
+        if self._history is None or host is None:
+            return self.of_process(fact.process)
+        history = self._history
+        new = frozenset(p for p in self._parents.get(fact.process, ())
+                        if history.shared(p) and history.new_on_host(p, host, fact.at))
+        return self.of_process(fact.process, new)
 
     def of_classes(self, kinds: tuple[str, str], by_kind: Mapping[str, str]) -> tuple[str, str]:
         """The shape of a pair of ``kinds`` whose processes' shapes are ``by_kind`` (kind -> :meth:`of_process`)."""
@@ -165,6 +223,27 @@ class Shapes:
         if key not in self._ids:
             self._ids[key] = shape_id(kinds, text)
         return self._ids[key], text
+
+
+def image_digest(entity: Entity | None) -> tuple[str, str] | None:
+    """A process's image digest from its props: ``(algorithm, lower-case hex)``, the strongest one it carries.
+
+    A value that is not a digest of its algorithm's length (attacker text in a hash field) is none.
+
+    Examples
+    --------
+    >>> image_digest(Entity("process", "k", "x", {"sha256": "AB" * 32, "md5": "cd" * 16}))
+    ('sha256', 'abababababababababababababababababababababababababababababababab')
+    >>> image_digest(Entity("process", "k", "x", {"sha256": "not a digest"})) is None
+    True
+    """
+    if entity is None:
+        return None
+    for algorithm in _DIGESTS:
+        value = entity.props.get(algorithm)
+        if isinstance(value, str) and len(value) == DIGEST_HEX_LENGTHS[algorithm] and _HEX.fullmatch(value):
+            return algorithm, value.lower()
+    return None
 
 
 def shape_id(kinds: tuple[str, str], text: str) -> str:
