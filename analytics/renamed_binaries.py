@@ -38,6 +38,7 @@ from analytics.masquerade_credits import (
     MasqueradeCredit,
     written_name,
 )
+from analytics.misplaced_binaries import misplaced_binary_check
 from analytics.original_names import STEP_NAMED, OriginalName, read_original, renamed_from
 from graphsiem.model import Entity, EntityType
 
@@ -229,7 +230,10 @@ def _credited_lookalike_check(credit: MasqueradeCredit, hosts_text: str) -> Chec
 
 def masquerade_checks(entities: Iterable[Entity], hosts_text: str,
                       credited: Iterable[CreditedProcesses] = ()) -> tuple[Check, ...]:
-    """The look-alike step, then the renamed-copy step, of a cluster (those that apply).
+    """The look-alike step, the renamed-copy step, then the misplaced-binary step, of a cluster (those that apply).
+
+    A Windows process run from outside its folder (:mod:`analytics.misplaced_binaries`) is read
+    from the members only.
 
     Parameters
     ----------
@@ -241,5 +245,6 @@ def masquerade_checks(entities: Iterable[Entity], hosts_text: str,
         The cluster's credited processes (its masquerade entries name one-host processes).
     """
     members, credits = list(entities), list(credited)
-    steps = (lookalike_image_check(members, hosts_text, credits), renamed_copy_check(members, hosts_text, credits))
+    steps = (lookalike_image_check(members, hosts_text, credits), renamed_copy_check(members, hosts_text, credits),
+             misplaced_binary_check(members, hosts_text))
     return tuple(step for step in steps if step is not None)
