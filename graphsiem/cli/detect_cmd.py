@@ -232,8 +232,13 @@ def _detect_locked(
             if args.paths:
                 from ingest.pipeline import ingest_paths
 
+                from graphsiem.internal_networks import declared_internal_networks
+
                 try:
-                    report = ingest_paths(args.paths, store=store, journal=journal, progress=False)
+                    # the run's networks are in force for its own input too: a name beside a declared
+                    # address is a fleet host at ingest, as `graphsiem ingest --internal-network` reads it
+                    with declared_internal_networks(config.internal_networks):
+                        report = ingest_paths(args.paths, store=store, journal=journal, progress=False)
                 except JournalWriteError as failure:
                     return _ingest_failed(args, failure)
                 print(report.render(), file=sys.stderr)

@@ -83,3 +83,19 @@ def test_a_public_network_is_named_at_start(tmp_path, monkeypatch, caplog, capsy
 
     warned = [r.getMessage() for r in caplog.records if r.name == "graphsiem.internal_networks"]
     assert len(warned) == 1 and warned[0].startswith("--internal-network: 185.199.108.0/22 is public address space")
+
+
+def test_detect_ingests_its_paths_with_the_networks_it_declares(tmp_path, monkeypatch, capsys):
+    # `graphsiem detect PATHS --internal-network X` ingests PATHS first: the networks must be in
+    # force for that ingest too, or the run's own input is read as if they were undeclared
+    monkeypatch.delenv(INTERNAL_NETWORKS_ENV, raising=False)
+    log = tmp_path / "devices.log"
+    log.write_text(CEF, encoding="utf-8")
+
+    assert main(["detect", str(log), "--data", str(tmp_path / "declared"),
+                 "--internal-network", "130.59.0.0/16"]) == 0
+    capsys.readouterr()
+
+    assert (("host", "ws-0042"), "url") in _requests(tmp_path / "declared")
+    assert _ip_map(tmp_path / "declared") == [(ADDRESS, "ws-0042")]
+    assert not is_internal(ADDRESS)
