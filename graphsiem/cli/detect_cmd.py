@@ -230,9 +230,8 @@ def _detect_locked(
         # ingesting PATHs first stops at the free-space floor, as `graphsiem ingest` does
         with FloorGuardedJournal(paths.journal_path(data), floor=floor_from_environment(data)) as journal:
             if args.paths:
-                from ingest.pipeline import ingest_paths
-
                 from graphsiem.internal_networks import declared_internal_networks
+                from ingest.pipeline import ingest_paths
 
                 try:
                     # the run's networks are in force for its own input too: a name beside a declared
