@@ -134,7 +134,7 @@ class Journal:
         fields_json: Sequence[bytes] | None = None,
         rejections: Sequence[tuple[str, str, str, str]] = (),
         before_commit: Callable[[list[Event]], None] | None = None,
-        aliases: Mapping[int, str] | None = None,
+        aliases: Mapping[int, str | tuple[str, ...]] | None = None,
     ) -> list[Event]:
         """Insert the events whose id is new; return those, in order, once committed.
 
@@ -165,7 +165,9 @@ class Journal:
             when an earlier release read one event from that record (a parser that learnt
             to read more of it, such as a Windows event in a syslog line's text).  An event
             whose alias the journal holds is not new, so re-ingesting a file after an
-            upgrade adds only the events the record did not give before.
+            upgrade adds only the events the record did not give before.  A tuple gives
+            an event several aliases: an event with a content id (:mod:`ingest.event_ids`)
+            has its ids as read, which releases before content ids gave it.
         """
         if not events:
             if rejections:
@@ -391,9 +393,15 @@ class Journal:
 
 
 def _held_aliases(index: IdIndex, db: sqlite3.Connection, order: Sequence[int],
-                  aliases: Mapping[int, str]) -> set[int]:
-    """Positions in ``order`` of the events whose alias id the journal holds (:meth:`Journal.append`)."""
-    wanted = [(k, aliases[n]) for k, n in enumerate(order) if n in aliases]
+                  aliases: Mapping[int, str | tuple[str, ...]]) -> set[int]:
+    """Positions in ``order`` of the events an alias id of which the journal holds (:meth:`Journal.append`)."""
+    wanted: list[tuple[int, str]] = []
+    for k, n in enumerate(order):
+        alias = aliases.get(n)
+        if isinstance(alias, str):
+            wanted.append((k, alias))
+        elif alias is not None:  # several: a tuple
+            wanted.extend((k, each) for each in alias)
     if not wanted:
         return set()
     alias_ids = [alias for _, alias in wanted]

@@ -12,7 +12,10 @@ The rule is the journal's id scheme (:mod:`ingest.event_ids`): a new journal
 hashes the record's bytes as read (an NDJSON line) with sha256 and keeps that
 very line as the event's raw evidence; a journal that held events before
 schemes existed keeps ``stable_hash(parser name, canonical text)``, so a file
-ingested into it again adds nothing.
+ingested into it again adds nothing.  A parser that sets an event's id itself
+(a content id: Zeek, whose TSV and JSON copies of a record must be one event)
+keeps it, and the id by those rules becomes the event's alias on a journal
+that held events before content ids (:mod:`ingest.event_id_aliases`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from graphsiem.model import Event
+from ingest.event_id_aliases import may_hold_read_ids
 from ingest.event_ids import AS_READ, as_read_id, canonical_text_id
 from ingest.host_clocks import HostClocks
 from ingest.ipmap import IpHostMap
@@ -112,9 +116,10 @@ class Session:
         # and format: (file counts, format counts, index of the run's first record).
         # Two tuples a record fewer than (file, format, ids) per record; flush counts a run at a time.
         self.sizes: list[int] = []
-        # The batch's first events of records that give several, by position in self.events:
-        # the id such an event had when a release read one event from its record (Journal.append).
-        self.aliases: dict[int, str] = {}
+        # By position in self.events, the ids an event may be journaled under already (Journal.append):
+        # a record's first event, the id when a release read one event from its record; an event
+        # with a content id, its ids as read, which releases before content ids gave it.
+        self.aliases: dict[int, str | tuple[str, ...]] = {}
         self.runs: list[tuple[Counts, Counts, int]] = []
         self._run_file: Counts | None = None
         self._run_formats: Counts | None = None
@@ -122,6 +127,8 @@ class Session:
         self.rejected_in: list[tuple[Counts, Counts]] = []  # each rejection's file and format counts
         self.records = 0
         self.is_as_read = journal.id_scheme == AS_READ  # which id rule (ingest.event_ids), fixed per journal
+        # whether an event's content id needs its ids as read as aliases (ingest.event_id_aliases)
+        self.may_hold_read_ids = may_hold_read_ids(journal.connection)
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
         self._parts: dict[str, tuple[Counts, PartsHook | None]] = {}  # see _parser_entry
@@ -273,7 +280,11 @@ class Session:
             text, data = _with_receipt(text, data, self.receipt)
         if len(events) == 1:  # the common case, without the loop's bookkeeping
             event = events[0]
-            event.id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
+            if not event.id:
+                event.id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
+            elif self.may_hold_read_ids:  # the parser's content id: the id as read is an alias (ingest.event_ids)
+                self.aliases[len(self.events)] = (
+                    canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data))
             event.raw = None
             if not event.origin:
                 event.origin = origin
@@ -287,14 +298,23 @@ class Session:
         self.fields_json.extend(many_fields_json)
         # the record's first event may be journaled already under the one-event id, by a
         # release that read only it from this record: then it is not new (Journal.append)
-        self.aliases[len(self.events)] = (
-            canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data))
+        first = len(self.events)
+        may_hold_read_ids = self.may_hold_read_ids
+        if may_hold_read_ids or not events[0].id:
+            one_event_id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
+            self.aliases[first] = one_event_id
         # each event of a record that gives several is journaled with the record's text
         # (a wrapper's part: its own, not the wrapper's; see _take_parts)
         for index, event in enumerate(events):
-            event.id = (
-                canonical_text_id(name, cast(str, text), index) if data is None else as_read_id(name, data, index)
-            )
+            if not event.id or may_hold_read_ids:  # else the parser's content id, and nothing to alias
+                read_id = (
+                    canonical_text_id(name, cast(str, text), index) if data is None
+                    else as_read_id(name, data, index)
+                )
+                if not event.id:
+                    event.id = read_id
+                else:  # the parser's content id: the ids as read are aliases, the first event's both
+                    self.aliases[first + index] = (one_event_id, read_id) if index == 0 else read_id
             if not event.origin:
                 event.origin = origin
             if not event.source:

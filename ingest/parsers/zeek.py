@@ -43,6 +43,15 @@ Documented choices:
   ``url.path``; the responder is the proxy, not the target.
 * A DNS query name or TLS SNI that is not a valid domain name stays in
   ``zeek.query``/``zeek.server_name`` but gets no normalised domain field.
+* Event ids come from the record's content, not its bytes
+  (:func:`ingest.event_ids.content_id`): the log, ``ts`` and the ``zeek.*``
+  fields, serialised with sorted keys before the per-log mappings add the
+  normalised fields, so the TSV and JSON copies of a record (whatever their
+  key order, ``_write_ts`` or time format) are one event, and a record that
+  differs in any value is another.  The mappings may change between releases
+  without changing ids; a change to the normal form of values would change
+  them (the pipeline's aliases cover only ids as read).  A Windows event that
+  a syslog record carries is the record's event 1.
 * Sensor events have no endpoint: ``Event.host`` is ``None``.  When a record
   proves which machine sent it (a successful Kerberos request by a machine
   account ``HOST$``), ``source.hostname`` names it, so the IP -> host map can
@@ -60,7 +69,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 from graphsiem.model import Event
+from ingest.event_ids import content_id
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
 from ingest.parsers.sensor_fields import ip_field, port_field, sensor_event
 from ingest.parsers.syslog import windows_events_in_zeek_syslog
@@ -153,17 +165,36 @@ class ZeekParser:
             assert fields is not None
         if not isinstance(path, str) or not path:
             path = pathless_log(record, context.path_hint)
-        _set_connection(record, fields)
         kind = _KINDS.get(path)
         if kind is None:
             kind = f"zeek:{path}"
             if len(_KINDS) < _NAME_CACHE_LIMIT:  # bounded: paths are attacker-controlled
                 _KINDS[path] = kind
-        yield sensor_event(SOURCE, kind, ts, record, fields, _MAPPERS.get(path), context, raw)
+        # the id's input, taken before the mappers add the normalised fields (module docstring)
+        content = _content(kind, ts, fields)
+        _set_connection(record, fields)
+        event = sensor_event(SOURCE, kind, ts, record, fields, _MAPPERS.get(path), context, raw)
+        event.id = content_id(SOURCE, content)
+        yield event
         if path == "syslog":
             # Zeek's syslog.log carries Windows events in RFC 5424 lines, as "@cee:" JSON or
             # as their rendered text: the endpoint event joins the graph like an endpoint log would.
-            yield from windows_events_in_zeek_syslog(record, context)
+            for index, carried in enumerate(windows_events_in_zeek_syslog(record, context), 1):
+                carried.id = content_id(SOURCE, content, index)
+                yield carried
+
+
+def _content(kind: str, ts: float, fields: dict[str, Any]) -> bytes:
+    """A record's values in normal form, canonically serialised: the input of its events' ids.
+
+    The log, the time and the ``zeek.*`` fields (every value of the record but
+    ``_path`` and ``_write_ts``), with sorted keys: the TSV and JSON copies of a
+    record give the same bytes, any two records that differ in a value do not.
+    """
+    try:
+        return orjson.dumps((kind, ts, fields), default=str, option=orjson.OPT_SORT_KEYS)
+    except TypeError as error:  # orjson.JSONEncodeError: an integer beyond 64 bits, a lone surrogate
+        raise ParseError(f"{kind} record: a value cannot be serialised ({error})") from None
 
 
 def parsers() -> list[Parser]:

@@ -176,8 +176,9 @@ def test_rejections_name_the_source_and_the_line(tmp_path):
 
 
 def test_a_zeek_log_without_path_takes_its_log_from_the_source_name(tmp_path):
-    # Zeek TSV without #path: the log name comes from the file's name, and is part
-    # of the id's text.  Named as the file was, stdin gives the file's ids.
+    # Zeek TSV without #path: the log name comes from the file's name, else from the
+    # row's keys; the id is the record's content, the log included (test_zeek_content_ids).
+    # Named as the file was, stdin gives the file's ids; unnamed, these rows' keys are conn's.
     tsv = zeek_tsv_without_path((PARSER_FIXTURES / "zeek" / "conn_http.log").read_bytes())
     as_file = tmp_path / "conn.log"
     as_file.write_bytes(tsv)
@@ -186,7 +187,7 @@ def test_a_zeek_log_without_path_takes_its_log_from_the_source_name(tmp_path):
     _ingest(tmp_path / "named", ["-"], io.BytesIO(tsv), stdin_name="conn.log")
     _ingest(tmp_path / "unnamed", ["-"], io.BytesIO(tsv))
     assert _ids(tmp_path / "named") == _ids(tmp_path / "file")
-    assert _ids(tmp_path / "unnamed").isdisjoint(_ids(tmp_path / "file"))
+    assert _ids(tmp_path / "unnamed") == _ids(tmp_path / "file")
 
 
 def test_a_stdin_name_that_looks_like_documentation_is_still_read(tmp_path):
