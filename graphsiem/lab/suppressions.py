@@ -65,8 +65,9 @@ def with_triage_suppressions(
                 "(detect(suppressions=False) to detect without the service's benign verdicts)"
             ) from exc
         return config, TriageSuppressions(held=0, applied=False)
-    if not apply:
-        return config, TriageSuppressions(held=len(held), applied=False)
-    merged = replace(config, suppressed=config.suppressed | held,
+    if not apply or not held:
+        return config, TriageSuppressions(held=len(held), applied=apply)
+    # frozenset(): a notebook may pass its own as a tuple or list (detect(suppressed=[...]))
+    merged = replace(config, suppressed=frozenset(config.suppressed) | held,
                      suppressed_members={**config.suppressed_members, **members})
     return merged, TriageSuppressions(held=len(held), applied=True)

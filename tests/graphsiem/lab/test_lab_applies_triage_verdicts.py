@@ -67,3 +67,13 @@ def test_suppressions_false_brings_the_benign_cluster_back(triaged):
     assert {k: v for k, v in shown.items() if k != top["id"]} == queue
     assert summary["suppressions_held"] == 1 and summary["suppressions_ignored"]
     assert summary["suppressions_applied"] == []
+
+
+def test_a_notebooks_own_suppressions_as_a_list_join_the_services(triaged):
+    data, top, queue = triaged
+    other = next(iter(queue))
+    with lab.open("embedded", data_dir=data) as ws:
+        pivot = next(c.pivot for c in ws.detect() if c.id == other)
+        shown = {c.id: round(c.score, 2) for c in ws.detect(suppressed=[(pivot.type, pivot.key)])}
+    assert top["id"] not in shown and other not in shown
+    assert shown == {k: v for k, v in queue.items() if k != other}
