@@ -141,7 +141,7 @@ def read_pivot_links(store: GraphStore, pivots: Iterable[EntityKey], window: Win
 
 LINEAGE_CREDIT = "interpreter_lineage"
 """The :class:`CreditedProcesses` entry of the processes that lent a pivot a pair whose child is an interpreter."""
-MASQUERADE_CREDITS = ("renamed_copy", "lookalike_image")
+MASQUERADE_CREDITS = ("renamed_copy", "lookalike_image", "misplaced_binary")
 """The entries of a pivot's processes that run under a name not their own (:mod:`analytics.masquerade_credits`):
 a step whatever the cluster scored, so :func:`cluster_credits` hands them to every cluster of the pivot."""
 

@@ -30,11 +30,14 @@ from analytics.linked_processes import (
     PivotLinks,
     ProcessHosts,
 )
+from analytics.misplaced_binaries import misplaced_binary
 from analytics.original_names import STEP_NAMED, renamed_from
 from graphsiem.model import Entity, EntityKey
 
-RENAMED_CREDIT, LOOKALIKE_CREDIT = MASQUERADE_CREDITS
-"""The entries: renamed copies of a watched binary, and images named with look-alike characters."""
+RENAMED_CREDIT, LOOKALIKE_CREDIT, MISPLACED_CREDIT = MASQUERADE_CREDITS
+"""The entries: renamed copies of a watched binary, images named with look-alike characters (or
+misspelt: :mod:`analytics.image_typosquats`), and Windows processes run from outside their folder
+(:mod:`analytics.misplaced_binaries`)."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -56,7 +59,8 @@ def masquerade_of(process: Entity) -> tuple[str, str] | None:
     """``(entry, binary)`` when ``process`` runs under a name not its own, else ``None``.
 
     A look-alike image name comes first: it is the more specific finding (a copy of
-    ``powershell.exe`` saved as ``pоwershell.exe`` is both, and reads as the real one).
+    ``powershell.exe`` saved as ``pоwershell.exe`` is both, and reads as the real one); a
+    Windows process under its own name in another folder comes last.
 
     Examples
     --------
@@ -65,6 +69,8 @@ def masquerade_of(process: Entity) -> tuple[str, str] | None:
     ('renamed_copy', 'powershell.exe')
     >>> masquerade_of(Entity("process", "b", "svch\\u03bfst.exe -k", {"image": "C:\\\\P\\\\svch\\u03bfst.exe"}))
     ('lookalike_image', 'svchost.exe')
+    >>> masquerade_of(Entity("process", "d", "svchost.exe -k", {"image": "C:\\\\Users\\\\Public\\\\svchost.exe"}))
+    ('misplaced_binary', 'svchost.exe')
     >>> masquerade_of(Entity("process", "c", "chrome.exe --type=renderer"))
     """
     name = written_name(process)
@@ -72,7 +78,10 @@ def masquerade_of(process: Entity) -> tuple[str, str] | None:
     if imitation is not None:
         return LOOKALIKE_CREDIT, imitation.imitates
     original = renamed_from(name, process.props.get("original_file_name"), STEP_NAMED)
-    return None if original is None else (RENAMED_CREDIT, original)
+    if original is not None:
+        return RENAMED_CREDIT, original
+    misplaced = misplaced_binary(process.props.get("image"))
+    return None if misplaced is None else (MISPLACED_CREDIT, misplaced.binary)
 
 
 def written_name(process: Entity) -> str:

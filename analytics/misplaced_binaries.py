@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from analytics.credited_words import plain
+from analytics.credited_words import NOT_MEMBERS, credited_example, credited_who, plain
 from analytics.driver_paths import below_volume
 from analytics.explain import Check
+from analytics.linked_processes import MASQUERADE_CREDITS, CreditedProcesses
 from graphsiem.model import Entity, EntityType
 
 _SYSTEM32 = ("\\windows\\system32\\",)
@@ -40,6 +41,9 @@ HOME_FOLDERS: dict[str, tuple[str, ...]] = {
 }
 """Windows processes that run only from their own folder (below the volume, lower case; the
 binary sits directly in it)."""
+
+MISPLACED_ENTRY = MASQUERADE_CREDITS[2]
+"""The credit entry of a pivot's one-host processes run from outside their folder."""
 
 SYSTEM_COPIES = ("\\windows\\winsxs\\", "\\$windows.~bt\\newos\\windows\\", "\\windows\\sysnative\\")
 """Folders holding legitimate copies of Windows' binaries (home to every binary of :data:`HOME_FOLDERS`)."""
@@ -90,8 +94,22 @@ def misplaced_binary(image: object) -> Misplacement | None:
     return Misplacement(name, image, home)
 
 
-def misplaced_binary_check(entities: Iterable[Entity], hosts_text: str) -> Check | None:
-    """The step for a cluster whose member processes include a Windows binary run from outside its folder, else ``None``.
+def _step(binary: str, found: str, hosts_text: str) -> Check:
+    """The step: ``found`` (where the process ran, said for a person), then what to check and when it is benign."""
+    return Check(
+        None,
+        f"{found}: a program given a Windows process's name in another folder hides among the real ones while "
+        f"every rule that matches {binary} by name takes it for them (MITRE ATT&CK T1036.005); compare its hash "
+        f"and signer with the system's {binary}, and check who wrote it to that folder (Sysmon event 11) and what "
+        f"it ran on {hosts_text}",
+        f"the file is Microsoft-signed and identical to the system's {binary} (a copy kept by a backup, imaging or "
+        "servicing tool, seen at this path on other hosts before the window)",
+    )
+
+
+def misplaced_binary_check(entities: Iterable[Entity], hosts_text: str,
+                           credited: Iterable[CreditedProcesses] = ()) -> Check | None:
+    """The step for a cluster with a Windows process run from outside its folder, else ``None``.
 
     Parameters
     ----------
@@ -99,24 +117,32 @@ def misplaced_binary_check(entities: Iterable[Entity], hosts_text: str) -> Check
         The cluster's members (process props carry ``image``).
     hosts_text : str
         The cluster's hosts as the checks name them.
+    credited : iterable of CreditedProcesses
+        The cluster's credited processes: when no member is misplaced, its
+        :data:`MISPLACED_ENTRY` entry names the one-host processes that reached a new member
+        (:mod:`analytics.masquerade_credits`).
 
     The image path is attacker text: quoted as plain text, one line, cut short.
     """
     found = [m for e in entities if e.type == EntityType.PROCESS.value
              and (m := misplaced_binary(e.props.get("image"))) is not None]
     if not found:
-        return None
+        credit = next((c for c in credited if c.behaviour == MISPLACED_ENTRY), None)
+        return None if credit is None else _credited_check(credit, hosts_text)
     first, others = found[0], len(found) - 1
     where = f"{first.binary} runs from {plain(first.path, 120)}, outside {first.home_text()} where Windows keeps it"
     if others:
         where += f" ({others} more such process{'es' if others > 1 else ''} in the cluster)"
-    return Check(
-        None,
-        f"{where}: "
-        f"a program given a Windows process's name in another folder hides among the real ones while every rule "
-        f"that matches {first.binary} by name takes it for them (MITRE ATT&CK T1036.005); compare its hash and "
-        f"signer with the system's {first.binary}, and check who wrote it to that folder (Sysmon event 11) and what "
-        f"it ran on {hosts_text}",
-        f"the file is Microsoft-signed and identical to the system's {first.binary} (a copy kept by a backup, "
-        "imaging or servicing tool, seen at this path on other hosts before the window)",
-    )
+    return _step(first.binary, where, hosts_text)
+
+
+def _credited_check(credit: CreditedProcesses, hosts_text: str) -> Check | None:
+    """The step for misplaced processes that are no members: who they are, how many, on how many hosts."""
+    # a masquerade credit keeps its example's image path (analytics.masquerade_credits.MasqueradeCredit)
+    found = misplaced_binary(getattr(credit, "example_path", None))
+    if found is None:  # the entry holds misplaced processes only; kept safe for a hand-made one
+        return None
+    example = credited_example(credit)
+    where = (f"{credited_who(credit)} reached {plain(credit.reached)}: {found.binary} runs from {plain(found.path, 120)}, "
+             f"outside {found.home_text()} where Windows keeps it ({example + '; ' if example else ''}{NOT_MEMBERS})")
+    return _step(found.binary, where, hosts_text)

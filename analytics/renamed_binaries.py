@@ -232,8 +232,6 @@ def masquerade_checks(entities: Iterable[Entity], hosts_text: str,
                       credited: Iterable[CreditedProcesses] = ()) -> tuple[Check, ...]:
     """The look-alike step, the renamed-copy step, then the misplaced-binary step, of a cluster (those that apply).
 
-    A Windows process run from outside its folder (:mod:`analytics.misplaced_binaries`) is read
-    from the members only.
 
     Parameters
     ----------
@@ -246,5 +244,5 @@ def masquerade_checks(entities: Iterable[Entity], hosts_text: str,
     """
     members, credits = list(entities), list(credited)
     steps = (lookalike_image_check(members, hosts_text, credits), renamed_copy_check(members, hosts_text, credits),
-             misplaced_binary_check(members, hosts_text))
+             misplaced_binary_check(members, hosts_text, credits))
     return tuple(step for step in steps if step is not None)

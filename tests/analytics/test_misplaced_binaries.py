@@ -74,9 +74,11 @@ def test_the_step_says_where_it_ran_and_where_windows_keeps_it():
 
 FAKE = "C:\\ProgramData\\Microsoft\\Crypto\\svchost.exe"
 REAL = "C:\\Windows\\System32\\svchost.exe"
-GROUPS = {  # domain -> (hosts, image, OriginalFileName, command line: one for all)
+PER_HOST = "C:\\Users\\Public\\Libraries\\lsass.exe"
+GROUPS = {  # domain -> (hosts, image, OriginalFileName, command line: one for all, or one each with {i})
     "misplaced.example": (range(0, 20), FAKE, None, f'"{FAKE}" -k netsvcs'),
     "service.example": (range(20, 28), REAL, "svchost.exe", f"{REAL} -k NetworkService -p -s NewSvc"),
+    "per-host.example": (range(30, 45), PER_HOST, None, f'"{PER_HOST}" -t {{i:04x}}'),
 }
 
 
@@ -95,6 +97,15 @@ def _steps(clusters, domain: str) -> list[str]:
 def test_a_campaigns_svchost_outside_system32_on_20_hosts_gets_the_step(clusters):
     (step,) = _steps(clusters, "misplaced.example")
     assert step.startswith(f"svchost.exe runs from {FAKE}, outside C:\\Windows\\System32 or C:\\Windows\\SysWOW64")
+
+
+def test_a_misplaced_lsass_with_a_command_line_per_host_gets_the_step_from_its_credited_processes(clusters):
+    cluster = next(c for c in clusters if ("domain", "per-host.example") in [e.ref for e in c.entities])
+    assert not any(e.type == "process" and "lsass.exe" in e.value for e in cluster.entities)  # each on one host
+    (step,) = _steps(clusters, "per-host.example")
+    assert ("lsass.exe with a different command line on each of 15 hosts reached domain per-host.example: "
+            f"lsass.exe runs from {PER_HOST}, outside C:\\Windows\\System32 where Windows keeps it (e.g. ") in step
+    assert "each ran on one host only, so none is a cluster member" in step
 
 
 def test_the_real_svchost_reaching_a_new_domain_gets_no_masquerade_step(clusters):
