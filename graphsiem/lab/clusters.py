@@ -15,6 +15,7 @@ from analytics.result import Cluster
 from graphsiem.lab.drawing import draw_subgraph
 from graphsiem.lab.optional import pandas, timestamps
 from graphsiem.model import Entity
+from ingest.ipmap_evidence import mapped_hosts, preferred
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,10 +117,19 @@ class ClusterView:
         Returns
         -------
         pandas.DataFrame
-            ``event_id, time, kind, host, source, origin, fields, raw``
-            (``fields`` holds the normalised field dictionary, ``raw`` the
-            record as received: a mapped Windows event's rendered message is
-            only there), oldest first.
+            ``event_id, time, kind, host, source, origin, fields, raw,
+            mapped_host, mapped_from, mapped_source`` (``fields`` holds the
+            normalised field dictionary, ``raw`` the record as received: a
+            mapped Windows event's rendered message is only there), oldest
+            first.  An event that names no host (a Zeek or Suricata record)
+            gets in ``mapped_host`` the host the ingest's IP -> host map held
+            for one of its addresses at its time (:mod:`ingest.ipmap_evidence`):
+            an address mapped to one of the cluster's hosts first, the source
+            before the destination; ``mapped_from`` says which (``"src"``,
+            ``"dst"``) and ``mapped_source`` how the map learnt it (``"dhcp"``,
+            ``"endpoint"``).  ``host`` stays the event's own (missing); the
+            three are missing (None, or NaN in a text column) when nothing is
+            mapped.
         """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit!r}")
@@ -131,7 +141,11 @@ class ClusterView:
                                  window=self.window, journal=self.workspace.journal)
             held = set(ids)
             ids += [event_id for _, event_id in pairs if event_id not in held][: limit - len(ids)]
-        events = self.workspace.journal.get(ids)
+        journal = self.workspace.journal
+        events = journal.get(ids)
+        # which of the cluster's hosts a sensor record is about (review T11 F10): one map read for the frame
+        found = mapped_hosts(journal.connection, events)
+        mapped = [preferred(found.get(e.id, []), self.hosts) for e in events]
         frame = pd.DataFrame(
             {
                 "event_id": [e.id for e in events],
@@ -142,6 +156,9 @@ class ClusterView:
                 "origin": [e.origin for e in events],
                 "fields": [e.fields for e in events],
                 "raw": [e.raw for e in events],
+                "mapped_host": [m.host if m else None for m in mapped],
+                "mapped_from": [m.side if m else None for m in mapped],
+                "mapped_source": [m.source if m else None for m in mapped],
             }
         )
         return frame.sort_values("time", kind="stable").reset_index(drop=True)
