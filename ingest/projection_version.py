@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 3
+PROJECTION_VERSION = 4
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -47,12 +47,16 @@ PROJECTION_VERSION = 3
    connection, a file write: a host page leads to them), ``user CLEARED_LOG host`` (1102/104),
    the signatures on ``ALERTED`` edges, and an NTLM/Kerberos client's declared workstation name
    ``CLAIMED_AT`` the client's address (a tool's default ``WORKSTATION`` makes no host).
+4. A WMI subscription's command (Sysmon 20, a command-line consumer) is ``host INSTALLED process``,
+   keyed as its run (a script consumer: ``host INSTALLED script``), and an installed command says how
+   it was installed (``mechanisms``: ``service``, ``scheduled_task``, ``wmi_subscription``).
 """
 
 VERSION_KEY = "projection_version"
 
 WHAT_CHANGED = {2: "renamed binaries, PE original file names",
-                3: "host links to every process it ran, log clears, alert signatures, NTLM-claimed names"}
+                3: "host links to every process it ran, log clears, alert signatures, NTLM-claimed names",
+                4: "WMI subscriptions' commands installed on their hosts"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
@@ -133,7 +137,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 3: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 4: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; WMI subscriptions' commands installed on their hosts): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (
