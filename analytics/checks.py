@@ -676,8 +676,9 @@ def _digest(entities: Sequence[Entity]) -> str:
     return ""
 
 
-def _install_names(props: Mapping[str, object], kind: str, hosts: int) -> str:
-    """What the installs called a service or task (``props``: ``service``/``services``/``services_dropped``).
+def _install_names(props: Mapping[str, object], kind: str, hosts: int, word: str | None = None) -> str:
+    """What the installs called a service, task or WMI consumer (``props``: ``service``/``services``/
+    ``services_dropped`` for ``kind`` ``service``; ``word`` the name said, ``kind`` when None).
 
     The text follows "installed ..." and names the hosts: `` (service X) on 30 hosts`` for
     one name.  Several: how many over how many hosts, a few quoted; as many names as hosts
@@ -690,7 +691,10 @@ def _install_names(props: Mapping[str, object], kind: str, hosts: int) -> str:
     ' under 4 different service names on 4 hosts (AbC, dEf, GhI and 1 more; a different name on every host is how attack tools register a service, a vendor installs under one name)'
     >>> _install_names({"service": "igfxn", "services": ["igfxn"]}, "service", 30)
     ' (service igfxn) on 30 hosts'
+    >>> _install_names({"wmi_consumer": "Updater", "wmi_consumers": ["Updater"]}, "wmi_consumer", 40, "WMI consumer")
+    ' (WMI consumer Updater) on 40 hosts'
     """
+    word = word or kind
     listed = props.get(f"{kind}s")
     names = [str(n) for n in listed] if isinstance(listed, list) and listed else []
     if not names and props.get(kind):
@@ -698,16 +702,16 @@ def _install_names(props: Mapping[str, object], kind: str, hosts: int) -> str:
     if not names:
         return f" on {hosts} hosts"
     if len(names) == 1 and not props.get(f"{kind}s_dropped"):
-        return f" ({kind} {quote(names[0], 40)}) on {hosts} hosts"
+        return f" ({word} {quote(names[0], 40)}) on {hosts} hosts"
     dropped = props.get(f"{kind}s_dropped")
     at_least = "at least " if isinstance(dropped, int) and dropped > 0 else ""
     shown = ", ".join(quote(n, 40) for n in names[:NAMES_SHOWN])
     more = f" and {len(names) - NAMES_SHOWN}{'+' if at_least else ''} more" if len(names) > NAMES_SHOWN else ""
     signal = (
-        f"; a different name on every host is how attack tools register a {kind}, a vendor installs under one name"
+        f"; a different name on every host is how attack tools register a {word}, a vendor installs under one name"
         if len(names) >= hosts >= 3 else ""
     )
-    return f" under {at_least}{len(names)} different {kind} names on {hosts} hosts ({shown}{more}{signal})"
+    return f" under {at_least}{len(names)} different {word} names on {hosts} hosts ({shown}{more}{signal})"
 
 
 _WRITERS = {
@@ -743,16 +747,25 @@ def _installed(f: _Facts) -> Check | None:
             "the driver is a current version from a hardware or security vendor your fleet deploys, "
             "installed by your deployment tooling",
         )
-    kind = "service" if props.get("service") else "scheduled task" if props.get("task") else None
-    if f.pivot.type != EntityType.PROCESS.value or kind is None:
+    mechanism = next((m for m in _MECHANISMS if props.get(m[0])), None)
+    if f.pivot.type != EntityType.PROCESS.value or mechanism is None:
         return None
-    names = _install_names(props, "service" if kind == "service" else "task", n)
+    prop, kind, word, events = mechanism
     return Check(
         None,
-        f"{f.pivot_text} was installed as a {kind}{names}: check which account and process "
-        f"created it (event {'7045' if kind == 'service' else '4698'}) and the binary's signer",
+        f"{f.pivot_text} was installed as a {kind}{_install_names(props, prop, n, word)}: check which account "
+        f"and process created it ({events}) and the binary's signer",
         "your management tooling or an installer you deploy created it, under its usual account",
     )
+
+
+_MECHANISMS = (
+    ("service", "service", "service", "event 7045"),
+    ("task", "scheduled task", "task", "event 4698"),
+    ("wmi_consumer", "WMI subscription", "WMI consumer",
+     "Sysmon event 20; events 19 and 21 name the filter that fires it and the binding"),
+)
+"""How an installed command was installed: (its names' prop, the words, a name's word, the events that say who)."""
 
 
 def _patient_zero(f: _Facts) -> Check | None:

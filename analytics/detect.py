@@ -286,8 +286,10 @@ def _in_priority_order(shown: list[RawCluster], suppressed: list[tuple[int, RawC
 
 
 def _installed(inputs: DetectionInputs) -> frozenset[EntityKey]:
-    """What hosts installed: driver files and the commands of services and tasks (pivots that lead)."""
-    commands = (ref for ref, e in inputs.processes.items() if e.props.get("service") or e.props.get("task"))
+    """What hosts installed: driver files and the commands of services, tasks and WMI subscriptions
+    (pivots that lead)."""
+    commands = (ref for ref, e in inputs.processes.items()
+                if e.props.get("service") or e.props.get("task") or e.props.get("wmi_consumer"))
     return frozenset(inputs.drivers) | frozenset(commands)
 
 
@@ -302,6 +304,8 @@ def _installed_as(pivot: Entity) -> str | None:
         return "service"
     if pivot.props.get("task"):
         return "scheduled task"
+    if pivot.props.get("wmi_consumer"):
+        return "WMI subscription"
     return None
 
 

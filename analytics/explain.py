@@ -332,7 +332,7 @@ def explain(
 ) -> Explanation:
     """The explanation of one cluster, features sorted by contribution (largest first).
 
-    ``installed_as`` (``"service"``, ``"scheduled task"``, ``"driver"``): the pivot is a
+    ``installed_as`` (``"service"``, ``"scheduled task"``, ``"WMI subscription"``, ``"driver"``): the pivot is a
     command, or a driver file, hosts installed that way (:func:`summarize`).
     ``candidates``: how many candidate clusters the risk was scored among; below
     :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` the explanation is marked
@@ -421,7 +421,7 @@ def summarize(
     ``pivot_key`` tells a behaviour pivot (:func:`analytics.behaviour_pivots.is_behaviour`)
     from a real process whose command line copies its shown value.
 
-    A command installed as a service or a scheduled task (``installed_as``) may
+    A command installed as a service, a scheduled task or a WMI subscription (``installed_as``) may
     have been installed without running yet, or run too: its hosts "installed
     or ran" it, and the line says how it was installed.  A file installed as a
     driver (a kernel or file-system driver service) was "installed or got".

@@ -15,6 +15,7 @@ from typing import Any
 from graphsiem.model import Entity, EntityKey, Event, stable_hash
 from ingest.ipmap import connection_ends
 from ingest.ipmap_names import is_placeholder_workstation_name
+from ingest.parsers.windows_wmi import consumer_name, is_command_line_consumer
 from ingest.projection_accumulator import FILE, HOST, SCRIPT, USER, Accumulator, EventContext, R
 from ingest.projection_entities import (
     FILE_FIELDS,
@@ -92,9 +93,10 @@ def _corroborates(times: list[float] | None, ts: float, with_port: bool) -> bool
 _LOCAL_SOURCES = NO_PEER | {"127.0.0.1", "::1"}
 """Logon source addresses of a logon from the machine itself."""
 
-InstalledNames = tuple[tuple[str, ...], tuple[str, ...], int, int]
+InstalledNames = tuple[tuple[str, ...], tuple[str, ...], int, int, tuple[str, ...], int]
 """Of one installed command: its service names, its task names (each sorted, at most
-:data:`INSTALLED_NAMES`), and how many installs named a service or task not kept."""
+:data:`INSTALLED_NAMES`), how many installs named a service or task not kept, then its WMI
+consumer names and how many were not kept (last: a join state saved before them has four items)."""
 INSTALLED_NAMES = 32
 """Service names, and task names, kept of one installed command (``svchost.exe -k netsvcs`` is
 installed as dozens of services fleet-wide; a name past these is counted, not kept)."""
@@ -448,21 +450,46 @@ class EndpointRules(NameRules):
         ctx.touch(self._file(ctx))
 
     def _wmi_consumer(self, ctx: EventContext) -> None:
-        """Sysmon 20: a WMI consumer's command or script (``wmi.consumer.destination``) as a script
-        entity, searchable; a PowerShell ``-EncodedCommand`` is known by its decoded script, the
-        entity its 4104 block gets when the consumer runs it.  No relation: nothing ran yet."""
+        """Sysmon 20: a WMI consumer created, persistence like a service or a task.
+
+        A command-line consumer's command (the parser's ``process.*``,
+        :mod:`ingest.parsers.windows_wmi`) is ``host INSTALLED process``, keyed as the Sysmon 1 of
+        its run keys it, its consumer names kept as a service's names are (``wmi_consumer``,
+        ``wmi_consumers``, :meth:`_put_installed_names`); a script consumer's script is
+        ``host INSTALLED script``.  A consumer deleted installs nothing.  A command line's PowerShell
+        ``-EncodedCommand`` is a script entity too, its decoded text, searchable: the entity its 4104
+        block gets when the consumer runs it, sighted on the host then, not now (the host's link is
+        the installed process; a script sighted now would lead the fan-out cluster in its place,
+        scripts ranking before processes as pivots).  A plain command line is only its process.
+        The creating account is sighted; the command runs as ``LocalSystem``, which its Sysmon 1 says.
+        """
         fields = ctx.fields
         ctx.touch(self._user(ctx))
         destination = fields.get("wmi.consumer.destination")
         if not destination:
             return
-        text = str(fields.get("wmi.consumer.destination_decoded") or destination)
-        props: dict[str, Any] = {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text),
-                                 "wmi_command": str(destination)[:SCRIPT_TEXT_CHARS]}
-        name = fields.get("wmi.consumer.name")
-        if name:
-            props["wmi_consumer"] = str(name)
-        ctx.touch(ctx.acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props))
+        deleted = "delet" in str(fields.get("event.action") or "").lower()
+        name = consumer_name(fields)
+        command_line = is_command_line_consumer(fields)
+        decoded = fields.get("wmi.consumer.destination_decoded")
+        script = None
+        if decoded or not command_line:  # a plain command line is its process node, not a script too
+            text = str(decoded or destination)
+            props: dict[str, Any] = {"text": text[:SCRIPT_TEXT_CHARS], "length": len(text),
+                                     "wmi_command": str(destination)[:SCRIPT_TEXT_CHARS]}
+            if name:
+                props["wmi_consumer"] = name
+            script = ctx.acc.entity(SCRIPT, stable_hash(" ".join(text.split())), text[:SCRIPT_VALUE_CHARS], props)
+            if not command_line:  # a command's script is sighted when it runs (its 4104), as a service's is
+                ctx.touch(script)
+        if deleted:
+            return
+        # a command line's process (None when the parser found no command in it), else the script
+        installed = self._process(ctx, PROCESS_FIELDS) if command_line else script
+        if installed is None:
+            return
+        ctx.rel(ctx.host, R.INSTALLED, installed)
+        self._put_installed_names(ctx.acc.entities[installed].props, installed, None, None, name)
 
     def _installed(self, ctx: EventContext) -> None:
         """A service installed or a scheduled task created or updated (System 7045, Security 4697,
@@ -512,21 +539,34 @@ class EndpointRules(NameRules):
             ctx.touch(user)
         ctx.touch(self._user(ctx, "subject.user.name"))
 
-    def _put_installed_names(self, props: dict[str, Any], process: EntityKey, service: object, task: object) -> None:
-        """The names ``process`` was installed as, with ``service`` or ``task``, into its ``props``."""
+    def _put_installed_names(
+        self, props: dict[str, Any], process: EntityKey, service: object, task: object, consumer: object = None,
+    ) -> None:
+        """The names ``process`` was installed as, with ``service``, ``task`` or WMI ``consumer``, into its
+        ``props``, and ``mechanisms``: how it was installed (``service``, ``scheduled_task``,
+        ``wmi_subscription``), one prop that the names imply."""
         known = self._installed_names.get(process)
-        services, tasks, services_dropped, tasks_dropped = known if known is not None else ((), (), 0, 0)
+        services, tasks, services_dropped, tasks_dropped, consumers, consumers_dropped = (
+            known if known is not None else ((), (), 0, 0, (), 0))
         services, services_dropped = _with_name(services, services_dropped, service)
         tasks, tasks_dropped = _with_name(tasks, tasks_dropped, task)
-        names = (services, tasks, services_dropped, tasks_dropped)
+        consumers, consumers_dropped = _with_name(consumers, consumers_dropped, consumer)
+        names = (services, tasks, services_dropped, tasks_dropped, consumers, consumers_dropped)
         if names != known:
             self._remember(self._installed_names, process, names, _INSTALLED_LIMIT)
-        for prop, kept, dropped in (("service", services, services_dropped), ("task", tasks, tasks_dropped)):
+        mechanisms = []
+        for prop, kept, dropped, mechanism in (("service", services, services_dropped, "service"),
+                                               ("task", tasks, tasks_dropped, "scheduled_task"),
+                                               ("wmi_consumer", consumers, consumers_dropped, "wmi_subscription")):
             if kept:
                 props[prop] = kept[0]
                 props[prop + "s"] = list(kept)
             if dropped:
                 props[prop + "s_dropped"] = dropped
+            if kept or dropped:
+                mechanisms.append(mechanism)
+        if mechanisms:
+            props["mechanisms"] = mechanisms
 
     def _logon(self, ctx: EventContext) -> None:
         ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)

@@ -118,10 +118,14 @@ def _restore_servers(item: list[Any]) -> tuple[str, tuple[tuple[str, tuple[str, 
     return cert_id, tuple((ip, tuple(hosts)) for ip, hosts in servers)
 
 
-def _restore_installed(item: list[Any]) -> tuple[EntityKey, tuple[tuple[str, ...], tuple[str, ...], int, int]]:
-    ref, (services, tasks, services_dropped, tasks_dropped) = item
+def _restore_installed(
+    item: list[Any],
+) -> tuple[EntityKey, tuple[tuple[str, ...], tuple[str, ...], int, int, tuple[str, ...], int]]:
+    # a state saved before WMI consumers were installed commands has four items: no consumer names
+    ref, (services, tasks, services_dropped, tasks_dropped, *consumers) = item
+    wmi, wmi_dropped = consumers if consumers else ((), 0)
     return _entity_key(ref), (tuple(map(str, services)), tuple(map(str, tasks)), int(services_dropped),
-                              int(tasks_dropped))
+                              int(tasks_dropped), tuple(map(str, wmi)), int(wmi_dropped))
 
 
 def _restore_sid(item: list[Any]) -> tuple[str, str]:

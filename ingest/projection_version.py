@@ -50,13 +50,16 @@ PROJECTION_VERSION = 4
 4. ``user VALIDATED_AT host`` for an NTLM credential validation (Security 4776, from syslog text and
    Windows records alike), with its outcomes and the workstation names its clients claimed as the
    edge's tallies (:mod:`ingest.projection_logons`): a password spray on a DC is on the DC's page.
+   A WMI subscription's command (Sysmon 20, a command-line consumer) is ``host INSTALLED process``,
+   keyed as its run (a script consumer: ``host INSTALLED script``), and an installed command says how
+   it was installed (``mechanisms``: ``service``, ``scheduled_task``, ``wmi_subscription``).
 """
 
 VERSION_KEY = "projection_version"
 
 WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 3: "host links to every process it ran, log clears, alert signatures, NTLM-claimed names",
-                4: "NTLM credential validations (4776) on the validating host"}
+                4: "NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
@@ -137,7 +140,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 4: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 4: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (

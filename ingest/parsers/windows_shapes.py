@@ -374,7 +374,10 @@ def from_sentinel(record: Mapping[str, Any]) -> WinRecord:
     for packed in ("EventData", "EventData_string", "EventData_dynamic"):
         if packed in record:
             for key, value in _sentinel_event_data(record[packed]).items():
-                data.setdefault(key, value)
+                if key == "Type":  # the row's own Type is its table's name (Event): Sysmon 20's consumer type wins
+                    data[key] = value
+                else:
+                    data.setdefault(key, value)
     channel = record.get("Channel") or record.get("EventLog")
     if not channel and record.get("Type") == "SecurityEvent":
         channel = "Security"

@@ -28,6 +28,7 @@ from ingest.parsers.windows_fields import (
     user_name,
     value_of,
 )
+from ingest.parsers.windows_wmi import put_consumer_command
 
 __all__ = ["MAPPERS", "OptionalValues", "int_or_text", "process_and", "put_optional", "sysmon_process", "text_value"]
 
@@ -226,6 +227,7 @@ def _sysmon_20(data: Data, fields: Fields) -> str:
             decoded = decoded_command(destination[1:-1])  # Sysmon quotes the whole property
         if decoded is not None:
             fields["wmi.consumer.destination_decoded"] = decoded
+    put_consumer_command(fields)  # what it will run, as its Sysmon 1 will key it
     return "sysmon:wmi_consumer"
 
 

@@ -302,7 +302,10 @@ def test_sysmon_19_to_21_wmi_persistence_consumer_is_searchable_decoded(ingest) 
     assert consumer.fields["user.name"] == "corp\\admin"
     [hit] = got.store.search_entities("downloadstring('http://evil.example", entity_type="script")
     assert hit.entity.props["wmi_command"] == f'"{command}"'
-    assert [sighting.host for sighting in got.store.hosts_of("script", hit.entity.key)] == ["ws-0042"]
+    # sighted when it runs (its 4104); until then the host's link is the command it installed
+    assert got.store.hosts_of("script", hit.entity.key) == []
+    assert [sighting.host for sighting in got.store.hosts_of(*_process(
+        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", command))] == ["ws-0042"]
 
 
 def test_sysmon_pipes_and_tampering_keep_their_values_as_fields(ingest) -> None:
