@@ -145,14 +145,21 @@ def _statement(pairs: int) -> str:
     """The look-up of ``pairs`` ``(n, ip, ts)`` triples: each pair's latest-started interval holding ``ts``.
 
     The table's key is ``(ip, start, host)``: the inner query walks one address's
-    intervals backwards from ``ts`` and stops at the first that still holds it.
+    intervals backwards from ``ts`` and stops at the first that still holds it.  A
+    time no interval holds would walk the address's whole history (an address leased
+    20,000 times: 1.2 s for a page of 200 such rows, measured), so the walk stops at
+    the address's longest interval before ``ts``: no interval starting earlier can
+    hold it.  That length is read once per address of the page (``spans``).
     """
     values = ", ".join(["(?, ?, ?)"] * pairs)
     return (
-        f"WITH wanted(n, ip, ts) AS (VALUES {values}) "  # noqa: S608 -- placeholders only; the values are bound
-        "SELECT w.n, h.host, h.start, h.end, h.source FROM wanted AS w JOIN ip_hosts AS h "
-        "ON h.ip = w.ip AND h.start = (SELECT start FROM ip_hosts WHERE ip = w.ip AND start <= w.ts "
-        "AND end >= w.ts ORDER BY start DESC LIMIT 1) AND h.end >= w.ts ORDER BY w.n, h.host"
+        f"WITH wanted(n, ip, ts) AS (VALUES {values}), "  # noqa: S608 -- placeholders only; the values are bound
+        "spans(ip, span) AS (SELECT ip, MAX(end - start) FROM ip_hosts "
+        "WHERE ip IN (SELECT ip FROM wanted) GROUP BY ip) "
+        "SELECT w.n, h.host, h.start, h.end, h.source FROM wanted AS w JOIN spans AS s ON s.ip = w.ip "
+        "JOIN ip_hosts AS h ON h.ip = w.ip AND h.start = (SELECT start FROM ip_hosts WHERE ip = w.ip "
+        "AND start <= w.ts AND start >= w.ts - s.span AND end >= w.ts ORDER BY start DESC LIMIT 1) "
+        "AND h.end >= w.ts ORDER BY w.n, h.host"
     )
 
 
