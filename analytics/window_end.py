@@ -18,13 +18,20 @@ the window's start:
    say so (``clock_behind``).  The bound used to be dropped only when most
    hosts had no sighting before it at all, so a server clock 3 h behind a
    live fleet cut the newest 2 h of every host (review RV2, item 2).
-2. **Stray tail.**  The hosts' newest sightings, newest first: only fewer
-   hosts than a cluster needs may be set aside (``min_hosts - 1``, 2 by
-   default), so what is set aside can never be a campaign's worth of hosts.
-   If among those first hosts one is more than the window's length
-   (``window_hours``) ahead of the next, it and the hosts above it are
-   *ahead* and ignored.  A window's length is the scale that matters: a host
-   less far ahead still leaves the fleet's data in the window.
+2. **Stray tail.**  The hosts' newest sightings, newest first: at most
+   :data:`STRAY_HOSTS_FLOOR` (2) hosts, or ``min_hosts - 1`` when a cluster
+   needs more, may be set aside.  If among those first hosts one is more
+   than the window's length (``window_hours``) ahead of the next, it and the
+   hosts above it are *ahead* and ignored (and named in the stats).  A
+   window's length is the scale that matters: a host less far ahead still
+   leaves the fleet's data in the window.  The floor does not follow
+   ``min_hosts`` down: with ``min_hosts=2`` (notebook 02's tuned value) the
+   tolerance was one host, so two hosts dated weeks after a replayed fleet
+   ended the window past all of it and the detection found nothing (review
+   T11, F6).  Why not a share of the fleet: the newest sightings cannot tell
+   two forged clocks from the servers still reporting over a weekend (a
+   tenth of the fleet 60 h on, see the tests), whose newest days hold what
+   an attacker did then; a small fixed count is all the stray tail may cut.
 
 The window ends at the newest sighting of the hosts that remain, and what the
 ignored hosts reported after it is read as of the end, as a backtest at that
@@ -54,8 +61,9 @@ aside, and that is what a real fleet looks like at night (servers report,
 workstations are off: 8 h, even 2.5 h ahead), over a weekend, or when a
 campaign's 3 hosts are the only ones still reporting; the campaign on them
 was cut.  Now a fleet's freshest hosts are kept however many they are, as
-long as there are ``min_hosts`` of them or they are within a window of the
-rest; one host 5 days ahead, or a 2099 event, is still ignored.  In a live
+long as they are more than the stray tail may set aside (3 hosts by default)
+or within a window of the rest; one host 5 days ahead, or a 2099 event, is
+still ignored.  In a live
 deployment the clock bound keeps a stray host within 1 h of real time, so
 the stray tail matters for replays; there, one or two hosts up to a window
 ahead do move the end (by at most ``window_hours``), and rule 3 moves the
@@ -73,6 +81,8 @@ CLOCK_SKEW_S = 3600.0
 """How far past this machine's clock an event may be dated and still end the window."""
 LEAD_GAP_S = 3600.0
 """How far a host must be ahead of the next (newest sightings) to lead the fleet (rule 3)."""
+STRAY_HOSTS_FLOOR = 2
+"""Hosts ahead of the fleet the stray tail may set aside whatever ``min_hosts`` is (rule 2)."""
 SHOWN_HOSTS = 5
 """Hosts ahead named in a detection's stats (the freshest first)."""
 
@@ -216,7 +226,7 @@ def default_window_end(
     store : GraphStore
     min_hosts : int
         The detection's smallest cluster (:class:`DetectionConfig`): at most
-        ``min_hosts - 1`` hosts may be set aside as ahead.
+        ``max(min_hosts - 1, STRAY_HOSTS_FLOOR)`` hosts may be set aside as ahead.
     window_hours : float
         The detection window's length: a host that far ahead of the next is a stray clock;
         the start moves back by at most that much for hosts that lead (rule 3).
@@ -245,7 +255,8 @@ def default_window_end(
         newest = {h: t for h, t in bounded.items() if t < limit or stored[h] <= limit}
         clock_limit = limit
     window_s = window_hours * 3600.0
-    stray = stray_hosts(newest, max_hosts=min_hosts - 1, gap_s=window_s)
+    # a floor independent of min_hosts: tuning clusters down to 2 hosts must not let 2 stray clocks end the window
+    stray = stray_hosts(newest, max_hosts=max(min_hosts - 1, STRAY_HOSTS_FLOOR), gap_s=window_s)
     kept = {h: t for h, t in newest.items() if h not in stray}
     end = max(kept.values())
     ahead = sorted((h for h, t in stored.items() if t > end), key=lambda h: (-stored[h], h))
