@@ -131,13 +131,23 @@ def _rebuild_hint(kind: str, where: str, *options: str) -> str:
     return f"`graphsiem rebuild --store {kind} --data {where}{''.join(' ' + o for o in options)}`"
 
 
+def _use_store_hint(kind: str, where: str, caller: str) -> str:
+    """How the caller opens ``where`` with a store of ``kind``: a CLI option, or the lab's call."""
+    if caller == "lab":
+        return f"open it with lab.open({kind!r}, data_dir={where!r})"
+    return f"use --store {kind}"
+
+
 def kind_problem(
-    recorded: StoreBinding | None, checkpoint: int, kind: str, where: str, embedded_graph: bool
+    recorded: StoreBinding | None, checkpoint: int, kind: str, where: str, embedded_graph: bool,
+    caller: str = "cli",
 ) -> str | None:
     """Why a store of ``kind`` is not the one the journal in ``where`` is projected into, or None.
 
     ``embedded_graph``: whether the data directory holds an embedded graph file
     (for a journal from before bindings: projected, but into which store?).
+    ``caller``: ``"cli"`` (the default) names ``--store``; ``"lab"`` names
+    ``lab.open`` (a notebook has no ``--store``; review T11, F7).
 
     Examples
     --------
@@ -147,21 +157,26 @@ def kind_problem(
     /d is projected into the embedded store, not into Neo4j: use --store embedded (or `graphsiem rebuild --store neo4j --data /d` to project its whole journal into Neo4j from now on)
     >>> kind_problem(None, 0, "neo4j", "/d", False) is None
     True
+    >>> print(kind_problem(StoreBinding("embedded"), 10, "neo4j", "/d", True, caller="lab"))
+    /d is projected into the embedded store, not into Neo4j: open it with lab.open('embedded', data_dir='/d') (or `graphsiem rebuild --store neo4j --data /d` in a shell to project its whole journal into Neo4j from now on)
     """
+    shell = " in a shell" if caller == "lab" else ""
     if recorded is None:
         if checkpoint == 0 or kind != "embedded" or embedded_graph:
             return None
         return (
             f"{where}: its journal is projected (up to event {checkpoint}) but not into the embedded store "
-            f"(no {GRAPH_FILE} in {Path(where) / 'graph'}): it was projected into Neo4j; use --store neo4j "
-            f"(or {_rebuild_hint('embedded', where)} to project it into the embedded store)"
+            f"(no {GRAPH_FILE} in {Path(where) / 'graph'}): it was projected into Neo4j; "
+            f"{_use_store_hint('neo4j', where, caller)} "
+            f"(or {_rebuild_hint('embedded', where)}{shell} to project it into the embedded store)"
         )
     if recorded.kind == kind:
         return None
     target = "Neo4j" if kind == "neo4j" else f"the {kind} store"
     return (
-        f"{where} is projected into {recorded.describe()}, not into {target}: use --store {recorded.kind} "
-        f"(or {_rebuild_hint(kind, where)} to project its whole journal into {target} from now on)"
+        f"{where} is projected into {recorded.describe()}, not into {target}: "
+        f"{_use_store_hint(recorded.kind, where, caller)} "
+        f"(or {_rebuild_hint(kind, where)}{shell} to project its whole journal into {target} from now on)"
     )
 
 
@@ -289,6 +304,7 @@ class JournalMeta:
     identity: str | None
     checkpoint: int
     recorded: StoreBinding | None
+    has_events: bool = True
 
 
 def read_meta(path: Path) -> JournalMeta | None:
@@ -303,22 +319,33 @@ def read_meta(path: Path) -> JournalMeta | None:
         rows = dict(db.execute(
             "SELECT key, value FROM meta WHERE key IN (?, ?, ?)", (IDENTITY_KEY, CHECKPOINT_KEY, STORE_KEY)
         ).fetchall())
+        has_events = db.execute("SELECT 1 FROM events LIMIT 1").fetchone() is not None
     except sqlite3.Error:  # not a journal, or one without a meta table yet: nothing recorded
         return None
     finally:
         db.close()
     return JournalMeta(
-        rows.get(IDENTITY_KEY), int(rows.get(CHECKPOINT_KEY, 0) or 0), StoreBinding.from_text(rows.get(STORE_KEY))
+        rows.get(IDENTITY_KEY), int(rows.get(CHECKPOINT_KEY, 0) or 0), StoreBinding.from_text(rows.get(STORE_KEY)),
+        has_events,
     )
 
 
-def problem_before_open(kind: str, data_dir: Path) -> str | None:
-    """Why a store of ``kind`` must not be opened for ``data_dir`` (checked before it is, so nothing is made)."""
+def problem_before_open(kind: str, data_dir: Path, caller: str = "cli") -> str | None:
+    """Why a store of ``kind`` must not be opened for ``data_dir`` (checked before it is, so nothing is made).
+
+    A Neo4j binding recorded while the server did not answer (no graph id: it
+    was never reached) ties nothing while the journal holds no event: a failed
+    Neo4j attempt on a new directory may fall back to the embedded store
+    (review T11, F7).  Once an event is journaled for it, it ties the directory.
+    """
     meta = read_meta(data_dir / "journal.sqlite")
     if meta is None:
         return None
+    recorded = meta.recorded
+    if recorded is not None and recorded.graph is None and not meta.has_events and meta.checkpoint == 0:
+        recorded = None
     embedded = (data_dir / "graph" / GRAPH_FILE).exists()
-    return kind_problem(meta.recorded, meta.checkpoint, kind, str(data_dir), embedded)
+    return kind_problem(recorded, meta.checkpoint, kind, str(data_dir), embedded, caller)
 
 
 def problem_for_reading(store: Any, data_dir: Path) -> str | None:
@@ -349,12 +376,13 @@ def problem_for_reading(store: Any, data_dir: Path) -> str | None:
 S = TypeVar("S", bound=GraphStore)
 
 
-def refuse_another_kind(kind: str, data_dir: str | os.PathLike[str] | None) -> None:
+def refuse_another_kind(kind: str, data_dir: str | os.PathLike[str] | None, *, caller: str = "cli") -> None:
     """Raise :class:`StoreBindingError` when ``data_dir``'s journal is projected into another kind of store.
 
     Checked before the store is opened: the embedded store makes ``graph/``.
+    ``caller`` words the message for the CLI (``"cli"``) or a notebook (``"lab"``).
     """
-    problem = problem_before_open(kind, paths.data_dir(data_dir, create=False))
+    problem = problem_before_open(kind, paths.data_dir(data_dir, create=False), caller)
     if problem is not None:
         raise StoreBindingError(problem)
 

@@ -119,10 +119,12 @@ def open(  # noqa: A001 - reads as lab.open(...)
         directory.mkdir(parents=True)
     elif not create and not holds_data(directory):
         if not _known_store(store):
-            open_store(store, data_dir=directory)  # refuses it by name, before making anything
+            open_store(store, data_dir=directory, caller="lab")  # refuses it by name, before making anything
         kind = "embedded" if store == "embedded" else "neo4j"
-        return Workspace(None, directory, open_store=lambda: open_store(store, data_dir=directory), store_name=kind)
-    return Workspace(open_store(store, data_dir=directory), directory)
+        return Workspace(
+            None, directory, open_store=lambda: open_store(store, data_dir=directory, caller="lab"), store_name=kind
+        )
+    return Workspace(open_store(store, data_dir=directory, caller="lab"), directory)
 
 
 def _known_store(spec: str) -> bool:

@@ -18,7 +18,8 @@ STORE_SPECS = ("embedded", "neo4j")
 
 
 def open_store(
-    spec: str | None = None, *, data_dir: str | os.PathLike[str] | None = None, reading: bool = False
+    spec: str | None = None, *, data_dir: str | os.PathLike[str] | None = None, reading: bool = False,
+    caller: str = "cli",
 ) -> GraphStore:
     """Open the graph store named by ``spec``.
 
@@ -39,6 +40,9 @@ def open_store(
         does not answer is waited for (the store opens unconnected, see
         :mod:`graphsiem.store.neo4j_store`), and the store is checked against
         the data directory's journal and recorded in it (:mod:`ingest.store_binding`).
+    caller : str
+        Who opens it, for the wording of a refusal: ``"cli"`` names ``--store``,
+        ``"lab"`` names ``lab.open``.
 
     Raises
     ------
@@ -64,7 +68,7 @@ def open_store(
         from graphsiem.store.embedded import EmbeddedStore
         from ingest.store_binding import checked_on_open, refuse_another_kind
 
-        refuse_another_kind("embedded", data_dir)  # before graph/ is made
+        refuse_another_kind("embedded", data_dir, caller=caller)  # before graph/ is made
         return checked_on_open(EmbeddedStore(graph_dir(data_dir)), data_dir, reading=reading)
     if spec == "neo4j" or spec.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://")):
         from graphsiem.store.neo4j_store import Neo4jStore
@@ -73,7 +77,7 @@ def open_store(
         environ = dict(os.environ)
         if spec != "neo4j":
             environ["GRAPHSIEM_NEO4J_URI"] = spec
-        refuse_another_kind("neo4j", data_dir)
+        refuse_another_kind("neo4j", data_dir, caller=caller)
         return checked_on_open(
             Neo4jStore.from_env(environ, defer_unreachable=not reading), data_dir, reading=reading
         )
