@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     # (graphsiem.internal_networks); detections the service runs also take it from here.
     internal_networks: Annotated[tuple[str, ...], NoDecode] = ()
 
+    # The detection settings every run of the service starts from (GRAPHSIEM_DETECTION_CONFIG, or
+    # graphsiem serve --detection-config FILE): a YAML/JSON file as DetectionConfig.save writes it,
+    # e.g. tuned in notebook 02.  Checked here, so a bad file refuses to start naming the setting
+    # and the reason; read once when the service starts (graphsiem.api.detection_settings).
+    detection_config: Path | None = None
+
     @field_validator("webhook_url")
     @classmethod
     def _check_webhook_url(cls, value: str | None) -> str | None:
@@ -203,14 +209,25 @@ class Settings(BaseSettings):
     def _check_internal_networks(cls, value: object) -> tuple[str, ...]:
         return tuple(str(n) for n in parse_internal_networks(value, origin="GRAPHSIEM_INTERNAL_NETWORKS"))
 
+    @field_validator("detection_config")
+    @classmethod
+    def _check_detection_config(cls, value: Path | None) -> Path | None:
+        from analytics.config import ConfigError
+        from graphsiem.api.detection_settings import read_detection_config
+
+        try:
+            return None if value is None else Path(str(read_detection_config(value).path))
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
     @field_validator("api_key_rate_overrides", mode="before")
     @classmethod
     def _check_rate_overrides(cls, value: object) -> dict[str, float]:
         return parse_rate_overrides(value)
 
-    @field_validator("webhook_secret", "bootstrap_admin_key", mode="before")
+    @field_validator("webhook_secret", "bootstrap_admin_key", "detection_config", mode="before")
     @classmethod
-    def _empty_secret_is_none(cls, value: object) -> object:
+    def _empty_is_none(cls, value: object) -> object:
         # docker compose passes unset optional variables as empty strings.
         return None if value == "" else value
 

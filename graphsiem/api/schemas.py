@@ -360,6 +360,12 @@ class DetectionOut(BaseModel):
     host_spans_total: int | None = Field(
         default=None, description="Hosts with data in the store, of which `host_spans` lists the newest-ending "
         "50 at most; for a run that found no cluster only.")
+    detection_config: str | None = Field(
+        default=None, description="The detection settings file the run started from (the service's "
+        "GRAPHSIEM_DETECTION_CONFIG / `serve --detection-config`, read at start); null: the defaults.")
+    detection_config_sha256: str | None = Field(
+        default=None, description="SHA-256 (hex) of that file as the service read it: runs with the same "
+        "digest used the same settings.")
 
 
 class HostSeen(BaseModel):

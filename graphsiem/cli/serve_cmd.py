@@ -32,6 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
     overrides = {name: value for name, value in {
         "host": args.host, "port": args.port, "store": args.store, "data_dir": args.data,
         "syslog_udp_port": args.syslog_udp, "syslog_tcp_port": args.syslog_tcp,
+        "detection_config": args.detection_config,
     }.items() if value is not None}
     try:
         settings = Settings(**overrides)
@@ -164,6 +165,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=None, help="port (default 8000)")
     parser.add_argument("--store", default=None, help="store spec (default: embedded)")
     parser.add_argument("--data", default=None, help=DATA_HELP)
+    parser.add_argument("--detection-config", default=None, metavar="FILE",
+                        help="detection settings (YAML or JSON, e.g. tuned in a notebook) every run of the "
+                             "service starts from (GRAPHSIEM_DETECTION_CONFIG; default: the defaults)")
     parser.add_argument("--syslog-udp", type=int, default=None, metavar="PORT",
                         help="also receive syslog over UDP on this port")
     parser.add_argument("--syslog-tcp", type=int, default=None, metavar="PORT",

@@ -2,7 +2,10 @@
 
 A run calls :func:`analytics.detect.detect` with the suppressed pivots, stores
 each cluster's contract dict (plus its pivot and member keys) as the active
-snapshot, counts metrics and hands new or grown clusters to the webhook.  A
+snapshot, counts metrics and hands new or grown clusters to the webhook.  Every
+run starts from the service's detection settings (``GRAPHSIEM_DETECTION_CONFIG``,
+read once at start: :mod:`graphsiem.api.detection_settings`), and its record
+names the file and its digest.  A
 run may be given ``now`` (a backtest: the window ends there and nothing first
 seen later is read, as ``graphsiem detect --now`` does).  A backtest's clusters
 are kept under its run id (``GET /v1/detections/{id}/clusters``) and do not
@@ -13,12 +16,14 @@ analyst's look at the past must not empty everyone's queue.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from graphsiem.api.context import AppContext
+from graphsiem.api.detection_settings import read_detection_config
 from graphsiem.api.errors import NotFound, Unprocessable
 from graphsiem.api.schemas import DetectionOut
 from graphsiem.api.state import DetectionRun
@@ -154,6 +159,9 @@ class DetectionRunner:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        # read once, at start: the settings validated the file, and every run must use the same
+        # settings (a file edited while the service runs takes effect at the next start)
+        self.settings = read_detection_config(ctx.settings.detection_config)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="detect")
 
     def submit(self, *, trigger: str, requested_by: str, now: float | None = None,
@@ -181,11 +189,13 @@ class DetectionRunner:
                 for_backtest,
                 rules_change_note,
             )
-            from analytics.detect import DetectionConfig, detect
+            from analytics.detect import detect
 
-            config = DetectionConfig(suppressed=frozenset(ctx.state.suppressed_pivots()),
-                                     suppressed_members=suppressed_members(ctx.state),
-                                     internal_networks=ctx.settings.internal_networks)
+            tuned = self.settings.config
+            config = dataclasses.replace(
+                tuned, suppressed=tuned.suppressed | frozenset(ctx.state.suppressed_pivots()),
+                suppressed_members={**tuned.suppressed_members, **suppressed_members(ctx.state)},
+                internal_networks=(*tuned.internal_networks, *ctx.settings.internal_networks))
             history: CandidateHistory = ctx.state
             if now is not None:
                 # a backtest reads the candidate history but keeps and backfills nothing: the
@@ -197,6 +207,7 @@ class DetectionRunner:
                 result = detect(ctx.store, config=config, now=now, journal=ctx.journal, history=history)
                 # the window it read and, if empty, why: kept with the record (review T9, F8)
                 window = window_summary(ctx.store, result.stats, config, now, bool(result.clusters))
+            window.update(self.settings.record())  # which settings produced this queue
             rules_changed = rules_change_note(result.stats)
             if rules_changed:  # on uvicorn's logger, as the startup line: shown without graphsiem.* configured
                 logging.getLogger("uvicorn.error").info("detection %s: %s", run_id, rules_changed)
