@@ -132,6 +132,78 @@ def error_body(code: str, message: str, *, field: str | None = None,
                       "details": details or []}}
 
 
+LOCATIONS = ("query", "path", "body", "header")
+"""Where a request field is: an error's ``field`` is always ``<location>.<name>`` (``query.limit``,
+``path.cluster_id``, ``body.status``, ``header.If-Match``)."""
+
+_HEADER_FIELDS = {name.lower(): name for name in (
+    "Authorization", "X-API-Key", "Content-Type", "Content-Encoding", "Content-Length",
+    "If-Match", "If-None-Match", "Idempotency-Key")}
+
+
+def _route_parameters(request: Request) -> dict[str, str]:
+    """``{parameter name: location}`` of the route that matched ``request`` (none before routing)."""
+    located: dict[str, str] = {}
+    pending = [getattr(request.scope.get("route"), "dependant", None)]
+    while pending:  # the endpoint's own parameters and those of its dependencies
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        for location in ("body", "header", "query", "path"):
+            for param in getattr(dependant, f"{location}_params", ()):
+                located.setdefault(param.alias, location)
+                located.setdefault(param.name, location)
+        pending.extend(getattr(dependant, "dependencies", ()))
+    return located
+
+
+def qualified_field(field: str | None, request: Request) -> str | None:
+    """``field`` as ``<location>.<name>``: a bare name is looked up among the route's parameters.
+
+    Services name the parameter they refuse (``since``, ``cluster_id``, ``If-Match``); a
+    client must not have to guess whether that is the query, the path or a header (review
+    T11, F9).  A field already located, or a name the route does not have, is left as it is.
+
+    Examples
+    --------
+    >>> from starlette.requests import Request
+    >>> qualified_field("If-Match", Request({"type": "http", "headers": []}))
+    'header.If-Match'
+    >>> qualified_field("query.limit", Request({"type": "http", "headers": []}))
+    'query.limit'
+    """
+    if field is None or field.split(".", 1)[0] in LOCATIONS:
+        return field
+    header = _HEADER_FIELDS.get(field.lower())
+    if header is not None:
+        return f"header.{header}"
+    location = _route_parameters(request).get(field)
+    if location is None and field in request.query_params:
+        location = "query"
+    return f"{location}.{field}" if location else field
+
+
+def _json_decode_problem(exc: RequestValidationError) -> str | None:
+    """``invalid JSON at line L, column C: <reason>`` when the body was not JSON, else None.
+
+    FastAPI reports it as a validation error at ``("body", <character offset>)`` with the
+    message "JSON decode error": a client read ``body.1`` as the second element of its body.
+    """
+    errors = exc.errors()
+    if len(errors) != 1 or errors[0].get("type") != "json_invalid":
+        return None
+    loc = errors[0].get("loc", ())
+    offset = loc[1] if len(loc) == 2 and isinstance(loc[1], int) else None
+    reason = str((errors[0].get("ctx") or {}).get("error", "not valid JSON"))
+    body = exc.body
+    if offset is None or not isinstance(body, str | bytes):
+        return f"the body is not valid JSON: {reason}"
+    text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return f"the body is not valid JSON: {reason} at line {line}, column {column}"
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors():
@@ -167,14 +239,23 @@ def install_handlers(app: FastAPI) -> None:
     """Register the single mapping from exceptions to HTTP responses on ``app``."""
 
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JsonResponse:
+    async def _api_error(request: Request, exc: ApiError) -> JsonResponse:
+        details = [{**detail, "field": qualified_field(detail["field"], request)}
+                   if isinstance(detail.get("field"), str) else detail for detail in exc.details]
         return JsonResponse(
-            error_body(exc.code, exc.message, field=exc.field, details=exc.details),
+            error_body(exc.code, exc.message, field=qualified_field(exc.field, request), details=details),
             status_code=exc.status_code, headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JsonResponse:
+        problem = _json_decode_problem(exc)
+        if problem is not None:
+            return JsonResponse(
+                error_body("validation_error", problem, field="body",
+                           details=[{"field": "body", "reason": problem, "type": "json_invalid"}]),
+                status_code=422,
+            )
         details = _validation_details(exc)
         first = details[0] if details else {"field": None, "reason": "invalid request"}
         message = f"{first['field']}: {first['reason']}" if first["field"] else first["reason"]

@@ -29,9 +29,14 @@ _REF = "#/components/schemas/Error"
 
 
 class ErrorDetail(BaseModel):
-    """One problem of a refused request (a field and why)."""
+    """One problem of a refused request (a field and why).
 
-    field: str | None = Field(None, description="Where: a dotted path into the request (`query.limit`, `body.0.ts`).")
+    Open: a problem may add what it is about (a size's ``limit``, an ambiguous entity's
+    ``type``, ``key`` and ``value``).
+    """
+
+    field: str | None = Field(None, description="Where: `<location>.<name>`, the location `query`, `path`, "
+                              "`body` or `header` (`query.limit`, `path.cluster_id`, `body.0.ts`, `header.If-Match`).")
     reason: str = Field(description="Why, in a few words.")
     type: str | None = Field(None, description="A stable kind of problem, when the validator gives one.")
 
@@ -45,7 +50,10 @@ class ErrorInfo(BaseModel):
                                   "`not_found`, `conflict`, `payload_too_large`, `rate_limited`, `overloaded`, "
                                   "`store_unavailable`, `insufficient_storage`, `internal_error`...")
     message: str = Field(description="For people; never a traceback, a server path or a secret.")
-    field: str | None = Field(None, description="The request field at fault, when there is one.")
+    field: str | None = Field(None, description="The request field at fault, when there is one, as "
+                              "`<location>.<name>` (`query.since`, `path.cluster_id`, `body.status`, "
+                              "`header.Content-Encoding`); `body` for a body that is not valid JSON (the "
+                              "message gives the line and column).")
     details: list[ErrorDetail] = Field(default_factory=list, description="Every problem found, for validation errors.")
 
 

@@ -13,6 +13,11 @@ from graphsiem.api.triage_text import control_character
 _CLUSTER_ID = "3f2a9c41d0b84e6f9a7c1e2d3b4a5f60"
 
 
+def _is_none(value: object) -> bool:
+    """For ``exclude_if``: a field some answers do not have is left out of them, not sent as null."""
+    return value is None
+
+
 class Rejection(BaseModel):
     origin: str = Field(description="Where the record came from: `api/<request id>:<line>` (a JSON array's record `api/<request id>#<n>`), `file:line`.")
     reason: str
@@ -192,15 +197,61 @@ class GraphOut(BaseModel):
     truncated: bool = False
 
 
+class JournalEvent(BaseModel):
+    """One journaled event as the API shows it (``graphsiem.api.services.journal_view.event_to_dict``).
+
+    Its envelope is fixed; ``fields`` and ``raw`` are the record's own content and stay
+    open (their keys depend on the format that read it).  All of it is attacker-controlled data.
+    """
+
+    id: str = Field(description="The event's id (stable: the same record always has the same id).")
+    kind: str = Field(description="Namespaced kind (`sysmon:process_create`, `zeek:dns`...).")
+    ts: str | None = Field(description="The event's own time, ISO-8601 UTC.")
+    host: str | None = Field(description="The normalised host the event is about; null when the record names none.")
+    source: str = Field(description="The format (parser) that read the record.")
+    origin: str = Field(description="Where the record came from: `file:line`, `api/<request id>:<line>`, `syslog/...`.")
+    fields: dict[str, Any] = Field(description="Open: the normalised fields the record had, by ECS-style dotted "
+                                   "name (`process.command_line`, `dns.question.name`...); which ones depends "
+                                   "on the format.")
+    raw: dict[str, Any] | str | None = Field(description="Open: the record as received (a JSON object, or "
+                                              "the text line), null when it was not kept.")
+    # absent, not null, when there is none: the answer keeps the shape it always had
+    received_at: str | None = Field(
+        None, exclude_if=_is_none, description="When a live channel (syslog listener, POST /v1/events, /v1/files) received it, "
+        "ISO-8601 UTC; absent for files ingested with `graphsiem ingest`.")
+    received_late_s: float | None = Field(
+        None, exclude_if=_is_none, description="With `received_at`, when it arrived after the time it claims: receipt minus "
+        "`ts`, seconds; absent otherwise.")
+
+
+class MappedHost(BaseModel):
+    """The host the ingest's IP -> host map held for one address of an event at the event's time.
+
+    A network sensor's record names addresses, not hosts: this is how the projection tied it to a
+    host (:mod:`ingest.ipmap_evidence`), shown beside the record, never written into it.
+    """
+
+    host: str = Field(description="The host's key (`GET /v1/entities/host/{host}`).")
+    mapped_from: Literal["src", "dst"] = Field(
+        description="Which address of the event: `src` (`source.ip`) or `dst` (`destination.ip`).")
+    ip: str = Field(description="The address, canonical.")
+    source: str = Field(description="How the map learnt it: `dhcp` (a granted lease) or `endpoint` (the host's own "
+                        "connection events, or a sensor's record naming the sender).")
+    how: str = Field(description="`source` in words: `DHCP lease`, `seen in its own traffic`.")
+    start: str = Field(description="The map's interval holding the event's time: its start, ISO-8601 UTC.")
+    end: str = Field(description="Its end, ISO-8601 UTC.")
+
+
 class EvidenceEvent(BaseModel):
     """An event behind a cluster, read back from the journal (``event`` null if missing)."""
 
     source: str | None = None
     event_id: str
-    event: dict[str, Any] | None = Field(
-        None, description="id, kind, ts, host, source, origin, fields, raw; for an event received on a live "
-        "channel (syslog listener, POST /v1/events, /v1/files) also received_at (ISO-8601 UTC) and, when it "
-        "arrived after its own time, received_late_s (seconds).")
+    event: JournalEvent | None = Field(None, description="The event; null when the journal no longer holds it.")
+    mapped_hosts: list[MappedHost] = Field(default_factory=list, description=(
+        "For an event that names no host (a Zeek or Suricata record): the host the ingest's IP -> host map "
+        "held for its source and destination addresses at its time, source first; empty otherwise. "
+        "The event itself stays as recorded."))
 
 
 class ExplanationCheck(BaseModel):
@@ -213,17 +264,34 @@ class ExplanationCheck(BaseModel):
     benign_if: str = Field(description="What finding would make the cluster benign.")
 
 
+class FeatureContributionOut(BaseModel):
+    """One scored feature of a cluster: its value, the fleet's baseline and what it added to the score."""
+
+    name: str = Field(description="The feature (a key of the cluster's `features`).")
+    value: float = Field(description="The cluster's value.")
+    baseline: float = Field(description="The fleet baseline: the feature's median over the run's candidate clusters.")
+    contribution: float = Field(description="Its Shapley contribution to the score against the baseline.")
+    description: str = Field("", description="What the feature measures, in plain words.")
+
+
 class ExplanationOut(BaseModel):
     """Why a cluster scored what it did (``summary``, ``features``) and what to check next (``checks``)."""
 
-    model_config = ConfigDict(extra="allow")
-
     summary: str = ""
-    features: list[dict[str, Any]] = Field(
+    features: list[FeatureContributionOut] = Field(
         default_factory=list, description="Per-feature value, fleet baseline and Shapley contribution, largest first.")
     checks: list[ExplanationCheck] = Field(
         default_factory=list, description="Next steps, most contributing feature first (at most 6); empty for "
         "clusters stored before checks existed.")
+
+
+class ClusterMember(BaseModel):
+    """One entity of a cluster, by its graph key and its shown value."""
+
+    type: str = Field(description="Entity type (`domain`, `process`, `file`...).")
+    key: str | None = Field(None, exclude_if=_is_none, description="Its graph key (`GET /v1/entities/{type}/{key}`); a file keyed by "
+                            "its SHA-256 shows its path as value.  Null for clusters stored before keys were kept.")
+    value: str = Field(description="Its shown value.")
 
 
 class ClusterDetail(ClusterSummary):
@@ -234,7 +302,7 @@ class ClusterDetail(ClusterSummary):
         default_factory=dict, description="The scored feature values by name (their baselines and "
         "contributions: `explanation.features`).")
     explanation: ExplanationOut = Field(default_factory=ExplanationOut)
-    members: list[dict[str, Any]] = Field(default_factory=list)
+    members: list[ClusterMember] = Field(default_factory=list, description="The cluster's entities, pivot first.")
     subgraph: GraphOut
     evidence: list[EvidenceEvent] = Field(default_factory=list)
 
@@ -368,6 +436,56 @@ class DetectionOut(BaseModel):
         "digest used the same settings.")
 
 
+class EvidenceRef(BaseModel):
+    """An event behind a cluster, by id (read it with `GET /v1/evidence?ids=`)."""
+
+    source: str | None = None
+    event_id: str
+
+
+class StoredPivot(BaseModel):
+    """A cluster's pivot as its detection stored it: key and shown value."""
+
+    type: str
+    key: str
+    value: str
+
+
+class BacktestCluster(BaseModel):
+    """One cluster of a backtest in the form its run stored it: the contract's fields (as the queue's,
+    without triage) plus member keys and epoch times.
+
+    Open: a stored cluster may carry further keys (a behaviour pivot's record of its hosts); they are
+    the detection's internal record, not part of the contract, and may change.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    score: float
+    hosts: list[str]
+    entities: list[EntityRef]
+    entity_keys: list[EntityKeyRef] | None = Field(None, exclude_if=_is_none)
+    first_seen: str | None = None
+    last_seen: str | None = None
+    pivot: StoredPivot | None = None
+    members: list[ClusterMember] = Field(default_factory=list)
+    features: dict[str, float | None] | None = Field(None, exclude_if=_is_none)
+    explanation: ExplanationOut | None = Field(None, exclude_if=_is_none)
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+    score_confidence: str | None = Field(None, exclude_if=_is_none)
+    first_seen_ts: float | None = Field(None, exclude_if=_is_none, description="`first_seen` as epoch seconds.")
+    last_seen_ts: float | None = Field(None, exclude_if=_is_none, description="`last_seen` as epoch seconds.")
+
+
+class BacktestClustersOut(BaseModel):
+    """A backtest's clusters, kept apart from the queue (``GET /v1/detections/{id}/clusters``)."""
+
+    detection_id: str = Field(description="The backtest run's id.")
+    now: str | None = Field(description="The `now` it ran at, ISO-8601 UTC.")
+    clusters: list[BacktestCluster] = Field(description="Highest risk first.")
+
+
 class HostSeen(BaseModel):
     host: str
     first_seen: str | None
@@ -387,6 +505,18 @@ class AddressInterval(BaseModel):
                         "Kerberos request by the host's machine account).")
 
 
+class Prevalence(BaseModel):
+    """How widely the fleet saw an entity (for a host with telemetry of its own: that telemetry)."""
+
+    hosts: int = Field(description="Distinct hosts that saw it (a host's own figures: 1).")
+    first_seen: str | None = Field(description="First sighting, ISO-8601 UTC; null when it has none.")
+    last_seen: str | None = Field(description="Newest sighting, ISO-8601 UTC; null when it has none.")
+    count: int = Field(description="Sightings (contacts) summed over the hosts.")
+    entities: int | None = Field(
+        None, exclude_if=_is_none, description="Hosts only: the distinct entities the host was seen with (0 for a host only "
+        "named by other machines' events); absent for other entity types.")
+
+
 class EntityOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "type": "domain", "key": "cdn-img-delivery.example", "value": "cdn-img-delivery.example",
@@ -402,7 +532,7 @@ class EntityOut(BaseModel):
     key: str
     value: str
     props: dict[str, Any] = Field(default_factory=dict)
-    prevalence: dict[str, Any]
+    prevalence: Prevalence
     hosts: list[HostSeen]
     hosts_truncated: bool = False
     address_map: list[AddressInterval] | None = Field(

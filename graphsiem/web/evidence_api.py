@@ -9,13 +9,14 @@ own authentication (analyst role) and context.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from graphsiem.api.deps import AnalystCaller, Context
+from graphsiem.api.schemas import JournalEvent
 
 MAX_IDS = 200
 
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/v1", tags=["evidence"])
 class EvidenceOut(BaseModel):
     """Events found in the journal, and the ids it does not hold."""
 
-    items: list[dict[str, Any]] = Field(description=(
+    items: list[JournalEvent] = Field(description=(
         "Events: id, kind, ts, host, source, origin, fields, raw; an event received on a live channel "
         "(syslog listener, POST /v1/events, /v1/files) also has received_at (ISO-8601 UTC, when it arrived) "
         "and, when it arrived after the time it claims, received_late_s (receipt minus ts, seconds). "

@@ -83,7 +83,7 @@ def test_an_address_the_map_does_not_know_stays_a_plain_404(api: Api, samples_di
     _upload_kerberos(api, samples_dir)
     response = api.get("/v1/entities/ip/192.168.1.42", role="analyst")
     assert response.status_code == 404
-    assert response.json()["error"] == {"code": "not_found", "field": "value", "details": [],
+    assert response.json()["error"] == {"code": "not_found", "field": "path.value", "details": [],
                                         "message": "no ip entity with key or value '192.168.1.42'"}
     assert api.get("/v1/entities", role="analyst", params={"q": "192.168.1.42"}).json()["items"] == []
     # Other entities carry no address map at all.

@@ -41,7 +41,7 @@ def test_activate_needs_an_admin_key(fleet_api: Api) -> None:
     runs = len(fleet_api.get("/v1/detections").json())
     response = fleet_api.post("/v1/detections", role="analyst", params={"now": BACKTEST_NOW, "activate": "true"})
     assert response.status_code == 403, response.text
-    assert response.json()["error"]["field"] == "activate"
+    assert response.json()["error"]["field"] == "query.activate"
     assert len(fleet_api.get("/v1/detections").json()) == runs
 
 
@@ -58,4 +58,4 @@ def test_a_present_run_keeps_no_backtest(fleet_api: Api) -> None:
     run = fleet_api.detect()
     response = fleet_api.get(f"/v1/detections/{run['id']}/clusters")
     assert response.status_code == 404
-    assert response.json()["error"]["field"] == "detection_id"
+    assert response.json()["error"]["field"] == "path.detection_id"

@@ -45,7 +45,7 @@ def test_page_size_is_capped(fleet_api: Api) -> None:
 def test_bad_cursor_is_422_naming_the_field(fleet_api: Api) -> None:
     response = fleet_api.get("/v1/clusters", params={"cursor": "not-a-cursor"})
     assert response.status_code == 422
-    assert response.json()["error"]["field"] == "cursor"
+    assert response.json()["error"]["field"] == "query.cursor"
 
 
 def test_filters_min_score_status_verdict_since(fleet_api: Api) -> None:

@@ -51,7 +51,7 @@ def test_a_bad_now_is_a_422_naming_the_field(fleet_api: Api, now: str) -> None:
 
     assert response.status_code == 422, response.text
     error = response.json()["error"]
-    assert error["field"] == "now"
+    assert error["field"] == "query.now"
     assert "zone" in error["message"] or "ISO-8601" in error["message"]
     assert len(fleet_api.get("/v1/detections").json()) == before
 

@@ -30,7 +30,7 @@ def test_entity_lookup_normalises_what_a_person_types(api: Api) -> None:
 
 def test_unknown_entity_is_404_and_unknown_type_is_422(api: Api) -> None:
     missing = api.get("/v1/entities/domain/nowhere.example")
-    assert missing.status_code == 404 and missing.json()["error"]["field"] == "value"
+    assert missing.status_code == 404 and missing.json()["error"]["field"] == "path.value"
     bad_type = api.get("/v1/entities/planet/mars")
     assert bad_type.status_code == 422
     assert bad_type.json()["error"]["field"] == "path.entity_type"

@@ -63,7 +63,7 @@ def test_a_digest_several_entities_carry_is_a_conflict_listing_them(digest_api: 
     response = digest_api.get(f"/v1/entities/process/{IMPHASH}", role="analyst")
     assert response.status_code == 409, response.text
     error = response.json()["error"]
-    assert error["code"] == "conflict" and error["field"] == "value" and "3 process entities" in error["message"]
+    assert error["code"] == "conflict" and error["field"] == "path.value" and "3 process entities" in error["message"]
     listed = {(d["value"], d["matched"]) for d in error["details"]}
     assert listed == {(DROPPER_CMD, "imphash"), (RERUN_CMD, "imphash"), ("helper.exe", "imphash")}
     # each listed key is a look-up that works

@@ -103,7 +103,7 @@ def test_forced_format_and_unknown_format(api: Api) -> None:
     assert forced.json()["accepted"] == 2
     unknown = api.post("/v1/events", role="ingest", json=EVENTS[:2], params={"format": "cobol"})
     assert unknown.status_code == 422
-    assert unknown.json()["error"]["field"] == "format"
+    assert unknown.json()["error"]["field"] == "query.format"
     assert "cobol" in unknown.json()["error"]["message"]
 
 

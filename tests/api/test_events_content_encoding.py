@@ -93,7 +93,7 @@ def test_an_unsupported_encoding_is_415_naming_it_and_nothing_is_journaled(api: 
     answer = _post(api, b"\x8b\x00\x01 compressed somehow", coding)
     assert answer.status_code == 415, answer.text
     error = answer.json()["error"]
-    assert error["code"] == "unsupported_media_type" and error["field"] == "Content-Encoding"
+    assert error["code"] == "unsupported_media_type" and error["field"] == "header.Content-Encoding"
     assert coding.split(", ")[-1] in error["message"]
     assert "gzip" in answer.headers["accept-encoding"]  # RFC 7694: what the server accepts
     assert api.ctx.ingest.journal().counts()["events"] == 0
@@ -105,7 +105,7 @@ def test_an_unsupported_encoding_is_415_naming_it_and_nothing_is_journaled(api: 
 def test_a_damaged_gzip_body_is_400_and_nothing_is_journaled(api: Api, body: bytes) -> None:
     answer = _post(api, body, "gzip")
     assert answer.status_code == 400, answer.text
-    assert answer.json()["error"]["field"] == "Content-Encoding"
+    assert answer.json()["error"]["field"] == "header.Content-Encoding"
     assert "gzip" in answer.json()["error"]["message"]
     assert api.ctx.ingest.journal().counts()["events"] == 0
 
@@ -173,7 +173,7 @@ def test_a_truncated_zstd_body_is_400_and_nothing_is_journaled(api: Api, body: b
     answer = _post(api, body, "zstd")
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
-    assert error["field"] == "Content-Encoding" and "truncated" in error["message"], error
+    assert error["field"] == "header.Content-Encoding" and "truncated" in error["message"], error
     assert api.ctx.ingest.journal().counts()["events"] == 0
 
 
@@ -310,7 +310,7 @@ def test_a_damaged_br_body_is_400_and_nothing_is_journaled(api: Api, body: bytes
     answer = _post(api, body, "br")
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
-    assert error["field"] == "Content-Encoding", error
+    assert error["field"] == "header.Content-Encoding", error
     assert error["message"].startswith(f"the body is not valid br data (Content-Encoding: br): {problem}"), error
     assert api.ctx.ingest.journal().counts()["events"] == 0
 

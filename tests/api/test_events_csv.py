@@ -111,7 +111,7 @@ def test_a_local_time_export_is_read_in_the_timezone_given_and_rejected_without(
     assert all("'TimeGenerated [Local Time]'" in r["reason"] and "?timezone=" in r["reason"]
                for r in without["rejections"])
     bad_zone = post_csv(api, body, params={"timezone": "Mars/Olympus"})
-    assert bad_zone.status_code == 422 and bad_zone.json()["error"]["field"] == "timezone"
+    assert bad_zone.status_code == 422 and bad_zone.json()["error"]["field"] == "query.timezone"
     given = post_csv(api, body, params={"timezone": BERLIN}).json()
     assert (given["accepted"], given["events"]) == (2, 2)
     # 10:19 CET (+01:00) in February, 14:00 CEST (+02:00) in July

@@ -27,7 +27,7 @@ def test_a_cursor_made_before_a_detection_is_refused_with_queue_changed(fleet_ap
     stale = fleet_api.get("/v1/clusters", params={"limit": 1, "cursor": first["next_cursor"]})
     assert stale.status_code == 409, stale.text
     error = stale.json()["error"]
-    assert error["code"] == "queue_changed" and error["field"] == "cursor"
+    assert error["code"] == "queue_changed" and error["field"] == "query.cursor"
     assert "restart from the first page" in error["message"]
     assert error["details"][0]["detection_id"] == run["id"]
 
@@ -76,7 +76,7 @@ def test_times_without_a_zone_are_refused_naming_the_parameter(fleet_api: Api) -
         response = fleet_api.get("/v1/clusters", params={name: "2026-11-02T15:54:26"})
         assert response.status_code == 422, name
         error = response.json()["error"]
-        assert error["field"] == name and "zone" in error["message"]
+        assert error["field"] == f"query.{name}" and "zone" in error["message"]
         assert fleet_api.get("/v1/clusters", params={name: "2000-01-01T00:00:00+02:00"}).status_code == 200
 
 

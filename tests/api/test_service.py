@@ -25,7 +25,7 @@ def test_detection_run_is_recorded_and_counted(fleet_api: Api) -> None:
 
 def test_unknown_detection_is_404(api: Api) -> None:
     response = api.get("/v1/detections/0123456789abcdef")
-    assert response.status_code == 404 and response.json()["error"]["field"] == "detection_id"
+    assert response.status_code == 404 and response.json()["error"]["field"] == "path.detection_id"
 
 
 def test_scheduled_detection_runs_on_its_own(store: Any, tmp_path: Path) -> None:

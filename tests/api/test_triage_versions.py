@@ -38,7 +38,7 @@ def test_a_stale_if_match_is_refused_and_the_other_verdict_stands(fleet_api: Api
         first = _patch(fleet_api, cid, {"status": "closed", "verdict": "benign"}, **{"If-Match": stale})
         assert first.status_code == 412, (stale, first.text)
         error = first.json()["error"]
-        assert error["code"] == "precondition_failed" and error["field"] == "If-Match"
+        assert error["code"] == "precondition_failed" and error["field"] == "header.If-Match"
         current = error["details"][0]["triage"]
         assert (current["status"], current["verdict"], current["version"]) == ("investigating", "malicious", 1)
         assert first.headers["ETag"] == '"1"'
@@ -83,12 +83,12 @@ def test_an_idempotency_key_replays_the_first_answer_without_a_second_audit_entr
     assert [e["field"] for e in trail] == ["status", "note", "assignee"]
 
     reused = _patch(fleet_api, cid, {"note": "another note"}, **{"Idempotency-Key": "soar-42-note-1"})
-    assert reused.status_code == 422 and reused.json()["error"]["field"] == "Idempotency-Key"
+    assert reused.status_code == 422 and reused.json()["error"]["field"] == "header.Idempotency-Key"
     # Keys are per caller: another integration's identical key is its own request.
     other = _patch(fleet_api, cid, body, role="admin", **{"Idempotency-Key": "soar-42-note-1"})
     assert other.status_code == 200 and "Idempotent-Replayed" not in other.headers
     bad = _patch(fleet_api, cid, body, **{"Idempotency-Key": "has space"})
-    assert bad.status_code == 422 and bad.json()["error"]["field"] == "Idempotency-Key"
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "header.Idempotency-Key"
 
 
 def test_assignee_and_note_refuse_hidden_characters_naming_the_field(fleet_api: Api) -> None:

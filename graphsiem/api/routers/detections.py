@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from graphsiem.api.deps import AnalystCaller, Context
-from graphsiem.api.errors import Forbidden
-from graphsiem.api.schemas import DetectionOut
+from graphsiem.api.errors import Forbidden, Unprocessable
+from graphsiem.api.schemas import BacktestClustersOut, DetectionOut
 from graphsiem.api.services import detections as service
 from graphsiem.api.state import Role
+from graphsiem.api.state_detection_pages import UnknownRun, detections_page
 
 router = APIRouter(prefix="/v1/detections", tags=["detections"])
 
@@ -75,17 +77,50 @@ def run_detection(ctx: Context, caller: AnalystCaller, now: NowQuery = None,
     return service.to_out(run)
 
 
-@router.get("", response_model=list[DetectionOut], summary="Recent detection runs")
-def list_detections(ctx: Context, _: AnalystCaller) -> list[DetectionOut]:
-    return service.runs_out(ctx, ctx.state.list_detections(limit=50))
+LIST_LIMIT_DEFAULT = 50
+"""Runs answered when ``limit`` is not given (the list's size before it could be paged)."""
+LIST_LIMIT_MAX = 200
+
+LIST_DESCRIPTION = f"""
+The detection runs, newest first (by request time), **a bare JSON array** as it always was:
+`limit` runs (default {LIST_LIMIT_DEFAULT}, at most {LIST_LIMIT_MAX}).  When more runs
+follow, the answer has a `Link: </v1/detections?limit=N&before=ID>; rel="next"` header;
+`before` is the id of the last run of a page and reads the runs requested before it, so
+runs started meanwhile never shift the pages that follow.  An unknown `before` is **422**
+(`field: "query.before"`).
+"""
 
 
-@router.get("/{detection_id}/clusters", summary="A backtest's clusters, kept apart from the queue",
+@router.get("", response_model=list[DetectionOut], summary="Detection runs, newest first (paged)",
+            description=LIST_DESCRIPTION,
+            responses={200: {"headers": {"Link": {
+                "description": 'The next page, `<...>; rel="next"`; absent on the last page.',
+                "schema": {"type": "string"}}}},
+                       422: {"description": "`limit` out of range, or `before` names no run."}})
+def list_detections(
+    ctx: Context, _: AnalystCaller, response: Response,
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT_MAX, description="Most runs answered.")] = LIST_LIMIT_DEFAULT,
+    before: Annotated[str | None, Query(min_length=1, max_length=64, description=(
+        "A run's id (the last of the previous page): answer the runs requested before it."))] = None,
+) -> list[DetectionOut]:
+    try:
+        runs, more = detections_page(ctx.state, limit=limit, before=before)
+    except UnknownRun:
+        raise Unprocessable(f"no detection run {str(before)[:80]!r} to page after (before)",
+                            field="query.before") from None
+    if more and runs:
+        query = urlencode({"limit": limit, "before": runs[-1].id})
+        response.headers["Link"] = f'</v1/detections?{query}>; rel="next"'
+    return service.runs_out(ctx, runs)
+
+
+@router.get("/{detection_id}/clusters", response_model=BacktestClustersOut,
+            summary="A backtest's clusters, kept apart from the queue",
             responses={404: {"description": "No such run, or it kept no backtest clusters."}})
-def get_backtest_clusters(ctx: Context, _: AnalystCaller, detection_id: RunId) -> dict[str, Any]:
+def get_backtest_clusters(ctx: Context, _: AnalystCaller, detection_id: RunId) -> BacktestClustersOut:
     """The clusters of a backtest that did not become the active queue (``now`` and the
     clusters' stored form, highest risk first)."""
-    return service.backtest_clusters(ctx, detection_id)
+    return BacktestClustersOut.model_validate(service.backtest_clusters(ctx, detection_id))
 
 
 @router.get("/{detection_id}", response_model=DetectionOut, summary="One detection run",

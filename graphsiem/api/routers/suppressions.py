@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 from starlette.responses import Response
 
 from graphsiem.api.deps import AnalystCaller, Context
+from graphsiem.api.errors import NotFound
 from graphsiem.api.schemas import SuppressionOut
 from graphsiem.api.services import clusters as service
 from graphsiem.model import EntityType
@@ -26,6 +27,11 @@ def list_suppressions(ctx: Context, _: AnalystCaller) -> list[SuppressionOut]:
 def delete_suppression(ctx: Context, caller: AnalystCaller, pivot_type: EntityType,
                        pivot_key: Annotated[str, Path(min_length=1, max_length=4096)]
                        ) -> Response:
-    service.lift_suppression(ctx, pivot_type=pivot_type.value, pivot_key=pivot_key,
-                             actor=caller.actor)
+    try:
+        service.lift_suppression(ctx, pivot_type=pivot_type.value, pivot_key=pivot_key,
+                                 actor=caller.actor)
+    except NotFound as exc:
+        # the service names the pivot as a whole, which is no parameter of this route: the
+        # client named it by the path's type (valid, or it is 422) and key (review T11, F9)
+        raise NotFound(exc.message, field="path.pivot_key") from None
     return Response(status_code=204)
