@@ -177,6 +177,13 @@ class EdgeSignature(BaseModel):
     alerts: int
 
 
+class EdgeTallyEntry(BaseModel):
+    """One label of an edge's tally and how often it was seen (``failure 0xc000006a`` x 180)."""
+
+    label: str
+    count: int
+
+
 class GraphEdge(BaseModel):
     source: str
     target: str
@@ -189,6 +196,11 @@ class GraphEdge(BaseModel):
     """An ``ALERTED`` edge's IDS signatures, most alerts first (at most 20; None on other edges)."""
     signatures_dropped: int | None = None
     """Alerts of the edge whose signature was not kept (past the 20)."""
+    tallies: dict[str, list[EdgeTallyEntry]] | None = None
+    """A ``VALIDATED_AT`` edge's tallies, most first: ``outcomes`` (``success``, ``failure <status>``) and the
+    ``workstations`` its clients claimed (a claim, never a host), at most 20 labels each; None on other edges."""
+    tallies_dropped: dict[str, int] | None = None
+    """Per tally, the observations whose label was not kept (past the 20)."""
 
 
 class GraphOut(BaseModel):

@@ -119,16 +119,23 @@ def test_claimed_names_past_the_cap_are_counted_not_kept(store: GraphStore, tmp_
     assert sorted(e.key for e in store.iter_entities("host")) == ["dc01"]
 
 
-def test_the_dcs_neighbors_api_lists_the_validated_accounts(store: GraphStore, tmp_path: Path) -> None:
-    """``GET /v1/entities/host/dc01/neighbors``: the accounts the DC validated, one edge each with its count
-    (the API does not show the edge's tallies yet: the store's neighbours and subgraph carry them)."""
+def test_the_dcs_neighbors_api_shows_the_accounts_with_their_failures(store: GraphStore, tmp_path: Path) -> None:
+    """``GET /v1/entities/host/dc01/neighbors``: the accounts the DC validated, one edge each with its count,
+    its outcomes (failures by status) and the workstations claimed, most first."""
     records = [winlogbeat(n, "alice", f"rnd{n:013d}", "0xc000006a") for n in range(3)]
-    records.append(winlogbeat(9, "bob", "WS-17", "0x0"))
+    records += [winlogbeat(5, "alice", "rnd0000000000000", "0x0"), winlogbeat(9, "bob", "WS-17", "0x0")]
     with running_api(make_settings(tmp_path / "data"), store) as api:
         posted = api.post("/v1/events", role="ingest", json=records)
         assert posted.status_code == 200, posted.text
         api.ctx.ingest.catch_up()
         graph = api.get("/v1/entities/host/dc01/neighbors", role="analyst").json()["graph"]
-    edges = {(edge["source"], edge["type"]): edge["count"] for edge in graph["edges"]}
-    assert edges == {("user:alice", "VALIDATED_AT"): 3, ("user:bob", "VALIDATED_AT"): 1}
+    edges = {(edge["source"], edge["type"]): edge for edge in graph["edges"]}
+    assert set(edges) == {("user:alice", "VALIDATED_AT"), ("user:bob", "VALIDATED_AT")}
     assert {node["id"] for node in graph["nodes"]} == {"host:dc01", "user:alice", "user:bob"}
+    alice = edges[("user:alice", "VALIDATED_AT")]
+    assert alice["count"] == 4 and alice["tallies_dropped"] == {}
+    assert alice["tallies"] == {
+        "outcomes": [{"label": "failure 0xc000006a", "count": 3}, {"label": "success", "count": 1}],
+        "workstations": [{"label": "rnd0000000000000", "count": 2}, {"label": "rnd0000000000001", "count": 1},
+                         {"label": "rnd0000000000002", "count": 1}]}
+    assert edges[("user:bob", "VALIDATED_AT")]["tallies"]["outcomes"] == [{"label": "success", "count": 1}]

@@ -259,7 +259,8 @@ def neighbors(ctx: AppContext, *, entity_type: str, value: str, depth: int, limi
                     graph.add_edge(entity_uid(*rel.src), entity_uid(*rel.dst), key=rel.type,
                                    type=rel.type, count=rel.count, first_seen=rel.first_seen,
                                    last_seen=rel.last_seen, evidence=list(rel.evidence),
-                                   signatures=rel.signatures, signatures_dropped=rel.signatures_dropped)
+                                   signatures=rel.signatures, signatures_dropped=rel.signatures_dropped,
+                                   tallies=rel.tallies, tallies_dropped=rel.tallies_dropped)
             frontier = next_frontier
             if added >= limit and level + 1 < depth:
                 unexpanded += frontier  # the next level would have expanded these

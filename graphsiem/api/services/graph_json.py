@@ -6,7 +6,7 @@ from typing import Any
 
 import networkx as nx
 
-from graphsiem.api.schemas import EdgeSignature, GraphEdge, GraphNode, GraphOut
+from graphsiem.api.schemas import EdgeSignature, EdgeTallyEntry, GraphEdge, GraphNode, GraphOut
 from graphsiem.model import epoch_to_iso, split_uid
 
 _NODE_FIELDS = {"type", "key", "value"}
@@ -44,7 +44,7 @@ def graph_to_json(graph: nx.MultiDiGraph, *, max_edges: int | None = None,
             first_seen=epoch_to_iso(attrs.get("first_seen")),
             last_seen=epoch_to_iso(attrs.get("last_seen")),
             evidence=[str(e) for e in attrs.get("evidence", [])],
-            **_signatures_out(attrs),
+            **_signatures_out(attrs), **_tallies_out(attrs),
         ))
     return GraphOut(nodes=nodes, edges=edges, truncated=truncated)
 
@@ -57,3 +57,14 @@ def _signatures_out(attrs: dict[str, Any]) -> dict[str, Any]:
     ordered = sorted(signatures.items(), key=lambda item: (-item[1], item[0]))
     return {"signatures": [EdgeSignature(signature=str(name), alerts=int(count)) for name, count in ordered],
             "signatures_dropped": int(attrs.get("signatures_dropped", 0))}
+
+
+def _tallies_out(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A ``VALIDATED_AT`` edge's tallies (each most first, then by label) and dropped counts; {} for others."""
+    tallies = attrs.get("tallies")
+    if not tallies:
+        return {}
+    return {"tallies": {name: [EdgeTallyEntry(label=str(label), count=int(count))
+                               for label, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+                        for name, counts in tallies.items()},
+            "tallies_dropped": {name: int(count) for name, count in (attrs.get("tallies_dropped") or {}).items()}}
