@@ -3,7 +3,11 @@
 A delivery is a JSON ``POST`` fired when a detection finds a cluster that is
 **new** or has **grown** (more hosts or members than in the previous run, or
 one it did not have, or its score rose past the threshold) and whose score is at least
-``webhook_min_score``.
+``webhook_min_score``.  Grown is judged against the copy the receiver was last
+sent (:mod:`graphsiem.webhook_told`), so an id it was told about is never
+``cluster.new`` again; one the previous run did not produce that comes back
+with something that copy lacked is ``cluster.returned``, and nothing is sent
+when it comes back as it was (see :func:`decide`).
 
 Signature: ``X-GraphSIEM-Signature: sha256=<hex>`` is the HMAC-SHA256, keyed by
 the shared secret, of ``"<X-GraphSIEM-Timestamp>." + body``; a receiver
@@ -13,7 +17,8 @@ recomputes it (and may reject old timestamps to stop replays), see
 Delivery is at least once: each alert is written to the outbox
 (:mod:`graphsiem.webhook_outbox`, in ``state.sqlite``) in the transaction that
 stores the detection's clusters, and stays there until the receiver answers
-2xx; retries keep its ``X-GraphSIEM-Delivery`` id, so a receiver dedupes on it.
+2xx; retries keep its ``X-GraphSIEM-Delivery`` id, which derives from the cluster
+and the change announced (:func:`delivery_id`), so a receiver dedupes on it.
 See :class:`WebhookNotifier` for the order, back-off and when an alert is dead.
 """
 
@@ -23,7 +28,6 @@ import hashlib
 import hmac
 import logging
 import math
-import secrets
 import sqlite3
 import threading
 import time
@@ -43,6 +47,7 @@ from graphsiem.webhook_outbox import (
     OutboxRow,
     backoff_delay,
 )
+from graphsiem.webhook_told import TOLD_SCHEMA, last_told, record_told
 
 log = logging.getLogger("graphsiem.webhook")
 
@@ -92,6 +97,56 @@ def classify(cluster: dict[str, Any], previous: dict[str, Any] | None,
                or _has_new_members(cluster, previous))
     crossed = float(previous.get("score", 0.0)) < min_score
     return "cluster.grown" if grew or changed or crossed else None
+
+
+def decide(cluster: dict[str, Any], previous: dict[str, Any] | None, told: dict[str, Any] | None,
+           min_score: float) -> tuple[str, dict[str, Any] | None] | None:
+    """The event to send for ``cluster`` and the copy it was compared with, or ``None``.
+
+    ``told`` is the copy the receiver was last sent of this id or of its case
+    (:func:`graphsiem.webhook_told.last_told`); without one, ``previous``, the
+    copy the store last held (the previous run's, or the last one stored when
+    the previous run did not produce it: ``previous["active"]`` is then False).
+    An id the receiver was told about is never ``cluster.new`` again: when the
+    previous run did not produce it (an activated backtest left it out, a
+    benign verdict since lifted, a quiet day), it is ``cluster.returned`` if it
+    has a host or member, or a risk over the threshold, that the copy compared
+    with lacked, and nothing if not.  Otherwise :func:`classify`.
+
+    Examples
+    --------
+    >>> told = {"score": 90.0, "hosts": ["a"], "entities": [1]}
+    >>> decide({"score": 90.0, "hosts": ["a"], "entities": [1]}, None, told, 80.0) is None
+    True
+    >>> decide({"score": 90.0, "hosts": ["a", "b"], "entities": [1]}, None, told, 80.0)[0]
+    'cluster.returned'
+    """
+    reference = told if told is not None else previous
+    event = classify(cluster, reference, min_score)
+    if event is None or reference is None:
+        return None if event is None else (event, None)
+    absent = previous is None or previous.get("active") is False
+    return ("cluster.returned" if absent else event), reference
+
+
+def delivery_id(cluster: dict[str, Any], event: str) -> str:
+    """The alert's ``X-GraphSIEM-Delivery``: the same for the same change of the same cluster.
+
+    Derived from the id, the event, the hosts and the members (not from the run
+    or the time), so that a change decided twice (a state restored from a
+    backup, a detection repeated) reaches a deduping receiver once.
+
+    Examples
+    --------
+    >>> a = {"id": "c1", "hosts": ["b", "a"], "members": [{"type": "file", "key": "x"}]}
+    >>> delivery_id(a, "cluster.new") == delivery_id({**a, "hosts": ["a", "b"], "score": 1}, "cluster.new")
+    True
+    >>> delivery_id(a, "cluster.new") == delivery_id({**a, "hosts": ["a"]}, "cluster.new")
+    False
+    """
+    change = [str(cluster.get("id", "")), event, sorted(map(str, cluster.get("hosts") or [])),
+              sorted(member_keys(cluster)), len(cluster.get("entities") or [])]
+    return hashlib.sha256(orjson.dumps(change)).hexdigest()[:16]
 
 
 def _has_new_members(cluster: dict[str, Any], previous: dict[str, Any]) -> bool:
@@ -159,6 +214,8 @@ class WebhookNotifier:
         self.max_age_s = max_age_s
         self.timeout_s = timeout_s
         self.outbox = outbox if outbox is not None else Outbox(MemoryDatabase())
+        with self.outbox.db._tx() as conn:
+            conn.execute(TOLD_SCHEMA)
         self._on_result = on_result or (lambda outcome: None)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -169,24 +226,28 @@ class WebhookNotifier:
 
     # -- deciding and writing alerts -----------------------------------------
     def alerts(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
-               detection_id: str) -> list[NewAlert]:
-        """The alerts for the new or grown clusters over the threshold among ``pairs``."""
+               detection_id: str, told: dict[str, dict[str, Any]] | None = None) -> list[NewAlert]:
+        """The alerts :func:`decide` sends among ``pairs`` (``told``: :func:`~graphsiem.webhook_told.last_told`)."""
         alerts: list[NewAlert] = []
         for cluster, previous in pairs:
-            event = classify(cluster, previous, self.min_score)
-            if event is None:
+            cluster_id = str(cluster.get("id", ""))
+            decided = decide(cluster, previous, (told or {}).get(cluster_id), self.min_score)
+            if decided is None:
                 continue
+            event, reference = decided
             public = {k: v for k, v in cluster.items() if not k.endswith("_ts")}
-            public["url"] = cluster_page_url(self.public_url, str(cluster.get("id", "")))
+            public["url"] = cluster_page_url(self.public_url, cluster_id)
             payload = {
                 # when the alert was decided; each try's time is in X-GraphSIEM-Timestamp
                 "event": event, "detection_id": detection_id, "sent_at": epoch_to_iso(time.time()),
                 "cluster": public,
-                "previous": None if previous is None else {
-                    "score": previous.get("score"), "host_count": len(previous.get("hosts", [])),
-                    "entity_count": len(previous.get("entities", []))},
+                # the copy compared with: the one last sent when there is one (its delivery id)
+                "previous": None if reference is None else {
+                    "score": reference.get("score"), "host_count": len(reference.get("hosts", [])),
+                    "entity_count": len(reference.get("entities", [])),
+                    "delivery_id": reference.get("delivery_id")},
             }
-            alerts.append(NewAlert(secrets.token_hex(8), event, str(cluster.get("id", "")),
+            alerts.append(NewAlert(delivery_id(cluster, event), event, cluster_id,
                                    detection_id, orjson.dumps(payload), _risk(cluster)))
         return alerts
 
@@ -196,20 +257,28 @@ class WebhookNotifier:
         """Write the alerts of ``pairs`` through ``conn``, inside the caller's transaction.
 
         The detection calls it in the transaction that stores its clusters, so
-        an alert exists exactly when its cluster is stored.  Call :meth:`wake`
-        after the commit.  Returns the number of alerts written.
+        an alert exists exactly when its cluster is stored, and so does the
+        record of what the receiver is told (:mod:`graphsiem.webhook_told`).
+        Call :meth:`wake` after the commit.  Returns the number of alerts written.
         """
-        alerts = self.alerts(pairs, detection_id=detection_id)
-        self._count_evicted(self.outbox.stage(conn, alerts, now=time.time()), len(alerts))
+        now = time.time()
+        alerts = self.alerts(pairs, detection_id=detection_id,
+                             told=last_told(conn, [cluster for cluster, _ in pairs]))
+        self._count_evicted(self.outbox.stage(conn, alerts, now=now), len(alerts))
+        # the ones the bound kept (the others were never written: the receiver is not told them)
+        kept, _ = self.outbox.within_bound(alerts)
+        by_id = {str(cluster.get("id", "")): cluster for cluster, _ in pairs}
+        record_told(conn, [(by_id[a.cluster_id], a.event, a.delivery_id) for a in kept],
+                    detection_id=detection_id, now=now)
         return len(alerts)
 
     def notify_clusters(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
                         detection_id: str) -> int:
-        """Write an alert for each new or grown cluster over the threshold, and send."""
-        alerts = self.alerts(pairs, detection_id=detection_id)
-        self._count_evicted(self.outbox.add(alerts, now=time.time()), len(alerts))
+        """:meth:`stage` in a transaction of the outbox's database, then send."""
+        with self.outbox.db._tx() as conn:
+            count = self.stage(conn, pairs, detection_id=detection_id)
         self.wake()
-        return len(alerts)
+        return count
 
     def _count_evicted(self, evicted: int, decided: int) -> None:
         """Count and log the ``evicted`` alerts (of which the ``decided`` ones' excess over the bound)."""

@@ -248,7 +248,9 @@ class StateStore(CandidateRowsMixin):
 
         Each item of ``clusters`` is the contract dict plus ``pivot``
         ``{"type", "key"}``.  Returns ``(new, previous)`` pairs so the caller can
-        tell new and grown clusters apart (``previous`` is ``None`` for new ones).
+        tell new and grown clusters apart: ``previous`` is the latest detection's
+        copy, else the last stored copy with ``"active": False`` (the id came
+        back after a detection that did not produce it), else ``None`` (new).
 
         A new cluster that is the same case as a stored one under another id
         (:func:`~graphsiem.api.cluster_lineage.match_predecessors`: the pivot
@@ -282,6 +284,15 @@ class StateStore(CandidateRowsMixin):
                     "SELECT id, data FROM clusters WHERE is_active = 0 "
                     "AND id IN (SELECT cluster_id FROM triage)")
             ]
+            # The last stored copy of an id the previous run did not produce (an activated backtest
+            # left it out, a verdict since lifted): what the webhook compares with, marked inactive.
+            stored_before = {
+                r["id"]: {**json.loads(r["data"]), "active": False}
+                for r in db.execute(
+                    "SELECT id, data FROM clusters WHERE is_active = 0 AND id IN "
+                    "(SELECT value FROM json_each(?))",
+                    (json.dumps([c["id"] for c in clusters] + [s.id for s in candidates if not s.was_active]),))
+            }
             fresh = [stored_cluster(c["id"], c, was_active=True) for c in clusters]
             predecessors = match_predecessors(fresh, candidates)
             db.execute("UPDATE clusters SET is_active = 0 WHERE is_active = 1")
@@ -307,9 +318,9 @@ class StateStore(CandidateRowsMixin):
                         cluster.get("last_seen_ts"), detection_id, json.dumps(cluster),
                     ),
                 )
-                before = previous.get(cluster["id"])
+                before = previous.get(cluster["id"]) or stored_before.get(cluster["id"])
                 if before is None and predecessor is not None:
-                    before = previous.get(predecessor.id)
+                    before = previous.get(predecessor.id) or stored_before.get(predecessor.id)
                 pairs.append((cluster, before))
             if within is not None:
                 within(db, pairs)

@@ -117,9 +117,10 @@ def test_client_errors_are_not_retried_and_dead_receivers_give_up() -> None:
     notifier.drain(10)
     refusing.close()
     assert len(refusing.requests) == 1 and outcomes == ["failed"]
-    # Now nothing listens at that address: three attempts, then give up.
+    # Now nothing listens at that address: three attempts, then give up.  (Another cluster: the
+    # first one, already told, is not decided again: graphsiem.webhook_told.)
     outcomes.clear()
-    notifier.notify_clusters([(CLUSTER, None)], detection_id="d")
+    notifier.notify_clusters([({**CLUSTER, "id": "c2"}, None)], detection_id="d")
     notifier.drain(10)
     notifier.close()
     assert outcomes == ["retried", "retried", "failed"]
