@@ -104,7 +104,7 @@ class BodyLimitMiddleware:
             return
         is_upload = scope["path"] in self.upload_paths
         limit = self.max_upload if is_upload else self.max_body
-        field = "file" if is_upload else "body"
+        field = "body.file" if is_upload else "body"  # the upload is the multipart body's `file` part
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:

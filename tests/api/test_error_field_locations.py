@@ -61,6 +61,15 @@ def test_the_error_names_the_field_with_its_location(api: Api, method: str, path
                for d in error["details"] if d.get("field")), error
 
 
+def test_an_upload_over_the_limit_names_the_body_part(api: Api) -> None:
+    # refused by the middleware from Content-Length alone, before any route is matched
+    big = b'{"@timestamp": "2026-01-01T00:00:00Z"}\n' * 40_000  # 1.5 MiB > max_upload_bytes (1 MiB)
+    response = api.post("/v1/files", role="ingest", files={"file": ("big.ndjson", big)})
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["field"] == "body.file" and error["details"][0]["field"] == "body.file", error
+
+
 def test_a_bad_gzip_body_keeps_its_reason(api: Api) -> None:
     cut = gzip.compress(b'{"a": 1}\n')[:-6]
     response = api.post("/v1/events", role="ingest", content=cut,
