@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from graphsiem.api.deps import AnalystCaller, Context
-from graphsiem.api.schemas import JournalEvent
+from graphsiem.api.schemas import JournalEvent, MappedHost
 
 MAX_IDS = 200
 
@@ -32,6 +32,10 @@ class EvidenceOut(BaseModel):
         "and, when it arrived after the time it claims, received_late_s (receipt minus ts, seconds). "
         "Events of files ingested with `graphsiem ingest` have neither."))
     missing: list[str] = Field(default_factory=list)
+    mapped_hosts: dict[str, list[MappedHost]] = Field(default_factory=dict, description=(
+        "Event id -> the host the ingest's IP -> host map held for its source and destination addresses at "
+        "its time, source first: only for events that name no host (Zeek, Suricata) and that the map ties "
+        "to one. The items stay as recorded."))
 
 
 @router.get("/evidence", response_model=EvidenceOut, summary="Journaled events by id (evidence)")
@@ -45,8 +49,8 @@ async def get_evidence(
     wanted = list(dict.fromkeys(i for i in ids if 0 < len(i) <= 256))
     if ctx.journal is None or not wanted:
         return EvidenceOut(items=[], missing=wanted)
-    from graphsiem.api.services.journal_view import events_by_id
+    from graphsiem.api.services.evidence_hosts import evidence_with_hosts
 
-    found = await run_in_threadpool(events_by_id, ctx.journal, wanted)
+    found, mapped = await run_in_threadpool(evidence_with_hosts, ctx, wanted)
     return EvidenceOut(items=[found[i] for i in wanted if i in found],
-                       missing=[i for i in wanted if i not in found])
+                       missing=[i for i in wanted if i not in found], mapped_hosts=mapped)

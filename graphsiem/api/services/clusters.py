@@ -31,6 +31,7 @@ from graphsiem.api.schemas import (
     TriageOut,
     TriagePatch,
 )
+from graphsiem.api.services.evidence_hosts import evidence_with_hosts
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.api.services.rollup_entities import add_rollup_pivots, behaviour_lookup, link_rollups
 from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
@@ -221,13 +222,11 @@ def evidence(ctx: AppContext, row: ClusterRow) -> list[EvidenceEvent]:
     """The cluster's evidence references with the journaled events behind them."""
     refs = (row.data.get("evidence") or [])[: ctx.settings.evidence_limit]
     ids = [str(r.get("event_id")) for r in refs if r.get("event_id")]
-    events: dict[str, dict[str, Any]] = {}
-    if ids and ctx.journal is not None:
-        from graphsiem.api.services.journal_view import events_by_id
-
-        events = events_by_id(ctx.journal, ids)
+    # with the host the IP map held for each sensor record (review T11 F10): one map read for the page
+    events, mapped = evidence_with_hosts(ctx, ids)
     return [EvidenceEvent(source=r.get("source"), event_id=str(r.get("event_id")),
-                          event=events.get(str(r.get("event_id"))))
+                          event=events.get(str(r.get("event_id"))),
+                          mapped_hosts=mapped.get(str(r.get("event_id")), []))
             for r in refs if r.get("event_id")]
 
 

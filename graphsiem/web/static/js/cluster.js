@@ -17,7 +17,7 @@ import { GraphView } from './graph.js';
 import { showHostTable } from './hosts_panel.js';
 import { clusterHref, fetchCase, showLineage } from './lineage.js';
 import { showMembers } from './members.js';
-import { normaliseAudit, normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode, uidOf } from './model.js';
+import { normaliseAudit, normaliseCluster, normaliseEvents, normaliseGraph, normaliseNeighbors, normaliseNode, uidOf, withMappedHosts } from './model.js';
 import { relationButtons } from './relations.js';
 import { reopenedFrom, reopenedNode } from './reopened.js';
 import { Triage } from './triage.js';
@@ -441,7 +441,7 @@ export class ClusterView {
     for (let i = 0; i < missing.length; i += EVIDENCE_BATCH) {
       try {
         const answer = await api('/v1/evidence', { params: { ids: missing.slice(i, i + EVIDENCE_BATCH) } });
-        for (const event of answer.items || []) this.events.set(String(event.id), event);
+        for (const event of answer.items || []) this.events.set(String(event.id), withMappedHosts(event, answer.mapped_hosts?.[event.id]));
         // Ids the journal does not hold: not asked for again by "load more".
         for (const id of answer.missing || []) this.unavailable.add(String(id));
       } catch {

@@ -3,6 +3,7 @@
 
 import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { detailLines } from './evidence_detail.js';
+import { mappedHostLines } from './evidence_hosts.js';
 
 /**
  * The Host cell: the host the event names, else the hosts the graph relations
@@ -105,6 +106,8 @@ export function showEvidence(caption, ids, events, { unavailable = new Set(), ba
       // First in the detail, not in the time cell: that cell stays the time alone.
       ...receiptNotes(event),
       ...detailLines(event).map((line) => el('div', { class: 'mono', text: line })),
+      // Beside the flow: the host each address was (a sensor record names none).
+      ...mappedHostLines(event).map((line) => el('div', { class: 'mapped-host', text: line.text, title: line.title, dataset: { side: line.side } })),
       el('details', {}, el('summary', { text: 'raw event' }), el('pre', { class: 'raw', text: rawText(event), lines: true })),
     ),
   ));

@@ -27,3 +27,20 @@ export function hostsOfEvents(edges) {
   });
   return hosts;
 }
+
+/**
+ * "10.9.0.5 → ws-a (IP map)" for each address of a record that names no host,
+ * as the service's IP map held it at the record's time (`mapped_hosts`, source
+ * first), with how the map knew it and for when as the title.
+ * @param {Object} event  an evidence event, with `mapped_hosts` when the map ties it to hosts
+ * @returns {{text: string, title: string, side: string}[]}
+ */
+export function mappedHostLines(event) {
+  const mapped = Array.isArray(event.mapped_hosts) ? event.mapped_hosts : [];
+  return mapped.map((m) => ({
+    text: `${m.ip} → ${m.host} (IP map)`,
+    title: `The record names no host: by the IP map, its ${m.mapped_from === 'dst' ? 'destination' : 'source'} `
+      + `${m.ip} was ${m.host} from ${m.start} to ${m.end} (${m.how})`,
+    side: String(m.mapped_from),
+  }));
+}

@@ -148,9 +148,18 @@ export function normaliseEvents(raw) {
     if (!item || typeof item !== 'object') continue;
     const event = item.event !== undefined ? item.event : item;
     const id = item.event_id ?? event?.id;
-    if (event && id !== undefined && id !== null) byId.set(String(id), event);
+    if (event && id !== undefined && id !== null) byId.set(String(id), withMappedHosts(event, item.mapped_hosts));
   }
   return byId;
+}
+
+/**
+ * The event with `mapped_hosts` (the hosts the IP map held for its addresses, as
+ * the cluster detail and /v1/evidence answer them beside the record) kept on a
+ * copy for the evidence row; the event itself as it came when there are none.
+ */
+export function withMappedHosts(event, mapped) {
+  return Array.isArray(mapped) && mapped.length ? { ...event, mapped_hosts: mapped } : event;
 }
 
 /** The audit trail, oldest first. */
