@@ -13,10 +13,7 @@ from typing import TYPE_CHECKING, Any
 from analytics.baselines import run_baseline
 from analytics.config import DetectionConfig
 from analytics.evaluate import match
-from analytics.features import (
-    SCORED_FEATURES,
-    SUSPICIOUS_DIRECTION,
-)
+from analytics.features import SCORED_FEATURES
 from analytics.instants import instant_to_epoch
 from analytics.result import DetectionResult
 from graphsiem import paths
@@ -27,13 +24,7 @@ from graphsiem.lab.entity_features import entity_feature_frame
 from graphsiem.lab.evaluation import Truth, evaluate, truth_entries
 from graphsiem.lab.history import detect_with_history
 from graphsiem.lab.optional import pandas
-from graphsiem.lab.rescoring import (
-    aligned_matrix,
-    detection_of,
-    reference_columns,
-    refuse_near_misses,
-    rescore_clusters,
-)
+from graphsiem.lab.rescore_views import rescore as rescore_views
 from graphsiem.lab.suppressions import with_triage_suppressions
 from graphsiem.store.base import GraphStore
 from ingest.journal import Journal
@@ -407,99 +398,10 @@ class Workspace:
         self, clusters: Sequence[ClusterView], X: Any, *, directions: Any = "detect", custom: Iterable[str] = (),
         history: bool | None = None, **scorer_params: Any,
     ) -> list[ClusterView]:
-        """Re-score clusters on a custom feature matrix, as :meth:`detect` scores; re-ranked, highest risk first.
+        return rescore_views(clusters, X, directions=directions, custom=custom, history=history, **scorer_params)
 
-        The same :class:`~analytics.scoring.ClusterScorer` as detection, with the
-        detection's scorer settings (``n_estimators``, ``random_state``... of the
-        config the clusters were detected with) and, unless told otherwise, its
-        **one-sided** directions: a feature of :data:`SCORED_FEATURES` is clipped
-        to its suspicious side of the median cluster (``SUSPICIOUS_DIRECTION``),
-        and a column of your own is left two-sided.  It is fitted on the same
-        rows as the detection: the clusters, plus the earlier windows' candidates
-        the detection read (:meth:`detect`'s ``history``) when every column of
-        ``X`` is a scored feature.  So ``ws.rescore(clusters, ws.cluster_frame(clusters)[lab.SCORED_FEATURES])``
-        gives detection's risks back, and any difference comes from your columns
-        (``lab.SCORED_FEATURES`` is a list, which pandas reads as columns; the tuple
-        :data:`analytics.features.SCORED_FEATURES` would be read as one key: ``list()`` it).
-        (Exactly so while the rows are at most 256, the forest's sample; with more,
-        each tree's sample depends on the rows' order, which detection does not
-        keep, and risks can differ a little.)  With a column of your own the
-        earlier rows, which lack it, cannot be used: the forest is fitted on the
-        clusters alone, with a warning when the detection used earlier rows.
-
-        Each returned view's explanation is recomputed for ``X``: the Shapley
-        contribution of every column to the new risk, against the median
-        cluster (the summary line, which states facts of the cluster, is kept);
-        its ``features`` (and ``to_dict()``) hold every column's value too.
-
-        Parameters
-        ----------
-        clusters : sequence of ClusterView
-            From one detection (one config, one reference).
-        X : DataFrame or array-like of shape (len(clusters), n_features)
-            Any feature columns, e.g. :data:`SCORED_FEATURES` plus your own.  A
-            DataFrame's rows are matched to the clusters by cluster id: its
-            ``id`` column if it has one, else its index (:meth:`cluster_frame`'s
-            is the ids), else an index ``0..n-1`` means cluster order; an array
-            is taken in cluster order.  Its column names pick the directions and
-            name the explanation's features; an array must then be exactly the
-            :data:`SCORED_FEATURES` columns, or come with ``directions``.
-        directions : "detect", None, int or sequence of int
-            ``"detect"`` (default): detection's direction of each
-            :data:`SCORED_FEATURES` column by name, 0 (two-sided) for others.
-            ``None``: a two-sided forest on every column.  Otherwise one of
-            ``-1, 0, +1`` per column (or one for all): +1 higher is suspicious,
-            -1 lower is, 0 either.
-        custom : iterable of str
-            Columns of your own whose names are close to a scored feature's
-            (otherwise refused as a likely misspelling, e.g. ``burst_host``).
-        history : bool, optional
-            Default: the detection's earlier rows when every column is a scored
-            feature.  ``True``: require them (refused with a column of your own).
-            ``False``: fit on the clusters alone.
-        **scorer_params
-            Overrides of :class:`analytics.scoring.ClusterScorer` parameters
-            (``n_estimators``, ``max_samples``, ``max_features``,
-            ``contamination``, ``random_state``...).
-
-        Returns
-        -------
-        list of ClusterView
-            The clusters with their new risk and explanation, highest risk
-            first (ties: fewer hosts, then id, as detection orders them).
-
-        Raises
-        ------
-        ValueError
-            ``X``'s rows do not match the clusters (ids not theirs, missing or
-            twice, an index in another order); a column that is not numbers, or
-            holds NaN or infinity (named, with a cluster it is in); a column named like a scored
-            feature but not one (not in ``custom``); ``directions="detect"`` with
-            an unnamed array that is not the :data:`SCORED_FEATURES` columns;
-            clusters of different detections.
-        """
-        features, names = aligned_matrix([v.id for v in clusters], X)
-        if features.ndim != 2 or len(features) != len(clusters):
-            raise ValueError(f"X must have one row per cluster ({len(clusters)}), got shape {features.shape}")
-        if names is None:
-            if directions == "detect" and features.shape[1] != len(SCORED_FEATURES):
-                raise ValueError(
-                    f"X has {features.shape[1]} unnamed columns: pass a DataFrame (its column names pick "
-                    f"the directions) or directions= (one of -1, 0, +1 per column)"
-                )
-            names = list(SCORED_FEATURES) if features.shape[1] == len(SCORED_FEATURES) else [
-                f"x{i}" for i in range(features.shape[1])]
-        refuse_near_misses(names, custom)
-        if isinstance(directions, str):
-            if directions != "detect":
-                raise ValueError(f"directions must be 'detect', None or -1/0/+1 per column, got {directions!r}")
-            directions = [SUSPICIOUS_DIRECTION.get(name, 0) for name in names]
-        config, earlier = detection_of(clusters)
-        reference = reference_columns(earlier, names, history)
-        scorer_params = {**(config or DetectionConfig()).scorer_params(), **scorer_params, "directions": directions}
-        rescored = rescore_clusters([v.cluster for v in clusters], features, names, scorer_params, reference=reference)
-        views = [replace(v, cluster=c) for v, c in zip(clusters, rescored, strict=True)]
-        return sorted(views, key=lambda v: (-round(v.score, 9), len(v.hosts), v.id))
+    # help(ws.rescore) in a notebook shows the whole reference, kept with the code in its module
+    rescore.__doc__ = rescore_views.__doc__
 
     # -- evaluation -----------------------------------------------------------
     def evaluate(self, truth: Truth, clusters: Sequence[ClusterView]) -> pd.DataFrame:
