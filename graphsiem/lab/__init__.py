@@ -26,8 +26,11 @@ one and checks they give what they show.
 
 Modules: :mod:`~graphsiem.lab.workspace` (store + journal, the entry point),
 :mod:`~graphsiem.lab.clusters` (``ClusterView``), :mod:`~graphsiem.lab.evaluation`
-(ground-truth tables), :mod:`~graphsiem.lab.drawing` (subgraph plots) and
-:mod:`~graphsiem.lab.optional` (lazy pandas / matplotlib imports).
+(ground-truth tables), :mod:`~graphsiem.lab.rescore_views` (``Workspace.rescore``),
+:mod:`~graphsiem.lab.suppressions` (the data directory's verdicts, applied by ``ws.detect``),
+:mod:`~graphsiem.lab.detection_summary` (``ws.last_detection_summary``),
+:mod:`~graphsiem.lab.drawing` (subgraph plots) and :mod:`~graphsiem.lab.optional` (lazy pandas /
+matplotlib imports).
 """
 
 from __future__ import annotations
