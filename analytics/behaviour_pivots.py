@@ -52,15 +52,16 @@ before the window (:func:`earlier_facts`: what the store held before the window
 start; nothing after the window end is read, so a backtest's ``now`` sees what
 it saw then), and a host that completed the pair on at least :data:`ROUTINE_DAYS`
 distinct UTC days before the window does it routinely and leaves the signature.
-Two days, not one: one earlier occurrence on a few hosts is an event (an install),
-not a routine, and were once enough an attacker could blind hosts by staging the
-pair on them a day ahead; two separate days doubles that work.  One earlier day
-is enough when ``min_hosts`` hosts or more completed the pair of that shape on it
-(a **fleet job**: a weekly vendor job stayed "new" two weeks running, review T10
-finding 4): staging so many hosts a day ahead is itself a cluster that day, and
-the host must have done it itself, so the job's history covers none of the
-campaign's other hosts (and a copied shape on hosts without the product is
-another shape, :mod:`analytics.behaviour_shapes`).  The hosts so dropped are counted in the detection's stats
+Two days, not one: one earlier occurrence is an event (an install), not a routine,
+and were once enough an attacker could blind hosts by staging the pair on them a
+day ahead; two separate days doubles that work.  However many hosts completed the
+pair on that one earlier day: a campaign's own first wave is just such a day, and
+counting it as a fleet job hid the campaign's second wave on the same hosts
+(red-team T12, finding 1: 40 hosts found on day 1, none on day 2).  A product's
+weekly job is new in its first two weeks by this rule; the analyst's benign
+verdict on its first cluster covers the second, whose key is the same (one per
+pair of kinds and shape, :func:`behaviour_key`) on the same hosts
+(:func:`analytics.clusters.covers_hosts`).  The hosts so dropped are counted in the detection's stats
 (``behaviour_hosts_routine``).  The signature pivots on the hosts left, when
 they are ``min_hosts`` or more; one that had
 ``min_hosts`` window hosts and no longer has is **recurring**, counted in the
@@ -72,8 +73,8 @@ dates ``(kinds, shape)``; review T10, finding 2): a benign product's daily pair
 does not hide a campaign of the same two kinds but another shape on the
 product's hosts.  The rest's hosts (no shared shape) are dated by the shape of
 their own earliest pair.  The first day of a
-store has no history: a daily benign pair on ``min_hosts`` hosts pivots on that
-day (as any entity new on the first day would), never after.
+store has no history, its second one day of it: a daily benign pair pivots on
+those two days (as any entity new on the first day would), never after.
 
 The processes behind the facts are no cluster members (one host each); they are
 handed to :func:`analytics.linked_processes.credit_to_pivots` as the pivot's
@@ -85,7 +86,7 @@ one detection's incidence, never in the graph store.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -198,8 +199,7 @@ class BehaviourPivots:
     """Signatures on ``min_hosts`` window hosts left out: established before the window (a daily benign pair)."""
     routine_hosts: int = 0
     """Window hosts left out of a signature they showed (summed over signatures on ``min_hosts`` window hosts):
-    each completed its pair on :data:`ROUTINE_DAYS` distinct days before the window, or on one day with
-    ``min_hosts`` hosts or more (a fleet job)."""
+    each completed its pair on :data:`ROUTINE_DAYS` distinct days before the window."""
     history_reads: int = 0
     """Processes whose sightings :func:`earlier_facts` read from the store (not in the window)."""
     pair_lookups: int = 0
@@ -287,7 +287,7 @@ def behaviour_pivots(
     each signature's shape per host: a host that completed a pair of that shape on :data:`ROUTINE_DAYS` distinct
     UTC days before the window shows a routine of its own (a daily updater) and leaves
     it (counted in :attr:`BehaviourPivots.routine_hosts`); one earlier day is an event,
-    not a routine, unless ``min_hosts`` hosts completed it that day (a fleet job).  The
+    not a routine, on however many hosts (a campaign's first wave).  The
     shapes mark a shared parent image new on the fact's host (``processes`` and the
     incidence say when each image first ran there: :mod:`analytics.behaviour_established`).
     The signature pivots on the hosts left, when they are ``min_hosts``
@@ -323,21 +323,18 @@ def behaviour_pivots(
     # dated per shape, not per pair of kinds: a benign product's daily pair must not make a campaign of the
     # same two kinds but another shape routine on the product's hosts (review T10, finding 2)
     routine_days = completion_days(history, window_s, shapes, lineage, work)
-    fleet_days = {group: Counter(day for days in by_host.values() for day in days)
-                  for group, by_host in routine_days.items()}  # per shape, day -> hosts that completed it
     pivots = BehaviourPivots(pair_lookups=work.lookups, facts_capped=work.capped)
     for (kinds, shape), (shape_text, hosts) in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
         if len(hosts) < min_hosts:
             continue
         # a host that showed the pair before the window on ROUTINE_DAYS distinct days does it routinely (a
         # daily updater under a new temporary name each day): not new there.  Once is no routine (a one-time
-        # upgrade, or an attacker staging the pair to blind the host).  Dropping the host, not the signature,
-        # keeps a campaign of the same two kinds on other hosts visible (the fleet's routine must be no
-        # hiding place).
+        # upgrade, an attacker staging the pair to blind the host, or a campaign's first wave on as many
+        # hosts as it likes: review T12, finding 1).  Dropping the host, not the signature, keeps a campaign
+        # of the same two kinds on other hosts visible (the fleet's routine must be no hiding place).
         kept = {row: found for row, found in hosts.items()
-                if not _routine(routine_days, fleet_days, kinds,
-                                shape if shape is not None else _shape_of(shapes, kinds, found), incidence.hosts[row],
-                                min_hosts=min_hosts)}
+                if not _routine(routine_days, kinds,
+                                shape if shape is not None else _shape_of(shapes, kinds, found), incidence.hosts[row])}
         pivots.routine_hosts += len(hosts) - len(kept)
         if len(kept) < min_hosts:
             pivots.recurring += 1
@@ -353,21 +350,17 @@ def _shape_of(shapes: Shapes, kinds: tuple[str, str], pairs: HostPairs) -> str:
     return shapes.of_pair(kinds, a, b)[0]
 
 
-def _routine(routine_days: Mapping[tuple[tuple[str, str], str], Mapping[str, set[int]]],
-             fleet_days: Mapping[tuple[tuple[str, str], str], Mapping[int, int]], kinds: tuple[str, str],
-             shape: str, host: str, *, min_hosts: int) -> bool:
-    """Whether ``host`` completed a pair of ``kinds`` and ``shape`` before the window as a routine.
+def _routine(routine_days: Mapping[tuple[tuple[str, str], str], Mapping[str, set[int]]], kinds: tuple[str, str],
+             shape: str, host: str) -> bool:
+    """Whether ``host`` completed a pair of ``kinds`` and ``shape`` on :data:`ROUTINE_DAYS` days before the window.
 
-    On :data:`ROUTINE_DAYS` distinct days, or on one day on which ``min_hosts`` hosts or more completed
-    it: a fleet job (a weekly vendor job's second week), not one host's one-off.  The host itself must
-    have done it: a campaign copying a product's shape onto other hosts gains nothing from the product's
-    history (and a parent new on its hosts makes its shape another, :mod:`analytics.behaviour_established`).
+    The host itself, on distinct UTC days: a product's history gains a campaign copying its shape onto
+    other hosts nothing.  How many other hosts completed it on one of those days is no matter: a
+    fleet-wide day once is what a campaign's first wave looks like (review T12, finding 1), so the
+    second wave on the same hosts is new again, and a weekly vendor job is left to the analyst's
+    benign verdict on its first cluster (the same key the next week).
     """
-    days = routine_days.get((kinds, shape), {}).get(host, ())
-    if len(days) >= ROUTINE_DAYS:
-        return True
-    hosts_on = fleet_days.get((kinds, shape), {})
-    return any(hosts_on.get(day, 0) >= min_hosts for day in days)
+    return len(routine_days.get((kinds, shape), {}).get(host, ())) >= ROUTINE_DAYS
 
 
 def _add_pivot(

@@ -148,12 +148,12 @@ def _behaviour_hosts(result):
     return [sorted(c.hosts) for c in _behaviour_clusters(result)]
 
 
-def test_a_daily_benign_pair_pivots_on_its_first_day_only(store):
+def test_a_daily_benign_pair_pivots_on_the_first_two_days_only(store):
     """Day 1 has no history (it pivots, as anything new on a store's first day; the store's later
-    days are not read as its history); day 2 has one earlier day on which the pair completed on
-    ``min_hosts`` hosts or more: a fleet job, so each of its hosts that did it then does it routinely
-    (task K8, red-team T10 finding 4: a weekly job was "new" two weeks running); day 3 the same
-    pair on two earlier days.  No pivot after day 1, and the stats say why."""
+    days are not read as its history); day 2 has one earlier day, an event, no routine, however many
+    hosts completed the pair on it (task P1, red-team T12 finding 1: a campaign's first wave is such
+    a day; K8 had made it a routine); day 3 the same pair on the same hosts on two earlier days is
+    their routine: no pivot, and the stats say why."""
     build_routine_fleet(store, campaign_hosts=[])
 
     first = detect(store, config=CONFIG, now=START + DAY)
@@ -161,10 +161,10 @@ def test_a_daily_benign_pair_pivots_on_its_first_day_only(store):
     third = detect(store, config=CONFIG, now=START + 3 * DAY)
 
     assert _behaviour_hosts(first) == [ROUTINE_HOSTS]
-    assert _behaviour_hosts(second) == []
+    assert _behaviour_hosts(second) == [ROUTINE_HOSTS]
     assert _behaviour_hosts(third) == []
-    assert [r.stats["behaviour_signatures_recurring"] for r in (first, second, third)] == [0, 1, 1]
-    assert [r.stats["behaviour_hosts_routine"] for r in (first, second, third)] == [0, *[len(ROUTINE_HOSTS)] * 2]
+    assert [r.stats["behaviour_signatures_recurring"] for r in (first, second, third)] == [0, 0, 1]
+    assert [r.stats["behaviour_hosts_routine"] for r in (first, second, third)] == [0, 0, len(ROUTINE_HOSTS)]
     assert not [c for c in third.clusters if set(c.hosts) & set(ROUTINE_HOSTS)]
 
 
@@ -266,14 +266,15 @@ def test_a_host_is_routine_only_on_two_distinct_earlier_utc_days(earlier_at, rou
     assert found.routine_hosts == int(routine)
 
 
-@pytest.mark.parametrize(("earlier_hosts", "routine"), [
-    pytest.param(("ws-0",), 0, id="one-host-once-is-an-event"),
-    pytest.param(("ws-0", "ws-9"), 1, id="once-with-min-hosts-is-a-fleet-job"),
+@pytest.mark.parametrize("earlier_hosts", [
+    pytest.param(("ws-0",), id="one-host-once"),
+    pytest.param(("ws-0", "ws-9"), id="min-hosts-once"),
+    pytest.param(("ws-0", "ws-1", "ws-2", "ws-9"), id="every-host-and-more-once"),
 ])
-def test_one_earlier_day_is_a_routine_when_min_hosts_completed_the_pair_that_day(earlier_hosts, routine):
-    """Task K8 (T10 finding 4): ws-0 completed the pair once before the window; with another host
-    (ws-9, not in the window) completing it the same day, ``min_hosts`` (2) did: a fleet job, routine
-    on ws-0.  Alone, it is an event (an attacker staging the pair on one host a day ahead)."""
+def test_one_earlier_day_is_no_routine_however_many_hosts_completed_the_pair_that_day(earlier_hosts):
+    """Task P1 (red-team T12 finding 1): the hosts ``earlier_hosts`` completed the pair once, on one day
+    before the window.  Alone, or with ``min_hosts`` (2) hosts or more that day (K8's "fleet job", but
+    also a campaign's first wave), it is an event on each of them: no host leaves the signature."""
     midnight = 1_780_012_800.0  # 2026-05-29 00:00 UTC
     hosts = [f"ws-{i}" for i in range(3)]
     incidence = build_incidence([HostSighting(h, ("host", h), midnight, midnight, 1) for h in hosts], exclude_types=())
@@ -283,8 +284,8 @@ def test_one_earlier_day_is_a_routine_when_min_hosts_completed_the_pair_that_day
     found = behaviour_pivots(incidence, facts, processes={}, images={}, min_hosts=2, cooccurrence_minutes=30,
                              earlier=earlier)
 
-    assert [r.rows.tolist() for r in found.columns.items.values()] == [[0, 1, 2][routine:]]
-    assert found.routine_hosts == routine
+    assert [r.rows.tolist() for r in found.columns.items.values()] == [[0, 1, 2]]
+    assert found.routine_hosts == 0
 
 
 def test_a_member_behaviour_signature_is_named_as_a_behaviour(store):
