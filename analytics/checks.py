@@ -733,7 +733,8 @@ _WRITERS = {
 
 
 def _installed(f: _Facts) -> Check | None:
-    """How the pivot was installed (a driver file, a service or scheduled-task command)."""
+    """How the pivot was installed (a driver file; a service, scheduled-task or WMI consumer's command; a WMI
+    script consumer's script)."""
     props, n = f.pivot.props, len(f.hosts)
     if f.pivot.type == EntityType.FILE.value and props.get("service"):
         # A driver's digest is the key of the file node its hash identifies (same path as value).
@@ -748,13 +749,16 @@ def _installed(f: _Facts) -> Check | None:
             "installed by your deployment tooling",
         )
     mechanism = next((m for m in _MECHANISMS if props.get(m[0])), None)
-    if f.pivot.type != EntityType.PROCESS.value or mechanism is None:
+    # a WMI script consumer's script is installed as its command consumer's command is: the same step
+    script = f.pivot.type == EntityType.SCRIPT.value
+    if mechanism is None or not (f.pivot.type == EntityType.PROCESS.value or script and mechanism[0] == "wmi_consumer"):
         return None
     prop, kind, word, events = mechanism
+    what = "the paths and programs the script runs" if script else "the binary's signer"
     return Check(
         None,
         f"{f.pivot_text} was installed as a {kind}{_install_names(props, prop, n, word)}: check which account "
-        f"and process created it ({events}) and the binary's signer",
+        f"and process created it ({events}) and {what}",
         "your management tooling or an installer you deploy created it, under its usual account",
     )
 

@@ -286,18 +286,22 @@ def _in_priority_order(shown: list[RawCluster], suppressed: list[tuple[int, RawC
 
 
 def _installed(inputs: DetectionInputs) -> frozenset[EntityKey]:
-    """What hosts installed: driver files and the commands of services, tasks and WMI subscriptions
-    (pivots that lead)."""
+    """What hosts installed: driver files, the commands of services, tasks and WMI subscriptions,
+    and the scripts of WMI script consumers (pivots that lead)."""
     commands = (ref for ref, e in inputs.processes.items()
                 if e.props.get("service") or e.props.get("task") or e.props.get("wmi_consumer"))
-    return frozenset(inputs.drivers) | frozenset(commands)
+    scripts = (ref for ref, e in inputs.scripts.items() if e.props.get("wmi_consumer"))
+    return frozenset(inputs.drivers) | frozenset(commands) | frozenset(scripts)
 
 
 def _installed_as(pivot: Entity) -> str | None:
-    """How a process or file pivot was installed, from the props the projection gives an installed
-    command or driver (a file with a service name is a driver)."""
+    """How a process, file or script pivot was installed, from the props the projection gives an
+    installed command, driver or script (a file with a service name is a driver; a script with a
+    consumer name is a WMI script consumer's, as a command with one is a command consumer's)."""
     if pivot.type == EntityType.FILE.value:
         return "driver" if pivot.props.get("service") else None
+    if pivot.type == EntityType.SCRIPT.value:
+        return "WMI subscription" if pivot.props.get("wmi_consumer") else None
     if pivot.type != EntityType.PROCESS.value:
         return None
     if pivot.props.get("service"):
@@ -311,7 +315,8 @@ def _installed_as(pivot: Entity) -> str | None:
 
 def _entity(inputs: DetectionInputs, column: int) -> Entity:
     key = inputs.incidence.entities[column]
-    known = inputs.processes.get(key) if key[0] == EntityType.PROCESS else inputs.drivers.get(key)
+    known = (inputs.processes.get(key) if key[0] == EntityType.PROCESS
+             else inputs.scripts.get(key) if key[0] == EntityType.SCRIPT else inputs.drivers.get(key))
     if known is not None:
         return known
     return Entity(key[0], key[1], inputs.stats.values[column])

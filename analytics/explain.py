@@ -333,7 +333,7 @@ def explain(
     """The explanation of one cluster, features sorted by contribution (largest first).
 
     ``installed_as`` (``"service"``, ``"scheduled task"``, ``"WMI subscription"``, ``"driver"``): the pivot is a
-    command, or a driver file, hosts installed that way (:func:`summarize`).
+    command, a driver file or a WMI consumer's script, hosts installed that way (:func:`summarize`).
     ``candidates``: how many candidate clusters the risk was scored among; below
     :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` the explanation is marked
     low-confidence and its summary says why.  So it is when most hosts seen in the
@@ -421,9 +421,9 @@ def summarize(
     ``pivot_key`` tells a behaviour pivot (:func:`analytics.behaviour_pivots.is_behaviour`)
     from a real process whose command line copies its shown value.
 
-    A command installed as a service, a scheduled task or a WMI subscription (``installed_as``) may
-    have been installed without running yet, or run too: its hosts "installed
-    or ran" it, and the line says how it was installed.  A file installed as a
+    A command installed as a service, a scheduled task or a WMI subscription, or a WMI script
+    consumer's script (``installed_as``), may have been installed without running yet, or run
+    too: its hosts "installed or ran" it, and the line says how it was installed.  A file installed as a
     driver (a kernel or file-system driver service) was "installed or got".
 
     Examples
@@ -443,6 +443,10 @@ def summarize(
     ...           pivot_type="file", pivot_value="rtcore64.sys", host_count=12,
     ...           pivot_is_new=True, installed_as="driver")
     '12 hosts first installed or got file rtcore64.sys, 6 of them within 3 minutes; it is installed as a driver'
+    >>> summarize(ClusterFacts({"first_contact_spread_min": 1.0}, [], [], [], []),
+    ...           pivot_type="script", pivot_value='Set s = CreateObject("WScript.Shell")', host_count=40,
+    ...           pivot_is_new=True, installed_as="WMI subscription")
+    '40 hosts first installed or ran script Set s = CreateObject("WScript.Shell"), 20 of them within a minute; it is installed as a WMI subscription'
     """
     value = pivot_value if len(pivot_value) <= _MAX_VALUE else pivot_value[: _MAX_VALUE - 1] + "…"
     # The spread feature is an inter-quartile range: the middle half of the hosts, said as how

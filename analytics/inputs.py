@@ -79,6 +79,8 @@ class DetectionInputs:
     """How the default end was set (``None`` when ``now`` was given)."""
     credited: dict[EntityKey, dict[str, CreditedProcesses]] = field(default_factory=dict)
     """Candidate pivot -> behaviour -> the one-host processes that lent it (:mod:`analytics.linked_processes`)."""
+    scripts: dict[EntityKey, Entity] = field(default_factory=dict)
+    """The scripts hosts installed (``host INSTALLED script``: a WMI script consumer's), with their props."""
 
 
 def load_inputs(
@@ -204,7 +206,7 @@ def load_inputs(
     add_masquerade_credits(credited, links, processes, shared_processes=process_hosts.keys(), hosts=process_hosts_in_window)
     del process_hosts_in_window
     timings["linked_processes_s"] = time.perf_counter() - linked_t
-    drivers = _installed_drivers(store, now)
+    drivers = _installed(store, now, EntityType.FILE)
     kernel_drivers = frozenset(drivers) | _loaded_drivers(store, now)
     targets = access_targets(accessed, injected, lineage)
     timings["context_s"] = time.perf_counter() - t
@@ -214,7 +216,8 @@ def load_inputs(
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares)
     # a behaviour pivot's cluster carries its entity: what this detection made of it, which the API serves
     processes.update(behaviour.entities)
-    return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited)
+    return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited,
+                           scripts=_installed(store, now, EntityType.SCRIPT))
 
 
 def names_no_remote_machine(key: EntityKey) -> bool:
@@ -246,16 +249,17 @@ def _relations(store: GraphStore, relation_type: RelationType, now: float | None
             yield relation
 
 
-def _installed_drivers(store: GraphStore, now: float | None) -> dict[EntityKey, Entity]:
-    """The driver files hosts installed by ``now`` (``host INSTALLED file``: few, one per driver),
-    with their props, so a cluster pivoting on one says so."""
-    keys = {r.dst for r in _relations(store, RelationType.INSTALLED, now) if r.dst[0] == EntityType.FILE}
-    drivers = {}
+def _installed(store: GraphStore, now: float | None, kind: EntityType) -> dict[EntityKey, Entity]:
+    """The entities of type ``kind`` hosts installed by ``now``, with their props, so a cluster
+    pivoting on one says so: driver files (``host INSTALLED file``: few, one per driver), WMI
+    consumers' scripts (``host INSTALLED script``)."""
+    keys = {r.dst for r in _relations(store, RelationType.INSTALLED, now) if r.dst[0] == kind}
+    installed = {}
     for key in sorted(keys):
         entity = store.get_entity(*key)
         if entity is not None:
-            drivers[key] = entity
-    return drivers
+            installed[key] = entity
+    return installed
 
 
 def _loaded_drivers(store: GraphStore, now: float | None) -> frozenset[EntityKey]:

@@ -12,8 +12,10 @@ Sysmon writes a consumer's properties as WMI writes a string in MOF: in double q
 each backslash and quote escaped (``"C:\\\\Windows\\\\evil.exe \\"x\\""``).  :func:`mof_text`
 reads that back; a value without the quotes (another collector's rendering) is taken as it
 is.  An ``ActiveScriptEventConsumer`` (``Type`` ``Script``) runs script text in the script
-host: it is no command line, and keeps only its ``wmi.consumer.*`` fields (the projection
-makes it a script entity).
+host: it is no command line; its text read back from the quoting is
+``wmi.consumer.destination_decoded`` (the projection makes it a script entity, searchable by
+the paths it names as they are written: ``C:\\Users``, not ``C:\\\\Users``), and
+``wmi.consumer.destination`` keeps the text as the event gave it.
 """
 
 from __future__ import annotations
@@ -72,15 +74,23 @@ def consumer_name(fields: Fields) -> str | None:
 
 
 def put_consumer_command(fields: Fields) -> None:
-    """The ``process.*`` fields of what a command-line consumer (``wmi.consumer.destination``) runs.
+    """The fields of what a consumer (``wmi.consumer.destination``) runs.
 
-    Its image and command line as :func:`~ingest.parsers.windows_persistence.command_line_of`
-    reads a service's ``ImagePath`` (the consumer's ``CommandLineTemplate`` is passed to
-    ``CreateProcess`` as a service's is), and its PowerShell payload decoded.  Nothing for a
-    script consumer or an empty destination.
+    A command-line consumer: the ``process.*`` fields, its image and command line as
+    :func:`~ingest.parsers.windows_persistence.command_line_of` reads a service's ``ImagePath``
+    (the consumer's ``CommandLineTemplate`` is passed to ``CreateProcess`` as a service's is),
+    and its PowerShell payload decoded.  A script consumer: its script text read back from the
+    MOF quoting (:func:`mof_text`), as ``wmi.consumer.destination_decoded``, the destination
+    kept as given.  Nothing for an empty destination.
     """
     destination = fields.get("wmi.consumer.destination")
-    if not isinstance(destination, str) or not is_command_line_consumer(fields):
+    if not isinstance(destination, str):
+        return
+    if not is_command_line_consumer(fields):
+        # the script host runs the unquoted text: a search for the path it runs must find it
+        script = mof_text(destination)
+        if script:
+            fields["wmi.consumer.destination_decoded"] = script
         return
     command = mof_text(destination)
     if not command:
