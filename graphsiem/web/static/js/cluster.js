@@ -21,6 +21,7 @@ import { normaliseAudit, normaliseCluster, normaliseEvents, normaliseGraph, norm
 import { relationButtons } from './relations.js';
 import { reopenedFrom, reopenedNode } from './reopened.js';
 import { Triage } from './triage.js';
+import { tallyLists } from './validation_tallies.js';
 
 // Events fetched per click (and per "load more"): enough to read, bounded so
 // a 1,000-host edge does not turn into 1,000 journal reads at once.
@@ -396,7 +397,8 @@ export class ClusterView {
         ['last seen', fmtTime(data.last_seen)],
       ];
       if (data.aggregate) rows.push(['hosts', String(data.hosts)]);
-      fill(panel, this.definitionList(rows), signatureList(data.signatures, data.signatures_dropped), el('button', {
+      fill(panel, this.definitionList(rows), signatureList(data.signatures, data.signatures_dropped),
+        tallyLists(data.tallies, data.tallies_dropped), el('button', {
         type: 'button',
         class: 'back-to-node',
         text: `Back to ${shorten(source, 40)}`,

@@ -122,6 +122,9 @@ function edgeElement(edge) {
       // An IDS alert edge's rules (the selection panel lists them).
       signatures: edge.signatures ?? null,
       signatures_dropped: edge.signatures_dropped ?? null,
+      // A credential validation edge's outcomes and claimed workstations.
+      tallies: edge.tallies ?? null,
+      tallies_dropped: edge.tallies_dropped ?? null,
       label,
     },
   };

@@ -1,6 +1,8 @@
 // Turn API payloads into the shapes the page works with, in one place, so a
 // change of the API's field names is one edit here.
 
+import { edgeTallies } from './validation_tallies.js';
+
 export const ENTITY_TYPES = ['host', 'user', 'process', 'script', 'file', 'domain', 'ip', 'url'];
 
 export function uidOf(type, key) {
@@ -82,9 +84,11 @@ export function normaliseNode(raw) {
 
 /**
  * An edge of the graph: {id, source, target, type, count, first_seen, last_seen,
- * evidence, signatures, signatures_dropped}; the last two are an IDS alert
- * edge's ([{signature, alerts}], most alerts first, and the alerts of further
- * signatures), null on other edges.
+ * evidence, signatures, signatures_dropped, tallies, tallies_dropped};
+ * signatures are an IDS alert edge's ([{signature, alerts}], most alerts first,
+ * and the alerts of further signatures), tallies a credential validation
+ * edge's ({outcomes|workstations: [{label, count}]}, and per tally the
+ * validations of further labels); null on other edges.
  */
 export function normaliseEdge(raw, index = 0) {
   const source = endpointUid(raw.source ?? raw.src ?? raw.from);
@@ -101,6 +105,8 @@ export function normaliseEdge(raw, index = 0) {
     evidence: evidenceIds(raw.evidence ?? raw.evidence_ids),
     signatures: edgeSignatures(raw.signatures),
     signatures_dropped: raw.signatures_dropped === null || raw.signatures_dropped === undefined ? null : Number(raw.signatures_dropped),
+    tallies: edgeTallies(raw.tallies),
+    tallies_dropped: raw.tallies_dropped && typeof raw.tallies_dropped === 'object' ? raw.tallies_dropped : null,
   };
 }
 

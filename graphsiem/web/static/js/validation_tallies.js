@@ -1,0 +1,90 @@
+// An NTLM credential validation edge's tallies in the selection panel (task N1):
+// a DC's `user VALIDATED_AT host` (Security 4776) says how its validations
+// ended (success, or failure by status: a spray is "failure 0xc000006a ×180")
+// and which workstation names the clients claimed.  The API keeps at most 20
+// labels a tally, most first, and counts the rest in `tallies_dropped`.  A
+// claimed name is whatever the client sent (an attacker's tool writes it):
+// text nodes only, and never a host.
+
+import { el, fmtNumber } from './dom.js';
+
+// Known tallies first, in this order, with their heading; any other is shown
+// after them under its own name.
+const TALLY_HEADINGS = { outcomes: 'Outcomes', workstations: 'Claimed workstations' };
+
+// What a 4776 failure status means (Microsoft's table for the event), so
+// "failure 0xc0000064" reads as a name that does not exist.
+const STATUS_MEANINGS = {
+  '0xc0000064': 'no such user',
+  '0xc000006a': 'wrong password',
+  '0xc000006d': 'bad user name or authentication information',
+  '0xc000006f': 'outside allowed hours',
+  '0xc0000070': 'workstation not allowed',
+  '0xc0000071': 'password expired',
+  '0xc0000072': 'account disabled',
+  '0xc0000193': 'account expired',
+  '0xc0000224': 'must change password',
+  '0xc0000234': 'account locked out',
+  '0xc0000371': 'no secret in the local account store',
+};
+
+/** "1 validation" / "12 validations"; `more` between them: "12 more validations". */
+function validations(n, more = '') {
+  return `${fmtNumber(Number(n))} ${more}${Number(n) === 1 ? 'validation' : 'validations'}`;
+}
+
+/**
+ * {name: [{label, count}]} of an edge's `tallies`, or null when it has none
+ * (any edge but a credential validation's).
+ * @param {*} raw  the API edge's `tallies`
+ * @returns {?Object<string, Array<{label: string, count: number}>>}
+ */
+export function edgeTallies(raw) {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const tallies = {};
+  for (const [name, entries] of Object.entries(raw)) {
+    if (!Array.isArray(entries) || !entries.length) continue;
+    tallies[name] = entries
+      .filter((e) => e && typeof e === 'object')
+      .map((e) => ({ label: String(e.label ?? ''), count: Number(e.count ?? 0) }));
+  }
+  return Object.keys(tallies).length ? tallies : null;
+}
+
+/** One label's row: the label, what a known failure status means, its count. */
+function tallyRow(name, entry) {
+  const status = name === 'outcomes' ? /^failure (0x[0-9a-f]+)$/i.exec(entry.label) : null;
+  const meaning = status ? STATUS_MEANINGS[status[1].toLowerCase()] : undefined;
+  return el('li', {},
+    el('span', { class: 'mono tally-label', text: entry.label }),
+    meaning ? el('span', { class: 'muted tally-meaning', text: ` (${meaning})` }) : null,
+    el('span', { class: 'muted tally-count', text: ` · ${validations(entry.count)}` }));
+}
+
+/**
+ * Each tally under its heading, one row per label with its count, and the
+ * validations whose label was past the API's cap.
+ * @param {?Object<string, Array<{label: string, count: number}>>} tallies  null on other edges
+ * @param {?Object<string, number>} dropped  per tally, validations of labels not kept
+ * @returns {?HTMLElement}  null when the edge holds no tally
+ */
+export function tallyLists(tallies, dropped) {
+  if (!tallies || typeof tallies !== 'object') return null;
+  const names = Object.keys(tallies).filter((name) => Array.isArray(tallies[name]) && tallies[name].length);
+  if (!names.length) return null;
+  const known = Object.keys(TALLY_HEADINGS).filter((name) => names.includes(name));
+  const ordered = [...known, ...names.filter((name) => !known.includes(name)).sort()];
+  return el('div', { class: 'validation-tallies' }, ordered.map((name) => {
+    const heading = TALLY_HEADINGS[name] ?? name;
+    const more = Number(dropped?.[name] ?? 0);
+    return el('section', { class: 'tally', dataset: { tally: name } },
+      el('h4', { text: `${heading} (${tallies[name].length})` }),
+      name === 'workstations'
+        ? el('p', { class: 'muted tally-note', text: 'names the clients sent: a claim, not a host' })
+        : null,
+      el('ul', { class: 'tally-list' }, tallies[name].map((entry) => tallyRow(name, entry))),
+      more > 0
+        ? el('p', { class: 'muted tally-dropped', text: `and ${validations(more, 'more ')} of other ${heading.toLowerCase()}` })
+        : null);
+  }));
+}
