@@ -1,4 +1,4 @@
-"""Windows' core processes run from outside their folder (MITRE ATT&CK T1036.005): ``C:\\Users\\Public\\svchost.exe``.
+"""Windows' core processes and System32-only tools run from outside their folder (MITRE ATT&CK T1036.005): ``C:\\Users\\Public\\svchost.exe``.
 
 The other half of T1036.005: the right name in the wrong place.  Windows starts ``svchost.exe``
 only from ``System32`` (or ``SysWOW64``), ``lsass.exe`` only from ``System32``, ``explorer.exe``
@@ -7,12 +7,25 @@ among the real ones, which a rule matching the name takes for them.  Only binari
 fixed count (:data:`HOME_FOLDERS`); programs that run from anywhere (``cmd.exe``, ``notepad.exe``,
 a browser) are left alone.
 
-Some copies of Windows' own binaries legitimately sit elsewhere, and their folders count as home
-for every binary (:data:`SYSTEM_COPIES`): the component store (``WinSxS``, from which servicing
-hard-links System32), a feature update's new system (``$WINDOWS.~BT\\NewOS``) and a 32-bit
-process's view of System32 (``Sysnative``).  A path is read by
-:func:`analytics.driver_paths.below_volume` (any drive, device and ``\\SystemRoot`` forms, ``..``
-resolved); a bare name, or a path in a form not read, says nothing about where the binary was.
+Living-off-the-land binaries Windows keeps only in System32 (and its 32-bit twin SysWOW64) count
+too: ``rundll32.exe``, ``regsvr32.exe``, ``mshta.exe`` or ``certutil.exe`` copied to
+``C:\\Users\\Public`` escapes every rule written for its System32 path.  ``cmd.exe`` is left out
+(portable copies ship with tools), and so are ``msbuild.exe`` and ``installutil.exe`` (they live
+in the .NET Framework's folders, one per version).
+
+The home is on the system drive: ``C:``, or a form that names no drive (``\\SystemRoot``, a
+``\\Device\\HarddiskVolumeN`` path as Windows' own events write it).  ``D:\\Windows\\System32``
+is a folder anyone who can write to ``D:`` may create, so it is outside; so are a network share
+and a shadow copy (:func:`analytics.driver_paths.read_windows_path`), and the step says which.
+A fleet whose Windows is installed on another letter would see its core processes read as
+misplaced: C: is the default and near-universal, and the step only reaches cluster members.
+
+Some copies of Windows' own binaries legitimately sit elsewhere (:func:`at_home`): the component
+store (``WinSxS``, from which servicing hard-links System32, writable only by TrustedInstaller), a
+feature update's new system (``$WINDOWS.~BT\\NewOS``, only the binary's own folder below its
+``Windows``: any user may create folders at ``C:\\``'s root) and a 32-bit process's view of
+System32 (``C:\\Windows\\Sysnative``, read as System32).  A bare name, or a path in a form not read,
+says nothing about where the binary was.
 """
 
 from __future__ import annotations
@@ -21,13 +34,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from analytics.credited_words import NOT_MEMBERS, credited_example, credited_who, plain
-from analytics.driver_paths import below_volume
+from analytics.driver_paths import read_windows_path
 from analytics.explain import Check
 from analytics.linked_processes import MASQUERADE_CREDITS, CreditedProcesses
 from graphsiem.model import Entity, EntityType
 
 _SYSTEM32 = ("\\windows\\system32\\",)
 _BOTH = ("\\windows\\system32\\", "\\windows\\syswow64\\")
+_WBEM = ("\\windows\\system32\\wbem\\", "\\windows\\syswow64\\wbem\\")
+_POWERSHELL = ("\\windows\\system32\\windowspowershell\\v1.0\\", "\\windows\\syswow64\\windowspowershell\\v1.0\\")
 HOME_FOLDERS: dict[str, tuple[str, ...]] = {
     "svchost.exe": _BOTH, "lsass.exe": _SYSTEM32, "lsaiso.exe": _SYSTEM32, "csrss.exe": _SYSTEM32,
     "smss.exe": _SYSTEM32, "wininit.exe": _SYSTEM32, "winlogon.exe": _SYSTEM32, "services.exe": _SYSTEM32,
@@ -36,8 +51,11 @@ HOME_FOLDERS: dict[str, tuple[str, ...]] = {
     "audiodg.exe": _SYSTEM32, "runtimebroker.exe": _SYSTEM32, "conhost.exe": _SYSTEM32,
     "dllhost.exe": _BOTH, "ctfmon.exe": _BOTH, "searchindexer.exe": _SYSTEM32,
     "searchprotocolhost.exe": _BOTH, "taskmgr.exe": _BOTH,
-    "wmiprvse.exe": ("\\windows\\system32\\wbem\\", "\\windows\\syswow64\\wbem\\"),
-    "explorer.exe": ("\\windows\\", "\\windows\\syswow64\\"),
+    "wmiprvse.exe": _WBEM, "explorer.exe": ("\\windows\\", "\\windows\\syswow64\\"),
+    # living-off-the-land binaries that ship only with Windows (PowerShell 7 is pwsh.exe, not these)
+    "rundll32.exe": _BOTH, "regsvr32.exe": _BOTH, "mshta.exe": _BOTH, "certutil.exe": _BOTH,
+    "msiexec.exe": _BOTH, "cscript.exe": _BOTH, "wscript.exe": _BOTH, "bitsadmin.exe": _BOTH,
+    "schtasks.exe": _BOTH, "werfault.exe": _BOTH, "wmic.exe": _WBEM, "powershell.exe": _POWERSHELL,
 }
 """Windows processes that run only from their own folder (below the volume, lower case; the
 binary sits directly in it)."""
@@ -45,8 +63,15 @@ binary sits directly in it)."""
 MISPLACED_ENTRY = MASQUERADE_CREDITS[2]
 """The credit entry of a pivot's one-host processes run from outside their folder."""
 
-SYSTEM_COPIES = ("\\windows\\winsxs\\", "\\$windows.~bt\\newos\\windows\\", "\\windows\\sysnative\\")
-"""Folders holding legitimate copies of Windows' binaries (home to every binary of :data:`HOME_FOLDERS`)."""
+SYSTEM_DRIVE = "c"
+"""The drive Windows is installed on (a path naming no drive is read as on it)."""
+
+COMPONENT_STORE = "\\windows\\winsxs\\"
+"""Windows' component store: every binary of :data:`HOME_FOLDERS` has legitimate copies in its subfolders."""
+FEATURE_UPDATE = "\\$windows.~bt\\newos"
+"""A feature update's new system: the binary's own folders below it (``...\\NewOS\\Windows\\System32\\``) are home."""
+SYSNATIVE = ("\\windows\\sysnative\\", "\\windows\\system32\\")
+"""A 32-bit process's name for System32, read as System32."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +81,45 @@ class Misplacement:
     binary: str
     path: str
     home: tuple[str, ...]
+    elsewhere: str = ""
+    """Why a path in the binary's own folder is still outside, for a person (``a network share``), else empty."""
 
     def home_text(self) -> str:
         """Where Windows keeps the binary, for a person: ``C:\\Windows\\System32 or C:\\Windows\\SysWOW64``."""
-        names = {"\\windows\\": "C:\\Windows", "\\windows\\system32\\": "C:\\Windows\\System32",
-                 "\\windows\\syswow64\\": "C:\\Windows\\SysWOW64", "\\windows\\system32\\wbem\\": "C:\\Windows\\System32\\wbem",
-                 "\\windows\\syswow64\\wbem\\": "C:\\Windows\\SysWOW64\\wbem"}
-        return " or ".join(names.get(folder, folder) for folder in self.home)
+        return " or ".join("C:" + _WRITTEN.get(folder, folder.rstrip("\\")) for folder in self.home)
+
+    def found_text(self) -> str:
+        """Where the process ran and why it is outside, for a person (the path is attacker text: quoted plain)."""
+        said = f"{self.binary} runs from {plain(self.path, 120)}"
+        if self.elsewhere:
+            said += f" ({self.elsewhere})"
+        return f"{said}, outside {self.home_text()} where Windows keeps it"
+
+
+_WRITTEN = {"\\windows\\": "\\Windows", "\\windows\\system32\\": "\\Windows\\System32",
+            "\\windows\\syswow64\\": "\\Windows\\SysWOW64", "\\windows\\system32\\wbem\\": "\\Windows\\System32\\wbem",
+            "\\windows\\syswow64\\wbem\\": "\\Windows\\SysWOW64\\wbem",
+            _POWERSHELL[0]: "\\Windows\\System32\\WindowsPowerShell\\v1.0",
+            _POWERSHELL[1]: "\\Windows\\SysWOW64\\WindowsPowerShell\\v1.0"}
+"""Home folders as Windows writes them."""
+
+
+def at_home(folder: str, home: tuple[str, ...]) -> bool:
+    r"""Whether ``folder`` (below the system volume, lower case, ending ``\``) holds a legitimate copy of a binary kept in ``home``.
+
+    Examples
+    --------
+    >>> [at_home(f, _BOTH) for f in ("\\windows\\system32\\", "\\windows\\winsxs\\amd64_x\\",
+    ...     "\\$windows.~bt\\newos\\windows\\system32\\", "\\$windows.~bt\\newos\\x\\", "\\windows\\sysnative\\",
+    ...     "\\windows\\sysnative\\x\\", "\\windows\\")]
+    [True, True, True, False, True, False, False]
+    """
+    if folder in home or folder.startswith(COMPONENT_STORE):
+        return True
+    if folder.startswith(FEATURE_UPDATE + "\\"):
+        return folder[len(FEATURE_UPDATE):] in home
+    native, system32 = SYSNATIVE
+    return folder.startswith(native) and system32 + folder[len(native):] in home
 
 
 def misplaced_binary(image: object) -> Misplacement | None:
@@ -78,18 +135,23 @@ def misplaced_binary(image: object) -> Misplacement | None:
     [None, None, None, None, None]
     >>> misplaced_binary(r"C:\Windows\System32\..\Temp\lsass.exe").binary
     'lsass.exe'
+    >>> misplaced_binary(r"D:\Windows\System32\svchost.exe").elsewhere, misplaced_binary(r"\\fs1\c$\Windows\lsass.exe").elsewhere
+    ('drive D:, not the system drive C:', 'a network share')
     """
     if not isinstance(image, str):
         return None
-    folders = below_volume(image)
-    if folders is None:
+    read = read_windows_path(image)
+    if read is None:
         return None
-    folder, _, name = folders.rpartition("\\")
+    folder, _, name = read.folders.rpartition("\\")
     home = HOME_FOLDERS.get(name)
     if home is None:
         return None
-    folder += "\\"
-    if folder in home or folder.startswith(SYSTEM_COPIES):
+    if read.elsewhere is not None:
+        return Misplacement(name, image, home, read.elsewhere)
+    if read.drive is not None and read.drive != SYSTEM_DRIVE:
+        return Misplacement(name, image, home, f"drive {read.drive.upper()}:, not the system drive {SYSTEM_DRIVE.upper()}:")
+    if at_home(folder + "\\", home):
         return None
     return Misplacement(name, image, home)
 
@@ -130,7 +192,7 @@ def misplaced_binary_check(entities: Iterable[Entity], hosts_text: str,
         credit = next((c for c in credited if c.behaviour == MISPLACED_ENTRY), None)
         return None if credit is None else _credited_check(credit, hosts_text)
     first, others = found[0], len(found) - 1
-    where = f"{first.binary} runs from {plain(first.path, 120)}, outside {first.home_text()} where Windows keeps it"
+    where = first.found_text()
     if others:
         where += f" ({others} more such process{'es' if others > 1 else ''} in the cluster)"
     return _step(first.binary, where, hosts_text)
@@ -143,6 +205,6 @@ def _credited_check(credit: CreditedProcesses, hosts_text: str) -> Check | None:
     if found is None:  # the entry holds misplaced processes only; kept safe for a hand-made one
         return None
     example = credited_example(credit)
-    where = (f"{credited_who(credit)} reached {plain(credit.reached)}: {found.binary} runs from {plain(found.path, 120)}, "
-             f"outside {found.home_text()} where Windows keeps it ({example + '; ' if example else ''}{NOT_MEMBERS})")
+    where = (f"{credited_who(credit)} reached {plain(credit.reached)}: {found.found_text()} "
+             f"({example + '; ' if example else ''}{NOT_MEMBERS})")
     return _step(found.binary, where, hosts_text)
