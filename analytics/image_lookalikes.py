@@ -81,8 +81,9 @@ class Imitation:
         if self.edit is None:
             return "look-alike characters"
         if self.substitutions or self.pairs:
-            return "look-alike characters and a one-letter misspelling"
-        return "a one-letter misspelling"
+            means = self.edit.means  # "x and y" already: a list of three
+            return f"look-alike characters{', ' if ' and ' in means else ' and '}{means}"
+        return self.edit.means  # a one-letter misspelling, an appended suffix, another extension
 
     def characters(self, limit: int = 3) -> str:
         """The characters that read as others, by code point and name, for a person to see.

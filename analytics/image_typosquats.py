@@ -4,11 +4,18 @@ Malware named ``scvhost.exe`` (two letters swapped), ``svchosts.exe`` (a letter 
 ``svhost.exe`` (one missing) or ``lsasa.exe`` (one changed) passes for the real binary in a
 process list as well as a Greek ``ο`` does (:mod:`analytics.image_lookalikes`), and every rule
 that matches ``svchost.exe`` by name misses it.  A name is *misspelled* when its stem (the name
-without ``.exe``) is one Damerau edit from the stem of a binary of
+without its extension) is one Damerau edit from the stem of a binary of
 :data:`analytics.image_lookalikes.IMITATED`: one character inserted, deleted, substituted, or two
 neighbours swapped.  It is compared as written (lower case, so ``svchost1.exe`` has an extra
 ``1``), and else under each of its look-alike readings (:func:`analytics.confusables.name_readings`:
 ``scvh0st.exe`` is ``scvhost`` misspelled, with a ``0`` for the ``o``).
+
+Three cheap dressings are read through as well: any extension Windows runs as a program
+(:data:`EXTENSIONS`: ``svchost.com``, ``scvhost.scr``; a doubled ``svchost.exe.exe``, which reads
+as ``svchost.exe`` where Explorer hides extensions), and a number or architecture appended to the
+name (:data:`SUFFIX`: ``svchost32.exe``, ``lsass64.exe``, ``svchost-x64.exe``), with the name
+below it the binary's or one edit from it.  A suffix is only read when the name is no
+misspelling as written (``svchost1.exe`` has an extra ``1``).
 
 Real programs are one edit from each other too, so three guards keep the check to disguises:
 
@@ -18,12 +25,14 @@ Real programs are one edit from each other too, so three guards keep the check t
 * a name that is itself a binary of the watched set is never a misspelling of another
   (``wscript.exe`` and ``cscript.exe``, ``taskhost.exe`` and ``taskhostw.exe``);
 * :data:`KNOWN_NEIGHBOURS` lists real programs one edit from a watched binary (a Windows
-  binary or a widespread vendor program).  Windows' own 640 System32 executable names hold none
-  beyond the short ones above.
+  binary or a widespread vendor program), and :data:`SHIPPED_SUFFIXED` the names a watched tool
+  ships under with a suffix (``PsExec64.exe``).  Windows' own 640 System32 executable names hold
+  none beyond the short ones above.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -37,15 +46,33 @@ are one edit from other real Windows binaries (``fc``, ``sfc``, ``ism``, ``msdtc
 ordinary words: for them only an exact look-alike counts."""
 
 KNOWN_NEIGHBOURS = frozenset({
-    "service.exe",  # a generic name vendors ship their service under, one letter from services.exe
     "notepad2.exe", "notepad3.exe",  # Notepad2 and Notepad3, third-party editors named after notepad.exe
+    "paexec.exe", "csexec.exe",  # PAExec and CSExec: remote-execution tools of their own, not renamed PsExec
+    "wininst.exe",  # Python's distutils installer stub, one letter from wininit.exe
 })
-"""Real programs one edit from a watched binary: never read as its misspelling."""
+"""Real programs one edit from a watched binary: never read as its misspelling.  (``service.exe``,
+one letter from ``services.exe``, is none: no corpus holds a real one, and an attacker may pick it.)"""
+
+SHIPPED_SUFFIXED = frozenset({
+    "psexec64.exe", "psexec64a.exe", "procdump64.exe", "procdump64a.exe", "mavinject32.exe", "mavinject64.exe",
+})
+"""Names a watched binary ships under with an architecture suffix (Sysinternals' 64-bit and ARM64
+builds, Windows' ``mavinject32.exe``): never read as a suffix added to disguise it."""
+
+EXTENSIONS = (".exe", ".com", ".scr", ".pif", ".cpl")
+"""Extensions Windows runs as a program (a ``.scr`` or ``.pif`` holds an ordinary executable, a
+``.cpl`` one run by ``control.exe``); only such a name is compared (``svchost.exe.mui`` is a
+language resource).  Scripts (``.bat``, ``.cmd``, ``.vbs``) are left out: their process is the
+interpreter's, so no process image bears their name."""
 
 EXTENSION = ".exe"
-"""Only an executable's name is compared (``svchost.exe.mui`` is a language resource, not a binary)."""
+"""The extension of every watched binary; any other of :data:`EXTENSIONS` is a dressing."""
 
-_KIND_ORDER = {"swapped": 0, "missing": 1, "extra": 2, "changed": 3}
+SUFFIX = re.compile(r"(?:[-_.]?(?:x64|x86|x32|amd64|arm64|win64|win32|64|32)|[-_]?[0-9]{1,2})$")
+"""A number or architecture appended to a name (``64``, ``-x64``, ``_amd64``, ``2``), read away
+before the edit test."""
+
+_KIND_ORDER = {"none": 0, "swapped": 1, "missing": 2, "extra": 3, "changed": 4}
 """When a name is one edit from two binaries, the likelier reading comes first: two letters
 swapped, then a letter left out (``svhost.exe`` is ``svchost.exe`` without its ``c`` before it
 is ``sihost.exe`` with a ``v``), then one added, then one changed."""
@@ -64,12 +91,33 @@ class Edit:
 
     ``kind`` is ``swapped`` (``written`` holds the two characters in the name's order), ``extra``
     (``written`` is the added character), ``missing`` (``expected`` is the character left out) or
-    ``changed`` (``written`` stands where the binary has ``expected``).
+    ``changed`` (``written`` stands where the binary has ``expected``), or ``none`` when the
+    letters are the binary's and only a dressing differs.  ``suffix`` is a number or architecture
+    appended to the name (``64``), ``extension`` the name's extension when it is not ``.exe``
+    (``.scr``, ``.exe.exe``).
     """
 
     kind: str
     written: str = ""
     expected: str = ""
+    suffix: str = ""
+    extension: str = ""
+
+    @property
+    def means(self) -> str:
+        """What kind of misspelling this is, for a step: ``a one-letter misspelling``, ``an appended suffix``...
+
+        Examples
+        --------
+        >>> Edit("swapped", "cv").means, Edit("none", suffix="64").means, Edit("none", extension=".scr").means
+        ('a one-letter misspelling', 'an appended suffix', 'another extension')
+        >>> Edit("missing", expected="c", suffix="32", extension=".com").means
+        'a one-letter misspelling, an appended suffix and another extension'
+        """
+        said = [] if self.kind == "none" else ["a one-letter misspelling"]
+        said += ["an appended suffix"] if self.suffix else []
+        said += ["another extension"] if self.extension else []
+        return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
 
     def describe(self) -> str:
         """The edit in words: ``letters c and v swapped``, ``an extra 's'``, ``the 'c' missing``.
@@ -80,7 +128,18 @@ class Edit:
         ('letters c and v swapped', "an extra 's'", "the 'c' missing")
         >>> Edit("changed", "a", "s").describe(), Edit("extra", "\\u0441").describe()
         ("'a' for 's'", 'an extra U+0441 CYRILLIC SMALL LETTER ES')
+        >>> Edit("none", suffix="-x64", extension=".exe.exe").describe()
+        "'-x64' appended to the name, the extension '.exe.exe' for '.exe'"
         """
+        said = [] if self.kind == "none" else [self._letters()]
+        if self.suffix:
+            said.append(f"'{''.join(map(_shown, self.suffix))}' appended to the name")
+        if self.extension:
+            said.append(f"the extension '{''.join(map(_shown, self.extension))}' for '{EXTENSION}'")
+        return ", ".join(said)
+
+    def _letters(self) -> str:
+        """The one-letter edit in words."""
         if self.kind == "swapped":
             first, second = (_shown(c) for c in self.written)
             return f"letters {first} and {second} swapped"
@@ -98,10 +157,10 @@ def one_edit(stem: str, binary: str) -> Edit | None:
 
     Examples
     --------
-    >>> one_edit("scvhost", "svchost"), one_edit("svhost", "svchost"), one_edit("lsasss", "lsass")
-    (Edit(kind='swapped', written='cv', expected='vc'), Edit(kind='missing', written='', expected='c'), Edit(kind='extra', written='s', expected=''))
-    >>> one_edit("lsasa", "lsass"), one_edit("svchost", "svchost"), one_edit("svcsoht", "svchost")
-    (Edit(kind='changed', written='a', expected='s'), None, None)
+    >>> [one_edit(s, b).describe() for s, b in (("scvhost", "svchost"), ("svhost", "svchost"), ("lsasss", "lsass"))]
+    ['letters c and v swapped', "the 'c' missing", "an extra 's'"]
+    >>> one_edit("lsasa", "lsass") == Edit("changed", "a", "s"), one_edit("svchost", "svchost"), one_edit("svcsoht", "svchost")
+    (True, None, None)
     """
     if stem == binary or abs(len(stem) - len(binary)) > 1:
         return None
@@ -144,8 +203,10 @@ def misspelled_binary(file_name: str, binaries: frozenset[str]) -> Misspelling |
     >>> from analytics.image_lookalikes import IMITATED
     >>> [misspelled_binary(n, IMITATED).binary for n in ("scvhost.exe", "SVCHOSTS.EXE", "lsas.exe", "scvh0st.exe")]
     ['svchost.exe', 'svchost.exe', 'lsass.exe', 'svchost.exe']
-    >>> [misspelled_binary(n, IMITATED) for n in ("wscript.exe", "sfc.exe", "notepad2.exe", "svchost.exe.mui")]
-    [None, None, None, None]
+    >>> [misspelled_binary(n, IMITATED).edit.describe() for n in ("svchost64.exe", "svchost.com", "scvhost.exe.exe")]
+    ["'64' appended to the name", "the extension '.com' for '.exe'", "letters c and v swapped, the extension '.exe.exe' for '.exe'"]
+    >>> [misspelled_binary(n, IMITATED) for n in ("wscript.exe", "sfc.exe", "notepad2.exe", "svchost.exe.mui", "PsExec64.exe")]
+    [None, None, None, None, None]
     """
     if not isinstance(file_name, str):
         return None
@@ -155,7 +216,7 @@ def misspelled_binary(file_name: str, binaries: frozenset[str]) -> Misspelling |
 @lru_cache(maxsize=8192)  # a fleet's processes repeat a few thousand image names
 def _misspelled(file_name: str, binaries: frozenset[str]) -> Misspelling | None:
     written = file_name.lower()
-    if written in binaries or written in KNOWN_NEIGHBOURS:
+    if written in binaries or written in KNOWN_NEIGHBOURS or written in SHIPPED_SUFFIXED:
         return None
     found = _nearest(written, binaries)
     if found is not None:
@@ -168,20 +229,47 @@ def _misspelled(file_name: str, binaries: frozenset[str]) -> Misspelling | None:
     return None
 
 
-def _nearest(name: str, binaries: frozenset[str]) -> tuple[str, Edit] | None:
-    """The binary ``name`` is one edit from (the likelier edit first, then by name), else ``None``."""
-    if not name.endswith(EXTENSION):
+def _split(name: str) -> tuple[str, str] | None:
+    """A lower-case name's stem and extension (``.exe.exe`` for a doubled one), else ``None`` (no program's name)."""
+    extension = next((e for e in EXTENSIONS if name.endswith(e)), None)
+    if extension is None:
         return None
-    stem = name[: -len(EXTENSION)]
+    stem = name[: -len(extension)]
+    if stem.endswith(EXTENSION):  # svchost.exe.exe, svchost.exe.scr: read as svchost.exe
+        stem, extension = stem[: -len(EXTENSION)], EXTENSION + extension
+    return stem, extension
+
+
+def _nearest(name: str, binaries: frozenset[str]) -> tuple[str, Edit] | None:
+    """The binary ``name`` is one edit (or one dressing) from (an undressed name, then the likelier edit, then by name), else ``None``."""
+    split = _split(name)
+    if split is None:
+        return None
+    stem, extension = split
+    dressed = "" if extension == EXTENSION else extension
+    suffix = SUFFIX.search(stem)
+    below = stem[: suffix.start()] if suffix is not None and suffix.start() > 0 else None
     candidates = []
     for binary in binaries:
         binary_stem = binary[: -len(EXTENSION)] if binary.endswith(EXTENSION) else None
         if binary_stem is None or len(binary_stem) < MIN_STEM:
             continue
-        edit = one_edit(stem, binary_stem)
+        edit = _edit(stem, binary_stem, "", dressed)
+        if edit is None and below is not None:
+            edit = _edit(below, binary_stem, stem[len(below):], dressed)
         if edit is not None:
-            candidates.append((_KIND_ORDER[edit.kind], binary, edit))
+            candidates.append((bool(edit.suffix), _KIND_ORDER[edit.kind], binary, edit))
     if not candidates:
         return None
-    _, binary, edit = min(candidates, key=lambda c: (c[0], c[1]))
+    *_, binary, edit = min(candidates, key=lambda c: c[:3])
     return binary, edit
+
+
+def _edit(stem: str, binary_stem: str, suffix: str, extension: str) -> Edit | None:
+    """The edit from ``binary_stem`` to ``stem`` with its dressings, else ``None`` (the same name, or further apart)."""
+    if stem == binary_stem:
+        return Edit("none", suffix=suffix, extension=extension) if suffix or extension else None
+    edit = one_edit(stem, binary_stem)
+    if edit is None:
+        return None
+    return Edit(edit.kind, edit.written, edit.expected, suffix, extension)

@@ -84,7 +84,7 @@ REAL_NAMES = [
     "explorer.exe", "Explorer.EXE", "SVCHOST.EXE", "iexplore.exe", "MsMpEng.exe", "MpCmdRun.exe", "NisSrv.exe",
     "SearchFilterHost.exe", "backgroundTaskHost.exe", "RuntimeBroker.exe", "dwm.exe", "WmiPrvSE.exe", "WmiApSrv.exe",
     # vendor programs named after a Windows one, or near one
-    "Notepad2.exe", "notepad3.exe", "notepad++.exe", "Service.exe", "chrome_proxy.exe", "msedgewebview2.exe",
+    "Notepad2.exe", "notepad3.exe", "notepad++.exe", "chrome_proxy.exe", "msedgewebview2.exe",
     "OUTLOOK.EXE", "EXCEL.EXE", "WINWORD.EXE", "explorer++.exe", "svchost_helper.exe", "netsvchost.exe",
     # not an executable's name
     "svchost.exe.mui", "lsass.dmp", "scvhost.dll", "svchost", "",
