@@ -53,6 +53,25 @@ def may_hold_read_ids(db: sqlite3.Connection) -> bool:
     return value != "0"
 
 
+FRAMING_IDS_KEY = "framing_ids_from_seq"
+"""The ``meta`` key: the journal's highest ``seq`` when framing-independent ids came (``0``: none).
+
+Since then a JSON object framed in an array, among concatenated objects or sent
+to the API as an object is hashed re-serialised in its own key order
+(:mod:`ingest.event_ids`); releases before hashed its canonical (sorted) text.
+"""
+
+
+def may_hold_framed_ids(db: sqlite3.Connection) -> bool:
+    """Whether the journal on ``db`` (its connection) held events before framing-independent ids came.
+
+    Decided on the first call, as :func:`may_hold_read_ids` is.  True when a
+    re-serialised JSON object's event must also be looked up under the id of
+    its canonical text (:mod:`ingest.event_ids`).
+    """
+    return meta_once(db, FRAMING_IDS_KEY, lambda: str(_highest_seq(db))) != "0"
+
+
 def _highest_seq(db: sqlite3.Connection) -> int:
     # the rowid's maximum: read from the table's B-tree end, not a scan
     return int(db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])

@@ -15,13 +15,28 @@ Scheme 2 (every journal made since)
     line without its line ending), hex cut to 32 characters.  No re-dump: the
     bytes the reader already holds are hashed, with the CPU's SHA extensions
     (2.0 us for a 2.8 KB Windows record against 3.7 us for blake2b, plus the
-    ~2 us sorted-key re-dump scheme 1 needs).  Records a reader has no bytes
-    for (pretty-printed JSON, API objects, EVTX) hash their canonical text.
+    ~2 us sorted-key re-dump scheme 1 needs).  A JSON object a reader has no
+    line for (an array element, concatenated or pretty-printed objects,
+    ``evtx_dump -o json``, an API body's objects) hashes the object re-serialised
+    compactly in its own key order (:func:`~ingest.readers.ndjson.own_order_json`):
+    the bytes of its compact NDJSON line, so the record framed either way is one
+    event (review T11 F4).  EVTX records, CSV rows and a wrapper's parts
+    (Elasticsearch hits, Splunk results: re-dumped in any framing) hash their
+    canonical text.
 
 In both schemes a record that yields several events gives event ``i`` the id
 of ``(name, text, str(i))`` joined by the same ``\\x1f`` separator.  The same
-record reformatted (keys reordered, spaces added) keeps its scheme-1 id but
-gets a new scheme-2 id.
+record reformatted keeps its scheme-1 id; in scheme 2 its id changes when its
+keys come in another order, or when it comes as an NDJSON line that is not
+compact (spaces between tokens, ``\\u003c`` escapes): such a line is hashed as read, not
+re-serialised, which would cost ~2.8 us a 2 KB Windows record (97% of the
+corpus's NDJSON lines, 14,434 of 14,841, are compact).
+
+Framing-independent ids (scheme 2)
+    Releases before them hashed an object without a line by its canonical
+    (sorted) text.  On a journal that held events when this release first
+    opened it (:func:`ingest.event_id_aliases.may_hold_framed_ids`) that id is
+    the event's alias, so a file journaled before adds nothing again.
 
 Content ids (any scheme)
     A parser whose records come in several serialisations of one content

@@ -34,7 +34,7 @@ from ingest.readers.files import (
     skip_reason,
 )
 from ingest.readers.json_stream import JsonStreamReader
-from ingest.readers.ndjson import NdjsonReader, canonical_json
+from ingest.readers.ndjson import NdjsonReader, own_order_json
 from ingest.readers.streams import LiveSource, live_descriptor
 from ingest.report import Counts, IngestReport
 from ingest.write_failure import JournalWriteError
@@ -203,7 +203,9 @@ def ingest_body(body: bytes | str | Sequence[dict[str, Any]], session: Session, 
             where = f"{origin}#{number}"
             if isinstance(record, dict):
                 try:
-                    item: RawRecord | ReadError = RawRecord(record, where, canonical_json(record))
+                    # its own key order, compact: the id of its NDJSON line (ingest.event_ids)
+                    item: RawRecord | ReadError = RawRecord(
+                        record, where, None, None, None, own_order_json(record), False, True)
                 except (TypeError, ValueError) as exc:  # e.g. integers beyond 64 bits
                     item = ReadError(where, f"record cannot be serialised: {exc}", dump_record(record))
             else:

@@ -10,7 +10,10 @@ Ids: derived from the parser name and the record (plus the event's index when
 a record yields several events), so the same record always gets the same id.
 The rule is the journal's id scheme (:mod:`ingest.event_ids`): a new journal
 hashes the record's bytes as read (an NDJSON line) with sha256 and keeps that
-very line as the event's raw evidence; a journal that held events before
+very line as the event's raw evidence (a JSON object without a line, such as an
+array element, is hashed and kept re-serialised compactly in its own key order,
+so it has its compact line's id; its former canonical-text id is its alias on
+journals filled before); a journal that held events before
 schemes existed keeps ``stable_hash(parser name, canonical text)``, so a file
 ingested into it again adds nothing.  A parser that sets an event's id itself
 (a content id: Zeek, whose TSV and JSON copies of a record must be one event)
@@ -27,7 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from graphsiem.model import Event
-from ingest.event_id_aliases import may_hold_read_ids
+from ingest.event_id_aliases import may_hold_framed_ids, may_hold_read_ids
 from ingest.event_ids import AS_READ, as_read_id, canonical_text_id
 from ingest.host_clocks import HostClocks
 from ingest.ipmap import IpHostMap
@@ -129,6 +132,8 @@ class Session:
         self.is_as_read = journal.id_scheme == AS_READ  # which id rule (ingest.event_ids), fixed per journal
         # whether an event's content id needs its ids as read as aliases (ingest.event_id_aliases)
         self.may_hold_read_ids = may_hold_read_ids(journal.connection)
+        # whether a re-serialised JSON object's id of its canonical text is an alias (same module)
+        self.may_hold_framed_ids = may_hold_framed_ids(journal.connection)
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
         self._parts: dict[str, tuple[Counts, PartsHook | None]] = {}  # see _parser_entry
@@ -256,11 +261,18 @@ class Session:
         # or canonical text): no re-dump.  Scheme 2 hashes the bytes as read where
         # the reader kept them (no encode of 2.8 KB); scheme 1 hashes ``text``.
         raw_json: str | bytearray
+        # a re-serialised object's canonical text, the id input of releases before
+        # framing-independent ids: hashed for aliases on journals they wrote to
+        former: bytes | None = None
         if not self.is_as_read:
             data = None
             raw_json = cast(str, text) if not raw.is_canonical else raw_of(record, raw.text)
         else:
             data = raw.data
+            # (a journal that may hold ids as read from before content ids held events when
+            # this release first opened it, so may_hold_framed_ids covers both)
+            if raw.is_redumped and self.may_hold_framed_ids:
+                former = canonical_json(record).encode("utf-8", "surrogatepass")
             if raw.is_canonical:
                 raw_json = raw_of(record, raw.text)
             else:
@@ -278,13 +290,18 @@ class Session:
         if self.receipt is not None and _dated_by_receipt(events):
             # dated when it arrived: the same bytes later are another occurrence (ingest.receipt)
             text, data = _with_receipt(text, data, self.receipt)
+            if former is not None:
+                former = _with_receipt(None, former, self.receipt)[1]
         if len(events) == 1:  # the common case, without the loop's bookkeeping
             event = events[0]
             if not event.id:
                 event.id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
+                if former is not None and former != data:
+                    self.aliases[len(self.events)] = as_read_id(name, former)
             elif self.may_hold_read_ids:  # the parser's content id: the id as read is an alias (ingest.event_ids)
+                read = data if former is None else former  # what releases before content ids hashed
                 self.aliases[len(self.events)] = (
-                    canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data))
+                    canonical_text_id(name, cast(str, text)) if read is None else as_read_id(name, read))
             event.raw = None
             if not event.origin:
                 event.origin = origin
@@ -323,6 +340,18 @@ class Session:
             self.raw_json.append(raw_json)
             event.raw = None
         self.sizes.append(len(events))
+        if former is not None and former != data:
+            self._alias_former(first, name, former, len(events))
+
+    def _alias_former(self, first: int, name: str, former: bytes, count: int) -> None:
+        """Add the ids releases before gave a re-serialised object's ``count`` events (from its canonical text)."""
+        aliases = self.aliases
+        for index in range(count):
+            held = aliases.get(first + index, ())
+            ids = (held,) if isinstance(held, str) else held
+            olds = (as_read_id(name, former), as_read_id(name, former, 0)) if index == 0 else (
+                as_read_id(name, former, index),)
+            aliases[first + index] = ids + olds
 
     def _parser_entry(self, parser: Parser) -> tuple[Counts, PartsHook | None]:
         """The report's counts of ``parser``'s format and its ``parts`` hook, looked up once a call.

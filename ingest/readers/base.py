@@ -4,7 +4,8 @@ A reader sees the first bytes of a (decompressed) file to ``sniff`` it and then
 ``read``s records from a binary stream.  Each record comes with its origin
 (``path:line`` or ``path#n``) and its text, from which the pipeline derives the
 stable event id (:mod:`ingest.event_ids`): the line as read where the reader
-reads lines, else the canonical JSON text.  A record the reader cannot even frame (a line that is
+reads lines, a JSON object re-serialised compactly in its own key order where it
+has no line (an array element), else the canonical JSON text.  A record the reader cannot even frame (a line that is
 not JSON) comes out as a :class:`ReadError`, which the pipeline rejects with
 its reason while reading on.
 """
@@ -31,7 +32,7 @@ class RawRecord:
         Text of the record, from which the stable event id is derived: the
         line as read (NDJSON, text lines; without the line ending), or the
         JSON re-dumped with sorted keys (:func:`~ingest.readers.ndjson.canonical_json`)
-        where the reader has no per-record text (pretty-printed JSON, EVTX).
+        where the reader has no per-record text (EVTX, CSV rows).
         A reader that keeps the line's bytes may pass ``text=None``: it is then
         decoded from ``data`` when first asked for (the pipeline hashes and
         journals the bytes of a line as read, so it seldom asks).
@@ -46,12 +47,21 @@ class RawRecord:
         False when ``record`` is a JSON object and ``text`` is its line as read
         rather than its canonical text: a journal on id scheme 1 then derives
         the id (and keeps the raw text) from ``canonical_json(record)``.
+    is_redumped : bool
+        True when ``data`` is the JSON object re-serialised compactly in its own
+        key order (:func:`~ingest.readers.ndjson.own_order_json`: an array
+        element, one of concatenated or pretty-printed objects, an API object),
+        not bytes as read: the same bytes as the record's compact NDJSON line, so
+        both framings give one id (:mod:`ingest.event_ids`).  Releases before
+        hashed such a record's canonical text: on a journal they wrote to, that
+        id is the event's alias.
     """
 
     # A plain class rather than a dataclass: ``text`` is a property that decodes
     # ``data`` on demand.  Decoding every 2.8 KB Windows line cost ~0.4 us a
     # record, for text the pipeline needs only to reject a record.
-    __slots__ = ("record", "origin", "_text", "path_hint", "format_hint", "data", "is_canonical")
+    __slots__ = ("record", "origin", "_text", "path_hint", "format_hint", "data", "is_canonical",
+                 "is_redumped")
 
     def __init__(
         self,
@@ -62,6 +72,7 @@ class RawRecord:
         format_hint: str | None = None,
         data: bytes | None = None,
         is_canonical: bool = True,
+        is_redumped: bool = False,
     ) -> None:
         if text is None and data is None:
             raise ValueError(f"{origin}: a record needs its text or its bytes")
@@ -72,6 +83,7 @@ class RawRecord:
         self.format_hint = format_hint
         self.data = data
         self.is_canonical = is_canonical
+        self.is_redumped = is_redumped
 
     @property
     def text(self) -> str:
@@ -83,7 +95,8 @@ class RawRecord:
         return text
 
     def _fields(self) -> tuple[object, ...]:
-        return (self.record, self.origin, self.text, self.path_hint, self.format_hint, self.data, self.is_canonical)
+        return (self.record, self.origin, self.text, self.path_hint, self.format_hint, self.data, self.is_canonical,
+                self.is_redumped)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RawRecord):
@@ -96,7 +109,7 @@ class RawRecord:
         return (
             f"RawRecord(record={self.record!r}, origin={self.origin!r}, text={self.text!r}, "
             f"path_hint={self.path_hint!r}, format_hint={self.format_hint!r}, data={self.data!r}, "
-            f"is_canonical={self.is_canonical!r})"
+            f"is_canonical={self.is_canonical!r}, is_redumped={self.is_redumped!r})"
         )
 
 

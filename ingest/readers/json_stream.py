@@ -10,6 +10,10 @@ array never sits in memory: only the element being decoded does.
 given ``--dont-show-record-number`` (``omerbenamram/evtx``,
 ``src/bin/evtx_dump.rs``): such a line is skipped where it stands between two
 top-level objects, never inside an object or an array.
+
+An element's bytes for its id (:mod:`ingest.event_ids`) are the object
+re-serialised compactly in its own key order, not its pretty-printed text: the
+same as its NDJSON line when that is compact, so framing changes no id.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from ingest.readers.base import RawRecord, ReadError
-from ingest.readers.ndjson import canonical_json
+from ingest.readers.ndjson import own_order_json
 from ingest.readers.streams import chunk_reader
 
 _WHITESPACE = " \t\r\n"
@@ -220,6 +224,10 @@ class _JsonWindow:
                 )
                 continue
             try:
-                yield RawRecord(value, origin, canonical_json(value))
+                # re-serialised compactly in its own key order: the bytes of its compact NDJSON
+                # line, so the record has one id whichever way it is framed (ingest.event_ids)
+                data = own_order_json(value)
             except (TypeError, ValueError) as exc:  # integers beyond 64 bits
                 yield ReadError(origin, f"element cannot be serialised: {exc} (line {line})", text[:2000])
+                continue
+            yield RawRecord(value, origin, None, None, None, data, False, True)
