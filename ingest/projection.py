@@ -125,6 +125,7 @@ from ingest.projection_logons import LogonRules
 from ingest.projection_network import SensorRules
 from ingest.projection_state import JOIN_STATE_VERSION, JOINS, JoinState
 from ingest.projection_transfers import PendingTransfer
+from ingest.projection_wmi_runs import WmiTemplates
 from ingest.realm_domains import RealmEvidence, parse_realm_domains, realm_domains_from_environment
 from ingest.receipt import LatenessPolicy
 
@@ -187,6 +188,8 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         """Installed command (process key) -> the service and task names it was installed as (see ``_installed``)."""
         self._sid_names: dict[str, str] = {}
         """Account SID (lower case) -> the account's user key, as logons name it (see ``_learn_sid``)."""
+        self._wmi_templates: dict[str, WmiTemplates] = {}
+        """Image -> the templated WMI consumers' commands installed of it (see ``ingest.projection_wmi_runs``)."""
         self._realm_domains: dict[str, RealmEvidence] = {}
         """Learnt realm -> the NetBIOS names hosts gave it, with the hosts (see ``ingest.projection_realms``)."""
         self._domains: dict[Any, str] = {}

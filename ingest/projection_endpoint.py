@@ -140,6 +140,7 @@ class EndpointRules(InstallRules):
         ctx.rel(parent, R.SPAWNED, process)
         ctx.rel(process, R.RUN_AS, self._user(ctx))
         self._learn_sid(ctx)
+        self._relate_wmi_run(ctx)  # the run of a templated WMI consumer: host RAN its installed command too
 
     def _learn_sid(self, ctx: EventContext) -> None:
         """Remember the account name of the SID an event gives with it (``user.id`` beside ``user.name``:

@@ -19,6 +19,7 @@ from ingest.parsers.windows_wmi import consumer_name, is_command_line_consumer
 from ingest.projection_accumulator import SCRIPT, USER, EventContext, R
 from ingest.projection_entities import PROCESS_FIELDS, SCRIPT_TEXT_CHARS, SCRIPT_VALUE_CHARS
 from ingest.projection_names import NameRules
+from ingest.projection_wmi_runs import WmiRunRules
 
 InstalledNames = tuple[tuple[str, ...], tuple[str, ...], int, int, tuple[str, ...], int]
 """Of one installed command: its service names, its task names (each sorted, at most
@@ -45,7 +46,7 @@ def _with_name(names: tuple[str, ...], dropped: int, name: object) -> tuple[tupl
     return tuple(sorted((*names, text))), dropped
 
 
-class InstallRules(NameRules):
+class InstallRules(NameRules, WmiRunRules):
     """The install rules of :class:`ingest.projection.Projector` (through
     :class:`~ingest.projection_endpoint.EndpointRules`): services, tasks, WMI consumers."""
 
@@ -82,6 +83,9 @@ class InstallRules(NameRules):
         the installed process; a script sighted now would lead the fan-out cluster in its place,
         scripts ranking before processes as pivots).  A plain command line is only its process.
         The creating account is sighted; the command runs as ``LocalSystem``, which its Sysmon 1 says.
+        A command whose template holds WMI tokens (``%TargetInstance.ProcessId%``) is remembered: each
+        run fills them differently, and is related to it when it comes
+        (:mod:`ingest.projection_wmi_runs`).
         """
         fields = ctx.fields
         ctx.touch(self._user(ctx))
@@ -110,6 +114,8 @@ class InstallRules(NameRules):
             return
         ctx.rel(ctx.host, R.INSTALLED, installed)
         self._put_installed_names(ctx.acc.entities[installed].props, installed, None, None, name)
+        if command_line:  # a template's runs are other processes: related to it when they come
+            self._remember_wmi_template(ctx, installed)
 
     def _installed(self, ctx: EventContext) -> None:
         """A service installed or a scheduled task created or updated (System 7045, Security 4697,

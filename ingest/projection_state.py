@@ -26,9 +26,11 @@ parts of long PowerShell blocks wait for each other.  A state of version 4 saved
 arrives); version 4's waiting downloads lack it.  6: the Kerberos realms learnt to be NetBIOS domains
 (``_realm_domains``, :mod:`ingest.projection_realms`); version 5 lacks them.  7: a realm holds the
 NetBIOS names hosts gave it, each with the hosts that gave it (two hosts teach a name, not one);
-version 6 held one name per realm, which one host could set."""
+version 6 held one name per realm, which one host could set.  A state of version 7 saved before the
+templated WMI consumers' commands were a join (``_wmi_templates``, :mod:`ingest.projection_wmi_runs`)
+lacks them and is not read (``KeyError``): the joins are learnt again from the journal."""
 JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
-         "_script_parts", "_installed_names", "_sid_names", "_realm_domains")
+         "_script_parts", "_installed_names", "_sid_names", "_realm_domains", "_wmi_templates")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 
@@ -144,6 +146,14 @@ def _restore_realm(item: list[Any]) -> tuple[str, tuple[tuple[str, tuple[str, ..
     return realm, evidence
 
 
+def _restore_templates(item: list[Any]) -> tuple[str, tuple[tuple[tuple[str, ...], EntityKey], ...]]:
+    image, templates = item
+    restored = tuple((tuple(pieces), _entity_key(ref)) for pieces, ref in templates)
+    if not isinstance(image, str) or not all(len(p) >= 2 and all(isinstance(s, str) for s in p) for p, _ in restored):
+        raise TypeError("an image and its templates' pieces are text")
+    return image, restored
+
+
 _RESTORE = {
     "_processes": _restore_process,
     "_pids": _restore_pid,
@@ -156,6 +166,7 @@ _RESTORE = {
     "_installed_names": _restore_installed,
     "_sid_names": _restore_sid,
     "_realm_domains": _restore_realm,
+    "_wmi_templates": _restore_templates,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""

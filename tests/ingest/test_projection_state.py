@@ -6,12 +6,13 @@ import pytest
 
 from ingest import projection_state
 from ingest.projection import Projector
-from tests.ingest.test_projection import PS, PS_CMD, ev
+from tests.ingest.test_projection import PS, PS_CMD, ev, process_key
 from tests.ingest.test_projection_names import SSL, X509
 from tests.ingest.test_projection_network import ZEEK_RECORDS, graph, lease, parsed
 
 SVCHOST = "C:\\Windows\\System32\\svchost.exe"
 NETSVCS = SVCHOST + " -k netsvcs -p"
+SVCW = "C:\\Users\\Public\\svcw.exe"
 
 
 def _taught_projector() -> Projector:
@@ -38,6 +39,10 @@ def _taught_projector() -> Projector:
         # a host naming its own machine account: its DNS domain (a Kerberos realm) is that NetBIOS domain
         ev("winsec:special_privileges", event_id="m1", host__name__original="WS-10.corp.example",
            user__name="corp\\ws-10$", user__id="S-1-5-18"),
+        # a WMI consumer whose template WMI fills when it runs: its runs are related to it
+        ev("sysmon:wmi_consumer", event_id="c1", wmi__consumer__type="Command Line",
+           wmi__consumer__destination=f'"{SVCW} %TargetInstance.ProcessId%"', process__executable=SVCW,
+           process__command_line=f"{SVCW} %TargetInstance.ProcessId%"),
     ])
     return projector
 
@@ -77,6 +82,9 @@ def test_a_restored_projector_joins_what_the_one_it_came_from_would():
         # a Kerberos principal of the learnt realm: corp\\bob
         ev("zeek:kerberos", host=None, event_id="k1", source__ip="192.0.2.10", destination__ip="192.0.2.53",
            user__name="corp.example\\bob", event__outcome="success", kerberos__request_type="AS"),
+        # a run of the templated consumer: the host ran the installed command too
+        ev("sysmon:process_create", event_id="r1", process__executable=SVCW, process__command_line=f"{SVCW} 4242",
+           process__parent__executable="C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"),
     ]
     restored = Projector(lease("192.0.2.10", "ws-10"))
     assert restored.restore_join_state(_taught_projector().join_state())
@@ -86,6 +94,8 @@ def test_a_restored_projector_joins_what_the_one_it_came_from_would():
     [installed] = [e for e in projection.entities if e.props.get("service")]
     assert installed.props["services"] == ["BITS", "EvilSvcDll"]
     assert {r.dst for r in projection.relations if r.type == "RUN_AS"} == {("user", "corp\\adm-jdoe")}
+    installed = ("process", process_key(SVCW, f"{SVCW} %TargetInstance.ProcessId%"))
+    assert ("host", "ws-1") in {r.src for r in projection.relations if r.type == "RAN" and r.dst == installed}
     assert graph(Projector(lease("192.0.2.10", "ws-10")).project(later)) != expected  # the state matters
 
 
