@@ -6,13 +6,12 @@ was a new event.  An object without a line of its own is now hashed re-serialise
 compactly in its own key order (:func:`ingest.readers.ndjson.own_order_json`),
 which is its compact NDJSON line.  Journals filled before keep working: the id
 the object had then is its alias (``fixtures/framing_ids``, made by the release
-before).  Corpus files are read in place from ``$GRAPHSIEM_SAMPLES``.
+before).  Corpus files are read in place through the ``samples_dir`` fixture.
 """
 
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 from pathlib import Path
 
@@ -24,8 +23,7 @@ from ingest.journal import Journal
 from ingest.pipeline import ingest_paths, ingest_records
 from ingest.readers.ndjson import own_order_json
 
-SAMPLES = Path(os.environ.get("GRAPHSIEM_SAMPLES", "/work/shared/datasets"))
-SLIPS = SAMPLES / "stratosphere-slips" / "test6-malicious.suricata.json"
+SLIPS = Path("stratosphere-slips") / "test6-malicious.suricata.json"
 FIXTURES = Path(__file__).parent / "fixtures" / "framing_ids"
 FRAMINGS = ["eve.ndjson", "eve_array.json", "eve_objects.json"]
 """Four made-up Suricata EVE records as compact NDJSON, a pretty-printed array, pretty objects back to back."""
@@ -39,14 +37,8 @@ def _journaled(journal: Journal) -> int:
     return journal.connection.execute("SELECT count(*) FROM events").fetchone()[0]
 
 
-def _slips_lines(count: int) -> list[bytes]:
-    if not SLIPS.exists():
-        pytest.skip(f"corpus file {SLIPS} not available")
-    return SLIPS.read_bytes().splitlines()[:count]
-
-
-def test_slips_eve_as_ndjson_then_as_a_pretty_array_is_one_event_each(tmp_path: Path) -> None:
-    lines = _slips_lines(2000)
+def test_slips_eve_as_ndjson_then_as_a_pretty_array_is_one_event_each(tmp_path: Path, samples_dir: Path) -> None:
+    lines = (samples_dir / SLIPS).read_bytes().splitlines()[:2000]
     (tmp_path / "eve.ndjson").write_bytes(b"\n".join(lines) + b"\n")
     records = [orjson.loads(line) for line in lines]
     (tmp_path / "eve.json").write_bytes(orjson.dumps(records, option=orjson.OPT_INDENT_2))
