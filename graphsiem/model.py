@@ -206,40 +206,75 @@ within the cap, stores also refuse to count the same evidence id twice.
 
 
 SIGNATURE_CAP = 20
-"""How many distinct signatures an ``ALERTED`` edge keeps (with each one's alert count); the alerts of
-signatures past them are counted in ``signatures_dropped``, so a scanner firing hundreds of rules at
-one address keeps the edge small."""
+"""How many distinct signatures an ``ALERTED`` edge keeps (with each one's alert count); the alerts not
+counted under a kept signature are counted in ``signatures_dropped``, so a scanner firing hundreds of
+rules at one address keeps the edge small.  Which signatures are kept: :func:`add_counts`."""
 
 SIGNATURE_CHARS = 300
 """Characters of one signature's text kept (a CEF header's name is whatever the device wrote)."""
 
 
-def add_signatures(stored: dict[str, int], incoming: dict[str, int], cap: int = SIGNATURE_CAP) -> int:
-    """Add ``incoming`` alert counts by signature into ``stored`` (at most ``cap`` signatures).
+def add_counts(stored: dict[str, int], incoming: dict[str, int], cap: int) -> int:
+    """Add ``incoming`` counts by label into ``stored``, keeping at most ``cap`` labels, the most counted.
 
-    Returns the alerts whose signature was not kept (``stored`` was full), for ``signatures_dropped``.
+    The Misra-Gries rule (weighted), so that a bounded record keeps every heavy label whatever came
+    first: a label already kept, or one that fits, is added.  Otherwise (``stored`` full) the smallest of
+    the kept counts and the new label's, ``d``, is taken off every kept label and off the new one; the
+    labels left at zero are dropped, and the new one is kept with what remains of its count.  Each such
+    step takes ``d`` off ``cap + 1`` labels, all counted in the returned number, so a kept count is a
+    *lower bound*: at most ``dropped / (cap + 1)`` short of the label's true count, ``dropped`` being all
+    the observations returned so far.  Hence any label with more than ``total / (cap + 1)`` of the
+    observations is kept (with ``cap`` 20: more than 1 in 21), however the others came before it; a
+    label with fewer may not be.  Kept counts plus the returned (dropped) ones are the total.
+
+    Returns the observations not counted under a kept label, for the ``*_dropped`` count.
+
+    Examples
+    --------
+    >>> kept = {"a": 3, "b": 1}
+    >>> add_counts(kept, {"a": 2, "c": 4}, cap=2), kept   # c: 1 off a, b and c; b leaves
+    (3, {'a': 4, 'c': 3})
+    >>> kept = {f"ws-{i}": 1 for i in range(3)}
+    >>> add_counts(kept, {"kali": 50}, cap=3), kept       # the first labels seen do not hold the record
+    (4, {'kali': 49})
+    """
+    dropped = 0
+    for label, count in incoming.items():
+        known = stored.get(label)
+        if known is not None:
+            stored[label] = known + count
+            continue
+        if len(stored) >= cap:
+            taken = min(count, *stored.values())
+            dropped += taken * (len(stored) + 1)
+            count -= taken
+            for kept_label in [kept_label for kept_label, kept in stored.items() if kept == taken]:
+                del stored[kept_label]
+            for kept_label in stored:
+                stored[kept_label] -= taken
+        if count > 0 and len(stored) < cap:
+            stored[label] = count
+    return dropped
+
+
+def add_signatures(stored: dict[str, int], incoming: dict[str, int], cap: int = SIGNATURE_CAP) -> int:
+    """Add ``incoming`` alert counts by signature into ``stored`` (at most ``cap`` signatures, the most
+    alerted: :func:`add_counts`).
+
+    Returns the alerts not counted under a kept signature, for ``signatures_dropped``.
 
     Examples
     --------
     >>> kept = {"ET SCAN a": 1}
     >>> add_signatures(kept, {"ET SCAN a": 2, "ET SCAN b": 1, "ET SCAN c": 4}, cap=2), kept
-    (4, {'ET SCAN a': 3, 'ET SCAN b': 1})
+    (3, {'ET SCAN a': 2, 'ET SCAN c': 3})
     """
-    dropped = 0
-    for signature, count in incoming.items():
-        known = stored.get(signature)
-        if known is not None:
-            stored[signature] = known + count
-        elif len(stored) < cap:
-            stored[signature] = count
-        else:
-            dropped += count
-    return dropped
+    return add_counts(stored, incoming, cap)
 
 
 TALLY_CAP = 20
-"""How many distinct labels one tally of an edge keeps (:func:`add_tally`); the observations of labels
-past them are counted as that tally's dropped ones."""
+"""How many distinct labels one tally of an edge keeps, the most counted (:func:`add_tally`); the
+observations not counted under a kept label are that tally's dropped ones."""
 
 TALLY_LABEL_CHARS = 255
 """Characters of one tally label kept (a claimed workstation name is whatever the client sent)."""
@@ -256,16 +291,16 @@ TALLY_NAMES = ("outcomes", "workstations")
 
 
 def add_tally(stored: dict[str, int], incoming: dict[str, int], cap: int = TALLY_CAP) -> int:
-    """Add ``incoming`` counts by label into ``stored`` (at most ``cap`` labels); the rule of
-    :func:`add_signatures`.  Returns the observations whose label was not kept (``stored`` was full).
+    """Add ``incoming`` counts by label into ``stored`` (at most ``cap`` labels, the most counted: the
+    rule of :func:`add_counts`).  Returns the observations not counted under a kept label.
 
     Examples
     --------
     >>> kept = {"success": 1}
     >>> add_tally(kept, {"failure 0xc000006a": 2, "success": 1, "failure 0xc0000064": 1}, cap=2), kept
-    (1, {'success': 2, 'failure 0xc000006a': 2})
+    (3, {'success': 1, 'failure 0xc000006a': 1})
     """
-    return add_signatures(stored, incoming, cap)
+    return add_counts(stored, incoming, cap)
 
 
 def add_tallies(stored: dict[str, dict[str, int]], stored_dropped: dict[str, int],

@@ -428,8 +428,8 @@ def merge_signatures(src_type: str, relation_type: str, dst_type: str) -> str:
     $names, $counts, $dropped``.
 
     The relationship keeps them as ``signatures`` (texts) and ``signature_counts`` (alerts of each,
-    same order), at most ``$cap``, and ``signatures_dropped`` (alerts of signatures not kept): the
-    rule of :func:`graphsiem.model.add_signatures` (:func:`merge_counts`).
+    same order), at most ``$cap``, the most alerted, and ``signatures_dropped`` (alerts not counted under
+    a kept signature): the rule of :func:`graphsiem.model.add_signatures` (:func:`merge_counts`).
     """
     return merge_counts(src_type, relation_type, dst_type, ("signatures", "signature_counts", "signatures_dropped"))
 
@@ -437,12 +437,15 @@ def merge_signatures(src_type: str, relation_type: str, dst_type: str) -> str:
 def merge_counts(src_type: str, relation_type: str, dst_type: str, props: tuple[str, str, str]) -> str:
     """Add counts by name to relations written just before, given as columns ``$a, $src, $b, $dst, $names,
     $counts, $dropped``: the relationship's ``props`` (names, their counts in the same order, and the
-    count of names not kept) keep at most ``$cap`` names, the rule of :func:`graphsiem.model.add_signatures`,
-    in a ``reduce`` over each row's names.  ``props`` are the code's own names (an ``ALERTED`` edge's
-    signatures, :mod:`graphsiem.store.neo4j_tallies`' tallies), never input.  Endpoints are found by
-    element id as :func:`upsert_relations` finds them.
+    count of observations not counted under a kept name) keep at most ``$cap`` names, the most counted,
+    by the rule of :func:`graphsiem.model.add_counts` (the same steps, so both stores keep the same
+    names), in a ``reduce`` over each row's names.  ``props`` are the code's own names (an ``ALERTED``
+    edge's signatures, :mod:`graphsiem.store.neo4j_tallies`' tallies), never input; names and counts are
+    parameters.  Endpoints are found by element id as :func:`upsert_relations` finds them.
     """
     names, counts, dropped = props
+    # When the record is full, ``least`` (the smallest of the kept counts and the new name's) is taken off
+    # every kept name and off the new one: the one-element list binds it for the three uses.
     return f"""{_rows_by_element_id(src_type, dst_type)}
 MATCH (a)-[r:{rel_type_of(relation_type)}]->(b)
 WITH r, i, reduce(
@@ -455,7 +458,12 @@ WITH r, i, reduce(
                      CASE WHEN m.names[k] = $names[i][j] THEN m.counts[k] + $counts[i][j] ELSE m.counts[k] END]}}
         WHEN size(m.names) < $cap THEN {{names: m.names + $names[i][j], counts: m.counts + $counts[i][j],
                                          dropped: m.dropped}}
-        ELSE {{names: m.names, counts: m.counts, dropped: m.dropped + $counts[i][j]}}
+        ELSE [least IN [reduce(low = $counts[i][j], c IN m.counts | CASE WHEN c < low THEN c ELSE low END)] |
+              {{names: [k IN range(0, size(m.names) - 1) WHERE m.counts[k] > least | m.names[k]]
+                       + CASE WHEN $counts[i][j] > least THEN [$names[i][j]] ELSE [] END,
+                counts: [k IN range(0, size(m.names) - 1) WHERE m.counts[k] > least | m.counts[k] - least]
+                        + CASE WHEN $counts[i][j] > least THEN [$counts[i][j] - least] ELSE [] END,
+                dropped: m.dropped + least * (size(m.names) + 1)}}][0]
     END) AS m
 SET r.{names} = m.names, r.{counts} = m.counts, r.{dropped} = m.dropped
 RETURN count(*) AS written

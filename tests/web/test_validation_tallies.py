@@ -29,7 +29,8 @@ HOSTILE = "<img src=x onerror=\"top['document']['body']['dataset']['pwned']=1\">
 """A workstation name a client claimed (the attacker's tool writes it): markup and an entity.  No dot, as the
 parser keeps a claimed name's first label only (a host name's short form), and no override (it drops those)."""
 SPRAYED = [f"rnd{n:013d}" for n in range(22)]
-"""The names a spray against alice claimed, one each: the edge keeps 20, counts the last 2."""
+"""The names a spray against alice claimed, one each: none is more than 1 in 21 of them, so the edge
+keeps only the last and counts the 21 others (:func:`graphsiem.model.add_counts`)."""
 
 
 @pytest.fixture(scope="module")
@@ -76,16 +77,16 @@ def test_a_sprays_edge_lists_its_failures_and_the_names_claimed_past_the_cap_cou
     _open_edge(page, site, "alice")
     shown = _shown(page)
     edge = _api_edge(site, "alice")
-    assert edge["tallies_dropped"] == {"workstations": 2}
+    assert edge["tallies_dropped"] == {"workstations": 21}
     assert list(shown) == ["outcomes", "workstations"]
     assert shown["outcomes"] == {"heading": "Outcomes (1)", "more": None,
                                  "rows": [["failure 0xc000006a", " (wrong password)", _counted(22)]],
                                  "elements": ["h4", "ul", "li", "span", "span", "span"]}
     workstations = shown["workstations"]
-    assert workstations["heading"] == "Claimed workstations (20)"
+    assert workstations["heading"] == "Claimed workstations (1)"
     assert workstations["rows"] == [[t["label"], None, _counted(t["count"])] for t in edge["tallies"]["workstations"]]
-    assert [row[0] for row in workstations["rows"]] == SPRAYED[:20]
-    assert workstations["more"] == "and 2 more validations of other claimed workstations"
+    assert [row[0] for row in workstations["rows"]] == SPRAYED[21:]
+    assert workstations["more"] == "and 21 more validations of other claimed workstations"
     # A node's panel lists no tallies: they are the edge's.
     page.click("#selection button.back-to-node")
     page.wait_for_selector("#selection .validation-tallies", state="detached")
