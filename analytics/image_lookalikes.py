@@ -31,18 +31,19 @@ from functools import lru_cache
 
 from analytics.confusables import Substitution, fold_char, fold_name, name_readings, substitutions
 from analytics.image_typosquats import Edit, misspelled_binary
+from analytics.misplaced_binaries import HOME_FOLDERS
 from analytics.original_names import CHECK_ONLY, WATCHED, OriginalName, read_original
 
-SYSTEM_BINARIES = frozenset({
-    "svchost.exe", "lsass.exe", "csrss.exe", "smss.exe", "wininit.exe", "winlogon.exe", "services.exe",
-    "explorer.exe", "spoolsv.exe", "taskhostw.exe", "taskhost.exe", "dllhost.exe", "conhost.exe",
-    "lsm.exe", "lsaiso.exe", "taskmgr.exe", "searchindexer.exe", "searchprotocolhost.exe", "sihost.exe",
-    "ctfmon.exe", "wmiprvse.exe", "runtimebroker.exe", "dwm.exe", "fontdrvhost.exe", "audiodg.exe",
-    "userinit.exe", "msmpeng.exe", "winword.exe", "excel.exe", "outlook.exe", "iexplore.exe",
-    "msedge.exe", "chrome.exe", "notepad.exe",
+EVERYDAY_PROGRAMS = frozenset({
+    "msmpeng.exe", "winword.exe", "excel.exe", "outlook.exe", "iexplore.exe", "msedge.exe", "chrome.exe",
+    "notepad.exe",
 })
+"""Programs with no fixed folder that malware is named after too: Defender's engine, Office, browsers."""
+SYSTEM_BINARIES = frozenset(HOME_FOLDERS) | EVERYDAY_PROGRAMS
 """Windows processes (and the everyday programs next to them) malware is named after to pass
-for one in a process list: MITRE ATT&CK T1036.005's examples and Windows' core processes."""
+for one in a process list: MITRE ATT&CK T1036.005's examples.  Windows' core processes and
+System32-only tools are :data:`analytics.misplaced_binaries.HOME_FOLDERS`' (one list, so a
+binary watched where it runs is watched for its spelling too)."""
 IMITATED = WATCHED | CHECK_ONLY | SYSTEM_BINARIES
 """Binaries whose look-alike image name is a check step (lower-case canonical file names)."""
 

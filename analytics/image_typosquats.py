@@ -15,7 +15,10 @@ Three cheap dressings are read through as well: any extension Windows runs as a 
 as ``svchost.exe`` where Explorer hides extensions), and a number or architecture appended to the
 name (:data:`SUFFIX`: ``svchost32.exe``, ``lsass64.exe``, ``svchost-x64.exe``), with the name
 below it the binary's or one edit from it.  A suffix is only read when the name is no
-misspelling as written (``svchost1.exe`` has an extra ``1``).
+misspelling as written (``svchost1.exe`` has an extra ``1``).  A binary whose name already ends
+in its architecture (``rundll32.exe``, ``regsvr32.exe``) is also compared with that number
+swapped for another or left out (:data:`ARCHITECTURE_NUMBERS`: ``rundll64.exe``, ``regsvr64.exe``,
+``rundll.exe``), the rest of the name exactly the binary's.
 
 Real programs are one edit from each other too, so three guards keep the check to disguises:
 
@@ -46,7 +49,7 @@ are one edit from other real Windows binaries (``fc``, ``sfc``, ``ism``, ``msdtc
 ordinary words: for them only an exact look-alike counts."""
 
 KNOWN_NEIGHBOURS = frozenset({
-    "notepad2.exe", "notepad3.exe",  # Notepad2 and Notepad3, third-party editors named after notepad.exe
+    "notepad2.exe", "notepad3.exe", "notepad4.exe",  # Notepad2 and its forks Notepad3 and Notepad4: editors named after notepad.exe
     "paexec.exe", "csexec.exe",  # PAExec and CSExec: remote-execution tools of their own, not renamed PsExec
     "wininst.exe",  # Python's distutils installer stub, one letter from wininit.exe
 })
@@ -72,6 +75,10 @@ SUFFIX = re.compile(r"(?:[-_.]?(?:x64|x86|x32|amd64|arm64|win64|win32|64|32)|[-_
 """A number or architecture appended to a name (``64``, ``-x64``, ``_amd64``, ``2``), read away
 before the edit test."""
 
+ARCHITECTURE_NUMBERS = ("32", "64")
+"""Numbers a binary's own name may end in (``rundll32``): a name with another (``rundll64``) or
+none (``rundll``) in their place is read as that binary with its number swapped or left out."""
+
 _KIND_ORDER = {"none": 0, "swapped": 1, "missing": 2, "extra": 3, "changed": 4}
 """When a name is one edit from two binaries, the likelier reading comes first: two letters
 swapped, then a letter left out (``svhost.exe`` is ``svchost.exe`` without its ``c`` before it
@@ -94,7 +101,9 @@ class Edit:
     ``changed`` (``written`` stands where the binary has ``expected``), or ``none`` when the
     letters are the binary's and only a dressing differs.  ``suffix`` is a number or architecture
     appended to the name (``64``), ``extension`` the name's extension when it is not ``.exe``
-    (``.scr``, ``.exe.exe``).
+    (``.scr``, ``.exe.exe``).  ``replaced`` is the architecture number ending the binary's own name
+    that the name swapped for ``suffix`` (``rundll64.exe``) or, with no ``suffix``, left out
+    (``rundll.exe``).
     """
 
     kind: str
@@ -102,6 +111,7 @@ class Edit:
     expected: str = ""
     suffix: str = ""
     extension: str = ""
+    replaced: str = ""
 
     @property
     def means(self) -> str:
@@ -113,9 +123,14 @@ class Edit:
         ('a one-letter misspelling', 'an appended suffix', 'another extension')
         >>> Edit("missing", expected="c", suffix="32", extension=".com").means
         'a one-letter misspelling, an appended suffix and another extension'
+        >>> Edit("none", suffix="64", replaced="32").means, Edit("none", replaced="32").means
+        ('another architecture number', 'the architecture number left out')
         """
         said = [] if self.kind == "none" else ["a one-letter misspelling"]
-        said += ["an appended suffix"] if self.suffix else []
+        if self.replaced:
+            said.append("another architecture number" if self.suffix else "the architecture number left out")
+        elif self.suffix:
+            said.append("an appended suffix")
         said += ["another extension"] if self.extension else []
         return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
 
@@ -130,10 +145,16 @@ class Edit:
         ("'a' for 's'", 'an extra U+0441 CYRILLIC SMALL LETTER ES')
         >>> Edit("none", suffix="-x64", extension=".exe.exe").describe()
         "'-x64' appended to the name, the extension '.exe.exe' for '.exe'"
+        >>> Edit("none", suffix="64", replaced="32").describe(), Edit("none", replaced="32").describe()
+        ("'64' for '32' at the end of the name", "the '32' at the end of the name left out")
         """
         said = [] if self.kind == "none" else [self._letters()]
-        if self.suffix:
-            said.append(f"'{''.join(map(_shown, self.suffix))}' appended to the name")
+        suffix = "".join(map(_shown, self.suffix))
+        if self.replaced:
+            said.append(f"'{suffix}' for '{self.replaced}' at the end of the name" if suffix
+                        else f"the '{self.replaced}' at the end of the name left out")
+        elif self.suffix:
+            said.append(f"'{suffix}' appended to the name")
         if self.extension:
             said.append(f"the extension '{''.join(map(_shown, self.extension))}' for '{EXTENSION}'")
         return ", ".join(said)
@@ -257,6 +278,8 @@ def _nearest(name: str, binaries: frozenset[str]) -> tuple[str, Edit] | None:
         edit = _edit(stem, binary_stem, "", dressed)
         if edit is None and below is not None:
             edit = _edit(below, binary_stem, stem[len(below):], dressed)
+        if edit is None:
+            edit = _renumbered(stem, below, binary_stem, dressed)
         if edit is not None:
             candidates.append((bool(edit.suffix), _KIND_ORDER[edit.kind], binary, edit))
     if not candidates:
@@ -273,3 +296,21 @@ def _edit(stem: str, binary_stem: str, suffix: str, extension: str) -> Edit | No
     if edit is None:
         return None
     return Edit(edit.kind, edit.written, edit.expected, suffix, extension)
+
+
+def _renumbered(stem: str, below: str | None, binary_stem: str, extension: str) -> Edit | None:
+    """The binary's own architecture number swapped (``rundll64``) or left out (``rundll``) in ``stem``, else ``None``.
+
+    ``below`` is ``stem`` without its appended number or architecture (``None``: it has none).
+    The rest of the name must be the binary's exactly, and at least :data:`MIN_STEM` letters:
+    a number is a cheap change, so no letter edit is read on top of it.
+    """
+    number = binary_stem[-2:]
+    base = binary_stem[:-2]
+    if number not in ARCHITECTURE_NUMBERS or len(base) < MIN_STEM:
+        return None
+    if stem == base:
+        return Edit("none", extension=extension, replaced=number)
+    if below == base:
+        return Edit("none", suffix=stem[len(base):], extension=extension, replaced=number)
+    return None

@@ -42,6 +42,16 @@ from tests.analytics.test_renamed_lookalike import _process
     ("svchost32.exe.exe", "svchost.exe", "an appended suffix and another extension",
      "'32' appended to the name, the extension '.exe.exe' for '.exe'"),
     ("service.exe", "services.exe", "a one-letter misspelling", "the 's' missing"),
+    # a binary's own architecture number swapped or left out (review R19 finding 4)
+    ("rundll64.exe", "rundll32.exe", "another architecture number", "'64' for '32' at the end of the name"),
+    ("REGSVR64.EXE", "regsvr32.exe", "another architecture number", "'64' for '32' at the end of the name"),
+    ("rundll-x64.exe", "rundll32.exe", "another architecture number", "'-x64' for '32' at the end of the name"),
+    ("rundll.exe", "rundll32.exe", "the architecture number left out", "the '32' at the end of the name left out"),
+    ("regsvr.exe", "regsvr32.exe", "the architecture number left out", "the '32' at the end of the name left out"),
+    ("rundll64.exe.exe", "rundll32.exe", "another architecture number and another extension",
+     "'64' for '32' at the end of the name, the extension '.exe.exe' for '.exe'"),
+    ("rundII64.exe", "rundll32.exe", "look-alike characters and another architecture number",
+     "'I' U+0049 LATIN CAPITAL LETTER I for 'l', '64' for '32' at the end of the name"),
 ])
 def test_a_dressed_name_imitates_the_binary_and_says_how(name, binary, means, said):
     imitation = imitated_binary(name)
@@ -67,7 +77,9 @@ def test_a_lookalike_character_with_a_dressing_names_both():
     "PsExec64.exe", "psexec64a.exe", "procdump64.exe", "procdump64a.exe", "mavinject32.exe", "mavinject64.exe",
     # vendor and Windows names with a number that read as no binary
     "regedt32.exe", "odbcad32.exe", "msedgewebview2.exe", "svchost_helper.exe", "Notepad2.exe", "notepad3.exe",
-    "vcredist_x64.exe", "setup64.exe", "cmd64.exe", "rundll64.exe",
+    "vcredist_x64.exe", "setup64.exe", "cmd64.exe", "notepad4.exe", "Notepad4.exe", "RunDll32.exe",
+    # a letter edit on top of a swapped architecture number: two changes, no reading
+    "rundl64.exe", "rundlls64.exe", "regsvx64.exe",
     # Windows' own .com and screen savers, and names no program bears
     "more.com", "tree.com", "chcp.com", "Mystify.scr", "scrnsave.scr", "Bubbles.scr", "desk.cpl", "appwiz.cpl",
     "svchost.exe.mui", "svchost.bat", "svchost.dll", "svchost.exe.log", "svchost64", "64.exe", "x64.exe",
