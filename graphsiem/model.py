@@ -80,6 +80,9 @@ class RelationType(StrEnum):
     # user VALIDATED_AT host (Security 4776: the host, a DC for a domain account, checked the account's
     # credentials by NTLM; success or not, no log-on: the edge's tallies say which and who claimed to ask)
     VALIDATED_AT = "VALIDATED_AT"
+    # host DETECTED file (an antivirus found a threat in the file on the host: av:detection; the event says
+    # which threat, and what the product did)
+    DETECTED = "DETECTED"
 
 
 EntityKey = tuple[str, str]

@@ -119,6 +119,7 @@ from ingest.projection_accumulator import (
     EventContext,
     R,
 )
+from ingest.projection_antivirus import detection_rule
 from ingest.projection_endpoint import GENERIC_KEYS, InstalledNames
 from ingest.projection_entities import SCRIPT_TEXT_CHARS, SCRIPT_VALUE_CHARS
 from ingest.projection_logons import LogonRules
@@ -240,6 +241,7 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             "windows:service_installed": self._installed,
             "windows:task_created": self._installed,
             "windows:task_updated": self._installed,
+            "av:detection": detection_rule(self._file),
         }
 
     def fork(self, ipmap: IpHostMap | IpWatch) -> Projector:

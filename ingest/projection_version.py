@@ -53,13 +53,18 @@ PROJECTION_VERSION = 4
    A WMI subscription's command (Sysmon 20, a command-line consumer) is ``host INSTALLED process``,
    keyed as its run (a script consumer: ``host INSTALLED script``), and an installed command says how
    it was installed (``mechanisms``: ``service``, ``scheduled_task``, ``wmi_subscription``).
+   An antivirus detection (``av:detection``: Symantec's text sent by EvntSLog) is ``host DETECTED file``
+   (:mod:`ingest.projection_antivirus`): the quarantined file is on the host's page.
+   A 4776 on a domain controller of a known domain names its account ``netbios\\name``, the user
+   the DC's 4624 names (edge tally ``account_domain``), and keeps a claimed FQDN whole.
 """
 
 VERSION_KEY = "projection_version"
 
 WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 3: "host links to every process it ran, log clears, alert signatures, NTLM-claimed names",
-                4: "NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts"}
+                4: ("NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed "
+                    "on their hosts, files an antivirus detected on their hosts")}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 

@@ -84,7 +84,11 @@ from ingest.parsers.syslog_header import (
 from ingest.parsers.syslog_leef import read_leef
 from ingest.parsers.syslog_payloads import _device_event, _put_device, _windows_from_cee
 from ingest.parsers.syslog_sshd import auth_fields
-from ingest.parsers.syslog_windows_text import may_be_windows_text, windows_text_event
+from ingest.parsers.syslog_windows_text import (
+    may_be_windows_text,
+    sent_by_windows_forwarder,
+    windows_text_event,
+)
 from ingest.parsers.windows_time import checked_time
 
 __all__ = [
@@ -241,6 +245,10 @@ def windows_events_in_zeek_syslog(record: dict[str, Any], context: ParseContext)
     try:
         header, text = _parse_header(message, context)
         windows = windows_text_event(text, header, context, "zeek", record)
+        if windows is None and sent_by_windows_forwarder(header):
+            # a Windows host's message no module reads further (Group Policy, Task Scheduler):
+            # still that host's, as the syslog reader makes it (a syslog:message of the HOSTNAME)
+            windows = parse_syslog_text(message, context, source="zeek", raw=record)
     except ParseError:
         return []  # undated or hostless: the zeek:syslog event keeps the text
     return [] if windows is None else [windows]

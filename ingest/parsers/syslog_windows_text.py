@@ -70,7 +70,8 @@ from dataclasses import dataclass
 from graphsiem.model import Event
 from ingest.normalize import normalize_host
 from ingest.parsers.base import ParseContext, Record
-from ingest.parsers.syslog_header import _Header, _header_time, _without_time
+from ingest.parsers.syslog_antivirus import AV_DETECTION, antivirus_fields, may_be_antivirus
+from ingest.parsers.syslog_header import _base_fields, _Header, _header_time, _without_time
 from ingest.parsers.syslog_windows_explanations import explanation_start
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_kv import EVENT_DATA_LAYOUT, MAX_TEXT_CHARS, TEMPLATES
@@ -82,10 +83,16 @@ from ingest.parsers.windows_kv_templates import (
 )
 from ingest.parsers.windows_security import CREDENTIAL_VALIDATION
 from ingest.parsers.windows_shapes import WinRecord
+from ingest.parsers.windows_time import checked_time
 
 __all__ = [
-    "CREDENTIAL_VALIDATION", "OWN_LAYOUTS", "TITLES", "event_data", "may_be_windows_text", "windows_text_event",
+    "CREDENTIAL_VALIDATION", "OWN_LAYOUTS", "TITLES", "WINDOWS_FORWARDERS", "event_data", "may_be_windows_text",
+    "sent_by_windows_forwarder", "windows_text_event",
 ]
+
+WINDOWS_FORWARDERS = frozenset({"evntslog"})
+"""APP-NAMEs (lower case) of agents that run on a Windows host and send its event log: their line's
+HOSTNAME is that host, whatever its message says (a relay keeps the originator's HOSTNAME and APP-NAME)."""
 
 CHANNEL = "Security"
 """The channel of every event :data:`TITLES` recognises (the text does not say it)."""
@@ -228,7 +235,8 @@ _LEADING_BLANKS = " \t\r\n\f\v\xa0\ufeff"
 
 
 def may_be_windows_text(line: str) -> bool:
-    """Whether a syslog line may carry a recognised Windows event's text: a title anywhere in it.
+    """Whether a syslog line may carry a Windows host's text: a title, an antivirus detection's
+    marker or a Windows forwarder's name (:data:`WINDOWS_FORWARDERS`) anywhere in it.
 
     A cheap test before the header is read (the Zeek parser asks it of every ``syslog`` record).
 
@@ -237,7 +245,19 @@ def may_be_windows_text(line: str) -> bool:
     >>> may_be_windows_text("<13>Mar 24 08:59:54 web sshd[42]: Accepted password for bob")
     False
     """
-    return _TITLE_RE.search(line) is not None
+    return _TITLE_RE.search(line) is not None or may_be_antivirus(line) or _FORWARDER_RE.search(line) is not None
+
+
+_FORWARDER_RE = re.compile(r"\b(?:" + "|".join(WINDOWS_FORWARDERS) + r")\b", re.IGNORECASE)
+
+
+def sent_by_windows_forwarder(header: _Header) -> bool:
+    """Whether a syslog header is a Windows event forwarder's (:data:`WINDOWS_FORWARDERS`) naming its host.
+
+    Such a line's HOSTNAME is the Windows host the forwarder runs on (EvntSLog writes the
+    computer's own name there), so even a message no module reads further belongs to that host.
+    """
+    return bool(header.appname and header.appname.lower() in WINDOWS_FORWARDERS and normalize_host(header.hostname))
 
 
 def event_data(message: str) -> tuple[int, dict[str, str]] | None:
@@ -315,7 +335,7 @@ def windows_text_event(
         return None  # no HOSTNAME, no endpoint: the text stays the syslog message it was
     read = event_data(message)
     if read is None:
-        return None
+        return _antivirus_event(message, header, context, source, raw)
     event_id, data = read
     # positional (see WinRecord): channel, event id, computer, data, time, message
     win = WinRecord(CHANNEL, event_id, header.hostname, data, header.ts, message)
@@ -326,3 +346,25 @@ def windows_text_event(
     event.source = source
     _header_time(header, event.fields)  # marks a live source's receipt time
     return event
+
+
+def _antivirus_event(
+    message: str, header: _Header, context: ParseContext, source: str, raw: Record
+) -> Event | None:
+    """An antivirus detection's text (:mod:`ingest.parsers.syslog_antivirus`) as an ``av:detection``
+    event of the HOSTNAME, else None."""
+    if not may_be_antivirus(message):
+        return None
+    fields = antivirus_fields(message)
+    if fields is None:
+        return None
+    if header.ts is None:
+        raise _without_time(header, "antivirus detection as text")
+    event_fields = _base_fields(header)
+    event_fields.update(fields)
+    ts = _header_time(header, event_fields)
+    assert ts is not None
+    return Event(
+        id="", kind=AV_DETECTION, ts=checked_time(ts, ts, context.clock()), host=normalize_host(header.hostname),
+        source=source, fields=event_fields, origin=context.origin, raw=raw,
+    )

@@ -206,7 +206,9 @@ def test_zeek_syslog_records_yield_the_carried_windows_event_only() -> None:
     carried = windows_events_in_zeek_syslog({"_path": "syslog", "message": LINES[5][4:]}, CONTEXT_2024)
     assert [e.kind for e in carried] == ["winsec:logon"]
     assert carried[0].source == "zeek" and carried[0].host == "ws-0042"
-    assert windows_events_in_zeek_syslog({"message": LINES[9]}, CONTEXT_2024) == []
+    # a title alone is no Windows event, but the line is still its EvntSLog sender's (task Q1)
+    carried = windows_events_in_zeek_syslog({"message": LINES[9]}, CONTEXT_2024)
+    assert [(e.kind, e.host, e.source) for e in carried] == [("syslog:message", "pc-test", "zeek")]
     assert windows_events_in_zeek_syslog({"message": "x @cee: {bad"}, CONTEXT_2024) == []
     assert windows_events_in_zeek_syslog({"message": 42}, CONTEXT_2024) == []
 

@@ -143,9 +143,10 @@ def test_special_privileges_lists_each_privilege() -> None:
 
 
 @pytest.mark.parametrize("index", [10, 11], ids=["other-text", "title-alone"])
-def test_text_of_no_known_event_keeps_only_the_zeek_event(index: int) -> None:
+def test_text_of_no_known_event_is_a_message_of_its_windows_sender(index: int) -> None:
+    """No Windows event, but the EvntSLog sender's line all the same: on its host (task Q1)."""
     events = zeek_events(index)
-    assert [(event.kind, event.host) for event in events] == [("zeek:syslog", None)]
+    assert [(event.kind, event.host) for event in events] == [("zeek:syslog", None), ("syslog:message", "dc01")]
     assert events[0].fields["zeek.message"] == LINES[index]
 
 

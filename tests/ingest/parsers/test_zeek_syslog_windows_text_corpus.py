@@ -2,8 +2,9 @@
 
 2,088 of its 2,378 lines are EvntSLog RFC 5424 messages without ``@cee``: 1,816 from the domain
 controller Kramer.jerry.land, 272 from PC-newman.  1,220 of them are the text of a Security event
-this parser knows by its title; the rest (Group Policy, Task Scheduler, antivirus...) stay
-``zeek:syslog`` events only.  Read in place from ``$GRAPHSIEM_SAMPLES``.
+this parser knows by its title; 8 are Symantec's detections (``av:detection``); the rest (Group
+Policy, Task Scheduler...) are ``syslog:message`` events of their EvntSLog sender (task Q1).  Read in
+place from ``$GRAPHSIEM_SAMPLES``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ TEXT_KINDS = {  # (host, kind) -> events from the rendered-text lines
     ("pc-newman", "winsec:logon"): 4,
     ("pc-newman", "winsec:special_privileges"): 4,
     ("pc-newman", "windows:other"): 4,
+    ("kramer", "av:detection"): 8,  # Symantec's quarantine of C:\\Windows\\yfHMhijb.exe
+    ("kramer", "syslog:message"): 600,  # the sender's other text (Group Policy, Task Scheduler...)
+    ("pc-newman", "syslog:message"): 260,
 }
 CEE_KINDS = {  # the @cee lines, decoded before this change
     ("pc-susan", "windows:other"): 192,
