@@ -31,6 +31,9 @@ COUNT_CAP = 10_000
 KINDS_MAX = 20
 """Kinds one read may filter on."""
 
+LIMIT_MAX = 1000
+"""Events one page lists at most (the API's ``limit`` and ``graphsiem events --limit`` are capped to it)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Cursor:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 
 from graphsiem import paths
@@ -15,19 +16,27 @@ from graphsiem.cli.arguments import DATA_HELP, at_least, data_dir_problem
 from graphsiem.event_summary import summarize
 from graphsiem.model import epoch_to_iso
 from ingest.journal import Journal
-from ingest.journal_host_events import KINDS_MAX, HostFilter, has_events, host_events, parse_cursor
+from ingest.journal_host_events import (
+    KINDS_MAX,
+    LIMIT_MAX,
+    HostFilter,
+    has_events,
+    host_events,
+    parse_cursor,
+)
 from ingest.normalize_hosts import normalize_host
 from ingest.report import printable
 
-LIMIT_MAX = 1000
-"""Events one call lists at most, as the API's page."""
+LIMIT_DEFAULT = 100
+"""Events one call lists when ``--limit`` is not given."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``events`` sub-command."""
     parser = subparsers.add_parser("events", help="a host's journaled events, newest first (its timeline)")
     parser.add_argument("--host", required=True, help="the host, as written anywhere (normalised as ingest does)")
-    parser.add_argument("--limit", type=at_least(1), default=100, help=f"how many (default 100, at most {LIMIT_MAX})")
+    parser.add_argument("--limit", type=at_least(1), default=LIMIT_DEFAULT,
+                        help=f"how many (default {LIMIT_DEFAULT}, at most {LIMIT_MAX})")
     parser.add_argument("--before", default=None, help="a previous listing's next cursor: older events")
     parser.add_argument("--kind", action="append", default=None,
                         help=f"only this kind (repeat, at most {KINDS_MAX})")
@@ -73,6 +82,42 @@ def run(args: argparse.Namespace) -> int:
         print(f"{epoch_to_iso(event.ts)}  {printable(event.kind)}  {summarize(event.fields) or '-'}"
               f"\n    {printable(event.source)} {printable(event.origin)}  id {event.id}")
     if cursor:
-        kinds = "".join(f" --kind {printable(kind)}" for kind in dict.fromkeys(args.kind or ()))
-        print(f"older: graphsiem events --host {host}{kinds} --before {cursor}")
+        print(f"older: {older_command(args, host, cursor)}")
     return 0
+
+
+def older_command(args: argparse.Namespace, host: str, cursor: str) -> str:
+    """The command that lists the next, older page: this one's arguments with ``--before cursor``.
+
+    It repeats ``--data`` and ``--limit`` when they were given (a command that loses them reads
+    another data directory or pages differently), quoted for a POSIX shell: a host name, a kind
+    and a path come from records or the user and may hold spaces, quotes or ``;``.  Control
+    characters are escaped (shown, never obeyed by the terminal).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        This call's arguments (``data``, ``limit``, ``kind``).
+    host : str
+        The host, normalised.
+    cursor : str
+        The listing's next cursor.
+
+    Returns
+    -------
+    str
+        The command line, ready to paste.
+
+    Examples
+    --------
+    >>> older_command(argparse.Namespace(data="/srv/my data", limit=2, kind=["a b", "a b"]), "pc-1", "17.5:9")
+    "graphsiem events --host pc-1 --data '/srv/my data' --limit 2 --kind 'a b' --before 17.5:9"
+    """
+    words = ["graphsiem", "events", "--host", host]
+    if args.data is not None:
+        words += ["--data", str(args.data)]
+    if args.limit != LIMIT_DEFAULT:
+        words += ["--limit", str(args.limit)]
+    for kind in dict.fromkeys(args.kind or ()):
+        words += ["--kind", kind]
+    return printable(shlex.join([*words, "--before", cursor]))

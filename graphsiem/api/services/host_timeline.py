@@ -20,11 +20,8 @@ from graphsiem.api.schemas import HostEventRow, HostEventsOut
 from graphsiem.api.services.journal_view import receipt_of
 from graphsiem.event_summary import summarize
 from graphsiem.model import epoch_to_iso
-from ingest.journal_host_events import HostFilter, has_events, host_events, parse_cursor
+from ingest.journal_host_events import LIMIT_MAX, HostFilter, has_events, host_events, parse_cursor
 from ingest.normalize_hosts import normalize_host
-
-LIMIT_MAX = 1000
-"""Events one page lists at most (``limit`` is capped to it)."""
 
 
 def timeline(ctx: AppContext, *, name: str, limit: int, before: str | None = None,
@@ -39,7 +36,7 @@ def timeline(ctx: AppContext, *, name: str, limit: int, before: str | None = Non
     name : str
         The host as typed: ``WORKSTATION5.theshire.local`` is ``workstation5``.
     limit : int
-        Page size, capped to :data:`LIMIT_MAX`.
+        Page size, capped to :data:`ingest.journal_host_events.LIMIT_MAX`.
     before : str, optional
         The previous page's ``next_before``: only older events.
     since, until : float, optional
