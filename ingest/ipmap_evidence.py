@@ -127,7 +127,7 @@ def holders(db: sqlite3.Connection, pairs: Iterable[tuple[str, float]]) -> dict[
             chunk = ordered[first:first + PAIRS_PER_STATEMENT]
             for n, host, start, end, source in db.execute(_statement(len(chunk)),
                                                             [v for i, (ip, ts) in enumerate(chunk) for v in (i, ip, ts)]):
-                found.setdefault(chunk[n], (host, start, end, source))  # ties: the first host by name
+                found.setdefault(chunk[n], (host, start, end, source))  # ties: the host learnt last, as lookup
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return {}  # a journal no ingest has opened yet: nothing learnt
@@ -159,7 +159,7 @@ def _statement(pairs: int) -> str:
         "SELECT w.n, h.host, h.start, h.end, h.source FROM wanted AS w JOIN spans AS s ON s.ip = w.ip "
         "JOIN ip_hosts AS h ON h.ip = w.ip AND h.start = (SELECT start FROM ip_hosts WHERE ip = w.ip "
         "AND start <= w.ts AND start >= w.ts - s.span AND end >= w.ts ORDER BY start DESC LIMIT 1) "
-        "AND h.end >= w.ts ORDER BY w.n, h.host"
+        "AND h.end >= w.ts ORDER BY w.n, h.rowid DESC"
     )
 
 

@@ -25,7 +25,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ingest.ipmap_tree import IntervalNode, Intervals, latest_keyed
+from ingest.ipmap_tree import IntervalNode, Intervals, latest_keyed, starting_at
 
 Key = tuple[float, str]
 """A row's key within an address: ``(start, host)`` (the table's key is ``(ip, start, host)``)."""
@@ -87,7 +87,7 @@ class IntervalRows:
         self._connection, self._loaded_at, self._seen = db, data_version(db), {}
         stored = self._stored
         for ip, start, end, host, source in db.execute(
-            "SELECT ip, start, end, host, source FROM ip_hosts ORDER BY ip, start"
+            "SELECT ip, start, end, host, source FROM ip_hosts ORDER BY ip, start, rowid"  # rowid: learn order
         ):
             held = intervals.get(ip)
             if held is None:
@@ -134,15 +134,19 @@ class IntervalRows:
         marks = self.dirty.pop(ip)
         stored = self._stored.get(ip, {})
         rows: dict[Key, Row | None] = {}
+        changed: list[Key] = []
         for key in {(mark.start, mark.host) if isinstance(mark, IntervalNode) else mark for mark in marks}:
             node = latest_keyed(held.root, *key)
             row = None if node is None else (node.end, node.source)
             if stored.get(key) != row:
-                rows[key] = row
                 if row is None:
+                    rows[key] = row
                     deleted.append((ip, *key))
                 else:
-                    upserted.append((ip, key[0], row[0], key[1], row[1]))
+                    changed.append(key)
+        for node in in_learn_order(held, changed):
+            rows[node.start, node.host] = (node.end, node.source)
+            upserted.append((ip, node.start, node.end, node.host, node.source))
         return _Written(marks, rows, whole=False, seen=None)
 
     def _write_all(self, db: sqlite3.Connection, ip: str, intervals: dict[str, Intervals], merge: Merge,
@@ -167,9 +171,9 @@ class IntervalRows:
             for key in rows:
                 if key not in wanted:
                     deleted.append((ip, *key))
-            for key, value in wanted.items():
-                if rows.get(key) != value:
-                    upserted.append((ip, key[0], value[0], key[1], value[1]))
+            changed = [key for key, value in wanted.items() if rows.get(key) != value]
+            upserted.extend((ip, node.start, node.end, node.host, node.source)
+                            for node in in_learn_order(intervals[ip], changed))
         return _Written(marks, dict(wanted), whole=True, seen=None)
 
     def saved(self, ips: Iterable[str]) -> None:
@@ -190,6 +194,25 @@ class IntervalRows:
                         rows[key] = row
             if written.seen is not None:
                 self._seen[ip] = written.seen
+
+
+def in_learn_order(held: Intervals, keys: Iterable[Key]) -> list[IntervalNode]:
+    """The intervals to write for the rows ``keys`` (each key's learnt last), with every other row of a
+    start they share with another host, all in learn order (by start, then ``seq``).
+
+    The rows' learn order is their ``rowid``: ``INSERT OR REPLACE`` gives a written row the next one, and
+    a load reads rows of one start in that order (:meth:`IntervalRows.load`).  Lookups, live or
+    reloaded, and evidence (:mod:`ingest.ipmap_evidence`) give an address held by two hosts from the same
+    start to the one learnt last, so the rows of such a start are written again together, in the live
+    map's order, whenever one of them is: a reload then breaks the tie as the live map does.
+    """
+    wanted: set[Key] = set(keys)
+    for start in {start for start, _ in wanted}:
+        together = starting_at(held.root, start)
+        if len({node.host for node in together}) > 1:
+            wanted.update((start, node.host) for node in together)
+    nodes = [node for node in (latest_keyed(held.root, *key) for key in wanted) if node is not None]
+    return sorted(nodes, key=lambda node: (node.start, node.seq))
 
 
 def data_version(db: sqlite3.Connection) -> int:

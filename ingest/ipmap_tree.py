@@ -161,6 +161,15 @@ def latest_keyed(node: IntervalNode | None, start: float, host: str) -> Interval
     in O(log n) and the intervals starting at ``start``, without listing the address's intervals.
     """
     latest = None
+    for found in starting_at(node, start):
+        if found.host == host and (latest is None or found.seq > latest.seq):
+            latest = found
+    return latest
+
+
+def starting_at(node: IntervalNode | None, start: float) -> list[IntervalNode]:
+    """The intervals below ``node`` starting at ``start`` (in no particular order), in O(log n) and them."""
+    found: list[IntervalNode] = []
     pending: list[IntervalNode] = []  # subtrees that may hold more intervals starting at ``start``
     while True:
         while node is not None:
@@ -169,13 +178,12 @@ def latest_keyed(node: IntervalNode | None, start: float, host: str) -> Interval
             elif node.start > start:
                 node = node.left
             else:
-                if node.host == host and (latest is None or node.seq > latest.seq):
-                    latest = node
+                found.append(node)
                 if node.left is not None:
                     pending.append(node.left)
                 node = node.right
         if not pending:
-            return latest
+            return found
         node = pending.pop()
 
 
@@ -232,8 +240,8 @@ class Intervals:
     """One address's intervals: a treap ordered by ``(start, seq)``, ``seq`` counting the intervals made.
 
     The order is the one lookups try, latest first: by start, then by which
-    interval was learnt last (a renewal that moves a start keeps its place
-    among intervals starting at the same time).
+    interval was learnt last (a renewal that moves a start counts as learnt
+    when it moved: :meth:`widen`).
     """
 
     __slots__ = ("root", "size", "_seq")
@@ -269,11 +277,17 @@ class Intervals:
         return node
 
     def widen(self, node: IntervalNode, start: float, end: float) -> None:
-        """Give ``node`` a span that holds its own (a merge): moved in the tree when its start moves."""
+        """Give ``node`` a span that holds its own (a merge): moved in the tree when its start moves.
+
+        A moved interval is learnt anew (a new ``seq``): among intervals starting at its new start it is
+        the latest, as its row, written under a new key, is the latest in the journal
+        (:mod:`ingest.ipmap_store`), so a reloaded map breaks the tie the same way.
+        """
         if start != node.start:
             self.root = _remove(self.root, node)
+            self._seq += 1
             node.left = node.right = None
-            node.start, node.end, node.reach = start, end, end
+            node.start, node.end, node.reach, node.seq = start, end, end, self._seq
             self.root = _insert(self.root, node)
         else:
             _extend(self.root, node, end)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ every interval: a new lease ends other hosts' intervals that started before it
 and hold past it; a lease or observation widens the first interval (by start,
 then by age) of the same host and source that it touches, else it is added;
 a lookup takes the interval holding the time that started last (learnt last
-among those starting together), and a NetBIOS-truncated name gives way to the
+among those starting together, a widened one whose start moved learnt when it moved), and a NetBIOS-truncated name gives way to the
 one full name beginning it held at that time.  Random sequences (times out of
 order, renewals, one host on many addresses, leases of no length) must give
 the same intervals and the same answers at every edge.
@@ -47,6 +47,9 @@ class ListMap:
         intervals = self.intervals.setdefault(ip, [])
         for interval in sorted(intervals, key=lambda i: (i[0], i[4])):
             if interval[2] == host and interval[3] == source and interval[0] <= end and start <= interval[1]:
+                if start < interval[0]:  # a moved start is learnt anew: the latest among those starting then
+                    self.made += 1
+                    interval[4] = self.made
                 interval[0], interval[1] = min(interval[0], start), max(interval[1], end)
                 return
         self.made += 1
