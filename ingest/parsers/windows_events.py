@@ -14,7 +14,8 @@ applies the rules below.  The mappers live with their channel
 Covered: Sysmon 1, 3, 5, 6, 7, 8, 10, 11, 12/13/14, 15, 17/18, 19/20/21, 22,
 23, 25, 26, 27/28, 29; Security 4624, 4625, 4672, 4688, 4697, 4698, 4702, 4776, 1102, 4663, 5156,
 4768, 4769, 4771 (:mod:`~ingest.parsers.windows_kerberos`);
-System 7045, 104; PowerShell 4103, 4104
+System 7045, 104; Defender Antivirus 1116, 1117 (:mod:`~ingest.parsers.windows_defender`);
+PowerShell 4103, 4104
 (Windows PowerShell and PowerShell 7's ``PowerShellCore/Operational``).  Every
 other event is kept as ``windows:other`` with the common fields (code,
 channel, host, message) and its event data, bounded, as
@@ -84,6 +85,8 @@ from graphsiem.model import Event
 from ingest.host_clocks import RECORD_TIME
 from ingest.normalize import normalize_host, parse_int
 from ingest.parsers.base import ParseContext, ParseError
+from ingest.parsers.windows_defender import DEFENDER_CHANNEL
+from ingest.parsers.windows_defender import MAPPERS as DEFENDER
 from ingest.parsers.windows_ecs import ECS_FALLBACKS, EcsReader, ecs_event_data
 from ingest.parsers.windows_fields import EVENT_DATA_SOURCES, Fields, Mapper, keep_event_data
 from ingest.parsers.windows_kerberos import KERBEROS_MAPPERS as KERBEROS
@@ -119,6 +122,7 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
     **{("security", event_id): mapper for event_id, mapper in KERBEROS.items()},
     **{("system", event_id): mapper for event_id, mapper in SYSTEM_AUDIT.items()},
     **{("powershell", event_id): mapper for event_id, mapper in POWERSHELL.items()},
+    **{(DEFENDER_CHANNEL, event_id): mapper for event_id, mapper in DEFENDER.items()},
 }
 """(family, event id) -> mapper: the channels' own modules hold their event ids."""
 
