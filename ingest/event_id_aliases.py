@@ -15,43 +15,24 @@ An empty journal never needs them, a journal with events always does (which
 of its events a release before content ids wrote is not known).  A release
 before content ids writing to a journal made after it (a downgrade) is not
 covered: the records it journaled would be journaled again by this one.
+
+Framing-independent ids of JSON objects came a release later and are recorded
+the same way (:data:`FRAMING_IDS_KEY`).  :func:`former_ids` reads and decides
+both at once; on a journal this release opens first they get the same value.
+They stay two keys because a journal made between the two releases holds
+``content_ids_from_seq = 0`` with events of the canonical-text ids after it:
+there framing aliases are needed, content aliases are not.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
-from ingest.journal_schema import meta_once
+from ingest.journal_schema import Transaction
 
 CONTENT_IDS_KEY = "content_ids_from_seq"
 """The ``meta`` key: the journal's highest ``seq`` when content ids came (``0``: it held no event)."""
-
-
-def may_hold_read_ids(db: sqlite3.Connection) -> bool:
-    """Whether the journal on ``db`` held events before content ids came (decided on its first call).
-
-    Parameters
-    ----------
-    db : sqlite3.Connection
-        The journal's connection (:attr:`ingest.journal.Journal.connection`).
-
-    Returns
-    -------
-    bool
-        True when events with a content id must also be looked up under their
-        ids as read (:mod:`ingest.event_ids`).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from ingest.journal import Journal
-    >>> journal = Journal(pathlib.Path(tempfile.mkdtemp()) / "journal.sqlite")
-    >>> may_hold_read_ids(journal.connection)
-    False
-    """
-    value = meta_once(db, CONTENT_IDS_KEY, lambda: str(_highest_seq(db)))
-    return value != "0"
-
 
 FRAMING_IDS_KEY = "framing_ids_from_seq"
 """The ``meta`` key: the journal's highest ``seq`` when framing-independent ids came (``0``: none).
@@ -61,15 +42,59 @@ to the API as an object is hashed re-serialised in its own key order
 (:mod:`ingest.event_ids`); releases before hashed its canonical (sorted) text.
 """
 
+_KEYS = (CONTENT_IDS_KEY, FRAMING_IDS_KEY)
 
-def may_hold_framed_ids(db: sqlite3.Connection) -> bool:
-    """Whether the journal on ``db`` (its connection) held events before framing-independent ids came.
 
-    Decided on the first call, as :func:`may_hold_read_ids` is.  True when a
-    re-serialised JSON object's event must also be looked up under the id of
-    its canonical text (:mod:`ingest.event_ids`).
+@dataclass(frozen=True, slots=True)
+class FormerIds:
+    """Which ids of releases before the journal may hold its events under (their aliases are looked up)."""
+
+    read: bool
+    """Events with a content id may be journaled under their ids as read (before content ids)."""
+    framed: bool
+    """A re-serialised JSON object's event may be journaled under the id of its canonical text."""
+
+
+def former_ids(db: sqlite3.Connection) -> FormerIds:
+    """Which former ids the journal on ``db`` may hold: whether it held events when each id rule came.
+
+    Each key missing from ``meta`` is decided now (the journal's highest ``seq``), both in one
+    write transaction, so concurrent first opens agree; a key already there is kept, whatever
+    the release that wrote it.
+
+    Parameters
+    ----------
+    db : sqlite3.Connection
+        The journal's connection (:attr:`ingest.journal.Journal.connection`).
+
+    Returns
+    -------
+    FormerIds
+        ``read`` and ``framed``: True when the rule's former ids must be looked up as aliases.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from ingest.journal import Journal
+    >>> journal = Journal(pathlib.Path(tempfile.mkdtemp()) / "journal.sqlite")
+    >>> former_ids(journal.connection)
+    FormerIds(read=False, framed=False)
     """
-    return meta_once(db, FRAMING_IDS_KEY, lambda: str(_highest_seq(db))) != "0"
+    values = _stored(db)
+    if len(values) < len(_KEYS):
+        with Transaction(db):
+            values = _stored(db)  # another process may have decided them meanwhile
+            highest = str(_highest_seq(db))
+            for key in _KEYS:
+                if key not in values:
+                    values[key] = highest
+                    db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, highest))
+    return FormerIds(read=values[CONTENT_IDS_KEY] != "0", framed=values[FRAMING_IDS_KEY] != "0")
+
+
+def _stored(db: sqlite3.Connection) -> dict[str, str]:
+    rows = db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", _KEYS).fetchall()
+    return {key: str(value) for key, value in rows}
 
 
 def _highest_seq(db: sqlite3.Connection) -> int:

@@ -35,7 +35,7 @@ corpus's NDJSON lines, 14,434 of 14,841, are compact).
 Framing-independent ids (scheme 2)
     Releases before them hashed an object without a line by its canonical
     (sorted) text.  On a journal that held events when this release first
-    opened it (:func:`ingest.event_id_aliases.may_hold_framed_ids`) that id is
+    opened it (:func:`ingest.event_id_aliases.former_ids`) that id is
     the event's alias, so a file journaled before adds nothing again.
 
 Content ids (any scheme)

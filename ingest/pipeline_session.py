@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from graphsiem.model import Event
-from ingest.event_id_aliases import may_hold_framed_ids, may_hold_read_ids
+from ingest.event_id_aliases import former_ids
 from ingest.event_ids import AS_READ, as_read_id, canonical_text_id
 from ingest.host_clocks import HostClocks
 from ingest.ipmap import IpHostMap
@@ -130,10 +130,11 @@ class Session:
         self.rejected_in: list[tuple[Counts, Counts]] = []  # each rejection's file and format counts
         self.records = 0
         self.is_as_read = journal.id_scheme == AS_READ  # which id rule (ingest.event_ids), fixed per journal
-        # whether an event's content id needs its ids as read as aliases (ingest.event_id_aliases)
-        self.may_hold_read_ids = may_hold_read_ids(journal.connection)
-        # whether a re-serialised JSON object's id of its canonical text is an alias (same module)
-        self.may_hold_framed_ids = may_hold_framed_ids(journal.connection)
+        # whether an event's content id needs its ids as read as aliases, and whether a
+        # re-serialised JSON object's id of its canonical text is one (ingest.event_id_aliases)
+        former = former_ids(journal.connection)
+        self.may_hold_read_ids = former.read
+        self.may_hold_framed_ids = former.framed
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
         self._parts: dict[str, tuple[Counts, PartsHook | None]] = {}  # see _parser_entry

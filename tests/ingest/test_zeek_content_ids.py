@@ -23,7 +23,7 @@ import orjson
 import pytest
 
 from graphsiem.store import open_store
-from ingest.event_id_aliases import CONTENT_IDS_KEY, may_hold_read_ids
+from ingest.event_id_aliases import CONTENT_IDS_KEY, former_ids
 from ingest.journal import Journal
 from ingest.parsers import zeek
 from ingest.pipeline import ingest_paths
@@ -137,7 +137,7 @@ def test_files_journaled_before_content_ids_add_nothing_again(scheme: int, tmp_p
     """
     journal = _old_journal(scheme, tmp_path)
     assert _journaled(journal) == 16
-    assert may_hold_read_ids(journal.connection)
+    assert former_ids(journal.connection).read
 
     again = _ingest([COPIES / name for name in ("dns.log", "x509.log", "syslog.log", "copies.json")], journal)
 
@@ -157,11 +157,11 @@ def test_the_fixture_copies_are_one_event_each_on_a_new_journal(tmp_path: Path) 
 def test_only_a_journal_that_held_events_before_content_ids_looks_up_aliases(tmp_path: Path) -> None:
     """Decided once per journal, when a release with content ids first ingests into it."""
     journal = Journal(tmp_path / "journal.sqlite")
-    assert not may_hold_read_ids(journal.connection)
+    assert not former_ids(journal.connection).read
     _ingest([COPIES / "dns.log"], journal)
-    assert not may_hold_read_ids(journal.connection)  # its events all have content ids
+    assert not former_ids(journal.connection).read  # its events all have content ids
     old = _old_journal(2, tmp_path)
-    assert may_hold_read_ids(old.connection)
+    assert former_ids(old.connection).read
     assert old.connection.execute("SELECT value FROM meta WHERE key = ?", (CONTENT_IDS_KEY,)).fetchone() == ("16",)
 
 
