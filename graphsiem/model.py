@@ -282,14 +282,18 @@ observations not counted under a kept label are that tally's dropped ones."""
 TALLY_LABEL_CHARS = 255
 """Characters of one tally label kept (a claimed workstation name is whatever the client sent)."""
 
-TALLY_NAMES = ("outcomes", "workstations")
+TALLY_NAMES = ("outcomes", "workstations", "account_domain")
 """The tallies an edge may keep (each name is also a stored property's, so the set is fixed):
 
 * ``outcomes``: a ``VALIDATED_AT`` edge's validations by outcome, ``success`` or ``failure <status>``
   (``failure 0xc000006a``: a wrong password; ``failure 0xc0000064``: no such account), ``failure`` without
   a status, ``unknown`` when the event states none;
 * ``workstations``: the workstation names the clients *claimed* (4776 ``Source Workstation``, written by
-  the client: a claim, never a host of the graph), at most :data:`TALLY_CAP`, the rest counted.
+  the client: a claim, never a host of the graph), at most :data:`TALLY_CAP`, the rest counted;
+* ``account_domain``: a ``VALIDATED_AT`` edge's validations by the NetBIOS domain that qualified the
+  account (``jerry``: the host is a domain controller of that domain), or ``unknown`` when the account
+  was kept as the event gave it (4776 names no domain; the host was not known to be a DC of a known
+  domain: ``ingest.projection_logons``).
 """
 
 

@@ -122,7 +122,7 @@ from ingest.projection_accumulator import (
 from ingest.projection_antivirus import detection_rule
 from ingest.projection_endpoint import GENERIC_KEYS, InstalledNames
 from ingest.projection_entities import SCRIPT_TEXT_CHARS, SCRIPT_VALUE_CHARS
-from ingest.projection_logons import LogonRules
+from ingest.projection_logons import DcDomain, LogonRules
 from ingest.projection_network import SensorRules
 from ingest.projection_state import JOIN_STATE_VERSION, JOINS, JoinState
 from ingest.projection_transfers import PendingTransfer
@@ -193,6 +193,8 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         """Image -> the templated WMI consumers' commands installed of it (see ``ingest.projection_wmi_runs``)."""
         self._realm_domains: dict[str, RealmEvidence] = {}
         """Learnt realm -> the NetBIOS names hosts gave it, with the hosts (see ``ingest.projection_realms``)."""
+        self._dc_domains: dict[str, DcDomain] = {}
+        """Host -> its own NetBIOS domain, and whether it is a domain controller (see ``ingest.projection_logons``)."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._placeholder_refs: dict[tuple[str, str, str], EntityKey] = {}

@@ -3,7 +3,7 @@
 What later events join on (processes by host and GUID or pid, Zeek file ids, downloads
 waiting for their URL with the address they came from, certificates and their servers,
 PowerShell parts, the names installed commands were installed as, account names by SID, the
-NetBIOS domains of Kerberos realms) is
+NetBIOS domains of Kerberos realms, hosts' own domains and domain controllers) is
 kept as bytes in the journal, so a graph built by many calls is the graph one replay builds.
 """
 
@@ -28,9 +28,12 @@ arrives); version 4's waiting downloads lack it.  6: the Kerberos realms learnt 
 NetBIOS names hosts gave it, each with the hosts that gave it (two hosts teach a name, not one);
 version 6 held one name per realm, which one host could set.  A state of version 7 saved before the
 templated WMI consumers' commands were a join (``_wmi_templates``, :mod:`ingest.projection_wmi_runs`)
-lacks them and is not read (``KeyError``): the joins are learnt again from the journal."""
+lacks them and is not read (``KeyError``): the joins are learnt again from the journal.  Nor is one
+saved before the hosts' own domains and domain controllers were a join (``_dc_domains``,
+:mod:`ingest.projection_logons`: the domain of a DC's 4776 accounts)."""
 JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
-         "_script_parts", "_installed_names", "_sid_names", "_realm_domains", "_wmi_templates")
+         "_script_parts", "_installed_names", "_sid_names", "_realm_domains", "_wmi_templates",
+         "_dc_domains")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 
@@ -154,6 +157,13 @@ def _restore_templates(item: list[Any]) -> tuple[str, tuple[tuple[tuple[str, ...
     return image, restored
 
 
+def _restore_dc_domain(item: list[Any]) -> tuple[str, tuple[str, bool]]:
+    host, (domain, kdc) = item
+    if not isinstance(host, str) or not isinstance(domain, str) or not isinstance(kdc, bool):
+        raise TypeError("a host and its domain are text, whether it is a KDC a boolean")
+    return host, (domain, kdc)
+
+
 _RESTORE = {
     "_processes": _restore_process,
     "_pids": _restore_pid,
@@ -167,6 +177,7 @@ _RESTORE = {
     "_sid_names": _restore_sid,
     "_realm_domains": _restore_realm,
     "_wmi_templates": _restore_templates,
+    "_dc_domains": _restore_dc_domain,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""

@@ -37,6 +37,25 @@ _TARGET = ("TargetDomainName", "TargetUserName", "TargetUserSid")
 _SUBJECT = ("SubjectDomainName", "SubjectUserName", "SubjectUserSid")
 
 
+CLAIM_CHARS = 255
+"""Characters kept of a workstation name a 4776 client claimed (whatever the client sent)."""
+
+
+def claimed_name(value: object) -> str | None:
+    """A workstation name a client claimed, as sent: stripped, lower case, at most :data:`CLAIM_CHARS`.
+
+    A claim is no host name: ``WS01.partner.example`` is not cut to the host label ``ws01`` (the domain
+    the client named is part of what it claimed).  None when it is empty.
+
+    >>> claimed_name(" WS01.Partner.Example "), claimed_name(["YYGRHABRVPZNN8LB"]), claimed_name("  ")
+    ('ws01.partner.example', 'yygrhabrvpznn8lb', None)
+    """
+    if isinstance(value, list):  # a shape that gives each value as a list of one
+        value = " ".join(str(item) for item in value)
+    text = str(value if value is not None else "").strip().lower()[:CLAIM_CHARS]
+    return text or None
+
+
 def _put_account(fields: Fields, data: Data, keys: tuple[str, str, str]) -> bool:
     """``user.name`` of the account of ``keys`` (:data:`_TARGET`, :data:`_SUBJECT`), and ``user.id`` its
     SID when the event gives one (the projection learns SID -> name from it, for task principals given
@@ -119,14 +138,16 @@ def _security_4776(data: Data, fields: Fields) -> str:
     of a Splunk ``WinEventLog`` record, read without a template, gives its labels' (``Logon Account``,
     ``Source Workstation``, ``Error Code``).  The account has no domain in the event (``Logon Account:
     guest``); the workstation is the client's own claim, as 4624's ``WorkstationName`` is, and relates
-    no more than that does.  An unreadable code states no outcome.
+    no more than that does: it is kept as sent (:func:`claimed_name`), a claimed FQDN whole, not cut to
+    a host name's label.  An unreadable code states no outcome.
     """
     user = user_name(None, first_set(data, "TargetUserName", "LogonAccount"))
     if user is not None:
         fields["user.name"] = user
     workstation = first_set(data, "Workstation", "SourceWorkstation")
-    if workstation is not None and str(workstation).strip():
-        fields["source.workstation"] = normalize_host(str(workstation)) or str(workstation)
+    claim = claimed_name(workstation)
+    if claim:
+        fields["source.workstation"] = claim
     code = first_set(data, "Status", "ErrorCode")
     if isinstance(code, list):  # a shape that gives each value as a list of one
         code = " ".join(str(item) for item in code)

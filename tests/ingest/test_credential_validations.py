@@ -83,13 +83,16 @@ def test_a_spray_is_on_the_dcs_page_with_its_failures_and_claims(store: GraphSto
     alice = edges[(("user", "alice"), dc)]
     assert alice.count == 9 and len(alice.evidence) == 9
     assert alice.tallies == {
+        "account_domain": {"unknown": 9},  # dc01 is not known to be a domain controller: names kept as given
         "outcomes": {"failure 0xc000006a": 8, "success": 1},
         "workstations": {**{f"rnd{n:013d}": 1 for n in range(6)}, "ws-17": 2, "rnd0000000000020": 1}}
     assert alice.tallies_dropped is None
-    assert edges[(("user", "ghost"), dc)].tallies == {"outcomes": {"failure 0xc0000064": 1},
+    assert edges[(("user", "ghost"), dc)].tallies == {"account_domain": {"unknown": 1},
+                                                       "outcomes": {"failure 0xc0000064": 1},
                                                        "workstations": {"rnd0000000000010": 1}}
     # an attacker's string is a label, verbatim (lower case: a host name's normal form)
-    assert edges[(("user", "bob"), dc)].tallies == {"outcomes": {"success": 1}, "workstations": {HOSTILE.lower(): 1}}
+    assert edges[(("user", "bob"), dc)].tallies == {"account_domain": {"unknown": 1}, "outcomes": {"success": 1},
+                                                     "workstations": {HOSTILE.lower(): 1}}
     # the DC's page: its neighbours are the accounts, each edge with its tallies
     neighbors = {n.entity.ref: n.relation for n in store.neighbors("host", "dc01", relation_types=["VALIDATED_AT"])}
     assert set(neighbors) == {("user", "alice"), ("user", "ghost"), ("user", "bob")}
@@ -138,6 +141,7 @@ def test_the_dcs_neighbors_api_shows_the_accounts_with_their_failures(store: Gra
     alice = edges[("user:alice", "VALIDATED_AT")]
     assert alice["count"] == 4 and alice["tallies_dropped"] == {}
     assert alice["tallies"] == {
+        "account_domain": [{"label": "unknown", "count": 4}],
         "outcomes": [{"label": "failure 0xc000006a", "count": 3}, {"label": "success", "count": 1}],
         "workstations": [{"label": "rnd0000000000000", "count": 2}, {"label": "rnd0000000000001", "count": 1},
                          {"label": "rnd0000000000002", "count": 1}]}

@@ -1,4 +1,4 @@
-"""The Brim ``syslog.log``: the domain controller's 200 NTLM validations are on its page (task K2).
+r"""The Brim ``syslog.log``: the domain controller's 200 NTLM validations are on its page (task K2).
 
 Kramer.jerry.land (the DC; ``kramer``) logs 200 Security 4776 as EvntSLog text: 192 for ``guest``,
 8 for ``david``, every one ``Error Code: 0x0``, the client claiming ``WORKSTATION`` (a tool's
@@ -6,6 +6,9 @@ default) or a random 16-character name, 15 of them.  Two of those names (``yygrh
 ``aidqoudhhrkcn8hy``) are also a 4624's ``Workstation Name`` with the red team's address, and are
 hosts of the graph by session 18's rule (``host CLAIMED_AT ip``); the other 13 are named only by
 4776, which has no address: they must stay labels of the ``VALIDATED_AT`` edges, never hosts.
+4776 names the account without a domain (``guest``); kramer is a domain controller (it logs 4769)
+of NetBIOS domain ``JERRY`` (its own ``JERRY\KRAMER$`` logons, before the validations in the file),
+so the validated account is ``jerry\guest``, the user kramer's 4624s log on (task Q2).
 Read in place from ``$GRAPHSIEM_SAMPLES``, on both stores.
 """
 
@@ -18,6 +21,8 @@ from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
 
 DC = ("host", "kramer")
+GUEST, DAVID = ("user", "jerry\\guest"), ("user", "jerry\\david")
+"""The accounts as kramer's 4624s name them (``Account Domain: JERRY``)."""
 LOGON_CLAIMS = {"yygrhabrvpznn8lb", "aidqoudhhrkcn8hy"}
 """Random names a 4624 (with an address) also claims: hosts by session 18's rule, not by 4776."""
 
@@ -30,9 +35,11 @@ def test_the_dcs_page_shows_the_sprayed_accounts_and_their_claims(store: GraphSt
     store.flush()
     assert report.total.rejected == 0
     neighbors = {n.entity.ref: n.relation for n in store.neighbors(*DC, relation_types=["VALIDATED_AT"])}
-    assert set(neighbors) == {("user", "guest"), ("user", "david")}
-    guest, david = neighbors[("user", "guest")], neighbors[("user", "david")]
-    assert (guest.src, guest.dst, guest.count, david.count) == (("user", "guest"), DC, 192, 8)
+    assert set(neighbors) == {GUEST, DAVID}
+    guest, david = neighbors[GUEST], neighbors[DAVID]
+    assert (guest.src, guest.dst, guest.count, david.count) == (GUEST, DC, 192, 8)
+    assert (guest.tallies or {})["account_domain"] == {"jerry": 192}
+    assert (david.tallies or {})["account_domain"] == {"jerry": 8}
     assert (guest.tallies or {})["outcomes"] == {"success": 192}  # every Error Code is 0x0 in this file
     assert (david.tallies or {})["outcomes"] == {"success": 8}
     claimed = {**(guest.tallies or {})["workstations"], **(david.tallies or {})["workstations"]}
@@ -47,5 +54,10 @@ def test_the_dcs_page_shows_the_sprayed_accounts_and_their_claims(store: GraphSt
     for name in LOGON_CLAIMS:
         types = {n.relation.type for n in store.neighbors("host", name)}
         assert types <= {"LOGGED_ON", "CLAIMED_AT"} and "VALIDATED_AT" not in types
-    # the validations are no log-on: the 4776 account (no domain in the event) logs on nowhere
-    assert not [r for r in store.iter_relations("LOGGED_ON") if r.src in (("user", "guest"), ("user", "david"))]
+    # one account, one node: the user kramer's 4624s log on is the one it validated (no bare 'guest')
+    users = {e.key for e in store.iter_entities("user")}
+    assert "guest" not in users and "david" not in users
+    logged_on = {r.src: r for r in store.iter_relations("LOGGED_ON") if r.dst == DC}
+    assert GUEST in logged_on and DAVID in logged_on
+    guest_page = {n.relation.type for n in store.neighbors(*GUEST)}
+    assert {"LOGGED_ON", "VALIDATED_AT"} <= guest_page

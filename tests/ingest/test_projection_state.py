@@ -39,6 +39,8 @@ def _taught_projector() -> Projector:
         # a host naming its own machine account: its DNS domain (a Kerberos realm) is that NetBIOS domain
         ev("winsec:special_privileges", event_id="m1", host__name__original="WS-10.corp.example",
            user__name="corp\\ws-10$", user__id="S-1-5-18"),
+        # a KDC's event: its host is a domain controller (its 4776 accounts are in its domain)
+        ev("winsec:kerberos_service_ticket", event_id="k1", user__name="corp.example\\alice"),
         # a WMI consumer whose template WMI fills when it runs: its runs are related to it
         ev("sysmon:wmi_consumer", event_id="c1", wmi__consumer__type="Command Line",
            wmi__consumer__destination=f'"{SVCW} %TargetInstance.ProcessId%"', process__executable=SVCW,

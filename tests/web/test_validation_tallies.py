@@ -78,7 +78,10 @@ def test_a_sprays_edge_lists_its_failures_and_the_names_claimed_past_the_cap_cou
     shown = _shown(page)
     edge = _api_edge(site, "alice")
     assert edge["tallies_dropped"] == {"workstations": 21}
-    assert list(shown) == ["outcomes", "workstations"]
+    assert list(shown) == ["outcomes", "workstations", "account_domain"]
+    # dc01 is not known to be a domain controller: the account is as 4776 gave it, and the panel says so
+    assert shown["account_domain"]["heading"] == "Account domain (1)"
+    assert shown["account_domain"]["rows"] == [["unknown", " (not known to be a DC: name as logged)", _counted(22)]]
     assert shown["outcomes"] == {"heading": "Outcomes (1)", "more": None,
                                  "rows": [["failure 0xc000006a", " (wrong password)", _counted(22)]],
                                  "elements": ["h4", "ul", "li", "span", "span", "span"]}

@@ -109,8 +109,9 @@ def test_graph_relates_the_spray_to_the_dc(store: tuple[EmbeddedStore, Journal])
     assert (("ip", "10.150.0.20"), ("host", "kramer")) in logged_on
     connected = {(r.src, r.dst) for r in graph.iter_relations("CONNECTED")}
     assert (("ip", "10.150.0.20"), ("host", "kramer")) in connected  # the failed administrator logons
-    # the 4776 account is sighted on the DC
-    assert "kramer" in {sighting.host for sighting in graph.hosts_of("user", "guest")}
+    # the 4776 account, in the DC's domain (kramer is JERRY's DC), is sighted on the DC
+    assert "kramer" in {sighting.host for sighting in graph.hosts_of("user", "jerry\\guest")}
+    assert graph.get_entity("user", "guest") is None
 
 
 def test_ingesting_again_adds_nothing(store: tuple[EmbeddedStore, Journal]) -> None:

@@ -10,7 +10,9 @@ import { el, fmtNumber } from './dom.js';
 
 // Known tallies first, in this order, with their heading; any other is shown
 // after them under its own name.
-const TALLY_HEADINGS = { outcomes: 'Outcomes', workstations: 'Claimed workstations' };
+const TALLY_HEADINGS = {
+  outcomes: 'Outcomes', workstations: 'Claimed workstations', account_domain: 'Account domain',
+};
 
 // What a 4776 failure status means (Microsoft's table for the event), so
 // "failure 0xc0000064" reads as a name that does not exist.
@@ -54,7 +56,10 @@ export function edgeTallies(raw) {
 /** One label's row: the label, what a known failure status means, its count. */
 function tallyRow(name, entry) {
   const status = name === 'outcomes' ? /^failure (0x[0-9a-f]+)$/i.exec(entry.label) : null;
-  const meaning = status ? STATUS_MEANINGS[status[1].toLowerCase()] : undefined;
+  // 4776 names no domain: 'unknown' is an account kept as the event gave it (the
+  // host was not known then to be a domain controller of a known domain)
+  const meaning = status ? STATUS_MEANINGS[status[1].toLowerCase()]
+    : (name === 'account_domain' && entry.label === 'unknown' ? 'not known to be a DC: name as logged' : undefined);
   return el('li', {},
     el('span', { class: 'mono tally-label', text: entry.label }),
     meaning ? el('span', { class: 'muted tally-meaning', text: ` (${meaning})` }) : null,
