@@ -25,7 +25,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ingest.ipmap_tree import IntervalNode, Intervals, latest_keyed, starting_at
+from ingest.ipmap_tree import IntervalNode, Intervals, latest_by_host
 
 Key = tuple[float, str]
 """A row's key within an address: ``(start, host)`` (the table's key is ``(ip, start, host)``)."""
@@ -129,22 +129,28 @@ class IntervalRows:
         """The rows of ``ip``'s changed intervals and keys that differ from the saved ones, added to ``deleted``/``upserted``.
 
         The table keeps one row per key: of intervals starting together for one
-        host (a lease and an observation), the one learnt last.
+        host (a lease and an observation), the one learnt last.  A start several
+        hosts share has all its rows written again, in learn order (:func:`in_learn_order`).
         """
         marks = self.dirty.pop(ip)
         stored = self._stored.get(ip, {})
         rows: dict[Key, Row | None] = {}
-        changed: list[Key] = []
+        by_start: dict[float, dict[str, IntervalNode]] = {}  # per start looked at, each host's interval
+        written: set[float] = set()  # the starts with a row to write
         for key in {(mark.start, mark.host) if isinstance(mark, IntervalNode) else mark for mark in marks}:
-            node = latest_keyed(held.root, *key)
+            start, host = key
+            at_start = by_start.get(start)
+            if at_start is None:
+                at_start = by_start[start] = latest_by_host(held.root, start)
+            node = at_start.get(host)
             row = None if node is None else (node.end, node.source)
             if stored.get(key) != row:
                 if row is None:
                     rows[key] = row
                     deleted.append((ip, *key))
                 else:
-                    changed.append(key)
-        for node in in_learn_order(held, changed):
+                    written.add(start)
+        for node in in_learn_order(by_start[start] for start in written):
             rows[node.start, node.host] = (node.end, node.source)
             upserted.append((ip, node.start, node.end, node.host, node.source))
         return _Written(marks, rows, whole=False, seen=None)
@@ -166,14 +172,18 @@ class IntervalRows:
         marks = self.dirty.pop(ip, set())  # after the merge, whose changes it marked
         # The table's key is (ip, start, host): of two intervals starting together
         # for one host (a lease and an observation), the one learnt last is kept.
-        wanted: dict[Key, Row] = {(node.start, node.host): (node.end, node.source) for node in intervals[ip].ordered()}
+        by_start: dict[float, dict[str, IntervalNode]] = {}
+        for node in intervals[ip].ordered():  # by seq among equal starts: each host's last is kept
+            by_start.setdefault(node.start, {})[node.host] = node
+        wanted: dict[Key, Row] = {(start, host): (node.end, node.source)
+                                  for start, at_start in by_start.items() for host, node in at_start.items()}
         if wanted != rows:
             for key in rows:
                 if key not in wanted:
                     deleted.append((ip, *key))
-            changed = [key for key, value in wanted.items() if rows.get(key) != value]
+            changed = {start for (start, host), value in wanted.items() if rows.get((start, host)) != value}
             upserted.extend((ip, node.start, node.end, node.host, node.source)
-                            for node in in_learn_order(intervals[ip], changed))
+                            for node in in_learn_order(by_start[start] for start in changed))
         return _Written(marks, dict(wanted), whole=True, seen=None)
 
     def saved(self, ips: Iterable[str]) -> None:
@@ -196,9 +206,9 @@ class IntervalRows:
                 self._seen[ip] = written.seen
 
 
-def in_learn_order(held: Intervals, keys: Iterable[Key]) -> list[IntervalNode]:
-    """The intervals to write for the rows ``keys`` (each key's learnt last), with every other row of a
-    start they share with another host, all in learn order (by start, then ``seq``).
+def in_learn_order(rows_by_start: Iterable[dict[str, IntervalNode]]) -> list[IntervalNode]:
+    """The intervals whose rows to write, given per start written each host's (the interval learnt last
+    of the host at that start), in learn order: by start, then ``seq``.
 
     The rows' learn order is their ``rowid``: ``INSERT OR REPLACE`` gives a written row the next one, and
     a load reads rows of one start in that order (:meth:`IntervalRows.load`).  Lookups, live or
@@ -206,13 +216,8 @@ def in_learn_order(held: Intervals, keys: Iterable[Key]) -> list[IntervalNode]:
     start to the one learnt last, so the rows of such a start are written again together, in the live
     map's order, whenever one of them is: a reload then breaks the tie as the live map does.
     """
-    wanted: set[Key] = set(keys)
-    for start in {start for start, _ in wanted}:
-        together = starting_at(held.root, start)
-        if len({node.host for node in together}) > 1:
-            wanted.update((start, node.host) for node in together)
-    nodes = [node for node in (latest_keyed(held.root, *key) for key in wanted) if node is not None]
-    return sorted(nodes, key=lambda node: (node.start, node.seq))
+    return sorted((node for at_start in rows_by_start for node in at_start.values()),
+                  key=lambda node: (node.start, node.seq))
 
 
 def data_version(db: sqlite3.Connection) -> int:

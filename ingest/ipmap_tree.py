@@ -160,16 +160,13 @@ def latest_keyed(node: IntervalNode | None, start: float, host: str) -> Interval
     The journal keeps one row per ``(start, host)``, this one's: a save of a changed key reads it here,
     in O(log n) and the intervals starting at ``start``, without listing the address's intervals.
     """
-    latest = None
-    for found in starting_at(node, start):
-        if found.host == host and (latest is None or found.seq > latest.seq):
-            latest = found
-    return latest
+    return latest_by_host(node, start).get(host)
 
 
-def starting_at(node: IntervalNode | None, start: float) -> list[IntervalNode]:
-    """The intervals below ``node`` starting at ``start`` (in no particular order), in O(log n) and them."""
-    found: list[IntervalNode] = []
+def latest_by_host(node: IntervalNode | None, start: float) -> dict[str, IntervalNode]:
+    """Per host, the interval learnt last among those below ``node`` starting at ``start`` (the journal's
+    rows of that start: :func:`latest_keyed`), in O(log n) and the intervals starting then."""
+    found: dict[str, IntervalNode] = {}
     pending: list[IntervalNode] = []  # subtrees that may hold more intervals starting at ``start``
     while True:
         while node is not None:
@@ -178,7 +175,9 @@ def starting_at(node: IntervalNode | None, start: float) -> list[IntervalNode]:
             elif node.start > start:
                 node = node.left
             else:
-                found.append(node)
+                known = found.get(node.host)
+                if known is None or node.seq > known.seq:
+                    found[node.host] = node
                 if node.left is not None:
                     pending.append(node.left)
                 node = node.right
