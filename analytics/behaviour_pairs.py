@@ -170,7 +170,22 @@ def completion_days(by_host: Mapping[Host, list[Fact]], window_s: float, shapes:
     work = work if work is not None else PairWork()
     days: dict[tuple[tuple[str, str], str], dict[Host, set[int]]] = defaultdict(lambda: defaultdict(set))
     for host, found in by_host.items():
-        def classify(fact: Fact, host: Host = host) -> str:  # on this host: its parents' history there
+        def classify(fact: Fact, host: Host = host) -> str:
+            """The shape of the process behind ``fact`` on this host (:meth:`Shapes.of_fact`).
+
+            Parameters
+            ----------
+            fact : Fact
+                A fact of ``host``.
+            host : Host
+                Bound to the loop's host (a default, so each host's function keeps its own):
+                a parent's history is read on this host, so a parent new here is marked so.
+
+            Returns
+            -------
+            str
+                The shape id; a host that is no name (a row) reads no history.
+            """
             return shapes.of_fact(fact, host if isinstance(host, str) else None)
         kept = _capped(found, classify, work)
         for kinds, mine, cls, fact, earlier in _host_pairs(kept, classify, window_s, lineage, work):

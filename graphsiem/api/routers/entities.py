@@ -14,6 +14,7 @@ from graphsiem.api.schemas import EntityOut, EntitySearchOut, HostEventsOut, Nei
 from graphsiem.api.services import entities as service
 from graphsiem.api.services import host_timeline
 from graphsiem.model import EntityType
+from ingest.journal_host_events import KINDS_MAX, LIMIT_MAX
 
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
 
@@ -53,17 +54,49 @@ async def get_host_events(
     _: AnalystCaller,
     name: Annotated[str, Path(min_length=1, max_length=1024, description=(
         "The host, normalised as the ingest does (`WORKSTATION5.theshire.local` is `workstation5`)."))],
-    limit: Annotated[int, Query(ge=1, description="Events a page lists (capped at 1,000).")] = 100,
+    limit: Annotated[int, Query(ge=1, description=f"Events a page lists (capped at {LIMIT_MAX:,}).")] = 100,
     before: Annotated[str | None, Query(max_length=64, description="The previous page's `next_before`: "
                                         "the next, older page.")] = None,
     since: Annotated[datetime | None, Query(description="Only events at or after this ISO-8601 time "
                                             "(event time); zone required.")] = None,
     until: Annotated[datetime | None, Query(description="Only events at or before this ISO-8601 time "
                                             "(event time); zone required.")] = None,
-    kind: Annotated[list[str] | None, Query(max_length=20, description=(
-        "Only events of these kinds (repeat the parameter, at most 20): `windows:other`, "
+    kind: Annotated[list[str] | None, Query(max_length=KINDS_MAX, description=(
+        f"Only events of these kinds (repeat the parameter, at most {KINDS_MAX}): `windows:other`, "
         "`sysmon:process_create`..."))] = None,
 ) -> HostEventsOut:
+    """A host's journaled events, newest first, a page at a time (``next_before`` pages on).
+    \f
+    The text above the form feed is the operation's description in the OpenAPI document;
+    FastAPI leaves out what follows.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        The service (its journal; its store for a host with no event).
+    name : str
+        The host as typed: normalised as the ingest does.
+    limit : int
+        Page size, capped to :data:`ingest.journal_host_events.LIMIT_MAX`.
+    before : str, optional
+        The previous page's ``next_before``: only older events.
+    since, until : datetime, optional
+        Only events at or after ``since`` and at or before ``until`` (event time, zone required).
+    kind : list of str, optional
+        Only events of these kinds (at most :data:`ingest.journal_host_events.KINDS_MAX`).
+
+    Returns
+    -------
+    HostEventsOut
+        The page, the matching count (capped) and the next page's cursor.
+
+    Raises
+    ------
+    NotFound
+        The journal holds no event of the host and the graph no such host (404).
+    Unprocessable
+        ``before`` is no cursor of this listing, a time has no zone, or ``until`` is before ``since`` (422).
+    """
     # the journal read is SQLite I/O: off the event loop
     return await run_in_threadpool(
         host_timeline.timeline, ctx, name=name, limit=limit, before=before,

@@ -1,0 +1,203 @@
+"""The cluster queue of the ``/v1`` API: summaries, pages, a cluster whole, its explanation, triage,
+audit, suppressions and case bundle (re-exported by :mod:`graphsiem.api.schemas`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from graphsiem.api.schemas_evidence import (
+    ClusterMember,
+    EntityKeyRef,
+    EntityRef,
+    EvidenceEvent,
+    GraphOut,
+    Pivot,
+)
+from graphsiem.api.services.keys import key_name_problem
+from graphsiem.api.state import Status, Verdict
+from graphsiem.api.triage_text import control_character
+
+_CLUSTER_ID = "3f2a9c41d0b84e6f9a7c1e2d3b4a5f60"
+
+
+class TriageOut(BaseModel):
+    status: Status = Status.OPEN
+    verdict: Verdict | None = None
+    assignee: str | None = None
+    updated_at: str | None = None
+    updated_by: str | None = None
+    version: int = Field(0, description="Raised by one on every write of this triage (0: never triaged); "
+                         "the cluster's ETag. Send it as `If-Match` on PATCH to refuse (412) a change "
+                         "made on a triage someone else has changed since.")
+
+
+class ClusterSummary(BaseModel):
+    """One row of the cluster queue: the PRODUCT.md contract fields plus triage."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": _CLUSTER_ID, "score": 97.3, "host_count": 65, "hosts": ["ws-0001"],
+        "entities": [{"type": "domain", "value": "cdn-img-delivery.example"}],
+        "entity_keys": [{"type": "domain", "key": "cdn-img-delivery.example"}],
+        "first_seen": "2026-11-20T09:00:00.000Z", "last_seen": "2026-11-20T09:09:00.000Z",
+        "summary": "65 hosts first contacted cdn-img-delivery.example within 9 minutes",
+        "pivot": {"type": "domain", "key": "cdn-img-delivery.example"},
+        "is_active": True, "active": True, "previous_ids": [], "superseded_by": None,
+        "score_confidence": "normal",
+        "detection_id": "9f1c2b3a4d5e6f70", "detected_at": "2026-11-20T09:12:03.120Z",
+        "updated_at": "2026-11-20T09:12:03.120Z",
+        "triage": {"status": "open", "verdict": None, "assignee": None, "version": 0},
+    }]})
+
+    id: str
+    score: float
+    host_count: int
+    hosts: list[str]
+    entities: list[EntityRef]
+    entity_keys: list[EntityKeyRef] = Field(
+        default_factory=list, description="The keys of `entities`, in the same order: a file keyed by "
+        "its digest shows its path as value and its SHA-256 here.")
+    first_seen: str | None = None
+    last_seen: str | None = None
+    summary: str = ""
+    pivot: Pivot | None = None
+    is_active: bool = True
+    active: bool = Field(True, description="Produced by the latest detection (same as `is_active`).")
+    previous_ids: list[str] = Field(
+        default_factory=list, description="Ids this case had under earlier pivots, oldest first; "
+        "their triage was carried over and their audit is part of this one's.")
+    superseded_by: str | None = Field(
+        None, description="The id a later detection continues this case under, if any.")
+    score_confidence: str | None = Field(
+        None, description="`normal`, or `low` when the run had too few candidates for the score to "
+        "mean much (the summary says so too); null for clusters stored before it existed.")
+    detection_id: str | None = Field(
+        None, description="The detection that last changed this cluster (as `updated_at`): a "
+        "detection that produces it unchanged does not replace it.")
+    detected_at: str | None = Field(
+        None, description="When a detection first stored this cluster (server time, UTC); not event time.")
+    updated_at: str | None = Field(
+        None, description="The last time a detection changed it (score, hosts, members, event times, "
+        "confidence, dropped from or back in the queue) or its triage was written; `updated_since` filters on it.")
+    url: str | None = Field(
+        None, description="The analysts' page's link to this cluster (`<GRAPHSIEM_PUBLIC_URL>/#/clusters/<id>`), "
+        "for a ticket or a chat message; null when the service was not told its public address.")
+    triage: TriageOut
+
+
+class ClusterPage(BaseModel):
+    items: list[ClusterSummary]
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` to get the next page; null on the last page. It is bound "
+        "to the queue's generation the page was read from (`detection_id`): after a detection that "
+        "changed the queue it is refused with 409 `queue_changed` (restart from the first page); "
+        "one that changed nothing leaves it valid.")
+    detection_id: str | None = Field(
+        None, description="The queue's generation: the detection that last changed the queue (a "
+        "cluster's score, hosts, members, times or confidence, or one came in or dropped out).")
+
+
+class ExplanationCheck(BaseModel):
+    """One next step for the analyst (analytics/checks.py): what to look at, and what would make it benign."""
+
+    feature: str | None = Field(
+        None, description="The scored feature the step follows from; null for the cluster as a whole "
+        "(its pivot's installation, a low-confidence run, a cluster no feature sets apart).")
+    check: str = Field(description="What to look at, quoting this cluster's values (plain text, values cut to 80 characters).")
+    benign_if: str = Field(description="What finding would make the cluster benign.")
+
+
+class FeatureContributionOut(BaseModel):
+    """One scored feature of a cluster: its value, the fleet's baseline and what it added to the score."""
+
+    name: str = Field(description="The feature (a key of the cluster's `features`).")
+    value: float = Field(description="The cluster's value.")
+    baseline: float = Field(description="The fleet baseline: the feature's median over the run's candidate clusters.")
+    contribution: float = Field(description="Its Shapley contribution to the score against the baseline.")
+    description: str = Field("", description="What the feature measures, in plain words.")
+
+
+class ExplanationOut(BaseModel):
+    """Why a cluster scored what it did (``summary``, ``features``) and what to check next (``checks``)."""
+
+    summary: str = ""
+    features: list[FeatureContributionOut] = Field(
+        default_factory=list, description="Per-feature value, fleet baseline and Shapley contribution, largest first.")
+    checks: list[ExplanationCheck] = Field(
+        default_factory=list, description="Next steps, most contributing feature first (at most 6); empty for "
+        "clusters stored before checks existed.")
+
+
+class ClusterDetail(ClusterSummary):
+    """One cluster whole: the summary's fields plus the rest of the PRODUCT.md contract
+    (``explanation``, ``evidence``), the scored ``features``, members and subgraph."""
+
+    features: dict[str, float | None] = Field(
+        default_factory=dict, description="The scored feature values by name (their baselines and "
+        "contributions: `explanation.features`).")
+    explanation: ExplanationOut = Field(default_factory=ExplanationOut)
+    members: list[ClusterMember] = Field(default_factory=list, description="The cluster's entities, pivot first.")
+    subgraph: GraphOut
+    evidence: list[EvidenceEvent] = Field(default_factory=list)
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: str
+    actor: str
+    field: str
+    old: str | None = None
+    new: str | None = None
+
+
+class CaseBundle(BaseModel):
+    """A self-contained export of a cluster for a case or ticketing system."""
+
+    format: str = "graphsiem.case-bundle/v1"
+    exported_at: str
+    exported_by: str
+    cluster: ClusterDetail
+    audit: list[AuditOut]
+
+
+class TriagePatch(BaseModel):
+    """Triage changes; omitted fields stay as they are; ``verdict: null`` clears it."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"status": "investigating", "assignee": "alice", "note": "checking the PNG downloads"},
+        {"verdict": "benign", "note": "MSP inventory script"},
+    ]})
+
+    status: Status | None = None
+    verdict: Verdict | None = None
+    assignee: str | None = Field(None, max_length=200, description=(
+        "Who works the case; no control, format (bidi override, zero-width) or line-separator character."))
+    note: str | None = Field(None, min_length=1, max_length=10_000, description=(
+        "Logged in the audit trail; newline and tab are the only control characters allowed."))
+
+    @field_validator("assignee")
+    @classmethod
+    def _assignee_shows_as_itself(cls, value: str | None) -> str | None:
+        # An assignee is shown in the queue, the audit and the CLI: U+202E or an
+        # escape sequence would make it read as someone (or something) else.
+        # Same rule as a key's name.
+        problem = key_name_problem(value) if value else None
+        if problem:
+            raise ValueError(f"assignee: {problem}")
+        return value
+
+    @field_validator("note")
+    @classmethod
+    def _note_is_text(cls, value: str | None) -> str | None:
+        # A note is free text (any script, line breaks), but NUL, ESC or CR could
+        # rewrite a terminal line or cut a log record short.
+        problem = control_character(value, allowed="\n\t") if value else None
+        if problem:
+            raise ValueError(f"note holds {problem}")
+        return value
+
+
+class SuppressionOut(BaseModel):
+    pivot: Pivot
+    cluster_id: str
+    created_at: str
+    created_by: str

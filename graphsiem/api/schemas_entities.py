@@ -1,0 +1,151 @@
+"""Entities of the ``/v1`` API: look-up, neighbours, search and a host's timeline (re-exported by
+:mod:`graphsiem.api.schemas`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from graphsiem.api.schemas_evidence import GraphOut, absent_if_none
+
+
+class HostSeen(BaseModel):
+    host: str
+    first_seen: str | None
+    last_seen: str | None
+    count: int
+
+
+class AddressInterval(BaseModel):
+    """One interval of the ingest's IP -> host map: ``host`` held ``ip`` from ``start`` to ``end``."""
+
+    ip: str
+    host: str = Field(description="The host's key (`GET /v1/entities/host/{host}`).")
+    start: str = Field(description="ISO-8601 UTC.")
+    end: str = Field(description="ISO-8601 UTC.")
+    source: str = Field(description="How the ingest learnt it: `dhcp` (a granted lease) or `endpoint` (the "
+                        "host's own connection events, or a sensor's record naming the sender, such as a "
+                        "Kerberos request by the host's machine account).")
+
+
+class Prevalence(BaseModel):
+    """How widely the fleet saw an entity (for a host with telemetry of its own: that telemetry)."""
+
+    hosts: int = Field(description="Distinct hosts that saw it (a host's own figures: 1).")
+    first_seen: str | None = Field(description="First sighting, ISO-8601 UTC; null when it has none.")
+    last_seen: str | None = Field(description="Newest sighting, ISO-8601 UTC; null when it has none.")
+    count: int = Field(description="Sightings (contacts) summed over the hosts.")
+    entities: int | None = Field(
+        None, exclude_if=absent_if_none, description="Hosts only: the distinct entities the host was seen with (0 for a host only "
+        "named by other machines' events); absent for other entity types.")
+
+
+class EntityOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "type": "domain", "key": "cdn-img-delivery.example", "value": "cdn-img-delivery.example",
+        "props": {"registered_domain": "cdn-img-delivery.example"},
+        "prevalence": {"hosts": 65, "first_seen": "2026-11-20T09:00:00.000Z",
+                       "last_seen": "2026-11-20T09:09:00.000Z", "count": 130},
+        "hosts": [{"host": "ws-0001", "first_seen": "2026-11-20T09:00:00.000Z",
+                   "last_seen": "2026-11-20T09:00:00.000Z", "count": 2}],
+        "hosts_truncated": False,
+    }]})
+
+    type: str
+    key: str
+    value: str
+    props: dict[str, Any] = Field(default_factory=dict)
+    prevalence: Prevalence
+    hosts: list[HostSeen]
+    hosts_truncated: bool = False
+    address_map: list[AddressInterval] | None = Field(
+        default=None, description="Hosts and IP addresses only: what the ingest's IP -> host map holds "
+        "(the addresses a host held, the hosts an address was), newest first, at most 20.")
+    address_map_total: int | None = Field(
+        default=None, description="With `address_map`: how many intervals the map holds in all.")
+
+
+class NeighborsOut(BaseModel):
+    center: str = Field(description="Node id (`type:key`) of the entity asked for.")
+    depth: int
+    graph: GraphOut
+
+
+SearchField = Literal["value", "key", "decoded_command", "text", "sha256", "sha1", "md5", "imphash", "account",
+                      "original_file_name", "address"]
+
+
+class EntityHit(BaseModel):
+    type: str
+    key: str
+    value: str
+    matched: SearchField = Field(
+        default="value", description="What contained the query: the value, the key, a process's "
+        "`decoded_command` (its PowerShell -EncodedCommand, decoded) or a script's `text`; what was "
+        "it whole: a file's or process's digest `sha256`, `sha1`, `md5` or `imphash`, or `account`, "
+        "a user the query spells in another domain form (`PANDALAB\\name`, `name@pandalab.com`); "
+        "or `original_file_name`, the PE OriginalFileName of a renamed file or process (its name "
+        "on disk differs: `svcupd.exe` built as `PowerShell.EXE`) that is the query, or contains it "
+        "while its value and key do not; or `address`, a host the query (a whole IP address) was, "
+        "by the ingest's IP -> host map (`addresses` says when).")
+    snippet: str | None = Field(
+        default=None, description="For `decoded_command`, `text` and `original_file_name` hits, the "
+        "matched property around the first occurrence of the query (attacker-controlled data: show "
+        "it as text); for `address` hits, when the host held the address "
+        "(`192.168.1.41 was mkt01 2023-08-16 03:55–05:55 UTC (seen in its own traffic)`).")
+    addresses: list[AddressInterval] | None = Field(
+        default=None, description="Only on `address` hits: the intervals in which the host held the "
+        "address, newest first (at most 20 over all the hits).")
+    seen_on: list[str] | None = Field(
+        default=None, description="Only on hits whose shown labels read alike (same type, values equal on "
+        "their first 80 characters, case aside: two processes of one image, two stagers whose command "
+        "lines differ only further on): the first hosts, by name, that saw the entity.")
+    seen_hosts: int | None = Field(
+        default=None, description="With `seen_on`: how many hosts saw the entity.")
+    first_seen: str | None = Field(
+        default=None, description="With `seen_on`: the entity's first sighting (ISO-8601 UTC), or null "
+        "when it has none.")
+
+
+class EntitySearchOut(BaseModel):
+    items: list[EntityHit]
+    truncated: bool
+
+
+class HostEventRow(BaseModel):
+    """One journaled event of a host, as the host timeline lists it."""
+
+    id: str = Field(description="The event's id (its evidence: the raw record is in a cluster's evidence).")
+    ts: str = Field(description="The event's own time, ISO-8601 UTC.")
+    kind: str = Field(description="Namespaced kind (`sysmon:process_create`, `windows:other`...).")
+    source: str = Field(description="The format (parser) that read the record.")
+    origin: str = Field(description="Where the record came from: `file:line`, `api/<request id>:<line>`, "
+                        "`syslog/...`; the data directory reads `<data>`.")
+    summary: str = Field(description="One line from the normalised fields the event has (command line, "
+                         "target, file, query, URL, destination, user, signature, script, message): "
+                         "attacker-controlled text, white space runs as one space, control and format "
+                         "characters as U+FFFD, cut at 400 characters.")
+    received_at: str | None = Field(
+        default=None, description="When a live channel received it (ISO-8601 UTC); null for file ingests.")
+
+
+class HostEventsOut(BaseModel):
+    """A page of a host's timeline (``GET /v1/entities/host/{name}/events``): its journaled events,
+    newest first, how many match in all, and the cursor of the next, older page."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "host": "pc-helen",
+        "items": [{"id": "9f2c...", "ts": "2018-03-24T15:59:37.000Z", "kind": "windows:other",
+                   "source": "zeek", "origin": "syslog.log:812", "received_at": None,
+                   "summary": "The Multimedia Class Scheduler service entered the stopped state."}],
+        "total": 88, "total_capped": False, "next_before": "1521903577.0:4711",
+    }]})
+
+    host: str = Field(description="The host as the journal keys it (normalised: `WORKSTATION5.corp` -> "
+                      "`workstation5`).")
+    items: list[HostEventRow] = Field(description="The page, newest first (ties by journal order).")
+    total: int = Field(description="Events of the host matching `since`, `until` and `kind` (all pages); "
+                       "at most 10,000, see `total_capped`.")
+    total_capped: bool = Field(description="True when the count stopped at 10,000: more events match.")
+    next_before: str | None = Field(description="Pass as `before` for the next (older) page; null on the last.")

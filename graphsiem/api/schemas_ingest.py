@@ -1,0 +1,56 @@
+"""The ingest report of the ``/v1`` API: ``POST /v1/events`` and ``/v1/files`` answers (re-exported by :mod:`graphsiem.api.schemas`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Rejection(BaseModel):
+    origin: str = Field(description="Where the record came from: `api/<request id>:<line>` (a JSON array's record `api/<request id>#<n>`), `file:line`.")
+    reason: str
+
+
+class FormatCounts(BaseModel):
+    """One format's counts, named as in ``graphsiem ingest --json``'s ``formats``."""
+
+    received: int
+    accepted: int
+    rejected: int
+    duplicates: int = Field(0, description="Accepted records already in the journal.")
+    events: int = Field(0, description="New events journaled.")
+
+
+class AssumedYear(BaseModel):
+    """Dates written without a year, put in one by rule (``graphsiem ingest --json``'s ``assumed_year``)."""
+
+    records: int = Field(description="Records whose date has no year (RFC 3164 syslog, CEF) and was "
+                         "put in a year by the rule, the `year` parameter not being given.")
+    years: dict[str, int] = Field(description="Year -> how many of those records were put in it.")
+    rule: str = Field(description="How the year was chosen.")
+    change_with: str = Field(description="How to give the year instead (the request's `year` parameter).")
+
+
+class IngestReport(BaseModel):
+    """``received = accepted + rejected``; accepted records are journaled."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "received": 3, "accepted": 2, "rejected": 1,
+        "rejections": [{"origin": "api/3f9c2a7d1b0e4c56:3", "reason": "invalid JSON: unexpected character"}],
+        "by_format": {"suricata": {"received": 2, "accepted": 2, "rejected": 0,
+                                   "duplicates": 0, "events": 2}},
+        "rejections_truncated": False, "assumed_year": None,
+    }]})
+
+    received: int
+    accepted: int
+    rejected: int
+    duplicates: int = Field(0, description="Accepted records already in the journal.")
+    events: int = Field(0, description="New events journaled.")
+    rejections: list[Rejection] = Field(default_factory=list,
+                                        description="Reasons, capped (see rejections_truncated).")
+    rejections_truncated: bool = False
+    by_format: dict[str, FormatCounts] = Field(default_factory=dict)
+    assumed_year: AssumedYear | None = Field(
+        None, description="Set when dates without a year (RFC 3164 syslog lines) were put in an "
+        "assumed year (the most recent such date not more than a day ahead of now): they were "
+        "guessed; send `year` to say which. Null when no date was guessed.")
