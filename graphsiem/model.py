@@ -208,10 +208,21 @@ within the cap, stores also refuse to count the same evidence id twice.
 """
 
 
-SIGNATURE_CAP = 20
+TALLY_CAPACITY = 200
+"""How many distinct labels a stored tally or an ``ALERTED`` edge's signatures keep, the most counted
+(:func:`add_counts`).  Many more than are shown (:data:`TALLY_SHOWN`), because the Misra-Gries rule's
+guarantee grows with the record: any label with more than 1 in ``TALLY_CAPACITY + 1`` of the observations
+is kept, and counts are exact while at most ``TALLY_CAPACITY`` distinct labels were seen, so a scanner
+firing 25 rules once each keeps all 25."""
+
+TALLY_SHOWN = 20
+"""How many of a tally's (or an edge's signatures') kept labels the API shows, the most counted; the
+observations of the others are added to the shown ``*_dropped`` count, so shown + dropped = total."""
+
+SIGNATURE_CAP = TALLY_CAPACITY
 """How many distinct signatures an ``ALERTED`` edge keeps (with each one's alert count); the alerts not
 counted under a kept signature are counted in ``signatures_dropped``, so a scanner firing hundreds of
-rules at one address keeps the edge small.  Which signatures are kept: :func:`add_counts`."""
+rules at one address keeps the edge bounded.  Which signatures are kept: :func:`add_counts`."""
 
 SIGNATURE_CHARS = 300
 """Characters of one signature's text kept (a CEF header's name is whatever the device wrote)."""
@@ -227,8 +238,9 @@ def add_counts(stored: dict[str, int], incoming: dict[str, int], cap: int) -> in
     step takes ``d`` off ``cap + 1`` labels, all counted in the returned number, so a kept count is a
     *lower bound*: at most ``dropped / (cap + 1)`` short of the label's true count, ``dropped`` being all
     the observations returned so far.  Hence any label with more than ``total / (cap + 1)`` of the
-    observations is kept (with ``cap`` 20: more than 1 in 21), however the others came before it; a
-    label with fewer may not be.  Kept counts plus the returned (dropped) ones are the total.
+    observations is kept (with ``cap`` :data:`TALLY_CAPACITY`, 200: more than 1 in 201), however the others
+    came before it; a label with fewer may not be.  While no more than ``cap`` distinct labels were seen,
+    nothing is taken off: counts are exact.  Kept counts plus the returned (dropped) ones are the total.
 
     Returns the observations not counted under a kept label, for the ``*_dropped`` count.
 
@@ -275,7 +287,7 @@ def add_signatures(stored: dict[str, int], incoming: dict[str, int], cap: int = 
     return add_counts(stored, incoming, cap)
 
 
-TALLY_CAP = 20
+TALLY_CAP = TALLY_CAPACITY
 """How many distinct labels one tally of an edge keeps, the most counted (:func:`add_tally`); the
 observations not counted under a kept label are that tally's dropped ones."""
 

@@ -1,8 +1,9 @@
 """An edge's tallies in Neo4j: a ``VALIDATED_AT`` edge's outcomes and claimed workstations.
 
 :class:`~graphsiem.model.Relation` keeps ``tallies`` (tally name -> label -> count, at most
-:data:`~graphsiem.model.TALLY_CAP` labels a tally) and ``tallies_dropped`` (tally name -> observations of
-labels not kept).  A relationship property holds no map, so each tally is three properties, as an
+:data:`~graphsiem.model.TALLY_CAP` labels a tally, the most counted; the API shows
+:data:`~graphsiem.model.TALLY_SHOWN` of them) and ``tallies_dropped`` (tally name -> observations not
+counted under a kept label).  A relationship property holds no map, so each tally is three properties, as an
 ``ALERTED`` edge's signatures are (:func:`graphsiem.store.neo4j_queries.merge_counts`): ``<name>``
 (the labels), ``<name>_counts`` (each label's count, same order) and ``<name>_dropped``.  The name is one
 of :data:`~graphsiem.model.TALLY_NAMES`, a fixed set, so it may be part of the query's text; labels and

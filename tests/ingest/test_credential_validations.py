@@ -4,8 +4,8 @@ A DC's 4776 names the account, the workstation the client *claimed* and an error
 projection only sighted the user: a password spray left nothing an analyst could follow from the DC's
 page.  Now every 4776, from a syslog forwarder's rendered text or a Windows record (Winlogbeat, evtx
 JSON), is ``user VALIDATED_AT <dc>``; the edge tallies its outcomes (``success``, ``failure
-0xc000006a``...) and the claimed workstation names (at most ``TALLY_CAP``, the rest counted), and a
-claimed name never becomes a host.  Failures are no log-on.  Real ingests through the pipeline, on
+0xc000006a``...) and the claimed workstation names (at most ``TALLY_CAP``, the rest counted; the API
+shows 20), and a claimed name never becomes a host.  Failures are no log-on.  Real ingests through the pipeline, on
 both stores (the Neo4j case against the server the test session starts).
 """
 
@@ -15,7 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from graphsiem.model import TALLY_CAP
+from graphsiem.api.services.graph_json import graph_to_json
+from graphsiem.model import TALLY_CAP, TALLY_SHOWN
 from graphsiem.store.base import GraphStore
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
@@ -108,20 +109,23 @@ def test_a_spray_is_on_the_dcs_page_with_its_failures_and_claims(store: GraphSto
     assert "dc01" in {s.host for s in store.hosts_of("user", "ghost")}
 
 
-def test_claimed_names_past_the_cap_are_counted_not_kept(store: GraphStore, tmp_path: Path) -> None:
-    """24 names once or twice each: none is more than 1 in 21, so making room for a 21st name takes one
-    off every kept one (:func:`graphsiem.model.add_counts`); kept counts are lower bounds."""
-    first = [text_line(n, "guest", f"name{n:02d}", "0xc000006a") for n in range(TALLY_CAP - 3)]
-    later = [text_line(100 + n, "guest", f"name{n:02d}", "0xc000006a") for n in range(TALLY_CAP + 4)]
+def test_claimed_names_are_kept_and_the_api_counts_those_past_the_20_shown(store: GraphStore, tmp_path: Path) -> None:
+    """24 names once or twice each: under the store's capacity every count is exact; the API shows the 20
+    most counted (ties by name) and counts the other 4 validations as dropped (task S3)."""
+    first = [text_line(n, "guest", f"name{n:02d}", "0xc000006a") for n in range(TALLY_SHOWN - 3)]
+    later = [text_line(100 + n, "guest", f"name{n:02d}", "0xc000006a") for n in range(TALLY_SHOWN + 4)]
     ingest(store, tmp_path, ("first.syslog", "\n".join(first) + "\n"), ("later.syslog", "\n".join(later) + "\n"))
     [edge] = validated(store).values()
     workstations = (edge.tallies or {})["workstations"]
-    assert len(workstations) == TALLY_CAP
-    assert workstations["name00"] == 1 and "name20" not in workstations and workstations["name23"] == 1
-    assert edge.tallies_dropped == {"workstations": TALLY_CAP + 1}  # the 21 observations taken off
-    assert sum(workstations.values()) + TALLY_CAP + 1 == len(first) + len(later)
+    assert workstations == {f"name{n:02d}": 2 if n < TALLY_SHOWN - 3 else 1 for n in range(TALLY_SHOWN + 4)}
+    assert not (edge.tallies_dropped or {}).get("workstations") and TALLY_CAP > len(workstations)
     assert (edge.tallies or {})["outcomes"] == {"failure 0xc000006a": len(first) + len(later)}
     assert edge.count == len(first) + len(later)
+    [served] = [e for e in graph_to_json(store.subgraph([("host", "dc01")], radius=1)).edges
+                if e.type == "VALIDATED_AT"]
+    assert [(t.label, t.count) for t in (served.tallies or {})["workstations"]] == [
+        (f"name{n:02d}", 2 if n < TALLY_SHOWN - 3 else 1) for n in range(TALLY_SHOWN)]
+    assert served.tallies_dropped == {"workstations": 4}  # names 20..23, once each
     assert sorted(e.key for e in store.iter_entities("host")) == ["dc01"]
 
 

@@ -1,10 +1,11 @@
 """An IDS alert edge shows which rules fired, as text (task G6, review T9 F3, page part).
 
 Since the store keeps an ``ALERTED`` edge's signatures, the API's edges carry
-``signatures`` ([{signature, alerts}], at most 20, most alerts first) and
+``signatures`` ([{signature, alerts}], the 20 most alerted, most alerts first) and
 ``signatures_dropped``; the page showed only "ALERTED ×N".  Clicking such an
 edge now lists its signatures in the Selection panel with their alert counts,
-then "and N more alerts of other signatures" past the cap.  Rule names are the
+then "and N more alerts not counted under a signature above" (task S3: the
+store keeps 200, the API shows 20).  Rule names are the
 sensor's (and anyone who writes a rule, or a CEF header): text, never markup.
 
 In Chromium against the real service over Suricata's WRCCDC 2018 alerts from
@@ -31,8 +32,8 @@ ATTACKER, VICTIM = "198.51.100.7", "10.47.8.150"
 HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1"><b>ET EXPLOIT</b> &amp; "x" \u202egnp.exe'
 FILLERS = [f"ET SCAN filler rule {n:02d}" for n in range(19)]
 LATE = ["ET POLICY late rule A", "ET POLICY late rule B"]
-"""Fired after the edge holds 20 signatures: making room takes one alert off each of the 20 and off
-rule A (:func:`graphsiem.model.add_counts`), so the once-fired fillers and rule A leave; rule B stays."""
+"""Fired after 20 other signatures: all 22 are kept with exact counts (the store keeps 200), the API
+shows the 20 most alerted (ties by text), so the last two fillers' alerts are counted, not listed."""
 
 
 def _alert(second: int, signature: str, sid: int) -> dict:
@@ -44,7 +45,7 @@ def _alert(second: int, signature: str, sid: int) -> dict:
 
 
 def _crafted_alerts(path: Path) -> Path:
-    """EVE NDJSON: the hostile rule 3 times, 19 others once (20 kept), then 2 late ones (1 and 2 alerts)."""
+    """EVE NDJSON: the hostile rule 3 times, 19 others once, then 2 late ones (1 and 2 alerts)."""
     fired = [HOSTILE] * 3 + FILLERS + [LATE[0], LATE[1], LATE[1]]
     sids = {name: 9_000_000 + n for n, name in enumerate(dict.fromkeys(fired))}  # one rule, one sid
     path.write_text("".join(json.dumps(_alert(i, name, sids[name])) + "\n" for i, name in enumerate(fired)))
@@ -100,16 +101,19 @@ def test_a_scanners_alert_edge_lists_the_signatures_the_api_holds(page, site):
 def test_markup_in_a_rule_name_is_text_and_alerts_past_the_cap_are_counted(page, site):
     _open_edge(page, site, ATTACKER, f"ALERTED ip {VICTIM}")
     shown = _shown(page)
-    # Most alerts first: the hostile rule fired 3 times, kept as at least 2; its override is shown as its code.
+    # Most alerts first, exact (22 signatures, under the store's 200); its override is shown as its code.
     shown_hostile = HOSTILE.replace("\u202e", "\\u202e")
-    assert shown["rows"] == [[f"{shown_hostile} (sid 9000000, severity 1)", " · 2 alerts"],
-                             [f"{LATE[1]} (sid 9000021, severity 1)", " · 2 alerts"]]
-    assert shown["heading"] == "Signatures (2)"
-    assert shown["more"] == "and 21 more alerts of other signatures"
+    assert shown["rows"][:3] == [[f"{shown_hostile} (sid 9000000, severity 1)", " · 3 alerts"],
+                                 [f"{LATE[1]} (sid 9000021, severity 1)", " · 2 alerts"],
+                                 [f"{LATE[0]} (sid 9000020, severity 1)", " · 1 alert"]]
+    assert shown["rows"][3:] == [[f"{name} (sid {9_000_001 + i}, severity 1)", " · 1 alert"]
+                                 for i, name in enumerate(FILLERS[:17])]
+    assert shown["heading"] == "Signatures (20)"
+    assert shown["more"] == "and 2 more alerts not counted under a signature above"
     # The markup stayed text: no element but the list's own, nothing ran.
     assert set(shown["elements"]) == {"h4", "ul", "li", "span", "p"}
     assert page.eval_on_selector_all("#selection img, #selection b", "nodes => nodes.length") == 0
     assert page.evaluate("document.body.dataset.pwned") is None
-    assert _api_edge(site, ATTACKER, VICTIM)["signatures_dropped"] == 21
+    assert _api_edge(site, ATTACKER, VICTIM)["signatures_dropped"] == 2  # fillers 17 and 18, once each
     screenshot(page, "alert-edge-signatures-hostile")
     assert page.watch.errors == [] and page.watch.csp_violations == []

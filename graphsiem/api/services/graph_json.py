@@ -7,7 +7,7 @@ from typing import Any
 import networkx as nx
 
 from graphsiem.api.schemas import EdgeSignature, EdgeTallyEntry, GraphEdge, GraphNode, GraphOut
-from graphsiem.model import epoch_to_iso, split_uid
+from graphsiem.model import TALLY_SHOWN, epoch_to_iso, split_uid
 
 _NODE_FIELDS = {"type", "key", "value"}
 
@@ -49,22 +49,47 @@ def graph_to_json(graph: nx.MultiDiGraph, *, max_edges: int | None = None,
     return GraphOut(nodes=nodes, edges=edges, truncated=truncated)
 
 
+def _most_counted(counts: dict[str, int], dropped: int) -> tuple[list[tuple[str, int]], int]:
+    """The :data:`~graphsiem.model.TALLY_SHOWN` most counted of a stored tally's ``counts`` (most first,
+    then by label) and ``dropped`` plus the counts of the labels not shown, so shown + dropped = total.
+
+    The store keeps up to :data:`~graphsiem.model.TALLY_CAPACITY` labels so that heavy labels survive
+    many light ones (:func:`graphsiem.model.add_counts`); an analyst reads the top of the list.
+
+    Examples
+    --------
+    >>> _most_counted({"b": 1, "a": 1, "c": 5}, 2)
+    ([('c', 5), ('a', 1), ('b', 1)], 2)
+    """
+    ordered = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0])))
+    shown = ordered[:TALLY_SHOWN]
+    return ([(str(label), int(count)) for label, count in shown],
+            int(dropped) + sum(int(count) for _, count in ordered[TALLY_SHOWN:]))
+
+
 def _signatures_out(attrs: dict[str, Any]) -> dict[str, Any]:
-    """An ``ALERTED`` edge's signatures (most alerts first, then by text) and dropped alerts; {} for others."""
+    """An ``ALERTED`` edge's signatures (the most alerted :data:`~graphsiem.model.TALLY_SHOWN`, most alerts
+    first, then by text) and the alerts not listed; {} for other edges."""
     signatures = attrs.get("signatures")
     if not signatures:
         return {}
-    ordered = sorted(signatures.items(), key=lambda item: (-item[1], item[0]))
-    return {"signatures": [EdgeSignature(signature=str(name), alerts=int(count)) for name, count in ordered],
-            "signatures_dropped": int(attrs.get("signatures_dropped", 0))}
+    shown, dropped = _most_counted(signatures, attrs.get("signatures_dropped") or 0)
+    return {"signatures": [EdgeSignature(signature=name, alerts=count) for name, count in shown],
+            "signatures_dropped": dropped}
 
 
 def _tallies_out(attrs: dict[str, Any]) -> dict[str, Any]:
-    """A ``VALIDATED_AT`` edge's tallies (each most first, then by label) and dropped counts; {} for others."""
+    """A ``VALIDATED_AT`` edge's tallies (each its most counted :data:`~graphsiem.model.TALLY_SHOWN`, most
+    first, then by label) and the observations not listed, by tally; {} for other edges."""
     tallies = attrs.get("tallies")
     if not tallies:
         return {}
-    return {"tallies": {name: [EdgeTallyEntry(label=str(label), count=int(count))
-                               for label, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
-                        for name, counts in tallies.items()},
-            "tallies_dropped": {name: int(count) for name, count in (attrs.get("tallies_dropped") or {}).items()}}
+    stored_dropped = attrs.get("tallies_dropped") or {}
+    entries: dict[str, list[EdgeTallyEntry]] = {}
+    dropped: dict[str, int] = {name: int(count) for name, count in stored_dropped.items()}
+    for name, counts in tallies.items():
+        shown, not_shown = _most_counted(counts, stored_dropped.get(name, 0))
+        entries[name] = [EdgeTallyEntry(label=label, count=count) for label, count in shown]
+        if not_shown or name in stored_dropped:
+            dropped[name] = not_shown
+    return {"tallies": entries, "tallies_dropped": dropped}

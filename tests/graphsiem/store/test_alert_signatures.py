@@ -4,7 +4,7 @@ The edge of 78.36.196.213 -> 192.168.1.129 said ``count 1`` and nothing of "ET C
 Intelligence Poor Reputation IP group 89", and several signatures between one pair of addresses
 merged into one count.  The edge now keeps ``signatures`` (text -> alerts, at most
 :data:`~graphsiem.model.SIGNATURE_CAP`) and ``signatures_dropped``, merged across ingest calls, on
-both stores, and the API's edges show them.  Real ingests of Suricata EVE records.
+both stores, and the API's edges show the :data:`~graphsiem.model.TALLY_SHOWN` most alerted.  Real ingests of Suricata EVE records.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from graphsiem.api.services.graph_json import graph_to_json
-from graphsiem.model import SIGNATURE_CAP
+from graphsiem.model import SIGNATURE_CAP, TALLY_SHOWN
 from graphsiem.store.base import GraphStore
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths, ingest_records
@@ -63,17 +63,22 @@ def test_signatures_between_one_pair_are_kept_apart_with_their_counts(store: Gra
     assert edge.signatures_dropped == 0
 
 
-def test_a_scanner_firing_many_rules_once_or_twice_keeps_few_and_counts_the_rest(store: GraphStore,
-                                                                                tmp_path: Path) -> None:
-    """No rule is more than 1 in 21 of the alerts: making room takes one alert off every kept rule
-    (:func:`graphsiem.model.add_counts`), twice here, so one rule is left and 42 alerts are counted."""
-    first = [_alert(n, f"ET SCAN rule {n:02d}", 2000000 + n) for n in range(SIGNATURE_CAP - 2)]
-    later = [_alert(30 + n, f"ET SCAN rule {n:02d}", 2000000 + n) for n in range(SIGNATURE_CAP + 5)]
+def test_a_scanner_firing_many_rules_keeps_them_all_and_the_api_shows_the_top_20(store: GraphStore,
+                                                                                   tmp_path: Path) -> None:
+    """25 rules once or twice: under the store's capacity every count is exact; the API lists the 20 most
+    alerted (ties by text) and counts the other 5 alerts as dropped (task S3)."""
+    first = [_alert(n, f"ET SCAN rule {n:02d}", 2000000 + n) for n in range(TALLY_SHOWN - 2)]
+    later = [_alert(30 + n, f"ET SCAN rule {n:02d}", 2000000 + n) for n in range(TALLY_SHOWN + 5)]
     _ingest(store, tmp_path, first, later)
     relation = _edge(store)
-    assert relation.signatures == {"ET SCAN rule 24 (sid 2000024, severity 2)": 1}
-    assert relation.signatures_dropped == 2 * (SIGNATURE_CAP + 1)
+    rules = [f"ET SCAN rule {n:02d} (sid {2000000 + n}, severity 2)" for n in range(TALLY_SHOWN + 5)]
+    assert relation.signatures == {rule: 2 if n < TALLY_SHOWN - 2 else 1 for n, rule in enumerate(rules)}
+    assert relation.signatures_dropped == 0 and SIGNATURE_CAP > len(rules)
     assert relation.count == len(first) + len(later)
+    [edge] = graph_to_json(store.subgraph([("ip", ATTACKER)], radius=1)).edges
+    assert [(s.signature, s.alerts) for s in edge.signatures or []] == [
+        (rule, 2 if n < TALLY_SHOWN - 2 else 1) for n, rule in enumerate(rules[:TALLY_SHOWN])]
+    assert edge.signatures_dropped == 5  # rules 20..24, once each
 
 
 def test_corpus_cins_alert_keeps_its_signature(store: GraphStore, tmp_path: Path, samples_dir: Path) -> None:

@@ -1,8 +1,10 @@
 // An NTLM credential validation edge's tallies in the selection panel (task N1):
 // a DC's `user VALIDATED_AT host` (Security 4776) says how its validations
 // ended (success, or failure by status: a spray is "failure 0xc000006a ×180")
-// and which workstation names the clients claimed.  The API keeps at most 20
-// labels a tally, most first, and counts the rest in `tallies_dropped`.  A
+// and which workstation names the clients claimed.  The API shows a tally's 20
+// most counted labels, most first, and counts every other validation of it in
+// `tallies_dropped` (the store keeps 200 candidates so that a heavy label
+// survives many light ones: a kept count may fall short, the rest is there).  A
 // claimed name is whatever the client sent (an attacker's tool writes it):
 // text nodes only, and never a host.
 
@@ -68,9 +70,9 @@ function tallyRow(name, entry) {
 
 /**
  * Each tally under its heading, one row per label with its count, and the
- * validations whose label was past the API's cap.
+ * validations not counted under a label listed.
  * @param {?Object<string, Array<{label: string, count: number}>>} tallies  null on other edges
- * @param {?Object<string, number>} dropped  per tally, validations of labels not kept
+ * @param {?Object<string, number>} dropped  per tally, validations not counted under a listed label
  * @returns {?HTMLElement}  null when the edge holds no tally
  */
 export function tallyLists(tallies, dropped) {
@@ -89,7 +91,7 @@ export function tallyLists(tallies, dropped) {
         : null,
       el('ul', { class: 'tally-list' }, tallies[name].map((entry) => tallyRow(name, entry))),
       more > 0
-        ? el('p', { class: 'muted tally-dropped', text: `and ${validations(more, 'more ')} of other ${heading.toLowerCase()}` })
+        ? el('p', { class: 'muted tally-dropped', text: `and ${validations(more, 'more ')} not counted under a name above` })
         : null);
   }));
 }
