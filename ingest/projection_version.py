@@ -145,7 +145,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 4: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 4: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, files an antivirus detected on their hosts): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (
