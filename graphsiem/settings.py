@@ -121,6 +121,10 @@ class Settings(BaseSettings):
     # The outbox's bound (pending plus dead alerts).  A full outbox deletes its oldest dead
     # alerts first, then its oldest pending ones (counted: outcome="evicted").
     webhook_outbox_max_rows: int = Field(10_000, ge=1)
+    # What the receiver was told of a cluster is kept this long after a run last produced it
+    # (graphsiem.webhook_told); longer than any window's look-back.  A cluster back after that
+    # is compared with its last stored copy: cluster.returned if grown, else nothing.
+    webhook_told_retention_s: float = Field(30 * 86400.0, gt=0.0)
 
     # Syslog listener (None: off).  Bound to syslog_host, loopback by default.
     syslog_host: str = "127.0.0.1"

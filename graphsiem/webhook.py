@@ -47,7 +47,7 @@ from graphsiem.webhook_outbox import (
     OutboxRow,
     backoff_delay,
 )
-from graphsiem.webhook_told import TOLD_SCHEMA, last_told, record_told
+from graphsiem.webhook_told import DEFAULT_RETENTION_S, last_told, mark_seen, owed, prune
 
 log = logging.getLogger("graphsiem.webhook")
 
@@ -178,7 +178,9 @@ class WebhookNotifier:
     ``timeout_s * 2**(attempts-1)`` (capped), since the receiver may still be
     working on the last copy.  An alert refused with another status, or failed
     ``max_attempts`` times, or failed when older than ``max_age_s``, is marked
-    dead: kept in the outbox with its last error, counted, logged, never resent.
+    dead: kept in the outbox with its last error, counted, logged; its change is
+    owed (:mod:`graphsiem.webhook_told`) and decided again, under the same
+    delivery id, at the next run where it still holds.
 
     Parameters
     ----------
@@ -193,6 +195,9 @@ class WebhookNotifier:
     outbox : Outbox, optional
         Where alerts wait; the service passes one over its ``state.sqlite``
         (durable).  Without it, a private in-memory one (lost at exit).
+    told_retention_s : float
+        How long what the receiver was told of a cluster is kept after a run
+        last produced it (:func:`graphsiem.webhook_told.prune`).
     on_result : callable, optional
         ``on_result(outcome)`` with ``"delivered"``, ``"retried"`` (a try failed,
         another is scheduled), ``"failed"`` (marked dead) or ``"evicted"`` (a
@@ -203,7 +208,8 @@ class WebhookNotifier:
                  max_attempts: int = 5, backoff_s: float = 0.5, timeout_s: float = 5.0,
                  backoff_max_s: float = 3600.0, max_age_s: float = 86400.0,
                  outbox: Outbox | None = None, on_result: Any = None,
-                 public_url: str | None = None) -> None:
+                 public_url: str | None = None,
+                 told_retention_s: float = DEFAULT_RETENTION_S) -> None:
         self.url = url
         self.public_url = public_url  # the page's address, for each alert's link to its cluster
         self._secret = secret
@@ -213,9 +219,9 @@ class WebhookNotifier:
         self.backoff_max_s = backoff_max_s
         self.max_age_s = max_age_s
         self.timeout_s = timeout_s
+        self.told_retention_s = told_retention_s
+        # the outbox creates the told tables too (it records deliveries there)
         self.outbox = outbox if outbox is not None else Outbox(MemoryDatabase())
-        with self.outbox.db._tx() as conn:
-            conn.execute(TOLD_SCHEMA)
         self._on_result = on_result or (lambda outcome: None)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -226,12 +232,23 @@ class WebhookNotifier:
 
     # -- deciding and writing alerts -----------------------------------------
     def alerts(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
-               detection_id: str, told: dict[str, dict[str, Any]] | None = None) -> list[NewAlert]:
-        """The alerts :func:`decide` sends among ``pairs`` (``told``: :func:`~graphsiem.webhook_told.last_told`)."""
+               detection_id: str, told: dict[str, dict[str, Any]] | None = None,
+               owed_ids: set[str] | frozenset[str] = frozenset()) -> list[NewAlert]:
+        """The alerts :func:`decide` sends among ``pairs``.
+
+        ``told`` is :func:`~graphsiem.webhook_told.last_told`'s answer;
+        ``owed_ids`` the ids whose last alert was dead or evicted
+        (:func:`~graphsiem.webhook_told.owed`): with nothing told, such a
+        cluster is compared with nothing (the receiver never got it), not with
+        the previous run's copy, which holds the very change that was lost.
+        """
         alerts: list[NewAlert] = []
         for cluster, previous in pairs:
             cluster_id = str(cluster.get("id", ""))
-            decided = decide(cluster, previous, (told or {}).get(cluster_id), self.min_score)
+            told_before = (told or {}).get(cluster_id)
+            if told_before is None and cluster_id in owed_ids:
+                previous = None
+            decided = decide(cluster, previous, told_before, self.min_score)
             if decided is None:
                 continue
             event, reference = decided
@@ -257,19 +274,21 @@ class WebhookNotifier:
         """Write the alerts of ``pairs`` through ``conn``, inside the caller's transaction.
 
         The detection calls it in the transaction that stores its clusters, so
-        an alert exists exactly when its cluster is stored, and so does the
-        record of what the receiver is told (:mod:`graphsiem.webhook_told`).
+        an alert exists exactly when its cluster is stored.  Then the told
+        rows of this run's clusters are marked seen and those no run produced
+        for ``told_retention_s`` are pruned (:mod:`graphsiem.webhook_told`).
         Call :meth:`wake` after the commit.  Returns the number of alerts written.
         """
         now = time.time()
-        alerts = self.alerts(pairs, detection_id=detection_id,
-                             told=last_told(conn, [cluster for cluster, _ in pairs]))
+        clusters = [cluster for cluster, _ in pairs]
+        alerts = self.alerts(pairs, detection_id=detection_id, told=last_told(conn, clusters),
+                             owed_ids=owed(conn, clusters))
         self._count_evicted(self.outbox.stage(conn, alerts, now=now), len(alerts))
-        # the ones the bound kept (the others were never written: the receiver is not told them)
-        kept, _ = self.outbox.within_bound(alerts)
-        by_id = {str(cluster.get("id", "")): cluster for cluster, _ in pairs}
-        record_told(conn, [(by_id[a.cluster_id], a.event, a.delivery_id) for a in kept],
-                    detection_id=detection_id, now=now)
+        mark_seen(conn, clusters, now=now)
+        pruned = prune(conn, now=now, retention_s=self.told_retention_s)
+        if pruned:
+            log.info("webhook: forgot what was told of %d cluster(s) no run produced for %.0fs",
+                     pruned, self.told_retention_s)
         return len(alerts)
 
     def notify_clusters(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
@@ -328,7 +347,7 @@ class WebhookNotifier:
         self.outbox.start_attempt(row.seq, now=now, retry_at=now + self._delay(attempts, True))
         error, final, timed_out = self._post(client, row)
         if error is None:
-            self.outbox.delivered(row.seq)
+            self.outbox.delivered(row, now=time.time())
             self._on_result("delivered")
             return
         now = time.time()

@@ -24,6 +24,12 @@ a large fleet with a low ``webhook_min_score``) replaces every row, and of its
 own alerts only the ``max_rows`` of highest risk are written, in their order;
 the others are evicted too, in the same transaction, counted and logged with
 the rest (task G5: they used to be written past the bound).
+
+What the receiver was told is recorded on delivery only (:meth:`Outbox.delivered`
+writes ``webhook_told``); an alert killed or evicted, or left out by the bound,
+is recorded as owed instead (:mod:`graphsiem.webhook_told`), so the next run
+decides its change again, and writing that change again replaces its dead row
+(same delivery id) with a pending one.
 """
 
 from __future__ import annotations
@@ -34,6 +40,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import orjson
+
+from graphsiem.webhook_told import create_told_tables, record_delivered, record_undelivered
 
 PENDING = "pending"
 DEAD = "dead"
@@ -175,6 +185,7 @@ class Outbox:
         with db._tx() as conn:
             for statement in OUTBOX_SCHEMA:
                 conn.execute(statement)
+            create_told_tables(conn)
 
     # -- writing alerts ----------------------------------------------------
     def stage(self, conn: sqlite3.Connection, alerts: Sequence[NewAlert], *, now: float) -> int:
@@ -187,8 +198,16 @@ class Outbox:
         """
         if not alerts:
             return 0
-        alerts, evicted = self.within_bound(alerts)
-        evicted += self._make_room(conn, len(alerts))
+        kept, evicted = self.within_bound(alerts)
+        kept_ids = {a.delivery_id for a in kept}
+        record_undelivered(conn, [(a.cluster_id, a.delivery_id) for a in alerts
+                                  if a.delivery_id not in kept_ids], now=now)
+        alerts = kept
+        # A change decided again after its alert died is sent again: the dead row makes way.
+        conn.execute("DELETE FROM webhook_outbox WHERE state = ? AND delivery_id IN "
+                     "(SELECT value FROM json_each(?))",
+                     (DEAD, orjson.dumps([a.delivery_id for a in alerts]).decode()))
+        evicted += self._make_room(conn, len(alerts), now=now)
         conn.executemany(
             "INSERT OR IGNORE INTO webhook_outbox (delivery_id, event, cluster_id, detection_id, "
             "body, created_at, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
@@ -217,7 +236,7 @@ class Outbox:
         ranked = sorted(range(len(alerts)), key=lambda i: (-alerts[i].risk, i))[: self.max_rows]
         return [alerts[i] for i in sorted(ranked)], len(alerts) - self.max_rows
 
-    def _make_room(self, conn: sqlite3.Connection, incoming: int) -> int:
+    def _make_room(self, conn: sqlite3.Connection, incoming: int, *, now: float) -> int:
         total = conn.execute("SELECT COUNT(*) FROM webhook_outbox").fetchone()[0]
         excess = total + incoming - self.max_rows
         if excess <= 0:
@@ -228,9 +247,12 @@ class Outbox:
         excess -= dead
         if excess <= 0:
             return 0
-        return int(conn.execute(
+        evicted = conn.execute(
             "DELETE FROM webhook_outbox WHERE seq IN (SELECT seq FROM webhook_outbox "
-            "WHERE state = ? ORDER BY seq LIMIT ?)", (PENDING, excess)).rowcount)
+            "WHERE state = ? ORDER BY seq LIMIT ?) RETURNING cluster_id, delivery_id",
+            (PENDING, excess)).fetchall()
+        record_undelivered(conn, [(r[0], r[1]) for r in evicted], now=now)
+        return len(evicted)
 
     # -- the sender's steps ------------------------------------------------
     def head(self) -> OutboxRow | None:
@@ -248,10 +270,13 @@ class Outbox:
             conn.execute("UPDATE webhook_outbox SET attempts = attempts + 1, last_attempt_at = ?, "
                          "next_attempt_at = ? WHERE seq = ?", (now, retry_at, seq))
 
-    def delivered(self, seq: int) -> None:
-        """The receiver accepted the row: delete it."""
+    def delivered(self, row: OutboxRow, *, now: float) -> None:
+        """The receiver accepted ``row``: delete it and record what the receiver was told."""
+        cluster = orjson.loads(row.body).get("cluster") or {"id": row.cluster_id}
         with self.db._tx() as conn:
-            conn.execute("DELETE FROM webhook_outbox WHERE seq = ?", (seq,))
+            conn.execute("DELETE FROM webhook_outbox WHERE seq = ?", (row.seq,))
+            record_delivered(conn, cluster, event=row.event, delivery_id=row.delivery_id,
+                             detection_id=row.detection_id, now=now)
 
     def failed(self, seq: int, *, error: str, retry_at: float) -> None:
         """A try failed: keep the row pending, due again at ``retry_at``."""
@@ -260,10 +285,12 @@ class Outbox:
                          "WHERE seq = ?", (error, retry_at, seq))
 
     def kill(self, seq: int, *, error: str, now: float) -> None:
-        """Give the row up: ``dead`` with its last error, kept until pruned."""
+        """Give the row up: ``dead`` with its last error, kept until pruned; its change is owed."""
         with self.db._tx() as conn:
-            conn.execute("UPDATE webhook_outbox SET state = ?, last_error = ?, dead_at = ? "
-                         "WHERE seq = ?", (DEAD, error, now, seq))
+            killed = conn.execute("UPDATE webhook_outbox SET state = ?, last_error = ?, dead_at = ? "
+                                  "WHERE seq = ? RETURNING cluster_id, delivery_id",
+                                  (DEAD, error, now, seq)).fetchall()
+            record_undelivered(conn, [(r[0], r[1]) for r in killed], now=now)
 
     def due_now(self, now: float) -> int:
         """Make every pending row due at ``now`` (service start); returns how many."""
