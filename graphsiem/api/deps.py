@@ -58,19 +58,20 @@ PRINCIPAL_SCOPE_KEY = "graphsiem.principal"
 """Where the early check leaves the :class:`Principal` in the ASGI scope (server-side only)."""
 
 
-async def presented_secret(connection: HTTPConnection) -> str | None:
-    """The key the request presents: ``Authorization: Bearer`` first, then ``X-API-Key``.
+async def presented_key(connection: HTTPConnection) -> tuple[str | None, str]:
+    """The key the request presents and its field: ``Authorization: Bearer`` first, then ``X-API-Key``.
 
     Read with the very security schemes the routes declare, so the early check
-    on the headers and the dependency cannot disagree on what was sent.
+    on the headers and the dependency cannot disagree on what was sent.  The
+    field (``header.Authorization`` or ``header.X-API-Key``) is what a 429 names.
     """
     bearer = await _bearer(connection)
     if bearer is not None:
-        return bearer.credentials
-    return await _header(connection)
+        return bearer.credentials, "header.Authorization"
+    return await _header(connection), "header.X-API-Key"
 
 
-def principal_for(ctx: AppContext, secret: str | None) -> Principal:
+def principal_for(ctx: AppContext, secret: str | None, *, field: str = "header.X-API-Key") -> Principal:
     """The :class:`Principal` of ``secret``, or :class:`Unauthorized` naming what is wrong.
 
     Parameters
@@ -79,6 +80,8 @@ def principal_for(ctx: AppContext, secret: str | None) -> Principal:
         The application context (its state database holds the keys).
     secret : str or None
         The key as presented; ``None`` or empty when none was.
+    field : str
+        The header that carried it (:func:`presented_key`), named by a 429.
 
     Returns
     -------
@@ -103,14 +106,14 @@ def principal_for(ctx: AppContext, secret: str | None) -> Principal:
     if key.is_revoked:
         raise Unauthorized("revoked API key")
     # once a request, a known key only: 429 when it is over its quota (graphsiem.api.key_quotas)
-    key_quotas(ctx).charge(key.id)
+    key_quotas(ctx).charge(key.id, field=field)
     return Principal(key_id=key.id, name=key.name, role=key.role)
 
 
 async def authenticate(
     ctx: Context,
     request: Request,
-    # Declared for the OpenAPI security schemes; the key is read by presented_secret.
+    # Declared for the OpenAPI security schemes; the key is read by presented_key.
     _bearer_scheme: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     _header_scheme: Annotated[str | None, Security(_header)],
 ) -> Principal:
@@ -118,7 +121,8 @@ async def authenticate(
     early = request.scope.get(PRINCIPAL_SCOPE_KEY)
     if isinstance(early, Principal):
         return early  # checked on the headers before the body was read
-    principal = principal_for(ctx, await presented_secret(request))
+    secret, field = await presented_key(request)
+    principal = principal_for(ctx, secret, field=field)
     # a route that reads its body in the endpoint (/v1/events) meets the early check after this:
     # it finds the key checked (and charged to its quota) once already
     request.scope[PRINCIPAL_SCOPE_KEY] = principal

@@ -29,7 +29,7 @@ from graphsiem.api.deps import (
     Principal,
     RoleCheck,
     authenticate,
-    presented_secret,
+    presented_key,
     principal_for,
 )
 from graphsiem.api.errors import ApiError
@@ -101,7 +101,8 @@ class EarlyAuthMiddleware:
         if requirement is None or isinstance(scope.get(PRINCIPAL_SCOPE_KEY), Principal):
             return None  # an open route, or one whose dependencies checked the key already
         try:
-            principal = principal_for(self.ctx, await presented_secret(HTTPConnection(scope)))
+            secret, field = await presented_key(HTTPConnection(scope))
+            principal = principal_for(self.ctx, secret, field=field)
             for check in requirement.role_checks:
                 check.check(principal)
         except ApiError as exc:

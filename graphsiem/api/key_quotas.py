@@ -92,8 +92,11 @@ class KeyQuotas:
         """The quota of key ``key_id``."""
         return self.buckets.limit_for(key_id)
 
-    def charge(self, key_id: str) -> None:
+    def charge(self, key_id: str, *, field: str = "header.X-API-Key") -> None:
         """Take one request from key ``key_id``'s bucket.
+
+        ``field`` is the header that carried the key, as other errors name their field
+        (``header.X-API-Key`` or ``header.Authorization``, task OPS.5: it was ``key``).
 
         Raises
         ------
@@ -111,8 +114,8 @@ class KeyQuotas:
         raise RateLimited(
             f"API key {key_id} is over its quota of {limit.rate:g} requests a second "
             f"(burst {limit.burst:g}); retry after {retry_after} s",
-            field="key", headers={"Retry-After": str(retry_after)},
-            details=[{"field": "key", "reason": "over its request quota", "key_id": key_id,
+            field=field, headers={"Retry-After": str(retry_after)},
+            details=[{"field": field, "reason": "over its request quota", "key_id": key_id,
                       "rate_per_s": limit.rate, "burst": limit.burst, "retry_after_s": retry_after}])
 
 

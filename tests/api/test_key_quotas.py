@@ -40,7 +40,7 @@ def test_a_key_over_its_quota_gets_429_while_another_key_is_served(embedded_stor
         assert refused.status_code == 429, refused.text
         assert refused.headers["Retry-After"] == "1000"  # whole seconds until a request is back
         error = refused.json()["error"]
-        assert error["code"] == "rate_limited" and error["field"] == "key"
+        assert error["code"] == "rate_limited" and error["field"] == "header.Authorization"
         analyst_id = api.ctx.state.verify_key(api.keys["analyst"]).id
         assert analyst_id in error["message"] and api.keys["analyst"] not in refused.text
         jsonschema.validate(refused.json(), _schema(api))
