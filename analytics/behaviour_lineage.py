@@ -28,9 +28,10 @@ process the walk goes on (:meth:`Lineage.reached`), but what it reaches counts o
 when it is another **fact's process on the same host** (the host's own facts bound
 it): the two facts are per-host processes of one host, so the fleet-wide edges of the
 shared process cannot join two hosts, and two unrelated children of ``cmd.exe`` share
-nothing but ``cmd.exe``.  Not linked (no evidence read): a WMI, scheduled-task or
-service parent (``WmiPrvSE.exe`` starting the PowerShell, or a spoofed parent), which
-would need Sysmon 19-21, 4698 or 7045 naming the dropper.
+nothing but ``cmd.exe``.  A payload that a WMI subscription, a scheduled task or a
+service runs (``WmiPrvSE.exe``, ``taskhostw.exe``, ``services.exe`` starting it) has its
+installers as parents too, where its install names them
+(:mod:`analytics.behaviour_installs`); a spoofed parent is not linked.
 
 The relations are those a detection already read (:func:`analytics.inputs`'s
 ``SPAWNED``): nothing more is read from the store.

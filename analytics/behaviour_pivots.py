@@ -102,6 +102,12 @@ from analytics.behaviour_facts import (  # re-exported: the tests, the words and
     earlier_facts,
     fact_kinds,
 )
+from analytics.behaviour_installs import (
+    has_runs,
+    installed_runs,
+    with_installers,
+    without_installers_copies,
+)
 from analytics.behaviour_lineage import Lineage, parents_of
 from analytics.behaviour_pairs import HostPairs, PairWork, completion_days, shape_groups
 from analytics.behaviour_shapes import Shapes, image_path
@@ -180,9 +186,14 @@ def read_behaviour(
     fleet_hosts = dict(zip(incidence.entities, incidence.host_counts().tolist(), strict=True))
     facts = behaviour_facts(incidence, Window(-np.inf, np.inf), processes=processes, images=images, encoded=encoded,
                             spawned=spawned, behaviours=behaviours, fleet_hosts=fleet_hosts, min_hosts=min_hosts)
-    found = behaviour_pivots(incidence, [f for f in facts if f.kind in kinds], processes=processes, images=images,
+    facts = [f for f in facts if f.kind in kinds]
+    parents = parents_of(spawned)
+    # as a detection does: a payload run by persistence is tied to its installer (the same shape and key)
+    installs = list(store.iter_relations("INSTALLED")) \
+        if has_runs((f.process for f in facts), processes, parents) else []
+    found = behaviour_pivots(incidence, facts, processes=processes, images=images,
                              min_hosts=min_hosts, cooccurrence_minutes=cooccurrence_minutes,
-                             parents=parents_of(spawned), fleet_hosts=fleet_hosts)
+                             parents=parents, fleet_hosts=fleet_hosts, installs=installs)
     return found, len(carriers) > limit
 
 
@@ -251,9 +262,13 @@ def find_behaviour_pivots(
     )
     earlier, reads, truncated = earlier_facts(store, incidence, window, kinds, processes=processes,
                                               fleet_hosts=fleet_hosts, min_hosts=config.min_hosts)
+    parents = parents_of(spawned)
+    # a payload run by WMI, a task or a service: its install (read only then) ties it to its installer
+    installs = [r for r in store.iter_relations("INSTALLED") if r.first_seen <= window.end] \
+        if store is not None and has_runs((f.process for f in facts), processes, parents) else []
     found = behaviour_pivots(incidence, facts, processes=processes, images=images, min_hosts=config.min_hosts,
                              cooccurrence_minutes=config.cooccurrence_minutes or COOCCURRENCE_MINUTES,
-                             earlier=earlier, parents=parents_of(spawned), fleet_hosts=fleet_hosts)
+                             earlier=earlier, parents=parents, fleet_hosts=fleet_hosts, installs=installs)
     found.history_reads, found.history_truncated = reads, truncated
     return found
 
@@ -269,6 +284,7 @@ def behaviour_pivots(
     earlier: Mapping[str, Iterable[Fact]] | None = None,
     parents: Mapping[EntityKey, Collection[EntityKey]] | None = None,
     fleet_hosts: Mapping[EntityKey, int] | None = None,
+    installs: Iterable[Relation] = (),
 ) -> BehaviourPivots:
     """The signatures on at least ``min_hosts`` hosts, each shape's as an incidence column.
 
@@ -292,7 +308,9 @@ def behaviour_pivots(
     incidence say when each image first ran there: :mod:`analytics.behaviour_established`).
     The signature pivots on the hosts left, when they are ``min_hosts``
     or more.  One that had ``min_hosts`` window hosts and loses them so is recurring
-    (:attr:`BehaviourPivots.recurring`).
+    (:attr:`BehaviourPivots.recurring`).  ``installs`` (``host INSTALLED process``) tie a
+    payload run by WMI, a task or a service to the process that installed it on its host
+    (:mod:`analytics.behaviour_installs`): one tree, and a shape that names the installer.
 
     Examples
     --------
@@ -310,14 +328,17 @@ def behaviour_pivots(
     False
     """
     facts = list(facts)
+    runs = installed_runs(((f.process, incidence.hosts[f.host_row], f.at) for f in facts), installs, incidence,
+                          processes, parents or {})
+    facts = without_installers_copies(facts, runs)  # the payload's act is told once, at its run
     by_host: dict[int, list[Fact]] = defaultdict(list)
     for fact in facts:
         by_host[fact.host_row].append(fact)
     window_s = cooccurrence_minutes * 60.0
     history = {host: list(found) for host, found in (earlier or {}).items()}
-    lineage = Lineage(parents or {}, fleet_hosts or {}, min_hosts=min_hosts)
+    lineage = Lineage(with_installers(parents or {}, runs), fleet_hosts or {}, min_hosts=min_hosts)
     shapes = Shapes(facts, processes, parents or {}, min_hosts=min_hosts, host_names=incidence.hosts,
-                    history=ParentHistory(incidence, processes, image_path, min_hosts=min_hosts))
+                    history=ParentHistory(incidence, processes, image_path, min_hosts=min_hosts), installs=runs)
     work = PairWork()
     groups = shape_groups(by_host, window_s, shapes, min_hosts=min_hosts, lineage=lineage, work=work)
     # dated per shape, not per pair of kinds: a benign product's daily pair must not make a campaign of the

@@ -49,6 +49,7 @@ from graphsiem.store.base import DIGEST_HEX_LENGTHS
 
 if TYPE_CHECKING:
     from analytics.behaviour_established import ParentHistory
+    from analytics.behaviour_installs import Install
     from analytics.behaviour_pivots import Fact
 
 __all__ = ["NEW_ON_HOST", "PATH_LIMIT", "SHARED_PROFILES", "Shapes", "image_digest", "image_path", "shape_id"]
@@ -129,16 +130,23 @@ class Shapes:
 
     def __init__(self, facts: Iterable[Fact], processes: Mapping[EntityKey, Entity],
                  parents: Mapping[EntityKey, Collection[EntityKey]], *, min_hosts: int,
-                 history: ParentHistory | None = None, host_names: Sequence[str] = ()) -> None:
+                 history: ParentHistory | None = None, host_names: Sequence[str] = (),
+                 installs: Mapping[EntityKey, Install] | None = None) -> None:
         self._processes = processes
         self._parents = parents
+        self._installs = installs or {}
         self._min_hosts = min_hosts
         self._history = history
         self._host_names = host_names
         self._paths: dict[EntityKey, list[str]] = {}
         hosts: dict[tuple[int, str], set[int]] = defaultdict(set)
+        facts = list(facts)
         for fact in facts:
-            for process in (fact.process, *parents.get(fact.process, ())):
+            install = self._installs.get(fact.process)
+            installers = () if install is None else sorted(install.installers)
+            # an installer's path and its parents' are part of the shape too (a per-host dropper: generalised)
+            related = [*installers, *(p for i in installers for p in parents.get(i, ()))]
+            for process in (fact.process, *parents.get(fact.process, ()), *related):
                 for depth, part in enumerate(self._path_parts(process)):
                     hosts[(depth, part)].add(fact.host_row)
         self._shared = frozenset(where for where, seen in hosts.items() if len(seen) >= min_hosts)
@@ -182,17 +190,28 @@ class Shapes:
         """``<generalised image path> under <its parents' generalised image paths>`` (``?``: no parent known).
 
         A parent in ``new_parents`` (a shared image new on the fact's host,
-        :class:`analytics.behaviour_established.ParentHistory`) is marked ``(new on the host)``.
+        :class:`analytics.behaviour_established.ParentHistory`) is marked ``(new on the host)``.  A run of
+        persistence linked to its installers (:mod:`analytics.behaviour_installs`) adds
+        `` installed by <each installer's path under its parents> via <mechanism>``.
         """
         cached = (process, new_parents)
         if cached not in self._cache:
-            parents = sorted({self._generalised(p) + (NEW_ON_HOST if p in new_parents else "")
-                              for p in self._parents.get(process, ())})
-            path = self._generalised(process)
-            # a binary at a fixed path (powershell.exe) is the host's own build: its digest is its patch level
-            digest = self._digest_class(process) if "*" in path else ""
-            self._cache[cached] = f"{path}{digest} under {' | '.join(parents) or '?'}"
+            text = self._own(process, new_parents)
+            install = self._installs.get(process)
+            if install is not None:  # a run of persistence: the tree it came from (analytics.behaviour_installs)
+                installers = " | ".join(sorted({self._own(i) for i in install.installers}))
+                text += f" installed by {installers} via {install.words}"
+            self._cache[cached] = text
         return self._cache[cached]
+
+    def _own(self, process: EntityKey, new_parents: frozenset[EntityKey] = frozenset()) -> str:
+        """``<generalised image path> under <its parents' generalised image paths>``."""
+        parents = sorted({self._generalised(p) + (NEW_ON_HOST if p in new_parents else "")
+                          for p in self._parents.get(process, ())})
+        path = self._generalised(process)
+        # a binary at a fixed path (powershell.exe) is the host's own build: its digest is its patch level
+        digest = self._digest_class(process) if "*" in path else ""
+        return f"{path}{digest} under {' | '.join(parents) or '?'}"
 
     def of_pair(self, kinds: tuple[str, str], a: Fact, b: Fact, host: str | None = None) -> tuple[str, str]:
         """The shape of a pair of facts of ``kinds``: its id (12 hex digits) and its text, by kind.
