@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from analytics.clusters import COOCCURRENCE_MINUTES
+from analytics.credential_spray import Thresholds
 from graphsiem.internal_networks import parse_internal_networks
 from graphsiem.model import EntityKey
 
@@ -108,6 +109,28 @@ class DetectionConfig:
         server's, not one from a new external address.  ``graphsiem detect
         --internal-network CIDR`` adds to it.  An invalid network is a
         :class:`ConfigError` naming it, when the config is made.
+    credential_findings : bool
+        Look for credential attacks on the hosts that validate credentials
+        (:mod:`analytics.credential_spray`; needs the journal's events, so a
+        detection over a bare store finds none and says so in its stats).
+    credential_burst_minutes : float
+        The sliding window every credential pattern is counted in (60: one hour).
+    spray_min_accounts : int
+        Fewest accounts failing on one validator within the burst window, each
+        at most ``spray_max_attempts`` times, for a password spray (10).
+    spray_max_attempts : int
+        Most failures of one account within the burst window that still count as
+        a spray's few tries (3: under a usual lock-out threshold).
+    brute_force_min_failures : int
+        Fewest failures of one account within the burst window for a brute
+        force (20).
+    rotation_min_workstations : int
+        Fewest different claimed workstation names one account was validated
+        from within the burst window: a tool writing a random name per attempt (10).
+    compromise_min_failures : int
+        Fewest failures of an account within the burst window before a success
+        (from a source the failures used) for a likely compromise (5); inside a
+        spray, one failure before the success is enough.
     """
 
     min_hosts: int = 3
@@ -133,6 +156,13 @@ class DetectionConfig:
     history_max_rows: int = 1000
     history_backfill: bool = True
     internal_networks: tuple[str, ...] = ()
+    credential_findings: bool = True
+    credential_burst_minutes: float = 60.0
+    spray_min_accounts: int = 10
+    spray_max_attempts: int = 3
+    brute_force_min_failures: int = 20
+    rotation_min_workstations: int = 10
+    compromise_min_failures: int = 5
 
     def __post_init__(self) -> None:
         try:
@@ -159,6 +189,13 @@ class DetectionConfig:
             raise ConfigError(f"history_days must be >= 0, got {self.history_days!r}")
         if not (isinstance(self.history_max_rows, int) and self.history_max_rows >= 0):
             raise ConfigError(f"history_max_rows must be an integer >= 0, got {self.history_max_rows!r}")
+        if not (isinstance(self.credential_burst_minutes, int | float) and self.credential_burst_minutes > 0):
+            raise ConfigError(f"credential_burst_minutes must be > 0, got {self.credential_burst_minutes!r}")
+        for name in ("spray_min_accounts", "spray_max_attempts", "brute_force_min_failures",
+                     "rotation_min_workstations", "compromise_min_failures"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
         for name in ("max_fraction", "min_coverage", "min_overlap", "dedupe_overlap"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
@@ -222,6 +259,12 @@ class DetectionConfig:
             path.write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
         else:
             path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=True), encoding="utf-8")
+
+    def credential_thresholds(self) -> Thresholds:
+        """The credential patterns' thresholds (:mod:`analytics.credential_spray`)."""
+        return Thresholds(self.credential_burst_minutes * 60.0, self.spray_min_accounts, self.spray_max_attempts,
+                          self.brute_force_min_failures, self.rotation_min_workstations,
+                          self.compromise_min_failures)
 
     def scorer_params(self) -> dict[str, Any]:
         """Keyword arguments of :class:`analytics.scoring.ClusterScorer`."""

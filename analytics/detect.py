@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from analytics.antivirus_clusters import corroborate_clusters
 from analytics.behaviour_pivots import name_credits
 from analytics.candidate_history import (
     CandidateHistory,
@@ -34,7 +35,9 @@ from analytics.candidate_history import (
 )
 from analytics.clusters import RawCluster, fan_out_clusters, pivot_census
 from analytics.config import DetectionConfig
+from analytics.credential_findings import credential_clusters, lone_window
 from analytics.evidence import EventLookup, evidence_ids, members_seen_outside, resolve_sources
+from analytics.evidence_antivirus import with_detection_evidence
 from analytics.explain import contributions, explain, feature_baseline, young_pivot
 from analytics.features import ClusterFacts, cluster_features, feature_matrix, scored_directions
 from analytics.history import earliest_sightings, fleet_history, history_counts
@@ -93,7 +96,12 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     t0 = time.perf_counter()
     inputs = load_inputs(store, config, now=now)
     if inputs is None:
-        return DetectionResult([], started_at, time.perf_counter() - t0, {"clusters": 0, "shared_entities": 0})
+        # nothing shared by two hosts (one DC's log alone): no fan-out, but a credential attack may be there
+        window = lone_window(store, config, now)
+        credential, credential_stats = (credential_clusters(store, journal, config, window) if window is not None
+                                        else ([], {}))
+        return DetectionResult(credential, started_at, time.perf_counter() - t0,
+                               {"clusters": len(credential), "shared_entities": 0, **credential_stats})
     stats: dict[str, Any] = dict(inputs.timings)
     # Why a run may find nothing: the window it used and how many entities met each pivot condition.
     # and, without now, which rule set its end and what the newest sighting was (a stray clock ignored)
@@ -149,6 +157,13 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         remember_candidates(history, config, inputs.window, scored)  # suppressed too: the same population
     clusters = [c for c in scored if c.id not in hidden]
     stats["suppressed_scored"] = len(scored) - len(clusters)
+    # the window's antivirus detections of the clusters' files: a step first, a floor under a strong match
+    antivirus = corroborate_clusters(store, inputs.window.start, inputs.window.end, clusters)
+    # credential attacks on one validator: ranked beside the fan-out clusters by their pattern's risk,
+    # never candidates of the forest (analytics.credential_findings)
+    credential, credential_stats = credential_clusters(store, journal, config,
+                                                       (inputs.window.start, inputs.window.end))
+    stats.update(credential_stats)
     stats["fleet_history"] = bool(inputs.context.history)
     stats["scoring_s"] = time.perf_counter() - t
 
@@ -161,8 +176,11 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
             shared=members_seen_outside(inputs.incidence, inputs.stats, members, cluster.hosts),
             window=(inputs.window.start, inputs.window.end), journal=journal,
         )
+        pairs = with_detection_evidence(pairs, antivirus.get(cluster.id), limit=config.evidence_per_cluster)
         cluster.evidence = resolve_sources(pairs, journal)
     stats["evidence_s"] = time.perf_counter() - t
+    if credential:  # their evidence is their attempts' events, already attached
+        clusters = sorted(clusters + credential, key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
 
     stats.update(
         hosts=inputs.stats.n_hosts,

@@ -51,6 +51,9 @@ class Cluster:
         where the members, hosts and times are known, unless it came with some.
     evidence : list of dict
         ``{"source", "event_id"}`` references to events behind member relations.
+    credential : dict or None
+        A credential finding's accounts, claimed workstations, addresses and outcomes
+        (:func:`analytics.credential_words.credential_record`); ``None`` on a fan-out cluster.
     """
 
     id: str
@@ -63,6 +66,8 @@ class Cluster:
     features: dict[str, float]
     explanation: Explanation
     evidence: list[dict[str, str]] = field(default_factory=list)
+    credential: dict[str, Any] | None = None
+    """A credential finding's record (:mod:`analytics.credential_words`): ``None`` on a fan-out cluster."""
 
     def __post_init__(self) -> None:
         if not self.explanation.checks:
@@ -95,6 +100,8 @@ class Cluster:
             "score_confidence": self.explanation.confidence,
             # a behaviour pivot: its hosts, first sightings and processes as this detection made them
             **({PIVOT_RECORD: self.pivot.props[PIVOT_RECORD]} if PIVOT_RECORD in self.pivot.props else {}),
+            # a password spray, brute force or success after failures on one validator: its attempts
+            **({"credential": self.credential} if self.credential is not None else {}),
         }
 
     def subgraph(self, store: GraphStore, *, radius: int = 1, limit: int = 5000) -> nx.MultiDiGraph:

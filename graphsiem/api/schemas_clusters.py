@@ -3,6 +3,8 @@ audit, suppressions and case bundle (re-exported by :mod:`graphsiem.api.schemas`
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graphsiem.api.schemas_evidence import (
@@ -138,6 +140,13 @@ class ClusterDetail(ClusterSummary):
     members: list[ClusterMember] = Field(default_factory=list, description="The cluster's entities, pivot first.")
     subgraph: GraphOut
     evidence: list[EvidenceEvent] = Field(default_factory=list)
+    credential: dict[str, Any] | None = Field(
+        default=None, description="A credential finding's record (password spray, brute force, rotating "
+        "claimed workstations, likely compromise on one validating host): `pattern`, `patterns` (pattern -> "
+        "accounts), `validator`, `start`/`end`, `accounts` ({account, attempts, failures, successes, "
+        "compromised}), `workstations` and `source_ips` ({label, count}: claimed names are claims, never "
+        "hosts), their totals, `outcomes` ({label, count, meaning}) and `compromised` ({account, at, "
+        "failures_before, workstation, source_ip, event_id}); null on a fan-out cluster.")
 
 
 class AuditOut(BaseModel):

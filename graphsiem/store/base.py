@@ -498,6 +498,14 @@ class GraphStore(Protocol):
     def iter_relations(self, relation_type: str | None = None) -> Iterator[Relation]:
         """Stream relations, optionally of one type."""
 
+    def relations_active(self, relation_type: str, start: float, end: float) -> list[Relation]:
+        """The relations of one type active in ``[start, end]``: ``last_seen >= start`` and
+        ``first_seen <= end`` (a relation is aggregated over all time: it may hold events outside too).
+
+        For the credential findings (:mod:`analytics.credential_attempts`): the ``VALIDATED_AT`` edges
+        of a detection window, without streaming every edge of the type.
+        """
+
     def search_entities(
         self, needle: str, *, entity_type: str | None = None, limit: int = 20
     ) -> list[SearchHit]:

@@ -665,6 +665,17 @@ RETURN a.type AS src_type, coalesce(a.full_key, a.key) AS src_key, type(r) AS ty
 
 
 @cache
+def relations_active(relation_type: str) -> str:
+    """The relations of one type active in a window (``$start``, ``$end``: epoch seconds)."""
+    return f"""
+MATCH (a:Entity)-[r:{rel_type_of(relation_type)}]->(b:Entity)
+WHERE r.last_seen >= $start AND r.first_seen <= $end
+RETURN a.type AS src_type, coalesce(a.full_key, a.key) AS src_key, type(r) AS type,
+       b.type AS dst_type, coalesce(b.full_key, b.key) AS dst_key, properties(r) AS r
+"""
+
+
+@cache
 def count_label(entity_type: str) -> str:
     """Node count of one label (answered from the count store)."""
     return f"MATCH (n:{label_of(entity_type)}) RETURN count(n) AS n"

@@ -193,6 +193,15 @@ class Neo4jReads(Neo4jConnection):
                 relation_signatures(props), props.get("signatures_dropped", 0), *relation_tallies(props),
             )
 
+    def relations_active(self, relation_type: str, start: float, end: float) -> list[Relation]:
+        """The relations of one type with ``last_seen >= start`` and ``first_seen <= end``."""
+        return [
+            Relation((r["src_type"], r["src_key"]), r["type"], (r["dst_type"], r["dst_key"]),
+                     r["r"]["first_seen"], r["r"]["last_seen"], r["r"]["count"], list(r["r"]["evidence"]),
+                     relation_signatures(r["r"]), r["r"].get("signatures_dropped", 0), *relation_tallies(r["r"]))
+            for r in self._read(q.relations_active(relation_type), start=float(start), end=float(end))
+        ]
+
     def search_entities(
         self, needle: str, *, entity_type: str | None = None, limit: int = 20
     ) -> list[SearchHit]:

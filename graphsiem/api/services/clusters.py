@@ -241,6 +241,7 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
         members=row.data.get("members") or [],
         subgraph=subgraph(ctx, row),
         evidence=evidence(ctx, row),
+        credential=row.data.get("credential"),  # a credential finding's attempts (analytics.credential_words)
     )
 
 

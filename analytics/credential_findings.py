@@ -1,0 +1,89 @@
+"""The credential findings of a detection window: read, matched, made clusters (the detect hook).
+
+:func:`credential_clusters` asks the graph which hosts validated credentials in the window
+(:func:`analytics.credential_attempts.validators`), reads their attempts from the journal, matches the
+patterns (:func:`analytics.credential_spray.find_credential_attacks`) and returns one cluster per
+validator with a finding (:func:`analytics.credential_words.credential_cluster`).  They are not
+candidates of the isolation forest: :func:`analytics.detect.detect` adds them to the scored clusters
+and sorts all by risk.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from analytics.config import DetectionConfig
+from analytics.credential_attempts import read_attempts, validators
+from analytics.credential_spray import COMPROMISE, find_credential_attacks
+from analytics.credential_words import credential_cluster
+from analytics.evidence import EventLookup, resolve_sources
+from analytics.result import Cluster
+from analytics.window_end import default_window_end
+from graphsiem.store.base import GraphStore
+
+
+def credential_clusters(store: GraphStore, journal: EventLookup | None, config: DetectionConfig,
+                        window: tuple[float, float]) -> tuple[list[Cluster], dict[str, Any]]:
+    """The credential clusters of ``window`` and what the search did (for the run's stats).
+
+    Parameters
+    ----------
+    store : GraphStore
+        Embedded or Neo4j store.
+    journal : object with ``get(ids)`` and ``connection``, optional
+        The journal (:class:`ingest.journal.Journal`); without one nothing is read.
+    config : DetectionConfig
+        ``credential_*`` and the patterns' thresholds.
+    window : tuple of float
+        Start and end of the detection window (epoch seconds).
+
+    Returns
+    -------
+    clusters : list of Cluster
+        One per validator with a finding, highest risk first.
+    stats : dict
+        ``credential_attempts`` (read, or why none), ``credential_validators``, ``credential_findings``.
+    """
+    if not config.credential_findings:
+        return [], {"credential_attempts": "disabled"}
+    connection = getattr(journal, "connection", None)
+    if not isinstance(connection, sqlite3.Connection):
+        return [], {"credential_attempts": "no journal"}
+    limits = config.credential_thresholds()
+    start, end = window
+    found: list[Cluster] = []
+    read = 0
+    hosts = validators(store, start, end)
+    for host, edges in sorted(hosts.items()):
+        attempts = read_attempts(connection, host, edges, start, end)
+        read += len(attempts)
+        finding = find_credential_attacks(host, attempts, limits)
+        if finding is None:
+            continue
+        # the compromising successes first, then the attempts in time order (the page's evidence list)
+        firsts = [c.attempt for c in finding.compromises]
+        ids = [a.event_id for a in firsts] + [a.event_id for a in finding.attempts if a not in firsts]
+        pairs = [("VALIDATED_AT", event_id) for event_id in ids[: config.evidence_per_cluster]]
+        found.append(credential_cluster(finding, limits, resolve_sources(pairs, journal)))
+    found.sort(key=lambda c: (-c.score, c.id))
+    return found, {
+        "credential_attempts": read,
+        "credential_validators": len(hosts),
+        "credential_findings": len(found),
+        "credential_compromises": sum(1 for c in found if c.credential and COMPROMISE in c.credential["patterns"]),
+    }
+
+
+def lone_window(store: GraphStore, config: DetectionConfig, now: float | None) -> tuple[float, float] | None:
+    """The detection window when the fan-out inputs found nothing to read (no entity on two hosts):
+    ending at ``now``, else at the newest data as :func:`analytics.window_end.default_window_end` says;
+    None when the store has no sighting."""
+    if now is None:
+        end = default_window_end(store, min_hosts=config.min_hosts, window_hours=config.window_hours)
+        if end is None:
+            return None
+        now = end.end
+        if end.start is not None:
+            return end.start, now
+    return now - config.window_hours * 3600.0, now

@@ -1,0 +1,195 @@
+"""A credential finding (:mod:`analytics.credential_spray`) as a cluster: its words, its ``credential``
+record and its checks.
+
+The cluster keeps the PRODUCT.md contract: ``hosts`` is the validator alone (the one host the attempts
+reached; claimed workstation names are claims, never hosts), ``entities`` the validator then the
+accounts tried, ``explanation.summary`` one plain sentence, ``explanation.features`` the counts with
+the threshold each was compared with as its baseline.  It adds one key, ``credential``: the pattern,
+the accounts with their attempts, the claimed workstations, the source addresses, the outcomes with
+their meaning and the compromised accounts (:func:`credential_record`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from analytics.credential_spray import (
+    BRUTE_FORCE,
+    COMPROMISE,
+    ROTATION,
+    SPRAY,
+    CredentialFinding,
+    Thresholds,
+)
+from analytics.explain import Check, Explanation, FeatureContribution
+from analytics.result import Cluster, cluster_id
+from graphsiem.model import Entity, EntityType, epoch_to_iso
+
+PIVOT_TYPE = "credential_attack"
+"""The ``cluster_id`` namespace of a credential finding (one case per validator)."""
+SHOWN = 50
+"""Accounts, workstations and addresses a record lists (most attempted first); the totals count all."""
+STATUS_MEANINGS = {
+    "0xc0000064": "no such user",
+    "0xc000006a": "wrong password",
+    "0xc000006d": "bad user name or authentication information",
+    "0xc000006f": "outside allowed hours",
+    "0xc0000070": "workstation not allowed",
+    "0xc0000071": "password expired",
+    "0xc0000072": "account disabled",
+    "0xc0000193": "account expired",
+    "0xc0000224": "must change password",
+    "0xc0000234": "account locked out",
+    "0xc0000371": "no secret in the local account store",
+    "kerberos 0x6": "no such user (Kerberos)",
+    "kerberos 0x12": "account disabled, expired or locked out (Kerberos)",
+    "kerberos 0x17": "password expired (Kerberos)",
+    "kerberos 0x18": "wrong password (Kerberos pre-authentication)",
+}
+"""What a failure status means (Microsoft's tables for 4776, 4625 and 4771; the page's
+``validation_tallies.js`` has the NTLM ones)."""
+_TITLES = {COMPROMISE: "Likely compromise", SPRAY: "Password spray", BRUTE_FORCE: "Brute force",
+           ROTATION: "Rotating claimed workstations"}
+
+
+def outcome_meaning(label: str) -> str:
+    """Plain words for an outcome label.
+
+    >>> outcome_meaning("failure 0xc000006a"), outcome_meaning("success")
+    ('wrong password', 'succeeded')
+    """
+    if label == "success":
+        return "succeeded"
+    if label.startswith("failure "):
+        return STATUS_MEANINGS.get(label[8:], f"failed ({label[8:]})")
+    return "failed" if label == "failure" else "outcome not logged"
+
+
+def credential_cluster(finding: CredentialFinding, limits: Thresholds, evidence: list[dict[str, str]]) -> Cluster:
+    """The cluster of a finding: contract keys, its ``credential`` record, summary and checks."""
+    record = credential_record(finding)
+    accounts = [row["account"] for row in record["accounts"]]
+    validator = Entity(EntityType.HOST.value, finding.validator, finding.validator)
+    members = [validator] + [Entity(EntityType.USER.value, a, a) for a in accounts]
+    features = {
+        "accounts_tried": float(record["accounts_total"]),
+        "accounts_failed": float(sum(1 for row in record["accounts"] if row["failures"])),
+        "max_failures_per_account": float(max((row["failures"] for row in record["accounts"]), default=0)),
+        "claimed_workstations": float(record["workstations_total"]),
+        "source_addresses": float(record["source_ips_total"]),
+        "attempts": float(len(finding.attempts)),
+        "compromised_accounts": float(len(record["compromised"])),
+    }
+    baselines = {"accounts_failed": limits.spray_min_accounts, "max_failures_per_account": limits.brute_force_min_failures,
+                 "claimed_workstations": limits.rotation_min_workstations}
+    explanation = Explanation(
+        summary=summary(finding, record),
+        features=tuple(FeatureContribution(name, value, float(baselines.get(name, 0)), 0.0,
+                                           "credential finding: the baseline is the pattern's threshold")
+                       for name, value in features.items()),
+        checks=checks(finding, record),
+    )
+    return Cluster(id=cluster_id(PIVOT_TYPE, finding.validator), pivot=validator, score=finding.risk,
+                   hosts=[finding.validator], entities=members, first_seen=finding.start, last_seen=finding.end,
+                   features=features, explanation=explanation, evidence=evidence, credential=record)
+
+
+def credential_record(finding: CredentialFinding) -> dict[str, Any]:
+    """The ``credential`` key of the cluster: what the page and the API show of the attempts."""
+    per_account: dict[str, Counter[str]] = {}
+    for attempt in finding.attempts:
+        row = per_account.setdefault(attempt.account, Counter())
+        row["attempts"] += 1
+        row["failures" if attempt.failed else "successes" if attempt.outcome == "success" else "unknown"] += 1
+    compromised = {c.account for c in finding.compromises}
+    accounts = sorted(per_account.items(), key=lambda item: (-item[1]["attempts"], item[0]))
+    workstations = Counter(a.workstation for a in finding.attempts if a.workstation)
+    addresses = Counter(a.source_ip for a in finding.attempts if a.source_ip)
+    outcomes = Counter(a.outcome for a in finding.attempts)
+    return {
+        "pattern": finding.worst,
+        "patterns": {name: list(found) for name, found in finding.patterns.items()},
+        "validator": finding.validator,
+        "start": epoch_to_iso(finding.start),
+        "end": epoch_to_iso(finding.end),
+        "accounts": [{"account": name, "attempts": row["attempts"], "failures": row["failures"],
+                      "successes": row["successes"], "compromised": name in compromised}
+                     for name, row in accounts[:SHOWN]],
+        "accounts_total": len(per_account),
+        "workstations": [{"label": w, "count": n} for w, n in workstations.most_common(SHOWN)],
+        "workstations_total": len(workstations),
+        "source_ips": [{"label": ip, "count": n} for ip, n in addresses.most_common(SHOWN)],
+        "source_ips_total": len(addresses),
+        "outcomes": [{"label": label, "count": n, "meaning": outcome_meaning(label)}
+                     for label, n in outcomes.most_common()],
+        "compromised": [{"account": c.account, "at": epoch_to_iso(c.attempt.ts), "failures_before": c.failures_before,
+                         "workstation": c.attempt.workstation, "source_ip": c.attempt.source_ip,
+                         "event_id": c.attempt.event_id} for c in finding.compromises],
+    }
+
+
+def summary(finding: CredentialFinding, record: dict[str, Any]) -> str:
+    """One sentence: who tried how many accounts where and when, how it ended.
+
+    E.g. "Password spray: 13 claimed workstations tried 47 accounts on dc01 between 10:02 and 10:09
+    UTC on 2026-11-02; 46 failed with 'wrong password'; 1 succeeded after failing: corp\\bob at 10:09."
+    """
+    sources = []
+    if record["workstations_total"]:
+        sources.append(_plural(record["workstations_total"], "claimed workstation"))
+    if record["source_ips_total"]:
+        sources.append(_plural(record["source_ips_total"], "address", "addresses"))
+    who = " and ".join(sources) or "clients naming no source"
+    when = f"between {_clock(finding.start)} and {_clock(finding.end)} UTC on {_day(finding.start)}"
+    parts = [f"{_TITLES[finding.worst]}: {who} tried {_plural(record['accounts_total'], 'account')} "
+             f"on {finding.validator} {when}"]
+    failed = [row for row in record["outcomes"] if row["label"].startswith("failure")]
+    for row in failed[:3]:
+        parts.append(f"{_plural(row['count'], 'attempt')} failed with '{row['meaning']}'")
+    succeeded = sum(row["count"] for row in record["outcomes"] if row["label"] == "success")
+    if finding.compromises:
+        names = ", ".join(f"{c.account} at {_clock(c.attempt.ts)} after {c.failures_before} failures"
+                          for c in finding.compromises[:3])
+        parts.append(f"{_plural(len(finding.compromises), 'account')} succeeded after failing: {names}")
+    elif succeeded:
+        parts.append(f"{_plural(succeeded, 'attempt')} succeeded")
+    if ROTATION in finding.patterns:
+        names = ", ".join(finding.patterns[ROTATION][:3])
+        parts.append(f"{names} validated from many different claimed workstation names (a tool's random names, not hosts)")
+    return "; ".join(parts) + "."
+
+
+def checks(finding: CredentialFinding, record: dict[str, Any]) -> tuple[Check, ...]:
+    """The analyst's next steps, each with what would make the finding benign."""
+    steps = []
+    if finding.compromises:
+        names = ", ".join(c.account for c in finding.compromises[:5])
+        steps.append(Check(COMPROMISE, f"Reset the password of {names} and review its log-ons after "
+                           f"{_clock(finding.compromises[0].attempt.ts)} UTC (4624 on every host, new sessions, "
+                           "Kerberos tickets issued to it).",
+                           "the user confirms mistyping the password and then logging on from their own machine"))
+    if SPRAY in finding.patterns or BRUTE_FORCE in finding.patterns:
+        steps.append(Check(None, f"Find the client behind the attempts on {finding.validator}: the claimed names are "
+                           "what it wrote, so look up the address in the DC's network logs (NTLM over SMB, LDAP, "
+                           "HTTP) at those times, and check lock-outs (4740) for these accounts.",
+                           "a misconfigured service or a user's stale saved password retrying one account from "
+                           "one known machine"))
+    if ROTATION in finding.patterns:
+        steps.append(Check(None, "A workstation name that changes with every attempt is written by a tool (spraying "
+                           "and relay tools randomise it): find which machine sent these validations.",
+                           "a known scanner or a terminal-server farm whose clients send their own names"))
+    return tuple(steps)
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
+def _clock(ts: float) -> str:
+    return time.strftime("%H:%M", time.gmtime(ts))
+
+
+def _day(ts: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(ts))
