@@ -150,7 +150,7 @@ def summary(finding: CredentialFinding, record: dict[str, Any]) -> str:
         parts.append(f"{_plural(row['count'], 'attempt')} failed with '{row['meaning']}'")
     succeeded = sum(row["count"] for row in record["outcomes"] if row["label"] == "success")
     if finding.compromises:
-        names = ", ".join(f"{c.account} at {_clock(c.attempt.ts)} after {c.failures_before} failures"
+        names = ", ".join(f"{c.account} at {_clock(c.attempt.ts)} after {_plural(c.failures_before, 'failure')}"
                           for c in finding.compromises[:3])
         parts.append(f"{_plural(len(finding.compromises), 'account')} succeeded after failing: {names}")
     elif succeeded:
@@ -193,3 +193,34 @@ def _clock(ts: float) -> str:
 
 def _day(ts: float) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(ts))
+
+
+def record_lines(record: dict[str, Any], shown: int = 8) -> list[str]:
+    """The ``credential`` record as the CLI's text lines (raw text: the caller escapes them).
+
+    >>> record_lines({"pattern": "brute_force", "validator": "dc01", "accounts": [{"account": "admin",
+    ...     "attempts": 25, "failures": 25, "successes": 0, "compromised": False}], "accounts_total": 1,
+    ...     "workstations": [{"label": "kali", "count": 25}], "workstations_total": 1, "source_ips": [],
+    ...     "source_ips_total": 0, "outcomes": [{"label": "failure 0xc000006a", "count": 25,
+    ...     "meaning": "wrong password"}], "compromised": []})  # doctest: +NORMALIZE_WHITESPACE
+    ['  credential: brute_force on dc01',
+     '    accounts (1): admin 25 failed/0 ok',
+     '    claimed workstations (claims, not hosts; 1): kali x25',
+     '    outcomes: failure 0xc000006a (wrong password) x25']
+    """
+    lines = [f"  credential: {record.get('pattern')} on {record.get('validator')}"]
+    for c in record.get("compromised") or []:
+        lines.append(f"    compromised: {c['account']} at {c['at']} after {_plural(c['failures_before'], 'failure')}")
+    accounts = ", ".join(f"{a['account']} {a['failures']} failed/{a['successes']} ok"
+                         for a in (record.get("accounts") or [])[:shown])
+    more = " ..." if record.get("accounts_total", 0) > shown else ""
+    lines.append(f"    accounts ({record.get('accounts_total', 0)}): {accounts}{more}")
+    for name, title in (("workstations", "claimed workstations (claims, not hosts; "), ("source_ips", "source addresses (")):
+        rows = record.get(name) or []
+        if rows:
+            listed = ", ".join(f"{r['label']} x{r['count']}" for r in rows[:shown])
+            lines.append(f"    {title}{record.get(name + '_total', len(rows))}): {listed}"
+                         f"{' ...' if record.get(name + '_total', 0) > shown else ''}")
+    outcomes = ", ".join(f"{o['label']} ({o['meaning']}) x{o['count']}" for o in record.get("outcomes") or [])
+    lines.append(f"    outcomes: {outcomes}")
+    return lines

@@ -341,6 +341,10 @@ def render_table(clusters: list[dict], *, top: int, duration_s: float) -> str:
         keys = c.get("entity_keys") or [None] * len(c["entities"])
         for e, key in list(zip(c["entities"], keys, strict=False))[:8]:
             lines.append(f"  {e['type']:>8}: {printable(e['value'][:120])}{_digest_note(e, key)}")
+        if c.get("credential"):  # a spray, brute force or success after failures: its attempts
+            from analytics.credential_words import record_lines
+
+            lines += [printable(line) for line in record_lines(c["credential"])]
         drivers = [f for f in c["explanation"]["features"] if f["contribution"] > 0]
         for f in drivers:
             lines.append(

@@ -19,6 +19,7 @@ import pytest
 
 from analytics.config import ConfigError, DetectionConfig
 from analytics.detect import detect
+from graphsiem.cli.detect_cmd import render_table
 from graphsiem.store.base import GraphStore
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
@@ -172,3 +173,21 @@ def test_the_brim_dcs_rotating_claimed_workstations_are_found(samples_dir: Path,
     assert store.get_entity("host", "5inhnfgcacbxct4a") is None and "5inhnfgcacbxct4a" in names
     assert found[0].explanation.summary.startswith("Rotating claimed workstations: ")
     assert "on kramer between 16:06 and" in found[0].explanation.summary
+    # the CLI's text prints the record, claims said to be claims
+    text = render_table(result.to_contract()["clusters"], top=3, duration_s=0.1)
+    assert "  credential: rotating_workstations on kramer" in text
+    assert "    claimed workstations (claims, not hosts; 15): workstation x56, yygrhabrvpznn8lb x4" in text
+
+
+def test_the_store_finds_the_relations_active_in_a_window(store: GraphStore, tmp_path: Path) -> None:
+    """``relations_active``: the edges whose span meets the window, on both stores."""
+    records = [validation(BASE, "old", "ws-1", "0x0", 1), validation(BASE + 10 * DAY, "old", "ws-1", "0x0", 2),
+               validation(BASE + DAY, "early", "ws-2", "0x0", 3), validation(BASE + 20 * DAY, "late", "ws-3", "0x0", 4)]
+    ingest(store, tmp_path, records).close()
+    window = (BASE + 5 * DAY, BASE + 12 * DAY)
+    active = store.relations_active("VALIDATED_AT", *window)
+    assert [(r.src, r.dst, r.count) for r in active] == [(("user", "old"), ("host", "dc01"), 2)]
+    assert active[0].tallies is not None and active[0].tallies["outcomes"] == {"success": 2}
+    assert store.relations_active("LOGGED_ON", *window) == []
+    with pytest.raises(ValueError):
+        store.relations_active("NOT_A_RELATION", *window)

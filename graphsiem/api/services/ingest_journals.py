@@ -5,6 +5,7 @@ Part of :mod:`graphsiem.api.services.ingest`.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -61,3 +62,10 @@ class ThreadJournal:
         for event in events:
             event.origin = self._service.public_origin(event.origin or "")
         return events
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection to the journal database (a detection's credential attempts read
+        their validator's events in the window through it: :mod:`analytics.credential_attempts`)."""
+        connection: sqlite3.Connection = self._service.journal().connection
+        return connection

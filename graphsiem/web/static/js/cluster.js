@@ -10,6 +10,7 @@ import { checksOf, showChecks } from './checks.js';
 import { asCypher, asPython } from './copy.js';
 import { byId, el, fill, fmtTime, setText, shorten } from './dom.js';
 import { definitionList, loadEntityDetails, propertyNodes } from './entity_details.js';
+import { showCredential } from './credential_finding.js';
 import { clearEvidence, showEvidence } from './evidence.js';
 import { hostsOfEvents } from './evidence_hosts.js';
 import { showFeatures } from './features.js';
@@ -129,6 +130,7 @@ export class ClusterView {
     );
     showFeatures(cluster.features);
     showChecks(checksOf(raw));
+    showCredential(byId('cluster-credential'), raw.credential);
     byId('explanation-table').closest('details').hidden = false;
     byId('export-case').hidden = false;
     this.resetPanels();
@@ -191,6 +193,7 @@ export class ClusterView {
     showMembers(cluster.members, (member) => this.showMember(member), (member) => nodes.find((n) => n.id === uidOf(member.type, member.key)));
     showFeatures(cluster.features);
     showChecks(checksOf(raw));
+    showCredential(byId('cluster-credential'), raw.credential);
     byId('explanation-table').closest('details').hidden = false;
     byId('export-case').hidden = true;
     this.triage.show(null);
@@ -219,6 +222,7 @@ export class ClusterView {
       byId('cluster-reopened').hidden = true;
       showMembers([], null);
       showChecks([]);
+      showCredential(byId('cluster-credential'), null);
       byId('export-case').hidden = true;
       byId('explanation-table').closest('details').hidden = true;
       this.triage.show(null);
