@@ -11,11 +11,12 @@ and sorts all by risk.
 from __future__ import annotations
 
 import sqlite3
+import time
 from typing import Any
 
 from analytics.config import DetectionConfig
 from analytics.credential_attempts import read_attempts, validators
-from analytics.credential_spray import COMPROMISE, find_credential_attacks
+from analytics.credential_spray import COMPROMISE, find_credential_attacks, habitual_names
 from analytics.credential_words import credential_cluster
 from analytics.evidence import EventLookup, resolve_sources
 from analytics.result import Cluster
@@ -43,13 +44,15 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     clusters : list of Cluster
         One per validator with a finding, highest risk first.
     stats : dict
-        ``credential_attempts`` (read, or why none), ``credential_validators``, ``credential_findings``.
+        ``credential_attempts`` (read, or why none), ``credential_validators``, ``credential_findings``,
+        ``credential_compromises``, ``credential_s`` (seconds).
     """
     if not config.credential_findings:
         return [], {"credential_attempts": "disabled"}
     connection = getattr(journal, "connection", None)
     if not isinstance(connection, sqlite3.Connection):
         return [], {"credential_attempts": "no journal"}
+    t0 = time.perf_counter()
     limits = config.credential_thresholds()
     start, end = window
     found: list[Cluster] = []
@@ -58,7 +61,7 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     for host, edges in sorted(hosts.items()):
         attempts = read_attempts(connection, host, edges, start, end)
         read += len(attempts)
-        finding = find_credential_attacks(host, attempts, limits)
+        finding = find_credential_attacks(host, attempts, limits, habitual_names(edges, attempts))
         if finding is None:
             continue
         # the compromising successes first, then the attempts in time order (the page's evidence list)
@@ -72,6 +75,7 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
         "credential_validators": len(hosts),
         "credential_findings": len(found),
         "credential_compromises": sum(1 for c in found if c.credential and COMPROMISE in c.credential["patterns"]),
+        "credential_s": time.perf_counter() - t0,
     }
 
 

@@ -27,10 +27,11 @@ the fan-out clusters by that.  The texts are in :mod:`analytics.credential_words
 from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
 from analytics.credential_attempts import Attempt
+from graphsiem.model import Relation
 
 SPRAY = "password_spray"
 BRUTE_FORCE = "brute_force"
@@ -99,7 +100,8 @@ class CredentialFinding:
         return PATTERN_RISK[self.worst]
 
 
-def find_credential_attacks(validator: str, attempts: Sequence[Attempt], limits: Thresholds) -> CredentialFinding | None:
+def find_credential_attacks(validator: str, attempts: Sequence[Attempt], limits: Thresholds,
+                            habitual: Set[tuple[str, str]] = frozenset()) -> CredentialFinding | None:
     """The credential attack patterns in one validator's attempts (oldest first), or None.
 
     Parameters
@@ -110,6 +112,9 @@ def find_credential_attacks(validator: str, attempts: Sequence[Attempt], limits:
         :func:`analytics.credential_attempts.read_attempts`, sorted by time.
     limits : Thresholds
         The patterns' thresholds.
+    habitual : set of (account, claimed workstation)
+        Names each account was validated from before the window (:func:`habitual_names`): a user's own
+        machine, never a sprayer's session name.
 
     Returns
     -------
@@ -144,7 +149,7 @@ def find_credential_attacks(validator: str, attempts: Sequence[Attempt], limits:
         if rotation is not None and rotation[2] >= limits.rotation_min_workstations:
             patterns.setdefault(ROTATION, []).append(account)
             spans.append(rotation[:2])
-    compromises = _compromises(by_account, patterns.get(SPRAY, ()), spray, limits)
+    compromises = _compromises(by_account, patterns.get(SPRAY, ()), spray, limits, habitual)
     if compromises:
         patterns[COMPROMISE] = sorted({c.account for c in compromises})
         spans.extend((c.attempt.ts, c.attempt.ts) for c in compromises)
@@ -154,6 +159,25 @@ def find_credential_attacks(validator: str, attempts: Sequence[Attempt], limits:
     found = {account for accounts in patterns.values() for account in accounts}
     scope = [a for a in attempts if a.account in found and start <= a.ts <= end]
     return CredentialFinding(validator, patterns, start, end, scope, compromises)
+
+
+def habitual_names(edges: Iterable[Relation], attempts: Sequence[Attempt]) -> frozenset[tuple[str, str]]:
+    """(account, claimed workstation) pairs the graph saw before the window: the edge's ``workstations``
+    tally (all time) counts more validations from the name than the window's attempts do.
+
+    Examples
+    --------
+    >>> from graphsiem.model import Relation
+    >>> edge = Relation(("user", "bob"), "VALIDATED_AT", ("host", "dc01"), 0.0, 9.0, 30,
+    ...                 tallies={"workstations": {"ws-0042": 30}})
+    >>> mine = Attempt(9.0, "bob", "success", "ws-0042", None, "e1", "x")
+    >>> sorted(habitual_names([edge], [mine]))
+    [('bob', 'ws-0042')]
+    """
+    in_window = Counter((a.account, a.workstation) for a in attempts if a.workstation)
+    return frozenset((rel.src[1], name) for rel in edges
+                     for name, count in ((rel.tallies or {}).get("workstations") or {}).items()
+                     if count > in_window[(rel.src[1], name)])
 
 
 def _spray_window(attempts: Sequence[Attempt], limits: Thresholds) -> tuple[float, float, set[str]] | None:
@@ -230,7 +254,8 @@ def _densest(tries: Sequence[Attempt], seconds: float, key: Callable[[Attempt], 
 
 
 def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
-                 spray: tuple[float, float, set[str]] | None, limits: Thresholds) -> list[Compromise]:
+                 spray: tuple[float, float, set[str]] | None, limits: Thresholds,
+                 habitual: Set[tuple[str, str]]) -> list[Compromise]:
     """Successes after ``compromise_min_failures`` failures of the account within the window before
     them (from a source the failures used when the success names an address; a 4776 names none but
     the validator), or after one failure during a spray (until a window after its last failure) from
@@ -240,7 +265,7 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
     found: list[Compromise] = []
     # where the spray came from: a success from one of those, or from a source the account's own failures
     # used that nothing used before the spray (a tool's name for that session), is the sprayer's; a user's
-    # own workstation, seen before, is not
+    # own workstation, seen before in the window or in the edge's tally of earlier days, is not
     known_before = {source for tries in by_account.values() for a in tries
                     if spray is not None and a.ts < spray[0] for source in (a.workstation, a.source_ip)}
     spray_sources = {source for account in sprayed for a in by_account.get(account, ())
@@ -258,7 +283,7 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
                 continue
             sources = [a for a in recent if attempt.source_ip is None or a.source_ip in (None, attempt.source_ip)]
             own = {source for a in recent for source in (a.workstation, a.source_ip)
-                   if source is not None and source not in known_before}
+                   if source is not None and source not in known_before and (account, source) not in habitual}
             in_spray = (spray is not None and spray[0] <= attempt.ts <= spray[1] + limits.burst_seconds
                         and bool({attempt.workstation, attempt.source_ip} & (spray_sources | own)))
             if len(sources) >= limits.compromise_min_failures or (in_spray and sources):

@@ -116,21 +116,41 @@ def test_one_account_failing_many_times_is_a_brute_force(store: GraphStore, tmp_
     assert found[0].explanation.summary.startswith("Brute force: 1 claimed workstation tried 1 account on dc01")
 
 
-def test_a_month_of_mistypes_by_500_users_is_not_a_spray(tmp_path: Path) -> None:
-    """500 users each mistype once a day, at a random time of the working day, and log on a minute
-    later: about 50 failing accounts an hour, and no finding."""
+def mistypes() -> list[dict[str, Any]]:
+    """A month of 500 users each mistyping once a day, at a random time of the working day, and
+    logging on from their own workstation a minute later: about 50 failing accounts an hour."""
     rng = random.Random(11)
-    records = []
+    records: list[dict[str, Any]] = []
     for day in range(30):
         for n in range(500):
             ts = BASE + day * DAY + rng.uniform(0, 10 * 3600)
             records.append(validation(ts, f"user{n:03d}", f"ws-{n:04d}", "0xc000006a", len(records)))
             records.append(validation(ts + rng.uniform(5, 90), f"user{n:03d}", f"ws-{n:04d}", "0x0", len(records)))
+    return records
+
+
+def test_a_month_of_mistypes_by_500_users_is_not_a_spray(tmp_path: Path) -> None:
+    records = mistypes()
     store = EmbeddedStore(tmp_path / "graph")
     with ingest(store, tmp_path, records) as journal:
         result = detect(store, journal=journal)
     assert credential(result) == []
     assert result.stats["credential_attempts"] > 900  # the window's day was read, and judged ordinary
+
+
+def test_a_spray_among_the_mistypes_names_only_the_account_it_broke(tmp_path: Path) -> None:
+    """Users who mistype during the spray and log on from their own machine (the edge's tally has known
+    it for weeks) are not compromised; carol, who succeeded from the sprayer's name, is."""
+    records = mistypes()
+    for record in spray_records(BASE + 29 * DAY + 4 * 3600):
+        record["winlog"]["record_id"] += 10**6
+        records.append(record)
+    store = EmbeddedStore(tmp_path / "graph")
+    with ingest(store, tmp_path, records) as journal:
+        [found] = credential(detect(store, journal=journal))
+    assert found.credential is not None
+    assert found.credential["patterns"]["likely_compromise"] == ["carol"]
+    assert found.credential["patterns"]["password_spray"] == sorted(f"user{n:02d}" for n in range(30) if n != 7)
 
 
 def test_without_a_journal_the_stats_say_why_nothing_was_looked_for(tmp_path: Path) -> None:
