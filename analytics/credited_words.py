@@ -18,20 +18,14 @@ line, cut short (as :func:`analytics.checks.quote` does), never markup.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from analytics.linked_processes import CreditedProcesses
+from graphsiem.visible_text import visible
 
 MAX_COMMAND = 80
 """An example command line is cut to this many characters (as the checks' quoted values)."""
 IMAGES_NAMED = 2
 """Image names said; the rest are counted."""
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_HIDDEN = frozenset(("Cc", "Cf", "Zl", "Zp"))
-"""Unicode categories shown as a space: controls, and format characters such as the bidi
-overrides (U+202E turned the rest of a check's sentence around, review RV6) and zero-width ones."""
 NOT_MEMBERS = "each ran on one host only, so none is a cluster member"
 """Why the named processes are not among the cluster's members."""
 
@@ -43,13 +37,15 @@ def plain(value: object, limit: int = MAX_COMMAND) -> str:
     --------
     >>> plain("powershell -enc\\n" + "A" * 100, limit=20)
     'powershell -enc AAA…'
-    >>> plain("invoice\\u202efdp.exe \\u200bx")  # a bidi override and a zero-width space are no text
-    'invoice fdp.exe  x'
+    >>> print(plain("invoice\\u202efdp.exe \\u200bx"))  # a bidi override, a zero-width space: shown as codes
+    invoice\\u202efdp.exe \\u200bx
+
+    Control, bidi and zero-width characters are written as their codes
+    (:func:`graphsiem.visible_text.visible`), as the summary and the timeline write them:
+    a U+202E would turn the rest of a check's sentence around (review RV6), and deleting
+    it hid that the attacker used one (review U1 #11).
     """
-    text = _CONTROL.sub(" ", str(value))
-    if not text.isascii():
-        text = "".join(" " if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
-    text = text.strip()
+    text = visible(value).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

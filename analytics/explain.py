@@ -49,6 +49,7 @@ from analytics.pivot_contacts import PivotContacts
 from analytics.registered_domains import summary_words
 from analytics.scoring import MIN_CONFIDENT_CANDIDATES, ClusterScorer
 from graphsiem.model import EntityKey
+from graphsiem.visible_text import visible
 
 _BEHAVIOUR_TEXT = {
     "lsass_access": "LSASS memory accessed",
@@ -448,7 +449,8 @@ def summarize(
     ...           pivot_is_new=True, installed_as="WMI subscription")
     '40 hosts first installed or ran script Set s = CreateObject("WScript.Shell"), 20 of them within a minute; it is installed as a WMI subscription'
     """
-    value = pivot_value if len(pivot_value) <= _MAX_VALUE else pivot_value[: _MAX_VALUE - 1] + "…"
+    shown = visible(pivot_value)  # a bidi override as its code, as the checks and the timeline write it (U1 #11)
+    value = shown if len(shown) <= _MAX_VALUE else shown[: _MAX_VALUE - 1] + "…"
     # The spread feature is an inter-quartile range: the middle half of the hosts, said as how
     # many hosts that is (a "half" of 3 hosts reads oddly).  The full range, when known, is the
     # time for all of them.

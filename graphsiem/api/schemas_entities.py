@@ -125,7 +125,7 @@ class HostEventRow(BaseModel):
     summary: str = Field(description="One line from the normalised fields the event has (command line, "
                          "target, file, query, URL, destination, user, signature, script, message): "
                          "attacker-controlled text, white space runs as one space, control and format "
-                         "characters as U+FFFD, cut at 400 characters.")
+                         "characters written as their codes (`\\u202e`), cut at 400 characters.")
     received_at: str | None = Field(
         default=None, description="When a live channel received it (ISO-8601 UTC); null for file ingests.")
 

@@ -29,7 +29,7 @@ def test_a_hosts_events_newest_first_paged_with_the_cursor(tmp_path, capsys) -> 
     first = json.loads(capsys.readouterr().out)
     assert first["host"] == "pc-quiet" and first["total"] == 6 and first["total_capped"] is False
     assert [row["summary"] for row in first["items"]] == [
-        "cmd /c \ufffd[2Jecho <img src=x onerror=alert(1)>",  # the escape shown, not obeyed
+        "cmd /c \\u001b[2Jecho <img src=x onerror=alert(1)>",  # the escape shown as its code, not obeyed
         "The Spooler 4 service entered the stopped state."]
     assert main(["events", "--host", "pc-quiet", "--data", str(data), "--before", first["next_before"],
                  "--kind", "windows:other"]) == 0
