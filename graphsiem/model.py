@@ -294,7 +294,7 @@ observations not counted under a kept label are that tally's dropped ones."""
 TALLY_LABEL_CHARS = 255
 """Characters of one tally label kept (a claimed workstation name is whatever the client sent)."""
 
-TALLY_NAMES = ("outcomes", "workstations", "account_domain")
+TALLY_NAMES = ("outcomes", "workstations", "account_domain", "threats", "av_actions", "av_products")
 """The tallies an edge may keep (each name is also a stored property's, so the set is fixed):
 
 * ``outcomes``: a ``VALIDATED_AT`` edge's validations by outcome, ``success`` or ``failure <status>``
@@ -305,7 +305,10 @@ TALLY_NAMES = ("outcomes", "workstations", "account_domain")
 * ``account_domain``: a ``VALIDATED_AT`` edge's validations by the NetBIOS domain that qualified the
   account (``jerry``: the host is a domain controller of that domain), or ``unknown`` when the account
   was kept as the event gave it (4776 names no domain; the host was not known to be a DC of a known
-  domain: ``ingest.projection_logons``).
+  domain: ``ingest.projection_logons``);
+* ``threats``, ``av_actions``, ``av_products``: a ``DETECTED`` edge's detections by threat name (the
+  vendor's), by what the product did (``quarantined``, ``removed``, ``blocked``, ``allowed``, ``failed``,
+  ``detected``: :func:`ingest.projection_antivirus.action_outcome`) and by product.
 """
 
 

@@ -119,7 +119,7 @@ from ingest.projection_accumulator import (
     EventContext,
     R,
 )
-from ingest.projection_antivirus import detection_rule
+from ingest.projection_antivirus import REREAD_KINDS, detection_rule, reread_detection
 from ingest.projection_endpoint import GENERIC_KEYS, InstalledNames
 from ingest.projection_entities import SCRIPT_TEXT_CHARS, SCRIPT_VALUE_CHARS
 from ingest.projection_logons import DcDomain, LogonRules
@@ -291,6 +291,8 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
 
     def project_into(self, acc: Accumulator, event: Event) -> None:
         """Add one event's entities, relations and sightings to ``acc``."""
+        if event.kind in REREAD_KINDS:  # an older journal's antivirus detection (ingest.projection_antivirus)
+            event = reread_detection(event)
         fields = event.fields
         host = event.host
         if host:

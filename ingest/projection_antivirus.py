@@ -1,31 +1,98 @@
-"""The projection of antivirus detections: ``host DETECTED file``.
+"""The projection of antivirus detections: ``host DETECTED file``, with what was found and done.
 
 An ``av:detection`` event (:mod:`ingest.parsers.syslog_antivirus`: Symantec's
-``Security Risk Found!`` sent as syslog text) names the host the product runs
-on and the file it found a threat in.  The file is keyed as every file is
+``Security Risk Found!`` sent as syslog text; :mod:`ingest.parsers.windows_defender`:
+Microsoft Defender 1116/1117) names the host the product runs on and the file it
+found a threat in.  The file is keyed as every file is
 (:meth:`ingest.projection_entities.EntityBuilders._file`: a digest first, else its
 path), so the same malware found on forty hosts is one file node with forty
 ``DETECTED`` edges: a host page leads to it, and a fan-out pivot counts its hosts.
-The edge keeps nothing of the threat name or action: those stay on the event
-(the evidence the edge lists), as attacker-chosen text should.
+
+The edge tallies (:data:`graphsiem.model.TALLY_NAMES`) the threat names
+(``threats``), what the product did (``av_actions``: :func:`action_outcome`'s
+words) and the products (``av_products``), so a cluster's check step
+(:mod:`analytics.antivirus`) names them from the graph alone, with or without the
+journal.  The threat name is the vendor's, the path the file's writer's: both
+are data, cut to :data:`graphsiem.model.TALLY_LABEL_CHARS`.
+
+Journals written before detections were read (projection version 3 and
+earlier) hold them as what was read then: Symantec's text as a
+``syslog:message`` of its host, a Defender 1116/1117 as a ``windows:other``
+with its event data (``winlog.event_data.*``).  Both keep enough to read the
+detection again, so :func:`reread_detection` turns such an event into the
+``av:detection`` it is before it is projected, and ``graphsiem rebuild`` finds
+them (the event keeps its id: its evidence is the record journaled then).
+No release since reads either as such, so an event of a newer journal is never
+read twice.  A Zeek ``syslog.log`` record journaled before is hostless
+``zeek:syslog`` text, kept beside the detection that newer releases add: it is
+not read again here (the journal may hold its detection already); re-ingesting
+the file adds the detection (README, Upgrading).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from graphsiem.model import EntityKey
+from graphsiem.model import TALLY_LABEL_CHARS, EntityKey, Event
 from graphsiem.model import RelationType as R
+from ingest.parsers.syslog_antivirus import AV_DETECTION, antivirus_fields, may_be_antivirus
+from ingest.parsers.windows_defender import DEFENDER_CHANNEL, MAPPERS
 from ingest.projection_accumulator import EventContext
 
-__all__ = ["AV_KINDS", "detection_rule"]
+__all__ = ["AV_KINDS", "REREAD_KINDS", "action_outcome", "detection_rule", "reread_detection"]
 
-AV_KINDS = ("av:detection",)
+AV_KINDS = (AV_DETECTION,)
 """The event kinds this rule projects."""
+
+REREAD_KINDS = frozenset({"syslog:message", "windows:other"})
+"""The kinds an older journal holds detections as (:func:`reread_detection`)."""
+
+_EVENT_DATA = "winlog.event_data."
+_SUCCESS_RESULTS = ("the operation completed successfully", "success")
+
+
+def action_outcome(action: object, result: object = None, *, acted: bool = True) -> str:
+    """What an antivirus did, in one word: ``quarantined``, ``removed``, ``blocked``, ``allowed``,
+    ``failed``, ``detected`` (found, not acted on yet: Defender 1116) or ``other``.
+
+    ``action`` is Defender's ``Action Name`` or Symantec's actual action (``Quarantine
+    succeeded``); ``result`` Defender 1117's ``Error Description`` (anything but a success
+    is a failure).  Symantec's second part (``: Access denied``) is its secondary
+    action's, not a result.
+
+    Examples
+    --------
+    >>> action_outcome("Quarantine succeeded")
+    'quarantined'
+    >>> action_outcome("Quarantine", "The operation completed successfully.")
+    'quarantined'
+    >>> action_outcome("Remove", "Access is denied.")
+    'failed'
+    >>> action_outcome("Not Applicable", acted=False), action_outcome("Left alone"), action_outcome("Clean failed")
+    ('detected', 'allowed', 'failed')
+    """
+    text = str(action or "").strip().lower()
+    if result is not None and str(result).strip():
+        said = str(result).strip().lower().rstrip(".")
+        if not said.startswith(_SUCCESS_RESULTS):
+            return "failed"
+    if "fail" in text or "error" in text:
+        return "failed"
+    if not acted or text in ("", "not applicable", "n/a"):
+        return "detected"
+    if "quarantin" in text:
+        return "quarantined"
+    if any(word in text for word in ("remov", "delet", "clean")):
+        return "removed"
+    if any(word in text for word in ("block", "denied")):
+        return "blocked"
+    if any(word in text for word in ("allow", "left alone", "no action", "ignore")):
+        return "allowed"
+    return "other"
 
 
 def detection_rule(file_of: Callable[[EventContext], EntityKey | None]) -> Callable[[EventContext], None]:
-    """The projector's rule for an antivirus detection: ``host DETECTED file``.
+    """The projector's rule for an antivirus detection: ``host DETECTED file``, tallied.
 
     Parameters
     ----------
@@ -35,6 +102,62 @@ def detection_rule(file_of: Callable[[EventContext], EntityKey | None]) -> Calla
 
     def detection(ctx: EventContext) -> None:
         # no file named (a detection of memory, a registry value): the host alone is sighted
-        ctx.rel(ctx.host, R.DETECTED, file_of(ctx))
+        file = file_of(ctx)
+        host = ctx.host
+        ctx.rel(host, R.DETECTED, file)
+        if file is None or host is None:
+            return
+        fields, acc = ctx.fields, ctx.acc
+        code = str(fields.get("event.code") or "")
+        acted = code != "1116"  # Defender's detection before any action; Symantec's text is after it
+        outcome = action_outcome(fields.get("antivirus.action"), fields.get("antivirus.result") if code == "1117" else None,
+                                 acted=acted)
+        acc.tally(host, R.DETECTED, file, "av_actions", outcome)
+        threat = fields.get("threat.name")
+        if threat:
+            acc.tally(host, R.DETECTED, file, "threats", str(threat)[:TALLY_LABEL_CHARS])
+        product = fields.get("antivirus.product")
+        if product:
+            acc.tally(host, R.DETECTED, file, "av_products", str(product)[:TALLY_LABEL_CHARS])
 
     return detection
+
+
+def reread_detection(event: Event) -> Event:
+    """The ``av:detection`` an older journal's event is (module docstring), else ``event`` itself.
+
+    Parameters
+    ----------
+    event : Event
+        A journaled event of one of :data:`REREAD_KINDS`.
+    """
+    fields = event.fields
+    if event.kind == "syslog:message":
+        message = fields.get("message")
+        if not isinstance(message, str) or not may_be_antivirus(message):
+            return event
+        found = antivirus_fields(message)
+        if found is None:
+            return event
+        return _as_detection(event, {**fields, **found})
+    channel = str(fields.get("event.channel") or "").lower()
+    code = _code(fields.get("event.code"))
+    mapper = MAPPERS.get(code) if channel == DEFENDER_CHANNEL and code is not None else None
+    if mapper is None:
+        return event
+    data = {name[len(_EVENT_DATA):]: value for name, value in fields.items() if name.startswith(_EVENT_DATA)}
+    mapped = {name: value for name, value in fields.items() if not name.startswith(_EVENT_DATA)}
+    mapper(data, mapped)
+    return _as_detection(event, mapped)
+
+
+def _code(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def _as_detection(event: Event, fields: dict) -> Event:
+    # positional (id, kind, ts, host, source, fields, origin, raw), as the parsers make events
+    return Event(event.id, AV_DETECTION, event.ts, event.host, event.source, fields, event.origin, event.raw)

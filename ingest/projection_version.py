@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 4
+PROJECTION_VERSION = 5
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -57,6 +57,10 @@ PROJECTION_VERSION = 4
    (:mod:`ingest.projection_antivirus`): the quarantined file is on the host's page.
    A 4776 on a domain controller of a known domain names its account ``netbios\\name``, the user
    the DC's 4624 names (edge tally ``account_domain``), and keeps a claimed FQDN whole.
+5. ``host DETECTED file`` tallies the threat names, what the product did and the products
+   (``threats``, ``av_actions``, ``av_products``: a cluster's antivirus step reads them), and a
+   detection journaled by an earlier release (Symantec's text as a ``syslog:message``, a Defender
+   1116/1117 as a ``windows:other``) is read as the detection it is (:mod:`ingest.projection_antivirus`).
 """
 
 VERSION_KEY = "projection_version"
@@ -64,7 +68,9 @@ VERSION_KEY = "projection_version"
 WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 3: "host links to every process it ran, log clears, alert signatures, NTLM-claimed names",
                 4: ("NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed "
-                    "on their hosts, files an antivirus detected on their hosts")}
+                    "on their hosts, files an antivirus detected on their hosts"),
+                5: ("antivirus detections' threats and actions, and detections journaled before they were read "
+                    "(Symantec text, Defender 1116/1117)")}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
@@ -145,7 +151,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 4: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, files an antivirus detected on their hosts): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 5: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, files an antivirus detected on their hosts; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117)): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (

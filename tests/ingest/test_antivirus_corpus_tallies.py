@@ -1,0 +1,36 @@
+"""Kramer's quarantines in the Brim ``syslog.log`` say what was found and done (task AVCHK).
+
+The WRCCDC capture's Symantec Endpoint Protection found ``Trojan Horse`` in
+``C:\\Windows\\yfHMhijb.exe`` on the DC Kramer eight times and quarantined it each time.  Before, the
+``host DETECTED file`` edge kept only its count (the threat and action were text on the events); now
+it tallies them, so the host's page and a cluster's antivirus step name them from the graph.  One host
+forms no fan-out cluster (a pivot needs several): the detection is on the host's page, and no
+cluster of the corpus claims it.  Read in place from ``$GRAPHSIEM_SAMPLES``, on [embedded] and [neo4j].
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analytics.detect import detect
+from graphsiem.store.base import GraphStore
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+
+QUARANTINED = ("file", "c:\\windows\\yfhmhijb.exe")
+
+
+def test_kramers_quarantines_are_tallied_on_its_page(store: GraphStore, tmp_path: Path, samples_dir: Path) -> None:
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([samples_dir / "brimdata-zed-sample-data" / "zeek-default" / "syslog.log"],
+                              store=store, journal=journal, progress=False)
+        store.flush()
+        assert report.total.rejected == 0
+        (neighbour,) = store.neighbors("host", "kramer", relation_types=["DETECTED"])
+        assert neighbour.entity.ref == QUARANTINED
+        edge = neighbour.relation
+        assert edge.count == 8
+        assert edge.tallies == {"threats": {"Trojan Horse": 8}, "av_actions": {"quarantined": 8},
+                                "av_products": {"Symantec Endpoint Protection": 8}}
+        result = detect(store, journal=journal)
+    assert not [c for c in result.clusters if QUARANTINED in {e.ref for e in c.entities}]
