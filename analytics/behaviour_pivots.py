@@ -51,7 +51,12 @@ dates a rollup by its subdomains' earlier sightings: the same facts are found
 before the window (:func:`earlier_facts`: what the store held before the window
 start; nothing after the window end is read, so a backtest's ``now`` sees what
 it saw then), and a host that completed the pair on at least :data:`ROUTINE_DAYS`
-distinct UTC days before the window does it routinely and leaves the signature.
+distinct UTC days before the window, the first of them :data:`ROUTINE_SPAN_DAYS` days or
+more before its window day, does it routinely and leaves the signature.  The span (task
+TREE): a campaign repeated on the same hosts on three separate days had two earlier days on
+its third and was routine there; a new daily vendor job has the same days, and is a cluster
+in its first week, every day under its first day's key on the same hosts, so one benign
+verdict covers the week.
 Two days, not one: one earlier occurrence is an event (an install), not a routine,
 and were once enough an attacker could blind hosts by staging the pair on them a
 day ahead; two separate days doubles that work.  However many hosts completed the
@@ -137,7 +142,8 @@ from graphsiem.model import Entity, EntityKey, EntityType, Relation
 from graphsiem.store.base import EntityPrevalence, GraphStore
 
 __all__ = [
-    "FACT_WORDS", "MAX_LINKED", "MAX_READ", "MAX_RECORDED_HOSTS", "OFFICE", "PIVOT_RECORD", "ROUTINE_DAYS", "SCRIPT_HOSTS", "BehaviourPivots", "Fact",
+    "FACT_WORDS", "MAX_LINKED", "MAX_READ", "MAX_RECORDED_HOSTS", "OFFICE", "PIVOT_RECORD", "ROUTINE_DAYS", "ROUTINE_SPAN_DAYS",
+    "SCRIPT_HOSTS", "BehaviourPivots", "Fact",
     "behaviour_facts", "behaviour_key", "behaviour_kinds", "behaviour_name", "behaviour_pivots", "behaviour_ref",
     "behaviour_shape", "describe",
     "earlier_facts", "fact_kinds", "find_behaviour_pivots", "is_behaviour", "name_credits", "pivot_record",
@@ -149,6 +155,9 @@ MAX_LINKED = 500
 """Most processes handed to the credit per signature (its hosts' first facts first)."""
 ROUTINE_DAYS = 2
 """Distinct UTC days before the window on which a host completed a pair for the pair to be its routine."""
+ROUTINE_SPAN_DAYS = 7
+"""Fewest UTC days from a host's first completion of a pair's shape to its completion in the window for the
+pair to be its routine: a week of history, not three days of a campaign repeating on the same hosts."""
 
 
 def read_behaviour(
@@ -355,7 +364,8 @@ def behaviour_pivots(
         # of the same two kinds on other hosts visible (the fleet's routine must be no hiding place).
         kept = {row: found for row, found in hosts.items()
                 if not _routine(routine_days, kinds,
-                                shape if shape is not None else _shape_of(shapes, kinds, found), incidence.hosts[row])}
+                                shape if shape is not None else _shape_of(shapes, kinds, found), incidence.hosts[row],
+                                _day(found))}
         pivots.routine_hosts += len(hosts) - len(kept)
         if len(kept) < min_hosts:
             pivots.recurring += 1
@@ -371,9 +381,23 @@ def _shape_of(shapes: Shapes, kinds: tuple[str, str], pairs: HostPairs) -> str:
     return shapes.of_pair(kinds, a, b)[0]
 
 
+def _day(pairs: HostPairs) -> int:
+    """The UTC day (days since the epoch) a host's pair of a group completed in the window, as
+    :func:`analytics.behaviour_pairs.completion_days` dates the earlier ones (else its earliest fact's)."""
+    at = pairs.first[0] if np.isfinite(pairs.first[0]) else min(f.at for f in pairs.facts)
+    return int(at // 86400)
+
+
 def _routine(routine_days: Mapping[tuple[tuple[str, str], str], Mapping[str, set[int]]], kinds: tuple[str, str],
-             shape: str, host: str) -> bool:
-    """Whether ``host`` completed a pair of ``kinds`` and ``shape`` on :data:`ROUTINE_DAYS` days before the window.
+             shape: str, host: str, day: int) -> bool:
+    """Whether ``host`` completed a pair of ``kinds`` and ``shape`` on :data:`ROUTINE_DAYS` days before the window,
+    the first of them :data:`ROUTINE_SPAN_DAYS` or more before ``day`` (its window day).
+
+    The span (task TREE): a campaign repeated on the same hosts on three separate days had two earlier
+    days on its third, and was routine there.  Its history and a new daily vendor job's are the same
+    days; what a vendor's job has and a campaign's repeat does not is time: a week on the host.  A new
+    daily job is so a cluster for its first week, each day with its first day's key on the same hosts,
+    so the analyst's benign verdict on the first covers the rest (:func:`analytics.clusters.covers_hosts`).
 
     The host itself, on distinct UTC days: a product's history gains a campaign copying its shape onto
     other hosts nothing.  How many other hosts completed it on one of those days is no matter: a
@@ -381,7 +405,8 @@ def _routine(routine_days: Mapping[tuple[tuple[str, str], str], Mapping[str, set
     second wave on the same hosts is new again, and a weekly vendor job is left to the analyst's
     benign verdict on its first cluster (the same key the next week).
     """
-    return len(routine_days.get((kinds, shape), {}).get(host, ())) >= ROUTINE_DAYS
+    days = routine_days.get((kinds, shape), {}).get(host, ())
+    return len(days) >= ROUTINE_DAYS and day - min(days) >= ROUTINE_SPAN_DAYS
 
 
 def _add_pivot(

@@ -151,19 +151,21 @@ def routine_time(day: int, i: int) -> float:
 
 
 def build_routine_fleet(
-    store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS, routine_days: Iterable[int] = range(ROUTINE_DAYS),
-    routine_hosts: list[str] = ROUTINE_HOSTS,
+    store, *, campaign_hosts: list[str] = CAMPAIGN_HOSTS, routine_days: Iterable[int] | None = None,
+    routine_hosts: list[str] = ROUTINE_HOSTS, days: int = ROUTINE_DAYS,
 ) -> None:
-    """Write the three-day routine fleet (module docstring) to ``store``, cleared first.
+    """Write the routine fleet (module docstring) of ``days`` days (three) to ``store``, cleared first.
 
     The routine pair runs on each of ``routine_hosts`` on each of ``routine_days`` (0-based, at
-    :func:`routine_time`); the campaign on the third day, 12 hours in (:func:`routine_campaign_time`).
+    :func:`routine_time`; default every day); the campaign on the last day, 12 hours in
+    (:func:`routine_campaign_time`).
     """
-    entities, sightings = _every_host(START + ROUTINE_DAYS * DAY)
+    routine_days = range(days) if routine_days is None else routine_days
+    entities, sightings = _every_host(START + days * DAY)
     relations = []
     found = [_dropper_pair(f"r{day}x", i, h, routine_time(day, i), routine_time(day, i) + 120)
              for day in routine_days for i, h in enumerate(routine_hosts)]
-    found += [_dropper_pair("c", i, h, routine_campaign_time(i), routine_campaign_time(i) + 120)
+    found += [_dropper_pair("c", i, h, routine_campaign_time(i, days - 1), routine_campaign_time(i, days - 1) + 120)
               for i, h in enumerate(campaign_hosts)]
     for new_entities, new_sightings, new_relations in found:
         entities += new_entities
@@ -172,9 +174,9 @@ def build_routine_fleet(
     _write(store, entities, sightings, relations)
 
 
-def routine_campaign_time(i: int) -> float:
-    """When campaign host ``i``'s dropper opened LSASS in the routine fleet (the third day, 12 h in)."""
-    return START + 2 * DAY + 12 * H + 60 * i
+def routine_campaign_time(i: int, day: int = ROUTINE_DAYS - 1) -> float:
+    """When campaign host ``i``'s dropper opened LSASS in the routine fleet (on ``day``, the last: the third, 12 h in)."""
+    return START + day * DAY + 12 * H + 60 * i
 
 
 def add_campaign_host(store, i: int, host: str) -> None:

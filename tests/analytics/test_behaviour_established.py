@@ -93,12 +93,20 @@ def test_a_campaign_copying_a_products_shape_on_hosts_without_it_has_a_key_of_it
     fleet.write(store)
 
     (product_hosts, product), = found_on_day(store, 1)[0]
-    (campaign_hosts, campaign), = found_on_day(store, 3)[0]
+    campaign_hosts, campaign = _campaign_on_day_3(store)
 
     assert product_hosts == PRODUCT_HOSTS and campaign_hosts == CAMPAIGN_HOSTS
     assert campaign.pivot.ref != product.pivot.ref and campaign.id != product.id
     assert f"c:\\program files\\vendor\\vendorsvc.exe{NEW_ON_HOST}" in campaign.pivot.value, campaign.pivot.value
     assert NEW_ON_HOST not in product.pivot.value
+
+
+def _campaign_on_day_3(store):
+    """Day 3's cluster on the campaign's hosts; the product's own pair, in its first week, is not routine
+    yet (task TREE: :data:`analytics.behaviour_pivots.ROUTINE_SPAN_DAYS`), so it may be a cluster beside it."""
+    found, _ = found_on_day(store, 3)
+    assert {tuple(hosts) for hosts, _ in found} <= {tuple(PRODUCT_HOSTS), tuple(CAMPAIGN_HOSTS)}, found
+    return next(((hosts, c) for hosts, c in found if set(hosts) & set(CAMPAIGN_HOSTS)), ([], None))
 
 
 VENDOR_BUILD = "5e" * 32
@@ -119,7 +127,7 @@ def test_a_campaign_copying_a_products_paths_on_its_hosts_differs_by_its_binary(
     fleet.write(store)
 
     (product_hosts, product), = found_on_day(store, 1)[0]
-    (campaign_hosts, campaign), = found_on_day(store, 3)[0]
+    campaign_hosts, campaign = _campaign_on_day_3(store)
 
     assert product_hosts == PRODUCT_HOSTS and campaign_hosts == CAMPAIGN_HOSTS
     assert campaign.pivot.ref != product.pivot.ref and campaign.id != product.id

@@ -18,7 +18,13 @@ with the process entities, ``SPAWNED`` parents and history it is given in a dete
 from __future__ import annotations
 
 from analytics.behaviour_pairs import MAX_FACTS_PER_KIND
-from analytics.behaviour_pivots import Fact, behaviour_kinds, behaviour_pivots, behaviour_shape
+from analytics.behaviour_pivots import (
+    ROUTINE_SPAN_DAYS,
+    Fact,
+    behaviour_kinds,
+    behaviour_pivots,
+    behaviour_shape,
+)
 from analytics.incidence import build_incidence
 from graphsiem.model import Entity
 from graphsiem.store.base import HostSighting
@@ -143,22 +149,23 @@ def test_two_unrelated_children_of_a_fleet_wide_cmd_hours_apart_stay_apart():
 
 def product_history(fleet: Fleet, rows, days) -> None:
     """A benign daily vendor pair: vendorsvc starts a per-host temporary updater that reads LSASS and a
-    minute later starts an encoded PowerShell, on ``rows``, each of ``days`` (day 2 is the window)."""
+    minute later starts an encoded PowerShell, on ``rows``, each of ``days`` (the last is the window)."""
+    window = max(days)
     for day in days:
         for row in rows:
             t = START + day * DAY + 3 * H + 90 * row
             up = fleet.process(f"upd-{day}-{row}", f"C:\\ProgramData\\Vendor\\tmp\\upd-{day}x{row:04x}.exe", VENDOR)
             ps = fleet.process(f"inv-{day}-{row}", PS_IMAGE, up)
-            fleet.fact("lsass_access", up, row, t + 5, history=day < 2)
-            fleet.fact("encoded_powershell", ps, row, t + 60, history=day < 2)
+            fleet.fact("lsass_access", up, row, t + 5, history=day < window)
+            fleet.fact("encoded_powershell", ps, row, t + 60, history=day < window)
 
 
 def test_a_campaign_on_a_benign_products_hosts_is_not_made_routine_by_the_products_pair():
-    """T10 finding 2: the product's daily pair (days 0-2, hosts 0-29) stays routine (no product pivot on
-    day 2), and the campaign of the same two kinds but another shape on hosts 0-9 on day 2 is a pivot."""
+    """T10 finding 2: the product's daily pair (days 0-8, hosts 0-29) stays routine (no product pivot on
+    day 8), and the campaign of the same two kinds but another shape on hosts 0-9 on day 8 is a pivot."""
     fleet = Fleet()
-    product_history(fleet, range(30), days=(0, 1, 2))
-    campaign(fleet, range(10), at=START + 2 * DAY + 12 * H)
+    product_history(fleet, range(30), days=range(ROUTINE_SPAN_DAYS + 2))
+    campaign(fleet, range(10), at=START + (ROUTINE_SPAN_DAYS + 1) * DAY + 12 * H)
 
     found = fleet.pivots()
 
@@ -170,9 +177,9 @@ def test_a_campaign_on_a_benign_products_hosts_is_not_made_routine_by_the_produc
 
 
 def test_the_products_own_daily_pair_stays_routine():
-    """Dated per shape, the product's pair on day 2 is still its hosts' routine: no pivot at all."""
+    """Dated per shape, the product's pair on day 8 is still its hosts' routine: no pivot at all."""
     fleet = Fleet()
-    product_history(fleet, range(30), days=(0, 1, 2))
+    product_history(fleet, range(30), days=range(ROUTINE_SPAN_DAYS + 2))
 
     found = fleet.pivots()
 

@@ -26,6 +26,7 @@ from dataclasses import replace
 import pytest
 
 from analytics.behaviour_pivots import (
+    ROUTINE_SPAN_DAYS,
     Fact,
     behaviour_kinds,
     behaviour_pivots,
@@ -148,32 +149,34 @@ def _behaviour_hosts(result):
     return [sorted(c.hosts) for c in _behaviour_clusters(result)]
 
 
-def test_a_daily_benign_pair_pivots_on_the_first_two_days_only(store):
+def test_a_daily_benign_pair_pivots_in_its_first_week_only(store):
     """Day 1 has no history (it pivots, as anything new on a store's first day; the store's later
     days are not read as its history); day 2 has one earlier day, an event, no routine, however many
     hosts completed the pair on it (task P1, red-team T12 finding 1: a campaign's first wave is such
-    a day; K8 had made it a routine); day 3 the same pair on the same hosts on two earlier days is
-    their routine: no pivot, and the stats say why."""
-    build_routine_fleet(store, campaign_hosts=[])
+    a day; K8 had made it a routine); day 3 has two earlier days, but a campaign repeated on the same
+    hosts has those too (task TREE): the pair is their routine once the hosts' history of it spans
+    :data:`ROUTINE_SPAN_DAYS` days (day 8, with days 1-7 before it): no pivot, and the stats say why."""
+    build_routine_fleet(store, campaign_hosts=[], days=ROUTINE_SPAN_DAYS + 1)
 
     first = detect(store, config=CONFIG, now=START + DAY)
     second = detect(store, config=CONFIG, now=START + 2 * DAY)
     third = detect(store, config=CONFIG, now=START + 3 * DAY)
+    seventh = detect(store, config=CONFIG, now=START + ROUTINE_SPAN_DAYS * DAY)
+    eighth = detect(store, config=CONFIG, now=START + (ROUTINE_SPAN_DAYS + 1) * DAY)
 
-    assert _behaviour_hosts(first) == [ROUTINE_HOSTS]
-    assert _behaviour_hosts(second) == [ROUTINE_HOSTS]
-    assert _behaviour_hosts(third) == []
-    assert [r.stats["behaviour_signatures_recurring"] for r in (first, second, third)] == [0, 0, 1]
-    assert [r.stats["behaviour_hosts_routine"] for r in (first, second, third)] == [0, 0, len(ROUTINE_HOSTS)]
-    assert not [c for c in third.clusters if set(c.hosts) & set(ROUTINE_HOSTS)]
+    days = (first, second, third, seventh, eighth)
+    assert [_behaviour_hosts(r) for r in days] == [[ROUTINE_HOSTS]] * 4 + [[]]
+    assert [r.stats["behaviour_signatures_recurring"] for r in days] == [0, 0, 0, 0, 1]
+    assert [r.stats["behaviour_hosts_routine"] for r in days] == [0, 0, 0, 0, len(ROUTINE_HOSTS)]
+    assert not [c for c in eighth.clusters if set(c.hosts) & set(ROUTINE_HOSTS)]
 
 
 def test_the_routine_pair_hides_no_campaign_of_the_same_kinds(store):
-    """Day 3: the routine hosts repeat their pair and the campaign shows the same two kinds on
+    """Day 8: the routine hosts repeat their pair and the campaign shows the same two kinds on
     other hosts: the cluster is the campaign's hosts, none of the routine's."""
-    build_routine_fleet(store)
+    build_routine_fleet(store, days=ROUTINE_SPAN_DAYS + 1)
 
-    result = detect(store, config=CONFIG, now=START + 3 * DAY)
+    result = detect(store, config=CONFIG, now=START + (ROUTINE_SPAN_DAYS + 1) * DAY)
 
     assert _behaviour_hosts(result) == [CAMPAIGN_HOSTS]
     # the routine updater's shape (task F4: each shape its own signature) is left out whole: recurring
@@ -245,13 +248,18 @@ def _pair(host_row: int, at: float, tag: str) -> list[Fact]:
 
 
 @pytest.mark.parametrize(("earlier_at", "routine"), [
-    pytest.param((-2 * DAY,), False, id="once"),
-    pytest.param((-2 * DAY, -2 * DAY + 3 * H), False, id="twice-on-one-utc-day"),
-    pytest.param((-2 * DAY, -DAY), True, id="on-two-utc-days"),
+    pytest.param((-8 * DAY,), False, id="once"),
+    pytest.param((-8 * DAY, -8 * DAY + 3 * H), False, id="twice-on-one-utc-day"),
+    pytest.param((-8 * DAY, -DAY), True, id="on-two-utc-days-a-week-apart"),
+    pytest.param((-2 * DAY, -DAY), False, id="on-two-utc-days-in-the-last-week"),
+    pytest.param((-7 * DAY, -DAY), True, id="the-first-seven-days-before"),
+    pytest.param((-6 * DAY, -5 * DAY, -4 * DAY, -3 * DAY, -2 * DAY, -DAY), False, id="daily-for-six-days"),
 ])
-def test_a_host_is_routine_only_on_two_distinct_earlier_utc_days(earlier_at, routine):
+def test_a_host_is_routine_only_on_two_distinct_earlier_utc_days_a_week_apart(earlier_at, routine):
     """Three hosts complete the pair in the window; ws-0 completed it earlier at ``earlier_at``
-    (seconds from the window's midnight): it leaves the signature only on two distinct UTC days."""
+    (seconds from the window's midnight): it leaves the signature only on two distinct UTC days, the
+    first of them :data:`ROUTINE_SPAN_DAYS` days or more before the window's (task TREE: a campaign
+    repeated on the same hosts for days is not their routine)."""
     midnight = 1_780_012_800.0  # 2026-05-29 00:00 UTC
     hosts = [f"ws-{i}" for i in range(3)]
     incidence = build_incidence([HostSighting(h, ("host", h), midnight, midnight, 1) for h in hosts], exclude_types=())
