@@ -9,6 +9,10 @@ installed command, its evidence the run's event: the installed node then says it
 The run keeps its own node (its children and connections are its own); other processes' keys are
 untouched.
 
+A template whose executable's path holds a token (``C:\\P\\%TargetInstance.Name%.exe``) is kept under
+:data:`TOKEN_IN_PATH`, not an image, and every WMI run is also matched against those (at most
+:data:`TEMPLATES_PER_IMAGE`): its run's image is the token filled.
+
 The templates are a join of the projector (``_wmi_templates``: image -> templates, fleet-wide, saved
 with its state), so a run in a later ingest call than its consumer is related as in one replay.
 """
@@ -18,7 +22,7 @@ from __future__ import annotations
 from graphsiem.model import EntityKey
 from ingest.projection_accumulator import EventContext, R
 from ingest.projection_entities import PARENT_FIELDS, PROCESS_FIELDS, EntityBuilders, image_identity
-from ingest.wmi_templates import fills, is_wmi_runner, template_pieces
+from ingest.wmi_templates import fills, holds_token, is_wmi_runner, template_pieces
 
 WmiTemplates = tuple[tuple[tuple[str, ...], EntityKey], ...]
 """Of one image: each installed template's pieces and the installed command's key."""
@@ -26,6 +30,9 @@ TEMPLATES_PER_IMAGE = 8
 """Templates kept of one image (one implant installed with a few argument shapes; a ninth is not kept)."""
 _TEMPLATE_IMAGES = 4096
 """Images whose templates the join state remembers (the older half goes past this)."""
+TOKEN_IN_PATH = "<token in its path>"
+"""The image the templates whose executable's path holds a token are kept under (``C:\\P\\%TargetInstance.Name%.exe``
+runs as any name in that folder; ``<`` and ``>`` are in no Windows path, so no real image is this)."""
 
 
 class WmiRunRules(EntityBuilders):
@@ -41,7 +48,8 @@ class WmiRunRules(EntityBuilders):
         executable = fields.get(PROCESS_FIELDS[0])
         if pieces is None or not executable:
             return
-        image = image_identity(str(executable))
+        # a token in the path: each run is another image, so looked for whatever image a run has
+        image = TOKEN_IN_PATH if holds_token(str(executable)) else image_identity(str(executable))
         known = self._wmi_templates.get(image, ())
         if len(known) >= TEMPLATES_PER_IMAGE or any(template == (pieces, installed) for template in known):
             return
@@ -55,6 +63,8 @@ class WmiRunRules(EntityBuilders):
         executable, command_line = fields.get(PROCESS_FIELDS[0]), fields.get(PROCESS_FIELDS[1])
         if not executable or not command_line or not is_wmi_runner(str(fields.get(PARENT_FIELDS[0]) or "")):
             return
-        for pieces, installed in self._wmi_templates.get(image_identity(str(executable)), ()):
+        templates = (*self._wmi_templates.get(image_identity(str(executable)), ()),
+                     *self._wmi_templates.get(TOKEN_IN_PATH, ()))
+        for pieces, installed in templates:
             if fills(pieces, str(command_line)):
                 ctx.rel(ctx.host, R.RAN, installed)

@@ -21,7 +21,7 @@ import re
 
 from ingest.normalize_text import normalize_command_line
 
-__all__ = ["MAX_TEMPLATE_TOKENS", "WMI_RUNNERS", "fills", "is_wmi_runner", "template_pieces"]
+__all__ = ["MAX_TEMPLATE_TOKENS", "WMI_RUNNERS", "fills", "holds_token", "is_wmi_runner", "template_pieces"]
 
 _TOKEN = re.compile(r"%(?:targetinstance|targetevent|previousinstance|targetclass)\.[a-z0-9_.]+%")
 """A WMI template token, in a lower-cased command line: a property of the instance or event that
@@ -61,6 +61,17 @@ def template_pieces(command_line: str) -> tuple[str, ...] | None:
     if len(pieces) == 1 or len(pieces) - 1 > MAX_TEMPLATE_TOKENS:
         return None
     return pieces
+
+
+def holds_token(text: str) -> bool:
+    """Whether ``text`` (an executable's path) holds a WMI template token (``%TargetInstance.Name%.exe``).
+
+    Examples
+    --------
+    >>> holds_token("C:\\P\\%TargetInstance.Name%.exe"), holds_token("C:\\P\\svcw.exe")
+    (True, False)
+    """
+    return _TOKEN.search(text.lower()) is not None
 
 
 def fills(pieces: tuple[str, ...], command_line: str) -> bool:
