@@ -119,6 +119,11 @@ class WindowEnd:
         Hosts more than :data:`LEAD_GAP_S` ahead of the fleet, whose lead moved the start.
     hosts_leading_shown : tuple of str
         Up to :data:`SHOWN_HOSTS` of them, the freshest (the one whose clock set ``end``) first.
+    hosts_leading_by : tuple of float
+        Seconds each of ``hosts_leading_shown`` leads ``fleet_end`` by: each host its own
+        (one figure for all said "8 hosts lead by 5.3 years" of hosts 0.3 to 5.3 years ahead, U1 #7).
+    hosts_leading_least : float or None
+        The smallest lead of all the leading hosts, shown or not (``None``: none lead).
     """
 
     end: float
@@ -132,6 +137,8 @@ class WindowEnd:
     fleet_end: float | None = None
     hosts_leading: int = 0
     hosts_leading_shown: tuple[str, ...] = ()
+    hosts_leading_by: tuple[float, ...] = ()
+    hosts_leading_least: float | None = None
 
     def window_start(self, window_s: float) -> float:
         """The window's start for a window of ``window_s`` seconds (``start`` when rule 3 set it)."""
@@ -149,6 +156,8 @@ class WindowEnd:
             "fleet_end": self.end if self.fleet_end is None else self.fleet_end,
             "hosts_leading": self.hosts_leading,
             "hosts_leading_shown": list(self.hosts_leading_shown),
+            "hosts_leading_by_s": list(self.hosts_leading_by),
+            "hosts_leading_least_s": self.hosts_leading_least,
         }
 
 
@@ -264,6 +273,7 @@ def default_window_end(
     fleet_end = max(t for h, t in kept.items() if h not in leading) if leading else None
     # the last window of the fleet as well as of the leading hosts, one extra window at most
     start = max(fleet_end, end - window_s) - window_s if fleet_end is not None else None
+    shown_leading = sorted(leading, key=lambda h: (-kept[h], h))[:SHOWN_HOSTS]
     return WindowEnd(
         end=end,
         rule="fleet's newest event" if ahead else "newest event",
@@ -275,5 +285,7 @@ def default_window_end(
         start=start,
         fleet_end=fleet_end,
         hosts_leading=len(leading),
-        hosts_leading_shown=tuple(sorted(leading, key=lambda h: (-kept[h], h))[:SHOWN_HOSTS]),
+        hosts_leading_shown=tuple(shown_leading),
+        hosts_leading_by=tuple(kept[h] - fleet_end for h in shown_leading) if fleet_end is not None else (),
+        hosts_leading_least=min(kept[h] for h in leading) - fleet_end if fleet_end is not None else None,
     )

@@ -81,6 +81,40 @@ def end_label(stats: dict[str, Any]) -> str:
     return f"the {ends_at}"
 
 
+def _leads(stats: dict[str, Any], leading: int, most: float) -> str:
+    """Which hosts lead the fleet and each one by how much (``most``: the leader's lead).
+
+    Each host leads by its own amount: one figure for all (the leader's) said "8 hosts lead
+    the fleet by 5.3 years" when the others led by 0.3 h to 3.1 years (review U1 #7).
+
+    Examples
+    --------
+    >>> _leads({"hosts_leading_shown": ["dc"]}, 1, 3600.0 * 5)
+    '1 host (dc) leads the fleet by 5 h'
+    >>> _leads({"hosts_leading_shown": ["a", "b"], "hosts_leading_by_s": [5e8, 7200.0],
+    ...         "hosts_leading_least_s": 7200.0}, 2, 5e8)
+    '2 hosts lead the fleet by 2 h to 15.8 years (a by 15.8 years, b by 2 h)'
+    >>> _leads({"hosts_leading_shown": ["a", "b"], "hosts_leading_by_s": [5e8, 9000.0],
+    ...         "hosts_leading_least_s": 3600.0}, 3, 5e8)
+    '3 hosts lead the fleet by 1 h to 15.8 years (a by 15.8 years, b by 2.5 h ...)'
+    >>> _leads({"hosts_leading_shown": ["a", "b"]}, 2, 7200.0)  # a record saved before each lead was kept
+    '2 hosts (a, b) lead the fleet, the first by 2 h'
+    """
+    shown = [str(name) for name in stats.get("hosts_leading_shown") or []]
+    if leading == 1:
+        return f"1 host ({_hosts(shown, 1)}) leads the fleet by {duration_text(most)}"
+    by = stats.get("hosts_leading_by_s") or []
+    if len(by) != len(shown) or not shown:
+        return f"{leading} hosts ({_hosts(shown, leading)}) lead the fleet, the first by {duration_text(most)}"
+    least = stats.get("hosts_leading_least_s")
+    least = min(by) if least is None else float(least)
+    each = ", ".join(f"{printable(name)} by {duration_text(float(lead))}" for name, lead in zip(shown, by, strict=True))
+    more = " ..." if leading > len(shown) else ""
+    span = duration_text(most) if duration_text(least) == duration_text(most) \
+        else f"{duration_text(least)} to {duration_text(most)}"
+    return f"{leading} hosts lead the fleet by {span} ({each}{more})"
+
+
 def widening_note(stats: dict[str, Any], window_hours: float) -> str:
     """Rule 3 in words: how far the start was widened for the leading hosts, and whether capped.
 
@@ -88,7 +122,7 @@ def widening_note(stats: dict[str, Any], window_hours: float) -> str:
     --------
     >>> widening_note({"window_start": 0.0, "window_end": 100800.0, "fleet_end": 86400.0,
     ...                "hosts_leading": 3, "hosts_leading_shown": ["a", "b", "c"]}, 24.0)
-    "window starts at 1970-01-01T00:00:00.000Z, 24 h before the rest of the fleet's newest event (1970-01-02T00:00:00.000Z), so it is 28 h long, not 24 h: 3 hosts (a, b, c) lead the fleet by 4 h (clocks running ahead, or the only hosts still reporting); a's newest event ends it, and what the fleet first did in those hours counts as new"
+    "window starts at 1970-01-01T00:00:00.000Z, 24 h before the rest of the fleet's newest event (1970-01-02T00:00:00.000Z), so it is 28 h long, not 24 h: 3 hosts (a, b, c) lead the fleet, the first by 4 h (clocks running ahead, or the only hosts still reporting); a's newest event ends it, and what the fleet first did in those hours counts as new"
     >>> print(widening_note({"window_start": 864000.0, "window_end": 1036800.0, "fleet_end": 86400.0,
     ...                      "hosts_leading": 1, "hosts_leading_shown": ["dc"]}, 24.0))
     window starts at 1970-01-11T00:00:00.000Z, 48 h before its end: widening the start for hosts that lead the fleet is capped at one extra window (24 h), so the window holds none of the rest of the fleet's data, whose newest event (1970-01-02T00:00:00.000Z) is 9 days before its start; 1 host (dc) leads the fleet by 11 days (clock running ahead, or the only host still reporting); dc's newest event (a leading host's clock) ends the window
@@ -98,10 +132,8 @@ def widening_note(stats: dict[str, Any], window_hours: float) -> str:
         return ""
     start, end, fleet_end = stats["window_start"], stats["window_end"], stats["fleet_end"]
     window_s = window_hours * 3600.0
-    names = _hosts(stats.get("hosts_leading_shown") or [], leading)
-    who = f"{_plural(leading, 'host')} ({names}) lead{'s' if leading == 1 else ''} the fleet by " \
-          f"{duration_text(end - fleet_end)} (clock{'' if leading == 1 else 's'} running ahead, or the only " \
-          f"host{'' if leading == 1 else 's'} still reporting)"
+    who = f"{_leads(stats, leading, end - fleet_end)} (clock{'' if leading == 1 else 's'} running ahead, or " \
+          f"the only host{'' if leading == 1 else 's'} still reporting)"
     leader = printable(_leader(stats) or "a leading host")
     if start > fleet_end - window_s + 1.0:  # analytics.window_end: one extra window at most
         return (f"window starts at {epoch_to_iso(start)}, {duration_text(end - start)} before its end: widening the "

@@ -34,7 +34,7 @@ def test_an_empty_run_keeps_its_capped_window_its_contents_and_why(api: Api) -> 
     assert run["window_hours"] == 48.0
     assert (run["window_hosts"], run["window_sightings"], run["fleet_hosts"]) == (3, 3, 8)
     assert "capped at one extra window (24 h)" in run["window_note"]
-    assert "3 hosts (l1, l2, l3) lead the fleet by 10 days" in run["window_note"]
+    assert "3 hosts lead the fleet by 10 days (l1 by 10 days, l2 by 10 days, l3 by 10 days)" in run["window_note"]
     assert run["no_cluster_reason"].startswith(
         f"window {epoch_to_iso(end - 2 * DAY)} .. {epoch_to_iso(end)} (48 h ending at l1's newest event")
     assert "0 of them first seen in it" in run["no_cluster_reason"]

@@ -54,7 +54,7 @@ def test_a_capped_widening_is_said_with_the_real_start_length_and_leading_hosts(
     assert "capped at one extra window (24 h)" in out
     assert (f"holds none of the rest of the fleet's data, whose newest event ({epoch_to_iso(FLEET_END)}) is "
             "8 days before its start") in out
-    assert "3 hosts (l1, l2, l3) lead the fleet by 10 days" in out
+    assert "3 hosts lead the fleet by 10 days (l1 by 10 days, l2 by 10 days, l3 by 10 days)" in out
     assert "the window holds 3 sightings (host x entity) on 3 of the 8 hosts that had reported by its end" in out
 
 
