@@ -55,6 +55,7 @@ import orjson
 from graphsiem.model import Event
 from ingest.id_index import id_prefixes, rows_by_seq, shared_index
 from ingest.journal_append import ROWS_PER_INSERT, insert_rejections, insert_rows, new_seqs
+from ingest.journal_host_kinds import count_appended, install_host_kind_counts
 from ingest.journal_reads import (
     EVENT_COLUMNS,
     JournalEvent,
@@ -119,6 +120,7 @@ class Journal:
             self._db.close()
             raise
         add_id_scheme_column(self._db, self._id_scheme)
+        install_host_kind_counts(self._db)  # the host timeline's counts, made or caught up (ingest.journal_host_kinds)
         self._identity = meta_once(self._db, IDENTITY_KEY, lambda: uuid.uuid4().hex)
         # one id index per journal in this process (loaded on first append or get),
         # keyed by the file and the journal's identity: a journal deleted and made
@@ -203,6 +205,7 @@ class Journal:
                 seqs = new_seqs(self._db, before, len(order))
                 pending = ids_index.prepare(self._db, prefixes, seqs)
                 new = [events[n] for n in order]
+                count_appended(self._db, new, seqs)  # the host timeline's counts (ingest.journal_host_kinds)
                 if rejections:
                     insert_rejections(self._db, rejections)
                 if before_commit is not None:

@@ -8,8 +8,14 @@ its host, so the timeline reads it (:mod:`graphsiem.api.services.host_timeline`,
 
 Every read is an index range read of ``events_by_host`` (host, ts, kind;
 :data:`ingest.journal_schema.EVENTS_BY_HOST_INDEX`): the page stops at its
-``limit``, and the count stops at :data:`COUNT_CAP` (then the answer says
-"more than").  Pages go on from a cursor, the last row's ``(ts, seq)``: seq
+``limit``.  The count is read from the per-(host, kind) counts the journal
+keeps (:mod:`ingest.journal_host_kinds`) when the read has no time range, and
+counted on the index, stopping at :data:`COUNT_CAP`, when it has one; either
+way it is shown capped at :data:`COUNT_CAP` (then the answer says "more
+than").  Kinds the host never had answer at once, page and count, without
+reading the index (they used to read every entry of the host: task OPS.3).
+A page of a kind that is rare on a busy host, or a count over a wide time
+range, still reads the host's entries in range: exact pages need them.  Pages go on from a cursor, the last row's ``(ts, seq)``: seq
 breaks ties between events of the same time, so no event is skipped or
 listed twice however many share a second.
 """
@@ -23,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graphsiem.model import Event
+from ingest.journal_host_kinds import host_kind_total
 from ingest.journal_reads import EVENT_COLUMNS, event_from_row
 
 COUNT_CAP = 10_000
@@ -137,9 +144,13 @@ def host_events(db: sqlite3.Connection, host: str, *, limit: int, before: Cursor
         The page (with ``raw`` left out: the evidence route reads it by id), the
         count (at most :data:`COUNT_CAP`), and the cursor of the next page (None on the last).
     """
-    if len(where.kinds if where else ()) > KINDS_MAX:
+    where = where or HostFilter()
+    if len(where.kinds) > KINDS_MAX:
         raise ValueError(f"at most {KINDS_MAX} kinds")
-    conditions, params = (where or HostFilter()).where()
+    known = host_kind_total(db, host, where.kinds)
+    if known == 0:  # none of these kinds on this host, ever: nothing to read
+        return HostEvents(events=[], total=0, total_capped=False, next_cursor=None)
+    conditions, params = where.where()
     page_sql, page_params = conditions, list(params)
     if before is not None:
         # a row value: SQLite reads it as a bound of the index range (ts, then seq = rowid)
@@ -150,10 +161,13 @@ def host_events(db: sqlite3.Connection, host: str, *, limit: int, before: Cursor
         " ORDER BY ts DESC, seq DESC LIMIT ?",
         [host, *page_params, limit + 1],
     ).fetchall()
-    counted = db.execute(
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE host = ?{conditions} LIMIT ?)",  # noqa: S608
-        [host, *params, COUNT_CAP + 1],
-    ).fetchone()[0]
+    if known is not None and where.since is None and where.until is None:
+        counted = known  # the kept counts: no index entry read
+    else:
+        counted = db.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE host = ?{conditions} LIMIT ?)",  # noqa: S608
+            [host, *params, COUNT_CAP + 1],
+        ).fetchone()[0]
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = Cursor(float(rows[-1][3]), int(rows[-1][0])) if more and rows else None
