@@ -2,7 +2,8 @@
 # The main job (run by scripts/demo.sh, the README's first command): simulate a
 # fleet with known campaigns and decoys, ingest it into the embedded store,
 # detect fan-out clusters and print them ranked with their explanations, then
-# score the ranking against the simulator's ground truth.
+# score the ranking against the simulator's ground truth; last, build the analysts' page
+# (scripts/demo_page.sh: with npm, else it says what to install).
 #
 # Settings (environment): GRAPHSIEM_DEMO_HOSTS (300), GRAPHSIEM_DEMO_DAYS (2),
 # GRAPHSIEM_DEMO_SEED (7), GRAPHSIEM_DEMO_DIR (a fresh temporary directory).
@@ -35,7 +36,9 @@ echo "== evaluate against the simulator's ground truth"
 
 echo
 echo "clusters (contract JSON): $WORK/clusters.json"
-echo "kept in $WORK ($(du -sh "$WORK" | cut -f1)): explore with"
-echo "  GRAPHSIEM_DATA=$DATA .venv/bin/graphsiem keys create --role analyst"
-echo "  GRAPHSIEM_DATA=$DATA .venv/bin/graphsiem serve   (then http://127.0.0.1:8000/)"
+echo "kept in $WORK ($(du -sh "$WORK" | cut -f1))"
+echo
+echo "== the analysts' page"
+# builds the page's browser files when npm is installed, else says what to install and run
+scripts/demo_page.sh "$DATA"
 echo "remove with: rm -rf $WORK"
