@@ -3,8 +3,6 @@ audit, suppressions and case bundle (re-exported by :mod:`graphsiem.api.schemas`
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graphsiem.api.schemas_evidence import (
@@ -129,6 +127,61 @@ class ExplanationOut(BaseModel):
         "clusters stored before checks existed.")
 
 
+class CredentialAccount(BaseModel):
+    """One account a credential finding's attempts tried, in its window."""
+
+    account: str
+    attempts: int
+    failures: int
+    successes: int
+    compromised: bool = Field(description="It succeeded after failing (the finding's `compromised`).")
+
+
+class CredentialCount(BaseModel):
+    """A claimed workstation name or a source address, and the attempts that gave it."""
+
+    label: str = Field(description="As the client sent it: a claimed name is a claim, never a host.")
+    count: int
+
+
+class CredentialOutcome(BaseModel):
+    """An outcome (`success`, `failure <status>`) with what the status means, and its attempts."""
+
+    label: str
+    count: int
+    meaning: str
+
+
+class CredentialCompromise(BaseModel):
+    """A success after a run of failures: the likely compromise."""
+
+    account: str
+    at: str | None
+    failures_before: int
+    workstation: str | None = None
+    source_ip: str | None = None
+    event_id: str
+
+
+class CredentialRecord(BaseModel):
+    """A credential finding (analytics/credential_words.py): the attempts on one validating host."""
+
+    pattern: str = Field(description="The worst pattern: `likely_compromise`, `password_spray`, `brute_force` "
+                         "or `rotating_workstations`.")
+    patterns: dict[str, list[str]] = Field(description="Each pattern found and the accounts it was found for.")
+    validator: str = Field(description="The host that validated the credentials (a domain controller).")
+    start: str | None
+    end: str | None
+    accounts: list[CredentialAccount] = Field(description="The 50 most attempted accounts.")
+    accounts_total: int
+    workstations: list[CredentialCount] = Field(description="The 50 most claimed workstation names.")
+    workstations_total: int
+    source_ips: list[CredentialCount]
+    source_ips_total: int
+    outcomes: list[CredentialOutcome]
+    compromised: list[CredentialCompromise]
+
+
 class ClusterDetail(ClusterSummary):
     """One cluster whole: the summary's fields plus the rest of the PRODUCT.md contract
     (``explanation``, ``evidence``), the scored ``features``, members and subgraph."""
@@ -140,13 +193,9 @@ class ClusterDetail(ClusterSummary):
     members: list[ClusterMember] = Field(default_factory=list, description="The cluster's entities, pivot first.")
     subgraph: GraphOut
     evidence: list[EvidenceEvent] = Field(default_factory=list)
-    credential: dict[str, Any] | None = Field(
-        default=None, description="A credential finding's record (password spray, brute force, rotating "
-        "claimed workstations, likely compromise on one validating host): `pattern`, `patterns` (pattern -> "
-        "accounts), `validator`, `start`/`end`, `accounts` ({account, attempts, failures, successes, "
-        "compromised}), `workstations` and `source_ips` ({label, count}: claimed names are claims, never "
-        "hosts), their totals, `outcomes` ({label, count, meaning}) and `compromised` ({account, at, "
-        "failures_before, workstation, source_ip, event_id}); null on a fan-out cluster.")
+    credential: CredentialRecord | None = Field(
+        default=None, description="A credential finding's attempts (password spray, brute force, rotating "
+        "claimed workstations, likely compromise on one validating host); null on a fan-out cluster.")
 
 
 class AuditOut(BaseModel):
