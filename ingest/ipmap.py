@@ -345,7 +345,7 @@ class IpHostMap:
         with them (a rollback loses nothing).
         """
         self._requests.write(db)
-        return self._rows.write(db, self._intervals, self._merge)
+        return self._rows.write(db, self._intervals, self._merge, self._changed)
 
     def saved(self, ips: Iterable[str]) -> None:
         """Mark ``ips`` saved: their intervals as written by :meth:`write` are committed (and the DHCP

@@ -13,7 +13,9 @@ connection whether another one committed anything since it last looked
 (``PRAGMA data_version``): when none did since this map last loaded or wrote
 an address, its rows are still the ones the map remembers and are not read;
 otherwise (or on a connection other than the one it last used) the address's
-rows are read and merged as before.  Only other connections count: rows
+rows are read and merged as before, and at a start two hosts share the map
+takes the rows' order in the table (:func:`follow_journal_order`), so that
+two writers, a reloaded map and the evidence agree on the host learnt last.  Only other connections count: rows
 written through the map's own connection by anything but the map are not
 seen (a rebuild of the table, :func:`ingest.replay.rebuild_ipmap`, makes a
 new map).  The table is the one earlier versions wrote: no migration.
@@ -38,6 +40,9 @@ Row = tuple[float, str]
 
 Merge = Callable[[str, float, float, str, str], None]
 """``merge(ip, start, end, host, source)``: the map learning an interval another writer saved."""
+
+Reordered = Callable[[str, float, float], None]
+"""``reordered(ip, start, end)``: lookups of ``ip`` between ``start`` and ``end`` may answer otherwise."""
 
 
 @dataclass(slots=True)
@@ -98,11 +103,13 @@ class IntervalRows:
         self.dirty.clear()
         self._writing.clear()
 
-    def write(self, db: sqlite3.Connection, intervals: dict[str, Intervals], merge: Merge) -> list[str]:
+    def write(self, db: sqlite3.Connection, intervals: dict[str, Intervals], merge: Merge,
+              reordered: Reordered | None = None) -> list[str]:
         """Write the rows of the touched addresses that changed; returns the addresses touched.
 
         Inside the caller's transaction; they stay marked changed until
-        :meth:`saved` says it committed (a rollback loses nothing).
+        :meth:`saved` says it committed (a rollback loses nothing).  ``reordered``
+        hears the spans whose order :func:`follow_journal_order` changed.
         """
         for ip, written in self._writing.items():  # a write never saved: its changes are changes still
             self.dirty.setdefault(ip, set()).update(written.marks)
@@ -117,7 +124,7 @@ class IntervalRows:
             if seen == self._seen.get(ip, self._loaded_at):
                 written = self._write_changed(ip, intervals[ip], deleted, upserted)
             else:
-                written = self._write_all(db, ip, intervals, merge, deleted, upserted)
+                written = self._write_all(db, ip, intervals, merge, deleted, upserted, reordered)
             written.seen = seen
             self._writing[ip] = written
         db.executemany("DELETE FROM ip_hosts WHERE ip = ? AND start = ? AND host = ?", deleted)
@@ -156,10 +163,11 @@ class IntervalRows:
         return _Written(marks, rows, whole=False, seen=None)
 
     def _write_all(self, db: sqlite3.Connection, ip: str, intervals: dict[str, Intervals], merge: Merge,
-                   deleted: list, upserted: list) -> _Written:
+                   deleted: list, upserted: list, reordered: Reordered | None = None) -> _Written:
         """Read ``ip``'s rows, merge the ones another writer saved, and add what differs to ``deleted``/``upserted``."""
-        rows = {(start, host): (end, source) for start, end, host, source in db.execute(
-            "SELECT start, end, host, source FROM ip_hosts WHERE ip = ?", (ip,))}
+        in_journal = db.execute(  # rowid: the learn order the journal holds (in_learn_order)
+            "SELECT start, end, host, source FROM ip_hosts WHERE ip = ? ORDER BY rowid", (ip,)).fetchall()
+        rows = {(start, host): (end, source) for start, end, host, source in in_journal}
         # Another process (the API beside a CLI ingest) may have learnt intervals of
         # this IP since we loaded: merged, never overwritten.  Rows as this map last
         # saved them are its own: merged again, one this map has cut since (the
@@ -169,6 +177,9 @@ class IntervalRows:
             for (start, host), (end, source) in rows.items():
                 if stored.get((start, host)) != (end, source):
                     merge(ip, start, end, host, source)
+        for start, end in follow_journal_order(intervals[ip], [(start, host) for start, _, host, _ in in_journal]):
+            if reordered is not None:
+                reordered(ip, start, end)
         marks = self.dirty.pop(ip, set())  # after the merge, whose changes it marked
         # The table's key is (ip, start, host): of two intervals starting together
         # for one host (a lease and an observation), the one learnt last is kept.
@@ -218,6 +229,35 @@ def in_learn_order(rows_by_start: Iterable[dict[str, IntervalNode]]) -> list[Int
     """
     return sorted((node for at_start in rows_by_start for node in at_start.values()),
                   key=lambda node: (node.start, node.seq))
+
+
+def follow_journal_order(held: Intervals, keys_in_order: list[Key]) -> list[tuple[float, float]]:
+    """Give ``held``'s intervals at each start two hosts share the journal's learn order; returns the spans moved.
+
+    Two processes that each learnt one host of a start learn the other's last
+    when a save reads it, and the ``rowid`` order follows whichever wrote last:
+    the live maps, a reloaded map and the evidence named different hosts (task
+    OPS.4).  So the intervals with a row (each host's latest at that start) are
+    relearnt in the rows' order, and those with none yet (learnt here since the
+    last save) after them: the write that follows puts their rows last too.
+    """
+    hosts_by_start: dict[float, list[str]] = {}
+    for start, host in keys_in_order:
+        hosts_by_start.setdefault(start, []).append(host)
+    moved: list[tuple[float, float]] = []
+    for start, hosts in hosts_by_start.items():
+        if len(hosts) < 2:
+            continue  # one row: no order between hosts to follow
+        at_start = latest_by_host(held.root, start)
+        journal_order = [at_start[host] for host in hosts if host in at_start]
+        order = journal_order + sorted((n for n in at_start.values() if n not in journal_order),
+                                       key=lambda n: n.seq)
+        if all(a.seq < b.seq for a, b in zip(order, order[1:], strict=False)):
+            continue
+        for node in order:
+            held.relearn(node)
+        moved.append((start, max(node.end for node in order)))
+    return moved
 
 
 def data_version(db: sqlite3.Connection) -> int:

@@ -291,6 +291,18 @@ class Intervals:
         else:
             _extend(self.root, node, end)  # type: ignore[arg-type]
 
+    def relearn(self, node: IntervalNode) -> None:
+        """Make ``node`` the interval learnt last (a new ``seq``; its span unchanged).
+
+        A save that reads another writer's rows takes their order in the journal
+        for the intervals it holds at a shared start (:mod:`ingest.ipmap_store`).
+        """
+        self.root = _remove(self.root, node)
+        self._seq += 1
+        node.left = node.right = None
+        node.seq, node.reach = self._seq, node.end
+        self.root = _insert(self.root, node)
+
     def cut(self, at: float, host: str) -> list[tuple[IntervalNode, float]]:
         """:func:`_cut` on the whole tree."""
         out: list[tuple[IntervalNode, float]] = []
