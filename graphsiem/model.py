@@ -201,8 +201,9 @@ class Entity:
 EVIDENCE_CAP = 64
 """How many evidence event ids a relation keeps.
 
-``count`` keeps counting past the cap; the kept ids are the first ones seen, so
-an analyst always has concrete events behind every edge.  Idempotency of
+``count`` keeps counting past the cap; the kept ids are the first half of the cap
+and the most recent half (:mod:`graphsiem.evidence_keep`), so an analyst always
+has concrete events behind every edge, from both ends of a long run.  Idempotency of
 re-ingest is guaranteed upstream by the journal (event ids are unique there);
 within the cap, stores also refuse to count the same evidence id twice.
 """

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
+from graphsiem.evidence_keep import EVIDENCE_HEAD, keep_ends
 from graphsiem.model import (
     EVIDENCE_CAP,
     Entity,
@@ -114,8 +115,10 @@ class Accumulator:
         if agg[4] != event_id:
             agg[4] = event_id
             agg[2] += 1
-            if len(agg[3]) < EVIDENCE_CAP:
-                agg[3].append(event_id)
+            kept = agg[3]
+            if len(kept) >= EVIDENCE_CAP:  # full: the oldest of the recent half makes room (evidence_keep)
+                del kept[EVIDENCE_HEAD]
+            kept.append(event_id)
 
     def sight(self, hosts: tuple[str, ...], refs: Iterable[EntityKey], ts: float) -> None:
         """Count one event of each of ``hosts`` touching each entity of ``refs`` but hosts.
@@ -161,7 +164,8 @@ class Accumulator:
             extra = [event_id for event_id in agg[3] if event_id not in seen]
             complete = known[2] == len(known[3]) and agg[2] == len(agg[3])
             known[2] = len(known[3]) + len(extra) if complete else known[2] + agg[2]
-            known[3].extend(extra[: max(0, EVIDENCE_CAP - len(known[3]))])
+            known[3].extend(extra)
+            keep_ends(known[3])
         self.relations = relations
         sightings: dict[tuple[str, EntityKey], list[float]] = {}
         for (host, ref), counts in self.sightings.items():
@@ -259,8 +263,10 @@ class EventContext:
             if agg[4] != event_id:  # see Accumulator.relate
                 agg[4] = event_id
                 agg[2] += 1
-                if len(agg[3]) < EVIDENCE_CAP:
-                    agg[3].append(event_id)
+                kept = agg[3]
+                if len(kept) >= EVIDENCE_CAP:  # as in Accumulator.relate, written out (hot path)
+                    del kept[EVIDENCE_HEAD]
+                kept.append(event_id)
         touched = self.touched
         touched.add(src)
         touched.add(dst)

@@ -15,8 +15,8 @@ from typing import Any
 
 import networkx as nx
 
+from graphsiem.evidence_keep import keep_ends
 from graphsiem.model import (
-    EVIDENCE_CAP,
     Entity,
     Projection,
     Relation,
@@ -178,8 +178,7 @@ class EmbeddedWrites(EmbeddedState):
             if len(evidence) > 1 and len(set(evidence)) < len(evidence):
                 evidence = list(dict.fromkeys(evidence))
                 count -= len(relation.evidence) - len(evidence)
-            if len(evidence) > EVIDENCE_CAP:
-                del evidence[EVIDENCE_CAP:]
+            keep_ends(evidence)  # past the cap: its first and most recent ids (evidence_keep)
             data = edges[edge_id] = {
                 "type": rel_type, "count": count if count > 0 else 0,
                 "first_seen": relation.first_seen, "last_seen": relation.last_seen,

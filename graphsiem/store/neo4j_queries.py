@@ -379,6 +379,17 @@ MATCH (a:{src_label}) WHERE elementId(a) = $a[i] AND toString(a.key) = $src[i]
 MATCH (b:{dst_label}) WHERE elementId(b) = $b[i] AND toString(b.key) = $dst[i]"""
 
 
+def _keep_ends(joined: str) -> str:
+    """Cypher for the evidence list ``joined`` past ``$cap``: its first ``$cap / 2`` ids and its most recent ones.
+
+    As :func:`graphsiem.evidence_keep.keep_ends` (integer division: ``EVIDENCE_HEAD`` is ``EVIDENCE_CAP // 2``).
+    One expression binding the joined list once (``head`` of a one-item comprehension): a second SET item
+    on the same property reads the value from before the clause, not the first item's.
+    """
+    return (f"head([kept IN [{joined}] | CASE WHEN size(kept) <= $cap THEN kept "
+            "ELSE kept[0..$cap / 2] + kept[size(kept) - ($cap - $cap / 2)..] END])")
+
+
 @cache
 def upsert_relations(src_type: str, relation_type: str, dst_type: str) -> str:
     """Merge relations given as columns ``$a, $src, $b, $dst, $count, $first_seen, $last_seen, $evidence``.
@@ -388,8 +399,9 @@ def upsert_relations(src_type: str, relation_type: str, dst_type: str) -> str:
     list.  Endpoints exist already (``ensure_nodes`` ran first in the same
     transaction, or the store knows them); ``written`` tells the store whether
     every row found its endpoints.  The count grows by the incoming count minus
-    the incoming evidence ids the edge already holds; evidence is appended up to
-    ``$cap``.  Why it is written this way (measured, see
+    the incoming evidence ids the edge already holds; evidence is appended, and
+    past ``$cap`` the first ``$cap / 2`` ids and the most recent ones are kept
+    (:mod:`graphsiem.evidence_keep`).  Why it is written this way (measured, see
     ``benchmarks/bench_store.py``):
 
     * endpoints are found by element id, not by key: in an updating query the
@@ -413,7 +425,7 @@ ON MATCH SET
     r.count = r.count + CASE
         WHEN $count[i] - size([e IN $evidence[i] WHERE e IN r.evidence]) > 0
         THEN $count[i] - size([e IN $evidence[i] WHERE e IN r.evidence]) ELSE 0 END,
-    r.evidence = (r.evidence + [e IN $evidence[i] WHERE NOT e IN r.evidence])[0..$cap],
+    r.evidence = {_keep_ends("r.evidence + [e IN $evidence[i] WHERE NOT e IN r.evidence]")},
     r.first_seen = CASE WHEN $first_seen[i] < r.first_seen THEN $first_seen[i]
                         ELSE r.first_seen END,
     r.last_seen = CASE WHEN $last_seen[i] > r.last_seen THEN $last_seen[i]
@@ -483,7 +495,7 @@ WITH r, [e IN $evidence WHERE NOT e IN r.evidence] AS fresh
 SET r.count = r.count + $count - (size($evidence) - size(fresh)),
     r.first_seen = CASE WHEN $first_seen < r.first_seen THEN $first_seen ELSE r.first_seen END,
     r.last_seen = CASE WHEN $last_seen > r.last_seen THEN $last_seen ELSE r.last_seen END,
-    r.evidence = (r.evidence + fresh)[0..$cap]
+    r.evidence = {_keep_ends("r.evidence + fresh")}
 """
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import networkx as nx
 import pytest
 
+from graphsiem.evidence_keep import EVIDENCE_HEAD
 from graphsiem.model import EVIDENCE_CAP, Entity, Relation, Sighting
 from graphsiem.store.base import GraphStore
 from graphsiem.store.embedded import EmbeddedStore
@@ -105,14 +106,16 @@ def test_duplicates_inside_one_batch_are_merged(store):
     assert (ran.count, ran.first_seen, ran.last_seen, ran.evidence) == (2, 9.0, 10.0, ["e1", "e2"])
 
 
-def test_evidence_is_capped_while_count_keeps_counting(store):
+def test_evidence_keeps_both_ends_of_a_long_run_while_count_keeps_counting(store):
+    """Past the cap an edge keeps its first half-cap ids and its most recent ones (U1 #1: a spray's end)."""
     ids = [f"e{i}" for i in range(EVIDENCE_CAP + 10)]
     store.upsert_relations([rel(HOST_A, "RAN", PS, 1.0, 1.0, *ids[:40])])
     store.upsert_relations([rel(HOST_A, "RAN", PS, 1.0, 1.0, *ids[40:])])
+    store.upsert_relations([rel(HOST_A, "RAN", PS, 1.0, 1.0, "late")])
 
     ran = edge(store, HOST_A, "RAN", PS)
-    assert ran.count == EVIDENCE_CAP + 10
-    assert ran.evidence == ids[:EVIDENCE_CAP]
+    assert ran.count == EVIDENCE_CAP + 11
+    assert ran.evidence == ids[:EVIDENCE_HEAD] + [*ids, "late"][-(EVIDENCE_CAP - EVIDENCE_HEAD):]
 
 
 def test_count_beyond_listed_evidence_is_kept(store):

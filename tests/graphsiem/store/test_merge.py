@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graphsiem.evidence_keep import EVIDENCE_HEAD
 from graphsiem.model import EVIDENCE_CAP, Entity, Relation, Sighting
 from graphsiem.store.merge import (
     bfs_nodes,
@@ -23,7 +24,9 @@ def test_merge_evidence_subtracts_known_ids_and_caps():
     added = merge_evidence(kept, ["e0", "new1", "new2"], 3)
 
     assert added == 2
-    assert kept[-1] == "new1" and len(kept) == EVIDENCE_CAP
+    # full: the first half stays, the oldest of the recent half made room for the newest
+    assert kept[-1] == "new2" and len(kept) == EVIDENCE_CAP
+    assert kept[:EVIDENCE_HEAD] == [f"e{i}" for i in range(EVIDENCE_HEAD)] and f"e{EVIDENCE_HEAD}" not in kept
 
 
 @settings(max_examples=200, deadline=None)
@@ -35,8 +38,10 @@ def test_merge_evidence_subtracts_known_ids_and_caps():
 def test_merge_evidence_follows_the_rule_at_every_size(stored, incoming, count):
     """One id, a full list, long lists (a set lookup): each path keeps the ids and count of the rule.
 
-    The reference is the rule written out: each incoming id already kept is one
-    observation counted before; an unknown one is kept while there is room.
+    The reference is the rule written out: each incoming id already kept (or
+    already given earlier in the batch) is one observation counted before; the
+    unknown ones are appended, and past the cap the first half-cap ids and the
+    most recent ones are kept.
     """
     stored_ids, incoming_ids = [f"e{i}" for i in stored], [f"e{i}" for i in incoming]
     expected = list(stored_ids)
@@ -44,8 +49,10 @@ def test_merge_evidence_follows_the_rule_at_every_size(stored, incoming, count):
     for event_id in incoming_ids:
         if event_id in expected:
             duplicates += 1
-        elif len(expected) < EVIDENCE_CAP:
+        else:
             expected.append(event_id)
+    if len(expected) > EVIDENCE_CAP:
+        expected = expected[:EVIDENCE_HEAD] + expected[len(expected) - (EVIDENCE_CAP - EVIDENCE_HEAD):]
 
     added = merge_evidence(stored_ids, incoming_ids, count)
 
@@ -141,10 +148,12 @@ def test_coalescing_never_modifies_the_callers_relations():
 
 
 @pytest.mark.parametrize("incoming", [["e1"], ["x"], ["x", "e1", "e1", "y"], ["x", "y"]])
-def test_merge_evidence_into_a_full_list_counts_only_unknown_ids(incoming):
+def test_merge_evidence_into_a_full_list_counts_only_unknown_ids_and_keeps_the_newest(incoming):
     kept = [f"e{i}" for i in range(EVIDENCE_CAP)]
 
-    added = merge_evidence(kept, incoming, 10)
-
-    assert added == 10 - sum(event_id in kept for event_id in incoming)
-    assert kept == [f"e{i}" for i in range(EVIDENCE_CAP)]
+    before = list(kept)
+    added = 10 - sum(event_id in before for event_id in incoming)
+    assert merge_evidence(kept, incoming, 10) == added
+    fresh = list(dict.fromkeys(event_id for event_id in incoming if event_id not in before))
+    # the first half never moves; the new ids are the most recent ones kept
+    assert kept == before[:EVIDENCE_HEAD] + (before + fresh)[EVIDENCE_HEAD + len(fresh):]
