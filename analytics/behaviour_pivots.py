@@ -353,6 +353,10 @@ def behaviour_pivots(
     # dated per shape, not per pair of kinds: a benign product's daily pair must not make a campaign of the
     # same two kinds but another shape routine on the product's hosts (review T10, finding 2)
     routine_days = completion_days(history, window_s, shapes, lineage, work)
+    # the runs before the window are not linked to their installers (analytics.behaviour_installs): a
+    # linked run's host is also routine by its shape without the installer, as before the link (a GPO task)
+    plain = Shapes(facts, processes, parents or {}, min_hosts=min_hosts, host_names=incidence.hosts,
+                   history=shapes.history) if runs else None
     pivots = BehaviourPivots(pair_lookups=work.lookups, facts_capped=work.capped)
     for (kinds, shape), (shape_text, hosts) in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or "")):
         if len(hosts) < min_hosts:
@@ -365,7 +369,9 @@ def behaviour_pivots(
         kept = {row: found for row, found in hosts.items()
                 if not _routine(routine_days, kinds,
                                 shape if shape is not None else _shape_of(shapes, kinds, found), incidence.hosts[row],
-                                _day(found))}
+                                _day(found))
+                and not (plain is not None and _routine(routine_days, kinds, _shape_of(plain, kinds, found),
+                                                        incidence.hosts[row], _day(found)))}
         pivots.routine_hosts += len(hosts) - len(kept)
         if len(kept) < min_hosts:
             pivots.recurring += 1

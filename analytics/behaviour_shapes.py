@@ -159,6 +159,11 @@ class Shapes:
         self._cache: dict[tuple[EntityKey, frozenset[EntityKey]], str] = {}
         self._ids: dict[tuple[tuple[str, str], str], str] = {}
 
+    @property
+    def history(self) -> ParentHistory | None:
+        """The parents' history the shapes mark new parents by (none: no marking)."""
+        return self._history
+
     def _path_parts(self, process: EntityKey) -> list[str]:
         if process not in self._paths:
             self._paths[process] = _parts(image_path(self._processes.get(process)))

@@ -117,3 +117,33 @@ def test_names_installed_matches_literal_pieces_in_order():
 ])
 def test_mechanism_of_a_runner_parent(command, mechanism):
     assert mechanism_of(Entity("process", "k", command)) == mechanism
+
+
+def test_a_gpo_task_on_every_host_stays_routine(store):
+    """A GPO's daily task on all 40 hosts: the Group Policy service starts a per-host ``schtasks /create``
+    naming the day's per-host inventory command, which the Task Scheduler runs ten minutes later (an
+    encoded PowerShell that opens LSASS).  Its run is linked to ``schtasks.exe`` in the window, but the
+    earlier days' runs are not (their installers are before the window): the host's routine is also
+    read by the run's shape without its installer, so after a week it is routine as it was."""
+    days = 8
+    fleet = Fleet(days=days)
+    gpsvc, runner = ("process", "gpsvc"), ("process", "taskhostw")
+    fleet.entities += [Entity(*gpsvc, "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s gpsvc",
+                              {"image": "C:\\Windows\\System32\\svchost.exe"}),
+                       Entity(*runner, RUNNERS["scheduled_task"][2], {"image": RUNNERS["scheduled_task"][1]})]
+    fleet.sightings += [Sighting(h, p, START, fleet.end, 5) for h in HOSTS for p in (gpsvc, runner)]
+    for day in range(days):
+        for i, h in enumerate(HOSTS):
+            t = START + day * DAY + 6 * H + 30 * i
+            command = f"powershell.exe -nop -enc SQBuAHYA{day:02d}{i:04x}AA=="
+            task = fleet.process(h, f"g-inst-{day}-{i}", f'schtasks.exe /create /f /tn Inventory /tr "{command}"',
+                                 INSTALLERS["scheduled_task"][0], t, 30)
+            run = fleet.process(h, f"g-run-{day}-{i}", command, PS_IMAGE, t + 600, 120)
+            fleet.relations += [relation(gpsvc, "SPAWNED", task, t), relation(("host", h), "INSTALLED", run, t + 1),
+                                relation(runner, "SPAWNED", run, t + 600), relation(run, "ACCESSED", LSASS, t + 660)]
+    fleet.write(store)
+
+    found, result = found_on_day(store, days - 1)
+
+    assert found == [], [(c.pivot.value[-300:], hosts) for hosts, c in found]
+    assert result.stats["behaviour_hosts_routine"] == len(HOSTS)
