@@ -24,6 +24,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from analytics.credential_words import STATUS_MEANINGS
+
 PART_MAX = 200
 """Characters of one part (a command line, a message) before it is cut."""
 
@@ -81,13 +83,79 @@ _PARTS: tuple[tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
 free-text message, which reads as itself)."""
 
 
-def summarize(fields: Mapping[str, Any]) -> str:
+LOGON_TYPES = {2: "interactive", 3: "network", 4: "batch", 5: "service", 7: "unlock", 8: "network cleartext",
+               9: "new credentials", 10: "remote interactive", 11: "cached interactive"}
+"""Words for a Windows logon type (``winlog.logon.type``), as Microsoft's 4624 documentation names them."""
+
+_VALIDATIONS = {"winsec:credential_validation": "NTLM validation", "zeek:ntlm": "NTLM authentication"}
+_LOGONS = {"winsec:logon", "winsec:logon_failed", "syslog:logon_failed", "syslog:logon"}
+_CODE_KINDS = {"4776": "winsec:credential_validation", "4624": "winsec:logon", "4625": "winsec:logon_failed",
+               "4672": "winsec:special_privileges"}
+"""The kind an event code stands for when the caller gives no kind (``summarize(fields)``)."""
+
+
+def _failure_reason(fields: Mapping[str, Any]) -> str:
+    """Why a logon or validation failed, in words when the status is a known one ("" when not logged)."""
+    for name in ("winlog.logon.failure.sub_status", "winlog.logon.failure.status", "kerberos.status"):
+        status = _clean(fields.get(name)).lower()
+        if status and status not in {"0x0", "0"}:
+            return STATUS_MEANINGS.get(status) or _first(fields, "winlog.logon.failure.reason") or f"status {status}"
+    return _first(fields, "winlog.logon.failure.reason")
+
+
+def _outcome_word(fields: Mapping[str, Any], *, passed: str, failed: str, unknown: str) -> str:
+    outcome = _first(fields, "event.outcome")
+    return passed if outcome == "success" else failed if outcome == "failure" else unknown
+
+
+def _account_action(fields: Mapping[str, Any], kind: str) -> str:
+    """What an authentication event says an account did, as a sentence ("" for other events).
+
+    A claimed workstation is what the client sent (a claim, never a host): said so.  Examples: ``guest
+    failed NTLM validation from claimed workstation kali: wrong password``, ``jerry\\bob logged on
+    (network)``, ``alice Kerberos TGS request for cifs/fs01 succeeded``.
+    """
+    user = _first(fields, "user.name") or "an unnamed account"
+    claimed = _first(fields, "source.workstation")
+    where = f" from claimed workstation {claimed}" if claimed else ""
+    failed = _first(fields, "event.outcome") == "failure"
+    reason = _failure_reason(fields) if failed else ""
+    why = f": {reason}" if reason else ""
+    if kind in _VALIDATIONS:
+        verb = _outcome_word(fields, passed="passed", failed="failed", unknown="sent for")
+        server = _first(fields, "zeek.server_nb_computer_name", "zeek.server_dns_computer_name")
+        at = f" at {server}" if server else ""
+        return f"{user} {verb} {_VALIDATIONS[kind]}{where}{at}{why}"
+    if kind in _LOGONS:
+        logon_type = fields.get("winlog.logon.type")
+        try:
+            how = LOGON_TYPES.get(int(logon_type), f"type {int(logon_type)}") if logon_type is not None else ""
+        except (TypeError, ValueError):
+            how = ""
+        verb = "failed to log on" if failed or kind.endswith("_failed") else "logged on"
+        return f"{user} {verb}{f' ({how})' if how else ''}{where}{why}"
+    if kind == "winsec:special_privileges":
+        return f"{user} logged on with special privileges {_first(fields, 'winlog.privileges')}".rstrip()
+    if kind == "zeek:kerberos" or kind.startswith("winsec:kerberos"):
+        request = _first(fields, "kerberos.request_type")
+        service = _first(fields, "kerberos.service", "zeek.service")
+        verb = _outcome_word(fields, passed=" succeeded", failed=" failed", unknown="")
+        return (f"{user} Kerberos {request + ' ' if request else ''}request"
+                f"{f' for {service}' if service else ''}{verb}{why}")
+    return ""
+
+
+def summarize(fields: Mapping[str, Any], kind: str | None = None) -> str:
     """One line telling what the event with these normalised ``fields`` did ("" when none of them is known).
 
     Parameters
     ----------
     fields : mapping
         The event's normalised fields (:attr:`graphsiem.model.Event.fields`).
+    kind : str, optional
+        The event's kind (:attr:`graphsiem.model.Event.kind`).  An authentication event (a logon, a
+        credential validation, NTLM, Kerberos) then starts with what its account did, in words; without
+        it, the Windows codes 4624, 4625, 4672 and 4776 are read as their kinds.
 
     Returns
     -------
@@ -108,9 +176,20 @@ def summarize(fields: Mapping[str, Any]) -> str:
     'notepad \\ufffdtxt.exe'
     >>> summarize({"event.code": "7036"}), summarize({})
     ('event code 7036', '')
+    >>> summarize({"event.code": "4776", "user.name": "guest", "source.workstation": "kali",
+    ...            "event.outcome": "failure", "winlog.logon.failure.status": "0xc000006a"})
+    'guest failed NTLM validation from claimed workstation kali: wrong password'
+    >>> summarize({"user.name": "jerry\\\\bob", "winlog.logon.type": 3, "source.ip": "10.0.0.9",
+    ...            "event.outcome": "success"}, kind="winsec:logon")
+    'jerry\\\\bob logged on (network) · from 10.0.0.9'
     """
     parts = []
+    action = _account_action(fields, kind or _CODE_KINDS.get(_first(fields, "event.code"), ""))
+    if action:
+        parts.append(action)
     for label, read in _PARTS:
+        if action and label == "user":  # the sentence names the account already
+            continue
         text = read(fields)
         if text:
             parts.append(f"{label} {text}" if label else text)

@@ -111,6 +111,10 @@ class JournalEvent(BaseModel):
     received_late_s: float | None = Field(
         None, exclude_if=absent_if_none, description="With `received_at`, when it arrived after the time it claims: receipt minus "
         "`ts`, seconds; absent otherwise.")
+    summary: str = Field("", description="One line saying what the event did, as the host timeline's rows say it "
+                         "(`guest failed NTLM validation from claimed workstation kali: wrong password`, a command "
+                         "line, a query...): attacker-controlled text, white space runs as one space, control and "
+                         "format characters made visible, cut at 400 characters; empty when no known field says.")
 
 
 class MappedHost(BaseModel):

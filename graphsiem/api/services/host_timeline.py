@@ -75,7 +75,7 @@ def timeline(ctx: AppContext, *, name: str, limit: int, before: str | None = Non
     public = ctx.ingest.public_origin
     items = [HostEventRow(id=event.id, ts=epoch_to_iso(event.ts) or "", kind=event.kind,
                           source=event.source, origin=public(event.origin or ""),
-                          summary=summarize(event.fields),
+                          summary=summarize(event.fields, event.kind),
                           received_at=receipt_of(event).get("received_at"))
              for event in found.events]
     return HostEventsOut(host=host, items=items, total=found.total, total_capped=found.total_capped,

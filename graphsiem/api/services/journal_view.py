@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from graphsiem.event_summary import summarize
 from graphsiem.model import Event, epoch_to_iso
 from ingest.receipt import RECEIVED_AT
 
@@ -50,11 +51,12 @@ def receipt_of(event: Event) -> dict[str, Any]:
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
-    """An event as the API shows it: ISO time, normalised fields, the raw record, and its receipt (:func:`receipt_of`)."""
+    """An event as the API shows it: ISO time, normalised fields, the raw record, its receipt (:func:`receipt_of`)
+    and the one-line summary the host timeline gives it (:func:`graphsiem.event_summary.summarize`)."""
     return {
         "id": event.id, "kind": event.kind, "ts": epoch_to_iso(event.ts), "host": event.host,
         "source": event.source, "origin": event.origin, "fields": event.fields,
-        "raw": event.raw, **receipt_of(event),
+        "raw": event.raw, **receipt_of(event), "summary": summarize(event.fields, event.kind),
     }
 
 

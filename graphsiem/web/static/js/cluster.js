@@ -12,6 +12,7 @@ import { byId, el, fill, fmtTime, setText, shorten } from './dom.js';
 import { definitionList, loadEntityDetails, propertyNodes } from './entity_details.js';
 import { showCredential } from './credential_finding.js';
 import { clearEvidence, showEvidence } from './evidence.js';
+import { edgeEvidenceOptions } from './evidence_span.js';
 import { hostsOfEvents } from './evidence_hosts.js';
 import { showFeatures } from './features.js';
 import { GraphView } from './graph.js';
@@ -350,7 +351,7 @@ export class ClusterView {
     // Every edge of the table's row is this host's: its events without a host of their own are its.
     this.evidenceFor(`host ${row.name}`, edges.flatMap((e) => e.evidence),
       new Map(edges.flatMap((e) => e.evidence).map((id) => [id, [row.name]])));
-    loadEntityDetails('host', row.key, { prevalence }, () => prevalence.isConnected);
+    loadEntityDetails('host', row.key, { prevalence, anchor: this.clusterSpan() }, () => prevalence.isConnected);
     panel.closest('details').scrollIntoView({ block: 'nearest' });
   }
 
@@ -386,7 +387,7 @@ export class ClusterView {
       }), prevalence);
       this.evidenceFor(`${data.type} ${data.value}`, ids, hostsOfEvents(edges));
       if (data.type !== 'aggregate') {
-        loadEntityDetails(data.type, data.key, { props, shown: data.props, prevalence },
+        loadEntityDetails(data.type, data.key, { props, shown: data.props, prevalence, anchor: this.clusterSpan() },
           () => prevalence.isConnected && (this.graph.selected()?.id?.() === target.id() || target.selected()));
       }
     } else {
@@ -412,7 +413,8 @@ export class ClusterView {
           this.select(target.source());
         },
       }));
-      this.evidenceFor(`${source} ${data.type} ${dest}`, data.evidence || [], hostsOfEvents(target));
+      this.evidenceFor(`${source} ${data.type} ${dest}`, data.evidence || [], hostsOfEvents(target),
+        edgeEvidenceOptions(target, (host) => this.select(host)));
     }
   }
 
@@ -420,9 +422,9 @@ export class ClusterView {
    * Show the evidence of a click now, then again once the first missing
    * events are fetched; "load more" fetches the next EVIDENCE_FETCH_MAX.
    */
-  async evidenceFor(caption, ids, hostsOf = new Map()) {
+  async evidenceFor(caption, ids, hostsOf = new Map(), edge = {}) {
     const token = (this.evidenceToken = (this.evidenceToken ?? 0) + 1);
-    this.evidenceShown = { caption, ids, token, hostsOf };
+    this.evidenceShown = { caption, ids, token, hostsOf, edge };
     this.unavailable = this.unavailable ?? new Set();
     this.renderEvidence({ loading: true });
     await this.loadMoreEvidence(token);
@@ -430,8 +432,9 @@ export class ClusterView {
 
   /** The shown evidence again; no "load more" while a load is under way. */
   renderEvidence({ loading = false } = {}) {
-    const { caption, ids, hostsOf } = this.evidenceShown;
+    const { caption, ids, hostsOf, edge } = this.evidenceShown;
     showEvidence(caption, ids, this.events, {
+      ...edge, // an edge's count and span (evidence_span.js)
       unavailable: this.unavailable,
       hostsOf,
       batch: EVIDENCE_FETCH_MAX,
@@ -461,5 +464,10 @@ export class ClusterView {
 
   definitionList(rows) {
     return definitionList(rows);
+  }
+
+  /** The shown cluster's span, where a host's Timeline opens ({since, until}); null when exploring. */
+  clusterSpan() {
+    return this.cluster ? { since: this.cluster.first_seen, until: this.cluster.last_seen } : null;
   }
 }

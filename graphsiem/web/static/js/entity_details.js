@@ -68,12 +68,13 @@ function prevalenceNodes(info) {
  * host's box also gets its Timeline (host_timeline.js).
  * @param {string} type
  * @param {string} key
- * @param {{props?: ?HTMLElement, shown?: Object, prevalence: HTMLElement}} boxes
+ * @param {{props?: ?HTMLElement, shown?: Object, prevalence: HTMLElement, anchor?: ?Object}} boxes
  *   `props` gets the properties the API holds when they differ from `shown`,
- *   those drawn from the graph (a node added from a search hit had none)
+ *   those drawn from the graph (a node added from a search hit had none);
+ *   `anchor` ({since, until}) opens a host's Timeline at that span (a cluster's)
  * @param {function(): boolean} current
  */
-export async function loadEntityDetails(type, key, { props = null, shown = {}, prevalence }, current) {
+export async function loadEntityDetails(type, key, { props = null, shown = {}, prevalence, anchor = null }, current) {
   let info;
   try {
     info = await api(entityPath(type, key));
@@ -86,5 +87,5 @@ export async function loadEntityDetails(type, key, { props = null, shown = {}, p
     fill(props, propertyNodes(info.props));
   }
   // A host's Timeline goes in the same box: refilled, never appended to.
-  fill(prevalence, prevalenceNodes(info), type === 'host' ? hostTimeline(info.key ?? key) : null);
+  fill(prevalence, prevalenceNodes(info), type === 'host' ? hostTimeline(info.key ?? key, anchor) : null);
 }

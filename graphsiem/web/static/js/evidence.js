@@ -2,7 +2,7 @@
 // the raw record included, is rendered as text.
 
 import { byId, el, fill, fmtTime, setText } from './dom.js';
-import { detailLines } from './evidence_detail.js';
+import { detailLines, summaryLines } from './evidence_detail.js';
 import { mappedHostLines } from './evidence_hosts.js';
 
 /**
@@ -72,25 +72,53 @@ function timeOf(event) {
 }
 
 /**
+ * "64 of 192 events kept (first 32 and last 32)" of an edge that counted more
+ * events than it keeps ids of (graphsiem/evidence_keep.py keeps the first half
+ * and the most recent half), else "12 evidence events".
+ */
+export function keptText(kept, total) {
+  if (!(total > kept)) return `${kept} evidence event${kept === 1 ? '' : 's'}`;
+  const first = Math.floor(kept / 2);
+  return `${kept} of ${total} events kept (first ${first} and last ${kept - first})`;
+}
+
+/** The link to the rest of an edge's events: its host's Timeline over the edge's first-to-last time. */
+function timelineLink({ host, since, until, open }) {
+  return el('button', {
+    type: 'button',
+    class: 'link evidence-timeline',
+    title: `the Timeline of host ${host} from ${fmtTime(since)} to ${fmtTime(until)}: every event of the span, not only those kept`,
+    onclick: open,
+    text: `all of them: ${host}'s timeline ${fmtTime(since)} – ${fmtTime(until)}`,
+  });
+}
+
+/**
  * Show the events with ids `ids`, looked up in `events` (id -> event), oldest
  * first; the ids not loaded yet are listed after them with a "load more".
  * @param {string} caption  what was clicked
  * @param {string[]} ids
  * @param {Map<string, Object>} events
- * @param {{unavailable?: Set<string>, batch?: number, onMore?: Function, hostsOf?: Map<string, string[]>}} options
+ * @param {{unavailable?: Set<string>, batch?: number, onMore?: Function, hostsOf?: Map<string, string[]>,
+ *   total?: number, timeline?: Object}} options
  *   `unavailable`: ids the journal does not hold; `onMore`: loads the next
  *   `batch` events (no button without it); `hostsOf`: event id -> the hosts
- *   the shown relations carrying it tie it to (see hostCell)
+ *   the shown relations carrying it tie it to (see hostCell); `total`: the
+ *   events an edge counted, `timeline`: its host Timeline over its span
+ *   (evidence_span.js)
  */
-export function showEvidence(caption, ids, events, { unavailable = new Set(), batch = 200, onMore = null, hostsOf = new Map() } = {}) {
+export function showEvidence(caption, ids, events, {
+  unavailable = new Set(), batch = 200, onMore = null, hostsOf = new Map(), total = 0, timeline = null,
+} = {}) {
   const unique = [...new Set(ids)];
   const found = unique.filter((id) => events.has(id));
   const notLoaded = unique.filter((id) => !events.has(id) && !unavailable.has(id));
   const gone = unique.length - found.length - notLoaded.length;
-  setText(byId('evidence-caption'), `${caption}: ${unique.length} evidence event${unique.length === 1 ? '' : 's'}`
+  setText(byId('evidence-caption'), `${caption}: ${keptText(unique.length, total)}`
     + (found.length < unique.length ? `, ${found.length} shown oldest first` : '')
     + (notLoaded.length ? ` (${notLoaded.length} not loaded yet)` : '')
     + (gone ? ` (${gone} no longer in the journal)` : ''));
+  if (timeline && total > unique.length) byId('evidence-caption').append(' ', timelineLink(timeline));
   // Time order: the sequence of a campaign reads top to bottom.
   const ordered = found.map((id) => [id, events.get(id)]).sort((a, b) => timeOf(a[1]) - timeOf(b[1]));
   const rows = ordered.map(([id, event]) => el(
@@ -98,13 +126,14 @@ export function showEvidence(caption, ids, events, { unavailable = new Set(), ba
     { dataset: { eventId: id } },
     el('td', { text: fmtTime(event.ts ?? event.timestamp ?? event.time) }),
     el('td', { text: event.source ?? '' }),
-    el('td', { text: event.kind ?? '' }),
+    el('td', { class: 'evidence-kind', text: event.kind ?? '' }),
     hostCell(event, hostsOf.get(id)),
     el(
       'td',
       { class: 'evidence-detail' },
       // First in the detail, not in the time cell: that cell stays the time alone.
       ...receiptNotes(event),
+      ...summaryLines(event).map((line) => el('div', { class: 'evidence-summary', text: line })),
       ...detailLines(event).map((line) => el('div', { class: 'mono', text: line })),
       // Beside the flow: the host each address was (a sensor record names none).
       ...mappedHostLines(event).map((line) => el('div', { class: 'mapped-host', text: line.text, title: line.title, dataset: { side: line.side } })),

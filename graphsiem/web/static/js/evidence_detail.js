@@ -54,12 +54,32 @@ export function flowLine(event) {
   return protocol ? `${flow} ${protocol}` : flow;
 }
 
+/** The first DETAIL_FIELDS field the event holds, else null. */
+function detailField(fields) {
+  return DETAIL_FIELDS.find((name) => fields[name]) ?? null;
+}
+
 /** "name: value" of the first DETAIL_FIELDS field the event holds, else null. */
 function fieldLine(fields) {
-  for (const name of DETAIL_FIELDS) {
-    if (fields[name]) return `${name}: ${fields[name]}`;
-  }
-  return null;
+  const name = detailField(fields);
+  return name === null ? null : `${name}: ${fields[name]}`;
+}
+
+/**
+ * What the event did in words, the host Timeline's line for it (the API's
+ * `summary`, graphsiem/event_summary.py): "guest failed NTLM validation from
+ * claimed workstation kali: wrong password", "jerry\bob logged on (network)".
+ * Given when no field of DETAIL_FIELDS says it better: a logon, a credential
+ * validation, NTLM, Kerberos or a privileges event named only its event code
+ * (review U1 #2); a Windows event's generic message says less than the
+ * summary.  An alert's signature says it already.
+ * @returns {string[]}  one line, or none
+ */
+export function summaryLines(event) {
+  const summary = typeof event.summary === 'string' ? event.summary : '';
+  if (!summary || alertLine(event) !== null) return [];
+  const field = detailField(event.fields || {});
+  return field === null || field === 'message' ? [summary] : [];
 }
 
 /**
@@ -72,7 +92,8 @@ function fieldLine(fields) {
 export function detailLines(event) {
   const fields = event.fields || {};
   const lines = [alertLine(event), fieldLine(fields), flowLine(event)].filter((line) => line !== null);
-  if (lines.length) return lines;
+  // the summary stands for the event (its first field would be "event.code: 4776")
+  if (lines.length || summaryLines(event).length) return lines;
   const first = Object.entries(fields)[0];
   return first ? [`${first[0]}: ${first[1]}`] : [''];
 }
