@@ -22,9 +22,10 @@ swapped for another or left out (:data:`ARCHITECTURE_NUMBERS`: ``rundll64.exe``,
 
 Real programs are one edit from each other too, so three guards keep the check to disguises:
 
-* binaries with a stem shorter than :data:`MIN_STEM` letters get no edit (``sc.exe`` is one edit
-  from ``fc.exe`` and ``sfc.exe``, ``msdt.exe`` from ``msdtc.exe``, ``lsm.exe`` from ``ism.exe``,
-  ``net.exe`` from ``net1.exe``): a short name needs an exact look-alike;
+* binaries with a stem shorter than :data:`MIN_STEM` letters get no letter edit (``sc.exe`` is one
+  edit from ``fc.exe`` and ``sfc.exe``, ``msdt.exe`` from ``msdtc.exe``, ``lsm.exe`` from ``ism.exe``,
+  ``net.exe`` from ``net1.exe``): a short name needs an exact look-alike, or its own letters
+  dressed (``cmd64.exe``, ``sc32.exe``, ``wmic1.exe``, ``cmd.scr``, ``net.exe.exe``);
 * a name that is itself a binary of the watched set is never a misspelling of another
   (``wscript.exe`` and ``cscript.exe``, ``taskhost.exe`` and ``taskhostw.exe``);
 * :data:`KNOWN_NEIGHBOURS` lists real programs one edit from a watched binary (a Windows
@@ -43,15 +44,18 @@ from functools import lru_cache
 from analytics.confusables import name_readings
 
 MIN_STEM = 5
-"""Fewest letters of a binary's stem that an edit is read against (``lsass``, ``csrss``, ``mshta``).
+"""Fewest letters of a binary's stem that a letter edit is read against (``lsass``, ``csrss``, ``mshta``).
 Shorter stems (``sc``, ``net``, ``cmd``, ``reg``, ``lsm``, ``dwm``, ``smss``, ``wmic``, ``msdt``)
 are one edit from other real Windows binaries (``fc``, ``sfc``, ``ism``, ``msdtc``) or from
-ordinary words: for them only an exact look-alike counts."""
+ordinary words: for them only an exact look-alike counts, or their own letters with a dressing
+(a suffix or another extension: ``cmd64.exe``, ``sc32.exe``), which no real name showed (session
+20: none among the corpus's, the simulator fleets' and the known Windows and vendor names)."""
 
 KNOWN_NEIGHBOURS = frozenset({
     "notepad2.exe", "notepad3.exe", "notepad4.exe",  # Notepad2 and its forks Notepad3 and Notepad4: editors named after notepad.exe
     "paexec.exe", "csexec.exe",  # PAExec and CSExec: remote-execution tools of their own, not renamed PsExec
     "wininst.exe",  # Python's distutils installer stub, one letter from wininit.exe
+    "xplorer2.exe",  # the xplorer² file manager: explorer.exe without its 'e' and a '2' appended
 })
 """Real programs one edit from a watched binary: never read as its misspelling.  (``service.exe``,
 one letter from ``services.exe``, is none: no corpus holds a real one, and an attacker may pick it.)"""
@@ -273,11 +277,13 @@ def _nearest(name: str, binaries: frozenset[str]) -> tuple[str, Edit] | None:
     candidates = []
     for binary in binaries:
         binary_stem = binary[: -len(EXTENSION)] if binary.endswith(EXTENSION) else None
-        if binary_stem is None or len(binary_stem) < MIN_STEM:
+        if binary_stem is None:
             continue
-        edit = _edit(stem, binary_stem, "", dressed)
+        # a short stem's letter edit is another real name too often (sc -> sfc, msdt -> msdtc): only its dressings
+        lettered = len(binary_stem) >= MIN_STEM
+        edit = _edit(stem, binary_stem, "", dressed, lettered)
         if edit is None and below is not None:
-            edit = _edit(below, binary_stem, stem[len(below):], dressed)
+            edit = _edit(below, binary_stem, stem[len(below):], dressed, lettered)
         if edit is None:
             edit = _renumbered(stem, below, binary_stem, dressed)
         if edit is not None:
@@ -288,11 +294,12 @@ def _nearest(name: str, binaries: frozenset[str]) -> tuple[str, Edit] | None:
     return binary, edit
 
 
-def _edit(stem: str, binary_stem: str, suffix: str, extension: str) -> Edit | None:
-    """The edit from ``binary_stem`` to ``stem`` with its dressings, else ``None`` (the same name, or further apart)."""
+def _edit(stem: str, binary_stem: str, suffix: str, extension: str, lettered: bool = True) -> Edit | None:
+    """The edit from ``binary_stem`` to ``stem`` with its dressings, else ``None`` (the same name, or further
+    apart; or a letter edit when ``lettered`` is false: only the dressings are read)."""
     if stem == binary_stem:
         return Edit("none", suffix=suffix, extension=extension) if suffix or extension else None
-    edit = one_edit(stem, binary_stem)
+    edit = one_edit(stem, binary_stem) if lettered else None
     if edit is None:
         return None
     return Edit(edit.kind, edit.written, edit.expected, suffix, extension)

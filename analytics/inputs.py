@@ -55,6 +55,7 @@ from analytics.linked_processes import (
 )
 from analytics.masquerade_credits import add_masquerade_credits
 from analytics.registered_domains import registered_domain_rollups
+from analytics.system_roots import learn_incidence_drives, mark_hosts_drive
 from analytics.window_end import WindowEnd, default_window_end
 from graphsiem.addresses import names_no_other_machine
 from graphsiem.model import Entity, EntityKey, EntityType, Relation, RelationType
@@ -136,6 +137,11 @@ def load_inputs(
 
     t = time.perf_counter()
     processes = {e.ref: e for e in store.iter_entities(EntityType.PROCESS.value)}
+    # each host's system drive from its boot processes' paths, read before the incidence keeps only
+    # shared entities: D:\Windows\System32 is home on a D: host (analytics.system_roots)
+    system_drives = learn_incidence_drives(incidence, processes)
+    timings["system_drives_learnt"] = len(system_drives.learnt)
+    timings["processes_on_hosts_drive"] = mark_hosts_drive(incidence, processes, system_drives)
     images = {ref: image_name(e.value, e.props) for ref, e in processes.items()}
     encoded = frozenset(ref for ref, e in processes.items() if is_encoded_command(e.value, e.props))
     process_hosts = {p.entity: p.hosts for p in prevalence if p.entity[0] == EntityType.PROCESS}
@@ -203,7 +209,8 @@ def load_inputs(
         processes=processes, hosts=process_hosts_in_window,
     )
     # the renamed copies and look-alike images among them: a step of the cluster, members or not
-    add_masquerade_credits(credited, links, processes, shared_processes=process_hosts.keys(), hosts=process_hosts_in_window)
+    add_masquerade_credits(credited, links, processes, shared_processes=process_hosts.keys(), hosts=process_hosts_in_window,
+                           system_drives=system_drives)
     del process_hosts_in_window
     timings["linked_processes_s"] = time.perf_counter() - linked_t
     drivers = _installed(store, now, EntityType.FILE)

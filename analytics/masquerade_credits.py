@@ -32,6 +32,7 @@ from analytics.linked_processes import (
 )
 from analytics.misplaced_binaries import misplaced_binary
 from analytics.original_names import STEP_NAMED, renamed_from
+from analytics.system_roots import DEFAULT_DRIVE, SystemDrives
 from graphsiem.model import Entity, EntityKey
 
 RENAMED_CREDIT, LOOKALIKE_CREDIT, MISPLACED_CREDIT = MASQUERADE_CREDITS
@@ -53,14 +54,17 @@ class MasqueradeCredit(CreditedProcesses):
     example_path: str | None = None
     example_original_name: str | None = None
     other_binaries: tuple[str, ...] = ()
+    example_drive: str = DEFAULT_DRIVE
+    """The system drive of the example's host (:mod:`analytics.system_roots`): its path is judged against it."""
 
 
-def masquerade_of(process: Entity) -> tuple[str, str] | None:
+def masquerade_of(process: Entity, system_drive: str = DEFAULT_DRIVE) -> tuple[str, str] | None:
     """``(entry, binary)`` when ``process`` runs under a name not its own, else ``None``.
 
     A look-alike image name comes first: it is the more specific finding (a copy of
     ``powershell.exe`` saved as ``pоwershell.exe`` is both, and reads as the real one); a
-    Windows process under its own name in another folder comes last.
+    Windows process under its own name in another folder comes last, judged against the
+    ``system_drive`` of the host that ran it.
 
     Examples
     --------
@@ -80,7 +84,7 @@ def masquerade_of(process: Entity) -> tuple[str, str] | None:
     original = renamed_from(name, process.props.get("original_file_name"), STEP_NAMED)
     if original is not None:
         return RENAMED_CREDIT, original
-    misplaced = misplaced_binary(process.props.get("image"))
+    misplaced = misplaced_binary(process.props.get("image"), system_drive)
     return None if misplaced is None else (MISPLACED_CREDIT, misplaced.binary)
 
 
@@ -101,6 +105,7 @@ def written_name(process: Entity) -> str:
 def masquerade_credits(
     links: PivotLinks, processes: Mapping[EntityKey, Entity], *,
     shared_processes: Collection[EntityKey], hosts: ProcessHosts | None = None,
+    system_drives: SystemDrives | None = None,
 ) -> dict[EntityKey, dict[str, MasqueradeCredit]]:
     """Pivot -> entry -> its one-host linked processes that masquerade (:func:`masquerade_of`).
 
@@ -114,6 +119,8 @@ def masquerade_credits(
         Processes on two hosts or more: left out (they are in the incidence).
     hosts : ProcessHosts, optional
         The window's host of each process (without it, no host is counted or named).
+    system_drives : SystemDrives, optional
+        Each host's system drive (:func:`analytics.system_roots.learn_system_drives`; without it, ``C:``).
 
     Examples
     --------
@@ -125,6 +132,7 @@ def masquerade_credits(
     (3, 'powershell.exe', ('svcupd.exe',), 'svcupd.exe -c 0')
     """
     where = hosts or ProcessHosts()
+    drives = system_drives or SystemDrives()
     found: dict[EntityKey, dict[str, MasqueradeCredit]] = {}
     for pivot, linked in links.processes.items():
         groups: dict[str, list[tuple[float, EntityKey, str]]] = {}
@@ -132,17 +140,17 @@ def masquerade_credits(
             process = processes.get(key)
             if process is None or key in shared_processes:
                 continue
-            masquerade = masquerade_of(process)
+            masquerade = masquerade_of(process, drives.drive_of(where.host_of(key)))
             if masquerade is not None:
                 groups.setdefault(masquerade[0], []).append((linked_at, key, masquerade[1]))
-        entries = {entry: _credit(pivot, entry, shown, processes, where) for entry, shown in sorted(groups.items())}
+        entries = {entry: _credit(pivot, entry, shown, processes, where, drives) for entry, shown in sorted(groups.items())}
         if entries:
             found[pivot] = entries
     return found
 
 
 def _credit(pivot: EntityKey, entry: str, shown: list[tuple[float, EntityKey, str]],
-            processes: Mapping[EntityKey, Entity], hosts: ProcessHosts) -> MasqueradeCredit:
+            processes: Mapping[EntityKey, Entity], hosts: ProcessHosts, drives: SystemDrives) -> MasqueradeCredit:
     """The entry of ``shown`` (``(linked_at, process, binary)``): the most common binary's processes."""
     binaries = Counter(binary for _, _, binary in shown)
     original = min(binaries, key=lambda b: (-binaries[b], b))
@@ -165,13 +173,16 @@ def _credit(pivot: EntityKey, entry: str, shown: list[tuple[float, EntityKey, st
         example_path=str(first.props.get("image") or written_name(first)),
         example_original_name=str(original_name) if original_name is not None else None,
         other_binaries=tuple(sorted(b for b in binaries if b != original)),
+        example_drive=drives.drive_of(hosts.host_of(first.ref)),
     )
 
 
 def add_masquerade_credits(
     credited: MutableMapping[EntityKey, dict[str, CreditedProcesses]], links: PivotLinks,
     processes: Mapping[EntityKey, Entity], *, shared_processes: Collection[EntityKey], hosts: ProcessHosts | None = None,
+    system_drives: SystemDrives | None = None,
 ) -> None:
     """Add each pivot's :func:`masquerade_credits` to ``credited`` (the detection's pivot -> entry -> credit)."""
-    for pivot, entries in masquerade_credits(links, processes, shared_processes=shared_processes, hosts=hosts).items():
+    found = masquerade_credits(links, processes, shared_processes=shared_processes, hosts=hosts, system_drives=system_drives)
+    for pivot, entries in found.items():
         credited.setdefault(pivot, {}).update(entries)

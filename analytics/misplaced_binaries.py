@@ -17,8 +17,9 @@ The home is on the system drive: ``C:``, or a form that names no drive (``\\Syst
 ``\\Device\\HarddiskVolumeN`` path as Windows' own events write it).  ``D:\\Windows\\System32``
 is a folder anyone who can write to ``D:`` may create, so it is outside; so are a network share
 and a shadow copy (:func:`analytics.driver_paths.read_windows_path`), and the step says which.
-A fleet whose Windows is installed on another letter would see its core processes read as
-misplaced: C: is the default and near-universal, and the step only reaches cluster members.
+A host whose Windows is installed on another letter is judged by its own system drive, learnt
+from its boot processes' image paths (:mod:`analytics.system_roots`): ``D:\\Windows\\System32``
+is home on such a host, and ``C:\\Windows\\System32`` is not.
 
 Some copies of Windows' own binaries legitimately sit elsewhere (:func:`at_home`): the component
 store (``WinSxS``, from which servicing hard-links System32, writable only by TrustedInstaller), a
@@ -37,6 +38,7 @@ from analytics.credited_words import NOT_MEMBERS, credited_example, credited_who
 from analytics.driver_paths import read_windows_path
 from analytics.explain import Check
 from analytics.linked_processes import MASQUERADE_CREDITS, CreditedProcesses
+from analytics.system_roots import HOSTS_DRIVE_PROP
 from graphsiem.model import Entity, EntityType
 
 _SYSTEM32 = ("\\windows\\system32\\",)
@@ -83,10 +85,13 @@ class Misplacement:
     home: tuple[str, ...]
     elsewhere: str = ""
     """Why a path in the binary's own folder is still outside, for a person (``a network share``), else empty."""
+    drive: str = SYSTEM_DRIVE
+    """The system drive of the host that ran it (lower-case letter)."""
 
     def home_text(self) -> str:
         """Where Windows keeps the binary, for a person: ``C:\\Windows\\System32 or C:\\Windows\\SysWOW64``."""
-        return " or ".join("C:" + _WRITTEN.get(folder, folder.rstrip("\\")) for folder in self.home)
+        letter = self.drive.upper() + ":"
+        return " or ".join(letter + _WRITTEN.get(folder, folder.rstrip("\\")) for folder in self.home)
 
     def found_text(self) -> str:
         """Where the process ran and why it is outside, for a person (the path is attacker text: quoted plain)."""
@@ -122,8 +127,11 @@ def at_home(folder: str, home: tuple[str, ...]) -> bool:
     return folder.startswith(native) and system32 + folder[len(native):] in home
 
 
-def misplaced_binary(image: object) -> Misplacement | None:
+def misplaced_binary(image: object, system_drive: str = SYSTEM_DRIVE) -> Misplacement | None:
     r"""The Windows binary an image path names outside its folder (:data:`HOME_FOLDERS`), else ``None``.
+
+    ``system_drive`` is the drive Windows is installed on, on the host that ran it (a lower-case
+    letter: :meth:`analytics.system_roots.SystemDrives.drive_of`); a path naming no drive is read as on it.
 
     Examples
     --------
@@ -137,6 +145,8 @@ def misplaced_binary(image: object) -> Misplacement | None:
     'lsass.exe'
     >>> misplaced_binary(r"D:\Windows\System32\svchost.exe").elsewhere, misplaced_binary(r"\\fs1\c$\Windows\lsass.exe").elsewhere
     ('drive D:, not the system drive C:', 'a network share')
+    >>> misplaced_binary(r"D:\Windows\System32\svchost.exe", "d"), misplaced_binary(r"C:\Windows\System32\lsass.exe", "d").elsewhere
+    (None, 'drive C:, not the system drive D:')
     """
     if not isinstance(image, str):
         return None
@@ -148,12 +158,13 @@ def misplaced_binary(image: object) -> Misplacement | None:
     if home is None:
         return None
     if read.elsewhere is not None:
-        return Misplacement(name, image, home, read.elsewhere)
-    if read.drive is not None and read.drive != SYSTEM_DRIVE:
-        return Misplacement(name, image, home, f"drive {read.drive.upper()}:, not the system drive {SYSTEM_DRIVE.upper()}:")
+        return Misplacement(name, image, home, read.elsewhere, system_drive)
+    if read.drive is not None and read.drive != system_drive:
+        return Misplacement(name, image, home, f"drive {read.drive.upper()}:, not the system drive {system_drive.upper()}:",
+                            system_drive)
     if at_home(folder + "\\", home):
         return None
-    return Misplacement(name, image, home)
+    return Misplacement(name, image, home, drive=system_drive)
 
 
 def _step(binary: str, found: str, hosts_text: str) -> Check:
@@ -170,7 +181,7 @@ def _step(binary: str, found: str, hosts_text: str) -> Check:
 
 
 def misplaced_binary_check(entities: Iterable[Entity], hosts_text: str,
-                           credited: Iterable[CreditedProcesses] = ()) -> Check | None:
+                           credited: Iterable[CreditedProcesses] = (), system_drive: str = SYSTEM_DRIVE) -> Check | None:
     """The step for a cluster with a Windows process run from outside its folder, else ``None``.
 
     Parameters
@@ -183,11 +194,14 @@ def misplaced_binary_check(entities: Iterable[Entity], hosts_text: str,
         The cluster's credited processes: when no member is misplaced, its
         :data:`MISPLACED_ENTRY` entry names the one-host processes that reached a new member
         (:mod:`analytics.masquerade_credits`).
+    system_drive : str
+        The system drive of the cluster's hosts (:meth:`analytics.system_roots.SystemDrives.common_drive`):
+        a member's path is judged against it.
 
     The image path is attacker text: quoted as plain text, one line, cut short.
     """
     found = [m for e in entities if e.type == EntityType.PROCESS.value
-             and (m := misplaced_binary(e.props.get("image"))) is not None]
+             and (m := misplaced_binary(e.props.get("image"), _drive_of(e, system_drive))) is not None]
     if not found:
         credit = next((c for c in credited if c.behaviour == MISPLACED_ENTRY), None)
         return None if credit is None else _credited_check(credit, hosts_text)
@@ -198,10 +212,17 @@ def misplaced_binary_check(entities: Iterable[Entity], hosts_text: str,
     return _step(first.binary, where, hosts_text)
 
 
+def _drive_of(process: Entity, system_drive: str) -> str:
+    """The system drive a member process is judged against: its hosts' own when the detection learnt it
+    (:func:`analytics.system_roots.mark_hosts_drive`), else ``system_drive``."""
+    drive = process.props.get(HOSTS_DRIVE_PROP)
+    return drive if isinstance(drive, str) and len(drive) == 1 else system_drive
+
+
 def _credited_check(credit: CreditedProcesses, hosts_text: str) -> Check | None:
     """The step for misplaced processes that are no members: who they are, how many, on how many hosts."""
     # a masquerade credit keeps its example's image path (analytics.masquerade_credits.MasqueradeCredit)
-    found = misplaced_binary(getattr(credit, "example_path", None))
+    found = misplaced_binary(getattr(credit, "example_path", None), getattr(credit, "example_drive", SYSTEM_DRIVE))
     if found is None:  # the entry holds misplaced processes only; kept safe for a hand-made one
         return None
     example = credited_example(credit)
