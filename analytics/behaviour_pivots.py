@@ -116,6 +116,7 @@ from analytics.behaviour_installs import (
 from analytics.behaviour_lineage import Lineage, parents_of
 from analytics.behaviour_pairs import HostPairs, PairWork, completion_days, shape_groups
 from analytics.behaviour_shapes import Shapes, image_path
+from analytics.behaviour_verdicts import carried_shape
 from analytics.behaviour_words import (  # the names, re-exported: checks, explain, detect and the API use them
     FACT_WORDS,
     MAX_RECORDED_HOSTS,
@@ -277,7 +278,8 @@ def find_behaviour_pivots(
         if store is not None and has_runs((f.process for f in facts), processes, parents) else []
     found = behaviour_pivots(incidence, facts, processes=processes, images=images, min_hosts=config.min_hosts,
                              cooccurrence_minutes=config.cooccurrence_minutes or COOCCURRENCE_MINUTES,
-                             earlier=earlier, parents=parents, fleet_hosts=fleet_hosts, installs=installs)
+                             earlier=earlier, parents=parents, fleet_hosts=fleet_hosts, installs=installs,
+                             suppressed=config.suppressed, suppressed_members=config.suppressed_members)
     found.history_reads, found.history_truncated = reads, truncated
     return found
 
@@ -294,6 +296,8 @@ def behaviour_pivots(
     parents: Mapping[EntityKey, Collection[EntityKey]] | None = None,
     fleet_hosts: Mapping[EntityKey, int] | None = None,
     installs: Iterable[Relation] = (),
+    suppressed: Collection[EntityKey] = frozenset(),
+    suppressed_members: Mapping[EntityKey, frozenset[EntityKey]] | None = None,
 ) -> BehaviourPivots:
     """The signatures on at least ``min_hosts`` hosts, each shape's as an incidence column.
 
@@ -320,6 +324,9 @@ def behaviour_pivots(
     (:attr:`BehaviourPivots.recurring`).  ``installs`` (``host INSTALLED process``) tie a
     payload run by WMI, a task or a service to the process that installed it on its host
     (:mod:`analytics.behaviour_installs`): one tree, and a shape that names the installer.
+    ``suppressed`` and ``suppressed_members`` (the detection's benign verdicts): a shape that is a
+    judged one's but for a per-host image's digest, on at least the judged hosts (a product's new
+    build), takes the judged shape's key (:mod:`analytics.behaviour_verdicts`).
 
     Examples
     --------
@@ -376,8 +383,19 @@ def behaviour_pivots(
         if len(kept) < min_hosts:
             pivots.recurring += 1
             continue
-        _add_pivot(pivots, incidence, kinds, None if shape is None else (shape, shape_text or ""), kept,
+        carried = None if shape is None or not suppressed else carried_shape(
+            kinds, shape_text or "", [incidence.hosts[r] for r in kept],
+            {f.process for found in kept.values() for f in found.facts},
+            {host: [f.process for f in found] for host, found in history.items()}, processes,
+            suppressed=suppressed, suppressed_members=suppressed_members or {})
+        if carried is not None and (kinds, carried[0]) in groups:
+            carried = None  # the judged build is in the window too (a rolling upgrade): each keeps its own key
+        # a product's new build on the judged hosts keeps the judged key: its verdict applies
+        _add_pivot(pivots, incidence, kinds, None if shape is None else (carried[0] if carried else shape,
+                                                                         shape_text or ""), kept,
                    processes=processes, images=images, minutes=cooccurrence_minutes)
+        if carried is not None:  # said on the pivot: the judged build's digest, whose key it took
+            pivots.entities[behaviour_key(kinds, carried[0])].props["judged_build"] = carried[1]
     return pivots
 
 

@@ -53,11 +53,13 @@ class Fleet:
         self.sightings.append(Sighting(host, entity.ref, at, at + seconds, 1))
         return entity.ref
 
-    def weekly_job(self, day: int, *, digest: str | None = None) -> None:
+    def weekly_job(self, day: int, *, digest: str | None = None, hosts: list[str] | None = None) -> None:
         """F4: the service starts a per-host job runner; it runs an encoded inventory script, and 3 h later its
         memdiag.exe opens LSASS (one process tree, hours apart).  ``digest``: memdiag.exe's SHA-256 (one build
-        on every host), else none in the telemetry."""
+        on every host), else none in the telemetry.  ``hosts``: those of ``PRODUCT_HOSTS`` it runs on (all)."""
         for i, h in enumerate(PRODUCT_HOSTS):
+            if hosts is not None and h not in hosts:
+                continue
             t = START + day * DAY + H + 60 * i
             job = f"{day:02d}{i * 7919:08x}"
             folder = f"C:\\ProgramData\\Vendor\\jobs\\{job}"
