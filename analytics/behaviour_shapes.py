@@ -30,7 +30,9 @@ level, which would split a product by Windows build), and
 marks a parent image that is **new on the host**
 (:mod:`analytics.behaviour_established`).  A product's new build is a new shape for its
 first run (a changed binary under a known path is worth one look), and two while a
-rolling upgrade runs both builds on ``min_hosts`` hosts each.
+rolling upgrade runs both builds on ``min_hosts`` hosts each; a benign verdict on the old
+build's shape carries to the new one's on at least the judged hosts
+(:mod:`analytics.behaviour_verdicts`), not to a binary swapped on some of them.
 
 Attacker text: a path is data, cut to :data:`PATH_LIMIT` characters, never parsed
 for more than its separators.

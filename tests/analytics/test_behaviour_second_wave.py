@@ -71,7 +71,8 @@ def test_a_benign_verdict_on_a_weekly_jobs_first_week_covers_its_second(store, t
     the state the service keeps (its stored cluster, then the triage's verdict).  Day 8's detection,
     given the state's suppressions as the service gives them, applies that verdict to the job's
     cluster (same pivot, same hosts) and still shows the campaign of that day on other hosts.  (A new
-    build of memdiag.exe on day 8 is a new shape, key and cluster: the verdict was on the old build.)"""
+    build of memdiag.exe on day 8 is a new shape; the verdict carries to it on the judged hosts:
+    tests/analytics/test_behaviour_new_build_verdict.py.)"""
     fleet = Fleet(days=9)
     fleet.weekly_job(1, digest=digest)
     fleet.weekly_job(8, digest=digest)
