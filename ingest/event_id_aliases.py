@@ -22,6 +22,13 @@ both at once; on a journal this release opens first they get the same value.
 They stay two keys because a journal made between the two releases holds
 ``content_ids_from_seq = 0`` with events of the canonical-text ids after it:
 there framing aliases are needed, content aliases are not.
+
+Export-independent ids came a release after that (:data:`EXPORT_IDS_KEY`): a
+Windows event with an ``EventRecordID`` gets the content id of its ``System``
+key (:mod:`ingest.parsers.windows_record_ids`) and an NDJSON line that is not
+compact the id of its compact dump (:mod:`ingest.readers.ndjson`).  On a
+journal that held events when this release first opened it, the id such an
+event had before (of its bytes as read) is its alias.
 """
 
 from __future__ import annotations
@@ -42,7 +49,15 @@ to the API as an object is hashed re-serialised in its own key order
 (:mod:`ingest.event_ids`); releases before hashed its canonical (sorted) text.
 """
 
-_KEYS = (CONTENT_IDS_KEY, FRAMING_IDS_KEY)
+EXPORT_IDS_KEY = "export_ids_from_seq"
+"""The ``meta`` key: the journal's highest ``seq`` when export-independent ids came (``0``: none).
+
+Since then a Windows event with a record number has the content id of its ``System`` key, and an
+NDJSON line that is not compact (spaces, ``\\u003c`` escapes) the id of its compact dump in its own
+key order; releases before hashed both as read.
+"""
+
+_KEYS = (CONTENT_IDS_KEY, FRAMING_IDS_KEY, EXPORT_IDS_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +68,8 @@ class FormerIds:
     """Events with a content id may be journaled under their ids as read (before content ids)."""
     framed: bool
     """A re-serialised JSON object's event may be journaled under the id of its canonical text."""
+    exported: bool = False
+    """A Windows event with a record number, or a line that is not compact, may be journaled under its id as read."""
 
 
 def former_ids(db: sqlite3.Connection) -> FormerIds:
@@ -70,7 +87,7 @@ def former_ids(db: sqlite3.Connection) -> FormerIds:
     Returns
     -------
     FormerIds
-        ``read`` and ``framed``: True when the rule's former ids must be looked up as aliases.
+        ``read``, ``framed`` and ``exported``: True when the rule's former ids must be looked up as aliases.
 
     Examples
     --------
@@ -78,7 +95,7 @@ def former_ids(db: sqlite3.Connection) -> FormerIds:
     >>> from ingest.journal import Journal
     >>> journal = Journal(pathlib.Path(tempfile.mkdtemp()) / "journal.sqlite")
     >>> former_ids(journal.connection)
-    FormerIds(read=False, framed=False)
+    FormerIds(read=False, framed=False, exported=False)
     """
     values = _stored(db)
     if len(values) < len(_KEYS):
@@ -89,11 +106,14 @@ def former_ids(db: sqlite3.Connection) -> FormerIds:
                 if key not in values:
                     values[key] = highest
                     db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, highest))
-    return FormerIds(read=values[CONTENT_IDS_KEY] != "0", framed=values[FRAMING_IDS_KEY] != "0")
+    return FormerIds(
+        read=values[CONTENT_IDS_KEY] != "0", framed=values[FRAMING_IDS_KEY] != "0",
+        exported=values[EXPORT_IDS_KEY] != "0",
+    )
 
 
 def _stored(db: sqlite3.Connection) -> dict[str, str]:
-    rows = db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", _KEYS).fetchall()
+    rows = db.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?)", _KEYS).fetchall()
     return {key: str(value) for key, value in rows}
 
 

@@ -26,25 +26,39 @@ Scheme 2 (every journal made since)
 
 In both schemes a record that yields several events gives event ``i`` the id
 of ``(name, text, str(i))`` joined by the same ``\\x1f`` separator.  The same
-record reformatted keeps its scheme-1 id; in scheme 2 its id changes when its
-keys come in another order, or when it comes as an NDJSON line that is not
-compact (spaces between tokens, ``\\u003c`` escapes): such a line is hashed as read, not
-re-serialised, which would cost ~2.8 us a 2 KB Windows record (97% of the
-corpus's NDJSON lines, 14,434 of 14,841, are compact).
+record reformatted keeps its scheme-1 id.  In scheme 2 an NDJSON line that is
+not compact (a space after its first key, ``\\u003c`` escapes:
+:func:`ingest.readers.ndjson.may_not_be_compact`, ~9,500 instructions a 2.8 KB
+Windows line) is hashed by its compact dump in its own key order, as an object
+without a line is, and journaled as read, so the record written compactly, in
+an array or by Go's encoder is one event (the corpus: 405 of its 14,841 NDJSON
+lines, Winlogbeat 6.7's ``\\u003c``).  Its id still changes when its keys come
+in another order: sorting them would dump every line (~17,000 instructions a
+Windows line, ~4% of its ingest) for copies that a re-serialising tool makes,
+while exporters keep one order, and the records most often exported twice,
+Windows events with a record number and Zeek records, have content ids, which
+ignore key order.
 
 Framing-independent ids (scheme 2)
     Releases before them hashed an object without a line by its canonical
     (sorted) text.  On a journal that held events when this release first
     opened it (:func:`ingest.event_id_aliases.former_ids`) that id is
     the event's alias, so a file journaled before adds nothing again.
+    Lines that are not compact were hashed as read until the release of
+    Windows record-number ids: that id is their alias on a journal that held
+    events when that release first opened it (``export_ids_from_seq``).
 
 Content ids (any scheme)
     A parser whose records come in several serialisations of one content
-    (Zeek: a log's TSV and JSON copies) sets ``Event.id`` itself to
+    (Zeek: a log's TSV and JSON copies; Windows events with an
+    ``EventRecordID``: Winlogbeat, NXLog, evtx_dump, XML, the ``.evtx`` file,
+    :mod:`ingest.parsers.windows_record_ids`) sets ``Event.id`` itself to
     :func:`content_id` of the record's values in normal form, so both copies
     of a record get one id; the pipeline keeps it and passes the scheme's id
     of the record as read as an alias (:meth:`ingest.journal.Journal.append`),
-    so a file journaled before content ids adds nothing when ingested again.
+    so a file journaled before content ids adds nothing when ingested again
+    (Windows events: on a journal that held events before their record-number
+    ids, ``export_ids_from_seq``; Zeek events: before Zeek's content ids).
     sha256 over ``name \\x1e content``: the ``\\x1e`` after the name keeps
     content ids apart from scheme-2 ids (``name \\x1f ...``).  A record's
     first event has the id of its content, event ``i > 0`` that of

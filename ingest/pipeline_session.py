@@ -16,9 +16,12 @@ so it has its compact line's id; its former canonical-text id is its alias on
 journals filled before); a journal that held events before
 schemes existed keeps ``stable_hash(parser name, canonical text)``, so a file
 ingested into it again adds nothing.  A parser that sets an event's id itself
-(a content id: Zeek, whose TSV and JSON copies of a record must be one event)
-keeps it, and the id by those rules becomes the event's alias on a journal
-that held events before content ids (:mod:`ingest.event_id_aliases`).
+(a content id: Zeek, whose TSV and JSON copies of a record must be one event;
+a Windows event with a record number, one in every export) keeps it, and the id
+by those rules becomes the event's alias on a journal that held events before
+its parser's content ids (:mod:`ingest.event_id_aliases`).  An NDJSON line that
+is not compact is hashed by its compact dump and journaled as read; on a journal
+that held events before that rule, the id of its bytes is its alias.
 """
 
 from __future__ import annotations
@@ -135,6 +138,9 @@ class Session:
         former = former_ids(journal.connection)
         self.may_hold_read_ids = former.read
         self.may_hold_framed_ids = former.framed
+        # whether a Windows event's record-number id, or a line not compact's id of its
+        # dump, may have been journaled as read by a release before (ingest.event_id_aliases)
+        self.may_hold_exported_ids = former.exported
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
         self._parts: dict[str, tuple[Counts, PartsHook | None]] = {}  # see _parser_entry
@@ -270,16 +276,23 @@ class Session:
             raw_json = cast(str, text) if not raw.is_canonical else raw_of(record, raw.text)
         else:
             data = raw.data
-            # (a journal that may hold ids as read from before content ids held events when
-            # this release first opened it, so may_hold_framed_ids covers both)
-            if raw.is_redumped and self.may_hold_framed_ids:
-                former = canonical_json(record).encode("utf-8", "surrogatepass")
+            read_as = None
+            if raw.is_redumped:
+                read_as = raw.read_as
+                if read_as is not None:  # a line not compact: hashed as read by releases before
+                    if self.may_hold_exported_ids:
+                        former = read_as
+                # (a journal that may hold ids as read from before content ids held events when
+                # this release first opened it, so may_hold_framed_ids covers both)
+                elif self.may_hold_framed_ids:
+                    former = canonical_json(record).encode("utf-8", "surrogatepass")
             if raw.is_canonical:
                 raw_json = raw_of(record, raw.text)
             else:
                 # a line as read: its bytes, stored as the same text (a bytearray:
-                # Python's sqlite3 binds bytes through a slower path)
-                raw_json = bytearray(data) if data is not None else raw.text
+                # Python's sqlite3 binds bytes through a slower path); a line not
+                # compact is hashed by its dump (data) and kept as read
+                raw_json = bytearray(data if read_as is None else read_as) if data is not None else raw.text
             if data is None:
                 data = raw.text.encode("utf-8", "surrogatepass")
         # From here raw_json stands for the record: nothing downstream reads
@@ -299,10 +312,16 @@ class Session:
                 event.id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
                 if former is not None and former != data:
                     self.aliases[len(self.events)] = as_read_id(name, former)
-            elif self.may_hold_read_ids:  # the parser's content id: the id as read is an alias (ingest.event_ids)
-                read = data if former is None else former  # what releases before content ids hashed
-                self.aliases[len(self.events)] = (
-                    canonical_text_id(name, cast(str, text)) if read is None else as_read_id(name, read))
+            elif self.may_hold_read_ids or (self.may_hold_exported_ids and event.source != "zeek"):
+                # the parser's content id: the id as read is an alias (ingest.event_ids); a Zeek
+                # event's only on a journal filled before content ids, a Windows event's before
+                # record-number ids, and a re-serialised object's under either framing's id
+                if data is None:
+                    self.aliases[len(self.events)] = canonical_text_id(name, cast(str, text))
+                elif former is None or former == data:
+                    self.aliases[len(self.events)] = as_read_id(name, data)
+                else:
+                    self.aliases[len(self.events)] = (as_read_id(name, data), as_read_id(name, former))
             event.raw = None
             if not event.origin:
                 event.origin = origin
@@ -317,7 +336,7 @@ class Session:
         # the record's first event may be journaled already under the one-event id, by a
         # release that read only it from this record: then it is not new (Journal.append)
         first = len(self.events)
-        may_hold_read_ids = self.may_hold_read_ids
+        may_hold_read_ids = self.may_hold_read_ids or self.may_hold_exported_ids
         if may_hold_read_ids or not events[0].id:
             one_event_id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
             self.aliases[first] = one_event_id

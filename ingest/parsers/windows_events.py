@@ -66,6 +66,10 @@ Time rule
    gap that is a zone offset (whole quarter hours, at most 14 h) is the
    host's zone, never re-dated; the others are judged at the batch's end.
 
+Id rule: a record with an ``EventRecordID`` and a host gets the content id of
+its ``System`` key (:mod:`ingest.parsers.windows_record_ids`), the same in
+every export of the event; one without keeps the id of its bytes.
+
 Host rule: the endpoint (``computer_name``, ``Hostname``, ``Computer``,
 ``System.Computer``, ``@cee`` ``source``), normalised by
 :func:`ingest.normalize.normalize_host`, never the collector; the name as
@@ -91,6 +95,7 @@ from ingest.parsers.windows_ecs import ECS_FALLBACKS, EcsReader, ecs_event_data
 from ingest.parsers.windows_fields import EVENT_DATA_SOURCES, Fields, Mapper, keep_event_data
 from ingest.parsers.windows_kerberos import KERBEROS_MAPPERS as KERBEROS
 from ingest.parsers.windows_powershell import MAPPERS as POWERSHELL
+from ingest.parsers.windows_record_ids import record_number, windows_record_id
 from ingest.parsers.windows_security import MAPPERS as SECURITY
 from ingest.parsers.windows_security import SYSTEM_MAPPERS as SYSTEM
 from ingest.parsers.windows_security_audit import SECURITY_AUDIT_MAPPERS as SECURITY_AUDIT
@@ -259,6 +264,12 @@ def to_event(
         )
     # positional (id, kind, ts, host, source, fields, origin, raw): keywords cost 0.25 us a record
     event = Event("", kind, ts, host, source, fields, context.origin, raw)
+    if win.record_id is not None and host is not None:
+        # one id for the event whatever its export (ingest.parsers.windows_record_ids)
+        number = record_number(win.record_id)
+        if number is not None:
+            event.id = windows_record_id(
+                channel, host, number, win.event_id, win.clock_text if win.clock_field else win.time, ts)
     if host is not None and (clocks := context.host_clocks) is not None:
         # The host's clock (ingest.host_clocks), here rather than in a function of
         # its own: it runs for every record (~0.1 us a record, measured).

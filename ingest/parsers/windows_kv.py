@@ -416,7 +416,7 @@ def parse_text(text: str, context: ParseContext) -> Event:
     record_time = wall_text if wall_text is not None else _utc_text(instant)
     win = WinRecord(  # positional (see WinRecord): channel, event_id, computer, data, time, message, pid, clock
         channel, event_id, header.get("ComputerName") or None, data, record_time, message or None, None,
-        clock, wall_text,
+        clock, wall_text, None, header.get("RecordNumber"),
     )
     event = to_event(win, source=EVENT_DATA_LAYOUT, context=context, raw=text, mapped_message=False)
     event.source = NAME

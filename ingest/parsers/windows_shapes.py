@@ -93,6 +93,11 @@ class WinRecord:
         The whole record when its layout may have moved event data out to ECS
         fields (Winlogbeat 7/8, Elastic Agent:
         :func:`~ingest.parsers.windows_ecs.ecs_event_data`), else ``None``.
+    record_id : object
+        The ``EventRecordID`` as written (Winlogbeat ``record_number`` /
+        ``winlog.record_id``, NXLog ``RecordNumber``, ``System.EventRecordID``),
+        ``None`` when the layout has none: the event's id when it has one
+        (:mod:`ingest.parsers.windows_record_ids`).
     """
 
     channel: str
@@ -105,6 +110,7 @@ class WinRecord:
     clock_field: str | None = None
     clock_text: object = None
     ecs: Mapping[str, Any] | None = None
+    record_id: object = None
 
 
 def _event_id(value: object, shape: str) -> int:
@@ -133,6 +139,7 @@ def from_winlogbeat(record: Mapping[str, Any]) -> WinRecord:
         channel = winlog.get("channel") or winlog.get("log_name") or ""
         process = winlog.get("process")
         execution_pid = process.get("pid") if isinstance(process, dict) else None
+        record_id = winlog.get("record_id")
         # Winlogbeat 7's sysmon module and Elastic Agent move event data out to
         # ECS fields: the mapping falls back to them (windows_ecs.ecs_event_data)
         ecs: Mapping[str, Any] | None = record
@@ -140,6 +147,7 @@ def from_winlogbeat(record: Mapping[str, Any]) -> WinRecord:
         source = record
         channel = record.get("log_name") or ""
         execution_pid = record.get("process_id")
+        record_id = record.get("record_number")
         ecs = None
     if not channel:
         channel = _provider_channel(source)
@@ -164,6 +172,7 @@ def from_winlogbeat(record: Mapping[str, Any]) -> WinRecord:
         None,
         None,
         ecs,
+        record_id,
     )
 
 
@@ -230,6 +239,8 @@ def from_nxlog(record: Mapping[str, Any]) -> WinRecord:
         record.get("ExecutionProcessID"),
         clock_field,
         clock_text,
+        None,
+        record.get("RecordNumber"),
     )
 
 
@@ -382,13 +393,21 @@ def from_sentinel(record: Mapping[str, Any]) -> WinRecord:
     if not channel and record.get("Type") == "SecurityEvent":
         channel = "Security"
     message = record.get("RenderedDescription") or record.get("Activity")
-    return WinRecord(  # positional (see WinRecord): channel, event_id, computer, data, time, message
+    # positional (see WinRecord): channel, event_id, computer, data, time, message, pid, clock, ecs, record id
+    return WinRecord(
         _text(channel) or "",
         _event_id(record.get("EventID"), "sentinel"),
         _text(record.get("Computer")),
         data,
         portal_time_or_value(record.get("TimeGenerated")),
         _text(message),
+        None,
+        None,
+        None,
+        None,
+        # the SecurityEvent and Event tables keep no EventRecordID (the corpus's export: none);
+        # a row that has one is read like the other layouts' (ingest.parsers.windows_record_ids)
+        record.get("EventRecordId", record.get("EventRecordID")),
     )
 
 
@@ -477,6 +496,10 @@ def from_evtx_json(record: Mapping[str, Any]) -> WinRecord:
         time,
         None,
         attributes.get("ProcessID") if isinstance(attributes, dict) else None,
+        None,
+        None,
+        None,
+        _unwrap_text(system.get("EventRecordID")),
     )
 
 

@@ -311,7 +311,7 @@ def xml_to_evtx_dict(root: Element, *, whole: bool = True) -> tuple[dict[str, An
     return {"Event": event}, message
 
 
-SYSTEM_READ = frozenset(("Channel", "EventID", "Computer", "TimeCreated", "Execution"))
+SYSTEM_READ = frozenset(("Channel", "EventID", "Computer", "TimeCreated", "Execution", "EventRecordID"))
 """The ``System`` elements :func:`~ingest.parsers.windows_shapes.from_evtx_json` reads."""
 
 

@@ -55,13 +55,20 @@ class RawRecord:
         both framings give one id (:mod:`ingest.event_ids`).  Releases before
         hashed such a record's canonical text: on a journal they wrote to, that
         id is the event's alias.
+    read_as : bytes | None
+        The line as read when it was not compact (spaces between tokens,
+        ``\\u003c`` escapes: :func:`~ingest.readers.ndjson.line_record`):
+        ``data`` is then the line's compact dump in its own key order, the id's
+        input (with ``is_redumped``), and ``read_as`` the raw evidence journaled;
+        releases before hashed it as read, which on a journal they wrote to is
+        the event's alias.  ``None`` for every other record.
     """
 
     # A plain class rather than a dataclass: ``text`` is a property that decodes
     # ``data`` on demand.  Decoding every 2.8 KB Windows line cost ~0.4 us a
     # record, for text the pipeline needs only to reject a record.
     __slots__ = ("record", "origin", "_text", "path_hint", "format_hint", "data", "is_canonical",
-                 "is_redumped")
+                 "is_redumped", "read_as")
 
     def __init__(
         self,
@@ -73,6 +80,7 @@ class RawRecord:
         data: bytes | None = None,
         is_canonical: bool = True,
         is_redumped: bool = False,
+        read_as: bytes | None = None,
     ) -> None:
         if text is None and data is None:
             raise ValueError(f"{origin}: a record needs its text or its bytes")
@@ -84,19 +92,21 @@ class RawRecord:
         self.data = data
         self.is_canonical = is_canonical
         self.is_redumped = is_redumped
+        self.read_as = read_as
 
     @property
     def text(self) -> str:
-        """The record's text (decoded from :attr:`data` on first use when the reader gave none)."""
+        """The record's text (decoded from :attr:`data`, or a line's :attr:`read_as`, on first use when the reader gave none)."""
         text = self._text
         if text is None:
-            assert self.data is not None  # checked in __init__
-            text = self._text = self.data.decode("utf-8")
+            read = self.data if self.read_as is None else self.read_as  # a rejection keeps the line as read
+            assert read is not None  # checked in __init__
+            text = self._text = read.decode("utf-8")
         return text
 
     def _fields(self) -> tuple[object, ...]:
         return (self.record, self.origin, self.text, self.path_hint, self.format_hint, self.data, self.is_canonical,
-                self.is_redumped)
+                self.is_redumped, self.read_as)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RawRecord):
@@ -109,7 +119,7 @@ class RawRecord:
         return (
             f"RawRecord(record={self.record!r}, origin={self.origin!r}, text={self.text!r}, "
             f"path_hint={self.path_hint!r}, format_hint={self.format_hint!r}, data={self.data!r}, "
-            f"is_canonical={self.is_canonical!r}, is_redumped={self.is_redumped!r})"
+            f"is_canonical={self.is_canonical!r}, is_redumped={self.is_redumped!r}, read_as={self.read_as!r})"
         )
 
 

@@ -36,7 +36,7 @@ from ingest.readers.base import RawRecord, Reader, ReadError
 from ingest.readers.csv_rows import CsvRowsReader
 from ingest.readers.evtx import EvtxReader
 from ingest.readers.json_stream import JsonStreamReader
-from ingest.readers.ndjson import NdjsonReader
+from ingest.readers.ndjson import NdjsonReader, line_record
 from ingest.readers.text_lines import (
     MAX_LINE_BYTES,
     TextLinesReader,
@@ -99,8 +99,8 @@ class TextOrJsonLinesReader:
                     yield ReadError(origin, f"invalid JSON: {exc}", decode_line(raw)[0])
                     continue
                 if record.__class__ is dict:
-                    # NdjsonReader's record: the line's bytes are its text and its id's input
-                    yield RawRecord(record, origin, None, None, None, raw.rstrip(b"\r\n"), False)
+                    # NdjsonReader's record: the line's bytes (or a line not compact, its dump) its id's input
+                    yield line_record(record, origin, raw.rstrip(b"\r\n"))
                     continue
             line, data = decode_line(raw)
             if line.strip():

@@ -77,7 +77,8 @@ def _sentinel(data: dict[str, Any]) -> dict[str, Any]:
 def _sysmon_module(data: dict[str, Any]) -> dict[str, Any]:
     """Winlogbeat 7's sysmon module: ``Destination`` and ``User`` renamed to ECS fields."""
     kept = {key: value for key, value in data.items() if key not in ("Destination", "User")}
-    return _winlogbeat(20, {"UtcTime": "2024-03-05 10:15:30.120", **kept},
+    # another record than _sysmon's (record 1): one record number in two layouts is one event (test_export_ids)
+    return _winlogbeat(20, {"UtcTime": "2024-03-05 10:15:30.120", **kept}, record_id=2,
                        process={"executable": data["Destination"]}, user={"name": "adm-jdoe", "domain": "CORP"})
 
 

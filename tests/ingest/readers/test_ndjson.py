@@ -27,9 +27,11 @@ def test_records_carry_line_origins_and_the_line_as_read_without_its_ending():
     items = read(b'{"b": 1, "a": "\xc3\xa9"}\r\n\n{"c": [1, 2]}')
     assert [i.origin for i in items] == ["f.ndjson:1", "f.ndjson:3"]
     assert items[0].record == {"b": 1, "a": "\u00e9"}
-    # not re-dumped: key order, spacing and bytes stay as read
-    assert items[0].data == b'{"b": 1, "a": "\xc3\xa9"}' and items[0].text == '{"b": 1, "a": "\u00e9"}'
-    assert (items[1].data, items[1].text) == (b'{"c": [1, 2]}', '{"c": [1, 2]}')
+    # kept as read: key order, spacing and bytes
+    assert items[0].read_as == b'{"b": 1, "a": "\xc3\xa9"}' and items[0].text == '{"b": 1, "a": "\u00e9"}'
+    # a line that is not compact: its id's input is its compact dump (task IDS)
+    assert items[0].data == b'{"b":1,"a":"\xc3\xa9"}' and items[0].is_redumped
+    assert (items[1].read_as, items[1].data, items[1].text) == (b'{"c": [1, 2]}', b'{"c":[1,2]}', '{"c": [1, 2]}')
     # so it is flagged: a scheme-1 journal derives its ids from canonical_json(record) instead
     assert not any(i.is_canonical for i in items)
     assert canonical_json(items[0].record) == '{"a":"\u00e9","b":1}'
@@ -39,7 +41,8 @@ def test_a_line_is_decoded_to_text_only_when_asked():
     (item,) = read(b'{"a": "\xc3\xa9"}\n')
     assert item._text is None  # the pipeline hashes and journals the bytes; a rejection asks for text
     assert item.text == '{"a": "\u00e9"}' and item._text == item.text
-    assert item == RawRecord({"a": "\u00e9"}, "f.ndjson:1", '{"a": "\u00e9"}', None, None, item.data, False)
+    assert item == RawRecord({"a": "\u00e9"}, "f.ndjson:1", '{"a": "\u00e9"}', None, None, b'{"a":"\xc3\xa9"}', False,
+                             True, b'{"a": "\xc3\xa9"}')
 
 
 def test_a_record_needs_its_text_or_its_bytes():
@@ -51,7 +54,7 @@ def test_blank_and_whitespace_lines_are_skipped_but_counted():
     items = read(b'\n  \t\r\n {"a": 1} \r\n\r\n{"b": 2}\n   ')
     assert [i.origin for i in items] == ["f.ndjson:3", "f.ndjson:5"]
     # surrounding spaces are JSON whitespace: the record is read, its text keeps them
-    assert (items[0].record, items[0].data) == ({"a": 1}, b' {"a": 1} ')
+    assert (items[0].record, items[0].read_as, items[0].data) == ({"a": 1}, b' {"a": 1} ', b'{"a":1}')
     assert all(isinstance(i, RawRecord) for i in items)
 
 
