@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from graphsiem.cli.not_applicable import refuse
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``evaluate`` sub-command."""
@@ -20,6 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--truth", required=True, help="ground_truth.json written by graphsiem simulate")
     parser.add_argument("--clusters", required=True, help="clusters JSON written by graphsiem detect --json")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    files = ("it reads two JSON files, --truth and --clusters, not a data directory or a graph store; "
+             "write --clusters with `graphsiem detect --data DIR --store STORE --json FILE`")
+    refuse(parser, "--data", files)
+    refuse(parser, "--store", files)
     parser.set_defaults(func=run)
 
 

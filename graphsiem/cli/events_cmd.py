@@ -13,6 +13,7 @@ import sys
 
 from graphsiem import paths
 from graphsiem.cli.arguments import DATA_HELP, at_least, data_dir_problem
+from graphsiem.cli.not_applicable import JOURNAL_ONLY, refuse
 from graphsiem.event_summary import summarize
 from graphsiem.model import epoch_to_iso
 from ingest.journal import Journal
@@ -41,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--kind", action="append", default=None,
                         help=f"only this kind (repeat, at most {KINDS_MAX})")
     parser.add_argument("--data", default=None, help=DATA_HELP)
+    refuse(parser, "--store", JOURNAL_ONLY)
     parser.add_argument("--json", action="store_true", help="print JSON on stdout (the API's answer)")
     parser.set_defaults(func=run)
 

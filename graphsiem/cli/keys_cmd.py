@@ -10,6 +10,7 @@ from typing import Any
 from graphsiem.api.services.keys import key_name_problem
 from graphsiem.api.state import Role, StateStore
 from graphsiem.cli.arguments import DATA_HELP, STATE_MARKS, data_dir_problem
+from graphsiem.cli.not_applicable import refuse
 from graphsiem.model import epoch_to_iso
 from graphsiem.settings import Settings
 from ingest.report import printable
@@ -94,6 +95,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="keys_action", metavar="ACTION", required=True)
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", default=None, help=DATA_HELP + "; its state.sqlite holds the keys")
+    refuse(data, "--store", "the keys are in --data's state.sqlite, whichever graph store the data directory feeds")
     create = actions.add_parser("create", parents=[data], help="create a key and print it once")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name", default="", help="a label for the audit trail")

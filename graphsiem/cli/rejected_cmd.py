@@ -8,6 +8,7 @@ import sys
 
 from graphsiem import paths
 from graphsiem.cli.arguments import DATA_HELP, at_least, data_dir_problem
+from graphsiem.cli.not_applicable import JOURNAL_ONLY, refuse
 from graphsiem.model import epoch_to_iso
 from ingest.journal import Journal
 from ingest.report import printable
@@ -21,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=at_least(0), default=50, help="how many (default 50)")
     parser.add_argument("--offset", type=at_least(0), default=0, help="skip this many first")
     parser.add_argument("--data", default=None, help=DATA_HELP)
+    refuse(parser, "--store", JOURNAL_ONLY)
     parser.add_argument("--json", action="store_true", help="print JSON on stdout")
     parser.set_defaults(func=run)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from graphsiem.cli.not_applicable import refuse
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``simulate`` sub-command."""
@@ -28,6 +30,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--density", type=float, default=1.0, help="background volume factor (default 1.0)")
     parser.add_argument("--nxlog-timezone", default="UTC", help="local zone of NXLog EventTime (default UTC)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    files = ("simulate writes telemetry files into --out, not into a data directory or a graph store; "
+             "load them with `graphsiem ingest OUT/endpoint OUT/network --data DIR --store STORE`")
+    refuse(parser, "--data", files)
+    refuse(parser, "--store", files)
     parser.set_defaults(func=run)
 
 
