@@ -39,6 +39,11 @@ class Prevalence(BaseModel):
     entities: int | None = Field(
         None, exclude_if=absent_if_none, description="Hosts only: the distinct entities the host was seen with (0 for a host only "
         "named by other machines' events); absent for other entity types.")
+    logon_targets: int | None = Field(
+        None, exclude_if=absent_if_none, description="Users only: the distinct machines (hosts, or addresses no "
+        "host maps) the user logged on to or was validated at (``LOGGED_ON``, ``VALIDATED_AT``); its first and last "
+        "logon or validation count in ``first_seen``/``last_seen`` too, so a user seen only in network "
+        "telemetry is dated.  ``hosts`` stays the hosts whose own events named it.")
 
 
 class EntityOut(BaseModel):

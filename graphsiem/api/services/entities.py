@@ -35,6 +35,7 @@ from graphsiem.api.services.rollup_entities import (
     rollup_hops,
     union_sightings,
 )
+from graphsiem.api.services.user_activity import user_activity
 from graphsiem.model import Entity, entity_uid, epoch_to_iso
 from graphsiem.store.base import (
     IN_PROP,
@@ -140,6 +141,7 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
             sightings = ctx.store.hosts_of(entity.type, entity.key)
         if entity.type == "host":
             activity = ctx.store.host_activity(entity.key)
+        logons = user_activity(ctx.store, entity.key) if entity.type == "user" else None
     if activity is not None and activity.entities:
         # A host is the subject of its sightings: its figures are its own
         # telemetry (what it was seen with, when), not how many hosts saw it.
@@ -154,6 +156,11 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
                       "count": sum(s.count for s in sightings)}
         if activity is not None:
             prevalence["entities"] = 0
+    if logons is not None:  # a user's logons and validations date it too (U1 #6: none on a mapped host)
+        prevalence["logon_targets"] = logons.targets
+        firsts = [t for t in (prevalence["first_seen"], epoch_to_iso(logons.first_seen)) if t is not None]
+        lasts = [t for t in (prevalence["last_seen"], epoch_to_iso(logons.last_seen)) if t is not None]
+        prevalence["first_seen"], prevalence["last_seen"] = min(firsts, default=None), max(lasts, default=None)
     # A behaviour pivot's record keeps its earliest hosts only (analytics.behaviour_words.
     # MAX_RECORDED_HOSTS): the prevalence counts every host that showed it, the list says it is cut.
     not_recorded = int(entity.props.get("hosts_not_recorded") or 0)

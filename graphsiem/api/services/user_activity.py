@@ -1,0 +1,54 @@
+"""When a user was active and where it logged on, from its own relations (review U1 #6).
+
+A user's prevalence counted host sightings only: the hosts whose events named it.  An account
+seen only in network telemetry (Zeek's NTLM and Kerberos logs, a DC's 4776 forwarded as syslog
+text) logs on to addresses no host maps, so ``kramer\\guest``, with four dated logons, showed
+"fleet hosts 0, first seen —, last seen —".  Its logons and credential validations are dated
+relations: they give the user's first and last activity and the machines (hosts, or addresses
+when no host is mapped) it logged on to or was validated at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphsiem.store.base import GraphStore
+
+USER_ACTIVITY_RELATIONS = ("LOGGED_ON", "VALIDATED_AT")
+"""A user's relations that say it was active on a machine: a log-on, a credential check."""
+USER_ACTIVITY_LIMIT = 1000
+"""Relations read per user (the most evidenced first): a service account logged on to more machines
+counts these (``logon_targets`` then says at least this many)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserActivity:
+    """A user's logons and validations: on how many machines, first and last (epoch seconds)."""
+
+    targets: int
+    first_seen: float | None
+    last_seen: float | None
+
+
+def user_activity(store: GraphStore, key: str) -> UserActivity:
+    """The machines user ``key`` logged on to or was validated at, and when, from its relations.
+
+    Parameters
+    ----------
+    store : GraphStore
+        Either store: read with :meth:`~graphsiem.store.base.GraphStore.neighbors`.
+    key : str
+        The user's key (``jerry\\guest``).
+
+    Returns
+    -------
+    UserActivity
+        ``targets`` 0 and ``None`` times for a user with neither.
+    """
+    found = store.neighbors("user", key, direction="out", relation_types=USER_ACTIVITY_RELATIONS,
+                            limit=USER_ACTIVITY_LIMIT)
+    if not found:
+        return UserActivity(0, None, None)
+    return UserActivity(targets=len({n.entity.ref for n in found}),
+                        first_seen=min(n.relation.first_seen for n in found),
+                        last_seen=max(n.relation.last_seen for n in found))
