@@ -15,8 +15,7 @@ from typing import Any
 
 from graphsiem.model import Entity, EntityKey, Event
 from ingest.ipmap import connection_ends
-from ingest.ipmap_names import is_placeholder_workstation_name
-from ingest.projection_accumulator import FILE, HOST, Accumulator, EventContext, R
+from ingest.projection_accumulator import FILE, Accumulator, EventContext, R
 from ingest.projection_entities import (
     FILE_FIELDS,
     NO_PEER,
@@ -131,6 +130,8 @@ class EndpointRules(InstallRules):
     _script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]
     _sid_names: dict[str, str]
     _note_failure: Callable[[Event], None]  # the projector's (a failed 5156 is counted as a failed event)
+    # a logon's claimed workstation: a host only if it reports (ingest.projection_logons)
+    _claimed_workstation: Callable[[EventContext, str, EntityKey | None, EntityKey | None], None]
 
     def _process_create(self, ctx: EventContext) -> None:
         process = self._process(ctx, PROCESS_FIELDS)
@@ -411,25 +412,25 @@ class EndpointRules(InstallRules):
         ctx.touch(self._file(ctx))
 
     def _logon(self, ctx: EventContext) -> None:
-        ctx.rel(self._user(ctx), R.LOGGED_ON, ctx.host)
-        self._logon_source(ctx, R.LOGGED_ON)
+        user = self._user(ctx)
+        ctx.rel(user, R.LOGGED_ON, ctx.host)
+        self._logon_source(ctx, R.LOGGED_ON, user)
         self._learn_sid(ctx)
 
     def _logon_failed(self, ctx: EventContext) -> None:
         ctx.touch(self._user(ctx))
         self._logon_source(ctx, R.CONNECTED)  # it reached the host, but did not log on
 
-    def _logon_source(self, ctx: EventContext, relation: str) -> None:
+    def _logon_source(self, ctx: EventContext, relation: str, account: EntityKey | None = None) -> None:
         """A logon from another machine: its address and its workstation name ``relation`` this host.
 
         That is lateral movement (``ws-0042 LOGGED_ON srv-01``, ``203.0.113.9 CONNECTED dc01`` for a
         spray's failures).  The address stays an IP: endpoint events are projected before the
         call's IP -> host map is complete (``ingest.pipeline``), so mapping it here would make a
         graph that a replay does not.  A logon from the machine itself (loopback, its own name)
-        relates nothing; its address is sighted as before.  The workstation name is the client's claim:
-        besides ``relation`` it is ``CLAIMED_AT`` the source address, and a placeholder or a tool's
-        default (``WORKSTATION``: :func:`ingest.ipmap_names.is_placeholder_workstation_name`) makes no
-        host.
+        relates nothing; its address is sighted as before.  The workstation name is the client's claim
+        (:meth:`ingest.projection_logons.LogonRules._claimed_workstation`): a host only when that host
+        reports by its own telemetry, else a tally of the logon's edges (``account``'s, the address's).
         """
         fields = ctx.fields
         ip = self._ip(ctx, fields.get("source.ip"))
@@ -438,16 +439,8 @@ class EndpointRules(InstallRules):
                 ctx.touch(ip)
             else:
                 ctx.rel(ip, relation, ctx.host)
-        workstation = str(fields.get("source.workstation") or "").strip()
-        host = ctx.host
-        # a blank, "localhost" or another placeholder names no other machine ("KALI" does: the
-        # attacker's default name is evidence, unlike a DHCP lease's generic name)
-        if (workstation and host is not None and workstation != host[1]
-                and not is_placeholder_workstation_name(workstation)):
-            claimed = ctx.acc.entity(HOST, workstation, workstation)
-            ctx.rel(claimed, relation, host)
-            if ip is not None and ip[1] not in _LOCAL_SOURCES:
-                ctx.rel(claimed, R.CLAIMED_AT, ip)
+        self._claimed_workstation(ctx, relation, ip if ip is not None and ip[1] not in _LOCAL_SOURCES else None,
+                                  account)
 
     def _log_cleared(self, ctx: EventContext) -> None:
         """Security 1102 or System 104: ``user CLEARED_LOG host``, the account that wiped the host's log

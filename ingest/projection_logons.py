@@ -71,7 +71,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphsiem.model import TALLY_LABEL_CHARS, EntityKey
-from ingest.projection_accumulator import USER, EventContext, R
+from ingest.ipmap_names import is_placeholder_workstation_name
+from ingest.projection_accumulator import HOST, USER, EventContext, R
 from ingest.projection_endpoint import EndpointRules
 from ingest.projection_realms import RealmNames
 from ingest.realm_domains import MACHINE_SIDS
@@ -84,6 +85,8 @@ UNKNOWN_DOMAIN = "unknown"
 DC_HOST_LIMIT = 65536
 """Hosts ``_dc_domains`` holds (every Windows host names its machine account).  Past it, a new host
 is learnt only as a KDC (the few DCs are never left out), and a warning says so once."""
+REPORTING_HOST_LIMIT = 1_000_000
+"""Hosts ``_reporting_hosts`` holds; past it, a new host's name claimed by a logon is tallied, not a host."""
 _NETBIOS_DOMAIN = re.compile(r"[^\\/:*?\"<>|.\s]{1,15}", flags=re.ASCII)
 """A NetBIOS domain name: at most 15 characters, none of Windows' reserved ones, no dot."""
 _NOT_A_DOMAIN = frozenset(("workgroup", "nt authority", "nt-autorität", "autorite nt"))
@@ -99,6 +102,8 @@ class LogonRules(EndpointRules, RealmNames):
 
     _dc_domains: dict[str, DcDomain]
     """Host -> its own NetBIOS domain and whether it is a KDC (join state; the module docstring)."""
+    _reporting_hosts: dict[str, bool]
+    """Hosts that logged an event of their own (join state): a claimed workstation is a host only if one."""
     _dc_hosts_full = False
     """Set once ``_dc_domains`` reached :data:`DC_HOST_LIMIT` (the warning is said once per projector)."""
 
@@ -129,6 +134,40 @@ class LogonRules(EndpointRules, RealmNames):
         if merged != known:
             self._dc_domains[host] = merged
 
+    def _note_reporting_host(self, host: str) -> None:
+        """``host`` logged an event of its own (called by the projector once per host name it reads)."""
+        if host not in self._reporting_hosts and len(self._reporting_hosts) < REPORTING_HOST_LIMIT:
+            self._reporting_hosts[host] = True
+
+    def _claimed_workstation(self, ctx: EventContext, relation: str, ip: EntityKey | None,
+                             account: EntityKey | None) -> None:
+        """A logon's claimed workstation (``source.workstation``, the client's word): a host only if it reports.
+
+        A name a host of the graph logs its own events under is that host: ``host relation host`` (lateral
+        movement, ``ws-0042 LOGGED_ON srv-01``) and ``CLAIMED_AT`` the address.  Any other name (Metasploit's
+        random ``AIdqOuDhHrkCN8Hy``, 16 characters where NetBIOS allows 15; a spray tool's per-attempt
+        name) makes no host: it is tallied (``workstations``) on the logon's edges, ``account``'s
+        (``user LOGGED_ON host``) and the address's (``ip relation host``), as a 4776's claimed names are
+        (review U1 #5).  A blank, the host itself, a placeholder or a tool's default (``WORKSTATION``,
+        :func:`ingest.ipmap_names.is_placeholder_workstation_name`) is no claim.  A host is known from
+        the events before the logon in the journal (join state ``_reporting_hosts``), so the graph
+        depends on journal order only.
+        """
+        workstation = str(ctx.fields.get("source.workstation") or "").strip()
+        host = ctx.host
+        if not workstation or host is None or workstation == host[1] or is_placeholder_workstation_name(workstation):
+            return
+        if workstation in self._reporting_hosts:
+            claimed = ctx.acc.entity(HOST, workstation, workstation)
+            ctx.rel(claimed, relation, host)
+            ctx.rel(claimed, R.CLAIMED_AT, ip)
+            return
+        label = workstation[:TALLY_LABEL_CHARS]
+        if account is not None:
+            ctx.acc.tally(account, relation, host, "workstations", label)
+        if ip is not None:
+            ctx.acc.tally(ip, relation, host, "workstations", label)
+
     def _note_kdc(self, ctx: EventContext) -> None:
         """The event's host logged a KDC's event (4768/4769/4771): it is a domain controller."""
         if ctx.host is not None:
@@ -137,8 +176,9 @@ class LogonRules(EndpointRules, RealmNames):
     def _kerberos_logon(self, ctx: EventContext) -> None:
         """4768 with ``0x0``: ``user LOGGED_ON`` the KDC, and the client's address; no SID learnt."""
         self._note_kdc(ctx)
-        ctx.rel(self._kerberos_user(ctx), R.LOGGED_ON, ctx.host)
-        self._logon_source(ctx, R.LOGGED_ON)
+        user = self._kerberos_user(ctx)
+        ctx.rel(user, R.LOGGED_ON, ctx.host)
+        self._logon_source(ctx, R.LOGGED_ON, user)
 
     def _kerberos_logon_failed(self, ctx: EventContext) -> None:
         """A refused 4768, a 4771, and a 4769 (a service ticket is no new log-on): the user sighted, the

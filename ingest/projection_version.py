@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 5
+PROJECTION_VERSION = 6
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -61,6 +61,10 @@ PROJECTION_VERSION = 5
    (``threats``, ``av_actions``, ``av_products``: a cluster's antivirus step reads them), and a
    detection journaled by an earlier release (Symantec's text as a ``syslog:message``, a Defender
    1116/1117 as a ``windows:other``) is read as the detection it is (:mod:`ingest.projection_antivirus`).
+6. A logon's claimed workstation (4624/4625 ``WorkstationName``, sshd's and a KDC's client name) is a
+   host only when a host logs its own events under that name; any other name (Metasploit's random
+   ``AIdqOuDhHrkCN8Hy``) is tallied (``workstations``) on the logon's user and address edges, never a
+   host (:meth:`ingest.projection_logons.LogonRules._claimed_workstation`).
 """
 
 VERSION_KEY = "projection_version"
@@ -70,7 +74,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 4: ("NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed "
                     "on their hosts, files an antivirus detected on their hosts"),
                 5: ("antivirus detections' threats and actions, and detections journaled before they were read "
-                    "(Symantec text, Defender 1116/1117)")}
+                    "(Symantec text, Defender 1116/1117)"),
+                6: "logons' claimed workstation names as claims, not hosts, unless a host reports under the name"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
@@ -151,7 +156,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 5: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, files an antivirus detected on their hosts; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117)): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 6: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, files an antivirus detected on their hosts; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names as claims, not hosts, unless a host reports under the name): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (
