@@ -12,7 +12,9 @@ Everything in a summary is attacker-controlled text, kept as data: the API
 sends it as a JSON string and the page sets it with ``textContent``.  Here it
 is only made readable on one line: runs of white space (a script's newlines)
 become one space, control and format characters (an escape sequence, a
-right-to-left override that would reverse ``exe.txt``) become U+FFFD, and each
+right-to-left override that would reverse ``exe.txt``) are written as their
+codes (``\\u202e``, :mod:`graphsiem.visible_text`, as the checks and the
+cluster summary write them), and each
 part and the whole are cut (``…``).  The event's own record is unchanged in
 the journal and shown whole by the evidence.
 """
@@ -20,11 +22,11 @@ the journal and shown whole by the evidence.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from analytics.credential_words import STATUS_MEANINGS
+from graphsiem.visible_text import visible
 
 PART_MAX = 200
 """Characters of one part (a command line, a message) before it is cut."""
@@ -38,13 +40,13 @@ _SPACE = re.compile(r"\s+")
 
 
 def _clean(value: Any) -> str:
-    """``value`` as one line of text: white space runs as one space, control/format characters as U+FFFD, cut."""
+    """``value`` as one line of text: white space runs as one space, control/format characters as codes, cut."""
     if isinstance(value, list | tuple):
         value = ", ".join(str(item) for item in value if item is not None)
     elif isinstance(value, bool) or value is None:
         return ""
     text = _SPACE.sub(" ", str(value)).strip()
-    text = "".join("\ufffd" if unicodedata.category(ch) in {"Cc", "Cf"} else ch for ch in text)
+    text = visible(text)
     return text if len(text) <= PART_MAX else text[: PART_MAX - 1] + "…"
 
 
@@ -172,8 +174,8 @@ def summarize(fields: Mapping[str, Any], kind: str | None = None) -> str:
     'to 10.0.0.5:443 · from 10.0.0.9'
     >>> summarize({"message": "The Multimedia Class Scheduler service\\r\\nentered the stopped state."})
     'The Multimedia Class Scheduler service entered the stopped state.'
-    >>> summarize({"process.command_line": "notepad \\u202etxt.exe"})
-    'notepad \\ufffdtxt.exe'
+    >>> print(summarize({"process.command_line": "notepad \\u202etxt.exe"}))
+    notepad \\u202etxt.exe
     >>> summarize({"event.code": "7036"}), summarize({})
     ('event code 7036', '')
     >>> summarize({"event.code": "4776", "user.name": "guest", "source.workstation": "kali",
