@@ -97,7 +97,7 @@ def test_explanation_shows_value_baseline_and_contribution(page, fanout_site):
     rows = page.eval_on_selector_all(
         "#explanation-table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
     assert rows[0][:3] == ["host_count", "120", "3"]
-    assert rows[0][3].endswith("0.41")
+    assert rows[0][3].endswith("+41.0 pts")  # risk points: the contribution 0.41 of the 0-100 scale
 
 
 def test_hide_pin_undo_and_relayout(page, fanout_site):

@@ -129,7 +129,7 @@ export class ClusterView {
       cluster.active ? null : el('span', { class: 'badge inactive', title: 'the last detection did not produce this cluster', text: 'no longer detected' }),
       `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`,
     );
-    showFeatures(cluster.features);
+    showFeatures(cluster.features, cluster.score);
     showChecks(checksOf(raw));
     showCredential(byId('cluster-credential'), raw.credential);
     byId('explanation-table').closest('details').hidden = false;
@@ -192,7 +192,7 @@ export class ClusterView {
     const nodes = [...cluster.members, ...(cluster.pivot && !cluster.members.some((m) => m.type === cluster.pivot.type && m.key === cluster.pivot.key) ? [{ ...cluster.pivot, value: cluster.pivot.value ?? cluster.pivot.key }] : [])]
       .map((m) => normaliseNode({ type: m.type, key: m.key, value: m.value }));
     showMembers(cluster.members, (member) => this.showMember(member), (member) => nodes.find((n) => n.id === uidOf(member.type, member.key)));
-    showFeatures(cluster.features);
+    showFeatures(cluster.features, cluster.score);
     showChecks(checksOf(raw));
     showCredential(byId('cluster-credential'), raw.credential);
     byId('explanation-table').closest('details').hidden = false;

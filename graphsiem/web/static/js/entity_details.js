@@ -50,6 +50,46 @@ export function propertyNodes(props) {
   return [rows.length ? definitionList(rows) : null, ...blocks].filter((n) => n !== null);
 }
 
+/** A hex digest (MD5, SHA-1, SHA-256): a file keyed and shown by it has no name the graph was told. */
+const DIGEST = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/**
+ * What the graph knows of a file it holds by its digest only (a network
+ * sensor hashed it; no path or name came with it): its type, where it came
+ * from (its SERVED_BY URL, domain or address), the name its URL ends in, or
+ * "name unknown" (review U1 #11: a cluster read "3 hosts first got file
+ * 513e4f2a…83ed" and the panel said nothing more).  Null for other files.
+ * @param {Object} info  the entity answer
+ * @returns {Promise<?HTMLElement>}
+ */
+async function digestOnlyFile(info) {
+  const props = info.props || {};
+  if (info.type !== 'file' || props.name || props.path || !DIGEST.test(String(info.value ?? ''))) return null;
+  let graph = { nodes: [], edges: [] };
+  try {
+    graph = (await api(`${entityPath('file', info.key)}/neighbors`, { params: { depth: 1, limit: 50 } })).graph ?? graph;
+  } catch {
+    // the type and "name unknown" still stand
+  }
+  const nodesById = new Map((graph.nodes || []).map((node) => [node.id, node]));
+  const origins = (graph.edges || [])
+    .filter((edge) => edge.type === 'SERVED_BY' && nodesById.has(edge.target))
+    .map((edge) => nodesById.get(edge.target));
+  const urlNames = origins.filter((node) => node.type === 'url').map((node) => {
+    try {
+      return decodeURIComponent(new URL(String(node.value)).pathname.split('/').pop() || '');
+    } catch {
+      return '';
+    }
+  }).filter(Boolean);
+  const rows = [
+    ['name', urlNames.length ? `unknown (its URL ends in ${[...new Set(urlNames)].join(', ')})` : 'unknown: the graph holds this file by its digest only'],
+    ['type', props.mime_type ? String(props.mime_type) : 'unknown'],
+    ...origins.map((node) => [`came from (${node.type})`, String(node.value ?? node.key)]),
+  ];
+  return el('section', { class: 'digest-only-file' }, el('h4', { text: 'What the graph knows of this file' }), definitionList(rows));
+}
+
 /** The Prevalence heading and rows of an entity answer. */
 function prevalenceNodes(info) {
   const prevalence = info.prevalence ?? info;
@@ -88,4 +128,6 @@ export async function loadEntityDetails(type, key, { props = null, shown = {}, p
   }
   // A host's Timeline goes in the same box: refilled, never appended to.
   fill(prevalence, prevalenceNodes(info), type === 'host' ? hostTimeline(info.key ?? key, anchor) : null);
+  const known = await digestOnlyFile({ ...info, type: info.type ?? type, key: info.key ?? key });
+  if (known && current()) prevalence.prepend(known);
 }

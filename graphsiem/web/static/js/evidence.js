@@ -20,6 +20,16 @@ function hostCell(event, attributed) {
   }, attributed.join(', '), el('span', { class: 'muted', text: ' (by relation)' }));
 }
 
+/**
+ * The Kind cell: "zeek:ntlm" broken only after its ":" or "_" (a <wbr> there,
+ * no break inside a word: it read "zeek:ntl / m", review U1 #11), so a narrow
+ * panel still fits "winsec:credential_validation".
+ */
+function kindCell(kind) {
+  const parts = kind.split(/(?<=[:_])/);
+  return el('td', { class: 'evidence-kind' }, ...parts.flatMap((part, i) => (i ? [el('wbr'), part] : [part])));
+}
+
 function rawText(event) {
   const raw = event.raw ?? event;
   return typeof raw === 'string' ? raw : JSON.stringify(raw, null, 2);
@@ -126,7 +136,7 @@ export function showEvidence(caption, ids, events, {
     { dataset: { eventId: id } },
     el('td', { text: fmtTime(event.ts ?? event.timestamp ?? event.time) }),
     el('td', { text: event.source ?? '' }),
-    el('td', { class: 'evidence-kind', text: event.kind ?? '' }),
+    kindCell(String(event.kind ?? '')),
     hostCell(event, hostsOf.get(id)),
     el(
       'td',

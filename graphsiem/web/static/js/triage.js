@@ -47,6 +47,7 @@ export class Triage {
     this.version = null; // the triage version last read: sent as If-Match
     this.pending = null; // {body, key}: a change whose answer was lost, resent under its key
     this.refused = null; // the fields of a change refused with 412, for "Apply my change again"
+    this.pivot = null; // the shown cluster's pivot, named by the benign note
     this.saving = false;
     const form = byId('triage-form');
     form.addEventListener('submit', (e) => {
@@ -56,6 +57,22 @@ export class Triage {
     // Made here (index.html has no slot for it), shown only after a 412.
     this.conflict = el('div', { class: 'triage-conflict', id: 'triage-conflict', role: 'alert', hidden: true });
     form.insertBefore(this.conflict, byId('triage-result'));
+    // What "benign" does beyond the label (review U1 #11: nothing said it): shown while it is chosen.
+    this.suppressNote = el('p', { class: 'triage-suppress-note muted', id: 'triage-suppress-note', hidden: true });
+    form.insertBefore(this.suppressNote, byId('triage-result'));
+    byId('triage-verdict').addEventListener('change', () => this.showSuppressNote());
+  }
+
+  /** Say, while "benign" is chosen, that it suppresses later detections of this cluster's pivot. */
+  showSuppressNote() {
+    const benign = byId('triage-verdict').value === 'benign';
+    this.suppressNote.hidden = !benign;
+    if (!benign) return;
+    const pivot = this.pivot ? `${this.pivot.type} ${this.pivot.value ?? this.pivot.key}` : 'its pivot';
+    const saved = (this.current.verdict ?? '') === 'benign';
+    this.suppressNote.textContent = `${saved ? 'Benign suppresses' : 'Saving benign suppresses'} later detections `
+      + `of this cluster's pivot (${pivot}): its clusters stop reaching the queue, except entities that appear `
+      + 'on its hosts after the verdict. Set the verdict back to none to lift it.';
   }
 
   /**
@@ -71,6 +88,7 @@ export class Triage {
     this.version = cluster ? versionOf(triage) : null;
     if (!cluster) return;
     this.current = { status: cluster.status || 'open', verdict: cluster.verdict || '', assignee: cluster.assignee || '' };
+    this.pivot = cluster.pivot ?? null;
     this.fillForm(this.current);
     byId('triage-note').value = '';
     // A case continued under another id is triaged there (a PATCH here would
@@ -85,6 +103,7 @@ export class Triage {
     byId('triage-status').value = values.status;
     byId('triage-verdict').value = values.verdict;
     byId('triage-assignee').value = values.assignee;
+    this.showSuppressNote();
   }
 
   async save() {
@@ -145,6 +164,7 @@ export class Triage {
       await this.loadAudit();
       // Said last, so that "Saved" means the audit trail shows the change too.
       result.textContent = `Saved ${new Date().toISOString().slice(11, 19)}Z.`;
+      this.showSuppressNote();
     } catch (error) {
       if (error.status === 412 && error.code === 'precondition_failed') {
         this.pending = null;
