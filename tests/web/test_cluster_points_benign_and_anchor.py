@@ -15,16 +15,13 @@ from __future__ import annotations
 import pytest
 
 from tests.web.conftest import screenshot
+from tests.web.test_cluster_view import open_cluster
 
 pytestmark = pytest.mark.browser
 
 
 def _open(page, site):
-    page.goto(site.url + "/")
-    page.fill("#signin-key", site.keys["analyst"])
-    page.click("#signin-form button[type=submit]")
-    page.click(f"#queue-body tr[data-cluster-id='{site.cluster['id']}']")
-    page.wait_for_selector("body[data-state=cluster-ready]")
+    open_cluster(page, site, site.cluster["id"])
 
 
 def test_contributions_are_risk_points_that_say_what_they_add_up_to(page, fanout_site):
