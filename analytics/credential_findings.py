@@ -17,6 +17,7 @@ from typing import Any
 from analytics.config import DetectionConfig
 from analytics.credential_attempts import read_attempts, validators
 from analytics.credential_spray import COMPROMISE, find_credential_attacks, habitual_names
+from analytics.credential_verdicts import covered_by_verdict
 from analytics.credential_words import credential_cluster
 from analytics.evidence import EventLookup, resolve_sources
 from analytics.result import Cluster
@@ -45,7 +46,8 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
         One per validator with a finding, highest risk first.
     stats : dict
         ``credential_attempts`` (read, or why none), ``credential_validators``, ``credential_findings``,
-        ``credential_compromises``, ``credential_s`` (seconds).
+        ``credential_compromises``, ``credential_s`` (seconds), ``credential_suppressed`` (the pivots
+        of findings a benign verdict covered, :func:`analytics.credential_verdicts.covered_by_verdict`).
     """
     if not config.credential_findings:
         return [], {"credential_attempts": "disabled"}
@@ -57,6 +59,7 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     start, end = window
     found: list[Cluster] = []
     read = 0
+    suppressed: list[list[str]] = []
     hosts = validators(store, start, end)
     for host, edges in sorted(hosts.items()):
         attempts = read_attempts(connection, host, edges, start, end)
@@ -68,7 +71,13 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
         firsts = [c.attempt for c in finding.compromises]
         ids = [a.event_id for a in firsts] + [a.event_id for a in finding.attempts if a not in firsts]
         pairs = [("VALIDATED_AT", event_id) for event_id in ids[: config.evidence_per_cluster]]
-        found.append(credential_cluster(finding, limits, resolve_sources(pairs, journal)))
+        cluster = credential_cluster(finding, limits, resolve_sources(pairs, journal))
+        # a benign verdict holds for the finding it was given on, not for the validator's next one
+        if cluster.credential is not None and covered_by_verdict(
+                cluster.pivot.ref, cluster.credential, config.suppressed, config.suppressed_members):
+            suppressed.append(list(cluster.pivot.ref))
+            continue
+        found.append(cluster)
     found.sort(key=lambda c: (-c.score, c.id))
     return found, {
         "credential_attempts": read,
@@ -76,6 +85,7 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
         "credential_findings": len(found),
         "credential_compromises": sum(1 for c in found if c.credential and COMPROMISE in c.credential["patterns"]),
         "credential_s": time.perf_counter() - t0,
+        "credential_suppressed": suppressed,
     }
 
 

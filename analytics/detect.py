@@ -100,8 +100,10 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         window = lone_window(store, config, now)
         credential, credential_stats = (credential_clusters(store, journal, config, window) if window is not None
                                         else ([], {}))
+        applied = credential_stats.pop("credential_suppressed", [])
         return DetectionResult(credential, started_at, time.perf_counter() - t0,
-                               {"clusters": len(credential), "shared_entities": 0, **credential_stats})
+                               {"clusters": len(credential), "shared_entities": 0, **credential_stats,
+                                "suppressions_applied": applied})
     stats: dict[str, Any] = dict(inputs.timings)
     # Why a run may find nothing: the window it used and how many entities met each pivot condition.
     # and, without now, which rule set its end and what the newest sighting was (a stray clock ignored)
@@ -164,6 +166,8 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     credential, credential_stats = credential_clusters(store, journal, config,
                                                        (inputs.window.start, inputs.window.end))
     stats.update(credential_stats)
+    # a credential finding a benign verdict covered is a suppression that applied, as a fan-out one is
+    stats["suppressions_applied"] += stats.pop("credential_suppressed", [])
     stats["fleet_history"] = bool(inputs.context.history)
     stats["scoring_s"] = time.perf_counter() - t
 

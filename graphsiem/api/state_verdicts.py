@@ -31,6 +31,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from analytics.behaviour_words import is_behaviour
+from analytics.credential_verdicts import verdict_scope
 
 VERDICT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS suppression_members (
@@ -98,8 +99,12 @@ def covered_keys(pivot: EntityKey, data: Mapping[str, Any]) -> list[EntityKey]:
     suppressed only on (mostly) them (:func:`analytics.clusters.covers_hosts`), so the
     same two kinds on other machines (a campaign after a benign upgrade) are shown.
     An entity pivot's verdict records no hosts: the entity is benign wherever it spreads.
+    A credential finding's verdict also records its patterns, sources and compromises
+    (:func:`analytics.credential_verdicts.verdict_scope`): a new one on that validator shows.
     """
     members = stored_member_keys(data)
+    if isinstance(data.get("credential"), Mapping):  # the finding judged, not the validator for good
+        return members + verdict_scope(data["credential"])
     if not is_behaviour(pivot):
         return members
     return members + [(HOST_KEY_TYPE, str(h)) for h in data.get("hosts") or []]
