@@ -17,6 +17,7 @@ from typing import Any
 from analytics.config import DetectionConfig
 from analytics.credential_attempts import read_attempts, validators
 from analytics.credential_spray import COMPROMISE, find_credential_attacks, habitual_names
+from analytics.credential_targets import failed_logon_hosts
 from analytics.credential_verdicts import covered_by_verdict
 from analytics.credential_words import credential_cluster
 from analytics.evidence import EventLookup, resolve_sources
@@ -61,7 +62,10 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     read = 0
     suppressed: list[list[str]] = []
     hosts = validators(store, start, end)
-    for host, edges in sorted(hosts.items()):
+    # member servers and workstations refusing RDP/SMB log-ons validate no NTLM: no edge names them
+    targets = failed_logon_hosts(connection, start, end,
+                                 min(limits.spray_min_accounts, limits.brute_force_min_failures), skip=hosts)
+    for host, edges in sorted(hosts.items()) + [(target, []) for target in targets]:
         attempts = read_attempts(connection, host, edges, start, end)
         read += len(attempts)
         finding = find_credential_attacks(host, attempts, limits, habitual_names(edges, attempts))
@@ -82,6 +86,7 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     return found, {
         "credential_attempts": read,
         "credential_validators": len(hosts),
+        "credential_failed_logon_hosts": len(targets),
         "credential_findings": len(found),
         "credential_compromises": sum(1 for c in found if c.credential and COMPROMISE in c.credential["patterns"]),
         "credential_s": time.perf_counter() - t0,
