@@ -44,6 +44,12 @@ indicators before endpoint ones, then more hosts).  A member whose host set is
 nearly the pivot's (overlap ``>= min_overlap`` both ways) is *absorbed*: it does
 not start a cluster of its own.  Clusters whose members mostly coincide with a
 higher-priority cluster's are dropped.
+
+This module grows the clusters (:func:`fan_out_clusters`); its helpers, one job
+each, are re-exported from here: the fleet's baseline and ubiquity
+(:mod:`analytics.fleet_baseline`), pivot order, census and co-occurrence
+(:mod:`analytics.pivot_selection`) and where a suppression holds
+(:mod:`analytics.suppression_scope`).
 """
 
 from __future__ import annotations
@@ -52,64 +58,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
-from analytics.features import DAY, EntityStats, Window
-from analytics.history import earliest_sightings
+from analytics.features import EntityStats
+from analytics.fleet_baseline import (
+    BASELINE_MIN_CYCLES,
+    NEW_ON_BASELINE_SHARE,
+    baseline_seconds,
+    hosts_with_baseline,
+    ubiquitous,
+)
 from analytics.incidence import Incidence
-from graphsiem.model import EntityType
+from analytics.pivot_selection import (
+    COOCCURRENCE_MINUTES,
+    PIVOT_TYPE_RANK,
+    cooccurring_hosts,
+    pivot_census,
+    pivot_order,
+)
+from analytics.suppression_scope import (
+    HOST_TYPE,
+    SUPPRESSED_HOST_SHARE,
+    covers_hosts,
+    suppression_holds,
+)
 
-PIVOT_TYPE_RANK: dict[str, int] = {
-    EntityType.DOMAIN: 0,
-    EntityType.FILE: 1,
-    EntityType.SCRIPT: 2,
-    EntityType.URL: 3,
-    EntityType.IP: 4,
-    EntityType.PROCESS: 5,
-    EntityType.USER: 6,
-}
-"""Which entity names a cluster best when several share one host set (lower first)."""
-
-BASELINE_MIN_CYCLES = 0.9
-"""A host has a baseline when its data begin at least this share of a cycle before the window,
-a cycle being the window or a day, whichever is longer (21.6 h for the default 24 h window)."""
-
-COOCCURRENCE_MINUTES = 30.0
-"""Default most minutes between a pivot's and a new member's first sighting on a host for that host
-to count as shared, on a pivot on most of the fleet (:func:`cooccurring_hosts`).
-
-Measured (review T2 fleet A, 400 hosts): the steps of one activity reach a host within 0.3 minutes
-of its pivot (every cluster of that fleet: EDR, vendor updaters, the seed campaign, the BYOVD
-driver), as in the corpus (OTRF Empire VBS launcher: wscript, PowerShell, then its C2 connection
-within 7 s); only multi-stage attacks on a few hosts span more (implant to first beacon up to 33
-minutes, lateral movement's later stages 49 to 78 minutes), and such small pivots are not gated.
-Unrelated rollouts of the same day reached 1 to 12 % of the EDR rollout's hosts within 10 minutes
-of it, 17 to 34 % within 30, 64 to 66 % within 60 and all of them within 120 (OneDrive, Teams, VPN,
-each spread over hours), against the ``min_overlap`` (80 %) of hosts a member of such a pivot must
-share: at 120 minutes (review T2's first trial) those three stayed merged.  30 minutes keeps a
-margin on both sides; two rollouts pushed to every host within the same few minutes remain one
-cluster, which time cannot tell apart."""
-
-NEW_ON_BASELINE_SHARE = 0.5
-"""A new entity is a change the fleet made, not its normal, when at least this share of the
-window's hosts, and of its own, have a baseline (:func:`ubiquitous`)."""
-
-
-def baseline_seconds(window_seconds: float) -> float:
-    """How long before the window a host's data must begin for it to have a baseline.
-
-    What the whole fleet does runs at least daily (update checks, inventory, logons,
-    scheduled tasks): in a baseline of about a day, or of a window when windows are longer,
-    it has shown and is old; in a shorter one it is "new" and would escape ``max_fraction``.
-    Not a whole cycle: over two days of data, a window that ends at the newest event starts
-    a few minutes less than a day after the data begin.
-
-    Examples
-    --------
-    >>> baseline_seconds(86400.0) / 3600, baseline_seconds(3600.0) / 3600, baseline_seconds(7 * 86400.0) / 3600
-    (21.6, 21.6, 151.2)
-    """
-    return BASELINE_MIN_CYCLES * max(window_seconds, DAY)
+__all__ = [
+    "BASELINE_MIN_CYCLES", "COOCCURRENCE_MINUTES", "HOST_TYPE", "NEW_ON_BASELINE_SHARE", "PIVOT_TYPE_RANK",
+    "SUPPRESSED_HOST_SHARE", "RawCluster", "baseline_seconds", "cooccurring_hosts", "covers_hosts",
+    "fan_out_clusters", "hosts_with_baseline", "pivot_census", "pivot_order", "suppression_holds", "ubiquitous",
+]
 
 
 @dataclass(slots=True)
@@ -129,215 +106,6 @@ class RawCluster:
     pivot: int
     members: np.ndarray
     hosts: np.ndarray
-
-
-def pivot_order(
-    incidence: Incidence, stats: EntityStats, columns: np.ndarray,
-    preferred: frozenset[tuple[str, str]] = frozenset(),
-) -> np.ndarray:
-    """``columns`` sorted by pivot priority (new first, then young, type rank, more hosts, ``preferred``, key).
-
-    Among equals, a ``preferred`` entity (one the fleet installed: a driver, a service's
-    command) leads: the install is the act an analyst should read about, and a kernel
-    driver is otherwise two equal file nodes, the installed path and the loaded hash.
-    """
-    keys = incidence.entities
-    return np.array(
-        sorted(
-            columns.tolist(),
-            key=lambda j: (
-                not stats.is_new[j],
-                not stats.is_novel[j],
-                PIVOT_TYPE_RANK.get(keys[j][0], 9),
-                -int(stats.window_hosts[j]),
-                keys[j] not in preferred,
-                keys[j],
-            ),
-        ),
-        dtype=np.int64,
-    )
-
-
-def hosts_with_baseline(incidence: Incidence, window: Window) -> np.ndarray:
-    """Which rows (hosts) have a baseline: a sighting active in the window that began at least
-    :func:`baseline_seconds` before the window starts.
-
-    Read from the window incidence alone (what detect already holds): a host that reported
-    before the window still runs or contacts something it did then (its services, its update
-    domains), so its earliest first sighting among the window's cells dates its history.  A
-    margin, not merely "before the window": a store whose data begin an hour before the window
-    (a 24 h window over 25 h of data) has no baseline in which the fleet's daily jobs could
-    have shown, so they would all look new.  A host whose clock runs days behind has a
-    baseline by this test; a few such hosts do not give one to the fleet (:func:`ubiquitous`).
-
-    Returns
-    -------
-    ndarray of bool
-        One value per row of ``incidence``.
-
-    Examples
-    --------
-    >>> from graphsiem.store.base import HostSighting
-    >>> from analytics.incidence import build_incidence
-    >>> day = 86400.0
-    >>> inc = build_incidence([HostSighting("a", ("process", "p"), 0.0, 3 * day, 1),
-    ...                        HostSighting("b", ("process", "p"), 1.5 * day, 3 * day, 1)])
-    >>> hosts_with_baseline(inc, Window(2 * day, 3 * day)).tolist()  # a: 2 days of data before; b: 12 h
-    [True, False]
-    """
-    return earliest_sightings(incidence) <= window.start - baseline_seconds(window.end - window.start)
-
-
-def ubiquitous(incidence: Incidence, stats: EntityStats, *, max_fraction: float) -> np.ndarray:
-    """Columns that explain nothing: on more than ``max_fraction`` of the fleet, and not a change.
-
-    An entity the fleet first saw in the window (``stats.is_new``) is a change, not the fleet's
-    normal, when the fleet has a baseline: at least :data:`NEW_ON_BASELINE_SHARE` of the
-    window's hosts, and of the entity's own, have data from well before the window
-    (:func:`hosts_with_baseline`) and did not do it then.  Such an entity is never ubiquitous,
-    whatever its share: a campaign on 120 of 200 hosts is new there, svchost and the corporate
-    domains are not.  Without a baseline (a one-day store, a fresh install, a store loaded with
-    today's logs; or hosts enrolled today, for what only they do) "new" cannot be told from
-    "always there", and the all-time share decides as before, so an empty baseline does not
-    turn everything the fleet does into giant clusters.  The fleet's share and the entity's are
-    both asked so that neither a few hosts whose clocks run days behind nor a pilot group
-    onboarded early lend a baseline to the rest.
-
-    Returns
-    -------
-    ndarray of bool
-        One value per column of ``incidence``.
-
-    Examples
-    --------
-    >>> from graphsiem.store.base import HostSighting
-    >>> from analytics.incidence import build_incidence
-    >>> from analytics.features import entity_stats
-    >>> day = 86400.0
-    >>> s = [HostSighting(h, ("process", "svchost"), 0.0, 3 * day, 9) for h in "abcd"]
-    >>> s += [HostSighting(h, ("domain", "new.example"), 2.5 * day, 2.6 * day, 1) for h in "abc"]
-    >>> inc = build_incidence(s)
-    >>> stats = entity_stats(inc, [], window=Window(2 * day, 3 * day))
-    >>> dict(zip(inc.entities, ubiquitous(inc, stats, max_fraction=0.5).tolist()))
-    {('domain', 'new.example'): False, ('process', 'svchost'): True}
-    >>> stats = entity_stats(inc, [], window=Window(0.5 * day, 3 * day))  # 12 h of data before: no baseline
-    >>> dict(zip(inc.entities, ubiquitous(inc, stats, max_fraction=0.5).tolist()))
-    {('domain', 'new.example'): True, ('process', 'svchost'): True}
-    """
-    widespread = stats.total_hosts > max_fraction * max(stats.n_hosts, 1)
-    candidates = widespread & stats.is_new
-    if not candidates.any():
-        return widespread
-    with_baseline = hosts_with_baseline(incidence, stats.window)
-    active = np.diff(incidence.seen.tocsr().indptr) > 0  # rows with a sighting in the window
-    if with_baseline.sum() < NEW_ON_BASELINE_SHARE * max(int(active.sum()), 1):
-        return widespread  # the fleet has no baseline: the old rule
-    on_baseline_hosts = np.asarray(incidence.seen.T @ with_baseline.astype(np.float64)).ravel()
-    change = candidates & (on_baseline_hosts >= NEW_ON_BASELINE_SHARE * stats.window_hosts)
-    return widespread & ~change
-
-
-def pivot_census(
-    incidence: Incidence,
-    stats: EntityStats,
-    *,
-    min_hosts: int,
-    max_fraction: float,
-    new_pivots_only: bool,
-    excluded: frozenset[tuple[str, str]] = frozenset(),
-    excluded_members: Mapping[tuple[str, str], frozenset[tuple[str, str]]] | None = None,
-) -> dict[str, int]:
-    """How many entities pass each pivot condition in turn, to say why there are no clusters.
-
-    The same conditions as :func:`fan_out_clusters`, ubiquity included (:func:`ubiquitous`),
-    and suppression as it applies there: a suppressed pivot whose verdict was given on other
-    hosts (``excluded_members``, :func:`suppression_holds`) is a candidate, since it starts a
-    cluster as any other.
-
-    Returns
-    -------
-    dict
-        ``on_min_hosts``: entities active in the window on at least ``min_hosts``
-        hosts; ``new_on_min_hosts``: of those, first seen by the fleet in the window (all of
-        them unless ``new_pivots_only``); ``pivot_candidates``: of those, not
-        ubiquitous (on at most ``max_fraction`` of the fleet, or new on hosts with a
-        baseline) nor suppressed; ``baseline_hosts``: hosts with a baseline
-        (:func:`hosts_with_baseline`).
-    """
-    shared = stats.window_hosts >= min_hosts
-    new = shared & stats.is_novel if new_pivots_only else shared
-    candidates = new & ~ubiquitous(incidence, stats, max_fraction=max_fraction)
-    if excluded:
-        # As fan_out_clusters applies them: a behaviour verdict given on other hosts holds no pivot
-        # here (counting it as held undercounted the candidates by one per such verdict).
-        members = excluded_members or {}
-        candidates &= np.array([
-            key not in excluded or not suppression_holds(incidence, column, members.get(key))
-            for column, key in enumerate(incidence.entities)], dtype=bool)
-    return {
-        "on_min_hosts": int(shared.sum()),
-        "new_on_min_hosts": int(new.sum()),
-        "pivot_candidates": int(candidates.sum()),
-        "baseline_hosts": int(hosts_with_baseline(incidence, stats.window).sum()),
-    }
-
-
-def cooccurring_hosts(
-    first_seen: sp.csc_matrix, pivot: int, columns: np.ndarray, *, within_s: float,
-    last_seen: sp.csc_matrix | None = None,
-) -> np.ndarray:
-    """Per column, the hosts on which it was seen within ``within_s`` seconds of ``pivot``'s first sighting.
-
-    A host counts when the column's first sighting there, or its last (``last_seen``), is that
-    close to the pivot's first sighting on the same host: those are the two times the incidence
-    keeps per host.  The last sighting is for what was named before, by another cause, and touched
-    again with the pivot: LSASS, a process node from its first access, read by an earlier campaign
-    on some of the hosts and by this one within seconds of its pivot.  Both times are the same
-    host's, so a host whose clock runs behind or ahead shifts both alike.  Reads only the cells of
-    ``pivot`` and ``columns`` (CSC column slices).
-
-    Parameters
-    ----------
-    first_seen : scipy.sparse.csc_matrix
-        Host x entity first sighting times (:attr:`analytics.incidence.Incidence.first_seen`, or
-        a column selection of it).
-    pivot : int
-        Column of the pivot in ``first_seen``.
-    columns : ndarray of int
-        Columns to count for.
-    within_s : float
-        Most seconds between the two sightings, either way.
-    last_seen : scipy.sparse.csc_matrix, optional
-        Host x entity last sighting times, same pattern as ``first_seen``.
-
-    Returns
-    -------
-    ndarray of float
-        One count per column of ``columns``.
-
-    Examples
-    --------
-    >>> F = sp.csc_matrix(np.array([[100.0, 160.0, 9000.0], [500.0, 0.0, 520.0]]))
-    >>> cooccurring_hosts(F, 0, np.array([0, 1, 2]), within_s=600.0).tolist()
-    [2.0, 1.0, 1.0]
-    >>> L = sp.csc_matrix(np.array([[100.0, 160.0, 9000.0], [500.0, 0.0, 9400.0]]))
-    >>> cooccurring_hosts(F, 2, np.array([0]), within_s=600.0, last_seen=L).tolist()  # last at 9400
-    [1.0]
-    """
-    start, end = first_seen.indptr[pivot], first_seen.indptr[pivot + 1]
-    pivot_at = np.full(first_seen.shape[0], np.nan)
-    pivot_at[first_seen.indices[start:end]] = first_seen.data[start:end]
-    block = first_seen[:, columns].tocsc()
-    column_of_cell = np.repeat(np.arange(len(columns)), np.diff(block.indptr))
-    # NaN (the pivot not on that host) compares False: such a host is never shared.
-    at = pivot_at[block.indices]
-    together = np.abs(block.data - at) <= within_s
-    if last_seen is not None:
-        lasts = last_seen[:, columns].tocsc()
-        # build_incidence gives both matrices one pattern (a cell per sighting); checked, not assumed.
-        if np.array_equal(lasts.indptr, block.indptr) and np.array_equal(lasts.indices, block.indices):
-            together |= np.abs(lasts.data - at) <= within_s
-    return np.bincount(column_of_cell[together], minlength=len(columns)).astype(np.float64)
 
 
 def fan_out_clusters(
@@ -541,52 +309,6 @@ def fan_out_clusters(
     return clusters
 
 
-SUPPRESSED_HOST_SHARE = 0.8
-"""Least share of a pivot's window hosts that must be among the hosts a suppression recorded
-(:func:`covers_hosts`) for the suppression to cover it: ``min_overlap``'s default, the share that
-makes a member a twin, so a later episode is the judged one only when it is nearly all on the
-machines the analyst looked at (the same hosts again, or a few more)."""
-
-HOST_TYPE = "host"
-"""The type of the ``(type, name)`` keys by which a suppression records the hosts it was given on."""
-
-
-def suppression_holds(incidence: Incidence, column: int, covered: frozenset[tuple[str, str]] | None) -> bool:
-    """Whether a suppressed pivot's verdict holds for it in this window: one whose ``covered``
-    keys (the members and hosts of the cluster it was given on) are unknown, or cover the
-    pivot's window hosts (:func:`covers_hosts`).
-
-    The one rule :func:`fan_out_clusters` applies and :func:`pivot_census` counts.
-    """
-    if covered is None:
-        return True
-    return covers_hosts(covered, [incidence.hosts[int(r)] for r in incidence.hosts_of(column)])
-
-
-def covers_hosts(covered: frozenset[tuple[str, str]], hosts: list[str], *,
-                 share: float = SUPPRESSED_HOST_SHARE) -> bool:
-    """Whether a suppression's covered keys cover a pivot seen on ``hosts``.
-
-    A suppression that recorded no ``("host", name)`` keys covers any host set (an entity
-    pivot's benign verdict stands for that entity wherever it goes).  One that did (a
-    behaviour pivot's, :meth:`graphsiem.api.state.StateStore.update_triage`) covers a pivot
-    only when at least ``share`` of its hosts are among them: the same behaviour on other
-    machines is a new episode nobody judged (red-team T8, finding 1).
-
-    Examples
-    --------
-    >>> judged = frozenset({("process", "p"), ("host", "a"), ("host", "b"), ("host", "c")})
-    >>> covers_hosts(judged, ["a", "b", "c"]), covers_hosts(judged, ["x", "y", "z"])
-    (True, False)
-    >>> covers_hosts(frozenset({("process", "p")}), ["x", "y", "z"])  # no hosts recorded
-    True
-    """
-    judged = {name for kind, name in covered if kind == HOST_TYPE}
-    if not judged:
-        return True
-    return sum(h in judged for h in hosts) >= share * max(len(hosts), 1)
-
-
 def _is_duplicate(
     members: set[int], kept: list[set[int]], owner: dict[int, list[int]], threshold: float
 ) -> bool:
@@ -597,4 +319,3 @@ def _is_duplicate(
         if shared >= threshold * min(len(members), len(kept[c])):
             return True
     return False
-
