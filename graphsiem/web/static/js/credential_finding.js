@@ -76,6 +76,10 @@ export function showCredential(container, record) {
         el('span', { class: 'muted', text: ` · ${times(w.count ?? 0, 'attempt')}` })), 'credential-workstations'),
     labelled('Source addresses', list(record.source_ips), record.source_ips_total,
       (s) => el('li', {}, el('span', { class: 'mono', text: String(s.label ?? '') }),
-        el('span', { class: 'muted', text: ` · ${times(s.count ?? 0, 'attempt')}` })), 'credential-addresses'));
+        el('span', { class: 'muted', text: ` · ${times(s.count ?? 0, 'attempt')}` })), 'credential-addresses'),
+    // what a benign verdict on this case covers (analytics/credential_verdicts.py): the finding, not the host
+    el('p', { class: 'muted credential-verdict-scope', text: 'A benign verdict covers this finding only: its patterns, '
+      + 'accounts, claimed workstations, addresses and successes. Anything new on '
+      + `${String(record.validator ?? 'this host')} (another source, other accounts, a success) is shown again.` }));
   container.hidden = false;
 }
