@@ -311,16 +311,17 @@ class EmbeddedReads(EmbeddedState):
         if relation_type is not None:
             check_relation_type(relation_type)
         self._refresh()
-        for (src, rel_type, dst), data in list(self._edges.items()):
-            if relation_type is None or rel_type == relation_type:
-                yield self._relation(src, dst, data)
+        edges = self._edges if relation_type is None else self._edges_of_type.get(relation_type, {})
+        for (src, _, dst), data in list(edges.items()):
+            yield self._relation(src, dst, data)
 
     def relations_active(self, relation_type: str, start: float, end: float) -> list[Relation]:
         """The relations of one type with ``last_seen >= start`` and ``first_seen <= end``."""
         check_relation_type(relation_type)
         self._refresh()
-        return [self._relation(src, dst, data) for (src, rel_type, dst), data in list(self._edges.items())
-                if rel_type == relation_type and data["last_seen"] >= start and data["first_seen"] <= end]
+        edges = self._edges_of_type.get(relation_type, {})  # one type's edges, not all ~50,000
+        return [self._relation(src, dst, data) for (src, _, dst), data in list(edges.items())
+                if data["last_seen"] >= start and data["first_seen"] <= end]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Entities and relations by type, and the number of sightings."""

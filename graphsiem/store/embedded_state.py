@@ -50,6 +50,8 @@ class EmbeddedState:
     def _reset(self) -> None:
         self._graph = nx.MultiDiGraph()
         self._edges: dict[EdgeId, dict[str, Any]] = {}
+        self._edges_of_type: dict[str, dict[EdgeId, dict[str, Any]]] = {}
+        """``_edges`` by relation type, so one type's read (a window's DETECTED edges) skips the other ~50,000."""
         self._sightings: dict[str, dict[str, list[Any]]] = {}
         self._mark: int | None = None
 
@@ -67,6 +69,9 @@ class EmbeddedState:
         self._edges = {
             (u, k, v): data for u, v, k, data in self._graph.edges(keys=True, data=True)
         }
+        self._edges_of_type = {}
+        for edge_id, data in self._edges.items():
+            self._edges_of_type.setdefault(edge_id[1], {})[edge_id] = data
         self._stamp = stamp
 
     def _refresh(self) -> None:

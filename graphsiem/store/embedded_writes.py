@@ -147,7 +147,7 @@ class EmbeddedWrites(EmbeddedState):
             self._merge_relations(relations)
 
     def _merge_relations(self, relations: Sequence[Relation]) -> None:
-        edges, graph = self._edges, self._graph
+        edges, graph, of_type = self._edges, self._graph, self._edges_of_type
         nodes, succ, pred = graph._node, graph._succ, graph._pred
         for relation in relations:
             src_type, src_key = relation.src
@@ -184,6 +184,7 @@ class EmbeddedWrites(EmbeddedState):
                 "first_seen": relation.first_seen, "last_seen": relation.last_seen,
                 "evidence": evidence,
             }
+            of_type.setdefault(rel_type, {})[edge_id] = data
             if relation.signatures or relation.signatures_dropped:
                 data["signatures"] = {}
                 data["signatures_dropped"] = relation.signatures_dropped + add_signatures(
