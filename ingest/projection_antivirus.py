@@ -107,6 +107,11 @@ def detection_rule(file_of: Callable[[EventContext], EntityKey | None]) -> Calla
         ctx.rel(host, R.DETECTED, file)
         if file is None or host is None:
             return
+        # A detection corroborates what the host did with the file; it is no sighting of it.  Sighted,
+        # a file found on 7 of a 12-host process cluster's hosts became a 7-host file pivot that
+        # outranked the process cluster and dropped it as its duplicate (task AV2); the checks read
+        # the DETECTED edges themselves (analytics.antivirus), so the file needs no incidence.
+        ctx.touched.discard(file)
         fields, acc = ctx.fields, ctx.acc
         code = str(fields.get("event.code") or "")
         acted = code != "1116"  # Defender's detection before any action; Symantec's text is after it

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 6
+PROJECTION_VERSION = 7
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -65,6 +65,9 @@ PROJECTION_VERSION = 6
    host only when a host logs its own events under that name; any other name (Metasploit's random
    ``AIdqOuDhHrkCN8Hy``) is tallied (``workstations``) on the logon's user and address edges, never a
    host (:meth:`ingest.projection_logons.LogonRules._claimed_workstation`).
+7. An antivirus detection is no sighting of its file on the host (``host DETECTED file`` only): a file
+   found by an antivirus and never seen otherwise is no pivot that drops the cluster of the process
+   that ran it (:mod:`ingest.projection_antivirus`).
 """
 
 VERSION_KEY = "projection_version"
@@ -75,7 +78,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                     "on their hosts, files an antivirus detected on their hosts"),
                 5: ("antivirus detections' threats and actions, and detections journaled before they were read "
                     "(Symantec text, Defender 1116/1117)"),
-                6: "logons' claimed workstation names as claims, not hosts, unless a host reports under the name"}
+                6: "logons' claimed workstation names as claims, not hosts, unless a host reports under the name",
+                7: "antivirus detections as corroboration, not sightings of the detected file"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
