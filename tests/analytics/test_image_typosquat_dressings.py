@@ -77,7 +77,7 @@ def test_a_lookalike_character_with_a_dressing_names_both():
     "PsExec64.exe", "psexec64a.exe", "procdump64.exe", "procdump64a.exe", "mavinject32.exe", "mavinject64.exe",
     # vendor and Windows names with a number that read as no binary
     "regedt32.exe", "odbcad32.exe", "msedgewebview2.exe", "svchost_helper.exe", "Notepad2.exe", "notepad3.exe",
-    "vcredist_x64.exe", "setup64.exe", "cmd64.exe", "notepad4.exe", "Notepad4.exe", "RunDll32.exe",
+    "vcredist_x64.exe", "setup64.exe", "notepad4.exe", "Notepad4.exe", "RunDll32.exe",
     # a letter edit on top of a swapped architecture number: two changes, no reading
     "rundl64.exe", "rundlls64.exe", "regsvx64.exe",
     # Windows' own .com and screen savers, and names no program bears
