@@ -75,11 +75,11 @@ VERSION_KEY = "projection_version"
 WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 3: "host links to every process it ran, log clears, alert signatures, NTLM-claimed names",
                 4: ("NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed "
-                    "on their hosts, files an antivirus detected on their hosts"),
+                    "on their hosts, antivirus detections as `host DETECTED file`"),
                 5: ("antivirus detections' threats and actions, and detections journaled before they were read "
                     "(Symantec text, Defender 1116/1117)"),
                 6: "logons' claimed workstation names as claims, not hosts, unless a host reports under the name",
-                7: "antivirus detections as corroboration, not sightings of the detected file"}
+                7: "antivirus detections as corroboration only: no sighting of the detected file"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
@@ -160,7 +160,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 6: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, files an antivirus detected on their hosts; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names as claims, not hosts, unless a host reports under the name): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 7: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, antivirus detections as `host DETECTED file`; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names as claims, not hosts, unless a host reports under the name; antivirus detections as corroboration only: no sighting of the detected file): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (
