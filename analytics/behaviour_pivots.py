@@ -94,6 +94,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -116,7 +117,7 @@ from analytics.behaviour_installs import (
 from analytics.behaviour_lineage import Lineage, parents_of
 from analytics.behaviour_pairs import HostPairs, PairWork, completion_days, shape_groups
 from analytics.behaviour_shapes import Shapes, image_path
-from analytics.behaviour_verdicts import carried_shape
+from analytics.behaviour_verdicts import carried_shape, carry_record
 from analytics.behaviour_words import (  # the names, re-exported: checks, explain, detect and the API use them
     FACT_WORDS,
     MAX_RECORDED_HOSTS,
@@ -229,6 +230,9 @@ class BehaviourPivots:
     """Facts left out of pairing by the per-host caps (:data:`analytics.behaviour_pairs.MAX_FACTS_PER_KIND`)."""
     history_truncated: bool = False
     """More processes than :data:`MAX_READ` needed reading: some history was not read (errs towards a pivot)."""
+    carried: list[dict[str, Any]] = field(default_factory=list)
+    """The benign verdicts carried to a new build (:func:`analytics.behaviour_verdicts.carry_record`): said in the
+    detection's stats (``verdicts_carried``), as a carry is weaker than a verdict given."""
     entities: dict[EntityKey, Entity] = field(default_factory=dict)
     """Pivot -> its synthetic entity (the shown value; props: its kinds and :data:`PIVOT_RECORD`, what this
     detection made of it), the one a cluster grown from it carries."""
@@ -395,7 +399,8 @@ def behaviour_pivots(
                                                                          shape_text or ""), kept,
                    processes=processes, images=images, minutes=cooccurrence_minutes)
         if carried is not None:  # said on the pivot: the judged build's digest, whose key it took
-            pivots.entities[behaviour_key(kinds, carried[0])].props["judged_build"] = carried[1]
+            pivots.entities[behaviour_key(kinds, carried.shape)].props["judged_build"] = carried.judged_build
+            pivots.carried.append(carry_record(kinds, carried, [incidence.hosts[r] for r in kept]))
     return pivots
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,8 @@ class DetectionInputs:
     processes: dict[EntityKey, Entity] = field(default_factory=dict)
     drivers: dict[EntityKey, Entity] = field(default_factory=dict)
     """The files hosts installed as drivers (``host INSTALLED file``), with their props (service names)."""
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
+    """Phase timings and counts (and ``verdicts_carried``'s records): the detection's stats start from them."""
     window_end: WindowEnd | None = None
     """How the default end was set (``None`` when ``now`` was given)."""
     credited: dict[EntityKey, dict[str, CreditedProcesses]] = field(default_factory=dict)
@@ -105,7 +107,7 @@ def load_inputs(
     DetectionInputs or None
         ``None`` when the store holds no shared entity at all.
     """
-    timings: dict[str, float] = {}
+    timings: dict[str, Any] = {}
     default_end = None
     if now is None:
         t = time.perf_counter()
@@ -163,6 +165,7 @@ def load_inputs(
     timings["behaviour_history_reads"] = behaviour.history_reads
     timings["behaviour_pair_lookups"] = behaviour.pair_lookups  # the pairing's work (near-linear in facts)
     timings["behaviour_facts_capped"] = behaviour.facts_capped  # facts past a host's per-kind cap, not paired
+    timings["verdicts_carried"] = behaviour.carried  # benign verdicts carried to a new build: for the analyst to confirm
     incidence = incidence.select(np.flatnonzero(shared))
     incidence, prevalence = rollups.extend(incidence, prevalence)
     incidence, prevalence = behaviour.columns.extend(incidence, prevalence)

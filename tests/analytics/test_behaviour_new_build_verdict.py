@@ -13,29 +13,9 @@ End to end (store -> detect -> state -> detect), on [embedded] and [neo4j].
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-
-from graphsiem.api.services.detections import snapshot
-from graphsiem.api.state import StateStore
-from graphsiem.api.state_verdicts import suppressed_members
-from tests.analytics.vendor_fleet import CONFIG, PRODUCT_HOSTS, Fleet, found_on_day
+from tests.analytics.vendor_fleet import PRODUCT_HOSTS, Fleet, found_on_day, judged_config
 
 OLD_BUILD, NEW_BUILD, CAMPAIGN_BUILD = "ab" * 32, "cd" * 32, "ef" * 32
-
-
-def _judged_config(store, tmp_path: Path):
-    """The config a detection gets after the analyst marked day 1's job cluster benign (as the service does)."""
-    (job_hosts, job), = found_on_day(store, 1)[0]
-    assert job_hosts == PRODUCT_HOSTS
-    state = StateStore(tmp_path / "state.sqlite")
-    try:
-        (stored, _), = state.save_clusters("week-1", [snapshot(job)])
-        state.update_triage(stored["id"], actor="analyst", changes={"verdict": "benign"}, pivot=job.pivot.ref)
-        return dataclasses.replace(CONFIG, suppressed=frozenset(state.suppressed_pivots()),
-                                   suppressed_members=suppressed_members(state)), job
-    finally:
-        state.close()
 
 
 def test_the_vendors_new_build_on_the_judged_hosts_inherits_the_benign_verdict(store, tmp_path):
@@ -43,12 +23,16 @@ def test_the_vendors_new_build_on_the_judged_hosts_inherits_the_benign_verdict(s
     fleet.weekly_job(1, digest=OLD_BUILD)
     fleet.weekly_job(8, digest=NEW_BUILD)
     fleet.write(store)
-    config, job = _judged_config(store, tmp_path)
+    config, job = judged_config(store, tmp_path / "state.sqlite")
 
     found, result = found_on_day(store, 8, config)
 
     assert found == [], [(c.pivot.value[-200:], hosts) for hosts, c in found]  # was: the 30 hosts again
     assert result.stats["suppressions_applied"] == [list(job.pivot.ref)]
+    # a carry is weaker than a verdict given (a trojanised update on the same hosts looks the same): it is said
+    assert result.stats["verdicts_carried"] == [{
+        "pivot": list(job.pivot.ref), "judged_build": f"sha256 {OLD_BUILD}", "build": f"sha256 {NEW_BUILD}",
+        "hosts": len(PRODUCT_HOSTS), "judged_hosts": len(PRODUCT_HOSTS)}]
 
 
 def test_a_campaign_swapping_the_vendors_binary_on_some_hosts_does_not_inherit_it(store, tmp_path):
@@ -58,7 +42,7 @@ def test_a_campaign_swapping_the_vendors_binary_on_some_hosts_does_not_inherit_i
     fleet.weekly_job(8, digest=CAMPAIGN_BUILD, hosts=swapped)
     fleet.weekly_job(8, digest=OLD_BUILD, hosts=PRODUCT_HOSTS[10:])
     fleet.write(store)
-    config, _ = _judged_config(store, tmp_path)
+    config, _ = judged_config(store, tmp_path / "state.sqlite")
 
     found, _ = found_on_day(store, 8, config)
 

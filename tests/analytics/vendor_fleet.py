@@ -9,8 +9,14 @@ written to a store with :meth:`Fleet.write`.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 from analytics.config import DetectionConfig
 from analytics.detect import detect
+from graphsiem.api.services.detections import snapshot
+from graphsiem.api.state import StateStore
+from graphsiem.api.state_verdicts import suppressed_members
 from graphsiem.model import Entity, Relation, Sighting
 from tests.analytics.behaviour_campaign import (
     DAY,
@@ -111,3 +117,18 @@ def found_on_day(store, day: int, config: DetectionConfig = CONFIG):
     """The behaviour clusters of a detection over ``day`` (0-based), as (sorted hosts, cluster), and its result."""
     result = detect(store, config=config, now=START + (day + 1) * DAY - 1)
     return sorted((sorted(c.hosts), c) for c in behaviour_clusters(result)), result
+
+
+def judged_config(store, state_path: Path, hosts: list[str] = PRODUCT_HOSTS):
+    """The config a detection gets after the analyst marked day 1's job cluster (on ``hosts``) benign, as the
+    service does (the verdict kept in a real state store at ``state_path``), and that cluster."""
+    (job_hosts, job), = found_on_day(store, 1)[0]
+    assert job_hosts == sorted(hosts)
+    state = StateStore(state_path)
+    try:
+        (stored, _), = state.save_clusters("week-1", [snapshot(job)])
+        state.update_triage(stored["id"], actor="analyst", changes={"verdict": "benign"}, pivot=job.pivot.ref)
+        return dataclasses.replace(CONFIG, suppressed=frozenset(state.suppressed_pivots()),
+                                   suppressed_members=suppressed_members(state)), job
+    finally:
+        state.close()
