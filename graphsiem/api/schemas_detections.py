@@ -23,6 +23,19 @@ class HostSpanOut(BaseModel):
     last_seen: str = Field(description="Its newest sighting, ISO-8601 UTC.")
 
 
+class CarriedVerdictOut(BaseModel):
+    """A benign verdict a run carried to a product's new build (a detection record's ``verdicts_carried``)."""
+
+    pivot: list[str] = Field(description="The judged behaviour pivot `[type, key]` whose verdict carried: the "
+                             "new build's cluster took its key and was left out as the judged one is.")
+    judged_build: str = Field(description="The judged build's image digest, `<algorithm> <hex>`.")
+    build: str = Field(description="The new build's image digest: every host of it ran the judged build before "
+                       "the window.  A trojanised update pushed to the same hosts looks the same (the processes "
+                       "carry no signer): confirm it is the vendor's.")
+    hosts: int = Field(description="Hosts the new build ran on in the window.")
+    judged_hosts: int = Field(description="Hosts the verdict was given on (all among them).")
+
+
 class DetectionOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "9f1c2b3a4d5e6f70", "status": "done", "trigger": "api",
@@ -73,6 +86,10 @@ class DetectionOut(BaseModel):
     host_spans_total: int | None = Field(
         default=None, description="Hosts with data in the store, of which `host_spans` lists the newest-ending "
         "50 at most; for a run that found no cluster only.")
+    verdicts_carried: list[CarriedVerdictOut] | None = Field(
+        default=None, description="Benign verdicts on a behaviour shape this run carried to the product's new "
+        "build on hosts that all ran the judged build (its cluster left out): weaker than a verdict given, "
+        "listed for the analyst to confirm.  Null for a run before this field existed.")
     detection_config: str | None = Field(
         default=None, description="The detection settings file the run started from (the service's "
         "GRAPHSIEM_DETECTION_CONFIG / `serve --detection-config`, read at start); null: the defaults.")

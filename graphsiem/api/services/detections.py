@@ -138,6 +138,8 @@ def window_summary(store: Any, stats: dict[str, Any], config: Any, now: float | 
     summary: dict[str, Any] = {
         "window_note": window_note(stats, config.window_hours) or None,
         "no_cluster_reason": None if found else why_no_clusters(stats, config, now=now, contents=contents) or None,
+        # a carried verdict is weaker than a given one: said with the run, not only by a missing cluster
+        "verdicts_carried": list(stats.get("verdicts_carried", [])),
     }
     if window is not None:
         summary.update(window_start=epoch_to_iso(window[0]), window_end=epoch_to_iso(window[1]),

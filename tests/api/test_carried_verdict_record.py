@@ -1,0 +1,46 @@
+"""A run's record lists the benign verdicts it carried to a new build (task VERDFIX, red team T13 finding 7).
+
+A benign verdict on the vendor job's shape carries to the product's new build when every host of
+the build ran the judged one (:mod:`analytics.behaviour_verdicts`).  The new build's cluster is
+left out, so a trojanised update pushed to the same hosts would vanish without a word: the
+detection record (``GET /v1/detections/{id}``) now says which verdict carried to which build on
+how many hosts, for the analyst to confirm.  Through the real service on [embedded] and [neo4j].
+"""
+
+from __future__ import annotations
+
+from tests.analytics.vendor_fleet import PRODUCT_HOSTS, Fleet
+from tests.api.conftest import Api
+
+OLD_BUILD, NEW_BUILD = "ab" * 32, "cd" * 32
+
+
+def _behaviour_clusters(api: Api) -> list[dict]:
+    items = api.get("/v1/clusters", role="analyst", params={"limit": 100}).json()["items"]
+    return [c for c in items if c["pivot"]["key"].startswith("behaviour (")]
+
+
+def test_the_record_of_a_run_that_carried_a_verdict_names_both_builds(api: Api) -> None:
+    week1 = Fleet(days=2)
+    week1.weekly_job(1, digest=OLD_BUILD)
+    week1.write(api.ctx.store)
+    first = api.detect()
+    assert first["verdicts_carried"] == []
+    (job,) = _behaviour_clusters(api)
+    assert job["hosts"] == sorted(PRODUCT_HOSTS)
+    response = api.patch(f"/v1/clusters/{job['id']}", role="analyst", json={"verdict": "benign"})
+    assert response.status_code == 200, response.text
+
+    week2 = Fleet(days=9)
+    week2.weekly_job(1, digest=OLD_BUILD)
+    week2.weekly_job(8, digest=NEW_BUILD)
+    week2.write(api.ctx.store)
+    run = api.detect()
+
+    assert run["status"] == "done", run
+    assert [c["hosts"] for c in _behaviour_clusters(api) if c["id"] != job["id"]] == []
+    assert run["verdicts_carried"] == [{
+        "pivot": [job["pivot"]["type"], job["pivot"]["key"]], "judged_build": f"sha256 {OLD_BUILD}",
+        "build": f"sha256 {NEW_BUILD}", "hosts": len(PRODUCT_HOSTS), "judged_hosts": len(PRODUCT_HOSTS)}]
+    listed = api.get(f"/v1/detections/{run['id']}", role="analyst").json()
+    assert listed["verdicts_carried"] == run["verdicts_carried"]
