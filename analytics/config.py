@@ -131,6 +131,12 @@ class DetectionConfig:
         Fewest failures of an account within the burst window before a success
         (from a source the failures used) for a likely compromise (5); inside a
         spray, one failure before the success is enough.
+    spray_daily_min_accounts : int
+        Fewest accounts failing from one claimed workstation or address within
+        a day, each at most ``spray_max_attempts`` times and not followed by
+        their success within the burst window, for a slow password spray (30;
+        never fewer than ``spray_min_accounts``): a sprayer pacing itself
+        under the hourly threshold.
     """
 
     min_hosts: int = 3
@@ -163,6 +169,7 @@ class DetectionConfig:
     brute_force_min_failures: int = 20
     rotation_min_workstations: int = 10
     compromise_min_failures: int = 5
+    spray_daily_min_accounts: int = 30
 
     def __post_init__(self) -> None:
         try:
@@ -192,7 +199,7 @@ class DetectionConfig:
         if not (isinstance(self.credential_burst_minutes, int | float) and self.credential_burst_minutes > 0):
             raise ConfigError(f"credential_burst_minutes must be > 0, got {self.credential_burst_minutes!r}")
         for name in ("spray_min_accounts", "spray_max_attempts", "brute_force_min_failures",
-                     "rotation_min_workstations", "compromise_min_failures"):
+                     "rotation_min_workstations", "compromise_min_failures", "spray_daily_min_accounts"):
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
                 raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
@@ -264,7 +271,7 @@ class DetectionConfig:
         """The credential patterns' thresholds (:mod:`analytics.credential_spray`)."""
         return Thresholds(self.credential_burst_minutes * 60.0, self.spray_min_accounts, self.spray_max_attempts,
                           self.brute_force_min_failures, self.rotation_min_workstations,
-                          self.compromise_min_failures)
+                          self.compromise_min_failures, self.spray_daily_min_accounts)
 
     def scorer_params(self) -> dict[str, Any]:
         """Keyword arguments of :class:`analytics.scoring.ClusterScorer`."""

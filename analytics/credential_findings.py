@@ -2,8 +2,10 @@
 
 :func:`credential_clusters` asks the graph which hosts validated credentials in the window
 (:func:`analytics.credential_attempts.validators`), reads their attempts from the journal, matches the
-patterns (:func:`analytics.credential_spray.find_credential_attacks`) and returns one cluster per
-validator with a finding (:func:`analytics.credential_words.credential_cluster`).  They are not
+patterns (:func:`analytics.credential_spray.find_credential_attacks`), merges the findings whose
+failures share a source (:func:`analytics.credential_merge.merge_by_source`: one spray across thirty
+workstations is one finding) and returns one cluster per finding
+(:func:`analytics.credential_words.credential_cluster`).  They are not
 candidates of the isolation forest: :func:`analytics.detect.detect` adds them to the scored clusters
 and sorts all by risk.
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from analytics.config import DetectionConfig
 from analytics.credential_attempts import read_attempts, validators
+from analytics.credential_merge import merge_by_source
 from analytics.credential_spray import COMPROMISE, find_credential_attacks, habitual_names
 from analytics.credential_targets import failed_logon_hosts
 from analytics.credential_verdicts import covered_by_verdict
@@ -44,10 +47,10 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     Returns
     -------
     clusters : list of Cluster
-        One per validator with a finding, highest risk first.
+        One per source-joined finding (its validators listed), highest risk first.
     stats : dict
         ``credential_attempts`` (read, or why none), ``credential_validators``, ``credential_findings``,
-        ``credential_compromises``, ``credential_s`` (seconds), ``credential_suppressed`` (the pivots
+        ``credential_validator_findings`` (before the merge), ``credential_compromises``, ``credential_s`` (seconds), ``credential_suppressed`` (the pivots
         of findings a benign verdict covered, :func:`analytics.credential_verdicts.covered_by_verdict`).
     """
     if not config.credential_findings:
@@ -65,12 +68,15 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     # member servers and workstations refusing RDP/SMB log-ons validate no NTLM: no edge names them
     targets = failed_logon_hosts(connection, start, end,
                                  min(limits.spray_min_accounts, limits.brute_force_min_failures), skip=hosts)
+    per_validator = []
     for host, edges in sorted(hosts.items()) + [(target, []) for target in targets]:
         attempts = read_attempts(connection, host, edges, start, end)
         read += len(attempts)
         finding = find_credential_attacks(host, attempts, limits, habitual_names(edges, attempts))
-        if finding is None:
-            continue
+        if finding is not None:
+            per_validator.append(finding)
+    # one source trying thirty workstations is one spray, not thirty findings (T13 finding 3)
+    for finding in merge_by_source(per_validator):
         # the compromising successes first, then the attempts in time order (the page's evidence list)
         firsts = [c.attempt for c in finding.compromises]
         ids = [a.event_id for a in firsts] + [a.event_id for a in finding.attempts if a not in firsts]
@@ -88,6 +94,7 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
         "credential_validators": len(hosts),
         "credential_failed_logon_hosts": len(targets),
         "credential_findings": len(found),
+        "credential_validator_findings": len(per_validator),
         "credential_compromises": sum(1 for c in found if c.credential and COMPROMISE in c.credential["patterns"]),
         "credential_s": time.perf_counter() - t0,
         "credential_suppressed": suppressed,

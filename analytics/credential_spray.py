@@ -14,9 +14,14 @@ sliding window of ``credential_burst_minutes`` (:class:`analytics.config.Detecti
 * **rotating claimed workstations**: one account validated from at least ``rotation_min_workstations``
   different claimed workstation names (a user does not move across ten machines in an hour; spray
   and relay tools write a random name per attempt: the Brim WRCCDC DC's ``yygrhabrvpznn8lb``);
+* **slow password spray** (reported as a password spray): one claimed workstation or address whose
+  failures within a day name at least ``spray_daily_min_accounts`` accounts, each at most
+  ``spray_max_attempts`` times (a sprayer pacing under the hourly threshold: 9 an hour is 215 a day);
 * **likely compromise** (the highest severity): a success for an account after at least
   ``compromise_min_failures`` failures of it in the window before, or after any failure of it inside
-  a spray, from a source the failures used (the sprayer found a password).
+  a spray, from a source the failures used (the sprayer found a password); a spray in rounds more
+  than the burst window apart is one spray: a success from its source anywhere from its first failure
+  to a window after its last is the sprayer's.
 
 The risk is the pattern's, not the isolation forest's (:data:`PATTERN_RISK`): the forest ranks
 clusters by how unusual their features are among the run's candidates, and a spray is not a candidate
@@ -37,6 +42,7 @@ SPRAY = "password_spray"
 BRUTE_FORCE = "brute_force"
 ROTATION = "rotating_workstations"
 COMPROMISE = "likely_compromise"
+_DAY = 86400.0
 PATTERN_RISK = {COMPROMISE: 95.0, SPRAY: 85.0, BRUTE_FORCE: 80.0, ROTATION: 75.0}
 """Risk of a finding by its worst pattern.  A compromise is above every fan-out cluster of the demo
 (its seed campaign scores 90.7); a spray, a brute force or a tool's rotating names, attacks in progress
@@ -54,6 +60,7 @@ class Thresholds:
     brute_force_min_failures: int = 20
     rotation_min_workstations: int = 10
     compromise_min_failures: int = 5
+    daily_spray_min_accounts: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,9 @@ class CredentialFinding:
     end: float
     attempts: list[Attempt]
     compromises: list[Compromise] = field(default_factory=list)
+    other_validators: list[str] = field(default_factory=list)
+    """Further hosts the same source's attempts reached (:mod:`analytics.credential_merge`): one spray
+    across thirty workstations is one finding, not thirty."""
 
     @property
     def worst(self) -> str:
@@ -132,7 +142,7 @@ def find_credential_attacks(validator: str, attempts: Sequence[Attempt], limits:
     """
     spans: list[tuple[float, float]] = []
     patterns: dict[str, list[str]] = {}
-    spray = _spray_window(attempts, limits)
+    spray = _spray_window(attempts, limits) or _daily_spray(attempts, limits)
     if spray is not None:
         start, end, accounts = spray
         patterns[SPRAY] = sorted(accounts)
@@ -203,6 +213,30 @@ def _spray_window(attempts: Sequence[Attempt], limits: Thresholds) -> tuple[floa
     return window[0].ts, window[-1].ts, accounts
 
 
+def _daily_spray(attempts: Sequence[Attempt], limits: Thresholds) -> tuple[float, float, set[str]] | None:
+    """A slow spray: one claimed workstation or address whose failures, within a day, name at least
+    ``daily_spray_min_accounts`` accounts (never fewer than ``spray_min_accounts``), each failing at most
+    ``spray_max_attempts`` times and not recovered by a success within the burst window.
+
+    A sprayer pacing under the hourly threshold (9 accounts an hour: 215 a day) stays under it; one
+    source is what a day of users' mistypes lacks (500 users mistype from 500 machines).  Returns the
+    best source's first and last failure and its accounts.
+    """
+    least = max(limits.daily_spray_min_accounts, limits.spray_min_accounts)
+    per_source: dict[str, list[Attempt]] = defaultdict(list)
+    for attempt in _unrecovered(attempts, limits.burst_seconds):
+        for source in {attempt.workstation, attempt.source_ip} - {None}:
+            per_source[str(source)].append(attempt)
+    best: tuple[float, float, set[str]] | None = None
+    for _source, failures in sorted(per_source.items()):
+        if len(failures) < least:
+            continue
+        window = _spray_window(failures, Thresholds(_DAY, least, limits.spray_max_attempts))
+        if window is not None and (best is None or len(window[2]) > len(best[2])):
+            best = window
+    return best
+
+
 def _unrecovered(attempts: Sequence[Attempt], seconds: float) -> list[Attempt]:
     """The failures not followed by a success of their account within ``seconds``, oldest first.
 
@@ -261,7 +295,8 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
     the validator), or after one failure during a spray (until a window after its last failure) from
     a claimed workstation or address the spray's failures used, or that the account's failures used and
     nothing used before the spray (a user mistyping during a spray on a busy DC logs on from their own
-    machine, seen before)."""
+    machine, seen before); or, however long after the account's own failure, a success from a spray
+    source between the first failure those sources sent and a window after their last (rounds)."""
     found: list[Compromise] = []
     # where the spray came from: a success from one of those, or from a source the account's own failures
     # used that nothing used before the spray (a tool's name for that session), is the sprayer's; a user's
@@ -271,15 +306,30 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
     spray_sources = {source for account in sprayed for a in by_account.get(account, ())
                      if a.failed and spray is not None and spray[0] <= a.ts <= spray[1]
                      for source in (a.workstation, a.source_ip) if source is not None}
+    # a spray in rounds (one password an hour or more apart, under the lock-out policy) is one spray: its
+    # span runs from the first to the last failure its sources sent, and a success from one of them within
+    # that span and a window after is the sprayer's, however long ago the account's own failure was
+    rounds = [a.ts for tries in by_account.values() for a in tries
+              if a.failed and {a.workstation, a.source_ip} & spray_sources]
+    first_round, last_round = (min(rounds), max(rounds)) if rounds else (0.0, -1.0)
     for account, tries in sorted(by_account.items()):
         recent: deque[Attempt] = deque()
+        sprayed_before = 0  # the account's failures from a spray source so far
         for attempt in tries:
             while recent and attempt.ts - recent[0].ts > limits.burst_seconds:
                 recent.popleft()
             if attempt.failed:
                 recent.append(attempt)
+                sprayed_before += bool({attempt.workstation, attempt.source_ip} & spray_sources)
                 continue
-            if attempt.outcome != "success" or not recent:
+            if attempt.outcome != "success":
+                continue
+            if not recent:
+                if (sprayed_before and first_round <= attempt.ts <= last_round + limits.burst_seconds
+                        and {attempt.workstation, attempt.source_ip} & spray_sources
+                        and (account, attempt.workstation) not in habitual):
+                    found.append(Compromise(account, attempt, sprayed_before))
+                    sprayed_before = 0
                 continue
             sources = [a for a in recent if attempt.source_ip is None or a.source_ip in (None, attempt.source_ip)]
             own = {source for a in recent for source in (a.workstation, a.source_ip)
@@ -289,4 +339,5 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
             if len(sources) >= limits.compromise_min_failures or (in_spray and sources):
                 found.append(Compromise(account, attempt, len(sources)))
                 recent.clear()  # one success ends the run it closed
+                sprayed_before = 0
     return found

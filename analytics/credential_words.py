@@ -72,7 +72,8 @@ def credential_cluster(finding: CredentialFinding, limits: Thresholds, evidence:
     record = credential_record(finding)
     accounts = [row["account"] for row in record["accounts"]]
     validator = Entity(EntityType.HOST.value, finding.validator, finding.validator)
-    members = [validator] + [Entity(EntityType.USER.value, a, a) for a in accounts]
+    reached = [Entity(EntityType.HOST.value, host, host) for host in finding.other_validators]
+    members = [validator, *reached] + [Entity(EntityType.USER.value, a, a) for a in accounts]
     features = {
         "accounts_tried": float(record["accounts_total"]),
         "accounts_failed": float(sum(1 for row in record["accounts"] if row["failures"])),
@@ -92,7 +93,7 @@ def credential_cluster(finding: CredentialFinding, limits: Thresholds, evidence:
         checks=checks(finding, record),
     )
     return Cluster(id=cluster_id(PIVOT_TYPE, finding.validator), pivot=validator, score=finding.risk,
-                   hosts=[finding.validator], entities=members, first_seen=finding.start, last_seen=finding.end,
+                   hosts=[finding.validator, *finding.other_validators], entities=members, first_seen=finding.start, last_seen=finding.end,
                    features=features, explanation=explanation, evidence=evidence, credential=record)
 
 
@@ -112,6 +113,8 @@ def credential_record(finding: CredentialFinding) -> dict[str, Any]:
         "pattern": finding.worst,
         "patterns": {name: list(found) for name, found in finding.patterns.items()},
         "validator": finding.validator,
+        "validators": [finding.validator, *finding.other_validators][:SHOWN],
+        "validators_total": 1 + len(finding.other_validators),
         "start": epoch_to_iso(finding.start),
         "end": epoch_to_iso(finding.end),
         "accounts": [{"account": name, "attempts": row["attempts"], "failures": row["failures"],
@@ -144,7 +147,7 @@ def summary(finding: CredentialFinding, record: dict[str, Any]) -> str:
     who = " and ".join(sources) or "clients naming no source"
     when = f"between {_clock(finding.start)} and {_clock(finding.end)} UTC on {_day(finding.start)}"
     parts = [f"{_TITLES[finding.worst]}: {who} tried {_plural(record['accounts_total'], 'account')} "
-             f"on {finding.validator} {when}"]
+             f"on {_reached(finding)} {when}"]
     failed = [row for row in record["outcomes"] if row["label"].startswith("failure")]
     for row in failed[:3]:
         parts.append(f"{_plural(row['count'], 'attempt')} failed with '{row['meaning']}'")
@@ -183,6 +186,14 @@ def checks(finding: CredentialFinding, record: dict[str, Any]) -> tuple[Check, .
     return tuple(steps)
 
 
+def _reached(finding: CredentialFinding) -> str:
+    """The validator, or how many hosts one source's attempts reached."""
+    if not finding.other_validators:
+        return finding.validator
+    return f"{1 + len(finding.other_validators)} hosts ({finding.validator}, {', '.join(finding.other_validators[:2])}" \
+        f"{', ...' if len(finding.other_validators) > 2 else ''})"
+
+
 def _plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else many or word + 's'}"
 
@@ -208,7 +219,9 @@ def record_lines(record: dict[str, Any], shown: int = 8) -> list[str]:
      '    claimed workstations (claims, not hosts; 1): kali x25',
      '    outcomes: failure 0xc000006a (wrong password) x25']
     """
-    lines = [f"  credential: {record.get('pattern')} on {record.get('validator')}"]
+    reached = int(record.get("validators_total") or 1)
+    more_hosts = f" and {_plural(reached - 1, 'more host')}" if reached > 1 else ""
+    lines = [f"  credential: {record.get('pattern')} on {record.get('validator')}{more_hosts}"]
     for c in record.get("compromised") or []:
         lines.append(f"    compromised: {c['account']} at {c['at']} after {_plural(c['failures_before'], 'failure')}")
     accounts = ", ".join(f"{a['account']} {a['failures']} failed/{a['successes']} ok"

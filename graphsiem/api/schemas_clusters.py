@@ -170,6 +170,10 @@ class CredentialRecord(BaseModel):
                          "or `rotating_workstations`.")
     patterns: dict[str, list[str]] = Field(description="Each pattern found and the accounts it was found for.")
     validator: str = Field(description="The host that validated the credentials (a domain controller).")
+    validators: list[str] = Field(default_factory=list, description="Every host the same source's attempts "
+                                  "reached, the pivot `validator` first (one spray across thirty workstations is "
+                                  "one finding); the first 50.")
+    validators_total: int = Field(default=1, description="How many hosts the finding's attempts reached.")
     start: str | None
     end: str | None
     accounts: list[CredentialAccount] = Field(description="The 50 most attempted accounts.")

@@ -52,6 +52,9 @@ export function showCredential(container, record) {
     el('h3', { text: PATTERN_TITLES[record.pattern] ?? String(record.pattern ?? 'Credential finding') }),
     el('p', { class: 'credential-source' },
       'On ', el('span', { class: 'mono credential-validator', text: String(record.validator ?? '') }),
+      Number(record.validators_total) > 1 ? el('span', { class: 'muted credential-validators',
+        text: ` and ${Number(record.validators_total) - 1} more host${Number(record.validators_total) > 2 ? 's' : ''}: `
+          + list(record.validators).slice(1).map(String).join(', ') }) : null,
       ` from ${fmtTime(record.start)} to ${fmtTime(record.end)}`,
       patterns.length > 1 ? el('span', { class: 'muted', text: ` · also ${patterns.filter((p) => p !== record.pattern)
         .map((p) => PATTERN_TITLES[p] ?? p).join(', ').toLowerCase()}` }) : null),
