@@ -10,25 +10,37 @@ stores) and their files; :func:`match_cluster` matches them with the files of
 the cluster's pivot and members (a file member, a process's image):
 
 * by SHA-256 where both sides have one (then only by it: two digests that
-  differ are two files, whatever their names);
+  differ are two files, whatever their names).  A digest is read from a file's
+  own ``sha256`` property only (the projection sets it from the event's hash
+  field), never from its key or a path: Defender and Symantec give no hash,
+  and a "path" of 64 hex characters is a string anyone can write;
 * else by the full path, normalised (case, ``/`` as ``\\``, quotes);
 * else by the file name alone: weaker (an attacker's ``svchost.exe`` and
   Windows' share it), and said so in the step.
+
+Matching is per host: each host's detections keep their strongest kind (a name
+match beside a SHA-256 one on the same host is another file of that name), and
+every host keeps its own, so a weaker or forged match on another host never
+discards a stronger one on the cluster's hosts; the step reports each kind.
 
 Risk: a post-score floor, not a feature.  The isolation forest scores how
 unusual a cluster is among the run's candidates; a new column would move every
 candidate's risk (the trees split on it too) and would say little, as
 detections are rare and most runs have none.  A detection is the product's
 verdict on the cluster's own file, so a cluster it corroborates by SHA-256 or
-path on at least one of its own hosts is raised to :data:`AV_RISK_FLOOR`
-(never lowered), and its step says from what.  A name-only match, or
-detections only on other hosts, moves nothing: the step reports them.  A
-cluster no antivirus detected, a benign rollout above all, keeps its risk to
-the digit.
+path on several of its own hosts (:func:`floor_hosts_needed`: at least
+:data:`FLOOR_MIN_HOSTS`, and the configured share of them) is raised to
+:data:`AV_RISK_FLOOR` (never lowered), and its step says from what.  One host
+is one identity: a compromised endpoint can write a detection line naming any
+file it runs, so one host's word gets the step, never the floor.  A name-only
+match, or detections only on other hosts, moves nothing: the step reports
+them.  A cluster no antivirus detected, a benign rollout above all, keeps its
+risk to the digit.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,15 +51,18 @@ from graphsiem.model import Entity, EntityType, RelationType
 from graphsiem.store.base import GraphStore
 
 __all__ = [
-    "AV_RISK_FLOOR", "AntivirusMatch", "Detection", "cluster_files", "match_cluster", "read_detections",
-    "risk_with_detections",
+    "AV_RISK_FLOOR", "FLOOR_MIN_HOSTS", "AntivirusMatch", "Detection", "cluster_files", "floor_hosts_needed",
+    "match_cluster", "read_detections", "risk_with_detections",
 ]
 
 AV_RISK_FLOOR = 80.0
 """The risk of a cluster an antivirus detected on its own hosts, by SHA-256 or path, at least: above
 every benign candidate of the demo and the evaluation fleets (68.1 at most), below the attacks there."""
+FLOOR_MIN_HOSTS = 2
+"""Fewest of a cluster's hosts with a strong detection for the floor: one host's log lines are that host's
+word, and a compromised host can write any (red team T13: 8 forged lines from one endpoint floored 8 rollouts)."""
 MATCH_STRENGTH = {"SHA-256": 2, "path": 1, "file name": 0}
-"""How strong each kind of match is (the strongest one found is the cluster's)."""
+"""How strong each kind of match is (a host's strongest one is that host's)."""
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -83,7 +98,7 @@ class AntivirusMatch:
     """The detections of a cluster's files: how they matched, on which hosts, what was found and done."""
 
     how: str
-    """``SHA-256``, ``path`` or ``file name`` (the strongest match)."""
+    """``SHA-256``, ``path`` or ``file name``: the strongest match on the cluster's hosts, else on others."""
     detections: list[Detection]
     cluster_hosts: list[str]
     """The cluster's hosts with a detection, sorted."""
@@ -91,11 +106,36 @@ class AntivirusMatch:
     """Hosts outside the cluster with a detection of the same files, sorted."""
     raised_from: float | None = None
     """The risk before :data:`AV_RISK_FLOOR` raised it (None: not raised)."""
+    host_kinds: dict[str, str] = field(default_factory=dict)
+    """Each detected host's own match kind (its strongest); empty: every host matched as ``how``."""
+    floor_needs: int = 0
+    """Strong cluster hosts the floor needed (0: not judged), said in the step when not reached."""
+    reporters_elsewhere: dict[str, int] = field(default_factory=dict)
+    """Detected cluster hosts whose detections also match other clusters of the run: how many (said in the
+    step when the floor was not reached: one host reporting many clusters' files is a flood's shape)."""
 
     @property
     def strong(self) -> bool:
         """Matched by SHA-256 or full path (a name alone is weaker)."""
         return MATCH_STRENGTH[self.how] > 0
+
+    def kind_of(self, host: str) -> str:
+        """``host``'s match kind."""
+        return self.host_kinds.get(host, self.how)
+
+    @property
+    def strong_cluster_hosts(self) -> list[str]:
+        """The cluster's hosts with a SHA-256 or path detection, sorted."""
+        return [h for h in self.cluster_hosts if MATCH_STRENGTH[self.kind_of(h)] > 0]
+
+    def hosts_by_kind(self, hosts: Sequence[str]) -> dict[str, list[str]]:
+        """``hosts`` grouped by their match kind, strongest kind first."""
+        grouped: dict[str, list[str]] = {}
+        for kind in MATCH_STRENGTH:
+            chosen = [h for h in hosts if self.kind_of(h) == kind]
+            if chosen:
+                grouped[kind] = chosen
+        return grouped
 
     def totals(self, which: str) -> dict[str, int]:
         """``threats``, ``actions`` or ``products`` summed over the detections, most counted first."""
@@ -178,34 +218,62 @@ def match_cluster(
     files = cluster_files(entities)
     if not files or not detections:
         return None
-    matched: list[tuple[int, Detection]] = []
+    by_host: dict[str, list[tuple[int, Detection]]] = {}
     for detection in detections:
         strength = max((s for f in files if (s := _strength(f, detection.file)) is not None), default=None)
         if strength is not None:
-            matched.append((strength, detection))
-    if not matched:
+            by_host.setdefault(detection.host, []).append((strength, detection))
+    if not by_host:
         return None
-    best = max(strength for strength, _ in matched)
-    # only the strongest kind counts: a name match beside a SHA-256 one is another file of that name
-    kept = [d for strength, d in matched if strength == best]
-    how = next(word for word, strength in MATCH_STRENGTH.items() if strength == best)
+    kept: list[Detection] = []
+    host_kinds: dict[str, str] = {}
+    for host, matched in sorted(by_host.items()):
+        # per host, only its strongest kind: a name match beside a SHA-256 one there is another file of that name
+        best = max(strength for strength, _ in matched)
+        kept += [d for strength, d in matched if strength == best]
+        host_kinds[host] = _KIND[best]
     members = set(hosts)
-    detected = {d.host for d in kept}
-    return AntivirusMatch(how, kept, sorted(detected & members), sorted(detected - members))
+    inside = sorted(h for h in host_kinds if h in members)
+    # the cluster's own hosts decide how it matched: another host's match never outranks them
+    judged = inside or sorted(host_kinds)
+    how = _KIND[max(MATCH_STRENGTH[host_kinds[h]] for h in judged)]
+    return AntivirusMatch(how, kept, inside, sorted(set(host_kinds) - members), host_kinds=host_kinds)
 
 
-def risk_with_detections(risk: float, match: AntivirusMatch | None) -> float:
-    """``risk``, raised to :data:`AV_RISK_FLOOR` when ``match`` is strong and on the cluster's own hosts.
+def floor_hosts_needed(cluster_hosts: int, share: float) -> int:
+    """Cluster hosts with a strong detection the floor needs: :data:`FLOOR_MIN_HOSTS`, and ``share`` of them.
 
     Examples
     --------
-    >>> strong = AntivirusMatch("path", [], ["ws-1"], [])
+    >>> floor_hosts_needed(12, 0.1), floor_hosts_needed(22, 0.1), floor_hosts_needed(300, 0.1)
+    (2, 3, 30)
+    """
+    return max(FLOOR_MIN_HOSTS, math.ceil(round(share * cluster_hosts, 9)))
+
+
+def risk_with_detections(risk: float, match: AntivirusMatch | None, needed: int = FLOOR_MIN_HOSTS) -> float:
+    """``risk``, raised to :data:`AV_RISK_FLOOR` when ``match`` is strong on ``needed`` of the cluster's own hosts.
+
+    Parameters
+    ----------
+    risk : float
+        The cluster's risk from scoring.
+    match : AntivirusMatch or None
+        Its detections (:func:`match_cluster`).
+    needed : int
+        Cluster hosts with a SHA-256 or path detection the floor needs (:func:`floor_hosts_needed`).
+
+    Examples
+    --------
+    >>> strong = AntivirusMatch("path", [], ["ws-1", "ws-2"], [])
     >>> risk_with_detections(56.1, strong), risk_with_detections(90.7, strong), risk_with_detections(56.1, None)
     (80.0, 90.7, 56.1)
-    >>> risk_with_detections(56.1, AntivirusMatch("file name", [], ["ws-1"], []))
+    >>> risk_with_detections(56.1, AntivirusMatch("path", [], ["ws-1"], []))  # one host's word
+    56.1
+    >>> risk_with_detections(56.1, AntivirusMatch("file name", [], ["ws-1", "ws-2"], []))
     56.1
     """
-    if match is None or not match.strong or not match.cluster_hosts:
+    if match is None or len(match.strong_cluster_hosts) < max(needed, FLOOR_MIN_HOSTS):
         return risk
     return max(risk, AV_RISK_FLOOR)
 
@@ -221,14 +289,19 @@ def normalised_path(path: str) -> str:
     return path.strip().strip('"').replace("/", "\\").lower()
 
 
+_KIND = {strength: kind for kind, strength in MATCH_STRENGTH.items()}
+
+
 def _is_path(text: str) -> bool:
     return "\\" in text or "/" in text
 
 
 def _file_identity(key: str, props: dict, value: str | None = None) -> FileIdentity:
+    # the digest only from the file's own hash property: a key of 64 hex may be a path-keyed
+    # file whose "path" someone wrote as the digest (red team T13 F2), no hash at all
     sha256 = str(props.get("sha256") or "").lower()
     if not _SHA256.match(sha256):
-        sha256 = key if _SHA256.match(key) else ""
+        sha256 = ""
     path = props.get("path") or value or ("" if sha256 else key)
     path = str(path) if path else ""
     name = str(props.get("name") or re.split(r"[\\/]", path)[-1] if path else props.get("name") or "")

@@ -137,6 +137,11 @@ class DetectionConfig:
         their success within the burst window, for a slow password spray (30;
         never fewer than ``spray_min_accounts``): a sprayer pacing itself
         under the hourly threshold.
+    antivirus_floor_host_share : float
+        Share of a cluster's hosts an antivirus must have detected its file on
+        (by SHA-256 or path), and never fewer than 2 hosts, before the
+        detections raise its risk to the floor (0.1; :mod:`analytics.antivirus`).
+        Fewer still give the step.
     """
 
     min_hosts: int = 3
@@ -170,6 +175,7 @@ class DetectionConfig:
     rotation_min_workstations: int = 10
     compromise_min_failures: int = 5
     spray_daily_min_accounts: int = 30
+    antivirus_floor_host_share: float = 0.1
 
     def __post_init__(self) -> None:
         try:
@@ -203,6 +209,9 @@ class DetectionConfig:
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
                 raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+        if not (isinstance(self.antivirus_floor_host_share, int | float)
+                and 0.0 <= self.antivirus_floor_host_share <= 1.0):
+            raise ConfigError(f"antivirus_floor_host_share must be in [0, 1], got {self.antivirus_floor_host_share!r}")
         for name in ("max_fraction", "min_coverage", "min_overlap", "dedupe_overlap"):
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:

@@ -160,7 +160,8 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     clusters = [c for c in scored if c.id not in hidden]
     stats["suppressed_scored"] = len(scored) - len(clusters)
     # the window's antivirus detections of the clusters' files: a step first, a floor under a strong match
-    antivirus = corroborate_clusters(store, inputs.window.start, inputs.window.end, clusters)
+    antivirus = corroborate_clusters(store, inputs.window.start, inputs.window.end, clusters,
+                                     floor_host_share=config.antivirus_floor_host_share)
     # credential attacks on one validator: ranked beside the fan-out clusters by their pattern's risk,
     # never candidates of the forest (analytics.credential_findings)
     credential, credential_stats = credential_clusters(store, journal, config,
