@@ -195,9 +195,6 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         """Learnt realm -> the NetBIOS names hosts gave it, with the hosts (see ``ingest.projection_realms``)."""
         self._dc_domains: dict[str, DcDomain] = {}
         """Host -> its own NetBIOS domain, and whether it is a domain controller (see ``ingest.projection_logons``)."""
-        self._reporting_hosts: dict[str, bool] = {}
-        """Hosts that logged an event of their own: a logon's claimed workstation is a host only if it is one
-        (see ``ingest.projection_endpoint.EndpointRules._logon_source``)."""
         self._domains: dict[Any, str] = {}
         self._process_keys: dict[tuple[str, str], tuple[EntityKey, str | None]] = {}
         self._placeholder_refs: dict[tuple[str, str, str], EntityKey] = {}
@@ -303,8 +300,6 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             if ip is None:  # the same few host names recur: each is tested once per run
                 ip = ip_or_none(str(host)) or ""
                 self._remember(self._host_ips, host, ip)
-                if not ip:  # a name: the host reports by its own telemetry
-                    self._note_reporting_host(str(host))
             if ip:  # an IP in the host slot is not a host name
                 host = self.ipmap.lookup(ip, event.ts)
         if not host:

@@ -130,7 +130,7 @@ class EndpointRules(InstallRules):
     _script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]
     _sid_names: dict[str, str]
     _note_failure: Callable[[Event], None]  # the projector's (a failed 5156 is counted as a failed event)
-    # a logon's claimed workstation: a host only if it reports (ingest.projection_logons)
+    # a logon's claimed workstation: a host only if a computer can have the name (ingest.projection_logons)
     _claimed_workstation: Callable[[EventContext, str, EntityKey | None, EntityKey | None], None]
 
     def _process_create(self, ctx: EventContext) -> None:
@@ -429,8 +429,8 @@ class EndpointRules(InstallRules):
         call's IP -> host map is complete (``ingest.pipeline``), so mapping it here would make a
         graph that a replay does not.  A logon from the machine itself (loopback, its own name)
         relates nothing; its address is sighted as before.  The workstation name is the client's claim
-        (:meth:`ingest.projection_logons.LogonRules._claimed_workstation`): a host only when that host
-        reports by its own telemetry, else a tally of the logon's edges (``account``'s, the address's).
+        (:meth:`ingest.projection_logons.LogonRules._claimed_workstation`): a host when a computer can
+        have that name (a NetBIOS name, no tool default), else a tally of the logon's edges (``account``'s, the address's).
         """
         fields = ctx.fields
         ip = self._ip(ctx, fields.get("source.ip"))

@@ -71,7 +71,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from graphsiem.model import TALLY_LABEL_CHARS, EntityKey
-from ingest.ipmap_names import is_placeholder_workstation_name
+from ingest.ipmap_names import is_placeholder_host_name, is_placeholder_workstation_name
 from ingest.projection_accumulator import HOST, USER, EventContext, R
 from ingest.projection_endpoint import EndpointRules
 from ingest.projection_realms import RealmNames
@@ -85,8 +85,10 @@ UNKNOWN_DOMAIN = "unknown"
 DC_HOST_LIMIT = 65536
 """Hosts ``_dc_domains`` holds (every Windows host names its machine account).  Past it, a new host
 is learnt only as a KDC (the few DCs are never left out), and a warning says so once."""
-REPORTING_HOST_LIMIT = 1_000_000
-"""Hosts ``_reporting_hosts`` holds; past it, a new host's name claimed by a logon is tallied, not a host."""
+_NETBIOS_COMPUTER = re.compile(r"[^\\/:*?\"<>|.\s]{1,15}", flags=re.ASCII)
+"""A NetBIOS computer name (what a 4624's ``WorkstationName`` is): at most 15 characters, none of
+the characters Windows forbids in one (``\\ / : * ? " < > |``), no space, and no dot (the parser
+cut a dotted name to its first label)."""
 _NETBIOS_DOMAIN = re.compile(r"[^\\/:*?\"<>|.\s]{1,15}", flags=re.ASCII)
 """A NetBIOS domain name: at most 15 characters, none of Windows' reserved ones, no dot."""
 _NOT_A_DOMAIN = frozenset(("workgroup", "nt authority", "nt-autorität", "autorite nt"))
@@ -102,8 +104,6 @@ class LogonRules(EndpointRules, RealmNames):
 
     _dc_domains: dict[str, DcDomain]
     """Host -> its own NetBIOS domain and whether it is a KDC (join state; the module docstring)."""
-    _reporting_hosts: dict[str, bool]
-    """Hosts that logged an event of their own (join state): a claimed workstation is a host only if one."""
     _dc_hosts_full = False
     """Set once ``_dc_domains`` reached :data:`DC_HOST_LIMIT` (the warning is said once per projector)."""
 
@@ -134,30 +134,31 @@ class LogonRules(EndpointRules, RealmNames):
         if merged != known:
             self._dc_domains[host] = merged
 
-    def _note_reporting_host(self, host: str) -> None:
-        """``host`` logged an event of its own (called by the projector once per host name it reads)."""
-        if host not in self._reporting_hosts and len(self._reporting_hosts) < REPORTING_HOST_LIMIT:
-            self._reporting_hosts[host] = True
-
     def _claimed_workstation(self, ctx: EventContext, relation: str, ip: EntityKey | None,
                              account: EntityKey | None) -> None:
-        """A logon's claimed workstation (``source.workstation``, the client's word): a host only if it reports.
+        """A logon's claimed workstation (``source.workstation``, the client's word): a host if it can be one.
 
-        A name a host of the graph logs its own events under is that host: ``host relation host`` (lateral
-        movement, ``ws-0042 LOGGED_ON srv-01``) and ``CLAIMED_AT`` the address.  Any other name (Metasploit's
-        random ``AIdqOuDhHrkCN8Hy``, 16 characters where NetBIOS allows 15; a spray tool's per-attempt
-        name) makes no host: it is tallied (``workstations``) on the logon's edges, ``account``'s
-        (``user LOGGED_ON host``) and the address's (``ip relation host``), as a 4776's claimed names are
-        (review U1 #5).  A blank, the host itself, a placeholder or a tool's default (``WORKSTATION``,
-        :func:`ingest.ipmap_names.is_placeholder_workstation_name`) is no claim.  A host is known from
-        the events before the logon in the journal (join state ``_reporting_hosts``), so the graph
-        depends on journal order only.
+        A name a computer can have is that host: ``host relation host`` (lateral movement,
+        ``ws-0042 LOGGED_ON srv-01``) and ``CLAIMED_AT`` the address.  A name no computer can have
+        makes no host: it is tallied (``workstations``) on the logon's edges, ``account``'s
+        (``user LOGGED_ON host``) and the address's (``ip relation host``), as a 4776's claimed names
+        are (review U1 #5).  That is a Windows name that is no NetBIOS computer name
+        (:func:`is_computer_name`: Metasploit's random ``AIdqOuDhHrkCN8Hy`` has 16 characters where
+        NetBIOS allows 15) or a tool's default (``WORKSTATION``,
+        :func:`ingest.ipmap_names.is_placeholder_workstation_name`, which NTLM's claims share).  An
+        sshd client's name (``source.address`` holds it as written) is a DNS host name the parser
+        checked, not a NetBIOS one.  A blank, the host itself or a placeholder is no claim at all.
+        The name alone decides, so the graph is the same whatever order the journal holds the
+        events in (review R20 #1: a rule on the hosts read before lost the edge when the server's
+        log was read first).
         """
-        workstation = str(ctx.fields.get("source.workstation") or "").strip()
+        fields = ctx.fields
+        workstation = str(fields.get("source.workstation") or "").strip()
         host = ctx.host
-        if not workstation or host is None or workstation == host[1] or is_placeholder_workstation_name(workstation):
+        if not workstation or host is None or workstation == host[1] or is_placeholder_host_name(workstation):
             return
-        if workstation in self._reporting_hosts:
+        if not is_placeholder_workstation_name(workstation) and (
+                "source.address" in fields or is_computer_name(workstation)):
             claimed = ctx.acc.entity(HOST, workstation, workstation)
             ctx.rel(claimed, relation, host)
             ctx.rel(claimed, R.CLAIMED_AT, ip)
@@ -217,6 +218,15 @@ class LogonRules(EndpointRules, RealmNames):
                 domain = known[0]
         key = f"{domain}\\{name}" if domain else name
         return ctx.acc.entity(USER, key, key), domain
+
+
+def is_computer_name(name: str) -> bool:
+    """Whether ``name`` can be a Windows computer's NetBIOS name (:data:`_NETBIOS_COMPUTER`).
+
+    >>> [is_computer_name(n) for n in ("ws-0042", "kali", "aidqoudhhrkcn8hy", "a b", "x*y", "ws|1")]
+    [True, True, False, False, False, False]
+    """
+    return _NETBIOS_COMPUTER.fullmatch(name) is not None
 
 
 def own_machine_domain(fields: Mapping[str, Any], host: EntityKey | None) -> str | None:

@@ -30,12 +30,12 @@ version 6 held one name per realm, which one host could set.  A state of version
 templated WMI consumers' commands were a join (``_wmi_templates``, :mod:`ingest.projection_wmi_runs`)
 lacks them and is not read (``KeyError``): the joins are learnt again from the journal.  Nor is one
 saved before the hosts' own domains and domain controllers were a join (``_dc_domains``,
-:mod:`ingest.projection_logons`: the domain of a DC's 4776 accounts), or before the hosts that
-reported by their own telemetry were (``_reporting_hosts``: a logon's claimed workstation is a host
-only if it is one, :mod:`ingest.projection_endpoint`)."""
+:mod:`ingest.projection_logons`: the domain of a DC's 4776 accounts).  A state saved while the hosts
+that reported were a join (``_reporting_hosts``, projection 6 before review R20 #1) is read, that
+part ignored: a claimed workstation is decided from its name alone."""
 JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
          "_script_parts", "_installed_names", "_sid_names", "_realm_domains", "_wmi_templates",
-         "_dc_domains", "_reporting_hosts")
+         "_dc_domains")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 
@@ -166,13 +166,6 @@ def _restore_dc_domain(item: list[Any]) -> tuple[str, tuple[str, bool]]:
     return host, (domain, kdc)
 
 
-def _restore_reporting_host(item: list[Any]) -> tuple[str, bool]:
-    host, reported = item
-    if not isinstance(host, str) or reported is not True:
-        raise TypeError("a reporting host is a name")
-    return host, True
-
-
 _RESTORE = {
     "_processes": _restore_process,
     "_pids": _restore_pid,
@@ -187,7 +180,6 @@ _RESTORE = {
     "_realm_domains": _restore_realm,
     "_wmi_templates": _restore_templates,
     "_dc_domains": _restore_dc_domain,
-    "_reporting_hosts": _restore_reporting_host,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""

@@ -61,10 +61,12 @@ PROJECTION_VERSION = 7
    (``threats``, ``av_actions``, ``av_products``: a cluster's antivirus step reads them), and a
    detection journaled by an earlier release (Symantec's text as a ``syslog:message``, a Defender
    1116/1117 as a ``windows:other``) is read as the detection it is (:mod:`ingest.projection_antivirus`).
-6. A logon's claimed workstation (4624/4625 ``WorkstationName``, sshd's and a KDC's client name) is a
-   host only when a host logs its own events under that name; any other name (Metasploit's random
-   ``AIdqOuDhHrkCN8Hy``) is tallied (``workstations``) on the logon's user and address edges, never a
-   host (:meth:`ingest.projection_logons.LogonRules._claimed_workstation`).
+6. A logon's claimed workstation (4624/4625 ``WorkstationName``) that no Windows computer can be
+   named (over NetBIOS's 15 characters, as Metasploit's random ``AIdqOuDhHrkCN8Hy``, or a character
+   NetBIOS forbids) or that is a tool's default (``WORKSTATION``) is tallied (``workstations``) on the
+   logon's user and address edges, never a host; any other name is the host, as before
+   (:meth:`ingest.projection_logons.LogonRules._claimed_workstation`).  The name alone decides, not
+   the journal's order (review R20 #1).
 7. An antivirus detection is no sighting of its file on the host (``host DETECTED file`` only): a file
    found by an antivirus and never seen otherwise is no pivot that drops the cluster of the process
    that ran it (:mod:`ingest.projection_antivirus`).
@@ -78,7 +80,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                     "on their hosts, antivirus detections as `host DETECTED file`"),
                 5: ("antivirus detections' threats and actions, and detections journaled before they were read "
                     "(Symantec text, Defender 1116/1117)"),
-                6: "logons' claimed workstation names as claims, not hosts, unless a host reports under the name",
+                6: ("logons' claimed workstation names no computer can have (over 15 characters, a tool's default) "
+                    "as claims, not hosts"),
                 7: "antivirus detections as corroboration only: no sighting of the detected file"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
@@ -160,7 +163,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 7: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, antivirus detections as `host DETECTED file`; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names as claims, not hosts, unless a host reports under the name; antivirus detections as corroboration only: no sighting of the detected file): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 7: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, antivirus detections as `host DETECTED file`; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names no computer can have (over 15 characters, a tool's default) as claims, not hosts; antivirus detections as corroboration only: no sighting of the detected file): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (

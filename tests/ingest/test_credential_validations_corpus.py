@@ -24,7 +24,7 @@ DC = ("host", "kramer")
 GUEST, DAVID = ("user", "jerry\\guest"), ("user", "jerry\\david")
 """The accounts as kramer's 4624s name them (``Account Domain: JERRY``)."""
 LOGON_CLAIMS = {"yygrhabrvpznn8lb", "aidqoudhhrkcn8hy"}
-"""Random names a 4624 (with an address) also claims: claims, never hosts (no host reports under them,
+"""Random names a 4624 (with an address) also claims: claims, never hosts (16 characters, no NetBIOS name,
 review U1 #5; session 18's rule made them hosts)."""
 
 
@@ -49,7 +49,7 @@ def test_the_dcs_page_shows_the_sprayed_accounts_and_their_claims(store: GraphSt
     assert (guest.tallies or {})["workstations"]["workstation"] == 136
     assert guest.tallies_dropped is None and david.tallies_dropped is None
     # none of the 15 random names is a host: 4776's are edge tallies, and so are the two 4624 claims
-    # (no host reports under them), on the logons' edges to the DC
+    # (16 characters: no computer has such a name), on the logons' edges to the DC
     hosts = {e.key for e in store.iter_entities("host")}
     assert hosts & random_names == set()
     assert "workstation" not in hosts

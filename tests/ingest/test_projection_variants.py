@@ -247,17 +247,14 @@ def logon(event_id: int, record_id: int, address: str, workstation: str, logon_t
 
 
 def test_a_network_logon_relates_its_source_address_and_workstation_to_the_target(store, tmp_path):
-    # ws-0042 reports by its own telemetry, so its name is that host; KALI is a claim only (U1 #5,
-    # tests/ingest/test_logon_claimed_workstations.py)
-    graph = ingest(store, tmp_path, [winlog("System", 7036, 9, "2024-03-05T10:39:00Z", {}, computer="WS-0042"),
-                                     logon(4624, 1, "10.1.2.42", "WS-0042"),
+    graph = ingest(store, tmp_path, [logon(4624, 1, "10.1.2.42", "WS-0042"),
                                      logon(4625, 2, "203.0.113.9", "KALI"),
                                      logon(4624, 3, "127.0.0.1", "SRV-01", logon_type=2)])
     target = host("srv-01")
     assert edges(graph, "LOGGED_ON") == {(("user", "corp\\jdoe"), target), (ip("10.1.2.42"), target),
                                          (host("ws-0042"), target)}
     # a failed logon reached the host but logged on to nothing
-    assert edges(graph, "CONNECTED") == {(ip("203.0.113.9"), target)}
+    assert edges(graph, "CONNECTED") == {(ip("203.0.113.9"), target), (host("kali"), target)}
     assert ("srv-01", ip("127.0.0.1")) in graph["sightings"]  # the local logon's address, sighted as before
 
 

@@ -100,10 +100,7 @@ def test_a_dotted_client_name_is_its_whole_reverse_name_never_a_host_of_its_firs
 
 
 def test_a_single_label_client_name_is_a_host_claim_unless_a_placeholder_itself_or_too_long() -> None:
-    # kali logs its own lines first, so its name is that host (a name no host reports under is a claim
-    # only: review U1 #5, tests/ingest/test_logon_claimed_workstations.py)
-    own = "Jun 14 15:16:00 kali sshd[7]: Server listening on 0.0.0.0 port 22."
-    projection = project_lines(own, _pam_failure("KALI"), _pam_failure("localhost"), _pam_failure("COMBO"),
+    projection = project_lines(_pam_failure("KALI"), _pam_failure("localhost"), _pam_failure("COMBO"),
                                _pam_failure("x" * 300), _pam_failure("a" * 64 + ".example"),
                                _pam_failure(".".join(["abc"] * 80)))
     assert relations(projection) == {("host", "kali", "CONNECTED", "host", "combo")}
