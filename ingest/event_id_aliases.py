@@ -25,7 +25,7 @@ there framing aliases are needed, content aliases are not.
 
 Export-independent ids came a release after that (:data:`EXPORT_IDS_KEY`): a
 Windows event with an ``EventRecordID`` gets the content id of its ``System``
-key (:mod:`ingest.parsers.windows_record_ids`) and an NDJSON line that is not
+key and its fields (:mod:`ingest.parsers.windows_record_ids`) and an NDJSON line that is not
 compact the id of its compact dump (:mod:`ingest.readers.ndjson`).  On a
 journal that held events when this release first opened it, the id such an
 event had before (of its bytes as read) is its alias.
@@ -52,7 +52,7 @@ to the API as an object is hashed re-serialised in its own key order
 EXPORT_IDS_KEY = "export_ids_from_seq"
 """The ``meta`` key: the journal's highest ``seq`` when export-independent ids came (``0``: none).
 
-Since then a Windows event with a record number has the content id of its ``System`` key, and an
+Since then a Windows event with a record number has the content id of its ``System`` key and fields, and an
 NDJSON line that is not compact (spaces, ``\\u003c`` escapes) the id of its compact dump in its own
 key order; releases before hashed both as read.
 """

@@ -67,8 +67,9 @@ Time rule
    host's zone, never re-dated; the others are judged at the batch's end.
 
 Id rule: a record with an ``EventRecordID`` and a host gets the content id of
-its ``System`` key (:mod:`ingest.parsers.windows_record_ids`), the same in
-every export of the event; one without keeps the id of its bytes.
+its ``System`` key and its normalised fields (:mod:`ingest.parsers.windows_record_ids`),
+the same in every export of the event and another for any other content; one
+without keeps the id of its bytes.
 
 Host rule: the endpoint (``computer_name``, ``Hostname``, ``Computer``,
 ``System.Computer``, ``@cee`` ``source``), normalised by
@@ -83,7 +84,7 @@ record's ``host``: the wrapper sets :data:`HOST_SUPPLIED` in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from graphsiem.model import Event
 from ingest.host_clocks import RECORD_TIME
@@ -95,7 +96,12 @@ from ingest.parsers.windows_ecs import ECS_FALLBACKS, EcsReader, ecs_event_data
 from ingest.parsers.windows_fields import EVENT_DATA_SOURCES, Fields, Mapper, keep_event_data
 from ingest.parsers.windows_kerberos import KERBEROS_MAPPERS as KERBEROS
 from ingest.parsers.windows_powershell import MAPPERS as POWERSHELL
-from ingest.parsers.windows_record_ids import record_number, windows_record_id
+from ingest.parsers.windows_record_ids import (
+    ENVELOPE_PID,
+    NO_ENVELOPE_KEYS,
+    record_number,
+    windows_record_id,
+)
 from ingest.parsers.windows_security import MAPPERS as SECURITY
 from ingest.parsers.windows_security import SYSTEM_MAPPERS as SYSTEM
 from ingest.parsers.windows_security_audit import SECURITY_AUDIT_MAPPERS as SECURITY_AUDIT
@@ -234,6 +240,7 @@ def to_event(
         fields["host.name.original"] = computer
         host = normalize_host(computer)
     kind = "windows:other"
+    envelope_keys = NO_ENVELOPE_KEYS
     if mapper is not None:
         try:
             kind = mapper(data, fields)
@@ -246,6 +253,7 @@ def to_event(
                     pid = None  # an envelope detail: not worth losing the event
                 if pid is not None:
                     fields["process.pid"] = pid
+                    envelope_keys = ENVELOPE_PID  # the envelope's, not the event data's: left out of the id
         except ParseError as exc:
             raise ParseError(f"{channel or 'Windows'} event {win.event_id}: {exc}") from None
     if kind == "windows:other":
@@ -265,11 +273,13 @@ def to_event(
     # positional (id, kind, ts, host, source, fields, origin, raw): keywords cost 0.25 us a record
     event = Event("", kind, ts, host, source, fields, context.origin, raw)
     if win.record_id is not None and host is not None:
-        # one id for the event whatever its export (ingest.parsers.windows_record_ids)
+        # one id for the event whatever its export, another for any other content
+        # (ingest.parsers.windows_record_ids): before the host's clock adds its fields
         number = record_number(win.record_id)
         if number is not None:
             event.id = windows_record_id(
-                channel, host, number, win.event_id, win.clock_text if win.clock_field else win.time, ts)
+                channel, cast(str, computer), number, win.event_id,
+                win.clock_text if win.clock_field else win.time, ts, kind, fields, envelope_keys)
     if host is not None and (clocks := context.host_clocks) is not None:
         # The host's clock (ingest.host_clocks), here rather than in a function of
         # its own: it runs for every record (~0.1 us a record, measured).

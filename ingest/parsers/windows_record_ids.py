@@ -1,4 +1,4 @@
-"""One id per Windows event whatever its export: a content id over the event's ``System`` key.
+"""One id per Windows event whatever its export: a content id over its ``System`` key and its data.
 
 The same event exported by Winlogbeat, NXLog, evtx_dump JSON, as ``<Event>``
 XML, as Splunk's classic text or read from the ``.evtx`` file is one record of
@@ -10,12 +10,30 @@ of this key in normal form, so ingesting two exports of one log adds each
 event once (:mod:`ingest.event_ids`, "Content ids"):
 
 * the channel, lower case and stripped (``Security``, ``security``);
-* the computer as the host model names it (:func:`ingest.normalize.normalize_host`:
-  ``WORKSTATION5.theshire.local`` and ``WORKSTATION5`` are one);
+* the computer's full name as written, lower case and stripped
+  (``WS-ALPHA.corp.example`` and NXLog's ``WS-ALPHA.CORP.EXAMPLE`` are one;
+  ``WS01.sales.corp`` and ``WS01.labs.corp`` are two machines);
 * the record number (an integer; a text of digits is read as one);
 * the event id;
 * the second of the quarter hour of the record's creation time, ``(minute % 15) * 60 + second``
-  as written.
+  as written;
+* the event's kind and its fields as the parser normalised them (the mapped
+  event data, or ``winlog.event_data.*`` for an unmapped event), keys sorted,
+  texts without their trailing blanks (evtx_dump trims them, the ``.evtx``
+  record keeps them), less what is not the event's own data: the rendered ``message`` (evtx_dump
+  has none), ``host.name.original`` (the computer, above) and a PowerShell
+  event's writer pid taken from the envelope (not every export keeps it).
+
+Why the event's data: the ``System`` key alone names a slot, not an event, and
+the first record in a slot won.  900 forged lines for a host's next record
+number (one per second of the quarter hour) made its genuine record a
+duplicate, and so did an old record after a log clear, or a machine of the same
+name in another domain (red team T13 F1).  The fields are what the parsers
+already agree on for every export (each shape's values read to one type and
+form: ``"4242"`` and ``4242`` are the pid ``4242``), and they are what the
+graph and the analytics read: a record that matches a journaled one in all of
+them loses nothing when it is counted a duplicate.  A shape whose fields
+differ is two events, never two events made one.
 
 Why only that much of the time: the exports keep different parts of it.
 evtx_dump writes ``SystemTime`` to the microsecond, Winlogbeat and NXLog to the
@@ -27,16 +45,13 @@ time all of them agree on.  A shape that rounded to the millisecond would
 differ in 1 record of 2,000 (a time at ``.9995`` s or later): two events, as
 before content ids, never two events made one.
 
-Why the time at all: a record number is unique within a channel's log only
-until the log is cleared; then it starts again at 1 (the corpus's
-``DE_1102_security_log_cleared.evtx``: its 1102 is record 1).  Two events of
-one computer and channel with one record number and event id are then told
-apart by their time unless they fall on the same second of the quarter hour
-(1 pair in 900).  Without a record number (Sentinel exports keep none, the
-``@cee`` syslog agents neither) a record keeps the id of its bytes.
+Without a record number (Sentinel exports keep none, the ``@cee`` syslog
+agents neither) a record keeps the id of its bytes.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import orjson
 
@@ -90,15 +105,31 @@ def quarter_hour_second(written: object, ts: float) -> int:
     return int(ts // 1) % 900
 
 
-def windows_record_id(channel: str, host: str, number: int, event_id: int, written: object, ts: float) -> str:
-    """The content id of a Windows event: its channel, host, record number, event id and time (module docstring).
+NO_ENVELOPE_KEYS: frozenset[str] = frozenset(("message", "host.name.original"))
+"""Fields left out of every Windows content id: the rendered message and the computer as written."""
+ENVELOPE_PID: frozenset[str] = NO_ENVELOPE_KEYS | {"process.pid"}
+"""Those and a PowerShell event's pid when it is the envelope's ``Execution ProcessID``."""
+
+
+def windows_record_id(
+    channel: str,
+    computer: str,
+    number: int,
+    event_id: int,
+    written: object,
+    ts: float,
+    kind: str,
+    fields: Mapping[str, object],
+    left_out: frozenset[str] = NO_ENVELOPE_KEYS,
+) -> str:
+    """The content id of a Windows event: its ``System`` key, kind and fields (module docstring).
 
     Parameters
     ----------
     channel : str
         The channel as written.
-    host : str
-        The computer, normalised (:func:`ingest.normalize.normalize_host`).
+    computer : str
+        The computer's name as written (its full name: the domain is kept).
     number : int
         The record number (:func:`record_number`).
     event_id : int
@@ -107,16 +138,37 @@ def windows_record_id(channel: str, host: str, number: int, event_id: int, writt
         The record's creation time as written (:func:`quarter_hour_second`).
     ts : float
         The event's time, for a creation time that is not text.
+    kind : str
+        The event's kind.
+    fields : mapping
+        The event's fields as the parser normalised them.
+    left_out : frozenset of str
+        Fields that are not the event's own data (:data:`NO_ENVELOPE_KEYS`, :data:`ENVELOPE_PID`).
 
     Examples
     --------
-    >>> a = windows_record_id("Security", "pc01", 1, 1102, "2019-03-19T23:35:07.524202Z", 0.0)
-    >>> a == windows_record_id("security", "pc01", 1, 1102, "2019-03-19T19:35:07.524Z", 0.0)
+    >>> fields = {"process.executable": "notepad.exe", "message": "Process Create"}
+    >>> a = windows_record_id("Security", "PC01.corp", 1, 1102, "2019-03-19T23:35:07.524202Z", 0.0, "k", fields)
+    >>> a == windows_record_id("security", "pc01.CORP", 1, 1102, "2019-03-19T19:35:07.524Z", 0.0, "k",
+    ...                        {"process.executable": "notepad.exe"})
     True
-    >>> a == windows_record_id("Security", "pc01", 1, 1102, "2019-03-20T23:35:08.524202Z", 0.0)
+    >>> a == windows_record_id("Security", "PC01.corp", 1, 1102, "2019-03-19T23:35:07Z", 0.0, "k",
+    ...                        {"process.executable": "evil.exe"})
+    False
+    >>> a == windows_record_id("Security", "PC01.labs", 1, 1102, "2019-03-19T23:35:07Z", 0.0, "k", fields)
     False
     """
     second = quarter_hour_second(written, ts)
-    # a JSON array: no channel or host text can pass for another field (attacker strings are data)
-    key = orjson.dumps((channel.strip().lower(), host, number, event_id, second))
+    data = {key: value for key, value in fields.items() if key not in left_out}
+    # a JSON array with sorted keys: no channel, host or field text can pass for another part
+    # (attacker strings are data)
+    key = orjson.dumps(
+        (channel.strip().lower(), computer.strip().lower(), number, event_id, second, kind, data),
+        option=orjson.OPT_SORT_KEYS,
+    )
+    # Texts without their trailing blanks: evtx_dump trims the one a .evtx record's command line
+    # keeps (the corpus's certutil ParentCommandLine).  In compact JSON a blank before a quote
+    # that is not escaped ends a text; one replace of the bytes costs less than stripping each value.
+    while b' "' in key:
+        key = key.replace(b' "', b'"')
     return content_id(NAME, key)

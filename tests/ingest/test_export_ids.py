@@ -3,11 +3,12 @@
 A Windows event exported by Winlogbeat 6 and 7, NXLog, evtx_dump, as ``<Event>`` XML or
 read from the ``.evtx`` file used to get an id per export (the bytes of each), so two
 exports of one machine's log journaled every event twice.  Its id is now the content id of
-its ``System`` key (:mod:`ingest.parsers.windows_record_ids`).  An NDJSON line that is not
-compact (Python's ``json`` spaces, Go's ``\\u003c``) is hashed by its compact dump
-(:func:`ingest.readers.ndjson.line_record`).  Journals filled before (fixtures made by the
-code of 5bdb8e6, ``fixtures/windows_exports/README.md``) hold the ids as read: those are the
-events' aliases, so their files add nothing again.  Corpus files are read in place from
+its ``System`` key and its fields (:mod:`ingest.parsers.windows_record_ids`; the fields since
+task IDFIX).  An NDJSON line that is not compact (Python's ``json`` spaces, Go's
+``\\u003c``) is hashed by its compact dump (:func:`ingest.readers.ndjson.line_record`).
+Journals filled before (fixtures made by the code of 5bdb8e6,
+``fixtures/windows_exports/README.md``) hold the ids as read: those are the events'
+aliases, so their files add nothing again.  Corpus files are read in place from
 ``$GRAPHSIEM_SAMPLES``.
 """
 
