@@ -44,6 +44,14 @@ class Prevalence(BaseModel):
         "host maps) the user logged on to or was validated at (``LOGGED_ON``, ``VALIDATED_AT``); its first and last "
         "logon or validation count in ``first_seen``/``last_seen`` too, so a user seen only in network "
         "telemetry is dated.  ``hosts`` stays the hosts whose own events named it.")
+    detected_on: int | None = Field(
+        None, exclude_if=absent_if_none, description="Files only, when an antivirus detected it: the distinct "
+        "hosts whose detection names it (``host DETECTED file``).  A detection is no sighting, so ``hosts`` and "
+        "``count`` leave them out, but their first and last detections count in ``first_seen``/``last_seen``.")
+    detected_files: int | None = Field(
+        None, exclude_if=absent_if_none, description="Hosts only, when its antivirus detected something: the "
+        "distinct files it detected (``host DETECTED file``); their dates count in ``first_seen``/``last_seen``, "
+        "and a host whose only events are detections is ``hosts`` 1.")
 
 
 class EntityOut(BaseModel):

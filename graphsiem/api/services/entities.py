@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import Any, cast
 
 import networkx as nx
 
@@ -20,6 +20,7 @@ from graphsiem.api.schemas import (
     SearchField,
 )
 from graphsiem.api.services import address_map
+from graphsiem.api.services.detection_activity import detection_activity
 from graphsiem.api.services.entity_aliases import (
     AMBIGUOUS_LISTED,
     account_spelling,
@@ -124,6 +125,11 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
     by other machines' events gets the other entities' figures (the hosts
     that saw it) and ``entities`` 0.
 
+    A detection is no sighting (:mod:`~graphsiem.api.services.detection_activity`): a file's
+    ``DETECTED`` edges give ``detected_on`` (the hosts whose antivirus detected it) and a host's
+    ``detected_files``, and their dates count in ``first_seen``/``last_seen``; a host with no
+    sighting of its own but a detection is one host (``hosts`` 1: the detection is its own event).
+
     A registered-domain pivot (:mod:`~graphsiem.api.services.rollup_entities`, named by
     its key or its shown value) answers a synthetic domain whose sightings are its
     subdomains', per host: earliest first, latest last, contacts summed.
@@ -142,6 +148,8 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
         if entity.type == "host":
             activity = ctx.store.host_activity(entity.key)
         logons = user_activity(ctx.store, entity.key) if entity.type == "user" else None
+        detections = (detection_activity(ctx.store, entity.type, entity.key)
+                      if rollup is None and entity.type in ("file", "host") else None)
     if activity is not None and activity.entities:
         # A host is the subject of its sightings: its figures are its own
         # telemetry (what it was seen with, when), not how many hosts saw it.
@@ -158,9 +166,12 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
             prevalence["entities"] = 0
     if logons is not None:  # a user's logons and validations date it too (U1 #6: none on a mapped host)
         prevalence["logon_targets"] = logons.targets
-        firsts = [t for t in (prevalence["first_seen"], epoch_to_iso(logons.first_seen)) if t is not None]
-        lasts = [t for t in (prevalence["last_seen"], epoch_to_iso(logons.last_seen)) if t is not None]
-        prevalence["first_seen"], prevalence["last_seen"] = min(firsts, default=None), max(lasts, default=None)
+        _widen_dates(prevalence, logons.first_seen, logons.last_seen)
+    if detections is not None and detections.others:  # detections date it, though no sighting (R20 #2)
+        prevalence["detected_on" if entity.type == "file" else "detected_files"] = detections.others
+        _widen_dates(prevalence, detections.first_seen, detections.last_seen)
+        if entity.type == "host" and not prevalence["hosts"]:
+            prevalence["hosts"] = 1
     # A behaviour pivot's record keeps its earliest hosts only (analytics.behaviour_words.
     # MAX_RECORDED_HOSTS): the prevalence counts every host that showed it, the list says it is cut.
     not_recorded = int(entity.props.get("hosts_not_recorded") or 0)
@@ -177,6 +188,13 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
         hosts_truncated=len(ordered) > hosts_limit or not_recorded > 0,
         address_map=addresses, address_map_total=addresses_total,
     )
+
+
+def _widen_dates(prevalence: dict[str, Any], first: float | None, last: float | None) -> None:
+    """Make ``prevalence``'s first and last seen span ``first`` and ``last`` (epoch seconds) too."""
+    firsts = [t for t in (prevalence["first_seen"], epoch_to_iso(first)) if t is not None]
+    lasts = [t for t in (prevalence["last_seen"], epoch_to_iso(last)) if t is not None]
+    prevalence["first_seen"], prevalence["last_seen"] = min(firsts, default=None), max(lasts, default=None)
 
 
 def _address_map(ctx: AppContext, entity: Entity) -> tuple[list[AddressInterval] | None, int | None]:
