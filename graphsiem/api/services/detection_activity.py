@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from graphsiem.api.services.user_activity import relations_span
 from graphsiem.store.base import GraphStore
 
 DETECTION_ACTIVITY_LIMIT = 1000
@@ -49,8 +50,4 @@ def detection_activity(store: GraphStore, entity_type: Literal["file", "host"], 
     direction: Literal["in", "out"] = "in" if entity_type == "file" else "out"
     found = store.neighbors(entity_type, key, direction=direction, relation_types=("DETECTED",),
                             limit=DETECTION_ACTIVITY_LIMIT)
-    if not found:
-        return DetectionActivity(0, None, None)
-    return DetectionActivity(others=len({n.entity.ref for n in found}),
-                             first_seen=min(n.relation.first_seen for n in found),
-                             last_seen=max(n.relation.last_seen for n in found))
+    return DetectionActivity(*relations_span(found))

@@ -10,9 +10,10 @@ when no host is mapped) it logged on to or was validated at.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graphsiem.store.base import GraphStore
+from graphsiem.store.base import GraphStore, Neighbor
 
 USER_ACTIVITY_RELATIONS = ("LOGGED_ON", "VALIDATED_AT")
 """A user's relations that say it was active on a machine: a log-on, a credential check."""
@@ -47,8 +48,16 @@ def user_activity(store: GraphStore, key: str) -> UserActivity:
     """
     found = store.neighbors("user", key, direction="out", relation_types=USER_ACTIVITY_RELATIONS,
                             limit=USER_ACTIVITY_LIMIT)
+    return UserActivity(*relations_span(found))
+
+
+def relations_span(found: Sequence[Neighbor]) -> tuple[int, float | None, float | None]:
+    """The distinct other ends of ``found``'s relations, their first and last seen (``0, None, None``: none).
+
+    >>> relations_span([])
+    (0, None, None)
+    """
     if not found:
-        return UserActivity(0, None, None)
-    return UserActivity(targets=len({n.entity.ref for n in found}),
-                        first_seen=min(n.relation.first_seen for n in found),
-                        last_seen=max(n.relation.last_seen for n in found))
+        return 0, None, None
+    return (len({n.entity.ref for n in found}), min(n.relation.first_seen for n in found),
+            max(n.relation.last_seen for n in found))
