@@ -30,7 +30,7 @@ class DetectionActivity:
     last_seen: float | None
 
 
-def detection_activity(store: GraphStore, entity_type: Literal["file", "host"], key: str) -> DetectionActivity:
+def detection_activity(store: GraphStore, entity_type: str, key: str) -> DetectionActivity:
     """The hosts that detected file ``key``, or the files host ``key`` detected, and when.
 
     Parameters
