@@ -20,6 +20,8 @@ from analytics.credential_spray import Thresholds
 from graphsiem.internal_networks import parse_internal_networks
 from graphsiem.model import EntityKey
 
+_CREDENTIAL_DEFAULTS = Thresholds()
+
 
 class ConfigError(ValueError):
     """A detection configuration file or mapping is invalid."""
@@ -168,13 +170,14 @@ class DetectionConfig:
     history_backfill: bool = True
     internal_networks: tuple[str, ...] = ()
     credential_findings: bool = True
-    credential_burst_minutes: float = 60.0
-    spray_min_accounts: int = 10
-    spray_max_attempts: int = 3
-    brute_force_min_failures: int = 20
-    rotation_min_workstations: int = 10
-    compromise_min_failures: int = 5
-    spray_daily_min_accounts: int = 30
+    # The credential defaults are the patterns' own (one place: analytics.credential_spray.Thresholds).
+    credential_burst_minutes: float = _CREDENTIAL_DEFAULTS.burst_seconds / 60.0
+    spray_min_accounts: int = _CREDENTIAL_DEFAULTS.spray_min_accounts
+    spray_max_attempts: int = _CREDENTIAL_DEFAULTS.spray_max_attempts
+    brute_force_min_failures: int = _CREDENTIAL_DEFAULTS.brute_force_min_failures
+    rotation_min_workstations: int = _CREDENTIAL_DEFAULTS.rotation_min_workstations
+    compromise_min_failures: int = _CREDENTIAL_DEFAULTS.compromise_min_failures
+    spray_daily_min_accounts: int = _CREDENTIAL_DEFAULTS.daily_spray_min_accounts
     antivirus_floor_host_share: float = 0.1
 
     def __post_init__(self) -> None:
