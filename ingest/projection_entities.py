@@ -588,7 +588,7 @@ def pe_original_name(value: Any) -> str | None:
 
 
 def basename(path: str) -> str:
-    """The lower-case last component of a Windows or POSIX ``path`` ("" for none).
+    r"""The lower-case last component of a Windows or POSIX ``path`` ("" for none).
 
     >>> basename("C:\\Windows\\System32\\CMD.EXE"), basename("/usr/bin/curl"), basename("")
     ('cmd.exe', 'curl', '')

@@ -213,7 +213,7 @@ _DN_ESCAPE = re.compile(r"\\(.)")
 
 
 def _certificate_names(fields: dict[str, Any]) -> tuple[str, ...]:
-    """The DNS names a certificate is for: its SAN DNS names, else its subject's CN (RFC 6125), no wildcards.
+    r"""The DNS names a certificate is for: its SAN DNS names, else its subject's CN (RFC 6125), no wildcards.
 
     >>> _certificate_names({"x509.subject": "emailAddress=a@b.example,CN=prosacco.sons.com,O=P\\, S"})
     ('prosacco.sons.com',)

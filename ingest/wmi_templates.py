@@ -64,7 +64,7 @@ def template_pieces(command_line: str) -> tuple[str, ...] | None:
 
 
 def holds_token(text: str) -> bool:
-    """Whether ``text`` (an executable's path) holds a WMI template token (``%TargetInstance.Name%.exe``).
+    r"""Whether ``text`` (an executable's path) holds a WMI template token (``%TargetInstance.Name%.exe``).
 
     Examples
     --------

@@ -55,17 +55,17 @@ def own_order_json(record: dict) -> bytes:
 
 
 def may_not_be_compact(data: bytes) -> bool:
-    """Whether a JSON object's line (without its ending) may differ from its compact dump.
+    r"""Whether a JSON object's line (without its ending) may differ from its compact dump.
 
     What compact writers never write, looked for where it is cheap: ``": ``
     in the line's first 48 bytes (after the first key: a writer spaces every
-    key or none, as Python's ``json`` does), ``\\u00`` anywhere (Go's
-    ``\\u003c`` for ``<``, Python's ``\\u00e9``) and anything but the braces
+    key or none, as Python's ``json`` does), ``\u00`` anywhere (Go's
+    ``\u003c`` for ``<``, Python's ``\u00e9``) and anything but the braces
     at the ends.  ~9,500 instructions a 2.8 KB Windows line, ~4,300 a Zeek line,
-    against ~17,000 for dumping a Windows line (callgrind): the ``\\u00`` scan
+    against ~17,000 for dumping a Windows line (callgrind): the ``\u00`` scan
     is most of it.  ``False`` is certain for those writers; ``True`` is
     confirmed by a dump (:func:`line_record`): a ``": `` inside a string of the
-    first 48 bytes, or a control character orjson itself writes as ``\\u0001``,
+    first 48 bytes, or a control character orjson itself writes as ``\u0001``,
     costs that dump and changes nothing.  Not seen: a first key of 45 characters
     or more, spaces only before colons or after commas, numbers written another
     way (``1.50``, ``1e3``): such a line keeps the id of its bytes.
@@ -82,13 +82,13 @@ def may_not_be_compact(data: bytes) -> bool:
 
 
 def line_record(record: dict, origin: str, data: bytes) -> RawRecord:
-    """The framed record of a JSON object's line ``data`` (without its ending).
+    r"""The framed record of a JSON object's line ``data`` (without its ending).
 
     A compact line is its own id's input and evidence.  A line that is not
     (:func:`may_not_be_compact`, confirmed by its dump) is hashed by
     :func:`own_order_json` (``RawRecord.data``, ``is_redumped``) and journaled
     as read (``RawRecord.read_as``): the same record written compactly, in an
-    array or with ``\\u003c`` escapes is one event.  Key order is kept: a
+    array or with ``\u003c`` escapes is one event.  Key order is kept: a
     line whose keys come in another order is another event (sorting them
     would cost a re-dump of every line, not only of these).
 
@@ -96,7 +96,7 @@ def line_record(record: dict, origin: str, data: bytes) -> RawRecord:
     --------
     >>> framed = line_record({"a": "<"}, "f:1", b'{"a": "\\u003c"}')
     >>> framed.data, framed.read_as, framed.is_redumped
-    (b'{"a":"<"}', b'{"a": "\\\\u003c"}', True)
+    (b'{"a":"<"}', b'{"a": "\\u003c"}', True)
     >>> line_record({"a": 1}, "f:2", b'{"a":1}').read_as is None
     True
     """
