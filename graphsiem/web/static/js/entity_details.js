@@ -90,15 +90,39 @@ async function digestOnlyFile(info) {
   return el('section', { class: 'digest-only-file' }, el('h4', { text: 'What the graph knows of this file' }), definitionList(rows));
 }
 
-/** The Prevalence heading and rows of an entity answer. */
-function prevalenceNodes(info) {
+/** "1 host", "3 hosts". */
+function counted(count, noun) {
+  return `${fmtNumber(count)} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * The Prevalence heading and rows of an entity answer.  A user's `hosts` are
+ * the hosts whose own events named it, beside the machines it logged on to or
+ * was validated at (`logon_targets`); a file an antivirus detected gives the
+ * hosts that detected it (`detected_on`), a host the files it detected
+ * (`detected_files`): a detection is no sighting, so without these a file known
+ * only from detections read "hosts 0" (task PAGE2).
+ * @param {Object} info  the entity answer
+ * @param {string} type  the entity's type
+ * @returns {HTMLElement[]}
+ */
+function prevalenceNodes(info, type = info.type) {
   const prevalence = info.prevalence ?? info;
   const hosts = prevalence.hosts ?? prevalence.host_count;
-  return [el('h4', { text: 'Prevalence' }), definitionList([
-    ['fleet hosts', Array.isArray(hosts) ? String(hosts.length) : fmtNumber(hosts)],
-    ['first seen', fmtTime(prevalence.first_seen ?? info.first_seen)],
-    ['last seen', fmtTime(prevalence.last_seen ?? info.last_seen)],
-  ])];
+  const isUser = type === 'user';
+  const rows = [[isUser ? 'hosts that logged it' : 'fleet hosts', Array.isArray(hosts) ? String(hosts.length) : fmtNumber(hosts)]];
+  if (isUser && Number.isFinite(prevalence.logon_targets)) {
+    rows.push(['logged on to / validated at', counted(prevalence.logon_targets, 'machine')]);
+  }
+  if (Number.isFinite(prevalence.detected_on)) {
+    rows.push(['detected by antivirus on', counted(prevalence.detected_on, 'host')]);
+  }
+  if (Number.isFinite(prevalence.detected_files)) {
+    rows.push(['antivirus detected', counted(prevalence.detected_files, 'file')]);
+  }
+  rows.push(['first seen', fmtTime(prevalence.first_seen ?? info.first_seen)]);
+  rows.push(['last seen', fmtTime(prevalence.last_seen ?? info.last_seen)]);
+  return [el('h4', { text: 'Prevalence' }), definitionList(rows)];
 }
 
 /**
@@ -127,7 +151,7 @@ export async function loadEntityDetails(type, key, { props = null, shown = {}, p
     fill(props, propertyNodes(info.props));
   }
   // A host's Timeline goes in the same box: refilled, never appended to.
-  fill(prevalence, prevalenceNodes(info), type === 'host' ? hostTimeline(info.key ?? key, anchor) : null);
+  fill(prevalence, prevalenceNodes(info, info.type ?? type), type === 'host' ? hostTimeline(info.key ?? key, anchor) : null);
   const known = await digestOnlyFile({ ...info, type: info.type ?? type, key: info.key ?? key });
   if (known && current()) prevalence.prepend(known);
 }

@@ -1,0 +1,74 @@
+"""The entity page's Prevalence says what a detection or a logon adds (task PAGE2).
+
+A file known only from antivirus detections read "fleet hosts 0": the page now says on how many
+hosts an antivirus detected it (``prevalence.detected_on``), and a host how many files its
+antivirus detected (``detected_files``).  A user's ``hosts`` are the hosts whose own events named
+it, not "fleet hosts": the page says so and gives the machines it logged on to or was validated at
+(``logon_targets``).  In Chromium against the real service over a graph in the embedded store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from graphsiem.model import Entity, Relation
+from tests.web.conftest import start_site
+from tests.web.corpus_site import pick_from_search
+
+pytestmark = pytest.mark.browser
+
+T0 = 1_763_629_200.0
+DETECTED = hashlib.sha256(b"av-only payload").hexdigest()
+USER = "corp\\<b>alice</b>"  # attacker text: shown as text, never markup
+
+
+def write_graph(store, data_dir) -> None:
+    hosts = [Entity("host", name, name) for name in ("ws-1", "ws-2", "srv-1")]
+    store.upsert_entities([*hosts, Entity("file", DETECTED, DETECTED, {"sha256": DETECTED}),
+                           Entity("user", USER, USER)])
+    store.upsert_relations([
+        Relation(("host", "ws-1"), "DETECTED", ("file", DETECTED), T0, T0, 1, ["av-1"]),
+        Relation(("host", "ws-2"), "DETECTED", ("file", DETECTED), T0 + 60, T0 + 60, 1, ["av-2"]),
+        Relation(("user", USER), "LOGGED_ON", ("host", "ws-1"), T0, T0, 1, ["lg-1"]),
+        Relation(("user", USER), "VALIDATED_AT", ("host", "srv-1"), T0, T0, 1, ["lg-2"]),
+    ])
+    store.flush()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with start_site(tmp_path_factory.mktemp("prevalence-page2"), write_graph) as running:
+        yield running
+
+
+PREVALENCE_ROWS = "#selection h4:text-is('Prevalence') + dl"
+
+
+def _prevalence(page) -> dict:
+    page.wait_for_selector(PREVALENCE_ROWS)
+    terms = page.locator(f"{PREVALENCE_ROWS} > dt").all_text_contents()
+    return dict(zip(terms, page.locator(f"{PREVALENCE_ROWS} > dd").all_text_contents(), strict=True))
+
+
+def test_a_file_known_from_detections_says_on_how_many_hosts_an_antivirus_detected_it(page, site) -> None:
+    pick_from_search(page, site, DETECTED, f"button[title='{DETECTED}']")
+    rows = _prevalence(page)
+    assert rows["fleet hosts"] == "0"
+    assert rows["detected by antivirus on"] == "2 hosts"
+    assert rows["first seen"] not in ("", "—")
+
+
+def test_a_host_says_how_many_files_its_antivirus_detected(page, site) -> None:
+    pick_from_search(page, site, "ws-2", "button[title='ws-2']")
+    assert _prevalence(page)["antivirus detected"] == "1 file"
+
+
+def test_a_user_gives_the_hosts_that_logged_it_and_the_machines_it_logged_on_to(page, site) -> None:
+    pick_from_search(page, site, "alice", "button")
+    rows = _prevalence(page)
+    assert "fleet hosts" not in rows
+    assert rows["hosts that logged it"] == "0"
+    assert rows["logged on to / validated at"] == "2 machines"
+    assert page.locator("#selection b").count() == 0
