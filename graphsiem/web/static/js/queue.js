@@ -13,6 +13,7 @@
 // clusters have their own read-only list (backtest.js).
 
 import { api } from './api.js';
+import { activeDetection, showCarriedVerdicts } from './carried_verdicts.js';
 import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { normaliseAudit, normaliseCluster } from './model.js';
 import { emptyQueueHint } from './queue_hint.js';
@@ -173,6 +174,7 @@ export class Queue {
       await this.reopened.update(clusters, normaliseAudit);
       this.clusters = clusters;
       this.emptyHint = clusters.length ? null : await this.explainEmpty(filters);
+      await this.showCarried();
       const inactive = clusters.filter((c) => !c.active).length;
       const paused = this.selecting();
       status.textContent = `${clusters.length} clusters${inactive ? ` (${inactive} no longer detected)` : ''}`
@@ -185,6 +187,17 @@ export class Queue {
     } finally {
       this.loading = false;
     }
+  }
+
+  /** The benign verdicts the active detection carried to a new build, in the header (carried_verdicts.js). */
+  async showCarried() {
+    let runs;
+    try {
+      runs = await api('/v1/detections');
+    } catch {
+      return; // the line is a bonus: the queue stands without it, as last shown
+    }
+    showCarriedVerdicts(byId('queue-carried'), activeDetection(runs));
   }
 
   /** Why the queue is empty (the filters, clusters no longer detected, no detection), for render(). */

@@ -1,0 +1,55 @@
+"""The queue header says when the active detection carried a benign verdict to a new build (task PAGE2 #3).
+
+A benign verdict on a vendor job's shape carries to the product's new build when every host of the
+build ran the judged one, and the new build's cluster is left out of the queue: a trojanised update
+pushed to the same hosts would vanish without a word.  The run's record lists the carry
+(``verdicts_carried``); the queue header now says "1 benign verdict carried to a new build on 30
+hosts: confirm", both digests in its expander.  Two real detections through the real service over
+the embedded store, in Chromium.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.analytics.vendor_fleet import PRODUCT_HOSTS, Fleet
+from tests.web.conftest import start_site
+from tests.web.queue_helpers import sign_in_to_queue
+
+pytestmark = pytest.mark.browser
+
+OLD_BUILD, NEW_BUILD = "ab" * 32, "cd" * 32
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with start_site(tmp_path_factory.mktemp("queue-carried")) as running:
+        yield running
+
+
+def test_the_queue_header_says_a_verdict_carried_to_a_new_build_and_names_both(page, site) -> None:
+    sign_in_to_queue(page, site, "?poll=500")
+    week1 = Fleet(days=2)
+    week1.weekly_job(1, digest=OLD_BUILD)
+    week1.write(site.store)
+    assert site.detect()["verdicts_carried"] == []
+    page.wait_for_selector("#queue-body tr")
+    assert page.is_hidden("#queue-carried")  # a run that carried nothing says nothing
+
+    clusters = site.api("GET", "/v1/clusters", params={"limit": 100})["items"]
+    (job,) = [c for c in clusters if c["pivot"]["key"].startswith("behaviour (")]
+    site.api("PATCH", f"/v1/clusters/{job['id']}", json={"verdict": "benign"})
+    week2 = Fleet(days=9)
+    week2.weekly_job(1, digest=OLD_BUILD)
+    week2.weekly_job(8, digest=NEW_BUILD)
+    week2.write(site.store)
+    assert len(site.detect()["verdicts_carried"]) == 1
+
+    page.wait_for_selector("#queue-carried:not([hidden])")
+    summary = page.locator("#queue-carried summary")
+    assert summary.text_content() == (
+        f"1 benign verdict carried to a new build on {len(PRODUCT_HOSTS)} hosts: confirm")
+    summary.click()
+    detail = page.locator("#queue-carried li").text_content()
+    assert f"sha256 {OLD_BUILD}" in detail and f"sha256 {NEW_BUILD}" in detail
+    assert job["pivot"]["key"] in detail
