@@ -56,7 +56,7 @@ def test_a_file_known_from_detections_says_on_how_many_hosts_an_antivirus_detect
     pick_from_search(page, site, DETECTED, f"button[title='{DETECTED}']")
     rows = _prevalence(page)
     assert rows["fleet hosts"] == "0"
-    assert rows["detected by antivirus on"] == "2 hosts"
+    assert rows["detected by antivirus on"] == "2 hosts: ws-1, ws-2"
     assert rows["first seen"] not in ("", "—")
 
 

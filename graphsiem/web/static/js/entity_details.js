@@ -90,6 +90,29 @@ async function digestOnlyFile(info) {
   return el('section', { class: 'digest-only-file' }, el('h4', { text: 'What the graph knows of this file' }), definitionList(rows));
 }
 
+/** Hosts named after a file's "detected by antivirus on N hosts" (the rest are a "…"). */
+const DETECTING_HOSTS_NAMED = 10;
+
+/**
+ * The hosts whose antivirus detected file `key` (its `host DETECTED file` edges), at most
+ * DETECTING_HOSTS_NAMED + 1 of them; none when the neighbourhood cannot be read.
+ * @param {string} key
+ * @returns {Promise<string[]>}
+ */
+async function detectingHosts(key) {
+  try {
+    const { graph } = await api(`${entityPath('file', key)}/neighbors`, {
+      params: { depth: 1, limit: 100, types: 'host' },
+    });
+    const hosts = new Map((graph?.nodes || []).filter((node) => node.type === 'host').map((node) => [node.id, node]));
+    const names = (graph?.edges || []).filter((edge) => edge.type === 'DETECTED' && hosts.has(edge.source))
+      .map((edge) => String(hosts.get(edge.source).value ?? hosts.get(edge.source).key));
+    return [...new Set(names)].sort().slice(0, DETECTING_HOSTS_NAMED + 1);
+  } catch {
+    return []; // the count stands without the names
+  }
+}
+
 /** "1 host", "3 hosts". */
 function counted(count, noun) {
   return `${fmtNumber(count)} ${noun}${count === 1 ? '' : 's'}`;
@@ -104,9 +127,10 @@ function counted(count, noun) {
  * only from detections read "hosts 0" (task PAGE2).
  * @param {Object} info  the entity answer
  * @param {string} type  the entity's type
+ * @param {string[]} detectingHosts  some hosts whose antivirus detected the file (named after the count)
  * @returns {HTMLElement[]}
  */
-function prevalenceNodes(info, type = info.type) {
+function prevalenceNodes(info, type = info.type, detectingHosts = []) {
   const prevalence = info.prevalence ?? info;
   const hosts = prevalence.hosts ?? prevalence.host_count;
   const isUser = type === 'user';
@@ -115,7 +139,10 @@ function prevalenceNodes(info, type = info.type) {
     rows.push(['logged on to / validated at', counted(prevalence.logon_targets, 'machine')]);
   }
   if (Number.isFinite(prevalence.detected_on)) {
-    rows.push(['detected by antivirus on', counted(prevalence.detected_on, 'host')]);
+    const named = detectingHosts.slice(0, DETECTING_HOSTS_NAMED);
+    const more = named.length && prevalence.detected_on > named.length ? ', …' : '';
+    rows.push(['detected by antivirus on', counted(prevalence.detected_on, 'host')
+      + (named.length ? `: ${named.join(', ')}${more}` : '')]);
   }
   if (Number.isFinite(prevalence.detected_files)) {
     rows.push(['antivirus detected', counted(prevalence.detected_files, 'file')]);
@@ -151,7 +178,9 @@ export async function loadEntityDetails(type, key, { props = null, shown = {}, p
     fill(props, propertyNodes(info.props));
   }
   // A host's Timeline goes in the same box: refilled, never appended to.
-  fill(prevalence, prevalenceNodes(info, info.type ?? type), type === 'host' ? hostTimeline(info.key ?? key, anchor) : null);
+  const detecting = info.prevalence?.detected_on ? await detectingHosts(info.key ?? key) : [];
+  if (!current()) return;
+  fill(prevalence, prevalenceNodes(info, info.type ?? type, detecting), type === 'host' ? hostTimeline(info.key ?? key, anchor) : null);
   const known = await digestOnlyFile({ ...info, type: info.type ?? type, key: info.key ?? key });
   if (known && current()) prevalence.prepend(known);
 }
