@@ -15,6 +15,7 @@ from graphsiem import paths
 from graphsiem.cli.arguments import at_least, data_dir_problem
 from graphsiem.cli.detect_empty import empty_detection_lines, read_empty_detection
 from graphsiem.cli.detect_triage import (
+    carried_verdicts_note,
     service_ids,
     suppression_outcome,
     suppressions_note,
@@ -272,6 +273,9 @@ def _detect_locked(
     note = _applied_note(args, triage, result.stats, contract["clusters"])
     if note:  # on stderr, said with --quiet and --json - too
         print(note, file=sys.stderr)
+    carried = carried_verdicts_note(result.stats.get("verdicts_carried") or [])
+    if carried:  # a carry hides a cluster on a weaker ground than a verdict given: said as the suppressions are
+        print(f"graphsiem detect: {carried}", file=sys.stderr)
     if args.json == "-":
         json.dump(contract, sys.stdout, indent=2)
         sys.stdout.write("\n")

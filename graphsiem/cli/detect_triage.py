@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from graphsiem.model import EntityKey
+from ingest.report import printable
 
 STATE_NAME = "state.sqlite"
 """The service state's file in a data directory (:func:`graphsiem.paths.state_path`'s), read
@@ -178,3 +179,36 @@ def service_ids(data: Path, clusters: list[dict[str, Any]]) -> list[dict[str, An
 
 def _s(count: int) -> str:
     return "" if count == 1 else "s"
+
+
+def carried_verdicts_note(carried: list[dict[str, Any]]) -> str:
+    """What ``detect`` says on stderr of benign verdicts it carried to a product's new build (empty when none).
+
+    A carry leaves the new build's cluster out as the judged one's is, yet a trojanised update pushed
+    to exactly the judged hosts looks the same (:mod:`analytics.behaviour_verdicts`), so the analyst
+    is asked to confirm each, as the page's queue header does.
+
+    Parameters
+    ----------
+    carried : list of dict
+        The detection's ``stats["verdicts_carried"]`` records (pivot, judged_build, build, hosts, judged_hosts).
+
+    Examples
+    --------
+    >>> print(carried_verdicts_note([{"pivot": ["behaviour", "b (x, shape 0123)"], "judged_build": "sha256 " + "ab" * 32,
+    ...                               "build": "sha256 " + "cd" * 32, "hosts": 30, "judged_hosts": 25}]))
+    1 benign verdict carried to a new build, its cluster left out: confirm each is the vendor's (--json: detection.stats.verdicts_carried): b (x, shape 0123) sha256 abababababababab… → sha256 cdcdcdcdcdcdcdcd… on 30 hosts (judged on 25)
+    >>> carried_verdicts_note([])
+    ''
+    """
+    if not carried:
+        return ""
+    parts = []
+    for record in carried:
+        pivot = record.get("pivot") or ["", ""]
+        parts.append(f"{printable(str(pivot[1]))} {printable(str(record.get('judged_build', ''))[:23])}… → "
+                     f"{printable(str(record.get('build', ''))[:23])}… on {record.get('hosts', 0)} hosts "
+                     f"(judged on {record.get('judged_hosts', 0)})")
+    n = len(carried)
+    return (f"{n} benign verdict{_s(n)} carried to a new build, {'its cluster' if n == 1 else 'their clusters'} "
+            f"left out: confirm each is the vendor's (--json: detection.stats.verdicts_carried): " + "; ".join(parts))
