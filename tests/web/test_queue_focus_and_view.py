@@ -46,6 +46,8 @@ def test_a_focused_row_keeps_the_focus_across_polls_and_changes(page, queue_site
 
 def test_text_selected_in_the_table_is_not_cleared_by_the_poll(page, queue_site):
     sign_in_to_queue(page, queue_site, "?poll=500")
+    # The queue state is set before the first rows arrive; evaluate() does not wait.
+    page.wait_for_selector("#queue-body tr[data-cluster-id='c-alpha'] td.summary")
     page.evaluate("""() => {
       const cell = document.querySelector("#queue-body tr[data-cluster-id='c-alpha'] td.summary");
       const range = document.createRange();
