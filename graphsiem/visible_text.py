@@ -1,27 +1,37 @@
-"""One rule for attacker text made into words on the server: steering characters shown as codes.
+"""One rule for attacker text shown to a person: characters that steer or hide are written as codes.
 
 A command line, a file or a host name can carry characters that steer how the text
 around them is drawn: a right-to-left override (U+202E turns ``gnp.exe`` into
 ``exe.png``), a zero-width space that splits a word without a trace, a line separator,
 a terminal escape.  Deleting them hides that the attacker used one; replacing them by
-U+FFFD loses which one it was.  Every text the server makes from data (a cluster's
-summary, its checks, a timeline row) writes each such character as its code instead,
-``\\u202e``, as the page's ``visibleText`` (``web/static/js/dom.js``) does with what it
-is sent, so the analyst reads the same thing in the summary, the checks, the timeline
-and the CLI (review U1 #11).
+U+FFFD loses which one it was.  So each such character is written as its code instead,
+in one of two notations, by one function (:func:`escape_hidden`):
 
-The characters: Unicode categories Cc (controls), Cf (format: bidi marks, overrides and
-isolates, zero-width and invisible characters, tag characters), Zl and Zp (line and
-paragraph separators), except ZWNJ and ZWJ (U+200C, U+200D), which scripts and emoji
-sequences need.
+* ``"code"``: ``\\u202e`` (``\\UXXXXXXXX`` beyond U+FFFF), for text the server makes from
+  data (a cluster's summary, its checks, a timeline row), as the page's ``visibleText``
+  (``web/static/js/dom.js``) writes what it is sent, so the analyst reads the same thing
+  in the summary, the checks, the timeline and the CLI (review U1 #11).  :func:`visible`
+  also folds tab and line-break runs to one space first: the text it makes is one line.
+* ``"repr"``: Python's escapes (``\\x1b``, ``\\n``, ``\\u202e``), for terminal output
+  (:func:`ingest.report.printable`: file names, origins, rejection reasons).
+
+The characters (one rule for both notations; they were two, review PAGE3 #4): every
+character Python does not call printable (categories Cc controls, Cf format: bidi marks,
+overrides and isolates, zero-width and invisible characters, tag characters; Cs lone
+surrogates, which no UTF-8 output can carry; Co private use and Cn unassigned, drawn as
+nothing or a box; Zl and Zp line and paragraph separators; Zs spaces other than the
+ASCII space, which read as one), except ZWNJ and ZWJ (U+200C, U+200D), which scripts
+and emoji sequences need.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
+from typing import Literal
 
-_STEERING = frozenset(("Cc", "Cf", "Zl", "Zp"))
+Notation = Literal["code", "repr"]
+"""How :func:`escape_hidden` writes a character: ``\\u202e`` (``code``) or Python's ``repr`` escape."""
+
 _KEPT = frozenset(("\u200c", "\u200d"))
 _WHITE = re.compile(r"[\t\n\r\x0b\x0c]+")
 
@@ -38,11 +48,60 @@ def code_of(char: str) -> str:
     return f"\\U{code:08x}" if code > 0xFFFF else f"\\u{code:04x}"
 
 
+def _repr_of(char: str) -> str:
+    """``char`` as Python writes it in a string literal (``\\x1b``, ``\\n``, ``\\u202e``, ``\\ud800``)."""
+    return repr(char)[1:-1]
+
+
+_WRITERS = {"code": code_of, "repr": _repr_of}
+
+
+def is_hidden(char: str) -> bool:
+    """Whether ``char`` steers or hides text when shown (the module's rule), so it is written as a code.
+
+    Examples
+    --------
+    >>> [is_hidden(c) for c in ("a", " ", "\\u202e", "\\u200d", "\\xa0", "\\ud800")]
+    [False, False, True, False, True, True]
+    """
+    return not char.isprintable() and char not in _KEPT
+
+
+def escape_hidden(value: object, *, notation: Notation = "code") -> str:
+    """``value`` as text with every character that steers or hides (:func:`is_hidden`) written as its code.
+
+    Parameters
+    ----------
+    value : object
+        Anything; made text with ``str``.
+    notation : {"code", "repr"}
+        ``code``: ``\\u202e``, ``\\u001b``, ``\\U000e0041`` (the page's and the server's text);
+        ``repr``: Python's escapes, ``\\u202e``, ``\\x1b``, ``\\n`` (terminal output).
+
+    Returns
+    -------
+    str
+        The text, unchanged when nothing in it is hidden.
+
+    Examples
+    --------
+    >>> print(escape_hidden("a\\u202eb\\x1b[2J\\n"))
+    a\\u202eb\\u001b[2J\\u000a
+    >>> print(escape_hidden("a\\u202eb\\x1b[2J\\n", notation="repr"))
+    a\\u202eb\\x1b[2J\\n
+    """
+    text = str(value)
+    if text.isprintable():  # the common value: one C-speed pass, no copy
+        return text
+    write = _WRITERS[notation]
+    return "".join(write(ch) if is_hidden(ch) else ch for ch in text)
+
+
 def visible(value: object) -> str:
-    """``value`` as text with every display-steering character written as its code.
+    """``value`` as one line of text with every display-steering character written as its code.
 
     Tabs and line breaks become one space each run (a text made here is one line);
-    every other control, format or separator character becomes ``\\uXXXX``.
+    every other hidden character (:func:`is_hidden`) becomes ``\\uXXXX``.
 
     Examples
     --------
@@ -51,8 +110,4 @@ def visible(value: object) -> str:
     >>> visible("plain ascii")
     'plain ascii'
     """
-    text = _WHITE.sub(" ", str(value))
-    if text.isascii() and text.isprintable():
-        return text
-    return "".join(code_of(ch) if ch not in _KEPT and unicodedata.category(ch) in _STEERING else ch
-                   for ch in text)
+    return escape_hidden(_WHITE.sub(" ", str(value)))

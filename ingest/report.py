@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from graphsiem.visible_text import escape_hidden
+
 
 @dataclass(slots=True)
 class Counts:
@@ -176,15 +178,15 @@ def printable(text: str) -> str:
 
     File names, origins and rejection reasons can carry attacker-chosen bytes
     (an ANSI escape in a file name or a record); they are shown, never obeyed.
+    The characters escaped are those the server's text writes as codes
+    (:func:`graphsiem.visible_text.escape_hidden`), here in Python's notation.
 
     Examples
     --------
     >>> printable("evil\x1b[2J")
     'evil\\x1b[2J'
     """
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return escape_hidden(text, notation="repr")
 
 
 def _clip(text: str, width: int) -> str:
