@@ -17,7 +17,14 @@ here, the one place that names them all:
 
 from __future__ import annotations
 
-from ingest.normalize_digests import DIGEST_LENGTHS, digest_fields, normalize_digest, split_hashes
+from ingest.normalize_digests import (
+    DIGEST_LENGTHS,
+    PATH_KEY_PREFIX,
+    digest_fields,
+    file_path_key,
+    normalize_digest,
+    split_hashes,
+)
 from ingest.normalize_hosts import normalize_host, normalize_user
 from ingest.normalize_ip import (
     INTERNAL_NETWORKS,
@@ -33,11 +40,13 @@ from ingest.normalize_urls import normalize_domain, normalize_url, registered_do
 __all__ = [
     "DIGEST_LENGTHS",
     "INTERNAL_NETWORKS",
+    "PATH_KEY_PREFIX",
     "UNSET_TEXT",
     "can_be_a_host",
     "canonical_ip",
     "digest_fields",
     "epoch_seconds",
+    "file_path_key",
     "ip_or_none",
     "is_internal",
     "is_unset",

@@ -29,6 +29,7 @@ DIGEST_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha384": 96, "sha512": 1
 """Hex length of each digest algorithm the sources write (Sysmon's IMPHASH is an MD5)."""
 
 _HEX_DIGITS = "0123456789abcdef"
+_DIGEST_KEY_LENGTHS = frozenset(DIGEST_LENGTHS.values())
 _EMPTY_INPUT_DIGESTS = frozenset((
     "d41d8cd98f00b204e9800998ecf8427e",  # md5(b""), also an imphash of no imports
     "da39a3ee5e6b4b0d3255bfef95601890afd80709",
@@ -36,6 +37,32 @@ _EMPTY_INPUT_DIGESTS = frozenset((
     "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
     "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
 ))
+
+
+PATH_KEY_PREFIX = "path:"
+"""What a path-keyed file's key starts with when its path has a digest's shape (:func:`file_path_key`)."""
+
+
+def file_path_key(path: object) -> str:
+    r"""The key of a file known only by its path or name: lower case, never equal to a digest key.
+
+    A file with a digest is keyed by it (:func:`normalize_digest`: lower-case hex of a digest's
+    length), one without by its path.  A "path" is whatever a record says (an antivirus line, a
+    download's name), and a forged one written as a real file's SHA-256 became that file's key: the
+    forged detection was the hashed file's (task AV3).  So a path with a digest's shape is moved into
+    its own namespace (:data:`PATH_KEY_PREFIX`).  Any other path keeps its key as before: one
+    character that is no hex digit (a separator, a dot) already sets it apart from every digest, and
+    re-keying every path-only file would orphan the verdicts analysts gave on them.
+
+    >>> file_path_key("C:\\Users\\Public\\UPD.exe")
+    'c:\\users\\public\\upd.exe'
+    >>> file_path_key("9F" * 32) == "path:" + "9f" * 32
+    True
+    """
+    key = str(path).lower()
+    if len(key) in _DIGEST_KEY_LENGTHS and not key.strip(_HEX_DIGITS):
+        return PATH_KEY_PREFIX + key
+    return key
 
 
 def normalize_digest(algorithm: str, value: object) -> str | None:

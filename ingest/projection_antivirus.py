@@ -7,6 +7,14 @@ found a threat in.  The file is keyed as every file is
 (:meth:`ingest.projection_entities.EntityBuilders._file`: a digest first, else its
 path), so the same malware found on forty hosts is one file node with forty
 ``DETECTED`` edges: a host page leads to it, and a fan-out pivot counts its hosts.
+Defender and Symantec name no digest, so a detection is path-keyed: it joins the
+file any source saw at that path (a Sysmon 11 without a digest, on any host), never
+a file keyed by its digest, whose path is a property (a cluster's check matches a
+hashed file with a detection by path, per host: :mod:`analytics.antivirus`).
+A "path" that is no path as the products write one (:func:`looks_like_a_path`:
+a bare name, a digest's 64 hex characters) joins nothing: its file is keyed in its
+own namespace (``path:``), so a forged line naming a real file's SHA-256 as its
+path is no detection of that file (task AV3, projection version 8).
 
 The edge tallies (:data:`graphsiem.model.TALLY_NAMES`) the threat names
 (``threats``), what the product did (``av_actions``: :func:`action_outcome`'s
@@ -31,15 +39,17 @@ the file adds the detection (README, Upgrading).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from graphsiem.model import TALLY_LABEL_CHARS, EntityKey, Event
 from graphsiem.model import RelationType as R
+from ingest.normalize import PATH_KEY_PREFIX
 from ingest.parsers.syslog_antivirus import AV_DETECTION, antivirus_fields, may_be_antivirus
 from ingest.parsers.windows_defender import DEFENDER_CHANNEL, MAPPERS
-from ingest.projection_accumulator import EventContext
+from ingest.projection_accumulator import FILE, EventContext
 
-__all__ = ["AV_KINDS", "REREAD_KINDS", "action_outcome", "detection_rule", "reread_detection"]
+__all__ = ["AV_KINDS", "REREAD_KINDS", "action_outcome", "detection_rule", "looks_like_a_path", "reread_detection"]
 
 AV_KINDS = (AV_DETECTION,)
 """The event kinds this rule projects."""
@@ -48,6 +58,8 @@ REREAD_KINDS = frozenset({"syslog:message", "windows:other"})
 """The kinds an older journal holds detections as (:func:`reread_detection`)."""
 
 _EVENT_DATA = "winlog.event_data."
+_DIGEST_FIELDS = ("file.hash.sha256", "file.hash.sha1", "file.hash.md5")
+_ABSOLUTE_PATH = re.compile(r"[A-Za-z]:[\\/]|\\\\|\\[A-Za-z?.]|/")
 _SUCCESS_RESULTS = ("the operation completed successfully", "success")
 
 
@@ -102,7 +114,7 @@ def detection_rule(file_of: Callable[[EventContext], EntityKey | None]) -> Calla
 
     def detection(ctx: EventContext) -> None:
         # no file named (a detection of memory, a registry value): the host alone is sighted
-        file = file_of(ctx)
+        file = file_of(ctx) if _names_a_file(ctx.fields) else _claimed_file(ctx)
         host = ctx.host
         ctx.rel(host, R.DETECTED, file)
         if file is None or host is None:
@@ -126,6 +138,39 @@ def detection_rule(file_of: Callable[[EventContext], EntityKey | None]) -> Calla
             acc.tally(host, R.DETECTED, file, "av_products", str(product)[:TALLY_LABEL_CHARS])
 
     return detection
+
+
+def looks_like_a_path(text: str) -> bool:
+    r"""Whether a detection's file is written as the products write one: absolute, with its folders.
+
+    Defender and Symantec name the file they found by its full path: a drive (``C:\x.exe``), a
+    share or device (``\\srv\share\x``, ``\\?\C:\x``, ``\Device\HarddiskVolume3\x``) or a
+    POSIX root (``/tmp/x``).  Anything else (a bare name, 64 hex characters) is a claim no product
+    writes: a forged line's.
+
+    >>> looks_like_a_path("C:\\Users\\Public\\upd.exe"), looks_like_a_path("\\\\srv\\c$\\x.exe")
+    (True, True)
+    >>> looks_like_a_path("9f" * 32), looks_like_a_path("upd.exe"), looks_like_a_path("C:upd.exe")
+    (False, False, False)
+    """
+    text = text.strip().strip('"')
+    return bool(_ABSOLUTE_PATH.match(text))
+
+
+def _names_a_file(fields: dict) -> bool:
+    """Whether the detection's file may be keyed as every file is: by a digest, else by a real path."""
+    if any(fields.get(name) for name in _DIGEST_FIELDS):
+        return True
+    path = fields.get("file.path") or fields.get("file.name")
+    return not path or looks_like_a_path(str(path))
+
+
+def _claimed_file(ctx: EventContext) -> EntityKey:
+    """The file of a detection whose "path" is no path (:func:`looks_like_a_path`): its own node, keyed in
+    :data:`~ingest.normalize.PATH_KEY_PREFIX`'s namespace, so it joins no file another source saw
+    (a digest written as a path was that digest's file: task AV3), only the same claim's detections."""
+    claim = str(ctx.fields.get("file.path") or ctx.fields.get("file.name"))
+    return ctx.acc.entity(FILE, PATH_KEY_PREFIX + claim.lower(), claim, {"path": claim, "name": claim})
 
 
 def reread_detection(event: Event) -> Event:

@@ -14,6 +14,7 @@ from typing import Any
 
 from graphsiem.model import Entity, EntityKey, stable_hash
 from ingest.normalize import (
+    file_path_key,
     ip_or_none,
     normalize_command_line,
     normalize_domain,
@@ -402,7 +403,7 @@ class EntityBuilders:
         elif sha1 or md5:
             key = str(sha1 or md5).lower()
         elif path:
-            key = str(path).lower()
+            key = file_path_key(path)  # never a digest's key, whatever the record wrote as its path
         else:
             return None
         acc = ctx.acc

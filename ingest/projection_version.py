@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 7
+PROJECTION_VERSION = 8
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -70,6 +70,10 @@ PROJECTION_VERSION = 7
 7. An antivirus detection is no sighting of its file on the host (``host DETECTED file`` only): a file
    found by an antivirus and never seen otherwise is no pivot that drops the cluster of the process
    that ran it (:mod:`ingest.projection_antivirus`).
+8. A file known only by a path or name never takes a digest's key: a path of a digest's shape is
+   keyed ``path:<path>`` (:func:`ingest.normalize_digests.file_path_key`), and an antivirus detection
+   whose path is no absolute path is keyed so too (:func:`ingest.projection_antivirus.looks_like_a_path`):
+   a forged Defender line whose "path" was a real file's SHA-256 was a detection of that file (task AV3).
 """
 
 VERSION_KEY = "projection_version"
@@ -82,7 +86,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                     "(Symantec text, Defender 1116/1117)"),
                 6: ("logons' claimed workstation names no computer can have (over 15 characters, a tool's default) "
                     "as claims, not hosts"),
-                7: "antivirus detections as corroboration only: no sighting of the detected file"}
+                7: "antivirus detections as corroboration only: no sighting of the detected file",
+                8: "files known by a path never keyed as a digest, antivirus detections naming no real path kept apart"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
@@ -163,7 +168,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 7: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, antivirus detections as `host DETECTED file`; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names no computer can have (over 15 characters, a tool's default) as claims, not hosts; antivirus detections as corroboration only: no sighting of the detected file): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 8: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, antivirus detections as `host DETECTED file`; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names no computer can have (over 15 characters, a tool's default) as claims, not hosts; antivirus detections as corroboration only: no sighting of the detected file; files known by a path never keyed as a digest, antivirus detections naming no real path kept apart): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (

@@ -89,12 +89,13 @@ def test_a_forged_digest_path_outside_the_cluster_keeps_the_floor_and_the_quaran
 
 
 def test_a_digest_is_read_from_the_hash_property_never_from_a_key_or_path(store: GraphStore, tmp_path: Path) -> None:
-    """The forged line alone: its file is keyed by the 64 hex it names, with no hash; no SHA-256 match."""
+    """The forged line alone: its file is keyed apart from the digest it names (``path:``, projection 8), with
+    no hash; no SHA-256 match."""
     _campaign_with_digest(store)
     with Journal(tmp_path / "journal.sqlite") as journal:
         _ingest(store, journal, tmp_path, [_defender(UPD_HOSTS[0], 1116, AT + 2 * H, DIGEST)], [])
     (detection,) = read_detections(store, AT, NOW)
-    assert detection.file_key == DIGEST and detection.file.sha256 == ""
+    assert detection.file_key == "path:" + DIGEST and detection.file.sha256 == ""
     upd = _upd(detect(store, config=CONFIG, now=NOW))
     assert upd.score < AV_RISK_FLOOR
     assert "matched by SHA-256" not in upd.explanation.checks[0].check
