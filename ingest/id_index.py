@@ -292,6 +292,10 @@ class SharedIdIndex:
         self.lock = threading.Lock()
         self._index: IdIndex | None = None
 
+    def forget(self) -> None:
+        """Drop the index (call with :attr:`lock` held): the next use loads it from the rows, as they are now."""
+        self._index = None
+
     def synced(self, db: sqlite3.Connection) -> IdIndex:
         """The index caught up with every row committed so far (call with :attr:`lock` held)."""
         if self._index is None:

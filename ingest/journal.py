@@ -56,6 +56,7 @@ from graphsiem.model import Event
 from ingest.id_index import id_prefixes, rows_by_seq, shared_index
 from ingest.journal_append import ROWS_PER_INSERT, insert_rejections, insert_rows, new_seqs
 from ingest.journal_host_kinds import count_appended, install_host_kind_counts
+from ingest.journal_id_aliases import has_id_aliases, migrated_events, migrated_positions
 from ingest.journal_reads import (
     EVENT_COLUMNS,
     JournalEvent,
@@ -126,6 +127,9 @@ class Journal:
         # keyed by the file and the journal's identity: a journal deleted and made
         # again may get the same inode while the old one's index is still alive
         self._ids = shared_index(self.path, self._identity)
+        # ids rows lost to graphsiem rebuild --recompute-ids (ingest.journal_id_migration): looked up
+        # only on a journal that migration changed
+        self._has_id_aliases = has_id_aliases(self._db)
 
     # -- writes -------------------------------------------------------------
     def append(
@@ -195,6 +199,8 @@ class Journal:
                 gone = {k for k, n in enumerate(order) if ids[n] in held} if held else set()
                 if aliases:
                     gone |= _held_aliases(ids_index, self._db, order, aliases)
+                if self._has_id_aliases:
+                    gone |= migrated_positions(self._db, ids, order, aliases)
                 if gone:
                     kept = [k for k in range(len(order)) if k not in gone]
                     order = [order[k] for k in kept]
@@ -338,6 +344,8 @@ class Journal:
             for row in rows_by_seq(self._db, EVENT_COLUMNS + ", raw", seqs)
             if row[1] in wanted_set  # a prefix match is only a candidate
         }
+        if self._has_id_aliases and len(found) < len(wanted):  # an id a row lost to the id migration
+            found.update(migrated_events(self._db, [i for i in wanted if i not in found]))
         return [found[i] for i in wanted if i in found]
 
 
@@ -374,6 +382,12 @@ class Journal:
         from ingest.replay import replay
 
         return replay(self, store)
+
+    def reload_id_index(self) -> None:
+        """Read the id index again from the rows, after they were changed in place (:mod:`ingest.journal_id_migration`)."""
+        with self._ids.lock:
+            self._ids.forget()
+        self._has_id_aliases = has_id_aliases(self._db)
 
     @property
     def connection(self) -> sqlite3.Connection:

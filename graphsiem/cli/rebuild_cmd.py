@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from graphsiem.data_dir_lock import DataDirLock
     from graphsiem.store.base import GraphStore
     from ingest.journal import Journal
+    from ingest.journal_id_migration import IdMigration
     from ingest.replay import ProjectionSummary
 
 
@@ -48,6 +49,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", default=None, help=DATA_HELP)
     parser.add_argument("--take-over", action="store_true",
                         help="empty a Neo4j database that holds another data directory's graph")
+    parser.add_argument("--recompute-ids", action="store_true",
+                        help="first give events journaled before content ids the ids this release gives them, "
+                        "merging copies of one event (a Zeek log as TSV and JSON, one Windows event in two "
+                        "exports); resumable: run it again if it is interrupted")
     parser.add_argument("--json", action="store_true", help="print what was projected as JSON")
     parser.set_defaults(func=run)
 
@@ -108,6 +113,9 @@ def _rebuild_locked(args: argparse.Namespace, data: Path, locks: tuple[DataDirLo
                     _abandon(locks)
                     print(f"graphsiem rebuild: {owned_problem(store, holder, str(data))}", file=sys.stderr)
                     return 2
+            # before the graph is emptied: an interrupted migration leaves the old graph, and the
+            # same command again resumes it (ingest.journal_id_migration)
+            migration = _recompute_ids(journal) if args.recompute_ids else None
             # the store of the new kind is recorded (its graph id once it is claimed): the
             # projection that follows checks it, empties nothing more and projects from 0
             journal.bind_store(StoreBinding(store.name).to_text(), 0)
@@ -119,11 +127,33 @@ def _rebuild_locked(args: argparse.Namespace, data: Path, locks: tuple[DataDirLo
     finally:
         store.close()
     if args.json:
-        print(json.dumps({"store": store.name, **summary.as_dict()}, indent=2))
+        extra = {} if migration is None else {"id_migration": migration.as_dict()}
+        print(json.dumps({"store": store.name, **summary.as_dict(), **extra}, indent=2))
     else:
         print(f"rebuilt the graph in the {store.name} store from the journal of {data}: {summary.events} events, "
               f"{summary.entities} entities, {summary.relations} relations, {summary.sightings} sightings")
     return 0
+
+
+def _recompute_ids(journal: Journal) -> IdMigration:
+    """Run the id migration (:func:`ingest.journal_id_migration.recompute_ids`) and say on stderr what it did."""
+    from ingest.journal_id_migration import recompute_ids
+
+    def progress(state: IdMigration) -> None:
+        if state.end >= 200_000:  # a long one: a line now and then
+            print(f"graphsiem rebuild: recomputing ids: {state.upto:,} of {state.end:,} rows", file=sys.stderr)
+
+    migration = recompute_ids(journal, on_batch=progress, batch_rows=20_000)
+    if migration.rows_read == 0:
+        print("graphsiem rebuild: no event ids to recompute (the journal holds no events from before content ids)",
+              file=sys.stderr)
+    else:
+        resumed = f" (over {migration.runs} runs: resumed)" if migration.runs > 1 else ""
+        print(f"graphsiem rebuild: recomputed event ids{resumed}: {migration.rows_read} rows read, "
+              f"{migration.ids_changed} ids changed, {migration.duplicates_merged} duplicates merged "
+              f"(the earliest kept, the others' ids kept as aliases), {migration.kept} kept as journaled "
+              "(not read again by this release)", file=sys.stderr)
+    return migration
 
 
 def _abandon(locks: tuple[DataDirLock, ...]) -> None:

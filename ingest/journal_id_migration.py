@@ -1,0 +1,323 @@
+"""Give a journal's old rows the ids this release gives their records, merging copies (``graphsiem rebuild --recompute-ids``).
+
+Content ids (:mod:`ingest.event_ids`) make the copies of one record one
+event: a Zeek log's TSV and JSON copies, a Windows event's Winlogbeat, NXLog,
+evtx_dump, XML and ``.evtx`` exports.  Rows journaled by releases before them
+keep the ids those releases gave (the bytes as read), so a journal filled
+before held such copies as two events, and the aliases looked up at ingest
+(:mod:`ingest.event_id_aliases`) only keep a third copy out.
+
+:func:`recompute_ids` reads every row journaled before the newest of those
+rules came (``content_ids_from_seq``, ``export_ids_from_seq``: rows after it
+were written with these ids already), parses its record again as journaled
+(``raw``) with this release's parser, and gives the row the content id the
+parser gives its event.  When another row holds that id already, the two are
+one event: the earliest row (the lowest seq, accepted first) is kept and the
+other deleted.  Every id a row lost is kept in ``event_id_aliases`` (id ->
+the kept row's seq): :meth:`ingest.journal.Journal.append` treats an event
+whose id or alias is there as held, so ingesting any export again adds
+nothing, and :meth:`ingest.journal.Journal.get` finds evidence saved under an
+old id.  A row whose record this release cannot read again, or reads into
+other events, keeps its id (counted ``kept``).
+
+Resumable: each batch of rows is changed in one transaction with the
+progress (``meta`` key :data:`MIGRATION_KEY`: the last seq done and the
+counts so far), so a run interrupted anywhere, then run again, ends with the
+same rows, ids, aliases and counts as one run.  A finished migration is not
+run again.  It must run alone on the journal (the CLI holds the data
+directory's writers' lock exclusively, as a rebuild does).
+
+The graph then counts deleted rows and names old ids: the migration records
+the graph as the oldest projection (``projection_version`` 1, so ``detect``,
+``stats`` and ``serve`` advise a rebuild), and ``graphsiem rebuild
+--recompute-ids`` rebuilds it right after.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ingest.event_id_aliases import CONTENT_IDS_KEY, EXPORT_IDS_KEY, former_ids
+from ingest.journal_schema import CHECKPOINT_KEY, Transaction
+from ingest.parsers.base import ParseContext, ParserRegistry, UnknownFormatError
+from ingest.projection_version import VERSION_KEY
+from ingest.readers.windows_kv_text import FORMAT_HINT as KV_TEXT_HINT
+from ingest.readers.xml_events import FORMAT_HINT as XML_HINT
+
+if TYPE_CHECKING:
+    from ingest.journal import Journal
+
+MIGRATION_KEY = "id_migration"
+"""The ``meta`` key of the migration's progress (JSON, :class:`IdMigration`)."""
+
+ALIASES_TABLE = (
+    "CREATE TABLE IF NOT EXISTS event_id_aliases (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID"
+)
+"""Ids rows lost to the migration, with the seq of the row that is their event now."""
+
+_BY_ID = "events_by_id_for_migration"
+# an index on id for the migration's lookups only: the journal keeps ids unique with
+# ingest.id_index, which this rewrites; dropped when the migration ends
+_BY_ID_INDEX = f"CREATE INDEX IF NOT EXISTS {_BY_ID} ON events (id)"
+_COLUMNS = "seq, id, kind, host, origin, source, raw"
+
+
+@dataclass
+class IdMigration:
+    """What :func:`recompute_ids` did, all runs of an interrupted migration together."""
+
+    end: int
+    """The last seq the migration reads (rows after it have this release's ids)."""
+    upto: int = 0
+    """The last seq done."""
+    rows_read: int = 0
+    ids_changed: int = 0
+    """Rows kept under a new id."""
+    duplicates_merged: int = 0
+    """Rows deleted as copies of an earlier row's event."""
+    kept: int = 0
+    """Rows whose record this release does not read into their event again: their ids stay."""
+    complete: bool = False
+    runs: int = 0
+    """Calls that did some of the work (more than one: the migration was interrupted and resumed)."""
+    changed_journal: bool = field(default=False)
+    """Whether any row changed (the graph must then be rebuilt)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counts as a JSON-ready dict."""
+        return asdict(self)
+
+
+def recompute_ids(
+    journal: Journal,
+    *,
+    registry: ParserRegistry | None = None,
+    batch_rows: int = 2000,
+    max_batches: int | None = None,
+    on_batch: Callable[[IdMigration], None] | None = None,
+) -> IdMigration:
+    """Give the journal's rows from before content ids this release's ids, merging copies (module docstring).
+
+    Parameters
+    ----------
+    journal : Journal
+        The journal, with nothing else writing to it.
+    registry : ParserRegistry, optional
+        The parsers to read records again with (default: :func:`ingest.registry.default_registry`).
+    batch_rows : int
+        Rows a transaction changes.
+    max_batches : int, optional
+        Stop after this many batches (the migration is then incomplete: run it again to go on).
+    on_batch : callable, optional
+        Called with the progress after each committed batch.
+
+    Returns
+    -------
+    IdMigration
+        The counts; ``complete`` once every row up to ``end`` is done.
+    """
+    from ingest.registry import default_registry
+
+    db = journal.connection
+    db.execute(ALIASES_TABLE)
+    state = _load(db)
+    if state is not None and state.complete:
+        return state
+    if state is None:
+        state = IdMigration(end=_end_of_old_rows(db))
+    state.runs += 1
+    reader = _Rereader(registry or default_registry())
+    db.execute(_BY_ID_INDEX)
+    batches = 0
+    while state.upto < state.end:
+        if max_batches is not None and batches >= max_batches:
+            _save_progress(db, state)
+            return state
+        with Transaction(db):
+            groups = _next_groups(db, state.upto, state.end, batch_rows)
+            for group in groups:
+                for (seq, old, kind, host, *_), new in zip(group, reader.ids(group), strict=True):
+                    state.rows_read += 1
+                    if new is None:
+                        state.kept += 1
+                    elif new != old:
+                        _give(db, state, seq, old, new, kind, host)
+            state.upto = groups[-1][-1][0] if groups else state.end
+            if state.changed_journal:
+                _graph_needs_rebuild(db)
+            db.execute("DELETE FROM id_runs")  # the id index is rebuilt from the rows (ingest.id_index)
+            _store(db, state)
+        batches += 1
+        if on_batch is not None:
+            on_batch(state)
+    with Transaction(db):
+        db.execute(f"DROP INDEX IF EXISTS {_BY_ID}")
+        state.complete = True
+        _store(db, state)
+    journal.reload_id_index()
+    return state
+
+
+def _end_of_old_rows(db: sqlite3.Connection) -> int:
+    """The last seq written before this release's content ids (the newer of the two rules' marks)."""
+    former_ids(db)  # decides the marks of a journal this release opens first (its rows are all old)
+    values = dict(db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", (CONTENT_IDS_KEY, EXPORT_IDS_KEY)))
+    return max(int(values.get(CONTENT_IDS_KEY, 0)), int(values.get(EXPORT_IDS_KEY, 0)))
+
+
+def _next_groups(db: sqlite3.Connection, after: int, end: int, limit: int) -> list[list[tuple]]:
+    """The next rows after ``after`` (up to ``end``), as records: runs of rows of one origin and raw."""
+    rows = db.execute(
+        f"SELECT {_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",  # noqa: S608 - fixed columns
+        (after, end, limit),
+    ).fetchall()
+    if len(rows) == limit:  # finish the last record: its events are consecutive rows
+        last = rows[-1]
+        for row in db.execute(f"SELECT {_COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq",  # noqa: S608
+                              (last[0], end)):
+            if (row[4], row[6]) != (last[4], last[6]):
+                break
+            rows.append(row)
+    groups: list[list[tuple]] = []
+    for row in rows:
+        if groups and (groups[-1][-1][4], groups[-1][-1][6]) == (row[4], row[6]):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _give(db: sqlite3.Connection, state: IdMigration, seq: int, old: str, new: str, kind: str,
+          host: str | None) -> None:
+    """Give row ``seq`` the id ``new``, or delete it when an earlier row holds ``new`` (keep the earliest)."""
+    state.changed_journal = True
+    held = db.execute("SELECT seq, kind, host FROM events WHERE id = ?", (new,)).fetchone()
+    if held is not None and held[0] < seq:  # a copy of an earlier row's event
+        _delete(db, seq, kind, host)
+        _alias(db, old, held[0])
+        state.duplicates_merged += 1
+        return
+    if held is not None:  # a later row, journaled with the new id already: this one was accepted first
+        _delete(db, held[0], held[1], held[2])
+        db.execute("UPDATE event_id_aliases SET seq = ? WHERE seq = ?", (seq, held[0]))
+        state.duplicates_merged += 1
+    db.execute("UPDATE events SET id = ? WHERE seq = ?", (new, seq))
+    _alias(db, old, seq)
+    state.ids_changed += 1
+
+
+def _delete(db: sqlite3.Connection, seq: int, kind: str, host: str | None) -> None:
+    db.execute("DELETE FROM events WHERE seq = ?", (seq,))
+    if host is not None:  # the host timeline's counts (ingest.journal_host_kinds) lose the row
+        db.execute("UPDATE host_kind_counts SET n = n - 1 WHERE host = ? AND kind = ?", (host, kind))
+
+
+def _alias(db: sqlite3.Connection, old: str, seq: int) -> None:
+    db.execute("INSERT OR REPLACE INTO event_id_aliases (id, seq) VALUES (?, ?)", (old, seq))
+
+
+def _graph_needs_rebuild(db: sqlite3.Connection) -> None:
+    """Record the graph as the oldest projection, so commands advise a rebuild (:mod:`ingest.projection_version`)."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (CHECKPOINT_KEY,)).fetchone()
+    if row is None or int(row[0]) == 0:
+        return  # nothing projected: nothing to rebuild
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (VERSION_KEY, json.dumps({"version": 1, "through": int(row[0])})),
+    )
+
+
+def _load(db: sqlite3.Connection) -> IdMigration | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (MIGRATION_KEY,)).fetchone()
+    if row is None:
+        return None
+    return IdMigration(**json.loads(row[0]))
+
+
+def _store(db: sqlite3.Connection, state: IdMigration) -> None:
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (MIGRATION_KEY, json.dumps(state.as_dict())),
+    )
+
+
+def _save_progress(db: sqlite3.Connection, state: IdMigration) -> None:
+    with Transaction(db):
+        _store(db, state)
+
+
+class _Rereader:
+    """Reads a journaled record again with this release's parsers: the ids it gives the record's events."""
+
+    def __init__(self, registry: ParserRegistry) -> None:
+        self.registry = registry
+        self.names = set(registry.names)
+
+    def ids(self, group: Sequence[tuple]) -> list[str | None]:
+        """Per row of one record, the id this release gives its event (its own when it has no content id).
+
+        None where this release does not read the record, or not into an event of the row's kind.
+        """
+        events = self._events(group[0])
+        if events is None:
+            return [None] * len(group)
+        found: list[str | None] = []
+        used: set[int] = set()
+        for row in group:
+            kind = row[2]
+            match = next((n for n, event in enumerate(events) if n not in used and event.kind == kind), None)
+            if match is None:
+                found.append(None)
+                continue
+            used.add(match)
+            found.append(events[match].id or row[1])  # no content id: the id as journaled holds
+        return found
+
+    def _events(self, row: tuple) -> list[Any] | None:
+        _, _, _, _, origin, source, raw = row
+        text = raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
+        if not text:
+            return None
+        record: Any = text
+        if text[:1] in "{\"":  # raw is JSON: an object, or a text record (XML, Splunk's text) as a string
+            try:
+                record = orjson.loads(text)
+            except orjson.JSONDecodeError:
+                return None
+        context = ParseContext(origin=origin, path_hint=_file_name(origin))
+        for parser in self._parsers(record, source):
+            try:
+                return list(parser.parse(record, context))
+            except Exception:  # noqa: BLE001, S112 - a record this release rejects keeps its id; try the next
+                continue
+        return None
+
+    def _parsers(self, record: Any, source: str) -> list[Any]:
+        """The parsers that may have read ``record``: the one its events name, the text readers' hints, detection."""
+        parsers = []
+        for name in (source, XML_HINT, KV_TEXT_HINT):
+            if name in self.names:
+                parser = self.registry.get(name)
+                if name == source and parser.sniff(record) or name != source and isinstance(record, str):
+                    parsers.append(parser)
+        try:
+            parsers.append(self.registry.detect(record))
+        except UnknownFormatError:
+            pass
+        return parsers
+
+
+def _file_name(origin: str) -> str | None:
+    """The file an origin names (``dns.log:12``, ``dir/x.json#3``): Zeek logs without ``_path`` are named by it."""
+    path = origin.split("#", 1)[0]
+    head, colon, line = path.rpartition(":")
+    if colon and line.isdigit():
+        path = head
+    return PurePath(path).name or None
