@@ -126,7 +126,7 @@ from ingest.projection_logons import DcDomain, LogonRules
 from ingest.projection_network import SensorRules
 from ingest.projection_state import JOIN_STATE_VERSION, JOINS, JoinState
 from ingest.projection_transfers import PendingTransfer
-from ingest.projection_wmi_runs import WmiTemplates
+from ingest.projection_wmi_runs import WmiRun, WmiTemplates
 from ingest.realm_domains import RealmEvidence, parse_realm_domains, realm_domains_from_environment
 from ingest.receipt import LatenessPolicy
 
@@ -191,6 +191,8 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
         """Account SID (lower case) -> the account's user key, as logons name it (see ``_learn_sid``)."""
         self._wmi_templates: dict[str, WmiTemplates] = {}
         """Image -> the templated WMI consumers' commands installed of it (see ``ingest.projection_wmi_runs``)."""
+        self._wmi_runs: dict[str, tuple[WmiRun, ...]] = {}
+        """Image -> its latest WMI runs, for a consumer journaled after them (``ingest.projection_wmi_runs``)."""
         self._realm_domains: dict[str, RealmEvidence] = {}
         """Learnt realm -> the NetBIOS names hosts gave it, with the hosts (see ``ingest.projection_realms``)."""
         self._dc_domains: dict[str, DcDomain] = {}

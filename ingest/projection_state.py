@@ -32,10 +32,11 @@ lacks them and is not read (``KeyError``): the joins are learnt again from the j
 saved before the hosts' own domains and domain controllers were a join (``_dc_domains``,
 :mod:`ingest.projection_logons`: the domain of a DC's 4776 accounts).  A state saved while the hosts
 that reported were a join (``_reporting_hosts``, projection 6 before review R20 #1) is read, that
-part ignored: a claimed workstation is decided from its name alone."""
+part ignored: a claimed workstation is decided from its name alone.  Nor is one saved before WMI runs
+waited for their consumer (``_wmi_runs``, :mod:`ingest.projection_wmi_runs`)."""
 JOINS = ("_processes", "_pids", "_fuid_file", "_fuid_url", "_fuid_pending", "_cert_names", "_cert_servers",
          "_script_parts", "_installed_names", "_sid_names", "_realm_domains", "_wmi_templates",
-         "_dc_domains")
+         "_dc_domains", "_wmi_runs")
 """The projector's join state: what a later event joins on.  The other caches are memos of pure
 functions of their keys, which are the same whether kept or not."""
 
@@ -159,6 +160,17 @@ def _restore_templates(item: list[Any]) -> tuple[str, tuple[tuple[tuple[str, ...
     return image, restored
 
 
+def _restore_wmi_runs(item: list[Any]) -> tuple[str, tuple[tuple[str, str, tuple[str, ...], float, float, str], ...]]:
+    image, runs = item
+    restored = tuple((command_line, host, tuple(hosts), float(seen), float(ts), event_id)
+                     for command_line, host, hosts, seen, ts, event_id in runs)
+    if not isinstance(image, str) or not all(
+            isinstance(c, str) and isinstance(h, str) and isinstance(e, str) and all(isinstance(x, str) for x in hs)
+            for c, h, hs, _, _, e in restored):
+        raise TypeError("an image, its runs' command lines, hosts and event ids are text")
+    return image, restored
+
+
 def _restore_dc_domain(item: list[Any]) -> tuple[str, tuple[str, bool]]:
     host, (domain, kdc) = item
     if not isinstance(host, str) or not isinstance(domain, str) or not isinstance(kdc, bool):
@@ -180,6 +192,7 @@ _RESTORE = {
     "_realm_domains": _restore_realm,
     "_wmi_templates": _restore_templates,
     "_dc_domains": _restore_dc_domain,
+    "_wmi_runs": _restore_wmi_runs,
 }
 """Per join, one saved ``[key, value]`` pair back as the key and value the projector makes (tuples,
 not JSON's lists); a pair of another shape raises, and the state is not taken."""

@@ -45,6 +45,10 @@ def _taught_projector() -> Projector:
         ev("sysmon:wmi_consumer", event_id="c1", wmi__consumer__type="Command Line",
            wmi__consumer__destination=f'"{SVCW} %TargetInstance.ProcessId%"', process__executable=SVCW,
            process__command_line=f"{SVCW} %TargetInstance.ProcessId%"),
+        # a process WMI started: it waits for a consumer journaled after it
+        ev("sysmon:process_create", event_id="r0", process__executable="C:\\Users\\Public\\upd.exe",
+           process__command_line="C:\\Users\\Public\\upd.exe 4242",
+           process__parent__executable="C:\\Windows\\System32\\wbem\\WmiPrvSE.exe"),
     ])
     return projector
 
