@@ -27,6 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--scenario", action="append", dest="scenarios", metavar="NAME_OR_YAML",
         help="scenario to run (repeatable; bundled name or YAML path); default: all bundled ones",
     )
+    parser.add_argument(
+        "--add-scenario", action="append", dest="extra_scenarios", metavar="NAME_OR_YAML",
+        help="scenario to run besides the default set or --scenario (repeatable), e.g. password_spray",
+    )
     parser.add_argument("--density", type=float, default=1.0, help="background volume factor (default 1.0)")
     parser.add_argument("--nxlog-timezone", default="UTC", help="local zone of NXLog EventTime (default UTC)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -46,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             args.out, hosts=args.hosts, days=args.days, seed=args.seed,
             start=args.start or DEFAULT_START, scenarios=args.scenarios, zeek_tsv=args.tsv,
             progress=not args.no_progress and sys.stderr.isatty(), density=args.density,
-            nxlog_timezone=args.nxlog_timezone,
+            nxlog_timezone=args.nxlog_timezone, extra_scenarios=args.extra_scenarios,
         )
     except (ScenarioError, ValueError) as exc:
         print(f"graphsiem simulate: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ sensor, and ``ground_truth.json``.  Scenarios are YAML files in
 from graphsiem.simulator.engine import DEFAULT_START, SimulationSummary, simulate
 from graphsiem.simulator.scenario import (
     DEFAULT_SCENARIOS,
+    OPTIONAL_SCENARIOS,
     Scenario,
     ScenarioError,
     bundled_scenarios,
@@ -19,6 +20,7 @@ from graphsiem.simulator.scenario import (
 __all__ = [
     "DEFAULT_SCENARIOS",
     "DEFAULT_START",
+    "OPTIONAL_SCENARIOS",
     "Scenario",
     "ScenarioError",
     "SimulationSummary",

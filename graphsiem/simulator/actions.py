@@ -26,6 +26,7 @@ from graphsiem.simulator.context import (
     process_guid,
     standing_process,
 )
+from graphsiem.simulator.credential_actions import CREDENTIAL_HANDLERS
 from graphsiem.simulator.fleet import NETBIOS_DOMAIN, Host
 from graphsiem.simulator.network_logons import record_network_logon
 from graphsiem.simulator.randomness import hex_digest, windows_guid, zeek_id
@@ -450,4 +451,5 @@ HANDLERS: dict[str, Handler] = {
     "browse": do_browse,
     "service_install": do_service_install,
     "scheduled_task": do_scheduled_task,
+    **CREDENTIAL_HANDLERS,
 }

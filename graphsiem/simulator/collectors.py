@@ -31,9 +31,12 @@ _SERVER_OS = {**_OS, "build": "20348.2113", "name": "Windows Server 2022 Datacen
 # 0x8000000000000000 (Sysmon), Audit Success, Classic (the Service Control Manager)
 _KEYWORDS = {SYSMON.name: -9223372036854775808, SECURITY.name: -9214364837600034816,
              SERVICE_CONTROL_MANAGER.name: -9187343239835811840}
-_SECURITY_TASKS = {4624: 12544, 4697: 12289, 4698: 12804, 4702: 12804}
+_AUDIT_FAILURE_KEYWORDS = -9218868437227405312
+"""0x8010000000000000, Audit Failure (a 4625, a refused 4776)."""
+_SECURITY_TASKS = {4624: 12544, 4625: 12544, 4697: 12289, 4698: 12804, 4702: 12804, 4776: 14336}
 """Security event id -> its audit subcategory number (NXLog ``Task``): Logon, Security System
-Extension, Other Object Access Events."""
+Extension, Other Object Access Events, Credential Validation."""
+_SERVER_GROUPS = ("servers", "domain_controllers")
 
 
 @lru_cache(maxsize=16)
@@ -86,7 +89,7 @@ def to_winlogbeat(event: WinEvent, host: Host, record_id: int, shipped: float) -
         "version": event.version,
     }
     if event.provider is SECURITY:
-        winlog["keywords"] = ["Audit Success"]
+        winlog["keywords"] = ["Audit Failure" if event.audit_failure else "Audit Success"]
     else:
         if event.provider is SERVICE_CONTROL_MANAGER:
             winlog["keywords"] = ["Classic"]
@@ -100,12 +103,12 @@ def to_winlogbeat(event: WinEvent, host: Host, record_id: int, shipped: float) -
         "event": {"action": event.task, "code": str(event.event_id), "created": iso_ms(shipped),
                   "kind": "event", "provider": event.provider.name},
         "host": {"architecture": "x86_64", "hostname": host.short, "id": machine_id,
-                 "name": host.short, "os": _SERVER_OS if host.group == "servers" else _OS},
+                 "name": host.short, "os": _SERVER_OS if host.group in _SERVER_GROUPS else _OS},
         "log": {"level": event.level},
         "winlog": winlog,
     }
     if event.provider is SECURITY:
-        document["event"]["outcome"] = "success"
+        document["event"]["outcome"] = "failure" if event.audit_failure else "success"
     return document
 
 
@@ -126,8 +129,8 @@ def to_nxlog(event: WinEvent, host: Host, record_id: int, shipped: float, zone: 
     record: dict[str, Any] = {
         "EventTime": local_text(event.ts, zone),
         "Hostname": host.computer_name,
-        "Keywords": _KEYWORDS.get(event.provider.name, 0),
-        "EventType": "AUDIT_SUCCESS" if is_audit else severity,
+        "Keywords": _AUDIT_FAILURE_KEYWORDS if event.audit_failure else _KEYWORDS.get(event.provider.name, 0),
+        "EventType": ("AUDIT_FAILURE" if event.audit_failure else "AUDIT_SUCCESS") if is_audit else severity,
         "SeverityValue": 3 if severity == "WARNING" else 2,
         "Severity": severity,
         "EventID": event.event_id,

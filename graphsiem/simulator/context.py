@@ -112,6 +112,10 @@ class RunContext:
     variables: dict[str, str]
     density: float
     processes: dict[int, list[Proc]] = field(default_factory=dict)
+    domain_controller: Host | None = None
+    """The DC that validates domain accounts (:func:`~graphsiem.simulator.fleet.domain_controller`)."""
+    fleet: tuple[Host, ...] = ()
+    """The member hosts, in index order (a spray picks its accounts among their users)."""
 
     # -- processes ---------------------------------------------------------
     def current(self, host: Host, *, system: bool = False) -> Proc:

@@ -17,7 +17,8 @@ import orjson
 from graphsiem.model import epoch_to_iso
 from graphsiem.simulator.actions import HANDLERS
 from graphsiem.simulator.context import RunContext
-from graphsiem.simulator.fleet import Host, build_fleet
+from graphsiem.simulator.credential_actions import domain_controller_day
+from graphsiem.simulator.fleet import Host, build_fleet, domain_controller
 from graphsiem.simulator.randomness import rng_for, zeek_id
 from graphsiem.simulator.scenario import DEFAULT_SCENARIOS, HostSelection, Scenario, load_scenario
 from graphsiem.simulator.schedule import DAY, run_times
@@ -67,7 +68,8 @@ def select_hosts(selection: HostSelection, fleet: list[Host], rng, exclude: set[
 
 def simulate(out_dir: str | Path, *, hosts: int, days: int, seed: int, start: str = DEFAULT_START,
              scenarios: list[str] | None = None, zeek_tsv: bool = False, progress: bool = False,
-             density: float = 1.0, nxlog_timezone: str = "UTC") -> SimulationSummary:
+             density: float = 1.0, nxlog_timezone: str = "UTC",
+             extra_scenarios: list[str] | None = None) -> SimulationSummary:
     """Write a fleet's telemetry and its ``ground_truth.json`` under ``out_dir``.
 
     Parameters
@@ -80,6 +82,8 @@ def simulate(out_dir: str | Path, *, hosts: int, days: int, seed: int, start: st
         ISO-8601 midnight of the first day (default a fixed date, for reproducibility).
     scenarios : list of str, optional
         Bundled names or YAML paths; default :data:`DEFAULT_SCENARIOS`.
+    extra_scenarios : list of str, optional
+        Run after ``scenarios`` (e.g. the optional ``password_spray`` beside the defaults).
     zeek_tsv : bool
         Zeek logs as TSV with headers instead of JSON.
     progress : bool
@@ -101,8 +105,11 @@ def simulate(out_dir: str | Path, *, hosts: int, days: int, seed: int, start: st
     out = Path(out_dir)
     _clear_previous(out)
     origin = parse_start(start)
-    loaded = [load_scenario(name) for name in (scenarios or DEFAULT_SCENARIOS)]
+    loaded = [load_scenario(name) for name in [*(scenarios or DEFAULT_SCENARIOS), *(extra_scenarios or ())]]
     fleet = build_fleet(hosts, days, origin, seed)
+    # after the members (its index follows theirs): no member's address, SID or draw moves
+    dc = domain_controller(len(fleet), seed)
+    members = tuple(fleet)
     plans, recorders = _plan(loaded, fleet, seed)
     sink = Sink(out, start=origin, zeek_tsv=zeek_tsv, nxlog_timezone=nxlog_timezone)
     bar = None
@@ -114,18 +121,22 @@ def simulate(out_dir: str | Path, *, hosts: int, days: int, seed: int, start: st
         for day in range(days):
             day_start = origin + day * DAY
             label = day_label(day_start)
+            domain_controller_day(seed, day, day_start, dc, sink)
             for host in fleet:
-                _host_day(host, day, day_start, days, seed, density, plans.get(host.index, []), recorders, sink)
+                _host_day(host, day, day_start, days, seed, density, plans.get(host.index, []), recorders, sink,
+                          dc, members)
                 sink.flush_endpoint(label)
                 if bar is not None:
                     bar.update(1)
+            # the DC's events of the day (every member's runs wrote some), in time order with their record ids
+            sink.flush_endpoint(label, deferred=True)
             sink.flush_network(until=day_start + DAY)
     finally:
         if bar is not None:
             bar.close()
     end = origin + days * DAY
     sink.close(end)
-    _write_truth(out, recorders, fleet, seed=seed, origin=origin, end=end, days=days)
+    _write_truth(out, recorders, fleet, dc, seed=seed, origin=origin, end=end, days=days)
     return SimulationSummary(out, len(fleet), days, seed, epoch_to_iso(origin), epoch_to_iso(end),
                              dict(sorted(sink.counts.items())), time.perf_counter() - began)
 
@@ -160,7 +171,7 @@ def _plan(scenarios: list[Scenario], fleet: list[Host], seed: int):
 
 
 def _host_day(host: Host, day: int, day_start: float, days: int, seed: int, density: float,
-              plan: list, recorders: dict, sink: Sink) -> None:
+              plan: list, recorders: dict, sink: Sink, dc: Host, members: tuple[Host, ...]) -> None:
     if host.has_dhcp:
         _dhcp(host, day, seed, sink)
     for scenario, number, source in plan:
@@ -173,7 +184,7 @@ def _host_day(host: Host, day: int, day_start: float, days: int, seed: int, dens
                 seed=seed, day=day, ts=ts, rng=rng_for(seed, *scope, host.short, day, run), sink=sink,
                 target=host, source=source, truth=recorders[scenario.name],
                 variables=_variables(host, source, ts, run, rng_for(seed, *scope, host.short, day, run, "random")),
-                density=density)
+                density=density, domain_controller=dc, fleet=members)
             for step in activity.steps:
                 ctx.ts += ctx.rng.uniform(*step.delay)
                 on = source if step.on_source and source is not None else host
@@ -214,7 +225,7 @@ def _dhcp(host: Host, day: int, seed: int, sink: Sink) -> None:
     })
 
 
-def _write_truth(out: Path, recorders: dict, fleet: list[Host], *, seed: int, origin: float,
+def _write_truth(out: Path, recorders: dict, fleet: list[Host], dc: Host, *, seed: int, origin: float,
                  end: float, days: int) -> None:
     document = {
         "generator": "graphsiem.simulator",
@@ -226,5 +237,8 @@ def _write_truth(out: Path, recorders: dict, fleet: list[Host], *, seed: int, or
         "scenarios": [r.to_dict() for r in recorders.values() if r is not None],
         "fleet": [{"host": h.short, "computer_name": h.computer_name, "group": h.group,
                    "collector": h.collector} for h in fleet],
+        # not a member (it runs no scenario): listed apart, so "fleet" stays the hosts asked for
+        "domain_controllers": [{"host": dc.short, "computer_name": dc.computer_name, "group": dc.group,
+                                "collector": dc.collector, "ip": dc.ip_at(origin)}],
     }
     (out / "ground_truth.json").write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))

@@ -18,6 +18,11 @@ from graphsiem.simulator.randomness import derive_seed, rng_for
 DOMAIN = "corp.example"
 NETBIOS_DOMAIN = "CORP"
 GROUPS = ("workstations", "servers", "it")
+DOMAIN_CONTROLLER_GROUP = "domain_controllers"
+"""The domain controller's group: not in :data:`GROUPS`, so no scenario's host selection (``any``
+included) picks it; credential actions write its events (:mod:`.credential_actions`)."""
+DOMAIN_CONTROLLER_IP = "10.1.0.11"
+"""The DC's static address: the KDC every Kerberos request goes to and the NTLM validator."""
 _CLIENT_POOL = int(ipaddress.IPv4Address("10.32.0.0"))  # 10.32.0.0/11, room for 2M leases
 _SERVER_POOL = int(ipaddress.IPv4Address("10.1.10.2"))
 _SECONDS_PER_DAY = 86400
@@ -160,3 +165,32 @@ def _mac(seed: int, short: str) -> str:
     octets = bytearray(derive_seed(seed, "mac", short).to_bytes(8, "big")[:6])
     octets[0] &= 0xFC
     return ":".join(f"{b:02x}" for b in octets)
+
+
+def domain_controller(fleet_size: int, seed: int) -> Host:
+    """The fleet's domain controller ``DC-01``: it validates every domain account (Security 4776).
+
+    It is not one of the ``hosts`` members (:func:`build_fleet`) and never runs scenario activities:
+    its index follows the members' so no member's address, SID or draw moves, and its events come
+    from the members' runs (a log-on checked by NTLM, a spray against it).
+
+    Parameters
+    ----------
+    fleet_size : int
+        Number of member hosts (its index).
+    seed : int
+        Run seed.
+
+    Examples
+    --------
+    >>> dc = domain_controller(300, 7)
+    >>> dc.short, dc.computer_name, dc.ip_at(0.0), dc.group
+    ('dc-01', 'DC-01.corp.example', '10.1.0.11', 'domain_controllers')
+    """
+    short = "dc-01"
+    rng = rng_for(seed, "host", short)
+    return Host(index=fleet_size, short=short, computer_name=f"{short.upper()}.{DOMAIN}",
+                group=DOMAIN_CONTROLLER_GROUP, collector="winlogbeat", mac=_mac(seed, short),
+                skew=round(rng.uniform(-1.0, 1.0), 3), user="administrator",
+                user_sid="S-1-5-21-3623811015-3361044348-30300820-500",
+                leases=[Lease(0.0, DOMAIN_CONTROLLER_IP, False)], has_dhcp=False)

@@ -12,11 +12,9 @@ account, the workstation name the client wrote and the server's names.
 from __future__ import annotations
 
 from graphsiem.simulator.context import RunContext
-from graphsiem.simulator.fleet import DOMAIN, Host
+from graphsiem.simulator.fleet import DOMAIN, DOMAIN_CONTROLLER_IP, Host
 from graphsiem.simulator.randomness import zeek_id
 
-DOMAIN_CONTROLLER_IP = "10.1.0.11"
-"""The KDC every Kerberos request goes to (not a fleet host: a DC runs no simulated agent)."""
 _TICKET_HOURS = 10
 
 

@@ -24,6 +24,7 @@ from graphsiem.simulator.vocabulary import (
     ACTIONS,
     INDICATOR_TYPES,
     KINDS,
+    LOGON_FAILURES,
     LOGON_PACKAGES,
     SCHEDULES,
     STEP_KEYS,
@@ -34,7 +35,11 @@ from graphsiem.simulator.vocabulary import (
 DEFAULT_SCENARIOS = (
     "background", "os_updates", "inventory_script", "driver_updater", "vendor_driver", "software_rollout",
     "admin_tools", "seed_campaign", "beaconing", "lateral_movement", "byovd",
+    "failed_logons", "stale_service_password",
 )
+OPTIONAL_SCENARIOS = ("password_spray",)
+"""Bundled but not run by default (``graphsiem simulate --add-scenario NAME``): the spray's likely
+compromise (risk 95) would rank above the seed campaign and move every default figure of the demo."""
 _TEMPLATE = re.compile(r"\{\{(\w+)\}\}")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
@@ -273,6 +278,8 @@ def _step(value: Any, where: str, fail, has_source: bool) -> Step:
         fail(f"{where}.triggers", f"unknown trigger {unknown_triggers[0]!r} (known: {', '.join(sorted(TASK_TRIGGERS))})")
     if params.get("package") not in (None, *LOGON_PACKAGES):
         fail(f"{where}.package", f"expected one of {', '.join(sorted(LOGON_PACKAGES))}, got {params['package']!r}")
+    if params.get("failure") not in (None, *LOGON_FAILURES):
+        fail(f"{where}.failure", f"expected one of {', '.join(sorted(LOGON_FAILURES))}, got {params['failure']!r}")
     if params.get("from") not in (None, "source"):
         fail(f"{where}.from", f"only 'source' is known, got {params['from']!r}")
     if params.get("from") == "source" and not has_source:

@@ -18,7 +18,7 @@ import orjson
 
 from graphsiem.simulator import zeek
 from graphsiem.simulator.collectors import to_nxlog, to_winlogbeat
-from graphsiem.simulator.fleet import Host
+from graphsiem.simulator.fleet import DOMAIN_CONTROLLER_GROUP, Host
 from graphsiem.simulator.winevents import WinEvent
 
 BUCKET_SECONDS = 900
@@ -39,6 +39,8 @@ class Sink:
         self.nxlog_timezone = nxlog_timezone
         self.counts: Counter[str] = Counter()
         self._buffer: list[tuple[float, int, Host, WinEvent]] = []
+        # the DC's events come from every member's runs: kept for the day, so its record ids follow time
+        self._deferred: list[tuple[float, int, Host, WinEvent]] = []
         self._sequence = 0
         self._endpoint_files: dict[str, BinaryIO] = {}
         self._endpoint_day: str | None = None
@@ -54,10 +56,14 @@ class Sink:
     def endpoint(self, host: Host, event: WinEvent) -> None:
         """Buffer ``event``; :meth:`flush_endpoint` writes it in time order."""
         self._sequence += 1
-        self._buffer.append((event.ts, self._sequence, host, event))
+        buffer = self._deferred if host.group == DOMAIN_CONTROLLER_GROUP else self._buffer
+        buffer.append((event.ts, self._sequence, host, event))
 
-    def flush_endpoint(self, day_label: str) -> None:
-        """Write the buffered events (one host-day) to ``endpoint/<collector>-<day>.ndjson``."""
+    def flush_endpoint(self, day_label: str, *, deferred: bool = False) -> None:
+        """Write the buffered events (one host-day; ``deferred``: the domain controller's of the day) to
+        ``endpoint/<collector>-<day>.ndjson``."""
+        if deferred:
+            self._buffer, self._deferred = self._deferred, self._buffer
         if self._endpoint_day != day_label:
             for stream in self._endpoint_files.values():
                 stream.close()

@@ -31,6 +31,10 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "image_load": (frozenset({"image"}), frozenset({"version"})),
     "logon": (frozenset(), frozenset({"logon_type", "user", "from", "package"})),
     "browse": (frozenset(), frozenset({"visits", "domains", "zipf", "http_fraction"})),
+    "failed_logon": (frozenset(), frozenset({"user", "failure", "logon_type", "attempts", "recovers",
+                                             "recover_after"})),
+    "password_spray": (frozenset(), frozenset({"accounts", "rounds", "round_minutes", "pace", "found_in_round",
+                                               "workstation"})),
     "service_install": (
         frozenset({"image_path"}),
         frozenset({"service_name", "service_type", "start_type", "account", "installer", "audit", "run",
@@ -67,6 +71,9 @@ LOGON_PACKAGES = frozenset({"kerberos", "ntlm"})
 
 TASK_TRIGGERS = frozenset({"daily", "time", "boot", "logon"})
 """Trigger kinds a ``scheduled_task`` step may list in ``triggers``."""
+
+LOGON_FAILURES = frozenset({"wrong_password", "expired", "must_change", "unknown_user"})
+"""Reasons a ``failed_logon`` step may give in ``failure`` (:data:`.credential_events.FAILURES`)."""
 
 KINDS = ("attack", "benign", "background")
 INDICATOR_TYPES = ("domain", "url", "file", "process", "script", "ip", "user")

@@ -61,6 +61,8 @@ class WinEvent:
         ran the block, a Security event's LSASS, a Service Control Manager event's services.exe.
         None for a provider whose writer the simulation has no process of (Sysmon's own service):
         the collectors give it one stable pid per host and provider.
+    audit_failure : bool
+        The collectors write ``Audit Failure`` and outcome ``failure`` instead of ``Audit Success``.
     """
 
     ts: float
@@ -74,6 +76,8 @@ class WinEvent:
     data: dict[str, str]
     account: tuple[str, str, str]
     process_id: int | None = None
+    audit_failure: bool = False
+    """A Security audit of a refused request (4625, a failed 4776): keyword ``Audit Failure``."""
 
 
 def sysmon(ts: float, event_id: int, data: dict[str, str]) -> WinEvent:

@@ -40,7 +40,9 @@ def test_writes_both_collectors_and_every_zeek_log(small_run):
         "conn.log", "dns.log", "http.log", "files.log", "kerberos.log", "ntlm.log", "dhcp.log"}
     assert not (out / ".spill").exists()
     kinds = {k.split(":")[1] for k in summary.events if not k.startswith("zeek")}
-    assert kinds == {"1", "3", "6", "7", "10", "11", "22", "4104", "4624", "4697", "4698", "7045"}
+    # 4625 (refused log-ons), 4776 (the DC's NTLM checks), 4769 (the DC's KDC): failed_logons, stale_service_password
+    assert kinds == {"1", "3", "6", "7", "10", "11", "22", "4104", "4624", "4625", "4697", "4698", "4769", "4776",
+                     "7045"}
 
 
 def test_volume_is_about_300_events_per_host_day(small_run):
@@ -66,7 +68,7 @@ def test_truth_indicators_appear_in_the_files(truth, endpoint_records, zeek_reco
                       for command, arguments in parse_task_content(event_data(c, r)["TaskContent"]).actions}
     scripts = {event_data(c, r).get("ScriptBlockText") for c, r in endpoint_records}
     users = {f"{event_data(c, r).get('TargetDomainName')}\\{event_data(c, r).get('TargetUserName')}".lower()
-             for c, r in endpoint_records if event_id(c, r) == 4624}
+             for c, r in endpoint_records if event_id(c, r) in (4624, 4625)}  # a logon, or a refused one
     queries = {r["query"] for r in zeek_records["dns"]}
     urls = {f"http://{r['host']}{r['uri']}" for r in zeek_records["http"]}
     # a file is its SHA-256 (Zeek files.log, Sysmon 6 of a driver) or, for a driver a 7045 installed, its path

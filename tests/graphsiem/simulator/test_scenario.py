@@ -7,6 +7,7 @@ import yaml
 
 from graphsiem.simulator import (
     DEFAULT_SCENARIOS,
+    OPTIONAL_SCENARIOS,
     ScenarioError,
     bundled_scenarios,
     load_scenario,
@@ -38,7 +39,8 @@ def _step(**step):
 
 
 def test_every_bundled_scenario_loads():
-    assert set(DEFAULT_SCENARIOS) == set(bundled_scenarios())
+    assert set(DEFAULT_SCENARIOS) | set(OPTIONAL_SCENARIOS) == set(bundled_scenarios())
+    assert not set(DEFAULT_SCENARIOS) & set(OPTIONAL_SCENARIOS)
     for name in bundled_scenarios():
         assert load_scenario(name).name == name
 
