@@ -44,10 +44,23 @@ class Prevalence(BaseModel):
         "host maps) the user logged on to or was validated at (``LOGGED_ON``, ``VALIDATED_AT``); its first and last "
         "logon or validation count in ``first_seen``/``last_seen`` too, so a user seen only in network "
         "telemetry is dated.  ``hosts`` stays the hosts whose own events named it.")
+    logon_target_names: list[str] | None = Field(
+        None, exclude_if=absent_if_none, description="Users only, with `logon_targets`: the first 10 of those "
+        "machines by name (a host's name, or an address no host maps), sorted; "
+        "`logon_target_names_truncated` says whether more exist.")
+    logon_target_names_truncated: bool | None = Field(
+        None, exclude_if=absent_if_none, description="With `logon_target_names`: the user logged on to or was "
+        "validated at more machines than it names.")
     detected_on: int | None = Field(
         None, exclude_if=absent_if_none, description="Files only, when an antivirus detected it: the distinct "
         "hosts whose detection names it (``host DETECTED file``).  A detection is no sighting, so ``hosts`` and "
         "``count`` leave them out, but their first and last detections count in ``first_seen``/``last_seen``.")
+    detected_on_hosts: list[str] | None = Field(
+        None, exclude_if=absent_if_none, description="With `detected_on`: the first 10 of those hosts by name, "
+        "sorted (the page names them beside the count); `detected_on_hosts_truncated` says whether more exist.")
+    detected_on_hosts_truncated: bool | None = Field(
+        None, exclude_if=absent_if_none, description="With `detected_on`: more hosts detected the file than "
+        "`detected_on_hosts` names.")
     detected_files: int | None = Field(
         None, exclude_if=absent_if_none, description="Hosts only, when its antivirus detected something: the "
         "distinct files it detected (``host DETECTED file``); their dates count in ``first_seen``/``last_seen``, "

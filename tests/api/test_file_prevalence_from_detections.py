@@ -68,3 +68,27 @@ def test_a_host_whose_only_event_is_a_detection_is_one_host_dated_by_it(api: Api
     assert prevalence["hosts"] == 1 and prevalence["detected_files"] == 1
     assert prevalence["first_seen"] == prevalence["last_seen"] == "2023-11-14T22:14:20.000Z"
 
+
+
+def test_the_hosts_that_detected_a_file_are_named_with_their_count(api: Api, tmp_path: Path) -> None:
+    # twelve hosts: the answer names the first ten by name and says more exist (task PAGE3 #1:
+    # the page asked /neighbors again to name them)
+    hosts = [f"ws-{i:02d}" for i in range(12, 0, -1)]
+    records = [_defender_1117(host, AT + 60 * i, 200 + i) for i, host in enumerate(hosts)]
+    with Journal(tmp_path / "data" / "journal.sqlite") as journal:
+        ingest_records(records, store=api.ctx.store, journal=journal, origin="api")
+    api.ctx.store.flush()
+    prevalence = api.get(f"/v1/entities/file/{quote(_file_key(api), safe='')}", role="analyst").json()["prevalence"]
+    assert prevalence["detected_on"] == 12
+    assert prevalence["detected_on_hosts"] == sorted(hosts)[:10]
+    assert prevalence["detected_on_hosts_truncated"] is True
+
+
+def test_a_file_detected_on_few_hosts_names_them_all(api: Api, tmp_path: Path) -> None:
+    _ingest_detections(api, tmp_path)
+    prevalence = api.get(f"/v1/entities/file/{quote(_file_key(api), safe='')}", role="analyst").json()["prevalence"]
+    assert prevalence["detected_on_hosts"] == ["ws-01", "ws-02", "ws-03"]
+    assert prevalence["detected_on_hosts_truncated"] is False
+    # a host's own detections are counted, not named: its files are on its page
+    host = api.get("/v1/entities/host/ws-02", role="analyst").json()["prevalence"]
+    assert "detected_on_hosts" not in host and "logon_target_names" not in host

@@ -45,3 +45,28 @@ def test_other_entities_have_no_logon_targets(api: Api, tmp_path: Path) -> None:
                        origin="api")
     api.ctx.store.flush()
     assert "logon_targets" not in api.get("/v1/entities/ip/172.20.0.2", role="analyst").json()["prevalence"]
+
+
+def test_the_machines_a_user_logged_on_to_are_named_with_their_count(api: Api, tmp_path: Path) -> None:
+    # task PAGE3 #1: the page showed "12 machines" and no name
+    servers = [f"172.20.0.{n}" for n in range(30, 18, -1)]
+    records = [_ntlm(f"C{i}", 1521912155.0 + i, server) for i, server in enumerate(servers)]
+    with Journal(tmp_path / "data" / "journal.sqlite") as journal:
+        ingest_records(records, store=api.ctx.store, journal=journal, origin="api")
+    api.ctx.store.flush()
+
+    prevalence = api.get("/v1/entities/user/kramer\\guest", role="analyst").json()["prevalence"]
+
+    assert prevalence["logon_targets"] == 12
+    assert prevalence["logon_target_names"] == sorted(servers)[:10]
+    assert prevalence["logon_target_names_truncated"] is True
+
+
+def test_a_user_with_few_logon_machines_names_them_all(api: Api, tmp_path: Path) -> None:
+    records = [_ntlm("C1", 1521912155.0, "172.20.0.3"), _ntlm("C2", 1521912600.0, "172.20.0.2")]
+    with Journal(tmp_path / "data" / "journal.sqlite") as journal:
+        ingest_records(records, store=api.ctx.store, journal=journal, origin="api")
+    api.ctx.store.flush()
+    prevalence = api.get("/v1/entities/user/kramer\\guest", role="analyst").json()["prevalence"]
+    assert prevalence["logon_target_names"] == ["172.20.0.2", "172.20.0.3"]
+    assert prevalence["logon_target_names_truncated"] is False

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from graphsiem.api.services.user_activity import relations_span
+from graphsiem.api.services.user_activity import ends_named, relations_span
 from graphsiem.store.base import GraphStore
 
 DETECTION_ACTIVITY_LIMIT = 1000
@@ -23,11 +23,13 @@ host that detected more files, counts these (the count then says at least this m
 
 @dataclass(frozen=True, slots=True)
 class DetectionActivity:
-    """An entity's detections: how many distinct other ends, first and last (epoch seconds)."""
+    """An entity's detections: how many distinct other ends, first and last (epoch seconds), and
+    the first :data:`~graphsiem.api.services.user_activity.NAMED_ENDS` of them by name (sorted)."""
 
     others: int
     first_seen: float | None
     last_seen: float | None
+    named: tuple[str, ...] = ()
 
 
 def detection_activity(store: GraphStore, entity_type: str, key: str) -> DetectionActivity:
@@ -45,9 +47,9 @@ def detection_activity(store: GraphStore, entity_type: str, key: str) -> Detecti
     Returns
     -------
     DetectionActivity
-        ``others`` 0 and ``None`` times for an entity with no detection.
+        ``others`` 0, ``None`` times and no names for an entity with no detection.
     """
     direction: Literal["in", "out"] = "in" if entity_type == "file" else "out"
     found = store.neighbors(entity_type, key, direction=direction, relation_types=("DETECTED",),
                             limit=DETECTION_ACTIVITY_LIMIT)
-    return DetectionActivity(*relations_span(found))
+    return DetectionActivity(*relations_span(found), named=ends_named(found))

@@ -129,6 +129,9 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
     ``DETECTED`` edges give ``detected_on`` (the hosts whose antivirus detected it) and a host's
     ``detected_files``, and their dates count in ``first_seen``/``last_seen``; a host with no
     sighting of its own but a detection is one host (``hosts`` 1: the detection is its own event).
+    The first hosts that detected a file, and the first machines a user logged on to, are named
+    with their count (``detected_on_hosts``, ``logon_target_names``; ``*_truncated`` when more
+    exist), from the edges read to count them.
 
     A registered-domain pivot (:mod:`~graphsiem.api.services.rollup_entities`, named by
     its key or its shown value) answers a synthetic domain whose sightings are its
@@ -166,9 +169,12 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
             prevalence["entities"] = 0
     if logons is not None:  # a user's logons and validations date it too (U1 #6: none on a mapped host)
         prevalence["logon_targets"] = logons.targets
+        _name_ends(prevalence, "logon_target_names", logons.named, logons.targets)
         _widen_dates(prevalence, logons.first_seen, logons.last_seen)
     if detections is not None and detections.others:  # detections date it, though no sighting (R20 #2)
         prevalence["detected_on" if entity.type == "file" else "detected_files"] = detections.others
+        if entity.type == "file":  # named with the count: the page asked /neighbors again for them (PAGE3 #1)
+            _name_ends(prevalence, "detected_on_hosts", detections.named, detections.others)
         _widen_dates(prevalence, detections.first_seen, detections.last_seen)
         if entity.type == "host" and not prevalence["hosts"]:
             prevalence["hosts"] = 1
@@ -188,6 +194,12 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
         hosts_truncated=len(ordered) > hosts_limit or not_recorded > 0,
         address_map=addresses, address_map_total=addresses_total,
     )
+
+
+def _name_ends(prevalence: dict[str, Any], field: str, named: Sequence[str], count: int) -> None:
+    """Put ``named`` under ``field`` and whether ``count`` ends are more than it names under ``<field>_truncated``."""
+    prevalence[field] = list(named)
+    prevalence[f"{field}_truncated"] = count > len(named)
 
 
 def _widen_dates(prevalence: dict[str, Any], first: float | None, last: float | None) -> None:

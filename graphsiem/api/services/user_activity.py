@@ -22,13 +22,19 @@ USER_ACTIVITY_LIMIT = 1000
 counts these (``logon_targets`` then says at least this many)."""
 
 
+NAMED_ENDS = 10
+"""Other ends an entity page names beside their count (a file's detecting hosts, a user's machines)."""
+
+
 @dataclass(frozen=True, slots=True)
 class UserActivity:
-    """A user's logons and validations: on how many machines, first and last (epoch seconds)."""
+    """A user's logons and validations: on how many machines, first and last (epoch seconds), and
+    the first :data:`NAMED_ENDS` machines by name (``named``, sorted)."""
 
     targets: int
     first_seen: float | None
     last_seen: float | None
+    named: tuple[str, ...] = ()
 
 
 def user_activity(store: GraphStore, key: str) -> UserActivity:
@@ -48,7 +54,21 @@ def user_activity(store: GraphStore, key: str) -> UserActivity:
     """
     found = store.neighbors("user", key, direction="out", relation_types=USER_ACTIVITY_RELATIONS,
                             limit=USER_ACTIVITY_LIMIT)
-    return UserActivity(*relations_span(found))
+    return UserActivity(*relations_span(found), named=ends_named(found))
+
+
+def ends_named(found: Sequence[Neighbor], most: int = NAMED_ENDS) -> tuple[str, ...]:
+    """The names (values) of ``found``'s distinct other ends, sorted, at most ``most`` of them.
+
+    The page named a file's detecting hosts by asking ``/neighbors`` again after the entity
+    answer had read the same edges to count them (task PAGE3 #1): the names come with the count.
+    Sorted by name, so both stores (whose order of equally evidenced relations differs) name
+    the same ones.
+
+    >>> ends_named([])
+    ()
+    """
+    return tuple(sorted({n.entity.value for n in found})[:most])
 
 
 def relations_span(found: Sequence[Neighbor]) -> tuple[int, float | None, float | None]:

@@ -90,59 +90,49 @@ async function digestOnlyFile(info) {
   return el('section', { class: 'digest-only-file' }, el('h4', { text: 'What the graph knows of this file' }), definitionList(rows));
 }
 
-/** Hosts named after a file's "detected by antivirus on N hosts" (the rest are a "…"). */
-const DETECTING_HOSTS_NAMED = 10;
-
-/**
- * The hosts whose antivirus detected file `key` (its `host DETECTED file` edges), at most
- * DETECTING_HOSTS_NAMED + 1 of them; none when the neighbourhood cannot be read.
- * @param {string} key
- * @returns {Promise<string[]>}
- */
-async function detectingHosts(key) {
-  try {
-    const { graph } = await api(`${entityPath('file', key)}/neighbors`, {
-      params: { depth: 1, limit: 100, types: 'host' },
-    });
-    const hosts = new Map((graph?.nodes || []).filter((node) => node.type === 'host').map((node) => [node.id, node]));
-    const names = (graph?.edges || []).filter((edge) => edge.type === 'DETECTED' && hosts.has(edge.source))
-      .map((edge) => String(hosts.get(edge.source).value ?? hosts.get(edge.source).key));
-    return [...new Set(names)].sort().slice(0, DETECTING_HOSTS_NAMED + 1);
-  } catch {
-    return []; // the count stands without the names
-  }
-}
-
 /** "1 host", "3 hosts". */
 function counted(count, noun) {
   return `${fmtNumber(count)} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /**
+ * "2 hosts: ws-1, ws-2", "12 hosts: ws-01, …, ws-10, …": a count and the names the API gave with
+ * it (at most 10, sorted), "…" when it says more exist.
+ * @param {number} count
+ * @param {string} noun
+ * @param {*} names  the API's list (absent from an older answer: the count alone)
+ * @param {boolean} more  the API's `*_truncated`
+ */
+function countedAndNamed(count, noun, names, more) {
+  const listed = Array.isArray(names) ? names.map(String) : [];
+  return counted(count, noun) + (listed.length ? `: ${listed.join(', ')}${more ? ', …' : ''}` : '');
+}
+
+/**
  * The Prevalence heading and rows of an entity answer.  A user's `hosts` are
  * the hosts whose own events named it, beside the machines it logged on to or
- * was validated at (`logon_targets`); a file an antivirus detected gives the
- * hosts that detected it (`detected_on`), a host the files it detected
+ * was validated at (`logon_targets`, the first named: `logon_target_names`); a
+ * file an antivirus detected gives the hosts that detected it (`detected_on`,
+ * the first named: `detected_on_hosts`), a host the files it detected
  * (`detected_files`): a detection is no sighting, so without these a file known
- * only from detections read "hosts 0" (task PAGE2).
+ * only from detections read "hosts 0" (task PAGE2).  The names come with the
+ * answer: no second request (task PAGE3 #1).
  * @param {Object} info  the entity answer
  * @param {string} type  the entity's type
- * @param {string[]} detectingHosts  some hosts whose antivirus detected the file (named after the count)
  * @returns {HTMLElement[]}
  */
-function prevalenceNodes(info, type = info.type, detectingHosts = []) {
+function prevalenceNodes(info, type = info.type) {
   const prevalence = info.prevalence ?? info;
   const hosts = prevalence.hosts ?? prevalence.host_count;
   const isUser = type === 'user';
   const rows = [[isUser ? 'hosts that logged it' : 'fleet hosts', Array.isArray(hosts) ? String(hosts.length) : fmtNumber(hosts)]];
   if (isUser && Number.isFinite(prevalence.logon_targets)) {
-    rows.push(['logged on to / validated at', counted(prevalence.logon_targets, 'machine')]);
+    rows.push(['logged on to / validated at', countedAndNamed(prevalence.logon_targets, 'machine',
+      prevalence.logon_target_names, prevalence.logon_target_names_truncated)]);
   }
   if (Number.isFinite(prevalence.detected_on)) {
-    const named = detectingHosts.slice(0, DETECTING_HOSTS_NAMED);
-    const more = named.length && prevalence.detected_on > named.length ? ', …' : '';
-    rows.push(['detected by antivirus on', counted(prevalence.detected_on, 'host')
-      + (named.length ? `: ${named.join(', ')}${more}` : '')]);
+    rows.push(['detected by antivirus on', countedAndNamed(prevalence.detected_on, 'host',
+      prevalence.detected_on_hosts, prevalence.detected_on_hosts_truncated)]);
   }
   if (Number.isFinite(prevalence.detected_files)) {
     rows.push(['antivirus detected', counted(prevalence.detected_files, 'file')]);
@@ -178,9 +168,7 @@ export async function loadEntityDetails(type, key, { props = null, shown = {}, p
     fill(props, propertyNodes(info.props));
   }
   // A host's Timeline goes in the same box: refilled, never appended to.
-  const detecting = info.prevalence?.detected_on ? await detectingHosts(info.key ?? key) : [];
-  if (!current()) return;
-  fill(prevalence, prevalenceNodes(info, info.type ?? type, detecting), type === 'host' ? hostTimeline(info.key ?? key, anchor) : null);
+  fill(prevalence, prevalenceNodes(info, info.type ?? type), type === 'host' ? hostTimeline(info.key ?? key, anchor) : null);
   const known = await digestOnlyFile({ ...info, type: info.type ?? type, key: info.key ?? key });
   if (known && current()) prevalence.prepend(known);
 }
