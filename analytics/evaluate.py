@@ -23,7 +23,12 @@ and count as false positives.
 * precision@k = clusters in the top k that match an attack / k;
 * average precision = mean over attacks of (attacks ranked <= r) / r at each
   attack's rank r (0 for an attack never found);
-* decoys in the top 10 = benign entries matched within the top 10.
+* decoys in the top 10 = benign entries matched within the top 10;
+* credential findings (rows with a ``credential`` record: a spray, a brute force, a likely
+  compromise on a validator, ranked among the fan-out clusters by their pattern's fixed risk): each
+  one's rank, pattern and the entry it matched, so a credential attack of the truth (the simulator's
+  ``password_spray``) says whether a credential finding found it and where, and a finding the benign
+  failures made (mistypes, a stale service password) shows up as an unmatched credential row.
 
 **Ties.**  Clusters with the same risk (the contract's ``score``, two decimals)
 are ordered by a tie-break (detection: fewer hosts first), not by the scorer:
@@ -137,6 +142,9 @@ class Evaluation:
     expected_decoys_in_top_10: float | None = None
     risk_margin: float | None = None
     """Lowest matched attack's score minus the highest other row's; ``None`` without both."""
+    credential: list[dict[str, Any]] = field(default_factory=list)
+    """The credential rows kept: ``rank``, ``pattern``, ``validator`` and ``matched`` (an entry's name or
+    ``None``), best first."""
 
     @property
     def seed_rank(self) -> int | None:
@@ -171,12 +179,17 @@ def evaluate(clusters: Iterable[Mapping[str, Any]], truth: Sequence[TruthEntry])
     found: dict[str, int] = {}
     kept: list[str | None] = []
     scores: list[float | None] = []
+    credential: list[dict[str, Any]] = []
     for cluster in clusters:
         entry = match(cluster, truth)
         if entry is not None and entry.name in found:
             continue
         kept.append(entry.name if entry else None)
         scores.append(_score(cluster))
+        record = cluster.get("credential")
+        if isinstance(record, Mapping):
+            credential.append({"rank": len(kept), "pattern": record.get("pattern"),
+                               "validator": record.get("validator"), "matched": entry.name if entry else None})
         if entry is not None:
             found[entry.name] = len(kept)
     kinds = {e.name: e.kind for e in truth}
@@ -209,6 +222,7 @@ def evaluate(clusters: Iterable[Mapping[str, Any]], truth: Sequence[TruthEntry])
         tied={e.name: ties.tied.get(e.name) for e in truth},
         expected_decoys_in_top_10=ties.expected_decoys_in_top_10,
         risk_margin=ties.margin,
+        credential=credential,
     )
 
 
@@ -257,8 +271,11 @@ def _ties(kept: Sequence[str | None], scores: Sequence[float | None], kinds: Map
 def render(evaluation: Evaluation) -> str:
     """A plain-text report: per-entry ranks, then the metrics."""
     lines = [f"{'entry':32} {'kind':7} rank"]
+    by_credential = {row["matched"]: row for row in evaluation.credential if row["matched"] is not None}
     for name, rank in evaluation.ranks.items():
         mark = "  (seed)" if name == evaluation.seed else ""
+        if name in by_credential:
+            mark += f"  (credential finding: {by_credential[name]['pattern']} on {by_credential[name]['validator']})"
         tied = evaluation.tied.get(name)
         expected = evaluation.expected_ranks.get(name)
         if tied is not None and tied > 1 and expected is not None:
@@ -272,6 +289,7 @@ def render(evaluation: Evaluation) -> str:
         f"average precision {e.average_precision:.3f}  decoys in top 10: {e.decoys_in_top_10}  "
         f"attacks in top 10: {e.attacks_in_top_10}  seed rank: {e.seed_rank or '-'}",
     ]
+    lines.append(credential_line(e))
     if e.expected_decoys_in_top_10 is not None:
         margin = f"{e.risk_margin:+.2f}" if e.risk_margin is not None else "-"
         seed = f"{e.expected_seed_rank:g}" if e.expected_seed_rank is not None else "-"
@@ -280,3 +298,22 @@ def render(evaluation: Evaluation) -> str:
             f"expected seed rank: {seed}  risk margin (lowest attack - highest other row): {margin}"
         )
     return "\n".join(lines)
+
+
+def credential_line(evaluation: Evaluation) -> str:
+    """One line on the ranking's credential findings: how many, and each one's rank, pattern, match.
+
+    Examples
+    --------
+    >>> e = Evaluation({}, {}, None, 0, 0, 0, 0, 0, 0, 0, credential=[
+    ...     {"rank": 1, "pattern": "likely_compromise", "validator": "dc-01", "matched": "password_spray"}])
+    >>> credential_line(e)
+    'credential findings: 1: #1 likely_compromise on dc-01 (password_spray)'
+    >>> credential_line(Evaluation({}, {}, None, 0, 0, 0, 0, 0, 0, 0))
+    'credential findings: none'
+    """
+    if not evaluation.credential:
+        return "credential findings: none"
+    rows = [f"#{row['rank']} {row['pattern']} on {row['validator']} ({row['matched'] or 'unmatched'})"
+            for row in evaluation.credential]
+    return f"credential findings: {len(rows)}: " + ", ".join(rows)
