@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from analytics.antivirus import (
     AntivirusMatch,
+    Detection,
     floor_hosts_needed,
     match_cluster,
     read_detections,
@@ -33,7 +34,8 @@ __all__ = ["corroborate_clusters"]
 
 
 def corroborate_clusters(
-    store: GraphStore, start: float, end: float, clusters: list[Cluster], *, floor_host_share: float = 0.1
+    store: GraphStore, start: float, end: float, clusters: list[Cluster], *, floor_host_share: float = 0.1,
+    detections: list[Detection] | None = None,
 ) -> dict[str, AntivirusMatch]:
     """Match the detections of ``[start, end]`` with ``clusters`` (changed in place); their matches by cluster id.
 
@@ -47,10 +49,13 @@ def corroborate_clusters(
         The run's shown clusters, sorted by risk: re-sorted when a risk was raised.
     floor_host_share : float
         :attr:`~analytics.config.DetectionConfig.antivirus_floor_host_share`.
+    detections : list of Detection, optional
+        The window's, when read already (:func:`analytics.antivirus.read_detections`); else read here.
     """
     if not clusters:
         return {}
-    detections = read_detections(store, start, end)
+    if detections is None:
+        detections = read_detections(store, start, end)
     if not detections:
         return {}
     found: dict[str, AntivirusMatch] = {}

@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from analytics.antivirus import read_detections
 from analytics.antivirus_clusters import corroborate_clusters
+from analytics.antivirus_finding_words import antivirus_finding_clusters
 from analytics.behaviour_pivots import name_credits
 from analytics.candidate_history import (
     CandidateHistory,
@@ -100,9 +102,13 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         window = lone_window(store, config, now)
         credential, credential_stats = (credential_clusters(store, journal, config, window) if window is not None
                                         else ([], {}))
-        applied = credential_stats.pop("credential_suppressed", [])
-        return DetectionResult(credential, started_at, time.perf_counter() - t0,
-                               {"clusters": len(credential), "shared_entities": 0, **credential_stats,
+        # and antivirus detections no cluster carries (analytics.antivirus_findings)
+        found_av, av_stats = (antivirus_finding_clusters(read_detections(store, *window), {}, [], config, journal)
+                              if window is not None else ([], {}))
+        applied = credential_stats.pop("credential_suppressed", []) + av_stats.pop("antivirus_suppressed", [])
+        lone = sorted(credential + found_av, key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
+        return DetectionResult(lone, started_at, time.perf_counter() - t0,
+                               {"clusters": len(lone), "shared_entities": 0, **credential_stats, **av_stats,
                                 "suppressions_applied": applied})
     stats: dict[str, Any] = dict(inputs.timings)
     # Why a run may find nothing: the window it used and how many entities met each pivot condition.
@@ -160,8 +166,14 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     clusters = [c for c in scored if c.id not in hidden]
     stats["suppressed_scored"] = len(scored) - len(clusters)
     # the window's antivirus detections of the clusters' files: a step first, a floor under a strong match
+    detections = read_detections(store, inputs.window.start, inputs.window.end)
     antivirus = corroborate_clusters(store, inputs.window.start, inputs.window.end, clusters,
-                                     floor_host_share=config.antivirus_floor_host_share)
+                                     floor_host_share=config.antivirus_floor_host_share, detections=detections)
+    # the detections no fan-out cluster carries: one finding per threat, ranked by what the product did
+    # (analytics.antivirus_findings), never candidates of the forest either
+    found_av, av_stats = antivirus_finding_clusters(detections, antivirus, clusters, config, journal)
+    stats.update(av_stats)
+    stats["suppressions_applied"] += stats.pop("antivirus_suppressed", [])
     # credential attacks on one validator: ranked beside the fan-out clusters by their pattern's risk,
     # never candidates of the forest (analytics.credential_findings)
     credential, credential_stats = credential_clusters(store, journal, config,
@@ -184,8 +196,8 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         pairs = with_detection_evidence(pairs, antivirus.get(cluster.id), limit=config.evidence_per_cluster)
         cluster.evidence = resolve_sources(pairs, journal)
     stats["evidence_s"] = time.perf_counter() - t
-    if credential:  # their evidence is their attempts' events, already attached
-        clusters = sorted(clusters + credential, key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
+    if credential or found_av:  # their evidence is their attempts' or detections' events, already attached
+        clusters = sorted(clusters + credential + found_av, key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
 
     stats.update(
         hosts=inputs.stats.n_hosts,

@@ -54,6 +54,9 @@ class Cluster:
     credential : dict or None
         A credential finding's accounts, claimed workstations, addresses and outcomes
         (:func:`analytics.credential_words.credential_record`); ``None`` on a fan-out cluster.
+    antivirus : dict or None
+        An antivirus finding's threat, class, hosts and files
+        (:func:`analytics.antivirus_finding_words.antivirus_record`); ``None`` on other clusters.
     """
 
     id: str
@@ -68,6 +71,8 @@ class Cluster:
     evidence: list[dict[str, str]] = field(default_factory=list)
     credential: dict[str, Any] | None = None
     """A credential finding's record (:mod:`analytics.credential_words`): ``None`` on a fan-out cluster."""
+    antivirus: dict[str, Any] | None = None
+    """An antivirus finding's record (:mod:`analytics.antivirus_finding_words`): ``None`` on other clusters."""
 
     def __post_init__(self) -> None:
         if not self.explanation.checks:
@@ -102,6 +107,8 @@ class Cluster:
             **({PIVOT_RECORD: self.pivot.props[PIVOT_RECORD]} if PIVOT_RECORD in self.pivot.props else {}),
             # a password spray, brute force or success after failures on one validator: its attempts
             **({"credential": self.credential} if self.credential is not None else {}),
+            # detections of one threat no fan-out cluster carries: its hosts, files and what the products did
+            **({"antivirus": self.antivirus} if self.antivirus is not None else {}),
         }
 
     def subgraph(self, store: GraphStore, *, radius: int = 1, limit: int = 5000) -> nx.MultiDiGraph:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from graphsiem.api.schemas_antivirus import AntivirusRecord
 from graphsiem.api.schemas_evidence import (
     ClusterMember,
     EntityKeyRef,
@@ -200,6 +201,9 @@ class ClusterDetail(ClusterSummary):
     credential: CredentialRecord | None = Field(
         default=None, description="A credential finding's attempts (password spray, brute force, rotating "
         "claimed workstations, likely compromise on one validating host); null on a fan-out cluster.")
+    antivirus: AntivirusRecord | None = Field(
+        default=None, description="An antivirus finding: one threat's detections no fan-out cluster carries, "
+        "its hosts, files and what the products did; null on other clusters.")
 
 
 class AuditOut(BaseModel):

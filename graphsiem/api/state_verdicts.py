@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from analytics.antivirus_findings import verdict_scope as antivirus_verdict_scope
 from analytics.behaviour_words import is_behaviour
 from analytics.credential_verdicts import verdict_scope
 
@@ -101,10 +102,14 @@ def covered_keys(pivot: EntityKey, data: Mapping[str, Any]) -> list[EntityKey]:
     An entity pivot's verdict records no hosts: the entity is benign wherever it spreads.
     A credential finding's verdict also records its patterns, sources and compromises
     (:func:`analytics.credential_verdicts.verdict_scope`): a new one on that validator shows.
+    An antivirus finding's records its outcome class (:func:`analytics.antivirus_findings.verdict_scope`):
+    the threat left on a host after a verdict on its quarantines shows.
     """
     members = stored_member_keys(data)
     if isinstance(data.get("credential"), Mapping):  # the finding judged, not the validator for good
         return members + verdict_scope(data["credential"])
+    if isinstance(data.get("antivirus"), Mapping):  # the threat as judged: a worse outcome later shows
+        return members + antivirus_verdict_scope(data["antivirus"])
     if not is_behaviour(pivot):
         return members
     return members + [(HOST_KEY_TYPE, str(h)) for h in data.get("hosts") or []]

@@ -63,8 +63,9 @@ def test_a_file_seen_only_by_detections_leaves_the_process_cluster_whole(store: 
 
 
 def test_adware_detected_fleet_wide_and_nothing_else_forms_no_cluster(store: GraphStore, tmp_path: Path) -> None:
-    """50 detections of one adware, quarantined, nothing ran: no incident to triage, the detections stay on the
-    hosts' pages (the window's DETECTED edges) for the antivirus console's owner."""
+    """50 detections of one adware, quarantined, nothing ran: no fan-out cluster (a detection is no sighting),
+    one antivirus finding of the 50 hosts at the medium risk of a threat remediated on many (task AV3: they
+    stayed on the hosts' pages, and nobody triaged them)."""
     fleet = Fleet(days=2)
     fleet.write(store)
     hosts = [f"ws-{i:03d}" for i in range(50)]  # the fixture fleet's 40 and 10 more
@@ -73,7 +74,10 @@ def test_adware_detected_fleet_wide_and_nothing_else_forms_no_cluster(store: Gra
         _ingest(store, journal, tmp_path, defender, [])
         result = detect(store, config=CONFIG, now=NOW, journal=journal)
 
-    assert not [c for c in result.clusters if any(e.ref[0] == "file" for e in c.entities)]
+    assert not [c for c in result.clusters if c.antivirus is None and any(e.ref[0] == "file" for e in c.entities)]
+    (finding,) = [c for c in result.clusters if c.antivirus is not None]
+    assert len(finding.hosts) == 50 and finding.score == 50.0
+    assert finding.antivirus["outcome_class"] == "remediated_on_many"
     detected = store.relations_active(RelationType.DETECTED.value, AT - DAY, NOW)
     assert len({r.src[1] for r in detected}) == 50
     assert {r.dst for r in detected} == {("file", ADWARE.lower())}

@@ -242,6 +242,7 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
         subgraph=subgraph(ctx, row),
         evidence=evidence(ctx, row),
         credential=row.data.get("credential"),  # a credential finding's attempts (analytics.credential_words)
+        antivirus=row.data.get("antivirus"),  # an antivirus finding's detections (analytics.antivirus_finding_words)
     )
 
 

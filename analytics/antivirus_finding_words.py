@@ -1,0 +1,204 @@
+"""An antivirus finding (:mod:`analytics.antivirus_findings`) as a cluster: its ``antivirus`` record, words, checks.
+
+The cluster keeps the PRODUCT.md contract: ``hosts`` are the hosts that detected the threat (outside
+the fan-out clusters that carry it), ``entities`` the threat (the pivot), then the files detected, then
+the hosts; ``explanation.summary`` one plain sentence; ``explanation.features`` the counts, each with
+the threshold its class was decided by as baseline.  It adds one key, ``antivirus``
+(:func:`antivirus_record`): the threat, its class and why, the products, each host's actions and files,
+and the hosts whose detections a fan-out cluster carries.  Threat names and paths are the vendor's and
+the file writer's: data, shown as text only.
+
+:func:`antivirus_finding_clusters` is the detection's hook: the findings of a window, covered verdicts
+left out, each with its detection events as evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analytics.antivirus import AntivirusMatch, Detection
+from analytics.antivirus_findings import (
+    MANY_HOSTS,
+    NOT_REMEDIATED,
+    PIVOT_TYPE,
+    REMEDIATED_ON_MANY,
+    ThreatFinding,
+    carried_detections,
+    covered_by_verdict,
+    group_by_threat,
+)
+from analytics.config import DetectionConfig
+from analytics.evidence import EventLookup, resolve_sources
+from analytics.explain import Check, Explanation, FeatureContribution
+from analytics.result import Cluster, cluster_id
+from graphsiem.model import Entity, EntityType, epoch_to_iso
+
+__all__ = ["SHOWN", "antivirus_cluster", "antivirus_finding_clusters", "antivirus_record"]
+
+SHOWN = 50
+"""Hosts and files a record lists (the most detected first); the totals count all."""
+_CLASS_WORDS = {
+    NOT_REMEDIATED: "not remediated on {n}",
+    REMEDIATED_ON_MANY: f"remediated, on {{n}} ({MANY_HOSTS} or more: a delivery, not a stray)",
+    "remediated": "remediated on {n}",
+}
+
+
+def antivirus_finding_clusters(
+    detections: list[Detection], matches: dict[str, AntivirusMatch], clusters: list[Cluster],
+    config: DetectionConfig, journal: EventLookup | None,
+) -> tuple[list[Cluster], dict[str, Any]]:
+    """The window's antivirus findings as clusters, and what the step did (for the run's stats).
+
+    Parameters
+    ----------
+    detections : list of Detection
+        The window's (:func:`analytics.antivirus.read_detections`).
+    matches : dict
+        Cluster id -> its match (:func:`analytics.antivirus_clusters.corroborate_clusters`).
+    clusters : list of Cluster
+        The run's shown fan-out clusters (their hosts decide what they carry).
+    config : DetectionConfig
+        ``suppressed``, ``suppressed_members`` and ``evidence_per_cluster``.
+    journal : object with ``get(ids)``, optional
+        Resolves the detection events' sources.
+
+    Returns
+    -------
+    clusters : list of Cluster
+        One per threat, highest risk first.
+    stats : dict
+        ``antivirus_findings``, ``antivirus_carried`` (detections a fan-out cluster carries) and
+        ``antivirus_suppressed`` (the pivots of findings a benign verdict covered).
+    """
+    carried = carried_detections(matches, {c.id: c.hosts for c in clusters})
+    found: list[Cluster] = []
+    suppressed: list[list[str]] = []
+    for finding in group_by_threat(detections, carried):
+        pivot = (PIVOT_TYPE, finding.key)
+        if covered_by_verdict(pivot, finding.outcome_class, config.suppressed, config.suppressed_members):
+            suppressed.append(list(pivot))
+            continue
+        ids = [event_id for d in _most_detected_first(finding) for event_id in d.evidence]
+        pairs = [("DETECTED", event_id) for event_id in dict.fromkeys(ids)][: config.evidence_per_cluster]
+        found.append(antivirus_cluster(finding, resolve_sources(pairs, journal)))
+    found.sort(key=lambda c: (-c.score, c.id))
+    return found, {"antivirus_findings": len(found), "antivirus_carried": len(carried),
+                   "antivirus_suppressed": suppressed}
+
+
+def antivirus_cluster(finding: ThreatFinding, evidence: list[dict[str, str]]) -> Cluster:
+    """The cluster of a finding: contract keys, its ``antivirus`` record, summary and checks."""
+    record = antivirus_record(finding)
+    pivot = Entity(PIVOT_TYPE, finding.key, finding.name)
+    files = {d.file_key: d.shown for d in _most_detected_first(finding)}
+    members = [pivot, *(Entity(EntityType.FILE.value, key, shown) for key, shown in files.items()),
+               *(Entity(EntityType.HOST.value, host, host) for host in finding.hosts)]
+    features = {
+        "hosts_detected": float(len(finding.hosts)),
+        "hosts_not_remediated": float(len(finding.unremediated_hosts())),
+        "files_detected": float(len(files)),
+        "detections": float(sum(sum(d.actions.values()) or 1 for d in finding.detections)),
+        "hosts_carried_by_clusters": float(len(finding.carried_hosts)),
+    }
+    baselines = {"hosts_detected": float(MANY_HOSTS), "hosts_not_remediated": 1.0}
+    explanation = Explanation(
+        summary=summary(finding, record),
+        features=tuple(FeatureContribution(name, value, baselines.get(name, 0.0), 0.0,
+                                           "antivirus finding: the baseline is the threshold of its class")
+                       for name, value in features.items()),
+        checks=checks(finding, record),
+    )
+    return Cluster(id=cluster_id(PIVOT_TYPE, finding.key), pivot=pivot, score=finding.risk, hosts=finding.hosts,
+                   entities=members, first_seen=min(d.first_seen for d in finding.detections),
+                   last_seen=max(d.last_seen for d in finding.detections), features=features,
+                   explanation=explanation, evidence=evidence, antivirus=record)
+
+
+def antivirus_record(finding: ThreatFinding) -> dict[str, Any]:
+    """The ``antivirus`` key of the cluster: what the page and the API show of the detections."""
+    per_host = finding.host_actions()
+    unremediated = set(finding.unremediated_hosts())
+    files_by_host: dict[str, list[str]] = {}
+    hosts_by_file: dict[str, set[str]] = {}
+    shown: dict[str, str] = {}
+    products: dict[str, int] = {}
+    for d in finding.detections:
+        files_by_host.setdefault(d.host, []).append(d.shown)
+        hosts_by_file.setdefault(d.file_key, set()).add(d.host)
+        shown[d.file_key] = d.shown
+        for label, count in d.products.items():
+            products[label] = products.get(label, 0) + count
+    # the hosts the threat is left on first, then the most acted on
+    hosts = sorted(per_host, key=lambda h: (h not in unremediated, -sum(per_host[h].values()), h))
+    files = sorted(hosts_by_file, key=lambda k: (-len(hosts_by_file[k]), shown[k]))
+    return {
+        "threat": finding.name,
+        "outcome_class": finding.outcome_class,
+        "risk_reason": _CLASS_WORDS[finding.outcome_class].format(n=_plural(
+            len(unremediated) if finding.outcome_class == NOT_REMEDIATED else len(per_host), "host")),
+        "products": [{"label": p, "count": n} for p, n in sorted(products.items(), key=lambda i: (-i[1], i[0]))],
+        "start": epoch_to_iso(min(d.first_seen for d in finding.detections)),
+        "end": epoch_to_iso(max(d.last_seen for d in finding.detections)),
+        "hosts": [{"host": h, "remediated": h not in unremediated,
+                   "actions": dict(sorted(per_host[h].items(), key=lambda i: (-i[1], i[0]))),
+                   "files": sorted(set(files_by_host[h]))[:5]} for h in hosts[:SHOWN]],
+        "hosts_total": len(hosts),
+        "hosts_not_remediated": len(unremediated),
+        "files": [{"key": k, "path": shown[k], "hosts": len(hosts_by_file[k])} for k in files[:SHOWN]],
+        "files_total": len(files),
+        "carried_hosts": finding.carried_hosts[:SHOWN],
+        "carried_hosts_total": len(finding.carried_hosts),
+    }
+
+
+def summary(finding: ThreatFinding, record: dict[str, Any]) -> str:
+    """One sentence: which threat, where, what the products did.
+
+    E.g. "Antivirus: Trojan:Win32/Wacatac.B!ml detected on 3 hosts, not remediated on 1 host (ws-007:
+    failed); 2 files; by Microsoft Defender Antivirus."
+    """
+    parts = [f"Antivirus: {finding.name} detected on {_plural(record['hosts_total'], 'host')}, {record['risk_reason']}"]
+    left = [row for row in record["hosts"] if not row["remediated"]]
+    if left:
+        parts[0] += " (" + ", ".join(f"{row['host']}: {'/'.join(row['actions']) or 'no action logged'}"
+                                     for row in left[:3]) + (", ..." if len(left) > 3 else "") + ")"
+    parts.append(_plural(record["files_total"], "file"))
+    if record["products"]:
+        parts.append("by " + ", ".join(p["label"] for p in record["products"][:3]))
+    if record["carried_hosts_total"]:
+        parts.append(f"its detections on {_plural(record['carried_hosts_total'], 'more host')} are in the fan-out "
+                     "cluster of the files they ran")
+    return "; ".join(parts) + "."
+
+
+def checks(finding: ThreatFinding, record: dict[str, Any]) -> tuple:
+    """The analyst's next steps, each with what would make the finding benign."""
+    steps = []
+    left = [row["host"] for row in record["hosts"] if not row["remediated"]]
+    if left:
+        steps.append(Check(None, f"The threat may still be on {', '.join(left[:5])}"
+                           f"{' and more' if len(left) > 5 else ''}: run a full scan there, look for what wrote the "
+                           "file and what it ran (the host's page), and isolate the host if the product cannot "
+                           "remove it.",
+                           "a later scan found it removed, or the product only logged it (audit mode) for a file "
+                           "the analyst knows"))
+    if finding.outcome_class == REMEDIATED_ON_MANY or len(finding.hosts) >= MANY_HOSTS:
+        steps.append(Check(None, f"{_plural(len(finding.hosts), 'host')} received it: find how it came (a mail, a "
+                           "download, a share, a bundled installer) from the files' paths and the hosts' downloads "
+                           "around the first detection.",
+                           "potentially unwanted software the users installed themselves, quarantined as policy "
+                           "says"))
+    if not steps:
+        steps.append(Check(None, "The product remediated it: check how the file came to the host (its page: "
+                           "downloads, writes, the user logged on).",
+                           "a known test file (EICAR) or a tool the user was allowed to run"))
+    return tuple(steps)
+
+
+def _most_detected_first(finding: ThreatFinding) -> list[Detection]:
+    return sorted(finding.detections, key=lambda d: (-(sum(d.actions.values()) or 1), d.host, d.file_key))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word if n == 1 else word + 's'}"
