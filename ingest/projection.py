@@ -217,7 +217,7 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             "sysmon:dns_query": self._dns,
             "sysmon:file_create": self._file_action(R.WROTE),
             "sysmon:file_delete": self._file_action(R.DELETED),
-            "sysmon:image_load": self._file_action(R.LOADED),
+            "sysmon:image_load": self._image_load,
             "sysmon:registry_set": self._registry,
             "sysmon:process_access": self._process_access,
             "sysmon:remote_thread": self._process_pair(R.INJECTED),

@@ -30,6 +30,7 @@ from ingest.projection_entities import (
 from ingest.projection_installs import INSTALLED_NAMES as INSTALLED_NAMES
 from ingest.projection_installs import InstalledNames as InstalledNames
 from ingest.projection_installs import InstallRules
+from ingest.projection_signers import IMAGE_SIGNER_FIELDS, PROCESS_SIGNER_FIELDS, signer_props
 from ingest.projection_transfers import download_origin_ip
 
 _SCRIPT_PARTS_LIMIT = 256
@@ -54,9 +55,8 @@ _PARENT_IDENTITY = frozenset(PARENT_FIELDS[:3])
 _FILE_IDENTITY = frozenset(FILE_FIELDS[:5])
 """The file fields without which :meth:`EntityBuilders._file` finds no file (hashes, path, name)."""
 
-_SIGNATURE_PROPS = (("file.code_signature.signed", "signed"), ("file.code_signature.subject_name", "signature"),
-                    ("file.code_signature.status", "signature_status"))
-"""Sysmon 6 signature fields -> the driver file's props."""
+_PROCESS_SIGNER_KEYS = frozenset(field for field, _ in PROCESS_SIGNER_FIELDS)
+"""An ECS process record's signer fields (:mod:`ingest.projection_signers`): most records have none."""
 
 WFP_CONNECT = "winsec:network_connect"
 """Security 5156, the Windows Filtering Platform's "connection permitted"."""
@@ -394,16 +394,27 @@ class EndpointRules(InstallRules):
     def _driver_load(self, ctx: EventContext) -> None:
         """Sysmon 6: ``host LOADED file`` (the kernel loads a driver: the event names no process),
         the file with its signature (props ``signed``, ``signature``, ``signature_status``)."""
+        file = self._signed_file(ctx)
+        if file is not None:
+            ctx.rel(ctx.host, R.LOADED, file)
+
+    def _image_load(self, ctx: EventContext) -> None:
+        """Sysmon 7 (and an ECS library load): ``process LOADED file``, the file with its signer as a
+        driver's (:mod:`ingest.projection_signers`): the process's own image is one of its loads, so a
+        build's signer is known where its image loads are logged."""
+        process = self._process(ctx, PROCESS_FIELDS)
+        ctx.rel(ctx.host, R.RAN, process)
+        ctx.rel(process, R.LOADED, self._signed_file(ctx))
+
+    def _signed_file(self, ctx: EventContext) -> EntityKey | None:
+        """The event's file, with the signer the event gives (a later event's replaces an earlier's: the same
+        digest is the same bytes, so the same signature; a status may change, as when a certificate expires)."""
         file = self._file(ctx)
-        if file is None:
-            return
-        props = ctx.acc.entities[file].props
-        fields = ctx.fields
-        for field, prop in _SIGNATURE_PROPS:
-            value = fields.get(field)
-            if value is not None:
-                props[prop] = value
-        ctx.rel(ctx.host, R.LOADED, file)
+        if file is not None:
+            signer = signer_props(ctx.fields, IMAGE_SIGNER_FIELDS)
+            if signer:
+                ctx.acc.entities[file].props.update(signer)
+        return file
 
     def _file_blocked(self, ctx: EventContext) -> None:
         """Sysmon 27/28: a write or delete Sysmon blocked: the process (it ran on the host) and the file,
@@ -469,6 +480,8 @@ class EndpointRules(InstallRules):
         # events are a process and fields no rule reads, e.g. Sysmon registry events)
         if process is not None:
             ctx.rel(ctx.host, R.RAN, process)
+            if not keys.isdisjoint(_PROCESS_SIGNER_KEYS):  # an ECS process record's signer: its image's
+                ctx.acc.entities[process].props.update(signer_props(fields, PROCESS_SIGNER_FIELDS))
             if not keys.isdisjoint(_PARENT_IDENTITY):
                 parent = self._process(ctx, PARENT_FIELDS)
                 ctx.rel(ctx.host, R.RAN, parent)

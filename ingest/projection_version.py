@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 8
+PROJECTION_VERSION = 9
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -74,6 +74,11 @@ PROJECTION_VERSION = 8
    keyed ``path:<path>`` (:func:`ingest.normalize_digests.file_path_key`), and an antivirus detection
    whose path is no absolute path is keyed so too (:func:`ingest.projection_antivirus.looks_like_a_path`):
    a forged Defender line whose "path" was a real file's SHA-256 was a detection of that file (task AV3).
+9. An image load's signer (Sysmon 7 ``Signed``/``Signature``/``SignatureStatus``, ECS ``dll.``/``file.code_signature``)
+   is kept on the loaded file, an ECS process record's (``process.code_signature``) on the process
+   (:mod:`ingest.projection_signers`): a verdict carried to a product's new build checks it.  A WMI run
+   journaled before its consumer is ``host RAN`` the installed command as a later one is
+   (:mod:`ingest.projection_wmi_runs`; task BEH3).
 """
 
 VERSION_KEY = "projection_version"
@@ -87,7 +92,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 6: ("logons' claimed workstation names no computer can have (over 15 characters, a tool's default) "
                     "as claims, not hosts"),
                 7: "antivirus detections as corroboration only: no sighting of the detected file",
-                8: "files known by a path never keyed as a digest, antivirus detections naming no real path kept apart"}
+                8: "files known by a path never keyed as a digest, antivirus detections naming no real path kept apart",
+                9: "image signers (Sysmon 7, ECS code_signature) on files, WMI runs journaled before their consumer"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
