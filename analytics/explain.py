@@ -496,7 +496,9 @@ def summarize(
             words = {**words, "lookalike_domain": f"look-alike of {trusted if len(trusted) <= _MAX_VALUE else trusted[: _MAX_VALUE - 1] + '…'}, which the fleet uses"}
         parts.append(", ".join(words.get(b, b) for b in facts.behaviours))
         parts += _credited_parts(credited, facts.behaviours, words)
-    return "; ".join(parts)
+    # Every part, not only the pivot: a lineage pair or a credited name is attacker text too
+    # (review U2 #7).  ``visible`` leaves codes already written as they are.
+    return visible("; ".join(parts))
 
 
 def _credited_parts(credited: tuple[CreditedProcesses, ...], behaviours: list[str], words: dict[str, str]) -> list[str]:

@@ -84,3 +84,14 @@ def test_summary_truncates_long_values_and_keeps_markup_as_text():
     # 3 hosts: no "half of them" (1 host lies between the quartiles), the plain count only
     assert "3 hosts first requested url" in text and "half of them" not in text and "of them within" not in text
     assert "b.exe spawned by a.exe, d.exe spawned by c.exe are new in the fleet" in text
+
+
+def test_every_part_of_the_summary_writes_hidden_characters_as_codes():
+    # Review U2 #7: the pivot was escaped, but a lineage pair carried its raw U+202E into
+    # the summary the API, webhooks and tickets pass on ("… spawned by svchost.exe is new").
+    child = "C:\\Users\\Public\\\u202egpj.exe"
+    facts = ClusterFacts({"first_contact_spread_min": 2.0}, [LineagePair("svchost.exe", child, 4, 0.0)],
+                         [], [], [], history=True)
+    text = summarize(facts, pivot_type="process", pivot_value=child, host_count=4, pivot_is_new=True)
+    assert "\u202e" not in text
+    assert text.count("\\u202egpj.exe") == 2
