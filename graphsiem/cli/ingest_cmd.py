@@ -147,11 +147,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Ingest ``args.paths``; exit 0 when every record was accepted, 1 when some were rejected
-    or a path named here was not read for its content (binary: no reader takes it).
+    or a path named here was not read for its content (binary: no reader takes it), and 1
+    too when the store refuses the credentials (one line on standard error names it).
 
     Exit 2, before anything is read, for a missing path, an unknown format,
     time zone or store, a year outside 1970-2099, a negative ``--flush-seconds``
-    or ``--settle-seconds``, a store that cannot be opened, or a data
+    or ``--settle-seconds``, or a data
     directory that ``graphsiem rebuild`` holds (refused, not waited for: see
     :mod:`graphsiem.data_dir_lock`); 75
     (:data:`~graphsiem.cli.EXIT_GRAPH_BEHIND`) when the records are journaled
