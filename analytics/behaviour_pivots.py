@@ -116,7 +116,7 @@ from analytics.behaviour_installs import (
 )
 from analytics.behaviour_lineage import Lineage, parents_of
 from analytics.behaviour_pairs import HostPairs, PairWork, completion_days, shape_groups
-from analytics.behaviour_shapes import Shapes, image_path
+from analytics.behaviour_shapes import Shapes, image_digest, image_path
 from analytics.behaviour_verdicts import carried_shape, carry_record
 from analytics.behaviour_words import (  # the names, re-exported: checks, explain, detect and the API use them
     FACT_WORDS,
@@ -134,6 +134,7 @@ from analytics.behaviour_words import (  # the names, re-exported: checks, expla
     reached_words,
     summary_words,
 )
+from analytics.build_signers import SignerLookup, signer_lookup
 from analytics.clusters import COOCCURRENCE_MINUTES
 from analytics.config import DetectionConfig
 from analytics.features import Window
@@ -233,6 +234,8 @@ class BehaviourPivots:
     carried: list[dict[str, Any]] = field(default_factory=list)
     """The benign verdicts carried to a new build (:func:`analytics.behaviour_verdicts.carry_record`): said in the
     detection's stats (``verdicts_carried``), as a carry is weaker than a verdict given."""
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    """The carries the builds' signers stopped (the same records with ``refused``: why): ``verdicts_refused``."""
     entities: dict[EntityKey, Entity] = field(default_factory=dict)
     """Pivot -> its synthetic entity (the shown value; props: its kinds and :data:`PIVOT_RECORD`, what this
     detection made of it), the one a cluster grown from it carries."""
@@ -280,10 +283,14 @@ def find_behaviour_pivots(
     # a payload run by WMI, a task or a service: its install (read only then) ties it to its installer
     installs = [r for r in store.iter_relations("INSTALLED") if r.first_seen <= window.end] \
         if store is not None and has_runs((f.process for f in facts), processes, parents) else []
+    # a build's signer: an ECS process's own, else its image's file (read only for a carry's two digests)
+    signers = signer_lookup(processes, image_digest,
+                            None if store is None else lambda digest: store.get_entity("file", digest))
     found = behaviour_pivots(incidence, facts, processes=processes, images=images, min_hosts=config.min_hosts,
                              cooccurrence_minutes=config.cooccurrence_minutes or COOCCURRENCE_MINUTES,
                              earlier=earlier, parents=parents, fleet_hosts=fleet_hosts, installs=installs,
-                             suppressed=config.suppressed, suppressed_members=config.suppressed_members)
+                             suppressed=config.suppressed, suppressed_members=config.suppressed_members,
+                             signers=signers)
     found.history_reads, found.history_truncated = reads, truncated
     return found
 
@@ -302,6 +309,7 @@ def behaviour_pivots(
     installs: Iterable[Relation] = (),
     suppressed: Collection[EntityKey] = frozenset(),
     suppressed_members: Mapping[EntityKey, frozenset[EntityKey]] | None = None,
+    signers: SignerLookup | None = None,
 ) -> BehaviourPivots:
     """The signatures on at least ``min_hosts`` hosts, each shape's as an incidence column.
 
@@ -391,9 +399,12 @@ def behaviour_pivots(
             kinds, shape_text or "", [incidence.hosts[r] for r in kept],
             {f.process for found in kept.values() for f in found.facts},
             {host: [f.process for f in found] for host, found in history.items()}, processes,
-            suppressed=suppressed, suppressed_members=suppressed_members or {})
+            suppressed=suppressed, suppressed_members=suppressed_members or {}, signers=signers)
         if carried is not None and (kinds, carried[0]) in groups:
             carried = None  # the judged build is in the window too (a rolling upgrade): each keeps its own key
+        if carried is not None and carried.refused is not None:  # the signer changed: shown, and said why
+            pivots.refused.append(carry_record(kinds, carried, [incidence.hosts[r] for r in kept]))
+            carried = None
         # a product's new build on the judged hosts keeps the judged key: its verdict applies
         _add_pivot(pivots, incidence, kinds, None if shape is None else (carried[0] if carried else shape,
                                                                          shape_text or ""), kept,

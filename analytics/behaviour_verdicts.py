@@ -14,14 +14,19 @@ judged hosts; one that copies the job's path and parent onto the judged hosts an
 (red team T13, finding 7: 25 judged hosts and 5 that never ran the product) has hosts that
 never ran the judged build.  Either keeps its own key, and is shown.
 
-What a carry cannot tell: a trojanised update pushed to exactly the judged hosts (a supply-chain
+The signer (task BEH3): a trojanised update pushed to exactly the judged hosts (a supply-chain
 attack through the vendor's own channel) is a new digest on the same hosts, path, parent and
-installer, as the vendor's update is.  Only the signer would differ, and the processes carry
-none (Sysmon 1's ``Company``/``Product`` are not kept, and are the binary's own words; Sysmon 7's
-``Signature``/``SignatureStatus`` are kept only for Sysmon 6's drivers).  So a carried verdict is
-weaker than a given one, and is said: the pivot holds ``judged_build`` and the detection's stats
-list each carry (:func:`carry_record`, ``verdicts_carried``): the judged and new builds and the
-hosts, for the analyst to confirm.
+installer, as the vendor's update is; what differs is the signer.  Where the telemetry says a
+build's signer (Sysmon 7 of its image, ECS ``code_signature``: the image's file, keyed by its
+digest, :mod:`ingest.projection_signers`), the new build's must be known, valid and the judged
+build's (:func:`analytics.build_signers.refusal`); a carry it stops is no carry (the new build is
+shown) and is said in the detection's stats (``verdicts_refused``: the pivot, both builds and the
+reason, ``signer changed: Contoso Ltd (Valid) → unsigned``).  Where no signer is known for either
+build (Sysmon 1 names none; most fleets log no Sysmon 7 of process images), the hosts and shape
+decide alone, as before, and a carried verdict stays weaker than a given one: the pivot holds
+``judged_build`` and the detection's stats list each carry (:func:`carry_record`,
+``verdicts_carried``, with both signers when known): the judged and new builds and the hosts,
+for the analyst to confirm.
 
 How: a window group's shape text with each of its digests replaced by a digest its hosts' own
 facts ran before the window (the same algorithm; the earlier build) is the shape the verdict
@@ -44,6 +49,7 @@ from typing import Any, NamedTuple
 
 from analytics.behaviour_shapes import image_digest, shape_id
 from analytics.behaviour_words import behaviour_key
+from analytics.build_signers import Signer, SignerLookup, refusal, signers_said
 from graphsiem.model import Entity, EntityKey
 
 __all__ = ["MAX_EARLIER_BUILDS", "Carry", "carried_shape", "carry_record"]
@@ -66,6 +72,12 @@ class Carry(NamedTuple):
     """Both digests' algorithm (``sha256``, ...)."""
     judged_hosts: int
     """How many hosts the verdict recorded (all among the group's)."""
+    judged_signer: Signer | None = None
+    """The judged build's signer, when known (:mod:`analytics.build_signers`)."""
+    signer: Signer | None = None
+    """The new build's signer, when known."""
+    refused: str | None = None
+    """Why the signers stop this carry (``signer changed: ...``), else None: a refused carry is no carry."""
 
 
 def carry_record(kinds: tuple[str, str], carry: Carry, hosts: Collection[str]) -> dict[str, Any]:
@@ -81,21 +93,29 @@ def carry_record(kinds: tuple[str, str], carry: Carry, hosts: Collection[str]) -
     >>> record["pivot"][1][-19:], record["judged_build"][:15], record["build"][:15], record["hosts"]
     ('shape 0123456789ab)', 'sha256 abababab', 'sha256 cdcdcdcd', 2)
     """
-    return {
+    record = {
         "pivot": list(behaviour_key(kinds, carry.shape)),  # the verdict's pivot (its cluster id's type and key)
         "judged_build": f"{carry.algorithm} {carry.judged_build}",
         "build": f"{carry.algorithm} {carry.build}",
         "hosts": len(hosts),
         "judged_hosts": carry.judged_hosts,
+        **signers_said((("judged_signer", carry.judged_signer), ("signer", carry.signer))),
     }
+    if carry.refused is not None:
+        record["refused"] = carry.refused
+    return record
 
 
 def carried_shape(
     kinds: tuple[str, str], text: str, hosts: Collection[str], window_processes: Iterable[EntityKey],
     earlier: Mapping[str, Iterable[EntityKey]], processes: Mapping[EntityKey, Entity], *,
     suppressed: Collection[EntityKey], suppressed_members: Mapping[EntityKey, frozenset[EntityKey]],
+    signers: SignerLookup | None = None,
 ) -> Carry | None:
     """The judged shape a group of a new build inherits (:class:`Carry`: its id and both builds), or None.
+
+    A carry the builds' signers stop (:func:`analytics.build_signers.refusal`) is returned with
+    ``refused`` set: the group keeps its own key, and the caller says why.
 
     Parameters
     ----------
@@ -105,6 +125,7 @@ def carried_shape(
     earlier : host name -> the processes behind its facts before the window.
     processes : the process entities by key.
     suppressed, suppressed_members : the detection's suppressions (benign verdicts) and what each covered.
+    signers : a digest's build's signer (:func:`analytics.build_signers.signer_lookup`); None: none known.
     """
     if not suppressed:
         return None
@@ -129,5 +150,8 @@ def carried_shape(
             judged_hosts = {name for kind, name in suppressed_members.get(key, ()) if kind == _HOST}
             # on at least the hosts the verdict was given on: the product's rollout, not a subset's swap
             if key in suppressed and judged_hosts and judged_hosts <= hosts:
-                return Carry(shape, old, value, algorithm, len(judged_hosts))
+                judged_signer = None if signers is None else signers((algorithm, old))
+                signer = None if signers is None else signers((algorithm, value))
+                return Carry(shape, old, value, algorithm, len(judged_hosts), judged_signer, signer,
+                             refusal(judged_signer, signer))
     return None

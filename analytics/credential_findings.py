@@ -1,10 +1,11 @@
 """The credential findings of a detection window: read, matched, made clusters (the detect hook).
 
 :func:`credential_clusters` asks the graph which hosts validated credentials in the window
-(:func:`analytics.credential_attempts.validators`), reads their attempts from the journal, matches the
-patterns (:func:`analytics.credential_spray.find_credential_attacks`), merges the findings whose
-failures share a source (:func:`analytics.credential_merge.merge_by_source`: one spray across thirty
-workstations is one finding) and returns one cluster per finding
+(:func:`analytics.credential_attempts.validators`), reads their attempts from the journal, adds those a
+network sensor saw (:func:`analytics.credential_network.network_attempts`, less the ones the Windows side
+logged too), matches the patterns (:func:`analytics.credential_spray.find_credential_attacks`), merges
+the findings of one sprayer (:func:`analytics.credential_merge.merge_findings`: a shared source, or the
+same account list in the same minutes) and returns one cluster per finding
 (:func:`analytics.credential_words.credential_cluster`).  They are not
 candidates of the isolation forest: :func:`analytics.detect.detect` adds them to the scored clusters
 and sorts all by risk.
@@ -18,7 +19,12 @@ from typing import Any
 
 from analytics.config import DetectionConfig
 from analytics.credential_attempts import read_attempts, validators
-from analytics.credential_merge import merge_by_source
+from analytics.credential_merge import merge_findings
+from analytics.credential_network import (
+    network_attempts,
+    newest_sensor_logon,
+    without_windows_copies,
+)
 from analytics.credential_spray import COMPROMISE, find_credential_attacks, habitual_names
 from analytics.credential_targets import failed_logon_hosts
 from analytics.credential_verdicts import covered_by_verdict
@@ -47,10 +53,12 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     Returns
     -------
     clusters : list of Cluster
-        One per source-joined finding (its validators listed), highest risk first.
+        One per merged finding (its validators listed), highest risk first.
     stats : dict
         ``credential_attempts`` (read, or why none), ``credential_validators``, ``credential_findings``,
-        ``credential_validator_findings`` (before the merge), ``credential_compromises``, ``credential_s`` (seconds), ``credential_suppressed`` (the pivots
+        ``credential_validator_findings`` (before the merge), ``credential_network_targets`` and
+        ``credential_network_attempts`` (a sensor's, after the dedupe), ``credential_compromises``,
+        ``credential_s`` (seconds), ``credential_suppressed`` (the pivots
         of findings a benign verdict covered, :func:`analytics.credential_verdicts.covered_by_verdict`).
     """
     if not config.credential_findings:
@@ -68,15 +76,22 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     # member servers and workstations refusing RDP/SMB log-ons validate no NTLM: no edge names them
     targets = failed_logon_hosts(connection, start, end,
                                  min(limits.spray_min_accounts, limits.brute_force_min_failures), skip=hosts)
+    edges_of = {**{target: [] for target in targets}, **hosts}
+    windows = {host: read_attempts(connection, host, edges, start, end) for host, edges in edges_of.items()}
+    # a sensor watching a DC or a file server: its attempts on their targets, less those the DC logged too
+    network = without_windows_copies(network_attempts(connection, start, end),
+                                     (a for attempts in windows.values() for a in attempts))
     per_validator = []
-    for host, edges in sorted(hosts.items()) + [(target, []) for target in targets]:
-        attempts = read_attempts(connection, host, edges, start, end)
+    for host in sorted(set(windows) | set(network)):
+        attempts = sorted([*windows.get(host, ()), *network.get(host, ())], key=lambda a: (a.ts, a.event_id))
         read += len(attempts)
+        edges = edges_of.get(host, [])
         finding = find_credential_attacks(host, attempts, limits, habitual_names(edges, attempts))
         if finding is not None:
             per_validator.append(finding)
-    # one source trying thirty workstations is one spray, not thirty findings (T13 finding 3)
-    for finding in merge_by_source(per_validator):
+    # one source trying thirty workstations is one spray, not thirty findings (T13 finding 3); nor is one
+    # account list tried on each of them in the same minutes under a new claimed name each time (CRED3)
+    for finding in merge_findings(per_validator, limits):
         # the compromising successes first, then the attempts in time order (the page's evidence list)
         firsts = [c.attempt for c in finding.compromises]
         ids = [a.event_id for a in firsts] + [a.event_id for a in finding.attempts if a not in firsts]
@@ -93,6 +108,8 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
         "credential_attempts": read,
         "credential_validators": len(hosts),
         "credential_failed_logon_hosts": len(targets),
+        "credential_network_targets": len(network),
+        "credential_network_attempts": sum(len(attempts) for attempts in network.values()),
         "credential_findings": len(found),
         "credential_validator_findings": len(per_validator),
         "credential_compromises": sum(1 for c in found if c.credential and COMPROMISE in c.credential["patterns"]),
@@ -101,15 +118,20 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     }
 
 
-def lone_window(store: GraphStore, config: DetectionConfig, now: float | None) -> tuple[float, float] | None:
+def lone_window(store: GraphStore, config: DetectionConfig, now: float | None,
+                journal: EventLookup | None = None) -> tuple[float, float] | None:
     """The detection window when the fan-out inputs found nothing to read (no entity on two hosts):
-    ending at ``now``, else at the newest data as :func:`analytics.window_end.default_window_end` says;
-    None when the store has no sighting."""
+    ending at ``now``, else at the newest data as :func:`analytics.window_end.default_window_end` says,
+    else (no host sighted: a sensor's log-ons between unmapped addresses) at the journal's newest sensor
+    log-on; None when there is none of these."""
     if now is None:
         end = default_window_end(store, min_hosts=config.min_hosts, window_hours=config.window_hours)
-        if end is None:
-            return None
-        now = end.end
-        if end.start is not None:
-            return end.start, now
+        if end is not None:
+            now = end.end
+            if end.start is not None:
+                return end.start, now
+        else:
+            now = newest_sensor_logon(getattr(journal, "connection", None))
+            if now is None:
+                return None
     return now - config.window_hours * 3600.0, now

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
+from typing import Any
 
 from analytics.credential_attempts import Attempt
 from graphsiem.model import Relation
@@ -99,6 +100,9 @@ class CredentialFinding:
     other_validators: list[str] = field(default_factory=list)
     """Further hosts the same source's attempts reached (:mod:`analytics.credential_merge`): one spray
     across thirty workstations is one finding, not thirty."""
+    merged_by: list[dict[str, Any]] = field(default_factory=list)
+    """Why the validators are one finding (:func:`analytics.credential_merge.merge_findings`): per ground
+    (``shared_source``, ``shared_accounts``), the values shared and, for accounts, when they failed."""
 
     @property
     def worst(self) -> str:

@@ -130,6 +130,7 @@ def credential_record(finding: CredentialFinding) -> dict[str, Any]:
         "compromised": [{"account": c.account, "at": epoch_to_iso(c.attempt.ts), "failures_before": c.failures_before,
                          "workstation": c.attempt.workstation, "source_ip": c.attempt.source_ip,
                          "event_id": c.attempt.event_id} for c in finding.compromises],
+        "merged_by": [dict(ground) for ground in finding.merged_by],
     }
 
 
@@ -158,6 +159,9 @@ def summary(finding: CredentialFinding, record: dict[str, Any]) -> str:
         parts.append(f"{_plural(len(finding.compromises), 'account')} succeeded after failing: {names}")
     elif succeeded:
         parts.append(f"{_plural(succeeded, 'attempt')} succeeded")
+    merge = merge_words(finding)
+    if merge:
+        parts.append(merge)
     if ROTATION in finding.patterns:
         names = ", ".join(finding.patterns[ROTATION][:3])
         parts.append(f"{names} validated from many different claimed workstation names (a tool's random names, not hosts)")
@@ -179,11 +183,39 @@ def checks(finding: CredentialFinding, record: dict[str, Any]) -> tuple[Check, .
                            "HTTP) at those times, and check lock-outs (4740) for these accounts.",
                            "a misconfigured service or a user's stale saved password retrying one account from "
                            "one known machine"))
+    merge = merge_words(finding)
+    if merge:
+        steps.append(Check(None, f"{merge[0].upper()}{merge[1:]}: confirm it is one client by the times and "
+                           "accounts on each host (their network logs at those times).",
+                           "two unrelated incidents that happen to share them (e.g. a password expiry of the "
+                           "same accounts on two servers)"))
     if ROTATION in finding.patterns:
         steps.append(Check(None, "A workstation name that changes with every attempt is written by a tool (spraying "
                            "and relay tools randomise it): find which machine sent these validations.",
                            "a known scanner or a terminal-server farm whose clients send their own names"))
     return tuple(steps)
+
+
+def merge_words(finding: CredentialFinding) -> str:
+    """Why the finding's hosts are one finding, in words ('' for one validator).
+
+    >>> f = CredentialFinding("ws-1", {"password_spray": ["a"]}, 0.0, 60.0, [], other_validators=["ws-2"],
+    ...     merged_by=[{"ground": "shared_accounts", "values": ["a", "b"], "total": 12,
+    ...                 "start": "2026-11-02T10:02:00Z", "end": "2026-11-02T10:09:00Z"}])
+    >>> merge_words(f)
+    'merged from 2 hosts because the same 12 accounts (a, b, ...) failed on each between 2026-11-02T10:02:00Z and 2026-11-02T10:09:00Z'
+    """
+    reasons = []
+    for ground in finding.merged_by:
+        shown = ", ".join(ground["values"][:3]) + (", ..." if ground["total"] > 3 else "")
+        if ground["ground"] == "shared_accounts":
+            reasons.append(f"the same {ground['total']} accounts ({shown}) failed on each between "
+                           f"{ground['start']} and {ground['end']}")
+        else:
+            reasons.append(f"their failures came from the same {_plural(ground['total'], 'source')} ({shown})")
+    if not reasons:
+        return ""
+    return f"merged from {1 + len(finding.other_validators)} hosts because {' and '.join(reasons)}"
 
 
 def _reached(finding: CredentialFinding) -> str:
@@ -236,4 +268,9 @@ def record_lines(record: dict[str, Any], shown: int = 8) -> list[str]:
                          f"{' ...' if record.get(name + '_total', 0) > shown else ''}")
     outcomes = ", ".join(f"{o['label']} ({o['meaning']}) x{o['count']}" for o in record.get("outcomes") or [])
     lines.append(f"    outcomes: {outcomes}")
+    for ground in record.get("merged_by") or []:
+        listed = ", ".join(str(v) for v in ground["values"][:shown])
+        when = f" between {ground['start']} and {ground['end']}" if ground.get("start") else ""
+        lines.append(f"    merged by {ground['ground'].replace('_', ' ')} ({ground['total']}): {listed}"
+                     f"{' ...' if ground['total'] > shown else ''}{when}")
     return lines

@@ -99,7 +99,7 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     inputs = load_inputs(store, config, now=now)
     if inputs is None:
         # nothing shared by two hosts (one DC's log alone): no fan-out, but a credential attack may be there
-        window = lone_window(store, config, now)
+        window = lone_window(store, config, now, journal)
         credential, credential_stats = (credential_clusters(store, journal, config, window) if window is not None
                                         else ([], {}))
         # and antivirus detections no cluster carries (analytics.antivirus_findings)

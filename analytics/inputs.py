@@ -166,6 +166,7 @@ def load_inputs(
     timings["behaviour_pair_lookups"] = behaviour.pair_lookups  # the pairing's work (near-linear in facts)
     timings["behaviour_facts_capped"] = behaviour.facts_capped  # facts past a host's per-kind cap, not paired
     timings["verdicts_carried"] = behaviour.carried  # benign verdicts carried to a new build: for the analyst to confirm
+    timings["verdicts_refused"] = behaviour.refused  # carries the new build's signer stopped (analytics.build_signers)
     incidence = incidence.select(np.flatnonzero(shared))
     incidence, prevalence = rollups.extend(incidence, prevalence)
     incidence, prevalence = behaviour.columns.extend(incidence, prevalence)

@@ -164,6 +164,17 @@ class CredentialCompromise(BaseModel):
     event_id: str
 
 
+class CredentialMergeGround(BaseModel):
+    """Why a credential finding's hosts are one finding (analytics/credential_merge.py)."""
+
+    ground: str = Field(description="`shared_source` (failures from the same claimed name or address) or "
+                        "`shared_accounts` (the same account list failing on each host in the same minutes).")
+    values: list[str] = Field(description="The sources or accounts shared, sorted; the first 50.")
+    total: int
+    start: str | None = Field(default=None, description="For shared accounts: the first of their failures.")
+    end: str | None = None
+
+
 class CredentialRecord(BaseModel):
     """A credential finding (analytics/credential_words.py): the attempts on one validating host."""
 
@@ -185,6 +196,8 @@ class CredentialRecord(BaseModel):
     source_ips_total: int
     outcomes: list[CredentialOutcome]
     compromised: list[CredentialCompromise]
+    merged_by: list[CredentialMergeGround] = Field(
+        default_factory=list, description="Why the hosts in `validators` are one finding; empty for one host.")
 
 
 class ClusterDetail(ClusterSummary):
