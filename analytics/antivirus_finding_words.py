@@ -1,9 +1,10 @@
 """An antivirus finding (:mod:`analytics.antivirus_findings`) as a cluster: its ``antivirus`` record, words, checks.
 
 The cluster keeps the PRODUCT.md contract: ``hosts`` are the hosts that detected the threat (outside
-the fan-out clusters that carry it), ``entities`` the threat (the pivot), then the files detected, then
-the hosts; ``explanation.summary`` one plain sentence; ``explanation.features`` the counts, each with
-the threshold its class was decided by as baseline.  It adds one key, ``antivirus``
+the fan-out clusters that carry it), ``entities`` the files detected, then the hosts (the pivot, the
+threat, is no entity the graph holds, so no member: the page draws the members' graph);
+``explanation.summary`` one plain sentence; ``explanation.features`` the counts, each with the threshold
+its class was decided by as baseline.  It adds one key, ``antivirus``
 (:func:`antivirus_record`): the threat, its class and why, the products, each host's actions and files,
 and the hosts whose detections a fan-out cluster carries.  Threat names and paths are the vendor's and
 the file writer's: data, shown as text only.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analytics.antivirus import AntivirusMatch, Detection
+from analytics.antivirus import AntivirusMatch, Detection, read_detections
 from analytics.antivirus_findings import (
     MANY_HOSTS,
     NOT_REMEDIATED,
@@ -31,12 +32,15 @@ from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, resolve_sources
 from analytics.explain import Check, Explanation, FeatureContribution
 from analytics.result import Cluster, cluster_id
-from graphsiem.model import Entity, EntityType, epoch_to_iso
+from graphsiem.model import Entity, EntityType, RelationType, epoch_to_iso
+from graphsiem.store.base import GraphStore
 
-__all__ = ["SHOWN", "antivirus_cluster", "antivirus_finding_clusters", "antivirus_record"]
+__all__ = ["SHOWN", "antivirus_cluster", "antivirus_finding_clusters", "antivirus_record", "lone_antivirus_findings"]
 
 SHOWN = 50
 """Hosts and files a record lists (the most detected first); the totals count all."""
+_FAR = 1e11
+"""An epoch past any event (year 5138): the end of "every detection"."""
 _CLASS_WORDS = {
     NOT_REMEDIATED: "not remediated on {n}",
     REMEDIATED_ON_MANY: f"remediated, on {{n}} ({MANY_HOSTS} or more: a delivery, not a stray)",
@@ -87,12 +91,33 @@ def antivirus_finding_clusters(
                    "antivirus_suppressed": suppressed}
 
 
+def lone_antivirus_findings(store: GraphStore, config: DetectionConfig, now: float | None,
+                            window: tuple[float, float] | None, journal: EventLookup | None,
+                            ) -> tuple[list[Cluster], dict[str, Any]]:
+    """:func:`antivirus_finding_clusters` of a run that found no fan-out input (nothing shared by two hosts).
+
+    A detection is no sighting (:mod:`ingest.projection_antivirus`), so a directory holding only an
+    antivirus's log has no window the sightings set (``window`` None): the window then ends at ``now``,
+    else at the newest detection, and spans :attr:`~analytics.config.DetectionConfig.window_hours`.
+    """
+    if window is None:
+        if now is None:
+            newest = max((r.last_seen for r in store.relations_active(RelationType.DETECTED.value, 0.0, _FAR)),
+                         default=None)
+            if newest is None:
+                return [], {}
+            now = newest
+        window = (now - config.window_hours * 3600.0, now)
+    return antivirus_finding_clusters(read_detections(store, *window), {}, [], config, journal)
+
+
 def antivirus_cluster(finding: ThreatFinding, evidence: list[dict[str, str]]) -> Cluster:
     """The cluster of a finding: contract keys, its ``antivirus`` record, summary and checks."""
     record = antivirus_record(finding)
     pivot = Entity(PIVOT_TYPE, finding.key, finding.name)
     files = {d.file_key: d.shown for d in _most_detected_first(finding)}
-    members = [pivot, *(Entity(EntityType.FILE.value, key, shown) for key, shown in files.items()),
+    # the threat is no graph entity (the store knows no such type): the members are what the graph holds
+    members = [*(Entity(EntityType.FILE.value, key, shown) for key, shown in files.items()),
                *(Entity(EntityType.HOST.value, host, host) for host in finding.hosts)]
     features = {
         "hosts_detected": float(len(finding.hosts)),

@@ -26,7 +26,7 @@ import numpy as np
 
 from analytics.antivirus import read_detections
 from analytics.antivirus_clusters import corroborate_clusters
-from analytics.antivirus_finding_words import antivirus_finding_clusters
+from analytics.antivirus_finding_words import antivirus_finding_clusters, lone_antivirus_findings
 from analytics.behaviour_pivots import name_credits
 from analytics.candidate_history import (
     CandidateHistory,
@@ -103,8 +103,7 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         credential, credential_stats = (credential_clusters(store, journal, config, window) if window is not None
                                         else ([], {}))
         # and antivirus detections no cluster carries (analytics.antivirus_findings)
-        found_av, av_stats = (antivirus_finding_clusters(read_detections(store, *window), {}, [], config, journal)
-                              if window is not None else ([], {}))
+        found_av, av_stats = lone_antivirus_findings(store, config, now, window, journal)
         applied = credential_stats.pop("credential_suppressed", []) + av_stats.pop("antivirus_suppressed", [])
         lone = sorted(credential + found_av, key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
         return DetectionResult(lone, started_at, time.perf_counter() - t0,

@@ -10,6 +10,7 @@ import { checksOf, showChecks } from './checks.js';
 import { asCypher, asPython } from './copy.js';
 import { byId, el, fill, fmtTime, setText, shorten } from './dom.js';
 import { definitionList, loadEntityDetails, propertyNodes } from './entity_details.js';
+import { showAntivirus } from './antivirus_finding.js';
 import { showCredential } from './credential_finding.js';
 import { clearEvidence, showEvidence } from './evidence.js';
 import { edgeEvidenceOptions } from './evidence_span.js';
@@ -132,6 +133,7 @@ export class ClusterView {
     showFeatures(cluster.features, cluster.score);
     showChecks(checksOf(raw));
     showCredential(byId('cluster-credential'), raw.credential);
+    showAntivirus(byId('cluster-antivirus'), raw.antivirus);
     byId('explanation-table').closest('details').hidden = false;
     byId('export-case').hidden = false;
     this.resetPanels();
@@ -195,6 +197,7 @@ export class ClusterView {
     showFeatures(cluster.features, cluster.score);
     showChecks(checksOf(raw));
     showCredential(byId('cluster-credential'), raw.credential);
+    showAntivirus(byId('cluster-antivirus'), raw.antivirus);
     byId('explanation-table').closest('details').hidden = false;
     byId('export-case').hidden = true;
     this.triage.show(null);
@@ -224,6 +227,7 @@ export class ClusterView {
       showMembers([], null);
       showChecks([]);
       showCredential(byId('cluster-credential'), null);
+      showAntivirus(byId('cluster-antivirus'), null);
       byId('export-case').hidden = true;
       byId('explanation-table').closest('details').hidden = true;
       this.triage.show(null);
