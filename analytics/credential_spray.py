@@ -344,4 +344,9 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
                 found.append(Compromise(account, attempt, len(sources)))
                 recent.clear()  # one success ends the run it closed
                 sprayed_before = 0
+            else:
+                # a success ends the run of failures its own source made: a user who mistyped twice and
+                # logged on, three times in an hour, was not brute-forced (six failures 'before' the third)
+                mine = {attempt.workstation, attempt.source_ip} - {None}
+                recent = deque(a for a in recent if not {a.workstation, a.source_ip} & mine)
     return found
