@@ -402,7 +402,8 @@ def behaviour_pivots(
             suppressed=suppressed, suppressed_members=suppressed_members or {}, signers=signers)
         if carried is not None and (kinds, carried[0]) in groups:
             carried = None  # the judged build is in the window too (a rolling upgrade): each keeps its own key
-        if carried is not None and carried.refused is not None:  # the signer changed: shown, and said why
+        refusal = None if carried is None else carried.refused
+        if refusal is not None:  # the signer changed: shown, and said why (stats and the pivot's carry_refused)
             pivots.refused.append(carry_record(kinds, carried, [incidence.hosts[r] for r in kept]))
             carried = None
         # a product's new build on the judged hosts keeps the judged key: its verdict applies
@@ -412,6 +413,8 @@ def behaviour_pivots(
         if carried is not None:  # said on the pivot: the judged build's digest, whose key it took
             pivots.entities[behaviour_key(kinds, carried.shape)].props["judged_build"] = carried.judged_build
             pivots.carried.append(carry_record(kinds, carried, [incidence.hosts[r] for r in kept]))
+        elif refusal is not None and shape is not None:
+            pivots.entities[behaviour_key(kinds, shape)].props["carry_refused"] = refusal
     return pivots
 
 

@@ -65,6 +65,7 @@ def test_a_new_build_not_signed_as_the_judged_one_is_shown_and_the_refusal_said(
     [refused] = result.stats["verdicts_refused"]
     assert (refused["pivot"], refused["judged_build"], refused["build"], refused["refused"]) == (
         list(job.pivot.ref), f"sha256 {OLD_BUILD}", f"sha256 {NEW_BUILD}", why)
+    assert found[0][1].pivot.props["carry_refused"] == why  # the shown cluster's pivot says it too
 
 
 def test_a_signed_new_build_of_a_judged_build_with_no_known_signer_is_not_carried(store, tmp_path):
