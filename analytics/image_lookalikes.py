@@ -69,6 +69,18 @@ class Imitation:
     edit: Edit | None = None
 
     @property
+    def two_letters(self) -> bool:
+        """Whether the name rests on a two-letter misspelling (``scvhosts.exe``): weaker evidence
+        than a look-alike character or one letter, so it is named last (:mod:`analytics.letter_edits`).
+
+        Examples
+        --------
+        >>> imitated_binary("scvhosts.exe").two_letters, imitated_binary("scvhost.exe").two_letters
+        (True, False)
+        """
+        return self.edit is not None and self.edit.second is not None
+
+    @property
     def means(self) -> str:
         """How the name imitates the binary, for a step: ``look-alike characters``, ``a one-letter misspelling`` or both.
 

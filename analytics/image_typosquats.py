@@ -20,6 +20,11 @@ in its architecture (``rundll32.exe``, ``regsvr32.exe``) is also compared with t
 swapped for another or left out (:data:`ARCHITECTURE_NUMBERS`: ``rundll64.exe``, ``regsvr64.exe``,
 ``rundll.exe``), the rest of the name exactly the binary's.
 
+A name no one edit or dressing reads is compared last with two edits of a hand-made form
+(:mod:`analytics.letter_edits`: ``scvhosts.exe`` is two letters swapped and a plural ``s``), for
+binaries of seven letters or more and with no dressing: a two-letter misspelling is weaker
+evidence, said so in its step (:attr:`Edit.second` set) and named after any stronger one.
+
 Real programs are one edit from each other too, so three guards keep the check to disguises:
 
 * binaries with a stem shorter than :data:`MIN_STEM` letters get no letter edit (``sc.exe`` is one
@@ -28,8 +33,8 @@ Real programs are one edit from each other too, so three guards keep the check t
   dressed (``cmd64.exe``, ``sc32.exe``, ``wmic1.exe``, ``cmd.scr``, ``net.exe.exe``);
 * a name that is itself a binary of the watched set is never a misspelling of another
   (``wscript.exe`` and ``cscript.exe``, ``taskhost.exe`` and ``taskhostw.exe``);
-* :data:`KNOWN_NEIGHBOURS` lists real programs one edit from a watched binary (a Windows
-  binary or a widespread vendor program), and :data:`SHIPPED_SUFFIXED` the names a watched tool
+* :data:`KNOWN_NEIGHBOURS` lists real programs one edit (or two of a hand-made form) from a watched
+  binary (a Windows binary or a widespread vendor program), and :data:`SHIPPED_SUFFIXED` the names a watched tool
   ships under with a suffix (``PsExec64.exe``).  Windows' own 640 System32 executable names hold
   none beyond the short ones above.
 """
@@ -42,6 +47,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from analytics.confusables import name_readings
+from analytics.letter_edits import LetterEdit, letter_edit, nearest_two_edits
 
 MIN_STEM = 5
 """Fewest letters of a binary's stem that a letter edit is read against (``lsass``, ``csrss``, ``mshta``).
@@ -53,12 +59,17 @@ ordinary words: for them only an exact look-alike counts, or their own letters w
 
 KNOWN_NEIGHBOURS = frozenset({
     "notepad2.exe", "notepad3.exe", "notepad4.exe",  # Notepad2 and its forks Notepad3 and Notepad4: editors named after notepad.exe
+    "notepads.exe",  # the Notepads app (Microsoft Store editor): notepad.exe with a plural 's'
     "paexec.exe", "csexec.exe",  # PAExec and CSExec: remote-execution tools of their own, not renamed PsExec
     "wininst.exe",  # Python's distutils installer stub, one letter from wininit.exe
     "xplorer2.exe",  # the xplorer² file manager: explorer.exe without its 'e' and a '2' appended
+    # two edits of a hand-made form (analytics.letter_edits), measured in session 21
+    "xyplorer.exe",  # the XYplorer file manager: explorer.exe with 'e' and 'x' swapped and a 'y' for the 'e'
+    "scshost.exe",  # Windows Server's Security Compliance Scanner host: svchost.exe with 'v' and 'c' swapped, an 's' for the 'v'
 })
-"""Real programs one edit from a watched binary: never read as its misspelling.  (``service.exe``,
-one letter from ``services.exe``, is none: no corpus holds a real one, and an attacker may pick it.)"""
+"""Real programs one edit, or two edits of a hand-made form, from a watched binary: never read as its
+misspelling.  (``service.exe``, one letter from ``services.exe``, is none: no corpus holds a real
+one, and an attacker may pick it.)"""
 
 SHIPPED_SUFFIXED = frozenset({
     "psexec64.exe", "psexec64a.exe", "procdump64.exe", "procdump64a.exe", "mavinject32.exe", "mavinject64.exe",
@@ -116,6 +127,9 @@ class Edit:
     suffix: str = ""
     extension: str = ""
     replaced: str = ""
+    second: LetterEdit | None = None
+    """A second letter edit, made after the first (:func:`analytics.letter_edits.two_edits`): a
+    two-letter misspelling, weaker evidence than one (``scvhosts.exe``)."""
 
     @property
     def means(self) -> str:
@@ -129,8 +143,10 @@ class Edit:
         'a one-letter misspelling, an appended suffix and another extension'
         >>> Edit("none", suffix="64", replaced="32").means, Edit("none", replaced="32").means
         ('another architecture number', 'the architecture number left out')
+        >>> Edit("swapped", "cv", second=LetterEdit("extra", "s")).means
+        'a two-letter misspelling'
         """
-        said = [] if self.kind == "none" else ["a one-letter misspelling"]
+        said = [] if self.kind == "none" else ["a two-letter misspelling" if self.second else "a one-letter misspelling"]
         if self.replaced:
             said.append("another architecture number" if self.suffix else "the architecture number left out")
         elif self.suffix:
@@ -151,6 +167,8 @@ class Edit:
         "'-x64' appended to the name, the extension '.exe.exe' for '.exe'"
         >>> Edit("none", suffix="64", replaced="32").describe(), Edit("none", replaced="32").describe()
         ("'64' for '32' at the end of the name", "the '32' at the end of the name left out")
+        >>> Edit("swapped", "cv", second=LetterEdit("extra", "s")).describe()
+        "letters c and v swapped, then an extra 's'"
         """
         said = [] if self.kind == "none" else [self._letters()]
         suffix = "".join(map(_shown, self.suffix))
@@ -164,17 +182,23 @@ class Edit:
         return ", ".join(said)
 
     def _letters(self) -> str:
-        """The one-letter edit in words."""
-        if self.kind == "swapped":
-            first, second = (_shown(c) for c in self.written)
-            return f"letters {first} and {second} swapped"
-        if self.kind == "extra":
-            shown = _shown(self.written)
-            return f"an extra '{shown}'" if len(shown) == 1 else f"an extra {shown}"
-        if self.kind == "missing":
-            return f"the '{self.expected}' missing"
-        shown = _shown(self.written)
-        return f"'{shown}' for '{self.expected}'" if len(shown) == 1 else f"{shown} for '{self.expected}'"
+        """The letter edit (or two) in words."""
+        first = _letter_words(self.kind, self.written, self.expected)
+        return first if self.second is None else f"{first}, then {_letter_words(*self.second)}"
+
+
+def _letter_words(kind: str, written: str, expected: str) -> str:
+    """One letter edit in words (attacker characters named by code point)."""
+    if kind == "swapped":
+        first, second = (_shown(c) for c in written)
+        return f"letters {first} and {second} swapped"
+    if kind == "extra":
+        shown = _shown(written)
+        return f"an extra '{shown}'" if len(shown) == 1 else f"an extra {shown}"
+    if kind == "missing":
+        return f"the '{expected}' missing"
+    shown = _shown(written)
+    return f"'{shown}' for '{expected}'" if len(shown) == 1 else f"{shown} for '{expected}'"
 
 
 def one_edit(stem: str, binary: str) -> Edit | None:
@@ -187,19 +211,8 @@ def one_edit(stem: str, binary: str) -> Edit | None:
     >>> one_edit("lsasa", "lsass") == Edit("changed", "a", "s"), one_edit("svchost", "svchost"), one_edit("svcsoht", "svchost")
     (True, None, None)
     """
-    if stem == binary or abs(len(stem) - len(binary)) > 1:
-        return None
-    i = 0
-    while i < min(len(stem), len(binary)) and stem[i] == binary[i]:
-        i += 1  # the first place they differ
-    if len(stem) == len(binary):
-        if stem[i + 1:] == binary[i + 1:]:
-            return Edit("changed", stem[i], binary[i])
-        swapped = i + 1 < len(stem) and stem[i] == binary[i + 1] and stem[i + 1] == binary[i]
-        return Edit("swapped", stem[i:i + 2], binary[i:i + 2]) if swapped and stem[i + 2:] == binary[i + 2:] else None
-    if len(stem) > len(binary):
-        return Edit("extra", stem[i]) if stem[i + 1:] == binary[i:] else None
-    return Edit("missing", expected=binary[i]) if stem[i:] == binary[i + 1:] else None
+    found = letter_edit(stem, binary)
+    return None if found is None else Edit(*found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +227,7 @@ class Misspelling:
 
 
 def misspelled_binary(file_name: str, binaries: frozenset[str]) -> Misspelling | None:
-    """The binary of ``binaries`` that ``file_name`` misspells by one edit, else ``None`` (see the module text).
+    """The binary of ``binaries`` that ``file_name`` misspells by one edit (else two), else ``None`` (see the module text).
 
     Parameters
     ----------
@@ -232,6 +245,9 @@ def misspelled_binary(file_name: str, binaries: frozenset[str]) -> Misspelling |
     ["'64' appended to the name", "the extension '.com' for '.exe'", "letters c and v swapped, the extension '.exe.exe' for '.exe'"]
     >>> [misspelled_binary(n, IMITATED) for n in ("wscript.exe", "sfc.exe", "notepad2.exe", "svchost.exe.mui", "PsExec64.exe")]
     [None, None, None, None, None]
+    >>> found = misspelled_binary("scvhosts.exe", IMITATED)
+    >>> found.binary, found.edit.means, found.edit.describe()
+    ('svchost.exe', 'a two-letter misspelling', "letters c and v swapped, then an extra 's'")
     """
     if not isinstance(file_name, str):
         return None
@@ -243,12 +259,16 @@ def _misspelled(file_name: str, binaries: frozenset[str]) -> Misspelling | None:
     written = file_name.lower()
     if written in binaries or written in KNOWN_NEIGHBOURS or written in SHIPPED_SUFFIXED:
         return None
-    found = _nearest(written, binaries)
-    if found is not None:
-        return Misspelling(*found)
-    for reading, chosen in name_readings(file_name):
-        if reading != written and reading not in binaries and reading not in KNOWN_NEIGHBOURS:
-            found = _nearest(reading, binaries)
+    readings = [(reading, chosen) for reading, chosen in name_readings(file_name)
+                if reading != written and reading not in binaries and reading not in KNOWN_NEIGHBOURS]
+    # one edit (or a dressing) as written, then under a look-alike reading; two edits last:
+    # the weaker evidence is only read when no stronger one is there
+    for nearest in (_nearest, _nearest_two):
+        found = nearest(written, binaries)
+        if found is not None:
+            return Misspelling(*found)
+        for reading, chosen in readings:
+            found = nearest(reading, binaries)
             if found is not None:
                 return Misspelling(*found, reading=reading, chosen=chosen)
     return None
@@ -292,6 +312,24 @@ def _nearest(name: str, binaries: frozenset[str]) -> tuple[str, Edit] | None:
         return None
     *_, binary, edit = min(candidates, key=lambda c: c[:3])
     return binary, edit
+
+
+def _nearest_two(name: str, binaries: frozenset[str]) -> tuple[str, Edit] | None:
+    """The binary ``name`` is two edits of a hand-made form from (:func:`analytics.letter_edits.two_edits`;
+    an ``.exe`` with no dressing: two weak signs do not add up to a strong one), else ``None``."""
+    if not name.endswith(EXTENSION) or name.endswith(EXTENSION + EXTENSION):
+        return None
+    found = nearest_two_edits(name[: -len(EXTENSION)], _stems(binaries))
+    if found is None:
+        return None
+    binary_stem, first, second = found
+    return binary_stem + EXTENSION, Edit(*first, second=second)
+
+
+@lru_cache(maxsize=8)
+def _stems(binaries: frozenset[str]) -> frozenset[str]:
+    """The stems of the ``.exe`` names among ``binaries``."""
+    return frozenset(b[: -len(EXTENSION)] for b in binaries if b.endswith(EXTENSION))
 
 
 def _edit(stem: str, binary_stem: str, suffix: str, extension: str, lettered: bool = True) -> Edit | None:

@@ -154,7 +154,9 @@ def _credit(pivot: EntityKey, entry: str, shown: list[tuple[float, EntityKey, st
     """The entry of ``shown`` (``(linked_at, process, binary)``): the most common binary's processes."""
     binaries = Counter(binary for _, _, binary in shown)
     original = min(binaries, key=lambda b: (-binaries[b], b))
+    # the example is the strongest evidence first: a two-letter misspelling only when no other is there
     mine = sorted((t, key) for t, key, binary in shown if binary == original)
+    mine.sort(key=lambda linked: _is_weaker(processes[linked[1]]))
     names = Counter(written_name(processes[key]) for _, key in mine)
     lines = {key: str(processes[key].props.get("command_line") or processes[key].value) for _, key in mine}
     first = processes[mine[0][1]]
@@ -175,6 +177,12 @@ def _credit(pivot: EntityKey, entry: str, shown: list[tuple[float, EntityKey, st
         other_binaries=tuple(sorted(b for b in binaries if b != original)),
         example_drive=drives.drive_of(hosts.host_of(first.ref)),
     )
+
+
+def _is_weaker(process: Entity) -> bool:
+    """Whether ``process`` masquerades by a two-letter misspelling only (``scvhosts.exe``: the weakest reading)."""
+    imitation = imitated_binary(written_name(process))
+    return imitation is not None and imitation.two_letters
 
 
 def add_masquerade_credits(

@@ -140,7 +140,8 @@ def _credited_renamed_check(credit: MasqueradeCredit, hosts_text: str) -> Check:
 
 
 def _lookalike_members(entities: Iterable[Entity]) -> list[tuple[Entity, Imitation, OriginalName | None, bool]]:
-    """``(process, imitation, its OriginalFileName read, whether the imitation is the OriginalFileName's)``."""
+    """``(process, imitation, its OriginalFileName read, whether the imitation is the OriginalFileName's)``,
+    the weaker two-letter misspellings last (the step names the first)."""
     found = []
     for entity in entities:
         if entity.type != EntityType.PROCESS.value:
@@ -152,7 +153,7 @@ def _lookalike_members(entities: Iterable[Entity]) -> list[tuple[Entity, Imitati
         forged = imitated_original(entity.props.get("original_file_name"))
         if forged is not None:
             found.append((entity, forged[1], forged[0], True))
-    return found
+    return sorted(found, key=lambda member: member[1].two_letters)  # stable: the members' order otherwise
 
 
 def _image_lookalike_text(imitation: Imitation, read: OriginalName | None, path: str, extra: str = "") -> str:
@@ -176,6 +177,13 @@ def _lookalike_tail(imitates: str, hosts_text: str) -> str:
 
 _LOOKALIKE_BENIGN = ("the name is a product's own (a localized or vendor program, signed by its vendor, seen under "
                      "this name and path on other hosts before the window), not a stand-in for a Windows binary")
+_TWO_LETTER_BENIGN = (_LOOKALIKE_BENIGN + "; two letters apart is weaker evidence than one: real products are "
+                      "named that close to Windows binaries (XYplorer, explorer.exe's)")
+
+
+def _lookalike_benign(imitation: Imitation) -> str:
+    """What would make the look-alike step benign (said more readily of a two-letter misspelling)."""
+    return _TWO_LETTER_BENIGN if imitation.two_letters else _LOOKALIKE_BENIGN
 _FORGED_BENIGN = ("the value was garbled on its way (the file's own version resource, read from the file, names "
                   "it in plain ASCII)")
 
@@ -209,7 +217,7 @@ def lookalike_image_check(entities: Iterable[Entity], hosts_text: str,
             _FORGED_BENIGN,
         )
     return Check(None, f"{_image_lookalike_text(imitation, read, path)}{more}: "
-                 + _lookalike_tail(imitation.imitates, hosts_text), _LOOKALIKE_BENIGN)
+                 + _lookalike_tail(imitation.imitates, hosts_text), _lookalike_benign(imitation))
 
 
 def _credited_lookalike_check(credit: MasqueradeCredit, hosts_text: str) -> Check | None:
@@ -224,7 +232,7 @@ def _credited_lookalike_check(credit: MasqueradeCredit, hosts_text: str) -> Chec
     return Check(
         None,
         f"{credited_who(credit)} reached {plain(credit.reached)}: {text}: " + _lookalike_tail(imitation.imitates, hosts_text),
-        _LOOKALIKE_BENIGN,
+        _lookalike_benign(imitation),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from graphsiem.model import Entity, Relation, Sighting
-from tests.analytics.test_per_host_command_lines import DAY, END, START
+from tests.analytics.test_per_host_command_lines import CONFIG, DAY, END, START
 
 H = 3600.0
 Group = tuple[range, str, str | None, str]
@@ -44,3 +44,11 @@ def write_domain_groups(store, groups: Mapping[str, Group], hosts: int = 40, gap
     store.upsert_sightings(sightings)
     store.upsert_relations(relations)
     store.flush()
+
+
+def domain_group_clusters(store, groups: Mapping[str, Group], hosts: int = 40, gap: float = 60.0) -> list:
+    """:func:`write_domain_groups`, then the clusters a detection finds in them (the tests' config)."""
+    from analytics.detect import detect  # the fleet writer alone needs no detection
+
+    write_domain_groups(store, groups, hosts=hosts, gap=gap)
+    return detect(store, config=CONFIG).clusters
