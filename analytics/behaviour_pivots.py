@@ -403,7 +403,7 @@ def behaviour_pivots(
         if carried is not None and (kinds, carried[0]) in groups:
             carried = None  # the judged build is in the window too (a rolling upgrade): each keeps its own key
         refusal = None if carried is None else carried.refused
-        if refusal is not None:  # the signer changed: shown, and said why (stats and the pivot's carry_refused)
+        if carried is not None and refusal is not None:  # the signer changed: shown, said why (stats, carry_refused)
             pivots.refused.append(carry_record(kinds, carried, [incidence.hosts[r] for r in kept]))
             carried = None
         # a product's new build on the judged hosts keeps the judged key: its verdict applies
