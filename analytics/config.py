@@ -115,6 +115,10 @@ class DetectionConfig:
         Look for credential attacks on the hosts that validate credentials
         (:mod:`analytics.credential_spray`; needs the journal's events, so a
         detection over a bare store finds none and says so in its stats).
+    host_findings : bool
+        Apply the single-host rules (LSASS read, renamed tool, log cleared,
+        stager and LOLBin command lines: :mod:`analytics.host_findings`; needs
+        the journal's events, as credential findings do).
     credential_burst_minutes : float
         The sliding window every credential pattern is counted in (60: one hour).
     spray_min_accounts : int
@@ -170,6 +174,7 @@ class DetectionConfig:
     history_backfill: bool = True
     internal_networks: tuple[str, ...] = ()
     credential_findings: bool = True
+    host_findings: bool = True
     # The credential defaults are the patterns' own (one place: analytics.credential_spray.Thresholds).
     credential_burst_minutes: float = _CREDENTIAL_DEFAULTS.burst_seconds / 60.0
     spray_min_accounts: int = _CREDENTIAL_DEFAULTS.spray_min_accounts

@@ -43,6 +43,7 @@ from analytics.evidence_antivirus import with_detection_evidence
 from analytics.explain import contributions, explain, feature_baseline, young_pivot
 from analytics.features import ClusterFacts, cluster_features, feature_matrix, scored_directions
 from analytics.history import earliest_sightings, fleet_history, history_counts
+from analytics.host_finding_words import host_finding_clusters
 from analytics.inputs import DetectionInputs, load_inputs
 from analytics.linked_processes import cluster_credits
 from analytics.pivot_contacts import cluster_contacts
@@ -104,10 +105,14 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
                                         else ([], {}))
         # and antivirus detections no cluster carries (analytics.antivirus_findings)
         found_av, av_stats = lone_antivirus_findings(store, config, now, window, journal)
-        applied = credential_stats.pop("credential_suppressed", []) + av_stats.pop("antivirus_suppressed", [])
-        lone = sorted(credential + found_av, key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
+        # and single-host attacks (analytics.host_findings): one host's events are no fan-out input
+        found_host, host_stats = (host_finding_clusters(journal, config, window) if window is not None
+                                  else ([], {}))
+        applied = (credential_stats.pop("credential_suppressed", []) + av_stats.pop("antivirus_suppressed", [])
+                   + host_stats.pop("host_findings_suppressed", []))
+        lone = sorted(credential + found_av + found_host, key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
         return DetectionResult(lone, started_at, time.perf_counter() - t0,
-                               {"clusters": len(lone), "shared_entities": 0, **credential_stats, **av_stats,
+                               {"clusters": len(lone), "shared_entities": 0, **credential_stats, **av_stats, **host_stats,
                                 "suppressions_applied": applied})
     stats: dict[str, Any] = dict(inputs.timings)
     # Why a run may find nothing: the window it used and how many entities met each pivot condition.
@@ -180,6 +185,12 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     stats.update(credential_stats)
     # a credential finding a benign verdict covered is a suppression that applied, as a fan-out one is
     stats["suppressions_applied"] += stats.pop("credential_suppressed", [])
+    # single-host attacks (LSASS read, renamed tool, log cleared, stager...): one finding per host, by the
+    # worst rule's fixed risk, never forest candidates; a hit a shown cluster's process holds is the cluster's
+    found_host, host_stats = host_finding_clusters(journal, config, (inputs.window.start, inputs.window.end),
+                                                   clusters)
+    stats.update(host_stats)
+    stats["suppressions_applied"] += stats.pop("host_findings_suppressed", [])
     stats["fleet_history"] = bool(inputs.context.history)
     stats["scoring_s"] = time.perf_counter() - t
 
@@ -195,8 +206,8 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         pairs = with_detection_evidence(pairs, antivirus.get(cluster.id), limit=config.evidence_per_cluster)
         cluster.evidence = resolve_sources(pairs, journal)
     stats["evidence_s"] = time.perf_counter() - t
-    if credential or found_av:  # their evidence is their attempts' or detections' events, already attached
-        clusters = sorted(clusters + credential + found_av, key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
+    if credential or found_av or found_host:  # their evidence is their own events, already attached
+        clusters = sorted(clusters + credential + found_av + found_host, key=lambda c: (-round(c.score, 9), len(c.hosts), c.id))
 
     stats.update(
         hosts=inputs.stats.n_hosts,

@@ -57,6 +57,9 @@ class Cluster:
     antivirus : dict or None
         An antivirus finding's threat, class, hosts and files
         (:func:`analytics.antivirus_finding_words.antivirus_record`); ``None`` on other clusters.
+    host_finding : dict or None
+        A host finding's rules and hits (:func:`analytics.host_finding_words.host_record`); ``None`` on
+        other clusters.
     """
 
     id: str
@@ -73,6 +76,8 @@ class Cluster:
     """A credential finding's record (:mod:`analytics.credential_words`): ``None`` on a fan-out cluster."""
     antivirus: dict[str, Any] | None = None
     """An antivirus finding's record (:mod:`analytics.antivirus_finding_words`): ``None`` on other clusters."""
+    host_finding: dict[str, Any] | None = None
+    """A host finding's record (:mod:`analytics.host_finding_words`): ``None`` on other clusters."""
 
     def __post_init__(self) -> None:
         if not self.explanation.checks:
@@ -109,6 +114,8 @@ class Cluster:
             **({"credential": self.credential} if self.credential is not None else {}),
             # detections of one threat no fan-out cluster carries: its hosts, files and what the products did
             **({"antivirus": self.antivirus} if self.antivirus is not None else {}),
+            # single-host rules (LSASS read, renamed tool, log cleared, stager...): the host's hits
+            **({"host_finding": self.host_finding} if self.host_finding is not None else {}),
         }
 
     def subgraph(self, store: GraphStore, *, radius: int = 1, limit: int = 5000) -> nx.MultiDiGraph:

@@ -1,0 +1,186 @@
+"""The single-host rules of host findings (:mod:`analytics.host_findings`), written as data.
+
+Each rule reads like a Sigma rule: what it matches, its MITRE ATT&CK techniques, its fixed risk and why.
+Fan-out clusters need an entity shared by ``min_hosts`` hosts, so an attack on one machine (a renamed
+mimikatz, a process reading LSASS, a cleared Security log, a script host starting an encoded PowerShell)
+made no case at all; these rules make one per host.  Their risks are fixed, never the forest's
+(:mod:`analytics.host_finding_words`), and chosen against the risks a detection already gives:
+
+* ``lsass_read`` 90: reading LSASS memory is what credential dumping is (T1003.001); no benign reader
+  outside the allow list needs it.
+* ``log_cleared`` 85: a wiped Security or System log (T1070.001) is an intruder covering tracks, or
+  an administrator doing what change control must explain.
+* ``renamed_tool`` 85: an offensive tool or a system binary run under another name (T1036.003): the
+  rename exists to pass name-based rules.
+* ``script_stager`` 80: a script host or an Office program starting an encoded PowerShell
+  (T1059.001 + T1027): the first stage of a mailed or downloaded lure.
+* ``remote_exec`` 80: impacket's wmiexec/smbexec shape (T1047, T1021.002): ``cmd.exe /Q /c ...``
+  writing its output to ``\\\\127.0.0.1\\ADMIN$\\__<time>``.
+* ``defence_change`` 75: a command turning RDP on (``fDenyTSConnections`` 0, NLA off, the firewall's
+  remote desktop rule) or Defender off (T1112, T1562.001, T1562.004, T1021.001).
+* ``lolbin_download`` 70: a Windows binary used to fetch or decode a file (certutil ``-urlcache`` /
+  ``-decode``, bitsadmin ``/transfer``, desktopimgdownldr ``/lockscreenurl``: T1105, T1197, T1140).
+  Below the others: administrators do script these, and the file is the evidence to read next.
+
+Attacker text (command lines, image names, ``OriginalFileName``) is matched, never executed, and
+quoted as plain text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "COMMAND_RULES", "DEFENCE_CHANGE", "LOG_CLEARED", "LOLBIN_DOWNLOAD", "LSASS_READ", "LSASS_READ_RIGHTS",
+    "REMOTE_EXEC", "RENAMED_TOOL", "RULES", "SCRIPT_STAGER", "STAGER_PARENTS", "CommandRule", "Rule",
+    "allowed_lsass_reader", "reads_memory",
+]
+
+LSASS_READ = "lsass_read"
+RENAMED_TOOL = "renamed_tool"
+LOG_CLEARED = "log_cleared"
+SCRIPT_STAGER = "script_stager"
+REMOTE_EXEC = "remote_exec"
+DEFENCE_CHANGE = "defence_change"
+LOLBIN_DOWNLOAD = "lolbin_download"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A single-host rule: its title, fixed risk and ATT&CK techniques."""
+
+    title: str
+    risk: float
+    attack: tuple[str, ...]
+
+
+RULES: dict[str, Rule] = {
+    LSASS_READ: Rule("LSASS memory read", 90.0, ("T1003.001",)),
+    LOG_CLEARED: Rule("Event log cleared", 85.0, ("T1070.001",)),
+    RENAMED_TOOL: Rule("Renamed tool", 85.0, ("T1036.003",)),
+    SCRIPT_STAGER: Rule("Script host started encoded PowerShell", 80.0, ("T1059.001", "T1027", "T1204.002")),
+    REMOTE_EXEC: Rule("Remote execution (wmiexec/smbexec shape)", 80.0, ("T1047", "T1021.002")),
+    DEFENCE_CHANGE: Rule("Defences weakened or RDP enabled", 75.0, ("T1112", "T1562.001", "T1562.004", "T1021.001")),
+    LOLBIN_DOWNLOAD: Rule("Windows binary used to download or decode", 70.0, ("T1105", "T1197", "T1140")),
+}
+"""Every rule by id (module docstring for each risk)."""
+
+# -- LSASS read (Sysmon 10, MDE OpenProcess) ------------------------------------------------------------
+
+LSASS_READ_RIGHTS = 0x10 | 0x2000000 | 0x10000000 | 0x80000000
+"""The rights that read a process's memory: ``PROCESS_VM_READ`` 0x10 (mimikatz's ``0x1010``, ``0x1410``,
+``0x1438``, ``0x143a``, ``PROCESS_ALL_ACCESS`` ``0x1fffff``), ``MAXIMUM_ALLOWED`` 0x2000000, ``GENERIC_ALL``
+0x10000000 and ``GENERIC_READ`` 0x80000000 (which maps to ``PROCESS_VM_READ``).  Query-only handles
+(``0x1000``, ``0x1400``) and the write-only rights the projection also keeps as ``ACCESSED``
+(``ingest.projection_access.MEMORY_RIGHTS``) read nothing: not this rule."""
+
+_SYSTEM_DIRS = (r"c:\windows\system32", r"c:\windows\syswow64")
+_SYSTEM_READERS = frozenset({
+    # the session and service managers, the log-on process and the LSA's own helpers
+    "csrss.exe", "wininit.exe", "winlogon.exe", "services.exe", "smss.exe", "lsm.exe", "lsaiso.exe",
+    "svchost.exe", "wbem\\wmiprvse.exe", "taskmgr.exe", "werfault.exe", "werfaultsecure.exe", "mrt.exe",
+    "searchindexer.exe", "vssvc.exe",
+})
+"""System binaries that open LSASS with read rights in normal operation, by their path under System32
+(or SysWOW64): the same names anywhere else are not allowed."""
+_DEFENDER_READERS = (
+    re.compile(r"c:\\programdata\\microsoft\\windows defender\\platform\\[^\\]+\\(msmpeng|mpcopyaccelerator|nissrv)\.exe"),
+    re.compile(r"c:\\program files\\windows defender\\(msmpeng|nissrv)\.exe"),
+    re.compile(r"c:\\program files\\windows defender advanced threat protection\\(mssense|sensecncproxy)\.exe"),
+)
+"""Microsoft Defender's engine and EDR sensor scan LSASS: allowed at their install paths only."""
+PROCESS_INSPECTORS = frozenset({"procexp.exe", "procexp64.exe", "procexp64a.exe"})
+"""Sysinternals Process Explorer reads every process's memory (``0x1410``) to show its strings and threads.
+Allowed only when the opener's own creation in the window names it so in its PE ``OriginalFileName`` too
+(a renamed mimikatz saved as ``procexp64.exe`` keeps ``mimikatz.exe`` there)."""
+
+
+def reads_memory(mask: int | None) -> bool:
+    """Whether a process handle's access mask can read the process's memory (:data:`LSASS_READ_RIGHTS`).
+
+    >>> [reads_memory(m) for m in (0x1010, 0x1410, 0x1fffff, 0x1000, 0x1400, 0x20, None)]
+    [True, True, True, False, False, False, False]
+    """
+    return mask is not None and bool(mask & LSASS_READ_RIGHTS)
+
+
+def allowed_lsass_reader(image: str, original: str | None) -> bool:
+    """Whether ``image`` (a full path) is a known reader of LSASS (module data), checked by path.
+
+    ``original`` is the opener's PE ``OriginalFileName`` when its creation was seen, else None.
+
+    >>> allowed_lsass_reader(r"C:\\Windows\\system32\\csrss.exe", None)
+    True
+    >>> allowed_lsass_reader(r"C:\\Users\\Public\\csrss.exe", None)
+    False
+    >>> allowed_lsass_reader(r"C:\\Tools\\procexp64.exe", "procexp64.exe"), allowed_lsass_reader(r"C:\\t\\procexp64.exe", "mimikatz.exe")
+    (True, False)
+    """
+    path = image.strip().strip('"').lower().replace("/", "\\")
+    folder, _, name = path.rpartition("\\")
+    for root in _SYSTEM_DIRS:
+        if path.startswith(root + "\\") and path[len(root) + 1:] in _SYSTEM_READERS:
+            return True
+    if any(pattern.fullmatch(path) for pattern in _DEFENDER_READERS):
+        return True
+    return bool(folder) and name in PROCESS_INSPECTORS and (original or "").strip().lower() in PROCESS_INSPECTORS
+
+
+# -- command lines (Sysmon 1, Security 4688, their ECS and MDE shapes) ----------------------------------
+
+STAGER_PARENTS = frozenset({
+    "wscript.exe", "cscript.exe", "mshta.exe", "winword.exe", "excel.exe", "powerpnt.exe", "outlook.exe",
+    "msaccess.exe", "mspub.exe", "onenote.exe", "visio.exe",
+})
+"""Script hosts and Office programs: a user opened a document or a script, and it started PowerShell."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRule:
+    """A command-line pattern: which images it applies to (their file names, or any), what it says."""
+
+    rule: str
+    name: str
+    images: frozenset[str]
+    """Lower-case file names the process must be (its ``OriginalFileName`` when known); empty: any."""
+    pattern: re.Pattern[str]
+    words: str
+    parents: frozenset[str] = frozenset()
+    """When not empty: the parent's file name must be one of these."""
+
+
+_ENCODED = re.compile(r"(?:^|\s)[-/]e(?:c|n|nc|nco|ncod|ncode|ncoded|ncodedc\w*)?\s+[a-z0-9+/=]{20,}", re.I)
+COMMAND_RULES: tuple[CommandRule, ...] = (
+    CommandRule(SCRIPT_STAGER, "encoded_powershell_from_script_host", frozenset({"powershell.exe", "pwsh.exe"}),
+                _ENCODED, "PowerShell with an encoded command (-enc), started by a script host or Office",
+                STAGER_PARENTS),
+    CommandRule(LOLBIN_DOWNLOAD, "certutil_urlcache", frozenset({"certutil.exe"}),
+                re.compile(r"[-/](urlcache|verifyctl)\b.*\b(https?|ftp)://", re.I),
+                "certutil fetching a URL (-urlcache)"),
+    CommandRule(LOLBIN_DOWNLOAD, "certutil_decode", frozenset({"certutil.exe"}),
+                re.compile(r"[-/]decode(hex)?\b", re.I), "certutil decoding a file (-decode)"),
+    CommandRule(LOLBIN_DOWNLOAD, "bitsadmin_transfer", frozenset({"bitsadmin.exe"}),
+                re.compile(r"/(transfer|addfile)\b.*\b(https?|ftp)://", re.I), "bitsadmin downloading a URL (/transfer)"),
+    CommandRule(LOLBIN_DOWNLOAD, "desktopimgdownldr", frozenset({"desktopimgdownldr.exe"}),
+                re.compile(r"/lockscreenurl:\s*\S*(https?|ftp)://", re.I),
+                "desktopimgdownldr fetching a URL as lock-screen image (/lockscreenurl)"),
+    CommandRule(DEFENCE_CHANGE, "rdp_enabled", frozenset(),
+                re.compile(r"fdenytsconnections\b.{0,60}?(/d\s*0\b|-value\s*0\b|\s0\s*(/f)?\s*$)", re.I),
+                "Remote Desktop allowed (fDenyTSConnections set to 0)"),
+    CommandRule(DEFENCE_CHANGE, "rdp_nla_off", frozenset(),
+                re.compile(r"\\rdp-tcp\b.{0,40}?userauthentication\b.{0,40}?(/d\s*0\b|-value\s*0\b)", re.I),
+                "Remote Desktop without network-level authentication (UserAuthentication 0)"),
+    CommandRule(DEFENCE_CHANGE, "rdp_firewall_opened", frozenset({"netsh.exe"}),
+                re.compile(r"firewall\s+set\s+(service\s+type\s*=\s*remotedesktop\s+mod(e)?\s*=\s*enable"
+                           r"|rule\s+group\s*=\s*\"?remote desktop\"?\s+new\s+enable\s*=\s*yes)", re.I),
+                "the firewall opened for Remote Desktop"),
+    CommandRule(DEFENCE_CHANGE, "defender_disabled", frozenset(),
+                re.compile(r"(disableantispyware|disablerealtimemonitoring|disablebehaviormonitoring|disableioavprotection)"
+                           r"\b.{0,40}?(/d\s*1\b|\$true\b|-value\s*1\b)", re.I),
+                "Microsoft Defender protection turned off"),
+    CommandRule(REMOTE_EXEC, "impacket_exec_output", frozenset({"cmd.exe"}),
+                re.compile(r"/q\s+/c\b.*\\\\127\.0\.0\.1\\admin\$\\__\d", re.I),
+                "cmd /Q /c writing its output to \\\\127.0.0.1\\ADMIN$\\__<time> (impacket wmiexec/smbexec)"),
+)
+"""The command-line rules, first match per rule and process."""

@@ -1,0 +1,230 @@
+"""A host finding (:mod:`analytics.host_findings`) as a cluster: its ``host_finding`` record, words,
+checks, the verdicts that cover it, and the detection's hook.
+
+The cluster keeps the PRODUCT.md contract: ``hosts`` is the one host, ``entities`` the host (the pivot);
+``explanation.summary`` one plain sentence; ``explanation.features`` the hits per rule, each with its
+rule's fixed risk as baseline; ``evidence`` the hits' events.  It adds one key, ``host_finding``
+(:func:`host_record`): the rules hit (title, risk, ATT&CK techniques), each hit (when, which event,
+the image, the command line, what matched) and how many hits a fan-out cluster carries.  Command lines
+and image names are attacker text: data, shown as text only.
+
+Ranked beside the fan-out clusters by that fixed risk, never candidates of the isolation forest (as
+credential and antivirus findings): a single host's act is no shape among the fleet's clusters.
+
+A benign verdict records what the finding held (:func:`verdict_scope`: each hit's rule and subject, the
+same opener or command line on that host); a later finding on the host is hidden only when all its hits
+were judged (:func:`covered_by_verdict`).  A cleared log's subject is its event: each new clearing shows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from analytics.config import DetectionConfig
+from analytics.evidence import EventLookup, resolve_sources
+from analytics.explain import Check, Explanation, FeatureContribution
+from analytics.host_finding_rules import RULES
+from analytics.host_findings import (
+    HostFinding,
+    carried_subjects,
+    group_by_host,
+    journal_hosts,
+    read_hits,
+)
+from analytics.result import Cluster, cluster_id
+from graphsiem.model import Entity, EntityKey, EntityType, epoch_to_iso, stable_hash
+
+__all__ = ["HIT_KEY", "PIVOT_TYPE", "covered_by_verdict", "host_cluster", "host_finding_clusters", "host_record",
+           "verdict_scope"]
+
+PIVOT_TYPE = "host_finding"
+"""The ``cluster_id`` namespace of a host finding (one case per host)."""
+HIT_KEY = "host_rule_hit"
+"""The key type a benign verdict records each judged hit under (:func:`verdict_scope`)."""
+SHOWN = 50
+"""Hits a record lists (in time order); ``hits_total`` counts all."""
+
+
+def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, window: tuple[float, float],
+                          clusters: Iterable[Cluster] = ()) -> tuple[list[Cluster], dict[str, Any]]:
+    """The window's host findings as clusters, and what the step did (for the run's stats).
+
+    Parameters
+    ----------
+    journal : object with ``connection`` and ``get(ids)``, optional
+        The journal; without one nothing is read (``host_findings: "no journal"``).
+    config : DetectionConfig
+        ``host_findings`` (on/off), ``suppressed``, ``suppressed_members``, ``evidence_per_cluster``.
+    window : tuple of float
+        Start and end of the detection window.
+    clusters : iterable of Cluster
+        The run's shown fan-out clusters: the hits their process members hold are theirs.
+
+    Returns
+    -------
+    clusters : list of Cluster
+        One per host, highest risk first.
+    stats : dict
+        ``host_findings``, ``host_finding_hits`` (all read), ``host_finding_carried`` (hits a fan-out
+        cluster carries), ``host_findings_s`` and ``host_findings_suppressed`` (pivots a verdict covered).
+    """
+    if not config.host_findings:
+        return [], {"host_findings": "disabled"}
+    connection = getattr(journal, "connection", None)
+    if not isinstance(connection, sqlite3.Connection):
+        return [], {"host_findings": "no journal"}
+    t0 = time.perf_counter()
+    start, end = window
+    hits = read_hits(connection, journal_hosts(connection), start, end)
+    carried = carried_subjects(hits, _cluster_processes(clusters))
+    kept = [h for h in hits if (h.rule, h.subject) not in carried]
+    found: list[Cluster] = []
+    suppressed: list[list[str]] = []
+    for finding in group_by_host(kept, [h for h in hits if (h.rule, h.subject) in carried]):
+        record = host_record(finding)
+        if covered_by_verdict((EntityType.HOST.value, finding.host), record, config.suppressed,
+                              config.suppressed_members):
+            suppressed.append([EntityType.HOST.value, finding.host])
+            continue
+        pairs = [("HOST_FINDING", h.event_id) for h in finding.hits][: config.evidence_per_cluster]
+        found.append(host_cluster(finding, record, resolve_sources(pairs, journal)))
+    found.sort(key=lambda c: (-c.score, c.id))
+    return found, {"host_findings": len(found), "host_finding_hits": len(hits),
+                   "host_finding_carried": len(hits) - len(kept), "host_findings_s": time.perf_counter() - t0,
+                   "host_findings_suppressed": suppressed}
+
+
+def _cluster_processes(clusters: Iterable[Cluster]) -> dict[str, set[str]]:
+    """Host -> the command lines and images of the process members of the fan-out clusters holding it."""
+    held: dict[str, set[str]] = {}
+    for cluster in clusters:
+        if cluster.credential is not None or cluster.antivirus is not None:
+            continue
+        texts = set()
+        for entity in cluster.entities:
+            if entity.type != EntityType.PROCESS.value:
+                continue
+            command = entity.props.get("command_line") or entity.value
+            if command:
+                texts.add(" ".join(str(command).lower().split()))
+            if entity.props.get("image"):
+                texts.add(str(entity.props["image"]).strip().lower())
+        for host in cluster.hosts if texts else ():
+            held.setdefault(host, set()).update(texts)
+    return held
+
+
+def host_cluster(finding: HostFinding, record: dict[str, Any], evidence: list[dict[str, str]]) -> Cluster:
+    """The cluster of a finding: contract keys, its ``host_finding`` record, summary and checks."""
+    host = Entity(EntityType.HOST.value, finding.host, finding.host)
+    per_rule = Counter(h.rule for h in finding.hits)
+    features = {f"hits_{rule}": float(n) for rule, n in sorted(per_rule.items())}
+    features["hits_carried_by_clusters"] = float(finding.carried)
+    explanation = Explanation(
+        summary=summary(finding),
+        features=tuple(FeatureContribution(name, value, RULES[name[5:]].risk if name[5:] in RULES else 0.0, 0.0,
+                                           "host finding: the baseline is the rule's fixed risk")
+                       for name, value in features.items()),
+        checks=checks(finding),
+    )
+    return Cluster(id=cluster_id(PIVOT_TYPE, finding.host), pivot=host, score=finding.risk, hosts=[finding.host],
+                   entities=[host], first_seen=min(h.ts for h in finding.hits),
+                   last_seen=max(h.ts for h in finding.hits), features=features, explanation=explanation,
+                   evidence=evidence, host_finding=record)
+
+
+def host_record(finding: HostFinding) -> dict[str, Any]:
+    """The ``host_finding`` key of the cluster: what the page and the API show of the hits."""
+    per_rule = Counter(h.rule for h in finding.hits)
+    return {
+        "host": finding.host,
+        "risk_rule": finding.rules[0],
+        "rules": [{"rule": r, "title": RULES[r].title, "risk": RULES[r].risk, "attack": list(RULES[r].attack),
+                   "hits": per_rule[r]} for r in finding.rules],
+        "start": epoch_to_iso(min(h.ts for h in finding.hits)),
+        "end": epoch_to_iso(max(h.ts for h in finding.hits)),
+        "hits": [{"rule": h.rule, "at": epoch_to_iso(h.ts), "event_id": h.event_id, "image": h.image,
+                  "command_line": h.command_line, "parent": h.parent, "matched": h.detail,
+                  "subject": _subject_key(h.rule, h.subject)} for h in finding.hits[:SHOWN]],
+        "hits_total": len(finding.hits),
+        "subjects": sorted({_subject_key(h.rule, h.subject) for h in finding.hits}),
+        "carried_hits": finding.carried,
+    }
+
+
+def summary(finding: HostFinding) -> str:
+    """One sentence: which rules on which host, when, the worst first.
+
+    E.g. "Host finding on pc04: LSASS memory read (1: mimikatz.exe opened lsass.exe with access 0x1010 ...)
+    at 09:37 UTC on 2019-03-18."
+    """
+    parts = []
+    for rule in finding.rules:
+        hits = [h for h in finding.hits if h.rule == rule]
+        parts.append(f"{RULES[rule].title} ({len(hits)}: {hits[0].detail}{'; ...' if len(hits) > 1 else ''})")
+    first = epoch_to_iso(min(h.ts for h in finding.hits)) or ""
+    return f"Host finding on {finding.host}: " + "; ".join(parts) + f", from {first[11:16]} UTC on {first[:10]}."
+
+
+def checks(finding: HostFinding) -> tuple:
+    """The analyst's next steps per rule hit, each with what would make it benign."""
+    steps = {
+        "lsass_read": ("Find what the process reading LSASS is (its file, signer, who ran it: the host's page) and "
+                       "reset the passwords of the accounts logged on to the host.",
+                       "an EDR, backup or inspection tool the organisation deployed, at its install path"),
+        "renamed_tool": ("Find where the renamed file came from and what it did after it started (its children, "
+                         "connections, files written).", "a vendor shipping a copy of the tool under its own name"),
+        "log_cleared": ("Ask who cleared the log and why; the events before the clearing are gone from the host: "
+                        "read them from the collector.", "a documented maintenance by the account named"),
+        "script_stager": ("Decode the PowerShell command and find the document or script that started it (the "
+                          "parent's command line) and how it arrived (mail, download).",
+                          "a logon script the IT department wrote"),
+        "remote_exec": ("Find the source of the remote command (the logons on the host at that time) and what "
+                        "else the account ran.", "an administrator's sanctioned remote management"),
+        "defence_change": ("Undo the change if unplanned, and find who made it (the parent process, the account).",
+                           "a change request for this host"),
+        "lolbin_download": ("Find the downloaded or decoded file (its path in the command line) and what ran it.",
+                            "an administrator's script fetching a known file"),
+    }
+    return tuple(Check(None, *steps[rule]) for rule in finding.rules)
+
+
+def verdict_scope(record: Mapping[str, Any]) -> list[EntityKey]:
+    """What a benign verdict on a finding with ``host_finding`` record ``record`` records beside its members.
+
+    >>> verdict_scope({"subjects": ["lsass_read:ab12"]})
+    [('host_rule_hit', 'lsass_read:ab12')]
+    """
+    return [(HIT_KEY, str(s)) for s in record.get("subjects") or []]
+
+
+def covered_by_verdict(pivot: EntityKey, record: Mapping[str, Any], suppressed: Collection[EntityKey],
+                       suppressed_members: Mapping[EntityKey, Iterable[EntityKey]]) -> bool:
+    """Whether a benign verdict on the host ``pivot`` covers its finding with ``record`` now: every subject
+    hit was judged.  A verdict that recorded nothing (given before members were kept) covers the host's
+    every finding, as for other pivots.
+
+    >>> pivot = ("host", "ws-1")
+    >>> judged = {pivot: {pivot, ("host_rule_hit", "lsass_read:ab12")}}
+    >>> covered_by_verdict(pivot, {"subjects": ["lsass_read:ab12"]}, {pivot}, judged)
+    True
+    >>> covered_by_verdict(pivot, {"subjects": ["lsass_read:ab12", "log_cleared:cd34"]}, {pivot}, judged)
+    False
+    """
+    if pivot not in suppressed:
+        return False
+    members = suppressed_members.get(pivot)
+    if members is None:
+        return True
+    judged = {key for kind, key in members if kind == HIT_KEY}
+    subjects = [str(s) for s in record.get("subjects") or []]
+    return bool(subjects) and all(s in judged for s in subjects)
+
+
+def _subject_key(rule: str, subject: str) -> str:
+    """``rule:<hash of the subject>``: what a verdict records (the subject holds attacker text of any length)."""
+    return f"{rule}:{stable_hash('host_rule_hit', rule, subject, length=16)}"

@@ -1,0 +1,294 @@
+"""Host findings: single-host attacks fan-out clustering cannot see, one case per host.
+
+A fan-out cluster needs an entity shared by ``min_hosts`` hosts, so an attack on one machine made no
+case: a renamed mimikatz, a process reading LSASS, a cleared Security log, Empire's VBS stager, a
+certutil download.  They were on the hosts' pages, where nobody triages them.  :func:`read_hits`
+reads the detection window's events of four kinds from the journal and applies the rules of
+:mod:`analytics.host_finding_rules`:
+
+* ``sysmon:process_access`` whose target is ``lsass.exe`` with a read right in its mask, from a process
+  not on the allow list (checked by path);
+* ``sysmon:process_create`` / ``winsec:process_create`` for the command-line rules and for a renamed
+  image (its PE ``OriginalFileName`` names a watched binary or tool, :func:`analytics.original_names.renamed_from`);
+* ``sysmon:image_load`` of a process's own image, whose ``OriginalFileName`` Sysmon 7 gives when the
+  creation did not (Process Herpaderping's ``wardog.exe``: ``-`` in Sysmon 1, ``mimikatz.exe`` in 7);
+* ``windows:log_cleared`` (Security 1102, System 104).
+
+**One finding per host** (:func:`group_by_host`), merging that host's hits in the window: the analyst
+triages a machine (is it compromised, isolate it), and an LSASS read beside a cleared log is one story
+told twice.  Its risk is its worst rule's (fixed, :data:`analytics.host_finding_rules.RULES`).
+
+**Not duplicated**: a hit whose process a fan-out cluster holds on that host (the seed campaign's
+``wscript -> powershell -enc`` and its LSASS read on 54 hosts) is the cluster's; and so is every hit of
+the same rule and subject (the same command line, the same opener) on other hosts, the campaign's
+stragglers: :func:`carried_subjects`.  They are counted (``carried``), not listed.
+
+Without a journal nothing is read (a notebook over a bare store), as for credential findings.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import orjson
+
+from analytics.host_finding_rules import (
+    COMMAND_RULES,
+    LOG_CLEARED,
+    LSASS_READ,
+    RENAMED_TOOL,
+    RULES,
+    allowed_lsass_reader,
+    reads_memory,
+)
+from analytics.original_names import STEP_NAMED, original_name, renamed_from
+from ingest.projection_access import access_mask
+
+__all__ = ["KINDS", "Hit", "HostFinding", "carried_subjects", "group_by_host", "hits_of_events", "journal_hosts",
+           "read_hits"]
+
+PROCESS_CREATES = ("sysmon:process_create", "winsec:process_create")
+IMAGE_LOAD = "sysmon:image_load"
+PROCESS_ACCESS = "sysmon:process_access"
+LOG_CLEAR = "windows:log_cleared"
+KINDS = (*PROCESS_CREATES, IMAGE_LOAD, PROCESS_ACCESS, LOG_CLEAR)
+"""The event kinds the rules read."""
+_SQL = ("SELECT id, kind, ts, fields FROM events WHERE host = ? AND ts >= ? AND ts <= ? "
+        "AND kind IN (?, ?, ?, ?, ?) ORDER BY ts, seq")
+"""One host's events of :data:`KINDS` in a window: the ``events_by_host`` index (host, ts, kind) serves it."""
+_ORIGINAL = b"original_file_name"
+"""Image loads without this key cannot be a renamed image: skipped undecoded (most of them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One event a rule matched on a host."""
+
+    host: str
+    rule: str
+    ts: float
+    event_id: str
+    image: str
+    """The process the rule is about (the opener of LSASS, the renamed image, the command's image)."""
+    command_line: str
+    subject: str
+    """What the rule matched, as the same thing on every host: ``image|command line`` (lower case), the
+    log's channel and event for a cleared log.  Carries (:func:`carried_subjects`) and verdicts compare it."""
+    detail: str
+    """What matched, in plain words (attacker text quoted as data)."""
+    parent: str = ""
+
+
+@dataclass(slots=True)
+class HostFinding:
+    """A host's hits in the window."""
+
+    host: str
+    hits: list[Hit] = field(default_factory=list)
+    carried: int = 0
+    """Hits of this host a fan-out cluster carries (not in ``hits``)."""
+
+    @property
+    def rules(self) -> list[str]:
+        """The rules hit, worst first."""
+        return sorted({h.rule for h in self.hits}, key=lambda r: (-RULES[r].risk, r))
+
+    @property
+    def risk(self) -> float:
+        """The worst rule's fixed risk."""
+        return max(RULES[h.rule].risk for h in self.hits)
+
+
+def read_hits(connection: sqlite3.Connection, hosts: Iterable[str], start: float, end: float) -> list[Hit]:
+    """Every rule's hits on ``hosts`` between ``start`` and ``end`` (epoch seconds), in time order per host.
+
+    Parameters
+    ----------
+    connection : sqlite3.Connection
+        The journal's (:class:`ingest.journal.Journal` ``.connection``).
+    hosts : iterable of str
+        The hosts to read (the journal's ``host`` column).
+    start, end : float
+        The detection window.
+    """
+    hits: list[Hit] = []
+    for host in sorted(set(hosts)):
+        rows = connection.execute(_SQL, (host, start, end, *KINDS)).fetchall()
+        events = []
+        for event_id, kind, ts, blob in rows:
+            if kind == IMAGE_LOAD and _ORIGINAL not in bytes(blob):
+                continue
+            events.append((str(event_id), kind, float(ts), orjson.loads(blob)))
+        hits.extend(hits_of_events(host, events))
+    return hits
+
+
+def journal_hosts(connection: sqlite3.Connection) -> list[str]:
+    """The hosts with events of :data:`KINDS` (the journal's per-host tallies when kept, else its index)."""
+    try:
+        rows = connection.execute(
+            "SELECT DISTINCT host FROM host_kind_counts WHERE kind IN (?, ?, ?, ?, ?)", KINDS
+        ).fetchall()
+        if rows:
+            return [str(r[0]) for r in rows if r[0]]
+    except sqlite3.OperationalError:
+        pass  # a journal of a release without the tallies
+    return [str(r[0]) for r in connection.execute("SELECT DISTINCT host FROM events WHERE host IS NOT NULL")]
+
+
+def hits_of_events(host: str, events: Iterable[tuple[str, str, float, Mapping[str, object]]]) -> list[Hit]:
+    """The hits among one host's events ``(event id, kind, ts, fields)``, in their order.
+
+    The process creations are read first for what a process access needs (its opener's
+    ``OriginalFileName`` and command line, by GUID), so their order among the kinds does not matter.
+    """
+    events = list(events)
+    created: dict[str, tuple[str, str]] = {}  # guid -> (command line, OriginalFileName)
+    for _, kind, _, fields in events:
+        if kind in PROCESS_CREATES and fields.get("process.guid"):
+            created[str(fields["process.guid"]).lower()] = (_text(fields.get("process.command_line")),
+                                                            _text(fields.get("process.pe.original_file_name")))
+    hits: list[Hit] = []
+    renamed_seen: set[str] = set()
+    for event_id, kind, ts, fields in events:
+        if kind in PROCESS_CREATES:
+            hits.extend(_command_hits(host, event_id, ts, fields, renamed_seen))
+        elif kind == IMAGE_LOAD:
+            hit = _renamed_image_load(host, event_id, ts, fields, renamed_seen)
+            if hit is not None:
+                hits.append(hit)
+        elif kind == PROCESS_ACCESS:
+            hit = _lsass_read(host, event_id, ts, fields, created)
+            if hit is not None:
+                hits.append(hit)
+        elif kind == LOG_CLEAR:
+            channel = _text(fields.get("winlog.cleared_channel")) or _text(fields.get("event.channel")) or "a log"
+            who = _text(fields.get("user.name"))
+            hits.append(Hit(host, LOG_CLEARED, ts, event_id, "", "", f"{channel.lower()}|{event_id}",
+                            f"the {channel} log was cleared" + (f" by {who}" if who else "")
+                            + f" (event {_text(fields.get('event.code')) or '1102/104'})"))
+    return _without_copies(hits)
+
+
+COPY_SECONDS = 2.0
+"""Two hits of one rule and subject this close are one act logged twice (Sysmon 1 and Security 4688)."""
+
+
+def _without_copies(hits: list[Hit]) -> list[Hit]:
+    """The hits less the second logging of one act (the same rule and subject within :data:`COPY_SECONDS`)."""
+    last: dict[tuple[str, str], float] = {}
+    kept = []
+    for hit in sorted(hits, key=lambda h: (h.ts, h.event_id)):
+        key = (hit.rule, hit.subject)
+        if key in last and hit.ts - last[key] <= COPY_SECONDS:
+            continue
+        last[key] = hit.ts
+        kept.append(hit)
+    return kept
+
+
+def _command_hits(host: str, event_id: str, ts: float, fields: Mapping[str, object],
+                  renamed_seen: set[str]) -> list[Hit]:
+    image = _text(fields.get("process.executable"))
+    command = _text(fields.get("process.command_line"))
+    parent = _text(fields.get("process.parent.executable"))
+    name = _file_name(image) or _text(fields.get("process.name")).lower()
+    original = fields.get("process.pe.original_file_name")
+    renamed = renamed_from(name, original, STEP_NAMED) if name else None
+    # a renamed copy is read as what it is: certutil saved as update.exe still downloads
+    what = renamed or name
+    subject = f"{image.lower()}|{' '.join(command.lower().split())}"
+    found: list[Hit] = []
+    if renamed is not None and image.lower() not in renamed_seen:
+        renamed_seen.add(image.lower())
+        found.append(Hit(host, RENAMED_TOOL, ts, event_id, image, command, f"{image.lower()}|{renamed}",
+                         f"{name} is a renamed {renamed} (its PE OriginalFileName says '{original_name(original)}')",
+                         parent))
+    matched: set[str] = set()
+    for rule in COMMAND_RULES:
+        if rule.rule in matched or (rule.images and what not in rule.images):
+            continue
+        if rule.parents and _file_name(parent) not in rule.parents:
+            continue
+        if command and rule.pattern.search(command):
+            matched.add(rule.rule)
+            found.append(Hit(host, rule.rule, ts, event_id, image, command, subject,
+                             rule.words + (f" (parent {_file_name(parent)})" if rule.parents else ""), parent))
+    return found
+
+
+def _renamed_image_load(host: str, event_id: str, ts: float, fields: Mapping[str, object],
+                        renamed_seen: set[str]) -> Hit | None:
+    """A process loading its own image whose ``OriginalFileName`` names another watched binary or tool."""
+    image = _text(fields.get("process.executable"))
+    loaded = _text(fields.get("file.path"))
+    if not image or loaded.lower() != image.lower() or image.lower() in renamed_seen:
+        return None
+    name = _file_name(image)
+    original = fields.get("file.pe.original_file_name")
+    renamed = renamed_from(name, original, STEP_NAMED)
+    if renamed is None:
+        return None
+    renamed_seen.add(image.lower())
+    return Hit(host, RENAMED_TOOL, ts, event_id, image, "", f"{image.lower()}|{renamed}",
+               f"{name} is a renamed {renamed} (the image it loaded says '{original_name(original)}' "
+               "in its PE OriginalFileName)")
+
+
+def _lsass_read(host: str, event_id: str, ts: float, fields: Mapping[str, object],
+                created: Mapping[str, tuple[str, str]]) -> Hit | None:
+    if _file_name(_text(fields.get("target.process.executable"))) != "lsass.exe":
+        return None
+    mask_text = fields.get("target.granted_access")
+    if not reads_memory(access_mask(mask_text)):
+        return None
+    image = _text(fields.get("process.executable"))
+    command, original = created.get(_text(fields.get("process.guid")).lower(), ("", ""))
+    if not image or allowed_lsass_reader(image, original or None):
+        return None
+    return Hit(host, LSASS_READ, ts, event_id, image, command,
+               f"{image.lower()}|{' '.join(command.lower().split())}",
+               f"{_file_name(image)} opened lsass.exe with access {mask_text} (can read its memory)")
+
+
+def group_by_host(hits: Iterable[Hit], carried: Iterable[Hit] = ()) -> list[HostFinding]:
+    """One finding per host with hits not ``carried``, worst first (then host name)."""
+    findings: dict[str, HostFinding] = {}
+    for hit in hits:
+        findings.setdefault(hit.host, HostFinding(hit.host)).hits.append(hit)
+    for hit in carried:
+        if hit.host in findings:
+            findings[hit.host].carried += 1
+    return sorted(findings.values(), key=lambda f: (-f.risk, f.host))
+
+
+def carried_subjects(hits: Iterable[Hit], cluster_processes: Mapping[str, set[str]]) -> set[tuple[str, str]]:
+    """The ``(rule, subject)`` pairs a fan-out cluster carries: some hit of it is on a cluster's host
+    whose members hold its process (the same command line, or the same image when the hit has none).
+
+    Parameters
+    ----------
+    hits : iterable of Hit
+    cluster_processes : mapping
+        Host -> the lower-case command lines and image paths of the process members of the shown fan-out
+        clusters that hold that host.
+    """
+    carried = set()
+    for hit in hits:
+        held = cluster_processes.get(hit.host)
+        if not held or not hit.image:
+            continue
+        command = " ".join(hit.command_line.lower().split())
+        if (command and command in held) or (not command and hit.image.lower() in held):
+            carried.add((hit.rule, hit.subject))
+    return carried
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _file_name(path: str) -> str:
+    return path.strip().strip('"').replace("/", "\\").rpartition("\\")[2].lower()

