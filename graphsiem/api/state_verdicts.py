@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from analytics.antivirus_findings import verdict_scope as antivirus_verdict_scope
 from analytics.behaviour_words import is_behaviour
 from analytics.credential_verdicts import verdict_scope
+from analytics.host_finding_words import verdict_scope as host_verdict_scope
 
 VERDICT_SCHEMA = """
 CREATE TABLE IF NOT EXISTS suppression_members (
@@ -110,6 +111,8 @@ def covered_keys(pivot: EntityKey, data: Mapping[str, Any]) -> list[EntityKey]:
         return members + verdict_scope(data["credential"])
     if isinstance(data.get("antivirus"), Mapping):  # the threat as judged: a worse outcome later shows
         return members + antivirus_verdict_scope(data["antivirus"])
+    if isinstance(data.get("host_finding"), Mapping):  # the hits judged: a new rule or opener on the host shows
+        return members + host_verdict_scope(data["host_finding"])
     if not is_behaviour(pivot):
         return members
     return members + [(HOST_KEY_TYPE, str(h)) for h in data.get("hosts") or []]

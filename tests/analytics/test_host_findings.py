@@ -145,3 +145,11 @@ def test_a_benign_verdict_covers_the_hits_it_judged_not_a_new_one():
     more = group_by_host([_hit("ws-3", "lsass_read", "backup agent", "9"), _hit("ws-3", "log_cleared", "x", "10")])[0]
     assert not covered_by_verdict(pivot, host_record(more), {pivot}, judged)
     assert not covered_by_verdict(pivot, host_record(again), set(), judged)
+
+
+def test_the_service_records_the_judged_hits_beside_the_members():
+    from graphsiem.api.state_verdicts import covered_keys
+
+    finding = group_by_host([_hit("ws-3", "lsass_read", "backup agent", "1")])[0]
+    data = {"entity_keys": [{"type": "host", "key": "ws-3"}], "host_finding": host_record(finding)}
+    assert covered_keys(("host", "ws-3"), data) == [("host", "ws-3"), *verdict_scope(host_record(finding))]
