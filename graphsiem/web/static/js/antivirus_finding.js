@@ -8,6 +8,7 @@
 // Threat names and paths are the vendor's and the file writer's: text nodes
 // only.  Null on other clusters: the section stays hidden.
 
+import { labelled, list } from './credential_finding.js';
 import { el, fill, fmtNumber, fmtTime } from './dom.js';
 
 const CLASS_TITLES = {
@@ -16,23 +17,9 @@ const CLASS_TITLES = {
   remediated: 'Antivirus: threat remediated',
 };
 
-function list(rows) {
-  return Array.isArray(rows) ? rows.filter((r) => r && typeof r === 'object') : [];
-}
-
 function counted(actions) {
   if (!actions || typeof actions !== 'object') return '';
   return Object.entries(actions).map(([label, n]) => `${String(label)} ${fmtNumber(Number(n))}`).join(', ');
-}
-
-/** A list with a heading, "and N more" when the record holds fewer rows than its total. */
-function part(heading, rows, total, row, cls) {
-  if (!rows.length) return null;
-  const more = Number(total) - rows.length;
-  return el('section', { class: `credential-part ${cls}` },
-    el('h4', { text: heading }),
-    el('ul', {}, ...rows.map(row)),
-    more > 0 ? el('p', { class: 'muted antivirus-more', text: `and ${fmtNumber(more)} more` }) : null);
 }
 
 /**
@@ -56,14 +43,14 @@ export function showAntivirus(container, record) {
       el('span', { class: 'muted antivirus-reason', text: ` · ${String(record.risk_reason ?? '')}` }),
       el('span', { class: 'muted', text: ` · from ${fmtTime(record.start)} to ${fmtTime(record.end)}` }),
       products.length ? el('span', { class: 'muted antivirus-products', text: ` · by ${products.join(', ')}` }) : null),
-    part('Hosts', list(record.hosts), record.hosts_total, (h) => el('li', { 'data-host': String(h.host ?? '') },
+    labelled('Hosts', list(record.hosts), record.hosts_total, (h) => el('li', { 'data-host': String(h.host ?? '') },
       el('span', { class: 'mono antivirus-host', text: String(h.host ?? '') }),
       h.remediated ? null : el('span', { class: 'badge compromised', text: 'not remediated' }),
       el('span', { class: 'muted antivirus-actions', text: ` · ${counted(h.actions)}` }),
       el('span', { class: 'muted', text: ' · ' }),
       el('span', { class: 'mono antivirus-host-files', text: (Array.isArray(h.files) ? h.files : []).map(String).join(', ') })),
     'antivirus-hosts'),
-    part('Files', list(record.files), record.files_total, (f) => el('li', {},
+    labelled('Files', list(record.files), record.files_total, (f) => el('li', {},
       el('span', { class: 'mono antivirus-file', text: String(f.path ?? '') }),
       el('span', { class: 'muted', text: ` · ${fmtNumber(Number(f.hosts ?? 0))} host${Number(f.hosts) === 1 ? '' : 's'}` })),
     'antivirus-files'),

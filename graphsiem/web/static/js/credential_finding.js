@@ -17,7 +17,7 @@ const PATTERN_TITLES = {
   rotating_workstations: 'Rotating claimed workstations',
 };
 
-function list(rows) {
+export function list(rows) {
   return Array.isArray(rows) ? rows.filter((r) => r && typeof r === 'object') : [];
 }
 
@@ -26,7 +26,7 @@ function times(n, word, many = `${word}s`) {
 }
 
 /** One labelled list, "and N more" when the record holds fewer rows than its total. */
-function labelled(heading, rows, total, row, cls) {
+export function labelled(heading, rows, total, row, cls) {
   if (!rows.length) return null;
   const more = Number(total) - rows.length;
   return el('section', { class: `credential-part ${cls}` },
