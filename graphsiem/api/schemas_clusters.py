@@ -85,6 +85,19 @@ class ClusterSummary(BaseModel):
     triage: TriageOut
 
 
+class CarriedVerdictOut(BaseModel):
+    """A benign verdict a run carried to a product's new build (a detection record's ``verdicts_carried``)."""
+
+    pivot: list[str] = Field(description="The judged behaviour pivot `[type, key]` whose verdict carried: the "
+                             "new build's cluster took its key and was left out as the judged one is.")
+    judged_build: str = Field(description="The judged build's image digest, `<algorithm> <hex>`.")
+    build: str = Field(description="The new build's image digest: every host of it ran the judged build before "
+                       "the window.  A trojanised update pushed to the same hosts looks the same (the processes "
+                       "carry no signer): confirm it is the vendor's.")
+    hosts: int = Field(description="Hosts the new build ran on in the window.")
+    judged_hosts: int = Field(description="Hosts the verdict was given on (all among them).")
+
+
 class ClusterPage(BaseModel):
     items: list[ClusterSummary]
     next_cursor: str | None = Field(
@@ -95,6 +108,11 @@ class ClusterPage(BaseModel):
     detection_id: str | None = Field(
         None, description="The queue's generation: the detection that last changed the queue (a "
         "cluster's score, hosts, members, times or confidence, or one came in or dropped out).")
+    verdicts_carried: list[CarriedVerdictOut] = Field(
+        default_factory=list, description="The benign verdicts the newest finished detection that is not a "
+        "backtest carried to a product's new build, their clusters left out of the queue: its record's "
+        "`verdicts_carried` (`GET /v1/detections/{id}`), on every page, so a client polling the queue need "
+        "not read the runs too.  A run that carried the same leaves the page's bytes and ETag as they were.")
 
 
 class ExplanationCheck(BaseModel):

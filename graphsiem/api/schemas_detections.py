@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graphsiem.api.schemas_clusters import ExplanationOut
+from graphsiem.api.schemas_clusters import CarriedVerdictOut, ExplanationOut
 from graphsiem.api.schemas_evidence import (
     ClusterMember,
     EntityKeyRef,
@@ -21,19 +21,6 @@ class HostSpanOut(BaseModel):
     host: str = Field(description="The host's key (`GET /v1/entities/host/{host}`).")
     first_seen: str = Field(description="Its first sighting, ISO-8601 UTC.")
     last_seen: str = Field(description="Its newest sighting, ISO-8601 UTC.")
-
-
-class CarriedVerdictOut(BaseModel):
-    """A benign verdict a run carried to a product's new build (a detection record's ``verdicts_carried``)."""
-
-    pivot: list[str] = Field(description="The judged behaviour pivot `[type, key]` whose verdict carried: the "
-                             "new build's cluster took its key and was left out as the judged one is.")
-    judged_build: str = Field(description="The judged build's image digest, `<algorithm> <hex>`.")
-    build: str = Field(description="The new build's image digest: every host of it ran the judged build before "
-                       "the window.  A trojanised update pushed to the same hosts looks the same (the processes "
-                       "carry no signer): confirm it is the vendor's.")
-    hosts: int = Field(description="Hosts the new build ran on in the window.")
-    judged_hosts: int = Field(description="Hosts the verdict was given on (all among them).")
 
 
 class DetectionOut(BaseModel):

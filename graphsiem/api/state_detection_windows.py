@@ -48,3 +48,25 @@ def windows_of(state: StateStore, detection_ids: Iterable[str]) -> dict[str, dic
             return {}
         raise
     return {row["detection_id"]: json.loads(row["summary"]) for row in rows}
+
+
+def active_run_carried(state: StateStore) -> tuple[str | None, list[dict[str, Any]]]:
+    """The newest finished run that fills the queue (not a backtest), and the verdicts it carried.
+
+    The queue's page listed them by reading ``GET /v1/detections`` on every poll (task PAGE3 #2);
+    the cluster list now brings them (``ClusterPage.verdicts_carried``), read here once per
+    change of the state database (the page cache of :mod:`graphsiem.api.services.clusters`).
+
+    Returns
+    -------
+    tuple
+        The run's id (None before any) and its record's ``verdicts_carried`` (empty for a run
+        that carried none or kept no window).
+    """
+    rows = state._query("SELECT id FROM detections WHERE status = 'done' AND trigger != 'backtest' "
+                        "ORDER BY requested_at DESC, id DESC LIMIT 1")
+    if not rows:
+        return None, []
+    run_id = str(rows[0]["id"])
+    window = windows_of(state, [run_id]).get(run_id) or {}
+    return run_id, list(window.get("verdicts_carried") or [])

@@ -44,3 +44,12 @@ def test_the_record_of_a_run_that_carried_a_verdict_names_both_builds(api: Api) 
         "build": f"sha256 {NEW_BUILD}", "hosts": len(PRODUCT_HOSTS), "judged_hosts": len(PRODUCT_HOSTS)}]
     listed = api.get(f"/v1/detections/{run['id']}", role="analyst").json()
     assert listed["verdicts_carried"] == run["verdicts_carried"]
+    # the queue brings them too, so its page needs no second request per poll (task PAGE3 #2)
+    page = api.get("/v1/clusters", role="analyst", params={"limit": 1, "include_inactive": "true"}).json()
+    assert page["verdicts_carried"] == run["verdicts_carried"]
+    assert "verdicts_carried" not in page["items"][0]  # the rows are as they were (additive only)
+
+
+def test_the_queue_before_any_detection_lists_no_carried_verdict(api: Api) -> None:
+    page = api.get("/v1/clusters", role="analyst").json()
+    assert page["verdicts_carried"] == []

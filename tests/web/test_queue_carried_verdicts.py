@@ -27,6 +27,27 @@ def site(tmp_path_factory):
         yield running
 
 
+def _judge_and_update(site) -> dict:
+    """Judge the vendor job benign, then detect on a week whose new build ran on the same hosts."""
+    clusters = site.api("GET", "/v1/clusters", params={"limit": 100})["items"]
+    (job,) = [c for c in clusters if c["pivot"]["key"].startswith("behaviour (")]
+    site.api("PATCH", f"/v1/clusters/{job['id']}", json={"verdict": "benign"})
+    week2 = Fleet(days=9)
+    week2.weekly_job(1, digest=OLD_BUILD)
+    week2.weekly_job(8, digest=NEW_BUILD)
+    week2.write(site.store)
+    assert len(site.detect()["verdicts_carried"]) == 1
+    return job
+
+
+def _carry_a_verdict(site) -> None:
+    week1 = Fleet(days=2)
+    week1.weekly_job(1, digest=OLD_BUILD)
+    week1.write(site.store)
+    site.detect()
+    _judge_and_update(site)
+
+
 def test_the_queue_header_says_a_verdict_carried_to_a_new_build_and_names_both(page, site) -> None:
     sign_in_to_queue(page, site, "?poll=500")
     week1 = Fleet(days=2)
@@ -36,14 +57,7 @@ def test_the_queue_header_says_a_verdict_carried_to_a_new_build_and_names_both(p
     page.wait_for_selector("#queue-body tr")
     assert page.is_hidden("#queue-carried")  # a run that carried nothing says nothing
 
-    clusters = site.api("GET", "/v1/clusters", params={"limit": 100})["items"]
-    (job,) = [c for c in clusters if c["pivot"]["key"].startswith("behaviour (")]
-    site.api("PATCH", f"/v1/clusters/{job['id']}", json={"verdict": "benign"})
-    week2 = Fleet(days=9)
-    week2.weekly_job(1, digest=OLD_BUILD)
-    week2.weekly_job(8, digest=NEW_BUILD)
-    week2.write(site.store)
-    assert len(site.detect()["verdicts_carried"]) == 1
+    job = _judge_and_update(site)
 
     page.wait_for_selector("#queue-carried:not([hidden])")
     summary = page.locator("#queue-carried summary")
@@ -53,3 +67,22 @@ def test_the_queue_header_says_a_verdict_carried_to_a_new_build_and_names_both(p
     detail = page.locator("#queue-carried li").text_content()
     assert f"sha256 {OLD_BUILD}" in detail and f"sha256 {NEW_BUILD}" in detail
     assert job["pivot"]["key"] in detail
+
+
+def test_the_queue_poll_reads_the_carried_verdicts_with_the_clusters_and_nothing_more(page, site) -> None:
+    # task PAGE3 #2: each 5 s poll also read GET /v1/detections (and the server the run's record)
+    if not site.api("GET", "/v1/clusters", params={"limit": 1})["verdicts_carried"]:
+        _carry_a_verdict(site)  # run alone: the test above made the carry
+    sign_in_to_queue(page, site, "?poll=500")
+    page.wait_for_selector("#queue-carried:not([hidden])")
+    # the judged job's cluster, no longer detected, keeps the queue from being empty (an empty
+    # queue reads the runs to say why: queue_hint.js, not this line)
+    page.check("#filter-inactive")
+    page.wait_for_selector("#queue-body tr.is-inactive")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url.split("?")[0].split("/v1/", 1)[-1]))
+    page.wait_for_timeout(3000)  # about six polls
+    polls = asked.count("clusters")
+    assert polls >= 3, asked
+    assert [path for path in asked if path != "clusters"] == []
+    assert page.locator("#queue-carried summary").text_content().startswith("1 benign verdict carried")

@@ -31,10 +31,12 @@ from graphsiem.api.schemas import (
     TriageOut,
     TriagePatch,
 )
+from graphsiem.api.schemas_clusters import CarriedVerdictOut
 from graphsiem.api.services.evidence_hosts import evidence_with_hosts
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.api.services.rollup_entities import add_rollup_pivots, behaviour_lookup, link_rollups
 from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
+from graphsiem.api.state_detection_windows import active_run_carried
 from graphsiem.api.state_triage import TriageVersionMismatch, exclusive, queue_detection
 from graphsiem.model import entity_uid, epoch_to_iso
 from graphsiem.page_links import cluster_page_url
@@ -147,7 +149,9 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
     skip the clusters that rose past it.  A cursor of another generation is
     refused (409 ``queue_changed``: restart from the first page); the earlier
     queue is not kept to serve the rest from.  A detection that changed no
-    cluster leaves the generation, the cursors and the page's bytes as they were.
+    cluster leaves the generation, the cursors and the page's bytes as they were
+    (unless it carried other benign verdicts to a new build: each page says those of
+    the newest run, ``verdicts_carried``).
     """
     after, made_on = decode_cursor(cursor) if cursor else (None, None)
     # One lock around the two reads: the page and the detection it names agree.
@@ -162,13 +166,16 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
         rows = ctx.state.list_clusters(min_score=min_score, status=status, verdict=verdict,
                                        since=since, updated_since=updated_since, after=after,
                                        limit=limit + 1, include_inactive=include_inactive)
+        # the page's queue header says them; it read GET /v1/detections on every poll (PAGE3 #2)
+        _, carried = active_run_carried(ctx.state)
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
     next_cursor = (encode_cursor(last.score, last.host_count, last.id, detection_id)
                    if has_more and last is not None else None)
     return ClusterPage(items=[ClusterSummary(**_summary_fields(r, ctx.settings.public_url)) for r in rows],
-                       next_cursor=next_cursor, detection_id=detection_id or None)
+                       next_cursor=next_cursor, detection_id=detection_id or None,
+                       verdicts_carried=[CarriedVerdictOut.model_validate(record) for record in carried])
 
 
 def get_row(ctx: AppContext, cluster_id: str) -> ClusterRow:

@@ -2,17 +2,12 @@
 //
 // A carried verdict leaves the new build's cluster out of the queue: a trojanised
 // update pushed to the same hosts would vanish without a word (red team T13 #7).
-// The run's record lists each carry (`verdicts_carried`); the queue header says
-// so in one line, the digests in an expander, for the analyst to confirm.  The
-// pivots and digests are data: text nodes only (dom.js).
+// The run's record lists each carry (`verdicts_carried`), and the cluster list
+// the queue polls brings them (`GET /v1/clusters`: no second request per poll);
+// the queue header says so in one line, the digests in an expander, for the
+// analyst to confirm.  The pivots and digests are data: text nodes only (dom.js).
 
 import { el, fill, fmtNumber } from './dom.js';
-
-/** The newest finished run that fills the queue (a backtest does not), or null. */
-export function activeDetection(runs) {
-  const listed = Array.isArray(runs) ? runs : runs?.items ?? [];
-  return listed.find((run) => run.trigger !== 'backtest' && run.status === 'done') ?? null;
-}
 
 /** What each box shows now (its carried list as JSON). */
 const SHOWN = new WeakMap();
@@ -42,10 +37,10 @@ function carryRow(carry) {
 /**
  * Fill `box` with the active run's carried verdicts, or hide it when none carried.
  * @param {HTMLElement} box  the queue header's line
- * @param {?Object} run  the active detection's record (GET /v1/detections)
+ * @param {?Array<Object>} verdicts  the cluster list's `verdicts_carried` (the active detection's)
  */
-export function showCarriedVerdicts(box, run) {
-  const carried = Array.isArray(run?.verdicts_carried) ? run.verdicts_carried : [];
+export function showCarriedVerdicts(box, verdicts) {
+  const carried = Array.isArray(verdicts) ? verdicts : [];
   // Each poll calls this: an unchanged list is not redrawn, so an expander being clicked stays put.
   const shown = JSON.stringify(carried);
   if (SHOWN.get(box) === shown) return;

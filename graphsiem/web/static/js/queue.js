@@ -13,7 +13,7 @@
 // clusters have their own read-only list (backtest.js).
 
 import { api } from './api.js';
-import { activeDetection, showCarriedVerdicts } from './carried_verdicts.js';
+import { showCarriedVerdicts } from './carried_verdicts.js';
 import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { normaliseAudit, normaliseCluster } from './model.js';
 import { emptyQueueHint } from './queue_hint.js';
@@ -43,6 +43,7 @@ export class Queue {
     this.loading = false;
     this.shown = null; // what the table shows now (render skips an identical one)
     this.reopened = new ReopenedCache();
+    this.carried = []; // the active detection's carried verdicts, as the cluster list gave them
     // Each header's button sorts (Tab reaches it, Enter or Space presses it).
     byId('queue-table').querySelectorAll('th[data-sort]').forEach((th) => {
       th.addEventListener('click', () => this.sortBy(th.dataset.sort));
@@ -111,6 +112,7 @@ export class Queue {
     this.emptyHint = null;
     this.shown = null;
     this.reopened.clear();
+    this.carried = [];
     fill(byId('queue-body'));
     byId('queue-empty').hidden = true;
   }
@@ -134,13 +136,18 @@ export class Queue {
     };
   }
 
-  /** Every cluster of the queue under `filters`, page by page (at most MAX_PAGES). */
+  /**
+   * Every cluster of the queue under `filters`, page by page (at most MAX_PAGES).
+   * The first page's `verdicts_carried` (the active detection's) is kept in `this.carried`:
+   * the poll no longer reads GET /v1/detections for them (task PAGE3 #2).
+   */
   async listAll(filters) {
     const clusters = [];
     let cursor = null;
     for (let page = 0; page < MAX_PAGES; page += 1) {
       const answer = await api('/v1/clusters', { params: { ...filters, limit: PAGE_SIZE, cursor } });
       const items = Array.isArray(answer) ? answer : answer.clusters ?? answer.items ?? [];
+      if (page === 0 && Array.isArray(answer?.verdicts_carried)) this.carried = answer.verdicts_carried;
       clusters.push(...items.map(normaliseCluster));
       cursor = answer.next_cursor ?? answer.cursor ?? null;
       if (!cursor || !items.length) break;
@@ -174,7 +181,8 @@ export class Queue {
       await this.reopened.update(clusters, normaliseAudit);
       this.clusters = clusters;
       this.emptyHint = clusters.length ? null : await this.explainEmpty(filters);
-      await this.showCarried();
+      // The benign verdicts the active detection carried to a new build, in the header (carried_verdicts.js).
+      showCarriedVerdicts(byId('queue-carried'), this.carried);
       const inactive = clusters.filter((c) => !c.active).length;
       const paused = this.selecting();
       status.textContent = `${clusters.length} clusters${inactive ? ` (${inactive} no longer detected)` : ''}`
@@ -187,17 +195,6 @@ export class Queue {
     } finally {
       this.loading = false;
     }
-  }
-
-  /** The benign verdicts the active detection carried to a new build, in the header (carried_verdicts.js). */
-  async showCarried() {
-    let runs;
-    try {
-      runs = await api('/v1/detections');
-    } catch {
-      return; // the line is a bonus: the queue stands without it, as last shown
-    }
-    showCarriedVerdicts(byId('queue-carried'), activeDetection(runs));
   }
 
   /** Why the queue is empty (the filters, clusters no longer detected, no detection), for render(). */
