@@ -29,6 +29,11 @@ key and its fields (:mod:`ingest.parsers.windows_record_ids`) and an NDJSON line
 compact the id of its compact dump (:mod:`ingest.readers.ndjson`).  On a
 journal that held events when this release first opened it, the id such an
 event had before (of its bytes as read) is its alias.
+
+Key-order-independent ids came a release after that (:data:`SORTED_IDS_KEY`): a JSON
+object's event without a content id is hashed by the object's compact dump with sorted
+keys, so a collector that re-serialises records in another key order sends the same
+events; the id of its own key order is its alias on a journal that held events before.
 """
 
 from __future__ import annotations
@@ -57,7 +62,15 @@ NDJSON line that is not compact (spaces, ``\\u003c`` escapes) the id of its comp
 key order; releases before hashed both as read.
 """
 
-_KEYS = (CONTENT_IDS_KEY, FRAMING_IDS_KEY, EXPORT_IDS_KEY)
+SORTED_IDS_KEY = "sorted_ids_from_seq"
+"""The ``meta`` key: the journal's highest ``seq`` when key-order-independent ids came (``0``: none).
+
+Since then a JSON object's event without a content id has the id of its compact dump with sorted keys
+(:mod:`ingest.event_ids`); releases before hashed its compact dump in its own key order (a compact
+NDJSON line's bytes), which is the event's alias on a journal that held events then.
+"""
+
+_KEYS = (CONTENT_IDS_KEY, FRAMING_IDS_KEY, EXPORT_IDS_KEY, SORTED_IDS_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +83,8 @@ class FormerIds:
     """A re-serialised JSON object's event may be journaled under the id of its canonical text."""
     exported: bool = False
     """A Windows event with a record number, or a line that is not compact, may be journaled under its id as read."""
+    sorted: bool = False
+    """A JSON object's event without a content id may be journaled under the id of its own key order."""
 
 
 def former_ids(db: sqlite3.Connection) -> FormerIds:
@@ -95,7 +110,7 @@ def former_ids(db: sqlite3.Connection) -> FormerIds:
     >>> from ingest.journal import Journal
     >>> journal = Journal(pathlib.Path(tempfile.mkdtemp()) / "journal.sqlite")
     >>> former_ids(journal.connection)
-    FormerIds(read=False, framed=False, exported=False)
+    FormerIds(read=False, framed=False, exported=False, sorted=False)
     """
     values = _stored(db)
     if len(values) < len(_KEYS):
@@ -108,12 +123,12 @@ def former_ids(db: sqlite3.Connection) -> FormerIds:
                     db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (key, highest))
     return FormerIds(
         read=values[CONTENT_IDS_KEY] != "0", framed=values[FRAMING_IDS_KEY] != "0",
-        exported=values[EXPORT_IDS_KEY] != "0",
+        exported=values[EXPORT_IDS_KEY] != "0", sorted=values[SORTED_IDS_KEY] != "0",
     )
 
 
 def _stored(db: sqlite3.Connection) -> dict[str, str]:
-    rows = db.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?)", _KEYS).fetchall()
+    rows = db.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?, ?)", _KEYS).fetchall()
     return {key: str(value) for key, value in rows}
 
 

@@ -25,19 +25,20 @@ Scheme 2 (every journal made since)
     canonical text.
 
 In both schemes a record that yields several events gives event ``i`` the id
-of ``(name, text, str(i))`` joined by the same ``\\x1f`` separator.  The same
-record reformatted keeps its scheme-1 id.  In scheme 2 an NDJSON line that is
-not compact (a space after its first key, ``\\u003c`` escapes:
-:func:`ingest.readers.ndjson.may_not_be_compact`, ~9,500 instructions a 2.8 KB
-Windows line) is hashed by its compact dump in its own key order, as an object
-without a line is, and journaled as read, so the record written compactly, in
-an array or by Go's encoder is one event (the corpus: 405 of its 14,841 NDJSON
-lines, Winlogbeat 6.7's ``\\u003c``).  Its id still changes when its keys come
-in another order: sorting them would dump every line (~17,000 instructions a
-Windows line, ~4% of its ingest) for copies that a re-serialising tool makes,
-while exporters keep one order, and the records most often exported twice,
-Windows events with a record number and Zeek records, have content ids, which
-ignore key order.
+of ``(name, text, str(i))`` joined by the same ``\x1f`` separator.  The same
+record reformatted keeps its scheme-1 id.  In scheme 2 a JSON object's events
+without a content id hash the object's compact dump **with sorted keys**, at
+every depth (:mod:`ingest.pipeline_ids`, task IDS3), and the line is journaled
+as read: the record written compactly, spaced, with ``\u003c`` escapes, in an
+array, by Go's encoder or by a collector that re-serialises it in another key
+order is one event.  The dump is made only for events the parser gives no
+content id (EVE, ECS, MDE, Sentinel rows; not Windows events with a record
+number or Zeek records), and only when the line is not that dump already.
+Before it, such an object hashed its compact dump in its own key order (a
+compact NDJSON line's bytes as read; a line that is not compact,
+:func:`ingest.readers.ndjson.may_not_be_compact`, by its compact dump): that
+id is the event's alias on a journal that held events when this release
+first opened it (``sorted_ids_from_seq``, :mod:`ingest.event_id_aliases`).
 
 Framing-independent ids (scheme 2)
     Releases before them hashed an object without a line by its canonical

@@ -49,6 +49,7 @@ from ingest.parsers.syslog_header import TIME_SOURCE
 from ingest.parsers.syslog_time import ASSUMED_YEARS
 from ingest.pipeline_checks import MAX_RAW_CHARS, check_events, is_plain, raw_of, reason_of
 from ingest.pipeline_counts import count_committed
+from ingest.pipeline_ids import add_alias, sorted_id_input
 from ingest.pipeline_stop import Stopped, StopRequest
 from ingest.progress import IngestProgress
 from ingest.readers.base import RawRecord, ReadError
@@ -141,6 +142,8 @@ class Session:
         # whether a Windows event's record-number id, or a line not compact's id of its
         # dump, may have been journaled as read by a release before (ingest.event_id_aliases)
         self.may_hold_exported_ids = former.exported
+        # whether a JSON object's event may be journaled under the id of its own key order (ingest.pipeline_ids)
+        self.may_hold_unsorted_ids = former.sorted
         self._shapes: dict[tuple[str, ...], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
         self._parts: dict[str, tuple[Counts, PartsHook | None]] = {}  # see _parser_entry
@@ -301,17 +304,29 @@ class Session:
         # end of the batch made Zeek JSON ingest ~8% faster per CPU second (measured).
         if formats is not self._run_formats or file is not self._run_file:
             self._start_run(file, formats)
+        # the id's input: a JSON object's compact dump with sorted keys, for events the parser
+        # gives no content id (ingest.pipeline_ids); else the bytes as above
+        in_order = None
+        if data is not None and record.__class__ is dict and not raw.is_canonical and not all(e.id for e in events):
+            in_order = sorted_id_input(record, data)  # None: the bytes are that dump already
         if self.receipt is not None and _dated_by_receipt(events):
             # dated when it arrived: the same bytes later are another occurrence (ingest.receipt)
             text, data = _with_receipt(text, data, self.receipt)
+            if in_order is not None:
+                in_order = _with_receipt(None, in_order, self.receipt)[1]
             if former is not None:
                 former = _with_receipt(None, former, self.receipt)[1]
+        key = data if in_order is None else in_order
+        # the id of the object's own key order, which releases before gave its events (ingest.event_id_aliases)
+        unsorted = self.may_hold_unsorted_ids and in_order is not None
         if len(events) == 1:  # the common case, without the loop's bookkeeping
             event = events[0]
             if not event.id:
-                event.id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
+                event.id = canonical_text_id(name, cast(str, text)) if key is None else as_read_id(name, key)
                 if former is not None and former != data:
                     self.aliases[len(self.events)] = as_read_id(name, former)
+                if unsorted:
+                    add_alias(self.aliases, len(self.events), as_read_id(name, cast(bytes, data)))
             elif self.may_hold_read_ids or (self.may_hold_exported_ids and event.source != "zeek"):
                 # the parser's content id: the id as read is an alias (ingest.event_ids); a Zeek
                 # event's only on a journal filled before content ids, a Windows event's before
@@ -338,20 +353,24 @@ class Session:
         first = len(self.events)
         may_hold_read_ids = self.may_hold_read_ids or self.may_hold_exported_ids
         if may_hold_read_ids or not events[0].id:
-            one_event_id = canonical_text_id(name, cast(str, text)) if data is None else as_read_id(name, data)
+            one_event_id = canonical_text_id(name, cast(str, text)) if key is None else as_read_id(name, key)
             self.aliases[first] = one_event_id
+            if unsorted:
+                add_alias(self.aliases, first, as_read_id(name, cast(bytes, data)))
         # each event of a record that gives several is journaled with the record's text
         # (a wrapper's part: its own, not the wrapper's; see _take_parts)
         for index, event in enumerate(events):
             if not event.id or may_hold_read_ids:  # else the parser's content id, and nothing to alias
                 read_id = (
-                    canonical_text_id(name, cast(str, text), index) if data is None
-                    else as_read_id(name, data, index)
+                    canonical_text_id(name, cast(str, text), index) if key is None
+                    else as_read_id(name, key, index)
                 )
                 if not event.id:
                     event.id = read_id
                 else:  # the parser's content id: the ids as read are aliases, the first event's both
                     self.aliases[first + index] = (one_event_id, read_id) if index == 0 else read_id
+                if unsorted:
+                    add_alias(self.aliases, first + index, as_read_id(name, cast(bytes, data), index))
             if not event.origin:
                 event.origin = origin
             if not event.source:

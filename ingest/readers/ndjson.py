@@ -88,9 +88,10 @@ def line_record(record: dict, origin: str, data: bytes) -> RawRecord:
     (:func:`may_not_be_compact`, confirmed by its dump) is hashed by
     :func:`own_order_json` (``RawRecord.data``, ``is_redumped``) and journaled
     as read (``RawRecord.read_as``): the same record written compactly, in an
-    array or with ``\u003c`` escapes is one event.  Key order is kept: a
-    line whose keys come in another order is another event (sorting them
-    would cost a re-dump of every line, not only of these).
+    array or with ``\u003c`` escapes is one event.  Key order is kept here;
+    the pipeline hashes an object's events that have no content id by its
+    dump with sorted keys (:mod:`ingest.pipeline_ids`), so a line whose keys
+    come in another order is the same event too.
 
     Examples
     --------

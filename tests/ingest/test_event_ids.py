@@ -30,6 +30,11 @@ def as_read_rule(name: str, line: bytes, index: int | None = None) -> str:
     return hashlib.sha256(name.encode() + b"\x1f" + line + suffix).hexdigest()[:32]
 
 
+def sorted_rule(name: str, line: bytes, index: int | None = None) -> str:
+    """A JSON object's id since task IDS3: :func:`as_read_rule` of its compact dump with sorted keys."""
+    return as_read_rule(name, orjson.dumps(orjson.loads(line), option=orjson.OPT_SORT_KEYS), index)
+
+
 def lines_of(path: Path) -> list[bytes]:
     return [line for line in path.read_bytes().splitlines() if line.strip()]
 
@@ -95,13 +100,13 @@ def test_ids_tell_parsers_indexes_and_formatting_apart():
 
 
 # -- new journals: scheme 2 -------------------------------------------------------
-def test_a_new_journal_hashes_each_line_as_read_and_keeps_it_as_raw(fixtures, journal):
+def test_a_new_journal_hashes_each_line_with_sorted_keys_and_keeps_it_as_read(fixtures, journal):
     path = fixtures / "ecs_events.ndjson"
     assert journal.id_scheme == AS_READ
     ingest_paths([path], store=None, journal=journal, progress=False)
     lines = lines_of(path)
-    assert rows(journal) == [(as_read_rule("ecs", line), line.decode()) for line in lines]
-    first = journal.get([as_read_rule("ecs", lines[0])])[0]
+    assert rows(journal) == [(sorted_rule("ecs", line), line.decode()) for line in lines]
+    first = journal.get([sorted_rule("ecs", lines[0])])[0]
     assert first.raw == orjson.loads(lines[0])  # the kept line is still the record
 
 
@@ -114,14 +119,14 @@ def test_line_endings_are_not_part_of_the_id(fixtures, journal, tmp_path):
     assert again.total.duplicates == 4 and again.total.events == 0
 
 
-def test_scheme_2_api_arrays_and_objects_hash_their_compact_own_order_text(fixtures, journal):
+def test_scheme_2_api_arrays_and_objects_hash_their_compact_sorted_text(fixtures, journal):
     objects = [orjson.loads(line) for line in lines_of(fixtures / "ecs_events.ndjson")]
     # records without text of their own (a JSON array, decoded objects) hash the object
-    # re-serialised compactly in its own key order (task M2): the same in both shapes
+    # re-serialised compactly (task M2), keys sorted (task IDS3): the same in both shapes
     array = ingest_records(orjson.dumps(objects, option=orjson.OPT_INDENT_2), store=None, journal=journal)
     assert array.total.events == 4
     assert ingest_records(objects, store=None, journal=journal).total.duplicates == 4
-    assert [i for i, _ in rows(journal)] == [as_read_rule("ecs", orjson.dumps(o)) for o in objects]
+    assert [i for i, _ in rows(journal)] == [sorted_rule("ecs", orjson.dumps(o)) for o in objects]
     # the fixture's lines are compact: hashed as read, they are those very bytes
     again = ingest_paths([fixtures / "ecs_events.ndjson"], store=None, journal=journal, progress=False)
     assert (again.total.events, again.total.duplicates) == (0, 4)
@@ -183,7 +188,7 @@ def test_multi_event_records_hash_the_index_in_both_schemes(fixtures, tmp_path):
     path = fixtures / "ecs_events.ndjson"
     lines = lines_of(path)
     expected = {
-        "new": [as_read_rule("pair", line, i) for line in lines for i in (0, 1)],
+        "new": [sorted_rule("pair", line, i) for line in lines for i in (0, 1)],
         "old": [old_rule("pair", orjson.loads(line), i) for line in lines for i in (0, 1)],
     }
     for name, journal in (("new", Journal(tmp_path / "new.sqlite")),
