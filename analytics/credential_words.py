@@ -11,6 +11,7 @@ their meaning and the compromised accounts (:func:`credential_record`).
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections import Counter
 from typing import Any
@@ -71,8 +72,8 @@ def credential_cluster(finding: CredentialFinding, limits: Thresholds, evidence:
     """The cluster of a finding: contract keys, its ``credential`` record, summary and checks."""
     record = credential_record(finding)
     accounts = [row["account"] for row in record["accounts"]]
-    validator = Entity(EntityType.HOST.value, finding.validator, finding.validator)
-    reached = [Entity(EntityType.HOST.value, host, host) for host in finding.other_validators]
+    validator = _target(finding.validator)
+    reached = [_target(host) for host in finding.other_validators]
     members = [validator, *reached] + [Entity(EntityType.USER.value, a, a) for a in accounts]
     features = {
         "accounts_tried": float(record["accounts_total"]),
@@ -95,6 +96,16 @@ def credential_cluster(finding: CredentialFinding, limits: Thresholds, evidence:
     return Cluster(id=cluster_id(PIVOT_TYPE, finding.validator), pivot=validator, score=finding.risk,
                    hosts=[finding.validator, *finding.other_validators], entities=members, first_seen=finding.start, last_seen=finding.end,
                    features=features, explanation=explanation, evidence=evidence, credential=record)
+
+
+def _target(name: str) -> Entity:
+    """A validator as an entity: its host, or its address when a sensor saw a server the IP map does not
+    know (:mod:`analytics.credential_network`): an ``ip`` entity, never a host named like an address."""
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return Entity(EntityType.HOST.value, name, name)
+    return Entity(EntityType.IP.value, name, name)
 
 
 def credential_record(finding: CredentialFinding) -> dict[str, Any]:

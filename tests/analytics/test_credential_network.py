@@ -88,6 +88,7 @@ def test_a_spray_only_the_sensor_saw_is_a_finding_on_the_mapped_dc(store: GraphS
 def test_an_unmapped_server_is_named_by_its_address(tmp_path: Path) -> None:
     found = credential(run(EmbeddedStore(tmp_path / "graph"), tmp_path, ntlm_spray(BASE)))
     assert [c.hosts for c in found] == [[DC_IP]]
+    assert found[0].pivot.ref == ("ip", DC_IP)  # an address, not a host named like one
 
 
 def test_refused_preauthentication_is_a_brute_force_and_the_preauth_request_leg_is_nothing(tmp_path: Path) -> None:
