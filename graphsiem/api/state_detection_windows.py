@@ -50,8 +50,8 @@ def windows_of(state: StateStore, detection_ids: Iterable[str]) -> dict[str, dic
     return {row["detection_id"]: json.loads(row["summary"]) for row in rows}
 
 
-def active_run_carried(state: StateStore) -> tuple[str | None, list[dict[str, Any]]]:
-    """The newest finished run that fills the queue (not a backtest), and the verdicts it carried.
+def active_run_carried(state: StateStore) -> list[dict[str, Any]]:
+    """The verdicts the newest finished run that fills the queue (not a backtest) carried to a new build.
 
     The queue's page listed them by reading ``GET /v1/detections`` on every poll (task PAGE3 #2);
     the cluster list now brings them (``ClusterPage.verdicts_carried``), read here once per
@@ -59,14 +59,14 @@ def active_run_carried(state: StateStore) -> tuple[str | None, list[dict[str, An
 
     Returns
     -------
-    tuple
-        The run's id (None before any) and its record's ``verdicts_carried`` (empty for a run
-        that carried none or kept no window).
+    list of dict
+        The run's record's ``verdicts_carried``: empty before any run, for a run that carried
+        none, or for one that kept no window.
     """
     rows = state._query("SELECT id FROM detections WHERE status = 'done' AND trigger != 'backtest' "
                         "ORDER BY requested_at DESC, id DESC LIMIT 1")
     if not rows:
-        return None, []
+        return []
     run_id = str(rows[0]["id"])
     window = windows_of(state, [run_id]).get(run_id) or {}
-    return run_id, list(window.get("verdicts_carried") or [])
+    return list(window.get("verdicts_carried") or [])

@@ -167,7 +167,7 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
                                        since=since, updated_since=updated_since, after=after,
                                        limit=limit + 1, include_inactive=include_inactive)
         # the page's queue header says them; it read GET /v1/detections on every poll (PAGE3 #2)
-        _, carried = active_run_carried(ctx.state)
+        carried = active_run_carried(ctx.state)
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
@@ -250,6 +250,7 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
         evidence=evidence(ctx, row),
         credential=row.data.get("credential"),  # a credential finding's attempts (analytics.credential_words)
         antivirus=row.data.get("antivirus"),  # an antivirus finding's detections (analytics.antivirus_finding_words)
+        host_finding=row.data.get("host_finding"),  # a host finding's hits (analytics.host_finding_words)
     )
 
 
