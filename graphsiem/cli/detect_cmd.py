@@ -16,6 +16,7 @@ from graphsiem.cli.arguments import at_least, data_dir_problem
 from graphsiem.cli.detect_empty import empty_detection_lines, read_empty_detection
 from graphsiem.cli.detect_triage import (
     carried_verdicts_note,
+    refused_verdicts_note,
     service_ids,
     suppression_outcome,
     suppressions_note,
@@ -276,6 +277,9 @@ def _detect_locked(
     carried = carried_verdicts_note(result.stats.get("verdicts_carried") or [])
     if carried:  # a carry hides a cluster on a weaker ground than a verdict given: said as the suppressions are
         print(f"graphsiem detect: {carried}", file=sys.stderr)
+    refused = refused_verdicts_note(result.stats.get("verdicts_refused") or [])
+    if refused:  # the new build's signer stopped a carry: its cluster is shown, and why
+        print(f"graphsiem detect: {refused}", file=sys.stderr)
     if args.json == "-":
         json.dump(contract, sys.stdout, indent=2)
         sys.stdout.write("\n")

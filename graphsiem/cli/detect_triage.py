@@ -212,3 +212,35 @@ def carried_verdicts_note(carried: list[dict[str, Any]]) -> str:
     n = len(carried)
     return (f"{n} benign verdict{_s(n)} carried to a new build, {'its cluster' if n == 1 else 'their clusters'} "
             f"left out: confirm each is the vendor's (--json: detection.stats.verdicts_carried): " + "; ".join(parts))
+
+
+def refused_verdicts_note(refused: list[dict[str, Any]]) -> str:
+    """What ``detect`` says on stderr of benign verdicts it did not carry to a new build for its signer (empty when none).
+
+    The new build's cluster is shown although the judged build's verdict was benign: the note says
+    why (:mod:`analytics.build_signers`), so the analyst does not take it for a verdict lost.
+
+    Parameters
+    ----------
+    refused : list of dict
+        The detection's ``stats["verdicts_refused"]`` records (a carry's, with ``refused``: why).
+
+    Examples
+    --------
+    >>> print(refused_verdicts_note([{"pivot": ["behaviour", "b (x, shape 0123)"], "judged_build": "sha256 " + "ab" * 32,
+    ...                               "build": "sha256 " + "cd" * 32, "hosts": 30, "judged_hosts": 25,
+    ...                               "refused": "signer changed: Contoso Ltd (Valid) → unsigned"}]))
+    1 benign verdict not carried to a new build, its cluster shown (--json: detection.stats.verdicts_refused): b (x, shape 0123) sha256 abababababababab… → sha256 cdcdcdcdcdcdcdcd…: signer changed: Contoso Ltd (Valid) → unsigned
+    >>> refused_verdicts_note([])
+    ''
+    """
+    if not refused:
+        return ""
+    parts = []
+    for record in refused:
+        pivot = record.get("pivot") or ["", ""]
+        parts.append(f"{printable(str(pivot[1]))} {printable(str(record.get('judged_build', ''))[:23])}… → "
+                     f"{printable(str(record.get('build', ''))[:23])}…: {printable(str(record.get('refused', '')))}")
+    n = len(refused)
+    return (f"{n} benign verdict{_s(n)} not carried to a new build, {'its cluster' if n == 1 else 'their clusters'} "
+            f"shown (--json: detection.stats.verdicts_refused): " + "; ".join(parts))
