@@ -14,6 +14,7 @@ from graphsiem.api.schemas_evidence import (
     GraphOut,
     Pivot,
 )
+from graphsiem.api.schemas_host_findings import HostFindingRecord
 from graphsiem.api.services.keys import key_name_problem
 from graphsiem.api.state import Status, Verdict
 from graphsiem.api.triage_text import control_character
@@ -235,6 +236,9 @@ class ClusterDetail(ClusterSummary):
     antivirus: AntivirusRecord | None = Field(
         default=None, description="An antivirus finding: one threat's detections no fan-out cluster carries, "
         "its hosts, files and what the products did; null on other clusters.")
+    host_finding: HostFindingRecord | None = Field(
+        default=None, description="A host finding: single-host rules (LSASS read, renamed tool, log cleared, "
+        "encoded PowerShell from a script host, LOLBin download...) one host's events hit; null on other clusters.")
 
 
 class AuditOut(BaseModel):

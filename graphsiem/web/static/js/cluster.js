@@ -12,6 +12,7 @@ import { byId, el, fill, fmtTime, setText, shorten } from './dom.js';
 import { definitionList, loadEntityDetails, propertyNodes } from './entity_details.js';
 import { showAntivirus } from './antivirus_finding.js';
 import { showCredential } from './credential_finding.js';
+import { showHostFinding } from './host_finding.js';
 import { clearEvidence, showEvidence } from './evidence.js';
 import { edgeEvidenceOptions } from './evidence_span.js';
 import { hostsOfEvents } from './evidence_hosts.js';
@@ -134,6 +135,7 @@ export class ClusterView {
     showChecks(checksOf(raw));
     showCredential(byId('cluster-credential'), raw.credential);
     showAntivirus(byId('cluster-antivirus'), raw.antivirus);
+    showHostFinding(byId('cluster-host-finding'), raw.host_finding);
     byId('explanation-table').closest('details').hidden = false;
     byId('export-case').hidden = false;
     this.resetPanels();
@@ -198,6 +200,7 @@ export class ClusterView {
     showChecks(checksOf(raw));
     showCredential(byId('cluster-credential'), raw.credential);
     showAntivirus(byId('cluster-antivirus'), raw.antivirus);
+    showHostFinding(byId('cluster-host-finding'), raw.host_finding);
     byId('explanation-table').closest('details').hidden = false;
     byId('export-case').hidden = true;
     this.triage.show(null);
@@ -228,6 +231,7 @@ export class ClusterView {
       showChecks([]);
       showCredential(byId('cluster-credential'), null);
       showAntivirus(byId('cluster-antivirus'), null);
+      showHostFinding(byId('cluster-host-finding'), null);
       byId('export-case').hidden = true;
       byId('explanation-table').closest('details').hidden = true;
       this.triage.show(null);
