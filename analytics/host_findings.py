@@ -44,6 +44,7 @@ from analytics.host_finding_rules import (
     reads_memory,
 )
 from analytics.original_names import STEP_NAMED, original_name, renamed_from
+from ingest.journal_host_kinds import UPTO_KEY
 from ingest.projection_access import access_mask
 
 __all__ = ["KINDS", "Hit", "HostFinding", "carried_subjects", "group_by_host", "hits_of_events", "journal_hosts",
@@ -126,12 +127,14 @@ def read_hits(connection: sqlite3.Connection, hosts: Iterable[str], start: float
 
 
 def journal_hosts(connection: sqlite3.Connection) -> list[str]:
-    """The hosts with events of :data:`KINDS` (the journal's per-host tallies when kept, else its index)."""
+    """The hosts with events of :data:`KINDS`: the journal's per-host tallies when they hold every row
+    (:mod:`ingest.journal_host_kinds`: their ``upto`` is the last seq), else every host of its index."""
     try:
-        rows = connection.execute(
-            "SELECT DISTINCT host FROM host_kind_counts WHERE kind IN (?, ?, ?, ?, ?)", KINDS
-        ).fetchall()
-        if rows:
+        upto = connection.execute("SELECT value FROM meta WHERE key = ?", (UPTO_KEY,)).fetchone()
+        last = connection.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        if upto is not None and int(upto[0]) == int(last):
+            rows = connection.execute(
+                "SELECT DISTINCT host FROM host_kind_counts WHERE kind IN (?, ?, ?, ?, ?)", KINDS).fetchall()
             return [str(r[0]) for r in rows if r[0]]
     except sqlite3.OperationalError:
         pass  # a journal of a release without the tallies

@@ -153,3 +153,23 @@ def test_the_service_records_the_judged_hits_beside_the_members():
     finding = group_by_host([_hit("ws-3", "lsass_read", "backup agent", "1")])[0]
     data = {"entity_keys": [{"type": "host", "key": "ws-3"}], "host_finding": host_record(finding)}
     assert covered_keys(("host", "ws-3"), data) == [("host", "ws-3"), *verdict_scope(host_record(finding))]
+
+
+def test_hosts_come_from_the_tallies_only_while_they_hold_every_row(tmp_path):
+    """A journal appended by a version without the per-host tallies leaves them behind: the hosts it
+    added must still be read (else their events make no finding)."""
+    import sqlite3
+
+    from analytics.host_findings import journal_hosts
+    from ingest.journal_host_kinds import UPTO_KEY
+
+    db = sqlite3.connect(tmp_path / "j.db")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, kind TEXT, host TEXT)")
+    db.execute("CREATE TABLE host_kind_counts (host TEXT, kind TEXT, n INTEGER, PRIMARY KEY (host, kind))")
+    db.execute("INSERT INTO events (kind, host) VALUES ('sysmon:process_access', 'ws-1'), ('dns', 'ws-2')")
+    db.execute("INSERT INTO host_kind_counts VALUES ('ws-1', 'sysmon:process_access', 1), ('ws-2', 'dns', 1)")
+    db.execute("INSERT INTO meta VALUES (?, '2')", (UPTO_KEY,))
+    assert journal_hosts(db) == ["ws-1"]  # current: only hosts with the rules' kinds
+    db.execute("INSERT INTO events (kind, host) VALUES ('windows:log_cleared', 'pc-9')")  # not tallied
+    assert sorted(journal_hosts(db)) == ["pc-9", "ws-1", "ws-2"]
