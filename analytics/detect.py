@@ -186,9 +186,10 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     # a credential finding a benign verdict covered is a suppression that applied, as a fan-out one is
     stats["suppressions_applied"] += stats.pop("credential_suppressed", [])
     # single-host attacks (LSASS read, renamed tool, log cleared, stager...): one finding per host, by the
-    # worst rule's fixed risk, never forest candidates; a hit a shown cluster's process holds is the cluster's
+    # worst rule's fixed risk, never forest candidates; a hit a cluster's process holds is the cluster's, shown
+    # or judged benign (a verdict on a campaign must not turn its 54 hosts' hits into 54 findings)
     found_host, host_stats = host_finding_clusters(journal, config, (inputs.window.start, inputs.window.end),
-                                                   clusters)
+                                                   scored)
     stats.update(host_stats)
     stats["suppressions_applied"] += stats.pop("host_findings_suppressed", [])
     stats["fleet_history"] = bool(inputs.context.history)
