@@ -40,11 +40,14 @@ _TEMPLATE_IMAGES = 4096
 """Images whose templates the join state remembers (the older half goes past this)."""
 WmiRun = tuple[str, str, tuple[str, ...], float, float, str]
 """A WMI run waiting for its consumer: its command line, host, hosts, sighting time, time and event id."""
-RUNS_PER_IMAGE = 16
+RUNS_PER_IMAGE = 8
 """Runs of one image remembered for a consumer journaled after them (the latest; an image WMI runs all day,
 a management agent's, keeps its last few: a payload is related when its consumer comes soon after)."""
-_RUN_IMAGES = 1024
+_RUN_IMAGES = 256
 """Images whose WMI runs the join state remembers (the older half goes past this)."""
+RUN_COMMAND_CHARS = 8192
+"""A WMI run's command line longer than this is not remembered: the join state is saved every call, and
+256 images x 8 runs of Windows' 32,767-character command lines would be 64 MB of it (at most 16 MB so)."""
 TOKEN_IN_PATH = "<token in its path>"
 """The image the templates whose executable's path holds a token are kept under (``C:\\P\\%TargetInstance.Name%.exe``
 runs as any name in that folder; ``<`` and ``>`` are in no Windows path, so no real image is this)."""
@@ -102,6 +105,8 @@ class WmiRunRules(EntityBuilders):
         for pieces, installed in templates:
             if fills(pieces, command_line):
                 ctx.rel(ctx.host, R.RAN, installed)
+        if len(command_line) > RUN_COMMAND_CHARS:
+            return
         run: WmiRun = (command_line, ctx.host[1], tuple(ctx.hosts), ctx.seen, ctx.ts, ctx.event.id)
         runs = self._wmi_runs.get(image, ())
         if run not in runs:  # the same event projected again (a replay's overlap) is one run

@@ -66,3 +66,16 @@ def test_an_earlier_run_that_does_not_fill_the_template_or_was_not_started_by_wm
 
     ran, installed, _ = _installed_graph(store)
     assert (ran, installed) == ([], [(HOST, 1)])
+
+
+def test_a_run_with_a_command_line_past_the_bound_does_not_wait_in_the_join_state() -> None:
+    """The join state is saved every call: a run's command line over RUN_COMMAND_CHARS is not kept for a later
+    consumer (one under it is)."""
+    from ingest.projection import Projector
+    from ingest.projection_wmi_runs import RUN_COMMAND_CHARS
+    from tests.ingest.test_wmi_templated_runs import _event, _run_data
+
+    projector = Projector()
+    long_run = {**_run_data(4001), "CommandLine": f"{IMAGE} /silent " + "7" * RUN_COMMAND_CHARS}
+    projector.project([_event("r1", "ws-a", 70.0, 1, long_run), _event("r2", "ws-a", 71.0, 1, _run_data(4002))])
+    assert [run[-1] for runs in projector._wmi_runs.values() for run in runs] == ["r2"]
