@@ -8,7 +8,8 @@
 // always began at the host's newest event, 73 pages from a DC's oldest): the
 // caller gives `since`/`until`, shown in the filter the analyst can change or
 // clear, with the event kinds.  A row opens its raw event (the evidence view's
-// lines) and links the user, process and file it names to their entity pages.
+// lines) and links the user, process and file it names: each opens in the view
+// shown (a cluster stays the cluster), as a search result does.
 
 import { api, entityPath } from './api.js';
 import { el, fmtTime } from './dom.js';
@@ -139,8 +140,10 @@ export function hostTimeline(host, anchor = null) {
 }
 
 /**
- * Open the entity page of `value` (a `type`): the API's search, its exact hit,
- * as the search box's pick opens it (an exploration address).
+ * Open the entity `value` (a `type`): the API's search, its exact hit, handed to
+ * the page as the search box's pick is (main.js, `graphsiem:open-entity`): in the
+ * view shown, so a Timeline read inside a cluster keeps the cluster (it set an
+ * exploration address, and the analyst lost the cluster: task PAGE3 #3).
  */
 async function openEntity(type, value, note) {
   note.textContent = `looking up ${type}…`;
@@ -159,7 +162,7 @@ async function openEntity(type, value, note) {
     return;
   }
   note.textContent = '';
-  window.location.hash = `#/explore/${encodeURIComponent(hit.type)}/${encodeURIComponent(hit.key)}`;
+  window.dispatchEvent(new CustomEvent('graphsiem:open-entity', { detail: hit }));
 }
 
 /** The names of an opened event that are entities, as buttons opening their pages. */

@@ -256,6 +256,9 @@ function start() {
   });
   window.addEventListener('hashchange', route);
   window.addEventListener('graphsiem:signed-out', route);
+  // A Timeline row's user, process or file (host_timeline.js): opened as a search result is,
+  // in the view shown, so the cluster being read stays.
+  window.addEventListener('graphsiem:open-entity', (event) => pick(event.detail));
   // Tests and the browser benchmark read these to know what the page is doing.
   window.graphsiem = { queue, clusterView, backtestView };
   route();
