@@ -309,7 +309,8 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
                     if spray is not None and a.ts < spray[0] for source in (a.workstation, a.source_ip)}
     spray_sources = {source for account in sprayed for a in by_account.get(account, ())
                      if a.failed and spray is not None and spray[0] <= a.ts <= spray[1]
-                     for source in (a.workstation, a.source_ip) if source is not None}
+                     # a sprayed user mistyping on their own machine meanwhile: that machine is not the sprayer's
+                     for source in (a.workstation, a.source_ip) if source is not None and (account, source) not in habitual}
     # a spray in rounds (one password an hour or more apart, under the lock-out policy) is one spray: its
     # span runs from the first to the last failure its sources sent, and a success from one of them within
     # that span and a window after is the sprayer's, however long ago the account's own failure was

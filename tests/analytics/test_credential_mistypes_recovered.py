@@ -41,3 +41,18 @@ def test_a_log_on_from_another_source_does_not_end_an_attackers_run():
     finding = find_credential_attacks("dc-01", tries, Thresholds())
     assert finding is not None and finding.patterns[COMPROMISE] == ["corp\\bob"]
     assert [c.attempt.workstation for c in finding.compromises] == ["kali"]
+
+
+def test_a_sprayed_user_who_mistypes_on_their_own_machine_during_the_spray_is_not_compromised():
+    # the simulator's spray named 7-14 sprayed users 'compromised': each failed once from the sprayer, then
+    # mistyped and logged on from their own machine (known from earlier days) while the spray went on
+    accounts = [f"corp\\u{i:02d}" for i in range(20)]
+    tries = [_try(11 * HOUR + i * 2, account, "failure 0xc000006a", "ws-0032", i) for i, account in enumerate(accounts)]
+    tries += _mistypes("corp\\u05", "ws-0105", [11 * HOUR + 600])
+    # round 2, 55 minutes later: the same accounts fail again, but for the one whose password it found
+    tries += [_try(11 * HOUR + 3300 + i * 2, account, "success" if account == "corp\\u08" else "failure 0xc000006a",
+                   "ws-0032", 100 + i) for i, account in enumerate(accounts)]
+    tries.sort(key=lambda a: a.ts)
+    finding = find_credential_attacks("dc-01", tries, Thresholds(), habitual=frozenset({("corp\\u05", "ws-0105")}))
+    assert finding is not None
+    assert [(c.account, c.attempt.workstation) for c in finding.compromises] == [("corp\\u08", "ws-0032")]
