@@ -26,7 +26,7 @@ from graphsiem.simulator.context import (
     process_guid,
     standing_process,
 )
-from graphsiem.simulator.credential_actions import CREDENTIAL_HANDLERS
+from graphsiem.simulator.credential_actions import CREDENTIAL_HANDLERS, validated_logon
 from graphsiem.simulator.fleet import NETBIOS_DOMAIN, Host
 from graphsiem.simulator.network_logons import record_network_logon
 from graphsiem.simulator.randomness import hex_digest, windows_guid, zeek_id
@@ -243,6 +243,8 @@ def do_logon(ctx: RunContext, step: Step, host: Host) -> None:
         workstation=remote.upper if remote is not None else host.upper, ip=ip,
         port=ctx.rng.randrange(49152, 65535) if remote is not None else 0,
         logon_guid=windows_guid(ctx.rng), process=process, ntlm=ntlm))
+    if step.params.get("validated") and remote is None:
+        validated_logon(ctx, host, account)
     ctx.mark(host, "user", account.lower(), step)
     if remote is not None:
         record_network_logon(ctx, client=remote, server=host, account=target[0] + "\\" + name, ntlm=ntlm)

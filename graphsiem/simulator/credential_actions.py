@@ -59,6 +59,19 @@ def _validate(ctx: RunContext, account: str, workstation: str, failure: str | No
         ctx.truth.observe(dc.short, ctx.ts, None, None)
 
 
+def validated_logon(ctx: RunContext, host: Host, account: str) -> None:
+    """4776 ``0x0`` on the DC for a user's log-on on ``host`` (``validated: true`` on a ``logon`` step).
+
+    If the DC checks a mistyped password by NTLM it checks the right one too: the users' daily log-ons
+    are what the DC knows their machines from, so a mistype from one is not a new source.  No draw from
+    the run's generator (the log-on's other events keep their values).
+    """
+    dc = ctx.domain_controller
+    if dc is not None:
+        ctx.endpoint(dc, credential_validation(ctx.ts + dc.skew - 0.015, account=account.rpartition("\\")[2],
+                                               workstation=host.upper, failure=None))
+
+
 def _logged_on(ctx: RunContext, host: Host, target: tuple[str, str], logon_type: int, *, client: Host,
                ntlm: bool) -> None:
     """4624 on ``host`` of ``target`` logging on from ``client`` (itself for a local log-on)."""

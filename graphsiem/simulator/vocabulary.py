@@ -29,7 +29,7 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "file_create": (frozenset({"path"}), frozenset()),
     "lsass_access": (frozenset(), frozenset({"granted_access"})),
     "image_load": (frozenset({"image"}), frozenset({"version"})),
-    "logon": (frozenset(), frozenset({"logon_type", "user", "from", "package"})),
+    "logon": (frozenset(), frozenset({"logon_type", "user", "from", "package", "validated"})),
     "browse": (frozenset(), frozenset({"visits", "domains", "zipf", "http_fraction"})),
     "failed_logon": (frozenset(), frozenset({"user", "failure", "logon_type", "attempts", "recovers",
                                              "recover_after"})),
