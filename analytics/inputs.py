@@ -139,16 +139,17 @@ def load_inputs(
 
     t = time.perf_counter()
     processes = {e.ref: e for e in store.iter_entities(EntityType.PROCESS.value)}
-    # each host's system drive from its boot processes' paths, read before the incidence keeps only
-    # shared entities: D:\Windows\System32 is home on a D: host (analytics.system_roots)
-    system_drives = learn_incidence_drives(incidence, processes)
+    spawned = list(_relations(store, RelationType.SPAWNED, now))
+    # each host's system drive from its boot processes' paths (and a lone one's parents), read before
+    # the incidence keeps only shared entities: D:\Windows\System32 is home on a D: host (analytics.system_roots)
+    system_drives = learn_incidence_drives(incidence, processes, spawned)
     timings["system_drives_learnt"] = len(system_drives.learnt)
+    timings["system_drives_learnt_alone"] = len(system_drives.alone)  # from one boot process (its parent)
     timings["processes_on_hosts_drive"] = mark_hosts_drive(incidence, processes, system_drives)
     images = {ref: image_name(e.value, e.props) for ref, e in processes.items()}
     encoded = frozenset(ref for ref, e in processes.items() if is_encoded_command(e.value, e.props))
     process_hosts = {p.entity: p.hosts for p in prevalence if p.entity[0] == EntityType.PROCESS}
     process_firsts = {p.entity: p.host_first_seen for p in prevalence if p.entity[0] == EntityType.PROCESS}
-    spawned = list(_relations(store, RelationType.SPAWNED, now))
     accessed = list(_relations(store, RelationType.ACCESSED, now))
     injected = list(_relations(store, RelationType.INJECTED, now))
     timings["processes_s"] = time.perf_counter() - t

@@ -6,7 +6,7 @@ Shared by the renamed/look-alike credit tests (``test_renamed_credited``) and th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from graphsiem.model import Entity, Relation, Sighting
 from tests.analytics.test_per_host_command_lines import CONFIG, DAY, END, START
@@ -46,9 +46,13 @@ def write_domain_groups(store, groups: Mapping[str, Group], hosts: int = 40, gap
     store.flush()
 
 
-def domain_group_clusters(store, groups: Mapping[str, Group], hosts: int = 40, gap: float = 60.0) -> list:
-    """:func:`write_domain_groups`, then the clusters a detection finds in them (the tests' config)."""
+def domain_group_clusters(store, groups: Mapping[str, Group], hosts: int = 40, gap: float = 60.0,
+                          also: Callable[[object], None] | None = None) -> list:
+    """:func:`write_domain_groups` (and what ``also`` writes into the store), then the clusters a
+    detection finds in them (the tests' config)."""
     from analytics.detect import detect  # the fleet writer alone needs no detection
 
     write_domain_groups(store, groups, hosts=hosts, gap=gap)
+    if also is not None:
+        also(store)
     return detect(store, config=CONFIG).clusters
