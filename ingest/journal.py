@@ -46,7 +46,7 @@ holds :class:`Journal`, which ties them to one connection and the id index.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,6 +65,7 @@ from ingest.journal_reads import (
     iter_events,
     rejections,
 )
+from ingest.journal_recurrences import separate_recurrences
 from ingest.journal_schema import (
     CHECKPOINT_KEY,
     EVENTS_TABLE,
@@ -141,6 +142,7 @@ class Journal:
         rejections: Sequence[tuple[str, str, str, str]] = (),
         before_commit: Callable[[list[Event]], None] | None = None,
         aliases: Mapping[int, str | tuple[str, ...]] | None = None,
+        content_ids: Collection[int] = (),
     ) -> list[Event]:
         """Insert the events whose id is new; return those, in order, once committed.
 
@@ -174,6 +176,10 @@ class Journal:
             upgrade adds only the events the record did not give before.  A tuple gives
             an event several aliases: an event with a content id (:mod:`ingest.event_ids`)
             has its ids as read, which releases before content ids gave it.
+        content_ids : collection of int, optional
+            Positions of the events whose id their parser set (content ids): one held, or
+            repeated in the batch, for a time more than 14 h away is another event, given its
+            recurrence's id (:mod:`ingest.journal_recurrences`; the event's ``id`` is changed).
         """
         if not events:
             if rejections:
@@ -196,6 +202,16 @@ class Journal:
                 new_ids = [ids[n] for n in order]
                 prefixes = id_prefixes(new_ids)
                 held = ids_index.existing(self._db, new_ids, prefixes)
+                if content_ids and (held or len(order) < len(ids)) and separate_recurrences(
+                        ids_index, self._db, events, content_ids, held):
+                    ids = [event.id for event in events]  # a recurrence's id: the batch's ids again
+                    first = {}
+                    for n, event_id in enumerate(ids):
+                        first.setdefault(event_id, n)
+                    order = list(first.values())
+                    new_ids = [ids[n] for n in order]
+                    prefixes = id_prefixes(new_ids)
+                    held = ids_index.existing(self._db, new_ids, prefixes)
                 gone = {k for k, n in enumerate(order) if ids[n] in held} if held else set()
                 if aliases:
                     gone |= _held_aliases(ids_index, self._db, order, aliases)

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ingest.event_id_aliases import CONTENT_IDS_KEY, EXPORT_IDS_KEY, former_ids
+from ingest.journal_recurrences import place
 from ingest.journal_schema import CHECKPOINT_KEY, Transaction
 from ingest.parsers.base import ParseContext, ParserRegistry, UnknownFormatError
 from ingest.projection_version import VERSION_KEY
@@ -66,7 +67,7 @@ _BY_ID = "events_by_id_for_migration"
 # an index on id for the migration's lookups only: the journal keeps ids unique with
 # ingest.id_index, which this rewrites; dropped when the migration ends
 _BY_ID_INDEX = f"CREATE INDEX IF NOT EXISTS {_BY_ID} ON events (id)"
-_COLUMNS = "seq, id, kind, host, origin, source, raw"
+_COLUMNS = "seq, id, kind, host, origin, source, raw, ts"
 
 
 @dataclass
@@ -143,12 +144,12 @@ def recompute_ids(
         with Transaction(db):
             groups = _next_groups(db, state.upto, state.end, batch_rows)
             for group in groups:
-                for (seq, old, kind, host, *_), new in zip(group, reader.ids(group), strict=True):
+                for (seq, old, kind, host, *_, ts), new in zip(group, reader.ids(group), strict=True):
                     state.rows_read += 1
                     if new is None:
                         state.kept += 1
                     elif new != old:
-                        _give(db, state, seq, old, new, kind, host)
+                        _give(db, state, (seq, old, kind, host, ts), new)
             state.upto = groups[-1][-1][0] if groups else state.end
             if state.changed_journal:
                 _graph_needs_rebuild(db)
@@ -194,9 +195,21 @@ def _next_groups(db: sqlite3.Connection, after: int, end: int, limit: int) -> li
     return groups
 
 
-def _give(db: sqlite3.Connection, state: IdMigration, seq: int, old: str, new: str, kind: str,
-          host: str | None) -> None:
-    """Give row ``seq`` the id ``new``, or delete it when an earlier row holds ``new`` (keep the earliest)."""
+def _give(db: sqlite3.Connection, state: IdMigration, row: tuple[int, str, str, str | None, float], new: str) -> None:
+    """Give ``row`` the id ``new``, or delete it when an earlier row holds ``new`` (keep the earliest).
+
+    A row holding ``new`` for a time more than 14 h away is another event: this one takes its
+    recurrence's id (:mod:`ingest.journal_recurrences`), as an ingest would.
+    """
+    seq, old, kind, host, ts = row
+
+    def held_ts(event_id: str) -> float | None:
+        found = db.execute("SELECT ts FROM events WHERE id = ? AND seq != ?", (event_id, seq)).fetchone()
+        return None if found is None else float(found[0])
+
+    new = place(new, ts, held_ts)[0]
+    if new == old:
+        return
     state.changed_journal = True
     held = db.execute("SELECT seq, kind, host FROM events WHERE id = ?", (new,)).fetchone()
     if held is not None and held[0] < seq:  # a copy of an earlier row's event
@@ -281,7 +294,7 @@ class _Rereader:
         return found
 
     def _events(self, row: tuple) -> list[Any] | None:
-        _, _, _, _, origin, source, raw = row
+        _, _, _, _, origin, source, raw, _ = row
         text = raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
         if not text:
             return None

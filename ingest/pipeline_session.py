@@ -127,6 +127,8 @@ class Session:
         # a record's first event, the id when a release read one event from its record; an event
         # with a content id, its ids as read, which releases before content ids gave it.
         self.aliases: dict[int, str | tuple[str, ...]] = {}
+        # positions in self.events of the events whose id their parser set (content ids: ingest.journal_recurrences)
+        self.content_ids: set[int] = set()
         self.runs: list[tuple[Counts, Counts, int]] = []
         self._run_file: Counts | None = None
         self._run_formats: Counts | None = None
@@ -321,6 +323,8 @@ class Session:
         unsorted = self.may_hold_unsorted_ids and in_order is not None
         if len(events) == 1:  # the common case, without the loop's bookkeeping
             event = events[0]
+            if event.id:
+                self.content_ids.add(len(self.events))
             if not event.id:
                 event.id = canonical_text_id(name, cast(str, text)) if key is None else as_read_id(name, key)
                 if former is not None and former != data:
@@ -360,6 +364,8 @@ class Session:
         # each event of a record that gives several is journaled with the record's text
         # (a wrapper's part: its own, not the wrapper's; see _take_parts)
         for index, event in enumerate(events):
+            if event.id:
+                self.content_ids.add(first + index)
             if not event.id or may_hold_read_ids:  # else the parser's content id, and nothing to alias
                 read_id = (
                     canonical_text_id(name, cast(str, text), index) if key is None
@@ -569,7 +575,7 @@ class Session:
         try:
             new = self.journal.append(
                 self.events, raw_json=self.raw_json, fields_json=self.fields_json,
-                rejections=self.rejections, before_commit=learn, aliases=self.aliases,
+                rejections=self.rejections, before_commit=learn, aliases=self.aliases, content_ids=self.content_ids,
             )
         except STORAGE_ERRORS as exc:
             # the disk refused the batch (full, read-only): not a record's fault, so not
@@ -617,6 +623,7 @@ class Session:
         self.events, self.raw_json, self.fields_json = [], [], []
         self.sizes, self.runs, self.rejections, self.rejected_in = [], [], [], []
         self.aliases = {}
+        self.content_ids = set()
         self._run_file = self._run_formats = None
         self.records = 0
         if self.fixed_window is None:

@@ -45,6 +45,15 @@ time all of them agree on.  A shape that rounded to the millisecond would
 differ in 1 record of 2,000 (a time at ``.9995`` s or later): two events, as
 before content ids, never two events made one.
 
+The same record number, fields and second of the quarter hour come back: a
+cleared log, a reimaged machine or a non-persistent VDI desktop reverting to
+its image every day numbers its records again, and events with few fields
+(a 1102 in the same logon session, a service's 7036) repeat them.  The
+journal tells such a recurrence from another export of the event by its time:
+exports differ by a zone offset at most (14 h), so a content id held for a
+time further away is another event, given its recurrence's id
+(:mod:`ingest.journal_recurrences`, task IDS3).
+
 Without a record number (Sentinel exports keep none, the ``@cee`` syslog
 agents neither) a record keeps the id of its bytes.
 """
