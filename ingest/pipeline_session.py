@@ -309,7 +309,8 @@ class Session:
         # the id's input: a JSON object's compact dump with sorted keys, for events the parser
         # gives no content id (ingest.pipeline_ids); else the bytes as above
         in_order = None
-        if data is not None and record.__class__ is dict and not raw.is_canonical and not all(e.id for e in events):
+        if (data is not None and events and not (events[0].id if len(events) == 1 else all(e.id for e in events))
+                and record.__class__ is dict and not raw.is_canonical):
             in_order = sorted_id_input(record, data)  # None: the bytes are that dump already
         if self.receipt is not None and _dated_by_receipt(events):
             # dated when it arrived: the same bytes later are another occurrence (ingest.receipt)
