@@ -18,8 +18,9 @@ when that is the journal's last seq: rows written by a version without the
 table leave them behind, and the next open by this version counts again from
 the index (:func:`install_host_kind_counts`: about 1.8 s for 1M events, once);
 until then the timeline counts on the index as before.  The journal is
-append-only (nothing deletes events): a row deleted by hand below the last seq
-would be counted still.
+append-only but for the id migration (:mod:`ingest.journal_id_migration`),
+which takes each row it deletes off these counts; a row deleted by hand below
+the last seq would be counted still.
 """
 
 from __future__ import annotations
