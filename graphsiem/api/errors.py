@@ -204,14 +204,40 @@ def _json_decode_problem(exc: RequestValidationError) -> str | None:
     return f"the body is not valid JSON: {reason} at line {line}, column {column}"
 
 
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+"""What pydantic puts before a validator's own message (``ValueError``, ``assert``): noise to a client."""
+
+
+def validation_reason(message: str, name: str | None) -> str:
+    """A validation error's reason without pydantic's prefix nor the field's name said again.
+
+    The error is answered as ``<field>: <reason>``; a validator that raised
+    ``ValueError("assignee: …")`` read "body.assignee: Value error, assignee: …" (review U2 #3).
+
+    Examples
+    --------
+    >>> validation_reason("Value error, assignee: a control character (U+001B)", "assignee")
+    'a control character (U+001B)'
+    >>> validation_reason("Input should be 'open' or 'closed'", "status")
+    "Input should be 'open' or 'closed'"
+    """
+    for prefix in _PYDANTIC_PREFIXES:
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+            break
+    if name and message.startswith(f"{name}: ") and len(message) > len(name) + 2:
+        message = message[len(name) + 2:]
+    return message
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors():
         loc = [str(part) for part in err.get("loc", ())]
         # Only the location, the reason and the error type: pydantic's "input"
         # and "ctx" can echo large or attacker-controlled values back.
-        details.append({"field": ".".join(loc), "reason": str(err.get("msg", "invalid")),
-                        "type": str(err.get("type", ""))})
+        reason = validation_reason(str(err.get("msg", "invalid")), loc[-1] if loc else None)
+        details.append({"field": ".".join(loc), "reason": reason, "type": str(err.get("type", ""))})
     return details
 
 
