@@ -83,6 +83,11 @@ class ClusterSummary(BaseModel):
     url: str | None = Field(
         None, description="The analysts' page's link to this cluster (`<GRAPHSIEM_PUBLIC_URL>/#/clusters/<id>`), "
         "for a ticket or a chat message; null when the service was not told its public address.")
+    ordinary_score: float | None = Field(
+        None, description="The risk an ordinary cluster of its detection scores (every feature at its "
+        "median): its risk minus its features' contributions, the line the explanation's caption draws. "
+        "A cluster at or below it is no more unusual than the typical candidate (the page folds those "
+        "as low signal). Null when it has no scored features (a credential, antivirus or host finding).")
     triage: TriageOut
 
 
@@ -93,10 +98,18 @@ class CarriedVerdictOut(BaseModel):
                              "new build's cluster took its key and was left out as the judged one is.")
     judged_build: str = Field(description="The judged build's image digest, `<algorithm> <hex>`.")
     build: str = Field(description="The new build's image digest: every host of it ran the judged build before "
-                       "the window.  A trojanised update pushed to the same hosts looks the same (the processes "
-                       "carry no signer): confirm it is the vendor's.")
+                       "the window.  Where the telemetry names the builds' signers (Sysmon 7, ECS "
+                       "`code_signature`), the new build is signed, valid and by the judged build's signer; "
+                       "where it names none, a trojanised update pushed to the same hosts looks the same: "
+                       "confirm it is the vendor's.")
     hosts: int = Field(description="Hosts the new build ran on in the window.")
     judged_hosts: int = Field(description="Hosts the verdict was given on (all among them).")
+    judged_signer: str | None = Field(None, description="The judged build's signer as the telemetry said it "
+                                      "(`Contoso Ltd (Valid)`, `unsigned`); null when none is known.")
+    signer: str | None = Field(None, description="The new build's signer, likewise; null when none is known.")
+    refused: str | None = Field(None, description="In `verdicts_refused` only: why the signers stopped the "
+                                "carry (`signer changed: Contoso Ltd (Valid) → unsigned`); the new build's "
+                                "cluster is shown.")
 
 
 class ClusterPage(BaseModel):
@@ -114,6 +127,10 @@ class ClusterPage(BaseModel):
         "backtest carried to a product's new build, their clusters left out of the queue: its record's "
         "`verdicts_carried` (`GET /v1/detections/{id}`), on every page, so a client polling the queue need "
         "not read the runs too.  A run that carried the same leaves the page's bytes and ETag as they were.")
+    suppressed_by_verdicts: int = Field(
+        0, description="Clusters benign verdicts keep out of the queue: no longer detected (their pivot "
+        "suppressed), judged benign, not continued under another id. The queue without a `status` or "
+        "`verdict` filter leaves them out; `?verdict=benign` lists them.")
 
 
 class ExplanationCheck(BaseModel):

@@ -37,6 +37,7 @@ from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.api.services.rollup_entities import add_rollup_pivots, behaviour_lookup, link_rollups
 from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
 from graphsiem.api.state_detection_windows import active_run_carried
+from graphsiem.api.state_suppressed import suppressed_by_verdicts
 from graphsiem.api.state_triage import TriageVersionMismatch, exclusive, queue_detection
 from graphsiem.model import entity_uid, epoch_to_iso
 from graphsiem.page_links import cluster_page_url
@@ -98,7 +99,36 @@ def _summary_fields(row: ClusterRow, public_url: str | None = None) -> dict[str,
         "detection_id": data.get("changed_by_detection") or row.detection_id, "detected_at": epoch_to_iso(data.get("detected_at_ts")),
         "updated_at": epoch_to_iso(data.get("updated_at_ts")),
         "url": cluster_page_url(public_url, row.id),
+        "ordinary_score": ordinary_score(row.score, explanation),
     }
+
+
+def ordinary_score(score: float, explanation: dict[str, Any]) -> float | None:
+    """The risk of an ordinary cluster of the detection that scored this one, or None.
+
+    The contributions are exact Shapley values against the candidates' medians
+    (:mod:`analytics.explain`): they add up to the risk minus the ordinary cluster's,
+    the figure the page's explanation caption gives ("an ordinary cluster of this
+    detection scores about …").  A cluster without scored features (a finding whose
+    risk comes from its rules) has no such line.
+
+    Examples
+    --------
+    >>> ordinary_score(74.8, {"features": [{"contribution": 0.4}, {"contribution": 0.142}]})
+    20.6
+    >>> ordinary_score(90.0, {"features": []}) is None
+    True
+    """
+    features = explanation.get("features") if isinstance(explanation, dict) else None
+    if not isinstance(features, list) or not features:
+        return None
+    total = 0.0
+    for feature in features:
+        contribution = feature.get("contribution") if isinstance(feature, dict) else None
+        if isinstance(contribution, bool) or not isinstance(contribution, int | float):
+            return None
+        total += float(contribution)
+    return round(score - total * 100, 3)
 
 
 def _entity_keys(data: dict[str, Any]) -> list[dict[str, str]]:
@@ -168,6 +198,7 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
                                        limit=limit + 1, include_inactive=include_inactive)
         # the page's queue header says them; it read GET /v1/detections on every poll (PAGE3 #2)
         carried = active_run_carried(ctx.state)
+        suppressed = suppressed_by_verdicts(ctx.state)  # said in the page's header (review U2 #2)
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
@@ -175,7 +206,8 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
                    if has_more and last is not None else None)
     return ClusterPage(items=[ClusterSummary(**_summary_fields(r, ctx.settings.public_url)) for r in rows],
                        next_cursor=next_cursor, detection_id=detection_id or None,
-                       verdicts_carried=[CarriedVerdictOut.model_validate(record) for record in carried])
+                       verdicts_carried=[CarriedVerdictOut.model_validate(record) for record in carried],
+                       suppressed_by_verdicts=suppressed)
 
 
 def get_row(ctx: AppContext, cluster_id: str) -> ClusterRow:
