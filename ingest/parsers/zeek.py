@@ -51,7 +51,11 @@ Documented choices:
   differs in any value is another.  The mappings may change between releases
   without changing ids; a change to the normal form of values would change
   them (the pipeline's aliases cover only ids as read).  A Windows event that
-  a syslog record carries is the record's event 1.
+  a syslog record carries is the record's event 1, unless it carries its
+  ``EventRecordID``: then it keeps its Windows content id
+  (:mod:`ingest.parsers.windows_record_ids`).  A ``syslog`` record that is a
+  capture copy of one 2 ms before it in the same flow takes that record's ids
+  (:mod:`ingest.parsers.zeek_syslog_copies`).
 * Sensor events have no endpoint: ``Event.host`` is ``None``.  When a record
   proves which machine sent it (a successful Kerberos request by a machine
   account ``HOST$``), ``source.hostname`` names it, so the IP -> host map can
@@ -78,6 +82,7 @@ from ingest.parsers.sensor_fields import ip_field, port_field, sensor_event
 from ingest.parsers.syslog import windows_events_in_zeek_syslog
 from ingest.parsers.zeek_logs import claimed_layout, pathless_log
 from ingest.parsers.zeek_mappings import _MAPPERS, LABEL, tunnel_url
+from ingest.parsers.zeek_syslog_copies import first_copy_content
 from ingest.parsers.zeek_values import (
     _NAME_CACHE_LIMIT,
     MILLIS_FROM,
@@ -172,6 +177,9 @@ class ZeekParser:
                 _KINDS[path] = kind
         # the id's input, taken before the mappers add the normalised fields (module docstring)
         content = _content(kind, ts, fields)
+        if path == "syslog":
+            # a capture copy of the same datagram takes its first copy's ids (ingest.parsers.zeek_syslog_copies)
+            content = first_copy_content(kind, ts, fields, content, context)
         _set_connection(record, fields)
         event = sensor_event(SOURCE, kind, ts, record, fields, _MAPPERS.get(path), context, raw)
         event.id = content_id(SOURCE, content)
@@ -180,7 +188,10 @@ class ZeekParser:
             # Zeek's syslog.log carries Windows events in RFC 5424 lines, as "@cee:" JSON or
             # as their rendered text: the endpoint event joins the graph like an endpoint log would.
             for index, carried in enumerate(windows_events_in_zeek_syslog(record, context), 1):
-                carried.id = content_id(SOURCE, content, index)
+                if not carried.id:
+                    # a Windows event with its EventRecordID keeps the Windows content id the
+                    # Windows parser gave it: the same in every copy and in the endpoint's export
+                    carried.id = content_id(SOURCE, content, index)
                 yield carried
 
 

@@ -196,7 +196,7 @@ def test_the_brim_dcs_rotating_claimed_workstations_are_found(samples_dir: Path,
     # the CLI's text prints the record, claims said to be claims
     text = render_table(result.to_contract()["clusters"], top=3, duration_s=0.1)
     assert "  credential: rotating_workstations on kramer" in text
-    assert "    claimed workstations (claims, not hosts; 15): workstation x56, yygrhabrvpznn8lb x4" in text
+    assert "    claimed workstations (claims, not hosts; 15): workstation x14, yygrhabrvpznn8lb x1" in text
 
 
 def test_the_store_finds_the_relations_active_in_a_window(store: GraphStore, tmp_path: Path) -> None:

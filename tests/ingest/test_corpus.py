@@ -153,7 +153,7 @@ def test_brim_tsv_and_json_copies_journal_each_event_once(ingested):
         for side, counter in sides.items():
             if f"/brimdata-zed-sample-data/{side}/" in event.origin:
                 counter[event.kind] += 1
-    assert sum(sides["zeek-default"].values()) > 4000
+    assert sum(sides["zeek-default"].values()) > 3000  # 4,362 records, 1,784 of them syslog capture copies
     assert sides["zeek-json"] == Counter()
     json_files = [f.counts for path, f in report.files.items() if "/brimdata-zed-sample-data/zeek-json/" in path]
     assert len(json_files) == 12

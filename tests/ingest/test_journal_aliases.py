@@ -26,6 +26,7 @@ from ingest.parsers import zeek
 from ingest.pipeline import ingest_paths
 from tests.ingest.parsers.test_zeek_syslog_windows_text_corpus import (
     CEE_KINDS,
+    DATAGRAMS,
     SYSLOG_TSV,
     TEXT_KINDS,
 )
@@ -42,12 +43,16 @@ def test_reingesting_after_a_parser_reads_more_of_a_record_adds_only_the_new_eve
     journal = Journal(tmp_path / "journal.sqlite")
     with monkeypatch.context() as earlier_release:
         earlier_release.setattr(zeek, "windows_events_in_zeek_syslog", lambda record, context: [])
+        # and before capture copies of one datagram were one record (ingest.parsers.zeek_syslog_copies)
+        earlier_release.setattr(zeek, "first_copy_content", lambda kind, ts, fields, content, context: content)
         before = ingest_paths([SYSLOG_TSV], store=None, journal=journal, progress=False)
     assert before.total.events == LINES and _kinds(journal) == {"zeek:syslog": LINES}
 
     after = ingest_paths([SYSLOG_TSV], store=None, journal=journal, progress=False)
 
-    windows = sum(TEXT_KINDS.values()) + sum(CEE_KINDS.values())
+    # every line carries a Windows event; a datagram's capture copies carry it once
+    assert sum(TEXT_KINDS.values()) + sum(CEE_KINDS.values()) == LINES
+    windows = DATAGRAMS
     assert after.total.received == after.total.accepted == LINES and after.total.rejected == 0
     assert after.total.events == windows  # the Windows events only, not the syslog events again
     kinds = _kinds(journal)
