@@ -92,7 +92,7 @@ LOGON_TYPES = {2: "interactive", 3: "network", 4: "batch", 5: "service", 7: "unl
 _VALIDATIONS = {"winsec:credential_validation": "NTLM validation", "zeek:ntlm": "NTLM authentication"}
 _LOGONS = {"winsec:logon", "winsec:logon_failed", "syslog:logon_failed", "syslog:logon"}
 _CODE_KINDS = {"4776": "winsec:credential_validation", "4624": "winsec:logon", "4625": "winsec:logon_failed",
-               "4672": "winsec:special_privileges"}
+               "4672": "winsec:special_privileges", "4662": "winsec:object_operation"}
 """The kind an event code stands for when the caller gives no kind (``summarize(fields)``)."""
 
 
@@ -108,6 +108,29 @@ def _failure_reason(fields: Mapping[str, Any]) -> str:
 def _outcome_word(fields: Mapping[str, Any], *, passed: str, failed: str, unknown: str) -> str:
     outcome = _first(fields, "event.outcome")
     return passed if outcome == "success" else failed if outcome == "failure" else unknown
+
+
+def _object_operation(fields: Mapping[str, Any], user: str) -> str:
+    """A 4662 as a sentence: who did what to which directory object, and the properties named.
+
+    ``simulandlabs\\wardog Read Property on contact %{9736f74f-…} (DS) · properties thumbnailPhoto, …``:
+    the access words, else the mask; the object's class name, else its type GUID; the properties
+    by name where :mod:`ingest.parsers.windows_directory_access` knows them, else their count.
+    """
+    access = _first(fields, "winlog.object.access") or (
+        f"access {_first(fields, 'winlog.object.access_mask')}" if _first(fields, "winlog.object.access_mask")
+        else "operation")
+    what = " ".join(part for part in (_first(fields, "winlog.object.type_name", "winlog.object.type"),
+                                      _first(fields, "winlog.object.name")) if part)
+    server = _first(fields, "winlog.object.server")
+    sentence = f"{user} {access}{f' on {what}' if what else ''}{f' ({server})' if server else ''}"
+    named = _first(fields, "winlog.object.property_names")
+    listed = fields.get("winlog.object.properties")
+    if named:
+        return f"{sentence}{SEPARATOR}properties {named}"
+    if isinstance(listed, list) and listed:
+        return f"{sentence}{SEPARATOR}{len(listed)} properties"
+    return sentence
 
 
 def _account_action(fields: Mapping[str, Any], kind: str) -> str:
@@ -138,6 +161,8 @@ def _account_action(fields: Mapping[str, Any], kind: str) -> str:
         return f"{user} {verb}{f' ({how})' if how else ''}{where}{why}"
     if kind == "winsec:special_privileges":
         return f"{user} logged on with special privileges {_first(fields, 'winlog.privileges')}".rstrip()
+    if kind == "winsec:object_operation":
+        return _object_operation(fields, user)
     if kind == "zeek:kerberos" or kind.startswith("winsec:kerberos"):
         request = _first(fields, "kerberos.request_type")
         service = _first(fields, "kerberos.service", "zeek.service")

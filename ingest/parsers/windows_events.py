@@ -12,7 +12,7 @@ applies the rules below.  The mappers live with their channel
 :mod:`ingest.parsers.windows_time`.
 
 Covered: Sysmon 1, 3, 5, 6, 7, 8, 10, 11, 12/13/14, 15, 17/18, 19/20/21, 22,
-23, 25, 26, 27/28, 29; Security 4624, 4625, 4672, 4688, 4697, 4698, 4702, 4776, 1102, 4663, 5156,
+23, 25, 26, 27/28, 29; Security 4624, 4625, 4672, 4688, 4697, 4698, 4702, 4776, 1102, 4662, 4663, 5156,
 4768, 4769, 4771 (:mod:`~ingest.parsers.windows_kerberos`);
 System 7045, 104; Defender Antivirus 1116, 1117 (:mod:`~ingest.parsers.windows_defender`);
 PowerShell 4103, 4104
@@ -92,6 +92,7 @@ from ingest.normalize import normalize_host, parse_int
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.windows_defender import DEFENDER_CHANNEL
 from ingest.parsers.windows_defender import MAPPERS as DEFENDER
+from ingest.parsers.windows_directory_access import DIRECTORY_ACCESS_MAPPERS as DIRECTORY_ACCESS
 from ingest.parsers.windows_ecs import ECS_FALLBACKS, EcsReader, ecs_event_data
 from ingest.parsers.windows_fields import EVENT_DATA_SOURCES, Fields, Mapper, keep_event_data
 from ingest.parsers.windows_kerberos import KERBEROS_MAPPERS as KERBEROS
@@ -130,6 +131,7 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
     **{("security", event_id): mapper for event_id, mapper in SECURITY.items()},
     **{("system", event_id): mapper for event_id, mapper in SYSTEM.items()},
     **{("security", event_id): mapper for event_id, mapper in SECURITY_AUDIT.items()},
+    **{("security", event_id): mapper for event_id, mapper in DIRECTORY_ACCESS.items()},
     **{("security", event_id): mapper for event_id, mapper in KERBEROS.items()},
     **{("system", event_id): mapper for event_id, mapper in SYSTEM_AUDIT.items()},
     **{("powershell", event_id): mapper for event_id, mapper in POWERSHELL.items()},
@@ -142,7 +144,7 @@ _MAPPERS: dict[tuple[str, int], Mapper] = {
 # providers, so they are never guessed.
 _FAMILY_BY_ID = {4624: "security", 4625: "security", 4672: "security", 4688: "security",
                  4697: "security", 4698: "security", 4702: "security", 7045: "system",
-                 1102: "security", 4663: "security", 5156: "security",
+                 1102: "security", 4662: "security", 4663: "security", 5156: "security",
                  4768: "security", 4769: "security", 4771: "security", 4776: "security",
                  4103: "powershell", 4104: "powershell"}
 
