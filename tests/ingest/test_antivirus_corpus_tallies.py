@@ -5,8 +5,8 @@ The WRCCDC capture's Symantec Endpoint Protection found ``Trojan Horse`` in
 the sensor logged each datagram 4 times, capture copies of one event).  Before, the
 ``host DETECTED file`` edge kept only its count (the threat and action were text on the events); now
 it tallies them, so the host's page and a cluster's antivirus step name them from the graph.  One host
-forms no fan-out cluster (a pivot needs several): the detection is on the host's page, and no
-cluster of the corpus claims it.  Read in place from ``$GRAPHSIEM_SAMPLES``, on [embedded] and [neo4j].
+forms no fan-out cluster (a pivot needs several): the detection is on the host's page and is an
+antivirus finding of its own (task AV3), remediated on one host (risk 20).  Read in place from ``$GRAPHSIEM_SAMPLES``, on [embedded] and [neo4j].
 """
 
 from __future__ import annotations
@@ -34,4 +34,6 @@ def test_kramers_quarantines_are_tallied_on_its_page(store: GraphStore, tmp_path
         assert edge.tallies == {"threats": {"Trojan Horse": 2}, "av_actions": {"quarantined": 2},
                                 "av_products": {"Symantec Endpoint Protection": 2}}
         result = detect(store, journal=journal)
-    assert not [c for c in result.clusters if QUARANTINED in {e.ref for e in c.entities}]
+    claimed = [c for c in result.clusters if QUARANTINED in {e.ref for e in c.entities}]
+    assert [(c.pivot.ref, c.score, c.hosts) for c in claimed] == [(("antivirus_threat", "threat:trojan horse"), 20.0,
+                                                                   ["kramer"])]
