@@ -185,7 +185,7 @@ def test_queue_sorts_and_filters(page, fleet_site):
     assert risks == sorted(risks, reverse=True)
 
     page.click("th[data-sort=host_count]")
-    counts = [int(t) for t in page.eval_on_selector_all("#queue-body tr td:nth-child(2)", "c => c.map(x => x.innerText)")]
+    counts = [int(t) for t in page.eval_on_selector_all("#queue-body tr td:nth-child(3)", "c => c.map(x => x.innerText)")]
     assert counts == sorted(counts, reverse=True)
 
     page.fill("#filter-min-score", "80")

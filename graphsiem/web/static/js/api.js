@@ -32,6 +32,15 @@ export class ApiError extends Error {
 // the first answer if the first did arrive, so nothing is applied twice.
 const NETWORK_RETRY_DELAY_MS = 400;
 
+/** The words of a lost answer; a caller that adds them to a message already holding them doubled them (review U2 #3). */
+export const NO_ANSWER = 'no answer from the server';
+
+/** "no answer from the server (…)" of a request that got none: an ApiError 0 says it, fetch's TypeError does not. */
+export function noAnswerText(error) {
+  const said = String(error?.message ?? '');
+  return said.startsWith(NO_ANSWER) ? said : `${NO_ANSWER} (${said || 'the request failed'})`;
+}
+
 /**
  * A new Idempotency-Key: 128 random bits in hex.  crypto.getRandomValues,
  * not randomUUID, which only secure contexts have (a page served over plain
@@ -53,7 +62,9 @@ function detailText(body, fallback) {
   if (typeof detail === 'string') return detail;
   // the API's error envelope: {"error": {"code", "message", "field", "details"}}
   if (detail && typeof detail.message === 'string') {
-    return detail.field ? `${detail.field}: ${detail.message}` : detail.message;
+    // A validation error's message already starts with its field: said once (review U2 #3).
+    const named = !detail.field || detail.message.startsWith(`${detail.field}: `);
+    return named ? detail.message : `${detail.field}: ${detail.message}`;
   }
   if (Array.isArray(detail)) {
     return detail.map((d) => `${(d.loc || []).join('.')}: ${d.msg ?? JSON.stringify(d)}`).join('; ');
@@ -115,7 +126,7 @@ async function send(url, init, retry) {
     try {
       return await fetch(url, init);
     } catch (second) {
-      throw new ApiError(0, `no answer from the server (${second.message}); tried twice`, { code: 'network' });
+      throw new ApiError(0, `${NO_ANSWER} (${second.message}; tried twice)`, { code: 'network' });
     }
   }
 }

@@ -56,6 +56,10 @@ export function normaliseCluster(raw) {
     // and the id a later detection continues it under (null while it is live).
     previous_ids: Array.isArray(raw.previous_ids) ? raw.previous_ids.map(String) : [],
     superseded_by: raw.superseded_by === null || raw.superseded_by === undefined ? null : String(raw.superseded_by),
+    // The triage version (If-Match of a write) and the risk of an ordinary cluster of its
+    // detection (null: no scored features), for the queue's bulk triage and low-signal fold.
+    version: Number(triage.version ?? 0),
+    ordinary_score: typeof raw.ordinary_score === 'number' ? raw.ordinary_score : null,
   };
 }
 

@@ -11,11 +11,17 @@
 // A continued case whose benign verdict was not carried onto new entities
 // says so in its row (reopened.js).  Backtests are not listed here: their
 // clusters have their own read-only list (backtest.js).
+//
+// Rows are selected for one triage of many (queue_bulk.js); rows at or below an
+// ordinary cluster's risk are folded under one row (queue_fold.js); the header says
+// how many clusters benign verdicts keep out of the queue, with a button to list them.
 
 import { api } from './api.js';
 import { showCarriedVerdicts } from './carried_verdicts.js';
-import { byId, el, fill, fmtTime, setText } from './dom.js';
+import { byId, el, fill, fmtNumber, fmtTime, setText } from './dom.js';
 import { normaliseAudit, normaliseCluster } from './model.js';
+import { BulkTriage } from './queue_bulk.js';
+import { foldRow, isLowSignal } from './queue_fold.js';
 import { emptyQueueHint } from './queue_hint.js';
 import { ReopenedCache, reopenedNode } from './reopened.js';
 
@@ -24,6 +30,7 @@ const MAX_PAGES = 10;
 // Filters and sort kept in this tab (sessionStorage, like the key): a reload
 // shows the same queue.
 const VIEW_KEY = 'graphsiem.queueView';
+const COLUMNS = 8; // the queue table's, the selection box first
 
 function pollInterval() {
   // Tests and demos may poll faster; never below 500 ms.
@@ -44,6 +51,16 @@ export class Queue {
     this.shown = null; // what the table shows now (render skips an identical one)
     this.reopened = new ReopenedCache();
     this.carried = []; // the active detection's carried verdicts, as the cluster list gave them
+    this.suppressed = 0; // clusters benign verdicts keep out of the queue (the list's suppressed_by_verdicts)
+    this.selected = new Set(); // ids ticked for a bulk triage
+    this.bulk = new BulkTriage(this);
+    byId('queue-select-all').addEventListener('change', (e) => this.selectShown(e.target.checked));
+    byId('queue-suppressed-show').addEventListener('click', () => {
+      // The benign verdict filter lists them (resolved cases included): the same filter as by hand.
+      byId('filter-verdict').value = 'benign';
+      this.saveView();
+      this.refresh();
+    });
     // Each header's button sorts (Tab reaches it, Enter or Space presses it).
     byId('queue-table').querySelectorAll('th[data-sort]').forEach((th) => {
       th.addEventListener('click', () => this.sortBy(th.dataset.sort));
@@ -68,6 +85,7 @@ export class Queue {
       verdict: byId('filter-verdict').value,
       text: byId('filter-text').value,
       inactive: byId('filter-inactive').checked,
+      foldLow: byId('filter-fold-low').checked,
       sort: this.sort,
     };
     sessionStorage.setItem(VIEW_KEY, JSON.stringify(view));
@@ -86,6 +104,7 @@ export class Queue {
     byId('filter-verdict').value = String(view.verdict ?? '');
     byId('filter-text').value = String(view.text ?? '');
     byId('filter-inactive').checked = Boolean(view.inactive);
+    byId('filter-fold-low').checked = view.foldLow !== false; // folded unless unfolded (a view saved before it: folded)
     const sort = view.sort;
     if (sort && typeof sort.key === 'string' && byId('queue-table').querySelector(`th[data-sort="${CSS.escape(sort.key)}"]`)) {
       this.sort = { key: sort.key, descending: Boolean(sort.descending) };
@@ -113,7 +132,13 @@ export class Queue {
     this.shown = null;
     this.reopened.clear();
     this.carried = [];
+    this.suppressed = 0;
+    this.selected.clear();
     fill(byId('queue-body'));
+    fill(byId('queue-fold'));
+    byId('queue-suppressed').hidden = true;
+    setText(byId('queue-bulk-result'), '');
+    this.bulk.update(0);
     byId('queue-empty').hidden = true;
   }
 
@@ -148,6 +173,7 @@ export class Queue {
       const answer = await api('/v1/clusters', { params: { ...filters, limit: PAGE_SIZE, cursor } });
       const items = Array.isArray(answer) ? answer : answer.clusters ?? answer.items ?? [];
       if (page === 0 && Array.isArray(answer?.verdicts_carried)) this.carried = answer.verdicts_carried;
+      if (page === 0) this.suppressed = Number(answer?.suppressed_by_verdicts) || 0;
       clusters.push(...items.map(normaliseCluster));
       cursor = answer.next_cursor ?? answer.cursor ?? null;
       if (!cursor || !items.length) break;
@@ -183,6 +209,9 @@ export class Queue {
       this.emptyHint = clusters.length ? null : await this.explainEmpty(filters);
       // The benign verdicts the active detection carried to a new build, in the header (carried_verdicts.js).
       showCarriedVerdicts(byId('queue-carried'), this.carried);
+      this.showSuppressed(filters);
+      const listed = new Set(clusters.map((c) => c.id));
+      for (const id of [...this.selected]) if (!listed.has(id)) this.selected.delete(id);
       const inactive = clusters.filter((c) => !c.active).length;
       const paused = this.selecting();
       status.textContent = `${clusters.length} clusters${inactive ? ` (${inactive} no longer detected)` : ''}`
@@ -195,6 +224,58 @@ export class Queue {
     } finally {
       this.loading = false;
     }
+  }
+
+  /**
+   * "10 suppressed by your verdicts" in the header: a restart's detection left them out of
+   * the default queue without a word (review U2 #2).  Said under the default filters only
+   * (a status or verdict filter, or "show inactive", lists them already).
+   */
+  showSuppressed(filters) {
+    const box = byId('queue-suppressed');
+    const unfiltered = filters.status === null && filters.verdict === null && filters.include_inactive === null;
+    box.hidden = !(unfiltered && this.suppressed > 0);
+    setText(byId('queue-suppressed-text'), `${fmtNumber(this.suppressed)} suppressed by your verdicts`
+      + ' (judged benign, no longer detected).');
+  }
+
+  /** The clusters whose rows show now (the text filter, the fold), in the table's order. */
+  shownClusters() {
+    const folded = byId('filter-fold-low').checked;
+    return this.visible().filter((c) => !(folded && isLowSignal(c)));
+  }
+
+  /** The selected clusters the table shows (a row hidden by a filter or the fold is not acted on). */
+  selectedClusters() {
+    return this.shownClusters().filter((c) => this.selected.has(c.id));
+  }
+
+  /** Untick every row but those of `keep` (ids a bulk action could not change). */
+  clearSelection(keep = []) {
+    const kept = new Set(keep);
+    for (const id of [...this.selected]) if (!kept.has(id)) this.selected.delete(id);
+    this.syncSelection();
+  }
+
+  selectShown(checked) {
+    for (const c of this.shownClusters()) {
+      if (checked) this.selected.add(c.id);
+      else this.selected.delete(c.id);
+    }
+    this.syncSelection();
+  }
+
+  /** The row boxes, the select-all box and the bulk bar as the selection is now. */
+  syncSelection() {
+    byId('queue-body').querySelectorAll('tr[data-cluster-id] input.row-select').forEach((box) => {
+      box.checked = this.selected.has(box.closest('tr').dataset.clusterId);
+    });
+    const shown = this.shownClusters();
+    const ticked = shown.filter((c) => this.selected.has(c.id)).length;
+    const all = byId('queue-select-all');
+    all.checked = shown.length > 0 && ticked === shown.length;
+    all.indeterminate = ticked > 0 && ticked < shown.length;
+    this.bulk.update(ticked);
   }
 
   /** Why the queue is empty (the filters, clusters no longer detected, no detection), for render(). */
@@ -262,26 +343,52 @@ export class Queue {
    * change, the focused row keeps the focus by its cluster id.
    */
   render() {
-    const visible = this.visible();
+    const folded = byId('filter-fold-low').checked;
+    // Low-signal rows go last, each part in the sort asked for; folded, they stay in the
+    // table hidden, under the fold row (queue_fold.js).
+    const listed = this.visible();
+    const low = listed.filter(isLowSignal);
+    const visible = [...listed.filter((c) => !isLowSignal(c)), ...low];
     const hint = this.clusters.length ? 'No cluster matches the text filter.' : this.emptyHint;
-    const shown = JSON.stringify([hint, visible.map((c) => [
+    const shown = JSON.stringify([hint, folded, visible.map((c) => [
       c.id, c.score, c.host_count, c.summary, c.first_seen, c.last_seen, c.status, c.verdict,
-      c.active, c.previous_ids, this.fresh.has(c.id), this.reopened.get(c)])]);
-    if (shown === this.shown) return;
+      c.active, c.previous_ids, this.fresh.has(c.id), this.reopened.get(c), c.version, c.ordinary_score])]);
+    if (shown === this.shown) {
+      this.syncSelection();
+      return;
+    }
     this.shown = shown;
-    const focused = document.activeElement?.closest?.('#queue-body tr')?.dataset.clusterId ?? null;
+    const active = document.activeElement;
+    const focused = active?.closest?.('#queue-body tr')?.dataset.clusterId ?? null;
+    const focusedBox = Boolean(active?.classList?.contains('row-select'));
     const rows = visible.map((c) => {
       const open = () => this.onOpen(c.id);
       const reopened = this.reopened.get(c);
+      const lowSignal = isLowSignal(c);
+      // The box's click and keys are its own: ticking it must not open the cluster.
+      const box = el('input', {
+        type: 'checkbox', class: 'row-select', 'aria-label': `Select: ${c.summary || c.id}`,
+        onclick: (e) => e.stopPropagation(),
+        onkeydown: (e) => e.stopPropagation(),
+        onchange: (e) => {
+          if (e.target.checked) this.selected.add(c.id);
+          else this.selected.delete(c.id);
+          this.syncSelection();
+        },
+      });
+      box.checked = this.selected.has(c.id);
       return el(
         'tr',
         {
-          class: [this.fresh.has(c.id) ? 'is-new' : '', c.active ? '' : 'is-inactive', reopened ? 'is-reopened' : ''].join(' ').trim() || null,
+          class: [this.fresh.has(c.id) ? 'is-new' : '', c.active ? '' : 'is-inactive', reopened ? 'is-reopened' : '',
+            lowSignal ? 'is-low-signal' : ''].join(' ').trim() || null,
           dataset: { clusterId: c.id },
           tabindex: '0',
+          hidden: folded && lowSignal,
           onclick: open,
           onkeydown: (e) => { if (e.key === 'Enter') open(); },
         },
+        el('td', { class: 'select', onclick: (e) => { if (e.target === e.currentTarget) { e.stopPropagation(); box.click(); } } }, box),
         el('td', { class: 'risk', text: c.score.toFixed(1) }),
         el('td', { class: 'num', text: String(c.host_count) }),
         el(
@@ -304,7 +411,17 @@ export class Queue {
       );
     });
     fill(byId('queue-body'), rows);
-    if (focused !== null) rows.find((row) => row.dataset.clusterId === focused)?.focus();
+    fill(byId('queue-fold'), low.length ? foldRow(low, folded, COLUMNS, () => {
+      byId('filter-fold-low').checked = !folded;
+      this.saveView();
+      this.render();
+      byId('queue-fold').querySelector('button')?.focus();
+    }) : null);
+    this.syncSelection();
+    if (focused !== null) {
+      const row = rows.find((r) => r.dataset.clusterId === focused);
+      (focusedBox ? row?.querySelector('input.row-select') : row)?.focus();
+    }
     const empty = byId('queue-empty');
     empty.hidden = rows.length > 0 || !hint;
     setText(empty, rows.length ? '' : hint ?? '');

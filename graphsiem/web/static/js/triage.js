@@ -12,7 +12,7 @@
 // under it, and a Save pressed again after a lost answer sends the same change
 // under the same key, so a note is never logged twice.
 
-import { api, newIdempotencyKey } from './api.js';
+import { api, newIdempotencyKey, noAnswerText } from './api.js';
 import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { normaliseAudit } from './model.js';
 
@@ -171,7 +171,7 @@ export class Triage {
         await this.showConflict(patch, error.details?.[0]?.triage);
       } else if (error.status === 0 || error instanceof TypeError) {
         // No answer: it may or may not have been applied; Save sends it again under the same key.
-        setText(result, `Not saved (no answer from the server: ${error.message}). Save again to resend the same change; it is not applied twice.`);
+        setText(result, `Not saved: ${noAnswerText(error)}. Save again to resend the same change; it is not applied twice.`);
       } else {
         this.pending = null;
         setText(result, `Not saved: ${error.message}`);
