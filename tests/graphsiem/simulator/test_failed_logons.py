@@ -129,13 +129,20 @@ def test_the_spray_is_in_the_truth_with_one_right_password(spray_run):
 
 
 def test_detection_finds_the_spray_as_a_likely_compromise_and_no_other_credential_finding(spray_run, tmp_path):
-    out, truth, _ = spray_run
+    out, truth, records = spray_run
+    sprayer = next(iter(next(e for e in truth if e.name == "password_spray").hosts - {"dc-01"})).upper()
+    own_user = {event_data(c, r)["TargetUserName"] for c, r in records
+                if event_id(c, r) == 4625 and _short(c, r) == sprayer.lower()}
+    found = {event_data(c, r)["TargetUserName"] for c, r in records if event_id(c, r) == 4776
+             and event_data(c, r)["Workstation"] == sprayer and event_data(c, r)["Status"] == "0x0"} - own_user
     store = EmbeddedStore(tmp_path / "graph")
     with Journal(tmp_path / "journal.sqlite") as journal:
         report = ingest_paths([out / "endpoint", out / "network"], store=store, journal=journal, progress=False)
         assert report.total.rejected == 0
         ranking = [c.to_contract() for c in detect(store, journal=journal).clusters]
     result = evaluate(ranking, truth)
+    # the account the sprayer found, and none of the sprayed users who mistyped on their own machines meanwhile
+    assert [row["account"] for row in ranking[0]["credential"]["compromised"]] == [f"corp\\{name}" for name in found]
     assert result.credential == [{"rank": 1, "pattern": "likely_compromise", "validator": "dc-01",
                                   "matched": "password_spray"}]
     assert result.ranks["password_spray"] == 1
