@@ -172,3 +172,19 @@ def test_a_save_without_answer_says_no_answer_once(page, site) -> None:
     page.wait_for_function("() => document.getElementById('triage-result').textContent.includes('assignee')")
     said = page.inner_text("#triage-result")
     assert said.count("assignee") == 1 and "Value error" not in said, said
+
+
+def test_a_case_being_worked_stays_in_sight_and_an_all_low_queue_is_not_folded(page, site) -> None:
+    # A detection where nothing stands out: every row shown, no fold row.
+    save_detection(site.data_dir, "run-2", [_scored(n, ORDINARY) for n in LOW])
+    sign_in_to_queue(page, site, "?poll=600000")
+    page.wait_for_function("() => document.querySelectorAll('#queue-body tr[data-cluster-id]').length === 12")
+    assert len(_shown_ids(page)) == 12
+    assert page.locator("#queue-fold tr").count() == 0
+    # A low one someone took stays in sight; the rest fold.
+    site.api("PATCH", f"/v1/clusters/c-{LOW[5]}", json={"assignee": "alice"})
+    save_detection(site.data_dir, "run-3", _clusters())
+    page.reload()
+    page.wait_for_selector("#queue-fold tr.fold-row")
+    assert _shown_ids(page) == ["c-campaign", "c-lolbin", "c-driver", f"c-{LOW[5]}", "c-finding"]
+    assert page.inner_text("#queue-fold button.fold-toggle").startswith("▸ 11 low-signal clusters folded")

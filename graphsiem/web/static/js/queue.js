@@ -21,7 +21,7 @@ import { showCarriedVerdicts } from './carried_verdicts.js';
 import { byId, el, fill, fmtNumber, fmtTime, setText } from './dom.js';
 import { normaliseAudit, normaliseCluster } from './model.js';
 import { BulkTriage } from './queue_bulk.js';
-import { foldRow, isLowSignal } from './queue_fold.js';
+import { foldedIds, foldRow } from './queue_fold.js';
 import { emptyQueueHint } from './queue_hint.js';
 import { ReopenedCache, reopenedNode } from './reopened.js';
 
@@ -242,7 +242,9 @@ export class Queue {
   /** The clusters whose rows show now (the text filter, the fold), in the table's order. */
   shownClusters() {
     const folded = byId('filter-fold-low').checked;
-    return this.visible().filter((c) => !(folded && isLowSignal(c)));
+    const visible = this.visible();
+    const low = foldedIds(visible);
+    return visible.filter((c) => !(folded && low.has(c.id)));
   }
 
   /** The selected clusters the table shows (a row hidden by a filter or the fold is not acted on). */
@@ -347,8 +349,9 @@ export class Queue {
     // Low-signal rows go last, each part in the sort asked for; folded, they stay in the
     // table hidden, under the fold row (queue_fold.js).
     const listed = this.visible();
-    const low = listed.filter(isLowSignal);
-    const visible = [...listed.filter((c) => !isLowSignal(c)), ...low];
+    const lowIds = foldedIds(listed);
+    const low = listed.filter((c) => lowIds.has(c.id));
+    const visible = [...listed.filter((c) => !lowIds.has(c.id)), ...low];
     const hint = this.clusters.length ? 'No cluster matches the text filter.' : this.emptyHint;
     const shown = JSON.stringify([hint, folded, visible.map((c) => [
       c.id, c.score, c.host_count, c.summary, c.first_seen, c.last_seen, c.status, c.verdict,
@@ -364,7 +367,7 @@ export class Queue {
     const rows = visible.map((c) => {
       const open = () => this.onOpen(c.id);
       const reopened = this.reopened.get(c);
-      const lowSignal = isLowSignal(c);
+      const lowSignal = lowIds.has(c.id);
       // The box's click and keys are its own: ticking it must not open the cluster.
       const box = el('input', {
         type: 'checkbox', class: 'row-select', 'aria-label': `Select: ${c.summary || c.id}`,
@@ -381,7 +384,7 @@ export class Queue {
         'tr',
         {
           class: [this.fresh.has(c.id) ? 'is-new' : '', c.active ? '' : 'is-inactive', reopened ? 'is-reopened' : '',
-            lowSignal ? 'is-low-signal' : ''].join(' ').trim() || null,
+            lowSignal ? 'is-low-signal' : ''].filter(Boolean).join(' ') || null,
           dataset: { clusterId: c.id },
           tabindex: '0',
           hidden: folded && lowSignal,

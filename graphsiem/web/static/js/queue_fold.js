@@ -6,7 +6,7 @@
 // unusual than the typical candidate: they are folded under one row that says how many,
 // and open with a click (or Enter, Space).  The line is each row's `ordinary_score`
 // (the API's: its risk minus its features' contributions); a row without it (a finding
-// whose risk its rules give) is never folded.
+// whose risk its rules give) is never folded, nor a case being worked on (foldedIds).
 
 import { el, fmtNumber } from './dom.js';
 
@@ -19,6 +19,18 @@ export function isLowSignal(cluster) {
   const line = cluster.ordinary_score;
   if (typeof line !== 'number' || !Number.isFinite(line)) return false;
   return Math.round(cluster.score * 10) <= Math.round(line * 10);
+}
+
+/**
+ * The ids of `clusters` to fold: low signal and not being worked on (open, no verdict, no
+ * assignee: a case someone took stays in sight).  None when every row would be folded:
+ * a queue where nothing stands out is shown as it is, not as one closed row.
+ * @param {Array<Object>} clusters  the rows listed (after the text filter)
+ * @returns {Set<string>}
+ */
+export function foldedIds(clusters) {
+  const low = clusters.filter((c) => isLowSignal(c) && c.status === 'open' && !c.verdict && !c.assignee);
+  return low.length && low.length < clusters.length ? new Set(low.map((c) => c.id)) : new Set();
 }
 
 /** The highest ordinary line among `clusters`, for the fold row's words ('' when none). */
