@@ -94,12 +94,15 @@ export function normaliseNode(raw) {
  * edge's ({outcomes|workstations: [{label, count}]}, and per tally the
  * validations of further labels); null on other edges.
  */
-export function normaliseEdge(raw, index = 0) {
+export function normaliseEdge(raw) {
   const source = endpointUid(raw.source ?? raw.src ?? raw.from);
   const target = endpointUid(raw.target ?? raw.dst ?? raw.to);
   const type = String(raw.type ?? raw.relation ?? raw.key ?? 'RELATED');
   return {
-    id: String(raw.id ?? `${source}|${type}|${target}|${index}`),
+    // One relation, one id, whichever answer brought it: the store keeps one edge per (source,
+    // type, target), so the triple names it.  An index in the answer (the id before) differed
+    // between the cluster's graph and a /neighbors answer: the page drew the relation twice.
+    id: String(raw.id ?? `${source}|${type}|${target}`),
     source,
     target,
     type,
@@ -126,8 +129,21 @@ function edgeSignatures(list) {
 export function normaliseGraph(raw) {
   const graph = raw.subgraph ?? raw.graph ?? raw;
   const nodes = (graph.nodes || []).map(normaliseNode);
-  const edges = (graph.edges || graph.links || []).map(normaliseEdge);
-  return { nodes, edges };
+  return { nodes, edges: distinctEdges((graph.edges || graph.links || []).map(normaliseEdge)) };
+}
+
+/** Edges with ids unique within one answer: a repeated (source, type, target) gets its place as a suffix. */
+function distinctEdges(edges) {
+  const seen = new Set();
+  return edges.map((edge, i) => {
+    if (!seen.has(edge.id)) {
+      seen.add(edge.id);
+      return edge;
+    }
+    const again = { ...edge, id: `${edge.id}|${i}` };
+    seen.add(again.id);
+    return again;
+  });
 }
 
 /** Neighbours answer -> {nodes, edges}; accepts a graph or a list of {relation, entity}. */
@@ -136,14 +152,14 @@ export function normaliseNeighbors(raw, origin) {
   const list = Array.isArray(raw) ? raw : raw?.neighbors ?? raw?.items ?? [];
   const nodes = [];
   const edges = [];
-  list.forEach((item, i) => {
+  list.forEach((item) => {
     const entity = normaliseNode(item.entity ?? item);
     nodes.push(entity);
     const rel = item.relation;
-    if (rel) edges.push(normaliseEdge(rel, i));
-    else edges.push(normaliseEdge({ source: origin, target: entity.id, type: item.type ?? 'RELATED' }, i));
+    if (rel) edges.push(normaliseEdge(rel));
+    else edges.push(normaliseEdge({ source: origin, target: entity.id, type: item.type ?? 'RELATED' }));
   });
-  return { nodes, edges };
+  return { nodes, edges: distinctEdges(edges) };
 }
 
 /**
