@@ -12,7 +12,9 @@ window can (the ``events_by_host`` index: host, time, kind), and the rules of
 Read per validator: Security 4776 (``winsec:credential_validation``: the claimed workstation is the
 only source it names), 4625 and a refused Kerberos pre-authentication (4771 / refused 4768), whose
 source is an address, and the successful log-ons (4624, a TGT issued) of accounts that failed in the
-window (a success after a run of failures is the sprayer finding a password).
+window (a success after a run of failures is the sprayer finding a password).  A Linux host's SSH
+log-ons are read the same way (``syslog:logon_failed``, ``syslog:logon``: the user, the client's
+address; one attempt per sshd line that states one, :mod:`analytics.credential_syslog`).
 
 Without a journal (a notebook over a bare store), nothing is read and the detection says so
 (``credential_attempts: "no journal"`` in its stats): the edges alone cannot be windowed.
@@ -28,17 +30,22 @@ from typing import Any
 
 import orjson
 
+from analytics.credential_syslog import (
+    SYSLOG_FAILURE_KIND,
+    SYSLOG_SUCCESS_KIND,
+    without_repeated_lines,
+)
 from graphsiem.model import EntityType, Relation
 from graphsiem.store.base import GraphStore
 from ingest.projection_logons import validation_outcome
 
 VALIDATION_KIND = "winsec:credential_validation"
-FAILURE_KINDS = ("winsec:logon_failed", "winsec:kerberos_logon_failed")
-SUCCESS_KINDS = ("winsec:logon", "winsec:kerberos_logon")
+FAILURE_KINDS = ("winsec:logon_failed", "winsec:kerberos_logon_failed", SYSLOG_FAILURE_KIND)
+SUCCESS_KINDS = ("winsec:logon", "winsec:kerberos_logon", SYSLOG_SUCCESS_KIND)
 _KINDS = (VALIDATION_KIND, *FAILURE_KINDS, *SUCCESS_KINDS)
 _ATTEMPTS_SQL = ("SELECT id, kind, ts, fields FROM events WHERE host = ? AND ts >= ? AND ts <= ? "
-                 "AND kind IN (?, ?, ?, ?, ?) ORDER BY ts, seq")
-"""One validator's attempts in a window: its host, start, end and the five :data:`_KINDS`."""
+                 "AND kind IN (?, ?, ?, ?, ?, ?, ?) ORDER BY ts, seq")
+"""One validator's attempts in a window: its host, start, end and the seven :data:`_KINDS`."""
 _PLACEHOLDERS = frozenset(("", "-", "::1", "127.0.0.1", "localhost"))
 
 
@@ -121,10 +128,12 @@ def read_attempts(connection: sqlite3.Connection, host: str, edges: Iterable[Rel
     """
     qualified = _qualified_names(edges)
     # the events_by_host index (host, ts, kind) answers this range; parameters only (names are data)
-    rows = connection.execute(_ATTEMPTS_SQL, (host, start, end, *_KINDS)).fetchall()
+    rows = [(str(event_id), str(kind), float(ts), orjson.loads(blob))
+            for event_id, kind, ts, blob in connection.execute(_ATTEMPTS_SQL, (host, start, end, *_KINDS))]
     attempts: list[Attempt] = []
-    for event_id, kind, ts, blob in rows:
-        attempt = _attempt(str(event_id), str(kind), float(ts), orjson.loads(blob), qualified)
+    # PAM's and sshd's lines of one password tried are one attempt
+    for event_id, kind, ts, fields in without_repeated_lines(rows):
+        attempt = _attempt(event_id, kind, ts, fields, qualified)
         if attempt is not None:
             attempts.append(attempt)
     failing = {a.account for a in attempts if a.failed}
@@ -152,6 +161,8 @@ def _attempt(event_id: str, kind: str, ts: float, fields: Mapping[str, Any],
         name = qualified.get(name, name)
     outcome = _outcome(kind, fields)
     workstation = _text(fields.get("source.workstation"))
+    if workstation is None and kind in (SYSLOG_FAILURE_KIND, SYSLOG_SUCCESS_KIND):
+        workstation = _text(fields.get("source.domain"))  # the reverse name sshd wrote for the client
     source_ip = _text(fields.get("source.ip"))
     return Attempt(ts, name, outcome, workstation, source_ip, event_id, kind)
 
@@ -159,9 +170,13 @@ def _attempt(event_id: str, kind: str, ts: float, fields: Mapping[str, Any],
 def _outcome(kind: str, fields: Mapping[str, Any]) -> str:
     """The labels of :func:`ingest.projection_logons.validation_outcome`; a 4625's sub-status says more
     than its status (``0xc000006d`` is "bad user name or password" whatever failed), a Kerberos refusal
-    has its own codes (``failure kerberos 0x18``: a wrong password)."""
+    has its own codes (``failure kerberos 0x18``: a wrong password), sshd's are ``failure ssh`` and
+    ``failure ssh invalid user``."""
     if kind in SUCCESS_KINDS:
         return "success"
+    if kind == SYSLOG_FAILURE_KIND:
+        # sshd names an unknown user ("Invalid user", "for invalid user"); PAM's line says no more than refused
+        return "failure ssh invalid user" if "invalid user" in str(fields.get("message") or "").lower() else "failure ssh"
     if kind == VALIDATION_KIND:
         return validation_outcome(dict(fields))
     kerberos = _text(fields.get("kerberos.status"))

@@ -12,6 +12,8 @@ counted in the window on the ``events_by_host`` index (host, ts, kind) and read 
 (:func:`analytics.credential_attempts.read_attempts`), its source the address the 4625 gives.  When
 the count table does not hold up to the journal's last event (a journal written by an older version,
 until its next open), the window's 4625 rows are grouped by host instead (a scan of the window).
+A Linux host's refused SSH log-ons (``syslog:logon_failed``, :mod:`analytics.credential_syslog`) count
+the same way: sshd validates against the host's own accounts, so no edge names it either.
 """
 
 from __future__ import annotations
@@ -20,20 +22,23 @@ import sqlite3
 from collections.abc import Collection
 
 from analytics.credential_attempts import FAILURE_KINDS
+from analytics.credential_syslog import SYSLOG_FAILURE_KIND
 
 __all__ = ["failed_logon_hosts"]
 
 LOGON_FAILED = FAILURE_KINDS[0]
 """``winsec:logon_failed`` (4625): the refusal a member server logs of an RDP or SMB log-on."""
-_EVER_SQL = "SELECT host FROM host_kind_counts WHERE kind = ? AND n >= ?"
-_IN_WINDOW_SQL = "SELECT COUNT(*) FROM events WHERE host = ? AND ts >= ? AND ts <= ? AND kind = ?"
-_SCAN_SQL = ("SELECT host FROM events WHERE ts >= ? AND ts <= ? AND kind = ? AND host IS NOT NULL "
+REFUSAL_KINDS = (LOGON_FAILED, SYSLOG_FAILURE_KIND)
+"""The refusals a host logs of log-ons to itself: Windows 4625 and a Linux host's sshd/PAM failures."""
+_EVER_SQL = "SELECT host FROM host_kind_counts WHERE kind IN (?, ?) GROUP BY host HAVING SUM(n) >= ?"
+_IN_WINDOW_SQL = "SELECT COUNT(*) FROM events WHERE host = ? AND ts >= ? AND ts <= ? AND kind IN (?, ?)"
+_SCAN_SQL = ("SELECT host FROM events WHERE ts >= ? AND ts <= ? AND kind IN (?, ?) AND host IS NOT NULL "
              "GROUP BY host HAVING COUNT(*) >= ?")
 
 
 def failed_logon_hosts(connection: sqlite3.Connection, start: float, end: float, minimum: int,
                        skip: Collection[str] = ()) -> list[str]:
-    """Hosts with at least ``minimum`` refused log-ons (4625) in ``[start, end]``, sorted; ``skip`` left out.
+    """Hosts with at least ``minimum`` refused log-ons (4625, sshd) in ``[start, end]``, sorted; ``skip`` left out.
 
     Parameters
     ----------
@@ -56,11 +61,11 @@ def failed_logon_hosts(connection: sqlite3.Connection, start: float, end: float,
     (['srv1'], [])
     """
     if _counts_current(connection):
-        ever = [str(row[0]) for row in connection.execute(_EVER_SQL, (LOGON_FAILED, minimum))]
+        ever = [str(row[0]) for row in connection.execute(_EVER_SQL, (*REFUSAL_KINDS, minimum))]
         found = [host for host in ever if host not in skip and connection.execute(
-            _IN_WINDOW_SQL, (host, start, end, LOGON_FAILED)).fetchone()[0] >= minimum]
+            _IN_WINDOW_SQL, (host, start, end, *REFUSAL_KINDS)).fetchone()[0] >= minimum]
     else:
-        found = [str(row[0]) for row in connection.execute(_SCAN_SQL, (start, end, LOGON_FAILED, minimum))
+        found = [str(row[0]) for row in connection.execute(_SCAN_SQL, (start, end, *REFUSAL_KINDS, minimum))
                  if row[0] not in skip]
     return sorted(found)
 
@@ -70,6 +75,6 @@ def _counts_current(connection: sqlite3.Connection) -> bool:
 
     try:
         # None: the table is missing or behind the journal's last event
-        return host_kind_total(connection, "", [LOGON_FAILED]) is not None
+        return host_kind_total(connection, "", list(REFUSAL_KINDS)) is not None
     except sqlite3.Error:
         return False

@@ -48,6 +48,8 @@ STATUS_MEANINGS = {
     "kerberos 0x12": "account disabled, expired or locked out (Kerberos)",
     "kerberos 0x17": "password expired (Kerberos)",
     "kerberos 0x18": "wrong password (Kerberos pre-authentication)",
+    "ssh": "refused by sshd or PAM",
+    "ssh invalid user": "no such user (sshd)",
 }
 """What a failure status means (Microsoft's tables for 4776, 4625 and 4771; the page's
 ``validation_tallies.js`` has the NTLM ones)."""
@@ -188,7 +190,13 @@ def checks(finding: CredentialFinding, record: dict[str, Any]) -> tuple[Check, .
                            f"{_clock(finding.compromises[0].attempt.ts)} UTC (4624 on every host, new sessions, "
                            "Kerberos tickets issued to it).",
                            "the user confirms mistyping the password and then logging on from their own machine"))
-    if SPRAY in finding.patterns or BRUTE_FORCE in finding.patterns:
+    if (SPRAY in finding.patterns or BRUTE_FORCE in finding.patterns) and _is_ssh(finding):
+        steps.append(Check(None, f"Find the client behind the SSH attempts on {finding.validator}: look up the "
+                           "addresses in the firewall's and the network sensor's logs (Zeek conn/ssh) at those times, "
+                           "check whether these accounts logged on afterwards (sshd 'Accepted', last), and block an "
+                           "address that is not yours.",
+                           "an internal scanner or a script with a stale password or key, from one known machine"))
+    elif SPRAY in finding.patterns or BRUTE_FORCE in finding.patterns:
         steps.append(Check(None, f"Find the client behind the attempts on {finding.validator}: the claimed names are "
                            "what it wrote, so look up the address in the DC's network logs (NTLM over SMB, LDAP, "
                            "HTTP) at those times, and check lock-outs (4740) for these accounts.",
@@ -205,6 +213,11 @@ def checks(finding: CredentialFinding, record: dict[str, Any]) -> tuple[Check, .
                            "and relay tools randomise it): find which machine sent these validations.",
                            "a known scanner or a terminal-server farm whose clients send their own names"))
     return tuple(steps)
+
+
+def _is_ssh(finding: CredentialFinding) -> bool:
+    """Whether every attempt is a Linux host's sshd/PAM line (:mod:`analytics.credential_syslog`)."""
+    return all(attempt.kind.startswith("syslog:") for attempt in finding.attempts)
 
 
 def merge_words(finding: CredentialFinding) -> str:
