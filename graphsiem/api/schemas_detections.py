@@ -77,6 +77,10 @@ class DetectionOut(BaseModel):
         default=None, description="Benign verdicts on a behaviour shape this run carried to the product's new "
         "build on hosts that all ran the judged build (its cluster left out): weaker than a verdict given, "
         "listed for the analyst to confirm.  Null for a run before this field existed.")
+    verdicts_refused: list[CarriedVerdictOut] | None = Field(
+        default=None, description="Carries the builds' signers stopped (each with `refused`: why, e.g. the new "
+        "build unsigned or signed by another subject): their clusters are shown.  Null for a run before "
+        "this field existed.")
     detection_config: str | None = Field(
         default=None, description="The detection settings file the run started from (the service's "
         "GRAPHSIEM_DETECTION_CONFIG / `serve --detection-config`, read at start); null: the defaults.")

@@ -9,6 +9,9 @@ how many hosts, for the analyst to confirm.  Through the real service on [embedd
 
 from __future__ import annotations
 
+import pytest
+
+from graphsiem.model import Entity
 from tests.analytics.vendor_fleet import PRODUCT_HOSTS, Fleet
 from tests.api.conftest import Api
 
@@ -41,7 +44,9 @@ def test_the_record_of_a_run_that_carried_a_verdict_names_both_builds(api: Api) 
     assert [c["hosts"] for c in _behaviour_clusters(api) if c["id"] != job["id"]] == []
     assert run["verdicts_carried"] == [{
         "pivot": [job["pivot"]["type"], job["pivot"]["key"]], "judged_build": f"sha256 {OLD_BUILD}",
-        "build": f"sha256 {NEW_BUILD}", "hosts": len(PRODUCT_HOSTS), "judged_hosts": len(PRODUCT_HOSTS)}]
+        "build": f"sha256 {NEW_BUILD}", "hosts": len(PRODUCT_HOSTS), "judged_hosts": len(PRODUCT_HOSTS),
+        "judged_signer": None, "signer": None, "refused": None}]  # no signer known: the rule before signers
+    assert run["verdicts_refused"] == []
     listed = api.get(f"/v1/detections/{run['id']}", role="analyst").json()
     assert listed["verdicts_carried"] == run["verdicts_carried"]
     # the queue brings them too, so its page needs no second request per poll (task PAGE3 #2)
@@ -53,3 +58,42 @@ def test_the_record_of_a_run_that_carried_a_verdict_names_both_builds(api: Api) 
 def test_the_queue_before_any_detection_lists_no_carried_verdict(api: Api) -> None:
     page = api.get("/v1/clusters", role="analyst").json()
     assert page["verdicts_carried"] == []
+
+
+CONTOSO = {"signed": True, "signature": "Contoso Ltd", "signature_status": "Valid"}
+
+
+def _signed_update(api: Api, new_signer: dict) -> dict:
+    """Week 1's job judged benign (signed by Contoso), then day 8's new build signed by ``new_signer``."""
+    week1 = Fleet(days=2)
+    week1.weekly_job(1, digest=OLD_BUILD)
+    week1.entities.append(Entity("file", OLD_BUILD, "C:\\ProgramData\\Vendor\\memdiag.exe",
+                                 {"sha256": OLD_BUILD, "name": "memdiag.exe", **CONTOSO}))
+    week1.write(api.ctx.store)
+    api.detect()
+    (job,) = _behaviour_clusters(api)
+    assert api.patch(f"/v1/clusters/{job['id']}", role="analyst", json={"verdict": "benign"}).status_code == 200
+    week2 = Fleet(days=9)
+    week2.weekly_job(1, digest=OLD_BUILD)
+    week2.weekly_job(8, digest=NEW_BUILD)
+    for digest, signer in ((OLD_BUILD, CONTOSO), (NEW_BUILD, new_signer)):  # the files as the journal holds them
+        week2.entities.append(Entity("file", digest, "C:\\ProgramData\\Vendor\\memdiag.exe",
+                                     {"sha256": digest, "name": "memdiag.exe", **signer}))
+    week2.write(api.ctx.store)
+    return api.detect()
+
+
+@pytest.mark.parametrize(("new_signer", "carried", "refused"), [
+    (CONTOSO, True, None),
+    ({"signed": False, "signature_status": "Unavailable"}, False, "signer changed: Contoso Ltd (Valid) → unsigned"),
+], ids=["same signer", "unsigned"])
+def test_the_record_says_both_signers_and_a_refused_carry(api: Api, new_signer, carried, refused) -> None:
+    # Review of BEH3: the API's record dropped the signers the run's stats named, and left out the
+    # carries the signers refused, so an integrator could not tell a checked carry from an unchecked one.
+    run = _signed_update(api, new_signer)
+    listed = api.get(f"/v1/detections/{run['id']}", role="analyst").json()
+    records = listed["verdicts_carried"] if carried else listed["verdicts_refused"]
+    assert len(records) == 1 and len(listed["verdicts_refused" if carried else "verdicts_carried"]) == 0
+    assert records[0]["judged_signer"] == "Contoso Ltd (Valid)"
+    assert records[0]["signer"] == ("Contoso Ltd (Valid)" if carried else "unsigned")
+    assert records[0]["refused"] == refused

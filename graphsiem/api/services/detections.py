@@ -140,6 +140,7 @@ def window_summary(store: Any, stats: dict[str, Any], config: Any, now: float | 
         "no_cluster_reason": None if found else why_no_clusters(stats, config, now=now, contents=contents) or None,
         # a carried verdict is weaker than a given one: said with the run, not only by a missing cluster
         "verdicts_carried": list(stats.get("verdicts_carried", [])),
+        "verdicts_refused": list(stats.get("verdicts_refused", [])),  # the signers stopped these: shown
     }
     if window is not None:
         summary.update(window_start=epoch_to_iso(window[0]), window_end=epoch_to_iso(window[1]),
