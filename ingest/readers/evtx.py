@@ -17,6 +17,12 @@ of stopping.  We use it; ``python-evtx`` is a benchmark-only install.
 Corrupt records that the library skips surface as :class:`ReadError`
 entries (from its ``RuntimeWarning``); an unrecoverable error ends the file
 with one ``ReadError`` naming it.  Nothing is dropped silently.
+
+A file shorter than its header's chunk count says (a copy cut off) is read
+as far as it holds complete records, those of a partial last chunk too
+(:mod:`ingest.readers.evtx_cut`: the library reads no record of a chunk that
+is not whole), and the cut tail is one ``ReadError`` after them, naming the
+last record read.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import orjson
 from evtx import PyEvtxParser
 
 from ingest.readers.base import RawRecord, ReadError
+from ingest.readers.evtx_cut import readable_copy
 
 EVTX_MAGIC = b"ElfFile\x00"
 """The first eight bytes of every EVTX file header."""
@@ -88,7 +95,7 @@ def _truncation(stream: BinaryIO) -> str | None:
     """A reason when the file is shorter than its header's chunk count says.
 
     The library reads a cut-off file up to the cut without a word, so the
-    records lost in the missing chunks would vanish silently.
+    records lost in the missing part would vanish silently.
     """
     start = stream.tell()
     header = stream.read(_HEADER_SIZE)
@@ -134,7 +141,20 @@ class EvtxReader:
             yield ReadError(f"{path}#0", cut, "")
         shortfall = _truncation(stream)
         if shortfall:
-            yield ReadError(f"{path}#0", shortfall, "")
+            # the complete records of a partial last chunk are read too; the tail is reported after them
+            start = stream.tell()
+            size = stream.seek(0, 2)
+            stream.seek(start)
+            stream, _ = readable_copy(stream, size)
+        last: list[object] = []
+        yield from self._records(stream, path, last)
+        if shortfall:
+            read = (f"; the complete records before the cut were read (the last is record {last[0]})" if last
+                    else "; no record before the cut is complete")
+            yield ReadError(f"{path}#after-{last[0]}" if last else f"{path}#0", shortfall + read, "")
+
+    def _records(self, stream: BinaryIO, path: str, last: list[object]) -> Iterator[RawRecord | ReadError]:
+        """The file's records and the errors the library reports; ``last`` gets the last record id read."""
         try:
             parser = PyEvtxParser(stream, number_of_threads=self._threads, skip_errors=True)
             records = parser.records_json()
@@ -165,6 +185,7 @@ class EvtxReader:
             if not isinstance(item, dict):
                 yield ReadError(f"{path}#after-{count - 1}", "EVTX library gave no record", "")
                 continue
+            last[:] = [item.get("event_record_id")]
             yield self._record(item, path)
 
     def _record(self, item: dict, path: str) -> RawRecord | ReadError:
