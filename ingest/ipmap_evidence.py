@@ -25,9 +25,9 @@ chunk of :data:`PAIRS_PER_STATEMENT` at a time), not one query per row.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from graphsiem.model import Event
 from ingest.ipmap_names import NETBIOS_LENGTH, full_name
@@ -72,9 +72,18 @@ def sensor_ends(event: Event) -> list[tuple[Side, str]]:
     """
     if event.host:
         return []  # the event names its host: the map adds nothing to it
+    return end_addresses(event.fields)
+
+
+def end_addresses(fields: Mapping[str, Any]) -> list[tuple[Side, str]]:
+    """``[(side, canonical address)]`` of an event's normalised ``fields``, source first.
+
+    >>> end_addresses({"source.ip": "10.0.0.5", "destination.ip": "not an address"})
+    [('src', '10.0.0.5')]
+    """
     ends: list[tuple[Side, str]] = []
     for side, name in SIDES:
-        value = event.fields.get(name)
+        value = fields.get(name)
         address = canonical_ip(value, strict=False) if isinstance(value, str) else None
         if address:
             ends.append((side, address))

@@ -78,6 +78,7 @@ from ingest.journal_schema import (
     meta_once,
     open_database,
 )
+from ingest.journal_sensor_ends import index_appended, install_sensor_ends
 from ingest.projection_version import record_checkpoint, recorded_version
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ class Journal:
             raise
         add_id_scheme_column(self._db, self._id_scheme)
         install_host_kind_counts(self._db)  # the host timeline's counts, made or caught up (ingest.journal_host_kinds)
+        install_sensor_ends(self._db)  # the timeline's sensor rows by address (ingest.journal_sensor_ends)
         self._identity = meta_once(self._db, IDENTITY_KEY, lambda: uuid.uuid4().hex)
         # one id index per journal in this process (loaded on first append or get),
         # keyed by the file and the journal's identity: a journal deleted and made
@@ -228,6 +230,7 @@ class Journal:
                 pending = ids_index.prepare(self._db, prefixes, seqs)
                 new = [events[n] for n in order]
                 count_appended(self._db, new, seqs)  # the host timeline's counts (ingest.journal_host_kinds)
+                index_appended(self._db, new, seqs)  # hostless rows by address (ingest.journal_sensor_ends)
                 if rejections:
                     insert_rejections(self._db, rejections)
                 if before_commit is not None:

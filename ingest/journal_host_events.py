@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from graphsiem.model import Event
 from ingest.journal_host_kinds import host_kind_total
+from ingest.journal_mapped_events import Window, held_ranges, mapped_count, mapped_page, merged
 from ingest.journal_reads import EVENT_COLUMNS, event_from_row
 
 COUNT_CAP = 10_000
@@ -94,6 +95,8 @@ class HostEvents:
     total_capped: bool
     """True when the count stopped at :data:`COUNT_CAP`: more than ``total`` events match."""
     next_cursor: Cursor | None
+    mapped_ids: frozenset[str] = frozenset()
+    """The page's events tied to the host by the IP -> host map (they name no host), not reported by it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,25 +107,28 @@ class HostFilter:
     until: float | None = None
     kinds: Sequence[str] = ()
 
-    def where(self) -> tuple[str, list[object]]:
-        """The SQL conditions after ``host = ?`` and their parameters (placeholders only: kinds are data)."""
+    def where(self, ts: str = "ts", kind: str = "kind") -> tuple[str, list[object]]:
+        """The SQL conditions after ``host = ?`` and their parameters (placeholders only: kinds are data).
+
+        ``ts`` and ``kind`` name the columns (qualified in a join: ``s.ts``, ``e.kind``).
+        """
         sql = ""
         params: list[object] = []
         # -inf/+inf would do as open bounds, but a bare "host = ?" range is the same read
         if self.since is not None:
-            sql += " AND ts >= ?"
+            sql += f" AND {ts} >= ?"
             params.append(self.since)
         if self.until is not None:
-            sql += " AND ts <= ?"
+            sql += f" AND {ts} <= ?"
             params.append(self.until)
         if self.kinds:
-            sql += f" AND kind IN ({', '.join('?' * len(self.kinds))})"
+            sql += f" AND {kind} IN ({', '.join('?' * len(self.kinds))})"
             params.extend(self.kinds)
         return sql, params
 
 
 def host_events(db: sqlite3.Connection, host: str, *, limit: int, before: Cursor | None = None,
-                where: HostFilter | None = None) -> HostEvents:
+                where: HostFilter | None = None, by_address: bool = True) -> HostEvents:
     """The newest ``limit`` events of ``host`` (its normalised name) matching ``where``, before ``before``.
 
     Parameters
@@ -137,6 +143,10 @@ def host_events(db: sqlite3.Connection, host: str, *, limit: int, before: Cursor
         Only events older than this one (the previous page's ``next_cursor``).
     where : HostFilter, optional
         Time range and kinds; the count is of every event matching it, not only after ``before``.
+    by_address : bool
+        Also the events that name no host whose source or destination address the IP -> host
+        map held for ``host`` at their time (:mod:`ingest.journal_mapped_events`), listed in
+        time order among its own and named in ``mapped_ids``.
 
     Returns
     -------
@@ -147,9 +157,37 @@ def host_events(db: sqlite3.Connection, host: str, *, limit: int, before: Cursor
     where = where or HostFilter()
     if len(where.kinds) > KINDS_MAX:
         raise ValueError(f"at most {KINDS_MAX} kinds")
+    rows, counted = _own_events(db, host, limit=limit, before=before, where=where)
+    ranges = held_ranges(db, host) if by_address else []
+    mapped_rows: list[tuple] = []
+    if ranges:
+        window = Window(where, (before.ts, before.seq) if before is not None else None)
+        newest = mapped_page(db, ranges, window, limit + 1)
+        counted += mapped_count(db, ranges, window, COUNT_CAP)
+        keys = list(merged([(float(row[3]), int(row[0])) for row in rows], newest, limit + 1))
+        wanted = {seq for _, seq in keys} - {int(row[0]) for row in rows}
+        if wanted:
+            mapped_rows = db.execute(
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE seq IN ({', '.join('?' * len(wanted))})",  # noqa: S608
+                sorted(wanted)).fetchall()
+        rows = sorted([*rows, *mapped_rows], key=lambda row: (float(row[3]), int(row[0])), reverse=True)[:limit + 1]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = Cursor(float(rows[-1][3]), int(rows[-1][0])) if more and rows else None
+    events = [event_from_row(row, with_raw=False) for row in rows]
+    mapped_seqs = {int(row[0]) for row in mapped_rows}
+    return HostEvents(events=events, total=min(int(counted), COUNT_CAP), total_capped=int(counted) > COUNT_CAP,
+                      next_cursor=cursor,
+                      mapped_ids=frozenset(e.id for e, row in zip(events, rows, strict=True)
+                                           if int(row[0]) in mapped_seqs))
+
+
+def _own_events(db: sqlite3.Connection, host: str, *, limit: int, before: Cursor | None,
+                where: HostFilter) -> tuple[list[tuple], int]:
+    """The host's own newest ``limit + 1`` rows (``events_by_host``) and their count (up to the cap + 1)."""
     known = host_kind_total(db, host, where.kinds)
     if known == 0:  # none of these kinds on this host, ever: nothing to read
-        return HostEvents(events=[], total=0, total_capped=False, next_cursor=None)
+        return [], 0
     conditions, params = where.where()
     page_sql, page_params = conditions, list(params)
     if before is not None:
@@ -168,12 +206,7 @@ def host_events(db: sqlite3.Connection, host: str, *, limit: int, before: Cursor
             f"SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE host = ?{conditions} LIMIT ?)",  # noqa: S608
             [host, *params, COUNT_CAP + 1],
         ).fetchone()[0]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = Cursor(float(rows[-1][3]), int(rows[-1][0])) if more and rows else None
-    return HostEvents(events=[event_from_row(row, with_raw=False) for row in rows],
-                      total=min(int(counted), COUNT_CAP), total_capped=int(counted) > COUNT_CAP,
-                      next_cursor=cursor)
+    return rows, int(counted)
 
 
 def has_events(db: sqlite3.Connection, host: str) -> bool:

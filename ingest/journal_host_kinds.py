@@ -46,14 +46,15 @@ def _last_seq(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
 
 
-def _upto(db: sqlite3.Connection) -> int | None:
-    row = db.execute("SELECT value FROM meta WHERE key = ?", (UPTO_KEY,)).fetchone()
+def _upto(db: sqlite3.Connection, key: str = UPTO_KEY) -> int | None:
+    """The seq the kept table of ``key`` holds up to (None when never kept; :mod:`ingest.journal_sensor_ends` too)."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return None if row is None else int(row[0])
 
 
-def _set_upto(db: sqlite3.Connection, seq: int) -> None:
+def _set_upto(db: sqlite3.Connection, seq: int, key: str = UPTO_KEY) -> None:
     db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-               (UPTO_KEY, str(seq)))
+               (key, str(seq)))
 
 
 def install_host_kind_counts(db: sqlite3.Connection) -> None:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graphsiem.api.schemas_evidence import GraphOut, absent_if_none
+from graphsiem.api.schemas_evidence import GraphOut, MappedHost, absent_if_none
 
 
 class HostSeen(BaseModel):
@@ -154,6 +154,15 @@ class HostEventRow(BaseModel):
                          "characters written as their codes (`\\u202e`), cut at 400 characters.")
     received_at: str | None = Field(
         default=None, description="When a live channel received it (ISO-8601 UTC); null for file ingests.")
+    tied: Literal["reported", "ip_map"] = Field(
+        default="reported",
+        description="How the event is the host's: `reported` (the host's own record names it) or `ip_map` (a "
+                    "network sensor's record naming no host, whose source or destination address the IP -> host "
+                    "map held for this host at the event's time; the page marks it \"(by IP map)\").")
+    mapped: list[MappedHost] = Field(
+        default_factory=list,
+        description="For an `ip_map` row: the map's interval of each address of the event that was this host's "
+                    "then (source first); empty for a `reported` row.")
 
 
 class HostEventsOut(BaseModel):

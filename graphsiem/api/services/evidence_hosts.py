@@ -19,6 +19,7 @@ from graphsiem.api.schemas import MappedHost
 from graphsiem.api.services.address_map import SOURCE_WORDS
 from graphsiem.api.services.journal_view import event_to_dict
 from graphsiem.model import epoch_to_iso
+from ingest import ipmap_evidence
 from ingest.ipmap_evidence import mapped_hosts
 
 
@@ -44,12 +45,15 @@ def evidence_with_hosts(ctx: AppContext, ids: Sequence[str]) -> tuple[dict[str, 
         return {}, {}
     events = ctx.journal.get(list(ids))
     found = mapped_hosts(_map_database(ctx), events)
-    mapped = {event_id: [MappedHost(host=m.host, mapped_from=m.side, ip=m.ip, source=m.source,
-                                    how=SOURCE_WORDS.get(m.source, m.source),
-                                    start=epoch_to_iso(m.start) or "", end=epoch_to_iso(m.end) or "")
-                         for m in hosts]
-              for event_id, hosts in found.items()}
+    mapped = {event_id: [mapped_host_out(m) for m in hosts] for event_id, hosts in found.items()}
     return {event.id: event_to_dict(event) for event in events}, mapped
+
+
+def mapped_host_out(found: ipmap_evidence.MappedHost) -> MappedHost:
+    """The API's form of one answer of the map (:class:`ingest.ipmap_evidence.MappedHost`)."""
+    return MappedHost(host=found.host, mapped_from=found.side, ip=found.ip, source=found.source,
+                      how=SOURCE_WORDS.get(found.source, found.source),
+                      start=epoch_to_iso(found.start) or "", end=epoch_to_iso(found.end) or "")
 
 
 def _map_database(ctx: AppContext) -> sqlite3.Connection | None:

@@ -16,10 +16,12 @@ from typing import Any
 
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import NotFound, Unprocessable
-from graphsiem.api.schemas import HostEventRow, HostEventsOut
+from graphsiem.api.schemas import HostEventRow, HostEventsOut, MappedHost
+from graphsiem.api.services.evidence_hosts import mapped_host_out
 from graphsiem.api.services.journal_view import receipt_of
 from graphsiem.event_summary import summarize
-from graphsiem.model import epoch_to_iso
+from graphsiem.model import Event, epoch_to_iso
+from ingest.ipmap_evidence import mapped_hosts
 from ingest.journal_host_events import LIMIT_MAX, HostFilter, has_events, host_events, parse_cursor
 from ingest.normalize_hosts import normalize_host
 
@@ -73,13 +75,22 @@ def timeline(ctx: AppContext, *, name: str, limit: int, before: str | None = Non
     if found is None:
         return HostEventsOut(host=host, items=[], total=0, total_capped=False, next_before=None)
     public = ctx.ingest.public_origin
+    mapped = _mapped_intervals(db, host, [event for event in found.events if event.id in found.mapped_ids])
     items = [HostEventRow(id=event.id, ts=epoch_to_iso(event.ts) or "", kind=event.kind,
                           source=event.source, origin=public(event.origin or ""),
                           summary=summarize(event.fields, event.kind),
-                          received_at=receipt_of(event).get("received_at"))
+                          received_at=receipt_of(event).get("received_at"),
+                          tied="ip_map" if event.id in found.mapped_ids else "reported",
+                          mapped=mapped.get(event.id, []))
              for event in found.events]
     return HostEventsOut(host=host, items=items, total=found.total, total_capped=found.total_capped,
                          next_before=found.next_cursor.text() if found.next_cursor else None)
+
+
+def _mapped_intervals(db: Any, host: str, events: list[Event]) -> dict[str, list[MappedHost]]:
+    """For the page's events tied by the map: the map's interval of each of their addresses that was ``host``'s."""
+    found = mapped_hosts(db, events) if events else {}
+    return {event_id: [mapped_host_out(m) for m in ends if m.host == host] for event_id, ends in found.items()}
 
 
 def _require_known(ctx: AppContext, name: str, host: str) -> None:
