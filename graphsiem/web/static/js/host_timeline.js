@@ -211,6 +211,18 @@ async function openRaw(details, id) {
   details.dataset.loaded = 'yes';
 }
 
+/**
+ * "(by IP map)": the row is a network sensor's record naming no host, tied to this host because the
+ * IP -> host map held its address for it at that time (the API's `tied`); the title says which address
+ * and which interval of the map (the API's `mapped`).
+ */
+function mappedMarker(event) {
+  const why = (event.mapped || []).map((m) => `${m.ip} (${m.mapped_from === 'src' ? 'source' : 'destination'}) `
+    + `was ${m.host} from ${fmtTime(m.start)} to ${fmtTime(m.end)} (${m.how})`).join('; ');
+  return el('span', { class: 'timeline-mapped muted', text: '(by IP map)',
+    title: why || 'tied to this host by the IP -> host map' });
+}
+
 /** One event: time, kind, what it did (the API's summary), where its record came from, and its raw event. */
 function eventRow(event) {
   const details = el('details', { class: 'timeline-raw' },
@@ -221,6 +233,7 @@ function eventRow(event) {
   return el('li', { dataset: { eventId: event.id } },
     el('span', { class: 'timeline-time', text: fmtTime(event.ts) }),
     el('span', { class: 'timeline-kind', text: event.kind }),
+    event.tied === 'ip_map' ? mappedMarker(event) : '',
     el('span', { class: 'timeline-summary mono', text: event.summary || '—' }),
     el('span', { class: 'timeline-origin muted', text: `${event.source} · ${event.origin}`, title: `event ${event.id}` }),
     details);
