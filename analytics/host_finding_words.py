@@ -33,6 +33,7 @@ from analytics.host_findings import (
     carried_subjects,
     group_by_host,
     journal_hosts,
+    process_key,
     read_hits,
 )
 from analytics.result import Cluster, cluster_id
@@ -98,23 +99,23 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
                    "host_findings_suppressed": suppressed}
 
 
-def _cluster_processes(clusters: Iterable[Cluster]) -> dict[str, set[str]]:
-    """Host -> the command lines and images of the process members of the fan-out clusters holding it."""
-    held: dict[str, set[str]] = {}
+def _cluster_processes(clusters: Iterable[Cluster]) -> dict[str, set[tuple[str, str]]]:
+    """Host -> ``(image, command line)`` of the process members of the fan-out clusters holding it."""
+    held: dict[str, set[tuple[str, str]]] = {}
     for cluster in clusters:
         if cluster.credential is not None or cluster.antivirus is not None:
             continue
-        texts = set()
+        processes = set()
         for entity in cluster.entities:
             if entity.type != EntityType.PROCESS.value:
                 continue
-            command = entity.props.get("command_line") or entity.value
-            if command:
-                texts.add(" ".join(str(command).lower().split()))
-            if entity.props.get("image"):
-                texts.add(str(entity.props["image"]).strip().lower())
-        for host in cluster.hosts if texts else ():
-            held.setdefault(host, set()).update(texts)
+            image = str(entity.props.get("image") or "")
+            # an image-only node's value is its image: no command line
+            command = str(entity.props.get("command_line") or "")
+            if image:
+                processes.add(process_key(image, command))
+        for host in cluster.hosts if processes else ():
+            held.setdefault(host, set()).update(processes)
     return held
 
 

@@ -48,7 +48,7 @@ from ingest.journal_host_kinds import UPTO_KEY
 from ingest.projection_access import access_mask
 
 __all__ = ["KINDS", "Hit", "HostFinding", "carried_subjects", "group_by_host", "hits_of_events", "journal_hosts",
-           "read_hits"]
+           "process_key", "read_hits"]
 
 PROCESS_CREATES = ("sysmon:process_create", "winsec:process_create")
 IMAGE_LOAD = "sysmon:image_load"
@@ -267,26 +267,43 @@ def group_by_host(hits: Iterable[Hit], carried: Iterable[Hit] = ()) -> list[Host
     return sorted(findings.values(), key=lambda f: (-f.risk, f.host))
 
 
-def carried_subjects(hits: Iterable[Hit], cluster_processes: Mapping[str, set[str]]) -> set[tuple[str, str]]:
+def carried_subjects(hits: Iterable[Hit],
+                     cluster_processes: Mapping[str, set[tuple[str, str]]]) -> set[tuple[str, str]]:
     """The ``(rule, subject)`` pairs a fan-out cluster carries: some hit of it is on a cluster's host
-    whose members hold its process (the same command line, or the same image when the hit has none).
+    whose members hold its process (the same image and command line, or the same image when the hit has
+    no command line).
+
+    The image is compared too because a process's command line is whatever its creator wrote
+    (``CreateProcess`` takes any text): a mimikatz started with the command line of a clustered
+    updater must not pass as that updater, nor its LSASS read as the cluster's (T14).
 
     Parameters
     ----------
     hits : iterable of Hit
     cluster_processes : mapping
-        Host -> the lower-case command lines and image paths of the process members of the shown fan-out
-        clusters that hold that host.
+        Host -> ``(image, command line)`` of the process members of the fan-out clusters that hold that
+        host, as :func:`process_key` writes them (the command line "" when the member has none).
     """
     carried = set()
     for hit in hits:
         held = cluster_processes.get(hit.host)
         if not held or not hit.image:
             continue
-        command = " ".join(hit.command_line.lower().split())
-        if (command and command in held) or (not command and hit.image.lower() in held):
+        image, command = process_key(hit.image, hit.command_line)
+        if (command and (image, command) in held) or (not command and any(i == image for i, _ in held)):
             carried.add((hit.rule, hit.subject))
     return carried
+
+
+def process_key(image: str, command_line: str) -> tuple[str, str]:
+    """``(image, command line)`` compared between a hit and a cluster's process member: lower case, the
+    command line's spaces collapsed, the image without quotes or the ``\\??\\`` prefix.
+
+    >>> process_key('"C:\\Tools\\M.exe"', "m.exe   -x")
+    ('c:\\\\tools\\\\m.exe', 'm.exe -x')
+    """
+    path = image.strip().strip('"').lower()
+    return (path[4:] if path.startswith("\\??\\") else path), " ".join(command_line.lower().split())
 
 
 def _text(value: object) -> str:

@@ -5,7 +5,13 @@ cluster's process carries its hits, and a benign verdict covers only the hits it
 from __future__ import annotations
 
 from analytics.host_finding_words import covered_by_verdict, host_record, verdict_scope
-from analytics.host_findings import Hit, carried_subjects, group_by_host, hits_of_events
+from analytics.host_findings import (
+    Hit,
+    carried_subjects,
+    group_by_host,
+    hits_of_events,
+    process_key,
+)
 
 MIMI = r"C:\Users\bob\Desktop\mimikatz.exe"
 LSASS = r"C:\Windows\system32\lsass.exe"
@@ -152,11 +158,27 @@ def _hit(host: str, rule: str, command: str, event_id: str) -> Hit:
 def test_a_clusters_process_carries_its_hits_everywhere_and_one_finding_per_host():
     hits = [_hit("ws-1", "script_stager", "p -enc aaa", "1"), _hit("ws-2", "script_stager", "p -enc aaa", "2"),
             _hit("ws-3", "lsass_read", "other", "3"), _hit("ws-3", "log_cleared", "x", "4")]
-    carried = carried_subjects(hits, {"ws-1": {"p -enc aaa"}})
+    carried = carried_subjects(hits, {"ws-1": {("c:\\p.exe", "p -enc aaa")}})
     assert carried == {("script_stager", "c:\\p.exe|p -enc aaa")}  # ws-2's straggler too
     kept = [h for h in hits if (h.rule, h.subject) not in carried]
     findings = group_by_host(kept)
     assert [(f.host, f.rules, f.risk) for f in findings] == [("ws-3", ["lsass_read", "log_cleared"], 90.0)]
+
+
+def test_a_tool_wearing_a_clustered_processs_command_line_is_not_the_clusters():
+    """A command line is whatever the creator wrote (T14): mimikatz started with a clustered updater's
+    command line read LSASS on ws-1 and ws-2, and both hits were carried (hidden) as the updater's."""
+    updater = r"C:\Program Files\Vendor\Update\vupdate.exe"
+    command = f'"{updater}" /ua /installsource scheduler'
+    held = {"ws-1": {process_key(updater, command)}}
+    spoofed = [Hit(host, "lsass_read", 1.0, f"e-{host}", MIMI, command, f"{MIMI.lower()}|{command.lower()}", "read")
+               for host in ("ws-1", "ws-2")]
+    assert carried_subjects(spoofed, held) == set()
+    assert [f.host for f in group_by_host(spoofed)] == ["ws-1", "ws-2"]
+    # the updater itself (its image, any case or quoting) is still the cluster's, its creation unseen too
+    genuine = Hit("ws-1", "lsass_read", 1.0, "e-u", f'"{updater.upper()}"', command, "u", "read")
+    unseen = Hit("ws-1", "lsass_read", 1.0, "e-v", updater, "", "v", "read")
+    assert carried_subjects([genuine, unseen], held) == {("lsass_read", "u"), ("lsass_read", "v")}
 
 
 def test_a_benign_verdict_covers_the_hits_it_judged_not_a_new_one():
