@@ -290,7 +290,8 @@ class Session:
                 # (a journal that may hold ids as read from before content ids held events when
                 # this release first opened it, so may_hold_framed_ids covers both)
                 elif self.may_hold_framed_ids:
-                    former = canonical_json(record).encode("utf-8", "surrogatepass")
+                    # a re-dumped record is a parsed JSON object (a text record is never re-dumped)
+                    former = canonical_json(cast(dict, record)).encode("utf-8", "surrogatepass")
             if raw.is_canonical:
                 raw_json = raw_of(record, raw.text)
             else:
