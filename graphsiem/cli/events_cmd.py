@@ -28,6 +28,7 @@ from ingest.journal_host_events import (
     host_events,
     parse_cursor,
 )
+from ingest.journal_sid_names import named_account, sid_names
 from ingest.normalize_hosts import normalize_host
 from ingest.report import printable
 
@@ -82,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         found = host_events(journal.connection, host, limit=min(args.limit, LIMIT_MAX), before=before,
                             where=HostFilter(since=since, until=until, kinds=tuple(args.kind or ())))
         known = found.total > 0 or has_events(journal.connection, host)
+        # a task principal given as a SID reads as the account the journal's logons named (ingest.journal_sid_names)
+        accounts = sid_names(journal.connection, (event.fields.get("user.name") for event in found.events))
     if not known:
         print(f"graphsiem events: the journal holds no event of host {printable(host)!r}", file=sys.stderr)
         return 1
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"host": host, "total": found.total, "total_capped": found.total_capped,
                           "next_before": cursor, "items": [
                               {"id": e.id, "ts": epoch_to_iso(e.ts), "kind": e.kind, "source": e.source,
-                               "origin": e.origin, "summary": summarize(e.fields),
+                               "origin": e.origin, "summary": summarize(named_account(e.fields, accounts)),
                                "tied": "ip_map" if e.id in found.mapped_ids else "reported"}
                               for e in found.events]},
                          indent=2))
@@ -101,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         # summaries have their control characters replaced; kind and origin come from records too
         # a sensor's row naming no host, tied to this one by its address at the time (ingest.journal_mapped_events)
         mark = " (by IP map)" if event.id in found.mapped_ids else ""
-        print(f"{epoch_to_iso(event.ts)}  {printable(event.kind)}{mark}  {summarize(event.fields) or '-'}"
+        print(f"{epoch_to_iso(event.ts)}  {printable(event.kind)}{mark}  {summarize(named_account(event.fields, accounts)) or '-'}"
               f"\n    {printable(event.source)} {printable(event.origin)}  id {event.id}")
     if cursor:
         print(f"older: {older_command(args, host, cursor)}")

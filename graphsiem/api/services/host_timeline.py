@@ -23,6 +23,7 @@ from graphsiem.event_summary import summarize
 from graphsiem.model import Event, epoch_to_iso
 from ingest.ipmap_evidence import mapped_hosts
 from ingest.journal_host_events import LIMIT_MAX, HostFilter, has_events, host_events, parse_cursor
+from ingest.journal_sid_names import named_account, sid_names
 from ingest.normalize_hosts import normalize_host
 
 
@@ -76,9 +77,10 @@ def timeline(ctx: AppContext, *, name: str, limit: int, before: str | None = Non
         return HostEventsOut(host=host, items=[], total=0, total_capped=False, next_before=None)
     public = ctx.ingest.public_origin
     mapped = _mapped_intervals(db, host, [event for event in found.events if event.id in found.mapped_ids])
+    accounts = sid_names(db, (event.fields.get("user.name") for event in found.events))
     items = [HostEventRow(id=event.id, ts=epoch_to_iso(event.ts) or "", kind=event.kind,
                           source=event.source, origin=public(event.origin or ""),
-                          summary=summarize(event.fields, event.kind),
+                          summary=summarize(named_account(event.fields, accounts), event.kind),
                           received_at=receipt_of(event).get("received_at"),
                           tied="ip_map" if event.id in found.mapped_ids else "reported",
                           mapped=mapped.get(event.id, []))
