@@ -34,6 +34,7 @@ from analytics.explain import Check, Explanation, FeatureContribution
 from analytics.result import Cluster, cluster_id
 from graphsiem.model import Entity, EntityType, RelationType, epoch_to_iso
 from graphsiem.store.base import GraphStore
+from graphsiem.visible_text import visible
 
 __all__ = ["SHOWN", "antivirus_cluster", "antivirus_finding_clusters", "antivirus_record", "lone_antivirus_findings"]
 
@@ -194,7 +195,8 @@ def summary(finding: ThreatFinding, record: dict[str, Any]) -> str:
     if record["carried_hosts_total"]:
         parts.append(f"its detections on {_plural(record['carried_hosts_total'], 'more host')} are in the fan-out "
                      "cluster of the files they ran")
-    return "; ".join(parts) + "."
+    # a threat named by its file is attacker text: hidden characters as codes, as in explain.summary (T14)
+    return visible("; ".join(parts) + ".")
 
 
 def checks(finding: ThreatFinding, record: dict[str, Any]) -> tuple:

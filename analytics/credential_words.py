@@ -27,6 +27,7 @@ from analytics.credential_spray import (
 from analytics.explain import Check, Explanation, FeatureContribution
 from analytics.result import Cluster, cluster_id
 from graphsiem.model import Entity, EntityType, epoch_to_iso
+from graphsiem.visible_text import visible
 
 PIVOT_TYPE = "credential_attack"
 """The ``cluster_id`` namespace of a credential finding (one case per validator)."""
@@ -178,7 +179,8 @@ def summary(finding: CredentialFinding, record: dict[str, Any]) -> str:
     if ROTATION in finding.patterns:
         names = ", ".join(finding.patterns[ROTATION][:3])
         parts.append(f"{names} validated from many different claimed workstation names (a tool's random names, not hosts)")
-    return "; ".join(parts) + "."
+    # account and workstation names are claimed by the client: hidden characters as codes (T14)
+    return visible("; ".join(parts) + ".")
 
 
 def checks(finding: CredentialFinding, record: dict[str, Any]) -> tuple[Check, ...]:

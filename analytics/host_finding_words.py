@@ -38,6 +38,7 @@ from analytics.host_findings import (
 )
 from analytics.result import Cluster, cluster_id
 from graphsiem.model import Entity, EntityKey, EntityType, epoch_to_iso, stable_hash
+from graphsiem.visible_text import visible
 
 __all__ = ["HIT_KEY", "PIVOT_TYPE", "covered_by_verdict", "host_cluster", "host_finding_clusters", "host_record",
            "verdict_scope"]
@@ -168,7 +169,9 @@ def summary(finding: HostFinding) -> str:
         hits = [h for h in finding.hits if h.rule == rule]
         parts.append(f"{RULES[rule].title} ({len(hits)}: {hits[0].detail}{'; ...' if len(hits) > 1 else ''})")
     first = epoch_to_iso(min(h.ts for h in finding.hits)) or ""
-    return f"Host finding on {finding.host}: " + "; ".join(parts) + f", from {first[11:16]} UTC on {first[:10]}."
+    # image names and command lines are attacker text: a U+202E in them is written as its code, as in a
+    # fan-out cluster's summary (explain.summary), since webhooks and tickets pass the summary on (T14)
+    return visible(f"Host finding on {finding.host}: " + "; ".join(parts) + f", from {first[11:16]} UTC on {first[:10]}.")
 
 
 def checks(finding: HostFinding) -> tuple:
