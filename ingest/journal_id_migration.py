@@ -45,8 +45,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ingest.event_id_aliases import CONTENT_IDS_KEY, EXPORT_IDS_KEY, former_ids
+from ingest.journal_host_kinds import UPTO_KEY as HOST_KINDS_UPTO
+from ingest.journal_host_kinds import _last_seq, _set_upto, _upto
 from ingest.journal_recurrences import place
 from ingest.journal_schema import CHECKPOINT_KEY, Transaction
+from ingest.journal_sensor_ends import UPTO_KEY as SENSOR_ENDS_UPTO
+from ingest.journal_sensor_ends import forget_row
 from ingest.parsers.base import ParseContext, ParserRegistry, UnknownFormatError
 from ingest.projection_version import VERSION_KEY
 from ingest.readers.windows_kv_text import FORMAT_HINT as KV_TEXT_HINT
@@ -153,6 +157,7 @@ def recompute_ids(
             state.upto = groups[-1][-1][0] if groups else state.end
             if state.changed_journal:
                 _graph_needs_rebuild(db)
+                _kept_tables_end_at_last_row(db)
             db.execute("DELETE FROM id_runs")  # the id index is rebuilt from the rows (ingest.id_index)
             _store(db, state)
         batches += 1
@@ -227,9 +232,26 @@ def _give(db: sqlite3.Connection, state: IdMigration, row: tuple[int, str, str, 
 
 
 def _delete(db: sqlite3.Connection, seq: int, kind: str, host: str | None) -> None:
-    db.execute("DELETE FROM events WHERE seq = ?", (seq,))
+    """Delete a row and take it off the tables kept per row (the journal is append-only but for this)."""
     if host is not None:  # the host timeline's counts (ingest.journal_host_kinds) lose the row
         db.execute("UPDATE host_kind_counts SET n = n - 1 WHERE host = ? AND kind = ?", (host, kind))
+    else:  # a sensor's row: its addresses (ingest.journal_sensor_ends) lose it
+        ts, fields = db.execute("SELECT ts, fields FROM events WHERE seq = ?", (seq,)).fetchone()
+        forget_row(db, seq, ts, fields)
+    db.execute("DELETE FROM events WHERE seq = ?", (seq,))
+
+
+def _kept_tables_end_at_last_row(db: sqlite3.Connection) -> None:
+    """Move a kept table's mark back to the journal's last seq when the rows after it were deleted.
+
+    The tables are used only while their mark is the last seq; merged copies at the
+    journal's end would otherwise leave them unused until the next open recounts.
+    """
+    last = _last_seq(db)
+    for key in (HOST_KINDS_UPTO, SENSOR_ENDS_UPTO):
+        upto = _upto(db, key)
+        if upto is not None and upto > last:  # every row up to last is held: deletes kept them
+            _set_upto(db, last, key)
 
 
 def _alias(db: sqlite3.Connection, old: str, seq: int) -> None:

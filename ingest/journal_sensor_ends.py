@@ -110,6 +110,16 @@ def index_appended(db: sqlite3.Connection, events: Sequence[Event], seqs: Sequen
     _set_upto(db, seqs[-1], UPTO_KEY)
 
 
+def forget_row(db: sqlite3.Connection, seq: int, ts: float, fields: bytes | str) -> None:
+    """Take a hostless row the id migration deletes (:mod:`ingest.journal_id_migration`) off the table.
+
+    One primary-key delete per end address (the row's ``fields`` as journaled),
+    so the table keeps holding only rows the journal has.
+    """
+    db.executemany("DELETE FROM sensor_ends WHERE ip = ? AND ts = ? AND seq = ?",
+                   [(ip, ts, row_seq) for ip, ts, row_seq in _rows([seq], [(ts, _fields(fields))])])
+
+
 def is_current(db: sqlite3.Connection) -> bool:
     """Whether ``sensor_ends`` holds every row of the journal (False on a database without it)."""
     try:

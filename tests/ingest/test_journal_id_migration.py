@@ -21,6 +21,8 @@ from graphsiem.model import Event
 from ingest.journal import Journal
 from ingest.journal_host_kinds import host_kind_total
 from ingest.journal_id_migration import MIGRATION_KEY, recompute_ids
+from ingest.journal_sensor_ends import UPTO_KEY as SENSOR_ENDS_UPTO
+from ingest.journal_sensor_ends import install_sensor_ends, is_current
 from ingest.pipeline import ingest_paths
 from ingest.projection_version import recorded_version
 from tests.ingest.test_event_ids import open_on_scheme_1
@@ -181,3 +183,28 @@ def test_a_record_this_release_cannot_read_keeps_its_row_and_id(tmp_path: Path) 
 
     assert (done.kept, done.duplicates_merged) == (1, 7)
     assert db.execute("SELECT id FROM events WHERE seq = 9").fetchone()[0] == kept_id
+
+
+def _sensor_rows(db: sqlite3.Connection) -> list[tuple]:
+    return db.execute("SELECT ip, ts, seq FROM sensor_ends ORDER BY ip, ts, seq").fetchall()
+
+
+@pytest.mark.parametrize("scheme", [1, 2])
+def test_the_kept_tables_hold_the_merged_journal_and_stay_in_use(scheme: int, tmp_path: Path) -> None:
+    """The copies merged are the journal's last rows (the JSON copies): the kept tables lose them and stay current."""
+    journal = _old_journal(ZEEK / f"before_content_ids_scheme{scheme}.sqlite.gz", tmp_path)
+    db: sqlite3.Connection = journal.connection
+    assert is_current(db) and max(seq for *_, seq in _sensor_rows(db)) > 8  # the JSON copies have addresses
+
+    recompute_ids(journal)
+
+    assert journal.last_seq() == 8
+    # both still used by the timeline and host findings (their marks are the last seq) ...
+    assert is_current(db)
+    assert host_kind_total(db, "ignored-host") is not None
+    # ... and the addresses are exactly those of the rows kept, as a first open would index them
+    merged = _sensor_rows(db)
+    assert {seq for *_, seq in merged} <= {seq for (seq,) in db.execute("SELECT seq FROM events WHERE host IS NULL")}
+    db.execute("DELETE FROM meta WHERE key = ?", (SENSOR_ENDS_UPTO,))
+    install_sensor_ends(db)
+    assert merged == _sensor_rows(db) != []
