@@ -31,6 +31,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from analytics.original_names import original_name
+
 __all__ = [
     "COMMAND_RULES", "DEFENCE_CHANGE", "LOG_CLEARED", "LOLBIN_DOWNLOAD", "LSASS_READ", "LSASS_READ_RIGHTS",
     "REMOTE_EXEC", "RENAMED_TOOL", "RULES", "SCRIPT_STAGER", "STAGER_PARENTS", "CommandRule", "Rule",
@@ -82,8 +84,12 @@ _SYSTEM_READERS = frozenset({
     "svchost.exe", "wbem\\wmiprvse.exe", "taskmgr.exe", "werfault.exe", "werfaultsecure.exe", "mrt.exe",
     "searchindexer.exe", "vssvc.exe",
 })
-"""System binaries that open LSASS with read rights in normal operation, by their path under System32
-(or SysWOW64): the same names anywhere else are not allowed."""
+"""System binaries that open LSASS with read rights in normal operation, by their path under System32:
+the same names anywhere else are not allowed."""
+_WOW64_READERS = frozenset({"svchost.exe", "wbem\\wmiprvse.exe", "taskmgr.exe", "werfault.exe"})
+"""The readers Windows also ships a 32-bit copy of in SysWOW64.  The session and service managers have
+none there: an administrator (which an LSASS read needs anyway) can create ``SysWOW64\\csrss.exe``, a
+free name, where the System32 ones are TrustedInstaller's (T14)."""
 _DEFENDER_READERS = (
     re.compile(r"c:\\programdata\\microsoft\\windows defender\\platform\\[^\\]+\\(msmpeng|mpcopyaccelerator|nissrv)\.exe"),
     re.compile(r"c:\\program files\\windows defender\\(msmpeng|nissrv)\.exe"),
@@ -114,14 +120,18 @@ def allowed_lsass_reader(image: str, original: str | None) -> bool:
     True
     >>> allowed_lsass_reader(r"C:\\Users\\Public\\csrss.exe", None)
     False
+    >>> allowed_lsass_reader(r"C:\\Windows\\SysWOW64\\csrss.exe", None), allowed_lsass_reader(r"C:\\Windows\\System32\\lsm.exe", "-")
+    (False, False)
     >>> allowed_lsass_reader(r"C:\\Tools\\procexp64.exe", "procexp64.exe"), allowed_lsass_reader(r"C:\\t\\procexp64.exe", "mimikatz.exe")
     (True, False)
     """
     path = image.strip().strip('"').lower().replace("/", "\\")
     folder, _, name = path.rpartition("\\")
-    for root in _SYSTEM_DIRS:
-        if path.startswith(root + "\\") and path[len(root) + 1:] in _SYSTEM_READERS:
-            return True
+    for root, readers in ((_SYSTEM_DIRS[0], _SYSTEM_READERS), (_SYSTEM_DIRS[1], _WOW64_READERS)):
+        if path.startswith(root + "\\") and path[len(root) + 1:] in readers:
+            # its creation seen: its PE name must be its own (a free name such as lsm.exe, gone since Windows 8,
+            # can be created in System32 by an administrator; Windows' binaries all carry theirs, Sysmon's '-' none)
+            return original is None or original_name(original) == name
     if any(pattern.fullmatch(path) for pattern in _DEFENDER_READERS):
         return True
     return bool(folder) and name in PROCESS_INSPECTORS and (original or "").strip().lower() in PROCESS_INSPECTORS

@@ -60,6 +60,20 @@ def test_lsass_near_misses_query_masks_system_readers_other_targets():
     assert rules_of(access(r"C:\Users\Public\csrss.exe", "0x1410")) == ["lsass_read"]
 
 
+def test_a_tool_saved_under_a_free_system_readers_name_is_no_system_reader():
+    """An LSASS read needs an administrator, who can create files under a name Windows left free (T14):
+    SysWOW64 holds no csrss/lsm/wininit, System32 no lsm.exe since Windows 8."""
+    assert rules_of(access(r"C:\Windows\SysWOW64\csrss.exe", "0x1010")) == ["lsass_read"]
+    assert rules_of(access(r"C:\Windows\SysWOW64\lsm.exe", "0x1fffff")) == ["lsass_read"]
+    lsm = r"C:\Windows\System32\lsm.exe"
+    assert rules_of(create(lsm, lsm, original="-"), access(lsm, "0x1010")) == ["lsass_read"]  # no PE name
+    # the real readers: a 32-bit WerFault, a System32 binary whose PE name is its own (or whose creation is unseen)
+    assert rules_of(access(r"C:\Windows\SysWOW64\WerFault.exe", "0x1fffff")) == []
+    svchost = r"C:\Windows\System32\svchost.exe"
+    assert rules_of(create(svchost, "svchost.exe -k netsvcs", original="svchost.exe"), access(svchost, "0x1410")) == []
+    assert rules_of(access(lsm, "0x1410")) == []
+
+
 def test_process_explorer_is_allowed_only_when_its_pe_name_agrees():
     procexp = r"C:\Tools\Sysinternals\procexp64.exe"
     assert rules_of(create(procexp, procexp, original="procexp64.exe"), access(procexp, "0x1410")) == []
