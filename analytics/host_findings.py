@@ -296,11 +296,11 @@ def carried_subjects(hits: Iterable[Hit],
 
 
 def process_key(image: str, command_line: str) -> tuple[str, str]:
-    """``(image, command line)`` compared between a hit and a cluster's process member: lower case, the
-    command line's spaces collapsed, the image without quotes or the ``\\??\\`` prefix.
+    r"""``(image, command line)`` compared between a hit and a cluster's process member: lower case, the
+    command line's spaces collapsed, the image without quotes or the ``\??\`` prefix.
 
     >>> process_key('"C:\\Tools\\M.exe"', "m.exe   -x")
-    ('c:\\\\tools\\\\m.exe', 'm.exe -x')
+    ('c:\\tools\\m.exe', 'm.exe -x')
     """
     path = image.strip().strip('"').lower()
     return (path[4:] if path.startswith("\\??\\") else path), " ".join(command_line.lower().split())
