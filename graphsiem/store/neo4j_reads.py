@@ -35,6 +35,7 @@ from graphsiem.store.merge import bfs_nodes, check_neighbor_query, check_type
 from graphsiem.store.neo4j_connection import Neo4jConnection
 from graphsiem.store.neo4j_rows import entity_from_props, index_key, node_row, relation_signatures
 from graphsiem.store.neo4j_tallies import relation_tallies, tally_attrs
+from graphsiem.store.search_match import DIGEST_PART_MIN
 
 
 class Neo4jReads(Neo4jConnection):
@@ -219,10 +220,12 @@ class Neo4jReads(Neo4jConnection):
         if entity_type is not None:
             check_type(entity_type)
         needle = needle.lower()
+        short = len(needle) < DIGEST_PART_MIN  # digest-shaped values and keys are no part hits then
         # Exact hits first (base.is_exact): the prefix rank's limit must not
         # fill with longer values and leave the exact one out.
         hits = [SearchHit(entity_from_props(record["n"]), record["matched"], PREFIX)
-                for record in self._read(q.search_exact(entity_type), needle=needle, limit=limit + 1)]
+                for record in self._read(q.search_exact(entity_type), needle=needle, limit=limit + 1,
+                                        short=short)]
         listed = {(hit.entity.type, hit.entity.key) for hit in hits}
         if len(hits) <= limit:
             for hit in self.entities_by_digest(needle, entity_type=entity_type, limit=limit):
@@ -236,7 +239,8 @@ class Neo4jReads(Neo4jConnection):
                 break
             # The exact hits may be found again by a rank (a prefix hit is, a
             # digest may be contained in a value): ask for as many more.
-            for record in self._read(q.search_rank(rank, entity_type), needle=needle, limit=wanted + exact):
+            for record in self._read(q.search_rank(rank, entity_type), needle=needle, limit=wanted + exact,
+                                     short=short):
                 entity = entity_from_props(record["n"])
                 if (entity.type, entity.key) in listed:
                     continue

@@ -19,6 +19,7 @@ from graphsiem.store.neo4j_query_basics import entity_props, label_of
 from graphsiem.store.search_match import (
     CONTAINS,
     DIGEST_HEX_LENGTHS,
+    DIGEST_LENGTHS,
     DIGEST_PROPS,
     IN_PROP,
     ORIGINAL_NAME_PROP,
@@ -110,14 +111,31 @@ RETURN {entity_props("n")} AS n, {matched} AS matched
 _VALUE = f"coalesce(n.{SEARCH_VALUE}, n.{SEARCH_VALUE}{LONG}, '')"
 _KEY = f"coalesce(n.{SEARCH_KEY}, n.{SEARCH_KEY}{LONG}, '')"
 _TEXT = f"coalesce(n.{SEARCH_TEXT}, n.{SEARCH_TEXT}{LONG}, '')"
-_NOT_IN_VALUE = f"NOT ({_VALUE} CONTAINS $needle OR {_KEY} CONTAINS $needle)"
+DIGEST_SHAPE = "|".join(f"[0-9a-f]{{{length}}}" for length in sorted(DIGEST_LENGTHS))
+"""A digest-shaped copy (:func:`~graphsiem.store.search_match.is_digest`), as a Cypher regular expression."""
+
+
+def _part(copy: str) -> str:
+    """``copy`` may match in part (:func:`~graphsiem.store.search_match.part_searchable`): ``$short`` is
+    true for a needle shorter than :data:`~graphsiem.store.search_match.DIGEST_PART_MIN`.  A ``CASE``,
+    not an ``OR``: the planner splits a disjunction into label scans of its own."""
+    return f"CASE WHEN $short THEN NOT {copy} =~ '{DIGEST_SHAPE}' ELSE true END"
+
+
+def _searchable(copy: str) -> str:
+    """``copy``, or ``''`` when it may not match in part (:func:`_part`)."""
+    return f"CASE WHEN {_part(copy)} THEN {copy} ELSE '' END"
+
+
+_VALUE_PART, _KEY_PART = _searchable(_VALUE), _searchable(_KEY)
+_NOT_IN_VALUE = f"NOT ({_VALUE_PART} CONTAINS $needle OR {_KEY_PART} CONTAINS $needle)"
 # (indexed copies, operator, index hint, rows of a better rank to leave out, what matched)
 _RANKS = {
     PREFIX: ((SEARCH_VALUE, SEARCH_KEY), "STARTS WITH", "TEXT INDEX SEEK", "true",
-             f"CASE WHEN {_VALUE} STARTS WITH $needle THEN 'value' ELSE 'key' END"),
+             f"CASE WHEN {_VALUE_PART} STARTS WITH $needle THEN 'value' ELSE 'key' END"),
     CONTAINS: ((SEARCH_VALUE, SEARCH_KEY), "CONTAINS", "TEXT INDEX",
-               f"NOT ({_VALUE} STARTS WITH $needle OR {_KEY} STARTS WITH $needle)",
-               f"CASE WHEN {_VALUE} CONTAINS $needle THEN 'value' ELSE 'key' END"),
+               f"NOT ({_VALUE_PART} STARTS WITH $needle OR {_KEY_PART} STARTS WITH $needle)",
+               f"CASE WHEN {_VALUE_PART} CONTAINS $needle THEN 'value' ELSE 'key' END"),
     IN_PROP: ((SEARCH_TEXT, SEARCH_ORIGINAL), "CONTAINS", "TEXT INDEX", _NOT_IN_VALUE,
               f"CASE WHEN {_TEXT} CONTAINS $needle THEN 'prop' ELSE '{ORIGINAL_NAME_PROP}' END"),
 }
@@ -139,6 +157,8 @@ def search_rank(rank: int, entity_type: str | None) -> str:
     ``NodeIndexContainsScan``.  A
     branch leaves out nodes of a better rank, so the ranks never overlap;
     ``matched`` is computed from the node, not from the branch that found it.
+    ``$short`` (a needle shorter than :data:`~graphsiem.store.search_match.DIGEST_PART_MIN`)
+    leaves out value and key copies that are digests (:func:`_part`).
     Returns ``n`` (the node's properties, search copies nulled: a script's
     text is not sent twice) and ``matched`` (on the third rank ``'prop'`` for
     the searched property, else ``'original_file_name'``).  A node whose whole
@@ -147,9 +167,11 @@ def search_rank(rank: int, entity_type: str | None) -> str:
     """
     copies, operator, hint, exclude, matched = _RANKS[rank]
     only = f" AND n:{label_of(entity_type)}" if entity_type is not None else ""
+    # a value or key copy that is a digest is matched in part only by a long enough needle
+    parts = {copy: f" AND ({_part('n.' + copy)})" if rank != IN_PROP else "" for copy in copies}
     branches = [
         f"MATCH (n:Entity) USING {hint} n:Entity({copy})\n"
-        f"WHERE n.{copy} {operator} $needle AND {exclude}{only}\nRETURN n LIMIT $limit"
+        f"WHERE n.{copy} {operator} $needle{parts[copy]} AND {exclude}{only}\nRETURN n LIMIT $limit"
         for copy in copies
     ]
     overflow = " OR ".join(f"n.{copy}{LONG} {operator} $needle" for copy in copies)

@@ -95,6 +95,27 @@ def digest_match(needle: str, entity_type: str, props: Mapping[str, Any]) -> str
     return None
 
 
+DIGEST_PART_MIN = 8
+"""Characters a needle needs to match part of a digest-shaped value or key (:func:`part_searchable`)."""
+
+
+def part_searchable(needle: str, text: str) -> bool:
+    """Whether part of a lower-cased value or key ``text`` may match ``needle``: not when it is a digest and the needle short.
+
+    A process's or script's key is a 32-digit hash, a file's its SHA-256: any short
+    number is in some of them, and searching an event id (``4662``) listed processes whose
+    key happened to hold those digits (review U2).  So a digest-shaped text
+    (:func:`is_digest`) is matched in part only by a needle of :data:`DIGEST_PART_MIN`
+    characters or more (a hunter's truncated hash); whole, it always is (:func:`is_exact`).
+
+    >>> part_searchable("4662", "0c4662ab" * 4), part_searchable("0c4662ab", "0c4662ab" * 4)
+    (False, True)
+    >>> part_searchable("4662", "event 4662")
+    True
+    """
+    return len(needle) >= DIGEST_PART_MIN or not is_digest(text)
+
+
 PREFIX, CONTAINS, IN_PROP = 0, 1, 2
 """Search ranks, best first: value or key starts with the needle (or the PE original name is
 it: :data:`ORIGINAL_NAME_PROP`); value or key contains it; the type's :data:`SEARCHED_PROP`,
@@ -165,7 +186,9 @@ def match_rank(needle: str, entity_type: str, key: str, value: str,
     comparisons on ``str.lower()`` copies; a value hit wins over a key hit of
     the same rank; a renamed binary's whole PE original name is an exact hit
     whatever else holds the needle, part of it a hit after the searched
-    property (:data:`ORIGINAL_NAME_PROP`).
+    property (:data:`ORIGINAL_NAME_PROP`); a digest-shaped value or key is no
+    prefix or part hit for a needle shorter than :data:`DIGEST_PART_MIN`
+    (:func:`part_searchable`).
 
     Examples
     --------
@@ -180,13 +203,16 @@ def match_rank(needle: str, entity_type: str, key: str, value: str,
     original = original_name_copy(entity_type, props)
     if original == needle and needle not in (lowered_value, lowered_key):
         return PREFIX, ORIGINAL_NAME_PROP
-    if lowered_value.startswith(needle):
+    # a digest-shaped value or key is searched in part only by a long enough needle (part_searchable)
+    in_value = lowered_value if part_searchable(needle, lowered_value) else ""
+    in_key = lowered_key if part_searchable(needle, lowered_key) else ""
+    if in_value.startswith(needle):
         return PREFIX, "value"
-    if lowered_key.startswith(needle):
+    if in_key.startswith(needle):
         return PREFIX, "key"
-    if needle in lowered_value:
+    if needle in in_value:
         return CONTAINS, "value"
-    if needle in lowered_key:
+    if needle in in_key:
         return CONTAINS, "key"
     name = SEARCHED_PROP.get(entity_type)
     if name is not None:
