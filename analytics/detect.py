@@ -45,6 +45,7 @@ from analytics.features import ClusterFacts, cluster_features, feature_matrix, s
 from analytics.history import earliest_sightings, fleet_history, history_counts
 from analytics.host_finding_words import host_finding_clusters
 from analytics.inputs import DetectionInputs, load_inputs
+from analytics.lateral_sources import lateral_sources, with_lateral_sources
 from analytics.linked_processes import cluster_credits
 from analytics.pivot_contacts import cluster_contacts
 from analytics.result import Cluster, DetectionResult, cluster_id
@@ -205,6 +206,11 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
             window=(inputs.window.start, inputs.window.end), journal=journal,
         )
         pairs = with_detection_evidence(pairs, antivirus.get(cluster.id), limit=config.evidence_per_cluster)
+        # an address member's log-ons: the host the IP map held it on then, and its remote commands
+        sources = lateral_sources(store, graph, members, cluster.hosts,
+                                  window=(inputs.window.start, inputs.window.end), journal=journal)
+        if sources:
+            pairs = with_lateral_sources(cluster, sources, pairs, limit=config.evidence_per_cluster)
         cluster.evidence = resolve_sources(pairs, journal)
     stats["evidence_s"] = time.perf_counter() - t
     if credential or found_av or found_host:  # their evidence is their own events, already attached

@@ -78,6 +78,9 @@ class Cluster:
     """An antivirus finding's record (:mod:`analytics.antivirus_finding_words`): ``None`` on other clusters."""
     host_finding: dict[str, Any] | None = None
     """A host finding's record (:mod:`analytics.host_finding_words`): ``None`` on other clusters."""
+    lateral_sources: list[dict[str, Any]] | None = None
+    """The hosts the cluster's address members logged on from, as the IP map placed them, and their
+    remote-execution processes (:mod:`analytics.lateral_sources`); ``None`` when it has none."""
 
     def __post_init__(self) -> None:
         if not self.explanation.checks:
@@ -116,6 +119,8 @@ class Cluster:
             **({"antivirus": self.antivirus} if self.antivirus is not None else {}),
             # single-host rules (LSASS read, renamed tool, log cleared, stager...): the host's hits
             **({"host_finding": self.host_finding} if self.host_finding is not None else {}),
+            # an address member's log-ons: the host the IP map held it on then, and what that host ran
+            **({"lateral_sources": self.lateral_sources} if self.lateral_sources else {}),
         }
 
     def subgraph(self, store: GraphStore, *, radius: int = 1, limit: int = 5000) -> nx.MultiDiGraph:

@@ -236,6 +236,30 @@ class CredentialRecord(BaseModel):
         default_factory=list, description="Why the hosts in `validators` are one finding; empty for one host.")
 
 
+class LateralProcess(BaseModel):
+    """A remote-execution process the source host ran that names a cluster host as its target."""
+
+    key: str
+    value: str = Field(description="The command line (plain text: never markup, never run).")
+    targets: list[str] = Field(description="The cluster hosts the command line names.")
+    first_seen: str | None = None
+
+
+class LateralSource(BaseModel):
+    """The host a cluster's network log-ons came from (analytics/lateral_sources.py)."""
+
+    ip: str = Field(description="The log-ons' source address (a member of the cluster).")
+    host: str | None = Field(description="The host the time-aware IP map held the address on at the log-ons' "
+                             "time; null when it held none, or not one host for all of them.")
+    first_seen: str | None = None
+    last_seen: str | None = None
+    targets: list[str] = Field(description="The cluster hosts the address logged on to.")
+    processes: list[LateralProcess] = Field(
+        default_factory=list, description="The source host's processes in the window whose command line names "
+        "a cluster host as its remote target (wmic /node:, PsExec \\\\host, winrs -r:, -ComputerName...); "
+        "their events are in `evidence`.")
+
+
 class ClusterDetail(ClusterSummary):
     """One cluster whole: the summary's fields plus the rest of the PRODUCT.md contract
     (``explanation``, ``evidence``), the scored ``features``, members and subgraph."""
@@ -256,6 +280,9 @@ class ClusterDetail(ClusterSummary):
     host_finding: HostFindingRecord | None = Field(
         default=None, description="A host finding: single-host rules (LSASS read, renamed tool, log cleared, "
         "encoded PowerShell from a script host, LOLBin download...) one host's events hit; null on other clusters.")
+    lateral_sources: list[LateralSource] = Field(
+        default_factory=list, description="The hosts the cluster's address members logged on from, as the IP map "
+        "placed them at the log-ons' time, and their remote-execution processes; empty when it has none.")
 
 
 class AuditOut(BaseModel):

@@ -9,6 +9,9 @@ outside the cluster and the address is no member, so the relation is not
 bound to the cluster and the host-less Zeek events were refused: the cluster
 lost its only network evidence of the movement.  Their destination address is
 a cluster server's (held by it before and after), which binds them.
+
+The same log-ons name the host they came from (review U2 #1): the cluster's address member was held
+by it-0002 at their time, and it-0002's ``wmic /node:`` command lines are the cluster's evidence.
 """
 
 from __future__ import annotations
@@ -49,7 +52,43 @@ def test_lateral_movement_keeps_its_zeek_ntlm_logons(detection):
     assert {"srv-0008", "srv-0009"} <= servers
     assert {"srv-0008", "srv-0009"} <= set(cluster.hosts)
     assert all(e.host is None and e.fields.get("destination.port") == 445 for e in ntlm)
-    # ... while evidence with a host stays on each cluster's hosts: the admin tools
-    # (procexp64 reading LSASS on it-0001/it-0002) stay out of every cluster's evidence.
+    # ... while evidence with a host stays on each cluster's hosts, or the host its log-ons came from
+    # (its remote commands: analytics/lateral_sources.py): the admin tools (procexp64 reading LSASS on
+    # it-0001/it-0002) stay out of every cluster's evidence.
     for cluster in result.clusters:
-        assert {str(e.host) for e in events[cluster.id] if e.host is not None} <= set(cluster.hosts)
+        sources = {s["host"] for s in cluster.lateral_sources or () if s["host"]}
+        on_hosts = {str(e.host) for e in events[cluster.id] if e.host is not None}
+        assert on_hosts <= set(cluster.hosts) | sources
+        assert all("/node:" in str(e.fields.get("process.command_line", ""))
+                   for e in events[cluster.id] if e.host in sources)
+
+
+def _source_host(telemetry, cluster) -> str:
+    """The lateral movement's source: the truth's host the cluster's log-ons reached no other from."""
+    truth = next(t for t in load_truth(telemetry / "ground_truth.json") if t.name == "lateral_movement")
+    (source,) = truth.hosts - set(cluster.hosts)
+    return source
+
+
+def test_lateral_movement_names_its_source_host(detection, telemetry):
+    """Review U2 #1: the source was drawn only as its address; the IP map held it on the source host."""
+    _, _, cluster = detection
+    source = _source_host(telemetry, cluster)
+    (record,) = cluster.to_contract()["lateral_sources"]
+    assert record["host"] == source
+    assert set(record["targets"]) == set(cluster.hosts)
+    assert ("ip", record["ip"]) in {(e.type, e.key) for e in cluster.entities}
+    assert f"logged on from {source} ({record['ip']})" in cluster.explanation.summary
+    assert any(f"placed on {source}" in c.check and "wmic /node:" in c.check for c in cluster.explanation.checks)
+
+
+def test_lateral_movement_holds_the_source_hosts_remote_commands(detection, telemetry):
+    """The source host's own ``wmic /node:`` command lines, one per target, are the cluster's evidence."""
+    _, events, cluster = detection
+    source = _source_host(telemetry, cluster)
+    (record,) = cluster.lateral_sources
+    assert {t for p in record["processes"] for t in p["targets"]} == set(cluster.hosts)
+    assert all(p["value"].lower().startswith("wmic /node:") for p in record["processes"])
+    wmic = [e for e in events[cluster.id] if e.host == source]
+    assert len(wmic) >= len(cluster.hosts)
+    assert all("/node:" in str(e.fields.get("process.command_line", "")) for e in wmic)

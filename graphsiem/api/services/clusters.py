@@ -242,6 +242,7 @@ def subgraph(ctx: AppContext, row: ClusterRow, *, max_edges: int = 20_000) -> Gr
     when more): each with its store relations (to the hosts that resolved it, the
     processes, URLs and addresses) and an answer-only edge to the rollup's node."""
     from analytics.evidence_subgraph import cluster_view
+    from analytics.lateral_sources import label_source_addresses
 
     keys = _member_keys(row)
     if not keys:
@@ -254,6 +255,8 @@ def subgraph(ctx: AppContext, row: ClusterRow, *, max_edges: int = 20_000) -> Gr
     values = {entity_uid(str(m["type"]), str(m["key"])): str(m["value"])
               for m in row.data.get("members") or [] if "type" in m and "key" in m and m.get("value")}
     link_rollups(graph, rollups, values)
+    # a lateral movement's source address drawn with the host the IP map held it on then (review U2 #1)
+    label_source_addresses(graph, row.data.get("lateral_sources"))
     return graph_to_json(graph, max_edges=max_edges, truncated=cut)
 
 
@@ -283,6 +286,7 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
         credential=row.data.get("credential"),  # a credential finding's attempts (analytics.credential_words)
         antivirus=row.data.get("antivirus"),  # an antivirus finding's detections (analytics.antivirus_finding_words)
         host_finding=row.data.get("host_finding"),  # a host finding's hits (analytics.host_finding_words)
+        lateral_sources=row.data.get("lateral_sources") or [],  # analytics.lateral_sources
     )
 
 

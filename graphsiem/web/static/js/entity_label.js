@@ -59,3 +59,12 @@ export function entityLabel(entity, { base = false } = {}) {
   const shown = base ? baseName(value) : value;
   return shown ? `${shown} · ${shortDigest(digest)}` : shortDigest(digest);
 }
+
+/**
+ * The host the IP map held an address node on when it logged on to the
+ * cluster's hosts (the API's `props.mapped_host` of a lateral movement's
+ * source address), or ''.
+ */
+export function mappedHost(node) {
+  return node?.type === 'ip' ? String(node.props?.mapped_host ?? '') : '';
+}

@@ -7,7 +7,7 @@
 import cytoscape from '../vendor/cytoscape.esm.min.js';
 import { AGGREGATE_ID, collapse, edgesOf, findAggregates } from './aggregate.js';
 import { shorten, visibleText } from './dom.js';
-import { baseName, digestOf, entityName, shortDigest } from './entity_label.js';
+import { baseName, digestOf, entityName, mappedHost, shortDigest } from './entity_label.js';
 
 const TYPE_STYLE = {
   host: { shape: 'round-rectangle', color: '#4e79a7' },
@@ -86,6 +86,8 @@ function stylesheet({ nodeFont = 10, edgeFont = 8 } = {}) {
  */
 function nodeLabel(node) {
   if (node.type === 'aggregate') return visibleText(node.value);
+  const mapped = mappedHost(node);
+  if (mapped) return `${shorten(visibleText(node.value), 40)} (${shorten(visibleText(mapped), 40)})`;
   const digest = digestOf(node);
   if (!digest) return shorten(visibleText(node.value), 40);
   const { value } = entityName(node);
