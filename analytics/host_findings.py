@@ -148,11 +148,12 @@ def hits_of_events(host: str, events: Iterable[tuple[str, str, float, Mapping[st
     ``OriginalFileName`` and command line, by GUID), so their order among the kinds does not matter.
     """
     events = list(events)
-    created: dict[str, tuple[str, str]] = {}  # guid -> (command line, OriginalFileName)
+    created: dict[str, tuple[str, str, str]] = {}  # guid -> (command line, OriginalFileName, image SHA-256)
     for _, kind, _, fields in events:
         if kind in PROCESS_CREATES and fields.get("process.guid"):
             created[str(fields["process.guid"]).lower()] = (_text(fields.get("process.command_line")),
-                                                            _text(fields.get("process.pe.original_file_name")))
+                                                            _text(fields.get("process.pe.original_file_name")),
+                                                            _text(fields.get("process.hash.sha256")).lower())
     hits: list[Hit] = []
     renamed_seen: set[str] = set()
     for event_id, kind, ts, fields in events:
@@ -241,18 +242,20 @@ def _renamed_image_load(host: str, event_id: str, ts: float, fields: Mapping[str
 
 
 def _lsass_read(host: str, event_id: str, ts: float, fields: Mapping[str, object],
-                created: Mapping[str, tuple[str, str]]) -> Hit | None:
+                created: Mapping[str, tuple[str, str, str]]) -> Hit | None:
     if _file_name(_text(fields.get("target.process.executable"))) != "lsass.exe":
         return None
     mask_text = fields.get("target.granted_access")
     if not reads_memory(access_mask(mask_text)):
         return None
     image = _text(fields.get("process.executable"))
-    command, original = created.get(_text(fields.get("process.guid")).lower(), ("", ""))
+    command, original, digest = created.get(_text(fields.get("process.guid")).lower(), ("", "", ""))
     if not image or allowed_lsass_reader(image, original or None):
         return None
+    # the build's digest, when its creation says it, is part of what a verdict judged: a judged backup
+    # agent replaced by mimikatz at its path, run with its command line, is another subject (T14)
     return Hit(host, LSASS_READ, ts, event_id, image, command,
-               f"{image.lower()}|{' '.join(command.lower().split())}",
+               f"{image.lower()}|{' '.join(command.lower().split())}" + (f"|sha256:{digest}" if digest else ""),
                f"{_file_name(image)} opened lsass.exe with access {mask_text} (can read its memory)")
 
 
