@@ -235,6 +235,25 @@ def test_a_benign_verdict_covers_the_hits_it_judged_not_a_new_one():
     assert not covered_by_verdict(pivot, host_record(again), set(), judged)
 
 
+def test_a_benign_verdict_on_a_readers_build_does_not_cover_another_build_at_its_path():
+    """The judged backup agent replaced by mimikatz at its path, run with its command line (T14): the
+    creation's SHA-256 is part of the subject, so the verdict on the agent's read does not cover it."""
+    agent = r"C:\Program Files\Backup\agent.exe"
+
+    def read(digest: str, event: str) -> list[tuple]:
+        made = create(agent, f'"{agent}" --service', guid=f"g-{event}", event_id=f"c-{event}")
+        made[3]["process.hash.sha256"] = digest
+        return [made, access(agent, "0x1410", guid=f"g-{event}", event_id=f"a-{event}")]
+
+    pivot = ("host", "ws-3")
+    first = group_by_host(hits_of_events("ws-3", read("AB" * 32, "1")))[0]
+    judged = {pivot: {pivot, *verdict_scope(host_record(first))}}
+    same = group_by_host(hits_of_events("ws-3", read("ab" * 32, "2")))[0]
+    assert covered_by_verdict(pivot, host_record(same), {pivot}, judged)
+    swapped = group_by_host(hits_of_events("ws-3", read("cd" * 32, "3")))[0]
+    assert not covered_by_verdict(pivot, host_record(swapped), {pivot}, judged)
+
+
 def test_the_service_records_the_judged_hits_beside_the_members():
     from graphsiem.api.state_verdicts import covered_keys
 
