@@ -27,9 +27,8 @@ from typing import Any
 from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, resolve_sources
 from analytics.explain import Check, Explanation, FeatureContribution
-from analytics.host_finding_rules import LSASS_READ, RENAMED_TOOL, RULES
+from analytics.host_finding_rules import RULES
 from analytics.host_findings import (
-    Hit,
     HostFinding,
     carried_subjects,
     group_by_host,
@@ -41,8 +40,8 @@ from analytics.result import Cluster, cluster_id
 from graphsiem.model import Entity, EntityKey, EntityType, epoch_to_iso, stable_hash
 from graphsiem.visible_text import visible
 
-__all__ = ["HIT_KEY", "JUDGED_CARRIES_NOT", "PIVOT_TYPE", "carried_by_clusters", "covered_by_verdict", "host_cluster",
-           "host_finding_clusters", "host_record", "verdict_scope"]
+__all__ = ["HIT_KEY", "PIVOT_TYPE", "covered_by_verdict", "host_cluster", "host_finding_clusters", "host_record",
+           "verdict_scope"]
 
 PIVOT_TYPE = "host_finding"
 """The ``cluster_id`` namespace of a host finding (one case per host)."""
@@ -83,7 +82,7 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
     t0 = time.perf_counter()
     start, end = window
     hits = read_hits(connection, journal_hosts(connection), start, end)
-    carried = carried_by_clusters(hits, clusters, config.suppressed)
+    carried = carried_subjects(hits, _cluster_processes(clusters))
     kept = [h for h in hits if (h.rule, h.subject) not in carried]
     found: list[Cluster] = []
     suppressed: list[list[str]] = []
@@ -99,39 +98,6 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
     return found, {"host_findings": len(found), "host_finding_hits": len(hits),
                    "host_finding_carried": len(hits) - len(kept), "host_findings_s": time.perf_counter() - t0,
                    "host_findings_suppressed": suppressed}
-
-
-JUDGED_CARRIES_NOT = frozenset({LSASS_READ, RENAMED_TOOL})
-"""Rules whose hits a judged-benign cluster does not carry: what its process did beyond the command line
-the analyst read (an LSASS read, an image whose PE name says another program) was not judged."""
-
-
-def carried_by_clusters(hits: Iterable[Hit], clusters: Iterable[Cluster],
-                        suppressed: Collection[EntityKey]) -> set[tuple[str, str]]:
-    """The ``(rule, subject)`` pairs of ``hits`` the fan-out ``clusters`` carry (:func:`carried_subjects`).
-
-    A cluster whose pivot a benign verdict suppressed carries the hits of its members' command lines (the
-    campaign judged benign must not come back as one finding per host), not an LSASS read or a renamed
-    image of its process (:data:`JUDGED_CARRIES_NOT`): a trojanised build of a judged product keeps the
-    product's image path and command line, so its process is the judged member, and its LSASS read was
-    hidden with nothing shown on any host (T14).
-
-    Parameters
-    ----------
-    hits : iterable of Hit
-    clusters : iterable of Cluster
-        The run's scored fan-out clusters, shown or suppressed.
-    suppressed : collection of EntityKey
-        The pivots benign verdicts suppress (``DetectionConfig.suppressed``).
-    """
-    hits = list(hits)
-    shown: list[Cluster] = []
-    judged: list[Cluster] = []
-    for cluster in clusters:
-        (judged if (cluster.pivot.type, cluster.pivot.key) in suppressed else shown).append(cluster)
-    carried = carried_subjects(hits, _cluster_processes(shown))
-    carried |= {pair for pair in carried_subjects(hits, _cluster_processes(judged)) if pair[0] not in JUDGED_CARRIES_NOT}
-    return carried
 
 
 def _cluster_processes(clusters: Iterable[Cluster]) -> dict[str, set[tuple[str, str]]]:

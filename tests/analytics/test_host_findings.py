@@ -4,13 +4,7 @@ cluster's process carries its hits, and a benign verdict covers only the hits it
 
 from __future__ import annotations
 
-from analytics.explain import Explanation
-from analytics.host_finding_words import (
-    carried_by_clusters,
-    covered_by_verdict,
-    host_record,
-    verdict_scope,
-)
+from analytics.host_finding_words import covered_by_verdict, host_record, verdict_scope
 from analytics.host_findings import (
     Hit,
     carried_subjects,
@@ -18,8 +12,6 @@ from analytics.host_findings import (
     hits_of_events,
     process_key,
 )
-from analytics.result import Cluster
-from graphsiem.model import Entity
 
 MIMI = r"C:\Users\bob\Desktop\mimikatz.exe"
 LSASS = r"C:\Windows\system32\lsass.exe"
@@ -201,27 +193,6 @@ def test_a_tool_wearing_a_clustered_processs_command_line_is_not_the_clusters():
     genuine = Hit("ws-1", "lsass_read", 1.0, "e-u", f'"{updater.upper()}"', command, "u", "read")
     unseen = Hit("ws-1", "lsass_read", 1.0, "e-v", updater, "", "v", "read")
     assert carried_subjects([genuine, unseen], held) == {("lsass_read", "u"), ("lsass_read", "v")}
-
-
-def _updater_cluster(pivot_key: str, hosts: list[str], image: str, command: str) -> Cluster:
-    member = Entity("process", command, command, {"image": image, "command_line": command})
-    return Cluster(f"c-{pivot_key}", Entity("domain", pivot_key, pivot_key), 40.0, hosts, [member], 0.0, 10.0, {},
-                   Explanation("updates", ()))
-
-
-def test_a_judged_benign_clusters_process_does_not_carry_its_lsass_read():
-    """A trojanised build of a judged product keeps its image path and command line (T14): its LSASS read
-    on the judged hosts was carried by the judged cluster and shown nowhere.  Its command-line hits, which
-    the analyst read when judging, stay the cluster's; a shown cluster carries both."""
-    updater = r"C:\Program Files\Vendor\Update\vupdate.exe"
-    command = f'"{updater}" /silent -enc SQBmACgAJABQAFMAVgBFAFIAUwBpAE8AbgBUAGEAQgBsAEUA'
-    subject = f"{updater.lower()}|{command.lower()}"
-    hits = [Hit("ws-1", "lsass_read", 1.0, "e-1", updater, command, subject, "read"),
-            Hit("ws-1", "script_stager", 1.0, "e-2", updater, command, subject, "enc")]
-    cluster = _updater_cluster("upd.vendor.example", ["ws-1", "ws-2"], updater, command)
-    judged = carried_by_clusters(hits, [cluster], {("domain", "upd.vendor.example")})
-    assert judged == {("script_stager", subject)}
-    assert carried_by_clusters(hits, [cluster], set()) == {("script_stager", subject), ("lsass_read", subject)}
 
 
 def test_a_benign_verdict_covers_the_hits_it_judged_not_a_new_one():

@@ -69,8 +69,8 @@ def test_visible_folds_white_space_runs_and_printable_escapes_them() -> None:
 
 def test_server_text_with_a_lone_surrogate_can_be_sent_as_utf8() -> None:
     # a lone surrogate kept raw made the summary unencodable for a JSON answer or a terminal
-    visible("bad \udc80 name").encode("utf-8")
-    printable("bad \udc80 name").encode("utf-8")
+    assert visible("bad \udc80 name").encode("utf-8") == b"bad \\udc80 name"
+    assert printable("bad \udc80 name").encode("utf-8") == b"bad \\udc80 name"
 
 
 def test_a_long_string_is_escaped_whole_and_in_linear_time() -> None:
