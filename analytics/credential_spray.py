@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analytics.credential_attempts import Attempt
+from analytics.credential_home import attempts_at_home
 from graphsiem.model import Relation
 
 SPRAY = "password_spray"
@@ -146,7 +147,11 @@ def find_credential_attacks(validator: str, attempts: Sequence[Attempt], limits:
     """
     spans: list[tuple[float, float]] = []
     patterns: dict[str, list[str]] = {}
-    spray = _spray_window(attempts, limits) or _daily_spray(attempts, limits)
+    # a user mistyping on a machine they log on from is no spray attempt (analytics.credential_home): on a
+    # 1,500-host fleet the unrecovered mistypes alone reached 15 accounts in an hour
+    home = attempts_at_home(attempts, habitual)
+    counted = [a for a in attempts if not (a.failed and a in home)]
+    spray = _spray_window(counted, limits) or _daily_spray(counted, limits)
     if spray is not None:
         start, end, accounts = spray
         patterns[SPRAY] = sorted(accounts)
@@ -163,7 +168,7 @@ def find_credential_attacks(validator: str, attempts: Sequence[Attempt], limits:
         if rotation is not None and rotation[2] >= limits.rotation_min_workstations:
             patterns.setdefault(ROTATION, []).append(account)
             spans.append(rotation[:2])
-    compromises = _compromises(by_account, patterns.get(SPRAY, ()), spray, limits, habitual)
+    compromises = _compromises(by_account, patterns.get(SPRAY, ()), spray, limits, habitual, home)
     if compromises:
         patterns[COMPROMISE] = sorted({c.account for c in compromises})
         spans.extend((c.attempt.ts, c.attempt.ts) for c in compromises)
@@ -293,14 +298,16 @@ def _densest(tries: Sequence[Attempt], seconds: float, key: Callable[[Attempt], 
 
 def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
                  spray: tuple[float, float, set[str]] | None, limits: Thresholds,
-                 habitual: Set[tuple[str, str]]) -> list[Compromise]:
+                 habitual: Set[tuple[str, str]], home: Set[Attempt] = frozenset()) -> list[Compromise]:
     """Successes after ``compromise_min_failures`` failures of the account within the window before
     them (from a source the failures used when the success names an address; a 4776 names none but
     the validator), or after one failure during a spray (until a window after its last failure) from
     a claimed workstation or address the spray's failures used, or that the account's failures used and
     nothing used before the spray (a user mistyping during a spray on a busy DC logs on from their own
     machine, seen before); or, however long after the account's own failure, a success from a spray
-    source between the first failure those sources sent and a window after their last (rounds)."""
+    source between the first failure those sources sent and a window after their last (rounds).  A
+    success from the account's own machine (habitual, or ``home``: :func:`analytics.credential_home.
+    attempts_at_home`) is the user's, not the sprayer's, whatever failed from there before it."""
     found: list[Compromise] = []
     # where the spray came from: a success from one of those, or from a source the account's own failures
     # used that nothing used before the spray (a tool's name for that session), is the sprayer's; a user's
@@ -308,7 +315,7 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
     known_before = {source for tries in by_account.values() for a in tries
                     if spray is not None and a.ts < spray[0] for source in (a.workstation, a.source_ip)}
     spray_sources = {source for account in sprayed for a in by_account.get(account, ())
-                     if a.failed and spray is not None and spray[0] <= a.ts <= spray[1]
+                     if a.failed and spray is not None and spray[0] <= a.ts <= spray[1] and a not in home
                      # a sprayed user mistyping on their own machine meanwhile: that machine is not the sprayer's
                      for source in (a.workstation, a.source_ip) if source is not None and (account, source) not in habitual}
     # a spray in rounds (one password an hour or more apart, under the lock-out policy) is one spray: its
@@ -332,15 +339,18 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
             if not recent:
                 if (sprayed_before and first_round <= attempt.ts <= last_round + limits.burst_seconds
                         and {attempt.workstation, attempt.source_ip} & spray_sources
-                        and (account, attempt.workstation) not in habitual):
+                        and not _own_machine(attempt, habitual, home)):
                     found.append(Compromise(account, attempt, sprayed_before))
                     sprayed_before = 0
                 continue
             sources = [a for a in recent if attempt.source_ip is None or a.source_ip in (None, attempt.source_ip)]
             own = {source for a in recent for source in (a.workstation, a.source_ip)
                    if source is not None and source not in known_before and (account, source) not in habitual}
+            # the spray ran on a user's own machine (its name among the spray's sources) and the user mistyped
+            # and logged on there: that log-on is the user's, as in the branch above
             in_spray = (spray is not None and spray[0] <= attempt.ts <= spray[1] + limits.burst_seconds
-                        and bool({attempt.workstation, attempt.source_ip} & (spray_sources | own)))
+                        and bool({attempt.workstation, attempt.source_ip} & (spray_sources | own))
+                        and not _own_machine(attempt, habitual, home))
             if len(sources) >= limits.compromise_min_failures or (in_spray and sources):
                 found.append(Compromise(account, attempt, len(sources)))
                 recent.clear()  # one success ends the run it closed
@@ -351,3 +361,9 @@ def _compromises(by_account: dict[str, list[Attempt]], sprayed: Sequence[str],
                 mine = {attempt.workstation, attempt.source_ip} - {None}
                 recent = deque(a for a in recent if not {a.workstation, a.source_ip} & mine)
     return found
+
+
+def _own_machine(attempt: Attempt, habitual: Set[tuple[str, str]], home: Set[Attempt]) -> bool:
+    """Whether a success came from a machine its account logs on from: a name the edge's tally knew
+    before the window, or sources the account had logged on from earlier in it."""
+    return (attempt.account, attempt.workstation) in habitual or attempt in home
