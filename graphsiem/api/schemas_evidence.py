@@ -37,6 +37,8 @@ class ClusterMember(BaseModel):
     key: str | None = Field(None, exclude_if=absent_if_none, description="Its graph key (`GET /v1/entities/{type}/{key}`); a file keyed by "
                             "its SHA-256 shows its path as value.  Null for clusters stored before keys were kept.")
     value: str = Field(description="Its shown value.")
+    kind: str | None = Field(None, exclude_if=absent_if_none, description="`registry` for a `file` member "
+                             "that is a registry key or value (the graph keeps those as files); absent otherwise.")
 
 
 class GraphNode(BaseModel):

@@ -39,6 +39,7 @@ from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
 from graphsiem.api.state_detection_windows import active_run_carried
 from graphsiem.api.state_suppressed import suppressed_by_verdicts
 from graphsiem.api.state_triage import TriageVersionMismatch, exclusive, queue_detection
+from graphsiem.entity_kinds import entity_kind
 from graphsiem.model import entity_uid, epoch_to_iso
 from graphsiem.page_links import cluster_page_url
 
@@ -272,6 +273,12 @@ def evidence(ctx: AppContext, row: ClusterRow) -> list[EvidenceEvent]:
             for r in refs if r.get("event_id")]
 
 
+def _with_kind(member: dict[str, Any]) -> dict[str, Any]:
+    """A stored member with its ``kind`` when its type alone misleads (a registry value kept as a file)."""
+    kind = entity_kind(str(member.get("type", "")), str(member.get("value", "")))
+    return {**member, "kind": kind} if kind else member
+
+
 def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
     """Members, subgraph, explanation and evidence events of one cluster."""
     row = get_row(ctx, cluster_id)
@@ -280,7 +287,7 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
         # Not in the queue's items: 40 % of a page for values the detail explains anyway.
         features=row.data.get("features") or {},
         explanation=row.data.get("explanation") or {},
-        members=row.data.get("members") or [],
+        members=[_with_kind(m) for m in row.data.get("members") or []],
         subgraph=subgraph(ctx, row),
         evidence=evidence(ctx, row),
         credential=row.data.get("credential"),  # a credential finding's attempts (analytics.credential_words)

@@ -10,6 +10,7 @@ import { checksOf, showChecks } from './checks.js';
 import { asCypher, asPython } from './copy.js';
 import { byId, el, fill, fmtTime, setText, shorten } from './dom.js';
 import { definitionList, loadEntityDetails, propertyNodes } from './entity_details.js';
+import { shownType } from './entity_label.js';
 import { showAntivirus } from './antivirus_finding.js';
 import { showCredential } from './credential_finding.js';
 import { showHostFinding } from './host_finding.js';
@@ -375,7 +376,7 @@ export class ClusterView {
       const edges = target.connectedEdges();
       const ids = edges.map((e) => e.data('evidence') || []).flat();
       const rows = [
-        ['type', data.type],
+        ['type', shownType(data)],
         ['value', data.value],
         ['key', data.key],
         ['relations shown', String(edges.length)],

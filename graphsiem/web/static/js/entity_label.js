@@ -68,3 +68,20 @@ export function entityLabel(entity, { base = false } = {}) {
 export function mappedHost(node) {
   return node?.type === 'ip' ? String(node.props?.mapped_host ?? '') : '';
 }
+
+// A registry path as Sysmon, the kernel, reg.exe or PowerShell write it
+// (graphsiem/entity_kinds.py holds the same rule for the API).
+const REGISTRY_PATH = /^(?:\\registry\\|hkey_[a-z_]+(?:\\|$)|hk(?:lm|cu|cr|u|cc):?(?:\\|$))/i;
+
+/**
+ * The type an entity is shown as: 'registry' for a file entity that is a
+ * registry key or value (the graph keeps those as files: the API's member
+ * `kind`, a node's `props.registry`, else the path's shape), else its type.
+ * @param {{type: string, value?: string, kind?: string, props?: Object}} entity
+ */
+export function shownType(entity) {
+  if (entity?.type !== 'file') return entity?.type;
+  const registry = entity.kind === 'registry' || entity.props?.registry === true
+    || REGISTRY_PATH.test(String(entity.value ?? '').trim());
+  return registry ? 'registry' : 'file';
+}

@@ -5,7 +5,7 @@
 // and in a "whole text" fold.  Attacker strings: text nodes only.
 
 import { byId, el, fill } from './dom.js';
-import { entityName } from './entity_label.js';
+import { entityName, shownType } from './entity_label.js';
 
 // A title longer than this is cut: the fold below holds the whole text.
 const TITLE_MAX = 2000;
@@ -31,7 +31,7 @@ function memberItem(member, onShow, node) {
   return el(
     'li',
     { dataset: { type: member.type, key: member.key } },
-    el('span', { class: `type type-${member.type}`, text: member.type }),
+    el('span', { class: `type type-${member.type}`, text: shownType(member) }),
     ' ',
     value ? el('span', {
       class: `member-value mono${cut ? ' is-cut' : ''}`,

@@ -66,7 +66,8 @@ export function normaliseCluster(raw) {
 /** [{type, key, value}] of a cluster (see normaliseCluster's `members`). */
 function clusterMembers(raw) {
   if (Array.isArray(raw.members) && raw.members.length) {
-    return raw.members.map((m) => ({ type: String(m.type ?? ''), key: String(m.key ?? m.value ?? ''), value: String(m.value ?? m.key ?? '') }));
+    return raw.members.map((m) => ({ type: String(m.type ?? ''), key: String(m.key ?? m.value ?? ''), value: String(m.value ?? m.key ?? ''),
+      ...(m.kind ? { kind: String(m.kind) } : {}) }));  // `registry`: a registry value the graph keeps as a file
   }
   const entities = Array.isArray(raw.entities) ? raw.entities : [];
   const keys = Array.isArray(raw.entity_keys) ? raw.entity_keys : [];

@@ -3,7 +3,7 @@
 // (Tab, Enter) and not only by clicking a line on the canvas (review R4, item 11).
 
 import { el, shorten } from './dom.js';
-import { mappedHost } from './entity_label.js';
+import { mappedHost, shownType } from './entity_label.js';
 
 // More than this many relations: the first ones, and a note (the rest stay
 // reachable through the graph and "Expand").
@@ -25,7 +25,8 @@ export function relationButtons(node, onPick) {
     // a lateral movement's source address names the host the IP map held it on then
     const mapped = mappedHost({ type: other.data('type'), props: other.data('props') });
     const name = mapped ? `${shorten(other.data('value'), 60)} (${shorten(mapped, 40)})` : shorten(other.data('value'), 60);
-    const text = `${outgoing ? '→' : '←'} ${edge.data('type')} ${other.data('type')} ${name} (${count})`;
+    const type = shownType({ type: other.data('type'), value: other.data('value'), props: other.data('props') });
+    const text = `${outgoing ? '→' : '←'} ${edge.data('type')} ${type} ${name} (${count})`;
     return el('li', {}, el('button', { type: 'button', class: 'relation', dataset: { edgeId: edge.id() }, text, onclick: () => onPick(edge) }));
   });
   return el('div', { class: 'relations' },
