@@ -195,3 +195,42 @@ def fanout_site(tmp_path_factory):
     with start_site(data_dir, lambda store, d: synthesise_fanout(store, d, hosts=120)) as site:
         site.cluster = site.api("GET", "/v1/clusters")["items"][0]
         yield site
+
+
+RARE_HOSTS = [f"ws-r{i:02d}" for i in range(6)]
+"""The hosts :func:`rare_command_site` runs its rare command on (the fan-out cluster's hosts)."""
+QUIET_HOSTS = [f"ws-q{i:02d}" for i in range(14)]
+
+
+def rare_command_events(rare: str) -> list[dict]:
+    """Sysmon process creations: ``notepad.exe report.txt`` on 20 hosts, then ``rare`` on :data:`RARE_HOSTS`."""
+    from tests.web.support import process_creation
+
+    quiet = [process_creation(host, 100 + i, f"2026-11-20T08:{i:02d}:00.000Z", "notepad.exe report.txt")
+             for i, host in enumerate(QUIET_HOSTS + RARE_HOSTS)]
+    rare_runs = [process_creation(host, i, f"2026-11-20T09:00:{10 + i:02d}.000Z", rare)
+                 for i, host in enumerate(RARE_HOSTS)]
+    return quiet + rare_runs
+
+
+def rare_command_site(data_dir: Path, rare: str):
+    """A running site whose events (:func:`rare_command_events`) went through ``POST /v1/events`` and a
+    real detection: ``rare`` is one fan-out cluster on :data:`RARE_HOSTS`.  A context manager."""
+    import contextlib
+    import json
+
+    import httpx
+
+    @contextlib.contextmanager
+    def running_site():
+        events = rare_command_events(rare)
+        with start_site(data_dir) as running:
+            body = "\n".join(json.dumps(e) for e in events).encode()
+            response = httpx.post(running.url + "/v1/events", content=body, timeout=60, headers={
+                "Authorization": f"Bearer {running.keys['ingest']}", "Content-Type": "application/x-ndjson"})
+            response.raise_for_status()
+            assert response.json()["accepted"] == len(events)
+            running.detect()
+            yield running
+
+    return running_site()

@@ -10,39 +10,19 @@ second time under another id.  Against the real service: Sysmon process creation
 
 from __future__ import annotations
 
-import json
-
-import httpx
 import pytest
 
-from tests.web.conftest import start_site
-from tests.web.support import process_creation
+from tests.web.conftest import RARE_HOSTS, rare_command_site
 from tests.web.test_hostile_strings import sign_in
 
 pytestmark = pytest.mark.browser
 
 RARE = 'net.exe group "Domain Admins" /domain'
-RARE_HOSTS = [f"ws-r{i:02d}" for i in range(6)]
-QUIET_HOSTS = [f"ws-q{i:02d}" for i in range(14)]
-
-
-def events() -> list[dict]:
-    quiet = [process_creation(host, 100 + i, f"2026-11-20T08:{i:02d}:00.000Z", "notepad.exe report.txt")
-             for i, host in enumerate(QUIET_HOSTS + RARE_HOSTS)]
-    rare = [process_creation(host, i, f"2026-11-20T09:00:{10 + i:02d}.000Z", RARE)
-            for i, host in enumerate(RARE_HOSTS)]
-    return quiet + rare
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    with start_site(tmp_path_factory.mktemp("pick-relations")) as running:
-        body = "\n".join(json.dumps(e) for e in events()).encode()
-        response = httpx.post(running.url + "/v1/events", content=body, timeout=60, headers={
-            "Authorization": f"Bearer {running.keys['ingest']}", "Content-Type": "application/x-ndjson"})
-        response.raise_for_status()
-        assert response.json()["accepted"] == len(events())
-        running.detect()
+    with rare_command_site(tmp_path_factory.mktemp("pick-relations"), RARE) as running:
         yield running
 
 
