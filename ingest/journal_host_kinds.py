@@ -125,3 +125,36 @@ def host_kind_total(db: sqlite3.Connection, host: str, kinds: Sequence[str] = ()
     else:
         row = db.execute("SELECT SUM(n) FROM host_kind_counts WHERE host = ?", (host,)).fetchone()
     return int(row[0] or 0)
+
+
+def hosts_of_kinds(db: sqlite3.Connection, kinds: Sequence[str], limit: int) -> list[tuple[str, int]] | None:
+    """The hosts with events of any of ``kinds`` and how many, most first, at most ``limit``; None when not current.
+
+    A search for an event id or name (``1102``, ``log cleared``) lists them
+    (:mod:`graphsiem.api.services.event_kind_search`): one read of the counts table,
+    whose rows are (host, kind) pairs, not events.
+
+    Examples
+    --------
+    >>> db = sqlite3.connect(":memory:", isolation_level=None)
+    >>> _ = db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    >>> _ = db.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, kind TEXT, host TEXT)")
+    >>> _ = db.execute("INSERT INTO events (kind, host) VALUES ('clear', 'dc1'), ('clear', 'dc1'), ('clear', 'ws1')")
+    >>> install_host_kind_counts(db)
+    >>> hosts_of_kinds(db, ["clear"], 10), hosts_of_kinds(db, ["clear"], 1), hosts_of_kinds(db, ["x"], 10)
+    ([('dc1', 2), ('ws1', 1)], [('dc1', 2)], [])
+    """
+    if not kinds:
+        return []
+    try:
+        current = _upto(db) == _last_seq(db)
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise
+    if not current:
+        return None
+    rows = db.execute("SELECT host, SUM(n) AS total FROM host_kind_counts WHERE kind IN "
+                      "(SELECT value FROM json_each(?)) GROUP BY host ORDER BY total DESC, host LIMIT ?",
+                      (json.dumps(list(kinds)), limit)).fetchall()
+    return [(str(host), int(total)) for host, total in rows]

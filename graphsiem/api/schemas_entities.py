@@ -65,6 +65,19 @@ class Prevalence(BaseModel):
         None, exclude_if=absent_if_none, description="Hosts only, when its antivirus detected something: the "
         "distinct files it detected (``host DETECTED file``); their dates count in ``first_seen``/``last_seen``, "
         "and a host whose only events are detections is ``hosts`` 1.")
+    alerts: int | None = Field(
+        None, exclude_if=absent_if_none, description="Addresses and hosts an IDS alert names (``ALERTED``, as "
+        "source or target): the alerts summed over those edges.  An alert is no sighting: ``hosts`` stays the "
+        "fleet hosts whose own telemetry saw the entity (0 for an address only a sensor saw), and the alerts' "
+        "first and last count in ``first_seen``/``last_seen``.")
+    alert_peers: int | None = Field(
+        None, exclude_if=absent_if_none, description="With `alerts`: the distinct other ends of those alerts "
+        "(the scanners of a target, the targets of a scanner).")
+    alert_peer_names: list[str] | None = Field(
+        None, exclude_if=absent_if_none, description="With `alerts`: the first 10 other ends by name, sorted; "
+        "`alert_peer_names_truncated` says whether more exist.")
+    alert_peer_names_truncated: bool | None = Field(
+        None, exclude_if=absent_if_none, description="With `alert_peer_names`: more ends than it names.")
 
 
 class EntityOut(BaseModel):
@@ -99,7 +112,7 @@ class NeighborsOut(BaseModel):
 
 
 SearchField = Literal["value", "key", "decoded_command", "text", "sha256", "sha1", "md5", "imphash", "account",
-                      "original_file_name", "address"]
+                      "original_file_name", "address", "signature", "event"]
 
 
 class EntityHit(BaseModel):
@@ -114,12 +127,17 @@ class EntityHit(BaseModel):
         "or `original_file_name`, the PE OriginalFileName of a renamed file or process (its name "
         "on disk differs: `svcupd.exe` built as `PowerShell.EXE`) that is the query, or contains it "
         "while its value and key do not; or `address`, a host the query (a whole IP address) was, "
-        "by the ingest's IP -> host map (`addresses` says when).")
+        "by the ingest's IP -> host map (`addresses` says when); or `signature`, an address or host "
+        "an IDS alert with a signature containing the query came from or went to (`ALERTED`); or "
+        "`event`, a host whose journaled events are of the Windows event the query names by id or "
+        "name (`1102`, `log cleared`).")
     snippet: str | None = Field(
         default=None, description="For `decoded_command`, `text` and `original_file_name` hits, the "
         "matched property around the first occurrence of the query (attacker-controlled data: show "
         "it as text); for `address` hits, when the host held the address "
-        "(`192.168.1.41 was mkt01 2023-08-16 03:55–05:55 UTC (seen in its own traffic)`).")
+        "(`192.168.1.41 was mkt01 2023-08-16 03:55–05:55 UTC (seen in its own traffic)`); for "
+        "`signature` hits, the most alerted signature that contains it (sensor text); for `event` "
+        "hits, the event and how many the host logged (`1102 / 104 log cleared …: 3 events`).")
     addresses: list[AddressInterval] | None = Field(
         default=None, description="Only on `address` hits: the intervals in which the host held the "
         "address, newest first (at most 20 over all the hits).")

@@ -20,6 +20,7 @@ from graphsiem.api.schemas import (
     SearchField,
 )
 from graphsiem.api.services import address_map
+from graphsiem.api.services.alert_activity import alert_activity, signature_hits
 from graphsiem.api.services.detection_activity import detection_activity
 from graphsiem.api.services.entity_aliases import (
     AMBIGUOUS_LISTED,
@@ -28,6 +29,7 @@ from graphsiem.api.services.entity_aliases import (
     same_account,
     users_spelled,
 )
+from graphsiem.api.services.event_kind_search import event_kind_hits
 from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.api.services.rollup_entities import (
     RollupEntity,
@@ -153,6 +155,7 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
         logons = user_activity(ctx.store, entity.key) if entity.type == "user" else None
         detections = (detection_activity(ctx.store, entity.type, entity.key)
                       if rollup is None and entity.type in ("file", "host") else None)
+        alerts = alert_activity(ctx.store, entity.type, entity.key) if entity.type in ("ip", "host") else None
     if activity is not None and activity.entities:
         # A host is the subject of its sightings: its figures are its own
         # telemetry (what it was seen with, when), not how many hosts saw it.
@@ -178,6 +181,10 @@ def entity_detail(ctx: AppContext, *, entity_type: str, value: str,
         _widen_dates(prevalence, detections.first_seen, detections.last_seen)
         if entity.type == "host" and not prevalence["hosts"]:
             prevalence["hosts"] = 1
+    if alerts is not None and alerts.alerts:  # an IDS alert is no sighting, but dates the entity (U2 #1)
+        prevalence["alerts"], prevalence["alert_peers"] = alerts.alerts, alerts.peers
+        _name_ends(prevalence, "alert_peer_names", alerts.named, alerts.peers)
+        _widen_dates(prevalence, alerts.first_seen, alerts.last_seen)
     # A behaviour pivot's record keeps its earliest hosts only (analytics.behaviour_words.
     # MAX_RECORDED_HOSTS): the prevalence counts every host that showed it, the list says it is cut.
     not_recorded = int(entity.props.get("hosts_not_recorded") or 0)
@@ -427,7 +434,22 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
     addressed = address_map.address_hits(held, holders)
     hits += [hit for hit in addressed if (hit.type, hit.key) not in listed]
     listed |= {(hit.type, hit.key) for hit in addressed}
+    # Hosts that logged the Windows event the query names: by its whole id they follow the whole
+    # matches (the query is the event), by words of its name they follow the text hits.
+    events = [hit for hit in event_kind_hits(ctx, needle, entity_type=entity_type, limit=limit)
+              if (hit.type, hit.key) not in listed]
+    by_id = needle.strip().isdigit()
+    hits += events if by_id else []
+    listed |= {(hit.type, hit.key) for hit in events} if by_id else set()
     hits += [_hit(hit, needle) for hit in rest if (hit.entity.type, hit.entity.key) not in listed]
+    listed |= {(hit.entity.type, hit.entity.key) for hit in rest}
+    if not by_id:
+        hits += [hit for hit in events if (hit.type, hit.key) not in listed]
+        listed |= {(hit.type, hit.key) for hit in events}
+    if len(hits) <= limit:  # IDS signatures an edge keeps: its ends, after every entity's own text
+        with ctx.store_guard():
+            alerted = signature_hits(ctx.store, needle, entity_type=entity_type, limit=limit)
+        hits += [hit for hit in alerted if (hit.type, hit.key) not in listed]
     if named is not None:
         # The host a full name resolves to (or the address another spelling names) ranks first,
         # as the look-up answers it.

@@ -137,6 +137,11 @@ function prevalenceNodes(info, type = info.type) {
   if (Number.isFinite(prevalence.detected_files)) {
     rows.push(['antivirus detected', counted(prevalence.detected_files, 'file')]);
   }
+  if (Number.isFinite(prevalence.alerts)) {
+    // An IDS alert is no sighting: an address only a sensor saw is "fleet hosts 0" and these alerts.
+    rows.push(['IDS alerts', `${counted(prevalence.alerts, 'alert')} with ${countedAndNamed(prevalence.alert_peers,
+      'peer', prevalence.alert_peer_names, prevalence.alert_peer_names_truncated)}`]);
+  }
   rows.push(['first seen', fmtTime(prevalence.first_seen ?? info.first_seen)]);
   rows.push(['last seen', fmtTime(prevalence.last_seen ?? info.last_seen)]);
   return [el('h4', { text: 'Prevalence' }), definitionList(rows)];
