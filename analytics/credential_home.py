@@ -19,11 +19,19 @@ Kerberos refusal also names its address, which is not the victim's.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence, Set
 
 from analytics.credential_attempts import Attempt
 
-__all__ = ["attempts_at_home"]
+__all__ = ["CROWD_ACCOUNTS", "CROWD_SECONDS", "attempts_at_home"]
+
+CROWD_ACCOUNTS = 10
+"""Accounts failing from one source within :data:`CROWD_SECONDS` that make it no one's home: the spray
+threshold (``Thresholds.spray_min_accounts``).  A shared machine's users mistype two a day each: ten
+different ones within the hour needs well over a hundred of them active at once."""
+CROWD_SECONDS = 3600.0
+"""Either side of a failure (the spray's burst window)."""
 
 
 def attempts_at_home(attempts: Sequence[Attempt], habitual: Set[tuple[str, str]]) -> frozenset[Attempt]:
@@ -49,13 +57,48 @@ def attempts_at_home(attempts: Sequence[Attempt], habitual: Set[tuple[str, str]]
     >>> sprayed = Attempt(99.0, "carol", "failure 0xc000006a", "ws-0042", None, "e3", "x")
     >>> sorted(a.event_id for a in attempts_at_home([logon, mistype, sprayed], frozenset()))
     ['e2']
+
+    A failure from a source where :data:`CROWD_ACCOUNTS` accounts or more failed within
+    :data:`CROWD_SECONDS` of it is never at home: a terminal server or jump host is every user's
+    machine, and a sprayer on it would otherwise be every account's mistype (T14).
     """
     known: set[tuple[str, str]] = set(habitual)
     home: set[Attempt] = set()
+    crowded = _crowded_failures(attempts)
     for attempt in attempts:
         sources = [source for source in (attempt.workstation, attempt.source_ip) if source is not None]
-        if sources and all((attempt.account, source) in known for source in sources):
+        if sources and attempt not in crowded and all((attempt.account, source) in known for source in sources):
             home.add(attempt)
         if attempt.outcome == "success":
             known.update((attempt.account, source) for source in sources)
     return frozenset(home)
+
+
+def _crowded_failures(attempts: Sequence[Attempt]) -> set[Attempt]:
+    """The failures from a source where :data:`CROWD_ACCOUNTS` accounts or more failed within
+    :data:`CROWD_SECONDS` of them (any source the failure names)."""
+    by_source: dict[str, list[Attempt]] = {}
+    for attempt in attempts:
+        if attempt.failed:
+            for source in {attempt.workstation, attempt.source_ip} - {None}:
+                by_source.setdefault(str(source), []).append(attempt)
+    crowded: set[Attempt] = set()
+    for failures in by_source.values():
+        if len({a.account for a in failures}) < CROWD_ACCOUNTS:
+            continue  # most sources: a few accounts all window long
+        failures.sort(key=lambda a: a.ts)
+        # the accounts within CROWD_SECONDS either side, both ends moving forward only: linear in the failures
+        held: Counter[str] = Counter()
+        lo = hi = 0
+        for attempt in failures:
+            while hi < len(failures) and failures[hi].ts <= attempt.ts + CROWD_SECONDS:
+                held[failures[hi].account] += 1
+                hi += 1
+            while failures[lo].ts < attempt.ts - CROWD_SECONDS:
+                held[failures[lo].account] -= 1
+                if not held[failures[lo].account]:
+                    del held[failures[lo].account]
+                lo += 1
+            if len(held) >= CROWD_ACCOUNTS:
+                crowded.add(attempt)
+    return crowded

@@ -101,3 +101,17 @@ def test_the_sprayer_machines_own_user_mistyping_there_during_the_spray_is_not_c
     finding = find_credential_attacks("dc-01", _sorted(tries), Thresholds(), habitual)
     assert finding is not None and finding.patterns[COMPROMISE] == ["corp\\u08"]
     assert "corp\\u05" not in finding.patterns[SPRAY]
+
+
+def test_a_spray_from_a_shared_machine_every_account_logs_on_from_is_still_a_spray():
+    """A terminal server (or jump host) every user logs on from is each account's 'home' (T14): a sprayer
+    on it tried 24 accounts in two minutes and every failure was read as a mistype, so no finding.  A
+    source where ten accounts or more fail within the hour is no one's home."""
+    habitual = frozenset((user, "ts01") for user in USERS)
+    tries = sorted(_spray(USERS, 11 * HOUR, name=lambda i, account: "ts01"), key=lambda a: a.ts)
+    assert not attempts_at_home(tries, habitual)
+    finding = find_credential_attacks("dc-01", tries, Thresholds(), habitual=habitual)
+    assert finding is not None and SPRAY in finding.patterns
+    # the same machine's users mistyping there now and then stay mistypes
+    mistypes = [_try(11 * HOUR + 600 * i, user, WRONG, "ts01", f"m{i}") for i, user in enumerate(USERS[:5])]
+    assert attempts_at_home(mistypes, habitual) == frozenset(mistypes)
