@@ -129,7 +129,11 @@ def test_the_corpus_lines_not_compact_are_their_compact_lines(tmp_path: Path) ->
     compact.write_bytes(b"".join(orjson.dumps(orjson.loads(line)) + b"\n" for line in escaped))
     journal = Journal(tmp_path / "journal.sqlite")
     once = _ingest([spaced], journal)
-    assert once.total.rejected == 0 and once.total.events == 405
+    # Without their record numbers, 42 of the lines equal another in all but key order, which
+    # since sorted-key ids (task IDS3) is the same event: 363 events, not 405.
+    distinct = {orjson.dumps(orjson.loads(line), option=orjson.OPT_SORT_KEYS) for line in escaped}
+    assert len(distinct) == 363
+    assert once.total.rejected == 0 and once.total.events == len(distinct)
 
     again = _ingest([compact], journal)
 
