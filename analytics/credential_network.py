@@ -62,7 +62,7 @@ KERBEROS_REFUSALS = {
     "KDC_ERR_PREAUTH_FAILED": "0x18",
 }
 """Zeek's ``error_msg`` of a refused AS request -> the Kerberos code a DC's 4771/4768 writes (the labels
-:data:`analytics.credential_words.STATUS_MEANINGS` explains)."""
+:data:`analytics.credential_statuses.STATUS_MEANINGS` explains)."""
 NTLM_STATUSES = {
     "STATUS_LOGON_FAILURE": "0xc000006d",
     "STATUS_NO_SUCH_USER": "0xc0000064",

@@ -24,6 +24,7 @@ from analytics.credential_spray import (
     CredentialFinding,
     Thresholds,
 )
+from analytics.credential_statuses import STATUS_MEANINGS
 from analytics.explain import Check, Explanation, FeatureContribution
 from analytics.result import Cluster, cluster_id
 from graphsiem.model import Entity, EntityType, epoch_to_iso
@@ -33,27 +34,6 @@ PIVOT_TYPE = "credential_attack"
 """The ``cluster_id`` namespace of a credential finding (one case per validator)."""
 SHOWN = 50
 """Accounts, workstations and addresses a record lists (most attempted first); the totals count all."""
-STATUS_MEANINGS = {
-    "0xc0000064": "no such user",
-    "0xc000006a": "wrong password",
-    "0xc000006d": "bad user name or authentication information",
-    "0xc000006f": "outside allowed hours",
-    "0xc0000070": "workstation not allowed",
-    "0xc0000071": "password expired",
-    "0xc0000072": "account disabled",
-    "0xc0000193": "account expired",
-    "0xc0000224": "must change password",
-    "0xc0000234": "account locked out",
-    "0xc0000371": "no secret in the local account store",
-    "kerberos 0x6": "no such user (Kerberos)",
-    "kerberos 0x12": "account disabled, expired or locked out (Kerberos)",
-    "kerberos 0x17": "password expired (Kerberos)",
-    "kerberos 0x18": "wrong password (Kerberos pre-authentication)",
-    "ssh": "refused by sshd or PAM",
-    "ssh invalid user": "no such user (sshd)",
-}
-"""What a failure status means (Microsoft's tables for 4776, 4625 and 4771; the page's
-``validation_tallies.js`` has the NTLM ones)."""
 _TITLES = {COMPROMISE: "Likely compromise", SPRAY: "Password spray", BRUTE_FORCE: "Brute force",
            ROTATION: "Rotating claimed workstations"}
 

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from analytics.credential_words import STATUS_MEANINGS
+from analytics.credential_statuses import STATUS_MEANINGS
 from graphsiem.visible_text import visible
 
 PART_MAX = 200
