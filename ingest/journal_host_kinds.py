@@ -155,6 +155,7 @@ def hosts_of_kinds(db: sqlite3.Connection, kinds: Sequence[str], limit: int) -> 
     if not current:
         return None
     rows = db.execute("SELECT host, SUM(n) AS total FROM host_kind_counts WHERE kind IN "
-                      "(SELECT value FROM json_each(?)) GROUP BY host ORDER BY total DESC, host LIMIT ?",
+                      "(SELECT value FROM json_each(?)) GROUP BY host HAVING total > 0 "  # 0: merged away (id migration)
+                      "ORDER BY total DESC, host LIMIT ?",
                       (json.dumps(list(kinds)), limit)).fetchall()
     return [(str(host), int(total)) for host, total in rows]

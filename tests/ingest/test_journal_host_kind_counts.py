@@ -17,6 +17,8 @@ from pathlib import Path
 from graphsiem.model import Event
 from ingest.journal import Journal
 from ingest.journal_host_events import HostEvents, HostFilter, host_events
+from ingest.journal_host_kinds import host_kind_total, hosts_of_kinds
+from ingest.journal_id_migration import _delete
 
 
 def _event(n: int, host: str | None, kind: str) -> Event:
@@ -78,3 +80,16 @@ def test_rows_written_without_the_counts_are_counted_on_the_index_until_the_next
     assert found.total == 2 and [e.id for e in found.events] == ["old", "e50"]
     assert kept == [("dns", 2), ("logon", 10)]
     assert len(reads) == 1  # the page; the count was the kept one
+
+
+def test_a_host_whose_only_cleared_log_was_merged_is_not_listed_for_it(tmp_path: Path) -> None:
+    """The id migration takes a merged copy off the counts: a host's last row of a kind leaves a 0."""
+    with Journal(tmp_path / "j.sqlite") as journal:
+        journal.append([_event(1, "dc01", "windows:log_cleared"), _event(2, "dc01", "windows:log_cleared"),
+                        _event(3, "ws01", "windows:log_cleared"), _event(4, "ws01", "windows:other")])
+        db = journal.connection
+        (seq,) = db.execute("SELECT seq FROM events WHERE kind = 'windows:log_cleared' AND host = 'ws01'").fetchone()
+        _delete(db, seq, "windows:log_cleared", "ws01")  # as the migration deletes a merged copy
+
+        assert host_kind_total(db, "ws01", ["windows:log_cleared"]) == 0
+        assert hosts_of_kinds(db, ["windows:log_cleared"], 10) == [("dc01", 2)]
