@@ -71,8 +71,12 @@ def test_detect_returns_ranked_views_of_the_detection(fleet) -> None:
 
 def test_detect_settings_override_the_config(fleet) -> None:
     ws, _ = fleet
-    ws.detect(DetectionConfig(min_hosts=3), min_hosts=50)
+    # host findings need no fan-out (one host's LSASS read is a case whatever min_hosts says),
+    # and with no cluster left to carry the campaign's hits they would show: off here
+    ws.detect(DetectionConfig(min_hosts=3, host_findings=False), min_hosts=50)
     assert ws.last_detection is not None and ws.last_detection.clusters == []
+    ws.detect(DetectionConfig(min_hosts=3), min_hosts=50)
+    assert ws.last_detection.clusters and all(c.host_finding for c in ws.last_detection.clusters)
 
 
 def test_subgraph_holds_every_member(clusters) -> None:
