@@ -7,13 +7,22 @@ keep the ids those releases gave (the bytes as read), so a journal filled
 before held such copies as two events, and the aliases looked up at ingest
 (:mod:`ingest.event_id_aliases`) only keep a third copy out.
 
+Sorted-key ids (:mod:`ingest.pipeline_ids`) do the same for a JSON object
+journaled in two key orders, and syslog capture copies
+(:mod:`ingest.parsers.zeek_syslog_copies`) for one datagram a sensor logged
+several times: both came a release later, and the same migration applies them
+(:mod:`ingest.journal_id_rereads`, :data:`RULES`).
+
 :func:`recompute_ids` reads every row journaled before the newest of those
-rules came (``content_ids_from_seq``, ``export_ids_from_seq``: rows after it
-were written with these ids already), parses its record again as journaled
-(``raw``) with this release's parser, and gives the row the content id the
-parser gives its event.  When another row holds that id already, the two are
-one event: the earliest row (the lowest seq, accepted first) is kept and the
-other deleted.  Every id a row lost is kept in ``event_id_aliases`` (id ->
+rules came (``content_ids_from_seq``, ``export_ids_from_seq``,
+``sorted_ids_from_seq``: rows after it were written with these ids already),
+parses its record again as journaled (``raw``) with this release's parser, in
+journal order, and gives the row the id an ingest would give its event now.
+When another row holds that id already, the two are one event: the earliest
+row (the lowest seq, accepted first) is kept and the other deleted, and the
+counts say so (``duplicates_merged``; ``rows_before - duplicates_merged``
+rows are left, and the kept tables, ``host_kind_counts`` and
+``sensor_ends``, lose the deleted ones).  Every id a row lost is kept in ``event_id_aliases`` (id ->
 the kept row's seq): :meth:`ingest.journal.Journal.append` treats an event
 whose id or alias is there as held, so ingesting any export again adds
 nothing, and :meth:`ingest.journal.Journal.get` finds evidence saved under an
@@ -37,24 +46,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from ingest.event_id_aliases import CONTENT_IDS_KEY, EXPORT_IDS_KEY, former_ids
+from ingest.event_id_aliases import CONTENT_IDS_KEY, EXPORT_IDS_KEY, SORTED_IDS_KEY, former_ids
 from ingest.journal_host_kinds import UPTO_KEY as HOST_KINDS_UPTO
 from ingest.journal_host_kinds import _last_seq, _set_upto, _upto
+from ingest.journal_id_rereads import ROW_COLUMNS, Rereader
 from ingest.journal_recurrences import place
 from ingest.journal_schema import CHECKPOINT_KEY, Transaction
 from ingest.journal_sensor_ends import UPTO_KEY as SENSOR_ENDS_UPTO
 from ingest.journal_sensor_ends import forget_row
-from ingest.parsers.base import ParseContext, ParserRegistry, UnknownFormatError
+from ingest.parsers.base import ParserRegistry
 from ingest.projection_version import VERSION_KEY
-from ingest.readers.windows_kv_text import FORMAT_HINT as KV_TEXT_HINT
-from ingest.readers.xml_events import FORMAT_HINT as XML_HINT
 
 if TYPE_CHECKING:
     from ingest.journal import Journal
@@ -67,11 +72,15 @@ ALIASES_TABLE = (
 )
 """Ids rows lost to the migration, with the seq of the row that is their event now."""
 
+RULES = 2
+"""The id rules the migration applies: 1 content ids and export ids; 2 also sorted-key ids and syslog
+capture copies.  A migration finished by fewer rules is run again from the first row."""
+
 _BY_ID = "events_by_id_for_migration"
 # an index on id for the migration's lookups only: the journal keeps ids unique with
 # ingest.id_index, which this rewrites; dropped when the migration ends
 _BY_ID_INDEX = f"CREATE INDEX IF NOT EXISTS {_BY_ID} ON events (id)"
-_COLUMNS = "seq, id, kind, host, origin, source, raw, ts"
+_COLUMNS = ROW_COLUMNS
 
 
 @dataclass
@@ -80,13 +89,21 @@ class IdMigration:
 
     end: int
     """The last seq the migration reads (rows after it have this release's ids)."""
+    rules: int = RULES
+    """The id rules it applied (:data:`RULES`; a saved state without it: 1)."""
     upto: int = 0
     """The last seq done."""
+    rows_before: int = 0
+    """Rows up to ``end`` when the migration started: ``rows_before - duplicates_merged`` are left."""
     rows_read: int = 0
+    """Rows read (a row deleted as a copy before the migration reached it is not read):
+    ``unchanged + ids_changed + kept`` and the copies deleted when read."""
+    unchanged: int = 0
+    """Rows read whose id this release gives them already."""
     ids_changed: int = 0
     """Rows kept under a new id."""
     duplicates_merged: int = 0
-    """Rows deleted as copies of an earlier row's event."""
+    """Rows deleted as copies of an earlier row's event (key-order copies, syslog capture copies, exports)."""
     kept: int = 0
     """Rows whose record this release does not read into their event again: their ids stay."""
     complete: bool = False
@@ -133,12 +150,16 @@ def recompute_ids(
     db = journal.connection
     db.execute(ALIASES_TABLE)
     state = _load(db)
+    if state is not None and state.rules < RULES:
+        state = None  # a migration by fewer rules: read every old row again (rows with this release's ids stay)
     if state is not None and state.complete:
         return state
     if state is None:
-        state = IdMigration(end=_end_of_old_rows(db))
+        end = _end_of_old_rows(db)
+        rows_before = db.execute("SELECT COUNT(*) FROM events WHERE seq <= ?", (end,)).fetchone()[0]
+        state = IdMigration(end=end, rows_before=rows_before)
     state.runs += 1
-    reader = _Rereader(registry or default_registry())
+    reader = Rereader(registry or default_registry(), journal.id_scheme)
     db.execute(_BY_ID_INDEX)
     batches = 0
     while state.upto < state.end:
@@ -147,13 +168,18 @@ def recompute_ids(
             return state
         with Transaction(db):
             groups = _next_groups(db, state.upto, state.end, batch_rows)
+            deleted = state.duplicates_merged
             for group in groups:
+                if state.duplicates_merged != deleted:  # an earlier row of the batch took a later one's id
+                    group = _still_there(db, group)
+                    if not group:
+                        continue
                 for (seq, old, kind, host, *_, ts), new in zip(group, reader.ids(group), strict=True):
                     state.rows_read += 1
                     if new is None:
                         state.kept += 1
-                    elif new != old:
-                        _give(db, state, (seq, old, kind, host, ts), new)
+                    elif new == old or not _give(db, state, (seq, old, kind, host, ts), new):
+                        state.unchanged += 1
             state.upto = groups[-1][-1][0] if groups else state.end
             if state.changed_journal:
                 _graph_needs_rebuild(db)
@@ -172,10 +198,22 @@ def recompute_ids(
 
 
 def _end_of_old_rows(db: sqlite3.Connection) -> int:
-    """The last seq written before this release's content ids (the newer of the two rules' marks)."""
+    """The last seq written before this release's ids (the newest of the id rules' marks).
+
+    Sorted-key ids and syslog capture copies came in one release (``sorted_ids_from_seq``).
+    """
     former_ids(db)  # decides the marks of a journal this release opens first (its rows are all old)
-    values = dict(db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", (CONTENT_IDS_KEY, EXPORT_IDS_KEY)))
-    return max(int(values.get(CONTENT_IDS_KEY, 0)), int(values.get(EXPORT_IDS_KEY, 0)))
+    keys = (CONTENT_IDS_KEY, EXPORT_IDS_KEY, SORTED_IDS_KEY)
+    values = dict(db.execute("SELECT key, value FROM meta WHERE key IN (?, ?, ?)", keys))
+    return max(int(values.get(key, 0)) for key in keys)
+
+
+def _still_there(db: sqlite3.Connection, group: list[tuple]) -> list[tuple]:
+    """The rows of ``group`` not deleted yet (an earlier row of the batch took their event's id)."""
+    marks = ",".join("?" * len(group))
+    held = {seq for (seq,) in db.execute(f"SELECT seq FROM events WHERE seq IN ({marks})",  # noqa: S608
+                                         [row[0] for row in group])}
+    return [row for row in group if row[0] in held]
 
 
 def _next_groups(db: sqlite3.Connection, after: int, end: int, limit: int) -> list[list[tuple]]:
@@ -200,11 +238,12 @@ def _next_groups(db: sqlite3.Connection, after: int, end: int, limit: int) -> li
     return groups
 
 
-def _give(db: sqlite3.Connection, state: IdMigration, row: tuple[int, str, str, str | None, float], new: str) -> None:
+def _give(db: sqlite3.Connection, state: IdMigration, row: tuple[int, str, str, str | None, float], new: str) -> bool:
     """Give ``row`` the id ``new``, or delete it when an earlier row holds ``new`` (keep the earliest).
 
     A row holding ``new`` for a time more than 14 h away is another event: this one takes its
-    recurrence's id (:mod:`ingest.journal_recurrences`), as an ingest would.
+    recurrence's id (:mod:`ingest.journal_recurrences`), as an ingest would.  False when the
+    row keeps its id (it is that recurrence's already).
     """
     seq, old, kind, host, ts = row
 
@@ -214,14 +253,14 @@ def _give(db: sqlite3.Connection, state: IdMigration, row: tuple[int, str, str, 
 
     new = place(new, ts, held_ts)[0]
     if new == old:
-        return
+        return False
     state.changed_journal = True
     held = db.execute("SELECT seq, kind, host FROM events WHERE id = ?", (new,)).fetchone()
     if held is not None and held[0] < seq:  # a copy of an earlier row's event
         _delete(db, seq, kind, host)
         _alias(db, old, held[0])
         state.duplicates_merged += 1
-        return
+        return True
     if held is not None:  # a later row, journaled with the new id already: this one was accepted first
         _delete(db, held[0], held[1], held[2])
         db.execute("UPDATE event_id_aliases SET seq = ? WHERE seq = ?", (seq, held[0]))
@@ -229,6 +268,7 @@ def _give(db: sqlite3.Connection, state: IdMigration, row: tuple[int, str, str, 
     db.execute("UPDATE events SET id = ? WHERE seq = ?", (new, seq))
     _alias(db, old, seq)
     state.ids_changed += 1
+    return True
 
 
 def _delete(db: sqlite3.Connection, seq: int, kind: str, host: str | None) -> None:
@@ -273,7 +313,7 @@ def _load(db: sqlite3.Connection) -> IdMigration | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", (MIGRATION_KEY,)).fetchone()
     if row is None:
         return None
-    return IdMigration(**json.loads(row[0]))
+    return IdMigration(**{"rules": 1, **json.loads(row[0])})
 
 
 def _store(db: sqlite3.Connection, state: IdMigration) -> None:
@@ -286,73 +326,3 @@ def _store(db: sqlite3.Connection, state: IdMigration) -> None:
 def _save_progress(db: sqlite3.Connection, state: IdMigration) -> None:
     with Transaction(db):
         _store(db, state)
-
-
-class _Rereader:
-    """Reads a journaled record again with this release's parsers: the ids it gives the record's events."""
-
-    def __init__(self, registry: ParserRegistry) -> None:
-        self.registry = registry
-        self.names = set(registry.names)
-
-    def ids(self, group: Sequence[tuple]) -> list[str | None]:
-        """Per row of one record, the id this release gives its event (its own when it has no content id).
-
-        None where this release does not read the record, or not into an event of the row's kind.
-        """
-        events = self._events(group[0])
-        if events is None:
-            return [None] * len(group)
-        found: list[str | None] = []
-        used: set[int] = set()
-        for row in group:
-            kind = row[2]
-            match = next((n for n, event in enumerate(events) if n not in used and event.kind == kind), None)
-            if match is None:
-                found.append(None)
-                continue
-            used.add(match)
-            found.append(events[match].id or row[1])  # no content id: the id as journaled holds
-        return found
-
-    def _events(self, row: tuple) -> list[Any] | None:
-        _, _, _, _, origin, source, raw, _ = row
-        text = raw.decode("utf-8", "surrogatepass") if isinstance(raw, bytes) else raw
-        if not text:
-            return None
-        record: Any = text
-        if text[:1] in "{\"":  # raw is JSON: an object, or a text record (XML, Splunk's text) as a string
-            try:
-                record = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                return None
-        context = ParseContext(origin=origin, path_hint=_file_name(origin))
-        for parser in self._parsers(record, source):
-            try:
-                return list(parser.parse(record, context))
-            except Exception:  # noqa: BLE001, S112 - a record this release rejects keeps its id; try the next
-                continue
-        return None
-
-    def _parsers(self, record: Any, source: str) -> list[Any]:
-        """The parsers that may have read ``record``: the one its events name, the text readers' hints, detection."""
-        parsers = []
-        for name in (source, XML_HINT, KV_TEXT_HINT):
-            if name in self.names:
-                parser = self.registry.get(name)
-                if name == source and parser.sniff(record) or name != source and isinstance(record, str):
-                    parsers.append(parser)
-        try:
-            parsers.append(self.registry.detect(record))
-        except UnknownFormatError:
-            pass
-        return parsers
-
-
-def _file_name(origin: str) -> str | None:
-    """The file an origin names (``dns.log:12``, ``dir/x.json#3``): Zeek logs without ``_path`` are named by it."""
-    path = origin.split("#", 1)[0]
-    head, colon, line = path.rpartition(":")
-    if colon and line.isdigit():
-        path = head
-    return PurePath(path).name or None

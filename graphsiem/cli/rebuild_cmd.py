@@ -52,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--recompute-ids", action="store_true",
                         help="first give events journaled before content ids the ids this release gives them, "
                         "merging copies of one event (a Zeek log as TSV and JSON, one Windows event in two "
-                        "exports); resumable: run it again if it is interrupted")
+                        "exports, a JSON record in two key orders, a syslog datagram a sensor logged several "
+                        "times); resumable: run it again if it is interrupted")
     parser.add_argument("--json", action="store_true", help="print what was projected as JSON")
     parser.set_defaults(func=run)
 
@@ -151,7 +152,8 @@ def _recompute_ids(journal: Journal) -> IdMigration:
         resumed = f" (over {migration.runs} runs: resumed)" if migration.runs > 1 else ""
         print(f"graphsiem rebuild: recomputed event ids{resumed}: {migration.rows_read} rows read, "
               f"{migration.ids_changed} ids changed, {migration.duplicates_merged} duplicates merged "
-              f"(the earliest kept, the others' ids kept as aliases), {migration.kept} kept as journaled "
+              f"(the earliest kept, the others' ids kept as aliases; {migration.rows_before} rows before, "
+              f"{migration.rows_before - migration.duplicates_merged} after), {migration.kept} kept as journaled "
               "(not read again by this release)", file=sys.stderr)
     return migration
 
