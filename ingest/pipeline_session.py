@@ -5,6 +5,9 @@ give its events their ids: :mod:`ingest.event_ids`), commits a batch to the
 journal when it is full, when a stream's batch has waited (:meth:`Session.pace`)
 and at the end, and counts every record in the report.  What reaches the graph,
 and when, is :class:`ingest.pipeline_projection.CallProjection`'s job, told of each commit.
+The batch's commit, pacing and settling are :class:`ingest.pipeline_batch.BatchCommits`'s;
+finding a record's parser and taking a wrapper record as its parts,
+:class:`ingest.pipeline_parts.ParserChoice`'s: the session's two base classes.
 
 Ids: derived from the parser name and the record (plus the event's index when
 a record yields several events), so the same record always gets the same id.
@@ -27,7 +30,6 @@ that held events before that rule, the id of its bytes is its alias.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 import orjson
@@ -47,9 +49,10 @@ from ingest.parsers.base import (
 )
 from ingest.parsers.syslog_header import TIME_SOURCE
 from ingest.parsers.syslog_time import ASSUMED_YEARS
-from ingest.pipeline_checks import MAX_RAW_CHARS, check_events, is_plain, raw_of, reason_of
-from ingest.pipeline_counts import count_committed
+from ingest.pipeline_batch import BatchCommits
+from ingest.pipeline_checks import check_events, is_plain, raw_of, reason_of
 from ingest.pipeline_ids import add_alias, sorted_id_input
+from ingest.pipeline_parts import ParserChoice, PartsHook
 from ingest.pipeline_stop import Stopped, StopRequest
 from ingest.progress import IngestProgress
 from ingest.readers.base import RawRecord, ReadError
@@ -57,13 +60,12 @@ from ingest.readers.ndjson import canonical_json
 from ingest.receipt import RECEIVED_AT, received_suffix
 from ingest.registry import default_registry
 from ingest.report import Counts, IngestReport
-from ingest.write_failure import STORAGE_ERRORS, JournalWriteError
 
 if TYPE_CHECKING:
     from ingest.pipeline_projection import CallProjection
 
 
-class Session:
+class Session(ParserChoice, BatchCommits):
     """The state of one ingest call: the current batch and the report.
 
     ``projection`` is told of each batch's new events after their commit, of
@@ -400,237 +402,9 @@ class Session:
                 as_read_id(name, former, index),)
             aliases[first + index] = ids + olds
 
-    def _parser_entry(self, parser: Parser) -> tuple[Counts, PartsHook | None]:
-        """The report's counts of ``parser``'s format and its ``parts`` hook, looked up once a call.
-
-        A parser without ``parts`` is then cached in ``_formats`` (take's one lookup
-        a record); one with it stays in ``_parts`` and its records come here.
-        """
-        name = parser.name
-        entry = self._parts.get(name)
-        if entry is None:
-            formats = self.report.format(name)
-            parts = getattr(parser, "parts", None)
-            if parts is None:
-                self._formats[name] = formats
-            entry = self._parts[name] = (formats, parts)
-        return entry
-
-    def _take_parts(
-        self, parts: PartsHook, parser: Parser, raw: RawRecord, file: Counts, reader_name: str,
-        hint: str | None,
-    ) -> bool:
-        """Take each part of a wrapper record as a record; False when ``parser`` parses the record whole.
-
-        A part's text (its id's input and its raw evidence, :mod:`ingest.event_ids`) is its
-        canonical JSON; its origin is the record's plus the part's suffix.  A record of no
-        parts (an empty scroll page) is not counted at all.  A ``parts`` that fails (a
-        parser bug) rejects the record whole with the reason; the parts taken before stay.
-        """
-        origin, path_hint = raw.origin, raw.path_hint
-        try:
-            pieces = parts(raw.record)
-            if pieces is None:
-                return False
-            pieces = iter(pieces)
-        except Exception as exc:  # noqa: BLE001 - a failure to split is a rejection, never a crash
-            self._reject_whole(parser, raw, file, exc)
-            return True
-        self.records -= 1  # the parts are the batch's records, not the record that holds them
-        take = self.take
-        while True:
-            # only the splitting is guarded: an error of take itself (the journal's) must raise
-            try:
-                piece: Any = next(pieces, _END)
-                if piece is _END:
-                    return True
-                part, suffix = piece
-                text = part if part.__class__ is str else canonical_json(part)
-                item = RawRecord(part, f"{origin}{suffix}", text, path_hint)
-            except Exception as exc:  # noqa: BLE001 - as above
-                self._reject_whole(parser, raw, file, exc)
-                return True
-            take(item, file, reader_name, hint, parser)
-
-    def _reject_whole(self, parser: Parser, raw: RawRecord, file: Counts, exc: Exception) -> None:
-        """Reject a record whose parser's ``parts`` failed on it (the parts taken before stay)."""
-        name = parser.name
-        self._reject(file, self.report.format(name), raw.origin, name, f"cannot split into parts: {reason_of(exc)}", raw.text)
-
     def _start_run(self, file: Counts, formats: Counts) -> None:
         self.runs.append((file, formats, len(self.sizes)))
         self._run_file, self._run_formats = file, formats
-
-    def _parser_for(self, raw: RawRecord) -> Parser:
-        """The parser of a record whose key layout has none yet, or whose layout's parser refused it."""
-        if raw.format_hint:
-            try:
-                return self.registry.get(raw.format_hint)
-            except UnknownFormatError:
-                pass
-        record = raw.record
-        parser = self.registry.detect(record)
-        # Records of one source share their key layout: remember which parser
-        # claimed a layout, so that take re-checks only its sniff (sniffs read keys first).
-        if record.__class__ is dict and not raw.format_hint and len(self._shapes) < 4096:
-            self._shapes[tuple(record)] = parser
-        return parser
-
-    def _not_claimed(self, parser: Parser, record: Any) -> str:
-        """The reason a record is not the forced format's: what auto-detection would read it as."""
-        try:
-            found = f"it reads as {self.registry.detect(record).name} (--format auto would take it)"
-        except Exception:  # noqa: BLE001 - UnknownFormatError, or a sniff that broke its promise
-            found = "no parser recognises it"
-        return f"not a {parser.name} record: {found}"
-
-    def _reject(self, file: Counts, formats: Counts, origin: str, fmt: str, reason: str, raw: str) -> None:
-        for counts in (file, formats, self.report.total):
-            counts.received += 1
-            counts.rejected += 1
-        self.rejections.append((origin, fmt, reason, raw[:MAX_RAW_CHARS]))
-        self.rejected_in.append((file, formats))
-
-    def finish(self) -> IngestReport:
-        """Commit the last batch, project the journal into the store (or count what it did not take), close the report."""
-        self.commit()
-        self.projection.end(self.report, self.progress)
-        self.report.seconds = time.perf_counter() - self.started
-        return self.report
-
-    def pace(self) -> float | None:
-        """Before a stream waits for bytes: stop if asked, commit a batch that waited long enough, settle.
-
-        Returns how long the wait may last before this is due again (``None``:
-        until bytes come).  The batch is committed when it holds records and no
-        commit came for ``flush_seconds``; then the next record starts the
-        clock again.  Called between records (:class:`~ingest.readers.streams.LiveSource`),
-        so a commit here is one of a smaller batch: the same events and ids.
-        While a live stream settles, the graph is settled (:meth:`settle`) once
-        journaled events have waited ``settle_seconds`` unprojected; an idle
-        pipe with nothing left to settle waits for bytes with no timeout.
-        """
-        if self.stop is not None and self.stop.is_requested:
-            raise Stopped
-        wait = None
-        if self.records and self.flush_seconds is not None:
-            wait = self.flushed_at + self.flush_seconds - time.monotonic()
-            if wait <= 0:
-                self.commit()
-                wait = None
-        if self.is_settling:
-            settle_wait = self._settle_if_due()
-            if settle_wait is not None and (wait is None or settle_wait < wait):
-                wait = settle_wait
-        return wait
-
-    def _settle_if_due(self) -> float | None:
-        """Settle when journaled events have waited ``settle_seconds``; else how long until they will have."""
-        since, period = self.unsettled_since, self.settle_seconds
-        if since is None or period is None:
-            return None  # nothing journaled since the last settle: no clock runs
-        wait = since + period - time.monotonic()
-        if wait > 0:
-            return wait
-        self.settle()
-        return None if self.unsettled_since is None else period  # a failed settle is tried again
-
-    def settle(self) -> None:
-        """A call boundary inside a live stream: the graph catches up as if the ingest ended here.
-
-        The batch is committed, then the projection settles
-        (:meth:`ingest.pipeline_projection.CallProjection.settle`): the journal is
-        projected as at the end, the store flushed, the checkpoint advanced,
-        and the records after it are projected as a new call's.
-        """
-        if self.records:
-            self.commit()
-        self.unsettled_since = None
-        if not self.projection.settle(self.report):
-            # the store did not take it (down, or held by another writer): again a period on
-            self.unsettled_since = time.monotonic()
-
-    # -- per batch ----------------------------------------------------------
-    def flush(self) -> None:
-        """Commit the full batch (:meth:`take`); then stop reading if a stop was requested, or settle if due."""
-        self.commit()
-        if self.stop is not None and self.stop.is_requested:
-            raise Stopped
-        if self.is_settling:
-            self._settle_if_due()  # a stream that never pauses reaches pace seldom: settle between batches too
-
-    def commit(self) -> None:
-        """Commit the batch to the journal, then count its records as accepted."""
-        self.flushed_at = time.monotonic()
-        ipmap = self.ipmap
-        written: list[str] = []
-        self._settle_clocks()
-
-        def learn(new: list[Event]) -> None:
-            # The IP -> host intervals the new events teach are saved in their
-            # transaction, with the batch's rejections: one commit a batch instead
-            # of up to three, each waiting for an fsync (~1.5 ms here, measured).
-            ipmap.observe_all(new)
-            written.extend(ipmap.write(self.journal.connection))
-            self.host_clocks.write(self.journal.connection)
-
-        try:
-            new = self.journal.append(
-                self.events, raw_json=self.raw_json, fields_json=self.fields_json,
-                rejections=self.rejections, before_commit=learn, aliases=self.aliases, content_ids=self.content_ids,
-            )
-        except STORAGE_ERRORS as exc:
-            # the disk refused the batch (full, read-only): not a record's fault, so not
-            # a rejection; the readers let this through (ingest.write_failure)
-            self._uncount_rejections()
-            raise JournalWriteError(self.journal.path, exc, self.records) from exc
-        ipmap.saved(written)  # only observe_all, above, teaches the map: nothing else is left to save
-        self.host_clocks.saved()
-        if new and self.unsettled_since is None:
-            self.unsettled_since = self.flushed_at  # the settle clock starts with the first new event journaled
-        projection = self.projection
-        if projection.streaming and new:
-            projection.committed(new)
-        count_committed(self.report.total, self.runs, self.sizes, self.events, new)
-        self._next_batch()
-
-    def _uncount_rejections(self) -> None:
-        """Take the batch's rejections out of the report: the failed commit did not keep them.
-
-        The report then counts what was journaled (received = accepted +
-        rejected, per file, per format and in total); the batch's records are
-        reported apart, as not journaled (:class:`~ingest.write_failure.JournalWriteError`).
-        """
-        total = self.report.total
-        for file, formats in self.rejected_in:
-            for counts in (file, formats, total):
-                counts.received -= 1
-                counts.rejected -= 1
-        self.rejections, self.rejected_in = [], []
-
-    def _settle_clocks(self) -> None:
-        """Date the batch's records that waited for their host's clock (:mod:`ingest.host_clocks`)."""
-        changed = self.host_clocks.settle((self.earliest, self.latest))
-        if not changed:
-            return
-        where = {id(event): index for index, event in enumerate(self.events)}
-        for event in changed:
-            index = where.get(id(event))
-            if index is not None:  # else its record was rejected after parsing
-                self.fields_json[index] = orjson.dumps(event.fields, default=str)
-
-    def _next_batch(self) -> None:
-        if self.progress is not None:
-            self.progress.batch(self.records)
-        self.events, self.raw_json, self.fields_json = [], [], []
-        self.sizes, self.runs, self.rejections, self.rejected_in = [], [], [], []
-        self.aliases = {}
-        self.content_ids = set()
-        self._run_file = self._run_formats = None
-        self.records = 0
-        if self.fixed_window is None:
-            self.earliest, self.latest = plausible_window()
-
 
 def _stamp_receipt(events: list[Event], receipt: float) -> None:
     """Give each event of a live channel its receipt time (a parser's own value of the key is overwritten)."""
@@ -654,10 +428,3 @@ def _with_receipt(text: str | None, data: bytes | None, receipt: float) -> tuple
     if data is not None:
         return text, bytes(data) + suffix.encode("ascii")
     return cast(str, text) + suffix, None
-
-
-PartsHook = Callable[[Any], Iterable[tuple[Any, str]] | None]
-"""A wrapper parser's ``parts`` method (:mod:`ingest.parsers.base`)."""
-
-_END = object()
-"""The end of a parser's parts, for ``next`` (a part may be any JSON value, ``None`` too)."""
