@@ -19,6 +19,7 @@ from typing import Any
 
 from analytics.config import DetectionConfig
 from analytics.credential_attempts import read_attempts, validators
+from analytics.credential_companions import with_companion_addresses
 from analytics.credential_merge import merge_findings
 from analytics.credential_network import (
     network_attempts,
@@ -30,6 +31,7 @@ from analytics.credential_targets import failed_logon_hosts
 from analytics.credential_verdicts import covered_by_verdict
 from analytics.credential_words import credential_cluster
 from analytics.evidence import EventLookup, resolve_sources
+from analytics.evidence_addresses import AddressHolders
 from analytics.result import Cluster
 from analytics.window_end import default_window_end
 from graphsiem.store.base import GraphStore
@@ -79,8 +81,11 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     edges_of = {**{target: [] for target in targets}, **hosts}
     windows = {host: read_attempts(connection, host, edges, start, end) for host, edges in edges_of.items()}
     # a sensor watching a DC or a file server: its attempts on their targets, less those the DC logged too
-    network = without_windows_copies(network_attempts(connection, start, end),
-                                     (a for attempts in windows.values() for a in attempts))
+    seen = network_attempts(connection, start, end)
+    # a 4776 names no address: a sprayer writing each victim's own machine name would pass for their
+    # mistypes, but another record of the same try (a 4625, a 4771, the sensor's) names where it came from
+    windows = with_companion_addresses(windows, seen, AddressHolders(connection))
+    network = without_windows_copies(seen, (a for attempts in windows.values() for a in attempts))
     per_validator = []
     for host in sorted(set(windows) | set(network)):
         attempts = sorted([*windows.get(host, ()), *network.get(host, ())], key=lambda a: (a.ts, a.event_id))

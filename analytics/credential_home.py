@@ -13,18 +13,19 @@ success of the account from that name or address).  At-home failures do not coun
 
 A sprayer cannot make its failures look at home without a success of each account from the source
 it claims first, which would mean it had the passwords.  A 4776 names only the claimed workstation,
-so a sprayer writing each victim's own machine name into its 4776s would hide them; a 4625 or a
-Kerberos refusal also names its address, which is not the victim's.
+so a sprayer writing each victim's own machine name into its 4776s would hide them; another record of
+the same try (a 4625, a Kerberos refusal, a sensor's) names its address, which is not the victim's,
+and the 4776 takes it (:mod:`analytics.credential_companions`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 
 from analytics.credential_attempts import Attempt
 
-__all__ = ["CROWD_ACCOUNTS", "CROWD_SECONDS", "attempts_at_home"]
+__all__ = ["CROWD_ACCOUNTS", "CROWD_SECONDS", "attempts_at_home", "crowded_failures"]
 
 CROWD_ACCOUNTS = 10
 """Accounts failing from one source within :data:`CROWD_SECONDS` that make it no one's home: the spray
@@ -64,7 +65,7 @@ def attempts_at_home(attempts: Sequence[Attempt], habitual: Set[tuple[str, str]]
     """
     known: set[tuple[str, str]] = set(habitual)
     home: set[Attempt] = set()
-    crowded = _crowded_failures(attempts)
+    crowded = crowded_failures(attempts)
     for attempt in attempts:
         sources = [source for source in (attempt.workstation, attempt.source_ip) if source is not None]
         if sources and attempt not in crowded and all((attempt.account, source) in known for source in sources):
@@ -74,13 +75,15 @@ def attempts_at_home(attempts: Sequence[Attempt], habitual: Set[tuple[str, str]]
     return frozenset(home)
 
 
-def _crowded_failures(attempts: Sequence[Attempt]) -> set[Attempt]:
+def crowded_failures(attempts: Iterable[Attempt], *, addresses_only: bool = False) -> set[Attempt]:
     """The failures from a source where :data:`CROWD_ACCOUNTS` accounts or more failed within
-    :data:`CROWD_SECONDS` of them (any source the failure names)."""
+    :data:`CROWD_SECONDS` of them (any source the failure names; its address alone with
+    ``addresses_only``: a claimed name can be each account's own, an address is where it came from)."""
     by_source: dict[str, list[Attempt]] = {}
     for attempt in attempts:
         if attempt.failed:
-            for source in {attempt.workstation, attempt.source_ip} - {None}:
+            named = {attempt.source_ip} if addresses_only else {attempt.workstation, attempt.source_ip}
+            for source in named - {None}:
                 by_source.setdefault(str(source), []).append(attempt)
     crowded: set[Attempt] = set()
     for failures in by_source.values():

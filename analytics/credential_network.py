@@ -48,7 +48,7 @@ from analytics.credential_attempts import Attempt
 from analytics.evidence_addresses import AddressHolders
 from ingest.journal_schema import SENSOR_LOGONS_WHERE
 
-__all__ = ["KERBEROS_REFUSALS", "SAME_ATTEMPT_SECONDS", "network_attempts", "without_windows_copies"]
+__all__ = ["KERBEROS_REFUSALS", "SAME_ATTEMPT_SECONDS", "bare_account", "network_attempts", "without_windows_copies"]
 
 NTLM_KIND = "zeek:ntlm"
 KERBEROS_KIND = "zeek:kerberos"
@@ -179,14 +179,14 @@ def without_windows_copies(network: Mapping[str, Sequence[Attempt]],
     pool: dict[tuple[str, bool], list[Attempt]] = defaultdict(list)
     for attempt in windows:
         if attempt.failed or attempt.outcome == "success":
-            pool[(_bare(attempt.account), attempt.failed)].append(attempt)
+            pool[(bare_account(attempt.account), attempt.failed)].append(attempt)
     sorted_pool = {key: sorted(held, key=lambda a: a.ts) for key, held in pool.items()}
     times = {key: [a.ts for a in held] for key, held in sorted_pool.items()}
     used: set[str] = set()
     kept: dict[str, list[Attempt]] = {}
     for target, attempts in network.items():
         kept[target] = [a for a in attempts if not _matched(
-            a, sorted_pool.get((_bare(a.account), a.failed), []), times.get((_bare(a.account), a.failed), []), used)]
+            a, sorted_pool.get((bare_account(a.account), a.failed), []), times.get((bare_account(a.account), a.failed), []), used)]
     return kept
 
 
@@ -210,7 +210,7 @@ def _contradicts(windows: Attempt, network: Attempt) -> bool:
                for a, b in ((windows.source_ip, network.source_ip), (windows.workstation, network.workstation)))
 
 
-def _bare(account: str) -> str:
+def bare_account(account: str) -> str:
     r"""An account's name without its domain or realm (``corp\bob``, ``bob@corp`` -> ``bob``)."""
     return account.rpartition("\\")[2].partition("@")[0]
 

@@ -1,0 +1,60 @@
+"""A sprayer writing each victim's own machine name into its 4776s is still a spray (task CRED5 item 1).
+
+A 4776 names no address, and a failure naming only a workstation its account logs on from read as
+that user mistyping at home, so the whole spray vanished: the sensor's record of each try (with the
+sprayer's address) was dropped as the DC's copy, and the member servers' 4625s stayed under every
+threshold each.  Now the 4776 takes the address of another record of the same try when that address
+is no one's home.  Real ingests through the pipeline into a real journal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from graphsiem.store.embedded import EmbeddedStore
+from tests.analytics.test_credential_network import SPRAYER, credential, dhcp_lease, ntlm, run
+from tests.analytics.test_credential_spray import BASE, validation
+
+ACCOUNTS = 14
+
+
+def home(u: int) -> str:
+    return f"WS-{u:02d}"
+
+
+def logons_from_home() -> list[dict[str, Any]]:
+    """Each user logs on from their own machine in the morning: the DC knows WS-NN as user NN's."""
+    return [validation(BASE + 10 * u, f"user{u:02d}", home(u), "0x0", 10 + u) for u in range(ACCOUNTS)]
+
+
+def forged_4776s(start: float) -> list[dict[str, Any]]:
+    """The DC's 4776 of each sprayed try: the victim's own machine name, no address."""
+    return [validation(start + 20 * u + 1, f"user{u:02d}", home(u), "0xc000006a", 500 + u) for u in range(ACCOUNTS)]
+
+
+def test_a_sprayer_forging_each_victims_machine_is_found_by_the_sensors_address(tmp_path: Path) -> None:
+    start = BASE + 1800
+    records = [dhcp_lease(), *logons_from_home(), *forged_4776s(start)]
+    records += [ntlm(start + 20 * u, f"user{u:02d}", False, u, workstation=home(u)) for u in range(ACCOUNTS)]
+    result = run(EmbeddedStore(tmp_path / "graph"), tmp_path, records)
+    found = credential(result)
+    assert len(found) == 1, result.stats  # was none: every 4776 at home, the sensor's copies dropped
+    record = found[0].credential
+    assert record is not None and record["pattern"] == "password_spray" and found[0].hosts == ["dc01"]
+    assert record["accounts_total"] == ACCOUNTS
+    assert [row["label"] for row in record["source_ips"]] == [SPRAYER]
+    # one try, two records: counted once (the DC's, now with the sensor's address)
+    assert all(row["failures"] == 1 for row in record["accounts"])
+    assert result.stats["credential_network_attempts"] == 0
+
+
+def test_users_mistyping_at_home_with_their_own_addresses_stay_mistypes(tmp_path: Path) -> None:
+    """The same 14 failures from each user's own address (the sensor saw them too): no one's spray."""
+    start = BASE + 1800
+    records = [dhcp_lease(), *logons_from_home(), *forged_4776s(start)]
+    for u in range(ACCOUNTS):
+        own = ntlm(start + 20 * u, f"user{u:02d}", False, u, workstation=home(u))
+        records.append({**own, "id.orig_h": f"10.0.1.{10 + u}"})
+    result = run(EmbeddedStore(tmp_path / "graph"), tmp_path, records)
+    assert credential(result) == [], result.stats
