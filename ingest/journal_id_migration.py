@@ -182,7 +182,7 @@ def recompute_ids(
                         state.unchanged += 1
             state.upto = groups[-1][-1][0] if groups else state.end
             if state.changed_journal:
-                _graph_needs_rebuild(db)
+                graph_needs_rebuild(db)
                 _kept_tables_end_at_last_row(db)
             db.execute("DELETE FROM id_runs")  # the id index is rebuilt from the rows (ingest.id_index)
             _store(db, state)
@@ -298,7 +298,7 @@ def _alias(db: sqlite3.Connection, old: str, seq: int) -> None:
     db.execute("INSERT OR REPLACE INTO event_id_aliases (id, seq) VALUES (?, ?)", (old, seq))
 
 
-def _graph_needs_rebuild(db: sqlite3.Connection) -> None:
+def graph_needs_rebuild(db: sqlite3.Connection) -> None:
     """Record the graph as the oldest projection, so commands advise a rebuild (:mod:`ingest.projection_version`)."""
     row = db.execute("SELECT value FROM meta WHERE key = ?", (CHECKPOINT_KEY,)).fetchone()
     if row is None or int(row[0]) == 0:

@@ -5,7 +5,9 @@ journaled event into it and records it as the data directory's graph store
 (:mod:`ingest.store_binding`).  It is how a data directory moves from one
 kind of store to the other (the commands that project refuse a store of
 another kind than the one recorded), and how a graph is made again after a
-projection bug is fixed.  A Neo4j database that holds another data
+projection bug is fixed.  Events of kinds whose parser changed since they were
+journaled (Security 4662, once ``windows:other``) are first read again from
+their raw records (:mod:`ingest.journal_reparse`).  A Neo4j database that holds another data
 directory's graph is refused unless ``--take-over`` says to empty it; it is
 claimed for this journal before it is emptied, so the other directory's
 writers have their next batch refused (:meth:`~graphsiem.store.neo4j_writes.Neo4jWrites.empty_for`).
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from graphsiem.store.base import GraphStore
     from ingest.journal import Journal
     from ingest.journal_id_migration import IdMigration
+    from ingest.journal_reparse import Reparse
     from ingest.replay import ProjectionSummary
 
 
@@ -115,7 +118,9 @@ def _rebuild_locked(args: argparse.Namespace, data: Path, locks: tuple[DataDirLo
                     print(f"graphsiem rebuild: {owned_problem(store, holder, str(data))}", file=sys.stderr)
                     return 2
             # before the graph is emptied: an interrupted migration leaves the old graph, and the
-            # same command again resumes it (ingest.journal_id_migration)
+            # same command again resumes it (ingest.journal_id_migration); kinds whose parser
+            # changed are read again first, so the migration gives them their kinds' ids
+            reparsed = _reparse(journal)
             migration = _recompute_ids(journal) if args.recompute_ids else None
             # the store of the new kind is recorded (its graph id once it is claimed): the
             # projection that follows checks it, empties nothing more and projects from 0
@@ -129,6 +134,8 @@ def _rebuild_locked(args: argparse.Namespace, data: Path, locks: tuple[DataDirLo
         store.close()
     if args.json:
         extra = {} if migration is None else {"id_migration": migration.as_dict()}
+        if reparsed.kinds:
+            extra["reparsed"] = reparsed.as_dict()
         print(json.dumps({"store": store.name, **summary.as_dict(), **extra}, indent=2))
     else:
         print(f"rebuilt the graph in the {store.name} store from the journal of {data}: {summary.events} events, "
@@ -156,6 +163,18 @@ def _recompute_ids(journal: Journal) -> IdMigration:
               f"{migration.rows_before - migration.duplicates_merged} after), {migration.kept} kept as journaled "
               "(not read again by this release)", file=sys.stderr)
     return migration
+
+
+def _reparse(journal: Journal) -> Reparse:
+    """Read again the events of kinds whose parser changed (:mod:`ingest.journal_reparse`); say on stderr what changed."""
+    from ingest.journal_reparse import reparse
+
+    done = reparse(journal, batch_rows=20_000)
+    if done.kinds:
+        changed = ", ".join(f"{n} {label}" for label, n in sorted(done.changed.items())) or "none changed"
+        print(f"graphsiem rebuild: read {done.rows_read} journaled events of {', '.join(done.kinds)} again with "
+              f"this release's parsers: {changed} (ids kept; {done.kept} as they were)", file=sys.stderr)
+    return done
 
 
 def _abandon(locks: tuple[DataDirLock, ...]) -> None:

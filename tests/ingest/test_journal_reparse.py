@@ -1,0 +1,93 @@
+"""Security 4662 journaled as ``windows:other`` before its parser is read again by the rebuild (task IDS4 #3).
+
+The fixture journal (``fixtures/before_sorted_ids/README.md``) was made by 31e6149, the release
+before the 4662 parser: a Winlogbeat 4662 with its record number and a Sentinel row without one,
+both ``windows:other`` of ``dc-alpha``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.journal import Journal
+from ingest.journal_host_kinds import host_kind_total, hosts_of_kinds
+from ingest.journal_reparse import REPARSE_KEY, reparse
+from ingest.pipeline import ingest_paths
+from ingest.projection_version import recorded_version
+from tests.ingest.test_journal_id_migration_sorted import ingest, old_journal
+
+OBJECT_OPERATION = "winsec:object_operation"
+
+
+def _directory_rows(journal: Journal) -> list[tuple]:
+    return journal.connection.execute(
+        "SELECT seq, id, kind, host, ts, fields FROM events WHERE origin LIKE 'directory_access%' ORDER BY seq").fetchall()
+
+
+def test_4662_journaled_as_windows_other_is_read_again_keeping_its_row_and_id(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = old_journal(2, tmp_path / "old")
+    before = _directory_rows(journal)
+    assert [row[2] for row in before] == ["windows:other"] * 2
+    journal.set_checkpoint(journal.last_seq())  # as if projected
+
+    done = reparse(journal)
+
+    after = _directory_rows(journal)
+    assert done.changed == {f"windows:other -> {OBJECT_OPERATION}": 2}
+    assert [row[2] for row in after] == [OBJECT_OPERATION] * 2
+    assert [(seq, event_id, host, ts) for seq, event_id, _, host, ts, _ in after] == [
+        (seq, event_id, host, ts) for seq, event_id, _, host, ts, _ in before]  # the rows keep seq, id, time
+    fields = [json.loads(row[5]) for row in after]
+    assert {f["winlog.object.server"] for f in fields} == {"DS"}
+    assert all("thumbnailPhoto" in f["winlog.object.property_names"] for f in fields)
+    # the fields are those an ingest by this release journals
+    fresh = Journal(tmp_path / "fresh" / "journal.sqlite")
+    ingest(["directory_access.ndjson"], fresh, monkeypatch)
+    assert [json.loads(row[5]) for row in _directory_rows(fresh)] == fields
+    # the counts event search and the timeline read move the rows; the graph is to be rebuilt
+    db = journal.connection
+    assert hosts_of_kinds(db, [OBJECT_OPERATION], 10) == [("dc-alpha", 2)]
+    assert host_kind_total(db, "dc-alpha", ["windows:other"]) == 0
+    assert recorded_version(db) == 1
+    # the Winlogbeat record's new content id is an alias: its file adds nothing when ingested again
+    assert done.aliases == 1
+    assert ingest(["directory_access.ndjson"], journal, monkeypatch).total.events == 0
+    assert len(_directory_rows(journal)) == 2
+
+
+def test_a_windows_other_event_this_release_still_reads_so_stays_and_the_step_runs_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = old_journal(2, tmp_path / "old")
+    unmapped = tmp_path / "unmapped.ndjson"
+    unmapped.write_text(json.dumps({
+        "@timestamp": "2024-04-02T09:20:00.000Z", "event": {"code": "5136"},
+        "winlog": {"channel": "Security", "computer_name": "DC-ALPHA.corp.example", "event_id": 5136,
+                   "record_id": 770400, "event_data": {"ObjectDN": "CN=x"}}}) + "\n")
+    ingest_paths([unmapped], store=None, journal=journal, progress=False)
+    kept = journal.connection.execute("SELECT seq, id, kind, fields FROM events WHERE kind = 'windows:other' "
+                                      "AND origin LIKE '%unmapped%'").fetchall()
+    assert len(kept) == 1
+
+    done = reparse(journal)
+
+    assert (done.rows_read, done.kept) == (3, 1)
+    assert journal.connection.execute("SELECT seq, id, kind, fields FROM events WHERE seq = ?",
+                                      (kept[0][0],)).fetchall() == kept
+    again = reparse(journal)
+    assert (again.kinds, again.rows_read) == ([], 0)
+    state = journal.connection.execute("SELECT value FROM meta WHERE key = ?", (REPARSE_KEY,)).fetchone()[0]
+    assert json.loads(state) == {"windows:other": {"version": 2}}
+
+
+def test_an_interrupted_reparse_goes_on(tmp_path: Path) -> None:
+    journal = old_journal(2, tmp_path)
+    part = reparse(journal, batch_rows=1, max_batches=1)
+    assert part.rows_read == 1
+    rest = reparse(journal, batch_rows=1)
+    assert rest.rows_read == 1
+    assert [row[2] for row in _directory_rows(journal)] == [OBJECT_OPERATION] * 2
+
