@@ -21,6 +21,22 @@ made no case at all; these rules make one per host.  Their risks are fixed, neve
 * ``lolbin_download`` 70: a Windows binary used to fetch or decode a file (certutil ``-urlcache`` /
   ``-decode``, bitsadmin ``/transfer``, desktopimgdownldr ``/lockscreenurl``: T1105, T1197, T1140).
   Below the others: administrators do script these, and the file is the evidence to read next.
+* ``adfs_key_read`` 90 (:mod:`analytics.adfs_key_reads`): an account other than a managed service account
+  reading the AD FS key (``thumbnailPhoto`` of a contact, Security 4662): the first step of Golden SAML
+  (T1552.004, T1606.002), whose forged tokens open every federated application.
+* ``service_stager`` 85: services.exe starting a cmd or PowerShell that inflates a base64 gzip blob in
+  memory, or a service installed with that command (Metasploit ``psexec_psh``: T1569.002, T1059.001,
+  T1027): a remote service install running a payload that never touches the disk.
+* ``cmd_stager`` 80 (:mod:`analytics.stager_chains`): an encoded PowerShell started through cmd.exe by a
+  script host, Office, services.exe or WMI, or ``cmd /c powershell -enc`` whose decoded text downloads
+  and runs code (T1059.001, T1059.003, T1027): ``script_stager`` with one more hop.
+* ``obfuscated_cradle`` 80 (:mod:`analytics.script_block_cradles`): a script block (4104, 4103) whose
+  download call or URLs appear only once its concatenations, backticks or character codes are undone
+  (Emotet's loader: T1059.001, T1027, T1105): benign scripts do not hide where they download from.
+* ``network_stager`` 75 (:mod:`analytics.network_stagers`): a Windows executable fetched over plain HTTP
+  from a bare address, then TLS or long sessions to that address on a port other than 80/443 within
+  minutes (Metasploit's staged ``reverse_https``: T1105, T1071.001, T1573.002, T1571); lower: a network
+  sensor sees no process, and an odd in-house server could do it.
 
 Attacker text (command lines, image names, ``OriginalFileName``) is matched, never executed, and
 quoted as plain text.
@@ -34,7 +50,8 @@ from dataclasses import dataclass
 from analytics.original_names import original_name
 
 __all__ = [
-    "COMMAND_RULES", "DEFENCE_CHANGE", "LOG_CLEARED", "LOLBIN_DOWNLOAD", "LSASS_READ", "LSASS_READ_RIGHTS",
+    "ADFS_KEY_READ", "CMD_STAGER", "COMMAND_RULES", "DEFENCE_CHANGE", "ENCODED_SWITCH", "GZIP_STAGER", "NETWORK_STAGER",
+    "OBFUSCATED_CRADLE", "SERVICE_STAGER", "LOG_CLEARED", "LOLBIN_DOWNLOAD", "LSASS_READ", "LSASS_READ_RIGHTS",
     "REMOTE_EXEC", "RENAMED_TOOL", "RULES", "SCRIPT_STAGER", "STAGER_PARENTS", "CommandRule", "Rule",
     "allowed_lsass_reader", "reads_memory",
 ]
@@ -46,6 +63,11 @@ SCRIPT_STAGER = "script_stager"
 REMOTE_EXEC = "remote_exec"
 DEFENCE_CHANGE = "defence_change"
 LOLBIN_DOWNLOAD = "lolbin_download"
+ADFS_KEY_READ = "adfs_key_read"
+SERVICE_STAGER = "service_stager"
+CMD_STAGER = "cmd_stager"
+OBFUSCATED_CRADLE = "obfuscated_cradle"
+NETWORK_STAGER = "network_stager"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +87,13 @@ RULES: dict[str, Rule] = {
     REMOTE_EXEC: Rule("Remote execution (wmiexec/smbexec shape)", 80.0, ("T1047", "T1021.002")),
     DEFENCE_CHANGE: Rule("Defences weakened or RDP enabled", 75.0, ("T1112", "T1562.001", "T1562.004", "T1021.001")),
     LOLBIN_DOWNLOAD: Rule("Windows binary used to download or decode", 70.0, ("T1105", "T1197", "T1140")),
+    ADFS_KEY_READ: Rule("AD FS key read (Golden SAML)", 90.0, ("T1552.004", "T1606.002")),
+    SERVICE_STAGER: Rule("Service started an in-memory PowerShell payload", 85.0,
+                         ("T1569.002", "T1059.001", "T1027", "T1021.002")),
+    CMD_STAGER: Rule("Encoded PowerShell through cmd.exe", 80.0, ("T1059.001", "T1059.003", "T1027")),
+    OBFUSCATED_CRADLE: Rule("Obfuscated PowerShell download cradle", 80.0, ("T1059.001", "T1027", "T1105")),
+    NETWORK_STAGER: Rule("Executable fetched from an address, then callbacks to it", 75.0,
+                         ("T1105", "T1071.001", "T1573.002", "T1571")),
 }
 """Every rule by id (module docstring for each risk)."""
 
@@ -167,6 +196,12 @@ Obfuscation*); a rule spelling only ``-`` and ``/`` is passed by one character."
 _ENCODED = re.compile(rf"(?:^|\s)\"?[{_DASH}]e(?:c|n|nc|nco|ncod|ncode|ncoded|ncodedc\w*)?\"?(?:\s+|:)\"?[a-z0-9+/=]{{20,}}",
                       re.I)
 """``-EncodedCommand`` and its prefixes, the switch or its value quoted (``-enc "SQBFAFgA..."``)."""
+ENCODED_SWITCH = _ENCODED
+""":data:`_ENCODED` for the rules of other modules (:mod:`analytics.stager_chains`)."""
+GZIP_STAGER = re.compile(r"frombase64string\b.{0,400}?\b(gzipstream|deflatestream)\b"
+                         r"|\b(gzipstream|deflatestream)\b.{0,400}?frombase64string\b", re.I | re.S)
+"""A base64 blob inflated in memory (``IO.Compression.GzipStream`` over ``[Convert]::FromBase64String``):
+the payload of Metasploit's ``psexec_psh`` and of many PowerShell loaders, never written to disk."""
 COMMAND_RULES: tuple[CommandRule, ...] = (
     CommandRule(SCRIPT_STAGER, "encoded_powershell_from_script_host", frozenset({"powershell.exe", "pwsh.exe"}),
                 _ENCODED, "PowerShell with an encoded command (-enc), started by a script host or Office",
@@ -195,6 +230,9 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
                 re.compile(r"(disableantispyware|disablerealtimemonitoring|disablebehaviormonitoring|disableioavprotection)"
                            r"\b(?:[\s:]+1\b|.{0,40}?(/d\s*1\b|\$true\b|-value\s*1\b))", re.I),
                 "Microsoft Defender protection turned off"),
+    CommandRule(SERVICE_STAGER, "service_gzip_stager", frozenset({"cmd.exe", "powershell.exe", "pwsh.exe"}),
+                GZIP_STAGER, "services.exe started a command inflating a base64 gzip payload in memory "
+                "(FromBase64String + GzipStream: Metasploit psexec_psh)", frozenset({"services.exe"})),
     CommandRule(REMOTE_EXEC, "impacket_exec_output", frozenset({"cmd.exe"}),
                 re.compile(r"/q\s+/c\b.*\\\\127\.0\.0\.1\\admin\$\\__\d", re.I),
                 "cmd /Q /c writing its output to \\\\127.0.0.1\\ADMIN$\\__<time> (impacket wmiexec/smbexec)"),

@@ -27,6 +27,7 @@ from typing import Any
 from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, resolve_sources
 from analytics.explain import Check, Explanation, FeatureContribution
+from analytics.host_finding_reads import NEXT_STEPS, read_more_hits
 from analytics.host_finding_rules import RULES
 from analytics.host_findings import (
     HostFinding,
@@ -81,7 +82,7 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
         return [], {"host_findings": "no journal"}
     t0 = time.perf_counter()
     start, end = window
-    hits = read_hits(connection, journal_hosts(connection), start, end)
+    hits = read_hits(connection, journal_hosts(connection), start, end) + read_more_hits(connection, start, end)
     carried = carried_subjects(hits, _cluster_processes(clusters))
     kept = [h for h in hits if (h.rule, h.subject) not in carried]
     found: list[Cluster] = []
@@ -194,7 +195,7 @@ def checks(finding: HostFinding) -> tuple:
         "lolbin_download": ("Find the downloaded or decoded file (its path in the command line) and what ran it.",
                             "an administrator's script fetching a known file"),
     }
-    return tuple(Check(None, *steps[rule]) for rule in finding.rules)
+    return tuple(Check(None, *(steps.get(rule) or NEXT_STEPS[rule])) for rule in finding.rules)
 
 
 def verdict_scope(record: Mapping[str, Any]) -> list[EntityKey]:

