@@ -12,7 +12,8 @@ class HostFindingRule(BaseModel):
     """One rule the host's events hit."""
 
     rule: str = Field(description="`lsass_read`, `log_cleared`, `renamed_tool`, `script_stager`, `remote_exec`, "
-                      "`defence_change` or `lolbin_download` (analytics/host_finding_rules.py).")
+                      "`defence_change`, `lolbin_download`, `adfs_key_read`, `service_stager`, `cmd_stager`, "
+                      "`obfuscated_cradle` or `network_stager` (analytics/host_finding_rules.py).")
     title: str
     risk: float = Field(description="The rule's fixed risk; the finding's is its worst rule's.")
     attack: list[str] = Field(description="MITRE ATT&CK technique ids.")
