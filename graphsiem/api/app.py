@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 import graphsiem
 from graphsiem.api.concurrency import ConcurrencyLimitMiddleware
@@ -30,6 +30,7 @@ from graphsiem.api.middleware import (
     SecurityHeadersMiddleware,
 )
 from graphsiem.api.openapi_errors import describe_errors
+from graphsiem.api.query_params import reject_unknown_query_parameters
 from graphsiem.api.routers import (
     clusters,
     detections,
@@ -163,6 +164,8 @@ def create_app(settings: Settings, store: GraphStore) -> FastAPI:
     app = FastAPI(
         title="GraphSIEM API", version=graphsiem.__version__, description=DESCRIPTION,
         lifespan=lifespan,
+        # every route: a /v1 request naming a query parameter its route does not read is a 422
+        dependencies=[Depends(reject_unknown_query_parameters)],
         # FastAPI's pages load Swagger UI and ReDoc from a CDN (floating version,
         # no integrity) on the origin that holds the analyst's key: the web
         # package serves /docs from its vendored copy instead (graphsiem.web.api_docs).

@@ -70,6 +70,33 @@ def key_requirement(dependant: Dependant) -> KeyRequirement | None:
     return KeyRequirement(role_checks=tuple(checks)) if needs_key else None
 
 
+async def admit(ctx: AppContext, scope: Scope, requirement: KeyRequirement) -> None:
+    """Check the key and roles ``requirement`` demands on the headers; the principal is left in ``scope``.
+
+    Parameters
+    ----------
+    ctx : AppContext
+        The application context (its state database holds the keys).
+    scope : Scope
+        The routed request's ASGI scope: :func:`graphsiem.api.deps.authenticate` reads the
+        principal there, so the key is read (and charged to its quota) once per request.
+    requirement : KeyRequirement
+        What the route demands (:func:`key_requirement`).
+
+    Raises
+    ------
+    ApiError
+        401 (no, unknown or revoked key), 403 (a role the route does not admit) or 429.
+    """
+    if isinstance(scope.get(PRINCIPAL_SCOPE_KEY), Principal):
+        return  # checked on this request already
+    secret, field = await presented_key(HTTPConnection(scope))
+    principal = principal_for(ctx, secret, field=field)
+    for check in requirement.role_checks:
+        check.check(principal)
+    scope[PRINCIPAL_SCOPE_KEY] = principal
+
+
 class EarlyAuthMiddleware:
     """401/403 from the headers, when the application first asks for the body.
 
@@ -98,16 +125,12 @@ class EarlyAuthMiddleware:
         """Why the routed request may not go on, or ``None`` (its principal then in ``scope``)."""
         route = scope.get("route")
         requirement = self._requirement(route) if isinstance(route, APIRoute) else None
-        if requirement is None or isinstance(scope.get(PRINCIPAL_SCOPE_KEY), Principal):
-            return None  # an open route, or one whose dependencies checked the key already
+        if requirement is None:
+            return None  # an open route
         try:
-            secret, field = await presented_key(HTTPConnection(scope))
-            principal = principal_for(self.ctx, secret, field=field)
-            for check in requirement.role_checks:
-                check.check(principal)
+            await admit(self.ctx, scope, requirement)  # the routed request's scope: its dependency reads it
         except ApiError as exc:
             return exc
-        scope[PRINCIPAL_SCOPE_KEY] = principal  # the routed request's scope: its dependency reads it
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
