@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from ingest.projection_accumulator import EventContext, R
 from ingest.projection_endpoint import EndpointRules
-from ingest.projection_entities import PROCESS_FIELDS, TARGET_FIELDS
+from ingest.projection_processes import PROCESS_FIELDS, TARGET_FIELDS
 
 MEMORY_RIGHTS = 0x8 | 0x10 | 0x20 | 0x40 | 0x40000 | 0x80000 | 0x2000000 | 0x10000000 | 0x40000000 | 0x80000000
 """The access rights with which a handle can read or change a process's memory, or become such a handle."""

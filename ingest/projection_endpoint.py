@@ -14,22 +14,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphsiem.model import Entity, EntityKey, Event
+from ingest.image_paths import basename
 from ingest.ipmap import connection_ends
 from ingest.projection_accumulator import FILE, Accumulator, EventContext, R
-from ingest.projection_entities import (
-    FILE_FIELDS,
-    NO_PEER,
-    PARENT_FIELDS,
-    PROCESS_FIELDS,
-    TARGET_FIELDS,
-    basename,
-    script_entity,
-)
+from ingest.projection_entities import FILE_FIELDS, NO_PEER, script_entity
 
 # INSTALLED_NAMES and InstalledNames are re-exported: ingest.projection and tests import them from here
 from ingest.projection_installs import INSTALLED_NAMES as INSTALLED_NAMES
 from ingest.projection_installs import InstalledNames as InstalledNames
 from ingest.projection_installs import InstallRules
+from ingest.projection_processes import PARENT_FIELDS, PROCESS_FIELDS, TARGET_FIELDS
 from ingest.projection_signers import IMAGE_SIGNER_FIELDS, PROCESS_SIGNER_FIELDS, signer_props
 from ingest.projection_transfers import download_origin_ip
 

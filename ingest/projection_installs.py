@@ -17,8 +17,9 @@ from typing import Any
 from graphsiem.model import EntityKey, stable_hash
 from ingest.parsers.windows_wmi import consumer_name, is_command_line_consumer
 from ingest.projection_accumulator import SCRIPT, USER, EventContext, R
-from ingest.projection_entities import PROCESS_FIELDS, SCRIPT_TEXT_CHARS, SCRIPT_VALUE_CHARS
+from ingest.projection_entities import SCRIPT_TEXT_CHARS, SCRIPT_VALUE_CHARS
 from ingest.projection_names import NameRules
+from ingest.projection_processes import PROCESS_FIELDS
 from ingest.projection_wmi_runs import WmiRunRules
 
 InstalledNames = tuple[tuple[str, ...], tuple[str, ...], int, int, tuple[str, ...], int]

@@ -28,8 +28,10 @@ run's time.  No time order is required of a run and its consumer, whichever came
 from __future__ import annotations
 
 from graphsiem.model import EntityKey
+from ingest.image_paths import image_identity
 from ingest.projection_accumulator import HOST, EventContext, R
-from ingest.projection_entities import PARENT_FIELDS, PROCESS_FIELDS, EntityBuilders, image_identity
+from ingest.projection_entities import EntityBuilders
+from ingest.projection_processes import PARENT_FIELDS, PROCESS_FIELDS
 from ingest.wmi_templates import fills, holds_token, is_wmi_runner, template_pieces
 
 WmiTemplates = tuple[tuple[tuple[str, ...], EntityKey], ...]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from graphsiem.model import Event, stable_hash
+from ingest.image_paths import image_identity
 from ingest.projection import Projector, project_events
-from ingest.projection_entities import image_identity
 from tests.ingest.test_projection import PS, PS_CMD, ev, process_key
 
 

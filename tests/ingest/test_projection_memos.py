@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import ingest.projection_access as projection_access
-import ingest.projection_entities as projection_entities
+import ingest.projection_processes as projection_processes
 from graphsiem.model import Event
 from ingest.projection import Projector
 
@@ -40,7 +40,7 @@ def _graph(projector: Projector, batches: list[list[Event]]) -> list[tuple]:
 
 
 def test_placeholder_keys_stay_bounded_and_give_the_same_graph(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(projection_entities, "_PROCESS_KEY_LIMIT", 10)
+    monkeypatch.setattr(projection_processes, "_PROCESS_KEY_LIMIT", 10)
     batches = [[_access(b * 100 + n, f"guid-{n % 40}", f"target-{n % 7}", "0x1010") for n in range(60)]
                for b in range(3)]
     projector = Projector()
