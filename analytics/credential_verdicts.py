@@ -8,12 +8,20 @@ suppression's member keys beside the accounts, :func:`graphsiem.api.state_verdic
 
 * its patterns (``("credential_pattern", "brute_force")``),
 * the source addresses and claimed workstation names the attempts came from,
-* the journal events of its compromises (a success after failures the analyst saw).
+* the journal events of its compromises (a success after failures the analyst saw),
+* why its validators were one finding (:func:`analytics.credential_merge.merge_findings`'s ``merged_by``):
+  each ground (``("credential_merge", "shared_accounts")``) and each value it shared
+  (``("credential_merge_shared", "shared_accounts:alice")``).
 
 A later finding on that validator is suppressed only when it is *covered*
 (:func:`covered_by_verdict`): every pattern, account, address and claimed name of it was in the
-judged finding, and each compromise is one the analyst saw.  Anything new shows: a compromise after
-the verdict (a new success event), other accounts, another source.  A record that lists only its
+judged finding, each compromise is one the analyst saw, each validator it reached was one of the
+judged finding's, and it merged on no ground and no shared value the judged one did not.  Anything new
+shows: a compromise after the verdict (a new success event), other accounts, another source, another
+host reached, or the same hosts joined for another reason (another account list tried on both: a
+benign verdict on a merge by one list is no verdict on a second list).  The merge's time span is
+not compared: the same list tried again from the judged sources on the judged hosts is the behaviour
+judged benign, as an unmerged finding's nightly recurrence is (a span would show it every night).  A record that lists only its
 most attempted :data:`analytics.credential_words.SHOWN` accounts or sources cannot be compared past
 them, so such a finding is covered only when its own lists are whole.  A suppression without a member
 list (given before the service kept them) covers the validator's every finding, as for other pivots.
@@ -26,13 +34,18 @@ from typing import Any
 
 from graphsiem.model import EntityKey
 
-__all__ = ["ADDRESS", "COMPROMISE_EVENT", "PATTERN", "WORKSTATION", "covered_by_verdict", "verdict_scope"]
+__all__ = ["ADDRESS", "COMPROMISE_EVENT", "MERGE_GROUND", "MERGE_SHARED", "PATTERN", "WORKSTATION",
+           "covered_by_verdict", "verdict_scope"]
 
 PATTERN = "credential_pattern"
 ADDRESS = "credential_address"
 WORKSTATION = "credential_workstation"
 COMPROMISE_EVENT = "credential_compromise"
+MERGE_GROUND = "credential_merge"
+MERGE_SHARED = "credential_merge_shared"
 _USER = "user"
+_VALIDATOR_TYPES = ("host", "ip")
+"""A validator is a host entity, or an address a sensor saw unmapped (:func:`analytics.credential_words._target`)."""
 
 
 def verdict_scope(record: Mapping[str, Any]) -> list[EntityKey]:
@@ -48,7 +61,15 @@ def verdict_scope(record: Mapping[str, Any]) -> list[EntityKey]:
     keys += [(ADDRESS, str(row["label"])) for row in record.get("source_ips") or []]
     keys += [(WORKSTATION, str(row["label"])) for row in record.get("workstations") or []]
     keys += [(COMPROMISE_EVENT, str(c["event_id"])) for c in record.get("compromised") or [] if c.get("event_id")]
+    for ground in record.get("merged_by") or []:
+        keys.append((MERGE_GROUND, str(ground["ground"])))
+        keys += [(MERGE_SHARED, _shared(ground, value)) for value in ground.get("values") or []]
     return keys
+
+
+def _shared(ground: Mapping[str, Any], value: Any) -> str:
+    """One value a merge ground shared, keyed by its ground (an account and a claimed name may be spelt alike)."""
+    return f"{ground['ground']}:{value}"
 
 
 def covered_by_verdict(pivot: EntityKey, record: Mapping[str, Any], suppressed: Collection[EntityKey],
@@ -93,4 +114,25 @@ def covered_by_verdict(pivot: EntityKey, record: Mapping[str, Any], suppressed: 
             return False
     if any((PATTERN, str(p)) not in judged for p in record.get("patterns") or {}):
         return False
+    if not _same_merge(record, judged):
+        return False
     return all((COMPROMISE_EVENT, str(c.get("event_id"))) in judged for c in record.get("compromised") or [])
+
+
+def _same_merge(record: Mapping[str, Any], judged: set[EntityKey]) -> bool:
+    """Whether the finding reached only judged validators and merged on judged grounds and values only."""
+    validators = record.get("validators") or []
+    total = record.get("validators_total")
+    if total is not None and total > len(validators):
+        return False
+    if any(all((kind, str(v)) not in judged for kind in _VALIDATOR_TYPES) for v in validators):
+        return False
+    for ground in record.get("merged_by") or []:
+        values = ground.get("values") or []
+        if ground.get("total") is not None and ground["total"] > len(values):
+            return False  # the merge lists part of what it shared: the rest cannot be compared
+        if (MERGE_GROUND, str(ground["ground"])) not in judged:
+            return False
+        if any((MERGE_SHARED, _shared(ground, value)) not in judged for value in values):
+            return False
+    return True
