@@ -109,13 +109,20 @@ LSASS_READ_RIGHTS = 0x10 | 0x2000000 | 0x10000000 | 0x80000000
 _SYSTEM_DIRS = (r"c:\windows\system32", r"c:\windows\syswow64")
 _SYSTEM_READERS = frozenset({
     # the session and service managers, the log-on process and the LSA's own helpers
-    "csrss.exe", "wininit.exe", "winlogon.exe", "services.exe", "smss.exe", "lsm.exe", "lsaiso.exe",
-    "svchost.exe", "wbem\\wmiprvse.exe", "taskmgr.exe", "werfault.exe", "werfaultsecure.exe", "mrt.exe",
+    "csrss.exe", "wininit.exe", "winlogon.exe", "services.exe", "smss.exe", "lsaiso.exe",
+    "svchost.exe", "wbem\\wmiprvse.exe", "werfault.exe", "werfaultsecure.exe", "mrt.exe",
     "searchindexer.exe", "vssvc.exe",
 })
 """System binaries that open LSASS with read rights in normal operation, by their path under System32:
-the same names anywhere else are not allowed."""
-_WOW64_READERS = frozenset({"svchost.exe", "wbem\\wmiprvse.exe", "taskmgr.exe", "werfault.exe"})
+the same names anywhere else are not allowed.  Only names Windows ships there (MRT through Windows Update):
+those files are TrustedInstaller's, where an administrator can create a free one, so ``lsm.exe`` (a
+process until Windows 7, a service DLL since Windows 8) is no reader, seen created or not (HOSTF2).
+``taskmgr.exe`` is none either: its own handles are query-only (``0x1000``/``0x1400``, no read), and a
+read from it is its "Create dump file", a procdump of LSASS by hand."""
+_SERVICE_HOST = "svchost.exe"
+"""A service host is a reader when it hosts services: its creation, when seen, says ``-k <group>``."""
+_SERVICE_GROUP = re.compile(r"(?:^|\s)[-/]k\s+\S", re.I)
+_WOW64_READERS = frozenset({"svchost.exe", "wbem\\wmiprvse.exe", "werfault.exe"})
 """The readers Windows also ships a 32-bit copy of in SysWOW64.  The session and service managers have
 none there: an administrator (which an LSASS read needs anyway) can create ``SysWOW64\\csrss.exe``, a
 free name, where the System32 ones are TrustedInstaller's (T14)."""
@@ -140,10 +147,11 @@ def reads_memory(mask: int | None) -> bool:
     return mask is not None and bool(mask & LSASS_READ_RIGHTS)
 
 
-def allowed_lsass_reader(image: str, original: str | None) -> bool:
+def allowed_lsass_reader(image: str, original: str | None, command_line: str | None = None) -> bool:
     """Whether ``image`` (a full path) is a known reader of LSASS (module data), checked by path.
 
-    ``original`` is the opener's PE ``OriginalFileName`` when its creation was seen, else None.
+    ``original`` is the opener's PE ``OriginalFileName`` when its creation was seen, else None;
+    ``command_line`` its command line then (a service host's must name its group, ``-k``).
 
     >>> allowed_lsass_reader(r"C:\\Windows\\system32\\csrss.exe", None)
     True
@@ -153,14 +161,19 @@ def allowed_lsass_reader(image: str, original: str | None) -> bool:
     (False, False)
     >>> allowed_lsass_reader(r"C:\\Tools\\procexp64.exe", "procexp64.exe"), allowed_lsass_reader(r"C:\\t\\procexp64.exe", "mimikatz.exe")
     (True, False)
+    >>> allowed_lsass_reader(r"C:\\Windows\\System32\\lsm.exe", None), allowed_lsass_reader(r"C:\\Windows\\System32\\taskmgr.exe", None)
+    (False, False)
     """
     path = image.strip().strip('"').lower().replace("/", "\\")
     folder, _, name = path.rpartition("\\")
     for root, readers in ((_SYSTEM_DIRS[0], _SYSTEM_READERS), (_SYSTEM_DIRS[1], _WOW64_READERS)):
         if path.startswith(root + "\\") and path[len(root) + 1:] in readers:
-            # its creation seen: its PE name must be its own (a free name such as lsm.exe, gone since Windows 8,
-            # can be created in System32 by an administrator; Windows' binaries all carry theirs, Sysmon's '-' none)
-            return original is None or original_name(original) == name
+            # its creation seen: its PE name must be its own (Windows' binaries all carry theirs, Sysmon's '-'
+            # none), and a service host must host services (svchost.exe run bare hosts nothing)
+            if original is None:
+                return True
+            return original_name(original) == name and (
+                name != _SERVICE_HOST or bool(_SERVICE_GROUP.search(command_line or "")))
     if any(pattern.fullmatch(path) for pattern in _DEFENDER_READERS):
         return True
     return bool(folder) and name in PROCESS_INSPECTORS and (original or "").strip().lower() in PROCESS_INSPECTORS

@@ -27,16 +27,11 @@ from typing import Any
 from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, resolve_sources
 from analytics.explain import Check, Explanation, FeatureContribution
+from analytics.host_finding_carry import split_carried
+from analytics.host_finding_groups import group_findings
 from analytics.host_finding_reads import NEXT_STEPS, read_more_hits
 from analytics.host_finding_rules import RULES
-from analytics.host_findings import (
-    HostFinding,
-    carried_subjects,
-    group_by_host,
-    journal_hosts,
-    process_key,
-    read_hits,
-)
+from analytics.host_findings import HostFinding, journal_hosts, process_key, read_hits
 from analytics.result import Cluster, cluster_id
 from graphsiem.model import Entity, EntityKey, EntityType, epoch_to_iso, stable_hash
 from graphsiem.visible_text import visible
@@ -83,15 +78,17 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
     t0 = time.perf_counter()
     start, end = window
     hits = read_hits(connection, journal_hosts(connection), start, end) + read_more_hits(connection, start, end)
-    carried = carried_subjects(hits, _cluster_processes(clusters))
-    kept = [h for h in hits if (h.rule, h.subject) not in carried]
+    kept, carried = split_carried(hits, *_cluster_processes(clusters))
     found: list[Cluster] = []
     suppressed: list[list[str]] = []
-    for finding in group_by_host(kept, [h for h in hits if (h.rule, h.subject) in carried]):
+    for finding in group_findings(kept, carried):
         record = host_record(finding)
-        if covered_by_verdict((EntityType.HOST.value, finding.host), record, config.suppressed,
-                              config.suppressed_members):
-            suppressed.append([EntityType.HOST.value, finding.host])
+        # a finding on several hosts was judged on its first one: a verdict given on any of them covers it
+        judged_on = next((host for host in finding.hosts
+                          if covered_by_verdict((EntityType.HOST.value, host), record, config.suppressed,
+                                                config.suppressed_members)), None)
+        if judged_on is not None:
+            suppressed.append([EntityType.HOST.value, judged_on])
             continue
         pairs = [("HOST_FINDING", h.event_id) for h in finding.hits][: config.evidence_per_cluster]
         found.append(host_cluster(finding, record, resolve_sources(pairs, journal)))
@@ -101,9 +98,12 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
                    "host_findings_suppressed": suppressed}
 
 
-def _cluster_processes(clusters: Iterable[Cluster]) -> dict[str, set[tuple[str, str]]]:
-    """Host -> ``(image, command line)`` of the process members of the fan-out clusters holding it."""
+def _cluster_processes(clusters: Iterable[Cluster]) -> tuple[dict[str, set[tuple[str, str]]],
+                                                               dict[tuple[str, str], frozenset[str]]]:
+    """Host -> ``(image, command line)`` of the process members of the fan-out clusters holding it, and
+    each such member -> the SHA-256 its node holds (the build the cluster judged; none: not listed)."""
     held: dict[str, set[tuple[str, str]]] = {}
+    builds: dict[tuple[str, str], set[str]] = {}
     for cluster in clusters:
         if cluster.credential is not None or cluster.antivirus is not None:
             continue
@@ -115,18 +115,25 @@ def _cluster_processes(clusters: Iterable[Cluster]) -> dict[str, set[tuple[str, 
             # an image-only node's value is its image: no command line
             command = str(entity.props.get("command_line") or "")
             if image:
-                processes.add(process_key(image, command))
+                key = process_key(image, command)
+                processes.add(key)
+                digest = str(entity.props.get("sha256") or "").strip().lower()
+                if digest:
+                    builds.setdefault(key, set()).add(digest)
         for host in cluster.hosts if processes else ():
             held.setdefault(host, set()).update(processes)
-    return held
+    return held, {key: frozenset(digests) for key, digests in builds.items()}
 
 
 def host_cluster(finding: HostFinding, record: dict[str, Any], evidence: list[dict[str, str]]) -> Cluster:
     """The cluster of a finding: contract keys, its ``host_finding`` record, summary and checks."""
+    hosts = finding.hosts
     host = Entity(EntityType.HOST.value, finding.host, finding.host)
     per_rule = Counter(h.rule for h in finding.hits)
     features = {f"hits_{rule}": float(n) for rule, n in sorted(per_rule.items())}
     features["hits_carried_by_clusters"] = float(finding.carried)
+    if len(hosts) > 1:
+        features["hosts"] = float(len(hosts))
     explanation = Explanation(
         summary=summary(finding),
         features=tuple(FeatureContribution(name, value, RULES[name[5:]].risk if name[5:] in RULES else 0.0, 0.0,
@@ -134,8 +141,10 @@ def host_cluster(finding: HostFinding, record: dict[str, Any], evidence: list[di
                        for name, value in features.items()),
         checks=checks(finding),
     )
-    return Cluster(id=cluster_id(PIVOT_TYPE, finding.host), pivot=host, score=finding.risk, hosts=[finding.host],
-                   entities=[host], first_seen=min(h.ts for h in finding.hits),
+    # one host: the host's case (its id as before); several: the acts' (their subjects), not any one host's
+    key = finding.host if len(hosts) == 1 else "acts:" + ",".join(record["subjects"])
+    return Cluster(id=cluster_id(PIVOT_TYPE, key), pivot=host, score=finding.risk, hosts=hosts,
+                   entities=[Entity(EntityType.HOST.value, h, h) for h in hosts], first_seen=min(h.ts for h in finding.hits),
                    last_seen=max(h.ts for h in finding.hits), features=features, explanation=explanation,
                    evidence=evidence, host_finding=record)
 
@@ -145,12 +154,13 @@ def host_record(finding: HostFinding) -> dict[str, Any]:
     per_rule = Counter(h.rule for h in finding.hits)
     return {
         "host": finding.host,
+        "hosts": finding.hosts,
         "risk_rule": finding.rules[0],
         "rules": [{"rule": r, "title": RULES[r].title, "risk": RULES[r].risk, "attack": list(RULES[r].attack),
                    "hits": per_rule[r]} for r in finding.rules],
         "start": epoch_to_iso(min(h.ts for h in finding.hits)),
         "end": epoch_to_iso(max(h.ts for h in finding.hits)),
-        "hits": [{"rule": h.rule, "at": epoch_to_iso(h.ts), "event_id": h.event_id, "image": h.image,
+        "hits": [{"rule": h.rule, "host": h.host, "at": epoch_to_iso(h.ts), "event_id": h.event_id, "image": h.image,
                   "command_line": h.command_line, "parent": h.parent, "matched": h.detail,
                   "subject": _subject_key(h.rule, h.subject)} for h in finding.hits[:SHOWN]],
         "hits_total": len(finding.hits),
@@ -172,7 +182,10 @@ def summary(finding: HostFinding) -> str:
     first = epoch_to_iso(min(h.ts for h in finding.hits)) or ""
     # image names and command lines are attacker text: a U+202E in them is written as its code, as in a
     # fan-out cluster's summary (explain.summary), since webhooks and tickets pass the summary on (T14)
-    return visible(f"Host finding on {finding.host}: " + "; ".join(parts) + f", from {first[11:16]} UTC on {first[:10]}.")
+    hosts = finding.hosts
+    where = finding.host if len(hosts) == 1 else (
+        f"{len(hosts)} hosts ({', '.join(hosts[:5])}{', ...' if len(hosts) > 5 else ''})")
+    return visible(f"Host finding on {where}: " + "; ".join(parts) + f", from {first[11:16]} UTC on {first[:10]}.")
 
 
 def checks(finding: HostFinding) -> tuple:

@@ -21,7 +21,8 @@ told twice.  Its risk is its worst rule's (fixed, :data:`analytics.host_finding_
 **Not duplicated**: a hit whose process a fan-out cluster holds on that host (the seed campaign's
 ``wscript -> powershell -enc`` and its LSASS read on 54 hosts) is the cluster's; and so is every hit of
 the same rule and subject (the same command line, the same opener) on other hosts, the campaign's
-stragglers: :func:`carried_subjects`.  They are counted (``carried``), not listed.
+stragglers; only when the hit's build is the cluster's (:mod:`analytics.host_finding_carry`).  They are
+counted (``carried``), not listed.
 
 Without a journal nothing is read (a notebook over a bare store), as for credential findings.
 """
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import orjson
 
@@ -47,8 +48,8 @@ from analytics.original_names import STEP_NAMED, original_name, renamed_from
 from ingest.journal_host_kinds import UPTO_KEY
 from ingest.projection_access import access_mask
 
-__all__ = ["KINDS", "Hit", "HostFinding", "carried_subjects", "group_by_host", "hits_of_events", "journal_hosts",
-           "process_key", "read_hits"]
+__all__ = ["BREADTH_BONUS_MAX", "KINDS", "Hit", "HostFinding", "breadth_bonus", "group_by_host", "hits_of_events", "journal_hosts", "process_key",
+           "read_hits"]
 
 PROCESS_CREATES = ("sysmon:process_create", "winsec:process_create")
 IMAGE_LOAD = "sysmon:image_load"
@@ -76,20 +77,30 @@ class Hit:
     command_line: str
     subject: str
     """What the rule matched, as the same thing on every host: ``image|command line`` (lower case), the
-    log's channel and event for a cleared log.  Carries (:func:`carried_subjects`) and verdicts compare it."""
+    log's channel and event for a cleared log.  Carries (:mod:`analytics.host_finding_carry`) and verdicts
+    compare it."""
     detail: str
     """What matched, in plain words (attacker text quoted as data)."""
     parent: str = ""
+    digest: str = ""
+    """The SHA-256 of the process's image (lower case) when its creation or image load said it, else "":
+    which build acted (:mod:`analytics.host_finding_carry` carries only a cluster's own build)."""
 
 
 @dataclass(slots=True)
 class HostFinding:
-    """A host's hits in the window."""
+    """A host's hits in the window, or one act's on several hosts (:mod:`analytics.host_finding_groups`)."""
 
     host: str
+    """The host (the first by name of a finding on several: the pivot a verdict is given on)."""
     hits: list[Hit] = field(default_factory=list)
     carried: int = 0
-    """Hits of this host a fan-out cluster carries (not in ``hits``)."""
+    """Hits of this finding's hosts a fan-out cluster carries (not in ``hits``)."""
+
+    @property
+    def hosts(self) -> list[str]:
+        """The hosts of the hits, by name."""
+        return sorted({h.host for h in self.hits} or {self.host})
 
     @property
     def rules(self) -> list[str]:
@@ -98,8 +109,24 @@ class HostFinding:
 
     @property
     def risk(self) -> float:
-        """The worst rule's fixed risk."""
-        return max(RULES[h.rule].risk for h in self.hits)
+        """The worst rule's fixed risk, plus :func:`breadth_bonus` for the hosts it was seen on."""
+        return max(RULES[h.rule].risk for h in self.hits) + breadth_bonus(len(self.hosts))
+
+
+BREADTH_BONUS_MAX = 4
+"""The most a finding on many hosts gains over the rule's risk: less than the 5 between two rules' risks,
+so breadth orders findings of one rule and never lifts a rule over a worse one."""
+
+
+def breadth_bonus(hosts: int) -> float:
+    """A point per doubling of the hosts one act was seen on, at most :data:`BREADTH_BONUS_MAX`: the same
+    LSASS read on 30 hosts exposes 30 hosts' credentials, and an act spreading is worse than one host's,
+    yet the rule says what it is (an administrator's certutil script on 30 hosts is still a download).
+
+    >>> [breadth_bonus(n) for n in (1, 2, 3, 4, 8, 30, 300)]
+    [0.0, 1.0, 1.0, 2.0, 3.0, 4.0, 4.0]
+    """
+    return float(min(BREADTH_BONUS_MAX, max(hosts, 1).bit_length() - 1))
 
 
 def read_hits(connection: sqlite3.Connection, hosts: Iterable[str], start: float, end: float) -> list[Hit]:
@@ -182,13 +209,16 @@ COPY_SECONDS = 2.0
 
 def _without_copies(hits: list[Hit]) -> list[Hit]:
     """The hits less the second logging of one act (the same rule and subject within :data:`COPY_SECONDS`)."""
-    last: dict[tuple[str, str], float] = {}
-    kept = []
+    last: dict[tuple[str, str], tuple[float, int]] = {}
+    kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: (h.ts, h.event_id)):
         key = (hit.rule, hit.subject)
-        if key in last and hit.ts - last[key] <= COPY_SECONDS:
+        if key in last and hit.ts - last[key][0] <= COPY_SECONDS:
+            index = last[key][1]
+            if hit.digest and not kept[index].digest:  # the 4688 came first: Sysmon 1's copy says the build
+                kept[index] = replace(kept[index], digest=hit.digest)
             continue
-        last[key] = hit.ts
+        last[key] = (hit.ts, len(kept))
         kept.append(hit)
     return kept
 
@@ -204,12 +234,13 @@ def _command_hits(host: str, event_id: str, ts: float, fields: Mapping[str, obje
     # a renamed copy is read as what it is: certutil saved as update.exe still downloads
     what = renamed or name
     subject = f"{image.lower()}|{' '.join(command.lower().split())}"
+    digest = _text(fields.get("process.hash.sha256")).lower()
     found: list[Hit] = []
     if renamed is not None and image.lower() not in renamed_seen:
         renamed_seen.add(image.lower())
         found.append(Hit(host, RENAMED_TOOL, ts, event_id, image, command, f"{image.lower()}|{renamed}",
                          f"{name} is a renamed {renamed} (its PE OriginalFileName says '{original_name(original)}')",
-                         parent))
+                         parent, digest))
     matched: set[str] = set()
     for rule in COMMAND_RULES:
         if rule.rule in matched or (rule.images and what not in rule.images):
@@ -219,7 +250,7 @@ def _command_hits(host: str, event_id: str, ts: float, fields: Mapping[str, obje
         if command and rule.pattern.search(command):
             matched.add(rule.rule)
             found.append(Hit(host, rule.rule, ts, event_id, image, command, subject,
-                             rule.words + (f" (parent {_file_name(parent)})" if rule.parents else ""), parent))
+                             rule.words + (f" (parent {_file_name(parent)})" if rule.parents else ""), parent, digest))
     return found
 
 
@@ -238,7 +269,7 @@ def _renamed_image_load(host: str, event_id: str, ts: float, fields: Mapping[str
     renamed_seen.add(image.lower())
     return Hit(host, RENAMED_TOOL, ts, event_id, image, "", f"{image.lower()}|{renamed}",
                f"{name} is a renamed {renamed} (the image it loaded says '{original_name(original)}' "
-               "in its PE OriginalFileName)")
+               "in its PE OriginalFileName)", digest=_text(fields.get("file.hash.sha256")).lower())
 
 
 def _lsass_read(host: str, event_id: str, ts: float, fields: Mapping[str, object],
@@ -250,13 +281,13 @@ def _lsass_read(host: str, event_id: str, ts: float, fields: Mapping[str, object
         return None
     image = _text(fields.get("process.executable"))
     command, original, digest = created.get(_text(fields.get("process.guid")).lower(), ("", "", ""))
-    if not image or allowed_lsass_reader(image, original or None):
+    if not image or allowed_lsass_reader(image, original or None, command if original else None):
         return None
     # the build's digest, when its creation says it, is part of what a verdict judged: a judged backup
     # agent replaced by mimikatz at its path, run with its command line, is another subject (T14)
     return Hit(host, LSASS_READ, ts, event_id, image, command,
                f"{image.lower()}|{' '.join(command.lower().split())}" + (f"|sha256:{digest}" if digest else ""),
-               f"{_file_name(image)} opened lsass.exe with access {mask_text} (can read its memory)")
+               f"{_file_name(image)} opened lsass.exe with access {mask_text} (can read its memory)", digest=digest)
 
 
 def group_by_host(hits: Iterable[Hit], carried: Iterable[Hit] = ()) -> list[HostFinding]:
@@ -268,34 +299,6 @@ def group_by_host(hits: Iterable[Hit], carried: Iterable[Hit] = ()) -> list[Host
         if hit.host in findings:
             findings[hit.host].carried += 1
     return sorted(findings.values(), key=lambda f: (-f.risk, f.host))
-
-
-def carried_subjects(hits: Iterable[Hit],
-                     cluster_processes: Mapping[str, set[tuple[str, str]]]) -> set[tuple[str, str]]:
-    """The ``(rule, subject)`` pairs a fan-out cluster carries: some hit of it is on a cluster's host
-    whose members hold its process (the same image and command line, or the same image when the hit has
-    no command line).
-
-    The image is compared too because a process's command line is whatever its creator wrote
-    (``CreateProcess`` takes any text): a mimikatz started with the command line of a clustered
-    updater must not pass as that updater, nor its LSASS read as the cluster's (T14).
-
-    Parameters
-    ----------
-    hits : iterable of Hit
-    cluster_processes : mapping
-        Host -> ``(image, command line)`` of the process members of the fan-out clusters that hold that
-        host, as :func:`process_key` writes them (the command line "" when the member has none).
-    """
-    carried = set()
-    for hit in hits:
-        held = cluster_processes.get(hit.host)
-        if not held or not hit.image:
-            continue
-        image, command = process_key(hit.image, hit.command_line)
-        if (command and (image, command) in held) or (not command and any(i == image for i, _ in held)):
-            carried.add((hit.rule, hit.subject))
-    return carried
 
 
 def process_key(image: str, command_line: str) -> tuple[str, str]:

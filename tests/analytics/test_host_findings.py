@@ -4,10 +4,10 @@ cluster's process carries its hits, and a benign verdict covers only the hits it
 
 from __future__ import annotations
 
+from analytics.host_finding_carry import ANY_BUILD, carried_subjects
 from analytics.host_finding_words import covered_by_verdict, host_record, verdict_scope
 from analytics.host_findings import (
     Hit,
-    carried_subjects,
     group_by_host,
     hits_of_events,
     process_key,
@@ -63,7 +63,7 @@ def test_a_tool_saved_under_a_free_system_readers_name_is_no_system_reader():
     assert rules_of(access(r"C:\Windows\SysWOW64\WerFault.exe", "0x1fffff")) == []
     svchost = r"C:\Windows\System32\svchost.exe"
     assert rules_of(create(svchost, "svchost.exe -k netsvcs", original="svchost.exe"), access(svchost, "0x1410")) == []
-    assert rules_of(access(lsm, "0x1410")) == []
+    assert rules_of(access(lsm, "0x1410")) == ["lsass_read"]  # a free name, its creation unseen (HOSTF2)
 
 
 def test_process_explorer_is_allowed_only_when_its_pe_name_agrees():
@@ -173,8 +173,8 @@ def test_a_clusters_process_carries_its_hits_everywhere_and_one_finding_per_host
     hits = [_hit("ws-1", "script_stager", "p -enc aaa", "1"), _hit("ws-2", "script_stager", "p -enc aaa", "2"),
             _hit("ws-3", "lsass_read", "other", "3"), _hit("ws-3", "log_cleared", "x", "4")]
     carried = carried_subjects(hits, {"ws-1": {("c:\\p.exe", "p -enc aaa")}})
-    assert carried == {("script_stager", "c:\\p.exe|p -enc aaa")}  # ws-2's straggler too
-    kept = [h for h in hits if (h.rule, h.subject) not in carried]
+    assert carried == {("script_stager", "c:\\p.exe|p -enc aaa", ANY_BUILD)}  # ws-2's straggler too
+    kept = [h for h in hits if (h.rule, h.subject, ANY_BUILD) not in carried]
     findings = group_by_host(kept)
     assert [(f.host, f.rules, f.risk) for f in findings] == [("ws-3", ["lsass_read", "log_cleared"], 90.0)]
 
@@ -192,7 +192,7 @@ def test_a_tool_wearing_a_clustered_processs_command_line_is_not_the_clusters():
     # the updater itself (its image, any case or quoting) is still the cluster's, its creation unseen too
     genuine = Hit("ws-1", "lsass_read", 1.0, "e-u", f'"{updater.upper()}"', command, "u", "read")
     unseen = Hit("ws-1", "lsass_read", 1.0, "e-v", updater, "", "v", "read")
-    assert carried_subjects([genuine, unseen], held) == {("lsass_read", "u"), ("lsass_read", "v")}
+    assert carried_subjects([genuine, unseen], held) == {("lsass_read", "u", ANY_BUILD), ("lsass_read", "v", ANY_BUILD)}
 
 
 def test_a_benign_verdict_covers_the_hits_it_judged_not_a_new_one():
