@@ -24,6 +24,7 @@ class HostFindingHit(BaseModel):
     """One event a rule matched."""
 
     rule: str
+    host: str = Field("", description="The host the event is of (a finding on several hosts lists them all).")
     at: str | None
     event_id: str = Field(description="The journal event (GET /v1/events/{event_id}).")
     image: str = Field(description="The process the rule is about, as the event wrote it (empty for a cleared log).")
@@ -34,9 +35,12 @@ class HostFindingHit(BaseModel):
 
 
 class HostFindingRecord(BaseModel):
-    """A host finding: the single-host rules one host's events hit in the window."""
+    """A host finding: the single-host rules one host's events hit in the window, or one act (rule and
+    build or command line) on several hosts that no fan-out cluster holds (analytics/host_finding_groups.py)."""
 
-    host: str
+    host: str = Field(description="The host; of a finding on several, the first by name (a verdict's pivot).")
+    hosts: list[str] = Field(default_factory=list, description="Every host of the finding, by name (one for a "
+                             "host's own case; several for one act seen on them all).")
     risk_rule: str = Field(description="The worst rule: it sets the finding's risk.")
     rules: list[HostFindingRule]
     start: str | None

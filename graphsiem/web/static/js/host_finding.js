@@ -25,9 +25,14 @@ export function showHostFinding(container, record) {
   }
   const rules = list(record.rules);
   const carried = Number(record.carried_hits ?? 0);
+  // one act on several hosts (analytics/host_finding_groups.py): the hosts listed, each hit says its host
+  const hosts = Array.isArray(record.hosts) ? record.hosts.filter((h) => typeof h === 'string') : [];
+  const several = hosts.length > 1;
   fill(container,
-    el('h3', { text: `Host finding on ${String(record.host ?? '')}` }),
+    el('h3', { text: several ? `Host finding on ${fmtNumber(hosts.length)} hosts` : `Host finding on ${String(record.host ?? '')}` }),
     el('p', { class: 'muted host-finding-span', text: `from ${fmtTime(record.start)} to ${fmtTime(record.end)}` }),
+    several ? labelled('Hosts', hosts, hosts.length, (h) => el('li', { class: 'mono', 'data-host': h, text: h }),
+      'host-finding-hosts') : null,
     labelled('Rules', rules, rules.length, (r) => el('li', { 'data-rule': String(r.rule ?? '') },
       el('span', { class: 'host-finding-rule', text: String(r.title ?? r.rule ?? '') }),
       el('span', { class: 'muted', text: ` · risk ${fmtNumber(Number(r.risk ?? 0))} · ${fmtNumber(Number(r.hits ?? 0))} `
@@ -35,7 +40,7 @@ export function showHostFinding(container, record) {
       el('span', { class: 'mono host-finding-attack', text: (Array.isArray(r.attack) ? r.attack : []).map(String).join(', ') })),
     'host-finding-rules'),
     labelled('Hits', list(record.hits), record.hits_total, (h) => el('li', { 'data-event-id': String(h.event_id ?? '') },
-      el('span', { class: 'muted', text: `${fmtTime(h.at)} · ` }),
+      el('span', { class: 'muted', text: `${fmtTime(h.at)} · ${several && h.host ? `${String(h.host)} · ` : ''}` }),
       el('span', { class: 'host-finding-matched', text: String(h.matched ?? '') }),
       h.command_line ? el('div', { class: 'mono host-finding-command', text: String(h.command_line) }) : null,
       h.image && !h.command_line ? el('div', { class: 'mono host-finding-image', text: String(h.image) }) : null),
@@ -43,7 +48,8 @@ export function showHostFinding(container, record) {
     carried > 0 ? el('p', { class: 'muted host-finding-carried', text: `${fmtNumber(carried)} more hit`
       + `${carried === 1 ? ' is' : 's are'} in the fan-out cluster of the process that made them.` }) : null,
     // what a benign verdict covers (analytics/host_finding_words.py): these hits' rules and subjects
-    el('p', { class: 'muted host-finding-verdict-scope', text: 'A benign verdict covers these rules for these '
-      + 'processes on this host: another rule, process or command line, or a new cleared log, shows again.' }));
+    el('p', { class: 'muted host-finding-verdict-scope', text: `A benign verdict covers these rules for these `
+      + `processes on ${several ? 'these hosts' : 'this host'}: another rule, process or command line, or a new `
+      + 'cleared log, shows again.' }));
   container.hidden = false;
 }
