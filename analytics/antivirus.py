@@ -91,6 +91,9 @@ class Detection:
     evidence: tuple[str, ...] = ()
     first_seen: float = 0.0
     last_seen: float = 0.0
+    resource: str = ""
+    """The kind of resource detected when it is no file (``regkey``, ``process``, ``behavior``...: the
+    node's ``av_resource``), else empty.  Such a detection matches no cluster's file: its identity is empty."""
 
 
 @dataclass(slots=True)
@@ -168,9 +171,10 @@ def read_detections(store: GraphStore, start: float, end: float) -> list[Detecti
         entity = files[key]
         props = entity.props if entity is not None else {}
         tallies = relation.tallies or {}
+        resource = str(props.get("av_resource") or "")
         found.append(Detection(
-            host=host, file_key=key, file=_file_identity(key, props),
-            shown=str(props.get("path") or (entity.value if entity is not None else key)),
+            host=host, file_key=key, file=FileIdentity("", "", "") if resource else _file_identity(key, props),
+            shown=str(props.get("path") or (entity.value if entity is not None else key)), resource=resource,
             threats=dict(tallies.get("threats", {})), actions=dict(tallies.get("av_actions", {})),
             products=dict(tallies.get("av_products", {})), evidence=tuple(relation.evidence),
             first_seen=relation.first_seen, last_seen=relation.last_seen,

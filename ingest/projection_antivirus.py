@@ -16,6 +16,14 @@ a bare name, a digest's 64 hex characters) joins nothing: its file is keyed in i
 own namespace (``path:``), so a forged line naming a real file's SHA-256 as its
 path is no detection of that file (task AV3, projection version 8).
 
+A detection naming no file (Defender's memory, registry, behaviour and WMI detections: its ``Path``
+holds a ``regkey:_``, ``process:_``, ``behavior:_``... resource, or nothing) was the host's sighting
+only, so no antivirus finding listed it.  Its resource is now a node of its own (:func:`resource_key`:
+a ``file`` entity in the :data:`RESOURCE_KEY_PREFIX` namespace, props ``av_resource`` the scheme and
+``resource`` the text as written, ``registry`` for a registry key), ``host DETECTED`` it as a file is:
+it joins no file another source saw, and the analytics never match it to a cluster's file (task AVX,
+projection version 10).
+
 The edge tallies (:data:`graphsiem.model.TALLY_NAMES`) the threat names
 (``threats``), what the product did (``av_actions``: :func:`action_outcome`'s
 words) and the products (``av_products``), so a cluster's check step
@@ -49,7 +57,8 @@ from ingest.parsers.syslog_antivirus import AV_DETECTION, antivirus_fields, may_
 from ingest.parsers.windows_defender import DEFENDER_CHANNEL, MAPPERS
 from ingest.projection_accumulator import FILE, EventContext
 
-__all__ = ["AV_KINDS", "REREAD_KINDS", "action_outcome", "detection_rule", "looks_like_a_path", "reread_detection"]
+__all__ = ["AV_KINDS", "RESOURCE_KEY_PREFIX", "REREAD_KINDS", "UNNAMED_RESOURCE", "action_outcome", "detection_rule",
+           "looks_like_a_path", "reread_detection", "resource_key"]
 
 AV_KINDS = (AV_DETECTION,)
 """The event kinds this rule projects."""
@@ -57,7 +66,13 @@ AV_KINDS = (AV_DETECTION,)
 REREAD_KINDS = frozenset({"syslog:message", "windows:other"})
 """The kinds an older journal holds detections as (:func:`reread_detection`)."""
 
+RESOURCE_KEY_PREFIX = "avresource:"
+"""The key namespace of a detected resource that is no file (:func:`resource_key`)."""
+UNNAMED_RESOURCE = "unnamed"
+"""The resource kind of a detection naming neither file nor resource (one journaled before they were read)."""
+
 _EVENT_DATA = "winlog.event_data."
+_RESOURCE_KEY_CHARS = 1024
 _DIGEST_FIELDS = ("file.hash.sha256", "file.hash.sha1", "file.hash.md5")
 _ABSOLUTE_PATH = re.compile(r"[A-Za-z]:[\\/]|\\\\|\\[A-Za-z?.]|/")
 _SUCCESS_RESULTS = ("the operation completed successfully", "success")
@@ -113,8 +128,9 @@ def detection_rule(file_of: Callable[[EventContext], EntityKey | None]) -> Calla
     """
 
     def detection(ctx: EventContext) -> None:
-        # no file named (a detection of memory, a registry value): the host alone is sighted
         file = file_of(ctx) if _names_a_file(ctx.fields) else _claimed_file(ctx)
+        if file is None:  # a detection of memory, a registry value, a behaviour: its resource
+            file = _resource(ctx)
         host = ctx.host
         ctx.rel(host, R.DETECTED, file)
         if file is None or host is None:
@@ -171,6 +187,27 @@ def _claimed_file(ctx: EventContext) -> EntityKey:
     (a digest written as a path was that digest's file: task AV3), only the same claim's detections."""
     claim = str(ctx.fields.get("file.path") or ctx.fields.get("file.name"))
     return ctx.acc.entity(FILE, PATH_KEY_PREFIX + claim.lower(), claim, {"path": claim, "name": claim})
+
+
+def resource_key(kind: str, resource: str) -> str:
+    r"""The key of a detected resource that is no file: its kind and its text, in lower case.
+
+    >>> resource_key("regkey", r"HKLM\Software\Run\\Upd")
+    'avresource:regkey:hklm\\software\\run\\\\upd'
+    >>> resource_key("none", "")
+    'avresource:none:'
+    """
+    return f"{RESOURCE_KEY_PREFIX}{kind.lower()}:{resource.lower()[:_RESOURCE_KEY_CHARS]}"
+
+
+def _resource(ctx: EventContext) -> EntityKey:
+    """The node of a detection's resource that is no file (module docstring)."""
+    kind = str(ctx.fields.get("antivirus.resource_kind") or UNNAMED_RESOURCE).lower()
+    resource = str(ctx.fields.get("antivirus.resource") or "")
+    props: dict[str, object] = {"av_resource": kind, "resource": resource}
+    if kind.startswith("regkey"):
+        props["registry"] = True  # named a registry key in the API and page (graphsiem.entity_kinds)
+    return ctx.acc.entity(FILE, resource_key(kind, resource), resource or kind, props)
 
 
 def reread_detection(event: Event) -> Event:

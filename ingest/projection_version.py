@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 9
+PROJECTION_VERSION = 10
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -79,6 +79,9 @@ PROJECTION_VERSION = 9
    (:mod:`ingest.projection_signers`): a verdict carried to a product's new build checks it.  A WMI run
    journaled before its consumer is ``host RAN`` the installed command as a later one is
    (:mod:`ingest.projection_wmi_runs`; task BEH3).
+10. An antivirus detection naming no file (Defender's registry, process, behaviour, WMI and memory
+    detections) is ``host DETECTED`` its resource, a node of its own (:func:`ingest.projection_antivirus.resource_key`):
+    an antivirus finding lists it (task AVX).
 """
 
 VERSION_KEY = "projection_version"
@@ -93,7 +96,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                     "as claims, not hosts"),
                 7: "antivirus detections as corroboration only: no sighting of the detected file",
                 8: "files known by a path never keyed as a digest, antivirus detections naming no real path kept apart",
-                9: "image signers (Sysmon 7, ECS code_signature) on files, WMI runs journaled before their consumer"}
+                9: "image signers (Sysmon 7, ECS code_signature) on files, WMI runs journaled before their consumer",
+                10: "antivirus detections naming no file (registry, process, behaviour, memory) as detected resources"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
@@ -174,7 +178,7 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
     Examples
     --------
     >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 9: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, antivirus detections as `host DETECTED file`; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names no computer can have (over 15 characters, a tool's default) as claims, not hosts; antivirus detections as corroboration only: no sighting of the detected file; files known by a path never keyed as a digest, antivirus detections naming no real path kept apart; image signers (Sysmon 7, ECS code_signature) on files, WMI runs journaled before their consumer): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 10: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, antivirus detections as `host DETECTED file`; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names no computer can have (over 15 characters, a tool's default) as claims, not hosts; antivirus detections as corroboration only: no sighting of the detected file; files known by a path never keyed as a digest, antivirus detections naming no real path kept apart; image signers (Sysmon 7, ECS code_signature) on files, WMI runs journaled before their consumer; antivirus detections naming no file (registry, process, behaviour, memory) as detected resources): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (

@@ -10,7 +10,11 @@ treat the products alike.  Event data (Windows' XML names them with blanks):
 * ``Path`` -> ``file.path`` and ``file.name``: Defender lists the resources it
   found as ``file:_C:\\x\\y.exe;process:_pid:42,...``; the first ``file:_`` (or
   ``containerfile:_``) resource is the file, and a detection naming none (a
-  process, a registry value) has no file;
+  process, a registry value, a behaviour, a WMI object, or an empty ``Path``: a
+  memory scan) has no file: its first resource is ``antivirus.resource_kind``
+  (the scheme, ``regkey``, ``process``, ``behavior``...; ``none`` for an empty
+  ``Path``) and ``antivirus.resource`` (the rest, as written: the analytics
+  name it in words, :mod:`analytics.antivirus_resources`);
 * ``Action Name`` -> ``antivirus.action`` (``Quarantine``; 1116 says ``Not
   Applicable``: nothing was done yet) and, for 1117, ``Error Description`` ->
   ``antivirus.result`` (``The operation completed successfully.``);
@@ -27,7 +31,7 @@ import re
 from ingest.parsers.syslog_antivirus import AV_DETECTION
 from ingest.parsers.windows_fields import Data, Fields, Mapper, value_of
 
-__all__ = ["DEFENDER_CHANNEL", "MAPPERS", "PRODUCT_DEFENDER", "detected_file"]
+__all__ = ["DEFENDER_CHANNEL", "MAPPERS", "NO_RESOURCE", "PRODUCT_DEFENDER", "detected_file", "detected_resource"]
 
 DEFENDER_CHANNEL = "microsoft-windows-windows defender/operational"
 """The channel's family (its name in lower case, :func:`ingest.parsers.windows_events._family`)."""
@@ -36,6 +40,9 @@ PRODUCT_DEFENDER = "Microsoft Defender Antivirus"
 
 _FILE_SCHEMES = ("file:_", "containerfile:_")
 _RESOURCE_SEPARATOR = re.compile(r";(?=[A-Za-z]+:_)")
+_RESOURCE = re.compile(r"^([A-Za-z]+):_(.*)$", re.DOTALL)
+NO_RESOURCE = "none"
+"""The ``antivirus.resource_kind`` of a detection whose ``Path`` is empty (a memory scan names nothing)."""
 
 
 def detected_file(resources: object) -> str | None:
@@ -60,6 +67,27 @@ def detected_file(resources: object) -> str | None:
     return None
 
 
+def detected_resource(resources: object) -> tuple[str, str]:
+    r"""The first resource of Defender's ``Path`` that is no file: ``(scheme in lower case, the rest)``.
+
+    A ``Path`` naming nothing (empty, absent) is ``(NO_RESOURCE, "")``; a text of no scheme is kept whole
+    as an ``other`` resource (a product's word, never dropped).
+
+    >>> detected_resource("regkey:_HKLM\\SOFTWARE\\Run\\\\upd;process:_pid:4,ProcessStart:1")
+    ('regkey', 'HKLM\\SOFTWARE\\Run\\\\upd')
+    >>> detected_resource(""), detected_resource("behavior:_pid:4120:1234")
+    (('none', ''), ('behavior', 'pid:4120:1234'))
+    """
+    text = resources.strip() if isinstance(resources, str) else ""
+    if not text:
+        return NO_RESOURCE, ""
+    first = _RESOURCE_SEPARATOR.split(text)[0].strip()
+    matched = _RESOURCE.match(first)
+    if matched is None:
+        return "other", first
+    return matched.group(1).lower(), matched.group(2).strip()
+
+
 def _text(data: Data, key: str) -> str | None:
     value = value_of(data, key)
     if isinstance(value, list):  # a shape that gives each value as a list of one
@@ -73,10 +101,13 @@ def _detection(data: Data, fields: Fields, *, acted: bool) -> str:
     threat = _text(data, "Threat Name")
     if threat:
         fields["threat.name"] = threat
-    path = detected_file(_text(data, "Path"))
+    resources = _text(data, "Path")
+    path = detected_file(resources)
     if path:
         fields["file.path"] = path
         fields["file.name"] = path.replace("/", "\\").rpartition("\\")[2]
+    else:
+        fields["antivirus.resource_kind"], fields["antivirus.resource"] = detected_resource(resources)
     for key, name in (("Action Name", "antivirus.action"), ("Source Name", "antivirus.scan")):
         value = _text(data, key)
         if value:

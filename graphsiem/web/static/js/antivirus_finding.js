@@ -4,7 +4,9 @@
 // `antivirus` (analytics/antivirus_finding_words.py): the threat, its class
 // (not remediated / remediated on many hosts / remediated) and why, the
 // products, each host's actions and files (those it may still be on first),
-// the files, and the hosts whose detections a fan-out cluster carries.
+// the files, the resources that are no file (a registry key, a process, a
+// behaviour, memory: task AVX), and the hosts whose detections a fan-out
+// cluster carries.
 // Threat names and paths are the vendor's and the file writer's: text nodes
 // only.  Null on other clusters: the section stays hidden.
 
@@ -20,6 +22,10 @@ const CLASS_TITLES = {
 function counted(actions) {
   if (!actions || typeof actions !== 'object') return '';
   return Object.entries(actions).map(([label, n]) => `${String(label)} ${fmtNumber(Number(n))}`).join(', ');
+}
+
+function texts(values) {
+  return Array.isArray(values) ? values.map(String) : [];
 }
 
 /**
@@ -48,12 +54,16 @@ export function showAntivirus(container, record) {
       h.remediated ? null : el('span', { class: 'badge compromised', text: 'not remediated' }),
       el('span', { class: 'muted antivirus-actions', text: ` · ${counted(h.actions)}` }),
       el('span', { class: 'muted', text: ' · ' }),
-      el('span', { class: 'mono antivirus-host-files', text: (Array.isArray(h.files) ? h.files : []).map(String).join(', ') })),
+      el('span', { class: 'mono antivirus-host-files', text: [...texts(h.files), ...texts(h.resources)].join(', ') })),
     'antivirus-hosts'),
     labelled('Files', list(record.files), record.files_total, (f) => el('li', {},
       el('span', { class: 'mono antivirus-file', text: String(f.path ?? '') }),
       el('span', { class: 'muted', text: ` · ${fmtNumber(Number(f.hosts ?? 0))} host${Number(f.hosts) === 1 ? '' : 's'}` })),
     'antivirus-files'),
+    labelled('Found in no file', list(record.resources), record.resources_total, (r) => el('li', {},
+      el('span', { class: 'mono antivirus-resource', text: String(r.words ?? '') }),
+      el('span', { class: 'muted', text: ` · ${fmtNumber(Number(r.hosts ?? 0))} host${Number(r.hosts) === 1 ? '' : 's'}` })),
+    'antivirus-resources'),
     carried.length ? el('p', { class: 'muted antivirus-carried', text: `Its detections on ${carried.join(', ')}`
       + `${Number(record.carried_hosts_total) > carried.length ? ' and more' : ''} are in the fan-out cluster of the `
       + 'file they ran (its first step and risk floor).' }) : null,
