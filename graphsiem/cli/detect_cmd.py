@@ -353,6 +353,10 @@ def render_table(clusters: list[dict], *, top: int, duration_s: float) -> str:
             from analytics.credential_words import record_lines
 
             lines += [printable(line) for line in record_lines(c["credential"])]
+        if c.get("antivirus"):  # a threat's detections: what was found where, what the products did, on which hosts
+            from analytics.antivirus_finding_words import record_lines as antivirus_lines
+
+            lines += [printable(line) for line in antivirus_lines(c["antivirus"])]
         drivers = [f for f in c["explanation"]["features"] if f["contribution"] > 0]
         for f in drivers:
             lines.append(
