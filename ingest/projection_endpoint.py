@@ -3,8 +3,9 @@
 Each rule of :class:`EndpointRules` takes the event's :class:`EventContext` and relates the
 entities it names to the event's host; :meth:`EndpointRules._generic` reads events
 without a rule of their own by field presence.  PowerShell blocks logged in parts wait
-here for each other (``_script_parts``, part of the join state).  Installs (services, tasks, WMI
-consumers) are :mod:`ingest.projection_installs`' rules, which :class:`EndpointRules` derives.
+in :mod:`ingest.projection_scripts`; connections (Sysmon 3, Security 5156) are
+:mod:`ingest.projection_connections`' rules and installs (services, tasks, WMI consumers)
+:mod:`ingest.projection_installs`', which :class:`EndpointRules` derives.
 """
 
 from __future__ import annotations
@@ -13,28 +14,20 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphsiem.model import Entity, EntityKey, Event
+from graphsiem.model import Entity, EntityKey
 from ingest.image_paths import basename
-from ingest.ipmap import connection_ends
-from ingest.projection_accumulator import FILE, Accumulator, EventContext, R
-from ingest.projection_entities import FILE_FIELDS, NO_PEER, script_entity
+from ingest.projection_accumulator import FILE, EventContext, R
+from ingest.projection_connections import ConnectionRules
+from ingest.projection_entities import FILE_FIELDS, NO_PEER
 
 # INSTALLED_NAMES and InstalledNames are re-exported: ingest.projection and tests import them from here
 from ingest.projection_installs import INSTALLED_NAMES as INSTALLED_NAMES
 from ingest.projection_installs import InstalledNames as InstalledNames
 from ingest.projection_installs import InstallRules
 from ingest.projection_processes import PARENT_FIELDS, PROCESS_FIELDS, TARGET_FIELDS
+from ingest.projection_scripts import ScriptRules
 from ingest.projection_signers import IMAGE_SIGNER_FIELDS, PROCESS_SIGNER_FIELDS, signer_props
 from ingest.projection_transfers import download_origin_ip
-
-_SCRIPT_PARTS_LIMIT = 256
-"""Parts a 4104 block may have to be joined (~32 KB each: 8 MB of script); longer ones are not."""
-_SCRIPT_JOIN_CHARS = 4_000_000
-"""Characters of parts one block may hold while it waits for the rest."""
-_SCRIPT_BLOCKS_LIMIT = 1024
-"""Blocks waiting for parts (one fleet-wide script logged in parts waits on every host at once)."""
-_SCRIPT_WAITING_CHARS = 16_000_000
-"""Characters of parts all waiting blocks may hold together (the join state is saved between calls)."""
 
 GENERIC_KEYS = frozenset((
     "process.executable", "process.command_line", "process.guid", "user.name", "dns.question.name",
@@ -51,39 +44,6 @@ _FILE_IDENTITY = frozenset(FILE_FIELDS[:5])
 
 _PROCESS_SIGNER_KEYS = frozenset(field for field, _ in PROCESS_SIGNER_FIELDS)
 """An ECS process record's signer fields (:mod:`ingest.projection_signers`): most records have none."""
-
-WFP_CONNECT = "winsec:network_connect"
-"""Security 5156, the Windows Filtering Platform's "connection permitted"."""
-WFP_MATCH_SECONDS = 2.0
-"""How far apart a 5156 and the Sysmon 3 of the same connection may be logged (1.1 to 1.5 s on the
-OTRF empire_enable_rdp host HR001, WFP first)."""
-
-
-def _connection_key_of(fields: Mapping[str, Any], host: str) -> tuple[Any, ...] | None:
-    """What one connection is in both Sysmon 3 and 5156: host, pid and both ends (None without a pid)."""
-    pid = fields.get("process.pid")
-    if pid is None:
-        return None
-    return (host, str(pid), fields.get("source.ip"), fields.get("source.port"),
-            fields.get("destination.ip"), fields.get("destination.port"))
-
-
-def _corroborates(times: list[float] | None, ts: float, with_port: bool) -> bool:
-    """Whether one of ``times`` (Sysmon 3s of a 5156's connection) is the 5156 at ``ts``: the
-    nearest (the earliest on a tie) is taken from ``times``, so it corroborates no other.
-
-    With its source port, the pid and both ends are one connection in a batch (an ephemeral port
-    recurs only after thousands of others), and the two clocks need not agree (OTRF HR001's Sysmon
-    is 11 days behind its Security log); without it, they must be :data:`WFP_MATCH_SECONDS` apart.
-    """
-    if not times:
-        return False
-    nearest = min(range(len(times)), key=lambda i: (abs(times[i] - ts), times[i]))
-    if not with_port and abs(times[nearest] - ts) > WFP_MATCH_SECONDS:
-        return False
-    del times[nearest]
-    return True
-
 
 _LOCAL_SOURCES = NO_PEER | {"127.0.0.1", "::1"}
 """Logon source addresses of a logon from the machine itself."""
@@ -118,12 +78,10 @@ def _ecs_teaches_sid(fields: Mapping[str, Any]) -> bool:
     return "process" in categories and "start" in _ecs_words(fields.get("ecs.event.type"))
 
 
-class EndpointRules(InstallRules):
+class EndpointRules(ScriptRules, ConnectionRules, InstallRules):
     """The endpoint rules of :class:`ingest.projection.Projector`, by event kind."""
 
-    _script_parts: dict[tuple[str, str], tuple[int, tuple[tuple[int, str], ...]]]
     _sid_names: dict[str, str]
-    _note_failure: Callable[[Event], None]  # the projector's (a failed 5156 is counted as a failed event)
     # a logon's claimed workstation: a host only if a computer can have the name (ingest.projection_logons)
     _claimed_workstation: Callable[[EventContext, str, EntityKey | None, EntityKey | None], None]
 
@@ -188,74 +146,6 @@ class EndpointRules(InstallRules):
     def _process_only(self, ctx: EventContext) -> None:
         ctx.rel(ctx.host, R.RAN, self._process(ctx, PROCESS_FIELDS))
 
-    def _network_connect(self, ctx: EventContext) -> None:
-        """A process's connection (Sysmon 3, and the ECS and MDE events mapped to it; Security 5156).
-
-        A 5156 waits for the batch's end (:meth:`_settle_wfp`): Windows Filtering Platform and
-        Sysmon log the same connection on a host auditing both, and it is counted once.
-        """
-        if ctx.event.kind == WFP_CONNECT:
-            ctx.acc.wfp_connections.append((ctx.event, ctx.hosts[0]))
-            return
-        key = _connection_key_of(ctx.fields, ctx.hosts[0])
-        if key is not None:
-            ctx.acc.connections.setdefault(key, []).append(ctx.ts)
-        self._connect(ctx)
-
-    def _settle_deferred(self, acc: Accumulator) -> None:
-        """The batch's 5156 connections (:meth:`_settle_wfp`), then its process placeholders."""
-        self._settle_wfp(acc)
-        super()._settle_deferred(acc)
-
-    def _settle_wfp(self, acc: Accumulator) -> None:
-        """Project the batch's Security 5156 connections that no Sysmon 3 of the batch logged.
-
-        A 5156 is the connection a Sysmon 3 of the batch with the same host, pid and ends
-        (source and destination address and port) logged, each Sysmon 3 matching one 5156 (the
-        nearest in time, :func:`_corroborates`): that 5156 only corroborates and adds no count to
-        ``process CONNECTED ip``, ``host CONNECTED ip`` nor to the sightings (the beacon
-        features read them).  Any other 5156 is the connection itself, projected here (its
-        process placeholder is settled next).  Only the batch is compared, as the process join
-        is: a 5156 and its Sysmon 3 in two batches or two ingest calls count twice, and a live
-        graph and its replay differ there when they cut batches differently.
-        """
-        pending = acc.wfp_connections
-        if not pending:
-            return
-        seen = acc.connections
-        ctx: EventContext | None = None
-        for event, host in sorted(pending, key=lambda item: (item[0].ts, item[0].id)):
-            key = _connection_key_of(event.fields, host)
-            if key is not None and _corroborates(seen.get(key), event.ts, key[3] is not None):
-                continue
-            try:
-                if ctx is None:
-                    ctx = EventContext(acc, event, host, (host,))
-                else:
-                    ctx.fill(acc, event, host, (host,))
-                self._connect(ctx)
-                acc.sight(ctx.hosts, ctx.touched, ctx.seen)
-            except Exception:  # noqa: BLE001 - as Projector.project: one odd event must not stop the graph
-                self._note_failure(event)
-        pending.clear()
-        seen.clear()
-
-    def _connect(self, ctx: EventContext) -> None:
-        fields = ctx.fields
-        inbound = fields.get("network.direction") == "inbound"
-        peer = connection_ends(fields)[1]
-        remote = None if peer in NO_PEER else self._ip(ctx, peer)
-        process = self._process(ctx, PROCESS_FIELDS)
-        ctx.rel(ctx.host, R.RAN, process)
-        domain = self._domain(ctx, fields.get("destination.domain"))
-        if inbound:  # the peer connected to this host's process (RDP, SMB, WinRM: lateral movement)
-            ctx.rel(remote, R.CONNECTED, process)
-            ctx.rel(remote, R.CONNECTED, ctx.host)
-            return
-        ctx.rel(process, R.CONNECTED, remote)
-        ctx.rel(ctx.host, R.CONNECTED, remote)
-        ctx.rel(domain, R.RESOLVES_TO, remote)
-
     def _dns(self, ctx: EventContext) -> None:
         domain = self._domain(ctx, ctx.fields.get("dns.question.name"))
         process = self._process(ctx, PROCESS_FIELDS)
@@ -300,73 +190,6 @@ class EndpointRules(InstallRules):
             ctx.rel(source, relation, target)
 
         return handler
-
-    def _script_block(self, ctx: EventContext) -> None:
-        fields = ctx.fields
-        text = fields.get("powershell.script_block_text")
-        if not text:
-            return
-        text = str(text)
-        script = script_entity(ctx.acc, text)
-        pid = fields.get("process.pid")
-        process = None
-        if pid is not None:
-            process = self._pid_holder(ctx.hosts[0], pid, ctx.ts)
-        if process is None:
-            process = self._process(ctx, PROCESS_FIELDS)
-        ctx.rel(ctx.host, R.RAN, process)
-        runner = process if process is not None else ctx.host
-        ctx.rel(runner, R.EXECUTED, script)
-        total = fields.get("powershell.message_total")
-        if isinstance(total, int) and 1 < total <= _SCRIPT_PARTS_LIMIT:
-            ctx.rel(runner, R.EXECUTED, self._script_part(ctx, text, total))
-
-    def _script_part(self, ctx: EventContext, text: str, total: int) -> EntityKey | None:
-        """The whole script once ``text``, one of its ``total`` parts, completes it; else None.
-
-        PowerShell logs a long block as parts of ~32 KB (4104 ``MessageNumber`` of
-        ``MessageTotal``, one ``ScriptBlockId``), cut anywhere: each part stays a script of its
-        own (a lost part loses no other), and the part that completes the block adds the whole
-        text as one more, so text across a cut is found and the same long script on many hosts
-        is one node.  The parts wait in the join state (saved between calls), by host and block
-        id, immutable so that forks share them.
-        """
-        fields = ctx.fields
-        block_id = fields.get("powershell.script_block_id")
-        number = fields.get("powershell.message_number")
-        if not block_id or not isinstance(number, int) or not 1 <= number <= total:
-            return None
-        key = (ctx.hosts[0], str(block_id))
-        waiting = self._script_parts
-        known = waiting.pop(key, None)
-        if known is None and number != 1 and len(waiting) >= _SCRIPT_BLOCKS_LIMIT:
-            # a later part of a block that is not waiting (read before its first, or its first
-            # was dropped when the state was full) may wait for nothing: when full it does not
-            # push out a block that can still complete (dropping those emptied the state of a
-            # fleet's parts read by part number, so nothing above the limit joined)
-            return None
-        parts = dict(known[1]) if known is not None and known[0] == total else {}
-        parts[number] = text
-        if len(parts) < total:
-            if sum(map(len, parts.values())) <= _SCRIPT_JOIN_CHARS:
-                waiting[key] = (total, tuple(sorted(parts.items())))  # re-inserted: the last touched
-                self._bound_script_parts()
-            # else too long to hold: its parts stay scripts of their own
-            return None
-        return script_entity(ctx.acc, "".join(parts[n] for n in range(1, total + 1)), total)
-
-    def _bound_script_parts(self) -> None:
-        """Drop the blocks touched longest ago until the waiting parts fit both bounds.
-
-        One block at a time, so a state that overflows still joins what it holds (dropping
-        half at once, with a fleet's parts arriving by part number, joined nothing above the
-        limit).  The sum is taken over the few blocks that wait: 4104 parts are rare events.
-        """
-        waiting = self._script_parts
-        chars = sum(len(text) for _, items in waiting.values() for _, text in items)
-        while waiting and (len(waiting) > _SCRIPT_BLOCKS_LIMIT or chars > _SCRIPT_WAITING_CHARS):
-            _, items = waiting.pop(next(iter(waiting)))  # dicts keep insertion order: the oldest
-            chars -= sum(len(text) for _, text in items)
 
     # -- Sysmon 6, 15, 20, 27/28 ----------------------------------------------
     def _file_stream(self, ctx: EventContext) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from graphsiem.model import Event, stable_hash
-from ingest import projection_endpoint
+from ingest import projection_scripts
 from ingest import replay as replay_module
 from ingest.journal import Journal
 from ingest.normalize import normalize_command_line
@@ -356,7 +356,7 @@ def test_more_blocks_waiting_than_the_limit_still_join_the_ones_kept(monkeypatch
     Dropping the older half when full, and storing each part 2 whose part 1 was dropped as a
     new block, joined nothing once more blocks waited than the limit (0 of 66 with 64).
     """
-    monkeypatch.setattr(projection_endpoint, "_SCRIPT_BLOCKS_LIMIT", 8)
+    monkeypatch.setattr(projection_scripts, "_SCRIPT_BLOCKS_LIMIT", 8)
     hosts = [f"ws-{n:04d}" for n in range(12)]
 
     def part(number: int, host_name: str) -> Event:
@@ -376,7 +376,7 @@ def test_more_blocks_waiting_than_the_limit_still_join_the_ones_kept(monkeypatch
 
 
 def test_the_waiting_parts_are_bounded_in_characters(monkeypatch):
-    monkeypatch.setattr(projection_endpoint, "_SCRIPT_WAITING_CHARS", 25)
+    monkeypatch.setattr(projection_scripts, "_SCRIPT_WAITING_CHARS", 25)
     projector = Projector()
     for n in range(5):
         projector.project([Event(id=f"b{n}", kind="powershell:script_block", ts=1709632800.0 + n, host="ws-1",
