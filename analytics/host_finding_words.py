@@ -33,6 +33,7 @@ from analytics.host_finding_reads import NEXT_STEPS, read_more_hits
 from analytics.host_finding_rules import RULES
 from analytics.host_findings import HostFinding, journal_hosts, process_key, read_hits
 from analytics.result import Cluster, cluster_id
+from analytics.suppression_scope import covers_hosts
 from graphsiem.model import Entity, EntityKey, EntityType, epoch_to_iso, stable_hash
 from graphsiem.visible_text import visible
 
@@ -83,10 +84,7 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
     suppressed: list[list[str]] = []
     for finding in group_findings(kept, carried):
         record = host_record(finding)
-        # a finding on several hosts was judged on its first one: a verdict given on any of them covers it
-        judged_on = next((host for host in finding.hosts
-                          if covered_by_verdict((EntityType.HOST.value, host), record, config.suppressed,
-                                                config.suppressed_members)), None)
+        judged_on = _judged_on(finding, record, config)
         if judged_on is not None:
             suppressed.append([EntityType.HOST.value, judged_on])
             continue
@@ -96,6 +94,20 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
     return found, {"host_findings": len(found), "host_finding_hits": len(hits),
                    "host_finding_carried": len(hits) - len(kept), "host_findings_s": time.perf_counter() - t0,
                    "host_findings_suppressed": suppressed}
+
+
+def _judged_on(finding: HostFinding, record: Mapping[str, Any], config: DetectionConfig) -> str | None:
+    """The host whose benign verdict covers ``finding``, if any.  A finding on several hosts was judged on its
+    first one, with its hosts as members: a verdict on one of them covers it when it judged every subject
+    and most of these hosts (:func:`analytics.suppression_scope.covers_hosts`), so one host's judged certutil
+    does not hide the same download on thirty others."""
+    for host in finding.hosts:
+        pivot = (EntityType.HOST.value, host)
+        if not covered_by_verdict(pivot, record, config.suppressed, config.suppressed_members):
+            continue
+        if len(finding.hosts) == 1 or covers_hosts(frozenset(config.suppressed_members.get(pivot, ())), finding.hosts):
+            return host
+    return None
 
 
 def _cluster_processes(clusters: Iterable[Cluster]) -> tuple[dict[str, set[tuple[str, str]]],

@@ -59,3 +59,21 @@ def test_a_two_host_act_groups_a_one_host_act_does_not():
         ["a", "b"]]
     assert [f.hosts for f in group_findings([_hit("a", "lolbin_download", "x"), _hit("b", "lolbin_download", "y")])] == [
         ["a"], ["b"]]
+
+
+def test_a_verdict_on_one_hosts_download_does_not_hide_it_on_thirty_and_one_on_the_group_does():
+    from analytics.host_finding_words import verdict_scope
+
+    journal = _Journal()
+    hosts = [f"ws-{i:02d}" for i in range(30)]
+    for n, host in enumerate(hosts):
+        _fetch(journal, host, n)
+
+    def shown(members: set) -> list[list[str]]:
+        config = DetectionConfig(suppressed=frozenset({("host", "ws-00")}), suppressed_members={("host", "ws-00"): frozenset(members)})
+        return [c.hosts for c in host_finding_clusters(journal, config, (0.0, 10_000.0))[0]]
+
+    [campaign] = host_finding_clusters(journal, DetectionConfig(), (0.0, 10_000.0))[0]
+    judged = set(verdict_scope(campaign.host_finding))
+    assert shown({("host", "ws-00"), *judged}) == [hosts]  # judged on ws-00 alone, before the grouping
+    assert shown({*(("host", h) for h in hosts), *judged}) == []  # the group's own verdict
