@@ -3,9 +3,14 @@ audit, suppressions and case bundle (re-exported by :mod:`graphsiem.api.schemas`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graphsiem.api.schemas_antivirus import AntivirusRecord
+
+if TYPE_CHECKING:  # resolved by graphsiem.api.schemas_detections, which imports this module
+    from graphsiem.api.schemas_detections import DetectionOut
 from graphsiem.api.schemas_evidence import (
     ClusterMember,
     EntityKeyRef,
@@ -131,6 +136,14 @@ class ClusterPage(BaseModel):
         0, description="Clusters benign verdicts keep out of the queue: no longer detected (their pivot "
         "suppressed), judged benign, not continued under another id. The queue without a `status` or "
         "`verdict` filter leaves them out; `?verdict=benign` lists them.")
+    latest_detection: DetectionOut | None = Field(
+        None, description="On the first page of an empty queue only: the newest detection run that is "
+        "not a backtest, whatever its status, as `GET /v1/detections` lists it (null before any run, "
+        "and on a page with clusters, whose bytes a detection that changed nothing leaves alone). It "
+        "says why the queue is empty without a second request.")
+    inactive_clusters: int | None = Field(
+        None, description="On the first page of an empty queue only: stored clusters the latest "
+        "detection did not produce (`include_inactive=true` lists them); null on other pages.")
 
 
 class ExplanationCheck(BaseModel):
@@ -241,7 +254,11 @@ class LateralProcess(BaseModel):
 
     key: str
     value: str = Field(description="The command line (plain text: never markup, never run).")
-    targets: list[str] = Field(description="The cluster hosts the command line names.")
+    targets: list[str] = Field(description="The cluster hosts the command line names, by name or by an address "
+                               "(`addresses`).")
+    addresses: dict[str, str] = Field(default_factory=dict, description="Targets written as an address "
+                                      "(`wmic /node:10.1.2.3`, `\\\\10.1.2.3\\`): address -> the cluster host the "
+                                      "time-aware IP map placed it on when the command ran.")
     first_seen: str | None = None
 
 

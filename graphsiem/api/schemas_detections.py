@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from graphsiem.api.schemas_clusters import CarriedVerdictOut, ExplanationOut
+from graphsiem.api.schemas_clusters import CarriedVerdictOut, ClusterPage, ExplanationOut
 from graphsiem.api.schemas_evidence import (
     ClusterMember,
     EntityKeyRef,
@@ -130,3 +130,8 @@ class BacktestClustersOut(BaseModel):
     detection_id: str = Field(description="The backtest run's id.")
     now: str | None = Field(description="The `now` it ran at, ISO-8601 UTC.")
     clusters: list[BacktestCluster] = Field(description="Highest risk first.")
+
+
+# ClusterPage names DetectionOut (an empty queue's newest run) and this module imports
+# schemas_clusters: the name is resolved here, once both exist.
+ClusterPage.model_rebuild(_types_namespace={"DetectionOut": DetectionOut})

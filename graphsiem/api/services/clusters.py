@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from graphsiem.api.context import AppContext
+from graphsiem.api.empty_queue import inactive_cluster_count, latest_queue_run
 from graphsiem.api.errors import NotFound, PreconditionFailed, QueueChanged, Unprocessable
 from graphsiem.api.schemas import (
     AuditOut,
@@ -200,6 +201,10 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
         # the page's queue header says them; it read GET /v1/detections on every poll (PAGE3 #2)
         carried = active_run_carried(ctx.state)
         suppressed = suppressed_by_verdicts(ctx.state)  # said in the page's header (review U2 #2)
+        # an empty queue says why on its own page: the poll reads nothing else (task OLDQ #2)
+        empty = not rows and not cursor
+        latest = latest_queue_run(ctx.state) if empty else None
+        inactive = inactive_cluster_count(ctx.state) if empty else None
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
@@ -208,7 +213,8 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
     return ClusterPage(items=[ClusterSummary(**_summary_fields(r, ctx.settings.public_url)) for r in rows],
                        next_cursor=next_cursor, detection_id=detection_id or None,
                        verdicts_carried=[CarriedVerdictOut.model_validate(record) for record in carried],
-                       suppressed_by_verdicts=suppressed)
+                       suppressed_by_verdicts=suppressed, latest_detection=latest,
+                       inactive_clusters=inactive)
 
 
 def get_row(ctx: AppContext, cluster_id: str) -> ClusterRow:

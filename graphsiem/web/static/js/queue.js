@@ -52,6 +52,7 @@ export class Queue {
     this.reopened = new ReopenedCache();
     this.carried = []; // the active detection's carried verdicts, as the cluster list gave them
     this.suppressed = 0; // clusters benign verdicts keep out of the queue (the list's suppressed_by_verdicts)
+    this.emptyFacts = null; // an empty first page's latest_detection and inactive_clusters
     this.selected = new Set(); // ids ticked for a bulk triage
     this.bulk = new BulkTriage(this);
     byId('queue-select-all').addEventListener('change', (e) => this.selectShown(e.target.checked));
@@ -133,6 +134,7 @@ export class Queue {
     this.reopened.clear();
     this.carried = [];
     this.suppressed = 0;
+    this.emptyFacts = null;
     this.selected.clear();
     fill(byId('queue-body'));
     fill(byId('queue-fold'));
@@ -174,6 +176,9 @@ export class Queue {
       const items = Array.isArray(answer) ? answer : answer.clusters ?? answer.items ?? [];
       if (page === 0 && Array.isArray(answer?.verdicts_carried)) this.carried = answer.verdicts_carried;
       if (page === 0) this.suppressed = Number(answer?.suppressed_by_verdicts) || 0;
+      // An empty queue's page says why (its newest run, the clusters no longer detected): the
+      // poll of an idle queue makes this one request (task OLDQ #2).
+      if (page === 0) this.emptyFacts = { latest: answer?.latest_detection ?? null, inactive: answer?.inactive_clusters ?? null };
       clusters.push(...items.map(normaliseCluster));
       cursor = answer.next_cursor ?? answer.cursor ?? null;
       if (!cursor || !items.length) break;
@@ -198,6 +203,7 @@ export class Queue {
     try {
       const filters = this.filters();
       const clusters = await this.listAll(filters);
+      const facts = this.emptyFacts;
       if (this.seen === null) {
         const unfiltered = Object.values(filters).every((v) => v === null);
         const baseline = unfiltered ? clusters : await this.listAll({});
@@ -206,7 +212,7 @@ export class Queue {
       this.noteSeen(clusters);
       await this.reopened.update(clusters, normaliseAudit);
       this.clusters = clusters;
-      this.emptyHint = clusters.length ? null : await this.explainEmpty(filters);
+      this.emptyHint = clusters.length ? null : this.explainEmpty(filters, facts);
       // The benign verdicts the active detection carried to a new build, in the header (carried_verdicts.js).
       showCarriedVerdicts(byId('queue-carried'), this.carried);
       this.showSuppressed(filters);
@@ -280,25 +286,16 @@ export class Queue {
     this.bulk.update(ticked);
   }
 
-  /** Why the queue is empty (the filters, clusters no longer detected, no detection), for render(). */
-  async explainEmpty(filters) {
+  /**
+   * Why the queue is empty (the filters, clusters no longer detected, no detection), for render(),
+   * from the empty page itself (`latest_detection`, `inactive_clusters`: no further request; the
+   * newest run there is never a backtest, which does not fill the queue).
+   */
+  explainEmpty(filters, facts) {
     const filtered = filters.min_score !== null || filters.status !== null || filters.verdict !== null;
     const includeInactive = filters.include_inactive !== null;
-    let inactive = null;
-    let detections = null;
-    if (!filtered) {
-      try {
-        if (!includeInactive) {
-          const all = await this.listAll({ include_inactive: 'true' });
-          inactive = all.filter((c) => !c.active).length;
-        }
-        // A backtest does not fill the queue: its run says nothing about why the queue is empty.
-        const runs = await api('/v1/detections');
-        detections = (Array.isArray(runs) ? runs : runs?.items ?? []).filter((r) => r.trigger !== 'backtest');
-      } catch {
-        // The hint is a bonus: without it the page still says the queue is empty.
-      }
-    }
+    const inactive = filtered || includeInactive ? null : facts?.inactive ?? null;
+    const detections = filtered ? null : (facts?.latest ? [facts.latest] : []);
     return emptyQueueHint({ filtered, includeInactive, inactive, detections });
   }
 
