@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from analytics.checks_facts import Facts, hosts_text, quote
-from analytics.explain import Check, _duration
+from analytics.cluster_summary import duration_text
+from analytics.explain import Check
 
 
 def patient_zero_step(f: Facts) -> Check | None:
@@ -95,7 +96,7 @@ def ordinary_step(f: Facts) -> Check:
     return Check(
         None,
         f"No feature sets this cluster apart from an ordinary one: {len(f.hosts)} hosts {f.verb} "
-        f"{f.pivot_text} over {_duration(full)}{also}; confirm it is planned or ordinary use: look for "
+        f"{f.pivot_text} over {duration_text(full)}{also}; confirm it is planned or ordinary use: look for "
         f"a deployment job or change ticket at {f.span(full)}, or the application that uses it",
         "a deployment or change ticket (your deployment agent, SCCM/Intune/GPO) or a known application "
         "the fleet uses accounts for it on these hosts",

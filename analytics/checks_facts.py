@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from analytics.behaviour_pivots import behaviour_name, is_behaviour
+from analytics.cluster_summary import PIVOT_VERBS
 from analytics.credited_words import (
     plain,
 )
-from analytics.explain import _VERB, Explanation
+from analytics.explain import Explanation
 from analytics.lineage import image_name
 from graphsiem.model import Entity, EntityType
 
@@ -69,7 +70,7 @@ class Facts:
     def verb(self) -> str:
         if is_behaviour(self.pivot.ref):
             return "showed"
-        return _VERB.get(self.pivot.type, "ran" if self.pivot.type in ("process", "script") else "saw")
+        return PIVOT_VERBS.get(self.pivot.type, "ran" if self.pivot.type in ("process", "script") else "saw")
 
     def span(self, minutes: float) -> str:
         """The first-contact period, rounded out to whole minutes.

@@ -12,10 +12,11 @@ from analytics.checks_facts import (
     names_text,
     quote,
 )
+from analytics.cluster_summary import duration_text
 from analytics.credited_words import (
     credited_sentence,
 )
-from analytics.explain import Check, _duration
+from analytics.explain import Check
 from analytics.external_addresses import is_external_ip
 from analytics.features import is_private_ip
 from analytics.linked_processes import CreditedProcesses
@@ -29,7 +30,7 @@ def _synchronised(f: Facts, feature: str) -> Check:
     n = len(f.hosts)
     full = float(f.features.get("first_contact_range_min", f.features.get("first_contact_spread_min", 0.0)))
     burst = int(f.features.get("burst_hosts", 0))
-    head = f"{n} hosts first {f.verb} {f.pivot_text} within {_duration(full)}"
+    head = f"{n} hosts first {f.verb} {f.pivot_text} within {duration_text(full)}"
     if 0 < burst < n:
         head += f" ({burst} of them within one 10-minute span)"
     return Check(

@@ -27,6 +27,7 @@ import numpy as np
 from analytics.antivirus import read_detections
 from analytics.antivirus_clusters import corroborate_clusters
 from analytics.antivirus_finding_words import antivirus_finding_clusters, lone_antivirus_findings
+from analytics.attribution import contributions, feature_baseline
 from analytics.behaviour_pivots import name_credits
 from analytics.candidate_history import (
     CandidateHistory,
@@ -40,7 +41,7 @@ from analytics.config import DetectionConfig
 from analytics.credential_findings import credential_clusters, lone_window
 from analytics.evidence import EventLookup, evidence_ids, members_seen_outside, resolve_sources
 from analytics.evidence_antivirus import with_detection_evidence
-from analytics.explain import contributions, explain, feature_baseline, young_pivot
+from analytics.explain import explain
 from analytics.features import ClusterFacts, cluster_features, feature_matrix, scored_directions
 from analytics.history import earliest_sightings, fleet_history, history_counts
 from analytics.host_finding_words import host_finding_clusters
@@ -50,6 +51,7 @@ from analytics.linked_processes import cluster_credits
 from analytics.pivot_contacts import cluster_contacts
 from analytics.result import Cluster, DetectionResult, cluster_id
 from analytics.scoring import ClusterScorer
+from analytics.young_pivots import young_pivot
 from graphsiem.internal_networks import declared_internal_networks
 from graphsiem.model import Entity, EntityKey, EntityType
 from graphsiem.store.base import GraphStore

@@ -8,7 +8,7 @@ statistics or the clustering's vocabulary.  The first thing the cluster grew
 from is "the cluster's main entity"; an entity "new" is one the fleet had not
 seen before the detection window, or, low and slow, one a few hosts first saw in
 the days before it that is now reaching new hosts (the summary then says when the
-fleet first saw it and on how many hosts: :class:`analytics.explain.YoungPivot`).
+fleet first saw it and on how many hosts: :class:`analytics.young_pivots.YoungPivot`).
 """
 
 from __future__ import annotations

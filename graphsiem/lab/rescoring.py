@@ -3,7 +3,7 @@
 The same scorer as detection (:class:`analytics.scoring.ClusterScorer`), fitted
 on the given rows (and on the earlier windows' candidate rows the detection was
 fitted with, when given), and the same explanation: exact Shapley contributions
-of every column against the median cluster (:func:`analytics.explain.contributions`).
+of every column against the median cluster (:func:`analytics.attribution.contributions`).
 A rescored cluster thus never carries the explanation of the risk it no longer has.
 
 The rows of a feature matrix are matched to the clusters here too
@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analytics.attribution import contributions
 from analytics.config import DetectionConfig
-from analytics.explain import FeatureContribution, contributions
+from analytics.explain import FeatureContribution
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES
 from analytics.result import Cluster
 from analytics.scoring import ClusterScorer

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.explain import contributions, explain, feature_baseline, summarize
+from analytics.attribution import contributions, feature_baseline
+from analytics.cluster_summary import summarize
+from analytics.explain import explain
 from analytics.features import SCORED_FEATURES, ClusterFacts
 from analytics.lineage import LineagePair
 from analytics.scoring import ClusterScorer

@@ -11,7 +11,8 @@ import re
 
 import numpy as np
 
-from analytics.explain import explain, summarize
+from analytics.cluster_summary import summarize
+from analytics.explain import explain
 from analytics.features import SCORED_FEATURES, ClusterFacts
 
 JARGON = re.compile(r"inter-quartile|\bIQR\b|\bpivot\b|new member|capped|floored|\bsightings?\b|^1 when", re.IGNORECASE)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analytics.cluster_summary import summarize
 from analytics.clusters import fan_out_clusters
 from analytics.detect import detect
-from analytics.explain import explain, summarize
+from analytics.explain import explain
 from analytics.features import (
     SCORED_FEATURES,
     ClusterFacts,

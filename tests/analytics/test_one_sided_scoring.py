@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analytics.attribution import contributions
 from analytics.config import DetectionConfig
-from analytics.explain import contributions
 from analytics.features import SCORED_FEATURES, SUSPICIOUS_DIRECTION, scored_directions
 from analytics.scoring import ClusterScorer
 

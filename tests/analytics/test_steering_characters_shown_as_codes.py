@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from analytics.checks import quote
-from analytics.explain import summarize as cluster_summary
+from analytics.cluster_summary import summarize as cluster_summary
 from analytics.features import ClusterFacts
 from graphsiem.event_summary import summarize as timeline_summary
 
