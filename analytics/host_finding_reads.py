@@ -22,7 +22,7 @@ import orjson
 
 from analytics.adfs_key_reads import OBJECT_KIND, THUMBNAIL_PHOTO, key_read_hit
 from analytics.host_finding_rules import GZIP_STAGER, SERVICE_STAGER
-from analytics.host_findings import Hit
+from analytics.host_findings import Hit, _without_copies
 from analytics.network_stagers import network_stager_hits
 from analytics.script_block_cradles import SCRIPT_KINDS, cradle_hit
 from analytics.stager_chains import PROCESS_CREATES, chain_hits
@@ -82,7 +82,8 @@ def host_more_hits(host: str, events: Iterable[tuple[str, str, float, dict]]) ->
             hit = _service_stager(host, event_id, ts, fields)
         if hit is not None:
             hits.append(hit)
-    return hits
+    # one act in Sysmon 1 and Security 4688 (a cmd_stager), one 4662 logged twice: one hit, as for the others
+    return _without_copies(hits)
 
 
 def _service_stager(host: str, event_id: str, ts: float, fields: dict) -> Hit | None:

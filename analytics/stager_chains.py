@@ -116,7 +116,7 @@ def _hit(host: str, event_id: str, ts: float, fields: Mapping[str, object], star
         return None
     return Hit(host, CMD_STAGER, ts, event_id, image, command,
                f"{image.lower()}|{' '.join(command.lower().split())}", detail,
-               _text(fields.get("process.parent.executable")))
+               _text(fields.get("process.parent.executable")), _text(fields.get("process.hash.sha256")).lower())
 
 
 def _text(value: object) -> str:

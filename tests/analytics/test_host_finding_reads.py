@@ -72,3 +72,15 @@ def test_every_new_rule_has_its_next_step(rule: str):
     finding = HostFinding("ws-1", [Hit("ws-1", rule, 1.0, "e", "", "", "s", "d")])
     (check,) = checks(finding)
     assert check.check and check.benign_if and RULES[rule].attack
+
+
+def test_one_act_in_sysmon_and_4688_is_one_cmd_stager_hit():
+    command = "powershell -nop -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA"
+    events = [(f"e-{kind}", kind, 5.0 + n * 0.5,
+               {"process.executable": r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+                "process.command_line": command, "process.parent.executable": CMD, "process.parent.pid": 70})
+              for n, kind in enumerate(("sysmon:process_create", "winsec:process_create"))]
+    events.insert(0, ("e-cmd", "sysmon:process_create", 4.0,
+                      {"process.executable": CMD, "process.command_line": "cmd /c x", "process.pid": 70,
+                       "process.parent.executable": r"C:\Windows\System32\wscript.exe"}))
+    assert [(h.rule, h.event_id) for h in host_more_hits("ws-1", events)] == [("cmd_stager", "e-sysmon:process_create")]
