@@ -42,6 +42,7 @@ from ingest.journal_id_migration import ALIASES_TABLE, graph_needs_rebuild
 from ingest.journal_id_rereads import ROW_COLUMNS, Rereader
 from ingest.journal_schema import Transaction
 from ingest.parsers.base import ParserRegistry
+from ingest.receipt import RECEIVED_AT
 
 if TYPE_CHECKING:
     from ingest.journal import Journal
@@ -151,14 +152,21 @@ def _read_again(db: sqlite3.Connection, reader: Rereader, row: tuple, done: Repa
     """Write the event this release reads from ``row``'s record into the row, when it is one event of its host."""
     seq, row_id, kind, host, *_, ts, fields_json = row
     done.rows_read += 1
+    old_fields = orjson.loads(fields_json)
+    # a live channel's receipt time: the session stamped it after the parse, and a record
+    # without a time of its own was dated by it (ingest.receipt)
+    received = old_fields.get(RECEIVED_AT) if isinstance(old_fields, dict) else None
+    reader.context.received_at = received
     read = reader.events(row[:-1])
     events = read[2] if read is not None else []
     if host is None or len(events) != 1 or events[0].host != host or events[0].ts != ts:
         done.kept += 1
         return
     event = events[0]
+    if received is not None and isinstance(event.fields, dict):
+        event.fields[RECEIVED_AT] = received
     new_fields = orjson.dumps(event.fields, default=str)
-    if event.kind == kind and orjson.loads(new_fields) == orjson.loads(fields_json):
+    if event.kind == kind and orjson.loads(new_fields) == old_fields:
         done.kept += 1
         return
     db.execute("UPDATE events SET kind = ?, fields = ? WHERE seq = ?", (event.kind, new_fields, seq))

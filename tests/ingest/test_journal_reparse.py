@@ -91,3 +91,17 @@ def test_an_interrupted_reparse_goes_on(tmp_path: Path) -> None:
     assert rest.rows_read == 1
     assert [row[2] for row in _directory_rows(journal)] == [OBJECT_OPERATION] * 2
 
+
+def test_a_live_events_receipt_time_stays_on_the_row(tmp_path: Path) -> None:
+    journal = old_journal(2, tmp_path)
+    db = journal.connection
+    seq = _directory_rows(journal)[0][0]
+    db.execute("UPDATE events SET fields = json_set(fields, '$.\"graphsiem.received_at\"', 1712049310.5) "
+               "WHERE seq = ?", (seq,))  # as the syslog listener or the API journals it
+
+    reparse(journal)
+
+    fields = json.loads(db.execute("SELECT fields FROM events WHERE seq = ?", (seq,)).fetchone()[0])
+    assert fields["graphsiem.received_at"] == 1712049310.5
+    assert fields["winlog.object.server"] == "DS"
+
