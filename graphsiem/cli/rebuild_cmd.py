@@ -157,8 +157,8 @@ def _recompute_ids(journal: Journal) -> IdMigration:
               file=sys.stderr)
     else:
         resumed = f" (over {migration.runs} runs: resumed)" if migration.runs > 1 else ""
-        print(f"graphsiem rebuild: recomputed event ids{resumed}: {migration.rows_read} rows read, "
-              f"{migration.ids_changed} ids changed, {migration.duplicates_merged} duplicates merged "
+        print(f"graphsiem rebuild: recomputed event ids{resumed}: {migration.rows_read} rows read "
+              f"({migration.unchanged} with this release's ids already), {migration.ids_changed} ids changed, {migration.duplicates_merged} duplicates merged "
               f"(the earliest kept, the others' ids kept as aliases; {migration.rows_before} rows before, "
               f"{migration.rows_before - migration.duplicates_merged} after), {migration.kept} kept as journaled "
               "(not read again by this release)", file=sys.stderr)
