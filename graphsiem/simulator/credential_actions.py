@@ -21,6 +21,7 @@ from graphsiem.simulator.credential_events import (
 from graphsiem.simulator.fleet import DOMAIN, NETBIOS_DOMAIN, Host
 from graphsiem.simulator.randomness import rng_for, windows_guid
 from graphsiem.simulator.scenario import Step, render
+from graphsiem.simulator.sensor_credentials import record_kerberos_try, record_ntlm_try
 from graphsiem.simulator.sink import Sink
 
 _WINLOGON = ("0x2f0", "C:\\Windows\\System32\\winlogon.exe")
@@ -104,10 +105,12 @@ def do_failed_logon(ctx: RunContext, step: Step, host: Host) -> None:
         _validate(ctx, target[1], host.upper, failure)
         ctx.endpoint(host, logon_failed(ctx.ts + host.skew, failure=failure, logon_type=logon_type, target=target,
                                         workstation=host.upper, ip=local_ip, port=0, process=_caller(logon_type)))
+        record_kerberos_try(ctx, host, target[1], refused=True)  # the sensor sees part of the fleet ask the KDC
     ctx.mark(host, "user", f"{target[0]}\\{target[1]}".lower(), step)
     if recovers:
         ctx.ts += ctx.rng.uniform(*_pair(step.params.get("recover_after"), (5.0, 60.0)))
         _validate(ctx, target[1], host.upper, None)
+        record_kerberos_try(ctx, host, target[1], refused=False)
         _logged_on(ctx, host, target, logon_type, client=host, ntlm=False)
 
 
@@ -115,7 +118,9 @@ def do_password_spray(ctx: RunContext, step: Step, host: Host) -> None:
     """The step's host tries one password per round on ``accounts`` of the fleet's users against the DC.
 
     Each try is an NTLM log-on over SMB to the DC: 4776 (the claimed ``workstation``, default the
-    sprayer's own name) and 4625 type 3 (the sprayer's address).  ``rounds`` rounds (default 3)
+    sprayer's own name; ``victim``: each account's own machine, so that the 4776s read as its user
+    mistyping at home) and 4625 type 3 (the sprayer's address); the sensor sees each try's NTLM
+    (``ntlm.log``, :mod:`.sensor_credentials`).  ``rounds`` rounds (default 3)
     ``round_minutes`` apart (default 65: one round per hour, under a lock-out threshold), ``pace``
     seconds between tries (default 0.5-2.5).  In round ``found_in_round`` (default 2; 0: never) one
     account's password is right: 4776 ``0x0`` and a 4624 from the sprayer (the likely compromise).
@@ -132,7 +137,9 @@ def do_password_spray(ctx: RunContext, step: Step, host: Host) -> None:
     pace = _pair(step.params.get("pace"), (0.5, 2.5))
     found_in = int(step.params.get("found_in_round", 2))
     found = ctx.rng.choice(accounts) if accounts else None
+    forged = step.params.get("workstation") == "victim"
     claim = render(str(step.params.get("workstation", "{{host}}")), ctx.variables)
+    homes = {h.user: h.upper for h in ctx.fleet}
     start = ctx.ts
     for number in range(1, rounds + 1):
         ctx.ts = start + (number - 1) * spacing
@@ -141,12 +148,14 @@ def do_password_spray(ctx: RunContext, step: Step, host: Host) -> None:
                 continue  # the sprayer has this one's password
             ctx.ts += ctx.rng.uniform(*pace)
             right = number == found_in and name == found
-            _validate(ctx, name, claim, None if right else "wrong_password")
+            written = homes.get(name, claim) if forged else claim
+            _validate(ctx, name, written, None if right else "wrong_password")
+            record_ntlm_try(ctx, host, dc, name, claimed=written, right=right)
             if right:
                 _logged_on(ctx, dc, (NETBIOS_DOMAIN, name), 3, client=host, ntlm=True)
             else:
                 ctx.endpoint(dc, logon_failed(ctx.ts + dc.skew, failure="wrong_password", logon_type=3,
-                                              target=(NETBIOS_DOMAIN, name), workstation=claim,
+                                              target=(NETBIOS_DOMAIN, name), workstation=written,
                                               ip=host.ip_at(ctx.ts), port=ctx.rng.randrange(49152, 65535),
                                               process=_NETWORK))
             ctx.mark(dc, "user", f"{NETBIOS_DOMAIN}\\{name}".lower(), step)
