@@ -101,11 +101,17 @@ def summarize(
     half = facts.context.get("first_contact_spread_raw_min", facts.features.get("first_contact_spread_min", 0.0))
     full = facts.context.get("first_contact_range_min")
     verb = PIVOT_VERBS.get(pivot_type, "ran" if pivot_type in ("process", "script") else "saw")
+    # Each part is made visible once, where it is made (the pivot's value above, before it is
+    # cut): every part, not only the pivot, since a lineage pair or a credited name is attacker
+    # text too (review U2 #7).  Parts are joined by "; ", which no escape reaches across, so the
+    # line is what one pass over the whole line gave.
     if (rollup := summary_words(pivot_type, pivot_value)) is not None:  # per-host subdomains of one domain
-        verb, pivot_type, value = rollup
+        verb, pivot_type, value = map(visible, rollup)
     # two facts by per-host processes: known by its key, never by its shown value (a command line can copy that)
     elif (behaviour := behaviour_words((pivot_type, pivot_key), pivot_value)) is not None:
-        verb, pivot_type, value = behaviour
+        verb, pivot_type, value = map(visible, behaviour)
+    else:
+        pivot_type = visible(pivot_type)
     if installed_as:  # installed, maybe never run (a command) or loaded (a driver): "installed or ran/got"
         verb = f"installed or {verb}"
     if pivot_is_new:
@@ -122,14 +128,14 @@ def summarize(
         head = f"{host_count} hosts {verb} {pivot_type} {value} (known before the window)"
     parts = [head]
     if installed_as:
-        parts.append(f"it is installed as a {installed_as}")
+        parts.append(visible(f"it is installed as a {installed_as}"))
     if facts.new_pairs:
         names = ", ".join(str(p) for p in facts.new_pairs[:2])
         since = f" since {_date(young.since)}" if young is not None else ""  # counted from the young horizon
         if facts.history:
-            parts.append(f"{names} {'is' if len(facts.new_pairs) == 1 else 'are'} new in the fleet{since}")
+            parts.append(visible(f"{names} {'is' if len(facts.new_pairs) == 1 else 'are'} new in the fleet{since}"))
         else:  # without earlier data, first seen in the window is all that is known
-            parts.append(f"{names} {'was' if len(facts.new_pairs) == 1 else 'were'} seen in the window")
+            parts.append(visible(f"{names} {'was' if len(facts.new_pairs) == 1 else 'were'} seen in the window"))
     if facts.behaviours:
         words = _BEHAVIOUR_TEXT if facts.history else {**_BEHAVIOUR_TEXT, **_BEHAVIOUR_TEXT_WITHOUT_HISTORY}
         if facts.download_from_known_source:  # the payload is new, its source is not: no "new domain"
@@ -137,11 +143,9 @@ def summarize(
         if facts.lookalikes:  # name the domain copied: the resemblance is the finding
             trusted = facts.lookalikes[0].trusted
             words = {**words, "lookalike_domain": f"look-alike of {trusted if len(trusted) <= _MAX_VALUE else trusted[: _MAX_VALUE - 1] + '…'}, which the fleet uses"}
-        parts.append(", ".join(words.get(b, b) for b in facts.behaviours))
-        parts += _credited_parts(credited, facts.behaviours, words)
-    # Every part, not only the pivot: a lineage pair or a credited name is attacker text too
-    # (review U2 #7).  ``visible`` leaves codes already written as they are.
-    return visible("; ".join(parts))
+        parts.append(visible(", ".join(words.get(b, b) for b in facts.behaviours)))
+        parts += map(visible, _credited_parts(credited, facts.behaviours, words))
+    return "; ".join(parts)
 
 
 def _credited_parts(credited: tuple[CreditedProcesses, ...], behaviours: list[str], words: dict[str, str]) -> list[str]:
