@@ -12,7 +12,11 @@ log-on events' times, asks the IP map (:class:`analytics.evidence_addresses.Addr
 host held the address then, and, for a host outside the cluster, the processes that host ran in the
 detection window whose command line names a cluster host as its remote target (WMIC ``/node:``,
 PsExec and ``sc``/``reg``/``schtasks`` ``\\\\host`` or ``/s``, WinRS ``-r:``, PowerShell
-``-ComputerName``/``-cn``).  Those processes are the cluster's **evidence** and named in its
+``-ComputerName``/``-cn``).  A target written as an address (``wmic /node:10.32.1.21``,
+``psexec \\\\10.32.1.21``, ``\\\\10.32.1.21\\c$``) is resolved by the same IP map at the times the
+source host ran the command (:func:`remote_addresses`; one host for all of them, else nobody), and the
+process record says which address named which host (``addresses``).  Those processes are the cluster's
+**evidence** and named in its
 summary and checks, not members: members are what the forest scored on the cluster's hosts (their
 host sets, prevalence and lineage); the source host's processes ran on another host, and scoring
 them would move every lateral cluster's risk by a rule nobody measured.  An address the map does
@@ -21,6 +25,7 @@ not place at the log-ons' time, or places on two hosts, names nobody (the record
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -29,7 +34,7 @@ from typing import Any
 import networkx as nx
 
 from analytics.evidence import EventLookup
-from analytics.evidence_addresses import address_holders
+from analytics.evidence_addresses import AddressHolders, address_holders
 from analytics.explain import Check
 from graphsiem.model import RelationType, entity_uid, epoch_to_iso
 
@@ -84,6 +89,37 @@ class LateralSource:
                 "processes": [dict(p) for p in self.processes]}
 
 
+def _written_targets(command_line: str) -> Iterable[str]:
+    """Each target a remote-execution command line writes, unquoted, as written."""
+    for pattern in _TARGET_PATTERNS:
+        for match in pattern.finditer(command_line or ""):
+            for name in match.group(1).strip("\"'").split(","):
+                name = name.strip().strip("\"'")
+                if name:
+                    yield name
+
+
+def remote_addresses(command_line: str) -> set[str]:
+    r"""The addresses a remote-execution command line targets (canonical text): the IP map names their hosts.
+
+    Examples
+    --------
+    >>> sorted(remote_addresses('wmic /node:10.32.1.21,"10.32.1.22" process call create "x"'))
+    ['10.32.1.21', '10.32.1.22']
+    >>> remote_addresses(r'PsExec.exe \\10.1.2.3 -s cmd'), remote_addresses(r'copy x.exe \\10.1.2.3\c$\x.exe')
+    ({'10.1.2.3'}, {'10.1.2.3'})
+    >>> remote_addresses('wmic /node:SRV-0001 process call create x'), remote_addresses('wmic /node:10.1.2 x')
+    (set(), set())
+    """
+    found: set[str] = set()
+    for name in _written_targets(command_line):
+        try:
+            found.add(str(ipaddress.ip_address(name)))
+        except ValueError:
+            continue
+    return found
+
+
 def remote_targets(command_line: str) -> set[str]:
     """The host names a remote-execution command line targets (short, lower case).
 
@@ -99,12 +135,10 @@ def remote_targets(command_line: str) -> set[str]:
     set()
     """
     found: set[str] = set()
-    for pattern in _TARGET_PATTERNS:
-        for match in pattern.finditer(command_line or ""):
-            for name in match.group(1).strip("\"'").split(","):
-                short = name.strip().strip("\"'").split(".", 1)[0].lower()
-                if short and not short[0].isdigit():  # an address names no host here: the map would
-                    found.add(short)
+    for name in _written_targets(command_line):
+        short = name.split(".", 1)[0].lower()
+        if short and not short[0].isdigit():  # an address names no host here: the map does (remote_addresses)
+            found.add(short)
     return found
 
 
@@ -155,7 +189,7 @@ def lateral_sources(
         record = LateralSource(ip=key, host=source, first_seen=min(times), last_seen=max(times),
                                targets=sorted({host for _, host in logons}))
         if source is not None:
-            _add_remote_processes(record, store, host_names, window, journal)
+            _add_remote_processes(record, store, host_names, window, journal, holders)
         out.append(record)
     return out
 
@@ -180,8 +214,9 @@ def _logon_times(graph: nx.MultiDiGraph, ip_uid: str, hosts: set[str], window: t
 
 
 def _add_remote_processes(record: LateralSource, store: Any, hosts: set[str], window: tuple[float, float],
-                          journal: EventLookup | None) -> None:
-    """The source host's processes in the window whose command line targets a cluster host."""
+                          journal: EventLookup | None, holders: AddressHolders | None) -> None:
+    """The source host's processes in the window whose command line targets a cluster host, by name or by an
+    address the IP map placed on one then."""
     neighbours = store.neighbors("host", str(record.host), direction="out",
                                  relation_types=[RelationType.RAN], entity_types=["process"],
                                  limit=NEIGHBOR_LIMIT)
@@ -190,18 +225,42 @@ def _add_remote_processes(record: LateralSource, store: Any, hosts: set[str], wi
         if relation.last_seen < window[0] or relation.first_seen > window[1]:
             continue
         text = " ".join(str(v) for v in (process.value, process.props.get("command_line")) if v)
-        targets = sorted(remote_targets(text) & hosts)
-        if not targets:
+        named, addresses = remote_targets(text) & hosts, remote_addresses(text)
+        if not named and (not addresses or holders is None):
             continue
         ids = [str(i) for i in relation.evidence]
+        times = [max(relation.first_seen, window[0]), min(relation.last_seen, window[1])]
         if journal is not None and ids:  # the source host's events in the window (a relation is all time)
-            ids = [e.id for e in journal.get(ids)
-                   if e.host == record.host and window[0] <= float(e.ts) <= window[1]]
-        record.processes.append({"key": process.key, "value": process.value, "targets": targets,
-                                 "first_seen": epoch_to_iso(max(relation.first_seen, window[0]))})
+            events = [e for e in journal.get(ids) if e.host == record.host and window[0] <= float(e.ts) <= window[1]]
+            ids = [e.id for e in events]
+            times = [float(e.ts) for e in events] or times
+        addressed = _addressed_hosts(addresses, times, holders, hosts) if holders is not None else {}
+        targets = sorted(named | set(addressed.values()))
+        if not targets:
+            continue
+        row: dict[str, Any] = {"key": process.key, "value": process.value, "targets": targets,
+                               "first_seen": epoch_to_iso(max(relation.first_seen, window[0]))}
+        if addressed:
+            row["addresses"] = addressed
+        record.processes.append(row)
         record.event_ids.extend(i for i in ids if i not in record.event_ids)
     record.processes.sort(key=lambda p: (p["first_seen"], p["value"]))
     del record.processes[MAX_PROCESSES:]
+
+
+def _addressed_hosts(addresses: Iterable[str], times: list[float], holders: AddressHolders,
+                     hosts: set[str]) -> dict[str, str]:
+    """Each address the IP map placed on one cluster host at every time the command ran: address -> host.
+
+    An address it placed on nobody, or not on one host all along, names nobody, as a log-on's does.
+    """
+    addressed: dict[str, str] = {}
+    for address in sorted(addresses):
+        placed = {holders.holder(address, ts) for ts in times}
+        host = placed.pop() if len(placed) == 1 else None
+        if host is not None and host in hosts:
+            addressed[address] = host
+    return addressed
 
 
 def lateral_summary(records: Iterable[LateralSource]) -> str:
@@ -251,7 +310,12 @@ def _hosts(names: list[str]) -> str:
 def _shown(processes: list[dict[str, Any]]) -> str:
     first = str(processes[0]["value"])
     first = first if len(first) <= 100 else first[:99] + "…"
-    return first if len(processes) == 1 else f"{first} and {len(processes) - 1} more"
+    shown = first if len(processes) == 1 else f"{first} and {len(processes) - 1} more"
+    addressed = sorted({(ip, host) for p in processes for ip, host in (p.get("addresses") or {}).items()})
+    if addressed:  # a target written as an address: the host the IP map placed it on
+        shown += "; the IP map placed " + ", ".join(f"{ip} on {host}" for ip, host in addressed[:3]) + \
+            (" and more" if len(addressed) > 3 else "") + " then"
+    return shown
 
 
 def with_lateral_sources(cluster: Any, sources: list[LateralSource], pairs: list[tuple[str, str]],

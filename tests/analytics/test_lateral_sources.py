@@ -11,7 +11,12 @@ from types import SimpleNamespace
 import networkx as nx
 import pytest
 
-from analytics.lateral_sources import lateral_sources, remote_targets
+from analytics.lateral_sources import (
+    lateral_check,
+    lateral_sources,
+    remote_addresses,
+    remote_targets,
+)
 
 
 @pytest.mark.parametrize(("command_line", "targets"), [
@@ -66,3 +71,63 @@ def test_an_address_the_map_does_not_place_names_nobody(intervals, why):
     records = lateral_sources(_NoStore(), _graph_with_logon("10.9.9.9", "srv-1", "e1"), [("ip", "10.9.9.9")],
                               ["srv-1"], window=(0.0, 2000.0), journal=_Journal([logon], intervals))
     assert [(r.ip, r.host, r.targets) for r in records] == [("10.9.9.9", None, ["srv-1"])], why
+
+
+@pytest.mark.parametrize(("command_line", "addresses"), [
+    ("wmic /node:10.1.2.3 process call create x", {"10.1.2.3"}),
+    ('wmic /node:"10.1.2.3",10.1.2.4,SRV-2 process call create x', {"10.1.2.3", "10.1.2.4"}),
+    (r"PsExec64.exe \\10.1.2.3 -u corp\adm -s cmd.exe", {"10.1.2.3"}),
+    (r"cmd.exe /c copy C:\t\x.exe \\10.1.2.3\ADMIN$\x.exe", {"10.1.2.3"}),
+    ("schtasks /create /s 10.1.2.3 /tn x /tr y", {"10.1.2.3"}),
+    ("wmic /node:SRV-0001 process call create x", set()),
+    ("ping 10.1.2.3", set()),  # an address no remote-execution option names
+    ("wmic /node:10.1.2 process call create x", set()),  # no address
+])
+def test_remote_addresses(command_line, addresses):
+    assert remote_addresses(command_line) == addresses
+
+
+class _Store:
+    """``neighbors`` of the source host: its processes, each with the events that ran it."""
+
+    def __init__(self, processes):
+        self.processes = processes
+
+    def neighbors(self, kind, key, **kwargs):
+        assert (kind, key) == ("host", "it-7")
+        return [SimpleNamespace(relation=SimpleNamespace(first_seen=first, last_seen=last, evidence=ids),
+                                entity=SimpleNamespace(key=f"p{n}", value=line, props={}))
+                for n, (line, first, last, ids) in enumerate(self.processes)]
+
+
+def test_a_target_written_as_an_address_is_the_host_the_ip_map_placed_it_on_then():
+    """Was: ``wmic /node:10.1.2.3`` named no host (only names were matched), so it-7's commands at srv-1 and
+    srv-2 written by address were no evidence of the movement; now the map resolves them at their time."""
+    logons = [SimpleNamespace(id=f"l{i}", ts=1000.0 + i, host=h, fields={}) for i, h in enumerate(["srv-1", "srv-2"])]
+    runs = [SimpleNamespace(id=i, ts=ts, host="it-7", fields={})
+            for i, ts in (("w1", 990.0), ("p1", 995.0), ("u1", 996.0), ("late", 1900.0), ("n1", 997.0))]
+    intervals = [("10.9.9.9", 900.0, 1100.0, "it-7"), ("10.1.2.3", 900.0, 1100.0, "srv-1"),
+                 ("10.1.2.4", 900.0, 1100.0, "srv-2"),
+                 ("10.1.2.5", 900.0, 1100.0, "srv-1"), ("10.1.2.5", 1800.0, 2000.0, "ws-55")]
+    store = _Store([
+        ('wmic /node:10.1.2.3 process call create "cmd /c x.bat"', 990.0, 990.0, ["w1"]),
+        (r"PsExec64.exe \\10.1.2.4 -s cmd.exe", 995.0, 995.0, ["p1"]),
+        (r"cmd.exe /c copy x.exe \\10.1.2.4\ADMIN$\x.exe", 996.0, 996.0, ["u1"]),
+        # 10.1.2.5 was srv-1's at 990, ws-55's when this ran: no cluster host then
+        ("wmic /node:10.1.2.5 process call create y", 1900.0, 1900.0, ["late"]),
+        ("ping -n 1 10.1.2.3", 997.0, 997.0, ["n1"]),  # names no remote-execution target
+    ])
+    graph = _graph_with_logon("10.9.9.9", "srv-1", "l0")
+    graph.add_edge("ip:10.9.9.9", "host:srv-2", key="LOGGED_ON", type="LOGGED_ON", evidence=["l1"],
+                   first_seen=1001.0, last_seen=1001.0)
+    (record,) = lateral_sources(store, graph, [("ip", "10.9.9.9")], ["srv-1", "srv-2"], window=(0.0, 2000.0),
+                                journal=_Journal([*logons, *runs], intervals))
+    assert record.host == "it-7"
+    assert [(p["value"].split()[0], p["targets"], p.get("addresses")) for p in record.processes] == [
+        ("wmic", ["srv-1"], {"10.1.2.3": "srv-1"}),
+        ("PsExec64.exe", ["srv-2"], {"10.1.2.4": "srv-2"}),
+        ("cmd.exe", ["srv-2"], {"10.1.2.4": "srv-2"}),
+    ]
+    assert record.event_ids == ["w1", "p1", "u1"]  # the cluster's evidence: these commands' events
+    check = lateral_check([record]).check
+    assert "the IP map placed 10.1.2.3 on srv-1, 10.1.2.4 on srv-2 then" in check
