@@ -18,7 +18,7 @@ both give the same clusters on the same data.  Two things of that state are not 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -201,17 +201,8 @@ def carried_verdicts_note(carried: list[dict[str, Any]]) -> str:
     >>> carried_verdicts_note([])
     ''
     """
-    if not carried:
-        return ""
-    parts = []
-    for record in carried:
-        pivot = record.get("pivot") or ["", ""]
-        parts.append(f"{printable(str(pivot[1]))} {printable(str(record.get('judged_build', ''))[:23])}… → "
-                     f"{printable(str(record.get('build', ''))[:23])}… on {record.get('hosts', 0)} hosts "
-                     f"(judged on {record.get('judged_hosts', 0)})")
-    n = len(carried)
-    return (f"{n} benign verdict{_s(n)} carried to a new build, {'its cluster' if n == 1 else 'their clusters'} "
-            f"left out: confirm each is the vendor's (--json: detection.stats.verdicts_carried): " + "; ".join(parts))
+    return _verdicts_note(carried, "carried", "left out: confirm each is the vendor's", "verdicts_carried",
+                          lambda record: f" on {record.get('hosts', 0)} hosts (judged on {record.get('judged_hosts', 0)})")
 
 
 def refused_verdicts_note(refused: list[dict[str, Any]]) -> str:
@@ -234,13 +225,26 @@ def refused_verdicts_note(refused: list[dict[str, Any]]) -> str:
     >>> refused_verdicts_note([])
     ''
     """
-    if not refused:
+    return _verdicts_note(refused, "not carried", "shown", "verdicts_refused",
+                          lambda record: f": {printable(str(record.get('refused', '')))}")
+
+
+def _verdicts_note(
+    records: list[dict[str, Any]], verb: str, fate: str, key: str, detail: Callable[[dict[str, Any]], str],
+) -> str:
+    """The note of carry records (:func:`carried_verdicts_note`, :func:`refused_verdicts_note`): how many
+    verdicts were ``verb`` to a new build, what became of the cluster (``fate``), the stats ``key`` that
+    lists them, then each record's builds (:func:`_builds_phrase`) and its ``detail``; empty when none."""
+    if not records:
         return ""
-    parts = []
-    for record in refused:
-        pivot = record.get("pivot") or ["", ""]
-        parts.append(f"{printable(str(pivot[1]))} {printable(str(record.get('judged_build', ''))[:23])}… → "
-                     f"{printable(str(record.get('build', ''))[:23])}…: {printable(str(record.get('refused', '')))}")
-    n = len(refused)
-    return (f"{n} benign verdict{_s(n)} not carried to a new build, {'its cluster' if n == 1 else 'their clusters'} "
-            f"shown (--json: detection.stats.verdicts_refused): " + "; ".join(parts))
+    n = len(records)
+    parts = "; ".join(_builds_phrase(record) + detail(record) for record in records)
+    return (f"{n} benign verdict{_s(n)} {verb} to a new build, {'its cluster' if n == 1 else 'their clusters'} "
+            f"{fate} (--json: detection.stats.{key}): {parts}")
+
+
+def _builds_phrase(record: dict[str, Any]) -> str:
+    """A carry record's pivot and its judged and new builds, each cut: ``pivot judged… → new…``."""
+    pivot = record.get("pivot") or ["", ""]
+    return (f"{printable(str(pivot[1]))} {printable(str(record.get('judged_build', ''))[:23])}… → "
+            f"{printable(str(record.get('build', ''))[:23])}…")
