@@ -119,6 +119,9 @@ class EntityHit(BaseModel):
     type: str
     key: str
     value: str
+    kind: str | None = Field(default=None, exclude_if=absent_if_none, description="`registry` for a `file` hit that is a "
+                             "registry key or value (the graph keeps those as files, as cluster members' `kind` "
+                             "says); absent otherwise.")
     matched: SearchField = Field(
         default="value", description="What contained the query: the value, the key, a process's "
         "`decoded_command` (its PowerShell -EncodedCommand, decoded) or a script's `text`; what was "

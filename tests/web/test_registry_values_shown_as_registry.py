@@ -80,3 +80,22 @@ def test_a_registry_value_member_is_shown_as_registry(page, site) -> None:
     page.wait_for_selector("#selection dl.kv")
     assert page.locator("#selection dl.kv dd").first.inner_text() == "registry"
     assert page.watch.errors == []
+
+
+def test_a_registry_value_found_by_search_is_typed_registry(page, site) -> None:
+    """Was: the search said `file` for the value in the API (no `kind`) and the page's row (task AVX #4)."""
+    hits = site.api("GET", "/v1/entities", params={"q": "fdenytsconnections", "limit": 20})["items"]
+    (value,) = [h for h in hits if h["value"] == VALUE]
+    assert (value["type"], value["kind"]) == ("file", "registry")
+    (command,) = [h for h in hits if h["type"] == "process"]  # the reg.exe that set it: no kind
+    assert "kind" not in command
+
+    sign_in(page, site)
+    page.fill("#search-input", "fDenyTSConnections")
+    page.press("#search-input", "Enter")
+    page.wait_for_selector("#search-results:not([hidden])")
+    rows = page.eval_on_selector_all("#search-results li button", """bs => bs.map((b) => [
+        b.querySelector('.type').textContent, b.title])""")
+    assert ["registry", VALUE] in rows and ["file", VALUE] not in rows
+    assert any(kind == "process" for kind, _ in rows)  # the process that set it keeps its type
+    assert page.watch.errors == []

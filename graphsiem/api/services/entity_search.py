@@ -25,6 +25,7 @@ from graphsiem.api.services.entity_aliases import (
     users_spelled,
 )
 from graphsiem.api.services.event_kind_search import event_kind_hits
+from graphsiem.entity_kinds import entity_kind
 from graphsiem.model import Entity, epoch_to_iso
 from graphsiem.store.base import (
     IN_PROP,
@@ -64,8 +65,9 @@ def _hit(found: SearchHit, needle: str) -> EntityHit:
         text = entity.props[found.matched]
         lowered = text.lower()
         snippet = _snippet(text, lowered, lowered.find(needle), len(needle))
+    # a registry value the graph keeps as a file is named so, as in cluster views (graphsiem.entity_kinds)
     return EntityHit(type=entity.type, key=entity.key, value=entity.value, matched=matched,
-                     snippet=snippet)
+                     snippet=snippet, kind=entity_kind(entity.type, entity.value, entity.props))
 
 
 def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> EntitySearchOut:
@@ -141,9 +143,10 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
     if not by_id:
         hits += [hit for hit in events if (hit.type, hit.key) not in listed]
         listed |= {(hit.type, hit.key) for hit in events}
+    cut = False  # whether the signature search read only the most alerted of its matching edges
     if len(hits) <= limit:  # IDS signatures an edge keeps: its ends, after every entity's own text
         with ctx.store_guard():
-            alerted = signature_hits(ctx.store, needle, entity_type=entity_type, limit=limit)
+            alerted, cut = signature_hits(ctx.store, needle, entity_type=entity_type, limit=limit)
         hits += [hit for hit in alerted if (hit.type, hit.key) not in listed]
     if named is not None:
         # The host a full name resolves to (or the address another spelling names) ranks first,
@@ -152,7 +155,7 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
                 *(h for h in hits if (h.type, h.key) != (named.type, named.key))]
     items = hits[:limit]
     _tell_apart(ctx, items)
-    return EntitySearchOut(items=items, truncated=len(hits) > limit)
+    return EntitySearchOut(items=items, truncated=len(hits) > limit or cut)
 
 
 def _whole_match(hit: SearchHit, needle: str) -> bool:

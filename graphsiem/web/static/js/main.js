@@ -10,7 +10,7 @@ import { api, auth, ApiError, entityPath } from './api.js';
 import { BacktestView, wireBacktestForm } from './backtest.js';
 import { ClusterView } from './cluster.js';
 import { byId, el, fill, setText, shorten } from './dom.js';
-import { entityLabel } from './entity_label.js';
+import { entityLabel, shownType } from './entity_label.js';
 import { Queue } from './queue.js';
 
 let queue;
@@ -190,7 +190,7 @@ async function search(event) {
           type: 'button',
           title: String(entity.value ?? ''),
           onclick: () => pick(entity),
-        }, el('span', { class: `type type-${entity.type}`, text: entity.type }), ` ${shorten(entityLabel(entity), 90)}`,
+        }, el('span', { class: `type type-${entity.type}`, text: shownType(entity) }), ` ${shorten(entityLabel(entity), 90)}`,
         // Hits inside a decoded command or a script's text: the value alone
         // would not show why they matched.  Attacker text, so a text node.
         // A renamed binary (svcupd.exe) says what it was built as: "PE original name: PowerShell.EXE".
