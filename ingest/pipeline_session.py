@@ -60,6 +60,7 @@ from ingest.readers.ndjson import canonical_json
 from ingest.receipt import RECEIVED_AT, received_suffix
 from ingest.registry import default_registry
 from ingest.report import Counts, IngestReport
+from ingest.sensor_clock_gaps import CLOCK_GAPS
 
 if TYPE_CHECKING:
     from ingest.pipeline_projection import CallProjection
@@ -157,6 +158,8 @@ class Session(ParserChoice, BatchCommits):
         )
         # year-less dates put in a year by rule are counted into the report (ingest.parsers.syslog_time)
         self._context.extras[ASSUMED_YEARS] = self.report.assumed_years
+        # a host's clock measured against a sensor's on records both dated (ingest.sensor_clock_gaps)
+        self._context.extras[CLOCK_GAPS] = self.report.clock_gaps
         self.receipt = receipt
         """When a live channel received the records (``None``: a file, trusted): journaled with each
         event as :data:`ingest.receipt.RECEIVED_AT`, so the projection bounds its sightings."""

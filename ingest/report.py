@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from graphsiem.visible_text import escape_hidden
+from ingest.sensor_clock_gaps import ClockGaps
 
 
 @dataclass(slots=True)
@@ -55,6 +56,8 @@ class IngestReport:
     assumed_years: dict[int, int] = field(default_factory=dict)
     """Year -> records whose date has no year (RFC 3164 syslog, CEF) and were put in it by
     :data:`ASSUMED_YEAR_RULE`, without ``--year`` (counted by :mod:`ingest.parsers.syslog_time`)."""
+    clock_gaps: ClockGaps = field(default_factory=ClockGaps)
+    """Hosts whose own clock and a sensor's disagree on records both dated (:mod:`ingest.sensor_clock_gaps`)."""
 
     def file(self, path: str) -> FileReport:
         report = self.files.get(path)
@@ -88,6 +91,7 @@ class IngestReport:
             "projected": dict(self.projected),
             "graph_pending": self.graph_pending,
             "assumed_year": self._assumed_year(),
+            "clock_gaps": self.clock_gaps.gaps(),
             "seconds": round(self.seconds, 3),
         }
 
@@ -124,6 +128,7 @@ class IngestReport:
             )
         if self.assumed_years:
             lines.append(_assumed_year_line(self.assumed_years))
+        lines.extend(gap["note"] for gap in self.clock_gaps.gaps())
         lines.append(f"took {self.seconds:.2f} s")
         return "\n".join(lines)
 

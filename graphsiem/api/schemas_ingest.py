@@ -30,6 +30,20 @@ class AssumedYear(BaseModel):
     change_with: str = Field(description="How to give the year instead (the request's `year` parameter).")
 
 
+class ClockGap(BaseModel):
+    """A host whose own clock and a sensor's disagree on records both dated (``ingest.sensor_clock_gaps``)."""
+
+    host: str = Field(description="The host whose clock dated its records (their syslog header).")
+    sender: str = Field(description="The address the sensor saw the records come from.")
+    sensor: str = Field(description="What captured them with its own clock (`zeek`).")
+    offset_s: float = Field(description="The median of the host's time minus the sensor's, seconds "
+                            "(negative: the host is behind). No timestamp was shifted.")
+    min_s: float
+    max_s: float
+    records: int = Field(description="Records both clocks dated.")
+    note: str = Field(description="The warning in words, as `graphsiem ingest` prints it.")
+
+
 class IngestReport(BaseModel):
     """``received = accepted + rejected``; accepted records are journaled."""
 
@@ -54,3 +68,7 @@ class IngestReport(BaseModel):
         None, description="Set when dates without a year (RFC 3164 syslog lines) were put in an "
         "assumed year (the most recent such date not more than a day ahead of now): they were "
         "guessed; send `year` to say which. Null when no date was guessed.")
+    clock_gaps: list[ClockGap] = Field(
+        default_factory=list, description="Hosts whose clock is two minutes or more from a sensor's on "
+        "the same records (a Windows event sent by syslog: its header's time against Zeek's capture "
+        "time), the widest first; a warning, no time is changed.")

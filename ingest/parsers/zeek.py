@@ -91,6 +91,7 @@ from ingest.parsers.zeek_values import (
     _zeek_fields,
     round_micro,
 )
+from ingest.sensor_clock_gaps import CLOCK_GAPS
 
 __all__ = ["LABEL", "MILLIS_FROM", "SOURCE", "ZeekParser", "parsers", "round_micro", "tunnel_url"]
 
@@ -192,7 +193,17 @@ class ZeekParser:
                     # a Windows event with its EventRecordID keeps the Windows content id the
                     # Windows parser gave it: the same in every copy and in the endpoint's export
                     carried.id = content_id(SOURCE, content, index)
+                _note_clocks(carried, ts, record, context)
                 yield carried
+
+
+def _note_clocks(carried: Event, captured_at: float, record: dict[str, Any], context: ParseContext) -> None:
+    """Both clocks of a carried event: its host's (its header) and the capture's (ingest.sensor_clock_gaps)."""
+    gaps = context.extras.get(CLOCK_GAPS)
+    if gaps is not None and carried.host:
+        sender = record.get("id.orig_h")
+        gaps.observe(host=carried.host, sender=sender if isinstance(sender, str) else "?", sensor="zeek",
+                     sent_at=carried.ts, captured_at=captured_at)
 
 
 def _content(kind: str, ts: float, fields: dict[str, Any]) -> bytes:

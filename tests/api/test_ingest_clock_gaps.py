@@ -1,0 +1,30 @@
+"""``POST /v1/files`` answers the clock gap a host's syslog-sent events show against Zeek's capture (task OLDQ #4).
+
+The first 200 records of Brim's WRCCDC 2018 ``syslog.log``: kramer's (and three PCs') Windows events, dated by
+their headers 76 minutes behind the capture time.  A real app over the real store and journal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.api.conftest import Api
+
+SYSLOG = "brimdata-zed-sample-data/zeek-default/syslog.log"
+
+
+def test_the_ingest_answer_names_the_host_its_offset_and_changes_no_time(api: Api, samples_dir: Path) -> None:
+    lines = (samples_dir / SYSLOG).read_text(encoding="utf-8").splitlines(keepends=True)
+    header = [line for line in lines[:10] if line.startswith("#")]
+    body = "".join(header + [line for line in lines if not line.startswith("#")][:200])
+    answer = api.post("/v1/files", role="ingest", files={"file": ("syslog.log", body.encode())})
+    assert answer.status_code == 200, answer.text
+    gaps = {gap["host"]: gap for gap in answer.json()["clock_gaps"]}
+    assert "kramer" in gaps, gaps
+    kramer = gaps["kramer"]
+    assert (kramer["sender"], kramer["sensor"]) == ("10.47.22.25", "zeek")
+    assert -76 * 60 - 30 < kramer["offset_s"] < -76 * 60 + 30
+    assert "76 min behind zeek's capture time" in kramer["note"]
+    # the time is the header's, as written: kramer's first event is at 08:59:54-07:00
+    events = api.get("/v1/entities/host/kramer/events", params={"limit": 1000}).json()["items"]
+    assert min(event["ts"] for event in events) == "2018-03-24T15:59:54.000Z"
