@@ -105,3 +105,19 @@ def test_a_live_events_receipt_time_stays_on_the_row(tmp_path: Path) -> None:
     assert fields["graphsiem.received_at"] == 1712049310.5
     assert fields["winlog.object.server"] == "DS"
 
+
+
+WINDOWS_SAMPLES = ["otrf-security-datasets/empire_enable_rdp_2019-05-18203650.json",
+                   "otrf-security-datasets/cmd_bitsadmin_download_psh_script_2020-10-2302365189.json",
+                   "otrf-security-datasets/golden_saml/WindowsEvents.json"]
+
+
+def test_rows_this_release_journaled_are_read_into_the_same_events(tmp_path: Path, samples_dir: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    ingest_paths([samples_dir / name for name in WINDOWS_SAMPLES], store=None, journal=journal, progress=False)
+    rows = journal.connection.execute("SELECT seq, id, kind, fields FROM events ORDER BY seq").fetchall()
+
+    done = reparse(journal)
+
+    assert done.rows_read == done.kept == sum(kind == "windows:other" for _, _, kind, _ in rows) > 300
+    assert journal.connection.execute("SELECT seq, id, kind, fields FROM events ORDER BY seq").fetchall() == rows
