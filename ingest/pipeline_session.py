@@ -47,6 +47,7 @@ from ingest.parsers.base import (
     UnknownFormatError,
     plausible_window,
 )
+from ingest.parsers.localized_windows_text import LOCALIZED_TEXT
 from ingest.parsers.syslog_header import TIME_SOURCE
 from ingest.parsers.syslog_time import ASSUMED_YEARS
 from ingest.pipeline_batch import BatchCommits
@@ -160,6 +161,8 @@ class Session(ParserChoice, BatchCommits):
         self._context.extras[ASSUMED_YEARS] = self.report.assumed_years
         # a host's clock measured against a sensor's on records both dated (ingest.sensor_clock_gaps)
         self._context.extras[CLOCK_GAPS] = self.report.clock_gaps
+        # German rendered Windows text, not read, is counted for the report (ingest.parsers.localized_windows_text)
+        self._context.extras[LOCALIZED_TEXT] = self.report.localized_text
         self.receipt = receipt
         """When a live channel received the records (``None``: a file, trusted): journaled with each
         event as :data:`ingest.receipt.RECEIVED_AT`, so the projection bounds its sightings."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from graphsiem.visible_text import escape_hidden
+from ingest.parsers.localized_windows_text import localized_lines
 from ingest.sensor_clock_gaps import ClockGaps
 
 
@@ -57,6 +59,9 @@ class IngestReport:
     """Year -> records whose date has no year (RFC 3164 syslog, CEF) and were put in it by
     :data:`ASSUMED_YEAR_RULE`, without ``--year`` (counted by :mod:`ingest.parsers.syslog_time`)."""
     clock_gaps: ClockGaps = field(default_factory=ClockGaps)
+    localized_text: Counter[tuple[str, int]] = field(default_factory=Counter)
+    """(language, event id) -> Windows messages rendered in that language, not read
+    (:mod:`ingest.parsers.localized_windows_text`)."""
     """Hosts whose own clock and a sensor's disagree on records both dated (:mod:`ingest.sensor_clock_gaps`)."""
 
     def file(self, path: str) -> FileReport:
@@ -92,6 +97,9 @@ class IngestReport:
             "graph_pending": self.graph_pending,
             "assumed_year": self._assumed_year(),
             "clock_gaps": self.clock_gaps.gaps(),
+            "localized_windows_text": [
+                {"language": language, "event_id": event_id, "records": count}
+                for (language, event_id), count in sorted(self.localized_text.items())],
             "seconds": round(self.seconds, 3),
         }
 
@@ -129,6 +137,7 @@ class IngestReport:
         if self.assumed_years:
             lines.append(_assumed_year_line(self.assumed_years))
         lines.extend(gap["note"] for gap in self.clock_gaps.gaps())
+        lines.extend(localized_lines(self.localized_text))
         lines.append(f"took {self.seconds:.2f} s")
         return "\n".join(lines)
 

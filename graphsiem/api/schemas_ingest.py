@@ -44,6 +44,14 @@ class ClockGap(BaseModel):
     note: str = Field(description="The warning in words, as `graphsiem ingest` prints it.")
 
 
+class LocalizedText(BaseModel):
+    """Windows events rendered in a language other than English, recognised and not read."""
+
+    language: str = Field(description="`de`: German.")
+    event_id: int
+    records: int
+
+
 class IngestReport(BaseModel):
     """``received = accepted + rejected``; accepted records are journaled."""
 
@@ -72,3 +80,7 @@ class IngestReport(BaseModel):
         default_factory=list, description="Hosts whose clock is two minutes or more from a sensor's on "
         "the same records (a Windows event sent by syslog: its header's time against Zeek's capture "
         "time), the widest first; a warning, no time is changed.")
+    localized_windows_text: list[LocalizedText] = Field(
+        default_factory=list, description="Windows events whose rendered text is German (a syslog "
+        "forwarder's message): kept as syslog messages, not read as Windows events; send their event "
+        "data (XML, evtx, Winlogbeat/NXLog JSON) instead.")

@@ -70,6 +70,7 @@ import orjson
 from graphsiem.model import Event
 from ingest.normalize import normalize_host
 from ingest.parsers.base import ParseContext, ParseError, Record
+from ingest.parsers.localized_windows_text import note_localized
 from ingest.parsers.syslog_asa import CISCO_PRODUCTS, asa_traffic
 from ingest.parsers.syslog_cef import read_cef
 from ingest.parsers.syslog_header import (
@@ -155,6 +156,9 @@ def parse_syslog_text(
         event = windows_text_event(message, header, context, source, evidence)
         if event is not None:
             return event
+        # German rendered text is not read: counted for the ingest report (one place: Zeek's
+        # syslog records of a Windows forwarder come here too), the message kept as it is
+        note_localized(message, context.extras)
     if message.startswith("CEF:"):
         return _device_event(read_cef(message, context), header, context, source, evidence)
     if message.startswith("LEEF:"):

@@ -1,4 +1,4 @@
-"""``POST /v1/files`` answers the clock gap a host's syslog-sent events show against Zeek's capture (task OLDQ #4).
+"""`POST /v1/files` and `/v1/events` answer what a host's syslog text showed: its clock gap against Zeek's capture (task OLDQ #4), German rendered events (OLDQ #5).
 
 The first 200 records of Brim's WRCCDC 2018 ``syslog.log``: kramer's (and three PCs') Windows events, dated by
 their headers 76 minutes behind the capture time.  A real app over the real store and journal.
@@ -28,3 +28,13 @@ def test_the_ingest_answer_names_the_host_its_offset_and_changes_no_time(api: Ap
     # the time is the header's, as written: kramer's first event is at 08:59:54-07:00
     events = api.get("/v1/entities/host/kramer/events", params={"limit": 1000}).json()["items"]
     assert min(event["ts"] for event in events) == "2018-03-24T15:59:54.000Z"
+
+
+def test_the_ingest_answer_counts_german_rendered_windows_events(api: Api) -> None:
+    # task OLDQ #5: a German DC's 4625 sent as rendered text is not read; the answer says so
+    line = ("<13>1 2026-11-30T09:00:00+01:00 DC-01.corp.example EvntSLog - - - Fehler beim Anmelden eines "
+            "Kontos. Antragsteller: Sicherheits-ID: S-1-0-0 Kontoname: - Anmeldetyp: 3\n")
+    answer = api.post("/v1/events", role="ingest", content=line.encode(), headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["accepted"] == 1
+    assert answer.json()["localized_windows_text"] == [{"language": "de", "event_id": 4625, "records": 1}]

@@ -47,7 +47,7 @@ from graphsiem.api.disk_floor import FloorGuardedJournal, app_disk_floor
 from graphsiem.api.errors import Unprocessable
 from graphsiem.api.request_id import current_request_id
 from graphsiem.api.schemas import AssumedYear, FormatCounts, IngestReport, Rejection
-from graphsiem.api.schemas_ingest import ClockGap
+from graphsiem.api.schemas_ingest import ClockGap, LocalizedText
 from graphsiem.api.services.ingest_body import (
     BODY_CODINGS,
     UnsupportedMediaType,
@@ -312,6 +312,7 @@ class IngestService:
                        for name, c in report.formats.items()},
             assumed_year=_assumed_year(report),
             clock_gaps=[ClockGap(**gap) for gap in report.clock_gaps.gaps()],
+            localized_windows_text=[LocalizedText(**row) for row in report.to_dict()["localized_windows_text"]],
         )
 
     def public_origin(self, text: str) -> str:

@@ -1,0 +1,91 @@
+"""Windows events rendered in German: recognised, counted and said, not read.
+
+Where GraphSIEM reads a Windows event's *rendered text* (the one-line syslog text of
+:mod:`ingest.parsers.syslog_windows_text`, Splunk's classic ``Message=`` text of
+:mod:`ingest.parsers.windows_kv`), it reads Windows' English titles and labels.  A German
+Windows writes its own (``Ein neuer Prozess wurde erstellt.``, ``Kontoname:``, ``Neuer
+Prozessname:``), and such a message stayed a plain ``syslog:message`` without a word: a German
+domain controller's 4625s sent by syslog fed no credential finding, and nothing said why.
+
+Reading German text would take every label of every template in German (and in each release's
+wording), which is not written here.  What this module does: it knows the German titles of the
+events the English reader reads (:data:`GERMAN_TITLES`), so a German rendered message is counted
+by event id (:data:`LOCALIZED_TEXT` in ``ParseContext.extras``) and the ingest report says how
+many were not read and what to send instead: the language-neutral event data (Windows XML,
+``.evtx``, Winlogbeat/NXLog/Sentinel JSON with ``EventData``), which every other reader uses.
+The message itself is kept as it was (a ``syslog:message`` of its host).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+LOCALIZED_TEXT = "ingest.localized_windows_text"
+"""``ParseContext.extras`` key: a ``Counter`` of ``(language, event id)`` of rendered messages not read."""
+
+GERMAN_TITLES: dict[str, int] = {
+    "Ein Konto wurde erfolgreich angemeldet.": 4624,
+    "Fehler beim Anmelden eines Kontos.": 4625,
+    "Ein Konto wurde abgemeldet.": 4634,
+    "Einer neuen Anmeldung wurden besondere Rechte zugewiesen.": 4672,
+    "Ein neuer Prozess wurde erstellt.": 4688,
+    "Ein Kerberos-Authentifizierungsticket (TGT) wurde angefordert.": 4768,
+    "Ein Kerberos-Dienstticket wurde angefordert.": 4769,
+    "Fehler bei der Kerberos-Vorauthentifizierung.": 4771,
+    "Der Computer hat versucht, die Anmeldeinformationen für ein Konto zu überprüfen.": 4776,
+    "Der Domänencontroller hat versucht, die Anmeldeinformationen für ein Konto zu überprüfen.": 4776,
+    "Das Überwachungsprotokoll wurde gelöscht.": 1102,
+}
+"""The German titles (first sentence of the rendered message) of the events
+:data:`ingest.parsers.syslog_windows_text.TITLES` reads in English -> event id."""
+
+LANGUAGE_NAMES = {"de": "German"}
+
+
+def localized_title(message: str) -> tuple[str, int] | None:
+    """``("de", event id)`` when ``message`` starts with a German title of :data:`GERMAN_TITLES`.
+
+    Examples
+    --------
+    >>> localized_title("Ein neuer Prozess wurde erstellt. Antragsteller: Sicherheits-ID: S-1-5-18")
+    ('de', 4688)
+    >>> localized_title("A new process has been created. Creator Subject: ...") is None
+    True
+    """
+    text = message.lstrip(" \t\ufeff")
+    for title, event_id in GERMAN_TITLES.items():
+        # the title ends at a blank or the message's end, its period or not (a forwarder may trim it)
+        for written in (title, title.removesuffix(".")):
+            if text.startswith(written) and (len(text) == len(written) or text[len(written)].isspace()):
+                return "de", event_id
+    return None
+
+
+def note_localized(message: str, extras: dict[str, object]) -> bool:
+    """Count ``message`` in ``extras`` when it is a German rendered event; whether it was one."""
+    found = localized_title(message)
+    if found is None:
+        return False
+    counts = extras.get(LOCALIZED_TEXT)
+    if isinstance(counts, Counter):
+        counts[found] += 1
+    return True
+
+
+def localized_lines(counts: Counter[tuple[str, int]]) -> list[str]:
+    """The ingest report's lines, one a language.
+
+    Examples
+    --------
+    >>> localized_lines(Counter({("de", 4625): 2, ("de", 4688): 1}))[0][:88]
+    'localized Windows text: 3 German rendered messages (4625 x2, 4688 x1) were not read as W'
+    """
+    lines = []
+    for language in sorted({language for language, _ in counts}):
+        ids = sorted((event_id, count) for (lang, event_id), count in counts.items() if lang == language)
+        total = sum(count for _, count in ids)
+        listed = ", ".join(f"{event_id} x{count}" for event_id, count in ids)
+        lines.append(f"localized Windows text: {total} {LANGUAGE_NAMES.get(language, language)} rendered "
+                     f"messages ({listed}) were not read as Windows events (only English rendered text is "
+                     "read); send their event data instead (Windows XML, .evtx, Winlogbeat/NXLog JSON)")
+    return lines

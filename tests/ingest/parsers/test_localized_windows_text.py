@@ -1,0 +1,51 @@
+"""German rendered Windows text is recognised, counted and said in the ingest report (task OLDQ #5).
+
+A German Windows writes ``Ein neuer Prozess wurde erstellt.`` where the English reader looks for
+``A new process has been created.``: such a message stayed a plain ``syslog:message`` and nothing
+said that a German DC's logons and failures went unread.  The report now names them by event id
+and says what to send instead; the message is kept as it was, and English text reads as before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
+
+HEADER = "<13>1 2026-11-30T09:00:0{n}+01:00 DC-01.corp.example EvntSLog - - - "
+GERMAN = [
+    "Ein neuer Prozess wurde erstellt. Antragstellender Antragsteller: Sicherheits-ID: S-1-5-18 "
+    "Kontoname: DC-01$ Kontodomäne: CORP Neuer Prozessname: C:\\Windows\\System32\\cmd.exe",
+    "Fehler beim Anmelden eines Kontos. Antragsteller: Sicherheits-ID: S-1-0-0 Kontoname: - Anmeldetyp: 3",
+    "Fehler beim Anmelden eines Kontos. Antragsteller: Sicherheits-ID: S-1-0-0 Kontoname: - Anmeldetyp: 3",
+]
+ENGLISH = ("Special privileges assigned to new logon. Subject: Security ID: S-1-5-18 Account Name: DC-01$ "
+           "Account Domain: CORP Logon ID: 0x3e7 Privileges: SeSecurityPrivilege")
+
+
+def test_german_rendered_events_are_counted_by_id_and_the_report_says_what_to_send(tmp_path: Path) -> None:
+    log = tmp_path / "dc.log"
+    log.write_text("".join(HEADER.format(n=n) + text + "\n" for n, text in enumerate([*GERMAN, ENGLISH])),
+                   encoding="utf-8")
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([log], store=None, journal=journal, progress=False)
+        kinds = sorted(row.event.kind for row in journal.iter_events())
+    as_dict = report.to_dict()
+    assert as_dict["accepted"] == 4 and as_dict["rejected"] == 0
+    assert as_dict["localized_windows_text"] == [{"language": "de", "event_id": 4625, "records": 2},
+                                                 {"language": "de", "event_id": 4688, "records": 1}]
+    assert ("localized Windows text: 3 German rendered messages (4625 x2, 4688 x1) were not read as Windows "
+            "events (only English rendered text is read); send their event data instead") in report.render()
+    # the German messages are kept as their host's syslog messages; the English one is read as before
+    assert kinds == ["syslog:message"] * 3 + ["winsec:special_privileges"]
+
+
+def test_english_text_and_other_syslog_count_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "mixed.log"
+    log.write_text(HEADER.format(n=0) + ENGLISH + "\n"
+                   + "<13>Nov 30 09:00:01 web sshd[42]: Ein Konto wurde abgemeldet.x\n", encoding="utf-8")
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        report = ingest_paths([log], store=None, journal=journal, progress=False)
+    assert report.to_dict()["localized_windows_text"] == []
+    assert "localized Windows text" not in report.render()
