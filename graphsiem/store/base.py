@@ -286,6 +286,15 @@ class GraphStore(Protocol):
         of a detection window, without streaming every edge of the type.
         """
 
+    def alerted_by_signature(self, needle: str, *, limit: int) -> tuple[list[Relation], int]:
+        """The ``ALERTED`` edges one of whose IDS signatures contains ``needle`` (lower case), and how many match.
+
+        At most ``limit`` edges, the most alerted under a matching signature first (then by their
+        ends' types and keys); the count is of every matching edge, so a caller knows it read only
+        part.  The match is made where the edges are (Neo4j: in the query), so a search does not
+        stream every ``ALERTED`` edge to compare it (:func:`graphsiem.api.services.alert_activity.signature_hits`).
+        """
+
     def search_entities(
         self, needle: str, *, entity_type: str | None = None, limit: int = 20
     ) -> list[SearchHit]:

@@ -34,6 +34,7 @@ from graphsiem.store.merge import (
     check_type,
     copy_tallies,
 )
+from graphsiem.store.search_match import signature_containing
 
 _NODE_FIELDS = ("type", "key", "value")
 
@@ -314,6 +315,18 @@ class EmbeddedReads(EmbeddedState):
         edges = self._edges if relation_type is None else self._edges_of_type.get(relation_type, {})
         for (src, _, dst), data in list(edges.items()):
             yield self._relation(src, dst, data)
+
+    def alerted_by_signature(self, needle: str, *, limit: int) -> tuple[list[Relation], int]:
+        """See :meth:`~graphsiem.store.base.GraphStore.alerted_by_signature` (matched in memory)."""
+        self._refresh()
+        found: list[tuple[tuple[int, EntityKey, EntityKey], Relation]] = []
+        for (src, _, dst), data in list(self._edges_of_type.get("ALERTED", {}).items()):
+            best = signature_containing(data.get("signatures"), needle)
+            if best is not None:
+                relation = self._relation(src, dst, data)
+                found.append(((-best[1], relation.src, relation.dst), relation))
+        found.sort(key=lambda item: item[0])
+        return [relation for _, relation in found[:limit]], len(found)
 
     def relations_active(self, relation_type: str, start: float, end: float) -> list[Relation]:
         """The relations of one type with ``last_seen >= start`` and ``first_seen <= end``."""

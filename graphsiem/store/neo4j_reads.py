@@ -34,6 +34,7 @@ from graphsiem.store.base import (
 from graphsiem.store.merge import bfs_nodes, check_neighbor_query, check_type
 from graphsiem.store.neo4j_connection import Neo4jConnection
 from graphsiem.store.neo4j_rows import entity_from_props, index_key, node_row, relation_signatures
+from graphsiem.store.neo4j_search_queries import ALERTED_BY_SIGNATURE
 from graphsiem.store.neo4j_tallies import relation_tallies, tally_attrs
 from graphsiem.store.search_match import DIGEST_PART_MIN
 
@@ -193,6 +194,16 @@ class Neo4jReads(Neo4jConnection):
                 props["first_seen"], props["last_seen"], props["count"], list(props["evidence"]),
                 relation_signatures(props), props.get("signatures_dropped", 0), *relation_tallies(props),
             )
+
+    def alerted_by_signature(self, needle: str, *, limit: int) -> tuple[list[Relation], int]:
+        """See :meth:`~graphsiem.store.base.GraphStore.alerted_by_signature` (matched and cut in the query)."""
+        [record] = self._read(ALERTED_BY_SIGNATURE, needle=needle.lower(), limit=int(limit))
+        return [
+            Relation((r["src_type"], r["src_key"]), "ALERTED", (r["dst_type"], r["dst_key"]),
+                     r["r"]["first_seen"], r["r"]["last_seen"], r["r"]["count"], list(r["r"]["evidence"]),
+                     relation_signatures(r["r"]), r["r"].get("signatures_dropped", 0), *relation_tallies(r["r"]))
+            for r in record["edges"]
+        ], int(record["matched"])
 
     def relations_active(self, relation_type: str, start: float, end: float) -> list[Relation]:
         """The relations of one type with ``last_seen >= start`` and ``first_seen <= end``."""

@@ -257,3 +257,20 @@ FOREACH (_ IN CASE WHEN row.overflow THEN [1] ELSE [] END | SET n:{SEARCH_OVERFL
 """
 """Write the PE original name's copy (:data:`SEARCH_ORIGINAL`) of nodes that have the
 other copies (written by search version 1) and still lack it."""
+
+
+ALERTED_BY_SIGNATURE = """
+MATCH (a:Entity)-[r:ALERTED]->(b:Entity)
+WHERE any(text IN coalesce(r.signatures, []) WHERE toLower(text) CONTAINS $needle)
+WITH a, r, b, reduce(best = 0, i IN range(0, size(r.signatures) - 1) |
+     CASE WHEN toLower(r.signatures[i]) CONTAINS $needle AND coalesce(r.signature_counts[i], 0) > best
+          THEN r.signature_counts[i] ELSE best END) AS alerts
+ORDER BY alerts DESC, a.type, coalesce(a.full_key, a.key), b.type, coalesce(b.full_key, b.key)
+WITH count(*) AS matched,
+     collect({src_type: a.type, src_key: coalesce(a.full_key, a.key), dst_type: b.type,
+              dst_key: coalesce(b.full_key, b.key), r: properties(r)})[..$limit] AS edges
+RETURN matched, edges
+"""
+"""The ``ALERTED`` edges one of whose signatures contains ``$needle`` (lower case), the ``$limit`` most
+alerted under a matching signature (the rule of :func:`graphsiem.store.search_match.signature_containing`),
+and how many match: only those rows leave the server.  The needle is a parameter, never text of the query."""

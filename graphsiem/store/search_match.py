@@ -294,3 +294,23 @@ def scan_search(entities: Iterable[Entity], needle: str, limit: int) -> list[Sea
         if rank == PREFIX and len(kept) > limit:
             prefix_full = True
     return [*exact, *ranks[PREFIX], *ranks[CONTAINS], *ranks[IN_PROP]][: limit + 1]
+
+
+def signature_containing(signatures: Mapping[str, int] | None, needle: str) -> tuple[str, int] | None:
+    """The most alerted of an ``ALERTED`` edge's signatures that contains the lower-case ``needle``, with its alerts.
+
+    The reference rule of :meth:`graphsiem.store.base.GraphStore.alerted_by_signature` (an edge
+    matches when this is not ``None``, and ranks by its alerts); ``None`` when no signature does.
+
+    Examples
+    --------
+    >>> signature_containing({"ET SCAN Nmap": 3, "ET SCAN Masscan": 5, "ET CINS": 9}, "et scan")
+    ('ET SCAN Masscan', 5)
+    >>> signature_containing({"ET CINS": 9}, "scan") is None
+    True
+    """
+    best: tuple[str, int] | None = None
+    for text, alerts in (signatures or {}).items():
+        if needle in text.lower() and (best is None or alerts > best[1]):
+            best = (text, alerts)
+    return best

@@ -11,9 +11,10 @@ values, keys and searched properties, and a signature is an edge's.
   the first named, and their dates, for its prevalence.  ``hosts`` stays what it means for every
   entity (distinct fleet hosts whose own telemetry saw it): 0 for an address only a sensor saw.
 * :func:`signature_hits`: the ends of the ``ALERTED`` edges one of whose signatures contains the
-  query, as search hits (``matched`` ``signature``, the signature its snippet).  Read with
-  :meth:`~graphsiem.store.base.GraphStore.iter_relations` on either store: one edge per pair of
-  addresses that alerted, a few thousand on a busy sensor's week, compared in Python.
+  query, as search hits (``matched`` ``signature``, the signature its snippet).  The store matches
+  the edges (:meth:`~graphsiem.store.base.GraphStore.alerted_by_signature`: on Neo4j in the query)
+  and gives at most :data:`SIGNATURE_EDGE_LIMIT`, the most alerted, with how many matched: a
+  search no longer streams every ``ALERTED`` edge of the store to compare it in Python.
 """
 
 from __future__ import annotations
@@ -25,11 +26,16 @@ from graphsiem.api.schemas_entities import EntityHit
 from graphsiem.api.services.user_activity import ends_named, relations_span
 from graphsiem.model import EntityKey
 from graphsiem.store.base import GraphStore, Neighbor
+from graphsiem.store.search_match import signature_containing
 
 ALERTED = "ALERTED"
 
 ALERT_ACTIVITY_LIMIT = 1000
 """``ALERTED`` edges read per entity (the most alerted first): beyond, the figures say at least this many."""
+
+SIGNATURE_EDGE_LIMIT = 1000
+"""Matching ``ALERTED`` edges a signature search reads, the most alerted first: beyond, the hits are the
+ends of those, and the search says it was cut (:func:`signature_hits`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,26 +72,23 @@ def alert_activity(store: GraphStore, entity_type: str, key: str) -> AlertActivi
     return AlertActivity(sum(n.relation.count for n in found), peers, first, last, ends_named(found))
 
 
-def _signature_containing(signatures: dict[str, int] | None, needle: str) -> tuple[str, int] | None:
-    """The most alerted signature of an edge that contains the lower-cased ``needle``, with its alerts."""
-    best: tuple[str, int] | None = None
-    for text, alerts in (signatures or {}).items():
-        if needle in text.lower() and (best is None or alerts > best[1]):
-            best = (text, alerts)
-    return best
-
-
-def signature_hits(store: GraphStore, needle: str, *, entity_type: str | None, limit: int) -> list[EntityHit]:
+def signature_hits(
+    store: GraphStore, needle: str, *, entity_type: str | None, limit: int,
+) -> tuple[list[EntityHit], bool]:
     """The ends of ``ALERTED`` edges with a signature containing ``needle`` (lower-cased), most alerts first.
 
     Both ends of each edge (the alert's source and target), once each, at most ``limit + 1``
     (the caller says whether there were more); an entity's snippet is its most alerted
     matching signature (``ET SCAN Nmap (sid 2009582, severity 1)``), text as the sensor wrote it.
+    Read from the :data:`SIGNATURE_EDGE_LIMIT` most alerted matching edges; the second value
+    says whether more edges matched than were read (the hits are then of those read).
     """
+    needle = needle.lower()
     alerts: dict[EntityKey, int] = {}
     shown: dict[EntityKey, tuple[str, int]] = {}
-    for relation in store.iter_relations(ALERTED):
-        found = _signature_containing(relation.signatures, needle)
+    edges, matched = store.alerted_by_signature(needle, limit=SIGNATURE_EDGE_LIMIT)
+    for relation in edges:
+        found = signature_containing(relation.signatures, needle)
         if found is None:
             continue
         for end in (relation.dst, relation.src):
@@ -100,4 +103,4 @@ def signature_hits(store: GraphStore, needle: str, *, entity_type: str | None, l
         entity = store.get_entity(*end)
         value = entity.value if entity is not None else end[1]
         hits.append(EntityHit(type=end[0], key=end[1], value=value, matched="signature", snippet=shown[end][0]))
-    return hits
+    return hits, matched > len(edges)

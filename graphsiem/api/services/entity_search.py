@@ -143,9 +143,10 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
     if not by_id:
         hits += [hit for hit in events if (hit.type, hit.key) not in listed]
         listed |= {(hit.type, hit.key) for hit in events}
+    cut = False  # whether the signature search read only the most alerted of its matching edges
     if len(hits) <= limit:  # IDS signatures an edge keeps: its ends, after every entity's own text
         with ctx.store_guard():
-            alerted = signature_hits(ctx.store, needle, entity_type=entity_type, limit=limit)
+            alerted, cut = signature_hits(ctx.store, needle, entity_type=entity_type, limit=limit)
         hits += [hit for hit in alerted if (hit.type, hit.key) not in listed]
     if named is not None:
         # The host a full name resolves to (or the address another spelling names) ranks first,
@@ -154,7 +155,7 @@ def search(ctx: AppContext, *, q: str, entity_type: str | None, limit: int) -> E
                 *(h for h in hits if (h.type, h.key) != (named.type, named.key))]
     items = hits[:limit]
     _tell_apart(ctx, items)
-    return EntitySearchOut(items=items, truncated=len(hits) > limit)
+    return EntitySearchOut(items=items, truncated=len(hits) > limit or cut)
 
 
 def _whole_match(hit: SearchHit, needle: str) -> bool:

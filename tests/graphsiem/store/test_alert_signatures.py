@@ -105,3 +105,31 @@ def test_the_neighbors_api_shows_an_edges_signatures(store: GraphStore, tmp_path
     assert edge["signatures"] == [{"signature": f"{CINS} (sid 2403388, severity 2)", "alerts": 2},
                                   {"signature": "ET SCAN Nmap (sid 2009582, severity 2)", "alerts": 1}]
     assert edge["signatures_dropped"] == 0
+
+
+def _alert_between(minute: int, src: str, dst: str, signature: str, sid: int) -> dict[str, Any]:
+    return {**_alert(minute, signature, sid), "src_ip": src, "dest_ip": dst}
+
+
+def test_the_store_matches_signatures_and_gives_the_most_alerted_edges_with_a_count(
+    store: GraphStore, tmp_path: Path,
+) -> None:
+    """A search's signature match is the store's (Neo4j: in the query), cut to a limit, with how many matched."""
+    records = [_alert_between(n, "10.0.0.1", VICTIM, "ET SCAN Nmap", 1) for n in range(3)]
+    records += [_alert_between(10 + n, "10.0.0.2", VICTIM, "ET SCAN Masscan", 2) for n in range(5)]
+    records += [_alert_between(20, "10.0.0.3", VICTIM, "ET SCAN Nmap", 1), _alert_between(21, ATTACKER, VICTIM, CINS, 3)]
+    records += [_alert_between(22, "10.0.0.4", VICTIM, HOSTILE, 9)]
+    _ingest(store, tmp_path, records)
+
+    edges, matched = store.alerted_by_signature("et scan", limit=2)
+    assert matched == 3
+    assert [(relation.src, relation.dst) for relation in edges] == [(("ip", "10.0.0.2"), ("ip", VICTIM)),
+                                                                     (("ip", "10.0.0.1"), ("ip", VICTIM))]
+    assert edges[0].signatures == {"ET SCAN Masscan (sid 2, severity 2)": 5}
+    everything, matched = store.alerted_by_signature("et scan", limit=10)
+    assert matched == 3 and [relation.src for relation in everything][2:] == [("ip", "10.0.0.3")]
+    # the query's text is data: it matches the hostile signature and nothing else, and deletes nothing
+    hostile, matched = store.alerted_by_signature(HOSTILE.lower(), limit=10)
+    assert matched == 1 and hostile[0].src == ("ip", "10.0.0.4")
+    assert store.alerted_by_signature("no such rule", limit=10) == ([], 0)
+    assert len(list(store.iter_relations("ALERTED"))) == 5
