@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 
+from ingest.parsers.task_definitions import NAME_CHARS
 from ingest.parsers.windows_fields import Fields, basename, put_decoded
-from ingest.parsers.windows_persistence import NAME_CHARS, command_line_of
+from ingest.parsers.windows_persistence import command_line_of
 
 __all__ = ["CONSUMER_NAME_CHARS", "consumer_name", "is_command_line_consumer", "mof_text", "put_consumer_command"]
 

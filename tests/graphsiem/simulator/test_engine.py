@@ -8,7 +8,8 @@ from pathlib import Path
 
 from graphsiem.simulator import simulate
 from graphsiem.simulator.actions import driver_file
-from ingest.parsers.windows_persistence import command_line_of, parse_task_content
+from ingest.parsers.task_definitions import parse_task_content
+from ingest.parsers.windows_persistence import command_line_of
 from tests.graphsiem.simulator.conftest import computer_name, event_data, event_id
 
 

@@ -24,7 +24,7 @@ from graphsiem.simulator import simulate
 from graphsiem.simulator.scenario import ScenarioError, parse_scenario
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
-from ingest.parsers.windows_persistence import parse_task_content
+from ingest.parsers.task_definitions import parse_task_content
 from ingest.pipeline import ingest_paths
 from tests.graphsiem.simulator.conftest import computer_name, event_data, event_id
 

@@ -20,7 +20,7 @@ from graphsiem.simulator.vocabulary import TASK_TRIGGERS
 from graphsiem.simulator.winevents import TRIGGER_ELEMENTS
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
-from ingest.parsers.windows_persistence import parse_task_content
+from ingest.parsers.task_definitions import parse_task_content
 from ingest.pipeline import ingest_paths
 from tests.graphsiem.simulator.conftest import computer_name, event_data, event_id, read_ndjson
 

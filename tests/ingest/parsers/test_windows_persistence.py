@@ -21,15 +21,13 @@ from hypothesis import strategies as st
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
 from ingest.parsers.base import ParseContext
+from ingest.parsers.task_definitions import TASK_CONTENT_CHARS, TaskContentError, parse_task_content
 from ingest.parsers.windows_kv import parse_text
 from ingest.parsers.windows_persistence import (
     SERVICE_KIND,
-    TASK_CONTENT_CHARS,
     TASK_CREATED_KIND,
     TASK_UPDATED_KIND,
-    TaskContentError,
     command_line_of,
-    parse_task_content,
     put_task,
 )
 from ingest.pipeline import ingest_paths

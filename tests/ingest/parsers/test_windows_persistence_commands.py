@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
+from ingest.parsers.task_definitions import TASK_ACTIONS, parse_task_content
 from ingest.parsers.windows_persistence import (
-    TASK_ACTIONS,
     command_line_of,
-    parse_task_content,
     put_service,
     put_task,
     service_command_line,
