@@ -54,6 +54,9 @@ class EdgeSignature(BaseModel):
 
     signature: str
     alerts: int
+    at_least: bool | None = Field(None, exclude_if=absent_if_none, description=(
+        "True when `alerts` is a lower bound: the edge saw more than 200 signatures, so the store's "
+        "bounded record (the most alerted 200) took counts off the ones it kept; absent when exact."))
 
 
 class EdgeTallyEntry(BaseModel):
@@ -61,6 +64,9 @@ class EdgeTallyEntry(BaseModel):
 
     label: str
     count: int
+    at_least: bool | None = Field(None, exclude_if=absent_if_none, description=(
+        "True when `count` is a lower bound: the tally saw more than 200 labels, so the store's bounded "
+        "record (the most counted 200) took counts off the ones it kept; absent when exact."))
 
 
 class GraphEdge(BaseModel):

@@ -67,14 +67,31 @@ def _most_counted(counts: dict[str, int], dropped: int) -> tuple[list[tuple[str,
             int(dropped) + sum(int(count) for _, count in ordered[TALLY_SHOWN:]))
 
 
+def _lower_bound(stored_dropped: Any) -> bool | None:
+    """True when a stored record's kept counts are lower bounds (None: exact, left out of the JSON).
+
+    The store drops observations only when a label came to a full record
+    (:func:`graphsiem.model.add_counts`, more than :data:`~graphsiem.model.TALLY_CAPACITY` labels), and
+    each such step takes counts off the labels it keeps; until then every kept count is exact.  Labels
+    past the :data:`~graphsiem.model.TALLY_SHOWN` shown are the API's cut, not the store's: they leave
+    the shown counts exact.
+
+    >>> _lower_bound(0), _lower_bound(201)
+    (None, True)
+    """
+    return True if int(stored_dropped or 0) > 0 else None
+
+
 def _signatures_out(attrs: dict[str, Any]) -> dict[str, Any]:
     """An ``ALERTED`` edge's signatures (the most alerted :data:`~graphsiem.model.TALLY_SHOWN`, most alerts
     first, then by text) and the alerts not listed; {} for other edges."""
     signatures = attrs.get("signatures")
     if not signatures:
         return {}
-    shown, dropped = _most_counted(signatures, attrs.get("signatures_dropped") or 0)
-    return {"signatures": [EdgeSignature(signature=name, alerts=count) for name, count in shown],
+    stored_dropped = int(attrs.get("signatures_dropped") or 0)
+    shown, dropped = _most_counted(signatures, stored_dropped)
+    at_least = _lower_bound(stored_dropped)
+    return {"signatures": [EdgeSignature(signature=name, alerts=count, at_least=at_least) for name, count in shown],
             "signatures_dropped": dropped}
 
 
@@ -89,7 +106,8 @@ def _tallies_out(attrs: dict[str, Any]) -> dict[str, Any]:
     dropped: dict[str, int] = {name: int(count) for name, count in stored_dropped.items()}
     for name, counts in tallies.items():
         shown, not_shown = _most_counted(counts, stored_dropped.get(name, 0))
-        entries[name] = [EdgeTallyEntry(label=label, count=count) for label, count in shown]
+        at_least = _lower_bound(stored_dropped.get(name, 0))
+        entries[name] = [EdgeTallyEntry(label=label, count=count, at_least=at_least) for label, count in shown]
         if not_shown or name in stored_dropped:
             dropped[name] = not_shown
     return {"tallies": entries, "tallies_dropped": dropped}

@@ -162,3 +162,31 @@ def test_add_tally_is_exact_under_the_capacity() -> None:
     dropped = sum(add_tally(stored, {f"name-{n % TALLY_CAPACITY:03d}": 1 + n % 5}) for n in range(3 * TALLY_CAPACITY))
     assert dropped == 0 and len(stored) == TALLY_CAPACITY
     assert stored == {f"name-{i:03d}": 3 * (1 + i % 5) for i in range(TALLY_CAPACITY)}  # 200 % 5 == 0
+
+
+def test_the_api_marks_counts_as_lower_bounds_once_the_record_dropped_labels(store: GraphStore) -> None:
+    """Past 200 labels a kept count may fall short (task OLD2 #4): each shown entry says "at least"."""
+    under = {f"ws-{n:03d}": 2 for n in range(TALLY_CAPACITY)}
+    _write(store, [_validations(1, under)])
+    exact = _api_edge(store, USER, "VALIDATED_AT")
+    assert all(entry.at_least is None for entries in (exact.tallies or {}).values() for entry in entries)
+    assert "at_least" not in exact.model_dump(mode="json")["tallies"]["workstations"][0]  # exact: left out
+    _write(store, [_validations(2, {"kali": 5000})])
+    served = _api_edge(store, USER, "VALIDATED_AT")
+    [stored] = list(store.iter_relations("VALIDATED_AT"))
+    workstations = (served.tallies or {})["workstations"]
+    assert workstations[0].label == "kali" and workstations[0].count < 5000  # the count fell short...
+    assert all(entry.at_least is True for entry in workstations)  # ...and the API says so
+    assert (stored.tallies_dropped or {})["workstations"] > 0
+    # One label only: nothing was dropped, the count is exact and not marked.
+    assert [(e.count, e.at_least) for e in (served.tallies or {})["outcomes"]] == [(5000 + 2 * TALLY_CAPACITY, None)]
+
+
+def test_the_api_marks_alert_counts_as_lower_bounds_once_signatures_were_dropped(store: GraphStore) -> None:
+    rules = {f"ET SCAN rule {n:03d} (sid {n}, severity 2)": 3 for n in range(TALLY_CAPACITY)}
+    _write(store, [_alerts(1, rules)])
+    assert all(s.at_least is None for s in _api_edge(store, ATTACKER, "ALERTED").signatures or [])
+    _write(store, [_alerts(2, {"ET EXPLOIT EternalBlue (sid 2024218, severity 1)": 40})])
+    served = _api_edge(store, ATTACKER, "ALERTED")
+    assert served.signatures and all(s.at_least is True for s in served.signatures)
+    assert served.model_dump(mode="json")["signatures"][0]["at_least"] is True

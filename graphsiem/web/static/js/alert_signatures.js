@@ -15,7 +15,7 @@ function alerts(n, more = '') {
 /**
  * The Signatures heading, one row per signature with its alert count, and the
  * alerts not counted under a signature listed.
- * @param {?Array<{signature: string, alerts: number}>} signatures  null on an edge that is no alert's
+ * @param {?Array<{signature: string, alerts: number, at_least: boolean}>} signatures  null on an edge that is no alert's
  * @param {?number} dropped  alerts not counted under a listed signature
  * @returns {?HTMLElement}  null when the edge holds no signature
  */
@@ -28,6 +28,6 @@ export function signatureList(signatures, dropped) {
     el('h4', { text: `Signatures (${signatures.length})` }),
     el('ul', { class: 'signature-list' }, signatures.map((s) => el('li', {},
       el('span', { class: 'mono signature', text: String(s.signature ?? '') }),
-      el('span', { class: 'muted signature-alerts', text: ` · ${alerts(s.alerts)}` })))),
+      el('span', { class: 'muted signature-alerts', text: ` · ${s.at_least ? 'at least ' : ''}${alerts(s.alerts)}` })))),
     more);
 }

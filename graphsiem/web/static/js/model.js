@@ -118,12 +118,12 @@ export function normaliseEdge(raw) {
   };
 }
 
-/** [{signature, alerts}] of an edge's `signatures`, or null when it has none. */
+/** [{signature, alerts, at_least}] of an edge's `signatures` (at_least: a lower bound), or null when it has none. */
 function edgeSignatures(list) {
   if (!Array.isArray(list) || !list.length) return null;
   return list
     .filter((s) => s && typeof s === 'object')
-    .map((s) => ({ signature: String(s.signature ?? ''), alerts: Number(s.alerts ?? 0) }));
+    .map((s) => ({ signature: String(s.signature ?? ''), alerts: Number(s.alerts ?? 0), at_least: s.at_least === true }));
 }
 
 /** {nodes, edges} from a cluster detail or a neighbours answer. */

@@ -41,7 +41,7 @@ function validations(n, more = '') {
  * {name: [{label, count}]} of an edge's `tallies`, or null when it has none
  * (any edge but a credential validation's).
  * @param {*} raw  the API edge's `tallies`
- * @returns {?Object<string, Array<{label: string, count: number}>>}
+ * @returns {?Object<string, Array<{label: string, count: number, at_least: boolean}>>}
  */
 export function edgeTallies(raw) {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
@@ -50,7 +50,7 @@ export function edgeTallies(raw) {
     if (!Array.isArray(entries) || !entries.length) continue;
     tallies[name] = entries
       .filter((e) => e && typeof e === 'object')
-      .map((e) => ({ label: String(e.label ?? ''), count: Number(e.count ?? 0) }));
+      .map((e) => ({ label: String(e.label ?? ''), count: Number(e.count ?? 0), at_least: e.at_least === true }));
   }
   return Object.keys(tallies).length ? tallies : null;
 }
@@ -65,7 +65,8 @@ function tallyRow(name, entry) {
   return el('li', {},
     el('span', { class: 'mono tally-label', text: entry.label }),
     meaning ? el('span', { class: 'muted tally-meaning', text: ` (${meaning})` }) : null,
-    el('span', { class: 'muted tally-count', text: ` · ${validations(entry.count)}` }));
+    // at_least: past 200 labels the store's record took counts off the ones it kept
+    el('span', { class: 'muted tally-count', text: ` · ${entry.at_least ? 'at least ' : ''}${validations(entry.count)}` }));
 }
 
 /**
