@@ -27,6 +27,7 @@ from typing import Any
 from analytics.config import DetectionConfig
 from analytics.evidence import EventLookup, resolve_sources
 from analytics.explain import Check, Explanation, FeatureContribution
+from analytics.host_finding_builds import vouched_builds
 from analytics.host_finding_carry import split_carried
 from analytics.host_finding_groups import group_findings
 from analytics.host_finding_reads import NEXT_STEPS, read_more_hits
@@ -79,7 +80,9 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
     t0 = time.perf_counter()
     start, end = window
     hits = read_hits(connection, journal_hosts(connection), start, end) + read_more_hits(connection, start, end)
-    kept, carried = split_carried(hits, *_cluster_processes(clusters))
+    held, builds = _cluster_processes(clusters)
+    # the node's build is the last the store merged: one host's trojan at the judged path would be it
+    kept, carried = split_carried(hits, held, vouched_builds(connection, window, hits, held, builds))
     found: list[Cluster] = []
     suppressed: list[list[str]] = []
     for finding in group_findings(kept, carried):
