@@ -7,7 +7,11 @@ ground truth.  Prints one table row per seed and method.
     .venv/bin/python benchmarks/evaluate_fleet.py --hosts 1500 --days 3 --seeds 1 2 3 4 5
 
 Simulated fleets and their stores are kept under ``--workdir`` and reused
-(``--fresh`` rebuilds them), so tuning the analytics does not re-ingest.
+(``--fresh`` rebuilds them), so tuning the analytics does not re-ingest.  A kept fleet is
+reused only while the simulator that made it is unchanged: its done marker records a digest of
+the simulator's source and scenario files (:func:`simulator_digest`), and a fleet made by
+another simulator is simulated and ingested again, with a note saying so (a fleet kept from
+before a change to the simulator measured the old fleet, silently).
 
 Detection reads the fleet's journal, so credential findings (a spray, a brute force, a likely
 compromise on the domain controller) are ranked beside the fan-out clusters; each seed's line says
@@ -20,6 +24,7 @@ to be the first fan-out cluster: rank 1 plus the credential rows that matched an
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -34,15 +39,62 @@ from graphsiem.store import open_store
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
 
+SIMULATOR_DIR = Path(simulate.__code__.co_filename).parent
+"""The simulator's package (its modules and bundled scenarios): what :func:`simulator_digest` reads."""
+
+
+def simulator_digest(extra_scenarios: list[str] | None = None, *, root: Path = SIMULATOR_DIR) -> str:
+    """A digest of what makes a fleet: the simulator's source and scenario files, and extra scenario files.
+
+    Parameters
+    ----------
+    extra_scenarios : list of str, optional
+        ``--add-scenario`` values; those that are files (a YAML path) are read too (a bundled name
+        is among the simulator's files already).
+    root : Path
+        The simulator's package directory.
+
+    Returns
+    -------
+    str
+        Hex SHA-256 over each file's path (relative to ``root``) and bytes, in path order.
+    """
+    digest = hashlib.sha256()
+    files = sorted(path for path in root.rglob("*")
+                   if path.is_file() and path.suffix in {".py", ".yaml", ".yml"} and "__pycache__" not in path.parts)
+    named = [(str(path.relative_to(root)), path) for path in files]
+    named += [(f"extra:{name}", Path(name)) for name in extra_scenarios or () if Path(name).is_file()]
+    for name, path in named:
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _kept_fleet(done: Path, digest: str) -> bool:
+    """Whether the fleet whose done marker is ``done`` was made by the simulator of ``digest``
+    (a marker without a digest is from before the digest was kept: not known, made again)."""
+    if not done.exists():
+        return False
+    try:
+        made_by = json.loads(done.read_text()).get("simulator_digest")
+    except (OSError, ValueError, AttributeError):
+        made_by = None
+    if made_by == digest:
+        return True
+    print(f"# {done.parent.name}: the simulator changed since this fleet was made "
+          f"({str(made_by)[:12]} -> {digest[:12]}); simulating it again", file=sys.stderr, flush=True)
+    return False
+
 
 def prepare(workdir: Path, *, hosts: int, days: int, seed: int, density: float, fresh: bool,
             extra_scenarios: list[str] | None = None) -> Path:
-    """Simulate and ingest one fleet (once); return its directory."""
+    """Simulate and ingest one fleet (once per simulator: :func:`simulator_digest`); return its directory."""
     extra = "".join(f"-{Path(name).stem}" for name in extra_scenarios or ())
     base = workdir / f"h{hosts}-d{days}-s{seed}-x{density:g}{extra}"
     done = base / "ingested.json"
-    if done.exists() and not fresh:
+    digest = simulator_digest(extra_scenarios)
+    if not fresh and _kept_fleet(done, digest):
         return base
+    done.unlink(missing_ok=True)  # a fleet cut short while made again is not taken for the old one
     t = time.perf_counter()
     summary = simulate(base / "telemetry", hosts=hosts, days=days, seed=seed, density=density,
                        extra_scenarios=extra_scenarios)
@@ -61,7 +113,7 @@ def prepare(workdir: Path, *, hosts: int, days: int, seed: int, density: float, 
     ingest_s = time.perf_counter() - t
     events = sum(summary.events.values())
     done.write_text(json.dumps({"events": events, "simulate_s": sim_s, "ingest_s": ingest_s,
-                                "accepted": report.total.accepted}))
+                                "accepted": report.total.accepted, "simulator_digest": digest}))
     print(f"# seed {seed}: {events} events simulated in {sim_s:.0f} s, ingested in {ingest_s:.0f} s",
           file=sys.stderr, flush=True)
     return base
