@@ -125,8 +125,12 @@ def mount(app: FastAPI) -> None:
             )
         return FileResponse(STATIC_DIR / "index.html", headers=SECURITY_HEADERS)
 
+    # follow_symlink: a packager may link vendor/ files to a system copy outside this folder
+    # (without it Starlette answers 404 and the page hangs on "loading").  The request path
+    # is still normalised and must stay inside STATIC_DIR, so only links someone with write
+    # access to the installed package placed here are followed; no client path climbs out.
     app.mount(
         "/static",
-        _SecuredStatic(StaticFiles(directory=STATIC_DIR, check_dir=True)),
+        _SecuredStatic(StaticFiles(directory=STATIC_DIR, check_dir=True, follow_symlink=True)),
         name="static",
     )
