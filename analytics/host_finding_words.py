@@ -103,12 +103,16 @@ def _judged_on(finding: HostFinding, record: Mapping[str, Any], config: Detectio
     """The host whose benign verdict covers ``finding``, if any.  A finding on several hosts was judged on its
     first one, with its hosts as members: a verdict on one of them covers it when it judged every subject
     and most of these hosts (:func:`analytics.suppression_scope.covers_hosts`), so one host's judged certutil
-    does not hide the same download on thirty others."""
+    does not hide the same download on thirty others; a verdict that recorded no hosts covers no such finding."""
     for host in finding.hosts:
         pivot = (EntityType.HOST.value, host)
         if not covered_by_verdict(pivot, record, config.suppressed, config.suppressed_members):
             continue
-        if len(finding.hosts) == 1 or covers_hosts(frozenset(config.suppressed_members.get(pivot, ())), finding.hosts):
+        members = frozenset(config.suppressed_members.get(pivot, ()))
+        # one that recorded no hosts (given before members were kept) judged its own host's finding only:
+        # covers_hosts would read it as covering any hosts, and the act on all the others would hide under it
+        if len(finding.hosts) == 1 or (any(kind == EntityType.HOST.value for kind, _ in members)
+                                       and covers_hosts(members, finding.hosts)):
             return host
     return None
 
