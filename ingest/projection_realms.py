@@ -35,10 +35,12 @@ from graphsiem.model import EntityKey
 from ingest.projection_accumulator import USER, EventContext
 from ingest.projection_entities import EntityBuilders
 from ingest.realm_domains import (
+    WITNESSES_NEEDED,
     RealmEvidence,
     learnt_domain,
     machine_account_witness,
     mapped_user,
+    names_its_realm,
     witness_realm,
 )
 
@@ -73,6 +75,12 @@ class RealmNames(EntityBuilders):
         evidence = witness_realm(known or (), netbios, computer)
         if evidence is not None:
             self._realm_domains[realm] = evidence  # a realm known keeps its place in the order
+            decided = [name for name, hosts in evidence if len(hosts) >= WITNESSES_NEEDED]
+            if decided == [netbios] and len(dict(evidence)[netbios]) == WITNESSES_NEEDED \
+                    and not names_its_realm(netbios, realm):  # just decided, once per realm
+                _log.warning("Kerberos realm %r: its hosts name it NetBIOS domain %r, none of its own labels, so "
+                             "it is kept whole (a forgery could name any domain); if that is its name, set "
+                             "GRAPHSIEM_REALM_DOMAINS", realm, netbios)
 
     def _room_for_realm(self, realm: str) -> bool:
         """Whether a new realm may be added: below :data:`REALM_LIMIT`, or after forgetting undecided ones."""
@@ -80,7 +88,8 @@ class RealmNames(EntityBuilders):
             return True
         if self._realms_all_decided:
             return False
-        undecided = [known for known, evidence in self._realm_domains.items() if learnt_domain(evidence) is None]
+        undecided = [known for known, evidence in self._realm_domains.items()
+                     if learnt_domain(evidence, realm=known) is None]
         if not undecided:
             self._realms_all_decided = True
             _log.warning("the learnt Kerberos realm map holds %d decided realms: new realms (%r first) are not "

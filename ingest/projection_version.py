@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 10
+PROJECTION_VERSION = 11
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -82,6 +82,10 @@ PROJECTION_VERSION = 10
 10. An antivirus detection naming no file (Defender's registry, process, behaviour, WMI and memory
     detections) is ``host DETECTED`` its resource, a node of its own (:func:`ingest.projection_antivirus.resource_key`):
     an antivirus finding lists it (task AVX).
+11. A Kerberos realm is learnt to be a NetBIOS domain only when that name is one of the realm's own DNS
+    labels (:func:`ingest.realm_domains.names_its_realm`): two forged computer names of another forest
+    (``EVIL1.partner.local`` as ``THESHIRE\\EVIL1$``) no longer name its users in the home domain; a realm
+    whose hosts give another name stays ``realm\\name`` (task OLD2).
 """
 
 VERSION_KEY = "projection_version"
@@ -97,7 +101,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 7: "antivirus detections as corroboration only: no sighting of the detected file",
                 8: "files known by a path never keyed as a digest, antivirus detections naming no real path kept apart",
                 9: "image signers (Sysmon 7, ECS code_signature) on files, WMI runs journaled before their consumer",
-                10: "antivirus detections naming no file (registry, process, behaviour, memory) as detected resources"}
+                10: "antivirus detections naming no file (registry, process, behaviour, memory) as detected resources",
+                11: "Kerberos realms mapped to a NetBIOS domain only when it is one of the realm's own labels"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 

@@ -36,9 +36,20 @@ never dropped, so later evidence for either name does not bring the mapping back
 dissenting host is ignored.  Two DNS domains with one NetBIOS name are no conflict (a domain whose
 hosts use regional DNS suffixes).
 
-**What it does not stop.**  The rule raises the bar from one forged event to forged events under
-two computer names, which a compromised endpoint can still write: nothing in an endpoint's
-telemetry proves which machine sent it.  A fleet whose realms must not be learnt from telemetry
+**A name of the realm's own.**  Two computer names are still only what one compromised endpoint
+writes (nothing in an endpoint's telemetry proves which machine sent it), so the worst such a
+forgery could do was map another forest's realm into the home domain (``EVIL1.partner.local`` and
+``EVIL2.partner.local`` as ``THESHIRE\EVIL1$``/``EVIL2$``: ``partner.local\administrator`` read as
+``theshire\administrator``).  A learnt NetBIOS name must therefore be one of the realm's own DNS
+labels (the last one, its top level, aside; cut to 15 characters as NetBIOS names are:
+:func:`names_its_realm`): ``theshire.local`` is ``THESHIRE``, ``AD.CONTOSO.COM`` is ``CONTOSO`` or
+``AD``, and ``partner.local`` can only be ``PARTNER``, so no forgery merges it into another domain.
+A realm whose hosts give one other name (``corp.contoso.com`` as ``CONTOSOCORP``) is kept whole for
+good, as a conflict is, and a warning names it: set it in the operator's map.
+
+**What it does not stop.**  Forged events under two computer names can still map an unmapped realm
+to one of its own labels (``partner.local`` to ``partner``), which merges nothing unless a different
+domain has that NetBIOS name.  A fleet whose realms must not be learnt from telemetry
 sets them in the operator's map (``""`` keeps a realm whole).  A realm whose Windows hosts are one
 machine (a single domain controller reporting) is not learnt: name it in the operator's map.
 """
@@ -62,6 +73,7 @@ __all__ = [
     "machine_account_evidence",
     "machine_account_witness",
     "mapped_user",
+    "names_its_realm",
     "parse_realm_domains",
     "realm_domains_from_environment",
     "witness_realm",
@@ -190,20 +202,43 @@ def witness_realm(evidence: RealmEvidence, netbios: str, computer: str) -> Realm
     return (*evidence, (netbios, (computer,)))
 
 
-def learnt_domain(evidence: RealmEvidence) -> str | None:
+def names_its_realm(netbios: str, realm: str) -> bool:
+    """Whether NetBIOS domain ``netbios`` is one of realm ``realm``'s own DNS labels (cut to 15 characters).
+
+    The realm's last label (its top level) is left out when it has more than one: no domain is
+    ``LOCAL`` or ``COM``.  Both names lower case.
+
+    >>> names_its_realm("theshire", "theshire.local"), names_its_realm("contoso", "ad.contoso.com")
+    (True, True)
+    >>> names_its_realm("theshire", "partner.local"), names_its_realm("local", "partner.local")
+    (False, False)
+    >>> names_its_realm("averylongcompan", "averylongcompanyname.example")
+    True
+    """
+    labels = realm.split(".")
+    own = labels[:-1] if len(labels) > 1 else labels
+    return any(netbios == label[:_NETBIOS_COMPUTER_CHARS] for label in own)
+
+
+def learnt_domain(evidence: RealmEvidence, *, realm: str) -> str | None:
     """The NetBIOS domain a realm's evidence teaches: None while no name has its hosts.
 
-    The one name :data:`WITNESSES_NEEDED` hosts gave; :data:`CONFLICTED` when two names have them.
+    The one name :data:`WITNESSES_NEEDED` hosts gave, when it is one of the realm's own labels
+    (:func:`names_its_realm`); :data:`CONFLICTED` (kept whole) when two names have their hosts, or
+    the one that has them is not the realm's own.
 
-    >>> learnt_domain((("theshire", ("ws1",)),)), learnt_domain((("theshire", ("ws1", "ws2")), ("mordor", ("evil",))))
-    (None, 'theshire')
-    >>> learnt_domain((("theshire", ("ws1", "ws2")), ("mordor", ("evil", "evil2"))))
+    >>> learnt_domain((("theshire", ("ws1",)),), realm="theshire.local")
+    >>> learnt_domain((("theshire", ("ws1", "ws2")), ("mordor", ("evil",))), realm="theshire.local")
+    'theshire'
+    >>> learnt_domain((("theshire", ("ws1", "ws2")), ("mordor", ("evil", "evil2"))), realm="theshire.local")
+    ''
+    >>> learnt_domain((("theshire", ("evil1", "evil2")),), realm="partner.local")
     ''
     """
     learnt = [name for name, hosts in evidence if len(hosts) >= WITNESSES_NEEDED]
     if not learnt:
         return None
-    return learnt[0] if len(learnt) == 1 else CONFLICTED
+    return learnt[0] if len(learnt) == 1 and names_its_realm(learnt[0], realm) else CONFLICTED
 
 
 def mapped_user(user: str, learnt: Mapping[str, RealmEvidence], overrides: Mapping[str, str]) -> str:
@@ -225,7 +260,7 @@ def mapped_user(user: str, learnt: Mapping[str, RealmEvidence], overrides: Mappi
     netbios = overrides.get(realm)
     if netbios is None:
         evidence = learnt.get(realm)
-        netbios = None if evidence is None else learnt_domain(evidence)
+        netbios = None if evidence is None else learnt_domain(evidence, realm=realm)
     return f"{netbios}\\{name}" if netbios else user
 
 

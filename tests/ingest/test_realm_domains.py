@@ -220,8 +220,8 @@ def test_the_learnt_realms_are_bounded_and_undecided_ones_make_room(monkeypatch:
     assert "theshire.local" in projector._realm_domains
     assert kerberos_users(projector, tgt()) == {WINDOWS_USER}
     # an undecided realm forgotten is learnt again from its hosts' next events
-    projector.project(events(*two_hosts(first="A.site0.example", second="B.site0.example")))
-    assert kerberos_users(projector, zeek_as(client="bob/SITE0.EXAMPLE")) == {("user", "theshire\\bob")}
+    projector.project(events(*two_hosts("SITE0", first="A.site0.example", second="B.site0.example")))
+    assert kerberos_users(projector, zeek_as(client="bob/SITE0.EXAMPLE")) == {("user", "site0\\bob")}
 
 
 # -- the operator's map ---------------------------------------------------------------------------

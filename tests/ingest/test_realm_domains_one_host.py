@@ -41,6 +41,31 @@ def test_a_forged_host_of_another_forest_does_not_merge_its_users_into_the_home_
     assert kerberos_users(projector, PARTNER_ADMIN) == {("user", "partner.local\\administrator")}
 
 
+def test_two_forged_computer_names_of_another_forest_do_not_merge_its_users_into_the_home_domain(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """One endpoint writing ``EVIL1.partner.local`` and ``EVIL2.partner.local`` as ``THESHIRE\\EVIL1$``/``EVIL2$``
+    (two computer names: the two-host rule counts them as two hosts) maps nothing: ``theshire`` is none of
+    ``partner.local``'s own labels, so the realm is kept whole for good, and a warning names it (task OLD2 #1)."""
+    projector = Projector(realm_domains={})
+    projector.project(events(*two_hosts()))  # the home realm, learnt honestly
+    with caplog.at_level(logging.WARNING, logger="ingest.projection_realms"):
+        projector.project(events(*two_hosts(first="EVIL1.partner.local", second="EVIL2.partner.local", record_id=5)))
+    assert kerberos_users(projector, PARTNER_ADMIN) == {("user", "partner.local\\administrator")}
+    assert kerberos_users(projector, zeek_as(TS + 5)) == {WINDOWS_USER}  # the home realm is unchanged
+    [warning] = [record.getMessage() for record in caplog.records if "partner.local" in record.getMessage()]
+    assert "'theshire'" in warning and "GRAPHSIEM_REALM_DOMAINS" in warning
+    # Genuine partner hosts naming it PARTNER afterwards do not map it either: kept whole, as a conflict
+    projector.project(events(*two_hosts("PARTNER", first="P1.partner.local", second="P2.partner.local", record_id=9)))
+    assert kerberos_users(projector, zeek_as(TS + 9, client="administrator/PARTNER.LOCAL")) == {
+        ("user", "partner.local\\administrator")}
+
+
+def test_a_realm_maps_to_its_own_label_from_two_hosts() -> None:
+    projector = Projector(realm_domains={})
+    projector.project(events(*two_hosts("PARTNER", first="P1.partner.local", second="P2.partner.local")))
+    assert kerberos_users(projector, PARTNER_ADMIN) == {("user", "partner\\administrator")}
+
+
 def test_one_forged_dissenting_host_does_not_undo_a_genuine_mapping() -> None:
     """(b) One ``EVIL.theshire.local`` as ``MORDOR\\EVIL$`` changes nothing, now or after more genuine evidence."""
     projector = Projector(realm_domains={})
@@ -113,14 +138,15 @@ def test_a_full_table_of_decided_realms_learns_no_new_realm_and_says_so(monkeypa
                                                                           caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(projection_realms, "REALM_LIMIT", 3)
     projector = Projector(realm_domains={})
-    decided = [record for n in range(3)
-               for record in two_hosts(first=f"A.site{n}.example", second=f"B.site{n}.example", record_id=10 * n)]
+    decided = [record for n in range(3)  # each named as its own label (a learnt name must be: task OLD2 #1)
+               for record in two_hosts(f"SITE{n}", first=f"A.site{n}.example", second=f"B.site{n}.example",
+                                       record_id=10 * n)]
     projector.project(events(*decided))
     with caplog.at_level(logging.WARNING, logger="ingest.projection_realms"):
         projector.project(events(*two_hosts()))
     assert kerberos_users(projector, tgt()) == {REALM_USER}  # not learnt: kept whole
     assert set(projector._realm_domains) == {"site0.example", "site1.example", "site2.example"}
-    assert kerberos_users(projector, zeek_as(client="bob/SITE0.EXAMPLE")) == {("user", "theshire\\bob")}
+    assert kerberos_users(projector, zeek_as(client="bob/SITE0.EXAMPLE")) == {("user", "site0\\bob")}
     assert [record.getMessage() for record in caplog.records if "not learnt" in record.getMessage()] == [
         "the learnt Kerberos realm map holds 3 decided realms: new realms ('theshire.local' first) are not "
         "learnt and stay whole; name them in GRAPHSIEM_REALM_DOMAINS"]
