@@ -286,8 +286,11 @@ class ClusterDetail(ClusterSummary):
         "contributions: `explanation.features`).")
     explanation: ExplanationOut = Field(default_factory=ExplanationOut)
     members: list[ClusterMember] = Field(default_factory=list, description="The cluster's entities, pivot first.")
-    subgraph: GraphOut
-    evidence: list[EvidenceEvent] = Field(default_factory=list)
+    subgraph: GraphOut | None = Field(
+        None, description="The members' subgraph; null when `?include=` leaves it out.")
+    evidence: list[EvidenceEvent] | None = Field(
+        default_factory=list, description="The journaled events behind the cluster; null when "
+        "`?include=` leaves them out.")
     credential: CredentialRecord | None = Field(
         default=None, description="A credential finding's attempts (password spray, brute force, rotating "
         "claimed workstations, likely compromise on one validating host); null on a fan-out cluster.")

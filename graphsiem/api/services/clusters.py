@@ -285,8 +285,40 @@ def _with_kind(member: dict[str, Any]) -> dict[str, Any]:
     return {**member, "kind": kind} if kind else member
 
 
-def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
-    """Members, subgraph, explanation and evidence events of one cluster."""
+DETAIL_PARTS = frozenset({"subgraph", "evidence"})
+"""The parts of a cluster's detail a client may leave out (``?include=``): the costly reads."""
+
+
+def detail_parts(include: str | None) -> frozenset[str]:
+    """The parts ``?include=`` asks for: all without it, none for an empty value.
+
+    Raises
+    ------
+    Unprocessable
+        Naming an unknown part and the known ones.
+
+    Examples
+    --------
+    >>> sorted(detail_parts(None))
+    ['evidence', 'subgraph']
+    >>> sorted(detail_parts("evidence"))
+    ['evidence']
+    >>> sorted(detail_parts(""))
+    []
+    """
+    if include is None:
+        return DETAIL_PARTS
+    asked = {part.strip() for part in include.split(",") if part.strip()}
+    unknown = sorted(asked - DETAIL_PARTS)
+    if unknown:
+        raise Unprocessable(f"include: unknown part {unknown[0]!r} (known: evidence, subgraph; "
+                            "empty for neither)", field="include")
+    return frozenset(asked)
+
+
+def cluster_detail(ctx: AppContext, cluster_id: str, *,
+                   parts: frozenset[str] = DETAIL_PARTS) -> ClusterDetail:
+    """Members, explanation and, as ``parts`` asks (:data:`DETAIL_PARTS`), subgraph and evidence events."""
     row = get_row(ctx, cluster_id)
     return ClusterDetail(
         **_summary_fields(row, ctx.settings.public_url),
@@ -294,8 +326,9 @@ def cluster_detail(ctx: AppContext, cluster_id: str) -> ClusterDetail:
         features=row.data.get("features") or {},
         explanation=row.data.get("explanation") or {},
         members=[_with_kind(m) for m in row.data.get("members") or []],
-        subgraph=subgraph(ctx, row),
-        evidence=evidence(ctx, row),
+        # read only when asked: the subgraph is a store query and most of a big cluster's bytes
+        subgraph=subgraph(ctx, row) if "subgraph" in parts else None,
+        evidence=evidence(ctx, row) if "evidence" in parts else None,
         credential=row.data.get("credential"),  # a credential finding's attempts (analytics.credential_words)
         antivirus=row.data.get("antivirus"),  # an antivirus finding's detections (analytics.antivirus_finding_words)
         host_finding=row.data.get("host_finding"),  # a host finding's hits (analytics.host_finding_words)
