@@ -25,6 +25,8 @@ CASES = [
     (["rejected", "--data", "{tmp}/data", "--store", "neo4j"], "--store", "it reads the journal in --data", ""),
     (["keys", "list", "--data", "{tmp}/data", "--store", "neo4j"], "--store", "the keys are in --data's state.sqlite",
      ""),
+    (["backup", "{tmp}/copy", "--data", "{tmp}/data", "--store", "neo4j"], "--store",
+     "a backup copies the data directory", "graphsiem rebuild --store neo4j"),
 ]
 
 
