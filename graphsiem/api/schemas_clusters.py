@@ -136,6 +136,9 @@ class ClusterPage(BaseModel):
         0, description="Clusters benign verdicts keep out of the queue: no longer detected (their pivot "
         "suppressed), judged benign, not continued under another id. The queue without a `status` or "
         "`verdict` filter leaves them out; `?verdict=benign` lists them.")
+    total: int = Field(
+        0, description="How many clusters these filters list over all pages (the same on every page): "
+        "a client that reads only the first pages can say how many it left out.")
     latest_detection: DetectionOut | None = Field(
         None, description="On the first page of an empty queue only: the newest detection run that is "
         "not a backtest, whatever its status, as `GET /v1/detections` lists it (null before any run, "

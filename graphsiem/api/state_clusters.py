@@ -151,6 +151,7 @@ class ClusterRowsMixin:
         after: tuple[float, int, str] | None = None,
         limit: int = 50,
         include_inactive: bool = False,
+        text: str | None = None,
     ) -> list[ClusterRow]:
         """The queue: clusters by score (desc), then fewer hosts first, then id.
 
@@ -170,29 +171,12 @@ class ClusterRowsMixin:
         ``since`` keeps clusters last seen (event time) at or after it;
         ``updated_since`` those a detection or a triage write changed at or
         after it (``updated_at``, :mod:`graphsiem.api.state_triage`).
+        ``text`` keeps those whose summary, a host, an entity's value or key or
+        the pivot's key contains it (:data:`_TEXT_MATCH`).
         """
-        where: list[str] = []
-        params: list[Any] = []
-        if not include_inactive:
-            kept = [_TRIAGED, _NOT_SUPERSEDED]
-            if status is None and verdict is None:
-                kept.append(_UNRESOLVED)
-            where.append("(c.is_active = 1 OR (" + " AND ".join(kept) + "))")
-        if min_score is not None:
-            where.append("c.score >= ?")
-            params.append(min_score)
-        if status is not None:
-            where.append("COALESCE(t.status, 'open') = ?")
-            params.append(Status(status).value)
-        if verdict is not None:
-            where.append("t.verdict = ?")
-            params.append(Verdict(verdict).value)
-        if since is not None:
-            where.append("c.last_seen >= ?")
-            params.append(since)
-        if updated_since is not None:
-            where.append(UPDATED_AT_SQL + " >= ?")
-            params.append(updated_since)
+        where, params = _queue_filters(min_score=min_score, status=status, verdict=verdict, since=since,
+                                       updated_since=updated_since, include_inactive=include_inactive,
+                                       text=text)
         if after is not None:
             score, host_count, cluster_id = after
             where.append("(c.score < ? OR (c.score = ? AND (c.host_count > ? "
@@ -203,6 +187,50 @@ class ClusterRowsMixin:
         sql += " ORDER BY c.score DESC, c.host_count, c.id LIMIT ?"
         params.append(limit)
         return [_cluster(r) for r in self._query(sql, params)]
+
+    def count_clusters(self: _Database, **filters: Any) -> int:
+        """How many clusters :meth:`list_clusters` lists with these filters, over all its pages.
+
+        The page says it (``total``): it reads at most 1,000 and must say when there are more.
+        """
+        where, params = _queue_filters(**filters)
+        sql = ("SELECT COUNT(*) FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id "  # noqa: S608
+               "LEFT JOIN cluster_successors s ON s.old_id = c.id" + CLUSTER_TIMES_JOIN
+               + (" WHERE " + " AND ".join(where) if where else ""))
+        return int(self._query(sql, params)[0][0])
+
+
+def _queue_filters(*, min_score: float | None = None, status: Status | None = None,
+                   verdict: Verdict | None = None, since: float | None = None,
+                   updated_since: float | None = None, include_inactive: bool = False,
+                   text: str | None = None) -> tuple[list[str], list[Any]]:
+    """The queue's WHERE fragments (fixed text) and their parameter values."""
+    where: list[str] = []
+    params: list[Any] = []
+    if not include_inactive:
+        kept = [_TRIAGED, _NOT_SUPERSEDED]
+        if status is None and verdict is None:
+            kept.append(_UNRESOLVED)
+        where.append("(c.is_active = 1 OR (" + " AND ".join(kept) + "))")
+    if min_score is not None:
+        where.append("c.score >= ?")
+        params.append(min_score)
+    if status is not None:
+        where.append("COALESCE(t.status, 'open') = ?")
+        params.append(Status(status).value)
+    if verdict is not None:
+        where.append("t.verdict = ?")
+        params.append(Verdict(verdict).value)
+    if since is not None:
+        where.append("c.last_seen >= ?")
+        params.append(since)
+    if updated_since is not None:
+        where.append(UPDATED_AT_SQL + " >= ?")
+        params.append(updated_since)
+    if text:
+        where.append(_TEXT_MATCH)
+        params.extend([text] * _TEXT_MATCH.count("?"))
+    return where, params
 
 
 # Fixed fragments only (graphsiem.api.state_triage's columns and joins); values are parameters.
@@ -217,6 +245,20 @@ _CLUSTER_SELECT = (
 _TRIAGED = "(t.status != 'open' OR t.verdict IS NOT NULL OR t.assignee IS NOT NULL)"
 _UNRESOLVED = "(t.status != 'closed' AND COALESCE(t.verdict, '') != 'benign')"
 _NOT_SUPERSEDED = "s.new_id IS NULL"
+# The page's text box, on the server (it reads at most 1,000 clusters): what its own filter
+# matches (queue.js visible()), contained, case folded by SQLite's lower() (ASCII letters; the
+# same on both sides, so other letters match as typed).
+_TEXT_MATCH = (
+    "(instr(lower(COALESCE(json_extract(c.data, '$.explanation.summary'), '')), lower(?)) > 0"
+    " OR instr(lower(c.pivot_key), lower(?)) > 0"
+    " OR EXISTS (SELECT 1 FROM json_each(c.data, '$.hosts') j WHERE instr(lower(j.value), lower(?)) > 0)"
+    " OR EXISTS (SELECT 1 FROM json_each(c.data, '$.entities') j"
+    " WHERE instr(lower(json_extract(j.value, '$.value')), lower(?)) > 0)"
+    " OR EXISTS (SELECT 1 FROM json_each(c.data, '$.entity_keys') j"
+    " WHERE instr(lower(json_extract(j.value, '$.key')), lower(?)) > 0)"
+    " OR EXISTS (SELECT 1 FROM json_each(c.data, '$.members') j"
+    " WHERE instr(lower(json_extract(j.value, '$.key')), lower(?)) > 0))"
+)
 
 
 def _cluster(row: sqlite3.Row) -> ClusterRow:

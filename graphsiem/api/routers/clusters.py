@@ -65,6 +65,9 @@ async def list_clusters(
     updated_since: Annotated[datetime | None, Query(
         description="Only clusters whose `updated_at` (a detection changed them or their triage was "
         "written; server time) is at or after this ISO-8601 time; zone required.")] = None,
+    q: Annotated[str | None, Query(max_length=256, description=(
+        "Only clusters whose summary, a host name, an entity's value or key (a file's digest) or the "
+        "pivot's key contains this text; ASCII letters in any case."))] = None,
     cursor: Annotated[str | None, Query(max_length=512, description="From next_cursor.")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Page size (capped).")] = None,
     include_inactive: Annotated[bool, Query(description=(
@@ -81,7 +84,7 @@ async def list_clusters(
     body, etag = service.list_clusters_json(
         ctx, min_score=min_score, status=status, verdict=verdict, since=_epoch("since", since),
         updated_since=_epoch("updated_since", updated_since), cursor=cursor, limit=size,
-        include_inactive=include_inactive)
+        include_inactive=include_inactive, text=(q or "").strip() or None)
     if triage_writes.etag_matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(body, media_type="application/json", headers={"ETag": etag})

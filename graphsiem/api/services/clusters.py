@@ -169,7 +169,7 @@ def list_clusters_json(ctx: AppContext, **query: Any) -> tuple[bytes, str]:
 def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | None,
                   verdict: Verdict | None, since: float | None, cursor: str | None,
                   limit: int, include_inactive: bool = False,
-                  updated_since: float | None = None) -> ClusterPage:
+                  updated_since: float | None = None, text: str | None = None) -> ClusterPage:
     """One page of the queue and the cursor of the next page.
 
     Highest score first, ties rarest first (fewer hosts), then by id; which
@@ -195,9 +195,12 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
                 "this cursor was made on)", field="cursor",
                 details=[{"field": "cursor", "reason": "queue_changed", "cursor_detection_id": made_on,
                           "detection_id": detection_id}])
-        rows = ctx.state.list_clusters(min_score=min_score, status=status, verdict=verdict,
-                                       since=since, updated_since=updated_since, after=after,
-                                       limit=limit + 1, include_inactive=include_inactive)
+        filters: dict[str, Any] = {
+            "min_score": min_score, "status": status, "verdict": verdict, "since": since,
+            "updated_since": updated_since, "include_inactive": include_inactive, "text": text}
+        rows = ctx.state.list_clusters(**filters, after=after, limit=limit + 1)
+        # the page reads at most 1,000 and says "1,000 of 2,393" past them (review U3, task PGX #1)
+        total = ctx.state.count_clusters(**filters)
         # the page's queue header says them; it read GET /v1/detections on every poll (PAGE3 #2)
         carried = active_run_carried(ctx.state)
         suppressed = suppressed_by_verdicts(ctx.state)  # said in the page's header (review U2 #2)
@@ -213,7 +216,7 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
     return ClusterPage(items=[ClusterSummary(**_summary_fields(r, ctx.settings.public_url)) for r in rows],
                        next_cursor=next_cursor, detection_id=detection_id or None,
                        verdicts_carried=[CarriedVerdictOut.model_validate(record) for record in carried],
-                       suppressed_by_verdicts=suppressed, latest_detection=latest,
+                       suppressed_by_verdicts=suppressed, total=total, latest_detection=latest,
                        inactive_clusters=inactive)
 
 
