@@ -81,6 +81,7 @@ class IngestReport(BaseModel):
         "the same records (a Windows event sent by syslog: its header's time against Zeek's capture "
         "time), the widest first; a warning, no time is changed.")
     localized_windows_text: list[LocalizedText] = Field(
-        default_factory=list, description="Windows events whose rendered text is German (a syslog "
-        "forwarder's message): kept as syslog messages, not read as Windows events; send their event "
-        "data (XML, evtx, Winlogbeat/NXLog JSON) instead.")
+        default_factory=list, description="Windows events rendered in German (a syslog forwarder's "
+        "message) whose text gave none of the event's labels: kept as syslog messages, not read as "
+        "Windows events; send their event data (XML, evtx, Winlogbeat/NXLog JSON) instead. German text "
+        "with its labels is read as English text is.")

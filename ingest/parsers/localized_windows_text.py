@@ -1,19 +1,15 @@
-"""Windows events rendered in German: recognised, counted and said, not read.
+"""Windows events rendered in German that were not read: recognised, counted and said.
 
-Where GraphSIEM reads a Windows event's *rendered text* (the one-line syslog text of
-:mod:`ingest.parsers.syslog_windows_text`, Splunk's classic ``Message=`` text of
-:mod:`ingest.parsers.windows_kv`), it reads Windows' English titles and labels.  A German
-Windows writes its own (``Ein neuer Prozess wurde erstellt.``, ``Kontoname:``, ``Neuer
-Prozessname:``), and such a message stayed a plain ``syslog:message`` without a word: a German
-domain controller's 4625s sent by syslog fed no credential finding, and nothing said why.
-
-Reading German text would take every label of every template in German (and in each release's
-wording), which is not written here.  What this module does: it knows the German titles of the
-events the English reader reads (:data:`GERMAN_TITLES`), so a German rendered message is counted
-by event id (:data:`LOCALIZED_TEXT` in ``ParseContext.extras``) and the ingest report says how
-many were not read and what to send instead: the language-neutral event data (Windows XML,
-``.evtx``, Winlogbeat/NXLog/Sentinel JSON with ``EventData``), which every other reader uses.
-The message itself is kept as it was (a ``syslog:message`` of its host).
+Where GraphSIEM reads a Windows event's *rendered text* on one syslog line
+(:mod:`ingest.parsers.syslog_windows_text`), it reads Windows' English and German titles and
+labels (:mod:`ingest.parsers.syslog_windows_text_de`).  A German message of those events that
+gives none of its event's labels after the title (a forwarder's first line, a template this
+release does not know) stays a plain ``syslog:message``: it is counted by event id
+(:data:`LOCALIZED_TEXT` in ``ParseContext.extras``) and the ingest report says how many were
+not read and what to send instead: the language-neutral event data (Windows XML, ``.evtx``,
+Winlogbeat/NXLog/Sentinel JSON with ``EventData``), which every other reader uses.  The message
+itself is kept as it was (a ``syslog:message`` of its host).  Splunk's classic ``Message=`` text
+(:mod:`ingest.parsers.windows_kv`) reads English Security labels only.
 """
 
 from __future__ import annotations
@@ -21,7 +17,8 @@ from __future__ import annotations
 from collections import Counter
 
 LOCALIZED_TEXT = "ingest.localized_windows_text"
-"""``ParseContext.extras`` key: a ``Counter`` of ``(language, event id)`` of rendered messages not read."""
+"""``ParseContext.extras`` key: a ``Counter`` of ``(language, event id)`` of rendered messages not read
+(the syslog reader counts a German title only when the Windows text reader gave no event)."""
 
 GERMAN_TITLES: dict[str, int] = {
     "Ein Konto wurde erfolgreich angemeldet.": 4624,
@@ -86,6 +83,6 @@ def localized_lines(counts: Counter[tuple[str, int]]) -> list[str]:
         total = sum(count for _, count in ids)
         listed = ", ".join(f"{event_id} x{count}" for event_id, count in ids)
         lines.append(f"localized Windows text: {total} {LANGUAGE_NAMES.get(language, language)} rendered "
-                     f"messages ({listed}) were not read as Windows events (only English rendered text is "
-                     "read); send their event data instead (Windows XML, .evtx, Winlogbeat/NXLog JSON)")
+                     f"messages ({listed}) were not read as Windows events (no label of the event followed "
+                     "the title); send their event data instead (Windows XML, .evtx, Winlogbeat/NXLog JSON)")
     return lines

@@ -21,12 +21,12 @@ message's end follows it.  A message starting with no title, a title alone
 of this module: the caller keeps what it had (the Zeek parser its
 ``zeek:syslog`` event, the syslog parser its ``syslog:message``).
 
-Only English titles and labels are known: a localized Windows (German ``Ein
-neuer Prozess wurde erstellt.``, ``Kontoname:``) writes its own title and
-labels, and its text stays a syslog message.  Reading it would take each
-language's titles and templates (every label of every event), as the English
-ones are written here.  A German title is recognised and counted, and the
-ingest report says how many were not read (:mod:`ingest.parsers.localized_windows_text`).
+English and German titles and labels are known: a German Windows (``Ein
+neuer Prozess wurde erstellt.``, ``Kontoname:``) writes the same layout with
+its own words, read by the same templates (:mod:`ingest.parsers.syslog_windows_text_de`).
+Another language's text stays a syslog message; a German title whose text
+gives no label is counted, and the ingest report says how many were not read
+(:mod:`ingest.parsers.localized_windows_text`).
 
 Event data
 ----------
@@ -74,6 +74,12 @@ from ingest.parsers.base import ParseContext, Record
 from ingest.parsers.syslog_antivirus import AV_DETECTION, antivirus_fields, may_be_antivirus
 from ingest.parsers.syslog_header import _base_fields, _Header, _header_time, _without_time
 from ingest.parsers.syslog_windows_explanations import explanation_start
+from ingest.parsers.syslog_windows_text_de import (
+    GERMAN_LABELS,
+    GERMAN_TITLES,
+    ONE_WORD_LAST,
+    german_explanation_start,
+)
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_kv import EVENT_DATA_LAYOUT, MAX_TEXT_CHARS, TEMPLATES
 from ingest.parsers.windows_kv_templates import (
@@ -226,11 +232,32 @@ _LAYOUTS: dict[int, _TextLayout] = {
     **{event_id: _text_layout(_named_template(layout)) for event_id, layout in OWN_LAYOUTS.items()},
 }
 
+
+
+def _german_layout(template: Template) -> tuple[_TextLayout, dict[str, str]]:
+    """The layout finding an event's German labels (:data:`GERMAN_LABELS`), and each one's English
+    label (lower-case German -> English) to read the lines by ``template``."""
+    english: dict[str, str] = {}
+    by_label: dict[str, tuple[int, ...]] = {}
+    for german, candidates in GERMAN_LABELS.items():
+        for candidate in candidates:
+            if candidate.lower() in template.by_label:
+                english[german.lower()] = candidate
+                by_label[german.lower()] = template.by_label[candidate.lower()]
+                break
+    return _text_layout(Template(template.tokens, by_label, {})), english
+
+
+_GERMAN_LAYOUTS: dict[int, tuple[_TextLayout, dict[str, str]]] = {
+    event_id: _german_layout(layout.template) for event_id, layout in _LAYOUTS.items()}
+
 # a title starts the message: one anchored pattern (most syslog messages fail at their first letters).
 # A forwarder may drop a title's final period: the title then ends at a blank or the message's end.
+_ALL_TITLES: dict[str, int] = {**TITLES, **GERMAN_TITLES}
 _TITLE_RE = re.compile("|".join(
-    re.escape(title.removesuffix(".")) + r"(?:\.|(?=\s|$))" for title in sorted(TITLES, key=len, reverse=True)))
-_TITLES_WITHOUT_PERIOD = {title.removesuffix("."): title for title in TITLES}
+    re.escape(title.removesuffix(".")) + r"(?:\.|(?=\s|$))"
+    for title in sorted(_ALL_TITLES, key=len, reverse=True)))
+_TITLES_WITHOUT_PERIOD = {title.removesuffix("."): title for title in _ALL_TITLES}
 # what a forwarder may put before the title: blanks, tabs, line breaks, a byte-order mark
 _LEADING_BLANKS = " \t\r\n\f\v\xa0\ufeff"
 
@@ -287,18 +314,28 @@ def event_data(message: str) -> tuple[int, dict[str, str]] | None:
     if title is None:
         return None
     full_title = _TITLES_WITHOUT_PERIOD[title.group().removesuffix(".")]
-    event_id = TITLES[full_title]
+    event_id = _ALL_TITLES[full_title]
     layout = _LAYOUTS[event_id]
     # the forwarder made line breaks and tabs blanks: one blank each, so labels read as Windows spells them
     text = " ".join(message[title.end():].split())
-    found = _labels_in(text, layout)
-    explanation = explanation_start(text, event_id, found, layout.template.by_label)
+    english: dict[str, str] | None = None
+    if full_title in TITLES:
+        found = _labels_in(text, layout)
+        explanation = explanation_start(text, event_id, found, layout.template.by_label)
+    else:  # German: found by its own labels, read under the English ones (syslog_windows_text_de)
+        german, english = _GERMAN_LAYOUTS[event_id]
+        found = _labels_in(text, german)
+        explanation = german_explanation_start(text, event_id)
     if explanation is not None:
         text = text[:explanation]
         found = [label for label in found if label[0] < explanation]
     lines = [full_title]
     for index, (_, end, label) in enumerate(found):
         value = text[end:found[index + 1][0] if index + 1 < len(found) else len(text)].strip()
+        if english is not None:
+            label = english[label.lower()]
+            if index + 1 == len(found) and label.lower() in ONE_WORD_LAST:
+                value = value.partition(" ")[0]  # what follows is Windows' German explanation
         lines.append(f"{label}: {value}" if value else f"{label}:")
     data = read_labels(lines, layout.template)
     # a title alone ("Special privileges assigned to new logon.", a forwarder's first line) says

@@ -31,10 +31,12 @@ def test_the_ingest_answer_names_the_host_its_offset_and_changes_no_time(api: Ap
 
 
 def test_the_ingest_answer_counts_german_rendered_windows_events(api: Api) -> None:
-    # task OLDQ #5: a German DC's 4625 sent as rendered text is not read; the answer says so
+    # task OLDQ #5: a German DC's 4625 title with no label after it is not read; the answer says so
+    # (OLDQ2 #2: with its labels it is read, and not counted)
     line = ("<13>1 2026-11-30T09:00:00+01:00 DC-01.corp.example EvntSLog - - - Fehler beim Anmelden eines "
-            "Kontos. Antragsteller: Sicherheits-ID: S-1-0-0 Kontoname: - Anmeldetyp: 3\n")
+            "Kontos.\n<13>1 2026-11-30T09:00:01+01:00 DC-01.corp.example EvntSLog - - - Fehler beim Anmelden "
+            "eines Kontos. Antragsteller: Sicherheits-ID: S-1-0-0 Kontoname: - Anmeldetyp: 3\n")
     answer = api.post("/v1/events", role="ingest", content=line.encode(), headers={"Content-Type": "text/plain"})
     assert answer.status_code == 200, answer.text
-    assert answer.json()["accepted"] == 1
+    assert answer.json()["accepted"] == 2
     assert answer.json()["localized_windows_text"] == [{"language": "de", "event_id": 4625, "records": 1}]

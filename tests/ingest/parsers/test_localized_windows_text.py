@@ -1,9 +1,10 @@
-"""German rendered Windows text is recognised, counted and said in the ingest report (task OLDQ #5).
+"""German rendered Windows text not read is recognised, counted and said in the ingest report (task OLDQ #5).
 
 A German Windows writes ``Ein neuer Prozess wurde erstellt.`` where the English reader looks for
-``A new process has been created.``: such a message stayed a plain ``syslog:message`` and nothing
-said that a German DC's logons and failures went unread.  The report now names them by event id
-and says what to send instead; the message is kept as it was, and English text reads as before.
+``A new process has been created.``.  German text with its labels is now read
+(tests/ingest/parsers/test_syslog_windows_text_german.py, task OLDQ2 #2); a German title with none
+of its event's labels after it stays a ``syslog:message``, and the report names such messages by
+event id and says what to send instead.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from ingest.pipeline import ingest_paths
 
 HEADER = "<13>1 2026-11-30T09:00:0{n}+01:00 DC-01.corp.example EvntSLog - - - "
 GERMAN = [
-    "Ein neuer Prozess wurde erstellt. Antragstellender Antragsteller: Sicherheits-ID: S-1-5-18 "
-    "Kontoname: DC-01$ Kontodomäne: CORP Neuer Prozessname: C:\\Windows\\System32\\cmd.exe",
-    "Fehler beim Anmelden eines Kontos. Antragsteller: Sicherheits-ID: S-1-0-0 Kontoname: - Anmeldetyp: 3",
+    # titles with none of their event's labels (a forwarder's first line, a wording not known): not read
+    "Ein neuer Prozess wurde erstellt.",
+    "Fehler beim Anmelden eines Kontos. Konto gesperrt",
+    "Fehler beim Anmelden eines Kontos",
+    # a German message with its labels: read as Windows event, not counted
     "Fehler beim Anmelden eines Kontos. Antragsteller: Sicherheits-ID: S-1-0-0 Kontoname: - Anmeldetyp: 3",
 ]
 ENGLISH = ("Special privileges assigned to new logon. Subject: Security ID: S-1-5-18 Account Name: DC-01$ "
@@ -32,13 +35,13 @@ def test_german_rendered_events_are_counted_by_id_and_the_report_says_what_to_se
         report = ingest_paths([log], store=None, journal=journal, progress=False)
         kinds = sorted(row.event.kind for row in journal.iter_events())
     as_dict = report.to_dict()
-    assert as_dict["accepted"] == 4 and as_dict["rejected"] == 0
+    assert as_dict["accepted"] == 5 and as_dict["rejected"] == 0
     assert as_dict["localized_windows_text"] == [{"language": "de", "event_id": 4625, "records": 2},
                                                  {"language": "de", "event_id": 4688, "records": 1}]
     assert ("localized Windows text: 3 German rendered messages (4625 x2, 4688 x1) were not read as Windows "
-            "events (only English rendered text is read); send their event data instead") in report.render()
-    # the German messages are kept as their host's syslog messages; the English one is read as before
-    assert kinds == ["syslog:message"] * 3 + ["winsec:special_privileges"]
+            "events (no label of the event followed the title); send their event data instead") in report.render()
+    # the unread German messages are kept as their host's syslog messages; the others are read
+    assert kinds == ["syslog:message"] * 3 + ["winsec:logon_failed", "winsec:special_privileges"]
 
 
 def test_english_text_and_other_syslog_count_nothing(tmp_path: Path) -> None:
