@@ -65,14 +65,14 @@ def chain_hits(host: str, events: Iterable[tuple[str, str, float, Mapping[str, o
     """
     creates = [(e, k, t, f) for e, k, t, f in events if k in PROCESS_CREATES]
     starter_by_guid: dict[str, str] = {}
-    starter_by_pid: dict[str, str] = {}
-    for _, _, _, fields in creates:
+    starters_by_pid: dict[str, list[tuple[float, str]]] = {}  # pid -> (created, parent) of each cmd.exe given it
+    for _, _, ts, fields in creates:
         if _name(fields.get("process.executable")) == "cmd.exe":
             parent = _name(fields.get("process.parent.executable"))
             if fields.get("process.guid"):
                 starter_by_guid[str(fields["process.guid"]).lower()] = parent
             if fields.get("process.pid") is not None:
-                starter_by_pid[str(fields["process.pid"])] = parent
+                starters_by_pid.setdefault(str(fields["process.pid"]), []).append((ts, parent))
     hits: list[Hit] = []
     children_of: set[str] = set()
     for event_id, _, ts, fields in creates:
@@ -80,8 +80,10 @@ def chain_hits(host: str, events: Iterable[tuple[str, str, float, Mapping[str, o
             continue
         guid = str(fields.get("process.parent.guid") or "").lower()
         starter = starter_by_guid.get(guid) if guid else None
-        if starter is None:
-            starter = starter_by_pid.get(str(fields.get("process.parent.pid")))
+        if starter is None:  # Windows reuses pids: the cmd.exe holding it then, the last created by then
+            held = [(at, parent) for at, parent in starters_by_pid.get(str(fields.get("process.parent.pid")), ())
+                    if at <= ts]
+            starter = max(held)[1] if held else None
         hit = _hit(host, event_id, ts, fields, starter)
         if hit is not None:
             hits.append(hit)

