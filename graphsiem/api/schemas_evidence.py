@@ -67,6 +67,9 @@ class EdgeTallyEntry(BaseModel):
     at_least: bool | None = Field(None, exclude_if=absent_if_none, description=(
         "True when `count` is a lower bound: the tally saw more than 200 labels, so the store's bounded "
         "record (the most counted 200) took counts off the ones it kept; absent when exact."))
+    meaning: str | None = Field(None, exclude_if=absent_if_none, description=(
+        "What the label means in plain words: an `outcomes` failure status's (`wrong password` for "
+        "`failure 0xc000006a`, NTLM and Kerberos) or the `account_domain` `unknown`'s; absent otherwise."))
 
 
 class GraphEdge(BaseModel):

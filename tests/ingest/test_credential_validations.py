@@ -145,8 +145,10 @@ def test_the_dcs_neighbors_api_shows_the_accounts_with_their_failures(store: Gra
     alice = edges[("user:alice", "VALIDATED_AT")]
     assert alice["count"] == 4 and alice["tallies_dropped"] == {}
     assert alice["tallies"] == {
-        "account_domain": [{"label": "unknown", "count": 4}],
-        "outcomes": [{"label": "failure 0xc000006a", "count": 3}, {"label": "success", "count": 1}],
+        # the API says what a failure status and the unknown account domain mean (the page's only source)
+        "account_domain": [{"label": "unknown", "count": 4, "meaning": "not known to be a DC: name as logged"}],
+        "outcomes": [{"label": "failure 0xc000006a", "count": 3, "meaning": "wrong password"},
+                     {"label": "success", "count": 1}],
         "workstations": [{"label": "rnd0000000000000", "count": 2}, {"label": "rnd0000000000001", "count": 1},
                          {"label": "rnd0000000000002", "count": 1}]}
     assert edges[("user:bob", "VALIDATED_AT")]["tallies"]["outcomes"] == [{"label": "success", "count": 1}]

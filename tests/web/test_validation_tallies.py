@@ -69,6 +69,12 @@ def _api_edge(site, user: str) -> dict:
     return edge
 
 
+def _meanings(edge: dict) -> dict:
+    """{(tally, label): meaning} of the entries the API gave a meaning."""
+    return {(name, entry["label"]): entry["meaning"] for name, entries in edge["tallies"].items()
+            for entry in entries if "meaning" in entry}
+
+
 def _counted(n: int) -> str:
     return f" · {n} validation" + ("s" if n != 1 else "")
 
@@ -85,6 +91,9 @@ def test_a_sprays_edge_lists_its_failures_and_the_names_claimed_past_the_cap_cou
     assert shown["outcomes"] == {"heading": "Outcomes (1)", "more": None,
                                  "rows": [["failure 0xc000006a", " (wrong password)", _counted(22)]],
                                  "elements": ["h4", "ul", "li", "span", "span", "span"]}
+    # The meanings are the API's (analytics.credential_statuses, their one source): the page keeps no table.
+    assert _meanings(edge) == {("outcomes", "failure 0xc000006a"): "wrong password",
+                               ("account_domain", "unknown"): "not known to be a DC: name as logged"}
     workstations = shown["workstations"]
     assert workstations["heading"] == "Claimed workstations (20)"
     assert workstations["rows"] == [[t["label"], None, _counted(t["count"])] for t in edge["tallies"]["workstations"]]
@@ -106,10 +115,39 @@ def test_markup_in_a_claimed_workstation_is_text(page, site):
     assert shown["workstations"]["rows"] == [[HOSTILE.lower(), None, _counted(2)],
                                              ["ws-17", None, _counted(1)]]
     assert shown["workstations"]["more"] is None
+    assert _meanings(_api_edge(site, "bob")) == {("outcomes", "failure 0xc0000064"): "no such user",
+                                                 ("account_domain", "unknown"): "not known to be a DC: name as logged"}
     # The markup stayed text: no element but the lists' own, nothing ran.
     assert set(shown["workstations"]["elements"]) == {"h4", "p", "ul", "li", "span"}
     assert page.eval_on_selector_all("#selection img, #selection b", "nodes => nodes.length") == 0
     assert page.evaluate("document.body.dataset.pwned") is None
     assert _api_edge(site, "bob")["tallies"]["workstations"][0]["label"] == HOSTILE.lower()
     screenshot(page, "validation-edge-tallies-hostile")
+    assert page.watch.errors == [] and page.watch.csp_violations == []
+
+
+def test_the_page_shows_the_meanings_the_api_sends_and_keeps_no_table_of_its_own(page, site):
+    """The page words a label only as the API does (one source: analytics.credential_statuses): a meaning the
+    answer carries is shown as given (as text), and a label the page once worded itself is bare when its entry
+    carries none."""
+
+    def reworded(route):
+        answer = route.fetch()
+        body = answer.json()
+        for edge in (body.get("graph") or body).get("edges") or []:
+            tallies = edge.get("tallies") or {}
+            for entry in tallies.get("outcomes") or []:
+                if entry["label"] == "failure 0xc0000064":
+                    entry["meaning"] = "<i>the API's words</i>"
+            for entry in tallies.get("account_domain") or []:
+                entry.pop("meaning", None)
+        route.fulfill(response=answer, json=body)
+
+    page.route("**/v1/entities/user/**", reworded)
+    _open_edge(page, site, "bob")
+    shown = _shown(page)
+    assert shown["outcomes"]["rows"] == [["failure 0xc0000064", " (<i>the API's words</i>)", _counted(2)],
+                                         ["success", None, _counted(1)]]
+    assert shown["account_domain"]["rows"] == [["unknown", None, _counted(3)]]
+    assert page.eval_on_selector_all("#selection i", "nodes => nodes.length") == 0
     assert page.watch.errors == [] and page.watch.csp_violations == []

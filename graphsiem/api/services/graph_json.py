@@ -6,6 +6,7 @@ from typing import Any
 
 import networkx as nx
 
+from analytics.credential_statuses import tally_meaning
 from graphsiem.api.schemas import EdgeSignature, EdgeTallyEntry, GraphEdge, GraphNode, GraphOut
 from graphsiem.model import TALLY_SHOWN, epoch_to_iso, split_uid
 
@@ -107,7 +108,8 @@ def _tallies_out(attrs: dict[str, Any]) -> dict[str, Any]:
     for name, counts in tallies.items():
         shown, not_shown = _most_counted(counts, stored_dropped.get(name, 0))
         at_least = _lower_bound(stored_dropped.get(name, 0))
-        entries[name] = [EdgeTallyEntry(label=label, count=count, at_least=at_least) for label, count in shown]
+        entries[name] = [EdgeTallyEntry(label=label, count=count, at_least=at_least,
+                                        meaning=tally_meaning(name, label)) for label, count in shown]
         if not_shown or name in stored_dropped:
             dropped[name] = not_shown
     return {"tallies": entries, "tallies_dropped": dropped}

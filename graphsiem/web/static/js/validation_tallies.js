@@ -16,22 +16,6 @@ const TALLY_HEADINGS = {
   outcomes: 'Outcomes', workstations: 'Claimed workstations', account_domain: 'Account domain',
 };
 
-// What a 4776 failure status means (Microsoft's table for the event), so
-// "failure 0xc0000064" reads as a name that does not exist.
-const STATUS_MEANINGS = {
-  '0xc0000064': 'no such user',
-  '0xc000006a': 'wrong password',
-  '0xc000006d': 'bad user name or authentication information',
-  '0xc000006f': 'outside allowed hours',
-  '0xc0000070': 'workstation not allowed',
-  '0xc0000071': 'password expired',
-  '0xc0000072': 'account disabled',
-  '0xc0000193': 'account expired',
-  '0xc0000224': 'must change password',
-  '0xc0000234': 'account locked out',
-  '0xc0000371': 'no secret in the local account store',
-};
-
 /** "1 validation" / "12 validations"; `more` between them: "12 more validations". */
 function validations(n, more = '') {
   return `${fmtNumber(Number(n))} ${more}${Number(n) === 1 ? 'validation' : 'validations'}`;
@@ -41,7 +25,7 @@ function validations(n, more = '') {
  * {name: [{label, count}]} of an edge's `tallies`, or null when it has none
  * (any edge but a credential validation's).
  * @param {*} raw  the API edge's `tallies`
- * @returns {?Object<string, Array<{label: string, count: number, at_least: boolean}>>}
+ * @returns {?Object<string, Array<{label: string, count: number, at_least: boolean, meaning: ?string}>>}
  */
 export function edgeTallies(raw) {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
@@ -50,18 +34,20 @@ export function edgeTallies(raw) {
     if (!Array.isArray(entries) || !entries.length) continue;
     tallies[name] = entries
       .filter((e) => e && typeof e === 'object')
-      .map((e) => ({ label: String(e.label ?? ''), count: Number(e.count ?? 0), at_least: e.at_least === true }));
+      .map((e) => ({
+        label: String(e.label ?? ''), count: Number(e.count ?? 0), at_least: e.at_least === true,
+        meaning: typeof e.meaning === 'string' && e.meaning ? e.meaning : null,
+      }));
   }
   return Object.keys(tallies).length ? tallies : null;
 }
 
-/** One label's row: the label, what a known failure status means, its count. */
-function tallyRow(name, entry) {
-  const status = name === 'outcomes' ? /^failure (0x[0-9a-f]+)$/i.exec(entry.label) : null;
-  // 4776 names no domain: 'unknown' is an account kept as the event gave it (the
-  // host was not known then to be a domain controller of a known domain)
-  const meaning = status ? STATUS_MEANINGS[status[1].toLowerCase()]
-    : (name === 'account_domain' && entry.label === 'unknown' ? 'not known to be a DC: name as logged' : undefined);
+/**
+ * One label's row: the label, what it means (the API's words: a failure
+ * status's meaning, the unknown account domain's), its count.
+ */
+function tallyRow(entry) {
+  const meaning = entry.meaning;
   return el('li', {},
     el('span', { class: 'mono tally-label', text: entry.label }),
     meaning ? el('span', { class: 'muted tally-meaning', text: ` (${meaning})` }) : null,
@@ -90,7 +76,7 @@ export function tallyLists(tallies, dropped) {
       name === 'workstations'
         ? el('p', { class: 'muted tally-note', text: 'names the clients sent: a claim, not a host' })
         : null,
-      el('ul', { class: 'tally-list' }, tallies[name].map((entry) => tallyRow(name, entry))),
+      el('ul', { class: 'tally-list' }, tallies[name].map((entry) => tallyRow(entry))),
       more > 0
         ? el('p', { class: 'muted tally-dropped', text: `and ${validations(more, 'more ')} not counted under a name above` })
         : null);
