@@ -14,7 +14,7 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     public_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_min_score: float = Field(80.0, ge=0.0, le=100.0)
+    # The weakest score_confidence sent ("low" or "normal").  Day one of a fleet has no history:
+    # every cluster is "low", and a 3,000-host day sent 139 at once (review U3 #2).  A cluster
+    # held back is sent as new at the first run where it reaches the floor.
+    webhook_min_confidence: Literal["low", "normal"] = "normal"
     webhook_max_attempts: int = Field(40, ge=1, le=1000)
     webhook_backoff_s: float = Field(0.5, ge=0.0)
     webhook_backoff_max_s: float = Field(3600.0, ge=0.0)

@@ -47,7 +47,7 @@ from graphsiem.webhook_outbox import (
     OutboxRow,
     backoff_delay,
 )
-from graphsiem.webhook_told import DEFAULT_RETENTION_S, last_told, mark_seen, owed, prune
+from graphsiem.webhook_told import DEFAULT_RETENTION_S, last_told, mark_seen, owed, prune, settled
 
 log = logging.getLogger("graphsiem.webhook")
 
@@ -155,6 +155,59 @@ def _has_new_members(cluster: dict[str, Any], previous: dict[str, Any]) -> bool:
     return bool(now and before and now - before)
 
 
+CONFIDENCE_LEVELS = ("low", "normal")
+"""The values of a cluster's ``score_confidence``, weakest first (:class:`analytics.explain.Explanation`).
+
+``low``: the run had too few candidates for the forest's score to mean much, or
+most hosts had no history before the window (day one of a fleet: every cluster
+is low, review U3 #2).  Findings (credential, host, antivirus) have a rule's
+fixed risk, not the forest's, and are ``normal``.
+"""
+
+
+def meets_confidence(cluster: dict[str, Any], floor: str) -> bool:
+    """Whether ``cluster``'s ``score_confidence`` is at least ``floor``.
+
+    A cluster without one (stored before the field existed) counts as ``normal``.
+
+    Examples
+    --------
+    >>> meets_confidence({"score_confidence": "low"}, "normal"), meets_confidence({}, "normal")
+    (False, True)
+    >>> meets_confidence({"score_confidence": "low"}, "low")
+    True
+    """
+    confidence = cluster.get("score_confidence") or "normal"
+    rank = CONFIDENCE_LEVELS.index(confidence) if confidence in CONFIDENCE_LEVELS else len(CONFIDENCE_LEVELS)
+    return rank >= CONFIDENCE_LEVELS.index(floor)
+
+
+def never_told(previous: dict[str, Any] | None, *, is_settled: bool) -> bool:
+    """Whether a cluster with no told copy (nor its case) is new to the receiver.
+
+    ``previous`` is the copy the store last held.  None, or one the previous
+    run produced (``active`` not False): the receiver was never sent it (a
+    webhook turned on for an existing queue, an upgrade from before
+    ``webhook_told``, a cluster that stayed under the threshold), so it is
+    compared with nothing and is ``cluster.new`` (review U3 #1: it was compared
+    with that copy and, unchanged, sent nothing).  Two exceptions keep the
+    comparison with ``previous``: an inactive copy (the told row may have been
+    pruned after ``told_retention_s``: :mod:`graphsiem.webhook_told`), and a
+    cluster an analyst closed or judged benign (``is_settled``): only a change
+    since the stored copy is worth a receiver's attention then.
+
+    Examples
+    --------
+    >>> never_told({"active": True}, is_settled=False), never_told({"active": False}, is_settled=False)
+    (True, False)
+    >>> never_told({"active": True}, is_settled=True)
+    False
+    """
+    if previous is None:
+        return True
+    return previous.get("active") is not False and not is_settled
+
+
 # Retried: the receiver may answer differently later (timeouts, overload, outage).
 # Any other status outside 2xx is final: repeating the same body cannot succeed.
 RETRYABLE_STATUSES = frozenset({408, 429})
@@ -188,6 +241,11 @@ class WebhookNotifier:
         Receiver and shared HMAC secret.
     min_score : float
         Risk threshold (0-100).
+    min_confidence : str
+        The weakest ``score_confidence`` sent (:data:`CONFIDENCE_LEVELS`); a
+        cluster below it sends nothing, and is decided afresh at the run where
+        it reaches it.  ``"low"`` here (everything); the service's setting
+        ``webhook_min_confidence`` defaults to ``"normal"``.
     max_attempts, backoff_s, timeout_s
         Retry policy: tries per alert, first back-off, per-request timeout.
     backoff_max_s, max_age_s : float
@@ -209,11 +267,14 @@ class WebhookNotifier:
                  backoff_max_s: float = 3600.0, max_age_s: float = 86400.0,
                  outbox: Outbox | None = None, on_result: Any = None,
                  public_url: str | None = None,
-                 told_retention_s: float = DEFAULT_RETENTION_S) -> None:
+                 told_retention_s: float = DEFAULT_RETENTION_S, min_confidence: str = "low") -> None:
+        if min_confidence not in CONFIDENCE_LEVELS:
+            raise ValueError(f"min_confidence must be one of {CONFIDENCE_LEVELS}, not {min_confidence!r}")
         self.url = url
         self.public_url = public_url  # the page's address, for each alert's link to its cluster
         self._secret = secret
         self.min_score = min_score
+        self.min_confidence = min_confidence
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.backoff_max_s = backoff_max_s
@@ -233,7 +294,8 @@ class WebhookNotifier:
     # -- deciding and writing alerts -----------------------------------------
     def alerts(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
                detection_id: str, told: dict[str, dict[str, Any]] | None = None,
-               owed_ids: set[str] | frozenset[str] = frozenset()) -> list[NewAlert]:
+               owed_ids: set[str] | frozenset[str] = frozenset(),
+               settled_ids: set[str] | frozenset[str] = frozenset()) -> list[NewAlert]:
         """The alerts :func:`decide` sends among ``pairs``.
 
         ``told`` is :func:`~graphsiem.webhook_told.last_told`'s answer;
@@ -241,12 +303,20 @@ class WebhookNotifier:
         (:func:`~graphsiem.webhook_told.owed`): with nothing told, such a
         cluster is compared with nothing (the receiver never got it), not with
         the previous run's copy, which holds the very change that was lost.
+        So is one the receiver never heard of (:func:`never_told`), unless
+        its id is in ``settled_ids`` (:func:`~graphsiem.webhook_told.settled`).
+        A cluster whose ``score_confidence`` is below ``min_confidence`` sends nothing.
         """
         alerts: list[NewAlert] = []
+        held_back = 0
         for cluster, previous in pairs:
             cluster_id = str(cluster.get("id", ""))
+            if not meets_confidence(cluster, self.min_confidence):
+                held_back += _risk(cluster) >= self.min_score
+                continue
             told_before = (told or {}).get(cluster_id)
-            if told_before is None and cluster_id in owed_ids:
+            if told_before is None and (cluster_id in owed_ids or never_told(
+                    previous, is_settled=cluster_id in settled_ids)):
                 previous = None
             decided = decide(cluster, previous, told_before, self.min_score)
             if decided is None:
@@ -266,6 +336,9 @@ class WebhookNotifier:
             }
             alerts.append(NewAlert(delivery_id(cluster, event), event, cluster_id,
                                    detection_id, orjson.dumps(payload), _risk(cluster)))
+        if held_back:
+            log.info("webhook: %d cluster(s) at or above the risk threshold not sent: score_confidence "
+                     "below %r (webhook_min_confidence)", held_back, self.min_confidence)
         return alerts
 
     def stage(self, conn: sqlite3.Connection,
@@ -282,7 +355,7 @@ class WebhookNotifier:
         now = time.time()
         clusters = [cluster for cluster, _ in pairs]
         alerts = self.alerts(pairs, detection_id=detection_id, told=last_told(conn, clusters),
-                             owed_ids=owed(conn, clusters))
+                             owed_ids=owed(conn, clusters), settled_ids=settled(conn, clusters))
         self._count_evicted(self.outbox.stage(conn, alerts, now=now), len(alerts))
         mark_seen(conn, clusters, now=now)
         pruned = prune(conn, now=now, retention_s=self.told_retention_s)

@@ -124,6 +124,27 @@ def owed(conn: sqlite3.Connection, clusters: Iterable[Mapping[str, Any]]) -> set
     return {cluster_id for cluster_id, case in wanted.items() if rows.intersection(case)}
 
 
+def settled(conn: sqlite3.Connection, clusters: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Ids among ``clusters`` an analyst has settled: triage closed, or verdict benign.
+
+    The id's own triage row decides when it has one (a case continued under it
+    has its triage carried there), else any id of its case.  A cluster settled
+    before the receiver heard of it is not announced as new
+    (:meth:`graphsiem.webhook.WebhookNotifier.alerts`).
+    """
+    has_triage = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'triage'").fetchone()
+    if has_triage is None:  # an outbox of its own (no service state): nothing triaged
+        return set()
+    wanted = _case_ids(clusters)
+    ids = json.dumps(sorted({i for case in wanted.values() for i in case}))
+    closed = {r[0]: bool(r[1]) for r in conn.execute(
+        "SELECT cluster_id, status = 'closed' OR COALESCE(verdict, '') = 'benign' FROM triage "
+        "WHERE cluster_id IN (SELECT value FROM json_each(?))", (ids,))}
+    return {cluster_id for cluster_id, case in wanted.items()
+            if (closed[cluster_id] if cluster_id in closed else any(closed.get(i) for i in case))}
+
+
 def record_delivered(conn: sqlite3.Connection, cluster: Mapping[str, Any], *, event: str,
                      delivery_id: str, detection_id: str, now: float) -> None:
     """The receiver answered 2xx to the alert on ``cluster``: it is what it was last told."""

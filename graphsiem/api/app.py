@@ -86,6 +86,7 @@ def _build_webhook(settings: Settings, metrics: Metrics, state: StateStore) -> A
         backoff_max_s=settings.webhook_backoff_max_s, max_age_s=settings.webhook_max_age_s,
         outbox=outbox, on_result=lambda outcome: metrics.webhook_deliveries.labels(outcome).inc(),
         public_url=settings.public_url, told_retention_s=settings.webhook_told_retention_s,
+        min_confidence=settings.webhook_min_confidence,
     )
 
 

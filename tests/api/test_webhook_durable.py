@@ -149,7 +149,9 @@ def test_alerts_wait_out_an_outage_and_a_restart_then_arrive_once_each(
                             if r["mode"] == "ok"} == clusters, "every alert after the restart")
         assert receiver.answered[0] == tried[0]
         assert len(receiver.answered) == len(set(receiver.answered)) == len(clusters)
-        assert _outbox(api).rows() == []
+        # the sender deletes a row after the receiver's answer reaches it: on a loaded machine
+        # the last request has arrived a moment before its row is gone
+        wait_until(lambda: _outbox(api).rows() == [], "the outbox emptied after the last answer")
         assert _metric(api, 'graphsiem_webhook_deliveries_total{outcome="delivered"}') == len(clusters)
         api.detect()  # nothing changed: nothing new to send
         assert _outbox(api).rows() == []
