@@ -9,8 +9,8 @@ became the node's build: its LSASS read was carried under the judged cluster, an
 reads on every other host were no longer (T15 finding 1).
 
 :func:`vouched_builds` asks the journal instead: over the detection window, which builds each such
-member ran as on each host holding it (its process creations, Sysmon 1 or a 4688 with hashes), and
-keeps the builds that ran on half of those hosts or more.  One host's odd build is not what a fan-out
+member ran as on each host holding it (its process creations; a 4688 or a Sysmon without hashes
+counts its host, of no known build), and keeps the builds that ran on half of those hosts or more.  One host's odd build is not what a fan-out
 of the process across the fleet judged.  A member whose creations the window does not hold keeps the
 node's build, as before.  A campaign that replaces the build on most of a cluster's hosts is the
 cluster itself, which is shown or judged as such.
@@ -59,7 +59,7 @@ def vouched_builds(connection: sqlite3.Connection, window: tuple[float, float], 
     -------
     dict
         Member -> the builds run on half its hosts or more (``{NO_BUILD}`` when none was), or the
-        node's when the window holds no creation of it with a digest.
+        node's when the window holds no creation of it.
     """
     named = {process_key(hit.image, hit.command_line) for hit in hits if hit.image}
     named_images = {image for image, _ in named}
@@ -80,7 +80,8 @@ def vouched_builds(connection: sqlite3.Connection, window: tuple[float, float], 
 
 def _builds_by_host(connection: sqlite3.Connection, window: tuple[float, float], key: tuple[str, str],
                     hosts: Iterable[str]) -> dict[str, set[str]]:
-    """Host -> the SHA-256 digests its creations of member ``key`` in the window carried (hosts with one)."""
+    """Host -> the SHA-256 digests its creations of member ``key`` in the window carried (none: an empty set,
+    a creation logged without hashes)."""
     image, command = key
     name = image.replace("/", "\\").rsplit("\\", 1)[-1]
     pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -88,10 +89,9 @@ def _builds_by_host(connection: sqlite3.Connection, window: tuple[float, float],
     for host in hosts:
         for (blob,) in connection.execute(_CREATIONS, (host, *window, *PROCESS_CREATES, pattern)):
             fields = orjson.loads(blob)
-            digest = str(fields.get("process.hash.sha256") or "").strip().lower()
-            if not digest:
-                continue
             ran = process_key(str(fields.get("process.executable") or ""), str(fields.get("process.command_line") or ""))
             if ran[0] == image and (not command or ran[1] == command):
-                found.setdefault(host, set()).add(digest)
+                digest = str(fields.get("process.hash.sha256") or "").strip().lower()
+                # a creation that says no build (a 4688) still counts its host: of unknown build, not the trojan's
+                found.setdefault(host, set()).update({digest} if digest else ())
     return found

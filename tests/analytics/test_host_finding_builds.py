@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from analytics.config import DetectionConfig
 from analytics.explain import Explanation
 from analytics.host_finding_builds import NO_BUILD, vouched_builds
@@ -37,11 +39,12 @@ def _sysmon(host: str, event_id: int, seconds: int, **data: object) -> dict:
             "SourceModuleType": "im_msvistalog", "UtcTime": at, **data}
 
 
-def _run(n: int, digest: str) -> list[dict]:
-    """Host ``n``'s updater (of build ``digest``) starting and opening LSASS."""
+def _run(n: int, digest: str | None) -> list[dict]:
+    """Host ``n``'s updater (of build ``digest``; None: its Sysmon logs no hashes) starting and opening LSASS."""
     guid = f"{{{n:08d}-0000-0000-0000-000000000000}}"
+    hashes = {"Hashes": f"SHA256={digest.upper()}"} if digest else {}
     return [_sysmon(HOSTS[n], 1, 100 * n, Image=UPDATER, CommandLine=COMMAND, ProcessGuid=guid, ProcessId=1000 + n,
-                    Hashes=f"SHA256={digest.upper()}", ParentImage=r"C:\Windows\System32\svchost.exe"),
+                    ParentImage=r"C:\Windows\System32\svchost.exe", **hashes),
             _sysmon(HOSTS[n], 10, 100 * n + 1, SourceImage=UPDATER, SourceProcessGUID=guid, SourceProcessId=1000 + n,
                     TargetImage=LSASS, GrantedAccess="0x1410")]
 
@@ -53,19 +56,24 @@ def _cluster(store: EmbeddedStore) -> Cluster:
                    features={}, explanation=Explanation("an updater", ()), evidence=[])
 
 
-def test_one_hosts_trojan_ingested_last_is_not_the_clusters_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize("genuine", [GOOD, None], ids=["hashed", "no-hashes"])
+def test_one_hosts_trojan_ingested_last_is_not_the_clusters_build(tmp_path: Path, genuine: str | None) -> None:
+    """The genuine runs logged with their build, or without hashes (the trojan's host alone says a build)."""
     store = EmbeddedStore(tmp_path / "graph")
     try:
         with Journal(tmp_path / "journal.sqlite") as journal:
-            ingest_records([r for n in range(11) for r in _run(n, GOOD)], store=store, journal=journal)
+            ingest_records([r for n in range(11) for r in _run(n, genuine)], store=store, journal=journal)
             ingest_records(_run(11, BAD), store=store, journal=journal)  # the trojan, a later batch
             cluster = _cluster(store)
             assert cluster.entities[0].props["sha256"] == BAD  # what the store kept: the last build merged
             found, stats = host_finding_clusters(journal, DetectionConfig(), WINDOW, [cluster])
     finally:
         store.close()
-    assert [(c.hosts, c.host_finding["risk_rule"]) for c in found] == [(["ws-11"], "lsass_read")]
-    assert stats["host_finding_carried"] == 11
+    if genuine:  # the genuine reads are the cluster's
+        assert [(c.hosts, c.host_finding["risk_rule"]) for c in found] == [(["ws-11"], "lsass_read")]
+        assert stats["host_finding_carried"] == 11
+    else:  # no build is vouched for: no LSASS read is carried, the trojan's among them
+        assert "ws-11" in [h for c in found for h in c.hosts] and stats["host_finding_carried"] == 0
 
 
 def test_no_build_on_half_the_hosts_vouches_for_none_and_a_member_never_created_keeps_its_node(
