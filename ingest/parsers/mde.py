@@ -86,7 +86,7 @@ from ingest.normalize import UNSET_TEXT, normalize_host, parse_timestamp
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record, parse_parts
 from ingest.parsers.mde_columns import INITIATING_COLUMNS, additional_fields, network_info
 from ingest.parsers.mde_tables import NETWORK_INFO_KIND, mapper_of
-from ingest.parsers.windows_shapes import portal_time_or_value
+from ingest.parsers.portal_times import portal_time_or_value
 
 NAME = "mde"
 

@@ -99,6 +99,7 @@ from datetime import UTC, datetime
 from graphsiem.model import Event
 from ingest.host_clocks import is_zone_offset, offset_text
 from ingest.parsers.base import ParseContext, ParseError, Parser, Record
+from ingest.parsers.portal_times import twelve_hour
 from ingest.parsers.splunk import SPLUNK_TIME
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_kv_templates import (
@@ -116,7 +117,7 @@ from ingest.parsers.windows_kv_templates import (
     rest_value,
     sysmon_template,
 )
-from ingest.parsers.windows_shapes import WinRecord, twelve_hour
+from ingest.parsers.windows_shapes import WinRecord
 from ingest.parsers.windows_time import wall_seconds
 
 NAME = "windows_kv"

@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from ingest.host_clocks import offset_text
-from ingest.parsers.windows_shapes import from_portal_time
+from ingest.parsers.portal_times import from_portal_time
 
 LOCAL_TIME_SUFFIX = " [Local Time]"
 """Log Analytics' portal names a ``datetime`` column ``TimeGenerated [Local Time]`` when set to local time."""
@@ -72,7 +72,7 @@ def local_time_iso(text: str, zone: ZoneInfo) -> str:
     """A local-time value of an export as ISO 8601 with ``zone``'s offset at that time.
 
     Read: a portal's time (``2/25/2025, 9:19:25.391 AM``, ``May 7, 2024 6:41:25 PM``:
-    :func:`~ingest.parsers.windows_shapes.from_portal_time`) and zone-less ISO 8601
+    :func:`~ingest.parsers.portal_times.from_portal_time`) and zone-less ISO 8601
     (``2025-02-25 09:19:25.391``); an ISO time with its own ``Z`` or offset is kept as
     written.  A repeated hour is its earlier instant (module docstring).
 

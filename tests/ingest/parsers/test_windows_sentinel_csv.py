@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ingest.parsers.windows_shapes import from_portal_time
+from ingest.parsers.portal_times import from_portal_time
 from tests.ingest.parsers.export_events import file_events, row_events
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"

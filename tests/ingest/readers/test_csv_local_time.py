@@ -20,7 +20,7 @@ import pytest
 
 from graphsiem.cli import main
 from ingest.journal import Journal
-from ingest.parsers.windows_shapes import from_portal_time
+from ingest.parsers.portal_times import from_portal_time
 from ingest.pipeline import ingest_paths
 from ingest.readers.base import RawRecord, ReadError
 from ingest.readers.csv_rows import CsvRowsReader
