@@ -17,7 +17,10 @@ Legitimate software that fetches an executable by address (a PXE/WDS server, an 
 over HTTP) does not then hold TLS sessions to that address on another port; a lab or vendor that
 does is judged benign once (the subject is the address and port).  The host is the one the IP map
 (:class:`analytics.evidence_addresses.AddressHolders`, time-aware) gives the client at the download,
-else the client address itself.
+else the client address itself when it is one of the fleet's (:func:`analytics.external_addresses.is_external_ip`):
+an outside client the map does not place is no host of ours but the internet fetching from our server, and
+any bot that fetches an executable by address from a public server and holds an SSH session made a
+"host finding" naming its address (red team T15 finding 4).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 import orjson
 
 from analytics.evidence_addresses import AddressHolders
+from analytics.external_addresses import is_external_ip
 from analytics.host_finding_rules import NETWORK_STAGER
 from analytics.host_findings import Hit
 
@@ -84,7 +88,9 @@ def network_stager_hits(connection: sqlite3.Connection, start: float, end: float
         if not callbacks:
             continue
         port = int(callbacks[0][1].get("zeek.id.resp_p") or 0)
-        host = holders.holder(client, float(ts)) or client
+        host = holders.holder(client, float(ts)) or (None if is_external_ip(client) else client)
+        if host is None:  # an outside client of a server of ours (a bot fetching by address): no fleet host
+            continue
         size = fields.get("zeek.seen_bytes") or fields.get("file.size")
         hits.append(Hit(host, NETWORK_STAGER, float(ts), str(event_id), "", "", f"{server}:{port}",
                         f"{client} fetched a Windows executable ({size} bytes) over HTTP from {server}:"

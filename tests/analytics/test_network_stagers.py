@@ -77,3 +77,21 @@ def test_near_misses_are_no_hit(tmp_path: Path):
         folder = tmp_path / str(number)
         folder.mkdir()
         assert network_stager_hits(journal(folder, rows), T0 - 60, T0 + 7200) == [], name
+
+
+
+def _ssh_session_after(client: str) -> list[tuple[str, str, float, dict]]:
+    """``client`` fetches the executable, then holds an SSH session to the server for 75 s."""
+    ssh = ("conn-ssh", "zeek:conn", T0 + 30.0, {"zeek.uid": "C3", **ends(22), "zeek.duration": 75.0})
+    return [(i, k, t, {**f, "zeek.id.orig_h": client}) for i, k, t, f in [*download(), ssh]]
+
+
+def test_an_outside_client_the_map_does_not_place_is_no_host(tmp_path: Path):
+    """Bots fetching an executable by address from our public server, then holding an SSH session to it,
+    made a host finding naming each bot's address (red team T15 finding 4); a fleet address stays one."""
+    (tmp_path / "out").mkdir()
+    (tmp_path / "in").mkdir()
+    outside = network_stager_hits(journal(tmp_path / "out", _ssh_session_after("198.51.100.7"), mapped=False),
+                                  T0 - 60, T0 + 3600)
+    inside = network_stager_hits(journal(tmp_path / "in", _ssh_session_after(CLIENT), mapped=False), T0 - 60, T0 + 3600)
+    assert (outside, [h.host for h in inside]) == ([], [CLIENT])
