@@ -63,6 +63,19 @@ SPREAD_CAP_MIN = 60.0
 """First contacts spread over more than an hour are not a synchronised fan-out."""
 REPEAT_FLOOR_PER_DAY = 24.0
 """Contact up to hourly is ordinary (updaters, browsing); only more often counts."""
+ACCOUNT_HOSTS_AT_ONCE = 5
+"""Most hosts one person's logon reaches at once: a user pivot on this many cluster hosts or fewer
+is not scored as synchronised (:func:`is_one_persons_logon`).
+
+An account is first seen where it logs on, and one logon is seen by several hosts within
+seconds by design: the workstation, the domain controller that validates it (4776, 4624 on
+the DC; a domain has two or more), the jump host or server an RDP hop reaches, a shared kiosk,
+a roaming profile's file server.  Workstation, two hops and two controllers is five hosts.
+On the first day of data every account is new, and at 3,000 hosts (review U3) a few dozen
+accounts seen on a workstation, a second machine and the DC within minutes took burst and
+spread as a campaign would: 8 of the top 12 clusters at risk 97, above lateral movement.
+An account on more hosts than that at once is a script, not a person, and keeps its synchrony.
+"""
 
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "new_member_fraction": "share of member entities first seen by the fleet inside the window (context, not scored)",
@@ -315,6 +328,25 @@ def burst_size(first_contacts: np.ndarray, span_s: float = 600.0) -> int:
     return int((ends - np.arange(len(t))).max())
 
 
+def is_one_persons_logon(pivot_type: str, cluster_hosts: int) -> bool:
+    """Whether a pivot's synchronised first sightings are one person's logon, not a fan-out.
+
+    A user (account) pivot on at most :data:`ACCOUNT_HOSTS_AT_ONCE` cluster hosts: its
+    workstation, the domain controllers that validate it and the machines an RDP hop
+    reaches all see it within seconds of each other, which is how a logon works.
+
+    Examples
+    --------
+    >>> is_one_persons_logon("user", 3)  # a workstation, a jump host, the DC
+    True
+    >>> is_one_persons_logon("user", 40)  # an account on 40 hosts at once: a script
+    False
+    >>> is_one_persons_logon("domain", 3)
+    False
+    """
+    return pivot_type == EntityType.USER and cluster_hosts <= ACCOUNT_HOSTS_AT_ONCE
+
+
 def first_contact_spread_minutes(first_contacts: np.ndarray) -> float:
     """Inter-quartile range of hosts' first contact times, in minutes.
 
@@ -523,6 +555,11 @@ def cluster_features(
     else:
         spread, burst = (stats.window.end - start) / 60.0, 0
         full_range = spread
+    # One person's logon is seen by a few hosts at once (ACCOUNT_HOSTS_AT_ONCE): no fan-out.
+    # The raw spread and range stay in the context, so the summary still says how fast it was.
+    scored_spread, scored_burst = spread, burst
+    if is_one_persons_logon(inc.entities[pivot][0], n_cluster):
+        scored_spread, scored_burst = SPREAD_CAP_MIN, 0
     repeat_column, repeats = _repeats(context, pivot, new_cols, host_rows)
     # Newness, as for spread and burst: an updater the fleet polled before the
     # window (new_pivots_only=False) is its baseline, not a beacon.  Without this
@@ -534,8 +571,8 @@ def cluster_features(
         # so the forest can only find a cluster unusual in the suspicious direction.
         # These fixed caps are the floor; the scorer also clips each feature to the
         # suspicious side of the fleet's median cluster (SUSPICIOUS_DIRECTION).
-        "first_contact_spread_min": min(spread, SPREAD_CAP_MIN),
-        "burst_hosts": float(burst),
+        "first_contact_spread_min": min(scored_spread, SPREAD_CAP_MIN),
+        "burst_hosts": float(scored_burst),
         "interpreter_lineage": float(len(interpreters)),
         "source_kinds": float(kinds),
         # One column per behaviour, not a count: each is independent evidence,
