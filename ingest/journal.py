@@ -34,6 +34,8 @@ Tables
               data, like ``ip_hosts``: :func:`ingest.replay.rebuild_ipmap`
               replaces both.
 ``host_clocks``  Windows hosts' clock offsets learnt from Sysmon, as runs of time (:mod:`ingest.host_clocks`).
+``sensor_clock_gaps``  per host, sender and sensor, the latest ingest's measure of the host's clock
+              against a sensor's (:mod:`ingest.journal_clock_gaps`).
 
 Modules
 -------
@@ -55,6 +57,7 @@ import orjson
 from graphsiem.model import Event
 from ingest.id_index import id_prefixes, rows_by_seq, shared_index
 from ingest.journal_append import ROWS_PER_INSERT, insert_rejections, insert_rows, new_seqs
+from ingest.journal_clock_gaps import install_clock_gaps
 from ingest.journal_host_kinds import count_appended, install_host_kind_counts
 from ingest.journal_id_aliases import has_id_aliases, migrated_events, migrated_positions
 from ingest.journal_reads import (
@@ -125,6 +128,7 @@ class Journal:
         add_id_scheme_column(self._db, self._id_scheme)
         install_host_kind_counts(self._db)  # the host timeline's counts, made or caught up (ingest.journal_host_kinds)
         install_sensor_ends(self._db)  # the timeline's sensor rows by address (ingest.journal_sensor_ends)
+        install_clock_gaps(self._db)  # hosts' clocks against a sensor's, kept (ingest.journal_clock_gaps)
         self._identity = meta_once(self._db, IDENTITY_KEY, lambda: uuid.uuid4().hex)
         # one id index per journal in this process (loaded on first append or get),
         # keyed by the file and the journal's identity: a journal deleted and made

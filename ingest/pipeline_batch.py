@@ -22,6 +22,7 @@ from graphsiem.model import Event
 from ingest.host_clocks import HostClocks
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
+from ingest.journal_clock_gaps import write_clock_gaps
 from ingest.parsers.base import plausible_window
 from ingest.pipeline_checks import MAX_RAW_CHARS
 from ingest.pipeline_counts import count_committed
@@ -158,6 +159,7 @@ class BatchCommits:
             ipmap.observe_all(new)
             written.extend(ipmap.write(self.journal.connection))
             self.host_clocks.write(self.journal.connection)
+            write_clock_gaps(self.journal.connection, self.report.clock_gaps)  # kept per host (ingest.journal_clock_gaps)
 
         try:
             new = self.journal.append(

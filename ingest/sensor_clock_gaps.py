@@ -52,6 +52,8 @@ class ClockGaps:
 
     pairs: dict[tuple[str, str, str], _Pair] = field(default_factory=dict)
     untracked: int = 0
+    changed: set[tuple[str, str, str]] = field(default_factory=set)
+    """Pairs observed since :meth:`take_changed` (the journal keeps them: :mod:`ingest.journal_clock_gaps`)."""
 
     def observe(self, *, host: str, sender: str, sensor: str, sent_at: float, captured_at: float) -> None:
         """One record dated by both clocks: ``sent_at`` by the host's, ``captured_at`` by the sensor's.
@@ -75,11 +77,22 @@ class ClockGaps:
                 return
             pair = self.pairs[key] = _Pair()
         offset = sent_at - captured_at
+        self.changed.add(key)
         pair.count += 1
         if len(pair.samples) < SAMPLES_KEPT:
             pair.samples.append(offset)
         pair.low = min(pair.low, offset)
         pair.high = max(pair.high, offset)
+
+    def take_changed(self) -> set[tuple[str, str, str]]:
+        """The pairs observed since the last call, forgotten as changed."""
+        changed, self.changed = self.changed, set()
+        return changed
+
+    def measure(self, key: tuple[str, str, str]) -> tuple[float, float, float, int]:
+        """``(median, min, max, records)`` of one pair (seconds: the host's clock minus the sensor's)."""
+        pair = self.pairs[key]
+        return statistics.median(pair.samples), pair.low, pair.high, pair.count
 
     def gaps(self, bound_s: float = GAP_BOUND_S) -> list[dict[str, Any]]:
         """The pairs whose median offset is ``bound_s`` or more either way, the widest first.

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from graphsiem.api.schemas_evidence import GraphOut, MappedHost, absent_if_none
+from graphsiem.api.schemas_ingest import KeptClockGap
 
 
 class HostSeen(BaseModel):
@@ -205,3 +206,7 @@ class HostEventsOut(BaseModel):
                        "at most 10,000, see `total_capped`.")
     total_capped: bool = Field(description="True when the count stopped at 10,000: more events match.")
     next_before: str | None = Field(description="Pass as `before` for the next (older) page; null on the last.")
+    clock_gaps: list[KeptClockGap] = Field(
+        default_factory=list, description="When the latest ingest of this host's records found its own clock two "
+        "minutes or more from a sensor's (`offset_s`: the host's minus the sensor's): its events are dated by "
+        "its clock, the sensor rows beside them by the sensor's. No time is changed.")

@@ -52,6 +52,19 @@ class LocalizedText(BaseModel):
     records: int
 
 
+class KeptClockGap(ClockGap):
+    """A clock gap kept in the journal (``ingest.journal_clock_gaps``): the latest ingest's measure of the pair."""
+
+    measured_at: str = Field(description="When that ingest measured it (ISO 8601, UTC).")
+
+    @classmethod
+    def of(cls, gap: dict) -> KeptClockGap:
+        """From a row of ``ingest.journal_clock_gaps.kept_clock_gaps``."""
+        from graphsiem.model import epoch_to_iso
+
+        return cls(**{**gap, "measured_at": epoch_to_iso(gap["measured_at"]) or ""})
+
+
 class IngestReport(BaseModel):
     """``received = accepted + rejected``; accepted records are journaled."""
 

@@ -1,4 +1,7 @@
-"""``graphsiem stats [--store SPEC]``: what the graph holds, by type."""
+"""``graphsiem stats [--store SPEC]``: what the graph holds, by type, and the hosts whose clock is off a sensor's.
+
+The clock gaps are those the journal keeps (:mod:`ingest.journal_clock_gaps`): one line each after
+the table, and ``clock_gaps`` in ``--json`` when there is any."""
 
 from __future__ import annotations
 
@@ -52,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from graphsiem import paths
     from graphsiem.cli.store_failures import open_failed, run_failed
     from graphsiem.store import StoreError, open_store
+    from ingest.journal_clock_gaps import clock_gaps_in_file
     from ingest.projection_version import older_projection_advice
 
     problem = data_dir_problem(args.data) if args.store in (None, "embedded") else None
@@ -70,11 +74,17 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     # a graph projected by an older release lacks what the analytics read now (review RV7, finding 1)
-    older = older_projection_advice("stats", paths.data_dir(args.data, create=False) / "journal.sqlite", store.name)
+    journal = paths.data_dir(args.data, create=False) / "journal.sqlite"
+    older = older_projection_advice("stats", journal, store.name)
     if older is not None:
         print(older, file=sys.stderr)
+    # hosts whose clock the latest ingest found off a sensor's (ingest.journal_clock_gaps): a warning
+    gaps = clock_gaps_in_file(journal)
     if args.json:
-        print(json.dumps(counts, indent=2, sort_keys=True))
+        # the key only when a gap is kept: the counts' shape is unchanged for every other journal
+        print(json.dumps({**counts, "clock_gaps": gaps} if gaps else counts, indent=2, sort_keys=True))
     else:
         print(render(counts, store.name))
+        for gap in gaps:
+            print(gap["note"])
     return 0

@@ -1,4 +1,4 @@
-"""`POST /v1/files` and `/v1/events` answer what a host's syslog text showed: its clock gap against Zeek's capture (task OLDQ #4), German rendered events (OLDQ #5).
+"""`POST /v1/files` and `/v1/events` answer what a host's syslog text showed: its clock gap against Zeek's capture (task OLDQ #4; kept, in the timeline and /healthz: OLDQ2 #1), German rendered events (OLDQ #5).
 
 The first 200 records of Brim's WRCCDC 2018 ``syslog.log``: kramer's (and three PCs') Windows events, dated by
 their headers 76 minutes behind the capture time.  A real app over the real store and journal.
@@ -26,8 +26,17 @@ def test_the_ingest_answer_names_the_host_its_offset_and_changes_no_time(api: Ap
     assert -76 * 60 - 30 < kramer["offset_s"] < -76 * 60 + 30
     assert "76 min behind zeek's capture time" in kramer["note"]
     # the time is the header's, as written: kramer's first event is at 08:59:54-07:00
-    events = api.get("/v1/entities/host/kramer/events", params={"limit": 1000}).json()["items"]
+    timeline = api.get("/v1/entities/host/kramer/events", params={"limit": 1000}).json()
+    events = timeline["items"]
     assert min(event["ts"] for event in events) == "2018-03-24T15:59:54.000Z"
+    # task OLDQ2 #1: kept in the journal, the gap is in the host's timeline and in /healthz afterwards
+    [kept] = timeline["clock_gaps"]
+    assert (kept["host"], kept["sender"], kept["offset_s"]) == ("kramer", "10.47.22.25", kramer["offset_s"])
+    assert kept["measured_at"].endswith("Z") and "76 min behind" in kept["note"]
+    health = api.get("/healthz").json()
+    assert {"kramer", "pc-helen"} <= {gap["host"] for gap in health["clock_gaps"]}
+    other = api.get("/v1/entities/host/pc-helen/events", params={"limit": 1}).json()
+    assert [gap["host"] for gap in other["clock_gaps"]] == ["pc-helen"]
 
 
 def test_the_ingest_answer_counts_german_rendered_windows_events(api: Api) -> None:

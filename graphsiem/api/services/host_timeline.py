@@ -17,11 +17,13 @@ from typing import Any
 from graphsiem.api.context import AppContext
 from graphsiem.api.errors import NotFound, Unprocessable
 from graphsiem.api.schemas import HostEventRow, HostEventsOut, MappedHost
+from graphsiem.api.schemas_ingest import KeptClockGap
 from graphsiem.api.services.evidence_hosts import mapped_host_out
 from graphsiem.api.services.journal_view import receipt_of
 from graphsiem.event_summary import summarize
 from graphsiem.model import Event, epoch_to_iso
 from ingest.ipmap_evidence import mapped_hosts
+from ingest.journal_clock_gaps import kept_clock_gaps
 from ingest.journal_host_events import LIMIT_MAX, HostFilter, has_events, host_events, parse_cursor
 from ingest.journal_sid_names import named_account, sid_names
 from ingest.normalize_hosts import normalize_host
@@ -85,8 +87,10 @@ def timeline(ctx: AppContext, *, name: str, limit: int, before: str | None = Non
                           tied="ip_map" if event.id in found.mapped_ids else "reported",
                           mapped=mapped.get(event.id, []))
              for event in found.events]
+    # the host's own clock against a sensor's, as its latest ingest measured it (ingest.journal_clock_gaps)
+    gaps = [KeptClockGap.of(gap) for gap in kept_clock_gaps(db, host=host)]
     return HostEventsOut(host=host, items=items, total=found.total, total_capped=found.total_capped,
-                         next_before=found.next_cursor.text() if found.next_cursor else None)
+                         next_before=found.next_cursor.text() if found.next_cursor else None, clock_gaps=gaps)
 
 
 def _mapped_intervals(db: Any, host: str, events: list[Event]) -> dict[str, list[MappedHost]]:
