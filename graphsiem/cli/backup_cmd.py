@@ -4,7 +4,9 @@
 for how each file is copied).  DEST must be new or empty and outside the data
 directory.  A restore is a copy back: with the service stopped, ``cp -a DEST``
 to a new or empty data directory (or serve DEST itself with ``--data DEST``);
-a directory projected into Neo4j then needs ``graphsiem rebuild --store neo4j``.
+a directory projected into Neo4j is copied with its checkpoint at 0: the next
+ingest or ``serve`` projects its whole journal into a new or empty database,
+``graphsiem rebuild --store neo4j`` into one that holds a graph.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from graphsiem import paths
 from graphsiem.cli.arguments import DATA_HELP, DATA_MARKS, STATE_MARKS, data_dir_problem
 from graphsiem.cli.not_applicable import refuse
 
-NEO4J_RESTORE = ("its graph is in Neo4j, not in the data directory: after restoring it, run "
-                 "`graphsiem rebuild --store neo4j --data DIR` (it empties the database it is given and projects "
-                 "the restored journal into it)")
+NEO4J_RESTORE = ("its graph is in Neo4j, not in the data directory: the copy's journal is marked to be projected "
+                 "whole (checkpoint 0), which the next `graphsiem ingest` or `serve` on the restored directory does "
+                 "into a new or empty database; into a database that holds a graph (the one it came from), run "
+                 "`graphsiem rebuild --store neo4j --data DIR` (it empties it first)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
               f"in {report.seconds:.1f} s")
         for copied in report.files:
             print(f"  {copied.name}\t{copied.size:,} bytes\t({copied.how})")
-    if report.projected_later:
+    if report.projected_later and report.store == "embedded":
         print(f"graphsiem backup: the graph copied holds events up to {report.checkpoint}; the "
               f"{report.projected_later} projected after it was read are projected into the copy by the next "
               "`graphsiem ingest` or `serve` on it", file=sys.stderr)

@@ -28,8 +28,10 @@ between two of its pages' writes may be torn.  So:
   left out.
 
 A Neo4j store's graph is not in the data directory: the copy holds its
-journal, and ``graphsiem rebuild --store neo4j`` projects it into the database
-it is restored with.  The writers' lock is held shared (as an ingest holds
+journal, its checkpoint set to 0, so that the next ingest or ``serve`` on it
+projects the whole journal into a new or empty database; a database holding a
+graph (the one it came from) is emptied and projected into by ``graphsiem
+rebuild --store neo4j``.  The writers' lock is held shared (as an ingest holds
 it), so a ``graphsiem rebuild`` cannot empty the graph during the copy.
 """
 
@@ -226,6 +228,14 @@ def _match_checkpoint(journal_copy: Path, mark: int | None) -> tuple[str, int, i
     checkpoint past what the graph copy holds.  Left so, the copy would take
     those events for projected (:func:`ingest.store_binding.bind` keeps the
     larger of checkpoint and mark) and its graph would never get them.
+
+    A Neo4j database is not in the data directory: the copy's checkpoint is 0,
+    so a new or emptied database gets the whole journal from the next ingest or
+    ``serve`` (:func:`ingest.store_binding.bind` claims it and projects from 0;
+    left at the original's checkpoint, it would get only the events journaled
+    after the restore).  A database that still holds a graph of this journal
+    (the one it came from) may be ahead of the copy: ``graphsiem rebuild
+    --store neo4j`` empties it and projects the copy's journal.
     """
     from ingest.journal import Journal
     from ingest.store_binding import StoreBinding
@@ -234,7 +244,9 @@ def _match_checkpoint(journal_copy: Path, mark: int | None) -> tuple[str, int, i
         recorded = StoreBinding.from_text(journal.store_binding())
         checkpoint = journal.checkpoint()
         store = recorded.kind if recorded is not None else ("embedded" if mark is not None else "none")
-        if store != "embedded" or mark is None or mark >= checkpoint:
+        if store == "neo4j":
+            mark = 0  # the database is not copied: the copy's graph holds nothing of the journal yet
+        if store not in ("embedded", "neo4j") or mark is None or mark >= checkpoint:
             return store, checkpoint, 0
         journal.set_checkpoint(mark)
         return store, mark, checkpoint - mark
