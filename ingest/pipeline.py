@@ -21,7 +21,7 @@ Order of operations (the rule for time-aware IP joins)
    all later events are projected at the end as described above.
 
    Those later batches are still projected as they are journaled, but
-   speculatively (:class:`~ingest.replay.SpeculativeProjection`): the results
+   speculatively (:class:`~ingest.speculative_projection.SpeculativeProjection`): the results
    are held, not stored, and applied at the end only if no IP -> host answer
    they used has changed since; otherwise (or past a memory budget) the
    events are projected again from the journal.  Either way the graph is the

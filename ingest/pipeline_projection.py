@@ -36,12 +36,12 @@ from ingest.progress import IngestProgress
 from ingest.replay import (
     EarlyProjection,
     ProjectionSummary,
-    SpeculativeProjection,
     project_batch,
     project_pending,
     resume_projector,
 )
 from ingest.report import IngestReport
+from ingest.speculative_projection import SpeculativeProjection
 
 __all__ = ["CallProjection", "store_problem"]
 

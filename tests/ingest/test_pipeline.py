@@ -204,11 +204,11 @@ def test_parse_error_messages_are_kept_verbatim(journal):
 def test_projection_while_journaling_or_from_the_journal_gives_the_same_graph(
     fixtures, tmp_path, monkeypatch, held_items
 ):
-    from ingest import replay as replay_module
+    from ingest import speculative_projection
 
     # 2: the speculative projection gives up at once (over its budget) and the
     # events are re-read from the journal; 50,000: it holds everything
-    monkeypatch.setattr(replay_module, "HELD_ITEMS", held_items)
+    monkeypatch.setattr(speculative_projection, "HELD_ITEMS", held_items)
     inputs = [fixtures / "ecs_events.ndjson", fixtures / "sensor", fixtures / "array_pretty.json"]
     direct, caught_up = direct_and_caught_up(inputs, tmp_path)
     assert direct == caught_up
@@ -231,8 +231,7 @@ def test_progress_bar_goes_to_stderr_when_asked(fixtures, journal, graph, capsys
 def test_endpoint_batches_projected_early_give_the_same_graph_as_a_catch_up(
     fixtures, tmp_path, monkeypatch, held_items
 ):
-    from ingest import pipeline_projection
-    from ingest import replay as replay_module
+    from ingest import pipeline_projection, speculative_projection
 
     early_batches = []
     real_batch = pipeline_projection.project_batch
@@ -242,7 +241,7 @@ def test_endpoint_batches_projected_early_give_the_same_graph_as_a_catch_up(
         return real_batch(projector, store, events, summary, mark)
 
     monkeypatch.setattr(pipeline_projection, "project_batch", counting_batch)
-    monkeypatch.setattr(replay_module, "HELD_ITEMS", held_items)
+    monkeypatch.setattr(speculative_projection, "HELD_ITEMS", held_items)
     # endpoint events first (projected batch by batch), then sensor events, whose
     # DHCP lease comes after the conn events it maps: the early phase must end there
     inputs = [fixtures / "ecs_events.ndjson", fixtures / "sensor"]
@@ -265,17 +264,20 @@ def test_speculative_projection_is_kept_only_when_the_ip_map_did_not_change_unde
     fixtures, tmp_path, monkeypatch, files, batch_size, is_kept
 ):
     from ingest import replay as replay_module
+    from ingest import speculative_projection
 
     outcomes = []
-    real_finish = replay_module.SpeculativeProjection.finish
+    real_finish = speculative_projection.SpeculativeProjection.finish
 
     def recording_finish(self, journal, after_seq):
         held = real_finish(self, journal, after_seq)
         outcomes.append(held is not None)
         return held
 
-    monkeypatch.setattr(replay_module.SpeculativeProjection, "finish", recording_finish)
-    monkeypatch.setattr(replay_module, "PROJECT_BATCH", 1)  # project each event as it is journaled
+    monkeypatch.setattr(speculative_projection.SpeculativeProjection, "finish", recording_finish)
+    # project each event as it is journaled (the speculation) and from the journal (project_pending)
+    monkeypatch.setattr(speculative_projection, "PROJECT_BATCH", 1)
+    monkeypatch.setattr(replay_module, "PROJECT_BATCH", 1)
     inputs = [fixtures / "sensor" / name for name in files]
     direct, caught_up = direct_and_caught_up(inputs, tmp_path, batch_size=batch_size)
     # kept: applied at the end; else given up when the lease arrived, or refused at the end
