@@ -15,6 +15,10 @@
 // Rows are selected for one triage of many (queue_bulk.js); rows at or below an
 // ordinary cluster's risk are folded under one row (queue_fold.js); the header says
 // how many clusters benign verdicts keep out of the queue, with a button to list them.
+//
+// At most MAX_PAGES × PAGE_SIZE clusters are read: past them the header says "1,000 of
+// 2,393" and the text box searches on the server (`q`), so a host or digest typed there
+// finds clusters the page did not read (review U3, task PGX #1).
 
 import { api } from './api.js';
 import { showCarriedVerdicts } from './carried_verdicts.js';
@@ -27,6 +31,7 @@ import { ReopenedCache, reopenedNode } from './reopened.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 10;
+const SEARCH_DELAY_MS = 300; // typing pauses this long before the server is asked (`q`)
 // Filters and sort kept in this tab (sessionStorage, like the key): a reload
 // shows the same queue.
 const VIEW_KEY = 'graphsiem.queueView';
@@ -54,6 +59,9 @@ export class Queue {
     this.suppressed = 0; // clusters benign verdicts keep out of the queue (the list's suppressed_by_verdicts)
     this.emptyFacts = null; // an empty first page's latest_detection and inactive_clusters
     this.selected = new Set(); // ids ticked for a bulk triage
+    this.total = 0; // how many clusters the last listing's filters hold (the API's `total`)
+    this.capped = false; // the queue without the text holds more clusters than the page reads
+    this.searchTimer = null;
     this.bulk = new BulkTriage(this);
     byId('queue-select-all').addEventListener('change', (e) => this.selectShown(e.target.checked));
     byId('queue-suppressed-show').addEventListener('click', () => {
@@ -74,8 +82,10 @@ export class Queue {
     byId('queue-filters').addEventListener('submit', (e) => e.preventDefault());
     byId('filter-text').addEventListener('input', () => {
       this.saveView();
-      this.render();
+      this.render(); // at once over the rows read; the server's answer follows
+      if (this.capped || this.searchedText !== null) this.searchSoon();
     });
+    this.searchedText = null; // the text the shown listing was searched with on the server, else null
   }
 
   /** Keep the filters and the sort for a reload of this tab. */
@@ -122,6 +132,18 @@ export class Queue {
   stop() {
     if (this.timer) window.clearInterval(this.timer);
     this.timer = null;
+    if (this.searchTimer) window.clearTimeout(this.searchTimer);
+    this.searchTimer = null;
+  }
+
+  /** List again once typing pauses: the text is searched on the server (see the top of this file). */
+  searchSoon() {
+    if (this.searchTimer) window.clearTimeout(this.searchTimer);
+    this.searchTimer = window.setTimeout(() => {
+      this.searchTimer = null;
+      if (this.loading) this.searchSoon(); // a poll is reading: search after it, not never
+      else this.refresh();
+    }, SEARCH_DELAY_MS);
   }
 
   reset() {
@@ -136,6 +158,9 @@ export class Queue {
     this.suppressed = 0;
     this.emptyFacts = null;
     this.selected.clear();
+    this.total = 0;
+    this.capped = false;
+    this.searchedText = null;
     fill(byId('queue-body'));
     fill(byId('queue-fold'));
     byId('queue-suppressed').hidden = true;
@@ -154,7 +179,10 @@ export class Queue {
 
   filters() {
     const minScore = Number(byId('filter-min-score').value) || 0;
+    const text = byId('filter-text').value.trim();
     return {
+      // Only when the page cannot read the whole queue: else its own filter sees every row.
+      q: text && this.capped ? text : null,
       min_score: minScore > 0 ? minScore : null,
       status: byId('filter-status').value || null,
       verdict: byId('filter-verdict').value || null,
@@ -176,6 +204,7 @@ export class Queue {
       const items = Array.isArray(answer) ? answer : answer.clusters ?? answer.items ?? [];
       if (page === 0 && Array.isArray(answer?.verdicts_carried)) this.carried = answer.verdicts_carried;
       if (page === 0) this.suppressed = Number(answer?.suppressed_by_verdicts) || 0;
+      if (page === 0) this.total = Number(answer?.total) || 0;
       // An empty queue's page says why (its newest run, the clusters no longer detected): the
       // poll of an idle queue makes this one request (task OLDQ #2).
       if (page === 0) this.emptyFacts = { latest: answer?.latest_detection ?? null, inactive: answer?.inactive_clusters ?? null };
@@ -200,9 +229,14 @@ export class Queue {
     if (this.loading) return;
     this.loading = true;
     const status = byId('queue-status');
+    let searchNow = false;
     try {
       const filters = this.filters();
       const clusters = await this.listAll(filters);
+      // Whether the page reads the whole queue is known from a listing without the text only.
+      if (filters.q === null) this.capped = this.total > clusters.length;
+      this.searchedText = filters.q;
+      searchNow = filters.q === null && this.capped && Boolean(byId('filter-text').value.trim());
       const facts = this.emptyFacts;
       if (this.seen === null) {
         const unfiltered = Object.values(filters).every((v) => v === null);
@@ -220,9 +254,9 @@ export class Queue {
       for (const id of [...this.selected]) if (!listed.has(id)) this.selected.delete(id);
       const inactive = clusters.filter((c) => !c.active).length;
       const paused = this.selecting();
-      status.textContent = `${clusters.length} clusters${inactive ? ` (${inactive} no longer detected)` : ''}`
+      setText(status, `${this.countText(clusters.length, filters.q)}${inactive ? ` (${inactive} no longer detected)` : ''}`
         + ` · updated ${new Date().toISOString().slice(11, 19)}Z`
-        + (paused ? ' · table not redrawn while text is selected in it' : '');
+        + (paused ? ' · table not redrawn while text is selected in it' : ''));
       // Redrawing under a selection would clear it; the next poll catches up.
       if (!paused) this.render();
     } catch (error) {
@@ -230,6 +264,17 @@ export class Queue {
     } finally {
       this.loading = false;
     }
+    // A text kept from before (a reload) over a queue found too big: search it on the server now.
+    if (searchNow) this.refresh();
+  }
+
+  /** "2,393 clusters", "1,000 of 2,393 clusters (raise the minimum risk or search)", or what a search found. */
+  countText(read, searched) {
+    const count = (n) => n.toLocaleString('en-US');
+    const total = Math.max(this.total, read);
+    const found = searched === null ? 'clusters' : `clusters match "${searched}" (searched over the whole queue)`;
+    if (total <= read) return `${count(read)} ${found}`;
+    return `${count(read)} of ${count(total)} ${found} (raise the minimum risk or search)`;
   }
 
   /**
@@ -349,7 +394,7 @@ export class Queue {
     const lowIds = foldedIds(listed);
     const low = listed.filter((c) => lowIds.has(c.id));
     const visible = [...listed.filter((c) => !lowIds.has(c.id)), ...low];
-    const hint = this.clusters.length ? 'No cluster matches the text filter.' : this.emptyHint;
+    const hint = this.clusters.length || this.searchedText !== null ? 'No cluster matches the text filter.' : this.emptyHint;
     const shown = JSON.stringify([hint, folded, visible.map((c) => [
       c.id, c.score, c.host_count, c.summary, c.first_seen, c.last_seen, c.status, c.verdict,
       c.active, c.previous_ids, this.fresh.has(c.id), this.reopened.get(c), c.version, c.ordinary_score])]);
