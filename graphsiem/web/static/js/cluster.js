@@ -18,6 +18,7 @@ import { clearEvidence, showEvidence } from './evidence.js';
 import { edgeEvidenceOptions } from './evidence_span.js';
 import { hostsOfEvents } from './evidence_hosts.js';
 import { showFeatures } from './features.js';
+import { showFoldedHit } from './folded_hit.js';
 import { GraphView } from './graph.js';
 import { showHostTable } from './hosts_panel.js';
 import { clusterHref, fetchCase, showLineage } from './lineage.js';
@@ -32,6 +33,22 @@ import { tallyLists } from './validation_tallies.js';
 // a 1,000-host edge does not turn into 1,000 journal reads at once.
 const EVIDENCE_FETCH_MAX = 200;
 const EVIDENCE_BATCH = 100;
+
+/**
+ * The panels a cluster's record fills, as the live cluster and a backtest's
+ * show them alike: its features, checks, credential, antivirus and host
+ * finding records, and the explanation opened.
+ * @param {Object} cluster  the normalised cluster
+ * @param {Object} raw  the API's cluster answer
+ */
+function showPanels(cluster, raw) {
+  showFeatures(cluster.features, cluster.score);
+  showChecks(checksOf(raw));
+  showCredential(byId('cluster-credential'), raw.credential);
+  showAntivirus(byId('cluster-antivirus'), raw.antivirus);
+  showHostFinding(byId('cluster-host-finding'), raw.host_finding);
+  byId('explanation-table').closest('details').hidden = false;
+}
 
 export class ClusterView {
   constructor() {
@@ -132,12 +149,7 @@ export class ClusterView {
       cluster.active ? null : el('span', { class: 'badge inactive', title: 'the last detection did not produce this cluster', text: 'no longer detected' }),
       `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`,
     );
-    showFeatures(cluster.features, cluster.score);
-    showChecks(checksOf(raw));
-    showCredential(byId('cluster-credential'), raw.credential);
-    showAntivirus(byId('cluster-antivirus'), raw.antivirus);
-    showHostFinding(byId('cluster-host-finding'), raw.host_finding);
-    byId('explanation-table').closest('details').hidden = false;
+    showPanels(cluster, raw);
     byId('export-case').hidden = false;
     this.resetPanels();
     await this.graph.load(graph);
@@ -197,12 +209,7 @@ export class ClusterView {
     const nodes = [...cluster.members, ...(cluster.pivot && !cluster.members.some((m) => m.type === cluster.pivot.type && m.key === cluster.pivot.key) ? [{ ...cluster.pivot, value: cluster.pivot.value ?? cluster.pivot.key }] : [])]
       .map((m) => normaliseNode({ type: m.type, key: m.key, value: m.value }));
     showMembers(cluster.members, (member) => this.showMember(member), (member) => nodes.find((n) => n.id === uidOf(member.type, member.key)));
-    showFeatures(cluster.features, cluster.score);
-    showChecks(checksOf(raw));
-    showCredential(byId('cluster-credential'), raw.credential);
-    showAntivirus(byId('cluster-antivirus'), raw.antivirus);
-    showHostFinding(byId('cluster-host-finding'), raw.host_finding);
-    byId('explanation-table').closest('details').hidden = false;
+    showPanels(cluster, raw);
     byId('export-case').hidden = true;
     this.triage.show(null);
     this.resetPanels();
@@ -254,6 +261,7 @@ export class ClusterView {
   /** Add one entity (from search) to the graph, with its neighbours. */
   async addEntity(entity) {
     const node = normaliseNode(entity);
+    if (showFoldedHit(this, node.id)) return; // a member folded into an aggregate (a cluster's host)
     const added = this.graph.addGraph({ nodes: [node], edges: [] });
     const element = this.graph.cy.getElementById(node.id);
     element.select();
@@ -322,9 +330,14 @@ export class ClusterView {
     byId('tool-hosts').textContent = expanded ? 'Collapse hosts' : 'Expand hosts';
     byId('hosts-panel').hidden = !expanded;
     if (!expanded) return;
+    showHostTable(group, this.memberIds(), (row) => this.showHost(row));
+  }
+
+  /** Node ids of the cluster's members and pivot (a host's first contact is with one of them). */
+  memberIds() {
     const cluster = this.cluster;
     const members = cluster ? [...cluster.members, ...(cluster.pivot ? [cluster.pivot] : [])] : [];
-    showHostTable(group, new Set(members.map((m) => uidOf(m.type, m.key))), (row) => this.showHost(row));
+    return new Set(members.map((m) => uidOf(m.type, m.key)));
   }
 
   /**
