@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
 from graphsiem import paths
 from graphsiem.cli.arguments import DATA_HELP, DATA_MARKS, STATE_MARKS, data_dir_problem
 from graphsiem.cli.not_applicable import refuse
+from graphsiem.store.base import StoreError
 
 NEO4J_RESTORE = ("its graph is in Neo4j, not in the data directory: the copy's journal is marked to be projected "
                  "whole (checkpoint 0), which the next `graphsiem ingest` or `serve` on the restored directory does "
@@ -44,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Back up; 2 when there is nothing to back up or DEST is refused; 1 while a rebuild holds the directory."""
+    """Back up; 2 when there is nothing to back up or DEST is refused; 1 while a rebuild holds the directory
+    or when a file cannot be read as one copy."""
     from graphsiem.cli.backup_copy import back_up, destination_problem
     from graphsiem.data_dir_lock import writer_lock
 
@@ -61,6 +64,12 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         report = back_up(data, destination)
+    except (sqlite3.Error, StoreError) as exc:
+        # a database or graph file that cannot be read as one (a hot journal a read-only
+        # connection cannot roll back, a damaged file): one line, and DEST is not a backup
+        print(f"graphsiem backup: cannot copy {data}: {exc}; {destination} is not a backup (remove it)",
+              file=sys.stderr)
+        return 1
     finally:
         lock.release()
     if args.json:

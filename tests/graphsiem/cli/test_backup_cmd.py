@@ -170,3 +170,17 @@ def test_a_destination_inside_the_data_directory_or_not_empty_is_refused_naming_
     err = capsys.readouterr().err
     assert f"the destination {destination.resolve()} {said}" in err
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_graph_file_that_cannot_be_read_is_said_in_one_line_and_the_copy_disowned(tmp_path, capsys) -> None:
+    source = tmp_path / "dns.ndjson"
+    source.write_text(_dns_records(3, "a"))
+    data, copy = tmp_path / "data", tmp_path / "backup"
+    _ingest(data, source, capsys)
+    (data / "graph" / "graph.pickle").write_bytes(b"not a pickle")
+
+    assert main(["backup", str(copy), "--data", str(data)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.startswith(f"graphsiem backup: cannot copy {data}: ") and f"{copy} is not a backup" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
