@@ -16,11 +16,12 @@ from __future__ import annotations
 PLAIN_DESCRIPTIONS: dict[str, str] = {
     "first_contact_spread_min": (
         "minutes in which the middle half of the hosts first contacted the cluster's main entity "
-        "(fewer minutes: more synchronised; an hour or more, or an entity seen before the window, counts as 60)"
+        "(fewer minutes: more synchronised; an hour or more, an entity seen before the window, or an account "
+        "on 5 hosts or fewer (one person's logon: the workstation, the domain controllers, a jump host) counts as 60)"
     ),
     "burst_hosts": (
         "hosts that first contacted the cluster's main entity within the same 10 minutes "
-        "(counted only when that is at least half of the hosts, else 0)"
+        "(counted only when that is at least half of the hosts, else 0; 0 for an account on 5 hosts or fewer)"
     ),
     "interpreter_lineage": (
         "new parent → child process pairs where the child is a script host or a Windows tool attackers "

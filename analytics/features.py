@@ -79,8 +79,8 @@ An account on more hosts than that at once is a script, not a person, and keeps 
 
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "new_member_fraction": "share of member entities first seen by the fleet inside the window (context, not scored)",
-    "first_contact_spread_min": "inter-quartile range of the hosts' first contact with a new pivot, minutes, capped at 60 (slower is not synchronised; a pivot known before the window takes the cap)",
-    "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster (else 0)",
+    "first_contact_spread_min": "inter-quartile range of the hosts' first contact with a new pivot, minutes, capped at 60 (slower is not synchronised; a pivot known before the window, or a user on ACCOUNT_HOSTS_AT_ONCE cluster hosts or fewer, takes the cap)",
+    "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster (else 0; 0 for a user on ACCOUNT_HOSTS_AT_ONCE cluster hosts or fewer: one person's logon)",
     "exclusivity": "share of the new members' fleet hosts that are cluster hosts (context, not scored: at least min_overlap by the membership rule; 0 without new members)",
     "interpreter_lineage": "new parent -> child pairs whose child is a script host or living-off-the-land binary",
     "source_kinds": "kinds of evidence among new members: endpoint (process, script, user, a driver the hosts installed or loaded) and external network destinations (domain, ip, url; not counted when every member IP is internal); any other file counts for neither (which sensor saw it is not recorded)",
