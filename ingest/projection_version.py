@@ -182,8 +182,8 @@ def older_projection_warning(command: str, version: int, store: str) -> str:
 
     Examples
     --------
-    >>> print(older_projection_warning("detect", 1, "embedded"))
-    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < 10: renamed binaries, PE original file names; host links to every process it ran, log clears, alert signatures, NTLM-claimed names; NTLM credential validations (4776) on the validating host, WMI subscriptions' commands installed on their hosts, antivirus detections as `host DETECTED file`; antivirus detections' threats and actions, and detections journaled before they were read (Symantec text, Defender 1116/1117); logons' claimed workstation names no computer can have (over 15 characters, a tool's default) as claims, not hosts; antivirus detections as corroboration only: no sighting of the detected file; files known by a path never keyed as a digest, antivirus detections naming no real path kept apart; image signers (Sysmon 7, ECS code_signature) on files, WMI runs journaled before their consumer; antivirus detections naming no file (registry, process, behaviour, memory) as detected resources): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
+    >>> print(older_projection_warning("detect", 1, "embedded"))  # doctest: +ELLIPSIS
+    graphsiem detect: warning: the graph was projected by an older version of graphsiem (projection 1 < ...: renamed binaries, PE original file names; ...): run `graphsiem rebuild --store embedded` to re-read events ingested before the upgrade
     """
     missing = "; ".join(WHAT_CHANGED[v] for v in sorted(WHAT_CHANGED) if v > version)
     return (
