@@ -184,8 +184,11 @@ def lateral_sources(
         times = [ts for ts, _ in logons]
         placed = {holders.holder(key, ts) for ts in times} if holders is not None else {None}
         source = placed.pop() if len(placed) == 1 else None
-        if source in host_names:
-            source = None  # a cluster host's own address: no other machine to name
+        if source in host_names and {host for _, host in logons} <= {source}:
+            # a cluster host's own address logging on to itself only: no other machine to name.  One
+            # that logged on to other cluster hosts is their source, in the cluster or not (an admin
+            # workstation that PsExec'd most of the fleet, itself included: task OLD2 #2)
+            source = None
         record = LateralSource(ip=key, host=source, first_seen=min(times), last_seen=max(times),
                                targets=sorted({host for _, host in logons}))
         if source is not None:

@@ -131,3 +131,26 @@ def test_a_target_written_as_an_address_is_the_host_the_ip_map_placed_it_on_then
     assert record.event_ids == ["w1", "p1", "u1"]  # the cluster's evidence: these commands' events
     check = lateral_check([record]).check
     assert "the IP map placed 10.1.2.3 on srv-1, 10.1.2.4 on srv-2 then" in check
+
+
+class _SourceInCluster:
+    """``neighbors`` of srv-1, the source: no process names a target (the record is about the host)."""
+
+    def neighbors(self, kind, key, **kwargs):
+        assert (kind, key) == ("host", "srv-1")
+        return []
+
+
+def test_a_cluster_hosts_address_that_logged_on_to_other_cluster_hosts_names_it_as_their_source():
+    """Was: an admin workstation PsExec-ing 196 of 300 hosts (itself among them, so a cluster host) named
+    nobody: "a cluster host's own address" (task OLD2 #2).  Only an address that logged on to its own
+    host alone names nobody (the parametrized case above)."""
+    graph = _graph_with_logon("10.9.9.9", "srv-1", "e1")
+    for n, target in ((2, "srv-2"), (3, "srv-3")):
+        graph.add_edge("ip:10.9.9.9", f"host:{target}", key="LOGGED_ON", type="LOGGED_ON", evidence=[f"e{n}"],
+                       first_seen=1000.0 + n, last_seen=1000.0 + n)
+    logons = [SimpleNamespace(id=f"e{n}", ts=1000.0 + (n if n > 1 else 0), host=h, fields={})
+              for n, h in ((1, "srv-1"), (2, "srv-2"), (3, "srv-3"))]
+    records = lateral_sources(_SourceInCluster(), graph, [("ip", "10.9.9.9")], ["srv-1", "srv-2", "srv-3"],
+                              window=(0.0, 2000.0), journal=_Journal(logons, [("10.9.9.9", 900.0, 1100.0, "srv-1")]))
+    assert [(r.ip, r.host, r.targets) for r in records] == [("10.9.9.9", "srv-1", ["srv-1", "srv-2", "srv-3"])]
