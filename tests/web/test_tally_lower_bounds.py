@@ -50,7 +50,8 @@ def test_counts_past_the_tally_capacity_read_at_least(page, site):
     [edge] = [e for e in graph["edges"] if e["type"] == "VALIDATED_AT" and e["target"] == "host:dc01"]
     workstations = edge["tallies"]["workstations"]
     assert all(entry["at_least"] is True for entry in workstations)
-    assert edge["tallies"]["outcomes"] == [{"label": "failure 0xc000006a", "count": ONE_OFFS + HEAVY[1]}]
+    assert edge["tallies"]["outcomes"] == [{"label": "failure 0xc000006a", "count": ONE_OFFS + HEAVY[1],
+                                            "meaning": "wrong password"}]
     pick_from_search(page, site, "carol", "button[title='carol']")
     page.click("#selection button.relation:has-text('VALIDATED_AT host dc01')")
     page.wait_for_selector("#selection .validation-tallies")
