@@ -33,8 +33,10 @@ def test_the_ingest_answer_names_the_host_its_offset_and_changes_no_time(api: Ap
     [kept] = timeline["clock_gaps"]
     assert (kept["host"], kept["sender"], kept["offset_s"]) == ("kramer", "10.47.22.25", kramer["offset_s"])
     assert kept["measured_at"].endswith("Z") and "76 min behind" in kept["note"]
-    health = api.get("/healthz").json()
-    assert {"kramer", "pc-helen"} <= {gap["host"] for gap in health["clock_gaps"]}
+    # /healthz needs no key (review R22): it counts the hosts and names none of them
+    health = api.get("/healthz")
+    assert health.json()["clock_gap_hosts"] >= 2
+    assert "kramer" not in health.text and "10.47.22.25" not in health.text
     other = api.get("/v1/entities/host/pc-helen/events", params={"limit": 1}).json()
     assert [gap["host"] for gap in other["clock_gaps"]] == ["pc-helen"]
 
