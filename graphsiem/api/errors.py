@@ -102,8 +102,14 @@ class UnsupportedMediaType(ApiError):
 
 
 class Unprocessable(ApiError):
+    """422: a parameter or the body is not valid; answered in the shape of FastAPI's own validation errors.
+
+    The code was ``unprocessable``, with the message unprefixed and no ``details``, beside
+    FastAPI's ``validation_error`` (review U3 #3c): :func:`validation_shape` makes one shape.
+    """
+
     status_code = 422
-    code = "unprocessable"
+    code = "validation_error"
 
 
 class RateLimited(ApiError):
@@ -230,6 +236,31 @@ def validation_reason(message: str, name: str | None) -> str:
     return message
 
 
+def validation_shape(message: str, field: str | None,
+                     details: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The message and details of a 422 a service raised, as a request validation error has them.
+
+    The message is ``<field>: <reason>``; every detail has ``field``, ``reason`` and ``type``
+    (a service's own keys, such as ``unknown`` and ``accepted``, kept beside them); without
+    details, the error itself is the one.
+
+    Examples
+    --------
+    >>> validation_shape("since needs a zone", "query.since", [])
+    ('query.since: since needs a zone', [{'field': 'query.since', 'reason': 'since needs a zone', 'type': 'value_error'}])
+    >>> validation_shape("query.limit: too big", "query.limit", [{"limit": 5}])[1]
+    [{'field': 'query.limit', 'reason': 'too big', 'type': 'value_error', 'limit': 5}]
+    """
+    name = field.split(".", 1)[1] if field and field.split(".", 1)[0] in LOCATIONS and "." in field else field
+    reason = message
+    if field and reason.startswith(f"{field}: "):
+        reason = reason[len(field) + 2:]
+    reason = validation_reason(reason, name)
+    shaped = [{"field": field, "reason": reason, "type": "value_error", **detail} for detail in details]
+    return (f"{field}: {reason}" if field else reason), shaped or [
+        {"field": field, "reason": reason, "type": "value_error"}]
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors():
@@ -268,8 +299,11 @@ def install_handlers(app: FastAPI) -> None:
     async def _api_error(request: Request, exc: ApiError) -> JsonResponse:
         details = [{**detail, "field": qualified_field(detail["field"], request)}
                    if isinstance(detail.get("field"), str) else detail for detail in exc.details]
+        field, message = qualified_field(exc.field, request), exc.message
+        if exc.status_code == 422:
+            message, details = validation_shape(message, field, details)
         return JsonResponse(
-            error_body(exc.code, exc.message, field=qualified_field(exc.field, request), details=details),
+            error_body(exc.code, message, field=field, details=details),
             status_code=exc.status_code, headers=exc.headers,
         )
 
@@ -284,7 +318,7 @@ def install_handlers(app: FastAPI) -> None:
             )
         details = _validation_details(exc)
         first = details[0] if details else {"field": None, "reason": "invalid request"}
-        message = f"{first['field']}: {first['reason']}" if first["field"] else first["reason"]
+        message = f"{first['field']}: {first['reason']}" if first["field"] else str(first["reason"])
         return JsonResponse(
             error_body("validation_error", message, field=first["field"], details=details),
             status_code=422,

@@ -29,7 +29,7 @@ def test_every_v1_route_refuses_a_parameter_it_does_not_declare(
     response = api.client.request(method, _with_typo(path), headers=api.headers("admin"), **kwargs)
     assert response.status_code == 422, response.text
     error = response.json()["error"]
-    assert error["code"] == "unprocessable" and error["field"] == "query.statuss", error
+    assert error["code"] == "validation_error" and error["field"] == "query.statuss", error
     assert "unknown query parameter 'statuss'" in error["message"], error
     assert error["details"][0]["unknown"] == ["statuss"]
 

@@ -64,9 +64,12 @@ ActivateQuery = Annotated[bool, Query(
 @router.post("", response_model=DetectionOut, status_code=202,
              summary="Run a detection now (asynchronous; poll GET /v1/detections/{id})",
              description=RUN_DESCRIPTION,
-             responses={403: {"description": "`activate=true` without an admin key."},
+             responses={202: {"description": "Accepted: the run, also at its `Location`.",
+                              "headers": {"Location": {"description": "The run's URL, `/v1/detections/{id}`.",
+                                                       "schema": {"type": "string"}}}},
+                        403: {"description": "`activate=true` without an admin key."},
                         422: {"description": "`now` is not ISO-8601 with a zone."}})
-def run_detection(ctx: Context, caller: AnalystCaller, now: NowQuery = None,
+def run_detection(ctx: Context, caller: AnalystCaller, response: Response, now: NowQuery = None,
                   activate: ActivateQuery = False) -> DetectionOut:
     when = service.parse_now(now)
     if activate and when is not None and caller.role is not Role.ADMIN:
@@ -74,6 +77,8 @@ def run_detection(ctx: Context, caller: AnalystCaller, now: NowQuery = None,
                         field="activate")
     run, _ = ctx.detections.submit(trigger="api" if when is None else "backtest",
                                    requested_by=caller.actor, now=when, activate=activate)
+    # where to follow the accepted run (RFC 9110 §15.3.3), as the list's Link header does (review U3 #3d)
+    response.headers["Location"] = f"{router.prefix}/{run.id}"
     return service.to_out(run)
 
 
