@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.features import Window
+from analytics.entity_stats import Window
 from analytics.incidence import Incidence
 from graphsiem.model import Entity, EntityKey, Relation
 from graphsiem.store.base import GraphStore

@@ -137,7 +137,7 @@ from analytics.behaviour_words import (  # the names, re-exported: checks, expla
 from analytics.build_signers import SignerLookup, signer_lookup
 from analytics.clusters import COOCCURRENCE_MINUTES
 from analytics.config import DetectionConfig
-from analytics.features import Window
+from analytics.entity_stats import Window
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command
 from analytics.registered_domains import Rollup, Rollups

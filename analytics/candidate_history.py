@@ -54,7 +54,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from analytics.config import DetectionConfig
-from analytics.features import SCORED_FEATURES, Window
+from analytics.entity_stats import Window
+from analytics.features import SCORED_FEATURES
 from analytics.history import fleet_has_history
 from analytics.incidence import Incidence
 from graphsiem.internal_networks import fleet_networks

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.features import EntityStats
+from analytics.entity_stats import EntityStats
 from analytics.fleet_baseline import (
     BASELINE_MIN_CYCLES,
     NEW_ON_BASELINE_SHARE,

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 import networkx as nx
 import numpy as np
 
+from analytics.entity_stats import EntityStats
 from analytics.evidence_addresses import AddressHolders, address_holders
-from analytics.features import EntityStats
 from analytics.incidence import Incidence
 from graphsiem.model import EntityKey, entity_uid
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytics.features import DAY, EntityStats, Window
+from analytics.entity_stats import DAY, EntityStats, Window
 from analytics.history import earliest_sightings
 from analytics.incidence import Incidence
 

@@ -21,7 +21,7 @@ fleet look as if it had a history:
   active in the window do.
 
 Pure functions over :class:`~analytics.incidence.Incidence` and
-:class:`~analytics.features.Window`, so that explanation (this module's first
+:class:`~analytics.entity_stats.Window`, so that explanation (this module's first
 user) and clustering can share one notion.
 """
 

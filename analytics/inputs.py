@@ -43,7 +43,8 @@ import numpy as np
 from analytics.behaviour_pivots import find_behaviour_pivots
 from analytics.config import DetectionConfig
 from analytics.contact_counts import read_contact_shares
-from analytics.features import EntityStats, FeatureContext, Window, access_targets, entity_stats
+from analytics.entity_stats import EntityStats, Window, entity_stats
+from analytics.features import FeatureContext, access_targets
 from analytics.incidence import Incidence, build_incidence
 from analytics.known_source_downloads import add_known_source_fetches, read_known_source_fetches
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index

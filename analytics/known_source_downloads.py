@@ -54,8 +54,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
+from analytics.entity_stats import Window
 from analytics.external_addresses import is_external_ip
-from analytics.features import Window
 from analytics.lineage import INTERPRETERS, image_name
 from analytics.linked_processes import MAX_LINKED, PivotLinks, ProcessHosts
 from graphsiem.model import Entity, EntityKey, EntityType, RelationType

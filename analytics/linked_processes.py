@@ -54,8 +54,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from analytics.entity_stats import Window
 from analytics.external_addresses import is_external_ip
-from analytics.features import Window
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair, example_form
 from analytics.novelty import established_at

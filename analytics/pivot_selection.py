@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from analytics.features import EntityStats
+from analytics.entity_stats import EntityStats
 from analytics.fleet_baseline import hosts_with_baseline, ubiquitous
 from analytics.incidence import Incidence
 from analytics.suppression_scope import suppression_holds

@@ -32,7 +32,7 @@ it through those subdomains: per host, its first sighting is the earliest of the
 registered domain's subdomains, its count their contacts summed (so the beacon's
 repeats are counted on the subdomains), its last sighting the latest.  A
 synthetic prevalence row carries its fleet-wide first sightings to
-:func:`analytics.features.entity_stats`.  The rollup is a domain: it pivots before
+:func:`analytics.entity_stats.entity_stats`.  The rollup is a domain: it pivots before
 a file on the same hosts, and its processes are the union of its subdomains'
 linked processes (:meth:`Rollups.add_links`), its contact share their contacts'
 (:meth:`Rollups.add_contact_shares`).  Nothing is written: the rollup lives in
@@ -51,7 +51,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from analytics.contact_counts import read_contact_shares
-from analytics.features import Window
+from analytics.entity_stats import Window
 from analytics.incidence import Incidence
 from analytics.linked_processes import PivotLinks, read_pivot_links
 from analytics.lookalike import registrable
@@ -267,7 +267,7 @@ def registered_domain_rollups(
         Sightings that began after ``now`` are not read (a backtest).
     young_hours : float
         The young horizon (:mod:`analytics.novelty`): a rollup established within it may be
-        young and spreading; :func:`analytics.features.entity_stats` decides.
+        young and spreading; :func:`analytics.entity_stats.entity_stats` decides.
 
     Returns
     -------

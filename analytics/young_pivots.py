@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.features import EntityStats
+from analytics.entity_stats import EntityStats
 from analytics.incidence import Incidence
 
 _DAY = 86400.0

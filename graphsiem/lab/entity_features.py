@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from analytics.config import DetectionConfig
-from analytics.features import SPREAD_CAP_MIN, Window, burst_size, first_contact_spread_minutes
+from analytics.entity_stats import Window
+from analytics.features import SPREAD_CAP_MIN, burst_size, first_contact_spread_minutes
 from analytics.novelty import established_at
 from analytics.window_end import default_window_end
 from graphsiem.lab.optional import pandas, timestamps

@@ -28,7 +28,7 @@ import numpy as np
 from analytics.candidate_history import CandidateHistory, earlier_candidates, for_backtest
 from analytics.config import DetectionConfig
 from analytics.detect import detect as run_detection
-from analytics.features import Window
+from analytics.entity_stats import Window
 from analytics.result import DetectionResult
 from graphsiem.api.state import StateStore
 from graphsiem.store.base import GraphStore

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from analytics.checks import cluster_checks
 from analytics.clusters import fan_out_clusters
+from analytics.entity_stats import Window, entity_stats
 from analytics.explain import Explanation, FeatureContribution
-from analytics.features import (
-    SCORED_FEATURES,
-    FeatureContext,
-    Window,
-    cluster_features,
-    entity_stats,
-)
+from analytics.features import SCORED_FEATURES, FeatureContext, cluster_features
 from analytics.incidence import build_incidence
 from analytics.pivot_contacts import PivotContacts
 from graphsiem.model import Entity, EntityKey

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from analytics.entity_stats import Window, entity_stats
 from analytics.features import (
     ACCOUNT_HOSTS_AT_ONCE,
     SPREAD_CAP_MIN,
     FeatureContext,
-    Window,
     cluster_features,
-    entity_stats,
 )
 from analytics.incidence import build_incidence
 from graphsiem.store.base import HostSighting

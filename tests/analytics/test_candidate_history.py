@@ -38,8 +38,9 @@ import pytest
 from analytics.candidate_history import candidate_rules, earlier_candidates
 from analytics.config import DetectionConfig
 from analytics.detect import detect
+from analytics.entity_stats import Window
 from analytics.evaluate import load_truth, match
-from analytics.features import SCORED_FEATURES, Window
+from analytics.features import SCORED_FEATURES
 from graphsiem import lab
 from graphsiem.api.state import StateStore
 from graphsiem.model import epoch_to_iso

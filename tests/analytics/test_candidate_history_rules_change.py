@@ -20,7 +20,8 @@ import pytest
 from analytics.candidate_history import RETAIN_DAYS, candidate_rules, remember_candidates
 from analytics.config import DetectionConfig
 from analytics.detect import detect
-from analytics.features import SCORED_FEATURES, Window
+from analytics.entity_stats import Window
+from analytics.features import SCORED_FEATURES
 from graphsiem.api.state import StateStore
 from graphsiem.store.embedded import EmbeddedStore
 from tests.analytics.fleet import END, populate

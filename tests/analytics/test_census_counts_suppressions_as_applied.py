@@ -15,7 +15,7 @@ import pytest
 from analytics.clusters import HOST_TYPE, fan_out_clusters, pivot_census
 from analytics.config import DetectionConfig
 from analytics.detect import detect
-from analytics.features import Window, entity_stats
+from analytics.entity_stats import Window, entity_stats
 from analytics.incidence import build_incidence
 from graphsiem.model import Sighting
 from graphsiem.store.base import HostSighting

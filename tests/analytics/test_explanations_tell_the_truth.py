@@ -17,15 +17,9 @@ import pytest
 from analytics.cluster_summary import summarize
 from analytics.clusters import fan_out_clusters
 from analytics.detect import detect
+from analytics.entity_stats import Window, entity_stats
 from analytics.explain import explain
-from analytics.features import (
-    SCORED_FEATURES,
-    ClusterFacts,
-    FeatureContext,
-    Window,
-    cluster_features,
-    entity_stats,
-)
+from analytics.features import SCORED_FEATURES, ClusterFacts, FeatureContext, cluster_features
 from analytics.incidence import build_incidence
 from analytics.scoring import MIN_CONFIDENT_CANDIDATES
 from graphsiem.model import Entity, Sighting

@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 
 from analytics.clusters import fan_out_clusters
+from analytics.entity_stats import Window, entity_stats
 from analytics.features import (
     SCORED_FEATURES,
     FeatureContext,
-    Window,
     burst_size,
     cluster_features,
-    entity_stats,
     feature_matrix,
     first_contact_spread_minutes,
     is_private_ip,

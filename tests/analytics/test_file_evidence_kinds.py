@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analytics.features import FeatureContext, Window, cluster_features, entity_stats
+from analytics.entity_stats import Window, entity_stats
+from analytics.features import FeatureContext, cluster_features
 from analytics.incidence import build_incidence
 from graphsiem.store.base import HostSighting
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from analytics.entity_stats import Window, entity_stats
 from analytics.explain import NO_HISTORY, explain
-from analytics.features import SCORED_FEATURES, ClusterFacts, FeatureContext, Window, entity_stats
+from analytics.features import SCORED_FEATURES, ClusterFacts, FeatureContext
 from analytics.history import HISTORY_MARGIN_S, fleet_has_history, fleet_history
 from analytics.incidence import build_incidence
 from graphsiem.store.base import HostSighting

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from analytics.config import DetectionConfig
 from analytics.detect import detect
-from analytics.features import Window
+from analytics.entity_stats import Window
 from analytics.incidence import build_incidence
 from analytics.linked_processes import window_process_hosts
 from graphsiem.model import Entity, Relation, Sighting

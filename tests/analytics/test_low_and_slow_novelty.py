@@ -17,8 +17,9 @@ import pytest
 
 from analytics.clusters import fan_out_clusters
 from analytics.config import ConfigError, DetectionConfig
+from analytics.entity_stats import Window, entity_stats
 from analytics.evaluate import match
-from analytics.features import FeatureContext, Window, cluster_features, entity_stats
+from analytics.features import FeatureContext, cluster_features
 from analytics.incidence import build_incidence
 from graphsiem.model import Sighting
 from graphsiem.simulator import DEFAULT_SCENARIOS

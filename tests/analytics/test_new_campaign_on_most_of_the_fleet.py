@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from analytics.clusters import fan_out_clusters, pivot_census, ubiquitous
-from analytics.features import Window, entity_stats
+from analytics.entity_stats import Window, entity_stats
 from analytics.incidence import build_incidence
 from graphsiem.store.base import HostSighting
 

@@ -11,13 +11,8 @@ from __future__ import annotations
 import pytest
 
 from analytics.clusters import fan_out_clusters
-from analytics.features import (
-    REPEAT_FLOOR_PER_DAY,
-    FeatureContext,
-    Window,
-    cluster_features,
-    entity_stats,
-)
+from analytics.entity_stats import Window, entity_stats
+from analytics.features import REPEAT_FLOOR_PER_DAY, FeatureContext, cluster_features
 from analytics.incidence import build_incidence
 from analytics.repeat_rates import REPEAT_CAP_PER_DAY
 from graphsiem.store.base import HostSighting

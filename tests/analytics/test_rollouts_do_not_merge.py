@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from analytics.candidate_history import candidate_rules
 from analytics.clusters import COOCCURRENCE_MINUTES, cooccurring_hosts, fan_out_clusters
 from analytics.config import ConfigError, DetectionConfig
-from analytics.features import Window, entity_stats
+from analytics.entity_stats import Window, entity_stats
 from analytics.incidence import build_incidence
 from graphsiem.store.base import HostSighting
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.features import Window, entity_stats
+from analytics.entity_stats import Window, entity_stats
 from analytics.incidence import build_incidence
 from analytics.lineage import behaviour_index, lineage_index
 from graphsiem.model import Relation, Sighting

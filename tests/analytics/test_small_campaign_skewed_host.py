@@ -10,7 +10,7 @@ over this afternoon) stays old, so the demo's background does not become new.
 
 from __future__ import annotations
 
-from analytics.features import Window, entity_stats
+from analytics.entity_stats import Window, entity_stats
 from analytics.incidence import build_incidence
 from analytics.lineage import behaviour_index
 from analytics.novelty import established_at

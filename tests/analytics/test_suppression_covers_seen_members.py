@@ -10,7 +10,7 @@ list every twin is absorbed, as before.
 from __future__ import annotations
 
 from analytics.clusters import fan_out_clusters
-from analytics.features import Window, entity_stats
+from analytics.entity_stats import Window, entity_stats
 from analytics.incidence import build_incidence
 from graphsiem.store.base import HostSighting
 

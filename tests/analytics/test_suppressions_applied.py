@@ -11,7 +11,7 @@ the hosts its verdict was given on.
 from __future__ import annotations
 
 from analytics.clusters import HOST_TYPE, fan_out_clusters
-from analytics.features import Window, entity_stats
+from analytics.entity_stats import Window, entity_stats
 from analytics.incidence import build_incidence
 from graphsiem.store.base import HostSighting
 
