@@ -23,6 +23,15 @@ The 4776 is then that address's attempt: it is not at home (its account never lo
 address), it counts toward the spray, its finding lists the address, and findings sharing it merge.
 A user's real mistype keeps no companion address or one of its own machine (an address only their
 failures came from, or that the map gives their machine), and stays at home.
+
+**Only NTLM records are companions** (task T15L): a 4776 is an NTLM validation, so the same try is
+recorded again only on the NTLM side: a Zeek ``ntlm.log`` record, or a 4625 (:data:`NTLM_COMPANION_KINDS`).
+A refused Kerberos pre-authentication (4771 / refused 4768, Zeek ``kerberos.log``) is another protocol's
+try, never this one, and a Kerberos AS request is one UDP datagram whose source address anyone can
+write: a sprayer sending one with a victim's address just before each NTLM try made every 4776 list the
+victim's address (and merge on it) instead of its own.  A 4625 does not keep its authentication package
+(``AuthenticationPackageName``, ``LogonProcessName``: not parsed), so a 4625 counts whatever its package;
+a Kerberos 4625 needs the attacker to reach the member server with its real address anyway.
 """
 
 from __future__ import annotations
@@ -34,10 +43,13 @@ from collections.abc import Mapping, Sequence, Set
 
 from analytics.credential_attempts import VALIDATION_KIND, Attempt
 from analytics.credential_home import crowded_failures
-from analytics.credential_network import SAME_ATTEMPT_SECONDS, bare_account
+from analytics.credential_network import NTLM_KIND, SAME_ATTEMPT_SECONDS, bare_account
 from analytics.evidence_addresses import AddressHolders
 
-__all__ = ["with_companion_addresses"]
+__all__ = ["NTLM_COMPANION_KINDS", "with_companion_addresses"]
+
+NTLM_COMPANION_KINDS = frozenset({NTLM_KIND, "winsec:logon_failed"})
+"""The records a 4776's address may come from: the sensor's ``ntlm.log`` and a member server's 4625."""
 
 
 def with_companion_addresses(windows: Mapping[str, Sequence[Attempt]], network: Mapping[str, Sequence[Attempt]],
@@ -73,10 +85,12 @@ def with_companion_addresses(windows: Mapping[str, Sequence[Attempt]], network: 
                  if a.failed and a.source_ip is not None]
     if not addressed:
         return {host: list(attempts) for host, attempts in windows.items()}
+    # crowded over every failure (a sprayer's Kerberos tries crowd its address too), companions NTLM only
     crowded = crowded_failures(addressed, addresses_only=True)
     by_account: dict[str, list[Attempt]] = defaultdict(list)
     for attempt in addressed:
-        by_account[bare_account(attempt.account)].append(attempt)
+        if attempt.kind in NTLM_COMPANION_KINDS:
+            by_account[bare_account(attempt.account)].append(attempt)
     for attempts in by_account.values():
         attempts.sort(key=lambda a: a.ts)
     times = {account: [a.ts for a in attempts] for account, attempts in by_account.items()}

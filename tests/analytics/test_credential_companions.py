@@ -12,6 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from analytics.credential_attempts import VALIDATION_KIND, Attempt
+from analytics.credential_companions import with_companion_addresses
+from analytics.credential_network import NTLM_KIND
 from graphsiem.store.embedded import EmbeddedStore
 from tests.analytics.test_credential_network import SPRAYER, credential, dhcp_lease, ntlm, run
 from tests.analytics.test_credential_spray import BASE, validation
@@ -58,3 +63,34 @@ def test_users_mistyping_at_home_with_their_own_addresses_stay_mistypes(tmp_path
         records.append({**own, "id.orig_h": f"10.0.1.{10 + u}"})
     result = run(EmbeddedStore(tmp_path / "graph"), tmp_path, records)
     assert credential(result) == [], result.stats
+
+
+
+@pytest.mark.parametrize("kerberos_kind", ["winsec:kerberos_logon_failed", "zeek:kerberos"])
+def test_a_spoofed_kerberos_request_before_each_try_does_not_lend_the_4776_its_address(kerberos_kind: str) -> None:
+    """A Kerberos AS request is one UDP datagram: the sprayer sends one per victim with another machine's
+    address a second before each NTLM try, and the DC (4771) or the sensor (kerberos.log) records it.  A
+    4776 is NTLM's record, so only an NTLM record (the sensor's ntlm.log, a 4625) may be its companion: the
+    4776s carry the sprayer's address, not the spoofed one (T15L; they took the first one in time)."""
+    start, spoofed = BASE + 1800, "10.0.0.77"
+    tries = [Attempt(start + 20 * u + 1, f"corp\\user{u:02d}", "failure 0xc000006a", home(u).lower(), None,
+                     f"v{u}", VALIDATION_KIND) for u in range(ACCOUNTS)]
+    refused = [Attempt(start + 20 * u - 1, f"user{u:02d}", "failure kerberos 0x18", None, spoofed, f"k{u}",
+                       kerberos_kind) for u in range(ACCOUNTS)]
+    sensed = [Attempt(start + 20 * u, f"user{u:02d}", "failure 0xc000006a", home(u).lower(), SPRAYER, f"n{u}",
+                      NTLM_KIND) for u in range(ACCOUNTS)]
+    on_dc = [*tries, *refused] if kerberos_kind.startswith("winsec") else tries
+    network = [*sensed, *refused] if kerberos_kind.startswith("zeek") else sensed
+    addressed = with_companion_addresses({"dc01": on_dc}, {"dc01": network})["dc01"]
+    assert [a.source_ip for a in addressed if a.kind == VALIDATION_KIND] == [SPRAYER] * ACCOUNTS
+
+
+def test_a_4625_on_a_member_server_still_lends_its_address() -> None:
+    """The member server's 4625 of the same NTLM try is a companion (no sensor needed)."""
+    start = BASE + 1800
+    tries = [Attempt(start + 20 * u + 1, f"corp\\user{u:02d}", "failure 0xc000006a", home(u).lower(), None,
+                     f"v{u}", VALIDATION_KIND) for u in range(ACCOUNTS)]
+    member = [Attempt(start + 20 * u, f"corp\\user{u:02d}", "failure 0xc000006a", home(u).lower(), SPRAYER,
+                      f"m{u}", "winsec:logon_failed") for u in range(ACCOUNTS)]
+    addressed = with_companion_addresses({"dc01": tries, "srv01": member}, {})["dc01"]
+    assert [a.source_ip for a in addressed] == [SPRAYER] * ACCOUNTS
