@@ -47,10 +47,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from analytics.build_signers import Signer
 from analytics.original_names import original_name
 
 __all__ = [
-    "ADFS_KEY_READ", "CMD_STAGER", "COMMAND_RULES", "DEFENCE_CHANGE", "ENCODED_SWITCH", "GZIP_STAGER", "NETWORK_STAGER",
+    "ADFS_KEY_READ", "CMD_STAGER", "INSPECTOR_SIGNERS", "COMMAND_RULES", "DEFENCE_CHANGE", "ENCODED_SWITCH", "GZIP_STAGER", "NETWORK_STAGER",
     "OBFUSCATED_CRADLE", "SERVICE_STAGER", "LOG_CLEARED", "LOLBIN_DOWNLOAD", "LSASS_READ", "LSASS_READ_RIGHTS",
     "REMOTE_EXEC", "RENAMED_TOOL", "RULES", "SCRIPT_STAGER", "STAGER_PARENTS", "CommandRule", "Rule",
     "allowed_lsass_reader", "reads_memory",
@@ -135,7 +136,16 @@ _DEFENDER_READERS = (
 PROCESS_INSPECTORS = frozenset({"procexp.exe", "procexp64.exe", "procexp64a.exe"})
 """Sysinternals Process Explorer reads every process's memory (``0x1410``) to show its strings and threads.
 Allowed only when the opener's own creation in the window names it so in its PE ``OriginalFileName`` too
-(a renamed mimikatz saved as ``procexp64.exe`` keeps ``mimikatz.exe`` there)."""
+(a renamed mimikatz saved as ``procexp64.exe`` keeps ``mimikatz.exe`` there), *and* its build is vouched
+for (T15L): signed by Microsoft with a valid signature when its own image load (Sysmon 7) said a signer,
+else run from under Program Files.  ``OriginalFileName`` is the builder's text: a mimikatz rebuilt with
+``procexp64.exe`` there and saved as ``C:\\Users\\Public\\procexp64.exe`` agreed with its name."""
+INSPECTOR_SIGNERS = frozenset({"microsoft corporation", "microsoft windows"})
+"""The subjects (lower case) Sysinternals binaries are signed by; the status must be valid too
+(:attr:`analytics.build_signers.Signer.is_valid`): a self-made certificate named so is not ``Valid``."""
+_PROGRAM_FILES = ("c:\\program files\\", "c:\\program files (x86)\\")
+"""Where an unsigned-as-far-as-we-know inspector may run from: writing there takes an administrator
+(as an LSASS read does, but a drop in a user-writable folder is the usual tool's path)."""
 
 
 def reads_memory(mask: int | None) -> bool:
@@ -147,11 +157,13 @@ def reads_memory(mask: int | None) -> bool:
     return mask is not None and bool(mask & LSASS_READ_RIGHTS)
 
 
-def allowed_lsass_reader(image: str, original: str | None, command_line: str | None = None) -> bool:
+def allowed_lsass_reader(image: str, original: str | None, command_line: str | None = None,
+                         signer: Signer | None = None) -> bool:
     """Whether ``image`` (a full path) is a known reader of LSASS (module data), checked by path.
 
     ``original`` is the opener's PE ``OriginalFileName`` when its creation was seen, else None;
-    ``command_line`` its command line then (a service host's must name its group, ``-k``).
+    ``command_line`` its command line then (a service host's must name its group, ``-k``); ``signer``
+    its image's signer when its own image load said one (only Process Explorer's is read).
 
     >>> allowed_lsass_reader(r"C:\\Windows\\system32\\csrss.exe", None)
     True
@@ -159,7 +171,10 @@ def allowed_lsass_reader(image: str, original: str | None, command_line: str | N
     False
     >>> allowed_lsass_reader(r"C:\\Windows\\SysWOW64\\csrss.exe", None), allowed_lsass_reader(r"C:\\Windows\\System32\\lsm.exe", "-")
     (False, False)
-    >>> allowed_lsass_reader(r"C:\\Tools\\procexp64.exe", "procexp64.exe"), allowed_lsass_reader(r"C:\\t\\procexp64.exe", "mimikatz.exe")
+    >>> ms = Signer(True, "Microsoft Corporation", "Valid")
+    >>> allowed_lsass_reader(r"C:\\Tools\\procexp64.exe", "procexp64.exe", signer=ms), allowed_lsass_reader(r"C:\\t\\procexp64.exe", "mimikatz.exe", signer=ms)
+    (True, False)
+    >>> allowed_lsass_reader(r"C:\\Program Files\\Sysinternals\\procexp64.exe", "procexp64.exe"), allowed_lsass_reader(r"C:\\Users\\Public\\procexp64.exe", "procexp64.exe")
     (True, False)
     >>> allowed_lsass_reader(r"C:\\Windows\\System32\\lsm.exe", None), allowed_lsass_reader(r"C:\\Windows\\System32\\taskmgr.exe", None)
     (False, False)
@@ -176,7 +191,11 @@ def allowed_lsass_reader(image: str, original: str | None, command_line: str | N
                 name != _SERVICE_HOST or bool(_SERVICE_GROUP.search(command_line or "")))
     if any(pattern.fullmatch(path) for pattern in _DEFENDER_READERS):
         return True
-    return bool(folder) and name in PROCESS_INSPECTORS and (original or "").strip().lower() in PROCESS_INSPECTORS
+    if not folder or name not in PROCESS_INSPECTORS or (original or "").strip().lower() not in PROCESS_INSPECTORS:
+        return False
+    if signer is not None:  # said by its image load: Microsoft's valid signature, wherever it was saved
+        return signer.is_valid and (signer.name or "").strip().lower() in INSPECTOR_SIGNERS
+    return path.startswith(_PROGRAM_FILES)
 
 
 # -- command lines (Sysmon 1, Security 4688, their ECS and MDE shapes) ----------------------------------

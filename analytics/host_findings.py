@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 
 import orjson
 
+from analytics.build_signers import Signer, signer_of
 from analytics.host_finding_rules import (
     COMMAND_RULES,
     LOG_CLEARED,
@@ -61,6 +62,8 @@ _SQL = ("SELECT id, kind, ts, fields FROM events WHERE host = ? AND ts >= ? AND 
         "AND kind IN (?, ?, ?, ?, ?) ORDER BY ts, seq")
 """One host's events of :data:`KINDS` in a window: the ``events_by_host`` index (host, ts, kind) serves it."""
 _ORIGINAL = b"original_file_name"
+_SIGNER_FIELDS = "file.code_signature."
+"""An image load's signer (:mod:`ingest.parsers.windows_sysmon`): ``signed``, ``subject_name``, ``status``."""
 """Image loads without this key cannot be a renamed image: skipped undecoded (most of them)."""
 
 
@@ -181,6 +184,7 @@ def hits_of_events(host: str, events: Iterable[tuple[str, str, float, Mapping[st
             created[str(fields["process.guid"]).lower()] = (_text(fields.get("process.command_line")),
                                                             _text(fields.get("process.pe.original_file_name")),
                                                             _text(fields.get("process.hash.sha256")).lower())
+    signers = _own_image_signers(events)
     hits: list[Hit] = []
     renamed_seen: set[str] = set()
     for event_id, kind, ts, fields in events:
@@ -191,7 +195,7 @@ def hits_of_events(host: str, events: Iterable[tuple[str, str, float, Mapping[st
             if hit is not None:
                 hits.append(hit)
         elif kind == PROCESS_ACCESS:
-            hit = _lsass_read(host, event_id, ts, fields, created)
+            hit = _lsass_read(host, event_id, ts, fields, created, signers)
             if hit is not None:
                 hits.append(hit)
         elif kind == LOG_CLEAR:
@@ -272,16 +276,33 @@ def _renamed_image_load(host: str, event_id: str, ts: float, fields: Mapping[str
                "in its PE OriginalFileName)", digest=_text(fields.get("file.hash.sha256")).lower())
 
 
+def _own_image_signers(events: Iterable[tuple[str, str, float, Mapping[str, object]]]) -> dict[str, Signer]:
+    """Process GUID -> the signer its own image load (Sysmon 7) said: who built an LSASS reader's binary."""
+    signers: dict[str, Signer] = {}
+    for _, kind, _, fields in events:
+        guid = _text(fields.get("process.guid")).lower()
+        if kind != IMAGE_LOAD or not guid or _text(fields.get("file.path")).lower() != _text(
+                fields.get("process.executable")).lower():
+            continue
+        signer = signer_of({prop: fields.get(_SIGNER_FIELDS + key) for prop, key in
+                            (("signed", "signed"), ("signature", "subject_name"), ("signature_status", "status"))
+                            if fields.get(_SIGNER_FIELDS + key) is not None})
+        if signer is not None:
+            signers.setdefault(guid, signer)
+    return signers
+
+
 def _lsass_read(host: str, event_id: str, ts: float, fields: Mapping[str, object],
-                created: Mapping[str, tuple[str, str, str]]) -> Hit | None:
+                created: Mapping[str, tuple[str, str, str]], signers: Mapping[str, Signer]) -> Hit | None:
     if _file_name(_text(fields.get("target.process.executable"))) != "lsass.exe":
         return None
     mask_text = fields.get("target.granted_access")
     if not reads_memory(access_mask(mask_text)):
         return None
     image = _text(fields.get("process.executable"))
-    command, original, digest = created.get(_text(fields.get("process.guid")).lower(), ("", "", ""))
-    if not image or allowed_lsass_reader(image, original or None, command if original else None):
+    guid = _text(fields.get("process.guid")).lower()
+    command, original, digest = created.get(guid, ("", "", ""))
+    if not image or allowed_lsass_reader(image, original or None, command if original else None, signers.get(guid)):
         return None
     # the build's digest, when its creation says it, is part of what a verdict judged: a judged backup
     # agent replaced by mimikatz at its path, run with its command line, is another subject (T14)

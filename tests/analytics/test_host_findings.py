@@ -67,7 +67,7 @@ def test_a_tool_saved_under_a_free_system_readers_name_is_no_system_reader():
 
 
 def test_process_explorer_is_allowed_only_when_its_pe_name_agrees():
-    procexp = r"C:\Tools\Sysinternals\procexp64.exe"
+    procexp = r"C:\Program Files\Sysinternals\procexp64.exe"  # no signer said: Program Files only (T15L)
     assert rules_of(create(procexp, procexp, original="procexp64.exe"), access(procexp, "0x1410")) == []
     assert rules_of(create(procexp, procexp, original="mimikatz.exe"), access(procexp, "0x1410")) == [
         "renamed_tool", "lsass_read"]
