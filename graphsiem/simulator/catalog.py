@@ -83,6 +83,9 @@ _KNOWN: dict[str, tuple[str, str, str, str]] = {
     "c:\\windows\\temp\\rtcore64.sys": ("4.6.2.15658", "RTCore64.sys", "RTCore64", "Micro-Star Int'l Co. Ltd."),
     "c:\\windows\\system32\\drivers\\corpdlpflt.sys": ("7.4.1.2209", "CorpDLP file system filter", "CorpDLP Agent", "Contoso Security Ltd."),
     "c:\\windows\\psexesvc.exe": ("2.43", "PsExec Service", "Sysinternals PsExec", "Sysinternals - www.sysinternals.com"),
+    # the company is what Sysmon 7 writes as the signer here: Process Explorer is signed by Microsoft (T15L)
+    "c:\\tools\\sysinternals\\procexp64.exe": ("17.05", "Sysinternals Process Explorer", "Process Explorer",
+                                               "Microsoft Corporation"),
 }
 
 _NAMES = {
