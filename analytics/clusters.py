@@ -203,7 +203,7 @@ def fan_out_clusters(
     --------
     >>> from graphsiem.store.base import HostSighting
     >>> from analytics.incidence import build_incidence
-    >>> from analytics.features import Window, entity_stats
+    >>> from analytics.entity_stats import Window, entity_stats
     >>> s = [HostSighting(h, e, 100.0, 100.0, 1) for h in "abc" for e in [("domain", "x"), ("file", "f")]]
     >>> s += [HostSighting(h, ("process", "p"), 1.0, 100.0, 1) for h in "abcdefgh"]
     >>> inc = build_incidence(s)

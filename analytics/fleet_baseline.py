@@ -96,7 +96,7 @@ def ubiquitous(incidence: Incidence, stats: EntityStats, *, max_fraction: float)
     --------
     >>> from graphsiem.store.base import HostSighting
     >>> from analytics.incidence import build_incidence
-    >>> from analytics.features import entity_stats
+    >>> from analytics.entity_stats import entity_stats
     >>> day = 86400.0
     >>> s = [HostSighting(h, ("process", "svchost"), 0.0, 3 * day, 9) for h in "abcd"]
     >>> s += [HostSighting(h, ("domain", "new.example"), 2.5 * day, 2.6 * day, 1) for h in "abc"]
