@@ -16,7 +16,7 @@ one and checks they give what they show.
 >>> ws = lab.open("embedded", data_dir="lab-data", create=True)            # doctest: +SKIP
 >>> telemetry = ws.simulate(hosts=120, days=2, seed=7, density=0.2)        # doctest: +SKIP
 >>> ws.ingest(telemetry).total.accepted                                     # doctest: +SKIP
-26803
+26907
 >>> clusters = ws.detect()                                                  # doctest: +SKIP
 >>> clusters[0].explanation.summary                                         # doctest: +SKIP
 '22 hosts first contacted domain cdn-img-delivery.example within 9 minutes (10 of them within 4 minutes); ...'

@@ -23,8 +23,22 @@ from graphsiem.lab.rescoring import (
 )
 
 if TYPE_CHECKING:
+    from analytics.result import Cluster
     from graphsiem.lab.clusters import ClusterView
 
+
+def is_fixed_risk(cluster: Cluster) -> bool:
+    """Whether ``cluster`` is a finding at a rule's fixed risk (credential, antivirus, host), not forest-scored.
+
+    Examples
+    --------
+    >>> from analytics.result import Cluster, Entity, Explanation
+    >>> host = Entity("host", "ws-1", "ws-1")
+    >>> plain = Cluster("c", host, 50.0, ["ws-1"], [host], 0.0, 0.0, {}, Explanation("", (), ()))
+    >>> is_fixed_risk(plain), is_fixed_risk(replace(plain, host_finding={"rules": []}))
+    (False, True)
+    """
+    return cluster.credential is not None or cluster.antivirus is not None or cluster.host_finding is not None
 
 def rescore(
     clusters: Sequence[ClusterView], X: Any, *, directions: Any = "detect", custom: Iterable[str] = (),
@@ -101,7 +115,10 @@ def rescore(
         an unnamed array that is not the :data:`SCORED_FEATURES` columns;
         clusters of different detections.
     """
-    features, names = aligned_matrix([v.id for v in clusters], X)
+    # Credential, antivirus and host findings have fixed risks that no forest gives (detection
+    # never fits them either): they keep their risk, and their rows of X are not read.
+    unscored = [i for i, v in enumerate(clusters) if is_fixed_risk(v.cluster)]
+    features, names = aligned_matrix([v.id for v in clusters], X, unscored=unscored)
     if features.ndim != 2 or len(features) != len(clusters):
         raise ValueError(f"X must have one row per cluster ({len(clusters)}), got shape {features.shape}")
     if names is None:
@@ -120,7 +137,10 @@ def rescore(
     config, earlier = detection_of(clusters)
     reference = reference_columns(earlier, names, history)
     scorer_params = {**(config or DetectionConfig()).scorer_params(), **scorer_params, "directions": directions}
-    rescored = rescore_clusters([v.cluster for v in clusters], features, names, scorer_params, reference=reference)
-    views = [replace(v, cluster=c) for v, c in zip(clusters, rescored, strict=True)]
+    scored = [i for i in range(len(clusters)) if i not in set(unscored)]
+    rescored = rescore_clusters([clusters[i].cluster for i in scored], features[scored], names, scorer_params,
+                                reference=reference)
+    by_position = dict(zip(scored, rescored, strict=True))
+    views = [replace(v, cluster=by_position[i]) if i in by_position else v for i, v in enumerate(clusters)]
     return sorted(views, key=lambda v: (-round(v.score, 9), len(v.hosts), v.id))
 

@@ -42,8 +42,14 @@ NEAR_MISS_CUTOFF = 0.8
 must be for the column to be taken as a misspelling of it (``burst_host``: 0.95)."""
 
 
-def aligned_matrix(ids: Sequence[str], X: Any) -> tuple[np.ndarray, list[str] | None]:
+def aligned_matrix(
+    ids: Sequence[str], X: Any, *, unscored: Iterable[int] = (),
+) -> tuple[np.ndarray, list[str] | None]:
     """``X`` as a float matrix whose row ``i`` is the cluster ``ids[i]``'s, and its column names.
+
+    Rows at the positions in ``unscored`` (fixed-risk findings, which no forest
+    scores and which have no scored features) may hold NaN: only the other
+    rows are checked for missing or infinite values.
 
     A DataFrame is matched to the clusters by its ``id`` column when it has one
     (the column is then not a feature), else by its index: the cluster ids
@@ -62,7 +68,7 @@ def aligned_matrix(ids: Sequence[str], X: Any) -> tuple[np.ndarray, list[str] | 
             values = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"X is not a matrix of numbers: {exc}") from exc
-        refuse_non_finite(values, [f"column {i}" for i in range(values.shape[1])] if values.ndim == 2 else [], ids)
+        _refuse_scored_rows(values, [f"column {i}" for i in range(values.shape[1])] if values.ndim == 2 else [], ids, unscored)
         return values, None
     frame = X
     keys: list[str] | None
@@ -76,11 +82,21 @@ def aligned_matrix(ids: Sequence[str], X: Any) -> tuple[np.ndarray, list[str] | 
     names = [str(c) for c in frame.columns]
     values = _numeric_columns(frame, names, keys if keys is not None else list(ids))
     if keys is None:
-        refuse_non_finite(values, [repr(n) for n in names], ids)
+        _refuse_scored_rows(values, [repr(n) for n in names], ids, unscored)
         return values, names
     values = values[_row_order(ids, keys, source)]
-    refuse_non_finite(values, [repr(n) for n in names], ids)
+    _refuse_scored_rows(values, [repr(n) for n in names], ids, unscored)
     return values, names
+
+
+def _refuse_scored_rows(values: np.ndarray, labels: Sequence[str], ids: Sequence[str], unscored: Iterable[int]) -> None:
+    """:func:`refuse_non_finite` over the rows not in ``unscored`` (ids kept beside their rows)."""
+    skip = set(unscored)
+    if not skip or values.ndim != 2:
+        refuse_non_finite(values, labels, ids)
+        return
+    keep = [i for i in range(len(values)) if i not in skip]
+    refuse_non_finite(values[keep], labels, [ids[i] for i in keep if i < len(ids)])
 
 
 def _numeric_columns(frame: Any, names: Sequence[str], row_ids: Sequence[str]) -> np.ndarray:

@@ -19,6 +19,7 @@ from analytics.inputs import load_inputs
 from graphsiem import lab
 from graphsiem.cli import main
 from graphsiem.lab.data_dir import NothingIngestedError
+from graphsiem.lab.rescore_views import is_fixed_risk
 from graphsiem.model import Entity, Sighting
 from tests.analytics.fleet import DAY, START, populate
 from tests.graphsiem.lab.test_workspace import clusters, fleet  # noqa: F401 - module fixtures reused
@@ -117,6 +118,12 @@ def test_rescore_fits_on_the_detections_reference(three_days) -> None:
     frame = ws.cluster_frame(views)
     assert _risks(ws.rescore(views, frame[SCORED])) == pytest.approx(_risks(views))
     assert _risks(ws.rescore(views, frame[SCORED], history=False)) != _risks(views)
+    # Fixed-risk findings (credential, antivirus, host findings: no scored
+    # features, NaN in the frame) are read by no forest: they keep the rule's risk.
+    findings = {v.id: v.score for v in views if is_fixed_risk(v.cluster)}
+    assert findings and frame.loc[list(findings), SCORED].isna().any(axis=None)
+    rescored = {v.id: v.score for v in ws.rescore(views, frame[SCORED], history=False)}
+    assert {i: rescored[i] for i in findings} == findings
     frame["executed_share"] = np.linspace(0.0, 1.0, len(frame))
     with pytest.warns(UserWarning, match="fitted on the clusters alone"):
         ws.rescore(views, frame[[*SCORED, "executed_share"]])
