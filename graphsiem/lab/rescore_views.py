@@ -117,7 +117,7 @@ def rescore(
     """
     # Credential, antivirus and host findings have fixed risks that no forest gives (detection
     # never fits them either): they keep their risk, and their rows of X are not read.
-    unscored = [i for i, v in enumerate(clusters) if is_fixed_risk(v.cluster)]
+    unscored = {i for i, v in enumerate(clusters) if is_fixed_risk(v.cluster)}
     features, names = aligned_matrix([v.id for v in clusters], X, unscored=unscored)
     if features.ndim != 2 or len(features) != len(clusters):
         raise ValueError(f"X must have one row per cluster ({len(clusters)}), got shape {features.shape}")
@@ -137,7 +137,7 @@ def rescore(
     config, earlier = detection_of(clusters)
     reference = reference_columns(earlier, names, history)
     scorer_params = {**(config or DetectionConfig()).scorer_params(), **scorer_params, "directions": directions}
-    scored = [i for i in range(len(clusters)) if i not in set(unscored)]
+    scored = [i for i in range(len(clusters)) if i not in unscored]
     rescored = rescore_clusters([clusters[i].cluster for i in scored], features[scored], names, scorer_params,
                                 reference=reference)
     by_position = dict(zip(scored, rescored, strict=True))

@@ -4,16 +4,14 @@ PowerShell 4103 and 2 4104 events, 5 4662s, Zeek from three captures) these rule
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from analytics.host_finding_reads import read_more_hits
 from analytics.host_findings import journal_hosts, read_hits
+from tests.analytics.test_host_findings_corpus import clusters_detected_at, run_graphsiem
 from tests.samples import samples_path
 
 CASES = [
@@ -28,21 +26,10 @@ CASES = [
 ]
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "graphsiem", *args], capture_output=True, text=True, timeout=300,
-                          check=False)
-
-
 @pytest.mark.parametrize(("sample", "now", "host", "rule", "risk", "said"), CASES, ids=[c[3] for c in CASES])
 def test_a_corpus_attack_the_older_rules_missed_is_a_host_finding(tmp_path: Path, sample: str, now: str, host: str,
                                                                  rule: str, risk: float, said: str):
-    data = tmp_path / "data"
-    ingested = _cli("ingest", str(samples_path() / sample), "--data", str(data))
-    assert ingested.returncode == 0, ingested.stderr
-    out = tmp_path / "clusters.json"
-    detected = _cli("detect", "--data", str(data), "--now", now, "--json", str(out))
-    assert detected.returncode == 0, detected.stderr
-    found = [c for c in json.loads(out.read_text())["clusters"] if "host_finding" in c and host in c["hosts"]]
+    found = [c for c in clusters_detected_at(tmp_path, sample, now) if "host_finding" in c and host in c["hosts"]]
     assert len(found) == 1
     record = found[0]["host_finding"]
     assert record["risk_rule"] == rule and found[0]["score"] == risk
@@ -54,7 +41,7 @@ def test_a_corpus_attack_the_older_rules_missed_is_a_host_finding(tmp_path: Path
 
 def test_over_the_whole_corpus_the_new_rules_hit_only_the_four_attacks(tmp_path: Path):
     data = tmp_path / "data"
-    ingested = _cli("ingest", str(samples_path()), "--data", str(data))
+    ingested = run_graphsiem("ingest", str(samples_path()), "--data", str(data))
     assert ingested.returncode in (0, 1), ingested.stderr  # 1: some sample records are rejected, by design
     connection = sqlite3.connect(data / "journal.sqlite")
     kinds = dict(connection.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall())

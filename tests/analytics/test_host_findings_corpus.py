@@ -24,21 +24,27 @@ CASES = [
 ]
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_graphsiem(*args: str) -> subprocess.CompletedProcess[str]:
+    """``graphsiem ARGS`` in a child process, its output captured."""
     return subprocess.run([sys.executable, "-m", "graphsiem", *args], capture_output=True, text=True, timeout=300,
                           check=False)
+
+
+def clusters_detected_at(tmp_path: Path, sample: str, now: str) -> list[dict]:
+    """The clusters ``graphsiem detect --now NOW`` gives after ingesting the corpus file ``sample`` alone."""
+    data = tmp_path / "data"
+    ingested = run_graphsiem("ingest", str(samples_path() / sample), "--data", str(data))
+    assert ingested.returncode == 0, ingested.stderr
+    out = tmp_path / "clusters.json"
+    detected = run_graphsiem("detect", "--data", str(data), "--now", now, "--json", str(out))
+    assert detected.returncode == 0, detected.stderr
+    return json.loads(out.read_text())["clusters"]
 
 
 @pytest.mark.parametrize(("sample", "now", "host", "rule", "said"), CASES, ids=[c[3] for c in CASES])
 def test_a_labelled_single_host_attack_is_a_host_finding(tmp_path: Path, sample: str, now: str, host: str,
                                                          rule: str, said: str):
-    data = tmp_path / "data"
-    ingested = _cli("ingest", str(samples_path() / sample), "--data", str(data))
-    assert ingested.returncode == 0, ingested.stderr
-    out = tmp_path / "clusters.json"
-    detected = _cli("detect", "--data", str(data), "--now", now, "--json", str(out))
-    assert detected.returncode == 0, detected.stderr
-    clusters = json.loads(out.read_text())["clusters"]
+    clusters = clusters_detected_at(tmp_path, sample, now)
     found = [c for c in clusters if "host_finding" in c and c["hosts"] == [host]]
     assert len(found) == 1, [c["explanation"]["summary"] for c in clusters]
     record = found[0]["host_finding"]
