@@ -75,8 +75,10 @@ export function hostTimeline(host, anchor = null) {
   const form = el('form', { class: 'timeline-filter' },
     el('label', {}, 'since ', since), el('label', {}, 'until ', until), el('label', {}, 'kinds ', kinds),
     el('button', { type: 'submit', text: 'Show' }), clear);
+  // The host's clock against a sensor's (the API's `clock_gaps`): its times are not the sensor's.
+  const gaps = el('div', { class: 'timeline-clock-gaps', role: 'note', hidden: true });
   const section = el('section', { class: 'host-timeline', dataset: { host } },
-    el('h4', { text: 'Timeline' }), form, status, list, more);
+    el('h4', { text: 'Timeline' }), gaps, form, status, list, more);
   let before = null;
   let filter = {};
   let generation = 0;
@@ -109,6 +111,7 @@ export function hostTimeline(host, anchor = null) {
       return;
     }
     if (mine !== generation) return; // the filter changed meanwhile: that listing is the one shown
+    showClockGaps(gaps, page.clock_gaps);
     list.append(...page.items.map(eventRow));
     before = page.next_before;
     status.textContent = describe(page);
@@ -137,6 +140,27 @@ export function hostTimeline(host, anchor = null) {
   more.addEventListener('click', readPage);
   restart();
   return section;
+}
+
+/**
+ * The host's sensor clock gaps above its Timeline, or nothing when it has none.  Each
+ * gap's words are the API's (`note`: the host, the address its messages came from,
+ * the sensor, how far and which way), with when it was measured; the host and the
+ * sender are what the records claimed, so they are text nodes only (dom.js).
+ * A reader comparing its times with a sensor's would otherwise pair the wrong events
+ * (Brim's domain controller dates its logons 76 minutes behind Zeek's capture).
+ * @param {HTMLElement} box
+ * @param {Array<{note: string, measured_at: string}>|undefined} gaps
+ */
+function showClockGaps(box, gaps) {
+  const kept = Array.isArray(gaps) ? gaps : [];
+  box.hidden = kept.length === 0;
+  box.replaceChildren(...(kept.length ? [
+    el('p', { class: 'timeline-clock-gaps-title', text: kept.length === 1 ? 'Clock gap' : `Clock gaps (${kept.length})` }),
+    el('ul', {}, ...kept.map((gap) => el('li', { class: 'timeline-clock-gap' },
+      el('span', { class: 'timeline-clock-gap-note', text: String(gap.note ?? '') }),
+      gap.measured_at ? el('span', { class: 'muted', text: ` (measured ${fmtTime(gap.measured_at)})` }) : ''))),
+  ] : []));
 }
 
 /**
