@@ -10,8 +10,9 @@ reads on every other host were no longer (T15 finding 1).
 
 :func:`vouched_builds` asks the journal instead: over the detection window, which builds each such
 member ran as on each host holding it (its process creations; a 4688 or a Sysmon without hashes
-counts its host, of no known build), and keeps the builds that ran on half of those hosts or more.  One host's odd build is not what a fan-out
-of the process across the fleet judged.  A member whose creations the window does not hold keeps the
+counts its host, of no known build), and keeps the builds that ran on more than half of those hosts (a
+strict majority: on a two-host cluster half is the one host a trojan ran on, HOSTF3).  One host's odd build
+is not what a fan-out of the process across the fleet judged.  A member whose creations the window does not hold keeps the
 node's build, as before.  A campaign that replaces the build on most of a cluster's hosts is the
 cluster itself, which is shown or judged as such.
 """
@@ -28,7 +29,7 @@ from analytics.host_findings import PROCESS_CREATES, Hit, process_key
 __all__ = ["NO_BUILD", "vouched_builds"]
 
 NO_BUILD = "-"
-"""The build set of a member whose hosts ran no build on half of them: no digest is vouched for (an
+"""The build set of a member whose hosts ran no build on more than half of them: no digest is vouched for (an
 empty set would mean "no known build", which carries any)."""
 _CREATIONS = ("SELECT fields FROM events WHERE host = ? AND ts >= ? AND ts <= ? AND kind IN (?, ?) "
               "AND CAST(fields AS TEXT) LIKE ? ESCAPE '\\'")
@@ -58,7 +59,7 @@ def vouched_builds(connection: sqlite3.Connection, window: tuple[float, float], 
     Returns
     -------
     dict
-        Member -> the builds run on half its hosts or more (``{NO_BUILD}`` when none was), or the
+        Member -> the builds run on more than half its hosts (``{NO_BUILD}`` when none was), or the
         node's when the window holds no creation of it.
     """
     named = {process_key(hit.image, hit.command_line) for hit in hits if hit.image}
@@ -74,7 +75,7 @@ def vouched_builds(connection: sqlite3.Connection, window: tuple[float, float], 
         for digests in ran.values():
             for digest in digests:
                 counts[digest] = counts.get(digest, 0) + 1
-        vouched[key] = frozenset(d for d, n in counts.items() if 2 * n >= len(ran)) or frozenset({NO_BUILD})
+        vouched[key] = frozenset(d for d, n in counts.items() if 2 * n > len(ran)) or frozenset({NO_BUILD})
     return vouched
 
 

@@ -49,10 +49,10 @@ def _run(n: int, digest: str | None) -> list[dict]:
                     TargetImage=LSASS, GrantedAccess="0x1410")]
 
 
-def _cluster(store: EmbeddedStore) -> Cluster:
+def _cluster(store: EmbeddedStore, hosts: list[str] = HOSTS) -> Cluster:
     """The updater's fan-out cluster as detection builds it: the store's process node is its member."""
     member = next(e for e in store.iter_entities("process") if e.props.get("image") == UPDATER)
-    return Cluster(id="c", pivot=member, score=30.0, hosts=HOSTS, entities=[member], first_seen=0.0, last_seen=1.0,
+    return Cluster(id="c", pivot=member, score=30.0, hosts=hosts, entities=[member], first_seen=0.0, last_seen=1.0,
                    features={}, explanation=Explanation("an updater", ()), evidence=[])
 
 
@@ -92,3 +92,28 @@ def test_no_build_on_half_the_hosts_vouches_for_none_and_a_member_never_created_
                 key: frozenset({"44" * 32})}
     finally:
         store.close()
+
+
+def test_a_two_host_cluster_does_not_vouch_for_the_build_of_one_of_its_hosts(tmp_path: Path) -> None:
+    """Half is not most: on a two-host cluster a trojan run on one host is not the cluster's build (HOSTF3 #1)."""
+    store = EmbeddedStore(tmp_path / "graph")
+    try:
+        with Journal(tmp_path / "journal.sqlite") as journal:
+            ingest_records(_run(0, GOOD) + _run(1, BAD), store=store, journal=journal)
+            found, stats = host_finding_clusters(journal, DetectionConfig(), WINDOW, [_cluster(store, HOSTS[:2])])
+    finally:
+        store.close()
+    assert sorted(h for c in found for h in c.hosts) == ["ws-00", "ws-01"]
+    assert stats["host_finding_carried"] == 0
+
+
+def test_a_build_on_two_of_three_hosts_is_vouched_for(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "graph")
+    try:
+        with Journal(tmp_path / "journal.sqlite") as journal:
+            ingest_records(_run(0, GOOD) + _run(1, GOOD) + _run(2, BAD), store=store, journal=journal)
+            found, stats = host_finding_clusters(journal, DetectionConfig(), WINDOW, [_cluster(store, HOSTS[:3])])
+    finally:
+        store.close()
+    assert [c.hosts for c in found] == [["ws-02"]]
+    assert stats["host_finding_carried"] == 2

@@ -81,6 +81,7 @@ def test_another_build_at_the_judged_path_with_its_command_line_is_a_finding():
 def test_an_lsass_read_of_unknown_build_is_not_carried_when_the_judged_build_is_known():
     journal = _Journal()
     _run(journal, GOOD, "ws-1", 1)
+    _run(journal, GOOD, "ws-3", 3)  # the judged build on most of the hosts that ran it (2 of 3)
     _run(journal, None, "ws-2", 2)  # the opener's creation says no digest
     found, _ = _findings(journal)
     assert [c.hosts for c in found] == [["ws-2"]]
