@@ -31,8 +31,10 @@ other events, keeps its id (counted ``kept``).
 
 Resumable: each batch of rows is changed in one transaction with the
 progress (``meta`` key :data:`MIGRATION_KEY`: the last seq done and the
-counts so far), so a run interrupted anywhere, then run again, ends with the
-same rows, ids, aliases and counts as one run.  A finished migration is not
+counts so far) and the syslog capture-copy bursts the reading has open
+(:data:`BURSTS_KEY`: a copy read after a resumption finds its burst's first
+record, which an earlier run read), so a run interrupted anywhere, then run
+again, ends with the same rows, ids, aliases and counts as one run.  A finished migration is not
 run again.  It must run alone on the journal (the CLI holds the data
 directory's writers' lock exclusively, as a rebuild does).
 
@@ -59,6 +61,7 @@ from ingest.journal_schema import CHECKPOINT_KEY, Transaction
 from ingest.journal_sensor_ends import UPTO_KEY as SENSOR_ENDS_UPTO
 from ingest.journal_sensor_ends import forget_row
 from ingest.parsers.base import ParserRegistry
+from ingest.parsers.zeek_syslog_copies import remember_bursts, remembered_bursts
 from ingest.projection_version import VERSION_KEY
 
 if TYPE_CHECKING:
@@ -66,6 +69,10 @@ if TYPE_CHECKING:
 
 MIGRATION_KEY = "id_migration"
 """The ``meta`` key of the migration's progress (JSON, :class:`IdMigration`)."""
+
+BURSTS_KEY = "id_migration_bursts"
+"""The ``meta`` key of the syslog capture-copy bursts the reading had open at the last batch
+(:func:`ingest.parsers.zeek_syslog_copies.remembered_bursts`), written with each batch's progress."""
 
 ALIASES_TABLE = (
     "CREATE TABLE IF NOT EXISTS event_id_aliases (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID"
@@ -154,12 +161,15 @@ def recompute_ids(
         state = None  # a migration by fewer rules: read every old row again (rows with this release's ids stay)
     if state is not None and state.complete:
         return state
+    resumed = state is not None
     if state is None:
         end = _end_of_old_rows(db)
         rows_before = db.execute("SELECT COUNT(*) FROM events WHERE seq <= ?", (end,)).fetchone()[0]
         state = IdMigration(end=end, rows_before=rows_before)
     state.runs += 1
     reader = Rereader(registry or default_registry(), journal.id_scheme)
+    # the syslog bursts the interrupted run had open: a copy read next still finds its first record
+    remember_bursts(reader.context, _load_bursts(db) if resumed else [])
     db.execute(_BY_ID_INDEX)
     batches = 0
     while state.upto < state.end:
@@ -186,11 +196,13 @@ def recompute_ids(
                 _kept_tables_end_at_last_row(db)
             db.execute("DELETE FROM id_runs")  # the id index is rebuilt from the rows (ingest.id_index)
             _store(db, state)
+            _store_bursts(db, remembered_bursts(reader.context))
         batches += 1
         if on_batch is not None:
             on_batch(state)
     with Transaction(db):
         db.execute(f"DROP INDEX IF EXISTS {_BY_ID}")
+        db.execute("DELETE FROM meta WHERE key = ?", (BURSTS_KEY,))
         state.complete = True
         _store(db, state)
     journal.reload_id_index()
@@ -320,6 +332,22 @@ def _store(db: sqlite3.Connection, state: IdMigration) -> None:
     db.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (MIGRATION_KEY, json.dumps(state.as_dict())),
+    )
+
+
+def _load_bursts(db: sqlite3.Connection) -> list[list[Any]]:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (BURSTS_KEY,)).fetchone()
+    return [] if row is None else list(json.loads(row[0]))
+
+
+def _store_bursts(db: sqlite3.Connection, bursts: list[list[Any]]) -> None:
+    """Keep the open bursts with the batch's progress (at most ``REMEMBERED`` of them; none: no row)."""
+    if not bursts:
+        db.execute("DELETE FROM meta WHERE key = ?", (BURSTS_KEY,))
+        return
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (BURSTS_KEY, json.dumps(bursts)),
     )
 
 

@@ -17,9 +17,9 @@ Three rules of this release are applied as an ingest applies them:
   :class:`~ingest.parsers.base.ParseContext` serves the whole run, so its
   memory of recent bursts sees the rows in journal order, as the session that
   journaled them saw the records: a copy takes its burst's first record's
-  content and id.  A migration interrupted between two copies of a burst (2 ms
-  apart) and resumed has forgotten the burst and keeps the later copy: one
-  event counted twice, as before the upgrade, never two events made one.
+  content and id.  The migration keeps the bursts open with each batch's
+  progress and gives them back to the resumed run's context, so a migration
+  interrupted between two copies of a burst merges them as one run does.
 """
 
 from __future__ import annotations

@@ -99,3 +99,30 @@ def first_copy_content(
     if len(memory) > REMEMBERED:
         del memory[next(iter(memory))]
     return content
+
+
+def remembered_bursts(context: ParseContext) -> list[list[Any]]:
+    """The bursts ``context`` remembers, oldest first, as JSON-ready lists (see :func:`remember_bursts`).
+
+    A run that reads a journal again in parts (the id migration, resumed after an
+    interruption) keeps them with its progress, so a copy read after the resumption
+    still finds its burst's first record, as in one run.
+
+    Examples
+    --------
+    >>> context, again = ParseContext(), ParseContext()
+    >>> fields = {"zeek.uid": "C1", "zeek.message": "hi"}
+    >>> _ = first_copy_content("zeek:syslog", 10.0, fields, b"first", context)
+    >>> remember_bursts(again, orjson.loads(orjson.dumps(remembered_bursts(context))))
+    >>> first_copy_content("zeek:syslog", 10.001, fields, b"second", again)
+    b'first'
+    """
+    memory: dict[bytes, tuple[float, bytes]] = context.extras.get(_MEMORY_KEY) or {}
+    # latin-1 maps every byte to one character and back: the key and content bytes as they were
+    return [[key.decode("latin-1"), ts, content.decode("latin-1")] for key, (ts, content) in memory.items()]
+
+
+def remember_bursts(context: ParseContext, saved: list[list[Any]]) -> None:
+    """Give ``context`` the bursts :func:`remembered_bursts` returned, in their order (the eviction order)."""
+    context.extras[_MEMORY_KEY] = {
+        str(key).encode("latin-1"): (float(ts), str(content).encode("latin-1")) for key, ts, content in saved}
