@@ -47,6 +47,7 @@ from analytics.history import earliest_sightings, fleet_history, history_counts
 from analytics.host_finding_words import host_finding_clusters
 from analytics.inputs import DetectionInputs, load_inputs
 from analytics.lateral_sources import lateral_sources, with_lateral_sources
+from analytics.lateral_verdicts import reopen_other_sources
 from analytics.linked_processes import cluster_credits
 from analytics.pivot_contacts import cluster_contacts
 from analytics.result import Cluster, DetectionResult, cluster_id
@@ -170,6 +171,13 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     scored = score_clusters(inputs, population, config, reference=reference)
     if history is not None and inputs.context.history:  # no baseline: rows that measure the data's start
         remember_candidates(history, config, inputs.window, scored)  # suppressed too: the same population
+    # a verdict judged benign only from one source host: an episode from another is shown, naming it
+    reopened = reopen_other_sources(store, scored, hidden, config.suppressed_members,
+                                    window=(inputs.window.start, inputs.window.end), journal=journal)
+    if reopened:
+        still = {(c.pivot.type, c.pivot.key) for c in reopened}
+        stats["suppressions_applied"] = [key for key in stats["suppressions_applied"] if tuple(key) not in still]
+        stats["source_verdicts_reopened"] = sorted(c.id for c in reopened)
     clusters = [c for c in scored if c.id not in hidden]
     stats["suppressed_scored"] = len(scored) - len(clusters)
     # the window's antivirus detections of the clusters' files: a step first, a floor under a strong match

@@ -333,6 +333,7 @@ class TriagePatch(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"status": "investigating", "assignee": "alice", "note": "checking the PNG downloads"},
         {"verdict": "benign", "note": "MSP inventory script"},
+        {"verdict": "benign", "benign_when_source": "it-0005", "note": "IT's monthly PsExec inventory"},
     ]})
 
     status: Status | None = None
@@ -341,6 +342,10 @@ class TriagePatch(BaseModel):
         "Who works the case; no control, format (bidi override, zero-width) or line-separator character."))
     note: str | None = Field(None, min_length=1, max_length=10_000, description=(
         "Logged in the audit trail; newline and tab are the only control characters allowed."))
+    benign_when_source: str | None = Field(None, min_length=1, max_length=255, description=(
+        "With a benign verdict (sent or already set): it holds only when the act comes from this "
+        "host, one the cluster's `lateral_sources` name; a later episode from another host is shown, "
+        "naming it. Sent on a case already benign, the verdict holds for this host too."))
 
     @field_validator("assignee")
     @classmethod

@@ -64,6 +64,7 @@ class TriageMixin:
         pivot: tuple[str, str] | None = None,
         expected_versions: Collection[int] | None = None,
         within: Callable[[sqlite3.Connection], object] | None = None,
+        scope: Collection[tuple[str, str]] = (),
     ) -> Triage:
         """Apply triage ``changes`` (status, verdict, assignee) and log each one.
 
@@ -86,6 +87,11 @@ class TriageMixin:
 
         ``within(db)``, when given, runs last in the same transaction (the
         answer to an ``Idempotency-Key`` is kept there: it commits with the change).
+
+        ``scope``: more keys the benign verdict covers, recorded with its members; a
+        ``("lateral_source", host)`` key makes it hold only for episodes from that host
+        (:mod:`analytics.lateral_verdicts`).  Sent on a case already benign, it adds its hosts to
+        the suppression's (a second administrator's host), audited as ``benign_when_source``.
         """
         now = time.time()
         with self._tx() as db:
@@ -120,11 +126,14 @@ class TriageMixin:
                         # What the analyst judged: twins that appear later are not covered.
                         stored = db.execute("SELECT data FROM clusters WHERE id = ?", (cluster_id,)).fetchall()
                         members = covered_keys(pivot, json.loads(stored[0]["data"])) if stored else []
-                        record_suppression_members(db, pivot, members)
+                        record_suppression_members(db, pivot, [*members, *scope])
                 else:
                     # Not benign (any more): no suppression of this case stands,
                     # whichever of its ids' benign verdicts created it.
                     _lift_case_suppressions(db, cluster_id, pivot)
+            if scope and pivot is not None and values["verdict"] == Verdict.BENIGN.value:
+                _audit_sources(db, cluster_id, pivot, scope, now=now, actor=actor,
+                               widen=current_verdict(current) == Verdict.BENIGN.value)
             if note:
                 db.execute(
                     "INSERT INTO audit (cluster_id, at, actor, field, old, new) "
@@ -192,6 +201,36 @@ class TriageMixin:
 
     def suppressed_pivots(self: _Database) -> set[tuple[str, str]]:
         return {(s.pivot_type, s.pivot_key) for s in self.list_suppressions()}
+
+
+def current_verdict(triage: Triage) -> str | None:
+    """The verdict of ``triage`` as its stored text (``None`` when unset)."""
+    return triage.verdict.value if triage.verdict else None
+
+
+def _audit_sources(db: sqlite3.Connection, cluster_id: str, pivot: tuple[str, str],
+                   scope: Collection[tuple[str, str]], *, now: float, actor: str, widen: bool) -> None:
+    """Audit the source hosts a benign verdict holds for; on a case already benign (``widen``), add
+    ``scope`` to its suppression's covered keys first (the verdict stands for one more host)."""
+    kind = next(iter(scope))[0]
+
+    def recorded() -> list[str]:
+        return sorted(str(r["member_key"]) for r in db.execute(
+            "SELECT member_key FROM suppression_members WHERE pivot_type = ? AND pivot_key = ? AND member_type = ?",
+            (pivot[0], pivot[1], kind)))
+
+    before: list[str] = []
+    if widen:
+        if not db.execute("SELECT 1 FROM suppressions WHERE pivot_type = ? AND pivot_key = ?", pivot).fetchall():
+            return
+        before = recorded()
+        stored = db.execute("SELECT data FROM clusters WHERE id = ?", (cluster_id,)).fetchall()
+        members = covered_keys(pivot, json.loads(stored[0]["data"])) if stored else []
+        record_suppression_members(db, pivot, [*members, *((kind, h) for h in before), *scope])
+    after = recorded()
+    if after != before:
+        db.execute("INSERT INTO audit (cluster_id, at, actor, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
+                   (cluster_id, now, actor, "benign_when_source", ", ".join(before) or None, ", ".join(after)))
 
 
 def _lift_case_suppressions(db: sqlite3.Connection, cluster_id: str,

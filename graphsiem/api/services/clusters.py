@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from analytics.lateral_verdicts import SourceNotNamed, source_scope
 from graphsiem.api.context import AppContext
 from graphsiem.api.empty_queue import inactive_cluster_count, latest_queue_run
 from graphsiem.api.errors import NotFound, PreconditionFailed, QueueChanged, Unprocessable
@@ -375,6 +376,7 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
     if "assignee" in sent:
         changes["assignee"] = patch.assignee or None
     pivot = (row.pivot_type, row.pivot_key) if row.pivot_type else None
+    scope = _source_scope(ctx, row, patch) if patch.benign_when_source is not None else []
     answers: list[ClusterSummary] = []
 
     def answer(db: sqlite3.Connection) -> None:
@@ -385,7 +387,8 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
 
     try:
         ctx.state.update_triage(cluster_id, actor=actor, changes=changes, note=patch.note,
-                                pivot=pivot, expected_versions=expected_versions, within=answer)
+                                pivot=pivot, expected_versions=expected_versions, within=answer,
+                                scope=scope)
     except TriageVersionMismatch as exc:
         current = _triage_out(exc.current)
         raise PreconditionFailed(
@@ -395,6 +398,21 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
             details=[{"field": "If-Match", "reason": "stale", "cluster_id": cluster_id,
                       "triage": current.model_dump(mode="json")}]) from None
     return answers[0]
+
+
+def _source_scope(ctx: AppContext, row: ClusterRow, patch: TriagePatch) -> list[tuple[str, str]]:
+    """The keys of ``benign_when_source`` (:func:`analytics.lateral_verdicts.source_scope`): 422 unless the
+    verdict is benign (sent, or already) and the cluster's log-ons name that host."""
+    sent = patch.model_fields_set
+    benign = patch.verdict == Verdict.BENIGN if "verdict" in sent else \
+        ctx.state.get_triage(row.id).verdict == Verdict.BENIGN
+    if not benign:
+        raise Unprocessable("benign_when_source needs a benign verdict (send verdict: benign with it)",
+                            field="body.benign_when_source")
+    try:
+        return source_scope(row.data.get("lateral_sources"), str(patch.benign_when_source))
+    except SourceNotNamed as exc:
+        raise Unprocessable(str(exc), field="body.benign_when_source") from None
 
 
 def audit(ctx: AppContext, cluster_id: str) -> list[AuditOut]:
