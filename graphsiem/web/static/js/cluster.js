@@ -156,7 +156,7 @@ export class ClusterView {
     performance.mark('graph-laid-out');
     byId('tool-hosts').hidden = !this.graph.hostGroup;
     byId('tool-hosts').textContent = 'Expand hosts';
-    this.triage.show(cluster, raw.triage);
+    this.triage.show(cluster, raw.triage, raw.lateral_sources);
     serviceStore(); // asked now, so "Copy as Python" answers at once
     document.body.dataset.state = 'cluster-ready';
     await new Promise((resolve) => requestAnimationFrame(() => resolve()));

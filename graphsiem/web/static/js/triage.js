@@ -60,16 +60,37 @@ export class Triage {
     // What "benign" does beyond the label (review U1 #11: nothing said it): shown while it is chosen.
     this.suppressNote = el('p', { class: 'triage-suppress-note muted', id: 'triage-suppress-note', hidden: true });
     form.insertBefore(this.suppressNote, byId('triage-result'));
+    // A benign verdict held only for one source host (lateral movement: "benign when from it-0005"):
+    // offered while "benign" is chosen and the cluster's log-ons name a source (its lateral_sources).
+    this.sources = [];
+    this.sourceSelect = el('select', { id: 'triage-source' });
+    this.sourceLabel = el('label', { id: 'triage-source-label', hidden: true }, 'Benign only when the source is ', this.sourceSelect);
+    form.insertBefore(this.sourceLabel, this.suppressNote);
+    this.sourceSelect.addEventListener('change', () => this.showSuppressNote());
     byId('triage-verdict').addEventListener('change', () => this.showSuppressNote());
+  }
+
+  /** The source hosts the shown cluster's log-ons came from (as the IP map named them), offered as a scope. */
+  setSources(records) {
+    this.sources = [...new Set((records || []).map((r) => r?.host).filter((h) => typeof h === 'string' && h))].sort();
+    fill(this.sourceSelect, el('option', { value: '', text: 'any source' }),
+      ...this.sources.map((host) => el('option', { value: host, text: host })));
   }
 
   /** Say, while "benign" is chosen, that it suppresses later detections of this cluster's pivot. */
   showSuppressNote() {
     const benign = byId('triage-verdict').value === 'benign';
     this.suppressNote.hidden = !benign;
+    this.sourceLabel.hidden = !benign || !this.sources.length;
     if (!benign) return;
     const pivot = this.pivot ? `${this.pivot.type} ${this.pivot.value ?? this.pivot.key}` : 'its pivot';
     const saved = (this.current.verdict ?? '') === 'benign';
+    const source = this.sourceLabel.hidden ? '' : this.sourceSelect.value;
+    if (source) {
+      this.suppressNote.textContent = `Saving benign suppresses later detections of this cluster's pivot (${pivot}) `
+        + `only when its log-ons come from ${source}: from any other host it is shown, naming that host.`;
+      return;
+    }
     this.suppressNote.textContent = `${saved ? 'Benign suppresses' : 'Saving benign suppresses'} later detections `
       + `of this cluster's pivot (${pivot}): its clusters stop reaching the queue, except entities that appear `
       + 'on its hosts after the verdict. Set the verdict back to none to lift it.';
@@ -79,9 +100,11 @@ export class Triage {
    * Show the triage of `cluster` (null hides the panel).
    * @param {?Object} cluster  a normalised cluster
    * @param {{version?: number}} triage  the detail's `triage` (its `version` is the If-Match to send)
+   * @param {Array<{host: ?string}>} lateralSources  the detail's `lateral_sources` (the scopes offered)
    */
-  show(cluster, triage = {}) {
+  show(cluster, triage = {}, lateralSources = []) {
     this.clusterId = cluster?.id ?? null;
+    this.setSources(cluster ? lateralSources : []);
     byId('triage-form').closest('details').hidden = !cluster;
     this.hideConflict();
     this.pending = null;
@@ -116,6 +139,8 @@ export class Triage {
     for (const [name, value] of Object.entries(wanted)) {
       if (value !== (this.current[name] ?? '')) patch[name] = value === '' ? null : value;
     }
+    const source = this.sourceLabel.hidden ? '' : this.sourceSelect.value;
+    if (source) patch.benign_when_source = source;
     const note = byId('triage-note').value.trim();
     if (note) patch.note = note;
     if (!Object.keys(patch).length) {
