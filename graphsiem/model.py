@@ -394,7 +394,9 @@ class Sighting:
 
     Sightings are the host x entity incidence that prevalence analytics need:
     a fleet-wide process node does not say on which hosts it ran, its sightings
-    do.  Stores merge sightings like relations (min/max/sum).
+    do.  Stores merge sightings like relations (min/max/sum).  A destination's
+    sighting also keeps its contact times, bounded (``times``:
+    :func:`graphsiem.contact_times.merge_times`; empty for other entities).
     """
 
     host: str
@@ -402,6 +404,7 @@ class Sighting:
     first_seen: float
     last_seen: float
     count: int = 1
+    times: tuple[float, ...] = ()
 
 
 @dataclass(slots=True)

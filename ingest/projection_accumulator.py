@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any
 
+from graphsiem.contact_times import TIMED_TYPES, merge_times
 from graphsiem.evidence_keep import EVIDENCE_HEAD, keep_ends
 from graphsiem.model import (
     EVIDENCE_CAP,
@@ -49,14 +50,16 @@ class Accumulator:
     sightings, per channel (:mod:`ingest.receipt`; :attr:`EventContext.seen`).
     """
 
-    __slots__ = ("connections", "deferred", "entities", "lateness", "relations", "sightings", "signatures",
-                 "tallies", "wfp_connections")
+    __slots__ = ("connections", "contact_times", "deferred", "entities", "lateness", "relations", "sightings",
+                 "signatures", "tallies", "wfp_connections")
 
     def __init__(self, lateness: LatenessPolicy | None = None) -> None:
         self.lateness = LatenessPolicy() if lateness is None else lateness
         self.entities: dict[EntityKey, Entity] = {}
         self.relations: dict[tuple[EntityKey, str, EntityKey], list[Any]] = {}
         self.sightings: dict[tuple[str, EntityKey], list[float]] = {}
+        self.contact_times: dict[tuple[str, EntityKey], set[float]] = {}
+        """The times of this batch's contacts per host and destination (:mod:`graphsiem.contact_times`)."""
         self.deferred: dict[EntityKey, list[Any]] = {}
         """Placeholder process refs of this batch, resolved at its end (see ``EntityBuilders._settle_deferred``)."""
         self.connections: dict[tuple[Any, ...], list[float]] = {}
@@ -129,8 +132,15 @@ class Accumulator:
         for ref in refs:
             if ref[0] == HOST:
                 continue
+            timed = ref[0] in TIMED_TYPES
             for host in hosts:
                 key = (host, ref)
+                if timed:  # a set: the batch's times are trimmed once, in projection()
+                    times = self.contact_times.get(key)
+                    if times is None:
+                        self.contact_times[key] = {ts}
+                    else:
+                        times.add(ts)
                 agg = sightings.get(key)
                 if agg is None:
                     sightings[key] = [ts, ts, 1]
@@ -177,6 +187,10 @@ class Accumulator:
             _widen(known_counts, counts)
             known_counts[2] += counts[2]
         self.sightings = sightings
+        contact_times: dict[tuple[str, EntityKey], set[float]] = {}
+        for (host, ref), times in self.contact_times.items():
+            contact_times.setdefault((host, mapping.get(ref, ref)), set()).update(times)
+        self.contact_times = contact_times
 
     def projection(self) -> Projection:
         """The aggregated batch as a :class:`Projection`."""
@@ -198,10 +212,15 @@ class Accumulator:
             entities=list(self.entities.values()),
             relations=relations,
             sightings=[
-                Sighting(host, ref, first, last, int(count))
+                Sighting(host, ref, first, last, int(count), self._kept_times((host, ref)))
                 for (host, ref), (first, last, count) in self.sightings.items()
             ],
         )
+
+    def _kept_times(self, key: tuple[str, EntityKey]) -> tuple[float, ...]:
+        """The batch's contact times of a sighting, trimmed as the stores keep them (empty: no destination)."""
+        times = self.contact_times.get(key)
+        return () if times is None else merge_times(times)
 
 
 def _widen(span: list[Any], other: list[Any]) -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 11
+PROJECTION_VERSION = 12
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -86,6 +86,9 @@ PROJECTION_VERSION = 11
     labels (:func:`ingest.realm_domains.names_its_realm`): two forged computer names of another forest
     (``EVIL1.partner.local`` as ``THESHIRE\\EVIL1$``) no longer name its users in the home domain; a realm
     whose hosts give another name stays ``realm\\name`` (task OLD2).
+12. A destination's sighting (a domain, an address, a URL) keeps its host's contact times, the 16
+    earliest and 16 latest distinct ones (:mod:`graphsiem.contact_times`): how regularly a host
+    contacted it (a beacon against a heartbeat) is read from them (task BEACON).
 """
 
 VERSION_KEY = "projection_version"
@@ -102,7 +105,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 8: "files known by a path never keyed as a digest, antivirus detections naming no real path kept apart",
                 9: "image signers (Sysmon 7, ECS code_signature) on files, WMI runs journaled before their consumer",
                 10: "antivirus detections naming no file (registry, process, behaviour, memory) as detected resources",
-                11: "Kerberos realms mapped to a NetBIOS domain only when it is one of the realm's own labels"}
+                11: "Kerberos realms mapped to a NetBIOS domain only when it is one of the realm's own labels",
+                12: "destinations' contact times per host (how regularly each host contacted them)"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 

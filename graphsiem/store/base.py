@@ -272,6 +272,14 @@ class GraphStore(Protocol):
     def hosts_of(self, entity_type: str, key: str) -> list[HostSighting]:
         """The sightings of one entity, one per host."""
 
+    def contact_times(self, entity_type: str, key: str) -> dict[str, tuple[float, ...]]:
+        """The kept contact times of a destination per host: ``{host: times}``, hosts without any left out.
+
+        Times ascending, at most ``2 * KEEP_EACH_END`` per host, as
+        :func:`graphsiem.contact_times.merge_times` keeps them; empty for an entity that
+        is no destination (:data:`graphsiem.contact_times.TIMED_TYPES`) or unknown.
+        """
+
     def iter_entities(self, entity_type: str | None = None) -> Iterator[Entity]:
         """Stream entities, optionally of one type."""
 

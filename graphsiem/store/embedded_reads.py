@@ -252,6 +252,11 @@ class EmbeddedReads(EmbeddedState):
             for host, (first, last, count) in sorted(hosts.items())
         ]
 
+    def contact_times(self, entity_type: str, key: str) -> dict[str, tuple[float, ...]]:
+        """The kept contact times of a destination per host (see :meth:`GraphStore.contact_times`)."""
+        self._refresh()
+        return dict(sorted(self._contact_times.get(entity_uid(check_type(entity_type), key), {}).items()))
+
     def iter_entities(self, entity_type: str | None = None) -> Iterator[Entity]:
         """Every entity, optionally of one type."""
         if entity_type is not None:

@@ -53,6 +53,8 @@ class EmbeddedState:
         self._edges_of_type: dict[str, dict[EdgeId, dict[str, Any]]] = {}
         """``_edges`` by relation type, so one type's read (a window's DETECTED edges) skips the other ~50,000."""
         self._sightings: dict[str, dict[str, list[Any]]] = {}
+        self._contact_times: dict[str, dict[str, tuple[float, ...]]] = {}
+        """A destination's kept contact times per host (:mod:`graphsiem.contact_times`), by entity uid."""
         self._mark: int | None = None
 
     def _load(self) -> None:
@@ -65,6 +67,7 @@ class EmbeddedState:
         state = self._file.load()
         self._graph = state["graph"]
         self._sightings = state["sightings"]
+        self._contact_times = state.get("contact_times", {})  # a graph saved before contact times: none
         self._mark = self._saved_mark = state.get("projection_mark")
         self._edges = {
             (u, k, v): data for u, v, k, data in self._graph.edges(keys=True, data=True)
@@ -106,7 +109,7 @@ class EmbeddedState:
         self._check_open()
         if self._dirty:
             self._stamp = self._file.save({
-                "graph": self._graph, "sightings": self._sightings,
+                "graph": self._graph, "sightings": self._sightings, "contact_times": self._contact_times,
                 "projection_mark": self._mark,
             })
             self._saved_mark = self._mark

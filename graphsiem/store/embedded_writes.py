@@ -15,6 +15,7 @@ from typing import Any
 
 import networkx as nx
 
+from graphsiem.contact_times import merge_times
 from graphsiem.evidence_keep import keep_ends
 from graphsiem.model import (
     Entity,
@@ -214,7 +215,7 @@ class EmbeddedWrites(EmbeddedState):
         graph._pred[uid] = {}
 
     def upsert_sightings(self, sightings: Sequence[Sighting]) -> None:
-        """Create or merge host x entity sightings (min first, max last, summed count).
+        """Create or merge host x entity sightings (min first, max last, summed count, merged contact times).
 
         Rows are checked whole first, then merged one by one: min/max/sum into
         the stored row gives what coalescing the batch first would.
@@ -226,6 +227,7 @@ class EmbeddedWrites(EmbeddedState):
         graph = self._graph
         nodes = graph._node
         stored = self._sightings
+        contact_times = self._contact_times
         known_hosts: set[str] = set()  # a batch's few hosts: each host node is checked once
         for sighting in sightings:
             host = sighting.host
@@ -250,4 +252,10 @@ class EmbeddedWrites(EmbeddedState):
                 if sighting.last_seen > row[1]:
                     row[1] = sighting.last_seen
                 row[2] += sighting.count
+            if sighting.times:
+                timed = contact_times.get(uid)
+                if timed is None:
+                    timed = contact_times[uid] = {}
+                kept = timed.get(host)
+                timed[host] = sighting.times if kept is None else merge_times(kept, sighting.times)
         nx._clear_cache(graph)

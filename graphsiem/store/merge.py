@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
+from graphsiem.contact_times import merge_times
 from graphsiem.evidence_keep import append_kept, keep_ends
 from graphsiem.model import (
     EVIDENCE_CAP,
@@ -334,7 +335,7 @@ def is_plausible_sighting(sighting: Sighting) -> bool:
 
 
 def coalesce_sightings(sightings: Sequence[Sighting]) -> list[Sighting]:
-    """One sighting per ``(host, entity)``: min first seen, max last seen, summed count.
+    """One sighting per ``(host, entity)``: min first seen, max last seen, summed count, merged contact times.
 
     The caller's objects are never modified: a sighting that occurs once is
     returned as it is, repeated ones are merged into a copy (as
@@ -351,11 +352,14 @@ def coalesce_sightings(sightings: Sequence[Sighting]) -> list[Sighting]:
             merged[key] = sighting
             continue
         if key not in copies:  # still the caller's object: copy before changing it
-            seen = merged[key] = Sighting(seen.host, seen.entity, seen.first_seen, seen.last_seen, seen.count)
+            seen = merged[key] = Sighting(seen.host, seen.entity, seen.first_seen, seen.last_seen, seen.count,
+                                          seen.times)
             copies.add(key)
         seen.first_seen = min(seen.first_seen, sighting.first_seen)
         seen.last_seen = max(seen.last_seen, sighting.last_seen)
         seen.count += sighting.count
+        if sighting.times:
+            seen.times = merge_times(seen.times, sighting.times)
     return list(merged.values())
 
 

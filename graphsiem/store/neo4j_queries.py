@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from graphsiem.contact_times import TIMED_TYPES
 from graphsiem.model import EntityType
 from graphsiem.store.neo4j_projection_mark_queries import (
     PROJECTION_MARK_ADVANCE,
@@ -50,6 +51,7 @@ from graphsiem.store.neo4j_read_queries import (
     NODES_BY_UID,
     SIGHTING_HOSTS,
     SIGHTINGS,
+    contact_times,
     count_label,
     count_rel_type,
     entities_of,
@@ -87,7 +89,7 @@ __all__ = [
     "PROJECTION_MARK_CLAIM", "PROJECTION_MARK_LOCK", "PROJECTION_MARK_READ", "SEARCH_BACKFILL_ORIGINAL_WRITE",
     "SEARCH_BACKFILL_READ", "SEARCH_BACKFILL_WRITE", "SEARCH_KEY", "SEARCH_MARK_READ", "SEARCH_MARK_SET",
     "SEARCH_ORIGINAL", "SEARCH_OVERFLOW", "SEARCH_TEXT", "SEARCH_VALUE", "SEARCH_VERSION", "SEEN", "SIGHTINGS",
-    "SIGHTING_HOSTS", "WRITE_PREFIX", "constraint_statements", "count_label", "count_rel_type", "create_nodes",
+    "SIGHTING_HOSTS", "WRITE_PREFIX", "constraint_statements", "contact_times", "count_label", "count_rel_type", "create_nodes",
     "digest_entities", "digest_index_statements", "entities_of", "entity_props", "ensure_nodes", "find_nodes",
     "get_entity", "hosts_of", "label_of", "mark_search_overflow", "merge_counts", "merge_signatures",
     "naive_upsert_relation", "neighbors", "relations_active", "relations_of", "rel_type_of", "search_exact",
@@ -330,7 +332,8 @@ SET r.count = r.count + $count - (size($evidence) - size(fresh)),
 
 @cache
 def upsert_sightings(entity_type: str) -> str:
-    """Merge sightings given as columns ``$a, $host, $b, $key, $first_seen, $last_seen, $count``.
+    """Merge sightings given as columns ``$a, $host, $b, $key, $first_seen, $last_seen, $count``
+    (and, for a destination, ``$times`` and ``$keep``: its kept contact times, :func:`_merge_times`).
 
     Row ``i`` is host ``$host[i]`` (element id ``$a[i]``) seeing the entity
     ``$key[i]`` (element id ``$b[i]``).  Endpoints are found by element id with
@@ -347,9 +350,28 @@ ON MATCH SET s.first_seen = CASE WHEN $first_seen[i] < s.first_seen THEN $first_
                                  ELSE s.first_seen END,
              s.last_seen = CASE WHEN $last_seen[i] > s.last_seen THEN $last_seen[i]
                                 ELSE s.last_seen END,
-             s.count = s.count + $count[i]
+             s.count = s.count + $count[i]{_merge_times() if entity_type in TIMED_TYPES else ""}
 RETURN count(*) AS written
 """
+
+
+def _merge_times() -> str:
+    """The kept contact times of a destination's sighting merged with the row's ``$times[i]``.
+
+    :func:`graphsiem.contact_times.merge_times` in Cypher: the distinct times of
+    both, ascending, the ``$keep`` earliest and latest when there are more.
+    """
+    return """
+WITH s, i
+CALL {
+  WITH s, i
+  UNWIND coalesce(s.times, []) + $times[i] AS t
+  WITH DISTINCT t ORDER BY t
+  RETURN collect(t) AS kept
+}
+SET s.times = CASE WHEN size(kept) = 0 THEN null
+                   WHEN size(kept) <= 2 * $keep THEN kept
+                   ELSE kept[0..$keep] + kept[size(kept) - $keep..] END"""
 
 
 CLEAR_RELATIONSHIPS = """

@@ -152,6 +152,17 @@ ORDER BY coalesce(host_full, host)
 """
 
 
+@cache
+def contact_times(entity_type: str) -> str:
+    """The kept contact times of one destination, per host that has any."""
+    return f"""
+MATCH (h:Host)-[s:{SEEN}]->(n:{label_of(entity_type)} {{key: $key}})
+WHERE s.times IS NOT NULL
+RETURN coalesce(h.full_key, h.key) AS host, s.times AS times
+ORDER BY host
+"""
+
+
 ALL_ENTITIES = f"MATCH (n:Entity) RETURN {entity_props('n')} AS n"
 
 

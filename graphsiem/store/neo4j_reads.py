@@ -179,6 +179,11 @@ class Neo4jReads(Neo4jConnection):
             for r in records
         ]
 
+    def contact_times(self, entity_type: str, key: str) -> dict[str, tuple[float, ...]]:
+        """The kept contact times of a destination per host (see :meth:`GraphStore.contact_times`)."""
+        records = self._read(q.contact_times(entity_type), key=index_key(key)[0])
+        return {r["host"]: tuple(r["times"]) for r in records}
+
     def iter_entities(self, entity_type: str | None = None) -> Iterator[Entity]:
         """Every entity, optionally of one type."""
         query = q.entities_of(entity_type) if entity_type is not None else q.ALL_ENTITIES

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from graphsiem.contact_times import KEEP_EACH_END, TIMED_TYPES
 from graphsiem.model import (
     EVIDENCE_CAP,
     SIGNATURE_CAP,
@@ -284,11 +285,13 @@ def relation_columns(relations: Sequence[Relation]) -> dict[str, Any]:
 
 
 def sighting_columns(sightings: Sequence[Sighting]) -> dict[str, Any]:
-    """The parameters of :func:`~graphsiem.store.neo4j_queries.upsert_sightings`."""
+    """The parameters of :func:`~graphsiem.store.neo4j_queries.upsert_sightings` (sightings of one entity type)."""
     return {
         "host": [_indexed(s.host) for s in sightings],
         "key": [_indexed(s.entity[1]) for s in sightings],
         "first_seen": [s.first_seen for s in sightings],
         "last_seen": [s.last_seen for s in sightings],
         "count": [s.count for s in sightings],
+        **({"times": [list(s.times) for s in sightings], "keep": KEEP_EACH_END}
+           if sightings and sightings[0].entity[0] in TIMED_TYPES else {}),  # one entity type per statement
     }
