@@ -16,6 +16,13 @@ from itertools import islice
 from typing import Any
 
 from graphsiem.model import Entity, EntityKey, stable_hash
+from graphsiem.store.earliest_build import (
+    BUILD,
+    BUILD_SEEN,
+    build_seen,
+    earliest_build_props,
+    is_earlier_build,
+)
 from ingest.image_paths import basename, image_identity, pe_original_name, same_image
 from ingest.normalize import normalize_command_line
 from ingest.parsers.windows_persistence import expand_windows_path
@@ -49,6 +56,11 @@ WEAK_DIGESTS = ("sha1", "md5", "imphash")
 a hunter searches the MD5 or imphash a threat report gives (``graphsiem.store.base.DIGEST_PROPS``)."""
 _DIGEST_FIELDS = (("sha256", 5), ("sha1", 7), ("md5", 8), ("imphash", 9))
 """A process's digest props and the index of each one's field in ``PROCESS_FIELDS`` and its variants."""
+
+
+def _build_of(props: dict[str, Any]) -> dict[str, Any]:
+    """The build and its stamp among ``props`` (a settled placeholder's), to merge by the earliest rule."""
+    return {name: props[name] for name in (BUILD, BUILD_SEEN) if name in props}
 
 
 def field_names(prefix: str, suffixes: tuple[str, ...]) -> tuple[str, ...]:
@@ -150,6 +162,14 @@ class ProcessBuilders:
             digest = fields.get(names[index])
             if digest and prop not in props:
                 props[prop] = digest
+                if prop == BUILD:
+                    props[BUILD_SEEN] = build_seen(ctx.ts, ctx.event.id)
+            elif digest and prop == BUILD:
+                # the earliest creation's build, not the batch's first (graphsiem.store.earliest_build)
+                seen = build_seen(ctx.ts, ctx.event.id)
+                if is_earlier_build(seen, props.get(BUILD_SEEN)):
+                    props[BUILD] = digest
+                    props[BUILD_SEEN] = seen
         original = fields.get(k_original)
         if original is not None and "original_file_name" not in props:
             # the PE version resource's name: a renamed copy of powershell.exe still says PowerShell.EXE
@@ -265,14 +285,17 @@ class ProcessBuilders:
                     entities[target] = Entity(PROCESS, target[1], placeholder.value, placeholder.props)
                 else:
                     for prop, value in placeholder.props.items():
-                        known.props.setdefault(prop, value)
+                        if prop != BUILD and prop != BUILD_SEEN:
+                            known.props.setdefault(prop, value)
+                    known.props.update(earliest_build_props(known.props, _build_of(placeholder.props)))
             else:
                 known = entities.get(target)
                 if known is not None:
-                    for prop in ("sha256", *WEAK_DIGESTS, "original_file_name"):
+                    for prop in WEAK_DIGESTS + ("original_file_name",):
                         digest = placeholder.props.get(prop)
                         if digest and prop not in known.props:
                             known.props[prop] = digest
+                    known.props.update(earliest_build_props(known.props, _build_of(placeholder.props)))
             mapping[ref] = target
             if guid and pid is not None:
                 guid_pids.setdefault((host, str(pid), basename(exe)), []).append((ts, target, image))

@@ -24,6 +24,7 @@ from functools import cache
 
 from graphsiem.contact_times import TIMED_TYPES
 from graphsiem.model import EntityType
+from graphsiem.store.earliest_build import BUILD, BUILD_SEEN
 from graphsiem.store.neo4j_projection_mark_queries import (
     PROJECTION_MARK_ADVANCE,
     PROJECTION_MARK_CLAIM,
@@ -175,6 +176,17 @@ CREATE (n:{label_of(entity_type)}:Entity {{key: row.key, uid: row.uid, type: $ty
 """ + NODE_IDS
 
 
+EARLIEST_BUILD = f"""SET n += CASE WHEN row.build IS NULL THEN {{}}
+  WHEN n.{BUILD} IS NULL THEN row.build
+  WHEN row.build.{BUILD_SEEN} IS NULL THEN CASE WHEN n.{BUILD_SEEN} IS NULL THEN row.build ELSE {{}} END
+  WHEN n.{BUILD_SEEN} IS NULL OR row.build.{BUILD_SEEN} < n.{BUILD_SEEN} THEN row.build
+  ELSE {{}} END
+"""
+"""An entity row's build (``row.build``: ``sha256`` and its stamp, or null) merged as
+:func:`graphsiem.store.earliest_build.is_earlier_build` says: one map, so that the build and its stamp
+are read before either is written."""
+
+
 @cache
 def upsert_entities(entity_type: str) -> str:
     """Merge entity rows ``{key, uid, full_key, value, props, sv, svl, search}`` of one type; returns ``keys, ids``.
@@ -187,7 +199,7 @@ def upsert_entities(entity_type: str) -> str:
     return _merge_nodes(entity_type) + """SET n += row.props
 SET n.value = CASE WHEN row.value <> '' THEN row.value ELSE n.value END
 SET n += row.search
-""" + NODE_IDS
+""" + EARLIEST_BUILD + NODE_IDS
 
 
 @cache

@@ -19,6 +19,7 @@ from graphsiem.model import Entity, EntityKey, Projection, Relation, Sighting
 from graphsiem.store import neo4j_queries as q
 from graphsiem.store.base import StoreError
 from graphsiem.store.batch_guard import batch_is_new
+from graphsiem.store.earliest_build import split_build
 from graphsiem.store.merge import coalesce_entities, coalesce_relations, coalesce_sightings
 from graphsiem.store.neo4j_clearing import (
     DELETE_BATCH_ROWS,
@@ -224,7 +225,8 @@ class Neo4jWrites(Neo4jConnection):
         for entity in coalesce_entities(entities):
             row = node_row(entity.type, entity.key)
             search = search_copies(entity)
-            row.update(value=entity.value, props=entity.props, search=search)
+            props, build = split_build(entity.props)
+            row.update(value=entity.value, props=props, build=build, search=search)
             if entity.value:
                 row["sv"] = row["svl"] = None  # ``search`` sets the value copy
             else:

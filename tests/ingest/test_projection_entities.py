@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graphsiem.model import Event, stable_hash
+from graphsiem.store.earliest_build import build_seen
 from ingest.image_paths import image_identity
 from ingest.projection import Projector, project_events
 from tests.ingest.test_projection import PS, PS_CMD, ev, process_key
@@ -94,8 +95,9 @@ def test_a_recurring_process_keeps_its_first_props_and_gains_the_ones_it_lacked(
                process__name="other.exe", process__hash__sha256="ab" * 32)
     (process,) = [e for e in project_events([first, later]).entities if e.type == "process"]
     assert process.props == {"image": PS, "name": "first-name.exe", "command_line": PS_CMD,
-                             "decoded_command": "IEX (New-Object)", "sha256": "ab" * 32}
-    assert list(process.props) == ["image", "name", "command_line", "decoded_command", "sha256"]
+                             "decoded_command": "IEX (New-Object)", "sha256": "ab" * 32,
+                             "sha256_seen": build_seen(100.0, "e2")}  # the build stamped with its event
+    assert list(process.props) == ["image", "name", "command_line", "decoded_command", "sha256", "sha256_seen"]
 
 
 def test_a_recurring_file_keeps_its_first_props_and_gains_the_ones_it_lacked():
