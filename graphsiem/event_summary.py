@@ -27,6 +27,7 @@ from typing import Any
 
 from analytics.credential_statuses import STATUS_MEANINGS
 from graphsiem.visible_text import visible
+from ingest.projection_rdp import RDP_KIND, opens_rdp_session, rdp_claims
 
 PART_MAX = 200
 """Characters of one part (a command line, a message) before it is cut."""
@@ -172,6 +173,16 @@ def _account_action(fields: Mapping[str, Any], kind: str) -> str:
     return ""
 
 
+def _rdp_session(fields: Mapping[str, Any]) -> str:
+    """A Zeek rdp.log record in words: the negotiation's result, and the client's claims said to be claims
+    (:mod:`ingest.projection_rdp`): ``RDP session opened (encrypted, HYBRID); the client claims user 'administr' …``."""
+    result = _first(fields, "zeek.result")
+    opened = "opened" if opens_rdp_session(RDP_KIND, fields) else "not opened"
+    how = ", ".join(p for p in (result, _first(fields, "zeek.security_protocol")) if p)
+    claims = rdp_claims(fields)
+    return f"RDP session {opened}{f' ({how})' if how else ''}{f'; {claims}' if claims else ''}"
+
+
 def summarize(fields: Mapping[str, Any], kind: str | None = None) -> str:
     """One line telling what the event with these normalised ``fields`` did ("" when none of them is known).
 
@@ -206,12 +217,16 @@ def summarize(fields: Mapping[str, Any], kind: str | None = None) -> str:
     >>> summarize({"event.code": "4776", "user.name": "guest", "source.workstation": "kali",
     ...            "event.outcome": "failure", "winlog.logon.failure.status": "0xc000006a"})
     'guest failed NTLM validation from claimed workstation kali: wrong password'
+    >>> summarize({"zeek.result": "encrypted", "zeek.security_protocol": "HYBRID", "zeek.cookie": "administr",
+    ...            "source.ip": "10.0.0.9"}, kind="zeek:rdp")
+    "RDP session opened (encrypted, HYBRID); the client claims user 'administr' (RDP cookie, cut to 9 characters) · from 10.0.0.9"
     >>> summarize({"user.name": "jerry\\\\bob", "winlog.logon.type": 3, "source.ip": "10.0.0.9",
     ...            "event.outcome": "success"}, kind="winsec:logon")
     'jerry\\\\bob logged on (network) · from 10.0.0.9'
     """
     parts = []
-    action = _account_action(fields, kind or _CODE_KINDS.get(_first(fields, "event.code"), ""))
+    action = (_rdp_session(fields) if kind == RDP_KIND
+              else _account_action(fields, kind or _CODE_KINDS.get(_first(fields, "event.code"), "")))
     if action:
         parts.append(action)
     for label, read in _PARTS:

@@ -17,6 +17,7 @@ from ingest.normalize import ip_or_none
 from ingest.projection_accumulator import HOST, IP, Accumulator, EventContext, R
 from ingest.projection_entities import FILE_FIELDS, NO_PEER
 from ingest.projection_names import CERT_KEYS, NameRules
+from ingest.projection_rdp import opens_rdp_session
 from ingest.projection_realms import RealmNames
 from ingest.projection_transfers import FILE_TRANSFER_KINDS, TransferRules
 
@@ -98,6 +99,8 @@ class SensorRules(NameRules, TransferRules, RealmNames):
                 acc.relate(src, rel_type, dst, ts, event.id)
                 if rel_type == R.ALERTED:
                     _note_signature(acc, src, dst, fields)
+                elif src_ip != dst_ip_related and opens_rdp_session(kind, fields):
+                    acc.relate(src, R.LOGGED_ON, dst, ts, event.id)  # ingest.projection_rdp
             return
         ctx = EventContext(acc, event, src_host, hosts)
         if is_bare:
@@ -108,6 +111,10 @@ class SensorRules(NameRules, TransferRules, RealmNames):
                 ctx.rel(actor, rel_type, target)
                 if rel_type == R.ALERTED:
                     _note_signature(acc, actor, target, fields)
+                elif (src_ip and src_ip != dst_ip_related and (src_host is None or src_host != dst_host)
+                      and opens_rdp_session(kind, fields)):
+                    # the client's address, as a 4624's source: the IP map names it at the sessions' times
+                    ctx.rel(acc.entity(IP, src_ip, src_ip), R.LOGGED_ON, target)  # ingest.projection_rdp
             self._sight(ctx)
             return
         # The client's side: the source, unless the parser says the client is the destination

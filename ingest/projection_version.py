@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 12
+PROJECTION_VERSION = 13
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -89,6 +89,10 @@ PROJECTION_VERSION = 12
 12. A destination's sighting (a domain, an address, a URL) keeps its host's contact times, the 16
     earliest and 16 latest distinct ones (:mod:`graphsiem.contact_times`): how regularly a host
     contacted it (a beacon against a heartbeat) is read from them (task BEACON).
+13. A Zeek ``rdp.log`` session whose negotiation went through (``Success``, ``encrypted``) is its client's
+    address ``LOGGED_ON`` the server's host (the IP map's, else its address), as a 4624 type 10's source
+    (:mod:`ingest.projection_rdp`): the lateral-movement source is named from it.  No user: the cookie is a
+    claim (task LAT2).
 """
 
 VERSION_KEY = "projection_version"
@@ -106,7 +110,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 9: "image signers (Sysmon 7, ECS code_signature) on files, WMI runs journaled before their consumer",
                 10: "antivirus detections naming no file (registry, process, behaviour, memory) as detected resources",
                 11: "Kerberos realms mapped to a NetBIOS domain only when it is one of the realm's own labels",
-                12: "destinations' contact times per host (how regularly each host contacted them)"}
+                12: "destinations' contact times per host (how regularly each host contacted them)",
+                13: "Zeek rdp.log sessions as their client address's log-ons on the server's host"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
