@@ -29,6 +29,9 @@ the analytics (:mod:`analytics.contact_regularity`) share these rules.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
+
+import numpy as np
 
 TIMED_TYPES = frozenset({"domain", "ip", "url"})
 """Entity types whose sightings keep contact times: destinations, which a host contacts."""
@@ -37,6 +40,10 @@ KEEP_EACH_END = 16
 SAME_CONTACT_S = 2.0
 """Times closer than this (seconds) are one contact logged twice: the endpoint's DNS query and the
 sensor's ``dns.log``, a connection and its HTTP request.  A beacon faster than every 2 s is no beacon."""
+SAME_CONTACT_SHARE = 0.25
+"""Times closer than this share of a host's upper-quartile step are one contact logged twice too: two
+sensors' clocks a few seconds apart.  A beacon's jitter would need to pass ±60 % of its period to
+make a step this short; a person's browsing loses its shortest gaps, and stays irregular."""
 
 
 def merge_times(*groups: Iterable[float]) -> tuple[float, ...]:
@@ -74,29 +81,38 @@ def contact_gaps(times: Sequence[float], *, until: float | None = None) -> list[
 
     A full summary (``2 * KEEP_EACH_END`` times) may have left times out between
     its two ends, so the step between them is no gap and is skipped.  Times after
-    ``until`` are not known yet (a backtest).  Steps shorter than
-    :data:`SAME_CONTACT_S` are one contact seen by two sensors: they join the
-    contact before, so the next gap is measured from the first of them.
+    ``until`` are not known yet (a backtest).  One contact logged by two sensors
+    (the endpoint's DNS query and the sensor's ``dns.log``) is two times a few
+    seconds apart, as far apart as the two clocks are (3.5 s in the simulator's
+    fleet, minutes on a drifting host): a step shorter than :data:`SAME_CONTACT_S`,
+    or than :data:`SAME_CONTACT_SHARE` of the host's upper-quartile step, is the
+    same contact again, which joins the contact before, so the next gap is measured
+    from the first of them.
 
     Examples
     --------
     >>> contact_gaps([0.0, 60.0, 60.5, 121.0, 180.0])
     [60.0, 61.0, 59.0]
+    >>> contact_gaps([0.0, 3.5, 600.0, 603.5, 1190.0, 1193.5])  # two sensors, clocks 3.5 s apart
+    [600.0, 590.0]
     >>> contact_gaps([0.0, 60.0, 120.0], until=100.0)
     [60.0]
     """
     split = KEEP_EACH_END if len(times) == 2 * KEEP_EACH_END else None
+    known = [t for t in times if until is None or t <= until]
+    steps = [b - a for index, (a, b) in enumerate(pairwise(known), start=1) if index != split]
+    if not steps:
+        return []
+    same = max(SAME_CONTACT_S, SAME_CONTACT_SHARE * float(np.percentile(steps, 75)))
     gaps: list[float] = []
     previous: float | None = None
-    for index, moment in enumerate(times):
-        if until is not None and moment > until:
-            break
+    for index, moment in enumerate(known):
         if index == split:
             previous = moment  # the step across left-out times is no gap
             continue
         if previous is not None:
             step = moment - previous
-            if step < SAME_CONTACT_S:
+            if step < same:
                 continue  # the same contact again: measure the next gap from its first sight
             gaps.append(step)
         previous = moment

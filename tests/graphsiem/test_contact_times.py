@@ -49,3 +49,10 @@ def test_two_sensors_logging_one_contact_make_no_short_gap():
 
 def test_times_after_until_are_unknown():
     assert contact_gaps(BEACON[:20], until=BEACON[4]) == contact_gaps(BEACON[:5])
+
+
+def test_two_sensors_with_clocks_seconds_apart_make_no_short_gap():
+    # the simulator's fleet: a host's Sysmon 22 and Zeek's dns.log 2-3.5 s apart, every contact
+    skewed = merge_times(BEACON[:15], [t + 3.5 for t in BEACON[:15]])
+
+    assert contact_gaps(skewed) == contact_gaps(BEACON[:15])
