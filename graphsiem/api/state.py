@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from graphsiem.api.queue_search import SEARCH_SCHEMA, fill_missing
 from graphsiem.api.records import (
     ApiKey,
     AuditEntry,
@@ -124,6 +125,9 @@ class StateStore(ApiKeysMixin, ClusterRowsMixin, TriageMixin, CandidateRowsMixin
         self._db.executescript(VERDICT_SCHEMA)  # what verdicts covered, backtests (graphsiem.api.state_verdicts)
         # triage versions, idempotent PATCHes, detection times (graphsiem.api.state_triage)
         self._db.executescript(TRIAGE_SCHEMA)
+        # the queue's folded search text (graphsiem.api.queue_search); an older database's clusters get theirs now
+        self._db.executescript(SEARCH_SCHEMA)
+        fill_missing(self._db)
 
     def close(self) -> None:
         with self._lock:

@@ -67,7 +67,9 @@ async def list_clusters(
         "written; server time) is at or after this ISO-8601 time; zone required.")] = None,
     q: Annotated[str | None, Query(max_length=256, description=(
         "Only clusters whose summary, a host name, an entity's value or key (a file's digest) or the "
-        "pivot's key contains this text; ASCII letters in any case."))] = None,
+        "pivot's key contains this text, in any case of any script and compatibility form (NFKC, "
+        "Unicode's full case mapping: `ÄDMIN` finds `ädmin`, `STRASSE` `straße`; the dotless ı "
+        "matches i); lookalike letters of other scripts are not folded."))] = None,
     cursor: Annotated[str | None, Query(max_length=512, description="From next_cursor.")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Page size (capped).")] = None,
     include_inactive: Annotated[bool, Query(description=(

@@ -37,6 +37,35 @@ const SEARCH_DELAY_MS = 300; // typing pauses this long before the server is ask
 const VIEW_KEY = 'graphsiem.queueView';
 const COLUMNS = 8; // the queue table's, the selection box first
 
+/**
+ * Text as the queue's search compares it, here and on the server (`q`,
+ * graphsiem/api/queue_search.py `search_fold`): NFKC, then lower, upper and lower
+ * again (Unicode's full case mappings: `ÄDMIN` is `ädmin`, `STRASSE` is `straße`,
+ * the dotless ı is i), and İ's combining dot dropped.
+ */
+export function searchFold(text) {
+  return text.normalize('NFKC').toLowerCase().toUpperCase().toLowerCase().normalize('NFKC').replaceAll('i\u0307', 'i');
+}
+
+// Each listed cluster's folded text, made once (a keystroke filters 1,000 clusters of up to
+// hundreds of hosts each); the objects are replaced by each listing, so entries go with them.
+const folded = new WeakMap();
+
+/**
+ * The texts the box searches in a cluster, folded. Keys as well as values: a file keyed
+ * by its digest has its path as value, so a pasted SHA-256 is found in the key only
+ * (members' keys, the list's `entity_keys`, and the pivot's key).
+ */
+function searchableText(c) {
+  let texts = folded.get(c);
+  if (!texts) {
+    texts = [c.summary, ...c.hosts, ...c.entities.map((e) => e.value), ...c.members.map((m) => m.key), c.pivot?.key]
+      .map((v) => searchFold(String(v ?? '')));
+    folded.set(c, texts);
+  }
+  return texts;
+}
+
 function pollInterval() {
   // Tests and demos may poll faster; never below 500 ms.
   const wanted = Number(new URLSearchParams(window.location.search).get('poll'));
@@ -360,17 +389,8 @@ export class Queue {
   }
 
   visible() {
-    const text = byId('filter-text').value.trim().toLowerCase();
-    const has = (v) => String(v ?? '').toLowerCase().includes(text);
-    // Keys as well as values: a file keyed by its digest has its path as
-    // value, so a pasted SHA-256 is found in the key only (members' keys, the
-    // list's `entity_keys`, and the pivot's key).
-    const matches = (c) => !text
-      || has(c.summary)
-      || c.hosts.some(has)
-      || c.entities.some((e) => has(e.value))
-      || c.members.some((m) => has(m.key))
-      || has(c.pivot?.key);
+    const text = searchFold(byId('filter-text').value.trim());
+    const matches = (c) => !text || searchableText(c).some((v) => v.includes(text));
     const { key, descending } = this.sort;
     const sign = descending ? -1 : 1;
     return this.clusters.filter(matches).sort((a, b) => {
