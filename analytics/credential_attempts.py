@@ -69,6 +69,10 @@ class Attempt:
         The journal event behind it.
     kind : str
         The event kind (``winsec:credential_validation``...).
+    protocol : str or None
+        The protocol a 4625 says refused it, lower case: ``ntlm`` (package ``NTLM`` or logon process
+        ``NtLmSsp``), else its package or logon process as said (``kerberos``, ``negotiate``...); None
+        when it says neither (another kind, a shape that keeps neither: MDE, CEF).
     """
 
     ts: float
@@ -78,6 +82,7 @@ class Attempt:
     source_ip: str | None
     event_id: str
     kind: str
+    protocol: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -164,7 +169,16 @@ def _attempt(event_id: str, kind: str, ts: float, fields: Mapping[str, Any],
     if workstation is None and kind in (SYSLOG_FAILURE_KIND, SYSLOG_SUCCESS_KIND):
         workstation = _text(fields.get("source.domain"))  # the reverse name sshd wrote for the client
     source_ip = _text(fields.get("source.ip"))
-    return Attempt(ts, name, outcome, workstation, source_ip, event_id, kind)
+    return Attempt(ts, name, outcome, workstation, source_ip, event_id, kind, _protocol(fields))
+
+
+def _protocol(fields: Mapping[str, Any]) -> str | None:
+    """:attr:`Attempt.protocol` from a 4625's ``winlog.logon.authentication_package`` and ``.logon_process``."""
+    package = _text(fields.get("winlog.logon.authentication_package"))
+    process = _text(fields.get("winlog.logon.logon_process"))
+    if package == "ntlm" or process == "ntlmssp":
+        return "ntlm"
+    return package or process
 
 
 def _outcome(kind: str, fields: Mapping[str, Any]) -> str:

@@ -29,9 +29,12 @@ recorded again only on the NTLM side: a Zeek ``ntlm.log`` record, or a 4625 (:da
 A refused Kerberos pre-authentication (4771 / refused 4768, Zeek ``kerberos.log``) is another protocol's
 try, never this one, and a Kerberos AS request is one UDP datagram whose source address anyone can
 write: a sprayer sending one with a victim's address just before each NTLM try made every 4776 list the
-victim's address (and merge on it) instead of its own.  A 4625 does not keep its authentication package
-(``AuthenticationPackageName``, ``LogonProcessName``: not parsed), so a 4625 counts whatever its package;
-a Kerberos 4625 needs the attacker to reach the member server with its real address anyway.
+victim's address (and merge on it) instead of its own.  A 4625 is a companion when it says NTLM refused
+it (``AuthenticationPackageName`` ``NTLM`` or ``LogonProcessName`` ``NtLmSsp``, :attr:`Attempt.protocol`);
+one saying ``Kerberos`` or ``Negotiate`` (an interactive log-on at the server) is another try, task CRED6.
+A 4625 that says neither (an MDE row, ArcSight's CEF, a journal not yet read again by ``graphsiem
+rebuild``) still counts, as every 4625 did before: it needs the attacker to reach the member server
+with its real address anyway.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from analytics.credential_home import crowded_failures
 from analytics.credential_network import NTLM_KIND, SAME_ATTEMPT_SECONDS, bare_account
 from analytics.evidence_addresses import AddressHolders
 
-__all__ = ["NTLM_COMPANION_KINDS", "with_companion_addresses"]
+__all__ = ["NTLM_COMPANION_KINDS", "is_ntlm_companion", "with_companion_addresses"]
 
 NTLM_COMPANION_KINDS = frozenset({NTLM_KIND, "winsec:logon_failed"})
 """The records a 4776's address may come from: the sensor's ``ntlm.log`` and a member server's 4625."""
@@ -89,13 +92,25 @@ def with_companion_addresses(windows: Mapping[str, Sequence[Attempt]], network: 
     crowded = crowded_failures(addressed, addresses_only=True)
     by_account: dict[str, list[Attempt]] = defaultdict(list)
     for attempt in addressed:
-        if attempt.kind in NTLM_COMPANION_KINDS:
+        if is_ntlm_companion(attempt):
             by_account[bare_account(attempt.account)].append(attempt)
     for attempts in by_account.values():
         attempts.sort(key=lambda a: a.ts)
     times = {account: [a.ts for a in attempts] for account, attempts in by_account.items()}
     return {host: [_with_address(a, by_account, times, crowded, holders) for a in attempts]
             for host, attempts in windows.items()}
+
+
+def is_ntlm_companion(attempt: Attempt) -> bool:
+    """Whether ``attempt`` may be a 4776's companion: the sensor's ``ntlm.log``, or a 4625 NTLM refused.
+
+    >>> failed = Attempt(1.0, "bob", "failure 0xc000006a", None, "10.0.0.9", "e1", "winsec:logon_failed")
+    >>> [is_ntlm_companion(dataclasses.replace(failed, protocol=p)) for p in ("ntlm", "kerberos", None)]
+    [True, False, True]
+    """
+    if attempt.kind not in NTLM_COMPANION_KINDS:
+        return False
+    return attempt.protocol in (None, "ntlm")
 
 
 def _with_address(attempt: Attempt, by_account: Mapping[str, list[Attempt]], times: Mapping[str, list[float]],

@@ -102,7 +102,25 @@ def _security_4625(data: Data, fields: Fields) -> str:
         if value is not None and str(value).strip():
             text = str(value).strip()
             fields["winlog.logon.failure." + key] = text.lower() if text[:2] in ("0x", "0X") else text
+    # which protocol refused it: an NTLM failure (package NTLM, logon process NtLmSsp) is the same try
+    # as the DC's 4776, a Kerberos or Negotiate one is not (analytics.credential_companions)
+    for name, key in (("AuthenticationPackageName", "authentication_package"), ("LogonProcessName", "logon_process")):
+        said = _said(value_of(data, name))
+        if said is not None:
+            fields["winlog.logon." + key] = said
     return "winsec:logon_failed"
+
+
+def _said(value: object) -> str | None:
+    """A label as written, stripped (the ``.evtx`` record pads ``NtLmSsp ``); None for none or ``-``.
+
+    >>> _said("NtLmSsp "), _said(["NTLM"]), _said("-"), _said(None)
+    ('NtLmSsp', 'NTLM', None, None)
+    """
+    if isinstance(value, list):  # a shape that gives each value as a list of one
+        value = " ".join(str(item) for item in value)
+    text = str(value if value is not None else "").strip()
+    return text if text and text != "-" else None
 
 
 def _security_4672(data: Data, fields: Fields) -> str:

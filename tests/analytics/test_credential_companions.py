@@ -9,17 +9,20 @@ is no one's home.  Real ingests through the pipeline into a real journal.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from analytics.credential_attempts import VALIDATION_KIND, Attempt
+from analytics.credential_attempts import VALIDATION_KIND, Attempt, read_attempts
 from analytics.credential_companions import with_companion_addresses
 from analytics.credential_network import NTLM_KIND
 from graphsiem.store.embedded import EmbeddedStore
+from ingest.journal import Journal
+from ingest.pipeline import ingest_paths
 from tests.analytics.test_credential_network import SPRAYER, credential, dhcp_lease, ntlm, run
-from tests.analytics.test_credential_spray import BASE, validation
+from tests.analytics.test_credential_spray import BASE, iso, validation
 
 ACCOUNTS = 14
 
@@ -92,5 +95,50 @@ def test_a_4625_on_a_member_server_still_lends_its_address() -> None:
                      f"v{u}", VALIDATION_KIND) for u in range(ACCOUNTS)]
     member = [Attempt(start + 20 * u, f"corp\\user{u:02d}", "failure 0xc000006a", home(u).lower(), SPRAYER,
                       f"m{u}", "winsec:logon_failed") for u in range(ACCOUNTS)]
+    addressed = with_companion_addresses({"dc01": tries, "srv01": member}, {})["dc01"]
+    assert [a.source_ip for a in addressed] == [SPRAYER] * ACCOUNTS
+
+
+def member_4625(ts: float, user: str, address: str, record: int, package: str, process: str) -> dict[str, Any]:
+    """A Winlogbeat 8 Security 4625 of the member server SRV01 (a wrong password) by ``package``."""
+    return {"@timestamp": iso(ts), "agent": {"type": "winlogbeat", "version": "8.11.0"},
+            "winlog": {"computer_name": "SRV01.corp.example", "event_id": "4625", "channel": "Security",
+                       "record_id": record,
+                       "event_data": {"TargetUserName": user, "TargetDomainName": "CORP", "LogonType": "3",
+                                      "IpAddress": address, "IpPort": "51234", "WorkstationName": "-",
+                                      "Status": "0xc000006d", "SubStatus": "0xc000006a",
+                                      "LogonProcessName": process, "AuthenticationPackageName": package}},
+            "message": "An account failed to log on."}
+
+
+@pytest.mark.parametrize(("package", "process", "lends"), [
+    ("NTLM", "NtLmSsp ", True), ("Negotiate", "NtLmSsp ", True),  # NTLM refused it: the same try
+    ("Kerberos", "Kerberos", False), ("Negotiate", "User32 ", False),  # another protocol's try
+])
+def test_only_a_4625_ntlm_refused_lends_a_4776_its_address(tmp_path: Path, package: str, process: str,
+                                                            lends: bool) -> None:
+    """A member server's 4625 a second before each 4776 gives it its address only when the 4625 says
+    NTLM (package or logon process, task CRED6 item 1): before, every 4625 did, whatever its protocol."""
+    start, other = BASE + 1800, "10.0.0.77"
+    records = [*logons_from_home(), *forged_4776s(start)]
+    records += [member_4625(start + 20 * u, f"user{u:02d}", other, 900 + u, package, process) for u in range(ACCOUNTS)]
+    path = tmp_path / "logs.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        assert ingest_paths([path], store=None, journal=journal, progress=False).total.accepted == len(records)
+        member = read_attempts(journal.connection, "srv01", [], BASE, start + 3600)
+        tries = [a for a in read_attempts(journal.connection, "dc01", [], BASE, start + 3600) if a.failed]
+    assert {a.protocol for a in member} == {"ntlm" if lends else package.lower()}
+    addressed = with_companion_addresses({"dc01": tries, "srv01": member}, {})["dc01"]
+    assert [a.source_ip for a in addressed] == [other if lends else None] * ACCOUNTS
+
+
+def test_a_4625_that_names_no_protocol_still_lends_its_address() -> None:
+    """An MDE row or ArcSight's CEF keeps no package: such a 4625 counts, as every 4625 did before."""
+    start = BASE + 1800
+    tries = [Attempt(start + 20 * u + 1, f"corp\\user{u:02d}", "failure 0xc000006a", home(u).lower(), None,
+                     f"v{u}", VALIDATION_KIND) for u in range(ACCOUNTS)]
+    member = [Attempt(start + 20 * u, f"corp\\user{u:02d}", "failure 0xc000006a", None, SPRAYER, f"m{u}",
+                      "winsec:logon_failed", None) for u in range(ACCOUNTS)]
     addressed = with_companion_addresses({"dc01": tries, "srv01": member}, {})["dc01"]
     assert [a.source_ip for a in addressed] == [SPRAYER] * ACCOUNTS
