@@ -318,7 +318,8 @@ def _applied_note(args: argparse.Namespace, triage: frozenset[tuple[str, str]], 
     if args.baseline:
         return suppressions_note(len(triage), removed=None)
     removed, shown = suppression_outcome(triage, stats.get("suppressions_applied", []), clusters)
-    return suppressions_note(len(triage), removed=removed, shown=shown)
+    return suppressions_note(len(triage), removed=removed, shown=shown,
+                             other_source=len(stats.get("source_verdicts_reopened") or ()))
 
 
 _DIGEST_KINDS = {32: "md5", 40: "sha1", 64: "sha256"}

@@ -94,7 +94,8 @@ def suppression_outcome(
     return len(removed), len(held & pivots)
 
 
-def suppressions_note(held: int, *, removed: int | None = None, shown: int = 0, ignored: bool = False) -> str:
+def suppressions_note(held: int, *, removed: int | None = None, shown: int = 0, ignored: bool = False,
+                      other_source: int = 0) -> str:
     """What the output says of the triage suppressions (empty when there are none).
 
     Parameters
@@ -108,6 +109,9 @@ def suppressions_note(held: int, *, removed: int | None = None, shown: int = 0, 
         How many of them are the pivot of a cluster shown: a behaviour verdict given on other hosts.
     ignored : bool
         ``--no-suppressions``.
+    other_source : int
+        How many of the ``shown`` hold only for another source host than the cluster's log-ons came from
+        (``source_verdicts_reopened``, :mod:`analytics.lateral_verdicts`).
 
     Examples
     --------
@@ -119,6 +123,8 @@ def suppressions_note(held: int, *, removed: int | None = None, shown: int = 0, 
     '1 benign verdict in the service state removed no cluster: 1 shown on other hosts than it was given on (a behaviour verdict covers only those)'
     >>> suppressions_note(3, removed=1, shown=0)
     '1 pivot suppressed by triage (benign verdicts in the service state; --no-suppressions to ignore them); 2 more benign verdicts removed no cluster: 2 not detected in this window, or part of another cluster'
+    >>> suppressions_note(1, removed=0, shown=1, other_source=1)
+    '1 benign verdict in the service state removed no cluster: 1 shown from another source host than it was given for (a lateral verdict holds for its source only)'
     >>> suppressions_note(2, removed=None)
     '--baseline: 2 pivots suppressed by triage not applied (a baseline ranking applies no suppressions)'
     """
@@ -136,9 +142,14 @@ def suppressions_note(held: int, *, removed: int | None = None, shown: int = 0, 
     idle = held - removed
     if idle:
         why = []
-        if shown:
-            why.append(f"{shown} shown on other hosts than {'it was' if shown == 1 else 'they were'} given on "
+        if shown - other_source:
+            why.append(f"{shown - other_source} shown on other hosts than "
+                       f"{'it was' if shown - other_source == 1 else 'they were'} given on "
                        "(a behaviour verdict covers only those)")
+        if other_source:
+            why.append(f"{other_source} shown from another source host than "
+                       f"{'it was' if other_source == 1 else 'they were'} given for "
+                       "(a lateral verdict holds for its source only)")
         if idle - shown:
             why.append(f"{idle - shown} not detected in this window, or part of another cluster")
         verdicts = (f"{idle} more benign verdict{_s(idle)}" if removed
