@@ -34,7 +34,6 @@ from analytics.host_finding_reads import NEXT_STEPS, read_more_hits
 from analytics.host_finding_rules import RULES
 from analytics.host_findings import HostFinding, journal_hosts, process_key, read_hits
 from analytics.result import Cluster, cluster_id
-from analytics.suppression_scope import covers_hosts
 from graphsiem.model import Entity, EntityKey, EntityType, epoch_to_iso, stable_hash
 from graphsiem.visible_text import visible
 
@@ -85,12 +84,15 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
     kept, carried = split_carried(hits, held, vouched_builds(connection, window, hits, held, builds))
     found: list[Cluster] = []
     suppressed: list[list[str]] = []
+    judgements = _host_judgements(config)
     for finding in group_findings(kept, carried):
         record = host_record(finding)
-        judged_on = _judged_on(finding, record, config)
-        if judged_on is not None:
-            suppressed.append([EntityType.HOST.value, judged_on])
+        judged = {host: on for host in finding.hosts if (on := _judged_by(finding, host, judgements)) is not None}
+        if len(judged) == len(finding.hosts):
+            suppressed.append([EntityType.HOST.value, judged[finding.host]])
             continue
+        if judged:  # a group some of whose hosts' acts were judged: the others are new since
+            record["new_hosts"] = [host for host in finding.hosts if host not in judged]
         pairs = [("HOST_FINDING", h.event_id) for h in finding.hits][: config.evidence_per_cluster]
         found.append(host_cluster(finding, record, resolve_sources(pairs, journal)))
     found.sort(key=lambda c: (-c.score, c.id))
@@ -99,21 +101,37 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
                    "host_findings_suppressed": suppressed}
 
 
-def _judged_on(finding: HostFinding, record: Mapping[str, Any], config: DetectionConfig) -> str | None:
-    """The host whose benign verdict covers ``finding``, if any.  A finding on several hosts was judged on its
-    first one, with its hosts as members: a verdict on one of them covers it when it judged every subject
-    and most of these hosts (:func:`analytics.suppression_scope.covers_hosts`), so one host's judged certutil
-    does not hide the same download on thirty others; a verdict that recorded no hosts covers no such finding."""
-    for host in finding.hosts:
-        pivot = (EntityType.HOST.value, host)
-        if not covered_by_verdict(pivot, record, config.suppressed, config.suppressed_members):
+def _host_judgements(config: DetectionConfig) -> dict[str, list[tuple[str, frozenset[str] | None]]]:
+    """Host -> the benign verdicts that judged its acts: the verdict's host pivot and the hit subjects it
+    judged (None: a verdict that recorded no members, given before they were kept, judged its own host's
+    every act).  A verdict judged the hosts it recorded (``("host", name)`` members: its finding's, one or
+    a group's), each for the subjects it recorded."""
+    judgements: dict[str, list[tuple[str, frozenset[str] | None]]] = {}
+    for kind, on in config.suppressed:
+        if kind != EntityType.HOST.value:
             continue
-        members = frozenset(config.suppressed_members.get(pivot, ()))
-        # one that recorded no hosts (given before members were kept) judged its own host's finding only:
-        # covers_hosts would read it as covering any hosts, and the act on all the others would hide under it
-        if len(finding.hosts) == 1 or (any(kind == EntityType.HOST.value for kind, _ in members)
-                                       and covers_hosts(members, finding.hosts)):
-            return host
+        members = config.suppressed_members.get((kind, on))
+        if members is None:
+            judgements.setdefault(on, []).append((on, None))
+            continue
+        subjects = frozenset(key for key_kind, key in members if key_kind == HIT_KEY)
+        for host in {on} | {key for key_kind, key in members if key_kind == EntityType.HOST.value}:
+            judgements.setdefault(host, []).append((on, subjects))
+    return judgements
+
+
+def _judged_by(finding: HostFinding, host: str,
+               judgements: Mapping[str, list[tuple[str, frozenset[str] | None]]]) -> str | None:
+    """The pivot host of a benign verdict that judged every act of ``finding`` on ``host``, if any.
+
+    A finding on several hosts is covered only when each host's acts were judged (on its own finding, or in
+    a group holding it): one host's judged certutil does not hide the same download on thirty others, and a
+    judged group's act spreading to new hosts shows again, naming them (HOSTF3 #3; it was covered once a
+    verdict had recorded 80% of its hosts)."""
+    subjects = {_subject_key(h.rule, h.subject) for h in finding.hits if h.host == host}
+    for on, judged in judgements.get(host, ()):
+        if judged is None or (subjects and subjects <= judged):
+            return on
     return None
 
 
@@ -154,7 +172,7 @@ def host_cluster(finding: HostFinding, record: dict[str, Any], evidence: list[di
     if len(hosts) > 1:
         features["hosts"] = float(len(hosts))
     explanation = Explanation(
-        summary=summary(finding),
+        summary=summary(finding, record.get("new_hosts") or ()),
         features=tuple(FeatureContribution(name, value, RULES[name[5:]].risk if name[5:] in RULES else 0.0, 0.0,
                                            "host finding: the baseline is the rule's fixed risk")
                        for name, value in features.items()),
@@ -188,8 +206,9 @@ def host_record(finding: HostFinding) -> dict[str, Any]:
     }
 
 
-def summary(finding: HostFinding) -> str:
-    """One sentence: which rules on which host, when, the worst first.
+def summary(finding: HostFinding, new_hosts: Iterable[str] = ()) -> str:
+    """One sentence: which rules on which host, when, the worst first; for a group some of whose hosts were
+    judged, the hosts not judged before (``new_hosts``).
 
     E.g. "Host finding on pc04: LSASS memory read (1: mimikatz.exe opened lsass.exe with access 0x1010 ...)
     at 09:37 UTC on 2019-03-18."
@@ -204,7 +223,10 @@ def summary(finding: HostFinding) -> str:
     hosts = finding.hosts
     where = finding.host if len(hosts) == 1 else (
         f"{len(hosts)} hosts ({', '.join(hosts[:5])}{', ...' if len(hosts) > 5 else ''})")
-    return visible(f"Host finding on {where}: " + "; ".join(parts) + f", from {first[11:16]} UTC on {first[:10]}.")
+    new = list(new_hosts)
+    since = f"; not judged before: {', '.join(new[:5])}{', ...' if len(new) > 5 else ''}" if new else ""
+    return visible(f"Host finding on {where}: " + "; ".join(parts) + f", from {first[11:16]} UTC on {first[:10]}"
+                   + since + ".")
 
 
 def checks(finding: HostFinding) -> tuple:

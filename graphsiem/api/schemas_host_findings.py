@@ -50,3 +50,5 @@ class HostFindingRecord(BaseModel):
     subjects: list[str] = Field(description="Every hit's subject: a benign verdict covers a later finding on the "
                                 "host only when all of its subjects are among these.")
     carried_hits: int = Field(description="Hits on the host a fan-out cluster's process holds (in that cluster).")
+    new_hosts: list[str] = Field(default_factory=list, description="Of a finding on several hosts some of whose "
+                                 "acts a benign verdict judged: the hosts whose acts nobody judged (empty otherwise).")
