@@ -130,11 +130,18 @@ def _repeats(f: Facts, feature: str) -> Check:
         per_day = float(f.features.get("repeat_contacts_raw", f.features.get("repeat_contacts", 0.0)))
         every = f" (about every {_about_minutes(1440.0 / per_day)})" if per_day > 0 else ""
         how_often = f"about {per_day:.0f} times a day{every}"
+    regularity = contacts.regularity if contacts is not None else None
+    # the kept contact times answer "are the intervals regular?" (analytics.contact_regularity); a regular
+    # schedule is a beacon's or an agent's heartbeat alike, so the process and the destination's owner decide
+    if regularity is None:
+        to_check = "check whether the intervals are regular (a beacon, perhaps with jitter), which process makes"
+    else:
+        schedule = " (a schedule: a beacon's, or an agent's heartbeat)" if regularity.regular_hosts else ""
+        how_often += f", {regularity.text()}{schedule}"
+        to_check = "check which process makes"
     return Check(
         feature,
-        f"Each host contacted {target} {how_often}: check whether the "
-        "intervals are regular (a beacon, perhaps with jitter), which process makes the contacts, "
-        "and who hosts the destination",
+        f"Each host contacted {target} {how_often}: {to_check} the contacts, and who hosts the destination",
         "the contacts come from a known updater or telemetry agent polling its vendor on a documented schedule",
     )
 

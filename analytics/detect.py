@@ -38,6 +38,7 @@ from analytics.candidate_history import (
 )
 from analytics.clusters import RawCluster, fan_out_clusters, pivot_census
 from analytics.config import DetectionConfig
+from analytics.contact_regularity import regularity_features
 from analytics.credential_findings import credential_clusters, lone_window
 from analytics.evidence import EventLookup, evidence_ids, members_seen_outside, resolve_sources
 from analytics.evidence_antivirus import with_detection_evidence
@@ -283,6 +284,11 @@ def score_clusters(
         features["host_count"] = float(len(hosts))
         features["pivot_fleet_fraction"] = round(float(st.fleet_fraction[c.pivot]), 4)
         features["pivot_age_days"] = round(float(st.age_days[c.pivot]), 3)
+        # the pivot's own first contacts on these hosts, and the contact interval and regularity of the
+        # destination repeat_contacts measured (the pivot, or a new destination member): the checks' times and rate
+        contacts = cluster_contacts(inc, c.pivot, c.hosts, f.repeat_column, inputs.context.contact_shares,
+                                    inputs.contact_times, until=inputs.window.end)
+        features.update(regularity_features(contacts.regularity if contacts is not None else None))
         explanation = explain(
             f,
             contrib[i],
@@ -299,9 +305,7 @@ def score_clusters(
             credited=name_credits(cluster_credits(inputs.credited, members, new_members=f.new_members,
                                                   behaviours=f.behaviours, pair_children={p.child for p in f.new_pairs}),
                                   pivot),
-            # the pivot's own first contacts on these hosts, and the contact interval of the destination
-            # repeat_contacts measured (the pivot, or a new destination member): the checks' times and rate
-            contacts=cluster_contacts(inc, c.pivot, c.hosts, f.repeat_column, inputs.context.contact_shares),
+            contacts=contacts,
             history_counts=None if f.history else history_counts(fleet, earliest, c.hosts, inputs.window.start),
         )
         clusters.append(

@@ -43,6 +43,7 @@ import numpy as np
 from analytics.behaviour_pivots import find_behaviour_pivots
 from analytics.config import DetectionConfig
 from analytics.contact_counts import read_contact_shares
+from analytics.contact_regularity import read_contact_times
 from analytics.entity_stats import EntityStats, Window, entity_stats
 from analytics.features import FeatureContext, access_targets
 from analytics.incidence import Incidence, build_incidence
@@ -85,6 +86,8 @@ class DetectionInputs:
     """Candidate pivot -> behaviour -> the one-host processes that lent it (:mod:`analytics.linked_processes`)."""
     scripts: dict[EntityKey, Entity] = field(default_factory=dict)
     """The scripts hosts installed (``host INSTALLED script``: a WMI script consumer's), with their props."""
+    contact_times: dict[EntityKey, dict[str, tuple[float, ...]]] = field(default_factory=dict)
+    """Destination candidate pivot -> host -> its kept contact times (:mod:`analytics.contact_regularity`)."""
 
 
 def load_inputs(
@@ -230,7 +233,8 @@ def load_inputs(
     # a behaviour pivot's cluster carries its entity: what this detection made of it, which the API serves
     processes.update(behaviour.entities)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited,
-                           scripts=_installed(store, now, EntityType.SCRIPT))
+                           scripts=_installed(store, now, EntityType.SCRIPT),
+                           contact_times=read_contact_times(store, real_pivots))  # how regularly, for the checks
 
 
 def names_no_remote_machine(key: EntityKey) -> bool:

@@ -27,11 +27,12 @@ last sightings and counts): no store read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from analytics.contact_regularity import Regularity, cluster_regularity
 from analytics.incidence import Incidence
 from graphsiem.model import EntityKey
 
@@ -57,6 +58,9 @@ class PivotContacts:
         The new destination member whose contacts ``interval_min``, ``contacts`` and
         ``span_min`` describe, when the pivot is no destination (:func:`cluster_contacts`);
         ``None``: they are the pivot's.
+    regularity : Regularity or None
+        How regularly the hosts contacted that destination, from its kept contact times
+        (:mod:`analytics.contact_regularity`); ``None`` when too few were kept.
     """
 
     first: float
@@ -66,6 +70,7 @@ class PivotContacts:
     contacts: float | None = None
     span_min: float | None = None
     destination: EntityKey | None = None
+    regularity: Regularity | None = None
 
 
 def pivot_contacts(
@@ -124,7 +129,8 @@ def pivot_contacts(
 
 def cluster_contacts(
     incidence: Incidence, pivot: int, host_rows: np.ndarray, repeat_column: int | None,
-    shares: Mapping[EntityKey, float],
+    shares: Mapping[EntityKey, float], times: Mapping[EntityKey, Mapping[str, Sequence[float]]] | None = None,
+    *, until: float | None = None,
 ) -> PivotContacts | None:
     """The pivot's first contacts on ``host_rows``, with the contact interval of ``repeat_column``.
 
@@ -145,13 +151,22 @@ def cluster_contacts(
         The measured destination's column (``None``: the pivot's own contacts).
     shares : mapping
         Destination -> the share of its events that are distinct contacts (1 when missing).
+    times : mapping, optional
+        Destination -> host -> its kept contact times (:func:`analytics.contact_regularity.read_contact_times`):
+        the measured destination's regularity on the cluster's hosts, as of ``until``.
     """
     found = pivot_contacts(incidence, pivot, host_rows, share=shares.get(incidence.entities[pivot], 1.0))
-    if found is None or repeat_column is None or repeat_column == pivot:
+    if found is None:
         return found
-    key = incidence.entities[repeat_column]
-    measured = pivot_contacts(incidence, repeat_column, host_rows, share=shares.get(key, 1.0))
+    column = pivot if repeat_column is None else repeat_column
+    timed = (times or {}).get(incidence.entities[column])
+    regularity = None if not timed else cluster_regularity(
+        timed, (incidence.hosts[int(row)] for row in host_rows), until=until)
+    if column == pivot:
+        return replace(found, regularity=regularity)
+    key = incidence.entities[column]
+    measured = pivot_contacts(incidence, column, host_rows, share=shares.get(key, 1.0))
     if measured is None:
         return replace(found, interval_min=None, contacts=None, span_min=None)
     return replace(found, interval_min=measured.interval_min, contacts=measured.contacts,
-                   span_min=measured.span_min, destination=key)
+                   span_min=measured.span_min, destination=key, regularity=regularity)

@@ -60,8 +60,12 @@ def test_the_vulnerable_driver_checks_give_its_digest(detection):
                for c in driver["explanation"]["checks"])
 
 
-def test_the_beacon_checks_ask_for_the_interval(detection):
+def test_the_beacon_checks_quote_how_regular_the_contacts_were(detection):
     contracts, _ = detection
     beacon = _with_pivot(contracts, "api.metrics-sync-cloud.example")
     first = beacon["explanation"]["checks"][0]
-    assert first["feature"] == "repeat_contacts" and "intervals are regular" in first["check"]
+    # every ~10 minutes with 20 % jitter: measured from the kept contact times (task BEACON)
+    assert first["feature"] == "repeat_contacts" and "contacts every 10 min ± 1 min on" in first["check"]
+    features = beacon["features"]
+    assert features["contact_regular_hosts"] == features["contact_measured_hosts"] == len(beacon["hosts"])
+    assert 0.05 < features["contact_gap_cv"] < 0.2
