@@ -18,7 +18,10 @@ Delivery is at least once: each alert is written to the outbox
 (:mod:`graphsiem.webhook_outbox`, in ``state.sqlite``) in the transaction that
 stores the detection's clusters, and stays there until the receiver answers
 2xx; retries keep its ``X-GraphSIEM-Delivery`` id, which derives from the cluster
-and the change announced (:func:`delivery_id`), so a receiver dedupes on it.
+and the change announced (:func:`delivery_id`), so a receiver dedupes on it.  A
+data directory restored from a backup sends again the alerts that were waiting
+when the backup was taken, marked ``X-GraphSIEM-Possible-Duplicate: backup``
+(the original may have delivered them since).
 See :class:`WebhookNotifier` for the order, back-off and when an alert is dead.
 """
 
@@ -47,7 +50,15 @@ from graphsiem.webhook_outbox import (
     OutboxRow,
     backoff_delay,
 )
-from graphsiem.webhook_told import DEFAULT_RETENTION_S, last_told, mark_seen, owed, prune, settled
+from graphsiem.webhook_told import (
+    DEFAULT_RETENTION_S,
+    forgotten,
+    last_told,
+    mark_seen,
+    owed,
+    prune,
+    settled,
+)
 
 log = logging.getLogger("graphsiem.webhook")
 
@@ -55,6 +66,9 @@ SIGNATURE_HEADER = "X-GraphSIEM-Signature"
 TIMESTAMP_HEADER = "X-GraphSIEM-Timestamp"
 EVENT_HEADER = "X-GraphSIEM-Event"
 DELIVERY_HEADER = "X-GraphSIEM-Delivery"
+POSSIBLE_DUPLICATE_HEADER = "X-GraphSIEM-Possible-Duplicate"
+"""``backup`` on an alert a restored directory sends that was waiting when its backup was taken:
+the original directory may have delivered it since (:func:`graphsiem.webhook_outbox.mark_in_backup`)."""
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -182,7 +196,7 @@ def meets_confidence(cluster: dict[str, Any], floor: str) -> bool:
     return rank >= CONFIDENCE_LEVELS.index(floor)
 
 
-def never_told(previous: dict[str, Any] | None, *, is_settled: bool) -> bool:
+def never_told(previous: dict[str, Any] | None, *, is_settled: bool, was_forgotten: bool = False) -> bool:
     """Whether a cluster with no told copy (nor its case) is new to the receiver.
 
     ``previous`` is the copy the store last held.  None, or one the previous
@@ -190,22 +204,26 @@ def never_told(previous: dict[str, Any] | None, *, is_settled: bool) -> bool:
     webhook turned on for an existing queue, an upgrade from before
     ``webhook_told``, a cluster that stayed under the threshold), so it is
     compared with nothing and is ``cluster.new`` (review U3 #1: it was compared
-    with that copy and, unchanged, sent nothing).  Two exceptions keep the
-    comparison with ``previous``: an inactive copy (the told row may have been
-    pruned after ``told_retention_s``: :mod:`graphsiem.webhook_told`), and a
-    cluster an analyst closed or judged benign (``is_settled``): only a change
-    since the stored copy is worth a receiver's attention then.
+    with that copy and, unchanged, sent nothing).  So is an inactive copy (a
+    cluster inactive when the webhook was turned on, back now: task OPS2 #3).
+    Two exceptions keep the comparison with ``previous``: an id whose told row
+    was pruned after ``told_retention_s`` (``was_forgotten``,
+    :func:`graphsiem.webhook_told.forgotten`: it was told once), and a cluster
+    an analyst closed or judged benign (``is_settled``): only a change since
+    the stored copy is worth a receiver's attention then.
 
     Examples
     --------
     >>> never_told({"active": True}, is_settled=False), never_told({"active": False}, is_settled=False)
-    (True, False)
+    (True, True)
+    >>> never_told({"active": False}, is_settled=False, was_forgotten=True)
+    False
     >>> never_told({"active": True}, is_settled=True)
     False
     """
     if previous is None:
         return True
-    return previous.get("active") is not False and not is_settled
+    return not is_settled and not was_forgotten
 
 
 # Retried: the receiver may answer differently later (timeouts, overload, outage).
@@ -288,6 +306,12 @@ class WebhookNotifier:
         self._stop = threading.Event()
         # What the previous process left (undelivered at its stop or crash) is due now.
         self.outbox.due_now(time.time())
+        restored = self.outbox.count_in_backup()
+        if restored:
+            log.warning("webhook: %d alert(s) were waiting when the backup this data directory was restored "
+                        "from was taken: the original may have delivered them since; they are sent again "
+                        "under the same %s, marked %s: backup", restored, DELIVERY_HEADER,
+                        POSSIBLE_DUPLICATE_HEADER)
         self._thread = threading.Thread(target=self._work, name="webhook", daemon=True)
         self._thread.start()
 
@@ -295,7 +319,8 @@ class WebhookNotifier:
     def alerts(self, pairs: list[tuple[dict[str, Any], dict[str, Any] | None]], *,
                detection_id: str, told: dict[str, dict[str, Any]] | None = None,
                owed_ids: set[str] | frozenset[str] = frozenset(),
-               settled_ids: set[str] | frozenset[str] = frozenset()) -> list[NewAlert]:
+               settled_ids: set[str] | frozenset[str] = frozenset(),
+               forgotten_ids: set[str] | frozenset[str] = frozenset()) -> list[NewAlert]:
         """The alerts :func:`decide` sends among ``pairs``.
 
         ``told`` is :func:`~graphsiem.webhook_told.last_told`'s answer;
@@ -304,7 +329,8 @@ class WebhookNotifier:
         cluster is compared with nothing (the receiver never got it), not with
         the previous run's copy, which holds the very change that was lost.
         So is one the receiver never heard of (:func:`never_told`), unless
-        its id is in ``settled_ids`` (:func:`~graphsiem.webhook_told.settled`).
+        its id is in ``settled_ids`` (:func:`~graphsiem.webhook_told.settled`)
+        or ``forgotten_ids`` (:func:`~graphsiem.webhook_told.forgotten`).
         A cluster whose ``score_confidence`` is below ``min_confidence`` sends nothing.
         """
         alerts: list[NewAlert] = []
@@ -316,7 +342,7 @@ class WebhookNotifier:
                 continue
             told_before = (told or {}).get(cluster_id)
             if told_before is None and (cluster_id in owed_ids or never_told(
-                    previous, is_settled=cluster_id in settled_ids)):
+                    previous, is_settled=cluster_id in settled_ids, was_forgotten=cluster_id in forgotten_ids)):
                 previous = None
             decided = decide(cluster, previous, told_before, self.min_score)
             if decided is None:
@@ -355,7 +381,8 @@ class WebhookNotifier:
         now = time.time()
         clusters = [cluster for cluster, _ in pairs]
         alerts = self.alerts(pairs, detection_id=detection_id, told=last_told(conn, clusters),
-                             owed_ids=owed(conn, clusters), settled_ids=settled(conn, clusters))
+                             owed_ids=owed(conn, clusters), settled_ids=settled(conn, clusters),
+                             forgotten_ids=forgotten(conn, clusters))
         self._count_evicted(self.outbox.stage(conn, alerts, now=now), len(alerts))
         mark_seen(conn, clusters, now=now)
         pruned = prune(conn, now=now, retention_s=self.told_retention_s)
@@ -455,6 +482,8 @@ class WebhookNotifier:
             DELIVERY_HEADER: row.delivery_id,
             "User-Agent": "graphsiem-webhook/1",
         }
+        if row.in_backup_at is not None:  # restored from a backup: the original may have sent it
+            headers[POSSIBLE_DUPLICATE_HEADER] = "backup"
         try:
             response = client.post(self.url, content=row.body, headers=headers)
         except httpx.TimeoutException as exc:

@@ -54,7 +54,7 @@ OUTBOX_SCHEMA = (
         event TEXT NOT NULL, cluster_id TEXT NOT NULL, detection_id TEXT NOT NULL,
         body BLOB NOT NULL, created_at REAL NOT NULL, state TEXT NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL,
-        last_attempt_at REAL, last_error TEXT, dead_at REAL
+        last_attempt_at REAL, last_error TEXT, dead_at REAL, in_backup_at REAL
     )""",
     # The sender reads the oldest pending row; the bound prunes the oldest dead ones.
     "CREATE INDEX IF NOT EXISTS webhook_outbox_state ON webhook_outbox(state, seq)",
@@ -125,6 +125,9 @@ class OutboxRow:
     last_attempt_at: float | None
     last_error: str | None
     dead_at: float | None
+    in_backup_at: float | None = None
+    """When a backup copied this row waiting (:func:`mark_in_backup`): restored, the original may
+    have delivered it since, so it is sent marked as a possible duplicate."""
 
     def public(self) -> dict[str, Any]:
         """The row without its body (for listings and logs)."""
@@ -132,7 +135,7 @@ class OutboxRow:
                 "cluster_id": self.cluster_id, "detection_id": self.detection_id,
                 "created_at": self.created_at, "state": self.state, "attempts": self.attempts,
                 "next_attempt_at": self.next_attempt_at, "last_attempt_at": self.last_attempt_at,
-                "last_error": self.last_error, "dead_at": self.dead_at}
+                "last_error": self.last_error, "dead_at": self.dead_at, "in_backup_at": self.in_backup_at}
 
 
 def backoff_delay(attempts: int, base_s: float, cap_s: float) -> float:
@@ -153,7 +156,7 @@ def backoff_delay(attempts: int, base_s: float, cap_s: float) -> float:
 
 # Fixed text, no values: every query below adds its conditions with parameters.
 _SELECT = ("SELECT seq, delivery_id, event, cluster_id, detection_id, body, created_at, state, "
-           "attempts, next_attempt_at, last_attempt_at, last_error, dead_at FROM webhook_outbox ")
+           "attempts, next_attempt_at, last_attempt_at, last_error, dead_at, in_backup_at FROM webhook_outbox ")
 
 
 def _row(r: sqlite3.Row) -> OutboxRow:
@@ -162,7 +165,7 @@ def _row(r: sqlite3.Row) -> OutboxRow:
                      body=bytes(r["body"]), created_at=r["created_at"], state=r["state"],
                      attempts=r["attempts"], next_attempt_at=r["next_attempt_at"],
                      last_attempt_at=r["last_attempt_at"], last_error=r["last_error"],
-                     dead_at=r["dead_at"])
+                     dead_at=r["dead_at"], in_backup_at=r["in_backup_at"])
 
 
 class Outbox:
@@ -185,6 +188,7 @@ class Outbox:
         with db._tx() as conn:
             for statement in OUTBOX_SCHEMA:
                 conn.execute(statement)
+            _add_in_backup_at(conn)
             create_told_tables(conn)
 
     # -- writing alerts ----------------------------------------------------
@@ -203,16 +207,20 @@ class Outbox:
         record_undelivered(conn, [(a.cluster_id, a.delivery_id) for a in alerts
                                   if a.delivery_id not in kept_ids], now=now)
         alerts = kept
-        # A change decided again after its alert died is sent again: the dead row makes way.
-        conn.execute("DELETE FROM webhook_outbox WHERE state = ? AND delivery_id IN "
-                     "(SELECT value FROM json_each(?))",
-                     (DEAD, orjson.dumps([a.delivery_id for a in alerts]).decode()))
+        # A change decided again after its alert died is sent again: the dead row makes way
+        # (keeping its backup mark: the original directory may have sent the change since).
+        ids = orjson.dumps([a.delivery_id for a in alerts]).decode()
+        marks = conn.execute("DELETE FROM webhook_outbox WHERE state = ? AND delivery_id IN "
+                             "(SELECT value FROM json_each(?)) RETURNING delivery_id, in_backup_at",
+                             (DEAD, ids)).fetchall()
         evicted += self._make_room(conn, len(alerts), now=now)
         conn.executemany(
             "INSERT OR IGNORE INTO webhook_outbox (delivery_id, event, cluster_id, detection_id, "
             "body, created_at, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
             [(a.delivery_id, a.event, a.cluster_id, a.detection_id, a.body, now, PENDING, now)
              for a in alerts])
+        conn.executemany("UPDATE webhook_outbox SET in_backup_at = ? WHERE delivery_id = ?",
+                         [(m[1], m[0]) for m in marks if m[1] is not None])
         return evicted
 
     def add(self, alerts: Sequence[NewAlert], *, now: float) -> int:
@@ -300,6 +308,11 @@ class Outbox:
                 "AND next_attempt_at > ?", (now, PENDING, now)).rowcount)
 
     # -- what is in it ----------------------------------------------------
+    def count_in_backup(self) -> int:
+        """Pending rows a backup copied waiting (a restored directory's possible duplicates)."""
+        return int(self.db._query("SELECT COUNT(*) FROM webhook_outbox WHERE state = ? AND in_backup_at "
+                                  "IS NOT NULL", (PENDING,))[0][0])
+
     def count(self, state: str) -> int:
         """Rows in ``state`` (``"pending"`` or ``"dead"``)."""
         return int(self.db._query("SELECT COUNT(*) FROM webhook_outbox WHERE state = ?",
@@ -318,3 +331,29 @@ class Outbox:
         else:
             found = self.db._query(_SELECT + "WHERE state = ? ORDER BY seq LIMIT ?", (state, limit))
         return [_row(r) for r in found]
+
+
+def _add_in_backup_at(conn: sqlite3.Connection) -> None:
+    """Add ``in_backup_at`` to an outbox written before it existed (an older release ignores it)."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(webhook_outbox)")}
+    if columns and "in_backup_at" not in columns:
+        conn.execute("ALTER TABLE webhook_outbox ADD COLUMN in_backup_at REAL")
+
+
+def mark_in_backup(conn: sqlite3.Connection, *, taken_at: float) -> int:
+    """Mark the alerts of a backup's copy of ``state.sqlite`` as copied waiting; returns how many.
+
+    Called by ``graphsiem backup`` on the copy (never on the original).  The
+    original goes on sending them after the backup; a directory restored from
+    the copy sends them again, under the same ``X-GraphSIEM-Delivery`` and
+    marked ``X-GraphSIEM-Possible-Duplicate: backup``
+    (:class:`graphsiem.webhook.WebhookNotifier`).  Dead rows are marked too:
+    the original's next detection may have decided and sent their change.
+    """
+    has_outbox = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_outbox'").fetchone()
+    if has_outbox is None:
+        return 0
+    _add_in_backup_at(conn)
+    return int(conn.execute("UPDATE webhook_outbox SET in_backup_at = ? WHERE in_backup_at IS NULL",
+                            (taken_at,)).rowcount)

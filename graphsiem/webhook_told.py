@@ -19,10 +19,13 @@ sent, and the change was never re-sent).
 The table is bounded by time (task OPS.1): each run stamps ``seen_at`` on the
 ids it produced, and rows not seen for ``retention_s`` (the setting
 ``webhook_told_retention_s``, 30 days by default, longer than any window's
-look-back) are pruned at the end of the run (:func:`prune`).  A pruned id
-that comes back is compared with the last copy the cluster store kept of it,
-marked inactive, so it is ``cluster.returned`` when it has grown and quiet
-when it has not (:func:`graphsiem.webhook.decide`), never ``cluster.new``.
+look-back) are pruned at the end of the run (:func:`prune`), and their ids
+recorded in ``webhook_forgotten``.  A pruned id that comes back is compared
+with the last copy the cluster store kept of it, marked inactive, so it is
+``cluster.returned`` when it has grown and quiet when it has not
+(:func:`graphsiem.webhook.decide`), never ``cluster.new``.  An inactive id with
+no told row that was never pruned was never told (inactive when the webhook
+was turned on, task OPS2 #3): it is ``cluster.new`` when it comes back.
 """
 
 from __future__ import annotations
@@ -45,11 +48,31 @@ TOLD_SCHEMA = (
     "at REAL NOT NULL)",
 )
 
+FORGOTTEN_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS webhook_forgotten (cluster_id TEXT PRIMARY KEY, at REAL NOT NULL) WITHOUT ROWID"
+)
+"""Ids whose told row :func:`prune` deleted: the receiver was told of them once (see :func:`forgotten`)."""
+
 
 def create_told_tables(conn: sqlite3.Connection) -> None:
-    """Create the tables, adding ``seen_at`` to a ``webhook_told`` written before it existed."""
-    for statement in TOLD_SCHEMA:
+    """Create the tables, adding ``seen_at`` to a ``webhook_told`` written before it existed.
+
+    ``webhook_forgotten`` made on a state whose webhook ran before it existed
+    (its told rows may have been pruned already, unrecorded) starts with the
+    inactive clusters that have no told row: of those, the receiver may have
+    been told, so they stay compared with their stored copy as before.
+    """
+    had_told = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_told'").fetchone() is not None
+    had_forgotten = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_forgotten'").fetchone() is not None
+    for statement in (*TOLD_SCHEMA, FORGOTTEN_SCHEMA):
         conn.execute(statement)
+    has_clusters = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'clusters'").fetchone() is not None
+    if had_told and not had_forgotten and has_clusters:
+        conn.execute("INSERT OR IGNORE INTO webhook_forgotten (cluster_id, at) SELECT id, 0 FROM clusters "
+                     "WHERE is_active = 0 AND id NOT IN (SELECT cluster_id FROM webhook_told)")
     columns = {r[1] for r in conn.execute("PRAGMA table_info(webhook_told)")}
     if "seen_at" not in columns:
         conn.execute("ALTER TABLE webhook_told ADD COLUMN seen_at REAL")
@@ -124,6 +147,21 @@ def owed(conn: sqlite3.Connection, clusters: Iterable[Mapping[str, Any]]) -> set
     return {cluster_id for cluster_id, case in wanted.items() if rows.intersection(case)}
 
 
+def forgotten(conn: sqlite3.Connection, clusters: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Ids among ``clusters`` whose told row (of the id or of its case) :func:`prune` deleted.
+
+    Such an id was told once: absent for ``told_retention_s``, it comes back
+    compared with the copy the store kept (:func:`graphsiem.webhook.never_told`).
+    An inactive id with no told row and not forgotten was never told (it was
+    inactive when the webhook was turned on): it is new to the receiver.
+    """
+    wanted = _case_ids(clusters)
+    ids = json.dumps(sorted({i for case in wanted.values() for i in case}))
+    rows = {r[0] for r in conn.execute(
+        "SELECT cluster_id FROM webhook_forgotten WHERE cluster_id IN (SELECT value FROM json_each(?))", (ids,))}
+    return {cluster_id for cluster_id, case in wanted.items() if rows.intersection(case)}
+
+
 def settled(conn: sqlite3.Connection, clusters: Iterable[Mapping[str, Any]]) -> set[str]:
     """Ids among ``clusters`` an analyst has settled: triage closed, or verdict benign.
 
@@ -183,6 +221,8 @@ def prune(conn: sqlite3.Connection, *, now: float, retention_s: float) -> int:
     (1, ['recent'])
     """
     cutoff = now - retention_s
+    conn.execute("INSERT OR REPLACE INTO webhook_forgotten (cluster_id, at) SELECT cluster_id, ? FROM webhook_told "
+                 "WHERE COALESCE(seen_at, at) < ?", (now, cutoff))
     told = conn.execute("DELETE FROM webhook_told WHERE COALESCE(seen_at, at) < ?", (cutoff,)).rowcount
     owed_rows = conn.execute("DELETE FROM webhook_owed WHERE at < ?", (cutoff,)).rowcount
     return int(told) + int(owed_rows)

@@ -85,4 +85,8 @@ def run(args: argparse.Namespace) -> int:
               "`graphsiem ingest` or `serve` on it", file=sys.stderr)
     if report.store == "neo4j":
         print(f"graphsiem backup: {NEO4J_RESTORE}", file=sys.stderr)
+    if report.webhook_alerts:
+        print(f"graphsiem backup: {report.webhook_alerts} webhook alert(s) were waiting in the outbox; the service "
+              "goes on sending them, so a directory restored from this copy sends them again, under the same "
+              "X-GraphSIEM-Delivery and marked X-GraphSIEM-Possible-Duplicate: backup", file=sys.stderr)
     return 0

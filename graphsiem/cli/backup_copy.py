@@ -21,6 +21,10 @@ between two of its pages' writes may be torn.  So:
   from the journal, :func:`ingest.replay.resume_projector`);
 - the IP -> host map and the projector's join state are tables of the
   journal, copied with it;
+- webhook alerts waiting in the copy's outbox are marked as copied waiting
+  (:func:`graphsiem.webhook_outbox.mark_in_backup`): the service goes on
+  sending them, so a directory restored from the copy sends them again with
+  ``X-GraphSIEM-Possible-Duplicate: backup`` beside their usual delivery id;
 - lock files (``serve.lock``, ``writers.lock``, ``graph/write.lock``), SQLite's
   side files (``-wal``, ``-shm``, ``-journal``: their content is in the
   copies), a graph save in progress (``graph/.graph-*.tmp``) and ``uploads/``
@@ -93,6 +97,8 @@ class BackupReport:
     checkpoint: int = 0
     projected_later: int = 0
     seconds: float = 0.0
+    webhook_alerts: int = 0
+    """Webhook alerts copied waiting (or dead): a restore sends them again, marked (module docstring)."""
 
     @property
     def size(self) -> int:
@@ -104,6 +110,7 @@ class BackupReport:
         return {
             "source": str(self.source), "destination": str(self.destination), "store": self.store,
             "checkpoint": self.checkpoint, "projected_later": self.projected_later, "bytes": self.size,
+            "webhook_alerts": self.webhook_alerts,
             "seconds": round(self.seconds, 3),
             "files": [{"name": f.name, "bytes": f.size, "how": f.how} for f in self.files],
         }
@@ -165,6 +172,8 @@ def back_up(data: Path, destination: Path) -> BackupReport:
         paths.private_dir(target.parent)
         report.files.append(_copy_sqlite(source, target, data) if _is_sqlite(source)
                             else _copy_file(source, target, data))
+        if source == data / "state.sqlite":
+            report.webhook_alerts = _mark_webhook_alerts(target)
     journal = destination / "journal.sqlite"
     if journal.is_file():
         report.store, report.checkpoint, report.projected_later = _match_checkpoint(journal, mark)
@@ -219,6 +228,18 @@ def _copy_file(source: Path, target: Path, data: Path) -> CopiedFile:
     with source.open("rb") as reading, paths.open_private(target) as writing:
         shutil.copyfileobj(reading, writing, 1 << 20)
     return CopiedFile(str(source.relative_to(data)), target.stat().st_size, "file copy")
+
+
+def _mark_webhook_alerts(state_copy: Path) -> int:
+    """Mark the copy's waiting webhook alerts (:func:`graphsiem.webhook_outbox.mark_in_backup`); how many."""
+    from graphsiem.webhook_outbox import mark_in_backup
+
+    conn = sqlite3.connect(state_copy)
+    try:
+        with conn:
+            return mark_in_backup(conn, taken_at=time.time())
+    finally:
+        conn.close()
 
 
 def _match_checkpoint(journal_copy: Path, mark: int | None) -> tuple[str, int, int]:
