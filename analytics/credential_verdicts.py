@@ -25,6 +25,10 @@ judged benign, as an unmerged finding's nightly recurrence is (a span would show
 most attempted :data:`analytics.credential_words.SHOWN` accounts or sources cannot be compared past
 them, so such a finding is covered only when its own lists are whole.  A suppression without a member
 list (given before the service kept them) covers the validator's every finding, as for other pivots.
+A verdict that recorded members but no merge ground (given before verdicts recorded ``merged_by``) covers
+a merged finding whose validators are exactly those it judged, for whatever reason they merged (it cannot
+tell), its accounts, sources, patterns and compromises held to the rules above; one more or one fewer
+validator shows (task CRED6 item 3).
 """
 
 from __future__ import annotations
@@ -127,7 +131,12 @@ def _same_merge(record: Mapping[str, Any], judged: set[EntityKey]) -> bool:
         return False
     if any(all((kind, str(v)) not in judged for kind in _VALIDATOR_TYPES) for v in validators):
         return False
-    for ground in record.get("merged_by") or []:
+    grounds = record.get("merged_by") or []
+    if grounds and not any(kind == MERGE_GROUND for kind, _ in judged):
+        # a verdict given before verdicts recorded merge grounds (task CRED6 item 3): it cannot say why the
+        # hosts it judged were one finding, so it covers the merge of exactly those hosts, no more, no fewer
+        return {str(v) for v in validators} == {key for kind, key in judged if kind in _VALIDATOR_TYPES}
+    for ground in grounds:
         values = ground.get("values") or []
         if ground.get("total") is not None and ground["total"] > len(values):
             return False  # the merge lists part of what it shared: the rest cannot be compared

@@ -85,3 +85,35 @@ def test_a_merge_reaching_another_host_is_shown() -> None:
     wider = merged({**JUDGED, "ws-021": tries("ws-021", FIRST_LIST, 9.0)})
     assert "ws-021" in wider.hosts
     assert not covered(wider, judged)
+
+
+def old_verdict_keys(cluster: Cluster) -> set[tuple[str, str]]:
+    """What a verdict given before verdicts recorded merge grounds holds: members, patterns, sources."""
+    return {key for key in judged_keys(cluster) if key[0] not in ("credential_merge", "credential_merge_shared")}
+
+
+def covered_by_old_verdict(later: Cluster, judged: Cluster) -> bool:
+    assert later.credential is not None
+    pivot = judged.pivot.ref
+    return covered_by_verdict(later.pivot.ref, later.credential, {pivot}, {pivot: old_verdict_keys(judged)})
+
+
+def test_a_verdict_without_recorded_grounds_covers_the_merge_of_the_hosts_it_judged() -> None:
+    """Verdicts given before the grounds were recorded (task CRED6 item 3): the same merged finding showed
+    again after the upgrade, since no ground of it was judged."""
+    judged = merged(JUDGED)
+    again = merged({host: list(attempts) for host, attempts in JUDGED.items()})
+    assert covered_by_old_verdict(again, judged)  # failed before: shown once more
+
+
+def test_a_verdict_without_recorded_grounds_shows_a_merge_of_more_or_fewer_hosts() -> None:
+    judged = merged({**JUDGED, "ws-021": tries("ws-021", FIRST_LIST, 9.0)})
+    wider = merged({**JUDGED, "ws-021": tries("ws-021", FIRST_LIST, 9.0), "ws-030": tries("ws-030", FIRST_LIST, 11.0)})
+    fewer = merged(JUDGED)
+    assert covered_by_old_verdict(merged({**JUDGED, "ws-021": tries("ws-021", FIRST_LIST, 9.0)}), judged)
+    assert not covered_by_old_verdict(wider, judged)
+    assert not covered_by_old_verdict(fewer, judged)
+    # an account it did not judge still shows, as for any verdict
+    other = merged({"ws-004": tries("ws-004", [*FIRST_LIST, "newcomer"], 0.0), "ws-014": JUDGED["ws-014"],
+                    "ws-021": tries("ws-021", FIRST_LIST, 9.0)})
+    assert not covered_by_old_verdict(other, judged)
