@@ -121,6 +121,10 @@ class DetectionConfig:
         the journal's events, as credential findings do).
     credential_burst_minutes : float
         The sliding window every credential pattern is counted in (60: one hour).
+    credential_known_scanners : tuple of str
+        Addresses or networks (CIDR) of the operator's vulnerability scanners: their
+        refusals spread over many hosts make no spread-spray finding
+        (:mod:`analytics.credential_spread`).  An invalid one is a :class:`ConfigError`.
     spray_min_accounts : int
         Fewest accounts failing on one validator within the burst window, each
         at most ``spray_max_attempts`` times, for a password spray (10).
@@ -183,6 +187,7 @@ class DetectionConfig:
     rotation_min_workstations: int = _CREDENTIAL_DEFAULTS.rotation_min_workstations
     compromise_min_failures: int = _CREDENTIAL_DEFAULTS.compromise_min_failures
     spray_daily_min_accounts: int = _CREDENTIAL_DEFAULTS.daily_spray_min_accounts
+    credential_known_scanners: tuple[str, ...] = ()
     antivirus_floor_host_share: float = 0.1
 
     def __post_init__(self) -> None:
@@ -192,6 +197,11 @@ class DetectionConfig:
             raise ConfigError(str(exc)) from None
         # kept as canonical text: the config stays plain data (to_dict, save) and compares by value
         object.__setattr__(self, "internal_networks", tuple(str(n) for n in networks))
+        try:
+            scanners = parse_internal_networks(self.credential_known_scanners, origin="credential_known_scanners")
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        object.__setattr__(self, "credential_known_scanners", tuple(str(n) for n in scanners))
         if self.min_hosts < 2:
             raise ConfigError(f"min_hosts must be >= 2, got {self.min_hosts}")
         if self.window_hours <= 0:
@@ -271,6 +281,7 @@ class DetectionConfig:
         data = asdict(self)
         data["suppressed"] = [list(p) for p in sorted(self.suppressed)]
         data["internal_networks"] = list(self.internal_networks)
+        data["credential_known_scanners"] = list(self.credential_known_scanners)
         data["suppressed_members"] = [
             [list(p), [list(m) for m in sorted(members)]] for p, members in sorted(self.suppressed_members.items())
         ]

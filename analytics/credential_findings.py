@@ -27,6 +27,7 @@ from analytics.credential_network import (
     without_windows_copies,
 )
 from analytics.credential_spray import COMPROMISE, find_credential_attacks, habitual_names
+from analytics.credential_spread import failing_sources, spread_sprays
 from analytics.credential_targets import failed_logon_hosts
 from analytics.credential_verdicts import covered_by_verdict
 from analytics.credential_words import credential_cluster
@@ -59,7 +60,8 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     stats : dict
         ``credential_attempts`` (read, or why none), ``credential_validators``, ``credential_findings``,
         ``credential_validator_findings`` (before the merge), ``credential_network_targets`` and
-        ``credential_network_attempts`` (a sensor's, after the dedupe), ``credential_compromises``,
+        ``credential_network_attempts`` (a sensor's, after the dedupe), ``credential_spread_hosts`` (the
+        hosts a spray spread over reached, :mod:`analytics.credential_spread`), ``credential_compromises``,
         ``credential_s`` (seconds), ``credential_suppressed`` (the pivots
         of findings a benign verdict covered, :func:`analytics.credential_verdicts.covered_by_verdict`).
     """
@@ -94,6 +96,11 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
         finding = find_credential_attacks(host, attempts, limits, habitual_names(edges, attempts))
         if finding is not None:
             per_validator.append(finding)
+    # a spray spread over member servers, each under every per-host count: pooled by the source it came from
+    spread_hosts = failed_logon_hosts(connection, start, end, 1, skip=edges_of)
+    pooled = {**windows, **{host: read_attempts(connection, host, [], start, end) for host in spread_hosts}}
+    spread = spread_sprays(pooled, limits, failing_sources(per_validator), config.credential_known_scanners)
+    per_validator.extend(spread)
     # one source trying thirty workstations is one spray, not thirty findings (T13 finding 3); nor is one
     # account list tried on each of them in the same minutes under a new claimed name each time (CRED3)
     for finding in merge_findings(per_validator, limits):
@@ -117,6 +124,7 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
         "credential_network_attempts": sum(len(attempts) for attempts in network.values()),
         "credential_findings": len(found),
         "credential_validator_findings": len(per_validator),
+        "credential_spread_hosts": len({f.validator for f in spread}),
         "credential_compromises": sum(1 for c in found if c.credential and COMPROMISE in c.credential["patterns"]),
         "credential_s": time.perf_counter() - t0,
         "credential_suppressed": suppressed,
