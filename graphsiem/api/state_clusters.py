@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from graphsiem.api.behaviour_episodes import with_episode_id
 from graphsiem.api.cluster_lineage import lineage, match_predecessors, stored_cluster
+from graphsiem.api.queue_order import DEFAULT_SORT, QueueSort
 from graphsiem.api.queue_search import TEXT_MATCH, search_fold, write_search_text
 from graphsiem.api.records import ClusterRow, Status, Triage, Verdict
 from graphsiem.api.state_lineage import continue_case, stored_previous_ids
@@ -156,15 +157,19 @@ class ClusterRowsMixin:
         since: float | None = None,
         updated_since: float | None = None,
         after: tuple[float, int, str] | None = None,
+        after_value: Any = None,
         limit: int = 50,
         include_inactive: bool = False,
         text: str | None = None,
+        sort: QueueSort = DEFAULT_SORT,
     ) -> list[ClusterRow]:
         """The queue: clusters by score (desc), then fewer hosts first, then id.
 
         The order is the CLI's (ties rarest first, ``analytics.detect``);
         ``after`` is the keyset cursor ``(score, host_count, id)`` of the last
-        row of the previous page.
+        row of the previous page.  ``sort`` puts a column before that order
+        (:mod:`graphsiem.api.queue_order`); ``after_value`` is then the last
+        row's value of it, which each row carries as ``data["queue_sort_value"]``.
 
         Which clusters: with ``include_inactive`` every stored one.  Otherwise
         the latest detection's (active) clusters, plus the inactive ones an
@@ -186,13 +191,12 @@ class ClusterRowsMixin:
                                        updated_since=updated_since, include_inactive=include_inactive,
                                        text=text)
         if after is not None:
-            score, host_count, cluster_id = after
-            where.append("(c.score < ? OR (c.score = ? AND (c.host_count > ? "
-                         "OR (c.host_count = ? AND c.id > ?))))")
-            params.extend([score, score, host_count, host_count, cluster_id])
-        # The WHERE clauses are fixed fragments chosen above; values are parameters.
-        sql = _CLUSTER_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY c.score DESC, c.host_count, c.id LIMIT ?"
+            fragment, values = sort.after(after_value, *after)
+            where.append(fragment)
+            params.extend(values)
+        # The WHERE clauses and the sort's expression are fixed fragments chosen above; values are parameters.
+        sql = _CLUSTER_COLUMNS + f", {sort.expression} AS x_sort" + _CLUSTER_FROM
+        sql += (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {sort.order_by()} LIMIT ?"
         params.append(limit)
         return [_cluster(r) for r in self._query(sql, params)]
 
@@ -210,9 +214,7 @@ class ClusterRowsMixin:
         if key in cache:
             return cache[key]
         where, params = _queue_filters(**filters)
-        sql = ("SELECT COUNT(*) FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id "  # noqa: S608
-               "LEFT JOIN cluster_successors s ON s.old_id = c.id" + CLUSTER_TIMES_JOIN
-               + (" WHERE " + " AND ".join(where) if where else ""))
+        sql = "SELECT COUNT(*)" + _CLUSTER_FROM + (" WHERE " + " AND ".join(where) if where else "")
         total = int(self._query(sql, params)[0][0])
         if len(cache) >= _TOTALS_KEPT or any(k[0] != key[0] for k in cache):
             cache.clear()  # an older version's counts are never asked again
@@ -254,13 +256,14 @@ def _queue_filters(*, min_score: float | None = None, status: Status | None = No
 
 
 # Fixed fragments only (graphsiem.api.state_triage's columns and joins); values are parameters.
-_CLUSTER_SELECT = (
-    "SELECT c.*, t.status AS t_status, t.verdict AS t_verdict, t.assignee AS t_assignee, "  # noqa: S608
+_CLUSTER_COLUMNS = (
+    "SELECT c.*, t.status AS t_status, t.verdict AS t_verdict, t.assignee AS t_assignee, "
     "t.updated_at AS t_updated_at, t.updated_by AS t_updated_by, s.new_id AS superseded_by"
     + CLUSTER_TIMES_COLUMNS  # detected_at, updated_at, triage version (graphsiem.api.state_triage)
-    + " FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id "
-    "LEFT JOIN cluster_successors s ON s.old_id = c.id" + CLUSTER_TIMES_JOIN
 )
+_CLUSTER_FROM = (" FROM clusters c LEFT JOIN triage t ON t.cluster_id = c.id "
+                 "LEFT JOIN cluster_successors s ON s.old_id = c.id" + CLUSTER_TIMES_JOIN)
+_CLUSTER_SELECT = _CLUSTER_COLUMNS + _CLUSTER_FROM
 # Fixed fragments of the queue's WHERE clause (no values in them).
 _TRIAGED = "(t.status != 'open' OR t.verdict IS NOT NULL OR t.assignee IS NOT NULL)"
 _UNRESOLVED = "(t.status != 'closed' AND COALESCE(t.verdict, '') != 'benign')"
@@ -281,6 +284,8 @@ def _cluster(row: sqlite3.Row) -> ClusterRow:
         # So are when it was first detected and last changed (detection or triage; epoch seconds).
         data={**json.loads(row["data"]), "superseded_by": row["superseded_by"],
               "detected_at_ts": row["x_detected_at"], "updated_at_ts": row["x_updated_at"] or None,
-              "changed_by_detection": row["x_changed_by"]},
+              "changed_by_detection": row["x_changed_by"],
+              # the queue's sort column as SQL compared it: a cursor's key (graphsiem.api.queue_order)
+              **({"queue_sort_value": row["x_sort"]} if "x_sort" in row.keys() else {})},
         triage=triage,
     )

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from graphsiem.api.deps import AnalystCaller, Context
 from graphsiem.api.errors import Unprocessable
+from graphsiem.api.queue_order import SORTABLE, parse_sort
 from graphsiem.api.schemas import (
     AuditOut,
     CaseBundle,
@@ -70,7 +71,13 @@ async def list_clusters(
         "pivot's key contains this text, in any case of any script and compatibility form (NFKC, "
         "Unicode's full case mapping: `ÄDMIN` finds `ädmin`, `STRASSE` `straße`; the dotless ı "
         "matches i); lookalike letters of other scripts are not folded."))] = None,
-    cursor: Annotated[str | None, Query(max_length=512, description="From next_cursor.")] = None,
+    sort: Annotated[str | None, Query(max_length=32, description=(
+        "The order: a column of the queue, `-` before it for descending: "
+        + ", ".join(SORTABLE) + " (e.g. `-last_seen`). Ties, and without it the whole queue, go "
+        "by risk (highest first), then fewest hosts, then id. A missing value (no verdict, no "
+        "assignee) sorts first ascending; a summary compares by its first 200 characters. "
+        "A cursor is for the sort it was made under."))] = None,
+    cursor: Annotated[str | None, Query(max_length=2048, description="From next_cursor.")] = None,
     limit: Annotated[int | None, Query(ge=1, description="Page size (capped).")] = None,
     include_inactive: Annotated[bool, Query(description=(
         "Every stored cluster, also those the latest detection did not produce. Without it: "
@@ -83,10 +90,14 @@ async def list_clusters(
     # Reads only the state database: cheap enough to run on the event loop,
     # which keeps the queue fast under many concurrent clients.
     size = min(limit or ctx.settings.page_size_default, ctx.settings.page_size_max)
+    try:
+        order = parse_sort(sort)
+    except ValueError as exc:
+        raise Unprocessable(str(exc), field="sort") from None
     body, etag = service.list_clusters_json(
         ctx, min_score=min_score, status=status, verdict=verdict, since=_epoch("since", since),
         updated_since=_epoch("updated_since", updated_since), cursor=cursor, limit=size,
-        include_inactive=include_inactive, text=(q or "").strip() or None)
+        include_inactive=include_inactive, text=(q or "").strip() or None, sort=order)
     if triage_writes.etag_matches(if_none_match, etag):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(body, media_type="application/json", headers={"ETag": etag})

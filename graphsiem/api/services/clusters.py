@@ -21,6 +21,7 @@ from analytics.lateral_verdicts import SourceNotNamed, source_scope
 from graphsiem.api.context import AppContext
 from graphsiem.api.empty_queue import inactive_cluster_count, latest_queue_run
 from graphsiem.api.errors import NotFound, PreconditionFailed, QueueChanged, Unprocessable
+from graphsiem.api.queue_order import DEFAULT_SORT, QueueSort
 from graphsiem.api.schemas import (
     AuditOut,
     CaseBundle,
@@ -46,28 +47,36 @@ from graphsiem.model import entity_uid, epoch_to_iso
 from graphsiem.page_links import cluster_page_url
 
 
-def encode_cursor(score: float, host_count: int, cluster_id: str, detection_id: str) -> str:
-    """An opaque keyset cursor: the last row's sort key (score, host count, id) and the queue's detection."""
-    return base64.urlsafe_b64encode(
-        orjson.dumps([score, host_count, cluster_id, detection_id])).decode("ascii").rstrip("=")
+def encode_cursor(score: float, host_count: int, cluster_id: str, detection_id: str,
+                  sort: QueueSort = DEFAULT_SORT, sort_value: Any = None) -> str:
+    """An opaque keyset cursor: the last row's sort key (score, host count, id) and the queue's
+    detection; under a column sort also the sort's name and the row's value of it."""
+    parts: list[Any] = [score, host_count, cluster_id, detection_id]
+    if not sort.is_default:
+        parts += [sort.name, sort_value]
+    return base64.urlsafe_b64encode(orjson.dumps(parts)).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[tuple[float, int, str], str | None]:
-    """Inverse of :func:`encode_cursor`: the sort key and the detection (``None`` in a cursor
-    made before cursors named it); 422 naming ``cursor`` when it is not one."""
+def decode_cursor(cursor: str) -> tuple[tuple[float, int, str], str | None, str | None, Any]:
+    """Inverse of :func:`encode_cursor`: the sort key, the detection (``None`` in a cursor
+    made before cursors named it), the column sort's name and value (``None`` under the
+    queue's own order); 422 naming ``cursor`` when it is not one."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         parts = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        if not isinstance(parts, list) or len(parts) not in (3, 4):
+        if not isinstance(parts, list) or len(parts) not in (3, 4, 6):
             raise TypeError
         score, host_count, cluster_id = parts[:3]
-        detection_id = parts[3] if len(parts) == 4 else None
+        detection_id = parts[3] if len(parts) >= 4 else None
+        sort_name, sort_value = parts[4:6] if len(parts) == 6 else (None, None)
         if (not isinstance(cluster_id, str) or isinstance(score, bool)
                 or not isinstance(score, (int, float))
                 or not isinstance(host_count, int) or isinstance(host_count, bool)
-                or not (detection_id is None or isinstance(detection_id, str))):
+                or not (detection_id is None or isinstance(detection_id, str))
+                or not (sort_name is None or isinstance(sort_name, str))
+                or isinstance(sort_value, bool) or not isinstance(sort_value, (str, int, float, type(None)))):
             raise TypeError
-        return (float(score), host_count, cluster_id), detection_id
+        return (float(score), host_count, cluster_id), detection_id, sort_name, sort_value
     except (ValueError, TypeError, binascii.Error, UnicodeEncodeError, orjson.JSONDecodeError):
         raise Unprocessable("not a cursor returned by this API", field="cursor") from None
 
@@ -170,11 +179,14 @@ def list_clusters_json(ctx: AppContext, **query: Any) -> tuple[bytes, str]:
 def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | None,
                   verdict: Verdict | None, since: float | None, cursor: str | None,
                   limit: int, include_inactive: bool = False,
-                  updated_since: float | None = None, text: str | None = None) -> ClusterPage:
+                  updated_since: float | None = None, text: str | None = None,
+                  sort: QueueSort = DEFAULT_SORT) -> ClusterPage:
     """One page of the queue and the cursor of the next page.
 
-    Highest score first, ties rarest first (fewer hosts), then by id; which
-    clusters: :meth:`graphsiem.api.state.StateStore.list_clusters`.
+    Highest score first, ties rarest first (fewer hosts), then by id, or ``sort``'s
+    column first (:mod:`graphsiem.api.queue_order`: a cursor is for the sort it was
+    made under, 422 under another); which clusters:
+    :meth:`graphsiem.api.state.StateStore.list_clusters`.
 
     A cursor carries the queue's generation it was made on (the detection that
     last changed the queue: :func:`~graphsiem.api.state_triage.queue_detection`):
@@ -186,7 +198,10 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
     (unless it carried other benign verdicts to a new build: each page says those of
     the newest run, ``verdicts_carried``).
     """
-    after, made_on = decode_cursor(cursor) if cursor else (None, None)
+    after, made_on, made_for, after_value = decode_cursor(cursor) if cursor else (None, None, None, None)
+    if cursor and (made_for or DEFAULT_SORT.name) != sort.name:
+        raise Unprocessable(f"cursor: made for sort={made_for or DEFAULT_SORT.name}, not sort={sort.name}; "
+                            "restart from the first page", field="cursor")
     # One lock around the two reads: the page and the detection it names agree.
     with exclusive(ctx.state):
         detection_id = queue_detection(ctx.state)
@@ -199,7 +214,7 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
         filters: dict[str, Any] = {
             "min_score": min_score, "status": status, "verdict": verdict, "since": since,
             "updated_since": updated_since, "include_inactive": include_inactive, "text": text}
-        rows = ctx.state.list_clusters(**filters, after=after, limit=limit + 1)
+        rows = ctx.state.list_clusters(**filters, after=after, after_value=after_value, limit=limit + 1, sort=sort)
         # the page reads at most 1,000 and says "1,000 of 2,393" past them (review U3, task PGX #1)
         total = ctx.state.count_clusters(**filters)
         # the page's queue header says them; it read GET /v1/detections on every poll (PAGE3 #2)
@@ -212,7 +227,8 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
     has_more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
-    next_cursor = (encode_cursor(last.score, last.host_count, last.id, detection_id)
+    next_cursor = (encode_cursor(last.score, last.host_count, last.id, detection_id,
+                                 sort, last.data.get("queue_sort_value"))
                    if has_more and last is not None else None)
     return ClusterPage(items=[ClusterSummary(**_summary_fields(r, ctx.settings.public_url)) for r in rows],
                        next_cursor=next_cursor, detection_id=detection_id or None,
