@@ -31,3 +31,13 @@ def simulated_detection(root: Path, *, hosts: int, days: int, seed: int, density
     finally:
         store.close()
     return result, load_truth(root / "telemetry" / "ground_truth.json")
+
+
+def ingest_simulated(root: Path, store, *, hosts: int, days: int, seed: int, density: float) -> Path:
+    """Simulate a fleet under ``root`` and ingest its sensors' logs into ``store``; the journal's path
+    (``root / "journal.sqlite"``), for a test that keeps it open beside the store."""
+    simulate(root / "telemetry", hosts=hosts, days=days, seed=seed, density=density)
+    with Journal(root / "journal.sqlite") as journal:
+        ingest_paths([root / "telemetry" / "endpoint", root / "telemetry" / "network"], store=store,
+                     journal=journal, progress=False)
+    return root / "journal.sqlite"

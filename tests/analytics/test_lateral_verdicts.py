@@ -13,21 +13,17 @@ import pytest
 from analytics.config import DetectionConfig
 from analytics.detect import detect
 from analytics.lateral_verdicts import SOURCE_KEY_TYPE, SourceNotNamed, judged_sources, source_scope
-from graphsiem.simulator.engine import simulate
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
-from ingest.pipeline import ingest_paths
+from tests.analytics.simulated import ingest_simulated
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     """The ingested fleet (store, journal) and its first detection's lateral-movement cluster."""
     root = tmp_path_factory.mktemp("lateral-verdict")
-    simulate(root / "telemetry", hosts=120, days=2, seed=3, density=0.3)
     store = EmbeddedStore(root / "graph")
-    with Journal(root / "journal.sqlite") as journal:
-        ingest_paths([root / "telemetry" / "endpoint", root / "telemetry" / "network"], store=store,
-                     journal=journal, progress=False)
+    with Journal(ingest_simulated(root, store, hosts=120, days=2, seed=3, density=0.3)) as journal:
         result = detect(store, journal=journal)
         (lateral,) = [c for c in result.clusters if c.lateral_sources and c.lateral_sources[0]["host"]]
         yield store, journal, lateral

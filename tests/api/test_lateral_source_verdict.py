@@ -15,23 +15,17 @@ from typing import Any
 import pytest
 
 from graphsiem.api.state_verdicts import suppressed_members
-from graphsiem.simulator.engine import simulate
 from graphsiem.store.embedded import EmbeddedStore
-from ingest.journal import Journal
-from ingest.pipeline import ingest_paths
+from tests.analytics.simulated import ingest_simulated
 from tests.api.conftest import Api, make_settings, running_api
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory) -> Iterator[Api]:
-    root = tmp_path_factory.mktemp("lateral-verdict-api")
-    simulate(root / "telemetry", hosts=120, days=2, seed=3, density=0.3)
-    data = root / "data"
+    data = tmp_path_factory.mktemp("lateral-verdict-api") / "data"
     data.mkdir(mode=0o700)
     store = EmbeddedStore(data / "graph")
-    with Journal(data / "journal.sqlite") as journal:
-        ingest_paths([root / "telemetry" / "endpoint", root / "telemetry" / "network"], store=store,
-                     journal=journal, progress=False)
+    ingest_simulated(data, store, hosts=120, days=2, seed=3, density=0.3)  # the journal in the data directory
     try:
         with running_api(make_settings(data), store) as api:
             assert api.detect()["status"] == "done"
