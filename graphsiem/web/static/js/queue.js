@@ -18,7 +18,9 @@
 //
 // At most MAX_PAGES × PAGE_SIZE clusters are read: past them the header says "1,000 of
 // 2,393" and the text box searches on the server (`q`), so a host or digest typed there
-// finds clusters the page did not read (review U3, task PGX #1).
+// finds clusters the page did not read (review U3, task PGX #1); a column sort is asked
+// of the server too (`sort`), so "First seen" lists the queue's oldest, not the oldest of
+// the riskiest 1,000, in the server's order (task PAGE2 #1).
 
 import { api } from './api.js';
 import { showCarriedVerdicts } from './carried_verdicts.js';
@@ -115,6 +117,7 @@ export class Queue {
       if (this.capped || this.searchedText !== null) this.searchSoon();
     });
     this.searchedText = null; // the text the shown listing was searched with on the server, else null
+    this.sortedBy = null; // the `sort` the shown listing was read with (the server's order), else null
   }
 
   /** Keep the filters and the sort for a reload of this tab. */
@@ -165,7 +168,17 @@ export class Queue {
     this.searchTimer = null;
   }
 
-  /** List again once typing pauses: the text is searched on the server (see the top of this file). */
+  /**
+   * The API's `sort` for the column sort chosen, when the page cannot read the whole queue;
+   * null for the queue's own order (risk, highest first) or when the rows read are all of it.
+   */
+  serverSort() {
+    const { key, descending } = this.sort;
+    if (!this.capped || (key === 'score' && descending)) return null;
+    return `${descending ? '-' : ''}${key}`;
+  }
+
+  /** List again once typing (or sorting) pauses: the text and the sort go to the server (see the top of this file). */
   searchSoon() {
     if (this.searchTimer) window.clearTimeout(this.searchTimer);
     this.searchTimer = window.setTimeout(() => {
@@ -190,6 +203,7 @@ export class Queue {
     this.total = 0;
     this.capped = false;
     this.searchedText = null;
+    this.sortedBy = null;
     fill(byId('queue-body'));
     fill(byId('queue-fold'));
     byId('queue-suppressed').hidden = true;
@@ -261,11 +275,15 @@ export class Queue {
     let searchNow = false;
     try {
       const filters = this.filters();
-      const clusters = await this.listAll(filters);
+      const sort = this.serverSort();
+      const clusters = await this.listAll({ ...filters, sort });
       // Whether the page reads the whole queue is known from a listing without the text only.
       if (filters.q === null) this.capped = this.total > clusters.length;
       this.searchedText = filters.q;
+      this.sortedBy = sort;
       searchNow = filters.q === null && this.capped && Boolean(byId('filter-text').value.trim());
+      // A sort kept from before (a reload) over a queue found too big: sort it on the server now.
+      searchNow ||= this.serverSort() !== sort;
       const facts = this.emptyFacts;
       if (this.seen === null) {
         const unfiltered = Object.values(filters).every((v) => v === null);
@@ -284,6 +302,7 @@ export class Queue {
       const inactive = clusters.filter((c) => !c.active).length;
       const paused = this.selecting();
       setText(status, `${this.countText(clusters.length, filters.q)}${inactive ? ` (${inactive} no longer detected)` : ''}`
+        + (sort ? ' · sorted over the whole queue' : '')
         + ` · updated ${new Date().toISOString().slice(11, 19)}Z`
         + (paused ? ' · table not redrawn while text is selected in it' : ''));
       // Redrawing under a selection would clear it; the next poll catches up.
@@ -377,7 +396,8 @@ export class Queue {
     this.sort = this.sort.key === key ? { key, descending: !this.sort.descending } : { key, descending: key === 'score' || key === 'host_count' || key === 'last_seen' };
     this.markSorted();
     this.saveView();
-    this.render();
+    this.render(); // at once over the rows read; past them the server's order follows
+    if (this.capped || this.sortedBy !== null) this.searchSoon();
   }
 
   markSorted() {
@@ -391,9 +411,13 @@ export class Queue {
   visible() {
     const text = searchFold(byId('filter-text').value.trim());
     const matches = (c) => !text || searchableText(c).some((v) => v.includes(text));
+    const listed = this.clusters.filter(matches);
+    // Read in the server's order of the whole queue for this sort: kept as read (sorting again
+    // here could order ties and text otherwise than the rows the server chose).
+    if (this.sortedBy !== null && this.sortedBy === this.serverSort()) return listed;
     const { key, descending } = this.sort;
     const sign = descending ? -1 : 1;
-    return this.clusters.filter(matches).sort((a, b) => {
+    return listed.sort((a, b) => {
       const x = a[key] ?? '';
       const y = b[key] ?? '';
       const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
