@@ -365,8 +365,9 @@ def problem_for_reading(store: Any, data_dir: Path) -> str | None:
     if emptied and meta.checkpoint > 0:
         return (
             f"Neo4j at {without_credentials(store.uri)} (database {store.database!r}) holds none of the graph of "
-            f"{data_dir} (a new or emptied database): `graphsiem ingest` or `graphsiem serve` on {data_dir} "
-            f"projects its journal into it"
+            f"{data_dir} (a new or emptied database): {_rebuild_hint('neo4j', str(data_dir))} projects its whole "
+            f"journal into it (`graphsiem ingest` or `graphsiem serve` would add only the events journaled from "
+            f"then on)"
         )
     return None
 

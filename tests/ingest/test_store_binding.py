@@ -10,6 +10,7 @@ under a data directory gets its whole journal again.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,29 @@ def test_a_database_emptied_under_a_dir_is_said_and_rebuild_refills_it(tmp_path,
     reference = tmp_path / "reference"
     assert _ingest(capsys, reference, *(fixtures / f for f in FILES))[0] == 0
     assert _stats(capsys, data, "neo4j")[1] == _stats(capsys, reference)[1]
+
+
+def test_stats_on_an_emptied_database_names_the_command_that_fills_it_again(
+        tmp_path, fixtures, capsys, neo4j_env):
+    """The refusal named ingest or serve, which add only new events to a database emptied under the directory."""
+    data, nothing = tmp_path / "d", tmp_path / "nothing.ndjson"
+    nothing.write_text("")
+    assert _ingest(capsys, data, fixtures / FILES[0], store="neo4j")[0] == 0
+    whole = _stats(capsys, data, "neo4j")[1]
+    assert whole is not None and whole["entities"]
+    neo4j_env.clear()
+
+    status, _, err = _stats(capsys, data, "neo4j")
+
+    assert status == 2 and "holds none of the graph of" in err
+    named = re.findall(r"`(graphsiem [^`]*)`", err)
+    assert named[0] == f"graphsiem rebuild --store neo4j --data {data}"
+    # what it says of an ingest holds: the database claimed, the journal's events stay out of it
+    assert _ingest(capsys, data, nothing, store="neo4j")[0] == 0
+    assert _stats(capsys, data, "neo4j")[1] == {"entities": {}, "relations": {}, "sightings": {"total": 0}}
+    assert main(named[0].split()[1:]) == 0  # and the command it names fills it
+    capsys.readouterr()
+    assert _stats(capsys, data, "neo4j")[1] == whole
 
 
 def test_the_journal_records_the_database_and_the_database_its_journal(tmp_path, fixtures, capsys, neo4j_env):
