@@ -111,15 +111,24 @@ _SYSTEM_DIRS = (r"c:\windows\system32", r"c:\windows\syswow64")
 _SYSTEM_READERS = frozenset({
     # the session and service managers, the log-on process and the LSA's own helpers
     "csrss.exe", "wininit.exe", "winlogon.exe", "services.exe", "smss.exe", "lsaiso.exe",
-    "svchost.exe", "wbem\\wmiprvse.exe", "werfault.exe", "werfaultsecure.exe", "mrt.exe",
+    "svchost.exe", "wbem\\wmiprvse.exe", "werfault.exe", "werfaultsecure.exe",
     "searchindexer.exe", "vssvc.exe",
 })
 """System binaries that open LSASS with read rights in normal operation, by their path under System32:
-the same names anywhere else are not allowed.  Only names Windows ships there (MRT through Windows Update):
-those files are TrustedInstaller's, where an administrator can create a free one, so ``lsm.exe`` (a
-process until Windows 7, a service DLL since Windows 8) is no reader, seen created or not (HOSTF2).
+the same names anywhere else are not allowed.  Only names Windows ships there on every release: those files
+are TrustedInstaller's, where an administrator can create a free one.  ``lsm.exe`` (a process until Windows 7,
+a service DLL since Windows 8) and ``mrt.exe`` (installed by Windows Update, absent on some hosts) are such
+free names: they are read apart (:data:`_LSM`, :data:`_MRT`, HOSTF3).
 ``taskmgr.exe`` is none either: its own handles are query-only (``0x1000``/``0x1400``, no read), and a
 read from it is its "Create dump file", a procdump of LSASS by hand."""
+_LSM = r"c:\windows\system32\lsm.exe"
+"""The Local Session Manager reads LSASS only where it is a process: Vista and 7 (their hosts' own binaries'
+FileVersions say so, :func:`analytics.host_os_versions.windows_release`); on Windows 8 and later an
+``lsm.exe`` is anyone's (HOSTF2).  Its PE name must agree when its creation is seen."""
+_MRT = r"c:\windows\system32\mrt.exe"
+"""The Malicious Software Removal Tool scans LSASS; the file is Windows Update's, where it was installed, and
+a free name where not: allowed at System32 only when vouched for, as Process Explorer is: its own image load
+(Sysmon 7) says Microsoft signed it validly, or, no signer said, its creation's PE OriginalFileName agrees."""
 _SERVICE_HOST = "svchost.exe"
 """A service host is a reader when it hosts services: its creation, when seen, says ``-k <group>``."""
 _SERVICE_GROUP = re.compile(r"(?:^|\s)[-/]k\s+\S", re.I)
@@ -158,12 +167,13 @@ def reads_memory(mask: int | None) -> bool:
 
 
 def allowed_lsass_reader(image: str, original: str | None, command_line: str | None = None,
-                         signer: Signer | None = None) -> bool:
+                         signer: Signer | None = None, *, lsm_process: bool = False) -> bool:
     """Whether ``image`` (a full path) is a known reader of LSASS (module data), checked by path.
 
     ``original`` is the opener's PE ``OriginalFileName`` when its creation was seen, else None;
     ``command_line`` its command line then (a service host's must name its group, ``-k``); ``signer``
-    its image's signer when its own image load said one (only Process Explorer's is read).
+    its image's signer when its own image load said one (Process Explorer's and MRT's are read);
+    ``lsm_process`` whether the host runs a Windows where ``lsm.exe`` is a process (Vista, 7).
 
     >>> allowed_lsass_reader(r"C:\\Windows\\system32\\csrss.exe", None)
     True
@@ -178,9 +188,20 @@ def allowed_lsass_reader(image: str, original: str | None, command_line: str | N
     (True, False)
     >>> allowed_lsass_reader(r"C:\\Windows\\System32\\lsm.exe", None), allowed_lsass_reader(r"C:\\Windows\\System32\\taskmgr.exe", None)
     (False, False)
+    >>> allowed_lsass_reader(r"C:\\Windows\\System32\\lsm.exe", None, lsm_process=True), allowed_lsass_reader(r"C:\\Windows\\System32\\mrt.exe", None)
+    (True, False)
+    >>> allowed_lsass_reader(r"C:\\Windows\\System32\\mrt.exe", "MRT.exe"), allowed_lsass_reader(r"C:\\Windows\\System32\\mrt.exe", None, signer=ms)
+    (True, True)
     """
     path = image.strip().strip('"').lower().replace("/", "\\")
     folder, _, name = path.rpartition("\\")
+    if path in (_LSM, _MRT):
+        agrees = original is None or original_name(original) == name
+        if path == _LSM:
+            return lsm_process and agrees
+        if signer is not None:  # said by its image load: Microsoft's valid signature, and no other PE name
+            return agrees and signer.is_valid and (signer.name or "").strip().lower() in INSPECTOR_SIGNERS
+        return original is not None and agrees
     for root, readers in ((_SYSTEM_DIRS[0], _SYSTEM_READERS), (_SYSTEM_DIRS[1], _WOW64_READERS)):
         if path.startswith(root + "\\") and path[len(root) + 1:] in readers:
             # its creation seen: its PE name must be its own (Windows' binaries all carry theirs, Sysmon's '-'

@@ -45,6 +45,7 @@ from analytics.host_finding_rules import (
     allowed_lsass_reader,
     reads_memory,
 )
+from analytics.host_os_versions import LSM_PROCESS_RELEASES, PROCESS_CREATES, windows_release
 from analytics.original_names import STEP_NAMED, original_name, renamed_from
 from ingest.journal_host_kinds import UPTO_KEY
 from ingest.projection_access import access_mask
@@ -52,7 +53,6 @@ from ingest.projection_access import access_mask
 __all__ = ["BREADTH_BONUS_MAX", "KINDS", "Hit", "HostFinding", "breadth_bonus", "group_by_host", "hits_of_events", "journal_hosts", "process_key",
            "read_hits"]
 
-PROCESS_CREATES = ("sysmon:process_create", "winsec:process_create")
 IMAGE_LOAD = "sysmon:image_load"
 PROCESS_ACCESS = "sysmon:process_access"
 LOG_CLEAR = "windows:log_cleared"
@@ -185,6 +185,8 @@ def hits_of_events(host: str, events: Iterable[tuple[str, str, float, Mapping[st
                                                             _text(fields.get("process.pe.original_file_name")),
                                                             _text(fields.get("process.hash.sha256")).lower())
     signers = _own_image_signers(events)
+    # lsm.exe is its own process, a reader of LSASS, only on Vista and 7 (its FileVersions say the release)
+    lsm_process = windows_release(events) in LSM_PROCESS_RELEASES
     hits: list[Hit] = []
     renamed_seen: set[str] = set()
     for event_id, kind, ts, fields in events:
@@ -195,7 +197,7 @@ def hits_of_events(host: str, events: Iterable[tuple[str, str, float, Mapping[st
             if hit is not None:
                 hits.append(hit)
         elif kind == PROCESS_ACCESS:
-            hit = _lsass_read(host, event_id, ts, fields, created, signers)
+            hit = _lsass_read(host, event_id, ts, fields, created, signers, lsm_process)
             if hit is not None:
                 hits.append(hit)
         elif kind == LOG_CLEAR:
@@ -293,7 +295,8 @@ def _own_image_signers(events: Iterable[tuple[str, str, float, Mapping[str, obje
 
 
 def _lsass_read(host: str, event_id: str, ts: float, fields: Mapping[str, object],
-                created: Mapping[str, tuple[str, str, str]], signers: Mapping[str, Signer]) -> Hit | None:
+                created: Mapping[str, tuple[str, str, str]], signers: Mapping[str, Signer],
+                lsm_process: bool = False) -> Hit | None:
     if _file_name(_text(fields.get("target.process.executable"))) != "lsass.exe":
         return None
     mask_text = fields.get("target.granted_access")
@@ -302,7 +305,8 @@ def _lsass_read(host: str, event_id: str, ts: float, fields: Mapping[str, object
     image = _text(fields.get("process.executable"))
     guid = _text(fields.get("process.guid")).lower()
     command, original, digest = created.get(guid, ("", "", ""))
-    if not image or allowed_lsass_reader(image, original or None, command if original else None, signers.get(guid)):
+    if not image or allowed_lsass_reader(image, original or None, command if original else None, signers.get(guid),
+                                         lsm_process=lsm_process):
         return None
     # the build's digest, when its creation says it, is part of what a verdict judged: a judged backup
     # agent replaced by mimikatz at its path, run with its command line, is another subject (T14)

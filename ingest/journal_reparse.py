@@ -51,6 +51,8 @@ PARSER_VERSIONS: dict[str, tuple[int, str]] = {
     "windows:other": (2, "Security 4662 is parsed: winsec:object_operation (its object, operation and subject)"),
     "winsec:logon_failed": (2, "4625 keeps AuthenticationPackageName and LogonProcessName (winlog.logon.*): "
                                "only an NTLM 4625 lends a 4776 its address"),
+    "sysmon:process_create": (2, "Sysmon 1 keeps FileVersion (process.pe.file_version): a host's Windows release "
+                                 "is read from its own binaries' (lsm.exe reads LSASS only on Vista and 7)"),
 }
 """Per journaled kind, the version of this release's reading of such records, and what changed at it."""
 

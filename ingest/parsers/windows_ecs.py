@@ -224,6 +224,7 @@ ECS_FALLBACKS: dict[tuple[str, int], tuple[tuple[str, EcsReader], ...]] = {
         ("ParentProcessGuid", _P("process.parent.entity_id")),
         ("ParentCommandLine", _P("process.parent.command_line")),
         ("OriginalFileName", _P("process.pe.original_file_name")),
+        ("FileVersion", _P("process.pe.file_version")),
         ("Hashes", _ecs_hashes("process")),
     ),
     ("sysmon", 3): (

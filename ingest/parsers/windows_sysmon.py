@@ -85,6 +85,8 @@ OptionalValues = tuple[tuple[str, str, Callable[[object], object]], ...]
 
 _PROCESS_OPTIONAL: OptionalValues = (
     ("OriginalFileName", "process.pe.original_file_name", text_value),
+    # its version resource: Windows' own binaries say the host's release (analytics.host_os_versions)
+    ("FileVersion", "process.pe.file_version", text_value),
     ("LogonId", "winlog.logon.id", lower_text),
     ("LogonGuid", "winlog.logon.guid", normalize_guid),
     ("TerminalSessionId", "process.terminal_session_id", int_or_text),

@@ -14,7 +14,7 @@ import pytest
 
 from ingest.journal import Journal
 from ingest.journal_host_kinds import host_kind_total, hosts_of_kinds
-from ingest.journal_reparse import REPARSE_KEY, reparse
+from ingest.journal_reparse import PARSER_VERSIONS, REPARSE_KEY, reparse
 from ingest.pipeline import ingest_paths
 from ingest.projection_version import recorded_version
 from tests.ingest.test_journal_id_migration_sorted import ingest, old_journal
@@ -80,7 +80,8 @@ def test_a_windows_other_event_this_release_still_reads_so_stays_and_the_step_ru
     again = reparse(journal)
     assert (again.kinds, again.rows_read) == ([], 0)
     state = journal.connection.execute("SELECT value FROM meta WHERE key = ?", (REPARSE_KEY,)).fetchone()[0]
-    assert json.loads(state) == {"windows:other": {"version": 2}, "winsec:logon_failed": {"version": 2}}
+    assert json.loads(state) == {"windows:other": {"version": 2}, "winsec:logon_failed": {"version": 2},
+                                 "sysmon:process_create": {"version": 2}}
 
 
 def test_an_interrupted_reparse_goes_on(tmp_path: Path) -> None:
@@ -119,5 +120,5 @@ def test_rows_this_release_journaled_are_read_into_the_same_events(tmp_path: Pat
 
     done = reparse(journal)
 
-    assert done.rows_read == done.kept == sum(kind == "windows:other" for _, _, kind, _ in rows) > 300
+    assert done.rows_read == done.kept == sum(kind in PARSER_VERSIONS for _, _, kind, _ in rows) > 300
     assert journal.connection.execute("SELECT seq, id, kind, fields FROM events ORDER BY seq").fetchall() == rows
