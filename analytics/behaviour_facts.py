@@ -19,16 +19,23 @@ import numpy as np
 
 from analytics.entity_stats import Window
 from analytics.incidence import Incidence
+from analytics.stager_chains import is_download_cradle
 from graphsiem.model import Entity, EntityKey, Relation
 from graphsiem.store.base import GraphStore
 
-__all__ = ["MAX_READ", "OFFICE", "SCRIPT_HOSTS", "Fact", "behaviour_facts", "earlier_facts", "fact_kinds"]
+__all__ = ["MAX_READ", "OFFICE", "SCRIPT_HOSTS", "SCRIPT_LAUNCHERS", "SHELLS", "Fact", "behaviour_facts", "chain_carriers",
+           "earlier_facts", "fact_kinds"]
 
 OFFICE = frozenset({"winword.exe", "excel.exe", "outlook.exe", "powerpnt.exe", "msaccess.exe", "mspub.exe",
                     "onenote.exe"})
 """Office applications: one starting a script host is a document's macro at work."""
 SCRIPT_HOSTS = frozenset({"wscript.exe", "cscript.exe", "mshta.exe", "powershell.exe", "pwsh.exe"})
 """Script hosts a document's macro starts."""
+SCRIPT_LAUNCHERS = frozenset({"wscript.exe", "cscript.exe", "mshta.exe"})
+"""Hosts of a script file (a ``.js``/``.vbs``/``.hta`` lure): one starting a shell is the lure's stager."""
+SHELLS = frozenset({"powershell.exe", "pwsh.exe", "cmd.exe"})
+"""Shells a lure's script starts to run its next stage."""
+_POWERSHELL = frozenset({"powershell.exe", "pwsh.exe"})
 
 MAX_READ = 5000
 """Most fact-carrying processes whose sightings :func:`analytics.behaviour_pivots.read_behaviour` reads, and
@@ -47,11 +54,17 @@ class Fact:
 
 def fact_kinds(
     behaviours: Mapping[EntityKey, Mapping[str, float]], encoded: Collection[EntityKey], spawned: Iterable[Relation],
-    images: Mapping[EntityKey, str],
+    images: Mapping[EntityKey, str], processes: Mapping[EntityKey, Entity] | None = None,
 ) -> dict[EntityKey, dict[str, float]]:
     """Each process's fact kinds with the earliest time the act could have happened (any host).
 
-    An encoded command's time is ``-inf``: it happened at the process's own first sighting on each host.
+    An encoded command's time is ``-inf``: it happened at the process's own first sighting on each host;
+    so is a download cradle's (``download_cradle``: a PowerShell whose logged command line downloads code and
+    runs it or names its URL, :func:`analytics.stager_chains.is_download_cradle`; read only with
+    ``processes``).  ``script_host_shell`` is a shell (:data:`SHELLS`) a script file's host
+    (:data:`SCRIPT_LAUNCHERS`) started, at that start.  A lure's plain ``powershell -c "IEX ...
+    DownloadString(...)"`` from ``wscript.exe`` is both, so one process shows a signature (red team T16:
+    a per-host URL on a domain the fleet was made to know, no ``-enc`` and no LSASS, formed no cluster).
     """
     kinds: dict[EntityKey, dict[str, float]] = defaultdict(dict)
     for process, found in behaviours.items():
@@ -61,9 +74,26 @@ def fact_kinds(
     for process in encoded:
         kinds[process]["encoded_powershell"] = -np.inf  # at its own first sighting on each host
     for rel in spawned:
-        if images.get(rel.src) in OFFICE and images.get(rel.dst) in SCRIPT_HOSTS:
+        parent, child = images.get(rel.src), images.get(rel.dst)
+        if parent in OFFICE and child in SCRIPT_HOSTS:
             kinds[rel.dst]["office_script_host"] = min(kinds[rel.dst].get("office_script_host", np.inf), rel.first_seen)
+        if parent in SCRIPT_LAUNCHERS and child in SHELLS:
+            kinds[rel.dst]["script_host_shell"] = min(kinds[rel.dst].get("script_host_shell", np.inf), rel.first_seen)
+    for process in _cradles(processes or {}, images):
+        kinds[process]["download_cradle"] = -np.inf  # at its own first sighting on each host
     return kinds
+
+
+def chain_carriers(
+    spawned: Iterable[Relation], images: Mapping[EntityKey, str], processes: Mapping[EntityKey, Entity]
+) -> set[EntityKey]:
+    """The processes that carry a lure-chain fact (``script_host_shell``, ``download_cradle``): read by an explorer."""
+    carriers = {r.dst for r in spawned if images.get(r.src) in SCRIPT_LAUNCHERS and images.get(r.dst) in SHELLS}
+    return carriers | _cradles(processes, images)
+
+
+def _cradles(processes: Mapping[EntityKey, Entity], images: Mapping[EntityKey, str]) -> set[EntityKey]:
+    return {ref for ref, e in processes.items() if images.get(ref) in _POWERSHELL and is_download_cradle(e.value)}
 
 
 def earlier_facts(
@@ -159,7 +189,7 @@ def behaviour_facts(
         :func:`fact_kinds` when already computed (``behaviours``, ``encoded`` and ``spawned`` are then unused).
     """
     if kinds is None:
-        kinds = fact_kinds(behaviours, encoded, spawned, images)
+        kinds = fact_kinds(behaviours, encoded, spawned, images, processes)
     facts: list[Fact] = []
     for process in sorted(kinds):
         if fleet_hosts.get(process, 1) >= min_hosts or process not in processes:

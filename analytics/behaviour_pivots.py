@@ -19,7 +19,12 @@ an antivirus reading LSASS is one command line on many hosts, so never a fact):
 * ``encoded_powershell``: the process is an encoded PowerShell command
   (:func:`analytics.lineage.is_encoded_command`);
 * ``office_script_host``: the process is a script host (:data:`SCRIPT_HOSTS`)
-  that an Office application (:data:`OFFICE`) started.
+  that an Office application (:data:`OFFICE`) started;
+* ``script_host_shell``: the process is PowerShell or ``cmd.exe`` that a script
+  file's host (``wscript``, ``cscript``, ``mshta``) started: a lure's stager;
+* ``download_cradle``: the process is PowerShell whose logged command line
+  downloads code and runs it or names its URL
+  (:func:`analytics.stager_chains.is_download_cradle`).
 
 One fact happens benignly (an admin's encoded PowerShell, a per-host tool), so a
 host shows a **signature** only when *two* facts of two different kinds happened on
@@ -105,6 +110,7 @@ from analytics.behaviour_facts import (  # re-exported: the tests, the words and
     SCRIPT_HOSTS,
     Fact,
     behaviour_facts,
+    chain_carriers,
     earlier_facts,
     fact_kinds,
 )
@@ -192,6 +198,7 @@ def read_behaviour(
     carriers = sorted(
         {p for p, found in behaviours.items() if set(found) & set(kinds)} | set(encoded)
         | {r.dst for r in spawned if images.get(r.src) in OFFICE and images.get(r.dst) in SCRIPT_HOSTS}
+        | (chain_carriers(spawned, images, processes) if {"script_host_shell", "download_cradle"} & set(kinds) else set())
     )
     sightings = [s for p in carriers[:limit] for s in store.hosts_of(*p)]
     incidence = build_incidence(sightings)
@@ -272,7 +279,7 @@ def find_behaviour_pivots(
         return BehaviourPivots()
     spawned = list(spawned)
     behaviours = behaviour_index(accessed, injected, images)  # each process's own earliest times
-    kinds = fact_kinds(behaviours, encoded, spawned, images)
+    kinds = fact_kinds(behaviours, encoded, spawned, images, processes)
     facts = behaviour_facts(
         incidence, window, processes=processes, images=images, encoded=encoded, spawned=(),
         behaviours={}, fleet_hosts=fleet_hosts, min_hosts=config.min_hosts, kinds=kinds,

@@ -68,6 +68,8 @@ FACT_WORDS: dict[str, str] = {
     "lsass_access": "lsass access",
     "office_script_host": "office spawning a script host",
     "remote_thread": "remote thread",
+    "script_host_shell": "script host spawning a shell",
+    "download_cradle": "download cradle",
 }
 """How a fact kind is named in a signature's key and text."""
 _DID: dict[str, str] = {
@@ -75,6 +77,8 @@ _DID: dict[str, str] = {
     "lsass_access": "opened lsass.exe",
     "office_script_host": "was started by Office",
     "remote_thread": "injected a thread",
+    "script_host_shell": "was started by a script host",
+    "download_cradle": "ran a download cradle",
 }
 _PROCESS = EntityType.PROCESS.value
 _PREFIX = "behaviour ("
