@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 13
+PROJECTION_VERSION = 14
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -93,6 +93,10 @@ PROJECTION_VERSION = 13
     address ``LOGGED_ON`` the server's host (the IP map's, else its address), as a 4624 type 10's source
     (:mod:`ingest.projection_rdp`): the lateral-movement source is named from it.  No user: the cookie is a
     claim (task LAT2).
+14. A process node's ``sha256`` is its earliest creation's build by event time, ties by event id
+    (``sha256_seen`` stamps it, :mod:`graphsiem.store.earliest_build`), in both stores and wherever batches
+    are cut; it was the batch's first and the last batch's, so a trojan ingested last became the build
+    (task HOSTF3).
 """
 
 VERSION_KEY = "projection_version"
@@ -111,7 +115,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 10: "antivirus detections naming no file (registry, process, behaviour, memory) as detected resources",
                 11: "Kerberos realms mapped to a NetBIOS domain only when it is one of the realm's own labels",
                 12: "destinations' contact times per host (how regularly each host contacted them)",
-                13: "Zeek rdp.log sessions as their client address's log-ons on the server's host"}
+                13: "Zeek rdp.log sessions as their client address's log-ons on the server's host",
+                14: "each process's build (sha256) as its earliest creation's, wherever batches were cut"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
