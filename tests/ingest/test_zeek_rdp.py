@@ -15,7 +15,6 @@ import pytest
 
 from analytics.lateral_sources import lateral_sources
 from graphsiem.event_summary import summarize
-from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
 
@@ -23,13 +22,12 @@ FIXTURES = Path(__file__).parent / "fixtures" / "zeek_rdp"
 
 
 @pytest.fixture
-def ingested(tmp_path):
-    store = EmbeddedStore(tmp_path / "graph")
+def ingested(store, tmp_path):
+    """The fixtures ingested into each store (embedded, and the Neo4j server the fixtures start)."""
     with Journal(tmp_path / "journal.sqlite") as journal:
         report = ingest_paths([FIXTURES / "dhcp.log", FIXTURES / "rdp.log"], store=store, journal=journal,
                               progress=False)
         yield store, journal, report
-    store.close()
 
 
 def _relations(store, relation: str) -> set[tuple[str, str, str, str]]:
