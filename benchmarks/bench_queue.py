@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_queue.py [--clusters 20000] [--repeat 5] [--sort score last_seen]
+    .venv/bin/python benchmarks/bench_queue.py [--clusters 20000] [--repeat 5] [--sort -last_seen status]
 
 A state database (``state.sqlite``, where the queue lives whatever the graph store:
 the embedded store and Neo4j serve the same list) is filled with ``--clusters``
@@ -14,7 +14,9 @@ Then, for each query, the median of ``--repeat`` runs of:
 * ``page``: the first page as the API reads it (101 rows: 100 and one to know
   whether another page follows);
 * ``total``: :meth:`~graphsiem.api.state.StateStore.count_clusters` with the same
-  filters, the page's ``total``.
+  filters, the page's ``total``, counted afresh (its per-version cache emptied);
+* ``walk``: the page's listing, 10 pages of 100 each with its ``total``, as the API
+  answers them (the count kept per state version after the first page).
 
 Queries: no text; a host of one cluster (``ws-01234``, upper case); a text no
 cluster holds; a text half of them hold (``ws-0``); a non-ASCII name (``ÄDMIN``).
@@ -30,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from graphsiem.api.queue_order import DEFAULT_SORT, QueueSort, parse_sort
 from graphsiem.api.state import StateStore
 
 QUERIES: list[str | None] = [None, "WS-01234", "no-such-text-anywhere", "ws-0", "ÄDMIN"]
@@ -75,21 +78,41 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clusters", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--sort", nargs="*", default=[], help="also time the first page of these sorts")
+    parser.add_argument("--sort", nargs="*", default=["-last_seen", "first_seen", "status", "summary"],
+                        help="also time the first page and the walk of these sorts")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as folder:
         state = StateStore(Path(folder) / "state.sqlite")
         start = time.perf_counter()
         state.save_clusters("d1", fleet_queue(args.clusters))
         print(f"{args.clusters:,} clusters stored in {time.perf_counter() - start:.1f} s")
+        def cold_count(text: str | None) -> int:
+            state.__dict__.pop("_queue_totals", None)
+            return state.count_clusters(text=text)
+
+        def walk(text: str | None, sort: QueueSort = DEFAULT_SORT) -> None:
+            state.__dict__.pop("_queue_totals", None)
+            after, value = None, None
+            for _ in range(10):
+                rows = state.list_clusters(text=text, limit=101, after=after, after_value=value, sort=sort)
+                state.count_clusters(text=text)
+                if len(rows) < 101:
+                    return
+                last = rows[99]
+                after, value = (last.score, last.host_count, last.id), last.data.get("queue_sort_value")
+
         for text in QUERIES:
             page = _median_ms(lambda t=text: state.list_clusters(text=t, limit=101), args.repeat)
-            total = _median_ms(lambda t=text: state.count_clusters(text=t), args.repeat)
-            found = state.count_clusters(text=text)
-            print(f"q={text!r:26} page {page:8.1f} ms  total {total:8.1f} ms  ({found:,} match)")
-        for sort in args.sort:
-            page = _median_ms(lambda s=sort: state.list_clusters(limit=101, sort=s), args.repeat)
-            print(f"sort={sort!r:23} page {page:8.1f} ms")
+            total = _median_ms(lambda t=text: cold_count(t), args.repeat)
+            walked = _median_ms(lambda t=text: walk(t), args.repeat)
+            found = cold_count(text)
+            print(f"q={text!r:26} page {page:8.1f} ms  total {total:8.1f} ms  walk {walked:8.1f} ms  "
+                  f"({found:,} match)")
+        for name in args.sort:
+            order = parse_sort(name)
+            page = _median_ms(lambda o=order: state.list_clusters(limit=101, sort=o), args.repeat)
+            walked = _median_ms(lambda o=order: walk(None, o), args.repeat)
+            print(f"sort={name!r:23} page {page:8.1f} ms  walk {walked:8.1f} ms")
         state.close()
 
 

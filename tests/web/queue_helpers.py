@@ -38,3 +38,9 @@ def sign_in_to_queue(page, site, query: str = "") -> None:
     page.fill("#signin-key", site.keys["analyst"])
     page.click("#signin-form button[type=submit]")
     page.wait_for_selector("body[data-state=queue]")
+
+
+def wait_status(page, text: str, timeout: float = 30_000) -> None:
+    """Wait until the queue's header (``#queue-status``) says ``text``."""
+    page.wait_for_function("(text) => document.getElementById('queue-status').innerText.includes(text)",
+                           arg=text, timeout=timeout)

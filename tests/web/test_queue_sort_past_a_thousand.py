@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.web.conftest import screenshot, start_site
-from tests.web.queue_helpers import save_detection, sign_in_to_queue, stored_cluster
+from tests.web.queue_helpers import save_detection, sign_in_to_queue, stored_cluster, wait_status
 
 pytestmark = pytest.mark.browser
 
@@ -47,11 +47,6 @@ def page(page):
     # The fixture's closing full-page screenshot of 1,000 rows outlasts 15 s on a busy machine.
     page.set_default_timeout(60_000)
     return page
-
-
-def wait_status(page, text: str) -> None:
-    page.wait_for_function("(text) => document.getElementById('queue-status').innerText.includes(text)",
-                           arg=text, timeout=30_000)
 
 
 def first_row(page) -> str:
