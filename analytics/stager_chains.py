@@ -25,11 +25,16 @@ from collections.abc import Iterable, Mapping
 from analytics.host_finding_rules import CMD_STAGER, ENCODED_SWITCH, STAGER_PARENTS
 from analytics.host_findings import Hit
 
-__all__ = ["CHAIN_STARTERS", "DOWNLOAD_CRADLE", "chain_hits", "is_download_cradle"]
+__all__ = ["CHAIN_STARTERS", "DOWNLOAD_CRADLE", "SHORTCUT_STARTERS", "chain_hits", "is_download_cradle"]
 
-CHAIN_STARTERS = STAGER_PARENTS | {"services.exe", "wmiprvse.exe"}
+CHAIN_STARTERS = STAGER_PARENTS | {"services.exe", "wmiprvse.exe", "rundll32.exe", "regsvr32.exe"}
 """Who may start the ``cmd.exe`` for the chain to be a finding: script hosts, Office, the service
-manager and WMI's provider host.  Explorer (a user at a prompt) and installers are not among them."""
+manager, WMI's provider host, and rundll32/regsvr32 (a DLL or scriptlet run by a signed proxy, T1218:
+no product's DLL starts a shell to run encoded PowerShell).  Installers are not among them."""
+SHORTCUT_STARTERS = frozenset({"explorer.exe"})
+"""Who starts the ``cmd.exe`` when a user opens a shortcut (LNK, T1204.002): a finding only when the
+``cmd.exe`` was started *to run* the encoded PowerShell (its own command line runs it, the LNK's target),
+not a prompt the user opened from the Start menu and typed in (``cmd.exe`` bare, the admin's shell)."""
 
 _DOWNLOAD = re.compile(r"downloadstring|downloadfile|downloaddata|openread\b|invoke-webrequest|\biwr\b"
                        r"|invoke-restmethod|\birm\b|start-bitstransfer|net\.webclient|net\.http\.httpclient"
@@ -39,6 +44,8 @@ DOWNLOAD_CRADLE = (_DOWNLOAD, _RUN_OR_SOURCE)
 """A download call, and code run from it (``IEX``, ``[scriptblock]::Create``) or the URL it fetches."""
 
 _POWERSHELL = frozenset({"powershell.exe", "pwsh.exe"})
+_RUNS_POWERSHELL = re.compile(r"\b(powershell|pwsh)(\.exe)?\b", re.I)
+"""A ``cmd.exe`` command line that runs PowerShell (``cmd /c powershell -enc ...``)."""
 PROCESS_CREATES = ("sysmon:process_create", "winsec:process_create")
 
 
@@ -68,7 +75,7 @@ def chain_hits(host: str, events: Iterable[tuple[str, str, float, Mapping[str, o
     starters_by_pid: dict[str, list[tuple[float, str]]] = {}  # pid -> (created, parent) of each cmd.exe given it
     for _, _, ts, fields in creates:
         if _name(fields.get("process.executable")) == "cmd.exe":
-            parent = _name(fields.get("process.parent.executable"))
+            parent = _starter(fields)
             if fields.get("process.guid"):
                 starter_by_guid[str(fields["process.guid"]).lower()] = parent
             if fields.get("process.pid") is not None:
@@ -94,8 +101,8 @@ def chain_hits(host: str, events: Iterable[tuple[str, str, float, Mapping[str, o
         if str(fields.get("process.guid") or "").lower() in children_of or str(fields.get("process.pid")) in children_of:
             continue
         command = _text(fields.get("process.command_line"))
-        if re.search(r"\b(powershell|pwsh)(\.exe)?\b", command, re.I):
-            hit = _hit(host, event_id, ts, fields, _name(fields.get("process.parent.executable")), via_cmd=True)
+        if _RUNS_POWERSHELL.search(command):
+            hit = _hit(host, event_id, ts, fields, _starter(fields), via_cmd=True)
             if hit is not None:
                 hits.append(hit)
     return hits
@@ -109,7 +116,10 @@ def _hit(host: str, event_id: str, ts: float, fields: Mapping[str, object], star
     decoded = _text(fields.get("process.command_line_decoded"))
     image = _text(fields.get("process.executable"))
     who = "cmd.exe" if via_cmd else "PowerShell with an encoded command (-enc) through cmd.exe"
-    if starter in CHAIN_STARTERS:
+    if starter in SHORTCUT_STARTERS:
+        starter = f"{starter} (a shortcut's target)"
+        detail = f"{who} started by {starter}" if not via_cmd else f"cmd.exe running an encoded PowerShell, started by {starter}"
+    elif starter in CHAIN_STARTERS:
         detail = f"{who} started by {starter}" if not via_cmd else f"cmd.exe running an encoded PowerShell, started by {starter}"
     elif decoded and is_download_cradle(decoded):
         detail = (f"{'cmd.exe running an encoded PowerShell' if via_cmd else who} whose decoded command downloads "
@@ -119,6 +129,15 @@ def _hit(host: str, event_id: str, ts: float, fields: Mapping[str, object], star
     return Hit(host, CMD_STAGER, ts, event_id, image, command,
                f"{image.lower()}|{' '.join(command.lower().split())}", detail,
                _text(fields.get("process.parent.executable")), _text(fields.get("process.hash.sha256")).lower())
+
+
+def _starter(cmd: Mapping[str, object]) -> str:
+    """Who started a ``cmd.exe`` creation, as the chain reads it: its parent's name, but Explorer only when
+    the cmd runs PowerShell itself (a shortcut's target), else ``explorer.exe (prompt)``, no starter."""
+    parent = _name(cmd.get("process.parent.executable"))
+    if parent in SHORTCUT_STARTERS and not _RUNS_POWERSHELL.search(_text(cmd.get("process.command_line"))):
+        return f"{parent} (prompt)"
+    return parent
 
 
 def _text(value: object) -> str:

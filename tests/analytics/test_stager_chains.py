@@ -42,14 +42,31 @@ def test_encoded_powershell_through_cmd_from_a_stager_parent_fires(starter: str)
 
 
 def test_a_download_cradle_through_cmd_fires_whoever_started_cmd():
-    hits = chain_hits("ws-1", chain(r"C:\Windows\explorer.exe", CRADLE))
+    hits = chain_hits("ws-1", chain(r"C:\Program Files\Vendor\agent.exe", CRADLE))
     assert [h.rule for h in hits] == ["cmd_stager"] and "download cradle" in hits[0].detail
 
 
-@pytest.mark.parametrize("starter", [r"C:\Windows\explorer.exe", r"C:\Windows\System32\msiexec.exe",
-                                     r"C:\Program Files\Vendor\agent.exe"])
-def test_an_installers_or_users_encoded_configuration_through_cmd_is_no_hit(starter: str):
+@pytest.mark.parametrize("starter", [r"C:\Windows\System32\msiexec.exe", r"C:\Program Files\Vendor\agent.exe"])
+def test_an_installers_encoded_configuration_through_cmd_is_no_hit(starter: str):
     assert chain_hits("ws-1", chain(starter, CONFIG)) == []
+
+
+@pytest.mark.parametrize("starter", [r"C:\Windows\System32\rundll32.exe", r"C:\Windows\SysWOW64\regsvr32.exe",
+                                     r"C:\Windows\explorer.exe"])
+def test_encoded_powershell_through_cmd_from_a_proxy_or_a_shortcut_fires_without_a_cradle(starter: str):
+    """rundll32/regsvr32 running a DLL or scriptlet that starts a shell, an LNK whose target is
+    ``cmd /c powershell -enc`` (HOSTF3 #5): no download cradle needed."""
+    hits = chain_hits("ws-1", chain(starter, CONFIG))
+    assert [(h.rule, h.event_id) for h in hits] == [("cmd_stager", "e-ps")]
+    assert starter.rpartition("\\")[2].lower() in hits[0].detail
+
+
+def test_encoded_configuration_typed_at_a_prompt_the_user_opened_is_no_hit():
+    """Explorer started a bare ``cmd.exe`` (the Start menu's prompt) and the user ran PowerShell in it."""
+    events = chain(r"C:\Windows\explorer.exe", CONFIG)
+    events[0][3]["process.command_line"] = '"C:\\Windows\\system32\\cmd.exe" '
+    assert chain_hits("ws-1", events) == []
+    assert [h.rule for h in chain_hits("ws-1", chain(r"C:\Windows\explorer.exe", CRADLE))] == ["cmd_stager"]
 
 
 def test_the_cmd_alone_is_a_hit_when_its_powershell_was_not_logged():
