@@ -35,6 +35,9 @@ class WebhookAlertOut(BaseModel):
     last_attempt_at: str | None = None
     last_error: str | None = Field(None, description="The last try's failure: `HTTP 503`, `ReadTimeout…`.")
     dead_at: str | None = None
+    in_backup_at: str | None = Field(None, description="When a backup copied this alert waiting: this data "
+                                     "directory was restored from it, and the original may have delivered it "
+                                     "(sent with `X-GraphSIEM-Possible-Duplicate: backup`).")
 
 
 class WebhookAlertsOut(BaseModel):
@@ -66,7 +69,7 @@ async def list_webhook_alerts(
             created_at=epoch_to_iso(r.created_at),
             next_attempt_at=epoch_to_iso(r.next_attempt_at) if r.state == "pending" else None,
             last_attempt_at=epoch_to_iso(r.last_attempt_at), last_error=r.last_error,
-            dead_at=epoch_to_iso(r.dead_at)) for r in rows]
+            dead_at=epoch_to_iso(r.dead_at), in_backup_at=epoch_to_iso(r.in_backup_at)) for r in rows]
         return WebhookAlertsOut(enabled=True, pending=outbox.count("pending"), dead=outbox.count("dead"),
                                 items=items)
 
