@@ -98,3 +98,23 @@ def test_backoff_doubles_up_to_its_cap() -> None:
 def test_a_zero_bound_is_refused_with_its_value(state: StateStore) -> None:
     with pytest.raises(ValueError, match="max_rows must be at least 1, got 0"):
         Outbox(state, max_rows=0)
+
+
+def test_a_backup_marks_waiting_and_dead_alerts_and_a_dead_one_decided_again_keeps_its_mark(
+        tmp_path: Path) -> None:
+    """A restored outbox (task OPS2 #1): what the original may have sent since the backup stays marked."""
+    from graphsiem.webhook_outbox import mark_in_backup
+
+    state = StateStore(tmp_path / "state.sqlite")
+    try:
+        outbox = Outbox(state)
+        outbox.add([_alert(0), _alert(1)], now=1.0)
+        outbox.kill(outbox.rows()[0].seq, error="HTTP 400", now=2.0)
+        with state._tx() as conn:  # the backup's step, on its copy
+            assert mark_in_backup(conn, taken_at=5.0) == 2
+        outbox.add([_alert(0), _alert(2)], now=6.0)  # d0's change decided again: its dead row makes way
+        marks = {r.delivery_id: (r.state, r.in_backup_at) for r in outbox.rows()}
+        assert outbox.count_in_backup() == 2
+    finally:
+        state.close()
+    assert marks == {"d0": (PENDING, 5.0), "d1": (PENDING, 5.0), "d2": (PENDING, None)}
