@@ -35,6 +35,13 @@ _COLUMNS: dict[str, str] = {
 SORTABLE = tuple(_COLUMNS)
 """The columns ``sort`` takes."""
 
+# An index per sortable column of the clusters table (its expression as ORDER BY writes it, without
+# the alias): a sorted page is read from the index down to the cursor (4-16 ms for 20,000 clusters)
+# instead of sorting the queue for every page (105-285 ms).  Triage columns are another table's.
+ORDER_SCHEMA = "".join(
+    f"CREATE INDEX IF NOT EXISTS clusters_sort_{column} ON clusters({_COLUMNS[column].replace('c.', '')});\n"
+    for column in ("first_seen", "last_seen", "host_count", "summary"))
+
 # The queue's own order and its keyset condition after (score, host_count, id).
 QUEUE_ORDER = "c.score DESC, c.host_count, c.id"
 QUEUE_AFTER = "(c.score < ? OR (c.score = ? AND (c.host_count > ? OR (c.host_count = ? AND c.id > ?))))"
@@ -74,8 +81,9 @@ class QueueSort:
         if self.is_default:
             return QUEUE_AFTER, tie
         beyond = "<" if self.descending else ">"
-        return (f"({self.expression} {beyond} ? OR ({self.expression} = ? AND {QUEUE_AFTER}))",
-                [value, value, *tie])
+        # the leading bound lets SQLite seek the column's index to the cursor instead of scanning to it
+        return (f"({self.expression} {beyond}= ? AND ({self.expression} {beyond} ? OR "
+                f"({self.expression} = ? AND {QUEUE_AFTER})))", [value, value, value, *tie])
 
 
 DEFAULT_SORT = QueueSort("score", descending=True)

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from graphsiem.api.queue_order import ORDER_SCHEMA
 from graphsiem.api.queue_search import SEARCH_SCHEMA, fill_missing
 from graphsiem.api.records import (
     ApiKey,
@@ -127,6 +128,7 @@ class StateStore(ApiKeysMixin, ClusterRowsMixin, TriageMixin, CandidateRowsMixin
         self._db.executescript(TRIAGE_SCHEMA)
         # the queue's folded search text (graphsiem.api.queue_search); an older database's clusters get theirs now
         self._db.executescript(SEARCH_SCHEMA)
+        self._db.executescript(ORDER_SCHEMA)  # the queue's column sorts (graphsiem.api.queue_order)
         fill_missing(self._db)
 
     def close(self) -> None:
