@@ -78,15 +78,23 @@ def write_search_text(db: sqlite3.Connection, cluster_id: str, cluster: dict[str
 
 def fill_missing(db: sqlite3.Connection) -> int:
     """Fold the text of stored clusters that have none (a state database from before the table); how many."""
-    rows = db.execute("SELECT id, data FROM clusters c WHERE NOT EXISTS "
-                      "(SELECT 1 FROM cluster_search cs WHERE cs.cluster_id = c.id)").fetchall()
-    if rows:
+    # Every open asks: the counts first (a row is written with its cluster, and neither is deleted), then
+    # ids only (the primary key's index), as reading each row's data would scan the table.
+    clusters, searchable = db.execute(
+        "SELECT (SELECT COUNT(*) FROM clusters), (SELECT COUNT(*) FROM cluster_search)").fetchone()
+    if clusters <= searchable:
+        return 0
+    missing = [row[0] for row in db.execute(
+        "SELECT id FROM clusters c WHERE NOT EXISTS (SELECT 1 FROM cluster_search cs WHERE cs.cluster_id = c.id)")]
+    if missing:
         db.execute("BEGIN IMMEDIATE")
         try:
+            rows = db.execute("SELECT id, data FROM clusters WHERE id IN (SELECT value FROM json_each(?))",
+                              (json.dumps(missing),)).fetchall()
             db.executemany("INSERT OR REPLACE INTO cluster_search (cluster_id, text) VALUES (?, ?)",
                            [(row[0], searchable_text(json.loads(row[1]))) for row in rows])
         except BaseException:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
-    return len(rows)
+    return len(missing)
