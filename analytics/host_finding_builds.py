@@ -2,11 +2,12 @@
 
 :mod:`analytics.host_finding_carry` carries a hit of an LSASS read or a renamed image only when its
 image's SHA-256 is a build the cluster's process member holds.  The member is a graph node keyed by image
-and command line, shared by every host that ran it, and its ``sha256`` prop is whatever build the store
-merged last (:mod:`graphsiem.store.merge`: props update in order).  So a trojanised build dropped at a
-judged updater's path and run with its command line on **one** host, ingested after the genuine runs,
-became the node's build: its LSASS read was carried under the judged cluster, and the genuine build's
-reads on every other host were no longer (T15 finding 1).
+and command line, shared by every host that ran it, and its ``sha256`` prop was whatever build the store
+merged last (props updated in order).  So a trojanised build dropped at a judged updater's path and run
+with its command line on **one** host, ingested after the genuine runs, became the node's build: its LSASS
+read was carried under the judged cluster, and the genuine build's reads on every other host were no
+longer (T15 finding 1).  The node now holds its earliest creation's build (:mod:`graphsiem.store.earliest_build`,
+HOSTF3), which a trojan run first still is: one host's build is never the fleet's.
 
 :func:`vouched_builds` asks the journal instead: over the detection window, which builds each such
 member ran as on each host holding it (its process creations; a 4688 or a Sysmon without hashes

@@ -80,7 +80,7 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
     start, end = window
     hits = read_hits(connection, journal_hosts(connection), start, end) + read_more_hits(connection, start, end)
     held, builds = _cluster_processes(clusters)
-    # the node's build is the last the store merged: one host's trojan at the judged path would be it
+    # the node's build is its earliest creation's: one host's trojan at the judged path, run first, would be it
     kept, carried = split_carried(hits, held, vouched_builds(connection, window, hits, held, builds))
     found: list[Cluster] = []
     suppressed: list[list[str]] = []
