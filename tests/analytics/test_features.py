@@ -10,6 +10,7 @@ from analytics.entity_stats import Window, entity_stats
 from analytics.features import (
     SCORED_FEATURES,
     FeatureContext,
+    burst_chance,
     burst_size,
     cluster_features,
     feature_matrix,
@@ -113,3 +114,15 @@ def test_burst_size_counts_contacts_in_the_busiest_span(contacts, expected):
 @pytest.mark.parametrize(("ip", "private"), [("10.1.2.3", True), ("127.0.0.1", True), ("8.8.8.8", False), ("x", False)])
 def test_is_private_ip(ip, private):
     assert is_private_ip(ip) is private
+
+
+@pytest.mark.parametrize(("burst", "hosts", "window_h", "expected"), [
+    (2, 2, 24, 2 / 144),              # two contacts within 10 minutes of each other in a day
+    (2, 3, 24, 3 * 2 / 144),          # any of 3 hosts, either of the 2 others
+    (3, 5, 24, 5 * 6 / 144 ** 2),
+    (1, 40, 24, 1.0),                 # one host is no burst
+    (3, 6, 1, 1.0),                   # 3 of 6 in an hour's window: bound past 1
+    (2, 3, 0.1, 1.0),                 # a window shorter than the span
+])
+def test_burst_chance_is_the_union_bound_over_the_window(burst, hosts, window_h, expected):
+    assert burst_chance(burst, hosts, window_h * 3600.0) == pytest.approx(expected)
