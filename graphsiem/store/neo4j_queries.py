@@ -375,8 +375,7 @@ def _merge_times() -> str:
     """
     return """
 WITH s, i
-CALL {
-  WITH s, i
+CALL (s, i) {
   UNWIND coalesce(s.times, []) + $times[i] AS t
   WITH DISTINCT t ORDER BY t
   RETURN collect(t) AS kept
