@@ -17,6 +17,7 @@ from typing import Any
 from graphsiem.model import Entity, EntityKey
 from ingest.image_paths import basename
 from ingest.projection_accumulator import FILE, EventContext, R
+from ingest.projection_builds import relate_image_build
 from ingest.projection_connections import ConnectionRules
 from ingest.projection_entities import FILE_FIELDS, NO_PEER
 
@@ -92,6 +93,7 @@ class EndpointRules(ScriptRules, ConnectionRules, InstallRules):
         ctx.rel(ctx.host, R.RAN, parent)  # the parent ran there too (its own creation may predate the logs)
         ctx.rel(parent, R.SPAWNED, process)
         ctx.rel(process, R.RUN_AS, self._user(ctx))
+        relate_image_build(ctx, process)  # which build ran: a new one at a known path is a new file (T16B)
         self._learn_sid(ctx)
         self._relate_wmi_run(ctx)  # the run of a templated WMI consumer: host RAN its installed command too
 

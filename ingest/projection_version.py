@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 14
+PROJECTION_VERSION = 15
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -97,6 +97,10 @@ PROJECTION_VERSION = 14
     (``sha256_seen`` stamps it, :mod:`graphsiem.store.earliest_build`), in both stores and wherever batches
     are cut; it was the batch's first and the last batch's, so a trojan ingested last became the build
     (task HOSTF3).
+15. A process creation that says its image's SHA-256 names that build's file too (keyed by the digest, its
+    ``image_of`` the image path), ``process LOADED file``, sighted on the host that ran it
+    (:mod:`ingest.projection_builds`): a new build at a known path and command line (a trojanised updater)
+    is a new file on its hosts, where before it was the updater's one process node (task T16B).
 """
 
 VERSION_KEY = "projection_version"
@@ -116,7 +120,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 11: "Kerberos realms mapped to a NetBIOS domain only when it is one of the realm's own labels",
                 12: "destinations' contact times per host (how regularly each host contacted them)",
                 13: "Zeek rdp.log sessions as their client address's log-ons on the server's host",
-                14: "each process's build (sha256) as its earliest creation's, wherever batches were cut"}
+                14: "each process's build (sha256) as its earliest creation's, wherever batches were cut",
+                15: "each build a process creation ran as a file on its hosts (a new build at a known path)"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 
