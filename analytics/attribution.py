@@ -1,8 +1,10 @@
 """Which features drove a cluster's risk: exact Shapley contributions against the ordinary cluster.
 
 Attribution method: **exact Shapley values against a baseline cluster**.  The
-baseline ``b`` is the median of each feature over all candidate clusters of the
-detection (the "ordinary cluster").  For cluster ``x`` and a set ``S`` of
+baseline ``b`` is the median of each feature over the rows the scorer was fitted
+on (the "ordinary cluster", :attr:`ClusterScorer.reference_`: the detection's
+candidates, the earlier windows' candidates and the window's new clusters too small
+to be candidates, :mod:`analytics.reference_clusters`).  For cluster ``x`` and a set ``S`` of
 features, ``v(S)`` is the risk of ``x`` with the features outside ``S`` set to
 their baseline; the contribution of feature ``f`` is its Shapley value in that
 game, divided by 100.  Contributions therefore **sum to
@@ -33,7 +35,7 @@ from analytics.scoring import ClusterScorer
 
 
 def feature_baseline(X: np.ndarray) -> np.ndarray:
-    """Fleet baseline of each feature: its median over all candidate clusters."""
+    """Median of each feature over ``X`` (the baseline when no scorer could be fitted)."""
     if len(X) == 0:
         return np.zeros(len(SCORED_FEATURES))
     return np.median(X, axis=0)

@@ -45,7 +45,7 @@ def low_confidence_step(f: Facts) -> Check | None:
             "history before the window)",
             "the pivot and its members are software the fleet already ran before the window",
         )
-    among = f"only {candidates} candidate cluster{'s' if candidates != 1 else ''}" if candidates is not None else "too few candidate clusters"
+    among = f"only {candidates} new cluster{'s' if candidates != 1 else ''}" if candidates is not None else "too few new clusters"
     return Check(
         None,
         f"The risk is relative to {among}, too few to tell what is unusual: judge {f.pivot_text} "

@@ -51,6 +51,7 @@ from analytics.lateral_sources import lateral_sources, with_lateral_sources
 from analytics.lateral_verdicts import reopen_other_sources
 from analytics.linked_processes import cluster_credits
 from analytics.pivot_contacts import cluster_contacts
+from analytics.reference_clusters import small_new_clusters
 from analytics.result import Cluster, DetectionResult, cluster_id
 from analytics.scoring import ClusterScorer
 from analytics.young_pivots import young_pivot
@@ -169,6 +170,11 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         today = [cluster_id(*inputs.incidence.entities[c.members[0]]) for c in population]
         reference = earlier_candidates(history, config, inputs.window, today)
         stats["history_rows"] = len(reference)
+    # the window's ordinary new activity (new pivots on too few hosts to be candidates), fitted on beside
+    # the candidates: a small candidate set of attacks is no "ordinary cluster" (review U4 F1)
+    small = small_new_clusters(inputs.incidence, inputs.stats, config, population)
+    stats["small_cluster_rows"] = len(small)
+    reference = reference_rows(_feature_rows(inputs, small), reference)
     scored = score_clusters(inputs, population, config, reference=reference)
     if history is not None and inputs.context.history:  # no baseline: rows that measure the data's start
         remember_candidates(history, config, inputs.window, scored)  # suppressed too: the same population
@@ -235,7 +241,12 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         shared_entities=len(inputs.incidence.entities),
         clusters=len(clusters),
     )
-    return DetectionResult(clusters, started_at, time.perf_counter() - t0, stats)
+    return DetectionResult(clusters, started_at, time.perf_counter() - t0, stats, reference=reference)
+
+
+def _feature_rows(inputs: DetectionInputs, raw: list[RawCluster]) -> np.ndarray:
+    """The scored feature rows of ``raw`` (reference rows: no risk, no explanation)."""
+    return feature_matrix(cluster_features(inputs.context, c.pivot, c.members, c.hosts).features for c in raw)
 
 
 def score_clusters(
@@ -244,8 +255,9 @@ def score_clusters(
 ) -> list[Cluster]:
     """Features, risk, explanation of every raw cluster; sorted by risk (highest first).
 
-    ``reference``: scored feature rows of earlier windows' candidates, fitted on
-    with today's (:func:`analytics.candidate_history.earlier_candidates`).
+    ``reference``: scored feature rows fitted on with today's, never scored: earlier
+    windows' candidates (:func:`analytics.candidate_history.earlier_candidates`) and
+    the window's new clusters too small to be candidates (:mod:`analytics.reference_clusters`).
     """
     inc, st = inputs.incidence, inputs.stats
     facts: list[ClusterFacts] = [

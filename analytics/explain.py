@@ -73,10 +73,11 @@ class Check:
 class Explanation:
     """Why a cluster scored what it did.
 
-    ``confidence`` is ``"low"`` when the run had fewer than
-    :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` candidate clusters: the
-    forest compares clusters with each other, and with so few it cannot tell
-    them apart (two candidates both score 50, every contribution 0).  It is
+    ``confidence`` is ``"low"`` when the scorer was fitted on fewer than
+    :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` new clusters (candidates,
+    earlier windows' candidates, the window's smaller new clusters): the forest
+    compares clusters with each other, and with so few it cannot tell them apart
+    (two both score 50, every contribution 0).  It is
     ``"low"`` too when most hosts seen in the window have no data from before it
     (``history`` False, :mod:`analytics.history`): everything is then "new"
     and every first contact falls at the start of the data, so the features
@@ -148,7 +149,8 @@ def explain(
 
     ``installed_as`` (``"service"``, ``"scheduled task"``, ``"WMI subscription"``, ``"driver"``): the pivot is a
     command, a driver file or a WMI consumer's script, hosts installed that way (:func:`summarize`).
-    ``candidates``: how many candidate clusters the risk was scored among; below
+    ``candidates``: how many new clusters the risk was scored among (the rows the
+    scorer was fitted on: candidates, earlier windows', the window's smaller ones); below
     :data:`~analytics.scoring.MIN_CONFIDENT_CANDIDATES` the explanation is marked
     low-confidence and its summary says why.  So it is when most hosts seen in the
     window have no data from before it (``facts.history`` False): the summary then
@@ -186,7 +188,7 @@ def explain(
     if candidates is not None and candidates < MIN_CONFIDENT_CANDIDATES:
         confidence = "low"
         summary += (
-            f"; low confidence: scored among only {candidates} candidate cluster{'s' if candidates != 1 else ''}, "
+            f"; low confidence: scored among only {candidates} new cluster{'s' if candidates != 1 else ''}, "
             "too few to tell what is unusual"
         )
     if not facts.history:

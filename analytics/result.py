@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from analytics.behaviour_words import PIVOT_RECORD
 from analytics.checks import cluster_checks
@@ -140,6 +141,10 @@ class DetectionResult:
     started_at: float
     duration_s: float
     stats: dict[str, Any] = field(default_factory=dict)
+    reference: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """The scored feature rows the scorer was fitted on besides the candidates (earlier windows'
+    candidates, the window's new clusters too small to be candidates; ``SCORED_FEATURES`` columns), so a
+    rescore can fit on them too; not part of the contract."""
 
     def to_contract(self, top: int | None = None) -> dict[str, Any]:
         """``{"clusters": [...]}`` as in PRODUCT.md, plus ``detection`` metadata."""

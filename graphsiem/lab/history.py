@@ -11,24 +11,23 @@ fitted on whatever ran before it.  So:
 * a backtest (``now=``) reads the history as it stood for its window, and keeps
   nothing (nor backfills), unless ``history=True``;
 * ``history=False`` neither reads nor keeps: the scorer is fitted on this
-  window's candidates alone, as before there was a history.
+  window alone (its candidates and its new clusters too small to be candidates,
+  :mod:`analytics.reference_clusters`), as before there was a history.
 
-The earlier rows a detection was fitted with are returned too, so that
-``Workspace.rescore`` can fit on the same reference.
+The rows a detection was fitted with besides its candidates are returned too, so
+that ``Workspace.rescore`` can fit on the same reference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from analytics.candidate_history import CandidateHistory, earlier_candidates, for_backtest
+from analytics.candidate_history import CandidateHistory, for_backtest
 from analytics.config import DetectionConfig
 from analytics.detect import detect as run_detection
-from analytics.entity_stats import Window
 from analytics.result import DetectionResult
 from graphsiem.api.state import StateStore
 from graphsiem.store.base import GraphStore
@@ -54,12 +53,13 @@ def detect_with_history(
     Returns
     -------
     (DetectionResult, ndarray or None)
-        The result, and the earlier windows' rows its scorer was fitted on besides
-        its own candidates (``SCORED_FEATURES`` columns; ``None`` when it read no
-        history).
+        The result, and the rows its scorer was fitted on besides its own candidates
+        (``SCORED_FEATURES`` columns: the earlier windows' candidates and the window's
+        new clusters too small to be candidates, :attr:`DetectionResult.reference`).
     """
     if history is False:
-        return run_detection(store, config=config, now=now, journal=journal), None
+        result = run_detection(store, config=config, now=now, journal=journal)
+        return result, result.reference  # the window's small new clusters (analytics.reference_clusters)
     keep = keeps_history(history, now)
     state = StateStore(state_path)
     try:
@@ -70,19 +70,6 @@ def detect_with_history(
         if not keep:
             source, run_config = for_backtest(state, config)
         result = run_detection(store, config=run_config, now=now, journal=journal, history=source)
-        return result, _reference(state, config, result, [c.id for c in result.clusters])
+        return result, result.reference
     finally:
         state.close()
-
-
-def _reference(state: StateStore, config: DetectionConfig, result: DetectionResult,
-               today: Sequence[str]) -> np.ndarray | None:
-    """The earlier rows ``result``'s scorer was fitted on: read again as the detection read them.
-
-    The detection kept its own rows under its own window, which the read leaves
-    out (a re-run does not count itself); backfilled windows were kept before it
-    read, so the same rows come back."""
-    if "window_end" not in result.stats:
-        return None
-    window = Window(result.stats["window_start"], result.stats["window_end"])
-    return earlier_candidates(state, config, window, today)

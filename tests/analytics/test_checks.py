@@ -115,7 +115,7 @@ def test_steps_follow_the_contributions_and_skip_features_that_did_not_raise_the
 def test_at_most_six_steps():
     steps = _checks({name: 0.1 + i / 100 for i, name in enumerate(SCORED_FEATURES)}, confidence="low", candidates=3)
     assert len(steps) == MAX_CHECKS
-    assert steps[-1].feature is None and "only 3 candidate clusters" in steps[-1].check
+    assert steps[-1].feature is None and "only 3 new clusters" in steps[-1].check
 
 
 def test_a_driver_pivot_gets_a_step_with_its_digest():

@@ -136,12 +136,12 @@ def test_a_detection_with_three_candidates_says_its_risks_are_low_confidence(tmp
     assert len(result.clusters) == 3
     for cluster in result.clusters:
         assert cluster.explanation.confidence == "low"
-        assert "low confidence: scored among only 3 candidate clusters" in cluster.explanation.summary
+        assert "low confidence: scored among only 3 new clusters" in cluster.explanation.summary
         assert cluster.to_contract()["score_confidence"] == "low"
 
 
 def test_a_detection_with_enough_candidates_is_not_marked(tmp_path):
-    result = _detect_fleet(tmp_path / "graph", extra_domains=4)  # 3 + 4 candidates
+    result = _detect_fleet(tmp_path / "graph", extra_domains=MIN_CONFIDENT_CANDIDATES - 3)  # 3 + 17 candidates
     assert len(result.clusters) >= MIN_CONFIDENT_CANDIDATES
     assert {c.to_contract()["score_confidence"] for c in result.clusters} == {"normal"}
     assert "low confidence" not in result.clusters[0].explanation.summary

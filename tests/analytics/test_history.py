@@ -74,4 +74,4 @@ def test_an_explanation_without_history_is_low_confidence_and_says_why():
 
 def test_both_reasons_are_given_when_both_hold():
     summary = _explanation(False, 3).summary
-    assert "only 3 candidate clusters" in summary and summary.endswith(NO_HISTORY)
+    assert "only 3 new clusters" in summary and summary.endswith(NO_HISTORY)

