@@ -31,7 +31,10 @@ beacon's jitter around its period) cannot be measured here: a benign agent's
 heartbeat every 5 minutes is as "repeated" as a beacon every 10 minutes, and
 more often.  :data:`REPEAT_CAP_PER_DAY` makes "every 15 minutes or more often"
 one value, so a faster heartbeat does not outrank a beacon on this feature
-alone; what separates them must come from the other features.
+alone; what separates them must come from the other features.  (Since
+projection 12 the store keeps each destination's contact times, and
+:mod:`analytics.contact_regularity` measures the regularity for the
+explanation, unscored: a heartbeat is as regular as a beacon.)
 """
 
 from __future__ import annotations
