@@ -208,13 +208,13 @@ def host_record(finding: HostFinding) -> dict[str, Any]:
 
 def _shown_hits(finding: HostFinding) -> list[Hit]:
     """The hits a record lists: each host's first (its example command line: a group of 60 hosts' per-host
-    cradles hides none), then the others in time order, :data:`SHOWN` at least and every host's first."""
+    cradles hides none), then the others in time order: every host's first and :data:`SHOWN` - 1 more."""
     first: dict[str, Hit] = {}
     for hit in finding.hits:
         first.setdefault(hit.host, hit)
     examples = {id(h) for h in first.values()}
     ordered = [h for h in finding.hits if id(h) in examples] + [h for h in finding.hits if id(h) not in examples]
-    return ordered[:max(SHOWN, len(first))]
+    return ordered[:SHOWN - 1 + len(first)]
 
 
 def summary(finding: HostFinding, new_hosts: Iterable[str] = ()) -> str:
