@@ -87,8 +87,9 @@ def _masked(text: str, host: str) -> str:
     text = _URL.sub(_url, text)
     text = _PROFILE.sub(_profile, text)
     text = _GUID.sub("*", text)
-    if host:
-        text = re.sub(rf"(?<![a-z0-9]){re.escape(host.lower().split('.')[0])}(?![a-z0-9])", "*", text)
+    name = host.lower().split(".")[0]
+    if len(name) >= 3:  # a shorter name is a word of any command line
+        text = re.sub(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", "*", text)
     return _WORD.sub(_word, text)
 
 

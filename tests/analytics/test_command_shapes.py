@@ -29,6 +29,8 @@ def test_profiles_host_names_guids_and_random_tokens_are_masked_windows_words_ar
                           r"/t k3j9x8q2 /h deadbeef01 /n 123456 C:\Windows\System32\x64\sha256.dll", "ws-0042.corp")
     assert shape == r"c:\users\*\appdata\x.exe /host * /id * /t * /h * /n * c:\windows\system32\x64\sha256.dll"
     assert command_shape(r"C:\Users\Public\x.exe") == r"c:\users\public\x.exe"
+    assert command_shape("net use a: /y", host="a") == "net use a: /y"  # a one-letter host name masks no word
+    assert command_shape("net use x:", host=".corp") == "net use x:"
 
 
 def test_an_undecodable_payload_and_a_huge_line_are_bounded():
