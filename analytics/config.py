@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,42 @@ _CREDENTIAL_DEFAULTS = Thresholds()
 
 class ConfigError(ValueError):
     """A detection configuration file or mapping is invalid."""
+
+
+_WHOLE_NUMBER_MINIMUMS = {"min_hosts": 2, "n_estimators": 1, "evidence_top": 0, "evidence_per_cluster": 0}
+"""Settings that are counts, and their least value (a forest of 0 trees fails inside scikit-learn's fit)."""
+
+_NUMBER_SETTINGS = ("window_hours", "max_fraction", "min_coverage", "min_overlap", "dedupe_overlap",
+                    "cooccurrence_minutes", "young_hours", "history_days", "credential_burst_minutes",
+                    "antivirus_floor_host_share", "max_features")
+_SWITCHES = ("new_pivots_only", "behaviour_pivots", "history_backfill", "credential_findings", "host_findings")
+
+
+def _refuse_wrong_types(config: DetectionConfig) -> None:
+    """Refuse a setting of the wrong type by name (``min_hosts="3"`` would fail later as a bare
+    TypeError in a comparison, ``n_estimators=0`` inside scikit-learn)."""
+    for name, least in _WHOLE_NUMBER_MINIMUMS.items():
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, Integral):  # numpy's integers too
+            raise ConfigError(f"{name} must be an integer, got {value!r}")
+        if value < least:
+            raise ConfigError(f"{name} must be >= {least}, got {value}")
+    for name in _NUMBER_SETTINGS:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+    for name in _SWITCHES:
+        if not isinstance(getattr(config, name), bool):
+            raise ConfigError(f"{name} must be true or false, got {getattr(config, name)!r}")
+    if config.random_state is not None and (isinstance(config.random_state, bool)
+                                            or not isinstance(config.random_state, Integral)):
+        raise ConfigError(f"random_state must be an integer or None, got {config.random_state!r}")
+    samples = config.max_samples
+    if isinstance(samples, str) or isinstance(samples, bool) or not isinstance(samples, Real):
+        if samples != "auto":
+            raise ConfigError(f"max_samples must be 'auto', an integer >= 1 or a share in (0, 1], got {samples!r}")
+    elif not ((isinstance(samples, Integral) and samples >= 1) or (not isinstance(samples, Integral) and 0.0 < samples <= 1.0)):
+        raise ConfigError(f"max_samples must be 'auto', an integer >= 1 or a share in (0, 1], got {samples!r}")
 
 
 @dataclass(slots=True, frozen=True)
@@ -191,6 +228,7 @@ class DetectionConfig:
     antivirus_floor_host_share: float = 0.1
 
     def __post_init__(self) -> None:
+        _refuse_wrong_types(self)
         try:
             networks = parse_internal_networks(self.internal_networks, origin="internal_networks")
         except ValueError as exc:
@@ -202,8 +240,6 @@ class DetectionConfig:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         object.__setattr__(self, "credential_known_scanners", tuple(str(n) for n in scanners))
-        if self.min_hosts < 2:
-            raise ConfigError(f"min_hosts must be >= 2, got {self.min_hosts}")
         if self.window_hours <= 0:
             raise ConfigError(f"window_hours must be > 0, got {self.window_hours}")
         if self.contamination != "auto" and not (

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from analytics.column_names import ColumnNames
 from analytics.driver_paths import outside_driver_directory
 from analytics.entity_stats import EntityStats
 from analytics.external_addresses import is_external_ip
@@ -35,7 +36,7 @@ from analytics.lookalike import Lookalike, LookalikeIndex, trusted_domains
 from analytics.repeat_rates import REPEAT_CAP_PER_DAY, busiest_destination, repeat_rate
 from graphsiem.model import EntityKey, EntityType, Relation
 
-SCORED_FEATURES: tuple[str, ...] = (
+SCORED_FEATURES = ColumnNames((  # not a tuple: frame[SCORED_FEATURES] selects the columns
     "first_contact_spread_min",
     "burst_hosts",
     "interpreter_lineage",
@@ -47,7 +48,7 @@ SCORED_FEATURES: tuple[str, ...] = (
     "driver_outside_drivers_dir",
     "lookalike_domain",
     "repeat_contacts",
-)
+))
 """Cluster features the scorer sees, in column order.
 
 ``exclusivity`` is not one of them: a member is admitted only when at least

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -22,13 +22,53 @@ if TYPE_CHECKING:
 
     from graphsiem.lab.clusters import ClusterView
 
-Truth = str | os.PathLike[str] | Sequence[TruthEntry]
-"""A ``ground_truth.json`` path or its loaded entries."""
+Truth = str | os.PathLike[str] | Mapping[str, Any] | Sequence[TruthEntry] | Sequence[Mapping[str, Any]]
+"""A ground truth: the path of a ``ground_truth.json``, the file parsed (``json.load``: a dict, or its
+``"scenarios"`` / ``"campaigns"`` list of dicts), or :class:`~analytics.evaluate.TruthEntry` objects."""
 
 
 def truth_entries(truth: Truth) -> list[TruthEntry]:
-    """The entries of a ground truth (a path is read with :func:`analytics.evaluate.load_truth`)."""
-    return list(truth) if isinstance(truth, Sequence) and not isinstance(truth, str) else load_truth(Path(truth))
+    """The entries of a ground truth, in any of the forms of :data:`Truth`.
+
+    A path, a parsed file or a list of its entries (dicts) is read with
+    :func:`analytics.evaluate.load_truth`.
+
+    Raises
+    ------
+    TypeError
+        ``truth`` is none of those forms, or a list mixing entries and other things.
+    ValueError
+        An entry without ``kind`` or ``hosts`` (:func:`~analytics.evaluate.load_truth`).
+
+    Examples
+    --------
+    >>> entry = {"name": "seed", "kind": "attack", "hosts": ["ws-1"], "indicators": []}
+    >>> [e.name for e in truth_entries({"scenarios": [entry]})] == [e.name for e in truth_entries([entry])] == ["seed"]
+    True
+    >>> truth_entries(42)
+    Traceback (most recent call last):
+    ...
+    TypeError: truth must be a ground_truth.json path, the parsed file (a dict, or its list of entries as dicts) or TruthEntry objects, got int
+    """
+    if isinstance(truth, str | os.PathLike):
+        return load_truth(Path(truth))
+    if isinstance(truth, Mapping):
+        return load_truth(truth)
+    if isinstance(truth, Sequence):
+        items: list[Any] = list(truth)
+        if all(isinstance(item, TruthEntry) for item in items):
+            return items
+        if all(isinstance(item, Mapping) for item in items):
+            return load_truth(cast(Any, items))  # a bare list of entries, as load_truth reads it
+        strange = next(item for item in items if not isinstance(item, TruthEntry | Mapping))
+        raise TypeError(
+            f"truth's entries must all be TruthEntry objects or all dicts (ground_truth.json's entries), "
+            f"got a {type(strange).__name__}"
+        )
+    raise TypeError(
+        "truth must be a ground_truth.json path, the parsed file (a dict, or its list of entries as dicts) "
+        f"or TruthEntry objects, got {type(truth).__name__}"
+    )
 
 
 def _evaluation(truth: Truth, clusters: Sequence[ClusterView]) -> tuple[Evaluation, list[TruthEntry]]:

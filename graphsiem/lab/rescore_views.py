@@ -42,7 +42,7 @@ def is_fixed_risk(cluster: Cluster) -> bool:
 
 def rescore(
     clusters: Sequence[ClusterView], X: Any, *, directions: Any = "detect", custom: Iterable[str] = (),
-    history: bool | None = None, **scorer_params: Any,
+    history: bool | None = None, order: str | None = None, **scorer_params: Any,
 ) -> list[ClusterView]:
     """Re-score clusters on a custom feature matrix, as :meth:`Workspace.detect` scores; re-ranked, highest risk first.
 
@@ -76,9 +76,13 @@ def rescore(
     X : DataFrame or array-like of shape (len(clusters), n_features)
         Any feature columns, e.g. :data:`SCORED_FEATURES` plus your own.  A
         DataFrame's rows are matched to the clusters by cluster id: its
-        ``id`` column if it has one, else its index (:meth:`Workspace.cluster_frame`'s
-        is the ids), else an index ``0..n-1`` means cluster order; an array
-        is taken in cluster order.  Its column names pick the directions and
+        ``id`` or ``cluster_id`` column if it has one (``cluster_frame(...).reset_index()``
+        keeps both), else its index (:meth:`Workspace.cluster_frame`'s is the ids).
+        An index ``0..n-1`` and an array are taken in cluster order, and checked:
+        their :data:`SCORED_FEATURES` columns must be each cluster's own values
+        (a frame sorted after ``reset_index`` is refused, not misread); a
+        frame without such columns, or with values changed on purpose, needs
+        ``order="clusters"``.  Its column names pick the directions and
         name the explanation's features; an array must then be exactly the
         :data:`SCORED_FEATURES` columns, or come with ``directions``.
     directions : "detect", None, int or sequence of int
@@ -94,6 +98,9 @@ def rescore(
         Default: the detection's earlier rows when every column is a scored
         feature.  ``True``: require them (refused with a column of your own).
         ``False``: fit on the clusters alone.
+    order : "clusters", optional
+        Row ``i`` of an ``X`` without cluster ids (index ``0..n-1``, array) is
+        cluster ``i``: skips the check of its scored features against the clusters'.
     **scorer_params
         Overrides of :class:`analytics.scoring.ClusterScorer` parameters
         (``n_estimators``, ``max_samples``, ``max_features``,
@@ -109,7 +116,8 @@ def rescore(
     ------
     ValueError
         ``X``'s rows do not match the clusters (ids not theirs, missing or
-        twice, an index in another order); a column that is not numbers, or
+        twice, an index in another order, rows without ids whose scored
+        features are not the clusters' or cannot be checked); a column that is not numbers, or
         holds NaN or infinity (named, with a cluster it is in); a column named like a scored
         feature but not one (not in ``custom``); ``directions="detect"`` with
         an unnamed array that is not the :data:`SCORED_FEATURES` columns;
@@ -118,7 +126,8 @@ def rescore(
     # Credential, antivirus and host findings have fixed risks that no forest gives (detection
     # never fits them either): they keep their risk, and their rows of X are not read.
     unscored = {i for i, v in enumerate(clusters) if is_fixed_risk(v.cluster)}
-    features, names = aligned_matrix([v.id for v in clusters], X, unscored=unscored)
+    features, names = aligned_matrix([v.id for v in clusters], X, unscored=unscored,
+                                     own=[v.features for v in clusters], order=order)
     if features.ndim != 2 or len(features) != len(clusters):
         raise ValueError(f"X must have one row per cluster ({len(clusters)}), got shape {features.shape}")
     if names is None:

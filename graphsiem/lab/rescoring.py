@@ -24,9 +24,11 @@ import numpy as np
 from analytics.attribution import contributions
 from analytics.config import DetectionConfig
 from analytics.explain import FeatureContribution
+from analytics.feature_words import PLAIN_DESCRIPTIONS
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES
 from analytics.result import Cluster
 from analytics.scoring import ClusterScorer
+from graphsiem.lab.row_order import refuse_unchecked_order
 
 if TYPE_CHECKING:
     from graphsiem.lab.clusters import ClusterView
@@ -37,13 +39,23 @@ NEUTRAL_RISK = 50.0
 ID_COLUMN = "id"
 """A frame column holding cluster ids (``cluster_frame``'s): it matches rows to clusters, it is no feature."""
 
+FRAME_INDEX = "cluster_id"
+"""The name of :meth:`Workspace.cluster_frame`'s index: the cluster ids, which :meth:`Workspace.rescore` matches rows by."""
+
+ID_COLUMNS = (ID_COLUMN, FRAME_INDEX)
+"""Columns read as cluster ids: ``id``, and ``cluster_id``, which ``cluster_frame``'s index becomes after ``reset_index()``."""
+
+CUSTOM_DESCRIPTION = "custom feature (rescore)"
+"""The description of a column of one's own in a rescored explanation."""
+
 NEAR_MISS_CUTOFF = 0.8
 """How alike (:class:`difflib.SequenceMatcher` ratio) a column name and a scored feature's name
 must be for the column to be taken as a misspelling of it (``burst_host``: 0.95)."""
 
 
 def aligned_matrix(
-    ids: Sequence[str], X: Any, *, unscored: Iterable[int] = (),
+    ids: Sequence[str], X: Any, *, unscored: Iterable[int] = (), own: Sequence[Mapping[str, float]] | None = None,
+    order: str | None = None,
 ) -> tuple[np.ndarray, list[str] | None]:
     """``X`` as a float matrix whose row ``i`` is the cluster ``ids[i]``'s, and its column names.
 
@@ -51,17 +63,22 @@ def aligned_matrix(
     scores and which have no scored features) may hold NaN: only the other
     rows are checked for missing or infinite values.
 
-    A DataFrame is matched to the clusters by its ``id`` column when it has one
-    (the column is then not a feature), else by its index: the cluster ids
-    (:meth:`Workspace.cluster_frame`'s index), or ``0 .. n-1`` in that order for a
-    frame built row by row in cluster order.  An array (no index) is taken in
-    cluster order.
+    A DataFrame is matched to the clusters by its ``id`` or ``cluster_id``
+    column when it has one (:meth:`Workspace.cluster_frame`'s ``id`` column and,
+    after ``reset_index()``, its index; such columns are then not features),
+    else by its index: the cluster ids (``cluster_frame``'s index), or
+    ``0 .. n-1`` for rows in cluster order.  An array (no index) is taken in
+    cluster order.  Rows taken in cluster order are checked when ``own`` (each
+    cluster's features) is given: their scored-feature columns must be the
+    clusters' own, unless ``order="clusters"`` (:mod:`graphsiem.lab.row_order`).
 
     Raises
     ------
     ValueError
         Rows that are not these clusters (unknown ids, an index in another
-        order), clusters without a row, or a cluster with two rows.
+        order, rows in cluster order whose scored features are other clusters'),
+        clusters without a row, a cluster with two rows, or ``id`` and
+        ``cluster_id`` columns that disagree.
     """
     if not (hasattr(X, "columns") and hasattr(X, "index")):
         try:
@@ -69,12 +86,17 @@ def aligned_matrix(
         except (TypeError, ValueError) as exc:
             raise ValueError(f"X is not a matrix of numbers: {exc}") from exc
         _refuse_scored_rows(values, [f"column {i}" for i in range(values.shape[1])] if values.ndim == 2 else [], ids, unscored)
+        if own is not None and values.ndim == 2 and values.shape == (len(ids), len(SCORED_FEATURES)):
+            # unnamed, it is read as the scored features (rescore): checkable
+            refuse_unchecked_order(values, SCORED_FEATURES, ids, own, skip=set(unscored), order=order,
+                                   what="an array")
         return values, None
     frame = X
     keys: list[str] | None
-    if ID_COLUMN in frame.columns:
-        keys, source = [str(v) for v in frame[ID_COLUMN]], f"its {ID_COLUMN!r} column"
-        frame = frame.drop(columns=ID_COLUMN)
+    id_columns = [c for c in ID_COLUMNS if c in frame.columns]
+    if id_columns:
+        keys, source = _id_column_keys(frame, id_columns)
+        frame = frame.drop(columns=id_columns)
     elif list(frame.index) == list(range(len(frame))):
         keys, source = None, ""  # built in cluster order, nothing to match by
     else:
@@ -83,10 +105,26 @@ def aligned_matrix(
     values = _numeric_columns(frame, names, keys if keys is not None else list(ids))
     if keys is None:
         _refuse_scored_rows(values, [repr(n) for n in names], ids, unscored)
+        if own is not None and len(values) == len(ids):  # else rescore refuses the row count
+            refuse_unchecked_order(values, names, ids, own, skip=set(unscored), order=order,
+                                   what="a frame indexed 0..n-1")
         return values, names
     values = values[_row_order(ids, keys, source)]
     _refuse_scored_rows(values, [repr(n) for n in names], ids, unscored)
     return values, names
+
+
+def _id_column_keys(frame: Any, columns: Sequence[str]) -> tuple[list[str], str]:
+    """The cluster ids of a frame's id column(s), and how they are named in errors; both columns must agree."""
+    keys = [str(v) for v in frame[columns[0]]]
+    for other in columns[1:]:
+        for row, (key, second) in enumerate(zip(keys, (str(v) for v in frame[other]), strict=True)):
+            if key != second:
+                raise ValueError(
+                    f"X's {columns[0]!r} and {other!r} columns name different clusters in row {row} "
+                    f"({key!r}, {second!r}): keep one of them"
+                )
+    return keys, f"its {columns[0]!r} column"
 
 
 def _refuse_scored_rows(values: np.ndarray, labels: Sequence[str], ids: Sequence[str], unscored: Iterable[int]) -> None:
@@ -174,8 +212,8 @@ def _row_order(ids: Sequence[str], keys: Sequence[str], source: str) -> list[int
         problems.append(f"cluster(s) with two rows ({_some(twice)})")
     raise ValueError(
         f"X's rows do not match the clusters by {source}: {'; '.join(problems)}. Index X by cluster id "
-        f"(cluster_frame does), give it an {ID_COLUMN!r} column, or keep its rows in the clusters' order "
-        "with the index 0..n-1 (a frame sorted after reset_index would give its rows to the wrong clusters)"
+        f"(cluster_frame does), give it an {ID_COLUMN!r} or {FRAME_INDEX!r} column, or keep its rows in the "
+        "clusters' order with the index 0..n-1 (its scored features are then checked against the clusters')"
     )
 
 
@@ -262,7 +300,7 @@ def rescore_clusters(
                 (
                     FeatureContribution(
                         name, round(float(X[i, j]), 4), round(float(baseline[j]), 4), round(float(contrib[i, j]), 4),
-                        FEATURE_DESCRIPTIONS.get(name, "custom feature (rescore)"),
+                        _description(name),
                     )
                     for j, name in enumerate(names)
                 ),
@@ -273,6 +311,12 @@ def rescore_clusters(
         values = {**cluster.features, **{name: float(X[i, j]) for j, name in enumerate(names)}}
         out.append(replace(cluster, score=float(risk[i]), explanation=explanation, features=values))
     return out
+
+
+def _description(name: str) -> str:
+    """The words detection's explanation uses for a feature (:func:`analytics.explain.explain`:
+    the analyst's, else the technical definition), so a rescored cluster reads as a detected one."""
+    return PLAIN_DESCRIPTIONS.get(name) or FEATURE_DESCRIPTIONS.get(name, CUSTOM_DESCRIPTION)
 
 
 def detection_of(clusters: Sequence[ClusterView]) -> tuple[DetectionConfig | None, np.ndarray | None]:

@@ -25,6 +25,7 @@ from graphsiem.lab.evaluation import Truth, evaluate, truth_entries
 from graphsiem.lab.history import detect_with_history
 from graphsiem.lab.optional import pandas
 from graphsiem.lab.rescore_views import rescore as rescore_views
+from graphsiem.lab.rescoring import FRAME_INDEX
 from graphsiem.lab.suppressions import with_triage_suppressions
 from graphsiem.store.base import GraphStore
 from ingest.journal import Journal
@@ -39,9 +40,6 @@ simulation run again is told from another fleet (:meth:`Workspace.simulate`)."""
 
 FRAME_COLUMNS = ("rank", "id", "score", "hosts", "pivot_type", "pivot_value", "members")
 """The first columns of :meth:`Workspace.cluster_frame`, before the features."""
-
-FRAME_INDEX = "cluster_id"
-"""The name of :meth:`Workspace.cluster_frame`'s index: the cluster ids, which :meth:`Workspace.rescore` matches rows by."""
 
 
 class Workspace:
@@ -396,9 +394,10 @@ class Workspace:
 
     def rescore(
         self, clusters: Sequence[ClusterView], X: Any, *, directions: Any = "detect", custom: Iterable[str] = (),
-        history: bool | None = None, **scorer_params: Any,
+        history: bool | None = None, order: str | None = None, **scorer_params: Any,
     ) -> list[ClusterView]:
-        return rescore_views(clusters, X, directions=directions, custom=custom, history=history, **scorer_params)
+        return rescore_views(clusters, X, directions=directions, custom=custom, history=history, order=order,
+                             **scorer_params)
 
     # help(ws.rescore) in a notebook shows the whole reference, kept with the code in its module
     rescore.__doc__ = rescore_views.__doc__
