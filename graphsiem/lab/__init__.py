@@ -46,6 +46,7 @@ from graphsiem.lab.clusters import ClusterView
 from graphsiem.lab.data_dir import NothingIngestedError, holds_data
 from graphsiem.lab.drawing import draw_subgraph
 from graphsiem.lab.evaluation import compare, evaluate, pr_curve
+from graphsiem.lab.optional import timestamps
 from graphsiem.lab.workspace import Workspace
 from graphsiem.store import open_store
 
@@ -66,6 +67,7 @@ __all__ = [
     "evaluate",
     "open",
     "pr_curve",
+    "timestamps",
 ]
 
 

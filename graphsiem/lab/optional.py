@@ -28,7 +28,26 @@ def pyplot() -> Any:
 
 
 def timestamps(seconds: Any) -> Any:
-    """Epoch seconds as UTC pandas timestamps, in whole milliseconds."""
+    """Epoch seconds as UTC pandas timestamps, in whole milliseconds.
+
+    Float epoch seconds carry noise below the millisecond (``pd.to_datetime(x, unit="s")``
+    shows 10:12:47.904999971); the journal and the API write whole milliseconds.
+
+    Parameters
+    ----------
+    seconds : float or array-like of float
+        Epoch seconds (a Series, a list, a store's ``first_seen`` column).
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        The same instants in UTC, rounded to the millisecond.
+
+    Examples
+    --------
+    >>> timestamps([1762078367.905])[0]
+    Timestamp('2025-11-02 10:12:47.905000+0000', tz='UTC')
+    """
     # Whole milliseconds, as epoch_to_iso renders them (float seconds carry noise below that).
     millis = np.round(np.asarray(seconds, dtype=np.float64) * 1000.0).astype(np.int64)
     return pandas().to_datetime(millis, unit="ms", utc=True)

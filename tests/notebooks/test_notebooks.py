@@ -9,6 +9,7 @@ first.  A cell that raises fails the test with the cell and its traceback.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,10 +78,21 @@ def test_notebook_runs_top_to_bottom(
     assert list(tmp_path.rglob("journal.sqlite"))
     if path.stem == "02_tuning":
         _check_tuning_outputs(executed)
+    if path.stem == "03_neo4j":
+        _check_neo4j_outputs(executed)
 
 
 def _output_text(cell: nbformat.NotebookNode) -> str:
     return "\n".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+
+
+def _check_neo4j_outputs(notebook: nbformat.NotebookNode) -> None:
+    """Notebook 03 after review U4 F6: the first contacts read from Neo4j show whole milliseconds
+    (lab.timestamps), not the float noise of epoch seconds (10:12:47.904999971)."""
+    cells = {c.get("id"): c for c in notebook.cells}
+    table = _output_text(cells["cell-12"])
+    assert re.search(r"\d{2}:\d{2}:\d{2}\.\d{3}\+00:00", table), table
+    assert not re.search(r"\d{2}:\d{2}:\d{2}\.\d{4,}", table), table
 
 
 def _check_tuning_outputs(notebook: nbformat.NotebookNode) -> None:
