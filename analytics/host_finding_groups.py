@@ -76,11 +76,12 @@ def shape_key(hit: Hit) -> tuple[str, str] | None:
     return (hit.rule, f"shape:{image_shape(hit.parent)}|{image_shape(hit.image)}|{shape}")
 
 
-def _shape_acts(acts: dict[tuple[str, str], list[Hit]], min_hosts: int) -> None:
+def _shape_acts(acts: dict[tuple[str, str], list[Hit]], min_hosts: int) -> set[tuple[str, str]]:
     """Move the hits of acts on fewer than ``min_hosts`` hosts into shape acts (:func:`shape_key`) where ``min_hosts``
     hosts made one shape within :data:`SHAPE_WINDOW_SECONDS`; in place.  A shape's hits are walked in
     time order: from the first, those within the window are one act when they hold ``min_hosts`` hosts,
-    else the first stays its host's and the walk goes on from the next (a slow spread is not folded)."""
+    else the first stays its host's and the walk goes on from the next (a slow spread is not folded).
+    Returns the keys of the shape acts made."""
     by_shape: dict[tuple[str, str], list[Hit]] = {}
     for of_act in acts.values():  # an exact act on fewer hosts than a shape needs may be a part of one
         if len({h.host for h in of_act}) < max(min_hosts, MIN_GROUP_HOSTS):
@@ -111,6 +112,7 @@ def _shape_acts(acts: dict[tuple[str, str], list[Hit]], min_hosts: int) -> None:
         acts[key] = [h for h in acts[key] if id(h) not in moved]
         if not acts[key]:
             del acts[key]
+    return shaped
 
 
 def group_findings(hits: Iterable[Hit], carried: Iterable[Hit] = (), min_hosts: int = 3) -> list[HostFinding]:
@@ -133,7 +135,7 @@ def group_findings(hits: Iterable[Hit], carried: Iterable[Hit] = (), min_hosts: 
         key = act_key(hit)
         if key is not None:
             acts.setdefault(key, []).append(hit)
-    _shape_acts(acts, min_hosts)
+    shaped = _shape_acts(acts, min_hosts)
     shared = sorted(key for key, of_act in acts.items() if len({h.host for h in of_act}) >= MIN_GROUP_HOSTS)
     groups = [[key] for key in shared]
     hosts = [{h.host for h in acts[key]} for key in shared]
@@ -154,7 +156,8 @@ def group_findings(hits: Iterable[Hit], carried: Iterable[Hit] = (), min_hosts: 
     for keys, of_hosts in zip(groups, hosts, strict=True):
         members = sorted((h for key in keys for h in acts[key]), key=lambda h: (h.ts, h.host, h.event_id))
         in_group.update(id(h) for h in members)
-        grouped.append(HostFinding(min(of_hosts), members))
+        named = tuple(sorted("|".join(key) for key in keys)) if any(key in shaped for key in keys) else ()
+        grouped.append(HostFinding(min(of_hosts), members, shapes=named))
     findings = group_by_host(h for h in hits if id(h) not in in_group)
     own = {f.host: f for f in findings}
     for group in grouped:  # else the first group holding the host takes its carried hits

@@ -179,7 +179,9 @@ def host_cluster(finding: HostFinding, record: dict[str, Any], evidence: list[di
         checks=checks(finding),
     )
     # one host: the host's case (its id as before); several: the acts' (their subjects), not any one host's
-    key = finding.host if len(hosts) == 1 else "acts:" + ",".join(record["subjects"])
+    # a shape's group by its shapes: its hosts' subjects differ, and one joining would make a new case
+    key = finding.host if len(hosts) == 1 else (
+        "shapes:" + ",".join(finding.shapes) if finding.shapes else "acts:" + ",".join(record["subjects"]))
     return Cluster(id=cluster_id(PIVOT_TYPE, key), pivot=host, score=finding.risk, hosts=hosts,
                    entities=[Entity(EntityType.HOST.value, h, h) for h in hosts], first_seen=min(h.ts for h in finding.hits),
                    last_seen=max(h.ts for h in finding.hits), features=features, explanation=explanation,

@@ -99,6 +99,9 @@ class HostFinding:
     hits: list[Hit] = field(default_factory=list)
     carried: int = 0
     """Hits of this finding's hosts a fan-out cluster carries (not in ``hits``)."""
+    shapes: tuple[str, ...] = ()
+    """For a group holding an act of command-line shape (:mod:`analytics.host_finding_groups`): its acts'
+    keys, which name its case while hosts join it (each host's own command line is another subject)."""
 
     @property
     def hosts(self) -> list[str]:

@@ -112,3 +112,13 @@ def test_different_rules_are_never_one_shape():
                                hit("d", "cmd_stager")], min_hosts=2)
     assert sorted((f.hosts, f.rules) for f in findings) == [(["a", "b"], ["script_stager"]),
                                                             (["c", "d"], ["cmd_stager"])]
+
+
+def test_a_shape_groups_case_keeps_its_id_when_a_host_joins_it():
+    journal = _Journal()
+    hosts = [f"ws-{i:04d}" for i in range(11)]
+    _lure(journal, hosts[:10])
+    [before] = _findings(journal)
+    _stager(journal, hosts[10], 10, 50_200.0, LURE.format(token=_token(10)))  # the 11th host, minutes later
+    [after] = _findings(journal)
+    assert after.hosts == hosts and after.id == before.id  # before: each host's subject in the id
