@@ -117,6 +117,18 @@ class Site:
         response.raise_for_status()
         return response.json() if response.content else None
 
+    def post_events(self, events: list[dict]) -> dict:
+        """Send ``events`` as NDJSON to ``POST /v1/events`` with the ingest key; the answer (raises on an error)."""
+        import json
+
+        import httpx
+
+        body = "\n".join(json.dumps(e) for e in events).encode()
+        response = httpx.post(self.url + "/v1/events", content=body, timeout=60, headers={
+            "Authorization": f"Bearer {self.keys['ingest']}", "Content-Type": "application/x-ndjson"})
+        response.raise_for_status()
+        return response.json()
+
     def wait_until_searchable(self, query: str, timeout_s: float = 120) -> None:
         """Wait until an entity search for ``query`` finds something.
 
@@ -217,19 +229,12 @@ def rare_command_site(data_dir: Path, rare: str):
     """A running site whose events (:func:`rare_command_events`) went through ``POST /v1/events`` and a
     real detection: ``rare`` is one fan-out cluster on :data:`RARE_HOSTS`.  A context manager."""
     import contextlib
-    import json
-
-    import httpx
 
     @contextlib.contextmanager
     def running_site():
         events = rare_command_events(rare)
         with start_site(data_dir) as running:
-            body = "\n".join(json.dumps(e) for e in events).encode()
-            response = httpx.post(running.url + "/v1/events", content=body, timeout=60, headers={
-                "Authorization": f"Bearer {running.keys['ingest']}", "Content-Type": "application/x-ndjson"})
-            response.raise_for_status()
-            assert response.json()["accepted"] == len(events)
+            assert running.post_events(events)["accepted"] == len(events)
             running.detect()
             yield running
 

@@ -111,8 +111,27 @@ def _summary_fields(row: ClusterRow, public_url: str | None = None) -> dict[str,
         "detection_id": data.get("changed_by_detection") or row.detection_id, "detected_at": epoch_to_iso(data.get("detected_at_ts")),
         "updated_at": epoch_to_iso(data.get("updated_at_ts")),
         "url": cluster_page_url(public_url, row.id),
-        "ordinary_score": ordinary_score(row.score, explanation),
+        # a finding's risk is its rules' (its features' contributions are 0): no ordinary line to fold it under
+        "ordinary_score": None if is_finding(data) else ordinary_score(row.score, explanation),
     }
+
+
+FINDING_RECORDS = ("credential", "antivirus", "host_finding")
+"""The keys of a stored cluster holding a finding's record, whose risk its rules give, not scored features."""
+
+
+def is_finding(data: dict[str, Any]) -> bool:
+    """Whether a stored cluster is a credential, antivirus or host finding (not a scored fan-out cluster).
+
+    Their explanations list features with contribution 0 (the rule's fixed risk as baseline), which read as
+    an ordinary line equal to the risk: the page folded every finding as low signal in a mixed queue.
+
+    Examples
+    --------
+    >>> is_finding({"host_finding": {"hosts": ["ws-1"]}}), is_finding({"explanation": {"features": []}})
+    (True, False)
+    """
+    return any(isinstance(data.get(key), dict) for key in FINDING_RECORDS)
 
 
 def ordinary_score(score: float, explanation: dict[str, Any]) -> float | None:

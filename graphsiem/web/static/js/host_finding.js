@@ -28,11 +28,17 @@ export function showHostFinding(container, record) {
   // one act on several hosts (analytics/host_finding_groups.py): the hosts listed, each hit says its host
   const hosts = Array.isArray(record.hosts) ? record.hosts.filter((h) => typeof h === 'string') : [];
   const several = hosts.length > 1;
+  // hosts no earlier benign verdict judged (analytics/host_finding_words.py, HOSTF3 #3): a judged act spreading
+  // to them is why the group shows again, so each is marked where it is listed
+  const fresh = new Set(Array.isArray(record.new_hosts) ? record.new_hosts.filter((h) => typeof h === 'string') : []);
   fill(container,
     el('h3', { text: several ? `Host finding on ${fmtNumber(hosts.length)} hosts` : `Host finding on ${String(record.host ?? '')}` }),
     el('p', { class: 'muted host-finding-span', text: `from ${fmtTime(record.start)} to ${fmtTime(record.end)}` }),
-    several ? labelled('Hosts', hosts, hosts.length, (h) => el('li', { class: 'mono', 'data-host': h, text: h }),
-      'host-finding-hosts') : null,
+    several && fresh.size > 0 ? el('p', { class: 'host-finding-new-hosts', text: `${fmtNumber(fresh.size)} of these `
+      + `${fmtNumber(hosts.length)} hosts ${fresh.size === 1 ? 'was' : 'were'} not judged before, marked new.` }) : null,
+    several ? labelled('Hosts', hosts, hosts.length, (h) => el('li', { class: 'mono', 'data-host': h, 'data-new': fresh.has(h) },
+      fresh.has(h) ? el('span', { class: 'badge host-finding-new', text: 'new' }) : null,
+      el('span', { class: 'host-finding-host', text: h })), 'host-finding-hosts') : null,
     labelled('Rules', rules, rules.length, (r) => el('li', { 'data-rule': String(r.rule ?? '') },
       el('span', { class: 'host-finding-rule', text: String(r.title ?? r.rule ?? '') }),
       el('span', { class: 'muted', text: ` · risk ${fmtNumber(Number(r.risk ?? 0))} · ${fmtNumber(Number(r.hits ?? 0))} `
