@@ -60,6 +60,9 @@ class EntityStats:
     established: np.ndarray
     young: np.ndarray | None = None
     young_from: float | None = None
+    image_builds: frozenset[tuple[str, str]] = frozenset()
+    """The file columns that are a build a process ran (``image_of``, :mod:`ingest.projection_builds`) and
+    no payload the fleet got otherwise: they name a cluster as its process would (:func:`analytics.pivot_selection.pivot_order`)."""
 
     @property
     def is_new(self) -> np.ndarray:

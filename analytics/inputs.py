@@ -46,12 +46,14 @@ from analytics.contact_counts import read_contact_shares
 from analytics.contact_regularity import read_contact_times
 from analytics.entity_stats import EntityStats, Window, entity_stats
 from analytics.features import FeatureContext, access_targets
+from analytics.image_builds import image_builds
 from analytics.incidence import Incidence, build_incidence
 from analytics.known_source_downloads import add_known_source_fetches, read_known_source_fetches
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
 from analytics.linked_processes import (
     CreditedProcesses,
     candidate_pivots,
+    common_hosts,
     credit_to_pivots,
     read_pivot_links,
     window_process_hosts,
@@ -187,6 +189,9 @@ def load_inputs(
         incidence, prevalence, window=window, n_hosts=n_hosts, novelty_hosts=config.min_hosts,
         young_hours=config.young_hours,  # low and slow: young and spreading counts as new
     )
+    # the new builds a process ran and nothing else brought name a cluster after its process (T16B)
+    stats.image_builds = image_builds(store, candidate_pivots(
+        incidence.entities, stats.window_hosts, stats.is_novel, min_hosts=config.min_hosts))
 
     t = time.perf_counter()
     lineage = lineage_index(
@@ -216,6 +221,9 @@ def load_inputs(
         links, behaviours=behaviours, lineage=lineage, encoded=encoded, images=images,
         shared_processes=process_hosts.keys(), novelty_hosts=config.min_hosts,
         processes=processes, hosts=process_hosts_in_window,
+        # an old process's behaviours first shown right after it reached a pivot (a switched payload)
+        window_start=window.start,
+        shared_hosts=common_hosts(incidence, process_firsts, before=window.start, novelty_hosts=config.min_hosts),
     )
     # the renamed copies and look-alike images among them: a step of the cluster, members or not
     add_masquerade_credits(credited, links, processes, shared_processes=process_hosts.keys(), hosts=process_hosts_in_window,

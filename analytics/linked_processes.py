@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -307,6 +307,8 @@ def credit_to_pivots(
     novelty_hosts: int,
     processes: Mapping[EntityKey, Entity] | None = None,
     hosts: ProcessHosts | None = None,
+    window_start: float | None = None,
+    shared_hosts: Callable[[EntityKey, EntityKey], int] | None = None,
 ) -> tuple[
     dict[EntityKey, dict[str, float]], dict[EntityKey, list[LineagePair]],
     dict[EntityKey, dict[str, CreditedProcesses]],
@@ -335,6 +337,14 @@ def credit_to_pivots(
     hosts : ProcessHosts, optional
         The window's host of each process (:func:`window_process_hosts`; without it, no host
         is counted or named).
+    window_start, shared_hosts : optional
+        With both, a process on two hosts or more that reached the pivot lends it the behaviours
+        it first showed in the window (dated at or after ``window_start``) within
+        :data:`SWITCH_SECONDS` of reaching it, counted once per pivot host it ran on in the window
+        (``shared_hosts(pivot, process)``): an old cradle whose server switched its payload to a
+        credential dumper (red team T16 ``switch.yaml``) read LSASS for the first time right
+        after fetching the new file, and the file's cluster said nothing of it.  Its old
+        behaviours (its encoded command, run by the fleet before) lend nothing.
 
     Returns
     -------
@@ -371,6 +381,7 @@ def credit_to_pivots(
     fetched = links.fetched_from
     for pivot, linked in links.processes.items():
         times: dict[str, list[float]] = defaultdict(list)
+        switched: Counter[str] = Counter()  # behaviour -> pivot hosts of old processes that first showed it now
         # behaviour -> (when the process reached the pivot, process): which processes lent it
         shown: dict[str, list[tuple[float, EntityKey]]] = defaultdict(list)
         own = {str(p) for p in pairs.get(pivot, [])}
@@ -378,6 +389,9 @@ def credit_to_pivots(
         pair_votes: dict[str, list[tuple[float, EntityKey, LineagePair]]] = defaultdict(list)
         for process, linked_at in linked.items():
             if process in shared_processes:
+                if window_start is not None and shared_hosts is not None:
+                    _credit_switch(pivot, process, linked_at, behaviours.get(process, {}), window_start,
+                                   shared_hosts, times, shown, switched)
                 continue
             for name, t in behaviours.get(process, {}).items():
                 times[name].append(t)
@@ -422,9 +436,72 @@ def credit_to_pivots(
                 name: _credited(pivot, name, shown[name], images, processes or {}, hosts or ProcessHosts())
                 for name in sorted(names)
             }
+            for name, count in switched.items():
+                if name in who[pivot]:  # an old process is on many hosts: count them, not the process
+                    who[pivot][name] = replace(who[pivot][name], hosts=max(who[pivot][name].hosts, count))
             for name, lent in who[pivot].items():
                 # processes that fetched the payload from a known source reached that source, not the payload
                 sources = Counter(fetched.get(pivot, {}).get(p) for _, p in shown[name])
                 if None not in sources:
                     who[pivot][name] = replace(lent, source=min(sources, key=lambda s: (-sources[s], s)))
     return credited, pairs, who
+
+
+SWITCH_SECONDS = 30 * 60.0
+"""Most seconds between an old process reaching a pivot and its first showing a behaviour, for the pivot to
+take it (:func:`credit_to_pivots`): a switched payload runs at once (the red team's within a minute); the
+pivot's co-occurrence span (:data:`analytics.pivot_selection.COOCCURRENCE_MINUTES`)."""
+
+
+def _credit_switch(
+    pivot: EntityKey, process: EntityKey, linked_at: float, shown_by: Mapping[str, float], window_start: float,
+    shared_hosts: Callable[[EntityKey, EntityKey], int],
+    times: dict[str, list[float]], shown: dict[str, list[tuple[float, EntityKey]]], switched: Counter[str],
+) -> None:
+    """Lend ``pivot`` the behaviours the old ``process`` first showed in the window right after reaching it,
+    once per pivot host it ran on (:func:`credit_to_pivots`, ``shared_hosts``)."""
+    fresh = {name: t for name, t in shown_by.items()
+             if t >= window_start and abs(t - linked_at) <= SWITCH_SECONDS}
+    hosts = shared_hosts(pivot, process) if fresh else 0
+    if not hosts:
+        return
+    for name, t in fresh.items():
+        times[name].extend([t] * hosts)
+        shown[name].append((linked_at, process))
+        switched[name] += hosts
+
+
+def common_hosts(
+    incidence: Incidence, host_first_seen: Mapping[EntityKey, Sequence[float]] | None = None, *,
+    before: float = float("inf"), novelty_hosts: int = 1,
+) -> Callable[[EntityKey, EntityKey], int]:
+    """How many hosts of ``incidence`` saw both of two entities (0 when either is no column): the
+    ``shared_hosts`` of :func:`credit_to_pivots`, reading the columns only when asked.
+
+    With ``host_first_seen`` (a process's per-host first sightings), a process fewer than
+    ``novelty_hosts`` hosts saw before ``before`` (the window's start) counts 0: it is new, a
+    member by the clustering's own rules, whose behaviours count as a member's.
+
+    Examples
+    --------
+    >>> from analytics.incidence import build_incidence
+    >>> from graphsiem.store.base import HostSighting
+    >>> inc = build_incidence([HostSighting(h, k, 1.0, 2.0, 1) for h, k in
+    ...                        [("a", ("file", "f")), ("b", ("file", "f")), ("a", ("process", "p")), ("c", ("process", "p"))]])
+    >>> common_hosts(inc)(("file", "f"), ("process", "p")), common_hosts(inc)(("file", "f"), ("process", "q"))
+    (1, 0)
+    """
+    columns: dict[EntityKey, int] | None = None
+
+    def count(a: EntityKey, b: EntityKey) -> int:
+        nonlocal columns
+        if columns is None:
+            columns = incidence.column_index()
+        i, j = columns.get(a), columns.get(b)
+        if i is None or j is None:
+            return 0
+        if host_first_seen is not None and sum(t < before for t in host_first_seen.get(b, ())) < novelty_hosts:
+            return 0  # new in the window: no old process whose payload switched
+        return int(np.intersect1d(incidence.hosts_of(i), incidence.hosts_of(j), assume_unique=True).size)
+
+    return count

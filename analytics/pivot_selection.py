@@ -54,6 +54,8 @@ def pivot_order(
 ) -> np.ndarray:
     """``columns`` sorted by pivot priority (new first, then young, type rank, more hosts, ``preferred``, key).
 
+    A build a process ran and nothing else brought (``stats.image_builds``) ranks just after a process, not as a file.
+
     Among equals, a ``preferred`` entity (one the fleet installed: a driver, a service's
     command) leads: the install is the act an analyst should read about, and a kernel
     driver is otherwise two equal file nodes, the installed path and the loaded hash.
@@ -65,7 +67,9 @@ def pivot_order(
             key=lambda j: (
                 not stats.is_new[j],
                 not stats.is_novel[j],
-                PIVOT_TYPE_RANK.get(keys[j][0], 9),
+                # a build a process ran names a cluster as that process would: a new build at a known path
+                # (a trojanised updater) still pivots, but a dropped file or a domain of the same hosts leads
+                PIVOT_TYPE_RANK[EntityType.PROCESS] + 0.5 if keys[j] in stats.image_builds else PIVOT_TYPE_RANK.get(keys[j][0], 9),
                 -int(stats.window_hosts[j]),
                 keys[j] not in preferred,
                 keys[j],
