@@ -15,8 +15,8 @@ per act** seen on two hosts or more, listing the hosts:
   stager and its LSASS read on the same 54 hosts are one case, as a fan-out cluster would make them);
 * hits of one rule left on one host each are one act when their **shapes** agree
   (:func:`shape_key`: the rule, the parent's image path and the command line with its per-host parts
-  masked, :func:`analytics.command_shapes.command_shape`) on ``min_hosts`` hosts or more within
-  :data:`SHAPE_WINDOW_SECONDS`: a lure's ``powershell -enc`` cradle whose URL differs on each of 60 hosts
+  masked, :func:`analytics.command_shapes.command_shape`) on ``min_hosts`` hosts or more, each within
+  :data:`SHAPE_WINDOW_SECONDS` of the one before: a lure's ``powershell -enc`` cradle whose URL differs on each of 60 hosts
   made 60 rows at risk 80 (red team T16), now one finding listing the 60 hosts, each hit (its own
   command line) kept.  The same shape hours apart, from another parent or fetching from another server
   is another act;
@@ -39,10 +39,10 @@ __all__ = ["MIN_GROUP_HOSTS", "SHAPE_WINDOW_SECONDS", "act_key", "group_findings
 
 MIN_GROUP_HOSTS = 2
 """An act on this many hosts or more is one finding listing them; on one, the host's finding has it."""
-SHAPE_WINDOW_SECONDS = 3600.0
-"""Hits of one shape group when ``min_hosts`` hosts made them within this time: a campaign's lure runs in
-minutes to an hour (T16's in 10 minutes); an administrator's script, run at each user's logon over the day,
-does not fold into a lure of its shape run once in an hour (see :func:`group_findings`)."""
+SHAPE_WINDOW_SECONDS = 4 * 3600.0
+"""Hits of one shape are one act while each comes within this time of the one before, on ``min_hosts``
+hosts or more: a lure runs in minutes (T16's in 10), and one trickled a few hosts an hour to stay under
+a window would be a flood again; the same shape after a quiet night is another run (:func:`_shape_acts`)."""
 
 
 def act_key(hit: Hit) -> tuple[str, str] | None:
@@ -78,9 +78,9 @@ def shape_key(hit: Hit) -> tuple[str, str] | None:
 
 def _shape_acts(acts: dict[tuple[str, str], list[Hit]], min_hosts: int) -> set[tuple[str, str]]:
     """Move the hits of acts on fewer than ``min_hosts`` hosts into shape acts (:func:`shape_key`) where ``min_hosts``
-    hosts made one shape within :data:`SHAPE_WINDOW_SECONDS`; in place.  A shape's hits are walked in
-    time order: from the first, those within the window are one act when they hold ``min_hosts`` hosts,
-    else the first stays its host's and the walk goes on from the next (a slow spread is not folded).
+    hosts made one shape, each within :data:`SHAPE_WINDOW_SECONDS` of the one before; in place.  A shape's
+    hits are walked in time order: a run of them so chained is one act when it holds ``min_hosts`` hosts,
+    else each stays its host's (a lure trickled a host an hour still chains; one copy a week later does not).
     Returns the keys of the shape acts made."""
     by_shape: dict[tuple[str, str], list[Hit]] = {}
     for of_act in acts.values():  # an exact act on fewer hosts than a shape needs may be a part of one
@@ -95,7 +95,7 @@ def _shape_acts(acts: dict[tuple[str, str], list[Hit]], min_hosts: int) -> set[t
         first = 0
         while first < len(of_shape):
             last = first
-            while last + 1 < len(of_shape) and of_shape[last + 1].ts - of_shape[first].ts <= SHAPE_WINDOW_SECONDS:
+            while last + 1 < len(of_shape) and of_shape[last + 1].ts - of_shape[last].ts <= SHAPE_WINDOW_SECONDS:
                 last += 1
             run = of_shape[first:last + 1]
             if len({h.host for h in run}) >= max(min_hosts, MIN_GROUP_HOSTS):
@@ -105,9 +105,7 @@ def _shape_acts(acts: dict[tuple[str, str], list[Hit]], min_hosts: int) -> set[t
                 acts[key] = run
                 shaped.add(key)
                 moved.update(id(h) for h in run)
-                first = last + 1
-            else:
-                first += 1
+            first = last + 1
     for key in [k for k in acts if k not in shaped]:
         acts[key] = [h for h in acts[key] if id(h) not in moved]
         if not acts[key]:
@@ -126,7 +124,7 @@ def group_findings(hits: Iterable[Hit], carried: Iterable[Hit] = (), min_hosts: 
     carried : iterable of Hit
         Those it does: counted in the finding of their host (its own, else the first holding it).
     min_hosts : int
-        The hosts one shape of command line needs within :data:`SHAPE_WINDOW_SECONDS` to be one act
+        The hosts one shape of command line needs (its hits chained by :data:`SHAPE_WINDOW_SECONDS`) to be one act
         (the detection's ``min_hosts``: as many as a fan-out cluster needs).
     """
     hits = list(hits)

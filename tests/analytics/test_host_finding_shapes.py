@@ -3,7 +3,8 @@
 Red team T16: a wscript lure's ``powershell -enc`` cradle, its URL's path different on each of 60 hosts,
 made 60 host-finding rows at risk 80 (none shares a command line), which pushed every cluster under 80
 out of the top 10.  One rule's hits whose command lines agree once per-host parts are masked, from the
-same parent, on ``min_hosts`` hosts within an hour are one finding listing every host and its own line.
+same parent, on ``min_hosts`` hosts, each within hours of the one before, are one finding listing every host
+and its own line.
 """
 
 from __future__ import annotations
@@ -98,9 +99,17 @@ def test_fewer_hosts_than_min_hosts_or_hours_apart_stay_one_finding_per_host():
     assert len(_findings(journal)) == 2  # two hosts, min_hosts 3
     assert len(_findings(journal, min_hosts=2)) == 1
     spread = _Journal()
-    for n, host in enumerate(["ws-0001", "ws-0002", "ws-0003", "ws-0004"]):  # one every 1.5 h
+    for n, host in enumerate(["ws-0001", "ws-0002", "ws-0003", "ws-0004"]):  # one every 6 h: no chain
         _stager(spread, host, n, 50_000.0 + n * 1.5 * SHAPE_WINDOW_SECONDS, LURE.format(token=_token(n)))
     assert len(_findings(spread)) == 4
+
+
+def test_a_lure_trickled_a_host_every_fifty_minutes_is_still_one_finding():
+    journal = _Journal()
+    hosts = [f"ws-{i:04d}" for i in range(12)]
+    for n, host in enumerate(hosts):  # 2 hosts an hour, 9 hours in all: under any 1-hour window's 3
+        _stager(journal, host, n, 50_000.0 + n * 3000.0, LURE.format(token=_token(n)))
+    assert [c.hosts for c in _findings(journal)] == [hosts]
 
 
 def test_different_rules_are_never_one_shape():
@@ -119,6 +128,7 @@ def test_a_shape_groups_case_keeps_its_id_when_a_host_joins_it():
     hosts = [f"ws-{i:04d}" for i in range(11)]
     _lure(journal, hosts[:10])
     [before] = _findings(journal)
-    _stager(journal, hosts[10], 10, 50_200.0, LURE.format(token=_token(10)))  # the 11th host, minutes later
+    _stager(journal, hosts[10], 10, 50_200.0, LURE.format(token="zzQQzzQQ"))  # the 11th host, minutes later
     [after] = _findings(journal)
-    assert after.hosts == hosts and after.id == before.id  # before: each host's subject in the id
+    assert after.hosts == hosts and len(after.host_finding["subjects"]) == 11  # a subject of its own
+    assert after.id == before.id  # before: each host's subject in the id
