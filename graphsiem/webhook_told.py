@@ -23,7 +23,7 @@ look-back) are pruned at the end of the run (:func:`prune`), and their ids
 recorded in ``webhook_forgotten``.  A pruned id that comes back is compared
 with the last copy the cluster store kept of it, marked inactive, so it is
 ``cluster.returned`` when it has grown and quiet when it has not
-(:func:`graphsiem.webhook.decide`), never ``cluster.new``.  An inactive id with
+(:func:`graphsiem.webhook_decisions.decide`), never ``cluster.new``.  An inactive id with
 no told row that was never pruned was never told (inactive when the webhook
 was turned on, task OPS2 #3): it is ``cluster.new`` when it comes back.
 """
@@ -79,7 +79,7 @@ def create_told_tables(conn: sqlite3.Connection) -> None:
 
 
 def told_copy(cluster: Mapping[str, Any]) -> dict[str, Any]:
-    """What :func:`graphsiem.webhook.classify` compares of ``cluster``: score, hosts, entities, members."""
+    """What :func:`graphsiem.webhook_decisions.classify` compares of ``cluster``: score, hosts, entities, members."""
     return {
         "score": cluster.get("score"), "hosts": [str(h) for h in cluster.get("hosts") or []],
         "entities": list(cluster.get("entities") or []),
@@ -151,7 +151,7 @@ def forgotten(conn: sqlite3.Connection, clusters: Iterable[Mapping[str, Any]]) -
     """Ids among ``clusters`` whose told row (of the id or of its case) :func:`prune` deleted.
 
     Such an id was told once: absent for ``told_retention_s``, it comes back
-    compared with the copy the store kept (:func:`graphsiem.webhook.never_told`).
+    compared with the copy the store kept (:func:`graphsiem.webhook_decisions.never_told`).
     An inactive id with no told row and not forgotten was never told (it was
     inactive when the webhook was turned on): it is new to the receiver.
     """
