@@ -6,7 +6,6 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from analytics.result import DetectionResult
 from graphsiem import paths
 from graphsiem.lab.clusters import ClusterView
 from graphsiem.lab.data_dir import refuse_if_empty
+from graphsiem.lab.detect_settings import with_settings
 from graphsiem.lab.detection_summary import detection_summary
 from graphsiem.lab.entity_features import entity_feature_frame
 from graphsiem.lab.evaluation import Truth, evaluate, truth_entries
@@ -307,6 +307,8 @@ class Workspace:
         ------
         ValueError
             ``now`` is not a time with a zone.
+        analytics.config.ConfigError
+            A setting that does not exist (``min_host=4``) or has the wrong type (``min_hosts="3"``), by name.
         NothingIngestedError
             The data directory or its store holds no data.
         RuntimeError
@@ -320,7 +322,7 @@ class Workspace:
         >>> top.evidence()[["time", "kind", "host"]]          # doctest: +SKIP
         """
         until = instant_to_epoch(now) if now is not None else None
-        config = replace(config or DetectionConfig(), **settings)
+        config = with_settings(config or DetectionConfig(), settings)
         self._refuse_if_empty()
         run_config, triage = with_triage_suppressions(config, self.data_dir, apply=suppressions)
         result, reference = detect_with_history(

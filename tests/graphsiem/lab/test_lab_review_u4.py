@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from analytics.config import ConfigError
 from analytics.feature_words import PLAIN_DESCRIPTIONS
 from analytics.features import SCORED_FEATURES
 from graphsiem import lab
@@ -113,3 +114,13 @@ def test_refused_rows_name_no_row_label_as_a_cluster(fleet, clusters) -> None:  
         ws.rescore(clusters, frame[["cluster_id", "pivot_type", *SCORED]])
     named = refused.value.args[0].split("(cluster ")[1].split(")")[0].strip("'")
     assert named in {c.id for c in clusters}
+
+
+def test_detect_refuses_a_bad_setting_by_name(fleet) -> None:  # noqa: F811
+    ws, _ = fleet
+    with pytest.raises(ConfigError, match=r"unknown detection setting\(s\): min_host \(did you mean min_hosts\?\)"):
+        ws.detect(min_host=4)
+    with pytest.raises(ConfigError, match="min_hosts must be an integer, got '3'"):
+        ws.detect(min_hosts="3")
+    with pytest.raises(ConfigError, match="n_estimators must be >= 1, got 0"):
+        ws.detect(n_estimators=0)
