@@ -26,7 +26,9 @@ one and checks they give what they show.
 
 Modules: :mod:`~graphsiem.lab.workspace` (store + journal, the entry point),
 :mod:`~graphsiem.lab.clusters` (``ClusterView``), :mod:`~graphsiem.lab.evaluation`
-(ground-truth tables), :mod:`~graphsiem.lab.rescore_views` (``Workspace.rescore``),
+(ground-truth tables), :mod:`~graphsiem.lab.rescore_views` (``Workspace.rescore``; its rows matched to clusters in
+:mod:`~graphsiem.lab.rescoring` and :mod:`~graphsiem.lab.row_order`),
+:mod:`~graphsiem.lab.detect_settings` (``ws.detect(**settings)`` checked by name),
 :mod:`~graphsiem.lab.suppressions` (the data directory's verdicts, applied by ``ws.detect``),
 :mod:`~graphsiem.lab.detection_summary` (``ws.last_detection_summary``),
 :mod:`~graphsiem.lab.drawing` (subgraph plots) and :mod:`~graphsiem.lab.optional` (lazy pandas /
