@@ -45,7 +45,8 @@ class HostFindingRecord(BaseModel):
     rules: list[HostFindingRule]
     start: str | None
     end: str | None
-    hits: list[HostFindingHit] = Field(description="The hits in time order (the first 50).")
+    hits: list[HostFindingHit] = Field(description="Each host's first hit (its own command line), then the "
+                                       "others in time order: every host's first and 49 more.")
     hits_total: int
     subjects: list[str] = Field(description="Every hit's subject: a benign verdict covers a later finding on the "
                                 "host only when all of its subjects are among these.")
