@@ -41,7 +41,7 @@ OPTIONAL_SCENARIOS = ("password_spray", "vendor_heartbeat", "vendor_heartbeat_ro
 """Bundled but not run by default (``graphsiem simulate --add-scenario NAME``): the spray's likely
 compromise (risk 95) would rank above the seed campaign and move every default figure of the demo;
 the vendor heartbeats (benign agents as regular as a beacon) measure whether contact regularity
-could be scored, and would add about 100,000 events to the demo's 197,986."""
+could be scored, and would add about 137,000 events to the demo's 197,986."""
 _TEMPLATE = re.compile(r"\{\{(\w+)\}\}")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
