@@ -16,13 +16,7 @@ from itertools import islice
 from typing import Any
 
 from graphsiem.model import Entity, EntityKey, stable_hash
-from graphsiem.store.earliest_build import (
-    BUILD,
-    BUILD_SEEN,
-    build_seen,
-    earliest_build_props,
-    is_earlier_build,
-)
+from graphsiem.store.earliest_build import BUILD, BUILD_PROPS, BUILD_SEEN, build_seen, merge_props
 from ingest.image_paths import basename, image_identity, pe_original_name, same_image
 from ingest.normalize import normalize_command_line
 from ingest.parsers.windows_persistence import expand_windows_path
@@ -58,9 +52,12 @@ _DIGEST_FIELDS = (("sha256", 5), ("sha1", 7), ("md5", 8), ("imphash", 9))
 """A process's digest props and the index of each one's field in ``PROCESS_FIELDS`` and its variants."""
 
 
+_BUILD_AND_STAMP = frozenset((*BUILD_PROPS, BUILD_SEEN))
+
+
 def _build_of(props: dict[str, Any]) -> dict[str, Any]:
     """The build and its stamp among ``props`` (a settled placeholder's), to merge by the earliest rule."""
-    return {name: props[name] for name in (BUILD, BUILD_SEEN) if name in props}
+    return {name: props[name] for name in _BUILD_AND_STAMP if name in props}
 
 
 def field_names(prefix: str, suffixes: tuple[str, ...]) -> tuple[str, ...]:
@@ -155,27 +152,27 @@ class ProcessBuilders:
                     decoded = known_key[1]
                 if decoded:
                     props["decoded_command"] = decoded
-        # Each digest the process still lacks, the weak ones after SHA-256 (_DIGEST_FIELDS); the
-        # field is read first, since most references name none and a read that finds nothing ends
-        # the test (a slice and a zip a call before were measurable: ~1.5 calls an event)
+        # The build this event says (its digests, _DIGEST_FIELDS, and the PE version resource's name: a
+        # renamed copy of powershell.exe still says PowerShell.EXE), stamped with the event and kept whole
+        # when it is the earliest (graphsiem.store.earliest_build): not each prop the batch's first
+        # event's.  A field is read first, since most references name none.
+        build: dict[str, Any] | None = None
         for prop, index in _DIGEST_FIELDS:
             digest = fields.get(names[index])
-            if digest and prop not in props:
-                props[prop] = digest
-                if prop == BUILD:
-                    props[BUILD_SEEN] = build_seen(ctx.ts, ctx.event.id)
-            elif digest and prop == BUILD:
-                # the earliest creation's build, not the batch's first (graphsiem.store.earliest_build)
-                seen = build_seen(ctx.ts, ctx.event.id)
-                if is_earlier_build(seen, props.get(BUILD_SEEN)):
-                    props[BUILD] = digest
-                    props[BUILD_SEEN] = seen
+            if digest:
+                if build is None:
+                    build = {}
+                build[prop] = digest
         original = fields.get(k_original)
-        if original is not None and "original_file_name" not in props:
-            # the PE version resource's name: a renamed copy of powershell.exe still says PowerShell.EXE
+        if original is not None:
             original = pe_original_name(original)
             if original:
-                props["original_file_name"] = original
+                if build is None:
+                    build = {}
+                build["original_file_name"] = original
+        if build is not None:
+            build[BUILD_SEEN] = build_seen(ctx.ts, ctx.event.id, names_sha256=BUILD in build)
+            merge_props(props, build)
         if entity is None:
             acc.entities[ref] = Entity(PROCESS, ref[1], cmd or exe, props)
         if host and cmd:  # a full identity: later events of this process resolve to it
@@ -285,17 +282,13 @@ class ProcessBuilders:
                     entities[target] = Entity(PROCESS, target[1], placeholder.value, placeholder.props)
                 else:
                     for prop, value in placeholder.props.items():
-                        if prop != BUILD and prop != BUILD_SEEN:
+                        if prop not in _BUILD_AND_STAMP:
                             known.props.setdefault(prop, value)
-                    known.props.update(earliest_build_props(known.props, _build_of(placeholder.props)))
+                    merge_props(known.props, _build_of(placeholder.props))
             else:
                 known = entities.get(target)
                 if known is not None:
-                    for prop in WEAK_DIGESTS + ("original_file_name",):
-                        digest = placeholder.props.get(prop)
-                        if digest and prop not in known.props:
-                            known.props[prop] = digest
-                    known.props.update(earliest_build_props(known.props, _build_of(placeholder.props)))
+                    merge_props(known.props, _build_of(placeholder.props))
             mapping[ref] = target
             if guid and pid is not None:
                 guid_pids.setdefault((host, str(pid), basename(exe)), []).append((ts, target, image))

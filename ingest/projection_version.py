@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 15
+PROJECTION_VERSION = 16
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -101,6 +101,10 @@ PROJECTION_VERSION = 15
     ``image_of`` the image path), ``process LOADED file``, sighted on the host that ran it
     (:mod:`ingest.projection_builds`): a new build at a known path and command line (a trojanised updater)
     is a new file on its hosts, where before it was the updater's one process node (task T16B).
+16. A process node's ``sha1``, ``md5``, ``imphash`` and ``original_file_name`` are the same creation's as its
+    ``sha256``, the earliest's, kept or replaced whole (:func:`graphsiem.store.earliest_build.merge_props`);
+    each was the batch's first event's and the last batch's, so one node could pair two runs' digests.
+    A build naming a SHA-256 ranks before one naming none (``sha256_seen`` starts with the rank) (task HOSTF4).
 """
 
 VERSION_KEY = "projection_version"
@@ -121,7 +125,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 12: "destinations' contact times per host (how regularly each host contacted them)",
                 13: "Zeek rdp.log sessions as their client address's log-ons on the server's host",
                 14: "each process's build (sha256) as its earliest creation's, wherever batches were cut",
-                15: "each build a process creation ran as a file on its hosts (a new build at a known path)"}
+                15: "each build a process creation ran as a file on its hosts (a new build at a known path)",
+                16: "each process's other digests and PE original name from the creation its sha256 comes from"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 

@@ -26,7 +26,7 @@ from graphsiem.model import (
     add_tallies,
 )
 from graphsiem.store.batch_guard import batch_is_new
-from graphsiem.store.earliest_build import earliest_build_props
+from graphsiem.store.earliest_build import merge_props
 from graphsiem.store.embedded_state import EmbeddedState
 from graphsiem.store.merge import (
     check_entities,
@@ -124,7 +124,7 @@ class EmbeddedWrites(EmbeddedState):
                 attrs.update(props)
                 self._new_node(uid, attrs)
             else:
-                attrs.update(earliest_build_props(attrs, props))
+                merge_props(attrs, props)
                 if entity.value:
                     attrs["value"] = entity.value
         nx._clear_cache(graph)

@@ -8,8 +8,8 @@ Both stores follow these rules so that the contract suite sees one behaviour:
   first half of the cap and the most recent ids are kept (:mod:`graphsiem.evidence_keep`); ``first_seen`` only moves earlier and ``last_seen`` only later;
 * a sighting merges by min/max/sum;
 * an entity upsert merges ``props`` into the stored ones and replaces ``value``
-  only with a non-empty value; a process's ``sha256`` is its earliest creation's
-  (:mod:`graphsiem.store.earliest_build`), not the last merged.  Nodes created as relation endpoints start with
+  only with a non-empty value; a process's build (its digests and PE original name) is its earliest
+  creation's, whole (:mod:`graphsiem.store.earliest_build`), not the last merged.  Nodes created as relation endpoints start with
   ``value = key``.
 
 The Neo4j store expresses the same rules in Cypher (see ``neo4j_queries.py``).
@@ -33,7 +33,7 @@ from graphsiem.model import (
     add_signatures,
     add_tallies,
 )
-from graphsiem.store.earliest_build import earliest_build_props
+from graphsiem.store.earliest_build import merge_props
 
 ENTITY_TYPES = frozenset(t.value for t in EntityType)
 RELATION_TYPES = frozenset(t.value for t in RelationType)
@@ -218,7 +218,7 @@ def coalesce_entities(entities: Sequence[Entity]) -> list[Entity]:
         if seen is None:
             merged[(entity.type, entity.key)] = Entity(entity.type, entity.key, entity.value, props)
         else:
-            seen.props.update(earliest_build_props(seen.props, props))
+            merge_props(seen.props, props)
             if entity.value:
                 seen.value = entity.value
     return list(merged.values())

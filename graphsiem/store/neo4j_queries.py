@@ -24,7 +24,7 @@ from functools import cache
 
 from graphsiem.contact_times import TIMED_TYPES
 from graphsiem.model import EntityType
-from graphsiem.store.earliest_build import BUILD, BUILD_SEEN
+from graphsiem.store.earliest_build import BUILD_SEEN
 from graphsiem.store.neo4j_projection_mark_queries import (
     PROJECTION_MARK_ADVANCE,
     PROJECTION_MARK_CLAIM,
@@ -177,14 +177,14 @@ CREATE (n:{label_of(entity_type)}:Entity {{key: row.key, uid: row.uid, type: $ty
 
 
 EARLIEST_BUILD = f"""SET n += CASE WHEN row.build IS NULL THEN {{}}
-  WHEN n.{BUILD} IS NULL THEN row.build
   WHEN row.build.{BUILD_SEEN} IS NULL THEN CASE WHEN n.{BUILD_SEEN} IS NULL THEN row.build ELSE {{}} END
   WHEN n.{BUILD_SEEN} IS NULL OR row.build.{BUILD_SEEN} < n.{BUILD_SEEN} THEN row.build
   ELSE {{}} END
 """
-"""An entity row's build (``row.build``: ``sha256`` and its stamp, or null) merged as
-:func:`graphsiem.store.earliest_build.is_earlier_build` says: one map, so that the build and its stamp
-are read before either is written."""
+"""An entity row's build (``row.build``: its digests, original file name and stamp, or null) merged as
+:func:`graphsiem.store.earliest_build.merge_props` does: one map, so that the build and its stamp are
+read before either is written; a stamped build's map holds null for what its creation did not say, which
+``+=`` removes, so the node keeps one creation's build whole."""
 
 
 @cache

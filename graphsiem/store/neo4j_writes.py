@@ -19,7 +19,7 @@ from graphsiem.model import Entity, EntityKey, Projection, Relation, Sighting
 from graphsiem.store import neo4j_queries as q
 from graphsiem.store.base import StoreError
 from graphsiem.store.batch_guard import batch_is_new
-from graphsiem.store.earliest_build import split_build
+from graphsiem.store.earliest_build import BUILD_SEEN, split_build
 from graphsiem.store.merge import coalesce_entities, coalesce_relations, coalesce_sightings
 from graphsiem.store.neo4j_clearing import (
     DELETE_BATCH_ROWS,
@@ -38,8 +38,10 @@ from graphsiem.store.neo4j_rows import (
     is_overflow,
     key_copy,
     node_row,
+    original_copy,
     relation_statements,
     search_copies,
+    search_copy,
     sighting_statements,
 )
 
@@ -226,6 +228,10 @@ class Neo4jWrites(Neo4jConnection):
             row = node_row(entity.type, entity.key)
             search = search_copies(entity)
             props, build = split_build(entity.props)
+            if build is not None and BUILD_SEEN in build:
+                # the PE original name is the build's: its search copy is kept or replaced with it
+                build.update(search_copy(q.SEARCH_ORIGINAL, None) | original_copy(entity))
+                search = {name: copy for name, copy in search.items() if name not in build}
             row.update(value=entity.value, props=props, build=build, search=search)
             if entity.value:
                 row["sv"] = row["svl"] = None  # ``search`` sets the value copy
