@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -56,6 +57,12 @@ def event_data(collector: str, record: dict) -> dict:
 
 def event_id(collector: str, record: dict) -> int:
     return int(record["winlog"]["event_id"]) if collector == "winlogbeat" else record["EventID"]
+
+
+def record_epoch(collector: str, record: dict) -> float:
+    """A Winlogbeat or NXLog record's time, epoch seconds (NXLog's zone-less ``EventTime`` is UTC here)."""
+    text = record["@timestamp"] if collector == "winlogbeat" else record["EventTime"] + "Z"
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def computer_name(collector: str, record: dict) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,15 @@ from graphsiem.simulator import simulate
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
-from tests.graphsiem.simulator.conftest import computer_name, event_data, event_id, read_ndjson
+from tests.graphsiem.simulator.conftest import (
+    computer_name,
+    event_data,
+    event_id,
+    read_ndjson,
+    record_epoch,
+)
 
 HOSTS, DAYS, SEED = 30, 2, 11
-
-
-def _epoch(record: dict, collector: str) -> float:
-    text = record["@timestamp"] if collector == "winlogbeat" else record["EventTime"] + "Z"
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_the_dc_validates_and_members_refuse(spray_run):
 
 def test_the_dc_record_ids_follow_its_clock(spray_run):
     _, _, records = spray_run
-    dc = sorted((int(r["winlog"]["record_id"]), _epoch(r, c)) for c, r in records
+    dc = sorted((int(r["winlog"]["record_id"]), record_epoch(c, r)) for c, r in records
                 if _short(c, r) == "dc-01" and c == "winlogbeat")
     times = [ts for _, ts in dc]
     assert len(times) > 500 and times == sorted(times)
@@ -88,7 +88,7 @@ def test_most_mistypes_are_followed_by_a_success_on_the_dc(spray_run):
         # the users' own machines: not the stale service account's retries, not the sprayer's tries
         if (event_id(collector, record) == 4776 and data["TargetUserName"] != "svc-reporting"
                 and data["Workstation"] != sprayer):
-            checks[(data["TargetUserName"], data["Workstation"])].append((_epoch(record, collector), data["Status"]))
+            checks[(data["TargetUserName"], data["Workstation"])].append((record_epoch(collector, record), data["Status"]))
     mistypes = recovered = 0
     for tries in checks.values():
         tries.sort()
@@ -108,7 +108,7 @@ def test_the_stale_service_account_fails_every_few_minutes_on_one_server(spray_r
     assert {_short(c, r) for c, r in failures} <= {h for e in truth if e.name == "stale_service_password" for h in e.hosts}
     assert len({_short(c, r) for c, r in failures}) == 1
     assert {event_data(c, r)["LogonType"] for c, r in failures} == {"5"}
-    per_hour = Counter(int(_epoch(r, c) // 3600) for c, r in failures)
+    per_hour = Counter(int(record_epoch(c, r) // 3600) for c, r in failures)
     assert 9 <= sorted(per_hour.values())[len(per_hour) // 2] <= 15  # the median hour: about 12
 
 

@@ -16,16 +16,17 @@ import numpy as np
 import pytest
 
 from graphsiem.simulator import DEFAULT_SCENARIOS, OPTIONAL_SCENARIOS, simulate
-from tests.graphsiem.simulator.conftest import computer_name, event_data, event_id, read_ndjson
+from tests.graphsiem.simulator.conftest import (
+    computer_name,
+    event_data,
+    event_id,
+    read_ndjson,
+    record_epoch,
+)
 
 HOSTS, DAYS, SEED = 100, 2, 5
 OLD, NEW = "heartbeat.sentryvault-agent.com", "checkin.patchpilot-cloud.com"
 DAY = 86_400.0
-
-
-def _epoch(collector: str, record: dict) -> float:
-    text = record["@timestamp"] if collector == "winlogbeat" else record["EventTime"] + "Z"
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +43,9 @@ def heartbeat_run(tmp_path_factory: pytest.TempPathFactory):
             host = computer_name(collector, record).split(".")[0].lower()
             data, eid = event_data(collector, record), event_id(collector, record)
             if eid == 22 and data["QueryName"] in queries:
-                queries[data["QueryName"]][host].append(_epoch(collector, record))
+                queries[data["QueryName"]][host].append(record_epoch(collector, record))
             elif eid == 1 and "PatchPilotAgent" in data["CommandLine"]:
-                msiexec[host] = _epoch(collector, record)
+                msiexec[host] = record_epoch(collector, record)
     start = datetime.fromisoformat(truth["window"][0].replace("Z", "+00:00")).timestamp()
     return truth, queries, msiexec, start
 
