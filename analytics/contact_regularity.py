@@ -67,13 +67,18 @@ class Regularity:
         --------
         >>> Regularity(14, 12, 60.4, 8.2, 0.14).text()
         'contacts every 60 s ± 8 s on 12 of 14 hosts'
+        >>> Regularity(150, 150, 1799.0, 19.8, 0.011).text()  # a jitter under the period's unit
+        'contacts every 30 min ± 20 s on 150 of 150 hosts'
         >>> Regularity(3, 0, 5400.0, 4000.0, 0.74).text()
         'contacts at irregular gaps (median 90 min, CV 0.74) on 3 hosts measured'
         """
         if self.regular_hosts == 0:
             return (f"contacts at irregular gaps (median {_duration(self.gap_s)}, CV {self.cv:.2f}) "
                     f"on {self.measured_hosts} host{'s' if self.measured_hosts != 1 else ''} measured")
-        return (f"contacts every {_duration(self.gap_s)} ± {_duration(self.jitter_s, unit_of=self.gap_s)} "
+        # a jitter under one of the period's units is said in its own ("± 0 min" hid a heartbeat's 20 s)
+        unit = 1.0 if self.gap_s < 120 else 60.0 if self.gap_s < 7200 else 3600.0
+        jitter = _duration(self.jitter_s, unit_of=None if self.jitter_s < unit else self.gap_s)
+        return (f"contacts every {_duration(self.gap_s)} ± {jitter} "
                 f"on {self.regular_hosts} of {self.measured_hosts} host{'s' if self.measured_hosts != 1 else ''}")
 
 

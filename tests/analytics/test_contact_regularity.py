@@ -97,3 +97,12 @@ def test_the_beacon_check_quotes_the_measured_regularity():
     assert "contacts every 10 min ± 1 min on 12 of 14 hosts" in step.check
     assert "check whether the intervals are regular" not in step.check
     assert "which process makes the contacts" in step.check
+
+
+def test_a_heartbeats_jitter_under_a_minute_is_said_in_seconds():
+    # A vendor agent every 30 min ± 2% (the simulator's vendor_heartbeat: a standard deviation of
+    # ~20 s) read "± 0 min"; 36 s read "± 1 min"
+    assert Regularity(150, 150, 1799.0, 20.4, 0.011).text() == "contacts every 30 min ± 20 s on 150 of 150 hosts"
+    assert Regularity(150, 150, 1799.0, 36.4, 0.02).text() == "contacts every 30 min ± 36 s on 150 of 150 hosts"
+    assert Regularity(9, 9, 14400.0, 1800.0, 0.13).text() == "contacts every 4.0 h ± 30 min on 9 of 9 hosts"
+    assert Regularity(14, 12, 600.4, 68.2, 0.11).text() == "contacts every 10 min ± 1 min on 12 of 14 hosts"
