@@ -127,7 +127,10 @@ def test_the_checks_name_the_per_host_cradles_their_hosts_and_one_true_command_l
     assert f'read the decoded command "{decoded}"' in steps["encoded_command"]
     # every step that quotes an example quotes the same process
     assert {EXAMPLE.search(steps[b]).groups() for b in ("lsass_access", "download_from_new_domain")} == {(shown, host)}
-    assert cluster.explanation.summary.endswith(
+    # a fleet this small fits the scorer on fewer than MIN_CONFIDENT_CANDIDATES rows: the summary then ends saying so
+    summary = re.sub(r"; low confidence: scored among only \d+ new clusters, too few to tell what is unusual$", "",
+                     cluster.explanation.summary)
+    assert summary.endswith(
         f"all shown by powershell.exe with a different command line on each of {n} hosts that reached "
         f"domain {DOMAIN}, each on one host (no cluster member)")
 
