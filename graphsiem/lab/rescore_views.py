@@ -52,12 +52,13 @@ def rescore(
     **one-sided** directions: a feature of :data:`SCORED_FEATURES` is clipped
     to its suspicious side of the median cluster (``SUSPICIOUS_DIRECTION``),
     and a column of your own is left two-sided.  It is fitted on the same
-    rows as the detection: the clusters, plus the earlier windows' candidates
-    the detection read (:meth:`Workspace.detect`'s ``history``) when every column of
+    rows as the detection: the clusters, plus the reference rows the detection fitted
+    on (the earlier windows' candidates, :meth:`Workspace.detect`'s ``history``, and the
+    window's new clusters too small to be candidates) when every column of
     ``X`` is a scored feature.  So ``ws.rescore(clusters, ws.cluster_frame(clusters)[lab.SCORED_FEATURES])``
     gives detection's risks back, and any difference comes from your columns
-    (``lab.SCORED_FEATURES`` is a list, which pandas reads as columns; the tuple
-    :data:`analytics.features.SCORED_FEATURES` would be read as one key: ``list()`` it).
+    (``lab.SCORED_FEATURES`` is a list and :data:`analytics.features.SCORED_FEATURES` a
+    :class:`~analytics.column_names.ColumnNames`: pandas reads either as columns).
     (Exactly so while the rows are at most 256, the forest's sample; with more,
     each tree's sample depends on the rows' order, which detection does not
     keep, and risks can differ a little.)  With a column of your own the
