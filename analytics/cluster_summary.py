@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from analytics.behaviour_pivots import summary_words as behaviour_words
 from analytics.credited_words import credited_who, plain
 from analytics.features import ClusterFacts
+from analytics.image_builds import NewBuild
 from analytics.linked_processes import LINEAGE_CREDIT, CreditedProcesses
 from analytics.registered_domains import summary_words
 from analytics.young_pivots import YoungPivot
@@ -37,6 +38,8 @@ _BEHAVIOUR_TEXT_WITHOUT_HISTORY = {
 PIVOT_VERBS = {"domain": "contacted", "ip": "contacted", "url": "requested", "file": "got"}
 """What hosts did to a pivot of each type, in the summary and the checks (a process or script: "ran", else "saw")."""
 _MAX_VALUE = 80
+_DIGEST_SHOWN = 8
+"""Hex digits of a build's SHA-256 the summary shows (the checks and the page show the whole key)."""
 
 
 def summarize(
@@ -50,8 +53,14 @@ def summarize(
     young: YoungPivot | None = None,
     credited: tuple[CreditedProcesses, ...] = (),
     pivot_key: str = "",
+    new_build: NewBuild | None = None,
 ) -> str:
     """One line an analyst can read.
+
+    A build a process ran (``new_build``, a file keyed by its SHA-256: :mod:`analytics.image_builds`)
+    is said as a new build of the path it ran as, with its digest and the fleet's usual build there:
+    "5 hosts first ran a new build of C:\\...\\updater.exe (sha256 e7e7e7e7…) within 9 minutes;
+    the fleet's usual build is a1a1a1a1… on 12 hosts".
 
     A young and spreading pivot (``young``, low and slow) was seen before the
     window: the line says when the fleet first saw it, on how many hosts, and how
@@ -110,6 +119,9 @@ def summarize(
     # two facts by per-host processes: known by its key, never by its shown value (a command line can copy that)
     elif (behaviour := behaviour_words((pivot_type, pivot_key), pivot_value)) is not None:
         verb, pivot_type, value = map(visible, behaviour)
+    elif new_build is not None:  # the hosts ran it: a file keyed by a digest, named by its path
+        verb, pivot_type = "ran", "a new build of"
+        value += f" (sha256 {visible(new_build.sha256[:_DIGEST_SHOWN])}…)"
     else:
         pivot_type = visible(pivot_type)
     if installed_as:  # installed, maybe never run (a command) or loaded (a driver): "installed or ran/got"
@@ -127,6 +139,9 @@ def summarize(
     else:
         head = f"{host_count} hosts {verb} {pivot_type} {value} (known before the window)"
     parts = [head]
+    if new_build is not None and new_build.usual_sha256:
+        on = f" on {new_build.usual_hosts} host{'s' if new_build.usual_hosts != 1 else ''}" if new_build.usual_hosts else ""
+        parts.append(visible(f"the fleet's usual build is {new_build.usual_sha256[:_DIGEST_SHOWN]}…{on}"))
     if installed_as:
         parts.append(visible(f"it is installed as a {installed_as}"))
     if facts.new_pairs:

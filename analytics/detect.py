@@ -319,6 +319,7 @@ def score_clusters(
                                   pivot),
             contacts=contacts,
             history_counts=None if f.history else history_counts(fleet, earliest, c.hosts, inputs.window.start),
+            new_build=inputs.new_builds.get(inc.entities[c.pivot]),  # a build a process ran: its path and the usual build
         )
         clusters.append(
             Cluster(

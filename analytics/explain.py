@@ -21,6 +21,7 @@ from analytics.cluster_summary import summarize
 from analytics.feature_words import PLAIN_DESCRIPTIONS
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts
 from analytics.history import HistoryCounts
+from analytics.image_builds import NewBuild
 from analytics.lineage import LineagePair
 from analytics.linked_processes import CreditedProcesses
 from analytics.lookalike import Lookalike
@@ -144,6 +145,7 @@ def explain(
     credited: tuple[CreditedProcesses, ...] = (),
     contacts: PivotContacts | None = None,
     history_counts: HistoryCounts | None = None,
+    new_build: NewBuild | None = None,
 ) -> Explanation:
     """The explanation of one cluster, features sorted by contribution (largest first).
 
@@ -161,6 +163,8 @@ def explain(
     (:func:`analytics.linked_processes.cluster_credits`); the summary names them.
     ``contacts`` and ``history_counts`` are kept for the checks
     (:attr:`Explanation.contacts`, :attr:`Explanation.history_counts`).
+    ``new_build``: the pivot is a build a process ran (:func:`analytics.image_builds.new_builds`); the
+    summary says it as a new build of its path.
     """
     rows = [
         FeatureContribution(
@@ -183,6 +187,7 @@ def explain(
         young=young,
         credited=credited,
         pivot_key=pivot_key,
+        new_build=new_build,
     )
     confidence = "normal"
     if candidates is not None and candidates < MIN_CONFIDENT_CANDIDATES:

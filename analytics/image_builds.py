@@ -11,7 +11,8 @@ nothing else brought (no write, download, upload, origin, install or detection),
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from graphsiem.model import EntityKey, EntityType, RelationType
 from graphsiem.store.base import GraphStore
@@ -48,3 +49,49 @@ def image_builds(store: GraphStore, files: Iterable[EntityKey]) -> frozenset[Ent
         if not store.neighbors(kind, key, relation_types=list(BROUGHT_BY), limit=1):
             found.add((kind, key))
     return frozenset(found)
+
+
+@dataclass(slots=True, frozen=True)
+class NewBuild:
+    """A build pivot's words (task T16C): the path it ran as, its digest, the fleet's usual build there.
+
+    ``usual_sha256`` is the build of the process that ran it as the process node keeps it (its earliest
+    creation's, :mod:`graphsiem.store.earliest_build`); ``None`` when that is this build (a new program).
+    ``usual_hosts``: how many hosts ever ran the usual build (``None`` when the incidence does not hold it).
+    """
+
+    image: str
+    sha256: str
+    usual_sha256: str | None = None
+    usual_hosts: int | None = None
+
+
+def new_builds(
+    store: GraphStore, builds: Iterable[EntityKey], hosts_of: Callable[[EntityKey], int | None],
+) -> dict[EntityKey, NewBuild]:
+    """Each build pivot's :class:`NewBuild`: one entity read and one read of the processes that loaded it.
+
+    Parameters
+    ----------
+    store : GraphStore
+    builds : iterable of EntityKey
+        The build files (:func:`image_builds`).
+    hosts_of : callable
+        How many hosts ever saw a file key (``None``: unknown).
+
+    Returns
+    -------
+    dict of EntityKey to NewBuild
+    """
+    found = {}
+    for kind, key in builds:
+        entity = store.get_entity(kind, key)
+        if entity is None or not entity.props.get(IMAGE_OF):
+            continue
+        loaders = store.neighbors(kind, key, direction="in", relation_types=[RelationType.LOADED.value],
+                                  entity_types=[EntityType.PROCESS.value])
+        # the process node keeps one build, its earliest creation's: the fleet's usual build at this path
+        usual = next((d for n in loaders if (d := str(n.entity.props.get("sha256") or "").lower()) and d != key), None)
+        found[(kind, key)] = NewBuild(str(entity.props[IMAGE_OF]), key, usual,
+                                      hosts_of((EntityType.FILE, usual)) if usual else None)
+    return found

@@ -46,7 +46,7 @@ from analytics.contact_counts import read_contact_shares
 from analytics.contact_regularity import read_contact_times
 from analytics.entity_stats import EntityStats, Window, entity_stats
 from analytics.features import FeatureContext, access_targets
-from analytics.image_builds import image_builds
+from analytics.image_builds import NewBuild, image_builds, new_builds
 from analytics.incidence import Incidence, build_incidence
 from analytics.known_source_downloads import add_known_source_fetches, read_known_source_fetches
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
@@ -90,6 +90,8 @@ class DetectionInputs:
     """The scripts hosts installed (``host INSTALLED script``: a WMI script consumer's), with their props."""
     contact_times: dict[EntityKey, dict[str, tuple[float, ...]]] = field(default_factory=dict)
     """Destination candidate pivot -> host -> its kept contact times (:mod:`analytics.contact_regularity`)."""
+    new_builds: dict[EntityKey, NewBuild] = field(default_factory=dict)
+    """Build pivot -> the path it ran as and the fleet's usual build there (:func:`analytics.image_builds.new_builds`)."""
 
 
 def load_inputs(
@@ -192,6 +194,9 @@ def load_inputs(
     # the new builds a process ran and nothing else brought name a cluster after its process (T16B)
     stats.image_builds = image_builds(store, candidate_pivots(
         incidence.entities, stats.window_hosts, stats.is_novel, min_hosts=config.min_hosts))
+    columns = incidence.column_index() if stats.image_builds else {}
+    builds = new_builds(store, stats.image_builds,
+                        lambda ref: int(stats.total_hosts[columns[ref]]) if ref in columns else None)
 
     t = time.perf_counter()
     lineage = lineage_index(
@@ -242,7 +247,8 @@ def load_inputs(
     processes.update(behaviour.entities)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited,
                            scripts=_installed(store, now, EntityType.SCRIPT),
-                           contact_times=read_contact_times(store, real_pivots))  # how regularly, for the checks
+                           contact_times=read_contact_times(store, real_pivots),
+                           new_builds=builds)  # how regularly, for the checks
 
 
 def names_no_remote_machine(key: EntityKey) -> bool:

@@ -62,3 +62,19 @@ def test_every_steering_character_is_still_shown_as_its_code(escaped: list[str])
     assert "wscript\\u200b.exe" in line
     assert "micro\\u2066soft.com" in line
     assert line == visible(line)  # one line, nothing left to escape
+
+
+def test_a_build_pivot_is_a_new_build_of_its_path_shown_visibly_and_without_a_usual_build_when_none() -> None:
+    """Task T16C: a build a process ran (a file keyed by its digest) reads as a new build of the path it ran
+    as; a path's steering character is its code; a new program's build has no usual build to name."""
+    from analytics.image_builds import NewBuild
+
+    facts = ClusterFacts({"first_contact_spread_min": 1.0}, [], [], [], [])
+    digest = "e7" * 32
+    alone = cluster_summary.summarize(facts, pivot_type="file", pivot_value=PIVOT, pivot_key=digest, host_count=5,
+                                      pivot_is_new=True, new_build=NewBuild(PIVOT, digest))
+    assert alone.startswith(f"5 hosts first ran a new build of {visible(PIVOT)} (sha256 e7e7e7e7…)")
+    assert "\u202e" not in alone and "usual build" not in alone
+    usual = cluster_summary.summarize(facts, pivot_type="file", pivot_value=PIVOT, pivot_key=digest, host_count=5,
+                                      pivot_is_new=True, new_build=NewBuild(PIVOT, digest, "a1" * 32, 1))
+    assert usual.endswith("; the fleet's usual build is a1a1a1a1… on 1 host")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from analytics.config import DetectionConfig
 from analytics.detect import detect
+from analytics.result import DetectionResult
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
 from ingest.pipeline import ingest_records
@@ -47,7 +48,8 @@ def _fleet() -> list[dict]:
     return records
 
 
-def test_a_new_build_at_the_updaters_path_and_command_line_pivots_a_cluster_of_its_hosts(tmp_path: Path) -> None:
+def _detect_day2(tmp_path: Path) -> DetectionResult:
+    """The fleet through the real ingest, detected at noon on day 2 (the window: day 2)."""
     store = EmbeddedStore(tmp_path / "graph")
     try:
         with Journal(tmp_path / "journal.sqlite") as journal:
@@ -56,7 +58,24 @@ def test_a_new_build_at_the_updaters_path_and_command_line_pivots_a_cluster_of_i
                         now=(DAY1 + timedelta(days=1, hours=12)).timestamp())
     finally:
         store.close()
+    return result
+
+
+def test_a_new_build_at_the_updaters_path_and_command_line_pivots_a_cluster_of_its_hosts(tmp_path: Path) -> None:
+    result = _detect_day2(tmp_path)
     found = [(c.pivot.type, c.pivot.key, sorted(c.hosts)) for c in result.clusters]
     assert found == [("file", TROJAN, TROJAN_HOSTS)]
     (cluster,) = result.clusters
     assert cluster.pivot.value == UPDATER  # the build is named by the path it ran as
+
+
+def test_the_build_pivots_summary_says_a_new_build_of_its_path_and_the_fleets_usual_build(tmp_path: Path) -> None:
+    """Task T16C: the summary said "5 hosts first got file C:\\...\\DriverHubUpdater.exe", a file dropped
+    at the vendor's path; the hosts ran a new build there, and the fleet's usual build is another."""
+    result = _detect_day2(tmp_path)
+    (cluster,) = result.clusters
+    summary = cluster.explanation.summary
+    assert summary.startswith(f"5 hosts first ran a new build of {UPDATER} (sha256 {TROJAN[:8]}…) within ")
+    # the genuine build ran on all 12 hosts on day 1 (and on 7 of them on day 2)
+    assert f"; the fleet's usual build is {GENUINE[:8]}… on 12 hosts" in summary
+    assert "got file" not in summary
