@@ -142,6 +142,7 @@ def test_an_upload_is_kept_private_while_it_is_ingested_without_the_cli(tmp_path
         _, ctx, _ = app_with_keys(make_settings(data), store)
         upload = _WatchedUpload(RECORD.encode(), ctx.settings.upload_dir)
         report = ctx.ingest.ingest_upload(upload, "one.ndjson")
+        ctx.ingest.close()  # stops the background projector: left running, it retried the closed store all suite long
         ctx.state.close()
         store.close()
     finally:
