@@ -23,9 +23,10 @@ import orjson
 from analytics.adfs_key_reads import OBJECT_KIND, THUMBNAIL_PHOTO, key_read_hit
 from analytics.host_finding_rules import GZIP_STAGER, SERVICE_STAGER
 from analytics.host_findings import Hit, _without_copies
+from analytics.host_os_versions import PROCESS_CREATES
 from analytics.network_stagers import network_stager_hits
 from analytics.script_block_cradles import SCRIPT_KINDS, cradle_hit
-from analytics.stager_chains import PROCESS_CREATES, chain_hits
+from analytics.stager_chains import chain_hits
 from ingest.journal_host_kinds import hosts_of_kinds
 
 __all__ = ["MORE_KINDS", "NEXT_STEPS", "SERVICE_KIND", "host_more_hits", "read_more_hits"]

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from analytics.host_finding_rules import CMD_STAGER, ENCODED_SWITCH, STAGER_PARENTS
-from analytics.host_findings import Hit
+from analytics.host_findings import PROCESS_CREATES, Hit
 
 __all__ = ["CHAIN_STARTERS", "DOWNLOAD_CRADLE", "SHORTCUT_STARTERS", "chain_hits", "is_download_cradle"]
 
@@ -46,7 +46,6 @@ DOWNLOAD_CRADLE = (_DOWNLOAD, _RUN_OR_SOURCE)
 _POWERSHELL = frozenset({"powershell.exe", "pwsh.exe"})
 _RUNS_POWERSHELL = re.compile(r"\b(powershell|pwsh)(\.exe)?\b", re.I)
 """A ``cmd.exe`` command line that runs PowerShell (``cmd /c powershell -enc ...``)."""
-PROCESS_CREATES = ("sysmon:process_create", "winsec:process_create")
 
 
 def is_download_cradle(decoded: str) -> bool:
