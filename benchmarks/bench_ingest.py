@@ -84,13 +84,13 @@ import orjson
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.peers_graphsiem import timed_ingest  # noqa: E402
 from graphsiem.model import Event  # noqa: E402
-from graphsiem.store import open_store  # noqa: E402
 from ingest.event_ids import as_read_id  # noqa: E402
 from ingest.host_clocks import HostClocks  # noqa: E402
 from ingest.journal import Journal  # noqa: E402
 from ingest.parsers.base import ParseContext  # noqa: E402
-from ingest.pipeline import BATCH_SIZE, ingest_paths  # noqa: E402
+from ingest.pipeline import BATCH_SIZE  # noqa: E402
 from ingest.registry import default_registry  # noqa: E402
 from tests.samples import samples_path  # noqa: E402
 
@@ -208,13 +208,8 @@ def journal_floor(source: Path, workdir: Path) -> float:
 
 def end_to_end(path: Path, workdir: Path) -> tuple[float, int, float]:
     """(events per CPU second, events, wall seconds) of one ingest into a fresh store."""
-    store = open_store("embedded", data_dir=workdir)
-    journal = Journal(workdir / "journal.sqlite")
-    wall, cpu = time.perf_counter(), time.process_time()
-    report = ingest_paths([path], store=store, journal=journal, progress=False)
+    report, store, journal, cpu, wall = timed_ingest(path, workdir)  # the store's flush timed
     store.close()
-    cpu = time.process_time() - cpu
-    wall = time.perf_counter() - wall
     journal.close()
     assert report.total.rejected < 0.01 * report.total.received, report.total
     return report.total.events / cpu, report.total.events, wall

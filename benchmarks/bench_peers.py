@@ -1,0 +1,252 @@
+"""GraphSIEM against its open-source peers: the same Sysmon records into each one's graph.
+
+Run: ``bash benchmarks/peers_install.sh && .venv/bin/python benchmarks/bench_peers.py
+[--records 50000] [--repeat 3]``.  The peers live in ``.cache/peers/<name>/``
+(never the project's venv); each side runs in a process of its own
+(``benchmarks/peers_graphsiem.py`` with the project's Python,
+``benchmarks/peers_beagle_driver.py`` with Beagle's), which prints its figures
+as JSON.
+
+Three parts:
+
+1. **Throughput**: the herpaderping and Empire launcher records (NXLog JSON,
+   Sysmon + Security + PowerShell channels, 2,349 records) tiled to
+   ``--records`` (each copy marked ``_bench_copy`` so GraphSIEM journals it as
+   new), then each side builds its graph from the file ``--repeat`` times:
+   records per CPU second (median, all threads of the process), wall and CPU
+   seconds, peak RSS, nodes, edges (distinct source, destination and type),
+   records rejected or whose transform raised.  GraphSIEM's figure is the
+   whole ``graphsiem ingest``: parse, the durable journal (SQLite), the
+   projection and the embedded store's flush to disk; Beagle's is its
+   datasource, transformer threads and NetworkX backend, in memory, nothing
+   kept on disk.
+2. **Coverage**: per Windows (channel, event id) of each sample, the records
+   that reached each graph (GraphSIEM: records whose event is the evidence
+   of a relation; Beagle: records its transformer turned into nodes).
+3. **Correctness**: does each graph hold the process chain GraphSIEM shows?
+   Herpaderping: cmd.exe -> ProcessHerpaderping.exe (``mimikatz.exe`` in
+   its command line) -> wardog.exe (mimikatz written over wardog.exe), the
+   write and the access; Empire: explorer.exe -> wscript.exe (launcher.vbs)
+   -> powershell.exe ``-enc`` whose decoded stager (``/news.php``) is readable,
+   powershell.exe -> whoami.exe, and powershell.exe's connection to the C2.
+
+Beagle reads NDJSON here, not EVTX: the corpus's Sysmon is NXLog JSON, and
+no tool on this machine writes binary EVTX.  The driver yields each record in
+the exact dict Beagle's own ``SysmonEVTX`` / ``WinEVTX`` make of the event's
+XML (``peers_beagle_driver.py``), and ``--evtx`` rows run Beagle's own
+``SysmonEVTX`` on the corpus's binary Sysmon EVTX files (python-evtx included)
+for nodes and edges beside GraphSIEM's on the same files.
+
+The peers (tried 2026-12-01; each time-boxed to ~25 minutes):
+
+* **Beagle** (yampelo/beagle): ``pybeagle`` 1.0.5 on PyPI, the last release
+  (May 2019), with every dependency pinned to 2019 (numpy 1.16.2, pandas 0.24.2,
+  lxml 4.3.3, networkx 2.3rc3): wheels exist for CPython 3.7 only, so
+  ``peers_install.sh`` gives it a Python 3.7 venv (pyenv's 3.7.16 here).
+  Installed and run.  Its Sysmon transformer reads Sysmon 1, 3 and 13-15 (11
+  has a method that nothing calls); its Windows transformer reads 4688 only.
+* **Timesketch graphs**: ``timesketch`` is on PyPI (20261014), but its graph
+  plugins (``WinLoginsGraph``, ``WinServiceGraph``, ...) run in the server
+  against events in OpenSearch, with PostgreSQL, Redis and Celery workers.
+  OpenSearch is on none of the registries this machine reaches
+  (``apt-cache policy opensearch elasticsearch``: no such package; its
+  distribution is a tarball from its own site).  Not run.
+* **BloodHound CE's ingest** (Go, SpecterOps/BloodHound): it ingests
+  SharpHound/AzureHound collections (AD users, groups, computers, sessions,
+  ACLs as JSON) into PostgreSQL + Neo4j; it reads no event telemetry, so no
+  record of this corpus is input to it and no fair comparison exists (a
+  comparison would need SharpHound output of the same domain, which the
+  samples do not have).  Not installed.
+* **GraphHunter** (Base4Security/GraphHunter): a Rust core
+  (``graph_hunter_core``: Sysmon, Sentinel, generic JSON and CSV parsers into
+  an in-memory graph, hypothesis search) inside a Tauri desktop app.  Not
+  published on crates.io (``cargo info graph_hunter_core``:
+  "could not find `graph_hunter_core` in registry"; same for
+  ``graph-hunter-core``), nor on PyPI or npm; building it needs its source
+  repository, which this machine cannot fetch.  Not run.
+
+Figures: ``docs/performance.md``, "Against the peers".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.samples import samples_path  # noqa: E402
+
+OTRF = samples_path() / "otrf-security-datasets"
+SAMPLES = {
+    "herpaderping": OTRF / "cmd_process_herpaderping_snippingtool_2020-10-2708290130.json",
+    "empire": OTRF / "empire_launcher_vbs_2020-09-04160940.json",
+}
+BEAGLE_PYTHON = REPO / ".cache" / "peers" / "beagle" / "venv" / "bin" / "python"
+GRAPHSIEM_SIDE = REPO / "benchmarks" / "peers_graphsiem.py"
+BEAGLE_SIDE = REPO / "benchmarks" / "peers_beagle_driver.py"
+
+# (fact kind, parent or source image, child image / file / address, text the child's
+# command line (spawn) or decoded command (decoded) must hold)
+Check = tuple[str, str, str, str]
+CHECKS: dict[str, list[Check]] = {
+    "herpaderping": [
+        ("spawn", "cmd.exe", "processherpaderping.exe", "mimikatz.exe"),
+        ("spawn", "processherpaderping.exe", "wardog.exe", ""),
+        ("write", "processherpaderping.exe", "wardog.exe", ""),
+        ("access", "processherpaderping.exe", "wardog.exe", ""),
+    ],
+    "empire": [
+        ("spawn", "explorer.exe", "wscript.exe", "launcher.vbs"),
+        ("spawn", "wscript.exe", "powershell.exe", "-enc"),
+        ("decoded", "wscript.exe", "powershell.exe", "/news.php"),
+        ("spawn", "powershell.exe", "whoami.exe", ""),
+        ("connect", "powershell.exe", "10.10.10.5", ""),
+    ],
+}
+
+
+def holds(facts: dict[str, list[list[str]]], check: Check) -> bool:
+    """Whether a side's ``facts`` (see ``peers_graphsiem.measure``) hold ``check``."""
+    kind, source, target, text = check
+    if kind in ("spawn", "decoded"):
+        column = 2 if kind == "spawn" else 3
+        return any(row[0] == source and row[1] == target and text.lower() in row[column].lower()
+                   for row in facts["spawns"])
+    rows = {"write": facts["writes"], "access": facts["accesses"], "connect": facts["connects"]}[kind]
+    return [source, target] in rows
+
+
+def check_text(check: Check) -> str:
+    """One line naming a check: ``spawn wscript.exe -> powershell.exe ('-enc')``."""
+    kind, source, target, text = check
+    return f"{kind} {source} -> {target}" + (f" ({text!r})" if text else "")
+
+
+def tile(paths: list[Path], target: int, out: Path) -> int:
+    """Write ~``target`` records of ``paths`` (copies numbered by ``_bench_copy``) to ``out``; return the count."""
+    records = [orjson.loads(line) for path in paths for line in path.read_bytes().splitlines() if line.strip()]
+    written = 0
+    with out.open("wb") as stream:
+        copy = 0
+        while written < target:
+            for record in records:
+                stream.write(orjson.dumps({**record, "_bench_copy": copy}) + b"\n")
+            written += len(records)
+            copy += 1
+    return written
+
+
+def run_side(python: Path, script: Path, path: Path, *options: str) -> dict[str, Any]:
+    """Run one side's script on ``path`` in a process of its own; its JSON figures."""
+    done = subprocess.run([str(python), str(script), str(path), *options], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    if done.returncode:
+        raise RuntimeError(f"{script.name} on {path.name} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return orjson.loads(done.stdout.strip().splitlines()[-1])
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median CPU time, with the rate range of all runs."""
+    ordered = sorted(runs, key=lambda run: run["cpu_s"])
+    chosen = dict(ordered[len(ordered) // 2])
+    rates = [run["records"] / run["cpu_s"] for run in runs]
+    chosen["rate"] = statistics.median(rates)
+    chosen["rate_range"] = (min(rates), max(rates))
+    return chosen
+
+
+def format_throughput(rows: dict[str, dict[str, Any]], baseline: str = "GraphSIEM") -> str:
+    """The throughput table: one row per tool and its ratio to ``baseline`` (>1: the tool is ahead).
+
+    Each row needs ``records``, ``rate`` (records per CPU second), ``wall_s``,
+    ``cpu_s``, ``peak_rss_mb``, ``nodes``, ``edges`` and ``rejected``;
+    ``rate_range`` is shown when present.
+    """
+    header = (f"{'tool':<11} {'records':>8} {'rec/CPU-s':>10} {'range':>15} {'wall s':>7} {'CPU s':>7} "
+              f"{'RSS MiB':>8} {'nodes':>7} {'edges':>7} {'rejected':>8} {'rate vs ' + baseline:>18}")
+    lines = [header, "-" * len(header)]
+    base = rows[baseline]["rate"]
+    for name, row in rows.items():
+        low, high = row.get("rate_range", (row["rate"], row["rate"]))
+        lines.append(
+            f"{name:<11} {row['records']:>8,} {row['rate']:>10,.0f} {f'{low:,.0f}-{high:,.0f}':>15} "
+            f"{row['wall_s']:>7.2f} {row['cpu_s']:>7.2f} {row['peak_rss_mb']:>8.0f} {row['nodes']:>7,} "
+            f"{row['edges']:>7,} {row['rejected']:>8,} {'x' + format(row['rate'] / base, '.2f'):>18}")
+    return "\n".join(lines)
+
+
+def format_coverage(sides: dict[str, dict[str, list[int]]]) -> str:
+    """Per (channel, event id): records, and how many reached each side's graph."""
+    names = list(sides)
+    kinds = sorted({kind for side in sides.values() for kind in side},
+                   key=lambda kind: (kind.rsplit(" ", 1)[0], int(kind.rsplit(" ", 1)[1])
+                                     if kind.rsplit(" ", 1)[1].isdigit() else 0))
+    lines = [f"{'channel event':<50} {'records':>8} " + " ".join(f"{name + ' in graph':>18}" for name in names)]
+    total = 0
+    for kind in kinds:
+        records = max(side.get(kind, [0, 0])[0] for side in sides.values())
+        total += records
+        cells = " ".join(f"{side.get(kind, [0, 0])[1]:>18,}" for side in sides.values())
+        lines.append(f"{kind[-50:]:<50} {records:>8,} {cells}")
+    cells = " ".join(f"{sum(used for _, used in side.values()):>18,}" for side in sides.values())
+    lines.append(f"{'all':<50} {total:>8,} {cells}")
+    return "\n".join(lines)
+
+
+def format_checks(sample: str, sides: dict[str, dict[str, list[list[str]]]]) -> str:
+    """One line per chain check of ``sample``: held (yes/NO) by each side's graph."""
+    lines = []
+    for check in CHECKS[sample]:
+        cells = "  ".join(f"{name}: {'yes' if holds(facts, check) else 'NO'}" for name, facts in sides.items())
+        lines.append(f"  {check_text(check):<62} {cells}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Run the three parts and print their tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=50_000, help="records in the tiled throughput file")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per side (the median is shown)")
+    args = parser.parse_args()
+    if not BEAGLE_PYTHON.exists():
+        print(f"Beagle is not installed ({BEAGLE_PYTHON}): run bash benchmarks/peers_install.sh", file=sys.stderr)
+        return 1
+    project_python = Path(sys.executable)
+    sides = {"GraphSIEM": (project_python, GRAPHSIEM_SIDE), "Beagle": (BEAGLE_PYTHON, BEAGLE_SIDE)}
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
+        tiled = Path(tmp) / "tiled.ndjson"
+        count = tile(list(SAMPLES.values()), args.records, tiled)
+        print(f"Throughput: herpaderping + Empire launcher (NXLog JSON) tiled to {count:,} records, "
+              f"median of {args.repeat} runs, load {os.getloadavg()[0]:.1f}")
+        rows = {name: median_run([run_side(python, script, tiled) for _ in range(max(1, args.repeat))])
+                for name, (python, script) in sides.items()}
+        print(format_throughput(rows))
+    for sample, path in SAMPLES.items():
+        measured = {name: run_side(python, script, path, "--coverage") for name, (python, script) in sides.items()}
+        print(f"\nCoverage, {path.name}: {measured['GraphSIEM']['records']:,} records; graph "
+              + ", ".join(f"{name} {m['nodes']} nodes / {m['edges']} edges" for name, m in measured.items()))
+        print(format_coverage({name: m["kinds"] for name, m in measured.items()}))
+        print(f"Process chain ({sample}):")
+        print(format_checks(sample, {name: m["facts"] for name, m in measured.items()}))
+    evtx = sorted(path for path in samples_path().rglob("*.evtx") if "sysmon" in path.name.lower())
+    print("\nBeagle's own SysmonEVTX on the binary Sysmon EVTX files (nodes / edges):")
+    for path in evtx:
+        ours = run_side(project_python, GRAPHSIEM_SIDE, path)
+        theirs = run_side(BEAGLE_PYTHON, BEAGLE_SIDE, path, "--evtx")
+        print(f"  {path.name[:60]:<60} {ours['records']:>4} records  GraphSIEM {ours['nodes']:>3} / {ours['edges']:>3}"
+              f"  Beagle {theirs['nodes']:>3} / {theirs['edges']:>3}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
