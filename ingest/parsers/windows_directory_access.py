@@ -17,7 +17,8 @@ so the mapper keeps them as written and adds the names of the few well-known one
   (``%%7684`` -> ``Read Property``, :data:`DS_ACCESS_CODES`);
 * ``winlog.object.properties``: the GUIDs ``Properties`` lists (lower case, no braces, in order,
   once each) and ``winlog.object.property_names``: the listed ones' names;
-* ``user.name`` / ``user.id``: the subject (``SubjectDomainName\\SubjectUserName``, its SID).
+* ``user.name`` / ``user.id``: the subject (``SubjectDomainName\\SubjectUserName``, its SID), and
+  ``winlog.logon.id`` its session (``SubjectLogonId``: the DC's 4624 ``TargetLogonId`` that opened it).
 
 The object is no entity: the model has no type for a directory object (a GUID is all the
 event gives of it), so the account and the object stay the event's fields, shown in its
@@ -30,7 +31,7 @@ from __future__ import annotations
 import re
 
 from ingest.parsers.windows_fields import Data, Fields, Mapper, value_of
-from ingest.parsers.windows_security import _SUBJECT, _put_account
+from ingest.parsers.windows_security import _SUBJECT, _put_account, put_logon_id
 
 __all__ = ["DIRECTORY_ACCESS_MAPPERS", "DIRECTORY_OPERATION", "DIRECTORY_GUIDS", "DS_ACCESS_CODES"]
 
@@ -81,6 +82,7 @@ def _guid_name(text: str) -> str | None:
 def _security_4662(data: Data, fields: Fields) -> str:
     """4662: the object (server, type, name), the operation, the access and properties, the subject."""
     _put_account(fields, data, _SUBJECT)
+    put_logon_id(fields, data, "SubjectLogonId")
     for key, field in (("ObjectServer", "server"), ("ObjectType", "type"), ("ObjectName", "name"),
                        ("OperationType", "operation_type")):
         text = _text(data, key)

@@ -316,8 +316,8 @@ def _loose_data(lines: list[str], *, flat: bool) -> dict[str, str]:
         if flat:
             name = label if " " not in label else _camel(label)
         elif not indented and not value:
-            # a section title ("Creator Subject:"): its labels are read by it
-            section_name, last = label, None
+            # a section title ("Creator Subject:"): its labels are read by it; 4662 writes "Subject :"
+            section_name, last = label.rstrip(), None
             continue
         else:
             if not indented:

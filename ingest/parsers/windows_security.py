@@ -25,7 +25,7 @@ from ingest.parsers.windows_fields import (
 from ingest.parsers.windows_persistence import put_service, put_task
 from ingest.parsers.windows_sysmon import int_or_text
 
-__all__ = ["CREDENTIAL_VALIDATION", "MAPPERS", "SYSTEM_MAPPERS"]
+__all__ = ["CREDENTIAL_VALIDATION", "MAPPERS", "SYSTEM_MAPPERS", "put_logon_id"]
 
 CREDENTIAL_VALIDATION = "winsec:credential_validation"
 """The kind of a 4776: an account's credentials checked by NTLM on this machine (a DC: for the domain)."""
@@ -84,8 +84,18 @@ def _logon(data: Data, fields: Fields) -> None:
     _put_logon_process(fields, data)
 
 
+def put_logon_id(fields: Fields, data: Data, key: str) -> None:
+    """``winlog.logon.id``: the session of the event's ``user.name`` (4624 ``TargetLogonId``, 4662
+    ``SubjectLogonId``), lower-case hex text as Sysmon's and MDE's ``LogonId``: the XML's ``0x8f0f2cd7`` and
+    the message's ``0x8F0F2CD7`` are one session, which ties a DC's 4662 to the 4624 that opened it."""
+    said = _said(value_of(data, key))
+    if said is not None:
+        fields["winlog.logon.id"] = said.lower()
+
+
 def _security_4624(data: Data, fields: Fields) -> str:
     _logon(data, fields)
+    put_logon_id(fields, data, "TargetLogonId")
     fields["event.outcome"] = "success"
     return "winsec:logon"
 
