@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sqlite3
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from graphsiem.store import open_store  # noqa: E402
 from graphsiem.store.base import GraphStore  # noqa: E402
 from ingest.journal import Journal  # noqa: E402
 from ingest.pipeline import ingest_paths  # noqa: E402
+from ingest.projection import Projector  # noqa: E402
 from ingest.report import IngestReport  # noqa: E402
 
 
@@ -72,22 +72,21 @@ def _facts(store: Any) -> dict[str, list[list[str]]]:
             "connects": sorted(connects)}
 
 
-def _coverage(journal_path: Path, store: Any) -> dict[str, list[int]]:
-    """(channel, event id) -> [records journaled, records that are evidence of a graph relation].
+def _coverage(journal: Journal) -> dict[str, list[int]]:
+    """(channel, event id) -> [records journaled, records that make at least one graph relation].
 
-    Only meaningful on an untiled file: a relation keeps at most
-    ``EVIDENCE_CAP`` evidence ids, so a tiled file's counts are lower bounds.
+    Each journaled event is projected again on its own, in journal order, by
+    one :class:`~ingest.projection.Projector` (so the joins across events
+    hold): an event counts when its projection has a relation.  Not read from
+    the store's evidence lists, which keep at most ``EVIDENCE_CAP`` ids each.
     """
-    in_graph: set[str] = set()
-    for relation in store.iter_relations():
-        in_graph.update(relation.evidence or ())
+    projector = Projector()
     counts: dict[str, list[int]] = {}
-    with sqlite3.connect(journal_path) as connection:
-        for event_id, raw in connection.execute("SELECT id, raw FROM events"):
-            kind = record_kind(orjson.loads(raw))
-            row = counts.setdefault(kind, [0, 0])
-            row[0] += 1
-            row[1] += event_id in in_graph
+    for item in journal.iter_events(with_raw=True):
+        event = item.event
+        row = counts.setdefault(record_kind(event.raw or {}), [0, 0])
+        row[0] += 1
+        row[1] += bool(projector.project([event]).relations)
     return counts
 
 
@@ -119,9 +118,9 @@ def measure(path: Path, workdir: Path, *, coverage: bool = False) -> dict[str, A
     workdir : Path
         An empty directory for the journal and the graph.
     coverage : bool
-        Also count, per Windows (channel, event id), the records that reached
-        the graph (from the journal's raw records: Windows JSON inputs only),
-        and list the process facts.
+        Also count, per Windows (channel, event id), the records that make a
+        graph relation (:func:`_coverage`; Windows JSON inputs: the kind is
+        read from the raw record), and list the process facts.
 
     Returns
     -------
@@ -140,7 +139,7 @@ def measure(path: Path, workdir: Path, *, coverage: bool = False) -> dict[str, A
         "edges": sum(counts["relations"].values()),
     }
     if coverage:
-        result["kinds"] = _coverage(workdir / "journal.sqlite", store)
+        result["kinds"] = _coverage(journal)
         result["facts"] = _facts(store)
     store.close()
     journal.close()
