@@ -15,7 +15,9 @@ Three parts:
    new), then each side builds its graph from the file ``--repeat`` times:
    records per CPU second (median, all threads of the process), wall and CPU
    seconds, peak RSS, nodes, edges (distinct source, destination and type),
-   records rejected or whose transform raised.  GraphSIEM's figure is the
+   records rejected or whose transform raised, and the share of records that
+   reach the graph (from part 2, run first) with the CPU microseconds per
+   such record: a tool that drops most records is cheap per record read.  GraphSIEM's figure is the
    whole ``graphsiem ingest``: parse, the durable journal (SQLite), the
    projection and the embedded store's flush to disk; Beagle's is its
    datasource, transformer threads and NetworkX backend, in memory, nothing
@@ -170,18 +172,25 @@ def format_throughput(rows: dict[str, dict[str, Any]], baseline: str = "GraphSIE
 
     Each row needs ``records``, ``rate`` (records per CPU second), ``wall_s``,
     ``cpu_s``, ``peak_rss_mb``, ``nodes``, ``edges`` and ``rejected``;
-    ``rate_range`` is shown when present.
+    ``rate_range`` is shown when present, and with ``in_graph`` (the share of
+    the records that reach the tool's graph, from the coverage part) the CPU
+    microseconds per record that reached it.
     """
     header = (f"{'tool':<11} {'records':>8} {'rec/CPU-s':>10} {'range':>15} {'wall s':>7} {'CPU s':>7} "
-              f"{'RSS MiB':>8} {'nodes':>7} {'edges':>7} {'rejected':>8} {'rate vs ' + baseline:>18}")
+              f"{'RSS MiB':>8} {'nodes':>7} {'edges':>7} {'rejected':>8} {'in graph':>8} {'us/graph rec':>12} "
+              f"{'rate vs ' + baseline:>18}")
     lines = [header, "-" * len(header)]
     base = rows[baseline]["rate"]
     for name, row in rows.items():
         low, high = row.get("rate_range", (row["rate"], row["rate"]))
+        share = row.get("in_graph")
+        in_graph = f"{share:.1%}" if share else "-"
+        per_record = f"{1e6 / (row['rate'] * share):,.0f}" if share else "-"
         lines.append(
             f"{name:<11} {row['records']:>8,} {row['rate']:>10,.0f} {f'{low:,.0f}-{high:,.0f}':>15} "
             f"{row['wall_s']:>7.2f} {row['cpu_s']:>7.2f} {row['peak_rss_mb']:>8.0f} {row['nodes']:>7,} "
-            f"{row['edges']:>7,} {row['rejected']:>8,} {'x' + format(row['rate'] / base, '.2f'):>18}")
+            f"{row['edges']:>7,} {row['rejected']:>8,} {in_graph:>8} {per_record:>12} "
+            f"{'x' + format(row['rate'] / base, '.2f'):>18}")
     return "\n".join(lines)
 
 
@@ -223,6 +232,19 @@ def main() -> int:
         return 1
     project_python = Path(sys.executable)
     sides = {"GraphSIEM": (project_python, GRAPHSIEM_SIDE), "Beagle": (BEAGLE_PYTHON, BEAGLE_SIDE)}
+    # coverage first: its share of records reaching each graph prices the throughput rows
+    records, used = dict.fromkeys(sides, 0), dict.fromkeys(sides, 0)
+    for sample, path in SAMPLES.items():
+        measured = {name: run_side(python, script, path, "--coverage") for name, (python, script) in sides.items()}
+        in_file = sum(1 for line in path.read_bytes().splitlines() if line.strip())
+        print(f"Coverage, {path.name}: {in_file:,} records; graph "
+              + ", ".join(f"{name} {m['nodes']} nodes / {m['edges']} edges" for name, m in measured.items()))
+        print(format_coverage({name: m["kinds"] for name, m in measured.items()}))
+        print(f"Process chain ({sample}):")
+        print(format_checks(sample, {name: m["facts"] for name, m in measured.items()}) + "\n")
+        for name, m in measured.items():
+            records[name] += in_file
+            used[name] += sum(reached for _, reached in m["kinds"].values())
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
         tiled = Path(tmp) / "tiled.ndjson"
         count = tile(list(SAMPLES.values()), args.records, tiled)
@@ -230,14 +252,9 @@ def main() -> int:
               f"median of {args.repeat} runs, load {os.getloadavg()[0]:.1f}")
         rows = {name: median_run([run_side(python, script, tiled) for _ in range(max(1, args.repeat))])
                 for name, (python, script) in sides.items()}
+        for name, row in rows.items():
+            row["in_graph"] = used[name] / records[name]
         print(format_throughput(rows))
-    for sample, path in SAMPLES.items():
-        measured = {name: run_side(python, script, path, "--coverage") for name, (python, script) in sides.items()}
-        print(f"\nCoverage, {path.name}: {measured['GraphSIEM']['records']:,} records; graph "
-              + ", ".join(f"{name} {m['nodes']} nodes / {m['edges']} edges" for name, m in measured.items()))
-        print(format_coverage({name: m["kinds"] for name, m in measured.items()}))
-        print(f"Process chain ({sample}):")
-        print(format_checks(sample, {name: m["facts"] for name, m in measured.items()}))
     evtx = sorted(path for path in samples_path().rglob("*.evtx") if "sysmon" in path.name.lower())
     print("\nBeagle's own SysmonEVTX on the binary Sysmon EVTX files (nodes / edges):")
     for path in evtx:

@@ -77,8 +77,8 @@ def test_throughput_table_gives_each_tool_its_ratio_to_graphsiem() -> None:
     row = {"records": 20_000, "wall_s": 2.0, "cpu_s": 1.0, "peak_rss_mb": 200.0, "nodes": 300, "edges": 600,
            "rejected": 0}
     table = format_throughput({
-        "GraphSIEM": {**row, "rate": 20_000.0, "rate_range": (19_000.0, 21_000.0)},
-        "Beagle": {**row, "rate": 5_000.0, "nodes": 120, "edges": 115, "peak_rss_mb": 110.0},
+        "GraphSIEM": {**row, "rate": 20_000.0, "rate_range": (19_000.0, 21_000.0), "in_graph": 0.5},
+        "Beagle": {**row, "rate": 5_000.0, "nodes": 120, "edges": 115, "peak_rss_mb": 110.0, "in_graph": 0.04},
     })
 
     header, _, ours, theirs = table.splitlines()
@@ -86,6 +86,9 @@ def test_throughput_table_gives_each_tool_its_ratio_to_graphsiem() -> None:
     assert ours.split()[0] == "GraphSIEM" and ours.endswith("x1.00") and "19,000-21,000" in ours
     assert theirs.split()[:3] == ["Beagle", "20,000", "5,000"] and theirs.endswith("x0.25")
     assert theirs.split()[6:9] == ["110", "120", "115"]
+    # per record that reached the graph: 1e6 / (20,000 x 0.5) = 100 us; 1e6 / (5,000 x 0.04) = 5,000 us
+    assert ours.split()[-3:-1] == ["50.0%", "100"]
+    assert theirs.split()[-3:-1] == ["4.0%", "5,000"]
 
 
 def test_coverage_table_counts_what_reached_each_graph() -> None:
