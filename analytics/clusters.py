@@ -48,8 +48,9 @@ higher-priority cluster's are dropped.
 This module grows the clusters (:func:`fan_out_clusters`); its helpers, one job
 each, are re-exported from here: the fleet's baseline and ubiquity
 (:mod:`analytics.fleet_baseline`), pivot order, census and co-occurrence
-(:mod:`analytics.pivot_selection`) and where a suppression holds
-(:mod:`analytics.suppression_scope`).
+(:mod:`analytics.pivot_selection`), where a suppression holds
+(:mod:`analytics.suppression_scope`) and the pool and its shared-host counts, which
+passes over one window share (:mod:`analytics.cluster_pool`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analytics.cluster_pool import ClusterPool, build_pool, member_floor
 from analytics.entity_stats import EntityStats
 from analytics.fleet_baseline import (
     BASELINE_MIN_CYCLES,
@@ -83,7 +85,7 @@ from analytics.suppression_scope import (
 )
 
 __all__ = [
-    "BASELINE_MIN_CYCLES", "COOCCURRENCE_MINUTES", "HOST_TYPE", "NEW_ON_BASELINE_SHARE", "PIVOT_TYPE_RANK",
+    "BASELINE_MIN_CYCLES", "ClusterPool", "build_pool", "COOCCURRENCE_MINUTES", "HOST_TYPE", "NEW_ON_BASELINE_SHARE", "PIVOT_TYPE_RANK",
     "SUPPRESSED_HOST_SHARE", "RawCluster", "baseline_seconds", "cooccurring_hosts", "covers_hosts",
     "fan_out_clusters", "hosts_with_baseline", "pivot_census", "pivot_order", "suppression_holds", "ubiquitous",
 ]
@@ -124,6 +126,7 @@ def fan_out_clusters(
     cooccurrence_minutes: float = COOCCURRENCE_MINUTES,
     removed_by_suppression: set[tuple[str, str]] | None = None,
     suppressed_clusters: list[tuple[int, RawCluster]] | None = None,
+    pool: ClusterPool | None = None,
 ) -> list[RawCluster]:
     """Grow fan-out clusters from pivots over a window incidence.
 
@@ -193,6 +196,10 @@ def fan_out_clusters(
         only the twins), each after the number of result clusters before it (its place in
         priority order): the population the scorer is fitted on keeps them, so a benign
         verdict on one cluster does not move the others' risks (:func:`analytics.detect.detect`).
+    pool : ClusterPool, optional
+        The window's pool and shared-host counts from an earlier pass (:mod:`analytics.cluster_pool`),
+        taken when it was built with this pass's ``max_fraction``, member floor and
+        ``cooccurrence_minutes`` (:meth:`ClusterPool.fits`), else built anew: the clusters are the same.
 
     Returns
     -------
@@ -211,47 +218,41 @@ def fan_out_clusters(
     >>> [[inc.entities[j] for j in c.members] for c in fan_out_clusters(inc, stats)]
     [[('domain', 'x'), ('file', 'f')]]
     """
-    not_ubiquitous = ~ubiquitous(incidence, stats, max_fraction=max_fraction)
-    member_floor = max(2, int(np.ceil(min_coverage * min_hosts)))
-    pool = np.flatnonzero(not_ubiquitous & (stats.window_hosts >= member_floor))
-    if len(pool) == 0:
+    floor = member_floor(min_hosts, min_coverage)
+    if pool is None or not pool.fits(incidence, stats, max_fraction=max_fraction, floor=floor,
+                                     cooccurrence_minutes=cooccurrence_minutes):
+        pool = build_pool(incidence, stats, max_fraction=max_fraction, floor=floor,
+                          cooccurrence_minutes=cooccurrence_minutes)
+    if len(pool.columns) == 0:
         return []
-    seen = incidence.seen[:, pool].tocsc()
-    co = (seen.T @ seen).tocsr()  # pool x pool shared-host counts
-    pool_hosts = stats.window_hosts[pool].astype(np.float64)
-    pool_total = stats.total_hosts[pool].astype(np.float64)
-    # A young member's hosts before the window are its own earlier days of spreading (low and
-    # slow, analytics.novelty), not hosts outside the cluster: "rare outside" is asked of the
-    # window for it, or a campaign adding four hosts a day would keep none of its members.
-    rare_outside_total = np.where(stats.is_young[pool], pool_hosts, pool_total)
+    columns, co = pool.columns, pool.shared
+    pool_hosts = pool.window_hosts
+    rare_outside_total = pool.rare_outside_hosts
+    widespread = pool.widespread
     # A pivot on most of the fleet (only a new one is in the pool, :func:`ubiquitous`) has
     # nearly every host inside it, so "rare outside" admits anything on half its hosts:
     # the day's patch would swallow an unrelated new tool or campaign on 200 of its 300
     # hosts, whose own cluster would then be dropped as a duplicate.  Its members must
     # cover it as a twin does instead (min_overlap of its hosts).
-    widespread = pool_total > max_fraction * max(stats.n_hosts, 1)
     coverage = np.where(widespread, max(min_coverage, min_overlap), min_coverage)
     # On such a pivot the host sets of unrelated fleet-wide changes coincide: for a new member,
     # only the hosts where it appeared together with the pivot count (cooccurring_hosts).
     gate_s = cooccurrence_minutes * 60.0
-    gating = gate_s > 0 and bool(widespread.any())
-    pool_first_seen = incidence.first_seen[:, pool].tocsc() if gating else None
-    pool_last_seen = incidence.last_seen[:, pool].tocsc() if gating and incidence.last_seen is not None else None
-    pool_novel = stats.is_novel[pool]
+    pool_first_seen, pool_last_seen, pool_novel = pool.first_seen, pool.last_seen, pool.novel
 
     eligible = pool_hosts >= min_hosts
     if new_pivots_only:
-        eligible &= stats.is_novel[pool]
+        eligible &= pool_novel
     # A suppressed pivot (a benign verdict) still grows its cluster, so that the
     # cluster absorbs its near-identical twins and outranks its duplicates; only
     # then is it left out.  Merely skipping the pivot let a twin (the rollout's
     # .exe after its .msi) start the same cluster again under another name.
-    absorbed = np.zeros(len(pool), dtype=bool)
-    position = {int(j): i for i, j in enumerate(pool)}
+    absorbed = np.zeros(len(columns), dtype=bool)
+    position = {int(j): i for i, j in enumerate(columns)}
     clusters: list[RawCluster] = []
     kept_members: list[set[int]] = []
     member_owner: dict[int, list[int]] = {}
-    for j in pivot_order(incidence, stats, pool[eligible], preferred):
+    for j in pivot_order(incidence, stats, columns[eligible], preferred):
         p = position[int(j)]
         if absorbed[p]:
             continue
@@ -279,14 +280,14 @@ def fan_out_clusters(
         grown = False
         if covered is not None:
             # A verdict covers what the analyst saw: a twin that came later is not benign by it.
-            seen = np.array([incidence.entities[int(pool[t])] in covered or t == p for t in twins], dtype=bool)
+            seen = np.array([incidence.entities[int(columns[t])] in covered or t == p for t in twins], dtype=bool)
             grown = not seen.all()
             twins = twins[seen]
         absorbed[twins] = True
         # A suppressed cluster claims only the pivot's twins: its other members
         # (an attack on a subset of the rollout's hosts) go back to the pool
         # and count for no dedupe, so they can still form a cluster of their own.
-        members = pool[twins if suppressed else member_pos]
+        members = columns[twins if suppressed else member_pos]
         members = np.concatenate([[j], members[members != j]]).astype(np.int64)
         member_set = set(members.tolist())
         if _is_duplicate(member_set, kept_members, member_owner, dedupe_overlap):
@@ -300,7 +301,7 @@ def fan_out_clusters(
             if removed_by_suppression is not None:  # what the CLI says its suppressions did
                 removed_by_suppression.add(incidence.entities[int(j)])
             if suppressed_clusters is not None:
-                whole = pool[member_pos]
+                whole = columns[member_pos]
                 whole = np.concatenate([[j], whole[whole != j]]).astype(np.int64)
                 suppressed_clusters.append(
                     (len(clusters), RawCluster(pivot=int(j), members=whole, hosts=incidence.hosts_of(int(j)))))

@@ -36,10 +36,12 @@ from analytics.candidate_history import (
     reference_rows,
     remember_candidates,
 )
+from analytics.cluster_pool import candidate_pool
 from analytics.clusters import RawCluster, fan_out_clusters, pivot_census
 from analytics.config import DetectionConfig
 from analytics.contact_regularity import regularity_features
 from analytics.credential_findings import credential_clusters, lone_window
+from analytics.credited_processes import cluster_credits
 from analytics.evidence import EventLookup, evidence_ids, members_seen_outside, resolve_sources
 from analytics.evidence_antivirus import with_detection_evidence
 from analytics.explain import explain
@@ -49,7 +51,6 @@ from analytics.host_finding_words import host_finding_clusters
 from analytics.inputs import DetectionInputs, load_inputs
 from analytics.lateral_sources import lateral_sources, with_lateral_sources
 from analytics.lateral_verdicts import reopen_other_sources
-from analytics.linked_processes import cluster_credits
 from analytics.pivot_contacts import cluster_contacts
 from analytics.reference_clusters import small_new_clusters
 from analytics.result import Cluster, DetectionResult, cluster_id
@@ -139,6 +140,8 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
     t = time.perf_counter()
     removed: set[EntityKey] = set()
     suppressed_raw: list[tuple[int, RawCluster]] = []
+    # the columns and shared-host counts of the window, for this pass and small_new_clusters' below
+    pool = candidate_pool(inputs.incidence, inputs.stats, config)
     raw = fan_out_clusters(
         inputs.incidence,
         inputs.stats,
@@ -150,6 +153,7 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         cooccurrence_minutes=config.cooccurrence_minutes,
         removed_by_suppression=removed,
         suppressed_clusters=suppressed_raw,
+        pool=pool,
         **pivot_rules,
     )
     # Scored with the rest, shown with none: an analyst's benign verdict is a fact about that
@@ -172,7 +176,7 @@ def _detect(store: GraphStore, config: DetectionConfig, now: float | None, journ
         stats["history_rows"] = len(reference)
     # the window's ordinary new activity (new pivots on too few hosts to be candidates), fitted on beside
     # the candidates: a small candidate set of attacks is no "ordinary cluster" (review U4 F1)
-    small = small_new_clusters(inputs.incidence, inputs.stats, config, population)
+    small = small_new_clusters(inputs.incidence, inputs.stats, config, population, pool=pool)
     stats["small_cluster_rows"] = len(small)
     reference = reference_rows(_feature_rows(inputs, small), reference)
     scored = score_clusters(inputs, population, config, reference=reference)

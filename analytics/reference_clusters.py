@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from analytics.cluster_pool import ClusterPool
 from analytics.clusters import RawCluster, fan_out_clusters
 from analytics.config import DetectionConfig
 from analytics.entity_stats import EntityStats
@@ -44,6 +45,7 @@ __all__ = ["small_new_clusters"]
 
 def small_new_clusters(
     incidence: Incidence, stats: EntityStats, config: DetectionConfig, candidates: Sequence[RawCluster],
+    pool: ClusterPool | None = None,
 ) -> list[RawCluster]:
     """Clusters of new pivots on 2 to ``min_hosts - 1`` window hosts, none of ``candidates``' pivots.
 
@@ -58,6 +60,10 @@ def small_new_clusters(
         ``min_hosts`` 2; ``history_max_rows`` bounds how many are kept.
     candidates : sequence of RawCluster
         The run's candidates (suppressed ones included): their pivots are left out.
+    pool : ClusterPool, optional
+        The candidates' pool (:func:`analytics.cluster_pool.candidate_pool`): with ``min_coverage``
+        0.5 a member's floor is 2 hosts in both passes, so its shared-host counts are this pass's
+        too and are not multiplied again (:meth:`ClusterPool.fits`; one that does not fit is rebuilt).
 
     Returns
     -------
@@ -90,6 +96,7 @@ def small_new_clusters(
         dedupe_overlap=config.dedupe_overlap,
         cooccurrence_minutes=config.cooccurrence_minutes,
         new_pivots_only=True,
+        pool=pool,
     )
     taken = {c.pivot for c in candidates}
     small = [c for c in grown if c.pivot not in taken and stats.window_hosts[c.pivot] < config.min_hosts]
