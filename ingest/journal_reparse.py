@@ -51,9 +51,10 @@ PARSER_VERSIONS: dict[str, tuple[int, str]] = {
     # before windows:other, whose 4662s this release reads with their logon id: read once, not twice
     "winsec:object_operation": (2, "4662 keeps SubjectLogonId (winlog.logon.id): a directory read's session"),
     "windows:other": (2, "Security 4662 is parsed: winsec:object_operation (its object, operation and subject)"),
-    "winsec:logon_failed": (2, "4625 keeps AuthenticationPackageName and LogonProcessName (winlog.logon.*): "
-                               "only an NTLM 4625 lends a 4776 its address"),
-    "winsec:logon": (2, "4624 keeps TargetLogonId (winlog.logon.id): the session a DC's 4662 names"),
+    "winsec:logon_failed": (3, "4625 keeps AuthenticationPackageName and LogonProcessName (winlog.logon.*), "
+                               "an MDE LogonFailed its Protocol: only an NTLM failure lends a 4776 its address"),
+    "winsec:logon": (2, "4624 keeps TargetLogonId (winlog.logon.id): the session a DC's 4662 names; "
+                        "an MDE LogonSuccess its Protocol"),
     "sysmon:process_create": (2, "Sysmon 1 keeps FileVersion (process.pe.file_version): a host's Windows release "
                                  "is read from its own binaries' (lsm.exe reads LSASS only on Vista and 7)"),
 }

@@ -242,8 +242,23 @@ LOGON_TYPES = {
 """MDE's ``LogonType`` words -> the numbers 4624 writes, so one ``winlog.logon.type`` holds both."""
 
 
+UNSAID_PROTOCOLS = frozenset(("", "-", "unknown"))
+"""``Protocol`` values that name no protocol (lower case)."""
+
+
+def _logon_protocol(value: str | None) -> str | None:
+    """DeviceLogonEvents' ``Protocol`` (``NTLM``, ``Kerberos``, ``Negotiate``) as written, stripped; None
+    when it names none.
+
+    >>> _logon_protocol(" NTLM "), _logon_protocol("Kerberos"), _logon_protocol("Unknown"), _logon_protocol(None)
+    ('NTLM', 'Kerberos', None, None)
+    """
+    text = (value or "").strip()
+    return None if text.lower() in UNSAID_PROTOCOLS else text
+
+
 def _logon(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
-    """4624 / 4625: the account, the logon type, the remote machine's address and name."""
+    """4624 / 4625: the account, the logon type, the remote machine's address and name, the protocol."""
     put_initiating(fields, row, "process.", "process.user.name")
     user = account(row, "AccountDomain", "AccountName", "AccountUpn")
     if user is not None:
@@ -259,6 +274,11 @@ def _logon(row: Row, fields: Fields, additional: dict[str, Any]) -> str:
     logon_id = text_of(row, "LogonId")
     if logon_id is not None:
         fields["winlog.logon.id"] = logon_id.strip().lower()
+    package = _logon_protocol(text_of(row, "Protocol"))
+    if package is not None:
+        # 4625's AuthenticationPackageName: only an NTLM failure lends a DC's 4776 its address
+        # (analytics.credential_companions), whatever wrote the failure
+        fields["winlog.logon.authentication_package"] = package
     action = row.get("ActionType")
     if action == "LogonSuccess":
         fields["event.outcome"] = "success"
@@ -416,7 +436,7 @@ MAPPERS: dict[str, tuple[Mapper, frozenset[str]]] = {
        for action in ("RegistryValueSet", "RegistryKeyCreated", "RegistryKeyDeleted", "RegistryValueDeleted",
                       "RegistryKeyRenamed")},
     **{action: (_logon, frozenset(("AccountDomain", "AccountName", "AccountUpn", "LogonType", "RemoteIP",
-                                   "RemotePort", "RemoteDeviceName", "LogonId", "FailureReason")))
+                                   "RemotePort", "RemoteDeviceName", "LogonId", "FailureReason", "Protocol")))
        for action in ("LogonSuccess", "LogonFailed", "LogonAttempted")},
     "DnsQueryResponse": (_dns, frozenset(("DnsQueryString", "DnsQueryResult"))),
     "PowerShellCommand": (_powershell_command, frozenset(("Command",))),
