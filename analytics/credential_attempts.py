@@ -112,7 +112,7 @@ def validators(store: GraphStore, start: float, end: float) -> dict[str, list[Re
 
 
 def read_attempts(connection: sqlite3.Connection, host: str, edges: Iterable[Relation],
-                  start: float, end: float) -> list[Attempt]:
+                  start: float, end: float, *, every_success: bool = False) -> list[Attempt]:
     """The credential attempts on ``host`` in ``[start, end]``, oldest first.
 
     Parameters
@@ -125,11 +125,14 @@ def read_attempts(connection: sqlite3.Connection, host: str, edges: Iterable[Rel
         Its ``VALIDATED_AT`` edges: the account keys a bare 4776 name maps to.
     start, end : float
         The window.
+    every_success : bool
+        Keep the successes of every account, not only of those that failed here: a sprayer that found a
+        password on one server may use it on another (:mod:`analytics.credential_spread`).
 
     Returns
     -------
     list of Attempt
-        Successful log-ons only for accounts that failed in the window.
+        Successful log-ons only for accounts that failed in the window (unless ``every_success``).
     """
     qualified = _qualified_names(edges)
     # the events_by_host index (host, ts, kind) answers this range; parameters only (names are data)
@@ -143,7 +146,7 @@ def read_attempts(connection: sqlite3.Connection, host: str, edges: Iterable[Rel
             attempts.append(attempt)
     failing = {a.account for a in attempts if a.failed}
     # a 4624 of an account that never failed here says nothing of an attack (and a DC logs thousands)
-    return [a for a in attempts if a.kind not in SUCCESS_KINDS or a.account in failing]
+    return [a for a in attempts if every_success or a.kind not in SUCCESS_KINDS or a.account in failing]
 
 
 def _qualified_names(edges: Iterable[Relation]) -> dict[str, str]:

@@ -98,7 +98,9 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
             per_validator.append(finding)
     # a spray spread over member servers, each under every per-host count: pooled by the source it came from
     spread_hosts = failed_logon_hosts(connection, start, end, 1, skip=edges_of)
-    pooled = {**windows, **{host: read_attempts(connection, host, [], start, end) for host in spread_hosts}}
+    # every success of a member host: a sprayer's log-on with a password it found may be on another server
+    pooled = {**windows, **{host: read_attempts(connection, host, [], start, end, every_success=True)
+                            for host in spread_hosts}}
     spread = spread_sprays(pooled, limits, failing_sources(per_validator), config.credential_known_scanners)
     per_validator.extend(spread)
     # one source trying thirty workstations is one spray, not thirty findings (T13 finding 3); nor is one

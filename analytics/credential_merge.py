@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from analytics.credential_spray import PATTERN_RISK, CredentialFinding, Thresholds
@@ -176,7 +177,9 @@ def _merged(members: list[CredentialFinding]) -> CredentialFinding:
         for name, accounts in finding.patterns.items():
             patterns[name].update(accounts)
     attempts = sorted((a for f in members for a in f.attempts), key=lambda a: (a.ts, a.event_id))
-    compromises = sorted((c for f in members for c in f.compromises), key=lambda c: (c.attempt.ts, c.account))
+    # each success keeps the host it logged on to: after the merge the finding's validator is one of many
+    compromises = sorted((replace(c, validator=c.validator or f.validator) for f in members for c in f.compromises),
+                         key=lambda c: (c.attempt.ts, c.account))
     others = sorted({host for f in members for host in (f.validator, *f.other_validators)} - {lead.validator})
     return CredentialFinding(lead.validator, {name: sorted(found) for name, found in patterns.items()},
                              min(f.start for f in members), max(f.end for f in members), attempts,

@@ -72,6 +72,9 @@ class Compromise:
     account: str
     attempt: Attempt
     failures_before: int
+    validator: str | None = None
+    """The host the success logged on to, when it is not the finding's own validator (a spread spray's,
+    :mod:`analytics.credential_spread`, or a merged finding's member): the record's ``host``."""
 
 
 @dataclass(slots=True)

@@ -13,6 +13,14 @@ on at least :data:`SPREAD_MIN_HOSTS` hosts.  Each host reached gives a finding o
 on it, and :func:`analytics.credential_merge.merge_findings` joins them on the shared source: one
 finding naming the servers (``validators``) and the accounts.
 
+A spray that **succeeds** (task CRED7 item 1) is a likely compromise: a log-on (4624, sshd ``Accepted``)
+of a sprayed account *from the spray's source*, on any host with a refusal in the window, after that
+account's failure from it and at most ``burst_seconds`` after the spray's last failure (rounds included),
+is the sprayer's, paired as :func:`analytics.credential_spray.find_credential_attacks` pairs a DC's: the
+finding says which account logged on where and when, at the compromise's risk.  The account's own
+log-ons from anywhere else (its user mistyping at their workstation and logging on there) neither
+recover the spray's failures nor are its success: a success is read with the source it came from.
+
 What stays quiet:
 
 * a misconfigured service retrying one account on many servers, or a user's stale password on their
@@ -32,9 +40,17 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence, Set
+from dataclasses import replace
 
 from analytics.credential_attempts import Attempt
-from analytics.credential_spray import SPRAY, CredentialFinding, Thresholds, find_credential_attacks
+from analytics.credential_spray import (
+    COMPROMISE,
+    SPRAY,
+    Compromise,
+    CredentialFinding,
+    Thresholds,
+    find_credential_attacks,
+)
 from analytics.credential_syslog import SYSLOG_FAILURE_KIND, SYSLOG_SUCCESS_KIND
 
 __all__ = ["SPREAD_MIN_HOSTS", "failing_sources", "spread_sprays"]
@@ -107,7 +123,9 @@ def _per_host(source: str, failures: list[Attempt], logons: Mapping[str, list[At
               host_of: Mapping[str, str], limits: Thresholds) -> list[CredentialFinding]:
     """The source's spray, if its failures make one on enough hosts, as one finding per host reached."""
     accounts = {a.account for a in failures}
-    recoveries = [a for account in accounts for a in logons.get(account, ())]
+    # a success recovers a failure, or is the sprayer's, only from the source: the sprayed users' own
+    # log-ons elsewhere that day (every success of a member host is read) say nothing of these tries
+    recoveries = [a for account in accounts for a in logons.get(account, ()) if _from(a, source)]
     tries = sorted([*failures, *recoveries], key=lambda a: (a.ts, a.event_id))
     pooled = find_credential_attacks(source, tries, limits)
     if pooled is None or SPRAY not in pooled.patterns:
@@ -120,8 +138,32 @@ def _per_host(source: str, failures: list[Attempt], logons: Mapping[str, list[At
         per_host[host_of[attempt.event_id]].append(attempt)
     if len(per_host) < SPREAD_MIN_HOSTS:
         return []
-    return [CredentialFinding(host, {SPRAY: sorted({a.account for a in tries})}, tries[0].ts, tries[-1].ts, tries)
-            for host, tries in sorted(per_host.items())]
+    found = {host: CredentialFinding(host, {SPRAY: sorted({a.account for a in tries})}, tries[0].ts, tries[-1].ts, tries)
+             for host, tries in sorted(per_host.items())}
+    for broken in _successes(source, pooled.compromises, host_of):
+        # on the host it logged on to when the spray reached it, else on the first reached (one merged finding)
+        finding = found.get(broken.validator or "") or found[min(found)]
+        finding.compromises.append(broken)
+        finding.patterns.setdefault(COMPROMISE, []).append(broken.account)
+        finding.attempts.append(broken.attempt)
+        finding.start, finding.end = min(finding.start, broken.attempt.ts), max(finding.end, broken.attempt.ts)
+    return list(found.values())
+
+
+def _successes(source: str, compromises: Sequence[Compromise], host_of: Mapping[str, str]) -> list[Compromise]:
+    """The pooled finding's likely compromises that logged on *from the spray's source*, each with its host.
+
+    The pooled read pairs a success with a sprayed account's failure before it from a source the spray
+    used, up to ``burst_seconds`` after the spray's last failure (:func:`analytics.credential_spray.
+    find_credential_attacks`); it is given only the source's successes, and a claimed name is no address:
+    only the sprayer's own log-on is the spray's success, never the user's at their own workstation.
+    """
+    return [replace(c, validator=host_of[c.attempt.event_id]) for c in compromises if _from(c.attempt, source)]
+
+
+def _from(attempt: Attempt, source: str) -> bool:
+    """Whether an attempt came from ``source``: its address, or its claimed name when it names no address."""
+    return attempt.source_ip == source or (attempt.source_ip is None and attempt.workstation == source)
 
 
 def failing_sources(findings: Sequence[CredentialFinding]) -> set[str]:

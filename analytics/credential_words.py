@@ -21,6 +21,7 @@ from analytics.credential_spray import (
     COMPROMISE,
     ROTATION,
     SPRAY,
+    Compromise,
     CredentialFinding,
     Thresholds,
 )
@@ -123,6 +124,7 @@ def credential_record(finding: CredentialFinding) -> dict[str, Any]:
                      for label, n in outcomes.most_common()],
         "compromised": [{"account": c.account, "at": epoch_to_iso(c.attempt.ts), "failures_before": c.failures_before,
                          "workstation": c.attempt.workstation, "source_ip": c.attempt.source_ip,
+                         "host": c.validator or finding.validator,
                          "event_id": c.attempt.event_id} for c in finding.compromises],
         "merged_by": [dict(ground) for ground in finding.merged_by],
     }
@@ -148,9 +150,10 @@ def summary(finding: CredentialFinding, record: dict[str, Any]) -> str:
         parts.append(f"{_plural(row['count'], 'attempt')} failed with '{row['meaning']}'")
     succeeded = sum(row["count"] for row in record["outcomes"] if row["label"] == "success")
     if finding.compromises:
-        names = ", ".join(f"{c.account} at {_clock(c.attempt.ts)} after {_plural(c.failures_before, 'failure')}"
-                          for c in finding.compromises[:3])
-        parts.append(f"{_plural(len(finding.compromises), 'account')} succeeded after failing: {names}")
+        # what the analyst acts on: which account logged on, from where, on which host and when
+        logons = "; ".join(_logon_words(c, finding.validator) for c in finding.compromises[:3])
+        more = f" ({len(finding.compromises)} accounts in all)" if len(finding.compromises) > 3 else ""
+        parts.append(f"then {logons}{more}")
     elif succeeded:
         parts.append(f"{_plural(succeeded, 'attempt')} succeeded")
     merge = merge_words(finding)
@@ -161,6 +164,21 @@ def summary(finding: CredentialFinding, record: dict[str, Any]) -> str:
         parts.append(f"{names} validated from many different claimed workstation names (a tool's random names, not hosts)")
     # account and workstation names are claimed by the client: hidden characters as codes (T14)
     return visible("; ".join(parts) + ".")
+
+
+def _logon_words(broken: Compromise, validator: str) -> str:
+    """A likely compromise as the log-on it was.
+
+    >>> from analytics.credential_attempts import Attempt
+    >>> logon = Attempt(1_793_005_100.0, "corp\\\\user17", "success", None, "10.20.30.40", "e9", "winsec:logon")
+    >>> _logon_words(Compromise("corp\\\\user17", logon, 1, "srv05"), "srv01")
+    'a log-on as corp\\\\user17 from 10.20.30.40 succeeded on srv05 at 08:58 UTC after 1 failure'
+    """
+    attempt = broken.attempt
+    source = (f" from {attempt.source_ip}" if attempt.source_ip
+              else f" from claimed workstation {attempt.workstation}" if attempt.workstation else "")
+    return (f"a log-on as {broken.account}{source} succeeded on {broken.validator or validator} at "
+            f"{_clock(attempt.ts)} UTC after {_plural(broken.failures_before, 'failure')}")
 
 
 def checks(finding: CredentialFinding, record: dict[str, Any]) -> tuple[Check, ...]:

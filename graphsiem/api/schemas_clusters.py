@@ -36,6 +36,9 @@ class TriageOut(BaseModel):
     version: int = Field(0, description="Raised by one on every write of this triage (0: never triaged); "
                          "the cluster's ETag. Send it as `If-Match` on PATCH to refuse (412) a change "
                          "made on a triage someone else has changed since.")
+    benign_when_source: list[str] | None = Field(None, description=(
+        "The source hosts a benign verdict holds for (sent as `benign_when_source`): the same act from "
+        "any other host is shown. Null for a benign verdict on any source, and for any other verdict."))
 
 
 class ClusterSummary(BaseModel):
@@ -213,6 +216,8 @@ class CredentialCompromise(BaseModel):
     failures_before: int
     workstation: str | None = None
     source_ip: str | None = None
+    host: str | None = Field(None, description="The host the log-on succeeded on (a merged finding's, or a "
+                             "spread spray's, is one of its `validators`).")
     event_id: str
 
 
@@ -374,3 +379,6 @@ class SuppressionOut(BaseModel):
     cluster_id: str
     created_at: str
     created_by: str
+    benign_when_source: list[str] | None = Field(None, description=(
+        "The source hosts the suppression holds for: the pivot's log-ons from any other host are still "
+        "shown. Null: it holds whatever the source."))

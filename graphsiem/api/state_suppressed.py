@@ -46,3 +46,24 @@ def suppressed_by_verdicts(state: _Database) -> int:
     """
     rows = state._query(_SUPPRESSED_CLUSTERS_SQL)
     return int(rows[0]["n"]) if rows else 0
+
+
+# The hosts a benign verdict holds for, recorded with its suppression's members
+# (analytics.lateral_verdicts.SOURCE_KEY_TYPE): read back so the queue and the triage
+# form say "benign · from it-0003", not a bare "benign" that reads as any source (review U5 #1).
+_SOURCE_SCOPES_SQL = (
+    "SELECT pivot_type, pivot_key, member_key FROM suppression_members "
+    "WHERE member_type = 'lateral_source' ORDER BY pivot_type, pivot_key, member_key"
+)
+
+
+def benign_source_scopes(state: _Database) -> dict[tuple[str, str], list[str]]:
+    """``(pivot_type, pivot_key)`` -> the source hosts, sorted, its benign verdict holds for.
+
+    Only pivots judged benign when the log-ons come from given hosts (``benign_when_source``) are
+    listed; one judged benign whatever the source is absent.  Read from ``state`` (the StateStore).
+    """
+    scopes: dict[tuple[str, str], list[str]] = {}
+    for row in state._query(_SOURCE_SCOPES_SQL):
+        scopes.setdefault((str(row["pivot_type"]), str(row["pivot_key"])), []).append(str(row["member_key"]))
+    return scopes

@@ -95,7 +95,7 @@ def test_a_spray_with_a_found_password_is_the_top_finding_and_explained(store: G
                         "success": "succeeded"}
     summary = cluster.explanation.summary
     assert summary.startswith("Likely compromise: 30 claimed workstations tried 30 accounts on dc01 between ")
-    assert "failed with 'wrong password'" in summary and "carol at" in summary
+    assert "failed with 'wrong password'" in summary and "then a log-on as carol from claimed workstation " in summary
     assert cluster.explanation.checks and "carol" in cluster.explanation.checks[0].check
     # claimed names stay claims: no host of that name, and the cluster's hosts are the DC alone
     for name in (w["label"] for w in record["workstations"]):

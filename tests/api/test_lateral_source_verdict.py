@@ -77,3 +77,25 @@ def test_benign_when_from_the_named_source_is_recorded_and_suppresses_it(service
     assert service.detect()["status"] == "done"
     queue = service.get("/v1/clusters", params={"limit": 50}).json()["items"]
     assert cluster["id"] not in [c["id"] for c in queue]
+
+
+def test_the_source_a_benign_verdict_holds_for_is_read_back(service: Api) -> None:
+    """The triage answer names the scope (review U5 #1): a bare "benign" read as benign from any source."""
+    # the earlier test's verdict may keep it out of the active queue: the inactive ones are listed too
+    items = service.get("/v1/clusters", params={"limit": 50, "include_inactive": "true"}).json()["items"]
+    (cluster,) = [d for d in (service.get(f"/v1/clusters/{c['id']}").json() for c in items)
+                  if any(s["host"] for s in d.get("lateral_sources") or ())]
+    answer = service.patch(f"/v1/clusters/{cluster['id']}", role="analyst",
+                           json={"verdict": "benign", "benign_when_source": "it-0002"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["triage"]["benign_when_source"] == ["it-0002"]
+    detail = service.get(f"/v1/clusters/{cluster['id']}").json()
+    assert detail["triage"]["benign_when_source"] == ["it-0002"]
+    listed = service.get("/v1/clusters", params={"verdict": "benign", "limit": 50}).json()["items"]
+    assert [c["triage"]["benign_when_source"] for c in listed if c["id"] == cluster["id"]] == [["it-0002"]]
+    held = service.get("/v1/suppressions").json()
+    assert [s["benign_when_source"] for s in held if s["cluster_id"] == cluster["id"]] == [["it-0002"]]
+
+    # a verdict set back to none no longer holds for anyone: nothing is named
+    service.patch(f"/v1/clusters/{cluster['id']}", role="analyst", json={"verdict": None})
+    assert service.get(f"/v1/clusters/{cluster['id']}").json()["triage"]["benign_when_source"] is None

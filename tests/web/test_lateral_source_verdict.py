@@ -68,3 +68,29 @@ def test_a_cluster_without_a_named_source_offers_no_scope(page, site) -> None:
     assert page.is_visible("#triage-suppress-note")
     assert not page.is_visible("#triage-source")
     assert page.watch.errors == []
+
+
+def test_a_verdict_held_for_one_source_reads_so_after_a_reload(page, site) -> None:
+    """Review U5 #1: after a reload the form said "any source" and that benign suppresses the pivot's
+    clusters, and the queue's Verdict cell a bare "benign", for a verdict held for it-0002 alone."""
+    (cluster,) = [d for d in _details(site) if any(s["host"] for s in d["lateral_sources"] or ())]
+    site.api("PATCH", f"/v1/clusters/{cluster['id']}", json={"verdict": "benign", "benign_when_source": "it-0002"})
+    sign_in(page, site)
+    row = page.locator(f"#queue-body tr[data-cluster-id='{cluster['id']}'] td").nth(7)
+    assert row.inner_text() == "benign · from it-0002"
+    assert "from any other host the case is shown" in row.get_attribute("title")
+
+    _open(page, site, cluster["id"])
+    assert page.eval_on_selector("#triage-source", "e => e.value") == "it-0002"
+    note = page.inner_text("#triage-suppress-note")
+    assert "only when its log-ons come from it-0002: from any other host it is shown" in note
+    assert "stop reaching the queue" not in note
+    # the scope sits with the verdict, above Save
+    assert page.evaluate("() => !!(document.getElementById('triage-source-label').compareDocumentPosition("
+                         "document.querySelector('#triage-form button[type=submit]')) & Node.DOCUMENT_POSITION_FOLLOWING)")
+    # saved as it is: nothing to send, nothing logged again
+    before = len(site.api("GET", f"/v1/clusters/{cluster['id']}/audit"))
+    page.click("#triage-form button[type=submit]")
+    page.wait_for_function("() => document.getElementById('triage-result').textContent === 'Nothing changed.'")
+    assert len(site.api("GET", f"/v1/clusters/{cluster['id']}/audit")) == before
+    assert page.watch.errors == []

@@ -40,7 +40,7 @@ from graphsiem.api.services.graph_json import graph_to_json
 from graphsiem.api.services.rollup_entities import add_rollup_pivots, behaviour_lookup, link_rollups
 from graphsiem.api.state import ClusterRow, Status, Triage, Verdict
 from graphsiem.api.state_detection_windows import active_run_carried
-from graphsiem.api.state_suppressed import suppressed_by_verdicts
+from graphsiem.api.state_suppressed import benign_source_scopes, suppressed_by_verdicts
 from graphsiem.api.state_triage import TriageVersionMismatch, exclusive, queue_detection
 from graphsiem.entity_kinds import entity_kind
 from graphsiem.model import entity_uid, epoch_to_iso
@@ -81,10 +81,11 @@ def decode_cursor(cursor: str) -> tuple[tuple[float, int, str], str | None, str 
         raise Unprocessable("not a cursor returned by this API", field="cursor") from None
 
 
-def _triage_out(triage: Triage) -> TriageOut:
+def _triage_out(triage: Triage, sources: list[str] | None = None) -> TriageOut:
     return TriageOut(status=triage.status, verdict=triage.verdict, assignee=triage.assignee,
                      updated_at=epoch_to_iso(triage.updated_at), updated_by=triage.updated_by,
-                     version=triage.version)
+                     version=triage.version,
+                     benign_when_source=sources if triage.verdict == Verdict.BENIGN and sources else None)
 
 
 def triage_etag(version: int) -> str:
@@ -92,8 +93,12 @@ def triage_etag(version: int) -> str:
     return f'"{int(version)}"'
 
 
-def _summary_fields(row: ClusterRow, public_url: str | None = None) -> dict[str, Any]:
+def _summary_fields(row: ClusterRow, public_url: str | None = None,
+                    source_scopes: dict[tuple[str, str], list[str]] | None = None) -> dict[str, Any]:
+    """The queue row's fields of ``row``; ``source_scopes`` (:func:`benign_source_scopes`) names the
+    source hosts its benign verdict holds for."""
     data = row.data
+    sources = (source_scopes or {}).get((row.pivot_type, row.pivot_key)) if row.pivot_type else None
     explanation = data.get("explanation") or {}
     return {
         "id": row.id, "score": row.score, "host_count": row.host_count,
@@ -104,7 +109,7 @@ def _summary_fields(row: ClusterRow, public_url: str | None = None) -> dict[str,
         "pivot": {"type": row.pivot_type, "key": row.pivot_key} if row.pivot_type else None,
         "is_active": row.is_active, "active": row.is_active,
         "previous_ids": [str(i) for i in data.get("previous_ids") or []],
-        "superseded_by": data.get("superseded_by"), "triage": _triage_out(row.triage),
+        "superseded_by": data.get("superseded_by"), "triage": _triage_out(row.triage, sources),
         "score_confidence": data.get("score_confidence"),
         # The detection that last changed it (as updated_at): one that only re-stored it
         # unchanged would change every page's bytes, and so the queue's ETag.
@@ -239,6 +244,7 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
         # the page's queue header says them; it read GET /v1/detections on every poll (PAGE3 #2)
         carried = active_run_carried(ctx.state)
         suppressed = suppressed_by_verdicts(ctx.state)  # said in the page's header (review U2 #2)
+        scopes = benign_source_scopes(ctx.state)  # "benign · from it-0003" in the verdict column (review U5 #1)
         # an empty queue says why on its own page: the poll reads nothing else (task OLDQ #2)
         empty = not rows and not cursor
         latest = latest_queue_run(ctx.state) if empty else None
@@ -249,7 +255,7 @@ def list_clusters(ctx: AppContext, *, min_score: float | None, status: Status | 
     next_cursor = (encode_cursor(last.score, last.host_count, last.id, detection_id,
                                  sort, last.data.get("queue_sort_value"))
                    if has_more and last is not None else None)
-    return ClusterPage(items=[ClusterSummary(**_summary_fields(r, ctx.settings.public_url)) for r in rows],
+    return ClusterPage(items=[ClusterSummary(**_summary_fields(r, ctx.settings.public_url, scopes)) for r in rows],
                        next_cursor=next_cursor, detection_id=detection_id or None,
                        verdicts_carried=[CarriedVerdictOut.model_validate(record) for record in carried],
                        suppressed_by_verdicts=suppressed, total=total, latest_detection=latest,
@@ -360,7 +366,7 @@ def cluster_detail(ctx: AppContext, cluster_id: str, *,
     """Members, explanation and, as ``parts`` asks (:data:`DETAIL_PARTS`), subgraph and evidence events."""
     row = get_row(ctx, cluster_id)
     return ClusterDetail(
-        **_summary_fields(row, ctx.settings.public_url),
+        **_summary_fields(row, ctx.settings.public_url, benign_source_scopes(ctx.state)),
         # Not in the queue's items: 40 % of a page for values the detail explains anyway.
         features=row.data.get("features") or {},
         explanation=row.data.get("explanation") or {},
@@ -416,7 +422,8 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
 
     def answer(db: sqlite3.Connection) -> None:
         # Same connection and lock: the read sees the write this transaction made.
-        answers.append(ClusterSummary(**_summary_fields(get_row(ctx, cluster_id), ctx.settings.public_url)))
+        answers.append(ClusterSummary(**_summary_fields(get_row(ctx, cluster_id), ctx.settings.public_url,
+                                                        benign_source_scopes(ctx.state))))
         if keep_answer is not None:
             keep_answer(db, answers[0])
 
@@ -464,9 +471,11 @@ def bundle(ctx: AppContext, cluster_id: str, *, actor: str) -> CaseBundle:
 
 
 def suppressions(ctx: AppContext) -> list[SuppressionOut]:
+    scopes = benign_source_scopes(ctx.state)  # a verdict held for one source host says so (review U5 #1)
     return [SuppressionOut(pivot={"type": s.pivot_type, "key": s.pivot_key},
                            cluster_id=s.cluster_id, created_at=epoch_to_iso(s.created_at) or "",
-                           created_by=s.created_by)
+                           created_by=s.created_by,
+                           benign_when_source=scopes.get((s.pivot_type, s.pivot_key)))
             for s in ctx.state.list_suppressions()]
 
 

@@ -47,6 +47,8 @@ export function normaliseCluster(raw) {
     status: raw.status ?? triage.status ?? 'open',
     verdict: raw.verdict ?? triage.verdict ?? '',
     assignee: raw.assignee ?? triage.assignee ?? '',
+    // The source hosts a benign verdict holds for (`benign_when_source`; [] for any source).
+    benign_sources: Array.isArray(triage.benign_when_source) ? triage.benign_when_source.map(String) : [],
     note: raw.note ?? triage.note ?? '',
     pivot: raw.pivot ?? null,
     // Still produced by the last detection?  A missing field means active

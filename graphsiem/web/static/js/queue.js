@@ -30,6 +30,7 @@ import { BulkTriage } from './queue_bulk.js';
 import { foldedIds, foldRow } from './queue_fold.js';
 import { emptyQueueHint } from './queue_hint.js';
 import { ReopenedCache, reopenedNode } from './reopened.js';
+import { verdictCell } from './verdict_scope.js';
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 10;
@@ -440,7 +441,7 @@ export class Queue {
     const visible = [...listed.filter((c) => !lowIds.has(c.id)), ...low];
     const hint = this.clusters.length || this.searchedText !== null ? 'No cluster matches the text filter.' : this.emptyHint;
     const shown = JSON.stringify([hint, folded, visible.map((c) => [
-      c.id, c.score, c.host_count, c.summary, c.first_seen, c.last_seen, c.status, c.verdict,
+      c.id, c.score, c.host_count, c.summary, c.first_seen, c.last_seen, c.status, c.verdict, c.benign_sources,
       c.active, c.previous_ids, this.fresh.has(c.id), this.reopened.get(c), c.version, c.ordinary_score])]);
     if (shown === this.shown) {
       this.syncSelection();
@@ -496,7 +497,7 @@ export class Queue {
         el('td', { text: fmtTime(c.first_seen) }),
         el('td', { text: fmtTime(c.last_seen) }),
         el('td', { text: c.status }),
-        el('td', { text: c.verdict || '—' }),
+        verdictCell(c),
       );
     });
     fill(byId('queue-body'), rows);

@@ -15,6 +15,7 @@
 import { api, newIdempotencyKey, noAnswerText } from './api.js';
 import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { normaliseAudit } from './model.js';
+import { sourcesText } from './verdict_scope.js';
 
 const FIELDS = ['status', 'verdict', 'assignee'];
 
@@ -25,6 +26,11 @@ function formValues(triage) {
     verdict: triage?.verdict || '',
     assignee: triage?.assignee || '',
   };
+}
+
+/** The source hosts a triage's benign verdict holds for (`benign_when_source`), [] for any source. */
+function scopeOf(triage) {
+  return Array.isArray(triage?.benign_when_source) ? triage.benign_when_source.map(String) : [];
 }
 
 /** A triage version the API made (an integer), or null (an API without versions: no If-Match). */
@@ -63,9 +69,11 @@ export class Triage {
     // A benign verdict held only for one source host (lateral movement: "benign when from it-0005"):
     // offered while "benign" is chosen and the cluster's log-ons name a source (its lateral_sources).
     this.sources = [];
+    this.savedSources = []; // the hosts the saved benign verdict holds for (the API's benign_when_source)
     this.sourceSelect = el('select', { id: 'triage-source' });
     this.sourceLabel = el('label', { id: 'triage-source-label', hidden: true }, 'Benign only when the source is ', this.sourceSelect);
-    form.insertBefore(this.sourceLabel, this.suppressNote);
+    // Beside the verdict it scopes, above Save (it came after the button: chosen after saving, review U5 #1).
+    form.insertBefore(this.sourceLabel, form.querySelector('button[type=submit]'));
     this.sourceSelect.addEventListener('change', () => this.showSuppressNote());
     byId('triage-verdict').addEventListener('change', () => this.showSuppressNote());
   }
@@ -86,9 +94,18 @@ export class Triage {
     const pivot = this.pivot ? `${this.pivot.type} ${this.pivot.value ?? this.pivot.key}` : 'its pivot';
     const saved = (this.current.verdict ?? '') === 'benign';
     const source = this.sourceLabel.hidden ? '' : this.sourceSelect.value;
-    if (source) {
+    const held = saved ? this.savedSources : [];
+    if (source && !held.includes(source)) {
+      const hosts = sourcesText([...held, source]);
       this.suppressNote.textContent = `Saving benign suppresses later detections of this cluster's pivot (${pivot}) `
-        + `only when its log-ons come from ${source}: from any other host it is shown, naming that host.`;
+        + `only when its log-ons come from ${hosts}: from any other host it is shown, naming that host.`;
+      return;
+    }
+    if (held.length) {
+      // Saved for some sources only: "any source" in the select is not what holds (review U5 #1).
+      this.suppressNote.textContent = `Benign suppresses later detections of this cluster's pivot (${pivot}) `
+        + `only when its log-ons come from ${sourcesText(held)}: from any other host it is shown, naming that host. `
+        + 'Set the verdict back to none to lift it.';
       return;
     }
     this.suppressNote.textContent = `${saved ? 'Benign suppresses' : 'Saving benign suppresses'} later detections `
@@ -112,6 +129,7 @@ export class Triage {
     if (!cluster) return;
     this.current = { status: cluster.status || 'open', verdict: cluster.verdict || '', assignee: cluster.assignee || '' };
     this.pivot = cluster.pivot ?? null;
+    this.savedSources = cluster.benign_sources ?? [];
     this.fillForm(this.current);
     byId('triage-note').value = '';
     // A case continued under another id is triaged there (a PATCH here would
@@ -126,6 +144,9 @@ export class Triage {
     byId('triage-status').value = values.status;
     byId('triage-verdict').value = values.verdict;
     byId('triage-assignee').value = values.assignee;
+    // The saved scope, when it is one host the select offers (else "any source", and the note names them).
+    const held = values.verdict === 'benign' ? this.savedSources : [];
+    this.sourceSelect.value = held.length === 1 && this.sources.includes(held[0]) ? held[0] : '';
     this.showSuppressNote();
   }
 
@@ -140,7 +161,8 @@ export class Triage {
       if (value !== (this.current[name] ?? '')) patch[name] = value === '' ? null : value;
     }
     const source = this.sourceLabel.hidden ? '' : this.sourceSelect.value;
-    if (source) patch.benign_when_source = source;
+    const held = (this.current.verdict ?? '') === 'benign' ? this.savedSources : [];
+    if (source && !held.includes(source)) patch.benign_when_source = source;
     const note = byId('triage-note').value.trim();
     if (note) patch.note = note;
     if (!Object.keys(patch).length) {
@@ -184,6 +206,7 @@ export class Triage {
       this.hideConflict();
       this.current = formValues(answer?.triage);
       this.version = versionOf(answer?.triage);
+      this.savedSources = scopeOf(answer?.triage);
       const noteField = byId('triage-note');
       if (patch.note && noteField.value.trim() === patch.note) noteField.value = '';
       await this.loadAudit();
