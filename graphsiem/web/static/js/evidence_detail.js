@@ -66,6 +66,19 @@ function fieldLine(fields) {
 }
 
 /**
+ * "target process: C:\Windows\System32\lsass.exe · granted access 0x1010" of an event
+ * that acted on another process (Sysmon 8 and 10), else null.  The process that acted
+ * was the row's only line: an LSASS read read as "process.executable: powershell.exe"
+ * and nothing said what it opened (review U5 #2).
+ */
+export function targetLine(fields) {
+  const target = fields['target.process.executable'] || fields['target.process.name'];
+  if (!target) return null;
+  const access = fields['target.granted_access'];
+  return `target process: ${target}${access ? ` · granted access ${access}` : ''}`;
+}
+
+/**
  * What the event did in words, the host Timeline's line for it (the API's
  * `summary`, graphsiem/event_summary.py): "guest failed NTLM validation from
  * claimed workstation kali: wrong password", "jerry\bob logged on (network)".
@@ -84,14 +97,14 @@ export function summaryLines(event) {
 
 /**
  * The lines of an evidence row's detail, most telling first: the alert's
- * signature, the field that names what happened, the network flow.  An event
+ * signature, the field that names what happened, the process it acted on, the network flow.  An event
  * with none of them shows its first field.
  * @param {Object} event  an evidence event ({source, kind, fields, ...})
  * @returns {string[]}
  */
 export function detailLines(event) {
   const fields = event.fields || {};
-  const lines = [alertLine(event), fieldLine(fields), flowLine(event)].filter((line) => line !== null);
+  const lines = [alertLine(event), fieldLine(fields), targetLine(fields), flowLine(event)].filter((line) => line !== null);
   // the summary stands for the event (its first field would be "event.code: 4776")
   if (lines.length || summaryLines(event).length) return lines;
   const first = Object.entries(fields)[0];
