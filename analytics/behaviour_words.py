@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from analytics.behaviour_lineage import LINEAGE_HOURS
+from analytics.credited_processes import CreditedProcesses
 from analytics.credited_words import plain
-from analytics.linked_processes import CreditedProcesses
 from graphsiem.model import Entity, EntityKey, EntityType
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ def name_credits(credited: Iterable[CreditedProcesses], pivot: Entity) -> tuple[
 
     Examples
     --------
-    >>> from analytics.linked_processes import CreditedProcesses
+    >>> from analytics.credited_processes import CreditedProcesses
     >>> member = behaviour_key(("lsass_access", "office_script_host"))
     >>> credit = CreditedProcesses("lsass_access", member, 2, 2, ("x.exe",), 2, reached=f"process {member[1]}")
     >>> pivot = Entity(*behaviour_key(("encoded_powershell", "lsass_access")), "")

@@ -13,13 +13,13 @@ from analytics.checks_facts import (
     quote,
 )
 from analytics.cluster_summary import duration_text
+from analytics.credited_processes import CreditedProcesses
 from analytics.credited_words import (
     credited_sentence,
 )
 from analytics.explain import Check
 from analytics.external_addresses import is_external_ip
 from analytics.features import is_private_ip
-from analytics.linked_processes import CreditedProcesses
 from graphsiem.model import Entity, EntityType
 
 _ENDPOINT = {EntityType.PROCESS.value, EntityType.SCRIPT.value, EntityType.USER.value}

@@ -16,6 +16,7 @@ from analytics.checks_facts import (
     names_text,
     quote,
 )
+from analytics.credited_processes import LINEAGE_CREDIT
 from analytics.credited_words import (
     NOT_MEMBERS,
     credited_example,
@@ -24,7 +25,6 @@ from analytics.credited_words import (
 )
 from analytics.explain import Check
 from analytics.lineage import INTERPRETERS, LineagePair, image_name, is_encoded_command
-from analytics.linked_processes import LINEAGE_CREDIT
 from graphsiem.model import Entity, EntityType
 
 

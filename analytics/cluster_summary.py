@@ -13,10 +13,10 @@ import math
 from datetime import UTC, datetime
 
 from analytics.behaviour_pivots import summary_words as behaviour_words
-from analytics.credited_words import credited_who, plain
+from analytics.credited_processes import LINEAGE_CREDIT, CreditedProcesses
+from analytics.credited_words import credited_who, member_note, plain
 from analytics.features import ClusterFacts
 from analytics.image_builds import NewBuild
-from analytics.linked_processes import LINEAGE_CREDIT, CreditedProcesses
 from analytics.registered_domains import summary_words
 from analytics.young_pivots import YoungPivot
 from graphsiem.visible_text import visible
@@ -171,7 +171,7 @@ def _credited_parts(credited: tuple[CreditedProcesses, ...], behaviours: list[st
         if credit.behaviour == LINEAGE_CREDIT or credit.behaviour not in behaviours or credit.behaviour in done:
             continue
         done.add(credit.behaviour)
-        who = f"{credited_who(credit, 'command line')} that reached {plain(credit.reached)}"
+        who = f"{credited_who(credit, 'command line')} that reached {plain(credit.reached)}, {member_note(credit)}"
         groups.setdefault(who, []).append(words.get(credit.behaviour, credit.behaviour))
     clauses = []
     for who, said in groups.items():
@@ -179,7 +179,7 @@ def _credited_parts(credited: tuple[CreditedProcesses, ...], behaviours: list[st
             what = {1: "shown", 2: "both shown"}.get(len(said), "all shown")
         else:
             what = (said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]) + " shown"
-        clauses.append(f"{what} by {who}, each on one host (no cluster member)")
+        clauses.append(f"{what} by {who}")
     return clauses
 
 

@@ -18,7 +18,7 @@ line, cut short (as :func:`analytics.checks.quote` does), never markup.
 
 from __future__ import annotations
 
-from analytics.linked_processes import CreditedProcesses
+from analytics.credited_processes import CreditedProcesses
 from graphsiem.visible_text import visible
 
 MAX_COMMAND = 80
@@ -28,6 +28,33 @@ IMAGES_NAMED = 2
 
 NOT_MEMBERS = "each ran on one host only, so none is a cluster member"
 """Why the named processes are not among the cluster's members."""
+OLD_PROCESS = "the fleet ran it before the window, so it is no new cluster member"
+"""Why an old process that fetched a switched payload is not among them (:mod:`analytics.known_source_downloads`)."""
+
+
+def is_old_process(credit: CreditedProcesses) -> bool:
+    """Whether the credit is an old process's on more hosts than processes (a switched payload's cradle: one
+    command line the fleet ran before the window, credited once per host it fetched the new payload on).
+
+    Examples
+    --------
+    >>> is_old_process(CreditedProcesses("lsass_access", ("file", "f"), 1, 60, ("powershell.exe",), 1))
+    True
+    >>> is_old_process(CreditedProcesses("lsass_access", ("file", "f"), 8, 8, ("powershell.exe",), 8))
+    False
+    """
+    return credit.processes < credit.hosts
+
+
+def member_note(credit: CreditedProcesses) -> str:
+    """The summary's short why-no-member: ``each on one host`` or, for an old process, ``run before the window``.
+
+    Examples
+    --------
+    >>> member_note(CreditedProcesses("lsass_access", ("file", "f"), 1, 60, ("powershell.exe",), 1))
+    'run before the window (no new cluster member)'
+    """
+    return "run before the window (no new cluster member)" if is_old_process(credit) else "each on one host (no cluster member)"
 
 
 def plain(value: object, limit: int = MAX_COMMAND) -> str:
@@ -102,7 +129,8 @@ def credited_sentence(credit: CreditedProcesses, did: str = "") -> str:
     'powershell.exe with a different command line on each of 8 hosts reached domain bad.example and opened LSASS (e.g. "powershell -enc SQBFAFgA" on ws-003; each ran on one host only, so none is a cluster member)'
     """
     example = credited_example(credit)
-    note = f"{example}; {NOT_MEMBERS}" if example else NOT_MEMBERS
+    why = OLD_PROCESS if is_old_process(credit) else NOT_MEMBERS
+    note = f"{example}; {why}" if example else why
     return f"{credited_who(credit)} reached {plain(credit.reached)}{did} ({note})"
 
 

@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from analytics.cluster_summary import summarize
+from analytics.credited_processes import CreditedProcesses
 from analytics.feature_words import PLAIN_DESCRIPTIONS
 from analytics.features import FEATURE_DESCRIPTIONS, SCORED_FEATURES, ClusterFacts
 from analytics.history import HistoryCounts
 from analytics.image_builds import NewBuild
 from analytics.lineage import LineagePair
-from analytics.linked_processes import CreditedProcesses
 from analytics.lookalike import Lookalike
 from analytics.pivot_contacts import PivotContacts
 from analytics.scoring import MIN_CONFIDENT_CANDIDATES
@@ -109,7 +109,7 @@ class Explanation:
     """The pivot is young and spreading (low and slow): when the fleet first saw it, on how many hosts."""
     credited: tuple[CreditedProcesses, ...] = ()
     """The one-host processes that lent the cluster a behaviour or a lineage pair, by behaviour
-    (:func:`analytics.linked_processes.cluster_credits`): no members, so the texts name them."""
+    (:func:`analytics.credited_processes.cluster_credits`): no members, so the texts name them."""
     contacts: PivotContacts | None = None
     """The pivot's first contacts and contact interval on the cluster's hosts
     (:mod:`analytics.pivot_contacts`): the times and the interval the checks quote."""
@@ -160,7 +160,7 @@ def explain(
     ``young``: the pivot is young and spreading (:func:`young_pivot`); the summary
     says when the fleet first saw it and where it is spreading.
     ``credited``: the one-host processes that lent the cluster its behaviours
-    (:func:`analytics.linked_processes.cluster_credits`); the summary names them.
+    (:func:`analytics.credited_processes.cluster_credits`); the summary names them.
     ``contacts`` and ``history_counts`` are kept for the checks
     (:attr:`Explanation.contacts`, :attr:`Explanation.history_counts`).
     ``new_build``: the pivot is a build a process ran (:func:`analytics.image_builds.new_builds`); the

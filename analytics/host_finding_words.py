@@ -138,13 +138,19 @@ def _judged_by(finding: HostFinding, host: str,
 def _cluster_processes(clusters: Iterable[Cluster]) -> tuple[dict[str, set[tuple[str, str]]],
                                                                dict[tuple[str, str], frozenset[str]]]:
     """Host -> ``(image, command line)`` of the process members of the fan-out clusters holding it, and
-    each such member -> the SHA-256 its node holds (the build the cluster judged; none: not listed)."""
+    each such member -> the SHA-256 its node holds (the build the cluster judged; none: not listed).
+
+    An old process a cluster was credited with (it fetched the cluster's switched payload and read LSASS
+    right after: :attr:`analytics.credited_processes.CreditedProcesses.carried`) is held as a member is:
+    red team T16 ``switch.yaml`` showed its 60 hosts' LSASS reads twice, as the file's cluster and as a
+    host finding above it."""
     held: dict[str, set[tuple[str, str]]] = {}
     builds: dict[tuple[str, str], set[str]] = {}
     for cluster in clusters:
         if cluster.credential is not None or cluster.antivirus is not None:
             continue
-        processes = set()
+        processes = {process_key(image, command) for credit in cluster.explanation.credited
+                     for image, command in credit.carried}
         for entity in cluster.entities:
             if entity.type != EntityType.PROCESS.value:
                 continue

@@ -44,6 +44,7 @@ from analytics.behaviour_pivots import find_behaviour_pivots
 from analytics.config import DetectionConfig
 from analytics.contact_counts import read_contact_shares
 from analytics.contact_regularity import read_contact_times
+from analytics.credited_processes import CreditedProcesses
 from analytics.entity_stats import EntityStats, Window, entity_stats
 from analytics.features import FeatureContext, access_targets
 from analytics.image_builds import NewBuild, image_builds, new_builds
@@ -51,15 +52,14 @@ from analytics.incidence import Incidence, build_incidence
 from analytics.known_source_downloads import add_known_source_fetches, read_known_source_fetches
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
 from analytics.linked_processes import (
-    CreditedProcesses,
     candidate_pivots,
-    common_hosts,
     credit_to_pivots,
     read_pivot_links,
     window_process_hosts,
 )
 from analytics.masquerade_credits import add_masquerade_credits
 from analytics.registered_domains import registered_domain_rollups
+from analytics.switch_credit import common_hosts
 from analytics.system_roots import learn_incidence_drives, mark_hosts_drive
 from analytics.window_end import WindowEnd, default_window_end
 from graphsiem.addresses import names_no_other_machine

@@ -43,6 +43,19 @@ the payload.  A source is external (an address outside the fleet,
 only to internal addresses): fetching from the fleet's own server is no
 download from the internet.
 
+*Switched payloads* (red team T16 ``switch.yaml``): the campaign's exact cradle fetched a harmless
+image from a URL on 80 % of the workstations the day before, then the server switched the file at that
+URL to a credential dumper, which 60 hosts fetched and the old cradle read LSASS.  The cradle's links
+to the source are old (first seen before the window) and its source routine, so neither rule above
+reads it.  An *old* process (``min_hosts`` hosts ran it before the window) whose link to the source
+was still used in the window, and that was active on a payload host within :data:`FETCH_MATCH_S` of
+that host's download (its sighting there, :meth:`GraphStore.hosts_of`), is a *switch link*
+(:attr:`KnownSourceFetches.switched`): it is linked to the payload, where
+:func:`analytics.linked_processes.credit_to_pivots` lends it only the behaviours it first showed in
+the window right after the fetch (``_credit_switch``: the LSASS read, not the old ``-enc``), and only
+because it is on two hosts or more (``shared_processes``).  A routine source's old scripts still
+lend no download.
+
 Cost: one neighbour read per payload pivot, one per distinct known source (at
 most :data:`analytics.linked_processes.MAX_LINKED` neighbours each, the
 most-evidenced first, so on a source thousands of processes reach in a window
@@ -59,7 +72,7 @@ from analytics.external_addresses import is_external_ip
 from analytics.lineage import INTERPRETERS, image_name
 from analytics.linked_processes import MAX_LINKED, PivotLinks, ProcessHosts
 from graphsiem.model import Entity, EntityKey, EntityType, RelationType
-from graphsiem.store.base import GraphStore
+from graphsiem.store.base import GraphStore, HostSighting
 
 FETCH_MATCH_S = 300.0
 """A process that reached the source this close (seconds) to its host's download of the payload fetched it:
@@ -82,8 +95,12 @@ class KnownSourceFetches:
     """Payload -> process -> when the process reached the source."""
     sources: dict[EntityKey, dict[EntityKey, EntityKey]] = field(default_factory=dict)
     """Payload -> process -> the known source it reached."""
+    switched: dict[EntityKey, dict[EntityKey, float]] = field(default_factory=dict)
+    """Payload -> old process (run on ``min_hosts`` hosts before the window) still reaching its known source
+    within :data:`FETCH_MATCH_S` of a host's download -> the earliest such time on a payload host: a switch
+    link, lending only behaviours first shown in the window (also in :attr:`processes` and :attr:`sources`)."""
     reads: int = 0
-    """Store reads made (payloads and sources)."""
+    """Store reads made (payloads, sources and the old processes' sightings)."""
 
 
 def read_known_source_fetches(
@@ -109,7 +126,8 @@ def read_known_source_fetches(
         (:func:`routine_for_scripts`): its fetchers are not read.
     """
     found = KnownSourceFetches()
-    reached: dict[EntityKey, dict[str, list[tuple[float, EntityKey]]] | None] = {}
+    reached: dict[EntityKey, _SourceReach | None] = {}
+    sightings: dict[EntityKey, list[HostSighting]] = {}
     for payload in pivots:
         if payload[0] not in PAYLOAD_TYPES:
             continue
@@ -121,17 +139,60 @@ def read_known_source_fetches(
             if source not in reached:
                 reached[source] = _source_processes(store, source, window, hosts, min_hosts)
                 found.reads += 1
-            by_host = reached[source]
-            if by_host is None:  # an internal server, or one the fleet's scripts fetch from
+            reach = reached[source]
+            if reach is None:  # an internal server
                 continue
             for host, arrived in arrivals.items():
-                for t, process in by_host.get(host, ()):
+                for t, process in reach.by_host.get(host, ()):
                     if abs(t - arrived) <= FETCH_MATCH_S:
-                        fetched = found.processes.setdefault(payload, {})
-                        if t < fetched.get(process, float("inf")):
-                            fetched[process] = t
-                            found.sources.setdefault(payload, {})[process] = source
+                        _link(found, payload, process, t, source)
+            for process, t in _switch_links(store, reach.old, arrivals, window, min_hosts, sightings, found).items():
+                _link(found, payload, process, t, source, switched=True)
     return found
+
+
+def _link(found: KnownSourceFetches, payload: EntityKey, process: EntityKey, t: float, source: EntityKey, *,
+          switched: bool = False) -> None:
+    """Note that ``process`` fetched ``payload`` from ``source`` at ``t`` (its earliest fetch kept)."""
+    fetched = found.processes.setdefault(payload, {})
+    if t < fetched.get(process, float("inf")):
+        fetched[process] = t
+        found.sources.setdefault(payload, {})[process] = source
+        if switched:
+            found.switched.setdefault(payload, {})[process] = t
+
+
+def _switch_links(
+    store: GraphStore, old: list[tuple[EntityKey, float]], arrivals: dict[str, float], window: Window,
+    min_hosts: int, sightings: dict[EntityKey, list[HostSighting]], found: KnownSourceFetches,
+) -> dict[EntityKey, float]:
+    """The old processes of ``old`` (each with its link's last use) active on a payload host within
+    :data:`FETCH_MATCH_S` of that host's download (``arrivals``) -> the earliest such download.
+
+    An old process is one node on many hosts, its link to the source one edge for all of them: only its
+    per-host sightings (read once per process, cached in ``sightings``) say on which host it ran when.
+    A process fewer than ``min_hosts`` hosts ran before the window is new (a member by the clustering's
+    own rules, or a one-host process credited as any), so it is no switch link.
+    """
+    links: dict[EntityKey, float] = {}
+    if not arrivals:
+        return links
+    first_download = min(arrivals.values())
+    for process, last_used in old:
+        if last_used < first_download - FETCH_MATCH_S:
+            continue  # its link was last used before any host downloaded the payload: no read
+        if process not in sightings:
+            sightings[process] = store.hosts_of(*process)
+            found.reads += 1
+        rows = sightings[process]
+        if sum(row.first_seen < window.start for row in rows) < min_hosts:
+            continue
+        for row in rows:
+            arrived = arrivals.get(row.host)
+            if (arrived is not None and window.start <= row.last_seen <= window.end
+                    and abs(row.last_seen - arrived) <= FETCH_MATCH_S):
+                links[process] = min(links.get(process, arrived), arrived)
+    return links
 
 
 def add_known_source_fetches(links: PivotLinks, fetches: KnownSourceFetches) -> PivotLinks:
@@ -176,17 +237,28 @@ def routine_for_scripts(earlier: Iterable[tuple[Entity, int]], min_hosts: int) -
     return sum(count for process, count in earlier if image_name(process.value, process.props) in INTERPRETERS) >= min_hosts
 
 
+@dataclass(slots=True)
+class _SourceReach:
+    """The processes that reached one known external source: new links by host, and old links still used."""
+
+    by_host: dict[str, list[tuple[float, EntityKey]]] = field(default_factory=dict)
+    """Host -> (when, process) of the links first made in the window; empty for a source the fleet's scripts
+    reached before the window (:func:`routine_for_scripts`)."""
+    old: list[tuple[EntityKey, float]] = field(default_factory=list)
+    """(process, the link's last use) of the links made before the window and used again in it."""
+
+
 def _source_processes(
     store: GraphStore, source: EntityKey, window: Window, hosts: ProcessHosts, min_hosts: int
-) -> dict[str, list[tuple[float, EntityKey]]] | None:
-    """Host -> (when, process) of the processes that reached ``source`` in the window; ``None`` for an
-    internal source (an internal address, or a domain every one of whose answers is internal) and for
-    one the fleet's scripts reached before the window (:func:`routine_for_scripts`)."""
+) -> _SourceReach | None:
+    """The processes that reached ``source``; ``None`` for an internal source (an internal address, or a
+    domain every one of whose answers is internal)."""
     if source[0] == EntityType.IP.value and not is_external_ip(source[1]):
         return None
     answers: list[str] = []
     earlier: list[tuple[Entity, int]] = []
-    by_host: dict[str, list[tuple[float, EntityKey]]] = {}
+    reach = _SourceReach()
+    by_host = reach.by_host
     for neighbour in store.neighbors(*source, relation_types=_SOURCE_RELATIONS,
                                      entity_types=[EntityType.PROCESS.value, EntityType.IP.value], limit=MAX_LINKED):
         relation, other = neighbour.relation, neighbour.entity.ref
@@ -198,6 +270,8 @@ def _source_processes(
             continue
         if relation.first_seen < window.start:
             earlier.append((neighbour.entity, max(int(relation.count), 1)))
+            if relation.last_seen >= window.start:  # an old process still fetching: a switch link, maybe
+                reach.old.append((other, relation.last_seen))
             continue
         host = hosts.host_of(other)
         if host is not None:
@@ -206,5 +280,5 @@ def _source_processes(
     if answers and not any(is_external_ip(a) for a in answers):
         return None
     if routine_for_scripts(earlier, min_hosts):
-        return None
-    return by_host
+        by_host.clear()  # the fleet's automation fetches from it: a new file is its next build
+    return reach

@@ -40,9 +40,9 @@ the interpreters among them are its download cradles too.
 
 Such a cluster's members are only a domain and an IP, so its explanation must
 say which processes showed the behaviour (task F21): per pivot and behaviour
-the credit keeps a :class:`CreditedProcesses` (how many processes on how many
-hosts, their image names, one example command line and its host), and
-:func:`cluster_credits` hands a cluster those of its new members.
+the credit keeps a :class:`analytics.credited_processes.CreditedProcesses`.
+An old process (on many hosts) lends only what it first showed right after
+reaching the pivot (:mod:`analytics.switch_credit`).
 """
 
 from __future__ import annotations
@@ -54,11 +54,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from analytics.credited_processes import LINEAGE_CREDIT, CreditedProcesses
 from analytics.entity_stats import Window
 from analytics.external_addresses import is_external_ip
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair, example_form
 from analytics.novelty import established_at
+from analytics.switch_credit import credit_switch
 from graphsiem.model import Entity, EntityKey, EntityType, RelationType
 from graphsiem.store.base import GraphStore
 
@@ -139,13 +141,6 @@ def read_pivot_links(store: GraphStore, pivots: Iterable[EntityKey], window: Win
     return links
 
 
-LINEAGE_CREDIT = "interpreter_lineage"
-"""The :class:`CreditedProcesses` entry of the processes that lent a pivot a pair whose child is an interpreter."""
-MASQUERADE_CREDITS = ("renamed_copy", "lookalike_image", "misplaced_binary")
-"""The entries of a pivot's processes that run under a name not their own (:mod:`analytics.masquerade_credits`):
-a step whatever the cluster scored, so :func:`cluster_credits` hands them to every cluster of the pivot."""
-
-
 @dataclass(slots=True, frozen=True)
 class ProcessHosts:
     """The host that saw each process of the window first (the window's only one, for a process on one host).
@@ -191,42 +186,6 @@ def window_process_hosts(incidence: Incidence) -> ProcessHosts:
     return ProcessHosts(incidence.entities[lo:hi], rows, incidence.hosts)
 
 
-@dataclass(slots=True, frozen=True)
-class CreditedProcesses:
-    """The processes that lent a pivot one behaviour: what a check names so the analyst finds them.
-
-    ``example`` is one of their command lines, the one of the process that reached
-    the pivot first (ties: the smaller key), as :func:`analytics.lineage.example_form`
-    writes a lineage pair's example (one line, user folders elided, cut short):
-    attacker text, data, never markup.  ``example_host`` is that process's host.
-    ``reached`` is the pivot as the text names it (``"domain bad.example"``), set
-    for a cluster by :func:`cluster_credits`.
-    """
-
-    behaviour: str
-    pivot: EntityKey
-    processes: int
-    hosts: int
-    images: tuple[str, ...]
-    """Distinct image names, the most common first (ties: by name)."""
-    command_lines: int
-    """Distinct command lines among the processes."""
-    example: str | None = None
-    example_image: str = "?"
-    example_host: str | None = None
-    example_decoded: str | None = None
-    """The example's decoded PowerShell command (its ``decoded_command`` prop), as the example is kept."""
-    reached: str = ""
-    source: EntityKey | None = None
-    """When the processes fetched the pivot (a new payload) from a source the fleet knew before the window,
-    that source: they reached it, not the payload (:mod:`analytics.known_source_downloads`); else ``None``."""
-
-    @property
-    def one_per_host(self) -> bool:
-        """Each process on a host of its own, with a command line of its own (a per-host random campaign)."""
-        return self.processes == self.hosts == self.command_lines
-
-
 def _credited(
     pivot: EntityKey, behaviour: str, shown: list[tuple[float, EntityKey]],
     images: Mapping[EntityKey, str], processes: Mapping[EntityKey, Entity], hosts: ProcessHosts,
@@ -255,45 +214,15 @@ def _credited(
 def _command_line(entity: Entity | None) -> str | None:
     return None if entity is None else str(entity.props.get("command_line") or entity.value)
 
-
-def cluster_credits(
-    credited: Mapping[EntityKey, Mapping[str, CreditedProcesses]],
-    members: Sequence[Entity],
-    *,
-    new_members: Iterable[EntityKey],
-    behaviours: Collection[str],
-    pair_children: Collection[str] = (),
-) -> tuple[CreditedProcesses, ...]:
-    """The credited processes behind a cluster's behaviours: those of its new members it shows.
-
-    ``behaviours`` are the cluster's (:attr:`analytics.features.ClusterFacts.behaviours`);
-    ``pair_children`` the child images of its new lineage pairs (a :data:`LINEAGE_CREDIT`
-    entry counts when its example's image is one).  In new-member order (the pivot first),
-    then by behaviour; each with ``reached`` set from the member's type and value.
-    """
-    values = {e.ref: f"{e.type} {e.value}" for e in members}
-    found: list[CreditedProcesses] = []
-    for key in new_members:
-        for name, entry in sorted(credited.get(key, {}).items()):
-            if (name in behaviours or name in MASQUERADE_CREDITS
-                    or (name == LINEAGE_CREDIT and entry.example_image in pair_children)):
-                found.append(replace(entry, reached=_reached(entry, values.get(key, f"{key[0]} {key[1]}"))))
-    return tuple(found)
-
-
-def _reached(entry: CreditedProcesses, member: str) -> str:
-    """What the processes of ``entry`` reached: the cluster's ``member``, or, for processes that fetched the
-    payload ``member`` from a known source (:attr:`CreditedProcesses.source`), that source.
-
-    Examples
-    --------
-    >>> entry = CreditedProcesses("encoded_command", ("file", "f"), 3, 3, ("powershell.exe",), 3)
-    >>> _reached(entry, "file a.png"), _reached(replace(entry, source=("ip", "203.0.113.7")), "file a.png")
-    ('file a.png', 'ip 203.0.113.7, fetching file a.png')
-    """
-    if entry.source is None:
-        return member
-    return f"{entry.source[0]} {entry.source[1]}, fetching {member}"
+def _carried(shown: list[tuple[float, EntityKey]], shared: Collection[EntityKey],
+             processes: Mapping[EntityKey, Entity]) -> tuple[tuple[str, str], ...]:
+    """``(image, command line)`` of the old (shared) processes of ``shown``, as their entities say them."""
+    found = set()
+    for _, process in shown:
+        entity = processes.get(process)
+        if process in shared and entity is not None and entity.props.get("image"):
+            found.add((str(entity.props["image"]), str(entity.props.get("command_line") or entity.value)))
+    return tuple(sorted(found))
 
 
 def credit_to_pivots(
@@ -340,7 +269,7 @@ def credit_to_pivots(
     window_start, shared_hosts : optional
         With both, a process on two hosts or more that reached the pivot lends it the behaviours
         it first showed in the window (dated at or after ``window_start``) within
-        :data:`SWITCH_SECONDS` of reaching it, counted once per pivot host it ran on in the window
+        :data:`analytics.switch_credit.SWITCH_SECONDS` of reaching it, counted once per pivot host it ran on in the window
         (``shared_hosts(pivot, process)``): an old cradle whose server switched its payload to a
         credential dumper (red team T16 ``switch.yaml``) read LSASS for the first time right
         after fetching the new file, and the file's cluster said nothing of it.  Its old
@@ -390,7 +319,7 @@ def credit_to_pivots(
         for process, linked_at in linked.items():
             if process in shared_processes:
                 if window_start is not None and shared_hosts is not None:
-                    _credit_switch(pivot, process, linked_at, behaviours.get(process, {}), window_start,
+                    credit_switch(pivot, process, linked_at, behaviours.get(process, {}), window_start,
                                    shared_hosts, times, shown, switched)
                 continue
             for name, t in behaviours.get(process, {}).items():
@@ -438,70 +367,11 @@ def credit_to_pivots(
             }
             for name, count in switched.items():
                 if name in who[pivot]:  # an old process is on many hosts: count them, not the process
-                    who[pivot][name] = replace(who[pivot][name], hosts=max(who[pivot][name].hosts, count))
+                    who[pivot][name] = replace(who[pivot][name], hosts=max(who[pivot][name].hosts, count),
+                                               carried=_carried(shown[name], shared_processes, processes or {}))
             for name, lent in who[pivot].items():
                 # processes that fetched the payload from a known source reached that source, not the payload
                 sources = Counter(fetched.get(pivot, {}).get(p) for _, p in shown[name])
                 if None not in sources:
                     who[pivot][name] = replace(lent, source=min(sources, key=lambda s: (-sources[s], s)))
     return credited, pairs, who
-
-
-SWITCH_SECONDS = 30 * 60.0
-"""Most seconds between an old process reaching a pivot and its first showing a behaviour, for the pivot to
-take it (:func:`credit_to_pivots`): a switched payload runs at once (the red team's within a minute); the
-pivot's co-occurrence span (:data:`analytics.pivot_selection.COOCCURRENCE_MINUTES`)."""
-
-
-def _credit_switch(
-    pivot: EntityKey, process: EntityKey, linked_at: float, shown_by: Mapping[str, float], window_start: float,
-    shared_hosts: Callable[[EntityKey, EntityKey], int],
-    times: dict[str, list[float]], shown: dict[str, list[tuple[float, EntityKey]]], switched: Counter[str],
-) -> None:
-    """Lend ``pivot`` the behaviours the old ``process`` first showed in the window right after reaching it,
-    once per pivot host it ran on (:func:`credit_to_pivots`, ``shared_hosts``)."""
-    fresh = {name: t for name, t in shown_by.items()
-             if t >= window_start and abs(t - linked_at) <= SWITCH_SECONDS}
-    hosts = shared_hosts(pivot, process) if fresh else 0
-    if not hosts:
-        return
-    for name, t in fresh.items():
-        times[name].extend([t] * hosts)
-        shown[name].append((linked_at, process))
-        switched[name] += hosts
-
-
-def common_hosts(
-    incidence: Incidence, host_first_seen: Mapping[EntityKey, Sequence[float]] | None = None, *,
-    before: float = float("inf"), novelty_hosts: int = 1,
-) -> Callable[[EntityKey, EntityKey], int]:
-    """How many hosts of ``incidence`` saw both of two entities (0 when either is no column): the
-    ``shared_hosts`` of :func:`credit_to_pivots`, reading the columns only when asked.
-
-    With ``host_first_seen`` (a process's per-host first sightings), a process fewer than
-    ``novelty_hosts`` hosts saw before ``before`` (the window's start) counts 0: it is new, a
-    member by the clustering's own rules, whose behaviours count as a member's.
-
-    Examples
-    --------
-    >>> from analytics.incidence import build_incidence
-    >>> from graphsiem.store.base import HostSighting
-    >>> inc = build_incidence([HostSighting(h, k, 1.0, 2.0, 1) for h, k in
-    ...                        [("a", ("file", "f")), ("b", ("file", "f")), ("a", ("process", "p")), ("c", ("process", "p"))]])
-    >>> common_hosts(inc)(("file", "f"), ("process", "p")), common_hosts(inc)(("file", "f"), ("process", "q"))
-    (1, 0)
-    """
-    columns: dict[EntityKey, int] | None = None
-
-    def count(a: EntityKey, b: EntityKey) -> int:
-        nonlocal columns
-        if columns is None:
-            columns = incidence.column_index()
-        i, j = columns.get(a), columns.get(b)
-        if i is None or j is None:
-            return 0
-        if host_first_seen is not None and sum(t < before for t in host_first_seen.get(b, ())) < novelty_hosts:
-            return 0  # new in the window: no old process whose payload switched
-        return int(np.intersect1d(incidence.hosts_of(i), incidence.hosts_of(j), assume_unique=True).size)
-
-    return count

@@ -8,7 +8,7 @@ on one host: :mod:`analytics.linked_processes`): the copies that reached the cam
 went unnamed.  So the processes linked to each candidate pivot are read here too, and those
 that masquerade are kept as a credit entry of the pivot (:data:`RENAMED_CREDIT`,
 :data:`LOOKALIKE_CREDIT`), handed to every cluster the pivot is a new member of as its
-behaviours' credits are (:func:`analytics.linked_processes.cluster_credits`).
+behaviours' credits are (:func:`analytics.credited_processes.cluster_credits`).
 
 Unlike a behaviour, one process is enough: a renamed ``powershell.exe`` that reached the
 campaign's domain on one host is a lead, and the entry is a step, never a scored feature, so it
@@ -22,14 +22,10 @@ from collections import Counter
 from collections.abc import Collection, Mapping, MutableMapping
 from dataclasses import dataclass
 
+from analytics.credited_processes import MASQUERADE_CREDITS, CreditedProcesses
 from analytics.image_lookalikes import imitated_binary
 from analytics.lineage import example_form, image_file_name
-from analytics.linked_processes import (
-    MASQUERADE_CREDITS,
-    CreditedProcesses,
-    PivotLinks,
-    ProcessHosts,
-)
+from analytics.linked_processes import PivotLinks, ProcessHosts
 from analytics.misplaced_binaries import misplaced_binary
 from analytics.original_names import STEP_NAMED, renamed_from
 from analytics.system_roots import DEFAULT_DRIVE, SystemDrives

@@ -34,10 +34,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from analytics.credited_processes import MASQUERADE_CREDITS, CreditedProcesses
 from analytics.credited_words import NOT_MEMBERS, credited_example, credited_who, plain
 from analytics.driver_paths import read_windows_path
 from analytics.explain import Check
-from analytics.linked_processes import MASQUERADE_CREDITS, CreditedProcesses
 from analytics.system_roots import HOSTS_DRIVE_PROP
 from graphsiem.model import Entity, EntityType
 

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from analytics.credited_processes import CreditedProcesses
 from analytics.credited_words import NOT_MEMBERS, credited_example, credited_who, plain
 from analytics.explain import Check
 from analytics.image_lookalikes import Imitation, imitated_binary, imitated_original
 from analytics.lineage import image_file_name
-from analytics.linked_processes import CreditedProcesses
 from analytics.masquerade_credits import (
     LOOKALIKE_CREDIT,
     RENAMED_CREDIT,

@@ -26,12 +26,13 @@ import pytest
 from analytics.behaviour_pivots import is_behaviour
 from analytics.checks import cluster_checks
 from analytics.config import DetectionConfig
+from analytics.credited_processes import cluster_credits
 from analytics.credited_words import NOT_MEMBERS
 from analytics.detect import detect
 from analytics.explain import Explanation, FeatureContribution
 from analytics.features import SCORED_FEATURES
 from analytics.lineage import example_form
-from analytics.linked_processes import PivotLinks, ProcessHosts, cluster_credits, credit_to_pivots
+from analytics.linked_processes import PivotLinks, ProcessHosts, credit_to_pivots
 from graphsiem.model import Entity
 from graphsiem.simulator import DEFAULT_SCENARIOS
 from graphsiem.simulator.engine import simulate

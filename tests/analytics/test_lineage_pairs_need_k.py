@@ -17,9 +17,10 @@ from dataclasses import replace
 
 from analytics.checks import cluster_checks
 from analytics.config import DetectionConfig
+from analytics.credited_processes import LINEAGE_CREDIT
 from analytics.detect import detect
 from analytics.lineage import LineagePair
-from analytics.linked_processes import LINEAGE_CREDIT, PivotLinks, credit_to_pivots
+from analytics.linked_processes import PivotLinks, credit_to_pivots
 from graphsiem.model import Entity, Relation, Sighting
 from tests.analytics.small_fleet import cluster_of, write_fleet
 
