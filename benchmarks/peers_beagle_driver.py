@@ -16,8 +16,9 @@ channel records to ``SysmonTransformer``, Security records to
 Beagle's UI does with two uploads: the most generous reading).  Records of
 other channels reach no transformer and are counted as dropped.
 
-``--evtx FILE`` instead runs Beagle's own ``SysmonEVTX`` datasource on a
-binary Sysmon EVTX file, unchanged (python-evtx and lxml included).
+``--evtx FILE`` instead runs Beagle's own datasource on a binary EVTX file,
+unchanged (python-evtx and lxml included): ``SysmonEVTX`` when its first
+record is Sysmon's, else ``WinEVTX``, as a user picks one in Beagle.
 
 Prints one JSON object: records, cpu_s, wall_s, peak_rss_mb, nodes, edges
 (distinct (source, destination, edge type): ``consolidate_edges=True``),
@@ -40,6 +41,7 @@ from beagle.backends.networkx import NetworkX
 from beagle.common import logger
 from beagle.datasources.base_datasource import DataSource
 from beagle.datasources.sysmon_evtx import SysmonEVTX
+from beagle.datasources.win_evtx import WinEVTX
 from beagle.transformers.evtx_transformer import WinEVTXTransformer
 from beagle.transformers.sysmon_transformer import SysmonTransformer
 
@@ -57,6 +59,12 @@ def record_kind(record):
 def utc_epoch(text):
     """Beagle's SysmonEVTX.parse_record conversion of UtcTime (kept as it does it)."""
     return int(datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").strftime("%s"))
+
+
+def event_time(record):
+    """WinEVTX.parse_record's epoch of TimeCreated, from NXLog's EventTime (Winlogbeat's @timestamp)."""
+    text = record.get("EventTime") or record.get("@timestamp", "")[:19].replace("T", " ")
+    return int(datetime.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").strftime("%s")) if text else 0
 
 
 def as_sysmon_evtx(record):
@@ -77,7 +85,7 @@ def as_win_evtx(record):
     data = record.get("event_data") or record
     out = {"eventid_qualifiers": str(record.get("EventID", record.get("event_id"))),
            "computer": record.get("Hostname") or record.get("computer_name"),
-           "timecreated_systemtime": int(time.time())}
+           "timecreated_systemtime": event_time(record)}
     for key, value in data.items():
         if key not in ENVELOPE and value is not None:
             out["data_name_" + key.lower()] = str(value)
@@ -173,11 +181,26 @@ def run_ndjson(path):
     return records, cpu, wall, graph, errors, {k: [n, USED[k]] for k, n in kinds.items()}
 
 
+def first_channel(path):
+    """The Channel of the file's first record (how a user picks Beagle's datasource for it)."""
+    import Evtx.Evtx as evtx
+
+    with evtx.Evtx(path) as log:
+        for record in log.records():
+            for element in record.lxml().iter():
+                if element.tag.endswith("}Channel"):
+                    return element.text
+    return None
+
+
 def run_evtx(path):
     wall, cpu = time.perf_counter(), time.process_time()
-    source = SysmonEVTX(path)
-    transformer = CountedSysmon(source)
-    graph = NetworkX(nodes=transformer.run(), metadata=source.metadata(), consolidate_edges=True).graph()
+    if first_channel(path) == SYSMON:
+        source, transformer_class = SysmonEVTX(path), CountedSysmon
+    else:
+        source, transformer_class = WinEVTX(path), CountedWinEvtx
+    transformer = transformer_class(source)
+    graph = NetworkX(nodes=transformer.run(), metadata={}, consolidate_edges=True).graph()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     records = sum(1 for _ in source.events())
     errors = sum(len(v) for v in transformer.errors.values())
@@ -187,7 +210,7 @@ def run_evtx(path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path")
-    parser.add_argument("--evtx", action="store_true", help="a binary Sysmon EVTX file, through SysmonEVTX")
+    parser.add_argument("--evtx", action="store_true", help="a binary EVTX file, through SysmonEVTX or WinEVTX")
     parser.add_argument("--coverage", action="store_true", help="also print kinds and facts")
     args = parser.parse_args()
     logger.remove()  # Beagle logs every event at INFO/DEBUG: its cost is not the graph's
