@@ -8,7 +8,8 @@ by normalised fields (``docs/fields.md``), not by parser:
   Zeek ``dhcp.log``, Suricata EVE ``dhcp``; ``dhcp.lease_seconds``):
   ``[ts, ts + lease]`` (a day when the lease time is unknown).  A new lease of
   the same IP to another host ends the earlier intervals of other hosts at the
-  new lease's start.  Only a granted lease teaches: when the record lists its
+  new lease's start (another host's endpoint intervals are left whole: see
+  :mod:`ingest.ipmap_sightings`).  Only a granted lease teaches: when the record lists its
   DHCP message types (``dhcp.message_types``) they must include ``ACK`` (a
   DISCOVER/OFFER exchange offers an address nobody may take; Zeek fills
   ``assigned_addr`` from an OFFER too).  A record without the list (Zeek before
@@ -34,6 +35,8 @@ by normalised fields (``docs/fields.md``), not by parser:
 
 ``lookup(ip, ts)`` returns the host whose interval holds ``ts`` (the one that
 started last when several do, the one learnt last when they started together;
+a lease gives way to another host's endpoint interval holding ``ts`` that was
+sighted using the address after the lease began, :mod:`ingest.ipmap_sightings`;
 a NetBIOS-truncated name gives way to the one full name it begins that holds
 the IP at the same time, :func:`ingest.ipmap_names.full_name`), or ``None``:
 an unmapped IP stays an ``ip`` entity and adds no host.  The map is persisted
@@ -69,6 +72,7 @@ from ingest.ipmap_names import (
     is_generic_host_name,
     is_placeholder_host_name,
 )
+from ingest.ipmap_sightings import ENDPOINT_SLACK, sighted_holder
 from ingest.ipmap_store import IntervalRows
 from ingest.ipmap_tree import Intervals, first_touching, latest_holding, latest_started
 from ingest.ipmap_watch import IpWatch
@@ -97,9 +101,6 @@ def lease_seconds(value: Any) -> float:
         return float(value)
     return DEFAULT_LEASE
 
-
-ENDPOINT_SLACK = 3600.0
-"""How long (s) either side of an endpoint network event its address is trusted."""
 
 _LOOPBACK = ("127.", "::1", "0.0.0.0", "::")
 
@@ -227,7 +228,9 @@ class IpHostMap:
         host = normalize_host(host) or host
         intervals = self._intervals.get(ip)
         if intervals is not None:
-            cut = intervals.cut(start, host)  # the address moved to another host
+            # the address moved to another host: its other leases end here; an endpoint's
+            # sightings stay whole, so that a later sighting outranks this lease (ipmap_sightings)
+            cut = intervals.cut(start, host, "dhcp")
             if cut:
                 changed = self._rows.dirty.get(ip)
                 if changed is None:
@@ -296,6 +299,11 @@ class IpHostMap:
             if latest is None:
                 return None
         host = latest.host
+        if latest.source == "dhcp" and intervals.size > 1:
+            sighted = sighted_holder(host, latest.start, (
+                (node.host, node.start, node.end, node.source) for node in intervals.holding(ts)))
+            if sighted is not None:
+                host = sighted
         if len(host) == NETBIOS_LENGTH and intervals.size > 1:
             return full_name([node.host for node in intervals.holding(ts)], host)
         return host

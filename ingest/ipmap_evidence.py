@@ -14,7 +14,9 @@ kept beside it.
 The rule is :meth:`ingest.ipmap.IpHostMap.lookup`'s: of the intervals of the
 address holding the time, the one that started last (a host name cut to 15
 characters gives way to the one full name it begins holding the address at
-the same time, :func:`ingest.ipmap_names.full_name`).  Two intervals starting
+the same time, :func:`ingest.ipmap_names.full_name`; a lease gives way to another
+host's endpoint interval sighted using the address after it began,
+:mod:`ingest.ipmap_sightings`).  Two intervals starting
 together (one address leased to two hosts in the same second) are told apart
 by host name here, where the in-memory map takes the one learnt last.
 
@@ -31,6 +33,7 @@ from typing import Any, Literal
 
 from graphsiem.model import Event
 from ingest.ipmap_names import NETBIOS_LENGTH, full_name
+from ingest.ipmap_sightings import ENDPOINT_SLACK, sighted_holder
 from ingest.normalize_ip import canonical_ip
 
 Side = Literal["src", "dst"]
@@ -141,6 +144,7 @@ def holders(db: sqlite3.Connection, pairs: Iterable[tuple[str, float]]) -> dict[
         if "no such table" in str(exc):
             return {}  # a journal no ingest has opened yet: nothing learnt
         raise
+    _sighted_over_leases(db, found)
     cut = [(pair, interval) for pair, interval in found.items() if len(interval[0]) == NETBIOS_LENGTH]
     for (ip, ts), (host, start, end, source) in cut:
         # As lookup does: a NetBIOS-truncated name gives way to the full name holding the address then.
@@ -148,6 +152,29 @@ def holders(db: sqlite3.Connection, pairs: Iterable[tuple[str, float]]) -> dict[
             "SELECT host FROM ip_hosts WHERE ip = ? AND start <= ? AND end >= ?", (ip, ts, ts))]
         found[(ip, ts)] = (full_name(holding, host), start, end, source)
     return found
+
+
+def _sighted_over_leases(db: sqlite3.Connection, found: dict[tuple[str, float], Interval]) -> None:
+    """As lookup does: a lease in ``found`` gives way to another host sighted using its address after it
+    began (:mod:`ingest.ipmap_sightings`); one statement per chunk of leased pairs, not one per row."""
+    leased = [(pair, interval) for pair, interval in found.items() if interval[3] == "dhcp"]
+    for first in range(0, len(leased), PAIRS_PER_STATEMENT):
+        chunk = leased[first:first + PAIRS_PER_STATEMENT]
+        values = ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))
+        rows: dict[int, list[Interval]] = {}
+        for n, host, start, end, source in db.execute(
+            f"WITH wanted(n, ip, ts, leased_to, since) AS (VALUES {values}) "  # noqa: S608 -- placeholders only
+            "SELECT w.n, h.host, h.start, h.end, h.source FROM wanted AS w JOIN ip_hosts AS h ON h.ip = w.ip "
+            "AND h.start <= w.ts AND h.end >= w.ts AND h.source = 'endpoint' AND h.host != w.leased_to "
+            "AND h.end > w.since ORDER BY w.n, h.start, h.rowid",
+            [v for i, ((ip, ts), lease) in enumerate(chunk) for v in (i, ip, ts, lease[0], lease[1] + ENDPOINT_SLACK)],
+        ):
+            rows.setdefault(n, []).append((host, start, end, source))
+        for n, candidates in rows.items():
+            pair, (host, start, _, _) = chunk[n]
+            sighted = sighted_holder(host, start, candidates)
+            if sighted is not None:
+                found[pair] = next(row for row in reversed(candidates) if row[0] == sighted)
 
 
 def _statement(pairs: int) -> str:

@@ -198,19 +198,19 @@ def _holding(node: IntervalNode | None, ts: float, out: list[IntervalNode]) -> l
     return out
 
 
-def _cut(node: IntervalNode | None, at: float, host: str, out: list[tuple[IntervalNode, float]]) -> None:
-    """End at ``at`` the intervals of hosts other than ``host`` that started before it and hold past it.
+def _cut(node: IntervalNode | None, at: float, host: str, source: str, out: list[tuple[IntervalNode, float]]) -> None:
+    """End at ``at`` the intervals of ``source`` of hosts other than ``host`` that started before it and hold past it.
 
     Each one cut is appended to ``out`` with its end before the cut.
     """
     if node is None or node.reach <= at:
         return
-    _cut(node.left, at, host, out)
+    _cut(node.left, at, host, source, out)
     if node.start < at:
-        if node.end > at and node.host != host:
+        if node.end > at and node.host != host and node.source == source:
             out.append((node, node.end))
             node.end = at
-        _cut(node.right, at, host, out)
+        _cut(node.right, at, host, source, out)
     _fix(node)
 
 
@@ -303,10 +303,10 @@ class Intervals:
         node.seq, node.reach = self._seq, node.end
         self.root = _insert(self.root, node)
 
-    def cut(self, at: float, host: str) -> list[tuple[IntervalNode, float]]:
+    def cut(self, at: float, host: str, source: str) -> list[tuple[IntervalNode, float]]:
         """:func:`_cut` on the whole tree."""
         out: list[tuple[IntervalNode, float]] = []
-        _cut(self.root, at, host, out)
+        _cut(self.root, at, host, source, out)
         return out
 
     def holding(self, ts: float) -> list[IntervalNode]:

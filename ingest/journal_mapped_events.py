@@ -7,7 +7,8 @@ timeline listed only the events a host reported itself, so mkt01, seen by Zeek
 alone, had an empty timeline (review U2).  This module lists the hostless
 events whose address was the host's at that moment, by the map's rule
 (:meth:`ingest.ipmap.IpHostMap.lookup`: of the intervals holding the time, the
-one that started last; ties go to the one learnt last; a name cut to 15
+one that started last; ties go to the one learnt last; a lease gives way to
+another host sighted using the address after it began, :mod:`ingest.ipmap_sightings`; a name cut to 15
 characters gives way to the full name holding the address then).
 
 How: the host's intervals (``ip_hosts_by_host``) and every interval of the same
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ingest.ipmap_names import NETBIOS_LENGTH, full_name
+from ingest.ipmap_sightings import sighted_holder
 from ingest.journal_sensor_ends import is_current
 
 if TYPE_CHECKING:  # journal_host_events reads this module: the filter's type only
@@ -62,8 +64,8 @@ class Window:
         return self.where.until
 
 
-_Interval = tuple[str, float, float, int]
-"""``(host, start, end, rowid)`` of one row of ``ip_hosts``."""
+_Interval = tuple[str, float, float, int, str]
+"""``(host, start, end, rowid, source)`` of one row of ``ip_hosts``."""
 
 
 def held_ranges(db: sqlite3.Connection, host: str) -> list[Range]:
@@ -92,9 +94,9 @@ def held_ranges(db: sqlite3.Connection, host: str) -> list[Range]:
     ranges: list[Range] = []
     for ip, first, last in own:
         # every interval of the address that can hold a time in [first, last]: the key (ip, start) bounds it
-        rows = db.execute("SELECT host, start, end, rowid FROM ip_hosts WHERE ip = ? AND start <= ? AND end >= ?",
+        rows = db.execute("SELECT host, start, end, rowid, source FROM ip_hosts WHERE ip = ? AND start <= ? AND end >= ?",
                           (ip, last, first)).fetchall()
-        ranges.extend(_owned(ip, [(h, float(s), float(e), int(r)) for h, s, e, r in rows], host))
+        ranges.extend(_owned(ip, [(h, float(s), float(e), int(r), src) for h, s, e, r, src in rows], host))
     ranges.sort(key=lambda r: r.hi, reverse=True)
     return ranges
 
@@ -104,7 +106,11 @@ def _holder(intervals: Sequence[_Interval], t: float) -> str | None:
     holding = [iv for iv in intervals if iv[1] <= t <= iv[2]]
     if not holding:
         return None
-    chosen = max(holding, key=lambda iv: (iv[1], iv[3]))[0]
+    latest = max(holding, key=lambda iv: (iv[1], iv[3]))
+    chosen = latest[0]
+    if latest[4] == "dhcp":
+        ordered = sorted(holding, key=lambda iv: (iv[1], iv[3]))
+        chosen = sighted_holder(chosen, latest[1], [(iv[0], iv[1], iv[2], iv[4]) for iv in ordered]) or chosen
     if len(chosen) == NETBIOS_LENGTH:
         chosen = full_name([iv[0] for iv in holding], chosen)
     return chosen
@@ -112,7 +118,7 @@ def _holder(intervals: Sequence[_Interval], t: float) -> str | None:
 
 def _owned(ip: str, intervals: Sequence[_Interval], host: str) -> list[Range]:
     """The spans of ``ip`` whose holder is ``host``: each boundary time and each gap between two is judged once."""
-    bounds = sorted({t for _, start, end, _ in intervals for t in (start, end)})
+    bounds = sorted({t for _, start, end, *_ in intervals for t in (start, end)})
     ranges: list[Range] = []
     open_at: tuple[float, bool] | None = None  # where the current span began, and whether that end is closed
     for n, b in enumerate(bounds):

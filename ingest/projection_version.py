@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 16
+PROJECTION_VERSION = 17
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -105,6 +105,11 @@ PROJECTION_VERSION = 16
     ``sha256``, the earliest's, kept or replaced whole (:func:`graphsiem.store.earliest_build.merge_props`);
     each was the batch's first event's and the last batch's, so one node could pair two runs' digests.
     A build naming a SHA-256 ranks before one naming none (``sha256_seen`` starts with the rank) (task HOSTF4).
+17. A DHCP lease gives way to another host seen using its address after the lease began (its own
+    endpoint network events), and a lease no longer ends other hosts' endpoint intervals
+    (:mod:`ingest.ipmap_sightings`): a workstation renewing its lease under another machine's name had
+    its sensor-seen traffic drawn from that machine for the lease's day (red team T17).  A rebuild
+    learns the IP map again from the journal.
 """
 
 VERSION_KEY = "projection_version"
@@ -126,7 +131,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 13: "Zeek rdp.log sessions as their client address's log-ons on the server's host",
                 14: "each process's build (sha256) as its earliest creation's, wherever batches were cut",
                 15: "each build a process creation ran as a file on its hosts (a new build at a known path)",
-                16: "each process's other digests and PE original name from the creation its sha256 comes from"}
+                16: "each process's other digests and PE original name from the creation its sha256 comes from",
+                17: "sensor traffic of an address drawn from the host seen using it, not a lease under another name"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 

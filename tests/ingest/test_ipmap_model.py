@@ -1,11 +1,13 @@
 """The IP map's treap against a plain list of intervals that spells out its rules (hypothesis).
 
 :class:`ListMap` is the map as it was before the treap, each rule a scan of
-every interval: a new lease ends other hosts' intervals that started before it
-and hold past it; a lease or observation widens the first interval (by start,
+every interval: a new lease ends other hosts' leases that started before it
+and hold past it (their endpoint intervals stay whole); a lease or observation widens the first interval (by start,
 then by age) of the same host and source that it touches, else it is added;
 a lookup takes the interval holding the time that started last (learnt last
-among those starting together, a widened one whose start moved learnt when it moved), and a NetBIOS-truncated name gives way to the
+among those starting together, a widened one whose start moved learnt when it moved), a lease gives way to
+the last other host's endpoint interval holding the time whose last sighting came after the lease began,
+and a NetBIOS-truncated name gives way to the
 one full name beginning it held at that time.  Random sequences (times out of
 order, renewals, one host on many addresses, leases of no length) must give
 the same intervals and the same answers at every edge.
@@ -36,7 +38,7 @@ class ListMap:
 
     def add_lease(self, ip: str, host: str, start: float, seconds: float) -> None:
         for interval in self.intervals.get(ip, []):
-            if interval[2] != host and interval[0] < start < interval[1]:
+            if interval[2] != host and interval[3] == "dhcp" and interval[0] < start < interval[1]:
                 interval[1] = start
         self._merge(ip, start, start + max(seconds, 0.0), host, "dhcp")
 
@@ -62,7 +64,13 @@ class ListMap:
         holding = [i for i in self.intervals.get(ip, []) if i[0] <= ts <= i[1]]
         if not holding:
             return None
-        host = max(holding, key=lambda i: (i[0], i[4]))[2]
+        latest = max(holding, key=lambda i: (i[0], i[4]))
+        host = latest[2]
+        if latest[3] == "dhcp":
+            sighted = [i for i in sorted(holding, key=lambda i: (i[0], i[4]))
+                       if i[3] == "endpoint" and i[2] != host and i[1] - ENDPOINT_SLACK > latest[0]]
+            if sighted:
+                host = sighted[-1][2]
         if len(host) == NETBIOS_LENGTH and len(self.intervals[ip]) > 1:
             longer = {i[2] for i in holding if len(i[2]) > NETBIOS_LENGTH and i[2].startswith(host)}
             if len(longer) == 1:
