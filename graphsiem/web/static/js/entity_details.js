@@ -5,6 +5,7 @@
 
 import { api, entityPath } from './api.js';
 import { el, fill, fmtNumber, fmtTime } from './dom.js';
+import { hostCases } from './host_cases.js';
 import { hostTimeline } from './host_timeline.js';
 
 /** Properties read as a block of text under their own heading, in full, lines kept. */
@@ -172,8 +173,9 @@ export async function loadEntityDetails(type, key, { props = null, shown = {}, p
   if (props && info.props && JSON.stringify(info.props) !== JSON.stringify(shown ?? {})) {
     fill(props, propertyNodes(info.props));
   }
-  // A host's Timeline goes in the same box: refilled, never appended to.
-  fill(prevalence, prevalenceNodes(info, info.type ?? type), type === 'host' ? hostTimeline(info.key ?? key, anchor) : null);
+  // A host's cases and Timeline go in the same box: refilled, never appended to.
+  const host = type === 'host' ? String(info.key ?? key) : null;
+  fill(prevalence, prevalenceNodes(info, info.type ?? type), host ? [hostCases(host), hostTimeline(host, anchor)] : null);
   const known = await digestOnlyFile({ ...info, type: info.type ?? type, key: info.key ?? key });
   if (known && current()) prevalence.prepend(known);
 }
