@@ -14,6 +14,11 @@ ends in ``$``, the default since Windows Server 2012 R2), and machine accounts e
 readers are not findings.  A read by any other account is: the subject is the account and the object,
 so a farm run under a named service account is judged benign once, with a verdict on that pair.
 AD FS's own export events (1007, 18) were not in the corpus; they are not read.
+
+The 4662 names the reader's log-on session (``SubjectLogonId``, kept as ``winlog.logon.id``); the domain
+controller's 4624 that opened that session (``TargetLogonId``) says the address it came from.  The hit's
+text names it (:func:`analytics.host_finding_reads.session_sources` joins them): where the key was read from
+is the analyst's first question.  Text only: the rule, its subject and its risk do not depend on it.
 """
 
 from __future__ import annotations
@@ -33,8 +38,12 @@ CONTACT_CLASS = "5cb41ed0-0e4c-11d0-a286-00aa003049e2"
 _READ_PROPERTY = 0x10
 
 
-def key_read_hit(host: str, event_id: str, ts: float, fields: Mapping[str, object]) -> Hit | None:
+def key_read_hit(host: str, event_id: str, ts: float, fields: Mapping[str, object],
+                 sessions: Mapping[str, str] | None = None) -> Hit | None:
     """The hit of one 4662 when it reads a contact's ``thumbnailPhoto`` by an account not ending in ``$``.
+
+    ``sessions`` maps a log-on id of this host to the source address of the 4624 that opened it: the
+    read's session, when found, is named with it.
 
     >>> f = {"user.name": "corp\\\\eve", "winlog.object.type_name": "contact", "winlog.object.access_mask": "0x10",
     ...      "winlog.object.name": "%{9736f74f}", "winlog.object.properties": [THUMBNAIL_PHOTO]}
@@ -57,8 +66,12 @@ def key_read_hit(host: str, event_id: str, ts: float, fields: Mapping[str, objec
     if not account or account.endswith("$"):
         return None
     target = str(fields.get("winlog.object.name") or "?")
-    return Hit(host, ADFS_KEY_READ, ts, event_id, "", "", f"{account.lower()}|{target.lower()}",
-               f"{account} read thumbnailPhoto of contact {target} (the AD FS DKM key), Security 4662 on {host}")
+    detail = f"{account} read thumbnailPhoto of contact {target} (the AD FS DKM key), Security 4662 on {host}"
+    logon_id = str(fields.get("winlog.logon.id") or "")
+    source = (sessions or {}).get(logon_id)
+    if source:
+        detail += f"; its log-on session {logon_id} came from {source} (4624)"
+    return Hit(host, ADFS_KEY_READ, ts, event_id, "", "", f"{account.lower()}|{target.lower()}", detail)
 
 
 def _list(value: object) -> list[object]:

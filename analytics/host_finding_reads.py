@@ -29,7 +29,7 @@ from analytics.script_block_cradles import SCRIPT_KINDS, cradle_hit
 from analytics.stager_chains import chain_hits
 from ingest.journal_host_kinds import hosts_of_kinds
 
-__all__ = ["MORE_KINDS", "NEXT_STEPS", "SERVICE_KIND", "host_more_hits", "read_more_hits"]
+__all__ = ["MORE_KINDS", "NEXT_STEPS", "SERVICE_KIND", "host_more_hits", "read_more_hits", "session_sources"]
 
 SERVICE_KIND = "windows:service_installed"
 MORE_KINDS = (*PROCESS_CREATES, *SCRIPT_KINDS, OBJECT_KIND, SERVICE_KIND)
@@ -64,13 +64,44 @@ def read_more_hits(connection: sqlite3.Connection, start: float, end: float) -> 
         events = []
         for event_id, kind, ts, blob in connection.execute(_SQL, (host, start, end, *_SQL_ARGS)):
             events.append((str(event_id), str(kind), float(ts), orjson.loads(blob)))
-        hits.extend(host_more_hits(host, events))
+        hits.extend(host_more_hits(host, events, session_sources(connection, host, events)))
     hits.extend(network_stager_hits(connection, start, end))
     return hits
 
 
-def host_more_hits(host: str, events: Iterable[tuple[str, str, float, dict]]) -> list[Hit]:
-    """The newer rules' hits among one host's events ``(event id, kind, ts, fields)``."""
+_SESSION_SQL = ("SELECT fields FROM events WHERE host = ? AND ts <= ? AND kind = ? AND instr(fields, ?) > 0 "
+                "ORDER BY ts DESC LIMIT 4")
+LOGON_KIND = "winsec:logon"
+
+
+def session_sources(connection: sqlite3.Connection, host: str,
+                    events: Iterable[tuple[str, str, float, dict]]) -> dict[str, str]:
+    """Per log-on id a 4662 of ``events`` names, the source address of this host's 4624 that opened it.
+
+    The latest 4624 at or before the read with that ``TargetLogonId`` (ids are unique until the machine
+    restarts); one with no address (a local log-on) names none.  One query per distinct id, through the
+    ``events_by_host`` index: a DC's DKM reads are few.
+    """
+    reads: dict[str, float] = {}
+    for _, kind, ts, fields in events:
+        logon_id = fields.get("winlog.logon.id") if kind == OBJECT_KIND else None
+        if isinstance(logon_id, str) and logon_id:
+            reads[logon_id] = max(ts, reads.get(logon_id, ts))
+    sources: dict[str, str] = {}
+    for logon_id, ts in reads.items():
+        for (blob,) in connection.execute(_SESSION_SQL, (host, ts, LOGON_KIND, logon_id)):
+            fields = orjson.loads(blob)
+            if fields.get("winlog.logon.id") == logon_id:  # instr found the text, not a field holding it
+                if fields.get("source.ip"):
+                    sources[logon_id] = str(fields["source.ip"])
+                break
+    return sources
+
+
+def host_more_hits(host: str, events: Iterable[tuple[str, str, float, dict]],
+                   sessions: dict[str, str] | None = None) -> list[Hit]:
+    """The newer rules' hits among one host's events ``(event id, kind, ts, fields)``; ``sessions`` the
+    source address of each log-on id (:func:`session_sources`), named by an ``adfs_key_read``."""
     events = list(events)
     hits = chain_hits(host, events)
     for event_id, kind, ts, fields in events:
@@ -78,7 +109,7 @@ def host_more_hits(host: str, events: Iterable[tuple[str, str, float, dict]]) ->
         if kind in SCRIPT_KINDS:
             hit = cradle_hit(host, event_id, ts, fields)
         elif kind == OBJECT_KIND:
-            hit = key_read_hit(host, event_id, ts, fields)
+            hit = key_read_hit(host, event_id, ts, fields, sessions)
         elif kind == SERVICE_KIND:
             hit = _service_stager(host, event_id, ts, fields)
         if hit is not None:
