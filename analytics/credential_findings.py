@@ -20,6 +20,7 @@ from typing import Any
 from analytics.config import DetectionConfig
 from analytics.credential_attempts import read_attempts, validators
 from analytics.credential_companions import with_companion_addresses
+from analytics.credential_guessing import as_guessing
 from analytics.credential_merge import merge_findings
 from analytics.credential_network import (
     network_attempts,
@@ -105,7 +106,9 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     per_validator.extend(spread)
     # one source trying thirty workstations is one spray, not thirty findings (T13 finding 3); nor is one
     # account list tried on each of them in the same minutes under a new claimed name each time (CRED3)
-    for finding in merge_findings(per_validator, limits):
+    for merged in merge_findings(per_validator, limits):
+        # an internet bot guessing default SSH names on every server ranks under a targeted spray
+        finding = as_guessing(merged)
         # the compromising successes first, then the attempts in time order (the page's evidence list)
         firsts = [c.attempt for c in finding.compromises]
         ids = [a.event_id for a in firsts] + [a.event_id for a in finding.attempts if a not in firsts]

@@ -44,12 +44,15 @@ SPRAY = "password_spray"
 BRUTE_FORCE = "brute_force"
 ROTATION = "rotating_workstations"
 COMPROMISE = "likely_compromise"
+GUESSING = "ssh_guessing"
+"""An SSH spray of names that mostly do not exist on the hosts (:mod:`analytics.credential_guessing`)."""
 _DAY = 86400.0
-PATTERN_RISK = {COMPROMISE: 95.0, SPRAY: 85.0, BRUTE_FORCE: 80.0, ROTATION: 75.0}
+PATTERN_RISK = {COMPROMISE: 95.0, SPRAY: 85.0, BRUTE_FORCE: 80.0, ROTATION: 75.0, GUESSING: 50.0}
 """Risk of a finding by its worst pattern.  A compromise is above every fan-out cluster of the demo
 (its seed campaign scores 90.7); a spray, a brute force or a tool's rotating names, attacks in progress
 whose outcome is not known, sit among the attacks and above the decoys (the demo's best decoy is
-under 74)."""
+under 74).  An internet bot guessing default SSH names on every exposed server is daily background:
+at the forest's threshold of note (50), under every targeted pattern."""
 
 
 @dataclass(frozen=True, slots=True)

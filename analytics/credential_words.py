@@ -16,9 +16,11 @@ import time
 from collections import Counter
 from typing import Any
 
+from analytics.credential_guessing import INVALID_USER
 from analytics.credential_spray import (
     BRUTE_FORCE,
     COMPROMISE,
+    GUESSING,
     ROTATION,
     SPRAY,
     Compromise,
@@ -36,7 +38,7 @@ PIVOT_TYPE = "credential_attack"
 SHOWN = 50
 """Accounts, workstations and addresses a record lists (most attempted first); the totals count all."""
 _TITLES = {COMPROMISE: "Likely compromise", SPRAY: "Password spray", BRUTE_FORCE: "Brute force",
-           ROTATION: "Rotating claimed workstations"}
+           ROTATION: "Rotating claimed workstations", GUESSING: "SSH guessing of default names"}
 
 
 def outcome_meaning(label: str) -> str:
@@ -162,6 +164,12 @@ def summary(finding: CredentialFinding, record: dict[str, Any]) -> str:
     if ROTATION in finding.patterns:
         names = ", ".join(finding.patterns[ROTATION][:3])
         parts.append(f"{names} validated from many different claimed workstation names (a tool's random names, not hosts)")
+    if GUESSING in finding.patterns:
+        guessed = finding.patterns[GUESSING]
+        unknown = sorted({a.account for a in finding.attempts if a.outcome == INVALID_USER} & set(guessed))
+        parts.append(f"{len(unknown)} of the {_plural(len(guessed), 'name')} tried do not exist on the hosts "
+                     f"({', '.join(unknown[:4])}{', ...' if len(unknown) > 4 else ''}): an internet bot's default "
+                     "names, ranked under a spray of your users' names")
     # account and workstation names are claimed by the client: hidden characters as codes (T14)
     return visible("; ".join(parts) + ".")
 
@@ -190,7 +198,8 @@ def checks(finding: CredentialFinding, record: dict[str, Any]) -> tuple[Check, .
                            f"{_clock(finding.compromises[0].attempt.ts)} UTC (4624 on every host, new sessions, "
                            "Kerberos tickets issued to it).",
                            "the user confirms mistyping the password and then logging on from their own machine"))
-    if (SPRAY in finding.patterns or BRUTE_FORCE in finding.patterns) and _is_ssh(finding):
+    if (SPRAY in finding.patterns or BRUTE_FORCE in finding.patterns or GUESSING in finding.patterns) \
+            and _is_ssh(finding):
         steps.append(Check(None, f"Find the client behind the SSH attempts on {finding.validator}: look up the "
                            "addresses in the firewall's and the network sensor's logs (Zeek conn/ssh) at those times, "
                            "check whether these accounts logged on afterwards (sshd 'Accepted', last), and block an "

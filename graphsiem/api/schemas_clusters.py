@@ -235,8 +235,8 @@ class CredentialMergeGround(BaseModel):
 class CredentialRecord(BaseModel):
     """A credential finding (analytics/credential_words.py): the attempts on one validating host."""
 
-    pattern: str = Field(description="The worst pattern: `likely_compromise`, `password_spray`, `brute_force` "
-                         "or `rotating_workstations`.")
+    pattern: str = Field(description="The worst pattern: `likely_compromise`, `password_spray`, `brute_force`, "
+                         "`rotating_workstations` or `ssh_guessing` (an SSH bot's default names).")
     patterns: dict[str, list[str]] = Field(description="Each pattern found and the accounts it was found for.")
     validator: str = Field(description="The host that validated the credentials (a domain controller).")
     validators: list[str] = Field(default_factory=list, description="Every host the same source's attempts "

@@ -71,10 +71,11 @@ def test_an_ssh_brute_force_is_a_finding_and_each_password_counts_once(store: Gr
 
 
 def test_unknown_users_tried_from_one_address_are_a_spray(store: GraphStore, tmp_path: Path) -> None:
-    """25 made-up names, one password each: sshd's notice and its failure line are one attempt."""
+    """25 made-up names, one password each: sshd's notice and its failure line are one attempt.  None of the
+    names exists on the host: a bot's guessing, under a targeted spray (CRED7, analytics/credential_guessing)."""
     lines = [line for n in range(25) for line in _connection(BASE + 20 * n, 5000 + n, f"admin{n:02d}", 1, 51000 + n)]
     (record,) = _findings(store, tmp_path, lines, BASE + 3600)
-    assert "password_spray" in record["patterns"]
+    assert record["pattern"] == "ssh_guessing" and "password_spray" not in record["patterns"]
     assert record["accounts_total"] == 25
     assert {row["attempts"] for row in record["accounts"]} == {1}
     assert [(row["label"], row["count"]) for row in record["outcomes"]] == [("failure ssh invalid user", 25)]

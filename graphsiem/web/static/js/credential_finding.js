@@ -15,6 +15,7 @@ const PATTERN_TITLES = {
   password_spray: 'Password spray',
   brute_force: 'Brute force',
   rotating_workstations: 'Rotating claimed workstations',
+  ssh_guessing: 'SSH guessing of default names',
 };
 
 export function list(rows) {
