@@ -125,7 +125,19 @@ def do_password_spray(ctx: RunContext, step: Step, host: Host) -> None:
     seconds between tries (default 0.5-2.5).  In round ``found_in_round`` (default 2; 0: never) one
     account's password is right: 4776 ``0x0`` and a 4624 from the sprayer (the likely compromise).
     The accounts are ground-truth ``user`` indicators; the DC and the sprayer its hosts.
+
+    ``targets: servers`` spreads the tries over the fleet's member servers instead, round-robin (forty
+    accounts over twenty servers: two on each per round, under every per-host count), each server checking
+    the password itself: a 4625 type 3 from the sprayer's address there, a 4624 for the right one, and
+    nothing on the DC or the sensor (local accounts, or a DC whose log is not collected: task CRED7).  The
+    servers are the truth's hosts then.
     """
+    targets = step.params.get("targets", "dc")
+    if targets not in ("dc", "servers"):
+        raise ValueError(f"password_spray: targets must be 'dc' or 'servers', not {targets!r}")
+    if targets == "servers":
+        _spray_servers(ctx, step, host)
+        return
     dc = ctx.domain_controller
     if dc is None:
         raise ValueError("password_spray needs the fleet's domain controller")
@@ -159,6 +171,39 @@ def do_password_spray(ctx: RunContext, step: Step, host: Host) -> None:
                                               ip=host.ip_at(ctx.ts), port=ctx.rng.randrange(49152, 65535),
                                               process=_NETWORK))
             ctx.mark(dc, "user", f"{NETBIOS_DOMAIN}\\{name}".lower(), step)
+    if ctx.truth is not None:
+        ctx.truth.observe(host.short, start, None, None)
+
+
+def _spray_servers(ctx: RunContext, step: Step, host: Host) -> None:
+    """``password_spray`` with ``targets: servers`` (its docstring): each try on the next member server."""
+    servers = sorted((h for h in ctx.fleet if h.group == "servers" and h is not host), key=lambda h: h.short)
+    if not servers:
+        raise ValueError("password_spray with targets: servers needs the fleet's member servers")
+    wanted = int(step.params.get("accounts", 40))
+    names = sorted({h.user for h in ctx.fleet if h is not host})
+    accounts = sorted(ctx.rng.sample(names, min(wanted, len(names))))
+    spacing = float(step.params.get("round_minutes", 65)) * 60.0
+    pace = _pair(step.params.get("pace"), (0.5, 2.5))
+    found_in = int(step.params.get("found_in_round", 2))
+    found = ctx.rng.choice(accounts) if accounts else None
+    claim = render(str(step.params.get("workstation", "{{host}}")), ctx.variables)
+    start = ctx.ts
+    for number in range(1, int(step.params.get("rounds", 3)) + 1):
+        ctx.ts = start + (number - 1) * spacing
+        for index, name in enumerate(accounts):
+            if found_in and number > found_in and name == found:
+                continue  # the sprayer has this one's password
+            ctx.ts += ctx.rng.uniform(*pace)
+            server = servers[index % len(servers)]  # an account is tried on the same server every round
+            if number == found_in and name == found:
+                _logged_on(ctx, server, (NETBIOS_DOMAIN, name), 3, client=host, ntlm=True)
+            else:
+                ctx.endpoint(server, logon_failed(ctx.ts + server.skew, failure="wrong_password", logon_type=3,
+                                                  target=(NETBIOS_DOMAIN, name), workstation=claim,
+                                                  ip=host.ip_at(ctx.ts), port=ctx.rng.randrange(49152, 65535),
+                                                  process=_NETWORK))
+            ctx.mark(server, "user", f"{NETBIOS_DOMAIN}\\{name}".lower(), step)
     if ctx.truth is not None:
         ctx.truth.observe(host.short, start, None, None)
 

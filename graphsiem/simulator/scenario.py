@@ -37,9 +37,9 @@ DEFAULT_SCENARIOS = (
     "admin_tools", "seed_campaign", "beaconing", "lateral_movement", "byovd",
     "failed_logons", "stale_service_password",
 )
-OPTIONAL_SCENARIOS = ("password_spray", "vendor_heartbeat", "vendor_heartbeat_rollout")
-"""Bundled but not run by default (``graphsiem simulate --add-scenario NAME``): the spray's likely
-compromise (risk 95) would rank above the seed campaign and move every default figure of the demo;
+OPTIONAL_SCENARIOS = ("password_spray", "password_spray_servers", "vendor_heartbeat", "vendor_heartbeat_rollout")
+"""Bundled but not run by default (``graphsiem simulate --add-scenario NAME``): the sprays' likely
+compromises (risk 95) would rank above the seed campaign and move every default figure of the demo;
 the vendor heartbeats (benign agents as regular as a beacon) measure whether contact regularity
 could be scored, and would add about 137,000 events to the demo's 197,986."""
 _TEMPLATE = re.compile(r"\{\{(\w+)\}\}")
