@@ -72,9 +72,15 @@ from ingest.ipmap_names import (
     is_generic_host_name,
     is_placeholder_host_name,
 )
-from ingest.ipmap_sightings import ENDPOINT_SLACK, sighted_holder
+from ingest.ipmap_sightings import ENDPOINT_SLACK
 from ingest.ipmap_store import IntervalRows
-from ingest.ipmap_tree import Intervals, first_touching, latest_holding, latest_started
+from ingest.ipmap_tree import (
+    Intervals,
+    first_touching,
+    latest_holding,
+    latest_sighted,
+    latest_started,
+)
 from ingest.ipmap_watch import IpWatch
 from ingest.normalize import can_be_a_host, canonical_ip, normalize_host
 
@@ -300,10 +306,10 @@ class IpHostMap:
                 return None
         host = latest.host
         if latest.source == "dhcp" and intervals.size > 1:
-            sighted = sighted_holder(host, latest.start, (
-                (node.host, node.start, node.end, node.source) for node in intervals.holding(ts)))
+            # another host seen using the address after the lease began outranks it (ingest.ipmap_sightings)
+            sighted = latest_sighted(intervals.root, ts, latest.start + ENDPOINT_SLACK, host)
             if sighted is not None:
-                host = sighted
+                host = sighted.host
         if len(host) == NETBIOS_LENGTH and intervals.size > 1:
             return full_name([node.host for node in intervals.holding(ts)], host)
         return host

@@ -154,6 +154,30 @@ def latest_holding(node: IntervalNode | None, ts: float) -> IntervalNode | None:
         node = node.left
 
 
+def latest_sighted(node: IntervalNode | None, ts: float, after: float, host: str) -> IntervalNode | None:
+    """The interval with the latest key among the endpoint intervals of hosts other than ``host`` holding ``ts``
+    and ending after ``after`` (a lease's start plus the endpoint slack: :mod:`ingest.ipmap_sightings`).
+
+    :func:`latest_holding`'s walk, passing over subtrees that reach no later than ``after`` too: a lookup of a
+    leased address pays for it only where another host's sightings reach past the lease's first hour.
+    """
+    bound = ts if ts > after else after
+    later: list[IntervalNode] = []
+    while True:
+        while node is not None and node.reach >= bound:
+            if node.start <= ts:
+                later.append(node)
+                node = node.right
+            else:
+                node = node.left
+        if not later:
+            return None
+        node = later.pop()
+        if node.end >= ts and node.end > after and node.source == "endpoint" and node.host != host:
+            return node
+        node = node.left
+
+
 def latest_keyed(node: IntervalNode | None, start: float, host: str) -> IntervalNode | None:
     """The interval learnt last (latest ``seq``) among those of ``host`` starting at ``start``, or None.
 
