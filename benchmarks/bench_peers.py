@@ -38,7 +38,9 @@ the exact dict Beagle's own ``SysmonEVTX`` / ``WinEVTX`` make of the event's
 XML (``peers_beagle_driver.py``): the fastest input Beagle can have.  A
 fourth part runs each tool's own EVTX reader on the corpus's binary EVTX
 files (Beagle's ``SysmonEVTX`` or ``WinEVTX``, python-evtx included):
-records per CPU second (small files: fixed costs weigh), nodes, edges.
+records per CPU second (small files: fixed costs weigh), nodes, edges; and
+checks on the same files that the NDJSON adapter gives Beagle the graph its
+own EVTX datasource gives.
 
 The peers (tried 2026-12-01; each time-boxed to ~25 minutes):
 
@@ -303,6 +305,11 @@ def main() -> int:
         theirs = run_side(BEAGLE_PYTHON, BEAGLE_SIDE, path, "--evtx")
         print(f"  {path.name[:52]:<52} {ours['records']:>4} records  GraphSIEM {format_evtx(ours)}"
               f"  Beagle {format_evtx(theirs)}")
+    print("NDJSON adapter against Beagle's own EVTX datasource, same records (nodes, edges; facts):")
+    for path in sorted(samples_path().rglob("*.evtx")):
+        check = run_side(BEAGLE_PYTHON, BEAGLE_SIDE, path, "--adapter-check")
+        verdict = "same" if check["adapted"] == check["native"] and check["same_facts"] else "DIFFERENT"
+        print(f"  {path.name[:52]:<52} adapter {check['adapted']}  own {check['native']}  {verdict}")
     return 0
 
 

@@ -16,6 +16,11 @@ channel records to ``SysmonTransformer``, Security records to
 Beagle's UI does with two uploads: the most generous reading).  Records of
 other channels reach no transformer and are counted as dropped.
 
+``--adapter-check FILE`` (an EVTX file) flattens its records as NXLog does,
+feeds them through :class:`NdjsonWindows` and through Beagle's own EVTX
+datasource, and says whether both graphs have the same nodes, edges and
+facts (on the corpus's Sysmon EVTX files they do).
+
 ``--evtx FILE`` instead runs Beagle's own datasource on a binary EVTX file,
 unchanged (python-evtx and lxml included): ``SysmonEVTX`` when its first
 record is Sysmon's, else ``WinEVTX``, as a user picks one in Beagle.
@@ -207,13 +212,56 @@ def run_evtx(path):
     return records, cpu, wall, graph, errors, {}
 
 
+def as_nxlog(path):
+    """The records of an EVTX file as flat NXLog-style dicts (Channel, EventID, Hostname, EventData)."""
+    import Evtx.Evtx as evtx
+
+    with evtx.Evtx(path) as log:
+        for record in log.records():
+            row = {}
+            for element in record.lxml().iter():
+                tag = element.tag.split("}")[-1]
+                if tag == "EventID":
+                    row["EventID"] = int(element.text)
+                elif tag == "Channel":
+                    row["Channel"] = element.text
+                elif tag == "Computer":
+                    row["Hostname"] = element.text
+                elif tag == "Data" and element.get("Name"):
+                    row[element.get("Name")] = element.text
+            yield row
+
+
+def adapter_check(path):
+    """Whether the NDJSON adapter gives the graph Beagle's own EVTX datasource gives, on one EVTX file."""
+    import os
+    import tempfile
+
+    handle, flat = tempfile.mkstemp(suffix=".ndjson")
+    try:
+        with os.fdopen(handle, "w") as stream:
+            for row in as_nxlog(path):
+                stream.write(json.dumps(row) + "\n")
+        adapted, native = run_ndjson(flat)[3], run_evtx(path)[3]
+    finally:
+        os.unlink(flat)
+    return {"adapted": [adapted.number_of_nodes(), adapted.number_of_edges()],
+            "native": [native.number_of_nodes(), native.number_of_edges()],
+            "same_facts": facts(adapted) == facts(native)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path")
     parser.add_argument("--evtx", action="store_true", help="a binary EVTX file, through SysmonEVTX or WinEVTX")
     parser.add_argument("--coverage", action="store_true", help="also print kinds and facts")
+    parser.add_argument("--adapter-check", action="store_true",
+                        help="an EVTX file: compare the NDJSON adapter's graph with Beagle's own datasource's")
     args = parser.parse_args()
     logger.remove()  # Beagle logs every event at INFO/DEBUG: its cost is not the graph's
+    if args.adapter_check:
+        sys.stdout.write(json.dumps(adapter_check(args.path)) + "\n")
+        return 0
     records, cpu, wall, graph, errors, kinds = (run_evtx if args.evtx else run_ndjson)(args.path)
     result = {"records": records, "rejected": errors, "cpu_s": cpu, "wall_s": wall,
               "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
