@@ -12,12 +12,28 @@ import { mappedHostLines } from './evidence_hosts.js';
  */
 function hostCell(event, attributed) {
   if (event.host) return el('td', { text: event.host });
-  if (!attributed || !attributed.length) return el('td', { text: '' });
+  if (!attributed || !attributed.length) return mappedHostCell(event);
   return el('td', {
     class: 'host-attributed',
     title: 'The event names no host: the graph relation it is evidence of ties it to this host '
       + '(for a network record, the host its address belonged to at the time, by the IP map)',
   }, attributed.join(', '), el('span', { class: 'muted', text: ' (by relation)' }));
+}
+
+/**
+ * The Host cell of a record no shown relation ties to a host: the hosts the IP map held its
+ * addresses for at its time (source first), marked so.  A domain's evidence, whose hosts are
+ * folded into the "54 hosts" aggregate, left the column empty on every Zeek row while the
+ * detail below named the host (review U5 #4).
+ */
+function mappedHostCell(event) {
+  const mapped = Array.isArray(event.mapped_hosts) ? event.mapped_hosts : [];
+  const hosts = [...new Set(mapped.map((m) => String(m.host ?? '')).filter(Boolean))];
+  if (!hosts.length) return el('td', { text: '' });
+  return el('td', {
+    class: 'host-attributed',
+    title: 'The record names no host: by the IP map, its address belonged to this host at the time',
+  }, hosts.join(', '), el('span', { class: 'muted', text: ' (by IP map)' }));
 }
 
 /**
