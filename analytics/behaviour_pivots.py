@@ -98,11 +98,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
+from analytics.behaviour_columns import (  # re-exported, as before the split
+    MAX_LINKED,
+    BehaviourPivots,
+    add_pivot,
+)
 from analytics.behaviour_established import ParentHistory
 from analytics.behaviour_facts import (  # re-exported: the tests, the words and the API name them here
     MAX_READ,
@@ -121,7 +124,14 @@ from analytics.behaviour_installs import (
     without_installers_copies,
 )
 from analytics.behaviour_lineage import Lineage, parents_of
-from analytics.behaviour_pairs import HostPairs, PairWork, completion_days, shape_groups
+from analytics.behaviour_pairs import PairWork, completion_days, shape_groups
+from analytics.behaviour_routine import (  # the constants re-exported, as before the split
+    ROUTINE_DAYS,
+    ROUTINE_SPAN_DAYS,
+    completion_day,
+    earliest_shape,
+    is_routine,
+)
 from analytics.behaviour_shapes import Shapes, image_digest, image_path
 from analytics.behaviour_verdicts import carried_shape, carry_record
 from analytics.behaviour_words import (  # the names, re-exported: checks, explain, detect and the API use them
@@ -146,9 +156,8 @@ from analytics.config import DetectionConfig
 from analytics.entity_stats import Window
 from analytics.incidence import Incidence, build_incidence
 from analytics.lineage import behaviour_index, image_name, is_encoded_command
-from analytics.registered_domains import Rollup, Rollups
 from graphsiem.model import Entity, EntityKey, EntityType, Relation
-from graphsiem.store.base import EntityPrevalence, GraphStore
+from graphsiem.store.base import GraphStore
 
 __all__ = [
     "FACT_WORDS", "MAX_LINKED", "MAX_READ", "MAX_RECORDED_HOSTS", "OFFICE", "PIVOT_RECORD", "ROUTINE_DAYS", "ROUTINE_SPAN_DAYS",
@@ -159,14 +168,6 @@ __all__ = [
     "reached_words", "read_behaviour", "summary_words",
 ]
 _PROCESS = EntityType.PROCESS.value
-
-MAX_LINKED = 500
-"""Most processes handed to the credit per signature (its hosts' first facts first)."""
-ROUTINE_DAYS = 2
-"""Distinct UTC days before the window on which a host completed a pair for the pair to be its routine."""
-ROUTINE_SPAN_DAYS = 7
-"""Fewest UTC days from a host's first completion of a pair's shape to its completion in the window for the
-pair to be its routine: a week of history, not three days of a campaign repeating on the same hosts."""
 
 
 def read_behaviour(
@@ -214,41 +215,6 @@ def read_behaviour(
                              min_hosts=min_hosts, cooccurrence_minutes=cooccurrence_minutes,
                              parents=parents, fleet_hosts=fleet_hosts, installs=installs)
     return found, len(carriers) > limit
-
-
-@dataclass(slots=True)
-class BehaviourPivots:
-    """The behaviour pivots of one detection: their incidence columns and the processes behind them."""
-
-    columns: Rollups = field(default_factory=Rollups)
-    """One :class:`~analytics.registered_domains.Rollup` per signature (``registered``: its words;
-    no subdomains), extended into the incidence as rollups are."""
-    links: dict[EntityKey, dict[EntityKey, float]] = field(default_factory=dict)
-    """Pivot -> the processes behind its facts -> the fact's time (credited as linked processes)."""
-    recurring: int = 0
-    """Signatures on ``min_hosts`` window hosts left out: established before the window (a daily benign pair)."""
-    routine_hosts: int = 0
-    """Window hosts left out of a signature they showed (summed over signatures on ``min_hosts`` window hosts):
-    each completed its pair on :data:`ROUTINE_DAYS` distinct days before the window."""
-    history_reads: int = 0
-    """Processes whose sightings :func:`earlier_facts` read from the store (not in the window)."""
-    pair_lookups: int = 0
-    """Index look-ups made to pair facts (window and history): the pairing's work, near-linear in facts."""
-    facts_capped: int = 0
-    """Facts left out of pairing by the per-host caps (:data:`analytics.behaviour_pairs.MAX_FACTS_PER_KIND`)."""
-    history_truncated: bool = False
-    """More processes than :data:`MAX_READ` needed reading: some history was not read (errs towards a pivot)."""
-    carried: list[dict[str, Any]] = field(default_factory=list)
-    """The benign verdicts carried to a new build (:func:`analytics.behaviour_verdicts.carry_record`): said in the
-    detection's stats (``verdicts_carried``), as a carry is weaker than a verdict given."""
-    refused: list[dict[str, Any]] = field(default_factory=list)
-    """The carries the builds' signers stopped (the same records with ``refused``: why): ``verdicts_refused``."""
-    entities: dict[EntityKey, Entity] = field(default_factory=dict)
-    """Pivot -> its synthetic entity (the shown value; props: its kinds and :data:`PIVOT_RECORD`, what this
-    detection made of it), the one a cluster grown from it carries."""
-
-    def __bool__(self) -> bool:
-        return bool(self.columns.items)
 
 
 def find_behaviour_pivots(
@@ -393,11 +359,11 @@ def behaviour_pivots(
         # hosts as it likes: review T12, finding 1).  Dropping the host, not the signature, keeps a campaign
         # of the same two kinds on other hosts visible (the fleet's routine must be no hiding place).
         kept = {row: found for row, found in hosts.items()
-                if not _routine(routine_days, kinds,
-                                shape if shape is not None else _shape_of(shapes, kinds, found), incidence.hosts[row],
-                                _day(found))
-                and not (plain is not None and _routine(routine_days, kinds, _shape_of(plain, kinds, found),
-                                                        incidence.hosts[row], _day(found)))}
+                if not is_routine(routine_days, kinds,
+                                  shape if shape is not None else earliest_shape(shapes, kinds, found),
+                                  incidence.hosts[row], completion_day(found))
+                and not (plain is not None and is_routine(routine_days, kinds, earliest_shape(plain, kinds, found),
+                                                          incidence.hosts[row], completion_day(found)))}
         pivots.routine_hosts += len(hosts) - len(kept)
         if len(kept) < min_hosts:
             pivots.recurring += 1
@@ -414,7 +380,7 @@ def behaviour_pivots(
             pivots.refused.append(carry_record(kinds, carried, [incidence.hosts[r] for r in kept]))
             carried = None
         # a product's new build on the judged hosts keeps the judged key: its verdict applies
-        _add_pivot(pivots, incidence, kinds, None if shape is None else (carried[0] if carried else shape,
+        add_pivot(pivots, incidence, kinds, None if shape is None else (carried[0] if carried else shape,
                                                                          shape_text or ""), kept,
                    processes=processes, images=images, minutes=cooccurrence_minutes)
         if carried is not None:  # said on the pivot: the judged build's digest, whose key it took
@@ -423,71 +389,3 @@ def behaviour_pivots(
         elif refusal is not None and shape is not None:
             pivots.entities[behaviour_key(kinds, shape)].props["carry_refused"] = refusal
     return pivots
-
-
-def _shape_of(shapes: Shapes, kinds: tuple[str, str], pairs: HostPairs) -> str:
-    """The shape id of a host's earliest pair (the rest's hosts are dated by their own pair's shape)."""
-    _, a, b = pairs.first
-    return shapes.of_pair(kinds, a, b)[0]
-
-
-def _day(pairs: HostPairs) -> int:
-    """The UTC day (days since the epoch) a host's pair of a group completed in the window, as
-    :func:`analytics.behaviour_pairs.completion_days` dates the earlier ones (else its earliest fact's)."""
-    at = pairs.first[0] if np.isfinite(pairs.first[0]) else min(f.at for f in pairs.facts)
-    return int(at // 86400)
-
-
-def _routine(routine_days: Mapping[tuple[tuple[str, str], str], Mapping[str, set[int]]], kinds: tuple[str, str],
-             shape: str, host: str, day: int) -> bool:
-    """Whether ``host`` completed a pair of ``kinds`` and ``shape`` on :data:`ROUTINE_DAYS` days before the window,
-    the first of them :data:`ROUTINE_SPAN_DAYS` or more before ``day`` (its window day).
-
-    The span (task TREE): a campaign repeated on the same hosts on three separate days had two earlier
-    days on its third, and was routine there.  Its history and a new daily vendor job's are the same
-    days; what a vendor's job has and a campaign's repeat does not is time: a week on the host.  A new
-    daily job is so a cluster for its first week, each day with its first day's key on the same hosts,
-    so the analyst's benign verdict on the first covers the rest (:func:`analytics.clusters.covers_hosts`).
-
-    The host itself, on distinct UTC days: a product's history gains a campaign copying its shape onto
-    other hosts nothing.  How many other hosts completed it on one of those days is no matter: a
-    fleet-wide day once is what a campaign's first wave looks like (review T12, finding 1), so the
-    second wave on the same hosts is new again, and a weekly vendor job is left to the analyst's
-    benign verdict on its first cluster (the same key the next week).
-    """
-    days = routine_days.get((kinds, shape), {}).get(host, ())
-    return len(days) >= ROUTINE_DAYS and day - min(days) >= ROUTINE_SPAN_DAYS
-
-
-def _add_pivot(
-    pivots: BehaviourPivots, incidence: Incidence, kinds: tuple[str, str], shape: tuple[str, str] | None,
-    hosts: Mapping[int, HostPairs], *, processes: Mapping[EntityKey, Entity],
-    images: Mapping[EntityKey, str], minutes: float,
-) -> None:
-    """One signature's group of hosts as an incidence column, its linked processes and its entity."""
-    rows = np.array(sorted(hosts), dtype=np.int64)
-    first = np.array([hosts[int(r)].first[0] for r in rows])
-    # per host, the facts of the group's pairs there (an admin's encoded command hours later, of no
-    # pair, is another matter): the cells' counts and the processes credited
-    mine = [sorted(hosts[int(r)].facts, key=lambda f: (f.at, f.kind, f.process)) for r in rows]
-    count = np.array([float(len(found)) for found in mine])
-    last = np.array([max(f.at for f in found) for found in mine])
-    key = behaviour_key(kinds, None if shape is None else shape[0])
-    example_row = int(rows[int(np.argmin(first))])
-    value = describe(kinds, hosts[example_row].first, host=incidence.hosts[example_row], processes=processes,
-                     images=images, minutes=minutes, shape=shape)
-    prevalence = EntityPrevalence(
-        entity=key, value=value, hosts=len(rows), first_seen=float(first.min()), last_seen=float(last.max()),
-        count=int(count.sum()), host_first_seen=tuple(sorted(first.tolist())),
-    )
-    words = " + ".join(FACT_WORDS[k] for k in kinds)
-    pivots.columns.items[key] = Rollup(key, words, (), (), rows, first, count, last, prevalence)
-    linked: dict[EntityKey, float] = {}
-    for fact in sorted((f for found in mine for f in found), key=lambda f: (f.at, f.process)):
-        if len(linked) >= MAX_LINKED:
-            break
-        linked.setdefault(fact.process, fact.at)
-    pivots.links[key] = linked
-    cells = zip((incidence.hosts[int(r)] for r in rows), first.tolist(), last.tolist(), count.tolist(), strict=True)
-    pivots.entities[key] = Entity(key[0], key[1], value,
-                                  {"behaviour": list(kinds), PIVOT_RECORD: pivot_record(cells, linked)})
