@@ -7,7 +7,9 @@ host-finding rows at risk 80 on a 300-host fleet).  What they still share is how
 :func:`command_shape` keeps that and masks what is per host:
 
 * an ``-EncodedCommand`` payload is replaced by its decoded script (:func:`ingest.powershell.decode_powershell_command`),
-  itself shaped, as ``<enc: ...>`` (one that does not decode: ``<enc>``);
+  itself shaped, as ``<enc: ...>`` (one that does not decode: ``<enc>``), also the payload of the PowerShell a
+  ``cmd /c`` (``/k``, ``%COMSPEC% /c``, ``start``, nested quotes) line runs (:func:`ingest.powershell.powershell_run_by_cmd`):
+  a dropper's cmd.exe shares its stager's script, not a ``*`` for a base64 word of its own;
 * a URL keeps its scheme, its host and its path's extension (``http://cdn.example/*.png``): the server is
   what the campaign shares, a path and query are whatever it generates per host;
 * a user's profile folder (``c:\\users\\*\\``, as :mod:`analytics.behaviour_shapes` generalises it; the
@@ -26,7 +28,11 @@ from __future__ import annotations
 import re
 
 from analytics.behaviour_shapes import SHARED_PROFILES
-from ingest.powershell import decode_powershell_command, encoded_command_payload
+from ingest.powershell import (
+    decode_powershell_command,
+    encoded_command_payload,
+    powershell_run_by_cmd,
+)
 
 __all__ = ["SHAPE_LIMIT", "command_shape", "image_shape"]
 
@@ -63,6 +69,10 @@ def command_shape(command_line: str, host: str = "", image: str | None = None) -
     """
     text = " ".join(command_line.lower().split())
     payload = encoded_command_payload(text)
+    if payload is None:
+        # cmd.exe /c powershell -enc ...: the payload of the PowerShell the cmd line runs
+        inner = powershell_run_by_cmd(text)
+        payload = None if inner is None else encoded_command_payload(inner)
     if payload is not None:
         decoded = decode_powershell_command(command_line, image)
         inner = _masked(" ".join(decoded.lower().split()), host) if decoded else ""

