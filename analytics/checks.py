@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from analytics.checks_cluster import low_confidence_step, ordinary_step, patient_zero_step
+from analytics.checks_deployment import deployment_step
 from analytics.checks_facts import (
     HOSTS_NAMED,
     MAX_VALUE,
@@ -127,7 +128,9 @@ def cluster_checks(
     # a renamed copy of powershell.exe, an svchost.exe spelled with a Greek o: findings whatever scored
     # (analytics.renamed_binaries), of members or of the one-host processes credited to them
     masquerades = masquerade_checks(facts.entities, hosts_text(facts.hosts), facts.explanation.credited)
-    extras = [*masquerades, *(c for c in (patient_zero_step(facts), installed, low_confidence_step(facts)) if c is not None)]
+    # a managed deployment says why its synchrony was not scored (analytics.managed_installs)
+    extras = [*masquerades, *(c for c in (deployment_step(facts), patient_zero_step(facts), installed,
+                                           low_confidence_step(facts)) if c is not None)]
     return tuple(steps[: MAX_CHECKS - len(extras)] + extras)
 
 

@@ -38,6 +38,11 @@ from analytics.history import fleet_has_history
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair
 from analytics.lookalike import Lookalike, LookalikeIndex, trusted_domains
+from analytics.managed_installs import (
+    ManagedInstalls,
+    builds_explain_download,
+    is_managed_deployment,
+)
 from analytics.repeat_rates import REPEAT_CAP_PER_DAY, busiest_destination, repeat_rate
 from graphsiem.model import EntityKey, EntityType, Relation
 
@@ -83,18 +88,18 @@ An account on more hosts than that at once is a script, not a person, and keeps 
 
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "new_member_fraction": "share of member entities first seen by the fleet inside the window (context, not scored)",
-    "first_contact_spread_min": "inter-quartile range of the hosts' first contact with a new pivot, minutes, capped at 60 (slower is not synchronised; a pivot known before the window, or a user on ACCOUNT_HOSTS_AT_ONCE cluster hosts or fewer, takes the cap)",
-    "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster and random first contacts over the window would make such a burst at most 1 % of the time (CHANCE_BURST_LEVEL: never 2 hosts in a day's window; else 0; 0 for a user on ACCOUNT_HOSTS_AT_ONCE cluster hosts or fewer: one person's logon)",
+    "first_contact_spread_min": "inter-quartile range of the hosts' first contact with a new pivot, minutes, capped at 60 (slower is not synchronised; a pivot known before the window, a user on ACCOUNT_HOSTS_AT_ONCE cluster hosts or fewer, or a managed deployment (analytics.managed_installs), takes the cap)",
+    "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster and random first contacts over the window would make such a burst at most 1 % of the time (CHANCE_BURST_LEVEL: never 2 hosts in a day's window; else 0; 0 for a user on ACCOUNT_HOSTS_AT_ONCE cluster hosts or fewer: one person's logon; 0 for a managed deployment: msiexec run by a service from a package on a share, analytics.managed_installs)",
     "exclusivity": "share of the new members' fleet hosts that are cluster hosts (context, not scored: at least min_overlap by the membership rule; 0 without new members)",
     "interpreter_lineage": "new parent -> child pairs whose child is a script host or living-off-the-land binary",
-    "source_kinds": "kinds of evidence among new members: endpoint (process, script, user, a driver the hosts installed or loaded) and external network destinations (domain, ip, url; not counted when every member IP is internal); any other file counts for neither (which sensor saw it is not recorded)",
+    "source_kinds": "kinds of evidence among new members: endpoint (process (not a managed deployment's, analytics.managed_installs), script, user, a driver the hosts installed or loaded) and external network destinations (domain, ip, url; not counted when every member IP is internal); any other file counts for neither (which sensor saw it is not recorded)",
     "lsass_access": "1 when a new member process first opened LSASS inside the window",
     "encoded_command": "1 when a new member process carries an encoded PowerShell command",
     "download_from_new_domain": "1 when the cluster downloads from a new domain or a new external address (no DNS name: http://203.0.113.7/a.png) and runs something new, or when script hosts or living-off-the-land binaries, one per host on at least min_hosts hosts, fetched a new file or URL from an external source the fleet contacted before the window, but its script hosts did not fetch from min_hosts times (analytics.known_source_downloads; name kept for compatibility)",
     "remote_thread": "1 when a new member process first injected a remote thread inside the window",
     "driver_outside_drivers_dir": "1 when a new member is a kernel driver (installed as a driver service or loaded by the kernel) from outside the Windows driver directory (System32\\drivers, the DriverStore)",
     "lookalike_domain": "1 when a new member domain looks like a domain the fleet used widely before the window (one or two characters apart, look-alike characters, or the trusted name inside another domain; the trusted domain's own subdomains excluded)",
-    "repeat_contacts": "contacts per day with a new destination (domain, ip, url) of the median cluster host, over that host's own first-to-last span (at least 6 hours; each contact once, analytics.contact_counts; analytics.repeat_rates): the pivot when it is a destination, else the cluster's most contacted new destination member; floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window, or a cluster without a new destination, takes the floor) and capped at 96 (every 15 minutes or more often is one value: a heartbeat is no more a beacon for being faster)",
+    "repeat_contacts": "contacts per day with a new destination (domain, ip, url) of the median cluster host, over that host's own first-to-last span (at least 6 hours; each contact once, analytics.contact_counts; analytics.repeat_rates): the pivot when it is a destination, else the cluster's most contacted new destination member; floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window, a cluster without a new destination, or a managed deployment's agent checking in, takes the floor) and capped at 96 (every 15 minutes or more often is one value: a heartbeat is no more a beacon for being faster)",
 }
 
 SUSPICIOUS_DIRECTION: dict[str, int] = {
@@ -208,6 +213,8 @@ class FeatureContext:
     contact_shares: Mapping[EntityKey, float] = field(default_factory=dict)
     """Destination pivot -> the share of its events that are distinct contacts
     (:func:`analytics.contact_counts.read_contact_shares`; 1 when missing)."""
+    managed: ManagedInstalls = field(default_factory=ManagedInstalls)
+    """The fleet's managed installers and deployed programs (:mod:`analytics.managed_installs`)."""
 
     def __post_init__(self) -> None:
         if self.history is None:
@@ -334,9 +341,21 @@ def cluster_features(
     new_origin = EntityType.DOMAIN in new_types or any(t == EntityType.IP and is_external_ip(k) for t, k in new_keys)
     if new_origin and downloads and executes and is_external:
         behaviours.add("download_from_new_domain")
+    interpreters = [p for p in new_pairs.values() if p.child in INTERPRETERS]
+    # A managed deployment (analytics.managed_installs: msiexec run by a service from a package on a
+    # share, and only the programs it deployed; the vendor agent rollout was rank 5) is software the
+    # organisation installed: its processes are no endpoint evidence, its first contacts the job's
+    # schedule and its check-ins the product working.  Its own builds are files, which read as a
+    # download from the new domain: the install brought them.
+    explained = {"download_from_new_domain"} if builds_explain_download(behaviours, new_keys, stats.image_builds) else set()
+    managed = is_managed_deployment(context.managed, new_keys, behaviours=behaviours - explained,
+                                    interpreters=len(interpreters))
+    if managed:
+        behaviours -= explained
     # A new internal server (every member IP private) is managed infrastructure:
     # only egress to the outside counts as network-side support.
-    on_hosts = bool(new_types & ENDPOINT_TYPES) or any(k in context.drivers for k in new_keys)
+    endpoint_types = ENDPOINT_TYPES - {EntityType.PROCESS} if managed else ENDPOINT_TYPES
+    on_hosts = bool(new_types & endpoint_types) or any(k in context.drivers for k in new_keys)
     kinds = int(on_hosts) + int(bool(new_types & NETWORK_TYPES) and is_external)
 
     in_cluster = np.isin(inc.hosts_of(pivot), host_rows)
@@ -359,14 +378,15 @@ def cluster_features(
     # One person's logon is seen by a few hosts at once (ACCOUNT_HOSTS_AT_ONCE): no fan-out.
     # The raw spread and range stay in the context, so the summary still says how fast it was.
     scored_spread, scored_burst = spread, burst
-    if is_one_persons_logon(inc.entities[pivot][0], n_cluster):
+    if is_one_persons_logon(inc.entities[pivot][0], n_cluster) or managed:
         scored_spread, scored_burst = SPREAD_CAP_MIN, 0
     repeat_column, repeats = _repeats(context, pivot, new_cols, host_rows)
     # Newness, as for spread and burst: an updater the fleet polled before the
     # window (new_pivots_only=False) is its baseline, not a beacon.  Without this
     # the driver-updater decoy (0.7 days old) scored 69.4, rank 4, on repeats alone.
-    repeat_feature = repeats if stats.is_novel[pivot] else 0.0
-    interpreters = [p for p in new_pairs.values() if p.child in INTERPRETERS]
+    # A deployed agent checking in with its vendor is the product working (the old agent's heartbeat
+    # makes no cluster at all); the raw rate stays in the context and the checks.
+    repeat_feature = repeats if stats.is_novel[pivot] and not managed else 0.0
     features = {
         # One-sided clips: the benign side of a feature collapses onto one value,
         # so the forest can only find a cluster unusual in the suspicious direction.
@@ -391,6 +411,7 @@ def cluster_features(
         "rare_lineage": float(len(rare_pairs)),
         "member_types": float(len({t for t, _ in keys})),
         "suspicious_behaviours": float(len(behaviours)),
+        "managed_deployment": float(managed),
     }
     return ClusterFacts(
         features=features,

