@@ -69,19 +69,22 @@ Three limits keep the rule to flow-cache gaps:
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 
 from graphsiem.model import Event
+from ingest.clock_runs import (  # the offsets' names re-exported: the parsers import them from here
+    MAX_OFFSET_S,
+    MAX_RUNS,
+    QUARTER_HOUR,
+    SKEW_TOLERANCE_S,
+    ClockRun,
+    add_observation,
+    is_zone_offset,
+    nearest_offset,
+    offset_text,
+)
 from ingest.parsers.base import plausible_window
 from ingest.parsers.windows_time import wall_seconds
 
-QUARTER_HOUR = 900.0
-SKEW_TOLERANCE_S = 120.0
-"""How far from a whole number of quarter hours a skew may be: a late write, not a zone."""
-MAX_OFFSET_S = 14 * 3600.0
-"""The widest zone offset (UTC+14, Line Islands)."""
-MAX_RUNS = 512
-"""Runs kept per (host, field): two changes a year for decades; beyond it the oldest go."""
 PENDING_LIMIT = 65536
 """At most this many records a batch are (re)dated at its commit (more: dated as they were read)."""
 
@@ -96,31 +99,10 @@ RECORD_TIME = "record time"
 
 Key = tuple[str, str]
 
-
-def is_zone_offset(difference: float, tolerance: float = 1.0) -> bool:
-    """Whether ``difference`` (s) is a zone offset: whole quarter hours, at most 14 h, within ``tolerance``.
-
-    >>> is_zone_offset(-5 * 3600 + 0.25), is_zone_offset(5 * 3600 + 120), is_zone_offset(15 * 3600)
-    (True, False, False)
-    """
-    quarters = round(difference / QUARTER_HOUR)
-    return abs(difference) <= MAX_OFFSET_S + tolerance and abs(difference - quarters * QUARTER_HOUR) < tolerance
-
-
-def offset_text(offset: float) -> str:
-    """``+hh:mm`` of an offset in seconds (ECS ``event.timezone``), e.g. ``-04:00``."""
-    sign = "-" if offset < 0 else "+"
-    minutes = round(abs(offset)) // 60
-    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-@dataclass(slots=True)
-class ClockRun:
-    """A span of Sysmon time (UTC epoch seconds) over which one offset was observed."""
-
-    start: float
-    end: float
-    offset: float
+__all__ = [
+    "MAX_OFFSET_S", "MAX_RUNS", "PENDING_LIMIT", "QUARTER_HOUR", "RECORD_TIME", "RECORD_TIME_BOUND_S",
+    "SKEW_TOLERANCE_S", "UTC_TIME_BOUND_S", "ClockRun", "HostClocks", "is_zone_offset", "offset_text",
+]
 
 
 class HostClocks:
@@ -196,7 +178,7 @@ class HostClocks:
             return
         key = (host, field)
         runs = self.runs.setdefault(key, [])
-        if _add(runs, utc, offset):
+        if add_observation(runs, utc, offset):
             self._dirty.add(key)
             if len(runs) > 1:
                 self._changed.add(key)
@@ -219,7 +201,7 @@ class HostClocks:
             Seconds to subtract from ``wall``; ``None`` when nothing was learnt.
         """
         runs = self.runs.get((host, field))
-        return _nearest(runs, wall) if runs else None
+        return nearest_offset(runs, wall) if runs else None
 
     def check_utc_time(self, event: Event, field: str, written: object, utc_text: str) -> None:
         """Date a Sysmon ``event`` by its written time when its ``UtcTime`` is far from it (module docstring).
@@ -262,7 +244,7 @@ class HostClocks:
             return
         runs = self.runs.get(key)  # a batch past the limit: judged by what is learnt now
         if runs:
-            offset = _nearest(runs, wall)
+            offset = nearest_offset(runs, wall)
             earliest, latest = plausible_window()
             if earliest <= wall - offset <= latest:
                 _date_by_record(event, field, wall, offset, utc_text)
@@ -296,7 +278,7 @@ class HostClocks:
             self._pending.append((event, key, wall))
         runs = self.runs.get(key)
         if runs:
-            _apply(event, field, wall, runs[0].offset if len(runs) == 1 else _nearest(runs, wall))
+            _apply(event, field, wall, runs[0].offset if len(runs) == 1 else nearest_offset(runs, wall))
 
     def settle(self, window: tuple[float, float] | None = None) -> list[Event]:
         """Date the batch's records by the runs known at its end.
@@ -322,7 +304,7 @@ class HostClocks:
             runs = self.runs.get(key)
             if not runs:
                 continue
-            offset = _nearest(runs, wall)
+            offset = nearest_offset(runs, wall)
             ts = wall - offset
             if ts != event.ts and earliest <= ts <= latest and _apply(event, key[1], wall, offset):
                 changed.append(event)
@@ -332,7 +314,7 @@ class HostClocks:
             runs = self.runs.get(key)
             if not runs:
                 continue  # nothing learnt of the host's clock: its UtcTime stands
-            offset = _nearest(runs, wall)
+            offset = nearest_offset(runs, wall)
             if earliest <= wall - offset <= latest and _date_by_record(event, key[1], wall, offset, utc_text):
                 changed.append(event)
         self._skewed.clear()
@@ -375,8 +357,8 @@ class HostClocks:
             for start, end, offset in db.execute(
                 "SELECT start, end, offset FROM host_clocks WHERE host = ? AND field = ?", key
             ).fetchall():
-                _add(runs, start, offset)
-                _add(runs, end, offset)
+                add_observation(runs, start, offset)
+                add_observation(runs, end, offset)
             db.execute("DELETE FROM host_clocks WHERE host = ? AND field = ?", key)
             db.executemany(
                 "INSERT INTO host_clocks (host, field, start, end, offset) VALUES (?, ?, ?, ?, ?)",
@@ -386,51 +368,6 @@ class HostClocks:
     def saved(self) -> None:
         """The caller's transaction of :meth:`write` committed."""
         self._dirty.clear()
-
-
-def _add(runs: list[ClockRun], utc: float, offset: float) -> bool:
-    """Put an observation into ``runs`` (sorted, disjoint); ``False`` if it changes nothing."""
-    index = 0
-    for index, run in enumerate(runs):  # noqa: B007 - the index is read after the loop
-        if run.start <= utc <= run.end:
-            if run.offset == offset:
-                return False
-            # another offset inside a run: the run is cut around the observation
-            runs[index : index + 1] = [
-                ClockRun(run.start, utc, run.offset), ClockRun(utc, utc, offset), ClockRun(utc, run.end, run.offset)
-            ]
-            return True
-        if utc < run.start:
-            break
-    else:
-        index = len(runs)
-    before = runs[index - 1] if index > 0 else None
-    after = runs[index] if index < len(runs) else None
-    if before is not None and before.offset == offset:
-        before.end = utc
-        if after is not None and after.offset == offset:  # the gap between two equal runs is closed
-            before.end = after.end
-            del runs[index]
-    elif after is not None and after.offset == offset:
-        after.start = utc
-    else:
-        runs.insert(index, ClockRun(utc, utc, offset))
-        if len(runs) > MAX_RUNS:
-            del runs[0]
-    return True
-
-
-def _nearest(runs: list[ClockRun], wall: float) -> float:
-    """The offset of the run whose span is nearest to ``wall`` read in that run's offset."""
-    if len(runs) == 1:
-        return runs[0].offset
-    best_offset, best_distance = runs[0].offset, float("inf")
-    for run in runs:
-        ts = wall - run.offset
-        distance = run.start - ts if ts < run.start else ts - run.end if ts > run.end else 0.0
-        if distance <= best_distance:  # a tie goes to the later run
-            best_offset, best_distance = run.offset, distance
-    return best_offset
 
 
 def _apply(event: Event, field: str, wall: float, offset: float) -> bool:
