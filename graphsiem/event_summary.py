@@ -67,10 +67,22 @@ def _endpoint(fields: Mapping[str, Any], side: str) -> str:
     return f"{where}:{port}" if where and port else where
 
 
+def _service(fields: Mapping[str, Any]) -> str:
+    """"fBQRYqkz (kernel mode driver)" of a service install (Security 4697, System 7045), "" of other events.
+
+    A different random name on every host is what the BYOVD check points at; the Timeline read only the
+    driver's file (review U5 #5).
+    """
+    name = _first(fields, "service.name")
+    kind = _first(fields, "service.type")
+    return f"{name} ({kind})" if name and kind else name
+
+
 _PARTS: tuple[tuple[str, Callable[[Mapping[str, Any]], str]], ...] = (
     ("", lambda f: _first(f, "process.command_line", "process.executable", "process.name")),
     ("parent", lambda f: _first(f, "process.parent.name", "process.parent.executable")),
     ("target", lambda f: _first(f, "target.process.executable", "target.process.name")),
+    ("service", _service),
     ("file", lambda f: _first(f, "file.path", "file.name")),
     ("registry", lambda f: _first(f, "registry.path")),
     ("query", lambda f: _first(f, "dns.question.name")),
