@@ -163,13 +163,7 @@ def do_password_spray(ctx: RunContext, step: Step, host: Host) -> None:
             written = homes.get(name, claim) if forged else claim
             _validate(ctx, name, written, None if right else "wrong_password")
             record_ntlm_try(ctx, host, dc, name, claimed=written, right=right)
-            if right:
-                _logged_on(ctx, dc, (NETBIOS_DOMAIN, name), 3, client=host, ntlm=True)
-            else:
-                ctx.endpoint(dc, logon_failed(ctx.ts + dc.skew, failure="wrong_password", logon_type=3,
-                                              target=(NETBIOS_DOMAIN, name), workstation=written,
-                                              ip=host.ip_at(ctx.ts), port=ctx.rng.randrange(49152, 65535),
-                                              process=_NETWORK))
+            _network_try(ctx, dc, host, name, written, right)
             ctx.mark(dc, "user", f"{NETBIOS_DOMAIN}\\{name}".lower(), step)
     if ctx.truth is not None:
         ctx.truth.observe(host.short, start, None, None)
@@ -196,16 +190,22 @@ def _spray_servers(ctx: RunContext, step: Step, host: Host) -> None:
                 continue  # the sprayer has this one's password
             ctx.ts += ctx.rng.uniform(*pace)
             server = servers[index % len(servers)]  # an account is tried on the same server every round
-            if number == found_in and name == found:
-                _logged_on(ctx, server, (NETBIOS_DOMAIN, name), 3, client=host, ntlm=True)
-            else:
-                ctx.endpoint(server, logon_failed(ctx.ts + server.skew, failure="wrong_password", logon_type=3,
-                                                  target=(NETBIOS_DOMAIN, name), workstation=claim,
-                                                  ip=host.ip_at(ctx.ts), port=ctx.rng.randrange(49152, 65535),
-                                                  process=_NETWORK))
+            _network_try(ctx, server, host, name, claim, number == found_in and name == found)
             ctx.mark(server, "user", f"{NETBIOS_DOMAIN}\\{name}".lower(), step)
     if ctx.truth is not None:
         ctx.truth.observe(host.short, start, None, None)
+
+
+def _network_try(ctx: RunContext, validator: Host, sprayer: Host, name: str, workstation: str, right: bool) -> None:
+    """One NTLM log-on over SMB from ``sprayer`` that ``validator`` checked: a 4624 for the right password,
+    else a 4625 type 3 from the sprayer's address claiming ``workstation``."""
+    if right:
+        _logged_on(ctx, validator, (NETBIOS_DOMAIN, name), 3, client=sprayer, ntlm=True)
+        return
+    ctx.endpoint(validator, logon_failed(ctx.ts + validator.skew, failure="wrong_password", logon_type=3,
+                                         target=(NETBIOS_DOMAIN, name), workstation=workstation,
+                                         ip=sprayer.ip_at(ctx.ts), port=ctx.rng.randrange(49152, 65535),
+                                         process=_NETWORK))
 
 
 def domain_controller_day(seed: int, day: int, day_start: float, dc: Host, sink: Sink) -> None:

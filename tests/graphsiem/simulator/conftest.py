@@ -33,15 +33,20 @@ def read_ndjson(path: Path) -> list[dict]:
         return [orjson.loads(line) for line in stream if line.strip()]
 
 
-@pytest.fixture(scope="session")
-def endpoint_records(small_run) -> list[tuple[str, dict]]:
-    """``(collector, record)`` of every endpoint line."""
-    out, _ = small_run
+def endpoint_lines(out: Path) -> list[tuple[str, dict]]:
+    """``(collector, record)`` of every endpoint line a simulation wrote under ``out``."""
     records = []
     for path in sorted((out / "endpoint").glob("*.ndjson")):
         collector = path.name.split("-", 1)[0]
         records.extend((collector, r) for r in read_ndjson(path))
     return records
+
+
+@pytest.fixture(scope="session")
+def endpoint_records(small_run) -> list[tuple[str, dict]]:
+    """``(collector, record)`` of every endpoint line."""
+    out, _ = small_run
+    return endpoint_lines(out)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from graphsiem.simulator import simulate
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
-from tests.graphsiem.simulator.conftest import computer_name, event_data, event_id, read_ndjson
+from tests.graphsiem.simulator.conftest import computer_name, endpoint_lines, event_data, event_id
 
 HOSTS, DAYS, SEED = 60, 2, 7
 
@@ -29,11 +29,7 @@ def spray_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list, lis
     """``(out_dir, truth, records)`` of a 60-host, 2-day run (5 servers) with the server spray added."""
     out = tmp_path_factory.mktemp("sim-spray-servers")
     simulate(out, hosts=HOSTS, days=DAYS, seed=SEED, extra_scenarios=["password_spray_servers"])
-    records = []
-    for path in sorted((out / "endpoint").glob("*.ndjson")):
-        collector = path.name.split("-", 1)[0]
-        records.extend((collector, r) for r in read_ndjson(path))
-    return out, load_truth(out / "ground_truth.json"), records
+    return out, load_truth(out / "ground_truth.json"), endpoint_lines(out)
 
 
 def _sprayer(truth: list) -> str:
