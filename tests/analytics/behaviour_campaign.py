@@ -32,6 +32,7 @@ from collections.abc import Iterable
 
 from analytics.behaviour_pivots import behaviour_key, is_behaviour
 from analytics.behaviour_shapes import shape_id
+from analytics.detect import detect
 from graphsiem.model import Entity, Relation, Sighting
 
 H = 3600.0
@@ -139,10 +140,21 @@ def _every_host(end: float) -> tuple[list[Entity], list[Sighting]]:
 def _write(store, entities: list[Entity], sightings: list[Sighting], relations: list[Relation]) -> None:
     """Clear ``store`` and write the fleet to it."""
     store.clear()
+    add_to_store(store, entities, sightings, relations)
+
+
+def add_to_store(store, entities: list[Entity], sightings: list[Sighting], relations: list[Relation]) -> None:
+    """Write more of the fleet to ``store`` (nothing cleared) and flush it."""
     store.upsert_entities(entities)
     store.upsert_sightings(sightings)
     store.upsert_relations(relations)
     store.flush()
+
+
+def cluster_of(store, pivot, config, now: float = END):
+    """The one cluster of a detection at ``now`` whose pivot is ``pivot``."""
+    (cluster,) = [c for c in detect(store, config=config, now=now).clusters if c.pivot.ref == pivot]
+    return cluster
 
 
 def routine_time(day: int, i: int) -> float:

@@ -13,16 +13,16 @@ lending only what it first showed in the window.  Each test runs on [embedded] a
 from __future__ import annotations
 
 from analytics.config import DetectionConfig
-from analytics.detect import detect
 from graphsiem.model import Entity, Relation, Sighting
 from tests.analytics.behaviour_campaign import (
     CAMPAIGN_HOSTS,
     DAY,
-    END,
     HOSTS,
     LSASS,
     START,
+    add_to_store,
     build_fleet,
+    cluster_of,
     relation,
 )
 
@@ -64,16 +64,11 @@ def _write_switch(store, *, cradle_active_after_s: float = 30.0, reads_lsass: bo
                   relation(URL, "ON", SOURCE, FETCHED_AT)]
     if reads_lsass:
         relations.append(relation(CRADLE, "ACCESSED", LSASS, SWITCHED_AT + cradle_active_after_s))
-    store.upsert_entities(entities)
-    store.upsert_sightings(sightings)
-    store.upsert_relations(relations)
-    store.flush()
+    add_to_store(store, entities, sightings, relations)
 
 
 def _switched_cluster(store):
-    result = detect(store, config=CONFIG, now=END)
-    (cluster,) = [c for c in result.clusters if c.pivot.ref == SWITCHED]
-    return cluster
+    return cluster_of(store, SWITCHED, CONFIG)
 
 
 def test_an_old_cradle_fetching_the_switched_file_from_its_known_url_lends_it_its_lsass_read(store):

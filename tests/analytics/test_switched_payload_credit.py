@@ -11,16 +11,16 @@ behaviours it first showed in the window within minutes of reaching it; its old 
 from __future__ import annotations
 
 from analytics.config import DetectionConfig
-from analytics.detect import detect
 from graphsiem.model import Entity, Sighting
 from tests.analytics.behaviour_campaign import (
     CAMPAIGN_HOSTS,
     DAY,
-    END,
     HOSTS,
     LSASS,
     START,
+    add_to_store,
     build_fleet,
+    cluster_of,
     relation,
 )
 
@@ -44,16 +44,11 @@ def _write_switch(store, *, reads_lsass_at: float | None) -> None:
     relations = [relation(CRADLE, "WROTE", HARMLESS, t0), relation(CRADLE, "WROTE", SWITCHED, t1)]
     if reads_lsass_at is not None:
         relations.append(relation(CRADLE, "ACCESSED", LSASS, reads_lsass_at))
-    store.upsert_entities(entities)
-    store.upsert_sightings(sightings)
-    store.upsert_relations(relations)
-    store.flush()
+    add_to_store(store, entities, sightings, relations)
 
 
 def _switched_cluster(store):
-    result = detect(store, config=CONFIG, now=END)
-    (cluster,) = [c for c in result.clusters if c.pivot.ref == SWITCHED]
-    return cluster
+    return cluster_of(store, SWITCHED, CONFIG)
 
 
 def test_an_old_cradle_reading_lsass_right_after_fetching_the_switched_payload_lends_it_lsass_access(store):
