@@ -12,6 +12,7 @@ import { ClusterView } from './cluster.js';
 import { byId, el, fill, setText, shorten } from './dom.js';
 import { entityLabel, shownType } from './entity_label.js';
 import { Queue } from './queue.js';
+import { hiddenMatch } from './search_snippet.js';
 
 let queue;
 let clusterView;
@@ -195,6 +196,9 @@ async function search(event) {
         // would not show why they matched.  Attacker text, so a text node.
         // A renamed binary (svcupd.exe) says what it was built as: "PE original name: PowerShell.EXE".
         entity.snippet ? el('span', { class: 'match', text: `${MATCH_LABELS.get(entity.matched) ?? entity.matched}: ${entity.snippet}` }) : null,
+        // Found in the value past what the label shows: where (search_snippet.js).
+        entity.snippet || WHOLE_MATCHES.has(entity.matched) ? null
+          : textMatch(hiddenMatch(entity, q, shorten(entityLabel(entity), 90))),
         // A digest or another spelling of an account: say which, the row shows neither.
         WHOLE_MATCHES.has(entity.matched) ? el('span', { class: 'match', text: `matched its ${entity.matched}` }) : null,
         // Two hits of one type and value (two processes of one image): where
@@ -207,6 +211,11 @@ async function search(event) {
     fill(list, el('li', { class: 'error', text: `Search failed: ${error.message}` }));
     list.hidden = false;
   }
+}
+
+/** A search row's "value: …" line, or null. */
+function textMatch(text) {
+  return text ? el('span', { class: 'match', text }) : null;
 }
 
 /** Fields of a search hit that describe the search (what matched, where it was seen), not the entity. */
