@@ -236,10 +236,13 @@ def test_cmd_decoding_through_the_windows_parser_and_its_parent_field() -> None:
     assert event.fields["process.command_line_decoded"] == SCRIPT
 
 
-def test_the_cmd_parent_of_powershell_carries_the_stager_in_the_graph(journal, graph) -> None:
+@pytest.mark.parametrize("parent", [
+    f'cmd.exe /c "powershell -nop -enc {B64}"',
+    f'cmd.exe /c "%COMSPEC% /c powershell -nop -enc {B64}"',  # INGF #4, projection 18: cmd expands it
+])
+def test_the_cmd_parent_of_powershell_carries_the_stager_in_the_graph(journal, graph, parent: str) -> None:
     from ingest.pipeline import ingest_records
 
-    parent = f'cmd.exe /c "powershell -nop -enc {B64}"'
     record = {
         "@timestamp": "2024-03-05T10:00:05.000Z", "agent": {"type": "winlogbeat", "version": "8.11.0"},
         "winlog": {"computer_name": "WS-1", "event_id": "1", "channel": "Microsoft-Windows-Sysmon/Operational",
@@ -251,19 +254,3 @@ def test_the_cmd_parent_of_powershell_carries_the_stager_in_the_graph(journal, g
     by_command = {entity.value: entity for entity in graph.iter_entities("process")}
     assert by_command[parent].props["decoded_command"] == SCRIPT
 
-
-def test_a_comspec_parent_of_powershell_carries_the_stager_in_the_graph(journal, graph) -> None:
-    """INGF #4, projection 18: the parent line names %COMSPEC% (cmd expands it before running it)."""
-    from ingest.pipeline import ingest_records
-
-    parent = f'cmd.exe /c "%COMSPEC% /c powershell -nop -enc {B64}"'
-    record = {
-        "@timestamp": "2024-03-05T10:00:05.000Z", "agent": {"type": "winlogbeat", "version": "8.11.0"},
-        "winlog": {"computer_name": "WS-1", "event_id": "1", "channel": "Microsoft-Windows-Sysmon/Operational",
-                   "event_data": {"UtcTime": "2024-03-05 10:00:00.123", "ProcessId": "42", "Image": PS,
-                                  "CommandLine": f"powershell -nop -enc {B64}", "ParentImage": CMD,
-                                  "ParentCommandLine": parent}},
-    }
-    assert ingest_records([record], store=graph, journal=journal).total.accepted == 1
-    by_command = {entity.value: entity for entity in graph.iter_entities("process")}
-    assert by_command[parent].props["decoded_command"] == SCRIPT
