@@ -77,6 +77,10 @@ class RelationType(StrEnum):
     ALERTED = "ALERTED"  # host|ip ALERTED (IDS alert) ip
     INSTALLED = "INSTALLED"  # host INSTALLED process|file (a service's or task's command; a driver's file: 7045, 4697, 4698)
     CLEARED_LOG = "CLEARED_LOG"  # user CLEARED_LOG host (Security 1102, System 104: an event log wiped)
+    # user PRIVILEGED_ON host (Security 4672: a log-on given special privileges, an admin log-on; the edge's
+    # ``privileges`` tally names them)
+    PRIVILEGED_ON = "PRIVILEGED_ON"
+    READ_RAW = "READ_RAW"  # process READ_RAW file (Sysmon 9: a volume read directly, past the file system)
     # user VALIDATED_AT host (Security 4776: the host, a DC for a domain account, checked the account's
     # credentials by NTLM; success or not, no log-on: the edge's tallies say which and who claimed to ask)
     VALIDATED_AT = "VALIDATED_AT"
@@ -295,7 +299,7 @@ observations not counted under a kept label are that tally's dropped ones."""
 TALLY_LABEL_CHARS = 255
 """Characters of one tally label kept (a claimed workstation name is whatever the client sent)."""
 
-TALLY_NAMES = ("outcomes", "workstations", "account_domain", "threats", "av_actions", "av_products")
+TALLY_NAMES = ("outcomes", "workstations", "account_domain", "threats", "av_actions", "av_products", "privileges")
 """The tallies an edge may keep (each name is also a stored property's, so the set is fixed):
 
 * ``outcomes``: a ``VALIDATED_AT`` edge's validations by outcome, ``success`` or ``failure <status>``
@@ -309,7 +313,8 @@ TALLY_NAMES = ("outcomes", "workstations", "account_domain", "threats", "av_acti
   domain: ``ingest.projection_logons``);
 * ``threats``, ``av_actions``, ``av_products``: a ``DETECTED`` edge's detections by threat name (the
   vendor's), by what the product did (``quarantined``, ``removed``, ``blocked``, ``allowed``, ``failed``,
-  ``detected``: :func:`ingest.projection_antivirus.action_outcome`) and by product.
+  ``detected``: :func:`ingest.projection_antivirus.action_outcome`) and by product;
+* ``privileges``: a ``PRIVILEGED_ON`` edge's admin log-ons (4672) by privilege given (``SeDebugPrivilege``).
 """
 
 

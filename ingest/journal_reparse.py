@@ -50,7 +50,10 @@ if TYPE_CHECKING:
 PARSER_VERSIONS: dict[str, tuple[int, str]] = {
     # before windows:other, whose 4662s this release reads with their logon id: read once, not twice
     "winsec:object_operation": (2, "4662 keeps SubjectLogonId (winlog.logon.id): a directory read's session"),
-    "windows:other": (2, "Security 4662 is parsed: winsec:object_operation (its object, operation and subject)"),
+    "windows:other": (3, "Security 4662 is parsed: winsec:object_operation (its object, operation and subject); "
+                         "Sysmon 9 is parsed: sysmon:raw_access_read (the reader and the volume)"),
+    "winsec:special_privileges": (2, "4672 keeps SubjectLogonId (winlog.logon.id): the 4624 session it made "
+                                     "privileged"),
     "winsec:logon_failed": (3, "4625 keeps AuthenticationPackageName and LogonProcessName (winlog.logon.*), "
                                "an MDE LogonFailed its Protocol: only an NTLM failure lends a 4776 its address"),
     "winsec:logon": (2, "4624 keeps TargetLogonId (winlog.logon.id): the session a DC's 4662 names; "

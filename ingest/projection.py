@@ -231,7 +231,9 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
             "winsec:kerberos_logon_failed": self._kerberos_logon_failed,
             "winsec:kerberos_service_ticket": self._kerberos_logon_failed,  # sights the user; no log-on
             "winsec:credential_validation": self._credential_validation,  # NTLM 4776: no log-on either
-            "winsec:special_privileges": self._user_only,
+            "winsec:special_privileges": self._special_privileges,
+            "powershell:pipeline": self._pipeline,
+            "sysmon:raw_access_read": self._raw_access_read,
             "windows:log_cleared": self._log_cleared,
             "winsec:network_connect": self._network_connect,
             "winsec:object_access": self._object_access,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphsiem.model import Entity, EntityKey
+from graphsiem.model import TALLY_LABEL_CHARS, Entity, EntityKey
 from ingest.image_paths import basename
 from ingest.projection_accumulator import FILE, EventContext, R
 from ingest.projection_builds import relate_image_build
@@ -45,6 +45,11 @@ _FILE_IDENTITY = frozenset(FILE_FIELDS[:5])
 
 _PROCESS_SIGNER_KEYS = frozenset(field for field, _ in PROCESS_SIGNER_FIELDS)
 """An ECS process record's signer fields (:mod:`ingest.projection_signers`): most records have none."""
+
+_SERVICE_SIDS = frozenset(("s-1-5-18", "s-1-5-19", "s-1-5-20"))
+"""SYSTEM, LOCAL SERVICE and NETWORK SERVICE: privileged on every host, no account's admin log-on."""
+_SERVICE_ACCOUNTS = frozenset(("nt authority\\system", "nt authority\\local service", "nt authority\\network service"))
+"""The same by name (a record that gives no SID: syslog text)."""
 
 _LOCAL_SOURCES = NO_PEER | {"127.0.0.1", "::1"}
 """Logon source addresses of a logon from the machine itself."""
@@ -235,6 +240,18 @@ class EndpointRules(ScriptRules, ConnectionRules, InstallRules):
                 ctx.acc.entities[file].props.update(signer)
         return file
 
+    def _raw_access_read(self, ctx: EventContext) -> None:
+        """Sysmon 9: ``process READ_RAW file``, the volume a process read directly (``\\Device\\HarddiskVolume3``).
+
+        Reading a volume past the file system copies files Windows holds locked (NTDS.dit, the SAM
+        and SYSTEM hives) without opening them: the device is a file node by its path, one for the
+        fleet, and the reader is on the host's page.  Which readers are expected is the host
+        finding's question (:mod:`analytics.host_finding_rules`), not the graph's.
+        """
+        process = self._process(ctx, PROCESS_FIELDS)
+        ctx.rel(ctx.host, R.RAN, process)
+        ctx.rel(process, R.READ_RAW, self._file(ctx))
+
     def _file_blocked(self, ctx: EventContext) -> None:
         """Sysmon 27/28: a write or delete Sysmon blocked: the process (it ran on the host) and the file,
         no relation between them."""
@@ -280,9 +297,27 @@ class EndpointRules(ScriptRules, ConnectionRules, InstallRules):
         ctx.rel(self._user(ctx), R.CLEARED_LOG, ctx.host)
         self._learn_sid(ctx)
 
-    def _user_only(self, ctx: EventContext) -> None:
-        ctx.touch(self._user(ctx))
+    def _special_privileges(self, ctx: EventContext) -> None:
+        """Security 4672: ``user PRIVILEGED_ON host``, an admin log-on (special privileges given to a new
+        session), its privileges tallied on the edge (``privileges``: ``SeDebugPrivilege``...).
+
+        The event is the session's (``winlog.logon.id`` is the 4624's ``TargetLogonId``): the edge's
+        evidence leads to the log-on it made privileged.  The service identities (SYSTEM, LOCAL and
+        NETWORK SERVICE, :data:`_SERVICE_SIDS`) are privileged on every host at every boot and say
+        nothing of an account: they are sighted only, as before.
+        """
+        user = self._user(ctx)
         self._learn_sid(ctx)
+        host = ctx.host
+        if (user is None or host is None or user[1] in _SERVICE_ACCOUNTS
+                or str(ctx.fields.get("user.id") or "").lower() in _SERVICE_SIDS):
+            ctx.touch(user)
+            return
+        ctx.rel(user, R.PRIVILEGED_ON, host)
+        privileges = ctx.fields.get("winlog.privileges")
+        if isinstance(privileges, list):
+            for name in privileges:
+                ctx.acc.tally(user, R.PRIVILEGED_ON, host, "privileges", str(name)[:TALLY_LABEL_CHARS])
 
     def _generic(self, ctx: EventContext) -> None:
         """Events without a specific rule (ECS, other Windows events, syslog): by field presence.

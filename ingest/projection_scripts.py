@@ -1,9 +1,11 @@
-"""PowerShell script blocks (4104) on endpoints, and a long block's parts joined into its whole text.
+"""PowerShell script blocks (4104) and pipeline execution (4103) on endpoints, and a long block's parts joined.
 
 :class:`ScriptRules` is a base of :class:`ingest.projection_endpoint.EndpointRules`: a
 block is a script executed by its process (joined by pid) or its host; a block logged in
 parts (``MessageNumber`` of ``MessageTotal``) also adds the whole text once its last part
-arrives.  The parts wait in the join state (``_script_parts``), bounded below.
+arrives.  The parts wait in the join state (``_script_parts``), bounded below.  A 4103
+(module logging: one command the pipeline ran, with its parameter bindings) is the same
+evidence: its ``Payload`` is a script its PowerShell process executed, run as its account.
 """
 
 from __future__ import annotations
@@ -47,6 +49,37 @@ class ScriptRules(EntityBuilders):
         total = fields.get("powershell.message_total")
         if isinstance(total, int) and 1 < total <= _SCRIPT_PARTS_LIMIT:
             ctx.rel(runner, R.EXECUTED, self._script_part(ctx, text, total))
+
+    def _pipeline(self, ctx: EventContext) -> None:
+        """PowerShell 4103: ``process EXECUTED script`` of the invocation, ``process RUN_AS user``.
+
+        Module logging writes one event per command a pipeline ran (``CommandInvocation(New-Object)``
+        and its ``ParameterBinding`` lines, the ``Payload``): where script-block logging is off it is
+        the only record of what a PowerShell session did (87 of the OTRF Empire launcher's records).
+        The payload is keyed as a 4104 block's text, so the same invocation on many hosts is one
+        script.  The runner is the PowerShell process that wrote the event (its pid, joined as a
+        4104's), else the host.  The ``Host Application`` command line is not made a process: it is
+        written differently from the Sysmon/4688 line of the same process and would be a second node.
+        The account (``ContextInfo``'s ``User``) is the process's.
+        """
+        fields = ctx.fields
+        payload = fields.get("powershell.payload")
+        process = None
+        pid = fields.get("process.pid")
+        if pid is not None:
+            process = self._pid_holder(ctx.hosts[0], pid, ctx.ts)
+        if process is None:
+            process = self._process(ctx, PROCESS_FIELDS)  # MDE names its PowerShell host process
+        ctx.rel(ctx.host, R.RAN, process)
+        user = self._user(ctx)
+        if process is not None:
+            ctx.rel(process, R.RUN_AS, user)
+        else:
+            ctx.touch(user)
+        ctx.touch(self._file(ctx))  # the script file it ran from (``Script Name``), sighted as before
+        text = str(payload).strip() if payload else ""
+        if text:
+            ctx.rel(process if process is not None else ctx.host, R.EXECUTED, script_entity(ctx.acc, text))
 
     def _script_part(self, ctx: EventContext, text: str, total: int) -> EntityKey | None:
         """The whole script once ``text``, one of its ``total`` parts, completes it; else None.

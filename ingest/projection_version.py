@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 18
+PROJECTION_VERSION = 19
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -113,6 +113,11 @@ PROJECTION_VERSION = 18
 18. ``%COMSPEC%`` is cmd.exe to the PowerShell decoding (:mod:`ingest.powershell`): a process whose
     command line runs ``%COMSPEC% /c powershell -enc ...`` (nested in a cmd line, or unexpanded) has
     its ``decoded_command``, as ``cmd.exe /c powershell -enc ...`` had (task INGF).
+19. PowerShell 4103 (module logging) is ``process EXECUTED script`` of its payload (the command invocation and
+    its parameter bindings) and ``process RUN_AS user``, its process joined by pid as a 4104's
+    (:mod:`ingest.projection_scripts`); Security 4672 is ``user PRIVILEGED_ON host`` with its ``privileges``
+    tallied (SYSTEM and the service accounts are not: privileged everywhere); Sysmon 9 is ``process READ_RAW
+    file``, the volume read past the file system (:mod:`ingest.projection_endpoint`; task COVER).
 """
 
 VERSION_KEY = "projection_version"
@@ -136,7 +141,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 15: "each build a process creation ran as a file on its hosts (a new build at a known path)",
                 16: "each process's other digests and PE original name from the creation its sha256 comes from",
                 17: "sensor traffic of an address drawn from the host seen using it, not a lease under another name",
-                18: "the decoded PowerShell of a %COMSPEC% /c powershell -enc command line"}
+                18: "the decoded PowerShell of a %COMSPEC% /c powershell -enc command line",
+                19: "PowerShell 4103 invocations as scripts, 4672 admin log-ons, Sysmon 9 raw volume reads"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 

@@ -135,6 +135,7 @@ def _said(value: object) -> str | None:
 
 def _security_4672(data: Data, fields: Fields) -> str:
     _put_account(fields, data, _SUBJECT)
+    put_logon_id(fields, data, "SubjectLogonId")  # the 4624 session given the privileges (its TargetLogonId)
     privileges = value_of(data, "PrivilegeList")
     if privileges is not None:
         # one privilege per line in the event, separated by tabs and newlines (or a list)

@@ -212,6 +212,8 @@ _WMI_BINDING: OptionalValues = (
     _WMI_OPERATION, ("Consumer", "wmi.consumer.name", text_value), ("Filter", "wmi.filter.name", text_value),
 )
 _TAMPERING: OptionalValues = (("Type", "event.action", text_value),)  # "Image is replaced", "Image is locked for access"
+_RAW_READ_DEVICE: OptionalValues = (("Device", "file.path", text_value),)
+"""Sysmon 9's volume (``\\Device\\HarddiskVolume3``): the file a process read past the file system."""
 
 
 def _sysmon_19(data: Data, fields: Fields) -> str:
@@ -244,6 +246,7 @@ MAPPERS: dict[int, Mapper] = {
     6: _sysmon_6,
     7: _sysmon_7,
     8: _sysmon_8,
+    9: process_and("sysmon:raw_access_read", _RAW_READ_DEVICE),
     10: _sysmon_10,
     12: _sysmon_12_14,
     13: _sysmon_13,
