@@ -11,6 +11,13 @@ given ``--dont-show-record-number`` (``omerbenamram/evtx``,
 ``src/bin/evtx_dump.rs``): such a line is skipped where it stands between two
 top-level objects, never inside an object or an array.
 
+A malformed element is skipped to its own end when its brackets close (outside
+strings) before the next element: a compact array (an API body, ``jq -c -s``)
+has no line to resume at, and an element nested deeper than Python's stack
+(valid JSON a collector passes on) made every element after it vanish
+uncounted (red team T17).  Otherwise reading resumes at the next line that
+opens an object.
+
 An element's bytes for its id (:mod:`ingest.event_ids`) are the object
 re-serialised compactly in its own key order, not its pretty-printed text: the
 same as its NDJSON line when that is compact, so framing changes no id.
@@ -46,6 +53,11 @@ def _significant(head: bytes) -> bytes:
 
 
 _LONGEST_LITERAL = len("-Infinity")
+_BRACKET_OR_STRING = re.compile(r'"(?:[^"\\]+|\\.)*(?P<closed>")?|[\[\]{}]', re.DOTALL)
+"""A JSON string (escapes included) or a bracket: what :meth:`_JsonWindow._value_end` counts."""
+_SPACES = re.compile(r"[ \t\r\n]*")
+_AFTER_ELEMENT = frozenset(",]{R")
+"""What may follow an element: the next one, the array's end, a concatenated object, an evtx_dump line."""
 
 
 def _may_be_truncated(exc: json.JSONDecodeError, available: int) -> bool:
@@ -167,9 +179,59 @@ class _JsonWindow:
             self.pos = end
             return value, text
 
+    def _value_end(self) -> int | None:
+        """Where the bracketed value at ``pos`` ends, its brackets matched outside strings.
+
+        None when they do not match, do not close within :data:`MAX_RECORD_CHARS` of input, or
+        close before something no element is followed by: then where the element ends is not
+        known.  More input may be read; the window keeps everything from ``pos``, the value's start.
+        """
+        if self.buffer[self.pos : self.pos + 1] not in ("[", "{"):
+            return None
+        open_brackets: list[str] = []
+        at = self.pos
+        while True:
+            for match in _BRACKET_OR_STRING.finditer(self.buffer, at):
+                token = match.group()
+                if token[0] == '"':
+                    if match.group("closed") is None:
+                        break  # a string the window's end cuts: matched again once more is read
+                elif token in "[{":
+                    open_brackets.append("]" if token == "[" else "}")
+                elif not open_brackets or open_brackets.pop() != token:
+                    return None
+                elif not open_brackets:
+                    return self._element_end(match.end())
+                at = match.end()
+            else:
+                at = len(self.buffer)
+            if len(self.buffer) - self.pos >= MAX_RECORD_CHARS:
+                return None
+            before = self.pos
+            if not self._fill():
+                return None
+            at -= before - self.pos  # the window may have dropped what came before pos
+
+    def _element_end(self, end: int) -> int | None:
+        """``end`` if what follows it (spaces aside) may follow an element, else None."""
+        follows = _SPACES.match(self.buffer, end).end()  # type: ignore[union-attr]
+        while follows == len(self.buffer):
+            before = self.pos
+            if not self._fill():
+                return end  # the input ends: the array's own check says whether it was closed
+            end -= before - self.pos
+            follows = _SPACES.match(self.buffer, end).end()  # type: ignore[union-attr]
+        return end if self.buffer[follows] in _AFTER_ELEMENT else None
+
     def _resync(self, start: int, reason: str) -> ReadError:
-        """Skip a malformed element: resume at the next line that opens an object."""
+        """Skip a malformed element at ``start`` (``pos``): to its end when its brackets match, else to
+        the next line that opens an object."""
+        end = self._value_end()
+        start = self.pos  # reading on may have moved the window
         raw = self.buffer[start : start + 2000]
+        if end is not None:
+            self.pos = end
+            return ReadError(f"{self.path}#{self._element + 1}", reason, raw)
         next_object = self.buffer.find("\n{", start + 1)
         nested = self.buffer.find("\n  {", start + 1)
         candidates = [p for p in (next_object, nested) if p != -1]
