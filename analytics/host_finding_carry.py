@@ -14,7 +14,7 @@ digest the graph keeps for that process, :mod:`ingest.projection_entities`).  Wh
 has no digest (its sources gave none), the name is all there is and it carries as before.  When the
 hit has none but the member has one:
 
-* an act of the binary itself (:data:`BUILD_RULES`: the LSASS read, a renamed image) is **not** carried:
+* an act of the binary itself (:data:`BUILD_RULES`: the LSASS read, a raw disk read, a renamed image) is **not** carried:
   what read LSASS is unknown, and the judged build is known; an unvouched reader of credentials is the
   one hit the carry must not hide (its creation unseen, or seen only in a 4688, which has no hashes);
 * a command-line hit (stager, download, defence change) is carried: the rule matched the text the
@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from analytics.host_finding_rules import LSASS_READ, RENAMED_TOOL
+from analytics.host_finding_rules import LSASS_READ, RAW_DISK_READ, RENAMED_TOOL
 from analytics.host_findings import Hit, process_key
 
 __all__ = ["ANY_BUILD", "BUILD_RULES", "carried_subjects", "split_carried"]
 
-BUILD_RULES = frozenset({LSASS_READ, RENAMED_TOOL})
+BUILD_RULES = frozenset({LSASS_READ, RENAMED_TOOL, RAW_DISK_READ})
 """Rules about what a binary is or did, not what its command line says: carried only with a known build."""
 ANY_BUILD = "*"
 """The build of a carry key when the cluster's process member has no digest: any build carries."""

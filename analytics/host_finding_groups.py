@@ -9,10 +9,14 @@ per act** seen on two hosts or more, listing the hosts:
 * the act (:func:`act_key`) is the rule and, for an act of the binary (an LSASS read, a renamed image),
   its build (the image's SHA-256) when known: one mimikatz build saved under other names on each host is
   one act; else the normalised command line for a command-line rule (the text the rule matched; the
-  image's build is Windows' own certutil on every host), else the hit's subject; a cleared log is
-  its own event, never grouped;
+  image's build is Windows' own certutil on every host), else the hit's subject; a cleared log is the
+  log and the account that cleared it (an administrator's scheduled rotation of the Security log on 40
+  servers made 40 findings at 85: now one naming the account and the 40 hosts, each clearing kept;
+  a clearing that names no account stays its host's);
 * acts whose host sets overlap by half the smaller one or more are one finding (the seed campaign's
   stager and its LSASS read on the same 54 hosts are one case, as a fan-out cluster would make them);
+  a cleared log's act merges with no other: an intruder's LSASS read on two of the rotated servers is
+  no line of the rotation's finding (nor closed by its verdict);
 * hits of one rule left on one host each are one act when their **shapes** agree
   (:func:`shape_key`: the rule, the parent's image path and the command line with its per-host parts
   masked, :func:`analytics.command_shapes.command_shape`) on ``min_hosts`` hosts or more, each within
@@ -54,11 +58,16 @@ def act_key(hit: Hit) -> tuple[str, str] | None:
     ('lsass_read', 'sha256:ab12')
     """
     if hit.rule == LOG_CLEARED:
-        return None
+        return (hit.rule, f"cleared:{hit.subject.partition('|')[0]}|{hit.account}") if hit.account else None
     if hit.rule in BUILD_RULES:
         return (hit.rule, f"sha256:{hit.digest}" if hit.digest else hit.subject)
     command = process_key(hit.image, hit.command_line)[1]
     return (hit.rule, command or hit.subject)
+
+
+def _clears(keys: list[tuple[str, str]]) -> bool:
+    """Whether a group's acts are a cleared log's (merged with no other act: module docstring)."""
+    return keys[0][0] == LOG_CLEARED
 
 
 def shape_key(hit: Hit) -> tuple[str, str] | None:
@@ -142,7 +151,8 @@ def group_findings(hits: Iterable[Hit], carried: Iterable[Hit] = (), min_hosts: 
         merged = False
         for i in range(len(groups)):
             for j in range(i + 1, len(groups)):
-                if len(hosts[i] & hosts[j]) * 2 >= min(len(hosts[i]), len(hosts[j])):
+                if (len(hosts[i] & hosts[j]) * 2 >= min(len(hosts[i]), len(hosts[j]))
+                        and not _clears(groups[i]) and not _clears(groups[j])):
                     groups[i] += groups.pop(j)
                     hosts[i] |= hosts.pop(j)
                     merged = True

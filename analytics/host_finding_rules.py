@@ -33,6 +33,10 @@ made no case at all; these rules make one per host.  Their risks are fixed, neve
 * ``obfuscated_cradle`` 80 (:mod:`analytics.script_block_cradles`): a script block (4104, 4103) whose
   download call or URLs appear only once its concatenations, backticks or character codes are undone
   (Emotet's loader: T1059.001, T1027, T1105): benign scripts do not hide where they download from.
+* ``raw_disk_read`` 80: a process reading a volume directly (Sysmon 9, T1006, T1003.002/.003) that is not
+  Windows' own reader of volumes (:func:`allowed_raw_reader`): copying NTDS.dit or the SAM hive past the
+  locks the file system holds (Invoke-NinjaCopy).  Under the LSASS read: a backup agent of the
+  organisation's own reads volumes too, and a verdict on its build closes it.
 * ``network_stager`` 75 (:mod:`analytics.network_stagers`): a Windows executable fetched over plain HTTP
   from a bare address, then TLS or long sessions to that address on a port other than 80/443 within
   minutes (Metasploit's staged ``reverse_https``: T1105, T1071.001, T1573.002, T1571); lower: a network
@@ -53,8 +57,8 @@ from analytics.original_names import original_name
 __all__ = [
     "ADFS_KEY_READ", "CMD_STAGER", "INSPECTOR_SIGNERS", "COMMAND_RULES", "DEFENCE_CHANGE", "ENCODED_SWITCH", "GZIP_STAGER", "NETWORK_STAGER",
     "OBFUSCATED_CRADLE", "SERVICE_STAGER", "LOG_CLEARED", "LOLBIN_DOWNLOAD", "LSASS_READ", "LSASS_READ_RIGHTS",
-    "REMOTE_EXEC", "RENAMED_TOOL", "RULES", "SCRIPT_STAGER", "STAGER_PARENTS", "CommandRule", "Rule",
-    "allowed_lsass_reader", "reads_memory",
+    "RAW_DISK_READ", "REMOTE_EXEC", "RENAMED_TOOL", "RULES", "SCRIPT_STAGER", "STAGER_PARENTS", "CommandRule", "Rule",
+    "allowed_lsass_reader", "allowed_raw_reader", "reads_memory",
 ]
 
 LSASS_READ = "lsass_read"
@@ -69,6 +73,7 @@ SERVICE_STAGER = "service_stager"
 CMD_STAGER = "cmd_stager"
 OBFUSCATED_CRADLE = "obfuscated_cradle"
 NETWORK_STAGER = "network_stager"
+RAW_DISK_READ = "raw_disk_read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,7 @@ RULES: dict[str, Rule] = {
     OBFUSCATED_CRADLE: Rule("Obfuscated PowerShell download cradle", 80.0, ("T1059.001", "T1027", "T1105")),
     NETWORK_STAGER: Rule("Executable fetched from an address, then callbacks to it", 75.0,
                          ("T1105", "T1071.001", "T1573.002", "T1571")),
+    RAW_DISK_READ: Rule("Volume read directly (raw disk access)", 80.0, ("T1006", "T1003.002", "T1003.003")),
 }
 """Every rule by id (module docstring for each risk)."""
 
@@ -291,3 +297,41 @@ COMMAND_RULES: tuple[CommandRule, ...] = (
                 "cmd /Q /c writing its output to \\\\127.0.0.1\\ADMIN$\\__<time> (impacket wmiexec/smbexec)"),
 )
 """The command-line rules, first match per rule and process."""
+
+
+# -- raw disk read (Sysmon 9) ---------------------------------------------------------------------------
+
+_RAW_SYSTEM_READERS = frozenset({
+    # the service host (volume shadow copies, storage and defragmentation services), the shadow copy and
+    # virtual disk services, Windows Backup, the disk checkers and the optimiser
+    "svchost.exe", "vssvc.exe", "vds.exe", "wbengine.exe", "wbadmin.exe", "chkdsk.exe", "autochk.exe",
+    "defrag.exe", "dfrgui.exe",
+})
+"""System32 binaries that read volumes directly in normal operation, by name under System32 or SysWOW64:
+the same names anywhere else are not allowed (:data:`_SYSTEM_DIRS`, as for LSASS readers)."""
+_DEFENDER_DIRS = (r"c:\programdata\microsoft\windows defender\platform", r"c:\program files\windows defender")
+"""Where Microsoft Defender's engine runs from: it scans volumes directly (``MsMpEng.exe``)."""
+
+
+def allowed_raw_reader(image: str) -> bool:
+    r"""Whether ``image`` is one of Windows' own readers of volumes (a Sysmon 9 that is no finding).
+
+    The kernel (Sysmon's ``System``, pid 4: the file systems and paging read the volume), the System32
+    binaries of :data:`_RAW_SYSTEM_READERS` and Defender's engine at its install paths.  Anything else
+    (a renamed copy, a backup agent of another vendor, ``powershell.exe`` running Invoke-NinjaCopy) is a
+    finding: what an organisation's own backup agent is, the analyst's verdict on its build says.
+
+    >>> allowed_raw_reader("System"), allowed_raw_reader("C:\\Windows\\System32\\svchost.exe")
+    (True, True)
+    >>> allowed_raw_reader("C:\\Users\\Public\\svchost.exe"), allowed_raw_reader("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe")
+    (False, False)
+    """
+    path = image.strip().strip('"').replace("/", "\\").lower()
+    if path.startswith("\\??\\"):
+        path = path[4:]
+    if path == "system":
+        return True
+    folder, _, name = path.rpartition("\\")
+    if folder in _SYSTEM_DIRS and name in _RAW_SYSTEM_READERS:
+        return True
+    return name == "msmpeng.exe" and any(folder == root or folder.startswith(root + "\\") for root in _DEFENDER_DIRS)

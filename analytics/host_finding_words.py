@@ -267,6 +267,10 @@ def checks(finding: HostFinding) -> tuple:
                            "a change request for this host"),
         "lolbin_download": ("Find the downloaded or decoded file (its path in the command line) and what ran it.",
                             "an administrator's script fetching a known file"),
+        "raw_disk_read": ("Find what the reader is (its file, signer, who ran it) and whether it copied NTDS.dit or "
+                          "the SAM and SYSTEM hives (the files it wrote after the read); if so, treat the host's "
+                          "accounts (a DC: the domain's) as stolen.", "a backup agent the organisation deployed, at "
+                          "its install path"),
     }
     return tuple(Check(None, *(steps.get(rule) or NEXT_STEPS[rule])) for rule in finding.rules)
 

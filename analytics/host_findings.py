@@ -12,7 +12,9 @@ reads the detection window's events of four kinds from the journal and applies t
   image (its PE ``OriginalFileName`` names a watched binary or tool, :func:`analytics.original_names.renamed_from`);
 * ``sysmon:image_load`` of a process's own image, whose ``OriginalFileName`` Sysmon 7 gives when the
   creation did not (Process Herpaderping's ``wardog.exe``: ``-`` in Sysmon 1, ``mimikatz.exe`` in 7);
-* ``windows:log_cleared`` (Security 1102, System 104).
+* ``windows:log_cleared`` (Security 1102, System 104);
+* ``sysmon:raw_access_read`` (Sysmon 9) by a process not among Windows' own readers of volumes
+  (:func:`analytics.host_finding_rules.allowed_raw_reader`).
 
 **One finding per host** (:func:`group_by_host`), merging that host's hits in the window: the analyst
 triages a machine (is it compromised, isolate it), and an LSASS read beside a cleared log is one story
@@ -40,9 +42,11 @@ from analytics.host_finding_rules import (
     COMMAND_RULES,
     LOG_CLEARED,
     LSASS_READ,
+    RAW_DISK_READ,
     RENAMED_TOOL,
     RULES,
     allowed_lsass_reader,
+    allowed_raw_reader,
     reads_memory,
 )
 from analytics.host_os_versions import LSM_PROCESS_RELEASES, PROCESS_CREATES, windows_release
@@ -56,10 +60,11 @@ __all__ = ["BREADTH_BONUS_MAX", "KINDS", "Hit", "HostFinding", "breadth_bonus", 
 IMAGE_LOAD = "sysmon:image_load"
 PROCESS_ACCESS = "sysmon:process_access"
 LOG_CLEAR = "windows:log_cleared"
-KINDS = (*PROCESS_CREATES, IMAGE_LOAD, PROCESS_ACCESS, LOG_CLEAR)
+RAW_READ = "sysmon:raw_access_read"
+KINDS = (*PROCESS_CREATES, IMAGE_LOAD, PROCESS_ACCESS, LOG_CLEAR, RAW_READ)
 """The event kinds the rules read."""
 _SQL = ("SELECT id, kind, ts, fields FROM events WHERE host = ? AND ts >= ? AND ts <= ? "
-        "AND kind IN (?, ?, ?, ?, ?) ORDER BY ts, seq")
+        "AND kind IN (?, ?, ?, ?, ?, ?) ORDER BY ts, seq")
 """One host's events of :data:`KINDS` in a window: the ``events_by_host`` index (host, ts, kind) serves it."""
 _ORIGINAL = b"original_file_name"
 _SIGNER_FIELDS = "file.code_signature."
@@ -88,6 +93,9 @@ class Hit:
     digest: str = ""
     """The SHA-256 of the process's image (lower case) when its creation or image load said it, else "":
     which build acted (:mod:`analytics.host_finding_carry` carries only a cluster's own build)."""
+    account: str = ""
+    """The account a cleared log names (lower case), else "": one account clearing one log on many hosts is
+    one act (:func:`analytics.host_finding_groups.act_key`)."""
 
 
 @dataclass(slots=True)
@@ -167,7 +175,7 @@ def journal_hosts(connection: sqlite3.Connection) -> list[str]:
         last = connection.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
         if upto is not None and int(upto[0]) == int(last):
             rows = connection.execute(
-                "SELECT DISTINCT host FROM host_kind_counts WHERE kind IN (?, ?, ?, ?, ?)", KINDS).fetchall()
+                "SELECT DISTINCT host FROM host_kind_counts WHERE kind IN (?, ?, ?, ?, ?, ?)", KINDS).fetchall()
             return [str(r[0]) for r in rows if r[0]]
     except sqlite3.OperationalError:
         pass  # a journal of a release without the tallies
@@ -208,8 +216,26 @@ def hits_of_events(host: str, events: Iterable[tuple[str, str, float, Mapping[st
             who = _text(fields.get("user.name"))
             hits.append(Hit(host, LOG_CLEARED, ts, event_id, "", "", f"{channel.lower()}|{event_id}",
                             f"the {channel} log was cleared" + (f" by {who}" if who else "")
-                            + f" (event {_text(fields.get('event.code')) or '1102/104'})"))
+                            + f" (event {_text(fields.get('event.code')) or '1102/104'})", account=who.lower()))
+        elif kind == RAW_READ:
+            hit = _raw_read(host, event_id, ts, fields, created)
+            if hit is not None:
+                hits.append(hit)
     return _without_copies(hits)
+
+
+def _raw_read(host: str, event_id: str, ts: float, fields: Mapping[str, object],
+              created: Mapping[str, tuple[str, str, str]]) -> Hit | None:
+    """A Sysmon 9 by a process other than Windows' own readers of volumes (its image path decides)."""
+    image = _text(fields.get("process.executable"))
+    if not image or allowed_raw_reader(image):
+        return None
+    command, _, digest = created.get(_text(fields.get("process.guid")).lower(), ("", "", ""))
+    device = _text(fields.get("file.path")) or "a volume"
+    return Hit(host, RAW_DISK_READ, ts, event_id, image, command,
+               f"{image.lower()}|{' '.join(command.lower().split())}" + (f"|sha256:{digest}" if digest else ""),
+               f"{_file_name(image)} read {device} directly, past the file system (a locked file such as NTDS.dit "
+               "or the SAM hive can be copied so)", digest=digest)
 
 
 COPY_SECONDS = 2.0

@@ -13,7 +13,7 @@ class HostFindingRule(BaseModel):
 
     rule: str = Field(description="`lsass_read`, `log_cleared`, `renamed_tool`, `script_stager`, `remote_exec`, "
                       "`defence_change`, `lolbin_download`, `adfs_key_read`, `service_stager`, `cmd_stager`, "
-                      "`obfuscated_cradle` or `network_stager` (analytics/host_finding_rules.py).")
+                      "`obfuscated_cradle`, `network_stager` or `raw_disk_read` (analytics/host_finding_rules.py).")
     title: str
     risk: float = Field(description="The rule's fixed risk; the finding's is its worst rule's.")
     attack: list[str] = Field(description="MITRE ATT&CK technique ids.")
