@@ -68,7 +68,10 @@ def test_the_deployment_step_names_the_pivots_first_contacts(store):
     assert cluster.first_seen < START + H  # the account's: what the step started from
     step = next(c.check for c in cluster.explanation.checks if "deployment job" in c.check)
     assert "2026-05-29 09:00–09:35Z" in step, step  # 8 hosts, 5 minutes apart, from 09:00
-    assert "2026-05-28" not in step
+    # the account's first sighting is named as what it is, not as the time to search (review U5B #1)
+    labelled = "(2026-05-28 00:10Z, the cluster's first sighting, is the earliest of any member"
+    assert labelled in step
+    assert "2026-05-28" not in step.replace(labelled, "")
 
 
 def test_the_period_is_the_pivots_contacts_not_its_members():

@@ -7,6 +7,9 @@ the seed campaign, beaconing, lateral movement, a vulnerable driver and a
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 import pytest
 
 from analytics.checks import BEHAVIOUR_STEPS
@@ -76,3 +79,20 @@ def test_the_beacon_checks_quote_how_regular_the_contacts_were(detection):
     features = beacon["features"]
     assert features["contact_regular_hosts"] == features["contact_measured_hosts"] == len(beacon["hosts"])
     assert 0.05 < features["contact_gap_cv"] < 0.2
+
+
+def test_the_beacon_deployment_step_says_which_start_time_it_is(detection):
+    """The implant runs from 00:40-01:10, its first beacon is at 01:15: the cluster's first sighting
+    (the page's header, the host table) is the implant's, the step's period the domain's first contacts.
+    The step says both, so an analyst knows which time to search for (review U5B #1)."""
+    contracts, _ = detection
+    beacon = _with_pivot(contracts, "api.metrics-sync-cloud.example")
+    (step,) = [c["check"] for c in beacon["explanation"]["checks"]
+               if c["feature"] in ("first_contact_spread_min", "burst_hosts")]
+    first_seen = datetime.fromisoformat(beacon["first_seen"].replace("Z", "+00:00"))
+    assert first_seen.strftime("%H:%M") < "01:15"  # the implant's start, before any beacon
+    period = re.search(r"at (\d{4}-\d\d-\d\d) (\d\d:\d\d)–(\d\d:\d\d)Z", step)
+    assert period is not None, step
+    assert "01:15" <= period.group(2) <= period.group(3) <= "01:30", step  # the domain's first contacts
+    assert f"({first_seen.strftime('%H:%MZ')}, the cluster's first sighting, is the earliest of any member" in step
+    assert step.index(period.group(0)) < step.index("look for a deployment job")

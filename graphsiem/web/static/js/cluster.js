@@ -147,7 +147,8 @@ export class ClusterView {
     fill(
       byId('cluster-meta'),
       cluster.active ? null : el('span', { class: 'badge inactive', title: 'the last detection did not produce this cluster', text: 'no longer detected' }),
-      `cluster ${cluster.id} · first seen ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`,
+      // first and last sighting of any member: the checks' first-contact times are the pivot's (review U5B #1)
+      `cluster ${cluster.id} · first seen (any member) ${fmtTime(cluster.first_seen)} · last seen ${fmtTime(cluster.last_seen)}`,
     );
     showPanels(cluster, raw);
     byId('export-case').hidden = false;

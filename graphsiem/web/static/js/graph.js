@@ -8,6 +8,7 @@ import cytoscape from '../vendor/cytoscape.esm.min.js';
 import { AGGREGATE_ID, collapse, edgesOf, findAggregates } from './aggregate.js';
 import { shorten, visibleText } from './dom.js';
 import { baseName, digestOf, entityName, mappedHost, shortDigest } from './entity_label.js';
+import { legendEntries, showLegend } from './graph_legend.js';
 
 const TYPE_STYLE = {
   host: { shape: 'round-rectangle', color: '#4e79a7' },
@@ -213,9 +214,25 @@ export class GraphView {
     });
     this.labelSizes = null;
     this.cy.on('viewport', () => this.scaleLabels());
+    // The legend follows what is drawn (expand, hide, undo add and remove nodes), once per batch.
+    this.cy.on('add remove', 'node', () => this.queueLegend());
+    this.showLegend();
     this.history = [];
     this.hooks.onHistory?.(0);
     return this.relayout();
+  }
+
+  queueLegend() {
+    if (this.legendQueued) return;
+    this.legendQueued = true;
+    queueMicrotask(() => { this.legendQueued = false; this.showLegend(); });
+  }
+
+  /** List in the legend (the `.graph-legend` beside the container) the node types drawn now. */
+  showLegend() {
+    const list = this.container.parentElement?.querySelector('.graph-legend');
+    const types = this.cy ? this.cy.nodes().map((n) => n.data('type')) : [];
+    showLegend(list, legendEntries(types, TYPE_STYLE));
   }
 
   destroy() {
