@@ -60,10 +60,12 @@ class ScriptRules(EntityBuilders):
         script.  The runner is the PowerShell process that wrote the event (its pid, joined as a
         4104's), else the host.  The ``Host Application`` command line is not made a process: it is
         written differently from the Sysmon/4688 line of the same process and would be a second node.
-        The account (``ContextInfo``'s ``User``) is the process's.
+        The account (``ContextInfo``'s ``User``) is the process's.  An MDE ``PowerShellCommand`` row names
+        the command alone (``New-Object``) and its process fully: that name is the script.
         """
         fields = ctx.fields
-        payload = fields.get("powershell.payload")
+        # MDE's PowerShellCommand row gives the command's name alone (``AdditionalFields.Command``)
+        payload = fields.get("powershell.payload") or fields.get("powershell.command")
         process = None
         pid = fields.get("process.pid")
         if pid is not None:

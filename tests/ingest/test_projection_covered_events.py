@@ -150,3 +150,11 @@ def test_the_empire_launchers_4103s_are_scripts_of_its_stager(store: GraphStore,
     assert {dst for _, dst in edges(graph, "READ_RAW")} == {
         ("file", f"\\device\\harddiskvolume{n}") for n in (1, 2, 3)}
     assert not edges(graph, "PRIVILEGED_ON")
+
+
+def test_an_mde_powershell_command_is_a_script_of_its_process(store: GraphStore, tmp_path: Path) -> None:
+    rows = orjson.loads((Path(__file__).parent / "parsers" / "fixtures" / "mde" / "advanced_hunting.json").read_bytes())
+    graph = ingest(store, tmp_path, [rows["powershell_command"]])
+    [(runner, script)] = edges(graph, "EXECUTED")
+    assert runner[0] == "process" and graph["entities"][script][0] == "New-Object"
+    assert (runner, ("user", "corp\\jdoe")) in edges(graph, "RUN_AS")
