@@ -76,6 +76,17 @@ export class Triage {
     form.insertBefore(this.sourceLabel, form.querySelector('button[type=submit]'));
     this.sourceSelect.addEventListener('change', () => this.showSuppressNote());
     byId('triage-verdict').addEventListener('change', () => this.showSuppressNote());
+    // The form sits under the checks and the features, below the fold of a 950 px screen
+    // (review U5B #5): the toolbar's "Triage" button brings it up without moving the checks.
+    byId('jump-triage').addEventListener('click', () => this.reveal());
+  }
+
+  /** Open the triage panel, scroll it to the top of the side column and focus its status. */
+  reveal() {
+    const panel = byId('triage-form').closest('details');
+    panel.open = true;
+    panel.scrollIntoView({ block: 'start' });
+    byId('triage-status').focus({ preventScroll: true });
   }
 
   /** The source hosts the shown cluster's log-ons came from (as the IP map named them), offered as a scope. */
@@ -123,6 +134,7 @@ export class Triage {
     this.clusterId = cluster?.id ?? null;
     this.setSources(cluster ? lateralSources : []);
     byId('triage-form').closest('details').hidden = !cluster;
+    byId('jump-triage').hidden = !cluster;
     this.hideConflict();
     this.pending = null;
     this.version = cluster ? versionOf(triage) : null;
