@@ -15,7 +15,8 @@ What counts, and what an attacker would have to forge:
   in ``System32``/``SysWOW64``: a renamed copy is elsewhere) installing or patching a package
   (``/i``, ``/package``, ``/p``, ``/update``) from a local path or a UNC share, never a URL
   (``http://``, WebDAV's ``\\\\host@SSL\\``), a share on an external address, a user's profile
-  or a temporary folder; started only by :data:`MANAGEMENT_PARENTS` (every ``SPAWNED`` parent);
+  or a temporary folder; started only by :data:`MANAGEMENT_PARENTS` (every ``SPAWNED`` parent, its
+  image in a drive's ``Windows\\System32``: any binary can be named ``services.exe``);
   not the command of a service, scheduled task or WMI consumer a host installed (``host INSTALLED
   process``: a PsExec-style ``sc create … binPath= "msiexec /i …"`` makes services.exe its parent
   too, with a 7045/4697 on every host); and not said to be unsigned or invalid by the telemetry
@@ -38,7 +39,10 @@ all), its processes are no endpoint evidence (its new external destination still
 scenarios (docs/analytics.md): the rollout went from rank 5 (0.1–1.5 under the lowest attack) out of
 the top 10.  What is left to an attacker: going through the deployment system itself, or
 reconfiguring an existing service's binary to ``msiexec /i`` a local package on every host (admin on
-each, no 7045); the check names the share and the service to confirm.
+each, no 7045), or a new service where no System or Security log is collected (``sc create`` and
+PowerShell's ``New-Service`` go through the Service Control Manager, which writes the 7045 the rule reads; a
+service written straight into the registry writes none and starts at the next boot); the check names the
+share and the service to confirm.
 """
 
 from __future__ import annotations
@@ -66,7 +70,8 @@ MANAGEMENT_PARENTS = frozenset({"services.exe"})
 the simulator's SYSTEM processes.  Left out on purpose: script hosts, shells, Office, ``explorer.exe``
 (a user), ``WmiPrvSE.exe`` (remote WMI execution), ``svchost.exe`` and ``taskhostw.exe`` (the Task
 Scheduler): an attacker reaches all of them without the deployment system."""
-_INSTALLER_HOMES = ("\\windows\\system32\\", "\\windows\\syswow64\\")
+# a drive's own Windows folder: "endswith \windows\system32\x" also took C:\Users\Public\Windows\System32\x
+_SYSTEM_FOLDER = re.compile(r"(?i)^(?:\\\\\?\\)?[a-z]:\\windows\\(?:system32|syswow64)\\([^\\]+)$")
 _PROGRAM_FILES = re.compile(r"(?i)^(?:\\\\\?\\)?[a-z]:\\program files(?: \(x86\))?\\[^\\]+\\")
 _PACKAGE = re.compile(r'(?i)(?:^|\s)[/-](?:i|package|p|update)(?:\s+|(?="))("[^"]*"|\S+)')
 _URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://")
@@ -130,6 +135,15 @@ def _image_path(entity: Entity) -> str:
     return str(image).replace("/", "\\").lower()
 
 
+def _system_binary(entity: Entity | None) -> str | None:
+    """The lower-case file name of a process whose image is in a drive's ``Windows\\System32`` (or
+    ``SysWOW64``), else None (no image known, or anywhere else: a copy keeps the name, not the folder)."""
+    if entity is None:
+        return None
+    found = _SYSTEM_FOLDER.match(_image_path(entity).strip('"'))
+    return found.group(1) if found else None
+
+
 def is_managed_installer(entity: Entity, parent_images: Iterable[str], *, installed: bool) -> bool:
     """Whether a process is the Windows Installer run by a management parent from a trusted package.
 
@@ -147,8 +161,7 @@ def is_managed_installer(entity: Entity, parent_images: Iterable[str], *, instal
         return False
     if image_name(entity.value, entity.props) not in INSTALLERS or _said_unsigned(entity.props):
         return False
-    path = _image_path(entity)
-    if not path.endswith(tuple(home + image_file_name(entity.value, entity.props) for home in _INSTALLER_HOMES)):
+    if _system_binary(entity) != image_file_name(entity.value, entity.props):
         return False
     package = package_of(str(entity.props.get("command_line") or entity.value))
     return package is not None and is_trusted_package(package)
@@ -209,18 +222,24 @@ def managed_installs(
     parents: dict[EntityKey, set[EntityKey]] = defaultdict(set)
     for rel in spawned:
         parents[rel.dst].add(rel.src)
+
+    def parent_image(key: EntityKey) -> str:
+        # services.exe is the Service Control Manager only in System32: any binary can be named so
+        name = images.get(key, "?")
+        return name if name not in MANAGEMENT_PARENTS or _system_binary(processes.get(key)) == name else "?"
+
     installed = frozenset(installed_runs)
     installers: dict[EntityKey, str] = {}
     for key, entity in processes.items():
         if images.get(key) in INSTALLERS and is_managed_installer(
-            entity, (images.get(p, "?") for p in parents.get(key, ())), installed=key in installed
+            entity, (parent_image(p) for p in parents.get(key, ())), installed=key in installed
         ):
             installers[key] = package_of(str(entity.props.get("command_line") or entity.value)) or ""
     programs = set()
     for key, entity in processes.items():
         mine = parents.get(key, set())
-        others = {p for p in mine if images.get(p, "?") not in MANAGEMENT_PARENTS}
-        if is_deployed_program(entity, (images.get(p, "?") for p in mine), by_installer=others <= installers.keys()):
+        others = {p for p in mine if parent_image(p) not in MANAGEMENT_PARENTS}
+        if is_deployed_program(entity, (parent_image(p) for p in mine), by_installer=others <= installers.keys()):
             programs.add(key)
     return ManagedInstalls(frozenset(installers), frozenset(programs), installers)
 

@@ -115,3 +115,22 @@ def test_a_deployment_needs_an_installer_and_nothing_but_deployed_programs():
     assert not is_managed_deployment(managed, [domain, msi.ref, ("script", "abc")], behaviours=(), interpreters=0)
     # the agent without its install (a later day, or copied by other means) is not called a deployment
     assert not is_managed_deployment(managed, [domain, agent.ref], behaviours=(), interpreters=0)
+
+
+@pytest.mark.parametrize("parent_image", [
+    r"C:\ProgramData\Updater\services.exe",               # any binary named services.exe
+    r"C:\Users\Public\Windows\System32\services.exe",     # System32's name nested in a writable folder
+])
+def test_a_services_exe_outside_system32_is_no_management_parent(parent_image):
+    """The Service Control Manager is System32's services.exe: an attacker's copy of the name (admin on no
+    host needed) starting msiexec, or the program it deploys, makes no deployment."""
+    fake = _process("fake", parent_image, parent_image)
+    msi = _process("msi", MSIEXEC, SHARE_INSTALL)
+    agent = _process("agent", AGENT, f'"{AGENT}" /service')
+    managed = _managed([(fake, msi), (fake, agent)])
+    assert (managed.installers, managed.programs) == (frozenset(), frozenset())
+
+
+def test_msiexec_copied_under_a_nested_system32_is_not_the_installer():
+    nested = _process("nested", r"C:\Users\Public\Windows\System32\msiexec.exe", SHARE_INSTALL)
+    assert _managed([(_services(), nested)]).installers == frozenset()
