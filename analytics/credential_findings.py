@@ -108,7 +108,7 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     # account list tried on each of them in the same minutes under a new claimed name each time (CRED3)
     for merged in merge_findings(per_validator, limits):
         # an internet bot guessing default SSH names on every server ranks under a targeted spray
-        finding = as_guessing(merged)
+        finding = as_guessing(merged, spray_min_accounts=limits.spray_min_accounts)
         # the compromising successes first, then the attempts in time order (the page's evidence list)
         firsts = [c.attempt for c in finding.compromises]
         ids = [a.event_id for a in firsts] + [a.event_id for a in finding.attempts if a not in firsts]

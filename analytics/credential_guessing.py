@@ -8,8 +8,9 @@ sprayer that knows the organisation's user list.  What tells them apart is the *
 says whether the name exists on the host (``Invalid user NAME``, outcome ``failure ssh invalid user``).
 A bot's list is the world's default names, most of which no server of ours has; a targeted sprayer's is
 our users', which exist.  So an SSH-only spray (every attempt an sshd/PAM line) in which at least
-:data:`GUESSING_MIN_SHARE` of the sprayed accounts do not exist is read as :data:`analytics.
-credential_spray.GUESSING`, at a risk under every targeted pattern (:data:`analytics.credential_spray.
+:data:`GUESSING_MIN_SHARE` of the sprayed accounts do not exist, and those that exist are too few to be a
+spray on their own (``spray_min_accounts``: a sprayer padding our users' names with as many made-up ones
+stays a spray), is read as :data:`analytics.credential_spray.GUESSING`, at a risk under every targeted pattern (:data:`analytics.credential_spray.
 PATTERN_RISK`); its other patterns stand (a brute force of ``root`` is still one, and a success after
 failures, a bot that got in, is still a likely compromise at its own risk).
 
@@ -34,19 +35,23 @@ targeted list may hold a few departed users, a bot's default names mostly miss."
 _SSH = frozenset({SYSLOG_FAILURE_KIND, SYSLOG_SUCCESS_KIND})
 
 
-def as_guessing(finding: CredentialFinding) -> CredentialFinding:
+def as_guessing(finding: CredentialFinding, *, spray_min_accounts: int = 10) -> CredentialFinding:
     """``finding`` with its password spray read as SSH guessing when the module docstring's rule holds.
 
     Parameters
     ----------
     finding : CredentialFinding
         A validator's, or a merged, finding.
+    spray_min_accounts : int
+        The spray's least account count (:class:`analytics.credential_spray.Thresholds`): this many sprayed
+        names that exist are a targeted spray whatever else was tried.
 
     Returns
     -------
     CredentialFinding
         The same object, its ``password_spray`` pattern renamed ``ssh_guessing`` (same accounts) when its
-        attempts are all SSH and at least :data:`GUESSING_MIN_SHARE` of the sprayed accounts do not exist.
+        attempts are all SSH, at least :data:`GUESSING_MIN_SHARE` of the sprayed accounts do not exist and
+        fewer than ``spray_min_accounts`` do.
 
     Examples
     --------
@@ -60,7 +65,8 @@ def as_guessing(finding: CredentialFinding) -> CredentialFinding:
     if not sprayed or not finding.attempts or any(a.kind not in _SSH for a in finding.attempts):
         return finding
     unknown = {a.account for a in finding.attempts if a.outcome == INVALID_USER}
-    if len(unknown.intersection(sprayed)) < GUESSING_MIN_SHARE * len(sprayed):
+    missing = len(unknown.intersection(sprayed))
+    if missing < GUESSING_MIN_SHARE * len(sprayed) or len(sprayed) - missing >= spray_min_accounts:
         return finding
     finding.patterns = {GUESSING if name == SPRAY else name: accounts for name, accounts in finding.patterns.items()}
     return finding

@@ -92,3 +92,13 @@ def test_a_targeted_ssh_spray_of_existing_users_stays_a_spray(tmp_path: Path) ->
     assert spray.credential["pattern"] == "password_spray"
     assert spray.score == PATTERN_RISK["password_spray"]
     assert sorted(spray.credential["validators"]) == sorted(SERVERS)
+
+
+def test_a_targeted_spray_padded_with_made_up_names_stays_a_spray(tmp_path: Path) -> None:
+    """Half the names not existing is no bot's tell when the rest are a spray of our users on their own:
+    twelve made-up names tried beside the twelve users would otherwise buy the sprayer risk 50."""
+    padding = [line for n, name in enumerate(DEFAULTS)
+               for line in _try(BASE + 3610 + 25 * n, SERVERS[n % 4], 5000 + n, name, SPRAYER, exists=False)]
+    [spray] = credential(EmbeddedStore(tmp_path / "graph"), tmp_path, [*targeted(BASE + 3600), *padding])
+    assert spray.credential["pattern"] == "password_spray"
+    assert spray.score == PATTERN_RISK["password_spray"]
