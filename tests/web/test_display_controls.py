@@ -79,16 +79,20 @@ def test_visible_text_escapes_exactly_the_steering_characters(page, rlo_site):
           if (visibleText(ch) !== ch) steering.push(c);
         }
         return { steering, rlo: visibleText('a\\u202eb'), lines: visibleText('a\\tb\\nc\\rd', { keepLines: true }),
+                 marked: visibleText('a\\tb\\nc\\r\\nd\\re \\u23ce'),
                  plain: visibleText('ÿ ع 👩\\u200d💻 \\u200c'), none: visibleText(null),
                  zwsp: visibleText('pay\\u200bpal\\u00ad\\ufeff'),
                  tags: visibleText('ok\\u{e0001}\\u{e0068}\\u{e0069}\\u{e007f}!') };
     }""")
     expected = ([*range(0x00, 0x20), *range(0x7F, 0xA0), 0x00AD, 0x034F, 0x061C, 0x180E, 0x200B,
                  0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2060, 0x2065),
-                 *range(0x2066, 0x2070), 0xFEFF, 0xE0001, *range(0xE0020, 0xE0080)])
+                 *range(0x2066, 0x2070),
+                 0x23CE,  # the line-break mark (⏎): written as its code, the page draws its own (U5B #3)
+                 0xFEFF, 0xE0001, *range(0xE0020, 0xE0080)])
     assert answer["steering"] == expected
     assert answer["rlo"] == "a\\u202eb"
     assert answer["lines"] == "a\tb\nc\\u000dd"
+    assert answer["marked"] == "a\\u0009b⏎ c⏎ d⏎ e \\u23ce"  # one line, each break marked (U5B #3)
     # ZWJ and ZWNJ stay raw: emoji sequences and scripts need them
     assert answer["plain"] == "ÿ ع 👩\u200d💻 \u200c" and answer["none"] == ""
     # invisible format characters are shown as codes; a tag character is one code, not two halves

@@ -315,7 +315,8 @@ export class ClusterView {
       const added = this.graph.addGraph(graph, node);
       this.mergeEvents(answer);
       if (added) await this.graph.relayout();
-      this.status(added ? `expanded ${shorten(node.data('value'), 120)}: ${added} new element(s)` : 'no new neighbours');
+      const { nodes, edges } = this.graph.lastAdded;
+      this.status(added ? `expanded ${shorten(node.data('value'), 120)}: ${nodes} new node(s), ${edges} new relation(s); ${node.connectedEdges().length} relation(s) shown at it` : 'no new neighbours');
       // The panels describe the selection: its relations and evidence just grew.
       if (added && node.selected() && node.inside()) this.select(node);
     } catch (error) {

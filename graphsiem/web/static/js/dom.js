@@ -20,10 +20,18 @@
 const STEERING = '\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u180e\\u200b\\u200e\\u200f\\u2028\\u2029'
   + '\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\u{e0001}\\u{e0020}-\\u{e007f}';
 export const STEERING_BEYOND_C0 = new RegExp(`[${STEERING}]`, 'gu');
-// With the C0 controls: everything visibleText escapes.  Tab and line feed are
-// the only exceptions, and only on request.
-const HIDDEN = new RegExp(`[\\u0000-\\u001f${STEERING}]`, 'gu');
+// With the C0 controls but tab and line feed: what visibleText escapes in a
+// raw record kept on its lines (keepLines).
 const HIDDEN_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f${STEERING}]`, 'gu');
+// A line break in one-line text (a script body in Members, a search row, an
+// evidence detail) is shown as LINE_MARK and a space, where the text may wrap
+// (review U5B #3: `\u000a` read as noise in every script): a marker, never a
+// real break, so a value cannot draw a fake row under its own.  The mark
+// itself in the data is written as its code (\u23ce), so a ⏎ is always one
+// the page drew.  \r\n is one break.
+export const LINE_MARK = '\u23ce';
+const MARKED = new RegExp(`\\r\\n|[\\u0000-\\u001f\\u23ce${STEERING}]`, 'gu');
+const markOrEscape = (m) => (m === '\r\n' || m === '\n' || m === '\r' ? `${LINE_MARK} ` : codeEscape(m));
 
 /**
  * `\uXXXX` (lower-case hex) for one character; `\UXXXXXXXX` beyond U+FFFF:
@@ -40,7 +48,7 @@ export function codeEscape(char) {
  * Data as the analyst must read it: display-steering characters made visible.
  *
  * "report\u202Eexe.txt" is shown as `report\u202eexe.txt`, not as the
- * "reporttxt.exe" the override would draw.
+ * "reporttxt.exe" the override would draw; a line break as "⏎ " (LINE_MARK).
  * @param {*} value  anything; null and undefined give ''
  * @param {{keepLines?: boolean}} options  keep tab and line feed (a raw
  *   record pretty-printed in a <pre>)
@@ -48,7 +56,7 @@ export function codeEscape(char) {
  */
 export function visibleText(value, { keepLines = false } = {}) {
   const text = value === null || value === undefined ? '' : String(value);
-  return text.replace(keepLines ? HIDDEN_BUT_LINES : HIDDEN, codeEscape);
+  return keepLines ? text.replace(HIDDEN_BUT_LINES, codeEscape) : text.replace(MARKED, markOrEscape);
 }
 
 /** Set the text of `node` to `value`, display-steering characters made visible. */

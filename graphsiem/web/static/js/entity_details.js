@@ -126,7 +126,9 @@ function prevalenceNodes(info, type = info.type) {
   const prevalence = info.prevalence ?? info;
   const hosts = prevalence.hosts ?? prevalence.host_count;
   const isUser = type === 'user';
-  const rows = [[isUser ? 'hosts that logged it' : 'fleet hosts', Array.isArray(hosts) ? String(hosts.length) : fmtNumber(hosts)]];
+  // A host's own "fleet hosts" is 1, itself: it counted nothing (review U5B #4), so a host has no such row.
+  const rows = type === 'host' ? []
+    : [[isUser ? 'hosts that logged it' : 'fleet hosts', Array.isArray(hosts) ? String(hosts.length) : fmtNumber(hosts)]];
   if (isUser && Number.isFinite(prevalence.logon_targets)) {
     rows.push(['logged on to / validated at', countedAndNamed(prevalence.logon_targets, 'machine',
       prevalence.logon_target_names, prevalence.logon_target_names_truncated)]);

@@ -342,7 +342,7 @@ export class GraphView {
     return removed.nodes().length + removed.edges().length;
   }
 
-  /** Add nodes and edges not yet drawn; returns how many were new. */
+  /** Add nodes and edges not yet drawn; returns how many were new (`lastAdded` splits them). */
   addGraph(graph, near = null) {
     const cy = this.cy;
     const known = new Set(this.data.nodes.map((n) => n.id));
@@ -350,6 +350,8 @@ export class GraphView {
     const nodeIds = new Set(newNodes.map((n) => n.id));
     const present = (id) => nodeIds.has(id) || !cy.getElementById(id).empty();
     const newEdges = graph.edges.filter((e) => cy.getElementById(e.id).empty() && present(e.source) && present(e.target));
+    // nodes and relations apart: "50 new elements" beside "relations shown 25" (review U5B #4)
+    this.lastAdded = { nodes: newNodes.length, edges: newEdges.length };
     if (!newNodes.length && !newEdges.length) return 0;
     this.data.nodes.push(...newNodes);
     this.data.edges.push(...newEdges);

@@ -21,12 +21,21 @@ export function relationButtons(node, onPick) {
   const items = edges.slice(0, LISTED_MAX).map((edge) => {
     const outgoing = edge.source().id() === node.id();
     const other = outgoing ? edge.target() : edge.source();
-    const count = edge.data('aggregate') ? `${edge.data('hosts')} hosts` : `×${edge.data('count')}`;
-    // a lateral movement's source address names the host the IP map held it on then
-    const mapped = mappedHost({ type: other.data('type'), props: other.data('props') });
-    const name = mapped ? `${shorten(other.data('value'), 60)} (${shorten(mapped, 40)})` : shorten(other.data('value'), 60);
-    const type = shownType({ type: other.data('type'), value: other.data('value'), props: other.data('props') });
-    const text = `${outgoing ? '→' : '←'} ${edge.data('type')} ${type} ${name} (${count})`;
+    // An aggregate edge counts the aggregate's members it reaches (`hosts` names the host
+    // aggregate's case): "RAN 2 of 24 processes", not "RAN aggregate 24 processes (2 hosts)"
+    // (review U5B #4); an edge to one entity, its events (×count).
+    const arrow = `${outgoing ? '→' : '←'} ${edge.data('type')}`;
+    let text;
+    if (other.data('type') === 'aggregate') {
+      text = `${arrow} ${edge.data('hosts')} of ${shorten(other.data('value'), 60)}`;
+    } else {
+      const count = edge.data('aggregate') ? `${edge.data('hosts')} hosts` : `×${edge.data('count')}`;
+      // a lateral movement's source address names the host the IP map held it on then
+      const mapped = mappedHost({ type: other.data('type'), props: other.data('props') });
+      const name = mapped ? `${shorten(other.data('value'), 60)} (${shorten(mapped, 40)})` : shorten(other.data('value'), 60);
+      const type = shownType({ type: other.data('type'), value: other.data('value'), props: other.data('props') });
+      text = `${arrow} ${type} ${name} (${count})`;
+    }
     return el('li', {}, el('button', { type: 'button', class: 'relation', dataset: { edgeId: edge.id() }, text, onclick: () => onPick(edge) }));
   });
   return el('div', { class: 'relations' },
