@@ -57,6 +57,10 @@ def can_be_a_host(ip: str) -> bool:
     return not (address.is_multicast or address.is_unspecified or ip == "255.255.255.255")
 
 
+_ADDRESS_CHARS = "0123456789abcdefABCDEF:."
+"""Every character an IPv4 or IPv6 address may be written with (its zone, after ``%``, aside)."""
+
+
 @lru_cache(maxsize=65536)
 def canonical_ip(value: str | None, *, strict: bool = True) -> str | None:
     """Canonical text of an IPv4/IPv6 address (``::ffff:1.2.3.4`` -> ``1.2.3.4``).
@@ -70,9 +74,17 @@ def canonical_ip(value: str | None, *, strict: bool = True) -> str | None:
         return None
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
-    try:
-        address = ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
+    address_text = text.split("%", 1)[0]
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    # A character no address spelling has (a domain's letters past f, a hyphen, a blank) is refused
+    # before ipaddress, whose refusal raises and formats errors: most of what a new domain name cost
+    # normalize_domain, which asks first (callgrind: 54k -> 14k instructions a new name).
+    if not address_text.strip(_ADDRESS_CHARS):
+        try:
+            address = ipaddress.ip_address(address_text)
+        except ValueError:
+            pass
+    if address is None:
         if strict:
             raise ValueError(f"not an IP address: {text[:64]!r}") from None
         return None
