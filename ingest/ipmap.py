@@ -30,13 +30,20 @@ by normalised fields (``docs/fields.md``), not by parser:
   the same IP and host that touch are merged into one interval.  Network
   sensors' events have no ``Event.host``, so a flow they saw never teaches who
   owns an address.  Sensor events whose record proves the sending machine
-  (``source.hostname``, e.g. a Zeek Kerberos request by the machine account
-  ``HOST$``) count the same way.
+  (``source.hostname`` on a Zeek Kerberos request by the machine account
+  ``HOST$``, :data:`~ingest.ipmap_sightings.SENDER_PROVEN_KINDS`) count the same way.
+* **Device claims** (source ``device``): a network device's name for the
+  machine at an address (``source.hostname`` beside ``source.ip`` on any other
+  hostless event: a CEF ``shost``, a LEEF ``identHostName``), held for
+  :data:`ENDPOINT_SLACK` either side like a sighting, but ranked below every
+  lease and sighting holding the time: anyone on the network can send a syslog
+  line naming any host (:mod:`ingest.ipmap_sightings`).
 
 ``lookup(ip, ts)`` returns the host whose interval holds ``ts`` (the one that
 started last when several do, the one learnt last when they started together;
-a lease gives way to another host's endpoint interval holding ``ts`` that was
-sighted using the address after the lease began, :mod:`ingest.ipmap_sightings`;
+a device's claim gives way to any lease or sighting holding ``ts``, and a lease to another host's
+endpoint interval holding ``ts`` that was sighted using the address after the lease began,
+:mod:`ingest.ipmap_sightings`;
 a NetBIOS-truncated name gives way to the one full name it begins that holds
 the IP at the same time, :func:`ingest.ipmap_names.full_name`), or ``None``:
 an unmapped IP stays an ``ip`` entity and adds no host.  The map is persisted
@@ -72,12 +79,13 @@ from ingest.ipmap_names import (
     is_generic_host_name,
     is_placeholder_host_name,
 )
-from ingest.ipmap_sightings import ENDPOINT_SLACK
+from ingest.ipmap_sightings import CLAIMS, DEVICE, ENDPOINT_SLACK, SENDER_PROVEN_KINDS
 from ingest.ipmap_store import IntervalRows
 from ingest.ipmap_tree import (
     Intervals,
     first_touching,
     latest_holding,
+    latest_holding_except,
     latest_sighted,
     latest_started,
 )
@@ -188,11 +196,16 @@ class IpHostMap:
             sender = fields.get("source.hostname")
             if isinstance(sender, str):
                 sender_ip = fields.get("source.ip")
-                # A sensor event that proves which machine sent it (Zeek Kerberos
-                # machine-account requests): as good as an endpoint observation.
                 host = normalize_host(sender) if isinstance(sender_ip, str) else None
                 if host and sender_ip:
-                    self.add_endpoint(sender_ip, host, event.ts)
+                    if event.kind in SENDER_PROVEN_KINDS:
+                        # A sensor event that proves which machine sent it (Zeek Kerberos
+                        # machine-account requests): as good as an endpoint observation.
+                        self.add_endpoint(sender_ip, host, event.ts)
+                    else:
+                        # A device's word for it (CEF shost, LEEF identHostName): anyone can
+                        # send such a line, so it ranks as a lease does (ipmap_sightings).
+                        self.add_claim(sender_ip, host, event.ts)
                     return True
             return False
         if not named:
@@ -252,6 +265,15 @@ class IpHostMap:
         ip = canonical_ip(ip, strict=False) or ip
         self._merge(ip, ts - ENDPOINT_SLACK, ts + ENDPOINT_SLACK, host, "endpoint")
 
+    def add_claim(self, ip: str, host: str, ts: float) -> None:
+        """Record that a network device named ``host`` as the machine at ``ip`` at ``ts`` (source ``device``).
+
+        Held for :data:`ENDPOINT_SLACK` either side, as a sighting is, but a host's own
+        endpoint interval sighted after it began outranks it (:mod:`ingest.ipmap_sightings`).
+        """
+        ip = canonical_ip(ip, strict=False) or ip
+        self._merge(ip, ts - ENDPOINT_SLACK, ts + ENDPOINT_SLACK, host, DEVICE)
+
     def _merge(self, ip: str, start: float, end: float, host: str, source: str) -> None:
         """Add ``[start, end]``, or widen the first interval of the same host and source it touches.
 
@@ -304,9 +326,13 @@ class IpHostMap:
             latest = latest_holding(intervals.root, ts)
             if latest is None:
                 return None
+        if latest.source == DEVICE and intervals.size > 1:
+            # a lease or a host's own sighting holding the time outranks a device's claim (ipmap_sightings)
+            latest = latest_holding_except(intervals.root, ts, DEVICE) or latest
         host = latest.host
-        if latest.source == "dhcp" and intervals.size > 1:
-            # another host seen using the address after the lease began outranks it (ingest.ipmap_sightings)
+        if latest.source in CLAIMS and intervals.size > 1:
+            # another host seen using the address after the lease (or lone claim) began outranks it
+            # (ingest.ipmap_sightings)
             sighted = latest_sighted(intervals.root, ts, latest.start + ENDPOINT_SLACK, host)
             if sighted is not None:
                 host = sighted.host

@@ -15,7 +15,8 @@ The rule is :meth:`ingest.ipmap.IpHostMap.lookup`'s: of the intervals of the
 address holding the time, the one that started last (a host name cut to 15
 characters gives way to the one full name it begins holding the address at
 the same time, :func:`ingest.ipmap_names.full_name`; a lease gives way to another
-host's endpoint interval sighted using the address after it began,
+host's endpoint interval sighted using the address after it began; a device's claim gives way to any
+lease or sighting holding the time,
 :mod:`ingest.ipmap_sightings`).  Two intervals starting
 together (one address leased to two hosts in the same second) are told apart
 by host name here, where the in-memory map takes the one learnt last.
@@ -33,7 +34,7 @@ from typing import Any, Literal
 
 from graphsiem.model import Event
 from ingest.ipmap_names import NETBIOS_LENGTH, full_name
-from ingest.ipmap_sightings import ENDPOINT_SLACK, sighted_holder
+from ingest.ipmap_sightings import CLAIMS, DEVICE, ENDPOINT_SLACK, sighted_holder
 from ingest.normalize_ip import canonical_ip
 
 Side = Literal["src", "dst"]
@@ -144,6 +145,7 @@ def holders(db: sqlite3.Connection, pairs: Iterable[tuple[str, float]]) -> dict[
         if "no such table" in str(exc):
             return {}  # a journal no ingest has opened yet: nothing learnt
         raise
+    _own_over_device_claims(db, found)
     _sighted_over_leases(db, found)
     cut = [(pair, interval) for pair, interval in found.items() if len(interval[0]) == NETBIOS_LENGTH]
     for (ip, ts), (host, start, end, source) in cut:
@@ -154,10 +156,27 @@ def holders(db: sqlite3.Connection, pairs: Iterable[tuple[str, float]]) -> dict[
     return found
 
 
+def _own_over_device_claims(db: sqlite3.Connection, found: dict[tuple[str, float], Interval]) -> None:
+    """As lookup does: a device's claim in ``found`` gives way to the latest-started lease or sighting
+    holding the same time (:mod:`ingest.ipmap_sightings`); one statement per chunk of such pairs."""
+    claimed = [pair for pair, interval in found.items() if interval[3] == DEVICE]
+    for first in range(0, len(claimed), PAIRS_PER_STATEMENT):
+        chunk = claimed[first:first + PAIRS_PER_STATEMENT]
+        values = ", ".join(["(?, ?, ?)"] * len(chunk))
+        for n, host, start, end, source in db.execute(
+            f"WITH wanted(n, ip, ts) AS (VALUES {values}) "  # noqa: S608 -- placeholders only
+            "SELECT w.n, h.host, h.start, h.end, h.source FROM wanted AS w JOIN ip_hosts AS h ON h.ip = w.ip "
+            "AND h.start <= w.ts AND h.end >= w.ts AND h.source != ? ORDER BY w.n, h.start DESC, h.rowid DESC",
+            [*(v for i, (ip, ts) in enumerate(chunk) for v in (i, ip, ts)), DEVICE],
+        ):
+            if found[chunk[n]][3] == DEVICE:  # the first row of each pair: the latest started, learnt last
+                found[chunk[n]] = (host, start, end, source)
+
+
 def _sighted_over_leases(db: sqlite3.Connection, found: dict[tuple[str, float], Interval]) -> None:
     """As lookup does: a lease in ``found`` gives way to another host sighted using its address after it
     began (:mod:`ingest.ipmap_sightings`); one statement per chunk of leased pairs, not one per row."""
-    leased = [(pair, interval) for pair, interval in found.items() if interval[3] == "dhcp"]
+    leased = [(pair, interval) for pair, interval in found.items() if interval[3] in CLAIMS]
     for first in range(0, len(leased), PAIRS_PER_STATEMENT):
         chunk = leased[first:first + PAIRS_PER_STATEMENT]
         values = ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))

@@ -17,6 +17,19 @@ longer ends other hosts' endpoint intervals (:meth:`ingest.ipmap.IpHostMap.add_l
 an endpoint interval is the plain union of its sightings.  Every reader of the
 map applies it: the in-memory lookup, the evidence read back
 (:mod:`ingest.ipmap_evidence`) and a host's timeline (:mod:`ingest.journal_mapped_events`).
+
+A network device's name for the machine at an address (a CEF ``shost``, a LEEF
+``identHostName``: source :data:`DEVICE`) is a claim of the same kind (task
+T17B): any machine on the network can send a syslog line naming any host, and
+one forged line counted as that host's own sighting for an hour either side, so
+it moved a host's sensor traffic for two hours and, by this rule, outranked even
+its lease.  A claim is held as a sighting is (:data:`ENDPOINT_SLACK` either side)
+but ranks below every lease and endpoint interval holding the time: it names the
+holder only where nothing else does (a static address no endpoint reports, the
+case it was made for), and there gives way, as a lease does, to a host sighted
+after it began.  Only a sensor record that proves its sender (a Zeek
+Kerberos request by the machine account, :data:`SENDER_PROVEN_KINDS`) counts as
+an endpoint sighting.
 """
 
 from __future__ import annotations
@@ -25,6 +38,20 @@ from collections.abc import Iterable
 
 ENDPOINT_SLACK = 3600.0
 """How long (s) either side of an endpoint network event its address is trusted."""
+
+ENDPOINT = "endpoint"
+"""The source of a host's own sighting (its endpoint network events, a sender-proving sensor record)."""
+
+DEVICE = "device"
+"""The source of a network device's claim naming the machine at an address (CEF ``shost``)."""
+
+CLAIMS = frozenset({"dhcp", DEVICE})
+"""Sources that give way to another host's endpoint sighting after they began (module docstring)."""
+
+SENDER_PROVEN_KINDS = frozenset({"zeek:kerberos"})
+"""Hostless event kinds whose ``source.hostname`` proves the sender (a machine account's ticket): sightings.
+
+Every other hostless event naming ``source.hostname`` is a :data:`DEVICE` claim."""
 
 
 def sighted_after(lease_start: float, end: float, source: str) -> bool:
@@ -35,7 +62,7 @@ def sighted_after(lease_start: float, end: float, source: str) -> bool:
     >>> sighted_after(1000.0, 9999.0, "dhcp")
     False
     """
-    return source == "endpoint" and end - ENDPOINT_SLACK > lease_start
+    return source == ENDPOINT and end - ENDPOINT_SLACK > lease_start
 
 
 def sighted_holder(lease_host: str, lease_start: float,

@@ -7,8 +7,8 @@ timeline listed only the events a host reported itself, so mkt01, seen by Zeek
 alone, had an empty timeline (review U2).  This module lists the hostless
 events whose address was the host's at that moment, by the map's rule
 (:meth:`ingest.ipmap.IpHostMap.lookup`: of the intervals holding the time, the
-one that started last; ties go to the one learnt last; a lease gives way to
-another host sighted using the address after it began, :mod:`ingest.ipmap_sightings`; a name cut to 15
+one that started last; ties go to the one learnt last; a device's claim gives way to any lease or
+sighting holding the time; a lease to another host sighted using the address after it began, :mod:`ingest.ipmap_sightings`; a name cut to 15
 characters gives way to the full name holding the address then).
 
 How: the host's intervals (``ip_hosts_by_host``) and every interval of the same
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ingest.ipmap_names import NETBIOS_LENGTH, full_name
-from ingest.ipmap_sightings import sighted_holder
+from ingest.ipmap_sightings import CLAIMS, DEVICE, sighted_holder
 from ingest.journal_sensor_ends import is_current
 
 if TYPE_CHECKING:  # journal_host_events reads this module: the filter's type only
@@ -107,8 +107,11 @@ def _holder(intervals: Sequence[_Interval], t: float) -> str | None:
     if not holding:
         return None
     latest = max(holding, key=lambda iv: (iv[1], iv[3]))
+    if latest[4] == DEVICE:
+        # a lease or a host's own sighting holding t outranks a device's claim (ipmap_sightings)
+        latest = max((iv for iv in holding if iv[4] != DEVICE), key=lambda iv: (iv[1], iv[3]), default=latest)
     chosen = latest[0]
-    if latest[4] == "dhcp":
+    if latest[4] in CLAIMS:
         ordered = sorted(holding, key=lambda iv: (iv[1], iv[3]))
         chosen = sighted_holder(chosen, latest[1], [(iv[0], iv[1], iv[2], iv[4]) for iv in ordered]) or chosen
     if len(chosen) == NETBIOS_LENGTH:

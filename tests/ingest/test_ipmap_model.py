@@ -5,7 +5,8 @@ every interval: a new lease ends other hosts' leases that started before it
 and hold past it (their endpoint intervals stay whole); a lease or observation widens the first interval (by start,
 then by age) of the same host and source that it touches, else it is added;
 a lookup takes the interval holding the time that started last (learnt last
-among those starting together, a widened one whose start moved learnt when it moved), a lease gives way to
+among those starting together, a widened one whose start moved learnt when it moved), passing over a device's
+claim (CEF ``shost``) when a lease or sighting holds the time, a lease (or lone claim) gives way to
 the last other host's endpoint interval holding the time whose last sighting came after the lease began,
 and a NetBIOS-truncated name gives way to the
 one full name beginning it held at that time.  Random sequences (times out of
@@ -45,6 +46,9 @@ class ListMap:
     def add_endpoint(self, ip: str, host: str, ts: float) -> None:
         self._merge(ip, ts - ENDPOINT_SLACK, ts + ENDPOINT_SLACK, host, "endpoint")
 
+    def add_claim(self, ip: str, host: str, ts: float) -> None:
+        self._merge(ip, ts - ENDPOINT_SLACK, ts + ENDPOINT_SLACK, host, "device")
+
     def _merge(self, ip: str, start: float, end: float, host: str, source: str) -> None:
         intervals = self.intervals.setdefault(ip, [])
         for interval in sorted(intervals, key=lambda i: (i[0], i[4])):
@@ -65,8 +69,11 @@ class ListMap:
         if not holding:
             return None
         latest = max(holding, key=lambda i: (i[0], i[4]))
+        own = [i for i in holding if i[3] != "device"]
+        if latest[3] == "device" and own:
+            latest = max(own, key=lambda i: (i[0], i[4]))
         host = latest[2]
-        if latest[3] == "dhcp":
+        if latest[3] in ("dhcp", "device"):
             sighted = [i for i in sorted(holding, key=lambda i: (i[0], i[4]))
                        if i[3] == "endpoint" and i[2] != host and i[1] - ENDPOINT_SLACK > latest[0]]
             if sighted:
@@ -83,6 +90,7 @@ steps = st.one_of(
     st.tuples(st.just("lease"), st.sampled_from(IPS), st.sampled_from(HOSTS), times,
               st.sampled_from((0.0, 900.0, 1800.0, 3600.0, 5000.0, 86400.0))),
     st.tuples(st.just("endpoint"), st.sampled_from(IPS), st.sampled_from(HOSTS), times, st.just(0.0)),
+    st.tuples(st.just("device"), st.sampled_from(IPS), st.sampled_from(HOSTS), times, st.just(0.0)),
     st.tuples(st.just("save"), st.just(""), st.just(""), st.just(0.0), st.just(0.0)),
 )
 
@@ -100,6 +108,8 @@ def learn(ipmap: IpHostMap, reference: ListMap | None, step: tuple) -> None:
             target.add_lease(ip, host, ts, seconds)
         elif kind == "endpoint":
             target.add_endpoint(ip, host, ts)
+        elif kind == "device":
+            target.add_claim(ip, host, ts)
 
 
 def assert_same_as_the_list(sequence: list[tuple]) -> None:

@@ -27,9 +27,10 @@ from graphsiem.model import Entity, epoch_to_iso
 INTERVALS_LISTED = 20
 """Intervals of one address, or of one host, an answer lists (newest first); the total says how many there are."""
 
-SOURCE_WORDS = {"dhcp": "DHCP lease", "endpoint": "seen in its own traffic"}
+SOURCE_WORDS = {"dhcp": "DHCP lease", "endpoint": "seen in its own traffic", "device": "named by a network device"}
 """How a mapping's ``source`` reads in a sentence (``endpoint``: the host's own connection events, or a
-sensor's record naming the sender, such as a Kerberos request by the machine account)."""
+sensor's record naming the sender, such as a Kerberos request by the machine account; ``device``: a
+device's name for the machine at the address, a CEF ``shost``)."""
 
 
 @dataclass(frozen=True, slots=True)
