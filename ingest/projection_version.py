@@ -108,8 +108,9 @@ PROJECTION_VERSION = 19
 17. A DHCP lease gives way to another host seen using its address after the lease began (its own
     endpoint network events), and a lease no longer ends other hosts' endpoint intervals
     (:mod:`ingest.ipmap_sightings`): a workstation renewing its lease under another machine's name had
-    its sensor-seen traffic drawn from that machine for the lease's day (red team T17).  A rebuild
-    learns the IP map again from the journal.
+    its sensor-seen traffic drawn from that machine for the lease's day (red team T17).  A device's
+    name for an address (CEF ``shost``) is a ``device`` claim below every lease and sighting, no longer
+    a sighting (task T17B, same version: unreleased).  A rebuild learns the IP map again from the journal.
 18. ``%COMSPEC%`` is cmd.exe to the PowerShell decoding (:mod:`ingest.powershell`): a process whose
     command line runs ``%COMSPEC% /c powershell -enc ...`` (nested in a cmd line, or unexpanded) has
     its ``decoded_command``, as ``cmd.exe /c powershell -enc ...`` had (task INGF).
@@ -140,7 +141,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 14: "each process's build (sha256) as its earliest creation's, wherever batches were cut",
                 15: "each build a process creation ran as a file on its hosts (a new build at a known path)",
                 16: "each process's other digests and PE original name from the creation its sha256 comes from",
-                17: "sensor traffic of an address drawn from the host seen using it, not a lease under another name",
+                17: "sensor traffic of an address drawn from the host seen using it, not a lease or a device's "
+                    "claim under another name",
                 18: "the decoded PowerShell of a %COMSPEC% /c powershell -enc command line",
                 19: "PowerShell 4103 invocations as scripts, 4672 admin log-ons, Sysmon 9 raw volume reads"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
