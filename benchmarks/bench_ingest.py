@@ -1,8 +1,9 @@
 """Ingest throughput per format, end to end into the embedded store, against the parse floor.
 
 For each corpus group the records are tiled into a temporary file of about
-``--records`` records (each copy carries a ``_bench_copy`` number so its
-events are new, not duplicates), then:
+``--records`` records (each copy carries a ``_bench_copy`` number and, for a
+Windows event, a record number of its own: ``benchmarks/tiled_copies.py``; so
+its events are new, not duplicates), then:
 
 * **end-to-end**: ``ingest_paths`` into a fresh journal and embedded store
   (read, detect, parse, journal commit, projection, store upsert and flush);
@@ -85,6 +86,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.peers_graphsiem import timed_ingest  # noqa: E402
+from benchmarks.tiled_copies import numbered_copy  # noqa: E402
 from graphsiem.model import Event  # noqa: E402
 from ingest.event_ids import as_read_id  # noqa: E402
 from ingest.host_clocks import HostClocks  # noqa: E402
@@ -128,7 +130,7 @@ def tile(records: list[dict], target: int, out: Path) -> list[bytes]:
     copy = 0
     while len(lines) < target:
         for record in records:
-            lines.append(orjson.dumps({**record, "_bench_copy": copy}))
+            lines.append(orjson.dumps(numbered_copy(record, copy)))
         copy += 1
     out.write_bytes(b"\n".join(lines) + b"\n")
     return lines

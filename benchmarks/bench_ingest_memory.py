@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from bench_ingest import GROUPS, source_records  # noqa: E402
+from tiled_copies import numbered_copy  # noqa: E402
 
 CHILD = """
 import json, sys
@@ -87,7 +88,7 @@ def write_tiled(records: list[dict], target_bytes: int, path: Path, framing: str
         out.write(b"[\n" if is_array else b"")
         while written < target_bytes:
             for record in records:
-                text = orjson.dumps({**record, "_bench_copy": copy}, option=option)
+                text = orjson.dumps(numbered_copy(record, copy), option=option)
                 out.write(separator + text if count else text)
                 written += len(text)
                 count += 1

@@ -124,6 +124,7 @@ import orjson
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.tiled_copies import numbered_copy  # noqa: E402
 from tests.samples import samples_path  # noqa: E402
 
 OTRF = samples_path() / "otrf-security-datasets"
@@ -180,7 +181,7 @@ def tile(paths: list[Path], target: int, out: Path) -> int:
         copy = 0
         while written < target:
             for record in records:
-                stream.write(orjson.dumps({**record, "_bench_copy": copy}) + b"\n")
+                stream.write(orjson.dumps(numbered_copy(record, copy)) + b"\n")
             written += len(records)
             copy += 1
     return written
