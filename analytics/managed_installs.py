@@ -57,6 +57,7 @@ from analytics.build_signers import VALID_STATUSES
 from analytics.external_addresses import is_external_ip
 from analytics.lineage import INTERPRETERS, image_file_name, image_name
 from graphsiem.model import Entity, EntityKey, EntityType, Relation
+from ingest.normalize_text import normalize_command_line
 
 __all__ = [
     "MANAGEMENT_PARENTS", "ManagedInstalls", "builds_explain_download", "is_deployed_program", "is_managed_deployment",
@@ -229,10 +230,15 @@ def managed_installs(
         return name if name not in MANAGEMENT_PARENTS or _system_binary(processes.get(key)) == name else "?"
 
     installed = frozenset(installed_runs)
+    # an installed command's node is keyed by the image its parser read, its run's by the image that ran:
+    # a service whose ImagePath is "C:\Windows\System32\msiexec /i ..." (no .exe, which CreateProcess adds)
+    # is two nodes, so the command line, which both keep as written, says it too
+    installed_lines = {_normalized_line(processes[key]) for key in installed if key in processes}
     installers: dict[EntityKey, str] = {}
     for key, entity in processes.items():
         if images.get(key) in INSTALLERS and is_managed_installer(
-            entity, (parent_image(p) for p in parents.get(key, ())), installed=key in installed
+            entity, (parent_image(p) for p in parents.get(key, ())),
+            installed=key in installed or _normalized_line(entity) in installed_lines,
         ):
             installers[key] = package_of(str(entity.props.get("command_line") or entity.value)) or ""
     programs = set()
@@ -242,6 +248,10 @@ def managed_installs(
         if is_deployed_program(entity, (parent_image(p) for p in mine), by_installer=others <= installers.keys()):
             programs.add(key)
     return ManagedInstalls(frozenset(installers), frozenset(programs), installers)
+
+
+def _normalized_line(entity: Entity) -> str:
+    return normalize_command_line(str(entity.props.get("command_line") or entity.value))
 
 
 def builds_explain_download(behaviours: Iterable[str], new_members: Iterable[EntityKey], builds: Iterable[EntityKey]) -> bool:

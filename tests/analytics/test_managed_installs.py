@@ -13,6 +13,7 @@ import pytest
 from analytics.lineage import image_name
 from analytics.managed_installs import is_managed_deployment, managed_installs
 from graphsiem.model import Entity, Relation
+from tests.ingest.parsers.test_windows_variants import _sysmon, _winlogbeat, ingest_into
 
 SERVICES = r"C:\Windows\system32\services.exe"
 MSIEXEC = r"C:\Windows\System32\msiexec.exe"
@@ -30,6 +31,11 @@ def _managed(children: list[tuple[Entity, Entity]], installed: tuple[str, ...] =
     spawned = [Relation(p.ref, "SPAWNED", c.ref, 0.0, 0.0) for p, c in children]
     images = {ref: image_name(e.value, e.props) for ref, e in processes.items()}
     return managed_installs(processes, spawned, images, [("process", key) for key in installed])
+
+
+@pytest.fixture
+def ingest(tmp_path):
+    yield from ingest_into(tmp_path)
 
 
 def _services() -> Entity:
@@ -134,3 +140,26 @@ def test_a_services_exe_outside_system32_is_no_management_parent(parent_image):
 def test_msiexec_copied_under_a_nested_system32_is_not_the_installer():
     nested = _process("nested", r"C:\Users\Public\Windows\System32\msiexec.exe", SHARE_INSTALL)
     assert _managed([(_services(), nested)]).installers == frozenset()
+
+
+@pytest.mark.parametrize("image_path", [
+    r"C:\Windows\System32\msiexec",                      # no .exe: CreateProcess adds it, the parser does not
+    r"%windir%\system32\msiexec",
+])
+def test_a_service_whose_image_path_names_msiexec_without_exe_is_no_managed_install(ingest, image_path):
+    """Through the real ingest: the 7045's installed node and the Sysmon 1 of its run are keyed by different
+    images (``...\\msiexec`` and ``...\\msiexec.exe``), so the run must be matched by its command line."""
+    command = image_path + r" /i \\deploy.corp.example\packages\Agent.msi /qn"
+    service = _winlogbeat(7045, {"ServiceName": "x1", "ImagePath": command, "ServiceType": "user mode service",
+                                 "StartType": "demand start", "AccountName": "LocalSystem"}, channel="System")
+    run = _sysmon(1, 9, ProcessGuid="{5770385f-0000-0000-0000-00000000a001}", ProcessId="5120",
+                  Image=MSIEXEC, CommandLine=command.replace("%windir%", r"C:\Windows"),
+                  User="NT AUTHORITY\\SYSTEM", ParentProcessGuid="{5770385f-0000-0000-0000-000000000270}",
+                  ParentProcessId="624", ParentImage=SERVICES, ParentCommandLine=SERVICES)
+    got = ingest(service, run)
+    processes = {("process", key): entity for key, entity in got.entities("process").items()}
+    spawned = [Relation(parent, "SPAWNED", child, 0.0, 0.0) for parent, child in got.edges("SPAWNED")]
+    images = {ref: image_name(e.value, e.props) for ref, e in processes.items()}
+    installed = [dst for _, dst in got.edges("INSTALLED")]
+    assert len(spawned) == 1 and installed  # the run and the install are both in the graph
+    assert managed_installs(processes, spawned, images, installed).installers == frozenset()
