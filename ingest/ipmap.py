@@ -79,15 +79,14 @@ from ingest.ipmap_names import (
     is_generic_host_name,
     is_placeholder_host_name,
 )
-from ingest.ipmap_sightings import CLAIMS, DEVICE, ENDPOINT_SLACK, SENDER_PROVEN_KINDS
+from ingest.ipmap_sightings import DEVICE, ENDPOINT, ENDPOINT_SLACK, SENDER_PROVEN_KINDS
 from ingest.ipmap_store import IntervalRows
 from ingest.ipmap_tree import (
     Intervals,
     first_touching,
     latest_holding,
-    latest_holding_except,
-    latest_sighted,
     latest_started,
+    latest_where,
 )
 from ingest.ipmap_watch import IpWatch
 from ingest.normalize import can_be_a_host, canonical_ip, normalize_host
@@ -115,6 +114,8 @@ def lease_seconds(value: Any) -> float:
         return float(value)
     return DEFAULT_LEASE
 
+
+_NO_BOUND = float("-inf")
 
 _LOOPBACK = ("127.", "::1", "0.0.0.0", "::")
 
@@ -328,12 +329,11 @@ class IpHostMap:
                 return None
         if latest.source == DEVICE and intervals.size > 1:
             # a lease or a host's own sighting holding the time outranks a device's claim (ipmap_sightings)
-            latest = latest_holding_except(intervals.root, ts, DEVICE) or latest
+            latest = latest_where(intervals.root, ts, _NO_BOUND, "", DEVICE, False) or latest
         host = latest.host
-        if latest.source in CLAIMS and intervals.size > 1:
-            # another host seen using the address after the lease (or lone claim) began outranks it
-            # (ingest.ipmap_sightings)
-            sighted = latest_sighted(intervals.root, ts, latest.start + ENDPOINT_SLACK, host)
+        if latest.source == "dhcp" and intervals.size > 1:
+            # another host seen using the address after the lease began outranks it (ingest.ipmap_sightings)
+            sighted = latest_where(intervals.root, ts, latest.start + ENDPOINT_SLACK, host, ENDPOINT, True)
             if sighted is not None:
                 host = sighted.host
         if len(host) == NETBIOS_LENGTH and intervals.size > 1:

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from graphsiem.model import Event
 from ingest.ipmap_names import NETBIOS_LENGTH, full_name
-from ingest.ipmap_sightings import CLAIMS, DEVICE, ENDPOINT_SLACK, sighted_holder
+from ingest.ipmap_sightings import DEVICE, ENDPOINT_SLACK, sighted_holder
 from ingest.normalize_ip import canonical_ip
 
 Side = Literal["src", "dst"]
@@ -176,7 +176,7 @@ def _own_over_device_claims(db: sqlite3.Connection, found: dict[tuple[str, float
 def _sighted_over_leases(db: sqlite3.Connection, found: dict[tuple[str, float], Interval]) -> None:
     """As lookup does: a lease in ``found`` gives way to another host sighted using its address after it
     began (:mod:`ingest.ipmap_sightings`); one statement per chunk of leased pairs, not one per row."""
-    leased = [(pair, interval) for pair, interval in found.items() if interval[3] in CLAIMS]
+    leased = [(pair, interval) for pair, interval in found.items() if interval[3] == "dhcp"]
     for first in range(0, len(leased), PAIRS_PER_STATEMENT):
         chunk = leased[first:first + PAIRS_PER_STATEMENT]
         values = ", ".join(["(?, ?, ?, ?, ?)"] * len(chunk))

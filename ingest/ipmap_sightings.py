@@ -26,8 +26,7 @@ it moved a host's sensor traffic for two hours and, by this rule, outranked even
 its lease.  A claim is held as a sighting is (:data:`ENDPOINT_SLACK` either side)
 but ranks below every lease and endpoint interval holding the time: it names the
 holder only where nothing else does (a static address no endpoint reports, the
-case it was made for), and there gives way, as a lease does, to a host sighted
-after it began.  Only a sensor record that proves its sender (a Zeek
+case it was made for).  Only a sensor record that proves its sender (a Zeek
 Kerberos request by the machine account, :data:`SENDER_PROVEN_KINDS`) counts as
 an endpoint sighting.
 """
@@ -44,9 +43,6 @@ ENDPOINT = "endpoint"
 
 DEVICE = "device"
 """The source of a network device's claim naming the machine at an address (CEF ``shost``)."""
-
-CLAIMS = frozenset({"dhcp", DEVICE})
-"""Sources that give way to another host's endpoint sighting after they began (module docstring)."""
 
 SENDER_PROVEN_KINDS = frozenset({"zeek:kerberos"})
 """Hostless event kinds whose ``source.hostname`` proves the sender (a machine account's ticket): sightings.

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ingest.ipmap_names import NETBIOS_LENGTH, full_name
-from ingest.ipmap_sightings import CLAIMS, DEVICE, sighted_holder
+from ingest.ipmap_sightings import DEVICE, sighted_holder
 from ingest.journal_sensor_ends import is_current
 
 if TYPE_CHECKING:  # journal_host_events reads this module: the filter's type only
@@ -111,7 +111,7 @@ def _holder(intervals: Sequence[_Interval], t: float) -> str | None:
         # a lease or a host's own sighting holding t outranks a device's claim (ipmap_sightings)
         latest = max((iv for iv in holding if iv[4] != DEVICE), key=lambda iv: (iv[1], iv[3]), default=latest)
     chosen = latest[0]
-    if latest[4] in CLAIMS:
+    if latest[4] == "dhcp":
         ordered = sorted(holding, key=lambda iv: (iv[1], iv[3]))
         chosen = sighted_holder(chosen, latest[1], [(iv[0], iv[1], iv[2], iv[4]) for iv in ordered]) or chosen
     if len(chosen) == NETBIOS_LENGTH:

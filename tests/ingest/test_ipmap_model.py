@@ -6,7 +6,7 @@ and hold past it (their endpoint intervals stay whole); a lease or observation w
 then by age) of the same host and source that it touches, else it is added;
 a lookup takes the interval holding the time that started last (learnt last
 among those starting together, a widened one whose start moved learnt when it moved), passing over a device's
-claim (CEF ``shost``) when a lease or sighting holds the time, a lease (or lone claim) gives way to
+claim (CEF ``shost``) when a lease or sighting holds the time, a lease gives way to
 the last other host's endpoint interval holding the time whose last sighting came after the lease began,
 and a NetBIOS-truncated name gives way to the
 one full name beginning it held at that time.  Random sequences (times out of
@@ -73,7 +73,7 @@ class ListMap:
         if latest[3] == "device" and own:
             latest = max(own, key=lambda i: (i[0], i[4]))
         host = latest[2]
-        if latest[3] in ("dhcp", "device"):
+        if latest[3] == "dhcp":
             sighted = [i for i in sorted(holding, key=lambda i: (i[0], i[4]))
                        if i[3] == "endpoint" and i[2] != host and i[1] - ENDPOINT_SLACK > latest[0]]
             if sighted:
