@@ -19,7 +19,7 @@ behaviour is isolated along several features at once.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +36,7 @@ from analytics.first_contacts import (
 )
 from analytics.history import fleet_has_history
 from analytics.incidence import Incidence
+from analytics.internal_origins import all_from_old_internal_servers
 from analytics.lineage import INTERPRETERS, LineagePair
 from analytics.lookalike import Lookalike, LookalikeIndex, trusted_domains
 from analytics.managed_installs import (
@@ -95,7 +96,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "source_kinds": "kinds of evidence among new members: endpoint (process (not a managed deployment's, analytics.managed_installs), script, user, a driver the hosts installed or loaded) and external network destinations (domain, ip, url; not counted when every member IP is internal); any other file counts for neither (which sensor saw it is not recorded)",
     "lsass_access": "1 when a new member process first opened LSASS inside the window",
     "encoded_command": "1 when a new member process carries an encoded PowerShell command",
-    "download_from_new_domain": "1 when the cluster downloads from a new domain or a new external address (no DNS name: http://203.0.113.7/a.png) and runs something new, or when script hosts or living-off-the-land binaries, one per host on at least min_hosts hosts, fetched a new file or URL from an external source the fleet contacted before the window, but its script hosts did not fetch from min_hosts times (analytics.known_source_downloads; name kept for compatibility)",
+    "download_from_new_domain": "1 when the cluster downloads from a new domain or a new external address (no DNS name: http://203.0.113.7/a.png) and runs something new (not when every new URL is on an internal server the fleet saw before the window, a deployment's distribution point: analytics.internal_origins), or when script hosts or living-off-the-land binaries, one per host on at least min_hosts hosts, fetched a new file or URL from an external source the fleet contacted before the window, but its script hosts did not fetch from min_hosts times (analytics.known_source_downloads; name kept for compatibility)",
     "remote_thread": "1 when a new member process first injected a remote thread inside the window",
     "driver_outside_drivers_dir": "1 when a new member is a kernel driver (installed as a driver service or loaded by the kernel) from outside the Windows driver directory (System32\\drivers, the DriverStore)",
     "lookalike_domain": "1 when a new member domain looks like a domain the fleet used widely before the window (one or two characters apart, look-alike characters, or the trusted name inside another domain; the trusted domain's own subdomains excluded)",
@@ -215,12 +216,22 @@ class FeatureContext:
     (:func:`analytics.contact_counts.read_contact_shares`; 1 when missing)."""
     managed: ManagedInstalls = field(default_factory=ManagedInstalls)
     """The fleet's managed installers and deployed programs (:mod:`analytics.managed_installs`)."""
+    internal_server: Callable[[str], bool] | None = None
+    """URL host -> whether it is one of the fleet's internal servers (:class:`analytics.internal_origins.InternalServers`);
+    ``None``: none is (every download keeps ``download_from_new_domain``)."""
+    _columns: dict[EntityKey, int] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.history is None:
             self.history = fleet_has_history(self.incidence, self.stats.window.start)
         if self.lookalikes is None:
             self.lookalikes = trusted_domain_index(self.incidence, self.stats)
+
+    def column_index(self) -> dict[EntityKey, int]:
+        """The incidence's ``(type, key)`` -> column, built on first use."""
+        if self._columns is None:
+            self._columns = self.incidence.column_index()
+        return self._columns
 
 
 @dataclass(slots=True)
@@ -258,6 +269,22 @@ def trusted_domain_index(incidence: Incidence, stats: EntityStats) -> LookalikeI
         ),
         stats.n_hosts,
     )
+
+
+def _from_old_internal_servers(context: FeatureContext, new_keys: list[EntityKey]) -> bool:
+    """Whether the cluster's new URLs (one at least) are all on internal servers the fleet saw before the window."""
+    if context.internal_server is None:
+        return False
+    columns = context.column_index()
+    stats = context.stats
+
+    def known_before_window(host: str) -> bool:
+        column = columns.get((EntityType.DOMAIN, host), columns.get((EntityType.IP, host)))
+        return column is not None and stats.first_seen[column] < stats.window.start
+
+    urls = [k for t, k in new_keys if t == EntityType.URL]
+    return all_from_old_internal_servers(urls, known_before_window=known_before_window,
+                                         is_internal=context.internal_server)
 
 
 def cluster_features(
@@ -339,7 +366,9 @@ def cluster_features(
     # external address is where it came from as a new domain is (review T7 #4), or a campaign
     # moving to raw IPs would lose the behaviour.  An internal one is a deployment server.
     new_origin = EntityType.DOMAIN in new_types or any(t == EntityType.IP and is_external_ip(k) for t, k in new_keys)
-    if new_origin and downloads and executes and is_external:
+    # ... but a package every new URL of which is on an internal server the fleet knew before the window
+    # (a ConfigMgr distribution point) came from the deployment system, not from the new domain (FP2).
+    if new_origin and downloads and executes and is_external and not _from_old_internal_servers(context, new_keys):
         behaviours.add("download_from_new_domain")
     interpreters = [p for p in new_pairs.values() if p.child in INTERPRETERS]
     # A managed deployment (analytics.managed_installs: msiexec run by a service from a package on a

@@ -49,6 +49,7 @@ from analytics.entity_stats import EntityStats, Window, entity_stats
 from analytics.features import FeatureContext, access_targets
 from analytics.image_builds import NewBuild, image_builds, new_builds
 from analytics.incidence import Incidence, build_incidence
+from analytics.internal_origins import InternalServers
 from analytics.known_source_downloads import add_known_source_fetches, read_known_source_fetches
 from analytics.lineage import behaviour_index, image_name, is_encoded_command, lineage_index
 from analytics.linked_processes import (
@@ -246,7 +247,7 @@ def load_inputs(
     # of the same candidate pivots (it keeps the destinations among them)
     shares = rollups.add_contact_shares(store, read_contact_shares(store, real_pivots))
     context = FeatureContext(incidence, stats, lineage, behaviours, encoded, kernel_drivers, targets, contact_shares=shares,
-                             managed=managed)
+                             managed=managed, internal_server=InternalServers(store, window))
     # a behaviour pivot's cluster carries its entity: what this detection made of it, which the API serves
     processes.update(behaviour.entities)
     return DetectionInputs(window, incidence, stats, context, processes, drivers, timings, default_end, credited,
