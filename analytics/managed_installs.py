@@ -54,6 +54,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from analytics.build_signers import VALID_STATUSES
+from analytics.driver_paths import read_windows_path
 from analytics.external_addresses import is_external_ip
 from analytics.lineage import INTERPRETERS, image_file_name, image_name
 from graphsiem.model import Entity, EntityKey, EntityType, Relation
@@ -71,9 +72,11 @@ MANAGEMENT_PARENTS = frozenset({"services.exe"})
 the simulator's SYSTEM processes.  Left out on purpose: script hosts, shells, Office, ``explorer.exe``
 (a user), ``WmiPrvSE.exe`` (remote WMI execution), ``svchost.exe`` and ``taskhostw.exe`` (the Task
 Scheduler): an attacker reaches all of them without the deployment system."""
-# a drive's own Windows folder: "endswith \windows\system32\x" also took C:\Users\Public\Windows\System32\x
-_SYSTEM_FOLDER = re.compile(r"(?i)^(?:\\\\\?\\)?[a-z]:\\windows\\(?:system32|syswow64)\\([^\\]+)$")
-_PROGRAM_FILES = re.compile(r"(?i)^(?:\\\\\?\\)?[a-z]:\\program files(?: \(x86\))?\\[^\\]+\\")
+# a volume's own Windows folder, read by analytics.driver_paths (drive letters, \\?\ and \??\ prefixes,
+# %SystemRoot%, device paths, ".." resolved): "endswith \windows\system32\x" also took
+# C:\Users\Public\Windows\System32\x, and a share or a shadow copy is no host's own system
+_SYSTEM_FOLDERS = ("\\windows\\system32", "\\windows\\syswow64")
+_PROGRAM_FILES = ("\\program files\\", "\\program files (x86)\\")
 _PACKAGE = re.compile(r'(?i)(?:^|\s)[/-](?:i|package|p|update)(?:\s+|(?="))("[^"]*"|\S+)')
 _URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://")
 _WEBDAV = re.compile(r"(?i)^\\\\[^\\]+@(?:ssl|\d+)|\\davwwwroot\\")
@@ -141,8 +144,11 @@ def _system_binary(entity: Entity | None) -> str | None:
     ``SysWOW64``), else None (no image known, or anywhere else: a copy keeps the name, not the folder)."""
     if entity is None:
         return None
-    found = _SYSTEM_FOLDER.match(_image_path(entity).strip('"'))
-    return found.group(1) if found else None
+    read = read_windows_path(_image_path(entity))
+    if read is None or read.elsewhere is not None:
+        return None
+    folder, _, name = read.folders.rpartition("\\")
+    return name if folder in _SYSTEM_FOLDERS else None
 
 
 def is_managed_installer(entity: Entity, parent_images: Iterable[str], *, installed: bool) -> bool:
@@ -184,7 +190,10 @@ def is_deployed_program(entity: Entity, parent_images: Iterable[str], *, by_inst
         return False
     if image_name(entity.value, entity.props) in INTERPRETERS | INSTALLERS or _said_unsigned(entity.props):
         return False
-    return _PROGRAM_FILES.match(_image_path(entity)) is not None
+    read = read_windows_path(_image_path(entity))
+    # a program in its own folder under Program Files, on a local volume
+    return (read is not None and read.elsewhere is None
+            and any(read.folders.startswith(root) and "\\" in read.folders[len(root):] for root in _PROGRAM_FILES))
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,8 @@ def test_a_deployment_needs_an_installer_and_nothing_but_deployed_programs():
 @pytest.mark.parametrize("parent_image", [
     r"C:\ProgramData\Updater\services.exe",               # any binary named services.exe
     r"C:\Users\Public\Windows\System32\services.exe",     # System32's name nested in a writable folder
+    r"C:\Windows\System32\..\..\Users\Public\services.exe",  # climbing out of System32 by ".."
+    r"\\fs1\c$\Windows\System32\services.exe",              # another machine's System32, over a share
 ])
 def test_a_services_exe_outside_system32_is_no_management_parent(parent_image):
     """The Service Control Manager is System32's services.exe: an attacker's copy of the name (admin on no
@@ -135,6 +137,17 @@ def test_a_services_exe_outside_system32_is_no_management_parent(parent_image):
     agent = _process("agent", AGENT, f'"{AGENT}" /service')
     managed = _managed([(fake, msi), (fake, agent)])
     assert (managed.installers, managed.programs) == (frozenset(), frozenset())
+
+
+@pytest.mark.parametrize("parent_image", [
+    r"\Device\HarddiskVolume3\Windows\System32\services.exe",  # as Windows' own events write it
+    r"\\?\C:\Windows\System32\services.exe",
+    r"D:\Windows\system32\services.exe",                      # a host whose Windows is on D:
+])
+def test_system32s_services_exe_in_any_spelling_is_the_management_parent(parent_image):
+    scm = _process("scm", parent_image, parent_image)
+    msi = _process("msi", MSIEXEC, SHARE_INSTALL)
+    assert _managed([(scm, msi)]).installers == frozenset({msi.ref})
 
 
 def test_msiexec_copied_under_a_nested_system32_is_not_the_installer():
