@@ -33,6 +33,8 @@ WELL_KNOWN_SIDS = {
     "s-1-5-32-545": "builtin\\users",
 }
 """SIDs every Windows machine gives the same account (as Sysmon writes those accounts)."""
+SERVICE_SIDS = frozenset(("s-1-5-18", "s-1-5-19", "s-1-5-20"))
+"""SYSTEM, LOCAL SERVICE and NETWORK SERVICE: the service identities among :data:`WELL_KNOWN_SIDS`."""
 
 
 def _sid_of(value: object) -> str | None:

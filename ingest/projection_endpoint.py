@@ -16,6 +16,7 @@ from typing import Any
 
 from graphsiem.model import TALLY_LABEL_CHARS, Entity, EntityKey
 from ingest.image_paths import basename
+from ingest.journal_sid_names import SERVICE_SIDS, WELL_KNOWN_SIDS
 from ingest.projection_accumulator import FILE, EventContext, R
 from ingest.projection_builds import relate_image_build
 from ingest.projection_connections import ConnectionRules
@@ -46,10 +47,9 @@ _FILE_IDENTITY = frozenset(FILE_FIELDS[:5])
 _PROCESS_SIGNER_KEYS = frozenset(field for field, _ in PROCESS_SIGNER_FIELDS)
 """An ECS process record's signer fields (:mod:`ingest.projection_signers`): most records have none."""
 
-_SERVICE_SIDS = frozenset(("s-1-5-18", "s-1-5-19", "s-1-5-20"))
-"""SYSTEM, LOCAL SERVICE and NETWORK SERVICE: privileged on every host, no account's admin log-on."""
-_SERVICE_ACCOUNTS = frozenset(("nt authority\\system", "nt authority\\local service", "nt authority\\network service"))
-"""The same by name (a record that gives no SID: syslog text)."""
+# SYSTEM, LOCAL SERVICE and NETWORK SERVICE are privileged on every host: no account's admin log-on,
+# by SID or by name (a record that gives no SID: syslog text)
+_SERVICE_ACCOUNTS = frozenset(WELL_KNOWN_SIDS[sid] for sid in SERVICE_SIDS)
 
 _LOCAL_SOURCES = NO_PEER | {"127.0.0.1", "::1"}
 """Logon source addresses of a logon from the machine itself."""
@@ -303,14 +303,14 @@ class EndpointRules(ScriptRules, ConnectionRules, InstallRules):
 
         The event is the session's (``winlog.logon.id`` is the 4624's ``TargetLogonId``): the edge's
         evidence leads to the log-on it made privileged.  The service identities (SYSTEM, LOCAL and
-        NETWORK SERVICE, :data:`_SERVICE_SIDS`) are privileged on every host at every boot and say
+        NETWORK SERVICE, :data:`ingest.journal_sid_names.SERVICE_SIDS`) are privileged on every host at every boot and say
         nothing of an account: they are sighted only, as before.
         """
         user = self._user(ctx)
         self._learn_sid(ctx)
         host = ctx.host
         if (user is None or host is None or user[1] in _SERVICE_ACCOUNTS
-                or str(ctx.fields.get("user.id") or "").lower() in _SERVICE_SIDS):
+                or str(ctx.fields.get("user.id") or "").lower() in SERVICE_SIDS):
             ctx.touch(user)
             return
         ctx.rel(user, R.PRIVILEGED_ON, host)
