@@ -79,13 +79,16 @@ def session_sources(connection: sqlite3.Connection, host: str,
     """Per log-on id a 4662 of ``events`` names, the source address of this host's 4624 that opened it.
 
     The latest 4624 at or before the read with that ``TargetLogonId`` (ids are unique until the machine
-    restarts); one with no address (a local log-on) names none.  One query per distinct id, through the
-    ``events_by_host`` index: a DC's DKM reads are few.
+    restarts); one with no address (a local log-on) names none.  Only the 4662s that are key reads
+    (:func:`~analytics.adfs_key_reads.key_read_hit`) are asked about, one query per distinct id through
+    the ``events_by_host`` index: a DC writes 4662s for every directory access, its DKM reads are few.
     """
     reads: dict[str, float] = {}
-    for _, kind, ts, fields in events:
-        logon_id = fields.get("winlog.logon.id") if kind == OBJECT_KIND else None
-        if isinstance(logon_id, str) and logon_id:
+    for event_id, kind, ts, fields in events:
+        if kind != OBJECT_KIND:
+            continue
+        logon_id = fields.get("winlog.logon.id")
+        if isinstance(logon_id, str) and logon_id and key_read_hit(host, event_id, ts, fields) is not None:
             reads[logon_id] = max(ts, reads.get(logon_id, ts))
     sources: dict[str, str] = {}
     for logon_id, ts in reads.items():

@@ -9,10 +9,11 @@ DC01 all logged on from 192.168.2.5; records of our own making check the join's 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
-from analytics.adfs_key_reads import key_read_hit
-from analytics.host_finding_reads import read_more_hits
+from analytics.adfs_key_reads import OBJECT_KIND, key_read_hit
+from analytics.host_finding_reads import read_more_hits, session_sources
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
 from tests.analytics.test_adfs_key_reads import read
@@ -62,3 +63,23 @@ def test_only_the_4624_that_opened_the_session_before_the_read_names_it(tmp_path
         assert report.total.accepted == 4
         (hit,) = [h for h in read_more_hits(journal.connection, 0.0, 4e9) if h.rule == "adfs_key_read"]
     assert hit.detail.endswith("its log-on session 0x8f0f2cd7 came from 10.1.2.5 (4624)")
+
+
+def test_only_key_reads_are_asked_for_their_session(tmp_path: Path) -> None:
+    """A DC writes a 4662 for every directory access: only the DKM key reads' sessions are looked up."""
+    def logon(when: str, logon_id: str, address: str, record: int) -> dict:
+        shaped = _shapes(4624, {**LOGON, "TargetLogonId": logon_id, "IpAddress": address})["nxlog"]
+        return {**shaped, "@timestamp": when, "EventTime": when.replace("T", " ")[:19], "RecordNumber": record}
+
+    records = [logon("2026-03-02T14:00:00.000Z", "0x1234", "10.9.9.9", 1),
+               logon("2026-03-02T14:19:00.000Z", "0x8f0f2cd7", "10.1.2.5", 2)]
+    later = datetime(2026, 3, 2, 14, 20, tzinfo=UTC).timestamp()
+    key_read = read(**{"winlog.logon.id": "0x8f0f2cd7"})
+    other_access = {**read(**{"winlog.logon.id": "0x1234"}), "winlog.object.properties": ["member"]}
+    machine_read = read(**{"winlog.logon.id": "0x1234", "user.name": "corp\\dc01$"})
+    events = [("e1", OBJECT_KIND, later, key_read), ("e2", OBJECT_KIND, later, other_access),
+              ("e3", OBJECT_KIND, later, machine_read)]
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        ingest_paths([_write(tmp_path / "dc01.ndjson", records)], store=None, journal=journal, progress=False)
+        sources = session_sources(journal.connection, "dc01", events)
+    assert sources == {"0x8f0f2cd7": "10.1.2.5"}
