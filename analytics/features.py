@@ -19,120 +19,69 @@ behaviour is isolated along several features at once.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics.column_names import ColumnNames
+from analytics.agent_caches import fetches_explain_download
 from analytics.driver_paths import outside_driver_directory
-from analytics.entity_stats import EntityStats
 from analytics.external_addresses import is_external_ip
+from analytics.feature_context import (
+    ClusterFacts,
+    FeatureContext,
+    access_targets,
+    trusted_domain_index,
+)
 from analytics.first_contacts import (
     CHANCE_BURST_LEVEL,
     burst_chance,
     burst_size,
     first_contact_spread_minutes,
 )
-from analytics.history import fleet_has_history
-from analytics.incidence import Incidence
 from analytics.internal_origins import all_from_old_internal_servers
 from analytics.lineage import INTERPRETERS, LineagePair
-from analytics.lookalike import Lookalike, LookalikeIndex, trusted_domains
-from analytics.managed_installs import (
-    ManagedInstalls,
-    builds_explain_download,
-    is_managed_deployment,
-)
+from analytics.managed_installs import builds_explain_download, is_managed_deployment
 from analytics.repeat_rates import REPEAT_CAP_PER_DAY, busiest_destination, repeat_rate
-from graphsiem.model import EntityKey, EntityType, Relation
-
-SCORED_FEATURES = ColumnNames((  # not a tuple: frame[SCORED_FEATURES] selects the columns
-    "first_contact_spread_min",
-    "burst_hosts",
-    "interpreter_lineage",
-    "source_kinds",
-    "lsass_access",
-    "encoded_command",
-    "download_from_new_domain",
-    "remote_thread",
-    "driver_outside_drivers_dir",
-    "lookalike_domain",
-    "repeat_contacts",
-))
-"""Cluster features the scorer sees, in column order.
-
-``exclusivity`` is not one of them: a member is admitted only when at least
-``min_overlap`` of its fleet hosts are the pivot's, so the share of the new
-members' hosts inside the cluster is at least ``min_overlap`` by construction,
-its median over the candidates is 1, and the one-sided clip made it the same
-value for every cluster (contribution 0 on every simulated fleet, for
-``min_overlap`` 0.5 to 0.95).  It is kept as context, not scored."""
-
-SPREAD_CAP_MIN = 60.0
-"""First contacts spread over more than an hour are not a synchronised fan-out."""
-REPEAT_FLOOR_PER_DAY = 24.0
-"""Contact up to hourly is ordinary (updaters, browsing); only more often counts."""
-ACCOUNT_HOSTS_AT_ONCE = 5
-"""Most hosts one person's logon reaches at once: a user pivot on this many cluster hosts or fewer
-is not scored as synchronised (:func:`is_one_persons_logon`).
-
-An account is first seen where it logs on, and one logon is seen by several hosts within
-seconds by design: the workstation, the domain controller that validates it (4776, 4624 on
-the DC; a domain has two or more), the jump host or server an RDP hop reaches, a shared kiosk,
-a roaming profile's file server.  Workstation, two hops and two controllers is five hosts.
-On the first day of data every account is new, and at 3,000 hosts (review U3) a few dozen
-accounts seen on a workstation, a second machine and the DC within minutes took burst and
-spread as a campaign would: 8 of the top 12 clusters at risk 97, above lateral movement.
-An account on more hosts than that at once is a script, not a person, and keeps its synchrony.
-"""
-
-FEATURE_DESCRIPTIONS: dict[str, str] = {
-    "new_member_fraction": "share of member entities first seen by the fleet inside the window (context, not scored)",
-    "first_contact_spread_min": "inter-quartile range of the hosts' first contact with a new pivot, minutes, capped at 60 (slower is not synchronised; a pivot known before the window, a user on ACCOUNT_HOSTS_AT_ONCE cluster hosts or fewer, or a managed deployment (analytics.managed_installs), takes the cap)",
-    "burst_hosts": "cluster hosts whose first contact with a new pivot fell within one 10-minute span, when they are at least half the cluster and random first contacts over the window would make such a burst at most 1 % of the time (CHANCE_BURST_LEVEL: never 2 hosts in a day's window; else 0; 0 for a user on ACCOUNT_HOSTS_AT_ONCE cluster hosts or fewer: one person's logon; 0 for a managed deployment: msiexec run by a service from a package on a share, analytics.managed_installs)",
-    "exclusivity": "share of the new members' fleet hosts that are cluster hosts (context, not scored: at least min_overlap by the membership rule; 0 without new members)",
-    "interpreter_lineage": "new parent -> child pairs whose child is a script host or living-off-the-land binary",
-    "source_kinds": "kinds of evidence among new members: endpoint (process (not a managed deployment's, analytics.managed_installs), script, user, a driver the hosts installed or loaded) and external network destinations (domain, ip, url; not counted when every member IP is internal); any other file counts for neither (which sensor saw it is not recorded)",
-    "lsass_access": "1 when a new member process first opened LSASS inside the window",
-    "encoded_command": "1 when a new member process carries an encoded PowerShell command",
-    "download_from_new_domain": "1 when the cluster downloads from a new domain or a new external address (no DNS name: http://203.0.113.7/a.png) and runs something new (not when every new URL is on an internal server the fleet saw before the window, a deployment's distribution point: analytics.internal_origins), or when script hosts or living-off-the-land binaries, one per host on at least min_hosts hosts, fetched a new file or URL from an external source the fleet contacted before the window, but its script hosts did not fetch from min_hosts times (analytics.known_source_downloads; name kept for compatibility)",
-    "remote_thread": "1 when a new member process first injected a remote thread inside the window",
-    "driver_outside_drivers_dir": "1 when a new member is a kernel driver (installed as a driver service or loaded by the kernel) from outside the Windows driver directory (System32\\drivers, the DriverStore)",
-    "lookalike_domain": "1 when a new member domain looks like a domain the fleet used widely before the window (one or two characters apart, look-alike characters, or the trusted name inside another domain; the trusted domain's own subdomains excluded)",
-    "repeat_contacts": "contacts per day with a new destination (domain, ip, url) of the median cluster host, over that host's own first-to-last span (at least 6 hours; each contact once, analytics.contact_counts; analytics.repeat_rates): the pivot when it is a destination, else the cluster's most contacted new destination member; floored at 24 (only contact more often than hourly counts: beacons repeat; a pivot known before the window, a cluster without a new destination, or a managed deployment's agent checking in, takes the floor) and capped at 96 (every 15 minutes or more often is one value: a heartbeat is no more a beacon for being faster)",
-}
-
-SUSPICIOUS_DIRECTION: dict[str, int] = {
-    "first_contact_spread_min": -1,  # synchronised first contacts: a fan-out, not a rollout
-    "burst_hosts": +1,
-    "interpreter_lineage": +1,
-    "source_kinds": +1,  # seen by endpoint and external network evidence alike
-    "lsass_access": +1,
-    "encoded_command": +1,
-    "download_from_new_domain": +1,
-    "remote_thread": +1,
-    "driver_outside_drivers_dir": +1,
-    "lookalike_domain": +1,
-    "repeat_contacts": +1,  # beacons repeat
-}
-"""Which way each scored feature is suspicious: +1 higher, -1 lower.
-
-The scorer clips every feature to this side of its fleet baseline (the median
-cluster), so a value on the benign side cannot add risk
-(:class:`analytics.scoring.ClusterScorer`, ``directions``)."""
-
-
-def scored_directions() -> tuple[int, ...]:
-    """:data:`SUSPICIOUS_DIRECTION` in :data:`SCORED_FEATURES` order (the scorer's ``directions``)."""
-    return tuple(SUSPICIOUS_DIRECTION[name] for name in SCORED_FEATURES)
-
-
-BEHAVIOURS: tuple[str, ...] = (
-    "lsass_access", "encoded_command", "download_from_new_domain", "remote_thread", "driver_outside_drivers_dir",
-    "lookalike_domain",
+from analytics.scored_features import (
+    ACCOUNT_HOSTS_AT_ONCE,
+    BEHAVIOURS,
+    FEATURE_DESCRIPTIONS,
+    REPEAT_FLOOR_PER_DAY,
+    SCORED_FEATURES,
+    SPREAD_CAP_MIN,
+    SUSPICIOUS_DIRECTION,
+    feature_matrix,
+    scored_directions,
 )
-"""Attack behaviours, each a scored 0/1 feature."""
+from graphsiem.model import EntityKey, EntityType
+
+# The catalogue of columns (analytics.scored_features) and the context and facts
+# (analytics.feature_context) were split out at 517 lines; their names stay importable
+# from here, where callers and notebooks have always found them.
+__all__ = [
+    "ACCOUNT_HOSTS_AT_ONCE",
+    "BEHAVIOURS",
+    "CHANCE_BURST_LEVEL",
+    "DESTINATION_TYPES",
+    "ENDPOINT_TYPES",
+    "FEATURE_DESCRIPTIONS",
+    "NETWORK_TYPES",
+    "REPEAT_FLOOR_PER_DAY",
+    "SCORED_FEATURES",
+    "SPREAD_CAP_MIN",
+    "SUSPICIOUS_DIRECTION",
+    "ClusterFacts",
+    "FeatureContext",
+    "access_targets",
+    "burst_chance",
+    "burst_size",
+    "cluster_features",
+    "feature_matrix",
+    "first_contact_spread_minutes",
+    "is_one_persons_logon",
+    "is_private_ip",
+    "scored_directions",
+    "trusted_domain_index",
+]
 
 # Which sensor saw a file (Sysmon's FileCreate, a Zone.Identifier, Zeek's files log) is not in
 # the graph: relations and sightings carry no sensor, only evidence ids the journal resolves,
@@ -186,91 +135,6 @@ def is_private_ip(value: str) -> bool:
 
 
 # -- cluster features ------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class FeatureContext:
-    """Everything cluster features are computed from (built once per detection).
-
-    ``drivers`` are the kernel driver files (installed as a driver service, or loaded by
-    the kernel: ``host INSTALLED file``, ``host LOADED file``); ``targets`` the processes
-    seen only as the target of an access or injection (:func:`access_targets`), which are
-    not new members even when their node is new.  ``history`` says whether the store holds
-    the fleet's data from before the window (:func:`analytics.history.fleet_has_history`,
-    computed from the incidence when not given): without it nothing can be told new.
-    ``lookalikes`` indexes the domains the fleet used widely before the window
-    (:func:`analytics.lookalike.trusted_domains`, built from ``stats`` when not given).
-    """
-
-    incidence: Incidence
-    stats: EntityStats
-    lineage: Mapping[EntityKey, list[LineagePair]] = field(default_factory=dict)
-    behaviours: Mapping[EntityKey, Mapping[str, float]] = field(default_factory=dict)
-    encoded: frozenset[EntityKey] = frozenset()
-    drivers: frozenset[EntityKey] = frozenset()
-    targets: frozenset[EntityKey] = frozenset()
-    history: bool | None = None
-    lookalikes: LookalikeIndex | None = None
-    contact_shares: Mapping[EntityKey, float] = field(default_factory=dict)
-    """Destination pivot -> the share of its events that are distinct contacts
-    (:func:`analytics.contact_counts.read_contact_shares`; 1 when missing)."""
-    managed: ManagedInstalls = field(default_factory=ManagedInstalls)
-    """The fleet's managed installers and deployed programs (:mod:`analytics.managed_installs`)."""
-    internal_server: Callable[[str], bool] | None = None
-    """URL host -> whether it is one of the fleet's internal servers (:class:`analytics.internal_origins.InternalServers`);
-    ``None``: none is (every download keeps ``download_from_new_domain``)."""
-    _columns: dict[EntityKey, int] | None = field(default=None, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.history is None:
-            self.history = fleet_has_history(self.incidence, self.stats.window.start)
-        if self.lookalikes is None:
-            self.lookalikes = trusted_domain_index(self.incidence, self.stats)
-
-    def column_index(self) -> dict[EntityKey, int]:
-        """The incidence's ``(type, key)`` -> column, built on first use."""
-        if self._columns is None:
-            self._columns = self.incidence.column_index()
-        return self._columns
-
-
-@dataclass(slots=True)
-class ClusterFacts:
-    """Features of one cluster plus the facts an explanation cites."""
-
-    features: dict[str, float]
-    new_pairs: list[LineagePair]
-    rare_pairs: list[LineagePair]
-    behaviours: list[str]
-    new_members: list[EntityKey]
-    context: dict[str, float] = field(default_factory=dict)
-    drivers: list[EntityKey] = field(default_factory=list)
-    """New kernel-driver members from outside the Windows driver directory."""
-    history: bool = True
-    """The store holds data from before the window: "new" can be told (:class:`FeatureContext`)."""
-    lookalikes: list[Lookalike] = field(default_factory=list)
-    """New member domains that look like a domain the fleet trusts, and which (:mod:`analytics.lookalike`)."""
-    repeat_column: int | None = None
-    """The destination ``repeat_contacts`` was measured on: the pivot, a new destination member
-    (a pivot that is no destination), or ``None`` (no new destination in the cluster)."""
-    download_from_known_source: bool = False
-    """``download_from_new_domain`` is shown, and no new domain or external address is among the new
-    members: the download is a new payload fetched from a source the fleet knew before the window
-    (:mod:`analytics.known_source_downloads`), which the words must not call new."""
-
-
-def trusted_domain_index(incidence: Incidence, stats: EntityStats) -> LookalikeIndex:
-    """The domains of the window the fleet used widely before it (:func:`analytics.lookalike.trusted_domains`)."""
-    is_new = stats.is_novel  # a young domain is not yet one the fleet trusts
-    return trusted_domains(
-        (
-            (key, bool(is_new[j]), float(stats.total_hosts[j]))
-            for j, (kind, key) in enumerate(incidence.entities) if kind == EntityType.DOMAIN
-        ),
-        stats.n_hosts,
-    )
-
-
 def _from_old_internal_servers(context: FeatureContext, new_keys: list[EntityKey]) -> bool:
     """Whether the cluster's new URLs (one at least) are all on internal servers the fleet saw before the window."""
     if context.internal_server is None:
@@ -376,9 +240,12 @@ def cluster_features(
     # organisation installed: its processes are no endpoint evidence, its first contacts the job's
     # schedule and its check-ins the product working.  Its own builds are files, which read as a
     # download from the new domain: the install brought them.
-    explained = {"download_from_new_domain"} if builds_explain_download(behaviours, new_keys, stats.image_builds) else set()
+    # So is a package a management agent fetched into its own cache (analytics.agent_caches: Intune's IMECache).
+    fetched = fetches_explain_download(behaviours, new_keys, stats.image_builds, context.managed.fetched)
+    built = builds_explain_download(behaviours, new_keys, stats.image_builds)
+    explained = {"download_from_new_domain"} if fetched or built else set()
     managed = is_managed_deployment(context.managed, new_keys, behaviours=behaviours - explained,
-                                    interpreters=len(interpreters))
+                                    interpreters=len(interpreters), fetched_by_agents=fetched)
     if managed:
         behaviours -= explained
     # A new internal server (every member IP private) is managed infrastructure:
@@ -478,40 +345,3 @@ def _repeats(context: FeatureContext, pivot: int, new_cols: np.ndarray, host_row
         inc, destinations, host_rows, shares=context.contact_shares,
         fallback_days={j: float(stats.active_days[j]) for j in destinations},
     )
-
-
-def feature_matrix(rows: Iterable[Mapping[str, float]]) -> np.ndarray:
-    """Stack feature dictionaries into an ``(n, len(SCORED_FEATURES))`` array."""
-    data = [[float(r[name]) for name in SCORED_FEATURES] for r in rows]
-    return np.asarray(data, dtype=np.float64).reshape(len(data), len(SCORED_FEATURES))
-
-
-def access_targets(
-    accessed: Iterable[Relation], injected: Iterable[Relation], children: Iterable[EntityKey]
-) -> frozenset[EntityKey]:
-    """Processes seen only as the target of a memory access or an injection.
-
-    LSASS (or the process a thread was injected into) becomes a process node the first
-    time a sensor names it as a target: it is "first seen" then, although it ran all along
-    and did nothing new.  A target that opened or injected into something itself, or whose
-    start was seen (a child in a ``SPAWNED`` relation), is left out: it acted.
-
-    Parameters
-    ----------
-    accessed, injected : iterable of Relation
-        ``process ACCESSED process`` and ``process INJECTED process`` relations.
-    children : iterable of EntityKey
-        Processes whose start was seen (the children of ``SPAWNED`` relations).
-
-    Examples
-    --------
-    >>> r = Relation(("process", "mimi"), "ACCESSED", ("process", "lsass"), 0.0, 0.0)
-    >>> sorted(access_targets([r], [], []))
-    [('process', 'lsass')]
-    """
-    sources: set[EntityKey] = set()
-    targets: set[EntityKey] = set()
-    for relation in (*accessed, *injected):
-        sources.add(relation.src)
-        targets.add(relation.dst)
-    return frozenset(targets - sources - set(children))
