@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from analytics.agent_caches import AgentFetches
 from analytics.behaviour_pivots import find_behaviour_pivots
 from analytics.config import DetectionConfig
 from analytics.contact_counts import read_contact_shares
@@ -212,6 +213,8 @@ def load_inputs(
     )
     # msiexec run by a service from a package on a share, and what it deployed (analytics.managed_installs)
     managed = managed_installs(processes, spawned, images, _installed_runs(store, now))
+    # what the agents among them fetched into their caches is the install's download (analytics.agent_caches)
+    managed = replace(managed, fetched=AgentFetches(store, window, managed.agents))
     del spawned
     behaviours = behaviour_index(
         accessed, injected, images, host_first_seen=process_firsts, novelty_hosts=config.min_hosts

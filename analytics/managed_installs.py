@@ -50,9 +50,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from analytics.agent_caches import AGENT_NAMES, agent_cache_of, in_cache
 from analytics.build_signers import VALID_STATUSES
 from analytics.driver_paths import read_windows_path
 from analytics.external_addresses import is_external_ip
@@ -151,8 +152,12 @@ def _system_binary(entity: Entity | None) -> str | None:
     return name if folder in _SYSTEM_FOLDERS else None
 
 
-def is_managed_installer(entity: Entity, parent_images: Iterable[str], *, installed: bool) -> bool:
+def is_managed_installer(entity: Entity, parent_images: Iterable[str], *, installed: bool,
+                         caches: Iterable[str] = ()) -> bool:
     """Whether a process is the Windows Installer run by a management parent from a trusted package.
+
+    A management agent (:mod:`analytics.agent_caches`: the Intune extension, the ConfigMgr client) is a
+    parent too, for a package in a subfolder of its own cache only.
 
     Parameters
     ----------
@@ -162,16 +167,48 @@ def is_managed_installer(entity: Entity, parent_images: Iterable[str], *, instal
         Image names of every process that spawned it (none known: not managed).
     installed : bool
         A host installed its command as a service, scheduled task or WMI consumer.
+    caches : iterable of str
+        The cache folder of each agent parent (:func:`analytics.agent_caches.agent_cache_of`).
     """
     parents = set(parent_images)
-    if installed or not parents or not parents <= MANAGEMENT_PARENTS:
+    if installed or not parents or not parents <= MANAGEMENT_PARENTS | AGENT_NAMES:
         return False
     if image_name(entity.value, entity.props) not in INSTALLERS or _said_unsigned(entity.props):
         return False
     if _system_binary(entity) != image_file_name(entity.value, entity.props):
         return False
     package = package_of(str(entity.props.get("command_line") or entity.value))
-    return package is not None and is_trusted_package(package)
+    if package is None or not is_trusted_package(package):
+        return False
+    return _from_agent_caches(package, parents, list(caches))
+
+
+def _from_agent_caches(path: str, parents: set[str], caches: list[str]) -> bool:
+    """An agent parent's child installs only from a subfolder of every agent parent's own cache."""
+    if not parents & AGENT_NAMES:
+        return True
+    return bool(caches) and all(in_cache(path, cache) for cache in caches)
+
+
+def is_cache_installer(entity: Entity, parent_images: Iterable[str], *, installed: bool, caches: Iterable[str]) -> bool:
+    """Whether a process is a setup a management agent started from its own cache (ConfigMgr's ccmcache).
+
+    Parameters
+    ----------
+    entity : Entity
+    parent_images : iterable of str
+        Image names of every process that spawned it: management agents only.
+    installed : bool
+        A host installed its command as a service, scheduled task or WMI consumer.
+    caches : iterable of str
+        The cache folder of each agent parent.
+    """
+    parents = set(parent_images)
+    if installed or not parents or not parents <= AGENT_NAMES:
+        return False
+    if image_name(entity.value, entity.props) in INTERPRETERS | INSTALLERS or _said_unsigned(entity.props):
+        return False
+    return _from_agent_caches(str(entity.props.get("image") or entity.props.get("path") or ""), parents, list(caches))
 
 
 def is_deployed_program(entity: Entity, parent_images: Iterable[str], *, by_installer: bool) -> bool:
@@ -204,6 +241,11 @@ class ManagedInstalls:
     programs: frozenset[EntityKey] = frozenset()
     packages: Mapping[EntityKey, str] = field(default_factory=dict)
     """Installer -> the package it installed (for the check's words)."""
+    agents: frozenset[EntityKey] = frozenset()
+    """Management agents (:mod:`analytics.agent_caches`) that started an installer from their own cache."""
+    fetched: Callable[[EntityKey], bool] | None = None
+    """URL or file -> whether only those agents fetched it (:class:`analytics.agent_caches.AgentFetches`; set by
+    the detection, which has the store)."""
 
 
 def managed_installs(
@@ -233,10 +275,21 @@ def managed_installs(
     for rel in spawned:
         parents[rel.dst].add(rel.src)
 
-    def parent_image(key: EntityKey) -> str:
+    def scm_image(key: EntityKey) -> str:
         # services.exe is the Service Control Manager only in System32: any binary can be named so
         name = images.get(key, "?")
         return name if name not in MANAGEMENT_PARENTS or _system_binary(processes.get(key)) == name else "?"
+
+    # a management agent in its own folder, itself a service (the Service Control Manager its only parent)
+    caches = {
+        key: cache for key, entity in processes.items()
+        if images.get(key) in AGENT_NAMES and (cache := agent_cache_of(entity)) is not None
+        and parents.get(key) and all(scm_image(p) in MANAGEMENT_PARENTS for p in parents[key])
+    }
+
+    def parent_image(key: EntityKey) -> str:
+        name = scm_image(key)
+        return name if name not in AGENT_NAMES or key in caches else "?"
 
     installed = frozenset(installed_runs)
     # an installed command's node is keyed by the image its parser read, its run's by the image that ran:
@@ -244,19 +297,28 @@ def managed_installs(
     # is two nodes, so the command line, which both keep as written, says it too
     installed_lines = {_normalized_line(processes[key]) for key in installed if key in processes}
     installers: dict[EntityKey, str] = {}
+    agents: set[EntityKey] = set()
     for key, entity in processes.items():
+        mine = parents.get(key, set())
+        is_installed = key in installed or _normalized_line(entity) in installed_lines
+        agent_caches = [caches[p] for p in mine if p in caches]
         if images.get(key) in INSTALLERS and is_managed_installer(
-            entity, (parent_image(p) for p in parents.get(key, ())),
-            installed=key in installed or _normalized_line(entity) in installed_lines,
+            entity, (parent_image(p) for p in mine), installed=is_installed, caches=agent_caches,
         ):
             installers[key] = package_of(str(entity.props.get("command_line") or entity.value)) or ""
+        elif agent_caches and is_cache_installer(entity, (parent_image(p) for p in mine), installed=is_installed,
+                                                 caches=agent_caches):
+            installers[key] = str(entity.props.get("image") or "")
+        else:
+            continue
+        agents.update(p for p in mine if p in caches)
     programs = set()
     for key, entity in processes.items():
         mine = parents.get(key, set())
         others = {p for p in mine if parent_image(p) not in MANAGEMENT_PARENTS}
         if is_deployed_program(entity, (parent_image(p) for p in mine), by_installer=others <= installers.keys()):
             programs.add(key)
-    return ManagedInstalls(frozenset(installers), frozenset(programs), installers)
+    return ManagedInstalls(frozenset(installers), frozenset(programs), installers, frozenset(agents))
 
 
 def _normalized_line(entity: Entity) -> str:
@@ -289,9 +351,14 @@ def builds_explain_download(behaviours: Iterable[str], new_members: Iterable[Ent
 
 
 def is_managed_deployment(
-    managed: ManagedInstalls, new_members: Iterable[EntityKey], *, behaviours: Iterable[str], interpreters: int
+    managed: ManagedInstalls, new_members: Iterable[EntityKey], *, behaviours: Iterable[str], interpreters: int,
+    fetched_by_agents: bool = False,
 ) -> bool:
     """Whether a cluster's new members are a managed deployment: an installer, and only deployed programs.
+
+    An agent's package (:mod:`analytics.agent_caches`) is installed from a per-host cache folder, so its
+    installer is a process of its own on every host, no member: a cluster whose download management
+    agents fetched (``fetched_by_agents``) needs a deployed program instead.
 
     Parameters
     ----------
@@ -302,6 +369,9 @@ def is_managed_deployment(
         The attack behaviours found on it (any: not a deployment).
     interpreters : int
         Its new pairs whose child is a script host or living-off-the-land binary (any: not one).
+    fetched_by_agents : bool
+        Every new URL member (one at least) was fetched by a management agent that ran a managed
+        install (:func:`analytics.agent_caches.agents_delivered`).
 
     Examples
     --------
@@ -318,6 +388,6 @@ def is_managed_deployment(
     processes = [key for key in new_members if key[0] in (EntityType.PROCESS, EntityType.SCRIPT)]
     if any(key[0] == EntityType.SCRIPT for key in processes):
         return False
-    if not any(key in managed.installers for key in processes):
+    if not any(key in managed.installers or (fetched_by_agents and key in managed.programs) for key in processes):
         return False
     return all(key in managed.installers or key in managed.programs for key in processes)

@@ -1,0 +1,217 @@
+"""Management agents and their own caches: installs an Intune or ConfigMgr client runs (task BEN).
+
+An Intune Win32 app (``benchmarks/scenarios/fp_intune_deploy.yaml``) is fetched by the Intune
+Management Extension from Microsoft's content CDN into ``C:\\Windows\\IMECache\\<id>\\`` and installed
+by ``msiexec`` that the extension starts, not services.exe; a ConfigMgr client (``CcmExec.exe``)
+fetches into ``C:\\Windows\\ccmcache\\<id>\\`` and starts the setup from there.  Neither was a
+managed install (:mod:`analytics.managed_installs` took only services.exe as the parent), and the
+Intune package's new Microsoft domain read as "downloaded from a new domain": rank 5, 2.3–3.7
+under the lowest attack.
+
+A **management agent** (:func:`agent_cache_of`) is a process whose image is one of
+:data:`MANAGEMENT_AGENTS`' names in that agent's own install folder on a local volume (read by
+:func:`analytics.driver_paths.read_windows_path`: ``..`` resolved, shares and shadow copies are no
+host's own), not said unsigned or invalid, and, when the telemetry names its signer, signed by
+Microsoft.  What it starts is a managed install only from a subfolder of its own cache
+(:func:`in_cache`), which sits in ``C:\\Windows`` (administrators only).  A look-alike folder
+(``C:\\ProgramData\\Microsoft Intune Management Extension``), a user-writable copy, a renamed
+binary, another signer or a package reached by ``..`` out of the cache is none of it; the agent's
+own parent must be the Service Control Manager (checked by the caller).
+
+A **download an agent fetched** (:class:`AgentFetches`): a URL on a domain that only management
+agents that ran a managed install resolved (``process RESOLVED domain``, one at least), and a file
+served only by such URLs.  What is left to an attacker: the management service itself (an Intune
+or ConfigMgr administrator's deployment), or an agent's binary replaced in place where the
+telemetry names no signer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from analytics.build_signers import VALID_STATUSES
+from analytics.driver_paths import read_windows_path
+from analytics.entity_stats import Window
+from graphsiem.model import Entity, EntityKey, EntityType, RelationType
+from graphsiem.store.base import GraphStore
+
+__all__ = [
+    "MANAGEMENT_AGENTS", "AgentFetches", "ManagementAgent", "agent_cache_of", "agents_delivered", "fetches_explain_download",
+    "in_cache",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ManagementAgent:
+    """A management client: its image names, the folders it is installed in and its own download cache."""
+
+    names: frozenset[str]
+    homes: tuple[str, ...]
+    cache: str
+
+
+MANAGEMENT_AGENTS = (
+    # the Intune Management Extension: its service and the executor it starts for Win32 apps and scripts
+    ManagementAgent(frozenset({"microsoft.management.services.intunewindowsagent.exe", "agentexecutor.exe"}),
+                    ("\\program files (x86)\\microsoft intune management extension",
+                     "\\program files\\microsoft intune management extension"),
+                    "\\windows\\imecache"),
+    # the Configuration Manager client
+    ManagementAgent(frozenset({"ccmexec.exe"}), ("\\windows\\ccm",), "\\windows\\ccmcache"),
+)
+"""The management agents whose own cache holds what they install (lower case, folders below the volume)."""
+AGENT_NAMES = frozenset(name for agent in MANAGEMENT_AGENTS for name in agent.names)
+MAX_RESOLVERS = 200
+"""Processes read for one domain: past this many it is no agent's own content server."""
+_SIGNER = "microsoft"
+
+
+def _said_unsigned(props: Mapping[str, object]) -> bool:
+    if props.get("signed") is False:
+        return True
+    status = props.get("signature_status")
+    return isinstance(status, str) and bool(status) and status.lower() not in VALID_STATUSES
+
+
+def agent_cache_of(entity: Entity | None) -> str | None:
+    r"""The cache folder of a process that is a management agent in its own install folder, else None.
+
+    Examples
+    --------
+    >>> ime = r"C:\Program Files (x86)\Microsoft Intune Management Extension\AgentExecutor.exe"
+    >>> agent_cache_of(Entity(EntityType.PROCESS, "p", "p", props={"image": ime}))
+    '\\windows\\imecache'
+    >>> agent_cache_of(Entity(EntityType.PROCESS, "p", "p", props={"image": r"C:\ProgramData\Intune\AgentExecutor.exe"})) is None
+    True
+    >>> agent_cache_of(Entity(EntityType.PROCESS, "p", "p", props={"image": ime, "signature": "Contoso Ltd"})) is None
+    True
+    """
+    if entity is None:
+        return None
+    read = read_windows_path(str(entity.props.get("image") or entity.props.get("path") or ""))
+    if read is None or read.elsewhere is not None or _said_unsigned(entity.props):
+        return None
+    signer = entity.props.get("signature")
+    if isinstance(signer, str) and signer and not signer.lower().startswith(_SIGNER):
+        return None
+    folder, _, name = read.folders.rpartition("\\")
+    for agent in MANAGEMENT_AGENTS:
+        if name in agent.names and folder in agent.homes:
+            return agent.cache
+    return None
+
+
+def in_cache(path: str, cache: str) -> bool:
+    r"""Whether ``path`` is a file in a subfolder of ``cache`` on a local volume (``..`` resolved).
+
+    Examples
+    --------
+    >>> in_cache(r"C:\Windows\IMECache\a1b2\app.msi", "\\windows\\imecache")
+    True
+    >>> [in_cache(p, "\\windows\\imecache") for p in (r"C:\Windows\IMECache\app.msi",
+    ...  r"C:\Windows\IMECache\a1\..\..\..\Users\Public\app.msi", r"C:\Users\x\Windows\IMECache\a1\app.msi")]
+    [False, False, False]
+    """
+    read = read_windows_path(path)
+    if read is None or read.elsewhere is not None or not read.folders.startswith(cache + "\\"):
+        return False
+    return "\\" in read.folders[len(cache) + 1:]
+
+
+def agents_delivered(new_members: Iterable[EntityKey], fetched: Callable[[EntityKey], bool] | None) -> bool:
+    """Whether every new URL member (one at least) is a download management agents fetched.
+
+    Examples
+    --------
+    >>> fetched = {("url", "http://cdn/a.bin"), ("file", "a")}.__contains__
+    >>> agents_delivered([("domain", "cdn"), ("url", "http://cdn/a.bin"), ("process", "svc")], fetched)
+    True
+    >>> agents_delivered([("url", "http://cdn/a.bin"), ("url", "http://evil/b.png")], fetched)
+    False
+    >>> agents_delivered([("domain", "cdn"), ("process", "svc")], fetched)
+    False
+    """
+    if fetched is None:
+        return False
+    urls = [key for key in new_members if key[0] == EntityType.URL]
+    return bool(urls) and all(fetched(key) for key in urls)
+
+
+def fetches_explain_download(behaviours: Iterable[str], new_members: Iterable[EntityKey], builds: Iterable[EntityKey],
+                             fetched: Callable[[EntityKey], bool] | None) -> bool:
+    """Whether ``download_from_new_domain`` rests only on what management agents fetched and the cluster's builds.
+
+    Every new URL member (one at least) an agent fetched, and every new file a build or served only
+    by such URLs.
+
+    Examples
+    --------
+    >>> fetched = {("url", "http://cdn/a.bin"), ("file", "a")}.__contains__
+    >>> new = [("domain", "cdn"), ("url", "http://cdn/a.bin"), ("file", "a"), ("process", "svc")]
+    >>> fetches_explain_download({"download_from_new_domain"}, new, (), fetched)
+    True
+    >>> fetches_explain_download({"download_from_new_domain"}, [*new, ("file", "b")], (), fetched)
+    False
+    """
+    if fetched is None or "download_from_new_domain" not in set(behaviours):
+        return False
+    built = set(builds)
+    members = list(new_members)
+    files = [key for key in members if key[0] == EntityType.FILE and key not in built]
+    return agents_delivered(members, fetched) and all(fetched(key) for key in files)
+
+
+class AgentFetches:
+    """Tells whether a URL or file is a download only management agents fetched, by the store's DNS lookups.
+
+    Parameters
+    ----------
+    store : GraphStore
+    window : Window
+        Lookups first seen after its end are not read.
+    agents : iterable of EntityKey
+        The management agent processes that ran a managed install from their cache.
+    """
+
+    def __init__(self, store: GraphStore, window: Window, agents: Iterable[EntityKey]) -> None:
+        self._store = store
+        self._window = window
+        self._agents = frozenset(agents)
+        self._known: dict[EntityKey, bool] = {}
+
+    def __call__(self, key: EntityKey) -> bool:
+        """True for a URL on an agent-only domain, or a file served only by such URLs."""
+        if not self._agents or key[0] not in (EntityType.URL, EntityType.FILE):
+            return False
+        if key not in self._known:
+            self._known[key] = self._url(key[1]) if key[0] == EntityType.URL else self._file(key[1])
+        return self._known[key]
+
+    def _read(self, kind: EntityType, value: str, relation: RelationType, direction: str,
+              types: list[str]) -> list[EntityKey] | None:
+        """The neighbours first seen by the window's end; None when there are too many to read."""
+        found = self._store.neighbors(kind.value, value, direction=direction,  # type: ignore[arg-type]
+                                      relation_types=[relation.value], entity_types=types, limit=MAX_RESOLVERS)
+        if len(found) >= MAX_RESOLVERS:
+            return None
+        return [n.entity.ref for n in found if n.relation.first_seen <= self._window.end]
+
+    def _url(self, url: str) -> bool:
+        domains = self._read(EntityType.URL, url, RelationType.ON, "out", [EntityType.DOMAIN.value])
+        return bool(domains) and all(self._domain(domain) for _, domain in domains or ())
+
+    def _domain(self, domain: str) -> bool:
+        resolvers = self._read(EntityType.DOMAIN, domain, RelationType.RESOLVED, "in", [EntityType.PROCESS.value])
+        return bool(resolvers) and all((EntityType.PROCESS, key) in self._agents for _, key in resolvers or ())
+
+    def _file(self, file: str) -> bool:
+        # Zeek's files.log names the URL and the domain it came from (and the server's address, which
+        # the URL's domain resolved to): each URL and domain must be the agents' own, one URL at least
+        origins = self._read(EntityType.FILE, file, RelationType.SERVED_BY, "out",
+                             [EntityType.URL.value, EntityType.DOMAIN.value])
+        return (any(kind == EntityType.URL for kind, _ in origins or ())
+                and all(self._origin(kind, value) for kind, value in origins or ()))
+
+    def _origin(self, kind: str, value: str) -> bool:
+        return self((EntityType.URL, value)) if kind == EntityType.URL else self._domain(value)
