@@ -22,7 +22,7 @@ import ipaddress
 
 import numpy as np
 
-from analytics.agent_caches import fetches_explain_download
+from analytics.agent_caches import agents_delivered, fetches_explain_download
 from analytics.driver_paths import outside_driver_directory
 from analytics.external_addresses import is_external_ip
 from analytics.feature_context import (
@@ -245,7 +245,8 @@ def cluster_features(
     built = builds_explain_download(behaviours, new_keys, stats.image_builds)
     explained = {"download_from_new_domain"} if fetched or built else set()
     managed = is_managed_deployment(context.managed, new_keys, behaviours=behaviours - explained,
-                                    interpreters=len(interpreters), fetched_by_agents=fetched)
+                                    interpreters=len(interpreters),
+                                    fetched_by_agents=agents_delivered(new_keys, context.managed.fetched))
     if managed:
         behaviours -= explained
     # A new internal server (every member IP private) is managed infrastructure:
