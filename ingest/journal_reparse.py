@@ -60,6 +60,11 @@ PARSER_VERSIONS: dict[str, tuple[int, str]] = {
                         "an MDE LogonSuccess its Protocol"),
     "sysmon:process_create": (2, "Sysmon 1 keeps FileVersion (process.pe.file_version): a host's Windows release "
                                  "is read from its own binaries' (lsm.exe reads LSASS only on Vista and 7)"),
+    # a program whose file name has no extension runs as its .exe (CreateProcess): the installed command is its run
+    **dict.fromkeys(("windows:service_installed", "windows:task_created", "windows:task_updated",
+                     "sysmon:wmi_consumer"),
+                    (2, "a service's, task's or WMI consumer's program named without extension, with a folder "
+                        "too, is its .exe (C:\\ProgramData\\x\\svc runs svc.exe), the node of its Sysmon 1")),
 }
 """Per journaled kind, the version of this release's reading of such records, and what changed at it."""
 

@@ -99,38 +99,75 @@ def expand_windows_path(text: str) -> str:
 
 
 def _split_image(command: str) -> str:
-    """The image of a service's command line, read as Windows reads an unquoted one.
+    r"""The image of a service's command line, read as Windows reads an unquoted one.
 
-    A quoted first token is the image.  A first word without a folder is a program found on the
-    ``PATH``, ``.exe`` added when it has no extension (``cmd /c ...`` runs ``cmd.exe``).  A first
-    word with a folder that is no ``.exe`` (or ``.sys``) is a path with spaces: up to the first
-    ``.exe`` or ``.sys`` that ends a token (``C:\\Program Files\\Tool\\svc.exe -k``), else that
-    first word.
+    A quoted first token is the image.  Unquoted, ``CreateProcess`` tries each blank in turn as the
+    image's end, the first word first, until a file exists; this reads the same text without the
+    disk: the image ends at the first word that ends in ``.exe`` (or a driver's ``.sys``), or before
+    the first word that does not go on with the path (``C:\Program Files\Tool\svc -k``: ``Files\Tool\svc``
+    goes on with ``C:\Program``, ``-k`` does not).  Whatever the form, a program whose file name has
+    no extension is run as its ``.exe`` (:func:`_with_extension`): ``cmd /c ...`` runs ``cmd.exe``,
+    ``C:\ProgramData\x\svc`` runs ``svc.exe``.
+
+    Examples
+    --------
+    >>> [_split_image(c) for c in ("C:\\Program Files\\Tool\\svc -k", '"C:\\x\\svc" -k', "C:\\A B\\my svc.exe")]
+    ['C:\\Program Files\\Tool\\svc.exe', 'C:\\x\\svc.exe', 'C:\\A B\\my svc.exe']
     """
     if command.startswith('"'):
         end = command.find('"', 1)
         if end > 0:
-            return command[1:end]
-    first = command.split(None, 1)[0] if command.strip() else ""
-    if "\\" not in first and "/" not in first:
-        return _with_extension(first)
-    if first.lower().endswith((".exe", ".sys")):
-        return first
-    match = _IMAGE_END.search(command)
-    return command[:match.end()] if match is not None else first
+            return _with_extension(command[1:end])
+    words = [(match.end(), match.group()) for match in _WORD.finditer(command)]
+    for index, (end, word) in enumerate(words):
+        if word.lower().endswith(_IMAGE_EXTENSIONS):
+            return command[:end]
+        following = words[index + 1][1] if index + 1 < len(words) else ""
+        if not _goes_on_with_the_path(following):
+            return _with_extension(command[:end])
+    return ""
 
 
-_IMAGE_END = re.compile(r"\.(?:exe|sys)(?=\s|$)", flags=re.IGNORECASE)
-"""The end of an unquoted image with spaces: a program's ``.exe`` or a driver's ``.sys`` (a
-driver's ``ImagePath`` is a path, ``\\??\\C:\\Program Files\\Vendor\\drv.sys``)."""
+_WORD = re.compile(r"\S+")
+_IMAGE_EXTENSIONS = (".exe", ".sys")
+r"""What ends an unquoted image with spaces: a program's ``.exe`` or a driver's ``.sys`` (a driver's
+``ImagePath`` is a path, ``\??\C:\Program Files\Vendor\drv.sys``)."""
+_OWN_PATH_START = re.compile(r'[A-Za-z]:|[\\/"%-]')
+r"""A word that starts a path or switch of its own (``C:``, ``\\server``, ``/s``, ``-k``, a quote, a variable):
+an argument, not more of the image's path."""
+
+
+def _goes_on_with_the_path(word: str) -> bool:
+    r"""Whether ``word``, after a blank in an unquoted command, is more of the image's path: a relative
+    path (``Files\Tool\svc``) or a file name ending it (``svc.exe`` of ``C:\Tools\my svc.exe``).
+
+    Examples
+    --------
+    >>> [_goes_on_with_the_path(w) for w in ("Files\\Tool\\svc", "svc.exe", "-k", "C:\\x\\y.exe", "run", "")]
+    [True, True, False, False, False, False]
+    """
+    if not word or _OWN_PATH_START.match(word):
+        return False
+    return "\\" in word or word.lower().endswith(_IMAGE_EXTENSIONS)
 
 
 def _with_extension(image: str) -> str:
-    """``image`` with ``.exe`` added when it names a program without folder or extension, as
-    ``CreateProcess`` adds it (``powershell`` runs ``powershell.exe``)."""
-    if image and "\\" not in image and "/" not in image and "." not in image:
-        return image + ".exe"
-    return image
+    r"""``image`` as ``CreateProcess`` runs it: ``.exe`` added when its file name, with or without a
+    folder, has no extension (``powershell`` runs ``powershell.exe``, ``C:\ProgramData\x\svc`` runs
+    ``svc.exe``; a dot in a folder's name is no extension).  A name ending in a dot gets none, and
+    Windows opens it without the dot (``svc.`` is ``svc``); an empty name (a folder) stays as it is.
+
+    Examples
+    --------
+    >>> [_with_extension(p) for p in ("cmd", "C:\\x\\svc", "C:\\A.B\\svc", "C:\\x\\svc.com", "C:\\x\\svc.")]
+    ['cmd.exe', 'C:\\x\\svc.exe', 'C:\\A.B\\svc.exe', 'C:\\x\\svc.com', 'C:\\x\\svc']
+    """
+    name = image[max(image.rfind("\\"), image.rfind("/")) + 1:]
+    if not name.strip("."):
+        return image
+    if name.endswith("."):
+        return image.rstrip(".")
+    return image if "." in name else image + ".exe"
 
 
 def _qualified(image: str) -> str:
@@ -162,8 +199,8 @@ def task_command_line(command: str, arguments: str = "") -> tuple[str, str]:
     r"""(executable, command line) of a task's ``Exec`` action (its ``Command`` and ``Arguments``).
 
     The command is the executable whole (no splitting at blanks); variables of a default
-    installation are expanded, a program named without folder or extension gets ``.exe``
-    and, for a system binary, its folder; it is quoted when it holds a space, with or
+    installation are expanded, a program whose file name has no extension gets ``.exe``
+    (:func:`_with_extension`) and, named without a folder, a system binary its folder; it is quoted when it holds a space, with or
     without arguments, as the Task Scheduler passes it to ``CreateProcess``.
 
     >>> task_command_line("C:\\Program Files\\Contoso\\updater.exe")[1]

