@@ -1,0 +1,104 @@
+"""Forged management-agent installs rank above the real ones (task BEN).
+
+The Intune extension's and the ConfigMgr client's installs from their own caches are managed
+deployments (:mod:`analytics.agent_caches`).  An attacker dressing a payload as one, on the same
+schedule (spread over hours, not a burst) and the same cache folder, must still rank above both
+real deployments: an agent binary in a look-alike folder, a user-writable copy started by a user,
+and the real agent's path whose package is reached by ``..`` out of the cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analytics.evaluate import match
+from graphsiem.simulator import DEFAULT_SCENARIOS
+from tests.analytics.simulated import simulated_detection
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "benchmarks" / "scenarios"
+BENIGN = {"fp_intune_deploy", "fp_sccm_deploy"}
+FORGED = r"""
+name: {name}
+label: A payload dressed as an Intune Win32 app install ({name})
+kind: attack
+hosts: {{group: workstations, fraction: 0.2, min: 4}}
+pivot: {{type: domain, value: {domain}}}
+activities:
+  - schedule: {{every: once, day: last, at: "09:10", spread_minutes: 300}}
+    steps:
+      - action: process
+        parent: {parent}
+        user: {user}
+        image: '{agent}'
+        command_line: '"{agent}" -deploy'
+      - action: download
+        url: 'http://{domain}/content/7d1c.intunewin.bin'
+        content: {name} payload
+        size: 4823449
+        user_agent: 'Microsoft-Delivery-Optimization/10.0'
+        save_to: '{package}'
+      - action: process
+        user: system
+        image: 'C:\Windows\System32\msiexec.exe'
+        command_line: 'msiexec /i "{package}" /qn /norestart'
+      - action: process
+        parent: services
+        user: system
+        long_running: true
+        image: 'C:\Program Files\WinHelper\winhlpsvc.exe'
+        command_line: '"C:\Program Files\WinHelper\winhlpsvc.exe" {name}'
+      - {{action: connect, domain: 'c2.{domain}', port: 443, bytes_in: [1500, 6000]}}
+"""
+IME = r"C:\Program Files (x86)\Microsoft Intune Management Extension\Microsoft.Management.Services.IntuneWindowsAgent.exe"
+FORGERIES = {
+    # the agent's name in a look-alike folder any administrator can make
+    "forged_ime_lookalike": dict(
+        parent="services", user="system", domain="swdb07-manage-microsoft.example",
+        agent=r"C:\ProgramData\Microsoft Intune Management Extension\Microsoft.Management.Services.IntuneWindowsAgent.exe",
+        package=r"C:\Windows\IMECache\{{random}}\Update.msi"),
+    # a user-writable copy, started by the user
+    "forged_ime_user_copy": dict(
+        parent="explorer", user="user", domain="ime-content-cdn.example",
+        agent=r"C:\Users\Public\Intune\Microsoft.Management.Services.IntuneWindowsAgent.exe",
+        package=r"C:\Windows\IMECache\{{random}}\Update.msi"),
+    # the real agent's path, its package reached by ".." out of the cache into a user-writable folder
+    "forged_ime_escape": dict(
+        parent="services", user="system", domain="intune-pkg-delivery.example", agent=IME,
+        package=r"C:\Windows\IMECache\..\..\Users\Public\{{random}}\Update.msi"),
+}
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fleet-agent-forgeries")
+    forged = []
+    for name, fields in FORGERIES.items():
+        path = root / f"{name}.yaml"
+        path.write_text(FORGED.format(name=name, **fields), encoding="utf-8")
+        forged.append(str(path))
+    scenarios = [*DEFAULT_SCENARIOS, *(str(SCENARIOS / f"{name}.yaml") for name in sorted(BENIGN)), *forged]
+    result, truth = simulated_detection(root / "fleet", hosts=120, days=2, seed=3, density=0.3, scenarios=scenarios)
+    best: dict[str, dict] = {}
+    for cluster in (c.to_contract() for c in result.clusters):
+        if (entry := match(cluster, truth)) is not None and entry.name not in best:
+            best[entry.name] = cluster  # sorted by score: the first is the best
+    return best
+
+
+def _score(ranked, name: str) -> float:
+    return float(ranked[name]["score"])
+
+
+def test_the_real_agent_deployments_are_managed_deployments(ranked):
+    assert BENIGN <= ranked.keys(), sorted(ranked)
+    assert {name: ranked[name]["features"].get("managed_deployment") for name in BENIGN} == dict.fromkeys(BENIGN, 1.0)
+    assert not ranked["fp_intune_deploy"]["features"].get("download_from_new_domain")
+
+
+@pytest.mark.parametrize("name", sorted(FORGERIES))
+def test_a_forged_agent_install_ranks_above_the_real_deployments(ranked, name):
+    assert name in ranked, sorted(ranked)
+    assert ranked[name]["features"].get("managed_deployment", 0.0) == 0.0
+    assert _score(ranked, name) > max(_score(ranked, b) for b in BENIGN), (name, {n: _score(ranked, n) for n in ranked})
