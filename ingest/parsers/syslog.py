@@ -78,6 +78,7 @@ from ingest.parsers.syslog_header import (
     SEVERITIES,
     TIME_SOURCE,
     _base_fields,
+    _Header,
     _header_time,
     _parse_header,
     _without_time,
@@ -140,7 +141,18 @@ def parse_syslog_text(
         Not a syslog line, a bad timestamp, a malformed CEF header or @cee JSON.
     """
     header, message = _parse_header(line, context)
-    evidence = line if raw is None else raw
+    return _syslog_event(line, header, message, context, source, line if raw is None else raw)
+
+
+def _syslog_event(
+    line: str, header: _Header, message: str, context: ParseContext, source: str, evidence: Record,
+    *, is_windows_text_read: bool = False,
+) -> Event:
+    """The event of a syslog line whose header is read (:func:`parse_syslog_text`).
+
+    ``is_windows_text_read``: the caller already asked :func:`windows_text_event` of this header
+    and message and it gave nothing, so it is not asked again.
+    """
     if message.startswith("@cee:"):
         try:
             payload = orjson.loads(message[5:].strip())
@@ -153,7 +165,7 @@ def parse_syslog_text(
             return event
         message = str(payload.get("msg", message))
     else:
-        event = windows_text_event(message, header, context, source, evidence)
+        event = None if is_windows_text_read else windows_text_event(message, header, context, source, evidence)
         if event is not None:
             return event
         # German rendered text is not read: counted for the ingest report (one place: Zeek's
@@ -251,8 +263,9 @@ def windows_events_in_zeek_syslog(record: dict[str, Any], context: ParseContext)
         windows = windows_text_event(text, header, context, "zeek", record)
         if windows is None and sent_by_windows_forwarder(header):
             # a Windows host's message no module reads further (Group Policy, Task Scheduler):
-            # still that host's, as the syslog reader makes it (a syslog:message of the HOSTNAME)
-            windows = parse_syslog_text(message, context, source="zeek", raw=record)
+            # still that host's, as the syslog reader makes it (a syslog:message of the HOSTNAME),
+            # from the header already read and without reading the text for a Windows event again
+            windows = _syslog_event(message, header, text, context, "zeek", record, is_windows_text_read=True)
     except ParseError:
         return []  # undated or hostless: the zeek:syslog event keeps the text
     return [] if windows is None else [windows]

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphsiem.model import Event
+from ingest.parsers import syslog
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.syslog import SyslogParser, parse_syslog_text, windows_events_in_zeek_syslog
 from ingest.parsers.syslog_cef import parse_extension, split_cef
@@ -211,6 +212,20 @@ def test_zeek_syslog_records_yield_the_carried_windows_event_only() -> None:
     assert [(e.kind, e.host, e.source) for e in carried] == [("syslog:message", "pc-test", "zeek")]
     assert windows_events_in_zeek_syslog({"message": "x @cee: {bad"}, CONTEXT_2024) == []
     assert windows_events_in_zeek_syslog({"message": 42}, CONTEXT_2024) == []
+
+
+def test_a_forwarder_line_no_module_reads_has_its_header_and_text_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the syslog:message of an EvntSLog line that is no known event is made from the header and the
+    # Windows text reading already done, not by reading the line again (ZSYS, issue #3: 1,720 of the
+    # Brim syslog.log's 4,756 lines a tiled copy)
+    calls: list[str] = []
+    for name in ("windows_text_event", "_parse_header"):
+        real = getattr(syslog, name)
+        monkeypatch.setattr(syslog, name, lambda *args, real=real, name=name, **kwargs: (
+            calls.append(name), real(*args, **kwargs))[1])
+    carried = windows_events_in_zeek_syslog({"message": LINES[9]}, CONTEXT_2024)
+    assert [(e.kind, e.host, e.source) for e in carried] == [("syslog:message", "pc-test", "zeek")]
+    assert calls == ["_parse_header", "windows_text_event"]
 
 
 @settings(max_examples=300, deadline=None)
