@@ -62,7 +62,7 @@ from analytics.linked_processes import (
 from analytics.managed_installs import managed_installs
 from analytics.masquerade_credits import add_masquerade_credits
 from analytics.registered_domains import registered_domain_rollups
-from analytics.switch_credit import common_hosts
+from analytics.switch_credit import behaviour_events, common_hosts
 from analytics.system_roots import learn_incidence_drives, mark_hosts_drive
 from analytics.window_end import WindowEnd, default_window_end
 from graphsiem.addresses import names_no_other_machine
@@ -235,7 +235,8 @@ def load_inputs(
         processes=processes, hosts=process_hosts_in_window,
         # an old process's behaviours first shown right after it reached a pivot (a switched payload)
         window_start=window.start,
-        shared_hosts=common_hosts(incidence, process_firsts, before=window.start, novelty_hosts=config.min_hosts),
+        shared_hosts=common_hosts(incidence, process_firsts, before=window.start, novelty_hosts=config.min_hosts,
+                                  events=behaviour_events([*accessed, *injected], images)),
     )
     # the renamed copies and look-alike images among them: a step of the cluster, members or not
     add_masquerade_credits(credited, links, processes, shared_processes=process_hosts.keys(), hosts=process_hosts_in_window,

@@ -71,7 +71,7 @@ from analytics.entity_stats import Window
 from analytics.external_addresses import is_external_ip
 from analytics.lineage import INTERPRETERS, image_name
 from analytics.linked_processes import MAX_LINKED, PivotLinks, ProcessHosts
-from graphsiem.model import Entity, EntityKey, EntityType, RelationType
+from graphsiem.model import Entity, EntityKey, EntityType, Relation, RelationType
 from graphsiem.store.base import GraphStore, HostSighting
 
 FETCH_MATCH_S = 300.0
@@ -163,23 +163,27 @@ def _link(found: KnownSourceFetches, payload: EntityKey, process: EntityKey, t: 
 
 
 def _switch_links(
-    store: GraphStore, old: list[tuple[EntityKey, float]], arrivals: dict[str, float], window: Window,
+    store: GraphStore, old: list[tuple[EntityKey, Relation]], arrivals: dict[str, float], window: Window,
     min_hosts: int, sightings: dict[EntityKey, list[HostSighting]], found: KnownSourceFetches,
 ) -> dict[EntityKey, float]:
-    """The old processes of ``old`` (each with its link's last use) active on a payload host within
+    """The old processes of ``old`` (each with its link to the source) active on a payload host within
     :data:`FETCH_MATCH_S` of that host's download (``arrivals``) -> the earliest such download.
 
     An old process is one node on many hosts, its link to the source one edge for all of them: only its
     per-host sightings (read once per process, cached in ``sightings``) say on which host it ran when.
     A process fewer than ``min_hosts`` hosts ran before the window is new (a member by the clustering's
-    own rules, or a one-host process credited as any), so it is no switch link.
+    own rules, or a one-host process credited as any), so it is no switch link; nor is one that fetches
+    from the source continually (:func:`fetches_continually`): it is active near every download.
     """
     links: dict[EntityKey, float] = {}
     if not arrivals:
         return links
     first_download = min(arrivals.values())
-    for process, last_used in old:
-        if last_used < first_download - FETCH_MATCH_S:
+    by_process: dict[EntityKey, list[Relation]] = {}
+    for process, link in old:
+        by_process.setdefault(process, []).append(link)
+    for process, process_links in by_process.items():
+        if max(link.last_seen for link in process_links) < first_download - FETCH_MATCH_S:
             continue  # its link was last used before any host downloaded the payload: no read
         if process not in sightings:
             sightings[process] = store.hosts_of(*process)
@@ -187,12 +191,32 @@ def _switch_links(
         rows = sightings[process]
         if sum(row.first_seen < window.start for row in rows) < min_hosts:
             continue
+        if any(fetches_continually(link, len(rows)) for link in process_links):
+            continue  # an updater polling the source: near every host's download by chance (review R24)
         for row in rows:
             arrived = arrivals.get(row.host)
             if (arrived is not None and window.start <= row.last_seen <= window.end
                     and abs(row.last_seen - arrived) <= FETCH_MATCH_S):
                 links[process] = min(links.get(process, arrived), arrived)
     return links
+
+
+def fetches_continually(link: Relation, hosts: int) -> bool:
+    """Whether a process's ``link`` to a source (one edge for the ``hosts`` it ran on) was used, on average, at
+    least once per :data:`FETCH_MATCH_S` on each host over its span: an updater polling its vendor every few
+    seconds all day.  Such a process is active within minutes of any download from that source on its hosts,
+    so that nearness says nothing of which process fetched it, and it is no switch link (review R24: one would
+    be linked to every new file the source served).  The red team's cradle fetched once a day on each host.
+
+    Examples
+    --------
+    >>> poll = Relation(("process", "u"), "CONNECTED", ("domain", "d"), 0.0, 86_400.0, 17_280 * 60, [])
+    >>> cradle = Relation(("process", "c"), "RESOLVED", ("domain", "d"), 0.0, 86_400.0, 300, [])
+    >>> fetches_continually(poll, 60), fetches_continually(cradle, 240)
+    (True, False)
+    """
+    span = link.last_seen - link.first_seen
+    return span > 0 and span * max(hosts, 1) < FETCH_MATCH_S * max(int(link.count), 1)
 
 
 def add_known_source_fetches(links: PivotLinks, fetches: KnownSourceFetches) -> PivotLinks:
@@ -244,8 +268,8 @@ class _SourceReach:
     by_host: dict[str, list[tuple[float, EntityKey]]] = field(default_factory=dict)
     """Host -> (when, process) of the links first made in the window; empty for a source the fleet's scripts
     reached before the window (:func:`routine_for_scripts`)."""
-    old: list[tuple[EntityKey, float]] = field(default_factory=list)
-    """(process, the link's last use) of the links made before the window and used again in it."""
+    old: list[tuple[EntityKey, Relation]] = field(default_factory=list)
+    """(process, its link) of the links made before the window and used again in it."""
 
 
 def _source_processes(
@@ -271,7 +295,7 @@ def _source_processes(
         if relation.first_seen < window.start:
             earlier.append((neighbour.entity, max(int(relation.count), 1)))
             if relation.last_seen >= window.start:  # an old process still fetching: a switch link, maybe
-                reach.old.append((other, relation.last_seen))
+                reach.old.append((other, relation))
             continue
         host = hosts.host_of(other)
         if host is not None:

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -60,7 +60,7 @@ from analytics.external_addresses import is_external_ip
 from analytics.incidence import Incidence
 from analytics.lineage import INTERPRETERS, LineagePair, example_form
 from analytics.novelty import established_at
-from analytics.switch_credit import credit_switch
+from analytics.switch_credit import SharedHosts, credit_switch
 from graphsiem.model import Entity, EntityKey, EntityType, RelationType
 from graphsiem.store.base import GraphStore
 
@@ -237,7 +237,7 @@ def credit_to_pivots(
     processes: Mapping[EntityKey, Entity] | None = None,
     hosts: ProcessHosts | None = None,
     window_start: float | None = None,
-    shared_hosts: Callable[[EntityKey, EntityKey], int] | None = None,
+    shared_hosts: SharedHosts | None = None,
 ) -> tuple[
     dict[EntityKey, dict[str, float]], dict[EntityKey, list[LineagePair]],
     dict[EntityKey, dict[str, CreditedProcesses]],
@@ -269,8 +269,9 @@ def credit_to_pivots(
     window_start, shared_hosts : optional
         With both, a process on two hosts or more that reached the pivot lends it the behaviours
         it first showed in the window (dated at or after ``window_start``) within
-        :data:`analytics.switch_credit.SWITCH_SECONDS` of reaching it, counted once per pivot host it ran on in the window
-        (``shared_hosts(pivot, process)``): an old cradle whose server switched its payload to a
+        :data:`analytics.switch_credit.SWITCH_SECONDS` of reaching it, counted once per pivot host it ran on in the window,
+        no more hosts than events showed it, each host once whatever reached it there
+        (``shared_hosts(pivot, process, behaviour, when)``, :func:`analytics.switch_credit.common_hosts`): an old cradle whose server switched its payload to a
         credential dumper (red team T16 ``switch.yaml``) read LSASS for the first time right
         after fetching the new file, and the file's cluster said nothing of it.  Its old
         behaviours (its encoded command, run by the fleet before) lend nothing.
@@ -310,7 +311,7 @@ def credit_to_pivots(
     fetched = links.fetched_from
     for pivot, linked in links.processes.items():
         times: dict[str, list[float]] = defaultdict(list)
-        switched: Counter[str] = Counter()  # behaviour -> pivot hosts of old processes that first showed it now
+        switched: dict[str, set[int]] = defaultdict(set)  # behaviour -> pivot hosts of old processes that showed it now
         # behaviour -> (when the process reached the pivot, process): which processes lent it
         shown: dict[str, list[tuple[float, EntityKey]]] = defaultdict(list)
         own = {str(p) for p in pairs.get(pivot, [])}
@@ -365,9 +366,9 @@ def credit_to_pivots(
                 name: _credited(pivot, name, shown[name], images, processes or {}, hosts or ProcessHosts())
                 for name in sorted(names)
             }
-            for name, count in switched.items():
-                if name in who[pivot]:  # an old process is on many hosts: count them, not the process
-                    who[pivot][name] = replace(who[pivot][name], hosts=max(who[pivot][name].hosts, count),
+            for name, rows in switched.items():
+                if name in who[pivot] and rows:  # an old process is on many hosts: count them, not the process
+                    who[pivot][name] = replace(who[pivot][name], hosts=max(who[pivot][name].hosts, len(rows)),
                                                carried=_carried(shown[name], shared_processes, processes or {}))
             for name, lent in who[pivot].items():
                 # processes that fetched the payload from a known source reached that source, not the payload

@@ -70,6 +70,12 @@ def relation(src, kind, dst, t):
     return Relation(src, kind, dst, t, t + 60, 1, [f"ev-{src[1]}-{kind}-{dst[1]}"])
 
 
+def per_host_reads(src, dst, t, hosts):
+    """``src ACCESSED dst`` once on each of ``hosts``, a minute apart from ``t``: one fleet-wide edge whose count
+    is the reads, as the projection writes one Sysmon 10 per host (the hosts themselves are not stored)."""
+    return Relation(src, "ACCESSED", dst, t, t + 60 * len(hosts), len(hosts), [f"ev-{src[1]}-read-{h}" for h in hosts])
+
+
 def behaviour_clusters(result):
     """The clusters of ``result`` that pivot on a behaviour signature."""
     return [c for c in result.clusters if is_behaviour(c.pivot.ref)]

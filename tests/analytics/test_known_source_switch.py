@@ -23,6 +23,7 @@ from tests.analytics.behaviour_campaign import (
     add_to_store,
     build_fleet,
     cluster_of,
+    per_host_reads,
     relation,
 )
 
@@ -36,34 +37,47 @@ FETCHED_AT = START + 0.4 * DAY  # the harmless image, the day before the window
 SWITCHED_AT = START + 1.5 * DAY  # the credential dumper, in the window
 
 
-def _write_switch(store, *, cradle_active_after_s: float = 30.0, reads_lsass: bool = True) -> None:
+CRADLE_LINE = "powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA"
+POWERSHELL = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+UPDATER = '"C:\\Program Files\\Vendor\\updater.exe" /poll'
+
+
+def _write_switch(store, *, cradle_active_after_s: float = 30.0, reads_lsass: bool = True,
+                  lsass_reads: int = len(CAMPAIGN_HOSTS), cradles: int = 1, polls_every_s: float | None = None,
+                  command_line: str = CRADLE_LINE, image: str = POWERSHELL) -> None:
     """The fleet of :func:`build_fleet` without its campaign, and the switch: on :data:`POISONED` hosts the cradle
     fetched the harmless image; on each campaign host ``i`` it fetches the switched file at ``SWITCHED_AT + 60 i``
-    and is last active there ``cradle_active_after_s`` later (its LSASS read, when ``reads_lsass``)."""
+    and is last active there ``cradle_active_after_s`` later (its LSASS read, when ``reads_lsass``: an edge of
+    ``lsass_reads`` events).  ``cradles`` old processes of their own command lines do it all alike; with
+    ``polls_every_s`` each polls the source that often on every host, all day (an updater)."""
     build_fleet(store, campaign_hosts=[])
-    entities = [Entity(*CRADLE, "powershell.exe -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQA",
-                       {"image": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"}),
-                Entity(*SOURCE, SOURCE[1]), Entity(*URL, URL[1]),
-                Entity(*HARMLESS, "b.png", {"name": "b.png"}), Entity(*SWITCHED, "b.png", {"name": "b.png"})]
+    keys = [CRADLE] + [("process", f"cradle-{n}") for n in range(1, cradles)]
+    entities = [Entity(*key, command_line + (f" -n {n}" if n else ""), {"image": image}) for n, key in enumerate(keys)]
+    entities += [Entity(*SOURCE, SOURCE[1]), Entity(*URL, URL[1]),
+                 Entity(*HARMLESS, "b.png", {"name": "b.png"}), Entity(*SWITCHED, "b.png", {"name": "b.png"})]
     sightings, relations = [], []
     for i, h in enumerate(POISONED):
         t = FETCHED_AT + 60 * i
-        sightings += [Sighting(h, e, t, t, 1) for e in (CRADLE, SOURCE, URL, HARMLESS)]
+        sightings += [Sighting(h, e, t, t, 1) for e in (*keys, SOURCE, URL, HARMLESS)]
         relations += [relation(("host", h), "DOWNLOADED", HARMLESS, t)]
     for i, h in enumerate(CAMPAIGN_HOSTS):
         t = SWITCHED_AT + 60 * i
-        sightings += [Sighting(h, CRADLE, FETCHED_AT + 60 * i, t + cradle_active_after_s, 2),
-                      Sighting(h, SOURCE, FETCHED_AT + 60 * i, t, 2), Sighting(h, URL, FETCHED_AT + 60 * i, t, 2),
+        sightings += [Sighting(h, key, FETCHED_AT + 60 * i, t + cradle_active_after_s, 2) for key in keys]
+        sightings += [Sighting(h, SOURCE, FETCHED_AT + 60 * i, t, 2), Sighting(h, URL, FETCHED_AT + 60 * i, t, 2),
                       Sighting(h, SWITCHED, t, t, 1)]
         relations += [relation(("host", h), "DOWNLOADED", SWITCHED, t)]
     last_fetch = SWITCHED_AT + 60 * (len(CAMPAIGN_HOSTS) - 1)
+    span = last_fetch - FETCHED_AT
+    fetches = 40 if polls_every_s is None else int(len(POISONED) * span / polls_every_s)
     # one edge for the whole fleet: first made the day before, last used in the window
-    relations += [Relation(CRADLE, "RESOLVED", SOURCE, FETCHED_AT - 1, last_fetch - 1, 40, ["ev-cradle-dns"]),
-                  relation(HARMLESS, "SERVED_BY", URL, FETCHED_AT), relation(HARMLESS, "SERVED_BY", SOURCE, FETCHED_AT),
+    relations += [Relation(key, "RESOLVED", SOURCE, FETCHED_AT - 1, last_fetch - 1, fetches, [f"ev-{key[1]}-dns"])
+                  for key in keys]
+    relations += [relation(HARMLESS, "SERVED_BY", URL, FETCHED_AT), relation(HARMLESS, "SERVED_BY", SOURCE, FETCHED_AT),
                   relation(SWITCHED, "SERVED_BY", URL, SWITCHED_AT), relation(SWITCHED, "SERVED_BY", SOURCE, SWITCHED_AT),
                   relation(URL, "ON", SOURCE, FETCHED_AT)]
     if reads_lsass:
-        relations.append(relation(CRADLE, "ACCESSED", LSASS, SWITCHED_AT + cradle_active_after_s))
+        relations += [per_host_reads(key, LSASS, SWITCHED_AT + cradle_active_after_s, CAMPAIGN_HOSTS[:lsass_reads])
+                      for key in keys]
     add_to_store(store, entities, sightings, relations)
 
 
@@ -92,3 +106,39 @@ def test_an_old_process_of_the_source_active_hours_after_the_download_or_reading
         cluster = _switched_cluster(store)
         assert cluster.features["lsass_access"] == 0.0
         assert not [c for c in cluster.explanation.credited if c.source == SOURCE]
+
+
+# -- review R24: a host's read counts once, and an updater polling the source is no switch link ----------------
+
+
+def _lent_lsass(cluster):
+    return [c for c in cluster.explanation.credited if c.behaviour == "lsass_access"]
+
+
+def test_one_read_on_one_host_is_not_lent_as_a_read_on_every_host_the_cradle_ran_on(store):
+    _write_switch(store, lsass_reads=1)
+    cluster = _switched_cluster(store)
+    assert cluster.features["lsass_access"] == 0.0  # one host's read: fewer than min_hosts hosts
+    assert not _lent_lsass(cluster)
+
+
+def test_a_host_reached_by_two_old_cradles_counts_once(store):
+    _write_switch(store, cradles=2)
+    cluster = _switched_cluster(store)
+    assert cluster.features["lsass_access"] == 1.0
+    (lent,) = _lent_lsass(cluster)
+    assert (lent.processes, lent.hosts) == (2, len(CAMPAIGN_HOSTS))  # not 2 x 8 hosts
+
+
+def test_an_updater_polling_the_source_all_day_is_no_switch_link_for_its_new_file(store):
+    # a vendor's updater on every host polls its CDN every 5 s; the CDN's new build reaches 8 hosts and the
+    # updater (its agent) reads LSASS there: being active near each download says nothing of who fetched it
+    _write_switch(store, polls_every_s=5.0, command_line=UPDATER, image="C:\\Program Files\\Vendor\\updater.exe")
+    cluster = _switched_cluster(store)
+    assert cluster.features["lsass_access"] == 0.0
+    assert not [c for c in cluster.explanation.credited if c.source == SOURCE]
+
+
+def test_a_cradle_fetching_once_an_hour_is_still_a_switch_link(store):
+    _write_switch(store, polls_every_s=3600.0)
+    assert _switched_cluster(store).features["lsass_access"] == 1.0

@@ -21,6 +21,7 @@ from tests.analytics.behaviour_campaign import (
     add_to_store,
     build_fleet,
     cluster_of,
+    per_host_reads,
     relation,
 )
 
@@ -43,7 +44,7 @@ def _write_switch(store, *, reads_lsass_at: float | None) -> None:
     sightings += [Sighting(h, SWITCHED, t1 + 60 * i, t1 + 60 * i, 1) for i, h in enumerate(CAMPAIGN_HOSTS)]
     relations = [relation(CRADLE, "WROTE", HARMLESS, t0), relation(CRADLE, "WROTE", SWITCHED, t1)]
     if reads_lsass_at is not None:
-        relations.append(relation(CRADLE, "ACCESSED", LSASS, reads_lsass_at))
+        relations.append(per_host_reads(CRADLE, LSASS, reads_lsass_at, CAMPAIGN_HOSTS))
     add_to_store(store, entities, sightings, relations)
 
 
