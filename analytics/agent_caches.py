@@ -38,7 +38,7 @@ from graphsiem.store.base import GraphStore
 
 __all__ = [
     "MANAGEMENT_AGENTS", "AgentFetches", "ManagementAgent", "agent_cache_of", "agents_delivered", "fetches_explain_download",
-    "in_cache",
+    "in_cache", "said_unsigned",
 ]
 
 
@@ -67,7 +67,8 @@ MAX_RESOLVERS = 200
 _SIGNER = "microsoft"
 
 
-def _said_unsigned(props: Mapping[str, object]) -> bool:
+def said_unsigned(props: Mapping[str, object]) -> bool:
+    """The telemetry said the image is unsigned or its signature invalid (ECS ``code_signature``, Sysmon 7)."""
     if props.get("signed") is False:
         return True
     status = props.get("signature_status")
@@ -90,7 +91,7 @@ def agent_cache_of(entity: Entity | None) -> str | None:
     if entity is None:
         return None
     read = read_windows_path(str(entity.props.get("image") or entity.props.get("path") or ""))
-    if read is None or read.elsewhere is not None or _said_unsigned(entity.props):
+    if read is None or read.elsewhere is not None or said_unsigned(entity.props):
         return None
     signer = entity.props.get("signature")
     if isinstance(signer, str) and signer and not signer.lower().startswith(_SIGNER):

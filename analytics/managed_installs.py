@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from analytics.agent_caches import AGENT_NAMES, agent_cache_of, in_cache
-from analytics.build_signers import VALID_STATUSES
+from analytics.agent_caches import said_unsigned as _said_unsigned
 from analytics.driver_paths import read_windows_path
 from analytics.external_addresses import is_external_ip
 from analytics.lineage import INTERPRETERS, image_file_name, image_name
@@ -125,14 +125,6 @@ def is_trusted_package(package: str) -> bool:
             return bool(server) and server not in (".", "?")
         return not is_external_ip(server.strip("[]"))
     return re.match(r"(?i)^[a-z]:\\", text) is not None
-
-
-def _said_unsigned(props: Mapping[str, object]) -> bool:
-    """The telemetry said the image is unsigned or its signature invalid (ECS ``code_signature``)."""
-    if props.get("signed") is False:
-        return True
-    status = props.get("signature_status")
-    return isinstance(status, str) and bool(status) and status.lower() not in VALID_STATUSES
 
 
 def _image_path(entity: Entity) -> str:
