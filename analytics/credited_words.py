@@ -58,12 +58,12 @@ def member_note(credit: CreditedProcesses) -> str:
 
 
 def plain(value: object, limit: int = MAX_COMMAND) -> str:
-    """Attacker text as one line of plain text, cut to ``limit`` characters.
+    """Attacker text as one line of plain text (a line break shown as ``⏎``), cut to ``limit`` characters.
 
     Examples
     --------
     >>> plain("powershell -enc\\n" + "A" * 100, limit=20)
-    'powershell -enc AAA…'
+    'powershell -enc⏎ AA…'
     >>> print(plain("invoice\\u202efdp.exe \\u200bx"))  # a bidi override, a zero-width space: shown as codes
     invoice\\u202efdp.exe \\u200bx
 
@@ -110,7 +110,7 @@ def credited_example(credit: CreditedProcesses) -> str:
     --------
     >>> credited_example(CreditedProcesses("lsass_access", ("domain", "d"), 2, 2, ("cmd.exe",), 2,
     ...                                    example="cmd.exe /c x\\r\\ny", example_host="ws-7"))
-    'e.g. "cmd.exe /c x y" on ws-7'
+    'e.g. "cmd.exe /c x⏎ y" on ws-7'
     """
     if credit.example is None:
         return ""

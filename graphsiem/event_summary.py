@@ -10,11 +10,12 @@ then who (user, source), then a signature, a script, a message.
 
 Everything in a summary is attacker-controlled text, kept as data: the API
 sends it as a JSON string and the page sets it with ``textContent``.  Here it
-is only made readable on one line: runs of white space (a script's newlines)
-become one space, control and format characters (an escape sequence, a
-right-to-left override that would reverse ``exe.txt``) are written as their
-codes (``\\u202e``, :mod:`graphsiem.visible_text`, as the checks and the
-cluster summary write them), and each
+is only made readable on one line: each line break (a script's newlines, a
+command line's hidden second line) becomes ``⏎`` and a space, as the page marks
+one, other runs of white space one space, control and format characters (an
+escape sequence, a right-to-left override that would reverse ``exe.txt``) are
+written as their codes (``\\u202e``, :mod:`graphsiem.visible_text`, as the checks
+and the cluster summary write them), and each
 part and the whole are cut (``…``).  The event's own record is unchanged in
 the journal and shown whole by the evidence.
 """
@@ -37,11 +38,12 @@ SUMMARY_MAX = 400
 
 SEPARATOR = " · "
 
-_SPACE = re.compile(r"\s+")
+_SPACE = re.compile(r"[^\S\r\n]+")  # white space but line breaks: visible() marks those (review U5)
 
 
 def _clean(value: Any) -> str:
-    """``value`` as one line of text: white space runs as one space, control/format characters as codes, cut."""
+    """``value`` as one line of text: line breaks as ``⏎``, other white space runs as one space,
+    control/format characters as codes, cut."""
     if isinstance(value, list | tuple):
         value = ", ".join(str(item) for item in value if item is not None)
     elif isinstance(value, bool) or value is None:
@@ -221,7 +223,7 @@ def summarize(fields: Mapping[str, Any], kind: str | None = None) -> str:
     >>> summarize({"destination.ip": "10.0.0.5", "destination.port": 443, "source.ip": "10.0.0.9"})
     'to 10.0.0.5:443 · from 10.0.0.9'
     >>> summarize({"message": "The Multimedia Class Scheduler service\\r\\nentered the stopped state."})
-    'The Multimedia Class Scheduler service entered the stopped state.'
+    'The Multimedia Class Scheduler service⏎ entered the stopped state.'
     >>> print(summarize({"process.command_line": "notepad \\u202etxt.exe"}))
     notepad \\u202etxt.exe
     >>> summarize({"event.code": "7036"}), summarize({})

@@ -11,7 +11,10 @@ in one of two notations, by one function (:func:`escape_hidden`):
   data (a cluster's summary, its checks, a timeline row), as the page's ``visibleText``
   (``web/static/js/dom.js``) writes what it is sent, so the analyst reads the same thing
   in the summary, the checks, the timeline and the CLI (review U1 #11).  :func:`visible`
-  also folds tab and line-break runs to one space first: the text it makes is one line.
+  also makes the text one line first: each line break (LF, CR or CRLF) becomes :data:`LINE_MARK`
+  and a space, as the page marks one, so an analyst sees that a command line had a second
+  line (a hidden second command); a ``⏎`` in the data itself is written as its code
+  (``\\u23ce``), so every mark in a server text is one the server drew; tab runs become a space.
 * ``"repr"``: Python's escapes (``\\x1b``, ``\\n``, ``\\u202e``), for terminal output
   (:func:`ingest.report.printable`: file names, origins, rejection reasons).
 
@@ -33,7 +36,11 @@ Notation = Literal["code", "repr"]
 """How :func:`escape_hidden` writes a character: ``\\u202e`` (``code``) or Python's ``repr`` escape."""
 
 _KEPT = frozenset(("\u200c", "\u200d"))
-_WHITE = re.compile(r"[\t\n\r\x0b\x0c]+")
+_SPACES = re.compile(r"[\t\x0b\x0c]+")
+_BREAK = re.compile(r"\r\n|[\r\n]")
+
+LINE_MARK = "\u23ce"
+"""The mark of a line break in one-line text (``⏎``), the page's ``LINE_MARK`` (``web/static/js/dom.js``)."""
 
 
 def code_of(char: str) -> str:
@@ -100,14 +107,23 @@ def escape_hidden(value: object, *, notation: Notation = "code") -> str:
 def visible(value: object) -> str:
     """``value`` as one line of text with every display-steering character written as its code.
 
-    Tabs and line breaks become one space each run (a text made here is one line);
-    every other hidden character (:func:`is_hidden`) becomes ``\\uXXXX``.
+    Each line break (LF, CR or CRLF) becomes :data:`LINE_MARK` and a space, never a real
+    break: a text made here is one line, yet an analyst still sees that a command line went
+    on to a second line (review U5, as the page shows it); a ``⏎`` in the value itself is
+    written ``\\u23ce``, so a mark is always the server's.  Tab runs become one space; every
+    other hidden character (:func:`is_hidden`) becomes ``\\uXXXX``.
 
     Examples
     --------
     >>> print(visible("invoice\\u202efdp.exe \\u200bx\\n\\tend\\x1b[2J"))
-    invoice\\u202efdp.exe \\u200bx end\\u001b[2J
+    invoice\\u202efdp.exe \\u200bx⏎  end\\u001b[2J
+    >>> print(visible("a\\r\\nb \\u23ce c"))
+    a⏎ b \\u23ce c
     >>> visible("plain ascii")
     'plain ascii'
     """
-    return escape_hidden(_WHITE.sub(" ", str(value)))
+    text = str(value)
+    if text.isprintable() and LINE_MARK not in text:  # the common value: no copy
+        return text
+    text = _SPACES.sub(" ", text.replace(LINE_MARK, code_of(LINE_MARK)))
+    return escape_hidden(_BREAK.sub(LINE_MARK + " ", text))

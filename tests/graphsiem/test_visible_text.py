@@ -51,7 +51,7 @@ def test_the_server_and_the_terminal_escape_the_same_characters() -> None:
     escaped_by_terminal = []
     for point in range(sys.maxunicode + 1):
         char = chr(point)
-        if char in "\t\n\r\x0b\x0c":  # visible folds these to a space (below), printable escapes them
+        if char in "\t\n\r\x0b\x0c\u23ce":  # visible marks or folds these (below), printable escapes them
             continue
         if visible(char) != char:
             escaped_by_server.append(point)
@@ -61,9 +61,17 @@ def test_the_server_and_the_terminal_escape_the_same_characters() -> None:
     assert 0x202E in escaped_by_server and 0xD800 in escaped_by_server and 0x200D not in escaped_by_server
 
 
-def test_visible_folds_white_space_runs_and_printable_escapes_them() -> None:
-    assert visible("a\t\n b\r\nc") == "a  b c"
+def test_visible_marks_each_line_break_and_folds_tabs_and_printable_escapes_them() -> None:
+    # review U5: a break in a command line (a hidden second command) must show, as the page shows it
+    assert visible("a\t\n b\r\nc") == "a ⏎  b⏎ c"
+    assert visible("one\n\ntwo\rthree\t\tfour") == "one⏎ ⏎ two⏎ three four"
     assert printable("a\t\n b\r\nc") == "a\\t\\n b\\r\\nc"
+
+
+def test_a_mark_in_the_data_is_written_as_its_code_so_every_mark_is_the_servers() -> None:
+    assert visible("fake ⏎ second") == "fake \\u23ce second"
+    assert visible("real\nfake⏎") == "real⏎ fake\\u23ce"
+    assert printable("fake ⏎") == "fake ⏎"  # the terminal has no marks: nothing to tell apart
 
 
 def test_server_text_with_a_lone_surrogate_can_be_sent_as_utf8() -> None:

@@ -71,7 +71,7 @@ def shown_nowhere_raw(page) -> None:
 def test_visible_text_escapes_exactly_the_steering_characters(page, rlo_site):
     sign_in(page, rlo_site)
     answer = page.evaluate("""async () => {
-        const { visibleText } = await import('/static/js/dom.js');
+        const { visibleText, madeText } = await import('/static/js/dom.js');
         const steering = [];
         for (let c = 0; c <= 0x10ffff; c += 1) {
           if (c >= 0xd800 && c <= 0xdfff) continue;
@@ -80,6 +80,7 @@ def test_visible_text_escapes_exactly_the_steering_characters(page, rlo_site):
         }
         return { steering, rlo: visibleText('a\\u202eb'), lines: visibleText('a\\tb\\nc\\rd', { keepLines: true }),
                  marked: visibleText('a\\tb\\nc\\r\\nd\\re \\u23ce'),
+                 made: madeText('x\\u23ce y \\\\u23ce\\u202e\\nz'),
                  plain: visibleText('ÿ ع 👩\\u200d💻 \\u200c'), none: visibleText(null),
                  zwsp: visibleText('pay\\u200bpal\\u00ad\\ufeff'),
                  tags: visibleText('ok\\u{e0001}\\u{e0068}\\u{e0069}\\u{e007f}!') };
@@ -93,6 +94,8 @@ def test_visible_text_escapes_exactly_the_steering_characters(page, rlo_site):
     assert answer["rlo"] == "a\\u202eb"
     assert answer["lines"] == "a\tb\nc\\u000dd"
     assert answer["marked"] == "a\\u0009b⏎ c⏎ d⏎ e \\u23ce"  # one line, each break marked (U5B #3)
+    # text the server made: its ⏎ are its marks (a ⏎ of the data came as the text \u23ce), the rest as above
+    assert answer["made"] == "x⏎ y \\u23ce\\u202e⏎ z"
     # ZWJ and ZWNJ stay raw: emoji sequences and scripts need them
     assert answer["plain"] == "ÿ ع 👩\u200d💻 \u200c" and answer["none"] == ""
     # invisible format characters are shown as codes; a tag character is one code, not two halves

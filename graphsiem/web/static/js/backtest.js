@@ -99,7 +99,7 @@ export class BacktestView {
       { dataset: { clusterId: c.id } },
       el('td', { class: 'risk', text: c.score.toFixed(1) }),
       el('td', { class: 'num', text: String(c.host_count) }),
-      el('td', { class: 'summary' }, el('a', { href, text: c.summary || '(no summary)' })),
+      el('td', { class: 'summary' }, el('a', { href, text: c.summary || '(no summary)', made: true })),
       el('td', { text: fmtTime(c.first_seen) }),
       el('td', { text: fmtTime(c.last_seen) }),
     );

@@ -18,8 +18,8 @@ function checkItem(check) {
   return el(
     'li',
     { class: 'check', dataset: { feature } },
-    el('span', { class: 'check-text', text: String(check.check ?? '') }),
-    el('span', { class: 'check-benign' }, el('strong', { text: 'Benign if ' }), el('span', { class: 'benign-text', text: String(check.benign_if ?? '') })),
+    el('span', { class: 'check-text', text: String(check.check ?? ''), made: true }),
+    el('span', { class: 'check-benign' }, el('strong', { text: 'Benign if ' }), el('span', { class: 'benign-text', text: String(check.benign_if ?? ''), made: true })),
     feature ? el('code', { class: 'feature-name', title: 'feature', text: feature }) : null,
   );
 }

@@ -143,7 +143,7 @@ export class ClusterView {
     showMembers(cluster.members, (member) => this.showMember(member), (member) => drawnNodes.get(uidOf(member.type, member.key)));
     this.events = normaliseEvents(detail);
     byId('cluster-title').textContent = `Risk ${cluster.score.toFixed(1)} · ${cluster.host_count} hosts`;
-    setText(byId('cluster-summary'), cluster.summary);
+    setText(byId('cluster-summary'), cluster.summary, { made: true });
     fill(
       byId('cluster-meta'),
       cluster.active ? null : el('span', { class: 'badge inactive', title: 'the last detection did not produce this cluster', text: 'no longer detected' }),
@@ -200,7 +200,7 @@ export class ClusterView {
     fill(byId('cluster-reopened'));
     byId('cluster-reopened').hidden = true;
     byId('cluster-title').textContent = `Backtest at ${fmtTime(now)} · Risk ${cluster.score.toFixed(1)} · ${cluster.host_count} hosts`;
-    setText(byId('cluster-summary'), cluster.summary);
+    setText(byId('cluster-summary'), cluster.summary, { made: true });
     fill(
       byId('cluster-meta'),
       el('span', { class: 'badge backtest', text: 'backtest, read-only' }),

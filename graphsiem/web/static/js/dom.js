@@ -28,9 +28,13 @@ const HIDDEN_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f${STEERING}]
 // (review U5B #3: `\u000a` read as noise in every script): a marker, never a
 // real break, so a value cannot draw a fake row under its own.  The mark
 // itself in the data is written as its code (\u23ce), so a ⏎ is always one
-// the page drew.  \r\n is one break.
+// the page (or the server, madeText) drew.  \r\n is one break.
 export const LINE_MARK = '\u23ce';
 const MARKED = new RegExp(`\\r\\n|[\\u0000-\\u001f\\u23ce${STEERING}]`, 'gu');
+// Text the server made (a summary, a check, a timeline row: graphsiem/visible_text.py
+// `visible`) is one line already, its breaks marked with LINE_MARK by the same rule and a
+// ⏎ of the data written \u23ce there: its marks are the server's and stay marks (review U5).
+const MARKED_BUT_MARKS = new RegExp(`\\r\\n|[\\u0000-\\u001f${STEERING}]`, 'gu');
 const markOrEscape = (m) => (m === '\r\n' || m === '\n' || m === '\r' ? `${LINE_MARK} ` : codeEscape(m));
 
 /**
@@ -50,18 +54,28 @@ export function codeEscape(char) {
  * "report\u202Eexe.txt" is shown as `report\u202eexe.txt`, not as the
  * "reporttxt.exe" the override would draw; a line break as "⏎ " (LINE_MARK).
  * @param {*} value  anything; null and undefined give ''
- * @param {{keepLines?: boolean}} options  keep tab and line feed (a raw
- *   record pretty-printed in a <pre>)
+ * @param {{keepLines?: boolean, made?: boolean}} options  keep tab and line
+ *   feed (a raw record pretty-printed in a <pre>); `made`: text the server
+ *   made, whose ⏎ are its marks (madeText)
  * @returns {string}
  */
-export function visibleText(value, { keepLines = false } = {}) {
+export function visibleText(value, { keepLines = false, made = false } = {}) {
   const text = value === null || value === undefined ? '' : String(value);
-  return keepLines ? text.replace(HIDDEN_BUT_LINES, codeEscape) : text.replace(MARKED, markOrEscape);
+  if (keepLines) return text.replace(HIDDEN_BUT_LINES, codeEscape);
+  return text.replace(made ? MARKED_BUT_MARKS : MARKED, markOrEscape);
 }
 
-/** Set the text of `node` to `value`, display-steering characters made visible. */
-export function setText(node, value) {
-  node.textContent = visibleText(value);
+/**
+ * Text the server made from data (`made`: a cluster's summary, a check, a timeline row):
+ * as visibleText, but its ⏎ marks stay (the server writes a ⏎ of the data as \u23ce).
+ */
+export function madeText(value) {
+  return visibleText(value, { made: true });
+}
+
+/** Set the text of `node` to `value`, display-steering characters made visible (`made`: see madeText). */
+export function setText(node, value, { made = false } = {}) {
+  node.textContent = visibleText(value, { made });
   return node;
 }
 
@@ -69,7 +83,8 @@ export function setText(node, value) {
  * Create an element.
  * @param {string} tag
  * @param {Object} props  `text` sets textContent (through visibleText;
- *   `lines: true` keeps its tabs and line feeds), `class` the class list,
+ *   `lines: true` keeps its tabs and line feeds, `made: true` keeps the
+ *   ⏎ marks of a text the server made), `class` the class list,
  *   `on<event>` adds a listener, `dataset` copies data-* values; anything
  *   else becomes an attribute (never use this for href/src with data), a
  *   `title` through visibleText as it is shown too.
@@ -79,9 +94,10 @@ export function setText(node, value) {
 export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
-    if (value === null || value === undefined || value === false || name === 'lines') continue;
-    if (name === 'text') node.textContent = visibleText(value, { keepLines: Boolean(props.lines) });
-    else if (name === 'title') node.setAttribute('title', visibleText(value));
+    if (value === null || value === undefined || value === false || name === 'lines' || name === 'made') continue;
+    const made = Boolean(props.made);
+    if (name === 'text') node.textContent = visibleText(value, { keepLines: Boolean(props.lines), made });
+    else if (name === 'title') node.setAttribute('title', visibleText(value, { made }));
     else if (name === 'class') node.className = value;
     else if (name === 'dataset') Object.assign(node.dataset, value);
     else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);

@@ -159,7 +159,7 @@ export function showEvidence(caption, ids, events, {
       { class: 'evidence-detail' },
       // First in the detail, not in the time cell: that cell stays the time alone.
       ...receiptNotes(event),
-      ...summaryLines(event).map((line) => el('div', { class: 'evidence-summary', text: line })),
+      ...summaryLines(event).map((line) => el('div', { class: 'evidence-summary', text: line, made: true })),
       ...detailLines(event).map((line) => el('div', { class: 'mono', text: line })),
       // Beside the flow: the host each address was (a sensor record names none).
       ...mappedHostLines(event).map((line) => el('div', { class: 'mapped-host', text: line.text, title: line.title, dataset: { side: line.side } })),

@@ -36,7 +36,7 @@ function caseRow(c, host) {
     c.active ? '' : 'no longer detected',
   ].filter(Boolean).join(' · ');
   return el('li', { dataset: { clusterId: c.id } },
-    el('a', { href: `#/clusters/${encodeURIComponent(c.id)}`, title: c.summary, text: `${c.score.toFixed(1)} · ${shorten(c.summary, 90)}` }),
+    el('a', { href: `#/clusters/${encodeURIComponent(c.id)}`, title: c.summary, text: `${c.score.toFixed(1)} · ${shorten(c.summary, 90)}`, made: true }),
     notes ? el('span', { class: 'muted', text: ` (${notes})` }) : null);
 }
 

@@ -258,7 +258,7 @@ function eventRow(event) {
     el('span', { class: 'timeline-time', text: fmtTime(event.ts) }),
     el('span', { class: 'timeline-kind', text: event.kind }),
     event.tied === 'ip_map' ? mappedMarker(event) : '',
-    el('span', { class: 'timeline-summary mono', text: event.summary || '—' }),
+    el('span', { class: 'timeline-summary mono', text: event.summary || '—', made: true }),
     el('span', { class: 'timeline-origin muted', text: `${event.source} · ${event.origin}`, title: `event ${event.id}` }),
     details);
 }

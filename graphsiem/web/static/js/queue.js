@@ -491,7 +491,7 @@ export class Queue {
             title: `the same case as ${c.previous_ids.join(', ')} under an earlier pivot (triage carried over)`,
             text: 'continued',
           }) : null,
-          c.summary || '(no summary)',
+          el('span', { text: c.summary || '(no summary)', made: true }),
           reopened ? reopenedNode(reopened, { compact: true }) : null,
         ),
         el('td', { text: fmtTime(c.first_seen) }),
