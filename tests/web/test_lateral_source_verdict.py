@@ -44,7 +44,7 @@ def test_benign_when_from_the_named_source_is_offered_and_saved(page, site) -> N
     page.select_option("#triage-verdict", "benign")
     assert page.is_visible("#triage-source")
     options = page.locator("#triage-source option").all_inner_texts()
-    assert options == ["any source", "it-0002"]
+    assert options == ["it-0002", "any source (every host)"]  # the narrow choice first (review U5)
     page.select_option("#triage-source", "it-0002")
     note = page.inner_text("#triage-suppress-note")
     assert "only when its log-ons come from it-0002: from any other host it is shown" in note

@@ -18,6 +18,8 @@ import { normaliseAudit } from './model.js';
 import { sourcesText } from './verdict_scope.js';
 
 const FIELDS = ['status', 'verdict', 'assignee'];
+// The scope select's wide choice: the benign verdict holds whichever host the log-ons come from.
+const ANY_SOURCE = '';
 
 /** The form's view of a triage from the API ({status, verdict, assignee}; '' for none). */
 function formValues(triage) {
@@ -89,11 +91,16 @@ export class Triage {
     byId('triage-status').focus({ preventScroll: true });
   }
 
-  /** The source hosts the shown cluster's log-ons came from (as the IP map named them), offered as a scope. */
+  /**
+   * The source hosts the shown cluster's log-ons came from (as the IP map named them), offered as a scope.
+   * The hosts come first, so a new benign verdict holds for the cluster's own source unless the
+   * analyst chooses the wide "any source" (it was the first and the default, and a verdict meant
+   * for it-0003's planned PsExec silently covered every host, review U5).
+   */
   setSources(records) {
     this.sources = [...new Set((records || []).map((r) => r?.host).filter((h) => typeof h === 'string' && h))].sort();
-    fill(this.sourceSelect, el('option', { value: '', text: 'any source' }),
-      ...this.sources.map((host) => el('option', { value: host, text: host })));
+    fill(this.sourceSelect, ...this.sources.map((host) => el('option', { value: host, text: host })),
+      el('option', { value: ANY_SOURCE, text: 'any source (every host)' }));
   }
 
   /** Say, while "benign" is chosen, that it suppresses later detections of this cluster's pivot. */
@@ -119,8 +126,10 @@ export class Triage {
         + 'Set the verdict back to none to lift it.';
       return;
     }
+    // The wide choice, when a narrower one was offered, says so: it covers every source host.
+    const wide = this.sourceLabel.hidden ? '' : ', whichever host its log-ons come from';
     this.suppressNote.textContent = `${saved ? 'Benign suppresses' : 'Saving benign suppresses'} later detections `
-      + `of this cluster's pivot (${pivot}): its clusters stop reaching the queue, except entities that appear `
+      + `of this cluster's pivot (${pivot})${wide}: its clusters stop reaching the queue, except entities that appear `
       + 'on its hosts after the verdict. Set the verdict back to none to lift it.';
   }
 
@@ -156,10 +165,18 @@ export class Triage {
     byId('triage-status').value = values.status;
     byId('triage-verdict').value = values.verdict;
     byId('triage-assignee').value = values.assignee;
-    // The saved scope, when it is one host the select offers (else "any source", and the note names them).
-    const held = values.verdict === 'benign' ? this.savedSources : [];
-    this.sourceSelect.value = held.length === 1 && this.sources.includes(held[0]) ? held[0] : '';
+    this.sourceSelect.value = this.scopeShown(values.verdict);
     this.showSuppressNote();
+  }
+
+  /**
+   * The scope the select shows for a triage whose verdict is `verdict`: a saved benign verdict's
+   * own (a host it holds for, or "any source" when it holds for every host), else the narrow
+   * default, the cluster's first named source.
+   */
+  scopeShown(verdict) {
+    if (verdict !== 'benign') return this.sources[0] ?? ANY_SOURCE;
+    return this.savedSources.find((host) => this.sources.includes(host)) ?? ANY_SOURCE;
   }
 
   async save() {
@@ -188,8 +205,12 @@ export class Triage {
   async reapply() {
     const patch = {};
     for (const [name, value] of Object.entries(this.refused || {})) {
+      if (name === 'benign_when_source') continue;
       if ((value ?? '') !== (this.current[name] ?? '')) patch[name] = value;
     }
+    const source = this.refused?.benign_when_source;
+    const held = (this.current.verdict ?? '') === 'benign' ? this.savedSources : [];
+    if (source && !held.includes(source)) patch.benign_when_source = source;
     const note = byId('triage-note').value.trim();
     if (note) patch.note = note;
     this.hideConflict();
@@ -255,10 +276,13 @@ export class Triage {
         now = null;
       }
     }
-    this.refused = Object.fromEntries(FIELDS.filter((name) => name in patch).map((name) => [name, patch[name]]));
+    // The scope goes with the verdict: applied again without it, a benign meant for one source covered all.
+    this.refused = Object.fromEntries([...FIELDS, 'benign_when_source'].filter((name) => name in patch)
+      .map((name) => [name, patch[name]]));
     if (now) {
       this.current = formValues(now);
       this.version = versionOf(now);
+      this.savedSources = scopeOf(now);
       this.fillForm(this.current);
     }
     const by = now?.updated_by ? ` by ${now.updated_by}` : '';
