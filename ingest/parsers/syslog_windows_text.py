@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from graphsiem.model import Event
 from ingest.normalize import normalize_host
@@ -316,6 +317,20 @@ def event_data(message: str) -> tuple[int, dict[str, str]] | None:
     """
     if len(message) > MAX_TEXT_CHARS:
         return None
+    read = _read_message(message)
+    # a copy of the data: the caller's event owns it, the remembered reading stays as read
+    return None if read is None else (read[0], dict(read[1]))
+
+
+RECENT_MESSAGES = 64
+"""Messages whose reading :func:`event_data` remembers.  A sensor logs one datagram once per tap
+(:mod:`ingest.parsers.zeek_syslog_copies`: the Brim ``syslog.log`` holds each message 4 times within
+0.7 ms), and each copy carries the same text: its copies follow it, so a few readings are enough."""
+
+
+@lru_cache(maxsize=RECENT_MESSAGES)
+def _read_message(message: str) -> tuple[int, dict[str, str]] | None:
+    """:func:`event_data` of a message of at most :data:`MAX_TEXT_CHARS` characters (remembered: do not change its data)."""
     message = message.lstrip(_LEADING_BLANKS)
     title = _TITLE_RE.match(message)
     if title is None:

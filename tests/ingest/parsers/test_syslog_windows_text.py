@@ -223,3 +223,20 @@ def test_mutated_text_never_raises_in_zeek_and_only_parse_errors_in_syslog(
         parse_syslog_text(line, ParseContext(origin="mutant"))
     except ParseError as error:
         assert str(error)
+
+
+def test_a_capture_copys_text_is_read_once_and_each_reading_owns_its_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sensor logs one datagram once per tap (the Brim syslog.log: 4 copies within 0.7 ms): the
+    # copies' equal text is read once (ZSYS, issue #3), and no caller's event shares another's data
+    from ingest.parsers import syslog_windows_text as reader
+
+    scans: list[str] = []
+    scan = reader._labels_in
+    monkeypatch.setattr(reader, "_labels_in", lambda text, layout: (scans.append(text), scan(text, layout))[1])
+    message = LINES[0].partition(" - - - ")[2]
+    copy = "".join(list(message))  # an equal text, another object, as the next record's decoding gives it
+    first = event_data(message)
+    first_again = event_data(copy)
+    assert first is not None and first == first_again and len(scans) <= 1
+    first[1]["TargetUserName"] = "changed by its event"
+    assert event_data(copy) == first_again and first_again[1]["TargetUserName"] == "alice"
