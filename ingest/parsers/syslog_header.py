@@ -11,6 +11,7 @@ are those of the syslog module's docstring ("Time").
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from ingest.normalize import parse_timestamp
@@ -181,6 +182,21 @@ def _rfc5424_cisco_tag(message: str, header: _Header) -> str:
     return message
 
 
+RECENT_STAMPS = 256
+"""RFC 5424 TIMESTAMPs whose time :func:`_stamp_time` remembers."""
+
+
+@lru_cache(maxsize=RECENT_STAMPS)
+def _stamp_time(stamp: str, default_timezone: str) -> float:
+    """The epoch time of an RFC 5424 TIMESTAMP (:func:`ingest.normalize.parse_timestamp`), remembered.
+
+    A sensor logs one datagram once per tap (:mod:`ingest.parsers.zeek_syslog_copies`: the Brim
+    ``syslog.log`` holds each 4 times within 0.7 ms) and a sender writes many lines in one second:
+    the same text gives the same time (the function is pure; an error is raised again, not kept).
+    """
+    return parse_timestamp(stamp, default_timezone=default_timezone)
+
+
 def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
     """Header fields and the message text of a syslog line."""
     header = _Header()
@@ -213,7 +229,7 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
             header.is_receipt_time = header.ts is not None
         else:
             try:
-                header.ts = parse_timestamp(stamp, default_timezone=context.default_timezone)
+                header.ts = _stamp_time(stamp, context.default_timezone)
             except (ValueError, OverflowError) as exc:
                 raise ParseError(f"RFC 5424 timestamp: {exc}") from None
         header.hostname, header.appname = _nil(host), _nil(app)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphsiem.model import Event
-from ingest.parsers import syslog
+from ingest.parsers import syslog, syslog_header
 from ingest.parsers.base import ParseContext, ParseError
 from ingest.parsers.syslog import SyslogParser, parse_syslog_text, windows_events_in_zeek_syslog
 from ingest.parsers.syslog_cef import parse_extension, split_cef
@@ -254,3 +254,19 @@ def test_random_cef_and_leef_payloads_parse_or_are_rejected_with_a_reason(prefix
         assert str(exc)
     else:
         assert len(events) == 1 and events[0].kind.startswith(("cef:", "leef:", "syslog:"))
+
+
+def test_an_rfc5424_timestamp_seen_again_is_read_once_and_by_its_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # capture copies repeat a datagram's TIMESTAMP (ZSYS, issue #3): it is parsed once; a zone-less
+    # one is still read in each context's default zone
+    reads: list[object] = []
+    real = syslog_header.parse_timestamp
+    monkeypatch.setattr(syslog_header, "parse_timestamp",
+                        lambda value, **kwargs: (reads.append(value), real(value, **kwargs))[1])
+    line = "<13>1 2024-07-04T05:06:07.123456+02:00 web01 app - - - copy"
+    first, second = parse_syslog_text(line, CONTEXT_2024), parse_syslog_text(line, CONTEXT_2024)
+    assert first.ts == second.ts == _epoch("2024-07-04T03:06:07.123456") and len(reads) == 1
+    zoneless = "<13>1 2024-07-04T05:06:08 web01 app - - - copy"
+    in_utc = parse_syslog_text(zoneless, ParseContext(default_timezone="UTC"))
+    in_berlin = parse_syslog_text(zoneless, ParseContext(default_timezone="Europe/Berlin"))
+    assert in_utc.ts - in_berlin.ts == 7200
