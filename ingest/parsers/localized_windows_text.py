@@ -14,6 +14,7 @@ itself is kept as it was (a ``syslog:message`` of its host).  Splunk's classic `
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 LOCALIZED_TEXT = "ingest.localized_windows_text"
@@ -49,13 +50,16 @@ def localized_title(message: str) -> tuple[str, int] | None:
     >>> localized_title("A new process has been created. Creator Subject: ...") is None
     True
     """
-    text = message.lstrip(" \t\ufeff")
-    for title, event_id in GERMAN_TITLES.items():
-        # the title ends at a blank or the message's end, its period or not (a forwarder may trim it)
-        for written in (title, title.removesuffix(".")):
-            if text.startswith(written) and (len(text) == len(written) or text[len(written)].isspace()):
-                return "de", event_id
-    return None
+    found = _GERMAN_TITLE_RE.match(message.lstrip(" \t\ufeff"))
+    return None if found is None else ("de", _GERMAN_TITLES_WITHOUT_PERIOD[found.group(1)])
+
+
+# one anchored pattern, not a test of every title (most messages fail at their first letters); the
+# title ends at a blank or the message's end, its period or not (a forwarder may trim it).  No
+# title starts another, so which one matches does not depend on their order.
+_GERMAN_TITLE_RE = re.compile("(" + "|".join(re.escape(title.removesuffix(".")) for title in GERMAN_TITLES)
+                              + r")\.?(?=\s|\Z)")
+_GERMAN_TITLES_WITHOUT_PERIOD = {title.removesuffix("."): event_id for title, event_id in GERMAN_TITLES.items()}
 
 
 def note_localized(message: str, extras: dict[str, object]) -> bool:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ingest.journal import Journal
+from ingest.parsers.localized_windows_text import GERMAN_TITLES, localized_title
 from ingest.pipeline import ingest_paths
 
 HEADER = "<13>1 2026-11-30T09:00:0{n}+01:00 DC-01.corp.example EvntSLog - - - "
@@ -52,3 +55,24 @@ def test_english_text_and_other_syslog_count_nothing(tmp_path: Path) -> None:
         report = ingest_paths([log], store=None, journal=journal, progress=False)
     assert report.to_dict()["localized_windows_text"] == []
     assert "localized Windows text" not in report.render()
+
+
+def _title_by_loop(message: str) -> tuple[str, int] | None:
+    """The recognition as it was written before the one-pattern match (ZSYS): every title tried in turn."""
+    text = message.lstrip(" \t\ufeff")
+    for title, event_id in GERMAN_TITLES.items():
+        for written in (title, title.removesuffix(".")):
+            if text.startswith(written) and (len(text) == len(written) or text[len(written)].isspace()):
+                return "de", event_id
+    return None
+
+
+@pytest.mark.parametrize("title", list(GERMAN_TITLES))
+def test_a_german_title_is_recognised_as_by_trying_every_title(title: str) -> None:
+    # the title with and without its period, cut short, after blanks or a byte-order mark, and
+    # followed by nothing, a blank, a line break, an em space, a separator, a letter or a second period
+    for head in ("", " ", "\ufeff", "\t \ufeff", "\u00a0", "x"):
+        for body in (title, title.removesuffix("."), title[:-5]):
+            for tail in ("", " ", "\n", "\u2003y", "\x1c", "x", ".", "..", ":", ". Antragsteller:"):
+                message = head + body + tail
+                assert localized_title(message) == _title_by_loop(message), message
