@@ -20,9 +20,14 @@ own parent must be the Service Control Manager (checked by the caller).
 
 A **download an agent fetched** (:class:`AgentFetches`): a URL on a domain that only management
 agents that ran a managed install resolved (``process RESOLVED domain``, one at least), and a file
-served only by such URLs.  What is left to an attacker: the management service itself (an Intune
-or ConfigMgr administrator's deployment), or an agent's binary replaced in place where the
-telemetry names no signer.
+served only by such URLs.  The agent's process node is one for the whole fleet (its image and
+command line), so an agent that ran a cache install on one host is an agent everywhere; the fetch
+explains a cluster's download only when every host of the cluster ran such an install in the
+window (:meth:`AgentFetches.installed_on`, task BEN2): an agent made to fetch a payload on hosts
+where it installed nothing (code injected into the service by an administrator, its DNS lookups
+then the agent's) is no deployment.  What is left to an attacker: the management service itself
+(an Intune or ConfigMgr administrator's deployment), an agent made to fetch and install from its
+own cache on each host, or an agent's binary replaced in place where the telemetry names no signer.
 """
 
 from __future__ import annotations
@@ -37,8 +42,8 @@ from graphsiem.model import Entity, EntityKey, EntityType, RelationType
 from graphsiem.store.base import GraphStore
 
 __all__ = [
-    "MANAGEMENT_AGENTS", "AgentFetches", "ManagementAgent", "agent_cache_of", "agents_delivered", "fetches_explain_download",
-    "in_cache", "said_unsigned",
+    "MANAGEMENT_AGENTS", "AgentFetches", "ManagementAgent", "agent_cache_of", "agents_delivered", "fetched_on_hosts",
+    "fetches_explain_download", "in_cache", "said_unsigned",
 ]
 
 
@@ -139,6 +144,21 @@ def agents_delivered(new_members: Iterable[EntityKey], fetched: Callable[[Entity
     return bool(urls) and all(fetched(key) for key in urls)
 
 
+def fetched_on_hosts(fetched: Callable[[EntityKey], bool] | None,
+                     hosts: Iterable[str]) -> Callable[[EntityKey], bool] | None:
+    """``fetched`` when it may explain a download on ``hosts``: an :class:`AgentFetches` whose
+    agents ran a cache install on every one of them; else None (no fetch is the agents').
+
+    Examples
+    --------
+    >>> fetched_on_hosts({("url", "http://cdn/a.bin")}.__contains__, ["ws-1"]) is None
+    True
+    """
+    if isinstance(fetched, AgentFetches) and fetched.installed_on(hosts):
+        return fetched
+    return None
+
+
 def fetches_explain_download(behaviours: Iterable[str], new_members: Iterable[EntityKey], builds: Iterable[EntityKey],
                              fetched: Callable[[EntityKey], bool] | None) -> bool:
     """Whether ``download_from_new_domain`` rests only on what management agents fetched and the cluster's builds.
@@ -173,13 +193,35 @@ class AgentFetches:
         Lookups first seen after its end are not read.
     agents : iterable of EntityKey
         The management agent processes that ran a managed install from their cache.
+    installers : iterable of EntityKey
+        The installs those agents started from their caches: the hosts they ran on in the
+        window are where an agent's fetch is a deployment (:meth:`installed_on`).
     """
 
-    def __init__(self, store: GraphStore, window: Window, agents: Iterable[EntityKey]) -> None:
+    def __init__(self, store: GraphStore, window: Window, agents: Iterable[EntityKey],
+                 installers: Iterable[EntityKey] = ()) -> None:
         self._store = store
         self._window = window
         self._agents = frozenset(agents)
+        self._installers = frozenset(installers)
+        self._install_hosts: frozenset[str] | None = None
         self._known: dict[EntityKey, bool] = {}
+
+    def installed_on(self, hosts: Iterable[str]) -> bool:
+        """Whether every one of ``hosts`` (one at least) ran an agent's cache install in the window.
+
+        Read once, on first use: the hosts of each install (one store read per install; the
+        per-host cache folder makes each its own node), sighted from the window's start to its end.
+        """
+        if self._install_hosts is None:
+            start, end = self._window.start, self._window.end
+            self._install_hosts = frozenset(
+                row.host for kind, key in self._installers
+                for row in self._store.hosts_of(kind.value if isinstance(kind, EntityType) else kind, key)
+                if row.first_seen <= end and row.last_seen >= start
+            )
+        wanted = set(hosts)
+        return bool(wanted) and wanted <= self._install_hosts
 
     def __call__(self, key: EntityKey) -> bool:
         """True for a URL on an agent-only domain, or a file served only by such URLs."""

@@ -22,7 +22,7 @@ import ipaddress
 
 import numpy as np
 
-from analytics.agent_caches import agents_delivered, fetches_explain_download
+from analytics.agent_caches import agents_delivered, fetched_on_hosts, fetches_explain_download
 from analytics.driver_paths import outside_driver_directory
 from analytics.external_addresses import is_external_ip
 from analytics.feature_context import (
@@ -241,12 +241,14 @@ def cluster_features(
     # schedule and its check-ins the product working.  Its own builds are files, which read as a
     # download from the new domain: the install brought them.
     # So is a package a management agent fetched into its own cache (analytics.agent_caches: Intune's IMECache).
-    fetched = fetches_explain_download(behaviours, new_keys, stats.image_builds, context.managed.fetched)
+    # Only on hosts where an agent installed from its cache: its node is one for the fleet (BEN2).
+    agent_fetched = fetched_on_hosts(context.managed.fetched, (inc.hosts[row] for row in host_rows))
+    fetched = fetches_explain_download(behaviours, new_keys, stats.image_builds, agent_fetched)
     built = builds_explain_download(behaviours, new_keys, stats.image_builds)
     explained = {"download_from_new_domain"} if fetched or built else set()
     managed = is_managed_deployment(context.managed, new_keys, behaviours=behaviours - explained,
                                     interpreters=len(interpreters),
-                                    fetched_by_agents=agents_delivered(new_keys, context.managed.fetched))
+                                    fetched_by_agents=agents_delivered(new_keys, agent_fetched))
     if managed:
         behaviours -= explained
     # A new internal server (every member IP private) is managed infrastructure:

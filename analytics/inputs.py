@@ -214,7 +214,8 @@ def load_inputs(
     # msiexec run by a service from a package on a share, and what it deployed (analytics.managed_installs)
     managed = managed_installs(processes, spawned, images, _installed_runs(store, now))
     # what the agents among them fetched into their caches is the install's download (analytics.agent_caches)
-    managed = replace(managed, fetched=AgentFetches(store, window, managed.agents))
+    # (on the hosts where they installed from it: one agent node serves the whole fleet)
+    managed = replace(managed, fetched=AgentFetches(store, window, managed.agents, managed.agent_installers))
     del spawned
     behaviours = behaviour_index(
         accessed, injected, images, host_first_seen=process_firsts, novelty_hosts=config.min_hosts

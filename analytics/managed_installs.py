@@ -235,6 +235,8 @@ class ManagedInstalls:
     """Installer -> the package it installed (for the check's words)."""
     agents: frozenset[EntityKey] = frozenset()
     """Management agents (:mod:`analytics.agent_caches`) that started an installer from their own cache."""
+    agent_installers: frozenset[EntityKey] = frozenset()
+    """The installers those agents started (their hosts are where an agent's fetch is a deployment)."""
     fetched: Callable[[EntityKey], bool] | None = None
     """URL or file -> whether only those agents fetched it (:class:`analytics.agent_caches.AgentFetches`; set by
     the detection, which has the store)."""
@@ -290,6 +292,7 @@ def managed_installs(
     installed_lines = {_normalized_line(processes[key]) for key in installed if key in processes}
     installers: dict[EntityKey, str] = {}
     agents: set[EntityKey] = set()
+    agent_installers: set[EntityKey] = set()
     for key, entity in processes.items():
         mine = parents.get(key, set())
         is_installed = key in installed or _normalized_line(entity) in installed_lines
@@ -303,14 +306,17 @@ def managed_installs(
             installers[key] = str(entity.props.get("image") or "")
         else:
             continue
-        agents.update(p for p in mine if p in caches)
+        if by_agents := {p for p in mine if p in caches}:
+            agents.update(by_agents)
+            agent_installers.add(key)
     programs = set()
     for key, entity in processes.items():
         mine = parents.get(key, set())
         others = {p for p in mine if parent_image(p) not in MANAGEMENT_PARENTS}
         if is_deployed_program(entity, (parent_image(p) for p in mine), by_installer=others <= installers.keys()):
             programs.add(key)
-    return ManagedInstalls(frozenset(installers), frozenset(programs), installers, frozenset(agents))
+    return ManagedInstalls(frozenset(installers), frozenset(programs), installers, frozenset(agents),
+                           frozenset(agent_installers))
 
 
 def _normalized_line(entity: Entity) -> str:

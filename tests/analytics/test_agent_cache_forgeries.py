@@ -4,7 +4,9 @@ The Intune extension's and the ConfigMgr client's installs from their own caches
 deployments (:mod:`analytics.agent_caches`).  An attacker dressing a payload as one, on the same
 schedule (spread over hours, not a burst) and the same cache folder, must still rank above both
 real deployments: an agent binary in a look-alike folder, a user-writable copy started by a user,
-and the real agent's path whose package is reached by ``..`` out of the cache.
+the real agent's path whose package is reached by ``..`` out of the cache, and the real agent (its
+fleet-wide node, which installs from its cache elsewhere) made to fetch a payload on servers where
+it installed nothing (task BEN2).
 """
 
 from __future__ import annotations
@@ -69,6 +71,42 @@ FORGERIES = {
         package=r"C:\Windows\IMECache\..\..\Users\Public\{{random}}\Update.msi"),
 }
 
+# The real extension (the node fp_intune_deploy's installs make an agent) fetching a payload on servers,
+# where no Intune install ran, as code an administrator injected into the service would; the payload
+# then runs as a service from Program Files, as a deployed program does.
+FORGED_FETCH = r"""
+name: {name}
+label: The real Intune agent made to fetch a payload where it installed nothing ({name})
+kind: attack
+hosts: {{group: servers, fraction: 0.6, min: 4}}
+pivot: {{type: domain, value: {domain}}}
+activities:
+  - schedule: {{every: once, day: last, at: "09:10", spread_minutes: 300}}
+    steps:
+      - action: process
+        parent: services
+        user: system
+        long_running: true
+        image: '{agent}'
+        command_line: '"{agent}"'
+        version: "1.83.107.0"
+        indicator: false
+      - action: download
+        url: 'http://{domain}/content/7d1c.intunewin.bin'
+        content: {name} payload
+        size: 4823449
+        user_agent: 'Microsoft-Delivery-Optimization/10.0'
+        save_to: 'C:\Windows\IMECache\{{{{random}}}}\Update.msi'
+      - action: process
+        parent: services
+        user: system
+        long_running: true
+        image: 'C:\Program Files\WinHelper\winhlpsvc.exe'
+        command_line: '"C:\Program Files\WinHelper\winhlpsvc.exe" {name}'
+      - {{action: connect, domain: 'c2.{domain}', port: 443, bytes_in: [1500, 6000]}}
+"""
+FETCH_FORGERIES = {"forged_ime_fetch_elsewhere": dict(domain="swdb09-manage-content.example", agent=IME)}
+
 
 @pytest.fixture(scope="module")
 def ranked(tmp_path_factory):
@@ -77,6 +115,10 @@ def ranked(tmp_path_factory):
     for name, fields in FORGERIES.items():
         path = root / f"{name}.yaml"
         path.write_text(FORGED.format(name=name, **fields), encoding="utf-8")
+        forged.append(str(path))
+    for name, fields in FETCH_FORGERIES.items():
+        path = root / f"{name}.yaml"
+        path.write_text(FORGED_FETCH.format(name=name, **fields), encoding="utf-8")
         forged.append(str(path))
     scenarios = [*DEFAULT_SCENARIOS, *(str(SCENARIOS / f"{name}.yaml") for name in sorted(BENIGN)), *forged]
     result, truth = simulated_detection(root / "fleet", hosts=120, days=2, seed=3, density=0.3, scenarios=scenarios)
@@ -97,7 +139,7 @@ def test_the_real_agent_deployments_are_managed_deployments(ranked):
     assert not ranked["fp_intune_deploy"]["features"].get("download_from_new_domain")
 
 
-@pytest.mark.parametrize("name", sorted(FORGERIES))
+@pytest.mark.parametrize("name", sorted([*FORGERIES, *FETCH_FORGERIES]))
 def test_a_forged_agent_install_ranks_above_the_real_deployments(ranked, name):
     assert name in ranked, sorted(ranked)
     assert ranked[name]["features"].get("managed_deployment", 0.0) == 0.0
