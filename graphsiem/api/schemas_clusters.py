@@ -3,9 +3,9 @@ audit, suppressions and case bundle (re-exported by :mod:`graphsiem.api.schemas`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from graphsiem.api.schemas_antivirus import AntivirusRecord
 
@@ -96,6 +96,10 @@ class ClusterSummary(BaseModel):
         "median): its risk minus its features' contributions, the line the explanation's caption draws. "
         "A cluster at or below it is no more unusual than the typical candidate (the page folds those "
         "as low signal). Null when it has no scored features (a credential, antivirus or host finding).")
+    lateral_source_hosts: list[str] = Field(
+        default_factory=list, description="The hosts its network log-ons came from (the hosts its "
+        "`lateral_sources` name), sorted: what a benign verdict can be held for (`benign_when_source`); "
+        "the page's bulk *mark benign* holds each cluster's verdict for its own. Empty when none is named.")
     triage: TriageOut
 
 
@@ -332,6 +336,10 @@ class CaseBundle(BaseModel):
     audit: list[AuditOut]
 
 
+SourceHost = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+"""A source host named in ``benign_when_source``."""
+
+
 class TriagePatch(BaseModel):
     """Triage changes; omitted fields stay as they are; ``verdict: null`` clears it."""
 
@@ -339,6 +347,8 @@ class TriagePatch(BaseModel):
         {"status": "investigating", "assignee": "alice", "note": "checking the PNG downloads"},
         {"verdict": "benign", "note": "MSP inventory script"},
         {"verdict": "benign", "benign_when_source": "it-0005", "note": "IT's monthly PsExec inventory"},
+        {"benign_when_source": None, "note": "every admin host runs it: benign from any source"},
+        {"benign_when_source": ["it-0007"], "note": "moved to the new inventory server"},
     ]})
 
     status: Status | None = None
@@ -347,10 +357,14 @@ class TriagePatch(BaseModel):
         "Who works the case; no control, format (bidi override, zero-width) or line-separator character."))
     note: str | None = Field(None, min_length=1, max_length=10_000, description=(
         "Logged in the audit trail; newline and tab are the only control characters allowed."))
-    benign_when_source: str | None = Field(None, min_length=1, max_length=255, description=(
-        "With a benign verdict (sent or already set): it holds only when the act comes from this "
-        "host, one the cluster's `lateral_sources` name; a later episode from another host is shown, "
-        "naming it. Sent on a case already benign, the verdict holds for this host too."))
+    benign_when_source: SourceHost | Annotated[list[SourceHost], Field(min_length=1, max_length=100)] | None = Field(
+        None, description=(
+            "With a benign verdict (sent or already set): it holds only when the act comes from these "
+            "hosts, ones the cluster's `lateral_sources` name; a later episode from another host is shown, "
+            "naming it. A host name on a case already benign adds that host; a list is the exact set of "
+            "hosts it holds for (narrow it, or move it to another source); `null` sent on a benign verdict "
+            "makes it hold for any source (widen it). A change of the set raises the triage version and "
+            "is audited as `benign_when_source` (null: any source)."))
 
     @field_validator("assignee")
     @classmethod

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from analytics.lateral_verdicts import SOURCE_KEY_TYPE
 from graphsiem.api.records import AuditEntry, ClusterRow, Status, Suppression, Triage, Verdict
 from graphsiem.api.state_lineage import case_ids, case_pivots, live_id
 from graphsiem.api.state_triage import TriageVersionMismatch, triage_version
@@ -65,6 +66,7 @@ class TriageMixin:
         expected_versions: Collection[int] | None = None,
         within: Callable[[sqlite3.Connection], object] | None = None,
         scope: Collection[tuple[str, str]] = (),
+        replace_scope: bool = False,
     ) -> Triage:
         """Apply triage ``changes`` (status, verdict, assignee) and log each one.
 
@@ -92,6 +94,10 @@ class TriageMixin:
         ``("lateral_source", host)`` key makes it hold only for episodes from that host
         (:mod:`analytics.lateral_verdicts`).  Sent on a case already benign, it adds its hosts to
         the suppression's (a second administrator's host), audited as ``benign_when_source``.
+        ``replace_scope``: ``scope`` is the exact set of source hosts the benign verdict holds for, none
+        meaning any source: a verdict already benign is narrowed, moved to another host or widened.  A
+        change of the hosts held for writes the triage row (its version rises, so an ``If-Match`` made
+        before it is refused), as a change of status, verdict or assignee does.
         """
         now = time.time()
         with self._tx() as db:
@@ -131,9 +137,10 @@ class TriageMixin:
                     # Not benign (any more): no suppression of this case stands,
                     # whichever of its ids' benign verdicts created it.
                     _lift_case_suppressions(db, cluster_id, pivot)
-            if scope and pivot is not None and values["verdict"] == Verdict.BENIGN.value:
-                _audit_sources(db, cluster_id, pivot, scope, now=now, actor=actor,
-                               widen=current_verdict(current) == Verdict.BENIGN.value)
+            if (scope or replace_scope) and pivot is not None and values["verdict"] == Verdict.BENIGN.value:
+                changed = _audit_sources(db, cluster_id, pivot, scope, now=now, actor=actor,
+                                         held=current_verdict(current) == Verdict.BENIGN.value,
+                                         replace=replace_scope) or changed
             if note:
                 db.execute(
                     "INSERT INTO audit (cluster_id, at, actor, field, old, new) "
@@ -209,28 +216,33 @@ def current_verdict(triage: Triage) -> str | None:
 
 
 def _audit_sources(db: sqlite3.Connection, cluster_id: str, pivot: tuple[str, str],
-                   scope: Collection[tuple[str, str]], *, now: float, actor: str, widen: bool) -> None:
-    """Audit the source hosts a benign verdict holds for; on a case already benign (``widen``), add
-    ``scope`` to its suppression's covered keys first (the verdict stands for one more host)."""
-    kind = next(iter(scope))[0]
+                   scope: Collection[tuple[str, str]], *, now: float, actor: str, held: bool,
+                   replace: bool) -> bool:
+    """Audit the source hosts a benign verdict holds for; on a case already benign (``held``), first
+    add ``scope`` to its suppression's covered keys (the verdict stands for one more host) or, with
+    ``replace``, make ``scope`` its only source hosts (none: any source).  Whether the hosts changed."""
 
     def recorded() -> list[str]:
         return sorted(str(r["member_key"]) for r in db.execute(
             "SELECT member_key FROM suppression_members WHERE pivot_type = ? AND pivot_key = ? AND member_type = ?",
-            (pivot[0], pivot[1], kind)))
+            (pivot[0], pivot[1], SOURCE_KEY_TYPE)))
 
     before: list[str] = []
-    if widen:
+    if held:
         if not db.execute("SELECT 1 FROM suppressions WHERE pivot_type = ? AND pivot_key = ?", pivot).fetchall():
-            return
+            return False
         before = recorded()
         stored = db.execute("SELECT data FROM clusters WHERE id = ?", (cluster_id,)).fetchall()
         members = covered_keys(pivot, json.loads(stored[0]["data"])) if stored else []
-        record_suppression_members(db, pivot, [*members, *((kind, h) for h in before), *scope])
+        kept = [] if replace else [(SOURCE_KEY_TYPE, h) for h in before]
+        record_suppression_members(db, pivot, [*members, *kept, *scope])
     after = recorded()
-    if after != before:
-        db.execute("INSERT INTO audit (cluster_id, at, actor, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
-                   (cluster_id, now, actor, "benign_when_source", ", ".join(before) or None, ", ".join(after)))
+    if after == before:
+        return False
+    # null: any source (as triage.benign_when_source reads it)
+    db.execute("INSERT INTO audit (cluster_id, at, actor, field, old, new) VALUES (?, ?, ?, ?, ?, ?)",
+               (cluster_id, now, actor, "benign_when_source", ", ".join(before) or None, ", ".join(after) or None))
+    return True
 
 
 def _lift_case_suppressions(db: sqlite3.Connection, cluster_id: str,

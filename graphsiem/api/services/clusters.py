@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from analytics.lateral_verdicts import SourceNotNamed, source_scope
+from analytics.lateral_verdicts import SourceNotNamed, named_sources, source_scope
 from graphsiem.api.context import AppContext
 from graphsiem.api.empty_queue import inactive_cluster_count, latest_queue_run
 from graphsiem.api.errors import NotFound, PreconditionFailed, QueueChanged, Unprocessable
@@ -118,6 +118,8 @@ def _summary_fields(row: ClusterRow, public_url: str | None = None,
         "url": cluster_page_url(public_url, row.id),
         # a finding's risk is its rules' (its features' contributions are 0): no ordinary line to fold it under
         "ordinary_score": None if is_finding(data) else ordinary_score(row.score, explanation),
+        # what a benign verdict can hold for: the page's bulk benign holds each for its own (not every host)
+        "lateral_source_hosts": named_sources(data.get("lateral_sources")),
     }
 
 
@@ -417,7 +419,7 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
     if "assignee" in sent:
         changes["assignee"] = patch.assignee or None
     pivot = (row.pivot_type, row.pivot_key) if row.pivot_type else None
-    scope = _source_scope(ctx, row, patch) if patch.benign_when_source is not None else []
+    scope, replace_scope = _source_scope(ctx, row, patch)
     answers: list[ClusterSummary] = []
 
     def answer(db: sqlite3.Connection) -> None:
@@ -430,7 +432,7 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
     try:
         ctx.state.update_triage(cluster_id, actor=actor, changes=changes, note=patch.note,
                                 pivot=pivot, expected_versions=expected_versions, within=answer,
-                                scope=scope)
+                                scope=scope, replace_scope=replace_scope)
     except TriageVersionMismatch as exc:
         current = _triage_out(exc.current)
         raise PreconditionFailed(
@@ -442,19 +444,29 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
     return answers[0]
 
 
-def _source_scope(ctx: AppContext, row: ClusterRow, patch: TriagePatch) -> list[tuple[str, str]]:
-    """The keys of ``benign_when_source`` (:func:`analytics.lateral_verdicts.source_scope`): 422 unless the
-    verdict is benign (sent, or already) and the cluster's log-ons name that host."""
+def _source_scope(ctx: AppContext, row: ClusterRow, patch: TriagePatch) -> tuple[list[tuple[str, str]], bool]:
+    """The keys of ``benign_when_source`` (:func:`analytics.lateral_verdicts.source_scope`) and whether
+    they replace the verdict's (a list: the exact hosts; ``null`` sent: any source) or add to them
+    (a host name).  422 unless the verdict is benign (sent, or already) and the cluster's log-ons name
+    each host; ``null`` without a benign verdict asks for nothing and is ignored."""
     sent = patch.model_fields_set
+    if "benign_when_source" not in sent:
+        return [], False
     benign = patch.verdict == Verdict.BENIGN if "verdict" in sent else \
         ctx.state.get_triage(row.id).verdict == Verdict.BENIGN
+    wanted = patch.benign_when_source
+    if wanted is None:
+        # Widening (review U5 follow-up): "any source" on a verdict held for some hosts was no change.
+        return [], benign
     if not benign:
         raise Unprocessable("benign_when_source needs a benign verdict (send verdict: benign with it)",
                             field="body.benign_when_source")
+    hosts = [wanted] if isinstance(wanted, str) else wanted
     try:
-        return source_scope(row.data.get("lateral_sources"), str(patch.benign_when_source))
+        keys = [key for host in hosts for key in source_scope(row.data.get("lateral_sources"), str(host))]
     except SourceNotNamed as exc:
         raise Unprocessable(str(exc), field="body.benign_when_source") from None
+    return list(dict.fromkeys(keys)), not isinstance(wanted, str)
 
 
 def audit(ctx: AppContext, cluster_id: str) -> list[AuditOut]:
