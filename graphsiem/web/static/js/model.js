@@ -49,6 +49,8 @@ export function normaliseCluster(raw) {
     assignee: raw.assignee ?? triage.assignee ?? '',
     // The source hosts a benign verdict holds for (`benign_when_source`; [] for any source).
     benign_sources: Array.isArray(triage.benign_when_source) ? triage.benign_when_source.map(String) : [],
+    // The hosts its log-ons came from (`lateral_source_hosts`): what a bulk benign holds it for.
+    source_hosts: Array.isArray(raw.lateral_source_hosts) ? raw.lateral_source_hosts.map(String) : [],
     note: raw.note ?? triage.note ?? '',
     pivot: raw.pivot ?? null,
     // Still produced by the last detection?  A missing field means active
