@@ -10,6 +10,7 @@ nobody published.  All values are quoted as plain text (:func:`analytics.checks_
 from __future__ import annotations
 
 from analytics.checks_facts import Facts, hosts_text, quote
+from analytics.defender_updates import PLATFORM_ENGINES, SIGNATURE_STUB
 from analytics.explain import Check
 from analytics.lineage import image_file_name, image_name
 from analytics.managed_installs import INSTALLERS, MANAGEMENT_PARENTS, package_of
@@ -27,6 +28,8 @@ def deployment_step(f: Facts) -> Check | None:
     installers = [e for e in processes if image_name(e.value, e.props) in INSTALLERS]
     programs = sorted({image_file_name(e.value, e.props) for e in processes if e not in installers})
     packages = sorted({p for e in installers if (p := package_of(str(e.props.get("command_line") or e.value)))})
+    if not installers and (step := _defender_update_step(f, processes)) is not None:
+        return step
     installer = image_file_name(installers[0].value, installers[0].props) if installers else "msiexec.exe"
     package = f" {quote(packages[0])}" + (f" (and {len(packages) - 1} more)" if len(packages) > 1 else "") if packages else ""
     deployed = f", and deployed {', '.join(quote(p, 40) for p in programs[:3])}" if programs else ""
@@ -42,4 +45,27 @@ def deployment_step(f: Facts) -> Check | None:
         "the package was published by your deployment team to that share and the job targeted these hosts; "
         "if the share or the deploying service is not yours, or the deployed program's signer is not its "
         "vendor's, it is an attack through a deployment channel",
+    )
+
+
+def _defender_update_step(f: Facts, processes: list) -> Check | None:
+    """The step of Defender's own update (:mod:`analytics.defender_updates`), when its stub or engine is a member."""
+    names = {image_file_name(e.value, e.props): e for e in processes}
+    if not names or not set(names) <= {SIGNATURE_STUB} | PLATFORM_ENGINES:
+        return None
+    engines = [e for name, e in sorted(names.items()) if name in PLATFORM_ENGINES]
+    ran = []
+    if SIGNATURE_STUB in names:
+        ran.append(f"Windows Update's service (svchost.exe -s wuauserv) ran {SIGNATURE_STUB} on a delta it downloaded")
+    if engines:
+        image = str(engines[0].props.get("image") or engines[0].value)
+        ran.append(f"services.exe started Defender's platform build {quote(image, 100)}")
+    return Check(
+        None,
+        f"Microsoft Defender's update: {' and '.join(ran)} on {hosts_text(f.hosts)}; nothing else new ran, so it "
+        "was scored as the product updating itself: its synchronised first contacts and its processes as endpoint "
+        "evidence were not scored.  Confirm the binaries are signed by Microsoft and the platform version is a "
+        "Defender release",
+        "the binaries are Microsoft's and the hosts take their updates from Microsoft or your own update server; "
+        "an unsigned binary, another signer or an update server that is not yours makes it an attack",
     )

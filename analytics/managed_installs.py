@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 
 from analytics.agent_caches import AGENT_NAMES, agent_cache_of, in_cache
 from analytics.agent_caches import said_unsigned as _said_unsigned
+from analytics.defender_updates import is_platform_engine, is_signature_stub, is_update_service
 from analytics.driver_paths import read_windows_path
 from analytics.external_addresses import is_external_ip
 from analytics.lineage import INTERPRETERS, image_file_name, image_name
@@ -281,6 +282,14 @@ def managed_installs(
         and parents.get(key) and all(scm_image(p) in MANAGEMENT_PARENTS for p in parents[key])
     }
 
+    # Windows Update's service (System32's svchost hosting wuauserv, a service itself): the only parent of
+    # Defender's signature stub (analytics.defender_updates)
+    update_services = {
+        key for key, entity in processes.items()
+        if images.get(key) == "svchost.exe" and is_update_service(entity)
+        and parents.get(key) and all(scm_image(p) in MANAGEMENT_PARENTS for p in parents[key])
+    }
+
     def parent_image(key: EntityKey) -> str:
         name = scm_image(key)
         return name if name not in AGENT_NAMES or key in caches else "?"
@@ -301,6 +310,8 @@ def managed_installs(
             entity, (parent_image(p) for p in mine), installed=is_installed, caches=agent_caches,
         ):
             installers[key] = package_of(str(entity.props.get("command_line") or entity.value)) or ""
+        elif mine and mine <= update_services and not is_installed and is_signature_stub(entity):
+            installers[key] = str(entity.props.get("image") or "")
         elif agent_caches and is_cache_installer(entity, (parent_image(p) for p in mine), installed=is_installed,
                                                  caches=agent_caches):
             installers[key] = str(entity.props.get("image") or "")
@@ -314,6 +325,9 @@ def managed_installs(
         mine = parents.get(key, set())
         others = {p for p in mine if parent_image(p) not in MANAGEMENT_PARENTS}
         if is_deployed_program(entity, (parent_image(p) for p in mine), by_installer=others <= installers.keys()):
+            programs.add(key)
+        # Defender's new platform build, which the Service Control Manager alone starts from its own folder
+        elif mine and not others and key not in installed and is_platform_engine(entity):
             programs.add(key)
     return ManagedInstalls(frozenset(installers), frozenset(programs), installers, frozenset(agents),
                            frozenset(agent_installers))
