@@ -35,6 +35,25 @@ function scopeOf(triage) {
   return Array.isArray(triage?.benign_when_source) ? triage.benign_when_source.map(String) : [];
 }
 
+/**
+ * The `benign_when_source` to send for the scope chosen (`source`, a host or ANY_SOURCE) when the saved
+ * verdict holds for `held` (its hosts; [] for any source, or no benign verdict saved), or undefined for
+ * none.  A new benign verdict sends the host (nothing for any source); a verdict already benign is
+ * moved with the host's list (exactly that host: it was "Nothing changed" or, through the API, added
+ * the host) and widened with null (any source was "Nothing changed").
+ */
+export function scopeToSend(source, held, savedBenign) {
+  if (source === ANY_SOURCE) return savedBenign && held.length ? null : undefined;
+  if (held.includes(source)) return undefined;
+  return savedBenign ? [source] : source;
+}
+
+/** The scope select's value for a `benign_when_source` sent before (a host, a list of hosts, or null). */
+function chosenSource(sent) {
+  if (Array.isArray(sent)) return sent.length ? String(sent[0]) : ANY_SOURCE;
+  return typeof sent === 'string' ? sent : ANY_SOURCE;
+}
+
 /** A triage version the API made (an integer), or null (an API without versions: no If-Match). */
 function versionOf(triage) {
   const version = triage?.version;
@@ -44,6 +63,10 @@ function versionOf(triage) {
 /** "verdict → benign, status → closed" for a patch (the note said apart). */
 function describe(patch) {
   const parts = FIELDS.filter((name) => name in patch).map((name) => `${name} → ${patch[name] ?? 'none'}`);
+  if ('benign_when_source' in patch) {
+    const scope = patch.benign_when_source;
+    parts.push(`source → ${scope === null ? 'any source' : [scope].flat().join(', ')}`);
+  }
   if (patch.note) parts.push('your note');
   return parts.join(', ');
 }
@@ -111,12 +134,20 @@ export class Triage {
     if (!benign) return;
     const pivot = this.pivot ? `${this.pivot.type} ${this.pivot.value ?? this.pivot.key}` : 'its pivot';
     const saved = (this.current.verdict ?? '') === 'benign';
-    const source = this.sourceLabel.hidden ? '' : this.sourceSelect.value;
+    const source = this.sourceLabel.hidden ? null : this.sourceSelect.value;
     const held = saved ? this.savedSources : [];
-    if (source && !held.includes(source)) {
-      const hosts = sourcesText([...held, source]);
-      this.suppressNote.textContent = `Saving benign suppresses later detections of this cluster's pivot (${pivot}) `
-        + `only when its log-ons come from ${hosts}: from any other host it is shown, naming that host.`;
+    const sending = source === null ? undefined : scopeToSend(source, held, saved);
+    if (typeof sending === 'string' || Array.isArray(sending)) {
+      const verb = held.length ? `Saving moves it to hold only when its log-ons come from ${sourcesText([source])}`
+        : `Saving benign suppresses later detections of this cluster's pivot (${pivot}) only when its log-ons come from ${sourcesText([source])}`;
+      this.suppressNote.textContent = `${verb}: from any other host it is shown, naming that host.`;
+      return;
+    }
+    if (sending === null) {
+      // Widening a verdict held for some hosts (review U5 follow-up: it answered "Nothing changed").
+      this.suppressNote.textContent = `Benign holds now only when the log-ons come from ${sourcesText(held)}. `
+        + `Saving widens it to any source: later detections of this cluster's pivot (${pivot}) are suppressed `
+        + 'whichever host its log-ons come from.';
       return;
     }
     if (held.length) {
@@ -189,9 +220,10 @@ export class Triage {
     for (const [name, value] of Object.entries(wanted)) {
       if (value !== (this.current[name] ?? '')) patch[name] = value === '' ? null : value;
     }
-    const source = this.sourceLabel.hidden ? '' : this.sourceSelect.value;
-    const held = (this.current.verdict ?? '') === 'benign' ? this.savedSources : [];
-    if (source && !held.includes(source)) patch.benign_when_source = source;
+    const savedBenign = (this.current.verdict ?? '') === 'benign';
+    const held = savedBenign ? this.savedSources : [];
+    const scope = this.sourceLabel.hidden ? undefined : scopeToSend(this.sourceSelect.value, held, savedBenign);
+    if (scope !== undefined) patch.benign_when_source = scope;
     const note = byId('triage-note').value.trim();
     if (note) patch.note = note;
     if (!Object.keys(patch).length) {
@@ -208,9 +240,11 @@ export class Triage {
       if (name === 'benign_when_source') continue;
       if ((value ?? '') !== (this.current[name] ?? '')) patch[name] = value;
     }
-    const source = this.refused?.benign_when_source;
-    const held = (this.current.verdict ?? '') === 'benign' ? this.savedSources : [];
-    if (source && !held.includes(source)) patch.benign_when_source = source;
+    if (this.refused && 'benign_when_source' in this.refused) {
+      const savedBenign = (this.current.verdict ?? '') === 'benign';
+      const scope = scopeToSend(chosenSource(this.refused.benign_when_source), savedBenign ? this.savedSources : [], savedBenign);
+      if (scope !== undefined) patch.benign_when_source = scope;
+    }
     const note = byId('triage-note').value.trim();
     if (note) patch.note = note;
     this.hideConflict();
