@@ -70,6 +70,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from graphsiem.model import Event
 from ingest.normalize import normalize_host
@@ -80,17 +81,15 @@ from ingest.parsers.syslog_windows_explanations import explanation_start
 from ingest.parsers.syslog_windows_text_de import (
     GERMAN_LABELS,
     GERMAN_TITLES,
-    ONE_WORD_LAST,
     german_explanation_start,
 )
+from ingest.parsers.syslog_windows_values import read_values
 from ingest.parsers.windows_events import to_event
 from ingest.parsers.windows_kv import EVENT_DATA_LAYOUT, MAX_TEXT_CHARS, TEMPLATES
 from ingest.parsers.windows_kv_templates import (
     REST_LABELS,
     Layout,
     Template,
-    _in_order,
-    _longest_run,
     layout_template,
 )
 from ingest.parsers.windows_security import CREDENTIAL_VALIDATION
@@ -237,7 +236,7 @@ _LAYOUTS: dict[int, _TextLayout] = {
     **{event_id: _text_layout(_named_template(layout)) for event_id, layout in OWN_LAYOUTS.items()},
 }
 
-# The one-pass reader (_read_values) reads no rest-of-message value (a task's XML): no layout here has one.
+# The one-pass reader (syslog_windows_values) reads no rest-of-message value (a task's XML): no layout here has one.
 assert not any(label in REST_LABELS for layout in _LAYOUTS.values() for label in layout.template.by_label)
 
 
@@ -331,6 +330,30 @@ RECENT_MESSAGES = 64
 @lru_cache(maxsize=RECENT_MESSAGES)
 def _read_message(message: str) -> tuple[int, dict[str, str]] | None:
     """:func:`event_data` of a message of at most :data:`MAX_TEXT_CHARS` characters (remembered: do not change its data)."""
+    cut = _cut(message)
+    if cut is None:
+        return None
+    data = read_values(cut.text, cut.found, cut.template, cut.english)
+    # a title alone ("Special privileges assigned to new logon.", a forwarder's first line) says
+    # too little to be taken for the event: ordinary text may start so
+    return (cut.event_id, data) if data else None
+
+
+class _Cut(NamedTuple):
+    """A message's text cut at its labels: what :func:`ingest.parsers.syslog_windows_values.read_values` reads."""
+
+    event_id: int
+    template: Template
+    text: str
+    """The text after the title, with single blanks, without Windows' explanation."""
+    found: list[tuple[int, int, str]]
+    """Its labels (start, end after the colon, label as written), in order (:func:`_labels_in`)."""
+    english: dict[str, str] | None
+    """A German text's labels (lower case) -> the English labels they stand for; None for English."""
+
+
+def _cut(message: str) -> _Cut | None:
+    """The text of a message with a known title, cut at its labels; None without a title."""
     message = message.lstrip(_LEADING_BLANKS)
     title = _TITLE_RE.match(message)
     if title is None:
@@ -351,110 +374,7 @@ def _read_message(message: str) -> tuple[int, dict[str, str]] | None:
     if explanation is not None:
         text = text[:explanation]
         found = [label for label in found if label[0] < explanation]
-    data = _read_values(text, found, layout.template, english)
-    # a title alone ("Special privileges assigned to new logon.", a forwarder's first line) says
-    # too little to be taken for the event: ordinary text may start so
-    return (event_id, data) if data else None
-
-
-def _read_values(
-    text: str, found: list[tuple[int, int, str]], template: Template, english: dict[str, str] | None
-) -> dict[str, str]:
-    """The event data of ``text`` cut at its labels ``found``: each value runs to the next label Windows wrote.
-
-    Read as :func:`ingest.parsers.windows_kv_templates.read_labels` reads the lines Windows
-    wrote, without writing them: the labels taken are the longest run in template order (a label
-    forged inside a value loses to the one Windows wrote after it), and a label not taken stays
-    in the value before it as its own line (``label: value``), as the line reader keeps it.  A
-    label written with a character outside ASCII (a Kelvin sign for ``K``) is no label line to
-    that reader, so it is none here.  ``english`` (a German text) names each German label's
-    English label; the last value is then one word if the English label's value is
-    (:data:`ingest.parsers.syslog_windows_text_de.ONE_WORD_LAST`).
-    """
-    in_order = _read_in_order(text, found, template, english)
-    if in_order is not None:
-        return in_order
-    by_label, valued = template.by_label, template.valued
-    count = len(found)
-    labels: list[str] = []
-    values: list[str] = []
-    labelled: list[tuple[int, tuple[int, ...], str]] = []  # (label's index, candidate tokens, value)
-    for index, (_, end, label) in enumerate(found):
-        value = text[end:found[index + 1][0] if index + 1 < count else len(text)].strip()
-        if english is not None:
-            label = english[label.lower()]
-            if index + 1 == count and label.lower() in ONE_WORD_LAST:
-                value = value.partition(" ")[0]  # what follows is Windows' German explanation
-            candidates = (valued if value else by_label).get(label.lower())  # a title has no value
-        elif label.isascii():
-            candidates = (valued if value else by_label).get(label.lower())
-        else:
-            candidates = None
-        labels.append(label)
-        values.append(value)
-        if candidates:
-            labelled.append((index, candidates, value))
-    chain = _in_order(labelled) or _longest_run(labelled, template.tokens)
-    tokens = template.tokens
-    data: dict[str, str] = {}
-    for position, (index, token) in enumerate(chain):
-        name = tokens[token].name
-        if name is None:
-            continue
-        stop = chain[position + 1][0] if position + 1 < len(chain) else count
-        if stop == index + 1:
-            data[name] = values[index]
-        else:  # labels not taken: lines of this value, as Windows' line breaks would have kept them
-            data[name] = "\n".join([values[index], *(
-                f"{labels[other]}: {values[other]}" if values[other] else f"{labels[other]}:"
-                for other in range(index + 1, stop))])
-    return data
-
-
-def _read_in_order(
-    text: str, found: list[tuple[int, int, str]], template: Template, english: dict[str, str] | None
-) -> dict[str, str] | None:
-    """:func:`_read_values` of a text whose labels are all in template order (Windows' own text), in
-    one loop; None when one is not (a label forged inside a value): the longest run decides then.
-
-    Every label is then taken, each at its nearest later token (as
-    :func:`ingest.parsers.windows_kv_templates._in_order` takes them); a label that is none
-    (written outside ASCII, or a section title with a value) is a line of the value before it.
-    """
-    by_label, valued, tokens = template.by_label, template.valued, template.tokens
-    count = len(found)
-    data: dict[str, str] = {}
-    previous = -1  # the token of the last label taken
-    name: str | None = None  # the field whose value is being read (None: a section title's or none yet)
-    parts: list[str] = []  # that value's lines
-    for index, (_, end, label) in enumerate(found):
-        value = text[end:found[index + 1][0] if index + 1 < count else len(text)].strip()
-        if english is not None:
-            label = english[label.lower()]
-            if index + 1 == count and label.lower() in ONE_WORD_LAST:
-                value = value.partition(" ")[0]  # what follows is Windows' German explanation
-            candidates = (valued if value else by_label).get(label.lower())  # a title has no value
-        elif label.isascii():
-            candidates = (valued if value else by_label).get(label.lower())
-        else:
-            candidates = None
-        if not candidates:
-            if name is not None:
-                parts.append(f"{label}: {value}" if value else f"{label}:")
-            continue
-        for token in candidates:
-            if token > previous:
-                break
-        else:
-            return None  # out of template order
-        if name is not None:
-            data[name] = parts[0] if len(parts) == 1 else "\n".join(parts)
-        previous = token
-        name = tokens[token].name
-        parts = [value]
-    if name is not None:
-        data[name] = parts[0] if len(parts) == 1 else "\n".join(parts)
-    return data
+    return _Cut(event_id, layout.template, text, found, english)
 
 
 def windows_text_event(
