@@ -323,9 +323,9 @@ class Projector(LogonRules, AccessRules, SensorRules, JoinState):
                 return
             handler = self._generic
         ctx = self._ctx
-        ctx.fill(acc, event, host, (host,))
+        ctx.fill_one(acc, event, host)
         handler(ctx)
-        acc.sight(ctx.hosts, ctx.touched, ctx.seen)  # as self._sight(ctx): an endpoint event has its host
+        acc.sight_one(host, ctx.touched, ctx.seen)  # as self._sight(ctx): an endpoint event has its host
 
 
 def project_events(events: Iterable[Event], ipmap: IpHostMap | None = None) -> Projection:

@@ -127,29 +127,40 @@ class Accumulator:
         """Count one event of each of ``hosts`` touching each entity of ``refs`` but hosts.
 
         One call per event, not per sighting: this runs for every entity every event touches.
+        Host by host (:meth:`sight_one`): each host's sightings of a ref come in ``hosts`` order,
+        as the stores keep them, and every aggregate (times, counts) is order-free.
+        """
+        if len(hosts) > 1 and not isinstance(refs, (set, list, tuple)):
+            refs = tuple(refs)  # read once per host
+        for host in hosts:
+            self.sight_one(host, refs, ts)
+
+    def sight_one(self, host: str, refs: Iterable[EntityKey], ts: float) -> None:
+        """:meth:`sight` for one host: an endpoint event's (the projector's every event with a host).
+
+        Written out without the loop over hosts: a one-host tuple's loop was a third of a sighting.
         """
         sightings = self.sightings
         for ref in refs:
-            if ref[0] == HOST:
+            ref_type = ref[0]
+            if ref_type == HOST:
                 continue
-            timed = ref[0] in TIMED_TYPES
-            for host in hosts:
-                key = (host, ref)
-                if timed:  # a set: the batch's times are trimmed once, in projection()
-                    times = self.contact_times.get(key)
-                    if times is None:
-                        self.contact_times[key] = {ts}
-                    else:
-                        times.add(ts)
-                agg = sightings.get(key)
-                if agg is None:
-                    sightings[key] = [ts, ts, 1]
-                    continue
-                if ts < agg[0]:
-                    agg[0] = ts
-                if ts > agg[1]:
-                    agg[1] = ts
-                agg[2] += 1
+            key = (host, ref)
+            if ref_type in TIMED_TYPES:  # a set: the batch's times are trimmed once, in projection()
+                times = self.contact_times.get(key)
+                if times is None:
+                    self.contact_times[key] = {ts}
+                else:
+                    times.add(ts)
+            agg = sightings.get(key)
+            if agg is None:
+                sightings[key] = [ts, ts, 1]
+                continue
+            if ts < agg[0]:
+                agg[0] = ts
+            if ts > agg[1]:
+                agg[1] = ts
+            agg[2] += 1
 
     def remap(self, mapping: dict[EntityKey, EntityKey]) -> None:
         """Move every relation and sighting of an entity of ``mapping`` to the entity it maps to.
@@ -163,8 +174,11 @@ class Accumulator:
         if not mapping:
             return
         relations: dict[tuple[EntityKey, str, EntityKey], list[Any]] = {}
-        for (src, type_, dst), agg in self.relations.items():
-            key = (mapping.get(src, src), type_, mapping.get(dst, dst))
+        for key, agg in self.relations.items():
+            # most relations name no placeholder: a containment test each end, and the key kept
+            src, type_, dst = key
+            if src in mapping or dst in mapping:
+                key = (mapping.get(src, src), type_, mapping.get(dst, dst))
             known = relations.get(key)
             if known is None:
                 relations[key] = agg
@@ -178,8 +192,9 @@ class Accumulator:
             keep_ends(known[3])
         self.relations = relations
         sightings: dict[tuple[str, EntityKey], list[float]] = {}
-        for (host, ref), counts in self.sightings.items():
-            sighting = (host, mapping.get(ref, ref))
+        for sighting, counts in self.sightings.items():
+            if sighting[1] in mapping:
+                sighting = (sighting[0], mapping[sighting[1]])
             known_counts = sightings.get(sighting)
             if known_counts is None:
                 sightings[sighting] = counts
@@ -245,23 +260,33 @@ class EventContext:
     def fill(self, acc: Accumulator, event: Event, host: str | None, hosts: tuple[str, ...]) -> None:
         """Point the context at ``event`` (the projector refills one for endpoint events:
         building one was ~0.5 us of every endpoint event, measured)."""
+        self.fill_one(acc, event, host)
+        for other in hosts:
+            if other != host:  # the event's own host was added by fill_one
+                acc.entity(HOST, other, other)
+        self.hosts = hosts
+
+    def fill_one(self, acc: Accumulator, event: Event, host: str | None) -> None:
+        """:meth:`fill` for an event of one named host or none (``hosts`` is ``(host,)`` or empty).
+
+        The projector's path for every endpoint event: no loop over hosts (issue #3 cost).
+        """
         self.acc = acc
         self.event = event
         fields = self.fields = event.fields
         ts = self.ts = event.ts
         received = fields.get(RECEIVED_AT)
         self.seen = ts if received is None else acc.lateness.sighting_time(ts, received, event.origin)
-        self.host: EntityKey | None = None
-        entities = acc.entities
-        if host:
-            ref = self.host = (HOST, host)
-            if ref not in entities:  # as acc.entity(HOST, host, host), without the call
-                entities[ref] = Entity(HOST, host, host, {})
-        for other in hosts:
-            if other != host:  # the event's own host was added just above
-                acc.entity(HOST, other, other)
-        self.hosts = hosts
         self.touched: set[EntityKey] = set()
+        if not host:
+            self.host: EntityKey | None = None
+            self.hosts = ()
+            return
+        ref = self.host = (HOST, host)
+        entities = acc.entities
+        if ref not in entities:  # as acc.entity(HOST, host, host), without the call
+            entities[ref] = Entity(HOST, host, host, {})
+        self.hosts = (host,)
 
     def rel(self, src: EntityKey | None, type_: str, dst: EntityKey | None) -> None:
         if src is None or dst is None:

@@ -225,9 +225,13 @@ class SensorRules(NameRules, TransferRules, RealmNames):
         return acc.entity(IP, ip, ip) if ip else None
 
     def _sight(self, ctx: EventContext) -> None:
-        if not ctx.hosts:  # a sensor event between unmapped IPs sights nothing
+        hosts = ctx.hosts
+        if not hosts:  # a sensor event between unmapped IPs sights nothing
             return
-        ctx.acc.sight(ctx.hosts, ctx.touched, ctx.seen)
+        if len(hosts) == 1:  # one end mapped (most mapped sensor events): no loop over hosts
+            ctx.acc.sight_one(hosts[0], ctx.touched, ctx.seen)
+        else:
+            ctx.acc.sight(hosts, ctx.touched, ctx.seen)
 
 
 def alert_signature(fields: dict[str, Any]) -> str | None:
