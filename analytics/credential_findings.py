@@ -21,14 +21,16 @@ from analytics.config import DetectionConfig
 from analytics.credential_attempts import read_attempts, validators
 from analytics.credential_companions import with_companion_addresses
 from analytics.credential_guessing import as_guessing
+from analytics.credential_landings import logons_from_addresses
 from analytics.credential_merge import merge_findings
 from analytics.credential_network import (
     network_attempts,
     newest_sensor_logon,
     without_windows_copies,
 )
+from analytics.credential_privileges import with_privileges
 from analytics.credential_spray import COMPROMISE, find_credential_attacks, habitual_names
-from analytics.credential_spread import failing_sources, spread_sprays
+from analytics.credential_spread import failing_sources, spray_addresses, spread_sprays
 from analytics.credential_targets import failed_logon_hosts
 from analytics.credential_verdicts import covered_by_verdict
 from analytics.credential_words import credential_cluster
@@ -102,16 +104,27 @@ def credential_clusters(store: GraphStore, journal: EventLookup | None, config: 
     # every success of a member host: a sprayer's log-on with a password it found may be on another server
     pooled = {**windows, **{host: read_attempts(connection, host, [], start, end, every_success=True)
                             for host in spread_hosts}}
-    spread = spread_sprays(pooled, limits, failing_sources(per_validator), config.credential_known_scanners)
+    taken = failing_sources(per_validator)
+    spread = spread_sprays(pooled, limits, taken, config.credential_known_scanners)
+    # ... or on a host that refused nothing (never tried, or its 4625s never collected): the spray's
+    # address logged on there, and only that address's log-ons are pooled (CRED8)
+    landed = logons_from_addresses(store, connection, spray_addresses(spread), start, end, skip=set(pooled))
+    if landed:
+        spread = spread_sprays({**pooled, **landed}, limits, taken, config.credential_known_scanners)
     per_validator.extend(spread)
     # one source trying thirty workstations is one spray, not thirty findings (T13 finding 3); nor is one
     # account list tried on each of them in the same minutes under a new claimed name each time (CRED3)
     for merged in merge_findings(per_validator, limits):
         # an internet bot guessing default SSH names on every server ranks under a targeted spray
         finding = as_guessing(merged, spray_min_accounts=limits.spray_min_accounts)
-        # the compromising successes first, then the attempts in time order (the page's evidence list)
+        # a compromise whose session was given admin rights says so (4672; words and evidence, not risk)
+        finding = with_privileges(finding, connection)
+        # the compromising successes first (each with its 4672), then the attempts in time order (the
+        # page's evidence list)
         firsts = [c.attempt for c in finding.compromises]
-        ids = [a.event_id for a in firsts] + [a.event_id for a in finding.attempts if a not in firsts]
+        ids = [event_id for c in finding.compromises
+               for event_id in (c.attempt.event_id, c.privileges_event) if event_id is not None]
+        ids += [a.event_id for a in finding.attempts if a not in firsts]
         pairs = [("VALIDATED_AT", event_id) for event_id in ids[: config.evidence_per_cluster]]
         cluster = credential_cluster(finding, limits, resolve_sources(pairs, journal))
         # a benign verdict holds for the finding it was given on, not for the validator's next one

@@ -78,6 +78,11 @@ class Compromise:
     validator: str | None = None
     """The host the success logged on to, when it is not the finding's own validator (a spread spray's,
     :mod:`analytics.credential_spread`, or a merged finding's member): the record's ``host``."""
+    privileges_event: str | None = None
+    """The 4672 that gave the log-on's session special privileges (an admin log-on), when it was one
+    (:mod:`analytics.credential_privileges`)."""
+    privileges: tuple[str, ...] = ()
+    """That 4672's privileges (``SeDebugPrivilege``...)."""
 
 
 @dataclass(slots=True)

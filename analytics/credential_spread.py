@@ -53,7 +53,7 @@ from analytics.credential_spray import (
 )
 from analytics.credential_syslog import SYSLOG_FAILURE_KIND, SYSLOG_SUCCESS_KIND
 
-__all__ = ["SPREAD_MIN_HOSTS", "failing_sources", "spread_sprays"]
+__all__ = ["SPREAD_MIN_HOSTS", "failing_sources", "spray_addresses", "spread_sprays"]
 
 SPREAD_MIN_HOSTS = 3
 """Fewest hosts one source's sprayed failures must reach: two are what a user's own two machines or a
@@ -164,6 +164,26 @@ def _successes(source: str, compromises: Sequence[Compromise], host_of: Mapping[
 def _from(attempt: Attempt, source: str) -> bool:
     """Whether an attempt came from ``source``: its address, or its claimed name when it names no address."""
     return attempt.source_ip == source or (attempt.source_ip is None and attempt.workstation == source)
+
+
+def spray_addresses(findings: Sequence[CredentialFinding]) -> set[str]:
+    """The addresses the spread sprays' failures came from (a claimed name is no address: nothing logs
+    on *from* it that the graph can follow).
+
+    A sprayer that found a password may use it on a host that refused nothing in the window (a server it
+    never tried, or whose 4625s were never collected): :func:`analytics.credential_findings.
+    credential_clusters` reads the log-ons from these addresses on the hosts the graph says they logged
+    on to, and pools them again (CRED8).
+
+    Examples
+    --------
+    >>> tries = [Attempt(0.0, "u1", "failure", "kali", "10.9.9.9", "e1", "winsec:logon_failed"),
+    ...          Attempt(1.0, "u2", "failure", "kali", None, "e2", "winsec:logon_failed")]
+    >>> sorted(spray_addresses([CredentialFinding("srv1", {SPRAY: ["u1"]}, 0.0, 1.0, tries)]))
+    ['10.9.9.9']
+    """
+    return {a.source_ip for f in findings if SPRAY in f.patterns for a in f.attempts
+            if a.failed and a.source_ip is not None}
 
 
 def failing_sources(findings: Sequence[CredentialFinding]) -> set[str]:

@@ -36,6 +36,8 @@ from graphsiem.visible_text import visible
 PIVOT_TYPE = "credential_attack"
 """The ``cluster_id`` namespace of a credential finding (one case per validator)."""
 SHOWN = 50
+PRIVILEGES_SHOWN = 3
+"""A compromised session's special privileges named in the summary (4672 lists up to a dozen)."""
 """Accounts, workstations and addresses a record lists (most attempted first); the totals count all."""
 _TITLES = {COMPROMISE: "Likely compromise", SPRAY: "Password spray", BRUTE_FORCE: "Brute force",
            ROTATION: "Rotating claimed workstations", GUESSING: "SSH guessing of default names"}
@@ -185,8 +187,15 @@ def _logon_words(broken: Compromise, validator: str) -> str:
     attempt = broken.attempt
     source = (f" from {attempt.source_ip}" if attempt.source_ip
               else f" from claimed workstation {attempt.workstation}" if attempt.workstation else "")
-    return (f"a log-on as {broken.account}{source} succeeded on {broken.validator or validator} at "
+    host = broken.validator or validator
+    said = (f"a log-on as {broken.account}{source} succeeded on {host} at "
             f"{_clock(attempt.ts)} UTC after {_plural(broken.failures_before, 'failure')}")
+    if broken.privileges_event is None:
+        return said
+    # the session the sprayer opened was an admin's (4672): what the analyst must know first
+    named = ", ".join(broken.privileges[:PRIVILEGES_SHOWN])
+    more = ", ..." if len(broken.privileges) > PRIVILEGES_SHOWN else ""
+    return f"{said}, and that session was given administrator rights on {host} ({named or '4672'}{more})"
 
 
 def checks(finding: CredentialFinding, record: dict[str, Any]) -> tuple[Check, ...]:
