@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.agent_caches import AgentFetches, agents_delivered, fetched_on_hosts, fetches_explain_download
+from analytics.agent_caches import (
+    AgentFetches,
+    agents_delivered,
+    fetched_on_hosts,
+    fetches_explain_download,
+)
 from analytics.entity_stats import Window
 from analytics.lineage import image_name
 from analytics.managed_installs import is_managed_deployment, managed_installs
@@ -176,13 +181,21 @@ def test_a_lookup_after_the_window_is_unread(store):
     assert not AgentFetches(store, Window(0.0, 1000.0), [("process", "ime")])(("url", URL))
 
 
-def test_the_agents_fetch_explains_a_download_only_on_hosts_where_an_agent_installed(store):
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def each_store(request):
+    """An empty store of each kind (the module's ``store`` is the embedded one)."""
+    return request.getfixturevalue(f"{request.param}_store")
+
+
+def test_the_agents_fetch_explains_a_download_only_on_hosts_where_an_agent_installed(each_store):
+    store = each_store
     # the agent's node is one for the fleet: its cache install on ws-1 does not make its fetch on
     # srv-1, where it installed nothing, a deployment (an administrator's code in the service, task BEN2)
     _fetch(store, ["ime"])
     store.upsert_entities([Entity("process", "msi-ws1", "msi-ws1"), Entity("process", "msi-old", "msi-old")])
     store.upsert_sightings([Sighting("ws-1", ("process", "msi-ws1"), 100.0, 110.0),
                             Sighting("ws-2", ("process", "msi-old"), 5.0, 6.0)])
+    store.flush()
     fetched = AgentFetches(store, Window(50.0, 1000.0), [("process", "ime")], [("process", "msi-ws1"), ("process", "msi-old")])
     assert fetched.installed_on(["ws-1"]) and fetched_on_hosts(fetched, ["ws-1"]) is fetched
     assert not fetched.installed_on(["ws-1", "srv-1"]) and fetched_on_hosts(fetched, ["ws-1", "srv-1"]) is None
