@@ -117,8 +117,10 @@ def summarize(
     if (rollup := summary_words(pivot_type, pivot_value)) is not None:  # per-host subdomains of one domain
         verb, pivot_type, value = map(visible, rollup)
     # two facts by per-host processes: known by its key, never by its shown value (a command line can copy that)
+    # (its value is server text already, its attacker parts plain: visible again would write its
+    # line-break marks as their code, \u23ce, which says the data held a ⏎; review R25)
     elif (behaviour := behaviour_words((pivot_type, pivot_key), pivot_value)) is not None:
-        verb, pivot_type, value = map(visible, behaviour)
+        verb, pivot_type, value = behaviour
     elif new_build is not None:  # the hosts ran it: a file keyed by a digest, named by its path
         verb, pivot_type = "ran", "a new build of"
         value += f" (sha256 {visible(new_build.sha256[:_DIGEST_SHOWN])}…)"
@@ -159,7 +161,7 @@ def summarize(
             trusted = facts.lookalikes[0].trusted
             words = {**words, "lookalike_domain": f"look-alike of {trusted if len(trusted) <= _MAX_VALUE else trusted[: _MAX_VALUE - 1] + '…'}, which the fleet uses"}
         parts.append(visible(", ".join(words.get(b, b) for b in facts.behaviours)))
-        parts += map(visible, _credited_parts(credited, facts.behaviours, words))
+        parts += _credited_parts(credited, facts.behaviours, words)  # attacker text plain where made
     return "; ".join(parts)
 
 
@@ -172,7 +174,7 @@ def _credited_parts(credited: tuple[CreditedProcesses, ...], behaviours: list[st
             continue
         done.add(credit.behaviour)
         who = f"{credited_who(credit, 'command line')} that reached {plain(credit.reached)}, {member_note(credit)}"
-        groups.setdefault(who, []).append(words.get(credit.behaviour, credit.behaviour))
+        groups.setdefault(who, []).append(visible(words.get(credit.behaviour, credit.behaviour)))
     clauses = []
     for who, said in groups.items():
         if len(said) == len(behaviours):

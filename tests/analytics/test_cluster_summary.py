@@ -78,3 +78,34 @@ def test_a_build_pivot_is_a_new_build_of_its_path_shown_visibly_and_without_a_us
     usual = cluster_summary.summarize(facts, pivot_type="file", pivot_value=PIVOT, pivot_key=digest, host_count=5,
                                       pivot_is_new=True, new_build=NewBuild(PIVOT, digest, "a1" * 32, 1))
     assert usual.endswith("; the fleet's usual build is a1a1a1a1… on 1 host")
+
+
+def test_a_line_break_in_a_credited_command_line_is_the_servers_mark_not_its_code() -> None:
+    """Review R25: ``plain`` marks a break with ⏎ (PAGE), and the credited clause was made visible
+    again, which writes a ⏎ as ``\\u23ce``: the code that says the data itself held a ⏎."""
+    from analytics.credited_processes import CreditedProcesses
+
+    credit = CreditedProcesses("lsass_access", ("process", "p"), 3, 3, ("rundll32.exe",), 3,
+                               reached="process rundll32.exe comsvcs.dll\r\nMiniDump 624 x.dmp full")
+    facts = ClusterFacts({"first_contact_spread_min": 1.0}, [], [], ["lsass_access"], [])
+    line = cluster_summary.summarize(facts, pivot_type="domain", pivot_value="evil.example", host_count=3,
+                                     pivot_is_new=True, credited=(credit,))
+    assert "comsvcs.dll\u23ce MiniDump" in line
+    assert "\\u23ce" not in line
+
+
+def test_a_line_break_in_a_behaviour_pivots_example_is_the_servers_mark_not_its_code() -> None:
+    """The behaviour pivot's shown value is server text already (``behaviour_words.describe`` keeps
+    attacker text plain, its breaks marked): the summary keeps its marks."""
+    from analytics.behaviour_words import behaviour_key
+    from analytics.credited_words import plain
+
+    kinds = ("encoded_powershell", "lsass_access")
+    example = plain("cmd.exe /c whoami\nnet user", 80)
+    value = (f"encoded powershell + lsass access by new per-host processes on each host within 30 min "
+             f"(e.g. on ws-1: {example} ran at 10:02)")
+    line = cluster_summary.summarize(ClusterFacts({"first_contact_spread_min": 1.0}, [], [], [], []),
+                                     pivot_type="process", pivot_value=value, pivot_key=behaviour_key(kinds)[1],
+                                     host_count=5, pivot_is_new=True)
+    assert "showed behaviour" in line and "whoami\u23ce net user" in line
+    assert "\\u23ce" not in line
