@@ -129,7 +129,8 @@ def credential_record(finding: CredentialFinding) -> dict[str, Any]:
         "compromised": [{"account": c.account, "at": epoch_to_iso(c.attempt.ts), "failures_before": c.failures_before,
                          "workstation": c.attempt.workstation, "source_ip": c.attempt.source_ip,
                          "host": c.validator or finding.validator,
-                         "event_id": c.attempt.event_id} for c in finding.compromises],
+                         "event_id": c.attempt.event_id, "privileges": list(c.privileges),
+                         "privileges_event_id": c.privileges_event} for c in finding.compromises],
         "merged_by": [dict(ground) for ground in finding.merged_by],
     }
 

@@ -223,6 +223,11 @@ class CredentialCompromise(BaseModel):
     host: str | None = Field(None, description="The host the log-on succeeded on (a merged finding's, or a "
                              "spread spray's, is one of its `validators`).")
     event_id: str
+    privileges: list[str] = Field(default_factory=list, description="The special privileges Windows gave "
+                                  "the log-on's own session (its Security 4672: `SeDebugPrivilege`...), as "
+                                  "written: an administrator's session; empty when it was given none.")
+    privileges_event_id: str | None = Field(None, description="That 4672's event (in `evidence`, after the "
+                                            "log-on's); null when none.")
 
 
 class CredentialMergeGround(BaseModel):
