@@ -42,8 +42,8 @@ from graphsiem.model import Entity, EntityKey, EntityType, RelationType
 from graphsiem.store.base import GraphStore
 
 __all__ = [
-    "MANAGEMENT_AGENTS", "AgentFetches", "ManagementAgent", "agent_cache_of", "agents_delivered", "fetched_on_hosts",
-    "fetches_explain_download", "in_cache", "said_unsigned",
+    "MANAGEMENT_AGENTS", "MICROSOFT_SIGNERS", "AgentFetches", "ManagementAgent", "agent_cache_of", "agents_delivered", "fetched_on_hosts",
+    "fetches_explain_download", "in_cache", "is_microsoft_signer", "not_microsoft_signed", "said_unsigned",
 ]
 
 
@@ -69,7 +69,12 @@ MANAGEMENT_AGENTS = (
 AGENT_NAMES = frozenset(name for agent in MANAGEMENT_AGENTS for name in agent.names)
 MAX_RESOLVERS = 200
 """Processes read for one domain: past this many it is no agent's own content server."""
-_SIGNER = "microsoft"
+MICROSOFT_SIGNERS = frozenset({
+    "microsoft corporation", "microsoft windows", "microsoft windows publisher",
+    "microsoft windows hardware compatibility publisher", "microsoft windows early launch anti-malware publisher",
+})
+"""The subject names Microsoft signs its own binaries with (lower case).  A name that only starts with
+"Microsoft" is anyone's: a company may register a certificate as "Microsoft Update Tools Ltd" (review R25)."""
 
 
 def said_unsigned(props: Mapping[str, object]) -> bool:
@@ -78,6 +83,23 @@ def said_unsigned(props: Mapping[str, object]) -> bool:
         return True
     status = props.get("signature_status")
     return isinstance(status, str) and bool(status) and status.lower() not in VALID_STATUSES
+
+
+def is_microsoft_signer(signer: object) -> bool:
+    """Whether a signer's name (``signature``) is one of :data:`MICROSOFT_SIGNERS`, spaces and case aside.
+
+    Examples
+    --------
+    >>> [is_microsoft_signer(s) for s in ("Microsoft Windows Publisher", " microsoft corporation", "Microsoft Tools Ltd")]
+    [True, True, False]
+    """
+    return isinstance(signer, str) and " ".join(signer.split()).lower() in MICROSOFT_SIGNERS
+
+
+def not_microsoft_signed(props: Mapping[str, object]) -> bool:
+    """The telemetry says the image is unsigned or invalid, or names a signer that is not Microsoft's own."""
+    signer = props.get("signature")
+    return said_unsigned(props) or (isinstance(signer, str) and bool(signer) and not is_microsoft_signer(signer))
 
 
 def agent_cache_of(entity: Entity | None) -> str | None:
@@ -96,10 +118,7 @@ def agent_cache_of(entity: Entity | None) -> str | None:
     if entity is None:
         return None
     read = read_windows_path(str(entity.props.get("image") or entity.props.get("path") or ""))
-    if read is None or read.elsewhere is not None or said_unsigned(entity.props):
-        return None
-    signer = entity.props.get("signature")
-    if isinstance(signer, str) and signer and not signer.lower().startswith(_SIGNER):
+    if read is None or read.elsewhere is not None or not_microsoft_signed(entity.props):
         return None
     folder, _, name = read.folders.rpartition("\\")
     for agent in MANAGEMENT_AGENTS:

@@ -16,7 +16,7 @@ is Windows Update's service (:func:`is_update_service`: System32's ``svchost.exe
 A **platform engine** (:func:`is_platform_engine`) is ``MsMpEng.exe`` or ``NisSrv.exe`` in a
 version-named subfolder of Defender's ``Platform`` folder on a local volume, started only by
 System32's ``services.exe`` (checked by the caller).  Both must not be said unsigned or invalid,
-must be signed by Microsoft when the telemetry names a signer, and must not say another original
+must be signed by Microsoft (one of its own signing names) when the telemetry names a signer, and must not say another original
 file name (a renamed binary).  Paths are read by :func:`analytics.driver_paths.read_windows_path`
 (``..`` resolved, shares and shadow copies refused): a look-alike folder, a user's copy, a
 version folder that is no version or a path climbing out of either folder is neither.
@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from analytics.agent_caches import said_unsigned
+from analytics.agent_caches import not_microsoft_signed
 from analytics.driver_paths import read_windows_path
 from graphsiem.model import Entity
 
@@ -53,7 +53,6 @@ _UPDATE_DOWNLOADS = "\\windows\\softwaredistribution\\download\\"
 _VERSION = re.compile(r"^\d+(?:\.\d+){3}(?:-\d+)?$")
 _WUAUSERV = re.compile(r"(?i)(?:^|\s)[/-]s\s+wuauserv(?:\s|$)")
 _PROGRAM = re.compile(r'(?i)(?:^|\s)/program\s+("[^"]*"|\S+)')
-_SIGNER = "microsoft"
 
 
 def _microsoft_binary(entity: Entity, name: str) -> str | None:
@@ -61,10 +60,7 @@ def _microsoft_binary(entity: Entity, name: str) -> str | None:
     unsigned, signed by Microsoft when a signer is named and not renamed from another file; else None."""
     props = entity.props
     read = read_windows_path(str(props.get("image") or props.get("path") or ""))
-    if read is None or read.elsewhere is not None or said_unsigned(props):
-        return None
-    signer = props.get("signature")
-    if isinstance(signer, str) and signer and not signer.lower().startswith(_SIGNER):
+    if read is None or read.elsewhere is not None or not_microsoft_signed(props):
         return None
     original = props.get("original_file_name")
     if isinstance(original, str) and original and original.strip().lower() != name:

@@ -326,8 +326,10 @@ def managed_installs(
         others = {p for p in mine if parent_image(p) not in MANAGEMENT_PARENTS}
         if is_deployed_program(entity, (parent_image(p) for p in mine), by_installer=others <= installers.keys()):
             programs.add(key)
-        # Defender's new platform build, which the Service Control Manager alone starts from its own folder
-        elif mine and not others and key not in installed and is_platform_engine(entity):
+        # Defender's new platform build, which the Service Control Manager alone starts from its own folder;
+        # a host's installed service is none, by its node or its command line (two nodes, as above: review R25)
+        elif (mine and not others and key not in installed and _normalized_line(entity) not in installed_lines
+              and is_platform_engine(entity)):
             programs.add(key)
     return ManagedInstalls(frozenset(installers), frozenset(programs), installers, frozenset(agents),
                            frozenset(agent_installers))
