@@ -22,6 +22,11 @@ export function list(rows) {
   return Array.isArray(rows) ? rows.filter((r) => r && typeof r === 'object') : [];
 }
 
+/** A compromise row's `privileges` (its session's 4672) as strings; none when absent or not a list. */
+function privilegesOf(row) {
+  return Array.isArray(row.privileges) ? row.privileges.map(String) : [];
+}
+
 function times(n, word, many = `${word}s`) {
   return `${fmtNumber(Number(n))} ${Number(n) === 1 ? word : many}`;
 }
@@ -66,7 +71,10 @@ export function showCredential(container, record) {
         el('span', { class: 'muted', text: ` at ${fmtTime(c.at)} after ${times(c.failures_before ?? 0, 'failure')}` }),
         c.workstation ? el('span', { class: 'muted', text: ' · claimed ' }) : null,
         c.workstation ? el('span', { class: 'mono', text: String(c.workstation) }) : null,
-        c.source_ip ? el('span', { class: 'muted', text: ` · from ${String(c.source_ip)}` }) : null)))) : null,
+        c.source_ip ? el('span', { class: 'muted', text: ` · from ${String(c.source_ip)}` }) : null,
+        // the session was an administrator's (its 4672): names as Windows wrote them, text only
+        privilegesOf(c).length ? el('span', { class: 'credential-privileges',
+          text: ` · given administrator rights: ${privilegesOf(c).join(', ')}` }) : null)))) : null,
     labelled('Outcomes', list(record.outcomes), list(record.outcomes).length, (o) => el('li', {},
       el('span', { class: 'mono outcome-label', text: String(o.label ?? '') }),
       el('span', { class: 'muted outcome-meaning', text: ` (${String(o.meaning ?? '')})` }),
