@@ -17,6 +17,7 @@ from graphsiem.simulator.credential_events import (
     credential_validation,
     logon_failed,
     service_ticket,
+    special_privileges,
 )
 from graphsiem.simulator.fleet import DOMAIN, NETBIOS_DOMAIN, Host
 from graphsiem.simulator.randomness import rng_for, windows_guid
@@ -74,15 +75,19 @@ def validated_logon(ctx: RunContext, host: Host, account: str) -> None:
 
 
 def _logged_on(ctx: RunContext, host: Host, target: tuple[str, str], logon_type: int, *, client: Host,
-               ntlm: bool) -> None:
-    """4624 on ``host`` of ``target`` logging on from ``client`` (itself for a local log-on)."""
+               ntlm: bool, admin: bool = False) -> None:
+    """4624 on ``host`` of ``target`` logging on from ``client`` (itself for a local log-on); with ``admin``
+    (the account administers ``host``) the 4672 of that session too, as Windows writes it with the 4624."""
     remote = client is not host
+    account = (target[0], target[1], account_of(f"{target[0]}\\{target[1]}")[2])
+    session = f"0x{ctx.rng.getrandbits(24):x}"
     ctx.endpoint(host, winevents.logon(
-        ctx.ts + host.skew, logon_type=logon_type,
-        target=(target[0], target[1], account_of(f"{target[0]}\\{target[1]}")[2]),
-        target_logon_id=f"0x{ctx.rng.getrandbits(24):x}", workstation=client.upper,
+        ctx.ts + host.skew, logon_type=logon_type, target=account, target_logon_id=session,
+        workstation=client.upper,
         ip=client.ip_at(ctx.ts) if remote else "127.0.0.1", port=ctx.rng.randrange(49152, 65535) if remote else 0,
         logon_guid=windows_guid(ctx.rng), process=_NETWORK if remote else _caller(logon_type), ntlm=ntlm))
+    if admin:  # no draw: the run's other events keep their values
+        ctx.endpoint(host, special_privileges(ctx.ts + host.skew, account=account, logon_id=session))
 
 
 def do_failed_logon(ctx: RunContext, step: Step, host: Host) -> None:
@@ -123,7 +128,9 @@ def do_password_spray(ctx: RunContext, step: Step, host: Host) -> None:
     (``ntlm.log``, :mod:`.sensor_credentials`).  ``rounds`` rounds (default 3)
     ``round_minutes`` apart (default 65: one round per hour, under a lock-out threshold), ``pace``
     seconds between tries (default 0.5-2.5).  In round ``found_in_round`` (default 2; 0: never) one
-    account's password is right: 4776 ``0x0`` and a 4624 from the sprayer (the likely compromise).
+    account's password is right: 4776 ``0x0`` and a 4624 from the sprayer (the likely compromise); with
+    ``admin: true`` that account administers the host it logged on to, whose 4672 gives the session its
+    special privileges (same ``SubjectLogonId`` as the 4624's ``TargetLogonId``).
     The accounts are ground-truth ``user`` indicators; the DC and the sprayer its hosts.
 
     ``targets: servers`` spreads the tries over the fleet's member servers instead, round-robin (forty
@@ -150,6 +157,7 @@ def do_password_spray(ctx: RunContext, step: Step, host: Host) -> None:
     found_in = int(step.params.get("found_in_round", 2))
     found = ctx.rng.choice(accounts) if accounts else None
     forged = step.params.get("workstation") == "victim"
+    admin = bool(step.params.get("admin", False))
     claim = render(str(step.params.get("workstation", "{{host}}")), ctx.variables)
     homes = {h.user: h.upper for h in ctx.fleet}
     start = ctx.ts
@@ -163,7 +171,7 @@ def do_password_spray(ctx: RunContext, step: Step, host: Host) -> None:
             written = homes.get(name, claim) if forged else claim
             _validate(ctx, name, written, None if right else "wrong_password")
             record_ntlm_try(ctx, host, dc, name, claimed=written, right=right)
-            _network_try(ctx, dc, host, name, written, right)
+            _network_try(ctx, dc, host, name, written, right, admin=admin)
             ctx.mark(dc, "user", f"{NETBIOS_DOMAIN}\\{name}".lower(), step)
     if ctx.truth is not None:
         ctx.truth.observe(host.short, start, None, None)
@@ -182,6 +190,7 @@ def _spray_servers(ctx: RunContext, step: Step, host: Host) -> None:
     found_in = int(step.params.get("found_in_round", 2))
     found = ctx.rng.choice(accounts) if accounts else None
     claim = render(str(step.params.get("workstation", "{{host}}")), ctx.variables)
+    admin = bool(step.params.get("admin", False))
     start = ctx.ts
     for number in range(1, int(step.params.get("rounds", 3)) + 1):
         ctx.ts = start + (number - 1) * spacing
@@ -190,17 +199,19 @@ def _spray_servers(ctx: RunContext, step: Step, host: Host) -> None:
                 continue  # the sprayer has this one's password
             ctx.ts += ctx.rng.uniform(*pace)
             server = servers[index % len(servers)]  # an account is tried on the same server every round
-            _network_try(ctx, server, host, name, claim, number == found_in and name == found)
+            _network_try(ctx, server, host, name, claim, number == found_in and name == found, admin=admin)
             ctx.mark(server, "user", f"{NETBIOS_DOMAIN}\\{name}".lower(), step)
     if ctx.truth is not None:
         ctx.truth.observe(host.short, start, None, None)
 
 
-def _network_try(ctx: RunContext, validator: Host, sprayer: Host, name: str, workstation: str, right: bool) -> None:
-    """One NTLM log-on over SMB from ``sprayer`` that ``validator`` checked: a 4624 for the right password,
-    else a 4625 type 3 from the sprayer's address claiming ``workstation``."""
+def _network_try(ctx: RunContext, validator: Host, sprayer: Host, name: str, workstation: str, right: bool, *,
+                 admin: bool = False) -> None:
+    """One NTLM log-on over SMB from ``sprayer`` that ``validator`` checked: a 4624 for the right password
+    (and its 4672 when the account is an ``admin`` there), else a 4625 type 3 from the sprayer's address
+    claiming ``workstation``."""
     if right:
-        _logged_on(ctx, validator, (NETBIOS_DOMAIN, name), 3, client=sprayer, ntlm=True)
+        _logged_on(ctx, validator, (NETBIOS_DOMAIN, name), 3, client=sprayer, ntlm=True, admin=admin)
         return
     ctx.endpoint(validator, logon_failed(ctx.ts + validator.skew, failure="wrong_password", logon_type=3,
                                          target=(NETBIOS_DOMAIN, name), workstation=workstation,

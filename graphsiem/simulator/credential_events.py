@@ -1,4 +1,5 @@
-"""Security events of a credential check: a refused log-on (4625) and an NTLM validation (4776).
+"""Security events of a credential check: a refused log-on (4625), an NTLM validation (4776) and an
+administrator's session given its special privileges (4672).
 
 A member machine logs 4625 when it refuses a log-on (its ``Status``/``SubStatus`` say why); the domain
 controller logs 4776 each time it checks an account's password by NTLM, with the workstation name the
@@ -137,3 +138,39 @@ def service_ticket(ts: float, *, account: str, realm: str, service: str, service
                         "LogonGuid": logon_guid,
                         "TransmittedServices": "-",
                     }, SYSTEM_ACCOUNT)
+
+
+ADMIN_PRIVILEGES = ("SeSecurityPrivilege", "SeTakeOwnershipPrivilege", "SeLoadDriverPrivilege", "SeBackupPrivilege",
+                    "SeRestorePrivilege", "SeDebugPrivilege", "SeSystemEnvironmentPrivilege",
+                    "SeImpersonatePrivilege", "SeDelegateSessionUserImpersonatePrivilege")
+"""What Windows Server 2022 lists in the 4672 of a local administrator's log-on, in its order."""
+
+
+def special_privileges(ts: float, *, account: tuple[str, str, str], logon_id: str) -> WinEvent:
+    """Security 4672: the session ``logon_id`` (the 4624's ``TargetLogonId``) of an administrator was given
+    :data:`ADMIN_PRIVILEGES`, in the same instant as its 4624.
+
+    Parameters
+    ----------
+    ts : float
+        The machine's clock, epoch seconds (the 4624's).
+    account : tuple of str
+        ``(domain, name, sid)`` of the account that logged on (the event's subject).
+    logon_id : str
+        The session, as its 4624 wrote it.
+
+    Examples
+    --------
+    >>> event = special_privileges(0.0, account=("CORP", "bob", "S-1-5-21-1"), logon_id="0x3a1f")
+    >>> event.event_id, event.data["SubjectLogonId"], event.data["PrivilegeList"].split()[:2]
+    (4672, '0x3a1f', ['SeSecurityPrivilege', 'SeTakeOwnershipPrivilege'])
+    """
+    domain, name, sid = account
+    return WinEvent(ts, SECURITY_CHANNEL, 4672, SECURITY, "Special Logon", "Info", 0, "information", {
+        "SubjectUserSid": sid,
+        "SubjectUserName": name,
+        "SubjectDomainName": domain,
+        "SubjectLogonId": logon_id,
+        # the event log's own layout: one privilege a line, indented by tabs
+        "PrivilegeList": "\r\n\t\t\t".join(ADMIN_PRIVILEGES),
+    }, SYSTEM_ACCOUNT)

@@ -34,7 +34,7 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "failed_logon": (frozenset(), frozenset({"user", "failure", "logon_type", "attempts", "recovers",
                                              "recover_after"})),
     "password_spray": (frozenset(), frozenset({"accounts", "rounds", "round_minutes", "pace", "found_in_round",
-                                               "workstation", "targets"})),
+                                               "workstation", "targets", "admin"})),
     "service_install": (
         frozenset({"image_path"}),
         frozenset({"service_name", "service_type", "start_type", "account", "installer", "audit", "run",

@@ -3,8 +3,10 @@
 ``password_spray`` with ``targets: servers`` (the optional ``password_spray_servers`` scenario): one
 workstation tries forty accounts over the fleet's servers, each server checking them itself (4625 type 3,
 nothing on the DC or the sensor), and in round two logs on as the account whose password was right (4624
-type 3 on its server).  Detection over the journal reads it as one likely compromise naming that account
-and server, above the seed campaign, and the fleet's users' mistypes call no one else compromised.
+type 3 on its server), an administrator of that server whose session Windows gives special privileges
+(4672, same logon id: CRED9).  Detection over the journal reads it as one likely compromise naming that
+account, server and privileges, above the seed campaign, and the fleet's users' mistypes call no one else
+compromised.
 """
 
 from __future__ import annotations
@@ -16,10 +18,17 @@ import pytest
 from analytics.detect import detect
 from analytics.evaluate import evaluate, load_truth
 from graphsiem.simulator import simulate
+from graphsiem.simulator.credential_events import ADMIN_PRIVILEGES
 from graphsiem.store.embedded import EmbeddedStore
 from ingest.journal import Journal
 from ingest.pipeline import ingest_paths
-from tests.graphsiem.simulator.conftest import computer_name, endpoint_lines, event_data, event_id
+from tests.graphsiem.simulator.conftest import (
+    computer_name,
+    endpoint_lines,
+    event_data,
+    event_id,
+    record_epoch,
+)
 
 HOSTS, DAYS, SEED = 60, 2, 7
 
@@ -76,7 +85,26 @@ def test_detection_reads_the_spread_spray_as_a_likely_compromise_on_the_server_i
     assert [(c["account"], c["host"]) for c in record["compromised"]] == [(f"corp\\{logon['TargetUserName'].lower()}",
                                                                             server)]
     assert record["validators_total"] == 5
+    # the account administers that server: its session's 4672 names the privileges (CRED9)
+    [broken] = record["compromised"]
+    assert broken["privileges"] == list(ADMIN_PRIVILEGES)
+    assert broken["privileges_event_id"] in [event["event_id"] for event in finding["evidence"]]
+    assert f"that session was given administrator rights on {server} (SeSecurityPrivilege" in finding["explanation"]["summary"]
     assert evaluate(ranking, truth).ranks["password_spray_servers"] == 1
+
+
+def test_the_found_admin_session_is_given_its_privileges_as_windows_logs_them(spray_run) -> None:
+    """A 4672 on the server in the 4624's instant, whose SubjectLogonId is the 4624's TargetLogonId."""
+    out, truth, records = spray_run
+    [(collector, logon)] = [(c, r) for c, r in records if event_id(c, r) == 4624 and _remote_from(c, r, _sprayer(truth))]
+    data = event_data(collector, logon)
+    same = [(c, r) for c, r in records if event_id(c, r) == 4672
+            and event_data(c, r).get("SubjectLogonId") == data["TargetLogonId"]]
+    [(theirs, privileged)] = same
+    assert computer_name(theirs, privileged) == computer_name(collector, logon)
+    assert record_epoch(theirs, privileged) == record_epoch(collector, logon)
+    assert event_data(theirs, privileged)["SubjectUserName"] == data["TargetUserName"]
+    assert event_data(theirs, privileged)["PrivilegeList"].split() == list(ADMIN_PRIVILEGES)
 
 
 def test_an_unknown_target_is_refused_by_name(tmp_path: Path) -> None:
