@@ -36,9 +36,9 @@ from graphsiem.visible_text import visible
 PIVOT_TYPE = "credential_attack"
 """The ``cluster_id`` namespace of a credential finding (one case per validator)."""
 SHOWN = 50
+"""Accounts, workstations and addresses a record lists (most attempted first); the totals count all."""
 PRIVILEGES_SHOWN = 3
 """A compromised session's special privileges named in the summary (4672 lists up to a dozen)."""
-"""Accounts, workstations and addresses a record lists (most attempted first); the totals count all."""
 _TITLES = {COMPROMISE: "Likely compromise", SPRAY: "Password spray", BRUTE_FORCE: "Brute force",
            ROTATION: "Rotating claimed workstations", GUESSING: "SSH guessing of default names"}
 
