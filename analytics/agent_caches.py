@@ -19,15 +19,24 @@ binary, another signer or a package reached by ``..`` out of the cache is none o
 own parent must be the Service Control Manager (checked by the caller).
 
 A **download an agent fetched** (:class:`AgentFetches`): a URL on a domain that only management
-agents that ran a managed install resolved (``process RESOLVED domain``, one at least), and a file
-served only by such URLs.  The agent's process node is one for the whole fleet (its image and
+agents that ran a managed install resolved (``process RESOLVED domain``, one at least), served only
+from addresses that domain resolved to (``url SERVED_FROM ip``, one at least, each among the
+domain's ``RESOLVES_TO`` answers: task HOSTH), and a file served only by such URLs and such
+addresses.  A URL's domain is the HTTP ``Host`` header, which the client writes: an administrator
+fetching a payload from their own server with ``Host:`` naming the agents' domain made a URL on
+it; the address the request reached is the sensor's, and that domain never resolved to it.  The agent's process node is one for the whole fleet (its image and
 command line), so an agent that ran a cache install on one host is an agent everywhere; the fetch
 explains a cluster's download only when every host of the cluster ran such an install in the
 window (:meth:`AgentFetches.installed_on`, task BEN2): an agent made to fetch a payload on hosts
 where it installed nothing (code injected into the service by an administrator, its DNS lookups
 then the agent's) is no deployment.  What is left to an attacker: the management service itself
 (an Intune or ConfigMgr administrator's deployment), an agent made to fetch and install from its
-own cache on each host, or an agent's binary replaced in place where the telemetry names no signer.
+own cache on each host, or an agent's binary replaced in place where the telemetry names no signer;
+and for the Host header, a DNS answer naming the server's address for the agents' domain (a rogue
+resolver a tool asked directly, an internal zone an administrator changed, a certificate naming it:
+``RESOLVES_TO`` does not say whose lookup it answered).  A fetch through a web proxy, whose sensor
+record's server is the proxy, is not the agents' (the safe side: the deployment is then scored as
+any new software).
 """
 
 from __future__ import annotations
@@ -69,6 +78,9 @@ MANAGEMENT_AGENTS = (
 AGENT_NAMES = frozenset(name for agent in MANAGEMENT_AGENTS for name in agent.names)
 MAX_RESOLVERS = 200
 """Processes read for one domain: past this many it is no agent's own content server."""
+MAX_ANSWERS = 1000
+"""Addresses read for one domain's DNS answers (and a URL's servers): past this many, no address is taken as
+an answer (a fetch is then not the agents', the safe side)."""
 MICROSOFT_SIGNERS = frozenset({
     "microsoft corporation", "microsoft windows", "microsoft windows publisher",
     "microsoft windows hardware compatibility publisher", "microsoft windows early launch anti-malware publisher",
@@ -225,6 +237,7 @@ class AgentFetches:
         self._installers = frozenset(installers)
         self._install_hosts: frozenset[str] | None = None
         self._known: dict[EntityKey, bool] = {}
+        self._answers: dict[str, frozenset[str]] = {}
 
     def installed_on(self, hosts: Iterable[str]) -> bool:
         """Whether every one of ``hosts`` (one at least) ran an agent's cache install in the window.
@@ -243,7 +256,7 @@ class AgentFetches:
         return bool(wanted) and wanted <= self._install_hosts
 
     def __call__(self, key: EntityKey) -> bool:
-        """True for a URL on an agent-only domain, or a file served only by such URLs."""
+        """True for a URL on an agent-only domain served only from its DNS answers, or a file served only by such URLs."""
         if not self._agents or key[0] not in (EntityType.URL, EntityType.FILE):
             return False
         if key not in self._known:
@@ -251,29 +264,51 @@ class AgentFetches:
         return self._known[key]
 
     def _read(self, kind: EntityType, value: str, relation: RelationType, direction: str,
-              types: list[str]) -> list[EntityKey] | None:
+              types: list[str], limit: int = MAX_RESOLVERS) -> list[EntityKey] | None:
         """The neighbours first seen by the window's end; None when there are too many to read."""
         found = self._store.neighbors(kind.value, value, direction=direction,  # type: ignore[arg-type]
-                                      relation_types=[relation.value], entity_types=types, limit=MAX_RESOLVERS)
-        if len(found) >= MAX_RESOLVERS:
+                                      relation_types=[relation.value], entity_types=types, limit=limit)
+        if len(found) >= limit:
             return None
         return [n.entity.ref for n in found if n.relation.first_seen <= self._window.end]
 
     def _url(self, url: str) -> bool:
+        # The URL's domain is the client's Host header: a request naming the agents' domain may go to any
+        # server.  It is theirs only when every address that served it is one the domain resolved to.
         domains = self._read(EntityType.URL, url, RelationType.ON, "out", [EntityType.DOMAIN.value])
-        return bool(domains) and all(self._domain(domain) for _, domain in domains or ())
+        if not domains or not all(self._domain(domain) for _, domain in domains):
+            return False
+        servers = self._read(EntityType.URL, url, RelationType.SERVED_FROM, "out", [EntityType.IP.value], MAX_ANSWERS)
+        return bool(servers) and all(self._answered(domains, address) for _, address in servers or ())
+
+    def _answered(self, domains: Iterable[EntityKey], address: str) -> bool:
+        """Whether ``address`` is among the DNS answers (``RESOLVES_TO``) of one of ``domains`` by the window's end."""
+        for _, domain in domains:
+            if domain not in self._answers:
+                answers = self._read(EntityType.DOMAIN, domain, RelationType.RESOLVES_TO, "out",
+                                     [EntityType.IP.value], MAX_ANSWERS)
+                self._answers[domain] = frozenset(key for _, key in answers or ())
+            if address in self._answers[domain]:
+                return True
+        return False
 
     def _domain(self, domain: str) -> bool:
         resolvers = self._read(EntityType.DOMAIN, domain, RelationType.RESOLVED, "in", [EntityType.PROCESS.value])
         return bool(resolvers) and all((EntityType.PROCESS, key) in self._agents for _, key in resolvers or ())
 
     def _file(self, file: str) -> bool:
-        # Zeek's files.log names the URL and the domain it came from (and the server's address, which
-        # the URL's domain resolved to): each URL and domain must be the agents' own, one URL at least
+        # Zeek's files.log names the URL and the domain it came from, and the server's address: each URL
+        # and domain must be the agents' own, one URL at least, and each address one a domain resolved to
         origins = self._read(EntityType.FILE, file, RelationType.SERVED_BY, "out",
-                             [EntityType.URL.value, EntityType.DOMAIN.value])
-        return (any(kind == EntityType.URL for kind, _ in origins or ())
-                and all(self._origin(kind, value) for kind, value in origins or ()))
+                             [EntityType.URL.value, EntityType.DOMAIN.value, EntityType.IP.value])
+        if not origins or not any(kind == EntityType.URL for kind, _ in origins):
+            return False
+        domains = [(kind, value) for kind, value in origins if kind == EntityType.DOMAIN]
+        return all(self._origin(kind, value, domains) for kind, value in origins)
 
-    def _origin(self, kind: str, value: str) -> bool:
-        return self((EntityType.URL, value)) if kind == EntityType.URL else self._domain(value)
+    def _origin(self, kind: str, value: str, domains: list[EntityKey]) -> bool:
+        if kind == EntityType.URL:
+            return self((EntityType.URL, value))
+        if kind == EntityType.IP:
+            return self._answered(domains, value)
+        return self._domain(value)

@@ -69,6 +69,9 @@ class RelationType(StrEnum):
     REQUESTED = "REQUESTED"  # host|process REQUESTED url
     SERVED_BY = "SERVED_BY"  # file SERVED_BY domain|url|ip (an endpoint-marked origin address: MDE FileOriginIP, an address HostUrl)
     ON = "ON"  # url ON domain
+    # url SERVED_FROM ip (the server address a request for the URL reached: Zeek http id.resp_h, EVE http
+    # dest_ip, an endpoint's record naming both; the URL's domain is only the client's Host header)
+    SERVED_FROM = "SERVED_FROM"
     EXECUTED = "EXECUTED"  # process EXECUTED script
     LOGGED_ON = "LOGGED_ON"  # user|host|ip LOGGED_ON host|ip (the account, the machine it came from; ip: a sensor saw an unmapped server)
     RUN_AS = "RUN_AS"  # process RUN_AS user

@@ -29,7 +29,7 @@ from ingest.projection_installs import InstallRules
 from ingest.projection_processes import PARENT_FIELDS, PROCESS_FIELDS, TARGET_FIELDS
 from ingest.projection_scripts import ScriptRules
 from ingest.projection_signers import IMAGE_SIGNER_FIELDS, PROCESS_SIGNER_FIELDS, signer_props
-from ingest.projection_transfers import download_origin_ip
+from ingest.projection_transfers import download_origin_ip, relate_served_from
 
 GENERIC_KEYS = frozenset((
     "process.executable", "process.command_line", "process.guid", "user.name", "dns.question.name",
@@ -214,6 +214,7 @@ class EndpointRules(ScriptRules, ConnectionRules, InstallRules):
             ctx.rel(file, R.SERVED_BY, url)
             ctx.rel(file, R.SERVED_BY, origin)
             ctx.rel(url, R.ON, self._domain(ctx, ctx.fields.get("url.domain")))
+            relate_served_from(ctx, url, origin[1] if origin is not None else None)
 
     def _driver_load(self, ctx: EventContext) -> None:
         """Sysmon 6: ``host LOADED file`` (the kernel loads a driver: the event names no process),
@@ -355,6 +356,7 @@ class EndpointRules(ScriptRules, ConnectionRules, InstallRules):
         if url is not None:
             ctx.rel(actor, R.REQUESTED, url)
             ctx.rel(url, R.ON, self._domain(ctx, fields.get("url.domain")))
+            relate_served_from(ctx, url, fields.get("destination.ip"))  # a network record naming both
         file = None if keys.isdisjoint(_FILE_IDENTITY) else self._file(ctx)
         if file is not None:
             if url is not None:

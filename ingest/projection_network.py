@@ -19,7 +19,7 @@ from ingest.projection_entities import FILE_FIELDS, NO_PEER
 from ingest.projection_names import CERT_KEYS, NameRules
 from ingest.projection_rdp import opens_rdp_session
 from ingest.projection_realms import RealmNames
-from ingest.projection_transfers import FILE_TRANSFER_KINDS, TransferRules
+from ingest.projection_transfers import FILE_TRANSFER_KINDS, TransferRules, relate_served_from
 
 _SENSOR_KEYS = frozenset((
     "dns.question.name", "url.full", "url.domain", "destination.domain", "source.domain", "client.ip",
@@ -149,6 +149,7 @@ class SensorRules(NameRules, TransferRules, RealmNames):
         if url is not None:
             ctx.rel(self._actor(acc, client_host, client), R.REQUESTED, url)
             ctx.rel(url, R.ON, domain)
+            relate_served_from(ctx, url, server)  # the Host header is the client's: the address is the server
             ctx.touch(url)
         elif domain is not None:  # TLS SNI, an HTTP host without a URL: the name the client asked for
             ctx.rel(self._actor(acc, client_host, client), R.RESOLVED, domain)

@@ -186,6 +186,23 @@ def download_origin_ip(fields: dict[str, Any]) -> str | None:
     return origin_address(origin)
 
 
+def relate_served_from(ctx: EventContext, url: EntityKey | None, address: str | None) -> None:
+    """``url SERVED_FROM ip``: the server address a request for ``url`` reached (none for an address
+    naming no other machine, :func:`origin_address`).
+
+    A URL's domain is what the client wrote (the HTTP ``Host`` header), so a request can name any
+    domain and go to any server; the address it reached is what says who served it
+    (:mod:`analytics.agent_caches` compares it with the domain's DNS answers).  Not sighted: the
+    address adds no prevalence (a mapped server's address was no entity of the client's before); one
+    relation per URL and address, merged as the others are.
+    """
+    if url is None or not address:
+        return
+    ip = origin_address(address)
+    if ip is not None:  # related, not touched: ctx.rel would sight a mapped server's address on the client
+        ctx.acc.relate(url, R.SERVED_FROM, ctx.acc.entity(IP, ip, ip), ctx.ts, ctx.event.id)
+
+
 def origin_address(value: Any) -> str | None:
     """``value`` as the canonical address a file came from; None when it names no other machine.
 

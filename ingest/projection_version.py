@@ -36,7 +36,7 @@ from pathlib import Path
 
 from ingest.journal_schema import CHECKPOINT_KEY
 
-PROJECTION_VERSION = 19
+PROJECTION_VERSION = 20
 """This code's projection version.
 
 1. Everything before versions were recorded (release b920bda and earlier).
@@ -119,6 +119,10 @@ PROJECTION_VERSION = 19
     (:mod:`ingest.projection_scripts`); Security 4672 is ``user PRIVILEGED_ON host`` with its ``privileges``
     tallied (SYSTEM and the service accounts are not: privileged everywhere); Sysmon 9 is ``process READ_RAW
     file``, the volume read past the file system (:mod:`ingest.projection_endpoint`; task COVER).
+20. A requested URL is ``url SERVED_FROM ip`` of the server address the request reached (Zeek http
+    ``id.resp_h``, EVE http ``dest_ip``, an endpoint record naming the URL and its address): a URL's domain is
+    the client's Host header, so a management agent's download is read only where its domain resolved to
+    that address (:mod:`analytics.agent_caches`; task HOSTH).
 """
 
 VERSION_KEY = "projection_version"
@@ -144,7 +148,8 @@ WHAT_CHANGED = {2: "renamed binaries, PE original file names",
                 17: "sensor traffic of an address drawn from the host seen using it, not a lease or a device's "
                     "claim under another name",
                 18: "the decoded PowerShell of a %COMSPEC% /c powershell -enc command line",
-                19: "PowerShell 4103 invocations as scripts, 4672 admin log-ons, Sysmon 9 raw volume reads"}
+                19: "PowerShell 4103 invocations as scripts, 4672 admin log-ons, Sysmon 9 raw volume reads",
+                20: "the server address each requested URL was served from"}
 """What each version added that a graph projected before it lacks, in words for the warning."""
 
 

@@ -147,17 +147,30 @@ def store(tmp_path):
 
 URL = "http://swdb02.manage.microsoft.com/5c0f/7d1c.intunewin.bin"
 DOMAIN = "swdb02.manage.microsoft.com"
+CDN = "13.107.4.50"
+"""The address the agents' lookups of DOMAIN answered."""
+ADMIN_SERVER = "10.20.0.66"
+"""An administrator's own server: a request with ``Host: swdb02.manage.microsoft.com`` sent there."""
 
 
-def _fetch(store: EmbeddedStore, resolvers: list[str], *, seen: float = 100.0) -> None:
+def _fetch(store, resolvers: list[str], *, seen: float = 100.0, served_from: tuple[str, ...] = (CDN,),
+           answers: tuple[str, ...] = (CDN,), answered: float | None = None) -> None:
+    """The agents' download of URL: its domain resolved by ``resolvers`` to ``answers`` (at ``answered``),
+    the URL and the file served from ``served_from`` (the sensor's server address)."""
     entities = [Entity("url", URL, URL), Entity("domain", DOMAIN, DOMAIN), Entity("file", "abc", "7d1c.intunewin.bin")]
     entities += [Entity("process", key, key) for key in resolvers]
+    entities += [Entity("ip", ip, ip) for ip in {*served_from, *answers}]
     relations = [Relation(("url", URL), "ON", ("domain", DOMAIN), seen, seen),
                  Relation(("file", "abc"), "SERVED_BY", ("url", URL), seen, seen),
                  Relation(("file", "abc"), "SERVED_BY", ("domain", DOMAIN), seen, seen)]
     relations += [Relation(("process", key), "RESOLVED", ("domain", DOMAIN), seen, seen) for key in resolvers]
+    at = seen if answered is None else answered
+    relations += [Relation(("domain", DOMAIN), "RESOLVES_TO", ("ip", ip), at, at) for ip in answers]
+    relations += [Relation(("url", URL), "SERVED_FROM", ("ip", ip), seen, seen) for ip in served_from]
+    relations += [Relation(("file", "abc"), "SERVED_BY", ("ip", ip), seen, seen) for ip in served_from]
     store.upsert_entities(entities)
     store.upsert_relations(relations)
+    store.flush()
 
 
 def test_a_download_only_the_agents_resolved_is_theirs(store):
@@ -201,3 +214,38 @@ def test_the_agents_fetch_explains_a_download_only_on_hosts_where_an_agent_insta
     assert not fetched.installed_on(["ws-1", "srv-1"]) and fetched_on_hosts(fetched, ["ws-1", "srv-1"]) is None
     # an install before the window is no install of this one, and no host is no cluster
     assert not fetched.installed_on(["ws-2"]) and not fetched.installed_on([])
+
+
+@pytest.mark.parametrize(("served_from", "answers"), [
+    ((ADMIN_SERVER,), (CDN,)),  # Host: the agents' domain, sent to the administrator's server
+    ((CDN, ADMIN_SERVER), (CDN,)),  # the same URL also fetched from the administrator's server
+    ((), (CDN,)),  # no sensor saw where the request went
+    ((CDN,), ()),  # the domain resolved to nothing the graph holds
+])
+def test_a_download_not_served_from_the_agents_domain_answers_is_not_theirs(each_store, served_from, answers):
+    """Review R25 (task HOSTH): the URL's domain is the client's Host header; the address is the server."""
+    _fetch(each_store, ["ime"], served_from=served_from, answers=answers)
+    fetched = AgentFetches(each_store, Window(0.0, 1000.0), [("process", "ime")])
+    assert not fetched(("url", URL)) and not fetched(("file", "abc"))
+    assert not fetches_explain_download({"download_from_new_domain"}, [("url", URL), ("file", "abc")], (), fetched)
+
+
+def test_a_download_served_from_the_agents_domain_answer_is_theirs_on_each_store(each_store):
+    _fetch(each_store, ["ime"])
+    fetched = AgentFetches(each_store, Window(0.0, 1000.0), [("process", "ime")])
+    assert fetched(("url", URL)) and fetched(("file", "abc"))
+
+
+def test_an_answer_after_the_window_is_unread(store):
+    _fetch(store, ["ime"], answered=2000.0)
+    assert not AgentFetches(store, Window(0.0, 1000.0), [("process", "ime")])(("url", URL))
+
+
+def test_a_file_sent_by_an_address_the_domain_never_resolved_to_is_not_theirs(store):
+    # the URL was served from the CDN, but this file came from the administrator's server (Zeek tx_hosts)
+    _fetch(store, ["ime"])
+    store.upsert_entities([Entity("ip", ADMIN_SERVER, ADMIN_SERVER)])
+    store.upsert_relations([Relation(("file", "abc"), "SERVED_BY", ("ip", ADMIN_SERVER), 100.0, 100.0)])
+    store.flush()
+    fetched = AgentFetches(store, Window(0.0, 1000.0), [("process", "ime")])
+    assert fetched(("url", URL)) and not fetched(("file", "abc"))

@@ -88,7 +88,7 @@ CASES = [
         ev("ecs:event", url__full="http://cdn.example/a.png", url__domain="cdn.example",
            file__hash__sha256="cd" * 32, destination__ip="203.0.113.7"),
         {("host", "REQUESTED", "url"), ("url", "ON", "domain"), ("host", "DOWNLOADED", "file"),
-         ("file", "SERVED_BY", "url"), ("host", "CONNECTED", "ip")},
+         ("file", "SERVED_BY", "url"), ("host", "CONNECTED", "ip"), ("url", "SERVED_FROM", "ip")},
     ),
 ]
 

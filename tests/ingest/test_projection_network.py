@@ -98,6 +98,7 @@ SENSOR_CASES = [
         {(ip("192.0.2.10"), "CONNECTED", ip("203.0.113.7")),
          (ip("192.0.2.10"), "REQUESTED", URL_TOOL),
          (URL_TOOL, "ON", domain("updates.example.com")),
+         (URL_TOOL, "SERVED_FROM", ip("203.0.113.7")),  # the address the request reached (task HOSTH)
          (("file", FILE_SHA256), "SERVED_BY", URL_TOOL),
          (("file", FILE_SHA256), "SERVED_BY", domain("updates.example.com")),
          (("file", FILE_SHA256), "SERVED_BY", ip("203.0.113.7"))},  # the sender: where it came from
@@ -175,6 +176,7 @@ def test_a_server_to_client_alert_keeps_its_packet_direction_but_the_client_requ
         (ip("206.251.244.225"), "ALERTED", ip("10.47.23.82")),
         (("host", "ws-82"), "REQUESTED", url),
         (url, "ON", domain("hax.lol")),
+        (url, "SERVED_FROM", ip("206.251.244.225")),  # the packet's source is the server
     }
     assert {(s.host, s.entity) for s in projection.sightings} == {
         ("ws-82", url), ("ws-82", domain("hax.lol")), ("ws-82", ip("206.251.244.225")),

@@ -123,7 +123,8 @@ def process(image: str, command: str = "") -> tuple[str, str]:
 
 PS = process(PS_PATH, PS_CMD)
 ADDED_BY_REMOTE_URL = {(("domain", "cdn-img-delivery.example"), "RESOLVES_TO", ("ip", "198.51.100.23"))}
-ADDED_BY_ORIGIN_IP = {(("file", "*"), "SERVED_BY", ("ip", "198.51.100.23"))}
+ADDED_BY_ORIGIN_IP = {(("file", "*"), "SERVED_BY", ("ip", "198.51.100.23")),
+                      (("url", "http://cdn-img-delivery.example/a.png"), "SERVED_FROM", ("ip", "198.51.100.23"))}
 """MDE's ``FileOriginIP``: Sysmon 15's Zone.Identifier names no address (its ``HostUrl`` has a name)."""
 
 
