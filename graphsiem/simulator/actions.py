@@ -159,20 +159,28 @@ def do_connect(ctx: RunContext, step: Step, host: Host) -> None:
 
 
 def do_download(ctx: RunContext, step: Step, host: Host) -> None:
-    """An HTTP GET: DNS, Sysmon 3, Zeek conn + http + files (one hash per content)."""
+    """An HTTP GET: DNS, Sysmon 3, Zeek conn + http + files (one hash per content).
+
+    ``server`` (an address) sends the request there with the URL's domain only in its ``Host`` header:
+    no lookup, and the connection names no host (the client chose the address, not a resolver).
+    """
     url = _text(ctx, step, "url")
     scheme, _, rest = url.partition("://")
     authority, slash, path = rest.partition("/")
     domain = authority.lower()
     uri = slash + path or "/"
     proc = ctx.current(host)
-    ip = ctx.resolve(host, proc, domain) if step.params.get("resolve", True) else domain_ip(domain)
+    server = _text(ctx, step, "server")
+    if server:
+        ip = server
+    else:
+        ip = ctx.resolve(host, proc, domain) if step.params.get("resolve", True) else domain_ip(domain)
     name = _text(ctx, step, "file_name") or uri.rsplit("/", 1)[-1].split("?", 1)[0] or "index.html"
     extension = name.rsplit(".", 1)[-1].lower()
     mime = step.params.get("mime_type") or _MIME.get(extension, "application/octet-stream")
     content = _text(ctx, step, "content", url)
     size = _size(ctx, step.params.get("size"), 48_000)
-    uid, client, client_port = ctx.connect(host, proc, ip=ip, port=80, hostname=domain,
+    uid, client, client_port = ctx.connect(host, proc, ip=ip, port=80, hostname="" if server else domain,
                                            bytes_out=180 + len(uri), bytes_in=size + 320, service="http")
     fuid = zeek_id(ctx.rng, "F")
     status = int(step.params.get("status", 200))

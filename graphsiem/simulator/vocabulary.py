@@ -24,7 +24,7 @@ ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "download": (
         frozenset({"url"}),
         frozenset({"content", "file_name", "mime_type", "size", "status", "user_agent",
-                   "save_to", "resolve"}),
+                   "save_to", "resolve", "server"}),
     ),
     "file_create": (frozenset({"path"}), frozenset()),
     "lsass_access": (frozenset(), frozenset({"granted_access"})),
