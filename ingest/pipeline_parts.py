@@ -31,6 +31,7 @@ class ParserChoice:
     report: IngestReport
     records: int
     _shapes: dict[tuple[str, ...], Parser]
+    _key_sets: dict[frozenset[str], Parser]
     _formats: dict[str, Counts]
     _parts: dict[str, tuple[Counts, PartsHook | None]]
 
@@ -110,8 +111,13 @@ class ParserChoice:
         parser = self.registry.detect(record)
         # Records of one source share their key layout: remember which parser
         # claimed a layout, so that take re-checks only its sniff (sniffs read keys first).
-        if record.__class__ is dict and not raw.format_hint and len(self._shapes) < 4096:
-            self._shapes[tuple(record)] = parser
+        # By key order and by key set: no sniff reads the order, and a source writing its
+        # keys in random order would fill the order cache and detect every record.
+        if record.__class__ is dict and not raw.format_hint:
+            if len(self._shapes) < 4096:
+                self._shapes[tuple(record)] = parser
+            if len(self._key_sets) < 4096:
+                self._key_sets[frozenset(record)] = parser
         return parser
 
     def _not_claimed(self, parser: Parser, record: Any) -> str:

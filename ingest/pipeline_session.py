@@ -151,6 +151,9 @@ class Session(ParserChoice, BatchCommits):
         # whether a JSON object's event may be journaled under the id of its own key order (ingest.pipeline_ids)
         self.may_hold_unsorted_ids = former.sorted
         self._shapes: dict[tuple[str, ...], Parser] = {}
+        # the same by key set, asked only when the key order is new: Winlogbeat writes its keys in
+        # random order (2,666 of empire_enable_rdp's 5,479 records have an order of their own)
+        self._key_sets: dict[frozenset[str], Parser] = {}
         self._formats: dict[str, Counts] = {}  # the report's counts per format, without a call per record
         self._parts: dict[str, tuple[Counts, PartsHook | None]] = {}  # see _parser_entry
         self._context = ParseContext(
@@ -234,6 +237,8 @@ class Session(ParserChoice, BatchCommits):
             # the parser that claimed this key layout before, if its sniff agrees (see _parser_for)
             if record.__class__ is dict and not raw.format_hint:
                 parser = self._shapes.get(tuple(record))
+                if parser is None:  # a new key order: a frozenset of its keys (~0.4 us) spares detect (~1.4 us)
+                    parser = self._key_sets.get(frozenset(record))
             if parser is None or not parser.sniff(record):
                 try:
                     parser = self._parser_for(raw)
