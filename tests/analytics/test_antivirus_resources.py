@@ -132,7 +132,8 @@ def test_a_resource_is_attacker_text_escaped_in_every_word(store: GraphStore, tm
     bypass = findings(store, tmp_path)["Trojan:Win32/UACBypass.A"]
     texts = [bypass.explanation.summary, *(s.check for s in bypass.explanation.checks)]
     assert all("\x1b" not in text and "\n" not in text for text in texts)
-    assert "command\\\\x\\u001b[2J forged line, no file" in bypass.explanation.summary
+    # the forged line break shows as the server's mark, never as a break (graphsiem.visible_text)
+    assert "command\\\\x\\u001b[2J\u23ce forged line, no file" in bypass.explanation.summary
     # the record keeps the text as written (the page sets it as text, the CLI escapes it)
     assert bypass.antivirus["resources"][0]["resource"] == HOSTILE_KEY
 
