@@ -57,14 +57,15 @@ falling to 1.1, on a commit before the last trims, the median was 29,878
 night), the medians of 5 were 34,342 (33.1-34.8k) Windows, 45,447
 (43.3-46.7k) Zeek and 32,752 (31.0-33.7k) EVE; ratios 0.13, 0.05, 0.05.
 
-Where a Windows event's ~31 us go now: reading and ``orjson.loads`` ~5.5 us,
-parse and fields dump ~6.2 us, the id (sha256 of 2.8 KB) ~2 us, the journal
-append ~8.3 us (SQLite's insert ~4 us and commit ~1.7 us of it), projection
-and store ~4.4 us, per-record and per-batch bookkeeping (freeing the batch
-~1.2 us) the rest.  The ">= 30,000 ev/s" target is met for Zeek JSON and, at
-the median on a quiet machine, for Windows JSON; ">= 0.25x" is not met for
-any format (``docs/performance.md`` explains why: the ceiling column is the
-ratio left if everything but the id work and the journal write were free).
+Those figures were taken when tiled Windows copies were mostly duplicates
+(5bdf9b2 to 672fc82, see ``docs/performance.md``) and before the Windows text
+in Zeek's ``syslog.log`` was read as events.  Latest (1 Dec 2026, session 25,
+100,000 records, medians of 3, alternating with 9e2ae91 at load 1.4-3.2):
+Windows JSON 23,227 and 22,061 ev/CPU-s (ratio 0.09), Zeek JSON 16,940 and
+15,739 (ratio 0.02).  Neither ">= 30,000 ev/s" nor ">= 0.25x" is met
+(``docs/performance.md``: where a record's instructions go, and why the ceiling
+column, the ratio left if everything but the id work and the journal write
+were free, keeps 0.25x out of reach of any design with these rules).
 """
 
 from __future__ import annotations
