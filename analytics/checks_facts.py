@@ -98,7 +98,7 @@ def quote(value: object, limit: int = MAX_VALUE) -> str:
     Examples
     --------
     >>> quote("a\\nb" + "c" * 100, limit=8)
-    'a bcccc…'
+    'a⏎ bccc…'
     """
     return plain(value, limit)  # one rule for attacker text, here and in the credited processes' words
 

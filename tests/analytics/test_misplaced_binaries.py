@@ -63,7 +63,8 @@ def test_the_step_says_where_it_ran_and_where_windows_keeps_it():
     process = _process("C:\\Users\\Public\\svchost.exe\n")
     step = misplaced_binary_check([process], "ws-1, ws-2")
     assert step is not None and step.feature is None
-    assert step.check.startswith("svchost.exe runs from C:\\Users\\Public\\svchost.exe, outside C:\\Windows\\System32 or "
+    # the path's forged line break shows as the server's mark (graphsiem.visible_text), never as a break
+    assert step.check.startswith("svchost.exe runs from C:\\Users\\Public\\svchost.exe\u23ce, outside C:\\Windows\\System32 or "
                                  "C:\\Windows\\SysWOW64 where Windows keeps it: ")
     assert "T1036.005" in step.check and "ws-1, ws-2" in step.check and "\n" not in step.check
     assert any(s.check.startswith("svchost.exe runs from") for s in masquerade_checks([process], "ws-1"))
