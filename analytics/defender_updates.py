@@ -31,14 +31,13 @@ only compared, never run.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from analytics.agent_caches import not_microsoft_signed
 from analytics.driver_paths import read_windows_path
 from graphsiem.model import Entity
 
 __all__ = [
-    "PLATFORM_ENGINES", "PLATFORM_FOLDER", "SIGNATURE_STUB", "is_platform_engine", "is_signature_stub",
+    "PLATFORM_ENGINES", "PLATFORM_FOLDER", "SIGNATURE_STUB", "SYSTEM_FOLDERS", "is_platform_engine", "is_signature_stub",
     "is_update_service",
 ]
 
@@ -48,25 +47,27 @@ PLATFORM_ENGINES = frozenset({"msmpeng.exe", "nissrv.exe"})
 """The platform's services the Service Control Manager starts from it (lower case)."""
 SIGNATURE_STUB = "mpsigstub.exe"
 """The stub Windows Update runs on a security-intelligence delta."""
-_SYSTEM_FOLDERS = ("\\windows\\system32", "\\windows\\syswow64")
+SYSTEM_FOLDERS = ("\\windows\\system32", "\\windows\\syswow64")
+"""Where Windows keeps its own binaries (below the volume, lower case); analytics.managed_installs reads it too."""
 _UPDATE_DOWNLOADS = "\\windows\\softwaredistribution\\download\\"
 _VERSION = re.compile(r"^\d+(?:\.\d+){3}(?:-\d+)?$")
 _WUAUSERV = re.compile(r"(?i)(?:^|\s)[/-]s\s+wuauserv(?:\s|$)")
 _PROGRAM = re.compile(r'(?i)(?:^|\s)/program\s+("[^"]*"|\S+)')
 
 
-def _microsoft_binary(entity: Entity, name: str) -> str | None:
-    """The folder (below the volume) of a process whose image is ``name`` on a local volume, not said
-    unsigned, signed by Microsoft when a signer is named and not renamed from another file; else None."""
+def _microsoft_binary(entity: Entity) -> tuple[str, str] | None:
+    """(folder below the volume, file name), lower case, of a process whose image is on a local volume,
+    not said unsigned, signed by Microsoft when a signer is named and not renamed from another file;
+    else None."""
     props = entity.props
     read = read_windows_path(str(props.get("image") or props.get("path") or ""))
     if read is None or read.elsewhere is not None or not_microsoft_signed(props):
         return None
-    original = props.get("original_file_name")
-    if isinstance(original, str) and original and original.strip().lower() != name:
-        return None
     folder, _, file_name = read.folders.rpartition("\\")
-    return folder if file_name == name else None
+    original = props.get("original_file_name")
+    if isinstance(original, str) and original and original.strip().lower() != file_name:
+        return None
+    return folder, file_name
 
 
 def is_update_service(entity: Entity | None) -> bool:
@@ -84,8 +85,8 @@ def is_update_service(entity: Entity | None) -> bool:
     """
     if entity is None:
         return False
-    folder = _microsoft_binary(entity, "svchost.exe")
-    return folder in _SYSTEM_FOLDERS and bool(_WUAUSERV.search(str(entity.props.get("command_line") or "")))
+    binary = _microsoft_binary(entity)
+    return binary is not None and binary[1] == "svchost.exe" and binary[0] in SYSTEM_FOLDERS and bool(_WUAUSERV.search(str(entity.props.get("command_line") or "")))
 
 
 def is_signature_stub(entity: Entity) -> bool:
@@ -103,7 +104,8 @@ def is_signature_stub(entity: Entity) -> bool:
     ...     "command_line": stub + r" /program C:\Users\Public\AM_Delta.exe"}))
     False
     """
-    if _microsoft_binary(entity, SIGNATURE_STUB) not in _SYSTEM_FOLDERS:
+    binary = _microsoft_binary(entity)
+    if binary is None or binary[1] != SIGNATURE_STUB or binary[0] not in SYSTEM_FOLDERS:
         return False
     programs = _PROGRAM.findall(str(entity.props.get("command_line") or ""))
     return bool(programs) and all(_in_update_downloads(program.strip('"')) for program in programs)
@@ -130,12 +132,7 @@ def is_platform_engine(entity: Entity) -> bool:
     ...     r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.1.0-0\..\..\..\..\..\Users\Public\MsMpEng.exe")]
     [False, False]
     """
-    name = next((n for n in PLATFORM_ENGINES if _image_ends(entity.props, n)), None)
-    folder = _microsoft_binary(entity, name) if name else None
-    if folder is None or not folder.startswith(PLATFORM_FOLDER):
+    binary = _microsoft_binary(entity)
+    if binary is None or binary[1] not in PLATFORM_ENGINES or not binary[0].startswith(PLATFORM_FOLDER):
         return False
-    return bool(_VERSION.match(folder[len(PLATFORM_FOLDER):]))
-
-
-def _image_ends(props: Mapping[str, object], name: str) -> bool:
-    return str(props.get("image") or props.get("path") or "").lower().endswith("\\" + name)
+    return bool(_VERSION.match(binary[0][len(PLATFORM_FOLDER):]))

@@ -55,7 +55,12 @@ from dataclasses import dataclass, field
 
 from analytics.agent_caches import AGENT_NAMES, agent_cache_of, in_cache
 from analytics.agent_caches import said_unsigned as _said_unsigned
-from analytics.defender_updates import is_platform_engine, is_signature_stub, is_update_service
+from analytics.defender_updates import (
+    SYSTEM_FOLDERS,
+    is_platform_engine,
+    is_signature_stub,
+    is_update_service,
+)
 from analytics.driver_paths import read_windows_path
 from analytics.external_addresses import is_external_ip
 from analytics.lineage import INTERPRETERS, image_file_name, image_name
@@ -77,7 +82,6 @@ Scheduler): an attacker reaches all of them without the deployment system."""
 # a volume's own Windows folder, read by analytics.driver_paths (drive letters, \\?\ and \??\ prefixes,
 # %SystemRoot%, device paths, ".." resolved): "endswith \windows\system32\x" also took
 # C:\Users\Public\Windows\System32\x, and a share or a shadow copy is no host's own system
-_SYSTEM_FOLDERS = ("\\windows\\system32", "\\windows\\syswow64")
 _PROGRAM_FILES = ("\\program files\\", "\\program files (x86)\\")
 _PACKAGE = re.compile(r'(?i)(?:^|\s)[/-](?:i|package|p|update)(?:\s+|(?="))("[^"]*"|\S+)')
 _URL = re.compile(r"(?i)^[a-z][a-z0-9+.-]*://")
@@ -142,7 +146,7 @@ def _system_binary(entity: Entity | None) -> str | None:
     if read is None or read.elsewhere is not None:
         return None
     folder, _, name = read.folders.rpartition("\\")
-    return name if folder in _SYSTEM_FOLDERS else None
+    return name if folder in SYSTEM_FOLDERS else None
 
 
 def is_managed_installer(entity: Entity, parent_images: Iterable[str], *, installed: bool,
