@@ -238,6 +238,7 @@ class AgentFetches:
         self._install_hosts: frozenset[str] | None = None
         self._known: dict[EntityKey, bool] = {}
         self._answers: dict[str, frozenset[str]] = {}
+        self._agent_domains: dict[str, bool] = {}
 
     def installed_on(self, hosts: Iterable[str]) -> bool:
         """Whether every one of ``hosts`` (one at least) ran an agent's cache install in the window.
@@ -293,8 +294,12 @@ class AgentFetches:
         return False
 
     def _domain(self, domain: str) -> bool:
-        resolvers = self._read(EntityType.DOMAIN, domain, RelationType.RESOLVED, "in", [EntityType.PROCESS.value])
-        return bool(resolvers) and all((EntityType.PROCESS, key) in self._agents for _, key in resolvers or ())
+        # asked once per domain: every URL on it and every file served by it asks again
+        if domain not in self._agent_domains:
+            resolvers = self._read(EntityType.DOMAIN, domain, RelationType.RESOLVED, "in", [EntityType.PROCESS.value])
+            self._agent_domains[domain] = bool(resolvers) and all(
+                (EntityType.PROCESS, key) in self._agents for _, key in resolvers or ())
+        return self._agent_domains[domain]
 
     def _file(self, file: str) -> bool:
         # Zeek's files.log names the URL and the domain it came from, and the server's address: each URL
