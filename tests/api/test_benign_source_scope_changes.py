@@ -70,6 +70,20 @@ def test_any_source_widens_a_verdict_held_for_one_host(api: Api) -> None:
     assert stale.json()["error"]["details"][0]["triage"]["benign_when_source"] is None
 
 
+def test_a_refusal_names_the_hosts_the_verdict_holds_for_now(api: Api) -> None:
+    """The 412's ``details[0].triage`` said ``benign_when_source: null`` for a verdict held for it-0002:
+    the refused page showed "any source" where one host holds (task PAGEN)."""
+    _store_lateral_cluster(api)
+    both = _patch(api, {"verdict": "benign", "benign_when_source": ["it-0002", "it-0005"]})
+    version = both.json()["triage"]["version"]
+    assert _patch(api, {"benign_when_source": ["it-0002"]}).status_code == 200
+    stale = _patch(api, {"benign_when_source": ["it-0005"]}, **{"If-Match": f'"{version}"'})
+    assert stale.status_code == 412, stale.text
+    now = stale.json()["error"]["details"][0]["triage"]
+    assert (now["benign_when_source"], now["version"]) == (["it-0002"], version + 1)
+    assert _held(api) == (["it-0002"], [["it-0002"]])
+
+
 def test_a_list_moves_the_verdict_to_another_source(api: Api) -> None:
     _store_lateral_cluster(api)
     assert _patch(api, {"verdict": "benign", "benign_when_source": "it-0002"}).status_code == 200

@@ -14,6 +14,7 @@ import pytest
 from tests.web.conftest import start_site
 from tests.web.test_hostile_strings import sign_in
 from tests.web.test_lateral_source_label import _ingest_fleet
+from tests.web.test_triage_source_scope_default import _choose_only, _scope
 
 pytestmark = pytest.mark.browser
 
@@ -43,9 +44,9 @@ def test_benign_when_from_the_named_source_is_offered_and_saved(page, site) -> N
 
     page.select_option("#triage-verdict", "benign")
     assert page.is_visible("#triage-source")
-    options = page.locator("#triage-source option").all_inner_texts()
-    assert options == ["it-0002", "any source (every host)"]  # the narrow choice first (review U5)
-    page.select_option("#triage-source", "it-0002")
+    assert page.locator("#triage-source-hosts label").all_inner_texts() == ["it-0002"]
+    assert _scope(page) == ["it-0002"]  # the narrow choice, before "any source" (review U5)
+    _choose_only(page, "it-0002")
     note = page.inner_text("#triage-suppress-note")
     assert "only when its log-ons come from it-0002: from any other host it is shown" in note
 
@@ -81,12 +82,12 @@ def test_a_verdict_held_for_one_source_reads_so_after_a_reload(page, site) -> No
     assert "from any other host the case is shown" in row.get_attribute("title")
 
     _open(page, site, cluster["id"])
-    assert page.eval_on_selector("#triage-source", "e => e.value") == "it-0002"
+    assert _scope(page) == ["it-0002"]
     note = page.inner_text("#triage-suppress-note")
     assert "only when its log-ons come from it-0002: from any other host it is shown" in note
     assert "stop reaching the queue" not in note
     # the scope sits with the verdict, above Save
-    assert page.evaluate("() => !!(document.getElementById('triage-source-label').compareDocumentPosition("
+    assert page.evaluate("() => !!(document.getElementById('triage-source').compareDocumentPosition("
                          "document.querySelector('#triage-form button[type=submit]')) & Node.DOCUMENT_POSITION_FOLLOWING)")
     # saved as it is: nothing to send, nothing logged again
     before = len(site.api("GET", f"/v1/clusters/{cluster['id']}/audit"))

@@ -51,6 +51,20 @@ def _scopes(site, cluster_id: str) -> list[tuple[str | None, str | None]]:
     return [(e["old"], e["new"]) for e in trail if e["field"] == "benign_when_source"]
 
 
+def _scope(page) -> list[str] | None:
+    """The scope the triage form shows: the source hosts ticked, or None for *any source (every host)*."""
+    if page.get_by_role("radio", name="any source (every host)").is_checked():
+        return None
+    return page.eval_on_selector_all("#triage-source-hosts input", "boxes => boxes.filter((b) => b.checked).map((b) => b.value)")
+
+
+def _choose_only(page, host: str) -> None:
+    """Choose "one of these source hosts" with ``host`` alone ticked."""
+    page.get_by_role("radio", name="one of these source hosts").check()
+    for box in page.locator("#triage-source-hosts input").all():
+        box.set_checked(box.get_attribute("value") == host)
+
+
 def _verdict_cell(page, cluster_id: str):
     return page.locator(f"#queue-body tr[data-cluster-id='{cluster_id}'] td").nth(7)
 
@@ -60,8 +74,9 @@ def test_benign_saved_untouched_holds_for_the_clusters_own_source_and_reads_so_a
     sign_in(page, site)
     _open(page, site, cluster_id)
     page.select_option("#triage-verdict", "benign")
-    assert page.eval_on_selector("#triage-source", "e => e.value") == SOURCE
-    assert page.locator("#triage-source option").all_inner_texts() == [SOURCE, "any source (every host)"]
+    assert _scope(page) == [SOURCE]
+    assert page.locator("#triage-source-hosts label").all_inner_texts() == [SOURCE]
+    assert page.get_by_role("radio", name="any source (every host)").is_visible()
     assert f"only when its log-ons come from {SOURCE}" in page.inner_text("#triage-suppress-note")
 
     _save(page)  # the scope left as it was offered
@@ -70,7 +85,7 @@ def test_benign_saved_untouched_holds_for_the_clusters_own_source_and_reads_so_a
 
     page.reload()
     page.wait_for_selector("body[data-state=cluster-ready]")
-    assert page.eval_on_selector("#triage-source", "e => e.value") == SOURCE
+    assert _scope(page) == [SOURCE]
     assert f"only when its log-ons come from {SOURCE}" in page.inner_text("#triage-suppress-note")
     page.goto(f"{site.url}/")
     page.wait_for_selector(f"#queue-body tr[data-cluster-id='{cluster_id}']")
@@ -84,9 +99,9 @@ def test_any_source_is_an_explicit_choice_that_says_so_and_reads_back(page, site
     sign_in(page, site)
     _open(page, site, cluster_id)
     page.select_option("#triage-verdict", "benign")
-    assert page.eval_on_selector("#triage-source", "e => e.value") == SOURCE  # narrow again by default
+    assert _scope(page) == [SOURCE]  # narrow again by default
 
-    page.select_option("#triage-source", label="any source (every host)")
+    page.get_by_role("radio", name="any source (every host)").check()
     note = page.inner_text("#triage-suppress-note")
     assert "whichever host its log-ons come from" in note and "only when" not in note
     _save(page)
@@ -95,8 +110,7 @@ def test_any_source_is_an_explicit_choice_that_says_so_and_reads_back(page, site
 
     page.reload()
     page.wait_for_selector("body[data-state=cluster-ready]")
-    selected = page.eval_on_selector("#triage-source", "e => e.options[e.selectedIndex].textContent")
-    assert selected == "any source (every host)"
+    assert _scope(page) is None
     assert "whichever host its log-ons come from" in page.inner_text("#triage-suppress-note")
     page.goto(f"{site.url}/")
     page.wait_for_selector(f"#queue-body tr[data-cluster-id='{cluster_id}']")

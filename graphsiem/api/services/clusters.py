@@ -434,7 +434,9 @@ def patch_triage(ctx: AppContext, cluster_id: str, patch: TriagePatch, *,
                                 pivot=pivot, expected_versions=expected_versions, within=answer,
                                 scope=scope, replace_scope=replace_scope)
     except TriageVersionMismatch as exc:
-        current = _triage_out(exc.current)
+        # With the hosts a benign verdict holds for: the page that was refused shows the triage as it is now.
+        held = benign_source_scopes(ctx.state).get(pivot) if pivot else None
+        current = _triage_out(exc.current, held)
         raise PreconditionFailed(
             f"If-Match does not match: the triage of {cluster_id[:80]!r} is at version "
             f"{current.version}; read it again and re-apply the change",

@@ -15,11 +15,10 @@
 import { api, newIdempotencyKey, noAnswerText } from './api.js';
 import { byId, el, fill, fmtTime, setText } from './dom.js';
 import { normaliseAudit } from './model.js';
+import { SourceScope, chosenFrom, scopeOf, scopeOutcome, scopeToSend } from './triage_scope.js';
 import { sourcesText } from './verdict_scope.js';
 
 const FIELDS = ['status', 'verdict', 'assignee'];
-// The scope select's wide choice: the benign verdict holds whichever host the log-ons come from.
-const ANY_SOURCE = '';
 
 /** The form's view of a triage from the API ({status, verdict, assignee}; '' for none). */
 function formValues(triage) {
@@ -28,30 +27,6 @@ function formValues(triage) {
     verdict: triage?.verdict || '',
     assignee: triage?.assignee || '',
   };
-}
-
-/** The source hosts a triage's benign verdict holds for (`benign_when_source`), [] for any source. */
-function scopeOf(triage) {
-  return Array.isArray(triage?.benign_when_source) ? triage.benign_when_source.map(String) : [];
-}
-
-/**
- * The `benign_when_source` to send for the scope chosen (`source`, a host or ANY_SOURCE) when the saved
- * verdict holds for `held` (its hosts; [] for any source, or no benign verdict saved), or undefined for
- * none.  A new benign verdict sends the host (nothing for any source); a verdict already benign is
- * moved with the host's list (exactly that host: it was "Nothing changed" or, through the API, added
- * the host) and widened with null (any source was "Nothing changed").
- */
-export function scopeToSend(source, held, savedBenign) {
-  if (source === ANY_SOURCE) return savedBenign && held.length ? null : undefined;
-  if (held.includes(source)) return undefined;
-  return savedBenign ? [source] : source;
-}
-
-/** The scope select's value for a `benign_when_source` sent before (a host, a list of hosts, or null). */
-function chosenSource(sent) {
-  if (Array.isArray(sent)) return sent.length ? String(sent[0]) : ANY_SOURCE;
-  return typeof sent === 'string' ? sent : ANY_SOURCE;
 }
 
 /** A triage version the API made (an integer), or null (an API without versions: no If-Match). */
@@ -91,15 +66,12 @@ export class Triage {
     // What "benign" does beyond the label (review U1 #11: nothing said it): shown while it is chosen.
     this.suppressNote = el('p', { class: 'triage-suppress-note muted', id: 'triage-suppress-note', hidden: true });
     form.insertBefore(this.suppressNote, byId('triage-result'));
-    // A benign verdict held only for one source host (lateral movement: "benign when from it-0005"):
+    // A benign verdict held only for some source hosts (lateral movement: "benign when from it-0005"):
     // offered while "benign" is chosen and the cluster's log-ons name a source (its lateral_sources).
-    this.sources = [];
     this.savedSources = []; // the hosts the saved benign verdict holds for (the API's benign_when_source)
-    this.sourceSelect = el('select', { id: 'triage-source' });
-    this.sourceLabel = el('label', { id: 'triage-source-label', hidden: true }, 'Benign only when the source is ', this.sourceSelect);
+    this.scope = new SourceScope(() => this.showSuppressNote());
     // Beside the verdict it scopes, above Save (it came after the button: chosen after saving, review U5 #1).
-    form.insertBefore(this.sourceLabel, form.querySelector('button[type=submit]'));
-    this.sourceSelect.addEventListener('change', () => this.showSuppressNote());
+    form.insertBefore(this.scope.node, form.querySelector('button[type=submit]'));
     byId('triage-verdict').addEventListener('change', () => this.showSuppressNote());
     // The form sits under the checks and the features, below the fold of a 950 px screen
     // (review U5B #5): the toolbar's "Triage" button brings it up without moving the checks.
@@ -121,25 +93,27 @@ export class Triage {
    * for it-0003's planned PsExec silently covered every host, review U5).
    */
   setSources(records) {
-    this.sources = [...new Set((records || []).map((r) => r?.host).filter((h) => typeof h === 'string' && h))].sort();
-    fill(this.sourceSelect, ...this.sources.map((host) => el('option', { value: host, text: host })),
-      el('option', { value: ANY_SOURCE, text: 'any source (every host)' }));
+    this.scope.setSources([...new Set((records || []).map((r) => r?.host).filter((h) => typeof h === 'string' && h))].sort());
   }
 
   /** Say, while "benign" is chosen, that it suppresses later detections of this cluster's pivot. */
   showSuppressNote() {
     const benign = byId('triage-verdict').value === 'benign';
     this.suppressNote.hidden = !benign;
-    this.sourceLabel.hidden = !benign || !this.sources.length;
+    this.scope.hidden = !benign || !this.scope.sources.length;
     if (!benign) return;
     const pivot = this.pivot ? `${this.pivot.type} ${this.pivot.value ?? this.pivot.key}` : 'its pivot';
     const saved = (this.current.verdict ?? '') === 'benign';
-    const source = this.sourceLabel.hidden ? null : this.sourceSelect.value;
+    const chosen = this.scope.hidden ? null : this.scope.chosen();
     const held = saved ? this.savedSources : [];
-    const sending = source === null ? undefined : scopeToSend(source, held, saved);
-    if (typeof sending === 'string' || Array.isArray(sending)) {
-      const verb = held.length ? `Saving moves it to hold only when its log-ons come from ${sourcesText([source])}`
-        : `Saving benign suppresses later detections of this cluster's pivot (${pivot}) only when its log-ons come from ${sourcesText([source])}`;
+    if (Array.isArray(chosen) && !chosen.length) {
+      this.suppressNote.textContent = 'Tick at least one source host, or choose any source (every host).';
+      return;
+    }
+    const sending = this.scope.hidden ? undefined : scopeToSend(chosen, held, saved);
+    if (Array.isArray(sending)) {
+      const verb = held.length ? `Saving changes it to hold only when its log-ons come from ${sourcesText(sending)}`
+        : `Saving benign suppresses later detections of this cluster's pivot (${pivot}) only when its log-ons come from ${sourcesText(sending)}`;
       this.suppressNote.textContent = `${verb}: from any other host it is shown, naming that host.`;
       return;
     }
@@ -158,7 +132,7 @@ export class Triage {
       return;
     }
     // The wide choice, when a narrower one was offered, says so: it covers every source host.
-    const wide = this.sourceLabel.hidden ? '' : ', whichever host its log-ons come from';
+    const wide = this.scope.hidden ? '' : ', whichever host its log-ons come from';
     this.suppressNote.textContent = `${saved ? 'Benign suppresses' : 'Saving benign suppresses'} later detections `
       + `of this cluster's pivot (${pivot})${wide}: its clusters stop reaching the queue, except entities that appear `
       + 'on its hosts after the verdict. Set the verdict back to none to lift it.';
@@ -188,6 +162,7 @@ export class Triage {
     // change the live cluster while this page shows the old one).
     const movedTo = cluster.superseded_by;
     for (const control of byId('triage-form').elements) control.disabled = Boolean(movedTo);
+    if (!movedTo) this.scope.modeChanged(false); // the host ticks wait, disabled, under "any source"
     setText(byId('triage-result'), movedTo ? `This case continues as cluster ${movedTo}: triage it there.` : '');
     this.loadAudit();
   }
@@ -196,18 +171,19 @@ export class Triage {
     byId('triage-status').value = values.status;
     byId('triage-verdict').value = values.verdict;
     byId('triage-assignee').value = values.assignee;
-    this.sourceSelect.value = this.scopeShown(values.verdict);
+    this.scope.show(this.scopeShown(values.verdict));
     this.showSuppressNote();
   }
 
   /**
-   * The scope the select shows for a triage whose verdict is `verdict`: a saved benign verdict's
-   * own (a host it holds for, or "any source" when it holds for every host), else the narrow
-   * default, the cluster's first named source.
+   * The scope the form shows for a triage whose verdict is `verdict` (hosts, or null for any source):
+   * a saved benign verdict's own (the named sources it holds for, or any source when it holds for
+   * every host), else the narrow default, the cluster's first named source.
    */
   scopeShown(verdict) {
-    if (verdict !== 'benign') return this.sources[0] ?? ANY_SOURCE;
-    return this.savedSources.find((host) => this.sources.includes(host)) ?? ANY_SOURCE;
+    const sources = this.scope.sources;
+    if (verdict !== 'benign') return sources.length ? [sources[0]] : null;
+    return this.savedSources.length ? this.savedSources.filter((host) => sources.includes(host)) : null;
   }
 
   async save() {
@@ -222,7 +198,13 @@ export class Triage {
     }
     const savedBenign = (this.current.verdict ?? '') === 'benign';
     const held = savedBenign ? this.savedSources : [];
-    const scope = this.sourceLabel.hidden ? undefined : scopeToSend(this.sourceSelect.value, held, savedBenign);
+    const chosen = this.scope.hidden ? undefined : this.scope.chosen();
+    if (Array.isArray(chosen) && !chosen.length) {
+      // The API would refuse an empty list (422); "no host" is not "any host" either.
+      byId('triage-result').textContent = 'Not saved: tick at least one source host, or choose any source (every host).';
+      return;
+    }
+    const scope = chosen === undefined ? undefined : scopeToSend(chosen, held, savedBenign);
     if (scope !== undefined) patch.benign_when_source = scope;
     const note = byId('triage-note').value.trim();
     if (note) patch.note = note;
@@ -242,7 +224,7 @@ export class Triage {
     }
     if (this.refused && 'benign_when_source' in this.refused) {
       const savedBenign = (this.current.verdict ?? '') === 'benign';
-      const scope = scopeToSend(chosenSource(this.refused.benign_when_source), savedBenign ? this.savedSources : [], savedBenign);
+      const scope = scopeToSend(chosenFrom(this.refused.benign_when_source), savedBenign ? this.savedSources : [], savedBenign);
       if (scope !== undefined) patch.benign_when_source = scope;
     }
     const note = byId('triage-note').value.trim();
@@ -274,11 +256,13 @@ export class Triage {
       this.current = formValues(answer?.triage);
       this.version = versionOf(answer?.triage);
       this.savedSources = scopeOf(answer?.triage);
+      this.scope.show(this.scopeShown(this.current.verdict)); // the hosts as the answer reads them
       const noteField = byId('triage-note');
       if (patch.note && noteField.value.trim() === patch.note) noteField.value = '';
       await this.loadAudit();
       // Said last, so that "Saved" means the audit trail shows the change too.
-      result.textContent = `Saved ${new Date().toISOString().slice(11, 19)}Z.`;
+      const outcome = scopeOutcome(answer?.triage, this.scope.sources);
+      setText(result, `Saved ${new Date().toISOString().slice(11, 19)}Z.${outcome ? ` ${outcome}` : ''}`);
       this.showSuppressNote();
     } catch (error) {
       if (error.status === 412 && error.code === 'precondition_failed') {
