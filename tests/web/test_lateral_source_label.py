@@ -19,9 +19,10 @@ from tests.web.test_hostile_strings import sign_in
 pytestmark = pytest.mark.browser
 
 
-def _ingest_fleet(store, data_dir) -> None:
+def _ingest_fleet(store, data_dir, extra_scenarios: list[str] | None = None) -> None:
+    """Simulate the seed-3 fleet (with ``extra_scenarios``, YAML paths) beside ``data_dir``; ingest it with its journal."""
     telemetry = data_dir.parent / "telemetry"
-    simulate(telemetry, hosts=120, days=2, seed=3, density=0.3)
+    simulate(telemetry, hosts=120, days=2, seed=3, density=0.3, extra_scenarios=extra_scenarios)
     with Journal(data_dir / "journal.sqlite") as journal:
         ingest_paths([telemetry / "endpoint", telemetry / "network"], store=store, journal=journal, progress=False)
 
