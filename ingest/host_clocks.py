@@ -69,6 +69,7 @@ Three limits keep the rule to flow-cache gaps:
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from graphsiem.model import Event
 from ingest.clock_runs import (  # the offsets' names re-exported: the parsers import them from here
@@ -119,6 +120,9 @@ class HostClocks:
         # (event, key, wall clock, UtcTime as written) of the batch's Sysmon records whose
         # UtcTime disagreed with their written time by more than a zone: judged at settle()
         self._skewed: list[tuple[Event, Key, float, str]] = []
+        self.speaks_for: Callable[[str], bool] | None = None
+        """Whether the channel of the records being parsed may speak for a host (``None``: trusted):
+        a record of a host it may not teaches nothing (:mod:`ingest.channel_hosts`)."""
 
     # -- learning ---------------------------------------------------------
     def is_due(self, host: str, field: str, utc_text: str) -> bool:
@@ -142,6 +146,8 @@ class HostClocks:
         bool
             True for the first record of a minute of ``UtcTime``.
         """
+        if self.speaks_for is not None and not self.speaks_for(host):
+            return False  # before the minute is taken: a forged record must not use up a genuine one's turn
         key = (host, field)
         minute = utc_text[:16]
         if self._minutes.get(key) == minute:
@@ -169,6 +175,8 @@ class HostClocks:
         utc : float
             The record's ``UtcTime``, epoch seconds.
         """
+        if self.speaks_for is not None and not self.speaks_for(host):
+            return  # another host's channel: its word on this host's clock is not taken
         wall = wall_seconds(written)
         if wall is None:
             return

@@ -70,6 +70,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphsiem.model import Event
+from ingest.channel_hosts import UNBOUND_CHANNEL
 from ingest.ipmap_dhcp import DHCP_JOIN_SECONDS, DHCP_REQUESTS_LIMIT, DhcpRequests
 from ingest.ipmap_names import (
     GENERIC_HOST_NAMES,
@@ -175,6 +176,8 @@ class IpHostMap:
         """Learn from ``event`` if it carries an IP -> host binding; True if it did."""
         fields = event.fields
         if "dhcp.assigned_ip" in fields:
+            if UNBOUND_CHANNEL in fields:
+                return False  # sent by a channel not bound to the host it names (ingest.channel_hosts)
             ip, host = fields["dhcp.assigned_ip"], fields.get("dhcp.hostname")
             if not host and "dhcp.transaction_id" in fields:
                 host = self._requests.name_for(fields, event.ts)
@@ -192,10 +195,12 @@ class IpHostMap:
         named = event.host
         if named is None:
             if "dhcp.transaction_id" in fields:
+                if UNBOUND_CHANNEL in fields:
+                    return False  # its name is no one's to remember
                 self._requests.remember(fields, event.ts)
                 return False  # a request teaches nothing until its ACK grants the address
             sender = fields.get("source.hostname")
-            if isinstance(sender, str):
+            if isinstance(sender, str) and UNBOUND_CHANNEL not in fields:
                 sender_ip = fields.get("source.ip")
                 host = normalize_host(sender) if isinstance(sender_ip, str) else None
                 if host and sender_ip:
@@ -218,7 +223,10 @@ class IpHostMap:
             local = connection_ends(fields)[0]  # journaled before host.ip: the rule of then
         elif local != fields.get("source.ip") and local != fields.get("destination.ip"):
             return False  # an address of the host, but not this connection's end
-        if isinstance(local, str) and local and not local.startswith(_LOOPBACK) and local != named:
+        if (
+            isinstance(local, str) and local and not local.startswith(_LOOPBACK) and local != named
+            and UNBOUND_CHANNEL not in fields
+        ):
             self.add_endpoint(local, named, event.ts)
             return True
         return False

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ingest.channel_hosts import UNBOUND_CHANNEL
 from ingest.journal_id_migration import ALIASES_TABLE, graph_needs_rebuild
 from ingest.journal_id_rereads import ROW_COLUMNS, Rereader
 from ingest.journal_schema import Transaction
@@ -181,6 +182,10 @@ def _read_again(db: sqlite3.Connection, reader: Rereader, row: tuple, done: Repa
     event = events[0]
     if received is not None and isinstance(event.fields, dict):
         event.fields[RECEIVED_AT] = received
+    unbound = old_fields.get(UNBOUND_CHANNEL) if isinstance(old_fields, dict) else None
+    if unbound is not None and isinstance(event.fields, dict):
+        # the session's judgement of its channel, kept: the IP map rebuild learns from these fields
+        event.fields[UNBOUND_CHANNEL] = unbound
     new_fields = orjson.dumps(event.fields, default=str)
     if event.kind == kind and orjson.loads(new_fields) == old_fields:
         done.kept += 1

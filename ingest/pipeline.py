@@ -86,6 +86,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from graphsiem.store.base import GraphStore
+from ingest.channel_hosts import ChannelHosts
 from ingest.gc_tuning import fewer_collections
 from ingest.ipmap import IpHostMap
 from ingest.journal import Journal
@@ -145,6 +146,8 @@ def ingest_paths(
     settle_seconds: float | None = None,
     stop: StopRequest | None = None,
     receipt: float | None = None,
+    channel: str | None = None,
+    channel_hosts: ChannelHosts | None = None,
 ) -> IngestReport:
     """Ingest files and directories: journal every accepted event, then project into ``store``.
 
@@ -223,6 +226,13 @@ def ingest_paths(
         When a live channel (the API) received the records: journaled with each event,
         so its sightings can be bounded by the channel's allowed lateness
         (:mod:`ingest.receipt`).  ``None`` (files an operator ingests): trusted, dated as written.
+    channel : str, optional
+        The live channel the records came by (``key:<id>``: an API body or upload);
+        ``None`` for files an operator ingests, which are vouched for.
+    channel_hosts : ChannelHosts, optional
+        The operator's table of the hosts each channel may speak for: a record of a
+        bound ``channel`` naming another host teaches no learner, is marked and
+        counted (:mod:`ingest.channel_hosts`).  ``None``: every channel trusted.
 
     Returns
     -------
@@ -263,6 +273,7 @@ def ingest_paths(
             default_timezone=default_timezone, batch_size=batch_size, progress=bar,
             reference_year=reference_year, received_at=received_at, time_window=time_window,
             flush_seconds=flush_seconds, settle_seconds=settle, stop=stop, receipt=receipt,
+            channel=channel, channel_hosts=channel_hosts,
         )
         try:
             try:
@@ -333,6 +344,8 @@ def ingest_records(
     batch_size: int = BATCH_SIZE,
     time_window: tuple[float, float] | None = None,
     receipt: float | None = None,
+    channel: str | None = None,
+    channel_hosts: ChannelHosts | None = None,
 ) -> IngestReport:
     """Ingest an HTTP body: a JSON array, NDJSON, or already-decoded JSON objects.
 
@@ -343,7 +356,7 @@ def ingest_records(
         session = _session(
             journal, store, registry=registry, format=format,
             default_timezone=default_timezone, batch_size=batch_size, time_window=time_window,
-            receipt=receipt,
+            receipt=receipt, channel=channel, channel_hosts=channel_hosts,
         )
         try:
             return ingest_body(body, session, origin)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from graphsiem.store.base import GraphStore
+from ingest.channel_hosts import ChannelHosts
 from ingest.gc_tuning import fewer_collections
 from ingest.journal import Journal
 from ingest.parsers.base import ParserRegistry
@@ -39,6 +40,8 @@ def ingest_lines(
     received_at: float | None = None,
     data: Sequence[bytes] | None = None,
     received: Sequence[float] | None = None,
+    channels: Sequence[str | None] | None = None,
+    channel_hosts: ChannelHosts | None = None,
 ) -> IngestReport:
     """Ingest each of ``lines`` as one text record, ``origin:N`` its origin (N from 1).
 
@@ -53,6 +56,8 @@ def ingest_lines(
     (:mod:`ingest.receipt`), ``received[i]`` for ``lines[i]`` when given (the
     listener's time of each message, which also dates a message without a time
     of its own), else ``received_at``; without either, none (trusted, as a file).
+    ``channels[i]``, when given, is the channel ``lines[i]`` came by (the listener's
+    ``syslog:<peer address>``), judged by ``channel_hosts`` (:mod:`ingest.channel_hosts`).
 
     Raises
     ------
@@ -63,7 +68,7 @@ def ingest_lines(
         session = _session(
             journal, store, registry=registry, format=format, default_timezone=default_timezone,
             reference_year=reference_year, received_at=received_at, batch_size=BATCH_SIZE,
-            receipt=received_at,
+            receipt=received_at, channel_hosts=channel_hosts,
         )
         file = session.report.file(origin)
         file.reader = MESSAGES
@@ -73,5 +78,7 @@ def ingest_lines(
                 raw = None if data is None else data[number - 1]
                 if received is not None:
                     session.receive(received[number - 1])
+                if channels is not None:
+                    session.speak_as(channels[number - 1])
                 take(RawRecord(line, f"{origin}:{number}", line, None, None, raw), counts, MESSAGES, None)
         return session.finish()

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, cast
 import orjson
 
 from graphsiem.model import Event
+from ingest.channel_hosts import ChannelBinding, ChannelHosts, mark_unbound
 from ingest.event_id_aliases import former_ids
 from ingest.event_ids import AS_READ, as_read_id, canonical_text_id
 from ingest.host_clocks import HostClocks
@@ -93,6 +94,8 @@ class Session(ParserChoice, BatchCommits):
         settle_seconds: float | None = None,
         stop: StopRequest | None = None,
         receipt: float | None = None,
+        channel: str | None = None,
+        channel_hosts: ChannelHosts | None = None,
     ) -> None:
         self.started = time.perf_counter()
         # A stream's batch is journaled once it waited flush_seconds (pace); a stop
@@ -169,6 +172,27 @@ class Session(ParserChoice, BatchCommits):
         self.receipt = receipt
         """When a live channel received the records (``None``: a file, trusted): journaled with each
         event as :data:`ingest.receipt.RECEIVED_AT`, so the projection bounds its sightings."""
+        self.channel_hosts = channel_hosts
+        """The operator's table of the hosts each live channel may speak for (``None``: no table)."""
+        self.channel: str | None = None
+        self.binding: ChannelBinding | None = None
+        self.speak_as(channel)
+
+    def speak_as(self, channel: str | None) -> None:
+        """The next records came by ``channel`` (``syslog:<peer>``, ``key:<id>``; ``None``: a file, trusted).
+
+        When the table binds it, its records naming a host outside its binding teach
+        neither the host clocks nor the sensor clock gaps nor the IP map, and are
+        marked and counted (:mod:`ingest.channel_hosts`); an unbound channel keeps
+        today's trust.
+        """
+        if channel == self.channel and channel is not None:
+            return
+        self.channel = channel
+        binding = self.binding = None if self.channel_hosts is None else self.channel_hosts.binding(channel)
+        speaks_for = None if binding is None else binding.allows
+        self.host_clocks.speaks_for = speaks_for
+        self.report.clock_gaps.speaks_for = speaks_for
 
     def receive(self, at: float) -> None:
         """The next records arrived live at ``at``: stamped with it, and dated by it when they have no time.
@@ -267,6 +291,8 @@ class Session(ParserChoice, BatchCommits):
             events = list(parser.parse(record, context))
             if self.receipt is not None:
                 _stamp_receipt(events, self.receipt)
+            # a bound channel naming a host it may not speak for (ingest.channel_hosts): marked, counted below
+            unbound = self.binding is not None and mark_unbound(events, self.binding, cast(str, self.channel))
             if len(events) == 1 and is_plain(event := events[0], earliest, latest):
                 problem = None
                 # serialised here, where a bad value can still reject the record
@@ -282,6 +308,8 @@ class Session(ParserChoice, BatchCommits):
         if problem:
             self._reject(file, formats, origin, name, problem, raw.text if text is None else text)
             return
+        if unbound:
+            self.report.unbound_channels[cast(str, self.channel)] += 1
         # The journal keeps as raw the text the id is derived from (a line as read,
         # or canonical text): no re-dump.  Scheme 2 hashes the bytes as read where
         # the reader kept them (no encode of 2.8 KB); scheme 1 hashes ``text``.

@@ -59,6 +59,9 @@ class IngestReport:
     """Year -> records whose date has no year (RFC 3164 syslog, CEF) and were put in it by
     :data:`ASSUMED_YEAR_RULE`, without ``--year`` (counted by :mod:`ingest.parsers.syslog_time`)."""
     clock_gaps: ClockGaps = field(default_factory=ClockGaps)
+    unbound_channels: Counter[str] = field(default_factory=Counter)
+    """Channel -> accepted records naming a host the operator's table does not bind it to: they
+    taught no learner (:mod:`ingest.channel_hosts`)."""
     localized_text: Counter[tuple[str, int]] = field(default_factory=Counter)
     """(language, event id) -> Windows messages rendered in that language, not read
     (:mod:`ingest.parsers.localized_windows_text`)."""
@@ -97,11 +100,16 @@ class IngestReport:
             "graph_pending": self.graph_pending,
             "assumed_year": self._assumed_year(),
             "clock_gaps": self.clock_gaps.gaps(),
+            "unbound_channels": self.unbound_channel_rows(),
             "localized_windows_text": [
                 {"language": language, "event_id": event_id, "records": count}
                 for (language, event_id), count in sorted(self.localized_text.items())],
             "seconds": round(self.seconds, 3),
         }
+
+    def unbound_channel_rows(self) -> list[dict[str, Any]]:
+        """Per channel, the records that named a host it is not bound to (:mod:`ingest.channel_hosts`), by channel."""
+        return [{"channel": channel, "records": count} for channel, count in sorted(self.unbound_channels.items())]
 
     def _assumed_year(self) -> dict[str, Any] | None:
         """``--json``'s account of year-less dates put in a year by rule; ``None`` when there were none."""

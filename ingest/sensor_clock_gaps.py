@@ -19,6 +19,7 @@ may be the wrong one), and an event keeps the time its own source wrote.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,9 @@ class ClockGaps:
     untracked: int = 0
     changed: set[tuple[str, str, str]] = field(default_factory=set)
     """Pairs observed since :meth:`take_changed` (the journal keeps them: :mod:`ingest.journal_clock_gaps`)."""
+    speaks_for: Callable[[str], bool] | None = None
+    """Whether the channel of the records being parsed may speak for a host (``None``: trusted): a
+    record of a host it may not is not observed (:mod:`ingest.channel_hosts`)."""
 
     def observe(self, *, host: str, sender: str, sensor: str, sent_at: float, captured_at: float) -> None:
         """One record dated by both clocks: ``sent_at`` by the host's, ``captured_at`` by the sensor's.
@@ -69,6 +73,8 @@ class ClockGaps:
         sent_at, captured_at : float
             Epoch seconds UTC.
         """
+        if self.speaks_for is not None and not self.speaks_for(host):
+            return  # another host's channel: its word on this host's clock is not taken
         key = (host, sender, sensor)
         pair = self.pairs.get(key)
         if pair is None:
