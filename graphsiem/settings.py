@@ -193,6 +193,12 @@ class Settings(BaseSettings):
     # and the reason; read once when the service starts (graphsiem.api.detection_settings).
     detection_config: Path | None = None
 
+    # The hosts each live channel may speak for (GRAPHSIEM_CHANNEL_HOSTS=FILE: lines of
+    # "syslog:10.20.0.5 dc-01 dc-02" or "key:<key id> ws-*"): a record of a bound channel naming
+    # another host teaches no host clock nor address (ingest.channel_hosts).  Read and checked
+    # here, so a bad line refuses to start naming the file, the line and the reason.
+    channel_hosts: Path | None = None
+
     @field_validator("webhook_url")
     @classmethod
     def _check_webhook_url(cls, value: str | None) -> str | None:
@@ -233,7 +239,16 @@ class Settings(BaseSettings):
     def _check_rate_overrides(cls, value: object) -> dict[str, float]:
         return parse_rate_overrides(value)
 
-    @field_validator("webhook_secret", "bootstrap_admin_key", "detection_config", mode="before")
+    @field_validator("channel_hosts")
+    @classmethod
+    def _check_channel_hosts(cls, value: Path | None) -> Path | None:
+        from ingest.channel_hosts import read_channel_hosts
+
+        if value is not None:
+            read_channel_hosts(value)  # a ChannelHostsError (a ValueError) names the file and the line
+        return value
+
+    @field_validator("webhook_secret", "bootstrap_admin_key", "detection_config", "channel_hosts", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         # docker compose passes unset optional variables as empty strings.

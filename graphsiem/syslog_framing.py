@@ -52,6 +52,8 @@ class TcpFramer:
     """
 
     max_message: int
+    peer: str | None = None
+    """The connection's sender address, given to each of its messages (the channel: :mod:`ingest.channel_hosts`)."""
     _buffer: bytearray = field(default_factory=bytearray)
 
     def feed(self, data: bytes) -> list[str]:
@@ -71,7 +73,7 @@ class TcpFramer:
         except FramingError as exc:
             exc.messages = messages
             head = bytes(self._buffer[: self.max_message])
-            exc.unframed = decode_message(head.split(b"\n", 1)[0].rstrip(b"\r\x00"))
+            exc.unframed = decode_message(head.split(b"\n", 1)[0].rstrip(b"\r\x00"), self.peer)
             self._buffer.clear()
             raise
         return messages
@@ -105,7 +107,7 @@ class TcpFramer:
                 end = space + 1 + int(buf[:space])
                 if len(buf) < end:
                     break
-                message = decode_message(bytes(buf[space + 1:end]))
+                message = decode_message(bytes(buf[space + 1:end]), self.peer)
                 del buf[:end]
             else:
                 # not "<digits> <": newline-delimited, even when it starts with digits (a date)
@@ -114,7 +116,7 @@ class TcpFramer:
                     if len(buf) > self.max_message:
                         raise FramingError(f"line longer than {self.max_message} bytes")
                     break
-                message = decode_message(bytes(buf[:newline]).rstrip(b"\r\x00"))
+                message = decode_message(bytes(buf[:newline]).rstrip(b"\r\x00"), self.peer)
                 del buf[:newline + 1]
             if message:
                 messages.append(message)
@@ -127,7 +129,7 @@ class TcpFramer:
         """
         rest = bytes(self._buffer).strip(b"\r\n\x00")
         self._buffer.clear()
-        return [decode_message(rest)] if rest else []
+        return [decode_message(rest, self.peer)] if rest else []
 
 
 class SyslogMessage(str):
@@ -141,8 +143,10 @@ class SyslogMessage(str):
     raw: bytes
     received_at: float
     """When it was framed, epoch seconds: its receipt time (:mod:`ingest.receipt`)."""
+    peer: str | None
+    """The sender's address (``None``: not known): the channel the message came by (:mod:`ingest.channel_hosts`)."""
 
-    def __new__(cls, raw: bytes) -> SyslogMessage:
+    def __new__(cls, raw: bytes, peer: str | None = None) -> SyslogMessage:
         # RFC 5424 messages may start with a UTF-8 BOM: an encoding mark, not part of the message.
         # A byte that is not UTF-8 is written \xNN, as a text file's is (ingest.readers.text_lines):
         # U+FFFD would lose which byte the sender sent.
@@ -152,9 +156,10 @@ class SyslogMessage(str):
         # each message its own time, not its batch's: two identical messages without a time of
         # their own, a second apart, are two events even in one batch (review R5, item 6)
         message.received_at = time.time()
+        message.peer = peer
         return message
 
 
-def decode_message(data: bytes) -> SyslogMessage:
-    """``data`` as a :class:`SyslogMessage` (a BOM and trailing LFs dropped, received now)."""
-    return SyslogMessage(data)
+def decode_message(data: bytes, peer: str | None = None) -> SyslogMessage:
+    """``data`` as a :class:`SyslogMessage` from ``peer`` (a BOM and trailing LFs dropped, received now)."""
+    return SyslogMessage(data, peer)

@@ -115,7 +115,7 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             if listener.metrics is not None:
                 listener.metrics.count_syslog_dropped("udp", 1)
             return
-        message = decode_message(data[: listener.max_message].rstrip(b"\r\x00"))
+        message = decode_message(data[: listener.max_message].rstrip(b"\r\x00"), str(addr[0]))
         if message:
             listener.batcher.add([message], "udp")
 
@@ -250,7 +250,7 @@ class SyslogListener:
         task = asyncio.current_task()
         assert task is not None  # a connection is served by a task of start_server's
         connection = self._connections.add(task, OpenConnection(writer=writer, peer=address))
-        framer = TcpFramer(max_message=self.max_message)
+        framer = TcpFramer(max_message=self.max_message, peer=address)
         try:
             await self._read_frames(reader, connection, framer)
         except FramingError as exc:

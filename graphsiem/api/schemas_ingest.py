@@ -52,6 +52,15 @@ class LocalizedText(BaseModel):
     records: int
 
 
+class UnboundChannel(BaseModel):
+    """A channel whose records named hosts the operator's table does not bind it to (``ingest.channel_hosts``)."""
+
+    channel: str = Field(description="`key:<key id>` (this request's key) or `syslog:<peer address>`.")
+    records: int = Field(description="Accepted records naming a host outside the channel's binding "
+                         "(`GRAPHSIEM_CHANNEL_HOSTS`): journaled and projected, marked "
+                         "`graphsiem.unbound_channel`, but they taught no host's clock and no address.")
+
+
 class KeptClockGap(ClockGap):
     """A clock gap kept in the journal (``ingest.journal_clock_gaps``): the latest ingest's measure of the pair."""
 
@@ -93,6 +102,10 @@ class IngestReport(BaseModel):
         default_factory=list, description="Hosts whose clock is two minutes or more from a sensor's on "
         "the same records (a Windows event sent by syslog: its header's time against Zeek's capture "
         "time), the widest first; a warning, no time is changed.")
+    unbound_channels: list[UnboundChannel] = Field(
+        default_factory=list, description="Per channel, the accepted records that named a host the "
+        "channel is not bound to in `GRAPHSIEM_CHANNEL_HOSTS`: a host's clock, its addresses and clock "
+        "gaps were not learnt from them. Empty without a table, or when the key is not in it.")
     localized_windows_text: list[LocalizedText] = Field(
         default_factory=list, description="Windows events rendered in German (a syslog forwarder's "
         "message) whose text gave none of the event's labels: kept as syslog messages, not read as "

@@ -131,7 +131,7 @@ _EVENTS_BODY = {
                507: _STORAGE_ANSWER},
 )
 async def post_events(
-    ctx: Context, _: IngestCaller, request: Request, format: Format = "auto",
+    ctx: Context, caller: IngestCaller, request: Request, format: Format = "auto",
     timezone: Timezone = None, year: Year = None,
 ) -> IngestReport:
     """Framing follows ``Content-Type`` (``application/json``: an array or one object;
@@ -153,7 +153,8 @@ async def post_events(
     content_type = request.headers.get("content-type", "")
     with _journal_writes_noted(ctx):
         return await run_in_threadpool(ctx.ingest.ingest_body, body, fmt=format,
-                                       content_type=content_type, timezone=timezone, year=year)
+                                       content_type=content_type, timezone=timezone, year=year,
+                                       key_id=caller.key_id)
 
 
 @router.post(
@@ -167,7 +168,7 @@ async def post_events(
                507: _STORAGE_ANSWER},
 )
 async def post_file(
-    ctx: Context, _: IngestCaller,
+    ctx: Context, caller: IngestCaller,
     file: Annotated[UploadFile, File(description="The log file; its name is only a hint.")],
     format: Format = "auto", timezone: Timezone = None, year: Year = None,
 ) -> IngestReport:
@@ -180,7 +181,7 @@ async def post_file(
         app_disk_floor(ctx).check()
         await run_in_threadpool(check_decompressed_size, file.file, ctx.settings.max_upload_decompressed_bytes)
         return await run_in_threadpool(ctx.ingest.ingest_upload, file.file, file.filename or "",
-                                       fmt=format, timezone=timezone, year=year)
+                                       fmt=format, timezone=timezone, year=year, key_id=caller.key_id)
 
 
 @contextmanager

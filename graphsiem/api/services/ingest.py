@@ -47,7 +47,7 @@ from graphsiem.api.disk_floor import FloorGuardedJournal, app_disk_floor
 from graphsiem.api.errors import Unprocessable
 from graphsiem.api.request_id import current_request_id
 from graphsiem.api.schemas import AssumedYear, FormatCounts, IngestReport, Rejection
-from graphsiem.api.schemas_ingest import ClockGap, LocalizedText
+from graphsiem.api.schemas_ingest import ClockGap, LocalizedText, UnboundChannel
 from graphsiem.api.services.ingest_body import (
     BODY_CODINGS,
     UnsupportedMediaType,
@@ -69,6 +69,7 @@ from graphsiem.api.services.ingest_journals import (
 from graphsiem.api.services.ingest_projector import BackgroundProjector
 from graphsiem.api.services.projection_status import ProjectionStatus
 from graphsiem.syslog_listener import SyslogMessage
+from ingest.channel_hosts import key_channel, read_channel_hosts, syslog_channel
 from ingest.journal import Journal
 from ingest.parsers.base import UnknownFormatError, timezone_problem
 from ingest.pipeline import ingest_paths, ingest_records
@@ -103,6 +104,9 @@ class IngestService:
         self._journals_lock = threading.Lock()
         self._data_prefix = str(ctx.settings.data_dir.resolve())
         self._projector = BackgroundProjector(ctx, self.journal)
+        path = ctx.settings.channel_hosts
+        # the hosts each syslog peer and ingest key may speak for (ingest.channel_hosts), read once
+        self.channel_hosts = None if path is None else read_channel_hosts(path)
         ctx.journal = ThreadJournal(self)
 
     # -- journals -----------------------------------------------------------
@@ -119,13 +123,16 @@ class IngestService:
 
     # -- entry points ---------------------------------------------------------
     def ingest_body(self, body: bytes, *, fmt: str = "auto", content_type: str = "",
-                    timezone: str | None = None, year: int | None = None) -> IngestReport:
+                    timezone: str | None = None, year: int | None = None,
+                    key_id: str | None = None) -> IngestReport:
         """Ingest an HTTP body framed by ``content_type`` (or sniffed).
 
         ``timezone`` and ``year`` are ``graphsiem ingest``'s ``--timezone`` and
         ``--year``: the zone of zone-less timestamps (UTC when not given), the
         year of year-less ones.  A CSV export's ``X [Local Time]`` columns are
         read only in a zone given (:mod:`ingest.readers.csv_times`).
+        ``key_id`` is the caller's key: the channel ``key:<id>`` the operator's table
+        may bind to the hosts it speaks for (:mod:`ingest.channel_hosts`).
         A UTF-16 or UTF-32 body, with a byte-order mark or without (its first
         characters ASCII), is read as its UTF-8 text, as files are.
         """
@@ -143,12 +150,13 @@ class IngestService:
             delimiters = ("\t",) if kind == "tsv" else DELIMITERS
             if count_csv_rows(body, delimiters, stop_after=limit) > limit:
                 raise too_many(limit)
-            return self._ingest_csv(body, fmt=fmt, delimiters=delimiters, timezone=timezone, year=year)
+            return self._ingest_csv(body, fmt=fmt, delimiters=delimiters, timezone=timezone, year=year,
+                                    channel=key_channel(key_id))
         if kind == "lines":
             if count_lines(body) > limit:
                 raise too_many(limit)
             return self._ingest_lines_body(body, fmt=fmt, is_text_plain=is_text_plain(content_type),
-                                           timezone=timezone, year=year)
+                                           timezone=timezone, year=year, channel=key_channel(key_id))
         payload: bytes | list[Any] = body
         if kind == "json":
             try:
@@ -171,13 +179,15 @@ class IngestService:
         try:
             report = ingest_records(payload, store=None, journal=journal, format=fmt,
                                     origin=_api_origin(), default_timezone=timezone or "UTC",
-                                    receipt=time.time())
+                                    receipt=time.time(), channel=key_channel(key_id),
+                                    channel_hosts=self.channel_hosts)
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         return self._finish(report, journal, channel="api")
 
     def ingest_upload(self, stream: BinaryIO, filename: str, *, fmt: str = "auto",
-                      timezone: str | None = None, year: int | None = None) -> IngestReport:
+                      timezone: str | None = None, year: int | None = None,
+                      key_id: str | None = None) -> IngestReport:
         """Store an uploaded file under ``<data>/uploads`` and ingest it (see :meth:`ingest_body`)."""
         _check_timezone(timezone)
         folder = self.ctx.settings.upload_dir / (current_request_id() or secrets.token_hex(8))
@@ -189,7 +199,8 @@ class IngestService:
         try:
             with paths.open_private(target) as out:
                 shutil.copyfileobj(stream, out, length=1024 * 1024)
-            return self._ingest_path(target, fmt=fmt, channel="file", timezone=timezone, year=year)
+            return self._ingest_path(target, fmt=fmt, channel="file", timezone=timezone, year=year,
+                                     sender=key_channel(key_id))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -219,22 +230,25 @@ class IngestService:
         # with its events (ingest.receipt), and what RFC 5424 lines sent without a TIMESTAMP are dated by
         now = time.time()
         received = [getattr(m, "received_at", now) for m in messages]
+        # each message's sender: the channel the operator's table may bind (ingest.channel_hosts)
+        channels = [syslog_channel(getattr(m, "peer", None)) for m in messages]
         report = ingest_lines(lines, origin=f"syslog-{transport}/{secrets.token_hex(4)}", store=None,
-                              journal=journal, format=fmt, received_at=now, data=data, received=received)
+                              journal=journal, format=fmt, received_at=now, data=data, received=received,
+                              channels=channels, channel_hosts=self.channel_hosts)
         return self._finish(report, journal, channel=f"syslog-{transport}")
 
     # -- helpers -------------------------------------------------------------------
     def _ingest_csv(self, body: bytes, *, fmt: str, delimiters: tuple[str, ...], timezone: str | None,
-                    year: int | None) -> IngestReport:
+                    year: int | None, channel: str | None) -> IngestReport:
         """A CSV body: read as a stream named ``api/<request id>`` by the CSV reader alone (never sniffed as text)."""
         if not body.strip():
             return IngestReport(received=0, accepted=0, rejected=0)  # as an empty body of any type
         reader = CsvRowsReader(local_timezone=timezone, delimiters=delimiters)
         return self._read_body(body, readers=[reader], fmt=fmt, timezone=timezone, year=year,
-                               refusal=lambda _skipped: _not_an_export(delimiters))
+                               refusal=lambda _skipped: _not_an_export(delimiters), channel=channel)
 
     def _ingest_lines_body(self, body: bytes, *, fmt: str, is_text_plain: bool, timezone: str | None,
-                           year: int | None) -> IngestReport:
+                           year: int | None, channel: str | None) -> IngestReport:
         """A body of text lines (``text/plain``, or of no type the framing knows).
 
         ``fmt`` given: the readers that format needs (:func:`readers_for_format`),
@@ -248,10 +262,10 @@ class IngestService:
         else:
             readers = readers_for_format(fmt, local_timezone=timezone)
         return self._read_body(body, readers=readers, fmt=fmt, timezone=timezone, year=year,
-                               refusal=lambda skipped: f"body not ingested: {skipped}")
+                               refusal=lambda skipped: f"body not ingested: {skipped}", channel=channel)
 
     def _read_body(self, body: bytes, *, readers: list[Reader], fmt: str, timezone: str | None,
-                   year: int | None, refusal: Callable[[str], str]) -> IngestReport:
+                   year: int | None, refusal: Callable[[str], str], channel: str | None) -> IngestReport:
         """``body`` read by ``readers`` as a stream named ``api/<request id>`` (rejections ``api/<id>:N``).
 
         A body no reader takes is a 422 whose message is ``refusal`` of the skip reason.
@@ -261,7 +275,8 @@ class IngestService:
             report = ingest_paths(["-"], store=None, journal=journal, format=fmt, progress=False,
                                   readers=readers, stdin=io.BytesIO(body), stdin_name=_api_origin(),
                                   flush_seconds=None, default_timezone=timezone or "UTC",
-                                  reference_year=year, receipt=time.time())
+                                  reference_year=year, receipt=time.time(), channel=channel,
+                                  channel_hosts=self.channel_hosts)
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         skipped = [f.skipped for f in report.files.values() if f.skipped and f.skipped != EMPTY_FILE]
@@ -271,7 +286,7 @@ class IngestService:
 
     def _ingest_path(
         self, path: Path, *, fmt: str, channel: str, received_at: float | None = None,
-        timezone: str | None = None, year: int | None = None,
+        timezone: str | None = None, year: int | None = None, sender: str | None = None,
     ) -> IngestReport:
         journal = RecordingJournal(self.journal())
         # an explicit format decides the readers, not the file's first line
@@ -281,7 +296,7 @@ class IngestService:
             report = ingest_paths([path], store=None, journal=journal, format=fmt,
                                   progress=False, received_at=received_at, readers=readers,
                                   default_timezone=timezone or "UTC", reference_year=year,
-                                  receipt=time.time())
+                                  receipt=time.time(), channel=sender, channel_hosts=self.channel_hosts)
         except UnknownFormatError as exc:
             raise Unprocessable(str(exc), field="format") from None
         # A file skipped for what it holds (not telemetry, no reader knows it) is a
@@ -312,6 +327,7 @@ class IngestService:
                        for name, c in report.formats.items()},
             assumed_year=_assumed_year(report),
             clock_gaps=[ClockGap(**gap) for gap in report.clock_gaps.gaps()],
+            unbound_channels=[UnboundChannel(**row) for row in report.unbound_channel_rows()],
             localized_windows_text=[LocalizedText(**row) for row in report.to_dict()["localized_windows_text"]],
         )
 
