@@ -2,7 +2,8 @@
 
 :class:`ParserChoice` is a base of :class:`ingest.pipeline_session.Session`:
 the parser of a record whose key layout has none yet (remembered per layout,
-so that the next record of the layout costs one ``sniff``), the reason a record
+so that the next record of the layout costs one ``sniff``, where that sniff
+alone gives detection's answer: :meth:`~ingest.parsers.base.ParserRegistry.decides_layout`), the reason a record
 is not the forced ``--format``'s, and a wrapper record (a parser with
 ``parts``, :mod:`ingest.parsers.base`) taken as its parts, each by
 :meth:`~ingest.pipeline_session.Session.take`.
@@ -10,10 +11,11 @@ is not the forced ``--format``'s, and a wrapper record (a parser with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ingest.parsers.base import Parser, ParserRegistry, UnknownFormatError
+from graphsiem.model import Event
+from ingest.parsers.base import ParseContext, ParseError, Parser, ParserRegistry, UnknownFormatError
 from ingest.pipeline_checks import reason_of
 from ingest.readers.base import RawRecord, ReadError
 from ingest.readers.ndjson import canonical_json
@@ -110,14 +112,20 @@ class ParserChoice:
         record = raw.record
         parser = self.registry.detect(record)
         # Records of one source share their key layout: remember which parser
-        # claimed a layout, so that take re-checks only its sniff (sniffs read keys first).
-        # By key order and by key set: no sniff reads the order, and a source writing its
-        # keys in random order would fill the order cache and detect every record.
+        # claimed a layout, so that take re-checks only its sniff.  By key order and
+        # by key set: no sniff reads the order, and a source writing its keys in
+        # random order would fill the order cache and detect every record.
         if record.__class__ is dict and not raw.format_hint:
+            key_set = frozenset(record)
+            # Only where that sniff alone gives detection's answer: when a sniff ahead
+            # reads values (MDE's Type), a forged first row of the layout would otherwise
+            # choose the parser of every genuine row after it.  Such a layout is
+            # remembered as undecided, so that each of its records is detected.
+            remembered = parser if self.registry.decides_layout(parser, key_set) else UNDECIDED
             if len(self._shapes) < 4096:
-                self._shapes[tuple(record)] = parser
+                self._shapes[tuple(record)] = remembered
             if len(self._key_sets) < 4096:
-                self._key_sets[frozenset(record)] = parser
+                self._key_sets[key_set] = remembered
         return parser
 
     def _not_claimed(self, parser: Parser, record: Any) -> str:
@@ -131,4 +139,22 @@ class ParserChoice:
 
 _END = object()
 """The end of a parser's parts, for ``next`` (a part may be any JSON value, ``None`` too)."""
+
+
+class _Undecided:
+    """The parser remembered for a key layout whose records must each be detected: it claims nothing."""
+
+    name = "undecided layout"
+    sniff_reads_values = False
+
+    def sniff(self, record: Any) -> bool:
+        return False
+
+    def parse(self, record: Any, context: ParseContext) -> Iterator[Event]:
+        raise ParseError("an undecided layout is detected, never parsed")  # take never reaches it
+
+
+UNDECIDED: Parser = _Undecided()
+"""What ``_shapes`` and ``_key_sets`` hold for a layout a value-reading sniff ahead could claim
+(:meth:`~ingest.parsers.base.ParserRegistry.decides_layout`): its sniff refuses, so take detects."""
 

@@ -43,12 +43,32 @@ part may be.  Each event of a record that gives several (a part's too) is
 journaled with that record's text.  ``parse`` given a whole wrapper record (a
 caller other than the pipeline, or another wrapper's inner record) reads all
 its parts, through :func:`parse_parts`.
+
+What a sniff reads: keys, or values too
+---------------------------------------
+An ingest remembers which parser claimed a JSON object's key layout, and for
+the next object of that layout asks only that parser's ``sniff``
+(:mod:`ingest.pipeline_parts`).  That is the parser detection would give only
+if no sniff ahead of it could claim the object, so each parser declares what
+its sniff reads of a JSON object (text records are never remembered):
+
+* ``sniff_reads_values = False``: its answer for a JSON object depends only on
+  the object's set of keys (not their order, not their values);
+* ``sniff_reads_values = True``: values too (MDE's ``Type``, Splunk HEC's
+  ``host``, Zeek's nested ``id``...).  Such a parser also defines
+  ``could_claim_layout(keys) -> bool``: False only when no object with exactly
+  ``keys`` is claimed, whatever its values.  A parser that declares neither is
+  taken as reading values and able to claim any layout: never wrong, only slower.
+
+:meth:`ParserRegistry.decides_layout` reads the declarations;
+``tests/ingest/parsers/test_sniff_declarations.py`` keeps each one honest.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -148,6 +168,8 @@ class Parser(Protocol):
     may also define ``parts(record) -> Iterable[tuple[Record, str]] | None``: see
     "Wrapper formats: parts" in the module docstring.  It is optional, so it is not
     a member of the protocol: ``isinstance(parser, Parser)`` holds with or without it.
+    So are ``sniff_reads_values`` and ``could_claim_layout`` ("What a sniff reads" in the
+    module docstring).
     """
 
     name: str
@@ -254,6 +276,32 @@ class ParserRegistry:
                 continue
         raise UnknownFormatError(_describe_unknown(record))
 
+    def decides_layout(self, parser: Parser, keys: AbstractSet[str]) -> bool:
+        """Whether every JSON object with exactly ``keys`` that ``parser`` sniffs as its own is detected as ``parser``'s.
+
+        Asked when :meth:`detect` gave ``parser`` for an object with these keys, so each
+        parser ahead of it whose sniff reads only keys refused them; the answer is
+        then no only when a parser ahead reads values and could claim an object of
+        these keys (module docstring, "What a sniff reads").  A layout it decides may
+        be remembered: re-checking ``parser``'s sniff alone gives detection's answer.
+
+        Examples
+        --------
+        >>> from ingest.registry import default_registry
+        >>> registry = default_registry()
+        >>> ecs = registry.get("ecs")
+        >>> registry.decides_layout(ecs, {"@timestamp", "host", "process"})
+        True
+        >>> registry.decides_layout(ecs, {"@timestamp", "host", "Type", "DeviceName"})  # MDE's, by Type
+        False
+        """
+        for ahead in self._parsers.values():
+            if ahead is parser:
+                return True
+            if getattr(ahead, "sniff_reads_values", True) and could_claim_layout(ahead, keys):
+                return False
+        return False  # not a parser of this registry: nothing is known of its place
+
     @property
     def names(self) -> list[str]:
         return list(self._parsers)
@@ -263,6 +311,24 @@ class ParserRegistry:
 
     def __len__(self) -> int:
         return len(self._parsers)
+
+
+def could_claim_layout(parser: Parser, keys: AbstractSet[str]) -> bool:
+    """Whether ``parser``'s sniff may claim some JSON object with exactly ``keys`` (True when it does not say).
+
+    >>> from ingest.parsers.mde import MdeParser
+    >>> could_claim_layout(MdeParser(), {"Type", "DeviceName"}), could_claim_layout(MdeParser(), {"ts", "uid"})
+    (True, False)
+    >>> could_claim_layout(object(), {"ts"})  # declares nothing: taken as able to claim anything
+    True
+    """
+    claims = getattr(parser, "could_claim_layout", None)
+    if claims is None:
+        return True
+    try:
+        return bool(claims(keys))
+    except Exception:  # noqa: BLE001 - a broken declaration must not break ingest: assume it could
+        return True
 
 
 def _describe_unknown(record: Record) -> str:

@@ -105,6 +105,8 @@ class EcsParser:
     """ECS documents -> ``ecs:event`` events with the normalised fields of ``docs/fields.md``."""
 
     name = NAME
+    sniff_reads_values = False
+    """Only keys are read: the foreign markers, a time key, a group's prefix (:mod:`ingest.parsers.base`)."""
 
     def sniff(self, record: Record) -> bool:
         """A JSON object with an ECS group and none of the markers of a specific format."""

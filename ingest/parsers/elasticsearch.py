@@ -53,6 +53,7 @@ the response per event.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from graphsiem.model import Event
@@ -106,6 +107,8 @@ class ElasticsearchExportParser:
     """
 
     name = NAME
+    sniff_reads_values = True
+    """``_source`` and ``hits.hits`` are read for their types (:mod:`ingest.parsers.base`)."""
 
     def __init__(self, registry: ParserRegistry) -> None:
         self.registry = registry
@@ -116,6 +119,15 @@ class ElasticsearchExportParser:
     def sniff(self, record: Record) -> bool:
         """A search hit or a search response (:func:`is_hit`, :func:`is_search_response`)."""
         return is_hit(record) or is_search_response(record)
+
+    def could_claim_layout(self, keys: AbstractSet[str]) -> bool:
+        """Whether some object with exactly ``keys`` is a hit or a search response, whatever its values.
+
+        >>> parser = ElasticsearchExportParser(ParserRegistry())
+        >>> parser.could_claim_layout({"_id", "_source"}), parser.could_claim_layout({"_source", "@timestamp"})
+        (True, False)
+        """
+        return "_source" in keys and ("_index" in keys or "_id" in keys) or "hits" in keys
 
     def parts(self, record: Record) -> Iterator[tuple[Any, str]] | None:
         """A search response's hits, each with its origin suffix ``#hit-<n>``; ``None`` for anything else.
@@ -174,7 +186,9 @@ class ElasticsearchExportParser:
             return None
         if parser is self:
             return None  # an export inside an export: not a document
-        if len(self._layouts) < _LAYOUT_LIMIT:
+        # remembered only where the parser's sniff alone gives detection's answer: a forged
+        # first document of the layout must not choose the parser of the genuine ones after it
+        if len(self._layouts) < _LAYOUT_LIMIT and self.registry.decides_layout(parser, document.keys()):
             self._layouts[layout] = parser
         return parser
 

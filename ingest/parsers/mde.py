@@ -77,6 +77,7 @@ row order; ``mde.remainder_dropped`` counts the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -169,6 +170,28 @@ class MdeParser:
     """MDE advanced hunting rows, in each of their three shapes, -> normalised events."""
 
     name = NAME
+    sniff_reads_values = True
+    """``category``, ``Type``, ``records`` and ``ActionType`` are read (:mod:`ingest.parsers.base`)."""
+
+    def could_claim_layout(self, keys: AbstractSet[str]) -> bool:
+        """Whether some object with exactly ``keys`` is a row of the three shapes, whatever its values.
+
+        Follows :meth:`sniff` branch by branch; a ``null`` ``Type`` or ``records``
+        falls through to the next branch, as there.
+
+        >>> parser = MdeParser()
+        >>> parser.could_claim_layout({"Type", "DeviceName", "TimeGenerated"}), parser.could_claim_layout({"Type"})
+        (True, False)
+        >>> parser.could_claim_layout({"category", "time"}), parser.could_claim_layout({"Timestamp", "DeviceName", "ActionType"})
+        (False, True)
+        """
+        if "category" in keys:
+            return "properties" in keys
+        if "Type" in keys and ("DeviceName" in keys or "DeviceId" in keys):
+            return True
+        return "records" in keys or "Timestamp" in keys and "DeviceName" in keys and (
+            "ActionType" in keys or "IPAddresses" in keys or "NetworkAdapterName" in keys) and (
+            "DeviceId" in keys or "ActionType" in keys)
 
     def sniff(self, record: Record) -> bool:
         """One of the three shapes (module docstring); reads at most four keys of other records."""

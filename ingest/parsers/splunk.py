@@ -81,6 +81,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import orjson
@@ -204,6 +205,8 @@ class SplunkExportParser:
     """
 
     name = NAME
+    sniff_reads_values = True
+    """``result``, ``_raw``, ``results`` and HEC's ``event``, ``host``, ``time`` are read for their types."""
 
     def __init__(self, registry: ParserRegistry) -> None:
         self.registry = registry
@@ -211,6 +214,20 @@ class SplunkExportParser:
     def sniff(self, record: Record) -> bool:
         """One of the shapes above; never raises."""
         return is_export_line(record) or is_result(record) or is_hec(record) or is_results_page(record)
+
+    def could_claim_layout(self, keys: AbstractSet[str]) -> bool:
+        """Whether some object with exactly ``keys`` is of one of the shapes, whatever its values.
+
+        >>> parser = SplunkExportParser(ParserRegistry())
+        >>> parser.could_claim_layout({"time", "host", "event"}), parser.could_claim_layout({"host", "event", "process"})
+        (True, False)
+        """
+        return (
+            "result" in keys and ("preview" in keys or "offset" in keys or "lastrow" in keys)
+            or "_raw" in keys and any(mark in keys for mark in _RESULT_MARKS)
+            or "event" in keys and keys <= HEC_KEYS
+            or "results" in keys and ("preview" in keys or "init_offset" in keys or "fields" in keys)
+        )
 
     def parts(self, record: Record) -> Iterator[tuple[Any, str]] | None:
         """A results page's results, each with its origin suffix ``#result-<n>``; ``None`` for anything else.

@@ -413,6 +413,8 @@ class SuricataEveParser:
     """Suricata EVE records -> ``suricata:<event_type>`` events."""
 
     name = SOURCE
+    sniff_reads_values = False
+    """Only the keys ``event_type`` and ``timestamp`` are read (:mod:`ingest.parsers.base`)."""
 
     def sniff(self, record: Record) -> bool:
         """A dict with ``event_type`` and ``timestamp``."""

@@ -205,6 +205,8 @@ class SyslogParser:
     """The ``syslog`` parser plugin: text lines (str records)."""
 
     name = "syslog"
+    sniff_reads_values = False
+    """Text only: no JSON object is ever claimed (:mod:`ingest.parsers.base`)."""
 
     def sniff(self, record: Record) -> bool:
         """True for a line starting with ``<PRI>``, a 3164 date, a 5424 version+date or ``CEF:``."""

@@ -14,6 +14,7 @@ the corpus, and the most specific layouts come first.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from graphsiem.model import Event
@@ -29,6 +30,8 @@ from ingest.parsers.windows_shapes import (
     is_nxlog,
     is_sentinel,
     is_winlogbeat,
+    may_be_evtx_json,
+    may_be_winlogbeat,
 )
 
 
@@ -43,19 +46,32 @@ class WindowsJsonParser:
         Cheap test on a dict record.
     read_shape : callable
         Reads the record into a :class:`WinRecord`; raises ``ParseError``.
+    may_be_shape : callable, optional
+        For a shape test that reads values: whether it may hold for some object
+        with exactly the given keys.  ``None`` (the default) declares that
+        ``is_shape`` reads only keys (:mod:`ingest.parsers.base`, "What a sniff reads").
     """
 
-    __slots__ = ("name", "_is_shape", "_read_shape")
+    __slots__ = ("name", "_is_shape", "_read_shape", "_may_be_shape", "sniff_reads_values")
 
     def __init__(
         self,
         name: str,
         is_shape: Callable[[Mapping[str, Any]], bool],
         read_shape: Callable[[Mapping[str, Any]], WinRecord],
+        may_be_shape: Callable[[AbstractSet[str]], bool] | None = None,
     ) -> None:
         self.name = name
         self._is_shape = is_shape
         self._read_shape = read_shape
+        self._may_be_shape = may_be_shape
+        self.sniff_reads_values = may_be_shape is not None
+
+    def could_claim_layout(self, keys: AbstractSet[str]) -> bool:
+        """Whether some object with exactly ``keys`` is in this layout, whatever its values."""
+        if self._may_be_shape is None:
+            return self.sniff(dict.fromkeys(keys))  # keys only: the sniff itself answers
+        return self._may_be_shape(keys)
 
     def sniff(self, record: Record) -> bool:
         """True for a dict in this parser's layout; never raises."""
@@ -86,8 +102,8 @@ def parsers() -> list[Parser]:
     ['evtx_json', 'winlogbeat', 'sentinel', 'nxlog']
     """
     return [
-        WindowsJsonParser("evtx_json", is_evtx_json, from_evtx_json),
-        WindowsJsonParser("winlogbeat", is_winlogbeat, from_winlogbeat),
+        WindowsJsonParser("evtx_json", is_evtx_json, from_evtx_json, may_be_evtx_json),
+        WindowsJsonParser("winlogbeat", is_winlogbeat, from_winlogbeat, may_be_winlogbeat),
         WindowsJsonParser("sentinel", is_sentinel, from_sentinel),
         WindowsJsonParser("nxlog", is_nxlog, from_nxlog),
     ]

@@ -438,6 +438,8 @@ class WindowsKvParser:
     """Classic Windows event text (Splunk ``WinEventLog``) -> its normalised event (module docstring)."""
 
     name = NAME
+    sniff_reads_values = False
+    """Text only: no JSON object is ever claimed (:mod:`ingest.parsers.base`)."""
 
     def sniff(self, record: Record) -> bool:
         """Text that starts with a classic event header (:func:`is_windows_kv`); never raises."""

@@ -48,6 +48,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,6 +202,11 @@ def is_winlogbeat(record: Mapping[str, Any]) -> bool:
     if isinstance(winlog, dict):
         return "event_id" in winlog
     return "event_id" in record and "computer_name" in record
+
+
+def may_be_winlogbeat(keys: AbstractSet[str]) -> bool:
+    """Whether :func:`is_winlogbeat` may hold for some object with exactly ``keys`` (it reads ``winlog``'s value)."""
+    return "winlog" in keys or "event_id" in keys and "computer_name" in keys
 
 
 # -- nxlog -----------------------------------------------------------------
@@ -432,6 +438,11 @@ def is_evtx_json(record: Mapping[str, Any]) -> bool:
     """Cheap shape test for :func:`from_evtx_json`."""
     event = record.get("Event")
     return isinstance(event, dict) and "System" in event
+
+
+def may_be_evtx_json(keys: AbstractSet[str]) -> bool:
+    """Whether :func:`is_evtx_json` may hold for some object with exactly ``keys`` (it reads ``Event``'s value)."""
+    return "Event" in keys
 
 
 # -- @cee (syslog-carried) ---------------------------------------------------

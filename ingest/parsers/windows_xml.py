@@ -337,6 +337,8 @@ class WindowsXmlParser:
     """One ``<Event>`` element (text) -> its normalised event, by the Windows mapping (module docstring)."""
 
     name = NAME
+    sniff_reads_values = False
+    """Text only: no JSON object is ever claimed (:mod:`ingest.parsers.base`)."""
 
     def sniff(self, record: Record) -> bool:
         """A text record starting with ``<Event`` (:func:`is_event_xml`); never raises."""

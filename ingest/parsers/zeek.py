@@ -71,6 +71,7 @@ and :data:`LABEL`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import orjson
@@ -127,6 +128,22 @@ class ZeekParser:
     """Zeek JSON records and Zeek TSV reader rows -> ``zeek:<log>`` events."""
 
     name = SOURCE
+    sniff_reads_values = True
+    """A nested ``id`` must be an object holding ``orig_h`` or ``resp_h`` (:mod:`ingest.parsers.base`)."""
+
+    def could_claim_layout(self, keys: AbstractSet[str]) -> bool:
+        """Whether some object with exactly ``keys`` is Zeek's, whatever its values (:meth:`sniff`'s keys).
+
+        >>> ZeekParser().could_claim_layout({"ts", "uid", "id"}), ZeekParser().could_claim_layout({"ts", "uid"})
+        (True, False)
+        """
+        if "_path" in keys:
+            return True
+        if "ts" not in keys:
+            return False
+        if "id.orig_h" in keys or "id.resp_h" in keys or "fuid" in keys or "uid" in keys and "id" in keys:
+            return True
+        return claimed_layout(dict.fromkeys(keys))
 
     def sniff(self, record: Record) -> bool:
         """A dict with ``_path``; or with ``ts`` and a key only Zeek writes, or with ``ts`` and one log's own keys.
