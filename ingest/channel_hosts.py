@@ -12,6 +12,7 @@ the hosts it may speak for (``GRAPHSIEM_CHANNEL_HOSTS``, a file)::
     syslog:10.20.0.5          dc-01 dc-02
     syslog:10.20.1.0/24       ws-*
     key:3f2a9c1e              *
+    key:*                     ws-*       # every key not on a line of its own (a rotated one)
 
 A channel is ``syslog:<peer address or network>`` (the listener's sender,
 the address it rate-limits by) or ``key:<key id>`` (``POST /v1/events`` and
@@ -23,8 +24,15 @@ channel in the ingest report.  The mark is journaled with the event, so the IP
 map that ``graphsiem rebuild`` learns again from the journal leaves it out as
 the live ingest did; a changed table applies to records received from then on.
 A channel not in the table keeps today's trust, so nothing changes until the
-table exists; files read by ``graphsiem ingest`` have no channel (the operator
-vouches for them).
+table exists; ``key:*`` binds every key without a line of its own (a key made
+by rotation is not trusted by default), and ``syslog:0.0.0.0/0`` and
+``syslog:::/0`` every peer without a narrower line.  Files read by ``graphsiem
+ingest`` have no channel (the operator vouches for them).
+
+A DHCP ACK that names no host is lent by the IP map to the host its
+transaction's request named (:mod:`ingest.ipmap_dhcp`), which the channel's
+judgement cannot see: it teaches only from a channel that may speak for every
+host (a ``*`` pattern, the device role), and is marked and counted otherwise.
 
 Examples
 --------
@@ -50,7 +58,7 @@ from graphsiem.model import Event
 from ingest.normalize_hosts import normalize_host
 
 __all__ = [
-    "CHANNEL_HOSTS_ENV", "UNBOUND_CHANNEL", "ChannelBinding", "ChannelHosts", "ChannelHostsError",
+    "ANY_KEY", "CHANNEL_HOSTS_ENV", "UNBOUND_CHANNEL", "ChannelBinding", "ChannelHosts", "ChannelHostsError",
     "channel_hosts_from_environment", "key_channel", "mark_unbound", "parse_channel_hosts",
     "read_channel_hosts", "syslog_channel",
 ]
@@ -67,8 +75,11 @@ learns nothing from an event that carries it, live or on ``graphsiem rebuild``."
 _NAMING_FIELDS = ("dhcp.hostname", "source.hostname")
 """Fields of a host-less record whose host name the IP map binds an address to (a lease, a device's claim)."""
 
+ANY_KEY = "key:*"
+"""The table's line for every key without a line of its own."""
+
 _PATTERN = re.compile(r"[a-z0-9_*?][a-z0-9_.*?-]*")
-_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,128}|\*")
 _BINDINGS_CACHED = 4096
 
 
@@ -99,6 +110,11 @@ class ChannelBinding:
         """
         return any(fnmatchcase(host, pattern) for pattern in self.patterns)
 
+    @property
+    def allows_every_host(self) -> bool:
+        """Whether a pattern of the channel is all ``*``: it may speak for hosts it cannot name (a sensor)."""
+        return any(not pattern.strip("*") for pattern in self.patterns)
+
 
 @dataclass(slots=True)
 class ChannelHosts:
@@ -106,6 +122,8 @@ class ChannelHosts:
 
     keys: dict[str, ChannelBinding] = field(default_factory=dict)
     """``key:<id>`` channels by their name."""
+    any_key: ChannelBinding | None = None
+    """The ``key:*`` line: the binding of every key not in :attr:`keys` (``None``: they are trusted)."""
     peers: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ChannelBinding]] = field(default_factory=list)
     """``syslog:`` channels by the network their peers are in, most specific first."""
     _by_peer: dict[str, ChannelBinding | None] = field(default_factory=dict)
@@ -122,12 +140,12 @@ class ChannelHosts:
         -------
         ChannelBinding or None
             The table's line for the channel; for a syslog peer, its address's or
-            the narrowest network holding it.
+            the narrowest network holding it; for a key without a line, ``key:*``'s.
         """
         if channel is None:
             return None
         if channel.startswith("key:"):
-            return self.keys.get(channel)
+            return self.keys.get(channel, self.any_key)
         if not channel.startswith("syslog:") or not self.peers:
             return None
         found = self._by_peer.get(channel, False)
@@ -187,9 +205,9 @@ def mark_unbound(events: Iterable[Event], binding: ChannelBinding, channel: str)
     marked = False
     for event in events:
         fields: Any = event.fields
-        if fields.__class__ is not dict:
-            continue  # check_events rejects the record, with the reason
-        if any(not binding.allows(host) for host in _named_hosts(event, fields)):
+        if not isinstance(fields, dict):
+            continue  # check_events rejects the record, with the reason (it takes any dict)
+        if _names_beyond(binding, event, fields):
             fields[UNBOUND_CHANNEL] = channel
             marked = True
         else:
@@ -197,11 +215,25 @@ def mark_unbound(events: Iterable[Event], binding: ChannelBinding, channel: str)
     return marked
 
 
+def _names_beyond(binding: ChannelBinding, event: Event, fields: dict[str, Any]) -> bool:
+    """Whether ``event`` names a host ``binding`` does not allow, or one it cannot see."""
+    if "dhcp.assigned_ip" in fields and not fields.get("dhcp.hostname") and "dhcp.transaction_id" in fields:
+        # the IP map lends the address to whoever the transaction's request named, maybe
+        # sent by another channel (ingest.ipmap_dhcp): only a channel bound to every host may
+        if not binding.allows_every_host:
+            return True
+    return any(not binding.allows(host) for host in _named_hosts(event, fields))
+
+
 def _named_hosts(event: Event, fields: dict[str, Any]) -> list[str]:
+    """The hosts ``event`` speaks for: its own, and the host a lease in it names (the IP map's)."""
     if event.host:
-        return [event.host]
-    named = []
-    for key in _NAMING_FIELDS:
+        named = [event.host]
+        # a lease is the DHCP host's whatever host the event is (ingest.ipmap observe)
+        keys: tuple[str, ...] = ("dhcp.hostname",) if "dhcp.assigned_ip" in fields else ()
+    else:
+        named, keys = [], _NAMING_FIELDS
+    for key in keys:
         value = fields.get(key)
         if isinstance(value, str) and (host := normalize_host(value)):
             named.append(host)
@@ -228,7 +260,8 @@ def parse_channel_hosts(text: str, *, origin: str = CHANNEL_HOSTS_ENV) -> Channe
     ChannelHostsError
         Naming ``origin``, the line's number, the reason and the line: a channel
         that is neither ``syslog:<address or network>`` nor ``key:<id>``, no hosts,
-        a pattern with characters no host name has, a channel given twice.
+        a pattern with characters no host name has, a pattern with a domain
+        (host names are short), a channel given twice.
 
     Examples
     --------
@@ -253,13 +286,16 @@ def parse_channel_hosts(text: str, *, origin: str = CHANNEL_HOSTS_ENV) -> Channe
         for pattern in patterns:
             if not _PATTERN.fullmatch(pattern):
                 raise fail(f"{pattern[:80]!r} is not a host name or pattern (letters, digits, '.', '-', '_', '*', '?')")
+            if "." in pattern and any(char.isalpha() for char in pattern):
+                # the graph writes a host short (normalize_host): such a pattern would match nothing
+                raise fail(f"{pattern[:80]!r} has a domain: host names are short (dc-01, not dc-01.corp.local)")
         if channel.startswith("key:"):
             if not _KEY_ID.fullmatch(channel[4:]):
-                raise fail(f"{channel[:80]!r} names no key id (key:<id>, as `graphsiem keys list` shows it)")
+                raise fail(f"{channel[:80]!r} names no key id (key:<id>, as `graphsiem keys list` shows it, or key:* for every other key)")
             name = channel
         elif channel.startswith("syslog:"):
             try:
-                network = ipaddress.ip_network(channel[7:], strict=True)
+                network = _ipv4_of_mapped(ipaddress.ip_network(channel[7:], strict=True))
             except ValueError:
                 raise fail(f"{channel[:80]!r} names no peer address or network (syslog:10.20.0.5, "
                            "syslog:10.20.1.0/24)") from None
@@ -270,7 +306,9 @@ def parse_channel_hosts(text: str, *, origin: str = CHANNEL_HOSTS_ENV) -> Channe
             raise fail(f"{name} is bound on an earlier line too")
         seen.add(name)
         binding = ChannelBinding(name, patterns)
-        if name.startswith("key:"):
+        if name == ANY_KEY:
+            table.any_key = binding
+        elif name.startswith("key:"):
             table.keys[name] = binding
         else:
             table.peers.append((network, binding))
@@ -308,3 +346,13 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
+
+
+def _ipv4_of_mapped(
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network,
+) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """An IPv4-mapped network (``::ffff:10.20.0.0/120``) as its IPv4 one: peers are named so (:func:`_address`)."""
+    mapped = network.network_address.ipv4_mapped if isinstance(network, ipaddress.IPv6Network) else None
+    if mapped is None or network.prefixlen < 96:
+        return network
+    return ipaddress.ip_network(f"{mapped}/{network.prefixlen - 96}")
