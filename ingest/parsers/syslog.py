@@ -92,6 +92,7 @@ from ingest.parsers.syslog_windows_text import (
     windows_text_event,
 )
 from ingest.parsers.windows_time import checked_time
+from ingest.parsers.zeek_syslog_carried import remember_reading, remembered_reading
 
 __all__ = [
     "FACILITIES",
@@ -258,8 +259,14 @@ def windows_events_in_zeek_syslog(record: dict[str, Any], context: ParseContext)
             return []
         # an sshd/PAM log-on line (syslog:logon...) is the sender's, already in its own log: no event
         return [] if event.kind.startswith("syslog:") else [event]
+    # a capture copy's message was read for its first copy (ingest.parsers.zeek_syslog_carried)
+    remembered = remembered_reading(message, record, context)
+    if remembered is not None:
+        return remembered
     if not may_be_windows_text(message):
+        remember_reading(message, None, context, localized_text=None)
         return []
+    localized_text = None
     try:
         header, text = _parse_header(message, context)
         windows = windows_text_event(text, header, context, "zeek", record)
@@ -268,6 +275,9 @@ def windows_events_in_zeek_syslog(record: dict[str, Any], context: ParseContext)
             # still that host's, as the syslog reader makes it (a syslog:message of the HOSTNAME),
             # from the header already read and without reading the text for a Windows event again
             windows = _syslog_event(message, header, text, context, "zeek", record, is_windows_text_read=True)
+            localized_text = text  # _syslog_event passed the text to note_localized
     except ParseError:
-        return []  # undated or hostless: the zeek:syslog event keeps the text
+        return []  # undated or hostless: the zeek:syslog event keeps the text (read again for a copy)
+    if not text.startswith(("CEF:", "LEEF:")):  # a device payload's reading reads more of the context
+        remember_reading(message, windows, context, localized_text=localized_text)
     return [] if windows is None else [windows]

@@ -223,7 +223,9 @@ def test_a_forwarder_line_no_module_reads_has_its_header_and_text_read_once(monk
         real = getattr(syslog, name)
         monkeypatch.setattr(syslog, name, lambda *args, real=real, name=name, **kwargs: (
             calls.append(name), real(*args, **kwargs))[1])
-    carried = windows_events_in_zeek_syslog({"message": LINES[9]}, CONTEXT_2024)
+    # a context of its own: a session remembers what a message gave (ingest.parsers.zeek_syslog_carried)
+    context = ParseContext(origin="lines.log:1", reference_year=2024)
+    carried = windows_events_in_zeek_syslog({"message": LINES[9]}, context)
     assert [(e.kind, e.host, e.source) for e in carried] == [("syslog:message", "pc-test", "zeek")]
     assert calls == ["_parse_header", "windows_text_event"]
 
