@@ -278,6 +278,8 @@ def windows_events_in_zeek_syslog(record: dict[str, Any], context: ParseContext)
             localized_text = text  # _syslog_event passed the text to note_localized
     except ParseError:
         return []  # undated or hostless: the zeek:syslog event keeps the text (read again for a copy)
-    if not text.startswith(("CEF:", "LEEF:")):  # a device payload's reading reads more of the context
+    # kept only where the reading read no more of the context than the memory's key: an RFC 5424
+    # header (an RFC 3164 line's year rule keeps per-file state), no CEF or LEEF payload
+    if header.is_rfc5424 and not text.startswith(("CEF:", "LEEF:")):
         remember_reading(message, windows, context, localized_text=localized_text)
     return [] if windows is None else [windows]

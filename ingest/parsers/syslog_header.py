@@ -55,7 +55,7 @@ class _Header:
     """What the syslog header said; fields are ``None`` when absent or ``-``."""
 
     __slots__ = ("ts", "no_time", "is_receipt_time", "hostname", "appname", "procid", "msgid",
-                 "pri", "structured", "cisco")
+                 "pri", "structured", "cisco", "is_rfc5424")
 
     def __init__(self) -> None:
         self.ts: float | None = None
@@ -68,6 +68,9 @@ class _Header:
         self.msgid: str | None = None
         self.pri: int | None = None
         self.structured: dict[str, str] = {}
+        # read by the RFC 5424 rule: its time depends on the line, the zone and a receipt time only
+        # (an RFC 3164 line's year rule keeps per-file state in the context: ingest.parsers.syslog_time)
+        self.is_rfc5424 = False
 
 
 def _nil(value: str) -> str | None:
@@ -222,6 +225,7 @@ def _parse_header(line: str, context: ParseContext) -> tuple[_Header, str]:
         rfc5424.group(2) == "-" or rfc5424.group(2)[:1].isdigit() and "T" in rfc5424.group(2)
     ):
         _, stamp, host, app, procid, msgid = rfc5424.groups()
+        header.is_rfc5424 = True
         if stamp == "-":
             # the payload may still carry a time (CEF rt, @cee); else a live source's receipt time
             header.no_time = "the RFC 5424 TIMESTAMP is NILVALUE ('-')"

@@ -11,7 +11,9 @@ What a reading depends on, so what the memory is keyed on: the message; the
 context's ``default_timezone`` (an RFC 5424 stamp without a zone),
 ``received_at`` (a NILVALUE stamp of a live source) and ``clock`` (the
 plausible-time window); the memory lives in the context's ``extras``, so one
-ingest session's readings never answer another's.  Kept only are outcomes with
+ingest session's readings never answer another's.  Only a line with an RFC 5424
+header is remembered: an RFC 3164 line's year rule reads and keeps per-file state
+in the context (:mod:`ingest.parsers.syslog_time`).  Kept only are outcomes with
 no side effect but the one replayed: a message that may not carry a Windows
 host's text (nothing), a rendered Windows event, an antivirus detection, nothing
 read from a Windows forwarder's header, or the forwarder's own ``syslog``

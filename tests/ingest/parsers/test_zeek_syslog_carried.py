@@ -72,6 +72,24 @@ def test_a_capture_copy_is_not_read_again(monkeypatch: pytest.MonkeyPatch) -> No
     assert calls[LOGOFF] == 1
 
 
+def test_an_rfc_3164_line_is_read_for_every_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # its year comes from the per-file rule, whose state the context keeps (ingest.parsers.syslog_time)
+    calls = Counter[str]()
+    real = syslog_module._parse_header
+
+    def counted(line: str, context: ParseContext) -> Any:
+        calls[line] += 1
+        return real(line, context)
+
+    monkeypatch.setattr(syslog_module, "_parse_header", counted)
+    line = "Mar 24 09:06:26 Kramer.jerry.land EvntSLog: " + LOGOFF.split(" - - - ", 1)[1]
+    context = ParseContext(extras={LOCALIZED_TEXT: Counter()}, reference_year=2018)
+    for _ in range(2):
+        [event] = windows_events_in_zeek_syslog({"message": line}, context)
+        assert (event.kind, event.host) == ("windows:other", "kramer")
+    assert calls[line] == 2
+
+
 def test_each_copy_gets_its_own_event() -> None:
     context = _context()
     first = windows_events_in_zeek_syslog({"message": LOGOFF}, context)[0]
