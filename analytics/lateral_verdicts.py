@@ -41,7 +41,9 @@ def named_sources(records: Iterable[Mapping[str, Any]] | None) -> list[str]:
     return sorted({str(r["host"]) for r in records or () if isinstance(r, Mapping) and r.get("host")})
 
 
-def source_scope(records: Iterable[Mapping[str, Any]] | None, host: str) -> list[EntityKey]:
+def source_scope(
+    records: Iterable[Mapping[str, Any]] | None, host: str, *, held: Iterable[str] = (),
+) -> list[EntityKey]:
     """The keys recording that a benign verdict on a cluster holds only when it comes from ``host``.
 
     Parameters
@@ -50,6 +52,9 @@ def source_scope(records: Iterable[Mapping[str, Any]] | None, host: str) -> list
         The judged cluster's ``lateral_sources`` (its contract field).
     host : str
         The source the analyst named (a host name; case and domain suffix do not matter).
+    held : iterable of str
+        The hosts the cluster's benign verdict holds for already: each may be kept though a
+        later detection's log-ons no longer name it (it was seen when it was judged).
 
     Returns
     -------
@@ -66,10 +71,12 @@ def source_scope(records: Iterable[Mapping[str, Any]] | None, host: str) -> list
     --------
     >>> source_scope([{"ip": "10.32.1.42", "host": "it-0005"}], "IT-0005.corp.example")
     [('lateral_source', 'it-0005')]
+    >>> source_scope([{"ip": "10.32.1.42", "host": "it-0005"}], "it-0002", held=["it-0002"])
+    [('lateral_source', 'it-0002')]
     """
     wanted = host.strip().split(".", 1)[0].lower()
     named = named_sources(records)
-    if wanted not in named:
+    if wanted not in named and wanted not in held:
         known = ", ".join(named) if named else "none: the IP map named no host for its log-ons"
         raise SourceNotNamed(f"{host!r} is not a source this cluster's log-ons came from (named: {known})")
     return [(SOURCE_KEY_TYPE, wanted)]

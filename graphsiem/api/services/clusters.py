@@ -450,7 +450,9 @@ def _source_scope(ctx: AppContext, row: ClusterRow, patch: TriagePatch) -> tuple
     """The keys of ``benign_when_source`` (:func:`analytics.lateral_verdicts.source_scope`) and whether
     they replace the verdict's (a list: the exact hosts; ``null`` sent: any source) or add to them
     (a host name).  422 unless the verdict is benign (sent, or already) and the cluster's log-ons name
-    each host; ``null`` without a benign verdict asks for nothing and is ignored."""
+    each host, or the saved benign verdict holds for it already (a later detection may no longer
+    name it: the page sends the hosts ticked, the held ones with them); ``null`` without a benign
+    verdict asks for nothing and is ignored."""
     sent = patch.model_fields_set
     if "benign_when_source" not in sent:
         return [], False
@@ -464,8 +466,11 @@ def _source_scope(ctx: AppContext, row: ClusterRow, patch: TriagePatch) -> tuple
         raise Unprocessable("benign_when_source needs a benign verdict (send verdict: benign with it)",
                             field="body.benign_when_source")
     hosts = [wanted] if isinstance(wanted, str) else wanted
+    saved_benign = ctx.state.get_triage(row.id).verdict == Verdict.BENIGN
+    held = benign_source_scopes(ctx.state).get((row.pivot_type, row.pivot_key), []) \
+        if saved_benign and row.pivot_type else []
     try:
-        keys = [key for host in hosts for key in source_scope(row.data.get("lateral_sources"), str(host))]
+        keys = [key for host in hosts for key in source_scope(row.data.get("lateral_sources"), str(host), held=held)]
     except SourceNotNamed as exc:
         raise Unprocessable(str(exc), field="body.benign_when_source") from None
     return list(dict.fromkeys(keys)), not isinstance(wanted, str)

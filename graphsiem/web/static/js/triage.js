@@ -69,6 +69,7 @@ export class Triage {
     // A benign verdict held only for some source hosts (lateral movement: "benign when from it-0005"):
     // offered while "benign" is chosen and the cluster's log-ons name a source (its lateral_sources).
     this.savedSources = []; // the hosts the saved benign verdict holds for (the API's benign_when_source)
+    this.namedSources = []; // the hosts the shown cluster's log-ons name (its lateral_sources)
     this.scope = new SourceScope(() => this.showSuppressNote());
     // Beside the verdict it scopes, above Save (it came after the button: chosen after saving, review U5 #1).
     form.insertBefore(this.scope.node, form.querySelector('button[type=submit]'));
@@ -93,7 +94,13 @@ export class Triage {
    * for it-0003's planned PsExec silently covered every host, review U5).
    */
   setSources(records) {
-    this.scope.setSources([...new Set((records || []).map((r) => r?.host).filter((h) => typeof h === 'string' && h))].sort());
+    this.namedSources = [...new Set((records || []).map((r) => r?.host).filter((h) => typeof h === 'string' && h))].sort();
+    this.offerSources();
+  }
+
+  /** Offer the named sources and the hosts the saved verdict holds for (after either changes). */
+  offerSources() {
+    this.scope.setSources(this.namedSources, this.savedSources);
   }
 
   /** Say, while "benign" is chosen, that it suppresses later detections of this cluster's pivot. */
@@ -146,6 +153,7 @@ export class Triage {
    */
   show(cluster, triage = {}, lateralSources = []) {
     this.clusterId = cluster?.id ?? null;
+    this.savedSources = cluster?.benign_sources ?? []; // offered beside the named sources (setSources)
     this.setSources(cluster ? lateralSources : []);
     byId('triage-form').closest('details').hidden = !cluster;
     byId('jump-triage').hidden = !cluster;
@@ -155,7 +163,6 @@ export class Triage {
     if (!cluster) return;
     this.current = { status: cluster.status || 'open', verdict: cluster.verdict || '', assignee: cluster.assignee || '' };
     this.pivot = cluster.pivot ?? null;
-    this.savedSources = cluster.benign_sources ?? [];
     this.fillForm(this.current);
     byId('triage-note').value = '';
     // A case continued under another id is triaged there (a PATCH here would
@@ -256,6 +263,7 @@ export class Triage {
       this.current = formValues(answer?.triage);
       this.version = versionOf(answer?.triage);
       this.savedSources = scopeOf(answer?.triage);
+      this.offerSources();
       this.scope.show(this.scopeShown(this.current.verdict)); // the hosts as the answer reads them
       const noteField = byId('triage-note');
       if (patch.note && noteField.value.trim() === patch.note) noteField.value = '';
@@ -301,6 +309,7 @@ export class Triage {
       this.current = formValues(now);
       this.version = versionOf(now);
       this.savedSources = scopeOf(now);
+      this.offerSources();
       this.fillForm(this.current);
     }
     const by = now?.updated_by ? ` by ${now.updated_by}` : '';

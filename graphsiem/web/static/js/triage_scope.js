@@ -60,6 +60,7 @@ export class SourceScope {
   /** @param {function(): void} onChange  called when the analyst changes the scope */
   constructor(onChange) {
     this.sources = [];
+    this.offered = null; // what the boxes offer now (setSources)
     this.onChange = onChange;
     const radio = (id, value) => el('input', {
       type: 'radio', name: 'triage-source-mode', id, value, onchange: () => this.modeChanged(),
@@ -84,11 +85,22 @@ export class SourceScope {
     this.node.hidden = value;
   }
 
-  /** Offer `hosts` (the cluster's named sources, sorted), one checkbox each, unticked. */
-  setSources(hosts) {
-    this.sources = hosts;
-    fill(this.hostList, hosts.map((host) => el('label', { class: 'triage-source-host' },
-      el('input', { type: 'checkbox', value: host, onchange: () => this.onChange() }), host)));
+  /**
+   * Offer the cluster's named sources and the hosts its saved benign verdict holds for, one checkbox
+   * each (a new box unticked).  A held host a later detection no longer names is offered too, said so: left
+   * out, it could be neither kept nor seen, and any save sent the named hosts alone (review R26).
+   * @param {string[]} named  the hosts the cluster's log-ons name
+   * @param {string[]} held  the hosts the saved benign verdict holds for ([] for any source or none)
+   */
+  setSources(named, held = []) {
+    const sources = [...new Set([...named, ...held])].sort();
+    const offered = JSON.stringify([sources, sources.map((host) => named.includes(host))]);
+    if (offered === this.offered) return; // the same boxes: kept, with their focus
+    this.offered = offered;
+    this.sources = sources;
+    fill(this.hostList, this.sources.map((host) => el('label', { class: 'triage-source-host' },
+      el('input', { type: 'checkbox', value: host, onchange: () => this.onChange() }), host,
+      named.includes(host) ? null : el('span', { class: 'muted', text: ' (held by the verdict; not named by these log-ons)' }))));
   }
 
   /** The host checkboxes. */
